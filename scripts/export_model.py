@@ -1,0 +1,162 @@
+"""Export worker: runs inside an exporter environment (torch + iree-turbine), never in the
+orchestrator's. Python 3.9 syntax; imports only the stdlib, torch, numpy and turbine.
+
+    python export_model.py --model mobilenet_v2 --seed 0 --repetitions 5 --out DIR
+
+writes into DIR:
+    model.mlir                 turbine's export of the model's forward
+    inputs/input<i>.npy        the example inputs
+    reference/output<i>.npy    torch eager's outputs on them (the numeric reference)
+    export.json                function name, tolerance, shapes, export seconds, eager latency
+or, on failure, error.json (which phase failed and the exception's own message) and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+class PhaseError(Exception):
+    def __init__(self, phase, exc):
+        super().__init__(str(exc))
+        self.phase = phase
+        self.exc = exc
+
+
+def _phase(name, fn, *args):
+    try:
+        return fn(*args)
+    except Exception as exc:  # the worker's whole job is to report what failed, and where
+        raise PhaseError(name, exc) from exc
+
+
+def load_model(name, seed):
+    sys.path.insert(0, str(HERE))
+    module = importlib.import_module("models." + name)
+    spec = module.build(seed)
+    spec.module.eval()
+    return spec
+
+
+def import_aot():
+    try:
+        from iree.turbine import aot
+
+        return aot, "iree.turbine.aot"
+    except ImportError:
+        from shark_turbine import aot  # iree-turbine < 2.5 shipped under this name
+
+        return aot, "shark_turbine.aot"
+
+
+def flat_outputs(result):
+    import torch.utils._pytree as pytree
+
+    leaves, _ = pytree.tree_flatten(result)
+    return [leaf for leaf in leaves if hasattr(leaf, "detach")]
+
+
+def eager(spec, repetitions, warmup=2):
+    import torch
+
+    with torch.no_grad():
+        for _ in range(warmup):
+            spec.module(*spec.inputs)
+        times = []
+        for _ in range(repetitions):
+            start = time.perf_counter()
+            result = spec.module(*spec.inputs)
+            times.append((time.perf_counter() - start) * 1000.0)
+    return flat_outputs(result), times
+
+
+def summary(times):
+    return {
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "stdev": statistics.stdev(times) if len(times) > 1 else 0.0,
+        "n": len(times),
+    }
+
+
+def export(aot, spec, path):
+    start = time.perf_counter()
+    exported = aot.export(spec.module, *spec.inputs)
+    exported.save_mlir(str(path))
+    return time.perf_counter() - start
+
+
+def save_arrays(directory, prefix, tensors):
+    import numpy as np
+
+    directory.mkdir(parents=True, exist_ok=True)
+    described = []
+    for i, tensor in enumerate(tensors):
+        array = tensor.detach().cpu().numpy()
+        np.save(str(directory / f"{prefix}{i}.npy"), array)
+        described.append({"shape": list(array.shape), "dtype": str(array.dtype)})
+    return described
+
+
+def run(args):
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    spec = _phase("model", load_model, args.model, args.seed)
+    outputs, times = _phase("eager", eager, spec, args.repetitions)
+    inputs = save_arrays(out / "inputs", "input", spec.inputs)
+    references = save_arrays(out / "reference", "output", outputs)
+    aot, aot_module = _phase("import", import_aot)
+    seconds = _phase("export", export, aot, spec, out / "model.mlir")
+    info = {
+        "model": args.model,
+        "function": "main",  # the name turbine gives an exported forward
+        "atol": spec.atol,
+        "rtol": spec.rtol,
+        "inputs": inputs,
+        "outputs": references,
+        "seconds": seconds,
+        "eager_ms": summary(times),
+        "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+        "aot_module": aot_module,
+        "parameters": sum(p.numel() for p in spec.module.parameters()),
+    }
+    (out / "export.json").write_text(json.dumps(info, indent=1, sort_keys=True))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    try:
+        run(args)
+    except PhaseError as err:
+        traceback.print_exception(type(err.exc), err.exc, err.exc.__traceback__)
+        error = {
+            "phase": err.phase,
+            "type": type(err.exc).__name__,
+            "message": f"{type(err.exc).__name__}: {err.exc}"[:4000],
+        }
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "error.json").write_text(json.dumps(error, indent=1))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

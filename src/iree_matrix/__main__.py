@@ -1,0 +1,3 @@
+from iree_matrix.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,26 @@
+"""Content hashes: of files, and of JSON-able descriptions of a stage's inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def tree_sha256(paths: list[Path]) -> str:
+    """One digest for several files, order-independent, names included."""
+    return digest({p.name: file_sha256(p) for p in paths})
+
+
+def digest(value: Any) -> str:
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(blob).hexdigest()

@@ -1,0 +1,141 @@
+"""The one way iree-matrix starts a process.
+
+Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
+(and appended to the log) so a failure can show the tool's own words. Every child runs in its own
+session so a timeout or Ctrl-C kills its whole process tree, and the executor can stop everything
+still running (`kill_all`) without leaving orphans behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.errors import StageFailure
+
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + "\n" + self.stderr).strip()
+
+
+class Timeout(Exception):
+    def __init__(self, argv: Sequence[str], seconds: float, output: str) -> None:
+        super().__init__(f"{Path(argv[0]).name} did not finish within {seconds:.0f} s")
+        self.argv = tuple(argv)
+        self.seconds = seconds
+        self.output = output
+
+
+def format_command(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: Optional[float] = None,
+    log: Optional[Path] = None,
+    check: bool = True,
+    error_class: Optional[str] = None,
+) -> Completed:
+    """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`."""
+    argv = tuple(str(a) for a in argv)
+    full_env = None if env is None else {**os.environ, **env}
+    _log(log, f"$ {format_command(argv)}\n")
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    with _live_lock:
+        _live.add(proc)
+    try:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            stdout, stderr = proc.communicate()
+            _log(log, stdout + stderr + f"\n[timed out after {timeout:.0f} s]\n")
+            raise Timeout(argv, timeout or 0.0, (stdout + stderr).strip()) from None
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+    seconds = time.monotonic() - start
+    _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
+    done = Completed(argv, proc.returncode, stdout, stderr, seconds)
+    if check and proc.returncode != 0:
+        tool = Path(argv[0]).name
+        raise StageFailure(
+            error_class or f"{tool}-error", excerpt(done.output) or f"{tool} exited {proc.returncode}"
+        )
+    return done
+
+
+def kill_all() -> None:
+    """Stop every child still running (Ctrl-C, or the executor shutting down)."""
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        _kill(proc)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=3)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _log(log: Optional[Path], text: str) -> None:
+    if log is not None:
+        with open(log, "a", encoding="utf-8", errors="replace") as f:
+            f.write(text)
+
+
+_NOISE = ("WARNING: Location 'file:", "[notice]")
+
+
+def excerpt(output: str, max_lines: int = 25, max_chars: int = 4000) -> str:
+    """The part of a tool's output worth recording: errors first, bounded in size."""
+    lines = [ln.rstrip() for ln in output.splitlines() if ln.strip() and not ln.startswith(_NOISE)]
+    flagged = [ln for ln in lines if "error" in ln.lower() or "fail" in ln.lower()]
+    chosen = flagged if flagged else lines[-max_lines:]
+    if len(chosen) > max_lines:
+        chosen = chosen[:max_lines] + [f"... ({len(chosen) - max_lines} more lines)"]
+    text = "\n".join(chosen)
+    return text if len(text) <= max_chars else text[: max_chars - 4] + " ..."

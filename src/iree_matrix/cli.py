@@ -1,0 +1,143 @@
+"""`iree-matrix` command line. The only place where `UserError` becomes a message and exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix import __version__, _resources, plan, spec
+from iree_matrix.errors import UserError
+from iree_matrix.results import ResultsLog, Status
+
+EXIT_INTERRUPTED = 130
+
+
+def default_cache() -> Path:
+    """Shared by every checkout on this machine: wheels, locks, environments and artifacts."""
+    if "IREE_MATRIX_CACHE" in os.environ:
+        return Path(os.environ["IREE_MATRIX_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "iree-matrix"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iree-matrix",
+        description="Which torch / iree-turbine / IREE compiler / IREE runtime combination works "
+        "for my model, on which CPU, and how fast.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{matrix,report}")
+
+    m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
+    m.add_argument("--matrix", type=Path, default=None, help="matrix file (default: matrix/default.toml)")
+    m.add_argument("--select", action="append", default=[], metavar="GLOB",
+                   help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
+    m.add_argument("--list", action="store_true", help="print the plan and run nothing")
+    m.add_argument("--jobs", type=int, default=1, help="stages run at once (timed stages always run alone)")
+    m.add_argument("--backend", choices=["venv"], default="venv", help="where stages run")
+    m.add_argument(
+        "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"
+    )
+    _common(m)
+
+    r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
+    r.add_argument("--results-dir", type=Path, default=Path("results"))
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--results-dir", type=Path, default=Path("results"), help="where results.jsonl and the report go"
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
+    )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.verb == "matrix":
+            return cmd_matrix(args)
+        return cmd_report(args)
+    except UserError as exc:
+        print(f"iree-matrix: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("iree-matrix: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from iree_matrix.envs import BACKENDS
+    from iree_matrix.execute import Executor, Options
+
+    if args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: expected 1 or more")
+    matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
+    matrix = spec.load(matrix_path)
+    the_plan = plan.select(plan.build(matrix), args.select)
+    if args.list:
+        print(f"{matrix_path}: {len(matrix.cells)} cells")
+        print(plan.describe(the_plan))
+        return 0
+
+    cache = args.cache or default_cache()
+    results = ResultsLog(args.results_dir / "results.jsonl")
+    print(f"iree-matrix {__version__}: {matrix_path}, {plan.describe(the_plan).splitlines()[0]}")
+    print(f"backend: {args.backend}; cache: {cache}; results: {results.path}")
+    executor = Executor(
+        matrix,
+        the_plan,
+        cache=cache,
+        results=results,
+        backend=BACKENDS[args.backend](cache),
+        options=Options(jobs=args.jobs, retry_failed=args.retry_failed),
+    )
+    summary = executor.run()
+    _print_summary(summary)
+    if any(True for _ in results):
+        _write_report(args.results_dir)
+    return EXIT_INTERRUPTED if summary.interrupted else 0
+
+
+def _print_summary(summary) -> None:
+    counts = summary.counts()
+    parts = ", ".join(f"{counts[s.value]} {s.value}" for s in Status if counts[s.value])
+    print(
+        f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {parts or 'none'} "
+        f"({summary.executed} executed, {len(summary.reused)} reused from earlier runs)"
+    )
+    problems = [
+        r for r in summary.records.values() if r.status not in (Status.OK, Status.NOT_RUN, Status.SKIP)
+    ]
+    for record in sorted(problems, key=lambda r: r.job):
+        first = (record.message or "").strip().splitlines()[0][:140] if record.message else ""
+        print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
+    if summary.interrupted:
+        print("interrupted: finished stages are saved; run the same command again to resume")
+
+
+def _write_report(results_dir: Path) -> Path:
+    from iree_matrix.report import write_compatibility
+
+    out = write_compatibility(results_dir / "results.jsonl", results_dir / "COMPATIBILITY.md")
+    print(f"report: {out}")
+    return out
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    _write_report(args.results_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Environments: where stage workers run. One small interface, one module per backend.
+
+A backend *creates* an environment from a lock (installing offline from the wheelhouse) and
+*opens* one that exists. An environment runs commands: its own tools (`iree-compile`,
+`iree-run-module`) and its own Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol
+
+from iree_matrix._proc import Completed
+from iree_matrix.plan import EnvSpec
+from iree_matrix.wheelhouse import Lock, Target
+
+
+class Environment(Protocol):
+    id: str
+    backend: str
+
+    def tool(self, name: str) -> str:
+        """The command that runs `name` (a console script of an installed package) here."""
+
+    def python(self) -> str:
+        """The command that runs this environment's Python."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: Optional[float],
+        log: Optional[Path] = None,
+        cwd: Optional[Path] = None,
+        env: Optional[Mapping[str, str]] = None,
+        check: bool = True,
+        error_class: Optional[str] = None,
+    ) -> Completed: ...
+
+    def describe(self) -> Mapping[str, Any]:
+        """id, backend, lock digest, Python version and every installed package with its version."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def target(self, env: EnvSpec) -> Target:
+        """What the environment's wheels must fit."""
+
+    def create(
+        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+    ) -> Environment: ...
+
+    def open(self, env: EnvSpec, lock_digest: str) -> Optional[Environment]:
+        """The environment if it exists and is complete, else None."""
+
+
+def _venv(cache: Path) -> Backend:
+    from iree_matrix.envs.venv import VenvBackend
+
+    return VenvBackend(cache / "envs" / "venv")
+
+
+BACKENDS: dict[str, Callable[[Path], Backend]] = {"venv": _venv}

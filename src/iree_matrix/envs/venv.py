@@ -1,0 +1,129 @@
+"""Host virtual environments, installed offline from the wheelhouse.
+
+`<root>/<env id>-<lock digest>/` is one environment; `.complete` (written last, holding the
+environment's description) marks it usable. A directory without it is a crashed install and is
+rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import _proc
+from iree_matrix._locks import file_lock
+from iree_matrix.errors import StageFailure
+from iree_matrix.plan import EnvSpec
+from iree_matrix.wheelhouse import Lock, Target
+
+_COMPLETE = ".complete"
+
+
+class VenvEnvironment:
+    backend = "venv"
+
+    def __init__(self, env_id: str, path: Path, description: Mapping[str, Any]) -> None:
+        self.id = env_id
+        self.path = path
+        self._description = description
+
+    def tool(self, name: str) -> str:
+        return str(self.path / "bin" / name)
+
+    def python(self) -> str:
+        return str(self.path / "bin" / "python")
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: Optional[float],
+        log: Optional[Path] = None,
+        cwd: Optional[Path] = None,
+        env: Optional[Mapping[str, str]] = None,
+        check: bool = True,
+        error_class: Optional[str] = None,
+    ) -> _proc.Completed:
+        # Nothing from the orchestrator's own environment may leak into the stage's imports.
+        clean = {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": str(self.path), **(env or {})}
+        return _proc.run(
+            argv, cwd=cwd, env=clean, timeout=timeout, log=log, check=check, error_class=error_class
+        )
+
+    def describe(self) -> Mapping[str, Any]:
+        return self._description
+
+
+class VenvBackend:
+    name = "venv"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def target(self, env: EnvSpec) -> Target:
+        libc, version = platform.libc_ver()
+        glibc = tuple(int(x) for x in version.split(".")[:2]) if libc == "glibc" and version else (2, 17)
+        return Target(python=env.python, machine=platform.machine(), glibc=glibc)
+
+    def _path(self, env: EnvSpec, lock_digest: str) -> Path:
+        return self.root / f"{env.id}-{lock_digest[:16]}"
+
+    def open(self, env: EnvSpec, lock_digest: str) -> Optional[VenvEnvironment]:
+        path = self._path(env, lock_digest)
+        try:
+            description = json.loads((path / _COMPLETE).read_text())
+        except (OSError, ValueError):
+            return None
+        return VenvEnvironment(env.id, path, description)
+
+    def create(
+        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+    ) -> VenvEnvironment:
+        path = self._path(env, lock.digest)
+        with file_lock(path.with_name(path.name + ".lock")):
+            existing = self.open(env, lock.digest)
+            if existing is not None:
+                return existing
+            shutil.rmtree(path, ignore_errors=True)
+            interpreter = _find_python(env.python)
+            _proc.run([interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv")
+            python = str(path / "bin" / "python")
+            _proc.run(
+                [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile",
+                 "--disable-pip-version-check", *map(str, wheels)],
+                timeout=timeout, log=log, error_class="pip-install",
+            )  # fmt: skip
+            probe = _proc.run(
+                [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
+                timeout=60,
+                log=log,
+            )
+            description = {
+                "id": env.id,
+                "backend": self.name,
+                "lock_digest": lock.digest,
+                "python": json.loads(probe.stdout),
+                "packages": lock.versions(),
+                "path": str(path),
+            }
+            (path / _COMPLETE).write_text(json.dumps(description, indent=1, sort_keys=True))
+            return VenvEnvironment(env.id, path, description)
+
+
+def _find_python(version: str) -> str:
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        return sys.executable
+    found = shutil.which(f"python{version}")
+    if found is None:
+        raise StageFailure(
+            "python-missing",
+            f"python{version} is not on PATH: install it (pyenv, deadsnakes, apt) "
+            f"or choose a Python this host has",
+            cacheable=False,
+        )
+    return found

@@ -1,0 +1,51 @@
+"""The exceptions the tool raises on purpose.
+
+Only the CLI boundary catches `UserError` and turns it into a one-line message and an exit code;
+inside the executor every other exception becomes a recorded status (see `outcome.py`).
+"""
+
+from __future__ import annotations
+
+
+class MatrixError(Exception):
+    """Base of every error iree-matrix raises deliberately."""
+
+    exit_code = 1
+
+
+class UserError(MatrixError):
+    """A mistake the user can fix: bad matrix file, bad option, missing tool."""
+
+    exit_code = 2
+
+
+class SpecError(UserError):
+    """A matrix file that does not validate. The message names file, key and value."""
+
+
+class SelectionError(UserError):
+    """`--select` patterns that match no job."""
+
+
+class StageFailure(MatrixError):
+    """A stage failed in a way that is a result (recorded), not a crash.
+
+    `error_class` is a short stable tag (e.g. `resolve`, `compile-error`, `incompatible-module`)
+    that the report can group by; `message` is an excerpt of the tool's own output.
+    `cacheable` says whether the same inputs would fail the same way (so the failure may be stored
+    as the stage's result) or whether it depends on the moment (network, disk) and must be retried.
+    """
+
+    def __init__(self, error_class: str, message: str, *, cacheable: bool = True) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.message = message
+        self.cacheable = cacheable
+
+
+class StageSkipped(MatrixError):
+    """The stage does not apply to this cell (e.g. a flag the compiler version lacks)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,284 @@
+"""Run a plan: dependency order, parallel jobs, timed stages alone, reuse, resume, Ctrl-C.
+
+Every job ends in exactly one of: reused from the store (same key), executed (its outcome stored
+when it is a clean result), or not run because a dependency did not succeed. Records are appended
+to the results log as each job finishes, so an interrupted run keeps everything it completed and
+the next run resumes from there.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import datetime
+import fcntl
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Optional, TextIO
+
+from iree_matrix import __version__, _proc, host, stages
+from iree_matrix.envs import Backend
+from iree_matrix.errors import UserError
+from iree_matrix.outcome import Outcome, from_exception
+from iree_matrix.plan import Job, Plan
+from iree_matrix.progress import Progress
+from iree_matrix.results import Record, ResultsLog, Status
+from iree_matrix.spec import MatrixSpec
+from iree_matrix.store import Entry, Store
+from iree_matrix.wheelhouse import Wheelhouse
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    jobs: int = 1
+    retry_failed: bool = False  # re-run stages whose stored result is a failure
+
+
+@dataclasses.dataclass
+class Summary:
+    records: dict[str, Record] = dataclasses.field(default_factory=dict)  # job id -> record
+    reused: set[str] = dataclasses.field(default_factory=set)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def executed(self) -> int:
+        return sum(
+            1 for j, r in self.records.items() if j not in self.reused and r.status is not Status.NOT_RUN
+        )
+
+    def counts(self) -> Counter:
+        return Counter(r.status.value for r in self.records.values())
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted
+
+
+class Executor:
+    def __init__(
+        self,
+        spec: MatrixSpec,
+        plan: Plan,
+        *,
+        cache: Path,
+        results: ResultsLog,
+        backend: Backend,
+        options: Options = Options(),
+        out: Optional[TextIO] = None,
+    ) -> None:
+        self.spec = spec
+        self.plan = plan
+        self.cache = Path(cache)
+        self.store = Store(self.cache / "store")
+        self.wheelhouse = Wheelhouse(self.cache / "wheelhouse")
+        self.results = results
+        self.backend = backend
+        self.options = options
+        self.progress = Progress(len(plan), out=out)
+        self._cancel = threading.Event()
+        self._published = results.latest()  # job id -> newest published record
+        self._lock = threading.Lock()
+
+    def run(self) -> Summary:
+        start = time.monotonic()
+        summary = Summary()
+        with _exclusive(self.cache / "run.lock"):
+            self.store.clean_staging()
+            try:
+                self._schedule(summary)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+        summary.seconds = time.monotonic() - start
+        return summary
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def _schedule(self, summary: Summary) -> None:
+        entries: dict[str, Entry] = {}
+        waiting = list(self.plan.jobs)
+        running: dict[cf.Future, Job] = {}
+        pool = cf.ThreadPoolExecutor(max_workers=max(1, self.options.jobs), thread_name_prefix="stage")
+        try:
+            while waiting or running:
+                waiting = self._start_ready(waiting, running, entries, summary, pool)
+                if not running:
+                    continue
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    record, entry, reused = future.result()
+                    summary.records[job.id] = record
+                    if reused:
+                        summary.reused.add(job.id)
+                    if entry is not None and record.status is Status.OK:
+                        entries[job.id] = entry
+        except KeyboardInterrupt:
+            self._cancel.set()
+            self.progress.note("interrupted: stopping running stages (completed results are kept)")
+            _proc.kill_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def _start_ready(self, waiting, running, entries, summary, pool) -> list[Job]:
+        still_waiting = []
+        for job in waiting:
+            deps = [summary.records.get(d) for d in job.deps]
+            if any(r is None for r in deps):
+                still_waiting.append(job)
+                continue
+            failed = next((r for r in deps if r.status is not Status.OK), None)
+            if failed is not None:
+                summary.records[job.id] = self._not_run(job, failed)
+                continue
+            stage = stages.get(job.stage)
+            exclusive_running = any(stages.get(j.stage).exclusive for j in running.values())
+            full = len(running) >= max(1, self.options.jobs)
+            if full or exclusive_running or (stage.exclusive and running):
+                still_waiting.append(job)
+                continue
+            dep_entries = {d: entries[d] for d in job.deps}
+            running[pool.submit(self._process, job, stage, dep_entries)] = job
+        return still_waiting
+
+    # -- one job ------------------------------------------------------------------------------
+
+    def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
+        log = self.cache / "logs" / (job.id.replace("/", "__").replace(":", "--") + ".log")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+        ctx = stages.Context(
+            spec=self.spec,
+            backend=self.backend,
+            wheelhouse=self.wheelhouse,
+            deps=deps,
+            timeout=self.spec.timeouts[job.stage],
+            log=log,
+        )
+        started = _now()
+        try:
+            key = stage.key(job, ctx)
+        except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
+            return self._finish(job, "", from_exception(exc), started, None, ctx), None, False
+
+        entry = self.store.get(job.stage, key)
+        if entry is not None and self._reusable(job, stage, ctx, entry):
+            self._publish(entry.record)
+            self.progress.reused(job, entry.record)
+            return entry.record, entry, True
+
+        self.progress.started(job)
+        with self.store.staging() as out:
+            try:
+                outcome = stage.execute(job, ctx, out)
+            except Exception as exc:  # noqa: BLE001 - one place maps it: outcome.from_exception
+                outcome = from_exception(exc)
+            if self._cancel.is_set():
+                return self._interrupted(job), None, False
+            record = self._finish(job, key, outcome, started, out, ctx)
+            if outcome.cacheable:
+                shutil.copyfile(log, out / "log.txt")
+                entry = self.store.commit(job.stage, key, out, record)
+                return record, entry, False
+            return record, None, False
+
+    def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
+        if self.options.retry_failed and entry.record.status is not Status.OK:
+            return False
+        return stage.reusable(job, ctx, entry)
+
+    def _finish(self, job: Job, key: str, outcome: Outcome, started: str, out, ctx) -> Record:
+        env = outcome.env or (ctx.dep("install").record.env if job.stage != "install" else {})
+        record = Record(
+            job=job.id,
+            stage=job.stage,
+            cell=job.cell,
+            key=key,
+            status=outcome.status,
+            labels=dict(job.labels),
+            metrics=dict(outcome.metrics),
+            error_class=outcome.error_class,
+            message=outcome.message,
+            env=dict(env),
+            command=outcome.command,
+            host=host.describe(),
+            started=started,
+            finished=_now(),
+            tool_version=__version__,
+        )
+        self._publish(record)
+        self.progress.finished(job, record, log=ctx.log)
+        return record
+
+    def _not_run(self, job: Job, failed: Record) -> Record:
+        record = Record(
+            job=job.id,
+            stage=job.stage,
+            cell=job.cell,
+            key="",
+            status=Status.NOT_RUN,
+            labels=dict(job.labels),
+            message=f"not run because {failed.job} ended '{failed.status.value}'",
+            blocked_by=failed.job,
+            host=host.describe(),
+            finished=_now(),
+            tool_version=__version__,
+        )
+        self._publish(record)
+        self.progress.finished(job, record)
+        return record
+
+    def _interrupted(self, job: Job) -> Record:
+        return Record(
+            job.id, job.stage, job.cell, "", Status.NOT_RUN, dict(job.labels), message="interrupted"
+        )
+
+    def _publish(self, record: Record) -> None:
+        """Append unless the log's newest record for this job already says the same."""
+        with self._lock:
+            previous = self._published.get(record.job)
+            if previous is not None and _same_result(previous, record):
+                return
+            self.results.append(record)
+            self._published[record.job] = record
+
+
+def _same_result(a: Record, b: Record) -> bool:
+    if a.status is Status.NOT_RUN or b.status is Status.NOT_RUN:
+        return a.status == b.status and a.blocked_by == b.blocked_by and a.message == b.message
+    return bool(a.key) and a.key == b.key and a.status == b.status and a.finished == b.finished
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+class _exclusive:
+    """One run per cache at a time: two would race on environments and the store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: Optional[int] = None
+
+    def __enter__(self) -> _exclusive:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise UserError(
+                f"another iree-matrix run is using {self.path.parent}; wait for it or pass another --cache"
+            ) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.fd is not None
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)

@@ -1,0 +1,59 @@
+"""Who ran this: a description of the host, stored with every record and hashed into timed keys."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+
+@functools.cache
+def describe() -> dict[str, Any]:
+    cpu, flags = _cpuinfo()
+    return {
+        "machine": platform.machine(),
+        "cpu": cpu,
+        "cpu_features": sorted(f for f in flags if f in _INTERESTING_FLAGS),
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "libc": "-".join(platform.libc_ver()),
+        "python": platform.python_version(),
+    }
+
+
+def identity() -> str:
+    """What decides timings (and `target-cpu=host` code): architecture, CPU model and features."""
+    d = describe()
+    return f"{d['machine']}|{d['cpu']}|{','.join(d['cpu_features'])}|{d['cores']}"
+
+
+_INTERESTING_FLAGS = {
+    "avx",
+    "avx2",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "fma",
+    "sse4_2",
+    "neon",
+    "asimd",
+}
+
+
+def _cpuinfo() -> tuple[str, set[str]]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown", set()
+    model, flags = "unknown", set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key in ("model name", "Model", "CPU part") and model == "unknown":
+            model = value.strip()
+        elif key in ("flags", "Features") and not flags:
+            flags = set(value.split())
+    return model, flags

@@ -1,0 +1,188 @@
+"""Expand a matrix into stage jobs with dependencies and stable ids. Pure: installs and runs nothing.
+
+    install(env) ─┬─ export(model, exporter env)                      reused by every compiler
+                  ├─ compile(export, compiler env, arch, profile)     reused by every runtime
+                  └─ run(compile, runtime env)
+
+Job ids are `<stage>:<cell>`, e.g.
+`compile:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default`; a run whose
+runtime differs from its compiler gets a `/rt<version>` suffix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Optional
+
+from iree_matrix import versions
+from iree_matrix.errors import SelectionError
+from iree_matrix.flags import Profile
+from iree_matrix.spec import Cell, MatrixSpec
+
+STAGE_ORDER = ("install", "export", "compile", "run")
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    """An environment to realise: a Python and an exact requirement list."""
+
+    kind: str  # exporter | compiler | runtime
+    python: str
+    requirements: tuple[str, ...]
+    name: str  # "torch2.13.0-turbine3.9.0", "iree-compiler3.9.0"
+
+    @property
+    def id(self) -> str:
+        return f"py{self.python}-{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    stage: str
+    cell: str
+    deps: tuple[str, ...]
+    labels: Mapping[str, str]
+    env: EnvSpec  # the environment this stage runs in (or, for install, realises)
+    profile: Optional[Profile] = None
+    model: Optional[str] = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage}:{self.cell}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    jobs: tuple[Job, ...]  # dependencies always come before their dependants
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def by_id(self) -> dict[str, Job]:
+        return {job.id: job for job in self.jobs}
+
+    def count(self, stage: str) -> int:
+        return sum(1 for job in self.jobs if job.stage == stage)
+
+
+def exporter_env(cell: Cell) -> EnvSpec:
+    return EnvSpec(
+        "exporter",
+        cell.python,
+        versions.exporter_requirements(cell.torch, cell.turbine),
+        f"torch{cell.torch}-turbine{cell.turbine}",
+    )
+
+
+def compiler_env(cell: Cell) -> EnvSpec:
+    return EnvSpec(
+        "compiler",
+        cell.python,
+        (versions.compiler_requirement(cell.compiler),),
+        f"iree-compiler{cell.compiler}",
+    )
+
+
+def runtime_env(cell: Cell) -> EnvSpec:
+    return EnvSpec(
+        "runtime", cell.python, (versions.runtime_requirement(cell.runtime),), f"iree-runtime{cell.runtime}"
+    )
+
+
+def build(spec: MatrixSpec) -> Plan:
+    jobs: dict[str, Job] = {}
+
+    def add(job: Job) -> str:
+        jobs.setdefault(job.id, job)
+        return job.id
+
+    def install(env: EnvSpec) -> str:
+        return add(Job("install", env.id, (), {"env": env.id, "kind": env.kind, "python": env.python}, env))
+
+    for cell in spec.cells:
+        exp_env, comp_env, rt_env = exporter_env(cell), compiler_env(cell), runtime_env(cell)
+        export_labels = {
+            "model": cell.model,
+            "python": cell.python,
+            "torch": cell.torch,
+            "turbine": cell.turbine,
+            "exporter": exp_env.id,
+        }
+        export_cell = f"{cell.model}/{exp_env.id}"
+        export_id = add(
+            Job("export", export_cell, (install(exp_env),), export_labels, exp_env, model=cell.model)
+        )
+
+        compile_labels = {
+            **export_labels,
+            "compiler": cell.compiler,
+            "arch": cell.arch,
+            "profile": cell.profile,
+        }
+        compile_cell = f"{export_cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
+        compile_id = add(
+            Job(
+                "compile",
+                compile_cell,
+                (export_id, install(comp_env)),
+                compile_labels,
+                comp_env,
+                profile=spec.profiles[cell.profile],
+                model=cell.model,
+            )
+        )
+
+        run_cell = compile_cell if cell.runtime == cell.compiler else f"{compile_cell}/rt{cell.runtime}"
+        add(
+            Job(
+                "run",
+                run_cell,
+                (export_id, compile_id, install(rt_env)),
+                {**compile_labels, "runtime": cell.runtime},
+                rt_env,
+                model=cell.model,
+            )
+        )
+    return Plan(_ordered(jobs.values()))
+
+
+def _ordered(jobs: Iterable[Job]) -> tuple[Job, ...]:
+    rank = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+    return tuple(sorted(jobs, key=lambda j: (rank[j.stage], j.cell)))
+
+
+def select(plan: Plan, patterns: Sequence[str]) -> Plan:
+    """Jobs whose cell (or `stage:cell`) matches any glob, plus everything they depend on."""
+    if not patterns:
+        return plan
+    by_id = plan.by_id()
+    wanted: set[str] = set()
+    for pattern in patterns:
+        matched = [
+            j.id
+            for j in plan.jobs
+            if fnmatch.fnmatchcase(j.cell, pattern) or fnmatch.fnmatchcase(j.id, pattern)
+        ]
+        if not matched:
+            raise SelectionError(
+                f"--select {pattern!r} matches no job; `--list` prints the ids "
+                f"(e.g. {plan.jobs[-1].cell if plan.jobs else '-'})"
+            )
+        wanted.update(matched)
+    closure: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        job_id = stack.pop()
+        if job_id not in closure:
+            closure.add(job_id)
+            stack.extend(by_id[job_id].deps)
+    return Plan(tuple(j for j in plan.jobs if j.id in closure))
+
+
+def describe(plan: Plan) -> str:
+    counts = ", ".join(f"{plan.count(s)} {s}" for s in STAGE_ORDER)
+    lines = [f"{len(plan)} jobs: {counts}"]
+    lines += [f"  {job.id}" for job in plan.jobs]
+    return "\n".join(lines)

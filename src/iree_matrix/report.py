@@ -1,0 +1,692 @@
+"""`results/COMPATIBILITY.md`: the matrix results as a document a user can pick versions from.
+
+Everything here is derived from the newest record per job, so re-running one cell updates the
+document without rewriting history. `render_compatibility` is pure (records in, Markdown out, no
+clock, no file system) so the document is reproducible from the log and testable without IREE.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Tuple
+
+from packaging.version import InvalidVersion, Version
+from tabulate import tabulate
+
+from iree_matrix.errors import UserError
+from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
+
+SOURCE = "results/results.jsonl"
+STAGES = ("install", "export", "compile", "run")
+ICONS = {
+    Status.OK: "✅",
+    Status.FAIL: "❌",
+    Status.MISMATCH: "⚠️",
+    Status.TIMEOUT: "⏱",
+    Status.SKIP: "➖",
+    Status.NOT_RUN: "⛔",
+}
+FAILURE_STATUSES = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+MAX_EXCERPT_LINES = 15
+MAX_EXCERPT_LINE_CHARS = 240  # MLIR dumps put whole functions on one line
+MAX_REASON_CHARS = 90
+MAX_NOTE_CHARS = 120
+MAX_LISTED_CELLS = 20
+# The first line naming one of these is the runtime's actual refusal, not a traceback frame.
+REFUSAL_WORDS = ("mismatch", "not available", "invalid_argument", "not_found")
+# iree::Status renders as "file.c:123: CODE; message; annotation; annotation".
+_IREE_STATUS = re.compile(
+    r"(?:[^\s;]+:\d+:\s*)?\b(?:CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|"
+    r"ALREADY_EXISTS|PERMISSION_DENIED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|"
+    r"OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS|UNAUTHENTICATED|DEFERRED|"
+    r"INCOMPATIBLE)\b;\s*"
+)
+# Annotations IREE appends while unwinding; they say where, the segment before says why.
+_IREE_CONTEXT = ("loading ", "creating ", "while ", "registering ", "resolving ")
+
+ExportKey = Tuple[str, str]  # model, exporter
+RowKey = Tuple[str, str, str]  # exporter, profile, arch
+CompileKey = Tuple[str, str, str, str, str]  # model, exporter, profile, arch, compiler
+RunKey = Tuple[str, str, str, str, str, str]  # ... + runtime
+
+
+@dataclass
+class _FailureGroup:
+    fid: str
+    stage: str
+    status: Status
+    error_class: str
+    message: str
+    records: list[Record] = field(default_factory=list)
+
+
+@dataclass
+class _Index:
+    by_job: dict[str, Record]
+    exports: dict[ExportKey, Record] = field(default_factory=dict)
+    compiles: dict[CompileKey, Record] = field(default_factory=dict)
+    runs: dict[RunKey, Record] = field(default_factory=dict)
+    installs: list[Record] = field(default_factory=list)
+    failures: list[_FailureGroup] = field(default_factory=list)
+    failure_ids: dict[str, str] = field(default_factory=dict)  # job -> "F3"
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def render_compatibility(records: Iterable[Record]) -> str:
+    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins)."""
+    all_records = list(records)
+    ix = _index(latest_by_job(all_records))
+    parts = [
+        *_header(ix, total=len(all_records)),
+        *_same_version_section(ix),
+        *_failures_section(ix),
+        *_load_section(ix),
+        *_environments_section(ix),
+    ]
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def write_compatibility(results_path: Path, out_path: Path) -> Path:
+    """Render `results_path` into `out_path`; readers never see a half-written document."""
+    records = list(ResultsLog(Path(results_path)))
+    if not records:
+        raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
+    text = render_compatibility(records)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the committed document private
+        os.replace(tmp, out_path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return out_path
+
+
+# ---------------------------------------------------------------------------------------------
+# indexing
+
+
+def _label(record: Record, name: str) -> str:
+    value = record.labels.get(name)
+    return "" if value is None else str(value)
+
+
+def _export_key(r: Record) -> ExportKey:
+    return (_label(r, "model"), _label(r, "exporter"))
+
+
+def _compile_key(r: Record) -> CompileKey:
+    return (*_export_key(r), _label(r, "profile"), _label(r, "arch"), _label(r, "compiler"))
+
+
+def _run_key(r: Record) -> RunKey:
+    return (*_compile_key(r), _label(r, "runtime"))
+
+
+def _put(table: dict[Any, Record], key: Any, record: Record) -> None:
+    # Two job ids with the same labels (a renamed cell): the one that finished last is current.
+    old = table.get(key)
+    if old is None or (record.finished or "") >= (old.finished or ""):
+        table[key] = record
+
+
+def _index(latest: Mapping[str, Record]) -> _Index:
+    ix = _Index(by_job=dict(latest))
+    for record in latest.values():
+        if record.stage == "install":
+            ix.installs.append(record)
+        elif record.stage == "export":
+            _put(ix.exports, _export_key(record), record)
+        elif record.stage == "compile":
+            _put(ix.compiles, _compile_key(record), record)
+        elif record.stage == "run":
+            _put(ix.runs, _run_key(record), record)
+    ix.failures = _failure_groups(latest.values())
+    ix.failure_ids = {r.job: g.fid for g in ix.failures for r in g.records}
+    return ix
+
+
+def _failure_groups(records: Iterable[Record]) -> list[_FailureGroup]:
+    failed = sorted(
+        (r for r in records if r.status in FAILURE_STATUSES),
+        key=lambda r: (_stage_rank(r.stage), _natural_key(r.job)),
+    )
+    groups: dict[tuple[str, Status, str, str], _FailureGroup] = {}
+    for r in failed:
+        key = (r.stage, r.status, r.error_class or "", (r.message or "").strip())
+        if key not in groups:
+            groups[key] = _FailureGroup(f"F{len(groups) + 1}", *key)
+        groups[key].records.append(r)
+    return list(groups.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# formatting helpers
+
+
+def _stage_rank(stage: str) -> int:
+    return STAGES.index(stage) if stage in STAGES else len(STAGES)
+
+
+def _natural_key(text: str) -> tuple[Any, ...]:
+    # "torch2.5" before "torch2.13", as a person reads it.
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+def _version_key(text: str) -> tuple[int, Version, tuple[Any, ...]]:
+    try:
+        return (0, Version(text), ())
+    except InvalidVersion:
+        return (1, Version("0"), _natural_key(text))
+
+
+def _sorted_versions(versions: Iterable[str]) -> list[str]:
+    return sorted(set(versions), key=_version_key)
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _median(value: Any) -> float | None:
+    return _num(value.get("median")) if isinstance(value, Mapping) else _num(value)
+
+
+def _sig3(x: float) -> str:
+    """Three significant digits without exponent: 42 -> "42.0", 0.01234 -> "0.0123"."""
+    rounded = float(f"{x:.3g}")
+    if rounded == 0:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(abs(rounded))))
+    return f"{rounded:.{decimals}f}"
+
+
+def _duration_ms(ms: float) -> str:
+    if abs(float(f"{ms:.3g}")) >= 1000:
+        return f"{_sig3(ms / 1000)} s"
+    return f"{_sig3(ms)} ms"
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if abs(n) < 1024:
+            return f"{int(n)} B" if unit == "B" else f"{_sig3(n)} {unit}"
+        n /= 1024
+    return f"{_sig3(n)} GiB"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _cell(value: Any) -> str:
+    """Table-safe text: a newline or a bare `|` would end the row or add a column."""
+    text = " ⏎ ".join(line.strip() for line in str(value).strip().splitlines())
+    return re.sub(r"(?<!\\)\|", r"\\|", text)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    return tabulate(
+        [[_cell(v) for v in row] for row in rows],
+        headers=[_cell(h) for h in headers],
+        tablefmt="github",
+        disable_numparse=True,  # "3.10" is a version, not the float 3.1
+    )
+
+
+def _status_text(status: Status) -> str:
+    return f"{ICONS[status]} {status.value.replace('_', ' ')}"
+
+
+def _nonempty_lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _first_line(text: str | None, words: Sequence[str] = ("error",)) -> str:
+    lines = _nonempty_lines(text)
+    hit = next((ln for ln in lines if any(w in ln.lower() for w in words)), None)
+    return hit or (lines[0] if lines else "")
+
+
+def _ref(ix: _Index, job: str | None) -> str:
+    fid = ix.failure_ids.get(job or "")
+    return f" [{fid}]" if fid else ""
+
+
+def _root_blocker(ix: _Index, record: Record) -> str:
+    """The job that actually failed, following not-run records that were blocked themselves."""
+    job, seen = record.blocked_by or "", set()
+    while job in ix.by_job and job not in seen:
+        seen.add(job)
+        blocker = ix.by_job[job]
+        if blocker.status is not Status.NOT_RUN or not blocker.blocked_by:
+            break
+        job = blocker.blocked_by
+    return job
+
+
+def _stage_outcome(ix: _Index, record: Record) -> str:
+    """`❌ compile [F2]`, `⛔ export [F1]`: which stage stopped this cell and how."""
+    if record.status is Status.NOT_RUN:
+        blocker = _root_blocker(ix, record)
+        stage = blocker.split(":", 1)[0] if blocker else "dependency"
+        return f"⛔ {stage}{_ref(ix, blocker)}"
+    return f"{ICONS[record.status]} {record.stage}{_ref(ix, record.job)}"
+
+
+def _error_metrics(metrics: Mapping[str, Any]) -> str:
+    names = (("max_abs_err", "max abs err"), ("max_rel_err", "max rel err"))
+    names += (("atol", "atol"), ("rtol", "rtol"))
+    values = [(label, _num(metrics.get(key))) for key, label in names]
+    return ", ".join(f"{label} {v:.1e}" for label, v in values if v is not None)
+
+
+# ---------------------------------------------------------------------------------------------
+# header
+
+
+def _header(ix: _Index, total: int) -> list[str]:
+    hosts = sorted({_host_text(r.host) for r in ix.by_job.values() if r.host})
+    finished = max((r.finished for r in ix.by_job.values() if r.finished), default=None)
+    note = (
+        f"_Generated from `{SOURCE}` by `nox -s report` (do not edit by hand); "
+        f"{len(ix.by_job)} records (the newest per job, of {total} in the log); "
+        f"hosts: {'; '.join(hosts) or 'unknown'}"
+        + (f"; newest result finished {finished}" if finished else "")
+        + "._"
+    )
+    legend = (
+        "**Legend.** ✅ ok: the stage succeeded (a run cell shows the median latency of the "
+        "compiled module); ❌ fail: the tool failed in the stage the cell names; ⚠️ mismatch: the "
+        "module ran but its outputs differ from torch beyond the model's tolerance (numerically "
+        "wrong); ⏱ timeout: the stage ran out of time; ➖ skip: the stage does not apply to this "
+        "cell; ⛔ not run: a stage it depends on did not succeed, and the cell names that stage. "
+        "`[F3]` points to failure F3 under "
+        "[Failures and their reasons](#failures-and-their-reasons)."
+    )
+    return ["# IREE compatibility matrix", "", legend, "", note, ""]
+
+
+def _host_text(host: Mapping[str, Any]) -> str:
+    parts = [str(host.get(k)) for k in ("machine", "cpu", "system") if host.get(k)]
+    return " / ".join(parts) or "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# same-version tables
+
+
+def _models(ix: _Index) -> list[str]:
+    keys = [*ix.exports, *ix.compiles, *ix.runs]
+    return sorted({k[0] for k in keys}, key=_natural_key)
+
+
+def _model_rows(ix: _Index, model: str) -> list[RowKey]:
+    rows = {k[1:4] for k in [*ix.compiles, *ix.runs] if k[0] == model}
+    covered = {row[0] for row in rows}
+    # An exporter whose export never got as far as a compile still needs its row.
+    rows |= {(e, "", "") for (m, e) in ix.exports if m == model and e not in covered}
+    return sorted(rows, key=lambda row: tuple(_natural_key(part) for part in row))
+
+
+def _model_compilers(ix: _Index, model: str) -> list[str]:
+    own = {k[4] for k in [*ix.compiles, *ix.runs] if k[0] == model}
+    # A model whose export failed everywhere has no compile records; show the matrix's columns.
+    return _sorted_versions(own or {k[4] for k in [*ix.compiles, *ix.runs]}) or ["(none)"]
+
+
+def _same_version_cell(ix: _Index, model: str, row: RowKey, compiler: str) -> str:
+    exporter, profile, arch = row
+    export = ix.exports.get((model, exporter))
+    if export is not None and export.status is not Status.OK:
+        return _stage_outcome(ix, export)
+    compiled = ix.compiles.get((model, exporter, profile, arch, compiler))
+    run = ix.runs.get((model, exporter, profile, arch, compiler, compiler))
+    if run is not None and run.status is not Status.NOT_RUN:
+        return _run_cell(ix, run)
+    if compiled is not None and compiled.status is not Status.OK:
+        return _stage_outcome(ix, compiled)
+    if run is not None:
+        return _stage_outcome(ix, run)
+    return "✅ compile only" if compiled is not None else ""
+
+
+def _run_cell(ix: _Index, run: Record) -> str:
+    if run.status is Status.OK:
+        latency = _median(run.metrics.get("latency_ms"))
+        return f"✅ {_duration_ms(latency)}" if latency is not None else "✅ run"
+    if run.status is Status.MISMATCH:
+        err = _num(run.metrics.get("max_abs_err"))
+        detail = f" (max err {err:.1e})" if err is not None else ""
+        return f"⚠️ run{detail}{_ref(ix, run.job)}"
+    return _stage_outcome(ix, run)
+
+
+def _same_version_section(ix: _Index) -> list[str]:
+    out = ["## Results by model (each module run by the runtime of its own compiler version)", ""]
+    models = _models(ix)
+    if not models:
+        return [*out, "No export, compile or run results yet.", ""]
+    for model in models:
+        out += _model_section(ix, model)
+    return out
+
+
+@dataclass(frozen=True)
+class _RowLayout:
+    """Profile and arch get columns only when they vary; otherwise the heading names them."""
+
+    profiles: list[str]
+    arches: list[str]
+
+    @property
+    def headers(self) -> list[str]:
+        return ["exporter"] + ["profile"] * (len(self.profiles) > 1) + ["arch"] * (len(self.arches) > 1)
+
+    def left(self, row: RowKey) -> list[str]:
+        exporter, profile, arch = row
+        return [exporter] + [profile] * (len(self.profiles) > 1) + [arch] * (len(self.arches) > 1)
+
+    def scope(self) -> str:
+        parts = [f"profile `{self.profiles[0]}`"] if len(self.profiles) == 1 else []
+        parts += [f"arch `{self.arches[0]}`"] if len(self.arches) == 1 else []
+        return f"{', '.join(parts)}. " if parts else ""
+
+
+def _model_section(ix: _Index, model: str) -> list[str]:
+    rows = _model_rows(ix, model)
+    compilers = _model_compilers(ix, model)
+    layout = _RowLayout(sorted({r[1] for r in rows if r[1]}), sorted({r[2] for r in rows if r[2]}))
+    intro = "Rows: exporter environment; columns: IREE compiler (= runtime) version."
+    table_rows = [
+        layout.left(row) + [_same_version_cell(ix, model, row, c) for c in compilers] for row in rows
+    ]
+    return [
+        f"### {model}",
+        "",
+        layout.scope() + intro,
+        "",
+        _table(layout.headers + compilers, table_rows),
+        "",
+        *_baseline_lines(ix, model),
+        *_compile_stats(ix, model, rows, compilers, layout),
+    ]
+
+
+def _baseline_lines(ix: _Index, model: str) -> list[str]:
+    lines = []
+    exporters = sorted((e for (m, e) in ix.exports if m == model), key=_natural_key)
+    for exporter in exporters:
+        metrics = ix.exports[(model, exporter)].metrics
+        eager = _median(metrics.get("eager_ms"))
+        seconds, mlir = _num(metrics.get("seconds")), _num(metrics.get("mlir_bytes"))
+        extras = ([f"export {_sig3(seconds)} s"] if seconds is not None else []) + (
+            [f"MLIR {_size(mlir)}"] if mlir is not None else []
+        )
+        if eager is None and not extras:
+            continue
+        text = f"torch eager: {_duration_ms(eager)}" if eager is not None else "torch eager: n/a"
+        lines.append(f"- {text} ({exporter}{'; ' + ', '.join(extras) if extras else ''})")
+    return [*lines, ""] if lines else []
+
+
+def _compile_stats(
+    ix: _Index, model: str, rows: list[RowKey], compilers: list[str], layout: _RowLayout
+) -> list[str]:
+    cells = [[_compile_stat_cell(ix.compiles.get((model, *row, c))) for c in compilers] for row in rows]
+    if not any(any(row) for row in cells):
+        return []
+    table_rows = [layout.left(row) + row_cells for row, row_cells in zip(rows, cells)]
+    return ["Compile time and module size:", "", _table(layout.headers + compilers, table_rows), ""]
+
+
+def _compile_stat_cell(compiled: Record | None) -> str:
+    if compiled is None:
+        return ""
+    seconds = _num(compiled.metrics.get("seconds"))
+    size = _num(compiled.metrics.get("module_bytes"))
+    parts = ([f"{_sig3(seconds)} s"] if seconds is not None else []) + (
+        [_size(size)] if size is not None else []
+    )
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# failures
+
+
+def _failures_section(ix: _Index) -> list[str]:
+    out = ["## Failures and their reasons", ""]
+    if not ix.failures:
+        out += ["No stage failed, timed out or produced wrong numbers.", ""]
+    for group in ix.failures:
+        out += _failure_block(group)
+    return out + _skipped_block(ix)
+
+
+def _failure_block(group: _FailureGroup) -> list[str]:
+    title = f"### {group.fid}: {group.stage} {_status_text(group.status)}"
+    if group.error_class:
+        title += f" (`{group.error_class}`)"
+    cells = [_cell_mention(r) for r in group.records]
+    shown = cells[:MAX_LISTED_CELLS]
+    more = len(cells) - len(shown)
+    affects = f"Affects {len(cells)} cell{'s' if len(cells) != 1 else ''}: " + ", ".join(shown)
+    affects += f", … and {more} more" if more else ""
+    excerpt = _excerpt(group.message)
+    fence = "`" * max(3, _longest_backtick_run(excerpt) + 1)
+    return [title, "", affects + ".", "", f"{fence}text", excerpt, fence, ""]
+
+
+def _cell_mention(record: Record) -> str:
+    if record.status is Status.MISMATCH:
+        detail = _error_metrics(record.metrics)
+        return f"`{record.cell}`" + (f" ({detail})" if detail else "")
+    return f"`{record.cell}`"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(m) for m in re.findall(r"`+", text)), default=0)
+
+
+def _excerpt(message: str) -> str:
+    """At most ~15 lines of the tool's words, starting near the first line that says "error"."""
+    lines = [_clip(ln.rstrip(), MAX_EXCERPT_LINE_CHARS) for ln in message.strip("\n").splitlines()]
+    if not lines:
+        return "(no message recorded)"
+    if len(lines) <= MAX_EXCERPT_LINES:
+        return "\n".join(lines)
+    first_error = next((i for i, ln in enumerate(lines) if "error" in ln.lower()), 0)
+    start = max(0, min(first_error - 1, len(lines) - MAX_EXCERPT_LINES))
+    end = start + MAX_EXCERPT_LINES
+    head = [f"… ({start} lines omitted)"] if start else []
+    tail = [f"… ({len(lines) - end} more lines omitted)"] if end < len(lines) else []
+    return "\n".join(head + lines[start:end] + tail)
+
+
+def _skipped_block(ix: _Index) -> list[str]:
+    reasons: dict[tuple[str, str], list[str]] = {}
+    skipped = sorted(
+        (r for r in ix.by_job.values() if r.status is Status.SKIP),
+        key=lambda r: (_stage_rank(r.stage), _natural_key(r.job)),
+    )
+    for r in skipped:
+        reasons.setdefault((r.stage, _first_line(r.message, ()) or "no reason given"), []).append(
+            f"`{r.cell}`"
+        )
+    if not reasons:
+        return []
+    out = ["### Skipped", ""]
+    for (stage, reason), cells in reasons.items():
+        listed = ", ".join(cells[:MAX_LISTED_CELLS])
+        listed += f", … and {len(cells) - MAX_LISTED_CELLS} more" if len(cells) > MAX_LISTED_CELLS else ""
+        out.append(f"- ➖ {stage}: {_clip(reason, MAX_NOTE_CHARS)} ({listed})")
+    return [*out, ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# runtime x compiler load tables
+
+
+def _refusal_reason(message: str | None) -> str:
+    """One line saying why the runtime refused, e.g. "bytecode version mismatch; runtime ..."."""
+    line = _first_line(message, REFUSAL_WORDS)
+    if not line:
+        return "no message recorded"
+    status = _IREE_STATUS.search(line)
+    rest = line[status.end() :].strip() if status else ""
+    if rest:
+        segments = [s.strip() for s in rest.split(";") if s.strip()]
+        line = segments[0]
+        for segment in segments[1:]:
+            if segment.startswith(_IREE_CONTEXT) or len(line) + 2 + len(segment) > MAX_REASON_CHARS:
+                break
+            line += "; " + segment
+    return _clip(line, MAX_REASON_CHARS)
+
+
+def _load_cell(ix: _Index, run: Record | None) -> str:
+    if run is None:
+        return ""
+    if run.status is Status.OK:
+        return "✅ loads"
+    if run.status is Status.MISMATCH:
+        return f"⚠️ loads, mismatch{_ref(ix, run.job)}"
+    if run.status is Status.FAIL:
+        return f"❌ {_refusal_reason(run.message)}{_ref(ix, run.job)}"
+    if run.status is Status.SKIP:
+        return f"➖ {_clip(_first_line(run.message, ()), MAX_REASON_CHARS)}".rstrip()
+    return _stage_outcome(ix, run)
+
+
+def _load_groups(ix: _Index) -> list[tuple[str, str, str, str]]:
+    return sorted({k[:4] for k in ix.runs}, key=lambda g: tuple(_natural_key(p) for p in g))
+
+
+def _load_section(ix: _Index) -> list[str]:
+    out = [
+        "## Can runtime B load a module built by compiler A?",
+        "",
+        "Rows: the IREE compiler that built the module; columns: the IREE runtime that loaded "
+        "it. An empty cell is a pair the matrix did not include.",
+        "",
+    ]
+    groups = _load_groups(ix)
+    if not groups:
+        return [*out, "No run results yet.", ""]
+    if len(groups) > 1:
+        out += ["### All models", "", _combined_load_table(ix), ""]
+    for group in groups:
+        out += _load_group_table(ix, group)
+    return out
+
+
+def _load_group_table(ix: _Index, group: tuple[str, str, str, str]) -> list[str]:
+    model, exporter, profile, arch = group
+    runs = {k[4:]: r for k, r in ix.runs.items() if k[:4] == group}
+    compilers = _sorted_versions(c for c, _ in runs)
+    runtimes = _sorted_versions(rt for _, rt in runs)
+    rows = [[c, *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)] for c in compilers]
+    scope = ", ".join(
+        [f"`{exporter}`"]
+        + ([f"profile `{profile}`"] if profile else [])
+        + ([f"arch `{arch}`"] if arch else [])
+    )
+    table = _table(["compiler ↓ runtime →", *runtimes], rows)
+    return [f"### {model}", "", scope, "", table, ""]
+
+
+def _combined_load_table(ix: _Index) -> str:
+    by_pair: dict[tuple[str, str], list[Record]] = {}
+    for key, run in ix.runs.items():
+        by_pair.setdefault((key[4], key[5]), []).append(run)
+    compilers = _sorted_versions(c for c, _ in by_pair)
+    runtimes = _sorted_versions(rt for _, rt in by_pair)
+    rows = [[c, *(_combined_load_cell(by_pair.get((c, rt), [])) for rt in runtimes)] for c in compilers]
+    return _table(["compiler ↓ runtime →", *runtimes], rows)
+
+
+def _combined_load_cell(runs: list[Record]) -> str:
+    """✅ only if every model's module loaded; otherwise the most common refusal."""
+    if not runs:
+        return ""
+    tried = [r for r in runs if r.status in (*FAILURE_STATUSES, Status.OK)]
+    if not tried:
+        return "⛔ not run"
+    refused = [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]
+    if refused:
+        reasons = Counter(
+            "timeout" if r.status is Status.TIMEOUT else _refusal_reason(r.message) for r in refused
+        )
+        icon = "❌" if any(r.status is Status.FAIL for r in refused) else "⏱"
+        share = f" ({len(refused)} of {len(tried)} cells)" if len(refused) < len(tried) else ""
+        return f"{icon} {reasons.most_common(1)[0][0]}{share}"
+    mismatched = sum(r.status is Status.MISMATCH for r in tried)
+    if mismatched == len(tried):
+        return "⚠️ loads, mismatch"
+    return "✅ loads" + (f" ({mismatched} of {len(tried)} cells mismatch)" if mismatched else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# environments
+
+
+def _environments_section(ix: _Index) -> list[str]:
+    out = ["## Environments", ""]
+    if not ix.installs:
+        return [*out, "No install records.", ""]
+    rows = [_environment_row(ix, r) for r in sorted(ix.installs, key=_environment_sort_key)]
+    headers = ["environment", "kind", "python", "status", "packages", "note"]
+    return [*out, _table(headers, rows), ""]
+
+
+def _environment_sort_key(record: Record) -> tuple[Any, ...]:
+    return (_label(record, "kind"), _natural_key(_environment_id(record)))
+
+
+def _environment_id(record: Record) -> str:
+    return _label(record, "env") or str(record.env.get("id") or record.cell)
+
+
+def _environment_row(ix: _Index, record: Record) -> list[str]:
+    packages = record.env.get("packages")
+    count = str(len(packages)) if isinstance(packages, Mapping) and packages else ""
+    if record.status is Status.OK:
+        note = str(record.env.get("backend") or "")
+    elif record.status is Status.NOT_RUN:
+        note = f"blocked by {record.blocked_by or 'a failed dependency'}"
+    else:
+        note = _clip(_first_line(record.message), MAX_NOTE_CHARS) + _ref(ix, record.job)
+    status = _status_text(record.status)
+    return [
+        _environment_id(record),
+        _label(record, "kind"),
+        _label(record, "python"),
+        status,
+        count,
+        note,
+    ]

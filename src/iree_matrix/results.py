@@ -1,0 +1,128 @@
+"""Result records and the append-only JSON Lines log they are published in.
+
+One record per stage execution. The schema is versioned (`SCHEMA_VERSION`); readers skip records
+of a newer schema with a warning instead of misreading them. Appends are a single `write` of one
+line on an `O_APPEND` descriptor followed by `fsync`, under an advisory lock, so a crash or Ctrl-C
+never leaves a half record behind a complete one; a torn last line (power loss) is skipped on read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import fcntl
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+SCHEMA_VERSION = 1
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    FAIL = "fail"
+    MISMATCH = "mismatch"  # ran, but the outputs differ from torch beyond the model's tolerance
+    TIMEOUT = "timeout"
+    SKIP = "skip"  # does not apply to this cell (the reason says why)
+    NOT_RUN = "not_run"  # a stage it depends on did not succeed (`blocked_by` names it)
+
+    @property
+    def is_success(self) -> bool:
+        return self is Status.OK
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """What one stage did for one job. Everything the report shows comes from these fields."""
+
+    job: str  # "compile:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
+    stage: str  # install | export | compile | run
+    cell: str  # the job id without the stage prefix
+    key: str  # content hash of everything that decides the output ("" when not run)
+    status: Status
+    labels: Mapping[str, str]  # model, python, torch, turbine, compiler, runtime, arch, profile, env
+    metrics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    error_class: Optional[str] = None
+    message: Optional[str] = None  # the tool's own words (excerpt), or the skip / not-run reason
+    blocked_by: Optional[str] = None  # job id of the failed dependency, for NOT_RUN
+    env: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # id, backend, lock digest, packages
+    command: tuple[str, ...] = ()
+    host: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    started: Optional[str] = None  # ISO 8601, UTC
+    finished: Optional[str] = None
+    tool_version: str = ""
+    schema: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        data["status"] = self.status.value
+        data["command"] = list(self.command)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in fields}
+        kwargs["status"] = Status(kwargs["status"])
+        kwargs["command"] = tuple(kwargs.get("command") or ())
+        return cls(**kwargs)
+
+
+class ResultsLog:
+    """`results/results.jsonl`: every record ever published, newest last."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def append(self, record: Record) -> None:
+        line = (record.to_json() + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def __iter__(self) -> Iterator[Record]:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.endswith("\n"):
+                    print(f"warning: {self.path}:{lineno}: ignoring a torn last line", file=sys.stderr)
+                    return
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError:
+                    print(f"warning: {self.path}:{lineno}: not JSON, skipped", file=sys.stderr)
+                    continue
+                if data.get("schema", 0) > SCHEMA_VERSION:
+                    print(
+                        f"warning: {self.path}:{lineno}: schema {data.get('schema')} is newer than "
+                        f"this iree-matrix understands ({SCHEMA_VERSION}); skipped",
+                        file=sys.stderr,
+                    )
+                    continue
+                yield Record.from_dict(data)
+
+    def keys(self) -> set[str]:
+        return {r.key for r in self if r.key}
+
+    def latest(self) -> dict[str, Record]:
+        """The newest record per job id: what the report shows."""
+        return latest_by_job(self)
+
+
+def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
+    latest: dict[str, Record] = {}
+    for record in records:
+        latest[record.job] = record
+    return latest

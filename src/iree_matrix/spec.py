@@ -1,0 +1,303 @@
+"""Matrix files (`matrix/*.toml`) parsed and validated into frozen dataclasses.
+
+A matrix file lists axes; the cells are their product, minus `[[exclude]]` rules, plus
+`[[include]]` rules (GitHub-Actions-like: an include's unnamed axes take the matrix's values).
+Every validation error is a `SpecError` whose one line names the file, the key and the bad value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from iree_matrix import versions
+from iree_matrix._resources import builtin_models
+from iree_matrix.errors import SpecError
+from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, TRIPLES, Profile
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+# Axis name in the file -> field of `Cell`.
+AXES = {
+    "python": "python",
+    "torch": "torch",
+    "turbine": "turbine",
+    "compiler": "compiler",
+    "runtime": "runtime",
+    "arch": "arch",
+    "models": "model",
+    "profiles": "profile",
+}
+_VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
+_REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
+SAME = "same"
+_AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = the compiler's own version
+STAGES = ("install", "export", "compile", "run")
+_TOP_KEYS = set(AXES) | {"include", "exclude", "profile", "timeouts", "benchmark", "description"}
+_PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
+_BENCHMARK_KEYS = {"repetitions", "seed"}
+_PYTHON_RE = re.compile(r"^3\.\d+$")
+
+DEFAULT_TIMEOUTS = {"install": 1800.0, "export": 900.0, "compile": 900.0, "run": 900.0}
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Cell:
+    """One point of the matrix: everything that decides one run."""
+
+    model: str
+    python: str
+    torch: str
+    turbine: str
+    compiler: str
+    runtime: str
+    arch: str
+    profile: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+    repetitions: int = 5
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class MatrixSpec:
+    path: Path
+    cells: tuple[Cell, ...]
+    profiles: Mapping[str, Profile]
+    timeouts: Mapping[str, float]
+    benchmark: Benchmark
+    description: str = ""
+
+
+def load(path: Path) -> MatrixSpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such matrix file (the shipped ones are in matrix/)") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    return parse(data, path)
+
+
+def parse(data: Mapping[str, Any], path: Path) -> MatrixSpec:
+    where = _Where(path)
+    _reject_unknown(data, _TOP_KEYS, where, "")
+    for axis in _REQUIRED_AXES:
+        if axis not in data:
+            raise SpecError(f"{path}: missing key '{axis}' (every matrix names {', '.join(_REQUIRED_AXES)})")
+
+    profiles = dict(BUILTIN_PROFILES)
+    profiles.update(_parse_profiles(data.get("profile", {}), where))
+    known = _Known(models=builtin_models(), profiles=tuple(profiles))
+
+    axes = {name: _axis_values(data, name, where, known) for name in AXES if name != "runtime"}
+    axes["runtime"] = _runtime_values(data, "runtime", where)
+
+    excludes = [
+        _rule(r, where, f"exclude[{i}]", known) for i, r in enumerate(_tables(data, "exclude", where))
+    ]
+    includes = [
+        _rule(r, where, f"include[{i}]", known) for i, r in enumerate(_tables(data, "include", where))
+    ]
+
+    cells = [c for c in _expand(axes) if not any(_matches(c, rule) for rule in excludes)]
+    for i, rule in enumerate(includes):
+        added = list(_expand({**axes, **rule}))
+        if not added:
+            raise SpecError(f"{path}: include[{i}] adds no cell")
+        cells.extend(added)
+    if not cells:
+        raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
+    unique = tuple(sorted(set(cells)))
+
+    return MatrixSpec(
+        path=path,
+        cells=unique,
+        profiles={name: profiles[name] for name in sorted({c.profile for c in unique})},
+        timeouts=_parse_timeouts(data.get("timeouts", {}), where),
+        benchmark=_parse_benchmark(data.get("benchmark", {}), where),
+        description=str(data.get("description", "")),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Where:
+    path: Path
+
+    def error(self, key: str, value: Any, why: str) -> SpecError:
+        return SpecError(f"{self.path}: {key} = {value!r}: {why}")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Known:
+    models: tuple[str, ...]
+    profiles: tuple[str, ...]
+
+
+def _reject_unknown(table: Mapping[str, Any], allowed: Iterable[str], where: _Where, prefix: str) -> None:
+    allowed = set(allowed)
+    for key in table:
+        if key not in allowed:
+            raise SpecError(
+                f"{where.path}: unknown key '{prefix}{key}' (known: {', '.join(sorted(allowed))})"
+            )
+
+
+def _as_list(value: Any, key: str, where: _Where) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise where.error(key, value, "expected a string or a non-empty list of strings")
+    for item in value:
+        if not isinstance(item, str):
+            raise where.error(key, item, 'expected a string (quote versions: "3.9.0")')
+    return list(dict.fromkeys(value))
+
+
+def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
+    if axis in _VERSION_AXES and not versions.is_valid(value):
+        raise where.error(key, value, 'not a version (PEP 440), e.g. "3.9.0"')
+    if axis == "python" and not _PYTHON_RE.match(value):
+        raise where.error(key, value, 'expected a Python minor version such as "3.11"')
+    if axis == "arch" and value not in TRIPLES:
+        raise where.error(key, value, f"unsupported architecture (supported: {', '.join(TRIPLES)})")
+    if axis == "models" and value not in known.models:
+        raise where.error(key, value, f"unknown model (built-in: {', '.join(known.models)})")
+    if axis == "profiles" and value not in known.profiles:
+        raise where.error(
+            key,
+            value,
+            f"unknown profile (known: {', '.join(known.profiles)}; define more under [profile.NAME])",
+        )
+
+
+def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Known) -> list[str]:
+    if axis not in data:
+        return list(_AXIS_DEFAULTS[axis])
+    values = _as_list(data[axis], axis, where)
+    for value in values:
+        _check_value(axis, value, axis, where, known)
+    return values
+
+
+def _runtime_values(table: Mapping[str, Any], key: str, where: _Where) -> list[str]:
+    value = table.get("runtime", SAME)
+    values = _as_list(value, key, where)
+    for v in values:
+        if v != SAME and not versions.is_valid(v):
+            raise where.error(key, v, f'not a version (PEP 440) nor "{SAME}" (the compiler\'s own version)')
+    return values
+
+
+def _tables(data: Mapping[str, Any], key: str, where: _Where) -> list[Mapping[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise where.error(key, value, f"expected [[{key}]] tables")
+    return value
+
+
+def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> dict[str, list[str]]:
+    _reject_unknown(table, AXES, where, f"{name}.")
+    if not table:
+        raise SpecError(f"{where.path}: {name} is empty; name at least one axis")
+    rule: dict[str, list[str]] = {}
+    for axis in table:
+        if axis == "runtime":
+            rule[axis] = _runtime_values(table, f"{name}.runtime", where)
+            continue
+        rule[axis] = _as_list(table[axis], f"{name}.{axis}", where)
+        for value in rule[axis]:
+            _check_value(axis, value, f"{name}.{axis}", where, known)
+    return rule
+
+
+def _expand(axes: Mapping[str, list[str]]) -> Iterable[Cell]:
+    names = list(AXES)
+    for combo in itertools.product(*(axes[n] for n in names)):
+        values = {AXES[n]: v for n, v in zip(names, combo)}
+        if values["runtime"] == SAME:
+            values["runtime"] = values["compiler"]
+        yield Cell(**values)
+
+
+def _matches(cell: Cell, rule: Mapping[str, list[str]]) -> bool:
+    for axis, allowed in rule.items():
+        value = getattr(cell, AXES[axis])
+        if axis == "runtime":
+            allowed = [cell.compiler if a == SAME else a for a in allowed]
+        if value not in allowed:
+            return False
+    return True
+
+
+def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
+    if not isinstance(table, dict):
+        raise where.error("profile", table, "expected [profile.NAME] tables")
+    profiles = {}
+    for name, body in table.items():
+        key = f"profile.{name}"
+        if not isinstance(body, dict):
+            raise where.error(key, body, "expected a table")
+        _reject_unknown(body, _PROFILE_KEYS, where, f"{key}.")
+        target_cpu = body.get("target_cpu", "host")
+        if not isinstance(target_cpu, str):
+            raise where.error(
+                f"{key}.target_cpu", target_cpu, 'expected "host", a CPU name, or "" for generic'
+            )
+        opt_level = body.get("opt_level")
+        if opt_level is not None and opt_level not in OPT_LEVELS:
+            raise where.error(f"{key}.opt_level", opt_level, f"expected one of {', '.join(OPT_LEVELS)}")
+        flags = body.get("flags", [])
+        if not isinstance(flags, list) or not all(isinstance(f, str) and f.startswith("--") for f in flags):
+            raise where.error(
+                f"{key}.flags", flags, 'expected a list of iree-compile options like "--iree-opt-data-tiling"'
+            )
+        profiles[name] = Profile(
+            name=name,
+            target_cpu=target_cpu or None,
+            opt_level=opt_level,
+            flags=tuple(flags),
+            description=str(body.get("description", "")),
+        )
+    return profiles
+
+
+def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise where.error("timeouts", table, "expected a [timeouts] table of stage = seconds")
+    _reject_unknown(table, STAGES, where, "timeouts.")
+    timeouts = dict(DEFAULT_TIMEOUTS)
+    for stage, seconds in table.items():
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise where.error(f"timeouts.{stage}", seconds, "expected a positive number of seconds")
+        timeouts[stage] = float(seconds)
+    return timeouts
+
+
+def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
+    if not isinstance(table, dict):
+        raise where.error("benchmark", table, "expected a [benchmark] table")
+    _reject_unknown(table, _BENCHMARK_KEYS, where, "benchmark.")
+    values = {}
+    for key, minimum in (("repetitions", 1), ("seed", 0)):
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise where.error(f"benchmark.{key}", value, f"expected an integer >= {minimum}")
+            values[key] = value
+    return Benchmark(**values)

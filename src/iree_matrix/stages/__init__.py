@@ -1,0 +1,76 @@
+"""The four stages, one module each, behind one small interface.
+
+A stage computes its job's key (a hash of everything that decides its output) and, when the store
+has no entry for that key, executes into a staging directory and returns an `Outcome`. Stages do
+not catch exceptions to make statuses: `outcome.from_exception` does that, in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Callable, Protocol
+
+from iree_matrix.envs import Backend, Environment
+from iree_matrix.errors import StageFailure
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job
+from iree_matrix.spec import MatrixSpec
+from iree_matrix.store import Entry
+from iree_matrix.wheelhouse import Wheelhouse
+
+__all__ = ["Context", "Outcome", "Stage", "get"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What a stage may use: the matrix, the shared services, and its dependencies' entries."""
+
+    spec: MatrixSpec
+    backend: Backend
+    wheelhouse: Wheelhouse
+    deps: Mapping[str, Entry]  # job id -> store entry, for every dependency (all succeeded)
+    timeout: float
+    log: Path
+
+    def dep(self, stage: str) -> Entry:
+        found = [entry for job_id, entry in self.deps.items() if job_id.startswith(stage + ":")]
+        if len(found) != 1:
+            raise RuntimeError(f"expected one {stage} dependency, found {len(found)}")
+        return found[0]
+
+    def environment(self, job: Job) -> Environment:
+        """The realised environment this job runs in (installed by its install dependency)."""
+        install = self.dep("install")
+        env = self.backend.open(job.env, install.record.env["lock_digest"])
+        if env is None:
+            raise StageFailure(
+                "env-missing", f"environment {job.env.id} was removed while the matrix ran", cacheable=False
+            )
+        return env
+
+
+class Stage(Protocol):
+    name: str
+    exclusive: bool  # timed: runs alone so other jobs don't perturb its measurements
+
+    def key(self, job: Job, ctx: Context) -> str: ...
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome: ...
+
+    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        """Whether a stored entry still stands (e.g. its environment still exists)."""
+
+
+def _table() -> dict[str, Callable[[], Stage]]:
+    from iree_matrix.stages.compile import CompileStage
+    from iree_matrix.stages.export import ExportStage
+    from iree_matrix.stages.install import InstallStage
+    from iree_matrix.stages.run import RunStage
+
+    return {"install": InstallStage, "export": ExportStage, "compile": CompileStage, "run": RunStage}
+
+
+def get(name: str) -> Stage:
+    return _table()[name]()

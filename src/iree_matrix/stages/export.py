@@ -1,0 +1,83 @@
+"""export: the model's MLIR from iree-turbine, its example inputs and torch eager's outputs/latency.
+
+Runs `scripts/export_model.py` inside the exporter environment.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from iree_matrix import _resources, host
+from iree_matrix._hashing import digest, file_sha256
+from iree_matrix.errors import StageFailure
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job
+from iree_matrix.results import Status
+from iree_matrix.stages import Context
+from iree_matrix.store import Entry
+
+WORKER = "export_model.py"
+
+
+def model_sources(model: str) -> dict[str, str]:
+    """Hashes of the code that defines the model: editing it invalidates its exports."""
+    scripts = _resources.scripts_dir()
+    files = [scripts / WORKER, scripts / "models" / "api.py", scripts / "models" / f"{model}.py"]
+    return {f.name: file_sha256(f) for f in files if f.exists()}
+
+
+class ExportStage:
+    name = "export"
+    exclusive = True  # it times torch eager
+
+    def key(self, job: Job, ctx: Context) -> str:
+        return digest(
+            {
+                "stage": self.name,
+                "model": job.model,
+                "sources": model_sources(job.model or ""),
+                "env": ctx.dep("install").record.env["lock_digest"],
+                "seed": ctx.spec.benchmark.seed,
+                "repetitions": ctx.spec.benchmark.repetitions,
+                "host": host.identity(),
+            }
+        )
+
+    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        return True
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        env = ctx.environment(job)
+        worker = _resources.scripts_dir() / WORKER
+        argv = [
+            env.python(), str(worker), "--model", str(job.model), "--seed", str(ctx.spec.benchmark.seed),
+            "--repetitions", str(ctx.spec.benchmark.repetitions), "--out", str(out),
+        ]  # fmt: skip
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, check=False)
+        if done.returncode != 0:
+            raise _failure(out, done.output)
+        info = json.loads((out / "export.json").read_text())
+        metrics = {
+            "seconds": round(info["seconds"], 3),
+            "mlir_bytes": (out / "model.mlir").stat().st_size,
+            "eager_ms": info["eager_ms"],
+            "parameters": info["parameters"],
+            "torch_threads": info["torch_threads"],
+        }
+        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+def _failure(out: Path, output: str) -> StageFailure:
+    from iree_matrix._proc import excerpt
+
+    try:
+        error = json.loads((out / "error.json").read_text())
+    except (OSError, ValueError):
+        return StageFailure("export-error", excerpt(output) or "the export worker died without a message")
+    # A model that cannot even be built is the model's problem; one that builds but does not
+    # export is the finding this stage exists to record.
+    error_class = {"model": "model-error", "eager": "model-error", "import": "turbine-import"}.get(
+        error["phase"], "export-error"
+    )
+    return StageFailure(error_class, error["message"])

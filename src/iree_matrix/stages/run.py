@@ -1,0 +1,160 @@
+"""run: load a compiled module with one IREE runtime, check its outputs against torch, time it.
+
+Only the runtime's command-line tools are used (`iree-run-module`, `iree-benchmark-module`), so the
+same code serves any runtime that provides them: a wheel's, or one a user built for a board.
+The comparison with torch's reference happens here, on the host, with numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from iree_matrix import host
+from iree_matrix._hashing import digest
+from iree_matrix.errors import StageFailure
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job
+from iree_matrix.results import Status
+from iree_matrix.stages import Context
+from iree_matrix.stages.compile import MODULE
+from iree_matrix.store import Entry
+
+# Words in a runtime's refusal that mean "this module was built for another runtime version".
+_INCOMPATIBLE = ("version mismatch", "not available in this runtime", "required module", "unsupported")
+
+
+class RunStage:
+    name = "run"
+    exclusive = True  # it times the module
+
+    def key(self, job: Job, ctx: Context) -> str:
+        return digest(
+            {
+                "stage": self.name,
+                "module": ctx.dep("compile").record.key,
+                "export": ctx.dep("export").record.key,  # inputs, reference and tolerance
+                "env": ctx.dep("install").record.env["lock_digest"],
+                "repetitions": ctx.spec.benchmark.repetitions,
+                "host": host.identity(),
+            }
+        )
+
+    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        return True
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        env = ctx.environment(job)
+        export = ctx.dep("export")
+        info = json.loads(export.artifact("export.json").read_text())
+        module = ctx.dep("compile").artifact(MODULE)
+        inputs = [
+            f"--input=@{export.artifact('inputs') / f'input{i}.npy'}" for i in range(len(info["inputs"]))
+        ]
+        common = ["--device=local-task", f"--module={module}", f"--function={info['function']}", *inputs]
+
+        outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
+        run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
+        done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False)
+        if done.returncode != 0:
+            raise StageFailure(_classify(done.output), _runtime_message(done.output))
+
+        references = [export.artifact("reference") / f"output{i}.npy" for i in range(len(outputs))]
+        check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
+
+        bench_argv = [
+            env.tool("iree-benchmark-module"), *common,
+            f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
+        ]  # fmt: skip
+        bench = env.run(bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error")
+        metrics = {**check, "latency_ms": latency_ms(bench.stdout), "module_bytes": module.stat().st_size}
+        if check["matches"]:
+            return Outcome(Status.OK, metrics=metrics, command=tuple(run_argv))
+        return Outcome(
+            Status.MISMATCH,
+            metrics=metrics,
+            message=(
+                f"outputs differ from torch: max abs err {check['max_abs_err']:.3g}, "
+                f"max rel err {check['max_rel_err']:.3g} (atol {info['atol']}, rtol {info['rtol']})"
+            ),
+            error_class="numeric-mismatch",
+            command=tuple(run_argv),
+        )
+
+
+def compare(
+    outputs: Sequence[Path], references: Sequence[Path], *, atol: float, rtol: float
+) -> dict[str, Any]:
+    """Max abs / relative error of every output against torch's, and whether all are within tolerance."""
+    max_abs = max_rel = 0.0
+    matches = True
+    for got_path, ref_path in zip(outputs, references):
+        got, ref = np.load(got_path), np.load(ref_path)
+        if got.shape != ref.shape:
+            raise StageFailure("output-shape", f"{got_path.name}: shape {got.shape}, torch gave {ref.shape}")
+        got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
+        err = np.abs(got64 - ref64)
+        finite = bool(np.isfinite(got64).all())
+        abs_err = float(err.max()) if err.size else 0.0
+        scale = float(np.abs(ref64).max()) if ref64.size else 0.0
+        max_abs = max(max_abs, abs_err)
+        max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
+        matches = matches and finite and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
+    return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches}
+
+
+_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def latency_ms(benchmark_json: str) -> Mapping[str, Any]:
+    """Median and spread over iree-benchmark-module's repetitions (each a mean over iterations)."""
+    data = json.loads(benchmark_json)
+    times = [
+        b["real_time"] * _UNIT_MS[b.get("time_unit", "ns")]
+        for b in data["benchmarks"]
+        if b.get("run_type", "iteration") == "iteration"
+    ]
+    if not times:
+        raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
+    return {
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "stdev": statistics.stdev(times) if len(times) > 1 else 0.0,
+        "n": len(times),
+    }
+
+
+def _classify(output: str) -> str:
+    return "incompatible-module" if any(w in output for w in _INCOMPATIBLE) else "run-error"
+
+
+def _runtime_message(output: str) -> str:
+    """The runtime's status line(s): they carry the reason (e.g. bytecode version mismatch)."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    status = [
+        ln
+        for ln in lines
+        if any(
+            code in ln
+            for code in (
+                "INVALID_ARGUMENT",
+                "NOT_FOUND",
+                "UNIMPLEMENTED",
+                "FAILED_PRECONDITION",
+                "INTERNAL",
+                "error",
+                "ABORTED",
+                "RESOURCE_EXHAUSTED",
+                "UNAVAILABLE",
+            )
+        )
+    ]
+    from iree_matrix._proc import excerpt
+
+    return "\n".join(status[:10]) if status else excerpt(output)
