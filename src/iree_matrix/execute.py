@@ -106,8 +106,11 @@ class Executor:
         pool = cf.ThreadPoolExecutor(max_workers=max(1, self.options.jobs), thread_name_prefix="stage")
         try:
             while waiting or running:
+                before = len(waiting)
                 waiting = self._start_ready(waiting, running, entries, summary, pool)
                 if not running:
+                    if waiting and len(waiting) == before:
+                        raise RuntimeError(f"scheduler stalled with {len(waiting)} jobs waiting")
                     continue
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for future in done:
@@ -165,7 +168,8 @@ class Executor:
         try:
             key = stage.key(job, ctx)
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
-            return self._finish(job, "", from_exception(exc), started, None, ctx), None, False
+            record = self._record(job, "", from_exception(exc), started, ctx)
+            return self._done(job, record, ctx), None, False
 
         entry = self.store.get(job.stage, key)
         if entry is not None and self._reusable(job, stage, ctx, entry):
@@ -181,21 +185,23 @@ class Executor:
                 outcome = from_exception(exc)
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
-            record = self._finish(job, key, outcome, started, out, ctx)
+            record = self._record(job, key, outcome, started, ctx)
+            entry = None
             if outcome.cacheable:
+                # Store first, publish second: a crash in between leaves a stored result that the
+                # next run publishes, never a published result the store forgot.
                 shutil.copyfile(log, out / "log.txt")
                 entry = self.store.commit(job.stage, key, out, record)
-                return record, entry, False
-            return record, None, False
+            return self._done(job, record, ctx), entry, False
 
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:
             return False
         return stage.reusable(job, ctx, entry)
 
-    def _finish(self, job: Job, key: str, outcome: Outcome, started: str, out, ctx) -> Record:
+    def _record(self, job: Job, key: str, outcome: Outcome, started: str, ctx: stages.Context) -> Record:
         env = outcome.env or (ctx.dep("install").record.env if job.stage != "install" else {})
-        record = Record(
+        return Record(
             job=job.id,
             stage=job.stage,
             cell=job.cell,
@@ -212,6 +218,8 @@ class Executor:
             finished=_now(),
             tool_version=__version__,
         )
+
+    def _done(self, job: Job, record: Record, ctx: stages.Context) -> Record:
         self._publish(record)
         self.progress.finished(job, record, log=ctx.log)
         return record

@@ -1,0 +1,44 @@
+"""Entry points: `nox -s matrix`, `nox -s report`, `nox -s tests`, `nox -s lint`.
+
+Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke.toml --list`.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+# The only torch that installs as a CPU build on these machines (IREE-NOTES.md); the model unit
+# tests import it directly. Matrix environments get their own torch from the matrix file.
+TEST_TORCH = "torch==2.13.0"
+
+
+@nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """Plan and run a matrix (default: matrix/default.toml), then write results/COMPATIBILITY.md."""
+    session.install("-e", ".")
+    session.run("iree-matrix", "matrix", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def report(session: nox.Session) -> None:
+    """Render results/COMPATIBILITY.md from results/results.jsonl."""
+    session.install("-e", ".")
+    session.run("iree-matrix", "report", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Unit tests, then integration tests that install and run real torch and IREE."""
+    session.install("-e", ".[test]", TEST_TORCH)
+    session.run("pytest", *(session.posargs or ["tests"]))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", "src", "scripts", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "scripts", "tests", "noxfile.py")

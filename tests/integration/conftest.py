@@ -1,0 +1,54 @@
+"""Integration fixtures: real environments, shared between test runs on this machine.
+
+The wheelhouse and the built environments are kept in a persistent cache (the user's
+`~/.cache/iree-matrix`, or `$IREE_MATRIX_CACHE`), because downloading IREE for every test run
+proves nothing new. The store (exports, modules, results) is fresh for every test, so every stage
+after install really executes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.cli import default_cache
+from iree_matrix.results import Record, ResultsLog
+
+REPO = Path(__file__).resolve().parents[2]
+SMOKE = REPO / "matrix" / "smoke.toml"
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    persistent = default_cache()
+    fresh = tmp_path / "cache"
+    fresh.mkdir()
+    for shared in ("wheelhouse", "envs"):
+        (persistent / shared).mkdir(parents=True, exist_ok=True)
+        (fresh / shared).symlink_to(persistent / shared)
+    return fresh
+
+
+def iree_matrix(*args: str, cache: Path, results: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "iree_matrix", *args, "--cache", str(cache), "--results-dir", str(results)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    print(done.stdout)
+    print(done.stderr, file=sys.stderr)
+    return done
+
+
+def records(results: Path) -> dict[str, Record]:
+    return ResultsLog(results / "results.jsonl").latest()
+
+
+def raw_lines(results: Path) -> list[dict]:
+    return [json.loads(line) for line in (results / "results.jsonl").read_text().splitlines()]
+
+
+def env_without(*names: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in names}

@@ -1,0 +1,142 @@
+"""The smoke matrix end to end on host venvs: real pip, torch, iree-turbine, iree-compile and the
+IREE runtime tools. Asserts statuses, numbers, the runtime's own refusal messages and the table."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.results import Status
+
+from .conftest import SMOKE, iree_matrix, raw_lines, records
+
+pytestmark = pytest.mark.integration
+
+EXPORT = "export:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0"
+BASE = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0"
+
+
+def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    first = iree_matrix("matrix", "--matrix", str(SMOKE), cache=cache, results=results)
+    assert first.returncode == 0, first.stderr
+
+    got = records(results)
+    assert len(got) == 12
+    installs = [r for r in got.values() if r.stage == "install"]
+    assert {r.status for r in installs} == {Status.OK}
+    compiler = got["install:py3.11-iree-compiler3.13.0"]
+    assert compiler.env["packages"]["iree-base-compiler"] == "3.13.0"
+    exporter = got["install:py3.11-torch2.13.0-turbine3.9.0"]
+    assert exporter.env["packages"]["iree-turbine"] == "3.9.0"
+    assert exporter.env["packages"]["torch"].startswith("2.13.0")
+    assert exporter.env["packages"]["iree-base-compiler"] == "3.9.0"  # pinned to turbine's release
+
+    export = got[EXPORT]
+    assert export.status is Status.OK
+    assert export.metrics["parameters"] == 24_346
+    assert export.metrics["mlir_bytes"] > 10_000
+    assert export.metrics["eager_ms"]["n"] == 3 and export.metrics["eager_ms"]["median"] > 0
+
+    for version in ("3.9.0", "3.13.0"):
+        compiled = got[f"compile:{BASE}/iree{version}/x86_64/default"]
+        assert compiled.status is Status.OK, compiled.message
+        assert compiled.metrics["module_bytes"] > 10_000
+        assert "--iree-llvmcpu-target-cpu=host" in compiled.command
+
+        ran = got[f"run:{BASE}/iree{version}/x86_64/default"]
+        assert ran.status is Status.OK, ran.message
+        assert ran.metrics["max_abs_err"] <= ran.metrics["atol"] + ran.metrics["rtol"]
+        latency = ran.metrics["latency_ms"]
+        assert latency["n"] == 3 and 0 < latency["min"] <= latency["median"] <= latency["max"]
+        assert ran.labels["runtime"] == version == ran.labels["compiler"]
+
+    old_on_new = got[f"run:{BASE}/iree3.9.0/x86_64/default/rt3.13.0"]
+    assert old_on_new.status is Status.FAIL
+    assert old_on_new.error_class == "incompatible-module"
+    assert "bytecode version mismatch; runtime supports 17.0, module has 15.0" in old_on_new.message
+    new_on_old = got[f"run:{BASE}/iree3.13.0/x86_64/default/rt3.9.0"]
+    assert new_on_old.status is Status.FAIL
+    assert "required module features [Ch] are not available" in new_on_old.message
+
+    table = (results / "COMPATIBILITY.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| py3.11-torch2.13.0-turbine3.9.0"))
+    assert row.count("✅") == 2 and " ms" in row
+    assert "bytecode version mismatch; runtime supports 17.0, module has 15.0" in table
+
+    # An unchanged matrix run again does no stage work and publishes nothing new.
+    lines_before = len(raw_lines(results))
+    second = iree_matrix("matrix", "--matrix", str(SMOKE), cache=cache, results=results)
+    assert second.returncode == 0, second.stderr
+    assert "(0 executed, 12 reused from earlier runs)" in second.stdout
+    assert " ...\n" not in second.stdout  # no stage started
+    assert len(raw_lines(results)) == lines_before
+
+
+def test_interrupted_run_resumes_without_redoing_finished_stages(cache: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(SMOKE)]
+    argv += ["--cache", str(cache), "--results-dir", str(results)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        # Interrupt while the second compile is running: the first is finished by then.
+        if re.search(r"compile .*iree3\.9\.0.* \.\.\.$", line.rstrip()):
+            time.sleep(0.2)
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=120)
+    output = "".join(seen) + rest
+    assert proc.returncode == 130, output
+    assert "interrupted" in output
+
+    finished = {job for job, r in records(results).items() if r.status is not Status.NOT_RUN}
+    assert f"compile:{BASE}/iree3.13.0/x86_64/default" in finished
+    assert not any(job.startswith("run:") for job in finished)
+    staging = cache / "store" / "staging"
+    assert not staging.exists() or not any(staging.iterdir()), "interrupted stage left staging files"
+
+    resumed = iree_matrix("matrix", "--matrix", str(SMOKE), cache=cache, results=results)
+    assert resumed.returncode == 0, resumed.stderr
+    for job in finished:
+        stage, _, cell = job.partition(":")
+        assert f"{stage:<7} {cell} = ok (stored result)" in resumed.stdout
+    assert f"compile {BASE}/iree3.9.0/x86_64/default ..." in resumed.stdout  # the interrupted one
+    final = records(results)
+    assert final[f"run:{BASE}/iree3.9.0/x86_64/default"].status is Status.OK
+    assert final[f"run:{BASE}/iree3.13.0/x86_64/default"].status is Status.OK
+
+
+def test_unresolvable_environment_is_a_recorded_failure_and_the_rest_goes_on(
+    cache: Path, tmp_path: Path
+) -> None:
+    matrix = tmp_path / "bad.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\n'
+        'compiler = ["3.9.0", "3.99.0"]\nmodels = "tiny_cnn"\n[benchmark]\nrepetitions = 2\n'
+    )
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+
+    install = got["install:py3.11-iree-compiler3.99.0"]
+    assert install.status is Status.FAIL and install.error_class == "resolve"
+    assert "iree-base-compiler==3.99.0" in install.message
+    assert "No matching distribution" in install.message  # pip's own words
+
+    blocked = got[f"compile:{BASE}/iree3.99.0/x86_64/default"]
+    assert blocked.status is Status.NOT_RUN and blocked.blocked_by == "install:py3.11-iree-compiler3.99.0"
+    assert got[f"run:{BASE}/iree3.99.0/x86_64/default"].status is Status.NOT_RUN
+    assert got[f"run:{BASE}/iree3.9.0/x86_64/default"].status is Status.OK
+
+    table = (results / "COMPATIBILITY.md").read_text()
+    assert "No matching distribution found for iree-base-compiler==3.99.0" in table
