@@ -32,11 +32,14 @@ class Environment(Protocol):
         *,
         timeout: Optional[float],
         log: Optional[Path] = None,
-        cwd: Optional[Path] = None,
+        read_only: Sequence[Path] = (),
+        writable: Sequence[Path] = (),
         env: Optional[Mapping[str, str]] = None,
         check: bool = True,
         error_class: Optional[str] = None,
-    ) -> Completed: ...
+    ) -> Completed:
+        """Run `argv` (host paths) here. `read_only` / `writable` name every host path the command
+        touches, so an isolating backend can mount exactly those (at the same paths)."""
 
     def describe(self) -> Mapping[str, Any]:
         """id, backend, lock digest, Python version and every installed package with its version."""

@@ -44,7 +44,8 @@ class VenvEnvironment:
         *,
         timeout: Optional[float],
         log: Optional[Path] = None,
-        cwd: Optional[Path] = None,
+        read_only: Sequence[Path] = (),
+        writable: Sequence[Path] = (),
         env: Optional[Mapping[str, str]] = None,
         check: bool = True,
         error_class: Optional[str] = None,
@@ -52,7 +53,7 @@ class VenvEnvironment:
         # Nothing from the orchestrator's own environment may leak into the stage's imports.
         clean = {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": str(self.path), **(env or {})}
         return _proc.run(
-            argv, cwd=cwd, env=clean, timeout=timeout, log=log, check=check, error_class=error_class
+            argv, env=clean, timeout=timeout, log=log, check=check, error_class=error_class
         )
 
     def describe(self) -> Mapping[str, Any]:

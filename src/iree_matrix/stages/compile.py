@@ -47,6 +47,13 @@ class CompileStage:
         mlir = ctx.dep("export").artifact("model.mlir")
         module = out / MODULE
         argv = [env.tool("iree-compile"), str(mlir), *flags, "-o", str(module)]
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, error_class="compile-error")
+        done = env.run(
+            argv,
+            timeout=ctx.timeout,
+            log=ctx.log,
+            read_only=[mlir.parent],
+            writable=[out],
+            error_class="compile-error",
+        )
         metrics = {"seconds": round(done.seconds, 3), "module_bytes": module.stat().st_size}
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))

@@ -54,7 +54,9 @@ class ExportStage:
             env.python(), str(worker), "--model", str(job.model), "--seed", str(ctx.spec.benchmark.seed),
             "--repetitions", str(ctx.spec.benchmark.repetitions), "--out", str(out),
         ]  # fmt: skip
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, check=False)
+        done = env.run(
+            argv, timeout=ctx.timeout, log=ctx.log, read_only=[worker.parent], writable=[out], check=False
+        )
         if done.returncode != 0:
             raise _failure(out, done.output)
         info = json.loads((out / "export.json").read_text())

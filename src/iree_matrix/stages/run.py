@@ -60,7 +60,8 @@ class RunStage:
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
-        done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False)
+        mounts = {"read_only": [export.path, module.parent], "writable": [out]}
+        done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
         if done.returncode != 0:
             raise StageFailure(_classify(done.output), _runtime_message(done.output))
 
@@ -71,7 +72,7 @@ class RunStage:
             env.tool("iree-benchmark-module"), *common,
             f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
         ]  # fmt: skip
-        bench = env.run(bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error")
+        bench = env.run(bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts)
         metrics = {**check, "latency_ms": latency_ms(bench.stdout), "module_bytes": module.stat().st_size}
         if check["matches"]:
             return Outcome(Status.OK, metrics=metrics, command=tuple(run_argv))
