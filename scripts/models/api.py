@@ -1,0 +1,111 @@
+"""The protocol every reference model module follows.
+
+A model module (for example ``models.mobilenet_v2``) defines:
+
+``build(seed: int = 0) -> ModelSpec``
+    Construct the model with weights drawn deterministically from ``seed`` (inside
+    :func:`seeded`), put it in ``eval()`` mode, and return it together with example inputs that
+    are also deterministic from ``seed``. Calling ``build`` twice with the same seed in the same
+    environment gives bit-identical weights, inputs and outputs. ``build`` does not touch the
+    caller's global RNG state.
+
+``PARAMETERS: int``
+    The model's parameter count (trainable parameters; BatchNorm running statistics are buffers
+    and do not count). For published architectures it is the published number, and the test
+    suite checks ``count_parameters(build().module) == PARAMETERS``.
+
+The harness exports ``spec.module`` with ``iree.turbine.aot.export(spec.module, *spec.inputs)``,
+computes the reference with ``spec.module(*spec.inputs)`` under ``torch.no_grad()``, and accepts
+IREE's output when ``numpy.allclose(iree, torch, rtol=spec.rtol, atol=spec.atol)``.
+
+This module imports only the standard library and torch, and keeps Python 3.9 syntax, because
+it runs inside every matrix environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Iterator, Tuple
+
+import torch
+
+__all__ = [
+    "ModelSpec",
+    "calibrate_batchnorm",
+    "count_parameters",
+    "seeded",
+]
+
+
+@dataclasses.dataclass
+class ModelSpec:
+    """A built model, its example inputs and the tolerance its IREE output is held to."""
+
+    module: torch.nn.Module
+    """The model, already in ``eval()`` mode."""
+    inputs: Tuple[torch.Tensor, ...]
+    """Example inputs, deterministic from the seed."""
+    atol: float
+    """Absolute tolerance: passes if ``numpy.allclose(iree, torch, rtol=rtol, atol=atol)``."""
+    rtol: float
+    """Relative tolerance, see ``atol``."""
+    description: str = ""
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's CPU generator for the duration of the block, then restore the caller's state.
+
+    Everything drawn from the default generator inside the block (module initialisation,
+    ``torch.randn`` ...) is deterministic from ``seed``.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def count_parameters(module: torch.nn.Module) -> int:
+    """Number of parameters of ``module`` (buffers such as BatchNorm statistics excluded)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+_BN_TYPES = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)
+
+
+@torch.no_grad()
+def calibrate_batchnorm(module: torch.nn.Module, *batch: torch.Tensor) -> None:
+    """Give every BatchNorm layer non-trivial, deterministic affine parameters and statistics.
+
+    A freshly initialised BatchNorm is the identity in eval mode (weight 1, bias 0, mean 0,
+    var 1): a compiler that mishandled the BatchNorm arithmetic would go unnoticed, and
+    activations drift in scale through a deep network. This:
+
+    1. draws each BatchNorm's ``weight`` from U(0.5, 1.5) and ``bias`` from N(0, 0.1^2), using
+       the default generator (call it inside :func:`seeded`);
+    2. runs ``batch`` once through ``module`` with only the BatchNorm layers in training mode
+       and ``momentum=None`` (cumulative average), so ``running_mean``/``running_var`` become the
+       real per-channel statistics of that batch (dropout stays off);
+    3. leaves the whole module in ``eval()`` mode.
+
+    The result is an eval-mode network whose activations stay roughly unit-scale, with
+    per-channel means and variances that differ from 0 and 1.
+    """
+    bns = [m for m in module.modules() if isinstance(m, _BN_TYPES)]
+    saved_momentum = []
+    for bn in bns:
+        if bn.affine:
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.normal_(0.0, 0.1)
+        bn.reset_running_stats()
+        saved_momentum.append(bn.momentum)
+        bn.momentum = None
+    module.eval()
+    for bn in bns:
+        bn.train()
+    try:
+        module(*batch)
+    finally:
+        for bn, momentum in zip(bns, saved_momentum):
+            bn.momentum = momentum
+        module.eval()
