@@ -93,11 +93,25 @@ def run(
     _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
     done = Completed(argv, proc.returncode, stdout, stderr, seconds)
     if check and proc.returncode != 0:
-        tool = Path(argv[0]).name
-        raise StageFailure(
-            error_class or f"{tool}-error", excerpt(done.output) or f"{tool} exited {proc.returncode}"
-        )
+        raise failure(done, error_class)
     return done
+
+
+# 126/127: the shell could not execute the tool (a broken environment, not a result); SIGKILL:
+# most likely the OOM killer. Neither says anything about the inputs, so neither is stored.
+_NOT_A_RESULT = (126, 127, -9)
+
+
+def failure(
+    done: Completed, error_class: Optional[str] = None, message: Optional[str] = None
+) -> StageFailure:
+    """The recorded failure for a command that exited non-zero: the tool's own words."""
+    tool = Path(done.argv[0]).name
+    return StageFailure(
+        error_class or f"{tool}-error",
+        message or excerpt(done.output) or f"{tool} exited {done.returncode}",
+        cacheable=done.returncode not in _NOT_A_RESULT,
+    )
 
 
 def kill_all() -> None:

@@ -80,9 +80,12 @@ class ResultsLog:
     def append(self, record: Record) -> None:
         line = (record.to_json() + "\n").encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # end a torn last line so this record does not join it
             os.write(fd, line)
             os.fsync(fd)
         finally:
@@ -91,7 +94,7 @@ class ResultsLog:
     def __iter__(self) -> Iterator[Record]:
         if not self.path.exists():
             return
-        with open(self.path, encoding="utf-8") as f:
+        with open(self.path, encoding="utf-8", errors="replace") as f:
             for lineno, line in enumerate(f, 1):
                 if not line.endswith("\n"):
                     print(f"warning: {self.path}:{lineno}: ignoring a torn last line", file=sys.stderr)
@@ -104,14 +107,26 @@ class ResultsLog:
                 except json.JSONDecodeError:
                     print(f"warning: {self.path}:{lineno}: not JSON, skipped", file=sys.stderr)
                     continue
-                if data.get("schema", 0) > SCHEMA_VERSION:
+                schema = data.get("schema", 0) if isinstance(data, dict) else None
+                if isinstance(schema, int) and schema > SCHEMA_VERSION:
                     print(
-                        f"warning: {self.path}:{lineno}: schema {data.get('schema')} is newer than "
+                        f"warning: {self.path}:{lineno}: schema {schema} is newer than "
                         f"this iree-matrix understands ({SCHEMA_VERSION}); skipped",
                         file=sys.stderr,
                     )
                     continue
-                yield Record.from_dict(data)
+                try:
+                    if not isinstance(schema, int):
+                        raise TypeError(f"not a record object (schema {schema!r})")
+                    record = Record.from_dict(data)
+                except (KeyError, ValueError, TypeError) as exc:
+                    print(
+                        f"warning: {self.path}:{lineno}: malformed record "
+                        f"({type(exc).__name__}: {exc}); skipped",
+                        file=sys.stderr,
+                    )
+                    continue
+                yield record
 
     def keys(self) -> set[str]:
         return {r.key for r in self if r.key}

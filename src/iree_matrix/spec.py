@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -44,7 +45,7 @@ STAGES = ("install", "export", "compile", "run")
 _TOP_KEYS = set(AXES) | {"include", "exclude", "profile", "timeouts", "benchmark", "description"}
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
 _BENCHMARK_KEYS = {"repetitions", "seed"}
-_PYTHON_RE = re.compile(r"^3\.\d+$")
+_PYTHON_RE = re.compile(r"3\.\d+")
 
 DEFAULT_TIMEOUTS = {"install": 1800.0, "export": 900.0, "compile": 900.0, "run": 900.0}
 
@@ -154,7 +155,7 @@ def _reject_unknown(table: Mapping[str, Any], allowed: Iterable[str], where: _Wh
     for key in table:
         if key not in allowed:
             raise SpecError(
-                f"{where.path}: unknown key '{prefix}{key}' (known: {', '.join(sorted(allowed))})"
+                f"{where.path}: unknown key {prefix + key!r} (known: {', '.join(sorted(allowed))})"
             )
 
 
@@ -172,7 +173,7 @@ def _as_list(value: Any, key: str, where: _Where) -> list[str]:
 def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
     if axis in _VERSION_AXES and not versions.is_valid(value):
         raise where.error(key, value, 'not a version (PEP 440), e.g. "3.9.0"')
-    if axis == "python" and not _PYTHON_RE.match(value):
+    if axis == "python" and not _PYTHON_RE.fullmatch(value):
         raise where.error(key, value, 'expected a Python minor version such as "3.11"')
     if axis == "arch" and value not in TRIPLES:
         raise where.error(key, value, f"unsupported architecture (supported: {', '.join(TRIPLES)})")
@@ -283,8 +284,8 @@ def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
     _reject_unknown(table, STAGES, where, "timeouts.")
     timeouts = dict(DEFAULT_TIMEOUTS)
     for stage, seconds in table.items():
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-            raise where.error(f"timeouts.{stage}", seconds, "expected a positive number of seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
+            raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
         timeouts[stage] = float(seconds)
     return timeouts
 

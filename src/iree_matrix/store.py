@@ -43,12 +43,12 @@ class Store:
     def get(self, stage: str, key: str) -> Optional[Entry]:
         path = self.entry_path(stage, key)
         try:
-            data = json.loads((path / RECORD).read_text(encoding="utf-8"))
+            record = Record.from_dict(json.loads((path / RECORD).read_text(encoding="utf-8")))
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # unreadable: treat as absent, the stage runs again and replaces it
-        return Entry(Record.from_dict(data), path)
+        return Entry(record, path)
 
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:

@@ -52,9 +52,7 @@ class VenvEnvironment:
     ) -> _proc.Completed:
         # Nothing from the orchestrator's own environment may leak into the stage's imports.
         clean = {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": str(self.path), **(env or {})}
-        return _proc.run(
-            argv, env=clean, timeout=timeout, log=log, check=check, error_class=error_class
-        )
+        return _proc.run(argv, env=clean, timeout=timeout, log=log, check=check, error_class=error_class)
 
     def describe(self) -> Mapping[str, Any]:
         return self._description
@@ -64,7 +62,9 @@ class VenvBackend:
     name = "venv"
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        # venv bakes absolute paths into its scripts' shebangs: through a symlink that later
+        # disappears they would break, so always build at the real path.
+        self.root = Path(root).resolve()
 
     def target(self, env: EnvSpec) -> Target:
         libc, version = platform.libc_ver()
@@ -80,6 +80,8 @@ class VenvBackend:
             description = json.loads((path / _COMPLETE).read_text())
         except (OSError, ValueError):
             return None
+        if description.get("path") != str(path) or not (path / "bin" / "python").exists():
+            return None  # moved or damaged: its scripts point elsewhere; rebuild it
         return VenvEnvironment(env.id, path, description)
 
     def create(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iree_matrix import _resources, host
+from iree_matrix import _proc, _resources, host
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
@@ -58,7 +58,7 @@ class ExportStage:
             argv, timeout=ctx.timeout, log=ctx.log, read_only=[worker.parent], writable=[out], check=False
         )
         if done.returncode != 0:
-            raise _failure(out, done.output)
+            raise _failure(out, done)
         info = json.loads((out / "export.json").read_text())
         metrics = {
             "seconds": round(info["seconds"], 3),
@@ -70,13 +70,11 @@ class ExportStage:
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
 
 
-def _failure(out: Path, output: str) -> StageFailure:
-    from iree_matrix._proc import excerpt
-
+def _failure(out: Path, done: _proc.Completed) -> StageFailure:
     try:
         error = json.loads((out / "error.json").read_text())
     except (OSError, ValueError):
-        return StageFailure("export-error", excerpt(output) or "the export worker died without a message")
+        return _proc.failure(done, "export-error")
     # A model that cannot even be built is the model's problem; one that builds but does not
     # export is the finding this stage exists to record.
     error_class = {"model": "model-error", "eager": "model-error", "import": "turbine-import"}.get(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix import host
+from iree_matrix import _proc, host
 from iree_matrix._hashing import digest
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
@@ -63,7 +63,7 @@ class RunStage:
         mounts = {"read_only": [export.path, module.parent], "writable": [out]}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
         if done.returncode != 0:
-            raise StageFailure(_classify(done.output), _runtime_message(done.output))
+            raise _proc.failure(done, _classify(done.output), _runtime_message(done.output))
 
         references = [export.artifact("reference") / f"output{i}.npy" for i in range(len(outputs))]
         check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
@@ -156,6 +156,4 @@ def _runtime_message(output: str) -> str:
             )
         )
     ]
-    from iree_matrix._proc import excerpt
-
-    return "\n".join(status[:10]) if status else excerpt(output)
+    return "\n".join(status[:10]) if status else _proc.excerpt(output)

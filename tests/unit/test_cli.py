@@ -1,0 +1,114 @@
+"""Unit tests for the command line: user errors become one line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import cli
+
+MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
+SMOKE = MATRIX_DIR / "smoke.toml"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """Whatever a test does, it never touches the user's ~/.cache."""
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
+
+
+def _one_error_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("iree-matrix: error: ")
+    return lines[0]
+
+
+def test_bad_matrix_file(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.x"\nmodels = "tiny_cnn"\n'
+    )
+    assert cli.main(["matrix", "--matrix", str(bad), "--list"]) == 2
+    out, err = capsys.readouterr()
+    line = _one_error_line(err)
+    assert str(bad) in line
+    assert "compiler = '3.9.x'" in line
+    assert out == ""
+
+
+def test_missing_matrix_file(tmp_path, capsys):
+    missing = tmp_path / "missing.toml"
+    assert cli.main(["matrix", "--matrix", str(missing)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert f"{missing}: no such matrix file" in line
+
+
+def test_invalid_toml_matrix(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("python = [\n")
+    assert cli.main(["matrix", "--matrix", str(bad), "--list"]) == 2
+    assert "not valid TOML" in _one_error_line(capsys.readouterr().err)
+
+
+def test_list_prints_the_plan(capsys):
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == f"{SMOKE}: 4 cells"
+    assert lines[1] == "12 jobs: 5 install, 1 export, 2 compile, 4 run"
+    assert "  install:py3.11-torch2.13.0-turbine3.9.0" in lines
+    assert "  compile:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default" in lines
+    assert "  run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default/rt3.13.0" in lines
+    assert len(lines) == 2 + 12
+
+
+def test_list_with_select(capsys):
+    argv = ["matrix", "--matrix", str(SMOKE), "--list", "--select", "*iree3.13.0*/rt3.9.0"]
+    assert cli.main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "6 jobs: 3 install, 1 export, 1 compile, 1 run"
+    assert lines[-1] == "  run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default/rt3.9.0"
+
+
+def test_select_without_match(capsys):
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list", "--select", "nothing*"]) == 2
+    out, err = capsys.readouterr()
+    assert "'nothing*'" in _one_error_line(err)
+    assert out == ""
+
+
+def test_select_without_match_when_running(capsys):
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--select", "nothing*"]) == 2
+    assert "matches no job" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_jobs_must_be_positive(capsys, jobs):
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--jobs", jobs]) == 2
+    assert f"--jobs {jobs}: expected 1 or more" in _one_error_line(capsys.readouterr().err)
+
+
+def test_report_without_results(tmp_path, capsys):
+    assert cli.main(["report", "--results-dir", str(tmp_path)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "no results yet" in line
+    assert str(tmp_path / "results.jsonl") in line
+    assert not (tmp_path / "COMPATIBILITY.md").exists()
+
+
+def test_default_cache_honours_the_environment(tmp_path, monkeypatch):
+    assert cli.default_cache() == tmp_path / "cache"
+    monkeypatch.delenv("IREE_MATRIX_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cli.default_cache() == tmp_path / "xdg" / "iree-matrix"
+
+
+def test_verb_is_required(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([])
+    assert info.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -1,0 +1,90 @@
+"""Unit tests for compile profiles turned into version-aware iree-compile flags."""
+
+from __future__ import annotations
+
+import pytest
+
+from iree_matrix.errors import StageSkipped
+from iree_matrix.flags import BUILTIN_PROFILES, Profile, compile_flags
+
+BACKEND = "--iree-hal-target-backends=llvm-cpu"
+TRIPLE = "--iree-llvmcpu-target-triple=x86_64-unknown-linux-gnu"
+
+
+def test_default_profile_on_3_9():
+    assert compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["default"]) == [
+        BACKEND,
+        TRIPLE,
+        "--iree-llvmcpu-target-cpu=host",
+    ]
+
+
+def test_generic_profile_has_no_target_cpu():
+    flags = compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["generic"])
+    assert flags == [BACKEND, TRIPLE]
+    assert not any("target-cpu" in f for f in flags)
+
+
+def test_o2_profile_on_3_9():
+    assert compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["O2"]) == [
+        BACKEND,
+        TRIPLE,
+        "--iree-llvmcpu-target-cpu=host",
+        "--iree-opt-level=O2",
+    ]
+
+
+def test_o2_from_3_3_0_on():
+    assert "--iree-opt-level=O2" in compile_flags("3.3.0", "x86_64", BUILTIN_PROFILES["O2"])
+
+
+@pytest.mark.parametrize("version", ["3.0.0", "3.2.0", "2.9.0"])
+def test_o2_before_3_3_0_is_skipped(version):
+    with pytest.raises(StageSkipped) as info:
+        compile_flags(version, "x86_64", BUILTIN_PROFILES["O2"])
+    assert "3.3.0" in info.value.reason
+    assert version in info.value.reason
+    assert "'O2'" in info.value.reason
+
+
+def test_o2_on_a_date_versioned_compiler_is_skipped():
+    with pytest.raises(StageSkipped, match="3.3.0"):
+        compile_flags("20240410.865", "x86_64", BUILTIN_PROFILES["O2"])
+
+
+def test_old_date_versioned_compiler_uses_the_llvm_prefix():
+    assert compile_flags("20230209.425", "x86_64", BUILTIN_PROFILES["default"]) == [
+        BACKEND,
+        "--iree-llvm-target-triple=x86_64-unknown-linux-gnu",
+        "--iree-llvm-target-cpu=host",
+    ]
+
+
+@pytest.mark.parametrize("version", ["20230330.474", "20240410.865"])
+def test_newer_date_versioned_compiler_uses_the_llvmcpu_prefix(version):
+    flags = compile_flags(version, "x86_64", BUILTIN_PROFILES["default"])
+    assert flags == [BACKEND, TRIPLE, "--iree-llvmcpu-target-cpu=host"]
+    assert not any(f.startswith("--iree-llvm-") for f in flags)
+
+
+def test_extra_profile_flags_are_appended():
+    profile = Profile(
+        "tuned",
+        target_cpu="znver4",
+        opt_level="O3",
+        flags=("--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all"),
+    )
+    assert compile_flags("3.13.0", "x86_64", profile) == [
+        BACKEND,
+        TRIPLE,
+        "--iree-llvmcpu-target-cpu=znver4",
+        "--iree-opt-level=O3",
+        "--iree-opt-data-tiling",
+        "--iree-llvmcpu-enable-ukernels=all",
+    ]
+
+
+def test_builtin_profiles():
+    assert set(BUILTIN_PROFILES) == {"default", "generic", "O2"}
+    assert BUILTIN_PROFILES["generic"].target_cpu is None
+    assert BUILTIN_PROFILES["default"].opt_level is None

@@ -1,0 +1,195 @@
+"""Unit tests for `_proc`: the one way iree-matrix starts a process (real, tiny children)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import _proc
+from iree_matrix.errors import StageFailure
+
+
+def _py(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a parent that never reaps counts as dead)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def test_stdout_and_stderr_captured(tmp_path):
+    done = _proc.run(_py("import sys; print('hello out'); print('hello err', file=sys.stderr)"))
+    assert done.returncode == 0
+    assert done.stdout == "hello out\n"
+    assert done.stderr == "hello err\n"
+    assert done.output == "hello out\n\nhello err"
+    assert done.argv == (sys.executable, "-c", done.argv[2])
+    assert done.seconds >= 0
+
+
+def test_env_and_cwd(tmp_path):
+    done = _proc.run(
+        _py("import os; print(os.getcwd()); print(os.environ['IREE_MATRIX_TEST_VAR'])"),
+        cwd=tmp_path,
+        env={"IREE_MATRIX_TEST_VAR": "42"},
+    )
+    assert done.stdout.splitlines() == [str(tmp_path), "42"]
+
+
+def test_log_gets_the_command_and_the_output(tmp_path):
+    log = tmp_path / "job.log"
+    log.write_text("earlier\n")
+    argv = _py("import sys; print('to stdout'); print('to stderr', file=sys.stderr)")
+    _proc.run(argv, log=log)
+    text = log.read_text()
+    assert text.startswith("earlier\n$ ")  # appended, never truncated
+    assert f"$ {_proc.format_command(argv)}\n" in text
+    assert "to stdout" in text
+    assert "to stderr" in text
+    assert "[exit 0 after" in text
+
+
+def test_format_command_quotes():
+    assert _proc.format_command(["iree-compile", "a b.mlir", "--x=1"]) == "iree-compile 'a b.mlir' --x=1"
+
+
+def test_non_zero_exit_raises_with_the_tools_words(tmp_path):
+    log = tmp_path / "job.log"
+    code = "import sys; print('chatter'); sys.stderr.write('error: the module is broken\\n'); sys.exit(3)"
+    with pytest.raises(StageFailure) as info:
+        _proc.run(_py(code), log=log, error_class="compile-error")
+    assert "error: the module is broken" in info.value.message
+    assert "error: the module is broken" in str(info.value)
+    assert info.value.error_class == "compile-error"
+    assert info.value.cacheable is True
+    assert "[exit 3 after" in log.read_text()
+
+
+def test_non_zero_exit_default_error_class_names_the_tool():
+    with pytest.raises(StageFailure) as info:
+        _proc.run(_py("import sys; sys.stderr.write('cannot go on\\n'); sys.exit(1)"))
+    assert info.value.error_class == f"{Path(sys.executable).name}-error"
+    assert "cannot go on" in info.value.message
+
+
+def test_silent_failure_says_the_exit_code():
+    with pytest.raises(StageFailure) as info:
+        _proc.run(_py("import sys; sys.exit(5)"))
+    assert "exited 5" in info.value.message
+
+
+def test_non_zero_exit_without_check_returns():
+    done = _proc.run(_py("import sys; sys.exit(4)"), check=False)
+    assert done.returncode == 4
+
+
+def test_missing_tool_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        _proc.run([str(tmp_path / "no-such-tool")])
+
+
+def test_timeout_kills_the_child(tmp_path):
+    log = tmp_path / "job.log"
+    start = time.monotonic()
+    with pytest.raises(_proc.Timeout) as info:
+        _proc.run(_py("import time; print('started', flush=True); time.sleep(30)"), timeout=1, log=log)
+    elapsed = time.monotonic() - start
+    assert elapsed < 10
+    assert info.value.seconds == 1
+    assert "did not finish within 1 s" in str(info.value)
+    assert info.value.output == "started"
+    assert "[timed out after 1 s]" in log.read_text()
+    assert not _proc._live
+
+
+def test_timeout_kills_the_whole_process_tree(tmp_path):
+    pids = tmp_path / "pids"
+    code = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "time.sleep(30)\n"
+    )
+    start = time.monotonic()
+    with pytest.raises(_proc.Timeout):
+        _proc.run(_py(code), timeout=1)
+    assert time.monotonic() - start < 10
+    parent, grandchild = map(int, pids.read_text().split())
+    deadline = time.monotonic() + 5
+    while (_alive(parent) or _alive(grandchild)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(parent)
+    assert not _alive(grandchild)
+
+
+# --- excerpt ----------------------------------------------------------------------------------
+
+
+def test_excerpt_keeps_error_lines_and_drops_pip_noise():
+    output = "\n".join(
+        [
+            "Looking in links: /wheels",
+            "WARNING: Location 'file:///wheels/' is ignored: it is either a non-existing path or lacks a "
+            "specific scheme.",
+            "Collecting iree-base-compiler==9.9.9",
+            "ERROR: Could not find a version that satisfies the requirement iree-base-compiler==9.9.9",
+            "ERROR: No matching distribution found for iree-base-compiler==9.9.9",
+            "[notice] A new release of pip is available: 23.0 -> 25.0",
+        ]
+    )
+    text = _proc.excerpt(output)
+    assert text.splitlines() == [
+        "ERROR: Could not find a version that satisfies the requirement iree-base-compiler==9.9.9",
+        "ERROR: No matching distribution found for iree-base-compiler==9.9.9",
+    ]
+    assert "WARNING: Location" not in text
+    assert "[notice]" not in text
+
+
+def test_excerpt_without_errors_keeps_the_tail():
+    output = "\n".join(f"line {i}" for i in range(100))
+    text = _proc.excerpt(output, max_lines=5)
+    assert text.splitlines() == [f"line {i}" for i in range(95, 100)]
+
+
+def test_excerpt_drops_blank_lines_and_trailing_spaces():
+    assert _proc.excerpt("\n\n  \nonly line   \n\n") == "only line"
+    assert _proc.excerpt("") == ""
+    assert _proc.excerpt("WARNING: Location 'file:///x' is ignored\n") == ""
+
+
+def test_excerpt_bounds_the_number_of_error_lines():
+    output = "\n".join(f"error {i}" for i in range(40))
+    lines = _proc.excerpt(output, max_lines=10).splitlines()
+    assert lines == [f"error {i}" for i in range(10)] + ["... (30 more lines)"]
+
+
+def test_excerpt_bounds_the_length():
+    text = _proc.excerpt("error: " + "x" * 10_000, max_chars=4000)
+    assert len(text) <= 4000
+    assert text.startswith("error: xxx")
+    assert text.endswith(" ...")
+    many = _proc.excerpt("\n".join("error " + "y" * 500 for _ in range(25)))
+    assert len(many) <= 4000
+
+
+@pytest.mark.parametrize(
+    ("script", "cacheable"),
+    [
+        ("import sys; sys.exit(1)", True),  # the tool said no: a result worth storing
+        ("import sys; sys.exit(127)", False),  # the shell could not run the tool: a broken env
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", False),  # OOM-killer style
+    ],
+)
+def test_failure_is_stored_only_when_the_tool_itself_answered(script: str, cacheable: bool) -> None:
+    with pytest.raises(StageFailure) as err:
+        _proc.run([sys.executable, "-c", script])
+    assert err.value.cacheable is cacheable

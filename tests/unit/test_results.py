@@ -1,0 +1,182 @@
+"""Unit tests for result records and the append-only JSON Lines log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from iree_matrix.results import SCHEMA_VERSION, Record, ResultsLog, Status, latest_by_job
+
+
+def _record(job: str = "run:tiny_cnn/x", status: Status = Status.OK, **fields) -> Record:
+    stage, _, cell = job.partition(":")
+    base = dict(
+        job=job,
+        stage=stage,
+        cell=cell,
+        key="abc123",
+        status=status,
+        labels={"model": "tiny_cnn", "compiler": "3.9.0"},
+    )
+    return Record(**{**base, **fields})
+
+
+@pytest.fixture
+def log(tmp_path) -> ResultsLog:
+    return ResultsLog(tmp_path / "results" / "results.jsonl")
+
+
+def test_missing_log_is_empty(log):
+    assert list(log) == []
+    assert log.latest() == {}
+    assert log.keys() == set()
+
+
+def test_round_trip_of_every_status(log):
+    records = [
+        _record(f"run:tiny_cnn/{s.value}", s, message=f"why {s.value}\nsecond line", error_class="x")
+        for s in Status
+    ]
+    records.append(
+        _record(
+            "compile:tiny_cnn/full",
+            Status.FAIL,
+            metrics={"seconds": 2.5, "size": 10},
+            blocked_by="export:tiny_cnn",
+            env={"id": "py3.11-iree-compiler3.9.0", "packages": {"iree-base-compiler": "3.9.0"}},
+            command=("iree-compile", "--flag", "in.mlir"),
+            host={"cpu": "Test CPU"},
+            started="2025-01-01T00:00:00+00:00",
+            finished="2025-01-01T00:00:01+00:00",
+            tool_version="0.1.0",
+        )
+    )
+    for record in records:
+        log.append(record)
+    back = list(log)
+    assert back == records
+    assert [r.status for r in back[: len(Status)]] == list(Status)
+    assert all(isinstance(r.status, Status) for r in back)
+    assert back[-1].command == ("iree-compile", "--flag", "in.mlir")
+
+
+def test_status_is_success_only_for_ok():
+    assert [s for s in Status if s.is_success] == [Status.OK]
+
+
+def test_to_json_is_one_line(log):
+    record = _record(message="line one\nline two\n\ttabbed", metrics={"nested": {"a": [1, 2]}})
+    text = record.to_json()
+    assert "\n" not in text
+    data = json.loads(text)
+    assert data["status"] == "ok"
+    assert data["schema"] == SCHEMA_VERSION
+    assert data["message"] == "line one\nline two\n\ttabbed"
+    assert Record.from_dict(data) == record
+
+
+def test_from_dict_ignores_unknown_fields():
+    data = {**json.loads(_record().to_json()), "added_in_a_later_minor": 1}
+    assert Record.from_dict(data) == _record()
+
+
+def test_torn_last_line_is_skipped_with_a_warning(log, capsys):
+    first, second = _record("run:a"), _record("run:b")
+    log.append(first)
+    log.append(second)
+    with open(log.path, "a") as f:
+        f.write(_record("run:c").to_json()[:40])  # power loss mid-write
+    assert list(log) == [first, second]
+    err = capsys.readouterr().err
+    assert "torn last line" in err
+    assert f"{log.path}:3" in err
+
+
+def test_append_after_a_torn_line_keeps_the_new_record(log, capsys):
+    first, later = _record("run:a"), _record("run:b")
+    log.append(first)
+    with open(log.path, "a") as f:
+        f.write(_record("run:c").to_json()[:40])
+    log.append(later)
+    assert list(log) == [first, later]
+    # the fragment became a line of its own, reported (not glued onto the new record)
+    err = capsys.readouterr().err
+    assert f"{log.path}:2: not JSON, skipped" in err
+    assert "torn last line" not in err
+    assert log.path.read_text().count("\n") == 3
+
+
+def test_non_json_line_is_skipped(log, capsys):
+    first, last = _record("run:a"), _record("run:b")
+    log.append(first)
+    with open(log.path, "a") as f:
+        f.write("<<<<<<< merge conflict\n\n")
+    log.append(last)
+    assert list(log) == [first, last]
+    err = capsys.readouterr().err
+    assert f"{log.path}:2: not JSON, skipped" in err
+    assert "3:" not in err  # the blank line is silently ignored
+
+
+def test_newer_schema_is_skipped(log, capsys):
+    first = _record("run:a")
+    log.append(first)
+    future = {**json.loads(_record("run:b").to_json()), "schema": SCHEMA_VERSION + 1, "status": "new"}
+    with open(log.path, "a") as f:
+        f.write(json.dumps(future) + "\n")
+    assert list(log) == [first]
+    err = capsys.readouterr().err
+    assert f"schema {SCHEMA_VERSION + 1} is newer" in err
+    assert f"{log.path}:2" in err
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"job": "run:x", "stage": "run", "cell": "x", "key": "", "labels": {}},  # no status
+        {"job": "run:x", "stage": "run", "cell": "x", "key": "", "labels": {}, "status": "exploded"},
+        {"job": "run:x", "status": "ok"},  # required fields missing
+        {"job": "run:x", "stage": "run", "cell": "x", "key": "", "labels": {}, "status": "ok", "command": 5},
+        {"job": "run:x", "stage": "run", "cell": "x", "status": "ok", "schema": "1"},
+        [1, 2, 3],
+        "just a string",
+        42,
+    ],
+)
+def test_malformed_record_is_skipped(log, capsys, line):
+    first, last = _record("run:a"), _record("run:b")
+    log.append(first)
+    with open(log.path, "a") as f:
+        f.write(json.dumps(line) + "\n")
+    log.append(last)
+    assert list(log) == [first, last]
+    err = capsys.readouterr().err
+    assert f"warning: {log.path}:2: malformed record" in err
+    assert "skipped" in err
+
+
+def test_latest_keeps_the_newest_record_per_job(log):
+    old_a = _record("run:a", Status.FAIL, message="first try")
+    b = _record("run:b", Status.SKIP)
+    new_a = _record("run:a", Status.OK, message="second try")
+    for record in (old_a, b, new_a):
+        log.append(record)
+    latest = log.latest()
+    assert latest == {"run:a": new_a, "run:b": b}
+    assert latest_by_job([new_a, old_a]) == {"run:a": old_a}
+
+
+def test_keys_ignore_empty_keys(log):
+    log.append(_record("run:a", key="k1"))
+    log.append(_record("run:b", Status.NOT_RUN, key="", blocked_by="compile:x"))
+    assert log.keys() == {"k1"}
+
+
+def test_append_creates_the_directory_and_one_line_per_record(log):
+    assert not log.path.parent.exists()
+    log.append(_record("run:a", message="multi\nline"))
+    log.append(_record("run:b"))
+    lines = log.path.read_text().splitlines()
+    assert len(lines) == 2
+    assert [json.loads(line)["job"] for line in lines] == ["run:a", "run:b"]

@@ -1,0 +1,140 @@
+"""Unit tests for the content-addressed store (entries appear whole or not at all)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from iree_matrix.results import Record, Status
+from iree_matrix.store import RECORD, Store
+
+
+def _record(status: Status = Status.OK, **fields) -> Record:
+    return Record(
+        job="compile:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default",
+        stage="compile",
+        cell="tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default",
+        key="k1",
+        status=status,
+        labels={"model": "tiny_cnn", "compiler": "3.9.0"},
+        metrics={"seconds": 1.5},
+        command=("iree-compile", "model.mlir"),
+        **fields,
+    )
+
+
+def test_get_missing_is_none(tmp_path):
+    store = Store(tmp_path)
+    assert store.get("compile", "k1") is None
+    assert not (tmp_path / "compile").exists()
+
+
+def test_staging_then_commit(tmp_path):
+    store = Store(tmp_path)
+    record = _record()
+    with store.staging() as out:
+        assert out.is_dir()
+        assert out.parent == tmp_path / "staging"
+        (out / "model.vmfb").write_bytes(b"\x00vmfb")
+        entry = store.commit("compile", "k1", out, record)
+    assert entry.path == tmp_path / "compile" / "k1"
+    got = store.get("compile", "k1")
+    assert got is not None
+    assert got.record == record
+    assert got.path == entry.path
+    assert got.artifact("model.vmfb").read_bytes() == b"\x00vmfb"
+    assert json.loads((got.path / RECORD).read_text())["status"] == "ok"
+    assert not (got.path / (RECORD + ".tmp")).exists()
+    assert list((tmp_path / "staging").iterdir()) == []
+
+
+def test_staging_removed_when_the_block_raises(tmp_path):
+    store = Store(tmp_path)
+    with pytest.raises(RuntimeError, match="boom"):
+        with store.staging() as out:
+            (out / "half.vmfb").write_bytes(b"half")
+            raise RuntimeError("boom")
+    assert not out.exists()
+    assert list((tmp_path / "staging").iterdir()) == []
+    assert not (tmp_path / "compile").exists()
+    assert store.get("compile", "k1") is None
+
+
+def test_staging_dirs_are_private(tmp_path):
+    store = Store(tmp_path)
+    with store.staging() as a, store.staging() as b:
+        assert a != b
+        assert a.is_dir() and b.is_dir()
+
+
+def test_commit_replaces_an_existing_entry(tmp_path):
+    store = Store(tmp_path)
+    with store.staging() as out:
+        (out / "old.txt").write_text("old")
+        store.commit("compile", "k1", out, _record(Status.FAIL, error_class="compile-error"))
+    new = _record(Status.OK)
+    with store.staging() as out:
+        (out / "new.txt").write_text("new")
+        store.commit("compile", "k1", out, new)
+    got = store.get("compile", "k1")
+    assert got is not None
+    assert got.record == new
+    assert got.record.status is Status.OK
+    assert sorted(p.name for p in got.path.iterdir()) == ["new.txt", RECORD]
+
+
+def test_entries_are_per_stage_and_key(tmp_path):
+    store = Store(tmp_path)
+    with store.staging() as out:
+        store.commit("compile", "k1", out, _record())
+    assert store.get("compile", "k2") is None
+    assert store.get("run", "k1") is None
+    assert store.entry_path("run", "k1") == tmp_path / "run" / "k1"
+
+
+def test_directory_without_record_is_not_an_entry(tmp_path):
+    store = Store(tmp_path)
+    path = store.entry_path("compile", "k1")
+    path.mkdir(parents=True)
+    (path / "model.vmfb").write_bytes(b"x")
+    assert store.get("compile", "k1") is None
+
+
+def test_a_file_where_the_entry_should_be_is_not_an_entry(tmp_path):
+    store = Store(tmp_path)
+    (tmp_path / "compile").mkdir()
+    (tmp_path / "compile" / "k1").write_text("not a directory")
+    assert store.get("compile", "k1") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        "[]",
+        '{"job": "x"}',
+        json.dumps({**json.loads(_record().to_json()), "status": "exploded"}),
+    ],
+)
+def test_unreadable_record_is_not_an_entry(tmp_path, text):
+    store = Store(tmp_path)
+    path = store.entry_path("compile", "k1")
+    path.mkdir(parents=True)
+    (path / RECORD).write_text(text)
+    assert store.get("compile", "k1") is None
+
+
+def test_clean_staging(tmp_path):
+    store = Store(tmp_path)
+    with store.staging() as out:
+        store.commit("compile", "k1", out, _record())
+    leftover = tmp_path / "staging" / "deadbeef"
+    leftover.mkdir()
+    (leftover / "half.vmfb").write_bytes(b"x")
+    store.clean_staging()
+    assert not (tmp_path / "staging").exists()
+    assert store.get("compile", "k1") is not None  # committed entries survive
+    store.clean_staging()  # nothing to clean is fine
+    with store.staging() as out:  # and staging works again afterwards
+        assert out.is_dir()

@@ -1,0 +1,92 @@
+"""Unit tests for wheelhouse targets and locks (no pip, no network)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from iree_matrix.wheelhouse import Lock, Package, Target
+
+PACKAGES = (
+    Package(
+        "numpy", "2.1.0", "numpy-2.1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "a" * 64, "https://x/n.whl"
+    ),
+    Package("iree-base-compiler", "3.9.0", "iree_base_compiler-3.9.0.whl", "b" * 64, "https://x/c.whl"),
+    Package("Torch", "2.13.0", "torch-2.13.0-cp311-cp311-linux_x86_64.whl", "c" * 64, "file:///w/t.whl"),
+)
+
+
+PY311 = Target("3.11")
+
+
+def _lock(packages=PACKAGES, target=PY311) -> Lock:
+    return Lock(("torch==2.13.0", "iree-base-compiler==3.9.0"), target, tuple(packages))
+
+
+def test_abi():
+    assert Target("3.9").abi == "cp39"
+    assert Target("3.11").abi == "cp311"
+    assert Target("3.13", machine="aarch64").abi == "cp313"
+
+
+def test_platforms_x86_64():
+    tags = Target("3.11", "x86_64", (2, 36)).platforms()
+    perennial = [f"manylinux_2_{m}_x86_64" for m in range(36, 16, -1)]
+    assert tags == perennial + [
+        "manylinux2014_x86_64",
+        "manylinux2010_x86_64",
+        "manylinux1_x86_64",
+        "linux_x86_64",
+    ]
+    assert tags[0] == "manylinux_2_36_x86_64"
+    assert tags[len(perennial) - 1] == "manylinux_2_17_x86_64"
+    assert len(tags) == len(set(tags))
+
+
+def test_platforms_aarch64_has_no_legacy_x86_tags():
+    tags = Target("3.11", "aarch64", (2, 28)).platforms()
+    assert tags == [f"manylinux_2_{m}_aarch64" for m in range(28, 16, -1)] + [
+        "manylinux2014_aarch64",
+        "linux_aarch64",
+    ]
+    assert not any("manylinux1" in t or "manylinux2010" in t for t in tags)
+
+
+def test_pip_options_name_the_target():
+    opts = Target("3.12", "x86_64", (2, 17)).pip_options()
+    assert opts[:6] == ["--python-version", "3.12", "--implementation", "cp", "--abi", "cp312"]
+    assert opts[-1] == "--only-binary=:all:"
+    platforms = [opts[i + 1] for i, o in enumerate(opts) if o == "--platform"]
+    assert platforms == Target("3.12", "x86_64", (2, 17)).platforms()
+
+
+def test_lock_json_round_trip():
+    lock = _lock(target=Target("3.10", "aarch64", (2, 31)))
+    back = Lock.from_json(lock.to_json())
+    assert back == lock
+    assert back.target.glibc == (2, 31)
+    assert isinstance(back.requirements, tuple)
+    assert back.digest == lock.digest
+
+
+def test_digest_is_stable_under_package_order():
+    assert _lock(PACKAGES).digest == _lock(tuple(reversed(PACKAGES))).digest
+    assert len(_lock().digest) == 64
+
+
+def test_digest_changes_with_a_sha256():
+    changed = (dataclasses.replace(PACKAGES[0], sha256="d" * 64),) + PACKAGES[1:]
+    assert _lock(changed).digest != _lock().digest
+
+
+def test_digest_changes_with_the_target_or_a_version():
+    assert _lock(target=Target("3.12")).digest != _lock().digest
+    bumped = (dataclasses.replace(PACKAGES[0], version="2.1.1"),) + PACKAGES[1:]
+    assert _lock(bumped).digest != _lock().digest
+
+
+def test_versions_sorted_by_name():
+    assert list(_lock().versions().items()) == [
+        ("iree-base-compiler", "3.9.0"),
+        ("numpy", "2.1.0"),
+        ("Torch", "2.13.0"),
+    ]
