@@ -140,3 +140,28 @@ def test_unresolvable_environment_is_a_recorded_failure_and_the_rest_goes_on(
 
     table = (results / "COMPATIBILITY.md").read_text()
     assert "No matching distribution found for iree-base-compiler==3.99.0" in table
+
+
+def test_stage_timeout_is_recorded_not_stored_and_the_rest_goes_on(cache: Path, tmp_path: Path) -> None:
+    matrix = tmp_path / "slow.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+        'models = ["tiny_cnn", "mobilenet_v2"]\n[benchmark]\nrepetitions = 2\n'
+        # tiny_cnn compiles in ~2 s, MobileNetV2 in ~20 s: only the latter hits the limit.
+        "[timeouts]\ncompile = 8\n"
+    )
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+
+    slow = got["compile:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"]
+    assert slow.status is Status.TIMEOUT
+    assert "did not finish within 8 s" in slow.message
+    mobilenet = "mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
+    assert got[f"run:{mobilenet}"].status is Status.NOT_RUN
+    assert got[f"run:{BASE}/iree3.9.0/x86_64/default"].status is Status.OK
+    assert not (cache / "store" / "compile" / slow.key).exists()  # a timeout is retried, not stored
+
+    again = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
+    assert f"compile {mobilenet} ..." in again.stdout

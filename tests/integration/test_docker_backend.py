@@ -1,0 +1,251 @@
+"""The Docker backend against a real daemon, a real debootstrapped base and real IREE wheels.
+
+The bookworm base, the wheelhouse and the environment image live in the persistent cache
+(`default_cache()`), so only the first run on a machine pays for debootstrap and the download;
+every later run re-checks the same guarantees on the cached images.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import _proc, images
+from iree_matrix.cli import default_cache
+from iree_matrix.envs import BACKENDS
+from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
+from iree_matrix.errors import StageFailure
+from iree_matrix.plan import EnvSpec
+from iree_matrix.wheelhouse import Lock, Target, Wheelhouse
+
+pytestmark = [pytest.mark.docker, pytest.mark.integration]
+
+RUNTIME = "iree-base-runtime==3.9.0"
+# A name unique to this test run: containers carry it as a label, so "nothing left behind" is
+# checked for this run only, even with other runs using the same daemon.
+SPEC = EnvSpec(
+    kind="runtime", python="3.11", requirements=(RUNTIME,), name=f"iree-runtime3.9.0-t{os.getpid()}"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def daemon() -> None:
+    problem = images.daemon_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must run images/setup-host.sh before the tests: {problem}")
+    pytest.skip(f"no Docker daemon: {problem}")
+
+
+@pytest.fixture(scope="module")
+def backend() -> DockerBackend:
+    return DockerBackend(default_cache() / "images")
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("log") / "docker.log"
+
+
+@pytest.fixture(scope="module")
+def lock_and_wheels(log: Path) -> tuple[Lock, list[Path]]:
+    wheelhouse = Wheelhouse(default_cache() / "wheelhouse")
+    lock = wheelhouse.lock([RUNTIME], Target("3.11"), log=log)
+    return lock, wheelhouse.fetch(lock, log=log)
+
+
+@pytest.fixture(scope="module")
+def environment(
+    backend: DockerBackend, lock_and_wheels: tuple[Lock, list[Path]], log: Path
+) -> DockerEnvironment:
+    lock, wheels = lock_and_wheels
+    return backend.create(SPEC, lock, wheels, timeout=1800, log=log)
+
+
+@pytest.fixture
+def shared_dir(tmp_path: Path) -> Path:
+    # pytest makes tmp_path 0700; a directory the non-root container user reads must be 0755.
+    path = tmp_path / "shared"
+    path.mkdir(mode=0o755)
+    return path
+
+
+def leftover_containers() -> str:
+    return subprocess.run(
+        ["docker", "ps", "-a", "--quiet", "--filter", "label=iree-matrix=1",
+         "--filter", f"label=iree-matrix.env={SPEC.id}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def test_registered_under_its_name() -> None:
+    assert isinstance(BACKENDS["docker"](default_cache()), DockerBackend)
+
+
+def test_target_is_bookworm_for_python_311(backend: DockerBackend) -> None:
+    assert backend.target(SPEC) == Target("3.11", "x86_64", (2, 36))
+
+
+def test_python_without_a_suite_says_what_to_do(backend: DockerBackend) -> None:
+    with pytest.raises(StageFailure) as info:
+        backend.target(EnvSpec("runtime", "3.10", (RUNTIME,), "x"))
+    assert info.value.error_class == "python-missing"
+    assert not info.value.cacheable
+    assert "base image" in info.value.message
+
+
+def test_manifest_pins_packages_and_base(
+    environment: DockerEnvironment, lock_and_wheels: tuple[Lock, list[Path]], backend: DockerBackend
+) -> None:
+    lock, _ = lock_and_wheels
+    manifest = environment.image.manifest
+    runtime = next(p for p in lock.packages if p.name == "iree-base-runtime")
+    assert {"name": "iree-base-runtime", "version": "3.9.0", "sha256": runtime.sha256}.items() <= next(
+        p for p in manifest["python_packages"] if p["name"] == "iree-base-runtime"
+    ).items()
+    assert len(runtime.sha256) == 64
+    assert "python3" in {p["name"] for p in manifest["debian_packages"]}
+    assert manifest["python"].startswith("3.11.")
+    assert manifest["lock_digest"] == lock.digest
+    assert manifest["base"]["suite"] == "bookworm"
+    assert manifest["base"]["image_id"] == backend.client().images.get(manifest["base"]["tag"]).id
+    assert environment.image.manifest_path.is_file()
+
+    described = environment.describe()
+    assert described["backend"] == "docker"
+    assert described["packages"]["iree-base-runtime"] == "3.9.0"
+    assert described["image"].startswith("iree-matrix-env:") and len(described["image"].split(":")[1]) == 16
+    assert described["image_id"] == backend.client().images.get(described["image"]).id
+
+
+def test_runtime_tool_runs_and_streams_are_separate(environment: DockerEnvironment, log: Path) -> None:
+    done = environment.run([environment.tool("iree-run-module"), "--help"], timeout=120, log=log, check=False)
+    assert "--module" in done.output, done.output
+    assert done.argv[0] == "/opt/env/bin/iree-run-module"
+
+    code = "import sys; print('to-stdout'); print('to-stderr', file=sys.stderr)"
+    done = environment.run([environment.python(), "-c", code], timeout=120, log=log)
+    assert done.stdout == "to-stdout\n"
+    assert "to-stderr" in done.stderr and "to-stdout" not in done.stderr
+    assert "docker run" in log.read_text()  # the equivalent command line is in the log
+
+
+def test_writable_dir_receives_files_owned_by_the_host_user(
+    environment: DockerEnvironment, shared_dir: Path, log: Path
+) -> None:
+    target = shared_dir / "nested" / "out.txt"
+    code = f"import os; os.makedirs({str(target.parent)!r}); open({str(target)!r}, 'w').write('hello')"
+    environment.run([environment.python(), "-c", code], timeout=120, log=log, writable=[shared_dir])
+    assert target.read_text() == "hello"
+    for path in (shared_dir, target.parent, target):
+        assert path.stat().st_uid == os.getuid(), path
+
+
+def test_read_only_mount_cannot_be_written(
+    environment: DockerEnvironment, shared_dir: Path, log: Path
+) -> None:
+    (shared_dir / "input.txt").write_text("data")
+    code = f"print(open({str(shared_dir / 'input.txt')!r}).read()); open({str(shared_dir / 'new')!r}, 'w')"
+    done = environment.run(
+        [environment.python(), "-c", code], timeout=120, log=log, read_only=[shared_dir], check=False
+    )
+    assert done.returncode != 0
+    assert done.stdout.strip() == "data"  # readable
+    assert "Read-only file system" in done.stderr or "Permission denied" in done.stderr
+    assert not (shared_dir / "new").exists()
+
+    with pytest.raises(StageFailure) as info:
+        environment.run([environment.python(), "-c", code], timeout=120, log=log, read_only=[shared_dir])
+    assert info.value.error_class == "python-error"
+
+
+def test_no_network_and_not_root(environment: DockerEnvironment, log: Path) -> None:
+    code = "import socket; socket.create_connection(('1.1.1.1', 53), timeout=5)"
+    done = environment.run([environment.python(), "-c", code], timeout=120, log=log, check=False)
+    assert done.returncode != 0
+    assert "unreachable" in done.stderr.lower() or "OSError" in done.stderr or "Errno" in done.stderr
+
+    uid = environment.run(["id", "-u"], timeout=120, log=log).stdout.strip()
+    assert uid != "0"
+
+
+def test_unmounted_host_paths_are_invisible(
+    environment: DockerEnvironment, shared_dir: Path, log: Path
+) -> None:
+    (shared_dir / "secret").write_text("x")
+    done = environment.run(["ls", str(shared_dir)], timeout=120, log=log, check=False)
+    assert done.returncode != 0
+
+
+def test_timeout_kills_the_container_and_removes_it(environment: DockerEnvironment, log: Path) -> None:
+    # The worst case: a command that ignores SIGTERM.
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+    start = time.monotonic()
+    with pytest.raises(_proc.Timeout) as info:
+        environment.run([environment.python(), "-c", code], timeout=3, log=log)
+    assert time.monotonic() - start < 30
+    assert info.value.argv[0] == environment.python()
+    assert leftover_containers() == ""
+
+
+def test_containers_are_removed_after_success_and_failure(environment: DockerEnvironment, log: Path) -> None:
+    environment.run(["true"], timeout=120, log=log)
+    environment.run(["false"], timeout=120, log=log, check=False)
+    assert leftover_containers() == ""
+
+
+def test_keep_containers_leaves_it_and_names_it(
+    environment: DockerEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IREE_MATRIX_KEEP_CONTAINERS", "1")
+    own_log = tmp_path / "keep.log"
+    environment.run(["true"], timeout=120, log=own_log)
+    kept = leftover_containers()
+    try:
+        assert kept
+        assert "kept container iree-matrix-" in own_log.read_text()
+    finally:
+        subprocess.run(["docker", "rm", "-f", *kept.split()], capture_output=True)
+
+
+def test_second_create_builds_nothing_and_open_finds_it(
+    environment: DockerEnvironment,
+    backend: DockerBackend,
+    lock_and_wheels: tuple[Lock, list[Path]],
+    tmp_path: Path,
+) -> None:
+    lock, wheels = lock_and_wheels
+    again_log = tmp_path / "again.log"
+    start = time.monotonic()
+    again = DockerBackend(backend.root).create(SPEC, lock, wheels, timeout=600, log=again_log)
+    assert time.monotonic() - start < 20
+    assert again.image.image_id == environment.image.image_id
+    assert "building" not in again_log.read_text() and "debootstrap" not in again_log.read_text()
+
+    opened = DockerBackend(backend.root).open(SPEC, lock.digest)
+    assert opened is not None and opened.image.image_id == environment.image.image_id
+    assert DockerBackend(backend.root).open(SPEC, "0" * 64) is None
+
+
+def test_base_reloads_from_its_tarball_to_the_same_id(
+    backend: DockerBackend, environment: DockerEnvironment
+) -> None:
+    base = environment.image.manifest["base"]
+    client = backend.client()
+    client.images.remove(base["tag"])  # untags only: the environment image still needs the layers
+    reloaded = images.Bases(backend.root, client).suite("bookworm", "amd64", timeout=600, log=None)
+    assert reloaded.tag == base["tag"]
+    assert reloaded.image_id == base["image_id"] == client.images.get(base["tag"]).id
+    rootfs = backend.root / "rootfs"
+    assert (rootfs / "bookworm-amd64.sha256").read_text().split()[0] == base["rootfs_sha256"]
+    assert "python3\t3.11" in (rootfs / "bookworm-amd64.packages").read_text()
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
