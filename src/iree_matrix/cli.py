@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         "for my model, on which CPU, and how fast.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{matrix,report}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{matrix,report,doctor}")
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
     m.add_argument("--matrix", type=Path, default=None, help="matrix file (default: matrix/default.toml)")
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
     r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
+
+    d = verbs.add_parser("doctor", help="what this machine lacks for each backend, and how to fix it")
+    d.add_argument("--matrix", type=Path, default=None, help="check the Pythons this matrix needs")
+    d.add_argument("--backend", choices=["auto", "docker", "venv"], default="auto")
+    d.add_argument("--cache", type=Path, default=None)
     return parser
 
 
@@ -67,6 +72,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.verb == "matrix":
             return cmd_matrix(args)
+        if args.verb == "doctor":
+            return cmd_doctor(args)
         return cmd_report(args)
     except UserError as exc:
         print(f"iree-matrix: error: {exc}", file=sys.stderr)
@@ -74,6 +81,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("iree-matrix: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `iree-matrix matrix --list | head`
+        sys.stderr.close()
+        return 0
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -132,6 +142,18 @@ def _write_report(results_dir: Path) -> Path:
     out = write_compatibility(results_dir / "results.jsonl", results_dir / "COMPATIBILITY.md")
     print(f"report: {out}")
     return out
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from iree_matrix import doctor
+
+    matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml")
+    pythons = sorted({cell.python for cell in matrix.cells})
+    checks = doctor.run_checks(args.cache or default_cache(), pythons)
+    print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")
+    print(doctor.render(checks))
+    backend = args.backend if args.backend != "auto" else ("docker" if doctor.docker_usable() else "venv")
+    return doctor.exit_code(checks, backend)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -1,0 +1,160 @@
+"""`iree-matrix doctor`: what this machine lacks for each backend, and how to fix each thing.
+
+Every check is cheap and read-only; none installs or starts anything (images/setup-host.sh does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Callable, Optional
+
+SETUP = "images/setup-host.sh"
+MIN_FREE_GB = 20  # the default matrix's wheels, environments and modules, with room to spare
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    needed_for: str = "all"  # all | docker | venv
+
+
+def _which(tool: str) -> Optional[str]:
+    return shutil.which(tool)
+
+
+def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
+    try:
+        done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 127, str(exc)
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def check_docker_client() -> Check:
+    found = _which("docker")
+    if found:
+        return Check("docker client", True, found, needed_for="docker")
+    return Check(
+        "docker client", False, "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
+    )
+
+
+def check_docker_daemon() -> Check:
+    if not _which("docker"):
+        return Check("docker daemon", False, "no docker client", f"bash {SETUP}", "docker")
+    code, out = _probe(["docker", "version", "--format", "{{.Server.Version}}"])
+    if code == 0:
+        return Check("docker daemon", True, f"Docker Engine {out}", needed_for="docker")
+    if "permission denied" in out.lower():
+        return Check(
+            "docker daemon",
+            False,
+            "no permission on the Docker socket",
+            "add yourself to the 'docker' group (sudo usermod -aG docker $USER; log in again) or run as root",
+            "docker",
+        )
+    return Check(
+        "docker daemon",
+        False,
+        "not running (" + (out.splitlines()[-1] if out else "no answer") + ")",
+        f"bash {SETUP} starts dockerd (there is no init system to do it)",
+        "docker",
+    )
+
+
+def check_debootstrap() -> Check:
+    found = _which("debootstrap")
+    if found:
+        return Check("debootstrap", True, found, needed_for="docker")
+    return Check(
+        "debootstrap", False, "not installed (base images are built with it)", f"bash {SETUP}", "docker"
+    )
+
+
+def check_disk(path: Path) -> Check:
+    path.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(path).free / 1e9
+    ok = free >= MIN_FREE_GB
+    fix = (
+        ""
+        if ok
+        else f"free space or point --cache / $IREE_MATRIX_CACHE at a bigger disk (want {MIN_FREE_GB} GB)"
+    )
+    return Check("disk", ok, f"{free:.0f} GB free under {path}", fix)
+
+
+def check_pip_config() -> Check:
+    code, out = _probe([sys.executable, "-m", "pip", "config", "list"])
+    if code != 0:
+        return Check("pip", False, out.splitlines()[-1] if out else "pip does not run", "install pip")
+    keys = sorted({line.split("=", 1)[0].split(".")[-1] for line in out.splitlines() if "=" in line})
+    detail = "config: " + (", ".join(keys) if keys else "none (PyPI defaults)")
+    return Check("pip", True, detail + " — used for every download")
+
+
+def check_pythons(versions: Sequence[str]) -> list[Check]:
+    checks = []
+    for version in versions:
+        here = f"{sys.version_info.major}.{sys.version_info.minor}" == version
+        found = sys.executable if here else _which(f"python{version}")
+        checks.append(
+            Check(
+                f"python{version}",
+                found is not None,
+                found or "not on PATH",
+                "" if found else "install it, or use --backend docker (Debian suites provide 3.9/3.11/3.13)",
+                "venv",
+            )
+        )
+    return checks
+
+
+def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
+    checks: list[Callable[[], Check]] = [
+        check_pip_config,
+        lambda: check_disk(cache),
+        check_docker_client,
+        check_docker_daemon,
+        check_debootstrap,
+    ]
+    return [c() for c in checks] + check_pythons(pythons)
+
+
+def render(checks: Sequence[Check]) -> str:
+    lines = []
+    for c in checks:
+        mark = "ok " if c.ok else "NO "
+        scope = "" if c.needed_for == "all" else f" [{c.needed_for}]"
+        lines.append(f"  {mark} {c.name:<14}{scope:<9} {c.detail}")
+        if not c.ok and c.fix:
+            lines.append(f"      fix: {c.fix}")
+    docker_ok = all(c.ok for c in checks if c.needed_for == "docker")
+    lines.append("")
+    lines.append(
+        "backend auto -> docker"
+        if docker_ok
+        else "backend auto -> venv (Docker is not usable; see the fixes above)"
+    )
+    return "\n".join(lines)
+
+
+def docker_usable() -> bool:
+    return check_docker_daemon().ok
+
+
+def exit_code(checks: Sequence[Check], backend: str) -> int:
+    relevant = [c for c in checks if c.needed_for in ("all", backend)]
+    return 0 if all(c.ok for c in relevant) else 1
+
+
+def env_summary() -> str:
+    return f"python {sys.version.split()[0]} at {sys.executable}; uid {os.getuid()}"
