@@ -7,6 +7,7 @@ every later run re-checks the same guarantees on the cached images.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from iree_matrix import _proc, images
 from iree_matrix.cli import default_cache
 from iree_matrix.envs import BACKENDS
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
-from iree_matrix.errors import StageFailure
+from iree_matrix.errors import StageFailure, UserError
 from iree_matrix.plan import EnvSpec
 from iree_matrix.wheelhouse import Lock, Target, Wheelhouse
 
@@ -231,6 +232,24 @@ def test_second_create_builds_nothing_and_open_finds_it(
     opened = DockerBackend(backend.root).open(SPEC, lock.digest)
     assert opened is not None and opened.image.image_id == environment.image.image_id
     assert DockerBackend(backend.root).open(SPEC, "0" * 64) is None
+
+
+def test_missing_image_is_a_docker_error_not_a_tool_error(environment: DockerEnvironment, log: Path) -> None:
+    gone = dataclasses.replace(environment.image, image_id="sha256:" + "0" * 64)
+    with pytest.raises(StageFailure) as info:
+        DockerEnvironment(SPEC.id, gone).run(["true"], timeout=120, log=log, check=False)
+    assert info.value.error_class == "docker-run" and not info.value.cacheable
+    assert leftover_containers() == ""
+
+
+def test_named_base_image_is_used_as_is(backend: DockerBackend, environment: DockerEnvironment) -> None:
+    named = DockerBackend(backend.root, base_image=environment.image.manifest["base"]["tag"])
+    assert named.target(SPEC) == Target("3.11", "x86_64", (2, 36))  # probed from the image itself
+    with pytest.raises(StageFailure) as info:
+        named.target(EnvSpec("runtime", "3.9", (RUNTIME,), "x"))
+    assert info.value.error_class == "python-missing"
+    with pytest.raises(UserError, match="not in the local Docker daemon"):
+        DockerBackend(backend.root, base_image="iree-matrix-nonexistent:1").target(SPEC)
 
 
 def test_base_reloads_from_its_tarball_to_the_same_id(

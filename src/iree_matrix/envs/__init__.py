@@ -65,4 +65,10 @@ def _venv(cache: Path) -> Backend:
     return VenvBackend(cache / "envs" / "venv")
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {"venv": _venv}
+def _docker(cache: Path) -> Backend:
+    from iree_matrix.envs.docker import DockerBackend
+
+    return DockerBackend(cache / "images")
+
+
+BACKENDS: dict[str, Callable[[Path], Backend]] = {"venv": _venv, "docker": _docker}

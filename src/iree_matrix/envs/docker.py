@@ -1,0 +1,290 @@
+"""Docker environments: an environment is a pinned image; every command runs in a fresh container.
+
+The image is a Debian base (debootstrapped, or one the user names) plus a venv at /opt/env with
+exactly the lock's wheels (see `iree_matrix.images`). Each `run` starts a new container from it:
+no network, a non-root user, only the host paths the stage names mounted (read-only, or writable)
+at the same paths, so stage argv made of host paths works unchanged.
+
+`run` drives the `docker` CLI through `_proc.run` rather than the SDK, because that inherits what
+every other stage command has: the echoed command line, stdout and stderr captured separately,
+the timeout, and `_proc.kill_all()` on Ctrl-C (killing the client makes it forward the signal to
+the container, whose `--init` passes it on). What the CLI alone does not guarantee - that the
+container dies when the client is killed hard, and that it is always removed - is done by name in
+a `finally` (`docker rm -f`). Images are built through the SDK (`images.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import _proc, images
+from iree_matrix.errors import StageFailure
+from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
+from iree_matrix.plan import EnvSpec
+from iree_matrix.wheelhouse import Lock, Target
+
+NOBODY = (65534, 65534)  # what containers run as when the host user is root
+KEEP_ENV = "IREE_MATRIX_KEEP_CONTAINERS"
+_DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
+
+
+class DockerEnvironment:
+    backend = "docker"
+
+    def __init__(self, env_id: str, image: EnvImage, docker: str = "docker") -> None:
+        self.id = env_id
+        self.image = image
+        self._docker = docker
+
+    def tool(self, name: str) -> str:
+        return f"{ENV_ROOT}/bin/{name}"
+
+    def python(self) -> str:
+        return f"{ENV_ROOT}/bin/python"
+
+    def describe(self) -> Mapping[str, Any]:
+        manifest = self.image.manifest
+        return {
+            "id": self.id,
+            "backend": self.backend,
+            "lock_digest": manifest.get("lock_digest"),
+            "python": manifest.get("python"),
+            "packages": {p["name"]: p["version"] for p in manifest.get("python_packages", [])},
+            "image": self.image.tag,
+            "image_id": self.image.image_id,
+            "base_image_id": manifest.get("base", {}).get("image_id"),
+            "manifest": str(self.image.manifest_path),
+        }
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: Optional[float],
+        log: Optional[Path] = None,
+        read_only: Sequence[Path] = (),
+        writable: Sequence[Path] = (),
+        env: Optional[Mapping[str, str]] = None,
+        check: bool = True,
+        error_class: Optional[str] = None,
+    ) -> _proc.Completed:
+        argv = [str(a) for a in argv]
+        name = f"iree-matrix-{_slug(self.id)}-{secrets.token_hex(4)}"
+        user = _container_user()
+        keep = os.environ.get(KEEP_ENV) == "1"
+        docker_argv = [
+            self._docker,
+            "run",
+            *self._options(name, user, read_only, writable, env),
+            self.image.image_id,  # the id, not the tag: exactly the image the manifest describes
+            *argv,
+        ]
+        with _writable_by(user, writable):
+            try:
+                done = _proc.run(docker_argv, timeout=timeout, log=log, check=False)
+            except _proc.Timeout as exc:
+                self._docker_quiet("kill", name)  # the client is gone; the container may not be
+                raise _proc.Timeout(argv, exc.seconds, exc.output) from None
+            finally:
+                if keep:
+                    images.note(log, f"[kept container {name}: {KEEP_ENV}=1]")
+                else:
+                    self._docker_quiet("rm", "--force", "--volumes", name)
+        done = dataclasses.replace(done, argv=tuple(argv))
+        if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
+            raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
+        if check and done.returncode != 0:
+            tool = Path(argv[0]).name
+            raise StageFailure(
+                error_class or f"{tool}-error",
+                _proc.excerpt(done.output) or f"{tool} exited {done.returncode}",
+            )
+        return done
+
+    def _options(
+        self,
+        name: str,
+        user: tuple[int, int],
+        read_only: Sequence[Path],
+        writable: Sequence[Path],
+        env: Optional[Mapping[str, str]],
+    ) -> list[str]:
+        opts = [
+            "--name", name, "--label", f"{LABEL}=1", "--label", f"{LABEL}.env={self.id}",
+            "--network", "none", "--user", f"{user[0]}:{user[1]}", "--workdir", "/tmp",
+            "--pull", "never",  # no registry: a missing image is an error, not a 30 s pull attempt
+            "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+            "--init",  # PID 1 forwards signals (a killed client's SIGTERM) and reaps children
+            "--env", "HOME=/tmp", "--env", "PYTHONNOUSERSITE=1",
+        ]  # fmt: skip
+        for key, value in (env or {}).items():
+            opts += ["--env", f"{key}={value}"]
+        rw = {str(Path(p).resolve()) for p in writable}
+        ro = {str(Path(p).resolve()) for p in read_only} - rw
+        for path in sorted(ro):
+            opts += ["--mount", _mount(path, readonly=True)]
+        for path in sorted(rw):
+            opts += ["--mount", _mount(path, readonly=False)]
+        return opts
+
+    def _docker_quiet(self, *args: str) -> None:
+        # Cleanup must not hide the stage's own error: its failure ("no such container") is fine.
+        try:
+            _proc.run([self._docker, *args], timeout=60, check=False)
+        except _proc.Timeout:
+            pass
+
+
+class DockerBackend:
+    """Environments as Docker images. `base_image` replaces the Debian base with a named image."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        arch: Optional[str] = None,
+        base_image: Optional[str] = None,
+        mirror: Optional[str] = None,
+        precompile: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.precompile = precompile
+        self.arch = arch or images.host_arch()
+        self.base_image = base_image
+        self.mirror = mirror
+        self._client: Any = None
+        self._named: Optional[BaseImage] = None
+
+    # --- protocol ---
+
+    def target(self, env: EnvSpec) -> Target:
+        if self.base_image:
+            base = self._named_base(env)
+            return Target(python=env.python, machine=images.ARCHES[base.arch].machine, glibc=base.glibc)
+        suite = self._suite(env)
+        return Target(
+            python=env.python, machine=images.ARCHES[self.arch].machine, glibc=images.SUITES[suite].glibc
+        )
+
+    def create(
+        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+    ) -> DockerEnvironment:
+        base = self._base(env, timeout=timeout, log=log)
+        image = self._images().ensure(base, lock, wheels, timeout=timeout, log=log)
+        return DockerEnvironment(env.id, image, _docker_cli())
+
+    def open(self, env: EnvSpec, lock_digest: str) -> Optional[DockerEnvironment]:
+        image = self._images().find(self._base_ref(env), lock_digest)
+        return None if image is None else DockerEnvironment(env.id, image, _docker_cli())
+
+    # --- helpers ---
+
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = images.connect()
+        return self._client
+
+    def _images(self) -> images.EnvImages:
+        return images.EnvImages(self.root, self.client(), precompile=self.precompile)
+
+    def _suite(self, env: EnvSpec) -> str:
+        suite = images.suite_for_python(env.python)
+        if suite is None:
+            known = ", ".join(f"{s.name}: {s.python}" for s in images.SUITES.values())
+            raise StageFailure(
+                "python-missing",
+                f"no Debian suite ships Python {env.python} ({known}); name a base image that has "
+                f"it (e.g. base_image='python:{env.python}-slim', loaded into the daemon) or choose "
+                f"one of these",
+                cacheable=False,
+            )
+        return suite
+
+    def _base_ref(self, env: EnvSpec) -> str:
+        return self.base_image or f"debian:{self._suite(env)}-{self.arch}"
+
+    def _base(self, env: EnvSpec, *, timeout: float, log: Path) -> BaseImage:
+        if self.base_image:
+            return self._named_base(env)
+        bases = images.Bases(self.root, self.client(), mirror=self.mirror)
+        return bases.suite(self._suite(env), self.arch, timeout=timeout, log=log)
+
+    def _named_base(self, env: EnvSpec) -> BaseImage:
+        if self._named is None:
+            self._named = images.Bases(self.root, self.client()).named(str(self.base_image))
+        if self._named.python != env.python:
+            raise StageFailure(
+                "python-missing",
+                f"base image {self.base_image} has Python {self._named.python}, not {env.python}",
+                cacheable=False,
+            )
+        return self._named
+
+
+def _docker_cli() -> str:
+    found = shutil.which("docker")
+    if found is None:
+        raise StageFailure(
+            "docker-daemon", f"no `docker` command on PATH; {images.SETUP_HINT}", cacheable=False
+        )
+    return found
+
+
+def _container_user() -> tuple[int, int]:
+    """The host user, unless that is root: then nobody, so a stage cannot act as root anywhere."""
+    uid, gid = os.getuid(), os.getgid()
+    return NOBODY if uid == 0 else (uid, gid)
+
+
+class _writable_by:
+    """Give the container user the writable directories for the run; hand them back afterwards.
+
+    Only needed when the host runs as root (the container user is then nobody). Afterwards
+    everything in them belongs to the directory's original owner again, so the store never holds
+    files owned by nobody (which any later container could then rewrite).
+    """
+
+    def __init__(self, user: tuple[int, int], paths: Sequence[Path]) -> None:
+        self._user = user
+        self._paths = [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []
+        self._owners: dict[Path, tuple[int, int]] = {}
+
+    def __enter__(self) -> _writable_by:
+        for path in self._paths:
+            st = path.stat()
+            self._owners[path] = (st.st_uid, st.st_gid)
+            for item in _walk(path):
+                os.lchown(item, *self._user)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for path, owner in self._owners.items():
+            for item in _walk(path):
+                os.lchown(item, *owner)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    yield root
+    if root.is_dir() and not root.is_symlink():
+        for dirpath, dirnames, filenames in os.walk(root):
+            for item in dirnames + filenames:
+                yield Path(dirpath) / item
+
+
+def _mount(path: str, *, readonly: bool) -> str:
+    # --mount (not -v): a missing source is an error instead of a new root-owned directory, and
+    # paths with ':' work. Fields are CSV, so quote them.
+    fields = ["type=bind", f"source={path}", f"target={path}"] + (["readonly"] if readonly else [])
+    return ",".join('"' + f.replace('"', '""') + '"' if ("," in f or '"' in f) else f for f in fields)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in text)[:60]
