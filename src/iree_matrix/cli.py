@@ -39,7 +39,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
     m.add_argument("--list", action="store_true", help="print the plan and run nothing")
     m.add_argument("--jobs", type=int, default=1, help="stages run at once (timed stages always run alone)")
-    m.add_argument("--backend", choices=["venv"], default="venv", help="where stages run")
+    m.add_argument(
+        "--backend",
+        choices=["auto", "docker", "venv"],
+        default="auto",
+        help="where stages run: Docker images, host venvs, or auto (Docker when a daemon answers)",
+    )
     m.add_argument(
         "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"
     )
@@ -87,7 +92,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from iree_matrix.envs import BACKENDS
+    from iree_matrix.envs import BACKENDS, choose
     from iree_matrix.execute import Executor, Options
 
     if args.jobs < 1:
@@ -102,14 +107,15 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
+    backend, why = choose(args.backend)
     print(f"iree-matrix {__version__}: {matrix_path}, {plan.describe(the_plan).splitlines()[0]}")
-    print(f"backend: {args.backend}; cache: {cache}; results: {results.path}")
+    print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     executor = Executor(
         matrix,
         the_plan,
         cache=cache,
         results=results,
-        backend=BACKENDS[args.backend](cache),
+        backend=BACKENDS[backend](cache, matrix),
         options=Options(jobs=args.jobs, retry_failed=args.retry_failed),
     )
     summary = executor.run()

@@ -42,7 +42,7 @@ _REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
 SAME = "same"
 _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = the compiler's own version
 STAGES = ("install", "export", "compile", "run")
-_TOP_KEYS = set(AXES) | {"include", "exclude", "profile", "timeouts", "benchmark", "description"}
+_TOP_KEYS = set(AXES) | {"include", "exclude", "profile", "timeouts", "benchmark", "description", "images"}
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
 _BENCHMARK_KEYS = {"repetitions", "seed"}
 _PYTHON_RE = re.compile(r"3\.\d+")
@@ -78,6 +78,7 @@ class MatrixSpec:
     timeouts: Mapping[str, float]
     benchmark: Benchmark
     description: str = ""
+    images: Mapping[str, str] = dataclasses.field(default_factory=dict)  # python -> base image (docker)
 
 
 def load(path: Path) -> MatrixSpec:
@@ -133,6 +134,7 @@ def parse(data: Mapping[str, Any], path: Path) -> MatrixSpec:
         timeouts=_parse_timeouts(data.get("timeouts", {}), where),
         benchmark=_parse_benchmark(data.get("benchmark", {}), where),
         description=str(data.get("description", "")),
+        images=_parse_images(data.get("images", {}), where),
     )
 
 
@@ -288,6 +290,18 @@ def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
             raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
         timeouts[stage] = float(seconds)
     return timeouts
+
+
+def _parse_images(table: Any, where: _Where) -> dict[str, str]:
+    """`[images]`: a base image per Python for the docker backend, instead of a Debian suite."""
+    if not isinstance(table, dict):
+        raise where.error("images", table, 'expected an [images] table such as "3.12" = "python:3.12-slim"')
+    for python, image in table.items():
+        if not _PYTHON_RE.fullmatch(python):
+            raise where.error(f"images.{python}", image, 'keys are Python versions such as "3.12"')
+        if not isinstance(image, str) or not image.strip():
+            raise where.error(f"images.{python}", image, "expected an image reference (name:tag)")
+    return dict(table)
 
 
 def _parse_benchmark(table: Any, where: _Where) -> Benchmark:

@@ -243,13 +243,15 @@ def test_missing_image_is_a_docker_error_not_a_tool_error(environment: DockerEnv
 
 
 def test_named_base_image_is_used_as_is(backend: DockerBackend, environment: DockerEnvironment) -> None:
-    named = DockerBackend(backend.root, base_image=environment.image.manifest["base"]["tag"])
+    tag = environment.image.manifest["base"]["tag"]  # a bookworm base: Python 3.11
+    named = DockerBackend(backend.root, base_images={"3.11": tag})
     assert named.target(SPEC) == Target("3.11", "x86_64", (2, 36))  # probed from the image itself
+    wrong = DockerBackend(backend.root, base_images={"3.9": tag})
     with pytest.raises(StageFailure) as info:
-        named.target(EnvSpec("runtime", "3.9", (RUNTIME,), "x"))
-    assert info.value.error_class == "python-missing"
+        wrong.target(EnvSpec("runtime", "3.9", (RUNTIME,), "x"))
+    assert info.value.error_class == "python-missing" and "has Python 3.11, not 3.9" in info.value.message
     with pytest.raises(UserError, match="not in the local Docker daemon"):
-        DockerBackend(backend.root, base_image="iree-matrix-nonexistent:1").target(SPEC)
+        DockerBackend(backend.root, base_images={"3.11": "iree-matrix-nonexistent:1"}).target(SPEC)
 
 
 def test_base_reloads_from_its_tarball_to_the_same_id(

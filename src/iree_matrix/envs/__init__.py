@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional, Protocol
 
 from iree_matrix._proc import Completed
 from iree_matrix.plan import EnvSpec
+from iree_matrix.spec import MatrixSpec
 from iree_matrix.wheelhouse import Lock, Target
 
 
@@ -59,16 +60,39 @@ class Backend(Protocol):
         """The environment if it exists and is complete, else None."""
 
 
-def _venv(cache: Path) -> Backend:
+def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
     from iree_matrix.envs.venv import VenvBackend
 
     return VenvBackend(cache / "envs" / "venv")
 
 
-def _docker(cache: Path) -> Backend:
+def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
     from iree_matrix.envs.docker import DockerBackend
 
-    return DockerBackend(cache / "images")
+    return DockerBackend(cache / "images", base_images=matrix.images)
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {"venv": _venv, "docker": _docker}
+BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {"venv": _venv, "docker": _docker}
+
+
+def choose(requested: str) -> tuple[str, str]:
+    """The backend to use for `--backend requested`, and why (said once, recorded everywhere)."""
+    if requested != "auto":
+        return requested, "as requested"
+    from iree_matrix.doctor import check_docker_daemon
+
+    daemon = check_docker_daemon()
+    if daemon.ok:
+        return "docker", f"auto: a Docker daemon answers ({daemon.detail})"
+    return "venv", f"auto: no usable Docker daemon ({daemon.detail}); `iree-matrix doctor` says how to fix it"
+
+
+def identity(description: Mapping[str, Any]) -> dict[str, Any]:
+    """What, of a realised environment, decides a stage's output: the exact package set, the
+    interpreter, and for images the base they sit on. Stage keys hash this."""
+    return {
+        "backend": description.get("backend"),
+        "lock": description.get("lock_digest"),
+        "python": description.get("python"),
+        "base": description.get("base_image_id"),
+    }

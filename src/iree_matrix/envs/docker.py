@@ -142,7 +142,8 @@ class DockerEnvironment:
 
 
 class DockerBackend:
-    """Environments as Docker images. `base_image` replaces the Debian base with a named image."""
+    """Environments as Docker images. `base_images` (Python version -> image reference) replaces the
+    Debian suite for those Pythons with an image the user has (e.g. pulled python:3.12-slim)."""
 
     name = "docker"
 
@@ -151,22 +152,22 @@ class DockerBackend:
         root: Path,
         *,
         arch: Optional[str] = None,
-        base_image: Optional[str] = None,
+        base_images: Optional[Mapping[str, str]] = None,
         mirror: Optional[str] = None,
         precompile: bool = True,
     ) -> None:
         self.root = Path(root)
         self.precompile = precompile
         self.arch = arch or images.host_arch()
-        self.base_image = base_image
+        self.base_images = dict(base_images or {})
         self.mirror = mirror
         self._client: Any = None
-        self._named: Optional[BaseImage] = None
+        self._named: dict[str, BaseImage] = {}
 
     # --- protocol ---
 
     def target(self, env: EnvSpec) -> Target:
-        if self.base_image:
+        if env.python in self.base_images:
             base = self._named_base(env)
             return Target(python=env.python, machine=images.ARCHES[base.arch].machine, glibc=base.glibc)
         suite = self._suite(env)
@@ -202,31 +203,34 @@ class DockerBackend:
             raise StageFailure(
                 "python-missing",
                 f"no Debian suite ships Python {env.python} ({known}); name a base image that has "
-                f"it (e.g. base_image='python:{env.python}-slim', loaded into the daemon) or choose "
+                f'it ([images] "{env.python}" = "python:{env.python}-slim" in the matrix file) or choose '
                 f"one of these",
                 cacheable=False,
             )
         return suite
 
     def _base_ref(self, env: EnvSpec) -> str:
-        return self.base_image or f"debian:{self._suite(env)}-{self.arch}"
+        return self.base_images.get(env.python) or f"debian:{self._suite(env)}-{self.arch}"
 
     def _base(self, env: EnvSpec, *, timeout: float, log: Path) -> BaseImage:
-        if self.base_image:
+        if env.python in self.base_images:
             return self._named_base(env)
         bases = images.Bases(self.root, self.client(), mirror=self.mirror)
         return bases.suite(self._suite(env), self.arch, timeout=timeout, log=log)
 
     def _named_base(self, env: EnvSpec) -> BaseImage:
-        if self._named is None:
-            self._named = images.Bases(self.root, self.client()).named(str(self.base_image))
-        if self._named.python != env.python:
+        reference = self.base_images[env.python]
+        if reference not in self._named:
+            self._named[reference] = images.Bases(self.root, self.client()).named(reference)
+        base = self._named[reference]
+        if base.python != env.python:
             raise StageFailure(
                 "python-missing",
-                f"base image {self.base_image} has Python {self._named.python}, not {env.python}",
+                f"base image {reference} has Python {base.python}, not {env.python} "
+                "([images] in the matrix file)",
                 cacheable=False,
             )
-        return self._named
+        return base
 
 
 def _docker_cli() -> str:

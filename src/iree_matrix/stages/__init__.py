@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable, Protocol
 
-from iree_matrix.envs import Backend, Environment
+from iree_matrix.envs import Backend, Environment, identity
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
@@ -39,6 +39,10 @@ class Context:
         if len(found) != 1:
             raise RuntimeError(f"expected one {stage} dependency, found {len(found)}")
         return found[0]
+
+    def env_identity(self) -> dict:
+        """The job's environment as stage keys see it (packages, interpreter, base image)."""
+        return identity(self.dep("install").record.env)
 
     def environment(self, job: Job) -> Environment:
         """The realised environment this job runs in (installed by its install dependency)."""

@@ -30,7 +30,7 @@ class CompileStage:
             {
                 "stage": self.name,
                 "mlir": ctx.dep("export").record.key,  # the export key names its MLIR exactly
-                "env": ctx.dep("install").record.env["lock_digest"],
+                "env": ctx.env_identity(),
                 "arch": job.labels["arch"],
                 "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
                 # `target-cpu=host` means this machine's CPU: part of what decides the module.

@@ -37,7 +37,7 @@ class ExportStage:
                 "stage": self.name,
                 "model": job.model,
                 "sources": model_sources(job.model or ""),
-                "env": ctx.dep("install").record.env["lock_digest"],
+                "env": ctx.env_identity(),
                 "seed": ctx.spec.benchmark.seed,
                 "repetitions": ctx.spec.benchmark.repetitions,
                 "host": host.identity(),

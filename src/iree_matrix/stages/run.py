@@ -39,7 +39,7 @@ class RunStage:
                 "stage": self.name,
                 "module": ctx.dep("compile").record.key,
                 "export": ctx.dep("export").record.key,  # inputs, reference and tolerance
-                "env": ctx.dep("install").record.env["lock_digest"],
+                "env": ctx.env_identity(),
                 "repetitions": ctx.spec.benchmark.repetitions,
                 "host": host.identity(),
             }
