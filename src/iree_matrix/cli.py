@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         "for my model, on which CPU, and how fast.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{matrix,report,doctor}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{matrix,report,doctor,images}")
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
     m.add_argument("--matrix", type=Path, default=None, help="matrix file (default: matrix/default.toml)")
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
 
     r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
+
+    i = verbs.add_parser("images", help="list, build or prune a matrix's environment images (Docker)")
+    i.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
+    i.add_argument("--matrix", type=Path, default=None)
+    i.add_argument("--all", action="store_true", help="prune: every environment image, not just unused")
+    _common(i)
 
     d = verbs.add_parser("doctor", help="what this machine lacks for each backend, and how to fix it")
     d.add_argument("--matrix", type=Path, default=None, help="check the Pythons this matrix needs")
@@ -79,6 +86,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_matrix(args)
         if args.verb == "doctor":
             return cmd_doctor(args)
+        if args.verb == "images":
+            return cmd_images(args)
         return cmd_report(args)
     except UserError as exc:
         print(f"iree-matrix: error: {exc}", file=sys.stderr)
@@ -92,8 +101,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from iree_matrix.envs import BACKENDS, choose
-    from iree_matrix.execute import Executor, Options
 
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
@@ -107,6 +114,13 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
+    return _run(matrix_path, matrix, the_plan, args, cache, results)
+
+
+def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog) -> int:
+    from iree_matrix.envs import BACKENDS, choose
+    from iree_matrix.execute import Executor, Options
+
     backend, why = choose(args.backend)
     print(f"iree-matrix {__version__}: {matrix_path}, {plan.describe(the_plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
@@ -120,9 +134,19 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     )
     summary = executor.run()
     _print_summary(summary)
+    _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
         _write_report(args.results_dir)
     return EXIT_INTERRUPTED if summary.interrupted else 0
+
+
+def _keep_manifests(records, directory: Path) -> None:
+    """Each image's manifest beside the results that name it, so they travel together."""
+    for record in records:
+        manifest = Path(record.env.get("manifest") or "")
+        if manifest.name and manifest.is_file() and not (directory / manifest.name).exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(manifest, directory / manifest.name)
 
 
 def _print_summary(summary) -> None:
@@ -160,6 +184,31 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(doctor.render(checks))
     backend = args.backend if args.backend != "auto" else ("docker" if doctor.docker_usable() else "venv")
     return doctor.exit_code(checks, backend)
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from iree_matrix import image_inventory
+
+    matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
+    matrix = spec.load(matrix_path)
+    cache = args.cache or default_cache()
+    if args.action == "build":
+        args.backend, args.jobs, args.retry_failed = "docker", 1, False
+        the_plan = plan.select(plan.build(matrix), ["install:*"])
+        return _run(
+            matrix_path, matrix, the_plan, args, cache, ResultsLog(args.results_dir / "results.jsonl")
+        )
+    the_plan = plan.build(matrix)
+    if args.action == "prune":
+        removed = image_inventory.prune(matrix, the_plan, cache, everything=args.all)
+        print("\n".join(f"removed {tag}" for tag in removed) or "nothing to remove")
+        return 0
+    rows = image_inventory.inventory(matrix, the_plan, cache)
+    table = [(r.env, r.state, r.tag, f"{r.size_mb:.0f} MB" if r.size_mb else "", r.detail) for r in rows]
+    print(tabulate(table, headers=["environment", "state", "image", "size", "detail"]))
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ def cache(tmp_path: Path) -> Path:
     persistent = default_cache()
     fresh = tmp_path / "cache"
     fresh.mkdir()
-    for shared in ("wheelhouse", "envs"):
+    for shared in ("wheelhouse", "envs", "images"):
         (persistent / shared).mkdir(parents=True, exist_ok=True)
         (fresh / shared).symlink_to(persistent / shared)
     return fresh
