@@ -42,3 +42,17 @@ def lint(session: nox.Session) -> None:
     session.install("ruff>=0.5")
     session.run("ruff", "check", "src", "scripts", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "scripts", "tests", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def doctor(session: nox.Session) -> None:
+    """What this machine lacks for each backend (Docker daemon, debootstrap, disk, Pythons)."""
+    session.install("-e", ".")
+    session.run("iree-matrix", "doctor", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def images(session: nox.Session) -> None:
+    """A matrix's environment images: `-- list` (default), `-- build`, `-- prune [--all]`."""
+    session.install("-e", ".")
+    session.run("iree-matrix", "images", *session.posargs)
