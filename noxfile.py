@@ -34,7 +34,8 @@ def report(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tests, then integration tests that install and run real torch and IREE."""
     session.install("-e", ".[test]", TEST_TORCH)
-    session.run("pytest", *(session.posargs or ["tests"]))
+    # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
+    session.run("pytest", *(session.posargs or ["tests/unit", "tests/integration"]))
 
 
 @nox.session(python=PYTHON)

@@ -16,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, images
+from iree_matrix import _proc, images, spec
 from iree_matrix.cli import default_cache
 from iree_matrix.envs import BACKENDS
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.errors import StageFailure, UserError
 from iree_matrix.plan import EnvSpec
 from iree_matrix.wheelhouse import Lock, Target, Wheelhouse
+
+from .conftest import SMOKE
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration]
 
@@ -85,8 +87,12 @@ def leftover_containers() -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def test_registered_under_its_name() -> None:
-    assert isinstance(BACKENDS["docker"](default_cache()), DockerBackend)
+def test_registered_under_its_name_with_the_matrix_base_images() -> None:
+    matrix = spec.load(SMOKE)
+    matrix = dataclasses.replace(matrix, images={"3.12": "python:3.12-slim"})
+    backend = BACKENDS["docker"](default_cache(), matrix)
+    assert isinstance(backend, DockerBackend)
+    assert backend.base_images == {"3.12": "python:3.12-slim"}
 
 
 def test_target_is_bookworm_for_python_311(backend: DockerBackend) -> None:
