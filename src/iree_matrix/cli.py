@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import __version__, _resources, plan, spec
+from iree_matrix import __version__, _resources, plan, spec, targets
 from iree_matrix.errors import UserError
 from iree_matrix.results import ResultsLog, Status
 
@@ -49,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument(
         "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"
     )
+    m.add_argument(
+        "--runtime-dir",
+        action="append",
+        default=[],
+        metavar="ARCH=DIR",
+        help="run ARCH's modules with the IREE runtime tools in DIR (iree-run-module, "
+        "iree-benchmark-module) instead of a runtime wheel",
+    )
+    m.add_argument("--armv6-runtime", metavar="DIR", help="same as --runtime-dir armv6=DIR")
     _common(m)
 
     r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
@@ -106,7 +115,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
     matrix = spec.load(matrix_path)
-    the_plan = plan.select(plan.build(matrix), args.select)
+    the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
     if args.list:
         print(f"{matrix_path}: {len(matrix.cells)} cells")
         print(plan.describe(the_plan))
@@ -115,6 +124,23 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
     return _run(matrix_path, matrix, the_plan, args, cache, results)
+
+
+def _runtime_dirs(args: argparse.Namespace) -> dict[str, str]:
+    pairs = list(args.runtime_dir) + ([f"armv6={args.armv6_runtime}"] if args.armv6_runtime else [])
+    dirs = {}
+    for pair in pairs:
+        arch, sep, directory = pair.partition("=")
+        if not sep or arch not in targets.ARCHES:
+            raise UserError(
+                f"--runtime-dir {pair!r}: expected ARCH=DIR with ARCH one of {', '.join(targets.ARCHES)}"
+            )
+        path = Path(directory).expanduser().resolve()
+        missing = [t for t in ("iree-run-module", "iree-benchmark-module") if not (path / t).is_file()]
+        if missing:
+            raise UserError(f"--runtime-dir {arch}={directory}: {', '.join(missing)} not found in {path}")
+        dirs[arch] = str(path)
+    return dirs
 
 
 def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog) -> int:

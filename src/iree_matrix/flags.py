@@ -12,7 +12,7 @@ from typing import Optional
 
 from packaging.version import Version
 
-from iree_matrix import versions
+from iree_matrix import targets, versions
 from iree_matrix.errors import StageSkipped
 
 OPT_LEVELS = ("O0", "O1", "O2", "O3")
@@ -21,8 +21,6 @@ OPT_LEVELS = ("O0", "O1", "O2", "O3")
 _LLVMCPU_RENAME = Version("20230330")
 # `--iree-opt-level` first shipped in 3.3.0.
 _OPT_LEVEL_SINCE = Version("3.3.0")
-
-TRIPLES = {"x86_64": "x86_64-unknown-linux-gnu"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,14 +50,26 @@ def _llvmcpu_prefix(version: str) -> str:
     return "--iree-llvmcpu-"
 
 
+def target_cpu(target: targets.Target, profile: Profile) -> Optional[str]:
+    """The CPU to tune for: a board's own CPU replaces "host" (the host is not the board), and a
+    generic profile stays generic everywhere."""
+    if profile.target_cpu is None:
+        return None
+    return target.cpu or profile.target_cpu
+
+
 def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
-    """iree-compile flags for `profile` on `arch`, spelled for compiler `version`."""
+    """iree-compile flags for `profile` on target `arch`, spelled for compiler `version`."""
+    target = targets.parse(arch)
     # The one target flag every version accepts (deprecated but alive, IREE-NOTES.md).
     flags = ["--iree-hal-target-backends=llvm-cpu"]
     prefix = _llvmcpu_prefix(version)
-    flags.append(f"{prefix}target-triple={TRIPLES[arch]}")
-    if profile.target_cpu:
-        flags.append(f"{prefix}target-cpu={profile.target_cpu}")
+    flags.append(f"{prefix}target-triple={target.arch.triple}")
+    cpu = target_cpu(target, profile)
+    if cpu:
+        flags.append(f"{prefix}target-cpu={cpu}")
+    if target.arch.features:
+        flags.append(f"{prefix}target-cpu-features={','.join(target.arch.features)}")
     if profile.opt_level:
         if versions.is_date_versioned(version) or Version(version) < _OPT_LEVEL_SINCE:
             raise StageSkipped(

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
-from iree_matrix import versions
+from iree_matrix import targets, versions
 from iree_matrix.errors import SelectionError
 from iree_matrix.flags import Profile
 from iree_matrix.spec import Cell, MatrixSpec
@@ -26,16 +27,24 @@ STAGE_ORDER = ("install", "export", "compile", "run")
 
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
-    """An environment to realise: a Python and an exact requirement list."""
+    """An environment to realise: a Python and an exact requirement list, on an architecture.
+
+    `tools` names a directory of IREE runtime tools the user built (`iree-run-module`,
+    `iree-benchmark-module`): the environment is then the architecture's base system with that
+    directory, and installs no packages (how armv6, which has no IREE wheel, gets a runtime).
+    """
 
     kind: str  # exporter | compiler | runtime
     python: str
     requirements: tuple[str, ...]
     name: str  # "torch2.13.0-turbine3.9.0", "iree-compiler3.9.0"
+    arch: str = dataclasses.field(default_factory=targets.host_arch)
+    tools: Optional[str] = None
 
     @property
     def id(self) -> str:
-        return f"py{self.python}-{self.name}"
+        suffix = "" if self.arch == targets.host_arch() else f"-{self.arch}"
+        return f"py{self.python}-{self.name}{suffix}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,13 +94,28 @@ def compiler_env(cell: Cell) -> EnvSpec:
     )
 
 
-def runtime_env(cell: Cell) -> EnvSpec:
-    return EnvSpec(
-        "runtime", cell.python, (versions.runtime_requirement(cell.runtime),), f"iree-runtime{cell.runtime}"
+def runtime_env(cell: Cell, runtime_dirs: Mapping[str, str] = {}) -> EnvSpec:  # noqa: B006 - read only
+    arch = targets.parse(cell.arch).arch.name
+    tools = runtime_dirs.get(arch)
+    if tools is not None:
+        return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
+    requirement = versions.runtime_requirement(cell.runtime)
+    return EnvSpec("runtime", cell.python, (requirement,), f"iree-runtime{cell.runtime}", arch)
+
+
+def _short(path: str) -> str:
+    return hashlib.sha256(path.encode()).hexdigest()[:8]
+
+
+def runs_anywhere(env: EnvSpec) -> bool:
+    """False for a runtime IREE publishes no wheel for, when the user gave no tools directory."""
+    return (
+        env.tools is not None or env.kind != "runtime" or targets.ARCHES[env.arch].wheel_machine is not None
     )
 
 
-def build(spec: MatrixSpec) -> Plan:
+def build(spec: MatrixSpec, runtime_dirs: Mapping[str, str] = {}) -> Plan:  # noqa: B006 - read only
+    """`runtime_dirs`: architecture -> directory of runtime tools, replacing the runtime wheel."""
     jobs: dict[str, Job] = {}
 
     def add(job: Job) -> str:
@@ -102,7 +126,7 @@ def build(spec: MatrixSpec) -> Plan:
         return add(Job("install", env.id, (), {"env": env.id, "kind": env.kind, "python": env.python}, env))
 
     for cell in spec.cells:
-        exp_env, comp_env, rt_env = exporter_env(cell), compiler_env(cell), runtime_env(cell)
+        exp_env, comp_env, rt_env = exporter_env(cell), compiler_env(cell), runtime_env(cell, runtime_dirs)
         export_labels = {
             "model": cell.model,
             "python": cell.python,
@@ -134,17 +158,17 @@ def build(spec: MatrixSpec) -> Plan:
             )
         )
 
-        run_cell = compile_cell if cell.runtime == cell.compiler else f"{compile_cell}/rt{cell.runtime}"
-        add(
-            Job(
-                "run",
-                run_cell,
-                (export_id, compile_id, install(rt_env)),
-                {**compile_labels, "runtime": cell.runtime},
-                rt_env,
-                model=cell.model,
-            )
-        )
+        runtime = cell.runtime if rt_env.tools is None else f"dir:{rt_env.tools}"
+        if rt_env.tools is not None:
+            run_cell = f"{compile_cell}/{rt_env.name}"
+        elif cell.runtime == cell.compiler:
+            run_cell = compile_cell
+        else:
+            run_cell = f"{compile_cell}/rt{cell.runtime}"
+        # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
+        # anyway and records why it was skipped, so the table says so instead of going blank.
+        deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
+        add(Job("run", run_cell, deps, {**compile_labels, "runtime": runtime}, rt_env, model=cell.model))
     return Plan(_ordered(jobs.values()))
 
 

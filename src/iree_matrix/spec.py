@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import versions
+from iree_matrix import targets, versions
 from iree_matrix._resources import builtin_models
 from iree_matrix.errors import SpecError
-from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, TRIPLES, Profile
+from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -177,8 +177,11 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
         raise where.error(key, value, 'not a version (PEP 440), e.g. "3.9.0"')
     if axis == "python" and not _PYTHON_RE.fullmatch(value):
         raise where.error(key, value, 'expected a Python minor version such as "3.11"')
-    if axis == "arch" and value not in TRIPLES:
-        raise where.error(key, value, f"unsupported architecture (supported: {', '.join(TRIPLES)})")
+    if axis == "arch":
+        try:
+            targets.parse(value)
+        except targets.UnknownTarget as exc:
+            raise where.error(key, value, str(exc)) from None
     if axis == "models" and value not in known.models:
         raise where.error(key, value, f"unknown model (built-in: {', '.join(known.models)})")
     if axis == "profiles" and value not in known.profiles:
@@ -195,6 +198,13 @@ def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Know
     values = _as_list(data[axis], axis, where)
     for value in values:
         _check_value(axis, value, axis, where, known)
+    return _canonical(axis, values)
+
+
+def _canonical(axis: str, values: list[str]) -> list[str]:
+    """One spelling per value, so `aarch64:cortex-a72` and `aarch64-cortex-a72` are one cell."""
+    if axis == "arch":
+        return list(dict.fromkeys(targets.parse(v).label for v in values))
     return values
 
 
@@ -226,6 +236,7 @@ def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> 
         rule[axis] = _as_list(table[axis], f"{name}.{axis}", where)
         for value in rule[axis]:
             _check_value(axis, value, f"{name}.{axis}", where, known)
+        rule[axis] = _canonical(axis, rule[axis])
     return rule
 
 

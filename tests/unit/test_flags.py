@@ -88,3 +88,20 @@ def test_builtin_profiles():
     assert set(BUILTIN_PROFILES) == {"default", "generic", "O2"}
     assert BUILTIN_PROFILES["generic"].target_cpu is None
     assert BUILTIN_PROFILES["default"].opt_level is None
+
+
+def test_aarch64_board_cross_compiles_for_its_own_cpu_not_the_host():
+    flags = compile_flags("3.9.0", "aarch64-cortex-a72", BUILTIN_PROFILES["default"])
+    assert "--iree-llvmcpu-target-triple=aarch64-unknown-linux-gnu" in flags
+    assert "--iree-llvmcpu-target-cpu=cortex-a72" in flags
+    assert not any("target-cpu=host" in f for f in flags)
+
+
+def test_armv6_gets_the_pi_zero_cpu_and_vfp2_features_even_when_generic():
+    tuned = compile_flags("3.9.0", "armv6-arm1176jzf-s", BUILTIN_PROFILES["default"])
+    assert "--iree-llvmcpu-target-triple=armv6-unknown-linux-gnueabihf" in tuned
+    assert "--iree-llvmcpu-target-cpu=arm1176jzf-s" in tuned
+    assert "--iree-llvmcpu-target-cpu-features=+vfp2" in tuned
+    generic = compile_flags("3.9.0", "armv6-arm1176jzf-s", BUILTIN_PROFILES["generic"])
+    assert not any("target-cpu=" in f for f in generic)
+    assert "--iree-llvmcpu-target-cpu-features=+vfp2" in generic

@@ -394,8 +394,25 @@ def test_unknown_profile_in_an_include(tmp_path):
 def test_unsupported_arch(tmp_path):
     message = _error(tmp_path, arch='"riscv64"')
     assert "arch = 'riscv64'" in message
-    assert "unsupported architecture" in message
-    assert "x86_64" in message
+    assert "unknown architecture" in message
+    assert "x86_64, aarch64, armv6" in message
+
+
+def test_board_cpu_is_required_for_aarch64_and_must_be_known(tmp_path):
+    message = _error(tmp_path, arch='"aarch64"')
+    assert "aarch64:cortex-a53 | aarch64:cortex-a72 | aarch64:cortex-a76" in message
+    message = _error(tmp_path, arch='"aarch64:cortex-a99"')
+    assert "arch = 'aarch64:cortex-a99'" in message
+
+
+def test_target_spellings_are_one_cell_and_armv6_defaults_to_the_pi_zero_cpu(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+        'models = "tiny_cnn"\narch = ["aarch64:cortex-a72", "aarch64-cortex-a72", "armv6", "x86_64"]\n'
+    )
+    matrix = spec.load(path)
+    assert sorted({c.arch for c in matrix.cells}) == ["aarch64-cortex-a72", "armv6-arm1176jzf-s", "x86_64"]
 
 
 @pytest.mark.parametrize(("axis", "value"), [("compiler", "3.9"), ("python", "3.11"), ("torch", "2")])

@@ -95,4 +95,5 @@ def identity(description: Mapping[str, Any]) -> dict[str, Any]:
         "lock": description.get("lock_digest"),
         "python": description.get("python"),
         "base": description.get("base_image_id"),
+        "tools": description.get("tools_digest"),
     }

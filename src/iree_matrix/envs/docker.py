@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, images
+from iree_matrix import _proc, images, targets
 from iree_matrix.errors import StageFailure
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.plan import EnvSpec
@@ -100,11 +100,7 @@ class DockerEnvironment:
         if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
             raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
         if check and done.returncode != 0:
-            tool = Path(argv[0]).name
-            raise StageFailure(
-                error_class or f"{tool}-error",
-                _proc.excerpt(done.output) or f"{tool} exited {done.returncode}",
-            )
+            raise _proc.failure(done, error_class)
         return done
 
     def _options(
@@ -151,14 +147,12 @@ class DockerBackend:
         self,
         root: Path,
         *,
-        arch: Optional[str] = None,
         base_images: Optional[Mapping[str, str]] = None,
         mirror: Optional[str] = None,
         precompile: bool = True,
     ) -> None:
         self.root = Path(root)
         self.precompile = precompile
-        self.arch = arch or images.host_arch()
         self.base_images = dict(base_images or {})
         self.mirror = mirror
         self._client: Any = None
@@ -172,17 +166,29 @@ class DockerBackend:
             return Target(python=env.python, machine=images.ARCHES[base.arch].machine, glibc=base.glibc)
         suite = self._suite(env)
         return Target(
-            python=env.python, machine=images.ARCHES[self.arch].machine, glibc=images.SUITES[suite].glibc
+            python=env.python, machine=images.ARCHES[_arch(env)].machine, glibc=images.SUITES[suite].glibc
         )
 
     def create(
-        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+        self,
+        env: EnvSpec,
+        lock: Lock,
+        wheels: Sequence[Path],
+        *,
+        timeout: Optional[float],
+        log: Optional[Path],
     ) -> DockerEnvironment:
         base = self._base(env, timeout=timeout, log=log)
+        if env.tools:
+            return ToolsEnvironment(env.id, _as_env_image(base), env.tools, _docker_cli())
         image = self._images().ensure(base, lock, wheels, timeout=timeout, log=log)
         return DockerEnvironment(env.id, image, _docker_cli())
 
     def open(self, env: EnvSpec, lock_digest: str) -> Optional[DockerEnvironment]:
+        if env.tools:
+            # Nothing is installed for a tools directory: reopening is making it again, which
+            # costs nothing while its base exists (and reloads the base from its tarball if not).
+            return self.create(env, Lock((), self.target(env), ()), [], timeout=None, log=None)
         image = self._images().find(self._base_ref(env), lock_digest)
         return None if image is None else DockerEnvironment(env.id, image, _docker_cli())
 
@@ -210,13 +216,14 @@ class DockerBackend:
         return suite
 
     def _base_ref(self, env: EnvSpec) -> str:
-        return self.base_images.get(env.python) or f"debian:{self._suite(env)}-{self.arch}"
+        return self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
 
     def _base(self, env: EnvSpec, *, timeout: float, log: Path) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
         bases = images.Bases(self.root, self.client(), mirror=self.mirror)
-        return bases.suite(self._suite(env), self.arch, timeout=timeout, log=log)
+        # A tools directory needs only the architecture's C library, not Python.
+        return bases.suite(self._suite(env), _arch(env), timeout=timeout, log=log, with_python=not env.tools)
 
     def _named_base(self, env: EnvSpec) -> BaseImage:
         reference = self.base_images[env.python]
@@ -231,6 +238,55 @@ class DockerBackend:
                 cacheable=False,
             )
         return base
+
+
+class ToolsEnvironment(DockerEnvironment):
+    """A directory of runtime tools the user built (no IREE wheel exists for the architecture),
+    run on that architecture's base system: the tools directory is mounted read-only."""
+
+    def __init__(self, env_id: str, base: EnvImage, tools: str, docker: str = "docker") -> None:
+        super().__init__(env_id, base, docker)
+        self.tools = Path(tools).resolve()
+
+    def tool(self, name: str) -> str:
+        return str(self.tools / name)
+
+    def python(self) -> str:
+        raise StageFailure("no-python", f"{self.id} is a runtime tools directory; it has no Python")
+
+    def describe(self) -> Mapping[str, Any]:
+        from iree_matrix.stages.install import tools_digest
+
+        return {
+            "id": self.id,
+            "backend": self.backend,
+            "lock_digest": None,
+            "python": None,
+            "packages": {},
+            "tools": str(self.tools),
+            "tools_digest": tools_digest(str(self.tools)),
+            "image": self.image.tag,
+            "image_id": self.image.image_id,
+            "base_image_id": self.image.image_id,
+            "manifest": str(self.image.manifest_path),
+        }
+
+    def run(self, argv: Sequence[str], *, read_only: Sequence[Path] = (), **kwargs: Any) -> _proc.Completed:
+        return super().run(argv, read_only=[*read_only, self.tools], **kwargs)
+
+
+def _as_env_image(base: BaseImage) -> EnvImage:
+    manifest = {
+        "base": {"image_id": base.image_id, "tag": base.tag, **dict(base.meta)},
+        "python_packages": [],
+    }
+    return EnvImage(base.tag, base.image_id, manifest, Path(base.meta.get("manifest", "")))
+
+
+def _arch(env: EnvSpec) -> str:
+    """The Debian architecture of an environment: its own, not the host's (run environments of a
+    foreign board are images of the board's architecture)."""
+    return targets.ARCHES[env.arch].docker
 
 
 def _docker_cli() -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc
+from iree_matrix import _proc, targets
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure
 from iree_matrix.plan import EnvSpec
@@ -67,6 +67,13 @@ class VenvBackend:
         self.root = Path(root).resolve()
 
     def target(self, env: EnvSpec) -> Target:
+        if env.arch != targets.host_arch() or env.tools:
+            raise StageFailure(
+                "needs-docker",
+                f"{env.id}: a {env.arch} environment needs the docker backend (an image of that "
+                "architecture, run under qemu-user): pass --backend docker",
+                cacheable=False,
+            )
         libc, version = platform.libc_ver()
         glibc = tuple(int(x) for x in version.split(".")[:2]) if libc == "glibc" and version else (2, 17)
         return Target(python=env.python, machine=platform.machine(), glibc=glibc)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix import host
+from iree_matrix import host, targets
 from iree_matrix._hashing import digest
-from iree_matrix.flags import compile_flags
+from iree_matrix.flags import compile_flags, target_cpu
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
@@ -34,9 +34,13 @@ class CompileStage:
                 "arch": job.labels["arch"],
                 "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
                 # `target-cpu=host` means this machine's CPU: part of what decides the module.
-                "host": host.identity() if job.profile.target_cpu == "host" else None,
+                "host": host.identity() if self._tunes_for_host(job) else None,
             }
         )
+
+    def _tunes_for_host(self, job: Job) -> bool:
+        assert job.profile is not None
+        return target_cpu(targets.parse(job.labels["arch"]), job.profile) == "host"
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         return True

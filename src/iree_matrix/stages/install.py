@@ -6,12 +6,13 @@ import dataclasses
 import time
 from pathlib import Path
 
-from iree_matrix._hashing import digest
+from iree_matrix._hashing import digest, tree_sha256
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
 from iree_matrix.stages import Context
 from iree_matrix.store import Entry
+from iree_matrix.wheelhouse import Lock
 
 
 class InstallStage:
@@ -25,6 +26,7 @@ class InstallStage:
                 "stage": self.name,
                 "backend": ctx.backend.name,
                 "requirements": sorted(job.env.requirements),
+                "tools": tools_digest(job.env.tools) if job.env.tools else None,
                 "target": dataclasses.asdict(target),
             }
         )
@@ -37,8 +39,11 @@ class InstallStage:
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         start = time.monotonic()
         target = ctx.backend.target(job.env)
-        lock = ctx.wheelhouse.lock(job.env.requirements, target, log=ctx.log)
-        wheels = ctx.wheelhouse.fetch(lock, log=ctx.log)
+        if job.env.requirements:
+            lock = ctx.wheelhouse.lock(job.env.requirements, target, log=ctx.log)
+            wheels = ctx.wheelhouse.fetch(lock, log=ctx.log)
+        else:  # a runtime directory on the target's base system: nothing to install
+            lock, wheels = Lock((), target, ()), []
         env = ctx.backend.create(job.env, lock, wheels, timeout=ctx.timeout, log=ctx.log)
         (out / "lock.json").write_text(lock.to_json())
         return Outcome(
@@ -46,3 +51,9 @@ class InstallStage:
             metrics={"seconds": round(time.monotonic() - start, 3), "packages": len(lock.packages)},
             env=dict(env.describe()),
         )
+
+
+def tools_digest(directory: str) -> str:
+    """A runtime directory's identity: rebuilding the tools changes every key downstream."""
+    files = sorted(p for p in Path(directory).iterdir() if p.is_file())
+    return tree_sha256(files)

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix import _proc, host
+from iree_matrix import _proc, host, targets
 from iree_matrix._hashing import digest
-from iree_matrix.errors import StageFailure
+from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job
+from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
 from iree_matrix.stages import Context
 from iree_matrix.stages.compile import MODULE
@@ -34,6 +34,11 @@ class RunStage:
     exclusive = True  # it times the module
 
     def key(self, job: Job, ctx: Context) -> str:
+        if not runs_anywhere(job.env):
+            raise StageSkipped(
+                f"IREE publishes no {job.env.arch} runtime; pass --{job.env.arch}-runtime DIR "
+                "(iree-run-module and iree-benchmark-module built for it)"
+            )
         return digest(
             {
                 "stage": self.name,
@@ -50,6 +55,9 @@ class RunStage:
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
+        target = targets.parse(job.labels["arch"])
+        # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
+        qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
         export = ctx.dep("export")
         info = json.loads(export.artifact("export.json").read_text())
         module = ctx.dep("compile").artifact(MODULE)
@@ -60,7 +68,7 @@ class RunStage:
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
-        mounts = {"read_only": [export.path, module.parent], "writable": [out]}
+        mounts = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
         if done.returncode != 0:
             raise _proc.failure(done, _classify(done.output), _runtime_message(done.output))
@@ -73,7 +81,15 @@ class RunStage:
             f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
         ]  # fmt: skip
         bench = env.run(bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts)
-        metrics = {**check, "latency_ms": latency_ms(bench.stdout), "module_bytes": module.stat().st_size}
+        metrics = {
+            **check,
+            "latency_ms": latency_ms(bench.stdout),
+            "module_bytes": module.stat().st_size,
+            # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
+            "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
+            if target.emulated
+            else "native",
+        }
         if check["matches"]:
             return Outcome(Status.OK, metrics=metrics, command=tuple(run_argv))
         return Outcome(

@@ -1,0 +1,103 @@
+"""CPU targets: an architecture and, for boards, the exact CPU — what a module is compiled for and
+what its run is emulated as.
+
+Compilation always happens on the host (IREE cross-compiles for any triple); only `run` needs the
+target architecture, natively or under qemu-user with `QEMU_CPU` pinned to the board's CPU so no
+newer instruction slips through unnoticed.
+
+In a matrix file a target is `x86_64`, `aarch64:cortex-a72` (board CPU after the colon) or
+`armv6` (the Raspberry Pi Zero's ARM1176JZF-S); ids spell it `aarch64-cortex-a72`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from typing import Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Arch:
+    name: str  # x86_64 | aarch64 | armv6
+    triple: str
+    docker: str  # the Debian / Docker architecture of the run environment
+    wheel_machine: Optional[str]  # the wheel platform suffix; None: IREE publishes no wheel
+    cpus: tuple[str, ...] = ()  # board CPUs (LLVM names); empty: the profile decides (host/generic)
+    default_cpu: Optional[str] = None
+    features: tuple[str, ...] = ()  # LLVM CPU names don't imply features on ARM32: pass them
+    qemu: dict[str, str] = dataclasses.field(default_factory=dict)  # LLVM CPU -> QEMU_CPU
+
+
+ARCHES: dict[str, Arch] = {
+    a.name: a
+    for a in (
+        Arch("x86_64", "x86_64-unknown-linux-gnu", "amd64", "x86_64"),
+        Arch(
+            "aarch64",
+            "aarch64-unknown-linux-gnu",
+            "arm64",
+            "aarch64",
+            cpus=("cortex-a53", "cortex-a72", "cortex-a76"),  # Pi 3 / Zero 2 W, Pi 4, Pi 5
+            qemu={"cortex-a53": "cortex-a53", "cortex-a72": "cortex-a72", "cortex-a76": "cortex-a76"},
+        ),
+        Arch(
+            "armv6",
+            # Raspberry Pi OS for ARMv6 is hard-float (gnueabihf) on ARM1176JZF-S with VFPv2.
+            "armv6-unknown-linux-gnueabihf",
+            "armel",
+            None,
+            cpus=("arm1176jzf-s",),
+            default_cpu="arm1176jzf-s",
+            features=("+vfp2",),
+            qemu={"arm1176jzf-s": "arm1176"},
+        ),
+    )
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    arch: Arch
+    cpu: Optional[str]  # board CPU, or None where the compile profile decides
+
+    @property
+    def label(self) -> str:
+        return self.arch.name if self.cpu is None else f"{self.arch.name}-{self.cpu}"
+
+    @property
+    def qemu_cpu(self) -> Optional[str]:
+        return self.arch.qemu.get(self.cpu or "")
+
+    @property
+    def emulated(self) -> bool:
+        return self.arch.name != host_arch()
+
+
+def host_arch() -> str:
+    machine = platform.machine()
+    return {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine)
+
+
+class UnknownTarget(ValueError):
+    pass
+
+
+def parse(text: str) -> Target:
+    """`x86_64`, `aarch64:cortex-a72` or its id spelling `aarch64-cortex-a72`, `armv6`."""
+    name, sep, cpu = text.partition(":")
+    if not sep:
+        for arch in ARCHES.values():
+            if text.startswith(arch.name + "-"):
+                name, cpu = arch.name, text[len(arch.name) + 1 :]
+    arch = ARCHES.get(name)
+    if arch is None:
+        raise UnknownTarget(f"unknown architecture (known: {', '.join(ARCHES)})")
+    if not arch.cpus:
+        if cpu:
+            raise UnknownTarget(f"{name} takes no board CPU (the compile profile's target_cpu decides)")
+        return Target(arch, None)
+    cpu = cpu or arch.default_cpu or ""
+    if cpu not in arch.cpus:
+        choices = " | ".join(f"{name}:{c}" for c in arch.cpus)
+        raise UnknownTarget(f"{name} needs a board CPU: {choices}")
+    return Target(arch, cpu)
