@@ -1,7 +1,9 @@
 """Export worker: runs inside an exporter environment (torch + iree-turbine), never in the
 orchestrator's. Python 3.9 syntax; imports only the stdlib, torch, numpy and turbine.
 
-    python export_model.py --model mobilenet_v2 --seed 0 --repetitions 5 --out DIR
+    python export_model.py --module models.mobilenet_v2 --import-root SCRIPTS --factory build \
+        [--function encoder] --seed 0 --repetitions 5 --out DIR
+    python export_model.py --file path/to/my_model.py --factory build ...     (a user's model)
 
 writes into DIR:
     model.mlir                 turbine's export of the model's forward
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
+import inspect
 import json
 import statistics
 import sys
@@ -39,10 +43,61 @@ def _phase(name, fn, *args):
         raise PhaseError(name, exc) from exc
 
 
-def load_model(name, seed):
-    sys.path.insert(0, str(HERE))
-    module = importlib.import_module("models." + name)
-    spec = module.build(seed)
+def import_model(args):
+    sys.path.insert(0, str(HERE))  # so a user's model can `from models.api import ModelSpec`
+    if args.module:
+        sys.path.insert(0, args.import_root)
+        return importlib.import_module(args.module)
+    path = Path(args.file)
+    loader_spec = importlib.util.spec_from_file_location("user_model_" + path.stem, str(path))
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[loader_spec.name] = module
+    loader_spec.loader.exec_module(module)
+    return module
+
+
+def call_factory(factory, seed):
+    try:
+        takes_seed = bool(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        takes_seed = True
+    return factory(seed) if takes_seed else factory()
+
+
+def load_model(args):
+    module = import_model(args)
+    factory = getattr(module, args.factory, None)
+    if not callable(factory):
+        raise TypeError(f"{module.__name__} has no callable {args.factory!r}")
+    built = call_factory(factory, args.seed)
+    if isinstance(built, dict):
+        if args.function not in built:
+            raise KeyError(f"{args.factory}() returned functions {sorted(built)}, not {args.function!r}")
+        built = built[args.function]
+    elif args.function != "main":
+        raise TypeError(f"{args.factory}() returned one model, but FUNCTIONS names {args.function!r}")
+    return check_spec(built, args.factory)
+
+
+def check_spec(spec, factory):
+    import torch
+
+    problems = []
+    if not isinstance(getattr(spec, "module", None), torch.nn.Module):
+        problems.append("`module` (a torch.nn.Module)")
+    inputs = getattr(spec, "inputs", None)
+    if not isinstance(inputs, (tuple, list)) or not all(isinstance(t, torch.Tensor) for t in inputs):
+        problems.append("`inputs` (a tuple of tensors)")
+    for name in ("atol", "rtol"):
+        if not isinstance(getattr(spec, name, None), (int, float)):
+            problems.append(f"`{name}` (a number)")
+    if problems:
+        raise TypeError(
+            "{}() returned {}; expected a ModelSpec (from models.api) or an object with {}".format(
+                factory, type(spec).__name__, ", ".join(problems)
+            )
+        )
+    spec.inputs = tuple(inputs)
     spec.module.eval()
     return spec
 
@@ -113,14 +168,15 @@ def run(args):
     out.mkdir(parents=True, exist_ok=True)
     import torch
 
-    spec = _phase("model", load_model, args.model, args.seed)
+    spec = _phase("model", load_model, args)
     outputs, times = _phase("eager", eager, spec, args.repetitions)
     inputs = save_arrays(out / "inputs", "input", spec.inputs)
     references = save_arrays(out / "reference", "output", outputs)
     aot, aot_module = _phase("import", import_aot)
     seconds = _phase("export", export, aot, spec, out / "model.mlir")
     info = {
-        "model": args.model,
+        "factory": args.factory,
+        "model_function": args.function,
         "function": "main",  # the name turbine gives an exported forward
         "atol": spec.atol,
         "rtol": spec.rtol,
@@ -138,7 +194,12 @@ def run(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--module", help="import the model as this module (from --import-root)")
+    source.add_argument("--file", help="import the model from this .py file")
+    parser.add_argument("--import-root", default=str(HERE))
+    parser.add_argument("--factory", default="build")
+    parser.add_argument("--function", default="main", help="which of the factory's functions (a dict key)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--out", required=True)

@@ -5,7 +5,9 @@ A model module (for example ``models.mobilenet_v2``) defines:
 ``build(seed: int = 0) -> ModelSpec`` or ``-> Dict[str, ModelSpec]``
     A dict means a model with several functions (an encoder and one decoder step; a prefill and
     one decode step): each entry is exported, compiled, run, checked and timed on its own, and
-    its key (a Python identifier) names it in the results. Construct the model with weights drawn deterministically from ``seed`` (inside
+    its key (a Python identifier) names it in the results; the module then also declares
+    ``FUNCTIONS = ("encoder", "decoder_step")`` so the planner knows them without importing
+    torch. Construct the model with weights drawn deterministically from ``seed`` (inside
     :func:`seeded`), put it in ``eval()`` mode, and return it together with example inputs that
     are also deterministic from ``seed``. Calling ``build`` twice with the same seed in the same
     environment gives bit-identical weights, inputs and outputs. ``build`` does not touch the

@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
         "iree-benchmark-module) instead of a runtime wheel",
     )
     m.add_argument("--armv6-runtime", metavar="DIR", help="same as --runtime-dir armv6=DIR")
+    m.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="run these models instead of the file's: a built-in name, path/to/file.py:factory "
+        "or package.module:factory (repeatable)",
+    )
     _common(m)
 
     r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
@@ -114,7 +122,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
-    matrix = spec.load(matrix_path)
+    matrix = spec.load(matrix_path, models=args.model)
     the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
     if args.list:
         print(f"{matrix_path}: {len(matrix.cells)} cells")

@@ -14,12 +14,15 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Optional
+from pathlib import Path
+from typing import Callable, Optional
 
 from iree_matrix import targets, versions
 from iree_matrix.errors import SelectionError
 from iree_matrix.flags import Profile
+from iree_matrix.models import MAIN, ModelRef
 from iree_matrix.spec import Cell, MatrixSpec
 
 STAGE_ORDER = ("install", "export", "compile", "run")
@@ -55,7 +58,8 @@ class Job:
     labels: Mapping[str, str]
     env: EnvSpec  # the environment this stage runs in (or, for install, realises)
     profile: Optional[Profile] = None
-    model: Optional[str] = None
+    model: Optional[str] = None  # the model's name (spec.models has its code)
+    function: str = MAIN  # which of the model's functions
 
     @property
     def id(self) -> str:
@@ -76,12 +80,13 @@ class Plan:
         return sum(1 for job in self.jobs if job.stage == stage)
 
 
-def exporter_env(cell: Cell) -> EnvSpec:
+def exporter_env(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
+    """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
+    name = f"torch{cell.torch}-turbine{cell.turbine}"
+    for requirement in extra:
+        name += "+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement)
     return EnvSpec(
-        "exporter",
-        cell.python,
-        versions.exporter_requirements(cell.torch, cell.turbine),
-        f"torch{cell.torch}-turbine{cell.turbine}",
+        "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
     )
 
 
@@ -126,50 +131,79 @@ def build(spec: MatrixSpec, runtime_dirs: Mapping[str, str] = {}) -> Plan:  # no
         return add(Job("install", env.id, (), {"env": env.id, "kind": env.kind, "python": env.python}, env))
 
     for cell in spec.cells:
-        exp_env, comp_env, rt_env = exporter_env(cell), compiler_env(cell), runtime_env(cell, runtime_dirs)
-        export_labels = {
-            "model": cell.model,
-            "python": cell.python,
-            "torch": cell.torch,
-            "turbine": cell.turbine,
-            "exporter": exp_env.id,
-        }
-        export_cell = f"{cell.model}/{exp_env.id}"
-        export_id = add(
-            Job("export", export_cell, (install(exp_env),), export_labels, exp_env, model=cell.model)
-        )
-
-        compile_labels = {
-            **export_labels,
-            "compiler": cell.compiler,
-            "arch": cell.arch,
-            "profile": cell.profile,
-        }
-        compile_cell = f"{export_cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
-        compile_id = add(
-            Job(
-                "compile",
-                compile_cell,
-                (export_id, install(comp_env)),
-                compile_labels,
-                comp_env,
-                profile=spec.profiles[cell.profile],
-                model=cell.model,
-            )
-        )
-
-        runtime = cell.runtime if rt_env.tools is None else f"dir:{rt_env.tools}"
-        if rt_env.tools is not None:
-            run_cell = f"{compile_cell}/{rt_env.name}"
-        elif cell.runtime == cell.compiler:
-            run_cell = compile_cell
-        else:
-            run_cell = f"{compile_cell}/rt{cell.runtime}"
-        # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
-        # anyway and records why it was skipped, so the table says so instead of going blank.
-        deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
-        add(Job("run", run_cell, deps, {**compile_labels, "runtime": runtime}, rt_env, model=cell.model))
+        ref = spec.models.get(cell.model) or ModelRef(cell.model, Path(cell.model), "build")
+        for function in ref.functions:
+            _add_cell(spec, cell, ref, function, runtime_dirs, add, install)
     return Plan(_ordered(jobs.values()))
+
+
+def _add_cell(
+    spec: MatrixSpec,
+    cell: Cell,
+    ref: ModelRef,
+    function: str,
+    runtime_dirs: Mapping[str, str],
+    add: Callable[[Job], str],
+    install: Callable[[EnvSpec], str],
+) -> None:
+    """One chain of export -> compile -> run for one function of one cell's model."""
+    exp_env, comp_env = exporter_env(cell, ref.requirements), compiler_env(cell)
+    rt_env = runtime_env(cell, runtime_dirs)
+    unit = ref.unit(function)
+    export_labels = {
+        "model": unit,
+        "source_model": cell.model,
+        "function": function,
+        "python": cell.python,
+        "torch": cell.torch,
+        "turbine": cell.turbine,
+        "exporter": exp_env.id,
+    }
+    export_cell = f"{unit}/{exp_env.id}"
+    export_id = add(
+        Job(
+            "export",
+            export_cell,
+            (install(exp_env),),
+            export_labels,
+            exp_env,
+            model=cell.model,
+            function=function,
+        )
+    )
+
+    compile_labels = {
+        **export_labels,
+        "compiler": cell.compiler,
+        "arch": cell.arch,
+        "profile": cell.profile,
+    }
+    compile_cell = f"{export_cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
+    compile_id = add(
+        Job(
+            "compile",
+            compile_cell,
+            (export_id, install(comp_env)),
+            compile_labels,
+            comp_env,
+            profile=spec.profiles[cell.profile],
+            model=cell.model,
+            function=function,
+        )
+    )
+
+    runtime = cell.runtime if rt_env.tools is None else f"dir:{rt_env.tools}"
+    if rt_env.tools is not None:
+        run_cell = f"{compile_cell}/{rt_env.name}"
+    elif cell.runtime == cell.compiler:
+        run_cell = compile_cell
+    else:
+        run_cell = f"{compile_cell}/rt{cell.runtime}"
+    # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
+    # anyway and records why it was skipped, so the table says so instead of going blank.
+    deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
+    run_labels = {**compile_labels, "runtime": runtime}
+    add(Job("run", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
 
 
 def _ordered(jobs: Iterable[Job]) -> tuple[Job, ...]:

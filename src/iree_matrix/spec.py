@@ -12,14 +12,14 @@ import itertools
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from iree_matrix import targets, versions
-from iree_matrix._resources import builtin_models
 from iree_matrix.errors import SpecError
 from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile
+from iree_matrix.models import ModelError, ModelRef, resolve
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,9 +79,12 @@ class MatrixSpec:
     benchmark: Benchmark
     description: str = ""
     images: Mapping[str, str] = dataclasses.field(default_factory=dict)  # python -> base image (docker)
+    models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
 
 
-def load(path: Path) -> MatrixSpec:
+def load(path: Path, models: Sequence[str] = ()) -> MatrixSpec:
+    """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
+    working directory, paths in the file to the file's directory."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -93,10 +96,10 @@ def load(path: Path) -> MatrixSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
-    return parse(data, path)
+    return parse(data, path, models)
 
 
-def parse(data: Mapping[str, Any], path: Path) -> MatrixSpec:
+def parse(data: Mapping[str, Any], path: Path, models: Sequence[str] = ()) -> MatrixSpec:
     where = _Where(path)
     _reject_unknown(data, _TOP_KEYS, where, "")
     for axis in _REQUIRED_AXES:
@@ -105,9 +108,15 @@ def parse(data: Mapping[str, Any], path: Path) -> MatrixSpec:
 
     profiles = dict(BUILTIN_PROFILES)
     profiles.update(_parse_profiles(data.get("profile", {}), where))
-    known = _Known(models=builtin_models(), profiles=tuple(profiles))
+    known = _Known(profiles=tuple(profiles), base=path.parent)
 
     axes = {name: _axis_values(data, name, where, known) for name in AXES if name != "runtime"}
+    if models:
+        known.base = Path.cwd()
+        axes["models"] = _canonical(
+            "models", [_checked("models", m, "--model", where, known) for m in models], known
+        )
+        known.base = path.parent
     axes["runtime"] = _runtime_values(data, "runtime", where)
 
     excludes = [
@@ -135,6 +144,7 @@ def parse(data: Mapping[str, Any], path: Path) -> MatrixSpec:
         benchmark=_parse_benchmark(data.get("benchmark", {}), where),
         description=str(data.get("description", "")),
         images=_parse_images(data.get("images", {}), where),
+        models={name: known.refs[name] for name in sorted({c.model for c in unique})},
     )
 
 
@@ -146,10 +156,21 @@ class _Where:
         return SpecError(f"{self.path}: {key} = {value!r}: {why}")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class _Known:
-    models: tuple[str, ...]
     profiles: tuple[str, ...]
+    base: Path  # what model paths are relative to
+    refs: dict[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> model
+    by_text: dict[str, ModelRef] = dataclasses.field(default_factory=dict)
+
+    def model(self, text: str) -> ModelRef:
+        if text not in self.by_text:
+            ref = resolve(text, self.base)
+            other = self.refs.get(ref.name)
+            if other is not None and other.file != ref.file:
+                raise ModelError(f"two models are both called {ref.name!r} ({other.file} and {ref.file})")
+            self.by_text[text] = self.refs[ref.name] = ref
+        return self.by_text[text]
 
 
 def _reject_unknown(table: Mapping[str, Any], allowed: Iterable[str], where: _Where, prefix: str) -> None:
@@ -182,8 +203,11 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
             targets.parse(value)
         except targets.UnknownTarget as exc:
             raise where.error(key, value, str(exc)) from None
-    if axis == "models" and value not in known.models:
-        raise where.error(key, value, f"unknown model (built-in: {', '.join(known.models)})")
+    if axis == "models":
+        try:
+            known.model(value)
+        except ModelError as exc:
+            raise where.error(key, value, str(exc)) from None
     if axis == "profiles" and value not in known.profiles:
         raise where.error(
             key,
@@ -196,15 +220,21 @@ def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Know
     if axis not in data:
         return list(_AXIS_DEFAULTS[axis])
     values = _as_list(data[axis], axis, where)
-    for value in values:
-        _check_value(axis, value, axis, where, known)
-    return _canonical(axis, values)
+    return _canonical(axis, [_checked(axis, v, axis, where, known) for v in values], known)
 
 
-def _canonical(axis: str, values: list[str]) -> list[str]:
-    """One spelling per value, so `aarch64:cortex-a72` and `aarch64-cortex-a72` are one cell."""
+def _checked(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
+    _check_value(axis, value, key, where, known)
+    return value
+
+
+def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
+    """One spelling per value: `aarch64:cortex-a72` and `aarch64-cortex-a72` are one target, and
+    a model given by path is called by its name."""
     if axis == "arch":
         return list(dict.fromkeys(targets.parse(v).label for v in values))
+    if axis == "models":
+        return list(dict.fromkeys(known.model(v).name for v in values))
     return values
 
 
@@ -236,7 +266,7 @@ def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> 
         rule[axis] = _as_list(table[axis], f"{name}.{axis}", where)
         for value in rule[axis]:
             _check_value(axis, value, f"{name}.{axis}", where, known)
-        rule[axis] = _canonical(axis, rule[axis])
+        rule[axis] = _canonical(axis, rule[axis], known)
     return rule
 
 

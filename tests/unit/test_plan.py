@@ -141,6 +141,8 @@ def test_labels(default_plan):
     run = by_id["run:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.8.0/x86_64/default/rt3.13.0"]
     assert dict(run.labels) == {
         "model": "mobilenet_v2",
+        "source_model": "mobilenet_v2",
+        "function": "main",
         "python": "3.11",
         "torch": "2.13.0",
         "turbine": "3.9.0",
@@ -296,3 +298,23 @@ def test_describe_selection(default_plan):
         "1 jobs: 1 install, 0 export, 0 compile, 0 run",
         "  install:py3.11-iree-runtime3.13.0",
     ]
+
+
+def test_each_function_of_a_model_is_its_own_chain(tmp_path):
+    model = tmp_path / "two_heads.py"
+    model.write_text('FUNCTIONS = ("encoder", "decoder_step")\nREQUIREMENTS = ("transformers==5.0.0",)\n')
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+        'models = ["two_heads.py:build", "tiny_cnn"]\n'
+    )
+    the_plan = plan.build(spec.load(matrix))
+    exporter = "py3.11-torch2.13.0-turbine3.9.0+transformers5.0.0"
+    ids = set(the_plan.by_id())
+    assert f"export:two_heads.encoder/{exporter}" in ids
+    assert f"run:two_heads.decoder_step/{exporter}/iree3.9.0/x86_64/default" in ids
+    assert "export:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0" in ids  # its own env, no transformers
+    env = the_plan.by_id()[f"install:{exporter}"].env
+    assert "transformers==5.0.0" in env.requirements and "torch==2.13.0" in env.requirements
+    compiled = the_plan.by_id()[f"compile:two_heads.encoder/{exporter}/iree3.9.0/x86_64/default"]
+    assert compiled.function == "encoder"

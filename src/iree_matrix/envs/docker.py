@@ -75,6 +75,7 @@ class DockerEnvironment:
         error_class: Optional[str] = None,
     ) -> _proc.Completed:
         argv = [str(a) for a in argv]
+        _check_readable(read_only)
         name = f"iree-matrix-{_slug(self.id)}-{secrets.token_hex(4)}"
         user = _container_user()
         keep = os.environ.get(KEEP_ENV) == "1"
@@ -281,6 +282,23 @@ def _as_env_image(base: BaseImage) -> EnvImage:
         "python_packages": [],
     }
     return EnvImage(base.tag, base.image_id, manifest, Path(base.meta.get("manifest", "")))
+
+
+def _check_readable(paths: Sequence[Path]) -> None:
+    """Stages run as an unprivileged user: a mounted input it cannot read would fail deep inside
+    the tool with a confusing message, so say plainly which path and how to fix it."""
+    if _container_user()[0] != NOBODY[0]:
+        return  # the container runs as the host user, who can read what they named
+    for path in paths:
+        mode = Path(path).stat().st_mode
+        needed = 0o005 if Path(path).is_dir() else 0o004
+        if mode & needed != needed:
+            raise StageFailure(
+                "permissions",
+                f"{path} (mode {mode & 0o777:o}) is not readable by the container's unprivileged user: "
+                f"chmod o+rX it, or use --backend venv",
+                cacheable=False,
+            )
 
 
 def _arch(env: EnvSpec) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from iree_matrix import _proc, _resources, host
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.errors import StageFailure
+from iree_matrix.models import ModelRef
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
@@ -20,11 +21,11 @@ from iree_matrix.store import Entry
 WORKER = "export_model.py"
 
 
-def model_sources(model: str) -> dict[str, str]:
+def model_sources(ref: ModelRef) -> dict[str, str]:
     """Hashes of the code that defines the model: editing it invalidates its exports."""
     scripts = _resources.scripts_dir()
-    files = [scripts / WORKER, scripts / "models" / "api.py", scripts / "models" / f"{model}.py"]
-    return {f.name: file_sha256(f) for f in files if f.exists()}
+    files = [scripts / WORKER, scripts / "models" / "api.py"]
+    return {**{f.name: file_sha256(f) for f in files}, "model": ref.source_hash()}
 
 
 class ExportStage:
@@ -36,7 +37,8 @@ class ExportStage:
             {
                 "stage": self.name,
                 "model": job.model,
-                "sources": model_sources(job.model or ""),
+                "function": job.function,
+                "sources": model_sources(ctx.spec.models[job.model or ""]),
                 "env": ctx.env_identity(),
                 "seed": ctx.spec.benchmark.seed,
                 "repetitions": ctx.spec.benchmark.repetitions,
@@ -49,13 +51,20 @@ class ExportStage:
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
+        ref = ctx.spec.models[job.model or ""]
         worker = _resources.scripts_dir() / WORKER
         argv = [
-            env.python(), str(worker), "--model", str(job.model), "--seed", str(ctx.spec.benchmark.seed),
-            "--repetitions", str(ctx.spec.benchmark.repetitions), "--out", str(out),
+            env.python(), str(worker), *ref.worker_args(), "--function", job.function,
+            "--seed", str(ctx.spec.benchmark.seed), "--repetitions", str(ctx.spec.benchmark.repetitions),
+            "--out", str(out),
         ]  # fmt: skip
         done = env.run(
-            argv, timeout=ctx.timeout, log=ctx.log, read_only=[worker.parent], writable=[out], check=False
+            argv,
+            timeout=ctx.timeout,
+            log=ctx.log,
+            read_only=[worker.parent, *ref.mounts()],
+            writable=[out],
+            check=False,
         )
         if done.returncode != 0:
             raise _failure(out, done)
