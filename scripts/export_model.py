@@ -76,7 +76,21 @@ def load_model(args):
         built = built[args.function]
     elif args.function != "main":
         raise TypeError(f"{args.factory}() returned one model, but FUNCTIONS names {args.function!r}")
-    return check_spec(built, args.factory)
+    spec = check_spec(built, args.factory)
+    if args.weights:
+        state = torch_load(args.weights)
+        spec.module.load_state_dict(state, strict=True)  # a mismatch names the missing/unexpected keys
+        spec.module.eval()
+    return spec
+
+
+def torch_load(path):
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except TypeError:  # torch < 1.13 has no weights_only
+        return torch.load(path, map_location="cpu")
 
 
 def check_spec(spec, factory):
@@ -200,6 +214,7 @@ def main(argv=None):
     parser.add_argument("--import-root", default=str(HERE))
     parser.add_argument("--factory", default="build")
     parser.add_argument("--function", default="main", help="which of the factory's functions (a dict key)")
+    parser.add_argument("--weights", help="a torch state dict to load into the model (strict)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--out", required=True)

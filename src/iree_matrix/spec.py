@@ -42,7 +42,16 @@ _REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
 SAME = "same"
 _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = the compiler's own version
 STAGES = ("install", "export", "compile", "run")
-_TOP_KEYS = set(AXES) | {"include", "exclude", "profile", "timeouts", "benchmark", "description", "images"}
+_TOP_KEYS = set(AXES) | {
+    "include",
+    "exclude",
+    "profile",
+    "timeouts",
+    "benchmark",
+    "description",
+    "images",
+    "weights",
+}
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
 _BENCHMARK_KEYS = {"repetitions", "seed"}
 _PYTHON_RE = re.compile(r"3\.\d+")
@@ -80,6 +89,7 @@ class MatrixSpec:
     description: str = ""
     images: Mapping[str, str] = dataclasses.field(default_factory=dict)  # python -> base image (docker)
     models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
+    weights: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # model[.function] -> state dict
 
 
 def load(path: Path, models: Sequence[str] = ()) -> MatrixSpec:
@@ -145,6 +155,7 @@ def parse(data: Mapping[str, Any], path: Path, models: Sequence[str] = ()) -> Ma
         description=str(data.get("description", "")),
         images=_parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
+        weights=_parse_weights(data.get("weights", {}), where, known),
     )
 
 
@@ -331,6 +342,28 @@ def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
             raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
         timeouts[stage] = float(seconds)
     return timeouts
+
+
+def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
+    """`[weights]`: real weights for a model (or one function: "whisper_tiny.encoder"), as a
+    torch state dict; without it a model keeps its seeded random weights."""
+    if not isinstance(table, dict):
+        raise where.error("weights", table, 'expected a [weights] table such as mobilenet_v2 = "mnv2.pt"')
+    weights = {}
+    units = {ref.unit(f) for ref in known.refs.values() for f in ref.functions}
+    for unit, value in table.items():
+        key = f"weights.{unit}"
+        if unit not in units:
+            raise where.error(
+                key, value, f"no such model or function in this matrix (known: {', '.join(sorted(units))})"
+            )
+        if not isinstance(value, str):
+            raise where.error(key, value, "expected the path of a torch state dict (.pt)")
+        path = (where.path.parent / value).expanduser().resolve()
+        if not path.is_file():
+            raise where.error(key, value, f"no such file: {path}")
+        weights[unit] = path
+    return weights
 
 
 def _parse_images(table: Any, where: _Where) -> dict[str, str]:

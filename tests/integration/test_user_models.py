@@ -72,3 +72,48 @@ def test_user_model_runs_and_broken_one_is_a_recorded_failure(cache: Path, tmp_p
     assert got["run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"].status is Status.OK
     table = (results / "COMPATIBILITY.md").read_text()
     assert "### my_net" in table and "build() returned str" in table
+
+
+def test_real_weights_replace_the_seeded_ones_and_wrong_ones_are_a_model_error(
+    cache: Path, tmp_path: Path
+) -> None:
+    torch = pytest.importorskip("torch")
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from models import tiny_cnn
+
+    shared = tmp_path / "weights"
+    shared.mkdir(mode=0o755)
+    other = tiny_cnn.build(5)
+    torch.save(other.module.state_dict(), shared / "tiny5.pt")
+    torch.save({"not": torch.zeros(1)}, shared / "wrong.pt")
+    for f in shared.iterdir():
+        f.chmod(0o644)
+
+    def run(weights: str) -> dict:
+        matrix = tmp_path / f"{weights}.toml"
+        matrix.write_text(
+            'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
+            f'[benchmark]\nrepetitions = 2\n[weights]\ntiny_cnn = "weights/{weights}"\n'
+        )
+        results = tmp_path / f"results-{weights}"
+        done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
+        assert done.returncode == 0, done.stderr
+        return records(results)
+
+    got = run("tiny5.pt")
+    export = got["export:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0"]
+    assert export.status is Status.OK
+    reference = np.load(cache / "store" / "export" / export.key / "reference" / "output0.npy")
+    inputs = tiny_cnn.build(0).inputs  # inputs still come from the matrix's seed
+    with torch.no_grad():
+        expected = other.module(*inputs).numpy()
+    np.testing.assert_allclose(reference, expected, rtol=1e-5, atol=1e-6)
+    assert got["run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"].status is Status.OK
+
+    wrong = run("wrong.pt")["export:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0"]
+    assert wrong.status is Status.FAIL and wrong.error_class == "model-error"
+    assert "Missing key(s) in state_dict" in wrong.message

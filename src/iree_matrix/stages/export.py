@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 from iree_matrix import _proc, _resources, host
 from iree_matrix._hashing import digest, file_sha256
@@ -39,6 +40,7 @@ class ExportStage:
                 "model": job.model,
                 "function": job.function,
                 "sources": model_sources(ctx.spec.models[job.model or ""]),
+                "weights": _weights_hash(job, ctx),
                 "env": ctx.env_identity(),
                 "seed": ctx.spec.benchmark.seed,
                 "repetitions": ctx.spec.benchmark.repetitions,
@@ -58,11 +60,14 @@ class ExportStage:
             "--seed", str(ctx.spec.benchmark.seed), "--repetitions", str(ctx.spec.benchmark.repetitions),
             "--out", str(out),
         ]  # fmt: skip
+        weights = _weights(job, ctx)
+        if weights is not None:
+            argv += ["--weights", str(weights)]
         done = env.run(
             argv,
             timeout=ctx.timeout,
             log=ctx.log,
-            read_only=[worker.parent, *ref.mounts()],
+            read_only=[worker.parent, *ref.mounts(), *([weights.parent] if weights else [])],
             writable=[out],
             check=False,
         )
@@ -77,6 +82,15 @@ class ExportStage:
             "torch_threads": info["torch_threads"],
         }
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+def _weights(job: Job, ctx: Context) -> Optional[Path]:
+    return ctx.spec.weights.get(job.labels["model"])
+
+
+def _weights_hash(job: Job, ctx: Context) -> Optional[str]:
+    weights = _weights(job, ctx)
+    return file_sha256(weights) if weights is not None else None
 
 
 def _failure(out: Path, done: _proc.Completed) -> StageFailure:
