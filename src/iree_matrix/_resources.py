@@ -25,11 +25,3 @@ def scripts_dir() -> Path:
 
 def matrix_dir() -> Path:
     return _first_existing(_PACKAGE / "_matrix", _CHECKOUT / "matrix")
-
-
-def builtin_models() -> tuple[str, ...]:
-    """Model names: one module per model under scripts/models (api.py is the protocol, not a model)."""
-    models = scripts_dir() / "models"
-    return tuple(
-        sorted(p.stem for p in models.glob("*.py") if not p.stem.startswith("_") and p.stem != "api")
-    )

@@ -67,11 +67,16 @@ class ModelRef:
         return file_sha256(self.file)
 
 
+# An upstream variant of a model (the real library's code, e.g. Hugging Face transformers) is
+# named `whisper_tiny@transformers`; `@` cannot be in a module name, so its file is
+# `whisper_tiny__transformers.py`.
+_VARIANT_FILE_SEP = "__"
+
+
 def builtin_names() -> tuple[str, ...]:
     models = _resources.scripts_dir() / "models"
-    return tuple(
-        sorted(p.stem for p in models.glob("*.py") if not p.stem.startswith("_") and p.stem != "api")
-    )
+    stems = (p.stem for p in models.glob("*.py") if not p.stem.startswith("_") and p.stem != "api")
+    return tuple(sorted(stem.replace(_VARIANT_FILE_SEP, "@") for stem in stems))
 
 
 def resolve(text: str, base: Path) -> ModelRef:
@@ -82,8 +87,9 @@ def resolve(text: str, base: Path) -> ModelRef:
                 f"unknown model (built-in: {', '.join(builtin_names())}; or path/to/file.py:factory)"
             )
         scripts = _resources.scripts_dir()
-        file = scripts / "models" / f"{text}.py"
-        return _with_statics(ModelRef(text, file, "build", f"models.{text}", scripts, builtin=True))
+        stem = text.replace("@", _VARIANT_FILE_SEP)
+        file = scripts / "models" / f"{stem}.py"
+        return _with_statics(ModelRef(text, file, "build", f"models.{stem}", scripts, builtin=True))
     target, _, factory = text.rpartition(":")
     if not factory.isidentifier() or keyword.iskeyword(factory):
         raise ModelError(f"factory {factory!r} is not a Python name")
