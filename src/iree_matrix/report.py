@@ -365,7 +365,9 @@ def _same_version_cell(ix: _Index, model: str, row: RowKey, compiler: str) -> st
     if export is not None and export.status is not Status.OK:
         return _stage_outcome(ix, export)
     compiled = ix.compiles.get((model, exporter, profile, arch, compiler))
-    run = ix.runs.get((model, exporter, profile, arch, compiler, compiler))
+    run = ix.runs.get((model, exporter, profile, arch, compiler, compiler)) or _dir_run(
+        ix, (model, exporter, profile, arch, compiler)
+    )
     if run is not None and run.status is not Status.NOT_RUN:
         return _run_cell(ix, run)
     if compiled is not None and compiled.status is not Status.OK:
@@ -375,10 +377,21 @@ def _same_version_cell(ix: _Index, model: str, row: RowKey, compiler: str) -> st
     return "✅ compile only" if compiled is not None else ""
 
 
+def _dir_run(ix: _Index, compile_key: CompileKey) -> Record | None:
+    """A board with no runtime wheel runs on the user's runtime directory: that is its
+    same-version run (a runtime built from some IREE source the tool cannot name)."""
+    for key, run in ix.runs.items():
+        if key[:-1] == compile_key and key[-1].startswith("dir:"):
+            return run
+    return None
+
+
 def _run_cell(ix: _Index, run: Record) -> str:
     if run.status is Status.OK:
         latency = _median(run.metrics.get("latency_ms"))
-        return f"✅ {_duration_ms(latency)}" if latency is not None else "✅ run"
+        # qemu's speed is not the board's: such figures are marked and never compared with native ones.
+        emulated = " (emulated)" if str(run.metrics.get("timing", "")).startswith("emulated") else ""
+        return f"✅ {_duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
     if run.status is Status.MISMATCH:
         err = _num(run.metrics.get("max_abs_err"))
         detail = f" (max err {err:.1e})" if err is not None else ""

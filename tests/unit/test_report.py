@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -368,3 +369,26 @@ def test_profile_gets_a_column_when_it_varies() -> None:
     rows = {row["profile"]: row for row in table_after(markdown, "### tiny")}
     assert (rows["default"]["3.9.0"], rows["fast"]["3.9.0"]) == ("✅ 5.00 ms", "✅ 2.50 ms")
     assert "arch `x86_64`. Rows:" in markdown
+
+
+def test_emulated_board_runs_are_marked_and_a_runtime_directory_counts_as_the_boards_runtime() -> None:
+    board = "aarch64-cortex-a72"
+
+    def on_board(record: Record, runtime: str = "") -> Record:
+        labels = {**record.labels, "arch": board}
+        cell = record.cell.replace("/x86_64/", f"/{board}/")
+        return dataclasses.replace(record, labels=labels, cell=cell, job=f"{record.stage}:{cell}")
+
+    emulated = {**latency(7400.0), "timing": "emulated (qemu-user, cortex-a72)"}
+    user_runtime = run("tiny", "3.9.0", "dir:/opt/armv6-runtime", metrics=emulated)
+    records = [
+        export("tiny"),
+        compile_("tiny", "3.9.0"),
+        run("tiny", "3.9.0", "3.9.0", metrics=latency(12.3)),
+        on_board(compile_("tiny", "3.9.0")),
+        on_board(user_runtime),
+    ]
+    text = render_compatibility(records)
+    assert "✅ 12.3 ms |" in text or "✅ 12.3 ms " in text
+    assert "✅ 7.40 s (emulated)" in text
+    assert "12.3 ms (emulated)" not in text
