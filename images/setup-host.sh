@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Make this host able to build and run iree-matrix's Docker environments:
 #   - the Docker Engine (package docker.io) and debootstrap, installed with apt-get when missing;
+#   - qemu-user-static and the binfmt_misc handlers qemu-arm and qemu-aarch64 registered with the
+#     F (fix-binary) flag, so ARM binaries run under emulation - also inside containers, whose
+#     root filesystems have no qemu of their own - and gcc-arm-linux-gnueabi with
+#     libc6-dev-armel-cross (the armel cross C compiler and C library);
 #   - a running dockerd, started in the background when `docker info` does not answer
 #     (these machines have no init system, so nothing else starts it).
 # Idempotent: a second run finds everything in place and changes nothing. Needs root.
@@ -22,15 +26,59 @@ fi
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v qemu-arm-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+command -v arm-linux-gnueabi-gcc >/dev/null 2>&1 || missing+=(gcc-arm-linux-gnueabi)
+# The armel C library's headers and crt files: only a Recommends of the cross gcc.
+[ -f /usr/arm-linux-gnueabi/include/stdio.h ] || missing+=(libc6-dev-armel-cross)
+command -v readelf >/dev/null 2>&1 || missing+=(binutils)
 if [ "${#missing[@]}" -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing ${missing[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-    say "docker.io and debootstrap already installed"
+    say "docker.io, debootstrap, qemu-user-static, gcc-arm-linux-gnueabi (+ libc6-dev-armel-cross) and binutils already installed"
 fi
 command -v docker >/dev/null 2>&1 || { say "no docker client on PATH after installing docker.io" >&2; exit 1; }
+
+# --- binfmt_misc: qemu-user handlers for foreign CPUs -----------------------------------------
+# The F flag makes the kernel open the interpreter once, at registration, in this (the host's)
+# mount namespace: that is what lets a container's ARM binaries run although the container has no
+# /usr/libexec/qemu-binfmt of its own. Without an init system nothing registers the handlers that
+# qemu-user-static ships in /usr/lib/binfmt.d, so this does it (binfmt-support is not needed).
+BINFMT=/proc/sys/fs/binfmt_misc
+if [ ! -e "$BINFMT/register" ]; then
+    say "mounting binfmt_misc on $BINFMT"
+    mount -t binfmt_misc binfmt_misc "$BINFMT"
+fi
+[ -e "$BINFMT/status" ] && [ "$(cat "$BINFMT/status")" = enabled ] || echo 1 >"$BINFMT/status"
+
+register_qemu() {  # $1: handler name (qemu-arm, qemu-aarch64)
+    local name=$1 conf=/usr/lib/binfmt.d/$1.conf entry=$BINFMT/$1 line flags
+    if [ -e "$entry" ]; then
+        if grep -qx enabled "$entry" && grep -q '^flags: *[A-Z]*F' "$entry" \
+            && [ -e "$(sed -n 's/^interpreter //p' "$entry")" ]; then
+            say "$name already registered ($(sed -n 's/^interpreter //p' "$entry"), $(grep '^flags:' "$entry"))"
+            return
+        fi
+        say "$name is registered without F, disabled, or with a missing interpreter: re-registering"
+        echo -1 >"$entry"
+    fi
+    [ -f "$conf" ] || { say "$conf not found (is qemu-user-static installed?)" >&2; exit 1; }
+    line=$(grep -v '^[[:space:]]*\(#\|$\)' "$conf" | head -n 1)
+    # :name:type:offset:magic:mask:interpreter:flags - magic and mask are \x-escaped, no colons.
+    flags=${line##*:}
+    case "$flags" in
+        *F*) ;;
+        *) line="${line%:*}:${flags}F"; say "$conf lacks the F flag: registering with flags ${flags}F" ;;
+    esac
+    printf '%s' "$line" >"$BINFMT/register"
+    say "registered $name ($(sed -n 's/^interpreter //p' "$entry"), $(grep '^flags:' "$entry"))"
+}
+register_qemu qemu-arm
+register_qemu qemu-aarch64
 
 # --- daemon -----------------------------------------------------------------------------------
 if docker info >/dev/null 2>&1; then

@@ -24,7 +24,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
-    needed_for: str = "all"  # all | docker | venv
+    needed_for: str = "all"  # all | docker | venv | qemu (foreign-CPU images)
 
 
 def _which(tool: str) -> Optional[str]:
@@ -80,6 +80,23 @@ def check_debootstrap() -> Check:
     )
 
 
+QEMU_HANDLERS = ("qemu-arm", "qemu-aarch64")
+
+
+def check_binfmt(root: Optional[Path] = None) -> Check:
+    """qemu-user handlers for 32- and 64-bit ARM: registered, enabled, interpreter present, and
+    with the F flag (without it a container cannot reach the interpreter). `root` is for tests."""
+    from iree_matrix import arm
+
+    root = arm.BINFMT_DIR if root is None else root
+    problems = [p for p in (arm.binfmt_problem(name, root) for name in QEMU_HANDLERS) if p]
+    if problems:
+        return Check("binfmt", False, "; ".join(problems), f"bash {SETUP}", "qemu")
+    entries = [arm.binfmt_entry(name, root) for name in QEMU_HANDLERS]
+    detail = ", ".join(f"{e.name} (flags {e.flags})" for e in entries if e is not None)
+    return Check("binfmt", True, detail, needed_for="qemu")
+
+
 def check_disk(path: Path) -> Check:
     path.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(path).free / 1e9
@@ -125,6 +142,7 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
         check_docker_client,
         check_docker_daemon,
         check_debootstrap,
+        check_binfmt,
     ]
     return [c() for c in checks] + check_pythons(pythons)
 

@@ -51,6 +51,9 @@ RECIPE = 1  # bump when the environment build changes, so old images are not reu
 # `pip install` of wheels needs. libstdc++6/libgcc-s1 are listed because manylinux wheels (IREE,
 # torch) assume them; minbase has them today only as apt's dependencies.
 BASE_PACKAGES = ("python3", "python3-venv", "libstdc++6", "libgcc-s1")
+# A base for native tools only (e.g. an armel rootfs that runs cross-compiled C programs under
+# qemu): no Python, so half the size and half the debootstrap time of a foreign arch.
+BASE_PACKAGES_NO_PYTHON = ("libstdc++6", "libgcc-s1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,17 +219,32 @@ class Bases:
         self._client = client
         self._mirror = mirror
 
-    def suite(self, suite: str, arch: str, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
-        """The base for (suite, arch): loaded from the cached tarball, or debootstrapped first."""
+    def suite(
+        self,
+        suite: str,
+        arch: str,
+        *,
+        timeout: Optional[float],
+        log: Optional[Path],
+        with_python: bool = True,
+    ) -> BaseImage:
+        """The base for (suite, arch): loaded from the cached tarball, or debootstrapped first.
+
+        A foreign `arch` (arm64, armel, armhf on an x86_64 host) is debootstrapped and later run
+        under qemu-user: it needs the binfmt handlers images/setup-host.sh registers.
+        `with_python=False` makes a base without python3 (for running native tools only); its
+        `BaseImage.python` is "".
+        """
         if suite not in SUITES or arch not in ARCHES:
             raise UserError(
                 f"unknown suite/arch {suite}/{arch}: suites {sorted(SUITES)}, arches {sorted(ARCHES)}"
             )
-        stem = self.rootfs / f"{suite}-{arch}"
-        with file_lock(stem.with_suffix(".lock")), docker_errors(f"base {suite}-{arch}"):
+        name = f"{suite}-{arch}" if with_python else f"{suite}-{arch}-nopython"
+        stem = self.rootfs / name
+        with file_lock(stem.with_suffix(".lock")), docker_errors(f"base {name}"):
             meta = _read_json(stem.with_suffix(".json"))
             if meta is None or not stem.with_suffix(".tar").is_file():
-                meta = self._debootstrap(suite, arch, stem, timeout=timeout, log=log)
+                meta = self._debootstrap(suite, arch, stem, timeout=timeout, log=log, with_python=with_python)
             return self._load(meta, stem.with_suffix(".tar"), log=log)
 
     def named(self, name: str) -> BaseImage:
@@ -270,19 +288,21 @@ class Bases:
         return probe
 
     def _debootstrap(
-        self, suite: str, arch: str, stem: Path, *, timeout: Optional[float], log: Optional[Path]
-    ) -> dict[str, Any]:
+        self, suite: str, arch: str, stem: Path, *, timeout: Optional[float], log: Optional[Path],
+        with_python: bool = True,
+    ) -> dict[str, Any]:  # fmt: skip
         mirror = self._mirror or debian_mirror()
+        include = BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
         work = stem.with_name(stem.name + ".rootfs")
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()
         try:
-            _debootstrap(suite, ARCHES[arch], work, mirror, timeout=timeout, log=log)
+            _debootstrap(suite, ARCHES[arch], work, mirror, include, timeout=timeout, log=log)
             seconds = time.monotonic() - start
             epoch = _snapshot_epoch(work)
             _trim_rootfs(work)
             packages = _dpkg_list(work, log=log)
-            _check_suite(SUITES[suite], packages)
+            _check_suite(SUITES[suite], packages, with_python=with_python)
             tarball = stem.with_suffix(".tar")
             _pack(work, tarball.with_suffix(".tar.part"), epoch, timeout=timeout, log=log)
         except StageFailure as exc:
@@ -295,16 +315,19 @@ class Bases:
         stem.with_suffix(".packages").write_text(packages)
         stem.with_suffix(".sha256").write_text(f"{sha}  {tarball.name}\n")
         meta = {
-            "ref": f"debian:{suite}-{arch}",
+            "ref": f"debian:{stem.name}",
             "suite": suite,
             "arch": arch,
             "mirror": mirror,
-            "include": list(BASE_PACKAGES),
+            "include": list(include),
             "snapshot_epoch": epoch,
             "rootfs_sha256": sha,
             "rootfs_bytes": tarball.stat().st_size,
             "debootstrap_seconds": round(seconds, 1),
         }
+        if not with_python:
+            # Absent (not True) for the Python bases: their metadata and image ids stay as they were.
+            meta["with_python"] = False
         _write_json(stem.with_suffix(".json"), meta)  # written last: marks the base complete
         return meta
 
@@ -314,8 +337,10 @@ class Bases:
         suite, arch = SUITES[meta["suite"]], ARCHES[meta["arch"]]
         config = _image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
-        tag = f"{BASE_REPO}:{suite.name}-{arch.debian}-{meta['rootfs_sha256'][:12]}"
-        base = BaseImage(meta["ref"], tag, image_id, suite.python, arch.debian, suite.glibc, dict(meta))
+        variant = "" if meta.get("with_python", True) else "-nopython"
+        tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{variant}-{meta['rootfs_sha256'][:12]}"
+        python = suite.python if meta.get("with_python", True) else ""
+        base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))
         try:
             if self._client.images.get(tag).id == image_id:
                 return base
@@ -342,40 +367,53 @@ class Bases:
 
 
 def _debootstrap(
-    suite: str, arch: Arch, target: Path, mirror: str, *, timeout: Optional[float], log: Optional[Path]
-) -> None:
+    suite: str, arch: Arch, target: Path, mirror: str, include: Sequence[str] = BASE_PACKAGES, *,
+    timeout: Optional[float], log: Optional[Path],
+) -> None:  # fmt: skip
     if shutil.which("debootstrap") is None:
         raise StageFailure("base-image", f"debootstrap is not installed; {SETUP_HINT}", cacheable=False)
-    argv = ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", "--arch", arch.debian]
+    argv = ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "--arch", arch.debian]
     foreign = arch.machine != platform.machine()
     if not foreign:
         _proc.run([*argv, suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap")
         return
     # A foreign rootfs: unpack with --foreign, then run the second stage (dpkg's maintainer
-    # scripts) under qemu-user. A static qemu copied into the rootfs works whether or not the
-    # binfmt entry has the F flag; the entry itself must be registered (see IREE-NOTES: binfmt).
+    # scripts) in a chroot, where the kernel hands every ARM binary to qemu-user through the
+    # binfmt handler. With the F flag (images/setup-host.sh registers it so) the kernel opened
+    # qemu at registration and the chroot needs no copy; without F, qemu is copied to the
+    # handler's interpreter path inside the rootfs for the second stage and removed afterwards.
+    from iree_matrix import arm
+
     qemu = shutil.which(f"{arch.qemu}-static")
-    entry = Path("/proc/sys/fs/binfmt_misc") / str(arch.qemu)
-    if qemu is None or not entry.is_file() or "enabled" not in entry.read_text():
+    problem = arm.binfmt_problem(str(arch.qemu))
+    entry = arm.binfmt_entry(str(arch.qemu))
+    if qemu is None or entry is None or not entry.enabled or (problem and entry.fix_binary):
         raise StageFailure(
             "base-image",
-            f"building a {arch.debian} base needs qemu-user-static and a registered binfmt entry "
-            f"{entry}: apt-get install qemu-user-static, mount binfmt_misc and register "
-            f"/usr/lib/binfmt.d/{arch.qemu}.conf",
+            f"building a {arch.debian} base needs qemu-user-static and a registered binfmt handler "
+            f"({problem or f'{arch.qemu}-static is not installed'}); {SETUP_HINT}",
             cacheable=False,
         )
     _proc.run(
         [*argv, "--foreign", suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap"
     )
-    inside = target / "usr" / "bin" / Path(qemu).name
-    shutil.copy2(qemu, inside)
+    inside = None if entry.fix_binary else target / entry.interpreter.lstrip("/")
+    made = []
+    if inside is not None:
+        made = [d for d in inside.parents if str(d).startswith(str(target) + "/") and not d.exists()]
+        inside.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(qemu, inside)
     try:
         _proc.run(
             ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"],
             timeout=timeout, log=log, error_class="debootstrap",
         )  # fmt: skip
     finally:
-        inside.unlink(missing_ok=True)
+        if inside is not None:
+            inside.unlink(missing_ok=True)
+            for directory in made:  # innermost first
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
 
 
 def _snapshot_epoch(rootfs: Path) -> int:
@@ -422,11 +460,11 @@ def _dpkg_list(rootfs: Path, *, log: Optional[Path]) -> str:
     return "".join(sorted(done.stdout.splitlines(keepends=True)))
 
 
-def _check_suite(suite: Suite, packages: str) -> None:
+def _check_suite(suite: Suite, packages: str, *, with_python: bool = True) -> None:
     versions = dict(line.split("\t")[:2] for line in packages.splitlines() if line.count("\t") >= 2)
     python = ".".join(versions.get("python3", "0.0").split(".")[:2])
     glibc = tuple(int(x) for x in re.split(r"[.-]", versions.get("libc6", "0.0"))[:2])
-    if python != suite.python or glibc != suite.glibc:
+    if (with_python and python != suite.python) or glibc != suite.glibc:
         raise StageFailure(
             "base-image",
             f"{suite.name} now ships python3 {python} and glibc {glibc}; iree_matrix.images.SUITES says "

@@ -31,3 +31,46 @@ def test_a_python_the_host_lacks_is_reported_with_the_docker_alternative() -> No
 def test_disk_check_names_the_directory(tmp_path: Path) -> None:
     check = doctor.check_disk(tmp_path / "cache")
     assert str(tmp_path / "cache") in check.detail and "GB free" in check.detail
+
+
+def _binfmt(root: Path, name: str, text: str) -> None:
+    root.mkdir(exist_ok=True)
+    (root / "register").touch()
+    (root / name).write_text(text)
+
+
+def test_binfmt_needs_both_arm_handlers_enabled_with_the_f_flag(tmp_path: Path) -> None:
+    interpreter = tmp_path / "arm-binfmt-P"
+    interpreter.touch()
+    root = tmp_path / "binfmt_misc"
+    # The text of /proc/sys/fs/binfmt_misc/qemu-arm after images/setup-host.sh (Debian 12).
+    good = (
+        f"enabled\ninterpreter {interpreter}\nflags: POF\noffset 0\n"
+        "magic 7f454c4601010100000000000000000002002800\nmask ffffffffffffff00fffffffffffffffffeffffff\n"
+    )
+    _binfmt(root, "qemu-arm", good)
+    check = doctor.check_binfmt(root)
+    assert not check.ok and check.needed_for == "qemu"
+    assert "qemu-aarch64 is not registered" in check.detail and check.fix == "bash images/setup-host.sh"
+
+    _binfmt(root, "qemu-aarch64", good)
+    check = doctor.check_binfmt(root)
+    assert check.ok and "qemu-arm (flags POF)" in check.detail
+
+    _binfmt(root, "qemu-aarch64", good.replace("flags: POF", "flags: OC"))
+    assert "qemu-aarch64 lacks the F flag (flags: OC)" in doctor.check_binfmt(root).detail
+    _binfmt(root, "qemu-aarch64", good.replace("enabled", "disabled", 1))
+    assert "qemu-aarch64 is registered but disabled" in doctor.check_binfmt(root).detail
+    _binfmt(root, "qemu-aarch64", good.replace(str(interpreter), "/nonexistent/qemu"))
+    assert "/nonexistent/qemu does not exist" in doctor.check_binfmt(root).detail
+
+
+def test_binfmt_not_mounted_says_so(tmp_path: Path) -> None:
+    check = doctor.check_binfmt(tmp_path / "empty")
+    assert not check.ok and "is not mounted" in check.detail
+
+
+def test_a_missing_binfmt_handler_fails_no_backend() -> None:
+    checks = [Check("binfmt", False, "qemu-arm is not registered", "bash images/setup-host.sh", "qemu")]
+    assert doctor.exit_code(checks, "docker") == 0 and doctor.exit_code(checks, "venv") == 0
+    assert "backend auto -> docker" in doctor.render(checks)

@@ -1,0 +1,179 @@
+"""arm.py's parsers on outputs captured from the real tools (iree-compile 3.9.0's embedded linker,
+binutils 2.40 readelf on kernels and on cross-compiled binaries, Linux 6.x binfmt_misc)."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import arm
+
+# iree-compile 3.9.0, a torch `div(a, b, rounding_mode="trunc")` on int32 exported by turbine 3.9,
+# with arm.armv6_compile_flags() (the start of its output).
+IDIV_FAILURE = """\
+iree-lld: error: undefined symbol: __aeabi_idiv
+>>> referenced by div.mlir:4
+>>>               /tmp/main_async_dispatch_0-8efb13.o:(main$async_dispatch_0_elementwise_32_i32)
+>>> referenced by div.mlir:4
+>>>               /tmp/main_async_dispatch_0-8efb13.o:(main$async_dispatch_0_elementwise_32_i32)
+>>> referenced 1 more times
+Linking failed; escaped command line returned exit code 256:
+
+LLD_VERSION=IREE /tmp/dev/lib/python3.11/site-packages/iree/compiler/_mlir_libs/iree-lld -flavor gnu \
+-o /tmp/main_async_dispatch_0-8efb13.so --build-id=none -nostdlib -static -shared --no-undefined
+
+div.mlir:4:10: error: failed to link executable and generate target dylib (check above for more \
+specific error messages)
+"""
+
+# The same flags on an MLIR file with an i64 division and an f16 -> f32 extension.
+LDIV_H2F_FAILURE = """\
+iree-lld: error: undefined symbol: __aeabi_ldivmod
+>>> referenced by -:1
+>>>               /tmp/more_linked-6a88dd.o:(ldiv_dispatch_0_elementwise_4_i64)
+>>> referenced 1 more times
+iree-lld: error: undefined symbol: __aeabi_h2f
+>>> referenced by -:5
+>>>               /tmp/more_linked-6a88dd.o:(h2f_dispatch_0_elementwise_4_f16xf32)
+>>> referenced 1 more times
+more.mlir:0:0: error: failed to link executable and generate target dylib
+"""
+
+# `readelf -h -A` of the kernel ELF of a Linear+ReLU compiled with arm.armv6_compile_flags().
+ARMV6_KERNEL = """\
+ELF Header:
+  Class:                             ELF32
+  Machine:                           ARM
+  Flags:                             0x5000400, Version5 EABI, hard-float ABI
+Attribute Section: aeabi
+File Attributes
+  Tag_conformance: "2.09"
+  Tag_CPU_name: "arm1176jzf-s"
+  Tag_CPU_arch: v6
+  Tag_ARM_ISA_use: Yes
+  Tag_THUMB_ISA_use: Thumb-1
+  Tag_FP_arch: VFPv2
+  Tag_ABI_VFP_args: VFP registers
+  Tag_CPU_unaligned_access: v6
+"""
+
+# The same model for armv7a-unknown-linux-gnueabihf, cortex-a7, +neon,+vfp4.
+ARMV7_KERNEL = """\
+  Flags:                             0x5000400, Version5 EABI, hard-float ABI
+  Tag_CPU_name: "cortex-a7"
+  Tag_CPU_arch: v7
+  Tag_CPU_arch_profile: Application
+  Tag_FP_arch: VFPv4
+  Tag_Advanced_SIMD_arch: NEONv1 with Fused-MAC
+"""
+
+
+def test_undefined_symbols_of_the_armv6_link_failures() -> None:
+    assert arm.undefined_symbols(IDIV_FAILURE) == ["__aeabi_idiv"]
+    assert arm.undefined_symbols(LDIV_H2F_FAILURE) == ["__aeabi_ldivmod", "__aeabi_h2f"]
+    assert arm.undefined_symbols("error: failed to legalize operation 'foo'") == []
+
+
+def test_armv6_kernel_attributes_pass_and_armv7_neon_ones_do_not() -> None:
+    v6 = arm.parse_arm_attributes(ARMV6_KERNEL)
+    assert v6["Tag_CPU_arch"] == "v6" and v6["Tag_FP_arch"] == "VFPv2"
+    assert v6["Tag_CPU_name"] == "arm1176jzf-s"  # quotes stripped
+    assert "Tag_Advanced_SIMD_arch" not in v6
+    assert v6["float_abi"] == "hard" and v6["armv6_ok"] is True
+    v7 = arm.parse_arm_attributes(ARMV7_KERNEL)
+    assert v7["Tag_Advanced_SIMD_arch"] == "NEONv1 with Fused-MAC" and v7["armv6_ok"] is False
+    # VFPv3 alone (no NEON) still does not run on an ARM1176.
+    assert not arm.parse_arm_attributes(ARMV6_KERNEL.replace("VFPv2", "VFPv3"))["armv6_ok"]
+
+
+# `readelf -l -d -V` of hello-dynamic (arm-linux-gnueabi-gcc 12, -march=armv6 -mfloat-abi=softfp).
+DYNAMIC_HELLO = """\
+Program Headers:
+  Type           Offset   VirtAddr   PhysAddr   FileSiz MemSiz  Flg Align
+  INTERP         0x000154 0x00000154 0x00000154 0x00013 0x00013 R   0x1
+      [Requesting program interpreter: /lib/ld-linux.so.3]
+  LOAD           0x000000 0x00000000 0x00000000 0x00740 0x00740 R E 0x1000
+
+Dynamic section at offset 0xf10 contains 26 entries:
+  Tag        Type                         Name/Value
+ 0x00000001 (NEEDED)                     Shared library: [libc.so.6]
+ 0x0000000c (INIT)                       0x3c4
+
+Version needs section '.gnu.version_r' contains 1 entry:
+ Addr: 0x0000000000000324  Offset: 0x00000324  Link: 6 (.dynstr)
+  000000: Version: 1  File: libc.so.6  Cnt: 2
+  0x0010:   Name: GLIBC_2.4  Flags: none  Version: 3
+  0x0020:   Name: GLIBC_2.34  Flags: none  Version: 2
+"""
+
+
+def test_binary_facts_of_a_dynamic_and_a_static_binary() -> None:
+    facts = arm.parse_binary_facts(DYNAMIC_HELLO)
+    assert facts == {
+        "interpreter": "/lib/ld-linux.so.3",
+        "needed": ["libc.so.6"],
+        "glibc_versions": ["GLIBC_2.4", "GLIBC_2.34"],  # numeric order
+    }
+    static = (
+        "Elf file type is EXEC (Executable file)\nEntry point 0x10478\n\n"
+        "There is no dynamic section in this file.\n\nNo version information found in this file.\n"
+    )
+    assert arm.parse_binary_facts(static) == {"interpreter": None, "needed": [], "glibc_versions": []}
+
+
+def test_binfmt_entry_text() -> None:
+    entry = arm.parse_binfmt(
+        "qemu-arm",
+        "enabled\ninterpreter /usr/libexec/qemu-binfmt/arm-binfmt-P\nflags: POF\noffset 0\n"
+        "magic 7f454c4601010100000000000000000002002800\nmask ffffffffffffff00fffffffffffffffffeffffff\n",
+    )
+    assert entry == arm.BinfmtEntry("qemu-arm", True, "/usr/libexec/qemu-binfmt/arm-binfmt-P", "POF")
+    assert entry.fix_binary
+    assert not arm.parse_binfmt("qemu-arm", "disabled\ninterpreter /x\nflags: OC\n").enabled
+    assert not arm.parse_binfmt("qemu-arm", "disabled\ninterpreter /x\nflags: OC\n").fix_binary
+
+
+def _host_elf() -> bytes:
+    path = shutil.which("true")
+    if path is None:
+        pytest.skip("no `true` binary to use as an ELF")
+    return Path(path).read_bytes()
+
+
+def test_elves_are_cut_out_of_a_container_by_their_own_headers(tmp_path: Path) -> None:
+    elf = _host_elf()
+    assert arm.elf_size(elf) == len(elf)
+    # A stray magic before the real one, and data after it, as in a FlatBuffer with trailing files.
+    blob = b"\x00" * 13 + b"\x7fELF\x09junk" + elf + b"\x00trailer" + elf[:100]
+    assert arm.scan_elves(blob) == [elf]
+    container = tmp_path / "module.vmfb"
+    container.write_bytes(blob)
+    (kernel,) = arm.module_kernels(container, tmp_path / "out")
+    assert kernel.name == "kernel_0.so" and kernel.read_bytes() == elf
+
+
+def test_a_truncated_elf_is_not_cut_out() -> None:
+    elf = _host_elf()
+    assert arm.scan_elves(elf[: len(elf) - 1]) == []
+    assert arm.elf_size(b"\x7fELF" + struct.pack("<BB", 3, 1) + b"\0" * 60) == 0
+
+
+def test_auxv_of_qemu_pinned_to_arm1176_and_cortex_a7() -> None:
+    # `LD_SHOW_AUXV=1 /bin/true` in the bookworm armel base, QEMU_CPU=arm1176 / cortex-a7.
+    arm1176 = (
+        "AT_HWCAP:        swp half thumb fastmult vfp edsp tls\nAT_HWCAP2:      \nAT_PLATFORM:          v6l\n"
+    )
+    assert arm.parse_auxv(arm1176) == {
+        "platform": "v6l",
+        "hwcap": ["swp", "half", "thumb", "fastmult", "vfp", "edsp", "tls"],
+    }
+    a7 = (
+        "AT_HWCAP:        swp half thumb fastmult vfp edsp thumbee neon vfpv3 tls vfpv4 idiva idivt "
+        "vfpd32 lpae\n"
+        "AT_PLATFORM:          v7l\n"
+    )
+    assert "neon" in arm.parse_auxv(a7)["hwcap"] and arm.parse_auxv(a7)["platform"] == "v7l"
+    assert arm.parse_auxv("") == {"platform": None, "hwcap": []}
