@@ -57,3 +57,10 @@ def images(session: nox.Session) -> None:
     """A matrix's environment images: `-- list` (default), `-- build`, `-- prune [--all]`."""
     session.install("-e", ".")
     session.run("iree-matrix", "images", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def armv6_smoke(session: nox.Session) -> None:
+    """Pi Zero: armv6 hello world under qemu, then matrix/armv6.toml (`-- --armv6-runtime DIR` to run)."""
+    session.install("-e", ".")
+    session.run("iree-matrix", "armv6-smoke", *session.posargs)

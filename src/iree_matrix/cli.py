@@ -32,10 +32,39 @@ def _parser() -> argparse.ArgumentParser:
         "for my model, on which CPU, and how fast.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{matrix,report,doctor,images}")
+    verbs = parser.add_subparsers(
+        dest="verb", required=True, metavar="{matrix,armv6-smoke,report,doctor,images}"
+    )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
-    m.add_argument("--matrix", type=Path, default=None, help="matrix file (default: matrix/default.toml)")
+    _matrix_options(m, "default.toml")
+
+    a = verbs.add_parser(
+        "armv6-smoke", help="Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix"
+    )
+    _matrix_options(a, "armv6.toml")
+    a.add_argument("--no-hello", action="store_true", help="skip the C hello world (needs Docker)")
+
+    r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
+    r.add_argument("--results-dir", type=Path, default=Path("results"))
+
+    i = verbs.add_parser("images", help="list, build or prune a matrix's environment images (Docker)")
+    i.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
+    i.add_argument("--matrix", type=Path, default=None)
+    i.add_argument("--all", action="store_true", help="prune: every environment image, not just unused")
+    _common(i)
+
+    d = verbs.add_parser("doctor", help="what this machine lacks for each backend, and how to fix it")
+    d.add_argument("--matrix", type=Path, default=None, help="check the Pythons this matrix needs")
+    d.add_argument("--backend", choices=["auto", "docker", "venv"], default="auto")
+    d.add_argument("--cache", type=Path, default=None)
+    return parser
+
+
+def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
+    m.add_argument(
+        "--matrix", type=Path, default=None, help=f"matrix file (default: matrix/{default_matrix})"
+    )
     m.add_argument("--select", action="append", default=[], metavar="GLOB",
                    help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
     m.add_argument("--list", action="store_true", help="print the plan and run nothing")
@@ -68,21 +97,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     _common(m)
 
-    r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
-    r.add_argument("--results-dir", type=Path, default=Path("results"))
-
-    i = verbs.add_parser("images", help="list, build or prune a matrix's environment images (Docker)")
-    i.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
-    i.add_argument("--matrix", type=Path, default=None)
-    i.add_argument("--all", action="store_true", help="prune: every environment image, not just unused")
-    _common(i)
-
-    d = verbs.add_parser("doctor", help="what this machine lacks for each backend, and how to fix it")
-    d.add_argument("--matrix", type=Path, default=None, help="check the Pythons this matrix needs")
-    d.add_argument("--backend", choices=["auto", "docker", "venv"], default="auto")
-    d.add_argument("--cache", type=Path, default=None)
-    return parser
-
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -101,6 +115,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.verb == "matrix":
             return cmd_matrix(args)
+        if args.verb == "armv6-smoke":
+            return cmd_armv6_smoke(args)
         if args.verb == "doctor":
             return cmd_doctor(args)
         if args.verb == "images":
@@ -131,7 +147,32 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
-    return _run(matrix_path, matrix, the_plan, args, cache, results)
+    return _run(matrix_path, matrix, the_plan, args, cache, results)[0]
+
+
+def cmd_armv6_smoke(args: argparse.Namespace) -> int:
+    from iree_matrix import armv6_smoke
+
+    cache = args.cache or default_cache()
+    results = ResultsLog(args.results_dir / "results.jsonl")
+    matrix_path = args.matrix or _resources.matrix_dir() / "armv6.toml"
+    matrix = spec.load(matrix_path, models=args.model)
+    the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    if args.list:
+        print(plan.describe(the_plan))
+        return 0
+    hello = None
+    if not args.no_hello:
+        print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
+        hello = armv6_smoke.hello(cache, results)
+        print(armv6_smoke.hello_table(hello), end="\n\n")
+    print("== armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run if a runtime is given")
+    code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
+    print("\n== armv6 summary")
+    print(armv6_smoke.summary_table(summary.records))
+    if hello is not None and hello.status is not Status.OK:
+        return 1
+    return code
 
 
 def _runtime_dirs(args: argparse.Namespace) -> dict[str, str]:
@@ -151,7 +192,8 @@ def _runtime_dirs(args: argparse.Namespace) -> dict[str, str]:
     return dirs
 
 
-def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog) -> int:
+def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
+    """Execute a plan, print the summary, keep manifests, write the report: (exit code, summary)."""
     from iree_matrix.envs import BACKENDS, choose
     from iree_matrix.execute import Executor, Options
 
@@ -171,7 +213,7 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog) 
     _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
         _write_report(args.results_dir)
-    return EXIT_INTERRUPTED if summary.interrupted else 0
+    return (EXIT_INTERRUPTED if summary.interrupted else 0), summary
 
 
 def _keep_manifests(records, directory: Path) -> None:
@@ -231,9 +273,8 @@ def cmd_images(args: argparse.Namespace) -> int:
     if args.action == "build":
         args.backend, args.jobs, args.retry_failed = "docker", 1, False
         the_plan = plan.select(plan.build(matrix), ["install:*"])
-        return _run(
-            matrix_path, matrix, the_plan, args, cache, ResultsLog(args.results_dir / "results.jsonl")
-        )
+        results = ResultsLog(args.results_dir / "results.jsonl")
+        return _run(matrix_path, matrix, the_plan, args, cache, results)[0]
     the_plan = plan.build(matrix)
     if args.action == "prune":
         removed = image_inventory.prune(matrix, the_plan, cache, everything=args.all)

@@ -153,6 +153,20 @@ class Executor:
     # -- one job ------------------------------------------------------------------------------
 
     def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
+        try:
+            return self._attempt(job, stage, deps)
+        except Exception as exc:  # noqa: BLE001 - a bug in one job must not stop the matrix
+            outcome = from_exception(exc)
+            record = Record(
+                job.id, job.stage, job.cell, "", outcome.status, dict(job.labels),
+                error_class=outcome.error_class, message=outcome.message, host=host.describe(),
+                finished=_now(), tool_version=__version__,
+            )  # fmt: skip
+            self._publish(record)
+            self.progress.finished(job, record)
+            return record, None, False
+
+    def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
         log = self.cache / "logs" / (job.id.replace("/", "__").replace(":", "--") + ".log")
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
@@ -200,7 +214,8 @@ class Executor:
         return stage.reusable(job, ctx, entry)
 
     def _record(self, job: Job, key: str, outcome: Outcome, started: str, ctx: stages.Context) -> Record:
-        env = outcome.env or (ctx.dep("install").record.env if job.stage != "install" else {})
+        install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
+        env = outcome.env or (install[0].record.env if install and job.stage != "install" else {})
         return Record(
             job=job.id,
             stage=job.stage,

@@ -58,5 +58,5 @@ class Progress:
         self._line(f"{job.stage:<7} {job.cell} -> {MARKS[record.status]}{detail}")
         if record.status not in (Status.OK, Status.NOT_RUN) and record.message:
             first = record.message.strip().splitlines()[0][:160]
-            where = f" (log: {log})" if log is not None else ""
+            where = f" (log: {log})" if log is not None and record.status is not Status.SKIP else ""
             self._line(f"        {record.error_class or record.status.value}: {first}{where}")

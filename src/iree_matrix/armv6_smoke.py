@@ -1,0 +1,162 @@
+"""`iree-matrix armv6-smoke` (`nox -s armv6_smoke`): can a Raspberry Pi Zero (ARMv6, ARM1176JZF-S,
+VFPv2, no NEON) run what this toolchain builds?
+
+1. The toolchain question, without IREE: a C hello world cross-compiled for armv6 with Debian's
+   gcc-arm-linux-gnueabi, linked statically and dynamically, run in the armel image under the
+   ARM1176 CPU model; sizes, and what the dynamic one needs from the board's C library.
+2. The matrix in matrix/armv6.toml (or --matrix): every selected model compiled by every selected
+   IREE version for armv6, the kernels checked for ARMv6 attributes, link failures reported with
+   their undefined symbols, and — with --armv6-runtime DIR — run and checked like any other run.
+
+Records go into the same results file as the matrix's; the session ends with a summary table.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from iree_matrix import __version__, arm, host, images
+from iree_matrix.errors import MatrixError
+from iree_matrix.results import Record, ResultsLog, Status
+
+HELLO_JOB = "toolchain:armv6-hello"
+
+
+def hello(cache: Path, results: ResultsLog) -> Record:
+    """Step 1, recorded as a `toolchain` record (the report lists it apart from the matrix)."""
+    log = cache / "logs" / "toolchain--armv6-hello.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = _now()
+    try:
+        images.require_daemon()
+        base = images.Bases(cache / "images", images.connect()).suite(
+            "bookworm", "armel", timeout=1800, log=log, with_python=False
+        )
+        facts = arm.hello_world(cache / "armv6-hello", base.tag, log=log)
+        problems = _hello_problems(facts)
+        status, message = (Status.FAIL, "; ".join(problems)) if problems else (Status.OK, None)
+        error_class = "hello-world" if problems else None
+    except MatrixError as exc:
+        facts, status, message = {}, Status.FAIL, str(exc)
+        error_class = getattr(exc, "error_class", "toolchain")
+    record = Record(
+        job=HELLO_JOB,
+        stage="toolchain",
+        cell="armv6-hello",
+        key="",
+        status=status,
+        labels={"arch": "armv6-arm1176jzf-s", "compiler": "gcc-arm-linux-gnueabi"},
+        metrics=_hello_metrics(facts),
+        error_class=error_class,
+        message=message,
+        host=host.describe(),
+        started=started,
+        finished=_now(),
+        tool_version=__version__,
+    )
+    results.append(record)
+    return record
+
+
+def _hello_problems(facts: Mapping[str, Any]) -> list[str]:
+    """What would make the hello world a failure: it must run, under an ARMv6 CPU, as ARMv6 code."""
+    problems = []
+    if facts["uname_m"] != "armv6l":
+        problems.append(f"uname -m says {facts['uname_m']!r}, not armv6l (is QEMU_CPU honoured?)")
+    for kind in ("static", "dynamic"):
+        if not facts[kind]["output"].startswith("hello"):
+            problems.append(f"the {kind} binary printed {facts[kind]['output'][:80]!r}")
+        if not facts[kind]["attributes"].get("armv6_ok"):
+            problems.append(
+                f"the {kind} binary is not ARMv6 code: {facts[kind]['attributes'].get('Tag_CPU_arch')}"
+            )
+    return problems
+
+
+def _hello_metrics(facts: Mapping[str, Any]) -> dict[str, Any]:
+    if not facts:
+        return {}
+    keep = ("bytes", "interpreter", "needed", "glibc_versions", "output", "attributes")
+    return {
+        "uname_m": facts.get("uname_m"),
+        "platform": facts.get("platform"),
+        "hwcap": facts.get("hwcap"),
+        "compiler": facts.get("compiler"),
+        **{kind: {k: facts[kind].get(k) for k in keep} for kind in ("static", "dynamic") if kind in facts},
+    }
+
+
+def hello_table(record: Record) -> str:
+    if record.status is not Status.OK:
+        return f"hello world: {record.status.value}: {record.message}"
+    m = record.metrics
+    rows = [
+        (
+            kind,
+            m[kind]["output"],
+            f"{m[kind]['bytes']:,} B",
+            m[kind]["interpreter"] or "none (static)",
+            ", ".join(m[kind]["needed"] or []) or "-",
+            ", ".join(m[kind]["glibc_versions"] or []) or "-",
+        )
+        for kind in ("static", "dynamic")
+    ]
+    head = f"hello world ({' '.join(m['compiler'])}) under qemu ARM1176: uname -m = {m['uname_m']}, "
+    head += f"AT_PLATFORM {m['platform']}, HWCAP {' '.join(m['hwcap'] or [])}"
+    table = tabulate(rows, headers=["linkage", "prints", "size", "interpreter", "needs", "glibc symbols"])
+    return head + "\n" + table
+
+
+def summary_table(records: Mapping[str, Record]) -> str:
+    """Per model and IREE version: does it build for armv6, are its kernels ARMv6, does it run."""
+    rows = []
+    for _, compiled in sorted(records.items()):
+        if compiled.stage != "compile" or not compiled.labels.get("arch", "").startswith("armv6"):
+            continue
+        run = next(
+            (r for r in records.values() if r.stage == "run" and r.cell.startswith(compiled.cell)), None
+        )
+        kernel = compiled.metrics.get("kernel") or {}
+        isa = (
+            f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, "
+            f"{'NEON' if kernel.get('Tag_Advanced_SIMD_arch') else 'no NEON'}"
+            if kernel
+            else ""
+        )
+        rows.append(
+            (
+                compiled.labels.get("model"),
+                compiled.labels.get("compiler"),
+                _compile_text(compiled),
+                isa,
+                _run_text(run),
+            )
+        )
+    return tabulate(rows, headers=["model", "IREE", "build for armv6", "kernel ISA", "run"])
+
+
+def _compile_text(record: Record) -> str:
+    if record.status is Status.OK:
+        return f"ok ({record.metrics.get('module_bytes', 0):,} B)"
+    first = (record.message or "").strip().splitlines()[0] if record.message else ""
+    return f"{record.status.value} {record.error_class or ''}: {first}"[:100]
+
+
+def _run_text(record: Any) -> str:
+    if record is None:
+        return ""
+    if record.status is Status.OK:
+        latency, err = record.metrics["latency_ms"]["median"], record.metrics["max_abs_err"]
+        return f"ok, {latency:.3g} ms (emulated), max err {err:.1e}"
+    if record.status is Status.NOT_RUN:
+        return f"not run ({record.blocked_by})"
+    return f"{record.status.value}: {(record.message or '').splitlines()[0][:90]}"
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
