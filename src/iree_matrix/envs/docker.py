@@ -223,8 +223,9 @@ class DockerBackend:
         if env.python in self.base_images:
             return self._named_base(env)
         bases = images.Bases(self.root, self.client(), mirror=self.mirror)
-        # A tools directory needs only the architecture's C library, not Python.
-        return bases.suite(self._suite(env), _arch(env), timeout=timeout, log=log, with_python=not env.tools)
+        return bases.suite(
+            self._suite(env), _arch(env), timeout=timeout, log=log, with_python=_needs_python(env)
+        )
 
     def _named_base(self, env: EnvSpec) -> BaseImage:
         reference = self.base_images[env.python]
@@ -299,6 +300,12 @@ def _check_readable(paths: Sequence[Path]) -> None:
                 f"chmod o+rX it, or use --backend venv",
                 cacheable=False,
             )
+
+
+def _needs_python(env: EnvSpec) -> bool:
+    """A tools directory needs only the C library; still, where the architecture has IREE wheels
+    its Python base exists anyway (or will), so reuse it rather than debootstrap a second base."""
+    return not env.tools or targets.ARCHES[env.arch].wheel_machine is not None
 
 
 def _arch(env: EnvSpec) -> str:
