@@ -182,6 +182,9 @@ def run(args):
     out.mkdir(parents=True, exist_ok=True)
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
     spec = _phase("model", load_model, args)
     outputs, times = _phase("eager", eager, spec, args.repetitions)
     inputs = save_arrays(out / "inputs", "input", spec.inputs)
@@ -206,8 +209,8 @@ def run(args):
     (out / "export.json").write_text(json.dumps(info, indent=1, sort_keys=True))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_model_arguments(parser):
+    """The arguments `load_model` reads (shared with the other workers, e.g. peers.py)."""
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--module", help="import the model as this module (from --import-root)")
     source.add_argument("--file", help="import the model from this .py file")
@@ -216,7 +219,13 @@ def main(argv=None):
     parser.add_argument("--function", default="main", help="which of the factory's functions (a dict key)")
     parser.add_argument("--weights", help="a torch state dict to load into the model (strict)")
     parser.add_argument("--seed", type=int, default=0)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_model_arguments(parser)
     parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,7 +54,7 @@ _TOP_KEYS = set(AXES) | {
     "weights",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
-_BENCHMARK_KEYS = {"repetitions", "seed"}
+_BENCHMARK_KEYS = {"repetitions", "seed", "threads"}
 _PYTHON_RE = re.compile(r"3\.\d+")
 
 DEFAULT_TIMEOUTS = {"install": 1800.0, "export": 900.0, "compile": 900.0, "run": 900.0}
@@ -77,6 +78,10 @@ class Cell:
 class Benchmark:
     repetitions: int = 5
     seed: int = 0
+    threads: int = 0  # every framework gets this many threads; 0: one per CPU of the host
+
+    def thread_count(self) -> int:
+        return self.threads or os.cpu_count() or 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -383,7 +388,7 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
         raise where.error("benchmark", table, "expected a [benchmark] table")
     _reject_unknown(table, _BENCHMARK_KEYS, where, "benchmark.")
     values = {}
-    for key, minimum in (("repetitions", 1), ("seed", 0)):
+    for key, minimum in (("repetitions", 1), ("seed", 0), ("threads", 0)):
         if key in table:
             value = table[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

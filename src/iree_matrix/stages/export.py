@@ -44,6 +44,7 @@ class ExportStage:
                 "env": ctx.env_identity(),
                 "seed": ctx.spec.benchmark.seed,
                 "repetitions": ctx.spec.benchmark.repetitions,
+                "threads": ctx.spec.benchmark.thread_count(),
                 "host": host.identity(),
             }
         )
@@ -58,6 +59,7 @@ class ExportStage:
         argv = [
             env.python(), str(worker), *ref.worker_args(), "--function", job.function,
             "--seed", str(ctx.spec.benchmark.seed), "--repetitions", str(ctx.spec.benchmark.repetitions),
+            "--threads", str(ctx.spec.benchmark.thread_count()),
             "--out", str(out),
         ]  # fmt: skip
         weights = _weights(job, ctx)

@@ -46,6 +46,7 @@ class RunStage:
                 "export": ctx.dep("export").record.key,  # inputs, reference and tolerance
                 "env": ctx.env_identity(),
                 "repetitions": ctx.spec.benchmark.repetitions,
+                "threads": ctx.spec.benchmark.thread_count(),
                 "host": host.identity(),
             }
         )
@@ -64,7 +65,16 @@ class RunStage:
         inputs = [
             f"--input=@{export.artifact('inputs') / f'input{i}.npy'}" for i in range(len(info["inputs"]))
         ]
-        common = ["--device=local-task", f"--module={module}", f"--function={info['function']}", *inputs]
+        # The same number of threads as torch got in the export stage (IREE's default topology
+        # counts physical cores, which on a VM with SMT siblings can be half of torch's).
+        threads = f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"
+        common = [
+            "--device=local-task",
+            threads,
+            f"--module={module}",
+            f"--function={info['function']}",
+            *inputs,
+        ]
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
