@@ -1,0 +1,297 @@
+"""Unit tests for the Hugging Face transformers variants of the reference models
+(scripts/models/*__transformers.py); they need torch and transformers importable."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+ROOT = Path(__file__).parents[2]
+SCRIPTS = ROOT / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+pytestmark = pytest.mark.torch
+
+LLAMA_CACHE = (6, 1, 6, 256, 48)
+WHISPER_CACHE = (4, 1, 6, 448, 64)
+EXPECTED = {
+    "llama__transformers": {
+        "prefill": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
+        "decode": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
+    },
+    "whisper_tiny__transformers": {
+        "encoder": [(1, 1500, 384)],
+        "decoder_step": [(1, 1, 51865), WHISPER_CACHE, WHISPER_CACHE],
+    },
+}
+NAMES = sorted(EXPECTED)
+
+
+def _load(name):
+    return importlib.import_module("models." + name)
+
+
+def _run(spec):
+    with torch.no_grad():
+        out = spec.module(*spec.inputs)
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _unique_parameter_count(specs):
+    seen = {}
+    for spec in specs.values():
+        for p in spec.module.parameters():
+            seen[id(p)] = p.numel()
+    return sum(seen.values())
+
+
+@pytest.fixture(scope="module")
+def built():
+    """Each model built once with seed 0, with its outputs."""
+    result = {}
+    for name in NAMES:
+        specs = _load(name).build(seed=0)
+        result[name] = (specs, {fn: _run(spec) for fn, spec in specs.items()})
+    return result
+
+
+def _statics(name):
+    """FUNCTIONS / REQUIREMENTS as the planner reads them: literals, with `ast`, without importing."""
+    tree = ast.parse((SCRIPTS / "models" / f"{name}.py").read_text(encoding="utf-8"))
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in ("FUNCTIONS", "REQUIREMENTS"):
+                    found[target.id] = ast.literal_eval(node.value)
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_statics_are_literals_matching_build(name, built):
+    statics = _statics(name)
+    specs, _ = built[name]
+    assert isinstance(statics["FUNCTIONS"], tuple)
+    assert statics["FUNCTIONS"] == _load(name).FUNCTIONS
+    assert list(statics["FUNCTIONS"]) == list(specs)
+    assert statics["REQUIREMENTS"] == ("transformers==5.23.0",)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_planner_resolves_the_variant_name(name):
+    try:
+        from iree_matrix import models
+    except ImportError:
+        sys.path.insert(0, str(ROOT / "src"))
+        from iree_matrix import models
+    public = name.replace("__", "@")  # whisper_tiny__transformers.py is whisper_tiny@transformers
+    assert public in models.builtin_names()
+    ref = models.resolve(public, ROOT)
+    assert ref.file.name == f"{name}.py"
+    assert ref.functions == _load(name).FUNCTIONS
+    assert ref.requirements == ("transformers==5.23.0",)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_output_shapes_and_finite(name, built):
+    _, outs = built[name]
+    for fn, shapes in EXPECTED[name].items():
+        assert [tuple(o.shape) for o in outs[fn]] == shapes, fn
+        for o in outs[fn]:
+            assert o.dtype == torch.float32
+            assert bool(torch.isfinite(o).all())
+            assert float(o.std()) > 1e-3
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_spec_fields(name, built):
+    from models.api import ModelSpec
+
+    specs, _ = built[name]
+    for spec in specs.values():
+        assert isinstance(spec, ModelSpec)
+        assert all(not m.training for m in spec.module.modules())
+        assert isinstance(spec.inputs, tuple) and spec.inputs
+        assert all(isinstance(t, torch.Tensor) for t in spec.inputs)
+        assert 0 < spec.atol < 1e-3 and 0 < spec.rtol < 1e-3
+        assert spec.description
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_build_is_deterministic(name, built):
+    specs, outs = built[name]
+    again = _load(name).build(seed=0)
+    assert list(again) == list(specs)
+    for fn, spec in specs.items():
+        for a, b in zip(spec.inputs, again[fn].inputs):
+            assert torch.equal(a, b), fn
+        state, state2 = spec.module.state_dict(), again[fn].module.state_dict()
+        assert state.keys() == state2.keys()
+        for key in state:
+            assert torch.equal(state[key], state2[key]), key
+        for a, b in zip(outs[fn], _run(again[fn])):
+            assert torch.equal(a, b), fn
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_seed_changes_weights_and_inputs(name, built):
+    specs, outs = built[name]
+    other = _load(name).build(seed=1)
+    for fn, spec in specs.items():
+        assert any(not torch.equal(a, b) for a, b in zip(spec.inputs, other[fn].inputs)), fn
+        assert not torch.equal(outs[fn][0], _run(other[fn])[0]), fn
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_build_leaves_global_rng_alone(name):
+    torch.manual_seed(1234)
+    expected = torch.rand(4)
+    torch.manual_seed(1234)
+    _load(name).build(seed=0)
+    assert torch.equal(torch.rand(4), expected)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_norms_not_identity(name, built):
+    specs, _ = built[name]
+    norms = [m for s in specs.values() for m in s.module.modules() if type(m).__name__.endswith("Norm")]
+    assert norms
+    for norm in norms:
+        assert not torch.allclose(norm.weight, torch.ones_like(norm.weight))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_attention_implementations_agree(name, built):
+    """The default (sdpa) and transformers' eager attention compute the same function in torch."""
+    module = _load(name)
+    specs, outs = built[name]
+    assert module.ATTN_IMPLEMENTATION == "sdpa"
+    for spec in specs.values():
+        configs = [m.config for m in spec.module.modules() if hasattr(m, "config")]
+        assert configs and all(c._attn_implementation == "sdpa" for c in configs)
+    eager = module.build(seed=0, attn_implementation="eager")
+    for fn, spec in eager.items():
+        for a, b in zip(_run(spec), outs[fn]):
+            assert torch.allclose(a, b, atol=2e-5, rtol=1e-5), fn
+
+
+def test_llama_parameter_count(built):
+    # llama2.c's stories15M: 15,191,712 parameters, lm_head tied to embed_tokens (counted once)
+    from models.api import count_parameters
+
+    module = _load("llama__transformers")
+    specs, _ = built["llama__transformers"]
+    model = specs["prefill"].module.model
+    assert type(model).__name__ == "LlamaForCausalLM"
+    assert specs["decode"].module.model is model
+    assert model.lm_head.weight is model.model.embed_tokens.weight
+    assert count_parameters(specs["prefill"].module) == module.PARAMETERS == 15_191_712
+    assert count_parameters(specs["decode"].module) == 15_191_712
+    assert _unique_parameter_count(specs) == 15_191_712
+    assert round(module.PARAMETERS / 1e6) == 15
+
+
+def test_whisper_parameter_count(built):
+    # Hugging Face counts 37,760,640 ("37.8M") for openai/whisper-tiny: the encoder's 1500 x 384
+    # sinusoidal positions are a frozen nn.Embedding parameter; the trainable 37,184,640 is
+    # openai's count (its README: "39 M").
+    from models.api import count_parameters
+
+    module = _load("whisper_tiny__transformers")
+    specs, _ = built["whisper_tiny__transformers"]
+    encoder, step = specs["encoder"].module, specs["decoder_step"].module
+    assert count_parameters(encoder) == module.ENCODER_PARAMETERS == 8_208_384
+    assert count_parameters(step) == module.DECODER_PARAMETERS == 29_552_256
+    assert _unique_parameter_count(specs) == module.PARAMETERS == 37_760_640
+    frozen = sum(p.numel() for s in specs.values() for p in s.module.parameters() if not p.requires_grad)
+    assert frozen == module.ENCODER_POSITION_PARAMETERS == 576_000
+    assert module.PARAMETERS - frozen == 37_184_640
+    assert step.proj_out.weight is step.decoder.embed_tokens.weight
+
+
+def test_llama_decode_after_prefill_matches_full_forward(built):
+    specs, outs = built["llama__transformers"]
+    prefill, decode = specs["prefill"].module, specs["decode"].module
+    (prompt,) = specs["prefill"].inputs
+    token, position, k_cache, v_cache = specs["decode"].inputs
+    assert prompt.shape == (1, 32) and position.tolist() == [32]
+    logits_p, k_p, v_p = outs["prefill"]
+    assert torch.equal(k_cache, k_p) and torch.equal(v_cache, v_p)
+    # the prompt filled rows 0..31 of every layer; the rest of the static cache is still zero
+    assert torch.equal(k_p[:, :, :, 32:], torch.zeros_like(k_p[:, :, :, 32:]))
+    assert bool((k_p[:, :, :, :32] != 0).any(dim=-1).all())
+    with torch.no_grad():
+        tokens = torch.cat([prompt, token, torch.tensor([[1234]])], dim=1)
+        full = prefill.model(tokens, use_cache=False).logits  # (1, 34, vocab)
+        assert torch.allclose(logits_p[0, 0], full[0, 31], atol=1e-5, rtol=1e-5)
+        logits_d, k_d, v_d = outs["decode"]
+        assert torch.allclose(logits_d[0, 0], full[0, 32], atol=1e-5, rtol=1e-5)
+        # decode wrote row 32 only
+        assert torch.equal(k_d[:, :, :, :32], k_p[:, :, :, :32])
+        assert bool((k_d[:, :, :, 32] != k_p[:, :, :, 32]).any())
+        assert torch.equal(v_d[:, :, :, 33:], v_p[:, :, :, 33:])
+        logits_2, _, _ = decode(tokens[:, 33:], torch.tensor([33]), k_d, v_d)
+        assert torch.allclose(logits_2[0, 0], full[0, 33], atol=1e-5, rtol=1e-5)
+        # rows after the position are masked out
+        k_garbage, v_garbage = k_cache.clone(), v_cache.clone()
+        k_garbage[:, :, :, 33:] = 50.0
+        v_garbage[:, :, :, 33:] = -50.0
+        again = decode(token, position, k_garbage, v_garbage)[0]
+        assert torch.allclose(again, logits_d, atol=1e-6)
+
+
+def test_llama_inputs_do_not_alias_outputs(built):
+    """The wrappers copy the caches they are given: a call leaves its inputs unchanged."""
+    specs, _ = built["llama__transformers"]
+    token, position, k_cache, v_cache = specs["decode"].inputs
+    k0, v0 = k_cache.clone(), v_cache.clone()
+    _run(specs["decode"])
+    assert torch.equal(k_cache, k0) and torch.equal(v_cache, v0)
+
+
+def test_whisper_decoder_step_matches_full_decoder(built):
+    """Stepping positions 0..3 with the static cache gives rows 0..3 of the full decoder forward."""
+    module = _load("whisper_tiny__transformers")
+    specs, outs = built["whisper_tiny__transformers"]
+    step = specs["decoder_step"].module
+    token, position, k_in, v_in, audio = specs["decoder_step"].inputs
+    assert position.tolist() == [module.EXAMPLE_POSITION] == [3]
+    tokens = list(module.PROMPT) + [int(token)]
+    with torch.no_grad():
+        # the example's encoder_hidden_states are the encoder's output on the example mel
+        assert torch.equal(audio, outs["encoder"][0])
+        hidden = step.decoder(input_ids=torch.tensor([tokens]), encoder_hidden_states=audio, use_cache=False)
+        full = step.proj_out(hidden.last_hidden_state)  # (1, 4, vocab)
+        assert torch.allclose(outs["decoder_step"][0][0, 0], full[0, 3], atol=1e-5, rtol=1e-5)
+        gen = torch.Generator().manual_seed(7)
+        k = torch.randn(WHISPER_CACHE, generator=gen)
+        v = torch.randn(WHISPER_CACHE, generator=gen)
+        for pos, tok in enumerate(tokens):
+            logits, k2, v2 = step(torch.tensor([[tok]]), torch.tensor([pos]), k, v, audio)
+            assert torch.allclose(logits[0, 0], full[0, pos], atol=1e-5, rtol=1e-5), pos
+            changed = (k2 != k).any(dim=-1).any(dim=2)[:, 0]  # (layers, rows)
+            assert changed.any(dim=0).nonzero().flatten().tolist() == [pos]
+            assert torch.equal(v2[:, :, :, pos + 1 :], v[:, :, :, pos + 1 :])
+            k, v = k2, v2
+        # rows at and after the position do not matter
+        k_other, v_other = k_in.clone(), v_in.clone()
+        k_other[:, :, :, 3:] = 100.0
+        v_other[:, :, :, 3:] = -100.0
+        a = step(token, position, k_in, v_in, audio)[0]
+        b = step(token, position, k_other, v_other, audio)[0]
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_whisper_encoder_positions_are_sinusoids(built):
+    specs, _ = built["whisper_tiny__transformers"]
+    pe = specs["encoder"].module.encoder.embed_positions.weight
+    assert pe.shape == (1500, 384) and not pe.requires_grad
+    assert torch.equal(pe[0, :192], torch.zeros(192)) and torch.equal(pe[0, 192:], torch.ones(192))
