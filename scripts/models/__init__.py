@@ -1,7 +1,9 @@
-"""Reference PyTorch models for iree-matrix.
+"""Reference PyTorch models for iree-matrix: one module per model (its file name is its name;
+`name__library.py` is the upstream variant `name@library`).
 
-Each module in this package (``mobilenet_v2``, ``quartznet5x5``, ``tiny_cnn``) follows the
-protocol described in :mod:`models.api`: it defines ``build(seed: int = 0) -> ModelSpec`` and
-``PARAMETERS: int``. The package imports only the standard library, ``torch`` and ``numpy`` and
-keeps Python 3.9 compatible syntax, because it runs inside every matrix environment.
+Each follows the protocol in :mod:`models.api`: ``build(seed: int = 0)`` returns a ``ModelSpec``
+or a dict of them (one per exported function, named in ``FUNCTIONS``), and ``PARAMETERS: int``
+is the published parameter count the tests check. Plain-torch models import only the standard
+library, ``torch`` and ``numpy`` and keep Python 3.9 syntax, because they run inside every
+matrix environment; upstream variants also declare the packages they need in ``REQUIREMENTS``.
 """

@@ -38,23 +38,24 @@ def _compile_id(model: str, compiler: str) -> str:
 
 
 def test_default_plan_counts(default_plan):
-    # installs: one exporter env, one compiler env and one runtime env per IREE version
-    assert default_plan.count("install") == 1 + 5 + 5
-    assert default_plan.count("export") == 2  # one per model x exporter
-    assert default_plan.count("compile") == 2 * 5  # one per model x compiler (x arch x profile)
-    assert default_plan.count("run") == 14  # one per cell
-    assert len(default_plan) == 11 + 2 + 10 + 14
+    # installs: two exporter envs (plain, + transformers), a compiler and a runtime env per version
+    assert default_plan.count("install") == 2 + 5 + 5
+    # 12 exported functions: 4 single-function models + 4 models with two functions each
+    assert default_plan.count("export") == 12  # one per function x exporter
+    assert default_plan.count("compile") == 12 * 5  # one per function x compiler (x arch x profile)
+    assert default_plan.count("run") == 12 * 7  # one per function x cell
+    assert len(default_plan) == 12 + 12 + 60 + 84
 
 
 def test_install_jobs_are_deduplicated(default_plan):
     installs = {job.id for job in default_plan.jobs if job.stage == "install"}
     assert installs == (
-        {f"install:{EXPORTER}"}
+        {f"install:{EXPORTER}", f"install:{EXPORTER}+transformers5.23.0"}
         | {f"install:py3.11-iree-compiler{v}" for v in COMPILERS}
         | {f"install:py3.11-iree-runtime{v}" for v in COMPILERS}
     )
     kinds = [job.env.kind for job in default_plan.jobs if job.stage == "install"]
-    assert sorted(kinds) == ["compiler"] * 5 + ["exporter"] + ["runtime"] * 5
+    assert sorted(kinds) == ["compiler"] * 5 + ["exporter"] * 2 + ["runtime"] * 5
 
 
 def test_job_ids_are_unique(default_plan):
@@ -272,7 +273,7 @@ def test_select_patterns_union(default_plan):
     b = plan.select(default_plan, ["*iree3.4.0*"])
     both = plan.select(default_plan, ["*iree3.0.0*", "*iree3.4.0*"])
     assert set(_ids(both)) == set(_ids(a)) | set(_ids(b))
-    assert both.count("run") == 4
+    assert both.count("run") == 12 * 2
 
 
 def test_select_no_match_raises(default_plan):
@@ -288,7 +289,7 @@ def test_select_no_match_raises(default_plan):
 
 def test_describe(default_plan):
     lines = plan.describe(default_plan).splitlines()
-    assert lines[0] == "37 jobs: 11 install, 2 export, 10 compile, 14 run"
+    assert lines[0] == "168 jobs: 12 install, 12 export, 60 compile, 84 run"
     assert lines[1:] == [f"  {i}" for i in _ids(default_plan)]
 
 

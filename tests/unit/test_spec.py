@@ -73,12 +73,21 @@ def test_default_matrix_has_the_promised_cells():
     matrix = spec.load(MATRIX_DIR / "default.toml")
     compilers = ["3.0.0", "3.4.0", "3.8.0", "3.9.0", "3.13.0"]
     expected = set()
-    for model in ("mobilenet_v2", "quartznet5x5"):
+    for model in (
+        "mobilenet_v2",
+        "mobilenet_v3_small",
+        "yolox_nano",
+        "quartznet5x5",
+        "whisper_tiny",
+        "llama_stories15m",
+        "whisper_tiny@transformers",
+        "llama@transformers",
+    ):
         for compiler in compilers:
             expected.add(_cell(model=model, compiler=compiler, runtime=compiler))
         for runtime in ("3.9.0", "3.13.0"):
             expected.add(_cell(model=model, compiler="3.8.0", runtime=runtime))
-    assert len(matrix.cells) == 14
+    assert len(matrix.cells) == 8 * 7  # 8 models x (5 same-version + 2 cross)
     assert set(matrix.cells) == expected
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}
