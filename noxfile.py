@@ -14,6 +14,8 @@ PYTHON = "3.11"
 # The only torch that installs as a CPU build on these machines (IREE-NOTES.md); the model unit
 # tests import it directly. Matrix environments get their own torch from the matrix file.
 TEST_TORCH = "torch==2.13.0"
+# Some integration tests call turbine and iree-compile directly (armv6 kernels, link failures).
+TEST_IREE = ("iree-turbine==3.9.0", "iree-base-compiler==3.9.0")
 
 
 @nox.session(python=PYTHON)
@@ -33,7 +35,7 @@ def report(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit tests, then integration tests that install and run real torch and IREE."""
-    session.install("-e", ".[test]", TEST_TORCH)
+    session.install("-e", ".[test]", TEST_TORCH, *TEST_IREE)
     # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
     session.run("pytest", *(session.posargs or ["tests/unit", "tests/integration"]))
 
