@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Iterator, Tuple
+from typing import Callable, Iterator, Tuple
 
 import torch
 
 __all__ = [
     "ModelSpec",
     "calibrate_batchnorm",
+    "calibrated",
     "count_parameters",
     "seeded",
 ]
@@ -75,6 +76,24 @@ def count_parameters(module: torch.nn.Module) -> int:
 
 
 _BN_TYPES = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)
+
+
+def calibrated(
+    make: Callable[[], torch.nn.Module],
+    input_shape: Tuple[int, ...],
+    seed: int,
+    *,
+    calibration_batch: int = 4,
+) -> Tuple[torch.nn.Module, torch.Tensor]:
+    """The usual build of a single-input model: inside :func:`seeded`, construct it, calibrate
+    its BatchNorm layers on a random batch of ``calibration_batch`` inputs, then draw the example
+    input (in that order, so weights and input are fixed by the seed); returned in eval mode."""
+    with seeded(seed):
+        model = make()
+        calibrate_batchnorm(model, torch.randn((calibration_batch,) + tuple(input_shape[1:])))
+        x = torch.randn(input_shape)
+    model.eval()
+    return model, x
 
 
 @torch.no_grad()

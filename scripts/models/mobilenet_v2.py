@@ -29,9 +29,9 @@ import torch
 from torch import nn
 
 try:  # imported as ``models.mobilenet_v2`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, calibrate_batchnorm, seeded
+    from .api import ModelSpec, calibrated
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, calibrate_batchnorm, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, calibrated  # type: ignore[no-redef]
 
 PARAMETERS = 3_504_872
 
@@ -140,11 +140,7 @@ class MobileNetV2(nn.Module):
 
 def build(seed: int = 0) -> ModelSpec:
     """MobileNetV2 with weights, BatchNorm statistics and a (1, 3, 224, 224) input from ``seed``."""
-    with seeded(seed):
-        model = MobileNetV2()
-        calibrate_batchnorm(model, torch.randn((4,) + INPUT_SHAPE[1:]))
-        x = torch.randn(INPUT_SHAPE)
-    model.eval()
+    model, x = calibrated(MobileNetV2, INPUT_SHAPE, seed)
     return ModelSpec(
         module=model,
         inputs=(x,),

@@ -40,9 +40,9 @@ import torch
 from torch import nn
 
 try:  # imported as ``models.mobilenet_v3_small`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, calibrate_batchnorm, seeded
+    from .api import ModelSpec, calibrated
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, calibrate_batchnorm, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, calibrated  # type: ignore[no-redef]
 
 PARAMETERS = 2_542_856
 
@@ -192,11 +192,7 @@ class MobileNetV3Small(nn.Module):
 
 def build(seed: int = 0) -> ModelSpec:
     """MobileNetV3-Small with weights, BatchNorm statistics and a (1, 3, 224, 224) input from ``seed``."""
-    with seeded(seed):
-        model = MobileNetV3Small()
-        calibrate_batchnorm(model, torch.randn((4,) + INPUT_SHAPE[1:]))
-        x = torch.randn(INPUT_SHAPE)
-    model.eval()
+    model, x = calibrated(MobileNetV3Small, INPUT_SHAPE, seed)
     return ModelSpec(
         module=model,
         inputs=(x,),

@@ -55,9 +55,9 @@ import torch
 from torch import nn
 
 try:  # imported as ``models.quartznet5x5`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, calibrate_batchnorm, seeded
+    from .api import ModelSpec, calibrated
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, calibrate_batchnorm, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, calibrated  # type: ignore[no-redef]
 
 PARAMETERS = 6_713_181
 
@@ -171,11 +171,7 @@ class QuartzNet(nn.Module):
 
 def build(seed: int = 0) -> ModelSpec:
     """QuartzNet 5x5 with weights, BatchNorm statistics and a (1, 64, 256) input from ``seed``."""
-    with seeded(seed):
-        model = QuartzNet()
-        calibrate_batchnorm(model, torch.randn((4,) + INPUT_SHAPE[1:]))
-        x = torch.randn(INPUT_SHAPE)
-    model.eval()
+    model, x = calibrated(QuartzNet, INPUT_SHAPE, seed)
     return ModelSpec(
         module=model,
         inputs=(x,),

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 try:  # imported as ``models.tiny_cnn`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, calibrate_batchnorm, seeded
+    from .api import ModelSpec, calibrated
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, calibrate_batchnorm, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, calibrated  # type: ignore[no-redef]
 
 PARAMETERS = 24_346
 
@@ -52,11 +52,7 @@ class TinyCNN(nn.Module):
 
 def build(seed: int = 0) -> ModelSpec:
     """TinyCNN with weights, BatchNorm statistics and a (1, 3, 32, 32) input from ``seed``."""
-    with seeded(seed):
-        model = TinyCNN()
-        calibrate_batchnorm(model, torch.randn((8,) + INPUT_SHAPE[1:]))
-        x = torch.randn(INPUT_SHAPE)
-    model.eval()
+    model, x = calibrated(TinyCNN, INPUT_SHAPE, seed, calibration_batch=8)
     return ModelSpec(
         module=model,
         inputs=(x,),
