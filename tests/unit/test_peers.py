@@ -1,0 +1,259 @@
+"""Unit tests for scripts/peers.py: its pure helpers, and (marked torch) a real eager run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPTS = Path(__file__).parents[2] / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+import peers  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
+
+# ---------------------------------------------------------------- parse_peers
+
+
+def test_parse_peers_keeps_the_canonical_order():
+    assert peers.parse_peers("tflite,eager") == ["eager", "tflite"]
+    assert peers.parse_peers(" onnxruntime , torch_compile,") == ["torch_compile", "onnxruntime"]
+    assert peers.parse_peers(",".join(reversed(peers.PEERS))) == list(peers.PEERS)
+
+
+def test_parse_peers_rejects_unknown_and_empty():
+    with pytest.raises(argparse.ArgumentTypeError, match="tvm"):
+        peers.parse_peers("eager,tvm")
+    with pytest.raises(argparse.ArgumentTypeError):
+        peers.parse_peers(" , ")
+
+
+def test_cli_defaults_and_validation(tmp_path):
+    parser = peers.build_parser()
+    args = parser.parse_args(["--module", "models.tiny_cnn", "--out", str(tmp_path)])
+    assert args.peers == list(peers.PEERS)
+    assert (args.threads, args.warmup, args.repetitions) == (1, 3, 10)
+    assert (args.factory, args.function, args.seed, args.weights) == ("build", "main", 0, None)
+    for bad in (["--repetitions", "0"], ["--threads", "0"], ["--warmup", "-1"], ["--peers", "x"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--module", "m", "--out", "o"] + bad)
+    with pytest.raises(SystemExit):  # --module and --file exclude each other, one is required
+        parser.parse_args(["--out", "o"])
+
+
+# ---------------------------------------------------------------- time_calls
+
+
+def test_time_calls_counts_warmup_and_repetitions():
+    calls = []
+    ticks = iter(range(100))
+
+    def clock():
+        return next(ticks) / 1000.0  # each reading 1 ms after the previous one
+
+    result, times = peers.time_calls(lambda: calls.append(1) or len(calls), 2, 3, clock=clock)
+    assert len(calls) == 5
+    assert result == 5  # the last call's result
+    assert times == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_time_calls_without_warmup():
+    result, times = peers.time_calls(lambda: "x", 0, 1)
+    assert result == "x" and len(times) == 1 and times[0] >= 0
+
+
+# ---------------------------------------------------------------- compare
+
+
+def test_compare_identical_outputs():
+    ref = [np.array([1.0, -2.0], dtype=np.float32), np.array([[3.0]], dtype=np.float32)]
+    got = peers.compare(ref, [a.copy() for a in ref], atol=1e-6, rtol=1e-5)
+    assert got == {"max_abs_err": 0.0, "max_rel_err": 0.0, "matches": True}
+
+
+def test_compare_errors_are_global_maxima():
+    ref = [np.array([1.0, -4.0]), np.array([2.0])]
+    out = [np.array([1.5, -4.0]), np.array([2.1])]
+    got = peers.compare(ref, out, atol=1e-3, rtol=1e-3)
+    assert got["max_abs_err"] == pytest.approx(0.5)
+    assert got["max_rel_err"] == pytest.approx(0.5 / 4.0)  # max abs err / max |reference|
+    assert got["matches"] is False
+
+
+def test_compare_uses_the_models_tolerance():
+    ref = [np.array([100.0, 0.0])]
+    out = [np.array([100.0005, 1e-6])]
+    assert peers.compare(ref, out, atol=2e-6, rtol=1e-5)["matches"] is True
+    assert peers.compare(ref, out, atol=2e-7, rtol=1e-5)["matches"] is False
+    assert peers.compare(ref, out, atol=2e-6, rtol=1e-6)["matches"] is False
+
+
+def test_compare_output_count_and_shape_differences():
+    ref = [np.zeros((1, 4))]
+    got = peers.compare(ref, [np.zeros((1, 4)), np.zeros(1)], atol=1, rtol=1)
+    assert got["matches"] is False and got["max_abs_err"] is None
+    assert "2 outputs" in got["compare_note"]
+
+    got = peers.compare(ref, [np.zeros((4,))], atol=1e-6, rtol=1e-6)  # same size: reshaped
+    assert got["matches"] is True and "reshaped" in got["compare_note"]
+
+    got = peers.compare(ref, [np.zeros((5,))], atol=1e-6, rtol=1e-6)
+    assert got["matches"] is False and "shape [5]" in got["compare_note"]
+
+
+def test_compare_dtype_and_non_finite_values():
+    ref = [np.array([1, 2], dtype=np.int64)]
+    got = peers.compare(ref, [np.array([1, 2], dtype=np.int32)], atol=0, rtol=0)
+    assert got["matches"] is True and "dtype int32" in got["compare_note"]
+
+    got = peers.compare([np.array([1.0, 2.0])], [np.array([1.0, np.nan])], atol=1e-6, rtol=1e-6)
+    assert got["matches"] is False
+    assert got["max_abs_err"] is None and got["max_rel_err"] is None  # NaN is not a JSON number
+    assert "non-finite" in got["compare_note"]
+    json.dumps(got, allow_nan=False)
+
+
+def test_compare_zero_reference():
+    got = peers.compare([np.zeros(3)], [np.full(3, 1e-3)], atol=1e-2, rtol=0)
+    assert got["max_abs_err"] == pytest.approx(1e-3)
+    assert got["max_rel_err"] is None  # infinite: reported as unknown
+    assert got["matches"] is True
+    got = peers.compare([np.zeros(3)], [np.zeros(3)], atol=0, rtol=0)
+    assert got["max_rel_err"] == 0.0
+
+
+# ---------------------------------------------------------------- error_info, status_of
+
+
+def test_error_info_clips_the_message():
+    info = peers.error_info("convert", RuntimeError("x" * 5000))
+    assert info["phase"] == "convert" and info["type"] == "RuntimeError"
+    assert info["message"].startswith("RuntimeError: xxx")
+    assert len(info["message"]) == peers.MESSAGE_CHARS
+    assert len(peers.error_info("model", ValueError("y" * 5000), limit=4000)["message"]) == 4000
+
+
+def test_status_of():
+    assert peers.status_of({"matches": True}) == "ok"
+    assert peers.status_of({"matches": None}) == "ok"  # nothing to compare with
+    assert peers.status_of({}) == "ok"
+    assert peers.status_of({"matches": False}) == "mismatch"
+    assert peers.status_of({"matches": False, "error": {}}) == "fail"
+
+
+# ---------------------------------------------------------------- run_peer (fake peers)
+
+
+class _FakeSpec:
+    atol = 1e-6
+    rtol = 1e-5
+
+
+class _FakeContext:
+    spec = _FakeSpec()
+    reference = [np.array([1.0, 2.0])]
+
+
+def test_run_peer_records_the_failing_phase_and_keeps_partial_results(capsys):
+    def failing(ctx, entry):
+        entry["_phase"] = "convert"
+        entry["exporter"] = "dynamo"
+        raise NotImplementedError("aten::weird_op is not supported")
+
+    entry = peers.run_peer("onnxruntime", _FakeContext(), failing)
+    assert entry["status"] == "fail"
+    assert entry["error"] == {
+        "phase": "convert",
+        "type": "NotImplementedError",
+        "message": "NotImplementedError: aten::weird_op is not supported",
+    }
+    assert entry["exporter"] == "dynamo"
+    assert "_phase" not in entry
+    assert "aten::weird_op" in capsys.readouterr().err  # the traceback goes to stderr
+
+
+def test_run_peer_import_failure_is_the_import_phase():
+    def missing(ctx, entry):
+        import peers_no_such_library  # noqa: F401
+
+    entry = peers.run_peer("tflite", _FakeContext(), missing)
+    assert entry["status"] == "fail"
+    assert entry["error"]["phase"] == "import"
+    assert entry["error"]["type"] == "ModuleNotFoundError"
+
+
+def test_run_peer_compares_with_the_reference():
+    entry = peers.run_peer("x", _FakeContext(), lambda ctx, entry: [np.array([1.0, 2.0])])
+    assert entry["status"] == "ok" and entry["matches"] is True
+    entry = peers.run_peer("x", _FakeContext(), lambda ctx, entry: [np.array([1.0, 2.5])])
+    assert entry["status"] == "mismatch" and entry["max_abs_err"] == pytest.approx(0.5)
+
+    ctx = _FakeContext()
+    ctx.reference = None
+    entry = peers.run_peer("x", ctx, lambda ctx, entry: [np.array([1.0])])
+    assert entry["status"] == "ok" and "no eager reference" in entry["compare_note"]
+
+
+def test_distribution_versions():
+    versions = peers.distribution_versions(("numpy", "peers-no-such-distribution"))
+    assert versions == {"numpy": np.__version__, "peers-no-such-distribution": None}
+
+
+# ---------------------------------------------------------------- real runs (need torch)
+
+
+@pytest.mark.torch
+def test_eager_peer_on_tiny_cnn(tmp_path):
+    pytest.importorskip("torch")
+    argv = ["--module", "models.tiny_cnn", "--import-root", str(SCRIPTS), "--threads", "1"]
+    argv += ["--warmup", "1", "--repetitions", "3", "--peers", "eager", "--out", str(tmp_path)]
+    assert peers.main(argv) == 0
+    result = json.loads((tmp_path / "peers.json").read_text())
+    assert (result["threads"], result["warmup"], result["repetitions"]) == (1, 1, 3)
+    assert result["torch_version"] and result["versions"]["torch"]
+    assert list(result["peers"]) == ["eager"]
+    eager = result["peers"]["eager"]
+    assert eager["status"] == "ok", eager
+    assert eager["latency_ms"]["n"] == 3
+    assert 0 < eager["latency_ms"]["min"] <= eager["latency_ms"]["median"] <= eager["latency_ms"]["max"]
+    assert eager["max_abs_err"] == 0.0 and eager["matches"] is True
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("peer,library", [("onnxruntime", "onnxruntime"), ("tflite", "litert_torch")])
+def test_converted_peer_on_tiny_cnn(tmp_path, peer, library):
+    pytest.importorskip("torch")
+    pytest.importorskip(library)
+    if peer == "onnxruntime":
+        pytest.importorskip("onnxscript")  # the dynamo exporter's
+    argv = ["--module", "models.tiny_cnn", "--import-root", str(SCRIPTS), "--threads", "1"]
+    argv += ["--warmup", "1", "--repetitions", "2", "--peers", "eager," + peer, "--out", str(tmp_path)]
+    assert peers.main(argv) == 0
+    entry = json.loads((tmp_path / "peers.json").read_text())["peers"][peer]
+    assert entry["status"] == "ok", entry
+    assert entry["convert_seconds"] > 0 and entry["latency_ms"]["n"] == 2
+    assert math.isfinite(entry["max_abs_err"])
+
+
+def test_model_that_fails_to_load_writes_error_json(tmp_path):
+    model = tmp_path / "broken_model.py"
+    model.write_text("raise RuntimeError('no such weights')\n")
+    out = tmp_path / "out"
+    assert peers.main(["--file", str(model), "--out", str(out)]) == 1
+    error = json.loads((out / "error.json").read_text())
+    assert error == {
+        "phase": "model",
+        "type": "RuntimeError",
+        "message": "RuntimeError: no such weights",
+    }
+    assert not (out / "peers.json").exists()
+
+
+def test_load_average_is_a_number_or_none():
+    value = peers.load_average()
+    assert value is None or value >= 0
