@@ -66,3 +66,11 @@ def armv6_smoke(session: nox.Session) -> None:
     """Pi Zero: armv6 hello world under qemu, then matrix/armv6.toml (`-- --armv6-runtime DIR` to run)."""
     session.install("-e", ".")
     session.run("iree-matrix", "armv6-smoke", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """The performance matrix (matrix/bench.toml: profiles x releases x peers), then its table."""
+    session.install("-e", ".")
+    session.run("iree-matrix", "matrix", "--matrix", "matrix/bench.toml", *session.posargs)
+    session.run("iree-matrix", "report", "--performance")

@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
+    r.add_argument("--performance", action="store_true", help="also print the performance table")
 
     i = verbs.add_parser("images", help="list, build or prune a matrix's environment images (Docker)")
     i.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
@@ -288,6 +289,13 @@ def cmd_images(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     _write_report(args.results_dir)
+    if args.performance:
+        from iree_matrix.perf_report import render_performance
+
+        latest = ResultsLog(args.results_dir / "results.jsonl").latest().values()
+        print(
+            "\n".join(render_performance(latest)) or "no peer results yet: add `peers = [...]` to the matrix"
+        )
     return 0
 
 

@@ -25,7 +25,7 @@ from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
 from iree_matrix.spec import Cell, MatrixSpec
 
-STAGE_ORDER = ("install", "export", "compile", "run")
+STAGE_ORDER = ("install", "export", "compile", "run", "peer")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +88,12 @@ def exporter_env(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     return EnvSpec(
         "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
     )
+
+
+def peer_env(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
+    """torch and the other runtimes IREE is compared with (ONNX Runtime, TFLite via litert-torch)."""
+    requirements = (f"torch=={cell.torch}", "numpy", *versions.PEER_REQUIREMENTS, *extra)
+    return EnvSpec("peers", cell.python, requirements, f"torch{cell.torch}-peers")
 
 
 def compiler_env(cell: Cell) -> EnvSpec:
@@ -160,6 +166,13 @@ def _add_cell(
         "exporter": exp_env.id,
     }
     export_cell = f"{unit}/{exp_env.id}"
+    if spec.peers:
+        env = peer_env(cell, ref.requirements)
+        labels = {"model": unit, "source_model": cell.model, "function": function, "python": cell.python,
+                  "torch": cell.torch, "peers": ",".join(spec.peers)}  # fmt: skip
+        add(
+            Job("peer", f"{unit}/{env.id}", (install(env),), labels, env, model=cell.model, function=function)
+        )
     export_id = add(
         Job(
             "export",
@@ -240,7 +253,8 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
 
 
 def describe(plan: Plan) -> str:
-    counts = ", ".join(f"{plan.count(s)} {s}" for s in STAGE_ORDER)
+    stages = [s for s in STAGE_ORDER if s != "peer" or plan.count(s)]
+    counts = ", ".join(f"{plan.count(s)} {s}" for s in stages)
     lines = [f"{len(plan)} jobs: {counts}"]
     lines += [f"  {job.id}" for job in plan.jobs]
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 from tabulate import tabulate
 
 from iree_matrix.errors import UserError
+from iree_matrix.perf_report import render_performance
 from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
 
 SOURCE = "results/results.jsonl"
@@ -90,6 +91,7 @@ def render_compatibility(records: Iterable[Record]) -> str:
     parts = [
         *_header(ix, total=len(all_records)),
         *_same_version_section(ix),
+        *render_performance(ix.by_job.values()),
         *_failures_section(ix),
         *_load_section(ix),
         *_environments_section(ix),

@@ -42,7 +42,8 @@ _VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
 _REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
 SAME = "same"
 _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = the compiler's own version
-STAGES = ("install", "export", "compile", "run")
+STAGES = ("install", "export", "compile", "run", "peer")
+PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
 _TOP_KEYS = set(AXES) | {
     "include",
     "exclude",
@@ -52,12 +53,13 @@ _TOP_KEYS = set(AXES) | {
     "description",
     "images",
     "weights",
+    "peers",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
 _BENCHMARK_KEYS = {"repetitions", "seed", "threads"}
 _PYTHON_RE = re.compile(r"3\.\d+")
 
-DEFAULT_TIMEOUTS = {"install": 1800.0, "export": 900.0, "compile": 900.0, "run": 900.0}
+DEFAULT_TIMEOUTS = {"install": 1800.0, "export": 900.0, "compile": 900.0, "run": 900.0, "peer": 1800.0}
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -95,6 +97,7 @@ class MatrixSpec:
     images: Mapping[str, str] = dataclasses.field(default_factory=dict)  # python -> base image (docker)
     models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
     weights: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # model[.function] -> state dict
+    peers: tuple[str, ...] = ()  # other runtimes measured beside IREE on the same inputs
 
 
 def load(path: Path, models: Sequence[str] = ()) -> MatrixSpec:
@@ -161,6 +164,7 @@ def parse(data: Mapping[str, Any], path: Path, models: Sequence[str] = ()) -> Ma
         images=_parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
         weights=_parse_weights(data.get("weights", {}), where, known),
+        peers=_parse_peers(data.get("peers", []), where),
     )
 
 
@@ -347,6 +351,16 @@ def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
             raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
         timeouts[stage] = float(seconds)
     return timeouts
+
+
+def _parse_peers(value: Any, where: _Where) -> tuple[str, ...]:
+    if value == []:
+        return ()
+    peers = _as_list(value, "peers", where)
+    for peer in peers:
+        if peer not in PEERS:
+            raise where.error("peers", peer, f"unknown peer (known: {', '.join(PEERS)})")
+    return tuple(p for p in PEERS if p in peers)
 
 
 def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:

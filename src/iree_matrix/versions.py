@@ -51,5 +51,16 @@ def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
     return tuple(reqs)
 
 
+# What the peers stage installs beside torch (IREE-NOTES.md: these resolve with torch 2.13.0;
+# pinned so a peer's figures come from a known release).
+PEER_REQUIREMENTS = (
+    "onnxruntime==1.31.1",
+    "onnx==1.23.2",
+    "onnxscript==0.7.2",
+    "litert-torch==0.10.0",
+    "ai-edge-litert==2.3.0",
+)
+
+
 def sort_versions(values) -> list[str]:
     return sorted(values, key=Version)

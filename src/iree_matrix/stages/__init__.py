@@ -71,9 +71,16 @@ def _table() -> dict[str, Callable[[], Stage]]:
     from iree_matrix.stages.compile import CompileStage
     from iree_matrix.stages.export import ExportStage
     from iree_matrix.stages.install import InstallStage
+    from iree_matrix.stages.peer import PeerStage
     from iree_matrix.stages.run import RunStage
 
-    return {"install": InstallStage, "export": ExportStage, "compile": CompileStage, "run": RunStage}
+    return {
+        "install": InstallStage,
+        "export": ExportStage,
+        "compile": CompileStage,
+        "run": RunStage,
+        "peer": PeerStage,
+    }
 
 
 def get(name: str) -> Stage:

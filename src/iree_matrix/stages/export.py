@@ -40,7 +40,7 @@ class ExportStage:
                 "model": job.model,
                 "function": job.function,
                 "sources": model_sources(ctx.spec.models[job.model or ""]),
-                "weights": _weights_hash(job, ctx),
+                "weights": weights_hash(job, ctx),
                 "env": ctx.env_identity(),
                 "seed": ctx.spec.benchmark.seed,
                 "repetitions": ctx.spec.benchmark.repetitions,
@@ -62,7 +62,7 @@ class ExportStage:
             "--threads", str(ctx.spec.benchmark.thread_count()),
             "--out", str(out),
         ]  # fmt: skip
-        weights = _weights(job, ctx)
+        weights = weights_for(job, ctx)
         if weights is not None:
             argv += ["--weights", str(weights)]
         done = env.run(
@@ -86,12 +86,12 @@ class ExportStage:
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
 
 
-def _weights(job: Job, ctx: Context) -> Optional[Path]:
+def weights_for(job: Job, ctx: Context) -> Optional[Path]:
     return ctx.spec.weights.get(job.labels["model"])
 
 
-def _weights_hash(job: Job, ctx: Context) -> Optional[str]:
-    weights = _weights(job, ctx)
+def weights_hash(job: Job, ctx: Context) -> Optional[str]:
+    weights = weights_for(job, ctx)
     return file_sha256(weights) if weights is not None else None
 
 
