@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
@@ -111,8 +113,22 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _interruptible() -> None:
+    """Ctrl-C and SIGTERM both stop a run the same careful way (children killed, finished records
+    kept). Installed explicitly: a process started in the background of a non-interactive shell
+    inherits SIGINT as ignored, and Python then installs no handler of its own."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        _interruptible()
     try:
         if args.verb == "matrix":
             return cmd_matrix(args)

@@ -34,9 +34,12 @@ def cache(tmp_path: Path) -> Path:
     return fresh
 
 
-def iree_matrix(*args: str, cache: Path, results: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
+def iree_matrix(
+    *args: str, cache: Path, results: Path, timeout: float = 1800, run_label: str = ""
+) -> subprocess.CompletedProcess:
     argv = [sys.executable, "-m", "iree_matrix", *args, "--cache", str(cache), "--results-dir", str(results)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    env = {**os.environ, "IREE_MATRIX_RUN_LABEL": run_label} if run_label else None
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     print(done.stdout)
     print(done.stderr, file=sys.stderr)
     return done

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,17 @@ def test_python_axis_on_docker_green_cells_and_honest_install_failures(cache: Pa
     matrix = tmp_path / "python.toml"
     matrix.write_text(MATRIX)
     results = tmp_path / "results"
-    done = iree_matrix("matrix", "--backend", "docker", "--matrix", str(matrix), cache=cache, results=results)
+    label = f"test-{uuid.uuid4().hex[:8]}"
+    done = iree_matrix(
+        "matrix",
+        "--backend",
+        "docker",
+        "--matrix",
+        str(matrix),
+        cache=cache,
+        results=results,
+        run_label=label,
+    )
     assert done.returncode == 0, done.stderr
     assert "backend: docker (as requested)" in done.stdout
     got = records(results)
@@ -69,7 +80,9 @@ def test_python_axis_on_docker_green_cells_and_honest_install_failures(cache: Pa
     assert blocked.status is Status.NOT_RUN and blocked.blocked_by == exporter.job
 
     leftovers = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={images.LABEL}=1"], capture_output=True, text=True
+        ["docker", "ps", "-aq", "--filter", f"label={images.LABEL}.run={label}"],
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     assert leftovers == "", "containers were left behind"
 

@@ -31,6 +31,7 @@ from iree_matrix.wheelhouse import Lock, Target
 
 NOBODY = (65534, 65534)  # what containers run as when the host user is root
 KEEP_ENV = "IREE_MATRIX_KEEP_CONTAINERS"
+RUN_LABEL_ENV = "IREE_MATRIX_RUN_LABEL"
 _DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
 
 
@@ -120,6 +121,8 @@ class DockerEnvironment:
             "--init",  # PID 1 forwards signals (a killed client's SIGTERM) and reaps children
             "--env", "HOME=/tmp", "--env", "PYTHONNOUSERSITE=1",
         ]  # fmt: skip
+        if os.environ.get(RUN_LABEL_ENV):  # lets a caller find (and count) exactly its own containers
+            opts += ["--label", f"{LABEL}.run={os.environ[RUN_LABEL_ENV]}"]
         for key, value in (env or {}).items():
             opts += ["--env", f"{key}={value}"]
         rw = {str(Path(p).resolve()) for p in writable}
