@@ -150,18 +150,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
 
-def cmd_matrix(args: argparse.Namespace) -> int:
-
+def _load_plan(args: argparse.Namespace, default_matrix: str):
+    """The matrix file and its (selected) plan, shared by `matrix` and `armv6-smoke`."""
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
-    matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
+    matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
     matrix = spec.load(matrix_path, models=args.model)
-    the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    return matrix_path, matrix, plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    matrix_path, matrix, the_plan = _load_plan(args, "default.toml")
     if args.list:
         print(f"{matrix_path}: {len(matrix.cells)} cells")
         print(plan.describe(the_plan))
         return 0
-
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
     return _run(matrix_path, matrix, the_plan, args, cache, results)[0]
@@ -172,9 +175,7 @@ def cmd_armv6_smoke(args: argparse.Namespace) -> int:
 
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
-    matrix_path = args.matrix or _resources.matrix_dir() / "armv6.toml"
-    matrix = spec.load(matrix_path, models=args.model)
-    the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    matrix_path, matrix, the_plan = _load_plan(args, "armv6.toml")
     if args.list:
         print(plan.describe(the_plan))
         return 0
