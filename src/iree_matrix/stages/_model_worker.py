@@ -1,0 +1,58 @@
+"""What the export and peer stages share: both run a worker script that builds the model inside an
+environment, from the same arguments, with the same benchmark settings, and both are keyed by the
+same description of the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import _resources, host
+from iree_matrix._hashing import file_sha256
+from iree_matrix.models import ModelRef
+from iree_matrix.plan import Job
+from iree_matrix.stages import Context
+
+
+def model_sources(ref: ModelRef) -> dict[str, str]:
+    """Hashes of the code that defines the model: editing it invalidates its results."""
+    scripts = _resources.scripts_dir()
+    files = [scripts / "export_model.py", scripts / "models" / "api.py"]
+    return {**{f.name: file_sha256(f) for f in files}, "model": ref.source_hash()}
+
+
+def weights_for(job: Job, ctx: Context) -> Optional[Path]:
+    return ctx.spec.weights.get(job.labels["model"])
+
+
+def key_fields(job: Job, ctx: Context) -> dict[str, Any]:
+    """Everything about the model and the measurement that decides a worker's output."""
+    weights = weights_for(job, ctx)
+    bench = ctx.spec.benchmark
+    return {
+        "model": job.model,
+        "function": job.function,
+        "sources": model_sources(ctx.spec.models[job.model or ""]),
+        "weights": file_sha256(weights) if weights is not None else None,
+        "env": ctx.env_identity(),
+        "seed": bench.seed,
+        "repetitions": bench.repetitions,
+        "threads": bench.thread_count(),
+        "host": host.identity(),
+    }
+
+
+def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tuple[list[str], list[Path]]:
+    """The worker's argv and the paths it reads (the script's directory, the model, the weights)."""
+    ref = ctx.spec.models[job.model or ""]
+    bench = ctx.spec.benchmark
+    worker = _resources.scripts_dir() / script
+    argv = [
+        python, str(worker), *ref.worker_args(), "--function", job.function,
+        "--seed", str(bench.seed), "--repetitions", str(bench.repetitions),
+        "--threads", str(bench.thread_count()), *extra,
+    ]  # fmt: skip
+    weights = weights_for(job, ctx)
+    if weights is not None:
+        argv += ["--weights", str(weights)]
+    return argv, [worker.parent, *ref.mounts(), *([weights.parent] if weights else [])]
