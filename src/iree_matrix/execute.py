@@ -55,10 +55,6 @@ class Summary:
     def counts(self) -> Counter:
         return Counter(r.status.value for r in self.records.values())
 
-    @property
-    def ok(self) -> bool:
-        return not self.interrupted
-
 
 class Executor:
     def __init__(

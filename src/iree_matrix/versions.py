@@ -12,10 +12,6 @@ from packaging.version import InvalidVersion, Version
 _DATE_VERSION_MAJOR = 20000000  # 20230209 ... : the date-versioned packages
 
 
-def parse(value: str) -> Version:
-    return Version(value)
-
-
 def is_valid(value: str) -> bool:
     try:
         Version(value)
@@ -60,7 +56,3 @@ PEER_REQUIREMENTS = (
     "litert-torch==0.10.0",
     "ai-edge-litert==2.3.0",
 )
-
-
-def sort_versions(values) -> list[str]:
-    return sorted(values, key=Version)
