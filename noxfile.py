@@ -70,7 +70,14 @@ def armv6_smoke(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """The performance matrix (matrix/bench.toml: profiles x releases x peers), then its table."""
+    """The performance matrix: `iree-matrix tune` on matrix/bench.toml (tune profiles x releases x
+    peers, MobileNetV2's dispatches), then its tables in results/bench/PERFORMANCE.md.
+
+    Host venvs, not images: peak memory is measured on the tool's own process, and torch.compile
+    needs a C++ compiler, which the minimal Debian images do not have."""
     session.install("-e", ".")
-    session.run("iree-matrix", "matrix", "--matrix", "matrix/bench.toml", *session.posargs)
-    session.run("iree-matrix", "report", "--performance")
+    where = ["--results-dir", "results/bench"]
+    session.run(
+        "iree-matrix", "tune", "--matrix", "matrix/bench.toml", "--backend", "venv", *where, *session.posargs
+    )
+    session.run("iree-matrix", "report", "--performance", *where)

@@ -32,6 +32,9 @@ class Completed:
     stdout: str
     stderr: str
     seconds: float
+    # The largest resident set of the process or any descendant it waited for (wait4's
+    # ru_maxrss), None where it says nothing about the tool (a `docker run` client).
+    peak_rss_bytes: Optional[int] = None
 
     @property
     def output(self) -> str:
@@ -44,6 +47,21 @@ class Timeout(Exception):
         self.argv = tuple(argv)
         self.seconds = seconds
         self.output = output
+
+
+class _Popen(subprocess.Popen):
+    """Popen that keeps the child's resource usage: the same wait, through `os.wait4`."""
+
+    rusage: Optional[os.struct_rusage] = None  # type: ignore[name-defined]
+
+    def _try_wait(self, wait_flags: int) -> tuple[int, int]:  # overrides CPython's private hook
+        try:
+            pid, status, rusage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return self.pid, 0  # what CPython's own _try_wait returns here
+        if pid == self.pid:
+            self.rusage = rusage
+        return pid, status
 
 
 def format_command(argv: Sequence[str]) -> str:
@@ -65,7 +83,7 @@ def run(
     full_env = None if env is None else {**os.environ, **env}
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
-    proc = subprocess.Popen(
+    proc = _Popen(
         argv,
         cwd=cwd,
         env=full_env,
@@ -91,7 +109,8 @@ def run(
             _live.discard(proc)
     seconds = time.monotonic() - start
     _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
-    done = Completed(argv, proc.returncode, stdout, stderr, seconds)
+    peak = proc.rusage.ru_maxrss * 1024 if proc.rusage is not None else None  # Linux: KiB
+    done = Completed(argv, proc.returncode, stdout, stderr, seconds, peak)
     if check and proc.returncode != 0:
         raise failure(done, error_class)
     return done

@@ -14,6 +14,7 @@ from typing import Optional
 
 from iree_matrix import __version__, _resources, plan, spec, targets
 from iree_matrix.errors import UserError
+from iree_matrix.flags import TUNE_PROFILES
 from iree_matrix.results import ResultsLog, Status
 
 EXIT_INTERRUPTED = 130
@@ -35,11 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     verbs = parser.add_subparsers(
-        dest="verb", required=True, metavar="{matrix,armv6-smoke,report,doctor,images}"
+        dest="verb", required=True, metavar="{matrix,tune,armv6-smoke,report,doctor,images}"
     )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
     _matrix_options(m, "default.toml")
+
+    t = verbs.add_parser(
+        "tune", help="run a matrix under several compile profiles; the fastest correct one per model"
+    )
+    _matrix_options(t, "bench.toml")
+    t.add_argument(
+        "--profiles",
+        default=",".join(TUNE_PROFILES),
+        help=f"comma-separated profiles replacing the matrix's (default: {','.join(TUNE_PROFILES)}); "
+        "built-in or the matrix's own [profile.NAME]",
+    )
 
     a = verbs.add_parser(
         "armv6-smoke", help="Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix"
@@ -130,7 +142,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if threading.current_thread() is threading.main_thread():
         _interruptible()
     try:
-        if args.verb == "matrix":
+        if args.verb in ("matrix", "tune"):
             return cmd_matrix(args)
         if args.verb == "armv6-smoke":
             return cmd_armv6_smoke(args)
@@ -156,18 +168,25 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
     matrix = spec.load(matrix_path, models=args.model)
+    if getattr(args, "profiles", None):
+        matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
     return matrix_path, matrix, plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    matrix_path, matrix, the_plan = _load_plan(args, "default.toml")
+    matrix_path, matrix, the_plan = _load_plan(args, "bench.toml" if args.verb == "tune" else "default.toml")
     if args.list:
         print(f"{matrix_path}: {len(matrix.cells)} cells")
         print(plan.describe(the_plan))
         return 0
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
-    return _run(matrix_path, matrix, the_plan, args, cache, results)[0]
+    code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
+    if args.verb == "tune":
+        from iree_matrix.perf_report import render_tune
+
+        print("\n".join(render_tune(summary.records.values())) or "nothing to compare: one profile per model")
+    return code
 
 
 def cmd_armv6_smoke(args: argparse.Namespace) -> int:
@@ -307,11 +326,12 @@ def cmd_images(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     _write_report(args.results_dir)
     if args.performance:
-        from iree_matrix.perf_report import render_performance
+        from iree_matrix.perf_report import write_performance
 
-        latest = ResultsLog(args.results_dir / "results.jsonl").latest().values()
+        out = args.results_dir / "PERFORMANCE.md"
+        lines = write_performance(args.results_dir / "results.jsonl", out)
         print(
-            "\n".join(render_performance(latest)) or "no peer results yet: add `peers = [...]` to the matrix"
+            "\n".join(lines) + f"\nreport: {out}" if lines else "no performance results yet: `nox -s bench`"
         )
     return 0
 

@@ -174,7 +174,7 @@ class Executor:
             timeout=self.spec.timeouts[job.stage],
             log=log,
         )
-        started = _now()
+        started, clock = _now(), time.monotonic()
         try:
             key = stage.key(job, ctx)
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
@@ -195,7 +195,7 @@ class Executor:
                 outcome = from_exception(exc)
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
-            record = self._record(job, key, outcome, started, ctx)
+            record = self._record(job, key, outcome, started, ctx, seconds=time.monotonic() - clock)
             entry = None
             if outcome.cacheable:
                 # Store first, publish second: a crash in between leaves a stored result that the
@@ -209,7 +209,15 @@ class Executor:
             return False
         return stage.reusable(job, ctx, entry)
 
-    def _record(self, job: Job, key: str, outcome: Outcome, started: str, ctx: stages.Context) -> Record:
+    def _record(
+        self,
+        job: Job,
+        key: str,
+        outcome: Outcome,
+        started: str,
+        ctx: stages.Context,
+        seconds: Optional[float] = None,
+    ) -> Record:
         install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
         env = outcome.env or (install[0].record.env if install and job.stage != "install" else {})
         return Record(
@@ -227,6 +235,7 @@ class Executor:
             host=host.describe(),
             started=started,
             finished=_now(),
+            seconds=None if seconds is None else round(seconds, 3),
             tool_version=__version__,
         )
 

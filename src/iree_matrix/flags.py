@@ -8,6 +8,8 @@ no such flag, so the cell says so instead of failing on an unknown option.
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Sequence
 from typing import Optional
 
 from packaging.version import Version
@@ -21,6 +23,14 @@ OPT_LEVELS = ("O0", "O1", "O2", "O3")
 _LLVMCPU_RENAME = Version("20230330")
 # `--iree-opt-level` first shipped in 3.3.0.
 _OPT_LEVEL_SINCE = Version("3.3.0")
+
+
+# Debug information the brief's author wanted gone from a deployed module.
+STRIP_FLAGS = (
+    "--iree-llvmcpu-debug-symbols=false",
+    "--iree-vm-bytecode-module-strip-source-map=true",
+    "--iree-vm-bytecode-module-strip-debug-ops=true",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +50,27 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             "generic", target_cpu=None, description="llvm-cpu, no target CPU (what turbine's compile() does)"
         ),
         Profile("O2", target_cpu="host", opt_level="O2", description="host CPU, --iree-opt-level=O2"),
+        Profile("O3", target_cpu="host", opt_level="O3", description="host CPU, --iree-opt-level=O3"),
+        Profile(
+            "no-data-tiling",
+            flags=("--iree-opt-data-tiling=false",),
+            description="host CPU, data tiling off (it fails on some models)",
+        ),
+        Profile(
+            "ukernels",
+            flags=("--iree-llvmcpu-enable-ukernels=all",),
+            description="host CPU, every microkernel IREE has for it",
+        ),
+        Profile(
+            "stripped",
+            flags=STRIP_FLAGS,
+            description="host CPU, no DWARF, source map or debug ops (the module you would ship)",
+        ),
     )
 }
+
+# What `iree-matrix tune` compares when the matrix names no profiles of its own.
+TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stripped")
 
 
 def _llvmcpu_prefix(version: str) -> str:
@@ -79,3 +108,14 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
         flags.append(f"--iree-opt-level={profile.opt_level}")
     flags.extend(profile.flags)
     return flags
+
+
+def flag_name(flag: str) -> str:
+    return flag.split("=", 1)[0]
+
+
+def missing_flags(flags: Sequence[str], help_text: str) -> list[str]:
+    """The flags (by name) that a compiler's `--help-hidden` listing does not mention: a profile
+    that uses one is skipped for that compiler, not failed on an unknown option."""
+    listed = set(re.findall(r"^\s+(--[\w.-]+)", help_text, flags=re.MULTILINE))
+    return [flag_name(f) for f in flags if flag_name(f) not in listed]

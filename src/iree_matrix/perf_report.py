@@ -4,12 +4,15 @@ as ratios to torch eager. Emulated runs never enter it (qemu's speed is not a bo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Optional
 
+from packaging.version import InvalidVersion, Version
 from tabulate import tabulate
 
-from iree_matrix.results import Record, Status
+from iree_matrix.results import Record, ResultsLog, Status
 
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
 
@@ -78,3 +81,234 @@ def _row(model: str, peer: Optional[Record], runs: Sequence[Record]) -> list[str
             mark = "⚠️ " if entry.get("status") == "mismatch" else ""
             cells.append(mark + _with_ratio(_median(entry), eager))
     return [model, iree, *cells]
+
+
+# -- tune: the fastest correct profile per model, architecture and IREE version -------------------
+
+
+def _mb(value: Any) -> str:
+    return f"{value / 2**20:.0f} MB" if isinstance(value, (int, float)) else ""
+
+
+def _kb(value: Any) -> str:
+    return f"{value / 1024:.0f} KB" if isinstance(value, (int, float)) else ""
+
+
+def _same_runtime(run: Record) -> bool:
+    return run.labels.get("runtime") == run.labels.get("compiler")
+
+
+def render_tune(latest: Iterable[Record]) -> list[str]:
+    """Per model, architecture and IREE version: every profile's result and the fastest correct one.
+    A profile that failed to compile or gave wrong outputs is shown with why: that is a finding."""
+    records = list(latest)
+    compiles = {r.cell: r for r in records if r.stage == "compile"}
+    runs = {r.cell: r for r in records if r.stage == "run" and _same_runtime(r)}
+    groups: dict[tuple[str, str, str], list[Record]] = {}
+    for compiled in compiles.values():
+        labels = compiled.labels
+        groups.setdefault(
+            (labels.get("model", ""), labels.get("arch", ""), labels.get("compiler", "")), []
+        ).append(compiled)
+    if not any(len({c.labels.get("profile") for c in cs}) > 1 for cs in groups.values()):
+        return []  # one profile per model: nothing was tuned
+    best_rows, detail_rows = [], []
+    for (model, arch, compiler), compiled in sorted(groups.items(), key=_version_order):
+        outcomes = [(c, runs.get(c.cell)) for c in compiled]
+        timed = [
+            (c, r) for c, r in outcomes if r is not None and r.status is Status.OK and _median(r.metrics)
+        ]
+        default = next((r for c, r in timed if c.labels.get("profile") == "default"), None)
+        best = min(timed, key=lambda cr: _median(cr[1].metrics) or float("inf"), default=None)
+        failed = [
+            f"{c.labels.get('profile')}: {_why(c, r)}"
+            for c, r in outcomes
+            if (c, r) not in timed and _why(c, r)
+        ]
+        if best is not None:
+            best_ms = _median(best[1].metrics)
+            default_ms = _median(default.metrics) if default is not None else None
+            speedup = f"{default_ms / best_ms:.2f}×" if default_ms and best_ms else ""
+            best_rows.append(
+                [model, arch, compiler, best[0].labels.get("profile"), _ms(best_ms),
+                 _ms(default_ms) if default_ms else "", speedup, "; ".join(failed)]
+            )  # fmt: skip
+        else:
+            best_rows.append([model, arch, compiler, "none correct", "", "", "", "; ".join(failed)])
+        for c, r in sorted(outcomes, key=lambda cr: str(cr[0].labels.get("profile"))):
+            status = _why(c, r) or "ok"
+            run_metrics = r.metrics if r is not None else {}
+            detail_rows.append(
+                [model, compiler, c.labels.get("profile"), status,
+                 _ms(_median(run_metrics)) if _median(run_metrics) else "",
+                 _kb(c.metrics.get("module_bytes")), _seconds(c.metrics.get("seconds")),
+                 _mb(c.metrics.get("peak_memory_bytes")), _mb(run_metrics.get("peak_memory_bytes")),
+                 str(c.metrics.get("dispatch_count", ""))]
+            )  # fmt: skip
+    return [
+        "## Flag search: the fastest correct IREE profile per model and version",
+        "",
+        "Every profile compiled and run on the same inputs; 'correct' means the outputs match torch. "
+        "Speed-up is against the `default` profile (host CPU, the version's default flags).",
+        "",
+        tabulate(
+            best_rows,
+            headers=[
+                "model",
+                "arch",
+                "IREE",
+                "best profile",
+                "median",
+                "default",
+                "speed-up",
+                "did not work",
+            ],
+            tablefmt="github",
+            disable_numparse=True,
+        ),
+        "",
+        "### Every profile",
+        "",
+        "Module size as compiled (the `stripped` profile shows it without debug information); peak "
+        "memory is the resident set of iree-compile and of iree-run-module (venv backend only).",
+        "",
+        tabulate(
+            detail_rows,
+            headers=[
+                "model",
+                "IREE",
+                "profile",
+                "status",
+                "median",
+                "module",
+                "compile",
+                "compile peak",
+                "run peak",
+                "dispatches",
+            ],  # fmt: skip
+            tablefmt="github",
+            disable_numparse=True,
+        ),
+        "",
+    ]
+
+
+def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:
+    (model, arch, compiler), _ = item
+    return (model, arch, _version_key(compiler))
+
+
+def _seconds(value: Any) -> str:
+    return f"{value:.1f} s" if isinstance(value, (int, float)) else ""
+
+
+def _why(compiled: Record, run: Optional[Record]) -> str:
+    """'' when the profile ran correctly; otherwise what stopped it, in a few words."""
+    for record in (compiled, run):
+        if record is None:
+            continue
+        if record.status is Status.SKIP:
+            return "skipped: " + (record.message or "").splitlines()[0][:90] if record.message else "skipped"
+        if record.status not in (Status.OK, Status.NOT_RUN):
+            return f"{record.status.value} ({record.error_class})"
+    return "" if run is not None and run.status is Status.OK else ("not run" if run is None else "")
+
+
+# -- dispatches: op-wise bisection across IREE versions -------------------------------------------
+
+
+def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
+    """The slowest dispatches of each profiled model, side by side across IREE versions, matched by
+    what they compute (the op part of IREE's name; ordinals differ between versions)."""
+    profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK and _same_runtime(r)]
+    groups: dict[tuple[str, str, str], list[Record]] = {}
+    for r in profiled:
+        key = (r.labels.get("model", ""), r.labels.get("arch", ""), r.labels.get("profile", ""))
+        groups.setdefault(key, []).append(r)
+    lines: list[str] = []
+    for (model, arch, profile), group in sorted(groups.items()):
+        group.sort(key=lambda r: _version_key(r.labels.get("compiler", "")))
+        versions = [r.labels.get("compiler", "") for r in group]
+        tables = [_occurrences(r.metrics.get("dispatches") or []) for r in group]
+        slowest = sorted(
+            {op for table in tables for op in table},
+            key=lambda op: max(t[op]["median_us"] for t in tables if op in t),
+            reverse=True,
+        )[:top]
+        rows = []
+        for op in slowest:
+            cells = [tables[i].get(op) for i in range(len(group))]
+            row = [op[0] + (f" #{op[1] + 1}" if op[1] else "")]
+            row += [f"{c['median_us']:.1f} µs (d{_ordinal(c['name'])})" if c else "—" for c in cells]
+            first, last = cells[0], cells[-1]
+            row.append(
+                f"{last['median_us'] / first['median_us']:.2f}×" if first and last and len(cells) > 1 else ""
+            )
+            rows.append(row)
+        total = [
+            f"{r.metrics.get('sum_median_us', 0) / 1000:.2f} ms over {r.metrics.get('benchmarked')}"
+            " executables"
+            + (
+                f" ({len(r.metrics['not_benchmarked'])} not compilable alone)"
+                if r.metrics.get("not_benchmarked")
+                else ""
+            )
+            for r in group
+        ]
+        lines += [
+            f"## Top dispatches: {model} ({arch}, profile {profile})",
+            "",
+            "Each executable benchmarked on its own (`--iree-hal-dump-executable-benchmarks-to`, then "
+            "`iree-benchmark-module`): median µs per invocation, with IREE's dispatch ordinal; the last "
+            "column is the newest version's time over the oldest's (above 1: slower). Sum over "
+            "executables: " + "; ".join(f"IREE {v}: {t}" for v, t in zip(versions, total)) + ". "
+            "An executable that does not compile on its own is left out (its compile record names "
+            "each, with the compiler's words).",
+            "",
+            tabulate(
+                rows,
+                headers=["op", *(f"IREE {v}" for v in versions), "ratio"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            "",
+        ]
+    return lines
+
+
+def _occurrences(dispatches: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], Mapping[str, Any]]:
+    """op -> entry, with repeats of the same op numbered in IREE's dispatch order."""
+    ordered = sorted(dispatches, key=lambda d: _ordinal(d.get("name", "")))
+    seen: dict[str, int] = {}
+    table = {}
+    for entry in ordered:
+        op = entry.get("op", "")
+        table[(op, seen.get(op, 0))] = entry
+        seen[op] = seen.get(op, 0) + 1
+    return table
+
+
+def _ordinal(name: str) -> int:
+    match = re.search(r"dispatch_(\d+)_", name)
+    return int(match.group(1)) if match else 0
+
+
+def _version_key(version: str) -> Version:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")
+
+
+def render_all(latest: Iterable[Record]) -> list[str]:
+    records = list(latest)
+    return render_performance(records) + render_tune(records) + render_dispatches(records)
+
+
+def write_performance(results: Path, out: Path) -> list[str]:
+    """results/PERFORMANCE.md from the newest record of every job; the lines it wrote."""
+    lines = render_all(ResultsLog(results).latest().values())
+    if lines:
+        out.write_text("# iree-matrix performance\n\nGenerated by `iree-matrix report --performance` from "
+                       f"`{results.name}`.\n\n" + "\n".join(lines))  # fmt: skip
+    return lines

@@ -25,7 +25,7 @@ from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
 from iree_matrix.spec import Cell, MatrixSpec
 
-STAGE_ORDER = ("install", "export", "compile", "run", "peer")
+STAGE_ORDER = ("install", "export", "compile", "run", "peer", "dispatches")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,6 +217,9 @@ def _add_cell(
     deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
     run_labels = {**compile_labels, "runtime": runtime}
     add(Job("run", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
+    if spec.benchmark.profiles_dispatches(unit, cell.profile):
+        # Op-wise bisection of this cell: each executable of the module timed on its own.
+        add(Job("dispatches", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
 
 
 def _ordered(jobs: Iterable[Job]) -> tuple[Job, ...]:
@@ -253,7 +256,7 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
 
 
 def describe(plan: Plan) -> str:
-    stages = [s for s in STAGE_ORDER if s != "peer" or plan.count(s)]
+    stages = [s for s in STAGE_ORDER if s not in ("peer", "dispatches") or plan.count(s)]
     counts = ", ".join(f"{plan.count(s)} {s}" for s in stages)
     lines = [f"{len(plan)} jobs: {counts}"]
     lines += [f"  {job.id}" for job in plan.jobs]

@@ -53,6 +53,9 @@ class Record:
     host: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     started: Optional[str] = None  # ISO 8601, UTC
     finished: Optional[str] = None
+    # Wall time of the stage's own work (key to outcome), None when reused or not run: with the
+    # tools' own times it shows what the orchestration costs.
+    seconds: Optional[float] = None
     tool_version: str = ""
     schema: int = SCHEMA_VERSION
 

@@ -8,6 +8,7 @@ Every validation error is a `SpecError` whose one line names the file, the key a
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import itertools
 import math
 import os
@@ -42,7 +43,7 @@ _VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
 _REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
 SAME = "same"
 _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = the compiler's own version
-STAGES = ("install", "export", "compile", "run", "peer")
+STAGES = ("install", "export", "compile", "run", "peer", "dispatches")
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
 _TOP_KEYS = set(AXES) | {
     "include",
@@ -56,10 +57,17 @@ _TOP_KEYS = set(AXES) | {
     "peers",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
-_BENCHMARK_KEYS = {"repetitions", "seed", "threads"}
+_BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches"}
 _PYTHON_RE = re.compile(r"3\.\d+")
 
-DEFAULT_TIMEOUTS = {"install": 1800.0, "export": 900.0, "compile": 900.0, "run": 900.0, "peer": 1800.0}
+DEFAULT_TIMEOUTS = {
+    "install": 1800.0,
+    "export": 900.0,
+    "compile": 900.0,
+    "run": 900.0,
+    "peer": 1800.0,
+    "dispatches": 1800.0,
+}
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -81,9 +89,15 @@ class Benchmark:
     repetitions: int = 5
     seed: int = 0
     threads: int = 0  # every framework gets this many threads; 0: one per CPU of the host
+    # Globs over "<model unit>/<profile>" ("mobilenet_v2/default"): whose dispatches are each
+    # benchmarked on their own (op-wise bisection; one extra compile per executable).
+    dispatches: tuple[str, ...] = ()
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
+
+    def profiles_dispatches(self, unit: str, profile: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.dispatches)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -408,4 +422,24 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise where.error(f"benchmark.{key}", value, f"expected an integer >= {minimum}")
             values[key] = value
+    if "dispatches" in table:
+        globs = _as_list(table["dispatches"], "benchmark.dispatches", where)
+        for glob in globs:
+            if "/" not in glob:
+                expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
+                raise where.error("benchmark.dispatches", glob, expected)
+        values["dispatches"] = tuple(globs)
     return Benchmark(**values)
+
+
+def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
+    """The same matrix with its profile axis replaced by `names` (what `iree-matrix tune` does)."""
+    known = {**BUILTIN_PROFILES, **matrix.profiles}
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise SpecError(
+            f"--profiles {','.join(names)!r}: unknown profile {', '.join(unknown) or '(none given)'} "
+            f"(known: {', '.join(sorted(known))}; add others as [profile.NAME] in {matrix.path})"
+        )
+    cells = tuple(dict.fromkeys(dataclasses.replace(c, profile=n) for c in matrix.cells for n in names))
+    return dataclasses.replace(matrix, cells=cells, profiles={n: known[n] for n in names})

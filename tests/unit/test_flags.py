@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iree_matrix.errors import StageSkipped
-from iree_matrix.flags import BUILTIN_PROFILES, Profile, compile_flags
+from iree_matrix.flags import BUILTIN_PROFILES, TUNE_PROFILES, Profile, compile_flags, missing_flags
 
 BACKEND = "--iree-hal-target-backends=llvm-cpu"
 TRIPLE = "--iree-llvmcpu-target-triple=x86_64-unknown-linux-gnu"
@@ -85,9 +85,41 @@ def test_extra_profile_flags_are_appended():
 
 
 def test_builtin_profiles():
-    assert set(BUILTIN_PROFILES) == {"default", "generic", "O2"}
+    assert set(BUILTIN_PROFILES) == {
+        "default",
+        "generic",
+        "O2",
+        "O3",
+        "no-data-tiling",
+        "ukernels",
+        "stripped",
+    }
     assert BUILTIN_PROFILES["generic"].target_cpu is None
     assert BUILTIN_PROFILES["default"].opt_level is None
+    assert set(TUNE_PROFILES) <= set(BUILTIN_PROFILES)
+
+
+def test_stripped_profile_drops_dwarf_source_map_and_debug_ops():
+    flags = compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["stripped"])
+    assert "--iree-llvmcpu-debug-symbols=false" in flags
+    assert "--iree-vm-bytecode-module-strip-source-map=true" in flags
+    assert "--iree-vm-bytecode-module-strip-debug-ops=true" in flags
+
+
+_HELP = """OVERVIEW: IREE compilation driver
+
+OPTIONS:
+  --iree-opt-data-tiling                                  - Enables data tiling optimization.
+  --iree-llvmcpu-enable-ukernels=<string>                 - Enables ukernels in the llvmcpu backend.
+      =foo                                                - not a flag line
+"""
+
+
+def test_missing_flags_reads_the_compilers_own_listing():
+    assert missing_flags(["--iree-opt-data-tiling=false", "--iree-llvmcpu-enable-ukernels=all"], _HELP) == []
+    assert missing_flags(["--iree-global-opt-data-tiling", "--iree-opt-data-tiling"], _HELP) == [
+        "--iree-global-opt-data-tiling"
+    ]
 
 
 def test_aarch64_board_cross_compiles_for_its_own_cpu_not_the_host():

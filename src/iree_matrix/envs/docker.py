@@ -98,7 +98,8 @@ class DockerEnvironment:
                     images.note(log, f"[kept container {name}: {KEEP_ENV}=1]")
                 else:
                     self._docker_quiet("rm", "--force", "--volumes", name)
-        done = dataclasses.replace(done, argv=tuple(argv))
+        # The docker client's own footprint says nothing about the tool in the container.
+        done = dataclasses.replace(done, argv=tuple(argv), peak_rss_bytes=None)
         if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
             raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
         if check and done.returncode != 0:

@@ -69,6 +69,7 @@ class Stage(Protocol):
 
 def _table() -> dict[str, Callable[[], Stage]]:
     from iree_matrix.stages.compile import CompileStage
+    from iree_matrix.stages.dispatches import DispatchesStage
     from iree_matrix.stages.export import ExportStage
     from iree_matrix.stages.install import InstallStage
     from iree_matrix.stages.peer import PeerStage
@@ -80,6 +81,7 @@ def _table() -> dict[str, Callable[[], Stage]]:
         "compile": CompileStage,
         "run": RunStage,
         "peer": PeerStage,
+        "dispatches": DispatchesStage,
     }
 
 

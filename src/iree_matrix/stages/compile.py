@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+import threading
 from pathlib import Path
 from typing import Any
 
 from iree_matrix import _proc, arm, host, targets
 from iree_matrix._hashing import digest
-from iree_matrix.flags import compile_flags, target_cpu
+from iree_matrix.envs import Environment
+from iree_matrix.errors import StageSkipped
+from iree_matrix.flags import compile_flags, missing_flags, target_cpu
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
@@ -15,6 +20,14 @@ from iree_matrix.stages import Context
 from iree_matrix.store import Entry
 
 MODULE = "module.vmfb"
+DISPATCHES = "dispatches"  # one benchmark module per executable, for the dispatches stage
+_STATISTICS = "statistics.json"
+_STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
+_DUMP_BENCHMARKS = "--iree-hal-dump-executable-benchmarks-to"
+
+# `iree-compile --help-hidden` per environment: which flags this compiler has.
+_help_texts: dict[str, str] = {}
+_help_lock = threading.Lock()
 
 
 class CompileStage:
@@ -36,8 +49,13 @@ class CompileStage:
                 "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
                 # `target-cpu=host` means this machine's CPU: part of what decides the module.
                 "host": host.identity() if self._tunes_for_host(job) else None,
+                "outputs": ["statistics"] + ([DISPATCHES] if self._profiles_dispatches(job, ctx) else []),
             }
         )
+
+    @staticmethod
+    def _profiles_dispatches(job: Job, ctx: Context) -> bool:
+        return ctx.spec.benchmark.profiles_dispatches(job.labels["model"], job.labels["profile"])
 
     def _tunes_for_host(self, job: Job) -> bool:
         assert job.profile is not None
@@ -47,18 +65,38 @@ class CompileStage:
         return True
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        assert job.profile is not None
         flags = self._flags(job)  # raises StageSkipped when this compiler lacks a flag
         env = ctx.environment(job)
+        listing = _help_text(env, ctx)
+        # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
+        missing = missing_flags(job.profile.flags, listing) if listing else []
+        if missing:
+            raise StageSkipped(
+                f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
+                f"{job.labels['compiler']}'s iree-compile does not have (iree-compile --help-hidden)"
+            )
         mlir = ctx.dep("export").artifact("model.mlir")
         module = out / MODULE
-        argv = [env.tool("iree-compile"), str(mlir), *flags, "-o", str(module)]
+        extra = []
+        if listing and not missing_flags(_STATISTICS_FLAGS, listing):
+            extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
+        dispatches = self._profiles_dispatches(job, ctx)
+        if dispatches:
+            extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES}")
+        argv = [env.tool("iree-compile"), str(mlir), *flags, *extra, "-o", str(module)]
         done = env.run(
             argv, timeout=ctx.timeout, log=ctx.log, read_only=[mlir.parent], writable=[out], check=False
         )
         target = targets.parse(job.labels["arch"])
         if done.returncode != 0:
             raise _compile_failure(done, target)
-        metrics = {"seconds": round(done.seconds, 3), "module_bytes": module.stat().st_size}
+        metrics: dict[str, Any] = {"seconds": round(done.seconds, 3), "module_bytes": module.stat().st_size}
+        if done.peak_rss_bytes is not None:
+            metrics["peak_memory_bytes"] = done.peak_rss_bytes
+        metrics.update(_statistics(out / _STATISTICS))
+        if dispatches:
+            metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES, mlir, ctx))
         if target.arch.name == "armv6":
             kernel = _armv6_kernel(module, out, ctx.log)
             metrics["kernel"] = kernel
@@ -71,6 +109,76 @@ class CompileStage:
                     command=tuple(argv),
                 )
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+def _help_text(env: Environment, ctx: Context) -> str:
+    with _help_lock:
+        if env.id not in _help_texts:
+            done = env.run([env.tool("iree-compile"), "--help-hidden"], timeout=120, log=None, check=False)
+            _help_texts[env.id] = done.stdout
+        return _help_texts[env.id]
+
+
+def _statistics(path: Path) -> dict[str, int]:
+    """Dispatch and executable counts from the compiler's own scheduling statistics."""
+    try:
+        data = json.loads(path.read_text())
+        aggregate = data["stream-aggregate"]
+        return {
+            "dispatch_count": int(aggregate["execution"]["dispatch-count"]),
+            "executable_count": int(aggregate["executable"]["executable-count"]),
+            "constant_bytes": int(aggregate["global"]["constant-size"]),
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # an older compiler, or another layout: the counts are simply not known
+
+
+def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ctx: Context) -> dict[str, Any]:
+    """Each dumped executable benchmark compiled to its own module (the IREE docs' executable
+    benchmarks: https://iree.dev/developers/performance/benchmarking/). The dump carries the
+    configured target variant, so no target flags are needed. One that does not compile on its own
+    is listed with the compiler's words; the model's own module is unaffected."""
+    sources = sorted(folder.glob("*_benchmark.mlir"))
+    _attach_resources(sources, model)
+    failed = []
+    for source in sources:
+        argv = [env.tool("iree-compile"), str(source), "-o", str(source.with_suffix(".vmfb"))]
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[folder], check=False)
+        if done.returncode != 0:
+            errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
+            failed.append({"file": source.name, "error": errors[0] if errors else _proc.excerpt(done.output)})
+    return {"dispatch_benchmarks": len(sources) - len(failed), "dispatch_benchmark_failures": failed}
+
+
+_RESOURCE_REF = re.compile(r"dense_resource<([^>]+)>")
+
+
+def _attach_resources(sources: list[Path], model: Path) -> None:
+    """IREE's benchmark dump keeps constants inlined into a dispatch as `dense_resource<name>`
+    but leaves out the blobs, so such a file fails to compile ("resource does not exist"). The
+    blobs are in the exported model's `dialect_resources` section, under the same names: copy in
+    the ones each file refers to. A name the compiler renamed stays missing and is reported."""
+    texts = {source: source.read_text() for source in sources}
+    wanted = {name for text in texts.values() for name in _RESOURCE_REF.findall(text)}
+    if not wanted:
+        return
+    blobs: dict[str, str] = {}
+    with open(model, encoding="utf-8", errors="replace") as f:
+        in_resources = False
+        for line in f:
+            if line.startswith("{-#"):
+                in_resources = True
+            elif in_resources:
+                name, sep, value = line.strip().partition(": ")
+                if sep and name in wanted:
+                    blobs[name] = value.rstrip(",")
+    for source, text in texts.items():
+        names = [n for n in dict.fromkeys(_RESOURCE_REF.findall(text)) if n in blobs]
+        if names and "{-#" not in text:
+            entries = ",\n".join(f"      {n}: {blobs[n]}" for n in names)
+            source.write_text(
+                f"{text}\n{{-#\n  dialect_resources: {{\n    builtin: {{\n{entries}\n    }}\n  }}\n#-}}\n"
+            )
 
 
 def _compile_failure(done: _proc.Completed, target: targets.Target) -> Exception:

@@ -95,6 +95,8 @@ class RunStage:
             **check,
             "latency_ms": latency_ms(bench.stdout),
             "module_bytes": module.stat().st_size,
+            # iree-run-module's peak resident memory (not measured through a container client).
+            **({"peak_memory_bytes": done.peak_rss_bytes} if done.peak_rss_bytes is not None else {}),
             # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
             "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
             if target.emulated

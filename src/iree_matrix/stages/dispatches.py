@@ -1,0 +1,120 @@
+"""dispatches: op-wise bisection. Every executable of a compiled model, benchmarked on its own.
+
+The compile stage dumped one benchmark module per executable (`--iree-hal-dump-executable-
+benchmarks-to`, then compiled each); here the runtime's `iree-benchmark-module` times each one with
+the matrix's thread count and repetitions. Names are IREE's own export names, e.g.
+`main$async_dispatch_11_conv_28x28x144x3x3_f32`, so they can be looked up in IREE's dumps.
+
+Each time is one invocation of that dispatch on synthetic inputs; an executable dispatched several
+times in the model counts once (the compiler's statistics give the total dispatch count).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+from iree_matrix import host
+from iree_matrix._hashing import digest
+from iree_matrix.errors import StageFailure, StageSkipped
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job, runs_anywhere
+from iree_matrix.results import Status
+from iree_matrix.stages import Context
+from iree_matrix.stages.compile import DISPATCHES
+from iree_matrix.store import Entry
+
+_UNIT_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+class DispatchesStage:
+    name = "dispatches"
+    exclusive = True  # it times
+
+    def key(self, job: Job, ctx: Context) -> str:
+        if not runs_anywhere(job.env):
+            raise StageSkipped(f"IREE publishes no {job.env.arch} runtime to benchmark dispatches with")
+        return digest(
+            {
+                "stage": self.name,
+                "compile": ctx.dep("compile").record.key,
+                "env": ctx.env_identity(),
+                "repetitions": ctx.spec.benchmark.repetitions,
+                "threads": ctx.spec.benchmark.thread_count(),
+                "host": host.identity(),
+            }
+        )
+
+    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        return True
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        env = ctx.environment(job)
+        folder = ctx.dep("compile").artifact(DISPATCHES)
+        modules = sorted(folder.glob("*_benchmark.vmfb"))
+        if not modules:
+            raise StageFailure("no-dispatches", f"the compile stage left no dispatch benchmarks in {folder}")
+        timed = []
+        for module in modules:
+            argv = [
+                env.tool("iree-benchmark-module"),
+                "--device=local-task",
+                f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}",
+                f"--module={module}",
+                f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}",
+                "--benchmark_format=json",
+            ]
+            done = env.run(
+                argv, timeout=ctx.timeout, log=ctx.log, read_only=[folder], error_class="dispatch-benchmark"
+            )
+            timed.extend(parse_benchmarks(done.stdout, module.stem))
+        timed.sort(key=lambda d: d["median_us"], reverse=True)
+        total = sum(d["median_us"] for d in timed)
+        compiled = ctx.dep("compile").record.metrics
+        metrics: dict[str, Any] = {
+            "dispatches": timed,
+            "benchmarked": len(timed),
+            "sum_median_us": total,
+            "not_benchmarked": list(compiled.get("dispatch_benchmark_failures", [])),
+        }
+        return Outcome(Status.OK, metrics=metrics)
+
+
+def export_name(benchmark: str, module_stem: str) -> str:
+    """IREE's export name from a benchmark's: the dump `module_<executable>_<variant>_benchmark`
+    holds functions `<executable>_<variant>_<export>`, reported as `BM_<function>/...`."""
+    function = benchmark.split("/", 1)[0].removeprefix("BM_")
+    prefix = module_stem.removeprefix("module_").removesuffix("_benchmark") + "_"
+    return function[len(prefix) :] if function.startswith(prefix) else function
+
+
+def parse_benchmarks(benchmark_json: str, module_stem: str) -> list[dict[str, Any]]:
+    """One entry per benchmarked export: IREE's name, the op part of it, median and spread (µs)."""
+    data = json.loads(benchmark_json)
+    times: dict[str, list[float]] = {}
+    for bench in data.get("benchmarks", []):
+        if bench.get("run_type", "iteration") != "iteration":
+            continue
+        name = export_name(bench["name"], module_stem)
+        times.setdefault(name, []).append(bench["real_time"] * _UNIT_US[bench.get("time_unit", "ns")])
+    return [
+        {
+            "name": name,
+            "op": op_of(name),
+            "median_us": statistics.median(values),
+            "min_us": min(values),
+            "max_us": max(values),
+            "n": len(values),
+        }
+        for name, values in times.items()
+    ]
+
+
+def op_of(name: str) -> str:
+    """`main$async_dispatch_11_conv_28x28x144x3x3_f32` -> `conv_28x28x144x3x3_f32`: what the
+    dispatch computes, without the ordinal that changes between compiler versions."""
+    match = re.search(r"dispatch_\d+_(.+)$", name)
+    return match.group(1) if match else name
