@@ -105,11 +105,13 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
     compiles = {r.cell: r for r in records if r.stage == "compile"}
     runs = {r.cell: r for r in records if r.stage == "run" and _same_runtime(r)}
     groups: dict[tuple[str, str, str], list[Record]] = {}
+    exporters = {c.labels.get("exporter", "") for c in compiles.values()}
     for compiled in compiles.values():
         labels = compiled.labels
-        groups.setdefault(
-            (labels.get("model", ""), labels.get("arch", ""), labels.get("compiler", "")), []
-        ).append(compiled)
+        model = labels.get("model", "")
+        if len(exporters) > 1:  # several torch / turbine versions: keep their results apart
+            model += f" ({labels.get('exporter', '')})"
+        groups.setdefault((model, labels.get("arch", ""), labels.get("compiler", "")), []).append(compiled)
     if not any(len({c.labels.get("profile") for c in cs}) > 1 for cs in groups.values()):
         return []  # one profile per model: nothing was tuned
     best_rows, detail_rows = [], []
@@ -211,7 +213,11 @@ def _why(compiled: Record, run: Optional[Record]) -> str:
             return "skipped: " + (record.message or "").splitlines()[0][:90] if record.message else "skipped"
         if record.status not in (Status.OK, Status.NOT_RUN):
             return f"{record.status.value} ({record.error_class})"
-    return "" if run is not None and run.status is Status.OK else ("not run" if run is None else "")
+    if run is None:
+        return "not run"
+    if run.status is Status.NOT_RUN:
+        return f"not run ({run.message})" if run.message else "not run"
+    return "" if _median(run.metrics) else "no latency"
 
 
 # -- dispatches: op-wise bisection across IREE versions -------------------------------------------
@@ -221,12 +227,18 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     """The slowest dispatches of each profiled model, side by side across IREE versions, matched by
     what they compute (the op part of IREE's name; ordinals differ between versions)."""
     profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK and _same_runtime(r)]
-    groups: dict[tuple[str, str, str], list[Record]] = {}
+    groups: dict[tuple[str, str, str, str], list[Record]] = {}
     for r in profiled:
-        key = (r.labels.get("model", ""), r.labels.get("arch", ""), r.labels.get("profile", ""))
+        labels = r.labels
+        key = (
+            labels.get("model", ""),
+            labels.get("exporter", ""),
+            labels.get("arch", ""),
+            labels.get("profile", ""),
+        )
         groups.setdefault(key, []).append(r)
     lines: list[str] = []
-    for (model, arch, profile), group in sorted(groups.items()):
+    for (model, exporter, arch, profile), group in sorted(groups.items()):
         group.sort(key=lambda r: _version_key(r.labels.get("compiler", "")))
         versions = [r.labels.get("compiler", "") for r in group]
         tables = [_occurrences(r.metrics.get("dispatches") or []) for r in group]
@@ -242,7 +254,9 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
             row += [f"{c['median_us']:.1f} µs (d{_ordinal(c['name'])})" if c else "—" for c in cells]
             first, last = cells[0], cells[-1]
             row.append(
-                f"{last['median_us'] / first['median_us']:.2f}×" if first and last and len(cells) > 1 else ""
+                f"{last['median_us'] / first['median_us']:.2f}×"
+                if first and last and first["median_us"] and len(cells) > 1
+                else ""
             )
             rows.append(row)
         total = [
@@ -258,6 +272,7 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
         lines += [
             f"## Top dispatches: {model} ({arch}, profile {profile})",
             "",
+            f"Exported by {exporter}. " if exporter else "",
             "Each executable benchmarked on its own (`--iree-hal-dump-executable-benchmarks-to`, then "
             "`iree-benchmark-module`): median µs per invocation, with IREE's dispatch ordinal; the last "
             "column is the newest version's time over the oldest's (above 1: slower). Sum over "

@@ -217,8 +217,8 @@ def _add_cell(
     deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
     run_labels = {**compile_labels, "runtime": runtime}
     add(Job("run", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
-    if spec.benchmark.profiles_dispatches(unit, cell.profile):
-        # Op-wise bisection of this cell: each executable of the module timed on its own.
+    if spec.benchmark.profiles_dispatches(unit, cell.profile) and run_cell == compile_cell:
+        # Op-wise bisection of this cell, by its own runtime: each executable timed on its own.
         add(Job("dispatches", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
 
 

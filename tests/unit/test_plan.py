@@ -319,3 +319,51 @@ def test_each_function_of_a_model_is_its_own_chain(tmp_path):
     assert "transformers==5.0.0" in env.requirements and "torch==2.13.0" in env.requirements
     compiled = the_plan.by_id()[f"compile:two_heads.encoder/{exporter}/iree3.9.0/x86_64/default"]
     assert compiled.function == "encoder"
+
+
+# --- dispatches -------------------------------------------------------------------------------
+
+
+def test_dispatches_job_only_for_the_named_model_and_profile(tmp_path):
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = ["3.9.0", "3.13.0"]\n'
+        'models = "tiny_cnn"\nprofiles = ["default", "generic"]\n\n'
+        '[benchmark]\ndispatches = ["tiny_cnn/default"]\n'
+    )
+    the_plan = plan.build(spec.load(matrix))
+    by_id = the_plan.by_id()
+    dispatches = [job for job in the_plan.jobs if job.stage == "dispatches"]
+    assert the_plan.count("dispatches") == 2  # one per compiler, none for generic
+    assert the_plan.count("compile") == 4
+    for compiler in ("3.9.0", "3.13.0"):
+        cell = f"tiny_cnn/{EXPORTER}/iree{compiler}/x86_64/default"
+        job = by_id[f"dispatches:{cell}"]
+        assert job in dispatches
+        assert f"compile:{cell}" in job.deps
+        assert job.deps == by_id[f"run:{cell}"].deps
+        assert job.labels["profile"] == "default"
+        assert job.labels["runtime"] == compiler
+    assert not any(job.labels["profile"] == "generic" for job in dispatches)
+    assert _ids(the_plan)[-2:] == [job.id for job in dispatches]  # the last stage
+    assert plan.describe(the_plan).splitlines()[0] == (
+        "16 jobs: 5 install, 1 export, 4 compile, 4 run, 2 dispatches"
+    )
+
+
+def test_no_dispatches_jobs_without_the_setting(default_plan):
+    assert default_plan.count("dispatches") == 0
+    assert "dispatches" not in plan.describe(default_plan).splitlines()[0]
+
+
+def test_dispatches_are_timed_by_the_modules_own_runtime_only(tmp_path):
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+        'runtime = ["same", "3.13.0"]\nmodels = "tiny_cnn"\n\n[benchmark]\ndispatches = ["tiny_cnn/*"]\n'
+    )
+    the_plan = plan.build(spec.load(matrix))
+    assert the_plan.count("run") == 2
+    assert [job.id for job in the_plan.jobs if job.stage == "dispatches"] == [
+        f"dispatches:tiny_cnn/{EXPORTER}/iree3.9.0/x86_64/default"
+    ]

@@ -35,6 +35,13 @@ def test_stdout_and_stderr_captured(tmp_path):
     assert done.seconds >= 0
 
 
+def test_peak_rss_is_the_childs_largest_resident_set():
+    done = _proc.run(_py("b = bytearray(64 * 2**20)"))  # zero-filled: every page touched
+    assert done.peak_rss_bytes is not None
+    assert done.peak_rss_bytes > 64 * 2**20
+    assert done.peak_rss_bytes < 2**30  # KiB converted to bytes once, not twice
+
+
 def test_env_and_cwd(tmp_path):
     done = _proc.run(
         _py("import os; print(os.getcwd()); print(os.environ['IREE_MATRIX_TEST_VAR'])"),

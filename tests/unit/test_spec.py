@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Optional
 
@@ -525,3 +526,101 @@ def test_bad_benchmark(tmp_path, body, shown):
     message = _error(tmp_path, extra=f"[benchmark]\n{body}\n")
     assert shown in message
     assert "expected an integer >=" in message
+
+
+# --- [benchmark] dispatches -------------------------------------------------------------------
+
+
+def test_benchmark_dispatches_default_to_none(tmp_path):
+    assert _load(tmp_path).benchmark.dispatches == ()
+
+
+def test_benchmark_dispatches_globs_parsed(tmp_path):
+    extra = '[benchmark]\ndispatches = ["tiny_cnn/default", "mobilenet_*/O?"]\n'
+    matrix = _load(tmp_path, extra=extra)
+    assert matrix.benchmark.dispatches == ("tiny_cnn/default", "mobilenet_*/O?")
+
+
+def test_benchmark_dispatches_may_be_one_string(tmp_path):
+    matrix = _load(tmp_path, extra='[benchmark]\ndispatches = "tiny_cnn/*"\n')
+    assert matrix.benchmark.dispatches == ("tiny_cnn/*",)
+
+
+def test_benchmark_dispatches_glob_needs_model_and_profile(tmp_path):
+    message = _error(tmp_path, extra='[benchmark]\ndispatches = ["tiny_cnn/default", "tiny_cnn"]\n')
+    assert "benchmark.dispatches = 'tiny_cnn':" in message
+    assert "<model>/<profile>" in message
+
+
+@pytest.mark.parametrize("value", ["[]", "[3]", "3"])
+def test_benchmark_dispatches_must_be_strings(tmp_path, value):
+    message = _error(tmp_path, extra=f"[benchmark]\ndispatches = {value}\n")
+    assert "benchmark.dispatches" in message
+
+
+@pytest.mark.parametrize(
+    ("unit", "profile", "expected"),
+    [
+        ("mobilenet_v2", "default", True),
+        ("mobilenet_v3_small", "default", True),
+        ("mobilenet_v2", "O3", False),
+        ("tiny_cnn", "generic", True),
+        ("tiny_cnn.encoder", "generic", False),  # a function's unit is its own name
+        ("tiny_cnn", "default", False),
+    ],
+)
+def test_profiles_dispatches_matches_unit_slash_profile(unit, profile, expected):
+    benchmark = spec.Benchmark(dispatches=("mobilenet_*/default", "tiny_cnn/generic"))
+    assert benchmark.profiles_dispatches(unit, profile) is expected
+
+
+def test_profiles_dispatches_without_globs_is_false():
+    assert spec.Benchmark().profiles_dispatches("tiny_cnn", "default") is False
+
+
+# --- with_profiles (iree-matrix tune) ---------------------------------------------------------
+
+
+def test_with_profiles_replaces_the_profile_axis(tmp_path):
+    matrix = _load(tmp_path)
+    tuned = spec.with_profiles(matrix, ["default", "generic", "O3"])
+    assert {c.profile for c in tuned.cells} == {"default", "generic", "O3"}
+    assert set(tuned.profiles) == {"default", "generic", "O3"}
+    assert tuned.profiles["O3"].opt_level == "O3"
+    assert len(tuned.cells) == 3 * len(matrix.cells)
+    assert {dataclasses.replace(c, profile="default") for c in tuned.cells} == set(matrix.cells)
+
+
+def test_with_profiles_dedupes_cells_that_differed_only_by_profile(tmp_path):
+    matrix = _load(tmp_path, profiles='["default", "generic", "O2"]')
+    assert len(matrix.cells) == 2 * 3
+    tuned = spec.with_profiles(matrix, ["O3", "ukernels"])
+    assert len(tuned.cells) == len(set(tuned.cells)) == 2 * 2
+    assert {c.profile for c in tuned.cells} == {"O3", "ukernels"}
+    assert set(tuned.profiles) == {"O3", "ukernels"}
+
+
+def test_with_profiles_keeps_the_matrixs_own_profiles(tmp_path):
+    matrix = _load(tmp_path, profiles='"mine"', extra='[profile.mine]\nopt_level = "O1"\n')
+    tuned = spec.with_profiles(matrix, ["mine", "default"])
+    assert tuned.profiles["mine"].opt_level == "O1"
+    assert {c.profile for c in tuned.cells} == {"mine", "default"}
+
+
+def test_with_profiles_unknown_profile_is_named_with_the_known_ones(tmp_path):
+    matrix = _load(tmp_path)
+    with pytest.raises(SpecError) as info:
+        spec.with_profiles(matrix, ["default", "turbo"])
+    message = str(info.value)
+    assert "unknown profile turbo " in message
+    assert "known: " in message
+    known = message.split("known: ", 1)[1].split(";", 1)[0]
+    assert known == ", ".join(sorted(spec.BUILTIN_PROFILES))
+    assert "no-data-tiling" in known
+    assert str(matrix.path) in message
+
+
+def test_with_profiles_needs_at_least_one(tmp_path):
+    with pytest.raises(SpecError) as info:
+        spec.with_profiles(_load(tmp_path), [])
+    assert "(none given)" in str(info.value)

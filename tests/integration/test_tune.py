@@ -1,0 +1,82 @@
+"""`iree-matrix tune` and the op-wise bisection for real: tiny_cnn through IREE 3.9.0 under several
+profiles on host venvs, each executable of its module benchmarked on its own by the real runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.results import Status
+
+from .conftest import iree_matrix, records
+
+pytestmark = pytest.mark.integration
+
+CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64"
+
+MATRIX = """
+python = "3.11"
+torch = "2.13.0"
+turbine = "3.9.0"
+compiler = "3.9.0"
+models = "tiny_cnn"
+
+[profile.bogus]
+flags = ["--iree-no-such-flag=1"]
+
+[benchmark]
+repetitions = 2
+dispatches = ["tiny_cnn/default"]
+"""
+
+
+def test_tune_ranks_profiles_skips_unknown_flags_and_bisects_dispatches(cache: Path, tmp_path: Path) -> None:
+    matrix = tmp_path / "tune.toml"
+    matrix.write_text(MATRIX)
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "tune", "--matrix", str(matrix), "--profiles", "default,stripped,bogus", "--backend", "venv",
+        cache=cache, results=results,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+
+    default = got[f"compile:{CELL}/default"]
+    assert default.status is Status.OK, default.message
+    # The compiler's own statistics, and iree-compile's resident set (a real process, > 50 MB).
+    assert default.metrics["dispatch_count"] >= default.metrics["executable_count"] > 0
+    assert default.metrics["peak_memory_bytes"] > 50 * 2**20
+    assert (
+        default.metrics["dispatch_benchmarks"] + len(default.metrics["dispatch_benchmark_failures"])
+        == (default.metrics["executable_count"])
+    )
+    stripped = got[f"compile:{CELL}/stripped"]
+    assert stripped.status is Status.OK, stripped.message
+    assert stripped.metrics["module_bytes"] < default.metrics["module_bytes"]
+    assert "--iree-llvmcpu-debug-symbols=false" in stripped.command
+
+    bogus = got[f"compile:{CELL}/bogus"]
+    assert bogus.status is Status.SKIP
+    assert "--iree-no-such-flag" in bogus.message and "3.9.0" in bogus.message
+
+    ran = got[f"run:{CELL}/default"]
+    assert ran.status is Status.OK and ran.metrics["peak_memory_bytes"] > 0
+
+    bisect = got[f"dispatches:{CELL}/default"]
+    assert bisect.status is Status.OK, bisect.message
+    dispatches = bisect.metrics["dispatches"]
+    assert len(dispatches) == bisect.metrics["benchmarked"] == default.metrics["dispatch_benchmarks"] > 0
+    assert all("dispatch_" in d["name"] and d["median_us"] > 0 and d["n"] == 2 for d in dispatches)
+    assert [d["median_us"] for d in dispatches] == sorted((d["median_us"] for d in dispatches), reverse=True)
+    assert any(d["op"].startswith("conv_") for d in dispatches)  # tiny_cnn is convolutions
+
+    assert "fastest correct IREE profile" in done.stdout
+    best = next(line for line in done.stdout.splitlines() if line.startswith("| tiny_cnn | x86_64 | 3.9.0"))
+    assert "bogus: skipped" in best
+
+    report = iree_matrix("report", "--performance", cache=cache, results=results)
+    assert report.returncode == 0, report.stderr
+    performance = (results / "PERFORMANCE.md").read_text()
+    assert "## Top dispatches: tiny_cnn (x86_64, profile default)" in performance
+    assert dispatches[0]["op"] in performance
