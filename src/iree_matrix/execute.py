@@ -188,6 +188,7 @@ class Executor:
             return entry.record, entry, True
 
         self.progress.started(job)
+        cpu_before = host.cpu_seconds()
         with self.store.staging() as out:
             try:
                 outcome = stage.execute(job, ctx, out)
@@ -195,6 +196,8 @@ class Executor:
                 outcome = from_exception(exc)
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
+            if stage.exclusive:
+                outcome = self._with_other_load(outcome, cpu_before, time.monotonic() - clock)
             record = self._record(job, key, outcome, started, ctx, seconds=time.monotonic() - clock)
             entry = None
             if outcome.cacheable:
@@ -203,6 +206,18 @@ class Executor:
                 shutil.copyfile(log, out / "log.txt")
                 entry = self.store.commit(job.stage, key, out, record)
             return self._done(job, record, ctx), entry, False
+
+    def _with_other_load(self, outcome: Outcome, before: tuple[float, float], seconds: float) -> Outcome:
+        """A timed stage runs alone in the matrix, but not on the machine: record how many cores
+        other programs kept busy meanwhile, so a noisy figure shows as noisy. Only on the venv
+        backend: a container's processes are the Docker daemon's children, not ours."""
+        if self.backend.name != "venv" or seconds <= 0:
+            return outcome
+        busy, own = (after - start for after, start in zip(host.cpu_seconds(), before))
+        other = max(0.0, busy - own) / seconds
+        if other != other:  # nan: /proc/stat unreadable
+            return outcome
+        return dataclasses.replace(outcome, metrics={**outcome.metrics, "other_load": round(other, 2)})
 
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:

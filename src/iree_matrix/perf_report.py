@@ -145,7 +145,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
                  _ms(_median(run_metrics)) if _median(run_metrics) else "",
                  _kb(c.metrics.get("module_bytes")), _seconds(c.metrics.get("seconds")),
                  _mb(c.metrics.get("peak_memory_bytes")), _mb(run_metrics.get("peak_memory_bytes")),
-                 str(c.metrics.get("dispatch_count", ""))]
+                 str(c.metrics.get("dispatch_count", "")), str(run_metrics.get("other_load", ""))]
             )  # fmt: skip
     return [
         "## Flag search: the fastest correct IREE profile per model and version",
@@ -172,7 +172,8 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         "### Every profile",
         "",
         "Module size as compiled (the `stripped` profile shows it without debug information); peak "
-        "memory is the resident set of iree-compile and of iree-run-module (venv backend only).",
+        "memory is the resident set of iree-compile and of iree-run-module; other load is how many "
+        "cores other programs kept busy during the timed run (both on the venv backend only).",
         "",
         tabulate(
             detail_rows,
@@ -187,7 +188,8 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
                 "compile peak",
                 "run peak",
                 "dispatches",
-            ],  # fmt: skip
+                "other load",
+            ],
             tablefmt="github",
             disable_numparse=True,
         ),
@@ -315,9 +317,37 @@ def _version_key(version: str) -> Version:
         return Version("0")
 
 
+def render_emulated(latest: Iterable[Record]) -> list[str]:
+    """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is."""
+    rows = [
+        [r.labels.get("model"), r.labels.get("arch"), r.labels.get("compiler"), r.labels.get("profile"),
+         _ms(_median(r.metrics) or 0.0), str(r.metrics.get("timing"))]
+        for r in latest
+        if r.stage == "run" and r.status is Status.OK and not _native(r) and _median(r.metrics)
+    ]  # fmt: skip
+    if not rows:
+        return []
+    return [
+        "## Emulated runs (kept apart: qemu's speed, not a board's)",
+        "",
+        tabulate(
+            sorted(rows),
+            headers=["model", "arch", "IREE", "profile", "median", "timing"],
+            tablefmt="github",
+            disable_numparse=True,
+        ),  # fmt: skip
+        "",
+    ]
+
+
 def render_all(latest: Iterable[Record]) -> list[str]:
     records = list(latest)
-    return render_performance(records) + render_tune(records) + render_dispatches(records)
+    return (
+        render_performance(records)
+        + render_tune(records)
+        + render_dispatches(records)
+        + render_emulated(records)
+    )
 
 
 def write_performance(results: Path, out: Path) -> list[str]:

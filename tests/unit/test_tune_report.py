@@ -88,9 +88,9 @@ def test_tune_best_profile_with_speed_up_against_default():
 def test_tune_lists_every_profile_with_its_status_and_costs():
     _, detail = _tune_sections(_three_profiles())
     assert detail == [
-        [MODEL, "3.9.0", "default", "ok", "10 ms", "20 KB", "2.0 s", "300 MB", "", "56"],
-        [MODEL, "3.9.0", "generic", "ok", "5 ms", "20 KB", "2.0 s", "", "", ""],
-        [MODEL, "3.9.0", "no-data-tiling", "fail (compile-error)", "", "", "", "", "", ""],
+        [MODEL, "3.9.0", "default", "ok", "10 ms", "20 KB", "2.0 s", "300 MB", "", "56", ""],
+        [MODEL, "3.9.0", "generic", "ok", "5 ms", "20 KB", "2.0 s", "", "", "", ""],
+        [MODEL, "3.9.0", "no-data-tiling", "fail (compile-error)", "", "", "", "", "", "", ""],
     ]
 
 
@@ -254,3 +254,19 @@ def test_tune_a_profile_whose_run_did_not_happen_is_not_reported_ok():
     assert "generic: not run" in best[0][-1]
     generic = next(row for row in detail if row[2] == "generic")
     assert generic[3].startswith("not run")
+
+
+def test_emulated_runs_get_their_own_section_and_never_the_native_tables():
+    from iree_matrix.perf_report import render_all, render_emulated
+
+    emulated = dataclasses.replace(
+        _ran("default", 65.0),
+        labels={**_labels("default", "3.9.0", "3.9.0"), "arch": "aarch64-cortex-a72"},
+        metrics={**_ran("default", 65.0).metrics, "timing": "emulated (qemu-user, cortex-a72)"},
+    )
+    text = "\n".join(render_emulated([emulated, _ran("default", 1.0)]))
+    assert "## Emulated runs" in text
+    assert "| tiny_cnn | aarch64-cortex-a72 | 3.9.0  | default   | 65 ms" in text
+    assert "| 1 ms" not in text  # the native run is not in it
+    assert render_tune([_compiled("default"), emulated]) == []
+    assert "## Emulated runs" in "\n".join(render_all([emulated]))
