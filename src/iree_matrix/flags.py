@@ -30,6 +30,7 @@ STRIP_FLAGS = (
     "--iree-llvmcpu-debug-symbols=false",
     "--iree-vm-bytecode-module-strip-source-map=true",
     "--iree-vm-bytecode-module-strip-debug-ops=true",
+    "--iree-hal-executable-debug-level=0",  # no source file names and locations in executables
 )
 
 

@@ -104,6 +104,7 @@ def test_stripped_profile_drops_dwarf_source_map_and_debug_ops():
     assert "--iree-llvmcpu-debug-symbols=false" in flags
     assert "--iree-vm-bytecode-module-strip-source-map=true" in flags
     assert "--iree-vm-bytecode-module-strip-debug-ops=true" in flags
+    assert "--iree-hal-executable-debug-level=0" in flags
 
 
 _HELP = """OVERVIEW: IREE compilation driver
