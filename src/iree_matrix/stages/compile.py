@@ -68,7 +68,7 @@ class CompileStage:
         assert job.profile is not None
         flags = self._flags(job)  # raises StageSkipped when this compiler lacks a flag
         env = ctx.environment(job)
-        listing = _help_text(env, ctx)
+        listing = _help_text(env)
         # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
         missing = missing_flags(job.profile.flags, listing) if listing else []
         if missing:
@@ -111,7 +111,8 @@ class CompileStage:
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
 
 
-def _help_text(env: Environment, ctx: Context) -> str:
+def _help_text(env: Environment) -> str:
+    """Which flags this compiler has, asked once per environment and process."""
     with _help_lock:
         if env.id not in _help_texts:
             done = env.run([env.tool("iree-compile"), "--help-hidden"], timeout=120, log=None, check=False)
