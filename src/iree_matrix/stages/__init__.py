@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
+from iree_matrix import host
+from iree_matrix._hashing import digest
 from iree_matrix.envs import Backend, Environment, identity
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
@@ -43,6 +45,20 @@ class Context:
     def env_identity(self) -> dict:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
         return identity(self.dep("install").record.env)
+
+    def timed_key(self, stage: str, **inputs: Any) -> str:
+        """The key of a stage that times something: its inputs, plus what decides a timing (the
+        environment, repetitions, threads and this host's CPU)."""
+        return digest(
+            {
+                "stage": stage,
+                **inputs,
+                "env": self.env_identity(),
+                "repetitions": self.spec.benchmark.repetitions,
+                "threads": self.spec.benchmark.thread_count(),
+                "host": host.identity(),
+            }
+        )
 
     def environment(self, job: Job) -> Environment:
         """The realised environment this job runs in (installed by its install dependency)."""

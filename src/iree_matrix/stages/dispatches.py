@@ -17,8 +17,6 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import host
-from iree_matrix._hashing import digest
 from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
@@ -37,16 +35,7 @@ class DispatchesStage:
     def key(self, job: Job, ctx: Context) -> str:
         if not runs_anywhere(job.env):
             raise StageSkipped(f"IREE publishes no {job.env.arch} runtime to benchmark dispatches with")
-        return digest(
-            {
-                "stage": self.name,
-                "compile": ctx.dep("compile").record.key,
-                "env": ctx.env_identity(),
-                "repetitions": ctx.spec.benchmark.repetitions,
-                "threads": ctx.spec.benchmark.thread_count(),
-                "host": host.identity(),
-            }
-        )
+        return ctx.timed_key(self.name, compile=ctx.dep("compile").record.key)
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         return True

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix import _proc, host, targets
-from iree_matrix._hashing import digest
+from iree_matrix import _proc, targets
 from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
@@ -39,16 +38,10 @@ class RunStage:
                 f"IREE publishes no {job.env.arch} runtime; pass --{job.env.arch}-runtime DIR "
                 "(iree-run-module and iree-benchmark-module built for it)"
             )
-        return digest(
-            {
-                "stage": self.name,
-                "module": ctx.dep("compile").record.key,
-                "export": ctx.dep("export").record.key,  # inputs, reference and tolerance
-                "env": ctx.env_identity(),
-                "repetitions": ctx.spec.benchmark.repetitions,
-                "threads": ctx.spec.benchmark.thread_count(),
-                "host": host.identity(),
-            }
+        return ctx.timed_key(
+            self.name,
+            module=ctx.dep("compile").record.key,
+            export=ctx.dep("export").record.key,  # inputs, reference and tolerance
         )
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
