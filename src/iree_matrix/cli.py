@@ -94,6 +94,14 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"
     )
     m.add_argument(
+        "--retime",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="measure the timed stages (run, export, peer, dispatches) whose job id matches again, "
+        "even when stored, e.g. --retime 'run:*' (repeatable)",
+    )
+    m.add_argument(
         "--runtime-dir",
         action="append",
         default=[],
@@ -243,7 +251,7 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
         cache=cache,
         results=results,
         backend=BACKENDS[backend](cache, matrix),
-        options=Options(jobs=args.jobs, retry_failed=args.retry_failed),
+        options=Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime)),
     )
     summary = executor.run()
     _print_summary(summary)
@@ -308,7 +316,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     matrix = spec.load(matrix_path)
     cache = args.cache or default_cache()
     if args.action == "build":
-        args.backend, args.jobs, args.retry_failed = "docker", 1, False
+        args.backend, args.jobs, args.retry_failed, args.retime = "docker", 1, False, []
         the_plan = plan.select(plan.build(matrix), ["install:*"])
         results = ResultsLog(args.results_dir / "results.jsonl")
         return _run(matrix_path, matrix, the_plan, args, cache, results)[0]

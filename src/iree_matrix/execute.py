@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import dataclasses
 import datetime
 import fcntl
+import fnmatch
 import os
 import shutil
 import threading
@@ -37,6 +38,9 @@ from iree_matrix.wheelhouse import Wheelhouse
 class Options:
     jobs: int = 1
     retry_failed: bool = False  # re-run stages whose stored result is a failure
+    # Globs over job ids: timed stages (run, export, peer, dispatches) to measure again even when
+    # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
+    retime: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -221,6 +225,8 @@ class Executor:
 
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:
+            return False
+        if stage.exclusive and any(fnmatch.fnmatchcase(job.id, glob) for glob in self.options.retime):
             return False
         return stage.reusable(job, ctx, entry)
 
