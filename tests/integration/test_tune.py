@@ -80,3 +80,32 @@ def test_tune_ranks_profiles_skips_unknown_flags_and_bisects_dispatches(cache: P
     performance = (results / "PERFORMANCE.md").read_text()
     assert "## Top dispatches: tiny_cnn (x86_64, profile default)" in performance
     assert dispatches[0]["op"] in performance
+
+
+def test_retime_measures_stored_runs_again_without_recompiling(cache: Path, tmp_path: Path) -> None:
+    matrix = tmp_path / "retime.toml"
+    matrix.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+                      'models = "tiny_cnn"\n[benchmark]\nrepetitions = 2\n')  # fmt: skip
+    results = tmp_path / "results"
+    first = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    assert first.returncode == 0, first.stderr
+    before = records(results)[f"run:{CELL}/default"]
+
+    again = iree_matrix(
+        "matrix",
+        "--matrix",
+        str(matrix),
+        "--backend",
+        "venv",
+        "--retime",
+        "run:*",
+        cache=cache,
+        results=results,
+    )
+    assert again.returncode == 0, again.stderr
+    assert f"run     {CELL}/default ..." in again.stdout  # measured again
+    assert f"compile {CELL}/default = ok (stored result)" in again.stdout  # not recompiled
+    after = records(results)[f"run:{CELL}/default"]
+    assert after.key == before.key  # the same measurement, taken again
+    assert (after.started, after.seconds) != (before.started, before.seconds)
+    assert after.status is Status.OK and "other_load" in after.metrics
