@@ -1,7 +1,7 @@
 """What iree-matrix itself costs: a fully cached re-run, and each stage against its bare commands.
 
     python benchmarks/overhead.py rerun  [--matrix matrix/default.toml] [--repeat 3] [--backend auto]
-    python benchmarks/overhead.py stages [--matrix matrix/smoke.toml] [--backend venv]
+    python benchmarks/overhead.py stages [--matrix matrix/smoke.toml] [--backend venv] [--repeat 3]
 
 rerun: runs the matrix once to complete it (untimed), then --repeat more times, and prints the
 wall time of each re-run (every job reused: planning, keys, store look-ups, the report).
@@ -31,7 +31,7 @@ from pathlib import Path
 from iree_matrix.cli import default_cache
 from iree_matrix.results import ResultsLog, Status
 
-_STAGING = re.compile(r"\S*/store/staging/[0-9a-f]{32}")
+_STAGING = re.compile(r"[^\s=@]*/store/staging/[0-9a-f]{32}")  # also inside --flag=PATH
 _SHARED = ("wheelhouse", "envs", "images")
 
 
@@ -80,7 +80,9 @@ def replay(argvs: list[list[str]], scratch: Path) -> float:
     start = time.monotonic()
     for argv in argvs:
         argv = [_STAGING.sub(str(scratch), a) for a in argv]
-        subprocess.run(argv, capture_output=True, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:  # the stage's commands all succeeded: so must the replay
+            sys.exit(f"replay failed ({done.returncode}): {' '.join(argv)}\n{done.stderr[-2000:]}")
     return time.monotonic() - start
 
 
@@ -102,7 +104,9 @@ def stages(args: argparse.Namespace) -> None:
                 continue  # reused: nothing executed
             entry = cache / "store" / record.stage / record.key
             argvs = commands((entry / "log.txt").read_text(errors="replace"))
-            bare = replay(argvs, Path(tmp) / "replay" / record.key[:12])
+            bare = statistics.median(
+                replay(argvs, Path(tmp) / "replay" / f"{record.key[:12]}-{i}") for i in range(args.repeat)
+            )
             rows.append((record.stage, record.cell, record.seconds, bare, len(argvs)))
         print(f"\n{'stage':8} {'stage s':>8} {'bare s':>8} {'overhead':>9}  commands  cell")
         for stage, cell, stage_s, bare, n in sorted(rows):
@@ -125,6 +129,7 @@ def main() -> int:
     s = verbs.add_parser("stages")
     s.add_argument("--matrix", default="matrix/smoke.toml")
     s.add_argument("--backend", default="venv")
+    s.add_argument("--repeat", type=int, default=3, help="replays per stage (their median is compared)")
     args = parser.parse_args()
     (rerun if args.what == "rerun" else stages)(args)
     return 0
