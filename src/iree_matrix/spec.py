@@ -138,8 +138,8 @@ def parse(data: Mapping[str, Any], path: Path, models: Sequence[str] = ()) -> Ma
         if axis not in data:
             raise SpecError(f"{path}: missing key '{axis}' (every matrix names {', '.join(_REQUIRED_AXES)})")
 
-    profiles = dict(BUILTIN_PROFILES)
-    profiles.update(_parse_profiles(data.get("profile", {}), where))
+    own_profiles = _parse_profiles(data.get("profile", {}), where)
+    profiles = {**BUILTIN_PROFILES, **own_profiles}
     known = _Known(profiles=tuple(profiles), base=path.parent)
 
     axes = {name: _axis_values(data, name, where, known) for name in AXES if name != "runtime"}
@@ -171,7 +171,8 @@ def parse(data: Mapping[str, Any], path: Path, models: Sequence[str] = ()) -> Ma
     return MatrixSpec(
         path=path,
         cells=unique,
-        profiles={name: profiles[name] for name in sorted({c.profile for c in unique})},
+        # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
+        profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=_parse_timeouts(data.get("timeouts", {}), where),
         benchmark=_parse_benchmark(data.get("benchmark", {}), where),
         description=str(data.get("description", "")),

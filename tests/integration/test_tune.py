@@ -3,6 +3,8 @@ profiles on host venvs, each executable of its module benchmarked on its own by 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,7 +77,8 @@ def test_tune_ranks_profiles_skips_unknown_flags_and_bisects_dispatches(cache: P
     best = next(line for line in done.stdout.splitlines() if line.startswith("| tiny_cnn | x86_64 | 3.9.0"))
     assert "bogus: skipped" in best
 
-    report = iree_matrix("report", "--performance", cache=cache, results=results)
+    argv = [sys.executable, "-m", "iree_matrix", "report", "--performance", "--results-dir", str(results)]
+    report = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert report.returncode == 0, report.stderr
     performance = (results / "PERFORMANCE.md").read_text()
     assert "## Top dispatches: tiny_cnn (x86_64, profile default)" in performance

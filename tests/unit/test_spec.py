@@ -282,9 +282,12 @@ def test_user_profile_defaults_to_host_cpu(tmp_path):
     assert matrix.profiles["p"].target_cpu == "host"
 
 
-def test_only_used_profiles_are_kept(tmp_path):
+def test_used_builtin_profiles_and_every_profile_the_file_defines_are_kept(tmp_path):
+    # A defined profile the axis does not use stays available to `tune --profiles`.
     matrix = _load(tmp_path, extra='[profile.unused]\ntarget_cpu = ""\n')
-    assert set(matrix.profiles) == {"default"}
+    assert set(matrix.profiles) == {"default", "unused"}
+    assert {c.profile for c in matrix.cells} == {"default"}
+    assert {c.profile for c in spec.with_profiles(matrix, ["unused"]).cells} == {"unused"}
 
 
 def test_bad_opt_level(tmp_path):
