@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import fcntl
 import fnmatch
+import math
 import os
 import shutil
 import threading
@@ -200,9 +201,10 @@ class Executor:
                 outcome = from_exception(exc)
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
+            seconds = time.monotonic() - clock
             if stage.exclusive:
-                outcome = self._with_other_load(outcome, cpu_before, time.monotonic() - clock)
-            record = self._record(job, key, outcome, started, ctx, seconds=time.monotonic() - clock)
+                outcome = self._with_other_load(outcome, cpu_before, seconds)
+            record = self._record(job, key, outcome, started, ctx, seconds=seconds)
             entry = None
             if outcome.cacheable:
                 # Store first, publish second: a crash in between leaves a stored result that the
@@ -219,7 +221,7 @@ class Executor:
             return outcome
         busy, own = (after - start for after, start in zip(host.cpu_seconds(), before))
         other = max(0.0, busy - own) / seconds
-        if other != other:  # nan: /proc/stat unreadable
+        if math.isnan(other):  # /proc/stat unreadable
             return outcome
         return dataclasses.replace(outcome, metrics={**outcome.metrics, "other_load": round(other, 2)})
 

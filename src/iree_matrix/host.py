@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import resource
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,6 @@ def _cpuinfo() -> tuple[str, set[str]]:
 def cpu_seconds() -> tuple[float, float]:
     """(CPU seconds every process on the machine has used, those used by this process and the
     children it waited for). Their difference over a stage is what others took meanwhile."""
-    import resource
-
     try:
         fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         ticks = [int(f) for f in fields]

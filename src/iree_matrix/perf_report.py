@@ -122,11 +122,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         ]
         default = next((r for c, r in timed if c.labels.get("profile") == "default"), None)
         best = min(timed, key=lambda cr: _median(cr[1].metrics) or float("inf"), default=None)
-        failed = [
-            f"{c.labels.get('profile')}: {_why(c, r)}"
-            for c, r in outcomes
-            if (c, r) not in timed and _why(c, r)
-        ]
+        failed = [f"{c.labels.get('profile')}: {why}" for c, r in outcomes if (why := _why(c, r))]
         if best is not None:
             best_ms = _median(best[1].metrics)
             default_ms = _median(default.metrics) if default is not None else None

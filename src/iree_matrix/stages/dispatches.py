@@ -11,7 +11,6 @@ times in the model counts once (the compiler's statistics give the total dispatc
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from pathlib import Path
@@ -23,9 +22,8 @@ from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
 from iree_matrix.stages import Context
 from iree_matrix.stages.compile import DISPATCHES
+from iree_matrix.stages.run import benchmark_command, benchmark_times
 from iree_matrix.store import Entry
-
-_UNIT_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 
 
 class DispatchesStage:
@@ -48,14 +46,7 @@ class DispatchesStage:
             raise StageFailure("no-dispatches", f"the compile stage left no dispatch benchmarks in {folder}")
         timed = []
         for module in modules:
-            argv = [
-                env.tool("iree-benchmark-module"),
-                "--device=local-task",
-                f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}",
-                f"--module={module}",
-                f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}",
-                "--benchmark_format=json",
-            ]
+            argv = benchmark_command(env, ctx, module)
             done = env.run(
                 argv, timeout=ctx.timeout, log=ctx.log, read_only=[folder], error_class="dispatch-benchmark"
             )
@@ -82,13 +73,9 @@ def export_name(benchmark: str, module_stem: str) -> str:
 
 def parse_benchmarks(benchmark_json: str, module_stem: str) -> list[dict[str, Any]]:
     """One entry per benchmarked export: IREE's name, the op part of it, median and spread (µs)."""
-    data = json.loads(benchmark_json)
     times: dict[str, list[float]] = {}
-    for bench in data.get("benchmarks", []):
-        if bench.get("run_type", "iteration") != "iteration":
-            continue
-        name = export_name(bench["name"], module_stem)
-        times.setdefault(name, []).append(bench["real_time"] * _UNIT_US[bench.get("time_unit", "ns")])
+    for benchmark, repetitions in benchmark_times(benchmark_json, "us").items():
+        times.setdefault(export_name(benchmark, module_stem), []).extend(repetitions)
     return [
         {
             "name": name,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from iree_matrix import _proc, targets
+from iree_matrix.envs import Environment
 from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
@@ -58,16 +59,8 @@ class RunStage:
         inputs = [
             f"--input=@{export.artifact('inputs') / f'input{i}.npy'}" for i in range(len(info["inputs"]))
         ]
-        # The same number of threads as torch got in the export stage (IREE's default topology
-        # counts physical cores, which on a VM with SMT siblings can be half of torch's).
-        threads = f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"
-        common = [
-            "--device=local-task",
-            threads,
-            f"--module={module}",
-            f"--function={info['function']}",
-            *inputs,
-        ]
+        call = [f"--function={info['function']}", *inputs]
+        common = [*device_flags(ctx), f"--module={module}", *call]
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
@@ -79,10 +72,7 @@ class RunStage:
         references = [export.artifact("reference") / f"output{i}.npy" for i in range(len(outputs))]
         check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
 
-        bench_argv = [
-            env.tool("iree-benchmark-module"), *common,
-            f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
-        ]  # fmt: skip
+        bench_argv = benchmark_command(env, ctx, module, *call)
         bench = env.run(bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts)
         metrics = {
             **check,
@@ -130,17 +120,41 @@ def compare(
     return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches}
 
 
-_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0}
+def device_flags(ctx: Context) -> list[str]:
+    """The device every runtime tool gets: local-task with the same number of threads as torch got
+    (IREE's default topology counts physical cores, which on a VM with SMT siblings can be half)."""
+    return ["--device=local-task", f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"]
+
+
+def benchmark_command(env: Environment, ctx: Context, module: Path, *args: str) -> list[str]:
+    """iree-benchmark-module on `module` with the matrix's repetitions, reporting JSON."""
+    return [
+        env.tool("iree-benchmark-module"), *device_flags(ctx), f"--module={module}", *args,
+        f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
+    ]  # fmt: skip
+
+
+_PER_UNIT = {
+    "ms": {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0},
+    "us": {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6},
+}
+
+
+def benchmark_times(benchmark_json: str, unit: str) -> dict[str, list[float]]:
+    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name; aggregates left out."""
+    scale = _PER_UNIT[unit]
+    times: dict[str, list[float]] = {}
+    for bench in json.loads(benchmark_json).get("benchmarks", []):
+        if bench.get("run_type", "iteration") == "iteration":
+            times.setdefault(bench["name"], []).append(
+                bench["real_time"] * scale[bench.get("time_unit", "ns")]
+            )
+    return times
 
 
 def latency_ms(benchmark_json: str) -> Mapping[str, Any]:
     """Median and spread over iree-benchmark-module's repetitions (each a mean over iterations)."""
-    data = json.loads(benchmark_json)
-    times = [
-        b["real_time"] * _UNIT_MS[b.get("time_unit", "ns")]
-        for b in data["benchmarks"]
-        if b.get("run_type", "iteration") == "iteration"
-    ]
+    times = [t for repetitions in benchmark_times(benchmark_json, "ms").values() for t in repetitions]
     if not times:
         raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
     return {
