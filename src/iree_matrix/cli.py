@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import shutil
 import signal
@@ -178,7 +179,22 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
     matrix = spec.load(matrix_path, models=args.model)
     if getattr(args, "profiles", None):
         matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
-    return matrix_path, matrix, plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    _check_retime(the_plan, args.retime)
+    return matrix_path, matrix, the_plan
+
+
+def _check_retime(the_plan: plan.Plan, globs: Sequence[str]) -> None:
+    """A --retime that matches no timed job would silently re-measure nothing: say so instead."""
+    from iree_matrix import stages
+
+    timed = [job.id for job in the_plan.jobs if stages.get(job.stage).exclusive]
+    for glob in globs:
+        if not any(fnmatch.fnmatchcase(job_id, glob) for job_id in timed):
+            raise UserError(
+                f"--retime {glob!r} matches no timed job (run, export, peer, dispatches); "
+                f"`--list` prints the ids (e.g. {timed[-1] if timed else '-'})"
+            )
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:

@@ -112,3 +112,10 @@ def test_verb_is_required(capsys):
         cli.main([])
     assert info.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_retime_without_a_matching_timed_job(capsys):
+    # compile jobs are not timed: re-measuring them means nothing, so the glob is refused.
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list", "--retime", "compile:*"]) == 2
+    assert "--retime 'compile:*' matches no timed job" in _one_error_line(capsys.readouterr().err)
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list", "--retime", "run:*"]) == 0
