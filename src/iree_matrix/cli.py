@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import __version__, _resources, plan, spec, targets
+from iree_matrix import __version__, _resources, plan, releases, spec, targets
 from iree_matrix.errors import UserError
 from iree_matrix.flags import TUNE_PROFILES
 from iree_matrix.results import ResultsLog, Status
@@ -84,6 +84,12 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     m.add_argument("--select", action="append", default=[], metavar="GLOB",
                    help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
     m.add_argument("--list", action="store_true", help="print the plan and run nothing")
+    m.add_argument(
+        "--refresh-releases",
+        action="store_true",
+        help='ask the package index again what selectors such as compiler = "all" mean, instead of '
+        "reusing RESULTS_DIR/releases.json",
+    )
     m.add_argument("--jobs", type=int, default=1, help="stages run at once (timed stages always run alone)")
     m.add_argument(
         "--backend",
@@ -176,12 +182,22 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
-    matrix = spec.load(matrix_path, models=args.model)
+    resolver = _resolver(args)
+    matrix = spec.load(matrix_path, models=args.model, resolver=resolver)
     if getattr(args, "profiles", None):
         matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
     the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
     _check_retime(the_plan, args.retime)
+    if not args.list:
+        resolver.save()  # what the selectors meant, kept so a re-run plans the same releases
+    args.releases_used = resolver.describe()
     return matrix_path, matrix, the_plan
+
+
+def _resolver(args: argparse.Namespace) -> releases.Resolver:
+    """Release selectors are resolved against the index once and kept beside the results."""
+    results_dir = getattr(args, "results_dir", None) or Path("results")
+    return releases.Resolver(results_dir / "releases.json", refresh=getattr(args, "refresh_releases", False))
 
 
 def _check_retime(the_plan: plan.Plan, globs: Sequence[str]) -> None:
@@ -202,6 +218,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     if args.list:
         print(f"{matrix_path}: {len(matrix.cells)} cells")
         print(plan.describe(the_plan))
+        if args.releases_used:
+            print("releases (what the version axes mean):", *args.releases_used, sep="\n")
         return 0
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
@@ -314,7 +332,7 @@ def _write_report(results_dir: Path) -> Path:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from iree_matrix import doctor
 
-    matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml")
+    matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=_resolver(args))
     pythons = sorted({cell.python for cell in matrix.cells})
     checks = doctor.run_checks(args.cache or default_cache(), pythons)
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")
@@ -329,7 +347,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     from iree_matrix import image_inventory
 
     matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
-    matrix = spec.load(matrix_path)
+    matrix = spec.load(matrix_path, resolver=_resolver(args))
     cache = args.cache or default_cache()
     if args.action == "build":
         args.backend, args.jobs, args.retry_failed, args.retime = "docker", 1, False, []

@@ -16,9 +16,9 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-from iree_matrix import targets, versions
+from iree_matrix import releases, targets, versions
 from iree_matrix.errors import SpecError
 from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile
 from iree_matrix.models import ModelError, ModelRef, resolve
@@ -114,7 +114,7 @@ class MatrixSpec:
     peers: tuple[str, ...] = ()  # other runtimes measured beside IREE on the same inputs
 
 
-def load(path: Path, models: Sequence[str] = ()) -> MatrixSpec:
+def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Resolver] = None) -> MatrixSpec:
     """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
     working directory, paths in the file to the file's directory."""
     path = Path(path)
@@ -128,10 +128,17 @@ def load(path: Path, models: Sequence[str] = ()) -> MatrixSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
-    return parse(data, path, models)
+    return parse(data, path, models, resolver)
 
 
-def parse(data: Mapping[str, Any], path: Path, models: Sequence[str] = ()) -> MatrixSpec:
+def parse(
+    data: Mapping[str, Any],
+    path: Path,
+    models: Sequence[str] = (),
+    resolver: Optional[releases.Resolver] = None,
+) -> MatrixSpec:
+    """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
+    against the package index; without one, selectors are refused and versions taken as written."""
     where = _Where(path)
     _reject_unknown(data, _TOP_KEYS, where, "")
     for axis in _REQUIRED_AXES:
@@ -140,16 +147,21 @@ def parse(data: Mapping[str, Any], path: Path, models: Sequence[str] = ()) -> Ma
 
     own_profiles = _parse_profiles(data.get("profile", {}), where)
     profiles = {**BUILTIN_PROFILES, **own_profiles}
-    known = _Known(profiles=tuple(profiles), base=path.parent)
+    known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
 
-    axes = {name: _axis_values(data, name, where, known) for name in AXES if name != "runtime"}
+    axes = {"python": _axis_values(data, "python", where, known)}
+    if resolver is not None:
+        resolver.python = axes["python"][0]
+    axes.update(
+        {name: _axis_values(data, name, where, known) for name in AXES if name not in (*axes, "runtime")}
+    )
     if models:
         known.base = Path.cwd()
         axes["models"] = _canonical(
             "models", [_checked("models", m, "--model", where, known) for m in models], known
         )
         known.base = path.parent
-    axes["runtime"] = _runtime_values(data, "runtime", where)
+    axes["runtime"] = _runtime_values(data, "runtime", where, known)
 
     excludes = [
         _rule(r, where, f"exclude[{i}]", known) for i, r in enumerate(_tables(data, "exclude", where))
@@ -195,6 +207,7 @@ class _Where:
 class _Known:
     profiles: tuple[str, ...]
     base: Path  # what model paths are relative to
+    resolver: Optional[releases.Resolver] = None
     refs: dict[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> model
     by_text: dict[str, ModelRef] = dataclasses.field(default_factory=dict)
 
@@ -229,8 +242,10 @@ def _as_list(value: Any, key: str, where: _Where) -> list[str]:
 
 
 def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
-    if axis in _VERSION_AXES and not versions.is_valid(value):
-        raise where.error(key, value, 'not a version (PEP 440), e.g. "3.9.0"')
+    if axis in _VERSION_AXES:
+        problem = releases.selector_problem(value)
+        if problem:
+            raise where.error(key, value, problem)
     if axis == "python" and not _PYTHON_RE.fullmatch(value):
         raise where.error(key, value, 'expected a Python minor version such as "3.11"')
     if axis == "arch":
@@ -255,12 +270,33 @@ def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Know
     if axis not in data:
         return list(_AXIS_DEFAULTS[axis])
     values = _as_list(data[axis], axis, where)
-    return _canonical(axis, [_checked(axis, v, axis, where, known) for v in values], known)
+    return _canonical(axis, _expanded(axis, values, axis, where, known), known)
 
 
 def _checked(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
     _check_value(axis, value, key, where, known)
     return value
+
+
+def _expanded(axis: str, values: Sequence[str], key: str, where: _Where, known: _Known) -> list[str]:
+    """Each value checked; a release selector replaced by the releases it means (oldest first)."""
+    out: list[str] = []
+    for value in values:
+        _check_value(axis, value, key, where, known)
+        if axis not in _VERSION_AXES:
+            out.append(value)
+        elif known.resolver is None:
+            if releases.is_selector(value):
+                raise where.error(
+                    key, value, "a release selector needs the package index (plan it with the CLI)"
+                )
+            out.append(value)
+        else:
+            try:
+                out.extend(known.resolver.versions(axis, value))
+            except releases.ReleaseError as exc:
+                raise SpecError(f"{where.path}: {exc}") from None
+    return out
 
 
 def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
@@ -270,16 +306,25 @@ def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
         return list(dict.fromkeys(targets.parse(v).label for v in values))
     if axis == "models":
         return list(dict.fromkeys(known.model(v).name for v in values))
+    if axis in _VERSION_AXES:  # "3.9" and "3.9.0" are one release: one environment
+        by_version: dict[Any, str] = {}
+        for v in values:
+            by_version.setdefault(v if v == SAME else versions.Version(v), v)
+        return list(by_version.values())
     return values
 
 
-def _runtime_values(table: Mapping[str, Any], key: str, where: _Where) -> list[str]:
+def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _Known) -> list[str]:
     value = table.get("runtime", SAME)
     values = _as_list(value, key, where)
     for v in values:
-        if v != SAME and not versions.is_valid(v):
-            raise where.error(key, v, f'not a version (PEP 440) nor "{SAME}" (the compiler\'s own version)')
-    return values
+        if v != SAME and releases.selector_problem(v):
+            raise where.error(
+                key, v, releases.selector_problem(v) + f' nor "{SAME}" (the compiler\'s own version)'
+            )
+    resolved = [SAME] if SAME in values else []
+    resolved += _expanded("runtime", [v for v in values if v != SAME], key, where, known)
+    return _canonical("runtime", resolved, known)
 
 
 def _tables(data: Mapping[str, Any], key: str, where: _Where) -> list[Mapping[str, Any]]:
@@ -296,12 +341,10 @@ def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> 
     rule: dict[str, list[str]] = {}
     for axis in table:
         if axis == "runtime":
-            rule[axis] = _runtime_values(table, f"{name}.runtime", where)
+            rule[axis] = _runtime_values(table, f"{name}.runtime", where, known)
             continue
-        rule[axis] = _as_list(table[axis], f"{name}.{axis}", where)
-        for value in rule[axis]:
-            _check_value(axis, value, f"{name}.{axis}", where, known)
-        rule[axis] = _canonical(axis, rule[axis], known)
+        values = _as_list(table[axis], f"{name}.{axis}", where)
+        rule[axis] = _canonical(axis, _expanded(axis, values, f"{name}.{axis}", where, known), known)
     return rule
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import threading
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, arm, host, targets
-from iree_matrix._hashing import digest
+from iree_matrix import _proc, arm, host, targets, vmfb
+from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageSkipped
 from iree_matrix.flags import compile_flags, missing_flags, target_cpu
@@ -43,7 +44,9 @@ class CompileStage:
         return digest(
             {
                 "stage": self.name,
-                "mlir": ctx.dep("export").record.key,  # the export key names its MLIR exactly
+                # The MLIR's content, not the export's key: exporters (turbine / torch releases)
+                # that write byte-identical MLIR share one compile, and every run of it.
+                "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
                 "env": ctx.env_identity(),
                 "arch": job.labels["arch"],
                 "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
@@ -95,6 +98,7 @@ class CompileStage:
         if done.peak_rss_bytes is not None:
             metrics["peak_memory_bytes"] = done.peak_rss_bytes
         metrics.update(_statistics(out / _STATISTICS))
+        metrics["module_versions"] = _module_versions(module)
         if dispatches:
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES, mlir, ctx))
         if target.arch.name == "armv6":
@@ -109,6 +113,35 @@ class CompileStage:
                     command=tuple(argv),
                 )
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+def _module_versions(module: Path) -> dict[str, Any]:
+    try:
+        return vmfb.module_versions(module)
+    except (OSError, ValueError, IndexError, struct.error):  # a layout this reader does not know
+        return {}
+
+
+def export_digest(export: Entry, metric: str) -> str:
+    """A content digest the export stage recorded (`mlir_sha256`, `io_sha256`); computed from the
+    stored artifacts for exports stored before the metric existed."""
+    value = export.record.metrics.get(metric)
+    if isinstance(value, str) and value:
+        return value
+    return export_digests(export.path)[metric]
+
+
+def export_digests(folder: Path) -> dict[str, str]:
+    """`mlir_sha256`: the MLIR; `io_sha256`: what a run compares against (inputs, torch's outputs,
+    tolerance) — equal for exporters that differ only in turbine release."""
+    info = json.loads((folder / "export.json").read_text())
+    arrays = sorted([*(folder / "inputs").glob("*.npy"), *(folder / "reference").glob("*.npy")])
+    io = {
+        "arrays": {f"{p.parent.name}/{p.name}": file_sha256(p) for p in arrays},
+        "tolerance": [info.get("atol"), info.get("rtol")],
+        "function": info.get("function"),
+    }
+    return {"mlir_sha256": file_sha256(folder / "model.mlir"), "io_sha256": digest(io)}
 
 
 def _help_text(env: Environment) -> str:

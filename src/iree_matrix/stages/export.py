@@ -16,6 +16,7 @@ from iree_matrix.plan import Job
 from iree_matrix.results import Status
 from iree_matrix.stages import Context
 from iree_matrix.stages import _model_worker as worker
+from iree_matrix.stages.compile import export_digests
 from iree_matrix.store import Entry
 
 WORKER = "export_model.py"
@@ -44,6 +45,7 @@ class ExportStage:
             "eager_ms": info["eager_ms"],
             "parameters": info["parameters"],
             "torch_threads": info["torch_threads"],
+            **export_digests(out),
         }
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
 

@@ -22,11 +22,21 @@ from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
 from iree_matrix.stages import Context
-from iree_matrix.stages.compile import MODULE
+from iree_matrix.stages.compile import MODULE, export_digest
 from iree_matrix.store import Entry
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".
-_INCOMPATIBLE = ("version mismatch", "not available in this runtime", "required module", "unsupported")
+# Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
+# module features [Ch] are not available in this runtime configuration", "required module 'hal'
+# version mismatch; have 6 but require 7", "import function hal.command_buffer.dispatch signature
+# mismatch" (a 3.11 module on a 3.12 runtime: same HAL version, changed import).
+_INCOMPATIBLE = (
+    "version mismatch",
+    "not available in this runtime",
+    "required module",
+    "unsupported",
+    "signature mismatch",
+)
 
 
 class RunStage:
@@ -42,7 +52,9 @@ class RunStage:
         return ctx.timed_key(
             self.name,
             module=ctx.dep("compile").record.key,
-            export=ctx.dep("export").record.key,  # inputs, reference and tolerance
+            # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
+            # (and on the MLIR, see compile) share this run.
+            export=export_digest(ctx.dep("export"), "io_sha256"),
         )
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:

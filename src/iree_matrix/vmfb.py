@@ -1,0 +1,92 @@
+"""What a compiled module (.vmfb) asks of the runtime that loads it, read from the file itself.
+
+A .vmfb is a zip archive: `module.fb` (a size-prefixed FlatBuffer, `BytecodeModuleDef` of IREE's
+`runtime/src/iree/schemas/bytecode_module_def.fbs`) plus one member per executable
+(`main_dispatch_0_embedded_elf_x86_64.so`). A runtime refuses a module when one of these does not
+fit it: the VM bytecode version (`bytecode version mismatch; runtime supports 17.0, module has 15.0`),
+the required feature bits (`required module features [Ch] are not available`), or the minimum
+version of a module it imports (`required module 'hal' version mismatch; have 6 but require 7`).
+
+The field ids below are the schema's declaration order, which FlatBuffers keeps stable; a field an
+older compiler did not write reads as absent.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any, Optional
+
+import flatbuffers
+from flatbuffers import number_types as N
+from flatbuffers.table import Table
+
+_IDENTIFIER = b"IREE"
+_MODULE_MEMBER = "module.fb"
+# BytecodeModuleDef field ids
+_REQUIREMENTS, _DEPENDENCIES, _BYTECODE_VERSION = 2, 5, 13
+# ModuleDependencyDef field ids
+_DEP_NAME, _DEP_MINIMUM_VERSION = 0, 1
+_EXECUTABLE_MEMBER = re.compile(
+    r"_(embedded_elf|system_elf|vmvx|static)_?([a-z0-9_]*)\.(so|dll|dylib|bin|vmfb)$"
+)
+
+
+class NotAModule(ValueError):
+    pass
+
+
+def module_versions(path: Path) -> dict[str, Any]:
+    """{"bytecode": "17.0", "hal": "7", "features": "0xc", "executables": "embedded_elf_x86_64"}:
+    what a runtime must offer to load this module (keys an older module lacks are left out)."""
+    buf, members = _flatbuffer(Path(path))
+    root = Table(buf, flatbuffers.encode.Get(N.UOffsetTFlags.packer_type, buf, 0))
+    versions: dict[str, Any] = {}
+    bytecode = _u32(root, _BYTECODE_VERSION)
+    if bytecode is not None:
+        versions["bytecode"] = f"{bytecode >> 16}.{bytecode & 0xFFFF}"
+    for name, minimum in _dependencies(buf, root):
+        versions[name] = str(minimum)
+    features = _u32(root, _REQUIREMENTS)
+    if features:
+        versions["features"] = hex(features)
+    formats = sorted(
+        {"_".join(p for p in m.groups()[:2] if p) for m in map(_EXECUTABLE_MEMBER.search, members) if m}
+    )
+    if formats:
+        versions["executables"] = ",".join(formats)
+    return versions
+
+
+def _flatbuffer(path: Path) -> tuple[bytearray, list[str]]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.namelist()
+            data = bytearray(archive.read(_MODULE_MEMBER))
+    except zipfile.BadZipFile:
+        members, data = [], bytearray(path.read_bytes())  # a bare FlatBuffer (no executables)
+    except KeyError:
+        raise NotAModule(f"{path}: a zip without {_MODULE_MEMBER}: not an IREE module") from None
+    for start in (4, 0):  # size-prefixed (what iree-compile writes) or not
+        if data[start + 4 : start + 8] == _IDENTIFIER:
+            return data[start:], members
+    raise NotAModule(f"{path}: no IREE FlatBuffer identifier: not an IREE module")
+
+
+def _u32(table: Table, field: int) -> Optional[int]:
+    offset = table.Offset(4 + 2 * field)
+    return table.Get(N.Uint32Flags, table.Pos + offset) if offset else None
+
+
+def _dependencies(buf: bytearray, root: Table) -> list[tuple[str, int]]:
+    offset = root.Offset(4 + 2 * _DEPENDENCIES)
+    if not offset:
+        return []
+    start, found = root.Vector(offset), []
+    for i in range(root.VectorLen(offset)):
+        dep = Table(buf, root.Indirect(start + 4 * i))
+        name_at = dep.Offset(4 + 2 * _DEP_NAME)
+        if name_at:
+            found.append((dep.String(dep.Pos + name_at).decode(), _u32(dep, _DEP_MINIMUM_VERSION) or 0))
+    return found
