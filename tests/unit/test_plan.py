@@ -18,7 +18,7 @@ MODELS = ("mobilenet_v2", "quartznet5x5")
 
 @pytest.fixture(scope="module")
 def default_spec() -> spec.MatrixSpec:
-    return spec.load(MATRIX_DIR / "default.toml")
+    return spec.load(Path(__file__).parent / "data" / "five_releases.toml")
 
 
 @pytest.fixture(scope="module")

@@ -71,24 +71,22 @@ def _pairs(matrix: spec.MatrixSpec) -> set[tuple[str, str]]:
 
 
 def test_default_matrix_has_the_promised_cells():
-    matrix = spec.load(MATRIX_DIR / "default.toml")
-    compilers = ["3.0.0", "3.4.0", "3.8.0", "3.9.0", "3.13.0"]
+    from iree_matrix import releases
+    from tests.unit.fake_index import COMPILERS, FakeIndex
+
+    resolver = releases.Resolver(None, query=FakeIndex())
+    matrix = spec.load(MATRIX_DIR / "default.toml", resolver=resolver)
+    runtimes = [v for v in COMPILERS if v != "3.7.1"]  # the fake index has no runtime 3.7.1
+    turbines = ["3.0.0", "3.8.0", "3.9.0"]  # the fake index's turbine releases from 3.0
     expected = set()
-    for model in (
-        "mobilenet_v2",
-        "mobilenet_v3_small",
-        "yolox_nano",
-        "quartznet5x5",
-        "whisper_tiny",
-        "llama_stories15m",
-        "whisper_tiny@transformers",
-        "llama@transformers",
-    ):
-        for compiler in compilers:
+    for model in ("mobilenet_v2", "mobilenet_v3_small", "quartznet5x5", "whisper_tiny", "llama_stories15m"):
+        for compiler in COMPILERS:
             expected.add(_cell(model=model, compiler=compiler, runtime=compiler))
-        for runtime in ("3.9.0", "3.13.0"):
-            expected.add(_cell(model=model, compiler="3.8.0", runtime=runtime))
-    assert len(matrix.cells) == 8 * 7  # 8 models x (5 same-version + 2 cross)
+    for model in ("tiny_cnn", "mobilenet_v2"):  # the full compiler x runtime cross
+        for compiler in COMPILERS:
+            expected |= {_cell(model=model, compiler=compiler, runtime=r) for r in runtimes}
+    for turbine in turbines:  # the exporter axis, each module run by its own runtime
+        expected |= {_cell(model="tiny_cnn", turbine=turbine, compiler=c, runtime=c) for c in COMPILERS}
     assert set(matrix.cells) == expected
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}

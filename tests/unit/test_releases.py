@@ -1,0 +1,124 @@
+"""Release selectors: resolution against a (fake) index, reproducibility through releases.json,
+one-line errors for what the index does not have."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import releases, spec
+from iree_matrix.errors import SpecError, UserError
+from tests.unit.fake_index import COMPILERS, INDEX, FakeIndex
+
+
+def _load(tmp_path: Path, text: str, index=None, refresh=False) -> tuple[spec.MatrixSpec, releases.Resolver]:
+    path = tmp_path / "m.toml"
+    base = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\nmodels = "tiny_cnn"\n'
+    path.write_text(base + text, encoding="utf-8")
+    resolver = releases.Resolver(tmp_path / "releases.json", query=index or FakeIndex(), refresh=refresh)
+    return spec.load(path, resolver=resolver), resolver
+
+
+def _compilers(matrix: spec.MatrixSpec) -> list[str]:
+    return list(dict.fromkeys(c.compiler for c in matrix.cells))
+
+
+def test_all_is_every_final_release_oldest_first(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = "all"\n')
+    assert sorted(_compilers(matrix), key=releases.Version) == COMPILERS
+    assert "3.14.0rc20261101" not in _compilers(matrix)
+
+
+def test_a_specifier_selects_a_range(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = ">=3.7,<3.10"\n')
+    assert sorted(_compilers(matrix), key=releases.Version) == ["3.7.0", "3.7.1", "3.8.0", "3.9.0"]
+
+
+def test_runtime_all_is_the_full_cross(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = ["3.8.0", "3.9.0"]\nruntime = "all"\n')
+    assert len(matrix.cells) == 2 * 8
+    assert {c.runtime for c in matrix.cells} == set(INDEX["iree-base-runtime"])
+
+
+def test_selectors_in_include_rules(tmp_path):
+    text = 'compiler = "3.9.0"\n[[include]]\nturbine = ">=3.0"\n'
+    matrix, _ = _load(tmp_path, text)
+    assert {c.turbine for c in matrix.cells} == {"3.0.0", "3.8.0", "3.9.0"}
+
+
+def test_torch_local_builds_are_not_releases(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = "3.9.0"\n[[include]]\ntorch = "all"\n')
+    assert {c.torch for c in matrix.cells} == {"2.5.1", "2.13.0", "2.15.0"}
+
+
+def test_the_resolution_is_kept_and_reused(tmp_path):
+    index = FakeIndex()
+    _, resolver = _load(tmp_path, 'compiler = "all"\n', index=index)
+    resolver.save()
+    stored = json.loads((tmp_path / "releases.json").read_text())
+    assert stored["packages"]["iree-base-compiler"]["versions"] == COMPILERS
+    # A new release appears on the index: the stored answer still plans the same releases...
+    newer = FakeIndex({**INDEX, "iree-base-compiler": COMPILERS + ["3.14.0"]})
+    matrix, _ = _load(tmp_path, 'compiler = "all"\n', index=newer)
+    assert "3.14.0" not in _compilers(matrix) and "iree-base-compiler" not in newer.asked
+    # ...until the user asks the index again.
+    matrix, _ = _load(tmp_path, 'compiler = "all"\n', index=newer, refresh=True)
+    assert "3.14.0" in _compilers(matrix)
+
+
+def test_aliases_of_one_release_are_one_environment(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = ["3.9.0", "3.9"]\n')
+    assert _compilers(matrix) == ["3.9.0"]
+
+
+def test_aliases_are_one_even_offline(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\nmodels = "tiny_cnn"\n'
+                    'compiler = ["3.9.0", "3.9"]\n')  # fmt: skip
+    assert {c.compiler for c in spec.load(path).cells} == {"3.9.0"}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            'compiler = "3.99.0"\n',
+            ["compiler = '3.99.0'", "no release 3.99.0", "nearest: 3.9.0, 3.10.0, 3.13.0"],
+        ),
+        ('compiler = ">=9"\n', ["compiler = '>=9'", "matches no release", "9 releases, 2.9.0 … 3.13.0"]),
+        ('compiler = "al"\n', ["compiler = 'al'", "nor a selector"]),
+        ('compiler = "3.9.0"\nruntime = "every"\n', ["runtime = 'every'", "nor a selector", "same"]),
+        ('compiler = "3.9.0"\nruntime = "3.99"\n', ["runtime = '3.99'", "iree-base-runtime has no release"]),
+    ],
+)
+def test_bad_selectors_are_one_line_errors(tmp_path, text, words):
+    with pytest.raises(SpecError) as caught:
+        _load(tmp_path, text)
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path / "m.toml") in message
+    for word in words:
+        assert word in message
+
+
+def test_a_selector_without_an_index_is_an_error(tmp_path):
+    def unreachable(package, python):
+        raise releases.ReleaseError("cannot list the releases of iree-base-compiler: connection refused")
+
+    with pytest.raises(SpecError, match="connection refused"):
+        _load(tmp_path, 'compiler = "all"\n', index=unreachable)
+
+
+def test_a_plain_version_offline_is_taken_as_written(tmp_path):
+    def unreachable(package, python):
+        raise releases.ReleaseError("offline")
+
+    matrix, _ = _load(tmp_path, 'compiler = "3.9.0"\n', index=unreachable)
+    assert _compilers(matrix) == ["3.9.0"]
+
+
+def test_a_corrupt_releases_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "releases.json").write_text("{not json")
+    with pytest.raises(UserError, match="releases.json: unreadable release list.*--refresh-releases"):
+        _load(tmp_path, 'compiler = "all"\n')
