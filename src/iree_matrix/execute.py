@@ -193,7 +193,7 @@ class Executor:
             return entry.record, entry, True
 
         self.progress.started(job)
-        cpu_before = host.cpu_seconds()
+        cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds())
         with self.store.staging() as out:
             try:
                 outcome = stage.execute(job, ctx, out)
@@ -213,14 +213,18 @@ class Executor:
                 entry = self.store.commit(job.stage, key, out, record)
             return self._done(job, record, ctx), entry, False
 
-    def _with_other_load(self, outcome: Outcome, before: tuple[float, float], seconds: float) -> Outcome:
+    def _with_other_load(
+        self, outcome: Outcome, before: tuple[float, float, float], seconds: float
+    ) -> Outcome:
         """A timed stage runs alone in the matrix, but not on the machine: record how many cores
-        other programs kept busy meanwhile, so a noisy figure shows as noisy. Only on the venv
-        backend: a container's processes are the Docker daemon's children, not ours."""
-        if self.backend.name != "venv" or seconds <= 0:
+        other programs kept busy meanwhile, so a noisy figure shows as noisy. Our own share is our
+        process tree's rusage plus, on Docker, the CPU of the containers we started (their
+        processes are the daemon's children, counted through their parent cgroup)."""
+        if seconds <= 0:
             return outcome
-        busy, own = (after - start for after, start in zip(host.cpu_seconds(), before))
-        other = max(0.0, busy - own) / seconds
+        now = (*host.cpu_seconds(), self.backend.contained_cpu_seconds())
+        busy, own, contained = (after - start for after, start in zip(now, before))
+        other = max(0.0, busy - own - contained) / seconds
         if math.isnan(other):  # /proc/stat unreadable
             return outcome
         return dataclasses.replace(outcome, metrics={**outcome.metrics, "other_load": round(other, 2)})

@@ -7,7 +7,7 @@ import os
 import platform
 import resource
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 
 @functools.cache
@@ -74,3 +74,41 @@ def cpu_seconds() -> tuple[float, float]:
         usage = resource.getrusage(who)
         own += usage.ru_utime + usage.ru_stime
     return busy, own
+
+
+# Docker's cgroupfs driver puts containers started with `--cgroup-parent iree-matrix` under
+# <cgroup root>/iree-matrix/<id>. The parent's CPU counter is hierarchical and outlives its removed
+# children (cgroup v1 cpuacct charges every ancestor; v2's cpu.stat folds a removed child into its
+# parent), so the difference across a stage is what the stage's containers used.
+CONTAINERS_CGROUP = "iree-matrix"
+_CGROUP_COUNTERS = (
+    (Path("/sys/fs/cgroup/cpuacct") / CONTAINERS_CGROUP / "cpuacct.usage", "v1"),
+    (Path("/sys/fs/cgroup") / CONTAINERS_CGROUP / "cpu.stat", "v2"),
+)
+
+
+def containers_cgroup() -> Optional[Path]:
+    """Where the containers' CPU counter will be, if this host's cgroups are laid out as expected
+    (cgroup v1 with cpuacct, or v2); None elsewhere (then no --cgroup-parent, no other_load)."""
+    if Path("/sys/fs/cgroup/cpuacct").is_dir():
+        return _CGROUP_COUNTERS[0][0]
+    if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
+        return _CGROUP_COUNTERS[1][0]
+    return None
+
+
+def containers_cpu_seconds() -> float:
+    """CPU seconds used by every container started under CONTAINERS_CGROUP (0 before the first)."""
+    counter = containers_cgroup()
+    if counter is None:
+        return float("nan")
+    if not counter.parent.is_dir():
+        return 0.0  # created by the daemon with the first such container
+    try:
+        text = counter.read_text()
+    except OSError:
+        return float("nan")
+    if counter.name == "cpuacct.usage":
+        return int(text.strip()) / 1e9
+    usage = dict(line.split()[:2] for line in text.splitlines() if len(line.split()) >= 2)
+    return int(usage["usage_usec"]) / 1e6 if "usage_usec" in usage else float("nan")

@@ -59,6 +59,10 @@ class Backend(Protocol):
     def open(self, env: EnvSpec, lock_digest: str) -> Optional[Environment]:
         """The environment if it exists and is complete, else None."""
 
+    def contained_cpu_seconds(self) -> float:
+        """CPU seconds used by this backend's processes that are not our children (containers);
+        nan where they cannot be counted."""
+
 
 def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
     from iree_matrix.envs.venv import VenvBackend

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, images, targets
+from iree_matrix import _proc, host, images, targets
 from iree_matrix.errors import StageFailure
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.plan import EnvSpec
@@ -122,6 +122,10 @@ class DockerEnvironment:
             "--init",  # PID 1 forwards signals (a killed client's SIGTERM) and reaps children
             "--env", "HOME=/tmp", "--env", "PYTHONNOUSERSITE=1",
         ]  # fmt: skip
+        if host.containers_cgroup() is not None:
+            # Every container under one parent cgroup, whose CPU counter keeps what removed
+            # containers used: how much of a timed stage's CPU was the stage's own (other_load).
+            opts += ["--cgroup-parent", host.CONTAINERS_CGROUP]
         if os.environ.get(RUN_LABEL_ENV):  # lets a caller find (and count) exactly its own containers
             opts += ["--label", f"{LABEL}.run={os.environ[RUN_LABEL_ENV]}"]
         for key, value in (env or {}).items():
@@ -164,6 +168,10 @@ class DockerBackend:
         self._named: dict[str, BaseImage] = {}
 
     # --- protocol ---
+
+    def contained_cpu_seconds(self) -> float:
+        """CPU seconds every container of this tool has used (nan where it cannot be read)."""
+        return host.containers_cpu_seconds()
 
     def target(self, env: EnvSpec) -> Target:
         if env.python in self.base_images:

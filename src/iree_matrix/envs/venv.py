@@ -66,6 +66,9 @@ class VenvBackend:
         # disappears they would break, so always build at the real path.
         self.root = Path(root).resolve()
 
+    def contained_cpu_seconds(self) -> float:
+        return 0.0  # a venv's tools are our own children: counted in our rusage
+
     def target(self, env: EnvSpec) -> Target:
         if env.arch != targets.host_arch() or env.tools:
             raise StageFailure(
