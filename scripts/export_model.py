@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import os
 import statistics
 import sys
 import time
@@ -243,5 +244,16 @@ def main(argv=None):
     return 0
 
 
+def _exit_now(code):
+    """End without interpreter finalisation. The compiler's MLIR bindings of some releases (the
+    iree-base-compiler 3.3.0 and 3.4.0 that turbine 3.3.0 / 3.4.0 pin) deadlock while tearing down
+    at exit, after the export is complete and written: seen here as a process idle in
+    pthread_cond_timedwait inside _mlir.so until the stage timeout. Everything this worker writes is
+    closed by then, so skipping the teardown loses nothing."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())

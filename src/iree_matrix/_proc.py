@@ -118,7 +118,8 @@ def run(
 
 # 126/127: the shell could not execute the tool (a broken environment, not a result); SIGKILL:
 # most likely the OOM killer. Neither says anything about the inputs, so neither is stored.
-_NOT_A_RESULT = (126, 127, -9)
+# SIGHUP, SIGINT and SIGTERM come from outside too (a user, a session ending): not a result either.
+_NOT_A_RESULT = (126, 127, -9, -1, -2, -15)
 
 
 def failure(
