@@ -43,12 +43,19 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
     assert export.metrics["parameters"] == 24_346
     assert export.metrics["mlir_bytes"] > 10_000
     assert export.metrics["eager_ms"]["n"] == 3 and export.metrics["eager_ms"]["median"] > 0
+    assert len(export.metrics["mlir_sha256"]) == 64 and len(export.metrics["io_sha256"]) == 64
+    assert export.metrics["other_load"] >= 0  # how busy the machine was while eager was timed
 
     for version in ("3.9.0", "3.13.0"):
         compiled = got[f"compile:{BASE}/iree{version}/x86_64/default"]
         assert compiled.status is Status.OK, compiled.message
         assert compiled.metrics["module_bytes"] > 10_000
         assert "--iree-llvmcpu-target-cpu=host" in compiled.command
+        # What the module asks of a runtime, read from the .vmfb itself.
+        versions = compiled.metrics["module_versions"]
+        assert versions["bytecode"] == {"3.9.0": "15.0", "3.13.0": "17.0"}[version]
+        assert versions["hal"] == {"3.9.0": "6", "3.13.0": "7"}[version]
+        assert versions["executables"] == "embedded_elf_x86_64"
 
         ran = got[f"run:{BASE}/iree{version}/x86_64/default"]
         assert ran.status is Status.OK, ran.message
