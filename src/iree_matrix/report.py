@@ -21,6 +21,7 @@ from typing import Any, Tuple
 from packaging.version import InvalidVersion, Version
 from tabulate import tabulate
 
+from iree_matrix import answers
 from iree_matrix.errors import UserError
 from iree_matrix.perf_report import render_performance
 from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
@@ -36,6 +37,7 @@ ICONS = {
     Status.NOT_RUN: "⛔",
 }
 FAILURE_STATUSES = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+NOISY_MARK = "~"  # before a timed figure taken under load or with a wide spread (answers.Timing.noisy)
 MAX_EXCERPT_LINES = 15
 MAX_EXCERPT_LINE_CHARS = 240  # MLIR dumps put whole functions on one line
 MAX_REASON_CHARS = 90
@@ -90,6 +92,7 @@ def render_compatibility(records: Iterable[Record]) -> str:
     ix = _index(latest_by_job(all_records))
     parts = [
         *_header(ix, total=len(all_records)),
+        *_answers_section(ix),
         *_same_version_section(ix),
         *render_performance(ix.by_job.values()),
         *_failures_section(ix),
@@ -328,7 +331,11 @@ def _header(ix: _Index, total: int) -> list[str]:
         "wrong); ⏱ timeout: the stage ran out of time; ➖ skip: the stage does not apply to this "
         "cell; ⛔ not run: a stage it depends on did not succeed, and the cell names that stage. "
         "`[F3]` points to failure F3 under "
-        "[Failures and their reasons](#failures-and-their-reasons)."
+        "[Failures and their reasons](#failures-and-their-reasons). "
+        f"`{NOISY_MARK}` before a time marks a noisy figure: other programs kept at least "
+        f"{answers.NOISY_LOAD} cores busy while it was measured, or its repetitions spread by more than "
+        f"{answers.NOISY_SPREAD:.0%} of the median; compare such figures with care, or re-measure them "
+        "with `--retime`."
     )
     return ["# IREE compatibility matrix", "", legend, "", note, ""]
 
@@ -393,7 +400,9 @@ def _run_cell(ix: _Index, run: Record) -> str:
         latency = _median(run.metrics.get("latency_ms"))
         # qemu's speed is not the board's: such figures are marked and never compared with native ones.
         emulated = " (emulated)" if str(run.metrics.get("timing", "")).startswith("emulated") else ""
-        return f"✅ {_duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
+        figure = answers.timing(run)
+        noisy = NOISY_MARK if figure is not None and figure.noisy else ""
+        return f"✅ {noisy}{_duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
     if run.status is Status.MISMATCH:
         err = _num(run.metrics.get("max_abs_err"))
         detail = f" (max err {err:.1e})" if err is not None else ""
@@ -464,9 +473,24 @@ def _baseline_lines(ix: _Index, model: str) -> list[str]:
         )
         if eager is None and not extras:
             continue
-        text = f"torch eager: {_duration_ms(eager)}" if eager is not None else "torch eager: n/a"
-        lines.append(f"- {text} ({exporter}{'; ' + ', '.join(extras) if extras else ''})")
+        text = _timing_text(answers.timing(ix.exports[(model, exporter)], "eager_ms"))
+        lines.append(f"- torch eager: {text} ({exporter}{'; ' + ', '.join(extras) if extras else ''})")
     return [*lines, ""] if lines else []
+
+
+def _timing_text(figure: answers.Timing | None) -> str:
+    """`13.5 ms (12.9–14.2 ms, other load 0.03)`, marked and explained when noisy."""
+    if figure is None:
+        return "n/a"
+    detail = []
+    if figure.low is not None and figure.high is not None:
+        detail.append(f"{_duration_ms(figure.low)}–{_duration_ms(figure.high)}")
+    if figure.other_load is not None:
+        detail.append(f"other load {figure.other_load:.2g} cores")
+    text = f"{_duration_ms(figure.median)}" + (f" ({', '.join(detail)})" if detail else "")
+    if figure.noisy:
+        text = f"{NOISY_MARK}{text} — noisy: {figure.why_noisy()}; re-measure on a quiet machine (`--retime`)"
+    return text
 
 
 def _compile_stats(
@@ -705,3 +729,127 @@ def _environment_row(ix: _Index, record: Record) -> list[str]:
         count,
         note,
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# answers: windows, recommendations, regressions, identical exports (derived in answers.py)
+
+
+def _answers_section(ix: _Index) -> list[str]:
+    runs = answers.Runs.of(ix.by_job.values())
+    out = ["## Answers", ""]
+    out += _windows_block(runs)
+    out += _recommendations_block(runs)
+    out += _regressions_block(runs)
+    out += _identical_block(runs)
+    return out
+
+
+def _versions_text(versions: Mapping[str, str] | None) -> str:
+    if not versions:
+        return "not read"
+    names = {"bytecode": "bytecode", "hal": "hal ≥", "features": "features"}
+    return ", ".join(
+        f"{names[k]} {versions[k]}".replace("≥ ", "≥")
+        for k in ("bytecode", "hal", "features")
+        if k in versions
+    )
+
+
+def _windows_block(runs: answers.Runs) -> list[str]:
+    windows = answers.windows(runs)
+    if not windows:
+        return []
+    versions = answers.module_versions(runs)
+    rows = []
+    for w in windows:
+        refused = ", ".join(w.refuses) or "—"
+        rows.append([
+            w.runtime,
+            _versions_text(versions.get(w.runtime)),
+            f"{w.low}–{w.high}" if w.loads and w.low != w.high else (w.low or "none"),
+            refused,
+            "; ".join(w.contradictions) or "none",
+        ])  # fmt: skip
+    intro = (
+        "**Can runtime B load a module built by compiler A?** Each runtime release was given the "
+        "modules of every compiler release (the functions in the cross tables below). A window is "
+        "the range from the oldest to the newest compiler whose modules the runtime loaded; every "
+        "cell that contradicts a contiguous range is listed. A runtime's own modules say what it "
+        "expects (VM bytecode version, HAL module version, feature bits), read from the .vmfb."
+    )
+    headers = ["runtime", "its own modules", "loads modules from compilers", "refuses", "contradictions"]
+    return [intro, "", _table(headers, rows), ""]
+
+
+def _recommendations_block(runs: answers.Runs) -> list[str]:
+    recs = [r for r in answers.recommendations(runs) if r.releases]
+    if not recs:
+        return []
+    rows = []
+    for rec in recs:
+        newest = rec.newest_passing
+        fastest = "no release faster than the newest beyond noise"
+        if rec.fastest is not None:
+            fastest = f"{rec.fastest.compiler} ({rec.fastest_ratio:.2f}× the newest's speed)"
+        elif newest is None or newest.latency_ms is None:
+            fastest = "—"
+        rows.append([
+            rec.model,
+            f"{sum(r.passes for r in rec.releases)} of {len(rec.releases)}",
+            newest.compiler if newest else "none",
+            fastest,
+            f"{rec.smallest.compiler} ({_size(rec.smallest.module_bytes)})" if rec.smallest else "—",
+        ])  # fmt: skip
+    every = _every_model_passes(recs)
+    intro = (
+        "**Which IREE release should I use?** Per model (all its functions, exporter "
+        f"`{runs.main_exporter()}`, each module run by its own release's runtime): the newest release "
+        "where every function compiles and matches torch; the fastest correct release, named only when "
+        f"it beats the newest by more than {answers.NOISE_RATIO}× (this machine's noise between sittings); "
+        "the smallest module."
+    )
+    overall = f"Overall, the newest release where every model above passes: **{every}**."
+    headers = ["model", "releases that pass", "newest passing", "fastest correct", "smallest module"]
+    return [intro, "", _table(headers, rows), "", overall, ""]
+
+
+def _every_model_passes(recs: Sequence[answers.Recommendation]) -> str:
+    passing = [{r.compiler for r in rec.releases if r.passes} for rec in recs]
+    common = set.intersection(*passing) if passing else set()
+    return answers.sorted_versions(common)[-1] if common else "none"
+
+
+def _regressions_block(runs: answers.Runs) -> list[str]:
+    found = answers.regressions(runs)
+    intro = (
+        "**Regressions between consecutive releases** (each module run by its own runtime): a function "
+        f"that passed and then fails; a latency up by more than {answers.NOISE_RATIO}× where neither "
+        f"figure is noisy; a module more than {answers.SIZE_RATIO - 1:.0%} larger."
+    )
+    if not found:
+        return [intro, "", "None found.", ""]
+    rows = [[g.function, f"{g.older} → {g.newer}", g.kind, g.detail, f"`{g.evidence[1]}`"] for g in found]
+    return [intro, "", _table(["function", "releases", "kind", "what", "evidence"], rows), ""]
+
+
+def _identical_block(runs: answers.Runs) -> list[str]:
+    groups = [g for g in answers.identical_exports(runs) if len(g.exporters) > 1]
+    exported = {f for (f, _) in runs.exports}
+    many = {f for f in exported if sum(1 for (g, _) in runs.exports if g == f) > 1}
+    if not many:
+        return []
+    lines = [
+        "**Exporters that write the same MLIR.** Byte-identical exports share one compile and one run "
+        "per compiler (the store keys them by content), so their rows agree by construction:",
+        "",
+    ]
+    for function in sorted(many):
+        same = [g for g in groups if g.function == function]
+        if not same:
+            lines.append(f"- `{function}`: every exporter wrote different MLIR.")
+        for g in same:
+            lines.append(
+                f"- `{function}`: {', '.join(f'`{e}`' for e in g.exporters)} (sha256 {g.sha256[:12]}…)"
+            )
+    return [*lines, ""]

@@ -91,7 +91,7 @@ def test_default_matrix_has_the_promised_cells():
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}
     assert matrix.benchmark == spec.Benchmark(repetitions=5, seed=0)
-    assert matrix.timeouts == spec.DEFAULT_TIMEOUTS
+    assert matrix.timeouts == {**spec.DEFAULT_TIMEOUTS, "export": 300.0}
     assert "2.13.0" in matrix.description
 
 

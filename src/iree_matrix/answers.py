@@ -1,0 +1,436 @@
+"""The project's answers, derived from result records: which compilers' modules each runtime loads,
+which release to use per model, what regressed between releases, which exporters agree.
+
+Pure: records in, plain data out (no I/O, no clock). Every answer names the job ids of the cells
+it rests on, so a reader can check it. The Markdown report, `compat.json` and `query` all use these
+functions; none derives an answer on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from iree_matrix.results import Record, Status
+
+# A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
+# its repetitions spread by more than this share of the median. Defined here, used everywhere.
+NOISY_LOAD = 0.25
+NOISY_SPREAD = 0.20
+# Two figures from different sittings on this shared machine differ by up to ~1.3x for identical
+# code (README, "Measured here"): only a larger ratio is a finding.
+NOISE_RATIO = 1.3
+# Module sizes are deterministic; a growth this large between releases is worth a line.
+SIZE_RATIO = 1.10
+INCOMPATIBLE = "incompatible-module"
+
+
+def version_key(text: str) -> tuple[int, Any]:
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)
+
+
+def sorted_versions(values: Iterable[str]) -> list[str]:
+    return sorted(set(values), key=version_key)
+
+
+def _num(value: Any) -> Optional[float]:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# --- noise --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    median: float
+    low: Optional[float]
+    high: Optional[float]
+    other_load: Optional[float]
+
+    @property
+    def spread(self) -> Optional[float]:
+        if self.low is None or self.high is None or self.median <= 0:
+            return None
+        return (self.high - self.low) / self.median
+
+    @property
+    def noisy(self) -> bool:
+        loaded = self.other_load is not None and self.other_load >= NOISY_LOAD
+        spread = self.spread is not None and self.spread > NOISY_SPREAD
+        return loaded or spread
+
+    def why_noisy(self) -> str:
+        reasons = []
+        if self.other_load is not None and self.other_load >= NOISY_LOAD:
+            reasons.append(f"other programs kept {self.other_load:.2g} cores busy")
+        if self.spread is not None and self.spread > NOISY_SPREAD:
+            reasons.append(f"repetitions spread {self.spread:.0%} of the median")
+        return "; ".join(reasons)
+
+
+def timing(record: Optional[Record], metric: str = "latency_ms") -> Optional[Timing]:
+    """The timed figure of a run (`latency_ms`) or an export (`eager_ms`), with its noise facts."""
+    if record is None or not isinstance(record.metrics, Mapping):
+        return None
+    value = record.metrics.get(metric)
+    if isinstance(value, Mapping):
+        median = _num(value.get("median"))
+        low, high = _num(value.get("min")), _num(value.get("max"))
+    else:
+        median, low, high = _num(value), None, None
+    if median is None:
+        return None
+    return Timing(median, low, high, _num(record.metrics.get("other_load")))
+
+
+# --- the records, indexed --------------------------------------------------------------------------
+
+
+def _label(record: Record, name: str) -> str:
+    labels = record.labels if isinstance(record.labels, Mapping) else {}
+    value = labels.get(name)
+    return "" if value is None else str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Runs:
+    """The newest run record per cell, keyed (function, exporter, compiler, runtime) — one profile
+    and one arch: the answers are about the default profile on the host unless asked otherwise."""
+
+    by_cell: Mapping[tuple[str, str, str, str], Record]
+    compiles: Mapping[tuple[str, str, str], Record]  # (function, exporter, compiler)
+    exports: Mapping[tuple[str, str], Record]  # (function, exporter)
+
+    @classmethod
+    def of(cls, records: Iterable[Record], profile: str = "default", arch: Optional[str] = None) -> Runs:
+        runs: dict[tuple[str, str, str, str], Record] = {}
+        compiles: dict[tuple[str, str, str], Record] = {}
+        exports: dict[tuple[str, str], Record] = {}
+        for r in records:
+            if r.stage == "export":
+                exports[(_label(r, "model"), _label(r, "exporter"))] = r
+                continue
+            if _label(r, "profile") != profile or (arch is not None and _label(r, "arch") != arch):
+                continue
+            if arch is None and _label(r, "arch") not in ("x86_64", ""):
+                continue
+            key = (_label(r, "model"), _label(r, "exporter"), _label(r, "compiler"))
+            if r.stage == "compile":
+                compiles[key] = r
+            elif r.stage == "run":
+                runs[(*key, _label(r, "runtime"))] = r
+        return cls(runs, compiles, exports)
+
+    def functions(self) -> list[str]:
+        return sorted({k[0] for k in self.by_cell} | {k[0] for k in self.compiles})
+
+    def model_of(self, function: str) -> str:
+        for key, r in [*self.by_cell.items(), *self.compiles.items()]:
+            if key[0] == function:
+                return _label(r, "source_model") or function.split(".", 1)[0]
+        return function.split(".", 1)[0]
+
+    def main_exporter(self) -> str:
+        """The exporter most cells used (the matrix's reference exporter)."""
+        counts: dict[str, int] = {}
+        for key in self.by_cell:
+            counts[key[1]] = counts.get(key[1], 0) + 1
+        return max(counts, key=lambda e: (counts[e], e)) if counts else ""
+
+    def same(self, function: str, exporter: str, compiler: str) -> Optional[Record]:
+        return self.by_cell.get((function, exporter, compiler, compiler))
+
+
+# --- can runtime B load a module from compiler A? -------------------------------------------------
+
+
+class Load(str, enum.Enum):
+    LOADS = "loads"
+    REFUSES = "refuses"
+    UNKNOWN = "unknown"  # not run, skipped, timed out, or failed in a way that says nothing of loading
+
+
+def load_of(run: Record) -> Load:
+    if run.status in (Status.OK, Status.MISMATCH):
+        return Load.LOADS
+    if run.status is Status.FAIL and run.error_class == INCOMPATIBLE:
+        return Load.REFUSES
+    return Load.UNKNOWN
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+    compiler: str
+    runtime: str
+    load: Load
+    evidence: tuple[str, ...]  # job ids
+    disagreement: bool = False  # functions disagree (some load, some are refused)
+    reason: str = ""  # the refusal, in the runtime's words (first refusing cell)
+
+
+def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
+    by_pair: dict[tuple[str, str], list[Record]] = {}
+    for (_, _, compiler, runtime), r in runs.by_cell.items():
+        by_pair.setdefault((compiler, runtime), []).append(r)
+    out = {}
+    for (compiler, runtime), records in by_pair.items():
+        loads = {load_of(r) for r in records} - {Load.UNKNOWN}
+        refused = next((r for r in records if load_of(r) is Load.REFUSES), None)
+        if loads == {Load.LOADS}:
+            load = Load.LOADS
+        elif loads == {Load.REFUSES}:
+            load = Load.REFUSES
+        elif loads:
+            load = Load.REFUSES  # the module of at least one function is refused
+        else:
+            load = Load.UNKNOWN
+        out[(compiler, runtime)] = Pair(
+            compiler,
+            runtime,
+            load,
+            tuple(sorted(r.job for r in records)),
+            disagreement=len(loads) > 1,
+            reason=(refused.message or "").strip() if refused is not None else "",
+        )
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """Which compilers' modules one runtime loads: the range from the oldest to the newest loading
+    compiler, and every observation that contradicts a contiguous range."""
+
+    runtime: str
+    loads: tuple[str, ...]
+    refuses: tuple[str, ...]
+    unknown: tuple[str, ...]
+    contradictions: tuple[str, ...]
+
+    @property
+    def low(self) -> Optional[str]:
+        return self.loads[0] if self.loads else None
+
+    @property
+    def high(self) -> Optional[str]:
+        return self.loads[-1] if self.loads else None
+
+    def text(self) -> str:
+        if not self.loads:
+            return f"runtime {self.runtime} loaded no module it was given"
+        span = self.low if self.low == self.high else f"{self.low}–{self.high}"
+        return f"runtime {self.runtime} loads modules from compilers {span}"
+
+
+def windows(runs: Runs) -> list[Window]:
+    found = pairs(runs)
+    compilers = sorted_versions(c for c, _ in found)
+    out = []
+    for runtime in sorted_versions(rt for _, rt in found):
+        row = {c: found[(c, runtime)] for c in compilers if (c, runtime) in found}
+        loads = [c for c, p in row.items() if p.load is Load.LOADS]
+        refuses = [c for c, p in row.items() if p.load is Load.REFUSES]
+        unknown = [c for c, p in row.items() if p.load is Load.UNKNOWN]
+        contradictions = []
+        if loads:
+            low, high = compilers.index(loads[0]), compilers.index(loads[-1])
+            for c in refuses:
+                if low < compilers.index(c) < high:
+                    contradictions.append(f"compiler {c} is refused inside the window ({row[c].evidence[0]})")
+        for c, p in row.items():
+            if p.disagreement:
+                contradictions.append(f"compiler {c}: some functions' modules load, others are refused")
+        out.append(Window(runtime, tuple(loads), tuple(refuses), tuple(unknown), tuple(contradictions)))
+    return out
+
+
+def module_versions(runs: Runs) -> dict[str, dict[str, str]]:
+    """Per compiler release, what its modules ask of a runtime (the first compile that says)."""
+    out: dict[str, dict[str, str]] = {}
+    for (_, _, compiler), r in sorted(runs.compiles.items()):
+        versions = r.metrics.get("module_versions") if isinstance(r.metrics, Mapping) else None
+        if isinstance(versions, Mapping) and versions and compiler not in out:
+            out[compiler] = {str(k): str(v) for k, v in versions.items()}
+    return out
+
+
+# --- which release should I use? -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseResult:
+    compiler: str
+    passes: bool  # every function compiled, ran and matched torch (runtime = same)
+    latency_ms: Optional[float]  # sum of the functions' medians (None unless all ran)
+    noisy: bool
+    module_bytes: Optional[int]
+    evidence: tuple[str, ...]
+    failed: tuple[str, ...]  # job ids of the cells that did not pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    model: str
+    functions: tuple[str, ...]
+    releases: tuple[ReleaseResult, ...]  # oldest first
+    newest_passing: Optional[ReleaseResult]
+    fastest: Optional[ReleaseResult]  # only when faster than the newest passing beyond noise
+    fastest_ratio: Optional[float]
+    smallest: Optional[ReleaseResult]
+
+
+def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list[ReleaseResult]:
+    compilers = sorted_versions(c for (f, e, c) in runs.compiles if f in functions and e == exporter)
+    out = []
+    for compiler in compilers:
+        cells = [
+            (f, runs.same(f, exporter, compiler), runs.compiles.get((f, exporter, compiler)))
+            for f in functions
+        ]
+        passing = [run is not None and run.status is Status.OK for _, run, _ in cells]
+        timings = [timing(run) for _, run, _ in cells]
+        sizes = [_num(c.metrics.get("module_bytes")) if c is not None else None for _, _, c in cells]
+        evidence = tuple(
+            (run.job if run is not None else (c.job if c is not None else f"{f}@{compiler}"))
+            for f, run, c in cells
+        )
+        out.append(
+            ReleaseResult(
+                compiler=compiler,
+                passes=all(passing),
+                latency_ms=sum(t.median for t in timings) if all(timings) and all(passing) else None,
+                noisy=any(t.noisy for t in timings if t is not None),
+                module_bytes=int(sum(sizes)) if all(s is not None for s in sizes) else None,
+                evidence=evidence,
+                failed=tuple(e for e, ok in zip(evidence, passing) if not ok),
+            )
+        )
+    return out
+
+
+def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommendation]:
+    exporter = exporter or runs.main_exporter()
+    by_model: dict[str, list[str]] = {}
+    for function in runs.functions():
+        by_model.setdefault(runs.model_of(function), []).append(function)
+    out = []
+    for model, functions in sorted(by_model.items()):
+        results = release_results(runs, functions, exporter)
+        passing = [r for r in results if r.passes]
+        newest = passing[-1] if passing else None
+        timed = [r for r in passing if r.latency_ms is not None]
+        fastest = min(timed, key=lambda r: r.latency_ms) if timed else None
+        ratio = None
+        if fastest is None or newest is None or not newest.latency_ms or fastest is newest:
+            fastest = None  # named only against a timed newest release, and only when it differs
+        else:
+            ratio = newest.latency_ms / fastest.latency_ms
+            if ratio < NOISE_RATIO:
+                fastest, ratio = None, None
+        sized = [r for r in passing if r.module_bytes is not None]
+        smallest = min(sized, key=lambda r: (r.module_bytes, version_key(r.compiler))) if sized else None
+        out.append(Recommendation(model, tuple(functions), tuple(results), newest, fastest, ratio, smallest))
+    return out
+
+
+# --- regressions -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Regression:
+    function: str
+    older: str
+    newer: str
+    kind: str  # "fails" | "slower" | "larger"
+    detail: str
+    evidence: tuple[str, str]  # job ids: older cell, newer cell
+
+
+def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
+    """Between consecutive compiler releases (each run by its own runtime): a function that passed
+    and now fails; a latency up beyond noise (neither figure noisy); a module > 10 % larger."""
+    exporter = exporter or runs.main_exporter()
+    out = []
+    for function in runs.functions():
+        compilers = sorted_versions(c for (f, e, c) in runs.compiles if f == function and e == exporter)
+        for older, newer in zip(compilers, compilers[1:]):
+            a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)
+            ca, cb = (
+                runs.compiles.get((function, exporter, older)),
+                runs.compiles.get((function, exporter, newer)),
+            )
+            ok_a = a is not None and a.status is Status.OK
+            ok_b = b is not None and b.status is Status.OK
+            evidence = (
+                (a or ca).job if (a or ca) is not None else "",
+                (b or cb).job if (b or cb) is not None else "",
+            )
+            if ok_a and not ok_b and (b is None or b.status is not Status.SKIP):
+                what = (b.status.value + (f" ({b.error_class})" if b.error_class else "")) if b else "no run"
+                if (
+                    b is not None
+                    and b.status is Status.NOT_RUN
+                    and cb is not None
+                    and cb.status is not Status.OK
+                ):
+                    what = f"compile {cb.status.value} ({cb.error_class or ''})".replace(" ()", "")
+                out.append(
+                    Regression(
+                        function, older, newer, "fails", f"passed in {older}, {what} in {newer}", evidence
+                    )
+                )
+                continue
+            if ok_a and ok_b:
+                ta, tb = timing(a), timing(b)
+                if ta and tb and not ta.noisy and not tb.noisy and tb.median > ta.median * NOISE_RATIO:
+                    detail = f"{tb.median / ta.median:.2f}x slower ({ta.median:.3g} → {tb.median:.3g} ms)"
+                    out.append(Regression(function, older, newer, "slower", detail, evidence))
+            sa = _num(ca.metrics.get("module_bytes")) if ca is not None and ca.status is Status.OK else None
+            sb = _num(cb.metrics.get("module_bytes")) if cb is not None and cb.status is Status.OK else None
+            if sa and sb and sb > sa * SIZE_RATIO:
+                detail = f"module {sb / sa:.2f}x larger ({sa / 1024:.0f} → {sb / 1024:.0f} KiB)"
+                jobs = (ca.job if ca else "", cb.job if cb else "")
+                out.append(Regression(function, older, newer, "larger", detail, jobs))
+    return out
+
+
+# --- exporters ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SameMLIR:
+    function: str
+    sha256: str
+    exporters: tuple[str, ...]
+
+
+def identical_exports(runs: Runs) -> list[SameMLIR]:
+    """Per function, the exporters whose MLIR is byte-identical (by the export's content digest)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for (function, exporter), r in runs.exports.items():
+        sha = r.metrics.get("mlir_sha256") if isinstance(r.metrics, Mapping) else None
+        if r.status is Status.OK and isinstance(sha, str) and sha:
+            groups.setdefault((function, sha), []).append(exporter)
+    return [
+        SameMLIR(function, sha, tuple(sorted(exporters, key=_exporter_key)))
+        for (function, sha), exporters in sorted(groups.items())
+    ]
+
+
+def _exporter_key(exporter: str) -> tuple[Any, ...]:
+    import re
+
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", exporter))

@@ -1,0 +1,230 @@
+"""The derived answers (answers.py) from hand-made records: pure logic, fakes are fine here."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from iree_matrix import answers
+from iree_matrix.report import render_compatibility
+from iree_matrix.results import Record, Status
+
+EXP = "py3.11-torch2.13.0-turbine3.9.0"
+
+
+def _run(
+    function: str,
+    compiler: str,
+    runtime: Optional[str] = None,
+    status: Status = Status.OK,
+    *,
+    error_class: Optional[str] = None,
+    median: float = 10.0,
+    spread: float = 0.05,
+    load: float = 0.0,
+    exporter: str = EXP,
+    message: str = "",
+) -> Record:
+    runtime = runtime or compiler
+    cell = f"{function}/{exporter}/iree{compiler}/x86_64/default" + (
+        "" if runtime == compiler else f"/rt{runtime}"
+    )
+    metrics: dict[str, Any] = {}
+    if status is Status.OK:
+        half = median * spread / 2
+        metrics = {
+            "latency_ms": {"median": median, "min": median - half, "max": median + half, "n": 5},
+            "other_load": load,
+        }
+    labels = {
+        "model": function,
+        "source_model": function.split(".")[0],
+        "exporter": exporter,
+        "compiler": compiler,
+        "runtime": runtime,
+        "arch": "x86_64",
+        "profile": "default",
+    }
+    return Record(
+        f"run:{cell}", "run", cell, "k", status, labels, metrics, error_class=error_class, message=message
+    )
+
+
+def _compile(
+    function: str, compiler: str, size: int = 1000, status: Status = Status.OK, **versions
+) -> Record:
+    cell = f"{function}/{EXP}/iree{compiler}/x86_64/default"
+    labels = {
+        "model": function,
+        "source_model": function.split(".")[0],
+        "exporter": EXP,
+        "compiler": compiler,
+        "arch": "x86_64",
+        "profile": "default",
+    }
+    metrics = {"module_bytes": size, "module_versions": versions} if status is Status.OK else {}
+    return Record(
+        f"compile:{cell}",
+        "compile",
+        cell,
+        "k",
+        status,
+        labels,
+        metrics,
+        error_class=None if status is Status.OK else "compile-error",
+    )
+
+
+def _refused(function: str, compiler: str, runtime: str) -> Record:
+    return _run(
+        function,
+        compiler,
+        runtime,
+        Status.FAIL,
+        error_class="incompatible-module",
+        message="INVALID_ARGUMENT; bytecode version mismatch; runtime supports 16.0, module has 15.0",
+    )
+
+
+def _runs(records) -> answers.Runs:
+    return answers.Runs.of(records)
+
+
+def test_noise_rule():
+    quiet = answers.Timing(10.0, 9.5, 10.5, 0.02)
+    assert not quiet.noisy
+    assert answers.Timing(10.0, 9.5, 10.5, 0.3).noisy  # under load
+    spread = answers.Timing(10.0, 8.0, 12.5, 0.0)  # 45 % spread
+    assert spread.noisy and "spread 45%" in spread.why_noisy()
+    assert not answers.Timing(10.0, None, None, None).noisy  # nothing says it is noisy
+
+
+def test_windows_from_a_cross():
+    records = [_compile("tiny", c) for c in ("3.8.0", "3.9.0", "3.10.0")]
+    for rt in ("3.8.0", "3.9.0", "3.10.0"):
+        for c in ("3.8.0", "3.9.0", "3.10.0"):
+            compatible = {"3.8.0", "3.9.0"} >= {c, rt} or c == rt
+            records.append(_run("tiny", c, rt) if compatible else _refused("tiny", c, rt))
+    by_runtime = {w.runtime: w for w in answers.windows(_runs(records))}
+    assert by_runtime["3.9.0"].loads == ("3.8.0", "3.9.0")
+    assert by_runtime["3.9.0"].text() == "runtime 3.9.0 loads modules from compilers 3.8.0–3.9.0"
+    assert by_runtime["3.10.0"].loads == ("3.10.0",) and by_runtime["3.10.0"].refuses == ("3.8.0", "3.9.0")
+    assert all(not w.contradictions for w in by_runtime.values())
+
+
+def test_a_refusal_inside_a_window_is_a_contradiction():
+    records = [_run("tiny", "3.0.0", "3.2.0"), _refused("tiny", "3.1.0", "3.2.0"), _run("tiny", "3.2.0")]
+    (window,) = answers.windows(_runs(records))
+    assert window.loads == ("3.0.0", "3.2.0")
+    assert window.contradictions and "compiler 3.1.0 is refused inside the window" in window.contradictions[0]
+
+
+def test_functions_that_disagree_are_a_contradiction():
+    records = [
+        _run("a", "3.8.0", "3.9.0"),
+        _refused("b", "3.8.0", "3.9.0"),
+        _run("a", "3.9.0"),
+        _run("b", "3.9.0"),
+    ]
+    (window,) = answers.windows(_runs(records))
+    assert window.refuses == ("3.8.0",)
+    assert any("some functions' modules load, others are refused" in c for c in window.contradictions)
+
+
+def test_a_run_that_never_started_says_nothing_about_loading():
+    records = [_run("tiny", "3.9.0"), _run("tiny", "3.8.0", "3.9.0", Status.NOT_RUN)]
+    (window,) = answers.windows(_runs(records))
+    assert window.loads == ("3.9.0",) and window.unknown == ("3.8.0",) and not window.refuses
+
+
+def test_recommendation_newest_fastest_smallest():
+    records = []
+    for compiler, median, size in (("3.0.0", 5.0, 900), ("3.1.0", 9.0, 1000), ("3.2.0", 10.0, 1100)):
+        records += [_compile("m", compiler, size), _run("m", compiler, median=median)]
+    records += [_compile("m", "3.3.0"), _run("m", "3.3.0", status=Status.MISMATCH)]
+    (rec,) = answers.recommendations(_runs(records))
+    assert rec.newest_passing.compiler == "3.2.0"
+    assert rec.fastest.compiler == "3.0.0" and round(rec.fastest_ratio, 1) == 2.0
+    assert rec.smallest.compiler == "3.0.0"
+    assert [r.passes for r in rec.releases] == [True, True, True, False]
+
+
+def test_no_fastest_within_noise():
+    records = []
+    for compiler, median in (("3.0.0", 9.0), ("3.1.0", 10.0)):
+        records += [_compile("m", compiler), _run("m", compiler, median=median)]
+    (rec,) = answers.recommendations(_runs(records))
+    assert rec.newest_passing.compiler == "3.1.0" and rec.fastest is None
+
+
+def test_a_model_passes_a_release_only_if_every_function_does():
+    records = [
+        _compile("w.enc", "3.0.0"),
+        _run("w.enc", "3.0.0"),
+        _compile("w.dec", "3.0.0"),
+        _run("w.dec", "3.0.0", status=Status.FAIL, error_class="run-error"),
+    ]
+    (rec,) = answers.recommendations(_runs(records))
+    assert rec.model == "w" and rec.newest_passing is None
+    assert rec.releases[0].failed == ("run:w.dec/py3.11-torch2.13.0-turbine3.9.0/iree3.0.0/x86_64/default",)
+
+
+def test_regressions():
+    records = [
+        _compile("m", "3.10.0", 1000),
+        _run("m", "3.10.0", median=10.0),
+        _compile("m", "3.11.0", 1200),
+        _run("m", "3.11.0", median=20.0),  # slower and larger
+        _compile("m", "3.12.0", 1200),
+        _run("m", "3.12.0", median=40.0, load=1.5),  # noisy: not called
+        _compile("m", "3.13.0", status=Status.FAIL),
+        _run("m", "3.13.0", status=Status.NOT_RUN),
+    ]
+    found = {(r.older, r.newer, r.kind): r for r in answers.regressions(_runs(records))}
+    assert ("3.10.0", "3.11.0", "slower") in found and "2.00x slower" in found[
+        ("3.10.0", "3.11.0", "slower")
+    ].detail
+    assert ("3.10.0", "3.11.0", "larger") in found
+    assert ("3.11.0", "3.12.0", "slower") not in found
+    fails = found[("3.12.0", "3.13.0", "fails")]
+    assert "compile fail" in fails.detail and fails.evidence[1].startswith("run:m/")
+
+
+def test_identical_exports():
+    def export(exporter, sha):
+        labels = {"model": "tiny", "exporter": exporter}
+        return Record(
+            f"export:tiny/{exporter}",
+            "export",
+            f"tiny/{exporter}",
+            "k",
+            Status.OK,
+            labels,
+            {"mlir_sha256": sha},
+        )
+
+    records = [
+        export("py3.11-torch2.13.0-turbine3.10.0", "b"),
+        export("py3.11-torch2.13.0-turbine3.9.0", "b"),
+        export("py3.11-torch2.13.0-turbine3.0.0", "a"),
+    ]
+    groups = answers.identical_exports(_runs(records))
+    assert [(g.sha256, g.exporters) for g in groups] == [
+        ("a", ("py3.11-torch2.13.0-turbine3.0.0",)),
+        ("b", ("py3.11-torch2.13.0-turbine3.9.0", "py3.11-torch2.13.0-turbine3.10.0")),
+    ]
+
+
+def test_the_report_shows_the_answers_and_marks_noisy_figures():
+    records = [
+        _compile("tiny", "3.8.0", bytecode="15.0", hal="6"),
+        _compile("tiny", "3.10.0", bytecode="16.0", hal="6"),
+        _run("tiny", "3.8.0", median=2.0, load=1.4),
+        _run("tiny", "3.10.0"),
+        _refused("tiny", "3.8.0", "3.10.0"),
+        _refused("tiny", "3.10.0", "3.8.0"),
+    ]
+    text = render_compatibility(records)
+    assert "| 3.10.0    | bytecode 16.0, hal ≥6" in text
+    assert "✅ ~2.00 ms" in text  # taken under load: marked
+    assert "✅ 10.0 ms" in text
+    assert "**Which IREE release should I use?**" in text and "Overall, the newest release" in text
