@@ -20,16 +20,24 @@ TEST_IREE = ("iree-turbine==3.9.0", "iree-base-compiler==3.9.0")
 
 @nox.session(python=PYTHON)
 def matrix(session: nox.Session) -> None:
-    """Plan and run a matrix (default: matrix/default.toml), then write results/COMPATIBILITY.md."""
+    """Plan and run a matrix (default: matrix/default.toml) into runs/<matrix>/ (records and
+    COMPATIBILITY.md); the published results/ are only written by `nox -s publish`."""
     session.install("-e", ".")
     session.run("iree-matrix", "matrix", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
-    """Render results/COMPATIBILITY.md from results/results.jsonl."""
+    """Render COMPATIBILITY.md from a results directory's results.jsonl (default: results/)."""
     session.install("-e", ".")
     session.run("iree-matrix", "report", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def publish(session: nox.Session) -> None:
+    """Publish a run: `-- runs/release-history --to results` (records, manifests, documents)."""
+    session.install("-e", ".")
+    session.run("iree-matrix", "publish", *(session.posargs or ["runs/release-history", "--to", "results"]))
 
 
 @nox.session(python=PYTHON)
@@ -71,12 +79,13 @@ def armv6_smoke(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """The performance matrix: `iree-matrix tune` on matrix/bench.toml (tune profiles x releases x
-    peers, MobileNetV2's dispatches), then its tables in results/bench/PERFORMANCE.md.
+    peers, MobileNetV2's dispatches), then its tables in runs/bench/PERFORMANCE.md
+    (`nox -s publish -- runs/bench --to results/bench` publishes them).
 
     Host venvs, not images: peak memory is measured on the tool's own process, and torch.compile
     needs a C++ compiler, which the minimal Debian images do not have."""
     session.install("-e", ".")
-    where = ["--results-dir", "results/bench"]
+    where = ["--results-dir", "runs/bench"]
     session.run(
         "iree-matrix", "tune", "--matrix", "matrix/bench.toml", "--backend", "venv", *where, *session.posargs
     )

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     verbs = parser.add_subparsers(
-        dest="verb", required=True, metavar="{matrix,tune,armv6-smoke,report,doctor,images}"
+        dest="verb", required=True, metavar="{matrix,tune,armv6-smoke,report,publish,results,doctor,images}"
     )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
@@ -60,9 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     _matrix_options(a, "armv6.toml")
     a.add_argument("--no-hello", action="store_true", help="skip the C hello world (needs Docker)")
 
-    r = verbs.add_parser("report", help="render results/COMPATIBILITY.md from the results file")
+    r = verbs.add_parser("report", help="render COMPATIBILITY.md from a results file (default: results/)")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
     r.add_argument("--performance", action="store_true", help="also print the performance table")
+
+    p = verbs.add_parser(
+        "publish", help="copy a run's records into the published results (results/) and render them"
+    )
+    p.add_argument("run", type=Path, help="the directory a run wrote, e.g. runs/default")
+    p.add_argument(
+        "--to", type=Path, default=Path("results"), help="the published directory (default: results)"
+    )
+
+    f = verbs.add_parser("results", help="edit a results log: `results forget GLOB...`")
+    f.add_argument("action", choices=["forget"])
+    f.add_argument("globs", nargs="+", metavar="GLOB", help="job ids or cells to remove (fnmatch globs)")
+    f.add_argument("--results-dir", type=Path, required=True, help="the run directory whose log to edit")
 
     i = verbs.add_parser("images", help="list, build or prune a matrix's environment images (Docker)")
     i.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
@@ -84,6 +97,9 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     m.add_argument("--select", action="append", default=[], metavar="GLOB",
                    help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
     m.add_argument("--list", action="store_true", help="print the plan and run nothing")
+    m.add_argument(
+        "--strict", action="store_true", help="exit 1 when a cell failed (default: 0; the last line says)"
+    )
     m.add_argument(
         "--refresh-releases",
         action="store_true",
@@ -130,7 +146,11 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--results-dir", type=Path, default=Path("results"), help="where results.jsonl and the report go"
+        "--results-dir",
+        type=Path,
+        default=None,
+        help="where results.jsonl and the report go (default: runs/<matrix file name>; the published "
+        "results/ are written only by `iree-matrix publish`)",
     )
     p.add_argument(
         "--cache",
@@ -165,6 +185,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_doctor(args)
         if args.verb == "images":
             return cmd_images(args)
+        if args.verb == "publish":
+            return cmd_publish(args)
+        if args.verb == "results":
+            return cmd_results(args)
         return cmd_report(args)
     except UserError as exc:
         print(f"iree-matrix: error: {exc}", file=sys.stderr)
@@ -182,6 +206,7 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
+    _default_results_dir(args, matrix_path)
     resolver = _resolver(args)
     matrix = spec.load(matrix_path, models=args.model, resolver=resolver)
     if getattr(args, "profiles", None):
@@ -192,6 +217,15 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
         resolver.save()  # what the selectors meant, kept so a re-run plans the same releases
     args.releases_used = resolver.describe()
     return matrix_path, matrix, the_plan
+
+
+def _default_results_dir(args: argparse.Namespace, matrix_path: Path) -> None:
+    from iree_matrix.publish import run_dir
+
+    if getattr(args, "results_dir", None) is None:
+        args.results_dir = run_dir(matrix_path)
+    if args.results_dir.exists() and not args.results_dir.is_dir():
+        raise UserError(f"--results-dir {args.results_dir}: exists and is not a directory")
 
 
 def _resolver(args: argparse.Namespace) -> releases.Resolver:
@@ -235,8 +269,8 @@ def cmd_armv6_smoke(args: argparse.Namespace) -> int:
     from iree_matrix import armv6_smoke
 
     cache = args.cache or default_cache()
-    results = ResultsLog(args.results_dir / "results.jsonl")
     matrix_path, matrix, the_plan = _load_plan(args, "armv6.toml")
+    results = ResultsLog(args.results_dir / "results.jsonl")
     if args.list:
         print(plan.describe(the_plan))
         return 0
@@ -288,11 +322,23 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
         options=Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime)),
     )
     summary = executor.run()
-    _print_summary(summary)
+    _print_summary(summary, cache)
     _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
         _write_report(args.results_dir)
-    return (EXIT_INTERRUPTED if summary.interrupted else 0), summary
+    failed = [
+        r for r in summary.records.values() if r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+    ]
+    if summary.interrupted:
+        return EXIT_INTERRUPTED, summary
+    if failed:
+        strict = getattr(args, "strict", False)
+        print(
+            f"{len(failed)} stage(s) failed, timed out or mismatched (recorded results, listed above); "
+            + ("exit 1 (--strict)" if strict else "exit 0 (pass --strict to exit 1)")
+        )
+        return (1 if strict else 0), summary
+    return 0, summary
 
 
 def _keep_manifests(records, directory: Path) -> None:
@@ -304,7 +350,9 @@ def _keep_manifests(records, directory: Path) -> None:
             shutil.copyfile(manifest, directory / manifest.name)
 
 
-def _print_summary(summary) -> None:
+def _print_summary(summary, cache: Optional[Path] = None) -> None:
+    from iree_matrix.progress import headline
+
     counts = summary.counts()
     parts = ", ".join(f"{counts[s.value]} {s.value}" for s in Status if counts[s.value])
     print(
@@ -315,7 +363,7 @@ def _print_summary(summary) -> None:
         r for r in summary.records.values() if r.status not in (Status.OK, Status.NOT_RUN, Status.SKIP)
     ]
     for record in sorted(problems, key=lambda r: r.job):
-        first = (record.message or "").strip().splitlines()[0][:140] if record.message else ""
+        first = headline(record.message, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
     if summary.interrupted:
         print("interrupted: finished stages are saved; run the same command again to resume")
@@ -347,6 +395,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     from iree_matrix import image_inventory
 
     matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
+    _default_results_dir(args, matrix_path)
     matrix = spec.load(matrix_path, resolver=_resolver(args))
     cache = args.cache or default_cache()
     if args.action == "build":
@@ -362,6 +411,35 @@ def cmd_images(args: argparse.Namespace) -> int:
     rows = image_inventory.inventory(matrix, the_plan, cache)
     table = [(r.env, r.state, r.tag, f"{r.size_mb:.0f} MB" if r.size_mb else "", r.detail) for r in rows]
     print(tabulate(table, headers=["environment", "state", "image", "size", "detail"]))
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from iree_matrix.publish import publish
+
+    written = publish(args.run, args.to)
+    print(
+        f"published {args.run} -> {args.to}: "
+        + ", ".join(str(p) for p in written[:3])
+        + (" …" if len(written) > 3 else "")
+    )
+    args.results_dir, args.performance = args.to, _has_performance(args.to)
+    return cmd_report(args)
+
+
+def _has_performance(results_dir: Path) -> bool:
+    return any(r.stage in ("peer", "dispatches") for r in ResultsLog(results_dir / "results.jsonl"))
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from iree_matrix.publish import forget
+
+    removed, kept = forget(args.results_dir, args.globs)
+    print(
+        f"{args.results_dir}/results.jsonl: removed {removed} records, kept {kept} "
+        "(the previous file is results.jsonl.bak)"
+    )
+    _write_report(args.results_dir)
     return 0
 
 

@@ -81,7 +81,7 @@ class Executor:
         self.results = results
         self.backend = backend
         self.options = options
-        self.progress = Progress(len(plan), out=out)
+        self.progress = Progress(len(plan), out=out, cache=self.cache)
         self._cancel = threading.Event()
         self._published = results.latest()  # job id -> newest published record
         self._lock = threading.Lock()
@@ -170,7 +170,6 @@ class Executor:
     def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
         log = self.cache / "logs" / (job.id.replace("/", "__").replace(":", "--") + ".log")
         log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text("")
         ctx = stages.Context(
             spec=self.spec,
             backend=self.backend,
@@ -183,7 +182,9 @@ class Executor:
         try:
             key = stage.key(job, ctx)
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
-            record = self._record(job, "", from_exception(exc), started, ctx)
+            outcome = from_exception(exc)
+            log.write_text(f"{outcome.message}\n")  # the printed log path must say something
+            record = self._record(job, "", outcome, started, ctx)
             return self._done(job, record, ctx), None, False
 
         entry = self.store.get(job.stage, key)
@@ -192,6 +193,9 @@ class Executor:
             self.progress.reused(job, entry.record)
             return entry.record, entry, True
 
+        # Only a stage that runs starts its log afresh: a reused result keeps the log of the run that
+        # made it (also in the store, beside the result, as log.txt).
+        log.write_text("")
         self.progress.started(job)
         cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds())
         with self.store.staging() as out:

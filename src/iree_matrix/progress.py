@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -21,9 +22,29 @@ MARKS = {
 }
 
 
+_LOCATED = re.compile(r"^(?P<where>\S+?:\d+(?::\d+)?):\s*(?P<what>(?:error|warning)\b.*)$", re.IGNORECASE)
+
+
+def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 160) -> str:
+    """The line a person needs first: the tool's own error, not the path it was found at.
+    `…/store/export/cfbc…/model.mlir:525:12: error: 'linalg.generic' op …` becomes
+    `error: 'linalg.generic' op … (at <store>/export/cfbc…/model.mlir:525:12)`."""
+    lines = [ln.strip() for ln in (message or "").strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    line = next((ln for ln in lines if "error" in ln.lower()), lines[0])
+    if cache is not None:
+        line = line.replace(str(Path(cache) / "store"), "<store>").replace(str(cache), "<cache>")
+    located = _LOCATED.match(line)
+    if located:
+        line = f"{located['what']} (at {located['where']})"
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 class Progress:
-    def __init__(self, total: int, out: Optional[TextIO] = None) -> None:
+    def __init__(self, total: int, out: Optional[TextIO] = None, cache: Optional[Path] = None) -> None:
         self.total = total
+        self.cache = cache
         self.done = 0
         self.out = out or sys.stdout
         self.start = time.monotonic()
@@ -57,6 +78,6 @@ class Progress:
             detail += f", {latency['median']:.3g} ms/call"
         self._line(f"{job.stage:<7} {job.cell} -> {MARKS[record.status]}{detail}")
         if record.status not in (Status.OK, Status.NOT_RUN) and record.message:
-            first = record.message.strip().splitlines()[0][:160]
+            first = headline(record.message, self.cache)
             where = f" (log: {log})" if log is not None and record.status is not Status.SKIP else ""
             self._line(f"        {record.error_class or record.status.value}: {first}{where}")

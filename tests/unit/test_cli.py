@@ -119,3 +119,61 @@ def test_retime_without_a_matching_timed_job(capsys):
     assert cli.main(["matrix", "--matrix", str(SMOKE), "--list", "--retime", "compile:*"]) == 2
     assert "--retime 'compile:*' matches no timed job" in _one_error_line(capsys.readouterr().err)
     assert cli.main(["matrix", "--matrix", str(SMOKE), "--list", "--retime", "run:*"]) == 0
+
+
+# --- runs apart from the published results (issue #18) ------------------------------------------
+
+
+def test_a_run_defaults_to_its_own_directory_never_the_published_one():
+    args = cli._parser().parse_args(["matrix", "--matrix", str(SMOKE), "--list"])
+    cli._default_results_dir(args, SMOKE)
+    assert args.results_dir == Path("runs") / "smoke"
+
+
+def _record_line(job: str, status: str = "ok") -> str:
+    from iree_matrix.results import Record, Status
+
+    return Record(job, job.split(":")[0], job.split(":", 1)[1], "k", Status(status), {"model": "m"}).to_json()
+
+
+def test_publish_copies_the_run_and_renders_it(tmp_path, capsys):
+    run, published = tmp_path / "runs" / "x", tmp_path / "results"
+    (run / "manifests").mkdir(parents=True)
+    (run / "results.jsonl").write_text(_record_line("export:m/e") + "\n")
+    (run / "releases.json").write_text('{"schema": 1, "packages": {}}\n')
+    (run / "manifests" / "env.json").write_text("{}")
+    assert cli.main(["publish", str(run), "--to", str(published)]) == 0
+    assert (published / "results.jsonl").read_text() == (run / "results.jsonl").read_text()
+    assert (published / "releases.json").is_file() and (published / "manifests" / "env.json").is_file()
+    assert "# IREE compatibility matrix" in (published / "COMPATIBILITY.md").read_text()
+
+
+def test_publish_of_nothing_is_a_one_line_error(tmp_path, capsys):
+    assert cli.main(["publish", str(tmp_path / "nowhere"), "--to", str(tmp_path / "results")]) == 2
+    assert "no such results file" in _one_error_line(capsys.readouterr().err)
+
+
+def test_results_forget_removes_cells_and_keeps_a_backup(tmp_path, capsys):
+    log = tmp_path / "results.jsonl"
+    lines = [_record_line("install:py3.11-iree-compiler3.99.0", "fail"), _record_line("export:m/e")]
+    log.write_text("\n".join(lines) + "\n")
+    argv = ["results", "forget", "*3.99.0*", "--results-dir", str(tmp_path)]
+    assert cli.main(argv) == 0
+    assert log.read_text() == lines[1] + "\n"
+    assert (tmp_path / "results.jsonl.bak").read_text().count("\n") == 2
+    assert cli.main(argv) == 2  # nothing left to forget: said, not silently done
+    assert "no record matches" in _one_error_line(capsys.readouterr().err)
+
+
+def test_headline_puts_the_error_before_its_path(tmp_path):
+    from iree_matrix.progress import headline
+
+    cache = tmp_path / "cache"
+    message = (
+        f"{cache}/store/export/cfbc8d97/model.mlir:525:12: error: 'linalg.generic' op inferred input/output "
+        "operand #1 too small\nnote: see current operation"
+    )
+    assert headline(message, cache) == (
+        "error: 'linalg.generic' op inferred input/output operand #1 too small "
+        "(at <store>/export/cfbc8d97/model.mlir:525:12)"
+    )
