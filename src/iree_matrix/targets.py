@@ -26,6 +26,9 @@ class Arch:
     default_cpu: Optional[str] = None
     features: tuple[str, ...] = ()  # LLVM CPU names don't imply features on ARM32: pass them
     qemu: dict[str, str] = dataclasses.field(default_factory=dict)  # LLVM CPU -> QEMU_CPU
+    # The calling convention of the run environment's C library (None: the native one). Kernels and
+    # a runtime built for the board must agree with it.
+    float_abi: Optional[str] = None
 
 
 ARCHES: dict[str, Arch] = {
@@ -42,14 +45,17 @@ ARCHES: dict[str, Arch] = {
         ),
         Arch(
             "armv6",
-            # Raspberry Pi OS for ARMv6 is hard-float (gnueabihf) on ARM1176JZF-S with VFPv2.
-            "armv6-unknown-linux-gnueabihf",
+            # Runs happen in Debian armel (soft-float calling convention, gnueabi): the kernels are
+            # compiled for that ABI too, so runtime and kernels agree by construction (a hard-float
+            # Raspberry Pi OS board needs gnueabihf for both; the run stage checks they match).
+            "armv6-unknown-linux-gnueabi",
             "armel",
             None,
             cpus=("arm1176jzf-s",),
             default_cpu="arm1176jzf-s",
             features=("+vfp2",),
             qemu={"arm1176jzf-s": "arm1176"},
+            float_abi="soft",
         ),
     )
 }

@@ -9,11 +9,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, arm, host, targets, vmfb
+from iree_matrix import _proc, _resources, arm, host, targets, vmfb
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageSkipped
-from iree_matrix.flags import compile_flags, missing_flags, target_cpu
+from iree_matrix.flags import _llvmcpu_prefix, compile_flags, missing_flags, target_cpu
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
@@ -53,6 +53,7 @@ class CompileStage:
                 # `target-cpu=host` means this machine's CPU: part of what decides the module.
                 "host": host.identity() if self._tunes_for_host(job) else None,
                 "outputs": ["statistics"] + ([DISPATCHES] if self._profiles_dispatches(job, ctx) else []),
+                "linker": file_sha256(ARM32_LINKER) if _arm32(job) else None,
             }
         )
 
@@ -84,12 +85,17 @@ class CompileStage:
         extra = []
         if listing and not missing_flags(_STATISTICS_FLAGS, listing):
             extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
+        reads, run_env = [mlir.parent], {}
+        if _arm32(job):
+            extra.append(f"{_linker_flag(job)}={ARM32_LINKER}")
+            reads.append(ARM32_LINKER.parent)
+            run_env["IREE_MATRIX_PYTHON"] = env.python()
         dispatches = self._profiles_dispatches(job, ctx)
         if dispatches:
             extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES}")
         argv = [env.tool("iree-compile"), str(mlir), *flags, *extra, "-o", str(module)]
         done = env.run(
-            argv, timeout=ctx.timeout, log=ctx.log, read_only=[mlir.parent], writable=[out], check=False
+            argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], env=run_env, check=False
         )
         target = targets.parse(job.labels["arch"])
         if done.returncode != 0:
@@ -113,6 +119,18 @@ class CompileStage:
                     command=tuple(argv),
                 )
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+# ARM32 kernels link through this wrapper around the compiler's own iree-lld (see the script).
+ARM32_LINKER = _resources.scripts_dir() / "iree_lld_arm32.sh"
+
+
+def _arm32(job: Job) -> bool:
+    return targets.parse(job.labels["arch"]).arch.triple.startswith("arm")
+
+
+def _linker_flag(job: Job) -> str:
+    return f"{_llvmcpu_prefix(job.labels['compiler'])}embedded-linker-path"
 
 
 def _module_versions(module: Path) -> dict[str, Any]:

@@ -63,6 +63,9 @@ class RunStage:
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
         target = targets.parse(job.labels["arch"])
+        abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, target)
+        if abi_problem:
+            raise StageFailure("abi-mismatch", abi_problem)
         # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
         qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
         export = ctx.dep("export")
@@ -109,6 +112,22 @@ class RunStage:
             error_class="numeric-mismatch",
             command=tuple(run_argv),
         )
+
+
+def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target) -> str:
+    """Why the module's kernels cannot be called by this target's runtime, before trying: their
+    float calling convention (the kernel ELF's header) must be the run environment's."""
+    kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
+    if not isinstance(kernel, Mapping) or target.arch.float_abi is None:
+        return ""
+    got = kernel.get("float_abi")
+    if got is None or got == target.arch.float_abi:
+        return ""
+    return (
+        f"the module's kernels use the {got}-float calling convention, the {target.arch.name} runtime "
+        f"environment ({target.arch.docker}) the {target.arch.float_abi}-float one: compile for "
+        f"{target.arch.triple}"
+    )
 
 
 def compare(

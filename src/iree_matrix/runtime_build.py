@@ -1,0 +1,260 @@
+"""IREE's runtime built from source with cmake: natively, and cross-compiled for the Pi Zero.
+
+IREE publishes no 32-bit ARM runtime, so "does my model run on an ARM1176?" needs one built here.
+A build is content-addressed like a stage: its key hashes the source (tarball digest, or git URL +
+tag), the toolchain (compiler versions), the target, the linkage and every flag; a finished build
+is kept in `<cache>/runtime-builds/<key>/` and never redone. What it records answers the brief's
+linkage question per build: build time, sizes of `iree-run-module` / `iree-benchmark-module`
+stripped and unstripped, and for a dynamic build the NEEDED libraries and GLIBC symbol versions.
+
+Sources (`--iree-source`): a directory holding IREE's tree, a tarball of one (what offline machines
+and CI use: ../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz), or `git+URL@TAG` (default: IREE's
+public repository at the release tag, with only the submodules a runtime build needs).
+
+Cross-building for the ARM1176JZF-S (IREE-NOTES, iree-src/README): `-mcpu=arm1176jzf-s -marm`
+(not `-march=armv6`: IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float calling
+convention (`-mfloat-abi=softfp`: Debian armel, the image the runs happen in), and
+`-Wno-error=pointer-to-int-cast` (IREE's task executor casts a pointer to a 64-bit int on 32-bit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import _proc, arm
+from iree_matrix._hashing import digest, file_sha256
+from iree_matrix.errors import StageFailure, UserError
+
+DEFAULT_GIT = "git+https://github.com/iree-org/iree"
+# The two submodules a runtime-only build needs (iree-src/README.md).
+RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
+TOOLS = ("iree-run-module", "iree-benchmark-module")
+HOST_TOOLS = ("iree-c-embed-data", "iree-flatcc-cli")
+LINKAGES = ("dynamic", "static")
+
+_CMAKE_COMMON = (
+    "-DIREE_BUILD_COMPILER=OFF", "-DIREE_BUILD_TESTS=OFF", "-DIREE_BUILD_SAMPLES=OFF",
+    "-DIREE_BUILD_PYTHON_BINDINGS=OFF", "-DIREE_HAL_DRIVER_DEFAULTS=OFF",
+    # local-sync: the Pi Zero has one core; local-task: what the wheels use.
+    "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON", "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
+    "-DCMAKE_BUILD_TYPE=Release",
+)  # fmt: skip
+ARMV6_CFLAGS = "-mcpu=arm1176jzf-s -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
+
+
+@dataclasses.dataclass(frozen=True)
+class Toolchain:
+    """A target of the build and how to compile for it."""
+
+    target: str  # "x86_64" | "armv6"
+    cc: str
+    cxx: str
+    cflags: str = ""
+    float_abi: Optional[str] = None  # "soft" for armv6 (Debian armel)
+    cross: bool = False
+
+
+TOOLCHAINS = {
+    "x86_64": Toolchain("x86_64", "gcc", "g++"),
+    "armv6": Toolchain(
+        "armv6", "arm-linux-gnueabi-gcc", "arm-linux-gnueabi-g++", ARMV6_CFLAGS, float_abi="soft", cross=True
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    spec: str  # what the user passed
+    tree: Path  # IREE's top-level directory (has CMakeLists.txt and runtime/)
+    digest: str  # identity of the source: tarball sha256, git URL@tag, or a directory's path + HEAD
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    key: str
+    target: str
+    linkage: str
+    tools: Path  # directory with iree-run-module and iree-benchmark-module
+    facts: Mapping[str, Any]  # build seconds, sizes, NEEDED, GLIBC versions, flags, source
+
+
+def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
+    """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
+    if spec.startswith("git+"):
+        url, _, tag = spec[4:].rpartition("@")
+        if not url or not tag:
+            raise UserError(f"--iree-source {spec!r}: expected git+URL@TAG, e.g. {DEFAULT_GIT}@v3.9.0")
+        key = digest({"git": url, "tag": tag})[:16]
+        tree = cache / "iree-src" / key / "iree"
+        if not (tree / "CMakeLists.txt").is_file():
+            _clone(url, tag, tree, log=log)
+        return Source(spec, tree, f"git:{url}@{tag}")
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
+        if not (tree / "runtime").is_dir():
+            raise UserError(f"--iree-source {spec}: no IREE tree there (no runtime/ directory)")
+        return Source(spec, tree.resolve(), f"dir:{tree.resolve()}")
+    if path.is_file():
+        sha = file_sha256(path)
+        tree = cache / "iree-src" / sha[:16] / "iree"
+        if not (tree / "CMakeLists.txt").is_file():
+            _unpack(path, tree.parent)
+        if not (tree / "runtime").is_dir():
+            raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
+        return Source(spec, tree, f"tarball:{sha}")
+    raise UserError(
+        f"--iree-source {spec!r}: no such directory or file; pass IREE's source tree, a tarball of it, "
+        f"or {DEFAULT_GIT}@vX.Y.Z"
+    )
+
+
+def default_source(release: str) -> str:
+    return f"{DEFAULT_GIT}@v{release}"
+
+
+def _unpack(tarball: Path, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=into))
+    try:
+        with tarfile.open(tarball) as archive:
+            archive.extractall(staging, filter="data")
+        for child in staging.iterdir():
+            os.replace(child, into / child.name)
+    except (OSError, tarfile.TarError) as exc:
+        raise UserError(f"--iree-source {tarball}: cannot unpack ({exc})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
+    tree.parent.mkdir(parents=True, exist_ok=True)
+    staging = tree.parent / ".clone"
+    shutil.rmtree(staging, ignore_errors=True)
+    clone = ["git", "clone", "--depth", "1", "--branch", tag, url, str(staging)]
+    subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1", *RUNTIME_SUBMODULES]
+    for argv in (clone, subs):
+        done = _proc.run(argv, timeout=1800, log=log, check=False)
+        if done.returncode != 0:
+            raise UserError(
+                f"--iree-source git+{url}@{tag}: {_proc.excerpt(done.output, max_lines=3)} "
+                "(offline? pass a local tree or tarball, e.g. "
+                "../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz)"
+            )
+    os.replace(staging, tree)
+
+
+def toolchain_identity(tc: Toolchain) -> dict[str, str]:
+    """The compilers' own version lines: a different GCC is a different build."""
+    ident = {}
+    for name in (tc.cc, tc.cxx, "cmake", "ninja"):
+        path = shutil.which(name)
+        if path is None:
+            raise UserError(
+                f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
+                "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
+            )
+        done = _proc.run([path, "--version"], timeout=60, check=False)
+        ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
+    return ident
+
+
+def build_key(src: Source, tc: Toolchain, linkage: str, ident: Mapping[str, str]) -> str:
+    return digest(
+        {
+            "source": src.digest,
+            "target": tc.target,
+            "linkage": linkage,
+            "cflags": tc.cflags,
+            "cmake": list(_CMAKE_COMMON),
+            "toolchain": dict(ident),
+        }
+    )
+
+
+def build(
+    src: Source, target: str, linkage: str, cache: Path, *, log: Optional[Path] = None, timeout: float = 3600
+) -> Build:
+    """The runtime tools for `target` and `linkage`, built once per key; raises StageFailure with
+    the compiler's own words when the build fails."""
+    if linkage not in LINKAGES:
+        raise UserError(f"linkage {linkage!r}: expected one of {', '.join(LINKAGES)}")
+    tc = TOOLCHAINS[target]
+    ident = toolchain_identity(tc)
+    key = build_key(src, tc, linkage, ident)
+    root = cache / "runtime-builds" / key[:16]
+    done_file = root / "build.json"
+    if done_file.is_file():
+        return Build(key, target, linkage, root / "tools", json.loads(done_file.read_text()))
+    host = build(src, "x86_64", "dynamic", cache, log=log, timeout=timeout) if tc.cross else None
+    shutil.rmtree(root, ignore_errors=True)
+    work = root / "build"
+    work.mkdir(parents=True)
+    argv = ["cmake", "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON]
+    argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
+    flags = tc.cflags + (" -static" if linkage == "static" else "")
+    if tc.cross:
+        argv += ["-DCMAKE_SYSTEM_NAME=Linux", "-DCMAKE_SYSTEM_PROCESSOR=arm"]
+        argv += [f"-DIREE_HOST_BIN_DIR={host.tools}"]  # type: ignore[union-attr]
+    if flags.strip():
+        argv += [f"-DCMAKE_C_FLAGS={flags.strip()}", f"-DCMAKE_CXX_FLAGS={flags.strip()}"]
+    if linkage == "static":
+        argv += ["-DCMAKE_EXE_LINKER_FLAGS=-static"]
+    start = time.monotonic()
+    targets_ = [*TOOLS, *([] if tc.cross else HOST_TOOLS)]
+    for step in (argv, ["cmake", "--build", str(work), "-t", *targets_]):
+        done = _proc.run(step, timeout=timeout, log=log, check=False)
+        if done.returncode != 0:
+            raise StageFailure("runtime-build", _build_error(done.output))
+    seconds = time.monotonic() - start
+    tools = root / "tools"
+    tools.mkdir()
+    for name in targets_:
+        found = next(work.rglob(name), None)
+        if found is None:
+            raise StageFailure("runtime-build", f"{name} was not built under {work}")
+        shutil.copy2(found, tools / name)
+    facts = {
+        "source": src.digest,
+        "target": target,
+        "linkage": linkage,
+        "cflags": flags.strip(),
+        "toolchain": ident,
+        "build_seconds": round(seconds, 1),
+        **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
+        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log) for name in TOOLS},
+        **arm.binary_facts(tools / "iree-run-module", log=log),
+        "float_abi": tc.float_abi,
+    }
+    shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept
+    done_file.write_text(json.dumps(facts, indent=1, sort_keys=True))
+    return Build(key, target, linkage, tools, facts)
+
+
+def _stripped_size(binary: Path, tc: Toolchain, log: Optional[Path]) -> int:
+    strip = tc.cc.replace("gcc", "strip") if tc.cross else "strip"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / binary.name
+        _proc.run([strip, "-o", str(out), str(binary)], timeout=120, log=log)
+        return out.stat().st_size
+
+
+def _build_error(output: str) -> str:
+    """The compiler's own error lines, not ninja's progress."""
+    lines = output.splitlines()
+    errors = [ln for ln in lines if re.search(r"\berror\b", ln, re.IGNORECASE)]
+    return "\n".join(errors[:15]) if errors else _proc.excerpt(output)
+
+
+def describe(builds: Sequence[Build]) -> list[dict[str, Any]]:
+    return [{"key": b.key[:16], **b.facts} for b in builds]
