@@ -14,14 +14,16 @@ Records go into the same results file as the matrix's; the session ends with a s
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import __version__, arm, host, images
+from iree_matrix import __version__, _proc, arm, host, images
 from iree_matrix.errors import MatrixError
+from iree_matrix.outcome import from_exception
 from iree_matrix.results import Record, ResultsLog, Status
 
 HELLO_JOB = "toolchain:armv6-hello"
@@ -56,6 +58,69 @@ def hello(cache: Path, results: ResultsLog) -> Record:
         message=message,
         host=host.describe(),
         started=started,
+        finished=_now(),
+        tool_version=__version__,
+    )
+    results.append(record)
+    return record
+
+
+# What the smoke session builds: the armv6 runtime it runs with (static: nothing to find on the
+# board), its dynamic twin (what it would need from the board's C library), and the native build
+# whose host tools the cross build needs.
+RUNTIME_BUILDS = (("x86_64", "dynamic"), ("armv6", "static"), ("armv6", "dynamic"))
+
+
+def runtime_builds(source_spec: str, cache: Path, results: ResultsLog) -> Path | None:
+    """Build IREE's runtime from `source_spec` (once per key), one `runtime-build` record per build;
+    returns the armv6 static build's tools directory, or None when it could not be built."""
+    from iree_matrix import runtime_build
+
+    log = cache / "logs" / "runtime-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    tools = None
+    try:
+        src = runtime_build.source(source_spec, cache, log=log)
+    except MatrixError as exc:
+        _record_build(results, "armv6", "static", Status.FAIL, {}, str(exc), "runtime-source")
+        return None
+    for target, linkage in RUNTIME_BUILDS:
+        started = time.monotonic()
+        print(f"runtime-build {target} {linkage} from {source_spec} (cached after the first time; ~2-5 min)")
+        try:
+            built = runtime_build.build(src, target, linkage, cache, log=log)
+        except (MatrixError, _proc.Timeout) as exc:
+            outcome = from_exception(exc)
+            _record_build(results, target, linkage, outcome.status, {}, outcome.message, outcome.error_class)
+            continue
+        _record_build(
+            results, target, linkage, Status.OK, {**built.facts, "seconds": time.monotonic() - started}
+        )
+        if (target, linkage) == ("armv6", "static"):
+            tools = built.tools
+    return tools
+
+
+def _record_build(
+    results: ResultsLog,
+    target: str,
+    linkage: str,
+    status: Status,
+    metrics: Mapping[str, Any],
+    message: str | None = None,
+    error_class: str | None = None,
+) -> Record:
+    record = Record(
+        job=f"runtime-build:{target}-{linkage}",
+        stage="runtime-build",
+        cell=f"{target}-{linkage}",
+        key=str(metrics.get("source", "")),
+        status=status,
+        labels={"arch": target, "linkage": linkage},
+        metrics=dict(metrics),
+        error_class=error_class,
+        message=message,
+        host=host.describe(),
         finished=_now(),
         tool_version=__version__,
     )

@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _matrix_options(a, "armv6.toml")
     a.add_argument("--no-hello", action="store_true", help="skip the C hello world (needs Docker)")
+    a.add_argument(
+        "--iree-source",
+        metavar="SRC",
+        help="build the armv6 runtime from this IREE source: a directory, a tarball, or git+URL@TAG "
+        "(default: IREE's public repository at the matrix's newest compiler release; offline: "
+        "../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz); ignored with --armv6-runtime",
+    )
 
     r = verbs.add_parser("report", help="render COMPATIBILITY.md from a results file (default: results/)")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
@@ -271,6 +278,17 @@ def cmd_armv6_smoke(args: argparse.Namespace) -> int:
     cache = args.cache or default_cache()
     matrix_path, matrix, the_plan = _load_plan(args, "armv6.toml")
     results = ResultsLog(args.results_dir / "results.jsonl")
+    if not args.list and not args.armv6_runtime:
+        from iree_matrix import runtime_build
+
+        newest = max((c.compiler for c in matrix.cells), key=releases.Version)
+        print("== IREE runtime from source: native (host tools) and armv6, static and dynamic")
+        tools = armv6_smoke.runtime_builds(
+            args.iree_source or runtime_build.default_source(newest), cache, results
+        )
+        if tools is not None:
+            args.armv6_runtime = str(tools)
+            matrix_path, matrix, the_plan = _load_plan(args, "armv6.toml")  # runs use that runtime
     if args.list:
         print(plan.describe(the_plan))
         return 0

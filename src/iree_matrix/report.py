@@ -97,6 +97,7 @@ def render_compatibility(records: Iterable[Record]) -> str:
         *render_performance(ix.by_job.values()),
         *_failures_section(ix),
         *_load_section(ix),
+        *_runtime_builds_section(ix),
         *_environments_section(ix),
     ]
     return "\n".join(parts).rstrip("\n") + "\n"
@@ -853,3 +854,41 @@ def _identical_block(runs: answers.Runs) -> list[str]:
                 f"- `{function}`: {', '.join(f'`{e}`' for e in g.exporters)} (sha256 {g.sha256[:12]}…)"
             )
     return [*lines, ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# IREE runtimes built from source (armv6-smoke)
+
+
+def _runtime_builds_section(ix: _Index) -> list[str]:
+    builds = sorted((r for r in ix.by_job.values() if r.stage == "runtime-build"), key=lambda r: r.job)
+    if not builds:
+        return []
+    rows = []
+    for r in builds:
+        m = r.metrics if isinstance(r.metrics, Mapping) else {}
+        if r.status is not Status.OK:
+            rows.append([_label(r, "arch"), _label(r, "linkage"), _status_text(r.status), "", "", "", "",
+                         _clip(_first_line(r.message), MAX_NOTE_CHARS)])  # fmt: skip
+            continue
+        sizes = []
+        for tool in ("iree-run-module", "iree-benchmark-module"):
+            full, stripped = _num(m.get(f"{tool}_bytes")), _num(m.get(f"{tool}_stripped_bytes"))
+            sizes.append(f"{_size(full)} ({_size(stripped)} stripped)" if full and stripped else "")
+        seconds = _num(m.get("build_seconds"))
+        rows.append([
+            _label(r, "arch"), _label(r, "linkage"), f"{_sig3(seconds)} s" if seconds else "", *sizes,
+            ", ".join(m.get("needed") or []) or "none (static)",
+            ", ".join(m.get("glibc_versions") or []) or "—",
+            str(m.get("cflags") or ""),
+        ])  # fmt: skip
+    headers = ["target", "linkage", "build", "iree-run-module", "iree-benchmark-module", "NEEDED",
+               "GLIBC versions", "flags / note"]  # fmt: skip
+    source = next((str(r.metrics.get("source")) for r in builds if r.metrics.get("source")), "")
+    intro = (
+        "IREE publishes no 32-bit ARM runtime: `nox -s armv6_smoke` builds one from source with cmake "
+        f"(source `{source[:60]}`), natively (for the host tools a cross build needs) and for the "
+        "ARM1176JZF-S. What a dynamic build needs from the board's C library is its NEEDED list and "
+        "GLIBC symbol versions; a static build needs nothing."
+    )
+    return ["## IREE runtimes built from source", "", intro, "", _table(headers, rows), ""]

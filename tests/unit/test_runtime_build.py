@@ -1,0 +1,90 @@
+"""The runtime build's plan (keys, sources, flags) and the float-ABI check before an armv6 run."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import runtime_build as rb
+from iree_matrix import targets
+from iree_matrix.errors import UserError
+from iree_matrix.stages.run import float_abi_problem
+
+IDENT = {
+    "gcc": "gcc (Debian 12.2.0-14) 12.2.0",
+    "g++": "g++ 12.2.0",
+    "cmake": "cmake 3.25.1",
+    "ninja": "1.11.1",
+}
+
+
+def _tree(root: Path) -> Path:
+    (root / "iree" / "runtime").mkdir(parents=True)
+    (root / "iree" / "CMakeLists.txt").write_text("project(IREE)\n")
+    return root
+
+
+def test_a_directory_source(tmp_path):
+    src = rb.source(str(_tree(tmp_path / "checkout")), tmp_path / "cache")
+    assert src.tree == (tmp_path / "checkout" / "iree").resolve() and src.digest.startswith("dir:")
+
+
+def test_a_tarball_source_is_unpacked_once_by_digest(tmp_path):
+    tree = _tree(tmp_path / "t")
+    tarball = tmp_path / "iree.tar.xz"
+    with tarfile.open(tarball, "w:xz") as archive:
+        archive.add(tree / "iree", arcname="iree")
+    first = rb.source(str(tarball), tmp_path / "cache")
+    assert (first.tree / "CMakeLists.txt").is_file() and first.digest.startswith("tarball:")
+    (first.tree / "marker").write_text("kept")
+    again = rb.source(str(tarball), tmp_path / "cache")
+    assert again.tree == first.tree and (again.tree / "marker").is_file()  # not unpacked twice
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("/nonexistent/iree", "no such directory or file"),
+        ("git+https://github.com/iree-org/iree", "expected git+URL@TAG"),
+    ],
+)
+def test_bad_sources_are_one_line_errors(tmp_path, spec, words):
+    with pytest.raises(UserError) as caught:
+        rb.source(spec, tmp_path)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_directory_without_iree_is_refused(tmp_path):
+    with pytest.raises(UserError, match="no IREE tree there"):
+        rb.source(str(tmp_path), tmp_path / "cache")
+
+
+def test_keys_change_with_everything_that_decides_the_build():
+    src = rb.Source("x", Path("/x"), "tarball:abc")
+    base = rb.build_key(src, rb.TOOLCHAINS["armv6"], "static", IDENT)
+    assert base == rb.build_key(src, rb.TOOLCHAINS["armv6"], "static", dict(IDENT))
+    assert base != rb.build_key(src, rb.TOOLCHAINS["armv6"], "dynamic", IDENT)
+    assert base != rb.build_key(src, rb.TOOLCHAINS["x86_64"], "static", IDENT)
+    assert base != rb.build_key(
+        rb.Source("x", Path("/x"), "tarball:abd"), rb.TOOLCHAINS["armv6"], "static", IDENT
+    )
+    assert base != rb.build_key(src, rb.TOOLCHAINS["armv6"], "static", {**IDENT, "gcc": "gcc 13"})
+
+
+def test_the_armv6_toolchain_targets_the_arm1176_with_armels_calling_convention():
+    tc = rb.TOOLCHAINS["armv6"]
+    assert "-mcpu=arm1176jzf-s" in tc.cflags and "-march=armv6" not in tc.cflags  # `yield` needs v6K
+    assert "-mfloat-abi=softfp" in tc.cflags and tc.float_abi == targets.ARCHES["armv6"].float_abi == "soft"
+    assert targets.ARCHES["armv6"].triple == "armv6-unknown-linux-gnueabi"
+    assert targets.ARCHES["armv6"].docker == "armel"
+
+
+def test_float_abi_mismatch_is_found_before_running():
+    armv6 = targets.parse("armv6")
+    assert float_abi_problem({"kernel": {"float_abi": "soft"}}, armv6) == ""
+    assert float_abi_problem({"kernel": {"float_abi": None}}, armv6) == ""  # the ELF says nothing
+    problem = float_abi_problem({"kernel": {"float_abi": "hard"}}, armv6)
+    assert "hard-float calling convention" in problem and "armv6-unknown-linux-gnueabi" in problem
+    assert float_abi_problem({"kernel": {"float_abi": "hard"}}, targets.parse("x86_64")) == ""
