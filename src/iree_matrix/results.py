@@ -67,11 +67,36 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        """A record from its JSON form; TypeError/ValueError naming the field when a value has the
+        wrong type (valid JSON is not yet a valid record: `"labels": null` must not reach the report)."""
         fields = {f.name for f in dataclasses.fields(cls)}
+        for name, types in _FIELD_TYPES.items():
+            if name in data and not isinstance(data[name], types):
+                raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {_names(types)}")
+        for name in ("job", "stage", "status"):
+            if name not in data:
+                raise KeyError(name)
+        if not all(isinstance(v, str) for v in data.get("labels", {}).values()):
+            raise TypeError("field 'labels' has a value that is not a string")
         kwargs = {k: v for k, v in data.items() if k in fields}
         kwargs["status"] = Status(kwargs["status"])
         kwargs["command"] = tuple(kwargs.get("command") or ())
         return cls(**kwargs)
+
+
+_TEXT = (str,)
+_OPTIONAL_TEXT = (str, type(None))
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "job": _TEXT, "stage": _TEXT, "cell": _TEXT, "key": _TEXT, "status": _TEXT,
+    "labels": (dict,), "metrics": (dict,), "env": (dict,), "host": (dict,),
+    "error_class": _OPTIONAL_TEXT, "message": _OPTIONAL_TEXT, "blocked_by": _OPTIONAL_TEXT,
+    "started": _OPTIONAL_TEXT, "finished": _OPTIONAL_TEXT, "tool_version": _TEXT,
+    "command": (list, type(None)), "seconds": (int, float, type(None)), "schema": (int,),
+}  # fmt: skip
+
+
+def _names(types: tuple[type, ...]) -> str:
+    return " or ".join("null" if t is type(None) else t.__name__ for t in types)
 
 
 class ResultsLog:

@@ -180,3 +180,26 @@ def test_append_creates_the_directory_and_one_line_per_record(log):
     lines = log.path.read_text().splitlines()
     assert len(lines) == 2
     assert [json.loads(line)["job"] for line in lines] == ["run:a", "run:b"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("labels", None), ("metrics", "garbage"), ("host", [1, 2]), ("message", 42), ("seconds", "soon"),
+     ("labels", {"model": 3})],
+)  # fmt: skip
+def test_a_wrong_typed_field_is_a_warning_naming_the_line_not_a_crash(tmp_path, capsys, field, value):
+    import json as _json
+
+    from iree_matrix.report import render_compatibility
+
+    log = ResultsLog(tmp_path / "results.jsonl")
+    good = Record("export:m/e", "export", "m/e", "k", Status.OK, {"model": "m", "exporter": "e"})
+    log.append(good)
+    bad = {**_json.loads(good.to_json()), "job": "export:m/f", field: value}
+    with open(log.path, "a") as f:
+        f.write(_json.dumps(bad) + "\n")
+    records = list(log)
+    assert [r.job for r in records] == ["export:m/e"]
+    err = capsys.readouterr().err
+    assert f"{log.path}:2: malformed record" in err and field in err
+    assert "# IREE compatibility matrix" in render_compatibility(records)
