@@ -3,8 +3,9 @@
 #   - the Docker Engine (package docker.io) and debootstrap, installed with apt-get when missing;
 #   - qemu-user-static and the binfmt_misc handlers qemu-arm and qemu-aarch64 registered with the
 #     F (fix-binary) flag, so ARM binaries run under emulation - also inside containers, whose
-#     root filesystems have no qemu of their own - and gcc-arm-linux-gnueabi with
-#     libc6-dev-armel-cross (the armel cross C compiler and C library);
+#     root filesystems have no qemu of their own - and gcc/g++-arm-linux-gnueabi with
+#     libc6-dev-armel-cross (the armel cross compilers and C library), cmake and ninja (IREE's
+#     runtime built from source);
 #   - a running dockerd, started in the background when `docker info` does not answer
 #     (these machines have no init system, so nothing else starts it).
 # Idempotent: a second run finds everything in place and changes nothing. Needs root.
@@ -29,6 +30,11 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v qemu-arm-static >/dev/null 2>&1 || missing+=(qemu-user-static)
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
 command -v arm-linux-gnueabi-gcc >/dev/null 2>&1 || missing+=(gcc-arm-linux-gnueabi)
+# IREE's runtime built from source (armv6-smoke): cmake, ninja, the native and the armel C++ compilers.
+command -v arm-linux-gnueabi-g++ >/dev/null 2>&1 || missing+=(g++-arm-linux-gnueabi)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # The armel C library's headers and crt files: only a Recommends of the cross gcc.
 [ -f /usr/arm-linux-gnueabi/include/stdio.h ] || missing+=(libc6-dev-armel-cross)
 command -v readelf >/dev/null 2>&1 || missing+=(binutils)
