@@ -24,7 +24,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
-    needed_for: str = "all"  # all | docker | venv | qemu (foreign-CPU images)
+    needed_for: str = "all"  # all | docker | venv | qemu (foreign-CPU images) | armv6 (armv6-smoke)
 
 
 def _which(tool: str) -> Optional[str]:
@@ -77,6 +77,19 @@ def check_debootstrap() -> Check:
         return Check("debootstrap", True, found, needed_for="docker")
     return Check(
         "debootstrap", False, "not installed (base images are built with it)", f"bash {SETUP}", "docker"
+    )
+
+
+# armv6-smoke: the hello world and IREE's runtime built from source (native + armel cross).
+ARMV6_TOOLCHAIN = ("arm-linux-gnueabi-gcc", "arm-linux-gnueabi-g++", "cmake", "ninja", "g++", "readelf")
+
+
+def check_arm_toolchain() -> Check:
+    missing = [tool for tool in ARMV6_TOOLCHAIN if not _which(tool)]
+    if missing:
+        return Check("arm toolchain", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "armv6")
+    return Check(
+        "arm toolchain", True, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", needed_for="armv6"
     )
 
 
@@ -143,6 +156,7 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
         check_docker_daemon,
         check_debootstrap,
         check_binfmt,
+        check_arm_toolchain,
     ]
     return [c() for c in checks] + check_pythons(pythons)
 
