@@ -144,11 +144,12 @@ class Runs:
                 return _label(r, "source_model") or function.split(".", 1)[0]
         return function.split(".", 1)[0]
 
-    def main_exporter(self) -> str:
-        """The exporter most cells used (the matrix's reference exporter)."""
+    def main_exporter(self, functions: Optional[Sequence[str]] = None) -> str:
+        """The exporter most cells (of these functions) used: the matrix's reference exporter."""
         counts: dict[str, int] = {}
-        for key in self.by_cell:
-            counts[key[1]] = counts.get(key[1], 0) + 1
+        for key in [*self.by_cell, *self.compiles]:
+            if functions is None or key[0] in functions:
+                counts[key[1]] = counts.get(key[1], 0) + 1
         return max(counts, key=lambda e: (counts[e], e)) if counts else ""
 
     def same(self, function: str, exporter: str, compiler: str) -> Optional[Record]:
@@ -230,6 +231,8 @@ class Window:
 
     def text(self) -> str:
         if not self.loads:
+            if not self.refuses:
+                return f"runtime {self.runtime}: not measured (no run got as far as loading)"
             return f"runtime {self.runtime} loaded no module it was given"
         span = self.low if self.low == self.high else f"{self.low}–{self.high}"
         return f"runtime {self.runtime} loads modules from compilers {span}"
@@ -322,13 +325,12 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
 
 
 def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommendation]:
-    exporter = exporter or runs.main_exporter()
     by_model: dict[str, list[str]] = {}
     for function in runs.functions():
         by_model.setdefault(runs.model_of(function), []).append(function)
     out = []
     for model, functions in sorted(by_model.items()):
-        results = release_results(runs, functions, exporter)
+        results = release_results(runs, functions, exporter or runs.main_exporter(functions))
         passing = [r for r in results if r.passes]
         newest = passing[-1] if passing else None
         timed = [r for r in passing if r.latency_ms is not None]
@@ -362,9 +364,9 @@ class Regression:
 def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
     """Between consecutive compiler releases (each run by its own runtime): a function that passed
     and now fails; a latency up beyond noise (neither figure noisy); a module > 10 % larger."""
-    exporter = exporter or runs.main_exporter()
     out = []
     for function in runs.functions():
+        exporter = exporter or runs.main_exporter([function])
         compilers = sorted_versions(c for (f, e, c) in runs.compiles if f == function and e == exporter)
         for older, newer in zip(compilers, compilers[1:]):
             a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)

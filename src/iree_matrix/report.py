@@ -758,7 +758,9 @@ def _versions_text(versions: Mapping[str, str] | None) -> str:
 
 
 def _windows_block(runs: answers.Runs) -> list[str]:
-    windows = answers.windows(runs)
+    # A runtime no run reached (its install failed, e.g. a compiler release without a runtime
+    # release of the same version) has no window: the failures list says why.
+    windows = [w for w in answers.windows(runs) if w.loads or w.refuses]
     if not windows:
         return []
     versions = answers.module_versions(runs)
@@ -804,8 +806,8 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
         ])  # fmt: skip
     every = _every_model_passes(recs)
     intro = (
-        "**Which IREE release should I use?** Per model (all its functions, exporter "
-        f"`{runs.main_exporter()}`, each module run by its own release's runtime): the newest release "
+        "**Which IREE release should I use?** Per model (all its functions, its reference exporter, "
+        "each module run by its own release's runtime): the newest release "
         "where every function compiles and matches torch; the fastest correct release, named only when "
         f"it beats the newest by more than {answers.NOISE_RATIO}× (this machine's noise between sittings); "
         "the smallest module."
