@@ -1,5 +1,6 @@
-"""Every way a runtime refuses a module from another release is `incompatible-module`: the four
-messages below are the runtimes' own words, seen by hand with pip-installed releases (IREE-NOTES)."""
+"""Every way a runtime refuses a module from another release is `incompatible-module`: the messages
+below are the runtimes' own words, taken from the published release-history run (store paths
+shortened)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,26 @@ import pytest
 from iree_matrix.stages.run import _classify, _runtime_message
 
 REFUSALS = [
-    # 3.8.0 module on the 3.10.0 runtime
-    "iree/runtime/src/iree/vm/bytecode/module.c:269: INVALID_ARGUMENT; bytecode version mismatch; "
-    "runtime supports 16.0, module has 15.0; loading module",
-    # 3.13.0 module on the 3.8.0 runtime
-    "iree/runtime/src/iree/vm/bytecode/module.c:300: INVALID_ARGUMENT; required module features [Ch] "
-    "are not available in this runtime configuration; have [EXT_F32|EXT_F64]",
+    # 2.9.0 module on the 3.10.0 runtime
+    "c/runtime/src/iree/vm/bytecode/verifier.c:180: INVALID_ARGUMENT; bytecode version mismatch; runtime "
+    "supports 16.0, module has 15.0; loading bytecode module at '<store>/compile/48c1fdd3/module.vmfb'; "
+    "loading modules and dependencies; creating run context",
+    # 3.11.0 module on the 2.9.0 runtime
+    "c/runtime/src/iree/vm/bytecode/verifier.c:40: INVALID_ARGUMENT; required module features [Ch] are not "
+    "available in this runtime configuration; have [EXT_F32|EXT_F64] while module requires [Ch]; loading "
+    "bytecode module at '<store>/compile/3772b7d9/module.vmfb'; loading modules and dependencies; creating "
+    "run context",
     # 3.12.0 module on the 3.11.0 runtime
-    "iree/runtime/src/iree/vm/context.c:170: NOT_FOUND; required module 'hal' version mismatch; "
-    "have 6 but require 7; resolving module imports",
+    "c/runtime/src/iree/vm/context.c:187: NOT_FOUND; required module 'hal' version mismatch; have 6 but "
+    "require 7; resolving module 'module' imports; creating VM context; creating run context",
     # 3.11.0 module on the 3.12.0 runtime
-    "iree/runtime/src/iree/vm/context.c:102: INVALID_ARGUMENT; import function "
-    "hal.command_buffer.dispatch signature mismatch; resolving module imports",
+    "c/runtime/src/iree/vm/context.c:287: INTERNAL; import function hal.command_buffer.dispatch signature "
+    "mismatch between module and source hal; expected 0rriiiiICiDCiirIID_v but got 0rrIiiiICiDCiirIID_v; "
+    "resolving module 'module' imports; creating VM context; creating run context",
+    # 2.9.0 module on the 3.4.0 runtime (the same kind, another import)
+    "c/runtime/src/iree/vm/context.c:239: INTERNAL; import function hal.command_buffer.execution_barrier "
+    "signature mismatch between module and source hal; expected 0riii_v but got 0riiI_v; resolving module "
+    "'module' imports; creating VM context; creating run context",
 ]
 
 
