@@ -69,7 +69,10 @@ def main() -> int:
                 workers = []
                 if load == "loaded":  # one busy process per core, stopped by a deadline
                     stop_at = time.monotonic() + 600
-                    workers = [multiprocessing.Process(target=_busy, args=(stop_at,)) for _ in range(os.cpu_count() or 1)]
+                    workers = [
+                        multiprocessing.Process(target=_busy, args=(stop_at,))
+                        for _ in range(os.cpu_count() or 1)
+                    ]
                     for w in workers:
                         w.start()
                 try:
@@ -79,13 +82,20 @@ def main() -> int:
                         w.terminate()
                         w.join()
                 results.setdefault((name, load), []).extend(times)
-                print(f"round {round_ + 1} {load:<6} {name:<36} median {statistics.median(times):8.2f} ms", flush=True)
+                print(
+                    f"round {round_ + 1} {load:<6} {name:<36} median {statistics.median(times):8.2f} ms",
+                    flush=True,
+                )
     print(f"\n{args.model}, {os.cpu_count()} CPUs, {args.rounds} rounds x {args.reps} calls:")
-    print(f"{'configuration':<38}{'quiet median (min-max)':>28}{'loaded median (min-max)':>30}{'loaded/quiet':>14}")
+    print(
+        f"{'configuration':<38}{'quiet median (min-max)':>28}{'loaded median (min-max)':>30}{'loaded/quiet':>14}"
+    )
     for name in CONFIGS:
         q, l = results[(name, "quiet")], results[(name, "loaded")]
         qm, lm = statistics.median(q), statistics.median(l)
-        print(f"{name:<38}{qm:>10.2f} ({min(q):.1f}-{max(q):.1f}) ms{lm:>12.2f} ({min(l):.1f}-{max(l):.1f}) ms{lm / qm:>12.2f}x")
+        print(
+            f"{name:<38}{qm:>10.2f} ({min(q):.1f}-{max(q):.1f}) ms{lm:>12.2f} ({min(l):.1f}-{max(l):.1f}) ms{lm / qm:>12.2f}x"
+        )
     return 0
 
 
