@@ -87,15 +87,13 @@ def main() -> int:
                     flush=True,
                 )
     print(f"\n{args.model}, {os.cpu_count()} CPUs, {args.rounds} rounds x {args.reps} calls:")
-    print(
-        f"{'configuration':<38}{'quiet median (min-max)':>28}{'loaded median (min-max)':>30}{'loaded/quiet':>14}"
-    )
+    head = f"{'configuration':<38}{'quiet median (min-max)':>28}"
+    print(head + f"{'loaded median (min-max)':>30}{'loaded/quiet':>14}")
     for name in CONFIGS:
-        q, l = results[(name, "quiet")], results[(name, "loaded")]
-        qm, lm = statistics.median(q), statistics.median(l)
-        print(
-            f"{name:<38}{qm:>10.2f} ({min(q):.1f}-{max(q):.1f}) ms{lm:>12.2f} ({min(l):.1f}-{max(l):.1f}) ms{lm / qm:>12.2f}x"
-        )
+        quiet, loaded = results[(name, "quiet")], results[(name, "loaded")]
+        qm, lm = statistics.median(quiet), statistics.median(loaded)
+        row = f"{name:<38}{qm:>10.2f} ({min(quiet):.1f}-{max(quiet):.1f}) ms"
+        print(row + f"{lm:>12.2f} ({min(loaded):.1f}-{max(loaded):.1f}) ms{lm / qm:>12.2f}x")
     return 0
 
 

@@ -38,8 +38,9 @@ def sitting(args: argparse.Namespace, loaded: bool) -> None:
         for w in workers:
             w.start()
     try:
-        argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", args.matrix, "--backend", args.backend,
-                "--cache", args.cache, "--results-dir", args.results_dir, "--retime", args.retime]  # fmt: skip
+        argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", args.matrix,
+                "--backend", args.backend, "--cache", args.cache, "--results-dir", args.results_dir,
+                "--retime", args.retime]  # fmt: skip
         subprocess.run(argv, check=True, capture_output=True, text=True, timeout=args.max_seconds)
     finally:
         for w in workers:
