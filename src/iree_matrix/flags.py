@@ -100,6 +100,11 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
         flags.append(f"{prefix}target-cpu={cpu}")
     if target.arch.features:
         flags.append(f"{prefix}target-cpu-features={','.join(target.arch.features)}")
+    if target.arch.float_abi:
+        # Without it IREE 3.9/3.13 give ARM32 kernels the hard-float calling convention (ELF header
+        # "hard-float ABI", Tag_ABI_VFP_args) whatever the triple says; the board's runtime here
+        # is armel (soft-float): say it, so kernels and runtime agree by construction.
+        flags.append(f"{prefix}target-float-abi={target.arch.float_abi}")
     if profile.opt_level:
         if versions.is_date_versioned(version) or Version(version) < _OPT_LEVEL_SINCE:
             raise StageSkipped(

@@ -80,6 +80,8 @@ def test_armv6_smoke_builds_checks_kernels_and_names_link_gaps(cache: Path, tmp_
     kernel = tiny.metrics["kernel"]
     assert kernel["armv6_ok"] and kernel["Tag_CPU_arch"] == "v6" and kernel["Tag_FP_arch"] == "VFPv2"
     assert not kernel["Tag_Advanced_SIMD_arch"]
+    assert kernel["float_abi"] == "soft"  # armel's calling convention, like the runtime it runs on
+    assert "--iree-llvmcpu-target-float-abi=soft" in tiny.command
 
     idiv = got[f"compile:idiv/{BASE}"]
     assert idiv.status is Status.FAIL and idiv.error_class == "link-error"

@@ -133,6 +133,7 @@ def test_aarch64_board_cross_compiles_for_its_own_cpu_not_the_host():
 def test_armv6_gets_the_pi_zero_cpu_and_vfp2_features_even_when_generic():
     tuned = compile_flags("3.9.0", "armv6-arm1176jzf-s", BUILTIN_PROFILES["default"])
     assert "--iree-llvmcpu-target-triple=armv6-unknown-linux-gnueabi" in tuned  # armel, where it runs
+    assert "--iree-llvmcpu-target-float-abi=soft" in tuned  # kernels default to hard-float otherwise
     assert "--iree-llvmcpu-target-cpu=arm1176jzf-s" in tuned
     assert "--iree-llvmcpu-target-cpu-features=+vfp2" in tuned
     generic = compile_flags("3.9.0", "armv6-arm1176jzf-s", BUILTIN_PROFILES["generic"])

@@ -50,6 +50,9 @@ class CompileStage:
                 "env": ctx.env_identity(),
                 "arch": job.labels["arch"],
                 "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
+                # What iree-compile is actually given (a change in how a target is spelled must not
+                # reuse modules built with the old spelling).
+                "flags": self._flags(job),
                 # `target-cpu=host` means this machine's CPU: part of what decides the module.
                 "host": host.identity() if self._tunes_for_host(job) else None,
                 "outputs": ["statistics"] + ([DISPATCHES] if self._profiles_dispatches(job, ctx) else []),
