@@ -124,6 +124,8 @@ def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Res
         raise SpecError(f"{path}: no such matrix file (the shipped ones are in matrix/)") from None
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -187,7 +189,7 @@ def parse(
         profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=_parse_timeouts(data.get("timeouts", {}), where),
         benchmark=_parse_benchmark(data.get("benchmark", {}), where),
-        description=str(data.get("description", "")),
+        description=_description(data, "description", where),
         images=_parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
         weights=_parse_weights(data.get("weights", {}), where, known),
@@ -201,6 +203,13 @@ class _Where:
 
     def error(self, key: str, value: Any, why: str) -> SpecError:
         return SpecError(f"{self.path}: {key} = {value!r}: {why}")
+
+
+def _description(table: dict, key: str, where: _Where) -> str:
+    value = table.get(key.rpartition(".")[2], "")
+    if not isinstance(value, str):
+        raise where.error(key, value, 'expected a string, e.g. description = "what this matrix answers"')
+    return value
 
 
 @dataclasses.dataclass
@@ -394,7 +403,7 @@ def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
             target_cpu=target_cpu or None,
             opt_level=opt_level,
             flags=tuple(flags),
-            description=str(body.get("description", "")),
+            description=_description(body, f"{key}.description", where),
         )
     return profiles
 
