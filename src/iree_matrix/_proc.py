@@ -8,7 +8,10 @@ still running (`kill_all`) without leaving orphans behind.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
+import functools
 import os
 import shlex
 import signal
@@ -20,6 +23,23 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.errors import StageFailure
+
+# Looked up once here, not in the child: between fork and exec only this call and getppid run.
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
+
+
+def _die_with_parent(parent: int) -> None:
+    """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
+
+    A child in its own session is beyond the tool's process group, so without this `kill -9` of the
+    tool left iree-compile and pip running and writing into the store. The signal fires when the
+    thread that started the child exits; `run` blocks in that thread until the child ends."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the tool died before prctl took effect
+        os._exit(1)
+
 
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
@@ -93,6 +113,7 @@ def run(
         text=True,
         errors="replace",
         start_new_session=True,
+        preexec_fn=functools.partial(_die_with_parent, os.getpid()) if _prctl is not None else None,
     )
     with _live_lock:
         _live.add(proc)
