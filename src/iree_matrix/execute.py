@@ -31,7 +31,7 @@ from iree_matrix.plan import Job, Plan
 from iree_matrix.progress import Progress
 from iree_matrix.results import Record, ResultsLog, Status
 from iree_matrix.spec import MatrixSpec
-from iree_matrix.store import Entry, Store
+from iree_matrix.store import Entry, Store, failure_is_stale
 from iree_matrix.wheelhouse import Wheelhouse
 
 
@@ -235,6 +235,8 @@ class Executor:
 
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:
+            return False
+        if failure_is_stale(entry, ctx.deps):  # #14: its inputs were redone since it was stored
             return False
         if stage.exclusive and any(fnmatch.fnmatchcase(job.id, glob) for glob in self.options.retime):
             return False

@@ -19,12 +19,12 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Optional
 
 from iree_matrix._hashing import file_sha256
-from iree_matrix.results import Record
+from iree_matrix.results import Record, Status
 
 RECORD = "record.json"
 SUMS = "SHA256SUMS"
@@ -114,3 +114,12 @@ def _damaged(entry: Path) -> Optional[str]:
         except OSError:
             return name
     return None
+
+
+def failure_is_stale(entry: Entry, deps: Mapping[str, Entry]) -> bool:
+    """A stored failure whose inputs were made again after it (e.g. a damaged module.vmfb discarded
+    and recompiled under the same key) says nothing about the inputs as they are now: redo it.
+    A success is judged by its key alone."""
+    if entry.record.status is Status.OK or not entry.record.started:
+        return False
+    return any((dep.record.finished or "") > entry.record.started for dep in deps.values())

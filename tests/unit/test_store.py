@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from iree_matrix.results import Record, Status
-from iree_matrix.store import RECORD, SUMS, Store
+from iree_matrix.store import RECORD, SUMS, Entry, Store, failure_is_stale
 
 
 def _record(status: Status = Status.OK, **fields) -> Record:
@@ -173,3 +174,23 @@ def test_an_intact_entry_is_reused_silently(tmp_path, capsys):
     assert store.get("compile", "k1") is not None
     assert store.get("compile", "k1") is not None
     assert capsys.readouterr().err == ""
+
+
+def _dated(status: Status, started: str, finished: str) -> Entry:
+    return Entry(_record(status, started=started, finished=finished), Path("/nowhere"))
+
+
+@pytest.mark.parametrize(
+    "status, dep_finished, stale",
+    [
+        (Status.FAIL, "2026-11-23T02:00:00+00:00", True),  # compile redone after the run failed
+        (Status.FAIL, "2026-11-23T00:30:00+00:00", False),  # the same compile the run failed on
+        (Status.OK, "2026-11-23T02:00:00+00:00", False),  # a success is judged by its key alone
+    ],
+)
+def test_a_failure_is_stale_once_an_input_was_redone(status, dep_finished, stale):
+    """#14 defect 4: after a damaged module.vmfb was recompiled (same key), the run's stored
+    failure, made from the damaged file, must not be reused."""
+    run = _dated(status, "2026-11-23T01:00:00+00:00", "2026-11-23T01:00:05+00:00")
+    compile_ = _dated(Status.OK, "2026-11-23T00:00:00+00:00", dep_finished)
+    assert failure_is_stale(run, {"compile:x": compile_}) is stale
