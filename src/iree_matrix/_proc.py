@@ -43,6 +43,9 @@ def _die_with_parent(parent: int) -> None:
 
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
+# Set by `kill_all`: a worker thread whose child was just killed must not start its next command
+# (the real compile after `--help-hidden`), which the tool would then wait for after Ctrl-C.
+_stopping = threading.Event()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,19 +106,21 @@ def run(
     full_env = None if env is None else {**os.environ, **env}
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
-    proc = _Popen(
-        argv,
-        cwd=cwd,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-        preexec_fn=functools.partial(_die_with_parent, os.getpid()) if _prctl is not None else None,
-    )
-    with _live_lock:
+    with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
+        if _stopping.is_set():
+            raise KeyboardInterrupt
+        proc = _Popen(
+            argv,
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=functools.partial(_die_with_parent, os.getpid()) if _prctl is not None else None,
+        )
         _live.add(proc)
     try:
         try:
@@ -156,11 +161,17 @@ def failure(
 
 
 def kill_all() -> None:
-    """Stop every child still running (Ctrl-C, or the executor shutting down)."""
+    """Stop every child still running (Ctrl-C, or the executor shutting down); start no more."""
     with _live_lock:
+        _stopping.set()
         procs = list(_live)
     for proc in procs:
         _kill(proc)
+
+
+def resume() -> None:
+    """Allow commands again (a new run in the same process, after an interrupted one)."""
+    _stopping.clear()
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -91,6 +91,7 @@ class Executor:
         summary = Summary()
         with _exclusive(self.cache / "run.lock"):
             self.store.clean_staging()
+            _proc.resume()  # an earlier interrupted run in this process stopped new commands
             try:
                 self._schedule(summary)
             except KeyboardInterrupt:
