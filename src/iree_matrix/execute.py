@@ -25,7 +25,7 @@ from typing import Optional, TextIO
 
 from iree_matrix import __version__, _proc, host, stages
 from iree_matrix.envs import Backend
-from iree_matrix.errors import UserError
+from iree_matrix.errors import StorageError, UserError
 from iree_matrix.outcome import Outcome, from_exception
 from iree_matrix.plan import Job, Plan
 from iree_matrix.progress import Progress
@@ -123,7 +123,7 @@ class Executor:
                         summary.reused.add(job.id)
                     if entry is not None and record.status is Status.OK:
                         entries[job.id] = entry
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StorageError):  # StorageError: a full disk stops the run alike
             self._cancel.set()
             self.progress.note("interrupted: stopping running stages (completed results are kept)")
             _proc.kill_all()
@@ -157,6 +157,8 @@ class Executor:
     def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
         try:
             return self._attempt(job, stage, deps)
+        except StorageError:
+            raise  # a full disk is the run's problem, not this job's result: recording it fails too
         except Exception as exc:  # noqa: BLE001 - a bug in one job must not stop the matrix
             outcome = from_exception(exc)
             record = Record(
