@@ -172,7 +172,13 @@ def parse(
         _rule(r, where, f"include[{i}]", known) for i, r in enumerate(_tables(data, "include", where))
     ]
 
-    cells = [c for c in _expand(axes) if not any(_matches(c, rule) for rule in excludes)]
+    every = list(_expand(axes))
+    for i, rule in enumerate(excludes):
+        # Like an include that adds nothing, an exclude that removes nothing is a typo. Not under
+        # --model, which replaces the models axis the file's rules were written against.
+        if not models and not any(_matches(c, rule) for c in every):
+            raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
+    cells = [c for c in every if not any(_matches(c, rule) for rule in excludes)]
     for i, rule in enumerate(includes):
         added = list(_expand({**axes, **rule}))
         if not added:
