@@ -8,7 +8,10 @@ still running (`kill_all`) without leaving orphans behind.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
+import functools
 import os
 import shlex
 import signal
@@ -21,8 +24,28 @@ from typing import Optional
 
 from iree_matrix.errors import StageFailure
 
+# Looked up once here, not in the child: between fork and exec only this call and getppid run.
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
+
+
+def _die_with_parent(parent: int) -> None:
+    """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
+
+    A child in its own session is beyond the tool's process group, so without this `kill -9` of the
+    tool left iree-compile and pip running and writing into the store. The signal fires when the
+    thread that started the child exits; `run` blocks in that thread until the child ends."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the tool died before prctl took effect
+        os._exit(1)
+
+
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
+# Set by `kill_all`: a worker thread whose child was just killed must not start its next command
+# (the real compile after `--help-hidden`), which the tool would then wait for after Ctrl-C.
+_stopping = threading.Event()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,18 +106,21 @@ def run(
     full_env = None if env is None else {**os.environ, **env}
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
-    proc = _Popen(
-        argv,
-        cwd=cwd,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    with _live_lock:
+    with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
+        if _stopping.is_set():
+            raise KeyboardInterrupt
+        proc = _Popen(
+            argv,
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=functools.partial(_die_with_parent, os.getpid()) if _prctl is not None else None,
+        )
         _live.add(proc)
     try:
         try:
@@ -135,11 +161,17 @@ def failure(
 
 
 def kill_all() -> None:
-    """Stop every child still running (Ctrl-C, or the executor shutting down)."""
+    """Stop every child still running (Ctrl-C, or the executor shutting down); start no more."""
     with _live_lock:
+        _stopping.set()
         procs = list(_live)
     for proc in procs:
         _kill(proc)
+
+
+def resume() -> None:
+    """Allow commands again (a new run in the same process, after an interrupted one)."""
+    _stopping.clear()
 
 
 def _kill(proc: subprocess.Popen) -> None:

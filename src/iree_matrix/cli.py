@@ -214,6 +214,9 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
     _default_results_dir(args, matrix_path)
+    cache = args.cache or default_cache()
+    if cache.exists() and not cache.is_dir():
+        raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
     resolver = _resolver(args)
     matrix = spec.load(matrix_path, models=args.model, resolver=resolver)
     if getattr(args, "profiles", None):

@@ -49,3 +49,10 @@ class StageSkipped(MatrixError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class StorageError(UserError):
+    """Writing results or the store failed (a full disk, a read-only mount): one line naming the
+    path and the space it needed, not a traceback; the user fixes the disk, not the inputs."""
+
+    exit_code = 1

@@ -25,13 +25,13 @@ from typing import Optional, TextIO
 
 from iree_matrix import __version__, _proc, host, stages
 from iree_matrix.envs import Backend
-from iree_matrix.errors import UserError
+from iree_matrix.errors import StorageError, UserError
 from iree_matrix.outcome import Outcome, from_exception
 from iree_matrix.plan import Job, Plan
 from iree_matrix.progress import Progress
 from iree_matrix.results import Record, ResultsLog, Status
 from iree_matrix.spec import MatrixSpec
-from iree_matrix.store import Entry, Store
+from iree_matrix.store import Entry, Store, failure_is_stale
 from iree_matrix.wheelhouse import Wheelhouse
 
 
@@ -91,6 +91,7 @@ class Executor:
         summary = Summary()
         with _exclusive(self.cache / "run.lock"):
             self.store.clean_staging()
+            _proc.resume()  # an earlier interrupted run in this process stopped new commands
             try:
                 self._schedule(summary)
             except KeyboardInterrupt:
@@ -122,7 +123,7 @@ class Executor:
                         summary.reused.add(job.id)
                     if entry is not None and record.status is Status.OK:
                         entries[job.id] = entry
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StorageError):  # StorageError: a full disk stops the run alike
             self._cancel.set()
             self.progress.note("interrupted: stopping running stages (completed results are kept)")
             _proc.kill_all()
@@ -156,6 +157,8 @@ class Executor:
     def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
         try:
             return self._attempt(job, stage, deps)
+        except StorageError:
+            raise  # a full disk is the run's problem, not this job's result: recording it fails too
         except Exception as exc:  # noqa: BLE001 - a bug in one job must not stop the matrix
             outcome = from_exception(exc)
             record = Record(
@@ -235,6 +238,8 @@ class Executor:
 
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:
+            return False
+        if failure_is_stale(entry, ctx.deps):  # #14: its inputs were redone since it was stored
             return False
         if stage.exclusive and any(fnmatch.fnmatchcase(job.id, glob) for glob in self.options.retime):
             return False

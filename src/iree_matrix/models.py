@@ -139,6 +139,8 @@ def read_statics(file: Path) -> dict:
         tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
     except SyntaxError as exc:
         raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     found = {}
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -146,7 +148,11 @@ def read_statics(file: Path) -> dict:
             for target in targets:
                 if isinstance(target, ast.Name) and target.id in ("FUNCTIONS", "REQUIREMENTS"):
                     try:
-                        found[target.id] = tuple(ast.literal_eval(node.value))
+                        value = ast.literal_eval(node.value)
+                        # A bare string is iterable too: tuple("abc") would be three names.
+                        if not isinstance(value, (tuple, list)):
+                            raise TypeError
+                        found[target.id] = tuple(value)
                     except (ValueError, TypeError):
                         raise ModelError(f"{file}: {target.id} must be a literal tuple of strings") from None
     return found

@@ -13,10 +13,13 @@ import enum
 import fcntl
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
+
+from iree_matrix.errors import StorageError
 
 SCHEMA_VERSION = 1
 
@@ -114,8 +117,16 @@ class ResultsLog:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line  # end a torn last line so this record does not join it
-            os.write(fd, line)
-            os.fsync(fd)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            except OSError as exc:
+                os.ftruncate(fd, size)  # a partial record would be torn; the lines before it stay
+                raise StorageError(
+                    f"{self.path}: cannot append a record ({exc.strerror}): it needs {len(line)} bytes, "
+                    f"{shutil.disk_usage(self.path.parent).free} are free; free some space and re-run "
+                    "(finished records are kept)"
+                ) from None
         finally:
             os.close(fd)
 

@@ -124,6 +124,8 @@ def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Res
         raise SpecError(f"{path}: no such matrix file (the shipped ones are in matrix/)") from None
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -170,7 +172,13 @@ def parse(
         _rule(r, where, f"include[{i}]", known) for i, r in enumerate(_tables(data, "include", where))
     ]
 
-    cells = [c for c in _expand(axes) if not any(_matches(c, rule) for rule in excludes)]
+    every = list(_expand(axes))
+    for i, rule in enumerate(excludes):
+        # Like an include that adds nothing, an exclude that removes nothing is a typo. Not under
+        # --model, which replaces the models axis the file's rules were written against.
+        if not models and not any(_matches(c, rule) for c in every):
+            raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
+    cells = [c for c in every if not any(_matches(c, rule) for rule in excludes)]
     for i, rule in enumerate(includes):
         added = list(_expand({**axes, **rule}))
         if not added:
@@ -187,7 +195,7 @@ def parse(
         profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
         timeouts=_parse_timeouts(data.get("timeouts", {}), where),
         benchmark=_parse_benchmark(data.get("benchmark", {}), where),
-        description=str(data.get("description", "")),
+        description=_description(data, "description", where),
         images=_parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
         weights=_parse_weights(data.get("weights", {}), where, known),
@@ -201,6 +209,13 @@ class _Where:
 
     def error(self, key: str, value: Any, why: str) -> SpecError:
         return SpecError(f"{self.path}: {key} = {value!r}: {why}")
+
+
+def _description(table: dict, key: str, where: _Where) -> str:
+    value = table.get(key.rpartition(".")[2], "")
+    if not isinstance(value, str):
+        raise where.error(key, value, 'expected a string, e.g. description = "what this matrix answers"')
+    return value
 
 
 @dataclasses.dataclass
@@ -394,7 +409,7 @@ def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
             target_cpu=target_cpu or None,
             opt_level=opt_level,
             flags=tuple(flags),
-            description=str(body.get("description", "")),
+            description=_description(body, f"{key}.description", where),
         )
     return profiles
 

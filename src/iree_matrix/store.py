@@ -4,6 +4,10 @@
 A directory is only ever created by renaming a fully written staging directory into place, and
 `record.json` is written last inside it, so an entry that exists is complete: a crash or Ctrl-C
 mid-stage leaves only a staging directory, which the next run ignores and cleans.
+
+Every artifact's sha256 is kept beside the record (`SHA256SUMS`, the format `sha256sum -c` reads)
+and checked before the entry is reused: a truncated or edited `module.vmfb` would otherwise be
+reused, reported as a success, and make later stages store false failures.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import dataclasses
 import json
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.results import Record
+from iree_matrix._hashing import file_sha256
+from iree_matrix.results import Record, Status
 
 RECORD = "record.json"
+SUMS = "SHA256SUMS"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +55,12 @@ class Store:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # unreadable: treat as absent, the stage runs again and replaces it
+        damaged = _damaged(path)
+        if damaged is not None:
+            print(f"warning: {path / damaged}: does not match its stored sha256; entry discarded, "
+                  "the stage will be redone", file=sys.stderr)  # fmt: skip
+            shutil.rmtree(path, ignore_errors=True)
+            return None
         return Entry(record, path)
 
     @contextlib.contextmanager
@@ -62,6 +75,8 @@ class Store:
             shutil.rmtree(path, ignore_errors=True)
 
     def commit(self, stage: str, key: str, staged: Path, record: Record) -> Entry:
+        sums = [f"{file_sha256(f)}  {f.relative_to(staged).as_posix()}\n" for f in _artifacts(staged)]
+        (staged / SUMS).write_text("".join(sums), encoding="utf-8")
         tmp = staged / (RECORD + ".tmp")
         tmp.write_text(record.to_json(), encoding="utf-8")
         os.replace(tmp, staged / RECORD)
@@ -75,3 +90,36 @@ class Store:
     def clean_staging(self) -> None:
         """Forget what an interrupted run left half-done."""
         shutil.rmtree(self._staging, ignore_errors=True)
+
+
+def _artifacts(entry: Path) -> list[Path]:
+    own = {entry / RECORD, entry / SUMS}
+    return sorted(f for f in entry.rglob("*") if f.is_file() and f not in own)
+
+
+def _damaged(entry: Path) -> Optional[str]:
+    """The first artifact whose content is not what was committed; None when all match.
+    An entry from before checksums were kept has no SHA256SUMS and is trusted as before."""
+    try:
+        lines = (entry / SUMS).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return SUMS
+    for line in lines:
+        digest, _, name = line.partition("  ")
+        try:
+            if file_sha256(entry / name) != digest:
+                return name
+        except OSError:
+            return name
+    return None
+
+
+def failure_is_stale(entry: Entry, deps: Mapping[str, Entry]) -> bool:
+    """A stored failure whose inputs were made again after it (e.g. a damaged module.vmfb discarded
+    and recompiled under the same key) says nothing about the inputs as they are now: redo it.
+    A success is judged by its key alone."""
+    if entry.record.status is Status.OK or not entry.record.started:
+        return False
+    return any((dep.record.finished or "") > entry.record.started for dep in deps.values())

@@ -200,3 +200,16 @@ def test_failure_is_stored_only_when_the_tool_itself_answered(script: str, cache
     with pytest.raises(StageFailure) as err:
         _proc.run([sys.executable, "-c", script])
     assert err.value.cacheable is cacheable
+
+
+def test_no_process_starts_after_kill_all(monkeypatch):
+    """#14 defect 1: Ctrl-C while `iree-compile --help-hidden` ran killed it, and then the real
+    compile started anyway (and the tool waited for it). After `kill_all` nothing new starts."""
+    monkeypatch.setattr(_proc, "_stopping", _proc.threading.Event())
+    _proc.kill_all()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        _proc.run(_py("import time; time.sleep(30)"))
+    assert time.monotonic() - start < 5
+    _proc.resume()
+    assert _proc.run(_py("print('again')")).stdout.strip() == "again"

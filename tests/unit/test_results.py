@@ -203,3 +203,33 @@ def test_a_wrong_typed_field_is_a_warning_naming_the_line_not_a_crash(tmp_path, 
     err = capsys.readouterr().err
     assert f"{log.path}:2: malformed record" in err and field in err
     assert "# IREE compatibility matrix" in render_compatibility(records)
+
+
+def test_a_full_disk_is_one_line_naming_the_path_and_keeps_the_log(tmp_path, monkeypatch):
+    """#14 defect 6: ENOSPC while appending was a chained traceback that ended the run."""
+    import errno
+    import os as _os
+
+    from iree_matrix import results as results_module
+    from iree_matrix.errors import StorageError, UserError
+
+    log = ResultsLog(tmp_path / "results.jsonl")
+    log.append(_full_disk_record("a"))
+    before = log.path.read_bytes()
+
+    def no_space(fd, data):
+        raise OSError(errno.ENOSPC, _os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(results_module.os, "write", no_space)
+    with pytest.raises(StorageError) as caught:
+        log.append(_full_disk_record("b"))
+    message = str(caught.value)
+    assert isinstance(caught.value, UserError)  # the CLI prints it as one line, no traceback
+    assert "\n" not in message and str(log.path) in message and "free" in message, message
+    monkeypatch.undo()
+    assert log.path.read_bytes() == before
+    assert [r.job for r in log] == ["compile:a"]
+
+
+def _full_disk_record(name: str) -> Record:
+    return Record(job=f"compile:{name}", stage="compile", cell=name, key="k", status=Status.OK, labels={})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from iree_matrix.results import Record, Status
-from iree_matrix.store import RECORD, Store
+from iree_matrix.store import RECORD, SUMS, Entry, Store, failure_is_stale
 
 
 def _record(status: Status = Status.OK, **fields) -> Record:
@@ -81,7 +82,7 @@ def test_commit_replaces_an_existing_entry(tmp_path):
     assert got is not None
     assert got.record == new
     assert got.record.status is Status.OK
-    assert sorted(p.name for p in got.path.iterdir()) == ["new.txt", RECORD]
+    assert sorted(p.name for p in got.path.iterdir()) == [SUMS, "new.txt", RECORD]
 
 
 def test_entries_are_per_stage_and_key(tmp_path):
@@ -138,3 +139,58 @@ def test_clean_staging(tmp_path):
     store.clean_staging()  # nothing to clean is fine
     with store.staging() as out:  # and staging works again afterwards
         assert out.is_dir()
+
+
+def _committed_vmfb(tmp_path, content: bytes = b"\x00vmfb-module-bytes"):
+    store = Store(tmp_path)
+    with store.staging() as out:
+        (out / "module.vmfb").write_bytes(content)
+        (out / "sub").mkdir()
+        (out / "sub" / "log.txt").write_text("compiled\n")
+        entry = store.commit("compile", "k1", out, _record())
+    return store, entry
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[:5]),  # truncated (#14, defect 4)
+        lambda p: p.write_bytes(b"\xff" + p.read_bytes()[1:]),  # same size, other bytes
+        lambda p: p.unlink(),  # gone
+    ],
+    ids=["truncated", "flipped", "deleted"],
+)
+def test_a_damaged_artifact_discards_the_entry(tmp_path, capsys, damage):
+    store, entry = _committed_vmfb(tmp_path)
+    damage(entry.artifact("module.vmfb"))
+    assert store.get("compile", "k1") is None
+    assert not entry.path.exists()  # discarded, so the stage runs again and replaces it
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "module.vmfb" in err[0] and "redone" in err[0], err
+
+
+def test_an_intact_entry_is_reused_silently(tmp_path, capsys):
+    store, entry = _committed_vmfb(tmp_path)
+    assert store.get("compile", "k1") is not None
+    assert store.get("compile", "k1") is not None
+    assert capsys.readouterr().err == ""
+
+
+def _dated(status: Status, started: str, finished: str) -> Entry:
+    return Entry(_record(status, started=started, finished=finished), Path("/nowhere"))
+
+
+@pytest.mark.parametrize(
+    "status, dep_finished, stale",
+    [
+        (Status.FAIL, "2026-11-23T02:00:00+00:00", True),  # compile redone after the run failed
+        (Status.FAIL, "2026-11-23T00:30:00+00:00", False),  # the same compile the run failed on
+        (Status.OK, "2026-11-23T02:00:00+00:00", False),  # a success is judged by its key alone
+    ],
+)
+def test_a_failure_is_stale_once_an_input_was_redone(status, dep_finished, stale):
+    """#14 defect 4: after a damaged module.vmfb was recompiled (same key), the run's stored
+    failure, made from the damaged file, must not be reused."""
+    run = _dated(status, "2026-11-23T01:00:00+00:00", "2026-11-23T01:00:05+00:00")
+    compile_ = _dated(Status.OK, "2026-11-23T00:00:00+00:00", dep_finished)
+    assert failure_is_stale(run, {"compile:x": compile_}) is stale

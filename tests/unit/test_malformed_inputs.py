@@ -1,0 +1,163 @@
+"""Malformed inputs from the reliability drill (#14): each is a one-line error, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import cli
+
+GOOD = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
+
+
+def _model(tmp_path: Path, body: str | bytes) -> Path:
+    file = tmp_path / "mymodel.py"
+    file.write_bytes(body if isinstance(body, bytes) else body.encode())
+    return file
+
+
+def _expect_one_line(capsys, argv: list[str], *needles: str) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("iree-matrix: error: ")
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_matrix_file_not_utf8(tmp_path, capsys):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes(GOOD.encode() + b'models = "tiny_cnn"\n# caf\xe9\n')
+    _expect_one_line(capsys, ["matrix", "--matrix", str(bad), "--list"], str(bad), "UTF-8")
+
+
+def test_model_file_not_utf8(tmp_path, capsys):
+    model = _model(tmp_path, b"# caf\xe9\ndef build():\n    pass\n")
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n')
+    argv = ["matrix", "--matrix", str(matrix), "--list", "--model", f"{model}:build"]
+    _expect_one_line(capsys, argv, str(model), "UTF-8")
+
+
+@pytest.mark.parametrize(
+    "statics, key",
+    [
+        ('FUNCTIONS = "abc"\n', "FUNCTIONS"),
+        ('REQUIREMENTS = "transformers==5.23.0"\n', "REQUIREMENTS"),
+        ("FUNCTIONS = ()\n", "FUNCTIONS"),
+        ("REQUIREMENTS = (1, 2)\n", "REQUIREMENTS"),
+    ],
+)
+def test_model_statics_wrong_type(tmp_path, capsys, statics, key):
+    model = _model(tmp_path, statics + "def build():\n    pass\n")
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n')
+    argv = ["matrix", "--matrix", str(matrix), "--list", "--model", f"{model}:build"]
+    _expect_one_line(capsys, argv, str(model), key)
+
+
+@pytest.mark.parametrize("option", ["--cache", "--results-dir"])
+def test_directory_option_naming_a_file(tmp_path, capsys, option):
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n')
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), option, str(a_file)], option, str(a_file))
+
+
+@pytest.mark.parametrize("value", ["42", "true", "[1, 2]"])
+def test_description_must_be_a_string(tmp_path, capsys, value):
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n' + f"description = {value}\n")
+    _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list"], str(matrix), "description")
+
+
+M = 'models = "tiny_cnn"\n'
+MATRIX_CASES = {
+    "empty-file": "",
+    "python-int": 'python = 3\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n' + M,
+    "torch-float": 'python = "3.11"\ntorch = 2.13\nturbine = "3.9.0"\ncompiler = "3.9.0"\n' + M,
+    "compiler-empty-list": 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = []\n' + M,
+    "compiler-list-of-int": 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = [3]\n' + M,
+    "models-int": GOOD + "models = 1\n",
+    "models-unknown": GOOD + 'models = "no_such_model"\n',
+    "models-missing-file": GOOD + 'models = "missing.py:build"\n',
+    "models-bad-factory": GOOD + 'models = "x.py:1abc"\n',
+    "models-table": GOOD + "[models]\na = 1\n",
+    "exclude-not-a-list": GOOD + M + 'exclude = "x"\n',
+    "include-not-a-list": GOOD + M + 'include = "x"\n',
+    "timeouts-string": GOOD + M + 'timeouts = "fast"\n',
+    "timeouts-negative": GOOD + M + "[timeouts]\ncompile = -1\n",
+    "timeouts-unknown-stage": GOOD + M + "[timeouts]\nnothing = 5\n",
+    "benchmark-string": GOOD + M + 'benchmark = "yes"\n',
+    "profile-flags-string": GOOD + M + '[profile.fast]\nflags = "--x"\n',
+    "profile-unknown-key": GOOD + M + "[profile.fast]\nspeed = 1\n",
+    "profile-description-int": GOOD + M + "[profile.fast]\ndescription = 3\n",
+    "images-string": GOOD + M + 'images = "x"\n',
+    "peers-string": GOOD + M + 'peers = "x"\n',
+    "unknown-top-key": GOOD + M + "colour = 1\n",
+    "description-table": GOOD + M + "[description]\na = 1\n",
+    "not-toml": "python = [\n",
+    "binary-garbage": b"\x00\x01\xff\xfe",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX_CASES))
+def test_malformed_matrix_file(tmp_path, capsys, name):
+    body = MATRIX_CASES[name]
+    matrix = tmp_path / "m.toml"
+    matrix.write_bytes(body if isinstance(body, bytes) else body.encode())
+    _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list"], str(matrix))
+
+
+MODEL_CASES = {
+    "syntax-error": ("def build(:\n", "not valid Python"),
+    "functions-of-ints": ("FUNCTIONS = (1, 2)\n", "FUNCTIONS"),
+    "functions-not-literal": ("FUNCTIONS = tuple(x for x in 'ab')\n", "FUNCTIONS"),
+    "functions-bad-name": ('FUNCTIONS = ("not a name",)\n', "FUNCTIONS"),
+    "requirements-dict": ('REQUIREMENTS = {"a": 1}\n', "REQUIREMENTS"),
+    "requirements-none": ("REQUIREMENTS = None\n", "REQUIREMENTS"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_CASES))
+def test_malformed_model_file(tmp_path, capsys, name):
+    body, needle = MODEL_CASES[name]
+    model = _model(tmp_path, body + "def build():\n    pass\n")
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n')
+    argv = ["matrix", "--matrix", str(matrix), "--list", "--model", f"{model}:build"]
+    _expect_one_line(capsys, argv, needle)
+
+
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--jobs", "0"], "--jobs"),
+        (["--select", "nothing*"], "nothing*"),
+        (["--model", "no/such/file.py:build"], "no such file"),
+        (["--model", "x.py:class"], "class"),
+        (["--model", "no_such_package_xyz.mod:build"], "no_such_package_xyz"),
+        (["--model", "no_such_builtin"], "unknown model"),
+    ],
+)
+def test_malformed_command_line(tmp_path, capsys, extra, needle):
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n')
+    _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list", *extra], needle)
+
+
+def test_an_exclude_that_matches_nothing_is_an_error(tmp_path, capsys):
+    """#14 defect 9: an [[include]] that adds nothing is an error; an [[exclude]] that removes
+    nothing is as surely a typo."""
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n[[exclude]]\ncompiler = "3.8.0"\n')
+    _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list"], str(matrix), "exclude")
