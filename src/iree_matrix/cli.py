@@ -244,6 +244,27 @@ def _resolver(args: argparse.Namespace) -> releases.Resolver:
     return releases.Resolver(results_dir / "releases.json", refresh=getattr(args, "refresh_releases", False))
 
 
+_STATES = {
+    Status.OK: "done", Status.SKIP: "done (skip)", Status.FAIL: "failed", Status.TIMEOUT: "failed (timeout)",
+    Status.MISMATCH: "failed (mismatch)", Status.NOT_RUN: "not run",
+}  # fmt: skip
+
+
+def _with_states(described: str, log_path: Path) -> str:
+    """`--list` with each job's state from the run's own log (done / failed / not run / pending)."""
+    if not log_path.is_file():
+        return described
+    latest = ResultsLog(log_path).latest()
+    lines = described.splitlines()
+    states = [
+        _STATES.get(latest[j].status, "?") if j in latest else "pending"
+        for j in (ln.strip() for ln in lines[1:])
+    ]
+    counts = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+    body = [f"{line}  [{state}]" for line, state in zip(lines[1:], states)]
+    return "\n".join([f"{lines[0]} ({counts}, from {log_path})", *body])
+
+
 def _check_retime(the_plan: plan.Plan, globs: Sequence[str]) -> None:
     """A --retime that matches no timed job would silently re-measure nothing: say so instead."""
     from iree_matrix import stages
@@ -261,7 +282,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     matrix_path, matrix, the_plan = _load_plan(args, "bench.toml" if args.verb == "tune" else "default.toml")
     if args.list:
         print(f"{matrix_path}: {len(matrix.cells)} cells")
-        print(plan.describe(the_plan))
+        print(_with_states(plan.describe(the_plan), args.results_dir / "results.jsonl"))
         if args.releases_used:
             print("releases (what the version axes mean):", *args.releases_used, sep="\n")
         return 0

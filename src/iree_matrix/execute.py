@@ -96,6 +96,8 @@ class Executor:
                 self._schedule(summary)
             except KeyboardInterrupt:
                 summary.interrupted = True
+            finally:
+                self.progress.close()
         summary.seconds = time.monotonic() - start
         return summary
 

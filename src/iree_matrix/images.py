@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import shutil
+import sys
 import tarfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -244,6 +245,13 @@ class Bases:
         with file_lock(stem.with_suffix(".lock")), docker_errors(f"base {name}"):
             meta = _read_json(stem.with_suffix(".json"))
             if meta is None or not stem.with_suffix(".tar").is_file():
+                # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
+                # foreign architecture): say what is happening, once.
+                slow = "~1 min" if arch == host_arch() else "3-8 min under qemu"
+                print(
+                    f"building the Debian {suite} {arch} base image (once, {slow}; log: {log})",
+                    file=sys.stderr,
+                )
                 meta = self._debootstrap(suite, arch, stem, timeout=timeout, log=log, with_python=with_python)
             return self._load(meta, stem.with_suffix(".tar"), log=log)
 

@@ -804,7 +804,8 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
             fastest,
             f"{rec.smallest.compiler} ({_size(rec.smallest.module_bytes)})" if rec.smallest else "—",
         ])  # fmt: skip
-    every = _every_model_passes(recs)
+    every = _every_model_passes([r for r in recs if r.newest_passing is not None])
+    never = [r.model for r in recs if r.newest_passing is None]
     intro = (
         "**Which IREE release should I use?** Per model (all its functions, its reference exporter, "
         "each module run by its own release's runtime): the newest release "
@@ -812,7 +813,8 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
         f"it beats the newest by more than {answers.NOISE_RATIO}× (this machine's noise between sittings); "
         "the smallest module."
     )
-    overall = f"Overall, the newest release where every model above passes: **{every}**."
+    overall = f"Overall, the newest release where every model that passes anywhere passes: **{every}**"
+    overall += f" (no release passes {', '.join(f'`{m}`' for m in never)})." if never else "."
     headers = ["model", "releases that pass", "newest passing", "fastest correct", "smallest module"]
     return [intro, "", _table(headers, rows), "", overall, ""]
 

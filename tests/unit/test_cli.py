@@ -177,3 +177,53 @@ def test_headline_puts_the_error_before_its_path(tmp_path):
         "error: 'linalg.generic' op inferred input/output operand #1 too small "
         "(at <store>/export/cfbc8d97/model.mlir:525:12)"
     )
+
+
+def test_headline_keeps_the_newest_versions_pip_lists():
+    from iree_matrix.progress import headline
+
+    message = (
+        "ERROR: Could not find a version that satisfies the requirement iree-base-runtime==3.7.1 "
+        "(from versions: 2.9.0, 3.0.0, 3.1.0, 3.2.0, 3.3.0, 3.4.0, 3.5.0, 3.6.0, 3.7.0, 3.8.0, 3.9.0, "
+        "3.10.0, 3.11.0, 3.12.0, 3.13.0)\nERROR: No matching distribution found for iree-base-runtime==3.7.1"
+    )
+    assert headline(message) == (
+        "ERROR: Could not find a version that satisfies the requirement iree-base-runtime==3.7.1 "
+        "(from versions: 2.9.0 … 3.10.0, 3.11.0, 3.12.0, 3.13.0)"
+    )
+
+
+def test_a_long_stage_gets_a_heartbeat():
+    import io
+    import time
+
+    from iree_matrix.plan import EnvSpec, Job
+    from iree_matrix.progress import Progress
+
+    out = io.StringIO()
+    progress = Progress(1, out=out, heartbeat=0.05)
+    job = Job(
+        "compile", "yolox_nano/e/iree3.9.0/x86_64/default", (), {}, EnvSpec("compiler", "3.11", (), "c")
+    )
+    progress.started(job)
+    time.sleep(0.2)
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("compile yolox_nano/e/iree3.9.0/x86_64/default ...")
+    assert any("still running (0 min 00 s)" in line for line in lines[1:])
+
+
+def test_list_shows_each_jobs_state_from_the_runs_log(tmp_path, capsys):
+    (tmp_path / "results.jsonl").write_text(
+        _record_line("install:py3.11-torch2.13.0-turbine3.9.0")
+        + "\n"
+        + _record_line("install:py3.11-iree-compiler3.13.0", "fail")
+        + "\n"
+    )
+    argv = ["matrix", "--matrix", str(SMOKE), "--list", "--results-dir", str(tmp_path)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "  install:py3.11-torch2.13.0-turbine3.9.0  [done]" in out
+    assert "  install:py3.11-iree-compiler3.13.0  [failed]" in out
+    assert "  run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default  [pending]" in out
+    assert "12 jobs: 5 install, 1 export, 2 compile, 4 run (1 failed, 10 pending, 1 done, from " in out
