@@ -194,9 +194,10 @@ class Executor:
 
         entry = self.store.get(job.stage, key)
         if entry is not None and self._reusable(job, stage, ctx, entry):
-            self._publish(entry.record)
-            self.progress.reused(job, entry.record)
-            return entry.record, entry, True
+            record = entry.record if entry.record.job == job.id else _as_job(entry.record, job)
+            self._publish(record)
+            self.progress.reused(job, record)
+            return record, entry, True
 
         # Only a stage that runs starts its log afresh: a reused result keeps the log of the run that
         # made it (also in the store, beside the result, as log.txt).
@@ -313,6 +314,13 @@ class Executor:
                 return
             self.results.append(record)
             self._published[record.job] = record
+
+
+def _as_job(record: Record, job: Job) -> Record:
+    """A stored result reached through another job with the same key (an exporter that wrote
+    byte-identical MLIR): published under this job's id and labels, naming the job that made it."""
+    metrics = {**record.metrics, "same_result_as": record.job}
+    return dataclasses.replace(record, job=job.id, cell=job.cell, labels=dict(job.labels), metrics=metrics)
 
 
 def _same_result(a: Record, b: Record) -> bool:

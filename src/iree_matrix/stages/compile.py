@@ -41,24 +41,24 @@ class CompileStage:
 
     def key(self, job: Job, ctx: Context) -> str:
         assert job.profile is not None
-        return digest(
-            {
-                "stage": self.name,
-                # The MLIR's content, not the export's key: exporters (turbine / torch releases)
-                # that write byte-identical MLIR share one compile, and every run of it.
-                "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
-                "env": ctx.env_identity(),
-                "arch": job.labels["arch"],
-                "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
-                # What iree-compile is actually given (a change in how a target is spelled must not
-                # reuse modules built with the old spelling).
-                "flags": self._flags(job),
-                # `target-cpu=host` means this machine's CPU: part of what decides the module.
-                "host": host.identity() if self._tunes_for_host(job) else None,
-                "outputs": ["statistics"] + ([DISPATCHES] if self._profiles_dispatches(job, ctx) else []),
-                "linker": file_sha256(ARM32_LINKER) if _arm32(job) else None,
-            }
-        )
+        fields = {
+            "stage": self.name,
+            # The MLIR's content, not the export's key: exporters (turbine / torch releases)
+            # that write byte-identical MLIR share one compile, and every run of it.
+            "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
+            "env": ctx.env_identity(),
+            "arch": job.labels["arch"],
+            "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
+            # `target-cpu=host` means this machine's CPU: part of what decides the module.
+            "host": host.identity() if self._tunes_for_host(job) else None,
+            "outputs": ["statistics"] + ([DISPATCHES] if self._profiles_dispatches(job, ctx) else []),
+        }
+        if _arm32(job):
+            # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
+            # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
+            fields["linker"] = file_sha256(ARM32_LINKER)
+            fields["flags"] = self._flags(job)
+        return digest(fields)
 
     @staticmethod
     def _profiles_dispatches(job: Job, ctx: Context) -> bool:
