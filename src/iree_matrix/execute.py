@@ -242,7 +242,11 @@ class Executor:
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:
             return False
-        if failure_is_stale(entry, ctx.deps):  # #14: its inputs were redone since it was stored
+        # #14: a failure whose inputs were made again since (a damaged module recompiled) is redone.
+        # Timed stages are left out: `--retime` re-measures them with the same outputs, and must not
+        # send every stored compile failure back to the compiler.
+        made = {d: e for d, e in ctx.deps.items() if not stages.get(d.split(":", 1)[0]).exclusive}
+        if failure_is_stale(entry, made):
             return False
         if stage.exclusive and any(fnmatch.fnmatchcase(job.id, glob) for glob in self.options.retime):
             return False
