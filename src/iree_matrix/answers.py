@@ -366,46 +366,55 @@ def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
     and now fails; a latency up beyond noise (neither figure noisy); a module > 10 % larger."""
     out = []
     for function in runs.functions():
-        exporter = exporter or runs.main_exporter([function])
-        compilers = sorted_versions(c for (f, e, c) in runs.compiles if f == function and e == exporter)
-        for older, newer in zip(compilers, compilers[1:]):
-            a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)
-            ca, cb = (
-                runs.compiles.get((function, exporter, older)),
-                runs.compiles.get((function, exporter, newer)),
+        reference = exporter or runs.main_exporter([function])
+        compilers = [
+            c
+            for c in sorted_versions(c for (f, e, c) in runs.compiles if f == function and e == reference)
+            if not _no_runtime(runs.same(function, reference, c))
+        ]
+        out += _function_regressions(runs, function, reference, compilers)
+    return out
+
+
+def _no_runtime(run: Optional[Record]) -> bool:
+    """A compiler release whose own runtime could not be installed (3.7.1 has no runtime release):
+    no evidence either way, so consecutive releases skip it."""
+    return run is not None and run.status is Status.NOT_RUN and (run.blocked_by or "").startswith("install:")
+
+
+def _function_regressions(runs: Runs, function: str, exporter: str, compilers: list[str]) -> list[Regression]:
+    out = []
+    for older, newer in zip(compilers, compilers[1:]):
+        a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)
+        ca, cb = (
+            runs.compiles.get((function, exporter, older)),
+            runs.compiles.get((function, exporter, newer)),
+        )
+        ok_a = a is not None and a.status is Status.OK
+        ok_b = b is not None and b.status is Status.OK
+        evidence = (
+            (a or ca).job if (a or ca) is not None else "",
+            (b or cb).job if (b or cb) is not None else "",
+        )
+        if ok_a and not ok_b and (b is None or b.status is not Status.SKIP):
+            what = (b.status.value + (f" ({b.error_class})" if b.error_class else "")) if b else "no run"
+            if b is not None and b.status is Status.NOT_RUN and cb is not None and cb.status is not Status.OK:
+                what = f"compile {cb.status.value} ({cb.error_class or ''})".replace(" ()", "")
+            out.append(
+                Regression(function, older, newer, "fails", f"passed in {older}, {what} in {newer}", evidence)
             )
-            ok_a = a is not None and a.status is Status.OK
-            ok_b = b is not None and b.status is Status.OK
-            evidence = (
-                (a or ca).job if (a or ca) is not None else "",
-                (b or cb).job if (b or cb) is not None else "",
-            )
-            if ok_a and not ok_b and (b is None or b.status is not Status.SKIP):
-                what = (b.status.value + (f" ({b.error_class})" if b.error_class else "")) if b else "no run"
-                if (
-                    b is not None
-                    and b.status is Status.NOT_RUN
-                    and cb is not None
-                    and cb.status is not Status.OK
-                ):
-                    what = f"compile {cb.status.value} ({cb.error_class or ''})".replace(" ()", "")
-                out.append(
-                    Regression(
-                        function, older, newer, "fails", f"passed in {older}, {what} in {newer}", evidence
-                    )
-                )
-                continue
-            if ok_a and ok_b:
-                ta, tb = timing(a), timing(b)
-                if ta and tb and not ta.noisy and not tb.noisy and tb.median > ta.median * NOISE_RATIO:
-                    detail = f"{tb.median / ta.median:.2f}x slower ({ta.median:.3g} → {tb.median:.3g} ms)"
-                    out.append(Regression(function, older, newer, "slower", detail, evidence))
-            sa = _num(ca.metrics.get("module_bytes")) if ca is not None and ca.status is Status.OK else None
-            sb = _num(cb.metrics.get("module_bytes")) if cb is not None and cb.status is Status.OK else None
-            if sa and sb and sb > sa * SIZE_RATIO:
-                detail = f"module {sb / sa:.2f}x larger ({sa / 1024:.0f} → {sb / 1024:.0f} KiB)"
-                jobs = (ca.job if ca else "", cb.job if cb else "")
-                out.append(Regression(function, older, newer, "larger", detail, jobs))
+            continue
+        if ok_a and ok_b:
+            ta, tb = timing(a), timing(b)
+            if ta and tb and not ta.noisy and not tb.noisy and tb.median > ta.median * NOISE_RATIO:
+                detail = f"{tb.median / ta.median:.2f}x slower ({ta.median:.3g} → {tb.median:.3g} ms)"
+                out.append(Regression(function, older, newer, "slower", detail, evidence))
+        sa = _num(ca.metrics.get("module_bytes")) if ca is not None and ca.status is Status.OK else None
+        sb = _num(cb.metrics.get("module_bytes")) if cb is not None and cb.status is Status.OK else None
+        if sa and sb and sb > sa * SIZE_RATIO:
+            detail = f"module {sb / sa:.2f}x larger ({sa / 1024:.0f} → {sb / 1024:.0f} KiB)"
+            jobs = (ca.job if ca else "", cb.job if cb else "")
+            out.append(Regression(function, older, newer, "larger", detail, jobs))
     return out
 
 

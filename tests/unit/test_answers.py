@@ -228,3 +228,36 @@ def test_the_report_shows_the_answers_and_marks_noisy_figures():
     assert "✅ ~2.00 ms" in text  # taken under load: marked
     assert "✅ 10.0 ms" in text
     assert "**Which IREE release should I use?**" in text and "Overall, the newest release" in text
+
+
+def test_regressions_use_each_functions_own_exporter_and_skip_a_release_without_runtime():
+    other = "py3.11-torch2.13.0-turbine3.9.0+transformers5.23.0"
+    records = [
+        _compile("a", "3.6.0"),  # a function of another exporter comes first
+        _compile("m", "3.7.0"),
+        _run("m", "3.7.0", median=3.0),
+        _compile("m", "3.7.1"),
+        _run("m", "3.7.1", status=Status.NOT_RUN),
+        _compile("m", "3.8.0"),
+        _run("m", "3.8.0", median=5.6),
+    ]
+    records[0] = Record(
+        records[0].job.replace(EXP, other),
+        "compile",
+        "c",
+        "k",
+        Status.OK,
+        {**records[0].labels, "exporter": other},
+        {"module_bytes": 1},
+    )
+    records[4] = Record(
+        records[4].job,
+        "run",
+        records[4].cell,
+        "",
+        Status.NOT_RUN,
+        records[4].labels,
+        blocked_by="install:py3.11-iree-runtime3.7.1",
+    )
+    found = answers.regressions(_runs(records))
+    assert [(r.function, r.older, r.newer, r.kind) for r in found] == [("m", "3.7.0", "3.8.0", "slower")]
