@@ -132,7 +132,7 @@ class Resolver:
         query: Optional[Callable[[str, str], Releases]] = None,
     ) -> None:
         self.path = Path(path) if path is not None else None
-        self.python = python
+        self.pythons: tuple[str, ...] = (python,)
         self.refresh = refresh
         self._query = query
         self._stored = {} if refresh else _read(self.path)
@@ -143,8 +143,15 @@ class Resolver:
         if package not in self.used:
             stored = self._stored.get(package)
             query = self._query or query_pip  # looked up late: tests replace it
-            self.used[package] = stored if stored is not None else query(package, self.python)
+            self.used[package] = stored if stored is not None else self._union(query, package)
         return self.used[package]
+
+    def _union(self, query: Callable[[str, str], Releases], package: str) -> Releases:
+        """Every release with a wheel for any of the matrix's Pythons: one that lacks a wheel for
+        some of them is still a release (its install there fails with pip's words: a result)."""
+        found = [query(package, python) for python in self.pythons]
+        versions = final_releases([v for r in found for v in r.versions])
+        return Releases(package, versions, found[0].queried)
 
     def versions(self, axis: str, value: str) -> list[str]:
         if axis not in PACKAGES:

@@ -153,7 +153,7 @@ def parse(
 
     axes = {"python": _axis_values(data, "python", where, known)}
     if resolver is not None:
-        resolver.python = axes["python"][0]
+        resolver.pythons = tuple(axes["python"])
     axes.update(
         {name: _axis_values(data, name, where, known) for name in AXES if name not in (*axes, "runtime")}
     )

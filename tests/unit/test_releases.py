@@ -122,3 +122,15 @@ def test_a_corrupt_releases_file_is_a_one_line_error(tmp_path):
     (tmp_path / "releases.json").write_text("{not json")
     with pytest.raises(UserError, match="releases.json: unreadable release list.*--refresh-releases"):
         _load(tmp_path, 'compiler = "all"\n')
+
+
+def test_a_release_with_a_wheel_for_only_some_pythons_is_still_a_release(tmp_path):
+    def per_python(package, python):
+        versions = ["2.5.1", "2.13.0"] if python == "3.11" or package != "torch" else ["2.5.1"]
+        return releases.Releases(package, tuple(versions), "now")
+
+    path = tmp_path / "m.toml"
+    path.write_text('python = ["3.9", "3.11"]\ntorch = "2.13.0"\nturbine = "2.13.0"\nmodels = "tiny_cnn"\n'
+                    'compiler = "2.13.0"\n')  # fmt: skip
+    matrix = spec.load(path, resolver=releases.Resolver(None, query=per_python))
+    assert {(c.python, c.torch) for c in matrix.cells} == {("3.9", "2.13.0"), ("3.11", "2.13.0")}
