@@ -624,7 +624,10 @@ def _load_cell(ix: _Index, run: Record | None) -> str:
 
 
 def _load_groups(ix: _Index) -> list[tuple[str, str, str, str]]:
-    return sorted({k[:4] for k in ix.runs}, key=lambda g: tuple(_natural_key(p) for p in g))
+    """The (model, exporter, profile, arch) groups with at least one cross cell: a group whose
+    modules were only run by their own runtime is in the per-model tables already."""
+    crossed = {k[:4] for k in ix.runs if k[4] != k[5]}
+    return sorted(crossed, key=lambda g: tuple(_natural_key(p) for p in g))
 
 
 def _load_section(ix: _Index) -> list[str]:
@@ -636,9 +639,9 @@ def _load_section(ix: _Index) -> list[str]:
         "",
     ]
     groups = _load_groups(ix)
-    if not groups:
+    if not ix.runs:
         return [*out, "No run results yet.", ""]
-    if len(groups) > 1:
+    if len({k[:4] for k in ix.runs}) > 1:
         out += ["### All models", "", _combined_load_table(ix), ""]
     for group in groups:
         out += _load_group_table(ix, group)
@@ -650,7 +653,12 @@ def _load_group_table(ix: _Index, group: tuple[str, str, str, str]) -> list[str]
     runs = {k[4:]: r for k, r in ix.runs.items() if k[:4] == group}
     compilers = _sorted_versions(c for c, _ in runs)
     runtimes = _sorted_versions(rt for _, rt in runs)
-    rows = [[c, *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)] for c in compilers]
+    versions = answers.module_versions(answers.Runs.of(ix.by_job.values(), profile=profile or "default"))
+    rows = [
+        [_release_with_versions(c, versions), *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)]
+        for c in compilers
+    ]
+    runtimes = [_release_with_versions(rt, versions) for rt in runtimes]
     scope = ", ".join(
         [f"`{exporter}`"]
         + ([f"profile `{profile}`"] if profile else [])
@@ -658,6 +666,14 @@ def _load_group_table(ix: _Index, group: tuple[str, str, str, str]) -> list[str]
     )
     table = _table(["compiler ↓ runtime →", *runtimes], rows)
     return [f"### {model}", "", scope, "", table, ""]
+
+
+def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str]]) -> str:
+    """`3.9.0 (bc 15.0, hal 6)`: a compiler's modules ask for these; the runtime of the same release
+    accepts them (its own modules)."""
+    v = versions.get(release) or {}
+    parts = ([f"bc {v['bytecode']}"] if "bytecode" in v else []) + ([f"hal {v['hal']}"] if "hal" in v else [])
+    return f"{release} ({', '.join(parts)})" if parts else release
 
 
 def _combined_load_table(ix: _Index) -> str:
