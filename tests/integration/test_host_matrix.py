@@ -125,28 +125,31 @@ def test_interrupted_run_resumes_without_redoing_finished_stages(cache: Path, tm
 def test_unresolvable_environment_is_a_recorded_failure_and_the_rest_goes_on(
     cache: Path, tmp_path: Path
 ) -> None:
+    # iree-base-compiler 3.7.1 exists, iree-base-runtime 3.7.1 does not: planned (the compiler
+    # release is real), and its runtime's install fails with pip's own words. A version the index
+    # does not have at all is a plan-time error instead (tests/integration/test_releases_index.py).
     matrix = tmp_path / "bad.toml"
     matrix.write_text(
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\n'
-        'compiler = ["3.9.0", "3.99.0"]\nmodels = "tiny_cnn"\n[benchmark]\nrepetitions = 2\n'
+        'compiler = ["3.9.0", "3.7.1"]\nmodels = "tiny_cnn"\n[benchmark]\nrepetitions = 2\n'
     )
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
     assert done.returncode == 0, done.stderr
     got = records(results)
 
-    install = got["install:py3.11-iree-compiler3.99.0"]
+    install = got["install:py3.11-iree-runtime3.7.1"]
     assert install.status is Status.FAIL and install.error_class == "resolve"
-    assert "iree-base-compiler==3.99.0" in install.message
+    assert "iree-base-runtime==3.7.1" in install.message
     assert "No matching distribution" in install.message  # pip's own words
 
-    blocked = got[f"compile:{BASE}/iree3.99.0/x86_64/default"]
-    assert blocked.status is Status.NOT_RUN and blocked.blocked_by == "install:py3.11-iree-compiler3.99.0"
-    assert got[f"run:{BASE}/iree3.99.0/x86_64/default"].status is Status.NOT_RUN
+    assert got[f"compile:{BASE}/iree3.7.1/x86_64/default"].status is Status.OK
+    blocked = got[f"run:{BASE}/iree3.7.1/x86_64/default"]
+    assert blocked.status is Status.NOT_RUN and blocked.blocked_by == "install:py3.11-iree-runtime3.7.1"
     assert got[f"run:{BASE}/iree3.9.0/x86_64/default"].status is Status.OK
 
     table = (results / "COMPATIBILITY.md").read_text()
-    assert "No matching distribution found for iree-base-compiler==3.99.0" in table
+    assert "No matching distribution found for iree-base-runtime==3.7.1" in table
 
 
 def test_stage_timeout_is_recorded_not_stored_and_the_rest_goes_on(cache: Path, tmp_path: Path) -> None:
