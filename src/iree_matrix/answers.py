@@ -41,7 +41,8 @@ def sorted_versions(values: Iterable[str]) -> list[str]:
     return sorted(set(values), key=version_key)
 
 
-def _num(value: Any) -> Optional[float]:
+def number(value: Any) -> Optional[float]:
+    """A finite float from a metric, or None (missing, a bool, text, NaN)."""
     if isinstance(value, bool) or value is None:
         return None
     try:
@@ -88,13 +89,13 @@ def timing(record: Optional[Record], metric: str = "latency_ms") -> Optional[Tim
         return None
     value = record.metrics.get(metric)
     if isinstance(value, Mapping):
-        median = _num(value.get("median"))
-        low, high = _num(value.get("min")), _num(value.get("max"))
+        median = number(value.get("median"))
+        low, high = number(value.get("min")), number(value.get("max"))
     else:
-        median, low, high = _num(value), None, None
+        median, low, high = number(value), None, None
     if median is None:
         return None
-    return Timing(median, low, high, _num(record.metrics.get("other_load")))
+    return Timing(median, low, high, number(record.metrics.get("other_load")))
 
 
 # --- the records, indexed --------------------------------------------------------------------------
@@ -305,7 +306,7 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
         ]
         passing = [run is not None and run.status is Status.OK for _, run, _ in cells]
         timings = [timing(run) for _, run, _ in cells]
-        sizes = [_num(c.metrics.get("module_bytes")) if c is not None else None for _, _, c in cells]
+        sizes = [number(c.metrics.get("module_bytes")) if c is not None else None for _, _, c in cells]
         evidence = tuple(
             (run.job if run is not None else (c.job if c is not None else f"{f}@{compiler}"))
             for f, run, c in cells
@@ -409,8 +410,8 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
             if ta and tb and not ta.noisy and not tb.noisy and tb.median > ta.median * NOISE_RATIO:
                 detail = f"{tb.median / ta.median:.2f}x slower ({ta.median:.3g} → {tb.median:.3g} ms)"
                 out.append(Regression(function, older, newer, "slower", detail, evidence))
-        sa = _num(ca.metrics.get("module_bytes")) if ca is not None and ca.status is Status.OK else None
-        sb = _num(cb.metrics.get("module_bytes")) if cb is not None and cb.status is Status.OK else None
+        sa = number(ca.metrics.get("module_bytes")) if ca is not None and ca.status is Status.OK else None
+        sb = number(cb.metrics.get("module_bytes")) if cb is not None and cb.status is Status.OK else None
         if sa and sb and sb > sa * SIZE_RATIO:
             detail = f"module {sb / sa:.2f}x larger ({sa / 1024:.0f} → {sb / 1024:.0f} KiB)"
             jobs = (ca.job if ca else "", cb.job if cb else "")

@@ -208,18 +208,8 @@ def _sorted_versions(versions: Iterable[str]) -> list[str]:
     return sorted(set(versions), key=_version_key)
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _median(value: Any) -> float | None:
-    return _num(value.get("median")) if isinstance(value, Mapping) else _num(value)
+    return answers.number(value.get("median")) if isinstance(value, Mapping) else answers.number(value)
 
 
 def _sig3(x: float) -> str:
@@ -307,7 +297,7 @@ def _stage_outcome(ix: _Index, record: Record) -> str:
 def _error_metrics(metrics: Mapping[str, Any]) -> str:
     names = (("max_abs_err", "max abs err"), ("max_rel_err", "max rel err"))
     names += (("atol", "atol"), ("rtol", "rtol"))
-    values = [(label, _num(metrics.get(key))) for key, label in names]
+    values = [(label, answers.number(metrics.get(key))) for key, label in names]
     return ", ".join(f"{label} {v:.1e}" for label, v in values if v is not None)
 
 
@@ -405,7 +395,7 @@ def _run_cell(ix: _Index, run: Record) -> str:
         noisy = NOISY_MARK if figure is not None and figure.noisy else ""
         return f"✅ {noisy}{_duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
     if run.status is Status.MISMATCH:
-        err = _num(run.metrics.get("max_abs_err"))
+        err = answers.number(run.metrics.get("max_abs_err"))
         detail = f" (max err {err:.1e})" if err is not None else ""
         return f"⚠️ run{detail}{_ref(ix, run.job)}"
     return _stage_outcome(ix, run)
@@ -468,7 +458,7 @@ def _baseline_lines(ix: _Index, model: str) -> list[str]:
     for exporter in exporters:
         metrics = ix.exports[(model, exporter)].metrics
         eager = _median(metrics.get("eager_ms"))
-        seconds, mlir = _num(metrics.get("seconds")), _num(metrics.get("mlir_bytes"))
+        seconds, mlir = answers.number(metrics.get("seconds")), answers.number(metrics.get("mlir_bytes"))
         extras = ([f"export {_sig3(seconds)} s"] if seconds is not None else []) + (
             [f"MLIR {_size(mlir)}"] if mlir is not None else []
         )
@@ -507,8 +497,8 @@ def _compile_stats(
 def _compile_stat_cell(compiled: Record | None) -> str:
     if compiled is None:
         return ""
-    seconds = _num(compiled.metrics.get("seconds"))
-    size = _num(compiled.metrics.get("module_bytes"))
+    seconds = answers.number(compiled.metrics.get("seconds"))
+    size = answers.number(compiled.metrics.get("module_bytes"))
     parts = ([f"{_sig3(seconds)} s"] if seconds is not None else []) + (
         [_size(size)] if size is not None else []
     )
@@ -893,9 +883,12 @@ def _runtime_builds_section(ix: _Index) -> list[str]:
             continue
         sizes = []
         for tool in ("iree-run-module", "iree-benchmark-module"):
-            full, stripped = _num(m.get(f"{tool}_bytes")), _num(m.get(f"{tool}_stripped_bytes"))
+            full, stripped = (
+                answers.number(m.get(f"{tool}_bytes")),
+                answers.number(m.get(f"{tool}_stripped_bytes")),
+            )
             sizes.append(f"{_size(full)} ({_size(stripped)} stripped)" if full and stripped else "")
-        seconds = _num(m.get("build_seconds"))
+        seconds = answers.number(m.get("build_seconds"))
         rows.append([
             _label(r, "arch"), _label(r, "linkage"), f"{_sig3(seconds)} s" if seconds else "", *sizes,
             ", ".join(m.get("needed") or []) or "none (static)",
