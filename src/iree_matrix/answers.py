@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
@@ -50,6 +53,49 @@ def number(value: Any) -> Optional[float]:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+# --- the tools' words ------------------------------------------------------------------------
+
+MAX_REASON_CHARS = 90
+REFUSAL_WORDS = ("mismatch", "not available", "invalid_argument", "not_found")
+# iree::Status renders as "file.c:123: CODE; message; annotation; annotation".
+_IREE_STATUS = re.compile(
+    r"(?:[^\s;]+:\d+:\s*)?\b(?:CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|"
+    r"ALREADY_EXISTS|PERMISSION_DENIED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|"
+    r"OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS|UNAUTHENTICATED|DEFERRED|"
+    r"INCOMPATIBLE)\b;\s*"
+)
+# Annotations IREE appends while unwinding; they say where, the segment before says why.
+_IREE_CONTEXT = ("loading ", "creating ", "while ", "registering ", "resolving ")
+
+
+def first_line(text: Optional[str], words: Sequence[str] = ("error",)) -> str:
+    """The first non-empty line naming one of `words`, else the first non-empty line."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    hit = next((ln for ln in lines if any(w in ln.lower() for w in words)), None)
+    return hit or (lines[0] if lines else "")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def refusal_reason(message: Optional[str]) -> str:
+    """One line saying why the runtime refused, e.g. "bytecode version mismatch; runtime ..."."""
+    line = first_line(message, REFUSAL_WORDS)
+    if not line:
+        return "no message recorded"
+    status = _IREE_STATUS.search(line)
+    rest = line[status.end() :].strip() if status else ""
+    if rest:
+        segments = [s.strip() for s in rest.split(";") if s.strip()]
+        line = segments[0]
+        for segment in segments[1:]:
+            if segment.startswith(_IREE_CONTEXT) or len(line) + 2 + len(segment) > MAX_REASON_CHARS:
+                break
+            line += "; " + segment
+    return clip(line, MAX_REASON_CHARS)
 
 
 # --- noise --------------------------------------------------------------------------------------
@@ -101,6 +147,27 @@ def timing(record: Optional[Record], metric: str = "latency_ms") -> Optional[Tim
 # --- the records, indexed --------------------------------------------------------------------------
 
 
+def main_arch(records: Iterable[Record]) -> str:
+    """The architecture most run records are for: the answers are about one CPU at a time (the
+    armv6 results directory holds armv6 runs, the release history x86_64 ones)."""
+    counts = Counter(_label(r, "arch") for r in records if r.stage == "run")
+    counts.pop("", None)
+    return max(counts, key=lambda a: (counts[a], a == "x86_64", a)) if counts else "x86_64"
+
+
+SOURCE_BUILD = "source build"
+
+
+def runtime_name(label: str) -> str:
+    """A runtime as a reader names it: a release ("3.9.0"), or for tools in a directory (a
+    runtime built from source, `--runtime-dir`) "source build <id>" rather than a cache path."""
+    if not label.startswith("dir:"):
+        return label
+    parts = Path(label[len("dir:") :]).parts
+    ident = parts[-2] if len(parts) >= 2 and parts[-1] == "tools" else (parts[-1] if parts else "")
+    return f"{SOURCE_BUILD} {ident[:8]}".rstrip()
+
+
 def _label(record: Record, name: str) -> str:
     labels = record.labels if isinstance(record.labels, Mapping) else {}
     value = labels.get(name)
@@ -133,7 +200,7 @@ class Runs:
             if r.stage == "compile":
                 compiles[key] = r
             elif r.stage == "run":
-                runs[(*key, _label(r, "runtime"))] = r
+                runs[(*key, runtime_name(_label(r, "runtime")))] = r
         return cls(runs, compiles, exports)
 
     def functions(self) -> list[str]:
@@ -153,8 +220,20 @@ class Runs:
                 counts[key[1]] = counts.get(key[1], 0) + 1
         return max(counts, key=lambda e: (counts[e], e)) if counts else ""
 
+    def by_cell_record(self, job: str) -> Optional[Record]:
+        return next((r for r in self.by_cell.values() if r.job == job), None)
+
     def same(self, function: str, exporter: str, compiler: str) -> Optional[Record]:
-        return self.by_cell.get((function, exporter, compiler, compiler))
+        """The cell whose module ran on its own release's runtime — or, where the matrix gave this
+        target one runtime built from source (armv6: IREE publishes none), on that runtime."""
+        own = self.by_cell.get((function, exporter, compiler, compiler))
+        if own is not None:
+            return own
+        built = [
+            r for (f, e, c, rt), r in self.by_cell.items()
+            if (f, e, c) == (function, exporter, compiler) and rt.startswith(SOURCE_BUILD)
+        ]  # fmt: skip
+        return built[0] if len(built) == 1 else None
 
 
 # --- can runtime B load a module from compiler A? -------------------------------------------------
@@ -181,7 +260,7 @@ class Pair:
     load: Load
     evidence: tuple[str, ...]  # job ids
     disagreement: bool = False  # functions disagree (some load, some are refused)
-    reason: str = ""  # the refusal, in the runtime's words (first refusing cell)
+    reason: str = ""  # the refusal in the runtime's words, one line (first refusing cell)
 
 
 def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
@@ -206,7 +285,7 @@ def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
             load,
             tuple(sorted(r.job for r in records)),
             disagreement=len(loads) > 1,
-            reason=(refused.message or "").strip() if refused is not None else "",
+            reason=refusal_reason(refused.message) if refused is not None else "",
         )
     return out
 

@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     verbs = parser.add_subparsers(
-        dest="verb", required=True, metavar="{matrix,tune,armv6-smoke,report,publish,results,doctor,images}"
+        dest="verb",
+        required=True,
+        metavar="{matrix,tune,armv6-smoke,report,query,publish,results,doctor,images}",
     )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
@@ -70,6 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     r = verbs.add_parser("report", help="render COMPATIBILITY.md from a results file (default: results/)")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
     r.add_argument("--performance", action="store_true", help="also print the performance table")
+
+    q = verbs.add_parser(
+        "query",
+        help="answer one question from stored results, naming the cells it rests on "
+        "(exit 0: answered, 1: not measured)",
+    )
+    questions = q.add_subparsers(dest="question", required=True, metavar="{load,model}")
+    ql = questions.add_parser("load", help="can runtime R load a module built by compiler C?")
+    ql.add_argument("--compiler", required=True, metavar="C")
+    ql.add_argument("--runtime", required=True, metavar="R")
+    qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
+    qm.add_argument("name", help="a model or function name as in the report, e.g. mobilenet_v2")
+    for sub in (ql, qm):
+        sub.add_argument("--results-dir", type=Path, default=Path("results"))
+        sub.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     p = verbs.add_parser(
         "publish", help="copy a run's records into the published results (results/) and render them"
@@ -196,6 +213,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_publish(args)
         if args.verb == "results":
             return cmd_results(args)
+        if args.verb == "query":
+            return cmd_query(args)
         return cmd_report(args)
     except UserError as exc:
         print(f"iree-matrix: error: {exc}", file=sys.stderr)
@@ -412,10 +431,13 @@ def _print_summary(summary, cache: Optional[Path] = None) -> None:
 
 
 def _write_report(results_dir: Path) -> Path:
+    from iree_matrix import compat
     from iree_matrix.report import write_compatibility
 
-    out = write_compatibility(results_dir / "results.jsonl", results_dir / "COMPATIBILITY.md")
+    source = results_dir / "results.jsonl"
+    out = write_compatibility(source, results_dir / "COMPATIBILITY.md")
     print(f"report: {out}")
+    print(f"answers: {compat.write(ResultsLog(source), results_dir / compat.FILENAME, source)}")
     return out
 
 
@@ -483,6 +505,23 @@ def cmd_results(args: argparse.Namespace) -> int:
     )
     _write_report(args.results_dir)
     return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    import json
+
+    from iree_matrix import query
+
+    path = args.results_dir / "results.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
+    records = list(ResultsLog(path))
+    if args.question == "load":
+        answer = query.load(records, args.compiler, args.runtime)
+    else:
+        answer = query.model(records, args.name)
+    print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
+    return 0 if answer.measured else 1
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -10,12 +10,11 @@ published table is always exactly its own `results.jsonl`. `forget` removes cell
 from __future__ import annotations
 
 import fnmatch
-import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.results import ResultsLog
 
@@ -81,25 +80,9 @@ def forget(results_dir: Path, globs: Sequence[str]) -> tuple[int, int]:
         else:
             kept.append(line)
     shutil.copyfile(path, path.with_name(RESULTS + ".bak"))
-    _write_atomically(path, "".join(kept))
+    write_atomically(path, "".join(kept))
     return removed, len(kept)
 
 
 def _copy_atomically(source: Path, target: Path) -> Path:
-    return _write_atomically(target, source.read_bytes())
-
-
-def _write_atomically(target: Path, data: str | bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    return write_atomically(target, source.read_bytes())

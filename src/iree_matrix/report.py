@@ -7,11 +7,8 @@ clock, no file system) so the document is reproducible from the log and testable
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 from tabulate import tabulate
 
 from iree_matrix import answers
+from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.perf_report import render_performance
 from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
@@ -40,20 +38,9 @@ FAILURE_STATUSES = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
 NOISY_MARK = "~"  # before a timed figure taken under load or with a wide spread (answers.Timing.noisy)
 MAX_EXCERPT_LINES = 15
 MAX_EXCERPT_LINE_CHARS = 240  # MLIR dumps put whole functions on one line
-MAX_REASON_CHARS = 90
 MAX_NOTE_CHARS = 120
 MAX_LISTED_CELLS = 20
 # The first line naming one of these is the runtime's actual refusal, not a traceback frame.
-REFUSAL_WORDS = ("mismatch", "not available", "invalid_argument", "not_found")
-# iree::Status renders as "file.c:123: CODE; message; annotation; annotation".
-_IREE_STATUS = re.compile(
-    r"(?:[^\s;]+:\d+:\s*)?\b(?:CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|"
-    r"ALREADY_EXISTS|PERMISSION_DENIED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|"
-    r"OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS|UNAUTHENTICATED|DEFERRED|"
-    r"INCOMPATIBLE)\b;\s*"
-)
-# Annotations IREE appends while unwinding; they say where, the segment before says why.
-_IREE_CONTEXT = ("loading ", "creating ", "while ", "registering ", "resolving ")
 
 ExportKey = Tuple[str, str]  # model, exporter
 RowKey = Tuple[str, str, str]  # exporter, profile, arch
@@ -108,22 +95,7 @@ def write_compatibility(results_path: Path, out_path: Path) -> Path:
     records = list(ResultsLog(Path(results_path)))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
-    text = render_compatibility(records)
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the committed document private
-        os.replace(tmp, out_path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return out_path
+    return write_atomically(Path(out_path), render_compatibility(records))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,8 +207,7 @@ def _size(n: float) -> str:
     return f"{_sig3(n)} GiB"
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+_clip = answers.clip
 
 
 def _cell(value: Any) -> str:
@@ -258,14 +229,7 @@ def _status_text(status: Status) -> str:
     return f"{ICONS[status]} {status.value.replace('_', ' ')}"
 
 
-def _nonempty_lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _first_line(text: str | None, words: Sequence[str] = ("error",)) -> str:
-    lines = _nonempty_lines(text)
-    hit = next((ln for ln in lines if any(w in ln.lower() for w in words)), None)
-    return hit or (lines[0] if lines else "")
+_first_line = answers.first_line
 
 
 def _ref(ix: _Index, job: str | None) -> str:
@@ -582,21 +546,7 @@ def _skipped_block(ix: _Index) -> list[str]:
 # runtime x compiler load tables
 
 
-def _refusal_reason(message: str | None) -> str:
-    """One line saying why the runtime refused, e.g. "bytecode version mismatch; runtime ..."."""
-    line = _first_line(message, REFUSAL_WORDS)
-    if not line:
-        return "no message recorded"
-    status = _IREE_STATUS.search(line)
-    rest = line[status.end() :].strip() if status else ""
-    if rest:
-        segments = [s.strip() for s in rest.split(";") if s.strip()]
-        line = segments[0]
-        for segment in segments[1:]:
-            if segment.startswith(_IREE_CONTEXT) or len(line) + 2 + len(segment) > MAX_REASON_CHARS:
-                break
-            line += "; " + segment
-    return _clip(line, MAX_REASON_CHARS)
+_refusal_reason = answers.refusal_reason
 
 
 def _load_cell(ix: _Index, run: Record | None) -> str:
@@ -609,7 +559,7 @@ def _load_cell(ix: _Index, run: Record | None) -> str:
     if run.status is Status.FAIL:
         return f"❌ {_refusal_reason(run.message)}{_ref(ix, run.job)}"
     if run.status is Status.SKIP:
-        return f"➖ {_clip(_first_line(run.message, ()), MAX_REASON_CHARS)}".rstrip()
+        return f"➖ {_clip(_first_line(run.message, ()), answers.MAX_REASON_CHARS)}".rstrip()
     return _stage_outcome(ix, run)
 
 

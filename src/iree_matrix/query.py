@@ -1,0 +1,164 @@
+"""`iree-matrix query`: one question answered from stored results, with the cells it rests on.
+
+Every answer comes from `answers.py` (the same derivations as the report and `compat.json`), and
+one that the records do not contain is "not measured" — never interpolated from neighbouring
+releases, even where a window suggests what the answer would be.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from iree_matrix import answers
+from iree_matrix.results import Record
+
+NOT_MEASURED = "not measured"
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str  # "loads" | "refuses" | "unknown" | "passes" | ... | NOT_MEASURED
+    lines: tuple[str, ...]  # what a person reads
+    evidence: tuple[str, ...] = ()  # job ids
+    data: Optional[dict[str, Any]] = None  # extra machine-readable facts
+
+    @property
+    def measured(self) -> bool:
+        return self.answer != NOT_MEASURED
+
+    def text(self) -> str:
+        shown = list(self.evidence[:4])
+        if len(self.evidence) > 4:
+            shown.append(f"… {len(self.evidence) - 4} more")
+        evidence = [f"  evidence: {job}" for job in shown]
+        return "\n".join([*self.lines, *evidence])
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "lines": list(self.lines),
+            "evidence": list(self.evidence),
+            **({"data": self.data} if self.data is not None else {}),
+        }
+
+
+def _match(wanted: str, present: Iterable[str]) -> Optional[str]:
+    """The present version equal to `wanted` ("3.9" is "3.9.0"), or None."""
+    present = list(present)
+    if wanted in present:
+        return wanted
+    try:
+        target = Version(wanted)
+    except InvalidVersion:
+        return None
+    for version in present:
+        try:
+            if Version(version) == target:
+                return version
+        except InvalidVersion:
+            continue
+    return None
+
+
+def _listing(values: Sequence[str], limit: int = 8) -> str:
+    values = answers.sorted_versions(values)
+    if len(values) > limit:
+        return ", ".join(values[:3]) + f" … {', '.join(values[-3:])} ({len(values)} in all)"
+    return ", ".join(values) or "none"
+
+
+def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
+    """Can runtime `runtime` load a module built by compiler `compiler`?"""
+    records = list(records)
+    runs = answers.Runs.of(records, arch=answers.main_arch(records))
+    found = answers.pairs(runs)
+    question = f"can runtime {runtime} load a module from compiler {compiler}?"
+    compilers = {c for c, _ in found}
+    runtimes = {rt for _, rt in found}
+    c, rt = _match(compiler, compilers), _match(runtime, runtimes)
+    if c is None or rt is None or (c, rt) not in found:
+        why = []
+        if c is None:
+            why.append(f"no module from compiler {compiler} was run (compilers run: {_listing(compilers)})")
+        if rt is None:
+            why.append(f"runtime {runtime} ran no module (runtimes run: {_listing(runtimes)})")
+        if c is not None and rt is not None:
+            tried = [r for (cc, r) in found if cc == c]
+            why.append(f"compiler {c}'s modules were run by runtimes {_listing(tried)}, not by {rt}")
+        return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: " + "; ".join(why),))
+    pair = found[(c, rt)]
+    if pair.load is answers.Load.LOADS:
+        line = f"loads: runtime {rt} loads modules from compiler {c} ({len(pair.evidence)} cells)"
+    elif pair.load is answers.Load.REFUSES:
+        line = f"refuses: runtime {rt} refuses modules from compiler {c}: {pair.reason}"
+    else:
+        first = runs.by_cell_record(pair.evidence[0])
+        why = first.status.value.replace("_", " ") if first is not None else "no record"
+        if first is not None and first.blocked_by:
+            why += f", blocked by {first.blocked_by}"
+        elif first is not None and first.message:
+            why += f": {answers.clip(answers.first_line(first.message), answers.MAX_REASON_CHARS)}"
+        line = f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({why})"
+    lines = [line]
+    if pair.disagreement:
+        lines.append("note: some functions' modules load and others are refused (see the evidence)")
+    return Answer(question, pair.load.value, tuple(lines), pair.evidence)
+
+
+def model(records: Iterable[Record], name: str) -> Answer:
+    """Which compiler releases pass for a model (or one of its functions), the newest, the fastest."""
+    records = list(records)
+    runs = answers.Runs.of(records, arch=answers.main_arch(records))
+    recs = answers.recommendations(runs)
+    question = f"which IREE releases work for {name}?"
+    rec = next((r for r in recs if r.model == name), None) or next(
+        (r for r in recs if name in r.functions), None
+    )
+    if rec is None:
+        measured = ", ".join(sorted(r.model for r in recs)) or "none"
+        line = f"{NOT_MEASURED}: no model {name!r} in the results (models: {measured})"
+        return Answer(question, NOT_MEASURED, (line,))
+    passing = [r for r in rec.releases if r.passes]
+    failing = [r for r in rec.releases if not r.passes]
+    lines = [
+        f"{rec.model} ({', '.join(rec.functions)}): passes on {len(passing)} of {len(rec.releases)} "
+        "compiler releases run (each module run by its own release's runtime, or the target's "
+        "source-built one; outputs checked against torch)",
+        f"  passes: {_listing([r.compiler for r in passing], limit=20)}",
+    ]
+    if failing:
+        lines.append(f"  fails:  {_listing([r.compiler for r in failing], limit=20)}")
+    evidence: list[str] = []
+    newest = rec.newest_passing
+    if newest is None:
+        lines.append("  no release passes")
+        evidence += [job for r in rec.releases for job in r.failed[:1]]
+    else:
+        lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
+        evidence += list(newest.evidence)
+        if rec.fastest is not None and rec.fastest_ratio is not None:
+            lines.append(
+                f"  fastest: {rec.fastest.compiler}{_latency(rec.fastest)}, "
+                f"{rec.fastest_ratio:.2f}x faster than {newest.compiler}"
+            )
+            evidence += list(rec.fastest.evidence)
+        else:
+            lines.append(
+                f"  fastest: no passing release beats {newest.compiler} by more than the noise "
+                f"({answers.NOISE_RATIO}x)"
+            )
+    answer = "passes" if passing else "fails"
+    data = {"passing": [r.compiler for r in passing], "failing": [r.compiler for r in failing]}
+    return Answer(question, answer, tuple(lines), tuple(evidence), data)
+
+
+def _latency(r: answers.ReleaseResult) -> str:
+    if r.latency_ms is None:
+        return ""
+    return f" ({'~' if r.noisy else ''}{r.latency_ms:.3g} ms{', noisy' if r.noisy else ''})"

@@ -1,0 +1,119 @@
+"""compat.json (schema, determinism) and `iree-matrix query` from hand-made records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from iree_matrix import answers, cli, compat, query
+from iree_matrix.results import ResultsLog, Status
+from tests.unit.test_answers import _compile, _refused, _run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cross() -> list:
+    """Three releases; 3.8.0 and 3.9.0 share a bytecode version, 3.10.0 does not."""
+    records = []
+    for c, median in (("3.8.0", 20.0), ("3.9.0", 10.0), ("3.10.0", 9.5)):
+        records.append(_compile("tiny", c))
+        records.append(_run("tiny", c, median=median))
+    records += [_run("tiny", "3.8.0", "3.9.0"), _refused("tiny", "3.9.0", "3.10.0")]
+    records.append(_run("tiny", "3.8.0", "3.10.0", Status.NOT_RUN))
+    return records
+
+
+def test_compat_document_follows_its_schema_and_carries_the_answers():
+    document = compat.derive(_cross())
+    compat.validate(document)
+    windows = {w["runtime"]: w for w in document["windows"]}
+    assert windows["3.9.0"]["loads"] == ["3.8.0", "3.9.0"] and windows["3.9.0"]["low"] == "3.8.0"
+    assert windows["3.10.0"]["refuses"] == ["3.9.0"] and windows["3.10.0"]["unknown"] == ["3.8.0"]
+    (model,) = document["models"]
+    assert model["passing"] == ["3.8.0", "3.9.0", "3.10.0"]
+    assert model["newest_passing"]["compiler"] == "3.10.0"
+    assert model["fastest"] is None  # 9.5 vs 10 ms is inside the noise
+    assert {r["kind"] for r in document["regressions"]} == set()
+    refusal = next(p for p in document["pairs"] if p["load"] == "refuses")
+    assert refusal["reason"] == "bytecode version mismatch; runtime supports 16.0, module has 15.0"
+
+
+def test_the_schema_rejects_what_a_reader_could_misread():
+    document = compat.derive(_cross())
+    document["pairs"][0]["load"] = "probably"
+    with pytest.raises(jsonschema.ValidationError):
+        compat.validate(document)
+    del document["pairs"]
+    with pytest.raises(jsonschema.ValidationError):
+        compat.validate(document)
+
+
+def test_compat_json_is_the_same_bytes_for_the_same_records(tmp_path: Path):
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for record in _cross():
+        log.append(record)
+    first = compat.write(log, tmp_path / "a.json", log.path).read_bytes()
+    second = compat.write(log, tmp_path / "b.json", log.path).read_bytes()
+    assert first == second and json.loads(first)["source"]["records"] == len(_cross())
+
+
+def test_the_published_compat_json_follows_its_schema():
+    for where in ("results", "results/armv6", "results/bench"):
+        document = json.loads((ROOT / where / compat.FILENAME).read_text())
+        compat.validate(document)
+        assert document["windows"] and document["models"], where
+
+
+def test_a_source_built_runtime_is_named_by_its_build_not_its_path():
+    label = "dir:/root/.cache/iree-matrix/runtime-builds/7a92b85a92ce0997/tools"
+    assert answers.runtime_name(label) == "source build 7a92b85a"
+    assert answers.runtime_name("3.9.0") == "3.9.0"
+
+
+def test_query_load_answers_from_the_cell_and_names_it():
+    answer = query.load(_cross(), "3.8", "3.9")  # "3.8" is "3.8.0"
+    assert answer.answer == "loads" and answer.evidence == ("run:tiny/" + _suffix("3.8.0", "3.9.0"),)
+    refused = query.load(_cross(), "3.9.0", "3.10.0")
+    assert refused.answer == "refuses" and "bytecode version mismatch" in refused.lines[0]
+
+
+def test_query_load_says_not_measured_instead_of_guessing():
+    # 3.9.0's runtime loads 3.8.0 and 3.9.0 modules; compiler 3.10.0 on runtime 3.8.0 was never
+    # run, and the window must not be stretched into an answer.
+    answer = query.load(_cross(), "3.10.0", "3.8.0")
+    assert answer.answer == query.NOT_MEASURED and not answer.measured
+    assert "were run by runtimes" in answer.lines[0]
+    unknown = query.load(_cross(), "4.0.0", "3.9.0")
+    assert unknown.answer == query.NOT_MEASURED and "no module from compiler 4.0.0" in unknown.lines[0]
+    blocked = query.load(_cross(), "3.8.0", "3.10.0")
+    assert blocked.answer == "unknown" and "not run" in blocked.lines[0]
+
+
+def test_query_model():
+    answer = query.model(_cross(), "tiny")
+    assert answer.answer == "passes" and answer.data["passing"] == ["3.8.0", "3.9.0", "3.10.0"]
+    assert any("newest passing: 3.10.0" in line for line in answer.lines)
+    assert any("no passing release beats 3.10.0" in line for line in answer.lines)
+    assert query.model(_cross(), "nope").answer == query.NOT_MEASURED
+
+
+def test_query_cli_exit_codes_and_json(tmp_path: Path, capsys):
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for record in _cross():
+        log.append(record)
+    where = ["--results-dir", str(tmp_path)]
+    assert cli.main(["query", "load", "--compiler", "3.9.0", "--runtime", "3.10.0", "--json", *where]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"] == "refuses"
+    assert cli.main(["query", "model", "nope", *where]) == 1
+    assert "not measured" in capsys.readouterr().out
+    assert cli.main(["query", "model", "tiny", "--results-dir", str(tmp_path / "none")]) == 2
+    assert "no such results file" in capsys.readouterr().err
+
+
+def _suffix(compiler: str, runtime: str) -> str:
+    from tests.unit.test_answers import EXP
+
+    return f"{EXP}/iree{compiler}/x86_64/default/rt{runtime}"
