@@ -6,6 +6,8 @@
 #     root filesystems have no qemu of their own - and gcc/g++-arm-linux-gnueabi with
 #     libc6-dev-armel-cross (the armel cross compilers and C library), cmake and ninja (IREE's
 #     runtime built from source);
+#   - Debian's Chromium and the DejaVu fonts, so the published site (results/site) is checked in a
+#     real browser, headless, by the integration tests;
 #   - a running dockerd, started in the background when `docker info` does not answer
 #     (these machines have no init system, so nothing else starts it).
 # Idempotent: a second run finds everything in place and changes nothing. Needs root.
@@ -38,6 +40,9 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # The armel C library's headers and crt files: only a Recommends of the cross gcc.
 [ -f /usr/arm-linux-gnueabi/include/stdio.h ] || missing+=(libc6-dev-armel-cross)
 command -v readelf >/dev/null 2>&1 || missing+=(binutils)
+# The site test loads results/site in a real browser; the SVG text is set in DejaVu Sans.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ "${#missing[@]}" -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing ${missing[*]} (apt-get)"
@@ -45,7 +50,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-    say "docker.io, debootstrap, qemu-user-static, gcc-arm-linux-gnueabi (+ libc6-dev-armel-cross) and binutils already installed"
+    say "docker.io, debootstrap, qemu-user-static, the ARM and native toolchains, chromium and binutils already installed"
 fi
 command -v docker >/dev/null 2>&1 || { say "no docker client on PATH after installing docker.io" >&2; exit 1; }
 

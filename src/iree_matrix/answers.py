@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
+from iree_matrix import _text, refusals
 from iree_matrix.results import Record, Status
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
@@ -30,14 +31,16 @@ NOISY_SPREAD = 0.20
 NOISE_RATIO = 1.3
 # Module sizes are deterministic; a growth this large between releases is worth a line.
 SIZE_RATIO = 1.10
-INCOMPATIBLE = "incompatible-module"
+INCOMPATIBLE = refusals.INCOMPATIBLE
 
 
 def version_key(text: str) -> tuple[int, Any]:
+    """Releases in release order ("3.10.0" after "3.9.0"); anything else after them, naturally
+    ("torch2.5" before "torch2.13")."""
     try:
         return (0, Version(text))
     except InvalidVersion:
-        return (1, text)
+        return (1, tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)))
 
 
 def sorted_versions(values: Iterable[str]) -> list[str]:
@@ -55,47 +58,14 @@ def number(value: Any) -> Optional[float]:
     return number if math.isfinite(number) else None
 
 
-# --- the tools' words ------------------------------------------------------------------------
-
-MAX_REASON_CHARS = 90
-REFUSAL_WORDS = ("mismatch", "not available", "invalid_argument", "not_found")
-# iree::Status renders as "file.c:123: CODE; message; annotation; annotation".
-_IREE_STATUS = re.compile(
-    r"(?:[^\s;]+:\d+:\s*)?\b(?:CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|"
-    r"ALREADY_EXISTS|PERMISSION_DENIED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|"
-    r"OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS|UNAUTHENTICATED|DEFERRED|"
-    r"INCOMPATIBLE)\b;\s*"
-)
-# Annotations IREE appends while unwinding; they say where, the segment before says why.
-_IREE_CONTEXT = ("loading ", "creating ", "while ", "registering ", "resolving ")
+# The tools' words: one definition each, re-exported for the report.
+first_line, clip, refusal_reason = _text.first_line, _text.clip, refusals.reason
+MAX_REASON_CHARS = refusals.MAX_REASON_CHARS
 
 
-def first_line(text: Optional[str], words: Sequence[str] = ("error",)) -> str:
-    """The first non-empty line naming one of `words`, else the first non-empty line."""
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    hit = next((ln for ln in lines if any(w in ln.lower() for w in words)), None)
-    return hit or (lines[0] if lines else "")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def refusal_reason(message: Optional[str]) -> str:
-    """One line saying why the runtime refused, e.g. "bytecode version mismatch; runtime ..."."""
-    line = first_line(message, REFUSAL_WORDS)
-    if not line:
-        return "no message recorded"
-    status = _IREE_STATUS.search(line)
-    rest = line[status.end() :].strip() if status else ""
-    if rest:
-        segments = [s.strip() for s in rest.split(";") if s.strip()]
-        line = segments[0]
-        for segment in segments[1:]:
-            if segment.startswith(_IREE_CONTEXT) or len(line) + 2 + len(segment) > MAX_REASON_CHARS:
-                break
-            line += "; " + segment
-    return clip(line, MAX_REASON_CHARS)
+def median(value: Any) -> Optional[float]:
+    """The median of a timed metric (`{"median": …, "min": …}`) or a bare number."""
+    return number(value.get("median")) if isinstance(value, Mapping) else number(value)
 
 
 # --- noise --------------------------------------------------------------------------------------
@@ -248,7 +218,8 @@ class Load(str, enum.Enum):
 def load_of(run: Record) -> Load:
     if run.status in (Status.OK, Status.MISMATCH):
         return Load.LOADS
-    if run.status is Status.FAIL and run.error_class == INCOMPATIBLE:
+    # Records stored before a refusal phrase was known say "run-error": their words still count.
+    if run.status is Status.FAIL and (run.error_class == INCOMPATIBLE or refusals.is_refusal(run.message)):
         return Load.REFUSES
     return Load.UNKNOWN
 
@@ -522,6 +493,5 @@ def identical_exports(runs: Runs) -> list[SameMLIR]:
 
 
 def _exporter_key(exporter: str) -> tuple[Any, ...]:
-    import re
 
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", exporter))

@@ -431,13 +431,14 @@ def _print_summary(summary, cache: Optional[Path] = None) -> None:
 
 
 def _write_report(results_dir: Path) -> Path:
-    from iree_matrix import compat
+    from iree_matrix import compat, site
     from iree_matrix.report import write_compatibility
 
     source = results_dir / "results.jsonl"
     out = write_compatibility(source, results_dir / "COMPATIBILITY.md")
     print(f"report: {out}")
     print(f"answers: {compat.write(ResultsLog(source), results_dir / compat.FILENAME, source)}")
+    print(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
     return out
 
 

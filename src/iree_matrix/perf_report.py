@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from packaging.version import InvalidVersion, Version
 from tabulate import tabulate
 
+from iree_matrix import answers, formats
 from iree_matrix.results import Record, ResultsLog, Status
 
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
@@ -45,14 +45,10 @@ def _native(run: Record) -> bool:
 
 
 def _median(metrics: Any) -> Optional[float]:
-    try:
-        return float(metrics["latency_ms"]["median"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    return answers.median(metrics.get("latency_ms")) if isinstance(metrics, Mapping) else None
 
 
-def _ms(value: float) -> str:
-    return f"{value:.3g} ms" if value < 1000 else f"{value / 1000:.3g} s"
+_ms = formats.duration_ms
 
 
 def _with_ratio(value: Optional[float], eager: Optional[float]) -> str:
@@ -306,11 +302,7 @@ def _ordinal(name: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _version_key(version: str) -> Version:
-    try:
-        return Version(version)
-    except InvalidVersion:
-        return Version("0")
+_version_key = answers.version_key
 
 
 def render_emulated(latest: Iterable[Record]) -> list[str]:

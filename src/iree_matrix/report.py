@@ -7,7 +7,6 @@ clock, no file system) so the document is reproducible from the log and testable
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Tuple
 
-from packaging.version import InvalidVersion, Version
 from tabulate import tabulate
 
-from iree_matrix import answers
+from iree_matrix import answers, formats
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.perf_report import render_performance
@@ -169,44 +167,8 @@ def _natural_key(text: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
-def _version_key(text: str) -> tuple[int, Version, tuple[Any, ...]]:
-    try:
-        return (0, Version(text), ())
-    except InvalidVersion:
-        return (1, Version("0"), _natural_key(text))
-
-
-def _sorted_versions(versions: Iterable[str]) -> list[str]:
-    return sorted(set(versions), key=_version_key)
-
-
-def _median(value: Any) -> float | None:
-    return answers.number(value.get("median")) if isinstance(value, Mapping) else answers.number(value)
-
-
-def _sig3(x: float) -> str:
-    """Three significant digits without exponent: 42 -> "42.0", 0.01234 -> "0.0123"."""
-    rounded = float(f"{x:.3g}")
-    if rounded == 0:
-        return "0"
-    decimals = max(0, 2 - math.floor(math.log10(abs(rounded))))
-    return f"{rounded:.{decimals}f}"
-
-
-def _duration_ms(ms: float) -> str:
-    if abs(float(f"{ms:.3g}")) >= 1000:
-        return f"{_sig3(ms / 1000)} s"
-    return f"{_sig3(ms)} ms"
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if abs(n) < 1024:
-            return f"{int(n)} B" if unit == "B" else f"{_sig3(n)} {unit}"
-        n /= 1024
-    return f"{_sig3(n)} GiB"
-
-
+_version_key, _sorted_versions, _median = answers.version_key, answers.sorted_versions, answers.median
+_sig3, _duration_ms, _size = formats.sig3, formats.duration_ms, formats.size
 _clip = answers.clip
 
 

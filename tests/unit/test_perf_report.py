@@ -48,11 +48,11 @@ def test_best_native_iree_beside_each_peer_with_ratios_to_eager() -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells == [
         "mobilenet_v2",
-        "30 ms (0.75×) (3.13.0, O2)",
-        "40 ms (1.00×)",
-        "20 ms (0.50×)",
+        "30.0 ms (0.75×) (3.13.0, O2)",
+        "40.0 ms (1.00×)",
+        "20.0 ms (0.50×)",
         "❌ convert",
-        "⚠️ 10 ms (0.25×)",
+        "⚠️ 10.0 ms (0.25×)",
     ]
 
 

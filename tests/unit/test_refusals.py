@@ -29,6 +29,10 @@ REFUSALS = [
     "c/runtime/src/iree/vm/context.c:239: INTERNAL; import function hal.command_buffer.execution_barrier "
     "signature mismatch between module and source hal; expected 0riii_v but got 0riiI_v; resolving module "
     "'module' imports; creating VM context; creating run context",
+    # 3.5.0 module on the 3.8.0 runtime: the module loads, its executable is refused at the first call
+    "c/runtime/src/iree/hal/local/loaders/embedded_elf_loader.c:59: FAILED_PRECONDITION; executable does "
+    "not support this version of the runtime (00000006); while invoking native function "
+    "hal.executable.create; while calling import;",
 ]
 
 
@@ -40,3 +44,20 @@ def test_every_load_refusal_is_incompatible_module(output):
 
 def test_a_crash_after_loading_is_a_run_error():
     assert _classify("INTERNAL; failed to execute dispatch 3; while invoking native function") == "run-error"
+
+
+def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():
+    """Records from before the executable-version phrase was known say `run-error`."""
+    from iree_matrix import answers
+    from iree_matrix.results import Record, Status
+
+    record = Record("run:x", "run", "x", "k", Status.FAIL, {}, error_class="run-error", message=REFUSALS[-1])
+    assert answers.load_of(record) is answers.Load.REFUSES
+    assert (
+        answers.refusal_reason(record.message)
+        == "executable does not support this version of the runtime (00000006)"
+    )
+    crash = Record(
+        "run:y", "run", "y", "k", Status.FAIL, {}, error_class="run-error", message="Segmentation fault"
+    )
+    assert answers.load_of(crash) is answers.Load.UNKNOWN

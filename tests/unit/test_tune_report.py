@@ -77,8 +77,8 @@ def test_tune_best_profile_with_speed_up_against_default():
             "x86_64",
             "3.9.0",
             "generic",
-            "5 ms",
-            "10 ms",
+            "5.00 ms",
+            "10.0 ms",
             "2.00×",
             "no-data-tiling: fail (compile-error)",
         ]
@@ -88,8 +88,8 @@ def test_tune_best_profile_with_speed_up_against_default():
 def test_tune_lists_every_profile_with_its_status_and_costs():
     _, detail = _tune_sections(_three_profiles())
     assert detail == [
-        [MODEL, "3.9.0", "default", "ok", "10 ms", "20 KB", "2.0 s", "300 MB", "", "56", ""],
-        [MODEL, "3.9.0", "generic", "ok", "5 ms", "20 KB", "2.0 s", "", "", "", ""],
+        [MODEL, "3.9.0", "default", "ok", "10.0 ms", "20 KB", "2.0 s", "300 MB", "", "56", ""],
+        [MODEL, "3.9.0", "generic", "ok", "5.00 ms", "20 KB", "2.0 s", "", "", "", ""],
         [MODEL, "3.9.0", "no-data-tiling", "fail (compile-error)", "", "", "", "", "", "", ""],
     ]
 
@@ -266,7 +266,7 @@ def test_emulated_runs_get_their_own_section_and_never_the_native_tables():
     )
     text = "\n".join(render_emulated([emulated, _ran("default", 1.0)]))
     assert "## Emulated runs" in text
-    assert "| tiny_cnn | aarch64-cortex-a72 | 3.9.0  | default   | 65 ms" in text
-    assert "| 1 ms" not in text  # the native run is not in it
+    assert "| tiny_cnn | aarch64-cortex-a72 | 3.9.0  | default   | 65.0 ms" in text
+    assert "| 1.00 ms" not in text  # the native run is not in it
     assert render_tune([_compiled("default"), emulated]) == []
     assert "## Emulated runs" in "\n".join(render_all([emulated]))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix import _proc, targets
+from iree_matrix import _proc, refusals, targets
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
@@ -30,13 +30,6 @@ from iree_matrix.store import Entry
 # module features [Ch] are not available in this runtime configuration", "required module 'hal'
 # version mismatch; have 6 but require 7", "import function hal.command_buffer.dispatch signature
 # mismatch" (a 3.11 module on a 3.12 runtime: same HAL version, changed import).
-_INCOMPATIBLE = (
-    "version mismatch",
-    "not available in this runtime",
-    "required module",
-    "unsupported",
-    "signature mismatch",
-)
 
 
 class RunStage:
@@ -197,8 +190,7 @@ def latency_ms(benchmark_json: str) -> Mapping[str, Any]:
     }
 
 
-def _classify(output: str) -> str:
-    return "incompatible-module" if any(w in output for w in _INCOMPATIBLE) else "run-error"
+_classify = refusals.classify
 
 
 def _runtime_message(output: str) -> str:

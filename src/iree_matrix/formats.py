@@ -1,0 +1,31 @@
+"""How every document writes a number: one formatter per kind, so a table never prints "42 ms"
+beside "42.0 ms"."""
+
+from __future__ import annotations
+
+import math
+
+
+def sig3(x: float) -> str:
+    """Three significant digits without exponent: 42 -> "42.0", 0.01234 -> "0.0123"."""
+    rounded = float(f"{x:.3g}")
+    if rounded == 0:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(abs(rounded))))
+    return f"{rounded:.{decimals}f}"
+
+
+def duration_ms(ms: float) -> str:
+    """A duration given in milliseconds: "13.9 ms", "3.19 s"."""
+    if abs(float(f"{ms:.3g}")) >= 1000:
+        return f"{sig3(ms / 1000)} s"
+    return f"{sig3(ms)} ms"
+
+
+def size(n: float) -> str:
+    """Bytes in binary units: "117 KiB"."""
+    for unit in ("B", "KiB", "MiB"):
+        if abs(n) < 1024:
+            return f"{int(n)} B" if unit == "B" else f"{sig3(n)} {unit}"
+        n /= 1024
+    return f"{sig3(n)} GiB"

@@ -1,0 +1,61 @@
+"""How an IREE runtime says "this module is not for me", in its own words — defined once for the
+run stage (which classifies a failure as it happens) and for the answers (which read stored
+records, including ones stored before a phrase was known here)."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from iree_matrix._text import clip, first_line
+
+INCOMPATIBLE = "incompatible-module"
+MAX_REASON_CHARS = 90
+
+# Substrings of the runtimes' refusals, from the published release-history run (tests/unit/
+# test_refusals.py holds each full message). The last one comes later than the others: when the
+# first call creates the executable, after the module itself loaded.
+PHRASES = (
+    "version mismatch",
+    "not available in this runtime",
+    "required module",
+    "unsupported",
+    "signature mismatch",
+    "executable does not support this version of the runtime",
+)
+_WORDS = ("mismatch", "not available", "invalid_argument", "not_found", "does not support")
+# iree::Status renders as "file.c:123: CODE; message; annotation; annotation".
+_IREE_STATUS = re.compile(
+    r"(?:[^\s;]+:\d+:\s*)?\b(?:CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|"
+    r"ALREADY_EXISTS|PERMISSION_DENIED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|"
+    r"OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS|UNAUTHENTICATED|DEFERRED|"
+    r"INCOMPATIBLE)\b;\s*"
+)
+# Annotations IREE appends while unwinding; they say where, the segment before says why.
+_IREE_CONTEXT = ("loading ", "creating ", "while ", "registering ", "resolving ")
+
+
+def is_refusal(output: Optional[str]) -> bool:
+    return any(phrase in (output or "") for phrase in PHRASES)
+
+
+def classify(output: str) -> str:
+    """The error class of a failed run."""
+    return INCOMPATIBLE if is_refusal(output) else "run-error"
+
+
+def reason(message: Optional[str]) -> str:
+    """One line saying why the runtime refused, e.g. "bytecode version mismatch; runtime ..."."""
+    line = first_line(message, _WORDS)
+    if not line:
+        return "no message recorded"
+    status = _IREE_STATUS.search(line)
+    rest = line[status.end() :].strip() if status else ""
+    if rest:
+        segments = [s.strip() for s in rest.split(";") if s.strip()]
+        line = segments[0]
+        for segment in segments[1:]:
+            if segment.startswith(_IREE_CONTEXT) or len(line) + 2 + len(segment) > MAX_REASON_CHARS:
+                break
+            line += "; " + segment
+    return clip(line, MAX_REASON_CHARS)

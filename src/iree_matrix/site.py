@@ -1,0 +1,740 @@
+"""`results/site/`: the published answers as static pages a person would rather look at.
+
+Self-contained and offline: every figure is a matplotlib SVG inlined in its page (no script, no
+CDN, works from `file://`), with one stylesheet beside the pages. Heatmap cells carry the cell's
+status and the tool's own words as an SVG `<title>` (shown on hover) and the evidence job id.
+Nothing is derived here: the windows, recommendations and regressions come from `answers.py`,
+exactly as in COMPATIBILITY.md and compat.json.
+
+Rendering is deterministic (fixed SVG hash salt, no dates), so re-rendering the same records gives
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import answers, compat, formats
+from iree_matrix._files import write_atomically
+from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
+
+SITE_DIR = "site"
+STYLE = "style.css"
+SVG_NS = "http://www.w3.org/2000/svg"
+
+# Colour per status, shared by every heatmap and legend (colour-blind safe: blue/orange/grey).
+COLOURS = {
+    "loads": "#4c9be8",
+    "ok": "#4c9be8",
+    "refuses": "#e8804c",
+    "fail": "#e8804c",
+    "mismatch": "#f2c14e",
+    "timeout": "#a77dc2",
+    "not_run": "#d0d0d0",
+    "unknown": "#d0d0d0",
+    "skip": "#f4f4f4",
+}
+MARKS = {
+    "loads": "✓",
+    "ok": "✓",
+    "refuses": "✗",
+    "fail": "✗",
+    "mismatch": "≠",
+    "timeout": "⏱",
+    "not_run": "·",
+}
+MARKS.update(unknown="?", skip="–")
+
+# Dispatch names say what the kernel does ("main$async_dispatch_4_matmul_like_96x112x112x16_f32");
+# the first matching pattern names its kind. Order matters: depthwise convolutions are convs too.
+OP_KINDS = (
+    ("depthwise", re.compile(r"depthwise|dwconv", re.I)),
+    ("conv", re.compile(r"conv", re.I)),
+    ("attention", re.compile(r"attention", re.I)),
+    ("softmax", re.compile(r"softmax", re.I)),
+    ("matmul", re.compile(r"matmul|mmt4d|batch_mm|\bmm\b", re.I)),
+    ("norm", re.compile(r"norm", re.I)),
+    ("reduction", re.compile(r"reduction|reduce|sum|mean", re.I)),
+    ("elementwise", re.compile(r"elementwise|generic|transpose|pack|unpack|slow_memcpy|fill", re.I)),
+)
+
+
+def op_kind(name: str) -> str:
+    return next((kind for kind, pattern in OP_KINDS if pattern.search(name)), "other")
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",  # text stays text: smaller, searchable, readable in the DOM
+            "svg.hashsalt": "iree-matrix",  # stable ids: same records, same bytes
+            "font.size": 9,
+            "font.family": "DejaVu Sans",
+        }
+    )
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _svg(fig: Any, titles: Mapping[str, str], figure_id: str) -> str:
+    """The figure as inline SVG markup, with `<title>` tooltips added to the groups in `titles`."""
+    plt = _pyplot()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ET.fromstring(buf.getvalue())
+    _scope_ids(root, figure_id)
+    for group in root.iter(f"{{{SVG_NS}}}g"):
+        text = titles.get(group.get("id", ""))
+        if text is not None:
+            title = ET.Element(f"{{{SVG_NS}}}title")
+            title.text = text
+            group.insert(0, title)
+    root.set("id", figure_id)
+    root.set("class", "figure")
+    return ET.tostring(root, encoding="unicode")
+
+
+def _scope_ids(root: ET.Element, prefix: str) -> None:
+    """matplotlib numbers its ids per figure ("figure_1", "axes_1", clip paths): several figures
+    inlined in one page would repeat them. Prefix every id (ours already carry the figure's id)
+    and every reference to one."""
+    renamed = {}
+    for element in root.iter():
+        ident = element.get("id")
+        if ident and not ident.startswith(prefix):
+            renamed[ident] = f"{prefix}-{ident}"
+            element.set("id", renamed[ident])
+    if not renamed:
+        return
+    reference = re.compile(r"url\(#([^)]+)\)")
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            if "url(#" in value:
+                element.set(name, reference.sub(lambda m: f"url(#{renamed.get(m[1], m[1])})", value))
+            elif name.endswith("href") and value.startswith("#") and value[1:] in renamed:
+                element.set(name, "#" + renamed[value[1:]])
+
+
+# --- figures: a status heatmap, latency across releases, compile cost, op kinds --------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    row: str
+    col: str
+    state: str  # a key of COLOURS
+    title: str  # shown on hover: the status and the tool's words
+    job: str = ""
+
+
+def heatmap(
+    cells: Sequence[Cell],
+    rows: Sequence[str],
+    cols: Sequence[str],
+    figure_id: str,
+    *,
+    xlabel: str,
+    ylabel: str,
+) -> str:
+    from matplotlib.patches import Rectangle
+
+    plt = _pyplot()
+    label_width = max((len(r) for r in rows), default=4) * 0.065
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(cols) + label_width + 1.0), 0.34 * len(rows) + 1.5))
+    titles = {}
+    for cell in cells:
+        i, j = rows.index(cell.row), cols.index(cell.col)
+        gid = f"{figure_id}-cell-{i}-{j}"
+        ax.add_patch(
+            Rectangle((j, i), 1, 1, facecolor=COLOURS[cell.state], edgecolor="white", lw=1.5, gid=gid)
+        )
+        ax.text(j + 0.5, i + 0.5, MARKS[cell.state], ha="center", va="center", fontsize=9)
+        titles[gid] = f"{cell.row} × {cell.col}: {cell.title}" + (f"\n{cell.job}" if cell.job else "")
+    ax.set_xlim(0, len(cols))
+    ax.set_ylim(len(rows), 0)
+    ax.set_xticks([j + 0.5 for j in range(len(cols))], cols, rotation=45, ha="right")
+    ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return _svg(fig, titles, figure_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    name: str
+    points: tuple[tuple[str, answers.Timing], ...]  # (compiler, timing)
+
+
+def latency_plot(
+    series: Sequence[Series], compilers: Sequence[str], references: Mapping[str, float], figure_id: str
+) -> str:
+    """Median per release with min–max bars; noisy figures hollow; peers as horizontal lines."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.2))
+    titles = {}
+    for k, s in enumerate(series):
+        xs = [compilers.index(c) for c, _ in s.points]
+        ys = [t.median for _, t in s.points]
+        low = [t.median - (t.low if t.low is not None else t.median) for _, t in s.points]
+        high = [(t.high if t.high is not None else t.median) - t.median for _, t in s.points]
+        colour = f"C{k % 10}"
+        gid = f"{figure_id}-series-{k}"
+        bars = ax.errorbar(xs, ys, yerr=[low, high], color=colour, marker="", capsize=2, lw=1.2, label=s.name)
+        bars.lines[0].set_gid(gid)  # the line only: its caps and bars would repeat the id
+        noisy = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if t.noisy]
+        quiet = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if not t.noisy]
+        for group, face in ((quiet, colour), (noisy, "white")):
+            if group:
+                ax.plot(*zip(*group), ls="", marker="o", ms=5, mfc=face, mec=colour)
+        titles[gid] = f"{s.name}: " + ", ".join(
+            f"{c} {formats.duration_ms(t.median)}{' (noisy)' if t.noisy else ''}" for c, t in s.points
+        )
+    for k, (name, value) in enumerate(sorted(references.items())):
+        gid = f"{figure_id}-reference-{k}"
+        ax.axhline(value, color="0.35", ls=("--", ":", "-.")[k % 3], lw=1, gid=gid)
+        ax.annotate(
+            f"{name} {formats.duration_ms(value)}",
+            (len(compilers) - 0.5, value),
+            fontsize=8,
+            ha="right",
+            va="bottom",
+            color="0.25",
+        )
+        titles[gid] = f"{name}: {formats.duration_ms(value)}"
+    ax.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")
+    ax.set_xlim(-0.5, len(compilers) - 0.5)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("latency per call (ms)")
+    ax.set_xlabel("IREE compiler release (module run by the same release's runtime)")
+    ax.grid(axis="y", color="0.9")
+    if series:
+        ax.legend(fontsize=8, loc="upper left")
+    return _svg(fig, titles, figure_id)
+
+
+def cost_plot(
+    compile_s: Mapping[str, float], module_kib: Mapping[str, float], compilers: Sequence[str], figure_id: str
+) -> str:
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.6))
+    titles = {}
+    for ax, values, label, name, unit in (
+        (top, compile_s, "compile time (s)", "compile", "s"),
+        (bottom, module_kib, "module size (KiB)", "size", "KiB"),
+    ):
+        xs = [compilers.index(c) for c in compilers if c in values]
+        bars = ax.bar(xs, [values[compilers[x]] for x in xs], color="#4c9be8")
+        for x, bar in zip(xs, bars):
+            bar.set_gid(f"{figure_id}-{name}-{x}")
+            titles[bar.get_gid()] = f"{compilers[x]}: {formats.sig3(values[compilers[x]])} {unit}"
+        ax.set_ylabel(label)
+        ax.grid(axis="y", color="0.9")
+    bottom.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")
+    return _svg(fig, titles, figure_id)
+
+
+def op_kind_plot(by_release: Mapping[str, Mapping[str, float]], figure_id: str) -> str:
+    """Per release, the dispatches' median times summed by op kind (stacked, ms)."""
+    plt = _pyplot()
+    releases = answers.sorted_versions(by_release)
+    kinds = sorted({k for v in by_release.values() for k in v})
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.8 * len(releases) + 3.0), 3.0))
+    titles = {}
+    bottom = [0.0] * len(releases)
+    for k, kind in enumerate(kinds):
+        values = [by_release[r].get(kind, 0.0) for r in releases]
+        bars = ax.bar(range(len(releases)), values, bottom=bottom, label=kind, color=f"C{k % 10}")
+        for x, bar in enumerate(bars):
+            bar.set_gid(f"{figure_id}-kind-{k}-{x}")
+            titles[bar.get_gid()] = f"{releases[x]}, {kind}: {formats.duration_ms(values[x])}"
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_xticks(range(len(releases)), releases)
+    ax.set_ylabel("dispatch time, summed (ms)")
+    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return _svg(fig, titles, figure_id)
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _page(title: str, body: Sequence[str], depth: int = 0) -> str:
+    up = "../" * depth
+    return "\n".join(
+        [
+            "<!doctype html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(title)}</title>",
+            f'<link rel="stylesheet" href="{up}{STYLE}">',
+            "</head><body>",
+            f'<nav><a href="{up}index.html">iree-matrix results</a> · <a href="{up}environments.html">'
+            "environments</a></nav>",
+            f"<h1>{_e(title)}</h1>",
+            *body,
+            "</body></html>",
+            "",
+        ]
+    )
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], raw: Sequence[int] = ()) -> str:
+    """An HTML table; columns listed in `raw` are already markup."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{v if i in raw else _e(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def page_name(model: str) -> str:
+    return "models/" + re.sub(r"[^A-Za-z0-9_.-]", "_", model) + ".html"
+
+
+def _ms(value: Optional[float], noisy: bool = False) -> str:
+    return "" if value is None else f"{'~' if noisy else ''}{formats.duration_ms(value)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    """The records of one results directory, indexed once for every page."""
+
+    records: tuple[Record, ...]
+    runs: answers.Runs
+    arch: str
+    source: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, records: Iterable[Record], source: Optional[Path] = None) -> Site:
+        latest = tuple(latest_by_job(records).values())
+        arch = answers.main_arch(latest)
+        document_source = compat.derive([], source)["source"]  # file name and digest, one definition
+        document_source["records"] = len(latest)
+        return cls(latest, answers.Runs.of(latest, arch=arch), arch, document_source)
+
+    def compilers(self) -> list[str]:
+        return answers.sorted_versions(c for (_, _, c) in self.runs.compiles)
+
+    def stage(self, name: str) -> list[Record]:
+        return [r for r in self.records if r.stage == name]
+
+
+def _state(record: Optional[Record]) -> str:
+    return "unknown" if record is None else record.status.value
+
+
+def _words(record: Optional[Record]) -> str:
+    if record is None:
+        return "no record"
+    if record.status is Status.NOT_RUN:
+        return f"not run: {record.blocked_by or record.message or ''}"
+    text = record.status.value + (f" ({record.error_class})" if record.error_class else "")
+    if record.status is Status.FAIL and record.error_class == answers.INCOMPATIBLE:
+        return f"{text}: {answers.refusal_reason(record.message)}"
+    line = answers.first_line(record.message)
+    return f"{text}: {answers.clip(line, 200)}" if line else text
+
+
+def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[Record]:
+    """The record that says how far a cell got: its run, else its compile."""
+    return site.runs.same(function, exporter, compiler) or site.runs.compiles.get(
+        (function, exporter, compiler)
+    )
+
+
+def _index_page(site: Site) -> str:
+    runs = site.runs
+    body = [
+        f"<p class=lead>From <code>{_e(site.source.get('file', 'results.jsonl'))}</code>: "
+        f"{site.source['records']} records; answers for <b>{_e(site.arch)}</b>. "
+        f"A figure marked ~ or drawn hollow was taken while other programs kept ≥ {answers.NOISY_LOAD} cores "
+        f"busy or its repetitions spread > {answers.NOISY_SPREAD:.0%}; only ratios beyond "
+        f"{answers.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
+        _legend(),
+    ]
+    windows = answers.windows(runs)
+    body.append("<h2 id=windows>Which compilers' modules does each runtime load?</h2>")
+    body.append(
+        "<ul>"
+        + "".join(
+            f"<li>{_e(w.text())}"
+            + "".join(f" <span class=warn>contradiction: {_e(c)}</span>" for c in w.contradictions)
+            + "</li>"
+            for w in windows
+        )
+        + "</ul>"
+    )
+    found = answers.pairs(runs)
+    if found:
+        compilers = answers.sorted_versions(c for c, _ in found)
+        runtimes = answers.sorted_versions(rt for _, rt in found)
+        cells = [
+            Cell(c, rt, p.load.value, p.load.value + (f": {p.reason}" if p.reason else ""), p.evidence[0])
+            for (c, rt), p in found.items()
+        ]
+        body.append(heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
+        reasons = sorted({p.reason for p in found.values() if p.reason})
+        if reasons:
+            body.append(
+                "<p class=caption>Refusals, in the runtimes' words: "
+                + "; ".join(f"<q>{_e(r)}</q>" for r in reasons)
+                + "</p>"
+            )
+    body += _recommendations_section(site)
+    body += _models_heatmap(site)
+    body += _exporters_section(site)
+    regressions = answers.regressions(runs)
+    body.append("<h2 id=regressions>Regressions between consecutive releases</h2>")
+    body.append(
+        _table(
+            ["function", "from", "to", "kind", "what", "evidence"],
+            [(r.function, r.older, r.newer, r.kind, r.detail, r.evidence[1]) for r in regressions],
+        )
+        if regressions
+        else "<p>None beyond the noise.</p>"
+    )
+    return _page("Which IREE release works for my model, and can this runtime load that module?", body)
+
+
+def _legend() -> str:
+    items = [
+        ("loads / ok", "ok"),
+        ("refused / failed", "fail"),
+        ("output mismatch", "mismatch"),
+        ("timeout", "timeout"),
+        ("not run / unknown", "not_run"),
+        ("skip", "skip"),
+    ]
+    return (
+        "<p class=legend>"
+        + " ".join(
+            f'<span class=swatch style="background:{COLOURS[s]}">{MARKS[s]}</span> {_e(t)}' for t, s in items
+        )
+        + "</p>"
+    )
+
+
+def _recommendations_section(site: Site) -> list[str]:
+    rows = []
+    for rec in answers.recommendations(site.runs):
+        newest = rec.newest_passing
+        fastest = (
+            f"{rec.fastest.compiler} ({rec.fastest_ratio:.2f}× faster)"
+            if rec.fastest and rec.fastest_ratio
+            else "none beyond noise"
+            if newest
+            else ""
+        )
+        passing = [r.compiler for r in rec.releases if r.passes]
+        rows.append(
+            (
+                f'<a href="{page_name(rec.model)}">{_e(rec.model)}</a>',
+                f"{len(passing)} of {len(rec.releases)}",
+                newest.compiler if newest else "none passes",
+                _ms(newest.latency_ms, newest.noisy) if newest else "",
+                fastest,
+                f"{rec.smallest.compiler} ({formats.size(rec.smallest.module_bytes)})"
+                if rec.smallest and rec.smallest.module_bytes
+                else "",
+            )
+        )
+    return [
+        "<h2 id=recommend>Which release should I use?</h2>",
+        _table(
+            ["model", "releases passing", "newest passing", "its latency", "fastest", "smallest module"],
+            rows,
+            raw=(0,),
+        ),
+    ]
+
+
+def _models_heatmap(site: Site) -> list[str]:
+    functions = site.runs.functions()
+    compilers = site.compilers()
+    cells = []
+    for function in functions:
+        exporter = site.runs.main_exporter([function])
+        for compiler in compilers:
+            record = _chain(site, function, exporter, compiler)
+            if record is not None:
+                cells.append(Cell(function, compiler, _state(record), _words(record), record.job))
+    if not cells:
+        return []
+    return [
+        "<h2 id=models>Every function × compiler release</h2>",
+        "<p>Export → compile → run on the compiler's own runtime, outputs checked against torch "
+        "(each function's main exporter).</p>",
+        heatmap(cells, functions, compilers, "models", xlabel="IREE compiler release", ylabel="function"),
+    ]
+
+
+def _exporters_section(site: Site) -> list[str]:
+    out = []
+    for k, function in enumerate(site.runs.functions()):
+        exporters = sorted({e for (f, e, _) in site.runs.compiles if f == function})
+        if len(exporters) < 2:
+            continue
+        compilers = site.compilers()
+        cells = [
+            Cell(e, c, _state(r), _words(r), r.job)
+            for e in exporters
+            for c in compilers
+            if (r := _chain(site, function, e, c)) is not None
+        ]
+        out += [
+            f"<h2 id=exporters-{k}>{_e(function)}: exporter × compiler</h2>",
+            heatmap(
+                cells,
+                exporters,
+                compilers,
+                f"exporters-{k}",
+                xlabel="IREE compiler release",
+                ylabel="exporter",
+            ),
+        ]
+    same = answers.identical_exports(site.runs)
+    groups = [s for s in same if len(s.exporters) > 1]
+    if groups:
+        out.append(
+            "<p>Byte-identical MLIR: "
+            + "; ".join(f"{_e(s.function)} from {_e(', '.join(s.exporters))}" for s in groups)
+            + "</p>"
+        )
+    return out
+
+
+def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
+    """torch eager (the export's own timing) and the peers, as horizontal reference lines."""
+    out = {}
+    eager = answers.timing(site.runs.exports.get((function, exporter)), "eager_ms")
+    if eager is not None:
+        out["torch eager"] = eager.median
+    for peer in site.stage("peer"):
+        if peer.labels.get("model") != function:
+            continue
+        for name, result in (peer.metrics.get("peers") or {}).items():
+            if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
+                median = answers.timing(Record("", "", "", "", Status.OK, {}, result))
+                if median is not None:
+                    out[name] = median.median
+    return out
+
+
+def _model_page(site: Site, rec: answers.Recommendation) -> str:
+    compilers = [r.compiler for r in rec.releases]
+    body = [
+        f"<p>Functions: {_e(', '.join(rec.functions))}. Passing releases: "
+        f"{_e(', '.join(r.compiler for r in rec.releases if r.passes) or 'none')}.</p>"
+    ]
+    fid = re.sub(r"[^A-Za-z0-9]", "-", rec.model)
+    for k, function in enumerate(rec.functions):
+        exporter = site.runs.main_exporter([function])
+        points = tuple(
+            (c, t)
+            for c in compilers
+            if (t := answers.timing(site.runs.same(function, exporter, c))) is not None
+            and site.runs.same(function, exporter, c).status is Status.OK
+        )
+        body.append(f"<h2>{_e(function)}: latency across releases</h2>")
+        if points:
+            series = [Series(function, points)]
+            body.append(
+                latency_plot(series, compilers, _references(site, function, exporter), f"{fid}-lat-{k}")
+            )
+        else:
+            body.append("<p>No release ran it correctly: nothing to plot.</p>")
+        compile_s = {
+            c: v
+            for c in compilers
+            if (v := _metric(site.runs.compiles.get((function, exporter, c)), "seconds"))
+        }
+        sizes = {
+            c: v / 1024
+            for c in compilers
+            if (v := _metric(site.runs.compiles.get((function, exporter, c)), "module_bytes"))
+        }
+        if compile_s or sizes:
+            body.append(f"<h2>{_e(function)}: compile time and module size</h2>")
+            body.append(cost_plot(compile_s, sizes, compilers, f"{fid}-cost-{k}"))
+    body += _op_kinds_section(site, rec, fid)
+    body += _failures_section(site, rec)
+    return _page(rec.model, body, depth=1)
+
+
+def _metric(record: Optional[Record], name: str) -> Optional[float]:
+    if record is None or record.status is not Status.OK:
+        return None
+    return answers.number(record.metrics.get(name))
+
+
+def _op_kinds_section(site: Site, rec: answers.Recommendation, fid: str) -> list[str]:
+    by_release: dict[str, dict[str, float]] = {}
+    for record in site.stage("dispatches"):
+        if record.labels.get("model") not in rec.functions or record.status is not Status.OK:
+            continue
+        kinds = by_release.setdefault(record.labels.get("compiler", "?"), {})
+        for dispatch in record.metrics.get("dispatches") or []:
+            median = answers.number(dispatch.get("median_us"))
+            if median is not None:
+                kind = op_kind(str(dispatch.get("op") or dispatch.get("name") or ""))
+                kinds[kind] = kinds.get(kind, 0.0) + median / 1000
+    if not by_release:
+        return [
+            "<h2>Time by op kind</h2>",
+            "<p>Not measured in these results (the dispatches stage of "
+            "<code>nox -s bench</code> measures it).</p>",
+        ]
+    return [
+        "<h2>Time by op kind</h2>",
+        "<p>Each dispatch benchmarked alone (iree-benchmark-module), medians summed by kind. The kind "
+        "is read from the dispatch's name, which changes between releases (3.13 names a 1×1 "
+        "convolution <code>matmul_like</code>): compare kinds within a release, totals across.</p>",
+        op_kind_plot(by_release, f"{fid}-ops"),
+    ]
+
+
+def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
+    """The model's own failures: refusals of other releases' modules are answers (index page)."""
+    failing = [
+        r
+        for r in site.records
+        if r.stage in ("export", "compile", "run")
+        and r.labels.get("model") in rec.functions
+        and r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+        and not (r.stage == "run" and _crossed(r) and answers.load_of(r) is answers.Load.REFUSES)
+    ]
+    if not failing:
+        return ["<h2>Failures</h2>", "<p>None.</p>"]
+    rows = [
+        (
+            r.labels.get("compiler", ""),
+            r.stage,
+            r.status.value,
+            r.error_class or "",
+            answers.clip(_STORE_PATH.sub("<store>/", answers.first_line(r.message)), 300),
+            r.job,
+        )
+        for r in sorted(failing, key=lambda r: (answers.version_key(r.labels.get("compiler", "")), r.job))
+    ]
+    return [
+        "<h2>Failures, in the tools' words</h2>",
+        _table(["compiler", "stage", "status", "class", "message", "job"], rows),
+    ]
+
+
+_STORE_PATH = re.compile(r"\S*/store/")
+
+
+def _crossed(run: Record) -> bool:
+    return run.labels.get("runtime") not in (None, run.labels.get("compiler"))
+
+
+def _environments_page(site: Site) -> str:
+    rows = []
+    for r in sorted(site.stage("install"), key=lambda r: r.job):
+        packages = r.env.get("packages") if isinstance(r.env, Mapping) else None
+        shown = ", ".join(
+            f"{k}=={v}"
+            for k, v in sorted((packages or {}).items())
+            if k.startswith(("iree", "torch", "onnx", "tflite", "ai-edge", "transformers", "numpy"))
+        )
+        rows.append(
+            (
+                r.cell,
+                r.env.get("backend", ""),
+                r.env.get("python", ""),
+                r.status.value,
+                shown,
+                str(r.env.get("lock_digest", ""))[:12],
+            )
+        )
+    body = [
+        "<p>Every environment the results were measured in: its packages (the ones that decide "
+        "the answers) and the digest of its full lock.</p>",
+        _table(["environment", "backend", "python", "install", "packages", "lock"], rows),
+    ]
+    builds = site.stage("runtime-build")
+    if builds:
+        body.append("<h2>Runtimes built from source</h2>")
+        body.append(
+            _table(
+                ["build", "status", "bytes", "needed", "float ABI", "build s"],
+                [
+                    (
+                        r.job,
+                        r.status.value,
+                        r.metrics.get("bytes", ""),
+                        " ".join(r.metrics.get("needed") or []) or "static",
+                        r.metrics.get("float_abi") or "",
+                        r.metrics.get("build_seconds", ""),
+                    )
+                    for r in builds
+                ],
+            )
+        )
+    return _page("Environments", body)
+
+
+STYLESHEET = """\
+body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; padding: 0 1em;
+       color: #222; }
+nav { font-size: 13px; margin-bottom: 1em; }
+h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: .5em 0; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+.lead { color: #444; } .caption { font-size: 12px; color: #555; }
+.warn { color: #b00; }
+.legend .swatch { display: inline-block; width: 1.4em; text-align: center; border-radius: 2px; }
+svg.figure { max-width: 100%; height: auto; display: block; margin: .5em 0; }
+code, q { font-family: ui-monospace, monospace; font-size: 12px; }
+"""
+
+
+def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str, str]:
+    """Every page of the site, by relative path."""
+    site = Site.of(records, source)
+    pages = {
+        STYLE: STYLESHEET,
+        "index.html": _index_page(site),
+        "environments.html": _environments_page(site),
+    }
+    for rec in answers.recommendations(site.runs):
+        pages[page_name(rec.model)] = _model_page(site, rec)
+    return pages
+
+
+def write(results_path: Path, out_dir: Path) -> Path:
+    """Render the site of `results_path` into `out_dir` (pages no longer produced are removed)."""
+    pages = render(ResultsLog(Path(results_path)), Path(results_path))
+    out_dir = Path(out_dir)
+    for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:
+        if str(stale.relative_to(out_dir)) not in pages:
+            stale.unlink()
+    for name, text in pages.items():
+        write_atomically(out_dir / name, text)
+    return out_dir / "index.html"

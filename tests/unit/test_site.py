@@ -1,0 +1,65 @@
+"""The site's pages from hand-made records: what each page shows, and that it is deterministic."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from iree_matrix import site
+from iree_matrix.results import Status
+from tests.unit.test_answers import _compile, _refused, _run
+
+
+def _records():
+    records = []
+    for c, median in (("3.8.0", 20.0), ("3.9.0", 10.0)):
+        records += [_compile("tiny", c), _run("tiny", c, median=median)]
+    records += [_compile("tiny", "3.10.0", status=Status.FAIL), _run("tiny", "3.10.0", status=Status.NOT_RUN)]
+    records += [_run("tiny", "3.8.0", "3.9.0"), _refused("tiny", "3.9.0", "3.8.0")]
+    return records
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("main$async_dispatch_4_matmul_like_96x112x112x16_f32", "matmul"),
+        ("main$async_dispatch_1_conv_2d_nchw_fchw_1x32x112x112x3x3x3_f32", "conv"),
+        ("main$async_dispatch_7_depthwise_conv_2d_nhwc_hwc_1x56x56x144x3x3_f32", "depthwise"),
+        ("forward$async_dispatch_9_softmax_6x1500x1500xf32", "softmax"),
+        ("main$async_dispatch_3_elementwise_1x96x56x56_f32", "elementwise"),
+        ("main$async_dispatch_2_slow_memcpy", "elementwise"),
+        ("main$async_dispatch_5_reduction_384_f32", "reduction"),
+        ("main$async_dispatch_6_something", "other"),
+    ],
+)
+def test_op_kinds(name: str, kind: str):
+    assert site.op_kind(name) == kind
+
+
+def test_pages_and_their_figures():
+    pages = site.render(_records())
+    assert set(pages) == {"style.css", "index.html", "environments.html", "models/tiny.html"}
+    index = pages["index.html"]
+    # one heatmap cell per measured (compiler, runtime) pair, with the runtime's words on hover
+    assert len(re.findall(r'<g id="load-cell-\d+-\d+"', index)) == 5  # 3.10.0 on itself: unknown
+    assert "<title>3.9.0 × 3.8.0: refuses: bytecode version mismatch; runtime supports 16.0" in index
+    assert "runtime 3.9.0 loads modules from compilers 3.8.0–3.9.0" in index
+    model = pages["models/tiny.html"]
+    assert 'id="tiny-lat-0-series-0"' in model and "3.8.0 20.0 ms" in model
+    assert "compile-error" in model  # 3.10.0's failure, in the tool's words
+    assert "<script" not in index + model  # static: nothing to run, nothing fetched
+
+
+def test_rendering_is_deterministic_and_page_names_are_safe():
+    assert site.render(_records()) == site.render(_records())
+    assert site.page_name("whisper_tiny@transformers") == "models/whisper_tiny_transformers.html"
+
+
+def test_ids_are_unique_across_the_figures_of_a_page():
+    """Several matplotlib SVGs inlined in one page would otherwise repeat "figure_1", clip ids…"""
+    for name, text in site.render(_records()).items():
+        ids = re.findall(r' id="([^"]*)"', text)
+        assert len(ids) == len(set(ids)), name
+        for target in re.findall(r"url\(#([^)]+)\)", text):
+            assert target in ids, (name, target)
