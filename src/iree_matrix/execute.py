@@ -28,7 +28,7 @@ from iree_matrix.envs import Backend
 from iree_matrix.errors import StorageError, UserError
 from iree_matrix.outcome import Outcome, from_exception
 from iree_matrix.plan import Job, Plan
-from iree_matrix.progress import Progress
+from iree_matrix.progress import Estimates, Progress
 from iree_matrix.results import Record, ResultsLog, Status
 from iree_matrix.spec import MatrixSpec
 from iree_matrix.store import Entry, Store, failure_is_stale
@@ -81,9 +81,11 @@ class Executor:
         self.results = results
         self.backend = backend
         self.options = options
-        self.progress = Progress(len(plan), out=out, cache=self.cache)
-        self._cancel = threading.Event()
         self._published = results.latest()  # job id -> newest published record
+        timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
+        estimates = Estimates.of(plan.jobs, self._published, timed, options.jobs)
+        self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
+        self._cancel = threading.Event()
         self._lock = threading.Lock()
 
     def run(self) -> Summary:

@@ -1,11 +1,18 @@
-"""What a person watching a long run sees: which stage of which cell, n of N, elapsed time."""
+"""What a person watching a long run sees: which stage of which cell, n of N, elapsed time and an
+estimate of what is left (from how long the same stages took before).
+
+Every event is a plain line (a log, a pipe, CI); on a terminal a live status line from `rich`
+stays under them: jobs done of total, the stages running now, elapsed, and the estimate."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -51,6 +58,67 @@ _FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
 
 
 HEARTBEAT_SECONDS = 60.0
+# A stage never seen before: a guess, said as one (the estimate is marked "~").
+UNKNOWN_STAGE_SECONDS = {"install": 60.0, "export": 30.0, "compile": 30.0, "run": 10.0}
+REUSED_SECONDS = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimates:
+    """Seconds each job of a plan is expected to take: a job with a stored result that will be
+    reused almost nothing; otherwise the median of the same stage for the same model in earlier
+    records, else of the same stage, else a fixed guess. Timed stages run alone, the rest `jobs`
+    at a time: the estimate of what is left divides only those."""
+
+    seconds: Mapping[str, float]  # job id -> expected seconds
+    exclusive: frozenset[str]  # job ids of timed stages
+    jobs: int = 1
+
+    @classmethod
+    def of(
+        cls,
+        plan_jobs: Sequence[Job],
+        history: Mapping[str, Record],
+        exclusive_stages: Iterable[str] = (),
+        jobs: int = 1,
+    ) -> Estimates:
+        by_stage: dict[str, list[float]] = {}
+        by_model: dict[tuple[str, str], list[float]] = {}
+        for record in history.values():
+            if isinstance(record.seconds, (int, float)) and record.seconds > 0:
+                by_stage.setdefault(record.stage, []).append(record.seconds)
+                by_model.setdefault((record.stage, str(record.labels.get("model", ""))), []).append(
+                    record.seconds
+                )
+        seconds = {}
+        for job in plan_jobs:
+            stored = history.get(job.id)
+            if stored is not None and stored.status is Status.OK:
+                seconds[job.id] = REUSED_SECONDS
+                continue
+            same = by_model.get((job.stage, str(job.labels.get("model", "")))) or by_stage.get(job.stage)
+            seconds[job.id] = statistics.median(same) if same else UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0)
+        exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
+        return cls(seconds, exclusive, max(1, jobs))
+
+    def left(self, pending: Iterable[str], running: Mapping[str, float]) -> float:
+        """Seconds until the run ends: pending jobs, plus what running ones still need."""
+        now = time.monotonic()
+        alone = shared = 0.0
+        for job in pending:
+            if job in self.exclusive:
+                alone += self.seconds.get(job, 0.0)
+            else:
+                shared += self.seconds.get(job, 0.0)
+        for job, since in running.items():
+            rest = max(0.0, self.seconds.get(job, 0.0) - (now - since))
+            alone, shared = (alone + rest, shared) if job in self.exclusive else (alone, shared + rest)
+        return alone + shared / self.jobs
+
+
+def clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 class Progress:
@@ -63,6 +131,8 @@ class Progress:
         out: Optional[TextIO] = None,
         cache: Optional[Path] = None,
         heartbeat: float = HEARTBEAT_SECONDS,
+        estimates: Optional[Estimates] = None,
+        live: Optional[bool] = None,
     ) -> None:
         self.total = total
         self.cache = cache
@@ -74,11 +144,26 @@ class Progress:
         self._stop = threading.Event()
         self._heartbeat = heartbeat
         self._beat: Optional[threading.Thread] = None
+        self.estimates = estimates
+        self._pending = set(estimates.seconds) if estimates is not None else set()
+        use_live = live if live is not None else _is_terminal(self.out)
+        self._live = _LiveLine(self.out, self._status) if use_live else None
 
     def close(self) -> None:
         self._stop.set()
         if self._beat is not None:
             self._beat.join(timeout=2)
+        if self._live is not None:
+            self._live.stop()
+
+    def eta(self) -> str:
+        """ "ETA 0:12:30" (from stored stage durations), or "" when there is nothing to go on."""
+        if self.estimates is None:
+            return ""
+        # Copies, not the lock: the live display's refresh thread calls this while another thread
+        # may hold the lock and wait on the display (dict and set copies are atomic in CPython).
+        running = {job_id: since for job_id, (_, since) in dict(self._running).items()}
+        return f"ETA {clock(self.estimates.left(set(self._pending), running))}"
 
     def _beats(self) -> None:
         while not self._stop.wait(self._heartbeat):
@@ -89,17 +174,29 @@ class Progress:
                 self._line(f"{job.stage:<7} {job.cell} still running ({minutes} min {seconds:02d} s)")
 
     def _line(self, text: str) -> None:
-        elapsed = int(time.monotonic() - self.start)
-        stamp = f"{elapsed // 3600:d}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+        stamp = clock(time.monotonic() - self.start)
+        eta = self.eta()
         width = len(str(self.total))
+        line = f"[{self.done:>{width}}/{self.total} {stamp}{' ' + eta if eta else ''}] {text}"
+        if self._live is not None:
+            self._live.print(line)
+            return
         with self._lock:
-            print(f"[{self.done:>{width}}/{self.total} {stamp}] {text}", file=self.out, flush=True)
+            print(line, file=self.out, flush=True)
+
+    def _status(self) -> str:
+        """The live line under the log, redrawn twice a second by rich's refresh thread."""
+        running = ", ".join(f"{job.stage} {job.cell}" for job, _ in list(self._running.values())) or "-"
+        eta = f" · {self.eta()}" if self.estimates is not None else ""
+        elapsed = clock(time.monotonic() - self.start)
+        return f"{self.done}/{self.total} jobs · {elapsed} elapsed{eta} · running: {running}"
 
     def note(self, text: str) -> None:
         self._line(text)
 
     def started(self, job: Job) -> None:
         with self._lock:
+            self._pending.discard(job.id)
             self._running[job.id] = (job, time.monotonic())
             if self._beat is None and self._heartbeat > 0:
                 self._beat = threading.Thread(target=self._beats, name="heartbeat", daemon=True)
@@ -108,11 +205,13 @@ class Progress:
 
     def reused(self, job: Job, record: Record) -> None:
         with self._lock:
+            self._pending.discard(job.id)
             self.done += 1
         self._line(f"{job.stage:<7} {job.cell} = {MARKS[record.status]} (stored result)")
 
     def finished(self, job: Job, record: Record, log: Optional[Path] = None) -> None:
         with self._lock:
+            self._pending.discard(job.id)
             self.done += 1
             self._running.pop(job.id, None)
         seconds = record.metrics.get("seconds") if record.metrics else None
@@ -125,3 +224,35 @@ class Progress:
             first = headline(record.message, self.cache)
             where = f" (log: {log})" if log is not None and record.status is not Status.SKIP else ""
             self._line(f"        {record.error_class or record.status.value}: {first}{where}")
+
+
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _LiveLine:
+    """rich's live display: log lines scroll above one status line that is redrawn in place."""
+
+    def __init__(self, out: TextIO, status: Callable[[], str]) -> None:
+        from rich.console import Console
+        from rich.live import Live
+        from rich.text import Text
+
+        class _Status:
+            def __rich__(self) -> Text:
+                return Text(status(), overflow="ellipsis", no_wrap=True)
+
+        self._text = Text
+        self.live = Live(
+            _Status(), console=Console(file=out, highlight=False), refresh_per_second=2, transient=True
+        )
+        self.live.start()
+
+    def print(self, line: str) -> None:
+        self.live.console.print(self._text(line), soft_wrap=True)
+
+    def stop(self) -> None:
+        self.live.stop()

@@ -1,0 +1,74 @@
+"""The estimate of what is left, and what a person sees in a log and on a terminal."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from iree_matrix.plan import EnvSpec, Job
+from iree_matrix.progress import REUSED_SECONDS, UNKNOWN_STAGE_SECONDS, Estimates, Progress
+from iree_matrix.results import Record, Status
+
+ENV = EnvSpec("compiler", "3.11", (), "c")
+
+
+def _job(stage: str, model: str, compiler: str = "3.9.0") -> Job:
+    return Job(stage, f"{model}/e/iree{compiler}/x86_64/default", (), {"model": model}, ENV)
+
+
+def _record(job: Job, seconds: float, status: Status = Status.OK) -> Record:
+    return Record(job.id, job.stage, job.cell, "k", status, {"model": job.labels["model"]}, seconds=seconds)
+
+
+def test_estimates_come_from_the_same_stage_and_model_before():
+    old = [_job("compile", "yolox", c) for c in ("3.7.0", "3.8.0")] + [_job("compile", "tiny", "3.8.0")]
+    history = {j.id: _record(j, s) for j, s in zip(old, (100.0, 140.0, 2.0))}
+    new_yolox, new_tiny, new_run = (
+        _job("compile", "yolox", "3.13.0"),
+        _job("compile", "tiny"),
+        _job("run", "m"),
+    )
+    stored = old[0]
+    e = Estimates.of([new_yolox, new_tiny, new_run, stored], history, exclusive_stages={"run"}, jobs=2)
+    assert e.seconds[new_yolox.id] == 120.0  # median of yolox's compiles, not of every compile
+    assert e.seconds[new_tiny.id] == 2.0
+    assert e.seconds[new_run.id] == UNKNOWN_STAGE_SECONDS["run"]  # never seen: a stated guess
+    assert e.seconds[stored.id] == REUSED_SECONDS  # stored and ok: it will be reused
+    # Two compiles share the two workers; the timed run runs alone.
+    pending = [new_yolox.id, new_tiny.id, new_run.id]
+    assert e.left(pending, {}) == (120.0 + 2.0) / 2 + UNKNOWN_STAGE_SECONDS["run"]
+    # A running job counts for what it still needs.
+    assert e.left([], {new_yolox.id: time.monotonic() - 100.0}) == pytest_approx(10.0)
+
+
+def pytest_approx(value: float):
+    import pytest
+
+    return pytest.approx(value, abs=0.5)
+
+
+def test_log_lines_carry_the_estimate_and_shrink_it_as_jobs_end():
+    jobs = [_job("compile", "a"), _job("compile", "b")]
+    history = {
+        f"compile:{m}/e/iree3.8.0/x86_64/default": _record(_job("compile", m, "3.8.0"), 60.0) for m in "ab"
+    }
+    out = io.StringIO()
+    progress = Progress(2, out=out, heartbeat=0, estimates=Estimates.of(jobs, history), live=False)
+    progress.started(jobs[0])
+    progress.finished(jobs[0], _record(jobs[0], 60.0))
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("[0/2 0:00:00 ETA 0:02:00] compile a/")
+    assert lines[1].startswith("[1/2 0:00:00 ETA 0:01:00] compile a/")
+
+
+def test_on_a_terminal_a_live_status_line_stays_under_the_log():
+    out = io.StringIO()
+    job = _job("compile", "yolox")
+    progress = Progress(3, out=out, heartbeat=0, estimates=Estimates.of([job], {}), live=True)
+    progress.started(job)
+    status = progress._status()
+    assert status.startswith("1/3 jobs" if progress.done else "0/3 jobs")
+    assert "running: compile yolox/e/iree3.9.0" in status and "ETA 0:00:30" in status
+    progress.close()
+    assert "compile yolox/e/iree3.9.0/x86_64/default ..." in out.getvalue()  # the line itself, via rich
