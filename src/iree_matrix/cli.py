@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(
         dest="verb",
         required=True,
-        metavar="{matrix,tune,armv6-smoke,report,query,publish,results,doctor,images}",
+        metavar="{matrix,tune,armv6-smoke,report,query,show,publish,results,doctor,images}",
     )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     r = verbs.add_parser("report", help="render COMPATIBILITY.md from a results file (default: results/)")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
     r.add_argument("--performance", action="store_true", help="also print the performance table")
+
+    w = verbs.add_parser("show", help="one job's record in full: status, the tool's whole message, its logs")
+    w.add_argument("job", help="a job id as printed (run:tiny_cnn/…), or a glob matching one job")
+    w.add_argument("--results-dir", type=Path, default=Path("results"))
+    w.add_argument("--cache", type=Path, default=None, help="where its logs are (default: the run's cache)")
+    w.add_argument("--log", action="store_true", help="also print the job's log")
 
     q = verbs.add_parser(
         "query",
@@ -215,6 +221,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_results(args)
         if args.verb == "query":
             return cmd_query(args)
+        if args.verb == "show":
+            return cmd_show(args)
         return cmd_report(args)
     except UserError as exc:
         print(f"iree-matrix: error: {exc}", file=sys.stderr)
@@ -383,7 +391,7 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
         options=Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime)),
     )
     summary = executor.run()
-    _print_summary(summary, cache)
+    _print_summary(summary, cache, args.results_dir)
     _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
         _write_report(args.results_dir)
@@ -411,7 +419,7 @@ def _keep_manifests(records, directory: Path) -> None:
             shutil.copyfile(manifest, directory / manifest.name)
 
 
-def _print_summary(summary, cache: Optional[Path] = None) -> None:
+def _print_summary(summary, cache: Optional[Path] = None, results_dir: Optional[Path] = None) -> None:
     from iree_matrix.progress import headline
 
     counts = summary.counts()
@@ -426,6 +434,9 @@ def _print_summary(summary, cache: Optional[Path] = None) -> None:
     for record in sorted(problems, key=lambda r: r.job):
         first = headline(record.message, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
+    if problems and results_dir is not None:
+        where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
+        print(f"the whole message and the logs of one: iree-matrix show JOB{where}")
     if summary.interrupted:
         print("interrupted: finished stages are saved; run the same command again to resume")
 
@@ -523,6 +534,54 @@ def cmd_query(args: argparse.Namespace) -> int:
         answer = query.model(records, args.name)
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
     return 0 if answer.measured else 1
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import json
+
+    from iree_matrix.execute import job_log
+    from iree_matrix.store import Store
+
+    path = args.results_dir / "results.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. runs/default)")
+    latest = ResultsLog(path).latest()
+    matches = [job for job in latest if job == args.job] or sorted(
+        job for job in latest if fnmatch.fnmatchcase(job, args.job)
+    )
+    if len(matches) != 1:
+        near = sorted(j for j in latest if args.job.split(":")[-1].split("/")[0] in j)[:5]
+        what = "no job" if not matches else f"{len(matches)} jobs"
+        hint = f"; e.g. {', '.join(near)}" if near and not matches else ""
+        listing = f": {', '.join(matches[:5])}{' …' if len(matches) > 5 else ''}" if matches else hint
+        raise UserError(f"{path}: {what} matching {args.job!r}{listing}")
+    record = latest[matches[0]]
+    cache = args.cache or default_cache()
+    print(
+        f"{record.job}\n  status: {record.status.value}"
+        + (f" ({record.error_class})" if record.error_class else "")
+    )
+    if record.blocked_by:
+        print(f"  blocked by: {record.blocked_by}  (iree-matrix show '{record.blocked_by}')")
+    for name in ("key", "started", "finished", "seconds"):
+        if getattr(record, name):
+            print(f"  {name}: {getattr(record, name)}")
+    if record.env:
+        print(f"  env: {record.env.get('id', '')} ({record.env.get('backend', '')})")
+    if record.command:
+        print(f"  command: {' '.join(record.command)}")
+    for name, value in sorted(record.metrics.items()):
+        print(f"  {name}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+    logs = [job_log(cache, record.job)]
+    if record.key:
+        logs.append(Store(cache / "store").entry_path(record.stage, record.key) / "log.txt")
+    present = [log for log in logs if log.is_file() and log.stat().st_size]
+    print("  logs: " + (", ".join(str(log) for log in present) or f"none under {cache}"))
+    if record.message:
+        print("\n" + record.message.rstrip())
+    if args.log and present:
+        print(f"\n--- {present[-1]}\n" + present[-1].read_text(errors="replace").rstrip())
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -61,6 +61,12 @@ class Summary:
         return Counter(r.status.value for r in self.records.values())
 
 
+def job_log(cache: Path, job_id: str) -> Path:
+    """Where the newest execution of a job wrote its log (a stored result keeps its own copy in the
+    store, as log.txt beside the result)."""
+    return Path(cache) / "logs" / (job_id.replace("/", "__").replace(":", "--") + ".log")
+
+
 class Executor:
     def __init__(
         self,
@@ -175,7 +181,7 @@ class Executor:
             return record, None, False
 
     def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
-        log = self.cache / "logs" / (job.id.replace("/", "__").replace(":", "--") + ".log")
+        log = job_log(self.cache, job.id)
         log.parent.mkdir(parents=True, exist_ok=True)
         ctx = stages.Context(
             spec=self.spec,

@@ -3,6 +3,7 @@ IREE runtime tools. Asserts statuses, numbers, the runtime's own refusal message
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix import compat
 from iree_matrix.results import Status
 
 from .conftest import SMOKE, iree_matrix, raw_lines, records
@@ -84,6 +86,24 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
     assert "(0 executed, 12 reused from earlier runs)" in second.stdout
     assert " ...\n" not in second.stdout  # no stage started
     assert len(raw_lines(results)) == lines_before
+
+    # Logs are write-once: the re-run reused every result and emptied none of the first run's logs,
+    # and every log path printed beside a failure still has the tool's words in it.
+    logs = sorted((cache / "logs").glob("*.log"))
+    assert len(logs) >= 9 and all(log.stat().st_size > 0 for log in logs), [str(p) for p in logs]
+    printed = re.findall(r"\(log: (\S+)\)", first.stdout)
+    assert printed and all(Path(p).stat().st_size > 0 for p in printed)
+    assert "the whole message and the logs of one: iree-matrix show JOB" in first.stdout
+    shown = iree_matrix("show", f"run:{BASE}/iree3.9.0/x86_64/default/rt3.13.0", cache=cache, results=results)
+    assert shown.returncode == 0, shown.stderr
+    assert "status: fail (incompatible-module)" in shown.stdout
+    assert "bytecode version mismatch; runtime supports 17.0, module has 15.0" in shown.stdout
+    assert str(cache / "logs") in shown.stdout and "/log.txt" in shown.stdout
+
+    # The report's companions: the answers for scripts and the site.
+    compat.validate(json.loads((results / "compat.json").read_text()))
+    assert (results / "site" / "index.html").is_file()
+    assert (results / "site" / "models" / "tiny_cnn.html").is_file()
 
 
 def test_interrupted_run_resumes_without_redoing_finished_stages(cache: Path, tmp_path: Path) -> None:

@@ -227,3 +227,24 @@ def test_list_shows_each_jobs_state_from_the_runs_log(tmp_path, capsys):
     assert "  install:py3.11-iree-compiler3.13.0  [failed]" in out
     assert "  run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default  [pending]" in out
     assert "12 jobs: 5 install, 1 export, 2 compile, 4 run (1 failed, 10 pending, 1 done, from " in out
+
+
+def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
+    from iree_matrix.execute import job_log
+    from iree_matrix.results import Record, Status
+
+    job = "compile:yolox/e/iree3.9.0/x86_64/default"
+    words = "\n".join(f"line {i}: error: 'linalg.generic' op …" for i in range(40))  # longer than any table
+    record = Record(job, "compile", job.split(":", 1)[1], "abc", Status.FAIL, {"model": "yolox"},
+                    error_class="compile-error", message=words)  # fmt: skip
+    (tmp_path / "results.jsonl").write_text(record.to_json() + "\n" + _record_line("run:yolox/e/x") + "\n")
+    cache = tmp_path / "cache"
+    job_log(cache, job).parent.mkdir(parents=True)
+    job_log(cache, job).write_text("iree-compile …\nthe log\n")
+    where = ["--results-dir", str(tmp_path), "--cache", str(cache)]
+    assert cli.main(["show", "compile:yolox/*", "--log", *where]) == 0
+    out = capsys.readouterr().out
+    assert "status: fail (compile-error)" in out and "line 39: error" in out  # the whole message
+    assert str(job_log(cache, job)) in out and out.rstrip().endswith("the log")
+    assert cli.main(["show", "*yolox*", *where]) == 2  # two jobs match: say which
+    assert "2 jobs matching" in _one_error_line(capsys.readouterr().err)
