@@ -28,6 +28,14 @@ EXPECTED_OUTPUT_SHAPES = {
 WHISPER_CACHE = (4, 1, 448, 384)
 LLAMA_CACHE = (6, 1, 256, 6, 48)
 EXPECTED_FUNCTIONS = {
+    "ops": {
+        "softmax": [(1, 6, 1500, 1500)],
+        "layer_norm": [(1, 1500, 384)],
+        "matmul": [(1, 1500, 1536)],
+        "sdpa": [(1, 6, 1500, 64)],
+        "conv2d_nchw": [(1, 32, 112, 112)],
+        "depthwise_conv": [(1, 96, 56, 56)],
+    },
     "llama_stories15m": {
         "prefill": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
         "decode": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
