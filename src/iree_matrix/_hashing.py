@@ -24,3 +24,9 @@ def tree_sha256(paths: list[Path]) -> str:
 def digest(value: Any) -> str:
     blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def tools_digest(directory: str) -> str:
+    """A runtime directory's identity: rebuilding the tools changes every key downstream."""
+    files = sorted(p for p in Path(directory).iterdir() if p.is_file())
+    return tree_sha256(files)

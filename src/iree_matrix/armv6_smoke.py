@@ -21,7 +21,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import __version__, _proc, arm, host, images
+from iree_matrix import __version__, _proc, arm, daemon, host, images
 from iree_matrix.errors import MatrixError
 from iree_matrix.outcome import from_exception
 from iree_matrix.results import Record, ResultsLog, Status
@@ -35,8 +35,8 @@ def hello(cache: Path, results: ResultsLog) -> Record:
     log.parent.mkdir(parents=True, exist_ok=True)
     started = _now()
     try:
-        images.require_daemon()
-        base = images.Bases(cache / "images", images.connect()).suite(
+        daemon.require()
+        base = images.Bases(cache / "images", daemon.connect()).suite(
             "bookworm", "armel", timeout=1800, log=log, with_python=False
         )
         facts = arm.hello_world(cache / "armv6-hello", base.tag, log=log)

@@ -454,14 +454,14 @@ def _write_report(results_dir: Path) -> Path:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from iree_matrix import doctor
+    from iree_matrix import daemon, doctor
 
     matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=_resolver(args))
     pythons = sorted({cell.python for cell in matrix.cells})
     checks = doctor.run_checks(args.cache or default_cache(), pythons)
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")
     print(doctor.render(checks))
-    backend = args.backend if args.backend != "auto" else ("docker" if doctor.docker_usable() else "venv")
+    backend = args.backend if args.backend != "auto" else ("docker" if daemon.state().ok else "venv")
     return doctor.exit_code(checks, backend)
 
 

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-SETUP = "images/setup-host.sh"
+from iree_matrix import daemon
+from iree_matrix.daemon import SETUP
+
 MIN_FREE_GB = 20  # the default matrix's wheels, environments and modules, with room to spare
 
 
@@ -51,24 +53,8 @@ def check_docker_client() -> Check:
 def check_docker_daemon() -> Check:
     if not _which("docker"):
         return Check("docker daemon", False, "no docker client", f"bash {SETUP}", "docker")
-    code, out = _probe(["docker", "version", "--format", "{{.Server.Version}}"])
-    if code == 0:
-        return Check("docker daemon", True, f"Docker Engine {out}", needed_for="docker")
-    if "permission denied" in out.lower():
-        return Check(
-            "docker daemon",
-            False,
-            "no permission on the Docker socket",
-            "add yourself to the 'docker' group (sudo usermod -aG docker $USER; log in again) or run as root",
-            "docker",
-        )
-    return Check(
-        "docker daemon",
-        False,
-        "not running (" + (out.splitlines()[-1] if out else "no answer") + ")",
-        f"bash {SETUP} starts dockerd (there is no init system to do it)",
-        "docker",
-    )
+    found = daemon.state()
+    return Check("docker daemon", found.ok, found.detail, found.fix, "docker")
 
 
 def check_debootstrap() -> Check:
@@ -177,10 +163,6 @@ def render(checks: Sequence[Check]) -> str:
         else "backend auto -> venv (Docker is not usable; see the fixes above)"
     )
     return "\n".join(lines)
-
-
-def docker_usable() -> bool:
-    return check_docker_daemon().ok
 
 
 def exit_code(checks: Sequence[Check], backend: str) -> int:

@@ -9,7 +9,7 @@ import dataclasses
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import images
+from iree_matrix import daemon, images
 from iree_matrix.envs.docker import DockerBackend
 from iree_matrix.errors import MatrixError
 from iree_matrix.plan import Plan
@@ -27,7 +27,7 @@ class Row:
 
 
 def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
-    images.require_daemon()
+    daemon.require()
     backend = DockerBackend(cache / "images", base_images=matrix.images)
     wheelhouse = Wheelhouse(cache / "wheelhouse")
     rows = []

@@ -34,13 +34,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc
+from iree_matrix import _proc, daemon
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure, UserError
 from iree_matrix.wheelhouse import Lock
-
-SETUP_HINT = "run `images/setup-host.sh` as root (installs docker.io + debootstrap and starts dockerd)"
 
 BASE_REPO = "iree-matrix-base"
 ENV_REPO = "iree-matrix-env"
@@ -109,42 +107,6 @@ def suite_for_python(python: str) -> Optional[str]:
         if suite.python == python:
             return suite.name
     return None
-
-
-# --- the daemon ---------------------------------------------------------------------------------
-
-
-def daemon_problem() -> Optional[str]:
-    """Why the daemon cannot be used (with the fix), or None when it answers."""
-    try:
-        import docker
-
-        docker.from_env(timeout=10).ping()
-    except Exception as exc:  # the SDK raises several unrelated types for "no daemon"
-        return f"the Docker daemon does not answer ({exc}); {SETUP_HINT}"
-    return None
-
-
-def require_daemon() -> None:
-    """For the CLI boundary: fail fast, with the fix, before a run starts."""
-    problem = daemon_problem()
-    if problem:
-        raise UserError(problem)
-
-
-def connect() -> Any:
-    """A `docker.DockerClient`, or a non-cacheable StageFailure saying how to start the daemon."""
-    import docker
-
-    try:
-        # Loading a base streams ~100 MB and an env build waits for pip: long HTTP reads are normal.
-        client = docker.from_env(timeout=3600)
-        client.ping()
-    except Exception as exc:
-        raise StageFailure(
-            "docker-daemon", f"the Docker daemon does not answer ({exc}); {SETUP_HINT}", cacheable=False
-        ) from None
-    return client
 
 
 # --- the Debian mirror --------------------------------------------------------------------------
@@ -379,7 +341,9 @@ def _debootstrap(
     timeout: Optional[float], log: Optional[Path],
 ) -> None:  # fmt: skip
     if shutil.which("debootstrap") is None:
-        raise StageFailure("base-image", f"debootstrap is not installed; {SETUP_HINT}", cacheable=False)
+        raise StageFailure(
+            "base-image", f"debootstrap is not installed; {daemon.SETUP_HINT}", cacheable=False
+        )
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "--arch", arch.debian]
     foreign = arch.machine != platform.machine()
     if not foreign:
@@ -399,7 +363,7 @@ def _debootstrap(
         raise StageFailure(
             "base-image",
             f"building a {arch.debian} base needs qemu-user-static and a registered binfmt handler "
-            f"({problem or f'{arch.qemu}-static is not installed'}); {SETUP_HINT}",
+            f"({problem or f'{arch.qemu}-static is not installed'}); {daemon.SETUP_HINT}",
             cacheable=False,
         )
     _proc.run(
@@ -792,7 +756,7 @@ def docker_errors(what: str) -> Iterator[None]:
     except docker.errors.DockerException as exc:
         raise StageFailure("docker", f"{what}: {exc}", cacheable=False) from None
     except requests.exceptions.ConnectionError as exc:
-        message = f"{what}: lost the Docker daemon ({exc}); {SETUP_HINT}"
+        message = f"{what}: lost the Docker daemon ({exc}); {daemon.SETUP_HINT}"
         raise StageFailure("docker-daemon", message, cacheable=False) from None
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, arm, images
+from iree_matrix import _proc, arm, daemon, images
 from iree_matrix.cli import default_cache
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def armel_base(log: Path) -> images.BaseImage:
-    problem = images.daemon_problem()
+    problem = daemon.problem()
     if problem:
         _unavailable(f"no Docker daemon: {problem}")
     problem = arm.binfmt_problem("qemu-arm")

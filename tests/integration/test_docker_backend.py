@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, images, spec
+from iree_matrix import _proc, daemon, images, spec
 from iree_matrix.cli import default_cache
 from iree_matrix.envs import BACKENDS
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
@@ -37,8 +37,8 @@ SPEC = EnvSpec(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def daemon() -> None:
-    problem = images.daemon_problem()
+def docker_daemon() -> None:
+    problem = daemon.problem()
     if problem is None:
         return
     if os.environ.get("CI", "").lower() == "true":

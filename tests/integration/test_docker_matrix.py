@@ -11,17 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import images
+from iree_matrix import daemon, images
 from iree_matrix.results import Status
 
 from .conftest import iree_matrix, raw_lines, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
-if images.daemon_problem() is not None and os.environ.get("CI") != "true":
-    pytest.skip(
-        f"no Docker daemon ({images.daemon_problem()}); bash images/setup-host.sh", allow_module_level=True
-    )
+if daemon.problem() is not None and os.environ.get("CI") != "true":
+    pytest.skip(f"no Docker daemon ({daemon.problem()}); bash images/setup-host.sh", allow_module_level=True)
 
 MATRIX = """
 python = ["3.9", "3.11"]

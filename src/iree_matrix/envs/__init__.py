@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
+from iree_matrix import daemon
 from iree_matrix._proc import Completed
 from iree_matrix.plan import EnvSpec
 from iree_matrix.spec import MatrixSpec
@@ -83,12 +84,10 @@ def choose(requested: str) -> tuple[str, str]:
     """The backend to use for `--backend requested`, and why (said once, recorded everywhere)."""
     if requested != "auto":
         return requested, "as requested"
-    from iree_matrix.doctor import check_docker_daemon
-
-    daemon = check_docker_daemon()
-    if daemon.ok:
-        return "docker", f"auto: a Docker daemon answers ({daemon.detail})"
-    return "venv", f"auto: no usable Docker daemon ({daemon.detail}); `iree-matrix doctor` says how to fix it"
+    found = daemon.state()
+    if found.ok:
+        return "docker", f"auto: a Docker daemon answers ({found.detail})"
+    return "venv", f"auto: no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix it"
 
 
 def identity(description: Mapping[str, Any]) -> dict[str, Any]:

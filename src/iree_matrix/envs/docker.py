@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, host, images, targets
+from iree_matrix import _hashing, _proc, daemon, host, images, targets
 from iree_matrix.errors import StageFailure
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.plan import EnvSpec
@@ -209,7 +209,7 @@ class DockerBackend:
 
     def client(self) -> Any:
         if self._client is None:
-            self._client = images.connect()
+            self._client = daemon.connect()
         return self._client
 
     def _images(self) -> images.EnvImages:
@@ -269,8 +269,6 @@ class ToolsEnvironment(DockerEnvironment):
         raise StageFailure("no-python", f"{self.id} is a runtime tools directory; it has no Python")
 
     def describe(self) -> Mapping[str, Any]:
-        from iree_matrix.stages.install import tools_digest
-
         return {
             "id": self.id,
             "backend": self.backend,
@@ -278,7 +276,7 @@ class ToolsEnvironment(DockerEnvironment):
             "python": None,
             "packages": {},
             "tools": str(self.tools),
-            "tools_digest": tools_digest(str(self.tools)),
+            "tools_digest": _hashing.tools_digest(str(self.tools)),
             "image": self.image.tag,
             "image_id": self.image.image_id,
             "base_image_id": self.image.image_id,
@@ -330,7 +328,7 @@ def _docker_cli() -> str:
     found = shutil.which("docker")
     if found is None:
         raise StageFailure(
-            "docker-daemon", f"no `docker` command on PATH; {images.SETUP_HINT}", cacheable=False
+            "docker-daemon", f"no `docker` command on PATH; {daemon.SETUP_HINT}", cacheable=False
         )
     return found
 

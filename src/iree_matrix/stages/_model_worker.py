@@ -11,7 +11,7 @@ from iree_matrix import _resources, host
 from iree_matrix._hashing import file_sha256
 from iree_matrix.models import ModelRef
 from iree_matrix.plan import Job
-from iree_matrix.stages import Context
+from iree_matrix.stages.base import Context
 
 
 def model_sources(ref: ModelRef) -> dict[str, str]:

@@ -17,7 +17,7 @@ from iree_matrix.flags import _llvmcpu_prefix, compile_flags, missing_flags, tar
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
-from iree_matrix.stages import Context
+from iree_matrix.stages.base import Context
 from iree_matrix.store import Entry
 
 MODULE = "module.vmfb"

@@ -20,7 +20,7 @@ from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
-from iree_matrix.stages import Context
+from iree_matrix.stages.base import Context
 from iree_matrix.stages.compile import DISPATCHES
 from iree_matrix.stages.run import benchmark_command, benchmark_times
 from iree_matrix.store import Entry

@@ -14,8 +14,8 @@ from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
-from iree_matrix.stages import Context
 from iree_matrix.stages import _model_worker as worker
+from iree_matrix.stages.base import Context
 from iree_matrix.stages.compile import export_digests
 from iree_matrix.store import Entry
 

@@ -6,11 +6,12 @@ import dataclasses
 import time
 from pathlib import Path
 
-from iree_matrix._hashing import digest, tree_sha256
+from iree_matrix import _hashing
+from iree_matrix._hashing import digest
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
-from iree_matrix.stages import Context
+from iree_matrix.stages.base import Context
 from iree_matrix.store import Entry
 from iree_matrix.wheelhouse import Lock
 
@@ -26,7 +27,7 @@ class InstallStage:
                 "stage": self.name,
                 "backend": ctx.backend.name,
                 "requirements": sorted(job.env.requirements),
-                "tools": tools_digest(job.env.tools) if job.env.tools else None,
+                "tools": _hashing.tools_digest(job.env.tools) if job.env.tools else None,
                 "target": dataclasses.asdict(target),
             }
         )
@@ -51,9 +52,3 @@ class InstallStage:
             metrics={"seconds": round(time.monotonic() - start, 3), "packages": len(lock.packages)},
             env=dict(env.describe()),
         )
-
-
-def tools_digest(directory: str) -> str:
-    """A runtime directory's identity: rebuilding the tools changes every key downstream."""
-    files = sorted(p for p in Path(directory).iterdir() if p.is_file())
-    return tree_sha256(files)

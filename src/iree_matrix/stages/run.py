@@ -21,7 +21,7 @@ from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
-from iree_matrix.stages import Context
+from iree_matrix.stages.base import Context
 from iree_matrix.stages.compile import MODULE, export_digest
 from iree_matrix.store import Entry
 

@@ -1,0 +1,79 @@
+"""What every stage gets and implements: the `Context` of a job and the `Stage` protocol.
+
+Kept apart from the package's registry (`stages.get`) so a stage module imports this, never the
+package that imports it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from iree_matrix import host
+from iree_matrix._hashing import digest
+from iree_matrix.envs import Backend, Environment, identity
+from iree_matrix.errors import StageFailure
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job
+from iree_matrix.spec import MatrixSpec
+from iree_matrix.store import Entry
+from iree_matrix.wheelhouse import Wheelhouse
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What a stage may use: the matrix, the shared services, and its dependencies' entries."""
+
+    spec: MatrixSpec
+    backend: Backend
+    wheelhouse: Wheelhouse
+    deps: Mapping[str, Entry]  # job id -> store entry, for every dependency (all succeeded)
+    timeout: float
+    log: Path
+
+    def dep(self, stage: str) -> Entry:
+        found = [entry for job_id, entry in self.deps.items() if job_id.startswith(stage + ":")]
+        if len(found) != 1:
+            raise RuntimeError(f"expected one {stage} dependency, found {len(found)}")
+        return found[0]
+
+    def env_identity(self) -> dict:
+        """The job's environment as stage keys see it (packages, interpreter, base image)."""
+        return identity(self.dep("install").record.env)
+
+    def timed_key(self, stage: str, **inputs: Any) -> str:
+        """The key of a stage that times something: its inputs, plus what decides a timing (the
+        environment, repetitions, threads and this host's CPU)."""
+        return digest(
+            {
+                "stage": stage,
+                **inputs,
+                "env": self.env_identity(),
+                "repetitions": self.spec.benchmark.repetitions,
+                "threads": self.spec.benchmark.thread_count(),
+                "host": host.identity(),
+            }
+        )
+
+    def environment(self, job: Job) -> Environment:
+        """The realised environment this job runs in (installed by its install dependency)."""
+        install = self.dep("install")
+        env = self.backend.open(job.env, install.record.env["lock_digest"])
+        if env is None:
+            raise StageFailure(
+                "env-missing", f"environment {job.env.id} was removed while the matrix ran", cacheable=False
+            )
+        return env
+
+
+class Stage(Protocol):
+    name: str
+    exclusive: bool  # timed: runs alone so other jobs don't perturb its measurements
+
+    def key(self, job: Job, ctx: Context) -> str: ...
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome: ...
+
+    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        """Whether a stored entry still stands (e.g. its environment still exists)."""
