@@ -22,6 +22,7 @@ from typing import Any
 from tabulate import tabulate
 
 from iree_matrix import __version__, _proc, arm, daemon, host, images
+from iree_matrix.envs.docker import base_environment
 from iree_matrix.errors import MatrixError
 from iree_matrix.outcome import from_exception
 from iree_matrix.results import Record, ResultsLog, Status
@@ -39,7 +40,8 @@ def hello(cache: Path, results: ResultsLog) -> Record:
         base = images.Bases(cache / "images", daemon.connect()).suite(
             "bookworm", "armel", timeout=1800, log=log, with_python=False
         )
-        facts = arm.hello_world(cache / "armv6-hello", base.tag, log=log)
+        runner = base_environment("armv6-hello", base)
+        facts = arm.hello_world(cache / "armv6-hello", runner, log=log)
         problems = _hello_problems(facts)
         status, message = (Status.FAIL, "; ".join(problems)) if problems else (Status.OK, None)
         error_class = "hello-world" if problems else None

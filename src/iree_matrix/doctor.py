@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix import daemon
+from iree_matrix import binfmt, daemon
 from iree_matrix.daemon import SETUP
 
 MIN_FREE_GB = 20  # the default matrix's wheels, environments and modules, with room to spare
@@ -85,13 +85,12 @@ QEMU_HANDLERS = ("qemu-arm", "qemu-aarch64")
 def check_binfmt(root: Optional[Path] = None) -> Check:
     """qemu-user handlers for 32- and 64-bit ARM: registered, enabled, interpreter present, and
     with the F flag (without it a container cannot reach the interpreter). `root` is for tests."""
-    from iree_matrix import arm
 
-    root = arm.BINFMT_DIR if root is None else root
-    problems = [p for p in (arm.binfmt_problem(name, root) for name in QEMU_HANDLERS) if p]
+    root = binfmt.BINFMT_DIR if root is None else root
+    problems = [p for p in (binfmt.problem(name, root) for name in QEMU_HANDLERS) if p]
     if problems:
         return Check("binfmt", False, "; ".join(problems), f"bash {SETUP}", "qemu")
-    entries = [arm.binfmt_entry(name, root) for name in QEMU_HANDLERS]
+    entries = [binfmt.entry(name, root) for name in QEMU_HANDLERS]
     detail = ", ".join(f"{e.name} (flags {e.flags})" for e in entries if e is not None)
     return Check("binfmt", True, detail, needed_for="qemu")
 

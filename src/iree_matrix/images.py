@@ -34,10 +34,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, daemon
+from iree_matrix import _proc, binfmt, daemon
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure, UserError
+from iree_matrix.targets import PLATFORMS, Platform, host_platform
 from iree_matrix.wheelhouse import Lock
 
 BASE_REPO = "iree-matrix-base"
@@ -72,34 +73,6 @@ SUITES: dict[str, Suite] = {
         Suite("trixie", "3.13", (2, 41)),
     )
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class Arch:
-    debian: str  # debootstrap --arch
-    docker: str  # OCI architecture
-    variant: Optional[str]  # OCI variant
-    machine: str  # uname -m / wheel platform suffix
-    qemu: Optional[str]  # qemu-user binary name when emulated on x86_64
-
-
-ARCHES: dict[str, Arch] = {
-    a.debian: a
-    for a in (
-        Arch("amd64", "amd64", None, "x86_64", None),
-        Arch("arm64", "arm64", "v8", "aarch64", "qemu-aarch64"),
-        Arch("armhf", "arm", "v7", "armv7l", "qemu-arm"),
-        Arch("armel", "arm", "v5", "armv5tel", "qemu-arm"),
-    )
-}
-
-
-def host_arch() -> str:
-    machine = platform.machine()
-    for arch in ARCHES.values():
-        if arch.machine == machine:
-            return arch.debian
-    raise UserError(f"no Debian architecture known for this host's machine type {machine!r}")
 
 
 def suite_for_python(python: str) -> Optional[str]:
@@ -198,9 +171,9 @@ class Bases:
         `with_python=False` makes a base without python3 (for running native tools only); its
         `BaseImage.python` is "".
         """
-        if suite not in SUITES or arch not in ARCHES:
+        if suite not in SUITES or arch not in PLATFORMS:
             raise UserError(
-                f"unknown suite/arch {suite}/{arch}: suites {sorted(SUITES)}, arches {sorted(ARCHES)}"
+                f"unknown suite/arch {suite}/{arch}: suites {sorted(SUITES)}, arches {sorted(PLATFORMS)}"
             )
         name = f"{suite}-{arch}" if with_python else f"{suite}-{arch}-nopython"
         stem = self.rootfs / name
@@ -209,7 +182,7 @@ class Bases:
             if meta is None or not stem.with_suffix(".tar").is_file():
                 # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
                 # foreign architecture): say what is happening, once.
-                slow = "~1 min" if arch == host_arch() else "3-8 min under qemu"
+                slow = "~1 min" if arch == host_platform() else "3-8 min under qemu"
                 print(
                     f"building the Debian {suite} {arch} base image (once, {slow}; log: {log})",
                     file=sys.stderr,
@@ -230,7 +203,7 @@ class Bases:
                     f"`docker load` / `docker import` it first"
                 ) from None
             probe = self._probe(image.id)
-        arch = next((a.debian for a in ARCHES.values() if a.machine == probe["machine"]), probe["machine"])
+        arch = next((a.debian for a in PLATFORMS.values() if a.machine == probe["machine"]), probe["machine"])
         meta = {"ref": name, "image_id": image.id, "probe": probe}
         return BaseImage(name, name, image.id, probe["python"], arch, tuple(probe["glibc"]), meta)
 
@@ -267,7 +240,7 @@ class Bases:
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()
         try:
-            _debootstrap(suite, ARCHES[arch], work, mirror, include, timeout=timeout, log=log)
+            _debootstrap(suite, PLATFORMS[arch], work, mirror, include, timeout=timeout, log=log)
             seconds = time.monotonic() - start
             epoch = _snapshot_epoch(work)
             _trim_rootfs(work)
@@ -304,7 +277,7 @@ class Bases:
     def _load(self, meta: Mapping[str, Any], tarball: Path, *, log: Optional[Path]) -> BaseImage:
         import docker
 
-        suite, arch = SUITES[meta["suite"]], ARCHES[meta["arch"]]
+        suite, arch = SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
         config = _image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
         variant = "" if meta.get("with_python", True) else "-nopython"
@@ -337,7 +310,7 @@ class Bases:
 
 
 def _debootstrap(
-    suite: str, arch: Arch, target: Path, mirror: str, include: Sequence[str] = BASE_PACKAGES, *,
+    suite: str, arch: Platform, target: Path, mirror: str, include: Sequence[str] = BASE_PACKAGES, *,
     timeout: Optional[float], log: Optional[Path],
 ) -> None:  # fmt: skip
     if shutil.which("debootstrap") is None:
@@ -354,11 +327,10 @@ def _debootstrap(
     # binfmt handler. With the F flag (images/setup-host.sh registers it so) the kernel opened
     # qemu at registration and the chroot needs no copy; without F, qemu is copied to the
     # handler's interpreter path inside the rootfs for the second stage and removed afterwards.
-    from iree_matrix import arm
 
     qemu = shutil.which(f"{arch.qemu}-static")
-    problem = arm.binfmt_problem(str(arch.qemu))
-    entry = arm.binfmt_entry(str(arch.qemu))
+    problem = binfmt.problem(str(arch.qemu))
+    entry = binfmt.entry(str(arch.qemu))
     if qemu is None or entry is None or not entry.enabled or (problem and entry.fix_binary):
         raise StageFailure(
             "base-image",
@@ -456,12 +428,12 @@ def _pack(rootfs: Path, out: Path, epoch: int, *, timeout: Optional[float], log:
     )  # fmt: skip
 
 
-def _image_config(meta: Mapping[str, Any], arch: Arch) -> bytes:
+def _image_config(meta: Mapping[str, Any], arch: Platform) -> bytes:
     """The image config for a base: a function of the tarball and its recipe only, never of now."""
     created = datetime.datetime.fromtimestamp(meta["snapshot_epoch"], datetime.timezone.utc)
     stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
     config: dict[str, Any] = {
-        "architecture": arch.docker,
+        "architecture": arch.oci,
         "os": "linux",
         "created": stamp,
         "config": {

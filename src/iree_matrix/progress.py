@@ -170,6 +170,8 @@ class Progress:
             with self._lock:
                 running = list(self._running.values())
             for job, since in running:
+                if time.monotonic() - since < self._heartbeat / 2:
+                    continue  # it just started: its start line is news enough
                 minutes, seconds = divmod(int(time.monotonic() - since), 60)
                 self._line(f"{job.stage:<7} {job.cell} still running ({minutes} min {seconds:02d} s)")
 

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, arm
+from iree_matrix import _proc, elf
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.errors import StageFailure, UserError
 
@@ -233,7 +233,7 @@ def build(
         "build_seconds": round(seconds, 1),
         **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
         **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log) for name in TOOLS},
-        **arm.binary_facts(tools / "iree-run-module", log=log),
+        **elf.binary_facts(tools / "iree-run-module", log=log),
         "float_abi": tc.float_abi,
     }
     shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept

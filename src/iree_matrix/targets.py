@@ -17,10 +17,38 @@ from typing import Optional
 
 
 @dataclasses.dataclass(frozen=True)
+class Platform:
+    """A Debian architecture: what a run environment's root filesystem is built for, and how
+    Docker and qemu-user name it."""
+
+    debian: str  # debootstrap --arch
+    oci: str  # OCI architecture
+    variant: Optional[str]  # OCI variant
+    machine: str  # uname -m, and the wheel platform suffix
+    qemu: Optional[str]  # the qemu-user binary that runs it on another host
+
+    @property
+    def oci_platform(self) -> str:
+        """`docker run --platform`'s value: linux/arm/v5."""
+        return f"linux/{self.oci}" + (f"/{self.variant}" if self.variant else "")
+
+
+PLATFORMS: dict[str, Platform] = {
+    p.debian: p
+    for p in (
+        Platform("amd64", "amd64", None, "x86_64", None),
+        Platform("arm64", "arm64", "v8", "aarch64", "qemu-aarch64"),
+        Platform("armhf", "arm", "v7", "armv7l", "qemu-arm"),
+        Platform("armel", "arm", "v5", "armv5tel", "qemu-arm"),
+    )
+}
+
+
+@dataclasses.dataclass(frozen=True)
 class Arch:
     name: str  # x86_64 | aarch64 | armv6
     triple: str
-    docker: str  # the Debian / Docker architecture of the run environment
+    debian: str  # the Debian architecture of the run environment (a key of PLATFORMS)
     wheel_machine: Optional[str]  # the wheel platform suffix; None: IREE publishes no wheel
     cpus: tuple[str, ...] = ()  # board CPUs (LLVM names); empty: the profile decides (host/generic)
     default_cpu: Optional[str] = None
@@ -29,6 +57,10 @@ class Arch:
     # The calling convention of the run environment's C library (None: the native one). Kernels and
     # a runtime built for the board must agree with it.
     float_abi: Optional[str] = None
+
+    @property
+    def platform(self) -> Platform:
+        return PLATFORMS[self.debian]
 
 
 ARCHES: dict[str, Arch] = {
@@ -80,8 +112,18 @@ class Target:
 
 
 def host_arch() -> str:
+    """This host as a target name (x86_64, aarch64)."""
     machine = platform.machine()
     return {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine)
+
+
+def host_platform() -> str:
+    """This host's Debian architecture (amd64, arm64)."""
+    machine = platform.machine()
+    for found in PLATFORMS.values():
+        if found.machine == machine:
+            return found.debian
+    raise UnknownTarget(f"no Debian architecture known for this host's machine type {machine!r}")
 
 
 class UnknownTarget(ValueError):

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, arm, daemon, images
+from iree_matrix import _proc, arm, binfmt, daemon, elf, images
 from iree_matrix.cli import default_cache
+from iree_matrix.envs.docker import base_environment
+from iree_matrix.flags import BUILTIN_PROFILES, compile_flags
 
 pytestmark = pytest.mark.integration
 
@@ -39,12 +41,12 @@ def armel_base(log: Path) -> images.BaseImage:
     problem = daemon.problem()
     if problem:
         _unavailable(f"no Docker daemon: {problem}")
-    problem = arm.binfmt_problem("qemu-arm")
+    problem = binfmt.problem("qemu-arm")
     if problem:
         _unavailable(f"no qemu-arm binfmt handler for containers: {problem} (bash images/setup-host.sh)")
     if shutil.which(arm.CROSS_GCC) is None:
         _unavailable(f"no {arm.CROSS_GCC} (bash images/setup-host.sh installs gcc-arm-linux-gnueabi)")
-    bases = images.Bases(default_cache() / "images", images.connect())
+    bases = images.Bases(default_cache() / "images", daemon.connect())
     return bases.suite("bookworm", "armel", timeout=1800, log=log, with_python=False)
 
 
@@ -55,7 +57,7 @@ def test_hello_world_runs_as_armv6_in_the_armel_base(
 ) -> None:
     assert armel_base.arch == "armel" and armel_base.python == ""
     assert armel_base.tag.startswith("iree-matrix-base:bookworm-armel-nopython-")
-    got = arm.hello_world(tmp_path / "hello", armel_base.tag, log=log)
+    got = arm.hello_world(tmp_path / "hello", base_environment("armv6-hello", armel_base), log=log)
 
     assert got["uname_m"] == "armv6l"  # QEMU_CPU=arm1176; qemu's default CPU says armv7l
     for kind in ("static", "dynamic"):
@@ -125,7 +127,12 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _compile(iree_compile: str, mlir: Path, out: Path, abi: str, log: Path) -> _proc.Completed:
-    argv = [iree_compile, str(mlir), *arm.armv6_compile_flags(abi), "-o", str(out)]
+    """The product's armv6 flags (flags.compile_flags), with the triple's ABI swapped for `abi`."""
+    armv6 = compile_flags("3.9.0", "armv6", BUILTIN_PROFILES["default"])
+    triple = {"armel": "armv6-unknown-linux-gnueabi", "armhf": "armv6-unknown-linux-gnueabihf"}[abi]
+    flags = [f"--iree-llvmcpu-target-triple={triple}" if f.startswith("--iree-llvmcpu-target-triple=") else f
+             for f in armv6]  # fmt: skip
+    argv = [iree_compile, str(mlir), *flags, "-o", str(out)]
     return _proc.run(argv, timeout=300, log=log, check=False)
 
 
@@ -142,10 +149,10 @@ def test_armv6_kernels_are_v6_vfp2_without_neon(
     # the gnueabi/gnueabihf choice does not reach the module at all.
     assert vmfbs["armhf"].read_bytes() == vmfbs["armel"].read_bytes()
 
-    (kernel,) = arm.module_kernels(vmfbs["armhf"], tmp_path / "kernels")
+    (kernel,) = elf.module_kernels(vmfbs["armhf"], tmp_path / "kernels")
     assert kernel.name.endswith("_embedded_elf_arm_32.so")
     assert kernel.read_bytes() in vmfbs["armhf"].read_bytes()
-    attributes = arm.arm_attributes(kernel, log=log)
+    attributes = elf.arm_attributes(kernel, log=log)
     assert attributes["Tag_CPU_arch"] == "v6"
     assert attributes["Tag_FP_arch"] == "VFPv2"
     assert "Tag_Advanced_SIMD_arch" not in attributes
@@ -160,5 +167,5 @@ def test_armv6_integer_division_does_not_link(
     assert done.returncode != 0
     assert "iree-lld: error: undefined symbol: __aeabi_idiv" in done.output
     assert "failed to link executable and generate target dylib" in done.output
-    assert arm.undefined_symbols(done.output) == ["__aeabi_idiv"]
+    assert elf.undefined_symbols(done.output) == ["__aeabi_idiv"]
     assert not (tmp_path / "idiv.vmfb").exists()

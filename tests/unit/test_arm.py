@@ -1,5 +1,6 @@
-"""arm.py's parsers on outputs captured from the real tools (iree-compile 3.9.0's embedded linker,
-binutils 2.40 readelf on kernels and on cross-compiled binaries, Linux 6.x binfmt_misc)."""
+"""elf.py's, binfmt.py's and arm.py's parsers on outputs captured from the real tools (iree-compile
+3.9.0's embedded linker, binutils 2.40 readelf on kernels and on cross-compiled binaries, Linux
+6.x binfmt_misc)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import arm
+from iree_matrix import arm, binfmt, elf
 
 # iree-compile 3.9.0, a torch `div(a, b, rounding_mode="trunc")` on int32 exported by turbine 3.9,
-# with arm.armv6_compile_flags() (the start of its output).
+# with the armv6 flags of that time (hard-float triple; the start of its output).
 IDIV_FAILURE = """\
 iree-lld: error: undefined symbol: __aeabi_idiv
 >>> referenced by div.mlir:4
@@ -42,7 +43,7 @@ iree-lld: error: undefined symbol: __aeabi_h2f
 more.mlir:0:0: error: failed to link executable and generate target dylib
 """
 
-# `readelf -h -A` of the kernel ELF of a Linear+ReLU compiled with arm.armv6_compile_flags().
+# `readelf -h -A` of the kernel ELF of a Linear+ReLU compiled for armv6 (hard-float triple).
 ARMV6_KERNEL = """\
 ELF Header:
   Class:                             ELF32
@@ -72,21 +73,21 @@ ARMV7_KERNEL = """\
 
 
 def test_undefined_symbols_of_the_armv6_link_failures() -> None:
-    assert arm.undefined_symbols(IDIV_FAILURE) == ["__aeabi_idiv"]
-    assert arm.undefined_symbols(LDIV_H2F_FAILURE) == ["__aeabi_ldivmod", "__aeabi_h2f"]
-    assert arm.undefined_symbols("error: failed to legalize operation 'foo'") == []
+    assert elf.undefined_symbols(IDIV_FAILURE) == ["__aeabi_idiv"]
+    assert elf.undefined_symbols(LDIV_H2F_FAILURE) == ["__aeabi_ldivmod", "__aeabi_h2f"]
+    assert elf.undefined_symbols("error: failed to legalize operation 'foo'") == []
 
 
 def test_armv6_kernel_attributes_pass_and_armv7_neon_ones_do_not() -> None:
-    v6 = arm.parse_arm_attributes(ARMV6_KERNEL)
+    v6 = elf.parse_arm_attributes(ARMV6_KERNEL)
     assert v6["Tag_CPU_arch"] == "v6" and v6["Tag_FP_arch"] == "VFPv2"
     assert v6["Tag_CPU_name"] == "arm1176jzf-s"  # quotes stripped
     assert "Tag_Advanced_SIMD_arch" not in v6
     assert v6["float_abi"] == "hard" and v6["armv6_ok"] is True
-    v7 = arm.parse_arm_attributes(ARMV7_KERNEL)
+    v7 = elf.parse_arm_attributes(ARMV7_KERNEL)
     assert v7["Tag_Advanced_SIMD_arch"] == "NEONv1 with Fused-MAC" and v7["armv6_ok"] is False
     # VFPv3 alone (no NEON) still does not run on an ARM1176.
-    assert not arm.parse_arm_attributes(ARMV6_KERNEL.replace("VFPv2", "VFPv3"))["armv6_ok"]
+    assert not elf.parse_arm_attributes(ARMV6_KERNEL.replace("VFPv2", "VFPv3"))["armv6_ok"]
 
 
 # `readelf -l -d -V` of hello-dynamic (arm-linux-gnueabi-gcc 12, -march=armv6 -mfloat-abi=softfp).
@@ -111,7 +112,7 @@ Version needs section '.gnu.version_r' contains 1 entry:
 
 
 def test_binary_facts_of_a_dynamic_and_a_static_binary() -> None:
-    facts = arm.parse_binary_facts(DYNAMIC_HELLO)
+    facts = elf.parse_binary_facts(DYNAMIC_HELLO)
     assert facts == {
         "interpreter": "/lib/ld-linux.so.3",
         "needed": ["libc.so.6"],
@@ -121,19 +122,19 @@ def test_binary_facts_of_a_dynamic_and_a_static_binary() -> None:
         "Elf file type is EXEC (Executable file)\nEntry point 0x10478\n\n"
         "There is no dynamic section in this file.\n\nNo version information found in this file.\n"
     )
-    assert arm.parse_binary_facts(static) == {"interpreter": None, "needed": [], "glibc_versions": []}
+    assert elf.parse_binary_facts(static) == {"interpreter": None, "needed": [], "glibc_versions": []}
 
 
 def test_binfmt_entry_text() -> None:
-    entry = arm.parse_binfmt(
+    entry = binfmt.parse(
         "qemu-arm",
         "enabled\ninterpreter /usr/libexec/qemu-binfmt/arm-binfmt-P\nflags: POF\noffset 0\n"
         "magic 7f454c4601010100000000000000000002002800\nmask ffffffffffffff00fffffffffffffffffeffffff\n",
     )
-    assert entry == arm.BinfmtEntry("qemu-arm", True, "/usr/libexec/qemu-binfmt/arm-binfmt-P", "POF")
+    assert entry == binfmt.BinfmtEntry("qemu-arm", True, "/usr/libexec/qemu-binfmt/arm-binfmt-P", "POF")
     assert entry.fix_binary
-    assert not arm.parse_binfmt("qemu-arm", "disabled\ninterpreter /x\nflags: OC\n").enabled
-    assert not arm.parse_binfmt("qemu-arm", "disabled\ninterpreter /x\nflags: OC\n").fix_binary
+    assert not binfmt.parse("qemu-arm", "disabled\ninterpreter /x\nflags: OC\n").enabled
+    assert not binfmt.parse("qemu-arm", "disabled\ninterpreter /x\nflags: OC\n").fix_binary
 
 
 def _host_elf() -> bytes:
@@ -144,21 +145,21 @@ def _host_elf() -> bytes:
 
 
 def test_elves_are_cut_out_of_a_container_by_their_own_headers(tmp_path: Path) -> None:
-    elf = _host_elf()
-    assert arm.elf_size(elf) == len(elf)
+    binary = _host_elf()
+    assert elf.elf_size(binary) == len(binary)
     # A stray magic before the real one, and data after it, as in a FlatBuffer with trailing files.
-    blob = b"\x00" * 13 + b"\x7fELF\x09junk" + elf + b"\x00trailer" + elf[:100]
-    assert arm.scan_elves(blob) == [elf]
+    blob = b"\x00" * 13 + b"\x7fELF\x09junk" + binary + b"\x00trailer" + binary[:100]
+    assert elf.scan_elves(blob) == [binary]
     container = tmp_path / "module.vmfb"
     container.write_bytes(blob)
-    (kernel,) = arm.module_kernels(container, tmp_path / "out")
-    assert kernel.name == "kernel_0.so" and kernel.read_bytes() == elf
+    (kernel,) = elf.module_kernels(container, tmp_path / "out")
+    assert kernel.name == "kernel_0.so" and kernel.read_bytes() == binary
 
 
 def test_a_truncated_elf_is_not_cut_out() -> None:
-    elf = _host_elf()
-    assert arm.scan_elves(elf[: len(elf) - 1]) == []
-    assert arm.elf_size(b"\x7fELF" + struct.pack("<BB", 3, 1) + b"\0" * 60) == 0
+    binary = _host_elf()
+    assert elf.scan_elves(binary[: len(binary) - 1]) == []
+    assert elf.elf_size(b"\x7fELF" + struct.pack("<BB", 3, 1) + b"\0" * 60) == 0
 
 
 def test_auxv_of_qemu_pinned_to_arm1176_and_cortex_a7() -> None:

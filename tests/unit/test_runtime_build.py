@@ -78,7 +78,7 @@ def test_the_armv6_toolchain_targets_the_arm1176_with_armels_calling_convention(
     assert "-mcpu=arm1176jzf-s" in tc.cflags and "-march=armv6" not in tc.cflags  # `yield` needs v6K
     assert "-mfloat-abi=softfp" in tc.cflags and tc.float_abi == targets.ARCHES["armv6"].float_abi == "soft"
     assert targets.ARCHES["armv6"].triple == "armv6-unknown-linux-gnueabi"
-    assert targets.ARCHES["armv6"].docker == "armel"
+    assert targets.ARCHES["armv6"].debian == "armel" and targets.ARCHES["armv6"].platform.qemu == "qemu-arm"
 
 
 def test_float_abi_mismatch_is_found_before_running():

@@ -176,10 +176,10 @@ class DockerBackend:
     def target(self, env: EnvSpec) -> Target:
         if env.python in self.base_images:
             base = self._named_base(env)
-            return Target(python=env.python, machine=images.ARCHES[base.arch].machine, glibc=base.glibc)
+            return Target(python=env.python, machine=targets.PLATFORMS[base.arch].machine, glibc=base.glibc)
         suite = self._suite(env)
         return Target(
-            python=env.python, machine=images.ARCHES[_arch(env)].machine, glibc=images.SUITES[suite].glibc
+            python=env.python, machine=targets.PLATFORMS[_arch(env)].machine, glibc=images.SUITES[suite].glibc
         )
 
     def create(
@@ -287,6 +287,12 @@ class ToolsEnvironment(DockerEnvironment):
         return super().run(argv, read_only=[*read_only, self.tools], **kwargs)
 
 
+def base_environment(env_id: str, base: BaseImage, docker: str = "docker") -> DockerEnvironment:
+    """A bare base system as an environment (no Python packages): for running native programs,
+    e.g. cross-compiled ones under qemu, with the same isolation as every other container."""
+    return DockerEnvironment(env_id, _as_env_image(base), docker)
+
+
 def _as_env_image(base: BaseImage) -> EnvImage:
     manifest = {
         "base": {"image_id": base.image_id, "tag": base.tag, **dict(base.meta)},
@@ -321,7 +327,7 @@ def _needs_python(env: EnvSpec) -> bool:
 def _arch(env: EnvSpec) -> str:
     """The Debian architecture of an environment: its own, not the host's (run environments of a
     foreign board are images of the board's architecture)."""
-    return targets.ARCHES[env.arch].docker
+    return targets.ARCHES[env.arch].debian
 
 
 def _docker_cli() -> str:

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, _resources, arm, host, targets, vmfb
+from iree_matrix import _proc, _resources, elf, host, targets, vmfb
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageSkipped
@@ -239,7 +239,7 @@ def _attach_resources(sources: list[Path], model: Path) -> None:
 def _compile_failure(done: _proc.Completed, target: targets.Target) -> Exception:
     """IREE's embedded linker runs without libgcc: on ARM32 what the CPU lacks (integer division on
     armv6, f16 conversion) becomes an undefined __aeabi_* symbol. Name them: that is the finding."""
-    missing = arm.undefined_symbols(done.output) if target.arch.triple.startswith("arm") else []
+    missing = elf.undefined_symbols(done.output) if target.arch.triple.startswith("arm") else []
     if not missing:
         return _proc.failure(done, "compile-error")
     message = f"undefined symbols at link: {', '.join(missing)}\n{_proc.excerpt(done.output)}"
@@ -248,10 +248,10 @@ def _compile_failure(done: _proc.Completed, target: targets.Target) -> Exception
 
 def _armv6_kernel(module: Path, out: Path, log: Path) -> dict[str, Any]:
     """The ARM attributes of the kernel library inside the module (it must run on an ARM1176)."""
-    kernels = arm.module_kernels(module, out / "kernels")
+    kernels = elf.module_kernels(module, out / "kernels")
     if not kernels:
         return {"armv6_ok": False, "error": "no embedded kernel ELF found in the module"}
-    facts = [arm.arm_attributes(k, log=log) for k in kernels]
+    facts = [elf.arm_attributes(k, log=log) for k in kernels]
     keep = ("Tag_CPU_arch", "Tag_FP_arch", "Tag_Advanced_SIMD_arch", "float_abi")
     return {
         "armv6_ok": all(f["armv6_ok"] for f in facts),

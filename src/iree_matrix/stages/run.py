@@ -118,7 +118,7 @@ def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target
         return ""
     return (
         f"the module's kernels use the {got}-float calling convention, the {target.arch.name} runtime "
-        f"environment ({target.arch.docker}) the {target.arch.float_abi}-float one: compile for "
+        f"environment ({target.arch.debian}) the {target.arch.float_abi}-float one: compile for "
         f"{target.arch.triple}"
     )
 
