@@ -13,7 +13,6 @@ Records go into the same results file as the matrix's; the session ends with a s
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,10 +20,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import __version__, _proc, arm, daemon, host, images
+from iree_matrix import arm, daemon, images
 from iree_matrix.envs.docker import base_environment
-from iree_matrix.errors import MatrixError
-from iree_matrix.outcome import from_exception
+from iree_matrix.outcome import Outcome, from_exception, now
+from iree_matrix.outcome import record as make_record
 from iree_matrix.results import Record, ResultsLog, Status
 
 HELLO_JOB = "toolchain:armv6-hello"
@@ -34,7 +33,7 @@ def hello(cache: Path, results: ResultsLog) -> Record:
     """Step 1, recorded as a `toolchain` record (the report lists it apart from the matrix)."""
     log = cache / "logs" / "toolchain--armv6-hello.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    started = _now()
+    started = now()
     try:
         daemon.require()
         base = images.Bases(cache / "images", daemon.connect()).suite(
@@ -43,26 +42,16 @@ def hello(cache: Path, results: ResultsLog) -> Record:
         runner = base_environment("armv6-hello", base)
         facts = arm.hello_world(cache / "armv6-hello", runner, log=log)
         problems = _hello_problems(facts)
-        status, message = (Status.FAIL, "; ".join(problems)) if problems else (Status.OK, None)
-        error_class = "hello-world" if problems else None
-    except MatrixError as exc:
-        facts, status, message = {}, Status.FAIL, str(exc)
-        error_class = getattr(exc, "error_class", "toolchain")
-    record = Record(
-        job=HELLO_JOB,
-        stage="toolchain",
-        cell="armv6-hello",
-        key="",
-        status=status,
-        labels={"arch": "armv6-arm1176jzf-s", "compiler": "gcc-arm-linux-gnueabi"},
-        metrics=_hello_metrics(facts),
-        error_class=error_class,
-        message=message,
-        host=host.describe(),
-        started=started,
-        finished=_now(),
-        tool_version=__version__,
-    )
+        metrics = _hello_metrics(facts)
+        result = (
+            Outcome(Status.FAIL, metrics, "; ".join(problems), "hello-world")
+            if problems
+            else Outcome(Status.OK, metrics)
+        )
+    except Exception as exc:  # noqa: BLE001 - one mapper: a cross-gcc timeout is a TIMEOUT record
+        result = from_exception(exc)
+    labels = {"arch": "armv6-arm1176jzf-s", "compiler": "gcc-arm-linux-gnueabi"}
+    record = make_record(HELLO_JOB, "toolchain", "armv6-hello", labels, result, started=started)
     results.append(record)
     return record
 
@@ -83,15 +72,17 @@ def runtime_builds(source_spec: str, cache: Path, results: ResultsLog) -> Path |
     tools = None
     try:
         src = runtime_build.source(source_spec, cache, log=log)
-    except MatrixError as exc:
-        _record_build(results, "armv6", "static", Status.FAIL, {}, str(exc), "runtime-source")
+    except Exception as exc:  # noqa: BLE001 - a clone that times out is a TIMEOUT record, not a traceback
+        failed = from_exception(exc)
+        error_class = "runtime-source" if failed.error_class == "user-error" else failed.error_class
+        _record_build(results, "armv6", "static", failed.status, {}, failed.message, error_class)
         return None
     for target, linkage in RUNTIME_BUILDS:
         started = time.monotonic()
         print(f"runtime-build {target} {linkage} from {source_spec} (cached after the first time; ~2-5 min)")
         try:
             built = runtime_build.build(src, target, linkage, cache, log=log)
-        except (MatrixError, _proc.Timeout) as exc:
+        except Exception as exc:  # noqa: BLE001 - recorded (a timeout as TIMEOUT); the other builds go on
             outcome = from_exception(exc)
             _record_build(results, target, linkage, outcome.status, {}, outcome.message, outcome.error_class)
             continue
@@ -112,19 +103,10 @@ def _record_build(
     message: str | None = None,
     error_class: str | None = None,
 ) -> Record:
-    record = Record(
-        job=f"runtime-build:{target}-{linkage}",
-        stage="runtime-build",
-        cell=f"{target}-{linkage}",
-        key=str(metrics.get("source", "")),
-        status=status,
-        labels={"arch": target, "linkage": linkage},
-        metrics=dict(metrics),
-        error_class=error_class,
-        message=message,
-        host=host.describe(),
-        finished=_now(),
-        tool_version=__version__,
+    result = Outcome(status, metrics, message, error_class)
+    cell, labels = f"{target}-{linkage}", {"arch": target, "linkage": linkage}
+    record = make_record(
+        f"runtime-build:{cell}", "runtime-build", cell, labels, result, key=str(metrics.get("source", ""))
     )
     results.append(record)
     return record
@@ -223,7 +205,3 @@ def _run_text(record: Any) -> str:
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"
     return f"{record.status.value}: {(record.message or '').splitlines()[0][:90]}"
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

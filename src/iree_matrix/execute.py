@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import datetime
 import fcntl
 import fnmatch
 import math
@@ -23,10 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix import __version__, _proc, host, stages
+from iree_matrix import _proc, host, stages
 from iree_matrix.envs import Backend
 from iree_matrix.errors import StorageError, UserError
-from iree_matrix.outcome import Outcome, from_exception
+from iree_matrix.outcome import Outcome, from_exception, now
+from iree_matrix.outcome import record as make_record
 from iree_matrix.plan import Job, Plan
 from iree_matrix.progress import Estimates, Progress
 from iree_matrix.results import Record, ResultsLog, Status
@@ -170,12 +170,7 @@ class Executor:
         except StorageError:
             raise  # a full disk is the run's problem, not this job's result: recording it fails too
         except Exception as exc:  # noqa: BLE001 - a bug in one job must not stop the matrix
-            outcome = from_exception(exc)
-            record = Record(
-                job.id, job.stage, job.cell, "", outcome.status, dict(job.labels),
-                error_class=outcome.error_class, message=outcome.message, host=host.describe(),
-                finished=_now(), tool_version=__version__,
-            )  # fmt: skip
+            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
             self._publish(record)
             self.progress.finished(job, record)
             return record, None, False
@@ -191,7 +186,7 @@ class Executor:
             timeout=self.spec.timeouts[job.stage],
             log=log,
         )
-        started, clock = _now(), time.monotonic()
+        started, clock = now(), time.monotonic()
         try:
             key = stage.key(job, ctx)
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
@@ -271,23 +266,16 @@ class Executor:
     ) -> Record:
         install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
         env = outcome.env or (install[0].record.env if install and job.stage != "install" else {})
-        return Record(
-            job=job.id,
-            stage=job.stage,
-            cell=job.cell,
+        return make_record(
+            job.id,
+            job.stage,
+            job.cell,
+            job.labels,
+            outcome,
             key=key,
-            status=outcome.status,
-            labels=dict(job.labels),
-            metrics=dict(outcome.metrics),
-            error_class=outcome.error_class,
-            message=outcome.message,
-            env=dict(env),
-            command=outcome.command,
-            host=host.describe(),
             started=started,
-            finished=_now(),
-            seconds=None if seconds is None else round(seconds, 3),
-            tool_version=__version__,
+            seconds=seconds,
+            env=env,
         )
 
     def _done(self, job: Job, record: Record, ctx: stages.Context) -> Record:
@@ -296,26 +284,15 @@ class Executor:
         return record
 
     def _not_run(self, job: Job, failed: Record) -> Record:
-        record = Record(
-            job=job.id,
-            stage=job.stage,
-            cell=job.cell,
-            key="",
-            status=Status.NOT_RUN,
-            labels=dict(job.labels),
-            message=f"not run because {failed.job} ended '{failed.status.value}'",
-            blocked_by=failed.job,
-            host=host.describe(),
-            finished=_now(),
-            tool_version=__version__,
-        )
+        why = Outcome(Status.NOT_RUN, message=f"not run because {failed.job} ended '{failed.status.value}'")
+        record = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=failed.job)
         self._publish(record)
         self.progress.finished(job, record)
         return record
 
     def _interrupted(self, job: Job) -> Record:
-        return Record(
-            job.id, job.stage, job.cell, "", Status.NOT_RUN, dict(job.labels), message="interrupted"
+        return make_record(
+            job.id, job.stage, job.cell, job.labels, Outcome(Status.NOT_RUN, message="interrupted")
         )
 
     def _publish(self, record: Record) -> None:
@@ -339,10 +316,6 @@ def _same_result(a: Record, b: Record) -> bool:
     if a.status is Status.NOT_RUN or b.status is Status.NOT_RUN:
         return a.status == b.status and a.blocked_by == b.blocked_by and a.message == b.message
     return bool(a.key) and a.key == b.key and a.status == b.status and a.finished == b.finished
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 class _exclusive:

@@ -1,0 +1,64 @@
+"""One place turns exceptions into statuses and one makes records: the executor and armv6-smoke
+both go through them, so a cross build that times out is a TIMEOUT record, not a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from iree_matrix import __version__, _proc, armv6_smoke, outcome
+from iree_matrix.errors import StageFailure, UserError
+from iree_matrix.results import ResultsLog, Status
+
+
+def test_exceptions_become_statuses():
+    assert outcome.from_exception(_proc.Timeout(["gcc"], 120.0, "last words")).status is Status.TIMEOUT
+    failed = outcome.from_exception(StageFailure("compile-error", "no"))
+    assert (failed.status, failed.error_class, failed.cacheable) == (Status.FAIL, "compile-error", True)
+    user = outcome.from_exception(UserError("--iree-source x: no IREE tree there"))
+    assert (user.error_class, user.cacheable) == ("user-error", False)
+    bug = outcome.from_exception(ZeroDivisionError("x"))
+    assert bug.error_class == "internal" and "a bug in iree-matrix" in bug.message
+
+
+def test_a_record_says_when_where_and_by_which_version():
+    made = outcome.record(
+        "run:m/e", "run", "m/e", {"model": "m"}, outcome.Outcome(Status.OK, {"x": 1}), seconds=1.23456
+    )
+    assert made.finished and made.host and made.tool_version == __version__
+    assert made.seconds == 1.235 and made.metrics == {"x": 1} and made.labels == {"model": "m"}
+
+
+def test_armv6_smoke_records_a_timed_out_build_and_goes_on(monkeypatch, tmp_path: Path, capsys):
+    from iree_matrix import runtime_build
+
+    class Built:
+        facts = {"source": "tarball:abc"}
+        tools = tmp_path / "tools"
+
+    def build(src, target, linkage, cache, log):
+        if target == "armv6" and linkage == "static":
+            raise _proc.Timeout(["ninja"], 1800.0, "[412/1024] Building C object …")
+        return Built()
+
+    monkeypatch.setattr(runtime_build, "source", lambda spec, cache, log: tmp_path)
+    monkeypatch.setattr(runtime_build, "build", build)
+    log = ResultsLog(tmp_path / "results.jsonl")
+    assert armv6_smoke.runtime_builds("dir", tmp_path / "cache", log) is None  # the armv6 static one failed
+    got = {r.job: r for r in log}
+    timed_out = got["runtime-build:armv6-static"]
+    assert timed_out.status is Status.TIMEOUT and "ninja" in timed_out.message
+    assert got["runtime-build:armv6-dynamic"].status is Status.OK  # the other builds went on
+
+
+def test_armv6_smoke_records_a_bad_source_as_a_user_error(monkeypatch, tmp_path: Path, capsys):
+    from iree_matrix import runtime_build
+
+    def source(spec, cache, log):
+        raise UserError(f"--iree-source {spec}: no IREE tree there (no runtime/ directory)")
+
+    monkeypatch.setattr(runtime_build, "source", source)
+    log = ResultsLog(tmp_path / "results.jsonl")
+    assert armv6_smoke.runtime_builds("/nowhere", tmp_path / "cache", log) is None
+    (record,) = list(log)
+    assert (record.status, record.error_class) == (Status.FAIL, "runtime-source")
+    assert "no IREE tree there" in record.message
