@@ -13,8 +13,7 @@ from tabulate import tabulate
 
 from iree_matrix import answers, formats
 from iree_matrix.results import Record, ResultsLog, Status
-
-PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
+from iree_matrix.spec import PEERS
 
 
 def render_performance(latest: Iterable[Record]) -> list[str]:

@@ -23,9 +23,7 @@ from iree_matrix import targets, versions
 from iree_matrix.errors import SelectionError
 from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
-from iree_matrix.spec import Cell, MatrixSpec
-
-STAGE_ORDER = ("install", "export", "compile", "run", "peer", "dispatches")
+from iree_matrix.spec import STAGES, Cell, MatrixSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,7 +221,7 @@ def _add_cell(
 
 
 def _ordered(jobs: Iterable[Job]) -> tuple[Job, ...]:
-    rank = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+    rank = {stage: i for i, stage in enumerate(STAGES)}
     return tuple(sorted(jobs, key=lambda j: (rank[j.stage], j.cell)))
 
 
@@ -256,7 +254,7 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
 
 
 def describe(plan: Plan) -> str:
-    stages = [s for s in STAGE_ORDER if s not in ("peer", "dispatches") or plan.count(s)]
+    stages = [s for s in STAGES if s not in ("peer", "dispatches") or plan.count(s)]
     counts = ", ".join(f"{plan.count(s)} {s}" for s in stages)
     lines = [f"{len(plan)} jobs: {counts}"]
     lines += [f"  {job.id}" for job in plan.jobs]

@@ -21,9 +21,9 @@ from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.perf_report import render_performance
 from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.spec import STAGES
 
 SOURCE = "results/results.jsonl"
-STAGES = ("install", "export", "compile", "run")
 ICONS = {
     Status.OK: "✅",
     Status.FAIL: "❌",

@@ -43,6 +43,9 @@ _VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
 _REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
 SAME = "same"
 _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = the compiler's own version
+# Every stage, in pipeline order (the plan's job order, the report's), and every peer a matrix may
+# ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is not installed; a unit
+# test holds the two equal).
 STAGES = ("install", "export", "compile", "run", "peer", "dispatches")
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
 _TOP_KEYS = set(AXES) | {

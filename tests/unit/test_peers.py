@@ -257,3 +257,10 @@ def test_model_that_fails_to_load_writes_error_json(tmp_path):
 def test_load_average_is_a_number_or_none():
     value = peers.load_average()
     assert value is None or value >= 0
+
+
+def test_the_workers_peer_list_is_the_matrix_files():
+    """scripts/peers.py runs inside the environments, without iree_matrix: its copy must agree."""
+    from iree_matrix.spec import PEERS
+
+    assert tuple(peers.PEERS) == PEERS

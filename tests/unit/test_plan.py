@@ -74,7 +74,7 @@ def test_every_dependency_exists_and_comes_first(default_plan):
 
 def test_stages_are_in_pipeline_order(default_plan):
     stages = [job.stage for job in default_plan.jobs]
-    assert stages == sorted(stages, key=plan.STAGE_ORDER.index)
+    assert stages == sorted(stages, key=plan.STAGES.index)
 
 
 def test_dependency_shapes(default_plan):
