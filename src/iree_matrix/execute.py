@@ -89,7 +89,8 @@ class Executor:
         self.options = options
         self._published = results.latest()  # job id -> newest published record
         timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
-        estimates = Estimates.of(plan.jobs, self._published, timed, options.jobs)
+        retimed = lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime)  # noqa: E731
+        estimates = Estimates.of(plan.jobs, self._published, timed, options.jobs, redo=retimed)
         self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
         self._cancel = threading.Event()
         self._lock = threading.Lock()

@@ -67,7 +67,8 @@ REUSED_SECONDS = 0.05
 class Estimates:
     """Seconds each job of a plan is expected to take: a job with a stored result that will be
     reused almost nothing; otherwise the median of the same stage for the same model in earlier
-    records, else of the same stage, else a fixed guess. Timed stages run alone, the rest `jobs`
+    records, else of the same stage, else a fixed guess (`redo`: jobs that will run although stored,
+    e.g. `--retime`). Timed stages run alone, the rest `jobs`
     at a time: the estimate of what is left divides only those."""
 
     seconds: Mapping[str, float]  # job id -> expected seconds
@@ -81,6 +82,7 @@ class Estimates:
         history: Mapping[str, Record],
         exclusive_stages: Iterable[str] = (),
         jobs: int = 1,
+        redo: Callable[[str], bool] = lambda job_id: False,
     ) -> Estimates:
         by_stage: dict[str, list[float]] = {}
         by_model: dict[tuple[str, str], list[float]] = {}
@@ -93,7 +95,7 @@ class Estimates:
         seconds = {}
         for job in plan_jobs:
             stored = history.get(job.id)
-            if stored is not None and stored.status is Status.OK:
+            if stored is not None and stored.status is Status.OK and not redo(job.id):
                 seconds[job.id] = REUSED_SECONDS
                 continue
             same = by_model.get((job.stage, str(job.labels.get("model", "")))) or by_stage.get(job.stage)

@@ -748,7 +748,9 @@ def _regressions_block(runs: answers.Runs) -> list[str]:
     intro = (
         "**Regressions between consecutive releases** (each module run by its own runtime): a function "
         f"that passed and then fails; a latency up by more than {answers.NOISE_RATIO}× where neither "
-        f"figure is noisy; a module more than {answers.SIZE_RATIO - 1:.0%} larger."
+        f"figure is noisy, or — with a noisy one — where the newer release's fastest repetition is over "
+        f"{answers.LOADED_RATIO:g}× the older's slowest (more than contention explains); a module more "
+        f"than {answers.SIZE_RATIO - 1:.0%} larger."
     )
     if not found:
         return [intro, "", "None found.", ""]

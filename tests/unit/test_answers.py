@@ -261,3 +261,15 @@ def test_regressions_use_each_functions_own_exporter_and_skip_a_release_without_
     )
     found = answers.regressions(_runs(records))
     assert [(r.function, r.older, r.newer, r.kind) for r in found] == [("m", "3.7.0", "3.8.0", "slower")]
+
+
+def test_a_noisy_figure_is_a_regression_only_beyond_what_contention_explains():
+    quiet, noisy_slow = answers.Timing(40.0, 38.0, 42.0, 0.0), answers.Timing(500.0, 420.0, 560.0, 0.4)
+    assert answers.slower_beyond_noise(quiet, noisy_slow)  # 420 > 2 x 42: no load does that
+    noisy_bit_slower = answers.Timing(60.0, 50.0, 70.0, 0.4)
+    assert not answers.slower_beyond_noise(quiet, noisy_bit_slower)  # 1.5x under load: not a finding
+    assert answers.slower_beyond_noise(quiet, answers.Timing(60.0, 58.0, 62.0, 0.0))  # quiet: 1.5x is
+    records = [_compile("m", "3.10.0"), _run("m", "3.10.0", median=40.0)]
+    records += [_compile("m", "3.11.0"), _run("m", "3.11.0", median=500.0, spread=0.3, load=0.4)]
+    (found,) = [r for r in answers.regressions(_runs(records)) if r.kind == "slower"]
+    assert found.detail.startswith("12.50x slower (40.0 ms → 500 ms; noisy, but")
