@@ -61,7 +61,7 @@ def test_compat_json_is_the_same_bytes_for_the_same_records(tmp_path: Path):
 
 
 def test_the_published_compat_json_follows_its_schema():
-    for where in ("results", "results/armv6", "results/bench"):
+    for where in ("results", "results/armv6", "results/bench", "results/microbench"):
         document = json.loads((ROOT / where / compat.FILENAME).read_text())
         compat.validate(document)
         assert document["windows"] and document["models"], where
