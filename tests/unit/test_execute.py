@@ -1,0 +1,188 @@
+"""The executor with fake stages and a fake backend: ordering, parallelism, timed stages alone,
+reuse, --retime, --retry-failed, not-run propagation, interruption. No torch, IREE or Docker:
+the stages are stand-ins that record what the executor asked of them."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import io
+import threading
+import time
+import types
+from pathlib import Path
+from typing import Callable, Optional
+
+import pytest
+
+from iree_matrix import stages
+from iree_matrix.execute import Executor, Options
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import EnvSpec, Job, Plan
+from iree_matrix.results import ResultsLog, Status
+
+ENV = EnvSpec("compiler", "3.11", (), "c", arch="x86_64")
+
+
+class FakeStage:
+    """Keys are the job id (plus a version, to model changed inputs); `behave` decides what an
+    execution does. Every call is logged, with how many stages ran at that moment."""
+
+    def __init__(self, name: str, exclusive: bool, world: World) -> None:
+        self.name, self.exclusive, self.world = name, exclusive, world
+
+    def key(self, job: Job, ctx: stages.Context) -> str:
+        return hashlib.sha256(f"{job.id}@{self.world.version}".encode()).hexdigest()
+
+    def execute(self, job: Job, ctx: stages.Context, out: Path) -> Outcome:
+        with self.world.lock:
+            self.world.running += 1
+            self.world.peak = max(self.world.peak, self.world.running)
+            self.world.overlaps[job.id] = self.world.running
+            self.world.calls.append(job.id)
+        try:
+            time.sleep(self.world.seconds)
+            (out / "artifact").write_text(job.id)
+            behave = self.world.behaviour.get(job.id)
+            return behave(job) if behave else Outcome(Status.OK, {"n": 1})
+        finally:
+            with self.world.lock:
+                self.world.running -= 1
+
+    def reusable(self, job: Job, ctx: stages.Context, entry) -> bool:
+        return True
+
+
+class World:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: list[str] = []
+        self.running = self.peak = 0
+        self.overlaps: dict[str, int] = {}
+        self.behaviour: dict[str, Callable[[Job], Outcome]] = {}
+        self.seconds = 0.0
+        self.version = 1
+
+
+class FakeBackend:
+    name = "fake"
+
+    def contained_cpu_seconds(self) -> float:
+        return 0.0
+
+
+def _job(stage: str, cell: str, *deps: str) -> Job:
+    return Job(stage, cell, tuple(deps), {"model": cell.split("/")[0]}, ENV)
+
+
+def _plan() -> Plan:
+    """install -> export -> compile x2 -> run x2 (compile is shared work, run is timed)."""
+    jobs = [_job("install", "env"), _job("export", "m/e", "install:env")]
+    for c in ("3.9.0", "3.10.0"):
+        jobs.append(_job("compile", f"m/e/{c}", "install:env", "export:m/e"))
+        jobs.append(_job("run", f"m/e/{c}", "install:env", f"compile:m/e/{c}"))
+    return Plan(tuple(jobs))
+
+
+@pytest.fixture
+def world(monkeypatch) -> World:
+    world = World()
+    timed = {"export", "run"}
+    fakes = {name: FakeStage(name, name in timed, world) for name in ("install", "export", "compile", "run")}
+    monkeypatch.setattr(stages, "get", lambda name: fakes[name])
+    return world
+
+
+def _run(tmp_path: Path, options: Optional[Options] = None, plan: Optional[Plan] = None):
+    spec = types.SimpleNamespace(timeouts=collections.defaultdict(lambda: 60.0))
+    log = ResultsLog(tmp_path / "results.jsonl")
+    executor = Executor(
+        spec, plan or _plan(), cache=tmp_path / "cache", results=log, backend=FakeBackend(),
+        options=options or Options(), out=io.StringIO(),
+    )  # fmt: skip
+    return executor.run(), log
+
+
+def test_every_job_after_its_dependencies_and_every_result_published(world: World, tmp_path: Path):
+    summary, log = _run(tmp_path)
+    order = world.calls
+    for job in _plan().jobs:
+        assert all(order.index(dep) < order.index(job.id) for dep in job.deps)
+    assert summary.counts() == {"ok": 6} and summary.executed == 6
+    assert {r.job for r in log} == {j.id for j in _plan().jobs}
+
+
+def test_two_at_a_time_but_a_timed_stage_alone(world: World, tmp_path: Path):
+    world.seconds = 0.15
+    _run(tmp_path, Options(jobs=2))
+    assert world.peak == 2  # the two compiles shared the workers
+    assert all(world.overlaps[j] == 1 for j in world.overlaps if j.startswith(("run:", "export:")))
+
+
+def test_a_second_run_reuses_everything_and_publishes_nothing_new(world: World, tmp_path: Path):
+    _run(tmp_path)
+    lines = (tmp_path / "results.jsonl").read_text()
+    world.calls.clear()
+    summary, _ = _run(tmp_path)
+    assert world.calls == [] and len(summary.reused) == 6
+    assert (tmp_path / "results.jsonl").read_text() == lines
+
+
+def test_retime_measures_timed_stages_again_and_nothing_upstream(world: World, tmp_path: Path):
+    _run(tmp_path)
+    world.calls.clear()
+    _run(tmp_path, Options(retime=("run:*",)))
+    assert sorted(world.calls) == ["run:m/e/3.10.0", "run:m/e/3.9.0"]
+
+
+def test_a_failure_blocks_its_dependants_and_is_kept_until_retry_failed(world: World, tmp_path: Path):
+    broken = "compile:m/e/3.10.0"
+    world.behaviour[broken] = lambda job: Outcome(
+        Status.FAIL, message="error: boom", error_class="compile-error"
+    )
+    summary, _ = _run(tmp_path)
+    blocked = summary.records["run:m/e/3.10.0"]
+    assert blocked.status is Status.NOT_RUN and blocked.blocked_by == broken
+    assert summary.records["run:m/e/3.9.0"].status is Status.OK  # the rest went on
+    world.calls.clear()
+    _run(tmp_path)
+    assert world.calls == []  # a stored failure is a result: not redone by default
+    del world.behaviour[broken]
+    summary, _ = _run(tmp_path, Options(retry_failed=True))
+    assert world.calls == [broken, "run:m/e/3.10.0"] and summary.records["run:m/e/3.10.0"].status is Status.OK
+
+
+def test_a_bug_in_a_stage_is_a_recorded_failure_that_is_never_stored(world: World, tmp_path: Path):
+    world.behaviour["export:m/e"] = lambda job: 1 / 0
+    summary, _ = _run(tmp_path)
+    record = summary.records["export:m/e"]
+    assert (record.status, record.error_class) == (Status.FAIL, "internal")
+    assert "ZeroDivisionError" in record.message
+    world.calls.clear()
+    world.behaviour.clear()
+    _run(tmp_path)
+    assert "export:m/e" in world.calls  # not cached: the next run tries again
+
+
+def test_an_interrupted_run_keeps_what_finished_and_resumes(world: World, tmp_path: Path):
+    def interrupt(job: Job) -> Outcome:
+        raise KeyboardInterrupt
+
+    world.behaviour["compile:m/e/3.10.0"] = interrupt
+    summary, log = _run(tmp_path)
+    assert summary.interrupted
+    published = {r.job for r in log}
+    assert "compile:m/e/3.10.0" not in published and "compile:m/e/3.9.0" in published
+    world.calls.clear()
+    world.behaviour.clear()
+    summary, _ = _run(tmp_path)
+    assert not summary.interrupted and "compile:m/e/3.9.0" not in world.calls
+    assert "compile:m/e/3.10.0" in world.calls and summary.counts() == {"ok": 6}
+
+
+def test_changed_inputs_make_new_keys_and_every_stage_runs_again(world: World, tmp_path: Path):
+    _run(tmp_path)
+    world.calls.clear()
+    world.version = 2
+    summary, _ = _run(tmp_path)
+    assert len(world.calls) == 6 and not summary.reused
