@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "formats", "refusals", "targets", "versions", "host", "results", "outcome", "store",
                     "vmfb", "binfmt", "elf", "daemon")),
     ("matrix", ("flags", "models", "releases", "spec", "plan", "wheelhouse")),
-    ("environments", ("images", "envs", "envs.venv", "envs.docker", "image_inventory", "runtime_build", "arm",
+    ("environments", ("images", "images.*", "envs", "envs.venv", "envs.docker", "image_inventory", "runtime_build", "arm",
                       "doctor")),
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "armv6_smoke")),

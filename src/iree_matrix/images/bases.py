@@ -1,0 +1,209 @@
+"""Base images: a Debian rootfs from debootstrap, packed and loaded (or an image the user names),
+kept in the cache so the same tarball always gives the same image."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix._hashing import file_sha256
+from iree_matrix._locks import file_lock
+from iree_matrix.errors import StageFailure, UserError
+from iree_matrix.images.debian import (
+    BASE_PACKAGES,
+    BASE_PACKAGES_NO_PYTHON,
+    SUITES,
+    check_suite,
+    debian_mirror,
+    debootstrap,
+    dpkg_list,
+    snapshot_epoch,
+    trim_rootfs,
+)
+from iree_matrix.images.oci_archive import image_config, pack, save_archive
+from iree_matrix.images.sdk import BASE_REPO, docker_errors, note, read_json, run_container, write_json
+from iree_matrix.targets import PLATFORMS, host_platform
+
+# --- base images --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BaseImage:
+    ref: str  # "debian:bookworm-amd64", or the user's image name
+    tag: str  # what to start containers from
+    image_id: str
+    python: str  # "3.11"
+    arch: str  # Debian name
+    glibc: tuple[int, int]
+    meta: Mapping[str, Any]  # suite, mirror, rootfs sha256, snapshot date, ... (for the manifest)
+
+
+class Bases:
+    """Base images: debootstrapped Debian suites kept as tarballs, or images the user names."""
+
+    def __init__(self, root: Path, client: Any, *, mirror: Optional[str] = None) -> None:
+        self.root = Path(root)
+        self.rootfs = self.root / "rootfs"
+        self._client = client
+        self._mirror = mirror
+
+    def suite(
+        self,
+        suite: str,
+        arch: str,
+        *,
+        timeout: Optional[float],
+        log: Optional[Path],
+        with_python: bool = True,
+    ) -> BaseImage:
+        """The base for (suite, arch): loaded from the cached tarball, or debootstrapped first.
+
+        A foreign `arch` (arm64, armel, armhf on an x86_64 host) is debootstrapped and later run
+        under qemu-user: it needs the binfmt handlers images/setup-host.sh registers.
+        `with_python=False` makes a base without python3 (for running native tools only); its
+        `BaseImage.python` is "".
+        """
+        if suite not in SUITES or arch not in PLATFORMS:
+            raise UserError(
+                f"unknown suite/arch {suite}/{arch}: suites {sorted(SUITES)}, arches {sorted(PLATFORMS)}"
+            )
+        name = f"{suite}-{arch}" if with_python else f"{suite}-{arch}-nopython"
+        stem = self.rootfs / name
+        with file_lock(stem.with_suffix(".lock")), docker_errors(f"base {name}"):
+            meta = read_json(stem.with_suffix(".json"))
+            if meta is None or not stem.with_suffix(".tar").is_file():
+                # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
+                # foreign architecture): say what is happening, once.
+                slow = "~1 min" if arch == host_platform() else "3-8 min under qemu"
+                print(
+                    f"building the Debian {suite} {arch} base image (once, {slow}; log: {log})",
+                    file=sys.stderr,
+                )
+                meta = self._debootstrap(suite, arch, stem, timeout=timeout, log=log, with_python=with_python)
+            return self._load(meta, stem.with_suffix(".tar"), log=log)
+
+    def named(self, name: str) -> BaseImage:
+        """A user-named image the daemon already has, as it is (its `python3` is the one used)."""
+        import docker
+
+        with docker_errors(f"base image {name}"):
+            try:
+                image = self._client.images.get(name)
+            except docker.errors.ImageNotFound:
+                raise UserError(
+                    f"base image {name!r} is not in the local Docker daemon and no registry is used: "
+                    f"`docker load` / `docker import` it first"
+                ) from None
+            probe = self._probe(image.id)
+        arch = next((a.debian for a in PLATFORMS.values() if a.machine == probe["machine"]), probe["machine"])
+        meta = {"ref": name, "image_id": image.id, "probe": probe}
+        return BaseImage(name, name, image.id, probe["python"], arch, tuple(probe["glibc"]), meta)
+
+    def _probe(self, image_id: str) -> dict[str, Any]:
+        """Python version, machine and glibc of an image, asked once and remembered on disk."""
+        path = self.root / "probes" / f"{image_id.replace(':', '-')}.json"
+        known = read_json(path)
+        if known is not None:
+            return known
+        code = (
+            "import json, platform, sys; lib, ver = platform.libc_ver(); "
+            "print(json.dumps({'python': '%d.%d' % sys.version_info[:2], 'machine': platform.machine(), "
+            "'glibc': [int(x) for x in ver.split('.')[:2]] if ver else [0, 0]}))"
+        )
+        out = run_container(
+            self._client, image_id, ["python3", "-c", code], timeout=120, log=None, what="probe"
+        )
+        try:
+            probe = json.loads(out["stdout"].strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise StageFailure(
+                "python-missing", f"image {image_id[:19]} has no working `python3`: {out['output']}"
+            ) from None
+        write_json(path, probe)
+        return probe
+
+    def debootstrap(
+        self, suite: str, arch: str, stem: Path, *, timeout: Optional[float], log: Optional[Path],
+        with_python: bool = True,
+    ) -> dict[str, Any]:  # fmt: skip
+        mirror = self._mirror or debian_mirror()
+        include = BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
+        work = stem.with_name(stem.name + ".rootfs")
+        shutil.rmtree(work, ignore_errors=True)
+        start = time.monotonic()
+        try:
+            debootstrap(suite, PLATFORMS[arch], work, mirror, include, timeout=timeout, log=log)
+            seconds = time.monotonic() - start
+            epoch = snapshot_epoch(work)
+            trim_rootfs(work)
+            packages = dpkg_list(work, log=log)
+            check_suite(SUITES[suite], packages, with_python=with_python)
+            tarball = stem.with_suffix(".tar")
+            pack(work, tarball.with_suffix(".tar.part"), epoch, timeout=timeout, log=log)
+        except StageFailure as exc:
+            # A mirror or disk hiccup: the same request may well succeed next time.
+            raise StageFailure(exc.error_class, exc.message, cacheable=False) from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        os.replace(tarball.with_suffix(".tar.part"), tarball)
+        sha = file_sha256(tarball)
+        stem.with_suffix(".packages").write_text(packages)
+        stem.with_suffix(".sha256").write_text(f"{sha}  {tarball.name}\n")
+        meta = {
+            "ref": f"debian:{stem.name}",
+            "suite": suite,
+            "arch": arch,
+            "mirror": mirror,
+            "include": list(include),
+            "snapshot_epoch": epoch,
+            "rootfs_sha256": sha,
+            "rootfs_bytes": tarball.stat().st_size,
+            "debootstrap_seconds": round(seconds, 1),
+        }
+        if not with_python:
+            # Absent (not True) for the Python bases: their metadata and image ids stay as they were.
+            meta["with_python"] = False
+        write_json(stem.with_suffix(".json"), meta)  # written last: marks the base complete
+        return meta
+
+    def _load(self, meta: Mapping[str, Any], tarball: Path, *, log: Optional[Path]) -> BaseImage:
+        import docker
+
+        suite, arch = SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
+        config = image_config(meta, arch)
+        image_id = "sha256:" + hashlib.sha256(config).hexdigest()
+        variant = "" if meta.get("with_python", True) else "-nopython"
+        tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{variant}-{meta['rootfs_sha256'][:12]}"
+        python = suite.python if meta.get("with_python", True) else ""
+        base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))
+        try:
+            if self._client.images.get(tag).id == image_id:
+                return base
+        except docker.errors.ImageNotFound:
+            pass
+        note(log, f"[images] loading {tarball} as {tag}")
+        if file_sha256(tarball) != meta["rootfs_sha256"]:
+            raise StageFailure(
+                "base-image", f"{tarball}: sha256 differs from {tarball.name}.sha256; delete it to rebuild",
+                cacheable=False,
+            )  # fmt: skip
+        try:
+            self._client.images.load(save_archive(config, tarball, tag))
+        except docker.errors.DockerException as exc:
+            raise StageFailure(
+                "base-image", f"docker load of {tarball} failed: {exc}", cacheable=False
+            ) from None
+        loaded = self._client.images.get(tag).id
+        if loaded != image_id:
+            raise StageFailure(
+                "base-image", f"{tag} loaded as {loaded}, expected {image_id}", cacheable=False
+            )
+        return base

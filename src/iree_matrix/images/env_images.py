@@ -1,0 +1,231 @@
+"""Environment images: a base plus a venv at /opt/env holding exactly a lock's wheels, installed
+offline from the host wheelhouse (no network in the container), committed with its manifest."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import _proc
+from iree_matrix._hashing import digest
+from iree_matrix._locks import file_lock
+from iree_matrix.errors import StageFailure
+from iree_matrix.images.bases import BaseImage
+from iree_matrix.images.sdk import (
+    ENV_REPO,
+    ENV_ROOT,
+    LABEL,
+    RECIPE,
+    docker_errors,
+    note,
+    read_json,
+    wait,
+    write_json,
+)
+from iree_matrix.wheelhouse import Lock
+
+# --- environment images -------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvImage:
+    tag: str
+    image_id: str
+    manifest: Mapping[str, Any]
+    manifest_path: Path
+
+
+def env_tag(base: BaseImage, lock: Lock, *, precompile: bool = True) -> str:
+    recipe = {"base": base.image_id, "lock": lock.digest, "recipe": RECIPE, "precompile": precompile}
+    return f"{ENV_REPO}:{digest(recipe)[:16]}"
+
+
+class EnvImages:
+    """Environment images. `precompile` writes the venv's .pyc files into the image (see the build
+    script for why); it is part of the tag, so both kinds can coexist."""
+
+    def __init__(self, root: Path, client: Any, *, precompile: bool = True) -> None:
+        self.root = Path(root)
+        self.precompile = precompile
+        self.manifests = self.root / "manifests"
+        self._client = client
+
+    def get(self, tag: str) -> Optional[EnvImage]:
+        import docker
+
+        with docker_errors(f"image {tag}"):
+            try:
+                image = self._client.images.get(tag)
+            except docker.errors.ImageNotFound:
+                return None
+            return self._from_image(tag, image)
+
+    def find(self, base_ref: str, lock_digest: str) -> Optional[EnvImage]:
+        """The newest environment image built from `base_ref` for this lock (labels are the index)."""
+        filters = {"label": [f"{k}={v}" for k, v in self._identity(base_ref, lock_digest).items()]}
+        with docker_errors("listing environment images"):
+            images = self._client.images.list(filters=filters)
+        for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
+            tags = [t for t in image.tags if t.startswith(ENV_REPO + ":")]
+            if tags:
+                return self._from_image(tags[0], image)
+        return None
+
+    def ensure(
+        self,
+        base: BaseImage,
+        lock: Lock,
+        wheels: Sequence[Path],
+        *,
+        timeout: Optional[float],
+        log: Optional[Path],
+    ) -> EnvImage:
+        """The environment image for (base, lock): reused when its tag exists, else built."""
+        tag = env_tag(base, lock, precompile=self.precompile)
+        with (
+            file_lock(self.root / "locks" / f"{tag.partition(':')[2]}.lock"),
+            docker_errors(f"building {tag}"),
+        ):
+            existing = self.get(tag)
+            if existing is not None:
+                note(log, f"[images] reusing {tag} ({existing.image_id[:19]})")
+                return existing
+            return self._build(tag, base, lock, wheels, timeout=timeout, log=log)
+
+    def _build(
+        self, tag: str, base: BaseImage, lock: Lock, wheels: Sequence[Path], *,
+        timeout: Optional[float], log: Optional[Path],
+    ) -> EnvImage:  # fmt: skip
+        wheels = [Path(w).resolve() for w in wheels]
+        volumes = {str(d): {"bind": str(d), "mode": "ro"} for d in sorted({w.parent for w in wheels})}
+        argv = ["/bin/sh", "-c", _BUILD_SCRIPT, "build", str(int(self.precompile)), *map(str, wheels)]
+        note(log, f"[images] building {tag} from {base.tag} with {len(wheels)} wheels (network none)")
+        container = self._client.containers.create(
+            # No labels or environment beyond the marker: `docker commit` copies the build
+            # container's config into the image.
+            base.tag, argv, network_mode="none", volumes=volumes, labels={LABEL: "1"},
+        )  # fmt: skip
+        try:
+            out = wait(container, timeout=timeout, log=log, what="environment build")
+            if out["status"] != 0:
+                raise StageFailure("pip-install", _proc.excerpt(out["output"]))
+            probe = json.loads(out["stdout"].strip().splitlines()[-1])
+            manifest = _manifest(tag, base, lock, probe, precompiled=self.precompile)
+            _check_installed(lock, probe["installed"])
+            labels = {
+                LABEL: "1",
+                **self._identity(base.ref, lock.digest),
+                f"{LABEL}.manifest": json.dumps(manifest, sort_keys=True, separators=(",", ":")),
+            }
+            changes = [
+                f"ENV PATH={ENV_ROOT}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                f"ENV VIRTUAL_ENV={ENV_ROOT}",
+                "WORKDIR /tmp",
+                f'CMD ["{ENV_ROOT}/bin/python"]',
+            ]
+            repo, _, name = tag.partition(":")
+            container.commit(repository=repo, tag=name, changes=changes, conf={"Labels": labels})
+        finally:
+            container.remove(force=True)
+        built = self.get(tag)
+        if built is None:
+            raise StageFailure("base-image", f"{tag} vanished right after docker commit", cacheable=False)
+        note(log, f"[images] committed {tag} = {built.image_id}")
+        return built
+
+    def _identity(self, base_ref: str, lock_digest: str) -> dict[str, str]:
+        """The labels `find` selects by: everything the tag is made of except the base's id."""
+        return {
+            f"{LABEL}.base-ref": base_ref,
+            f"{LABEL}.lock-digest": lock_digest,
+            f"{LABEL}.recipe": str(RECIPE),
+            f"{LABEL}.precompile": str(int(self.precompile)),
+        }
+
+    def _from_image(self, tag: str, image: Any) -> EnvImage:
+        labels = image.attrs.get("Config", {}).get("Labels") or {}
+        manifest = {**json.loads(labels.get(f"{LABEL}.manifest", "{}")), "tag": tag, "image_id": image.id}
+        path = self.manifests / f"{tag.replace(':', '-')}.json"
+        if read_json(path) != manifest:
+            write_json(path, manifest)
+        return EnvImage(tag, image.id, manifest, path)
+
+
+# Runs inside the build container as root, offline. pip's progress goes to stderr; the last line
+# on stdout is the probe the manifest is made of. $1 says whether to precompile: pip runs with
+# --no-compile (fast), and compileall then writes the .pyc files once, because stages run as a
+# non-root user who cannot write them into /opt/env, so every fresh container would otherwise
+# recompile every module it imports (measured for torch 2.13: +35 s build and +165 MB once, vs
+# ~1-2 s more per `import torch` in every container). Files that do not compile are left alone.
+# /root is opened (0755) because host paths under /root (the default cache) are mounted at the
+# same paths and the non-root user must be able to reach them.
+_BUILD_SCRIPT = f"""set -eu
+precompile=$1; shift
+export PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
+python3 -m venv {ENV_ROOT}
+{ENV_ROOT}/bin/python -m pip install --no-index --no-deps --no-compile --no-cache-dir \\
+    --disable-pip-version-check "$@" >&2
+if [ "$precompile" = 1 ]; then {ENV_ROOT}/bin/python -m compileall -q -j 0 {ENV_ROOT}/lib >&2 || true; fi
+chmod 0755 /root
+{ENV_ROOT}/bin/python - <<'EOF'
+import json, platform, subprocess
+from importlib import metadata
+debian = subprocess.run(
+    ["dpkg-query", "-W", "-f", "${{Package}}\\t${{Version}}\\t${{Architecture}}\\n"],
+    check=True, stdout=subprocess.PIPE, universal_newlines=True,
+).stdout.split("\\n")
+print(json.dumps({{
+    "python": platform.python_version(),
+    "machine": platform.machine(),
+    "glibc": platform.libc_ver()[1],
+    "installed": {{d.metadata["Name"]: d.version for d in metadata.distributions()}},
+    "debian": sorted(line.split("\\t") for line in debian if line),
+}}))
+EOF
+"""
+
+
+def _manifest(
+    tag: str, base: BaseImage, lock: Lock, probe: Mapping[str, Any], *, precompiled: bool
+) -> dict[str, Any]:
+    locked = {_norm(p.name) for p in lock.packages}
+    return {
+        "schema": 1,
+        "tag": tag,
+        "recipe": RECIPE,
+        "precompiled": precompiled,
+        "base": {"ref": base.ref, "tag": base.tag, "image_id": base.image_id, **_base_facts(base)},
+        "python": probe["python"],
+        "machine": probe["machine"],
+        "glibc": probe["glibc"],
+        "lock_digest": lock.digest,
+        "target": dataclasses.asdict(lock.target),
+        "python_packages": [
+            {"name": p.name, "version": p.version, "sha256": p.sha256, "filename": p.filename}
+            for p in sorted(lock.packages, key=lambda p: p.name.lower())
+        ],
+        # What `python -m venv` put there besides the lock (pip, maybe setuptools).
+        "venv_seed": {n: v for n, v in sorted(probe["installed"].items()) if _norm(n) not in locked},
+        "debian_packages": [{"name": n, "version": v, "arch": a} for n, v, a in probe["debian"]],
+    }
+
+
+def _base_facts(base: BaseImage) -> dict[str, Any]:
+    keys = ("suite", "arch", "mirror", "snapshot_epoch", "rootfs_sha256")
+    return {k: base.meta[k] for k in keys if k in base.meta}
+
+
+def _check_installed(lock: Lock, installed: Mapping[str, str]) -> None:
+    have = {_norm(n): v for n, v in installed.items()}
+    wrong = [f"{p.name} {p.version} (found {have.get(_norm(p.name))})" for p in lock.packages
+             if have.get(_norm(p.name)) != p.version]  # fmt: skip
+    if wrong:
+        raise StageFailure("pip-install", "the venv does not hold the lock: " + ", ".join(wrong))
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
