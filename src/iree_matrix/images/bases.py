@@ -130,7 +130,7 @@ class Bases:
         write_json(path, probe)
         return probe
 
-    def debootstrap(
+    def _debootstrap(
         self, suite: str, arch: str, stem: Path, *, timeout: Optional[float], log: Optional[Path],
         with_python: bool = True,
     ) -> dict[str, Any]:  # fmt: skip
