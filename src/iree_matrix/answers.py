@@ -14,12 +14,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix import _text, formats, refusals
+from iree_matrix import _text, formats, plan, refusals
 from iree_matrix.results import Record, Status
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
@@ -127,17 +126,13 @@ def main_arch(records: Iterable[Record]) -> str:
     return max(counts, key=lambda a: (counts[a], a == "x86_64", a)) if counts else "x86_64"
 
 
-SOURCE_BUILD = "source build"
+SOURCE_BUILD = plan.SOURCE_BUILD
 
 
 def runtime_name(label: str) -> str:
-    """A runtime as a reader names it: a release ("3.9.0"), or for tools in a directory (a
-    runtime built from source, `--runtime-dir`) "source build <id>" rather than a cache path."""
-    if not label.startswith("dir:"):
-        return label
-    parts = Path(label[len("dir:") :]).parts
-    ident = parts[-2] if len(parts) >= 2 and parts[-1] == "tools" else (parts[-1] if parts else "")
-    return f"{SOURCE_BUILD} {ident[:8]}".rstrip()
+    """A runtime as a reader names it: a release ("3.9.0"), or "source build <id>" for tools in a
+    directory. Records written before the plan named them so carry "dir:<path>"."""
+    return plan.tools_runtime(label[len("dir:") :]) if label.startswith("dir:") else label
 
 
 def _label(record: Record, name: str) -> str:

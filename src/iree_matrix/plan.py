@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,6 +50,44 @@ class EnvSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class Labels:
+    """What every record says about its cell: the one schema of `Record.labels` (reports group and
+    filter by these names). The plan makes them; `as_dict` is how they are written (empty fields
+    are left out, so an install record carries only its own)."""
+
+    model: str = ""  # the function's unit: "whisper_tiny.encoder", or just "mobilenet_v2"
+    source_model: str = ""  # the model: "whisper_tiny"
+    function: str = ""
+    python: str = ""
+    torch: str = ""
+    turbine: str = ""
+    exporter: str = ""  # the exporter environment
+    compiler: str = ""
+    runtime: str = ""  # a release, or "source build <id>" for a directory of runtime tools
+    runtime_tools: str = ""  # that directory
+    arch: str = ""  # a target's label: x86_64, aarch64-cortex-a72, armv6-arm1176jzf-s
+    profile: str = ""
+    peers: str = ""  # peer jobs: the peers asked for, comma-separated
+    env: str = ""  # install jobs: the environment
+    kind: str = ""  # install jobs: exporter | compiler | runtime | peer
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v}
+
+
+SOURCE_BUILD = "source build"
+
+
+def tools_runtime(tools: str) -> str:
+    """A directory of runtime tools as a reader names that runtime: "source build <id>" (the build's
+    cache key for a runtime built here, `<cache>/runtime-builds/<key>/tools`; else the directory)."""
+    parts = Path(tools).parts
+    if len(parts) >= 2 and parts[-1] == "tools":
+        return f"{SOURCE_BUILD} {parts[-2][:8]}"
+    return f"{SOURCE_BUILD} {parts[-1] if parts else tools}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Job:
     stage: str
     cell: str
@@ -62,6 +101,11 @@ class Job:
     @property
     def id(self) -> str:
         return f"{self.stage}:{self.cell}"
+
+    @functools.cached_property
+    def target(self) -> targets.Target:
+        """The CPU target of a compile, run or dispatches job (parsed once, from its arch label)."""
+        return targets.parse(self.labels["arch"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,7 +176,8 @@ def build(spec: MatrixSpec, runtime_dirs: Mapping[str, str] = {}) -> Plan:  # no
         return job.id
 
     def install(env: EnvSpec) -> str:
-        return add(Job("install", env.id, (), {"env": env.id, "kind": env.kind, "python": env.python}, env))
+        labels = Labels(env=env.id, kind=env.kind, python=env.python).as_dict()
+        return add(Job("install", env.id, (), labels, env))
 
     for cell in spec.cells:
         ref = spec.models.get(cell.model) or ModelRef(cell.model, Path(cell.model), "build")
@@ -154,20 +199,20 @@ def _add_cell(
     exp_env, comp_env = exporter_env(cell, ref.requirements), compiler_env(cell)
     rt_env = runtime_env(cell, runtime_dirs)
     unit = ref.unit(function)
-    export_labels = {
-        "model": unit,
-        "source_model": cell.model,
-        "function": function,
-        "python": cell.python,
-        "torch": cell.torch,
-        "turbine": cell.turbine,
-        "exporter": exp_env.id,
-    }
+    export_labels = Labels(
+        model=unit,
+        source_model=cell.model,
+        function=function,
+        python=cell.python,
+        torch=cell.torch,
+        turbine=cell.turbine,
+        exporter=exp_env.id,
+    )
     export_cell = f"{unit}/{exp_env.id}"
     if spec.peers:
         env = peer_env(cell, ref.requirements)
-        labels = {"model": unit, "source_model": cell.model, "function": function, "python": cell.python,
-                  "torch": cell.torch, "peers": ",".join(spec.peers)}  # fmt: skip
+        labels = Labels(model=unit, source_model=cell.model, function=function, python=cell.python,
+                        torch=cell.torch, peers=",".join(spec.peers)).as_dict()  # fmt: skip
         add(
             Job("peer", f"{unit}/{env.id}", (install(env),), labels, env, model=cell.model, function=function)
         )
@@ -176,26 +221,23 @@ def _add_cell(
             "export",
             export_cell,
             (install(exp_env),),
-            export_labels,
+            export_labels.as_dict(),
             exp_env,
             model=cell.model,
             function=function,
         )
     )
 
-    compile_labels = {
-        **export_labels,
-        "compiler": cell.compiler,
-        "arch": cell.arch,
-        "profile": cell.profile,
-    }
+    compile_labels = dataclasses.replace(
+        export_labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile
+    )
     compile_cell = f"{export_cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
     compile_id = add(
         Job(
             "compile",
             compile_cell,
             (export_id, install(comp_env)),
-            compile_labels,
+            compile_labels.as_dict(),
             comp_env,
             profile=spec.profiles[cell.profile],
             model=cell.model,
@@ -203,7 +245,6 @@ def _add_cell(
         )
     )
 
-    runtime = cell.runtime if rt_env.tools is None else f"dir:{rt_env.tools}"
     if rt_env.tools is not None:
         run_cell = f"{compile_cell}/{rt_env.name}"
     elif cell.runtime == cell.compiler:
@@ -213,7 +254,13 @@ def _add_cell(
     # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
     # anyway and records why it was skipped, so the table says so instead of going blank.
     deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
-    run_labels = {**compile_labels, "runtime": runtime}
+    if rt_env.tools is None:
+        run_labels = dataclasses.replace(compile_labels, runtime=cell.runtime).as_dict()
+    else:
+        runtime = tools_runtime(rt_env.tools)
+        run_labels = dataclasses.replace(
+            compile_labels, runtime=runtime, runtime_tools=rt_env.tools
+        ).as_dict()
     add(Job("run", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
     if spec.benchmark.profiles_dispatches(unit, cell.profile) and run_cell == compile_cell:
         # Op-wise bisection of this cell, by its own runtime: each executable timed on its own.

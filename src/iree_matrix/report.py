@@ -307,7 +307,7 @@ def _dir_run(ix: _Index, compile_key: CompileKey) -> Record | None:
     """A board with no runtime wheel runs on the user's runtime directory: that is its
     same-version run (a runtime built from some IREE source the tool cannot name)."""
     for key, run in ix.runs.items():
-        if key[:-1] == compile_key and key[-1].startswith("dir:"):
+        if key[:-1] == compile_key and answers.runtime_name(key[-1]).startswith(answers.SOURCE_BUILD):
             return run
     return None
 

@@ -69,10 +69,10 @@ def test_cortex_a72_run_is_green_checked_and_labelled_emulated_also_from_a_tools
         cache=cache, results=results,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
-    from_dir = [
-        r for r in records(results).values() if r.stage == "run" and r.labels["runtime"].startswith("dir:")
-    ]
+    from_dir = [r for r in records(results).values() if r.stage == "run" and r.labels.get("runtime_tools")]
     assert len(from_dir) == 1
+    assert from_dir[0].labels["runtime_tools"] == str(tools)
+    assert from_dir[0].labels["runtime"].startswith("source build ")
     assert from_dir[0].status is Status.OK, from_dir[0].message
     assert from_dir[0].env["tools"] == str(tools)
     assert from_dir[0].metrics["timing"] == "emulated (qemu-user, cortex-a72)"

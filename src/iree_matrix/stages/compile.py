@@ -66,7 +66,7 @@ class CompileStage:
 
     def _tunes_for_host(self, job: Job) -> bool:
         assert job.profile is not None
-        return target_cpu(targets.parse(job.labels["arch"]), job.profile) == "host"
+        return target_cpu(job.target, job.profile) == "host"
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         return True
@@ -100,7 +100,7 @@ class CompileStage:
         done = env.run(
             argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], env=run_env, check=False
         )
-        target = targets.parse(job.labels["arch"])
+        target = job.target
         if done.returncode != 0:
             raise _compile_failure(done, target)
         metrics: dict[str, Any] = {"seconds": round(done.seconds, 3), "module_bytes": module.stat().st_size}
@@ -129,7 +129,7 @@ ARM32_LINKER = _resources.scripts_dir() / "iree_lld_arm32.sh"
 
 
 def _arm32(job: Job) -> bool:
-    return targets.parse(job.labels["arch"]).arch.triple.startswith("arm")
+    return job.target.arch.triple.startswith("arm")
 
 
 def _linker_flag(job: Job) -> str:

@@ -55,7 +55,7 @@ class RunStage:
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
-        target = targets.parse(job.labels["arch"])
+        target = job.target
         abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, target)
         if abi_problem:
             raise StageFailure("abi-mismatch", abi_problem)
