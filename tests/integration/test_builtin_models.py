@@ -23,6 +23,7 @@ PLAIN = [
     "quartznet5x5",
     "whisper_tiny",
     "llama_stories15m",
+    "ops",
 ]
 UPSTREAM = ["whisper_tiny@transformers", "llama@transformers"]
 
