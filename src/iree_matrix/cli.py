@@ -317,7 +317,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     results = ResultsLog(args.results_dir / "results.jsonl")
     code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
     if args.verb == "tune":
-        from iree_matrix.perf_report import render_tune
+        from iree_matrix.report.performance import render_tune
 
         print("\n".join(render_tune(summary.records.values())) or "nothing to compare: one profile per model")
     return code
@@ -442,8 +442,8 @@ def _print_summary(summary, cache: Optional[Path] = None, results_dir: Optional[
 
 
 def _write_report(results_dir: Path) -> Path:
-    from iree_matrix import compat, site
-    from iree_matrix.report import write_compatibility
+    from iree_matrix import compat
+    from iree_matrix.report import site, write_compatibility
 
     source = results_dir / "results.jsonl"
     out = write_compatibility(source, results_dir / "COMPATIBILITY.md")
@@ -587,7 +587,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     _write_report(args.results_dir)
     if args.performance:
-        from iree_matrix.perf_report import write_performance
+        from iree_matrix.report.performance import write_performance
 
         out = args.results_dir / "PERFORMANCE.md"
         lines = write_performance(args.results_dir / "results.jsonl", out)

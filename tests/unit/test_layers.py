@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                       "runtime_build", "arm", "doctor")),
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "armv6_smoke")),
-    ("answers", ("answers", "compat", "query", "report", "perf_report", "site", "publish")),
+    ("answers", ("answers", "compat", "query", "report", "report.*", "publish")),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip
 

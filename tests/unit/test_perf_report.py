@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iree_matrix.perf_report import render_performance
+from iree_matrix.report.performance import render_performance
 from iree_matrix.results import Record, Status
 
 

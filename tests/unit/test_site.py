@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from iree_matrix import site
+from iree_matrix.report import site
 from iree_matrix.results import Status
 from tests.unit.test_answers import _compile, _refused, _run
 

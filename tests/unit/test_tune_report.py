@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from iree_matrix.perf_report import render_dispatches, render_tune
+from iree_matrix.report.performance import render_dispatches, render_tune
 from iree_matrix.results import Record, Status
 
 MODEL = "tiny_cnn"
@@ -257,7 +257,7 @@ def test_tune_a_profile_whose_run_did_not_happen_is_not_reported_ok():
 
 
 def test_emulated_runs_get_their_own_section_and_never_the_native_tables():
-    from iree_matrix.perf_report import render_all, render_emulated
+    from iree_matrix.report.performance import render_all, render_emulated
 
     emulated = dataclasses.replace(
         _ran("default", 65.0),

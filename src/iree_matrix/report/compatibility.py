@@ -19,7 +19,7 @@ from tabulate import tabulate
 from iree_matrix import answers, formats
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
-from iree_matrix.perf_report import render_performance
+from iree_matrix.report.performance import render_performance
 from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.spec import STAGES
 
