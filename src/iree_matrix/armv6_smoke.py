@@ -20,7 +20,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import arm, daemon, images
+from iree_matrix import arm, daemon, formats, images
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.outcome import Outcome, from_exception, now
 from iree_matrix.outcome import record as make_record
@@ -201,7 +201,7 @@ def _run_text(record: Any) -> str:
         return ""
     if record.status is Status.OK:
         latency, err = record.metrics["latency_ms"]["median"], record.metrics["max_abs_err"]
-        return f"ok, {latency:.3g} ms (emulated), max err {err:.1e}"
+        return f"ok, {formats.duration_ms(latency)} (emulated), max err {err:.1e}"
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"
     return f"{record.status.value}: {(record.message or '').splitlines()[0][:90]}"

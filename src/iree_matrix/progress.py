@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
+from iree_matrix import formats
 from iree_matrix.plan import Job
 from iree_matrix.results import Record, Status
 
@@ -222,7 +223,7 @@ class Progress:
         detail = f" {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
         latency = (record.metrics or {}).get("latency_ms")
         if isinstance(latency, dict):
-            detail += f", {latency['median']:.3g} ms/call"
+            detail += f", {formats.duration_ms(latency['median'])}/call"
         self._line(f"{job.stage:<7} {job.cell} -> {MARKS[record.status]}{detail}")
         if record.status not in (Status.OK, Status.NOT_RUN) and record.message:
             first = headline(record.message, self.cache)

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix import answers
+from iree_matrix import answers, formats
 from iree_matrix.results import Record
 
 NOT_MEASURED = "not measured"
@@ -161,4 +161,4 @@ def model(records: Iterable[Record], name: str) -> Answer:
 def _latency(r: answers.ReleaseResult) -> str:
     if r.latency_ms is None:
         return ""
-    return f" ({'~' if r.noisy else ''}{r.latency_ms:.3g} ms{', noisy' if r.noisy else ''})"
+    return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{', noisy' if r.noisy else ''})"
