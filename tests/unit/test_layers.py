@@ -1,14 +1,16 @@
-"""The import graph: no cycle, and no module imports from a layer above its own (README,
-"Development", states the same order)."""
+"""The import graph: no cycle, and no module imports from a layer above its own; and README's
+"Development" list states the same layers (two statements of one order, held equal here)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "src" / "iree_matrix"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "src" / "iree_matrix"
 
 # Lowest first. A module may import its own layer and the ones below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -38,12 +40,21 @@ def _layer(module: str) -> int:
     raise AssertionError(f"{module}: in no layer of tests/unit/test_layers.py; add it where it belongs")
 
 
+def _absolute(node: ast.ImportFrom, path: Path) -> str:
+    """`from .base import x` in stages/compile.py -> iree_matrix.stages.base."""
+    package = ["iree_matrix", *path.parent.relative_to(PACKAGE).parts]
+    anchor = package[: len(package) - node.level + 1]
+    return ".".join([*anchor, *([node.module] if node.module else [])])
+
+
 def _imports() -> dict[str, set[str]]:
     modules = {_name(p): p for p in PACKAGE.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         found = set()
         for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:  # none today; counted all the same
+                node = ast.ImportFrom(_absolute(node, path), node.names, 0)
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("iree_matrix"):
                 base = node.module.removeprefix("iree_matrix").lstrip(".") or "iree_matrix"
                 for alias in node.names:
@@ -83,3 +94,40 @@ def test_no_cycle():
     for module in sorted(GRAPH):
         if module not in state:
             visit(module, [])
+
+
+def _readme_layers() -> list[tuple[str, list[str]]]:
+    """README's "Development" list: each numbered layer's name and the modules it names. A bare
+    file name right after a package (`report/` (`site.py` ...)) is that package's module."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("Layout: `src/iree_matrix/`") :]
+    section = section[: section.index("\n\n", section.index("\n1. "))]
+    items = re.split(r"^\d+\. \*\*(\w+)\*\*:", section, flags=re.MULTILINE)[1:]
+    layers = []
+    for layer, body in zip(items[::2], items[1::2]):
+        modules, package = [], ""
+        for name in re.findall(r"`([\w/]+(?:\.py|/))`", body):
+            module = name.removesuffix(".py").strip("/").replace("/", ".")
+            if module not in GRAPH and package:
+                module = f"{package}.{module}"
+            if name.endswith("/"):
+                package = module
+            modules.append(module)
+        layers.append((layer, modules))
+    return layers
+
+
+def test_readme_states_the_same_layers():
+    stated = _readme_layers()
+    assert [layer for layer, _ in stated] == [layer for layer, _ in LAYERS]
+    for index, (layer, modules) in enumerate(stated):
+        for module in modules:
+            assert module in GRAPH, f"README names {module!r} (in {layer}): no such module"
+            assert _layer(module) == index, (
+                f"README puts {module} in {layer}, this test in {LAYERS[_layer(module)][0]}"
+            )
+    named = {module for _, modules in stated for module in modules}
+    missing = sorted(
+        m for m in GRAPH if "." not in m and m not in named and m not in ("iree_matrix", "__main__")
+    )
+    assert not missing, f"README's layer list does not name {missing}"
