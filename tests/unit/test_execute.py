@@ -7,19 +7,22 @@ from __future__ import annotations
 import collections
 import hashlib
 import io
+import os
+import signal
 import threading
 import time
 import types
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import pytest
 
-from iree_matrix import stages
+from iree_matrix import _proc, cli, stages
 from iree_matrix.execute import Executor, Options
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import EnvSpec, Job, Plan
 from iree_matrix.results import ResultsLog, Status
+from iree_matrix.store import Store
 
 ENV = EnvSpec("compiler", "3.11", (), "c", arch="x86_64")
 
@@ -32,7 +35,7 @@ class FakeStage:
         self.name, self.exclusive, self.world = name, exclusive, world
 
     def key(self, job: Job, ctx: stages.Context) -> str:
-        return hashlib.sha256(f"{job.id}@{self.world.version}".encode()).hexdigest()
+        return _key(job.id, self.world)
 
     def execute(self, job: Job, ctx: stages.Context, out: Path) -> Outcome:
         with self.world.lock:
@@ -51,6 +54,10 @@ class FakeStage:
 
     def reusable(self, job: Job, ctx: stages.Context, entry) -> bool:
         return True
+
+
+def _key(job_id: str, world: World) -> str:
+    return hashlib.sha256(f"{job_id}@{world.version}".encode()).hexdigest()
 
 
 class World:
@@ -85,12 +92,13 @@ def _plan() -> Plan:
 
 
 @pytest.fixture
-def world(monkeypatch) -> World:
+def world(monkeypatch) -> Iterator[World]:
     world = World()
     timed = {"export", "run"}
     fakes = {name: FakeStage(name, name in timed, world) for name in ("install", "export", "compile", "run")}
     monkeypatch.setattr(stages, "get", lambda name: fakes[name])
-    return world
+    yield world
+    _proc.resume()  # an interrupted run leaves new commands refused until the next run starts
 
 
 def _run(tmp_path: Path, options: Optional[Options] = None, plan: Optional[Plan] = None):
@@ -186,3 +194,37 @@ def test_changed_inputs_make_new_keys_and_every_stage_runs_again(world: World, t
     world.version = 2
     summary, _ = _run(tmp_path)
     assert len(world.calls) == 6 and not summary.reused
+
+
+def test_sigterm_mid_stage_stores_nothing_for_that_job_and_resumes(world: World, tmp_path: Path):
+    """The real path of a SIGTERM (or Ctrl-C): the signal reaches the main thread while a stage's
+    command runs in a worker; the command is killed, and whatever the stage then makes of it (here:
+    an 'ok' it should not be trusted with) is neither stored nor published."""
+    victim, commands = "compile:m/e/3.10.0", []
+
+    def killed_mid_command(job: Job) -> Outcome:
+        # The command itself sends the signal: it is surely running (and known to _proc) by then.
+        argv = ["sh", "-c", f"kill -TERM {os.getpid()}; exec sleep 30"]
+        commands.append(_proc.run(argv, timeout=60, check=False))
+        return Outcome(Status.OK, {"n": 1})
+
+    world.behaviour[victim] = killed_mid_command
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    cli._interruptible()  # what `iree-matrix matrix` installs: both signals stop the run alike
+    try:
+        summary, log = _run(tmp_path)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert summary.interrupted and victim in world.calls
+    (killed,) = commands
+    assert killed.returncode == -signal.SIGTERM and killed.seconds < 10  # stopped, not waited for
+    assert victim not in {r.job for r in log} and "compile:m/e/3.9.0" in {r.job for r in log}
+    store = Store(tmp_path / "cache" / "store")
+    assert store.get("compile", _key(victim, world)) is None
+    assert store.get("compile", _key("compile:m/e/3.9.0", world)) is not None
+    world.calls.clear()
+    world.behaviour.clear()
+    summary, _ = _run(tmp_path)
+    assert not summary.interrupted and victim in world.calls and "compile:m/e/3.9.0" not in world.calls
+    assert summary.counts() == {"ok": 6}
