@@ -62,3 +62,30 @@ def test_armv6_smoke_records_a_bad_source_as_a_user_error(monkeypatch, tmp_path:
     (record,) = list(log)
     assert (record.status, record.error_class) == (Status.FAIL, "runtime-source")
     assert "no IREE tree there" in record.message
+
+
+def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatch, tmp_path: Path):
+    """The issue's own case: the hello world's cross-gcc hangs. It used to escape as a traceback."""
+    from iree_matrix import arm, daemon, images
+
+    class Bases:
+        def __init__(self, root: Path, client: object) -> None:
+            pass
+
+        def suite(self, *args: object, **kwargs: object) -> object:
+            return object()
+
+    def run(argv, **kwargs):
+        assert argv[0] == arm.CROSS_GCC  # the compiler is the first command the hello world runs
+        raise _proc.Timeout(argv, 120.0, "cc1: still thinking")
+
+    monkeypatch.setattr(daemon, "require", lambda: None)
+    monkeypatch.setattr(daemon, "connect", lambda: object())
+    monkeypatch.setattr(images, "Bases", Bases)
+    monkeypatch.setattr(armv6_smoke, "base_environment", lambda name, base: object())
+    monkeypatch.setattr(_proc, "run", run)
+    log = ResultsLog(tmp_path / "results.jsonl")
+    record = armv6_smoke.hello(tmp_path / "cache", log)
+    assert (record.status, record.error_class) == (Status.TIMEOUT, "timeout")
+    assert arm.CROSS_GCC in record.message and "cc1: still thinking" in record.message
+    assert [r.job for r in log] == [armv6_smoke.HELLO_JOB]
