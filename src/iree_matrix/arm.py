@@ -13,7 +13,8 @@ from iree_matrix import _proc, targets
 from iree_matrix.elf import binary_facts
 
 ARMV6 = targets.ARCHES["armv6"]
-QEMU_CPU_ARMV6 = ARMV6.qemu[ARMV6.default_cpu or ""]
+BOARD = targets.Target(ARMV6, ARMV6.default_cpu)  # the Pi Zero's ARM1176JZF-S
+QEMU_CPU_ARMV6 = BOARD.qemu_cpu or ""
 
 
 class Runner(Protocol):

@@ -50,7 +50,7 @@ def hello(cache: Path, results: ResultsLog) -> Record:
         )
     except Exception as exc:  # noqa: BLE001 - one mapper: a cross-gcc timeout is a TIMEOUT record
         result = from_exception(exc)
-    labels = {"arch": "armv6-arm1176jzf-s", "compiler": "gcc-arm-linux-gnueabi"}
+    labels = {"arch": arm.BOARD.label, "compiler": "gcc-arm-linux-gnueabi"}
     record = make_record(HELLO_JOB, "toolchain", "armv6-hello", labels, result, started=started)
     results.append(record)
     return record

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, elf
+from iree_matrix import _proc, elf, targets
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.errors import StageFailure, UserError
 
@@ -49,7 +49,8 @@ _CMAKE_COMMON = (
     "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON", "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
 )  # fmt: skip
-ARMV6_CFLAGS = "-mcpu=arm1176jzf-s -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
+_ARMV6 = targets.ARCHES["armv6"]  # the board's CPU and calling convention are targets' facts
+ARMV6_CFLAGS = f"-mcpu={_ARMV6.default_cpu} -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,14 +61,19 @@ class Toolchain:
     cc: str
     cxx: str
     cflags: str = ""
-    float_abi: Optional[str] = None  # "soft" for armv6 (Debian armel)
+    float_abi: Optional[str] = None  # the run environment's (targets.Arch.float_abi)
     cross: bool = False
 
 
 TOOLCHAINS = {
     "x86_64": Toolchain("x86_64", "gcc", "g++"),
     "armv6": Toolchain(
-        "armv6", "arm-linux-gnueabi-gcc", "arm-linux-gnueabi-g++", ARMV6_CFLAGS, float_abi="soft", cross=True
+        "armv6",
+        "arm-linux-gnueabi-gcc",
+        "arm-linux-gnueabi-g++",
+        ARMV6_CFLAGS,
+        float_abi=_ARMV6.float_abi,
+        cross=True,
     ),
 }
 

@@ -89,3 +89,4 @@ def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatc
     assert (record.status, record.error_class) == (Status.TIMEOUT, "timeout")
     assert arm.CROSS_GCC in record.message and "cc1: still thinking" in record.message
     assert [r.job for r in log] == [armv6_smoke.HELLO_JOB]
+    assert record.labels == {"arch": "armv6-arm1176jzf-s", "compiler": "gcc-arm-linux-gnueabi"}

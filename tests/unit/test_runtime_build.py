@@ -76,6 +76,8 @@ def test_keys_change_with_everything_that_decides_the_build():
 def test_the_armv6_toolchain_targets_the_arm1176_with_armels_calling_convention():
     tc = rb.TOOLCHAINS["armv6"]
     assert "-mcpu=arm1176jzf-s" in tc.cflags and "-march=armv6" not in tc.cflags  # `yield` needs v6K
+    # The flags are part of every armv6 build's key: the same string, or every runtime is rebuilt.
+    assert tc.cflags == "-mcpu=arm1176jzf-s -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
     assert "-mfloat-abi=softfp" in tc.cflags and tc.float_abi == targets.ARCHES["armv6"].float_abi == "soft"
     assert targets.ARCHES["armv6"].triple == "armv6-unknown-linux-gnueabi"
     assert targets.ARCHES["armv6"].debian == "armel" and targets.ARCHES["armv6"].platform.qemu == "qemu-arm"
