@@ -17,10 +17,11 @@ No container registry is assumed reachable, so every image is made here:
 
 from __future__ import annotations
 
+from iree_matrix.containers import LABEL
 from iree_matrix.images.bases import BaseImage, Bases
 from iree_matrix.images.debian import SUITES, Suite, debian_mirror, suite_for_python
 from iree_matrix.images.env_images import EnvImage, EnvImages, env_tag
-from iree_matrix.images.sdk import BASE_REPO, ENV_REPO, ENV_ROOT, LABEL, RECIPE, docker_errors, note
+from iree_matrix.images.sdk import BASE_REPO, ENV_REPO, ENV_ROOT, RECIPE, docker_errors, note
 
 __all__ = [
     "BASE_REPO", "ENV_REPO", "ENV_ROOT", "LABEL", "RECIPE", "SUITES", "BaseImage", "Bases", "EnvImage",

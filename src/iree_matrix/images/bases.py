@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix import containers
 from iree_matrix._hashing import file_sha256
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure, UserError
@@ -29,7 +30,7 @@ from iree_matrix.images.debian import (
     trim_rootfs,
 )
 from iree_matrix.images.oci_archive import image_config, pack, save_archive
-from iree_matrix.images.sdk import BASE_REPO, docker_errors, note, read_json, run_container, write_json
+from iree_matrix.images.sdk import BASE_REPO, docker_errors, note, read_json, write_json
 from iree_matrix.targets import PLATFORMS, host_platform
 
 # --- base images --------------------------------------------------------------------------------
@@ -118,14 +119,13 @@ class Bases:
             "print(json.dumps({'python': '%d.%d' % sys.version_info[:2], 'machine': platform.machine(), "
             "'glibc': [int(x) for x in ver.split('.')[:2]] if ver else [0, 0]}))"
         )
-        out = run_container(
-            self._client, image_id, ["python3", "-c", code], timeout=120, log=None, what="probe"
-        )
+        argv = ["python3", "-c", code]
+        out = containers.run(containers.docker_cli(), image_id, argv, what="probe", timeout=120, check=False)
         try:
-            probe = json.loads(out["stdout"].strip().splitlines()[-1])
+            probe = json.loads(out.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
             raise StageFailure(
-                "python-missing", f"image {image_id[:19]} has no working `python3`: {out['output']}"
+                "python-missing", f"image {image_id[:19]} has no working `python3`: {out.output}"
             ) from None
         write_json(path, probe)
         return probe

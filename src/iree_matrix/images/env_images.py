@@ -13,12 +13,12 @@ from typing import Any, Optional
 from iree_matrix import _proc
 from iree_matrix._hashing import digest
 from iree_matrix._locks import file_lock
+from iree_matrix.containers import LABEL
 from iree_matrix.errors import StageFailure
 from iree_matrix.images.bases import BaseImage
 from iree_matrix.images.sdk import (
     ENV_REPO,
     ENV_ROOT,
-    LABEL,
     RECIPE,
     docker_errors,
     note,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import _proc
-from iree_matrix.images.sdk import LABEL
+from iree_matrix.containers import LABEL
 from iree_matrix.targets import Platform
 
 

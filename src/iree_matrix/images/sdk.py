@@ -1,5 +1,5 @@
-"""Containers driven through the Docker SDK (image builds and probes), the labels every image and
-container carries, and the small helpers the image modules share."""
+"""The Docker SDK as the image modules use it (waiting on a build container, daemon errors), the
+names of their images, and the small helpers they share."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -17,21 +17,10 @@ from iree_matrix.errors import StageFailure
 BASE_REPO = "iree-matrix-base"
 ENV_REPO = "iree-matrix-env"
 ENV_ROOT = "/opt/env"
-LABEL = "iree-matrix"  # on every image and container this module makes: `--filter label=iree-matrix=1`
 RECIPE = 1  # bump when the environment build changes, so old images are not reused for new recipes
 
 
-# --- containers driven through the SDK (builds and probes) --------------------------------------
-
-
-def run_container(
-    client: Any, image: str, argv: Sequence[str], *, timeout: float, log: Optional[Path], what: str
-) -> dict[str, Any]:
-    container = client.containers.create(image, list(argv), network_mode="none", labels={LABEL: "1"})
-    try:
-        return wait(container, timeout=timeout, log=log, what=what)
-    finally:
-        container.remove(force=True)
+# --- build containers, driven through the SDK ----------------------------------------------
 
 
 def wait(container: Any, *, timeout: Optional[float], log: Optional[Path], what: str) -> dict[str, Any]:

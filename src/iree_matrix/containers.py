@@ -1,0 +1,203 @@
+"""Every container this tool runs a command in, with one set of isolation options: no network, a
+non-root user, no capabilities, `--init`, only the host paths the caller names mounted (read-only,
+or writable) at the same paths, so argv made of host paths works unchanged.
+
+`run` drives the `docker` CLI through `_proc.run` rather than the SDK, because that inherits what
+every other command has: the echoed command line, stdout and stderr captured separately, the
+timeout, and `_proc.kill_all()` on Ctrl-C (killing the client makes it forward the signal to the
+container, whose `--init` passes it on). What the CLI alone does not guarantee - that the
+container dies when the client is killed hard, and that it is always removed - is done by name in
+a `finally` (`docker rm -f`).
+
+The containers that *build* environment images run through the SDK instead (`images.env_images`):
+they must be root to install into the image, and `docker commit` copies their configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix import _proc, daemon, host
+from iree_matrix.errors import StageFailure
+
+LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
+NOBODY = (65534, 65534)  # what containers run as when the host user is root
+KEEP_ENV = "IREE_MATRIX_KEEP_CONTAINERS"
+RUN_LABEL_ENV = "IREE_MATRIX_RUN_LABEL"
+_DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
+
+
+def run(
+    docker: str,
+    image_id: str,
+    argv: Sequence[str],
+    *,
+    what: str,
+    labels: Mapping[str, str] = {},
+    timeout: Optional[float],
+    log: Optional[Path] = None,
+    read_only: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
+    env: Optional[Mapping[str, str]] = None,
+    check: bool = True,
+    error_class: Optional[str] = None,
+) -> _proc.Completed:
+    """Run `argv` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
+    the result reads as if `argv` had run here: its argv, its exit code, its output."""
+    argv = [str(a) for a in argv]
+    _check_readable(read_only)
+    name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
+    user = _container_user()
+    keep = os.environ.get(KEEP_ENV) == "1"
+    docker_argv = [docker, "run", *options(name, user, read_only, writable, env, labels), image_id, *argv]
+    with _writable_by(user, writable):
+        try:
+            done = _proc.run(docker_argv, timeout=timeout, log=log, check=False)
+        except _proc.Timeout as exc:
+            _docker_quiet(docker, "kill", name)  # the client is gone; the container may not be
+            raise _proc.Timeout(argv, exc.seconds, exc.output) from None
+        finally:
+            if keep:
+                _note(log, f"[kept container {name}: {KEEP_ENV}=1]")
+            else:
+                _docker_quiet(docker, "rm", "--force", "--volumes", name)
+    # The docker client's own footprint says nothing about the tool in the container.
+    done = dataclasses.replace(done, argv=tuple(argv), peak_rss_bytes=None)
+    if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
+        raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
+    if check and done.returncode != 0:
+        raise _proc.failure(done, error_class)
+    return done
+
+
+def options(
+    name: str,
+    user: tuple[int, int],
+    read_only: Sequence[Path],
+    writable: Sequence[Path],
+    env: Optional[Mapping[str, str]],
+    labels: Mapping[str, str] = {},
+) -> list[str]:
+    """`docker run`'s options for a container (pure)."""
+    opts = [
+        "--name", name, "--label", f"{LABEL}=1",
+        *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
+        "--network", "none", "--user", f"{user[0]}:{user[1]}", "--workdir", "/tmp",
+        "--pull", "never",  # no registry: a missing image is an error, not a 30 s pull attempt
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--init",  # PID 1 forwards signals (a killed client's SIGTERM) and reaps children
+        "--env", "HOME=/tmp", "--env", "PYTHONNOUSERSITE=1",
+    ]  # fmt: skip
+    if host.containers_cgroup() is not None:
+        # Every container under one parent cgroup, whose CPU counter keeps what removed
+        # containers used: how much of a timed stage's CPU was the stage's own (other_load).
+        opts += ["--cgroup-parent", host.CONTAINERS_CGROUP]
+    if os.environ.get(RUN_LABEL_ENV):  # lets a caller find (and count) exactly its own containers
+        opts += ["--label", f"{LABEL}.run={os.environ[RUN_LABEL_ENV]}"]
+    for key, value in (env or {}).items():
+        opts += ["--env", f"{key}={value}"]
+    rw = {str(Path(p).resolve()) for p in writable}
+    ro = {str(Path(p).resolve()) for p in read_only} - rw
+    for path in sorted(ro):
+        opts += ["--mount", _mount(path, readonly=True)]
+    for path in sorted(rw):
+        opts += ["--mount", _mount(path, readonly=False)]
+    return opts
+
+
+def docker_cli() -> str:
+    found = shutil.which("docker")
+    if found is None:
+        raise StageFailure(
+            "docker-daemon", f"no `docker` command on PATH; {daemon.SETUP_HINT}", cacheable=False
+        )
+    return found
+
+
+def _docker_quiet(docker: str, *args: str) -> None:
+    # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
+    try:
+        _proc.run([docker, *args], timeout=60, check=False)
+    except _proc.Timeout:
+        pass
+
+
+def _note(log: Optional[Path], text: str) -> None:
+    if log is not None:
+        with open(log, "a", encoding="utf-8", errors="replace") as f:
+            f.write(text + "\n")
+
+
+def _check_readable(paths: Sequence[Path]) -> None:
+    """Containers run as an unprivileged user: a mounted input it cannot read would fail deep inside
+    the tool with a confusing message, so say plainly which path and how to fix it."""
+    if _container_user()[0] != NOBODY[0]:
+        return  # the container runs as the host user, who can read what they named
+    for path in paths:
+        mode = Path(path).stat().st_mode
+        needed = 0o005 if Path(path).is_dir() else 0o004
+        if mode & needed != needed:
+            raise StageFailure(
+                "permissions",
+                f"{path} (mode {mode & 0o777:o}) is not readable by the container's unprivileged user: "
+                f"chmod o+rX it, or use --backend venv",
+                cacheable=False,
+            )
+
+
+def _container_user() -> tuple[int, int]:
+    """The host user, unless that is root: then nobody, so a container cannot act as root anywhere."""
+    uid, gid = os.getuid(), os.getgid()
+    return NOBODY if uid == 0 else (uid, gid)
+
+
+class _writable_by:
+    """Give the container user the writable directories for the run; hand them back afterwards.
+
+    Only needed when the host runs as root (the container user is then nobody). Afterwards
+    everything in them belongs to the directory's original owner again, so the store never holds
+    files owned by nobody (which any later container could then rewrite).
+    """
+
+    def __init__(self, user: tuple[int, int], paths: Sequence[Path]) -> None:
+        self._user = user
+        self._paths = [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []
+        self._owners: dict[Path, tuple[int, int]] = {}
+
+    def __enter__(self) -> _writable_by:
+        for path in self._paths:
+            st = path.stat()
+            self._owners[path] = (st.st_uid, st.st_gid)
+            for item in _walk(path):
+                os.lchown(item, *self._user)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for path, owner in self._owners.items():
+            for item in _walk(path):
+                os.lchown(item, *owner)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    yield root
+    if root.is_dir() and not root.is_symlink():
+        for dirpath, dirnames, filenames in os.walk(root):
+            for item in dirnames + filenames:
+                yield Path(dirpath) / item
+
+
+def _mount(path: str, *, readonly: bool) -> str:
+    # --mount (not -v): a missing source is an error instead of a new root-owned directory, and
+    # paths with ':' work. Fields are CSV, so quote them.
+    fields = ["type=bind", f"source={path}", f"target={path}"] + (["readonly"] if readonly else [])
+    return ",".join('"' + f.replace('"', '""') + '"' if ("," in f or '"' in f) else f for f in fields)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in text)[:60]
