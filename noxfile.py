@@ -5,10 +5,18 @@ Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import sys
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
+# uv makes a session's venv in a second or two instead of 7-14 s (pip + virtualenv) when it is
+# installed (.ci/run and images/setup-host.sh's README step install it); otherwise virtualenv.
+nox.options.default_venv_backend = "uv|virtualenv"
 
 PYTHON = "3.11"
 # The only torch that installs as a CPU build on these machines (IREE-NOTES.md); the model unit
@@ -18,39 +26,73 @@ TEST_TORCH = "torch==2.13.0"
 TEST_IREE = ("iree-turbine==3.9.0", "iree-base-compiler==3.9.0")
 
 
+def _install(session: nox.Session, *args: str) -> None:
+    if session.venv_backend == "uv":
+        session.env.update(_pip_settings_for_uv())
+    session.install(*args)
+
+
+def _pip_settings_for_uv() -> dict[str, str]:
+    """uv does not read pip's configuration, and on machines like this one it matters: pip's
+    find-links is where the CPU build of torch comes from (PyPI's is the CUDA build) and its cert
+    is the TLS proxy's. Translate them (environment variables over config files, as pip does);
+    a file:// location that does not exist is dropped, as pip drops it with a warning."""
+    done = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True)
+    found: dict[str, str] = {}
+    for line in sorted(done.stdout.splitlines(), key=lambda ln: ln.startswith(":env:")):  # env last: wins
+        key, _, value = line.partition("=")
+        found[key.rsplit(".", 1)[-1]] = value.strip().strip("'\"")
+
+    def existing(value: str) -> str:
+        kept = [v for v in shlex.split(value) if not (v.startswith("file://") or v.startswith("/"))
+                or os.path.exists(v.removeprefix("file://"))]  # fmt: skip
+        return " ".join(kept)
+
+    env = {}
+    # uv reads UV_FIND_LINKS comma-separated, the index URLs space-separated (uv's docs, "Environment").
+    for pip_key, uv_key in (("find-links", "UV_FIND_LINKS"), ("extra-index-url", "UV_EXTRA_INDEX_URL"),
+                            ("index-url", "UV_INDEX_URL")):  # fmt: skip
+        if found.get(pip_key) and existing(found[pip_key]):
+            kept = existing(found[pip_key])
+            env[uv_key] = kept.replace(" ", ",") if uv_key == "UV_FIND_LINKS" else kept
+    if found.get("cert"):
+        env["SSL_CERT_FILE"] = found["cert"]
+    return env
+
+
 @nox.session(python=PYTHON)
 def matrix(session: nox.Session) -> None:
     """Plan and run a matrix (default: matrix/default.toml) into runs/<matrix>/ (records and
     COMPATIBILITY.md); the published results/ are only written by `nox -s publish`."""
-    session.install("-e", ".")
+    _install(session, "-e", ".")
     session.run("iree-matrix", "matrix", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
     """Render COMPATIBILITY.md from a results directory's results.jsonl (default: results/)."""
-    session.install("-e", ".")
+    _install(session, "-e", ".")
     session.run("iree-matrix", "report", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def publish(session: nox.Session) -> None:
     """Publish a run: `-- runs/release-history --to results` (records, manifests, documents)."""
-    session.install("-e", ".")
+    _install(session, "-e", ".")
     session.run("iree-matrix", "publish", *(session.posargs or ["runs/release-history", "--to", "results"]))
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit tests, then integration tests that install and run real torch and IREE."""
-    session.install("-e", ".[test]", TEST_TORCH, *TEST_IREE)
+    _install(session, "-e", ".[test]", TEST_TORCH, *TEST_IREE)
     # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
     session.run("pytest", *(session.posargs or ["tests/unit", "tests/integration"]))
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff>=0.5")
+    _install(session, "ruff>=0.5")
     session.run("ruff", "check", "src", "scripts", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "scripts", "tests", "noxfile.py")
 
@@ -58,21 +100,21 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def doctor(session: nox.Session) -> None:
     """What this machine lacks for each backend (Docker daemon, debootstrap, disk, Pythons)."""
-    session.install("-e", ".")
+    _install(session, "-e", ".")
     session.run("iree-matrix", "doctor", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def images(session: nox.Session) -> None:
     """A matrix's environment images: `-- list` (default), `-- build`, `-- prune [--all]`."""
-    session.install("-e", ".")
+    _install(session, "-e", ".")
     session.run("iree-matrix", "images", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def armv6_smoke(session: nox.Session) -> None:
     """Pi Zero: armv6 hello world under qemu, then matrix/armv6.toml (`-- --armv6-runtime DIR` to run)."""
-    session.install("-e", ".")
+    _install(session, "-e", ".")
     session.run("iree-matrix", "armv6-smoke", *session.posargs)
 
 
@@ -84,7 +126,7 @@ def bench(session: nox.Session) -> None:
 
     Host venvs, not images: peak memory is measured on the tool's own process, and torch.compile
     needs a C++ compiler, which the minimal Debian images do not have."""
-    session.install("-e", ".")
+    _install(session, "-e", ".")
     where = ["--results-dir", "runs/bench"]
     session.run(
         "iree-matrix", "tune", "--matrix", "matrix/bench.toml", "--backend", "venv", *where, *session.posargs

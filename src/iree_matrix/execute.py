@@ -76,7 +76,7 @@ class Executor:
         cache: Path,
         results: ResultsLog,
         backend: Backend,
-        options: Options = Options(),
+        options: Optional[Options] = None,
         out: Optional[TextIO] = None,
     ) -> None:
         self.spec = spec
@@ -86,7 +86,7 @@ class Executor:
         self.wheelhouse = Wheelhouse(self.cache / "wheelhouse")
         self.results = results
         self.backend = backend
-        self.options = options
+        self.options = options = options or Options()
         self._published = results.latest()  # job id -> newest published record
         timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
         retimed = lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime)  # noqa: E731
