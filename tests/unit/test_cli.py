@@ -248,3 +248,19 @@ def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
     assert str(job_log(cache, job)) in out and out.rstrip().endswith("the log")
     assert cli.main(["show", "*yolox*", *where]) == 2  # two jobs match: say which
     assert "2 jobs matching" in _one_error_line(capsys.readouterr().err)
+
+
+def test_a_users_run_goes_to_an_ignored_directory_never_the_published_one():
+    """`iree-matrix matrix` without --results-dir writes runs/<matrix>/, which git ignores, so a
+    newcomer's smoke run leaves `git status` clean and results/ byte-identical."""
+    import argparse
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    args = argparse.Namespace(results_dir=None)
+    cli._default_results_dir(args, SMOKE)
+    assert args.results_dir == Path("runs") / "smoke"  # relative to where the user runs it
+    ignored = subprocess.run(
+        ["git", "check-ignore", "runs/smoke/results.jsonl"], cwd=repo, capture_output=True, text=True
+    )
+    assert ignored.returncode == 0, "runs/ must be git-ignored"
