@@ -39,11 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(
         dest="verb",
         required=True,
-        metavar="{matrix,tune,armv6-smoke,report,query,show,publish,results,doctor,images}",
+        metavar="{matrix,tune,armv6-smoke,report,query,show,publish,results,merge,doctor,images}",
     )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
     _matrix_options(m, "default.toml")
+    _scale_options(m)
 
     t = verbs.add_parser(
         "tune", help="run a matrix under several compile profiles; the fastest correct one per model"
@@ -106,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("action", choices=["forget"])
     f.add_argument("globs", nargs="+", metavar="GLOB", help="job ids or cells to remove (fnmatch globs)")
     f.add_argument("--results-dir", type=Path, required=True, help="the run directory whose log to edit")
+
+    g = verbs.add_parser(
+        "merge", help="merge the results of shards or workers into one log (duplicate-safe) and render it"
+    )
+    g.add_argument(
+        "dirs", nargs="+", type=Path, metavar="DIR", help="run directories (or results.jsonl files)"
+    )
+    g.add_argument("--to", type=Path, required=True, help="where the merged results.jsonl and report go")
 
     i = verbs.add_parser("images", help="list, build or prune a matrix's environment images (Docker)")
     i.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
@@ -174,6 +183,16 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     _common(m)
 
 
+def _scale_options(m: argparse.ArgumentParser) -> None:
+    """Scale out (#17): a CI shard of the plan, or the plan on a Dask cluster."""
+    m.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only the K-th of N independent parts of the plan (each cell's chain whole; shared "
+        "prerequisites may run in several shards); `iree-matrix merge` joins the shards' results",
+    )
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results-dir",
@@ -219,6 +238,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_publish(args)
         if args.verb == "results":
             return cmd_results(args)
+        if args.verb == "merge":
+            return cmd_merge(args)
         if args.verb == "query":
             return cmd_query(args)
         if args.verb == "show":
@@ -237,8 +258,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _load_plan(args: argparse.Namespace, default_matrix: str):
     """The matrix file and its (selected) plan, shared by `matrix` and `armv6-smoke`."""
+    from iree_matrix import shards
+
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
+    shard = shards.parse(args.shard) if getattr(args, "shard", None) is not None else None
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
     _default_results_dir(args, matrix_path)
     cache = args.cache or default_cache()
@@ -249,6 +273,8 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
     if getattr(args, "profiles", None):
         matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
     the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    if shard is not None:
+        the_plan = shards.select(the_plan, shard)
     _check_retime(the_plan, args.retime)
     if not args.list:
         resolver.save()  # what the selectors meant, kept so a re-run plans the same releases
@@ -315,6 +341,12 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         return 0
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
+    if getattr(args, "shard", None) and not the_plan.jobs:
+        # More shards than chains: an empty log, so `merge` of every shard's directory still works.
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        results.path.touch()
+        print(f"shard {args.shard}: no jobs (the plan has fewer chains than shards); wrote {results.path}")
+        return 0
     code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
     if args.verb == "tune":
         from iree_matrix.report.performance import render_tune
@@ -516,6 +548,19 @@ def cmd_results(args: argparse.Namespace) -> int:
         "(the previous file is results.jsonl.bak)"
     )
     _write_report(args.results_dir)
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from iree_matrix.merge import merge
+
+    merged = merge(args.dirs, args.to)
+    print(
+        f"merged {len(args.dirs)} result logs into {args.to / 'results.jsonl'}: "
+        f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
+    )
+    if merged.records:
+        _write_report(args.to)
     return 0
 
 
