@@ -276,8 +276,10 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
     if shard is not None:
         the_plan = shards.select(the_plan, shard)
     _check_retime(the_plan, args.retime)
-    if not args.list:
-        resolver.save()  # what the selectors meant, kept so a re-run plans the same releases
+    if not args.list or shard is not None:
+        # What the selectors meant, kept so a re-run plans the same releases; `--list --shard` keeps
+        # it too, so a CI plan job can hand every shard the same release list.
+        resolver.save()
     args.releases_used = resolver.describe()
     return matrix_path, matrix, the_plan
 

@@ -165,3 +165,38 @@ def test_an_empty_shard_writes_an_empty_log(tmp_path, capsys):
     assert cli.main(argv) == 0
     assert "no jobs" in capsys.readouterr().out
     assert (results / "results.jsonl").read_text() == ""
+
+
+def test_list_of_a_shard_keeps_the_release_list_for_the_other_shards(tmp_path, monkeypatch, capsys):
+    from iree_matrix import releases
+    from tests.unit.fake_index import FakeIndex
+
+    monkeypatch.setattr(releases, "query_pip", FakeIndex())
+    matrix = tmp_path / "all.toml"
+    matrix.write_text(
+        'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.9.0"]\n'
+        'compiler = ">=3.8"\nmodels = ["tiny_cnn"]\n'
+    )
+    plan_dir = tmp_path / "plan"
+    assert (
+        cli.main(
+            ["matrix", "--matrix", str(matrix), "--list", "--shard", "1/2", "--results-dir", str(plan_dir)]
+        )
+        == 0
+    )
+    assert (plan_dir / "releases.json").is_file()
+    monkeypatch.setattr(releases, "query_pip", None)  # the shards plan from the file alone
+    capsys.readouterr()
+    for k in (1, 2):
+        argv = [
+            "matrix",
+            "--matrix",
+            str(matrix),
+            "--list",
+            "--shard",
+            f"{k}/2",
+            "--results-dir",
+            str(plan_dir),
+        ]
+        assert cli.main(argv) == 0
+    assert "run:tiny_cnn" in capsys.readouterr().out
