@@ -191,6 +191,23 @@ def _scale_options(m: argparse.ArgumentParser) -> None:
         help="run only the K-th of N independent parts of the plan (each cell's chain whole; shared "
         "prerequisites may run in several shards); `iree-matrix merge` joins the shards' results",
     )
+    where = m.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run each stage as a task on this Dask scheduler's workers (tcp://host:8786); results.jsonl "
+        "is written here only; the store must be shared (--store)",
+    )
+    where.add_argument(
+        "--cluster", metavar="local:N", help="start N Dask worker processes on this machine and run on them"
+    )
+    m.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="with --scheduler/--cluster: the content-addressed store every worker reads and writes at "
+        "the same path (default: CACHE/store)",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -416,15 +433,23 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
     backend, why = choose(args.backend)
     print(f"iree-matrix {__version__}: {matrix_path}, {plan.describe(the_plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
-    executor = Executor(
-        matrix,
-        the_plan,
-        cache=cache,
-        results=results,
-        backend=BACKENDS[backend](cache, matrix),
-        options=Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime)),
-    )
+    options = Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime))
+    if getattr(args, "scheduler", None) is not None or getattr(args, "cluster", None) is not None:
+        from iree_matrix import distributed
+
+        executor = distributed.for_cli(args, matrix, the_plan, cache, results, backend, options)
+    else:
+        executor = Executor(
+            matrix,
+            the_plan,
+            cache=cache,
+            results=results,
+            backend=BACKENDS[backend](cache, matrix),
+            options=options,
+        )
     summary = executor.run()
+    if hasattr(executor, "placement"):
+        print(executor.placement_line())
     _print_summary(summary, cache, args.results_dir)
     _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
