@@ -439,6 +439,8 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
 
         executor = distributed.for_cli(args, matrix, the_plan, cache, results, backend, options)
     else:
+        if getattr(args, "store", None) is not None:
+            raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
         executor = Executor(
             matrix,
             the_plan,

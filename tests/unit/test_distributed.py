@@ -197,3 +197,12 @@ def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path, monkeypatch):
 def _refused(*args, **kwargs):
     raise cli.UserError("--scheduler tcp://127.0.0.1:9: cannot connect (refused)")
     yield
+
+
+def test_store_without_a_cluster_is_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
+    smoke = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
+    argv = ["matrix", "--matrix", str(smoke), "--store", str(tmp_path / "s"), "--backend", "venv"]
+    assert cli.main([*argv, "--results-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--store is for --scheduler/--cluster" in err[0]
