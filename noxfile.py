@@ -64,7 +64,7 @@ def _pip_settings_for_uv() -> dict[str, str]:
 def matrix(session: nox.Session) -> None:
     """Plan and run a matrix (default: matrix/default.toml) into runs/<matrix>/ (records and
     COMPATIBILITY.md); the published results/ are only written by `nox -s publish`."""
-    _install(session, "-e", ".")
+    _install(session, "-e", ".[distributed]")  # --cluster / --scheduler
     session.run("iree-matrix", "matrix", *session.posargs)
 
 
@@ -85,7 +85,7 @@ def publish(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit tests, then integration tests that install and run real torch and IREE."""
-    _install(session, "-e", ".[test]", TEST_TORCH, *TEST_IREE)
+    _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
     # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
     session.run("pytest", *(session.posargs or ["tests/unit", "tests/integration"]))
 

@@ -39,11 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(
         dest="verb",
         required=True,
-        metavar="{matrix,tune,armv6-smoke,report,query,show,publish,results,doctor,images}",
+        metavar="{matrix,tune,armv6-smoke,report,query,show,publish,results,merge,doctor,images}",
     )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
     _matrix_options(m, "default.toml")
+    _scale_options(m)
 
     t = verbs.add_parser(
         "tune", help="run a matrix under several compile profiles; the fastest correct one per model"
@@ -106,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("action", choices=["forget"])
     f.add_argument("globs", nargs="+", metavar="GLOB", help="job ids or cells to remove (fnmatch globs)")
     f.add_argument("--results-dir", type=Path, required=True, help="the run directory whose log to edit")
+
+    g = verbs.add_parser(
+        "merge", help="merge the results of shards or workers into one log (duplicate-safe) and render it"
+    )
+    g.add_argument(
+        "dirs", nargs="+", type=Path, metavar="DIR", help="run directories (or results.jsonl files)"
+    )
+    g.add_argument("--to", type=Path, required=True, help="where the merged results.jsonl and report go")
 
     i = verbs.add_parser("images", help="list, build or prune a matrix's environment images (Docker)")
     i.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
@@ -174,6 +183,33 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     _common(m)
 
 
+def _scale_options(m: argparse.ArgumentParser) -> None:
+    """Scale out (#17): a CI shard of the plan, or the plan on a Dask cluster."""
+    m.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only the K-th of N independent parts of the plan (each cell's chain whole; shared "
+        "prerequisites may run in several shards); `iree-matrix merge` joins the shards' results",
+    )
+    where = m.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run each stage as a task on this Dask scheduler's workers (tcp://host:8786); results.jsonl "
+        "is written here only; the store must be shared (--store)",
+    )
+    where.add_argument(
+        "--cluster", metavar="local:N", help="start N Dask worker processes on this machine and run on them"
+    )
+    m.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="with --scheduler/--cluster: the content-addressed store every worker reads and writes at "
+        "the same path (default: CACHE/store)",
+    )
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results-dir",
@@ -219,6 +255,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return cmd_publish(args)
         if args.verb == "results":
             return cmd_results(args)
+        if args.verb == "merge":
+            return cmd_merge(args)
         if args.verb == "query":
             return cmd_query(args)
         if args.verb == "show":
@@ -237,8 +275,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _load_plan(args: argparse.Namespace, default_matrix: str):
     """The matrix file and its (selected) plan, shared by `matrix` and `armv6-smoke`."""
+    from iree_matrix import shards
+
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
+    shard = shards.parse(args.shard) if getattr(args, "shard", None) is not None else None
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
     _default_results_dir(args, matrix_path)
     cache = args.cache or default_cache()
@@ -249,9 +290,13 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
     if getattr(args, "profiles", None):
         matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
     the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    if shard is not None:
+        the_plan = shards.select(the_plan, shard)
     _check_retime(the_plan, args.retime)
-    if not args.list:
-        resolver.save()  # what the selectors meant, kept so a re-run plans the same releases
+    if not args.list or shard is not None:
+        # What the selectors meant, kept so a re-run plans the same releases; `--list --shard` keeps
+        # it too, so a CI plan job can hand every shard the same release list.
+        resolver.save()
     args.releases_used = resolver.describe()
     return matrix_path, matrix, the_plan
 
@@ -315,6 +360,12 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         return 0
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
+    if getattr(args, "shard", None) and not the_plan.jobs:
+        # More shards than chains: an empty log, so `merge` of every shard's directory still works.
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        results.path.touch()
+        print(f"shard {args.shard}: no jobs (the plan has fewer chains than shards); wrote {results.path}")
+        return 0
     code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
     if args.verb == "tune":
         from iree_matrix.report.performance import render_tune
@@ -382,15 +433,25 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
     backend, why = choose(args.backend)
     print(f"iree-matrix {__version__}: {matrix_path}, {plan.describe(the_plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
-    executor = Executor(
-        matrix,
-        the_plan,
-        cache=cache,
-        results=results,
-        backend=BACKENDS[backend](cache, matrix),
-        options=Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime)),
-    )
+    options = Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime))
+    if getattr(args, "scheduler", None) is not None or getattr(args, "cluster", None) is not None:
+        from iree_matrix import distributed
+
+        executor = distributed.for_cli(args, matrix, the_plan, cache, results, backend, options)
+    else:
+        if getattr(args, "store", None) is not None:
+            raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
+        executor = Executor(
+            matrix,
+            the_plan,
+            cache=cache,
+            results=results,
+            backend=BACKENDS[backend](cache, matrix),
+            options=options,
+        )
     summary = executor.run()
+    if hasattr(executor, "placement"):
+        print(executor.placement_line())
     _print_summary(summary, cache, args.results_dir)
     _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
@@ -516,6 +577,19 @@ def cmd_results(args: argparse.Namespace) -> int:
         "(the previous file is results.jsonl.bak)"
     )
     _write_report(args.results_dir)
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from iree_matrix.merge import merge
+
+    merged = merge(args.dirs, args.to)
+    print(
+        f"merged {len(args.dirs)} result logs into {args.to / 'results.jsonl'}: "
+        f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
+    )
+    if merged.records:
+        _write_report(args.to)
     return 0
 
 

@@ -165,6 +165,12 @@ class Executor:
 
     # -- one job ------------------------------------------------------------------------------
 
+    def run_one(self, job: Job, deps: Mapping[str, Entry]) -> tuple[Record, Optional[Entry], bool]:
+        """One job on its own, its dependencies' entries given (a distributed worker's unit):
+        (its record, its store entry when there is one, whether it was reused). The record is also
+        published to this executor's results log."""
+        return self._process(job, stages.get(job.stage), deps)
+
     def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
         try:
             return self._attempt(job, stage, deps)

@@ -55,3 +55,19 @@ def raw_lines(results: Path) -> list[dict]:
 
 def env_without(*names: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in names}
+
+
+def module_digests(latest: dict[str, Record], caches: list[Path]) -> dict[str, str]:
+    """compile job -> sha256 of its module.vmfb, read from the SHA256SUMS of whichever cache's
+    store holds the record's key."""
+    found = {}
+    for job, record in latest.items():
+        if record.stage != "compile" or not record.key:
+            continue
+        for cache in caches:
+            sums = cache / "store" / "compile" / record.key / "SHA256SUMS"
+            if sums.is_file():
+                lines = dict(reversed(line.split("  ", 1)) for line in sums.read_text().splitlines())
+                found[job] = lines.get("module.vmfb", "")
+                break
+    return found

@@ -1,0 +1,473 @@
+"""Run a plan on a Dask cluster: `iree-matrix matrix --scheduler tcp://host:8786` or `--cluster local:N`.
+
+Each stage job is one Dask task, submitted when its dependencies have succeeded (a job whose
+dependency failed is recorded `not_run` here, never sent). The task runs the serial executor's own
+single-job function (`Executor.run_one`) on a worker, so keys, reuse, statuses and records are
+exactly the serial run's.
+
+Who writes what:
+
+- **results.jsonl**: only this process, the orchestrator, as each task's record comes back.
+- **The store** (`--store DIR`, default `<cache>/store`): a directory every worker can read and
+  write at the same path (NFS, a bind mount; `IREE_MATRIX_STORE` on a worker names its own mount
+  point). Exports, modules and every result pass between workers through it: a job's inputs are its
+  dependencies' store entries. An entry appears only by renaming a finished staging directory into
+  place, so a worker lost mid-stage leaves at most an orphan under `staging/` (cleaned at the next
+  run's start) and nothing half-written; Dask gives its task to another worker with the same
+  resources. Modules embed the path of the MLIR they were compiled from: keep the store at one
+  path everywhere for byte-identical modules.
+- **Environments** are each worker's own (`$IREE_MATRIX_CACHE` of the worker, else the
+  orchestrator's `--cache` path): wheelhouse, venvs, images, logs, and the `install` results. A job
+  first makes sure its environments exist on its worker (reused when they do, installed when not).
+
+Worker resources (Dask `--resources`; `python -m iree_matrix.distributed resources` prints this
+machine's): `arch-<name>=1` per architecture it runs (its own; others under qemu-user when binfmt
+has a handler), `docker=1` with a Docker daemon, and `quiet=1` when its timings count. A job asks
+for `arch-<its environment's arch>` and, on the Docker backend, `docker` — as labels (a sliver of
+each, so they don't limit concurrency) — and a timed stage (run, export, peer, dispatches) asks for
+all of `quiet`: at most one timed stage per worker, and none on a worker that declares no `quiet`.
+Within a machine a timed stage is also alone: it holds a machine-wide lock
+(`/tmp/iree-matrix-quiet.lock`) exclusively while every other stage holds it shared, with writer
+preference (a waiting timed stage stops new stages from starting), so several workers on one
+machine never time something while another compiles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import os
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional, TextIO
+
+from iree_matrix import stages, targets
+from iree_matrix.envs import BACKENDS, Backend
+from iree_matrix.errors import StageFailure, StorageError, UserError
+from iree_matrix.execute import Executor, Options, Summary
+from iree_matrix.outcome import Outcome, from_exception
+from iree_matrix.outcome import record as make_record
+from iree_matrix.plan import Job, Plan
+from iree_matrix.results import Record, Status
+from iree_matrix.spec import MatrixSpec
+from iree_matrix.store import Entry, Store
+
+LABEL = 0.001  # how much of a label resource a task asks for: "has it", not "uses it up"
+QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
+EVENTS = "iree-matrix"
+
+
+# -- resources ------------------------------------------------------------------------------------
+
+
+def resources(job: Job, backend: str) -> dict[str, float]:
+    """What a task asks of its worker."""
+    need = {f"arch-{job.env.arch}": LABEL}
+    if backend == "docker":
+        need["docker"] = LABEL
+    if stages.get(job.stage).exclusive:
+        need["quiet"] = 1.0
+    return need
+
+
+def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Optional[bool] = None) -> dict:
+    """What a worker on this machine can offer: its architecture, those qemu-user runs for it (binfmt
+    handler registered), Docker when a daemon answers, and `quiet` unless told its timings don't count."""
+    from iree_matrix import binfmt, daemon
+
+    host = targets.host_arch()
+    offered = {f"arch-{host}": 1}
+    for arch in targets.ARCHES.values():
+        qemu = arch.platform.qemu
+        if emulated and arch.name != host and qemu and binfmt.entry(qemu) is not None:
+            offered[f"arch-{arch.name}"] = 1
+    if docker if docker is not None else daemon.state(timeout=5).ok:
+        offered["docker"] = 1
+    if quiet:
+        offered["quiet"] = 1
+    return offered
+
+
+def resources_text(offered: Mapping[str, float]) -> str:
+    """`dask worker --resources`' syntax."""
+    return " ".join(f"{name}={value:g}" for name, value in sorted(offered.items()))
+
+
+# -- the machine-wide quiet lock ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def machine_lock(exclusive: bool, path: Optional[Path] = None) -> Iterator[None]:
+    """Shared for an ordinary stage, exclusive for a timed one, across every worker process on this
+    machine; a timed stage waiting at the gate keeps new ordinary stages from starting.
+    `$IREE_MATRIX_QUIET_LOCK` names another lock file (tests; a machine with a private /tmp per user)."""
+    path = path or Path(os.environ.get("IREE_MATRIX_QUIET_LOCK") or QUIET_LOCK)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gate = os.open(f"{path}.gate", os.O_RDWR | os.O_CREAT, 0o666)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            if not exclusive:
+                fcntl.flock(gate, fcntl.LOCK_UN)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        fcntl.flock(gate, fcntl.LOCK_UN)
+        os.close(fd)
+        os.close(gate)
+
+
+# -- the worker side ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """Everything a worker needs for one job (pickled by Dask)."""
+
+    run: str  # this matrix run's token: a worker keeps one executor pair per run
+    spec: MatrixSpec
+    backend: str  # venv | docker
+    options: Options
+    cache: str  # the orchestrator's --cache: a worker's own cache unless $IREE_MATRIX_CACHE says
+    store: str  # the shared store as the orchestrator sees it (a worker: $IREE_MATRIX_STORE)
+    job: Job
+    deps: tuple[tuple[str, Record], ...]  # dependency job id -> its (successful) record
+    installs: tuple[Job, ...]  # the install jobs among the dependencies
+
+
+@dataclasses.dataclass(frozen=True)
+class Done:
+    record: Record
+    entry: Optional[Entry]
+    reused: bool
+    worker: str
+
+
+class _Discard:
+    """A worker publishes nothing: the orchestrator is the only writer of results.jsonl."""
+
+    def latest(self) -> dict[str, Record]:
+        return {}
+
+    def append(self, record: Record) -> None:
+        pass
+
+
+class _WorkerRun:
+    """One worker's view of one matrix run: an executor for installs (its own cache and store) and
+    one for every other stage (the shared store)."""
+
+    def __init__(self, task: Task) -> None:
+        cache = Path(os.environ.get("IREE_MATRIX_CACHE") or task.cache)
+        self.shared = Store(Path(os.environ.get("IREE_MATRIX_STORE") or task.store))
+        backend: Backend = BACKENDS[task.backend](cache, task.spec)
+        sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker's run
+        common: dict[str, Any] = dict(cache=cache, results=_Discard(), backend=backend, options=task.options)
+        self.installer = Executor(task.spec, Plan(()), out=sink, **common)
+        self.runner = Executor(task.spec, Plan(()), out=sink, **common)
+        self.runner.store = self.shared
+
+
+_RUNS: dict[str, _WorkerRun] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _worker_run(task: Task) -> _WorkerRun:
+    with _RUNS_LOCK:
+        if task.run not in _RUNS:
+            _RUNS.clear()  # an earlier run's executors: done with
+            _RUNS[task.run] = _WorkerRun(task)
+        return _RUNS[task.run]
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return "local"
+
+
+def _event(job: Job, worker: str) -> None:
+    with contextlib.suppress(ImportError, ValueError):
+        from distributed import get_worker
+
+        get_worker().log_event(EVENTS, {"job": job.id, "name": worker})  # "worker" is its address
+
+
+def run_task(task: Task) -> Done:
+    """A worker's unit: make sure the job's environments exist here, then run the job."""
+    here = _worker_run(task)
+    worker = _worker_name()
+    job = task.job
+    if job.stage == "install":
+        with machine_lock(exclusive=False):
+            _event(job, worker)
+            record, entry, reused = here.installer.run_one(job, {})
+        return Done(record, entry, reused, worker)
+    deps: dict[str, Entry] = {}
+    for job_id, record in task.deps:
+        stage = job_id.split(":", 1)[0]
+        deps[job_id] = Entry(record, here.shared.entry_path(stage, record.key))
+    with machine_lock(exclusive=False):
+        for install in task.installs:  # realised on another worker, maybe: make sure of it here
+            record, entry, _ = here.installer.run_one(install, {})
+            if record.status is not Status.OK or entry is None:
+                why = Outcome(
+                    Status.NOT_RUN,
+                    message=f"not run because {install.id} ended '{record.status.value}' on worker {worker}",
+                )
+                blocked = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=install.id)
+                return Done(blocked, None, False, worker)
+            deps[install.id] = entry
+    with machine_lock(exclusive=stages.get(job.stage).exclusive):
+        _event(job, worker)
+        record, entry, reused = here.runner.run_one(job, deps)
+    return Done(record, entry, reused, worker)
+
+
+# -- the orchestrator -----------------------------------------------------------------------------
+
+
+def parse_cluster(text: str) -> int:
+    """`local:N` -> N (worker processes on this machine)."""
+    kind, _, count = (text or "").partition(":")
+    if kind != "local" or not count.isdigit() or int(count) < 1:
+        raise UserError(
+            f"--cluster {text!r}: expected local:N with N >= 1 worker processes, e.g. --cluster local:2"
+        )
+    return int(count)
+
+
+def _dask() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise UserError(
+            "--scheduler/--cluster need Dask: python3 -m pip install 'iree-matrix[distributed]' "
+            "(or 'dask[distributed]')"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(scheduler: Optional[str] = None, cluster: Optional[str] = None, cache: Optional[Path] = None):
+    """A Dask client: to a running scheduler, or to N worker processes started here (each with
+    one thread and this machine's resources, sharing `cache`)."""
+    distributed = _dask()
+    if scheduler:
+        try:
+            client = distributed.Client(scheduler, timeout=30)
+        except OSError as exc:
+            raise UserError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        with client:
+            yield client
+        return
+    count = parse_cluster(cluster or "")
+    env = {"IREE_MATRIX_CACHE": str(cache)} if cache is not None else {}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    with (
+        distributed.LocalCluster(
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            resources=machine_resources(),
+            dashboard_address=None,
+            env=env,
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield client
+
+
+class DaskExecutor(Executor):
+    """The serial executor's bookkeeping (the run lock, reuse of published records, progress, the
+    not-run rule, one writer of results.jsonl) with Dask doing the running."""
+
+    def __init__(
+        self,
+        spec: MatrixSpec,
+        plan: Plan,
+        *,
+        cache: Path,
+        results,
+        backend: Backend,
+        backend_name: str,
+        client: Callable[[], contextlib.AbstractContextManager],
+        store: Optional[Path] = None,
+        options: Optional[Options] = None,
+        out: Optional[TextIO] = None,
+    ) -> None:
+        options = options or Options()
+        super().__init__(spec, plan, cache=cache, results=results, backend=backend, options=options, out=out)
+        self.store = Store(Path(store) if store is not None else Path(cache) / "store")
+        self.backend_name = backend_name
+        self._client = client
+        self.placement: dict[str, str] = {}  # job id -> the worker that ran (or reused) it
+        self._token = uuid.uuid4().hex
+        self._ids = {job.id for job in plan.jobs}
+
+    def _schedule(self, summary: Summary) -> None:
+        distributed = _dask()
+        by_id = self.plan.by_id()
+        with self._client() as client:
+            self._check_workers(client)
+            client.subscribe_topic(EVENTS, self._on_event)
+            waiting = list(self.plan.jobs)
+            running: dict[Any, Job] = {}
+            done = distributed.as_completed()
+            try:
+                while waiting or running:
+                    waiting = self._submit_ready(client, waiting, running, done, summary, by_id)
+                    if not running:
+                        if waiting:
+                            raise RuntimeError(f"scheduler stalled with {len(waiting)} jobs waiting")
+                        break
+                    future = next(done)
+                    job = running.pop(future)
+                    summary.records[job.id] = self._collect(job, future, summary)
+            except (KeyboardInterrupt, StorageError):
+                self.progress.note("interrupted: cancelling the cluster's tasks (completed results are kept)")
+                client.cancel(list(running))
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    client.unsubscribe_topic(EVENTS)
+
+    def _check_workers(self, client: Any) -> None:
+        workers = client.scheduler_info().get("workers", {})
+        if not workers:
+            client.wait_for_workers(1, timeout=60)
+            workers = client.scheduler_info().get("workers", {})
+        offered = [w.get("resources", {}) for w in workers.values()]
+        missing: dict[str, int] = {}
+        for job in self.plan.jobs:
+            for name, amount in resources(job, self.backend_name).items():
+                if not any(o.get(name, 0) >= amount for o in offered):
+                    missing[name] = missing.get(name, 0) + 1
+        if missing:
+            needs = ", ".join(f"{name} ({count} jobs)" for name, count in sorted(missing.items()))
+            raise UserError(
+                f"no worker of the cluster offers {needs}; start one with "
+                f'dask worker SCHEDULER --resources "{resources_text(machine_resources())}" '
+                "(python -m iree_matrix.distributed resources prints a machine's)"
+            )
+
+    def _submit_ready(self, client, waiting, running, done, summary, by_id) -> list[Job]:
+        still_waiting = []
+        for job in waiting:
+            deps = [summary.records.get(d) for d in job.deps]
+            if any(r is None for r in deps):
+                still_waiting.append(job)
+                continue
+            failed = next((r for r in deps if r.status is not Status.OK), None)
+            if failed is not None:
+                summary.records[job.id] = self._not_run(job, failed)
+                continue
+            task = Task(
+                run=self._token,
+                spec=self.spec,
+                backend=self.backend_name,
+                options=self.options,
+                cache=str(self.cache),
+                store=str(self.store.root),
+                job=job,
+                deps=tuple((d, summary.records[d]) for d in job.deps),
+                installs=tuple(by_id[d] for d in job.deps if by_id[d].stage == "install"),
+            )
+            need = resources(job, self.backend_name)
+            future = client.submit(
+                run_task, task, key=f"{job.id}#{self._token[:8]}", resources=need, pure=False
+            )
+            running[future] = job
+            done.add(future)
+        return still_waiting
+
+    def _collect(self, job: Job, future: Any, summary: Summary) -> Record:
+        try:
+            result: Done = future.result()
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker), a worker-side bug
+            if type(exc).__name__ == "KilledWorker":
+                exc = StageFailure(
+                    "worker-lost", f"every worker that took this job was lost: {exc}", cacheable=False
+                )
+            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
+            self._publish(record)
+            self.progress.finished(job, record)
+            return record
+        self.placement[job.id] = result.worker
+        self._publish(result.record)
+        if result.reused:
+            summary.reused.add(job.id)
+            self.progress.reused(job, result.record)
+        else:
+            self.progress.finished(job, result.record)
+        return result.record
+
+    def _on_event(self, event: Any) -> None:
+        """A worker took a job (a reused result too: the worker only knows once it has looked)."""
+        _, message = event
+        job_id, worker = str(message.get("job", "")), str(message.get("name", ""))
+        if job_id in self._ids:
+            self.placement[job_id] = worker
+            self.progress.note(f"{job_id.split(':', 1)[0]:<7} {job_id.split(':', 1)[1]} ... on {worker}")
+
+    def placement_line(self) -> str:
+        """Which worker ran (or found stored) how many jobs."""
+        counts: dict[str, int] = {}
+        for worker in self.placement.values():
+            counts[worker] = counts.get(worker, 0) + 1
+        return "workers: " + (", ".join(f"{w}: {n} jobs" for w, n in sorted(counts.items())) or "none")
+
+
+def for_cli(args, matrix: MatrixSpec, plan: Plan, cache: Path, results, backend: str, options: Options):
+    """The executor `iree-matrix matrix --scheduler/--cluster` runs."""
+    if args.cluster is not None:
+        parse_cluster(args.cluster)  # a bad value is one line before anything starts
+    _dask()
+    store = args.store or Path(cache) / "store"
+    where = f"scheduler {args.scheduler}" if args.scheduler else f"{args.cluster} (this machine)"
+    print(f"distributed: {where}; shared store: {store}")
+    return DaskExecutor(
+        matrix,
+        plan,
+        cache=cache,
+        results=results,
+        backend=BACKENDS[backend](cache, matrix),
+        backend_name=backend,
+        client=lambda: connect(args.scheduler, args.cluster, cache),
+        store=store,
+        options=options,
+    )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m iree_matrix.distributed resources [--no-emulated] [--no-quiet] [--no-docker]`:
+    this machine's worker resources, in `dask worker --resources` syntax."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] != "resources" or set(args[1:]) - {"--no-emulated", "--no-quiet", "--no-docker"}:
+        print("usage: python -m iree_matrix.distributed resources [--no-emulated] [--no-quiet] [--no-docker]")
+        return 2
+    offered = machine_resources(
+        emulated="--no-emulated" not in args,
+        quiet="--no-quiet" not in args,
+        docker=False if "--no-docker" in args else None,
+    )
+    print(resources_text(offered))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

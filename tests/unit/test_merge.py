@@ -1,0 +1,202 @@
+"""`iree-matrix merge` and `--shard` on the command line: duplicate-safe, order-independent, one-line
+errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import cli
+from iree_matrix.merge import merge, merge_records
+from iree_matrix.results import Record, ResultsLog, Status
+
+SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
+
+
+def _rec(job: str, status: Status = Status.OK, key: str = "k", finished: str = "2026-01-01T00:00:00", **kw):
+    stage, _, cell = job.partition(":")
+    return Record(job, stage, cell, key, status, {"model": "m"}, finished=finished, started=finished, **kw)
+
+
+def _write(directory: Path, *records: Record) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "results.jsonl").write_text("".join(r.to_json() + "\n" for r in records))
+    return directory
+
+
+def _one_error_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("iree-matrix: error: ")
+    return lines[0]
+
+
+def test_same_job_and_key_is_one_record_the_first_made():
+    early = _rec("install:e", finished="2026-01-01T00:00:01")
+    late = dataclasses.replace(early, finished="2026-01-01T00:00:09", host={"name": "other"})
+    merged = merge_records([("a", [late]), ("b", [early])])
+    assert merged.records == (early,)
+    assert (merged.inputs, merged.duplicates) == (2, 1)
+
+
+def test_result_does_not_depend_on_input_order():
+    a = [_rec("install:e", finished="t1"), _rec("export:m/e", key="x1", finished="t2")]
+    a.append(_rec("run:m/1", key="r1"))
+    b = [_rec("install:e", finished="t3"), _rec("export:m/e", key="x2", finished="t4")]
+    b.append(_rec("run:m/2", key="r2"))
+    c = [_rec("run:m/3", Status.NOT_RUN, key="", blocked_by="compile:m/3", message="not run because …")]
+    orders = itertools.permutations([("a", a), ("b", b), ("c", c)])
+    outputs = {tuple(r.to_json() for r in merge_records(list(p)).records) for p in orders}
+    assert len(outputs) == 1
+
+
+def test_different_keys_are_both_kept_newest_last():
+    # A timed stage measured on two hosts: the host's CPU is in its key.
+    old, new = _rec("export:m/e", key="x1", finished="t1"), _rec("export:m/e", key="x2", finished="t2")
+    merged = merge_records([("a", [new]), ("b", [old])])
+    assert merged.records == (old, new)
+
+
+def test_same_key_different_status_is_an_error_naming_both():
+    with pytest.raises(cli.UserError) as err:
+        merge_records([("shard-1", [_rec("compile:m/e/3.9", Status.OK)]),
+                       ("shard-2", [_rec("compile:m/e/3.9", Status.FAIL)])])  # fmt: skip
+    message = str(err.value)
+    assert "\n" not in message
+    assert "compile:m/e/3.9" in message and "shard-1" in message and "shard-2" in message
+    assert "'ok'" in message and "'fail'" in message
+
+
+def test_not_run_gives_way_to_an_executed_record():
+    blocked = _rec("run:m/1", Status.NOT_RUN, key="", blocked_by="install:rt", message="not run because …")
+    ran = _rec("run:m/1", Status.FAIL, key="r", error_class="incompatible-module")
+    assert merge_records([("a", [blocked]), ("b", [ran])]).records == (ran,)
+    assert merge_records([("a", [blocked]), ("b", [blocked])]).records == (blocked,)
+
+
+def test_only_each_inputs_latest_record_counts():
+    # A shard's own history (a timeout, then the result) is not a conflict.
+    first = _rec("run:m/1", Status.TIMEOUT, finished="t1")
+    then = _rec("run:m/1", Status.OK, finished="t2")
+    assert merge_records([("a", [first, then]), ("b", [then])]).records == (then,)
+
+
+def test_merge_writes_the_log_manifests_and_report_and_is_incremental(tmp_path, capsys):
+    one = _write(tmp_path / "shard-1", _rec("install:e"), _rec("export:m/e", key="x"))
+    two = _write(tmp_path / "shard-2", _rec("install:e"), _rec("run:m/e", key="r"))
+    (one / "manifests").mkdir()
+    (one / "manifests" / "env.json").write_text("{}")
+    (two / "releases.json").write_text('{"schema": 1, "packages": {}}\n')
+    out = tmp_path / "merged"
+    assert cli.main(["merge", str(one), str(two), "--to", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "3 records (4 read, 1 duplicates dropped)" in printed
+    assert [r.job for r in ResultsLog(out / "results.jsonl")] == ["install:e", "export:m/e", "run:m/e"]
+    assert (out / "manifests" / "env.json").is_file() and (out / "releases.json").is_file()
+    assert (out / "COMPATIBILITY.md").is_file()
+    # Merging shard by shard gives the same log as merging them at once.
+    again = tmp_path / "again"
+    merge([one], again)
+    merge([two], again)
+    assert (again / "results.jsonl").read_text() == (out / "results.jsonl").read_text()
+    merge([one, two], out)  # idempotent
+    assert (again / "results.jsonl").read_text() == (out / "results.jsonl").read_text()
+
+
+def test_merge_of_an_empty_shard(tmp_path):
+    empty = tmp_path / "shard-3"
+    empty.mkdir()
+    (empty / "results.jsonl").write_text("")
+    one = _write(tmp_path / "shard-1", _rec("install:e"))
+    assert len(merge([one, empty], tmp_path / "out").records) == 1
+
+
+def test_merge_of_a_missing_directory_is_one_line(tmp_path, capsys):
+    assert cli.main(["merge", str(tmp_path / "nowhere"), "--to", str(tmp_path / "out")]) == 2
+    assert "no results file" in _one_error_line(capsys.readouterr().err)
+
+
+def test_merge_conflict_is_one_line_and_writes_nothing(tmp_path, capsys):
+    one = _write(tmp_path / "a", _rec("compile:m/e", Status.OK))
+    two = _write(tmp_path / "b", _rec("compile:m/e", Status.FAIL))
+    assert cli.main(["merge", str(one), str(two), "--to", str(tmp_path / "out")]) == 2
+    assert "conflicting results for compile:m/e" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+# --- --shard on the command line --------------------------------------------------------------
+
+
+def _listed(capsys) -> list[str]:
+    return [line.strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+
+
+def test_list_of_two_shards_covers_the_plan(capsys):
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list"]) == 0
+    everything = set(_listed(capsys))
+    parts = []
+    for k in (1, 2):
+        assert cli.main(["matrix", "--matrix", str(SMOKE), "--list", "--shard", f"{k}/2"]) == 0
+        parts.append(set(_listed(capsys)))
+    assert parts[0] | parts[1] == everything
+    runs = [{j for j in part if j.startswith("run:")} for part in parts]
+    assert runs[0] and runs[1] and not runs[0] & runs[1]
+
+
+@pytest.mark.parametrize("bad", ["3/2", "x", "0/1", "1/0", "2"])
+def test_bad_shard_is_one_line(bad, capsys):
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list", "--shard", bad]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert f"--shard {bad}" in line or f"--shard {bad!r}" in line
+
+
+def test_an_empty_shard_writes_an_empty_log(tmp_path, capsys):
+    results = tmp_path / "shard-9"
+    argv = ["matrix", "--matrix", str(SMOKE), "--shard", "9/9", "--results-dir", str(results)]
+    assert cli.main(argv) == 0
+    assert "no jobs" in capsys.readouterr().out
+    assert (results / "results.jsonl").read_text() == ""
+
+
+def test_list_of_a_shard_keeps_the_release_list_for_the_other_shards(tmp_path, monkeypatch, capsys):
+    from iree_matrix import releases
+    from tests.unit.fake_index import FakeIndex
+
+    monkeypatch.setattr(releases, "query_pip", FakeIndex())
+    matrix = tmp_path / "all.toml"
+    matrix.write_text(
+        'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.9.0"]\n'
+        'compiler = ">=3.8"\nmodels = ["tiny_cnn"]\n'
+    )
+    plan_dir = tmp_path / "plan"
+    assert (
+        cli.main(
+            ["matrix", "--matrix", str(matrix), "--list", "--shard", "1/2", "--results-dir", str(plan_dir)]
+        )
+        == 0
+    )
+    assert (plan_dir / "releases.json").is_file()
+    monkeypatch.setattr(releases, "query_pip", None)  # the shards plan from the file alone
+    capsys.readouterr()
+    for k in (1, 2):
+        argv = [
+            "matrix",
+            "--matrix",
+            str(matrix),
+            "--list",
+            "--shard",
+            f"{k}/2",
+            "--results-dir",
+            str(plan_dir),
+        ]
+        assert cli.main(argv) == 0
+    assert "run:tiny_cnn" in capsys.readouterr().out
