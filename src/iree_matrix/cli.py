@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import os
 import shutil
@@ -15,7 +16,7 @@ from typing import Optional
 
 from iree_matrix import __version__, _resources, plan, releases, spec, targets
 from iree_matrix.errors import UserError
-from iree_matrix.flags import TUNE_PROFILES
+from iree_matrix.flags import SEARCH_KNOBS, TUNE_PROFILES
 from iree_matrix.results import ResultsLog, Status
 
 EXIT_INTERRUPTED = 130
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(
         dest="verb",
         required=True,
-        metavar="{matrix,tune,armv6-smoke,report,query,show,publish,results,merge,doctor,images}",
+        metavar="{matrix,tune,search,armv6-smoke,report,query,show,publish,results,merge,doctor,images}",
     )
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
@@ -55,6 +56,18 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(TUNE_PROFILES),
         help=f"comma-separated profiles replacing the matrix's (default: {','.join(TUNE_PROFILES)}); "
         "built-in or the matrix's own [profile.NAME]",
+    )
+
+    se = verbs.add_parser(
+        "search",
+        help="flag search: each compile knob and export variant against default, then the winners combined",
+    )
+    _matrix_options(se, "search.toml")
+    se.add_argument(
+        "--knobs",
+        default=",".join(SEARCH_KNOBS),
+        help="comma-separated profiles tried one at a time against default "
+        f"(default: {','.join(SEARCH_KNOBS)})",
     )
 
     a = verbs.add_parser(
@@ -245,6 +258,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.verb in ("matrix", "tune"):
             return cmd_matrix(args)
+        if args.verb == "search":
+            return cmd_search(args)
         if args.verb == "armv6-smoke":
             return cmd_armv6_smoke(args)
         if args.verb == "doctor":
@@ -273,8 +288,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
 
-def _load_plan(args: argparse.Namespace, default_matrix: str):
-    """The matrix file and its (selected) plan, shared by `matrix` and `armv6-smoke`."""
+def _load_plan(args: argparse.Namespace, default_matrix: str, adjust=None):
+    """The matrix file and its (selected) plan, shared by `matrix` and `armv6-smoke`; `adjust`
+    rewrites the loaded matrix before planning (the flag search's rounds)."""
     from iree_matrix import shards
 
     if args.jobs < 1:
@@ -289,6 +305,8 @@ def _load_plan(args: argparse.Namespace, default_matrix: str):
     matrix = spec.load(matrix_path, models=args.model, resolver=resolver)
     if getattr(args, "profiles", None):
         matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
+    if adjust is not None:
+        matrix = adjust(matrix)
     the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
     if shard is not None:
         the_plan = shards.select(the_plan, shard)
@@ -371,6 +389,51 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         from iree_matrix.report.performance import render_tune
 
         print("\n".join(render_tune(summary.records.values())) or "nothing to compare: one profile per model")
+    return code
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from iree_matrix import search
+    from iree_matrix.report.performance import render_search
+
+    knobs = [k.strip() for k in args.knobs.split(",") if k.strip() and k.strip() != search.BASELINE]
+    args.profiles = ",".join([search.BASELINE, *knobs])
+
+    def round_one(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
+        # An export variant is itself a knob: measured under default only in the first round.
+        cells = tuple(
+            c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
+        )
+        return dataclasses.replace(matrix, cells=cells)
+
+    matrix_path, matrix, the_plan = _load_plan(args, "search.toml", round_one)
+    if args.list:
+        print(f"{matrix_path}: round 1, {len(matrix.cells)} cells (round 2 is planned from its results)")
+        print(plan.describe(the_plan))
+        return 0
+    cache = args.cache or default_cache()
+    results = ResultsLog(args.results_dir / "results.jsonl")
+    print(f"== flag search, round 1: default and {len(knobs)} knobs one at a time, export variants")
+    code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
+    table = search.effects(search.candidates(summary.records.values()))
+    combos = search.combinations(table)
+    if combos:
+        extra = [
+            dataclasses.replace(c, profile=combos[(c.model, c.compiler)])
+            for c in matrix.cells
+            if (c.model, c.compiler) in combos and c.profile == search.BASELINE
+        ]
+        print(f"== flag search, round 2: the winners combined ({', '.join(sorted(set(combos.values())))})")
+
+        def round_two(loaded: spec.MatrixSpec) -> spec.MatrixSpec:
+            return spec.with_cells(round_one(loaded), extra)
+
+        matrix_path, matrix, the_plan = _load_plan(args, "search.toml", round_two)
+        code2, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
+        code = code or code2
+    else:
+        print("== flag search: no two changes both beat default beyond noise; no round 2")
+    print("\n".join(render_search(summary.records.values())))
     return code
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Optional
 
 from packaging.version import Version
@@ -63,6 +63,37 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             description="host CPU, every microkernel IREE has for it",
         ),
         Profile(
+            "O3-stack",
+            target_cpu="host",
+            opt_level="O3",
+            # O3 fails the Whisper encoder with "exceeded stack allocation limit" at the default.
+            flags=("--iree-llvmcpu-stack-allocation-limit=1048576",),
+            description="host CPU, --iree-opt-level=O3 with a 1 MiB stack allocation limit",
+        ),
+        Profile(
+            "channels-last",
+            flags=(
+                "--iree-preprocessing-pass-pipeline="
+                "builtin.module(util.func(iree-preprocessing-convert-conv-to-channels-last))",
+            ),
+            description="host CPU, convolutions rewritten channels-last before lowering",
+        ),
+        Profile(
+            "im2col",
+            flags=("--iree-global-opt-use-im2col-for-convs=true",),
+            description="host CPU, convolutions as im2col + matmul",
+        ),
+        Profile(
+            "aggressive-fusion",
+            flags=("--iree-dispatch-creation-enable-aggressive-fusion=true",),
+            description="host CPU, aggressive dispatch fusion",
+        ),
+        Profile(
+            "transposes",
+            flags=("--iree-opt-aggressively-propagate-transposes=true",),
+            description="host CPU, transposes propagated aggressively",
+        ),
+        Profile(
             "stripped",
             flags=STRIP_FLAGS,
             description="host CPU, no DWARF, source map or debug ops (the module you would ship)",
@@ -72,6 +103,15 @@ BUILTIN_PROFILES: dict[str, Profile] = {
 
 # What `iree-matrix tune` compares when the matrix names no profiles of its own.
 TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stripped")
+
+# The flag search's knobs (issue #13): each a built-in profile that is `default` plus one change.
+# Which compiler has which flag comes from its `--help-hidden` (the compile stage skips a knob whose
+# flag a release lacks); a pass named inside a pipeline string can only be tried, and a release
+# without it fails with the compiler's own words.
+SEARCH_KNOBS = (
+    "O2", "O3-stack", "no-data-tiling", "ukernels", "channels-last", "im2col", "aggressive-fusion",
+    "transposes",
+)  # fmt: skip
 
 
 def _llvmcpu_prefix(version: str) -> str:
@@ -125,3 +165,28 @@ def missing_flags(flags: Sequence[str], help_text: str) -> list[str]:
     that uses one is skipped for that compiler, not failed on an unknown option."""
     listed = set(re.findall(r"^\s+(--[\w.-]+)", help_text, flags=re.MULTILINE))
     return [flag_name(f) for f in flags if flag_name(f) not in listed]
+
+
+COMBINE = "+"
+
+
+def combine(name: str, known: Mapping[str, Profile]) -> Profile:
+    """ "channels-last+im2col": the union of named profiles' changes to `default` (the flag search's
+    second round). Two opt levels, or a generic CPU with a named one, cannot combine."""
+    parts = name.split(COMBINE)
+    unknown = [p for p in parts if p not in known]
+    if unknown:
+        raise KeyError(unknown[0])
+    chosen = [known[p] for p in parts]
+    levels = {p.opt_level for p in chosen if p.opt_level}
+    cpus = {p.target_cpu for p in chosen}
+    if len(levels) > 1 or len(cpus) > 1:
+        raise ValueError(f"profiles {', '.join(parts)} set different opt levels or target CPUs")
+    flags = tuple(dict.fromkeys(f for p in chosen for f in p.flags))
+    return Profile(
+        name,
+        target_cpu=cpus.pop(),
+        opt_level=levels.pop() if levels else None,
+        flags=flags,
+        description=" + ".join(p.description or p.name for p in chosen),
+    )

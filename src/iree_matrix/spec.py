@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from iree_matrix import releases, targets, versions
 from iree_matrix.errors import SpecError
-from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile
+from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile, combine
 from iree_matrix.models import ModelError, ModelRef, resolve
 
 if sys.version_info >= (3, 11):
@@ -497,11 +497,30 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
 def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
     """The same matrix with its profile axis replaced by `names` (what `iree-matrix tune` does)."""
     known = {**BUILTIN_PROFILES, **matrix.profiles}
-    unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        raise SpecError(
-            f"--profiles {','.join(names)!r}: unknown profile {', '.join(unknown) or '(none given)'} "
-            f"(known: {', '.join(sorted(known))}; add others as [profile.NAME] in {matrix.path})"
-        )
+    chosen = {}
+    for name in names:
+        try:
+            chosen[name] = known[name] if name in known else combine(name, known)
+        except KeyError as exc:
+            raise SpecError(
+                f"--profiles {','.join(names)!r}: unknown profile {exc.args[0]} (known: "
+                f"{', '.join(sorted(known))}, or several joined by '+'; add others as [profile.NAME] "
+                f"in {matrix.path})"
+            ) from None
+        except ValueError as exc:
+            raise SpecError(
+                f"--profiles {name!r}: {exc}; combine profiles that change one thing each"
+            ) from None
+    if not names:
+        raise SpecError(f"--profiles: no profile given (known: {', '.join(sorted(known))})")
     cells = tuple(dict.fromkeys(dataclasses.replace(c, profile=n) for c in matrix.cells for n in names))
-    return dataclasses.replace(matrix, cells=cells, profiles={n: known[n] for n in names})
+    return dataclasses.replace(matrix, cells=cells, profiles={**matrix.profiles, **chosen})
+
+
+def with_cells(matrix: MatrixSpec, extra: Sequence[Cell]) -> MatrixSpec:
+    """The matrix plus `extra` cells, whose profiles may be built-in, the matrix's own or
+    '+'-combined: the flag search's second round adds one combination per model and compiler."""
+    names = [*dict.fromkeys(c.profile for c in (*matrix.cells, *extra))]
+    profiles = with_profiles(matrix, names).profiles
+    cells = tuple(dict.fromkeys([*matrix.cells, *extra]))
+    return dataclasses.replace(matrix, cells=cells, profiles=profiles)

@@ -93,6 +93,11 @@ def test_builtin_profiles():
         "no-data-tiling",
         "ukernels",
         "stripped",
+        "O3-stack",
+        "channels-last",
+        "im2col",
+        "aggressive-fusion",
+        "transposes",
     }
     assert BUILTIN_PROFILES["generic"].target_cpu is None
     assert BUILTIN_PROFILES["default"].opt_level is None

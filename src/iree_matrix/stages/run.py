@@ -187,6 +187,7 @@ def latency_ms(benchmark_json: str) -> Mapping[str, Any]:
         "max": max(times),
         "stdev": statistics.stdev(times) if len(times) > 1 else 0.0,
         "n": len(times),
+        "times": times,  # each repetition, for the median's confidence interval (stats.py)
     }
 
 
