@@ -120,15 +120,15 @@ def armv6_smoke(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """The performance matrix: `iree-matrix tune` on matrix/bench.toml (tune profiles x releases x
-    peers, MobileNetV2's dispatches), then its tables in runs/bench/PERFORMANCE.md
-    (`nox -s publish -- runs/bench --to results/bench` publishes them).
+    """The performance matrix: matrix/bench.toml (releases x peers, op kinds in context, MobileNetV2's
+    dispatches), then the flag search (matrix/search.toml) into the same results, then the tables in
+    runs/bench/PERFORMANCE.md (`nox -s publish -- runs/bench --to results/bench` publishes them).
 
     Host venvs, not images: peak memory is measured on the tool's own process, and torch.compile
     needs a C++ compiler, which the minimal Debian images do not have."""
     _install(session, "-e", ".")
     where = ["--results-dir", "runs/bench"]
-    session.run(
-        "iree-matrix", "tune", "--matrix", "matrix/bench.toml", "--backend", "venv", *where, *session.posargs
-    )
+    common = ["--backend", "venv", *where, *session.posargs]
+    session.run("iree-matrix", "matrix", "--matrix", "matrix/bench.toml", *common)
+    session.run("iree-matrix", "search", "--matrix", "matrix/search.toml", *common)
     session.run("iree-matrix", "report", "--performance", *where)

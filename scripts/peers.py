@@ -19,6 +19,11 @@ Peers, always run in this order, on the same inputs, thread count and repetition
     tflite         litert_torch.convert to DIR/model.tflite, run by ai_edge_litert's
                    Interpreter (num_threads N; XNNPACK is its default delegate)
 
+With --op-profile, after timing, eager and onnxruntime also report where their time goes per op
+(torch.profiler's self CPU time per ATen op, ONNX Runtime's per-node profile), as
+"op_profile": {"source", "calls", "ops": [{"op", "weight_shape", "ms_per_call", "per_call"}]};
+the others say why they have none. The report groups ops by kind (iree_matrix/opkinds.py).
+
 writes DIR/peers.json:
     {"threads", "warmup", "repetitions", "torch_version", "versions": {distribution: version},
      "cpu_count", "load_average": {"start", "end"}, "atol", "rtol",
@@ -206,7 +211,8 @@ class Context:
     """What every peer gets: the model, its inputs (torch and numpy), eager's reference
     outputs, and the shared policy."""
 
-    def __init__(self, spec, threads, warmup, repetitions, out):
+    def __init__(self, spec, threads, warmup, repetitions, out, op_profile=False):
+        self.op_profile = op_profile
         self.spec = spec
         self.threads = threads
         self.warmup = warmup
@@ -246,7 +252,50 @@ def peer_eager(ctx, entry):
     outputs = _timed_run(ctx, entry, call, lambda r: _to_numpy(em.flat_outputs(r)))
     ctx.reference = outputs
     entry["notes"] = "torch eager under no_grad; its outputs are the reference for the other peers"
+    if ctx.op_profile:
+        entry["op_profile"] = guarded(torch_op_profile, call, ctx.repetitions)
     return outputs
+
+
+def guarded(profiler, *args):
+    """A profiler's failure is a note on the peer, never the peer's failure."""
+    try:
+        return profiler(*args)
+    except Exception as exc:  # the timing stands without it
+        traceback.print_exc()
+        return {"unavailable": error_info("op-profile", exc)["message"]}
+
+
+def torch_op_profile(call, calls):
+    """torch.profiler over `calls` calls: each ATen op's self CPU time (its own work, not its
+    children's, so the rows add up) per call, with the weight shape of convolutions (which decides
+    pointwise / depthwise / ordinary)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        for _ in range(calls):
+            call()
+    rows = {}
+    for event in prof.key_averages(group_by_input_shape=True):
+        if event.self_cpu_time_total <= 0:
+            continue
+        shapes = list(event.input_shapes or [])
+        weight = None
+        if "conv" in event.key and len(shapes) > 1 and shapes[1]:
+            weight = [int(d) for d in shapes[1]]
+        key = (event.key, tuple(weight) if weight else None)
+        row = rows.setdefault(
+            key, {"op": event.key, "weight_shape": weight, "ms_per_call": 0.0, "per_call": 0.0}
+        )
+        row["ms_per_call"] += event.self_cpu_time_total / 1000.0 / calls
+        row["per_call"] += event.count / calls
+    ops = sorted(rows.values(), key=lambda r: r["ms_per_call"], reverse=True)
+    return {
+        "source": "torch.profiler self CPU time",
+        "calls": calls,
+        "ops": ops,
+        "sum_ms": sum(r["ms_per_call"] for r in ops),
+    }
 
 
 def peer_torch_compile(ctx, entry):
@@ -287,6 +336,10 @@ def peer_torch_compile(ctx, entry):
     entry["notes"] = (
         "inductor, CPU, under no_grad; convert_seconds is the first call (cold cache: trace + compile + run)"
     )
+    if ctx.op_profile:
+        entry["op_profile"] = {
+            "unavailable": "inductor fuses ops into generated kernels; not profiled per op"
+        }
     return outputs
 
 
@@ -336,12 +389,62 @@ def peer_onnxruntime(ctx, entry):
         )
     feed = dict(zip(names, ctx.numpy_inputs))
     outputs = _timed_run(ctx, entry, lambda: session.run(None, feed), list)
+    if ctx.op_profile:
+        entry["op_profile"] = guarded(onnxruntime_op_profile, ort, path, options, feed, ctx)
     entry["notes"] = (
         f"torch.onnx.export ({exporter} exporter) to model.onnx; CPUExecutionProvider, "
         f"intra_op_num_threads={ctx.threads}, inter_op_num_threads=1; load_seconds is the "
         "InferenceSession creation"
     )
     return outputs
+
+
+def onnxruntime_op_profile(ort, path, options, feed, ctx):
+    """A second session with ONNX Runtime's profiler on (the timed one ran without it): each
+    node's kernel time per call, by op type and weight shape."""
+    options.enable_profiling = True
+    options.profile_file_prefix = str(ctx.out / "onnxruntime-profile")
+    session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    for _ in range(ctx.warmup):
+        session.run(None, feed)
+    session.end_profiling()  # the warm-up calls go into a file of their own
+    session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    for _ in range(ctx.repetitions):
+        session.run(None, feed)
+    profile_path = Path(session.end_profiling())
+    events = json.loads(profile_path.read_text())
+    for stale in ctx.out.glob("onnxruntime-profile*.json"):
+        stale.unlink()
+    calls = ctx.repetitions
+    return {
+        "source": "onnxruntime profiling (Node kernel_time)",
+        "calls": calls,
+        **onnxruntime_ops(events, calls),
+    }
+
+
+def onnxruntime_ops(events, calls):
+    """ONNX Runtime's profile events -> per (op type, weight shape): ms and nodes per call."""
+    rows = {}
+    for event in events:
+        args = event.get("args") or {}
+        if event.get("cat") != "Node" or not str(event.get("name", "")).endswith("_kernel_time"):
+            continue
+        op = args.get("op_name", "?")
+        shapes = [list(s.values())[0] for s in args.get("input_type_shape", []) if isinstance(s, dict) and s]
+        weight = [int(d) for d in shapes[1]] if op.endswith("Conv") and len(shapes) > 1 else None
+        key = (op, tuple(weight) if weight else None)
+        row = rows.setdefault(key, {"op": op, "weight_shape": weight, "ms_per_call": 0.0, "per_call": 0.0})
+        row["ms_per_call"] += float(event.get("dur", 0)) / 1000.0 / calls
+        row["per_call"] += 1.0 / calls
+    ops = sorted(rows.values(), key=lambda r: r["ms_per_call"], reverse=True)
+    return {"ops": ops, "sum_ms": sum(r["ms_per_call"] for r in ops)}
+
+
+TFLITE_NO_PROFILE = (
+    "ai_edge_litert's Python Interpreter exposes no per-op profiler (TFLite's benchmark_model "
+    "--enable_op_profiling does, and is not in the wheel); XNNPACK runs the graph as delegate nodes"
+)
 
 
 def peer_tflite(ctx, entry):
@@ -392,6 +495,8 @@ def peer_tflite(ctx, entry):
         return [result[n] for n in names]
 
     outputs = _timed_run(ctx, entry, lambda: runner(**feed), to_arrays)
+    if ctx.op_profile:
+        entry["op_profile"] = {"unavailable": TFLITE_NO_PROFILE}
     notes = [
         f"litert_torch.convert to model.tflite; ai_edge_litert Interpreter num_threads={ctx.threads}",
         "XNNPACK delegate applied ({} DELEGATE node(s))".format(entry["delegate_nodes"])
@@ -440,7 +545,7 @@ def run(args, spec):
 
     out = Path(args.out)
     torch.set_num_threads(args.threads)
-    ctx = Context(spec, args.threads, args.warmup, args.repetitions, out)
+    ctx = Context(spec, args.threads, args.warmup, args.repetitions, out, op_profile=args.op_profile)
     load_start = load_average()
     peers = {}
     if "eager" not in args.peers:  # the others still need eager's outputs to compare with
@@ -490,6 +595,11 @@ def build_parser():
         type=parse_peers,
         default=list(PEERS),
         help="comma-separated, from {} (always run in that order)".format(",".join(PEERS)),
+    )
+    parser.add_argument(
+        "--op-profile",
+        action="store_true",
+        help="after timing, where eager's and onnxruntime's time goes per op",
     )
     parser.add_argument("--out", required=True)
     return parser

@@ -415,6 +415,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     results = ResultsLog(args.results_dir / "results.jsonl")
     print(f"== flag search, round 1: default and {len(knobs)} knobs one at a time, export variants")
     code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
+    if code == EXIT_INTERRUPTED:  # round 1 incomplete: the same command resumes it
+        return code
     table = search.effects(search.candidates(summary.records.values()))
     combos = search.combinations(table)
     if combos:

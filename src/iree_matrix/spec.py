@@ -60,7 +60,7 @@ _TOP_KEYS = set(AXES) | {
     "peers",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
-_BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches"}
+_BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches", "op_profile"}
 _PYTHON_RE = re.compile(r"3\.\d+")
 
 DEFAULT_TIMEOUTS = {
@@ -95,12 +95,18 @@ class Benchmark:
     # Globs over "<model unit>/<profile>" ("mobilenet_v2/default"): whose dispatches are each
     # benchmarked on their own (op-wise bisection; one extra compile per executable).
     dispatches: tuple[str, ...] = ()
+    # The same globs: whose runs also profile every dispatch in context (IREE >= 3.12's HAL
+    # profiler) and whose peers report their time per op (torch's profiler, ONNX Runtime's).
+    op_profile: tuple[str, ...] = ()
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
 
     def profiles_dispatches(self, unit: str, profile: str) -> bool:
         return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.dispatches)
+
+    def profiles_ops(self, unit: str, profile: str = "default") -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.op_profile)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -484,13 +490,14 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise where.error(f"benchmark.{key}", value, f"expected an integer >= {minimum}")
             values[key] = value
-    if "dispatches" in table:
-        globs = _as_list(table["dispatches"], "benchmark.dispatches", where)
-        for glob in globs:
-            if "/" not in glob:
-                expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
-                raise where.error("benchmark.dispatches", glob, expected)
-        values["dispatches"] = tuple(globs)
+    for key in ("dispatches", "op_profile"):
+        if key in table:
+            globs = _as_list(table[key], f"benchmark.{key}", where)
+            for glob in globs:
+                if "/" not in glob:
+                    expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
+                    raise where.error(f"benchmark.{key}", glob, expected)
+            values[key] = tuple(globs)
     return Benchmark(**values)
 
 

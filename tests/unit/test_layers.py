@@ -16,13 +16,13 @@ PACKAGE = ROOT / "src" / "iree_matrix"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("iree_matrix", "errors", "_proc", "_hashing", "_locks", "_resources", "_text", "_files",
                     "formats", "refusals", "targets", "versions", "host", "results", "outcome", "store",
-                    "vmfb", "binfmt", "elf", "daemon")),
+                    "vmfb", "binfmt", "elf", "daemon", "stats", "opkinds")),
     ("matrix", ("flags", "models", "releases", "spec", "plan", "shards", "wheelhouse")),
     ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker",
                       "image_inventory", "runtime_build", "arm", "doctor")),
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "distributed", "armv6_smoke")),
-    ("answers", ("answers", "compat", "query", "report", "report.*", "publish", "merge")),
+    ("answers", ("answers", "compat", "query", "report", "report.*", "publish", "merge", "search")),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip
 

@@ -331,7 +331,9 @@ def render_all(latest: Iterable[Record]) -> list[str]:
     records = list(latest)
     return (
         render_performance(records)
+        + render_op_kinds(records)
         + render_search(records)
+        + render_kernels(records)
         + render_tune(records)
         + render_dispatches(records)
         + render_emulated(records)
@@ -420,3 +422,174 @@ def _interval(interval: Any) -> str:
     if interval is None:
         return ""
     return f"{_ms(interval.median)} ({_ms(interval.low)}–{_ms(interval.high)})"
+
+
+# -- op kinds: where IREE's time goes against the peers' -------------------------------------------
+
+TRAILS = 1.2  # IREE this much slower than the best peer: the report explains it op kind by op kind
+
+
+def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
+    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call."""
+    from iree_matrix import opkinds
+
+    if not isinstance(profile, Mapping):
+        return None
+    classify = opkinds.CLASSIFIERS[framework]
+    rows = profile.get("dispatches") if framework == "iree" else profile.get("ops")
+    if not isinstance(rows, list):
+        return None
+    kinds: dict[str, float] = {}
+    for row in rows:
+        name = str(row.get("name") or row.get("op") or "")
+        kind = classify(name) if framework == "iree" else classify(name, row.get("weight_shape"))
+        kinds[kind] = kinds.get(kind, 0.0) + float(row.get("ms_per_call") or 0.0)
+    return kinds
+
+
+_PROFILED_PEERS = {"eager": "torch", "onnxruntime": "onnxruntime"}
+
+
+def render_op_kinds(latest: Iterable[Record]) -> list[str]:
+    """Per function and IREE version with an in-context dispatch profile: time per op kind in IREE,
+    torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
+    kinds that account for the gap."""
+    from iree_matrix import opkinds
+
+    records = list(latest)
+    peers = {r.labels.get("model", ""): r for r in records if r.stage == "peer" and r.status is Status.OK}
+    runs = [
+        r for r in records
+        if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
+        and isinstance(r.metrics.get("op_profile"), Mapping)
+    ]  # fmt: skip
+    if not runs:
+        return []
+    lines = [
+        "## Where the time goes: op kinds in IREE and in the peers",
+        "",
+        "IREE's figures are every dispatch timed inside the whole model by the runtime's own profiler "
+        "(`--device_profiling_mode=host-execution`, `iree-profile`, IREE 3.12+), ms per call; torch "
+        "eager's are torch.profiler's self CPU time per ATen op, ONNX Runtime's its per-node profile "
+        "(both over the same calls as their timing); TFLite's Python interpreter has no per-op "
+        "profiler. Ops are grouped by what they compute (`opkinds.py`): a 1x1 convolution counts as "
+        "matmul in every framework (IREE lowers it to one), a depthwise one as depthwise; IREE and "
+        "ONNX Runtime fuse batch norm and activations into convolutions, torch eager does not, so "
+        "'norm' and 'elementwise' differ by construction. Profiled sums exceed the plain median by the "
+        "profilers' own cost.",
+        "",
+    ]
+
+    def order(r: Record) -> tuple:
+        labels = r.labels
+        return (labels.get("model", ""), _version_key(labels.get("compiler", "")), labels.get("profile"))
+
+    for run in sorted(runs, key=order):
+        unit, compiler = run.labels.get("model", ""), run.labels.get("compiler", "")
+        iree_ms = _median(run.metrics)
+        iree_kinds = op_kind_times(run.metrics["op_profile"], "iree")
+        if iree_kinds is None:
+            why = str(run.metrics["op_profile"].get("unavailable", "no profile"))
+            lines += [
+                f"### {unit}, IREE {compiler} ({run.labels.get('profile')})",
+                "",
+                f"No profile: {why}",
+                "",
+            ]
+            continue
+        peer = peers.get(unit)
+        results = (peer.metrics.get("peers") or {}) if peer is not None else {}
+        timed = {
+            n: _median(e) for n, e in results.items() if isinstance(e, Mapping) and e.get("status") == "ok"
+        }
+        timed = {n: v for n, v in timed.items() if v}
+        best_name = min(timed, key=lambda n: timed[n]) if timed else None
+        columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
+        for name, framework in _PROFILED_PEERS.items():
+            kinds = op_kind_times((results.get(name) or {}).get("op_profile"), framework)
+            if kinds is not None:
+                columns[name] = kinds
+        kinds_seen = [k for k in opkinds.KINDS if any(k in c for c in columns.values())]
+        rows = [[kind, *(_ms(c[kind]) if kind in c else "" for c in columns.values())] for kind in kinds_seen]
+        rows.append(["sum (profiled)", *(_ms(sum(c.values())) for c in columns.values())])
+        medians = [iree_ms, *(timed.get(name) for name in list(columns)[1:])]
+        rows.append(["median, not profiled", *(_ms(m) if m else "" for m in medians)])
+        head = f"### {unit}, IREE {compiler} ({run.labels.get('profile')}): {_ms(iree_ms)}"
+        verdict = ""
+        if best_name and iree_ms:
+            ratio = iree_ms / timed[best_name]
+            verdict = f"IREE is {ratio:.2f}× the best peer, {best_name} ({_ms(timed[best_name])})"
+            if ratio > TRAILS:
+                reference = (
+                    "onnxruntime" if "onnxruntime" in columns else ("eager" if "eager" in columns else None)
+                )
+                if reference is not None:
+                    gaps = sorted(((iree_kinds.get(k, 0.0) - columns[reference].get(k, 0.0), k)
+                                   for k in kinds_seen), reverse=True)  # fmt: skip
+                    named = [f"{k} +{_ms(g)}" for g, k in gaps if g > 0][:3]
+                    verdict += f"; against {reference}, IREE spends more on " + ", ".join(named)
+            else:
+                verdict += " — within 1.2×, nothing to explain"
+        lines += [
+            head,
+            "",
+            verdict + ".",
+            "",
+            tabulate(rows, headers=["op kind", *columns], tablefmt="github", disable_numparse=True),
+            "",
+        ]
+        top = (run.metrics["op_profile"].get("dispatches") or [])[:5]
+        if top:
+            lines += [
+                "Slowest dispatches in context: "
+                + "; ".join(f"`{d['name'].split('$')[-1]}` {_ms(d['ms_per_call'])}" for d in top),
+                "",
+            ]
+    return lines
+
+
+# -- kernels across releases: the micro-benchmarks, one row per operator ---------------------------
+
+KERNEL_RELEASES = 4  # a function measured on at least this many releases gets a row
+
+
+def render_kernels(latest: Iterable[Record]) -> list[str]:
+    """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
+    own release's runtime, profile default): median ms per release, and the regressions beyond noise
+    between consecutive releases (answers.regressions, the same rule as COMPATIBILITY.md)."""
+    records = list(latest)
+    runs = answers.Runs.of(records)
+    rows, versions_seen = [], set()
+    table: dict[str, dict[str, str]] = {}
+    for function in runs.functions():
+        exporter = runs.main_exporter([function])
+        cells = {}
+        for (f, e, c, rt), run in runs.by_cell.items():
+            if f == function and e == exporter and c == rt and run.status is Status.OK:
+                t = answers.timing(run)
+                if t is not None:
+                    cells[c] = ("~" if t.noisy else "") + _ms(t.median)
+        if len(cells) >= KERNEL_RELEASES:
+            table[function] = cells
+            versions_seen |= set(cells)
+    if not table:
+        return []
+    versions = answers.sorted_versions(versions_seen)
+    for function, cells in sorted(table.items()):
+        rows.append([function, *(cells.get(v, "") for v in versions)])
+    slower = [r for r in answers.regressions(runs) if r.kind == "slower" and r.function in table]
+    lines = [
+        "## Kernels across releases",
+        "",
+        "Median latency per call of each function measured on at least "
+        f"{KERNEL_RELEASES} IREE releases (each module on its own release's runtime, profile "
+        "`default`; `~`: noisy — other programs busy or repetitions spread over 20 %).",
+        "",
+        tabulate(rows, headers=["function", *versions], tablefmt="github", disable_numparse=True),
+        "",
+    ]
+    if slower:
+        lines += ["Slower beyond noise between consecutive releases:", ""]
+        lines += [f"- **{r.function}** {r.older} → {r.newer}: {r.detail}" for r in slower]
+        lines.append("")
+    return lines

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import answers, compat, formats
+from iree_matrix import answers, compat, formats, opkinds
 from iree_matrix._files import write_atomically
 from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
 
@@ -52,22 +52,7 @@ MARKS = {
 }
 MARKS.update(unknown="?", skip="–")
 
-# Dispatch names say what the kernel does ("main$async_dispatch_4_matmul_like_96x112x112x16_f32");
-# the first matching pattern names its kind. Order matters: depthwise convolutions are convs too.
-OP_KINDS = (
-    ("depthwise", re.compile(r"depthwise|dwconv", re.I)),
-    ("conv", re.compile(r"conv", re.I)),
-    ("attention", re.compile(r"attention", re.I)),
-    ("softmax", re.compile(r"softmax", re.I)),
-    ("matmul", re.compile(r"matmul|mmt4d|batch_mm|\bmm\b", re.I)),
-    ("norm", re.compile(r"norm", re.I)),
-    ("reduction", re.compile(r"reduction|reduce|sum|mean", re.I)),
-    ("elementwise", re.compile(r"elementwise|generic|transpose|pack|unpack|slow_memcpy|fill", re.I)),
-)
-
-
-def op_kind(name: str) -> str:
-    return next((kind for kind, pattern in OP_KINDS if pattern.search(name)), "other")
+op_kind = opkinds.of_dispatch
 
 
 # --- figures --------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class PeerStage:
                 **worker.key_fields(job, ctx),
                 "worker": file_sha256(_resources.scripts_dir() / WORKER),
                 "peers": list(ctx.spec.peers),
+                **({"op_profile": True} if _profiles_ops(job, ctx) else {}),
             }
         )
 
@@ -42,9 +43,20 @@ class PeerStage:
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
         peers = ",".join(ctx.spec.peers)
-        argv, reads = worker.command(job, ctx, env.python(), WORKER, "--peers", peers, "--out", str(out))
+        extra = ["--op-profile"] if _profiles_ops(job, ctx) else []
+        argv, reads = worker.command(
+            job, ctx, env.python(), WORKER, "--peers", peers, *extra, "--out", str(out)
+        )
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
         if done.returncode != 0 or not (out / "peers.json").exists():
             raise _proc.failure(done, "model-error")
         report = json.loads((out / "peers.json").read_text())
         return Outcome(Status.OK, metrics=report, command=tuple(argv))
+
+
+def _profiles_ops(job: Job, ctx: Context) -> bool:
+    """The peers of a function whose IREE runs are profiled per op are profiled too (a peer job
+    has no compile profile: any profile's glob for the function counts)."""
+    return ctx.spec.benchmark.profiles_ops(job.labels["model"], "*") or any(
+        ctx.spec.benchmark.profiles_ops(job.labels["model"], name) for name in ctx.spec.profiles
+    )

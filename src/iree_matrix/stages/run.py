@@ -21,6 +21,7 @@ from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
+from iree_matrix.stages import _hal_profile
 from iree_matrix.stages.base import Context
 from iree_matrix.stages.compile import MODULE, export_digest
 from iree_matrix.store import Entry
@@ -44,6 +45,8 @@ class RunStage:
             )
         return ctx.timed_key(
             self.name,
+            # Only when asked, so every other run keeps its key (and its stored result).
+            **({"op_profile": _hal_profile.CALLS_PER_REPETITION} if _profiles_ops(job, ctx) else {}),
             module=ctx.dep("compile").record.key,
             # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
             # (and on the MLIR, see compile) share this run.
@@ -93,6 +96,8 @@ class RunStage:
             if target.emulated
             else "native",
         }
+        if _profiles_ops(job, ctx) and not target.emulated:
+            metrics["op_profile"] = _hal_profile.capture(env, ctx, bench_argv, out, mounts)
         if check["matches"]:
             return Outcome(Status.OK, metrics=metrics, command=tuple(run_argv))
         return Outcome(
@@ -105,6 +110,10 @@ class RunStage:
             error_class="numeric-mismatch",
             command=tuple(run_argv),
         )
+
+
+def _profiles_ops(job: Job, ctx: Context) -> bool:
+    return ctx.spec.benchmark.profiles_ops(job.labels["model"], job.labels["profile"])
 
 
 def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target) -> str:

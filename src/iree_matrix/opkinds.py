@@ -1,0 +1,116 @@
+"""Op kinds: one vocabulary for where time goes in IREE, torch and ONNX Runtime.
+
+Each framework names its work differently: IREE its dispatches
+(`main$async_dispatch_4_matmul_like_96x112x112x16_f32`), torch's profiler its ATen operators
+(`aten::mkldnn_convolution`), ONNX Runtime its graph nodes (`Conv`, `FusedConv`). Grouping all
+three by what the op computes is what lets a report say "IREE loses 9 ms on depthwise
+convolutions". Two choices keep the groups comparable:
+
+- a 1x1 (pointwise) convolution is a matmul: IREE lowers it to one (`matmul_like_...`), so torch's
+  and ONNX Runtime's pointwise convs count as matmul too (decided from the weight's shape);
+- a depthwise convolution (one input channel per group) is its own kind: IREE names it
+  `conv_<H>x<W>x<C>x<KH>x<KW>` (no input-channel dimension, an odd count of dims: 5 for 2-D, 3 for
+  1-D) where an ordinary convolution has an even count (`conv_<OC>x<H>x<W>x<IC>x<KH>x<KW>`).
+
+What each framework fuses differs (IREE and ONNX Runtime fold batch norm and activations into the
+convolution; torch eager runs them apart), so "elementwise" and "norm" are compared with care.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Optional
+
+KINDS = (
+    "conv", "depthwise", "matmul", "attention", "softmax", "norm", "reduction", "elementwise", "copy",
+    "other",
+)  # fmt: skip
+
+# IREE dispatch names: the first matching pattern names the kind (order matters).
+_IREE = (
+    ("depthwise", re.compile(r"depthwise|dwconv", re.I)),
+    ("attention", re.compile(r"attention", re.I)),
+    ("softmax", re.compile(r"softmax", re.I)),
+    ("conv", re.compile(r"conv", re.I)),
+    ("matmul", re.compile(r"matmul|mmt4d|batch_mm|\bmm\b", re.I)),
+    ("norm", re.compile(r"norm", re.I)),
+    ("reduction", re.compile(r"reduction|reduce|\bsum\b|\bmean\b", re.I)),
+    ("copy", re.compile(r"memcpy|transpose|\bpack|unpack|pad|copy|fill|gather|scatter|slice", re.I)),
+    ("elementwise", re.compile(r"elementwise|generic", re.I)),
+)
+_IREE_CONV_DIMS = re.compile(r"(?:^|_)conv_(\d+(?:x\d+)+)_")
+
+_TORCH_CONV = re.compile(r"conv", re.I)
+# ATen operator names (without `aten::`), tried in order: the first pattern that matches wins.
+_TORCH = (
+    ("attention", re.compile(r"scaled_dot_product|flash_attention|efficient_attention")),
+    ("softmax", re.compile(r"softmax")),
+    ("norm", re.compile(r"(layer|batch|group|instance|rms)_norm")),
+    ("matmul", re.compile(r"^(_?addmm|mm|bmm|matmul|linear|baddbmm|_mkl_linear|einsum|dot|addmv|mv)$")),
+    ("reduction", re.compile(r"^(mean|sum|amax|amin|max|min|argmax|norm|.*pool.*)$")),
+    ("copy", re.compile(r"^(copy_|clone|contiguous|cat|to|_to_copy|index_put_?|_index_put_impl_|index_copy_?"
+                        r"|constant_pad_nd|pad|embedding|index_select|stack|slice|select|expand|repeat"
+                        r"|flip|roll|gather|scatter_?|empty.*|zeros.*|ones.*|fill_|zero_|resize_"
+                        r"|as_strided|view|reshape|_unsafe_view|permute|transpose|t|flatten|unsqueeze"
+                        r"|squeeze|narrow|split|chunk|unbind|detach|lift_fresh)$")),
+)  # fmt: skip
+_ORT = {
+    "matmul": ("MatMul", "Gemm", "FusedMatMul", "MatMulNBits", "MatMulInteger", "Einsum", "FusedGemm"),
+    "attention": ("Attention", "MultiHeadAttention", "GroupQueryAttention"),
+    "softmax": ("Softmax", "LogSoftmax"),
+    "norm": ("LayerNormalization", "BatchNormalization", "SimplifiedLayerNormalization",
+             "SkipLayerNormalization", "SkipSimplifiedLayerNormalization", "InstanceNormalization",
+             "GroupNormalization", "RMSNormalization"),
+    "reduction": ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalAveragePool", "AveragePool",
+                  "MaxPool", "GlobalMaxPool", "ArgMax"),
+    "copy": ("Transpose", "Reshape", "Concat", "Gather", "GatherElements", "Slice", "Split", "Expand",
+             "Pad", "Cast", "Identity", "Squeeze", "Unsqueeze", "Flatten", "Shape", "ScatterND",
+             "ScatterElements", "Tile", "ConstantOfShape", "Range", "MemcpyToHost", "MemcpyFromHost"),
+}  # fmt: skip
+
+
+def _conv_kind(weight_shape: Optional[Sequence[int]]) -> str:
+    """A convolution by its weight (OC, IC/groups, *kernel): pointwise is a matmul, one input
+    channel per group (with more than one output channel) is depthwise."""
+    if not weight_shape or len(weight_shape) < 3:
+        return "conv"
+    out_channels, in_per_group, *kernel = weight_shape
+    if all(k == 1 for k in kernel):
+        return "matmul"
+    if in_per_group == 1 and out_channels > 1:
+        return "depthwise"
+    return "conv"
+
+
+def of_dispatch(name: str) -> str:
+    """An IREE dispatch (or its op part: `conv_112x112x32x3x3_f32`)."""
+    dims = _IREE_CONV_DIMS.search(name)
+    if dims and "depthwise" not in name.lower():
+        return "depthwise" if len(dims.group(1).split("x")) % 2 == 1 else "conv"
+    return next((kind for kind, pattern in _IREE if pattern.search(name)), "other")
+
+
+def of_torch(op: str, weight_shape: Optional[Sequence[int]] = None) -> str:
+    """A torch profiler event (`aten::mkldnn_convolution`) with its weight shape when it has one."""
+    name = op.split("::", 1)[-1].lower()
+    if "depthwise" in name:
+        return "depthwise"
+    if _TORCH_CONV.search(name):
+        return _conv_kind(weight_shape)
+    return next(
+        (kind for kind, pattern in _TORCH if pattern.search(name)), "elementwise" if name else "other"
+    )
+
+
+def of_onnx(op_type: str, weight_shape: Optional[Sequence[int]] = None) -> str:
+    """An ONNX Runtime node by its op type (`Conv`, `FusedConv`, `MatMul`...)."""
+    if op_type in ("Conv", "FusedConv", "NhwcConv", "NhwcFusedConv", "ConvTranspose"):
+        return _conv_kind(weight_shape)
+    for kind, names in _ORT.items():
+        if op_type in names:
+            return kind
+    return "elementwise" if op_type else "other"
+
+
+CLASSIFIERS = {"iree": of_dispatch, "torch": of_torch, "onnxruntime": of_onnx}

@@ -1,0 +1,88 @@
+"""Per-dispatch time in context: IREE's HAL-native profiler, as part of the run stage.
+
+From 3.12.0 the runtime tools take `--device_profiling_mode=host-execution
+--device_profiling_output=FILE.ireeprof` and ship `iree-profile`, whose `dispatch --format=jsonl`
+gives one `host_dispatch_group` row per executable function with its count and total time (the
+local-task device records each dispatch's host execution; `dispatch-events` is unimplemented on
+CPU: "unsupported local profiling data families 0x8"). Timed here with `iree-benchmark-module
+--benchmark_min_time=Nx`, so the number of calls is exact (N per repetition, no estimation runs)
+and a dispatch's time per call is its total over that count. Unlike the dispatches stage (each
+executable benchmarked alone), these times are taken inside the whole model, caches and threads
+shared as they are in use, and they add up to the model's dispatch time.
+
+Older runtimes reject the flag ("unknown command line flag"): their op-wise view is the dispatches
+stage, and the Tracy capture a user can take by hand (`IREE_PY_RUNTIME=tracy`, see README).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from iree_matrix import _proc
+from iree_matrix.envs import Environment
+from iree_matrix.stages.base import Context
+
+CALLS_PER_REPETITION = 10
+PROFILE_FILE = "dispatches.ireeprof"
+
+
+def capture(
+    env: Environment, ctx: Context, benchmark: list[str], out: Path, mounts: dict[str, Any]
+) -> dict[str, Any]:
+    """Profile the calls of `benchmark` (an iree-benchmark-module command with the matrix's
+    repetitions); returns `op_profile` metrics, or why there are none."""
+    profile = out / PROFILE_FILE
+    repetitions = ctx.spec.benchmark.repetitions
+    argv = [
+        *benchmark,
+        f"--benchmark_min_time={CALLS_PER_REPETITION}x",
+        "--device_profiling_mode=host-execution",
+        f"--device_profiling_output={profile}",
+    ]
+    done = env.run(argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
+    if done.returncode != 0 or not profile.exists():
+        return {"unavailable": _proc.excerpt(done.output) or f"exit code {done.returncode}"}
+    listing = env.run(
+        [env.tool("iree-profile"), "dispatch", "--format=jsonl", str(profile)],
+        timeout=ctx.timeout,
+        log=None,  # hundreds of JSON lines: kept in the profile file, not the log
+        check=False,
+        **mounts,
+    )
+    if listing.returncode != 0:
+        return {"unavailable": _proc.excerpt(listing.output)}
+    calls = repetitions * CALLS_PER_REPETITION
+    try:
+        dispatches = parse_dispatch_groups(listing.stdout, calls)
+    except (ValueError, KeyError, TypeError) as exc:  # a format this parser does not know
+        return {"unavailable": f"iree-profile's output not understood: {exc}"}
+    profile.unlink()  # megabytes; the summary is what the report reads
+    return {
+        "source": "iree-profile host-execution",
+        "calls": calls,
+        "dispatches": dispatches,
+        "sum_ms": sum(d["ms_per_call"] for d in dispatches),
+    }
+
+
+def parse_dispatch_groups(jsonl: str, calls: int) -> list[dict[str, Any]]:
+    """`iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call."""
+    rows = []
+    for line in jsonl.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        row = json.loads(line)
+        if row.get("type") != "host_dispatch_group":
+            continue
+        rows.append(
+            {
+                "name": row["key"],
+                "per_call": row["count"] / calls,
+                "ms_per_call": row["total_ns"] / 1e6 / calls,
+            }
+        )
+    rows.sort(key=lambda r: r["ms_per_call"], reverse=True)
+    return rows

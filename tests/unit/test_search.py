@@ -1,0 +1,158 @@
+"""The flag search's pure logic: intervals, verdicts against default, the second round's plan, and
+the report section (fake records, no compiler)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from iree_matrix import search, spec, stats
+from iree_matrix.errors import UserError
+from iree_matrix.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine
+from iree_matrix.report.performance import render_search
+from iree_matrix.results import Record, Status
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(model: str, profile: str, times: Optional[list[float]], compiler: str = "3.13.0", **kw) -> Record:
+    cell = f"{model}/iree{compiler}/x86_64/{profile}"
+    labels = {"model": model, "compiler": compiler, "runtime": compiler, "profile": profile, "arch": "x86_64"}
+    metrics = {}
+    if times is not None:
+        median = sorted(times)[len(times) // 2]
+        metrics["latency_ms"] = {"median": median, "min": min(times), "max": max(times), "n": len(times),
+                                 "times": times}  # fmt: skip
+    return Record(f"run:{cell}", "run", cell, "k", kw.pop("status", Status.OK), labels, metrics, **kw)
+
+
+def _compile_failure(model: str, profile: str, message: str, status: Status = Status.FAIL) -> list[Record]:
+    cell = f"{model}/iree3.13.0/x86_64/{profile}"
+    labels = {"model": model, "compiler": "3.13.0", "runtime": "3.13.0", "profile": profile}
+    compiled = Record(f"compile:{cell}", "compile", cell, "k", status, labels, {}, message=message)
+    ran = Record(f"run:{cell}", "run", cell, "", Status.NOT_RUN, labels, {}, blocked_by=compiled.job,
+                 message="not run because ...")  # fmt: skip
+    return [compiled, ran]
+
+
+def test_median_interval_uses_order_statistics():
+    five = stats.median_interval([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert (five.median, five.low, five.high) == (3.0, 1.0, 5.0)
+    assert five.coverage == pytest.approx(1 - 2 / 32)
+    ten = stats.median_interval([float(i) for i in range(10)])
+    assert (ten.low, ten.high) == (1.0, 8.0) and ten.coverage >= stats.LEVEL
+    assert stats.median_interval([1.0, 2.0, 3.0]).coverage == 0.0  # too few for 90 %
+
+
+def test_intervals_that_overlap_are_not_a_difference():
+    a = stats.median_interval([10, 11, 12, 13, 14])
+    b = stats.median_interval([13.5, 15, 16, 17, 18])
+    c = stats.median_interval([15, 16, 17, 18, 19])
+    assert not a.faster_than(b) and not b.slower_than(a)
+    assert a.faster_than(c) and c.slower_than(a)
+    few = stats.median_interval([1, 2])
+    assert not few.faster_than(c)  # no claimed coverage, no verdict
+
+
+def test_of_latency_without_kept_repetitions():
+    interval = stats.of_latency({"median": 3.0, "min": 1.0, "max": 5.0, "n": 5})
+    assert interval is not None and interval.coverage > 0.9
+    assert stats.of_latency({"median": 3.0, "min": 1.0, "max": 5.0, "n": 10}).coverage == 0.0
+    assert stats.of_latency("garbage") is None
+
+
+def test_verdicts_against_default():
+    records = [
+        _run("mobilenet_v2", "default", [20, 21, 22, 23, 24]),
+        _run("mobilenet_v2", "im2col", [14, 14.5, 15, 15.5, 16]),  # faster beyond noise
+        _run("mobilenet_v2", "ukernels", [19, 21, 22, 24, 25]),  # overlaps
+        _run("mobilenet_v2", "O2", [30, 31, 32, 33, 34]),  # slower
+        _run("mobilenet_v2", "transposes", None, status=Status.MISMATCH),
+        *_compile_failure("mobilenet_v2", "channels-last", "error: unknown pass\nmore words"),
+        *_compile_failure("mobilenet_v2", "aggressive-fusion", "needs a flag 3.13.0 lacks", Status.SKIP),
+    ]
+    table = search.effects(search.candidates(records))
+    rows = {e.candidate.name: e for e in table[("mobilenet_v2", "3.13.0")]}
+    assert rows["default"].verdict == "baseline"
+    assert rows["im2col"].verdict == "faster" and rows["im2col"].ratio == pytest.approx(22 / 15)
+    assert rows["ukernels"].verdict == "within noise"
+    assert rows["O2"].verdict == "slower"
+    assert rows["transposes"].verdict == "mismatch"
+    assert rows["channels-last"].verdict == "fails"
+    assert rows["channels-last"].candidate.message == "error: unknown pass"  # the compiler's words
+    assert rows["aggressive-fusion"].verdict == "skipped"
+    assert search.best(list(rows.values())).candidate.name == "im2col"
+
+
+def test_best_is_default_when_nothing_beats_it_beyond_noise():
+    records = [_run("m", "default", [20, 21, 22, 23, 24]), _run("m", "O2", [18, 19, 20, 22, 23])]
+    rows = search.effects(search.candidates(records))[("m", "3.13.0")]
+    assert search.best(rows).candidate.name == "default"
+
+
+def test_export_variant_is_a_candidate_of_the_base_function():
+    assert search.split_unit("whisper_tiny@decomposed.encoder") == ("whisper_tiny.encoder", "decomposed")
+    assert search.split_unit("mobilenet_v2") == ("mobilenet_v2", "")
+    records = [
+        _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
+        _run("whisper_tiny@decomposed.encoder", "default", [700, 710, 720, 730, 740]),
+        _run("whisper_tiny@decomposed.encoder", "O3-stack+im2col", [600, 610, 620, 630, 640]),
+    ]
+    rows = {
+        e.candidate.name: e
+        for e in search.effects(search.candidates(records))[("whisper_tiny.encoder", "3.13.0")]
+    }
+    assert rows["@decomposed"].verdict == "faster"
+    assert rows["@decomposed+O3-stack+im2col"].candidate.knobs == ("@decomposed", "O3-stack", "im2col")
+
+
+def test_round_two_combines_the_winners_on_the_winning_variant():
+    records = [
+        _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
+        _run("whisper_tiny.encoder", "O2", [2500, 2510, 2520, 2530, 2540]),
+        _run("whisper_tiny.encoder", "O3-stack", [2000, 2010, 2020, 2030, 2040]),  # the faster opt level
+        _run("whisper_tiny.decoder_step", "default", [30, 31, 32, 33, 34]),
+        _run("whisper_tiny.decoder_step", "im2col", [20, 21, 22, 23, 24]),  # wins on the other function
+        _run("whisper_tiny@decomposed.encoder", "default", [700, 710, 720, 730, 740]),
+        _run("mobilenet_v2", "default", [20, 21, 22, 23, 24]),
+        _run("mobilenet_v2", "im2col", [14, 14.5, 15, 15.5, 16]),  # a single winner: nothing to combine
+    ]
+    combos = search.combinations(search.effects(search.candidates(records)))
+    assert combos == {("whisper_tiny@decomposed", "3.13.0"): "O3-stack+im2col"}
+
+
+def test_combined_profiles():
+    both = combine("channels-last+im2col", BUILTIN_PROFILES)
+    assert both.flags == BUILTIN_PROFILES["channels-last"].flags + BUILTIN_PROFILES["im2col"].flags
+    assert both.target_cpu == "host" and both.opt_level is None
+    assert combine("O3-stack+ukernels", BUILTIN_PROFILES).opt_level == "O3"
+    with pytest.raises(ValueError):
+        combine("O2+O3-stack", BUILTIN_PROFILES)
+    with pytest.raises(KeyError):
+        combine("im2col+nope", BUILTIN_PROFILES)
+    assert set(SEARCH_KNOBS) <= set(BUILTIN_PROFILES)
+
+
+def test_with_cells_adds_a_combination_to_one_cell():
+    matrix = spec.load(ROOT / "matrix" / "search.toml")
+    cell = matrix.cells[0]
+    grown = spec.with_cells(matrix, [dataclasses.replace(cell, profile="im2col+ukernels")])
+    assert len(grown.cells) == len(matrix.cells) + 1
+    assert grown.profiles["im2col+ukernels"].flags[-1] == "--iree-llvmcpu-enable-ukernels=all"
+    with pytest.raises(UserError, match="unknown profile nope"):
+        spec.with_profiles(matrix, ["default", "nope+im2col"])
+
+
+def test_report_section():
+    records = [
+        _run("mobilenet_v2", "default", [20, 21, 22, 23, 24]),
+        _run("mobilenet_v2", "im2col", [14, 14.5, 15, 15.5, 16]),
+        *_compile_failure("mobilenet_v2", "channels-last", "error: unknown pass"),
+    ]
+    text = "\n".join(render_search(records))
+    assert "| mobilenet_v2 | 3.13.0 | 22.0 ms (20.0 ms–24.0 ms) | im2col" in text
+    assert "1.47×" in text and "fails: error: unknown pass" in text
+    assert render_search([_run("m", "default", [1, 2, 3, 4, 5])]) == []  # nothing searched
