@@ -66,7 +66,8 @@ _ORT = {
                   "MaxPool", "GlobalMaxPool", "ArgMax"),
     "copy": ("Transpose", "Reshape", "Concat", "Gather", "GatherElements", "Slice", "Split", "Expand",
              "Pad", "Cast", "Identity", "Squeeze", "Unsqueeze", "Flatten", "Shape", "ScatterND",
-             "ScatterElements", "Tile", "ConstantOfShape", "Range", "MemcpyToHost", "MemcpyFromHost"),
+             "ScatterElements", "Tile", "ConstantOfShape", "Range", "MemcpyToHost", "MemcpyFromHost",
+             "ReorderInput", "ReorderOutput"),
 }  # fmt: skip
 
 

@@ -264,3 +264,36 @@ def test_the_workers_peer_list_is_the_matrix_files():
     from iree_matrix.spec import PEERS
 
     assert tuple(peers.PEERS) == PEERS
+
+
+# ---------------------------------------------------------------- op profiles
+
+PROFILES = Path(__file__).parents[1] / "data" / "profiles"
+
+
+def test_onnxruntime_ops_from_a_real_profile():
+    """ONNX Runtime's own profile of tiny_cnn (2 calls, captured by hand with the peer
+    environment's onnxruntime): node kernel times summed per op type and weight shape."""
+    events = json.loads((PROFILES / "tiny_cnn-onnxruntime-profile.json").read_text())
+    result = peers.onnxruntime_ops(events, calls=2)
+    ops = {(r["op"], tuple(r["weight_shape"] or ())): r for r in result["ops"]}
+    convs = [r for (op, _), r in ops.items() if op.endswith("Conv")]
+    assert convs and all(r["weight_shape"] and len(r["weight_shape"]) == 4 for r in convs)
+    assert all(r["ms_per_call"] > 0 and r["per_call"] >= 1 for r in result["ops"])
+    assert result["sum_ms"] == pytest.approx(sum(r["ms_per_call"] for r in result["ops"]))
+    kernel_us = sum(e["dur"] for e in events if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"))
+    assert result["sum_ms"] == pytest.approx(kernel_us / 1000 / 2)
+
+
+@pytest.mark.torch
+def test_eager_op_profile_on_tiny_cnn(tmp_path):
+    pytest.importorskip("torch")
+    argv = ["--module", "models.tiny_cnn", "--import-root", str(SCRIPTS), "--threads", "1", "--op-profile"]
+    argv += ["--warmup", "1", "--repetitions", "2", "--peers", "eager", "--out", str(tmp_path)]
+    assert peers.main(argv) == 0
+    profile = json.loads((tmp_path / "peers.json").read_text())["peers"]["eager"]["op_profile"]
+    assert profile["calls"] == 2
+    convs = [r for r in profile["ops"] if "conv" in r["op"] and r["weight_shape"]]
+    assert convs, profile["ops"][:5]  # the convolutions, with the weight shape that classifies them
+    assert all(len(r["weight_shape"]) == 4 for r in convs)
+    assert profile["sum_ms"] > 0

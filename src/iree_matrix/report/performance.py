@@ -514,6 +514,11 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
         rows.append(["sum (profiled)", *(_ms(sum(c.values())) for c in columns.values())])
         medians = [iree_ms, *(timed.get(name) for name in list(columns)[1:])]
         rows.append(["median, not profiled", *(_ms(m) if m else "" for m in medians)])
+        if iree_ms and iree_ms > sum(iree_kinds.values()):
+            # What no dispatch accounts for: the runtime's submission, waits and copies between ops.
+            rows.append(
+                ["median − dispatches", _ms(iree_ms - sum(iree_kinds.values())), *[""] * (len(columns) - 1)]
+            )
         head = f"### {unit}, IREE {compiler} ({run.labels.get('profile')}): {_ms(iree_ms)}"
         verdict = ""
         if best_name and iree_ms:
