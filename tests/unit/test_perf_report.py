@@ -15,44 +15,52 @@ def _record(
     return Record(f"{stage}:{cell}", stage, cell, "k", status, labels, metrics=metrics)
 
 
-def _lat(ms: float) -> dict[str, Any]:
-    return {"latency_ms": {"median": ms, "min": ms, "max": ms, "stdev": 0.0, "n": 3}}
+def _lat(ms: float, spread: float = 0.0) -> dict[str, Any]:
+    times = [ms - spread, ms - spread / 2, ms, ms + spread / 2, ms + spread]
+    return {"latency_ms": {"median": ms, "min": min(times), "max": max(times), "stdev": 0.0, "n": 5}}
 
 
-def test_best_native_iree_beside_each_peer_with_ratios_to_eager() -> None:
+def test_each_release_default_beside_each_peer_with_intervals_and_ratios_to_eager() -> None:
     model = {"model": "mobilenet_v2"}
     peer = _record(
         "peer",
         model,
         {
             "peers": {
-                "eager": {"status": "ok", **_lat(40.0)},
+                "eager": {"status": "ok", **_lat(40.0, 4.0)},
                 "torch_compile": {"status": "ok", **_lat(20.0)},
                 "onnxruntime": {"status": "fail", "error": {"phase": "convert", "message": "boom"}},
                 "tflite": {"status": "mismatch", **_lat(10.0)},
             }
         },
     )
+    own = {"timing": "native"}
     runs = [
-        _record(
-            "run", {**model, "compiler": "3.9.0", "profile": "default"}, {**_lat(80.0), "timing": "native"}
-        ),
-        _record("run", {**model, "compiler": "3.13.0", "profile": "O2"}, {**_lat(30.0), "timing": "native"}),
-        # Emulated timings never compete with native ones, however small.
-        _record(
-            "run", {**model, "compiler": "3.9.0", "profile": "x"}, {**_lat(1.0), "timing": "emulated (qemu)"}
-        ),
-    ]
+        _record("run", {**model, "compiler": "3.9.0", "runtime": "3.9.0", "profile": "default"},
+                {**_lat(80.0, 8.0), **own}),
+        _record("run", {**model, "compiler": "3.13.0", "runtime": "3.13.0", "profile": "default"},
+                {**_lat(60.0), **own}),
+        # Not the default profile: the flag search's business, not this table's (no best-of-many pick).
+        _record("run", {**model, "compiler": "3.13.0", "runtime": "3.13.0", "profile": "O2"},
+                {**_lat(30.0), **own}),
+        # A cross-version run and an emulated one never enter it, however small.
+        _record("run", {**model, "compiler": "3.9.0", "runtime": "3.13.0", "profile": "default"},
+                {**_lat(2.0), **own}),
+        _record("run", {**model, "compiler": "3.9.0", "runtime": "3.9.0", "profile": "x"},
+                {**_lat(1.0), "timing": "emulated (qemu)"}),
+    ]  # fmt: skip
     text = "\n".join(render_performance([peer, *runs]))
+    assert "| model        | IREE 3.9.0" in text and "IREE 3.13.0" in text
     row = next(line for line in text.splitlines() if line.startswith("| mobilenet_v2"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells == [
         "mobilenet_v2",
-        "30.0 ms (0.75×) (3.13.0, O2)",
-        "40.0 ms (1.00×)",
-        "20.0 ms (0.50×)",
+        "80.0 ms (72.0 ms–88.0 ms, 2.00×)",
+        "60.0 ms (60.0 ms–60.0 ms, 1.50×)",
+        "40.0 ms (36.0 ms–44.0 ms, 1.00×)",
+        "20.0 ms (20.0 ms–20.0 ms, 0.50×)",
         "❌ convert",
-        "⚠️ 10.0 ms (0.25×)",
+        "⚠️ 10.0 ms (10.0 ms–10.0 ms, 0.25×)",
     ]
 
 

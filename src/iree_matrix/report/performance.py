@@ -19,24 +19,58 @@ from iree_matrix.spec import PEERS
 def render_performance(latest: Iterable[Record]) -> list[str]:
     records = list(latest)
     peers = {r.labels.get("model", ""): r for r in records if r.stage == "peer" and r.status is Status.OK}
-    runs = [r for r in records if r.stage == "run" and r.status is Status.OK and _native(r)]
-    models = sorted(set(peers) | {r.labels.get("model", "") for r in runs})
+    runs = [
+        r for r in records
+        if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
+        and r.labels.get("profile") == "default"
+    ]  # fmt: skip
     if not peers:
         return []
-    rows = [
-        _row(model, peers.get(model), [r for r in runs if r.labels.get("model") == model]) for model in models
-    ]
-    headers = ["model", "IREE best (version, profile)", *PEERS]
+    models = sorted(set(peers) | {r.labels.get("model", "") for r in runs})
+    releases = answers.sorted_versions({r.labels.get("compiler", "") for r in runs})
+    rows = []
+    for model in models:
+        results = (peers[model].metrics.get("peers") or {}) if model in peers else {}
+        eager = _median(results.get("eager"))
+        mine = {r.labels.get("compiler"): r for r in runs if r.labels.get("model") == model}
+        iree = [
+            _with_interval(mine[v].metrics.get("latency_ms"), eager) if v in mine else "" for v in releases
+        ]
+        rows.append([model, *iree, *(_peer_cell(results.get(name), eager) for name in PEERS)])
+    headers = ["model", *(f"IREE {v}" for v in releases), *PEERS]
     return [
         "## Performance: IREE against torch eager, torch.compile, ONNX Runtime and TFLite",
         "",
-        "Median latency per call on this host (same inputs, same thread count, each checked against "
-        "torch eager); in brackets the ratio to torch eager — below 1 is faster. A peer that could not "
+        "Median latency per call on this host and, in brackets, the interval of the median (the "
+        "repetitions' order statistics, at least 90 %; with five, [min, max]) and the ratio to torch "
+        "eager — below 1 is faster. IREE is each release's `default` profile on its own runtime (the "
+        "flag search below says what beats it); every framework had the same inputs, thread count and "
+        "number of repetitions, and its outputs were checked against torch eager. A peer that could not "
         "convert the model shows its phase. Emulated runs are left out.",
         "",
         tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
         "",
     ]
+
+
+def _with_interval(latency: Any, eager: Optional[float]) -> str:
+    from iree_matrix import stats
+
+    interval = stats.of_latency(latency)
+    if interval is None:
+        return ""
+    spread = f"{_ms(interval.low)}–{_ms(interval.high)}"
+    ratio = f", {interval.median / eager:.2f}×" if eager else ""
+    return f"{_ms(interval.median)} ({spread}{ratio})"
+
+
+def _peer_cell(entry: Any, eager: Optional[float]) -> str:
+    if not isinstance(entry, Mapping):
+        return ""
+    if entry.get("status") == "fail":
+        return f"❌ {(entry.get('error') or {}).get('phase', 'failed')}"
+    mark = "⚠️ " if entry.get("status") == "mismatch" else ""
+    return mark + _with_interval(entry.get("latency_ms"), eager)
 
 
 def _native(run: Record) -> bool:
@@ -48,34 +82,6 @@ def _median(metrics: Any) -> Optional[float]:
 
 
 _ms = formats.duration_ms
-
-
-def _with_ratio(value: Optional[float], eager: Optional[float]) -> str:
-    if value is None:
-        return ""
-    ratio = f" ({value / eager:.2f}×)" if eager else ""
-    return _ms(value) + ratio
-
-
-def _row(model: str, peer: Optional[Record], runs: Sequence[Record]) -> list[str]:
-    results = (peer.metrics.get("peers") or {}) if peer is not None else {}
-    eager = _median(results.get("eager"))
-    best = min(runs, key=lambda r: _median(r.metrics) or float("inf"), default=None)
-    iree = ""
-    if best is not None:
-        where = f"{best.labels.get('compiler')}, {best.labels.get('profile')}"
-        iree = f"{_with_ratio(_median(best.metrics), eager)} ({where})"
-    cells = []
-    for name in PEERS:
-        entry = results.get(name)
-        if entry is None:
-            cells.append("")
-        elif entry.get("status") == "fail":
-            cells.append(f"❌ {(entry.get('error') or {}).get('phase', 'failed')}")
-        else:
-            mark = "⚠️ " if entry.get("status") == "mismatch" else ""
-            cells.append(mark + _with_ratio(_median(entry), eager))
-    return [model, iree, *cells]
 
 
 # -- tune: the fastest correct profile per model, architecture and IREE version -------------------

@@ -1,0 +1,85 @@
+"""Op by op, for real: tiny_cnn through IREE 3.13.0 with the runtime's HAL profiler in context, beside
+torch eager's and ONNX Runtime's per-op profiles; and one round of the flag search on it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import opkinds
+from iree_matrix.report.performance import op_kind_times
+from iree_matrix.results import Status
+
+from .conftest import iree_matrix, records
+
+pytestmark = pytest.mark.integration
+
+CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64"
+
+MATRIX = """
+python = "3.11"
+torch = "2.13.0"
+turbine = "3.9.0"
+compiler = "3.13.0"
+models = "tiny_cnn"
+peers = ["eager", "onnxruntime"]
+
+[benchmark]
+repetitions = 3
+threads = 2
+op_profile = ["tiny_cnn/default"]
+"""
+
+
+def test_dispatches_in_context_beside_the_peers_ops(cache: Path, tmp_path: Path) -> None:
+    matrix = tmp_path / "ops.toml"
+    matrix.write_text(MATRIX)
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+
+    ran = got[f"run:{CELL}/default"]
+    assert ran.status is Status.OK, ran.message
+    profile = ran.metrics["op_profile"]
+    assert profile["calls"] == 3 * 10  # repetitions x the fixed iterations of the profiled benchmark
+    names = [d["name"] for d in profile["dispatches"]]
+    assert all("dispatch_" in n for n in names) and any("conv" in n for n in names)
+    assert all(d["per_call"] >= 1 and d["ms_per_call"] > 0 for d in profile["dispatches"])
+    # In context, the dispatches add up to less than the call (the rest is the runtime's own work).
+    assert 0 < profile["sum_ms"] < 3 * ran.metrics["latency_ms"]["max"]
+    assert op_kind_times(profile, "iree")["conv"] > 0
+
+    peer = got["peer:tiny_cnn/py3.11-torch2.13.0-peers"]
+    assert peer.status is Status.OK, peer.message
+    eager = peer.metrics["peers"]["eager"]["op_profile"]
+    assert eager["calls"] == 3 and any(r["weight_shape"] for r in eager["ops"])
+    assert op_kind_times(eager, "torch")["conv"] > 0
+    ort = peer.metrics["peers"]["onnxruntime"]["op_profile"]
+    assert {opkinds.of_onnx(r["op"], r["weight_shape"]) for r in ort["ops"]} >= {"conv"}
+
+    argv = [sys.executable, "-m", "iree_matrix", "report", "--performance", "--results-dir", str(results)]
+    report = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    assert "Where the time goes" in report.stdout and "| conv " in report.stdout
+
+
+def test_search_round_one_on_tiny_cnn(cache: Path, tmp_path: Path) -> None:
+    matrix = tmp_path / "search.toml"
+    matrix.write_text(MATRIX.replace('peers = ["eager", "onnxruntime"]\n', ""))
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "search", "--matrix", str(matrix), "--knobs", "ukernels,im2col", "--backend", "venv",
+        cache=cache, results=results,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+    for knob in ("default", "ukernels", "im2col"):
+        assert got[f"run:{CELL}/{knob}"].status is Status.OK, got[f"run:{CELL}/{knob}"].message
+    assert "flag search, round 1" in done.stdout
+    table = [line for line in done.stdout.splitlines() if line.startswith("| tiny_cnn | 3.13.0 |")]
+    verdicts = {"faster", "slower", "within noise", "baseline"}
+    assert len(table) >= 4 and all(any(v in line for v in verdicts) for line in table[1:]), table
