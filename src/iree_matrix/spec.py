@@ -511,7 +511,7 @@ def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
         except KeyError as exc:
             raise SpecError(
                 f"--profiles {','.join(names)!r}: unknown profile {exc.args[0]} (known: "
-                f"{', '.join(sorted(known))}, or several joined by '+'; add others as [profile.NAME] "
+                f"{', '.join(sorted(known))}; several join with '+'; add others as [profile.NAME] "
                 f"in {matrix.path})"
             ) from None
         except ValueError as exc:
@@ -519,9 +519,9 @@ def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
                 f"--profiles {name!r}: {exc}; combine profiles that change one thing each"
             ) from None
     if not names:
-        raise SpecError(f"--profiles: no profile given (known: {', '.join(sorted(known))})")
+        raise SpecError(f"--profiles '': unknown profile (none given) (known: {', '.join(sorted(known))})")
     cells = tuple(dict.fromkeys(dataclasses.replace(c, profile=n) for c in matrix.cells for n in names))
-    return dataclasses.replace(matrix, cells=cells, profiles={**matrix.profiles, **chosen})
+    return dataclasses.replace(matrix, cells=cells, profiles=chosen)
 
 
 def with_cells(matrix: MatrixSpec, extra: Sequence[Cell]) -> MatrixSpec:

@@ -156,3 +156,14 @@ def test_report_section():
     assert "| mobilenet_v2 | 3.13.0 | 22.0 ms (20.0 ms–24.0 ms) | im2col" in text
     assert "1.47×" in text and "fails: error: unknown pass" in text
     assert render_search([_run("m", "default", [1, 2, 3, 4, 5])]) == []  # nothing searched
+
+
+def test_op_profile_globs(tmp_path):
+    base = (ROOT / "matrix" / "search.toml").read_text()
+    matrix = spec.load(ROOT / "matrix" / "search.toml")
+    assert matrix.benchmark.profiles_ops("mobilenet_v2", "default")
+    assert not matrix.benchmark.profiles_ops("mobilenet_v2", "im2col")  # only default is profiled
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base.replace('op_profile = ["*/default"]', 'op_profile = ["mobilenet_v2"]'))
+    with pytest.raises(UserError, match=r"benchmark.op_profile.*<model>/<profile>"):
+        spec.load(bad)
