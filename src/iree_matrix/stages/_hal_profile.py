@@ -5,8 +5,8 @@ From 3.12.0 the runtime tools take `--device_profiling_mode=host-execution
 gives one `host_dispatch_group` row per executable function with its count and total time (the
 local-task device records each dispatch's host execution; `dispatch-events` is unimplemented on
 CPU: "unsupported local profiling data families 0x8"). Timed here with `iree-benchmark-module
---benchmark_min_time=Nx`, so the number of calls is exact (N per repetition, no estimation runs)
-and a dispatch's time per call is its total over that count. Unlike the dispatches stage (each
+--benchmark_min_time=Nx` and one repetition, so the number of calls is exact (no estimation
+runs) and a dispatch's time per call is its total over that count. Unlike the dispatches stage (each
 executable benchmarked alone), these times are taken inside the whole model, caches and threads
 shared as they are in use, and they add up to the model's dispatch time.
 
@@ -17,6 +17,7 @@ stage, and the Tracy capture a user can take by hand (`IREE_PY_RUNTIME=tracy`, s
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +25,31 @@ from iree_matrix import _proc
 from iree_matrix.envs import Environment
 from iree_matrix.stages.base import Context
 
-CALLS_PER_REPETITION = 10
+# About this much profiled time per function: enough calls to average a fast model's dispatches,
+# few enough that a 3 s Whisper encoder is not called 50 times (the timing itself was taken before).
+PROFILE_SECONDS = 2.0
+CALLS = (3, 50)  # fewest and most profiled calls
+SCHEME = f"{PROFILE_SECONDS}s-{CALLS[0]}-{CALLS[1]}"  # in the run key: changing it re-measures
 PROFILE_FILE = "dispatches.ireeprof"
 
 
+def calls_for(median_ms: float) -> int:
+    low, high = CALLS
+    return max(low, min(high, math.ceil(PROFILE_SECONDS * 1000.0 / max(median_ms, 1e-3))))
+
+
 def capture(
-    env: Environment, ctx: Context, benchmark: list[str], out: Path, mounts: dict[str, Any]
+    env: Environment, ctx: Context, benchmark: list[str], median_ms: float, out: Path, mounts: dict[str, Any]
 ) -> dict[str, Any]:
-    """Profile the calls of `benchmark` (an iree-benchmark-module command with the matrix's
-    repetitions); returns `op_profile` metrics, or why there are none."""
+    """Profile calls of `benchmark` (an iree-benchmark-module command), as many as fit in about
+    PROFILE_SECONDS at the measured median, in one repetition; returns `op_profile` metrics, or
+    why there are none."""
     profile = out / PROFILE_FILE
-    repetitions = ctx.spec.benchmark.repetitions
+    calls = calls_for(median_ms)
     argv = [
         *benchmark,
-        f"--benchmark_min_time={CALLS_PER_REPETITION}x",
+        "--benchmark_repetitions=1",
+        f"--benchmark_min_time={calls}x",
         "--device_profiling_mode=host-execution",
         f"--device_profiling_output={profile}",
     ]
@@ -53,7 +65,6 @@ def capture(
     )
     if listing.returncode != 0:
         return {"unavailable": _proc.excerpt(listing.output)}
-    calls = repetitions * CALLS_PER_REPETITION
     try:
         dispatches = parse_dispatch_groups(listing.stdout, calls)
     except (ValueError, KeyError, TypeError) as exc:  # a format this parser does not know

@@ -46,7 +46,7 @@ class RunStage:
         return ctx.timed_key(
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
-            **({"op_profile": _hal_profile.CALLS_PER_REPETITION} if _profiles_ops(job, ctx) else {}),
+            **({"op_profile": _hal_profile.SCHEME} if _profiles_ops(job, ctx) else {}),
             module=ctx.dep("compile").record.key,
             # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
             # (and on the MLIR, see compile) share this run.
@@ -97,7 +97,8 @@ class RunStage:
             else "native",
         }
         if _profiles_ops(job, ctx) and not target.emulated:
-            metrics["op_profile"] = _hal_profile.capture(env, ctx, bench_argv, out, mounts)
+            median = metrics["latency_ms"]["median"]
+            metrics["op_profile"] = _hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
         if check["matches"]:
             return Outcome(Status.OK, metrics=metrics, command=tuple(run_argv))
         return Outcome(
