@@ -3,7 +3,9 @@
 Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
 (and appended to the log) so a failure can show the tool's own words. Every child runs in its own
 session so a timeout or Ctrl-C kills its whole process tree, and the executor can stop everything
-still running (`kill_all`) without leaving orphans behind.
+still running (`kill_all`) without leaving orphans behind. When the tool itself is killed, the
+direct children get a parent-death signal and the watchdog (`_watchdog.py`) kills what they started
+and removes the containers; a command that ends takes its strays (its group) with it.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import ctypes
 import ctypes.util
 import dataclasses
 import functools
+import json
 import os
 import shlex
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -39,6 +43,57 @@ def _die_with_parent(parent: int) -> None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the tool died before prctl took effect
         os._exit(1)
+
+
+class _Watchdog:
+    """The tool's side of `_watchdog.py`: started at the first command, told of every process group
+    and container, and left to notice the tool's end by the end of its stdin."""
+
+    def __init__(self) -> None:
+        self._proc: Optional[subprocess.Popen] = None
+        self._owner = 0  # the pid that started it: a forked child needs a watchdog of its own
+        self._lock = threading.Lock()
+
+    def send(self, *message: object) -> None:
+        with self._lock:
+            if self._proc is None or self._owner != os.getpid():
+                self._start()
+            if self._proc is None or self._proc.stdin is None:
+                return
+            try:
+                self._proc.stdin.write(json.dumps(message) + "\n")
+                self._proc.stdin.flush()
+            except (OSError, ValueError):
+                self._proc = None  # it died: the next message starts another
+
+    def _start(self) -> None:
+        self._owner = os.getpid()
+        try:
+            # Its own session: a signal to the tool's process group must not reach it. Not a
+            # parent-death child either: it is the one that must outlive the tool.
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(__file__).with_name("_watchdog.py"))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                text=True,
+                start_new_session=True,
+            )
+        except OSError:
+            self._proc = None  # without it the parent-death signal still kills direct children
+
+
+_watchdog = _Watchdog()
+
+
+def watch_container(docker: str, name: str) -> None:
+    """Have `name` removed if the tool dies before `unwatch_container(name)`."""
+    _watchdog.send("ct", docker, name)
+
+
+def unwatch_container(name: str) -> None:
+    _watchdog.send("-ct", name)
 
 
 _live: set[subprocess.Popen] = set()
@@ -122,6 +177,7 @@ def run(
             preexec_fn=functools.partial(_die_with_parent, os.getpid()) if _prctl is not None else None,
         )
         _live.add(proc)
+        _watchdog.send("pg", proc.pid)
     try:
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
@@ -133,6 +189,7 @@ def run(
     finally:
         with _live_lock:
             _live.discard(proc)
+        _end_group(proc.pid)
     seconds = time.monotonic() - start
     _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
     peak = proc.rusage.ru_maxrss * 1024 if proc.rusage is not None else None  # Linux: KiB
@@ -172,6 +229,16 @@ def kill_all() -> None:
 def resume() -> None:
     """Allow commands again (a new run in the same process, after an interrupted one)."""
     _stopping.clear()
+
+
+def _end_group(pgid: int) -> None:
+    """A command has ended: whatever it started and left running (in its process group) ends too,
+    rather than write into the store after the stage is over; then the watchdog can forget it."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the usual case: nothing left
+    _watchdog.send("-pg", pgid)
 
 
 def _kill(proc: subprocess.Popen) -> None:
