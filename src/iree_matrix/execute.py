@@ -100,6 +100,11 @@ class Executor:
         summary = Summary()
         with _exclusive(self.cache / "run.lock"):
             self.store.clean_staging()
+            orphans = self.backend.remove_orphans()  # a killed run's containers (its watchdog killed too)
+            if orphans:
+                self.progress.note(
+                    f"removed {len(orphans)} container(s) a killed run left: {', '.join(orphans)}"
+                )
             _proc.resume()  # an earlier interrupted run in this process stopped new commands
             try:
                 self._schedule(summary)

@@ -69,6 +69,9 @@ class VenvBackend:
     def contained_cpu_seconds(self) -> float:
         return 0.0  # a venv's tools are our own children: counted in our rusage
 
+    def remove_orphans(self) -> list[str]:
+        return []  # a venv's tools are processes: they die with the tool (see _proc)
+
     def target(self, env: EnvSpec) -> Target:
         if env.arch != targets.host_arch() or env.tools:
             raise StageFailure(
