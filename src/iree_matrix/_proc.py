@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix._files import DISK_FULL_TEXT
 from iree_matrix.errors import StageFailure
 
 # Looked up once here, not in the child: between fork and exec only this call and getppid run.
@@ -210,6 +211,8 @@ def failure(
 ) -> StageFailure:
     """The recorded failure for a command that exited non-zero: the tool's own words."""
     tool = Path(done.argv[0]).name
+    if any(text in done.output for text in DISK_FULL_TEXT):  # the disk's state, not the inputs'
+        return StageFailure("disk-full", message or excerpt(done.output), cacheable=False)
     return StageFailure(
         error_class or f"{tool}-error",
         message or excerpt(done.output) or f"{tool} exited {done.returncode}",
