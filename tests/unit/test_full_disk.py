@@ -159,3 +159,15 @@ def _log(tmp_path: Path):
     from iree_matrix.results import ResultsLog
 
     return ResultsLog(tmp_path / "results.jsonl")
+
+
+def test_a_venv_failure_that_leaves_the_disk_full_is_a_full_disk_whatever_it_said(tmp_path, monkeypatch):
+    """Found on a real 20 MB tmpfs: `python -m venv` reports ensurepip's ENOSPC only as
+    "returned non-zero exit status 1", which was stored as a cacheable `venv` failure."""
+    backend, path = _create(
+        tmp_path, monkeypatch, "Error: Command '[..., 'ensurepip']' returned non-zero exit status 1."
+    )
+    monkeypatch.setattr(venv_module, "free_bytes", lambda p: 4096)
+    with pytest.raises(StorageError) as caught:
+        backend.create(ENV, Lock((), Target("3.11"), ()), [], timeout=60, log=tmp_path / "log")
+    assert str(path) in str(caught.value) and not path.exists()

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import _proc, targets
-from iree_matrix._files import is_disk_full, storage_error
+from iree_matrix._files import free_bytes, is_disk_full, storage_error
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure
 from iree_matrix.plan import EnvSpec
 from iree_matrix.wheelhouse import Lock, Target
 
 _COMPLETE = ".complete"
+# A failed build that leaves less than this free on its disk ran out of space, whatever it said.
+_NEARLY_FULL = 16 << 20
 
 
 class VenvEnvironment:
@@ -110,9 +112,16 @@ class VenvBackend:
             try:
                 return self._build(env, path, lock, wheels, timeout=timeout, log=log)
             except BaseException as exc:
+                # Measured before the half-built venv goes: a tool's message does not always say
+                # why (`python -m venv` hides ensurepip's ENOSPC behind "returned non-zero").
+                left = free_bytes(path)
                 # A half-built venv is hundreds of MB that nothing will use (`open` wants .complete).
                 shutil.rmtree(path, ignore_errors=True)
-                full = is_disk_full(exc) or (isinstance(exc, StageFailure) and exc.error_class == "disk-full")
+                full = (
+                    is_disk_full(exc)
+                    or (isinstance(exc, StageFailure) and exc.error_class == "disk-full")
+                    or (isinstance(exc, StageFailure) and left is not None and left < _NEARLY_FULL)
+                )
                 if not full:
                     raise
                 # The wheels unpack to more than their own size: a lower bound, said as one.
