@@ -91,3 +91,19 @@ def test_a_factory_the_module_does_not_define_is_an_error(tmp_path):
 def test_a_factory_bound_any_way_at_top_level_is_accepted(tmp_path, body):
     _package(tmp_path, "", {"nets": body})
     assert models.resolve("userpkg.nets:build", tmp_path).factory == "build"
+
+
+def test_a_syntax_error_in_the_package_init_is_not_plannings_business(tmp_path):
+    """#14 defect 8: a package with a syntax error was a traceback from --list (find_spec imported
+    it); the export stage, which does import it, reports it as that job's failure."""
+    _package(tmp_path, "def broken(:\n", {"nets": "def build():\n    pass\n"})
+    assert models.resolve("userpkg.nets:build", tmp_path).name == "nets"
+
+
+def test_a_syntax_error_in_the_module_itself_is_one_line(tmp_path, capsys):
+    _package(tmp_path, "", {"nets": "def build(:\n"})
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD.replace('models = "tiny_cnn"', 'models = "userpkg.nets:build"'))
+    assert cli.main(["matrix", "--matrix", str(matrix), "--list"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "nets.py:1: not valid Python" in err[0], err

@@ -112,3 +112,44 @@ def test_a_finished_command_leaves_no_stray_and_the_watchdog_ends_with_the_tool(
     subprocess.run([sys.executable, "-c", _STRAY, str(stray_file), str(watchdog_file)], timeout=60)
     assert _gone_within(int(stray_file.read_text()), 2), "a finished command's background process survived"
     assert _gone_within(int(watchdog_file.read_text()), 2), "the watchdog outlived the tool"
+
+
+# What cli.main does on Ctrl-C, with a tool that ignores SIGTERM (as a busy iree-compile may take
+# seconds to stop): the first Ctrl-C starts kill_all's SIGTERM-then-wait, the second interrupts
+# that wait and the tool exits 130 with its child still running.
+_TWO_CTRL_C = """
+import sys, threading, time
+from iree_matrix import _proc, cli
+cli._interruptible()
+def work():
+    try:
+        _proc.run(["sh", "-c", "trap '' TERM; echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
+    except BaseException:
+        pass
+threading.Thread(target=work, daemon=True).start()
+try:
+    while True:
+        time.sleep(0.1)
+except KeyboardInterrupt:
+    try:
+        _proc.kill_all()
+    except KeyboardInterrupt:
+        sys.exit(130)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_second_ctrl_c_exits_130_and_leaves_no_orphan(tmp_path):
+    """#14 defect 2: the second Ctrl-C exited 130 and left iree-compile running with PPID 1."""
+    pidfile = tmp_path / "child.pid"
+    tool = subprocess.Popen([sys.executable, "-c", _TWO_CTRL_C, str(pidfile)], start_new_session=True)
+    try:
+        child = _wait_for_pid(pidfile)
+        tool.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # inside kill_all's wait for the SIGTERMed child
+        assert tool.poll() is None and _alive(child)
+        tool.send_signal(signal.SIGINT)
+        assert tool.wait(timeout=10) == 130
+        assert _gone_within(child, 2), f"child {child} outlived the twice-interrupted tool by 2 s"
+    finally:
+        tool.kill()
