@@ -34,14 +34,23 @@ _PR_SET_PDEATHSIG = 1
 _prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent(parent: int, watchdog: Optional[int]) -> None:
     """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
 
     A child in its own session is beyond the tool's process group, so without this `kill -9` of the
     tool left iree-compile and pip running and writing into the store. The signal fires when the
-    thread that started the child exits; `run` blocks in that thread until the child ends."""
+    thread that started the child exits; `run` blocks in that thread until the child ends.
+
+    The child also registers its process group with the watchdog itself, before exec: registered by
+    the tool after `Popen` returns, a tool killed in between would leave the grandchildren the child
+    had already started (the watchdog's pipe is still open here; exec closes it)."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if watchdog is not None:
+        try:
+            os.write(watchdog, b'["pg", %d]\n' % os.getpid())  # one write under PIPE_BUF: atomic
+        except OSError:
+            pass
     if os.getppid() != parent:  # the tool died before prctl took effect
         os._exit(1)
 
@@ -54,6 +63,13 @@ class _Watchdog:
         self._proc: Optional[subprocess.Popen] = None
         self._owner = 0  # the pid that started it: a forked child needs a watchdog of its own
         self._lock = threading.Lock()
+
+    def fileno(self) -> Optional[int]:
+        """The pipe's write end, the watchdog started if need be (None without one)."""
+        with self._lock:
+            if self._proc is None or self._owner != os.getpid():
+                self._start()
+            return None if self._proc is None or self._proc.stdin is None else self._proc.stdin.fileno()
 
     def send(self, *message: object) -> None:
         with self._lock:
@@ -165,6 +181,7 @@ def run(
     with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
         if _stopping.is_set():
             raise KeyboardInterrupt
+        watchdog = _watchdog.fileno()
         proc = _Popen(
             argv,
             cwd=cwd,
@@ -175,10 +192,9 @@ def run(
             text=True,
             errors="replace",
             start_new_session=True,
-            preexec_fn=functools.partial(_die_with_parent, os.getpid()) if _prctl is not None else None,
+            preexec_fn=functools.partial(_die_with_parent, os.getpid(), watchdog),
         )
         _live.add(proc)
-        _watchdog.send("pg", proc.pid)
     try:
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
