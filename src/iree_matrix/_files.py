@@ -2,9 +2,56 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import Optional, Union
+
+from iree_matrix.errors import StorageError
+
+# Out of space, over quota, or a file system that became read-only: the disk's problem, not a result.
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+DISK_FULL_TEXT = ("No space left on device", "Disk quota exceeded", "Read-only file system")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS
+
+
+def free_bytes(path: Path) -> Optional[int]:
+    """Free space of the file system `path` is (or would be) on: its nearest existing ancestor's."""
+    for candidate in (Path(path), *Path(path).parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return None
+
+
+def storage_error(
+    path: Path,
+    why: Union[OSError, str],
+    *,
+    needed: Optional[int] = None,
+    at_least: bool = False,
+    doing: str = "cannot write",
+) -> StorageError:
+    """One line: where, why, how much it needed and how much is free, and that nothing is lost."""
+    reason = why if isinstance(why, str) else (why.strerror or str(why))
+    free = free_bytes(path)
+    space = (f"it needs {'at least ' if at_least else ''}{needed} bytes, " if needed is not None else "") + (
+        f"{free} are free" if free is not None else "free space unknown"
+    )
+    return StorageError(
+        f"{path}: {doing} ({reason}): {space}; free some space (or point --cache at a bigger disk) and "
+        "re-run (finished results are kept)"
+    )
+
+
+def tree_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file() and not f.is_symlink())
 
 
 def write_atomically(target: Path, data: str | bytes) -> Path:

@@ -3,7 +3,9 @@
 Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
 (and appended to the log) so a failure can show the tool's own words. Every child runs in its own
 session so a timeout or Ctrl-C kills its whole process tree, and the executor can stop everything
-still running (`kill_all`) without leaving orphans behind.
+still running (`kill_all`) without leaving orphans behind. When the tool itself is killed, the
+direct children get a parent-death signal and the watchdog (`_watchdog.py`) kills what they started
+and removes the containers; a command that ends takes its strays (its group) with it.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import ctypes
 import ctypes.util
 import dataclasses
 import functools
+import json
 import os
 import shlex
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix._files import DISK_FULL_TEXT
 from iree_matrix.errors import StageFailure
 
 # Looked up once here, not in the child: between fork and exec only this call and getppid run.
@@ -29,16 +34,83 @@ _PR_SET_PDEATHSIG = 1
 _prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent(parent: int, watchdog: Optional[int]) -> None:
     """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
 
     A child in its own session is beyond the tool's process group, so without this `kill -9` of the
     tool left iree-compile and pip running and writing into the store. The signal fires when the
-    thread that started the child exits; `run` blocks in that thread until the child ends."""
+    thread that started the child exits; `run` blocks in that thread until the child ends.
+
+    The child also registers its process group with the watchdog itself, before exec: registered by
+    the tool after `Popen` returns, a tool killed in between would leave the grandchildren the child
+    had already started (the watchdog's pipe is still open here; exec closes it)."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if watchdog is not None:
+        try:
+            os.write(watchdog, b'["pg", %d]\n' % os.getpid())  # one write under PIPE_BUF: atomic
+        except OSError:
+            pass
     if os.getppid() != parent:  # the tool died before prctl took effect
         os._exit(1)
+
+
+class _Watchdog:
+    """The tool's side of `_watchdog.py`: started at the first command, told of every process group
+    and container, and left to notice the tool's end by the end of its stdin."""
+
+    def __init__(self) -> None:
+        self._proc: Optional[subprocess.Popen] = None
+        self._owner = 0  # the pid that started it: a forked child needs a watchdog of its own
+        self._lock = threading.Lock()
+
+    def fileno(self) -> Optional[int]:
+        """The pipe's write end, the watchdog started if need be (None without one)."""
+        with self._lock:
+            if self._proc is None or self._owner != os.getpid():
+                self._start()
+            return None if self._proc is None or self._proc.stdin is None else self._proc.stdin.fileno()
+
+    def send(self, *message: object) -> None:
+        with self._lock:
+            if self._proc is None or self._owner != os.getpid():
+                self._start()
+            if self._proc is None or self._proc.stdin is None:
+                return
+            try:
+                self._proc.stdin.write(json.dumps(message) + "\n")
+                self._proc.stdin.flush()
+            except (OSError, ValueError):
+                self._proc = None  # it died: the next message starts another
+
+    def _start(self) -> None:
+        self._owner = os.getpid()
+        try:
+            # Its own session: a signal to the tool's process group must not reach it. Not a
+            # parent-death child either: it is the one that must outlive the tool.
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(__file__).with_name("_watchdog.py"))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                text=True,
+                start_new_session=True,
+            )
+        except OSError:
+            self._proc = None  # without it the parent-death signal still kills direct children
+
+
+_watchdog = _Watchdog()
+
+
+def watch_container(docker: str, name: str) -> None:
+    """Have `name` removed if the tool dies before `unwatch_container(name)`."""
+    _watchdog.send("ct", docker, name)
+
+
+def unwatch_container(name: str) -> None:
+    _watchdog.send("-ct", name)
 
 
 _live: set[subprocess.Popen] = set()
@@ -109,6 +181,7 @@ def run(
     with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
         if _stopping.is_set():
             raise KeyboardInterrupt
+        watchdog = _watchdog.fileno()
         proc = _Popen(
             argv,
             cwd=cwd,
@@ -119,7 +192,7 @@ def run(
             text=True,
             errors="replace",
             start_new_session=True,
-            preexec_fn=functools.partial(_die_with_parent, os.getpid()) if _prctl is not None else None,
+            preexec_fn=functools.partial(_die_with_parent, os.getpid(), watchdog),
         )
         _live.add(proc)
     try:
@@ -133,6 +206,7 @@ def run(
     finally:
         with _live_lock:
             _live.discard(proc)
+        _end_group(proc.pid)
     seconds = time.monotonic() - start
     _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
     peak = proc.rusage.ru_maxrss * 1024 if proc.rusage is not None else None  # Linux: KiB
@@ -153,6 +227,8 @@ def failure(
 ) -> StageFailure:
     """The recorded failure for a command that exited non-zero: the tool's own words."""
     tool = Path(done.argv[0]).name
+    if any(text in done.output for text in DISK_FULL_TEXT):  # the disk's state, not the inputs'
+        return StageFailure("disk-full", message or excerpt(done.output), cacheable=False)
     return StageFailure(
         error_class or f"{tool}-error",
         message or excerpt(done.output) or f"{tool} exited {done.returncode}",
@@ -172,6 +248,16 @@ def kill_all() -> None:
 def resume() -> None:
     """Allow commands again (a new run in the same process, after an interrupted one)."""
     _stopping.clear()
+
+
+def _end_group(pgid: int) -> None:
+    """A command has ended: whatever it started and left running (in its process group) ends too,
+    rather than write into the store after the stage is over; then the watchdog can forget it."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the usual case: nothing left
+    _watchdog.send("-pg", pgid)
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 from iree_matrix import __version__, _resources, plan, releases, spec, targets
 from iree_matrix.errors import UserError
@@ -30,8 +30,15 @@ def default_cache() -> Path:
     return Path(base) / "iree-matrix"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line like every other input error (not usage + error)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"iree-matrix: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="iree-matrix",
         description="Which torch / iree-turbine / IREE compiler / IREE runtime combination works "
         "for my model, on which CPU, and how fast.",
@@ -252,7 +259,10 @@ def _interruptible() -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad option (one line, printed by _Parser)
+        return exc.code if isinstance(exc.code, int) else 2
     if threading.current_thread() is threading.main_thread():
         _interruptible()
     try:
@@ -296,6 +306,13 @@ def _load_plan(args: argparse.Namespace, default_matrix: str, adjust=None):
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     shard = shards.parse(args.shard) if getattr(args, "shard", None) is not None else None
+    # Checked before planning, so `--list` refuses them too rather than ignoring them.
+    if getattr(args, "cluster", None) is not None:
+        from iree_matrix.distributed import parse_cluster
+
+        parse_cluster(args.cluster)
+    elif getattr(args, "store", None) is not None and getattr(args, "scheduler", None) is None:
+        raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
     _default_results_dir(args, matrix_path)
     cache = args.cache or default_cache()

@@ -6,8 +6,11 @@ or writable) at the same paths, so argv made of host paths works unchanged.
 every other command has: the echoed command line, stdout and stderr captured separately, the
 timeout, and `_proc.kill_all()` on Ctrl-C (killing the client makes it forward the signal to the
 container, whose `--init` passes it on). What the CLI alone does not guarantee - that the
-container dies when the client is killed hard, and that it is always removed - is done by name in
-a `finally` (`docker rm -f`).
+container dies when the client is killed hard, and that it is always removed - is done by name: in
+a `finally` (`docker rm -f`); by the watchdog (`_proc.watch_container`) when the tool is killed
+(`kill -9` runs no `finally`); and, should the watchdog have been killed too, at the start of the
+next run (`remove_orphans`), which removes every container whose owner label names a process of
+this machine that no longer exists.
 
 The containers that *build* environment images run through the SDK instead (`images.env_images`):
 they must be root to install into the image, and `docker commit` copies their configuration.
@@ -29,6 +32,8 @@ from iree_matrix.errors import StageFailure
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
 NOBODY = (65534, 65534)  # what containers run as when the host user is root
 KEEP_ENV = "IREE_MATRIX_KEEP_CONTAINERS"
+OWNER_LABEL = f"{LABEL}.owner"  # which process started the container: boot id/pid namespace/pid/start
+KEPT_LABEL = f"{LABEL}.kept"  # kept on purpose (KEEP_ENV): never an orphan
 RUN_LABEL_ENV = "IREE_MATRIX_RUN_LABEL"
 _DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
 
@@ -55,8 +60,11 @@ def run(
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
     user = _container_user()
     keep = os.environ.get(KEEP_ENV) == "1"
+    labels = {**labels, **({KEPT_LABEL: "1"} if keep else {OWNER_LABEL: owner()})}
     docker_argv = [docker, "run", *options(name, user, read_only, writable, env, labels), image_id, *argv]
     with _writable_by(user, writable):
+        if not keep:
+            _proc.watch_container(docker, name)
         try:
             done = _proc.run(docker_argv, timeout=timeout, log=log, check=False)
         except _proc.Timeout as exc:
@@ -67,6 +75,7 @@ def run(
                 _note(log, f"[kept container {name}: {KEEP_ENV}=1]")
             else:
                 _docker_quiet(docker, "rm", "--force", "--volumes", name)
+                _proc.unwatch_container(name)
     # The docker client's own footprint says nothing about the tool in the container.
     done = dataclasses.replace(done, argv=tuple(argv), peak_rss_bytes=None)
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
@@ -109,6 +118,67 @@ def options(
     for path in sorted(rw):
         opts += ["--mount", _mount(path, readonly=False)]
     return opts
+
+
+def owner(pid: Optional[int] = None) -> str:
+    """This process (or `pid`) as an owner label: boot id, pid namespace, pid and start time, so a
+    reused pid or another machine's (or container's) process is never taken for the owner."""
+    pid = os.getpid() if pid is None else pid
+    return "/".join((_boot_id(), _pid_namespace(), str(pid), _start_time(pid) or "?"))
+
+
+def owner_is_gone(label: str) -> bool:
+    """True when `label` (from `owner`) names a process of this machine and pid namespace that no
+    longer exists; False when it lives, or belongs to somewhere we cannot see."""
+    try:
+        boot, namespace, pid, started = label.split("/")
+    except ValueError:
+        return False
+    if boot != _boot_id() or namespace != _pid_namespace() or not pid.isdigit():
+        return False
+    return _start_time(int(pid)) != started
+
+
+def remove_orphans(docker: str) -> list[str]:
+    """Remove every container of this tool whose owner is gone (a run killed with its watchdog):
+    the names removed. Kept containers (`KEEP_ENV`) and other machines' are left alone."""
+    fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
+    done = _proc.run(
+        [docker, "ps", "--all", "--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}",
+         "--format", fmt],
+        timeout=60, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return []  # no daemon: no containers either
+    rows = (line.partition("\t") for line in done.stdout.splitlines())
+    gone = [name for name, _, label in rows if owner_is_gone(label)]
+    if gone:
+        _docker_quiet(docker, "rm", "--force", "--volumes", *gone)
+    return gone
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        return "?"
+
+
+def _start_time(pid: int) -> Optional[str]:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat); None if
+    there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]  # the name may hold spaces and ')'
 
 
 def docker_cli() -> str:

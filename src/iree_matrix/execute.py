@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix import _proc, host, stages
+from iree_matrix._files import is_disk_full, storage_error
 from iree_matrix.envs import Backend
 from iree_matrix.errors import StorageError, UserError
 from iree_matrix.outcome import Outcome, from_exception, now
@@ -100,6 +101,11 @@ class Executor:
         summary = Summary()
         with _exclusive(self.cache / "run.lock"):
             self.store.clean_staging()
+            orphans = self.backend.remove_orphans()  # a killed run's containers (its watchdog killed too)
+            if orphans:
+                self.progress.note(
+                    f"removed {len(orphans)} container(s) a killed run left: {', '.join(orphans)}"
+                )
             _proc.resume()  # an earlier interrupted run in this process stopped new commands
             try:
                 self._schedule(summary)
@@ -174,9 +180,14 @@ class Executor:
     def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
         try:
             return self._attempt(job, stage, deps)
-        except StorageError:
-            raise  # a full disk is the run's problem, not this job's result: recording it fails too
+        except StorageError as exc:
+            self._storage_failed(job, exc)
+            raise  # a full disk is the run's problem, not this job's result: the run stops
         except Exception as exc:  # noqa: BLE001 - a bug in one job must not stop the matrix
+            if is_disk_full(exc):  # e.g. the job's log in the cache: stop alike
+                error = storage_error(Path(getattr(exc, "filename", None) or self.cache), exc)
+                self._storage_failed(job, error)
+                raise error from None
             record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
             self._publish(record)
             self.progress.finished(job, record)
@@ -217,8 +228,16 @@ class Executor:
         with self.store.staging() as out:
             try:
                 outcome = stage.execute(job, ctx, out)
+            except StorageError:
+                raise
             except Exception as exc:  # noqa: BLE001 - one place maps it: outcome.from_exception
+                if is_disk_full(exc):
+                    raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
                 outcome = from_exception(exc)
+            if outcome.error_class == "disk-full":  # a tool said it ran out of space writing its output
+                raise storage_error(
+                    out, outcome.message or "No space left on device", doing=f"{job.stage} failed"
+                )
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
             seconds = time.monotonic() - clock
@@ -289,6 +308,17 @@ class Executor:
         self._publish(record)
         self.progress.finished(job, record, log=ctx.log)
         return record
+
+    def _storage_failed(self, job: Job, error: StorageError) -> None:
+        """Record the stage the disk stopped as failed (never stored: the disk, not the inputs, said
+        no), if the results log itself still takes a line."""
+        why = Outcome(Status.FAIL, message=str(error), error_class="disk-full", cacheable=False)
+        record = make_record(job.id, job.stage, job.cell, job.labels, why)
+        try:
+            self._publish(record)
+        except StorageError:
+            return
+        self.progress.finished(job, record)
 
     def _not_run(self, job: Job, failed: Record) -> Record:
         why = Outcome(Status.NOT_RUN, message=f"not run because {failed.job} ended '{failed.status.value}'")

@@ -8,17 +8,21 @@ The factory returns the protocol of scripts/models/api.py: a `ModelSpec` (module
 rtol) or a dict of them, one per exported function.
 
 What the planner needs from a model's source it reads with `ast`, never by importing it (the
-orchestrator has no torch): `FUNCTIONS = ("encoder", "decoder_step")` names the functions of a
+orchestrator has no torch, and planning - `--list` included - must never run a user's code, not even
+a package's `__init__.py`): `FUNCTIONS = ("encoder", "decoder_step")` names the functions of a
 factory that returns a dict, and `REQUIREMENTS = ("transformers==5.0.0",)` adds packages to the
-exporter environment.
+exporter environment. A module name is found by looking for its file on the path, not by
+`importlib.util.find_spec`, which imports (runs) the parent packages.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-import importlib.util
 import keyword
+import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -99,21 +103,36 @@ def resolve(text: str, base: Path) -> ModelRef:
             raise ModelError(f"no such file: {file}")
         name = file.stem if factory == "build" else f"{file.stem}-{factory}"
         return _with_statics(ModelRef(_check_name(name), file, factory))
-    return _from_module(target, factory)
+    return _from_module(target, factory, base)
 
 
-def _from_module(module: str, factory: str) -> ModelRef:
-    try:
-        found = importlib.util.find_spec(module)
-    except (ImportError, ValueError) as exc:
-        raise ModelError(f"module {module!r} cannot be found: {exc}") from None
-    if found is None or not found.origin or not found.origin.endswith(".py"):
-        raise ModelError(f"module {module!r} is not an importable .py file on this Python's path")
-    file = Path(found.origin).resolve()
-    depth = module.count(".") + (1 if file.name == "__init__.py" else 0)
-    root = file.parents[depth]
+def _from_module(module: str, factory: str, base: Path) -> ModelRef:
+    file, root = find_module_file(module, [str(base), *sys.path])
     name = module.rsplit(".", 1)[-1] if factory == "build" else f"{module.rsplit('.', 1)[-1]}-{factory}"
     return _with_statics(ModelRef(_check_name(name), file, factory, module, root))
+
+
+def find_module_file(module: str, path: Sequence[str]) -> tuple[Path, Path]:
+    """(the .py file of `module`, the path entry it is under), looked up the way `import` would
+    search directories - `pkg/mod.py` or `pkg/mod/__init__.py` - without importing anything."""
+    parts = module.split(".")
+    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+        raise ModelError(f"module {module!r} is not a dotted Python name (or use path/to/file.py:factory)")
+    looked = []
+    for entry in dict.fromkeys(os.path.abspath(e or os.curdir) for e in path):
+        root = Path(entry)
+        if not root.is_dir():
+            continue  # a zip file or a missing entry: a model must be a plain .py file
+        package = root.joinpath(*parts[:-1])
+        for candidate in (package / f"{parts[-1]}.py", package / parts[-1] / "__init__.py"):
+            if candidate.is_file():
+                return candidate.resolve(), root.resolve()
+        looked.append(str(package))
+    where = "/".join(parts)
+    raise ModelError(
+        f"module {module!r} not found: no {where}.py or {where}/__init__.py under the matrix's directory "
+        f"or this Python's path ({len(looked)} directories); give path/to/file.py:factory instead"
+    )
 
 
 def _check_name(name: str) -> str:
@@ -130,18 +149,24 @@ def _with_statics(ref: ModelRef) -> ModelRef:
         raise ModelError(f"{ref.file}: FUNCTIONS must be a tuple of Python names, got {functions!r}")
     if not all(isinstance(r, str) for r in requirements):
         raise ModelError(f"{ref.file}: REQUIREMENTS must be a tuple of requirement strings")
+    defined = statics.get("names")
+    if defined is not None and ref.factory not in defined:
+        raise ModelError(
+            f"{ref.file}: defines no {ref.factory!r} at its top level (the factory the reference names)"
+        )
     return dataclasses.replace(ref, functions=tuple(functions), requirements=tuple(requirements))
 
 
 def read_statics(file: Path) -> dict:
-    """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, without executing it."""
+    """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, and under "names" every name
+    its top level binds (None when a `*` import makes that unknowable), without executing it."""
     try:
         tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
     except SyntaxError as exc:
         raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    found = {}
+    found: dict = {"names": _top_level_names(tree.body)}
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -156,3 +181,30 @@ def read_statics(file: Path) -> dict:
                     except (ValueError, TypeError):
                         raise ModelError(f"{file}: {target.id} must be a literal tuple of strings") from None
     return found
+
+
+def _top_level_names(body: list[ast.stmt]) -> Optional[set[str]]:
+    """Names a module's top level binds (def, class, assignment, import), also inside top-level
+    if/try/with blocks; None when it has `from x import *`."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        else:
+            nested: list[ast.stmt] = []
+            for field in ("body", "orelse", "finalbody"):
+                nested += getattr(node, field, None) or []
+            nested += [stmt for handler in getattr(node, "handlers", ()) for stmt in handler.body]
+            inner = _top_level_names(nested) if nested else set()
+            if inner is None:
+                return None
+            names |= inner
+    return names

@@ -1,7 +1,9 @@
 """Result records and the append-only JSON Lines log they are published in.
 
 One record per stage execution. The schema is versioned (`SCHEMA_VERSION`); readers skip records
-of a newer schema with a warning instead of misreading them. Appends are a single `write` of one
+of a newer schema with a warning instead of misreading them, and bring older ones up to date
+through `MIGRATIONS` (one function per version step) or refuse them with a warning naming the step
+that is missing. Appends are a single `write` of one
 line on an `O_APPEND` descriptor followed by `fsync`, under an advisory lock, so a crash or Ctrl-C
 never leaves a half record behind a complete one; a torn last line (power loss) is skipped on read.
 """
@@ -17,11 +19,47 @@ import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from iree_matrix.errors import StorageError
 
 SCHEMA_VERSION = 1
+
+
+def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
+    # Records written before the `schema` field existed have version 1's fields already.
+    return {**data, "schema": 1}
+
+
+# MIGRATIONS[n] turns a record of schema n into one of schema n + 1. A bump of SCHEMA_VERSION adds
+# its step here, so a results.jsonl (or a store) written by an older iree-matrix stays readable.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+
+
+class SchemaError(ValueError):
+    """A record this iree-matrix cannot read as the current schema (newer, or no migration)."""
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` as a record of `SCHEMA_VERSION`, through every step from its own version; a
+    `SchemaError` saying which when it is newer or a step is missing."""
+    version = data.get("schema", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise TypeError(f"field 'schema' is {version!r}, expected a version number")
+    if version > SCHEMA_VERSION:
+        raise SchemaError(f"schema {version} is newer than this iree-matrix understands ({SCHEMA_VERSION})")
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise SchemaError(
+                f"schema {version} has no migration to {version + 1} (this iree-matrix reads "
+                f"{SCHEMA_VERSION}); re-run the stage or use the iree-matrix that wrote it"
+            )
+        data = step(dict(data))
+        if data.get("schema") != version + 1:
+            raise SchemaError(f"the migration from schema {version} did not produce schema {version + 1}")
+        version += 1
+    return data
 
 
 class Status(str, enum.Enum):
@@ -73,6 +111,7 @@ class Record:
         """A record from its JSON form; TypeError/ValueError naming the field when a value has the
         wrong type (valid JSON is not yet a valid record: `"labels": null` must not reach the report)."""
         fields = {f.name for f in dataclasses.fields(cls)}
+        data = migrate(dict(data))
         for name, types in _FIELD_TYPES.items():
             if name in data and not isinstance(data[name], types):
                 raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {_names(types)}")
@@ -146,18 +185,13 @@ class ResultsLog:
                 except json.JSONDecodeError:
                     print(f"warning: {self.path}:{lineno}: not JSON, skipped", file=sys.stderr)
                     continue
-                schema = data.get("schema", 0) if isinstance(data, dict) else None
-                if isinstance(schema, int) and schema > SCHEMA_VERSION:
-                    print(
-                        f"warning: {self.path}:{lineno}: schema {schema} is newer than "
-                        f"this iree-matrix understands ({SCHEMA_VERSION}); skipped",
-                        file=sys.stderr,
-                    )
-                    continue
                 try:
-                    if not isinstance(schema, int):
-                        raise TypeError(f"not a record object (schema {schema!r})")
+                    if not isinstance(data, dict):
+                        raise TypeError(f"not a record object ({type(data).__name__})")
                     record = Record.from_dict(data)
+                except SchemaError as exc:
+                    print(f"warning: {self.path}:{lineno}: {exc}; skipped", file=sys.stderr)
+                    continue
                 except (KeyError, ValueError, TypeError) as exc:
                     print(
                         f"warning: {self.path}:{lineno}: malformed record "

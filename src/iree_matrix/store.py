@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix._files import storage_error
 from iree_matrix._hashing import file_sha256
 from iree_matrix.results import Record, Status
 
@@ -66,25 +67,34 @@ class Store:
     @contextlib.contextmanager
     def staging(self) -> Iterator[Path]:
         """A private scratch directory; removed on exit unless `commit` moved it into place."""
-        self._staging.mkdir(parents=True, exist_ok=True)
         path = self._staging / uuid.uuid4().hex
-        path.mkdir()
+        try:
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise storage_error(path, exc, doing="cannot create a staging directory") from None
         try:
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
 
     def commit(self, stage: str, key: str, staged: Path, record: Record) -> Entry:
-        sums = [f"{file_sha256(f)}  {f.relative_to(staged).as_posix()}\n" for f in _artifacts(staged)]
-        (staged / SUMS).write_text("".join(sums), encoding="utf-8")
-        tmp = staged / (RECORD + ".tmp")
-        tmp.write_text(record.to_json(), encoding="utf-8")
-        os.replace(tmp, staged / RECORD)
+        """Move a staged result into place; a `StorageError` naming the path (and the space it
+        needed) when the disk refuses, with every entry committed before it intact."""
         final = self.entry_path(stage, key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():  # a stale entry being replaced (e.g. --retry-failed)
-            shutil.rmtree(final)
-        os.rename(staged, final)
+        needed = len(record.to_json()) + 4096  # the record and SHA256SUMS: the artifacts are written
+        try:
+            sums = [f"{file_sha256(f)}  {f.relative_to(staged).as_posix()}\n" for f in _artifacts(staged)]
+            (staged / SUMS).write_text("".join(sums), encoding="utf-8")
+            tmp = staged / (RECORD + ".tmp")
+            tmp.write_text(record.to_json(), encoding="utf-8")
+            os.replace(tmp, staged / RECORD)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():  # a stale entry being replaced (e.g. --retry-failed)
+                shutil.rmtree(final)
+            os.rename(staged, final)
+        except OSError as exc:
+            # The staged directory is removed by `staging()`; nothing under `final` is half-written.
+            raise storage_error(final, exc, needed=needed, doing="cannot store the result") from None
         return Entry(record, final)
 
     def clean_staging(self) -> None:

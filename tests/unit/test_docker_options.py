@@ -3,6 +3,7 @@ through them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -76,3 +77,62 @@ def test_a_base_image_probe_runs_with_the_same_isolation(monkeypatch, tmp_path: 
     monkeypatch.setattr(containers, "docker_cli", lambda: "docker")
     assert Bases(tmp_path, client=None)._probe("sha256:1") == facts
     assert _isolated(docker.calls[0]) and docker.calls[0][-4:-2] == ("sha256:1", "python3")
+
+
+def test_a_container_names_its_owner_and_is_watched_until_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """#14: the owner label lets the next run find a killed run's containers; the watchdog is told
+    the name before `docker run` and released after `docker rm`."""
+    docker = _Docker()
+    told: list[tuple] = []
+    monkeypatch.setattr(_proc, "run", docker)
+    monkeypatch.setattr(_proc, "watch_container", lambda cli, name: told.append(("ct", name)))
+    monkeypatch.setattr(_proc, "unwatch_container", lambda name: told.append(("-ct", name)))
+    monkeypatch.delenv(containers.KEEP_ENV, raising=False)
+    containers.run("docker", "sha256:abc", ["true"], what="t", timeout=10)
+    run = next(c for c in docker.calls if c[1] == "run")
+    name = run[run.index("--name") + 1]
+    assert f"{containers.OWNER_LABEL}={containers.owner()}" in run
+    assert told == [("ct", name), ("-ct", name)]
+    assert any(c[1:3] == ("rm", "--force") and name in c for c in docker.calls)
+
+
+def test_a_kept_container_is_neither_owned_nor_watched(monkeypatch: pytest.MonkeyPatch) -> None:
+    docker = _Docker()
+    monkeypatch.setattr(_proc, "run", docker)
+    monkeypatch.setattr(_proc, "watch_container", lambda *a: pytest.fail("a kept container was watched"))
+    monkeypatch.setenv(containers.KEEP_ENV, "1")
+    containers.run("docker", "sha256:abc", ["true"], what="t", timeout=10)
+    run = " ".join(next(c for c in docker.calls if c[1] == "run"))
+    assert containers.OWNER_LABEL not in run and f"{containers.KEPT_LABEL}=1" in run
+
+
+def test_owner_is_gone_only_for_a_dead_process_of_this_machine() -> None:
+    import subprocess
+    import sys
+
+    assert not containers.owner_is_gone(containers.owner())  # this process
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    label = containers.owner(child.pid)
+    assert not containers.owner_is_gone(label)
+    child.wait()
+    assert containers.owner_is_gone(label)
+    boot, ns, pid, started = containers.owner().split("/")
+    assert containers.owner_is_gone(f"{boot}/{ns}/{pid}/{int(started) + 1}")  # a reused pid
+    assert not containers.owner_is_gone(f"another-boot/{ns}/999999/1")  # another machine: not ours to judge
+    assert not containers.owner_is_gone(f"{boot}/1/999999/1")  # another pid namespace (a container)
+    assert not containers.owner_is_gone("garbage")
+
+
+def test_remove_orphans_removes_only_containers_whose_owner_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    boot, ns, pid, started = containers.owner().split("/")
+    listing = "\n".join(
+        [
+            f"alive\t{containers.owner()}",
+            f"dead\t{boot}/{ns}/{pid}/{int(started) + 1}",
+            f"elsewhere\tother-boot/{ns}/1/1",
+        ]
+    )
+    docker = _Docker(stdout=listing)
+    monkeypatch.setattr(_proc, "run", lambda argv, **kw: dataclasses.replace(docker(argv), stdout=listing))
+    assert containers.remove_orphans("docker") == ["dead"]
+    assert ("docker", "rm", "--force", "--volumes", "dead") in docker.calls

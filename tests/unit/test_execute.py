@@ -74,6 +74,9 @@ class World:
 class FakeBackend:
     name = "fake"
 
+    def remove_orphans(self) -> list[str]:
+        return []
+
     def contained_cpu_seconds(self) -> float:
         return 0.0
 

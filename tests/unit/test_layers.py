@@ -14,9 +14,9 @@ PACKAGE = ROOT / "src" / "iree_matrix"
 
 # Lowest first. A module may import its own layer and the ones below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("iree_matrix", "errors", "_proc", "_hashing", "_locks", "_resources", "_text", "_files",
-                    "formats", "refusals", "targets", "versions", "host", "results", "outcome", "store",
-                    "vmfb", "binfmt", "elf", "daemon", "stats", "opkinds")),
+    ("foundation", ("iree_matrix", "errors", "_proc", "_watchdog", "_hashing", "_locks", "_resources",
+                    "_text", "_files", "formats", "refusals", "targets", "versions", "host", "results",
+                    "outcome", "store", "vmfb", "binfmt", "elf", "daemon", "stats", "opkinds")),
     ("matrix", ("flags", "models", "releases", "spec", "plan", "shards", "wheelhouse")),
     ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker",
                       "image_inventory", "runtime_build", "arm", "doctor")),

@@ -107,6 +107,34 @@ MATRIX_CASES = {
     "description-table": GOOD + M + "[description]\na = 1\n",
     "not-toml": "python = [\n",
     "binary-garbage": b"\x00\x01\xff\xfe",
+    "arch-unknown": GOOD + M + 'arch = ["sparc"]\n',
+    "arch-int": GOOD + M + "arch = 5\n",
+    "profiles-unknown": GOOD + M + 'profiles = ["nope"]\n',
+    "runtime-bad-word": GOOD + M + 'runtime = "sometimes"\n',
+    "compiler-bad-selector": GOOD.replace('"3.9.0"\n', '">=abc"\n') + M,
+    "python-not-a-version": GOOD.replace('"3.11"', '"eleven"') + M,
+    "python-list-mixed": GOOD.replace('python = "3.11"', 'python = ["3.11", 3]') + M,
+    "torch-empty-string": GOOD.replace('torch = "2.13.0"', 'torch = ""') + M,
+    "turbine-missing": GOOD.replace('turbine = "3.9.0"\n', "") + M,
+    "models-empty-list": GOOD + "models = []\n",
+    "exclude-unknown-key": GOOD + M + '[[exclude]]\ncolour = "x"\n',
+    "exclude-int-value": GOOD + M + "[[exclude]]\ncompiler = 3\n",
+    "include-unknown-key": GOOD + M + '[[include]]\nshape = "x"\n',
+    "benchmark-repetitions-zero": GOOD + M + "[benchmark]\nrepetitions = 0\n",
+    "benchmark-repetitions-string": GOOD + M + '[benchmark]\nrepetitions = "3"\n',
+    "benchmark-threads-negative": GOOD + M + "[benchmark]\nthreads = -1\n",
+    "benchmark-unknown-key": GOOD + M + "[benchmark]\nspeed = 1\n",
+    "benchmark-dispatches-string": GOOD + M + '[benchmark]\ndispatches = "x"\n',
+    "peers-unknown": GOOD + M + 'peers = ["nope"]\n',
+    "weights-int": GOOD + M + "[weights]\ntiny_cnn = 3\n",
+    "weights-missing-file": GOOD + M + '[weights]\ntiny_cnn = "nope.pt"\n',
+    "weights-unknown-model": GOOD + M + '[weights]\nnosuch = "x.pt"\n',
+    "images-int-value": GOOD + M + '[images]\n"3.11" = 3\n',
+    "timeouts-bool": GOOD + M + "[timeouts]\ncompile = true\n",
+    "profile-opt-level-unknown": GOOD + M + '[profile.fast]\nopt_level = "O9"\n',
+    "profile-target-cpu-int": GOOD + M + "[profile.fast]\ntarget_cpu = 3\n",
+    "models-module-bad-dots": GOOD + 'models = "a..b:build"\n',
+    "models-module-not-found": GOOD + 'models = "no_such_pkg_xyz.nets:build"\n',
 }
 
 
@@ -147,6 +175,21 @@ def test_malformed_model_file(tmp_path, capsys, name):
         (["--model", "x.py:class"], "class"),
         (["--model", "no_such_package_xyz.mod:build"], "no_such_package_xyz"),
         (["--model", "no_such_builtin"], "unknown model"),
+        (["--model", "tiny_cnn:build:x"], "not a dotted Python name"),
+        (["--shard", "0/4"], "--shard"),
+        (["--shard", "5/4"], "--shard"),
+        (["--shard", "a/b"], "--shard"),
+        (["--shard", "1"], "--shard"),
+        (["--retime", "nothing*"], "nothing*"),
+        (["--retime", "compile:*"], "no timed job"),
+        # argparse's own refusals: one line too, not usage + error
+        (["--jobs", "x"], "--jobs"),
+        (["--backend", "podman"], "podman"),
+        (["--no-such-option"], "--no-such-option"),
+        # scale-out options that `--list` used to accept and ignore
+        (["--cluster", "local:0"], "local:N"),
+        (["--cluster", "remote:2"], "local:N"),
+        (["--store", "/tmp/shared-store"], "--store is for --scheduler/--cluster"),
     ],
 )
 def test_malformed_command_line(tmp_path, capsys, extra, needle):
@@ -161,3 +204,24 @@ def test_an_exclude_that_matches_nothing_is_an_error(tmp_path, capsys):
     matrix = tmp_path / "m.toml"
     matrix.write_text(GOOD + 'models = "tiny_cnn"\n[[exclude]]\ncompiler = "3.8.0"\n')
     _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list"], str(matrix), "exclude")
+
+
+def test_a_factory_the_model_file_does_not_define(tmp_path, capsys):
+    model = _model(tmp_path, "def build():\n    pass\n")
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n')
+    argv = ["matrix", "--matrix", str(matrix), "--list", "--model", f"{model}:make_net"]
+    _expect_one_line(capsys, argv, str(model), "defines no 'make_net'")
+
+
+@pytest.mark.parametrize("init", ["raise SystemExit('imported!')\n", "open(MARKER, 'w').write('ran')\n"])
+def test_a_module_missing_from_a_package_is_one_line_without_running_the_package(tmp_path, capsys, init):
+    """#14 defect 8: find_spec imported the package (its __init__ raised, or ran) before saying the
+    module was missing."""
+    marker = tmp_path / "ran"
+    (tmp_path / "userpkg").mkdir()
+    (tmp_path / "userpkg" / "__init__.py").write_text(f"MARKER = {str(marker)!r}\n" + init)
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "userpkg.absent:build"\n')
+    _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list"], "userpkg/absent.py", str(matrix))
+    assert not marker.exists()

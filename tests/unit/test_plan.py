@@ -303,7 +303,10 @@ def test_describe_selection(default_plan):
 
 def test_each_function_of_a_model_is_its_own_chain(tmp_path):
     model = tmp_path / "two_heads.py"
-    model.write_text('FUNCTIONS = ("encoder", "decoder_step")\nREQUIREMENTS = ("transformers==5.0.0",)\n')
+    model.write_text(
+        'FUNCTIONS = ("encoder", "decoder_step")\nREQUIREMENTS = ("transformers==5.0.0",)\n'
+        "def build():\n    pass\n"
+    )
     matrix = tmp_path / "m.toml"
     matrix.write_text(
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'

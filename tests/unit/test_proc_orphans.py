@@ -51,3 +51,105 @@ def test_sigkill_of_the_tool_kills_its_child(tmp_path):
     if survived:
         os.kill(child, signal.SIGKILL)
     assert not survived, f"child {child} outlived the SIGKILLed tool by 2 s"
+
+
+# The child starts a grandchild (as pip starts a build backend, iree-compile starts lld) and waits
+# for it. The parent-death signal is cleared on fork, so only the watchdog can stop the grandchild.
+_GRANDPARENT = """
+import sys
+from iree_matrix import _proc
+_proc.run(["sh", "-c", "sleep 60 & echo $! > " + sys.argv[1] + "; wait"], check=False)
+"""
+
+
+def _wait_for_pid(pidfile: Path) -> int:
+    deadline = time.monotonic() + 20
+    while not (pidfile.exists() and pidfile.read_text().strip()):
+        assert time.monotonic() < deadline, "the process never started"
+        time.sleep(0.05)
+    return int(pidfile.read_text())
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        return False
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_sigkill_of_the_tools_process_group_kills_its_grandchildren(tmp_path):
+    """#14 item: grandchildren die too. The whole process group of the tool is SIGKILLed, as a
+    `kill -9 -- -PGID` or a CI runner cancelling a job would."""
+    pidfile = tmp_path / "grandchild.pid"
+    tool = subprocess.Popen([sys.executable, "-c", _GRANDPARENT, str(pidfile)], start_new_session=True)
+    try:
+        grandchild = _wait_for_pid(pidfile)
+        assert _alive(grandchild)
+        os.killpg(tool.pid, signal.SIGKILL)
+        tool.wait()
+        assert _gone_within(grandchild, 2), f"grandchild {grandchild} outlived the SIGKILLed tool by 2 s"
+    finally:
+        tool.kill()
+
+
+_STRAY = """
+import sys
+from iree_matrix import _proc
+_proc.run(["sh", "-c", "sleep 60 > /dev/null 2>&1 & echo $! > " + sys.argv[1]], check=False)
+open(sys.argv[2], "w").write(str(_proc._watchdog._proc.pid))
+"""
+
+
+def test_a_finished_command_leaves_no_stray_and_the_watchdog_ends_with_the_tool(tmp_path):
+    """A command that backgrounds a process and exits: the stray is killed when the command ends
+    (it would otherwise write into a stage's directory after the stage), and the watchdog, told
+    nothing is left, exits when the tool does."""
+    stray_file, watchdog_file = tmp_path / "stray.pid", tmp_path / "watchdog.pid"
+    subprocess.run([sys.executable, "-c", _STRAY, str(stray_file), str(watchdog_file)], timeout=60)
+    assert _gone_within(int(stray_file.read_text()), 2), "a finished command's background process survived"
+    assert _gone_within(int(watchdog_file.read_text()), 2), "the watchdog outlived the tool"
+
+
+# What cli.main does on Ctrl-C, with a tool that ignores SIGTERM (as a busy iree-compile may take
+# seconds to stop): the first Ctrl-C starts kill_all's SIGTERM-then-wait, the second interrupts
+# that wait and the tool exits 130 with its child still running.
+_TWO_CTRL_C = """
+import sys, threading, time
+from iree_matrix import _proc, cli
+cli._interruptible()
+def work():
+    try:
+        _proc.run(["sh", "-c", "trap '' TERM; echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
+    except BaseException:
+        pass
+threading.Thread(target=work, daemon=True).start()
+try:
+    while True:
+        time.sleep(0.1)
+except KeyboardInterrupt:
+    try:
+        _proc.kill_all()
+    except KeyboardInterrupt:
+        sys.exit(130)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_second_ctrl_c_exits_130_and_leaves_no_orphan(tmp_path):
+    """#14 defect 2: the second Ctrl-C exited 130 and left iree-compile running with PPID 1."""
+    pidfile = tmp_path / "child.pid"
+    tool = subprocess.Popen([sys.executable, "-c", _TWO_CTRL_C, str(pidfile)], start_new_session=True)
+    try:
+        child = _wait_for_pid(pidfile)
+        tool.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # inside kill_all's wait for the SIGTERMed child
+        assert tool.poll() is None and _alive(child)
+        tool.send_signal(signal.SIGINT)
+        assert tool.wait(timeout=10) == 130
+        assert _gone_within(child, 2), f"child {child} outlived the twice-interrupted tool by 2 s"
+    finally:
+        tool.kill()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from iree_matrix import results
 from iree_matrix.results import SCHEMA_VERSION, Record, ResultsLog, Status, latest_by_job
 
 
@@ -129,6 +130,53 @@ def test_newer_schema_is_skipped(log, capsys):
     err = capsys.readouterr().err
     assert f"schema {SCHEMA_VERSION + 1} is newer" in err
     assert f"{log.path}:2" in err
+
+
+def test_a_record_from_before_the_schema_field_reads_as_schema_1(log):
+    old = json.loads(_record("run:a").to_json())
+    del old["schema"]
+    log.path.parent.mkdir()
+    log.path.write_text(json.dumps(old) + "\n")
+    assert list(log) == [_record("run:a")]
+
+
+def test_an_older_schema_is_migrated_step_by_step(log, monkeypatch):
+    """A bump to schema 2 that renamed a field: a schema-1 line is read through MIGRATIONS[1]."""
+    monkeypatch.setattr(results, "SCHEMA_VERSION", 2)
+
+    def v1_to_v2(data):
+        return {**data, "schema": 2, "message": data.pop("note")}
+
+    monkeypatch.setitem(results.MIGRATIONS, 1, v1_to_v2)
+    old = {**json.loads(_record("run:a").to_json()), "schema": 1, "note": "said in v1"}
+    del old["message"]
+    log.path.parent.mkdir()
+    log.path.write_text(json.dumps(old) + "\n")
+    [record] = list(log)
+    assert record.message == "said in v1" and record.schema == 2
+
+
+def test_an_older_schema_without_a_migration_is_refused_clearly(log, capsys, monkeypatch):
+    monkeypatch.setattr(results, "SCHEMA_VERSION", 2)
+    log.path.parent.mkdir()
+    log.path.write_text(_record("run:a").to_json() + "\n")  # schema 1, and no MIGRATIONS[1]
+    assert list(log) == []
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"warning: {log.path}:1: schema 1 has no migration to 2 (this iree-matrix reads 2); "
+        "re-run the stage or use the iree-matrix that wrote it; skipped"
+    ]
+
+
+def test_a_stored_record_of_an_unreadable_schema_is_an_absent_entry(tmp_path, monkeypatch):
+    from iree_matrix.store import Store
+
+    store = Store(tmp_path / "store")
+    with store.staging() as out:
+        store.commit("run", "k", out, _record("run:a"))
+    assert store.get("run", "k") is not None
+    monkeypatch.setattr(results, "SCHEMA_VERSION", 2)
+    assert store.get("run", "k") is None  # redone, not misread
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,10 @@ class Backend(Protocol):
         """CPU seconds used by this backend's processes that are not our children (containers);
         nan where they cannot be counted."""
 
+    def remove_orphans(self) -> list[str]:
+        """Remove what a killed run of this tool left running that is not a process of ours (a
+        container whose owner is gone); what was removed."""
+
 
 def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
     from iree_matrix.envs.venv import VenvBackend

@@ -8,6 +8,7 @@ through the SDK (`images/`).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -101,6 +102,10 @@ class DockerBackend:
     def contained_cpu_seconds(self) -> float:
         """CPU seconds every container of this tool has used (nan where it cannot be read)."""
         return host.containers_cpu_seconds()
+
+    def remove_orphans(self) -> list[str]:
+        docker = shutil.which("docker")
+        return [] if docker is None else containers.remove_orphans(docker)
 
     def target(self, env: EnvSpec) -> Target:
         if env.python in self.base_images:

@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import _proc, targets
+from iree_matrix._files import free_bytes, is_disk_full, storage_error
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure
 from iree_matrix.plan import EnvSpec
 from iree_matrix.wheelhouse import Lock, Target
 
 _COMPLETE = ".complete"
+# A failed build that leaves less than this free on its disk ran out of space, whatever it said.
+_NEARLY_FULL = 16 << 20
 
 
 class VenvEnvironment:
@@ -69,6 +72,9 @@ class VenvBackend:
     def contained_cpu_seconds(self) -> float:
         return 0.0  # a venv's tools are our own children: counted in our rusage
 
+    def remove_orphans(self) -> list[str]:
+        return []  # a venv's tools are processes: they die with the tool (see _proc)
+
     def target(self, env: EnvSpec) -> Target:
         if env.arch != targets.host_arch() or env.tools:
             raise StageFailure(
@@ -103,29 +109,54 @@ class VenvBackend:
             if existing is not None:
                 return existing
             shutil.rmtree(path, ignore_errors=True)
-            interpreter = _find_python(env.python)
-            _proc.run([interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv")
-            python = str(path / "bin" / "python")
-            _proc.run(
-                [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile",
-                 "--disable-pip-version-check", *map(str, wheels)],
-                timeout=timeout, log=log, error_class="pip-install",
-            )  # fmt: skip
-            probe = _proc.run(
-                [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
-                timeout=60,
-                log=log,
-            )
-            description = {
-                "id": env.id,
-                "backend": self.name,
-                "lock_digest": lock.digest,
-                "python": json.loads(probe.stdout),
-                "packages": lock.versions(),
-                "path": str(path),
-            }
-            (path / _COMPLETE).write_text(json.dumps(description, indent=1, sort_keys=True))
-            return VenvEnvironment(env.id, path, description)
+            try:
+                return self._build(env, path, lock, wheels, timeout=timeout, log=log)
+            except BaseException as exc:
+                # Measured before the half-built venv goes: a tool's message does not always say
+                # why (`python -m venv` hides ensurepip's ENOSPC behind "returned non-zero").
+                left = free_bytes(path)
+                # A half-built venv is hundreds of MB that nothing will use (`open` wants .complete).
+                shutil.rmtree(path, ignore_errors=True)
+                full = (
+                    is_disk_full(exc)
+                    or (isinstance(exc, StageFailure) and exc.error_class == "disk-full")
+                    or (isinstance(exc, StageFailure) and left is not None and left < _NEARLY_FULL)
+                )
+                if not full:
+                    raise
+                # The wheels unpack to more than their own size: a lower bound, said as one.
+                needed = sum(Path(w).stat().st_size for w in wheels if Path(w).exists())
+                why = exc if isinstance(exc, OSError) else "No space left on device"
+                raise storage_error(
+                    path, why, needed=needed, at_least=True, doing="cannot build the environment"
+                ) from None
+
+    def _build(
+        self, env: EnvSpec, path: Path, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+    ) -> VenvEnvironment:
+        interpreter = _find_python(env.python)
+        _proc.run([interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv")
+        python = str(path / "bin" / "python")
+        _proc.run(
+            [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile",
+             "--disable-pip-version-check", *map(str, wheels)],
+            timeout=timeout, log=log, error_class="pip-install",
+        )  # fmt: skip
+        probe = _proc.run(
+            [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
+            timeout=60,
+            log=log,
+        )
+        description = {
+            "id": env.id,
+            "backend": self.name,
+            "lock_digest": lock.digest,
+            "python": json.loads(probe.stdout),
+            "packages": lock.versions(),
+            "path": str(path),
+        }
+        (path / _COMPLETE).write_text(json.dumps(description, indent=1, sort_keys=True))
+        return VenvEnvironment(env.id, path, description)
 
 
 def _find_python(version: str) -> str:

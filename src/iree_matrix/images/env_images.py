@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -109,6 +110,9 @@ class EnvImages:
             # container's config into the image.
             base.tag, argv, network_mode="none", volumes=volumes, labels={LABEL: "1"},
         )  # fmt: skip
+        docker = shutil.which("docker")
+        if docker is not None:  # removed by the watchdog if the tool is killed mid-build
+            _proc.watch_container(docker, container.id)
         try:
             out = wait(container, timeout=timeout, log=log, what="environment build")
             if out["status"] != 0:
@@ -131,6 +135,7 @@ class EnvImages:
             container.commit(repository=repo, tag=name, changes=changes, conf={"Labels": labels})
         finally:
             container.remove(force=True)
+            _proc.unwatch_container(container.id)
         built = self.get(tag)
         if built is None:
             raise StageFailure("base-image", f"{tag} vanished right after docker commit", cacheable=False)

@@ -1,0 +1,173 @@
+"""A full disk while writing the store or building an environment (#14): one line naming the path
+and the space, the stage recorded as failed (never stored), everything written before it kept, and
+no half-built venv left. The disk is faked by an injected writer failure; the real thing (a small
+tmpfs) is tests/integration/test_full_disk.py."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import _proc
+from iree_matrix import store as store_module
+from iree_matrix.envs import venv as venv_module
+from iree_matrix.envs.venv import VenvBackend
+from iree_matrix.errors import StageFailure, StorageError
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import EnvSpec
+from iree_matrix.results import Record, Status
+from iree_matrix.store import Store
+from iree_matrix.wheelhouse import Lock, Target
+
+from .test_execute import _run, world  # noqa: F401 - the executor's fakes and their fixture
+
+
+def _enospc(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _record(name: str) -> Record:
+    return Record(job=f"compile:{name}", stage="compile", cell=name, key=name, status=Status.OK, labels={})
+
+
+def _one_line(error: BaseException, *needles: str) -> str:
+    message = str(error)
+    assert "\n" not in message, message
+    for needle in ("No space left on device", "free", *needles):
+        assert needle in message, message
+    return message
+
+
+def test_store_commit_on_a_full_disk_is_one_line_and_keeps_earlier_entries(tmp_path, monkeypatch):
+    store = Store(tmp_path / "store")
+    with store.staging() as out:
+        (out / "module.vmfb").write_bytes(b"kept")
+        store.commit("compile", "a", out, _record("a"))
+    with store.staging() as out:
+        (out / "module.vmfb").write_bytes(b"lost")
+        monkeypatch.setattr(store_module.os, "rename", _enospc)
+        with pytest.raises(StorageError) as caught:
+            store.commit("compile", "b", out, _record("b"))
+    monkeypatch.undo()
+    _one_line(caught.value, str(store.entry_path("compile", "b")), "it needs")
+    assert store.get("compile", "a").artifact("module.vmfb").read_bytes() == b"kept"
+    assert store.get("compile", "b") is None
+    assert list((tmp_path / "store" / "staging").iterdir()) == []  # the staged copy is gone too
+
+
+def test_a_staging_directory_that_cannot_be_made_is_one_line(tmp_path, monkeypatch):
+    store = Store(tmp_path / "store")
+    monkeypatch.setattr(Path, "mkdir", _enospc)
+    with pytest.raises(StorageError) as caught, store.staging():
+        pass
+    _one_line(caught.value, str(tmp_path / "store" / "staging"))
+
+
+def test_proc_failure_saying_no_space_is_not_a_result():
+    done = _proc.Completed(("pip",), 1, "", "ERROR: [Errno 28] No space left on device: '/x'", 1.0)
+    failure = _proc.failure(done, "pip-install")
+    assert failure.error_class == "disk-full" and not failure.cacheable
+
+
+ENV = EnvSpec("compiler", "3.11", ("iree-base-compiler==3.9.0",), "py3.11-iree-compiler3.9.0", arch="x86_64")
+
+
+def _half_building(pip_output: str):
+    """A `_proc.run` whose venv step writes a partial environment and whose pip step fails."""
+
+    def run(argv, **kwargs):
+        if "venv" in argv:
+            path = Path(argv[-1])
+            (path / "bin").mkdir(parents=True)
+            (path / "lib").mkdir()
+            (path / "lib" / "half-a-wheel.so").write_bytes(b"\0" * 4096)
+            return _proc.Completed(tuple(argv), 0, "", "", 0.1)
+        raise _proc.failure(_proc.Completed(tuple(argv), 1, "", pip_output, 0.1), kwargs.get("error_class"))
+
+    return run
+
+
+def _create(tmp_path: Path, monkeypatch, pip_output: str) -> tuple[VenvBackend, Path]:
+    wheel = tmp_path / "iree_base_compiler-3.9.0-py3-none-any.whl"
+    wheel.write_bytes(b"w" * 1000)
+    monkeypatch.setattr(venv_module._proc, "run", _half_building(pip_output))
+    backend = VenvBackend(tmp_path / "envs")
+    lock = Lock((), Target("3.11"), ())
+    return backend, backend._path(ENV, lock.digest)
+
+
+def test_a_venv_that_runs_out_of_space_is_removed_and_one_line(tmp_path, monkeypatch):
+    """#14 defect 6: the half-built venv (198 MB in the drill) stayed in the cache."""
+    backend, path = _create(tmp_path, monkeypatch, "ERROR: Could not install packages due to an OSError: "
+                            "[Errno 28] No space left on device")  # fmt: skip
+    with pytest.raises(StorageError) as caught:
+        wheels = [tmp_path / "iree_base_compiler-3.9.0-py3-none-any.whl"]
+        backend.create(ENV, Lock((), Target("3.11"), ()), wheels, timeout=60, log=tmp_path / "log")
+    _one_line(caught.value, str(path), "it needs at least 1000 bytes")
+    assert not path.exists()
+
+
+def test_a_venv_whose_install_fails_otherwise_is_removed_and_the_failure_kept(tmp_path, monkeypatch):
+    backend, path = _create(tmp_path, monkeypatch, "ERROR: some-wheel.whl is not a supported wheel")
+    with pytest.raises(StageFailure) as caught:
+        backend.create(ENV, Lock((), Target("3.11"), ()), [], timeout=60, log=tmp_path / "log")
+    assert caught.value.error_class == "pip-install" and caught.value.cacheable
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["raises-enospc", "tool-says-no-space", "store-commit-fails"],
+)
+def test_a_full_disk_mid_run_stops_it_records_the_stage_and_keeps_the_rest(world, tmp_path, monkeypatch, how):  # noqa: F811
+    """The stage the disk stopped is published as a failure (not stored: the next run redoes it),
+    everything finished before it stays published and stored, and nothing after it starts."""
+    victim = "compile:m/e/3.9.0"
+    if how == "raises-enospc":
+        world.behaviour[victim] = _enospc
+    elif how == "tool-says-no-space":
+        message = "iree-compile: error: could not write module.vmfb: No space left on device"
+        world.behaviour[victim] = lambda job: Outcome(Status.FAIL, message=message, error_class="disk-full",
+                                                      cacheable=False)  # fmt: skip
+    else:
+        real = Store.commit
+
+        def commit(self, stage, key, staged, record):
+            if record.job == victim:
+                monkeypatch.setattr(store_module.os, "rename", _enospc)
+            try:
+                return real(self, stage, key, staged, record)
+            finally:
+                monkeypatch.setattr(store_module.os, "rename", os.rename)
+
+        monkeypatch.setattr(Store, "commit", commit)
+    with pytest.raises(StorageError) as caught:
+        _run(tmp_path)
+    _one_line(caught.value)
+    published = {r.job: r for r in _log(tmp_path)}
+    assert published["install:env"].status is Status.OK and published["export:m/e"].status is Status.OK
+    assert published[victim].status is Status.FAIL and published[victim].error_class == "disk-full"
+    assert "run:m/e/3.9.0" not in published
+    compiled = (tmp_path / "cache" / "store" / "compile").glob("*/record.json")
+    assert not any(victim in record.read_text() for record in compiled)  # not stored: redone next run
+
+
+def _log(tmp_path: Path):
+    from iree_matrix.results import ResultsLog
+
+    return ResultsLog(tmp_path / "results.jsonl")
+
+
+def test_a_venv_failure_that_leaves_the_disk_full_is_a_full_disk_whatever_it_said(tmp_path, monkeypatch):
+    """Found on a real 20 MB tmpfs: `python -m venv` reports ensurepip's ENOSPC only as
+    "returned non-zero exit status 1", which was stored as a cacheable `venv` failure."""
+    backend, path = _create(
+        tmp_path, monkeypatch, "Error: Command '[..., 'ensurepip']' returned non-zero exit status 1."
+    )
+    monkeypatch.setattr(venv_module, "free_bytes", lambda p: 4096)
+    with pytest.raises(StorageError) as caught:
+        backend.create(ENV, Lock((), Target("3.11"), ()), [], timeout=60, log=tmp_path / "log")
+    assert str(path) in str(caught.value) and not path.exists()

@@ -1,0 +1,109 @@
+"""`--model pkg.mod:factory` is resolved by finding the file, never by importing it (#14, defect 8):
+planning (`--list` included) must not run a user's package code, not even its `__init__.py`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import cli, models
+
+GOOD = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
+
+
+def _package(root: Path, init: str, modules: dict[str, str]) -> Path:
+    pkg = root / "userpkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(init)
+    for name, body in modules.items():
+        (pkg / f"{name}.py").write_text(body)
+    return pkg
+
+
+def test_list_does_not_run_the_package_init(tmp_path, monkeypatch, capsys):
+    marker = tmp_path / "init-ran"
+    _package(
+        tmp_path / "src", f"open({str(marker)!r}, 'w').write('ran')\n", {"nets": "def build():\n    pass\n"}
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD)
+    assert cli.main(["matrix", "--matrix", str(matrix), "--list", "--model", "userpkg.nets:build"]) == 0
+    assert "export:nets/" in capsys.readouterr().out
+    assert not marker.exists(), "planning imported the user's package"
+
+
+def test_a_package_whose_init_raises_still_plans(tmp_path):
+    _package(tmp_path, "raise RuntimeError('never import me')\n", {"nets": "def build():\n    pass\n"})
+    ref = models.resolve("userpkg.nets:build", tmp_path)
+    assert ref.file == (tmp_path / "userpkg" / "nets.py").resolve()
+    assert ref.import_root == tmp_path.resolve() and ref.module == "userpkg.nets"
+    assert ref.name == "nets"
+
+
+def test_a_package_itself_resolves_to_its_init(tmp_path):
+    _package(tmp_path, "def make():\n    pass\n", {})
+    ref = models.resolve("userpkg:make", tmp_path)
+    assert ref.file.name == "__init__.py" and ref.import_root == tmp_path.resolve()
+
+
+def test_the_first_path_entry_with_the_file_wins(tmp_path):
+    for where in ("a", "b"):
+        _package(tmp_path / where, "", {"nets": "def build():\n    pass\n"})
+    file, root = models.find_module_file(
+        "userpkg.nets", [str(tmp_path / "missing"), str(tmp_path / "b"), str(tmp_path / "a")]
+    )
+    assert root == (tmp_path / "b").resolve() and file == root / "userpkg" / "nets.py"
+
+
+def test_statics_are_read_from_the_module_file_without_importing(tmp_path):
+    body = (
+        'import sys\nsys.exit(3)\nFUNCTIONS = ("enc", "dec")\nREQUIREMENTS = ("transformers==5.23.0",)\n'
+        "def build():\n    pass\n"
+    )
+    _package(tmp_path, "", {"nets": body})
+    ref = models.resolve("userpkg.nets:build", tmp_path)
+    assert ref.functions == ("enc", "dec") and ref.requirements == ("transformers==5.23.0",)
+
+
+def test_a_factory_the_module_does_not_define_is_an_error(tmp_path):
+    _package(tmp_path, "", {"nets": "def build():\n    pass\n"})
+    with pytest.raises(models.ModelError, match="defines no 'make_net'"):
+        models.resolve("userpkg.nets:make_net", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "from userpkg.impl import build\n",
+        "import torch\nbuild = torch.nn.Linear\n",
+        "try:\n    from fast import build\nexcept ImportError:\n    def build():\n        pass\n",
+        "from userpkg.impl import *\n",  # cannot tell without importing: accepted, checked at export
+        "class build:\n    pass\n",
+    ],
+)
+def test_a_factory_bound_any_way_at_top_level_is_accepted(tmp_path, body):
+    _package(tmp_path, "", {"nets": body})
+    assert models.resolve("userpkg.nets:build", tmp_path).factory == "build"
+
+
+def test_a_syntax_error_in_the_package_init_is_not_plannings_business(tmp_path):
+    """#14 defect 8: a package with a syntax error was a traceback from --list (find_spec imported
+    it); the export stage, which does import it, reports it as that job's failure."""
+    _package(tmp_path, "def broken(:\n", {"nets": "def build():\n    pass\n"})
+    assert models.resolve("userpkg.nets:build", tmp_path).name == "nets"
+
+
+def test_a_syntax_error_in_the_module_itself_is_one_line(tmp_path, capsys):
+    _package(tmp_path, "", {"nets": "def build(:\n"})
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD.replace('models = "tiny_cnn"', 'models = "userpkg.nets:build"'))
+    assert cli.main(["matrix", "--matrix", str(matrix), "--list"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "nets.py:1: not valid Python" in err[0], err
