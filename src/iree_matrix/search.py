@@ -13,6 +13,7 @@ command in cli.py runs the rounds.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
@@ -95,7 +96,8 @@ def _first_line(message: Optional[str]) -> str:
     """The line of a tool's message that says what went wrong (an `error:` line when there is one)."""
     lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
     chosen = next((ln for ln in lines if "error:" in ln), lines[0] if lines else "")
-    return chosen[:300]
+    # "/root/.cache/.../store/export/<key>/model.mlir:75:11: error: ..." -> "model.mlir:75:11: error: ..."
+    return re.sub(r"^\S*/(?=[^/\s]+:\d+:\d+: )", "", chosen)[:300]
 
 
 def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:

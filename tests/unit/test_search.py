@@ -71,7 +71,11 @@ def test_verdicts_against_default():
         _run("mobilenet_v2", "ukernels", [19, 21, 22, 24, 25]),  # overlaps
         _run("mobilenet_v2", "O2", [30, 31, 32, 33, 34]),  # slower
         _run("mobilenet_v2", "transposes", None, status=Status.MISMATCH),
-        *_compile_failure("mobilenet_v2", "channels-last", "error: unknown pass\nmore words"),
+        *_compile_failure(
+            "mobilenet_v2",
+            "channels-last",
+            "note\n/c/store/export/k/model.mlir:7:1: error: unknown pass\nmore",
+        ),
         *_compile_failure("mobilenet_v2", "aggressive-fusion", "needs a flag 3.13.0 lacks", Status.SKIP),
     ]
     table = search.effects(search.candidates(records))
@@ -82,7 +86,9 @@ def test_verdicts_against_default():
     assert rows["O2"].verdict == "slower"
     assert rows["transposes"].verdict == "mismatch"
     assert rows["channels-last"].verdict == "fails"
-    assert rows["channels-last"].candidate.message == "error: unknown pass"  # the compiler's words
+    assert (
+        rows["channels-last"].candidate.message == "model.mlir:7:1: error: unknown pass"
+    )  # the compiler's words
     assert rows["aggressive-fusion"].verdict == "skipped"
     assert search.best(list(rows.values())).candidate.name == "im2col"
 
