@@ -447,6 +447,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         def round_two(loaded: spec.MatrixSpec) -> spec.MatrixSpec:
             return spec.with_cells(round_one(loaded), extra)
 
+        if args.retime:  # round 1 re-measured what it had to; round 2 re-measures only its own cells
+            args.retime = sorted({f"run:*/{profile}" for profile in combos.values()})
         matrix_path, matrix, the_plan = _load_plan(args, "search.toml", round_two)
         code2, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
         code = code or code2

@@ -490,18 +490,14 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
         labels = r.labels
         return (labels.get("model", ""), _version_key(labels.get("compiler", "")), labels.get("profile"))
 
+    unprofiled: dict[str, str] = {}
     for run in sorted(runs, key=order):
         unit, compiler = run.labels.get("model", ""), run.labels.get("compiler", "")
         iree_ms = _median(run.metrics)
         iree_kinds = op_kind_times(run.metrics["op_profile"], "iree")
         if iree_kinds is None:
-            why = str(run.metrics["op_profile"].get("unavailable", "no profile"))
-            lines += [
-                f"### {unit}, IREE {compiler} ({run.labels.get('profile')})",
-                "",
-                f"No profile: {why}",
-                "",
-            ]
+            why = str(run.metrics["op_profile"].get("unavailable", "no profile")).strip().splitlines()
+            unprofiled.setdefault(compiler, why[-1] if why else "no profile")
             continue
         peer = peers.get(unit)
         results = (peer.metrics.get("peers") or {}) if peer is not None else {}
@@ -556,6 +552,15 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
                 + "; ".join(f"`{d['name'].split('$')[-1]}` {_ms(d['ms_per_call'])}" for d in top),
                 "",
             ]
+    if unprofiled:
+        notes = "; ".join(
+            f"IREE {v}: `{why}`" for v, why in sorted(unprofiled.items(), key=lambda kv: _version_key(kv[0]))
+        )
+        lines += [
+            "Runtimes without the in-context profiler (their executables are timed alone in the "
+            f"dispatches section): {notes}.",
+            "",
+        ]
     return lines
 
 
