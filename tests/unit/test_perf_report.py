@@ -67,3 +67,31 @@ def test_each_release_default_beside_each_peer_with_intervals_and_ratios_to_eage
 def test_no_peer_results_no_section() -> None:
     run = _record("run", {"model": "m", "compiler": "3.9.0", "profile": "default"}, _lat(5.0))
     assert render_performance([run]) == []
+
+
+def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
+    from iree_matrix.report.performance import render_kernels
+
+    def cell(version: str, ms: float) -> list[Record]:
+        labels = {"model": "ops.softmax", "exporter": "py3.11-torch2.13.0-turbine3.9.0", "compiler": version,
+                  "runtime": version, "arch": "x86_64", "profile": "default"}  # fmt: skip
+        name = f"ops.softmax/iree{version}"
+        size = {"module_bytes": 1000}
+        compiled = Record(f"compile:{name}", "compile", name, "k", Status.OK, labels, size)
+        ran = Record(f"run:{name}", "run", name, "k", Status.OK, labels, {**_lat(ms, ms * 0.02), "other_load": 0.0},
+                     finished="2026-11-23T05:00:00+00:00")  # fmt: skip
+        return [compiled, ran]
+
+    records = [*cell("3.9.0", 48.0), *cell("3.10.0", 46.5), *cell("3.11.0", 518.0), *cell("3.12.0", 489.0)]
+    text = "\n".join(render_kernels(records))
+    row = next(line for line in text.splitlines() if line.startswith("| ops.softmax"))
+    assert [c.strip() for c in row.strip("|").split("|")] == [
+        "ops.softmax",
+        "48.0 ms",
+        "46.5 ms",
+        "518 ms",
+        "489 ms",
+    ]
+    assert "**ops.softmax** 3.10.0 → 3.11.0: 11.14x slower" in text
+    assert "measured 2026-11-23" in text
+    assert render_kernels(records[:6]) == []  # three releases: not a row yet

@@ -591,6 +591,9 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
     if not table:
         return []
     versions = answers.sorted_versions(versions_seen)
+    days = sorted(
+        {(r.finished or "")[:10] for (f, *_), r in runs.by_cell.items() if f in table and r.finished}
+    )
     for function, cells in sorted(table.items()):
         rows.append([function, *(cells.get(v, "") for v in versions)])
     slower = [r for r in answers.regressions(runs) if r.kind == "slower" and r.function in table]
@@ -599,7 +602,9 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
         "",
         "Median latency per call of each function measured on at least "
         f"{KERNEL_RELEASES} IREE releases (each module on its own release's runtime, profile "
-        "`default`; `~`: noisy — other programs busy or repetitions spread over 20 %).",
+        "`default`; `~`: noisy — other programs busy or repetitions spread over 20 %)"
+        + (f", measured {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "") if days else "")
+        + ".",
         "",
         tabulate(rows, headers=["function", *versions], tablefmt="github", disable_numparse=True),
         "",
