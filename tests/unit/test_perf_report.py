@@ -79,7 +79,9 @@ def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
         size = {"module_bytes": 1000}
         compiled = Record(f"compile:{name}", "compile", name, "k", Status.OK, labels, size)
         timed = {**_lat(ms, ms * 0.02), "other_load": 0.0}
-        ran = Record(f"run:{name}", "run", name, "k", Status.OK, labels, timed, finished="2026-11-23T05:00:00+00:00")
+        ran = Record(
+            f"run:{name}", "run", name, "k", Status.OK, labels, timed, finished="2026-11-23T05:00:00+00:00"
+        )
         return [compiled, ran]
 
     records = [*cell("3.9.0", 48.0), *cell("3.10.0", 46.5), *cell("3.11.0", 518.0), *cell("3.12.0", 489.0)]
