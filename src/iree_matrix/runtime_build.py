@@ -31,11 +31,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, elf, targets
+from iree_matrix import _proc, elf, targets, versions
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.errors import StageFailure, UserError
 
-DEFAULT_GIT = "git+https://github.com/iree-org/iree"
+DEFAULT_GIT = versions.DEFAULT_IREE_GIT
 # The two submodules a runtime-only build needs (iree-src/README.md).
 RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
 TOOLS = ("iree-run-module", "iree-benchmark-module")
@@ -49,6 +49,9 @@ _CMAKE_COMMON = (
     "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON", "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
 )  # fmt: skip
+# What a source runtime's build variants change (versions.SOURCE_VARIANTS): "static" is the
+# linkage; "Os" optimises for size (cmake's MinSizeRel, -Os) instead of speed (Release, -O3).
+VARIANT_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
 _ARMV6 = targets.ARCHES["armv6"]  # the board's CPU and calling convention are targets' facts
 ARMV6_CFLAGS = f"-mcpu={_ARMV6.default_cpu} -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
 
@@ -94,35 +97,72 @@ class Build:
     facts: Mapping[str, Any]  # build seconds, sizes, NEEDED, GLIBC versions, flags, source
 
 
-def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
-    """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
+def source_digest(spec: str) -> str:
+    """The identity of a source without unpacking or cloning it (a stage key hashes this): a
+    tarball's sha256, git URL + tag, or a directory's path and git HEAD. A missing source is a
+    one-line error naming what to pass."""
     if spec.startswith("git+"):
         url, _, tag = spec[4:].rpartition("@")
         if not url or not tag:
             raise UserError(f"--iree-source {spec!r}: expected git+URL@TAG, e.g. {DEFAULT_GIT}@v3.9.0")
-        key = digest({"git": url, "tag": tag})[:16]
-        tree = cache / "iree-src" / key / "iree"
-        if not (tree / "CMakeLists.txt").is_file():
-            _clone(url, tag, tree, log=log)
-        return Source(spec, tree, f"git:{url}@{tag}")
+        return f"git:{url}@{tag}"
     path = Path(spec).expanduser()
     if path.is_dir():
         tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
         if not (tree / "runtime").is_dir():
             raise UserError(f"--iree-source {spec}: no IREE tree there (no runtime/ directory)")
-        return Source(spec, tree.resolve(), f"dir:{tree.resolve()}")
+        head = tree / ".git" / "HEAD"
+        return f"dir:{tree.resolve()}" + (f"@{head.read_text().strip()}" if head.is_file() else "")
     if path.is_file():
-        sha = file_sha256(path)
-        tree = cache / "iree-src" / sha[:16] / "iree"
-        if not (tree / "CMakeLists.txt").is_file():
-            _unpack(path, tree.parent)
-        if not (tree / "runtime").is_dir():
-            raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
-        return Source(spec, tree, f"tarball:{sha}")
+        return f"tarball:{file_sha256(path)}"
     raise UserError(
         f"--iree-source {spec!r}: no such directory or file; pass IREE's source tree, a tarball of it, "
         f"or {DEFAULT_GIT}@vX.Y.Z"
     )
+
+
+def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
+    """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
+    ident = source_digest(spec)
+    if spec.startswith("git+"):
+        url, _, tag = spec[4:].rpartition("@")
+        key = digest({"git": url, "tag": tag})[:16]
+        tree = cache / "iree-src" / key / "iree"
+        if not (tree / "CMakeLists.txt").is_file():
+            _clone(url, tag, tree, log=log)
+        return Source(spec, tree, ident)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
+        return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
+    sha = ident.split(":", 1)[1]
+    tree = cache / "iree-src" / sha[:16] / "iree"
+    if not (tree / "CMakeLists.txt").is_file():
+        _unpack(path, tree.parent)
+    if not (tree / "runtime").is_dir():
+        raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
+    return Source(spec, tree, ident)
+
+
+def tree_release(tree: Path) -> Optional[str]:
+    """The release an IREE tree is (runtime/version.json says "3.9.0.dev" at the v3.9.0 tag)."""
+    try:
+        text = json.loads((tree / "runtime" / "version.json").read_text())["package-version"]
+        return versions.Version(text).base_version
+    except (OSError, ValueError, KeyError, TypeError, versions.InvalidVersion):
+        return None
+
+
+def check_release(src: Source, release: str) -> None:
+    """A source that is another release than the runtime value names: a one-line error saying what to pass."""
+    found = tree_release(src.tree)
+    if found is not None and found != versions.Version(release).base_version:
+        raise StageFailure(
+            "runtime-source",
+            f"src:{release}: {src.spec} is IREE {found}'s source, not {release}'s; pass "
+            f"--iree-source {release}=<IREE {release} source> (a directory, a tarball, or "
+            f"{DEFAULT_GIT}@v{release}), or drop the source to build from IREE's repository at v{release}",
+        )
 
 
 def default_source(release: str) -> str:
@@ -175,27 +215,40 @@ def toolchain_identity(tc: Toolchain) -> dict[str, str]:
     return ident
 
 
-def build_key(src: Source, tc: Toolchain, linkage: str, ident: Mapping[str, str]) -> str:
+def build_key(
+    src: Source | str, tc: Toolchain, linkage: str, ident: Mapping[str, str], variants: Sequence[str] = ()
+) -> str:
+    extra = [v for v in variants if v != "static"]
     return digest(
         {
-            "source": src.digest,
+            "source": src if isinstance(src, str) else src.digest,
             "target": tc.target,
             "linkage": linkage,
             "cflags": tc.cflags,
             "cmake": list(_CMAKE_COMMON),
             "toolchain": dict(ident),
+            **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
         }
     )
+
+
+def toolchain(target: str) -> Toolchain:
+    if target not in TOOLCHAINS:
+        raise StageFailure(
+            "no-toolchain",
+            f"no IREE runtime build for {target} yet (known targets: {', '.join(TOOLCHAINS)})",
+        )
+    return TOOLCHAINS[target]
 
 
 def build(
     src: Source, target: str, linkage: str, cache: Path, *, log: Optional[Path] = None, timeout: float = 3600
 ) -> Build:
-    """The runtime tools for `target` and `linkage`, built once per key; raises StageFailure with
-    the compiler's own words when the build fails."""
+    """The runtime tools for `target` and `linkage`, built once per key under
+    `<cache>/runtime-builds/`; raises StageFailure with the compiler's own words when the build fails."""
     if linkage not in LINKAGES:
         raise UserError(f"linkage {linkage!r}: expected one of {', '.join(LINKAGES)}")
-    tc = TOOLCHAINS[target]
+    tc = toolchain(target)
     ident = toolchain_identity(tc)
     key = build_key(src, tc, linkage, ident)
     root = cache / "runtime-builds" / key[:16]
@@ -204,14 +257,49 @@ def build(
         return Build(key, target, linkage, root / "tools", json.loads(done_file.read_text()))
     host = build(src, "x86_64", "dynamic", cache, log=log, timeout=timeout) if tc.cross else None
     shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    facts = build_into(
+        src,
+        target,
+        linkage,
+        root,
+        ident=ident,
+        host_tools=host.tools if host else None,
+        log=log,
+        timeout=timeout,
+    )
+    done_file.write_text(json.dumps(facts, indent=1, sort_keys=True))
+    return Build(key, target, linkage, root / "tools", facts)
+
+
+def build_into(
+    src: Source,
+    target: str,
+    linkage: str,
+    root: Path,
+    *,
+    ident: Mapping[str, str],
+    variants: Sequence[str] = (),
+    host_tools: Optional[Path] = None,
+    log: Optional[Path] = None,
+    timeout: float = 3600,
+) -> dict[str, Any]:
+    """Configure and build in `root/build` (removed after), the tools into `root/tools`; the facts
+    a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
+    tc = toolchain(target)
+    if tc.cross and host_tools is None:
+        raise StageFailure("runtime-build", f"a {target} build needs the host tools of a native build")
     work = root / "build"
+    shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     argv = ["cmake", "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON]
+    for variant in variants:
+        argv += VARIANT_CMAKE.get(variant, ())
     argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
     flags = tc.cflags + (" -static" if linkage == "static" else "")
     if tc.cross:
         argv += ["-DCMAKE_SYSTEM_NAME=Linux", "-DCMAKE_SYSTEM_PROCESSOR=arm"]
-        argv += [f"-DIREE_HOST_BIN_DIR={host.tools}"]  # type: ignore[union-attr]
+        argv += [f"-DIREE_HOST_BIN_DIR={host_tools}"]
     if flags.strip():
         argv += [f"-DCMAKE_C_FLAGS={flags.strip()}", f"-DCMAKE_CXX_FLAGS={flags.strip()}"]
     if linkage == "static":
@@ -224,7 +312,7 @@ def build(
             raise StageFailure("runtime-build", _build_error(done.output))
     seconds = time.monotonic() - start
     tools = root / "tools"
-    tools.mkdir()
+    tools.mkdir(exist_ok=True)
     for name in targets_:
         found = next(work.rglob(name), None)
         if found is None:
@@ -235,7 +323,8 @@ def build(
         "target": target,
         "linkage": linkage,
         "cflags": flags.strip(),
-        "toolchain": ident,
+        "build_type": "MinSizeRel" if "Os" in variants else "Release",
+        "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),
         **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
         **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log) for name in TOOLS},
@@ -243,8 +332,7 @@ def build(
         "float_abi": tc.float_abi,
     }
     shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept
-    done_file.write_text(json.dumps(facts, indent=1, sort_keys=True))
-    return Build(key, target, linkage, tools, facts)
+    return facts
 
 
 def _stripped_size(binary: Path, tc: Toolchain, log: Optional[Path]) -> int:
