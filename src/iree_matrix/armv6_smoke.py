@@ -168,14 +168,16 @@ def hello_table(record: Record) -> str:
 
 
 def summary_table(records: Mapping[str, Record]) -> str:
-    """Per model and IREE version: does it build for armv6, are its kernels ARMv6, does it run."""
+    """Per model and IREE version: does it build for armv6, are its kernels ARMv6, does it run —
+    on each HAL driver the matrix ran it with."""
+    runs = [r for r in records.values() if r.stage == "run"]
+    devices = sorted({r.labels.get("device") or "local-task" for r in runs}, key=lambda d: d != "local-task")
+    devices = devices or ["local-task"]
     rows = []
     for _, compiled in sorted(records.items()):
         if compiled.stage != "compile" or not compiled.labels.get("arch", "").startswith("armv6"):
             continue
-        run = next(
-            (r for r in records.values() if r.stage == "run" and r.cell.startswith(compiled.cell)), None
-        )
+        mine = [r for r in runs if r.cell.startswith(compiled.cell)]
         kernel = compiled.metrics.get("kernel") or {}
         isa = (
             f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, "
@@ -183,16 +185,18 @@ def summary_table(records: Mapping[str, Record]) -> str:
             if kernel
             else ""
         )
+        by_device = {r.labels.get("device") or "local-task": r for r in mine}
         rows.append(
             (
                 compiled.labels.get("model"),
                 compiled.labels.get("compiler"),
                 _compile_text(compiled),
                 isa,
-                _run_text(run),
+                *(_run_text(by_device.get(d)) for d in devices),
             )
         )
-    return tabulate(rows, headers=["model", "IREE", "build for armv6", "kernel ISA", "run"])
+    headers = ["model", "IREE", "build for armv6", "kernel ISA", *(f"run ({d})" for d in devices)]
+    return tabulate(rows, headers=headers)
 
 
 def _compile_text(record: Record) -> str:
@@ -210,4 +214,4 @@ def _run_text(record: Any) -> str:
         return f"ok, {formats.duration_ms(latency)} (emulated), max err {err:.1e}"
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"
-    return f"{record.status.value}: {(record.message or '').splitlines()[0][:90]}"
+    return f"{record.status.value} {record.error_class or ''}: {(record.message or '').splitlines()[0][:70]}"

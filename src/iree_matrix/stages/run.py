@@ -63,6 +63,9 @@ class RunStage:
         abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, target)
         if abi_problem:
             raise StageFailure("abi-mismatch", abi_problem)
+        empty = empty_function_problem(ctx.dep("compile").record.metrics)
+        if empty:
+            raise StageFailure("empty-function-call", empty)
         # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
         qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
         export = ctx.dep("export")
@@ -128,6 +131,21 @@ def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target
         f"the module's kernels use the {got}-float calling convention, the {target.arch.name} runtime "
         f"environment ({target.arch.debian}) the {target.arch.float_abi}-float one: compile for "
         f"{target.arch.triple}"
+    )
+
+
+def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
+    """Why the module's kernels would crash, before running them: they call a function the linker
+    gave no code (elf.arm_calls_past_text)."""
+    kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
+    calls = kernel.get("calls_to_empty_function") if isinstance(kernel, Mapping) else None
+    if not calls:
+        return ""
+    return (
+        f"the module's kernels make {calls} call(s) to a function with no code, just past the end of their "
+        "text (IREE's device library defines fmaf as unreachable, and a CPU without fused multiply-add — "
+        "VFPv2 — turns every llvm.fma into a call to it): they would run off the end of the code and "
+        "fault (qemu: uncaught target signal 11); not run"
     )
 
 
