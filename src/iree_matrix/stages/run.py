@@ -63,9 +63,6 @@ class RunStage:
         abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, target)
         if abi_problem:
             raise StageFailure("abi-mismatch", abi_problem)
-        empty = empty_function_problem(ctx.dep("compile").record.metrics)
-        if empty:
-            raise StageFailure("empty-function-call", empty)
         # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
         qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
         export = ctx.dep("export")
@@ -83,6 +80,9 @@ class RunStage:
         mounts = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
         if done.returncode != 0:
+            empty = empty_function_problem(ctx.dep("compile").record.metrics)
+            if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
+                raise _proc.failure(done, "empty-function-call", f"{_runtime_message(done.output)}\n{empty}")
             raise _proc.failure(done, _classify(done.output), _runtime_message(done.output))
 
         references = [export.artifact("reference") / f"output{i}.npy" for i in range(len(outputs))]
@@ -134,9 +134,14 @@ def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target
     )
 
 
+def _crashed(done: _proc.Completed) -> bool:
+    """Killed by SIGSEGV: natively, or a guest under qemu-user (which says so and exits 139)."""
+    return done.returncode in (-11, 139) or "uncaught target signal 11" in done.output
+
+
 def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
-    """Why the module's kernels would crash, before running them: they call a function the linker
-    gave no code (elf.arm_calls_past_text)."""
+    """Why the module's kernels crash: they call a function the linker gave no code
+    (elf.arm_calls_past_text), found in the kernel ELF by the compile stage."""
     kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
     calls = kernel.get("calls_to_empty_function") if isinstance(kernel, Mapping) else None
     if not calls:
@@ -144,8 +149,8 @@ def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
     return (
         f"the module's kernels make {calls} call(s) to a function with no code, just past the end of their "
         "text (IREE's device library defines fmaf as unreachable, and a CPU without fused multiply-add — "
-        "VFPv2 — turns every llvm.fma into a call to it): they would run off the end of the code and "
-        "fault (qemu: uncaught target signal 11); not run"
+        "VFPv2 — turns every llvm.fma into a call to it): such a call runs off the end of the code and "
+        "faults"
     )
 
 
