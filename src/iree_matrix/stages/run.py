@@ -82,7 +82,7 @@ class RunStage:
         if done.returncode != 0:
             empty = empty_function_problem(ctx.dep("compile").record.metrics)
             if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
-                raise _proc.failure(done, "empty-function-call", f"{_runtime_message(done.output)}\n{empty}")
+                raise _proc.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
             raise _proc.failure(done, _classify(done.output), _runtime_message(done.output))
 
         references = [export.artifact("reference") / f"output{i}.npy" for i in range(len(outputs))]
