@@ -847,7 +847,8 @@ def _runtimes_section(ix: _Index) -> list[str]:
             m = run.metrics if isinstance(run.metrics, Mapping) else {}
             size = answers.number(m.get("iree_run_module_bytes"))
             rows.append([
-                model, compiler, arch, profile, runtime, str(m.get("device") or "local-task"),
+                model, compiler, arch, profile, answers.runtime_name(_label(run, "runtime")),
+                str(m.get("device") or _label(run, "device") or "local-task"),
                 _run_cell(ix, run), _size(size) if size else "",
             ])  # fmt: skip
     intro = (
