@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from iree_matrix import _proc, elf, targets, versions
 from iree_matrix._hashing import digest, file_sha256
@@ -200,8 +200,34 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     os.replace(staging, tree)
 
 
-def toolchain_identity(tc: Toolchain) -> dict[str, str]:
-    """The compilers' own version lines: a different GCC is a different build."""
+Runner = Callable[..., _proc.Completed]  # run(argv, *, timeout, log, check=False): host or container
+
+
+def host_runner(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
+    return _proc.run(argv, timeout=timeout, log=log, check=check)
+
+
+def host_runner_in(env: Any) -> Runner:
+    """A runner for an environment's commands that touch no files (e.g. `gcc --version`)."""
+
+    def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
+        return env.run(argv, timeout=timeout, log=log, check=check)
+
+    return run
+
+
+def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None) -> dict[str, str]:
+    """The compilers' own version lines: a different GCC is a different build. `run`: where they
+    are (a toolchain container); by default the host's, found on PATH."""
+    if run is not None:
+        ident = {}
+        for name in (tc.cc, tc.cxx, "cmake", "ninja"):
+            done = run([name, "--version"], timeout=120, log=None, check=False)
+            if done.returncode != 0:
+                why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
+                raise StageFailure("toolchain-missing", why)
+            ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
+        return ident
     ident = {}
     for name in (tc.cc, tc.cxx, "cmake", "ninja"):
         path = shutil.which(name)
@@ -283,6 +309,7 @@ def build_into(
     host_tools: Optional[Path] = None,
     log: Optional[Path] = None,
     timeout: float = 3600,
+    run: Runner = host_runner,
 ) -> dict[str, Any]:
     """Configure and build in `root/build` (removed after), the tools into `root/tools`; the facts
     a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
@@ -307,7 +334,7 @@ def build_into(
     start = time.monotonic()
     targets_ = [*TOOLS, *([] if tc.cross else HOST_TOOLS)]
     for step in (argv, ["cmake", "--build", str(work), "-t", *targets_]):
-        done = _proc.run(step, timeout=timeout, log=log, check=False)
+        done = run(step, timeout=timeout, log=log, check=False)
         if done.returncode != 0:
             raise StageFailure("runtime-build", _build_error(done.output))
     seconds = time.monotonic() - start
@@ -327,7 +354,7 @@ def build_into(
         "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),
         **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
-        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log) for name in TOOLS},
+        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log, run, root) for name in TOOLS},
         **elf.binary_facts(tools / "iree-run-module", log=log),
         "float_abi": tc.float_abi,
     }
@@ -335,11 +362,15 @@ def build_into(
     return facts
 
 
-def _stripped_size(binary: Path, tc: Toolchain, log: Optional[Path]) -> int:
+def _stripped_size(
+    binary: Path, tc: Toolchain, log: Optional[Path], run: Runner = host_runner, root: Optional[Path] = None
+) -> int:
     strip = tc.cc.replace("gcc", "strip") if tc.cross else "strip"
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
         out = Path(tmp) / binary.name
-        _proc.run([strip, "-o", str(out), str(binary)], timeout=120, log=log)
+        done = run([strip, "-o", str(out), str(binary)], timeout=120, log=log, check=False)
+        if done.returncode != 0:
+            raise StageFailure("runtime-build", f"{strip}: {done.output[:300]}")
         return out.stat().st_size
 
 

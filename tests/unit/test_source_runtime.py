@@ -229,3 +229,48 @@ def test_iree_source_names_one_release_or_every_one(tmp_path, capsys):
     argv = ["matrix", "--matrix", str(matrix), "--list", "--results-dir", str(tmp_path / "r")]
     assert cli.main([*argv, "--iree-source", f"3.9.0={tmp_path / 'iree.tar.xz'}"]) == 0
     assert "runtime-build:src:3.9.0/x86_64" in capsys.readouterr().out
+
+
+# --- where the build runs ------------------------------------------------------------------------
+
+
+def test_host_venvs_build_with_the_hosts_toolchain_and_docker_in_its_toolchain_image(monkeypatch, tmp_path):
+    from iree_matrix import images
+    from iree_matrix.envs.docker import DockerBackend
+
+    stage = RuntimeBuildStage()
+
+    class Venv:
+        name = "venv"
+
+    host = Context(_spec(tmp_path), Venv(), None, {}, 60.0, tmp_path / "log")  # type: ignore[arg-type]
+    assert stage._runner(host, [], []) is rb.host_runner
+
+    asked = {}
+
+    def suite(self, suite, arch, *, timeout, log, with_python=True, toolchain=False):
+        asked.update(suite=suite, arch=arch, toolchain=toolchain)
+        return images.BaseImage("debian:x", "tag", "sha256:" + "ab" * 32, "", arch, (2, 36), {})
+
+    monkeypatch.setattr(images.Bases, "suite", suite)
+    backend = DockerBackend(tmp_path / "images")
+    backend._client = object()
+    env = backend.toolchain_environment(timeout=60, log=None)
+    assert asked == {"suite": "bookworm", "arch": "amd64", "toolchain": True}
+    calls = []
+    monkeypatch.setattr(type(env), "run", lambda self, argv, **kw: calls.append((argv, kw)))
+    docker = Context(_spec(tmp_path), backend, None, {}, 60.0, tmp_path / "log")  # type: ignore[arg-type]
+    runner = stage._runner(docker, [Path("/src")], [Path("/out")])
+    runner(["cmake", "--version"], timeout=10, log=None)
+    assert calls == [
+        (["cmake", "--version"], {"timeout": 10, "log": None, "check": False, "read_only": [Path("/src")],
+                                  "writable": [Path("/out")]}),
+    ]  # fmt: skip
+
+
+def test_the_toolchain_image_has_the_native_and_armel_compilers():
+    from iree_matrix.images.debian import TOOLCHAIN_PACKAGES
+
+    for package in ("cmake", "ninja-build", "g++", "gcc-arm-linux-gnueabi", "g++-arm-linux-gnueabi"):
+        assert package in TOOLCHAIN_PACKAGES
+    assert "python3" not in TOOLCHAIN_PACKAGES
