@@ -62,3 +62,20 @@ def test_a_source_built_runtime_beside_the_pip_one(cache: Path, tmp_path: Path) 
     again = iree_matrix(*argv, cache=cache, results=results)
     assert again.returncode == 0
     assert records(results)["runtime-build:src:3.9.0/x86_64"].finished == build.finished
+
+
+def test_on_docker_the_runtime_is_built_in_the_toolchain_image(cache: Path, tmp_path: Path) -> None:
+    """The docker backend needs no compiler on the host: cmake, ninja and GCC come from a Debian
+    image debootstrapped once (the toolchain base, kept with the other bases)."""
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(MATRIX)
+    results = tmp_path / "results"
+    argv = ["matrix", "--matrix", str(matrix), "--backend", "docker", "--iree-source", iree_source()]
+    done = iree_matrix(*argv, "--select", "runtime-build:*", cache=cache, results=results, timeout=2400)
+    assert done.returncode == 0, done.stderr
+    build = records(results)["runtime-build:src:3.9.0/x86_64"]
+    assert build.status is Status.OK, build.message
+    assert build.metrics["built_in"] == "the toolchain image"
+    assert build.metrics["toolchain"]["image"].startswith("sha256:")
+    assert build.metrics["toolchain"]["gcc"].startswith("gcc (Debian 12")
+    assert "libc.so.6" in build.metrics["needed"]
