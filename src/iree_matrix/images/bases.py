@@ -89,8 +89,11 @@ class Bases:
                 # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
                 # foreign architecture): say what is happening, once.
                 slow = "~1 min" if arch == host_platform() else "3-8 min under qemu"
+                kind = "toolchain image (cmake, ninja, GCC, armel cross GCC)" if toolchain else "base image"
+                if toolchain:
+                    slow = "~3 min"
                 print(
-                    f"building the Debian {suite} {arch} base image (once, {slow}; log: {log})",
+                    f"building the Debian {suite} {arch} {kind} (once, {slow}; log: {log})",
                     file=sys.stderr,
                 )
                 meta = self._debootstrap(
