@@ -87,7 +87,7 @@ SOURCE_BUILD = "source build"
 
 def tools_runtime(tools: str) -> str:
     """A directory of runtime tools as a reader names that runtime: "source build <id>" (the build's
-    cache key for a runtime built here, `<cache>/runtime-builds/<key>/tools`; else the directory)."""
+    store key for a runtime built here, `<cache>/store/runtime-build/<key>/tools`; else the directory)."""
     parts = Path(tools).parts
     if len(parts) >= 2 and parts[-1] == "tools":
         return f"{SOURCE_BUILD} {parts[-2][:8]}"

@@ -1,11 +1,12 @@
 """IREE's runtime built from source with cmake: natively, and cross-compiled for the Pi Zero.
 
 IREE publishes no 32-bit ARM runtime, so "does my model run on an ARM1176?" needs one built here.
-A build is content-addressed like a stage: its key hashes the source (tarball digest, or git URL +
-tag), the toolchain (compiler versions), the target, the linkage and every flag; a finished build
-is kept in `<cache>/runtime-builds/<key>/` and never redone. What it records answers the brief's
-linkage question per build: build time, sizes of `iree-run-module` / `iree-benchmark-module`
-stripped and unstripped, and for a dynamic build the NEEDED libraries and GLIBC symbol versions.
+The `runtime-build` stage (stages/runtime_build.py) runs these builds for `src:<release>` runtime
+values; its key hashes the source (tarball digest, or git URL + tag), the toolchain (compiler
+versions), the target, the linkage and every flag, and its store entry keeps the tools. What it
+records answers the brief's linkage question per build: build time, sizes of `iree-run-module` /
+`iree-benchmark-module` stripped and unstripped, and for a dynamic build the NEEDED libraries and
+GLIBC symbol versions.
 
 Sources (`--iree-source`): a directory holding IREE's tree, a tarball of one (what offline machines
 and CI use: ../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz), or `git+URL@TAG` (default: IREE's
@@ -40,7 +41,6 @@ DEFAULT_GIT = versions.DEFAULT_IREE_GIT
 RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
 TOOLS = ("iree-run-module", "iree-benchmark-module")
 HOST_TOOLS = ("iree-c-embed-data", "iree-flatcc-cli")
-LINKAGES = ("dynamic", "static")
 
 _CMAKE_COMMON = (
     "-DIREE_BUILD_COMPILER=OFF", "-DIREE_BUILD_TESTS=OFF", "-DIREE_BUILD_SAMPLES=OFF",
@@ -86,15 +86,6 @@ class Source:
     spec: str  # what the user passed
     tree: Path  # IREE's top-level directory (has CMakeLists.txt and runtime/)
     digest: str  # identity of the source: tarball sha256, git URL@tag, or a directory's path + HEAD
-
-
-@dataclasses.dataclass(frozen=True)
-class Build:
-    key: str
-    target: str
-    linkage: str
-    tools: Path  # directory with iree-run-module and iree-benchmark-module
-    facts: Mapping[str, Any]  # build seconds, sizes, NEEDED, GLIBC versions, flags, source
 
 
 def source_digest(spec: str) -> str:
@@ -267,37 +258,6 @@ def toolchain(target: str) -> Toolchain:
     return TOOLCHAINS[target]
 
 
-def build(
-    src: Source, target: str, linkage: str, cache: Path, *, log: Optional[Path] = None, timeout: float = 3600
-) -> Build:
-    """The runtime tools for `target` and `linkage`, built once per key under
-    `<cache>/runtime-builds/`; raises StageFailure with the compiler's own words when the build fails."""
-    if linkage not in LINKAGES:
-        raise UserError(f"linkage {linkage!r}: expected one of {', '.join(LINKAGES)}")
-    tc = toolchain(target)
-    ident = toolchain_identity(tc)
-    key = build_key(src, tc, linkage, ident)
-    root = cache / "runtime-builds" / key[:16]
-    done_file = root / "build.json"
-    if done_file.is_file():
-        return Build(key, target, linkage, root / "tools", json.loads(done_file.read_text()))
-    host = build(src, "x86_64", "dynamic", cache, log=log, timeout=timeout) if tc.cross else None
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    facts = build_into(
-        src,
-        target,
-        linkage,
-        root,
-        ident=ident,
-        host_tools=host.tools if host else None,
-        log=log,
-        timeout=timeout,
-    )
-    done_file.write_text(json.dumps(facts, indent=1, sort_keys=True))
-    return Build(key, target, linkage, root / "tools", facts)
-
-
 def build_into(
     src: Source,
     target: str,
@@ -379,7 +339,3 @@ def _build_error(output: str) -> str:
     lines = output.splitlines()
     errors = [ln for ln in lines if re.search(r"\berror\b", ln, re.IGNORECASE)]
     return "\n".join(errors[:15]) if errors else _proc.excerpt(output)
-
-
-def describe(builds: Sequence[Build]) -> list[dict[str, Any]]:
-    return [{"key": b.key[:16], **b.facts} for b in builds]
