@@ -113,7 +113,8 @@ def images(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def armv6_smoke(session: nox.Session) -> None:
-    """Pi Zero: armv6 hello world under qemu, then matrix/armv6.toml (`-- --armv6-runtime DIR` to run)."""
+    """Pi Zero: armv6 hello world under qemu, IREE's runtime built from source (`-- --iree-source SRC`),
+    then matrix/armv6.toml run on it under qemu ARM1176 (`-- --armv6-runtime DIR`: your own build)."""
     _install(session, "-e", ".")
     session.run("iree-matrix", "armv6-smoke", *session.posargs)
 

@@ -5,7 +5,7 @@ machine, and prints per runtime the median of the per-round medians, the spread 
 each binary's size. The module is any .vmfb both can load (same release), e.g. a stored compile.
 
     python benchmarks/runtime_builds.py --module M.vmfb --function main --input @in0.npy \\
-        --tools pip=ENV/bin --tools source=CACHE/runtime-builds/KEY/tools
+        --tools pip=ENV/bin --tools source=CACHE/store/runtime-build/KEY/tools
 """
 
 from __future__ import annotations

@@ -135,6 +135,18 @@ def runtime_name(label: str) -> str:
     return plan.tools_runtime(label[len("dir:") :]) if label.startswith("dir:") else label
 
 
+def run_runtime(record: Record) -> str:
+    """The runtime a run record used, as the tables name it: "3.9.0", "src:3.9.0+static", and
+    " (local-sync)" after it for a HAL driver other than the default local-task."""
+    device = _label(record, "device")
+    return runtime_name(_label(record, "runtime")) + (f" ({device})" if device else "")
+
+
+def is_built_here(runtime: str) -> bool:
+    """A runtime built from source: a `src:` value, or a directory of tools the user gave."""
+    return runtime.startswith((SOURCE_BUILD, "src:"))
+
+
 def _label(record: Record, name: str) -> str:
     labels = record.labels if isinstance(record.labels, Mapping) else {}
     value = labels.get(name)
@@ -167,7 +179,7 @@ class Runs:
             if r.stage == "compile":
                 compiles[key] = r
             elif r.stage == "run":
-                runs[(*key, runtime_name(_label(r, "runtime")))] = r
+                runs[(*key, run_runtime(r))] = r
         return cls(runs, compiles, exports)
 
     def functions(self) -> list[str]:
@@ -198,7 +210,7 @@ class Runs:
             return own
         built = [
             r for (f, e, c, rt), r in self.by_cell.items()
-            if (f, e, c) == (function, exporter, compiler) and rt.startswith(SOURCE_BUILD)
+            if (f, e, c) == (function, exporter, compiler) and is_built_here(rt) and not _label(r, "device")
         ]  # fmt: skip
         return built[0] if len(built) == 1 else None
 

@@ -13,14 +13,14 @@ Records go into the same results file as the matrix's; the session ends with a s
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import arm, daemon, formats, images
+from iree_matrix import arm, daemon, formats, images, plan, spec, targets, versions
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.outcome import Outcome, from_exception, now
 from iree_matrix.outcome import record as make_record
@@ -56,60 +56,66 @@ def hello(cache: Path, results: ResultsLog) -> Record:
     return record
 
 
-# What the smoke session builds: the armv6 runtime it runs with (static: nothing to find on the
-# board), its dynamic twin (what it would need from the board's C library), and the native build
-# whose host tools the cross build needs.
-RUNTIME_BUILDS = (("x86_64", "dynamic"), ("armv6", "static"), ("armv6", "dynamic"))
+def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
+    """The armv6 cells of a matrix that names no runtime built from source run on one: IREE
+    publishes no 32-bit ARM runtime. Its release is the given source's (`--iree-source SRC` for
+    every release), else the matrix's newest compiler's (IREE's repository at that tag); static,
+    so nothing is needed from the board's C library."""
+    armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
+    if not armv6 or any(versions.is_source_runtime(c.runtime) for c in armv6):
+        return matrix
+    release = max((c.compiler for c in matrix.cells), key=versions.Version)
+    given = matrix.iree_sources.get("*")
+    if given is not None and not given.startswith("git+"):
+        from iree_matrix import runtime_build
 
-
-def runtime_builds(source_spec: str, cache: Path, results: ResultsLog) -> Path | None:
-    """Build IREE's runtime from `source_spec` (once per key), one `runtime-build` record per build;
-    returns the armv6 static build's tools directory, or None when it could not be built."""
-    from iree_matrix import runtime_build
-
-    log = cache / "logs" / "runtime-build.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    tools = None
-    try:
-        src = runtime_build.source(source_spec, cache, log=log)
-    except Exception as exc:  # noqa: BLE001 - a clone that times out is a TIMEOUT record, not a traceback
-        failed = from_exception(exc)
-        error_class = "runtime-source" if failed.error_class == "user-error" else failed.error_class
-        _record_build(results, "armv6", "static", failed.status, {}, failed.message, error_class)
-        return None
-    for target, linkage in RUNTIME_BUILDS:
-        started = time.monotonic()
-        print(f"runtime-build {target} {linkage} from {source_spec} (cached after the first time; ~2-5 min)")
-        try:
-            built = runtime_build.build(src, target, linkage, cache, log=log)
-        except Exception as exc:  # noqa: BLE001 - recorded (a timeout as TIMEOUT); the other builds go on
-            outcome = from_exception(exc)
-            _record_build(results, target, linkage, outcome.status, {}, outcome.message, outcome.error_class)
-            continue
-        _record_build(
-            results, target, linkage, Status.OK, {**built.facts, "seconds": time.monotonic() - started}
-        )
-        if (target, linkage) == ("armv6", "static"):
-            tools = built.tools
-    return tools
-
-
-def _record_build(
-    results: ResultsLog,
-    target: str,
-    linkage: str,
-    status: Status,
-    metrics: Mapping[str, Any],
-    message: str | None = None,
-    error_class: str | None = None,
-) -> Record:
-    result = Outcome(status, metrics, message, error_class)
-    cell, labels = f"{target}-{linkage}", {"arch": target, "linkage": linkage}
-    record = make_record(
-        f"runtime-build:{cell}", "runtime-build", cell, labels, result, key=str(metrics.get("source", ""))
+        found = runtime_build.tree_release(runtime_build.source(given, cache).tree)
+        release = found or release
+    elif given is not None:
+        release = given.rpartition("@")[2].lstrip("v") or release
+    runtime = versions.source_runtime(release, ("static",))
+    cells = tuple(
+        sorted({dataclasses.replace(c, runtime=runtime) if c in armv6 else c for c in matrix.cells})
     )
-    results.append(record)
-    return record
+    return dataclasses.replace(matrix, cells=cells)
+
+
+def with_dynamic_twins(the_plan: plan.Plan, matrix: spec.MatrixSpec) -> plan.Plan:
+    """Each static armv6 source runtime's dynamic twin, built beside it (nothing runs on it): the
+    report's answer to "what would the dynamic runtime need on the board"."""
+    for job in [j for j in the_plan.jobs if j.stage == "runtime-build" and j.labels.get("arch") == "armv6"]:
+        release, variants = versions.parse_source_runtime(job.labels["runtime"])
+        if "static" in variants:
+            twin = versions.source_runtime(release, tuple(v for v in variants if v != "static"))
+            the_plan = plan.with_runtime_builds(the_plan, matrix, twin, "armv6", job.env.python)
+    return the_plan
+
+
+def builds_table(records: Mapping[str, Record]) -> str:
+    """Per runtime build: time, sizes stripped and unstripped, what a dynamic one needs."""
+    rows = []
+    for job, r in sorted(records.items()):
+        if r.stage != "runtime-build":
+            continue
+        m = r.metrics
+        if r.status is not Status.OK:
+            rows.append((job, r.status.value, (r.message or "").splitlines()[0][:100] if r.message else ""))
+            continue
+        rows.append(
+            (
+                job,
+                f"{m.get('build_seconds')} s",
+                f"iree-run-module {_size(m.get('iree-run-module_bytes'))} "
+                f"({_size(m.get('iree-run-module_stripped_bytes'))} stripped); "
+                f"needs {', '.join(m.get('needed') or []) or 'nothing (static)'}"
+                + (f", up to {m['glibc_versions'][-1]}" if m.get("glibc_versions") else ""),
+            )
+        )
+    return tabulate(rows, headers=["build", "time", "result"])
+
+
+def _size(n: Any) -> str:
+    return formats.size(n) if isinstance(n, (int, float)) else "?"
 
 
 def _hello_problems(facts: Mapping[str, Any]) -> list[str]:
@@ -162,14 +168,16 @@ def hello_table(record: Record) -> str:
 
 
 def summary_table(records: Mapping[str, Record]) -> str:
-    """Per model and IREE version: does it build for armv6, are its kernels ARMv6, does it run."""
+    """Per model and IREE version: does it build for armv6, are its kernels ARMv6, does it run —
+    on each HAL driver the matrix ran it with."""
+    runs = [r for r in records.values() if r.stage == "run"]
+    devices = sorted({r.labels.get("device") or "local-task" for r in runs}, key=lambda d: d != "local-task")
+    devices = devices or ["local-task"]
     rows = []
     for _, compiled in sorted(records.items()):
         if compiled.stage != "compile" or not compiled.labels.get("arch", "").startswith("armv6"):
             continue
-        run = next(
-            (r for r in records.values() if r.stage == "run" and r.cell.startswith(compiled.cell)), None
-        )
+        mine = [r for r in runs if r.cell.startswith(compiled.cell)]
         kernel = compiled.metrics.get("kernel") or {}
         isa = (
             f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, "
@@ -177,16 +185,18 @@ def summary_table(records: Mapping[str, Record]) -> str:
             if kernel
             else ""
         )
+        by_device = {r.labels.get("device") or "local-task": r for r in mine}
         rows.append(
             (
                 compiled.labels.get("model"),
                 compiled.labels.get("compiler"),
                 _compile_text(compiled),
                 isa,
-                _run_text(run),
+                *(_run_text(by_device.get(d)) for d in devices),
             )
         )
-    return tabulate(rows, headers=["model", "IREE", "build for armv6", "kernel ISA", "run"])
+    headers = ["model", "IREE", "build for armv6", "kernel ISA", *(f"run ({d})" for d in devices)]
+    return tabulate(rows, headers=headers)
 
 
 def _compile_text(record: Record) -> str:
@@ -204,4 +214,4 @@ def _run_text(record: Any) -> str:
         return f"ok, {formats.duration_ms(latency)} (emulated), max err {err:.1e}"
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"
-    return f"{record.status.value}: {(record.message or '').splitlines()[0][:90]}"
+    return f"{record.status.value} {record.error_class or ''}: {(record.message or '').splitlines()[0][:70]}"

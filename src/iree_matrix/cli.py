@@ -82,13 +82,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     _matrix_options(a, "armv6.toml")
     a.add_argument("--no-hello", action="store_true", help="skip the C hello world (needs Docker)")
-    a.add_argument(
-        "--iree-source",
-        metavar="SRC",
-        help="build the armv6 runtime from this IREE source: a directory, a tarball, or git+URL@TAG "
-        "(default: IREE's public repository at the matrix's newest compiler release; offline: "
-        "../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz); ignored with --armv6-runtime",
-    )
 
     r = verbs.add_parser("report", help="render COMPATIBILITY.md from a results file (default: results/)")
     r.add_argument("--results-dir", type=Path, default=Path("results"))
@@ -192,6 +185,16 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         "iree-benchmark-module) instead of a runtime wheel",
     )
     m.add_argument("--armv6-runtime", metavar="DIR", help="same as --runtime-dir armv6=DIR")
+    m.add_argument(
+        "--iree-source",
+        action="append",
+        default=[],
+        metavar="[RELEASE=]SRC",
+        help="IREE's source for the matrix's \"src:RELEASE\" runtimes (built here with cmake): a directory, "
+        "a tarball, or git+URL@TAG; RELEASE= names one release (default: every one; without this option "
+        "IREE's repository at the release's tag, or the matrix's iree_source; offline: "
+        "../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz)",
+    )
     m.add_argument(
         "--model",
         action="append",
@@ -298,9 +301,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
 
-def _load_plan(args: argparse.Namespace, default_matrix: str, adjust=None):
-    """The matrix file and its (selected) plan, shared by `matrix` and `armv6-smoke`; `adjust`
-    rewrites the loaded matrix before planning (the flag search's rounds)."""
+def _load_plan(args: argparse.Namespace, default_matrix: str, transform=None, adjust=None):
+    """The matrix file and its (selected) plan, shared by `matrix`, `search` and `armv6-smoke`.
+    `transform` rewrites the file's matrix (armv6-smoke: its boards run on a runtime built from
+    source), `adjust` the matrix once its profiles are chosen (the flag search's rounds)."""
     from iree_matrix import shards
 
     if args.jobs < 1:
@@ -320,6 +324,10 @@ def _load_plan(args: argparse.Namespace, default_matrix: str, adjust=None):
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
     resolver = _resolver(args)
     matrix = spec.load(matrix_path, models=args.model, resolver=resolver)
+    matrix = _with_iree_sources(matrix, args.iree_source)
+    if transform is not None:
+        matrix = transform(matrix)
+    _check_iree_sources(matrix, args.iree_source)
     if getattr(args, "profiles", None):
         matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
     if adjust is not None:
@@ -334,6 +342,36 @@ def _load_plan(args: argparse.Namespace, default_matrix: str, adjust=None):
         resolver.save()
     args.releases_used = resolver.describe()
     return matrix_path, matrix, the_plan
+
+
+def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.MatrixSpec:
+    """`--iree-source [RELEASE=]SRC` over the matrix's `iree_source`; a local source must exist."""
+    import dataclasses
+
+    from iree_matrix import runtime_build, versions
+
+    sources = dict(matrix.iree_sources)
+    for item in given:
+        release, sep, source = item.partition("=")
+        if not sep or not versions.is_valid(release) or release.startswith(("/", ".")):
+            release, source = "*", item
+        if not source.startswith("git+"):
+            source = str(Path(source).expanduser().resolve())
+        runtime_build.source_digest(source)  # a missing or malformed source: a one-line error now
+        if release == "*":
+            sources = {r: s for r, s in sources.items() if r == "*"}  # the one source for every release
+        sources[release] = source
+    return dataclasses.replace(matrix, iree_sources=sources)
+
+
+def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:
+    from iree_matrix import versions
+
+    if given and not any(versions.is_source_runtime(c.runtime) for c in matrix.cells):
+        raise UserError(
+            f"--iree-source: {matrix.path} has no runtime built from source; add one to its runtime axis, "
+            'e.g. runtime = ["3.9.0", "src:3.9.0"]'
+        )
 
 
 def _default_results_dir(args: argparse.Namespace, matrix_path: Path) -> None:
@@ -423,7 +461,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         return dataclasses.replace(matrix, cells=cells)
 
-    matrix_path, matrix, the_plan = _load_plan(args, "search.toml", round_one)
+    matrix_path, matrix, the_plan = _load_plan(args, "search.toml", adjust=round_one)
     if args.list:
         print(f"{matrix_path}: round 1, {len(matrix.cells)} cells (round 2 is planned from its results)")
         print(plan.describe(the_plan))
@@ -449,7 +487,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
         if args.retime:  # round 1 re-measured what it had to; round 2 re-measures only its own cells
             args.retime = sorted({f"run:*/{profile}" for profile in combos.values()})
-        matrix_path, matrix, the_plan = _load_plan(args, "search.toml", round_two)
+        matrix_path, matrix, the_plan = _load_plan(args, "search.toml", adjust=round_two)
         code2, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
         code = code or code2
     else:
@@ -462,19 +500,13 @@ def cmd_armv6_smoke(args: argparse.Namespace) -> int:
     from iree_matrix import armv6_smoke
 
     cache = args.cache or default_cache()
-    matrix_path, matrix, the_plan = _load_plan(args, "armv6.toml")
+    transform = None if args.armv6_runtime else (lambda m: armv6_smoke.on_source_runtime(m, cache))
+    matrix_path, matrix, the_plan = _load_plan(args, "armv6.toml", transform)
+    if not args.armv6_runtime:
+        # The static build is what the boards run; its dynamic twin is built too, for what it would
+        # need from the board's C library (and the native build whose host tools both need).
+        the_plan = armv6_smoke.with_dynamic_twins(the_plan, matrix)
     results = ResultsLog(args.results_dir / "results.jsonl")
-    if not args.list and not args.armv6_runtime:
-        from iree_matrix import runtime_build
-
-        newest = max((c.compiler for c in matrix.cells), key=releases.Version)
-        print("== IREE runtime from source: native (host tools) and armv6, static and dynamic")
-        tools = armv6_smoke.runtime_builds(
-            args.iree_source or runtime_build.default_source(newest), cache, results
-        )
-        if tools is not None:
-            args.armv6_runtime = str(tools)
-            matrix_path, matrix, the_plan = _load_plan(args, "armv6.toml")  # runs use that runtime
     if args.list:
         print(plan.describe(the_plan))
         return 0
@@ -483,8 +515,13 @@ def cmd_armv6_smoke(args: argparse.Namespace) -> int:
         print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
         hello = armv6_smoke.hello(cache, results)
         print(armv6_smoke.hello_table(hello), end="\n\n")
-    print("== armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run if a runtime is given")
+    print(
+        "== IREE's runtime from source (native for its host tools, armv6 static and dynamic; stored after "
+        "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
+    )
     code, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
+    print("\n== runtime builds")
+    print(armv6_smoke.builds_table(summary.records))
     print("\n== armv6 summary")
     print(armv6_smoke.summary_table(summary.records))
     if hello is not None and hello.status is not Status.OK:

@@ -26,7 +26,8 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
-    needed_for: str = "all"  # all | docker | venv | qemu (foreign-CPU images) | armv6 (armv6-smoke)
+    # all | docker | venv | qemu (foreign-CPU images) | armv6 (armv6-smoke) | src (src: runtimes)
+    needed_for: str = "all"
 
 
 def _which(tool: str) -> Optional[str]:
@@ -77,6 +78,24 @@ def check_arm_toolchain() -> Check:
     return Check(
         "arm toolchain", True, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", needed_for="armv6"
     )
+
+
+# A `src:<release>` runtime (and armv6-smoke's native build for its host tools): the runtime-build
+# stage runs the host's cmake, ninja and GCC on every backend (no toolchain image yet).
+NATIVE_TOOLCHAIN = ("gcc", "g++", "cmake", "ninja", "strip", "readelf")
+
+
+def check_native_toolchain() -> Check:
+    missing = [tool for tool in NATIVE_TOOLCHAIN if not _which(tool)]
+    if missing:
+        return Check(
+            "build tools",
+            False,
+            f"missing {', '.join(missing)} (needed by src:<release> runtimes, built here with cmake)",
+            "apt-get install cmake ninja-build gcc g++ binutils (or bash images/setup-host.sh)",
+            "src",
+        )
+    return Check("build tools", True, "gcc/g++, cmake, ninja (src:<release> runtimes)", needed_for="src")
 
 
 QEMU_HANDLERS = ("qemu-arm", "qemu-aarch64")
@@ -141,6 +160,7 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
         check_docker_daemon,
         check_debootstrap,
         check_binfmt,
+        check_native_toolchain,
         check_arm_toolchain,
     ]
     return [c() for c in checks] + check_pythons(pythons)

@@ -120,6 +120,40 @@ def arm_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     return parse_arm_attributes(done.stdout)
 
 
+def arm_calls_past_text(blob: bytes) -> list[int]:
+    """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that
+    call the address just past its end: a function the linker gave no code. IREE 3.9.0's device
+    library defines `fmaf` as `unreachable` (the libcall `llvm.fma.f32` becomes where the CPU has
+    no fused multiply-add, as VFPv2 has none), which the linker places, empty, at the end of the
+    kernels' code: such a call runs through the zero padding after it and faults at the next page
+    (qemu: "uncaught target signal 11"). Only unconditional `bl` is read: a literal pool word that
+    happens to look like one would have to aim exactly there too."""
+    if blob[:4] != ELF_MAGIC or blob[4] != 1 or blob[5] != 1:  # ELF32, little-endian
+        return []
+    try:
+        (shoff,) = struct.unpack_from("<I", blob, 32)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", blob, 46)
+        sections = [struct.unpack_from("<10I", blob, shoff + i * shentsize) for i in range(shnum)]
+        names_offset = sections[shstrndx][4]
+    except (struct.error, IndexError):
+        return []
+    for name, _type, _flags, addr, offset, size, *_ in sections:
+        end = blob.find(b"\0", names_offset + name)
+        if blob[names_offset + name : end] != b".text":
+            continue
+        text_end = addr + size
+        calls = []
+        for at in range(0, size - size % 4, 4):
+            (word,) = struct.unpack_from("<I", blob, offset + at)
+            if word >> 24 == 0xEB:  # BL, condition "always"
+                imm = word & 0xFFFFFF
+                imm = imm - (1 << 24) if imm & 0x800000 else imm
+                if addr + at + 8 + (imm << 2) == text_end:
+                    calls.append(addr + at)
+        return calls
+    return []
+
+
 # --- link failures ------------------------------------------------------------------------------
 
 _UNDEFINED = re.compile(r"undefined symbol: (.+?)\s*$", re.MULTILINE)

@@ -203,6 +203,7 @@ class Executor:
             deps=deps,
             timeout=self.spec.timeouts[job.stage],
             log=log,
+            cache=self.cache,
         )
         started, clock = now(), time.monotonic()
         try:

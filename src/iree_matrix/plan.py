@@ -24,7 +24,7 @@ from iree_matrix import targets, versions
 from iree_matrix.errors import SelectionError
 from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
-from iree_matrix.spec import STAGES, Cell, MatrixSpec
+from iree_matrix.spec import DEFAULT_DEVICE, STAGES, Cell, MatrixSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +42,9 @@ class EnvSpec:
     name: str  # "torch2.13.0-turbine3.9.0", "iree-compiler3.9.0"
     arch: str = dataclasses.field(default_factory=targets.host_arch)
     tools: Optional[str] = None
+    # A runtime built from source by a `runtime-build` job ("src:3.9.0+static"): its tools directory
+    # is that job's stored artifact, known only once it ran (the install job takes it from there).
+    build: Optional[str] = None
 
     @property
     def id(self) -> str:
@@ -63,8 +66,12 @@ class Labels:
     turbine: str = ""
     exporter: str = ""  # the exporter environment
     compiler: str = ""
-    runtime: str = ""  # a release, or "source build <id>" for a directory of runtime tools
+    # a release, "src:<release>[+variant]" (built here), or "source build <id>" (a directory)
+    runtime: str = ""
     runtime_tools: str = ""  # that directory
+    runtime_source: str = ""  # runtime-build jobs: IREE's source (directory, tarball, git+URL@TAG)
+    linkage: str = ""  # runtime-build jobs: static | dynamic
+    device: str = ""  # run jobs on a HAL driver other than the default local-task: local-sync
     arch: str = ""  # a target's label: x86_64, aarch64-cortex-a72, armv6-arm1176jzf-s
     profile: str = ""
     peers: str = ""  # peer jobs: the peers asked for, comma-separated
@@ -80,7 +87,7 @@ SOURCE_BUILD = "source build"
 
 def tools_runtime(tools: str) -> str:
     """A directory of runtime tools as a reader names that runtime: "source build <id>" (the build's
-    cache key for a runtime built here, `<cache>/runtime-builds/<key>/tools`; else the directory)."""
+    store key for a runtime built here, `<cache>/store/runtime-build/<key>/tools`; else the directory)."""
     parts = Path(tools).parts
     if len(parts) >= 2 and parts[-1] == "tools":
         return f"{SOURCE_BUILD} {parts[-2][:8]}"
@@ -152,8 +159,38 @@ def runtime_env(cell: Cell, runtime_dirs: Mapping[str, str] = {}) -> EnvSpec:  #
     tools = runtime_dirs.get(arch)
     if tools is not None:
         return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
+    if versions.is_source_runtime(cell.runtime):
+        name = "iree-" + cell.runtime.replace(":", "")  # iree-src3.9.0+static
+        return EnvSpec("runtime", cell.python, (), name, arch, build=cell.runtime)
     requirement = versions.runtime_requirement(cell.runtime)
     return EnvSpec("runtime", cell.python, (requirement,), f"iree-runtime{cell.runtime}", arch)
+
+
+def runtime_build_job(
+    spec: MatrixSpec, runtime: str, arch: str, python: str, add: Callable[[Job], str]
+) -> str:
+    """The job that builds `runtime` ("src:3.9.0+static") for `arch` from IREE's source; a cross
+    build first needs the plain native build of the same source, for its host tools."""
+    release, variants = versions.parse_source_runtime(runtime)
+    deps: tuple[str, ...] = ()
+    if arch != targets.host_arch():
+        deps = (runtime_build_job(spec, versions.source_runtime(release), targets.host_arch(), python, add),)
+    labels = Labels(
+        runtime=runtime,
+        arch=arch,
+        runtime_source=spec.iree_source(release),
+        linkage="static" if "static" in variants else "dynamic",
+    ).as_dict()
+    env = EnvSpec("toolchain", python, (), f"toolchain-{arch}", targets.host_arch())
+    return add(Job("runtime-build", f"{runtime}/{arch}", deps, labels, env))
+
+
+def with_runtime_builds(plan: Plan, spec: MatrixSpec, runtime: str, arch: str, python: str) -> Plan:
+    """The plan plus a build nothing runs on (what `armv6-smoke` reports of a dynamic twin: what it
+    would need from the board's C library)."""
+    jobs = {job.id: job for job in plan.jobs}
+    runtime_build_job(spec, runtime, arch, python, lambda job: jobs.setdefault(job.id, job).id)
+    return Plan(_ordered(jobs.values()))
 
 
 def _short(path: str) -> str:
@@ -163,7 +200,10 @@ def _short(path: str) -> str:
 def runs_anywhere(env: EnvSpec) -> bool:
     """False for a runtime IREE publishes no wheel for, when the user gave no tools directory."""
     return (
-        env.tools is not None or env.kind != "runtime" or targets.ARCHES[env.arch].wheel_machine is not None
+        env.tools is not None
+        or env.build is not None
+        or env.kind != "runtime"
+        or targets.ARCHES[env.arch].wheel_machine is not None
     )
 
 
@@ -177,7 +217,10 @@ def build(spec: MatrixSpec, runtime_dirs: Mapping[str, str] = {}) -> Plan:  # no
 
     def install(env: EnvSpec) -> str:
         labels = Labels(env=env.id, kind=env.kind, python=env.python).as_dict()
-        return add(Job("install", env.id, (), labels, env))
+        deps: tuple[str, ...] = ()
+        if env.build is not None:  # its tools are what a runtime-build job makes
+            deps = (runtime_build_job(spec, env.build, env.arch, env.python, add),)
+        return add(Job("install", env.id, deps, labels, env))
 
     for cell in spec.cells:
         ref = spec.models.get(cell.model) or ModelRef(cell.model, Path(cell.model), "build")
@@ -250,26 +293,48 @@ def _add_cell(
     elif cell.runtime == cell.compiler:
         run_cell = compile_cell
     else:
-        run_cell = f"{compile_cell}/rt{cell.runtime}"
+        run_cell = f"{compile_cell}/rt{cell.runtime.replace(':', '')}"  # /rt3.13.0, /rtsrc3.9.0+static
     # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
     # anyway and records why it was skipped, so the table says so instead of going blank.
     deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
     if rt_env.tools is None:
-        run_labels = dataclasses.replace(compile_labels, runtime=cell.runtime).as_dict()
+        run_labels = dataclasses.replace(compile_labels, runtime=cell.runtime)
     else:
         runtime = tools_runtime(rt_env.tools)
-        run_labels = dataclasses.replace(
-            compile_labels, runtime=runtime, runtime_tools=rt_env.tools
-        ).as_dict()
-    add(Job("run", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
+        run_labels = dataclasses.replace(compile_labels, runtime=runtime, runtime_tools=rt_env.tools)
+    for device in spec.benchmark.devices:
+        # The first HAL driver is the cell's plain run; another is the same module on that driver.
+        own = device if device != DEFAULT_DEVICE else ""
+        cell_id = f"{run_cell}/{device}" if own else run_cell
+        labels = dataclasses.replace(run_labels, device=own).as_dict()
+        add(Job("run", cell_id, deps, labels, rt_env, model=cell.model, function=function))
     if spec.benchmark.profiles_dispatches(unit, cell.profile) and run_cell == compile_cell:
         # Op-wise bisection of this cell, by its own runtime: each executable timed on its own.
-        add(Job("dispatches", run_cell, deps, run_labels, rt_env, model=cell.model, function=function))
+        labels = run_labels.as_dict()
+        add(Job("dispatches", run_cell, deps, labels, rt_env, model=cell.model, function=function))
 
 
 def _ordered(jobs: Iterable[Job]) -> tuple[Job, ...]:
+    """By stage, then cell — except that a job always comes after what it depends on (a cross
+    runtime build after the native one whose host tools it needs)."""
     rank = {stage: i for i, stage in enumerate(STAGES)}
-    return tuple(sorted(jobs, key=lambda j: (rank[j.stage], j.cell)))
+    pending = sorted(jobs, key=lambda j: (rank[j.stage], j.cell))
+    by_id = {j.id: j for j in pending}
+    out: list[Job] = []
+    placed: set[str] = set()
+
+    def place(job: Job) -> None:
+        if job.id in placed:
+            return
+        placed.add(job.id)
+        for dep in job.deps:
+            if dep in by_id:
+                place(by_id[dep])
+        out.append(job)
+
+    for job in pending:
+        place(job)
+    return tuple(out)
 
 
 def select(plan: Plan, patterns: Sequence[str]) -> Plan:
@@ -301,7 +366,7 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
 
 
 def describe(plan: Plan) -> str:
-    stages = [s for s in STAGES if s not in ("peer", "dispatches") or plan.count(s)]
+    stages = [s for s in STAGES if s not in ("runtime-build", "peer", "dispatches") or plan.count(s)]
     counts = ", ".join(f"{plan.count(s)} {s}" for s in stages)
     lines = [f"{len(plan)} jobs: {counts}"]
     lines += [f"  {job.id}" for job in plan.jobs]

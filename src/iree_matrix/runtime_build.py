@@ -1,11 +1,12 @@
 """IREE's runtime built from source with cmake: natively, and cross-compiled for the Pi Zero.
 
 IREE publishes no 32-bit ARM runtime, so "does my model run on an ARM1176?" needs one built here.
-A build is content-addressed like a stage: its key hashes the source (tarball digest, or git URL +
-tag), the toolchain (compiler versions), the target, the linkage and every flag; a finished build
-is kept in `<cache>/runtime-builds/<key>/` and never redone. What it records answers the brief's
-linkage question per build: build time, sizes of `iree-run-module` / `iree-benchmark-module`
-stripped and unstripped, and for a dynamic build the NEEDED libraries and GLIBC symbol versions.
+The `runtime-build` stage (stages/runtime_build.py) runs these builds for `src:<release>` runtime
+values; its key hashes the source (tarball digest, or git URL + tag), the toolchain (compiler
+versions), the target, the linkage and every flag, and its store entry keeps the tools. What it
+records answers the brief's linkage question per build: build time, sizes of `iree-run-module` /
+`iree-benchmark-module` stripped and unstripped, and for a dynamic build the NEEDED libraries and
+GLIBC symbol versions.
 
 Sources (`--iree-source`): a directory holding IREE's tree, a tarball of one (what offline machines
 and CI use: ../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz), or `git+URL@TAG` (default: IREE's
@@ -29,18 +30,17 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from iree_matrix import _proc, elf, targets
+from iree_matrix import _proc, elf, targets, versions
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.errors import StageFailure, UserError
 
-DEFAULT_GIT = "git+https://github.com/iree-org/iree"
+DEFAULT_GIT = versions.DEFAULT_IREE_GIT
 # The two submodules a runtime-only build needs (iree-src/README.md).
 RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
 TOOLS = ("iree-run-module", "iree-benchmark-module")
 HOST_TOOLS = ("iree-c-embed-data", "iree-flatcc-cli")
-LINKAGES = ("dynamic", "static")
 
 _CMAKE_COMMON = (
     "-DIREE_BUILD_COMPILER=OFF", "-DIREE_BUILD_TESTS=OFF", "-DIREE_BUILD_SAMPLES=OFF",
@@ -49,6 +49,9 @@ _CMAKE_COMMON = (
     "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON", "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
 )  # fmt: skip
+# What a source runtime's build variants change (versions.SOURCE_VARIANTS): "static" is the
+# linkage; "Os" optimises for size (cmake's MinSizeRel, -Os) instead of speed (Release, -O3).
+VARIANT_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
 _ARMV6 = targets.ARCHES["armv6"]  # the board's CPU and calling convention are targets' facts
 ARMV6_CFLAGS = f"-mcpu={_ARMV6.default_cpu} -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
 
@@ -85,44 +88,72 @@ class Source:
     digest: str  # identity of the source: tarball sha256, git URL@tag, or a directory's path + HEAD
 
 
-@dataclasses.dataclass(frozen=True)
-class Build:
-    key: str
-    target: str
-    linkage: str
-    tools: Path  # directory with iree-run-module and iree-benchmark-module
-    facts: Mapping[str, Any]  # build seconds, sizes, NEEDED, GLIBC versions, flags, source
-
-
-def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
-    """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
+def source_digest(spec: str) -> str:
+    """The identity of a source without unpacking or cloning it (a stage key hashes this): a
+    tarball's sha256, git URL + tag, or a directory's path and git HEAD. A missing source is a
+    one-line error naming what to pass."""
     if spec.startswith("git+"):
         url, _, tag = spec[4:].rpartition("@")
         if not url or not tag:
             raise UserError(f"--iree-source {spec!r}: expected git+URL@TAG, e.g. {DEFAULT_GIT}@v3.9.0")
-        key = digest({"git": url, "tag": tag})[:16]
-        tree = cache / "iree-src" / key / "iree"
-        if not (tree / "CMakeLists.txt").is_file():
-            _clone(url, tag, tree, log=log)
-        return Source(spec, tree, f"git:{url}@{tag}")
+        return f"git:{url}@{tag}"
     path = Path(spec).expanduser()
     if path.is_dir():
         tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
         if not (tree / "runtime").is_dir():
             raise UserError(f"--iree-source {spec}: no IREE tree there (no runtime/ directory)")
-        return Source(spec, tree.resolve(), f"dir:{tree.resolve()}")
+        head = tree / ".git" / "HEAD"
+        return f"dir:{tree.resolve()}" + (f"@{head.read_text().strip()}" if head.is_file() else "")
     if path.is_file():
-        sha = file_sha256(path)
-        tree = cache / "iree-src" / sha[:16] / "iree"
-        if not (tree / "CMakeLists.txt").is_file():
-            _unpack(path, tree.parent)
-        if not (tree / "runtime").is_dir():
-            raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
-        return Source(spec, tree, f"tarball:{sha}")
+        return f"tarball:{file_sha256(path)}"
     raise UserError(
         f"--iree-source {spec!r}: no such directory or file; pass IREE's source tree, a tarball of it, "
         f"or {DEFAULT_GIT}@vX.Y.Z"
     )
+
+
+def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
+    """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
+    ident = source_digest(spec)
+    if spec.startswith("git+"):
+        url, _, tag = spec[4:].rpartition("@")
+        key = digest({"git": url, "tag": tag})[:16]
+        tree = cache / "iree-src" / key / "iree"
+        if not (tree / "CMakeLists.txt").is_file():
+            _clone(url, tag, tree, log=log)
+        return Source(spec, tree, ident)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
+        return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
+    sha = ident.split(":", 1)[1]
+    tree = cache / "iree-src" / sha[:16] / "iree"
+    if not (tree / "CMakeLists.txt").is_file():
+        _unpack(path, tree.parent)
+    if not (tree / "runtime").is_dir():
+        raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
+    return Source(spec, tree, ident)
+
+
+def tree_release(tree: Path) -> Optional[str]:
+    """The release an IREE tree is (runtime/version.json says "3.9.0.dev" at the v3.9.0 tag)."""
+    try:
+        text = json.loads((tree / "runtime" / "version.json").read_text())["package-version"]
+        return versions.Version(text).base_version
+    except (OSError, ValueError, KeyError, TypeError, versions.InvalidVersion):
+        return None
+
+
+def check_release(src: Source, release: str) -> None:
+    """A source that is another release than the runtime value names: a one-line error saying what to pass."""
+    found = tree_release(src.tree)
+    if found is not None and found != versions.Version(release).base_version:
+        raise StageFailure(
+            "runtime-source",
+            f"src:{release}: {src.spec} is IREE {found}'s source, not {release}'s; pass "
+            f"--iree-source {release}=<IREE {release} source> (a directory, a tarball, or "
+            f"{DEFAULT_GIT}@v{release}), or drop the source to build from IREE's repository at v{release}",
+        )
 
 
 def default_source(release: str) -> str:
@@ -160,8 +191,34 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     os.replace(staging, tree)
 
 
-def toolchain_identity(tc: Toolchain) -> dict[str, str]:
-    """The compilers' own version lines: a different GCC is a different build."""
+Runner = Callable[..., _proc.Completed]  # run(argv, *, timeout, log, check=False): host or container
+
+
+def host_runner(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
+    return _proc.run(argv, timeout=timeout, log=log, check=check)
+
+
+def host_runner_in(env: Any) -> Runner:
+    """A runner for an environment's commands that touch no files (e.g. `gcc --version`)."""
+
+    def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
+        return env.run(argv, timeout=timeout, log=log, check=check)
+
+    return run
+
+
+def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None) -> dict[str, str]:
+    """The compilers' own version lines: a different GCC is a different build. `run`: where they
+    are (a toolchain container); by default the host's, found on PATH."""
+    if run is not None:
+        ident = {}
+        for name in (tc.cc, tc.cxx, "cmake", "ninja"):
+            done = run([name, "--version"], timeout=120, log=None, check=False)
+            if done.returncode != 0:
+                why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
+                raise StageFailure("toolchain-missing", why)
+            ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
+        return ident
     ident = {}
     for name in (tc.cc, tc.cxx, "cmake", "ninja"):
         path = shutil.which(name)
@@ -175,43 +232,61 @@ def toolchain_identity(tc: Toolchain) -> dict[str, str]:
     return ident
 
 
-def build_key(src: Source, tc: Toolchain, linkage: str, ident: Mapping[str, str]) -> str:
+def build_key(
+    src: Source | str, tc: Toolchain, linkage: str, ident: Mapping[str, str], variants: Sequence[str] = ()
+) -> str:
+    extra = [v for v in variants if v != "static"]
     return digest(
         {
-            "source": src.digest,
+            "source": src if isinstance(src, str) else src.digest,
             "target": tc.target,
             "linkage": linkage,
             "cflags": tc.cflags,
             "cmake": list(_CMAKE_COMMON),
             "toolchain": dict(ident),
+            **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
         }
     )
 
 
-def build(
-    src: Source, target: str, linkage: str, cache: Path, *, log: Optional[Path] = None, timeout: float = 3600
-) -> Build:
-    """The runtime tools for `target` and `linkage`, built once per key; raises StageFailure with
-    the compiler's own words when the build fails."""
-    if linkage not in LINKAGES:
-        raise UserError(f"linkage {linkage!r}: expected one of {', '.join(LINKAGES)}")
-    tc = TOOLCHAINS[target]
-    ident = toolchain_identity(tc)
-    key = build_key(src, tc, linkage, ident)
-    root = cache / "runtime-builds" / key[:16]
-    done_file = root / "build.json"
-    if done_file.is_file():
-        return Build(key, target, linkage, root / "tools", json.loads(done_file.read_text()))
-    host = build(src, "x86_64", "dynamic", cache, log=log, timeout=timeout) if tc.cross else None
-    shutil.rmtree(root, ignore_errors=True)
+def toolchain(target: str) -> Toolchain:
+    if target not in TOOLCHAINS:
+        raise StageFailure(
+            "no-toolchain",
+            f"no IREE runtime build for {target} yet (known targets: {', '.join(TOOLCHAINS)})",
+        )
+    return TOOLCHAINS[target]
+
+
+def build_into(
+    src: Source,
+    target: str,
+    linkage: str,
+    root: Path,
+    *,
+    ident: Mapping[str, str],
+    variants: Sequence[str] = (),
+    host_tools: Optional[Path] = None,
+    log: Optional[Path] = None,
+    timeout: float = 3600,
+    run: Runner = host_runner,
+) -> dict[str, Any]:
+    """Configure and build in `root/build` (removed after), the tools into `root/tools`; the facts
+    a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
+    tc = toolchain(target)
+    if tc.cross and host_tools is None:
+        raise StageFailure("runtime-build", f"a {target} build needs the host tools of a native build")
     work = root / "build"
+    shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     argv = ["cmake", "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON]
+    for variant in variants:
+        argv += VARIANT_CMAKE.get(variant, ())
     argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
     flags = tc.cflags + (" -static" if linkage == "static" else "")
     if tc.cross:
         argv += ["-DCMAKE_SYSTEM_NAME=Linux", "-DCMAKE_SYSTEM_PROCESSOR=arm"]
-        argv += [f"-DIREE_HOST_BIN_DIR={host.tools}"]  # type: ignore[union-attr]
+        argv += [f"-DIREE_HOST_BIN_DIR={host_tools}"]
     if flags.strip():
         argv += [f"-DCMAKE_C_FLAGS={flags.strip()}", f"-DCMAKE_CXX_FLAGS={flags.strip()}"]
     if linkage == "static":
@@ -219,12 +294,12 @@ def build(
     start = time.monotonic()
     targets_ = [*TOOLS, *([] if tc.cross else HOST_TOOLS)]
     for step in (argv, ["cmake", "--build", str(work), "-t", *targets_]):
-        done = _proc.run(step, timeout=timeout, log=log, check=False)
+        done = run(step, timeout=timeout, log=log, check=False)
         if done.returncode != 0:
             raise StageFailure("runtime-build", _build_error(done.output))
     seconds = time.monotonic() - start
     tools = root / "tools"
-    tools.mkdir()
+    tools.mkdir(exist_ok=True)
     for name in targets_:
         found = next(work.rglob(name), None)
         if found is None:
@@ -235,23 +310,27 @@ def build(
         "target": target,
         "linkage": linkage,
         "cflags": flags.strip(),
-        "toolchain": ident,
+        "build_type": "MinSizeRel" if "Os" in variants else "Release",
+        "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),
         **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
-        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log) for name in TOOLS},
+        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log, run, root) for name in TOOLS},
         **elf.binary_facts(tools / "iree-run-module", log=log),
         "float_abi": tc.float_abi,
     }
     shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept
-    done_file.write_text(json.dumps(facts, indent=1, sort_keys=True))
-    return Build(key, target, linkage, tools, facts)
+    return facts
 
 
-def _stripped_size(binary: Path, tc: Toolchain, log: Optional[Path]) -> int:
+def _stripped_size(
+    binary: Path, tc: Toolchain, log: Optional[Path], run: Runner = host_runner, root: Optional[Path] = None
+) -> int:
     strip = tc.cc.replace("gcc", "strip") if tc.cross else "strip"
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
         out = Path(tmp) / binary.name
-        _proc.run([strip, "-o", str(out), str(binary)], timeout=120, log=log)
+        done = run([strip, "-o", str(out), str(binary)], timeout=120, log=log, check=False)
+        if done.returncode != 0:
+            raise StageFailure("runtime-build", f"{strip}: {done.output[:300]}")
         return out.stat().st_size
 
 
@@ -260,7 +339,3 @@ def _build_error(output: str) -> str:
     lines = output.splitlines()
     errors = [ln for ln in lines if re.search(r"\berror\b", ln, re.IGNORECASE)]
     return "\n".join(errors[:15]) if errors else _proc.excerpt(output)
-
-
-def describe(builds: Sequence[Build]) -> list[dict[str, Any]]:
-    return [{"key": b.key[:16], **b.facts} for b in builds]

@@ -46,7 +46,7 @@ _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = th
 # Every stage, in pipeline order (the plan's job order, the report's), and every peer a matrix may
 # ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is not installed; a unit
 # test holds the two equal).
-STAGES = ("install", "export", "compile", "run", "peer", "dispatches")
+STAGES = ("runtime-build", "install", "export", "compile", "run", "peer", "dispatches")
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
 _TOP_KEYS = set(AXES) | {
     "include",
@@ -58,12 +58,18 @@ _TOP_KEYS = set(AXES) | {
     "images",
     "weights",
     "peers",
+    "iree_source",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
-_BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches", "op_profile"}
+_BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches", "op_profile", "devices"}
+# IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
+# to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
+DEVICES = ("local-task", "local-sync")
+DEFAULT_DEVICE = "local-task"
 _PYTHON_RE = re.compile(r"3\.\d+")
 
 DEFAULT_TIMEOUTS = {
+    "runtime-build": 3600.0,
     "install": 1800.0,
     "export": 900.0,
     "compile": 900.0,
@@ -98,6 +104,9 @@ class Benchmark:
     # The same globs: whose runs also profile every dispatch in context (IREE >= 3.12's HAL
     # profiler) and whose peers report their time per op (torch's profiler, ONNX Runtime's).
     op_profile: tuple[str, ...] = ()
+    # The HAL drivers every module is run with: each one a run job of its own (the first is the
+    # cell's plain run; others get a `/local-sync` suffix).
+    devices: tuple[str, ...] = (DEFAULT_DEVICE,)
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
@@ -121,6 +130,13 @@ class MatrixSpec:
     models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
     weights: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # model[.function] -> state dict
     peers: tuple[str, ...] = ()  # other runtimes measured beside IREE on the same inputs
+    # Where a `src:<release>` runtime's source is: release -> directory, tarball or git+URL@TAG
+    # ("*": every release); a release not named builds from IREE's repository at its tag.
+    iree_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def iree_source(self, release: str) -> str:
+        given = self.iree_sources.get(release) or self.iree_sources.get("*")
+        return given or versions.default_iree_source(release)
 
 
 def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Resolver] = None) -> MatrixSpec:
@@ -209,6 +225,7 @@ def parse(
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
         weights=_parse_weights(data.get("weights", {}), where, known),
         peers=_parse_peers(data.get("peers", []), where),
+        iree_sources=_parse_iree_source(data.get("iree_source", {}), where),
     )
 
 
@@ -333,22 +350,59 @@ def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
     if axis in _VERSION_AXES:  # "3.9" and "3.9.0" are one release: one environment
         by_version: dict[Any, str] = {}
         for v in values:
-            by_version.setdefault(v if v == SAME else versions.Version(v), v)
+            by_version.setdefault(_release_identity(v), v)
         return list(by_version.values())
     return values
+
+
+def _release_identity(value: str) -> Any:
+    if value == SAME:
+        return value
+    if versions.is_source_runtime(value):
+        release, variants = versions.parse_source_runtime(value)
+        return ("src", versions.Version(release), variants)
+    return versions.Version(value)
 
 
 def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _Known) -> list[str]:
     value = table.get("runtime", SAME)
     values = _as_list(value, key, where)
+    built = []
     for v in values:
-        if v != SAME and releases.selector_problem(v):
+        if versions.is_source_runtime(v):
+            try:
+                built.append(versions.source_runtime(*versions.parse_source_runtime(v)))
+            except ValueError as exc:
+                raise where.error(key, v, str(exc)) from None
+        elif v != SAME and releases.selector_problem(v):
             raise where.error(
-                key, v, releases.selector_problem(v) + f' nor "{SAME}" (the compiler\'s own version)'
+                key,
+                v,
+                releases.selector_problem(v)
+                + f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)',
             )
     resolved = [SAME] if SAME in values else []
-    resolved += _expanded("runtime", [v for v in values if v != SAME], key, where, known)
-    return _canonical("runtime", resolved, known)
+    plain = [v for v in values if v != SAME and not versions.is_source_runtime(v)]
+    resolved += _expanded("runtime", plain, key, where, known)
+    return _canonical("runtime", resolved + built, known)
+
+
+def _parse_iree_source(value: Any, where: _Where) -> dict[str, str]:
+    """`iree_source = "SRC"` (every src: runtime) or `[iree_source] "3.9.0" = "SRC"`; a local path
+    is relative to the matrix file."""
+    table = {"*": value} if isinstance(value, str) else value
+    if not isinstance(table, dict):
+        expected = 'expected a string or a table such as "3.9.0" = "iree.tar.xz"'
+        raise where.error("iree_source", value, expected)
+    out = {}
+    for release, source in table.items():
+        key = "iree_source" if release == "*" else f"iree_source.{release}"
+        if release != "*" and not versions.is_valid(release):
+            raise where.error(key, source, 'keys are releases such as "3.9.0"')
+        if not isinstance(source, str) or not source.strip():
+            raise where.error(key, source, "expected IREE's source: a directory, a tarball, or git+URL@TAG")
+        out[release] = source if source.startswith("git+") else str((where.path.parent / source).expanduser())
+    return out
 
 
 def _tables(data: Mapping[str, Any], key: str, where: _Where) -> list[Mapping[str, Any]]:
@@ -498,6 +552,13 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
                     expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
                     raise where.error(f"benchmark.{key}", glob, expected)
             values[key] = tuple(globs)
+    if "devices" in table:
+        devices = _as_list(table["devices"], "benchmark.devices", where)
+        for device in devices:
+            if device not in DEVICES:
+                known = ", ".join(DEVICES)
+                raise where.error("benchmark.devices", device, f"unknown HAL driver (known: {known})")
+        values["devices"] = tuple(devices)
     return Benchmark(**values)
 
 

@@ -56,3 +56,44 @@ PEER_REQUIREMENTS = (
     "litert-torch==0.10.0",
     "ai-edge-litert==2.3.0",
 )
+
+
+# --- a runtime built from IREE's source: `src:<release>[+variant...]` ------------------------------
+
+SOURCE_PREFIX = "src:"
+DEFAULT_IREE_GIT = "git+https://github.com/iree-org/iree"
+# Build variants a source runtime may name, and what each changes in the cmake build (the runtime
+# build's own module turns them into flags): static linking, and size over speed (-Os).
+SOURCE_VARIANTS = ("static", "Os")
+
+
+def is_source_runtime(value: str) -> bool:
+    return value.startswith(SOURCE_PREFIX)
+
+
+def parse_source_runtime(value: str) -> tuple[str, tuple[str, ...]]:
+    """`src:3.9.0+static` -> ("3.9.0", ("static",)); raises ValueError naming what is wrong."""
+    if not is_source_runtime(value):
+        raise ValueError(f'not a source runtime: expected "{SOURCE_PREFIX}<release>", e.g. "src:3.9.0"')
+    release, *variants = value[len(SOURCE_PREFIX) :].split("+")
+    if not is_valid(release):
+        expected = 'expected "src:<release>[+variant]", e.g. "src:3.9.0"'
+        raise ValueError(f'"{release}" is not a release: {expected}')
+    unknown = [v for v in variants if v not in SOURCE_VARIANTS]
+    if unknown:
+        raise ValueError(
+            f"unknown build variant {'+'.join(unknown)!r} (known: {', '.join(SOURCE_VARIANTS)}; "
+            'e.g. "src:3.9.0+static")'
+        )
+    return release, tuple(v for v in SOURCE_VARIANTS if v in variants)
+
+
+def source_runtime(release: str, variants: tuple[str, ...] = ()) -> str:
+    """The one spelling of a source runtime: variants in a fixed order."""
+    return SOURCE_PREFIX + release + "".join(f"+{v}" for v in SOURCE_VARIANTS if v in variants)
+
+
+def default_iree_source(release: str) -> str:
+    """Where a source runtime comes from unless the matrix or --iree-source says: IREE's public
+    repository at the release's tag."""
+    return f"{DEFAULT_IREE_GIT}@v{release}"

@@ -40,6 +40,11 @@ turbine = "3.9.0"
 compiler = "3.9.0"
 arch = "armv6"
 models = "tiny_cnn"
+
+[benchmark]
+repetitions = 2
+threads = 1
+devices = ["local-task", "local-sync"]
 """
 BASE = "py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/armv6-arm1176jzf-s/default"
 REPO = Path(__file__).resolve().parents[2]
@@ -87,19 +92,31 @@ def test_armv6_smoke_builds_checks_kernels_and_names_link_gaps(cache: Path, tmp_
     assert idiv.status is Status.FAIL and idiv.error_class == "link-error"
     assert idiv.message.startswith("undefined symbols at link: __aeabi_idiv")
 
+    # The board's runtime is planned as `src:3.9.0+static` (its source: --iree-source), built by
+    # runtime-build jobs: the native one for the host tools, the static one runs, its dynamic twin.
     builds = {job: r for job, r in got.items() if job.startswith("runtime-build:")}
+    assert set(builds) == {
+        "runtime-build:src:3.9.0/x86_64",
+        "runtime-build:src:3.9.0+static/armv6",
+        "runtime-build:src:3.9.0/armv6",
+    }
     assert {r.status for r in builds.values()} == {Status.OK}, [r.message for r in builds.values()]
-    static = builds["runtime-build:armv6-static"].metrics
+    static = builds["runtime-build:src:3.9.0+static/armv6"].metrics
     assert static["interpreter"] is None and static["needed"] == []
     assert static["attributes"]["armv6_ok"]  # the runtime itself is ARMv6 code
-    dynamic = builds["runtime-build:armv6-dynamic"].metrics
+    dynamic = builds["runtime-build:src:3.9.0/armv6"].metrics
     assert "libc.so.6" in dynamic["needed"] and dynamic["glibc_versions"]
     assert static["iree-run-module_stripped_bytes"] < static["iree-run-module_bytes"]
 
-    # The module loads and runs on the emulated ARM1176 with the runtime built here, and is right.
-    (run,) = [r for job, r in got.items() if job.startswith(f"run:tiny_cnn/{BASE}")]
+    # The module loads and runs on the emulated ARM1176 with the runtime built here, and is right,
+    # on IREE's task system and on local-sync (no threads: the Pi Zero has one core).
+    run = got[f"run:tiny_cnn/{BASE}/rtsrc3.9.0+static"]
     assert run.status is Status.OK, run.message
     assert run.metrics["matches"] and run.metrics["timing"].startswith("emulated")
+    assert run.labels["runtime"] == "src:3.9.0+static" and run.metrics["device"] == "local-task"
+    sync = got[f"run:tiny_cnn/{BASE}/rtsrc3.9.0+static/local-sync"]
+    assert sync.status is Status.OK and sync.metrics["matches"], sync.message
+    assert "--device=local-sync" in sync.command and sync.labels["device"] == "local-sync"
 
     assert "== armv6 summary" in done.stdout
     summary = done.stdout.split("== armv6 summary", 1)[1]

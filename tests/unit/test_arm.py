@@ -178,3 +178,43 @@ def test_auxv_of_qemu_pinned_to_arm1176_and_cortex_a7() -> None:
     )
     assert "neon" in arm.parse_auxv(a7)["hwcap"] and arm.parse_auxv(a7)["platform"] == "v7l"
     assert arm.parse_auxv("") == {"platform": None, "hwcap": []}
+
+
+def _elf32_with_text(words: list[int], addr: int = 0x1000) -> bytes:
+    """A minimal little-endian ELF32 with a .text of these instruction words at `addr`."""
+    import struct
+
+    text = b"".join(struct.pack("<I", w) for w in words)
+    names = b"\0.text\0.shstrtab\0"
+    text_off = 52
+    names_off = text_off + len(text)
+    shoff = names_off + len(names)
+    header = b"\x7fELF\x01\x01\x01" + b"\0" * 9
+    header += struct.pack("<HHIIIIIHHHHHH", 3, 40, 1, 0, 0, shoff, 0x5000000, 52, 0, 0, 40, 3, 2)
+    sections = [
+        struct.pack("<10I", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        struct.pack("<10I", 1, 1, 6, addr, text_off, len(text), 0, 0, 4, 0),
+        struct.pack("<10I", 7, 3, 0, 0, names_off, len(names), 0, 0, 1, 0),
+    ]
+    return header + text + names + b"".join(sections)
+
+
+def test_calls_to_a_function_with_no_code_are_found_in_arm_kernels() -> None:
+    """IREE 3.9.0's empty fmaf (QuartzNet's log_softmax on armv6): a `bl` to just past .text."""
+    from iree_matrix.stages.run import empty_function_problem
+
+    # 0x1000: bl 0x100c (the end: 3 words), 0x1004: bl 0x1000 (inside), 0x1008: blne 0x100c (conditional)
+    words = [0xEB000001, 0xEBFFFFFD, 0x1B000000 | ((0x100C - 0x1008 - 8) >> 2 & 0xFFFFFF)]
+    assert elf.arm_calls_past_text(_elf32_with_text(words)) == [0x1000]
+    assert elf.arm_calls_past_text(b"not an elf") == []
+    metrics = {"kernel": {"armv6_ok": True, "calls_to_empty_function": 19}}
+    problem = empty_function_problem(metrics)
+    assert "19 call(s) to a function with no code" in problem and "fmaf" in problem
+    assert empty_function_problem({"kernel": {"armv6_ok": True}}) == ""
+    # Only a crash is explained by it (a runtime that refuses the module first says its own words).
+    from iree_matrix._proc import Completed
+    from iree_matrix.stages.run import _crashed
+
+    qemu = "EXEC @main\nqemu: uncaught target signal 11 (Segmentation fault) - core dumped"
+    assert _crashed(Completed(("irm",), 139, "", qemu, 16.0))
+    assert not _crashed(Completed(("irm",), 1, "", "INVALID_ARGUMENT; required module features [Ch]", 0.1))

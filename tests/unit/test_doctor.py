@@ -74,3 +74,14 @@ def test_a_missing_binfmt_handler_fails_no_backend() -> None:
     checks = [Check("binfmt", False, "qemu-arm is not registered", "bash images/setup-host.sh", "qemu")]
     assert doctor.exit_code(checks, "docker") == 0 and doctor.exit_code(checks, "venv") == 0
     assert "backend auto -> docker" in doctor.render(checks)
+
+
+def test_a_missing_build_tool_for_source_runtimes_is_named_with_its_fix(monkeypatch):
+    from iree_matrix import doctor
+
+    found = lambda tool: None if tool in ("cmake", "ninja") else f"/usr/bin/{tool}"  # noqa: E731
+    monkeypatch.setattr(doctor, "_which", found)
+    check = doctor.check_native_toolchain()
+    assert not check.ok and check.needed_for == "src"
+    assert check.detail.startswith("missing cmake, ninja (needed by src:<release> runtimes")
+    assert "apt-get install cmake ninja-build" in check.fix

@@ -28,42 +28,6 @@ def test_a_record_says_when_where_and_by_which_version():
     assert made.seconds == 1.235 and made.metrics == {"x": 1} and made.labels == {"model": "m"}
 
 
-def test_armv6_smoke_records_a_timed_out_build_and_goes_on(monkeypatch, tmp_path: Path, capsys):
-    from iree_matrix import runtime_build
-
-    class Built:
-        facts = {"source": "tarball:abc"}
-        tools = tmp_path / "tools"
-
-    def build(src, target, linkage, cache, log):
-        if target == "armv6" and linkage == "static":
-            raise _proc.Timeout(["ninja"], 1800.0, "[412/1024] Building C object …")
-        return Built()
-
-    monkeypatch.setattr(runtime_build, "source", lambda spec, cache, log: tmp_path)
-    monkeypatch.setattr(runtime_build, "build", build)
-    log = ResultsLog(tmp_path / "results.jsonl")
-    assert armv6_smoke.runtime_builds("dir", tmp_path / "cache", log) is None  # the armv6 static one failed
-    got = {r.job: r for r in log}
-    timed_out = got["runtime-build:armv6-static"]
-    assert timed_out.status is Status.TIMEOUT and "ninja" in timed_out.message
-    assert got["runtime-build:armv6-dynamic"].status is Status.OK  # the other builds went on
-
-
-def test_armv6_smoke_records_a_bad_source_as_a_user_error(monkeypatch, tmp_path: Path, capsys):
-    from iree_matrix import runtime_build
-
-    def source(spec, cache, log):
-        raise UserError(f"--iree-source {spec}: no IREE tree there (no runtime/ directory)")
-
-    monkeypatch.setattr(runtime_build, "source", source)
-    log = ResultsLog(tmp_path / "results.jsonl")
-    assert armv6_smoke.runtime_builds("/nowhere", tmp_path / "cache", log) is None
-    (record,) = list(log)
-    assert (record.status, record.error_class) == (Status.FAIL, "runtime-source")
-    assert "no IREE tree there" in record.message
-
-
 def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatch, tmp_path: Path):
     """The issue's own case: the hello world's cross-gcc hangs. It used to escape as a traceback."""
     from iree_matrix import arm, daemon, images

@@ -139,6 +139,13 @@ class DockerBackend:
         image = self._images().find(self._base_ref(env), lock_digest)
         return None if image is None else DockerEnvironment(env.id, image, containers.docker_cli())
 
+    def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
+        """Where runtime-build runs cmake on this backend: the host architecture's Debian base with
+        cmake, ninja, GCC and the armel cross compilers (debootstrapped once, like every base)."""
+        bases = images.Bases(self.root, self.client(), mirror=self.mirror)
+        base = bases.suite("bookworm", targets.host_platform(), timeout=timeout, log=log, toolchain=True)
+        return base_environment("toolchain-bookworm", base, containers.docker_cli())
+
     # --- helpers ---
 
     def client(self) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, targets
+from iree_matrix import _hashing, _proc, targets
 from iree_matrix._files import free_bytes, is_disk_full, storage_error
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure
@@ -76,7 +76,7 @@ class VenvBackend:
         return []  # a venv's tools are processes: they die with the tool (see _proc)
 
     def target(self, env: EnvSpec) -> Target:
-        if env.arch != targets.host_arch() or env.tools:
+        if env.arch != targets.host_arch():
             raise StageFailure(
                 "needs-docker",
                 f"{env.id}: a {env.arch} environment needs the docker backend (an image of that "
@@ -91,6 +91,8 @@ class VenvBackend:
         return self.root / f"{env.id}-{lock_digest[:16]}"
 
     def open(self, env: EnvSpec, lock_digest: str) -> Optional[VenvEnvironment]:
+        if env.tools:
+            return _tools_environment(env)
         path = self._path(env, lock_digest)
         try:
             description = json.loads((path / _COMPLETE).read_text())
@@ -103,6 +105,8 @@ class VenvBackend:
     def create(
         self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
+        if env.tools:  # the host's own binaries: nothing to install
+            return _tools_environment(env)
         path = self._path(env, lock.digest)
         with file_lock(path.with_name(path.name + ".lock")):
             existing = self.open(env, lock.digest)
@@ -157,6 +161,33 @@ class VenvBackend:
         }
         (path / _COMPLETE).write_text(json.dumps(description, indent=1, sort_keys=True))
         return VenvEnvironment(env.id, path, description)
+
+
+class ToolsVenvEnvironment(VenvEnvironment):
+    """A directory of runtime tools for this host (e.g. IREE's runtime built from source here):
+    run as they are, with the same clean environment as a venv's tools."""
+
+    def tool(self, name: str) -> str:
+        return str(self.path / name)
+
+    def python(self) -> str:
+        raise StageFailure("no-python", f"{self.id} is a runtime tools directory; it has no Python")
+
+
+def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
+    tools = Path(env.tools or "").resolve()
+    if not (tools / "iree-run-module").is_file():
+        raise StageFailure("env-missing", f"{env.id}: no iree-run-module in {tools}", cacheable=False)
+    description = {
+        "id": env.id,
+        "backend": "venv",
+        "lock_digest": None,
+        "python": None,
+        "packages": {},
+        "tools": str(tools),
+        "tools_digest": _hashing.tools_digest(str(tools)),
+    }
+    return ToolsVenvEnvironment(env.id, tools, description)
 
 
 def _find_python(version: str) -> str:

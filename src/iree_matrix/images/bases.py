@@ -22,6 +22,7 @@ from iree_matrix.images.debian import (
     BASE_PACKAGES,
     BASE_PACKAGES_NO_PYTHON,
     SUITES,
+    TOOLCHAIN_PACKAGES,
     check_suite,
     debian_mirror,
     debootstrap,
@@ -64,19 +65,23 @@ class Bases:
         timeout: Optional[float],
         log: Optional[Path],
         with_python: bool = True,
+        toolchain: bool = False,
     ) -> BaseImage:
         """The base for (suite, arch): loaded from the cached tarball, or debootstrapped first.
 
         A foreign `arch` (arm64, armel, armhf on an x86_64 host) is debootstrapped and later run
         under qemu-user: it needs the binfmt handlers images/setup-host.sh registers.
         `with_python=False` makes a base without python3 (for running native tools only); its
-        `BaseImage.python` is "".
+        `BaseImage.python` is "". `toolchain=True` makes the image runtime builds run in (no
+        Python; cmake, ninja, GCC and the armel cross compilers: TOOLCHAIN_PACKAGES).
         """
         if suite not in SUITES or arch not in PLATFORMS:
             raise UserError(
                 f"unknown suite/arch {suite}/{arch}: suites {sorted(SUITES)}, arches {sorted(PLATFORMS)}"
             )
         name = f"{suite}-{arch}" if with_python else f"{suite}-{arch}-nopython"
+        if toolchain:
+            name, with_python = f"{suite}-{arch}-toolchain", False
         stem = self.rootfs / name
         with file_lock(stem.with_suffix(".lock")), docker_errors(f"base {name}"):
             meta = read_json(stem.with_suffix(".json"))
@@ -84,11 +89,16 @@ class Bases:
                 # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
                 # foreign architecture): say what is happening, once.
                 slow = "~1 min" if arch == host_platform() else "3-8 min under qemu"
+                kind = "toolchain image (cmake, ninja, GCC, armel cross GCC)" if toolchain else "base image"
+                if toolchain:
+                    slow = "~3 min"
                 print(
-                    f"building the Debian {suite} {arch} base image (once, {slow}; log: {log})",
+                    f"building the Debian {suite} {arch} {kind} (once, {slow}; log: {log})",
                     file=sys.stderr,
                 )
-                meta = self._debootstrap(suite, arch, stem, timeout=timeout, log=log, with_python=with_python)
+                meta = self._debootstrap(
+                    suite, arch, stem, timeout=timeout, log=log, with_python=with_python, toolchain=toolchain
+                )
             return self._load(meta, stem.with_suffix(".tar"), log=log)
 
     def named(self, name: str) -> BaseImage:
@@ -132,10 +142,12 @@ class Bases:
 
     def _debootstrap(
         self, suite: str, arch: str, stem: Path, *, timeout: Optional[float], log: Optional[Path],
-        with_python: bool = True,
+        with_python: bool = True, toolchain: bool = False,
     ) -> dict[str, Any]:  # fmt: skip
         mirror = self._mirror or debian_mirror()
         include = BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
+        if toolchain:
+            include = TOOLCHAIN_PACKAGES
         work = stem.with_name(stem.name + ".rootfs")
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()
@@ -171,6 +183,8 @@ class Bases:
         if not with_python:
             # Absent (not True) for the Python bases: their metadata and image ids stay as they were.
             meta["with_python"] = False
+        if toolchain:
+            meta["toolchain"] = True
         write_json(stem.with_suffix(".json"), meta)  # written last: marks the base complete
         return meta
 
@@ -181,6 +195,8 @@ class Bases:
         config = image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
         variant = "" if meta.get("with_python", True) else "-nopython"
+        if meta.get("toolchain"):
+            variant = "-toolchain"
         tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{variant}-{meta['rootfs_sha256'][:12]}"
         python = suite.python if meta.get("with_python", True) else ""
         base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))

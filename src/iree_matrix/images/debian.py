@@ -25,6 +25,12 @@ BASE_PACKAGES = ("python3", "python3-venv", "libstdc++6", "libgcc-s1")
 # A base for native tools only (e.g. an armel rootfs that runs cross-compiled C programs under
 # qemu): no Python, so half the size and half the debootstrap time of a foreign arch.
 BASE_PACKAGES_NO_PYTHON = ("libstdc++6", "libgcc-s1")
+# The runtime-build stage's image on the docker backend: IREE's runtime built with Debian's cmake,
+# ninja and GCC, natively and with the armel cross compilers (the Pi Zero); binutils for `strip`.
+TOOLCHAIN_PACKAGES = (
+    *BASE_PACKAGES_NO_PYTHON, "cmake", "ninja-build", "gcc", "g++", "binutils",
+    "gcc-arm-linux-gnueabi", "g++-arm-linux-gnueabi", "binutils-arm-linux-gnueabi",
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)

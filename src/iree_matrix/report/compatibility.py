@@ -82,6 +82,7 @@ def render_compatibility(records: Iterable[Record]) -> str:
         *render_performance(ix.by_job.values()),
         *_failures_section(ix),
         *_load_section(ix),
+        *_runtimes_section(ix),
         *_runtime_builds_section(ix),
         *_environments_section(ix),
     ]
@@ -114,7 +115,7 @@ def _compile_key(r: Record) -> CompileKey:
 
 
 def _run_key(r: Record) -> RunKey:
-    return (*_compile_key(r), _label(r, "runtime"))
+    return (*_compile_key(r), answers.run_runtime(r))
 
 
 def _put(table: dict[Any, Record], key: Any, record: Record) -> None:
@@ -307,7 +308,7 @@ def _dir_run(ix: _Index, compile_key: CompileKey) -> Record | None:
     """A board with no runtime wheel runs on the user's runtime directory: that is its
     same-version run (a runtime built from some IREE source the tool cannot name)."""
     for key, run in ix.runs.items():
-        if key[:-1] == compile_key and answers.runtime_name(key[-1]).startswith(answers.SOURCE_BUILD):
+        if key[:-1] == compile_key and answers.is_built_here(key[-1]) and not _label(run, "device"):
             return run
     return None
 
@@ -792,8 +793,9 @@ def _runtime_builds_section(ix: _Index) -> list[str]:
     for r in builds:
         m = r.metrics if isinstance(r.metrics, Mapping) else {}
         if r.status is not Status.OK:
-            rows.append([_label(r, "arch"), _label(r, "linkage"), _status_text(r.status), "", "", "", "",
-                         _clip(_first_line(r.message), MAX_NOTE_CHARS)])  # fmt: skip
+            note = _clip(_first_line(r.message), MAX_NOTE_CHARS)
+            rows.append([_label(r, "runtime") or _label(r, "arch"), _label(r, "arch"), _label(r, "linkage"),
+                         _status_text(r.status), "", "", "", "", note])  # fmt: skip
             continue
         sizes = []
         for tool in ("iree-run-module", "iree-benchmark-module"):
@@ -804,18 +806,56 @@ def _runtime_builds_section(ix: _Index) -> list[str]:
             sizes.append(f"{_size(full)} ({_size(stripped)} stripped)" if full and stripped else "")
         seconds = answers.number(m.get("build_seconds"))
         rows.append([
-            _label(r, "arch"), _label(r, "linkage"), f"{_sig3(seconds)} s" if seconds else "", *sizes,
+            _label(r, "runtime") or _label(r, "arch"), _label(r, "arch"), _label(r, "linkage"),
+            f"{_sig3(seconds)} s" if seconds else "", *sizes,
             ", ".join(m.get("needed") or []) or "none (static)",
             ", ".join(m.get("glibc_versions") or []) or "—",
             str(m.get("cflags") or ""),
         ])  # fmt: skip
-    headers = ["target", "linkage", "build", "iree-run-module", "iree-benchmark-module", "NEEDED",
+    headers = ["runtime", "target", "linkage", "build", "iree-run-module", "iree-benchmark-module", "NEEDED",
                "GLIBC versions", "flags / note"]  # fmt: skip
-    source = next((str(r.metrics.get("source")) for r in builds if r.metrics.get("source")), "")
+    sources = sorted(
+        {_label(r, "runtime_source") or str(r.metrics.get("source") or "") for r in builds} - {""}
+    )
     intro = (
-        "IREE publishes no 32-bit ARM runtime: `nox -s armv6_smoke` builds one from source with cmake "
-        f"(source `{source[:60]}`), natively (for the host tools a cross build needs) and for the "
-        "ARM1176JZF-S. What a dynamic build needs from the board's C library is its NEEDED list and "
-        "GLIBC symbol versions; a static build needs nothing."
+        "IREE's runtime built here from source with cmake (a `src:<release>` runtime, or `nox -s "
+        "armv6_smoke` for the Pi Zero: IREE publishes no 32-bit ARM runtime), from "
+        + ", ".join(f"`{s}`" for s in sources)
+        + ". A cross build uses the native build's host tools. What a dynamic build needs from the "
+        "target's C library is its NEEDED list and GLIBC symbol versions; a static build needs nothing."
     )
     return ["## IREE runtimes built from source", "", intro, "", _table(headers, rows), ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# one module, several runtimes (a wheel's and one built here; local-task and local-sync)
+
+
+def _runtimes_section(ix: _Index) -> list[str]:
+    groups: dict[CompileKey, dict[str, Record]] = {}
+    for key, run in ix.runs.items():
+        groups.setdefault(key[:5], {})[key[5]] = run
+    shown = {k: g for k, g in groups.items() if sum(r.status is Status.OK for r in g.values()) >= 2}
+    if not shown:
+        return []
+    rows = []
+    for (model, _exporter, profile, arch, compiler), runs in sorted(
+        shown.items(), key=lambda kv: tuple(_natural_key(p) for p in kv[0])
+    ):
+        for runtime in _sorted_versions(runs):
+            run = runs[runtime]
+            m = run.metrics if isinstance(run.metrics, Mapping) else {}
+            size = answers.number(m.get("iree_run_module_bytes"))
+            rows.append([
+                model, compiler, arch, profile, answers.runtime_name(_label(run, "runtime")),
+                str(m.get("device") or _label(run, "device") or "local-task"),
+                _run_cell(ix, run), _size(size) if size else "",
+            ])  # fmt: skip
+    intro = (
+        "Each module run by every runtime the matrix gave it that loaded it: a wheel's, one built here "
+        "from source (`src:<release>`, its variants), and each HAL driver (`local-task`: IREE's task "
+        "system; `local-sync`: everything on the calling thread). `iree-run-module` is the tool's "
+        "own binary on disk (a wheel's is the one its launcher runs)."
+    )
+    headers = ["model", "compiler", "arch", "profile", "runtime", "device", "latency", "iree-run-module"]
+    return ["## One module, several runtimes", "", intro, "", _table(headers, rows), ""]

@@ -22,8 +22,10 @@ def _table() -> dict[str, Callable[[], Stage]]:
     from iree_matrix.stages.install import InstallStage
     from iree_matrix.stages.peer import PeerStage
     from iree_matrix.stages.run import RunStage
+    from iree_matrix.stages.runtime_build import RuntimeBuildStage
 
     return {
+        "runtime-build": RuntimeBuildStage,
         "install": InstallStage,
         "export": ExportStage,
         "compile": CompileStage,

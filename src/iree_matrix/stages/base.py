@@ -8,14 +8,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Optional, Protocol
 
 from iree_matrix import host
 from iree_matrix._hashing import digest
 from iree_matrix.envs import Backend, Environment, identity
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job
+from iree_matrix.plan import EnvSpec, Job
 from iree_matrix.spec import MatrixSpec
 from iree_matrix.store import Entry
 from iree_matrix.wheelhouse import Wheelhouse
@@ -31,6 +31,7 @@ class Context:
     deps: Mapping[str, Entry]  # job id -> store entry, for every dependency (all succeeded)
     timeout: float
     log: Path
+    cache: Optional[Path] = None  # the run's cache (runtime builds keep IREE's unpacked source there)
 
     def dep(self, stage: str) -> Entry:
         found = [entry for job_id, entry in self.deps.items() if job_id.startswith(stage + ":")]
@@ -59,12 +60,19 @@ class Context:
     def environment(self, job: Job) -> Environment:
         """The realised environment this job runs in (installed by its install dependency)."""
         install = self.dep("install")
-        env = self.backend.open(job.env, install.record.env["lock_digest"])
+        env = self.backend.open(built_env(job.env, install.record.env), install.record.env["lock_digest"])
         if env is None:
             raise StageFailure(
                 "env-missing", f"environment {job.env.id} was removed while the matrix ran", cacheable=False
             )
         return env
+
+
+def built_env(env: EnvSpec, description: Mapping[str, Any]) -> EnvSpec:
+    """A runtime built from source is, once built, a tools directory: the one its install recorded."""
+    if env.build is None or env.tools is not None or not description.get("tools"):
+        return env
+    return dataclasses.replace(env, tools=str(description["tools"]))
 
 
 class Stage(Protocol):

@@ -58,6 +58,8 @@ class CompileStage:
             # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
             fields["linker"] = file_sha256(ARM32_LINKER)
             fields["flags"] = self._flags(job)
+            # What the kernel check reads (2: calls to a function with no code) is in the record.
+            fields["kernel_checks"] = 2
         return digest(fields)
 
     @staticmethod
@@ -253,8 +255,11 @@ def _armv6_kernel(module: Path, out: Path, log: Path) -> dict[str, Any]:
         return {"armv6_ok": False, "error": "no embedded kernel ELF found in the module"}
     facts = [elf.arm_attributes(k, log=log) for k in kernels]
     keep = ("Tag_CPU_arch", "Tag_FP_arch", "Tag_Advanced_SIMD_arch", "float_abi")
+    empty_calls = sum(len(elf.arm_calls_past_text(k.read_bytes())) for k in kernels)
     return {
         "armv6_ok": all(f["armv6_ok"] for f in facts),
         "elves": len(kernels),
         **{k: facts[0].get(k) for k in keep},
+        # Calls to a function with no code (IREE's empty fmaf): the run would fault; run.py says so.
+        **({"calls_to_empty_function": empty_calls} if empty_calls else {}),
     }

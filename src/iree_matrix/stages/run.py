@@ -21,6 +21,7 @@ from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
+from iree_matrix.spec import DEFAULT_DEVICE
 from iree_matrix.stages import _hal_profile
 from iree_matrix.stages.base import Context
 from iree_matrix.stages.compile import MODULE, export_digest
@@ -43,6 +44,7 @@ class RunStage:
                 f"IREE publishes no {job.env.arch} runtime; pass --{job.env.arch}-runtime DIR "
                 "(iree-run-module and iree-benchmark-module built for it)"
             )
+        device = job.labels.get("device")
         return ctx.timed_key(
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
@@ -51,6 +53,8 @@ class RunStage:
             # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
             # (and on the MLIR, see compile) share this run.
             export=export_digest(ctx.dep("export"), "io_sha256"),
+            # Only another HAL driver than the default is named: every stored local-task run keeps its key.
+            **({"device": device} if device else {}),
         )
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
@@ -71,24 +75,31 @@ class RunStage:
             f"--input=@{export.artifact('inputs') / f'input{i}.npy'}" for i in range(len(info["inputs"]))
         ]
         call = [f"--function={info['function']}", *inputs]
-        common = [*device_flags(ctx), f"--module={module}", *call]
+        device = job.labels.get("device") or DEFAULT_DEVICE
+        common = [*device_flags(ctx, device), f"--module={module}", *call]
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
         mounts = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
         if done.returncode != 0:
+            empty = empty_function_problem(ctx.dep("compile").record.metrics)
+            if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
+                raise _proc.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
             raise _proc.failure(done, _classify(done.output), _runtime_message(done.output))
 
         references = [export.artifact("reference") / f"output{i}.npy" for i in range(len(outputs))]
         check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
 
-        bench_argv = benchmark_command(env, ctx, module, *call)
+        bench_argv = benchmark_command(env, ctx, module, *call, device=device)
         bench = env.run(bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts)
         metrics = {
             **check,
             "latency_ms": latency_ms(bench.stdout),
             "module_bytes": module.stat().st_size,
+            "device": device,
+            # The runtime's own size: what a deployment ships (a wheel's tool, or one built here).
+            **_tool_bytes(env),
             # iree-run-module's peak resident memory (not measured through a container client).
             **({"peak_memory_bytes": done.peak_rss_bytes} if done.peak_rss_bytes is not None else {}),
             # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
@@ -133,6 +144,26 @@ def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target
     )
 
 
+def _crashed(done: _proc.Completed) -> bool:
+    """Killed by SIGSEGV: natively, or a guest under qemu-user (which says so and exits 139)."""
+    return done.returncode in (-11, 139) or "uncaught target signal 11" in done.output
+
+
+def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
+    """Why the module's kernels crash: they call a function the linker gave no code
+    (elf.arm_calls_past_text), found in the kernel ELF by the compile stage."""
+    kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
+    calls = kernel.get("calls_to_empty_function") if isinstance(kernel, Mapping) else None
+    if not calls:
+        return ""
+    return (
+        f"the module's kernels make {calls} call(s) to a function with no code, just past the end of their "
+        "text (IREE's device library defines fmaf as unreachable, and a CPU without fused multiply-add — "
+        "VFPv2 — turns every llvm.fma into a call to it): such a call runs off the end of the code and "
+        "faults"
+    )
+
+
 def compare(
     outputs: Sequence[Path], references: Sequence[Path], *, atol: float, rtol: float
 ) -> dict[str, Any]:
@@ -154,16 +185,37 @@ def compare(
     return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches}
 
 
-def device_flags(ctx: Context) -> list[str]:
+def device_flags(ctx: Context, device: str = DEFAULT_DEVICE) -> list[str]:
     """The device every runtime tool gets: local-task with the same number of threads as torch got
-    (IREE's default topology counts physical cores, which on a VM with SMT siblings can be half)."""
+    (IREE's default topology counts physical cores, which on a VM with SMT siblings can be half);
+    local-sync runs everything on the calling thread (one core, as on a Pi Zero)."""
+    if device == "local-sync":
+        return ["--device=local-sync"]
     return ["--device=local-task", f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"]
 
 
-def benchmark_command(env: Environment, ctx: Context, module: Path, *args: str) -> list[str]:
+def _tool_bytes(env: Environment) -> dict[str, int]:
+    """iree-run-module's size on disk, where the tool is a file here (a wheel's console script is a
+    launcher: its size says nothing)."""
+    path = Path(env.tool("iree-run-module"))
+    # A venv's launcher runs the wheel's own binary, iree/_runtime_libs/iree-run-module.
+    wheel = sorted(path.parent.parent.glob("lib/python*/site-packages/iree/_runtime_libs/iree-run-module"))
+    for candidate in (path, *wheel):
+        try:
+            with candidate.open("rb") as f:
+                if f.read(4) == b"\x7fELF":
+                    return {"iree_run_module_bytes": candidate.stat().st_size}
+        except OSError:
+            continue
+    return {}
+
+
+def benchmark_command(
+    env: Environment, ctx: Context, module: Path, *args: str, device: str = DEFAULT_DEVICE
+) -> list[str]:
     """iree-benchmark-module on `module` with the matrix's repetitions, reporting JSON."""
     return [
-        env.tool("iree-benchmark-module"), *device_flags(ctx), f"--module={module}", *args,
+        env.tool("iree-benchmark-module"), *device_flags(ctx, device), f"--module={module}", *args,
         f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
     ]  # fmt: skip
 

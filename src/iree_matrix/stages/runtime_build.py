@@ -1,0 +1,109 @@
+"""runtime-build: IREE's runtime built from source with cmake, for a `src:<release>` runtime value.
+
+The planner adds one such job per source runtime and architecture; the runtime environment's
+install takes its tools from this job's store entry (`<store>/runtime-build/<key>/tools/`), so
+"the pip runtime vs one built here" is just another runtime axis value, and a build is made once
+per key: the source's identity (tarball sha256, git URL + tag, directory), the toolchain's version
+lines, the target, the linkage, the variant's flags, and for a cross build the host tools' build.
+A build that fails is a stored result carrying the compiler's own error lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import runtime_build, versions
+from iree_matrix._hashing import digest
+from iree_matrix.errors import StageFailure, UserError
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job
+from iree_matrix.results import Status
+from iree_matrix.stages.base import Context
+from iree_matrix.store import Entry
+
+TOOLS = "tools"
+
+
+class RuntimeBuildStage:
+    name = "runtime-build"
+    exclusive = False
+
+    def key(self, job: Job, ctx: Context) -> str:
+        release, variants = versions.parse_source_runtime(job.labels["runtime"])
+        tc = runtime_build.toolchain(job.labels["arch"])
+        linkage = "static" if "static" in variants else "dynamic"
+        try:
+            source = runtime_build.source_digest(job.labels["runtime_source"])
+            ident = self._identity(tc, ctx)
+        except UserError as exc:  # a missing source or compiler: said in one line, tried again next run
+            error_class = "runtime-source" if "source" in str(exc) else "toolchain-missing"
+            raise StageFailure(error_class, str(exc), cacheable=False) from None
+        return digest(
+            {
+                "stage": self.name,
+                "build": runtime_build.build_key(source, tc, linkage, ident, variants),
+                "release": release,
+                "host_tools": ctx.dep(self.name).record.key if tc.cross else None,
+            }
+        )
+
+    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        return True
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        release, variants = versions.parse_source_runtime(job.labels["runtime"])
+        cache = ctx.cache or out.parent
+        src = runtime_build.source(job.labels["runtime_source"], cache, log=ctx.log)
+        runtime_build.check_release(src, release)
+        tc = runtime_build.toolchain(job.labels["arch"])
+        host_tools = ctx.dep(self.name).artifact(TOOLS) if tc.cross else None
+        reads = [src.tree, *([host_tools] if host_tools else [])]
+        facts = runtime_build.build_into(
+            src,
+            tc.target,
+            "static" if "static" in variants else "dynamic",
+            out,
+            ident=self._identity(tc, ctx),
+            variants=variants,
+            host_tools=host_tools,
+            log=ctx.log,
+            timeout=ctx.timeout,
+            run=self._runner(ctx, reads, [out]),
+        )
+        where = "the toolchain image" if self._image(ctx) is not None else "the host's toolchain"
+        metrics = {**facts, "release": release, "variants": list(variants), "built_in": where}
+        return Outcome(Status.OK, metrics=metrics)
+
+    # On the docker backend the build runs in the toolchain image (cmake, ninja, GCC, the armel
+    # cross compilers from Debian); on host venvs with the host's, which `doctor` checks.
+
+    def _image(self, ctx: Context) -> Any:
+        make = getattr(ctx.backend, "toolchain_environment", None)
+        return None if make is None else make(timeout=ctx.timeout, log=ctx.log)
+
+    def _runner(self, ctx: Context, read_only: list[Path], writable: list[Path]) -> runtime_build.Runner:
+        env = self._image(ctx)
+        if env is None:
+            return runtime_build.host_runner
+
+        def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
+            mounts = {"read_only": read_only, "writable": writable}
+            return env.run(argv, timeout=timeout, log=log, check=check, **mounts)
+
+        return run
+
+    def _identity(self, tc: runtime_build.Toolchain, ctx: Context) -> dict[str, str]:
+        env = self._image(ctx)
+        if env is None:
+            return runtime_build.toolchain_identity(tc)
+        # The image's compilers, asked once per image (a stored build's key is checked every run).
+        memo = (ctx.cache or Path(".")) / "toolchain-probes" / f"{env.image.image_id[7:23]}.json"
+        known = json.loads(memo.read_text()) if memo.is_file() else {}
+        if tc.target not in known:
+            known[tc.target] = runtime_build.toolchain_identity(tc, runtime_build.host_runner_in(env))
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            memo.write_text(json.dumps(known, indent=1, sort_keys=True))
+        return {**known[tc.target], "image": env.image.image_id}
