@@ -26,7 +26,9 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
     ]  # fmt: skip
     if not peers:
         return []
-    models = sorted(set(peers) | {r.labels.get("model", "") for r in runs})
+    # Functions the peers ran: a micro-benchmark merged into the same log has no row (or column) here.
+    runs = [r for r in runs if r.labels.get("model", "") in peers]
+    models = sorted(peers)
     releases = answers.sorted_versions({r.labels.get("compiler", "") for r in runs})
     rows = []
     for model in models:
@@ -335,12 +337,14 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
 
 def render_all(latest: Iterable[Record]) -> list[str]:
     records = list(latest)
+    searched = render_search(records)
     return (
         render_performance(records)
         + render_op_kinds(records)
-        + render_search(records)
+        + searched
+        # The tune table picks the fastest median, noise or not: only where no search judged them.
+        + ([] if searched else render_tune(records))
         + render_kernels(records)
-        + render_tune(records)
         + render_dispatches(records)
         + render_emulated(records)
     )
