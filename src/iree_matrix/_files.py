@@ -13,7 +13,9 @@ from iree_matrix.errors import StorageError
 
 # Out of space, over quota, or a file system that became read-only: the disk's problem, not a result.
 _DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-DISK_FULL_TEXT = ("No space left on device", "Disk quota exceeded", "Read-only file system")
+# What a tool prints when the disk refused it. Not "Read-only file system": the containers mount
+# every input read-only on purpose, and a tool writing into one is the tool's failure, not the disk's.
+DISK_FULL_TEXT = ("No space left on device", "Disk quota exceeded")
 
 
 def is_disk_full(exc: BaseException) -> bool:

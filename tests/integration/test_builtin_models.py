@@ -22,6 +22,7 @@ PLAIN = [
     "yolox_nano",
     "quartznet5x5",
     "whisper_tiny",
+    "whisper_tiny@decomposed",  # the flag search's export variant: attention without SDPA
     "llama_stories15m",
     "ops",
 ]
