@@ -38,7 +38,10 @@ def decomposed_attention(
     causal: bool = False,
     mask: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
-    """``MultiHeadAttention.qkv_attention`` with SDPA spelled out (same shapes, same mask rules)."""
+    """``MultiHeadAttention.qkv_attention`` with SDPA spelled out (same shapes, same mask rules).
+
+    The head split repeats whisper_tiny's own lines on purpose: factoring them out would edit
+    whisper_tiny.py, whose hash keys every stored Whisper result across the release history."""
     q = q.view(*q.shape[:2], self.n_head, -1).permute(0, 2, 1, 3)
     k = k.view(*k.shape[:2], self.n_head, -1).permute(0, 2, 1, 3)
     v = v.view(*v.shape[:2], self.n_head, -1).permute(0, 2, 1, 3)
