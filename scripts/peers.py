@@ -275,27 +275,18 @@ def torch_op_profile(call, calls):
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         for _ in range(calls):
             call()
-    rows = {}
-    for event in prof.key_averages(group_by_input_shape=True):
-        if event.self_cpu_time_total <= 0:
-            continue
-        shapes = list(event.input_shapes or [])
-        weight = None
-        if "conv" in event.key and len(shapes) > 1 and shapes[1]:
-            weight = [int(d) for d in shapes[1]]
-        key = (event.key, tuple(weight) if weight else None)
-        row = rows.setdefault(
-            key, {"op": event.key, "weight_shape": weight, "ms_per_call": 0.0, "per_call": 0.0}
-        )
-        row["ms_per_call"] += event.self_cpu_time_total / 1000.0 / calls
-        row["per_call"] += event.count / calls
-    ops = sorted(rows.values(), key=lambda r: r["ms_per_call"], reverse=True)
-    return {
-        "source": "torch.profiler self CPU time",
-        "calls": calls,
-        "ops": ops,
-        "sum_ms": sum(r["ms_per_call"] for r in ops),
-    }
+
+    def samples():
+        for event in prof.key_averages(group_by_input_shape=True):
+            if event.self_cpu_time_total <= 0:
+                continue
+            shapes = list(event.input_shapes or [])
+            weight = None
+            if "conv" in event.key and len(shapes) > 1 and shapes[1]:
+                weight = [int(d) for d in shapes[1]]
+            yield event.key, weight, event.self_cpu_time_total / 1000.0, event.count
+
+    return {"source": "torch.profiler self CPU time", "calls": calls, **ops_per_call(samples(), calls)}
 
 
 def peer_torch_compile(ctx, entry):
@@ -425,18 +416,30 @@ def onnxruntime_op_profile(ort, path, options, feed, ctx):
 
 def onnxruntime_ops(events, calls):
     """ONNX Runtime's profile events -> per (op type, weight shape): ms and nodes per call."""
+
+    def samples():
+        for event in events:
+            args = event.get("args") or {}
+            if event.get("cat") != "Node" or not str(event.get("name", "")).endswith("_kernel_time"):
+                continue
+            op = args.get("op_name", "?")
+            typed = args.get("input_type_shape", [])  # [{"float": [1, 3, 224, 224]}, ...]
+            shapes = [list(s.values())[0] for s in typed if isinstance(s, dict) and s]
+            weight = [int(d) for d in shapes[1]] if op.endswith("Conv") and len(shapes) > 1 else None
+            yield op, weight, float(event.get("dur", 0)) / 1000.0, 1
+
+    return ops_per_call(samples(), calls)
+
+
+def ops_per_call(samples, calls):
+    """(op, weight shape or None, ms, count) samples over `calls` calls -> one row per op and
+    weight shape with its ms and occurrences per call, slowest first, and their sum."""
     rows = {}
-    for event in events:
-        args = event.get("args") or {}
-        if event.get("cat") != "Node" or not str(event.get("name", "")).endswith("_kernel_time"):
-            continue
-        op = args.get("op_name", "?")
-        shapes = [list(s.values())[0] for s in args.get("input_type_shape", []) if isinstance(s, dict) and s]
-        weight = [int(d) for d in shapes[1]] if op.endswith("Conv") and len(shapes) > 1 else None
+    for op, weight, ms, count in samples:
         key = (op, tuple(weight) if weight else None)
         row = rows.setdefault(key, {"op": op, "weight_shape": weight, "ms_per_call": 0.0, "per_call": 0.0})
-        row["ms_per_call"] += float(event.get("dur", 0)) / 1000.0 / calls
-        row["per_call"] += 1.0 / calls
+        row["ms_per_call"] += ms / calls
+        row["per_call"] += count / calls
     ops = sorted(rows.values(), key=lambda r: r["ms_per_call"], reverse=True)
     return {"ops": ops, "sum_ms": sum(r["ms_per_call"] for r in ops)}
 

@@ -35,7 +35,6 @@ class Candidate:
     status: Status
     interval: Optional[stats.Interval]
     message: str = ""
-    max_abs_err: Optional[float] = None
 
     @property
     def knobs(self) -> tuple[str, ...]:
@@ -86,7 +85,6 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
                 status=why.status,
                 interval=stats.of_latency(latency) if record.status is Status.OK else None,
                 message=_first_line(why.message),
-                max_abs_err=record.metrics.get("max_abs_err"),
             )
         )
     return found
@@ -135,11 +133,12 @@ def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
 
 
 def best(rows: Sequence[Effect]) -> Effect:
-    """The fastest candidate that beats `default` beyond noise, else `default` itself."""
+    """The fastest candidate that beats `default` beyond noise, else `default` itself (`rows`
+    must hold it)."""
     faster = [e for e in rows if e.verdict == "faster" and e.ratio is not None]
     if faster:
         return max(faster, key=lambda e: e.ratio or 0.0)
-    return next(e for e in rows if e.candidate.name == BASELINE) if rows else rows[0]
+    return next(e for e in rows if e.candidate.name == BASELINE)
 
 
 def combinations(table: Mapping[tuple[str, str], Sequence[Effect]]) -> dict[tuple[str, str], str]:

@@ -38,14 +38,21 @@ def _below(n: int, k: int) -> float:
     return sum(math.comb(n, i) for i in range(k)) / 2**n
 
 
+def _rank(n: int, level: float) -> int:
+    """The largest k whose k-th smallest and k-th largest of n bound the median with probability
+    >= level; 0 when no k does."""
+    k = 0
+    while k + 1 <= n // 2 and 1 - 2 * _below(n, k + 1) >= level:
+        k += 1
+    return k
+
+
 def median_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
     xs = sorted(values)
     n = len(xs)
     if n == 0:
         raise ValueError("no values")
-    k = 0
-    while k + 1 <= n // 2 and 1 - 2 * _below(n, k + 1) >= level:
-        k += 1
+    k = _rank(n, level)
     if k == 0:  # too few samples for an interval at this level: the whole range, no coverage claimed
         return Interval(statistics.median(xs), xs[0], xs[-1], 0.0, n)
     return Interval(statistics.median(xs), xs[k - 1], xs[n - k], 1 - 2 * _below(n, k), n)
@@ -53,7 +60,7 @@ def median_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
 
 def of_latency(latency: Any) -> Optional[Interval]:
     """The interval of a stored `latency_ms` ({median, min, max, n[, times]}): from the repetitions
-    when kept, else from min/max, which for n = 5 are exactly the order statistics used."""
+    when kept, else from min/max, which are the order statistics used only when k = 1 (n = 5)."""
     if not isinstance(latency, Mapping) or not isinstance(latency.get("median"), (int, float)):
         return None
     times = latency.get("times")
@@ -63,7 +70,5 @@ def of_latency(latency: Any) -> Optional[Interval]:
     if not isinstance(n, int) or n < 1:
         return None
     low, high = latency.get("min", latency["median"]), latency.get("max", latency["median"])
-    k_interval = median_interval(range(n))  # which order statistics an n-sample interval uses
-    exact = k_interval.low == 0 and k_interval.high == n - 1
-    coverage = k_interval.coverage if exact else 0.0
+    coverage = 1 - 2 * _below(n, 1) if _rank(n, LEVEL) == 1 else 0.0
     return Interval(float(latency["median"]), float(low), float(high), coverage, n)

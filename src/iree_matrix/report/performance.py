@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix import answers, formats
+from iree_matrix import answers, formats, opkinds, search, stats
 from iree_matrix.results import Record, ResultsLog, Status
 from iree_matrix.spec import PEERS
 
@@ -56,8 +56,6 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
 
 
 def _with_interval(latency: Any, eager: Optional[float]) -> str:
-    from iree_matrix import stats
-
     interval = stats.of_latency(latency)
     if interval is None:
         return ""
@@ -363,8 +361,6 @@ def render_search(latest: Iterable[Record]) -> list[str]:
     """The flag search: per function and IREE version, each knob's measured effect against
     `default` (median with its 90 % interval), and the best configuration only where it beats
     `default` beyond noise."""
-    from iree_matrix import search
-
     table = search.effects(search.candidates(latest))
     if not any(len(rows) > 1 for rows in table.values()):
         return []
@@ -441,8 +437,6 @@ TRAILS = 1.2  # IREE this much slower than the best peer: the report explains it
 
 def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
     """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call."""
-    from iree_matrix import opkinds
-
     if not isinstance(profile, Mapping):
         return None
     classify = opkinds.CLASSIFIERS[framework]
@@ -464,8 +458,6 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     """Per function and IREE version with an in-context dispatch profile: time per op kind in IREE,
     torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
     kinds that account for the gap."""
-    from iree_matrix import opkinds
-
     records = list(latest)
     peers = {r.labels.get("model", ""): r for r in records if r.stage == "peer" and r.status is Status.OK}
     runs = [
