@@ -489,6 +489,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             args.retime = sorted({f"run:*/{profile}" for profile in combos.values()})
         matrix_path, matrix, the_plan = _load_plan(args, "search.toml", adjust=round_two)
         code2, summary = _run(matrix_path, matrix, the_plan, args, cache, results)
+        if code2 == EXIT_INTERRUPTED:  # as in round 1: no verdicts from a half-measured round
+            return code2
         code = code or code2
     else:
         print("== flag search: no two changes both beat default beyond noise; no round 2")
