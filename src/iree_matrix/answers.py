@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix import _text, formats, plan, refusals
+from iree_matrix import _text, formats, plan, refusals, versions
 from iree_matrix.results import Record, Status
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
@@ -205,7 +205,10 @@ class Runs:
     def same(self, function: str, exporter: str, compiler: str) -> Optional[Record]:
         """The cell whose module ran on its own release's runtime — or, where the matrix gave this
         target one runtime built from source (armv6: IREE publishes none), on that runtime."""
-        own = self.by_cell.get((function, exporter, compiler, compiler))
+        by_runtime = {
+            rt: r for (f, e, c, rt), r in self.by_cell.items() if (f, e, c) == (function, exporter, compiler)
+        }
+        own = own_run(by_runtime, compiler)
         if own is not None:
             return own
         built = [
@@ -213,6 +216,26 @@ class Runs:
             if (f, e, c) == (function, exporter, compiler) and is_built_here(rt) and not _label(r, "device")
         ]  # fmt: skip
         return built[0] if len(built) == 1 else None
+
+
+def own_run(by_runtime: Mapping[str, Record], compiler: str) -> Optional[Record]:
+    """Of one module's runs (keyed by `run_runtime`), the one on its compiler's own release — or,
+    when that release has no runtime of its own (iree-base-runtime 3.7.1 is not on PyPI, so no
+    record ran it, or its install failed), the run on the newest runtime of its release line: what
+    the planner runs such a compiler on (`versions.stand_in_runtime`)."""
+    own = by_runtime.get(compiler)
+    if own is not None and not _no_runtime(own):
+        return own
+    stand_in = versions.stand_in_runtime(compiler, [rt for rt in by_runtime if versions.is_valid(rt)])
+    return by_runtime[stand_in] if stand_in is not None else own
+
+
+def stand_in_of(run: Record) -> Optional[str]:
+    """The runtime a run stood in with for its compiler's missing release ("3.7.0"), or None."""
+    compiler, runtime = _label(run, "compiler"), _label(run, "runtime")
+    if runtime == compiler or not versions.is_valid(runtime) or not versions.is_valid(compiler):
+        return None
+    return runtime if versions.stand_in_runtime(compiler, [runtime]) == runtime else None
 
 
 # --- can runtime B load a module from compiler A? -------------------------------------------------

@@ -44,6 +44,15 @@ def classify(output: str) -> str:
     return INCOMPATIBLE if is_refusal(output) else "run-error"
 
 
+def read_class(stage: str, error_class: Optional[str], message: Optional[str]) -> Optional[str]:
+    """A stored record's error class as this version reads it: a run stored as `run-error` before
+    its refusal's phrase was known here (the published 3.4-3.7 modules on runtimes 3.8/3.9) is the
+    refusal `classify` now makes of the same words."""
+    if stage == "run" and error_class == "run-error" and is_refusal(message):
+        return INCOMPATIBLE
+    return error_class
+
+
 def reason(message: Optional[str]) -> str:
     """One line saying why the runtime refused, e.g. "bytecode version mismatch; runtime ..."."""
     line = first_line(message, _WORDS)

@@ -28,7 +28,7 @@ from typing import Callable, Optional
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix import _proc
+from iree_matrix import _proc, versions
 from iree_matrix.errors import UserError
 
 ALL = "all"
@@ -137,6 +137,8 @@ class Resolver:
         self._query = query
         self._stored = {} if refresh else _read(self.path)
         self.used: dict[str, Releases] = {}
+        # compiler release -> the runtime its modules run on when `runtime = "same"` has no release
+        self.stand_ins: dict[str, str] = {}
 
     def releases(self, axis: str) -> Releases:
         package = PACKAGES[axis]
@@ -182,6 +184,23 @@ class Resolver:
             )
         return [canonical]
 
+    def own_runtime(self, compiler: str) -> str:
+        """The runtime `runtime = "same"` means for `compiler`: its own release, or, when the index
+        has no runtime of that release, the newest runtime of its release line (said by `describe`)."""
+        if not versions.is_valid(compiler) or versions.is_date_versioned(compiler):
+            return compiler
+        try:
+            runtimes = self.releases("runtime")
+        except ReleaseError:
+            return compiler  # offline: pip will say whether it exists
+        if runtimes.canonical(compiler) is not None:
+            return compiler
+        stand_in = versions.stand_in_runtime(compiler, runtimes.versions)
+        if stand_in is None:
+            return compiler  # nothing of its line: the install fails with pip's words, a result
+        self.stand_ins[compiler] = stand_in
+        return stand_in
+
     def save(self) -> None:
         """Keep what this plan used beside its results, so the next run plans the same releases."""
         if self.path is None or not self.used:
@@ -202,6 +221,11 @@ class Resolver:
         for r in self.used.values():
             where = f"from {self.path}" if r.source != "index" else "asked the index"
             lines.append(f"  {r.package}: {_span(r.versions)} ({where}, queried {r.queried})")
+        for compiler, runtime in sorted(self.stand_ins.items(), key=lambda item: Version(item[0])):
+            lines.append(
+                f"  compiler {compiler}: {PACKAGES['runtime']} has no release {compiler}; "
+                f'runtime = "same" runs its modules on runtime {runtime}, the newest of its release line'
+            )
         return lines
 
 

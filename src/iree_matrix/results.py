@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from iree_matrix import refusals
 from iree_matrix.errors import StorageError
 
 SCHEMA_VERSION = 1
@@ -123,6 +124,9 @@ class Record:
         kwargs = {k: v for k, v in data.items() if k in fields}
         kwargs["status"] = Status(kwargs["status"])
         kwargs["command"] = tuple(kwargs.get("command") or ())
+        kwargs["error_class"] = refusals.read_class(
+            data["stage"], data.get("error_class"), data.get("message")
+        )
         return cls(**kwargs)
 
 

@@ -197,15 +197,15 @@ def parse(
         _rule(r, where, f"include[{i}]", known) for i, r in enumerate(_tables(data, "include", where))
     ]
 
-    every = list(_expand(axes))
+    every = list(_expand(axes, known))
     for i, rule in enumerate(excludes):
         # Like an include that adds nothing, an exclude that removes nothing is a typo. Not under
         # --model, which replaces the models axis the file's rules were written against.
-        if not models and not any(_matches(c, rule) for c in every):
+        if not models and not any(_matches(c, rule, known) for c in every):
             raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
-    cells = [c for c in every if not any(_matches(c, rule) for rule in excludes)]
+    cells = [c for c in every if not any(_matches(c, rule, known) for rule in excludes)]
     for i, rule in enumerate(includes):
-        added = list(_expand({**axes, **rule}))
+        added = list(_expand({**axes, **rule}, known))
         if not added:
             raise SpecError(f"{path}: include[{i}] adds no cell")
         cells.extend(added)
@@ -251,6 +251,10 @@ class _Known:
     resolver: Optional[releases.Resolver] = None
     refs: dict[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> model
     by_text: dict[str, ModelRef] = dataclasses.field(default_factory=dict)
+
+    def same(self, compiler: str) -> str:
+        """What `runtime = "same"` means for `compiler` (releases.Resolver.own_runtime)."""
+        return self.resolver.own_runtime(compiler) if self.resolver is not None else compiler
 
     def model(self, text: str) -> ModelRef:
         if text not in self.by_text:
@@ -426,20 +430,20 @@ def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> 
     return rule
 
 
-def _expand(axes: Mapping[str, list[str]]) -> Iterable[Cell]:
+def _expand(axes: Mapping[str, list[str]], known: _Known) -> Iterable[Cell]:
     names = list(AXES)
     for combo in itertools.product(*(axes[n] for n in names)):
         values = {AXES[n]: v for n, v in zip(names, combo)}
         if values["runtime"] == SAME:
-            values["runtime"] = values["compiler"]
+            values["runtime"] = known.same(values["compiler"])
         yield Cell(**values)
 
 
-def _matches(cell: Cell, rule: Mapping[str, list[str]]) -> bool:
+def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known) -> bool:
     for axis, allowed in rule.items():
         value = getattr(cell, AXES[axis])
         if axis == "runtime":
-            allowed = [cell.compiler if a == SAME else a for a in allowed]
+            allowed = [known.same(cell.compiler) if a == SAME else a for a in allowed]
         if value not in allowed:
             return False
     return True

@@ -7,6 +7,9 @@ Facts (see ../shared/IREE-NOTES.md): from 2.9.0 the packages are `iree-base-comp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Optional
+
 from packaging.version import InvalidVersion, Version
 
 _DATE_VERSION_MAJOR = 20000000  # 20230209 ... : the date-versioned packages
@@ -32,6 +35,18 @@ def compiler_requirement(version: str) -> str:
 def runtime_requirement(version: str) -> str:
     name = "iree-runtime" if is_date_versioned(version) else "iree-base-runtime"
     return f"{name}=={version}"
+
+
+def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
+    """The runtime that runs a compiler release's modules when that release has no runtime of its
+    own (iree-base-compiler 3.7.1 is on PyPI, iree-base-runtime 3.7.1 is not): the newest runtime of
+    the same release line (major.minor) older than the compiler, or None when the line has none.
+    A patch release keeps its line's module format (3.7.1's modules load on runtimes 3.4.0-3.7.0 in
+    the published cross, results/COMPATIBILITY.md)."""
+    wanted = Version(compiler)
+    line = [Version(r) for r in runtimes if is_valid(r)]
+    line = [r for r in line if r.release[:2] == wanted.release[:2] and r < wanted and not r.is_prerelease]
+    return str(max(line)) if line else None
 
 
 def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:

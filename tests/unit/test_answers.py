@@ -273,3 +273,27 @@ def test_a_noisy_figure_is_a_regression_only_beyond_what_contention_explains():
     records += [_compile("m", "3.11.0"), _run("m", "3.11.0", median=500.0, spread=0.3, load=0.4)]
     (found,) = [r for r in answers.regressions(_runs(records)) if r.kind == "slower"]
     assert found.detail.startswith("12.50x slower (40.0 ms → 500 ms; noisy, but")
+
+
+def test_a_compiler_without_a_runtime_release_is_answered_by_its_stand_in_run():
+    """Issue 29: iree-base-runtime 3.7.1 does not exist; 3.7.1's modules ran on runtime 3.7.0 (the
+    planner's stand-in). The release passes on that evidence, is never an install failure, and
+    the per-model table says which runtime ran it."""
+    records = [
+        _compile("m", "3.7.0"),
+        _run("m", "3.7.0", median=3.0),
+        _compile("m", "3.7.1"),
+        _run("m", "3.7.1", "3.7.0", median=3.1),
+        _run("m", "3.7.1", "3.6.0", median=3.2),  # an older line's runtime in the cross: not the stand-in
+        _compile("m", "3.8.0"),
+        _run("m", "3.8.0", median=3.0),
+    ]
+    runs = _runs(records)
+    assert runs.same("m", EXP, "3.7.1").job.endswith("/iree3.7.1/x86_64/default/rt3.7.0")
+    assert runs.same("m", EXP, "3.8.0").labels["runtime"] == "3.8.0"
+    (rec,) = answers.recommendations(runs)
+    assert [r.compiler for r in rec.releases if r.passes] == ["3.7.0", "3.7.1", "3.8.0"]
+    text = render_compatibility(records)
+    assert "✅ 3.10 ms (rt 3.7.0)" in text
+    assert "compiler 3.7.1 has no runtime release of its own" in text
+    assert "⛔ install" not in text

@@ -4,6 +4,8 @@ shortened)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from iree_matrix.stages.run import _classify, _runtime_message
@@ -61,3 +63,28 @@ def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():
         "run:y", "run", "y", "k", Status.FAIL, {}, error_class="run-error", message="Segmentation fault"
     )
     assert answers.load_of(crash) is answers.Load.UNKNOWN
+
+
+def test_a_stored_run_error_with_a_refusals_words_is_read_as_incompatible_module(tmp_path):
+    """Issue 29: the published 3.4-3.7 modules on runtimes 3.8/3.9 were stored `run-error` (F37/F38)
+    before the executable-version phrase was known; every reader (report, site, compat.json, a
+    filter on the class) must see `incompatible-module`, with the runtime's words unchanged."""
+    import json
+
+    from iree_matrix.report import render_compatibility
+    from iree_matrix.results import Record, ResultsLog, Status
+
+    stored = Record(
+        "run:m/e/iree3.5.0/x86_64/default/rt3.8.0", "run", "m/e/iree3.5.0/x86_64/default/rt3.8.0", "k",
+        Status.FAIL, {"model": "m", "compiler": "3.5.0", "runtime": "3.8.0"}, error_class="run-error",
+        message=REFUSALS[-1],
+    )  # fmt: skip
+    log = ResultsLog(tmp_path / "results.jsonl")
+    log.path.write_text(stored.to_json() + "\n")
+    (read,) = list(log)
+    assert read.error_class == "incompatible-module" and read.message == REFUSALS[-1]
+    assert json.loads(read.to_json())["error_class"] == "incompatible-module"
+    assert "run ❌ fail (`incompatible-module`)" in render_compatibility([read])
+    crash = dataclasses.replace(stored, message="Segmentation fault")
+    log.path.write_text(crash.to_json() + "\n")
+    assert next(iter(log)).error_class == "run-error"

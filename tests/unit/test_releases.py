@@ -134,3 +134,25 @@ def test_a_release_with_a_wheel_for_only_some_pythons_is_still_a_release(tmp_pat
                     'compiler = "2.13.0"\n')  # fmt: skip
     matrix = spec.load(path, resolver=releases.Resolver(None, query=per_python))
     assert {(c.python, c.torch) for c in matrix.cells} == {("3.9", "2.13.0"), ("3.11", "2.13.0")}
+
+
+def test_a_compiler_without_a_runtime_release_runs_on_the_newest_runtime_of_its_line(tmp_path):
+    """iree-base-compiler 3.7.1 exists, iree-base-runtime 3.7.1 does not: `runtime = "same"` runs
+    its modules on runtime 3.7.0 (issue 29), never an install failure of the compiler's release."""
+    matrix, resolver = _load(tmp_path, 'compiler = ["3.7.0", "3.7.1", "3.8.0"]\n')
+    assert {(c.compiler, c.runtime) for c in matrix.cells} == {
+        ("3.7.0", "3.7.0"), ("3.7.1", "3.7.0"), ("3.8.0", "3.8.0")
+    }  # fmt: skip
+    said = "\n".join(resolver.describe())
+    assert "compiler 3.7.1: iree-base-runtime has no release 3.7.1" in said and "runtime 3.7.0" in said
+
+
+def test_a_stand_in_runtime_is_one_cell_with_the_cross(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = "3.7.1"\nruntime = ["same", "3.7.0", "3.8.0"]\n')
+    assert sorted(c.runtime for c in matrix.cells) == ["3.7.0", "3.8.0"]
+
+
+def test_an_exclude_of_same_means_the_stand_in(tmp_path):
+    text = 'compiler = ["3.7.1", "3.8.0"]\nruntime = ["same", "3.8.0"]\n[[exclude]]\nruntime = "same"\n'
+    matrix, _ = _load(tmp_path, text)
+    assert {(c.compiler, c.runtime) for c in matrix.cells} == {("3.7.1", "3.8.0")}

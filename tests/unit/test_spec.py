@@ -78,15 +78,16 @@ def test_default_matrix_has_the_promised_cells():
     matrix = spec.load(MATRIX_DIR / "default.toml", resolver=resolver)
     runtimes = [v for v in COMPILERS if v != "3.7.1"]  # the fake index has no runtime 3.7.1
     turbines = ["3.0.0", "3.8.0", "3.9.0"]  # the fake index's turbine releases from 3.0
+    own = {c: "3.7.0" if c == "3.7.1" else c for c in COMPILERS}  # 3.7.1 runs on its line's newest
     expected = set()
     for model in ("mobilenet_v2", "mobilenet_v3_small", "quartznet5x5", "whisper_tiny", "llama_stories15m"):
         for compiler in COMPILERS:
-            expected.add(_cell(model=model, compiler=compiler, runtime=compiler))
+            expected.add(_cell(model=model, compiler=compiler, runtime=own[compiler]))
     for model in ("tiny_cnn", "mobilenet_v2"):  # the full compiler x runtime cross
         for compiler in COMPILERS:
             expected |= {_cell(model=model, compiler=compiler, runtime=r) for r in runtimes}
     for turbine in turbines:  # the exporter axis, each module run by its own runtime
-        expected |= {_cell(model="tiny_cnn", turbine=turbine, compiler=c, runtime=c) for c in COMPILERS}
+        expected |= {_cell(model="tiny_cnn", turbine=turbine, compiler=c, runtime=own[c]) for c in COMPILERS}
     assert set(matrix.cells) == expected
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}

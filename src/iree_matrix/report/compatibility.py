@@ -292,11 +292,12 @@ def _same_version_cell(ix: _Index, model: str, row: RowKey, compiler: str) -> st
     if export is not None and export.status is not Status.OK:
         return _stage_outcome(ix, export)
     compiled = ix.compiles.get((model, exporter, profile, arch, compiler))
-    run = ix.runs.get((model, exporter, profile, arch, compiler, compiler)) or _dir_run(
-        ix, (model, exporter, profile, arch, compiler)
-    )
+    key = (model, exporter, profile, arch, compiler)
+    by_runtime = {k[-1]: r for k, r in ix.runs.items() if k[:-1] == key}
+    run = answers.own_run(by_runtime, compiler) or _dir_run(ix, key)
     if run is not None and run.status is not Status.NOT_RUN:
-        return _run_cell(ix, run)
+        stand_in = answers.stand_in_of(run)
+        return _run_cell(ix, run) + (f" (rt {stand_in})" if stand_in else "")
     if compiled is not None and compiled.status is not Status.OK:
         return _stage_outcome(ix, compiled)
     if run is not None:
@@ -374,9 +375,25 @@ def _model_section(ix: _Index, model: str) -> list[str]:
         "",
         _table(layout.headers + compilers, table_rows),
         "",
+        *_stand_in_lines(ix, model),
         *_baseline_lines(ix, model),
         *_compile_stats(ix, model, rows, compilers, layout),
     ]
+
+
+def _stand_in_lines(ix: _Index, model: str) -> list[str]:
+    """Says which compilers' modules ran on another release's runtime (`answers.own_run`)."""
+    used = {}
+    for key in {k[:-1] for k in ix.runs if k[0] == model}:
+        run = answers.own_run({k[-1]: r for k, r in ix.runs.items() if k[:-1] == key}, key[-1])
+        stand_in = answers.stand_in_of(run) if run is not None else None
+        if stand_in:
+            used[key[-1]] = stand_in
+    return [
+        f"- compiler {c} has no runtime release of its own (no `iree-base-runtime {c}` on PyPI): "
+        f"its modules ran on runtime {used[c]}, the newest of its release line (`rt {used[c]}`)."
+        for c in _sorted_versions(used)
+    ] + ([""] if used else [])
 
 
 def _baseline_lines(ix: _Index, model: str) -> list[str]:
