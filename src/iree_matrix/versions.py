@@ -43,6 +43,8 @@ def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
     the same release line (major.minor) older than the compiler, or None when the line has none.
     A patch release keeps its line's module format (3.7.1's modules load on runtimes 3.4.0-3.7.0 in
     the published cross, results/COMPATIBILITY.md)."""
+    if not is_valid(compiler):
+        return None
     wanted = Version(compiler)
     line = [Version(r) for r in runtimes if is_valid(r)]
     line = [r for r in line if r.release[:2] == wanted.release[:2] and r < wanted and not r.is_prerelease]
