@@ -42,6 +42,11 @@ def storage_error(
 ) -> StorageError:
     """One line: where, why, how much it needed and how much is free, and that nothing is lost."""
     reason = why if isinstance(why, str) else (why.strerror or str(why))
+    if isinstance(why, OSError) and why.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StorageError(
+            f"{path}: {doing} ({reason}): make it writable, or name a writable directory "
+            "(--results-dir for results and documents, --cache for the cache)"
+        )
     free = free_bytes(path)
     space = (f"it needs {'at least ' if at_least else ''}{needed} bytes, " if needed is not None else "") + (
         f"{free} are free" if free is not None else "free space unknown"
@@ -60,17 +65,31 @@ def write_atomically(target: Path, data: str | bytes) -> Path:
     """Write to a temporary file beside `target`, fsync, then rename over it. Mode 0644: mkstemp's
     0600 would make a committed document private."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    payload = data.encode() if isinstance(data, str) else data
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc, len(payload)) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
+            f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(target, exc, len(payload)) from None
         raise
     return target
+
+
+def _write_error(target: Path, exc: OSError, needed: int) -> BaseException:
+    """A disk that is full or read-only is one line naming the directory (`storage_error`); any
+    other OSError stays what it is."""
+    if is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM):
+        return storage_error(target.parent, exc, needed=needed, doing=f"cannot write {target.name}")
+    return exc

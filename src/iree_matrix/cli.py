@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import fnmatch
 import os
 import shutil
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, Optional
 
-from iree_matrix import __version__, _resources, plan, releases, spec, targets
+from iree_matrix import __version__, _files, _resources, plan, releases, spec, targets
 from iree_matrix.errors import UserError
 from iree_matrix.flags import SEARCH_KNOBS, TUNE_PROFILES
 from iree_matrix.results import ResultsLog, Status
@@ -299,6 +300,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:  # `iree-matrix matrix --list | head`
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a disk that is full or read-only where no writer said so itself
+        if not (_files.is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM)):
+            raise
+        where = Path(exc.filename).parent if exc.filename else Path.cwd()
+        print(f"iree-matrix: error: {_files.storage_error(where, exc)}", file=sys.stderr)
+        return 1
 
 
 def _load_plan(args: argparse.Namespace, default_matrix: str, transform=None, adjust=None):

@@ -17,10 +17,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Callable, Optional
@@ -29,6 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from iree_matrix import _proc, versions
+from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 
 ALL = "all"
@@ -208,13 +207,7 @@ class Resolver:
         data = {"schema": SCHEMA, "packages": {**_raw(self.path), **{
             r.package: {"versions": list(r.versions), "queried": r.queried} for r in self.used.values()
         }}}  # fmt: skip
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".releases.", dir=self.path.parent)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
     def describe(self) -> list[str]:
         lines = []

@@ -145,6 +145,10 @@ def _names(types: tuple[type, ...]) -> str:
     return " or ".join("null" if t is type(None) else t.__name__ for t in types)
 
 
+# (file:line, warning) already printed by this process.
+_WARNED: set[tuple[str, str]] = set()
+
+
 class ResultsLog:
     """`results/results.jsonl`: every record ever published, newest last."""
 
@@ -161,7 +165,9 @@ class ResultsLog:
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line  # end a torn last line so this record does not join it
             try:
-                os.write(fd, line)
+                left = memoryview(line)
+                while left:  # a nearly full disk takes part of a write without an error: go on
+                    left = left[os.write(fd, left) :]
                 os.fsync(fd)
             except OSError as exc:
                 os.ftruncate(fd, size)  # a partial record would be torn; the lines before it stay
@@ -173,13 +179,20 @@ class ResultsLog:
         finally:
             os.close(fd)
 
+    def _warn(self, lineno: int, what: str) -> None:
+        """Once per file and line in this process: a report reads the log several times."""
+        where = f"{self.path}:{lineno}"
+        if (where, what) not in _WARNED:
+            _WARNED.add((where, what))
+            print(f"warning: {where}: {what}", file=sys.stderr)
+
     def __iter__(self) -> Iterator[Record]:
         if not self.path.exists():
             return
         with open(self.path, encoding="utf-8", errors="replace") as f:
             for lineno, line in enumerate(f, 1):
                 if not line.endswith("\n"):
-                    print(f"warning: {self.path}:{lineno}: ignoring a torn last line", file=sys.stderr)
+                    self._warn(lineno, "ignoring a torn last line")
                     return
                 line = line.strip()
                 if not line:
@@ -187,21 +200,17 @@ class ResultsLog:
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError:
-                    print(f"warning: {self.path}:{lineno}: not JSON, skipped", file=sys.stderr)
+                    self._warn(lineno, "not JSON, skipped")
                     continue
                 try:
                     if not isinstance(data, dict):
                         raise TypeError(f"not a record object ({type(data).__name__})")
                     record = Record.from_dict(data)
                 except SchemaError as exc:
-                    print(f"warning: {self.path}:{lineno}: {exc}; skipped", file=sys.stderr)
+                    self._warn(lineno, f"{exc}; skipped")
                     continue
                 except (KeyError, ValueError, TypeError) as exc:
-                    print(
-                        f"warning: {self.path}:{lineno}: malformed record "
-                        f"({type(exc).__name__}: {exc}); skipped",
-                        file=sys.stderr,
-                    )
+                    self._warn(lineno, f"malformed record ({type(exc).__name__}: {exc}); skipped")
                     continue
                 yield record
 

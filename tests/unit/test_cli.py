@@ -269,3 +269,17 @@ def test_a_users_run_goes_to_an_ignored_directory_never_the_published_one():
         ["git", "check-ignore", "runs/smoke/results.jsonl"], cwd=repo, capture_output=True, text=True
     )
     assert ignored.returncode == 0, "runs/ must be git-ignored"
+
+
+def test_a_read_only_disk_anywhere_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """Issue 29: whatever write meets a read-only or full disk, the CLI says where in one line."""
+    import errno
+
+    def read_only(args):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out" / ".x.tmp"))
+
+    monkeypatch.setattr(cli, "cmd_report", read_only)
+    assert cli.main(["report", "--results-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'out'}: " in err and "Read-only file system" in err and "writable" in err

@@ -281,3 +281,15 @@ def test_a_full_disk_is_one_line_naming_the_path_and_keeps_the_log(tmp_path, mon
 
 def _full_disk_record(name: str) -> Record:
     return Record(job=f"compile:{name}", stage="compile", cell=name, key="k", status=Status.OK, labels={})
+
+
+def test_a_torn_or_unreadable_line_is_warned_about_once_per_file(log, capsys):
+    """Issue 29: a report reads the log several times; a torn line was warned about on each."""
+    log.append(_record("run:a"))
+    with open(log.path, "a") as f:
+        f.write("{not json\n")
+        f.write(_record("run:c").to_json()[:40])
+    for _ in range(3):
+        assert [r.job for r in ResultsLog(log.path)] == ["run:a"]
+    err = capsys.readouterr().err
+    assert err.count("torn last line") == 1 and err.count("not JSON") == 1, err
