@@ -18,7 +18,8 @@ per job:
   cause are one.
 
 OUT's own results.jsonl, when there is one, is an input too: merging shard by shard as they
-arrive gives the same log as merging them all at once. Manifests are copied; the first
+arrive gives the same log as merging them all at once. A line of OUT's log this iree-matrix cannot
+read (a newer schema, garbage) is kept verbatim, and the previous file is kept as results.jsonl.bak. Manifests are copied; the first
 `releases.json` found (in the order given) is kept.
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -111,7 +113,18 @@ def merge(dirs: Sequence[Path], to: Path) -> Merged:
         inputs.insert(0, target)
     merged = merge_records([(str(p), list(ResultsLog(p))) for p in inputs])
     to.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, "".join(r.to_json() + "\n" for r in merged.records))
+    # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
+    # verbatim, first, with the previous file beside it: a merge never loses a record.
+    kept = ResultsLog(target).unreadable() if target.is_file() else []
+    if target.is_file():
+        shutil.copyfile(target, target.with_name(RESULTS + ".bak"))
+    if kept:
+        print(
+            f"warning: {target}: kept {len(kept)} lines it cannot read, unchanged "
+            f"(the previous file is {RESULTS}.bak)",
+            file=sys.stderr,
+        )
+    write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (_dir(p) for p in inputs):
         if (directory / RELEASES).is_file() and not (to / RELEASES).exists():
             shutil.copyfile(directory / RELEASES, to / RELEASES)

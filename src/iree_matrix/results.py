@@ -187,32 +187,46 @@ class ResultsLog:
             print(f"warning: {where}: {what}", file=sys.stderr)
 
     def __iter__(self) -> Iterator[Record]:
+        for _, record in self._lines():
+            if record is not None:
+                yield record
+
+    def unreadable(self) -> list[str]:
+        """The lines no record can be read from (a newer schema, garbage, a torn end), verbatim and
+        each ending in a newline: what a rewrite of the log must keep."""
+        return [
+            line if line.endswith("\n") else line + "\n" for line, record in self._lines() if record is None
+        ]
+
+    def _lines(self) -> Iterator[tuple[str, Optional[Record]]]:
+        """Every non-empty line and the record read from it (None, with a warning, if none)."""
         if not self.path.exists():
             return
         with open(self.path, encoding="utf-8", errors="replace") as f:
             for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
                 if not line.endswith("\n"):
                     self._warn(lineno, "ignoring a torn last line")
+                    yield line, None
                     return
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError:
-                    self._warn(lineno, "not JSON, skipped")
-                    continue
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError(f"not a record object ({type(data).__name__})")
-                    record = Record.from_dict(data)
-                except SchemaError as exc:
-                    self._warn(lineno, f"{exc}; skipped")
-                    continue
-                except (KeyError, ValueError, TypeError) as exc:
-                    self._warn(lineno, f"malformed record ({type(exc).__name__}: {exc}); skipped")
-                    continue
-                yield record
+                yield line, self._parse(lineno, line.strip())
+
+    def _parse(self, lineno: int, line: str) -> Optional[Record]:
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            self._warn(lineno, "not JSON, skipped")
+            return None
+        try:
+            if not isinstance(data, dict):
+                raise TypeError(f"not a record object ({type(data).__name__})")
+            return Record.from_dict(data)
+        except SchemaError as exc:
+            self._warn(lineno, f"{exc}; skipped")
+        except (KeyError, ValueError, TypeError) as exc:
+            self._warn(lineno, f"malformed record ({type(exc).__name__}: {exc}); skipped")
+        return None
 
     def keys(self) -> set[str]:
         return {r.key for r in self if r.key}

@@ -200,3 +200,21 @@ def test_list_of_a_shard_keeps_the_release_list_for_the_other_shards(tmp_path, m
         ]
         assert cli.main(argv) == 0
     assert "run:tiny_cnn" in capsys.readouterr().out
+
+
+def test_merge_never_drops_a_record_it_cannot_read(tmp_path, capsys):
+    """Issue 29: the target's lines of a newer schema (or garbage) are kept verbatim, and the
+    previous file is kept as results.jsonl.bak, as `results forget` does."""
+    out = _write(tmp_path / "out", _rec("compile:a"))
+    newer = '{"job":"compile:z","stage":"compile","status":"ok","schema":99}\n'
+    garbage = "{half a rec\n"
+    with open(out / "results.jsonl", "a") as f:
+        f.write(newer + garbage)
+    before = (out / "results.jsonl").read_text()
+    shard = _write(tmp_path / "s1", _rec("compile:b", key="k2"))
+    merge([shard], out)
+    after = (out / "results.jsonl").read_text()
+    assert newer in after and garbage in after
+    assert {r.job for r in ResultsLog(out / "results.jsonl")} == {"compile:a", "compile:b"}
+    assert (out / "results.jsonl.bak").read_text() == before
+    assert "kept 2 lines it cannot read" in capsys.readouterr().err
