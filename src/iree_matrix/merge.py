@@ -19,8 +19,8 @@ per job:
 
 OUT's own results.jsonl, when there is one, is an input too: merging shard by shard as they
 arrive gives the same log as merging them all at once. A line of OUT's log this iree-matrix cannot
-read (a newer schema, garbage) is kept verbatim, and the previous file is kept as results.jsonl.bak. Manifests are copied; the first
-`releases.json` found (in the order given) is kept.
+read (a newer schema, garbage) is kept verbatim, and the previous file is kept as results.jsonl.bak.
+Manifests are copied; the first `releases.json` found (in the order given) is kept.
 """
 
 from __future__ import annotations
