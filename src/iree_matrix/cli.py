@@ -776,7 +776,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"  command: {' '.join(record.command)}")
     for name, value in sorted(record.metrics.items()):
         print(f"  {name}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    logs = [job_log(cache, record.job)]
+    logs = [job_log(cache, record.job)] + (
+        [job_log(cache, record.job, record.started)] if record.started else []
+    )
     if record.key:
         logs.append(Store(cache / "store").entry_path(record.stage, record.key) / "log.txt")
     present = [log for log in logs if log.is_file() and log.stat().st_size]

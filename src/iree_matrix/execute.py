@@ -62,10 +62,16 @@ class Summary:
         return Counter(r.status.value for r in self.records.values())
 
 
-def job_log(cache: Path, job_id: str) -> Path:
-    """Where the newest execution of a job wrote its log (a stored result keeps its own copy in the
-    store, as log.txt beside the result)."""
-    return Path(cache) / "logs" / (job_id.replace("/", "__").replace(":", "--") + ".log")
+def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
+    """Where the execution of a job that started at `started` (its record's field) wrote its log:
+    one file per execution, so a later run of the same job (other settings, another results
+    directory) never overwrites the log an earlier record points to. A stored result also keeps
+    its own copy in the store, as log.txt beside the result. Without `started`: the one file per
+    job that caches written before this layout hold."""
+    name = job_id.replace("/", "__").replace(":", "--")
+    if started is None:
+        return Path(cache) / "logs" / f"{name}.log"
+    return Path(cache) / "logs" / name / (started.replace(":", "-").replace("+", "Z") + ".log")
 
 
 class Executor:
@@ -194,7 +200,8 @@ class Executor:
             return record, None, False
 
     def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
-        log = job_log(self.cache, job.id)
+        started, clock = now(), time.monotonic()
+        log = job_log(self.cache, job.id, started)
         log.parent.mkdir(parents=True, exist_ok=True)
         ctx = stages.Context(
             spec=self.spec,
@@ -205,7 +212,6 @@ class Executor:
             log=log,
             cache=self.cache,
         )
-        started, clock = now(), time.monotonic()
         try:
             key = stage.key(job, ctx)
         except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure

@@ -46,6 +46,8 @@ class FakeStage:
         try:
             time.sleep(self.world.seconds)
             (out / "artifact").write_text(job.id)
+            with open(ctx.log, "a") as log:
+                log.write(f"{job.id} inputs v{self.world.version}\n")
             behave = self.world.behaviour.get(job.id)
             return behave(job) if behave else Outcome(Status.OK, {"n": 1})
         finally:
@@ -231,3 +233,22 @@ def test_sigterm_mid_stage_stores_nothing_for_that_job_and_resumes(world: World,
     summary, _ = _run(tmp_path)
     assert not summary.interrupted and victim in world.calls and "compile:m/e/3.9.0" not in world.calls
     assert summary.counts() == {"ok": 6}
+
+
+def test_a_later_run_of_a_job_keeps_the_earlier_runs_log(world: World, tmp_path: Path, monkeypatch):
+    """Issue 29: logs were one file per job id, so a later run with other settings overwrote the
+    log an earlier record points to. Each execution now has its own, found from its record."""
+    from iree_matrix import execute
+    from iree_matrix.execute import job_log
+
+    clock = iter(f"2026-11-23T17:{m:02d}:00+00:00" for m in range(60))
+    monkeypatch.setattr(execute, "now", lambda: next(clock))
+    _, log = _run(tmp_path)
+    first = log.latest()["compile:m/e/3.9.0"]
+    world.version = 2  # other settings: new keys, every stage runs again
+    _, log = _run(tmp_path)
+    second = log.latest()["compile:m/e/3.9.0"]
+    cache = tmp_path / "cache"
+    assert job_log(cache, first.job, first.started) != job_log(cache, second.job, second.started)
+    assert job_log(cache, first.job, first.started).read_text() == "compile:m/e/3.9.0 inputs v1\n"
+    assert job_log(cache, second.job, second.started).read_text() == "compile:m/e/3.9.0 inputs v2\n"
