@@ -331,6 +331,11 @@ def _load_plan(args: argparse.Namespace, default_matrix: str, transform=None, ad
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
     resolver = _resolver(args)
     matrix = spec.load(matrix_path, models=args.model, resolver=resolver)
+    for name in matrix.redefined:
+        print(
+            f"note: {matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
+            f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
+        )
     matrix = _with_iree_sources(matrix, args.iree_source)
     if transform is not None:
         matrix = transform(matrix)

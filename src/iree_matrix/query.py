@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix import answers, formats
+from iree_matrix import answers, formats, versions
+from iree_matrix.errors import UserError
 from iree_matrix.results import Record
 
 NOT_MEASURED = "not measured"
@@ -74,7 +75,11 @@ def _listing(values: Sequence[str], limit: int = 8) -> str:
 
 
 def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
-    """Can runtime `runtime` load a module built by compiler `compiler`?"""
+    """Can runtime `runtime` load a module built by compiler `compiler`? A value that is not a
+    version is the asker's mistake (a UserError, exit 2), not a pair that was never measured."""
+    for option, value in (("--compiler", compiler), ("--runtime", runtime)):
+        if not versions.is_valid(value):
+            raise UserError(f'query load {option} {value!r}: not a version (PEP 440), e.g. "3.9.0"')
     records = list(records)
     runs = answers.Runs.of(records, arch=answers.main_arch(records))
     found = answers.pairs(runs)

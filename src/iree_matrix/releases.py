@@ -40,6 +40,8 @@ PACKAGES = {
     "turbine": "iree-turbine",
     "torch": "torch",
 }
+# The date-versioned packages (20240410.865: before 2.9.0) a compiler or runtime version may name.
+DATE_PACKAGES = {"compiler": "iree-compiler", "runtime": "iree-runtime"}
 _AVAILABLE = re.compile(r"^Available versions:\s*(.*)$", re.MULTILINE)
 
 
@@ -129,9 +131,11 @@ class Resolver:
         *,
         refresh: bool = False,
         query: Optional[Callable[[str, str], Releases]] = None,
+        host_python: str = f"{sys.version_info[0]}.{sys.version_info[1]}",
     ) -> None:
         self.path = Path(path) if path is not None else None
         self.pythons: tuple[str, ...] = (python,)
+        self.host_python = host_python  # asked, when a release is missing, whether the Python is why
         self.refresh = refresh
         self._query = query
         self._stored = {} if refresh else _read(self.path)
@@ -140,7 +144,9 @@ class Resolver:
         self.stand_ins: dict[str, str] = {}
 
     def releases(self, axis: str) -> Releases:
-        package = PACKAGES[axis]
+        return self._package(PACKAGES[axis])
+
+    def _package(self, package: str) -> Releases:
         if package not in self.used:
             stored = self._stored.get(package)
             query = self._query or query_pip  # looked up late: tests replace it
@@ -168,20 +174,42 @@ class Resolver:
                     f"(known: {_span(self.releases(axis).versions)})"
                 )
             return found
+        package = PACKAGES[axis]
+        if versions.is_date_versioned(value):  # iree-compiler/iree-runtime 20240410.865: another package
+            if axis not in DATE_PACKAGES:
+                return [value]
+            package = DATE_PACKAGES[axis]
         try:
-            releases = self.releases(axis)
+            releases = self._package(package)
         except ReleaseError:
             return [value]  # offline: a plain version is taken as written; pip will say if it exists
-        if Version(value).major >= 20000000:  # date-versioned iree-compiler/iree-runtime: another package
-            return [value]
         canonical = releases.canonical(value)
         if canonical is None:
+            self._check_python(axis, package, value)
             near = ", ".join(releases.nearest(value)) or "none"
             raise ReleaseError(
-                f"{axis} = {value!r}: {PACKAGES[axis]} has no release {value} on the index "
+                f"{axis} = {value!r}: {package} has no release {value} on the index "
                 f"(nearest: {near}; {_span(releases.versions)} in all)"
             )
         return [canonical]
+
+    def _check_python(self, axis: str, package: str, value: str) -> None:
+        """A release the index has for this machine's Python but not for the matrix's: the Python
+        is the mistake (python = "3.99"), so the error names it."""
+        if self.host_python in self.pythons:
+            return
+        query = self._query or query_pip
+        try:
+            found = query(package, self.host_python).canonical(value)
+        except ReleaseError:
+            return
+        if found is not None:
+            pythons = self.pythons[0] if len(self.pythons) == 1 else list(self.pythons)
+            raise ReleaseError(
+                f"python = {pythons!r}: {package} {found} ({axis}) has no wheel for Python "
+                f"{', '.join(self.pythons)} on the index, but has one for Python {self.host_python}; "
+                "name a Python its releases are built for"
+            )
 
     def own_runtime(self, compiler: str) -> str:
         """The runtime `runtime = "same"` means for `compiler`: its own release, or, when the index

@@ -67,6 +67,14 @@ _BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches", "op_profile",
 DEVICES = ("local-task", "local-sync")
 DEFAULT_DEVICE = "local-task"
 _PYTHON_RE = re.compile(r"3\.\d+")
+# A name that becomes part of job ids, labels and file names (profiles, models): what a job id may
+# hold, so `--list` prints one id a line and `--select` globs can name it (models also take "@").
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+_NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
+# Bounds of [benchmark]'s numbers: more threads than any CPU has, more repetitions than a day of
+# runs, a seed numpy cannot take (its seeds are 32-bit) are mistakes, not settings.
+_BENCHMARK_BOUNDS = {"repetitions": (1, 10_000), "seed": (0, 2**32 - 1), "threads": (0, 1024)}
 
 DEFAULT_TIMEOUTS = {
     "runtime-build": 3600.0,
@@ -133,6 +141,9 @@ class MatrixSpec:
     # Where a `src:<release>` runtime's source is: release -> directory, tarball or git+URL@TAG
     # ("*": every release); a release not named builds from IREE's repository at its tag.
     iree_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Built-in profiles the file redefines ([profile.default]): allowed, and said in the plan
+    # output, since every published "default" column means the built-in one.
+    redefined: tuple[str, ...] = ()
 
     def iree_source(self, release: str) -> str:
         given = self.iree_sources.get(release) or self.iree_sources.get("*")
@@ -226,6 +237,7 @@ def parse(
         weights=_parse_weights(data.get("weights", {}), where, known),
         peers=_parse_peers(data.get("peers", []), where),
         iree_sources=_parse_iree_source(data.get("iree_source", {}), where),
+        redefined=tuple(sorted(set(own_profiles) & set(BUILTIN_PROFILES))),
     )
 
 
@@ -300,9 +312,13 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
             raise where.error(key, value, str(exc)) from None
     if axis == "models":
         try:
-            known.model(value)
+            name = known.model(value).name
         except ModelError as exc:
             raise where.error(key, value, str(exc)) from None
+        if not _MODEL_NAME_RE.fullmatch(name):
+            raise where.error(
+                key, value, f"its name {name!r} does not fit a job id: {_NAME_RULE} (or the factory)"
+            )
     if axis == "profiles" and value not in known.profiles:
         raise where.error(
             key,
@@ -455,6 +471,8 @@ def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
     profiles = {}
     for name, body in table.items():
         key = f"profile.{name}"
+        if not _NAME_RE.fullmatch(name):
+            raise where.error("profile", name, _NAME_RULE)
         if not isinstance(body, dict):
             raise where.error(key, body, "expected a table")
         _reject_unknown(body, _PROFILE_KEYS, where, f"{key}.")
@@ -542,11 +560,11 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
         raise where.error("benchmark", table, "expected a [benchmark] table")
     _reject_unknown(table, _BENCHMARK_KEYS, where, "benchmark.")
     values = {}
-    for key, minimum in (("repetitions", 1), ("seed", 0), ("threads", 0)):
+    for key, (low, high) in _BENCHMARK_BOUNDS.items():
         if key in table:
             value = table[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise where.error(f"benchmark.{key}", value, f"expected an integer >= {minimum}")
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise where.error(f"benchmark.{key}", value, f"expected an integer from {low} to {high}")
             values[key] = value
     for key in ("dispatches", "op_profile"):
         if key in table:

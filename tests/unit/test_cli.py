@@ -283,3 +283,13 @@ def test_a_read_only_disk_anywhere_is_one_line_not_a_traceback(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"{tmp_path / 'out'}: " in err and "Read-only file system" in err and "writable" in err
+
+
+def test_a_redefined_built_in_profile_is_said_in_the_plan_output(tmp_path, capsys):
+    """Issue 29: [profile.default] silently replaced the built-in `default`."""
+    matrix = tmp_path / "m.toml"
+    matrix.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+                      'models = "tiny_cnn"\n[profile.default]\ntarget_cpu = ""\n')  # fmt: skip
+    assert cli.main(["matrix", "--matrix", str(matrix), "--list", "--results-dir", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "redefines the built-in profile 'default' ([profile.default])" in out

@@ -119,3 +119,12 @@ def _suffix(compiler: str, runtime: str) -> str:
     from tests.unit.test_answers import EXP
 
     return f"{EXP}/iree{compiler}/x86_64/default/rt{runtime}"
+
+
+def test_query_load_with_a_value_that_is_not_a_version_is_a_usage_error(tmp_path: Path, capsys):
+    """Issue 29: `--runtime x` answered "not measured" (exit 1); it is a usage error (exit 2)."""
+    (tmp_path / "results.jsonl").write_text("")
+    argv = ["query", "load", "--compiler", "9.9.9", "--runtime", "x", "--results-dir", str(tmp_path)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--runtime 'x'" in err and "not a version" in err

@@ -156,3 +156,31 @@ def test_an_exclude_of_same_means_the_stand_in(tmp_path):
     text = 'compiler = ["3.7.1", "3.8.0"]\nruntime = ["same", "3.8.0"]\n[[exclude]]\nruntime = "same"\n'
     matrix, _ = _load(tmp_path, text)
     assert {(c.compiler, c.runtime) for c in matrix.cells} == {("3.7.1", "3.8.0")}
+
+
+def test_a_date_version_is_checked_against_its_own_package(tmp_path):
+    index = FakeIndex({**INDEX, "iree-compiler": ["20240410.865", "20241104.1068"]})
+    matrix, _ = _load(tmp_path, 'compiler = "20240410.865"\n', index=index)
+    assert _compilers(matrix) == ["20240410.865"]
+    with pytest.raises(SpecError) as caught:
+        _load(tmp_path, 'compiler = "20991231.1"\n', index=index)
+    message = str(caught.value)
+    assert "compiler = '20991231.1'" in message and "iree-compiler has no release 20991231.1" in message
+
+
+def test_a_python_without_the_release_names_the_python_not_the_compiler(tmp_path):
+    """Issue 29: python = ["3.99"] said `iree-base-compiler has no release 3.9.0`."""
+
+    def per_python(package, python):
+        versions = INDEX[package] if python == "3.11" else [v for v in INDEX[package] if v >= "3.10"]
+        return releases.Releases(package, releases.final_releases(versions), "now")
+
+    path = tmp_path / "m.toml"
+    path.write_text('python = "3.99"\ntorch = "2.13.0"\nturbine = "3.9.0"\nmodels = "tiny_cnn"\n'
+                    'compiler = "3.9.0"\n')  # fmt: skip
+    resolver = releases.Resolver(None, query=per_python, host_python="3.11")
+    with pytest.raises(SpecError) as caught:
+        spec.load(path, resolver=resolver)
+    message = str(caught.value)
+    assert "python = '3.99'" in message and "no wheel for Python 3.99" in message, message
+    assert "has one for Python 3.11" in message

@@ -527,7 +527,7 @@ def test_timeouts_must_be_a_table(tmp_path):
 def test_bad_benchmark(tmp_path, body, shown):
     message = _error(tmp_path, extra=f"[benchmark]\n{body}\n")
     assert shown in message
-    assert "expected an integer >=" in message
+    assert "expected an integer from" in message
 
 
 # --- [benchmark] dispatches -------------------------------------------------------------------
@@ -626,3 +626,47 @@ def test_with_profiles_needs_at_least_one(tmp_path):
     with pytest.raises(SpecError) as info:
         spec.with_profiles(_load(tmp_path), [])
     assert "(none given)" in str(info.value)
+
+
+# --- issue 29: accepted at plan time, should not be ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ('[profile."fast\\nx"]\nflags = []\n', ["profile = 'fast\\nx'", "letters, digits"]),
+        ('[profile."a b"]\nflags = []\n', ["profile = 'a b'", "letters, digits"]),
+        ('[profile."a/b"]\nflags = []\n', ["profile = 'a/b'", "letters, digits"]),
+    ],
+)
+def test_a_name_that_cannot_be_part_of_a_job_id_is_refused(tmp_path, extra, words):
+    message = _error(tmp_path, extra)
+    for word in words:
+        assert word in message, message
+
+
+def test_a_model_name_that_cannot_be_part_of_a_job_id_is_refused(tmp_path):
+    model = tmp_path / "my net.py"
+    model.write_text("def build():\n    pass\n")
+    message = _error(tmp_path, models='"my net.py:build"')
+    assert "models = 'my net.py:build'" in message and "letters, digits" in message
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "bound"),
+    [
+        ("[benchmark]\nthreads = 99999999999999999999\n", "benchmark.threads", "0 to 1024"),
+        ("[benchmark]\nrepetitions = 100000000000\n", "benchmark.repetitions", "1 to 10000"),
+        ("[benchmark]\nseed = 99999999999\n", "benchmark.seed", "0 to 4294967295"),
+    ],
+)
+def test_benchmark_numbers_are_bounded_and_the_error_says_the_bound(tmp_path, extra, key, bound):
+    message = _error(tmp_path, extra)
+    assert key in message and bound in message, message
+
+
+def test_redefining_a_built_in_profile_is_allowed_and_named(tmp_path):
+    matrix = _load(tmp_path, '[profile.default]\ntarget_cpu = ""\n')
+    assert matrix.redefined == ("default",)
+    assert matrix.profiles["default"].target_cpu is None
+    assert _load(tmp_path).redefined == ()
