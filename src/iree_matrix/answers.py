@@ -458,14 +458,17 @@ def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
 
 def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
     """Between consecutive compiler releases (each run by its own runtime): a function that passed
-    and now fails; a latency up beyond noise (`slower_beyond_noise`); a module > 10 % larger."""
+    and now fails; a latency up beyond noise (`slower_beyond_noise`); a module > 10 % larger. A
+    release run on a stand-in runtime (3.7.1 on 3.7.0) is left out like one with no runtime: its
+    figure comes from the cross, not from its own release's runtime."""
     out = []
     for function in runs.functions():
         reference = exporter or runs.main_exporter([function])
         compilers = [
             c
             for c in sorted_versions(c for (f, e, c) in runs.compiles if f == function and e == reference)
-            if not _no_runtime(runs.same(function, reference, c))
+            if not _no_runtime(run := runs.same(function, reference, c))
+            and not (run is not None and stand_in_of(run))
         ]
         out += _function_regressions(runs, function, reference, compilers)
     return out

@@ -293,6 +293,9 @@ def test_a_compiler_without_a_runtime_release_is_answered_by_its_stand_in_run():
     assert runs.same("m", EXP, "3.8.0").labels["runtime"] == "3.8.0"
     (rec,) = answers.recommendations(runs)
     assert [r.compiler for r in rec.releases if r.passes] == ["3.7.0", "3.7.1", "3.8.0"]
+    # A stand-in's figure is not its own release's: consecutive releases skip it (3.7.0 -> 3.8.0).
+    slow = [*records, _compile("m", "3.9.0"), _run("m", "3.9.0", median=9.0)]
+    assert [(r.older, r.newer) for r in answers.regressions(_runs(slow))] == [("3.8.0", "3.9.0")]
     text = render_compatibility(records)
     assert "✅ 3.10 ms (rt 3.7.0)" in text
     assert "compiler 3.7.1 has no runtime release of its own" in text
