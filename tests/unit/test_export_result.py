@@ -7,7 +7,7 @@ import pytest
 
 from iree_matrix._proc import Completed
 from iree_matrix.errors import StageFailure
-from iree_matrix.stages.export import read_result
+from iree_matrix.stages._model_worker import read_result
 
 
 def test_a_model_process_that_exits_before_its_result_is_said_so(tmp_path):

@@ -4,11 +4,13 @@ same description of the model."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _resources, host
+from iree_matrix import _proc, _resources, host
 from iree_matrix._hashing import file_sha256
+from iree_matrix.errors import StageFailure
 from iree_matrix.models import ModelRef
 from iree_matrix.plan import Job
 from iree_matrix.stages.base import Context
@@ -56,3 +58,21 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     if weights is not None:
         argv += ["--weights", str(weights)]
     return argv, [worker.parent, *ref.mounts(), *([weights.parent] if weights else [])]
+
+
+def read_result(path: Path, done: _proc.Completed) -> dict:
+    """The worker's result file; its absence after a clean exit means the model's own code ended
+    the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        said = (
+            "Its last words: " + _proc.excerpt(done.output, max_lines=5)
+            if done.output
+            else "It printed nothing."
+        )
+        raise StageFailure(
+            "model-error",
+            f"the model's process exited (status {done.returncode}) before writing its result "
+            f"({path.name}): does the model's code call os._exit() or sys.exit()? " + said,
+        ) from None

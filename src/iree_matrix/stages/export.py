@@ -38,7 +38,7 @@ class ExportStage:
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
         if done.returncode != 0:
             raise _failure(out, done)
-        info = read_result(out / "export.json", done)
+        info = worker.read_result(out / "export.json", done)
         metrics = {
             "seconds": round(info["seconds"], 3),
             "mlir_bytes": (out / "model.mlir").stat().st_size,
@@ -48,24 +48,6 @@ class ExportStage:
             **export_digests(out),
         }
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
-
-
-def read_result(path: Path, done: _proc.Completed) -> dict:
-    """The worker's result file; its absence after a clean exit means the model's own code ended
-    the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno."""
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        said = (
-            "Its last words: " + _proc.excerpt(done.output, max_lines=5)
-            if done.output
-            else "It printed nothing."
-        )
-        raise StageFailure(
-            "model-error",
-            f"the model's process exited (status {done.returncode}) before writing its result "
-            f"({path.name}): does the model's code call os._exit() or sys.exit()? " + said,
-        ) from None
 
 
 def _failure(out: Path, done: _proc.Completed) -> StageFailure:

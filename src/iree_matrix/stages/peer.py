@@ -7,7 +7,6 @@ message), not a failure of the stage: that is information the report shows.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from iree_matrix import _proc, _resources
@@ -48,9 +47,9 @@ class PeerStage:
             job, ctx, env.python(), WORKER, "--peers", peers, *extra, "--out", str(out)
         )
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
-        if done.returncode != 0 or not (out / "peers.json").exists():
+        if done.returncode != 0:
             raise _proc.failure(done, "model-error")
-        report = json.loads((out / "peers.json").read_text())
+        report = worker.read_result(out / "peers.json", done)
         return Outcome(Status.OK, metrics=report, command=tuple(argv))
 
 
