@@ -250,8 +250,7 @@ class Load(str, enum.Enum):
 def load_of(run: Record) -> Load:
     if run.status in (Status.OK, Status.MISMATCH):
         return Load.LOADS
-    # Records stored before a refusal phrase was known say "run-error": their words still count.
-    if run.status is Status.FAIL and (run.error_class == INCOMPATIBLE or refusals.is_refusal(run.message)):
+    if refusals.refused(run):
         return Load.REFUSES
     return Load.UNKNOWN
 

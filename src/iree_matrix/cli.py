@@ -151,7 +151,9 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
                    help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
     m.add_argument("--list", action="store_true", help="print the plan and run nothing")
     m.add_argument(
-        "--strict", action="store_true", help="exit 1 when a cell failed (default: 0; the last line says)"
+        "--strict",
+        action="store_true",
+        help="exit 1 when a stage failed, timed out or mismatched; a cross cell the runtime refuses is an answer, not a failure (default: 0; the last line says)",
     )
     m.add_argument(
         "--refresh-releases",
@@ -591,9 +593,7 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
     _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
         _write_report(args.results_dir)
-    failed = [
-        r for r in summary.records.values() if r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
-    ]
+    failed = summary.failures()
     if summary.interrupted:
         return EXIT_INTERRUPTED, summary
     if failed:
@@ -603,6 +603,8 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
             + ("exit 1 (--strict)" if strict else "exit 0 (pass --strict to exit 1)")
         )
         return (1 if strict else 0), summary
+    if summary.answers():
+        print("no failures (the refusals above are answers; --strict exits 1 only on failures)")
     return 0, summary
 
 
@@ -618,15 +620,16 @@ def _keep_manifests(records, directory: Path) -> None:
 def _print_summary(summary, cache: Optional[Path] = None, results_dir: Optional[Path] = None) -> None:
     from iree_matrix.progress import headline
 
-    counts = summary.counts()
-    parts = ", ".join(f"{counts[s.value]} {s.value}" for s in Status if counts[s.value])
     print(
-        f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {parts or 'none'} "
+        f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {summary.tally()} "
         f"({summary.executed} executed, {len(summary.reused)} reused from earlier runs)"
     )
-    problems = [
-        r for r in summary.records.values() if r.status not in (Status.OK, Status.NOT_RUN, Status.SKIP)
-    ]
+    answers = summary.answers()
+    if answers:
+        print(
+            f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (the report's cross)"
+        )
+    problems = summary.failures()
     for record in sorted(problems, key=lambda r: r.job):
         first = headline(record.message, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix import _proc, host, stages
+from iree_matrix import _proc, host, refusals, stages
 from iree_matrix._files import is_disk_full, storage_error
 from iree_matrix.envs import Backend
 from iree_matrix.errors import StorageError, UserError
@@ -60,6 +60,29 @@ class Summary:
 
     def counts(self) -> Counter:
         return Counter(r.status.value for r in self.records.values())
+
+    def answers(self) -> list[Record]:
+        """Cross cells the runtime refused: answers to "can runtime B load A's module?"."""
+        return [r for r in self.records.values() if refusals.is_answer(r)]
+
+    def failures(self) -> list[Record]:
+        """What went wrong: failed, timed out or mismatched stages, a cross cell's refusal excepted
+        (what `--strict` exits 1 on)."""
+        bad = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+        return [r for r in self.records.values() if r.status in bad and not refusals.is_answer(r)]
+
+    def tally(self) -> str:
+        """ "40 ok, 6 refused (expected answers), 2 fail" — refusals counted apart from failures."""
+        answers = len(self.answers())
+        counts = self.counts()
+        counts[Status.FAIL.value] -= answers
+        parts = [f"{counts[Status.OK.value]} ok"] if counts[Status.OK.value] else []
+        if answers:
+            parts.append(f"{answers} refused (expected answers)")
+        parts += [
+            f"{counts[s.value]} {s.value}" for s in Status if s is not Status.OK and counts[s.value] > 0
+        ]
+        return ", ".join(parts) or "none"
 
 
 def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:

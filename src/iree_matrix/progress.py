@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix import formats
+from iree_matrix import formats, refusals
 from iree_matrix.plan import Job
 from iree_matrix.results import Record, Status
 
@@ -28,6 +28,11 @@ MARKS = {
     Status.SKIP: "skip",
     Status.NOT_RUN: "not run",
 }
+
+
+def mark(record: Record) -> str:
+    """How a finished job's outcome is printed: a cross cell's refusal is an answer, not a FAIL."""
+    return refusals.EXPECTED if refusals.is_answer(record) else MARKS[record.status]
 
 
 _LOCATED = re.compile(r"^(?P<where>\S+?:\d+(?::\d+)?):\s*(?P<what>(?:error|warning)\b.*)$", re.IGNORECASE)
@@ -212,7 +217,7 @@ class Progress:
         with self._lock:
             self._pending.discard(job.id)
             self.done += 1
-        self._line(f"{job.stage:<7} {job.cell} = {MARKS[record.status]} (stored result)")
+        self._line(f"{job.stage:<7} {job.cell} = {mark(record)} (stored result)")
 
     def finished(self, job: Job, record: Record, log: Optional[Path] = None) -> None:
         with self._lock:
@@ -224,8 +229,10 @@ class Progress:
         latency = (record.metrics or {}).get("latency_ms")
         if isinstance(latency, dict):
             detail += f", {formats.duration_ms(latency['median'])}/call"
-        self._line(f"{job.stage:<7} {job.cell} -> {MARKS[record.status]}{detail}")
-        if record.status not in (Status.OK, Status.NOT_RUN) and record.message:
+        self._line(f"{job.stage:<7} {job.cell} -> {mark(record)}{detail}")
+        if refusals.is_answer(record):
+            self._line(f"        the runtime says: {refusals.reason(record.message)}")
+        elif record.status not in (Status.OK, Status.NOT_RUN) and record.message:
             first = headline(record.message, self.cache)
             where = f" (log: {log})" if log is not None and record.status is not Status.SKIP else ""
             self._line(f"        {record.error_class or record.status.value}: {first}{where}")

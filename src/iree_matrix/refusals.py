@@ -8,6 +8,7 @@ import re
 from typing import Optional
 
 from iree_matrix._text import clip, first_line
+from iree_matrix.results import Record, Status
 
 INCOMPATIBLE = "incompatible-module"
 MAX_REASON_CHARS = 90
@@ -68,3 +69,31 @@ def reason(message: Optional[str]) -> str:
                 break
             line += "; " + segment
     return clip(line, MAX_REASON_CHARS)
+
+
+# --- a refusal as an answer -----------------------------------------------------------------------
+
+EXPECTED = "refused (expected answer)"
+
+
+def refused(record: Record) -> bool:
+    """A run the runtime refused to load, in its own words. Records stored before a phrase was known
+    here say "run-error": their words still count."""
+    return (
+        record.stage == "run"
+        and record.status is Status.FAIL
+        and (record.error_class == INCOMPATIBLE or is_refusal(record.message))
+    )
+
+
+def is_answer(record: Record) -> bool:
+    """A cross cell's refusal (compiler A's module on runtime B, A != B): the answer to "can runtime B
+    load it?", not a failure — counted apart in the summary and never an exit status. A runtime that
+    refuses its own release's module is a failure."""
+    labels = record.labels or {}
+    return refused(record) and str(labels.get("compiler", "")) != _release(str(labels.get("runtime", "")))
+
+
+def _release(runtime: str) -> str:
+    """ "src:3.9.0+static" -> "3.9.0": a source build of a release is that release's runtime."""
+    return runtime.removeprefix("src:").split("+", 1)[0]
