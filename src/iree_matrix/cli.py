@@ -153,7 +153,10 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     m.add_argument(
         "--strict",
         action="store_true",
-        help="exit 1 when a stage failed, timed out or mismatched; a cross cell the runtime refuses is an answer, not a failure (default: 0; the last line says)",
+        help=(
+            "exit 1 when a stage failed, timed out or mismatched; a cross cell the runtime refuses is "
+            "an answer, not a failure (default: 0; the last line says)"
+        ),
     )
     m.add_argument(
         "--refresh-releases",
@@ -626,9 +629,7 @@ def _print_summary(summary, cache: Optional[Path] = None, results_dir: Optional[
     )
     answers = summary.answers()
     if answers:
-        print(
-            f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (the report's cross)"
-        )
+        print(f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (see the cross)")
     problems = summary.failures()
     for record in sorted(problems, key=lambda r: r.job):
         first = headline(record.message, cache)
