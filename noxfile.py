@@ -1,18 +1,20 @@
 """Entry points: `nox -s matrix`, `nox -s report`, `nox -s tests`, `nox -s lint`.
 
 Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke.toml --list`.
+A bare `nox` runs the fast checks (lint and the unit tests); `nox -l` lists every session.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "unit"]  # minutes, not the integration tier's quarter hour
 nox.options.reuse_existing_virtualenvs = True
 # uv makes a session's venv in a second or two instead of 7-14 s (pip + virtualenv) when it is
 # installed (.ci/run and images/setup-host.sh's README step install it); otherwise virtualenv.
@@ -60,38 +62,78 @@ def _pip_settings_for_uv() -> dict[str, str]:
     return env
 
 
+def _tool(session: nox.Session, *args: str) -> None:
+    """`iree-matrix ARGS` in the session's venv, with Ctrl-C and SIGTERM sent to nox passed on to it.
+
+    nox's own `session.run` leaves a signal to nox: started in the background of a script, nox
+    inherits SIGINT ignored and never passes it on, and SIGTERM ends nox while the tool goes on.
+    Here the tool runs in its own process group (so a terminal's Ctrl-C reaches it once, from here)
+    and every SIGINT/SIGTERM nox gets is sent to it; the tool stops within 2 s."""
+    command = [os.path.join(session.bin, "iree-matrix"), *args]
+    session.log(shlex.join(["iree-matrix", *args]))
+    env = {**os.environ, **{k: v for k, v in session.env.items() if v is not None}}
+    env["PATH"] = os.pathsep.join([*session.bin_paths, env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = session.virtualenv.location
+    own_group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+    tool = subprocess.Popen(command, env=env, **own_group)
+
+    def forward(signum: int, frame: object) -> None:
+        tool.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = tool.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if code:
+        session.error(f"iree-matrix exited with code {code}")
+
+
 @nox.session(python=PYTHON)
 def matrix(session: nox.Session) -> None:
-    """Plan and run a matrix (default: matrix/default.toml) into runs/<matrix>/ (records and
-    COMPATIBILITY.md); the published results/ are only written by `nox -s publish`."""
+    """Run a matrix (default: matrix/default.toml, minutes) into runs/<matrix>/.
+
+    Records, COMPATIBILITY.md and the site go to runs/<matrix>/; the published results/ are only
+    written by `nox -s publish`."""
     _install(session, "-e", ".[distributed]")  # --cluster / --scheduler
-    session.run("iree-matrix", "matrix", *session.posargs)
+    _tool(session, "matrix", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
-    """Render COMPATIBILITY.md from a results directory's results.jsonl (default: results/)."""
+    """Render a results directory's report and site (default: results/)."""
     _install(session, "-e", ".")
-    session.run("iree-matrix", "report", *session.posargs)
+    _tool(session, "report", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def publish(session: nox.Session) -> None:
-    """Publish a run: `-- runs/release-history --to results` (records, manifests, documents)."""
+    """Publish a run into results/: `-- runs/release-history --to results`."""
     _install(session, "-e", ".")
-    session.run("iree-matrix", "publish", *(session.posargs or ["runs/release-history", "--to", "results"]))
+    _tool(session, "publish", *(session.posargs or ["runs/release-history", "--to", "results"]))
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Unit tests, then integration tests that install and run real torch and IREE."""
+    """Every test: unit, then integration with real torch, IREE and Docker (~16 min).
+
+    `-- tests/unit` runs the fast tier only (what a bare `nox` runs, as the `unit` session)."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
     # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
     session.run("pytest", *(session.posargs or ["tests/unit", "tests/integration"]))
 
 
 @nox.session(python=PYTHON)
+def unit(session: nox.Session) -> None:
+    """The unit tests only (fast; no IREE or Docker)."""
+    _install(session, "-e", ".[test,distributed]", TEST_TORCH)
+    session.run("pytest", *(session.posargs or ["tests/unit"]))
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
     _install(session, "ruff>=0.5")
     session.run("ruff", "check", "src", "scripts", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "scripts", "tests", "noxfile.py")
@@ -99,30 +141,33 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def doctor(session: nox.Session) -> None:
-    """What this machine lacks for each backend (Docker daemon, debootstrap, disk, Pythons)."""
+    """What this machine lacks for each backend, and the disk the cache uses."""
     _install(session, "-e", ".")
-    session.run("iree-matrix", "doctor", *session.posargs)
+    _tool(session, "doctor", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def images(session: nox.Session) -> None:
     """A matrix's environment images: `-- list` (default), `-- build`, `-- prune [--all]`."""
     _install(session, "-e", ".")
-    session.run("iree-matrix", "images", *session.posargs)
+    _tool(session, "images", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def armv6_smoke(session: nox.Session) -> None:
-    """Pi Zero: armv6 hello world under qemu, IREE's runtime built from source (`-- --iree-source SRC`),
-    then matrix/armv6.toml run on it under qemu ARM1176 (`-- --armv6-runtime DIR`: your own build)."""
+    """Pi Zero: armv6 hello world, IREE's runtime from source, matrix/armv6.toml under qemu.
+
+    `-- --iree-source SRC` builds from your tree, `-- --armv6-runtime DIR` uses your own build."""
     _install(session, "-e", ".")
-    session.run("iree-matrix", "armv6-smoke", *session.posargs)
+    _tool(session, "armv6-smoke", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """The performance matrix: matrix/bench.toml (releases x peers, op kinds in context, MobileNetV2's
-    dispatches), then the flag search (matrix/search.toml) into the same results, then the tables in
+    """The performance matrix and the flag search, into runs/bench/PERFORMANCE.md.
+
+    matrix/bench.toml (releases x peers, op kinds in context, MobileNetV2's dispatches), then the
+    flag search (matrix/search.toml) into the same results, then the tables in
     runs/bench/PERFORMANCE.md (`nox -s publish -- runs/bench --to results/bench` publishes them).
 
     Host venvs, not images: peak memory is measured on the tool's own process, and torch.compile
@@ -130,6 +175,6 @@ def bench(session: nox.Session) -> None:
     _install(session, "-e", ".")
     where = ["--results-dir", "runs/bench"]
     common = ["--backend", "venv", *where, *session.posargs]
-    session.run("iree-matrix", "matrix", "--matrix", "matrix/bench.toml", *common)
-    session.run("iree-matrix", "search", "--matrix", "matrix/search.toml", *common)
-    session.run("iree-matrix", "report", "--performance", *where)
+    _tool(session, "matrix", "--matrix", "matrix/bench.toml", *common)
+    _tool(session, "search", "--matrix", "matrix/search.toml", *common)
+    _tool(session, "report", "--performance", *where)

@@ -11,7 +11,7 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -593,12 +593,14 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
     if hasattr(executor, "placement"):
         print(executor.placement_line())
     _print_summary(summary, cache, args.results_dir)
+    if summary.interrupted:  # out within 2 s: the report only if it renders at once
+        if any(True for _ in results):
+            _write_report_if_quick(args.results_dir)
+        return EXIT_INTERRUPTED, summary
     _keep_manifests(summary.records.values(), args.results_dir / "manifests")
     if any(True for _ in results):
         _write_report(args.results_dir)
     failed = summary.failures()
-    if summary.interrupted:
-        return EXIT_INTERRUPTED, summary
     if failed:
         strict = getattr(args, "strict", False)
         print(
@@ -634,23 +636,46 @@ def _print_summary(summary, cache: Optional[Path] = None, results_dir: Optional[
     for record in sorted(problems, key=lambda r: r.job):
         first = headline(record.message, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
-    if problems and results_dir is not None:
+    if (problems or answers) and results_dir is not None:
         where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
         print(f"the whole message and the logs of one: iree-matrix show JOB{where}")
     if summary.interrupted:
         print("interrupted: finished stages are saved; run the same command again to resume")
 
 
-def _write_report(results_dir: Path) -> Path:
+def _write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
     from iree_matrix import compat
     from iree_matrix.report import site, write_compatibility
 
     source = results_dir / "results.jsonl"
     out = write_compatibility(source, results_dir / "COMPATIBILITY.md")
-    print(f"report: {out}")
-    print(f"answers: {compat.write(ResultsLog(source), results_dir / compat.FILENAME, source)}")
-    print(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
+    say(f"report: {out}")
+    say(f"answers: {compat.write(ResultsLog(source), results_dir / compat.FILENAME, source)}")
+    say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
     return out
+
+
+# An interrupted run exits within 2 s (README): the report, site and answers are rendered only if they
+# take less than this, in a thread left behind otherwise (every file is written atomically).
+QUICK_REPORT_SECONDS = 1.0
+
+
+def _write_report_if_quick(results_dir: Path, budget: float = QUICK_REPORT_SECONDS) -> bool:
+    said: list[str] = []
+    done = threading.Event()
+
+    def render() -> None:
+        _write_report(results_dir, said.append)
+        done.set()
+
+    threading.Thread(target=render, name="report", daemon=True).start()
+    if done.wait(budget):
+        print("\n".join(said))
+        return True
+    print(
+        f"report not rendered (interrupted); render it with: iree-matrix report --results-dir {results_dir}"
+    )
+    return False
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

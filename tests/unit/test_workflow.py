@@ -73,3 +73,16 @@ def test_every_shard_plans_the_same_releases(workflow):
     assert shard["needs"] == "plan"
     download = next(s for s in shard["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
     assert download["with"] == {"name": "releases", "path": "shard-results"}
+
+
+def test_by_hand_it_runs_the_default_and_weekly_the_release_history_that_takes_new_releases(workflow):
+    import tomllib
+
+    repo = WORKFLOW.parents[2]
+    by_hand = workflow["on"]["workflow_dispatch"]["inputs"]["matrix"]["default"]
+    assert by_hand == "matrix/default.toml"
+    weekly = workflow["env"]["MATRIX_FILE"].split("||")[1].strip(" '}")
+    assert weekly == "matrix/release-history.toml" and "schedule" in workflow["on"]
+    assert tomllib.loads((repo / weekly).read_text())["compiler"] == "all"  # where a new release enters
+    for name in (by_hand, weekly):
+        assert (repo / name).is_file()
