@@ -25,3 +25,9 @@ def scripts_dir() -> Path:
 
 def matrix_dir() -> Path:
     return _first_existing(_PACKAGE / "_matrix", _CHECKOUT / "matrix")
+
+
+def results_dir() -> Path:
+    """The published results (results/**/results.jsonl): their stage times are the ETA's basis for
+    jobs never run here."""
+    return _first_existing(_PACKAGE / "_results", _CHECKOUT / "results")

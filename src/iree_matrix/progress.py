@@ -12,13 +12,14 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix import formats, refusals
+from iree_matrix import _resources, formats, refusals
 from iree_matrix.plan import Job
-from iree_matrix.results import Record, Status
+from iree_matrix.results import Record, ResultsLog, Status
 
 MARKS = {
     Status.OK: "ok",
@@ -64,22 +65,107 @@ _FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
 
 
 HEARTBEAT_SECONDS = 60.0
-# A stage never seen before: a guess, said as one (the estimate is marked "~").
+# A stage never seen here nor in the published records: a guess, said as one.
 UNKNOWN_STAGE_SECONDS = {"install": 60.0, "export": 30.0, "compile": 30.0, "run": 10.0}
 REUSED_SECONDS = 0.05
+# The published records' installs are host venvs; an environment image costs more: the image itself
+# (its venv installed offline, .pyc compiled once: IREE-NOTES, +35 s for torch) and, once per run
+# that has none, the Debian base image (debootstrap: 41 s quiet, 158 s with the machine shared).
+DOCKER_IMAGE_SECONDS = 40.0
+DOCKER_BASE_IMAGE_SECONDS = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class StageTimes:
+    """Median seconds of a set of records: per job id, per (stage, model), per stage."""
+
+    by_job: Mapping[str, float]
+    by_model: Mapping[tuple[str, str], float]
+    by_stage: Mapping[str, float]
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> StageTimes:
+        jobs: dict[str, list[float]] = {}
+        models: dict[tuple[str, str], list[float]] = {}
+        stages: dict[str, list[float]] = {}
+        for record in records:
+            if isinstance(record.seconds, (int, float)) and record.seconds > 0:
+                jobs.setdefault(record.job, []).append(record.seconds)
+                models.setdefault((record.stage, str(record.labels.get("model", ""))), []).append(
+                    record.seconds
+                )
+                stages.setdefault(record.stage, []).append(record.seconds)
+        med = statistics.median
+        return cls(
+            {k: med(v) for k, v in jobs.items()},
+            {k: med(v) for k, v in models.items()},
+            {k: med(v) for k, v in stages.items()},
+        )
+
+    def exact(self, job: Job) -> Optional[float]:
+        return self.by_job.get(job.id) or self.by_model.get((job.stage, str(job.labels.get("model", ""))))
+
+    def stage(self, job: Job) -> Optional[float]:
+        return self.by_stage.get(job.stage)
+
+
+def published_times() -> StageTimes:
+    """The stage times of the published records that ship with the tool (results/**/results.jsonl):
+    what the jobs took on the publication host, the basis for jobs never run here."""
+    found: list[Record] = []
+    try:
+        published = _resources.results_dir()
+    except FileNotFoundError:  # an install without them: guesses and this host's own records
+        return StageTimes({}, {}, {})
+    for log in sorted(published.glob("**/results.jsonl")):
+        found += ResultsLog(log).latest().values()
+    return StageTimes.of(found)
+
+
+class HostFactor:
+    """How much longer stages take on this host, now, than the basis said: the seconds of this run's
+    finished jobs over their basis (per stage once that stage has finished here, else over all), and
+    never less than a running job has already overrun its own."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, list[tuple[float, float]]] = {}  # stage -> (basis, actual)
+
+    def observe(self, stage: str, basis: float, actual: float) -> None:
+        if basis > 0 and actual > 0:
+            self._seen.setdefault(stage, []).append((basis, actual))
+
+    def of(self, stage: str) -> float:
+        pairs = self._seen.get(stage) or [p for seen in self._seen.values() for p in seen]
+        if not pairs:
+            return 1.0
+        return sum(a for _, a in pairs) / sum(b for b, _ in pairs)
+
+    @property
+    def samples(self) -> int:
+        return sum(len(v) for v in self._seen.values())
+
+    def describe(self) -> str:
+        if not self.samples:
+            return "x1 (none finished yet)"
+        stages = ", ".join(f"{stage} x{self.of(stage):.2g}" for stage in sorted(self._seen))
+        return f"{stages} (from {self.samples} finished here)"
 
 
 @dataclasses.dataclass(frozen=True)
 class Estimates:
-    """Seconds each job of a plan is expected to take: a job with a stored result that will be
-    reused almost nothing; otherwise the median of the same stage for the same model in earlier
-    records, else of the same stage, else a fixed guess (`redo`: jobs that will run although stored,
-    e.g. `--retime`). Timed stages run alone, the rest `jobs`
-    at a time: the estimate of what is left divides only those."""
+    """Seconds each job of a plan is expected to take, and on what basis: a job with a stored result
+    that will be reused almost nothing; a job run before in this results directory, what it (or the
+    same stage of the same model) took here; otherwise what it took on the publication host (the
+    published records ship with the tool) scaled by this host's factor, measured as the run goes;
+    else a stated guess (`redo`: jobs that will run although stored, e.g. `--retime`). Timed stages run
+    alone, the rest `jobs` at a time: the estimate of what is left divides only those."""
 
-    seconds: Mapping[str, float]  # job id -> expected seconds
+    seconds: Mapping[str, float]  # job id -> expected seconds (basis, before the host factor)
     exclusive: frozenset[str]  # job ids of timed stages
     jobs: int = 1
+    source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
+    stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
 
     @classmethod
     def of(
@@ -89,39 +175,86 @@ class Estimates:
         exclusive_stages: Iterable[str] = (),
         jobs: int = 1,
         redo: Callable[[str], bool] = lambda job_id: False,
+        published: Optional[StageTimes] = None,
+        backend: str = "venv",
     ) -> Estimates:
-        by_stage: dict[str, list[float]] = {}
-        by_model: dict[tuple[str, str], list[float]] = {}
-        for record in history.values():
-            if isinstance(record.seconds, (int, float)) and record.seconds > 0:
-                by_stage.setdefault(record.stage, []).append(record.seconds)
-                by_model.setdefault((record.stage, str(record.labels.get("model", ""))), []).append(
-                    record.seconds
-                )
-        seconds = {}
+        here = StageTimes.of(history.values())
+        published = published or StageTimes({}, {}, {})
+        seconds: dict[str, float] = {}
+        source: dict[str, str] = {}
+        base_image = backend == "docker" and not any(
+            r.stage == "install" and r.status is Status.OK and r.env.get("backend") == "docker"
+            for r in history.values()
+        )
         for job in plan_jobs:
             stored = history.get(job.id)
             if stored is not None and stored.status is Status.OK and not redo(job.id):
-                seconds[job.id] = REUSED_SECONDS
+                seconds[job.id], source[job.id] = REUSED_SECONDS, "stored"
                 continue
-            same = by_model.get((job.stage, str(job.labels.get("model", "")))) or by_stage.get(job.stage)
-            seconds[job.id] = statistics.median(same) if same else UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0)
+            for origin, value in (
+                ("here", here.exact(job)),
+                ("published", published.exact(job)),
+                ("here", here.stage(job)),
+                ("published", published.stage(job)),
+                ("guess", UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0)),
+            ):
+                if value:
+                    seconds[job.id], source[job.id] = value, origin
+                    break
+            if job.stage == "install" and backend == "docker" and source[job.id] != "here":
+                seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
+                base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
-        return cls(seconds, exclusive, max(1, jobs))
+        stage_of = {j.id: j.stage for j in plan_jobs}
+        return cls(seconds, exclusive, max(1, jobs), source, stage_of)
+
+    def expected(self, job_id: str, running_for: float = 0.0) -> float:
+        """The job's seconds on this host now: its basis, scaled unless it was measured here."""
+        basis = self.seconds.get(job_id, 0.0)
+        if self.source.get(job_id) in ("published", "guess"):
+            return basis * self.factor.of(self.stage_of.get(job_id, ""))
+        return basis
+
+    def finished(self, job_id: str, seconds: Optional[float]) -> None:
+        """A job of this run ended after `seconds`: what the host factor learns from."""
+        if self.source.get(job_id) in ("published", "guess") and isinstance(seconds, (int, float)):
+            self.factor.observe(self.stage_of.get(job_id, ""), self.seconds[job_id], seconds)
 
     def left(self, pending: Iterable[str], running: Mapping[str, float]) -> float:
-        """Seconds until the run ends: pending jobs, plus what running ones still need."""
+        """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
+        past its estimate is expected to need a quarter of what it has run so far, and pending jobs
+        of its stage to overrun alike."""
         now = time.monotonic()
+        overrun: dict[str, float] = {}
+        rests: dict[str, float] = {}
+        for job, since in running.items():
+            ran, expected = now - since, self.expected(job)
+            rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
+            if expected > 0 and ran > expected:
+                stage = self.stage_of.get(job, "")
+                overrun[stage] = max(overrun.get(stage, 1.0), ran / expected)
         alone = shared = 0.0
         for job in pending:
-            if job in self.exclusive:
-                alone += self.seconds.get(job, 0.0)
-            else:
-                shared += self.seconds.get(job, 0.0)
-        for job, since in running.items():
-            rest = max(0.0, self.seconds.get(job, 0.0) - (now - since))
+            value = self.expected(job) * overrun.get(self.stage_of.get(job, ""), 1.0)
+            alone, shared = (alone + value, shared) if job in self.exclusive else (alone, shared + value)
+        for job, rest in rests.items():
             alone, shared = (alone + rest, shared) if job in self.exclusive else (alone, shared + rest)
         return alone + shared / self.jobs
+
+    def basis(self) -> str:
+        """What the estimate rests on, for the first lines of a run."""
+        counts = Counter(self.source.values())
+        parts = [
+            f"{counts[name]} {what}"
+            for name, what in (
+                ("published", "from the published records' stage times"),
+                ("here", "from earlier runs here"),
+                ("guess", "guessed"),
+                ("stored", "stored (reused)"),
+            )
+            if counts[name]
+        ]
+        return f"estimate: {', '.join(parts)}; host factor {self.factor.describe()}"
 
 
 def clock(seconds: float) -> str:
@@ -223,7 +356,13 @@ class Progress:
         with self._lock:
             self._pending.discard(job.id)
             self.done += 1
-            self._running.pop(job.id, None)
+            ran = self._running.pop(job.id, None)
+        if self.estimates is not None and ran is not None and record.status is not Status.NOT_RUN:
+            before = self.estimates.factor.of(job.stage)
+            self.estimates.finished(job.id, record.seconds)
+            after = self.estimates.factor.of(job.stage)
+            if self.estimates.source.get(job.id) == "published" and abs(after / before - 1) > 0.25:
+                self._line(f"estimate: host factor {self.estimates.factor.describe()}")
         seconds = record.metrics.get("seconds") if record.metrics else None
         detail = f" {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
         latency = (record.metrics or {}).get("latency_ms")
