@@ -1,3 +1,3 @@
-from iree_matrix.cli import main
+from iree_matrix.cli import entry
 
-raise SystemExit(main())
+entry()

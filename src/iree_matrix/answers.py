@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix import _text, formats, plan, refusals, versions
+from iree_matrix import _text, compile_errors, formats, plan, refusals, versions
 from iree_matrix.results import Record, Status
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
@@ -161,13 +161,16 @@ class Runs:
     by_cell: Mapping[tuple[str, str, str, str], Record]
     compiles: Mapping[tuple[str, str, str], Record]  # (function, exporter, compiler)
     exports: Mapping[tuple[str, str], Record]  # (function, exporter)
+    by_job: Mapping[str, Record] = dataclasses.field(default_factory=dict)  # every record, by job id
 
     @classmethod
     def of(cls, records: Iterable[Record], profile: str = "default", arch: Optional[str] = None) -> Runs:
         runs: dict[tuple[str, str, str, str], Record] = {}
         compiles: dict[tuple[str, str, str], Record] = {}
         exports: dict[tuple[str, str], Record] = {}
+        by_job: dict[str, Record] = {}
         for r in records:
+            by_job[r.job] = r
             if r.stage == "export":
                 exports[(_label(r, "model"), _label(r, "exporter"))] = r
                 continue
@@ -180,7 +183,19 @@ class Runs:
                 compiles[key] = r
             elif r.stage == "run":
                 runs[(*key, run_runtime(r))] = r
-        return cls(runs, compiles, exports)
+        return cls(runs, compiles, exports, by_job)
+
+    def cause(self, record: Record) -> Record:
+        """The record that says why a cell did not pass: the stage that failed (a compile, an
+        install), not the run that was never run because of it."""
+        seen = {record.job}
+        while record.status is Status.NOT_RUN and record.blocked_by and record.blocked_by not in seen:
+            upstream = self.by_job.get(record.blocked_by)
+            if upstream is None:
+                break
+            seen.add(upstream.job)
+            record = upstream
+        return record
 
     def functions(self) -> list[str]:
         return sorted({k[0] for k in self.by_cell} | {k[0] for k in self.compiles})
@@ -236,6 +251,29 @@ def stand_in_of(run: Record) -> Optional[str]:
     if runtime == compiler or not versions.is_valid(runtime) or not versions.is_valid(compiler):
         return None
     return runtime if versions.stand_in_runtime(compiler, [runtime]) == runtime else None
+
+
+def why(record: Record) -> str:
+    """Why a stage did not pass, in the tool's words, uncut: a compile's first error and the op it
+    names, a runtime's refusal, a mismatch's error, else the first error line of its message."""
+    stage = record.stage
+    if record.status is Status.MISMATCH:
+        err = number(record.metrics.get("max_abs_err")) if isinstance(record.metrics, Mapping) else None
+        return f"{stage}: outputs differ from torch" + (
+            f" (max abs error {err:.3g})" if err is not None else ""
+        )
+    if record.status is Status.TIMEOUT:
+        return f"{stage}: timed out"
+    if record.status is Status.SKIP:
+        return f"{stage}: skipped: {first_line(record.message)}"
+    if stage == "compile":
+        named = compile_errors.of_record(record.metrics, record.message)
+        if named is not None:
+            return f"compile: {named.text()}"
+    if refusals.refused(record):
+        return f"run: refused: {refusals.reason(record.message)}"
+    cls = f"{record.error_class}: " if record.error_class else ""
+    return f"{stage}: {cls}{first_line(record.message) or record.status.value}"
 
 
 # --- can runtime B load a module from compiler A? -------------------------------------------------
@@ -363,7 +401,8 @@ class ReleaseResult:
     noisy: bool
     module_bytes: Optional[int]
     evidence: tuple[str, ...]
-    failed: tuple[str, ...]  # job ids of the cells that did not pass
+    failed: tuple[str, ...]  # job ids of the stages that failed (the compile, not its not-run runs)
+    why: tuple[str, ...] = ()  # one line per failed stage, uncut: "compile: failed to legalize …"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -392,6 +431,11 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
             (run.job if run is not None else (c.job if c is not None else f"{f}@{compiler}"))
             for f, run, c in cells
         )
+        causes = [
+            runs.cause(run if run is not None else c)
+            for (_, run, c), ok in zip(cells, passing)
+            if not ok and (run is not None or c is not None)
+        ]
         out.append(
             ReleaseResult(
                 compiler=compiler,
@@ -400,7 +444,9 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
                 noisy=any(t.noisy for t in timings if t is not None),
                 module_bytes=int(sum(sizes)) if all(s is not None for s in sizes) else None,
                 evidence=evidence,
-                failed=tuple(e for e, ok in zip(evidence, passing) if not ok),
+                failed=tuple(dict.fromkeys(r.job for r in causes))
+                or tuple(e for e, ok in zip(evidence, passing) if not ok),
+                why=tuple(dict.fromkeys(why(r) for r in causes)),
             )
         )
     return out

@@ -116,6 +116,14 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
     return Answer(question, pair.load.value, tuple(lines), pair.evidence)
 
 
+def _grouped(failing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
+    """Failing releases by what failed (the failing stage's words), in release order."""
+    out: dict[str, list[str]] = {}
+    for result in failing:
+        out.setdefault("; ".join(result.why) or "did not pass", []).append(result.compiler)
+    return out
+
+
 def model(records: Iterable[Record], name: str) -> Answer:
     """Which compiler releases pass for a model (or one of its functions), the newest, the fastest."""
     records = list(records)
@@ -131,14 +139,15 @@ def model(records: Iterable[Record], name: str) -> Answer:
         return Answer(question, NOT_MEASURED, (line,))
     passing = [r for r in rec.releases if r.passes]
     failing = [r for r in rec.releases if not r.passes]
+    functions = "" if rec.functions == (rec.model,) else f" ({', '.join(rec.functions)})"
     lines = [
-        f"{rec.model} ({', '.join(rec.functions)}): passes on {len(passing)} of {len(rec.releases)} "
+        f"{rec.model}{functions}: passes on {len(passing)} of {len(rec.releases)} "
         "compiler releases run (each module run by its own release's runtime, or the target's "
         "source-built one; outputs checked against torch)",
-        f"  passes: {_listing([r.compiler for r in passing], limit=20)}",
+        f"  passes: {_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
     ]
-    if failing:
-        lines.append(f"  fails:  {_listing([r.compiler for r in failing], limit=20)}")
+    for why, releases in _grouped(failing).items():  # one line per reason, uncut
+        lines.append(f"  fails:  {_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     newest = rec.newest_passing
     if newest is None:
@@ -158,6 +167,8 @@ def model(records: Iterable[Record], name: str) -> Answer:
                 f"  fastest: no passing release beats {newest.compiler} by more than the noise "
                 f"({answers.NOISE_RATIO}x)"
             )
+    if newest is not None:
+        evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
     answer = "passes" if passing else "fails"
     data = {"passing": [r.compiler for r in passing], "failing": [r.compiler for r in failing]}
     return Answer(question, answer, tuple(lines), tuple(evidence), data)

@@ -77,12 +77,11 @@ EXPECTED = "refused (expected answer)"
 
 
 def refused(record: Record) -> bool:
-    """A run the runtime refused to load, in its own words. Records stored before a phrase was known
-    here say "run-error": their words still count."""
+    """A run the runtime refused to load, in its own words (`read_class`: records stored before a
+    phrase was known here say "run-error", and their words still count)."""
     return (
-        record.stage == "run"
-        and record.status is Status.FAIL
-        and (record.error_class == INCOMPATIBLE or is_refusal(record.message))
+        record.status is Status.FAIL
+        and read_class(record.stage, record.error_class, record.message) == INCOMPATIBLE
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import struct
@@ -9,12 +10,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, _resources, elf, host, targets, vmfb
+from iree_matrix import _proc, _resources, compile_errors, elf, host, targets, vmfb
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageSkipped
 from iree_matrix.flags import _llvmcpu_prefix, compile_flags, missing_flags, target_cpu
-from iree_matrix.outcome import Outcome
+from iree_matrix.outcome import Outcome, from_exception
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
 from iree_matrix.stages.base import Context
@@ -104,7 +105,7 @@ class CompileStage:
         )
         target = job.target
         if done.returncode != 0:
-            raise _compile_failure(done, target)
+            return _failed(_compile_failure(done, target), done.output, argv)
         metrics: dict[str, Any] = {"seconds": round(done.seconds, 3), "module_bytes": module.stat().st_size}
         if done.peak_rss_bytes is not None:
             metrics["peak_memory_bytes"] = done.peak_rss_bytes
@@ -236,6 +237,15 @@ def _attach_resources(sources: list[Path], model: Path) -> None:
             source.write_text(
                 f"{text}\n{{-#\n  dialect_resources: {{\n    builtin: {{\n{entries}\n    }}\n  }}\n#-}}\n"
             )
+
+
+def _failed(failure: Exception, output: str, argv: list[str]) -> Outcome:
+    """A failed compile as its record: the tool's words, plus its first error and the op it names
+    (`first_error`, `failing_op`), read from the whole output rather than the stored excerpt."""
+    outcome = from_exception(failure)
+    named = compile_errors.first_error(output)
+    metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
+    return dataclasses.replace(outcome, metrics=metrics, command=tuple(argv))
 
 
 def _compile_failure(done: _proc.Completed, target: targets.Target) -> Exception:

@@ -1,0 +1,74 @@
+"""What a failed compile says first, and the op it names: `failed to legalize operation
+'torch.operator'` on `torch.aten.gru.input`. Read from iree-compile's own output (MLIR diagnostics:
+`FILE:LINE:COL: error: MESSAGE`, then the source line or a `note: see current operation: …` that
+spells the op) by the compile stage into its record, and from older records' messages by the answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any, Optional
+
+_ERROR = re.compile(r"^(?:(?P<where>\S+?:\d+(?::\d+)?):\s*)?error:\s*(?P<what>.+)$")
+# torch ops the importer could not convert stay `torch.operator "torch.aten.gru.input"` (source line)
+# or `"torch.operator"(...) <{name = "torch.aten.gru.input"}>` (generic form, in a note).
+_TORCH_OPERATOR = re.compile(
+    r'torch\.operator"?\s*(?:\(.*?\)\s*<\{.*?)?(?:name\s*=\s*)?"(?P<op>torch\.[\w.]+)"'
+)
+_QUOTED_OP = re.compile(r"'(?P<op>[\w]+\.[\w.]+)'(?: op\b)?")
+_NOTE_OP = re.compile(r'note: see current operation:.*?"(?P<op>[\w]+\.[\w.]+)"')
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstError:
+    message: str  # the compiler's first error, whole: "failed to legalize operation 'torch.operator' …"
+    op: str  # the op it is about: "torch.aten.gru.input", "linalg.generic", or "" when none is named
+
+    def metrics(self) -> dict[str, str]:
+        return {"first_error": self.message, **({"failing_op": self.op} if self.op else {})}
+
+    def text(self) -> str:
+        """One line for a person, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)"."""
+        named = f" (op: {self.op})" if self.op and f"'{self.op}'" not in self.message else ""
+        return f"{self.message}{named}"
+
+
+def first_error(output: Optional[str]) -> Optional[FirstError]:
+    """The first `error:` of a compiler's output and the op it names (the torch op behind a
+    `torch.operator`, else the op the message quotes); None when the output has no error line."""
+    lines = (output or "").splitlines()
+    for i, line in enumerate(lines):
+        found = _ERROR.match(line.strip())
+        if not found:
+            continue
+        message = found["what"].strip()
+        context = []
+        for after in lines[i + 1 :]:  # the source line, the caret, the notes: up to the next error
+            if _ERROR.match(after.strip()):
+                break
+            context.append(after)
+        return FirstError(message, _op(message, context))
+    return None
+
+
+def _op(message: str, context: list[str]) -> str:
+    for text in (message, *context):
+        torch_op = _TORCH_OPERATOR.search(text)
+        if torch_op:
+            return torch_op["op"]
+    for text in context:
+        noted = _NOTE_OP.search(text)
+        if noted and noted["op"] != "torch.operator":
+            return noted["op"]
+    quoted = _QUOTED_OP.search(message)
+    return quoted["op"] if quoted else ""
+
+
+def of_record(metrics: Mapping[str, Any], message: Optional[str]) -> Optional[FirstError]:
+    """A compile record's first error: stored in its metrics by the compile stage, else read from its
+    message (records stored before the stage kept it)."""
+    stored = metrics.get("first_error") if isinstance(metrics, Mapping) else None
+    if isinstance(stored, str) and stored:
+        return FirstError(stored, str(metrics.get("failing_op") or ""))
+    return first_error(message)
