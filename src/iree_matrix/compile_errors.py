@@ -29,7 +29,7 @@ class FirstError:
         return {"first_error": self.message, **({"failing_op": self.op} if self.op else {})}
 
     def text(self) -> str:
-        """One line for a person, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)"."""
+        """One line, uncut: "failed to legalize operation 'torch.operator' (op: torch.aten.gru.input)"."""
         named = f" (op: {self.op})" if self.op and f"'{self.op}'" not in self.message else ""
         return f"{self.message}{named}"
 
