@@ -17,6 +17,7 @@ _TORCH_OPERATOR = re.compile(
     r'torch\.operator"?\s*(?:\(.*?\)\s*<\{.*?)?(?:name\s*=\s*)?"(?P<op>torch\.[\w.]+)"'
 )
 _QUOTED_OP = re.compile(r"'(?P<op>[\w]+\.[\w.]+)'(?: op\b)?")
+_OP_DUMP = re.compile(r":\s+(?=%|\"[\w.]+\"\()")
 _NOTE_OP = re.compile(r'note: see current operation:.*?"(?P<op>[\w]+\.[\w.]+)"')
 
 
@@ -42,7 +43,9 @@ def first_error(output: Optional[str]) -> Optional[FirstError]:
         found = _ERROR.match(line.strip())
         if not found:
             continue
-        message = found["what"].strip()
+        # "… explicitly marked illegal: %22:2 = "torch.operator"(…) <{…}> : (…)": the op dump after
+        # the colon is context (the op is named apart), the sentence before it is the error.
+        message = _OP_DUMP.split(found["what"].strip(), 1)[0].strip()
         context = []
         for after in lines[i + 1 :]:  # the source line, the caret, the notes: up to the next error
             if _ERROR.match(after.strip()):

@@ -7,16 +7,17 @@ clock, no file system) so the document is reproducible from the log and testable
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any, Optional, Tuple
 
 from tabulate import tabulate
 
-from iree_matrix import answers, formats
+from iree_matrix import answers, compile_errors, formats
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.report.performance import render_performance
@@ -71,12 +72,13 @@ class _Index:
 # public API
 
 
-def render_compatibility(records: Iterable[Record]) -> str:
-    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins)."""
+def render_compatibility(records: Iterable[Record], source: Optional[Path] = None) -> str:
+    """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
+    `source` is the results log they were read from, named in the header with the command."""
     all_records = list(records)
     ix = _index(latest_by_job(all_records))
     parts = [
-        *_header(ix, total=len(all_records)),
+        *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
         *_same_version_section(ix),
         *render_performance(ix.by_job.values()),
@@ -94,7 +96,7 @@ def write_compatibility(results_path: Path, out_path: Path) -> Path:
     records = list(ResultsLog(Path(results_path)))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
-    return write_atomically(Path(out_path), render_compatibility(records))
+    return write_atomically(Path(out_path), render_compatibility(records, Path(results_path)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,11 +234,23 @@ def _error_metrics(metrics: Mapping[str, Any]) -> str:
 # header
 
 
-def _header(ix: _Index, total: int) -> list[str]:
+def generated_by(source: Optional[Path]) -> tuple[str, str]:
+    """(the results log, the command that renders it) as a reader can repeat them: a path relative
+    to the working directory where it is under it, and `nox -s report` for the published results."""
+    if source is None:
+        return SOURCE, "nox -s report"
+    shown = Path(os.path.relpath(source)) if not os.path.relpath(source).startswith("..") else Path(source)
+    folder = shown.parent
+    command = "nox -s report" if str(shown) == SOURCE else f"iree-matrix report --results-dir {folder}"
+    return str(shown), command
+
+
+def _header(ix: _Index, total: int, source: Optional[Path] = None) -> list[str]:
     hosts = sorted({_host_text(r.host) for r in ix.by_job.values() if r.host})
     finished = max((r.finished for r in ix.by_job.values() if r.finished), default=None)
+    shown, command = generated_by(source)
     note = (
-        f"_Generated from `{SOURCE}` by `nox -s report` (do not edit by hand); "
+        f"_Generated from `{shown}` by `{command}` (do not edit by hand); "
         f"{len(ix.by_job)} records (the newest per job, of {total} in the log); "
         f"hosts: {'; '.join(hosts) or 'unknown'}"
         + (f"; newest result finished {finished}" if finished else "")
@@ -473,7 +487,17 @@ def _failure_block(group: _FailureGroup) -> list[str]:
     affects += f", … and {more} more" if more else ""
     excerpt = _excerpt(group.message)
     fence = "`" * max(3, _longest_backtick_run(excerpt) + 1)
-    return [title, "", affects + ".", "", f"{fence}text", excerpt, fence, ""]
+    named = next((n for r in group.records if r.stage == "compile" for n in [_first_error(r)] if n), None)
+    first = (
+        [f"First error: `{named.message}`" + (f", on `{named.op}`." if named.op else "."), ""]
+        if named
+        else []
+    )
+    return [title, "", *first, affects + ".", "", f"{fence}text", excerpt, fence, ""]
+
+
+def _first_error(record: Record) -> Optional[compile_errors.FirstError]:
+    return compile_errors.of_record(record.metrics, record.message)
 
 
 def _cell_mention(record: Record) -> str:

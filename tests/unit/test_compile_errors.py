@@ -1,0 +1,86 @@
+"""A failed compile's first error and the op it names, from iree-compile's own words."""
+
+from __future__ import annotations
+
+from iree_matrix import answers, compile_errors
+from iree_matrix.outcome import Outcome, record
+from iree_matrix.results import Status
+
+# IREE 3.13.0 on a 2-layer GRU classifier exported by iree-turbine 3.9.0 / torch 2.13.0 (issue #30;
+# the same text is produced in tests/integration/test_user_models.py).
+GRU = """<store>/export/ab12/model.mlir:35:13: error: failed to legalize operation 'torch.operator' that was explicitly marked illegal: %22:2 = "torch.operator"(%arg0, %12, %21, %4, %10, %3, %9, %9, %4) <{name = "torch.aten.gru.input"}> : (!torch.vtensor<[1,20,16],f32>, !torch.vtensor<[2,1,32],f32>, !torch.list<vtensor>, !torch.bool, !torch.int, !torch.float, !torch.bool, !torch.bool, !torch.bool) -> (!torch.vtensor<[1,20,32],f32>, !torch.vtensor<[2,1,32],f32>)
+    %11:2 = torch.operator "torch.aten.gru.input"(%arg0, %1, %10, %true, %int2_0, %float0.000000e00, %false_1, %false_2, %true_3) : (!torch.vtensor<[1,20,16],f32>) -> (!torch.vtensor<[1,20,32],f32>)
+            ^
+<store>/export/ab12/model.mlir:35:13: note: see current operation: %22:2 = "torch.operator"(%arg0) <{name = "torch.aten.gru.input"}> : (!torch.vtensor<[1,20,16],f32>) -> (!torch.vtensor<[1,20,32],f32>)
+"""  # noqa: E501
+
+STACK = (
+    "<store>/export/cd34/model.mlir:120:5: error: 'func.func' op exceeded stack allocation limit of "
+    "32768 bytes "
+    "for function. Got 64704 bytes\n    func.func @main$async_dispatch_12(...)\n"
+)
+
+
+def test_the_first_error_and_the_torch_op_behind_torch_operator():
+    found = compile_errors.first_error(GRU)
+    assert found is not None
+    assert found.message == "failed to legalize operation 'torch.operator' that was explicitly marked illegal"
+    assert found.op == "torch.aten.gru.input"
+    assert found.text().endswith("(op: torch.aten.gru.input)")
+    assert found.metrics() == {"first_error": found.message, "failing_op": "torch.aten.gru.input"}
+
+
+def test_an_op_the_message_quotes_and_no_error_at_all():
+    found = compile_errors.first_error(STACK)
+    assert found is not None and found.op == "func.func"
+    assert found.message.endswith("Got 64704 bytes")  # uncut
+    assert "(op:" not in found.text()  # already named in the message
+    assert compile_errors.first_error("Killed\n") is None
+
+
+def test_why_a_compile_failed_comes_from_the_record_or_its_older_message():
+    labels = {"model": "gru_clf", "compiler": "3.13.0"}
+    stored = record(
+        "compile:gru",
+        "compile",
+        "gru",
+        labels,
+        Outcome(
+            Status.FAIL,
+            metrics=compile_errors.first_error(GRU).metrics(),
+            message="(excerpt)",
+            error_class="compile-error",
+        ),
+    )  # noqa: E501
+    older = record(
+        "compile:gru",
+        "compile",
+        "gru",
+        labels,
+        Outcome(Status.FAIL, message=GRU, error_class="compile-error"),
+    )  # noqa: E501
+    for r in (stored, older):
+        assert answers.why(r) == (
+            "compile: failed to legalize operation 'torch.operator' that was explicitly marked illegal "
+            "(op: torch.aten.gru.input)"
+        )
+
+
+def test_query_model_names_the_failing_stage_and_the_op_not_the_runs_never_run():
+    import dataclasses
+
+    from iree_matrix import query
+    from tests.unit.test_answers import _compile, _run
+
+    named = compile_errors.first_error(GRU)
+    failed = dataclasses.replace(_compile("gru_clf", "3.13.0", status=Status.FAIL), metrics=named.metrics())
+    never = dataclasses.replace(_run("gru_clf", "3.13.0", status=Status.NOT_RUN), blocked_by=failed.job)
+    records = [failed, never, _compile("gru_clf", "3.9.0"), _run("gru_clf", "3.9.0")]
+    answer = query.model(records, "gru_clf")
+    text = answer.text()
+    assert text.splitlines()[0].startswith("gru_clf: passes on 1 of 2")  # the name once
+    assert (
+        "  fails:  3.13.0: compile: failed to legalize operation 'torch.operator' that was explicitly "
+        "marked illegal (op: torch.aten.gru.input)"
+    ) in text
+    assert f"evidence: {failed.job}" in text and never.job not in text
