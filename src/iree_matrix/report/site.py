@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import answers, compat, formats, opkinds
+from iree_matrix import answers, compat, formats, opkinds, refusals
 from iree_matrix._files import write_atomically
 from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
 
@@ -340,6 +340,8 @@ def _words(record: Optional[Record]) -> str:
     text = record.status.value + (f" ({record.error_class})" if record.error_class else "")
     if record.status is Status.FAIL and record.error_class == answers.INCOMPATIBLE:
         return f"{text}: {answers.refusal_reason(record.message)}"
+    if record.stage == "compile" and record.status is Status.FAIL:
+        return f"{text}: {answers.why(record).split(': ', 1)[1]}"  # the first error and its op, uncut
     line = answers.first_line(record.message)
     return f"{text}: {answers.clip(line, 200)}" if line else text
 
@@ -612,7 +614,7 @@ def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
         if r.stage in ("export", "compile", "run")
         and r.labels.get("model") in rec.functions
         and r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
-        and not (r.stage == "run" and _crossed(r) and answers.load_of(r) is answers.Load.REFUSES)
+        and not refusals.is_answer(r)
     ]
     if not failing:
         return ["<h2>Failures</h2>", "<p>None.</p>"]
@@ -622,7 +624,7 @@ def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
             r.stage,
             r.status.value,
             r.error_class or "",
-            answers.clip(_STORE_PATH.sub("<store>/", answers.first_line(r.message)), 300),
+            _failure_words(r),
             r.job,
         )
         for r in sorted(failing, key=lambda r: (answers.version_key(r.labels.get("compiler", "")), r.job))
@@ -636,8 +638,11 @@ def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
 _STORE_PATH = re.compile(r"\S*/store/")
 
 
-def _crossed(run: Record) -> bool:
-    return run.labels.get("runtime") not in (None, run.labels.get("compiler"))
+def _failure_words(record: Record) -> str:
+    """A compile's first error and the op it names, uncut; else the tool's first line."""
+    if record.stage == "compile" and record.status is Status.FAIL:
+        return answers.why(record).split(": ", 1)[1]
+    return answers.clip(_STORE_PATH.sub("<store>/", answers.first_line(record.message)), 300)
 
 
 def _environments_page(site: Site) -> str:
