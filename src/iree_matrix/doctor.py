@@ -126,6 +126,13 @@ def check_disk(path: Path) -> Check:
     return Check("disk", ok, f"{free:.0f} GB free under {path}", fix)
 
 
+def check_cache_use(path: Path) -> Check:
+    """Not a requirement: how much disk the cache and the Docker images take, and how to reclaim it."""
+    from iree_matrix import cache_usage
+
+    return Check("disk use", True, cache_usage.summary(path) + " — reclaim: iree-matrix cache prune")
+
+
 def check_pip_config() -> Check:
     code, out = _probe([sys.executable, "-m", "pip", "config", "list"])
     if code != 0:
@@ -156,6 +163,7 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
     checks: list[Callable[[], Check]] = [
         check_pip_config,
         lambda: check_disk(cache),
+        lambda: check_cache_use(cache),
         check_docker_client,
         check_docker_daemon,
         check_debootstrap,

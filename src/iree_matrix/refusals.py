@@ -5,10 +5,21 @@ records, including ones stored before a phrase was known here)."""
 from __future__ import annotations
 
 import re
-from typing import Optional
+from collections.abc import Mapping
+from typing import Any, Optional, Protocol
 
 from iree_matrix._text import clip, first_line
-from iree_matrix.results import Record, Status
+
+
+class Record(Protocol):
+    """What these functions read of a `results.Record` (results imports this module: no import back)."""
+
+    stage: str
+    status: Any  # results.Status, a str enum: compared by value
+    error_class: Optional[str]
+    message: Optional[str]
+    labels: Mapping[str, Any]
+
 
 INCOMPATIBLE = "incompatible-module"
 MAX_REASON_CHARS = 90
@@ -80,7 +91,7 @@ def refused(record: Record) -> bool:
     """A run the runtime refused to load, in its own words (`read_class`: records stored before a
     phrase was known here say "run-error", and their words still count)."""
     return (
-        record.status is Status.FAIL
+        record.status == "fail"
         and read_class(record.stage, record.error_class, record.message) == INCOMPATIBLE
     )
 

@@ -15,11 +15,11 @@ PACKAGE = ROOT / "src" / "iree_matrix"
 # Lowest first. A module may import its own layer and the ones below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("iree_matrix", "errors", "_proc", "_watchdog", "_hashing", "_locks", "_resources",
-                    "_text", "_files", "formats", "refusals", "targets", "versions", "host", "results",
-                    "outcome", "store", "vmfb", "binfmt", "elf", "daemon", "stats", "opkinds")),
+                    "_text", "_files", "formats", "refusals", "compile_errors", "targets", "versions", "host",
+                    "results", "outcome", "store", "vmfb", "binfmt", "elf", "daemon", "stats", "opkinds")),
     ("matrix", ("flags", "models", "releases", "spec", "plan", "shards", "wheelhouse")),
     ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker",
-                      "image_inventory", "runtime_build", "arm", "doctor")),
+                      "image_inventory", "runtime_build", "arm", "cache_usage", "doctor")),
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "distributed", "armv6_smoke")),
     ("answers", ("answers", "compat", "query", "report", "report.*", "publish", "merge", "search")),

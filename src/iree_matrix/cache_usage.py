@@ -1,0 +1,125 @@
+"""What the cache holds, how much disk each part takes, and how to reclaim it: `iree-matrix doctor`
+shows it, `iree-matrix cache prune` removes what a later run can make again.
+
+The Docker images live in the Docker daemon's storage, not in the cache: their size is Docker's own
+accounting (`docker system df -v`: each image's unique size, and the base layers shared once)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.images.sdk import BASE_REPO, ENV_REPO
+
+# The cache's parts: (directory, what it holds, what removing it costs the next run).
+PARTS = {
+    "logs": ("job logs of earlier executions", "nothing: each stored result keeps its own log"),
+    "wheelhouse": ("downloaded wheels", "downloads again when an environment is built"),
+    "envs": ("host venvs (--backend venv)", "rebuilds them from the wheelhouse"),
+    "images": ("Debian root filesystems for the base images", "debootstraps a base image again"),
+    "store": ("stage results: exports, modules, their logs", "re-runs every stage (records are kept)"),
+}
+# What `cache prune` removes when no part is named: nothing a run needs stage work to make again.
+CHEAP = ("logs", "wheelhouse")
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    name: str
+    path: Path
+    bytes: int
+    holds: str
+    cost: str
+
+
+def du(path: Path) -> int:
+    """Bytes a directory takes on disk (blocks, as `du` counts them; each hard link once)."""
+    total, seen = 0, set()
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
+def usage(cache: Path) -> list[Part]:
+    cache = Path(cache)
+    return [
+        Part(name, cache / name, du(cache / name), holds, cost)
+        for name, (holds, cost) in PARTS.items()
+        if (cache / name).is_dir()
+    ]
+
+
+def docker_images(docker: Optional[str] = None) -> Optional[tuple[int, int]]:
+    """(number, bytes) of this tool's images in Docker's storage, shared layers counted once; None
+    without a daemon."""
+    docker = docker or shutil.which("docker")
+    if docker is None:
+        return None
+    try:
+        done = subprocess.run(
+            [docker, "system", "df", "-v", "--format", "{{json .}}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        images = json.loads(done.stdout).get("Images") or []
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+    ours = [i for i in images if str(i.get("Repository", "")).startswith((ENV_REPO, BASE_REPO))]
+    shared = max((_bytes(i.get("SharedSize", "0B")) for i in ours), default=0)
+    return len(ours), shared + sum(_bytes(i.get("UniqueSize", "0B")) for i in ours)
+
+
+_UNITS = {"B": 1, "KB": 1e3, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+
+
+def _bytes(text: str) -> int:
+    found = re.fullmatch(r"\s*([\d.]+)\s*([kKMGT]?B)\s*", str(text))
+    return int(float(found[1]) * _UNITS[found[2]]) if found else 0
+
+
+def gb(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+
+
+def summary(cache: Path) -> str:
+    """One line for `doctor`: the cache's parts and the Docker images."""
+    parts = usage(cache)
+    total = sum(p.bytes for p in parts)
+    listed = ", ".join(f"{p.name} {gb(p.bytes)}" for p in parts if p.bytes) or "empty"
+    images = docker_images()
+    docker = f"; Docker images: {images[0]}, {gb(images[1])}" if images else ""
+    return f"{gb(total)} in {cache} ({listed}){docker}"
+
+
+def prune(cache: Path, names: Sequence[str] = CHEAP) -> list[tuple[str, int]]:
+    """Remove the named parts of the cache: (name, bytes freed) each. A run holds the cache's lock;
+    the caller takes it first."""
+    unknown = [n for n in names if n not in PARTS]
+    if unknown:
+        raise ValueError(f"unknown cache part(s) {', '.join(unknown)} (parts: {', '.join(PARTS)})")
+    freed = []
+    for part in usage(cache):
+        if part.name in names:
+            shutil.rmtree(part.path, ignore_errors=True)
+            freed.append((part.name, part.bytes))
+    return freed
+
+
+def names(given: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(given))
+    return list(PARTS) if "all" in chosen else chosen or list(CHEAP)
