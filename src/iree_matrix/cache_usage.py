@@ -39,6 +39,14 @@ class Part:
     cost: str
 
 
+def default_cache() -> Path:
+    """Shared by every checkout on this machine: wheels, locks, environments and artifacts."""
+    if "IREE_MATRIX_CACHE" in os.environ:
+        return Path(os.environ["IREE_MATRIX_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "iree-matrix"
+
+
 def du(path: Path) -> int:
     """Bytes a directory takes on disk (blocks, as `du` counts them; each hard link once)."""
     total, seen = 0, set()

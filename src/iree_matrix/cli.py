@@ -15,20 +15,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, Optional
 
-from iree_matrix import __version__, _files, _resources, plan, releases, spec, targets
+from iree_matrix import __version__, _files, _resources, cache_usage, plan, releases, spec, targets
+from iree_matrix.commands import cache
 from iree_matrix.errors import UserError
 from iree_matrix.flags import SEARCH_KNOBS, TUNE_PROFILES
 from iree_matrix.results import ResultsLog, Status
 
 EXIT_INTERRUPTED = 130
+COMMANDS = (cache,)  # commands as modules (commands/<name>.py)
 
 
-def default_cache() -> Path:
-    """Shared by every checkout on this machine: wheels, locks, environments and artifacts."""
-    if "IREE_MATRIX_CACHE" in os.environ:
-        return Path(os.environ["IREE_MATRIX_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "iree-matrix"
+default_cache = cache_usage.default_cache
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,8 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(
         dest="verb",
         required=True,
-        metavar="{matrix,tune,search,armv6-smoke,report,query,show,publish,results,merge,doctor,images}",
+        metavar="{matrix,tune,search,armv6-smoke,report,query,show,publish,results,merge,doctor,images,cache}",
     )
+    for command in COMMANDS:
+        command.add_arguments(verbs.add_parser(command.NAME, help=command.HELP))
 
     m = verbs.add_parser("matrix", help="plan and run a matrix, then write the report")
     _matrix_options(m, "default.toml")
@@ -287,6 +286,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if threading.current_thread() is threading.main_thread():
         _interruptible()
     try:
+        command = next((c for c in COMMANDS if c.NAME == args.verb), None)
+        if command is not None:
+            return command.run(args)
         if args.verb in ("matrix", "tune"):
             return cmd_matrix(args)
         if args.verb == "search":

@@ -133,7 +133,7 @@ class Executor:
     def run(self) -> Summary:
         start = time.monotonic()
         summary = Summary()
-        with _exclusive(self.cache / "run.lock"):
+        with run_lock(self.cache):
             self.store.clean_staging()
             orphans = self.backend.remove_orphans()  # a killed run's containers (its watchdog killed too)
             if orphans:
@@ -388,6 +388,11 @@ def _same_result(a: Record, b: Record) -> bool:
     if a.status is Status.NOT_RUN or b.status is Status.NOT_RUN:
         return a.status == b.status and a.blocked_by == b.blocked_by and a.message == b.message
     return bool(a.key) and a.key == b.key and a.status == b.status and a.finished == b.finished
+
+
+def run_lock(cache: Path) -> _exclusive:
+    """The cache's lock: one run (or `cache prune`) per cache at a time."""
+    return _exclusive(Path(cache) / "run.lock")
 
 
 class _exclusive:

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "distributed", "armv6_smoke")),
     ("answers", ("answers", "compat", "query", "report", "report.*", "publish", "merge", "search")),
-    ("interface", ("cli", "__main__")),
+    ("interface", ("cli", "__main__", "commands", "commands.*")),
 )  # fmt: skip
 
 

@@ -1,0 +1,62 @@
+"""`iree-matrix cache`: how much disk the cache takes, and `cache prune` to reclaim it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "cache"
+HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim it"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from iree_matrix import cache_usage
+
+    parser.add_argument("action", nargs="?", choices=["du", "prune"], default="du")
+    parser.add_argument(
+        "parts",
+        nargs="*",
+        metavar="PART",
+        help=f"prune these parts: {', '.join(cache_usage.PARTS)} or all "
+        f"(default: {' '.join(cache_usage.CHEAP)}, which no stage has to redo)",
+    )
+    parser.add_argument("--cache", type=Path, default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix import cache_usage
+    from iree_matrix.errors import UserError
+    from iree_matrix.execute import run_lock
+
+    cache = args.cache or cache_usage.default_cache()
+    if args.action == "du":
+        if args.parts:
+            raise UserError(
+                f"cache du takes no parts (got {' '.join(args.parts)}); `cache prune PART` removes one"
+            )
+        for part in cache_usage.usage(cache):
+            print(f"{cache_usage.gb(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
+        images = cache_usage.docker_images()
+        if images:
+            print(f"{cache_usage.gb(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
+                  "`iree-matrix images prune [--all]`")  # fmt: skip
+        print(
+            f"reclaim: iree-matrix cache prune [{' | '.join([*cache_usage.PARTS, 'all'])}] (--cache {cache})"
+        )
+        return 0
+    names = cache_usage.names(args.parts)
+    unknown = [n for n in names if n not in cache_usage.PARTS]
+    if unknown:
+        raise UserError(
+            f"cache prune {' '.join(unknown)}: no such part (parts: {', '.join(cache_usage.PARTS)}, or all)"
+        )
+    with run_lock(cache):  # not while a run uses this cache
+        freed = cache_usage.prune(cache, names)
+    for name, size in freed:
+        print(f"removed {name}: {cache_usage.gb(size)} ({cache_usage.PARTS[name][1]})")
+    print(
+        f"freed {cache_usage.gb(sum(s for _, s in freed))} in {cache}"
+        if freed
+        else f"nothing to remove in {cache}"
+    )
+    return 0
