@@ -14,12 +14,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
 from iree_matrix import _text, compile_errors, formats, plan, refusals, versions
-from iree_matrix.results import Record, Status
+from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
 # its repetitions spread by more than this share of the median. Defined here, used everywhere.
@@ -78,6 +79,9 @@ class Timing:
     low: Optional[float]
     high: Optional[float]
     other_load: Optional[float]
+    # Set when another published measurement of the same module on the same host lies wholly below
+    # this one's spread (`cross_checked`): what it said, where and when.
+    disagrees: Optional[str] = None
 
     @property
     def spread(self) -> Optional[float]:
@@ -89,7 +93,7 @@ class Timing:
     def noisy(self) -> bool:
         loaded = self.other_load is not None and self.other_load >= NOISY_LOAD
         spread = self.spread is not None and self.spread > NOISY_SPREAD
-        return loaded or spread
+        return loaded or spread or self.disagrees is not None
 
     def why_noisy(self) -> str:
         reasons = []
@@ -97,6 +101,8 @@ class Timing:
             reasons.append(f"other programs kept {self.other_load:.2g} cores busy")
         if self.spread is not None and self.spread > NOISY_SPREAD:
             reasons.append(f"repetitions spread {self.spread:.0%} of the median")
+        if self.disagrees is not None:
+            reasons.append(f"a quieter measurement of the same module gave {self.disagrees}")
         return "; ".join(reasons)
 
 
@@ -112,7 +118,79 @@ def timing(record: Optional[Record], metric: str = "latency_ms") -> Optional[Tim
         median, low, high = number(value), None, None
     if median is None:
         return None
-    return Timing(median, low, high, number(record.metrics.get("other_load")))
+    disagrees = record.metrics.get(DISAGREES) if metric == "latency_ms" else None
+    return Timing(median, low, high, number(record.metrics.get("other_load")), disagrees or None)
+
+
+# --- one figure per thing ---------------------------------------------------------------------------
+
+DISAGREES = "disagrees"  # the metric `cross_checked` adds to a run it marks
+
+
+def measured(record: Record) -> str:
+    """When and where a timed figure was taken: "2026-11-23 09:12 UTC on AMD EPYC (x86_64)"."""
+    when = (record.started or "")[:16].replace("T", " ")
+    cpu = str(record.host.get("cpu") or "") if isinstance(record.host, Mapping) else ""
+    machine = str(record.host.get("machine") or "") if isinstance(record.host, Mapping) else ""
+    where = f"{cpu} ({machine})" if cpu and machine else cpu or machine
+    return " on ".join(p for p in (f"{when} UTC" if when else "", where) if p)
+
+
+def _same_module(record: Record) -> tuple[str, ...]:
+    """What makes two latencies figures of one thing: the function, exporter, compiler, runtime,
+    profile and target, on one host CPU (model and features)."""
+    host = record.host if isinstance(record.host, Mapping) else {}
+    features = ",".join(sorted(map(str, host.get("cpu_features") or ())))
+    return (
+        *(_label(record, n) for n in ("model", "exporter", "compiler", "profile", "arch")),
+        run_runtime(record), str(host.get("cpu") or ""), features,
+    )  # fmt: skip
+
+
+def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Record]] = {}) -> list[Record]:
+    """`records` with every latency that lies wholly above another measurement of the same module on
+    the same host — in `records` or in another published log (`others`, by name) — marked noisy
+    (metrics["disagrees"]: the other figure, where and when). Interference only ever adds time, so
+    of two figures that do not overlap, the slower one is the one that was disturbed; after this, no
+    two unmarked figures of one thing disagree beyond their spreads."""
+    measurements: dict[tuple[str, ...], list[tuple[Timing, str]]] = {}
+    latest = list(latest_by_job(records).values())  # a re-measured job's old figure is history
+    for name, group in [("", latest), *others.items()]:
+        for r in group:
+            t = timing(r) if r.stage == "run" and r.status is Status.OK else None
+            if t is not None and t.low is not None and t.high is not None:
+                where = f"{formats.duration_ms(t.median)} ({name + ', ' if name else ''}{measured(r)})"
+                measurements.setdefault(_same_module(r), []).append((t, where))
+    out = []
+    for r in records:
+        t = timing(r) if r.stage == "run" and r.status is Status.OK else None
+        if t is not None and t.low is not None:
+            below = [(o, w) for o, w in measurements.get(_same_module(r), []) if o.high < t.low]
+            if below:
+                _, where = min(below, key=lambda ow: ow[0].median)
+                r = dataclasses.replace(r, metrics={**r.metrics, DISAGREES: where})
+        out.append(r)
+    return out
+
+
+def read(source: Path) -> list[Record]:
+    """A results log as every view reads it (report, site, answers, `query`): each record, latencies
+    cross-checked against the other published logs when `source` is one of them."""
+    from iree_matrix import _resources
+
+    records = list(ResultsLog(source))
+    try:
+        published = _resources.results_dir().resolve()
+    except FileNotFoundError:
+        return cross_checked(records)
+    if published not in Path(source).resolve().parents:
+        return cross_checked(records)
+    others = {
+        str(log.parent.relative_to(published.parent)): list(ResultsLog(log).latest().values())
+        for log in sorted(published.glob("**/results.jsonl"))
+        if log.resolve() != Path(source).resolve()
+    }
+    return cross_checked(records, others)
 
 
 # --- the records, indexed --------------------------------------------------------------------------

@@ -658,13 +658,13 @@ def _print_summary(summary, cache: Optional[Path] = None, results_dir: Optional[
 
 
 def _write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
-    from iree_matrix import compat
+    from iree_matrix import answers, compat
     from iree_matrix.report import site, write_compatibility
 
     source = results_dir / "results.jsonl"
     out = write_compatibility(source, results_dir / "COMPATIBILITY.md")
     say(f"report: {out}")
-    say(f"answers: {compat.write(ResultsLog(source), results_dir / compat.FILENAME, source)}")
+    say(f"answers: {compat.write(answers.read(source), results_dir / compat.FILENAME, source)}")
     say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
     return out
 
@@ -774,12 +774,12 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     import json
 
-    from iree_matrix import query
+    from iree_matrix import answers, query
 
     path = args.results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
-    records = list(ResultsLog(path))
+    records = answers.read(path)
     if args.question == "load":
         answer = query.load(records, args.compiler, args.runtime)
     else:

@@ -21,7 +21,7 @@ from iree_matrix import answers, compile_errors, formats
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.report.performance import render_performance
-from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.results import Record, Status, latest_by_job
 from iree_matrix.spec import STAGES
 
 SOURCE = "results/results.jsonl"
@@ -93,7 +93,7 @@ def render_compatibility(records: Iterable[Record], source: Optional[Path] = Non
 
 def write_compatibility(results_path: Path, out_path: Path) -> Path:
     """Render `results_path` into `out_path`; readers never see a half-written document."""
-    records = list(ResultsLog(Path(results_path)))
+    records = answers.read(Path(results_path))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     return write_atomically(Path(out_path), render_compatibility(records, Path(results_path)))

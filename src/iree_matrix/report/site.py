@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from iree_matrix import answers, compat, formats, opkinds, refusals
 from iree_matrix._files import write_atomically
-from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.results import Record, Status, latest_by_job
 
 SITE_DIR = "site"
 STYLE = "style.css"
@@ -722,7 +722,7 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
 
 def write(results_path: Path, out_dir: Path) -> Path:
     """Render the site of `results_path` into `out_dir` (pages no longer produced are removed)."""
-    pages = render(ResultsLog(Path(results_path)), Path(results_path))
+    pages = render(answers.read(Path(results_path)), Path(results_path))
     out_dir = Path(out_dir)
     for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:
         if str(stale.relative_to(out_dir)) not in pages:

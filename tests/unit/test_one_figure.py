@@ -1,0 +1,55 @@
+"""One figure per thing (issue #30): no two published latencies of one module on one host (function,
+exporter, compiler, runtime, profile, target, CPU) disagree beyond their spreads unless the slower
+is marked noisy — in every view, since every view reads the logs through `answers.read`."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from iree_matrix import answers
+from iree_matrix.results import Record, Status, latest_by_job
+
+RESULTS = Path(__file__).resolve().parents[2] / "results"
+
+
+def _run(median: float, spread: float, started: str, *, cpu: str = "AMD EPYC") -> Record:
+    labels = {"model": "m", "exporter": "e", "compiler": "3.13.0", "runtime": "3.13.0", "profile": "default",
+              "arch": "x86_64"}  # fmt: skip
+    latency = {"median": median, "min": median - spread, "max": median + spread, "n": 5}
+    host = {"cpu": cpu, "machine": "x86_64", "cpu_features": ["avx512f"]}
+    return Record(f"run:m/{started}", "run", "m", "k", Status.OK, labels, {"latency_ms": latency},
+                  started=started, host=host)  # fmt: skip
+
+
+def test_the_slower_of_two_figures_that_do_not_overlap_is_marked_with_the_other():
+    quiet, loaded = _run(19.6, 0.5, "2026-11-23T09:12:27+00:00"), _run(36.9, 3.0, "2026-11-23T03:03:48+00:00")
+    marked = {r.job: answers.timing(r) for r in answers.cross_checked([loaded], {"results/bench": [quiet]})}
+    timing = marked[loaded.job]
+    assert timing.noisy
+    assert timing.why_noisy().endswith(
+        "a quieter measurement of the same module gave 19.6 ms (results/bench, 2026-11-23 09:12 UTC on "
+        "AMD EPYC (x86_64))"
+    )
+    (kept,) = answers.cross_checked([quiet], {"results": [loaded]})
+    assert not answers.timing(kept).noisy  # the quiet one stands
+    other_host = _run(36.9, 4.0, "2026-11-23T03:03:48+00:00", cpu="Intel Xeon")
+    (alone,) = answers.cross_checked([other_host], {"results/bench": [quiet]})
+    assert answers.timing(alone).disagrees is None  # another CPU: another thing
+
+
+def test_no_two_unmarked_published_latencies_of_one_module_disagree():
+    by_module: dict[tuple, list[tuple[str, answers.Timing]]] = {}
+    for log in sorted(RESULTS.glob("**/results.jsonl")):
+        for r in latest_by_job(answers.read(log)).values():
+            t = answers.timing(r) if r.stage == "run" and r.status is Status.OK else None
+            if t is not None and t.low is not None and not t.noisy:
+                by_module.setdefault(answers._same_module(r), []).append((f"{log.parent.name}:{r.job}", t))
+    assert by_module
+    disagreeing = [
+        (a, b)
+        for figures in by_module.values()
+        for (a, ta), (b, tb) in itertools.combinations(figures, 2)
+        if ta.high < tb.low or tb.high < ta.low
+    ]
+    assert not disagreeing, disagreeing[:5]
