@@ -64,15 +64,15 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
     if not armv6 or any(versions.is_source_runtime(c.runtime) for c in armv6):
         return matrix
-    release = max((c.compiler for c in matrix.cells), key=versions.Version)
-    given = matrix.iree_sources.get("*")
-    if given is not None and not given.startswith("git+"):
-        from iree_matrix import runtime_build
+    from iree_matrix import runtime_build
 
-        found = runtime_build.tree_release(runtime_build.source(given, cache).tree)
-        release = found or release
-    elif given is not None:
-        release = given.rpartition("@")[2].lstrip("v") or release
+    release = max((c.compiler for c in matrix.cells), key=versions.Version)
+    given = matrix.iree_sources.get("*") or runtime_build.default_source(release)
+    # Made a tree now (unpacked, or cloned): no source is one line naming the fix before any work.
+    tree = runtime_build.source(given, cache).tree
+    release = runtime_build.tree_release(tree) or (
+        given.rpartition("@")[2].lstrip("v") if given.startswith("git+") else release
+    )
     runtime = versions.source_runtime(release, ("static",))
     cells = tuple(
         sorted({dataclasses.replace(c, runtime=runtime) if c in armv6 else c for c in matrix.cells})

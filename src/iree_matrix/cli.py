@@ -197,8 +197,8 @@ def _matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         metavar="[RELEASE=]SRC",
         help="IREE's source for the matrix's \"src:RELEASE\" runtimes (built here with cmake): a directory, "
         "a tarball, or git+URL@TAG; RELEASE= names one release (default: every one; without this option "
-        "IREE's repository at the release's tag, or the matrix's iree_source; offline: "
-        "../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz)",
+        "IREE's repository at the release's tag, or the matrix's iree_source; offline: a tarball of "
+        "IREE's tree at the tag, README \"Getting IREE's source\"); default: $IREE_MATRIX_IREE_SOURCE",
     )
     m.add_argument(
         "--model",
@@ -355,7 +355,8 @@ def _load_plan(args: argparse.Namespace, default_matrix: str, transform=None, ad
             f"note: {matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
             f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
         )
-    matrix = _with_iree_sources(matrix, args.iree_source)
+    given_sources = _iree_sources_given(args.iree_source)
+    matrix = _with_iree_sources(matrix, given_sources)
     if transform is not None:
         matrix = transform(matrix)
     _check_iree_sources(matrix, args.iree_source)
@@ -373,6 +374,15 @@ def _load_plan(args: argparse.Namespace, default_matrix: str, transform=None, ad
         resolver.save()
     args.releases_used = resolver.describe()
     return matrix_path, matrix, the_plan
+
+
+def _iree_sources_given(given: Sequence[str]) -> list[str]:
+    """--iree-source's values, else $IREE_MATRIX_IREE_SOURCE's (the same syntax, space-separated)."""
+    import shlex
+
+    from iree_matrix.runtime_build import SOURCE_ENV
+
+    return list(given) or shlex.split(os.environ.get(SOURCE_ENV, ""))
 
 
 def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.MatrixSpec:

@@ -2,6 +2,14 @@
 non-root user, no capabilities, `--init`, only the host paths the caller names mounted (read-only,
 or writable) at the same paths, so argv made of host paths works unchanged.
 
+Except where the container's user could not reach that path: run as root, the containers run as
+nobody, and a path under a directory nobody may not enter on the host (root's home is mode 0700,
+and so is `/root` in every Debian image) is unreachable in the container too, though mounted. Such
+a path is mounted under `/mnt/host` instead (`/root/.cache/x` at `/mnt/host/root/.cache/x`), and
+the command's argv and environment are rewritten to match, its output rewritten back, so it still
+reads as if it had run here. The alternative - running as the caller's uid, root - would let a
+container act as root on every root-owned file it is given; nobody at a reachable path does not.
+
 `run` drives the `docker` CLI through `_proc.run` rather than the SDK, because that inherits what
 every other command has: the echoed command line, stdout and stderr captured separately, the
 timeout, and `_proc.kill_all()` on Ctrl-C (killing the client makes it forward the signal to the
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,6 +40,7 @@ from iree_matrix.errors import StageFailure
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
 NOBODY = (65534, 65534)  # what containers run as when the host user is root
+HOST_MOUNTS = "/mnt/host"  # where a path nobody cannot reach on the host is mounted instead
 KEEP_ENV = "IREE_MATRIX_KEEP_CONTAINERS"
 OWNER_LABEL = f"{LABEL}.owner"  # which process started the container: boot id/pid namespace/pid/start
 KEPT_LABEL = f"{LABEL}.kept"  # kept on purpose (KEEP_ENV): never an orphan
@@ -61,7 +71,11 @@ def run(
     user = _container_user()
     keep = os.environ.get(KEEP_ENV) == "1"
     labels = {**labels, **({KEPT_LABEL: "1"} if keep else {OWNER_LABEL: owner()})}
-    docker_argv = [docker, "run", *options(name, user, read_only, writable, env, labels), image_id, *argv]
+    moved = moved_mounts([*read_only, *writable]) if user == NOBODY else {}
+    inside = [_translate(a, moved) for a in argv]
+    env = {k: _translate(v, moved) for k, v in (env or {}).items()}
+    opts = options(name, user, read_only, writable, env, labels, moved)
+    docker_argv = [docker, "run", *opts, image_id, *inside]
     with _writable_by(user, writable):
         if not keep:
             _proc.watch_container(docker, name)
@@ -77,7 +91,14 @@ def run(
                 _docker_quiet(docker, "rm", "--force", "--volumes", name)
                 _proc.unwatch_container(name)
     # The docker client's own footprint says nothing about the tool in the container.
-    done = dataclasses.replace(done, argv=tuple(argv), peak_rss_bytes=None)
+    back = {inner: outer for outer, inner in moved.items()}
+    done = dataclasses.replace(
+        done,
+        argv=tuple(argv),
+        stdout=_translate(done.stdout, back),
+        stderr=_translate(done.stderr, back),
+        peak_rss_bytes=None,
+    )
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
         raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
     if check and done.returncode != 0:
@@ -92,8 +113,10 @@ def options(
     writable: Sequence[Path],
     env: Optional[Mapping[str, str]],
     labels: Mapping[str, str] = {},
+    moved: Mapping[str, str] = {},
 ) -> list[str]:
-    """`docker run`'s options for a container (pure)."""
+    """`docker run`'s options for a container (pure); `moved`: host paths mounted elsewhere
+    (`moved_mounts`)."""
     opts = [
         "--name", name, "--label", f"{LABEL}=1",
         *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
@@ -114,10 +137,31 @@ def options(
     rw = {str(Path(p).resolve()) for p in writable}
     ro = {str(Path(p).resolve()) for p in read_only} - rw
     for path in sorted(ro):
-        opts += ["--mount", _mount(path, readonly=True)]
+        opts += ["--mount", _mount(path, _translate(path, moved), readonly=True)]
     for path in sorted(rw):
-        opts += ["--mount", _mount(path, readonly=False)]
+        opts += ["--mount", _mount(path, _translate(path, moved), readonly=False)]
     return opts
+
+
+def moved_mounts(paths: Sequence[Path]) -> dict[str, str]:
+    """The mounts nobody could not reach at their own path, and where they go instead (pure but for
+    reading the modes of the host's directories): host path -> path in the container."""
+    moved = {}
+    for path in paths:
+        resolved = Path(path).resolve()
+        if not all(p.stat().st_mode & 0o001 for p in resolved.parents if p.exists()):
+            for spelling in {str(path), str(resolved)}:
+                moved[spelling] = HOST_MOUNTS + str(resolved)
+    return moved
+
+
+def _translate(text: str, mapping: Mapping[str, str]) -> str:
+    """`text` with every whole-path occurrence of a key of `mapping` (a path or its prefix) replaced."""
+    if not mapping or not text:
+        return text
+    keys = sorted(mapping, key=len, reverse=True)
+    pattern = r"(?<![\w.\-/])(" + "|".join(re.escape(k) for k in keys) + r")(?=/|$|[^\w.\-])"
+    return re.sub(pattern, lambda m: mapping[m.group(1)], text)
 
 
 def owner(pid: Optional[int] = None) -> str:
@@ -262,10 +306,10 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / item
 
 
-def _mount(path: str, *, readonly: bool) -> str:
+def _mount(path: str, target: str, *, readonly: bool) -> str:
     # --mount (not -v): a missing source is an error instead of a new root-owned directory, and
     # paths with ':' work. Fields are CSV, so quote them.
-    fields = ["type=bind", f"source={path}", f"target={path}"] + (["readonly"] if readonly else [])
+    fields = ["type=bind", f"source={path}", f"target={target}"] + (["readonly"] if readonly else [])
     return ",".join('"' + f.replace('"', '""') + '"' if ("," in f or '"' in f) else f for f in fields)
 
 

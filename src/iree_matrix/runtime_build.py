@@ -8,9 +8,17 @@ records answers the brief's linkage question per build: build time, sizes of `ir
 `iree-benchmark-module` stripped and unstripped, and for a dynamic build the NEEDED libraries and
 GLIBC symbol versions.
 
-Sources (`--iree-source`): a directory holding IREE's tree, a tarball of one (what offline machines
-and CI use: ../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz), or `git+URL@TAG` (default: IREE's
-public repository at the release tag, with only the submodules a runtime build needs).
+Sources (`--iree-source`, or $IREE_MATRIX_IREE_SOURCE): a directory holding IREE's tree, a tarball
+of one (what offline machines and CI use; README "Getting IREE's source"), or `git+URL@TAG`
+(default: IREE's public repository at the release tag, with only the submodules a runtime build
+needs).
+
+CMake: IREE 3.11.0's CMakeLists.txt requires CMake >= 3.26 (`cmake_minimum_required(VERSION
+3.26...3.29)`); Debian 12 ships 3.25.1. Every build therefore uses one CMake from PyPI (the `cmake`
+wheel: a static binary with its modules, unpacked once into CACHE/tools; `PYPI_CMAKE` pins it), on
+the host and in the toolchain container alike, so every release is configured by the same CMake.
+It stays below 4.0, which refuses `cmake_minimum_required` below 3.5 (flatcc's CMakeLists.txt
+asks for 2.8).
 
 Cross-building for the ARM1176JZF-S (IREE-NOTES, iree-src/README): `-mcpu=arm1176jzf-s -marm`
 (not `-march=armv6`: IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float calling
@@ -25,9 +33,11 @@ import json
 import os
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
 import time
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -37,6 +47,8 @@ from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.errors import StageFailure, UserError
 
 DEFAULT_GIT = versions.DEFAULT_IREE_GIT
+SOURCE_ENV = "IREE_MATRIX_IREE_SOURCE"  # what --iree-source is when not given (same syntax, space-separated)
+PYPI_CMAKE = "cmake==3.31.10"  # >= 3.26 for IREE 3.11, < 4 for flatcc (module docstring)
 # The two submodules a runtime-only build needs (iree-src/README.md).
 RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
 TOOLS = ("iree-run-module", "iree-benchmark-module")
@@ -183,12 +195,66 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     for argv in (clone, subs):
         done = _proc.run(argv, timeout=1800, log=log, check=False)
         if done.returncode != 0:
-            raise UserError(
-                f"--iree-source git+{url}@{tag}: {_proc.excerpt(done.output, max_lines=3)} "
-                "(offline? pass a local tree or tarball, e.g. "
-                "../shared/iree-src/iree-v3.9.0-runtime-src.tar.xz)"
-            )
+            raise UserError(clone_failure(url, tag, done.output))
     os.replace(staging, tree)
+
+
+def clone_failure(url: str, tag: str, output: str) -> str:
+    """One line: which release has no source, git's own reason (its last `fatal:`/`error:` line,
+    not "Cloning into ..."), and what to pass instead."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    why = next(
+        (ln for ln in reversed(lines) if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else ""
+    )
+    release = tag.lstrip("v")
+    return (
+        f"no runtime source for {release}: cannot clone git+{url}@{tag} ({why or 'git failed'}); pass "
+        f"--iree-source [{release}=]PATH (IREE's tree at {tag}, or a tarball of it) or set {SOURCE_ENV}"
+    )
+
+
+def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
+    """The directory holding PyPI's CMake (`bin/cmake`, `share/cmake-*`), unpacked once from the
+    wheel the wheelhouse fetches (hash-checked, through the user's pip configuration)."""
+    from iree_matrix.wheelhouse import Target, Wheelhouse
+
+    version = PYPI_CMAKE.partition("==")[2]
+    home = cache / "tools" / f"cmake-{version}"
+    if (home / "bin" / "cmake").is_file():
+        return home
+    house = Wheelhouse(cache / "wheelhouse")
+    target = Target(python="3.11", machine=targets.host_arch())
+    try:
+        (wheel,) = house.fetch(house.lock([PYPI_CMAKE], target, log=log), log=log)
+    except StageFailure as exc:
+        raise StageFailure(
+            "toolchain-missing", f"{PYPI_CMAKE} from PyPI: {exc.message}", cacheable=False
+        ) from None
+    home.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".cmake-", dir=home.parent))
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for info in archive.infolist():
+                if not info.filename.startswith("cmake/data/") or info.is_dir():
+                    continue
+                out = staging / info.filename.removeprefix("cmake/data/")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                mode = (info.external_attr >> 16) & 0o777
+                if mode & 0o111 or out.parent.name == "bin":  # zipfile does not keep the x bit
+                    out.chmod(out.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        if not (staging / "bin" / "cmake").is_file():
+            raise StageFailure(
+                "toolchain-missing", f"{wheel.name} holds no cmake/data/bin/cmake", cacheable=False
+            )
+        try:
+            os.replace(staging, home)
+        except OSError:  # another job unpacked it meanwhile
+            pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return home
 
 
 Runner = Callable[..., _proc.Completed]  # run(argv, *, timeout, log, check=False): host or container
@@ -198,30 +264,31 @@ def host_runner(argv: Sequence[str], *, timeout: Optional[float], log: Optional[
     return _proc.run(argv, timeout=timeout, log=log, check=check)
 
 
-def host_runner_in(env: Any) -> Runner:
-    """A runner for an environment's commands that touch no files (e.g. `gcc --version`)."""
+def host_runner_in(env: Any, read_only: Sequence[Path] = ()) -> Runner:
+    """A runner for an environment's commands that write no files (e.g. `gcc --version`)."""
 
     def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
-        return env.run(argv, timeout=timeout, log=log, check=check)
+        return env.run(argv, timeout=timeout, log=log, check=check, read_only=list(read_only))
 
     return run
 
 
-def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None) -> dict[str, str]:
+def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str = "cmake") -> dict[str, str]:
     """The compilers' own version lines: a different GCC is a different build. `run`: where they
-    are (a toolchain container); by default the host's, found on PATH."""
+    are (a toolchain container); by default the host's, found on PATH. `cmake`: which CMake."""
+    tools = {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}
     if run is not None:
         ident = {}
-        for name in (tc.cc, tc.cxx, "cmake", "ninja"):
-            done = run([name, "--version"], timeout=120, log=None, check=False)
+        for name, exe in tools.items():
+            done = run([exe, "--version"], timeout=120, log=None, check=False)
             if done.returncode != 0:
                 why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
                 raise StageFailure("toolchain-missing", why)
             ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
         return ident
     ident = {}
-    for name in (tc.cc, tc.cxx, "cmake", "ninja"):
-        path = shutil.which(name)
+    for name, exe in tools.items():
+        path = shutil.which(exe)
         if path is None:
             raise UserError(
                 f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
@@ -270,6 +337,7 @@ def build_into(
     log: Optional[Path] = None,
     timeout: float = 3600,
     run: Runner = host_runner,
+    cmake: str = "cmake",
 ) -> dict[str, Any]:
     """Configure and build in `root/build` (removed after), the tools into `root/tools`; the facts
     a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
@@ -279,7 +347,7 @@ def build_into(
     work = root / "build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    argv = ["cmake", "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON]
+    argv = [cmake, "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON]
     for variant in variants:
         argv += VARIANT_CMAKE.get(variant, ())
     argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
@@ -293,7 +361,7 @@ def build_into(
         argv += ["-DCMAKE_EXE_LINKER_FLAGS=-static"]
     start = time.monotonic()
     targets_ = [*TOOLS, *([] if tc.cross else HOST_TOOLS)]
-    for step in (argv, ["cmake", "--build", str(work), "-t", *targets_]):
+    for step in (argv, [cmake, "--build", str(work), "-t", *targets_]):
         done = run(step, timeout=timeout, log=log, check=False)
         if done.returncode != 0:
             raise StageFailure("runtime-build", _build_error(done.output))

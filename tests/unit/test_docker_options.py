@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,53 @@ def test_remove_orphans_removes_only_containers_whose_owner_is_gone(monkeypatch:
     monkeypatch.setattr(_proc, "run", lambda argv, **kw: dataclasses.replace(docker(argv), stdout=listing))
     assert containers.remove_orphans("docker") == ["dead"]
     assert ("docker", "rm", "--force", "--volumes", "dead") in docker.calls
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A directory every user may enter (pytest's own tmp_path is under a 0700 directory)."""
+    path = Path(tempfile.mkdtemp(prefix="iree-matrix-test-"))
+    path.chmod(0o755)
+    yield path
+    for item in path.rglob("*"):
+        if item.is_dir():
+            item.chmod(0o755)
+    shutil.rmtree(path)
+
+
+def test_a_path_nobody_cannot_reach_is_mounted_where_it_can_and_the_command_reads_unchanged(
+    monkeypatch: pytest.MonkeyPatch, open_tmp: Path
+) -> None:
+    """Root's default cache is under /root (mode 0700): nobody, the containers' user, could not
+    enter it, so it is mounted under /mnt/host and argv, env and output are translated."""
+    tmp_path = open_tmp
+    home = tmp_path / "home"
+    (home / "cache" / "src").mkdir(parents=True)
+    home.chmod(0o700)
+    src = home / "cache" / "src"
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    moved = containers.moved_mounts([src, open_dir])
+    assert moved == {str(src): containers.HOST_MOUNTS + str(src)} and str(open_dir) not in moved
+    docker = _Docker(f"cmake: {containers.HOST_MOUNTS}{src}/CMakeLists.txt read")
+    monkeypatch.setattr(_proc, "run", docker)
+    monkeypatch.setattr(containers, "_container_user", lambda: containers.NOBODY)
+    monkeypatch.setattr(containers, "_writable_by", lambda user, paths: _NoChown())
+    done = containers.run(
+        "docker", "sha256:0", ["cmake", "-S", str(src), f"-DX={src}/a", f"{src}x"], what="t", timeout=10,
+        read_only=[src, open_dir], env={"SRC": str(src)},
+    )  # fmt: skip
+    run = " ".join(docker.calls[0])
+    inside = containers.HOST_MOUNTS + str(src)
+    assert f"source={src},target={inside},readonly" in run and f"target={open_dir}," in run
+    assert docker.calls[0][-4:] == ("-S", inside, f"-DX={inside}/a", f"{src}x")  # a longer name is not it
+    assert f"--env SRC={inside}" in run
+    assert done.argv[2] == str(src) and done.stdout == f"cmake: {src}/CMakeLists.txt read"
+
+
+class _NoChown:
+    def __enter__(self) -> _NoChown:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass

@@ -129,13 +129,48 @@ def test_the_smoke_builds_the_dynamic_twin_of_a_static_board_runtime(tmp_path):
     ]
 
 
+def _tarball(tmp_path: Path, release: str) -> Path:
+    """A stand-in for IREE's source tarball: iree/ with CMakeLists.txt and runtime/version.json."""
+    import tarfile
+
+    tree = tmp_path / "tree" / "iree"
+    (tree / "runtime").mkdir(parents=True)
+    (tree / "CMakeLists.txt").write_text("")
+    (tree / "runtime" / "version.json").write_text(json.dumps({"package-version": f"{release}.dev"}))
+    out = tmp_path / f"iree-v{release}.tar.xz"
+    with tarfile.open(out, "w:xz") as archive:
+        archive.add(tree, arcname="iree")
+    return out
+
+
 def test_the_smoke_puts_armv6_cells_without_a_runtime_on_a_static_source_build(tmp_path):
-    matrix = _spec(tmp_path, arch=["armv6", "x86_64"], iree_source="git+https://example.org/iree@v3.9.0")
+    source = str(_tarball(tmp_path, "3.9.0"))
+    matrix = _spec(tmp_path, arch=["armv6", "x86_64"], compiler=["3.9.0", "3.13.0"], iree_source=source)
     cells = armv6_smoke.on_source_runtime(matrix, tmp_path / "cache").cells
     assert {(c.arch, c.runtime) for c in cells} == {
         ("armv6-arm1176jzf-s", "src:3.9.0+static"),
         ("x86_64", "3.9.0"),
+        ("x86_64", "3.13.0"),
     }
+
+
+def test_the_smoke_without_a_reachable_source_stops_in_one_line_naming_the_fix(tmp_path):
+    """Offline (example.invalid never resolves), the default git source fails before any work, in one
+    line with git's reason and both ways to name a source."""
+    from iree_matrix.errors import UserError
+
+    matrix = _spec(tmp_path, arch=["armv6"], iree_source="git+https://example.invalid/iree@v3.9.0")
+    with pytest.raises(UserError) as err:
+        armv6_smoke.on_source_runtime(matrix, tmp_path / "cache")
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("no runtime source for 3.9.0: cannot clone")
+    assert "fatal:" in message and "--iree-source [3.9.0=]PATH" in message and rb.SOURCE_ENV in message
+
+
+def test_the_source_can_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(rb.SOURCE_ENV, f"3.9.0={TARBALL} 3.11.0=git+https://example.org/iree@v3.11.0")
+    assert cli._iree_sources_given([]) == [f"3.9.0={TARBALL}", "3.11.0=git+https://example.org/iree@v3.11.0"]
+    assert cli._iree_sources_given(["x.tar.xz"]) == ["x.tar.xz"]  # the option wins
 
 
 # --- the stage -----------------------------------------------------------------------------------
@@ -145,7 +180,8 @@ IDENT = {"gcc": "gcc 12.2.0", "g++": "g++ 12.2.0", "cmake": "cmake 3.25.1", "nin
 
 
 def _key(monkeypatch, tmp_path, runtime="src:3.9.0", arch="x86_64", source=None, deps=None) -> str:
-    monkeypatch.setattr(rb, "toolchain_identity", lambda tc: dict(IDENT))
+    monkeypatch.setattr(rb, "toolchain_identity", lambda tc, *a, **k: dict(IDENT))
+    monkeypatch.setattr(rb, "pypi_cmake", lambda cache, log=None: tmp_path / "cmake")
     tarball = tmp_path / "iree.tar.xz"
     if not tarball.exists():
         tarball.write_bytes(b"not really")

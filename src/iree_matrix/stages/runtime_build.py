@@ -56,11 +56,17 @@ class RuntimeBuildStage:
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         release, variants = versions.parse_source_runtime(job.labels["runtime"])
         cache = ctx.cache or out.parent
-        src = runtime_build.source(job.labels["runtime_source"], cache, log=ctx.log)
+        try:
+            src = runtime_build.source(job.labels["runtime_source"], cache, log=ctx.log)
+        except (
+            UserError
+        ) as exc:  # no source (offline clone, missing path): this cell's answer, retried next run
+            raise StageFailure("runtime-source", str(exc), cacheable=False) from None
         runtime_build.check_release(src, release)
         tc = runtime_build.toolchain(job.labels["arch"])
         host_tools = ctx.dep(self.name).artifact(TOOLS) if tc.cross else None
-        reads = [src.tree, *([host_tools] if host_tools else [])]
+        cmake = runtime_build.pypi_cmake(cache, log=ctx.log)
+        reads = [src.tree, cmake, *([host_tools] if host_tools else [])]
         facts = runtime_build.build_into(
             src,
             tc.target,
@@ -72,6 +78,7 @@ class RuntimeBuildStage:
             log=ctx.log,
             timeout=ctx.timeout,
             run=self._runner(ctx, reads, [out]),
+            cmake=str(cmake / "bin" / "cmake"),
         )
         where = "the toolchain image" if self._image(ctx) is not None else "the host's toolchain"
         metrics = {**facts, "release": release, "variants": list(variants), "built_in": where}
@@ -96,14 +103,16 @@ class RuntimeBuildStage:
         return run
 
     def _identity(self, tc: runtime_build.Toolchain, ctx: Context) -> dict[str, str]:
+        cmake = runtime_build.pypi_cmake(ctx.cache or Path("."), log=ctx.log)
         env = self._image(ctx)
         if env is None:
-            return runtime_build.toolchain_identity(tc)
-        # The image's compilers, asked once per image (a stored build's key is checked every run).
-        memo = (ctx.cache or Path(".")) / "toolchain-probes" / f"{env.image.image_id[7:23]}.json"
+            return runtime_build.toolchain_identity(tc, cmake=str(cmake / "bin" / "cmake"))
+        # The image's compilers, asked once per image and CMake (a stored build's key is checked every run).
+        memo = (ctx.cache or Path(".")) / "toolchain-probes" / f"{env.image.image_id[7:23]}-{cmake.name}.json"
         known = json.loads(memo.read_text()) if memo.is_file() else {}
         if tc.target not in known:
-            known[tc.target] = runtime_build.toolchain_identity(tc, runtime_build.host_runner_in(env))
+            run = runtime_build.host_runner_in(env, [cmake])
+            known[tc.target] = runtime_build.toolchain_identity(tc, run, cmake=str(cmake / "bin" / "cmake"))
             memo.parent.mkdir(parents=True, exist_ok=True)
             memo.write_text(json.dumps(known, indent=1, sort_keys=True))
         return {**known[tc.target], "image": env.image.image_id}
