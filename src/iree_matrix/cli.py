@@ -676,6 +676,12 @@ def _write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path
     say(f"report: {out}")
     say(f"answers: {compat.write(answers.read(source), results_dir / compat.FILENAME, source)}")
     say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
+    from iree_matrix._files import write_atomically
+    from iree_matrix.report import boards
+
+    if boards.has_boards(ResultsLog(source)):
+        text = boards.render_markdown(ResultsLog(source), str(source))
+        say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
     return out
 
 

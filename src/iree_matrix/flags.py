@@ -34,6 +34,13 @@ STRIP_FLAGS = (
 )
 
 
+# IREE's portable backend: executables as VM bytecode (no native code, so no target triple, CPU
+# or float ABI), run by the VMVX module loader every CPU runtime has (IREE's docs, "CPU - VMVX";
+# runtime/src/iree/hal/local/loaders/vmvx_module_loader.c). The fallback where llvm-cpu's code
+# cannot run (a link gap or a function without code on ARM32).
+VMVX = "--iree-hal-target-backends=vmvx"
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     name: str
@@ -98,8 +105,19 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             flags=STRIP_FLAGS,
             description="host CPU, no DWARF, source map or debug ops (the module you would ship)",
         ),
+        Profile(
+            "vmvx",
+            target_cpu=None,
+            flags=(VMVX,),
+            description="vmvx: IREE's portable VM backend, no native code (any arch, any CPU runtime)",
+        ),
     )
 }
+
+
+def is_vmvx(profile: Profile) -> bool:
+    return VMVX in profile.flags
+
 
 # What `iree-matrix tune` compares when the matrix names no profiles of its own.
 TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stripped")
@@ -131,6 +149,8 @@ def target_cpu(target: targets.Target, profile: Profile) -> Optional[str]:
 def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
     """iree-compile flags for `profile` on target `arch`, spelled for compiler `version`."""
     target = targets.parse(arch)
+    if is_vmvx(profile):  # one backend, not llvm-cpu beside it (the option is a list); no CPU flags
+        return [VMVX, *_opt_level(version, profile), *(f for f in profile.flags if f != VMVX)]
     # The one target flag every version accepts (deprecated but alive, IREE-NOTES.md).
     flags = ["--iree-hal-target-backends=llvm-cpu"]
     prefix = _llvmcpu_prefix(version)
@@ -145,15 +165,20 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
         # "hard-float ABI", Tag_ABI_VFP_args) whatever the triple says; the board's runtime here
         # is armel (soft-float): say it, so kernels and runtime agree by construction.
         flags.append(f"{prefix}target-float-abi={target.arch.float_abi}")
-    if profile.opt_level:
-        if versions.is_date_versioned(version) or Version(version) < _OPT_LEVEL_SINCE:
-            raise StageSkipped(
-                f"profile '{profile.name}' needs --iree-opt-level, which IREE {version} lacks "
-                f"(it exists from {_OPT_LEVEL_SINCE})"
-            )
-        flags.append(f"--iree-opt-level={profile.opt_level}")
+    flags.extend(_opt_level(version, profile))
     flags.extend(profile.flags)
     return flags
+
+
+def _opt_level(version: str, profile: Profile) -> list[str]:
+    if not profile.opt_level:
+        return []
+    if versions.is_date_versioned(version) or Version(version) < _OPT_LEVEL_SINCE:
+        raise StageSkipped(
+            f"profile '{profile.name}' needs --iree-opt-level, which IREE {version} lacks "
+            f"(it exists from {_OPT_LEVEL_SINCE})"
+        )
+    return [f"--iree-opt-level={profile.opt_level}"]
 
 
 def flag_name(flag: str) -> str:

@@ -98,6 +98,7 @@ def test_builtin_profiles():
         "im2col",
         "aggressive-fusion",
         "transposes",
+        "vmvx",
     }
     assert BUILTIN_PROFILES["generic"].target_cpu is None
     assert BUILTIN_PROFILES["default"].opt_level is None
@@ -144,3 +145,16 @@ def test_armv6_gets_the_pi_zero_cpu_and_vfp2_features_even_when_generic():
     generic = compile_flags("3.9.0", "armv6-arm1176jzf-s", BUILTIN_PROFILES["generic"])
     assert not any("target-cpu=" in f for f in generic)
     assert "--iree-llvmcpu-target-cpu-features=+vfp2" in generic
+
+
+def test_vmvx_is_one_backend_with_no_cpu_flags_on_every_arch():
+    """vmvx: bytecode for IREE's VM, the same module for x86_64, the Pi 4 and the Pi Zero."""
+    from iree_matrix.flags import BUILTIN_PROFILES, VMVX, compile_flags, is_vmvx
+
+    vmvx = BUILTIN_PROFILES["vmvx"]
+    assert is_vmvx(vmvx) and not is_vmvx(BUILTIN_PROFILES["default"])
+    for arch in ("x86_64", "aarch64:cortex-a72", "armv6"):
+        assert compile_flags("3.9.0", arch, vmvx) == [VMVX]
+    assert "--iree-hal-target-backends=llvm-cpu" in compile_flags(
+        "3.9.0", "armv6", BUILTIN_PROFILES["default"]
+    )

@@ -709,12 +709,20 @@ code, q { font-family: ui-monospace, monospace; font-size: 12px; }
 
 def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str, str]:
     """Every page of the site, by relative path."""
+    from iree_matrix.report import boards
+
+    records = list(records)
     site = Site.of(records, source)
     pages = {
         STYLE: STYLESHEET,
         "index.html": _index_page(site),
         "environments.html": _environments_page(site),
     }
+    if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
+        title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
+        pages["boards.html"] = _page(title, boards.html_body(records))
+        link = f'<p><a href="boards.html">{_e(title)}</a></p>'
+        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
     for rec in answers.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
     return pages

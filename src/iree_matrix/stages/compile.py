@@ -14,7 +14,7 @@ from iree_matrix import _proc, _resources, compile_errors, elf, host, targets, v
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageSkipped
-from iree_matrix.flags import _llvmcpu_prefix, compile_flags, missing_flags, target_cpu
+from iree_matrix.flags import _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
 from iree_matrix.outcome import Outcome, from_exception
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
@@ -113,7 +113,7 @@ class CompileStage:
         metrics["module_versions"] = _module_versions(module)
         if dispatches:
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES, mlir, ctx))
-        if target.arch.name == "armv6":
+        if target.arch.name == "armv6" and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
             kernel = _armv6_kernel(module, out, ctx.log)
             metrics["kernel"] = kernel
             if not kernel["armv6_ok"]:

@@ -1,0 +1,298 @@
+"""BOARDS.md (and the site's boards page): which IREE release runs my model on the Pi Zero, the
+Pi 4, the Pi 3 — from a results file's records alone (issue #24).
+
+- The answer per board and function: the newest compiler release whose module ran and matched
+  torch on the board's runtime, else the first failure in the tool's own words.
+- Per function, compiler × runtime release (a `src:` runtime is built here from source), each
+  cell the run on local-task and on local-sync, timings emulated (qemu-user, the board's CPU).
+- vmvx (IREE's portable VM backend) beside llvm-cpu: same module source, same runtime, same
+  device; the ratio of their medians.
+- Every runtime build: release, target, linkage, build type, build time, `iree-run-module`'s
+  size unstripped and stripped, and what a dynamic one needs from the board's C library.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Optional
+
+from iree_matrix import formats
+from iree_matrix.answers import sorted_versions
+from iree_matrix.results import Record, Status
+
+# Run-record arch labels of the boards this page answers for, and what people call them.
+BOARDS = {
+    "armv6-arm1176jzf-s": "Pi Zero / Pi 1 (ARM1176JZF-S, armv6, VFPv2)",
+    "aarch64-cortex-a72": "Pi 4 (Cortex-A72, aarch64)",
+    "aarch64-cortex-a53": "Pi 3 / Zero 2 W (Cortex-A53, aarch64)",
+}
+PI_ZERO_MEMORY = 512 * 2**20  # the Pi Zero's RAM, against a run's peak memory where measured
+LLVM = "default"  # the llvm-cpu profile the boards' tables show
+VMVX = "vmvx"
+SYNC = "local-sync"
+FILENAME = "BOARDS.md"
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One module on one runtime: its run on each device (or why it never ran)."""
+
+    unit: str
+    compiler: str
+    runtime: str
+    arch: str
+    profile: str
+    runs: Mapping[str, Record]  # device -> run record
+
+    def ok(self) -> bool:
+        return any(r.status is Status.OK for r in self.runs.values())
+
+
+def has_boards(records: Iterable[Record]) -> bool:
+    return any(r.stage == "run" and r.labels.get("arch") in BOARDS for r in records)
+
+
+def unit_of(record: Record) -> str:
+    function = record.labels.get("function") or "main"
+    model = record.labels.get("model", "?")
+    return model if function == "main" else f"{model}.{function}"
+
+
+def cells(records: Iterable[Record]) -> list[Cell]:
+    """The run records grouped into cells (one per module × runtime, devices side by side)."""
+    grouped: dict[tuple[str, str, str, str, str], dict[str, Record]] = {}
+    for r in records:
+        if r.stage != "run":
+            continue
+        key = (unit_of(r), r.labels.get("compiler", "?"), r.labels.get("runtime", "?"),
+               r.labels.get("arch", "?"), r.labels.get("profile", LLVM))  # fmt: skip
+        grouped.setdefault(key, {})[r.labels.get("device") or "local-task"] = r
+    return [Cell(*key, runs=runs) for key, runs in sorted(grouped.items())]
+
+
+def latest(records: Iterable[Record]) -> list[Record]:
+    """The newest record per job (a results file appends)."""
+    return list({r.job: r for r in records}.values())
+
+
+def release_of(runtime: str) -> str:
+    return runtime[4:].split("+")[0] if runtime.startswith("src:") else runtime
+
+
+def runtime_text(runtime: str) -> str:
+    """`src:3.9.0+static+Os` -> `3.9.0 (built here, static, -Os)`; a pip release as it is."""
+    if not runtime.startswith("src:"):
+        return f"{runtime} (pip)"
+    release, *variants = runtime[4:].split("+")
+    words = ["built here", *("-Os" if v == "Os" else v for v in variants)]
+    return f"{release} ({', '.join(words)})"
+
+
+def run_text(record: Optional[Record], *, short: bool = False) -> str:
+    if record is None:
+        return ""
+    if record.status is Status.OK:
+        median = (record.metrics.get("latency_ms") or {}).get("median")
+        text = "✅ " + (formats.duration_ms(median) if isinstance(median, (int, float)) else "ok")
+        peak = record.metrics.get("peak_memory_bytes")
+        if isinstance(peak, (int, float)) and not short:
+            text += f", peak {formats.size(peak)}" + (" > 512 MiB" if peak > PI_ZERO_MEMORY else "")
+        return text
+    if record.status is Status.NOT_RUN:
+        return f"⛔ {record.blocked_by or 'not run'}"
+    mark = {Status.TIMEOUT: "⏱", Status.MISMATCH: "⚠️"}.get(record.status, "❌")
+    return f"{mark} {record.error_class or record.status.value}"
+
+
+def cell_text(cell: Cell) -> str:
+    task, sync = cell.runs.get("local-task"), cell.runs.get(SYNC)
+    if task is not None and sync is not None:
+        if (
+            task.status is sync.status
+            and task.status is not Status.OK
+            and task.error_class == sync.error_class
+        ):
+            return run_text(task, short=True)
+        return f"{run_text(task, short=True)} · sync {run_text(sync, short=True)}"
+    return run_text(task or sync, short=True)
+
+
+def first_words(record: Record) -> str:
+    message = (record.message or "").strip().splitlines()
+    return message[0][:160] if message else (record.error_class or record.status.value)
+
+
+def answer_rows(all_cells: Sequence[Cell], arch: str) -> list[tuple[str, str, str]]:
+    """Per function on a board: the newest compiler whose module ran right there, on which
+    runtime; else why not (the newest attempt's first failure, in the tool's words)."""
+    rows = []
+    mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
+    for unit in sorted({c.unit for c in mine}):
+        tried = sorted((c for c in mine if c.unit == unit), key=lambda c: _version_key(c.compiler))
+        good = [c for c in tried if c.ok()]
+        if good:
+            best = good[-1]
+            others = ", ".join(sorted_versions({c.compiler for c in good} - {best.compiler}))
+            rows.append((unit, f"{best.compiler} on {runtime_text(best.runtime)}", others or "-"))
+        else:
+            # The newest reason of its own, not a runtime refusing a newer compiler's module.
+            own = [c for c in tried if not all(_refused(r) for r in c.runs.values())]
+            newest = (own or tried)[-1]
+            failed = next((r for r in newest.runs.values() if r.status is not Status.OK), None)
+            why = first_words(failed) if failed is not None else "no run"
+            rows.append((unit, f"none ({newest.compiler}: {run_text(failed, short=True)} {why})", "-"))
+    return rows
+
+
+_REFUSALS = ("incompatible-module", "runtime-source")
+
+
+def _refused(record: Record) -> bool:
+    """A run that says nothing about the model: no runtime for it, or one too old for its module."""
+    return record.error_class in _REFUSALS or (
+        record.status is Status.NOT_RUN and "runtime-build" in str(record.blocked_by)
+    )
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return (0,)
+
+
+def cross_table(all_cells: Sequence[Cell], arch: str, unit: str) -> tuple[list[str], list[list[str]]]:
+    """compiler × runtime release for one function on one board (llvm-cpu)."""
+    mine = [c for c in all_cells if c.arch == arch and c.unit == unit and c.profile == LLVM]
+    runtimes = sorted({c.runtime for c in mine}, key=lambda r: (_version_key(release_of(r)), r))
+    compilers = sorted({c.compiler for c in mine}, key=_version_key)
+    by = {(c.compiler, c.runtime): c for c in mine}
+    rows = [
+        [comp, *(cell_text(by[comp, rt]) if (comp, rt) in by else "" for rt in runtimes)]
+        for comp in compilers
+    ]
+    return ["compiler \\ runtime", *(runtime_text(r) for r in runtimes)], rows
+
+
+def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
+    """vmvx against llvm-cpu on the same runtime and device (local-sync where both have it)."""
+    by = {(c.arch, c.unit, c.compiler, c.runtime, c.profile): c for c in all_cells}
+    rows = []
+    for c in all_cells:
+        if c.profile != VMVX:
+            continue
+        llvm = by.get((c.arch, c.unit, c.compiler, c.runtime, LLVM))
+        device = SYNC if SYNC in c.runs else next(iter(c.runs))
+        v_run, l_run = c.runs.get(device), llvm.runs.get(device) if llvm else None
+        ratio = ""
+        v_ms, l_ms = _median(v_run), _median(l_run)
+        if v_ms and l_ms:
+            ratio = f"{v_ms / l_ms:.1f}×"
+        rows.append([BOARDS.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
+                     device, run_text(l_run, short=True) or "(not in this set)", run_text(v_run, short=True),
+                     ratio])  # fmt: skip
+    return rows
+
+
+def _median(record: Optional[Record]) -> Optional[float]:
+    if record is None or record.status is not Status.OK:
+        return None
+    value = (record.metrics.get("latency_ms") or {}).get("median")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def build_rows(records: Iterable[Record]) -> list[list[str]]:
+    rows = []
+    for r in sorted((r for r in records if r.stage == "runtime-build"), key=lambda r: r.job):
+        runtime, arch = r.labels.get("runtime", "?"), r.labels.get("arch", "?")
+        linkage = r.labels.get("linkage", "?")
+        os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
+        head = [release_of(runtime), arch, linkage, os_]
+        if r.status is not Status.OK:
+            rows.append([*head, run_text(r, short=True), first_words(r), "", ""])
+            continue
+        m = r.metrics
+        needs = ", ".join(m.get("needed") or []) or "nothing (static)"
+        if m.get("glibc_versions"):
+            needs += f", up to {m['glibc_versions'][-1]}"
+        rows.append([*head, f"{m.get('build_seconds')} s", _size(m.get("iree-run-module_bytes")),
+                     _size(m.get("iree-run-module_stripped_bytes")), needs])  # fmt: skip
+    return rows
+
+
+def _size(n: Any) -> str:
+    return formats.size(n) if isinstance(n, (int, float)) else "?"
+
+
+def render_markdown(records: Iterable[Record], source: str = "results.jsonl") -> str:
+    recs = latest(records)
+    all_cells = cells(recs)
+    boards = [a for a in BOARDS if any(c.arch == a for c in all_cells)]
+    out = [
+        "# Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?",
+        "",
+        f"_Generated from `{source}` by `iree-matrix report` (do not edit by hand). Every board figure is "
+        "**emulated**: the module compiled here for the board's CPU, run under qemu-user with `QEMU_CPU` "
+        "pinned to it (an instruction the board lacks traps here too); times are qemu's on this shared "
+        "x86_64 host, for comparing releases with each other, not the board's speed._",
+        "",
+        "Cells: ✅ ran and matched torch (median latency, local-task · sync local-sync); ❌ failed (error "
+        "class; the words are in COMPATIBILITY.md's failures); ⏱ timed out; ⚠️ outputs differ from torch; "
+        "⛔ a stage it needs did not succeed.",
+        "",
+    ]
+    for arch in boards:
+        out += [f"## {BOARDS[arch]}: the newest release that runs each function", ""]
+        out += [_md_table(["function", "newest release that runs it", "other releases that run it"],
+                          answer_rows(all_cells, arch)), ""]  # fmt: skip
+    for arch in boards:
+        units = sorted({c.unit for c in all_cells if c.arch == arch and c.profile == LLVM})
+        out += [f"## {BOARDS[arch]}: compiler × runtime release, per function (llvm-cpu)", ""]
+        for unit in units:
+            headers, rows = cross_table(all_cells, arch, unit)
+            out += [f"### {unit}", "", _md_table(headers, rows), ""]
+    vm = vmvx_rows(all_cells)
+    if vm:
+        out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",
+                "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
+                "native code) and run by the same runtime on the same device; ratio = vmvx median / "
+                "llvm-cpu median.", "",
+                _md_table(["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx",
+                           "vmvx / llvm-cpu"], vm), ""]  # fmt: skip
+    builds = build_rows(recs)
+    if builds:
+        out += ["## Runtimes built here from source", "",
+                "`iree-run-module` of each build (the tool a deployment ships; `iree-benchmark-module` is in "
+                "results.jsonl too). Build times are on the shared host, with other work on its cores.", "",
+                _md_table(["release", "target", "linkage", "optimised for", "build time", "iree-run-module",
+                           "stripped", "needs from the board"], builds), ""]  # fmt: skip
+    return "\n".join(out)
+
+
+def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def esc(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def html_body(records: Iterable[Record]) -> list[str]:
+    """The site's boards page: the answer tables (the full cross is in BOARDS.md)."""
+    import html
+
+    recs = latest(records)
+    all_cells = cells(recs)
+    body = [
+        "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "
+        "x86_64 host): compare releases with each other, not with the board.</p>"
+    ]
+    for arch in [a for a in BOARDS if any(c.arch == a for c in all_cells)]:
+        body.append(f"<h2>{html.escape(BOARDS[arch])}</h2>")
+        rows = answer_rows(all_cells, arch)
+        head = "".join(f"<th>{h}</th>" for h in ("function", "newest release that runs it", "others"))
+        trs = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+        body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table>")
+    return body
