@@ -62,9 +62,11 @@ def run(
     env: Optional[Mapping[str, str]] = None,
     check: bool = True,
     error_class: Optional[str] = None,
+    peak_memory: bool = False,
 ) -> _proc.Completed:
     """Run `argv` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
-    the result reads as if `argv` had run here: its argv, its exit code, its output."""
+    the result reads as if `argv` had run here: its argv, its exit code, its output. `peak_memory`:
+    its `peak_rss_bytes` is the container's peak memory (`peak_memory_wrapper`)."""
     argv = [str(a) for a in argv]
     _check_readable(read_only)
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
@@ -73,6 +75,8 @@ def run(
     labels = {**labels, **({KEPT_LABEL: "1"} if keep else {OWNER_LABEL: owner()})}
     moved = moved_mounts([*read_only, *writable]) if user == NOBODY else {}
     inside = [_translate(a, moved) for a in argv]
+    if peak_memory:
+        inside = [*PEAK_MEMORY_WRAPPER, *inside]
     env = {k: _translate(v, moved) for k, v in (env or {}).items()}
     opts = options(name, user, read_only, writable, env, labels, moved)
     docker_argv = [docker, "run", *opts, image_id, *inside]
@@ -92,12 +96,13 @@ def run(
                 _proc.unwatch_container(name)
     # The docker client's own footprint says nothing about the tool in the container.
     back = {inner: outer for outer, inner in moved.items()}
+    stderr, peak = split_peak_memory(done.stderr) if peak_memory else (done.stderr, None)
     done = dataclasses.replace(
         done,
         argv=tuple(argv),
         stdout=_translate(done.stdout, back),
-        stderr=_translate(done.stderr, back),
-        peak_rss_bytes=None,
+        stderr=_translate(stderr, back),
+        peak_rss_bytes=peak,
     )
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
         raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
@@ -141,6 +146,29 @@ def options(
     for path in sorted(rw):
         opts += ["--mount", _mount(path, _translate(path, moved), readonly=False)]
     return opts
+
+
+# The peak memory of a container's command: its memory cgroup's high-water mark (cgroup v2
+# memory.peak, v1 memory.max_usage_in_bytes), read by a shell after the command exits. Under
+# qemu-user that is the emulator with the guest program in it, plus the page cache of the files it
+# read (the module): an upper bound of what the program needs on the board. The docker client's own
+# rusage says nothing about it.
+_PEAK_MARK = "iree-matrix-peak-memory-bytes: "
+PEAK_MEMORY_WRAPPER = (
+    "/bin/sh", "-c",
+    '"$@"; rc=$?; for f in /sys/fs/cgroup/memory.peak /sys/fs/cgroup/memory/memory.max_usage_in_bytes; '
+    f'do if [ -r "$f" ]; then echo "{_PEAK_MARK}$(cat "$f")" >&2; break; fi; done; exit $rc',
+    "sh",
+)  # fmt: skip
+
+
+def split_peak_memory(stderr: str) -> tuple[str, Optional[int]]:
+    """The command's own stderr, and the peak the wrapper appended (None if it could not read one)."""
+    head, mark, tail = stderr.rpartition(_PEAK_MARK)
+    if not mark:
+        return stderr, None
+    value, _, rest = tail.partition("\n")
+    return head + rest, int(value) if value.strip().isdigit() else None
 
 
 def moved_mounts(paths: Sequence[Path]) -> dict[str, str]:

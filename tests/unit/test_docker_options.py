@@ -189,3 +189,14 @@ class _NoChown:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+
+def test_peak_memory_is_the_containers_and_leaves_the_commands_stderr_as_it_was(monkeypatch) -> None:
+    docker = _Docker()
+    monkeypatch.setattr(_proc, "run", docker)
+    containers.run("docker", "sha256:0", ["iree-run-module", "--x"], what="t", timeout=10, peak_memory=True)
+    assert docker.calls[0][-6:] == (*containers.PEAK_MEMORY_WRAPPER, "iree-run-module", "--x")
+    assert docker.calls[0][-5] == "-c" and "max_usage_in_bytes" in docker.calls[0][-4]
+    mark = "iree-matrix-peak-memory-bytes: "
+    assert containers.split_peak_memory(f"warning\n{mark}52428800\n") == ("warning\n", 52428800)
+    assert containers.split_peak_memory("no mark") == ("no mark", None)

@@ -59,6 +59,7 @@ class DockerEnvironment:
         env: Optional[Mapping[str, str]] = None,
         check: bool = True,
         error_class: Optional[str] = None,
+        peak_memory: bool = False,
     ) -> _proc.Completed:
         return containers.run(
             self._docker,
@@ -73,6 +74,7 @@ class DockerEnvironment:
             env=env,
             check=check,
             error_class=error_class,
+            peak_memory=peak_memory,
         )
 
 

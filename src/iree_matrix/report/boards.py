@@ -96,8 +96,10 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
         median = (record.metrics.get("latency_ms") or {}).get("median")
         text = "✅ " + (formats.duration_ms(median) if isinstance(median, (int, float)) else "ok")
         peak = record.metrics.get("peak_memory_bytes")
-        if isinstance(peak, (int, float)) and not short:
-            text += f", peak {formats.size(peak)}" + (" > 512 MiB" if peak > PI_ZERO_MEMORY else "")
+        if isinstance(peak, (int, float)):  # the Pi Zero has 512 MiB (less the OS's share)
+            text += f" ({'peak ' if not short else ''}{formats.size(peak)}" + (
+                ", over the Pi Zero's 512 MiB)" if peak > PI_ZERO_MEMORY else ")"
+            )
         return text
     if record.status is Status.NOT_RUN:
         return f"⛔ {record.blocked_by or 'not run'}"
@@ -237,7 +239,9 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
         "pinned to it (an instruction the board lacks traps here too); times are qemu's on this shared "
         "x86_64 host, for comparing releases with each other, not the board's speed._",
         "",
-        "Cells: ✅ ran and matched torch (median latency, local-task · sync local-sync); ❌ failed (error "
+        "Cells: ✅ ran and matched torch (median latency, local-task · sync local-sync; in brackets the "
+        "peak memory of the checked call's container: qemu, the program and the page cache of the module, "
+        "an upper bound of what the board's 512 MiB must hold); ❌ failed (error "
         "class; the words are in COMPATIBILITY.md's failures); ⏱ timed out; ⚠️ outputs differ from torch; "
         "⛔ a stage it needs did not succeed.",
         "",

@@ -81,7 +81,10 @@ class RunStage:
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
         mounts = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
-        done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
+        # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
+        # cache), measured on the checked call only: what a board's RAM must hold (issue #24).
+        peak = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
+        done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
         if done.returncode != 0:
             empty = empty_function_problem(ctx.dep("compile").record.metrics)
             if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
@@ -100,8 +103,10 @@ class RunStage:
             "device": device,
             # The runtime's own size: what a deployment ships (a wheel's tool, or one built here).
             **_tool_bytes(env),
-            # iree-run-module's peak resident memory (not measured through a container client).
+            # iree-run-module's peak resident memory (host venvs: its rusage; Docker: the
+            # container's memory cgroup, which under qemu holds the emulator too).
             **({"peak_memory_bytes": done.peak_rss_bytes} if done.peak_rss_bytes is not None else {}),
+            **({"peak_memory_of": "container cgroup"} if peak and done.peak_rss_bytes is not None else {}),
             # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
             "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
             if target.emulated
