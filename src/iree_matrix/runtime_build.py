@@ -248,6 +248,7 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
             raise StageFailure(
                 "toolchain-missing", f"{wheel.name} holds no cmake/data/bin/cmake", cacheable=False
             )
+        staging.chmod(0o755)  # mkdtemp's 0700 would keep the toolchain container's user out
         try:
             os.replace(staging, home)
         except OSError:  # another job unpacked it meanwhile
