@@ -61,6 +61,20 @@ _CMAKE_COMMON = (
     "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON", "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
     "-DCMAKE_BUILD_TYPE=Release",
 )  # fmt: skip
+# Releases from 3.10.0 fetch libbacktrace with git while configuring (FetchContent in
+# build_tools/third_party/libbacktrace/CMakeLists.txt, on by default on Linux): offline that fails
+# ("could not find git for clone of libbacktrace_src-populate"), and the runtime tools use it only
+# for stack traces. Older releases keep the flags (and the build keys) they always had.
+_NO_LIBBACKTRACE_SINCE = "3.10.0"
+
+
+def release_cmake(release: str) -> tuple[str, ...]:
+    """The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline."""
+    if versions.Version(release) >= versions.Version(_NO_LIBBACKTRACE_SINCE):
+        return ("-DIREE_ENABLE_LIBBACKTRACE=OFF",)
+    return ()
+
+
 # What a source runtime's build variants change (versions.SOURCE_VARIANTS): "static" is the
 # linkage; "Os" optimises for size (cmake's MinSizeRel, -Os) instead of speed (Release, -O3).
 VARIANT_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
@@ -301,7 +315,12 @@ def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str =
 
 
 def build_key(
-    src: Source | str, tc: Toolchain, linkage: str, ident: Mapping[str, str], variants: Sequence[str] = ()
+    src: Source | str,
+    tc: Toolchain,
+    linkage: str,
+    ident: Mapping[str, str],
+    variants: Sequence[str] = (),
+    release_flags: Sequence[str] = (),
 ) -> str:
     extra = [v for v in variants if v != "static"]
     return digest(
@@ -313,6 +332,7 @@ def build_key(
             "cmake": list(_CMAKE_COMMON),
             "toolchain": dict(ident),
             **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
+            **({"release_cmake": list(release_flags)} if release_flags else {}),
         }
     )
 
@@ -339,6 +359,7 @@ def build_into(
     timeout: float = 3600,
     run: Runner = host_runner,
     cmake: str = "cmake",
+    release_flags: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Configure and build in `root/build` (removed after), the tools into `root/tools`; the facts
     a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
@@ -348,7 +369,7 @@ def build_into(
     work = root / "build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    argv = [cmake, "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON]
+    argv = [cmake, "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON, *release_flags]
     for variant in variants:
         argv += VARIANT_CMAKE.get(variant, ())
     argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]

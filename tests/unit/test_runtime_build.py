@@ -90,3 +90,16 @@ def test_float_abi_mismatch_is_found_before_running():
     problem = float_abi_problem({"kernel": {"float_abi": "hard"}}, armv6)
     assert "hard-float calling convention" in problem and "armv6-unknown-linux-gnueabi" in problem
     assert float_abi_problem({"kernel": {"float_abi": "hard"}}, targets.parse("x86_64")) == ""
+
+
+def test_releases_that_fetch_libbacktrace_build_without_it_and_older_keys_stay():
+    """3.10.0 and 3.11.0 clone libbacktrace while configuring (offline: "could not find git");
+    3.9.0 and older need nothing more, and keep their build keys."""
+    from iree_matrix import runtime_build as rb
+
+    assert rb.release_cmake("3.11.0") == rb.release_cmake("3.10.0") == ("-DIREE_ENABLE_LIBBACKTRACE=OFF",)
+    assert rb.release_cmake("3.9.0") == rb.release_cmake("3.3.0") == ()
+    tc, ident = rb.TOOLCHAINS["x86_64"], {"cmake": "cmake version 3.31.10"}
+    assert rb.build_key("tarball:x", tc, "dynamic", ident) == rb.build_key(
+        "tarball:x", tc, "dynamic", ident, (), ()
+    )
