@@ -386,7 +386,9 @@ def build_into(
     for step in (argv, [cmake, "--build", str(work), "-t", *targets_]):
         done = run(step, timeout=timeout, log=log, check=False)
         if done.returncode != 0:
-            raise StageFailure("runtime-build", _build_error(done.output))
+            raise StageFailure(
+                "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
+            )
     seconds = time.monotonic() - start
     tools = root / "tools"
     tools.mkdir(exist_ok=True)
@@ -422,6 +424,25 @@ def _stripped_size(
         if done.returncode != 0:
             raise StageFailure("runtime-build", f"{strip}: {done.output[:300]}")
         return out.stat().st_size
+
+
+def missing_submodules(tree: Path, output: str) -> str:
+    """What the build's words point at but the source lacks: an empty `third_party/X` (a submodule
+    not checked out - e.g. 3.11.0's runtime needs eyalroz/printf), and how to add it."""
+    third = tree / "third_party"
+    empty = (
+        [d.name for d in sorted(third.iterdir()) if d.is_dir() and not any(d.iterdir())]
+        if third.is_dir()
+        else []
+    )
+    named = [name for name in empty if f"third_party/{name}/" in output]
+    if not named:
+        return ""
+    subs = [f"third_party/{n}" for n in named]
+    return (
+        f"\n(the source has no {', '.join(subs)}: a submodule this release's runtime needs; add it where "
+        f"GitHub is reachable: git -C iree submodule update --init {' '.join(subs)})"
+    )
 
 
 def _build_error(output: str) -> str:

@@ -103,3 +103,14 @@ def test_releases_that_fetch_libbacktrace_build_without_it_and_older_keys_stay()
     assert rb.build_key("tarball:x", tc, "dynamic", ident) == rb.build_key(
         "tarball:x", tc, "dynamic", ident, (), ()
     )
+
+
+def test_a_build_that_needs_a_submodule_the_source_lacks_says_which_and_how_to_add_it(tmp_path):
+    from iree_matrix import runtime_build as rb
+
+    (tmp_path / "third_party" / "printf").mkdir(parents=True)
+    (tmp_path / "third_party" / "flatcc" / "src").mkdir(parents=True)
+    words = "Cannot find source file:\n  /x/iree/third_party/printf/src/printf/printf.c\nNo SOURCES given"
+    hint = rb.missing_submodules(tmp_path, words)
+    assert "no third_party/printf" in hint and "submodule update --init third_party/printf" in hint
+    assert rb.missing_submodules(tmp_path, "error: something else") == ""
