@@ -65,3 +65,11 @@ def test_ids_are_unique_across_the_figures_of_a_page():
         assert len(ids) == len(set(ids)), name
         for target in re.findall(r"url\(#([^)]+)\)", text):
             assert target in ids, (name, target)
+
+
+def test_a_release_run_on_a_stand_in_runtime_says_so_on_hover():
+    """Issue 29: 3.7.1's modules ran on runtime 3.7.0 (no iree-base-runtime 3.7.1 exists)."""
+    records = [_compile("tiny", "3.7.0"), _run("tiny", "3.7.0"), _compile("tiny", "3.7.1")]
+    records.append(_run("tiny", "3.7.1", "3.7.0"))
+    index = site.render(records)["index.html"]
+    assert "ok on runtime 3.7.0 (no runtime 3.7.1 of its own)" in index

@@ -338,6 +338,8 @@ def _words(record: Optional[Record]) -> str:
     if record.status is Status.NOT_RUN:
         return f"not run: {record.blocked_by or record.message or ''}"
     text = record.status.value + (f" ({record.error_class})" if record.error_class else "")
+    if record.stage == "run" and (stand_in := answers.stand_in_of(record)):
+        text += f" on runtime {stand_in} (no runtime {record.labels.get('compiler', '')} of its own)"
     if record.status is Status.FAIL and record.error_class == answers.INCOMPATIBLE:
         return f"{text}: {answers.refusal_reason(record.message)}"
     if record.stage == "compile" and record.status is Status.FAIL:
