@@ -73,3 +73,21 @@ def test_a_release_run_on_a_stand_in_runtime_says_so_on_hover():
     records.append(_run("tiny", "3.7.1", "3.7.0"))
     index = site.render(records)["index.html"]
     assert "ok on runtime 3.7.0 (no runtime 3.7.1 of its own)" in index
+
+
+def test_the_recommendation_says_when_and_where_its_figure_was_measured_and_why_it_is_noisy():
+    import dataclasses
+
+    from iree_matrix import answers
+
+    records = _records()
+    host = {"cpu": "AMD EPYC", "machine": "x86_64"}
+    records = [dataclasses.replace(r, started="2026-11-23T09:12:27+00:00", host=host) for r in records]
+    index = site.render(records)["index.html"]
+    assert "<th>measured</th>" in index and "2026-11-23 09:12 UTC on AMD EPYC (x86_64)" in index
+    loaded = [dataclasses.replace(r, metrics={**r.metrics, answers.DISAGREES: "5.00 ms (results/bench)"})
+              if r.stage == "run" else r for r in records]  # fmt: skip
+    assert (
+        "noisy: a quieter measurement of the same module gave 5.00 ms (results/bench)"
+        in (site.render(loaded)["index.html"])
+    )

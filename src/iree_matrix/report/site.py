@@ -445,6 +445,7 @@ def _recommendations_section(site: Site) -> list[str]:
                 f"{len(passing)} of {len(rec.releases)}",
                 newest.compiler if newest else "none passes",
                 _ms(newest.latency_ms, newest.noisy) if newest else "",
+                _measured(site, newest) if newest else "",
                 fastest,
                 f"{rec.smallest.compiler} ({formats.size(rec.smallest.module_bytes)})"
                 if rec.smallest and rec.smallest.module_bytes
@@ -454,11 +455,28 @@ def _recommendations_section(site: Site) -> list[str]:
     return [
         "<h2 id=recommend>Which release should I use?</h2>",
         _table(
-            ["model", "releases passing", "newest passing", "its latency", "fastest", "smallest module"],
+            [
+                "model",
+                "releases passing",
+                "newest passing",
+                "its latency",
+                "measured",
+                "fastest",
+                "smallest module",
+            ],
             rows,
             raw=(0,),
         ),
     ]
+
+
+def _measured(site: Site, result: answers.ReleaseResult) -> str:
+    """When and where a release's figure was measured, and why it is marked noisy if it is."""
+    runs = [r for job in result.evidence if (r := site.runs.by_job.get(job)) is not None and r.stage == "run"]
+    if not runs:
+        return ""
+    why = "; ".join(t.why_noisy() for r in runs if (t := answers.timing(r)) is not None and t.noisy)
+    return answers.measured(runs[0]) + (f" — noisy: {why}" if why else "")
 
 
 def _models_heatmap(site: Site) -> list[str]:
