@@ -29,7 +29,7 @@ from iree_matrix.errors import StorageError, UserError
 from iree_matrix.outcome import Outcome, from_exception, now
 from iree_matrix.outcome import record as make_record
 from iree_matrix.plan import Job, Plan
-from iree_matrix.progress import Estimates, Progress, published_times
+from iree_matrix.progress import Estimates, Progress, load_factor, published_times
 from iree_matrix.results import Record, ResultsLog, Status
 from iree_matrix.spec import MatrixSpec
 from iree_matrix.store import Entry, Store, failure_is_stale
@@ -122,7 +122,7 @@ class Executor:
         retimed = lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime)  # noqa: E731
         estimates = Estimates.of(
             plan.jobs, self._published, timed, options.jobs, redo=retimed,
-            published=published_times(), backend=getattr(backend, "name", "venv"),
+            published=published_times(), backend=getattr(backend, "name", "venv"), load=load_factor(),
         )  # fmt: skip
         self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
         if any(source != "stored" for source in estimates.source.values()):

@@ -7,6 +7,7 @@ stays under them: jobs done of total, the stages running now, elapsed, and the e
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import statistics
 import sys
@@ -122,22 +123,33 @@ def published_times() -> StageTimes:
     return StageTimes.of(found)
 
 
+def load_factor() -> float:
+    """How many times over this host's CPUs are asked for now (1-minute load average / CPUs, at least
+    1): what a stage not yet seen here is expected to be slowed by."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:
+        return 1.0
+
+
 class HostFactor:
     """How much longer stages take on this host, now, than the basis said: the seconds of this run's
-    finished jobs over their basis (per stage once that stage has finished here, else over all), and
-    never less than a running job has already overrun its own."""
+    finished jobs of that stage over their basis; for a stage none of which has finished here, the
+    machine's load (`load_factor`, measured as the run goes); and never less than a running job has
+    already overrun its own estimate."""
 
-    def __init__(self) -> None:
+    def __init__(self, load: float = 1.0) -> None:
         self._seen: dict[str, list[tuple[float, float]]] = {}  # stage -> (basis, actual)
+        self.load = load
 
     def observe(self, stage: str, basis: float, actual: float) -> None:
         if basis > 0 and actual > 0:
             self._seen.setdefault(stage, []).append((basis, actual))
 
     def of(self, stage: str) -> float:
-        pairs = self._seen.get(stage) or [p for seen in self._seen.values() for p in seen]
+        pairs = self._seen.get(stage)
         if not pairs:
-            return 1.0
+            return self.load
         return sum(a for _, a in pairs) / sum(b for b, _ in pairs)
 
     @property
@@ -145,10 +157,11 @@ class HostFactor:
         return sum(len(v) for v in self._seen.values())
 
     def describe(self) -> str:
+        load = f"x{self.load:.2g} (the load average over the CPUs)"
         if not self.samples:
-            return "x1 (none finished yet)"
+            return f"{load} until stages finish here"
         stages = ", ".join(f"{stage} x{self.of(stage):.2g}" for stage in sorted(self._seen))
-        return f"{stages} (from {self.samples} finished here)"
+        return f"{stages} (from {self.samples} finished here), other stages {load}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,6 +190,7 @@ class Estimates:
         redo: Callable[[str], bool] = lambda job_id: False,
         published: Optional[StageTimes] = None,
         backend: str = "venv",
+        load: float = 1.0,
     ) -> Estimates:
         here = StageTimes.of(history.values())
         published = published or StageTimes({}, {}, {})
@@ -206,7 +220,7 @@ class Estimates:
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
         stage_of = {j.id: j.stage for j in plan_jobs}
-        return cls(seconds, exclusive, max(1, jobs), source, stage_of)
+        return cls(seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load))
 
     def expected(self, job_id: str, running_for: float = 0.0) -> float:
         """The job's seconds on this host now: its basis, scaled unless it was measured here."""
@@ -359,6 +373,7 @@ class Progress:
             ran = self._running.pop(job.id, None)
         if self.estimates is not None and ran is not None and record.status is not Status.NOT_RUN:
             before = self.estimates.factor.of(job.stage)
+            self.estimates.factor.load = load_factor()
             self.estimates.finished(job.id, record.seconds)
             after = self.estimates.factor.of(job.stage)
             if self.estimates.source.get(job.id) == "published" and abs(after / before - 1) > 0.25:

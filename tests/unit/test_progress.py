@@ -72,3 +72,24 @@ def test_on_a_terminal_a_live_status_line_stays_under_the_log():
     assert "running: compile yolox/e/iree3.9.0" in status and "ETA 0:00:30" in status
     progress.close()
     assert "compile yolox/e/iree3.9.0/x86_64/default ..." in out.getvalue()  # the line itself, via rich
+
+
+def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_factor():
+    from iree_matrix.progress import StageTimes
+
+    published = StageTimes({}, {("compile", "yolox"): 100.0, ("run", "yolox"): 4.0}, {"export": 15.0})
+    compile_a, compile_b, run = (
+        _job("compile", "yolox"),
+        _job("compile", "yolox", "3.13.0"),
+        _job("run", "yolox"),
+    )
+    export = _job("export", "tiny")
+    e = Estimates.of([compile_a, compile_b, run, export], {}, {"run"}, published=published, load=3.0)
+    assert e.source == {j.id: "published" for j in (compile_a, compile_b, run, export)}
+    assert e.expected(compile_a.id) == 300.0  # nothing finished here yet: the load says x3
+    e.finished(compile_a.id, 150.0)  # the first compile took 1.5x its published time
+    assert e.expected(compile_b.id) == 150.0 and e.expected(export.id) == 45.0  # exports: still x3
+    assert "compile x1.5 (from 1 finished here)" in e.basis() and "4 from the published" in e.basis()
+    # A running job past its estimate: pending jobs of its stage are expected to overrun alike.
+    long_ago = time.monotonic() - 300.0
+    assert e.left([compile_b.id], {compile_a.id: long_ago}) == pytest_approx(300.0 / 150.0 * 150.0 + 75.0)
