@@ -7,6 +7,7 @@ orchestrator's. Python 3.9 syntax; imports only the stdlib, torch, numpy and tur
 
 writes into DIR:
     model.mlir                 turbine's export of the model's forward
+    model.mlirbc               the same as MLIR bytecode (with --bytecode; turbine's save_mlir)
     inputs/input<i>.npy        the example inputs
     reference/output<i>.npy    torch eager's outputs on them (the numeric reference)
     export.json                function name, tolerance, shapes, export seconds, eager latency
@@ -159,11 +160,33 @@ def summary(times):
     }
 
 
-def export(aot, spec, path):
+def export(aot, spec, path, bytecode=False):
+    """turbine's export, saved as MLIR text; with `bytecode`, also as MLIR bytecode (`save_mlir`
+    writes bytecode for a `.mlirbc` suffix). Returns (seconds, why the bytecode is missing)."""
     start = time.perf_counter()
     exported = aot.export(spec.module, *spec.inputs)
     exported.save_mlir(str(path))
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    error = None
+    if bytecode:
+        try:
+            exported.save_mlir(str(path.with_suffix(".mlirbc")))
+        except Exception as exc:  # recorded: the compile of the bytecode form says it
+            path.with_suffix(".mlirbc").unlink(missing_ok=True)
+            error = f"{type(exc).__name__}: {exc}"
+    return seconds, error
+
+
+def importer_version():
+    """The IREE compiler package in this environment (turbine's torch importer lives there)."""
+    from importlib import metadata
+
+    for name in ("iree-base-compiler", "iree-compiler"):
+        try:
+            return f"{name} {metadata.version(name)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return None
 
 
 def save_arrays(directory, prefix, tensors):
@@ -191,7 +214,7 @@ def run(args):
     inputs = save_arrays(out / "inputs", "input", spec.inputs)
     references = save_arrays(out / "reference", "output", outputs)
     aot, aot_module = _phase("import", import_aot)
-    seconds = _phase("export", export, aot, spec, out / "model.mlir")
+    seconds, bytecode_error = _phase("export", export, aot, spec, out / "model.mlir", args.bytecode)
     info = {
         "factory": args.factory,
         "model_function": args.function,
@@ -206,7 +229,10 @@ def run(args):
         "torch_version": torch.__version__,
         "aot_module": aot_module,
         "parameters": sum(p.numel() for p in spec.module.parameters()),
+        "importer": importer_version(),
     }
+    if bytecode_error:
+        info["bytecode_error"] = bytecode_error
     (out / "export.json").write_text(json.dumps(info, indent=1, sort_keys=True))
 
 
@@ -228,6 +254,7 @@ def main(argv=None):
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--bytecode", action="store_true", help="also write model.mlirbc (MLIR bytecode)")
     args = parser.parse_args(argv)
     try:
         run(args)

@@ -249,6 +249,8 @@ class Runs:
         by_job: dict[str, Record] = {}
         for r in records:
             by_job[r.job] = r
+            if _label(r, "form") == "bytecode":
+                continue  # the text form's answers; the bytecode form's are in exporters.py
             if r.stage == "export":
                 exports[(_label(r, "model"), _label(r, "exporter"))] = r
                 continue

@@ -98,13 +98,19 @@ def _parser() -> argparse.ArgumentParser:
         help="answer one question from stored results, naming the cells it rests on "
         "(exit 0: answered, 1: not measured)",
     )
-    questions = q.add_subparsers(dest="question", required=True, metavar="{load,model}")
+    questions = q.add_subparsers(dest="question", required=True, metavar="{load,model,export}")
     ql = questions.add_parser("load", help="can runtime R load a module built by compiler C?")
     ql.add_argument("--compiler", required=True, metavar="C")
     ql.add_argument("--runtime", required=True, metavar="R")
     qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
     qm.add_argument("name", help="a model or function name as in the report, e.g. mobilenet_v2")
-    for sub in (ql, qm):
+    qe = questions.add_parser(
+        "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
+    )
+    qe.add_argument("--torch", required=True)
+    qe.add_argument("--turbine", required=True)
+    qe.add_argument("--python", default=None, help="e.g. 3.10 (default: every Python measured)")
+    for sub in (ql, qm, qe):
         sub.add_argument("--results-dir", type=Path, default=Path("results"))
         sub.add_argument("--json", action="store_true", help="print the answer as JSON")
 
@@ -595,6 +601,10 @@ def _run(matrix_path, matrix, the_plan, args, cache: Path, results: ResultsLog):
     from iree_matrix.execute import Executor, Options
 
     backend, why = choose(args.backend)
+    if backend == "venv":
+        from iree_matrix import interpreters
+
+        interpreters.check_plan(the_plan.jobs, matrix.interpreters)
     print(f"iree-matrix {__version__}: {matrix_path}, {plan.describe(the_plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     options = Options(jobs=args.jobs, retry_failed=args.retry_failed, retime=tuple(args.retime))
@@ -798,6 +808,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     records = answers.read(path)
     if args.question == "load":
         answer = query.load(records, args.compiler, args.runtime)
+    elif args.question == "export":
+        answer = query.export(records, args.torch, args.turbine, args.python)
     else:
         answer = query.model(records, args.name)
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import answers
+from iree_matrix import answers, exporters
 from iree_matrix._files import write_atomically
 from iree_matrix.results import Record, latest_by_job
 
@@ -48,7 +48,17 @@ def derive(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         "models": [_recommendation(r) for r in answers.recommendations(runs)],
         "regressions": [_plain(r) for r in answers.regressions(runs)],
         "identical_exports": [_plain(s) for s in answers.identical_exports(runs)],
+        **_exporters(latest),
     }
+
+
+def _exporters(records: list[Record]) -> dict[str, Any]:
+    """The `exporters` section, when the records have several exporter environments or bytecode."""
+    found = exporters.exporter_answers(records)
+    several = len({a.exporter for a in found}) > 1
+    if not several and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
+        return {}
+    return {"exporters": exporters.as_json(found)}
 
 
 def validate(document: Mapping[str, Any]) -> None:

@@ -24,7 +24,7 @@ from iree_matrix import targets, versions
 from iree_matrix.errors import SelectionError
 from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
-from iree_matrix.spec import DEFAULT_DEVICE, STAGES, Cell, MatrixSpec
+from iree_matrix.spec import BYTECODE, DEFAULT_DEVICE, STAGES, Cell, MatrixSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +74,7 @@ class Labels:
     device: str = ""  # run jobs on a HAL driver other than the default local-task: local-sync
     arch: str = ""  # a target's label: x86_64, aarch64-cortex-a72, armv6-arm1176jzf-s
     profile: str = ""
+    form: str = ""  # compile and run jobs of MLIR bytecode: "bytecode" (text, the default, is left out)
     peers: str = ""  # peer jobs: the peers asked for, comma-separated
     env: str = ""  # install jobs: the environment
     kind: str = ""  # install jobs: exporter | compiler | runtime | peer
@@ -145,17 +146,19 @@ def peer_env(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     return EnvSpec("peers", cell.python, requirements, f"torch{cell.torch}-peers")
 
 
-def compiler_env(cell: Cell) -> EnvSpec:
+def compiler_env(cell: Cell, python: str = "") -> EnvSpec:
+    """`python`: the matrix's `compiler_python` (else the cell's own)."""
     return EnvSpec(
         "compiler",
-        cell.python,
+        python or cell.python,
         (versions.compiler_requirement(cell.compiler),),
         f"iree-compiler{cell.compiler}",
     )
 
 
-def runtime_env(cell: Cell, runtime_dirs: Mapping[str, str] = {}) -> EnvSpec:  # noqa: B006 - read only
+def runtime_env(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
     arch = targets.parse(cell.arch).arch.name
+    cell = dataclasses.replace(cell, python=python or cell.python)
     tools = runtime_dirs.get(arch)
     if tools is not None:
         return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
@@ -239,8 +242,9 @@ def _add_cell(
     install: Callable[[EnvSpec], str],
 ) -> None:
     """One chain of export -> compile -> run for one function of one cell's model."""
-    exp_env, comp_env = exporter_env(cell, ref.requirements), compiler_env(cell)
-    rt_env = runtime_env(cell, runtime_dirs)
+    exp_env = exporter_env(cell, ref.requirements)
+    comp_env = compiler_env(cell, spec.compiler_python)
+    rt_env = runtime_env(cell, runtime_dirs, spec.compiler_python)
     unit = ref.unit(function)
     export_labels = Labels(
         model=unit,
@@ -271,10 +275,13 @@ def _add_cell(
         )
     )
 
+    form = cell.form if cell.form == BYTECODE else ""
     compile_labels = dataclasses.replace(
-        export_labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile
+        export_labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile, form=form
     )
     compile_cell = f"{export_cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
+    if form:
+        compile_cell += "/mlirbc"  # the text form's ids stay as they were
     compile_id = add(
         Job(
             "compile",
@@ -288,6 +295,10 @@ def _add_cell(
         )
     )
 
+    if form:
+        # The bytecode form asks whether the compiler reads it: its module is the text form's
+        # (the compile records the module's digest), so it is not run again.
+        return
     if rt_env.tools is not None:
         run_cell = f"{compile_cell}/{rt_env.name}"
     elif cell.runtime == cell.compiler:

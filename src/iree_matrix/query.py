@@ -178,3 +178,41 @@ def _latency(r: answers.ReleaseResult) -> str:
     if r.latency_ms is None:
         return ""
     return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{', noisy' if r.noisy else ''})"
+
+
+def export(records: Iterable[Record], torch: str, turbine: str, python: Optional[str] = None) -> Answer:
+    """For my (Python, torch, turbine): which compilers take my MLIR, as text and as bytecode?"""
+    from iree_matrix import exporters
+
+    found = exporters.exporter_answers(records)
+    who = f"torch {torch} + iree-turbine {turbine}" + (f" on Python {python}" if python else "")
+    question = f"which IREE compilers take the MLIR exported with {who}?"
+    t, tb = _match(torch, {a.torch for a in found}), _match(turbine, {a.turbine for a in found})
+    py = _match(python, {a.python for a in found}) if python else None
+    chosen = [a for a in found if a.torch == t and a.turbine == tb and (python is None or a.python == py)]
+    if not chosen:
+        envs = sorted({f"py{a.python} torch {a.torch} turbine {a.turbine}" for a in found})
+        measured = "; ".join(envs) or "none"
+        line = f"{NOT_MEASURED}: no exporter environment with {who} in the results (measured: {measured})"
+        return Answer(question, NOT_MEASURED, (line,))
+    lines: list[str] = []
+    evidence: list[str] = []
+    data: dict[str, Any] = {}
+    for a in chosen:
+        head = f"{a.function} from {a.exporter}" + (f" (importer: {a.importer})" if a.importer else "")
+        if a.export != "ok":
+            lines.append(f"{head}: the export itself {a.export}: {a.export_words}")
+            evidence.append(a.export_job)
+            continue
+        text, bytecode = a.compilers(exporters.TEXT), a.compilers(exporters.BYTECODE)
+        lines.append(head + ":")
+        lines.append(f"  text (.mlir):       {_listing(text, limit=20)}")
+        if any(x.form == exporters.BYTECODE for x in a.takes):
+            lines.append(f"  bytecode (.mlirbc): {_listing(bytecode, limit=20)}")
+        for x in a.takes:
+            if not x.takes:
+                lines.append(f"  {x.form} refused by {x.compiler}: {x.words}")
+        evidence += [x.job for x in a.takes if not x.takes][:2] + [x.job for x in a.takes if x.takes][:2]
+        data[f"{a.function}/{a.exporter}"] = {"text": text, "bytecode": bytecode}
+    answer = "takes" if any(v["text"] or v["bytecode"] for v in data.values()) else "refuses"
+    return Answer(question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import releases, targets, versions
+from iree_matrix import releases, targets, torch_ranges, versions
 from iree_matrix.errors import SpecError
 from iree_matrix.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile, combine
 from iree_matrix.models import ModelError, ModelRef, resolve
@@ -38,11 +38,16 @@ AXES = {
     "arch": "arch",
     "models": "model",
     "profiles": "profile",
+    "forms": "form",
 }
 _VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
 _REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
 SAME = "same"
-_AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",)}  # runtime = the compiler's own version
+_AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text",)}
+# How an export reaches the compiler: MLIR text (`model.mlir`) or MLIR bytecode (`model.mlirbc`,
+# what turbine's `save_mlir` writes for that suffix).
+TEXT, BYTECODE = "text", "bytecode"
+FORMS = (TEXT, BYTECODE)  # runtime = the compiler's own version
 # Every stage, in pipeline order (the plan's job order, the report's), and every peer a matrix may
 # ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is not installed; a unit
 # test holds the two equal).
@@ -59,6 +64,9 @@ _TOP_KEYS = set(AXES) | {
     "weights",
     "peers",
     "iree_source",
+    "supported_torch",
+    "compiler_python",
+    "interpreters",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
 _BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches", "op_profile", "devices"}
@@ -99,6 +107,7 @@ class Cell:
     runtime: str
     arch: str
     profile: str
+    form: str = TEXT  # the MLIR form the compiler reads: text or bytecode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +153,18 @@ class MatrixSpec:
     # Built-in profiles the file redefines ([profile.default]): allowed, and said in the plan
     # output, since every published "default" column means the built-in one.
     redefined: tuple[str, ...] = ()
+    # `[supported_torch]`: turbine release -> torch range, replacing torch_ranges.TABLE's row.
+    supported_torch: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The Python of the compiler and runtime environments ("" : each cell's own), so a Python axis
+    # multiplies only the exporter environments: the MLIR a compiler reads does not depend on it.
+    compiler_python: str = ""
+    # `[interpreters]`: Python version -> the interpreter the venv backend builds its venvs with.
+    interpreters: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def bytecode(self) -> bool:
+        """Whether any cell compiles MLIR bytecode: then every export also writes `model.mlirbc`."""
+        return any(c.form == BYTECODE for c in self.cells)
 
     def iree_source(self, release: str) -> str:
         given = self.iree_sources.get(release) or self.iree_sources.get("*")
@@ -186,6 +207,7 @@ def parse(
     own_profiles = _parse_profiles(data.get("profile", {}), where)
     profiles = {**BUILTIN_PROFILES, **own_profiles}
     known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
+    known.supported_torch = _parse_supported_torch(data.get("supported_torch", {}), where)
 
     axes = {"python": _axis_values(data, "python", where, known)}
     if resolver is not None:
@@ -208,15 +230,15 @@ def parse(
         _rule(r, where, f"include[{i}]", known) for i, r in enumerate(_tables(data, "include", where))
     ]
 
-    every = list(_expand(axes, known))
+    every = list(_expand(axes, known, where))
     for i, rule in enumerate(excludes):
         # Like an include that adds nothing, an exclude that removes nothing is a typo. Not under
         # --model, which replaces the models axis the file's rules were written against.
-        if not models and not any(_matches(c, rule, known) for c in every):
+        if not models and not any(_matches(c, rule, known, where) for c in every):
             raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
-    cells = [c for c in every if not any(_matches(c, rule, known) for rule in excludes)]
+    cells = [c for c in every if not any(_matches(c, rule, known, where) for rule in excludes)]
     for i, rule in enumerate(includes):
-        added = list(_expand({**axes, **rule}, known))
+        added = list(_expand({**axes, **rule}, known, where))
         if not added:
             raise SpecError(f"{path}: include[{i}] adds no cell")
         cells.extend(added)
@@ -238,6 +260,9 @@ def parse(
         peers=_parse_peers(data.get("peers", []), where),
         iree_sources=_parse_iree_source(data.get("iree_source", {}), where),
         redefined=tuple(sorted(set(own_profiles) & set(BUILTIN_PROFILES))),
+        supported_torch=known.supported_torch,
+        compiler_python=_parse_compiler_python(data.get("compiler_python", ""), where),
+        interpreters=_parse_interpreters(data.get("interpreters", {}), where),
     )
 
 
@@ -263,6 +288,18 @@ class _Known:
     resolver: Optional[releases.Resolver] = None
     refs: dict[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> model
     by_text: dict[str, ModelRef] = dataclasses.field(default_factory=dict)
+    supported_torch: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def supported(self, mode: str, turbine: str, where: _Where) -> list[str]:
+        """The torch releases `torch = "supported"` means for one turbine release."""
+        if self.resolver is None:
+            raise where.error("torch", mode, "needs the package index (plan it with the CLI)")
+        try:
+            return torch_ranges.supported(
+                turbine, self.resolver.releases("torch").versions, mode, self.supported_torch
+            )
+        except (torch_ranges.RangeError, releases.ReleaseError) as exc:
+            raise SpecError(f"{where.path}: torch = {mode!r}: {exc}") from None
 
     def same(self, compiler: str) -> str:
         """What `runtime = "same"` means for `compiler` (releases.Resolver.own_runtime)."""
@@ -299,6 +336,10 @@ def _as_list(value: Any, key: str, where: _Where) -> list[str]:
 
 
 def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
+    if axis == "torch" and value in torch_ranges.MODES:
+        return
+    if axis == "forms" and value not in FORMS:
+        raise where.error(key, value, f"unknown MLIR form (known: {', '.join(FORMS)})")
     if axis in _VERSION_AXES:
         problem = releases.selector_problem(value)
         if problem:
@@ -344,8 +385,8 @@ def _expanded(axis: str, values: Sequence[str], key: str, where: _Where, known: 
     out: list[str] = []
     for value in values:
         _check_value(axis, value, key, where, known)
-        if axis not in _VERSION_AXES:
-            out.append(value)
+        if axis not in _VERSION_AXES or (axis == "torch" and value in torch_ranges.MODES):
+            out.append(value)  # "supported" is resolved per turbine release, in _expand
         elif known.resolver is None:
             if releases.is_selector(value):
                 raise where.error(
@@ -376,7 +417,7 @@ def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
 
 
 def _release_identity(value: str) -> Any:
-    if value == SAME:
+    if value == SAME or value in torch_ranges.MODES:
         return value
     if versions.is_source_runtime(value):
         release, variants = versions.parse_source_runtime(value)
@@ -405,6 +446,44 @@ def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _K
     plain = [v for v in values if v != SAME and not versions.is_source_runtime(v)]
     resolved += _expanded("runtime", plain, key, where, known)
     return _canonical("runtime", resolved + built, known)
+
+
+def _parse_supported_torch(table: Any, where: _Where) -> dict[str, str]:
+    """`[supported_torch]`: turbine release ("3.9.0", or "3.9" for its patches) -> torch range."""
+    if not isinstance(table, dict):
+        raise where.error("supported_torch", table, 'expected a table such as "3.9.0" = ">=2.5,<2.10"')
+    for turbine, specifier in table.items():
+        key = f"supported_torch.{turbine}"
+        if not versions.is_valid(turbine):
+            raise where.error(key, specifier, 'keys are iree-turbine releases such as "3.9.0" or "3.9"')
+        problem = torch_ranges.range_problem(specifier)
+        if problem:
+            raise where.error(key, specifier, problem)
+    return dict(table)
+
+
+def _parse_compiler_python(value: Any, where: _Where) -> str:
+    if value != "" and not (isinstance(value, str) and _PYTHON_RE.fullmatch(value)):
+        raise where.error("compiler_python", value, 'expected a Python minor version such as "3.11"')
+    return value
+
+
+def _parse_interpreters(table: Any, where: _Where) -> dict[str, str]:
+    """`[interpreters]`: the interpreter for a Python version (venv backend); relative to the file."""
+    if not isinstance(table, dict):
+        raise where.error("interpreters", table, 'expected a table such as "3.10" = "/opt/py310/bin/python3"')
+    out = {}
+    for python, interpreter in table.items():
+        if not _PYTHON_RE.fullmatch(python):
+            raise where.error(
+                f"interpreters.{python}", interpreter, 'keys are Python versions such as "3.10"'
+            )
+        if not isinstance(interpreter, str) or not interpreter.strip():
+            raise where.error(
+                f"interpreters.{python}", interpreter, "expected the path of a python executable"
+            )
+        out[python] = str((where.path.parent / interpreter).expanduser())
+    return out
 
 
 def _parse_iree_source(value: Any, where: _Where) -> dict[str, str]:
@@ -446,20 +525,28 @@ def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> 
     return rule
 
 
-def _expand(axes: Mapping[str, list[str]], known: _Known) -> Iterable[Cell]:
+def _expand(axes: Mapping[str, list[str]], known: _Known, where: _Where) -> Iterable[Cell]:
     names = list(AXES)
     for combo in itertools.product(*(axes[n] for n in names)):
         values = {AXES[n]: v for n, v in zip(names, combo)}
         if values["runtime"] == SAME:
             values["runtime"] = known.same(values["compiler"])
-        yield Cell(**values)
+        torches = [values["torch"]]
+        if values["torch"] in torch_ranges.MODES:
+            torches = known.supported(values["torch"], values["turbine"], where)
+        for torch in torches:
+            yield Cell(**{**values, "torch": torch})
 
 
-def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known) -> bool:
+def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _Where) -> bool:
     for axis, allowed in rule.items():
         value = getattr(cell, AXES[axis])
         if axis == "runtime":
             allowed = [known.same(cell.compiler) if a == SAME else a for a in allowed]
+        if axis == "torch":
+            allowed = [t for a in allowed for t in (
+                known.supported(a, cell.turbine, where) if a in torch_ranges.MODES else [a]
+            )]  # fmt: skip
         if value not in allowed:
             return False
     return True

@@ -24,6 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 from iree_matrix import _proc
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix._locks import file_lock
@@ -38,6 +41,17 @@ _DEFINITE = (
     "conflicting dependencies",
     "Requires-Python",
 )
+
+
+_MAX_EXCLUSIONS = 8
+
+
+def _admits(requires_python: str, python: str) -> bool:
+    """Whether a package's Requires-Python admits `python` ("3.10"), as pip compares them."""
+    try:
+        return Version(python) in SpecifierSet(requires_python)
+    except (InvalidSpecifier, InvalidVersion):
+        return True  # unreadable: pip's own check at install time has the last word
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +155,26 @@ class Wheelhouse:
             return lock
 
     def _resolve(self, requirements: Sequence[str], target: Target, log: Optional[Path]) -> Lock:
+        """pip's answer, minus releases whose own Requires-Python excludes the target: an index that
+        does not carry `data-requires-python` (a flat local mirror in the user's pip config) lets pip
+        pick them for another Python, and the offline install then refuses them. Such a release is
+        excluded (`name!=version`) and the request resolved again."""
+        excluded: list[str] = []
+        for _ in range(_MAX_EXCLUSIONS):
+            packages, wrong = self._resolve_once([*requirements, *excluded], target, log)
+            if not wrong:
+                return Lock(tuple(requirements), target, packages)
+            excluded += [f"{name}!={version}" for name, version in wrong]
+        raise StageFailure(
+            "resolve",
+            f"every release pip offered for Python {target.python} requires another Python "
+            f"(excluded: {', '.join(excluded)})",
+        )
+
+    def _resolve_once(
+        self, requirements: Sequence[str], target: Target, log: Optional[Path]
+    ) -> tuple[tuple[Package, ...], list[tuple[str, str]]]:
+        """The packages pip resolved, and those among them whose Requires-Python excludes the target."""
         self.root.mkdir(parents=True, exist_ok=True)
         report = self.root / f"report-{os.getpid()}-{id(requirements)}.json"
         scratch = self.root / f"target-{os.getpid()}-{id(requirements)}"
@@ -159,7 +193,11 @@ class Wheelhouse:
             report.unlink(missing_ok=True)
             shutil.rmtree(scratch, ignore_errors=True)
         packages = []
+        wrong = []
         for item in data["install"]:
+            requires = item["metadata"].get("requires_python")
+            if requires and not _admits(requires, target.python):
+                wrong.append((item["metadata"]["name"], item["metadata"]["version"]))
             info = item["download_info"]
             url = info["url"]
             sha = (
@@ -170,7 +208,7 @@ class Wheelhouse:
             packages.append(
                 Package(item["metadata"]["name"], item["metadata"]["version"], filename, sha, url)
             )
-        return Lock(tuple(requirements), target, tuple(sorted(packages, key=lambda p: p.name.lower())))
+        return tuple(sorted(packages, key=lambda p: p.name.lower())), wrong
 
     def fetch(self, lock: Lock, *, log: Optional[Path] = None) -> list[Path]:
         """The lock's wheel files, downloading the missing ones; every file's hash is checked."""

@@ -17,12 +17,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("iree_matrix", "errors", "_proc", "_watchdog", "_hashing", "_locks", "_resources",
                     "_text", "_files", "formats", "refusals", "compile_errors", "targets", "versions", "host",
                     "results", "outcome", "store", "vmfb", "binfmt", "elf", "daemon", "stats", "opkinds")),
-    ("matrix", ("flags", "models", "releases", "spec", "plan", "shards", "wheelhouse")),
+    ("matrix", ("flags", "models", "releases", "torch_ranges", "spec", "plan", "shards", "wheelhouse",
+                "interpreters")),
     ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker",
                       "image_inventory", "runtime_build", "arm", "cache_usage", "doctor")),
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "distributed", "armv6_smoke")),
-    ("answers", ("answers", "compat", "query", "report", "report.*", "publish", "merge", "search")),
+    ("answers", ("answers", "exporters", "compat", "query", "report", "report.*", "publish", "merge",
+                 "search")),
     ("interface", ("cli", "__main__", "commands", "commands.*")),
 )  # fmt: skip
 

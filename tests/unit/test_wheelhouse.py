@@ -90,3 +90,31 @@ def test_versions_sorted_by_name():
         ("numpy", "2.1.0"),
         ("Torch", "2.13.0"),
     ]
+
+
+FAKE_PIP = """
+import json, sys
+argv = sys.argv[1:]
+report = argv[argv.index("--report") + 1]
+newest = "networkx!=3.6.1" not in argv
+item = {"metadata": {"name": "networkx", "version": "3.6.1" if newest else "3.4.2",
+                     "requires_python": ">=3.11" if newest else ">=3.10"},
+        "download_info": {"url": "file:///m/networkx-%s-py3-none-any.whl" % ("3.6.1" if newest else "3.4.2"),
+                          "archive_info": {"hashes": {"sha256": "0" * 64}}}}
+json.dump({"install": [item]}, open(report, "w"))
+"""
+
+
+def test_a_release_whose_requires_python_excludes_the_target_is_resolved_away(tmp_path):
+    """A flat local index without data-requires-python lets pip pick networkx 3.6.1 for Python 3.10;
+    its metadata says >=3.11, so the lock takes the newest release that admits 3.10."""
+    import sys
+
+    from iree_matrix.wheelhouse import Wheelhouse
+
+    fake = tmp_path / "pip.py"
+    fake.write_text(FAKE_PIP)
+    house = Wheelhouse(tmp_path / "wh", pip=(sys.executable, str(fake)))
+    assert house.lock(["networkx"], Target("3.10")).versions() == {"networkx": "3.4.2"}
+    assert house.lock(["networkx"], Target("3.11")).versions() == {"networkx": "3.6.1"}
+    assert house.lock(["networkx"], Target("3.10")).requirements == ("networkx",)

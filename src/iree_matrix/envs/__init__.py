@@ -72,7 +72,7 @@ class Backend(Protocol):
 def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
     from iree_matrix.envs.venv import VenvBackend
 
-    return VenvBackend(cache / "envs" / "venv")
+    return VenvBackend(cache / "envs" / "venv", matrix.interpreters)
 
 
 def _docker(cache: Path, matrix: MatrixSpec) -> Backend:

@@ -3,19 +3,25 @@
 `<root>/<env id>-<lock digest>/` is one environment; `.complete` (written last, holding the
 environment's description) marks it usable. A directory without it is a crashed install and is
 rebuilt.
+
+Large installed files that are byte-identical across environments (torch's and the nvidia-*
+libraries: ~5 GB per CUDA torch, the same for every turbine release and, for the py3-none nvidia
+wheels, every Python) are kept once: `<root>/.shared/<sha256>-<mode>` and hard links to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import platform
 import shutil
-import sys
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _hashing, _proc, targets
+from iree_matrix import _hashing, _proc, interpreters, targets
 from iree_matrix._files import free_bytes, is_disk_full, storage_error
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure
@@ -25,6 +31,8 @@ from iree_matrix.wheelhouse import Lock, Target
 _COMPLETE = ".complete"
 # A failed build that leaves less than this free on its disk ran out of space, whatever it said.
 _NEARLY_FULL = 16 << 20
+_SHARED = ".shared"
+_SHARE_FROM = 1 << 20  # smaller files are not worth a hash
 
 
 class VenvEnvironment:
@@ -64,10 +72,11 @@ class VenvEnvironment:
 class VenvBackend:
     name = "venv"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, interpreters: Mapping[str, str] = {}) -> None:  # noqa: B006 - read only
         # venv bakes absolute paths into its scripts' shebangs: through a symlink that later
         # disappears they would break, so always build at the real path.
         self.root = Path(root).resolve()
+        self.interpreters = dict(interpreters)  # the matrix's [interpreters]
 
     def contained_cpu_seconds(self) -> float:
         return 0.0  # a venv's tools are our own children: counted in our rusage
@@ -138,7 +147,7 @@ class VenvBackend:
     def _build(
         self, env: EnvSpec, path: Path, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
-        interpreter = _find_python(env.python)
+        interpreter = _find_python(env.python, self.interpreters)
         _proc.run([interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv")
         python = str(path / "bin" / "python")
         _proc.run(
@@ -146,6 +155,7 @@ class VenvBackend:
              "--disable-pip-version-check", *map(str, wheels)],
             timeout=timeout, log=log, error_class="pip-install",
         )  # fmt: skip
+        share_identical_files(path, self.root / _SHARED)
         probe = _proc.run(
             [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
             timeout=60,
@@ -190,15 +200,41 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
     return ToolsVenvEnvironment(env.id, tools, description)
 
 
-def _find_python(version: str) -> str:
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
-        return sys.executable
-    found = shutil.which(f"python{version}")
-    if found is None:
-        raise StageFailure(
-            "python-missing",
-            f"python{version} is not on PATH: install it (pyenv, deadsnakes, apt) "
-            f"or choose a Python this host has",
-            cacheable=False,
-        )
+def _find_python(version: str, named: Mapping[str, str] = {}) -> str:  # noqa: B006 - read only
+    found = interpreters.find(version, named)
+    if found is None:  # the CLI checks this at plan time; a plan run another way gets it here
+        try:
+            interpreters.require([version], named)
+        except interpreters.MissingInterpreter as exc:
+            raise StageFailure("python-missing", str(exc), cacheable=False) from None
+    assert found is not None
     return found
+
+
+def share_identical_files(tree: Path, shared: Path) -> int:
+    """Replace every large regular file under `tree` by a hard link to its copy in `shared` (made
+    from this one if none exists yet): identical files across venvs take their space once. Returns
+    the bytes this tree no longer takes on its own."""
+    shared.mkdir(parents=True, exist_ok=True)
+    saved = 0
+    for root, _dirs, files in os.walk(tree):
+        for name in files:
+            path = Path(root) / name
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size < _SHARE_FROM or info.st_nlink > 1:
+                continue
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            keep = shared / f"{h.hexdigest()}-{stat.S_IMODE(info.st_mode):o}"
+            try:
+                os.link(path, keep)  # the first copy of these bytes: it becomes the shared one
+                continue
+            except FileExistsError:
+                pass
+            tmp = path.with_name(path.name + ".link")
+            os.link(keep, tmp)
+            os.replace(tmp, path)
+            saved += info.st_size
+    return saved

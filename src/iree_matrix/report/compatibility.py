@@ -20,6 +20,7 @@ from tabulate import tabulate
 from iree_matrix import answers, compile_errors, formats
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
+from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.performance import render_performance
 from iree_matrix.results import Record, Status, latest_by_job
 from iree_matrix.spec import STAGES
@@ -80,6 +81,7 @@ def render_compatibility(records: Iterable[Record], source: Optional[Path] = Non
     parts = [
         *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
+        *exporters_section(all_records),
         *_same_version_section(ix),
         *render_performance(ix.by_job.values()),
         *_failures_section(ix),
@@ -130,6 +132,8 @@ def _put(table: dict[Any, Record], key: Any, record: Record) -> None:
 def _index(latest: Mapping[str, Record]) -> _Index:
     ix = _Index(by_job=dict(latest))
     for record in latest.values():
+        if _label(record, "form") == "bytecode":
+            continue  # the bytecode form has its own section (report/exports.py)
         if record.stage == "install":
             ix.installs.append(record)
         elif record.stage == "export":

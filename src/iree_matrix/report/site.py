@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import answers, compat, formats, opkinds, refusals
+from iree_matrix import answers, compat, exporters, formats, opkinds, refusals
 from iree_matrix._files import write_atomically
 from iree_matrix.results import Record, Status, latest_by_job
 
@@ -523,6 +523,11 @@ def _exporters_section(site: Site) -> list[str]:
                 ylabel="exporter",
             ),
         ]
+    if _exporter_answers(site):
+        out.append(
+            '<p><a href="exporters.html">Exporter environments</a>: for each (Python, torch, '
+            "iree-turbine), which compilers take its MLIR as text and as bytecode.</p>"
+        )
     same = answers.identical_exports(site.runs)
     groups = [s for s in same if len(s.exporters) > 1]
     if groups:
@@ -532,6 +537,65 @@ def _exporters_section(site: Site) -> list[str]:
             + "</p>"
         )
     return out
+
+
+def _exporter_answers(site: Site) -> list[exporters.ExporterAnswer]:
+    """The exporter environments' answers, when there are several environments or any bytecode."""
+    found = exporters.exporter_answers(site.records)
+    several = len({a.exporter for a in found}) > 1
+    return found if several or any(t.form == exporters.BYTECODE for a in found for t in a.takes) else []
+
+
+def _exporters_page(site: Site, found: Sequence[exporters.ExporterAnswer]) -> str:
+    body = [
+        "<p class=lead>Each row an exporter environment: Python, torch, iree-turbine and the IREE "
+        "compiler package whose importer turbine used. Each cell: did this compiler take the "
+        "export's MLIR text (<code>T</code>, then run against torch's outputs) and its MLIR bytecode "
+        "(<code>B</code>, <code>.mlirbc</code>)? ✓ yes, ≠ outputs differ, ✗ refused (hover for the "
+        "compiler's words). <code>iree-matrix query export --torch X --turbine Y [--python Z]</code> "
+        "answers one row.</p>"
+    ]
+    counts = {d.function: d for d in exporters.distinct(found)}
+    for k, function in enumerate(sorted({a.function for a in found})):
+        rows = [a for a in found if a.function == function]
+        compilers = answers.sorted_versions({t.compiler for a in rows for t in a.takes})
+        d = counts.get(function)
+        body.append(f"<h2 id=env-{k}>{_e(function)}</h2>")
+        if d is not None:
+            body.append(
+                f"<p>{d.exporters} environments wrote {d.texts} distinct MLIR texts"
+                + (f" and {d.bytecodes} distinct bytecode files" if d.bytecodes else "")
+                + " (byte-identical exports share one compile).</p>"
+            )
+        table_rows = []
+        for a in rows:
+            cells = []
+            for c in compilers:
+                marks = []
+                for form, letter in ((exporters.TEXT, "T"), (exporters.BYTECODE, "B")):
+                    take = next((t for t in a.takes if t.compiler == c and t.form == form), None)
+                    if take is not None:
+                        ok = take.takes and take.run in (None, Status.OK.value)
+                        mark = "✓" if ok else "≠" if take.run == Status.MISMATCH.value else "✗"
+                        marks.append(f'<span title="{_e(take.words or take.status)}">{letter}{mark}</span>')
+                cells.append(" ".join(marks) or "–")
+            importer = a.importer.replace("iree-base-compiler ", "") or "?"
+            table_rows.append([a.python, a.torch, a.turbine, importer, *cells])
+        raw = list(range(4, 4 + len(compilers)))
+        body.append(_table(["python", "torch", "turbine", "importer", *compilers], table_rows, raw=raw))
+    refusals = exporters.bytecode_refusals(found)
+    if refusals:
+        body.append("<h2 id=bytecode>Bytecode the compilers do not read</h2>")
+        body.append(
+            _table(
+                ["exporter", "importer", "compilers", "functions", "the compiler's words"],
+                [
+                    (r.exporter, r.importer, ", ".join(r.compilers), ", ".join(r.functions), r.words)
+                    for r in refusals
+                ],
+            )
+        )
+    return _page("Exporter environments: which compilers take their MLIR", body)
 
 
 def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
@@ -745,6 +809,9 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
     for rec in answers.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
+    found = _exporter_answers(site)
+    if found:
+        pages["exporters.html"] = _exporters_page(site, found)
     return pages
 
 

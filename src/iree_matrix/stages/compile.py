@@ -13,7 +13,7 @@ from typing import Any
 from iree_matrix import _proc, _resources, compile_errors, elf, host, targets, vmfb
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
-from iree_matrix.errors import StageSkipped
+from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.flags import _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
 from iree_matrix.outcome import Outcome, from_exception
 from iree_matrix.plan import Job
@@ -46,7 +46,7 @@ class CompileStage:
             "stage": self.name,
             # The MLIR's content, not the export's key: exporters (turbine / torch releases)
             # that write byte-identical MLIR share one compile, and every run of it.
-            "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
+            "mlir": export_digest(ctx.dep("export"), "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"),
             "env": ctx.env_identity(),
             "arch": job.labels["arch"],
             "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
@@ -86,7 +86,9 @@ class CompileStage:
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.labels['compiler']}'s iree-compile does not have (iree-compile --help-hidden)"
             )
-        mlir = ctx.dep("export").artifact("model.mlir")
+        mlir = ctx.dep("export").artifact(mlir_file(job))
+        if _bytecode(job) and not mlir.is_file():
+            raise StageFailure("no-bytecode", _bytecode_missing(ctx.dep("export")))
         module = out / MODULE
         extra = []
         if listing and not missing_flags(_STATISTICS_FLAGS, listing):
@@ -131,6 +133,23 @@ class CompileStage:
 ARM32_LINKER = _resources.scripts_dir() / "iree_lld_arm32.sh"
 
 
+def _bytecode(job: Job) -> bool:
+    return job.labels.get("form") == "bytecode"
+
+
+def mlir_file(job: Job) -> str:
+    """The export's file a compile reads: the MLIR text, or the bytecode turbine wrote beside it."""
+    return "model.mlirbc" if _bytecode(job) else "model.mlir"
+
+
+def _bytecode_missing(export: Entry) -> str:
+    try:
+        error = json.loads((export.path / "export.json").read_text()).get("bytecode_error")
+    except (OSError, ValueError):
+        error = None
+    return f"the exporter wrote no MLIR bytecode: {error}" if error else "the export has no model.mlirbc"
+
+
 def _arm32(job: Job) -> bool:
     return job.target.arch.triple.startswith("arm")
 
@@ -165,7 +184,10 @@ def export_digests(folder: Path) -> dict[str, str]:
         "tolerance": [info.get("atol"), info.get("rtol")],
         "function": info.get("function"),
     }
-    return {"mlir_sha256": file_sha256(folder / "model.mlir"), "io_sha256": digest(io)}
+    digests = {"mlir_sha256": file_sha256(folder / "model.mlir"), "io_sha256": digest(io)}
+    if (folder / "model.mlirbc").is_file():
+        digests["mlirbc_sha256"] = file_sha256(folder / "model.mlirbc")
+    return digests
 
 
 def _help_text(env: Environment) -> str:

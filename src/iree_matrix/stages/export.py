@@ -27,14 +27,18 @@ class ExportStage:
     exclusive = True  # it times torch eager
 
     def key(self, job: Job, ctx: Context) -> str:
-        return digest({"stage": self.name, **worker.key_fields(job, ctx)})
+        fields = {"stage": self.name, **worker.key_fields(job, ctx)}
+        if ctx.spec.bytecode:  # keys of text-only exports stay as they were
+            fields["bytecode"] = True
+        return digest(fields)
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         return True
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
-        argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
+        extra = ["--bytecode"] if ctx.spec.bytecode else []
+        argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out), *extra)
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
         if done.returncode != 0:
             raise _failure(out, done)
@@ -45,6 +49,13 @@ class ExportStage:
             "eager_ms": info["eager_ms"],
             "parameters": info["parameters"],
             "torch_threads": info["torch_threads"],
+            # The compiler package whose importer wrote the MLIR (turbine's torch importer lives there).
+            **({"importer": info["importer"]} if info.get("importer") else {}),
+            **(
+                {"mlirbc_bytes": (out / "model.mlirbc").stat().st_size}
+                if (out / "model.mlirbc").is_file()
+                else {}
+            ),
             **export_digests(out),
         }
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))

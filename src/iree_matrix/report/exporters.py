@@ -1,0 +1,89 @@
+"""COMPATIBILITY.md's section on exporter environments: per function, which compilers take each
+environment's MLIR as text and as bytecode, how many distinct MLIRs the environments wrote, and the
+compilers' own words for the bytecode they refuse (derived in `exporters.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from iree_matrix import answers, exporters
+from iree_matrix.results import Record, Status
+
+_MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
+
+
+def _mark(take: exporters.Take) -> str:
+    status = take.status if take.status != Status.OK.value or take.run is None else take.run
+    return _MARK.get(status, "✗")
+
+
+def _cell(found: exporters.ExporterAnswer, compiler: str) -> str:
+    marks = []
+    for form, letter in ((exporters.TEXT, "T"), (exporters.BYTECODE, "B")):
+        take = next((t for t in found.takes if t.compiler == compiler and t.form == form), None)
+        if take is not None:
+            marks.append(letter + _mark(take))
+    return " ".join(marks) or "–"
+
+
+def render(records: Iterable[Record]) -> list[str]:
+    """The section's Markdown lines; none when the records have one exporter and no bytecode."""
+    found = exporters.exporter_answers(records)
+    environments = {a.exporter for a in found}
+    if len(environments) < 2 and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
+        return []
+    lines = [
+        "## Exporter environments: which compilers take their MLIR",
+        "",
+        "Rows: an exporter environment (Python, torch, iree-turbine, and the IREE compiler package "
+        "whose importer turbine used); columns: IREE compiler releases. `T` = the MLIR text, `B` = "
+        "the MLIR bytecode (`.mlirbc`, turbine's `save_mlir`) of the same export. ✓ = compiled (for "
+        "text: and the module's outputs matched torch's), ≠ = compiled but outputs differ, ✗ = "
+        "refused (the bytecode refusals are listed with the compiler's words below), – = not in "
+        "the matrix. Ask one row with `iree-matrix query export --torch X --turbine Y [--python Z]`.",
+        "",
+    ]
+    distinct = {d.function: d for d in exporters.distinct(found)}
+    for function in sorted({a.function for a in found}):
+        rows = [a for a in found if a.function == function]
+        compilers = answers.sorted_versions({t.compiler for a in rows for t in a.takes})
+        d = distinct.get(function)
+        if d is not None:
+            forms = f"{d.texts} distinct MLIR text(s)" + (
+                f" and {d.bytecodes} distinct bytecode file(s)" if d.bytecodes else ""
+            )
+            lines.append(f"### `{function}`: {d.exporters} environment(s) wrote {forms}")
+        else:
+            lines.append(f"### `{function}`: no export succeeded")
+        lines += ["", _table(rows, compilers), ""]
+        failed = [a for a in rows if a.export != Status.OK.value]
+        for a in failed:
+            lines.append(f"- `{a.exporter}`: export {a.export}: {a.export_words}")
+        if failed:
+            lines.append("")
+    refusals = exporters.bytecode_refusals(found)
+    if refusals:
+        lines += ["**Bytecode the compilers do not read** (the compiler's first line of error):", ""]
+        for r in refusals:
+            lines.append(
+                f"- `{r.exporter}` ({r.importer or 'importer unknown'}) → IREE {_span(r.compilers)} "
+                f"({', '.join(r.functions)}): {r.words}"
+            )
+        lines.append("")
+    return lines
+
+
+def _span(compilers: Sequence[str]) -> str:
+    return compilers[0] if len(compilers) == 1 else f"{', '.join(compilers)}"
+
+
+def _table(rows: Sequence[exporters.ExporterAnswer], compilers: Sequence[str]) -> str:
+    headers = ["python", "torch", "turbine", "importer", *compilers]
+    body = [
+        [a.python, a.torch, a.turbine, a.importer.replace("iree-base-compiler ", "") or "?",
+         *(_cell(a, c) for c in compilers)]
+        for a in rows
+    ]  # fmt: skip
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(out)
