@@ -71,3 +71,13 @@ def module_digests(latest: dict[str, Record], caches: list[Path]) -> dict[str, s
                 found[job] = lines.get("module.vmfb", "")
                 break
     return found
+
+
+def run_matrix_text(text: str, cache: Path, tmp_path: Path) -> tuple[Path, dict[str, Record]]:
+    """A matrix given as TOML text, run on host venvs: its results directory and latest records."""
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(text)
+    results = tmp_path / "results"
+    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
+    assert done.returncode == 0, done.stderr
+    return results, records(results)

@@ -13,7 +13,7 @@ import pytest
 
 from iree_matrix.results import Status
 
-from .conftest import iree_matrix, records
+from .conftest import run_matrix_text
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +32,7 @@ repetitions = 3
 
 
 def test_text_and_bytecode_exports_each_compiled_by_two_compilers(cache: Path, tmp_path: Path) -> None:
-    matrix = tmp_path / "forms.toml"
-    matrix.write_text(MATRIX)
-    results = tmp_path / "results"
-    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
-    assert done.returncode == 0, done.stderr
-    got = records(results)
+    results, got = run_matrix_text(MATRIX, cache, tmp_path)
 
     export = got[f"export:tiny_cnn/{EXPORTER}"]
     assert export.status is Status.OK, export.message

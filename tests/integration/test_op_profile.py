@@ -14,7 +14,7 @@ from iree_matrix.report.performance import op_kind_times
 from iree_matrix.results import Status
 from iree_matrix.stages import _hal_profile
 
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, records, run_matrix_text
 
 pytestmark = pytest.mark.integration
 
@@ -36,12 +36,7 @@ op_profile = ["tiny_cnn/default"]
 
 
 def test_dispatches_in_context_beside_the_peers_ops(cache: Path, tmp_path: Path) -> None:
-    matrix = tmp_path / "ops.toml"
-    matrix.write_text(MATRIX)
-    results = tmp_path / "results"
-    done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
-    assert done.returncode == 0, done.stderr
-    got = records(results)
+    results, got = run_matrix_text(MATRIX, cache, tmp_path)
 
     ran = got[f"run:{CELL}/default"]
     assert ran.status is Status.OK, ran.message
