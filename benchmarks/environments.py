@@ -41,7 +41,7 @@ def matrix(args: argparse.Namespace, selects: list[str], jobs: list[str]) -> int
     if not selects:
         return 0
     argv = [sys.executable, "-m", "iree_matrix", "matrix", "--backend", "venv", "--matrix", str(MATRIX),
-            "--results-dir", str(args.results_dir), "--cache", str(args.cache),
+            "--results-dir", str(args.results_dir), "--cache", str(args.cache), "--retry-failed",
             "--jobs", str(jobs_for(selects, args))]  # fmt: skip
     for pattern in selects:
         argv += ["--select", pattern]
