@@ -432,14 +432,26 @@ class DaskExecutor(Executor):
         return "workers: " + (", ".join(f"{w}: {n} jobs" for w, n in sorted(counts.items())) or "none")
 
 
-def for_cli(args, matrix: MatrixSpec, plan: Plan, cache: Path, results, backend: str, options: Options):
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """Where a plan runs when not here: a scheduler's address or `local:N` workers started on this
+    machine (exactly one of them), and the store every worker shares (default: CACHE/store)."""
+
+    scheduler: Optional[str] = None
+    cluster: Optional[str] = None
+    store: Optional[Path] = None
+
+
+def executor(
+    where: Cluster, matrix: MatrixSpec, plan: Plan, cache: Path, results, backend: str, options: Options
+) -> DaskExecutor:
     """The executor `iree-matrix matrix --scheduler/--cluster` runs."""
-    if args.cluster is not None:
-        parse_cluster(args.cluster)  # a bad value is one line before anything starts
+    if where.cluster is not None:
+        parse_cluster(where.cluster)  # a bad value is one line before anything starts
     _dask()
-    store = args.store or Path(cache) / "store"
-    where = f"scheduler {args.scheduler}" if args.scheduler else f"{args.cluster} (this machine)"
-    print(f"distributed: {where}; shared store: {store}")
+    store = where.store or Path(cache) / "store"
+    place = f"scheduler {where.scheduler}" if where.scheduler else f"{where.cluster} (this machine)"
+    print(f"distributed: {place}; shared store: {store}")
     return DaskExecutor(
         matrix,
         plan,
@@ -447,7 +459,7 @@ def for_cli(args, matrix: MatrixSpec, plan: Plan, cache: Path, results, backend:
         results=results,
         backend=BACKENDS[backend](cache, matrix),
         backend_name=backend,
-        client=lambda: connect(args.scheduler, args.cluster, cache),
+        client=lambda: connect(where.scheduler, where.cluster, cache),
         store=store,
         options=options,
     )

@@ -1,6 +1,6 @@
 """`iree-matrix images list|prune`: a matrix's environment images, and the ones nothing needs.
 
-(`images build` is the matrix's install jobs run on the Docker backend: see cli.py.)
+(`images build` is the matrix's install jobs run on the Docker backend: see commands/images.py.)
 """
 
 from __future__ import annotations

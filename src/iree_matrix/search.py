@@ -7,7 +7,7 @@ that changes one thing), and each export variant of a model (`whisper_tiny@decom
 function (at most one opt level) and measures the combination, on the winning export variant if
 one won. Every candidate is an ordinary matrix cell: compiled once per flag set (the store's key is
 the flags), checked against torch by the run stage, and timed like any run. Pure logic here; the
-command in cli.py runs the rounds.
+command in commands/search.py runs the rounds.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.cli import default_cache
+from iree_matrix.cache_usage import default_cache
 from iree_matrix.results import Record, ResultsLog
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import _proc, arm, binfmt, daemon, elf, images
-from iree_matrix.cli import default_cache
+from iree_matrix.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.flags import BUILTIN_PROFILES, compile_flags
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import _proc, daemon, images, spec
-from iree_matrix.cli import default_cache
+from iree_matrix.cache_usage import default_cache
 from iree_matrix.envs import BACKENDS
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.errors import StageFailure, UserError

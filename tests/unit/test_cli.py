@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
+from iree_matrix.commands import base
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
 SMOKE = MATRIX_DIR / "smoke.toml"
@@ -101,10 +102,10 @@ def test_report_without_results(tmp_path, capsys):
 
 
 def test_default_cache_honours_the_environment(tmp_path, monkeypatch):
-    assert cli.default_cache() == tmp_path / "cache"
+    assert base.default_cache() == tmp_path / "cache"
     monkeypatch.delenv("IREE_MATRIX_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cli.default_cache() == tmp_path / "xdg" / "iree-matrix"
+    assert base.default_cache() == tmp_path / "xdg" / "iree-matrix"
 
 
 def test_verb_is_required(capsys):
@@ -131,7 +132,7 @@ def test_retime_without_a_matching_timed_job(capsys):
 
 def test_a_run_defaults_to_its_own_directory_never_the_published_one():
     args = cli._parser().parse_args(["matrix", "--matrix", str(SMOKE), "--list"])
-    cli._default_results_dir(args, SMOKE)
+    base.default_results_dir(args, SMOKE)
     assert args.results_dir == Path("runs") / "smoke"
 
 
@@ -263,7 +264,7 @@ def test_a_users_run_goes_to_an_ignored_directory_never_the_published_one():
 
     repo = Path(__file__).resolve().parents[2]
     args = argparse.Namespace(results_dir=None)
-    cli._default_results_dir(args, SMOKE)
+    base.default_results_dir(args, SMOKE)
     assert args.results_dir == Path("runs") / "smoke"  # relative to where the user runs it
     ignored = subprocess.run(
         ["git", "check-ignore", "runs/smoke/results.jsonl"], cwd=repo, capture_output=True, text=True
@@ -275,10 +276,12 @@ def test_a_read_only_disk_anywhere_is_one_line_not_a_traceback(tmp_path, monkeyp
     """Issue 29: whatever write meets a read-only or full disk, the CLI says where in one line."""
     import errno
 
+    from iree_matrix.commands import report as report_command
+
     def read_only(args):
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out" / ".x.tmp"))
 
-    monkeypatch.setattr(cli, "cmd_report", read_only)
+    monkeypatch.setattr(report_command, "run", read_only)
     assert cli.main(["report", "--results-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -293,3 +296,49 @@ def test_a_redefined_built_in_profile_is_said_in_the_plan_output(tmp_path, capsy
     assert cli.main(["matrix", "--matrix", str(matrix), "--list", "--results-dir", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "redefines the built-in profile 'default' ([profile.default])" in out
+
+
+def test_every_command_module_is_registered_and_has_the_four_names():
+    """A module in commands/ that cli.COMMANDS does not name would be a command nobody can run."""
+    import argparse
+
+    from iree_matrix import commands
+
+    package = Path(commands.__file__).parent
+    shared = {"__init__", "base", "options", "workflow"}
+    modules = sorted(p.stem for p in package.glob("*.py") if p.stem not in shared)
+    assert sorted(cli.COMMANDS) == modules
+    names = []
+    for command in cli.commands():
+        assert isinstance(command.NAME, str) and isinstance(command.HELP, str)
+        assert callable(command.add_arguments) and callable(command.run)
+        command.add_arguments(argparse.ArgumentParser())
+        names.append(command.NAME)
+    assert len(set(names)) == len(names)
+
+
+def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, monkeypatch, capsys):
+    """A run's exit policy (commands/workflow.py): a failure is a recorded result; --strict exits 1."""
+    from iree_matrix import envs, execute
+    from iree_matrix.results import Record, ResultsLog, Status
+
+    class Ran:
+        def __init__(self, matrix, the_plan, *, cache, results, backend, options):
+            self.results, self.options = results, options
+
+        def run(self) -> execute.Summary:
+            failed = Record("compile:m/x", "compile", "m/x", "k", Status.FAIL, {"model": "m"}, message="boom")
+            self.results.append(failed)
+            return execute.Summary(records={failed.job: failed}, seconds=1.0)
+
+    monkeypatch.setattr(envs, "choose", lambda backend: ("venv", "asked for"))
+    monkeypatch.setitem(envs.BACKENDS, "venv", lambda cache, matrix: None)
+    monkeypatch.setattr(execute, "Executor", Ran)
+    argv = ["matrix", "--matrix", str(SMOKE), "--select", "compile:*", "--results-dir", str(tmp_path / "r")]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fail     compile:m/x" in out and "exit 0 (pass --strict to exit 1)" in out
+    assert [r.job for r in ResultsLog(tmp_path / "r" / "results.jsonl")] == ["compile:m/x"]
+    assert (tmp_path / "r" / "COMPATIBILITY.md").is_file()
+    assert cli.main([*argv, "--strict"]) == 1
+    assert "exit 1 (--strict)" in capsys.readouterr().out

@@ -25,7 +25,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("running", ("progress", "execute", "distributed", "armv6_smoke")),
     ("answers", ("answers", "exporters", "compat", "query", "report", "report.*", "publish", "merge",
                  "search")),
-    ("interface", ("cli", "__main__", "commands", "commands.*")),
+    ("commands", ("commands", "commands.*")),
+    ("interface", ("cli", "__main__")),
 )  # fmt: skip
 
 

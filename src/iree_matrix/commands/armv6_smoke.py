@@ -1,0 +1,56 @@
+"""`iree-matrix armv6-smoke`: a Raspberry Pi Zero (ARM1176) under qemu — the C hello world, IREE's
+runtime built from source, then the armv6 matrix (the tables are `iree_matrix.armv6_smoke`'s)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from iree_matrix import plan
+from iree_matrix.commands.base import default_cache
+from iree_matrix.commands.options import add_matrix_options
+from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+from iree_matrix.results import ResultsLog, Status
+
+NAME = "armv6-smoke"
+HELP = "Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_matrix_options(parser, "armv6.toml")
+    parser.add_argument("--no-hello", action="store_true", help="skip the C hello world (needs Docker)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix import armv6_smoke
+
+    cache = args.cache or default_cache()
+    transform = None if args.armv6_runtime else (lambda m: armv6_smoke.on_source_runtime(m, cache))
+    loaded = load_plan(args, "armv6.toml", transform)
+    the_plan = loaded.plan
+    if not args.armv6_runtime:
+        # The static build is what the boards run; its dynamic twin is built too, for what it would
+        # need from the board's C library (and the native build whose host tools both need).
+        the_plan = armv6_smoke.with_dynamic_twins(the_plan, loaded.matrix)
+    results = ResultsLog(args.results_dir / "results.jsonl")
+    if args.list:
+        print(plan.describe(the_plan))
+        return 0
+    hello = None
+    if not args.no_hello:
+        print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
+        hello = armv6_smoke.hello(cache, results)
+        print(armv6_smoke.hello_table(hello), end="\n\n")
+    print(
+        "== IREE's runtime from source (native for its host tools, armv6 static and dynamic; stored after "
+        "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
+    )
+    loaded = dataclasses.replace(loaded, plan=the_plan)
+    code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
+    print("\n== runtime builds")
+    print(armv6_smoke.builds_table(summary.records))
+    print("\n== armv6 summary")
+    print(armv6_smoke.summary_table(summary.records))
+    if hello is not None and hello.status is not Status.OK:
+        return 1
+    return code

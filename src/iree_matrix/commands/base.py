@@ -1,0 +1,76 @@
+"""What every command shares: the cache, where results go, how release selectors are kept, the report.
+`default_cache` is `cache_usage`'s, named here for the commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from iree_matrix import releases
+from iree_matrix.cache_usage import default_cache
+from iree_matrix.errors import UserError
+from iree_matrix.results import ResultsLog
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "add_output_options",
+    "default_cache",
+    "default_results_dir",
+    "resolver",
+    "write_report",
+]
+
+EXIT_INTERRUPTED = 130
+
+
+def default_results_dir(args: argparse.Namespace, matrix_path: Path) -> None:
+    """`--results-dir` or runs/<matrix file name>; the published results/ only via `publish`."""
+    from iree_matrix.publish import run_dir
+
+    if getattr(args, "results_dir", None) is None:
+        args.results_dir = run_dir(matrix_path)
+    if args.results_dir.exists() and not args.results_dir.is_dir():
+        raise UserError(f"--results-dir {args.results_dir}: exists and is not a directory")
+
+
+def resolver(args: argparse.Namespace) -> releases.Resolver:
+    """Release selectors are resolved against the index once and kept beside the results."""
+    results_dir = getattr(args, "results_dir", None) or Path("results")
+    return releases.Resolver(results_dir / "releases.json", refresh=getattr(args, "refresh_releases", False))
+
+
+def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
+    """COMPATIBILITY.md, compat.json and the site from a results directory's log."""
+    from iree_matrix import answers, compat
+    from iree_matrix.report import site, write_compatibility
+
+    source = results_dir / "results.jsonl"
+    out = write_compatibility(source, results_dir / "COMPATIBILITY.md")
+    say(f"report: {out}")
+    say(f"answers: {compat.write(answers.read(source), results_dir / compat.FILENAME, source)}")
+    say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
+    from iree_matrix._files import write_atomically
+    from iree_matrix.report import boards
+
+    if boards.has_boards(ResultsLog(source)):
+        text = boards.render_markdown(ResultsLog(source), str(source))
+        say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
+    return out
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """`--results-dir` and `--cache` of the commands that run something."""
+    p.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help="where results.jsonl and the report go (default: runs/<matrix file name>; the published "
+        "results/ are written only by `iree-matrix publish`)",
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
+    )

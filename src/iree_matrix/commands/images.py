@@ -1,0 +1,47 @@
+"""`iree-matrix images list|build|prune`: a matrix's environment images (Docker). `build` is the
+matrix's install jobs run on the Docker backend."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from iree_matrix import _resources, plan, spec
+from iree_matrix.commands.base import add_output_options, default_cache, default_results_dir, resolver
+from iree_matrix.commands.workflow import Loaded, RunOptions, run_plan
+from iree_matrix.results import ResultsLog
+
+NAME = "images"
+HELP = "list, build or prune a matrix's environment images (Docker)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
+    parser.add_argument("--matrix", type=Path, default=None)
+    parser.add_argument("--all", action="store_true", help="prune: every environment image, not just unused")
+    add_output_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from iree_matrix import image_inventory
+
+    matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
+    default_results_dir(args, matrix_path)
+    matrix = spec.load(matrix_path, resolver=resolver(args))
+    cache = args.cache or default_cache()
+    if args.action == "build":
+        the_plan = plan.select(plan.build(matrix), ["install:*"])
+        results = ResultsLog(args.results_dir / "results.jsonl")
+        loaded = Loaded(matrix_path, matrix, the_plan)
+        return run_plan(loaded, RunOptions(backend="docker"), cache, results, args.results_dir)[0]
+    the_plan = plan.build(matrix)
+    if args.action == "prune":
+        removed = image_inventory.prune(matrix, the_plan, cache, everything=args.all)
+        print("\n".join(f"removed {tag}" for tag in removed) or "nothing to remove")
+        return 0
+    rows = image_inventory.inventory(matrix, the_plan, cache)
+    table = [(r.env, r.state, r.tag, f"{r.size_mb:.0f} MB" if r.size_mb else "", r.detail) for r in rows]
+    print(tabulate(table, headers=["environment", "state", "image", "size", "detail"]))
+    return 0

@@ -1,0 +1,31 @@
+"""`iree-matrix merge DIR... --to OUT`: the logs of shards or workers as one, rendered."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from iree_matrix.commands.base import write_report
+
+NAME = "merge"
+HELP = "merge the results of shards or workers into one log (duplicate-safe) and render it"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "dirs", nargs="+", type=Path, metavar="DIR", help="run directories (or results.jsonl files)"
+    )
+    parser.add_argument("--to", type=Path, required=True, help="where the merged results.jsonl and report go")
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix.merge import merge
+
+    merged = merge(args.dirs, args.to)
+    print(
+        f"merged {len(args.dirs)} result logs into {args.to / 'results.jsonl'}: "
+        f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
+    )
+    if merged.records:
+        write_report(args.to)
+    return 0

@@ -1,0 +1,50 @@
+"""`iree-matrix query load|model`: one question answered from stored results, naming its cells."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from iree_matrix.errors import UserError
+
+NAME = "query"
+HELP = (
+    "answer one question from stored results, naming the cells it rests on "
+    "(exit 0: answered, 1: not measured)"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    questions = parser.add_subparsers(dest="question", required=True, metavar="{load,model,export}")
+    ql = questions.add_parser("load", help="can runtime R load a module built by compiler C?")
+    ql.add_argument("--compiler", required=True, metavar="C")
+    ql.add_argument("--runtime", required=True, metavar="R")
+    qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
+    qm.add_argument("name", help="a model or function name as in the report, e.g. mobilenet_v2")
+    qe = questions.add_parser(
+        "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
+    )
+    qe.add_argument("--torch", required=True)
+    qe.add_argument("--turbine", required=True)
+    qe.add_argument("--python", default=None, help="e.g. 3.10 (default: every Python measured)")
+    for sub in (ql, qm, qe):
+        sub.add_argument("--results-dir", type=Path, default=Path("results"))
+        sub.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix import answers, query
+
+    path = args.results_dir / "results.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
+    records = answers.read(path)
+    if args.question == "load":
+        answer = query.load(records, args.compiler, args.runtime)
+    elif args.question == "export":
+        answer = query.export(records, args.torch, args.turbine, args.python)
+    else:
+        answer = query.model(records, args.name)
+    print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
+    return 0 if answer.measured else 1

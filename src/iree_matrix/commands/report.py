@@ -1,0 +1,33 @@
+"""`iree-matrix report`: render a results directory's COMPATIBILITY.md (and PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from iree_matrix.commands.base import write_report
+
+NAME = "report"
+HELP = "render COMPATIBILITY.md from a results file (default: results/)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument("--performance", action="store_true", help="also print the performance table")
+
+
+def run(args: argparse.Namespace) -> int:
+    return render(args.results_dir, performance=args.performance)
+
+
+def render(results_dir: Path, performance: bool) -> int:
+    write_report(results_dir)
+    if performance:
+        from iree_matrix.report.performance import write_performance
+
+        out = results_dir / "PERFORMANCE.md"
+        lines = write_performance(results_dir / "results.jsonl", out)
+        print(
+            "\n".join(lines) + f"\nreport: {out}" if lines else "no performance results yet: `nox -s bench`"
+        )
+    return 0

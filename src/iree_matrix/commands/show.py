@@ -1,0 +1,72 @@
+"""`iree-matrix show JOB`: one job's record in full, with where its logs are."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+from pathlib import Path
+
+from iree_matrix.commands.base import default_cache
+from iree_matrix.errors import UserError
+from iree_matrix.results import ResultsLog
+
+NAME = "show"
+HELP = "one job's record in full: status, the tool's whole message, its logs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", help="a job id as printed (run:tiny_cnn/…), or a glob matching one job")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="where its logs are (default: the run's cache)"
+    )
+    parser.add_argument("--log", action="store_true", help="also print the job's log")
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix.execute import job_log
+    from iree_matrix.store import Store
+
+    path = args.results_dir / "results.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. runs/default)")
+    latest = ResultsLog(path).latest()
+    matches = [job for job in latest if job == args.job] or sorted(
+        job for job in latest if fnmatch.fnmatchcase(job, args.job)
+    )
+    if len(matches) != 1:
+        near = sorted(j for j in latest if args.job.split(":")[-1].split("/")[0] in j)[:5]
+        what = "no job" if not matches else f"{len(matches)} jobs"
+        hint = f"; e.g. {', '.join(near)}" if near and not matches else ""
+        listing = f": {', '.join(matches[:5])}{' …' if len(matches) > 5 else ''}" if matches else hint
+        raise UserError(f"{path}: {what} matching {args.job!r}{listing}")
+    record = latest[matches[0]]
+    cache = args.cache or default_cache()
+    print(
+        f"{record.job}\n  status: {record.status.value}"
+        + (f" ({record.error_class})" if record.error_class else "")
+    )
+    if record.blocked_by:
+        print(f"  blocked by: {record.blocked_by}  (iree-matrix show '{record.blocked_by}')")
+    for name in ("key", "started", "finished", "seconds"):
+        if getattr(record, name):
+            print(f"  {name}: {getattr(record, name)}")
+    if record.env:
+        print(f"  env: {record.env.get('id', '')} ({record.env.get('backend', '')})")
+    if record.command:
+        print(f"  command: {' '.join(record.command)}")
+    for name, value in sorted(record.metrics.items()):
+        print(f"  {name}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+    logs = [job_log(cache, record.job)] + (
+        [job_log(cache, record.job, record.started)] if record.started else []
+    )
+    if record.key:
+        logs.append(Store(cache / "store").entry_path(record.stage, record.key) / "log.txt")
+    present = [log for log in logs if log.is_file() and log.stat().st_size]
+    print("  logs: " + (", ".join(str(log) for log in present) or f"none under {cache}"))
+    if record.message:
+        print("\n" + record.message.rstrip())
+    if args.log and present:
+        print(f"\n--- {present[-1]}\n" + present[-1].read_text(errors="replace").rstrip())
+    return 0

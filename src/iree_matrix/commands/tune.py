@@ -1,0 +1,33 @@
+"""`iree-matrix tune`: a matrix under several compile profiles; the fastest correct one per model."""
+
+from __future__ import annotations
+
+import argparse
+
+from iree_matrix.commands.matrix import run_matrix
+from iree_matrix.commands.options import add_matrix_options, add_profile_list
+from iree_matrix.flags import TUNE_PROFILES
+
+NAME = "tune"
+HELP = "run a matrix under several compile profiles; the fastest correct one per model"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_matrix_options(parser, "bench.toml")
+    add_profile_list(
+        parser,
+        "--profiles",
+        TUNE_PROFILES,
+        "comma-separated profiles replacing the matrix's (default: {default}); "
+        "built-in or the matrix's own [profile.NAME]",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix.report.performance import render_tune
+
+    code, summary = run_matrix(args, "bench.toml")
+    if summary is None:  # --list
+        return code
+    print("\n".join(render_tune(summary.records.values())) or "nothing to compare: one profile per model")
+    return code

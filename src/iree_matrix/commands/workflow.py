@@ -1,0 +1,311 @@
+"""Loading a matrix into a (selected, sharded) plan, and running it: which executor, the summary,
+the report, and the exit policy. Shared by `matrix`, `tune`, `search`, `armv6-smoke` and `images build`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import fnmatch
+import os
+import shlex
+import shutil
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
+
+from iree_matrix import __version__, _resources, plan, spec, targets
+from iree_matrix.commands.base import (
+    EXIT_INTERRUPTED,
+    default_cache,
+    default_results_dir,
+    resolver,
+    write_report,
+)
+from iree_matrix.errors import UserError
+from iree_matrix.results import Record, ResultsLog, Status
+
+if TYPE_CHECKING:
+    from iree_matrix.distributed import Cluster
+    from iree_matrix.execute import Summary
+
+Rewrite = Callable[[spec.MatrixSpec], spec.MatrixSpec]
+
+
+@dataclasses.dataclass(frozen=True)
+class Loaded:
+    """A matrix file, its matrix after the command's rewrites, and its (selected) plan."""
+
+    path: Path
+    matrix: spec.MatrixSpec
+    plan: plan.Plan
+    releases: tuple[str, ...] = ()  # what the version selectors meant, for `--list`
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How a plan is run, from the command line once: where, how many at once, what again, and
+    what a failed cell exits with."""
+
+    backend: str = "auto"
+    jobs: int = 1
+    retry_failed: bool = False
+    retime: tuple[str, ...] = ()
+    strict: bool = False
+    cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunOptions:
+        scheduler, cluster = getattr(args, "scheduler", None), getattr(args, "cluster", None)
+        where = None
+        if scheduler is not None or cluster is not None:
+            from iree_matrix.distributed import Cluster
+
+            where = Cluster(scheduler=scheduler, cluster=cluster, store=getattr(args, "store", None))
+        return cls(
+            backend=args.backend,
+            jobs=args.jobs,
+            retry_failed=args.retry_failed,
+            retime=tuple(args.retime),
+            strict=getattr(args, "strict", False),
+            cluster=where,
+        )
+
+
+def load_plan(
+    args: argparse.Namespace,
+    default_matrix: str,
+    transform: Optional[Rewrite] = None,
+    adjust: Optional[Rewrite] = None,
+) -> Loaded:
+    """The matrix file and its (selected) plan, shared by `matrix`, `search` and `armv6-smoke`.
+    `transform` rewrites the file's matrix (armv6-smoke: its boards run on a runtime built from
+    source), `adjust` the matrix once its profiles are chosen (the flag search's rounds)."""
+    from iree_matrix import shards
+
+    if args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: expected 1 or more")
+    shard = shards.parse(args.shard) if getattr(args, "shard", None) is not None else None
+    # Checked before planning, so `--list` refuses them too rather than ignoring them.
+    if getattr(args, "cluster", None) is not None:
+        from iree_matrix.distributed import parse_cluster
+
+        parse_cluster(args.cluster)
+    elif getattr(args, "store", None) is not None and getattr(args, "scheduler", None) is None:
+        raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
+    matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
+    default_results_dir(args, matrix_path)
+    cache = args.cache or default_cache()
+    if cache.exists() and not cache.is_dir():
+        raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
+    releases = resolver(args)
+    matrix = spec.load(matrix_path, models=args.model, resolver=releases)
+    for name in matrix.redefined:
+        print(
+            f"note: {matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
+            f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
+        )
+    matrix = _with_iree_sources(matrix, _iree_sources_given(args.iree_source))
+    if transform is not None:
+        matrix = transform(matrix)
+    _check_iree_sources(matrix, args.iree_source)
+    if getattr(args, "profiles", None):
+        matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
+    if adjust is not None:
+        matrix = adjust(matrix)
+    the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    if shard is not None:
+        the_plan = shards.select(the_plan, shard)
+    _check_retime(the_plan, args.retime)
+    if not args.list or shard is not None:
+        # What the selectors meant, kept so a re-run plans the same releases; `--list --shard` keeps
+        # it too, so a CI plan job can hand every shard the same release list.
+        releases.save()
+    return Loaded(matrix_path, matrix, the_plan, tuple(releases.describe()))
+
+
+def _iree_sources_given(given: Sequence[str]) -> list[str]:
+    """--iree-source's values, else $IREE_MATRIX_IREE_SOURCE's (the same syntax, space-separated)."""
+    from iree_matrix.runtime_build import SOURCE_ENV
+
+    return list(given) or shlex.split(os.environ.get(SOURCE_ENV, ""))
+
+
+def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.MatrixSpec:
+    """`--iree-source [RELEASE=]SRC` over the matrix's `iree_source`; a local source must exist."""
+    from iree_matrix import runtime_build, versions
+
+    sources = dict(matrix.iree_sources)
+    for item in given:
+        release, sep, source = item.partition("=")
+        if not sep or not versions.is_valid(release) or release.startswith(("/", ".")):
+            release, source = "*", item
+        if not source.startswith("git+"):
+            source = str(Path(source).expanduser().resolve())
+        runtime_build.source_digest(source)  # a missing or malformed source: a one-line error now
+        if release == "*":
+            sources = {r: s for r, s in sources.items() if r == "*"}  # the one source for every release
+        sources[release] = source
+    return dataclasses.replace(matrix, iree_sources=sources)
+
+
+def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:
+    from iree_matrix import versions
+
+    if given and not any(versions.is_source_runtime(c.runtime) for c in matrix.cells):
+        raise UserError(
+            f"--iree-source: {matrix.path} has no runtime built from source; add one to its runtime axis, "
+            'e.g. runtime = ["3.9.0", "src:3.9.0"]'
+        )
+
+
+def _runtime_dirs(args: argparse.Namespace) -> dict[str, str]:
+    pairs = list(args.runtime_dir) + ([f"armv6={args.armv6_runtime}"] if args.armv6_runtime else [])
+    dirs = {}
+    for pair in pairs:
+        arch, sep, directory = pair.partition("=")
+        if not sep or arch not in targets.ARCHES:
+            raise UserError(
+                f"--runtime-dir {pair!r}: expected ARCH=DIR with ARCH one of {', '.join(targets.ARCHES)}"
+            )
+        path = Path(directory).expanduser().resolve()
+        missing = [t for t in ("iree-run-module", "iree-benchmark-module") if not (path / t).is_file()]
+        if missing:
+            raise UserError(f"--runtime-dir {arch}={directory}: {', '.join(missing)} not found in {path}")
+        dirs[arch] = str(path)
+    return dirs
+
+
+def _check_retime(the_plan: plan.Plan, globs: Sequence[str]) -> None:
+    """A --retime that matches no timed job would silently re-measure nothing: say so instead."""
+    from iree_matrix import stages
+
+    timed = [job.id for job in the_plan.jobs if stages.get(job.stage).exclusive]
+    for glob in globs:
+        if not any(fnmatch.fnmatchcase(job_id, glob) for job_id in timed):
+            raise UserError(
+                f"--retime {glob!r} matches no timed job (run, export, peer, dispatches); "
+                f"`--list` prints the ids (e.g. {timed[-1] if timed else '-'})"
+            )
+
+
+_STATES = {
+    Status.OK: "done", Status.SKIP: "done (skip)", Status.FAIL: "failed", Status.TIMEOUT: "failed (timeout)",
+    Status.MISMATCH: "failed (mismatch)", Status.NOT_RUN: "not run",
+}  # fmt: skip
+
+
+def with_states(described: str, log_path: Path) -> str:
+    """`--list` with each job's state from the run's own log (done / failed / not run / pending)."""
+    if not log_path.is_file():
+        return described
+    latest = ResultsLog(log_path).latest()
+    lines = described.splitlines()
+    states = [
+        _STATES.get(latest[j].status, "?") if j in latest else "pending"
+        for j in (ln.strip() for ln in lines[1:])
+    ]
+    counts = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
+    body = [f"{line}  [{state}]" for line, state in zip(lines[1:], states)]
+    return "\n".join([f"{lines[0]} ({counts}, from {log_path})", *body])
+
+
+def run_plan(
+    loaded: Loaded, options: RunOptions, cache: Path, results: ResultsLog, results_dir: Path
+) -> tuple[int, Summary]:
+    """Execute a plan, print the summary, keep manifests, write the report: (exit code, summary)."""
+    from iree_matrix.envs import BACKENDS, choose
+    from iree_matrix.execute import Executor, Options
+
+    backend, why = choose(options.backend)
+    if backend == "venv":
+        from iree_matrix import interpreters
+
+        interpreters.check_plan(loaded.plan.jobs, loaded.matrix.interpreters)
+    print(f"iree-matrix {__version__}: {loaded.path}, {plan.describe(loaded.plan).splitlines()[0]}")
+    print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
+    executing = Options(jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime)
+    if options.cluster is not None:
+        from iree_matrix import distributed
+
+        on_cluster = distributed.executor(
+            options.cluster, loaded.matrix, loaded.plan, cache, results, backend, executing
+        )
+        summary = on_cluster.run()
+        print(on_cluster.placement_line())
+    else:
+        here = BACKENDS[backend](cache, loaded.matrix)
+        summary = Executor(
+            loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=executing
+        ).run()
+    _print_summary(summary, cache, results_dir)
+    if summary.interrupted:  # out within 2 s: the report only if it renders at once
+        if any(True for _ in results):
+            _write_report_if_quick(results_dir)
+        return EXIT_INTERRUPTED, summary
+    _keep_manifests(summary.records.values(), results_dir / "manifests")
+    if any(True for _ in results):
+        write_report(results_dir)
+    failed = summary.failures()
+    if failed:
+        print(
+            f"{len(failed)} stage(s) failed, timed out or mismatched (recorded results, listed above); "
+            + ("exit 1 (--strict)" if options.strict else "exit 0 (pass --strict to exit 1)")
+        )
+        return (1 if options.strict else 0), summary
+    if summary.answers():
+        print("no failures (the refusals above are answers; --strict exits 1 only on failures)")
+    return 0, summary
+
+
+def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
+    """Each image's manifest beside the results that name it, so they travel together."""
+    for record in records:
+        manifest = Path(record.env.get("manifest") or "")
+        if manifest.name and manifest.is_file() and not (directory / manifest.name).exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(manifest, directory / manifest.name)
+
+
+def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
+    from iree_matrix.progress import headline
+
+    print(
+        f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {summary.tally()} "
+        f"({summary.executed} executed, {len(summary.reused)} reused from earlier runs)"
+    )
+    answers = summary.answers()
+    if answers:
+        print(f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (see the cross)")
+    problems = summary.failures()
+    for record in sorted(problems, key=lambda r: r.job):
+        first = headline(record.message, cache)
+        print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
+    if problems or answers:
+        where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
+        print(f"the whole message and the logs of one: iree-matrix show JOB{where}")
+    if summary.interrupted:
+        print("interrupted: finished stages are saved; run the same command again to resume")
+
+
+# An interrupted run exits within 2 s (README): the report, site and answers are rendered only if they
+# take less than this, in a thread left behind otherwise (every file is written atomically).
+QUICK_REPORT_SECONDS = 0.5
+
+
+def _write_report_if_quick(results_dir: Path, budget: float = QUICK_REPORT_SECONDS) -> bool:
+    said: list[str] = []
+    done = threading.Event()
+
+    def render() -> None:
+        write_report(results_dir, said.append)
+        done.set()
+
+    threading.Thread(target=render, name="report", daemon=True).start()
+    if done.wait(budget):
+        print("\n".join(said))
+        return True
+    print(
+        f"report not rendered (interrupted); render it with: iree-matrix report --results-dir {results_dir}"
+    )
+    return False
