@@ -11,6 +11,7 @@ import pytest
 
 from iree_matrix import armv6_smoke, cli, plan, spec, versions
 from iree_matrix import runtime_build as rb
+from iree_matrix.commands import workflow
 from iree_matrix.errors import SpecError, StageFailure
 from iree_matrix.results import Record, Status
 from iree_matrix.stages.base import Context, built_env
@@ -169,8 +170,11 @@ def test_the_smoke_without_a_reachable_source_stops_in_one_line_naming_the_fix(t
 
 def test_the_source_can_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(rb.SOURCE_ENV, f"3.9.0={TARBALL} 3.11.0=git+https://example.org/iree@v3.11.0")
-    assert cli._iree_sources_given([]) == [f"3.9.0={TARBALL}", "3.11.0=git+https://example.org/iree@v3.11.0"]
-    assert cli._iree_sources_given(["x.tar.xz"]) == ["x.tar.xz"]  # the option wins
+    assert workflow._iree_sources_given([]) == [
+        f"3.9.0={TARBALL}",
+        "3.11.0=git+https://example.org/iree@v3.11.0",
+    ]
+    assert workflow._iree_sources_given(["x.tar.xz"]) == ["x.tar.xz"]  # the option wins
 
 
 # --- the stage -----------------------------------------------------------------------------------
