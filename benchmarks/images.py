@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix import images
-from iree_matrix.cli import default_cache
+from iree_matrix.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.plan import EnvSpec

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from iree_matrix.cli import default_cache
+from iree_matrix.cache_usage import default_cache
 from iree_matrix.results import ResultsLog, Status
 
 _STAGING = re.compile(r"[^\s=@]*/store/staging/[0-9a-f]{32}")  # also inside --flag=PATH
