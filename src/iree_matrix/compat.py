@@ -49,6 +49,7 @@ def derive(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         "regressions": [_plain(r) for r in answers.regressions(runs)],
         "identical_exports": [_plain(s) for s in answers.identical_exports(runs)],
         **_exporters(latest),
+        "digests": _digests(latest),
     }
 
 
@@ -81,6 +82,21 @@ def _source(path: Optional[Path], records: int) -> dict[str, Any]:
     if path is not None and Path(path).is_file():
         out["file"] = Path(path).name
         out["sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return out
+
+
+def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
+    """Every compile and run record that carries a module digest (schema 2): what `iree-matrix
+    reproduce` compares a re-created cell with."""
+    out = []
+    for r in sorted(latest, key=lambda r: r.job):
+        module = r.metrics.get("module_sha256")
+        if r.stage not in ("compile", "run") or not isinstance(module, str):
+            continue
+        entry: dict[str, Any] = {"job": r.job, "status": r.status.value, "module_sha256": module}
+        if r.stage == "run" and isinstance(r.metrics.get("outputs_sha256"), str):
+            entry["outputs_sha256"] = r.metrics["outputs_sha256"]
+        out.append(entry)
     return out
 
 

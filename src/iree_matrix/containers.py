@@ -63,10 +63,12 @@ def run(
     check: bool = True,
     error_class: Optional[str] = None,
     peak_memory: bool = False,
+    cwd: Optional[Path] = None,
 ) -> _proc.Completed:
     """Run `argv` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
     the result reads as if `argv` had run here: its argv, its exit code, its output. `peak_memory`:
-    its `peak_rss_bytes` is the container's peak memory (`peak_memory_wrapper`)."""
+    its `peak_rss_bytes` is the container's peak memory (`peak_memory_wrapper`). `cwd`: the working
+    directory, one of the mounted paths."""
     argv = [str(a) for a in argv]
     _check_readable(read_only)
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
@@ -78,7 +80,7 @@ def run(
     if peak_memory:
         inside = [*PEAK_MEMORY_WRAPPER, *inside]
     env = {k: _translate(v, moved) for k, v in (env or {}).items()}
-    opts = options(name, user, read_only, writable, env, labels, moved)
+    opts = options(name, user, read_only, writable, env, labels, moved, cwd)
     docker_argv = [docker, "run", *opts, image_id, *inside]
     with _writable_by(user, writable):
         if not keep:
@@ -119,13 +121,15 @@ def options(
     env: Optional[Mapping[str, str]],
     labels: Mapping[str, str] = {},
     moved: Mapping[str, str] = {},
+    cwd: Optional[Path] = None,
 ) -> list[str]:
     """`docker run`'s options for a container (pure); `moved`: host paths mounted elsewhere
-    (`moved_mounts`)."""
+    (`moved_mounts`); `cwd`: the working directory (a mounted path; default /tmp)."""
+    workdir = "/tmp" if cwd is None else _translate(str(Path(cwd).resolve()), moved)
     opts = [
         "--name", name, "--label", f"{LABEL}=1",
         *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
-        "--network", "none", "--user", f"{user[0]}:{user[1]}", "--workdir", "/tmp",
+        "--network", "none", "--user", f"{user[0]}:{user[1]}", "--workdir", workdir,
         "--pull", "never",  # no registry: a missing image is an error, not a 30 s pull attempt
         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
         "--init",  # PID 1 forwards signals (a killed client's SIGTERM) and reaps children

@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 from iree_matrix import refusals
 from iree_matrix.errors import StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -32,9 +32,15 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "schema": 1}
 
 
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # Schema 2 adds digests to `metrics`: `module_sha256` and `artifact_sha256` (compile),
+    # `module_sha256` and `outputs_sha256` (run). A schema-1 record has none: unknown, not empty.
+    return {**data, "schema": 2}
+
+
 # MIGRATIONS[n] turns a record of schema n into one of schema n + 1. A bump of SCHEMA_VERSION adds
 # its step here, so a results.jsonl (or a store) written by an older iree-matrix stays readable.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 class SchemaError(ValueError):

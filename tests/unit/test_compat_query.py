@@ -128,3 +128,32 @@ def test_query_load_with_a_value_that_is_not_a_version_is_a_usage_error(tmp_path
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--runtime 'x'" in err and "not a version" in err
+
+
+def test_compat_json_carries_the_module_and_output_digests_of_schema_2_records():
+    import dataclasses
+
+    module, outputs = "a" * 64, "b" * 64
+    records = _cross()
+    records = [
+        dataclasses.replace(
+            r,
+            metrics={
+                **r.metrics,
+                "module_sha256": module,
+                **({"outputs_sha256": outputs} if r.stage == "run" else {}),
+            },
+        )
+        if r.status is Status.OK and r.labels.get("compiler") == "3.9.0"
+        else r
+        for r in records
+    ]
+    document = compat.derive(records)
+    compat.validate(document)
+    got = {d["job"]: d for d in document["digests"]}
+    assert got and all(d["module_sha256"] == module for d in got.values())
+    assert {j.split(":")[0] for j in got} == {"compile", "run"}
+    assert all(d.get("outputs_sha256") == (outputs if j.startswith("run:") else None) for j, d in got.items())
+    document["digests"][0]["module_sha256"] = "not a digest"
+    with pytest.raises(jsonschema.ValidationError):
+        compat.validate(document)

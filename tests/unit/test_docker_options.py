@@ -200,3 +200,12 @@ def test_peak_memory_is_the_containers_and_leaves_the_commands_stderr_as_it_was(
     mark = "iree-matrix-peak-memory-bytes: "
     assert containers.split_peak_memory(f"warning\n{mark}52428800\n") == ("warning\n", 52428800)
     assert containers.split_peak_memory("no mark") == ("no mark", None)
+
+
+def test_a_working_directory_is_the_mounted_path_and_tmp_otherwise(tmp_path: Path) -> None:
+    def workdir(cwd):
+        opts = containers.options("n", (1, 1), [tmp_path], [], None, {}, {}, cwd)
+        return opts[opts.index("--workdir") + 1]
+
+    assert workdir(None) == "/tmp"
+    assert workdir(tmp_path) == str(tmp_path.resolve())

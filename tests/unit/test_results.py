@@ -141,30 +141,41 @@ def test_a_record_from_before_the_schema_field_reads_as_schema_1(log):
 
 
 def test_an_older_schema_is_migrated_step_by_step(log, monkeypatch):
-    """A bump to schema 2 that renamed a field: a schema-1 line is read through MIGRATIONS[1]."""
-    monkeypatch.setattr(results, "SCHEMA_VERSION", 2)
+    """A bump to the next schema that renamed a field: a line of today's schema is read through
+    the new MIGRATIONS step."""
+    now, bumped = SCHEMA_VERSION, SCHEMA_VERSION + 1
+    monkeypatch.setattr(results, "SCHEMA_VERSION", bumped)
 
-    def v1_to_v2(data):
-        return {**data, "schema": 2, "message": data.pop("note")}
+    def step(data):
+        return {**data, "schema": bumped, "message": data.pop("note")}
 
-    monkeypatch.setitem(results.MIGRATIONS, 1, v1_to_v2)
-    old = {**json.loads(_record("run:a").to_json()), "schema": 1, "note": "said in v1"}
+    monkeypatch.setitem(results.MIGRATIONS, now, step)
+    old = {**json.loads(_record("run:a").to_json()), "schema": now, "note": "said before"}
     del old["message"]
     log.path.parent.mkdir()
     log.path.write_text(json.dumps(old) + "\n")
     [record] = list(log)
-    assert record.message == "said in v1" and record.schema == 2
+    assert record.message == "said before" and record.schema == bumped
+
+
+def test_a_schema_1_record_reads_as_today_with_its_digests_unknown(log):
+    old = {**json.loads(_record("compile:a").to_json()), "schema": 1}
+    log.path.parent.mkdir()
+    log.path.write_text(json.dumps(old) + "\n")
+    [record] = list(log)
+    assert record.schema == SCHEMA_VERSION == 2 and "module_sha256" not in record.metrics
 
 
 def test_an_older_schema_without_a_migration_is_refused_clearly(log, capsys, monkeypatch):
-    monkeypatch.setattr(results, "SCHEMA_VERSION", 2)
+    now, bumped = SCHEMA_VERSION, SCHEMA_VERSION + 1
+    monkeypatch.setattr(results, "SCHEMA_VERSION", bumped)
     log.path.parent.mkdir()
-    log.path.write_text(_record("run:a").to_json() + "\n")  # schema 1, and no MIGRATIONS[1]
+    log.path.write_text(_record("run:a").to_json() + "\n")  # today's schema, and no step past it
     assert list(log) == []
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"warning: {log.path}:1: schema 1 has no migration to 2 (this iree-matrix reads 2); "
-        "re-run the stage or use the iree-matrix that wrote it; skipped"
+        f"warning: {log.path}:1: schema {now} has no migration to {bumped} (this iree-matrix reads "
+        f"{bumped}); re-run the stage or use the iree-matrix that wrote it; skipped"
     ]
 
 
@@ -175,7 +186,7 @@ def test_a_stored_record_of_an_unreadable_schema_is_an_absent_entry(tmp_path, mo
     with store.staging() as out:
         store.commit("run", "k", out, _record("run:a"))
     assert store.get("run", "k") is not None
-    monkeypatch.setattr(results, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(results, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     assert store.get("run", "k") is None  # redone, not misread
 
 

@@ -39,9 +39,11 @@ class Environment(Protocol):
         env: Optional[Mapping[str, str]] = None,
         check: bool = True,
         error_class: Optional[str] = None,
+        cwd: Optional[Path] = None,
     ) -> Completed:
         """Run `argv` (host paths) here. `read_only` / `writable` name every host path the command
-        touches, so an isolating backend can mount exactly those (at the same paths)."""
+        touches, so an isolating backend can mount exactly those (at the same paths). `cwd` (one of
+        those paths) is the working directory; by default one the tool never writes to."""
 
     def describe(self) -> Mapping[str, Any]:
         """id, backend, lock digest, Python version and every installed package with its version."""

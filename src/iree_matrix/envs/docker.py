@@ -60,6 +60,7 @@ class DockerEnvironment:
         check: bool = True,
         error_class: Optional[str] = None,
         peak_memory: bool = False,
+        cwd: Optional[Path] = None,
     ) -> _proc.Completed:
         return containers.run(
             self._docker,
@@ -75,6 +76,7 @@ class DockerEnvironment:
             check=check,
             error_class=error_class,
             peak_memory=peak_memory,
+            cwd=cwd,
         )
 
 

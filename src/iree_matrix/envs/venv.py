@@ -60,10 +60,13 @@ class VenvEnvironment:
         env: Optional[Mapping[str, str]] = None,
         check: bool = True,
         error_class: Optional[str] = None,
+        cwd: Optional[Path] = None,
     ) -> _proc.Completed:
         # Nothing from the orchestrator's own environment may leak into the stage's imports.
         clean = {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": str(self.path), **(env or {})}
-        return _proc.run(argv, env=clean, timeout=timeout, log=log, check=check, error_class=error_class)
+        return _proc.run(
+            argv, cwd=cwd, env=clean, timeout=timeout, log=log, check=check, error_class=error_class
+        )
 
     def describe(self) -> Mapping[str, Any]:
         return self._description

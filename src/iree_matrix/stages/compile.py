@@ -53,6 +53,9 @@ class CompileStage:
             # `target-cpu=host` means this machine's CPU: part of what decides the module.
             "host": host.identity() if self._tunes_for_host(job) else None,
             "outputs": ["statistics"] + ([DISPATCHES] if self._profiles_dispatches(job, ctx) else []),
+            # Compiled from the MLIR's bare name (`neutral_input`), not its path in some store: the
+            # module no longer embeds that path, so its bytes are not those of older keys.
+            "input": "bare-name",
         }
         if _arm32(job):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
@@ -101,24 +104,38 @@ class CompileStage:
         dispatches = self._profiles_dispatches(job, ctx)
         if dispatches:
             extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES}")
-        argv = [env.tool("iree-compile"), str(mlir), *flags, *extra, "-o", str(module)]
+        argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(module)]
         done = env.run(
-            argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], env=run_env, check=False
+            argv,
+            timeout=ctx.timeout,
+            log=ctx.log,
+            read_only=reads,
+            writable=[out],
+            env=run_env,
+            check=False,
+            cwd=mlir.parent,  # with `neutral_input`: the module does not depend on the store's path
         )
         target = job.target
         if done.returncode != 0:
             return _failed(_compile_failure(done, target), done.output, argv)
-        metrics: dict[str, Any] = {"seconds": round(done.seconds, 3), "module_bytes": module.stat().st_size}
+        metrics: dict[str, Any] = {
+            "seconds": round(done.seconds, 3),
+            "module_bytes": module.stat().st_size,
+            "module_sha256": file_sha256(module),
+        }
         if done.peak_rss_bytes is not None:
             metrics["peak_memory_bytes"] = done.peak_rss_bytes
         metrics.update(_statistics(out / _STATISTICS))
         metrics["module_versions"] = _module_versions(module)
         if dispatches:
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES, mlir, ctx))
+        if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
+            metrics["host_cpu"] = host_cpu()
         if target.arch.name == "armv6" and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
             kernel = _armv6_kernel(module, out, ctx.log)
             metrics["kernel"] = kernel
             if not kernel["armv6_ok"]:
+                metrics["artifact_sha256"] = artifact_digests(out)
                 return Outcome(
                     Status.FAIL,
                     metrics=metrics,
@@ -126,7 +143,33 @@ class CompileStage:
                     message=f"the module's kernels are not ARMv6 code an ARM1176 can run: {kernel}",
                     command=tuple(argv),
                 )
+        metrics["artifact_sha256"] = artifact_digests(out)
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+def neutral_input(mlir: Path) -> list[str]:
+    """The MLIR as the compiler is given it: its bare name, the compiler running in its directory.
+    iree-compile embeds the input's path as given in the module's debug information (source map,
+    debug ops, DWARF), so an absolute path would make the module's bytes depend on where the store
+    lives; measured with IREE 3.9.0 (issue 26): absolute paths in two directories gave two sha256,
+    the bare name one."""
+    return [mlir.name]
+
+
+def artifact_digests(out: Path) -> dict[str, str]:
+    """sha256 of every file the compile left beside the module (statistics, dumped executable
+    benchmarks and their modules, extracted kernels), by path relative to the entry."""
+    return {
+        p.relative_to(out).as_posix(): file_sha256(p)
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p != out / MODULE
+    }
+
+
+def host_cpu() -> str:
+    """This host's CPU as `target-cpu=host` resolves it: model and the features that decide code."""
+    d = host.describe()
+    return f"{d['machine']}|{d['cpu']}|{','.join(d['cpu_features'])}"
 
 
 # ARM32 kernels link through this wrapper around the compiler's own iree-lld (see the script).
@@ -222,8 +265,8 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
     _attach_resources(sources, model)
     failed = []
     for source in sources:
-        argv = [env.tool("iree-compile"), str(source), "-o", str(source.with_suffix(".vmfb"))]
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[folder], check=False)
+        argv = [env.tool("iree-compile"), source.name, "-o", source.with_suffix(".vmfb").name]
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[folder], check=False, cwd=folder)
         if done.returncode != 0:
             errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
             failed.append({"file": source.name, "error": errors[0] if errors else _proc.excerpt(done.output)})

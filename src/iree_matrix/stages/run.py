@@ -7,6 +7,7 @@ The comparison with torch's reference happens here, on the host, with numpy.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from iree_matrix import _proc, refusals, targets
+from iree_matrix._hashing import file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
@@ -100,6 +102,9 @@ class RunStage:
             **check,
             "latency_ms": latency_ms(bench.stdout),
             "module_bytes": module.stat().st_size,
+            "module_sha256": file_sha256(module),
+            # The outputs' exact values (dtype, shape, bytes): equal digests are equal outputs.
+            "outputs_sha256": outputs_digest(outputs),
             "device": device,
             # The runtime's own size: what a deployment ships (a wheel's tool, or one built here).
             **_tool_bytes(env),
@@ -188,6 +193,17 @@ def compare(
         max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
         matches = matches and finite and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
     return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches}
+
+
+def outputs_digest(outputs: Sequence[Path]) -> str:
+    """One sha256 over the arrays' dtypes, shapes and bytes, in order: independent of how the .npy
+    header was written, equal exactly when every value is bit-for-bit equal."""
+    h = hashlib.sha256()
+    for path in outputs:
+        array = np.ascontiguousarray(np.load(path))
+        h.update(f"{array.dtype.str}{array.shape};".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()
 
 
 def device_flags(ctx: Context, device: str = DEFAULT_DEVICE) -> list[str]:
