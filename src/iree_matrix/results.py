@@ -33,7 +33,7 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    # Schema 2 adds digests to `metrics`: `module_sha256` and `artifact_sha256` (compile),
+    # Schema 2 adds digests to `metrics`: `module_sha256`, `module_parts_sha256`, `artifact_sha256` (compile),
     # `module_sha256` and `outputs_sha256` (run). A schema-1 record has none: unknown, not empty.
     return {**data, "schema": 2}
 

@@ -13,6 +13,7 @@ older compiler did not write reads as absent.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 from pathlib import Path
@@ -57,6 +58,19 @@ def module_versions(path: Path) -> dict[str, Any]:
     if formats:
         versions["executables"] = ",".join(formats)
     return versions
+
+
+def part_digests(path: Path) -> dict[str, str]:
+    """sha256 of each part of the module, by member name (`module.fb`: the VM bytecode; one per
+    executable): which part two modules of different sha256 differ in. Empty for a module that is
+    not a zip (a bare FlatBuffer has one part: the whole file)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return {
+                info.filename: hashlib.sha256(archive.read(info)).hexdigest() for info in archive.infolist()
+            }
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return {}
 
 
 def _flatbuffer(path: Path) -> tuple[bytearray, list[str]]:

@@ -44,3 +44,16 @@ def test_a_bare_flatbuffer_without_the_zip(tmp_path):
     versions = vmfb.module_versions(path)
     assert versions["bytecode"] == "17.0" and versions["hal"] == "7"
     assert "executables" not in versions
+
+
+def test_part_digests_name_the_bytecode_and_each_executable(tmp_path):
+    import hashlib
+    import zipfile
+
+    parts = vmfb.part_digests(DATA / "add_iree3.13.0.vmfb")
+    assert "module.fb" in parts and any(name.endswith("_embedded_elf_x86_64.so") for name in parts)
+    with zipfile.ZipFile(DATA / "add_iree3.13.0.vmfb") as archive:
+        assert parts["module.fb"] == hashlib.sha256(archive.read("module.fb")).hexdigest()
+    junk = tmp_path / "junk.vmfb"
+    junk.write_bytes(b"not a module at all")
+    assert vmfb.part_digests(junk) == {}

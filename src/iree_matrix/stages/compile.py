@@ -122,6 +122,8 @@ class CompileStage:
             "seconds": round(done.seconds, 3),
             "module_bytes": module.stat().st_size,
             "module_sha256": file_sha256(module),
+            # Per part (bytecode, each executable): where two modules differ, when they do.
+            "module_parts_sha256": vmfb.part_digests(module),
         }
         if done.peak_rss_bytes is not None:
             metrics["peak_memory_bytes"] = done.peak_rss_bytes
