@@ -83,7 +83,7 @@ def test_default_matrix_has_the_promised_cells():
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}
     assert matrix.benchmark == spec.Benchmark(repetitions=5, seed=0)
-    assert matrix.timeouts == {**spec.DEFAULT_TIMEOUTS, "export": 900.0}
+    assert matrix.timeouts == spec.DEFAULT_TIMEOUTS
     assert "3.13.0" in matrix.description
 
 
