@@ -132,11 +132,16 @@ def load_factor() -> float:
         return 1.0
 
 
+# Stages whose time is downloads and disk (an install reused from an existing environment takes a
+# fraction of a second): their factor says nothing of how fast this host computes.
+IO_STAGES = frozenset({"install"})
+
+
 class HostFactor:
     """How much longer stages take on this host, now, than the basis said: the seconds of this run's
     finished jobs of that stage over their basis; for a stage none of which has finished here, the
-    machine's load (`load_factor`, measured as the run goes); and never less than a running job has
-    already overrun its own estimate."""
+    same of the other computing stages finished here, else the machine's load (`load_factor`,
+    measured as the run goes); and never less than a running job has already overrun its own."""
 
     def __init__(self, load: float = 1.0) -> None:
         self._seen: dict[str, list[tuple[float, float]]] = {}  # stage -> (basis, actual)
@@ -147,7 +152,9 @@ class HostFactor:
             self._seen.setdefault(stage, []).append((basis, actual))
 
     def of(self, stage: str) -> float:
-        pairs = self._seen.get(stage)
+        pairs = self._seen.get(stage) or [
+            p for name, seen in self._seen.items() if name not in IO_STAGES for p in seen
+        ]  # a stage not seen yet: as the other computing stages run here now
         if not pairs:
             return self.load
         return sum(a for _, a in pairs) / sum(b for b, _ in pairs)
@@ -161,7 +168,9 @@ class HostFactor:
         if not self.samples:
             return f"{load} until stages finish here"
         stages = ", ".join(f"{stage} x{self.of(stage):.2g}" for stage in sorted(self._seen))
-        return f"{stages} (from {self.samples} finished here), other stages {load}"
+        computing = [s for s in self._seen if s not in IO_STAGES]
+        rest = f"x{self.of('?'):.2g} (as those)" if computing else load
+        return f"{stages} (from {self.samples} finished here), other stages {rest}"
 
 
 @dataclasses.dataclass(frozen=True)
