@@ -6,6 +6,7 @@
 #     root filesystems have no qemu of their own - and gcc/g++-arm-linux-gnueabi with
 #     libc6-dev-armel-cross (the armel cross compilers and C library), cmake and ninja (IREE's
 #     runtime built from source);
+#   - gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm (the bare-metal Cortex-M target);
 #   - Debian's Chromium and the DejaVu fonts, so the published site (results/site) is checked in a
 #     real browser, headless, by the integration tests;
 #   - a running dockerd, started in the background when `docker info` does not answer
@@ -43,6 +44,11 @@ command -v readelf >/dev/null 2>&1 || missing+=(binutils)
 # The site test loads results/site in a real browser; the SVG text is set in DejaVu Sans.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# The bare-metal Cortex-M target (docs/cortex-m.md): the arm-none-eabi cross compiler, newlib, and
+# qemu-system-arm to run the firmware.
+command -v arm-none-eabi-gcc >/dev/null 2>&1 || missing+=(gcc-arm-none-eabi)
+[ -f /usr/lib/arm-none-eabi/include/stdio.h ] || missing+=(libnewlib-arm-none-eabi)
+command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
 if [ "${#missing[@]}" -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing ${missing[*]} (apt-get)"

@@ -8,8 +8,8 @@ the 12 classes of Google Speech Commands (10 words, silence, unknown). Input (1,
 output (1, 12) logits. It is the size of network that ships on Cortex-M4 boards (the Cortex-M
 target, docs/cortex-m.md).
 
-Parameters: first conv 640 + 64 bias, BatchNorm affine 5 x 128, depthwise 4 x 576, pointwise
-4 x 4,096, linear 768 + 12 = 21,324. Weights are PyTorch's default initialisation drawn from
+Parameters: first conv 64 x 10 x 4 = 2,560 + 64 bias, BatchNorm affine 9 x 128, depthwise 4 x 576,
+pointwise 4 x 4,096, linear 768 + 12 = 23,244. Weights are PyTorch's default initialisation drawn from
 ``seed``; BatchNorm layers get random affine parameters and calibrated running statistics.
 """
 
@@ -23,7 +23,7 @@ try:  # imported as ``models.ds_cnn_kws`` (scripts/ on sys.path) or as a top-lev
 except ImportError:  # pragma: no cover
     from api import ModelSpec, calibrated  # type: ignore[no-redef]
 
-PARAMETERS = 21_324
+PARAMETERS = 23_244
 
 INPUT_SHAPE = (1, 1, 49, 10)
 NUM_CLASSES = 12

@@ -40,6 +40,16 @@ STRIP_FLAGS = (
 # cannot run (a link gap or a function without code on ARM32).
 VMVX = "--iree-hal-target-backends=vmvx"
 
+# A bare-metal target (targets.Arch.bare_metal): the kernels as an object file linked into the
+# firmware, not an embedded ELF (IREE's bare-metal guide,
+# https://iree.dev/guides/deployment-configurations/bare-metal/, which adds the partitioning flag
+# for single-threaded targets). The compile stage adds the object's path (cortex_m.STATIC_OUTPUT_FLAG).
+STATIC_LIBRARY_FLAGS = (
+    "--iree-llvmcpu-link-embedded=false",
+    "--iree-llvmcpu-link-static",
+    "--iree-stream-partitioning-favor=min-peak-memory",
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
@@ -165,6 +175,8 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
         # "hard-float ABI", Tag_ABI_VFP_args) whatever the triple says; the board's runtime here
         # is armel (soft-float): say it, so kernels and runtime agree by construction.
         flags.append(f"{prefix}target-float-abi={target.arch.float_abi}")
+    if target.arch.bare_metal:  # kernels as a static library for a firmware (cortex_m.py)
+        flags.extend(STATIC_LIBRARY_FLAGS)
     flags.extend(_opt_level(version, profile))
     flags.extend(profile.flags)
     return flags

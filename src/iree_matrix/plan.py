@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from iree_matrix import targets, versions
-from iree_matrix.errors import SelectionError
+from iree_matrix.errors import SelectionError, SpecError
 from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
 from iree_matrix.spec import BYTECODE, DEFAULT_DEVICE, STAGES, Cell, MatrixSpec
@@ -307,8 +307,18 @@ def _add_cell(
         run_cell = f"{compile_cell}/rt{cell.runtime.replace(':', '')}"  # /rt3.13.0, /rtsrc3.9.0+static
     # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
     # anyway and records why it was skipped, so the table says so instead of going blank.
-    deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) else ())
-    if rt_env.tools is None:
+    # A firmware (bare metal): the run links the runtime it builds itself (cortex_m.py), nothing to install.
+    bare_metal = targets.parse(cell.arch).arch.bare_metal
+    deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) and not bare_metal else ())
+    if bare_metal:
+        if not versions.is_source_runtime(cell.runtime):
+            raise SpecError(
+                f"arch {cell.arch!r} with runtime {cell.runtime!r}: a bare-metal target runs IREE's runtime "
+                f'built here from source; name it runtime = ["src:{cell.runtime}"]'
+            )
+        source = spec.iree_source(versions.parse_source_runtime(cell.runtime)[0])
+        run_labels = dataclasses.replace(compile_labels, runtime=cell.runtime, runtime_source=source)
+    elif rt_env.tools is None:
         run_labels = dataclasses.replace(compile_labels, runtime=cell.runtime)
     else:
         runtime = tools_runtime(rt_env.tools)

@@ -5,8 +5,9 @@ Compilation always happens on the host (IREE cross-compiles for any triple); onl
 target architecture, natively or under qemu-user with `QEMU_CPU` pinned to the board's CPU so no
 newer instruction slips through unnoticed.
 
-In a matrix file a target is `x86_64`, `aarch64:cortex-a72` (board CPU after the colon) or
-`armv6` (the Raspberry Pi Zero's ARM1176JZF-S); ids spell it `aarch64-cortex-a72`.
+In a matrix file a target is `x86_64`, `aarch64:cortex-a72` (board CPU after the colon),
+`armv6` (the Raspberry Pi Zero's ARM1176JZF-S) or `cortex-m:cortex-m4` (a bare-metal
+microcontroller, docs/cortex-m.md); ids spell it `aarch64-cortex-a72`.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class Arch:
     # The calling convention of the run environment's C library (None: the native one). Kernels and
     # a runtime built for the board must agree with it.
     float_abi: Optional[str] = None
+    # No OS: the module is a static library linked into a firmware that qemu-system-arm runs on
+    # the host (cortex_m.py); no runtime environment, no install.
+    bare_metal: bool = False
 
     @property
     def platform(self) -> Platform:
@@ -88,6 +92,19 @@ ARCHES: dict[str, Arch] = {
             features=("+vfp2",),
             qemu={"arm1176jzf-s": "arm1176"},
             float_abi="soft",
+        ),
+        Arch(
+            # A microcontroller (Nano 33 BLE, STM32F4): Thumb-2, ARMv7E-M, single-precision FPU,
+            # hard-float calling convention as arm-none-eabi-gcc's -mfloat-abi=hard (cortex_m.py).
+            "cortex-m",
+            "thumbv7em-none-eabihf",
+            "amd64",  # runs on the host, in qemu-system-arm: no Debian root filesystem of its own
+            None,
+            cpus=("cortex-m4",),
+            default_cpu="cortex-m4",
+            qemu={"cortex-m4": "cortex-m4"},
+            float_abi="hard",
+            bare_metal=True,
         ),
     )
 }

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("matrix", ("flags", "models", "releases", "torch_ranges", "spec", "plan", "shards", "wheelhouse",
                 "interpreters")),
     ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker",
-                      "image_inventory", "runtime_build", "arm", "cache_usage", "doctor")),
+                      "image_inventory", "runtime_build", "cortex_m", "arm", "cache_usage", "doctor")),
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "distributed", "armv6_smoke")),
     ("answers", ("answers", "exporters", "compat", "query", "report", "report.*", "publish", "merge",

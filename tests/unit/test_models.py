@@ -22,6 +22,7 @@ EXPECTED_OUTPUT_SHAPES = {
     "mobilenet_v3_small": (1, 1000),
     "quartznet5x5": (1, 128, 29),
     "tiny_cnn": (1, 10),
+    "ds_cnn_kws": (1, 12),
     "yolox_nano": (1, 3549, 85),
 }
 # models whose build() returns named functions: module name -> function -> output shapes

@@ -21,6 +21,7 @@ from iree_matrix import answers, compile_errors, formats
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.report.exporters import render as exporters_section
+from iree_matrix.report.firmware import firmware_section
 from iree_matrix.report.performance import render_performance
 from iree_matrix.results import Record, Status, latest_by_job
 from iree_matrix.spec import STAGES
@@ -88,6 +89,7 @@ def render_compatibility(records: Iterable[Record], source: Optional[Path] = Non
         *_load_section(ix),
         *_runtimes_section(ix),
         *_runtime_builds_section(ix),
+        *firmware_section(ix.by_job.values()),
         *_environments_section(ix),
     ]
     return "\n".join(parts).rstrip("\n") + "\n"

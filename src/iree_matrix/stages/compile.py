@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, _resources, compile_errors, elf, host, targets, vmfb
+from iree_matrix import _proc, _resources, compile_errors, cortex_m, elf, host, targets, vmfb
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageFailure, StageSkipped
@@ -101,6 +101,8 @@ class CompileStage:
             extra.append(f"{_linker_flag(job)}={ARM32_LINKER}")
             reads.append(ARM32_LINKER.parent)
             run_env["IREE_MATRIX_PYTHON"] = env.python()
+        if job.target.arch.bare_metal:  # the kernels' object and header, for the firmware
+            extra.append(f"{cortex_m.STATIC_OUTPUT_FLAG}={out / cortex_m.KERNELS}")
         dispatches = self._profiles_dispatches(job, ctx)
         if dispatches:
             extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES}")

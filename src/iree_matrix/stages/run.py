@@ -24,7 +24,7 @@ from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job, runs_anywhere
 from iree_matrix.results import Status
 from iree_matrix.spec import DEFAULT_DEVICE
-from iree_matrix.stages import _hal_profile
+from iree_matrix.stages import _hal_profile, firmware
 from iree_matrix.stages.base import Context
 from iree_matrix.stages.compile import MODULE, export_digest
 from iree_matrix.store import Entry
@@ -41,6 +41,8 @@ class RunStage:
     exclusive = True  # it times the module
 
     def key(self, job: Job, ctx: Context) -> str:
+        if job.target.arch.bare_metal:  # a firmware under qemu-system-arm
+            return firmware.key(job, ctx)
         if not runs_anywhere(job.env):
             raise StageSkipped(
                 f"IREE publishes no {job.env.arch} runtime; pass --{job.env.arch}-runtime DIR "
@@ -63,6 +65,8 @@ class RunStage:
         return True
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        if job.target.arch.bare_metal:
+            return firmware.execute(job, ctx, out, compare)
         env = ctx.environment(job)
         target = job.target
         abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, target)

@@ -1,0 +1,79 @@
+"""The bare-metal section of COMPATIBILITY.md: per firmware run (stages/firmware.py), did it build,
+link and run on the emulated Cortex-M, do its outputs match torch, and how much flash and RAM it
+needs against the machine and real boards (cortex_m.BOARDS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tabulate import tabulate
+
+from iree_matrix import answers, cortex_m, formats
+from iree_matrix.results import Record, Status
+
+
+def firmware_section(records: Iterable[Record]) -> list[str]:
+    runs = sorted(
+        (r for r in records if r.stage == "run" and _bare_metal(r.labels.get("arch", ""))),
+        key=lambda r: (r.labels.get("model", ""), answers.version_key(r.labels.get("compiler", "")), r.job),
+    )
+    if not runs:
+        return []
+    rows = [_row(r) for r in runs]
+    headers = ["model", "compiler", "runtime", "machine", "result", "vs torch (max abs err)",
+               "flash", "RAM", "heap peak", "stack peak", "fits", "qemu"]  # fmt: skip
+    boards = "; ".join(f"{b.name}: {formats.size(b.flash)} flash, {formats.size(b.ram)} RAM ({b.source})"
+                       for b in cortex_m.BOARDS)  # fmt: skip
+    intro = (
+        "Each compiler's module as a static library in a firmware with that release's runtime, "
+        "cross-built here (arm-none-eabi-gcc + newlib, local-sync HAL, no threads, no file system), "
+        "run under qemu-system-arm with semihosting output (docs/cortex-m.md). Flash = text + rodata "
+        "+ data's initial values; RAM = data + bss + the heap's peak (every runtime allocation) + the "
+        f"stack's peak. Boards compared: {boards}. qemu's time is the emulator's, not a board's."
+    )
+    return ["## Bare-metal Cortex-M firmware", "", intro, "",
+            tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]  # fmt: skip
+
+
+def _bare_metal(arch: str) -> bool:
+    from iree_matrix import targets
+
+    try:
+        return targets.parse(arch).arch.bare_metal
+    except targets.UnknownTarget:
+        return False
+
+
+def _row(r: Record) -> list[str]:
+    m: Mapping[str, Any] = r.metrics if isinstance(r.metrics, Mapping) else {}
+    status = r.status.value if isinstance(r.status, Status) else str(r.status)
+    if r.status is not Status.OK:
+        status += ": " + answers.clip(answers.first_line(r.message or ""), 160)
+    err = m.get("max_abs_err")
+    check = "" if err is None else f"{'ok' if m.get('matches') else 'differs'} ({err:.2g})"
+    flash, ram = m.get("flash_bytes"), m.get("ram_bytes")
+    fits = m.get("fits") if isinstance(m.get("fits"), Mapping) else {}
+    return [
+        r.labels.get("model", ""),
+        r.labels.get("compiler", ""),
+        r.labels.get("runtime", ""),
+        f"{m.get('machine', '')} ({m.get('cpu', '')})" if m.get("machine") else r.labels.get("arch", ""),
+        status,
+        check,
+        _of(flash, m.get("machine_flash_bytes")),
+        _of(ram, m.get("machine_ram_bytes")),
+        formats.size(m["heap_peak_bytes"]) if m.get("heap_peak_bytes") is not None else "",
+        formats.size(m["stack_peak_bytes"]) if m.get("stack_peak_bytes") is not None else "",
+        ", ".join(name.split(" (")[0] for name, ok in fits.items() if ok) or ("none" if fits else ""),
+        f"{formats.sig3(m['qemu_seconds'])} s" if m.get("qemu_seconds") is not None else "",
+    ]
+
+
+def _of(used: Any, limit: Any) -> str:
+    if not isinstance(used, (int, float)):
+        return ""
+    share = (
+        f" ({100 * used / limit:.0f} % of {formats.size(limit)})" if isinstance(limit, (int, float)) else ""
+    )
+    return formats.size(used) + share

@@ -1,0 +1,126 @@
+"""run, on a bare-metal target: the module's firmware linked and run under qemu-system-arm.
+
+The run stage hands a job whose arch is bare metal (targets.Arch.bare_metal) to this module. There
+is no runtime environment to install: IREE's runtime is cross-built from the `src:<release>` source
+once per key (cortex_m.build_runtime, kept in the cache), linked with the compile stage's static
+library and the model's inputs into a firmware, and run; its outputs come back over semihosting and
+are checked against torch here, as on every other target. The record carries what a
+microcontroller user asks first: flash (text + rodata + the initial values of data) and RAM (data
++ bss + the heap's and the stack's peaks), against the emulated machine and real boards.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from iree_matrix import cortex_m, runtime_build, versions
+from iree_matrix._hashing import digest, file_sha256
+from iree_matrix.errors import StageFailure, UserError
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job
+from iree_matrix.results import Status
+from iree_matrix.stages.base import Context
+from iree_matrix.stages.compile import MODULE, export_digest
+
+_toolchain: dict[str, str] = {}  # asked once per process (every key needs it)
+
+
+def _identity() -> dict[str, str]:
+    if not _toolchain:
+        _toolchain.update(cortex_m.toolchain_identity())
+    return _toolchain
+
+
+def key(job: Job, ctx: Context) -> str:
+    cpu = job.target.cpu or ""
+    try:
+        source = runtime_build.source_digest(job.labels["runtime_source"])
+    except UserError as exc:  # a missing source: said in one line, tried again next run
+        raise StageFailure("runtime-source", str(exc), cacheable=False) from None
+    files = cortex_m.files_dir()
+    return digest(
+        {
+            "stage": "run",
+            "firmware": 1,
+            "module": ctx.dep("compile").record.key,
+            "export": export_digest(ctx.dep("export"), "io_sha256"),
+            "runtime": cortex_m.runtime_key(source, cpu, _identity()),
+            "files": {p.name: file_sha256(p) for p in sorted(files.iterdir()) if p.is_file()},
+            "machine": repr(cortex_m.machine(cpu)),
+            "stack": cortex_m.STACK_BYTES,
+        }
+    )
+
+
+def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, Any]]) -> Outcome:
+    """`compare`: the run stage's comparison with torch (the one every target uses)."""
+    cpu = job.target.cpu or ""
+    machine = cortex_m.machine(cpu)
+    release, _ = versions.parse_source_runtime(job.labels["runtime"])
+    cache = ctx.cache or Path(tempfile.gettempdir())
+    src = runtime_build.source(job.labels["runtime_source"], cache, log=ctx.log)
+    runtime_build.check_release(src, release)
+    runtime = cortex_m.build_runtime(
+        job.labels["runtime_source"], cpu, cache, log=ctx.log, timeout=ctx.timeout
+    )
+
+    export, compiled = ctx.dep("export"), ctx.dep("compile")
+    info = json.loads(export.artifact("export.json").read_text())
+    module = compiled.artifact(MODULE)
+    kernels = module.parent / cortex_m.KERNELS
+    if not kernels.is_file():
+        raise StageFailure("static-library", f"the compile stage wrote no {cortex_m.KERNELS} beside {MODULE}")
+    inputs = [export.artifact("inputs") / f"input{i}.npy" for i in range(len(info["inputs"]))]
+    data = cortex_m.model_data(module, kernels.with_suffix(".h"), inputs, info["function"], out)
+    elf = cortex_m.link(runtime, cpu, kernels, data, out, log=ctx.log)
+    size = cortex_m.sizes(elf, log=ctx.log)
+    dtypes = [o.get("dtype", "float32") for o in info["outputs"]]
+    ran = cortex_m.run(elf, cpu, dtypes, timeout=ctx.timeout, log=ctx.log)
+
+    flash = size["text"] + size["rodata"] + size["data"]
+    ram = size["data"] + size["bss"] + (ran.heap_peak or 0) + (ran.stack_peak or 0)
+    metrics: dict[str, Any] = {
+        "machine": machine.qemu,
+        "cpu": cpu,
+        "sections": size,
+        "flash_bytes": flash,
+        "ram_bytes": ram,
+        "heap_peak_bytes": ran.heap_peak,
+        "stack_peak_bytes": ran.stack_peak,
+        "machine_flash_bytes": machine.flash[1],
+        "machine_ram_bytes": machine.ram[1],
+        "fits": cortex_m.fits(flash, ram),
+        "module_bytes": module.stat().st_size,
+        "kernels_bytes": kernels.stat().st_size,
+        "runtime_build": {k: runtime.facts.get(k) for k in ("build_seconds", "library_bytes", "defines")},
+        "qemu_seconds": round(ran.seconds, 2),
+        "timing": f"emulated (qemu-system-arm {machine.qemu}): not the board's speed",
+        "device": "local-sync",
+    }
+    if not ran.ok:
+        return Outcome(Status.FAIL, metrics=metrics, error_class="firmware-error", message=ran.message)
+    if len(ran.outputs) != len(info["outputs"]):
+        why = f"the firmware printed {len(ran.outputs)} outputs, torch gave {len(info['outputs'])}"
+        return Outcome(Status.FAIL, metrics=metrics, error_class="output-count", message=why)
+    paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
+    for path, array in zip(paths, ran.outputs):
+        np.save(path, array)
+    references = [export.artifact("reference") / p.name for p in paths]
+    check = compare(paths, references, atol=info["atol"], rtol=info["rtol"])
+    metrics.update(check)
+    if check["matches"]:
+        return Outcome(Status.OK, metrics=metrics)
+    return Outcome(
+        Status.MISMATCH,
+        metrics=metrics,
+        error_class="numeric-mismatch",
+        message=(
+            f"outputs differ from torch: max abs err {check['max_abs_err']:.3g}, "
+            f"max rel err {check['max_rel_err']:.3g} (atol {info['atol']}, rtol {info['rtol']})"
+        ),
+    )
