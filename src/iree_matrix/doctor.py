@@ -98,6 +98,16 @@ def check_native_toolchain() -> Check:
     return Check("build tools", True, "gcc/g++, cmake, ninja (src:<release> runtimes)", needed_for="src")
 
 
+# The bare-metal Cortex-M target (cortex_m.py): cross compiler, newlib, qemu-system-arm.
+def check_cortex_m_toolchain() -> Check:
+    from iree_matrix import cortex_m
+
+    missing = [tool for tool in cortex_m.TOOLS if not _which(tool)]
+    if missing:
+        return Check("cortex-m tools", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "cortex-m")
+    return Check("cortex-m tools", True, "arm-none-eabi-gcc, qemu-system-arm", needed_for="cortex-m")
+
+
 QEMU_HANDLERS = ("qemu-arm", "qemu-aarch64")
 
 
@@ -170,6 +180,7 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
         check_binfmt,
         check_native_toolchain,
         check_arm_toolchain,
+        check_cortex_m_toolchain,
     ]
     return [c() for c in checks] + check_pythons(pythons)
 
