@@ -157,7 +157,9 @@ def test_fits_compares_with_real_boards():
 def test_doctor_names_the_missing_cortex_m_tools(monkeypatch):
     from iree_matrix import doctor
 
-    monkeypatch.setattr(doctor, "_which", lambda tool: None if tool == "qemu-system-arm" else f"/usr/bin/{tool}")
+    monkeypatch.setattr(
+        doctor, "_which", lambda tool: None if tool == "qemu-system-arm" else f"/usr/bin/{tool}"
+    )
     check = doctor.check_cortex_m_toolchain()
     assert not check.ok and check.detail == "missing qemu-system-arm" and "setup-host.sh" in check.fix
     monkeypatch.setattr(doctor, "_which", lambda tool: f"/usr/bin/{tool}")
