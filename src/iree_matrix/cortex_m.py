@@ -201,7 +201,7 @@ def _build(
         [cmake, "--build", str(host), "-t", *runtime_build.HOST_TOOLS],
     ]  # fmt: skip
     for argv in steps:
-        _step(argv, log, timeout)
+        _step(argv, log, timeout, "host tools (native build)")
     bin_dir = root / "host-tools"
     bin_dir.mkdir()
     for name in runtime_build.HOST_TOOLS:
@@ -215,8 +215,8 @@ def _build(
         f"-DCMAKE_TOOLCHAIN_FILE={files_dir() / 'arm-none-eabi.cmake'}", f"-DIREE_MATRIX_MCU_FLAGS={flags}",
         f"-DIREE_HOST_BIN_DIR={bin_dir}", *_CMAKE,
     ]  # fmt: skip
-    _step(configure, log, timeout)
-    _step([cmake, "--build", str(target), "-t", *_LIBRARIES], log, timeout)
+    _step(configure, log, timeout, "cross build (configure)")
+    _step([cmake, "--build", str(target), "-t", *_LIBRARIES], log, timeout, "cross build")
     seconds = time.monotonic() - start
     (root / "lib").mkdir()
     for lib in target.rglob("*.a"):
@@ -241,10 +241,22 @@ def _not_headers(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if not (n.endswith(".h") or (Path(folder) / n).is_dir())]
 
 
-def _step(argv: Sequence[str], log: Optional[Path], timeout: float) -> None:
+def _step(argv: Sequence[str], log: Optional[Path], timeout: float, what: str) -> None:
     done = _proc.run(["nice", "-n", "10", *argv], timeout=timeout, log=log, check=False)
     if done.returncode != 0:
-        raise StageFailure("runtime-build", runtime_build._build_error(done.output))
+        raise StageFailure("runtime-build", f"{what}: {_build_error(done.output)}")
+
+
+def _build_error(output: str) -> str:
+    """The compiler's error lines; for CMake's, the lines that say what (they follow the header)."""
+    lines = output.splitlines()
+    picked: list[str] = []
+    for i, line in enumerate(lines):
+        if "CMake Error" in line:
+            picked += [line.strip()] + [ln.strip() for ln in lines[i + 1 : i + 5] if ln.strip()][:3]
+        elif re.search(r"\berror\b", line, re.IGNORECASE) and line.strip() not in picked:
+            picked.append(line.strip())
+    return "\n".join(dict.fromkeys(picked[:15])) if picked else _proc.excerpt(output)
 
 
 def _api_defines(tree: Path) -> tuple[str, ...]:
@@ -369,7 +381,7 @@ def _link_error(output: str) -> str:
         return "; ".join(f"does not fit: region {r} overflowed by {n} bytes" for r, n in overflow)
     if undefined:
         return f"undefined symbols at link: {', '.join(undefined)}"
-    return runtime_build._build_error(output)
+    return _build_error(output)
 
 
 def sizes(elf: Path, *, log: Optional[Path]) -> dict[str, int]:

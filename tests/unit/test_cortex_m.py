@@ -38,7 +38,7 @@ def test_plan_runs_firmware_without_a_runtime_install(tmp_path):
     matrix = spec.load(MATRIX)
     p = plan.build(matrix)
     runs = [j for j in p.jobs if j.stage == "run"]
-    assert len(runs) == 6  # 2 models x 3 releases, each on its own runtime
+    assert len(runs) == 10  # 2 models x 5 releases, each on its own runtime
     assert not any(j.env.kind == "runtime" for j in p.jobs if j.stage == "install")
     for job in runs:
         assert [d.split(":")[0] for d in job.deps] == ["export", "compile"]
@@ -164,3 +164,17 @@ def test_doctor_names_the_missing_cortex_m_tools(monkeypatch):
     assert not check.ok and check.detail == "missing qemu-system-arm" and "setup-host.sh" in check.fix
     monkeypatch.setattr(doctor, "_which", lambda tool: f"/usr/bin/{tool}")
     assert doctor.check_cortex_m_toolchain().ok
+
+
+def test_a_cmake_error_keeps_the_lines_that_say_what():
+    output = (
+        "-- Configuring done\nCMake Error at build_tools/cmake/external_cc_library.cmake:116 (target_sources):\n"
+        "  Cannot find source file:\n\n    /src/iree/third_party/printf/src/printf/printf.c\n"
+        "Call Stack (most recent call first):\n"
+    )
+    got = cortex_m._build_error(output)
+    assert got.splitlines()[:3] == [
+        "CMake Error at build_tools/cmake/external_cc_library.cmake:116 (target_sources):",
+        "Cannot find source file:",
+        "/src/iree/third_party/printf/src/printf/printf.c",
+    ]
