@@ -168,7 +168,8 @@ def test_doctor_names_the_missing_cortex_m_tools(monkeypatch):
 
 def test_a_cmake_error_keeps_the_lines_that_say_what():
     output = (
-        "-- Configuring done\nCMake Error at build_tools/cmake/external_cc_library.cmake:116 (target_sources):\n"
+        "-- Configuring done\n"
+        "CMake Error at build_tools/cmake/external_cc_library.cmake:116 (target_sources):\n"
         "  Cannot find source file:\n\n    /src/iree/third_party/printf/src/printf/printf.c\n"
         "Call Stack (most recent call first):\n"
     )
@@ -178,3 +179,15 @@ def test_a_cmake_error_keeps_the_lines_that_say_what():
         "Cannot find source file:",
         "/src/iree/third_party/printf/src/printf/printf.c",
     ]
+
+
+SHIFT = "alignment.h:129:20: error: right shift count >= width of type [-Werror=shift-count-overflow]"
+
+
+def test_a_compiler_error_is_its_message_not_its_command_line():
+    output = (
+        "FAILED: runtime/src/iree/base/x.c.obj\n"
+        "/usr/bin/arm-none-eabi-gcc -Wno-error=char-subscripts -c x.c -o x.c.obj\n"
+        f"{SHIFT}\n"
+    )
+    assert cortex_m._build_error(output) == SHIFT
