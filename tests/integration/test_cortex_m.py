@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cortex_m
-from iree_matrix.cli import default_cache
+from iree_matrix.cache_usage import default_cache
 from iree_matrix.results import Status
 
 from .conftest import iree_matrix, records
