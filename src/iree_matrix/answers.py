@@ -36,13 +36,17 @@ SIZE_RATIO = 1.10
 INCOMPATIBLE = refusals.INCOMPATIBLE
 
 
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Text with numbers as a person reads it: "torch2.5" before "torch2.13"."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
 def version_key(text: str) -> tuple[int, Any]:
-    """Releases in release order ("3.10.0" after "3.9.0"); anything else after them, naturally
-    ("torch2.5" before "torch2.13")."""
+    """Releases in release order ("3.10.0" after "3.9.0"); anything else after them, naturally."""
     try:
         return (0, Version(text))
     except InvalidVersion:
-        return (1, tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)))
+        return (1, natural_key(text))
 
 
 def sorted_versions(values: Iterable[str]) -> list[str]:
@@ -632,13 +636,13 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
             if ta and tb and slower_beyond_noise(ta, tb):
                 both = f"{formats.duration_ms(ta.median)} → {formats.duration_ms(tb.median)}"
                 if ta.noisy or tb.noisy:
-                    both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}x the older's slowest"
-                detail = f"{tb.median / ta.median:.2f}x slower ({both})"
+                    both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
+                detail = f"{formats.ratio(tb.median / ta.median)} slower ({both})"
                 out.append(Regression(function, older, newer, "slower", detail, evidence))
         sa = number(ca.metrics.get("module_bytes")) if ca is not None and ca.status is Status.OK else None
         sb = number(cb.metrics.get("module_bytes")) if cb is not None and cb.status is Status.OK else None
         if sa and sb and sb > sa * SIZE_RATIO:
-            detail = f"module {sb / sa:.2f}x larger ({sa / 1024:.0f} → {sb / 1024:.0f} KiB)"
+            detail = f"module {formats.ratio(sb / sa)} larger ({formats.size(sa)} → {formats.size(sb)})"
             jobs = (ca.job if ca else "", cb.job if cb else "")
             out.append(Regression(function, older, newer, "larger", detail, jobs))
     return out

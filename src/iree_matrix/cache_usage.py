@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix import formats
 from iree_matrix.images.sdk import BASE_REPO, ENV_REPO
 
 # The cache's parts: (directory, what it holds, what removing it costs the next run).
@@ -100,18 +101,14 @@ def _bytes(text: str) -> int:
     return int(float(found[1]) * _UNITS[found[2]]) if found else 0
 
 
-def gb(n: int) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
-
-
 def summary(cache: Path) -> str:
     """One line for `doctor`: the cache's parts and the Docker images."""
     parts = usage(cache)
     total = sum(p.bytes for p in parts)
-    listed = ", ".join(f"{p.name} {gb(p.bytes)}" for p in parts if p.bytes) or "empty"
+    listed = ", ".join(f"{p.name} {formats.size(p.bytes)}" for p in parts if p.bytes) or "empty"
     images = docker_images()
-    docker = f"; Docker images: {images[0]}, {gb(images[1])}" if images else ""
-    return f"{gb(total)} in {cache} ({listed}){docker}"
+    docker = f"; Docker images: {images[0]}, {formats.size(images[1])}" if images else ""
+    return f"{formats.size(total)} in {cache} ({listed}){docker}"
 
 
 def prune(cache: Path, names: Sequence[str] = CHEAP) -> list[tuple[str, int]]:

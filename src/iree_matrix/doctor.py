@@ -8,16 +8,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix import binfmt, daemon
+from iree_matrix import _proc, binfmt, daemon, formats
 from iree_matrix.daemon import SETUP
 
-MIN_FREE_GB = 20  # the default matrix's wheels, environments and modules, with room to spare
+MIN_FREE_BYTES = 20 * 2**30  # the default matrix's wheels, environments and modules, with room to spare
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,10 +35,10 @@ def _which(tool: str) -> Optional[str]:
 
 def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
     try:
-        done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = _proc.run(argv, timeout=timeout, check=False)
+    except (OSError, _proc.Timeout) as exc:
         return 127, str(exc)
-    return done.returncode, (done.stdout + done.stderr).strip()
+    return done.returncode, done.output
 
 
 def check_docker_client() -> Check:
@@ -126,14 +125,11 @@ def check_binfmt(root: Optional[Path] = None) -> Check:
 
 def check_disk(path: Path) -> Check:
     path.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(path).free / 1e9
-    ok = free >= MIN_FREE_GB
-    fix = (
-        ""
-        if ok
-        else f"free space or point --cache / $IREE_MATRIX_CACHE at a bigger disk (want {MIN_FREE_GB} GB)"
-    )
-    return Check("disk", ok, f"{free:.0f} GB free under {path}", fix)
+    free = shutil.disk_usage(path).free
+    ok = free >= MIN_FREE_BYTES
+    want = formats.size(MIN_FREE_BYTES)
+    fix = "" if ok else f"free space or point --cache / $IREE_MATRIX_CACHE at a bigger disk (want {want})"
+    return Check("disk", ok, f"{formats.size(free)} free under {path}", fix)
 
 
 def check_cache_use(path: Path) -> Check:

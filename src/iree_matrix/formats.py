@@ -29,3 +29,13 @@ def size(n: float) -> str:
             return f"{int(n)} B" if unit == "B" else f"{sig3(n)} {unit}"
         n /= 1024
     return f"{sig3(n)} GiB"
+
+
+def seconds(s: float) -> str:
+    """A duration given in seconds, as a stage's wall time: "12.3 s", "0.512 s"."""
+    return f"{sig3(s)} s"
+
+
+def ratio(x: float) -> str:
+    """How many times another figure: "1.23×" (a slowdown, a speed-up, a size)."""
+    return f"{x:.2f}×"

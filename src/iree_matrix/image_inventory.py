@@ -22,7 +22,7 @@ class Row:
     env: str
     state: str  # built | not built | not resolved | unavailable
     tag: str = ""
-    size_mb: Optional[float] = None
+    size_bytes: Optional[int] = None
     detail: str = ""
 
 
@@ -45,7 +45,7 @@ def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
             rows.append(Row(job.env.id, "not built", detail=f"lock {lock.digest[:12]}"))
             continue
         image = backend.client().images.get(env.image.image_id)
-        rows.append(Row(job.env.id, "built", env.image.tag, image.attrs.get("Size", 0) / 1e6))
+        rows.append(Row(job.env.id, "built", env.image.tag, image.attrs.get("Size", 0)))
     return rows
 
 

@@ -129,6 +129,18 @@ class Plan:
     def count(self, stage: str) -> int:
         return sum(1 for job in self.jobs if job.stage == stage)
 
+    def closure(self, roots: Iterable[str]) -> set[str]:
+        """The ids of `roots` and of everything they depend on, transitively."""
+        by_id = self.by_id()
+        found: set[str] = set()
+        stack = list(roots)
+        while stack:
+            job_id = stack.pop()
+            if job_id not in found:
+                found.add(job_id)
+                stack.extend(by_id[job_id].deps)
+        return found
+
 
 def exporter_env(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
     """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
@@ -362,7 +374,6 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
     """Jobs whose cell (or `stage:cell`) matches any glob, plus everything they depend on."""
     if not patterns:
         return plan
-    by_id = plan.by_id()
     wanted: set[str] = set()
     for pattern in patterns:
         matched = [
@@ -376,13 +387,7 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
                 f"(e.g. {plan.jobs[-1].cell if plan.jobs else '-'})"
             )
         wanted.update(matched)
-    closure: set[str] = set()
-    stack = list(wanted)
-    while stack:
-        job_id = stack.pop()
-        if job_id not in closure:
-            closure.add(job_id)
-            stack.extend(by_id[job_id].deps)
+    closure = plan.closure(wanted)
     return Plan(tuple(j for j in plan.jobs if j.id in closure))
 
 

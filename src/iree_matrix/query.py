@@ -159,13 +159,13 @@ def model(records: Iterable[Record], name: str) -> Answer:
         if rec.fastest is not None and rec.fastest_ratio is not None:
             lines.append(
                 f"  fastest: {rec.fastest.compiler}{_latency(rec.fastest)}, "
-                f"{rec.fastest_ratio:.2f}x faster than {newest.compiler}"
+                f"{formats.ratio(rec.fastest_ratio)} faster than {newest.compiler}"
             )
             evidence += list(rec.fastest.evidence)
         else:
             lines.append(
                 f"  fastest: no passing release beats {newest.compiler} by more than the noise "
-                f"({answers.NOISE_RATIO}x)"
+                f"({answers.NOISE_RATIO}×)"
             )
     if newest is not None:
         evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed

@@ -49,18 +49,6 @@ def parse(text: str) -> Shard:
     return Shard(index, count)
 
 
-def closure(plan: Plan, roots: list[str]) -> set[str]:
-    by_id = plan.by_id()
-    found: set[str] = set()
-    stack = list(roots)
-    while stack:
-        job_id = stack.pop()
-        if job_id not in found:
-            found.add(job_id)
-            stack.extend(by_id[job_id].deps)
-    return found
-
-
 def groups(plan: Plan) -> list[tuple[str, ...]]:
     """The leaves (jobs nothing depends on), grouped by the compile they read (a leaf that reads no
     module, e.g. a peer or an install left alone by --select, is a group of its own)."""
@@ -83,7 +71,7 @@ def partition(plan: Plan, count: int) -> list[Plan]:
     """`count` plans (some may be empty when there are fewer groups than shards)."""
     if count < 1:
         raise ValueError(f"count must be >= 1, not {count}")
-    chains = [(leaves, closure(plan, list(leaves))) for leaves in groups(plan)]
+    chains = [(leaves, plan.closure(leaves)) for leaves in groups(plan)]
     chains.sort(key=lambda chain: (-len(chain[1]), chain[0]))
     cap = math.ceil(SLACK * len(plan) / count)
     members: list[set[str]] = [set() for _ in range(count)]

@@ -180,7 +180,7 @@ def test_regressions():
         _run("m", "3.13.0", status=Status.NOT_RUN),
     ]
     found = {(r.older, r.newer, r.kind): r for r in answers.regressions(_runs(records))}
-    assert ("3.10.0", "3.11.0", "slower") in found and "2.00x slower" in found[
+    assert ("3.10.0", "3.11.0", "slower") in found and "2.00× slower" in found[
         ("3.10.0", "3.11.0", "slower")
     ].detail
     assert ("3.10.0", "3.11.0", "larger") in found
@@ -272,7 +272,7 @@ def test_a_noisy_figure_is_a_regression_only_beyond_what_contention_explains():
     records = [_compile("m", "3.10.0"), _run("m", "3.10.0", median=40.0)]
     records += [_compile("m", "3.11.0"), _run("m", "3.11.0", median=500.0, spread=0.3, load=0.4)]
     (found,) = [r for r in answers.regressions(_runs(records)) if r.kind == "slower"]
-    assert found.detail.startswith("12.50x slower (40.0 ms → 500 ms; noisy, but")
+    assert found.detail.startswith("12.50× slower (40.0 ms → 500 ms; noisy, but")
 
 
 def test_a_compiler_without_a_runtime_release_is_answered_by_its_stand_in_run():

@@ -30,7 +30,7 @@ def test_a_python_the_host_lacks_is_reported_with_the_docker_alternative() -> No
 
 def test_disk_check_names_the_directory(tmp_path: Path) -> None:
     check = doctor.check_disk(tmp_path / "cache")
-    assert str(tmp_path / "cache") in check.detail and "GB free" in check.detail
+    assert str(tmp_path / "cache") in check.detail and "GiB free" in check.detail
 
 
 def _binfmt(root: Path, name: str, text: str) -> None:

@@ -94,6 +94,6 @@ def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
         "518 ms",
         "489 ms",
     ]
-    assert "**ops.softmax** 3.10.0 → 3.11.0: 11.14x slower" in text
+    assert "**ops.softmax** 3.10.0 → 3.11.0: 11.14× slower" in text
     assert "measured 2026-11-23" in text
     assert render_kernels(records[:6]) == []  # three releases: not a row yet

@@ -88,8 +88,8 @@ def test_tune_best_profile_with_speed_up_against_default():
 def test_tune_lists_every_profile_with_its_status_and_costs():
     _, detail = _tune_sections(_three_profiles())
     assert detail == [
-        [MODEL, "3.9.0", "default", "ok", "10.0 ms", "20 KB", "2.0 s", "300 MB", "", "56", ""],
-        [MODEL, "3.9.0", "generic", "ok", "5.00 ms", "20 KB", "2.0 s", "", "", "", ""],
+        [MODEL, "3.9.0", "default", "ok", "10.0 ms", "20.0 KiB", "2.00 s", "300 MiB", "", "56", ""],
+        [MODEL, "3.9.0", "generic", "ok", "5.00 ms", "20.0 KiB", "2.00 s", "", "", "", ""],
         [MODEL, "3.9.0", "no-data-tiling", "fail (compile-error)", "", "", "", "", "", "", ""],
     ]
 
@@ -181,7 +181,7 @@ def test_dispatches_side_by_side_with_the_ratio_newest_over_oldest():
     assert rows == [["conv_x_f32", "100.0 µs (d3)", "150.0 µs (d3)", "1.50×"]]
     text = "\n".join(render_dispatches(records))
     assert f"## Top dispatches: {MODEL} (x86_64, profile default)" in text
-    assert "IREE 3.9.0: 0.10 ms over 1 executables; IREE 3.13.0: 0.15 ms over 1 executables" in text
+    assert "IREE 3.9.0: 0.100 ms over 1 executables; IREE 3.13.0: 0.150 ms over 1 executables" in text
 
 
 def test_dispatches_are_matched_by_op_across_ordinals():

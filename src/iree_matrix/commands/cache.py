@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import cache_usage
+    from iree_matrix import cache_usage, formats
     from iree_matrix.errors import UserError
     from iree_matrix.execute import run_lock
 
@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
                 f"cache du takes no parts (got {' '.join(args.parts)}); `cache prune PART` removes one"
             )
         for part in cache_usage.usage(cache):
-            print(f"{cache_usage.gb(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
+            print(f"{formats.size(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
         images = cache_usage.docker_images()
         if images:
-            print(f"{cache_usage.gb(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
+            print(f"{formats.size(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
                   "`iree-matrix images prune [--all]`")  # fmt: skip
         print(
             f"reclaim: iree-matrix cache prune [{' | '.join([*cache_usage.PARTS, 'all'])}] (--cache {cache})"
@@ -53,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
     with run_lock(cache):  # not while a run uses this cache
         freed = cache_usage.prune(cache, names)
     for name, size in freed:
-        print(f"removed {name}: {cache_usage.gb(size)} ({cache_usage.PARTS[name][1]})")
+        print(f"removed {name}: {formats.size(size)} ({cache_usage.PARTS[name][1]})")
     print(
-        f"freed {cache_usage.gb(sum(s for _, s in freed))} in {cache}"
+        f"freed {formats.size(sum(s for _, s in freed))} in {cache}"
         if freed
         else f"nothing to remove in {cache}"
     )

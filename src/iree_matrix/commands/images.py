@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix import _resources, plan, spec
+from iree_matrix import _resources, formats, plan, spec
 from iree_matrix.commands.base import add_output_options, default_cache, default_results_dir, resolver
 from iree_matrix.commands.workflow import Loaded, RunOptions, run_plan
 from iree_matrix.results import ResultsLog
@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(f"removed {tag}" for tag in removed) or "nothing to remove")
         return 0
     rows = image_inventory.inventory(matrix, the_plan, cache)
-    table = [(r.env, r.state, r.tag, f"{r.size_mb:.0f} MB" if r.size_mb else "", r.detail) for r in rows]
+    table = [
+        (r.env, r.state, r.tag, formats.size(r.size_bytes) if r.size_bytes else "", r.detail) for r in rows
+    ]
     print(tabulate(table, headers=["environment", "state", "image", "size", "detail"]))
     return 0

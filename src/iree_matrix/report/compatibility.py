@@ -171,13 +171,9 @@ def _stage_rank(stage: str) -> int:
     return STAGES.index(stage) if stage in STAGES else len(STAGES)
 
 
-def _natural_key(text: str) -> tuple[Any, ...]:
-    # "torch2.5" before "torch2.13", as a person reads it.
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
-
-
 _version_key, _sorted_versions, _median = answers.version_key, answers.sorted_versions, answers.median
-_sig3, _duration_ms, _size = formats.sig3, formats.duration_ms, formats.size
+_natural_key = answers.natural_key
+_duration_ms, _size = formats.duration_ms, formats.size
 _clip = answers.clip
 
 
@@ -423,7 +419,7 @@ def _baseline_lines(ix: _Index, model: str) -> list[str]:
         metrics = ix.exports[(model, exporter)].metrics
         eager = _median(metrics.get("eager_ms"))
         seconds, mlir = answers.number(metrics.get("seconds")), answers.number(metrics.get("mlir_bytes"))
-        extras = ([f"export {_sig3(seconds)} s"] if seconds is not None else []) + (
+        extras = ([f"export {formats.seconds(seconds)}"] if seconds is not None else []) + (
             [f"MLIR {_size(mlir)}"] if mlir is not None else []
         )
         if eager is None and not extras:
@@ -463,7 +459,7 @@ def _compile_stat_cell(compiled: Record | None) -> str:
         return ""
     seconds = answers.number(compiled.metrics.get("seconds"))
     size = answers.number(compiled.metrics.get("module_bytes"))
-    parts = ([f"{_sig3(seconds)} s"] if seconds is not None else []) + (
+    parts = ([formats.seconds(seconds)] if seconds is not None else []) + (
         [_size(size)] if size is not None else []
     )
     return ", ".join(parts)
@@ -760,7 +756,7 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
         newest = rec.newest_passing
         fastest = "no release faster than the newest beyond noise"
         if rec.fastest is not None:
-            fastest = f"{rec.fastest.compiler} ({rec.fastest_ratio:.2f}× the newest's speed)"
+            fastest = f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} the newest's speed)"
         elif newest is None or newest.latency_ms is None:
             fastest = "—"
         rows.append([
@@ -854,7 +850,7 @@ def _runtime_builds_section(ix: _Index) -> list[str]:
         seconds = answers.number(m.get("build_seconds"))
         rows.append([
             _label(r, "runtime") or _label(r, "arch"), _label(r, "arch"), _label(r, "linkage"),
-            f"{_sig3(seconds)} s" if seconds else "", *sizes,
+            formats.seconds(seconds) if seconds else "", *sizes,
             ", ".join(m.get("needed") or []) or "none (static)",
             ", ".join(m.get("glibc_versions") or []) or "—",
             str(m.get("cflags") or ""),

@@ -60,7 +60,7 @@ def _with_interval(latency: Any, eager: Optional[float]) -> str:
     if interval is None:
         return ""
     spread = f"{_ms(interval.low)}–{_ms(interval.high)}"
-    ratio = f", {interval.median / eager:.2f}×" if eager else ""
+    ratio = f", {formats.ratio(interval.median / eager)}" if eager else ""
     return f"{_ms(interval.median)} ({spread}{ratio})"
 
 
@@ -87,12 +87,8 @@ _ms = formats.duration_ms
 # -- tune: the fastest correct profile per model, architecture and IREE version -------------------
 
 
-def _mb(value: Any) -> str:
-    return f"{value / 2**20:.0f} MB" if isinstance(value, (int, float)) else ""
-
-
-def _kb(value: Any) -> str:
-    return f"{value / 1024:.0f} KB" if isinstance(value, (int, float)) else ""
+def _size(value: Any) -> str:
+    return formats.size(value) if isinstance(value, (int, float)) else ""
 
 
 def _same_runtime(run: Record) -> bool:
@@ -127,7 +123,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         if best is not None:
             best_ms = _median(best[1].metrics)
             default_ms = _median(default.metrics) if default is not None else None
-            speedup = f"{default_ms / best_ms:.2f}×" if default_ms and best_ms else ""
+            speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
             best_rows.append(
                 [model, arch, compiler, best[0].labels.get("profile"), _ms(best_ms),
                  _ms(default_ms) if default_ms else "", speedup, "; ".join(failed)]
@@ -140,8 +136,8 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
             detail_rows.append(
                 [model, compiler, c.labels.get("profile"), status,
                  _ms(_median(run_metrics)) if _median(run_metrics) else "",
-                 _kb(c.metrics.get("module_bytes")), _seconds(c.metrics.get("seconds")),
-                 _mb(c.metrics.get("peak_memory_bytes")), _mb(run_metrics.get("peak_memory_bytes")),
+                 _size(c.metrics.get("module_bytes")), _seconds(c.metrics.get("seconds")),
+                 _size(c.metrics.get("peak_memory_bytes")), _size(run_metrics.get("peak_memory_bytes")),
                  str(c.metrics.get("dispatch_count", "")), str(run_metrics.get("other_load", ""))]
             )  # fmt: skip
     return [
@@ -200,7 +196,7 @@ def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:
 
 
 def _seconds(value: Any) -> str:
-    return f"{value:.1f} s" if isinstance(value, (int, float)) else ""
+    return formats.seconds(value) if isinstance(value, (int, float)) else ""
 
 
 def _why(compiled: Record, run: Optional[Record]) -> str:
@@ -253,13 +249,13 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
             row += [f"{c['median_us']:.1f} µs (d{_ordinal(c['name'])})" if c else "—" for c in cells]
             first, last = cells[0], cells[-1]
             row.append(
-                f"{last['median_us'] / first['median_us']:.2f}×"
+                formats.ratio(last["median_us"] / first["median_us"])
                 if first and last and first["median_us"] and len(cells) > 1
                 else ""
             )
             rows.append(row)
         total = [
-            f"{r.metrics.get('sum_median_us', 0) / 1000:.2f} ms over {r.metrics.get('benchmarked')}"
+            f"{_ms(r.metrics.get('sum_median_us', 0) / 1000)} over {r.metrics.get('benchmarked')}"
             " executables"
             + (
                 f" ({len(r.metrics['not_benchmarked'])} not compilable alone)"
@@ -374,14 +370,14 @@ def render_search(latest: Iterable[Record]) -> list[str]:
             best_rows.append(
                 [unit, compiler, _interval(base.candidate.interval), top.candidate.name,
                  _interval(top.candidate.interval) if top is not base else "",
-                 f"{top.ratio:.2f}×" if top is not base and top.ratio else "none beyond noise",
+                 formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
                  ", ".join(faster) or "—", ", ".join(failed) or "—"]
             )  # fmt: skip
         for e in effects:
             c = e.candidate
             rows.append(
                 [unit, compiler, c.name, _interval(c.interval),
-                 f"{e.ratio:.2f}×" if e.ratio and e.verdict != "baseline" else "",
+                 formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else "",
                  f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict]
             )  # fmt: skip
     return [
@@ -521,7 +517,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
         verdict = ""
         if best_name and iree_ms:
             ratio = iree_ms / timed[best_name]
-            verdict = f"IREE is {ratio:.2f}× the best peer, {best_name} ({_ms(timed[best_name])})"
+            verdict = f"IREE is {formats.ratio(ratio)} the best peer, {best_name} ({_ms(timed[best_name])})"
             if ratio > TRAILS:
                 reference = (
                     "onnxruntime" if "onnxruntime" in columns else ("eager" if "eager" in columns else None)

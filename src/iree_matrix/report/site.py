@@ -432,7 +432,7 @@ def _recommendations_section(site: Site) -> list[str]:
     for rec in answers.recommendations(site.runs):
         newest = rec.newest_passing
         fastest = (
-            f"{rec.fastest.compiler} ({rec.fastest_ratio:.2f}× faster)"
+            f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} faster)"
             if rec.fastest and rec.fastest_ratio
             else "none beyond noise"
             if newest
