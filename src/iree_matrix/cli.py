@@ -27,6 +27,7 @@ COMMANDS = (
     "armv6_smoke",
     "report",
     "show",
+    "reproduce",
     "query",
     "publish",
     "results",

@@ -1,0 +1,352 @@
+"""`iree-matrix reproduce JOB…`: re-create published cells from their records alone, in a fresh
+cache, and say per cell whether the module and the outputs are the same bytes.
+
+What a record names is enough to plan its cell again: the labels (model, Python, torch, turbine,
+compiler, runtime, target, profile, device), and each environment's exact package versions, which
+are pinned while the fresh cache resolves them (`PIP_CONSTRAINT`); the lock digest (versions and
+each wheel's sha256) is then compared with the record's. Each cell runs as its own `iree-matrix
+matrix --select JOB` in that cache, so it is made by the same code as a matrix run. Compared: the
+module's sha256 (and, when they differ, its first differing part: the bytecode or an executable),
+the outputs' sha256 (exact values), and, where the bits differ, whether both are within torch's
+tolerance. A module compiled for `host` on another CPU than this one is said to be so rather than
+reported as a mismatch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import fnmatch
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import flags, models
+from iree_matrix.errors import UserError
+from iree_matrix.results import Record, ResultsLog, Status
+
+NAME = "reproduce"
+HELP = "re-create published cells in a fresh cache from their records; same module and output sha256?"
+
+EXIT_DIFFERENT = 1
+_STAGES = ("compile", "run")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "jobs", nargs="+", metavar="JOB", help="compile or run job ids of the published set, or globs"
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, default=Path("results"), help="the published set (default: results)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="a fresh cache to re-create the cells in, kept afterwards (default: a new temporary "
+        "directory, removed at the end)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["docker", "venv"],
+        default=None,
+        help="where stages run (default: the backend each record names)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.results_dir / "results.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")
+    latest = ResultsLog(path).latest()
+    chosen = select(latest, args.jobs, path)
+    cache, temporary = _fresh_cache(args.cache)
+    print(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
+    verdicts = []
+    try:
+        for n, record in enumerate(chosen, 1):
+            print(f"[{n}/{len(chosen)}] {record.job}", flush=True)
+            made = _recreate(record, latest, cache, args.backend)
+            verdict = compare(record, latest, made, here_cpu=_host_cpu())
+            print(verdict.text(), flush=True)
+            verdicts.append(verdict)
+    finally:
+        if temporary:
+            shutil.rmtree(cache, ignore_errors=True)
+    print(summary(verdicts))
+    return EXIT_DIFFERENT if any(v.different for v in verdicts) else 0
+
+
+# --- which cells ------------------------------------------------------------------------------
+
+
+def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> list[Record]:
+    """The compile and run records the globs name; a one-line error for what cannot be compared."""
+    chosen: dict[str, Record] = {}
+    for glob in globs:
+        found = [r for job, r in latest.items() if job == glob or fnmatch.fnmatchcase(job, glob)]
+        found = [r for r in found if r.stage in _STAGES]
+        if not found:
+            raise UserError(f"{path}: no compile or run job matches {glob!r} (`iree-matrix show` names jobs)")
+        chosen.update((r.job, r) for r in found)
+    records = sorted(chosen.values(), key=lambda r: r.job)
+    undigested = [r.job for r in records if not isinstance(r.metrics.get("module_sha256"), str)]
+    if undigested:
+        raise UserError(
+            f"{path}: {undigested[0]}" + (f" (and {len(undigested) - 1} more)" if len(undigested) > 1 else "")
+            + " has no module sha256 to compare with (a failed cell, or one published before records "
+            "carried digests, schema 1): re-run it with this iree-matrix, or pick cells that have one"
+        )  # fmt: skip
+    for record in records:
+        problem = unreproducible(record)
+        if problem:
+            raise UserError(f"{record.job}: {problem}")
+    return records
+
+
+def unreproducible(record: Record) -> str:
+    """Why a record's cell cannot be planned from its labels alone ("" when it can)."""
+    labels = record.labels
+    model = labels.get("source_model") or labels.get("model", "")
+    if model not in models.builtin_names():
+        return f"model {model!r} is not built in: reproduce plans built-in models only"
+    if labels.get("profile") not in flags.BUILTIN_PROFILES:
+        profile = labels.get("profile")
+        return f"profile {profile!r} is the matrix's own: reproduce knows the built-in profiles only"
+    runtime = labels.get("runtime", "")
+    if record.stage == "run" and (not runtime[:1].isdigit() or labels.get("runtime_tools")):
+        return f"runtime {runtime!r} was built from source or is a tools directory, not a release"
+    return ""
+
+
+# --- re-create one cell -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Made:
+    """What re-creating one cell gave: its records (the new run's latest per job), and its log."""
+
+    records: Mapping[str, Record]
+    log: Path
+    returncode: int
+
+
+def matrix_text(record: Record) -> str:
+    """A matrix file whose plan has the record's cell (and its dependencies)."""
+    labels = record.labels
+    compiler = labels["compiler"]
+    runtime = labels.get("runtime") or "same"
+    device = labels.get("device")
+    lines = [
+        f'description = "iree-matrix reproduce {record.job}"',
+        f'python = ["{labels["python"]}"]',
+        f'torch = ["{labels["torch"]}"]',
+        f'turbine = ["{labels["turbine"]}"]',
+        f'compiler = ["{compiler}"]',
+        f'runtime = "{runtime}"' if runtime == "same" else f'runtime = ["{runtime}"]',
+        f'arch = ["{labels["arch"]}"]',
+        f'models = ["{labels.get("source_model") or labels["model"]}"]',
+        f'profiles = ["{labels["profile"]}"]',
+        "",
+        "[benchmark]",
+        "repetitions = 1  # what is compared is bytes, not time",
+    ]
+    if device:
+        lines.append(f'devices = ["{device}"]')
+    return "\n".join(lines) + "\n"
+
+
+def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
+    """`name==version` for every package of the cell's environments that all agree on, from the
+    records of its export, compile and run (each names its environment's packages)."""
+    seen: dict[str, set[str]] = {}
+    for dep in (_dep(record, latest, "export"), _dep(record, latest, "compile"), record):
+        packages = dep.env.get("packages") if dep is not None else None
+        for name, version in (packages or {}).items():
+            seen.setdefault(name.lower(), set()).add(str(version))
+    return sorted(f"{name}=={versions.pop()}" for name, versions in seen.items() if len(versions) == 1)
+
+
+def _recreate(record: Record, latest: Mapping[str, Record], cache: Path, backend: Optional[str]) -> Made:
+    work = cache / "reproduce" / record.job.replace("/", "__").replace(":", "--")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "matrix.toml").write_text(matrix_text(record))
+    (work / "constraints.txt").write_text("\n".join(constraints(record, latest)) + "\n")
+    argv = [
+        sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(work / "matrix.toml"),
+        "--select", record.job, "--cache", str(cache), "--results-dir", str(work / "results"),
+        "--backend", backend or str(record.env.get("backend") or "auto"),
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("IREE_MATRIX_STORE", "IREE_MATRIX_CACHE")}
+    env["PIP_CONSTRAINT"] = str(work / "constraints.txt")
+    log = work / "matrix.log"
+    with open(log, "w") as out:
+        done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
+    return Made(ResultsLog(work / "results" / "results.jsonl").latest(), log, done.returncode)
+
+
+def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:
+    if given is None:
+        return Path(tempfile.mkdtemp(prefix="iree-matrix-reproduce-")), True
+    store = given / "store"
+    if store.is_dir() and any(p.name != "staging" for p in store.iterdir()):
+        raise UserError(
+            f"--cache {given}: its store already holds results, so nothing would be made again; "
+            "name a new directory"
+        )
+    given.mkdir(parents=True, exist_ok=True)
+    return given.resolve(), False
+
+
+def _host_cpu() -> str:
+    from iree_matrix.stages.compile import host_cpu
+
+    return host_cpu()
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    job: str
+    lines: tuple[str, ...]
+    different: bool
+    module_same: Optional[bool] = None  # None: not compared (another host CPU, nothing made)
+    outputs_same: Optional[bool] = None
+
+    def text(self) -> str:
+        return "\n".join(f"  {line}" for line in self.lines)
+
+
+def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here_cpu: str) -> Verdict:
+    """The re-created cell against its published record (pure: both as records)."""
+    new = made.records.get(published.job)
+    if new is None or new.status is Status.NOT_RUN or "module_sha256" not in new.metrics:
+        why = (
+            "its job was not planned from the record's labels"
+            if new is None
+            else f"{new.status.value}: {(new.message or new.error_class or '').splitlines()[0:1]}"
+        )
+        return Verdict(published.job, (f"not re-created ({why}); log: {made.log}",), different=True)
+    lines: list[str] = []
+    different = False
+    if new.status is not published.status:
+        lines.append(f"status  {new.status.value}, published {published.status.value}")
+        different = True
+    compile_new = made.records.get(_compile_job(published, latest) or "") or new
+    compile_old = _dep(published, latest, "compile") or published
+    old_cpu = compile_old.metrics.get("host_cpu")
+    module_same: Optional[bool] = new.metrics["module_sha256"] == published.metrics["module_sha256"]
+    if module_same:
+        lines.append(f"module  same sha256 {_short(new.metrics['module_sha256'])}")
+    elif isinstance(old_cpu, str) and old_cpu != here_cpu:
+        module_same = None
+        lines.append(
+            f"module  not comparable: compiled for `host` on {old_cpu}, this host is {here_cpu} "
+            f"(sha256 {_short(published.metrics['module_sha256'])} published, "
+            f"{_short(new.metrics['module_sha256'])} here)"
+        )
+    else:
+        different = True
+        part = first_differing_part(
+            compile_old.metrics.get("module_parts_sha256"), compile_new.metrics.get("module_parts_sha256")
+        )
+        lines.append(
+            f"module  DIFFERENT sha256: {_short(published.metrics['module_sha256'])} published, "
+            f"{_short(new.metrics['module_sha256'])} here; first difference: {part}"
+        )
+    outputs_same = None
+    if published.stage == "run":
+        old, got = published.metrics.get("outputs_sha256"), new.metrics.get("outputs_sha256")
+        outputs_same = old == got
+        if not isinstance(old, str):
+            outputs_same = None
+            lines.append("outputs not compared: the published run has no outputs sha256")
+        elif outputs_same:
+            lines.append(f"outputs same sha256 {_short(got or '')}")
+        elif module_same is None:
+            lines.append("outputs differ, as the module does (compiled for another CPU)")
+        elif published.metrics.get("matches") and new.metrics.get("matches"):
+            different = True
+            errors = (published.metrics.get("max_abs_err"), new.metrics.get("max_abs_err"))
+            lines.append(
+                "outputs DIFFERENT bits, both within torch's tolerance "
+                f"(max abs err {errors[0]:.3g} published, {errors[1]:.3g} here)"
+            )
+        else:
+            different = True
+            lines.append(f"outputs DIFFERENT: sha256 {_short(old)} published, {_short(got or '')} here")
+    lines.append(_env_line(published, new))
+    return Verdict(published.job, tuple(lines), different, module_same, outputs_same)
+
+
+def first_differing_part(old: Any, new: Any) -> str:
+    """Which part of two modules of different sha256 differs first: the bytecode, an executable."""
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping) or not old or not new:
+        return "unknown (a record has no part digests)"
+    if set(old) != set(new):
+        return f"the parts themselves ({', '.join(sorted(set(old) ^ set(new)))})"
+    order = sorted(old, key=lambda name: (name != "module.fb", name))
+    for name in order:
+        if old[name] != new[name]:
+            return "the bytecode (module.fb)" if name == "module.fb" else f"executable {name}"
+    return "the container only (every part is equal)"
+
+
+def _env_line(published: Record, new: Record) -> str:
+    old_lock, new_lock = published.env.get("lock_digest"), new.env.get("lock_digest")
+    if old_lock and old_lock == new_lock:
+        return f"env     same lock {_short(str(old_lock))} ({_packages(published.env)})"
+    old_p, new_p = published.env.get("packages") or {}, new.env.get("packages") or {}
+    changed = [
+        f"{n} {old_p.get(n)}->{new_p.get(n)}"
+        for n in sorted({*old_p, *new_p})
+        if old_p.get(n) != new_p.get(n)
+    ]
+    what = ", ".join(changed) or "same versions, other wheels or interpreter"
+    return f"env     other lock ({what})"
+
+
+def _packages(env: Mapping[str, Any]) -> str:
+    packages = env.get("packages") or {}
+    iree = [f"{n} {v}" for n, v in sorted(packages.items()) if n.startswith("iree")]
+    return ", ".join(iree) or f"{len(packages)} packages"
+
+
+def _compile_job(record: Record, latest: Mapping[str, Record]) -> Optional[str]:
+    dep = _dep(record, latest, "compile")
+    return dep.job if dep is not None else None
+
+
+def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
+    """The published record of `stage` this record's cell was made from: the longest job id of
+    that stage whose cell begins the record's cell."""
+    if record.stage == stage:
+        return record
+    candidates = [
+        r for r in latest.values() if r.stage == stage and (record.cell + "/").startswith(r.cell + "/")
+    ]
+    return max(candidates, key=lambda r: len(r.cell), default=None)
+
+
+def _short(digest: str) -> str:
+    return digest[:12]
+
+
+def summary(verdicts: Sequence[Verdict]) -> str:
+    n = len(verdicts)
+    modules = sum(v.module_same is True for v in verdicts)
+    other_cpu = sum(v.module_same is None and not v.different for v in verdicts)
+    runs = [v for v in verdicts if v.job.startswith("run:")]
+    outputs = sum(v.outputs_same is True for v in runs)
+    different = sum(v.different for v in verdicts)
+    text = f"{n} cell(s): {modules}/{n} same module sha256, {outputs}/{len(runs)} runs same outputs sha256"
+    if other_cpu:
+        text += f", {other_cpu} compiled for another host CPU"
+    return text + (f"; {different} DIFFERENT" if different else "; no difference")

@@ -1,0 +1,156 @@
+"""`iree-matrix reproduce`'s pure parts: which records it takes, the matrix it plans them from, and
+its verdicts (records made by hand; the real re-creation is tests/integration/test_reproduce.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import plan, spec
+from iree_matrix.commands import reproduce
+from iree_matrix.errors import UserError
+from iree_matrix.results import Record, Status
+
+EXP = "py3.11-torch2.13.0-turbine3.9.0"
+CELL = f"tiny_cnn/{EXP}/iree3.9.0/x86_64/default"
+CPU = "x86_64|AMD EPYC|avx,avx2"
+LABELS = {
+    "model": "tiny_cnn", "source_model": "tiny_cnn", "function": "main", "python": "3.11", "torch": "2.13.0",
+    "turbine": "3.9.0", "exporter": EXP, "compiler": "3.9.0", "arch": "x86_64", "profile": "default",
+}  # fmt: skip
+ENV = {
+    "backend": "venv",
+    "lock_digest": "1" * 64,
+    "packages": {"iree-base-runtime": "3.9.0", "numpy": "2.4.6"},
+}
+
+
+def _compile(module: str = "a" * 64, parts=None, cpu: str = CPU, **labels) -> Record:
+    metrics = {
+        "module_sha256": module,
+        "module_parts_sha256": parts or {"module.fb": "b" * 64, "main_embedded_elf_x86_64.so": "c" * 64},
+        "host_cpu": cpu,
+    }
+    env = {
+        "backend": "venv",
+        "lock_digest": "2" * 64,
+        "packages": {"iree-base-compiler": "3.9.0", "numpy": "2.4.6"},
+    }
+    return Record(f"compile:{CELL}", "compile", CELL, "k", Status.OK, {**LABELS, **labels}, metrics, env=env)
+
+
+def _run(module: str = "a" * 64, outputs: str = "d" * 64, matches: bool = True, env=ENV, **labels) -> Record:
+    metrics = {"module_sha256": module, "outputs_sha256": outputs, "matches": matches, "max_abs_err": 1e-6}
+    status = Status.OK if matches else Status.MISMATCH
+    labels = {**LABELS, "runtime": "3.9.0", **labels}
+    cell = CELL + ("" if labels["runtime"] == "3.9.0" else f"/rt{labels['runtime']}")
+    cell += f"/{labels['device']}" if labels.get("device") else ""
+    return Record(f"run:{cell}", "run", cell, "k", status, labels, metrics, env=env)
+
+
+def _made(*records: Record) -> reproduce.Made:
+    return reproduce.Made({r.job: r for r in records}, Path("/log"), 0)
+
+
+def _published() -> dict:
+    return {r.job: r for r in (_compile(), _run())}
+
+
+def test_the_same_bytes_are_the_same_cell():
+    verdict = reproduce.compare(_run(), _published(), _made(_compile(), _run()), here_cpu=CPU)
+    assert not verdict.different and verdict.module_same and verdict.outputs_same
+    assert "module  same sha256 aaaaaaaaaaaa" in verdict.text() and "env     same lock" in verdict.text()
+
+
+def test_another_module_names_the_part_it_differs_in():
+    parts = {"module.fb": "b" * 64, "main_embedded_elf_x86_64.so": "e" * 64}
+    made = _made(_compile("f" * 64, parts), _run("f" * 64))
+    verdict = reproduce.compare(_run(), _published(), made, here_cpu=CPU)
+    assert verdict.different and verdict.module_same is False
+    assert "first difference: executable main_embedded_elf_x86_64.so" in verdict.text()
+    assert "outputs same sha256" in verdict.text()
+
+
+def test_a_module_for_host_made_on_another_cpu_is_said_so_not_a_mismatch():
+    made = _made(_compile("f" * 64), _run("f" * 64, outputs="9" * 64))
+    verdict = reproduce.compare(_run(), _published(), made, here_cpu="x86_64|Intel Xeon|avx,avx2,avx512f")
+    assert not verdict.different and verdict.module_same is None
+    assert "not comparable: compiled for `host` on x86_64|AMD EPYC" in verdict.text()
+
+
+def test_outputs_that_differ_in_bits_but_both_pass_are_within_tolerance_and_still_a_difference():
+    verdict = reproduce.compare(_run(), _published(), _made(_compile(), _run(outputs="9" * 64)), here_cpu=CPU)
+    assert verdict.different and verdict.outputs_same is False
+    assert "both within torch's tolerance" in verdict.text()
+    failing = _made(_compile(), _run(outputs="9" * 64, matches=False))
+    text = reproduce.compare(_run(), _published(), failing, here_cpu=CPU).text()
+    assert "status  mismatch, published ok" in text and "outputs DIFFERENT: sha256" in text
+
+
+def test_another_lock_names_the_packages_that_moved():
+    env = {**ENV, "lock_digest": "3" * 64, "packages": {"iree-base-runtime": "3.9.0", "numpy": "2.5.0"}}
+    text = reproduce.compare(_run(), _published(), _made(_compile(), _run(env=env)), here_cpu=CPU).text()
+    assert "env     other lock (numpy 2.4.6->2.5.0)" in text
+
+
+def test_a_cell_that_was_not_made_is_a_difference():
+    verdict = reproduce.compare(_run(), _published(), _made(), here_cpu=CPU)
+    assert verdict.different and "not re-created" in verdict.text()
+
+
+def test_first_differing_part_prefers_the_bytecode():
+    old = {"module.fb": "1", "x_embedded_elf_x86_64.so": "2"}
+    assert reproduce.first_differing_part(
+        old, {**old, "module.fb": "3", "x_embedded_elf_x86_64.so": "4"}
+    ) == ("the bytecode (module.fb)")
+    assert reproduce.first_differing_part(old, old) == "the container only (every part is equal)"
+    assert reproduce.first_differing_part(old, None).startswith("unknown")
+
+
+def test_constraints_pin_what_every_environment_agrees_on():
+    export = Record(f"export:tiny_cnn/{EXP}", "export", f"tiny_cnn/{EXP}", "k", Status.OK, LABELS,
+                    env={"packages": {"torch": "2.13.0", "numpy": "2.3.0"}})  # fmt: skip
+    latest = {**_published(), export.job: export}
+    pins = reproduce.constraints(_run(), latest)
+    assert (
+        "torch==2.13.0" in pins and "iree-base-compiler==3.9.0" in pins and "iree-base-runtime==3.9.0" in pins
+    )
+    assert not any(p.startswith("numpy") for p in pins)  # 2.3.0 in the exporter, 2.4.6 elsewhere
+
+
+@pytest.mark.parametrize(
+    "record", [_compile(), _run(), _run(device="local-sync"), _run(runtime="3.10.0", device="local-sync")]
+)
+def test_the_matrix_it_writes_plans_the_records_job(record: Record, tmp_path: Path):
+    path = tmp_path / "m.toml"
+    path.write_text(reproduce.matrix_text(record))
+    jobs = {job.id for job in plan.build(spec.load(path)).jobs}
+    assert record.job in jobs, sorted(jobs)
+
+
+def test_select_refuses_what_it_cannot_compare(tmp_path: Path):
+    latest = _published()
+    path = tmp_path / "results.jsonl"
+    assert [r.job for r in reproduce.select(latest, ["run:*"], path)] == [f"run:{CELL}"]
+    with pytest.raises(UserError, match="no compile or run job matches 'run:nothing'"):
+        reproduce.select(latest, ["run:nothing"], path)
+    old = dataclasses.replace(_run(), metrics={"matches": True})
+    with pytest.raises(UserError, match="has no module sha256 to compare with"):
+        reproduce.select({old.job: old}, ["run:*"], path)
+    mine = _run(model="my_net", source_model="my_net")
+    with pytest.raises(UserError, match="model 'my_net' is not built in"):
+        reproduce.select({mine.job: mine}, ["run:*"], path)
+    custom = _compile(profile="mine")
+    with pytest.raises(UserError, match="profile 'mine' is the matrix's own"):
+        reproduce.select({custom.job: custom}, ["compile:*"], path)
+
+
+def test_summary_counts():
+    same = reproduce.Verdict("run:a", (), False, True, True)
+    other = reproduce.Verdict("compile:b", (), False, None, None)
+    assert reproduce.summary([same, other]) == (
+        "2 cell(s): 1/2 same module sha256, 1/1 runs same outputs sha256, 1 compiled for another host CPU; "
+        "no difference"
+    )
