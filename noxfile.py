@@ -157,7 +157,8 @@ def images(session: nox.Session) -> None:
 def armv6_smoke(session: nox.Session) -> None:
     """Pi Zero: armv6 hello world, IREE's runtime from source, matrix/armv6.toml under qemu.
 
-    `-- --iree-source SRC` builds from your tree, `-- --armv6-runtime DIR` uses your own build."""
+    `-- --iree-source SRC` (or IREE_MATRIX_IREE_SOURCE=SRC: a tree, a tarball of one, or
+    git+URL@TAG) builds from that source, `-- --armv6-runtime DIR` uses your own build."""
     _install(session, "-e", ".")
     _tool(session, "armv6-smoke", *session.posargs)
 
