@@ -66,13 +66,24 @@ _CMAKE_COMMON = (
 # ("could not find git for clone of libbacktrace_src-populate"), and the runtime tools use it only
 # for stack traces. Older releases keep the flags (and the build keys) they always had.
 _NO_LIBBACKTRACE_SINCE = "3.10.0"
+# Releases up to 3.7 build cpuinfo whenever threading is on (IREE_ENABLE_CPUINFO). Cross-built for
+# CMAKE_SYSTEM_PROCESSOR=arm, cpuinfo compiles none of its ARM sources (its CMakeLists accepts
+# armv5-8*, aarch64, x86 only) and the link fails: "undefined reference to
+# `cpuinfo_arm_linux_init'". IREE's task system works without it (one worker on the Pi Zero).
+_CPUINFO_UNTIL = "3.7.99"
 
 
-def release_cmake(release: str) -> tuple[str, ...]:
-    """The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline."""
+def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
+    """The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline
+    (and, cross, for the board)."""
+    flags: list[str] = []
     if versions.Version(release) >= versions.Version(_NO_LIBBACKTRACE_SINCE):
-        return ("-DIREE_ENABLE_LIBBACKTRACE=OFF",)
-    return ()
+        flags.append("-DIREE_ENABLE_LIBBACKTRACE=OFF")
+    if TOOLCHAINS.get(target, TOOLCHAINS["x86_64"]).cross and versions.Version(release) <= versions.Version(
+        _CPUINFO_UNTIL
+    ):
+        flags.append("-DIREE_ENABLE_CPUINFO=OFF")
+    return tuple(flags)
 
 
 # What a source runtime's build variants change (versions.SOURCE_VARIANTS): "static" is the

@@ -98,7 +98,8 @@ def test_releases_that_fetch_libbacktrace_build_without_it_and_older_keys_stay()
     from iree_matrix import runtime_build as rb
 
     assert rb.release_cmake("3.11.0") == rb.release_cmake("3.10.0") == ("-DIREE_ENABLE_LIBBACKTRACE=OFF",)
-    assert rb.release_cmake("3.9.0") == rb.release_cmake("3.3.0") == ()
+    assert rb.release_cmake("3.9.0") == rb.release_cmake("3.3.0") == rb.release_cmake("3.9.0", "armv6") == ()
+    assert rb.release_cmake("3.7.0", "armv6") == ("-DIREE_ENABLE_CPUINFO=OFF",)  # cpuinfo lacks "arm"
     tc, ident = rb.TOOLCHAINS["x86_64"], {"cmake": "cmake version 3.31.10"}
     assert rb.build_key("tarball:x", tc, "dynamic", ident) == rb.build_key(
         "tarball:x", tc, "dynamic", ident, (), ()

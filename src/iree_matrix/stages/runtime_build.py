@@ -45,7 +45,7 @@ class RuntimeBuildStage:
             {
                 "stage": self.name,
                 "build": runtime_build.build_key(
-                    source, tc, linkage, ident, variants, runtime_build.release_cmake(release)
+                    source, tc, linkage, ident, variants, runtime_build.release_cmake(release, tc.target)
                 ),
                 "release": release,
                 "host_tools": ctx.dep(self.name).record.key if tc.cross else None,
@@ -81,7 +81,7 @@ class RuntimeBuildStage:
             timeout=ctx.timeout,
             run=self._runner(ctx, reads, [out]),
             cmake=str(cmake / "bin" / "cmake"),
-            release_flags=runtime_build.release_cmake(release),
+            release_flags=runtime_build.release_cmake(release, tc.target),
         )
         where = "the toolchain image" if self._image(ctx) is not None else "the host's toolchain"
         metrics = {**facts, "release": release, "variants": list(variants), "built_in": where}
