@@ -164,7 +164,7 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
     # The one target flag every version accepts (deprecated but alive, IREE-NOTES.md).
     flags = ["--iree-hal-target-backends=llvm-cpu"]
     prefix = _llvmcpu_prefix(version)
-    flags.append(f"{prefix}target-triple={target.arch.triple}")
+    flags.append(f"{prefix}target-triple={target.triple}")
     cpu = target_cpu(target, profile)
     if cpu:
         flags.append(f"{prefix}target-cpu={cpu}")

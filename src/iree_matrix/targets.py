@@ -61,6 +61,8 @@ class Arch:
     # No OS: the module is a static library linked into a firmware that qemu-system-arm runs on
     # the host (cortex_m.py); no runtime environment, no install.
     bare_metal: bool = False
+    # A board CPU of another ISA than the arch's triple says (the Cortex-M55 is ARMv8.1-M): its triple.
+    cpu_triples: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def platform(self) -> Platform:
@@ -100,11 +102,12 @@ ARCHES: dict[str, Arch] = {
             "thumbv7em-none-eabihf",
             "amd64",  # runs on the host, in qemu-system-arm: no Debian root filesystem of its own
             None,
-            cpus=("cortex-m4",),
+            cpus=("cortex-m4", "cortex-m55"),
             default_cpu="cortex-m4",
-            qemu={"cortex-m4": "cortex-m4"},
+            qemu={"cortex-m4": "cortex-m4", "cortex-m55": "cortex-m55"},
             float_abi="hard",
             bare_metal=True,
+            cpu_triples={"cortex-m55": "thumbv8.1m.main-none-eabihf"},  # Helium (MVE), FPv5
         ),
     )
 }
@@ -118,6 +121,10 @@ class Target:
     @property
     def label(self) -> str:
         return self.arch.name if self.cpu is None else f"{self.arch.name}-{self.cpu}"
+
+    @property
+    def triple(self) -> str:
+        return self.arch.cpu_triples.get(self.cpu or "", self.arch.triple)
 
     @property
     def qemu_cpu(self) -> Optional[str]:

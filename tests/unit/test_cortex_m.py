@@ -22,6 +22,8 @@ def test_target_parses_with_its_board_cpu():
     with pytest.raises(targets.UnknownTarget, match="cortex-m:cortex-m4"):
         targets.parse("cortex-m:cortex-m99")
     assert not targets.parse("armv6").arch.bare_metal
+    m55 = targets.parse("cortex-m:cortex-m55")
+    assert m55.triple == "thumbv8.1m.main-none-eabihf" and target.triple == "thumbv7em-none-eabihf"
 
 
 def test_compile_flags_ask_for_a_hard_float_static_library():
@@ -30,6 +32,9 @@ def test_compile_flags_ask_for_a_hard_float_static_library():
     assert "--iree-llvmcpu-target-cpu=cortex-m4" in got  # the board's CPU, not the host's
     assert "--iree-llvmcpu-target-float-abi=hard" in got
     assert "--iree-llvmcpu-link-static" in got and "--iree-llvmcpu-link-embedded=false" in got
+    m55 = flags.compile_flags("3.9.0", "cortex-m:cortex-m55", flags.BUILTIN_PROFILES["default"])
+    assert "--iree-llvmcpu-target-triple=thumbv8.1m.main-none-eabihf" in m55
+    assert "--iree-llvmcpu-target-cpu=cortex-m55" in m55
     host = flags.compile_flags("3.9.0", "x86_64", flags.BUILTIN_PROFILES["default"])
     assert "--iree-llvmcpu-link-static" not in host
 
@@ -38,13 +43,15 @@ def test_plan_runs_firmware_without_a_runtime_install(tmp_path):
     matrix = spec.load(MATRIX)
     p = plan.build(matrix)
     runs = [j for j in p.jobs if j.stage == "run"]
-    assert len(runs) == 10  # 2 models x 5 releases, each on its own runtime
+    assert len(runs) == 16  # 2 models x (5 releases on the Cortex-M4 + 3 on the Cortex-M55)
     assert not any(j.env.kind == "runtime" for j in p.jobs if j.stage == "install")
     for job in runs:
         assert [d.split(":")[0] for d in job.deps] == ["export", "compile"]
         release = job.labels["compiler"]
         assert job.labels["runtime"] == f"src:{release}"
         assert job.labels["runtime_source"].endswith(f"@v{release}")  # IREE's repository unless told
+    m55 = sorted(j.labels["compiler"] for j in runs if j.labels["arch"] == "cortex-m-cortex-m55")
+    assert m55 == ["3.11.0", "3.11.0", "3.3.0", "3.3.0", "3.9.0", "3.9.0"]
 
 
 def test_a_pip_runtime_on_bare_metal_is_a_one_line_error(tmp_path):
@@ -145,9 +152,10 @@ def test_api_defines_follow_the_release_headers(tmp_path):
 
 
 def test_fits_compares_with_real_boards():
-    assert cortex_m.fits(900 * 1024, 250 * 1024)["Arduino Nano 33 BLE (nRF52840)"]
-    assert not cortex_m.fits(900 * 1024, 300 * 1024)["Arduino Nano 33 BLE (nRF52840)"]
-    assert cortex_m.fits(1500 * 1024, 900 * 1024) == {
+    assert cortex_m.fits(900 * 1024, 250 * 1024, "cortex-m4")["Arduino Nano 33 BLE (nRF52840)"]
+    assert not cortex_m.fits(900 * 1024, 300 * 1024, "cortex-m4")["Arduino Nano 33 BLE (nRF52840)"]
+    assert cortex_m.fits(100, 100, "cortex-m55") == {}  # no Cortex-M4/M7 board runs Helium code
+    assert cortex_m.fits(1500 * 1024, 900 * 1024, "cortex-m4") == {
         "Arduino Nano 33 BLE (nRF52840)": False,
         "STM32F4-Discovery (STM32F407VG)": False,
         "Arduino Portenta H7 (STM32H747, Cortex-M7)": True,
