@@ -133,10 +133,11 @@ def unit(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
-    _install(session, "ruff>=0.5")
+    """ruff check, ruff format --check, and mypy over src/ (pyproject.toml's [tool.mypy])."""
+    _install(session, "-e", ".[lint]")
     session.run("ruff", "check", "src", "scripts", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "scripts", "tests", "noxfile.py")
+    session.run("mypy")
 
 
 @nox.session(python=PYTHON)

@@ -7,9 +7,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from iree_matrix.errors import StorageError
+
+if TYPE_CHECKING:
+    from typing import TypeGuard  # 3.10+: for the checker only (annotations are strings here)
 
 # Out of space, over quota, or a file system that became read-only: the disk's problem, not a result.
 _DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
@@ -18,7 +21,7 @@ _DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 DISK_FULL_TEXT = ("No space left on device", "Disk quota exceeded")
 
 
-def is_disk_full(exc: BaseException) -> bool:
+def is_disk_full(exc: BaseException) -> TypeGuard[OSError]:
     return isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS
 
 

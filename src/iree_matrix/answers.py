@@ -169,7 +169,7 @@ def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Recor
     for r in records:
         t = timing(r) if r.stage == "run" and r.status is Status.OK else None
         if t is not None and t.low is not None:
-            below = [(o, w) for o, w in measurements.get(_same_module(r), []) if o.high < t.low]
+            below = [(o, w) for o, w in measurements.get(_same_module(r), []) if (o.high or 0.0) < t.low]
             if below:
                 _, where = min(below, key=lambda ow: ow[0].median)
                 r = dataclasses.replace(r, metrics={**r.metrics, DISAGREES: where})
@@ -516,17 +516,17 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
             for f, run, c in cells
         )
         causes = [
-            runs.cause(run if run is not None else c)
+            runs.cause(record)
             for (_, run, c), ok in zip(cells, passing)
-            if not ok and (run is not None or c is not None)
+            if not ok and (record := run if run is not None else c) is not None
         ]
         out.append(
             ReleaseResult(
                 compiler=compiler,
                 passes=all(passing),
-                latency_ms=sum(t.median for t in timings) if all(timings) and all(passing) else None,
+                latency_ms=_total([t.median if t else None for t in timings]) if all(passing) else None,
                 noisy=any(t.noisy for t in timings if t is not None),
-                module_bytes=int(sum(sizes)) if all(s is not None for s in sizes) else None,
+                module_bytes=int(total) if (total := _total(sizes)) is not None else None,
                 evidence=evidence,
                 failed=tuple(dict.fromkeys(r.job for r in causes))
                 or tuple(e for e, ok in zip(evidence, passing) if not ok),
@@ -534,6 +534,12 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
             )
         )
     return out
+
+
+def _total(values: Sequence[Optional[float]]) -> Optional[float]:
+    """The sum, or None when any value is missing."""
+    present = [v for v in values if v is not None]
+    return sum(present) if len(present) == len(values) else None
 
 
 def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommendation]:
@@ -546,12 +552,12 @@ def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommen
         passing = [r for r in results if r.passes]
         newest = passing[-1] if passing else None
         timed = [r for r in passing if r.latency_ms is not None]
-        fastest = min(timed, key=lambda r: r.latency_ms) if timed else None
+        fastest = min(timed, key=lambda r: r.latency_ms or 0.0) if timed else None
         ratio = None
         if fastest is None or newest is None or not newest.latency_ms or fastest is newest:
             fastest = None  # named only against a timed newest release, and only when it differs
         else:
-            ratio = newest.latency_ms / fastest.latency_ms
+            ratio = newest.latency_ms / (fastest.latency_ms or newest.latency_ms)
             if ratio < NOISE_RATIO:
                 fastest, ratio = None, None
         sized = [r for r in passing if r.module_bytes is not None]
@@ -619,10 +625,8 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
         )
         ok_a = a is not None and a.status is Status.OK
         ok_b = b is not None and b.status is Status.OK
-        evidence = (
-            (a or ca).job if (a or ca) is not None else "",
-            (b or cb).job if (b or cb) is not None else "",
-        )
+        first, second = a or ca, b or cb
+        evidence = (first.job if first is not None else "", second.job if second is not None else "")
         if ok_a and not ok_b and (b is None or b.status is not Status.SKIP):
             what = (b.status.value + (f" ({b.error_class})" if b.error_class else "")) if b else "no run"
             if b is not None and b.status is Status.NOT_RUN and cb is not None and cb.status is not Status.OK:

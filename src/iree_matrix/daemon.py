@@ -19,7 +19,7 @@ class State:
     fix: str = ""
 
 
-def state(timeout: float = 10) -> State:
+def state(timeout: int = 10) -> State:
     try:
         import docker
 

@@ -171,7 +171,7 @@ def read_statics(file: Path) -> dict:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Name) and target.id in ("FUNCTIONS", "REQUIREMENTS"):
+                if isinstance(target, ast.Name) and target.id in ("FUNCTIONS", "REQUIREMENTS") and node.value:
                     try:
                         value = ast.literal_eval(node.value)
                         # A bare string is iterable too: tuple("abc") would be three names.

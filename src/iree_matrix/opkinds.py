@@ -19,7 +19,7 @@ convolution; torch eager runs them apart), so "elementwise" and "norm" are compa
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Optional
 
 KINDS = (
@@ -114,4 +114,4 @@ def of_onnx(op_type: str, weight_shape: Optional[Sequence[int]] = None) -> str:
     return "elementwise" if op_type else "other"
 
 
-CLASSIFIERS = {"iree": of_dispatch, "torch": of_torch, "onnxruntime": of_onnx}
+CLASSIFIERS: dict[str, Callable[..., str]] = {"iree": of_dispatch, "torch": of_torch, "onnxruntime": of_onnx}

@@ -67,8 +67,8 @@ def _match(wanted: str, present: Iterable[str]) -> Optional[str]:
     return None
 
 
-def _listing(values: Sequence[str], limit: int = 8) -> str:
-    values = answers.sorted_versions(values)
+def _listing(given: Iterable[str], limit: int = 8) -> str:
+    values = answers.sorted_versions(given)
     if len(values) > limit:
         return ", ".join(values[:3]) + f" … {', '.join(values[-3:])} ({len(values)} in all)"
     return ", ".join(values) or "none"
@@ -104,12 +104,12 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         line = f"refuses: runtime {rt} refuses modules from compiler {c}: {pair.reason}"
     else:
         first = runs.by_cell_record(pair.evidence[0])
-        why = first.status.value.replace("_", " ") if first is not None else "no record"
+        state = first.status.value.replace("_", " ") if first is not None else "no record"
         if first is not None and first.blocked_by:
-            why += f", blocked by {first.blocked_by}"
+            state += f", blocked by {first.blocked_by}"
         elif first is not None and first.message:
-            why += f": {answers.clip(answers.first_line(first.message), answers.MAX_REASON_CHARS)}"
-        line = f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({why})"
+            state += f": {answers.clip(answers.first_line(first.message), answers.MAX_REASON_CHARS)}"
+        line = f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({state})"
     lines = [line]
     if pair.disagreement:
         lines.append("note: some functions' modules load and others are refused (see the evidence)")

@@ -14,11 +14,21 @@ from iree_matrix._text import clip, first_line
 class Record(Protocol):
     """What these functions read of a `results.Record` (results imports this module: no import back)."""
 
-    stage: str
-    status: Any  # results.Status, a str enum: compared by value
-    error_class: Optional[str]
-    message: Optional[str]
-    labels: Mapping[str, Any]
+    # Read-only (a frozen dataclass's fields are): properties, so a frozen record matches.
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def status(self) -> Any: ...  # results.Status, a str enum: compared by value
+
+    @property
+    def error_class(self) -> Optional[str]: ...
+
+    @property
+    def message(self) -> Optional[str]: ...
+
+    @property
+    def labels(self) -> Mapping[str, Any]: ...
 
 
 INCOMPATIBLE = "incompatible-module"

@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -98,7 +98,7 @@ def selector_problem(value: str) -> Optional[str]:
 
 
 def final_releases(texts: Sequence[str]) -> tuple[str, ...]:
-    keep = {}
+    keep: dict[Any, str] = {}
     for text in texts:
         try:
             version = Version(text)

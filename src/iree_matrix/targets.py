@@ -158,9 +158,9 @@ def parse(text: str) -> Target:
     """`x86_64`, `aarch64:cortex-a72` or its id spelling `aarch64-cortex-a72`, `armv6`."""
     name, sep, cpu = text.partition(":")
     if not sep:
-        for arch in ARCHES.values():
-            if text.startswith(arch.name + "-"):
-                name, cpu = arch.name, text[len(arch.name) + 1 :]
+        for known in ARCHES.values():
+            if text.startswith(known.name + "-"):
+                name, cpu = known.name, text[len(known.name) + 1 :]
     arch = ARCHES.get(name)
     if arch is None:
         raise UnknownTarget(f"unknown architecture (known: {', '.join(ARCHES)})")

@@ -176,7 +176,7 @@ class DockerBackend:
     def _base_ref(self, env: EnvSpec) -> str:
         return self.base_images.get(env.python) or f"debian:{self._suite(env)}-{_arch(env)}"
 
-    def _base(self, env: EnvSpec, *, timeout: float, log: Path) -> BaseImage:
+    def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
         bases = images.Bases(self.root, self.client(), mirror=self.mirror)

@@ -96,7 +96,8 @@ class VenvBackend:
                 cacheable=False,
             )
         libc, version = platform.libc_ver()
-        glibc = tuple(int(x) for x in version.split(".")[:2]) if libc == "glibc" and version else (2, 17)
+        major, _, minor = version.partition(".") if libc == "glibc" and version else ("2", "", "17")
+        glibc = (int(major), int(minor.split(".")[0] or 0))
         return Target(python=env.python, machine=platform.machine(), glibc=glibc)
 
     def _path(self, env: EnvSpec, lock_digest: str) -> Path:
@@ -191,7 +192,7 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
     tools = Path(env.tools or "").resolve()
     if not (tools / "iree-run-module").is_file():
         raise StageFailure("env-missing", f"{env.id}: no iree-run-module in {tools}", cacheable=False)
-    description = {
+    description: dict[str, Any] = {
         "id": env.id,
         "backend": "venv",
         "lock_digest": None,

@@ -145,7 +145,7 @@ class Bases:
         with_python: bool = True, toolchain: bool = False,
     ) -> dict[str, Any]:  # fmt: skip
         mirror = self._mirror or debian_mirror()
-        include = BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
+        include: tuple[str, ...] = BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
         if toolchain:
             include = TOOLCHAIN_PACKAGES
         work = stem.with_name(stem.name + ".rootfs")

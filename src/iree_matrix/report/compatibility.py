@@ -226,7 +226,7 @@ def _stage_outcome(ix: _Index, record: Record) -> str:
 
 
 def _error_metrics(metrics: Mapping[str, Any]) -> str:
-    names = (("max_abs_err", "max abs err"), ("max_rel_err", "max rel err"))
+    names: tuple[tuple[str, str], ...] = (("max_abs_err", "max abs err"), ("max_rel_err", "max rel err"))
     names += (("atol", "atol"), ("rtol", "rtol"))
     values = [(label, answers.number(metrics.get(key))) for key, label in names]
     return ", ".join(f"{label} {v:.1e}" for label, v in values if v is not None)
@@ -289,7 +289,7 @@ def _models(ix: _Index) -> list[str]:
 
 
 def _model_rows(ix: _Index, model: str) -> list[RowKey]:
-    rows = {k[1:4] for k in [*ix.compiles, *ix.runs] if k[0] == model}
+    rows = {(k[1], k[2], k[3]) for k in [*ix.compiles, *ix.runs] if k[0] == model}
     covered = {row[0] for row in rows}
     # An exporter whose export never got as far as a compile still needs its row.
     rows |= {(e, "", "") for (m, e) in ix.exports if m == model and e not in covered}
@@ -755,7 +755,7 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
     for rec in recs:
         newest = rec.newest_passing
         fastest = "no release faster than the newest beyond noise"
-        if rec.fastest is not None:
+        if rec.fastest is not None and rec.fastest_ratio is not None:
             fastest = f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} the newest's speed)"
         elif newest is None or newest.latency_ms is None:
             fastest = "—"
@@ -764,7 +764,9 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
             f"{sum(r.passes for r in rec.releases)} of {len(rec.releases)}",
             newest.compiler if newest else "none",
             fastest,
-            f"{rec.smallest.compiler} ({_size(rec.smallest.module_bytes)})" if rec.smallest else "—",
+            f"{rec.smallest.compiler} ({_size(rec.smallest.module_bytes)})"
+            if rec.smallest and rec.smallest.module_bytes is not None
+            else "—",
         ])  # fmt: skip
     every = _every_model_passes([r for r in recs if r.newest_passing is not None])
     never = [r.model for r in recs if r.newest_passing is None]

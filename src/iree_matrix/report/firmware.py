@@ -53,7 +53,8 @@ def _row(r: Record) -> list[str]:
     err = m.get("max_abs_err")
     check = "" if err is None else f"{'ok' if m.get('matches') else 'differs'} ({err:.2g})"
     flash, ram = m.get("flash_bytes"), m.get("ram_bytes")
-    fits = m.get("fits") if isinstance(m.get("fits"), Mapping) else {}
+    given = m.get("fits")
+    fits: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     return [
         r.labels.get("model", ""),
         r.labels.get("compiler", ""),

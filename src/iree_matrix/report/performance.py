@@ -112,8 +112,8 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
     if not any(len({c.labels.get("profile") for c in cs}) > 1 for cs in groups.values()):
         return []  # one profile per model: nothing was tuned
     best_rows, detail_rows = [], []
-    for (model, arch, compiler), compiled in sorted(groups.items(), key=_version_order):
-        outcomes = [(c, runs.get(c.cell)) for c in compiled]
+    for (model, arch, compiler), group in sorted(groups.items(), key=_version_order):
+        outcomes = [(c, runs.get(c.cell)) for c in group]
         timed = [
             (c, r) for c, r in outcomes if r is not None and r.status is Status.OK and _median(r.metrics)
         ]
@@ -125,7 +125,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
             default_ms = _median(default.metrics) if default is not None else None
             speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
             best_rows.append(
-                [model, arch, compiler, best[0].labels.get("profile"), _ms(best_ms),
+                [model, arch, compiler, best[0].labels.get("profile"), _ms(best_ms) if best_ms else "",
                  _ms(default_ms) if default_ms else "", speedup, "; ".join(failed)]
             )  # fmt: skip
         else:
@@ -135,7 +135,7 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
             run_metrics = r.metrics if r is not None else {}
             detail_rows.append(
                 [model, compiler, c.labels.get("profile"), status,
-                 _ms(_median(run_metrics)) if _median(run_metrics) else "",
+                 _ms(run_ms) if (run_ms := _median(run_metrics)) else "",
                  _size(c.metrics.get("module_bytes")), _seconds(c.metrics.get("seconds")),
                  _size(c.metrics.get("peak_memory_bytes")), _size(run_metrics.get("peak_memory_bytes")),
                  str(c.metrics.get("dispatch_count", "")), str(run_metrics.get("other_load", ""))]
@@ -494,9 +494,10 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
         peer = peers.get(unit)
         results = (peer.metrics.get("peers") or {}) if peer is not None else {}
         timed = {
-            n: _median(e) for n, e in results.items() if isinstance(e, Mapping) and e.get("status") == "ok"
+            n: v
+            for n, e in results.items()
+            if isinstance(e, Mapping) and e.get("status") == "ok" and (v := _median(e))
         }
-        timed = {n: v for n, v in timed.items() if v}
         best_name = min(timed, key=lambda n: timed[n]) if timed else None
         columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
         for name, framework in _PROFILED_PEERS.items():
@@ -513,7 +514,8 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
             rows.append(
                 ["median − dispatches", _ms(iree_ms - sum(iree_kinds.values())), *[""] * (len(columns) - 1)]
             )
-        head = f"### {unit}, IREE {compiler} ({run.labels.get('profile')}): {_ms(iree_ms)}"
+        timing = _ms(iree_ms) if iree_ms is not None else "no median"
+        head = f"### {unit}, IREE {compiler} ({run.labels.get('profile')}): {timing}"
         verdict = ""
         if best_name and iree_ms:
             ratio = iree_ms / timed[best_name]

@@ -629,8 +629,9 @@ def _model_page(site: Site, rec: answers.Recommendation) -> str:
         points = tuple(
             (c, t)
             for c in compilers
-            if (t := answers.timing(site.runs.same(function, exporter, c))) is not None
-            and site.runs.same(function, exporter, c).status is Status.OK
+            if (ran := site.runs.same(function, exporter, c)) is not None
+            and ran.status is Status.OK
+            and (t := answers.timing(ran)) is not None
         )
         body.append(f"<h2>{_e(function)}: latency across releases</h2>")
         if points:
