@@ -365,14 +365,9 @@ class DaskExecutor(Executor):
 
     def _submit_ready(self, client, waiting, running, done, summary, by_id) -> list[Job]:
         still_waiting = []
-        for job in waiting:
-            deps = [summary.records.get(d) for d in job.deps]
-            if any(r is None for r in deps):
+        for job, ready in self._triage(waiting, summary):
+            if not ready:
                 still_waiting.append(job)
-                continue
-            failed = next((r for r in deps if r.status is not Status.OK), None)
-            if failed is not None:
-                summary.records[job.id] = self._not_run(job, failed)
                 continue
             task = Task(
                 run=self._token,

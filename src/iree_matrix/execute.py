@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -182,16 +182,26 @@ class Executor:
             raise
         pool.shutdown(wait=True)
 
-    def _start_ready(self, waiting, running, entries, summary, pool) -> list[Job]:
-        still_waiting = []
+    def _triage(self, waiting: Sequence[Job], summary: Summary) -> Iterator[tuple[Job, bool]]:
+        """The waiting jobs in order, each with whether all its dependencies succeeded (ready) or
+        some have no record yet; a job a dependency failed for is recorded not_run here instead.
+        Both executors' ready/blocked rule: this one and the Dask one."""
         for job in waiting:
             deps = [summary.records.get(d) for d in job.deps]
             if any(r is None for r in deps):
-                still_waiting.append(job)
+                yield job, False
                 continue
-            failed = next((r for r in deps if r.status is not Status.OK), None)
+            failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
             if failed is not None:
                 summary.records[job.id] = self._not_run(job, failed)
+                continue
+            yield job, True
+
+    def _start_ready(self, waiting, running, entries, summary, pool) -> list[Job]:
+        still_waiting = []
+        for job, ready in self._triage(waiting, summary):
+            if not ready:
+                still_waiting.append(job)
                 continue
             stage = stages.get(job.stage)
             exclusive_running = any(stages.get(j.stage).exclusive for j in running.values())
