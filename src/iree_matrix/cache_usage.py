@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix import formats
+from iree_matrix.containers import find_docker
 from iree_matrix.images.sdk import BASE_REPO, ENV_REPO
 
 # The cache's parts: (directory, what it holds, what removing it costs the next run).
@@ -75,7 +76,7 @@ def usage(cache: Path) -> list[Part]:
 def docker_images(docker: Optional[str] = None) -> Optional[tuple[int, int]]:
     """(number, bytes) of this tool's images in Docker's storage, shared layers counted once; None
     without a daemon."""
-    docker = docker or shutil.which("docker")
+    docker = docker or find_docker()
     if docker is None:
         return None
     try:

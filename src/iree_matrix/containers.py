@@ -257,8 +257,14 @@ def _start_time(pid: int) -> Optional[str]:
     return stat.rpartition(")")[2].split()[19]  # the name may hold spaces and ')'
 
 
+def find_docker() -> Optional[str]:
+    """The `docker` command on PATH, or None: the one place that looks for it."""
+    return shutil.which("docker")
+
+
 def docker_cli() -> str:
-    found = shutil.which("docker")
+    """The `docker` command, or a stage failure saying how to install it."""
+    found = find_docker()
     if found is None:
         raise StageFailure(
             "docker-daemon", f"no `docker` command on PATH; {daemon.SETUP_HINT}", cacheable=False

@@ -8,7 +8,6 @@ through the SDK (`images/`).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -108,7 +107,7 @@ class DockerBackend:
         return host.containers_cpu_seconds()
 
     def remove_orphans(self) -> list[str]:
-        docker = shutil.which("docker")
+        docker = containers.find_docker()
         return [] if docker is None else containers.remove_orphans(docker)
 
     def target(self, env: EnvSpec) -> Target:

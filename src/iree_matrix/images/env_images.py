@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -14,7 +13,7 @@ from typing import Any, Optional
 from iree_matrix import _proc
 from iree_matrix._hashing import digest
 from iree_matrix._locks import file_lock
-from iree_matrix.containers import LABEL
+from iree_matrix.containers import LABEL, find_docker
 from iree_matrix.errors import StageFailure
 from iree_matrix.images.bases import BaseImage
 from iree_matrix.images.sdk import (
@@ -110,7 +109,7 @@ class EnvImages:
             # container's config into the image.
             base.tag, argv, network_mode="none", volumes=volumes, labels={LABEL: "1"},
         )  # fmt: skip
-        docker = shutil.which("docker")
+        docker = find_docker()
         if docker is not None:  # removed by the watchdog if the tool is killed mid-build
             _proc.watch_container(docker, container.id)
         try:
