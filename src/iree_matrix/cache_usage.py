@@ -11,12 +11,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import formats
+from iree_matrix import _proc, formats
 from iree_matrix.containers import find_docker
 from iree_matrix.images.sdk import BASE_REPO, ENV_REPO
 
@@ -80,14 +79,9 @@ def docker_images(docker: Optional[str] = None) -> Optional[tuple[int, int]]:
     if docker is None:
         return None
     try:
-        done = subprocess.run(
-            [docker, "system", "df", "-v", "--format", "{{json .}}"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = _proc.run([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
         images = json.loads(done.stdout).get("Images") or []
-    except (OSError, subprocess.TimeoutExpired, ValueError):
+    except (OSError, _proc.Timeout, ValueError):
         return None
     ours = [i for i in images if str(i.get("Repository", "")).startswith((ENV_REPO, BASE_REPO))]
     shared = max((_bytes(i.get("SharedSize", "0B")) for i in ours), default=0)
