@@ -35,6 +35,9 @@ def world(monkeypatch, tmp_path) -> World:
     monkeypatch.setattr(stages, "get", lambda name: fakes[name])
     monkeypatch.setitem(envs.BACKENDS, "fake", lambda cache, spec: FakeBackend())
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
+    # A worker keeps environments in $IREE_MATRIX_CACHE when set (distributed.run_task): the
+    # tester's own cache would hand this run the installs of an earlier test run, never executed here.
+    monkeypatch.delenv("IREE_MATRIX_CACHE", raising=False)
     dist._RUNS.clear()
     return world
 
