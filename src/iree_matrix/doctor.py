@@ -41,12 +41,17 @@ def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
     return done.returncode, done.output
 
 
-def check_docker_client() -> Check:
-    found = _which("docker")
+def _installed(name: str, tool: str, missing: str, fix: str, needed_for: str) -> Check:
+    """A tool on PATH: where it is, or what its absence means and how to install it."""
+    found = _which(tool)
     if found:
-        return Check("docker client", True, found, needed_for="docker")
-    return Check(
-        "docker client", False, "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
+        return Check(name, True, found, needed_for=needed_for)
+    return Check(name, False, missing, fix, needed_for)
+
+
+def check_docker_client() -> Check:
+    return _installed(
+        "docker client", "docker", "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
     )
 
 
@@ -58,12 +63,8 @@ def check_docker_daemon() -> Check:
 
 
 def check_debootstrap() -> Check:
-    found = _which("debootstrap")
-    if found:
-        return Check("debootstrap", True, found, needed_for="docker")
-    return Check(
-        "debootstrap", False, "not installed (base images are built with it)", f"bash {SETUP}", "docker"
-    )
+    missing = "not installed (base images are built with it)"
+    return _installed("debootstrap", "debootstrap", missing, f"bash {SETUP}", "docker")
 
 
 # armv6-smoke: the hello world and IREE's runtime built from source (native + armel cross).
