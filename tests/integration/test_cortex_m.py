@@ -19,7 +19,7 @@ from iree_matrix.results import Status
 from .conftest import iree_matrix, records
 from .test_armv6_smoke import iree_source
 
-pytestmark = [pytest.mark.integration, pytest.mark.torch, pytest.mark.cortex_m]
+pytestmark = [pytest.mark.integration, pytest.mark.cortex_m]
 
 _missing = [tool for tool in (*cortex_m.TOOLS, "cmake", "ninja") if shutil.which(tool) is None]
 if _missing and os.environ.get("CI") != "true":
