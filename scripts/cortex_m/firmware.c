@@ -13,6 +13,7 @@
  * Output lines (one semihosting write each):
  *   OUTPUT <index> <element type, hex> <rank> <dims...>
  *   DATA <hex bytes>                 the output's bytes, in order, several lines
+ *   HEAP_AT <step> <bytes>           the heap in use after a step (instance, device, context, inputs)
  *   HEAP_PEAK <bytes>                sbrk's high-water mark
  *   STACK_PEAK <bytes>               deepest stack use (the stack is painted at reset)
  *   IREE_MATRIX_OK | IREE_MATRIX_FAIL <IREE's status text>
@@ -160,6 +161,13 @@ __attribute__((section(".isr_vector"), used)) void (*const vector_table[16])(voi
 
 /* ---- the model ---- */
 
+/* Where the heap stands after each step: the runtime's own cost before the model's. */
+static void mark(const char* step) {
+  char line[96];
+  snprintf(line, sizeof(line), "HEAP_AT %s %lu", step, (unsigned long)(heap_top - __heap_start));
+  put_line(line);
+}
+
 static void print_buffer_view(iree_host_size_t index, iree_hal_buffer_view_t* view, uint8_t* scratch,
                               iree_host_size_t scratch_size, iree_status_t* status) {
   char line[256];
@@ -188,6 +196,7 @@ static iree_status_t run(void) {
   iree_vm_instance_t* instance = NULL;
   IREE_RETURN_IF_ERROR(iree_vm_instance_create(IREE_VM_TYPE_CAPACITY_DEFAULT, host, &instance));
   IREE_RETURN_IF_ERROR(iree_hal_module_register_all_types(instance));
+  mark("instance");
 
   iree_hal_executable_loader_t* loader = NULL;
   IREE_RETURN_IF_ERROR(iree_hal_static_library_loader_create(
@@ -201,6 +210,7 @@ static iree_status_t run(void) {
   iree_hal_device_t* device = NULL;
   IREE_RETURN_IF_ERROR(iree_hal_sync_device_create(iree_make_cstring_view("local-sync"), &params, 1, &loader,
                                                    device_allocator, host, &device));
+  mark("device");
 
   iree_vm_module_t* hal_module = NULL;
 #if IREE_MATRIX_HAL_MODULE_API == 3
@@ -232,6 +242,7 @@ static iree_status_t run(void) {
   iree_vm_context_t* context = NULL;
   IREE_RETURN_IF_ERROR(
       iree_vm_context_create_with_modules(instance, IREE_VM_CONTEXT_FLAG_NONE, 2, modules, host, &context));
+  mark("context");
   iree_vm_function_t function;
   IREE_RETURN_IF_ERROR(
       iree_vm_context_resolve_function(context, iree_make_cstring_view(iree_matrix_function), &function));
@@ -257,6 +268,7 @@ static iree_status_t run(void) {
   iree_vm_list_t* outputs = NULL;
   IREE_RETURN_IF_ERROR(iree_vm_list_create(iree_vm_make_undefined_type_def(), 4, host, &outputs));
 
+  mark("inputs");
   put_line("INVOKE");
   IREE_RETURN_IF_ERROR(
       iree_vm_invoke(context, function, IREE_VM_INVOCATION_FLAG_NONE, NULL, inputs, outputs, host));

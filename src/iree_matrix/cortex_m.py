@@ -441,6 +441,7 @@ class FirmwareRun:
     outputs: tuple[np.ndarray, ...]
     heap_peak: Optional[int]
     stack_peak: Optional[int]
+    heap_at: Mapping[str, int]  # the heap's break after each setup step (instance, device, context, inputs)
     seconds: float
     output: str
 
@@ -460,6 +461,7 @@ def run(
 def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: float) -> FirmwareRun:
     outputs: list[tuple[list[int], bytearray]] = []
     heap = stack = None
+    heap_at: dict[str, int] = {}
     message = ""
     ok = False
     for line in text.splitlines():
@@ -470,6 +472,9 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
             outputs.append(([int(d) for d in fields[3 : 3 + rank]], bytearray()))
         elif word == "DATA" and outputs:
             outputs[-1][1].extend(bytes.fromhex(rest))
+        elif word == "HEAP_AT" and len(rest.split()) == 2:
+            step, size = rest.split()
+            heap_at[step] = int(size)
         elif word == "HEAP_PEAK":
             heap = int(rest)
         elif word == "STACK_PEAK":
@@ -484,7 +489,7 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
     for i, (shape, raw) in enumerate(outputs):
         dtype = np.dtype(output_dtypes[i] if i < len(output_dtypes) else "float32").newbyteorder("<")
         arrays.append(np.frombuffer(bytes(raw), dtype=dtype).reshape(shape))
-    return FirmwareRun(ok and returncode == 0, message, tuple(arrays), heap, stack, seconds, text)
+    return FirmwareRun(ok and returncode == 0, message, tuple(arrays), heap, stack, heap_at, seconds, text)
 
 
 def fits(flash_bytes: int, ram_bytes: int, cpu: str) -> dict[str, bool]:

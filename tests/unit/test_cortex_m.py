@@ -102,10 +102,12 @@ def test_firmware_output_is_read_back_exactly():
     hex_bytes = values.tobytes().hex()
     text = "\n".join(
         ["BOOT", "INVOKE", "OUTPUT 0 21000020 2 1 3", f"DATA {hex_bytes[:16]}", f"DATA {hex_bytes[16:]}",
-         "HEAP_PEAK 212856", "STACK_PEAK 12856", "IREE_MATRIX_OK"]
+         "HEAP_AT instance 1024", "HEAP_AT inputs 150000", "HEAP_PEAK 212856", "STACK_PEAK 12856",
+         "IREE_MATRIX_OK"]
     )  # fmt: skip
     got = cortex_m.parse(text, ["float32"], 0, 0.5)
     assert got.ok and got.heap_peak == 212856 and got.stack_peak == 12856
+    assert got.heap_at == {"instance": 1024, "inputs": 150000}
     assert got.outputs[0].shape == (1, 3) and np.array_equal(got.outputs[0], values)
 
 

@@ -92,6 +92,8 @@ def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, 
         "ram_bytes": ram,
         "heap_peak_bytes": ran.heap_peak,
         "stack_peak_bytes": ran.stack_peak,
+        # The runtime's own share: the heap in use once everything is set up, before the call.
+        "heap_at_bytes": dict(ran.heap_at),
         "machine_flash_bytes": machine.flash[1],
         "machine_ram_bytes": machine.ram[1],
         "fits": cortex_m.fits(flash, ram, cpu),
