@@ -121,7 +121,14 @@ def test_constraints_pin_what_every_environment_agrees_on():
 
 
 @pytest.mark.parametrize(
-    "record", [_compile(), _run(), _run(device="local-sync"), _run(runtime="3.10.0", device="local-sync")]
+    "record",
+    [
+        _compile(),
+        _run(),
+        _run(device="local-sync"),
+        _run(runtime="3.10.0", device="local-sync"),
+        dataclasses.replace(_compile(form="bytecode"), job=f"compile:{CELL}/mlirbc"),
+    ],
 )
 def test_the_matrix_it_writes_plans_the_records_job(record: Record, tmp_path: Path):
     path = tmp_path / "m.toml"

@@ -156,6 +156,8 @@ def matrix_text(record: Record) -> str:
         "[benchmark]",
         "repetitions = 1  # what is compared is bytes, not time",
     ]
+    if labels.get("form"):  # MLIR bytecode (text, the default, is not labelled)
+        lines.insert(-3, f'forms = ["{labels["form"]}"]')
     if device:
         lines.append(f'devices = ["{device}"]')
     return "\n".join(lines) + "\n"
