@@ -63,7 +63,9 @@ class Ledger:
         self.envs = cache / "envs" / "venv"
         self.out = out
         self.seen: dict[str, int] = json.loads(out.read_text())["wheels"] if out.is_file() else {}
-        self.peak = 0
+        previous = json.loads(out.read_text()) if out.is_file() else {}
+        self.peak = previous.get("peak_cache_bytes", 0)
+        self.phases: list = previous.get("phases", [])
 
     def note(self) -> None:
         for wheel in self.files.glob("*.whl"):
@@ -113,7 +115,7 @@ def main() -> int:
     jobs = [j.id for j in the_plan.jobs]
     ledger = Ledger(args.cache, args.results_dir / "environments-run.json")
     start = time.monotonic()
-    phases = []
+    phases = ledger.phases  # a resumed run (--skip-exports) keeps the phases it already ran
 
     torches = sorted({j.labels["torch"] for j in the_plan.jobs if j.stage == "export"}, key=releases.Version)
     for torch in [] if args.skip_exports else torches:
@@ -129,6 +131,8 @@ def main() -> int:
     compilers = sorted(
         {j.labels["compiler"] for j in the_plan.jobs if j.stage == "compile"}, key=releases.Version
     )
+    # Newest and oldest alternately: a run cut short still spans the release history.
+    compilers = [c for pair in zip(compilers[::-1], compilers) for c in pair][: len(compilers)]
     for i in range(0, len(compilers), args.batch):
         batch = compilers[i : i + args.batch]
         t0 = time.monotonic()

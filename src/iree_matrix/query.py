@@ -206,9 +206,11 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
             continue
         text, bytecode = a.compilers(exporters.TEXT), a.compilers(exporters.BYTECODE)
         lines.append(head + ":")
-        lines.append(f"  text (.mlir):       {_listing(text, limit=20)}")
-        if any(x.form == exporters.BYTECODE for x in a.takes):
-            lines.append(f"  bytecode (.mlirbc): {_listing(bytecode, limit=20)}")
+        for form, label, taking in ((exporters.TEXT, "text (.mlir):      ", text),
+                                    (exporters.BYTECODE, "bytecode (.mlirbc):", bytecode)):  # fmt: skip
+            tried = [x for x in a.takes if x.form == form]
+            said = _listing(taking, limit=20) if tried else NOT_MEASURED
+            lines.append(f"  {label} {said}" + (f" (of {len(tried)} compilers tried)" if tried else ""))
         for x in a.takes:
             if not x.takes:
                 lines.append(f"  {x.form} refused by {x.compiler}: {x.words}")

@@ -106,7 +106,7 @@ def test_bytecode_compiles_stay_out_of_the_text_answers():
 def test_query_export_answers_with_evidence_and_says_what_was_measured():
     answer = query.export(_records(), "2.9.1", "3.9", "3.13")
     assert answer.measured and answer.answer == "takes"
-    assert "  bytecode (.mlirbc): 3.9.0" in answer.lines
+    assert "  bytecode (.mlirbc): 3.9.0 (of 2 compilers tried)" in answer.lines
     assert any(REFUSAL in line for line in answer.lines)
     assert any(job.endswith("/mlirbc") for job in answer.evidence)
     missing = query.export(_records(), "2.5.1", "3.6.0", "3.12")
