@@ -1,0 +1,78 @@
+"""The estimate against a recorded run (issue #30): `nox -s matrix` on this machine from empty caches
+(tests/data/eta/first-run.jsonl, compacted from its results.jsonl, and the load average sampled
+beside it every 30 s). Replayed at 10 % and 50 % of its wall time with the estimator the run would
+have had — the published records' stage times, the load at that moment, the factors of the stages
+finished by then — the estimate of what is left is within 1.5x of what was really left."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.plan import EnvSpec, Job
+from iree_matrix.progress import Estimates, published_times
+from iree_matrix.results import Record, Status
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "eta"
+ENV = EnvSpec("runtime", "3.11", (), "r")
+CORES = 2  # the machine the run was recorded on
+TIMED = {"export", "run"}  # what the run's timed stages were (they run alone)
+
+
+def _t(iso: str) -> float:
+    return datetime.datetime.fromisoformat(iso).timestamp()
+
+
+def _recorded() -> list[Record]:
+    rows = [json.loads(line) for line in (DATA / "first-run.jsonl").read_text().splitlines()]
+    return [
+        Record(r["job"], r["stage"], r["cell"], "k", Status(r["status"]), r["labels"], seconds=r["seconds"],
+               started=r["started"], finished=r["finished"], blocked_by=r["blocked_by"],
+               env={"backend": r["backend"]})
+        for r in rows
+    ]  # fmt: skip
+
+
+def _load_at(moment: float, day: str) -> float:
+    samples = []
+    for line in (DATA / "first-run-load.txt").read_text().splitlines():
+        clock, load = line.split()
+        samples.append((_t(f"{day}T{clock}+00:00"), float(load)))
+    before = [load for when, load in samples if when <= moment] or [samples[0][1]]
+    return max(1.0, before[-1] / CORES)
+
+
+def estimate_at(fraction: float) -> tuple[float, float]:
+    """(estimated, real) seconds left at `fraction` of the recorded run's wall time."""
+    records = _recorded()
+    start = min(_t(r.started) for r in records if r.started)
+    end = max(_t(r.finished) for r in records if r.finished)
+    moment = start + fraction * (end - start)
+    jobs = [Job(r.stage, r.cell, (), r.labels, ENV) for r in records]
+    day = records[0].started[:10]
+    estimates = Estimates.of(jobs, {}, TIMED, published=published_times(), backend="docker",
+                             load=_load_at(start, day))  # fmt: skip
+    now, running, pending = time.monotonic(), {}, []
+    for r in sorted(records, key=lambda r: _t(r.finished)):
+        if _t(r.finished) <= moment:
+            estimates.factor.load = _load_at(_t(r.finished), day)  # as Progress.finished measures it
+            if r.started:
+                estimates.finished(r.job, r.seconds)
+        elif r.started and _t(r.started) <= moment:
+            running[r.job] = now - (moment - _t(r.started))
+        else:
+            pending.append(r.job)
+    estimates.factor.load = _load_at(moment, day)
+    return estimates.left(pending, running), end - moment
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5])
+def test_the_estimate_is_within_one_and_a_half_times_the_real_remainder(fraction: float) -> None:
+    estimated, real = estimate_at(fraction)
+    assert real / 1.5 <= estimated <= real * 1.5, (
+        f"at {fraction:.0%}: {estimated / 60:.1f} min vs {real / 60:.1f}"
+    )
