@@ -161,7 +161,7 @@ class HostFactor:
         if own:
             return _ratio(own)
         # A stage not seen yet. Contention slows stages unequally (here, at a load factor of ~10:
-        # exports 9-18x, compiles ~6x, runs ~3x): take the square root of what the other computing
+        # exports 13x, compiles 6x, runs 2.4x (medians)): take the square root of what the other computing
         # stages show, else of the load — the geometric middle between no slowdown and the worst.
         others = [p for name, seen in self._seen.items() if name not in IO_STAGES for p in seen]
         return math.sqrt(_ratio(others) if others else self.load)
