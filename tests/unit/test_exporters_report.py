@@ -3,6 +3,8 @@ section, compat.json's `exporters` and `iree-matrix query export`, from hand-mad
 
 from __future__ import annotations
 
+import dataclasses
+
 from iree_matrix import compat, exporters, query
 from iree_matrix.report import render_compatibility, site
 from iree_matrix.results import Record, Status
@@ -111,3 +113,12 @@ def test_query_export_answers_with_evidence_and_says_what_was_measured():
     assert any(job.endswith("/mlirbc") for job in answer.evidence)
     missing = query.export(_records(), "2.5.1", "3.6.0", "3.12")
     assert not missing.measured and "py3.10 torch 2.5.1 turbine 3.6.0" in missing.lines[0]
+
+
+def test_a_function_with_one_exporter_and_no_bytecode_gets_no_table():
+    lone = _export("3.11", "2.13.0", "3.9.0")
+    lone = dataclasses.replace(
+        lone, job="export:lone/x", cell="lone/x", labels={**lone.labels, "model": "lone", "exporter": "x"}
+    )
+    text = render_compatibility([*_records(), lone])
+    assert "### `tiny`" in text and "### `lone`" not in text

@@ -46,6 +46,8 @@ def render(records: Iterable[Record]) -> list[str]:
     distinct = {d.function: d for d in exporters.distinct(found)}
     for function in sorted({a.function for a in found}):
         rows = [a for a in found if a.function == function]
+        if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
+            continue  # one exporter, text only: the model's own table says it all
         compilers = answers.sorted_versions({t.compiler for a in rows for t in a.takes})
         d = distinct.get(function)
         if d is not None:

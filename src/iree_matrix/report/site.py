@@ -558,6 +558,8 @@ def _exporters_page(site: Site, found: Sequence[exporters.ExporterAnswer]) -> st
     counts = {d.function: d for d in exporters.distinct(found)}
     for k, function in enumerate(sorted({a.function for a in found})):
         rows = [a for a in found if a.function == function]
+        if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
+            continue  # one exporter, text only: the model's page says it all
         compilers = answers.sorted_versions({t.compiler for a in rows for t in a.takes})
         d = counts.get(function)
         body.append(f"<h2 id=env-{k}>{_e(function)}</h2>")
