@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix import _resources, formats, refusals
+from iree_matrix import _resources, compile_errors, formats, refusals
 from iree_matrix.plan import Job
 from iree_matrix.results import Record, ResultsLog, Status
 
@@ -61,6 +61,12 @@ def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 
     if located:
         line = f"{located['what']} (at {located['where']})"
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def first_words(record: Record, cache: Optional[Path] = None) -> str:
+    """A failed job's line: a compile's first error and the op it names, uncut, else `headline`."""
+    named = compile_errors.of_record(record.metrics, None) if record.stage == "compile" else None
+    return named.text() if named is not None else headline(record.message, cache)
 
 
 _FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
@@ -403,7 +409,7 @@ class Progress:
         if refusals.is_answer(record):
             self._line(f"        the runtime says: {refusals.reason(record.message)}")
         elif record.status not in (Status.OK, Status.NOT_RUN) and record.message:
-            first = headline(record.message, self.cache)
+            first = first_words(record, self.cache)
             where = f" (log: {log})" if log is not None and record.status is not Status.SKIP else ""
             self._line(f"        {record.error_class or record.status.value}: {first}{where}")
 

@@ -61,6 +61,7 @@ def test_an_unsupported_op_is_named_in_the_record_report_site_and_query(cache: P
     assert compiled.metrics["first_error"] == FIRST_ERROR
     assert compiled.metrics["failing_op"] == OP
     assert got[f"run:{base}"].status is Status.NOT_RUN
+    assert f"compile-error: {FIRST_ERROR} (op: {OP})" in done.stdout  # the progress line and summary
 
     report = (results / "COMPATIBILITY.md").read_text()
     assert f"First error: `{FIRST_ERROR}`, on `{OP}`." in report

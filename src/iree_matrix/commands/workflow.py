@@ -268,7 +268,7 @@ def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
 
 
 def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
-    from iree_matrix.progress import headline
+    from iree_matrix.progress import first_words
 
     print(
         f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {summary.tally()} "
@@ -279,7 +279,7 @@ def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
         print(f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (see the cross)")
     problems = summary.failures()
     for record in sorted(problems, key=lambda r: r.job):
-        first = headline(record.message, cache)
+        first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
     if problems or answers:
         where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
