@@ -274,7 +274,7 @@ class _Where:
         return SpecError(f"{self.path}: {key} = {value!r}: {why}")
 
 
-def _description(table: dict, key: str, where: _Where) -> str:
+def _description(table: Mapping[str, Any], key: str, where: _Where) -> str:
     value = table.get(key.rpartition(".")[2], "")
     if not isinstance(value, str):
         raise where.error(key, value, 'expected a string, e.g. description = "what this matrix answers"')
@@ -435,11 +435,11 @@ def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _K
                 built.append(versions.source_runtime(*versions.parse_source_runtime(v)))
             except ValueError as exc:
                 raise where.error(key, v, str(exc)) from None
-        elif v != SAME and releases.selector_problem(v):
+        elif v != SAME and (problem := releases.selector_problem(v)):
             raise where.error(
                 key,
                 v,
-                releases.selector_problem(v)
+                problem
                 + f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)',
             )
     resolved = [SAME] if SAME in values else []
@@ -646,7 +646,7 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
     if not isinstance(table, dict):
         raise where.error("benchmark", table, "expected a [benchmark] table")
     _reject_unknown(table, _BENCHMARK_KEYS, where, "benchmark.")
-    values = {}
+    values: dict[str, Any] = {}
     for key, (low, high) in _BENCHMARK_BOUNDS.items():
         if key in table:
             value = table[key]

@@ -42,7 +42,7 @@ class CompileStage:
 
     def key(self, job: Job, ctx: Context) -> str:
         assert job.profile is not None
-        fields = {
+        fields: dict[str, Any] = {
             "stage": self.name,
             # The MLIR's content, not the export's key: exporters (turbine / torch releases)
             # that write byte-identical MLIR share one compile, and every run of it.

@@ -86,10 +86,10 @@ class RunStage:
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
-        mounts = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
+        mounts: dict[str, Any] = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold (issue #24).
-        peak = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
+        peak: dict[str, Any] = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
         if done.returncode != 0:
             empty = empty_function_problem(ctx.dep("compile").record.metrics)
