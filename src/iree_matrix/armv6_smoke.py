@@ -61,10 +61,19 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     publishes no 32-bit ARM runtime. Its release is the given source's (`--iree-source SRC` for
     every release), else the matrix's newest compiler's (IREE's repository at that tag); static,
     so nothing is needed from the board's C library."""
-    armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
-    if not armv6 or any(versions.is_source_runtime(c.runtime) for c in armv6):
-        return matrix
     from iree_matrix import runtime_build
+
+    armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
+    if not armv6:
+        return matrix
+    named = sorted(
+        {versions.parse_source_runtime(c.runtime)[0] for c in armv6 if versions.is_source_runtime(c.runtime)}
+    )
+    if named:
+        if not matrix.iree_sources:  # no source named anywhere: IREE's repository must answer now
+            for release in named:
+                runtime_build.source(matrix.iree_source(release), cache)
+        return matrix
 
     release = max((c.compiler for c in matrix.cells), key=versions.Version)
     given = matrix.iree_sources.get("*") or runtime_build.default_source(release)

@@ -168,6 +168,19 @@ def test_the_smoke_without_a_reachable_source_stops_in_one_line_naming_the_fix(t
     assert "fatal:" in message and "--iree-source [3.9.0=]PATH" in message and rb.SOURCE_ENV in message
 
 
+def test_the_smokes_own_source_runtime_without_any_source_stops_in_one_line_too(tmp_path, monkeypatch):
+    """matrix/armv6.toml names src:3.9.0+static: with no source given, IREE's repository must be
+    reachable before any work (here it is not: example.invalid)."""
+    from iree_matrix import spec as spec_module
+    from iree_matrix.errors import UserError
+
+    monkeypatch.setattr(spec_module.versions, "DEFAULT_IREE_GIT", "git+https://example.invalid/iree")
+    matrix = _spec(tmp_path, arch=["armv6"], runtime=["src:3.9.0+static"])
+    with pytest.raises(UserError) as err:
+        armv6_smoke.on_source_runtime(matrix, tmp_path / "cache")
+    assert str(err.value).startswith("no runtime source for 3.9.0: cannot clone git+https://example.invalid")
+
+
 def test_the_source_can_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(rb.SOURCE_ENV, f"3.9.0={TARBALL} 3.11.0=git+https://example.org/iree@v3.11.0")
     assert workflow._iree_sources_given([]) == [
