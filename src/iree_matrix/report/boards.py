@@ -59,10 +59,29 @@ def unit_of(record: Record) -> str:
     return model if function == "main" else f"{model}.{function}"
 
 
+def root_causes(records: Iterable[Record]) -> list[Record]:
+    """Each not-run record replaced by a copy carrying its root blocker's words (a runtime build's
+    "no runtime source for 3.13.0 ...", not "install ... not run")."""
+    recs = list(records)
+    by_job = {r.job: r for r in recs}
+    out = []
+    for r in recs:
+        root, seen = r, set()
+        while root.status is Status.NOT_RUN and root.blocked_by in by_job and root.job not in seen:
+            seen.add(root.job)
+            root = by_job[root.blocked_by]
+        if root is not r and root.status is not Status.NOT_RUN:
+            r = dataclasses.replace(
+                r, blocked_by=f"{root.stage}: {first_words(root)[:200]}", error_class=f"blocked-{root.stage}"
+            )
+        out.append(r)
+    return out
+
+
 def cells(records: Iterable[Record]) -> list[Cell]:
     """The run records grouped into cells (one per module × runtime, devices side by side)."""
     grouped: dict[tuple[str, str, str, str, str], dict[str, Record]] = {}
-    for r in records:
+    for r in root_causes(records):
         if r.stage != "run":
             continue
         key = (unit_of(r), r.labels.get("compiler", "?"), r.labels.get("runtime", "?"),
@@ -121,7 +140,11 @@ def cell_text(cell: Cell) -> str:
 
 
 def first_words(record: Record) -> str:
+    """The message's first line, or the line that says what the source lacks (runtime builds)."""
     message = (record.message or "").strip().splitlines()
+    hint = next((ln.strip("()") for ln in message if ln.startswith("(the source has no")), None)
+    if hint:
+        return f"{message[0].split(' at ')[0]}: {hint}"[:200]
     return message[0][:160] if message else (record.error_class or record.status.value)
 
 
@@ -206,7 +229,8 @@ def _median(record: Optional[Record]) -> Optional[float]:
 
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
     rows = []
-    for r in sorted((r for r in records if r.stage == "runtime-build"), key=lambda r: r.job):
+    builds = [r for r in records if r.stage == "runtime-build" and r.status is not Status.NOT_RUN]
+    for r in sorted(builds, key=lambda r: (_version_key(release_of(r.labels.get("runtime", ""))), r.job)):
         runtime, arch = r.labels.get("runtime", "?"), r.labels.get("arch", "?")
         linkage = r.labels.get("linkage", "?")
         os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
