@@ -56,7 +56,9 @@ def has_boards(records: Iterable[Record]) -> bool:
 def unit_of(record: Record) -> str:
     function = record.labels.get("function") or "main"
     model = record.labels.get("model", "?")
-    return model if function == "main" else f"{model}.{function}"
+    if function == "main" or model.endswith(f".{function}"):  # some records name the unit as the model
+        return model
+    return f"{model}.{function}"
 
 
 def root_causes(records: Iterable[Record]) -> list[Record]:
