@@ -25,6 +25,7 @@ PLAIN = [
     "whisper_tiny@decomposed",  # the flag search's export variant: attention without SDPA
     "llama_stories15m",
     "ops",
+    "ds_cnn_kws",  # the keyword-spotting DS-CNN the Cortex-M target runs (issue 28)
 ]
 UPSTREAM = ["whisper_tiny@transformers", "llama@transformers"]
 
