@@ -9,7 +9,7 @@ records answers the brief's linkage question per build: build time, sizes of `ir
 GLIBC symbol versions.
 
 Sources (`--iree-source`, or $IREE_MATRIX_IREE_SOURCE): a directory holding IREE's tree, a tarball
-of one (what offline machines and CI use; README "Getting IREE's source"), or `git+URL@TAG`
+of one (what offline machines and CI use; docs/arm.md "Getting IREE's source"), or `git+URL@TAG`
 (default: IREE's public repository at the release tag, with only the submodules a runtime build
 needs).
 

@@ -1,4 +1,4 @@
-"""The import graph: no cycle, and no module imports from a layer above its own; and README's
+"""The import graph: no cycle, and no module imports from a layer above its own; and CONTRIBUTING.md's
 "Development" list states the same layers (two statements of one order, held equal here)."""
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def test_no_cycle():
 
 
 def _readme_layers() -> list[tuple[str, list[str]]]:
-    """README's "Development" list: each numbered layer's name and the modules it names. A bare
+    """CONTRIBUTING.md's "Development" list: each numbered layer's name and the modules it names. A bare
     file name right after a package (`report/` (`site.py` ...)) is that package's module."""
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "CONTRIBUTING.md").read_text()
     section = text[text.index("Layout: `src/iree_matrix/`") :]
     section = section[: section.index("\n\n", section.index("\n1. "))]
     items = re.split(r"^\d+\. \*\*(\w+)\*\*:", section, flags=re.MULTILINE)[1:]
@@ -125,12 +125,12 @@ def test_readme_states_the_same_layers():
     assert [layer for layer, _ in stated] == [layer for layer, _ in LAYERS]
     for index, (layer, modules) in enumerate(stated):
         for module in modules:
-            assert module in GRAPH, f"README names {module!r} (in {layer}): no such module"
+            assert module in GRAPH, f"CONTRIBUTING.md names {module!r} (in {layer}): no such module"
             assert _layer(module) == index, (
-                f"README puts {module} in {layer}, this test in {LAYERS[_layer(module)][0]}"
+                f"CONTRIBUTING.md puts {module} in {layer}, this test in {LAYERS[_layer(module)][0]}"
             )
     named = {module for _, modules in stated for module in modules}
     missing = sorted(
         m for m in GRAPH if "." not in m and m not in named and m not in ("iree_matrix", "__main__")
     )
-    assert not missing, f"README's layer list does not name {missing}"
+    assert not missing, f"CONTRIBUTING.md's layer list does not name {missing}"

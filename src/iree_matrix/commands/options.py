@@ -66,7 +66,7 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         help="IREE's source for the matrix's \"src:RELEASE\" runtimes (built here with cmake): a directory, "
         "a tarball, or git+URL@TAG; RELEASE= names one release (default: every one; without this option "
         "IREE's repository at the release's tag, or the matrix's iree_source; offline: a tarball of "
-        "IREE's tree at the tag, README \"Getting IREE's source\"); default: $IREE_MATRIX_IREE_SOURCE",
+        "IREE's tree at the tag, docs/arm.md \"Getting IREE's source\"); default: $IREE_MATRIX_IREE_SOURCE",
     )
     m.add_argument(
         "--model",

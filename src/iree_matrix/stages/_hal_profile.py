@@ -11,7 +11,7 @@ executable benchmarked alone), these times are taken inside the whole model, cac
 shared as they are in use, and they add up to the model's dispatch time.
 
 Older runtimes reject the flag ("unknown command line flag"): their op-wise view is the dispatches
-stage, and the Tracy capture a user can take by hand (`IREE_PY_RUNTIME=tracy`, see README).
+stage, and the Tracy capture a user can take by hand (`IREE_PY_RUNTIME=tracy`, see docs/performance.md).
 """
 
 from __future__ import annotations
