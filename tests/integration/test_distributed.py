@@ -106,7 +106,7 @@ def test_two_workers_give_the_serial_results(cache: Path, tmp_path: Path) -> Non
     assert "workers: x86: 12 jobs" in run.stdout
     assert " on board" not in run.stdout
     # Logs and installs are the workers' own; the records are the orchestrator's alone.
-    assert any((cache.parent / "worker-x86" / "logs").glob("*.log"))
+    assert any((cache.parent / "worker-x86" / "logs").rglob("*.log"))  # logs/<job>/<started>.log
     assert not (cache.parent / "worker-board" / "logs").exists()
     assert (out / "results.jsonl").is_file() and len(records(out)) == 12
 
