@@ -186,6 +186,7 @@ def test_unresolvable_environment_is_a_recorded_failure_and_the_rest_goes_on(
     table = (results / "COMPATIBILITY.md").read_text()
     assert "No matching distribution found for iree-matrix-no-such-package==0.0.1" in table
 
+
 def test_stage_timeout_is_recorded_not_stored_and_the_rest_goes_on(cache: Path, tmp_path: Path) -> None:
     matrix = tmp_path / "slow.toml"
     matrix.write_text(
