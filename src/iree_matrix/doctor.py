@@ -193,7 +193,7 @@ def render(checks: Sequence[Check]) -> str:
     docker_ok = all(c.ok for c in checks if c.needed_for == "docker")
     lines.append("")
     lines.append(
-        "backend auto -> docker"
+        "backend auto -> venv for this host's architecture, docker for aarch64/armv6 matrices"
         if docker_ok
         else "backend auto -> venv (Docker is not usable; see the fixes above)"
     )

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.commands.base import add_output_options
+
+# Installs and compiles overlap with each other and with exports (timed stages still take the
+# machine alone): on 2 cores a first default run is minutes shorter (docs/first-run.md). Capped
+# because each compile is itself multi-threaded and the large ones take gigabytes.
+DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))
 
 
 def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
@@ -31,7 +37,12 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         help='ask the package index again what selectors such as compiler = "all" mean, instead of '
         "reusing RESULTS_DIR/releases.json",
     )
-    m.add_argument("--jobs", type=int, default=1, help="stages run at once (timed stages always run alone)")
+    m.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help=f"stages run at once (default {DEFAULT_JOBS}: one per CPU, at most 4; timed stages always run alone)",
+    )
     m.add_argument(
         "--backend",
         choices=["auto", "docker", "venv"],

@@ -217,7 +217,7 @@ def run_plan(
     from iree_matrix.envs import BACKENDS, choose
     from iree_matrix.execute import Executor, Options
 
-    backend, why = choose(options.backend)
+    backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
     if backend == "venv":
         from iree_matrix import interpreters
 

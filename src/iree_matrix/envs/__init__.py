@@ -7,7 +7,7 @@ A backend *creates* an environment from a lock (installing offline from the whee
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
@@ -86,14 +86,31 @@ def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
 BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {"venv": _venv, "docker": _docker}
 
 
-def choose(requested: str) -> tuple[str, str]:
-    """The backend to use for `--backend requested`, and why (said once, recorded everywhere)."""
+def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = {}) -> tuple[str, str]:  # noqa: B006
+    """The backend to use for `--backend requested`, and why (said once, recorded everywhere).
+
+    auto: host venvs when every environment of the plan is for this machine's architecture and
+    its Pythons are here — what the published results were measured with, and no image to build
+    (seven images were 2.5-5.5 min each of a first run, docs/first-run.md); Docker when the plan
+    needs another architecture (qemu-user in an image) or a Python this machine lacks."""
     if requested != "auto":
         return requested, "as requested"
+    from iree_matrix import interpreters, targets
+
+    installs = [job for job in jobs if job.stage == "install"]
+    foreign = sorted({job.env.arch for job in installs} - {targets.host_arch()})
+    if not foreign:
+        try:
+            interpreters.check_plan(installs, named)
+            return "venv", f"auto: every environment is for this {targets.host_arch()} host and its Pythons are here"
+        except interpreters.MissingInterpreter as missing:
+            reason = f"a Python is missing here ({missing})"
+    else:
+        reason = f"the plan has {', '.join(foreign)} environments (qemu-user in an image)"
     found = daemon.state()
     if found.ok:
-        return "docker", f"auto: a Docker daemon answers ({found.detail})"
-    return "venv", f"auto: no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix it"
+        return "docker", f"auto: {reason}, and a Docker daemon answers ({found.detail})"
+    return "venv", f"auto: {reason}, but no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix it"
 
 
 def identity(description: Mapping[str, Any]) -> dict[str, Any]:
