@@ -10,7 +10,9 @@ from iree_matrix import daemon, envs, interpreters, targets
 
 
 def _install(arch: str, python: str = "3.11") -> SimpleNamespace:
-    return SimpleNamespace(stage="install", env=SimpleNamespace(arch=arch, python=python, tools=None, build=None))
+    return SimpleNamespace(
+        stage="install", env=SimpleNamespace(arch=arch, python=python, tools=None, build=None)
+    )
 
 
 @pytest.fixture
@@ -19,7 +21,9 @@ def docker_answers(monkeypatch):
 
 
 def test_host_arch_plan_runs_in_venvs_even_with_a_daemon(docker_answers, monkeypatch):
-    monkeypatch.setattr(interpreters, "require", lambda versions, named={}, ask=None: {"3.11": "/usr/bin/python3.11"})
+    monkeypatch.setattr(
+        interpreters, "require", lambda versions, named=None, ask=None: {"3.11": "/usr/bin/python3.11"}
+    )
     backend, why = envs.choose("auto", [_install(targets.host_arch())])
     assert backend == "venv" and "host" in why
 
@@ -30,7 +34,7 @@ def test_other_arch_plan_goes_to_docker(docker_answers):
 
 
 def test_missing_python_goes_to_docker(docker_answers, monkeypatch):
-    def missing(versions, named={}, ask=None):
+    def missing(versions, named=None, ask=None):
         raise interpreters.MissingInterpreter("no python3.9 on this machine")
 
     monkeypatch.setattr(interpreters, "require", missing)

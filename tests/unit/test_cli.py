@@ -331,7 +331,7 @@ def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, 
             self.results.append(failed)
             return execute.Summary(records={failed.job: failed}, seconds=1.0)
 
-    monkeypatch.setattr(envs, "choose", lambda backend, jobs=(), named={}: ("venv", "asked for"))
+    monkeypatch.setattr(envs, "choose", lambda backend, jobs=(), named=None: ("venv", "asked for"))
     monkeypatch.setitem(envs.BACKENDS, "venv", lambda cache, matrix: None)
     monkeypatch.setattr(execute, "Executor", Ran)
     argv = ["matrix", "--matrix", str(SMOKE), "--select", "compile:*", "--results-dir", str(tmp_path / "r")]

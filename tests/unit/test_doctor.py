@@ -73,7 +73,9 @@ def test_binfmt_not_mounted_says_so(tmp_path: Path) -> None:
 def test_a_missing_binfmt_handler_fails_no_backend() -> None:
     checks = [Check("binfmt", False, "qemu-arm is not registered", "bash images/setup-host.sh", "qemu")]
     assert doctor.exit_code(checks, "docker") == 0 and doctor.exit_code(checks, "venv") == 0
-    assert "backend auto -> venv for this host" in doctor.render(checks) and "docker for aarch64" in doctor.render(checks)
+    assert "backend auto -> venv for this host" in doctor.render(
+        checks
+    ) and "docker for aarch64" in doctor.render(checks)
 
 
 def test_a_missing_build_tool_for_source_runtimes_is_named_with_its_fix(monkeypatch):

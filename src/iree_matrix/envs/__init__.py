@@ -102,7 +102,10 @@ def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = 
     if not foreign:
         try:
             interpreters.check_plan(installs, named)
-            return "venv", f"auto: every environment is for this {targets.host_arch()} host and its Pythons are here"
+            return (
+                "venv",
+                f"auto: every environment is for this {targets.host_arch()} host and its Pythons are here",
+            )
         except interpreters.MissingInterpreter as missing:
             reason = f"a Python is missing here ({missing})"
     else:
@@ -110,7 +113,10 @@ def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = 
     found = daemon.state()
     if found.ok:
         return "docker", f"auto: {reason}, and a Docker daemon answers ({found.detail})"
-    return "venv", f"auto: {reason}, but no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix it"
+    return (
+        "venv",
+        f"auto: {reason}, but no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix it",
+    )
 
 
 def identity(description: Mapping[str, Any]) -> dict[str, Any]:
