@@ -41,7 +41,7 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         "--jobs",
         type=int,
         default=DEFAULT_JOBS,
-        help=f"stages run at once (default {DEFAULT_JOBS}: one per CPU, at most 4; timed stages always run alone)",
+        help=f"stages run at once (default {DEFAULT_JOBS}: one per CPU, at most 4; timed stages run alone)",
     )
     m.add_argument(
         "--backend",

@@ -115,7 +115,8 @@ def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = 
         return "docker", f"auto: {reason}, and a Docker daemon answers ({found.detail})"
     return (
         "venv",
-        f"auto: {reason}, but no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix it",
+        f"auto: {reason}, but no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix"
+        " it",
     )
 
 
