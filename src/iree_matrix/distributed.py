@@ -68,7 +68,7 @@ EVENTS = "iree-matrix"
 def resources(job: Job, backend: str) -> dict[str, float]:
     """What a task asks of its worker."""
     need = {f"arch-{job.env.arch}": LABEL}
-    if backend == "docker":
+    if backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch()):
         need["docker"] = LABEL
     if stages.get(job.stage).exclusive:
         need["quiet"] = 1.0

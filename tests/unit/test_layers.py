@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "results", "outcome", "store", "vmfb", "binfmt", "elf", "daemon", "stats", "opkinds")),
     ("matrix", ("flags", "models", "releases", "torch_ranges", "spec", "plan", "shards", "wheelhouse",
                 "interpreters")),
-    ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker",
+    ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker", "envs.mixed",
                       "image_inventory", "runtime_build", "cortex_m", "arm", "cache_usage", "doctor")),
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "distributed", "armv6_smoke")),

@@ -45,9 +45,10 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     )
     m.add_argument(
         "--backend",
-        choices=["auto", "docker", "venv"],
+        choices=["auto", "docker", "venv", "mixed"],
         default="auto",
-        help="where stages run: Docker images, host venvs, or auto (Docker when a daemon answers)",
+        help="where stages run: Docker images, host venvs, mixed (venvs for this host's CPU, images for "
+        "aarch64/armv6), or auto (venvs when every environment is for this host, else Docker)",
     )
     m.add_argument(
         "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"

@@ -218,7 +218,7 @@ def run_plan(
     from iree_matrix.execute import Executor, Options
 
     backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
-    if backend == "venv":
+    if backend in ("venv", "mixed"):
         from iree_matrix import interpreters
 
         interpreters.check_plan(loaded.plan.jobs, loaded.matrix.interpreters)

@@ -83,7 +83,28 @@ def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
     return DockerBackend(cache / "images", base_images=matrix.images)
 
 
-BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {"venv": _venv, "docker": _docker}
+def _mixed(cache: Path, matrix: MatrixSpec) -> Backend:
+    from iree_matrix.envs.docker import DockerBackend
+    from iree_matrix.envs.mixed import MixedBackend
+    from iree_matrix.envs.venv import VenvBackend
+
+    host = _venv(cache, matrix)
+    foreign = _docker(cache, matrix)
+    assert isinstance(host, VenvBackend) and isinstance(foreign, DockerBackend)
+    return MixedBackend(host, foreign)
+
+
+BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {
+    "venv": _venv,
+    "docker": _docker,
+    "mixed": _mixed,
+}
+
+
+def name_of(backend: Backend, env: EnvSpec) -> str:
+    """The backend that makes `env`: the mixed backend's host or foreign one, else the backend."""
+    named = getattr(backend, "name_of", None)
+    return backend.name if named is None else str(named(env))
 
 
 def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = {}) -> tuple[str, str]:  # noqa: B006

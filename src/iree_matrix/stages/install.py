@@ -6,7 +6,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from iree_matrix import _hashing
+from iree_matrix import _hashing, envs
 from iree_matrix._hashing import digest
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import EnvSpec, Job
@@ -27,7 +27,7 @@ class InstallStage:
         return digest(
             {
                 "stage": self.name,
-                "backend": ctx.backend.name,
+                "backend": envs.name_of(ctx.backend, env),
                 "requirements": sorted(env.requirements),
                 "tools": _hashing.tools_digest(env.tools) if env.tools else None,
                 "target": dataclasses.asdict(target),

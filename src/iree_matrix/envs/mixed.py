@@ -1,0 +1,57 @@
+"""Host venvs for this machine's environments, Docker images for the others (`--backend mixed`).
+
+Why: the Python axis of the venv backend (any interpreter pyenv or uv has, e.g. 3.10, which no
+Debian suite ships) and the foreign CPUs of the Docker backend (aarch64, armv6 under qemu-user) meet
+in one run only this way — a module exported by torch 2.5 on Python 3.10 and run on a Pi Zero's
+runtime. Each environment is the one its own backend would make (its records name that backend, its
+install key is that backend's), so a mixed run reuses what pure venv and Docker runs stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional, Union
+
+from iree_matrix import targets
+from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
+from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
+from iree_matrix.plan import EnvSpec
+from iree_matrix.wheelhouse import Lock, Target
+
+Chosen = Union[VenvBackend, DockerBackend]
+
+
+class MixedBackend:
+    name = "mixed"
+
+    def __init__(self, host: VenvBackend, foreign: DockerBackend) -> None:
+        self.host, self.foreign = host, foreign
+
+    def backend_of(self, env: EnvSpec) -> Chosen:
+        return self.host if env.arch == targets.host_arch() else self.foreign
+
+    def name_of(self, env: EnvSpec) -> str:
+        return self.backend_of(env).name
+
+    def target(self, env: EnvSpec) -> Target:
+        return self.backend_of(env).target(env)
+
+    def create(
+        self, env: EnvSpec, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
+    ) -> Union[VenvEnvironment, DockerEnvironment]:
+        return self.backend_of(env).create(env, lock, wheels, timeout=timeout, log=log)
+
+    def open(self, env: EnvSpec, lock_digest: str) -> Optional[Union[VenvEnvironment, DockerEnvironment]]:
+        return self.backend_of(env).open(env, lock_digest)
+
+    def contained_cpu_seconds(self) -> float:
+        return self.foreign.contained_cpu_seconds()  # venv tools are our children, in our rusage
+
+    def remove_orphans(self) -> list[str]:
+        return self.foreign.remove_orphans()
+
+    def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
+        """Runtime builds run in the toolchain image, as on the Docker backend (the armel cross
+        compilers live there)."""
+        return self.foreign.toolchain_environment(timeout=timeout, log=log)
