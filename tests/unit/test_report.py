@@ -394,3 +394,13 @@ def test_emulated_board_runs_are_marked_and_a_runtime_directory_counts_as_the_bo
     assert "✅ 12.3 ms |" in text or "✅ 12.3 ms " in text
     assert "✅ 7.40 s (emulated)" in text
     assert "12.3 ms (emulated)" not in text
+
+
+def test_a_runtime_source_is_named_by_its_file_not_by_where_it_lay() -> None:
+    from iree_matrix.report.compatibility import _source_name
+
+    assert _source_name("/work/somewhere/iree-v3.9.0-runtime-src.tar.xz") == "iree-v3.9.0-runtime-src.tar.xz"
+    assert (
+        _source_name("git+https://github.com/iree-org/iree@v3.9.0")
+        == "git+https://github.com/iree-org/iree@v3.9.0"
+    )

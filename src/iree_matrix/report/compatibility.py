@@ -865,8 +865,9 @@ def _runtime_builds_section(ix: _Index) -> list[str]:
     intro = (
         "IREE's runtime built here from source with cmake (a `src:<release>` runtime, or `nox -s "
         "armv6_smoke` for the Pi Zero: IREE publishes no 32-bit ARM runtime), from "
-        + ", ".join(f"`{s}`" for s in sources)
-        + ". A cross build uses the native build's host tools. What a dynamic build needs from the "
+        + ", ".join(f"`{_source_name(s)}`" for s in sources)
+        + " (a tarball is IREE's tree at the release's tag with its submodules: docs/arm.md, \"Getting IREE's"
+        " source\"). A cross build uses the native build's host tools. What a dynamic build needs from the "
         "target's C library is its NEEDED list and GLIBC symbol versions; a static build needs nothing."
     )
     return ["## IREE runtimes built from source", "", intro, "", _table(headers, rows), ""]
@@ -874,6 +875,12 @@ def _runtime_builds_section(ix: _Index) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 # one module, several runtimes (a wheel's and one built here; local-task and local-sync)
+
+
+def _source_name(source: str) -> str:
+    """A local tarball or directory by its name (where it lay on the publishing machine tells a
+    reader nothing); a git URL as it is."""
+    return Path(source).name if source.startswith("/") else source
 
 
 def _runtimes_section(ix: _Index) -> list[str]:
