@@ -124,12 +124,36 @@ def _grouped(failing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
     return out
 
 
-def model(records: Iterable[Record], name: str) -> Answer:
-    """Which compiler releases pass for a model (or one of its functions), the newest, the fastest."""
+# What people call the boards the published ARM sets emulate, as the records name their targets.
+BOARDS = {"pi-zero": "armv6", "pi1": "armv6", "pi4": "aarch64-cortex-a72", "pi3": "aarch64-cortex-a53"}
+
+
+def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
+    """The run target a question is about: the one asked for (an arch as the records name it, its
+    prefix such as `aarch64` when only one target has it, or a board: pi-zero, pi4, pi3), else the
+    one most runs are for. A target the records do not hold is one line naming those they do."""
+    if asked is None:
+        return answers.main_arch(records)
+    present = sorted({r.labels.get("arch", "") for r in records if r.stage == "run"} - {""})
+    wanted = BOARDS.get(asked.lower(), asked)
+    matches = [a for a in present if a == wanted] or [a for a in present if a.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    boards = ", ".join(f"{board} ({arch})" for board, arch in BOARDS.items())
+    said = "matches several targets" if matches else "is not a target of these results"
+    raise UserError(
+        f"--arch {asked}: {said}; the results hold {', '.join(present) or 'no run'} (boards: {boards})"
+    )
+
+
+def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> Answer:
+    """Which compiler releases pass for a model (or one of its functions), the newest, the fastest,
+    on one run target (`arch`: see `target_arch`)."""
     records = list(records)
-    runs = answers.Runs.of(records, arch=answers.main_arch(records))
+    target = target_arch(records, arch)
+    runs = answers.Runs.of(records, arch=target)
     recs = answers.recommendations(runs)
-    question = f"which IREE releases work for {name}?"
+    question = f"which IREE releases work for {name}" + ("?" if arch is None else f" on {target}?")
     rec = next((r for r in recs if r.model == name), None) or next(
         (r for r in recs if name in r.functions), None
     )
@@ -140,8 +164,9 @@ def model(records: Iterable[Record], name: str) -> Answer:
     passing = [r for r in rec.releases if r.passes]
     failing = [r for r in rec.releases if not r.passes]
     functions = "" if rec.functions == (rec.model,) else f" ({', '.join(rec.functions)})"
+    on = "" if target == "x86_64" else f" on {target} (emulated under qemu-user)"
     lines = [
-        f"{rec.model}{functions}: passes on {len(passing)} of {len(rec.releases)} "
+        f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(rec.releases)} "
         "compiler releases run (each module run by its own release's runtime, or the target's "
         "source-built one; outputs checked against torch)",
         f"  passes: {_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",

@@ -22,6 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ql.add_argument("--runtime", required=True, metavar="R")
     qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
     qm.add_argument("name", help="a model or function name as in the report, e.g. mobilenet_v2")
+    qm.add_argument(
+        "--arch",
+        default=None,
+        help="the run target: an arch as the results name it (armv6, aarch64-cortex-a72, ...) or a board "
+        "(pi-zero, pi4, pi3); default: the one most runs are for",
+    )
     qe = questions.add_parser(
         "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
     )
@@ -45,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
     elif args.question == "export":
         answer = query.export(records, args.torch, args.turbine, args.python)
     else:
-        answer = query.model(records, args.name)
+        answer = query.model(records, args.name, args.arch)
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
     return 0 if answer.measured else 1
