@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -104,9 +104,10 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
-def watch_container(docker: str, name: str) -> None:
-    """Have `name` removed if the tool dies before `unwatch_container(name)`."""
-    _watchdog.send("ct", docker, name)
+def watch_container(remove: Sequence[str], name: str) -> None:
+    """Have `name` removed - `remove` (a command, `containers` makes it) run with the names of every
+    container still watched appended - if the tool dies before `unwatch_container(name)`."""
+    _watchdog.send("ct", list(remove), name)
 
 
 def unwatch_container(name: str) -> None:
@@ -172,29 +173,39 @@ def run(
     log: Optional[Path] = None,
     check: bool = True,
     error_class: Optional[str] = None,
+    feed: Optional[Iterable[bytes]] = None,
 ) -> Completed:
-    """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`."""
+    """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
+    `feed`: chunks written to its stdin as it reads them (from a thread), then end of file."""
     argv = tuple(str(a) for a in argv)
     full_env = None if env is None else {**os.environ, **env}
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
+    stdin, feeder = (subprocess.DEVNULL, None) if feed is None else _Feeder.pipe(feed)
     with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
-        if _stopping.is_set():
-            raise KeyboardInterrupt
         watchdog = _watchdog.fileno()
-        proc = _Popen(
-            argv,
-            cwd=cwd,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-            preexec_fn=functools.partial(_die_with_parent, os.getpid(), watchdog),
-        )
+        try:
+            if _stopping.is_set():
+                raise KeyboardInterrupt
+            proc = _Popen(
+                argv,
+                cwd=cwd,
+                env=full_env,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                start_new_session=True,
+                preexec_fn=functools.partial(_die_with_parent, os.getpid(), watchdog),
+            )
+        except BaseException:
+            if feeder is not None:
+                feeder.finish()
+            raise
         _live.add(proc)
+    if feeder is not None:
+        feeder.start()
     try:
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
@@ -207,6 +218,8 @@ def run(
         with _live_lock:
             _live.discard(proc)
         _end_group(proc.pid)
+        if feeder is not None:
+            feeder.finish()
     seconds = time.monotonic() - start
     _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
     peak = proc.rusage.ru_maxrss * 1024 if proc.rusage is not None else None  # Linux: KiB
@@ -214,6 +227,44 @@ def run(
     if check and proc.returncode != 0:
         raise failure(done, error_class)
     return done
+
+
+class _Feeder(threading.Thread):
+    """Writes chunks into a child's stdin; a child that stops reading (exit, kill) ends it."""
+
+    def __init__(self, chunks: Iterable[bytes], fd: int, child_end: int) -> None:
+        super().__init__(name="stdin feeder", daemon=True)
+        self._chunks, self._fd, self._child_end = chunks, fd, child_end
+        self.error: Optional[BaseException] = None
+
+    @classmethod
+    def pipe(cls, chunks: Iterable[bytes]) -> tuple[int, _Feeder]:
+        read_end, write_end = os.pipe()  # neither inherited by other children (O_CLOEXEC)
+        return read_end, cls(chunks, write_end, read_end)
+
+    def run(self) -> None:
+        try:
+            with open(self._fd, "wb") as f:
+                for chunk in self._chunks:
+                    f.write(chunk)
+        except BrokenPipeError:
+            pass  # the child stopped reading: its exit status says why
+        except BaseException as exc:  # noqa: BLE001 - the source's error, raised in the caller
+            self.error = exc
+
+    def start(self) -> None:
+        os.close(self._child_end)  # the child has its copy: EOF and EPIPE need ours closed
+        super().start()
+
+    def finish(self) -> None:
+        """Wait for the writer (the child has ended, so it ends too); raise what the source raised."""
+        if self.ident is None:  # the child never started
+            os.close(self._child_end)
+            os.close(self._fd)
+            return
+        self.join()
+        if self.error is not None:
+            raise self.error
 
 
 # 126/127: the shell could not execute the tool (a broken environment, not a result); SIGKILL:

@@ -6,10 +6,12 @@ build backends, iree-compile's lld: the flag is cleared on fork), and not a cont
 Docker daemon's child. So `_proc` tells this process about every process group and container it
 starts and ends, one JSON line each on our stdin:
 
-    ["pg", PGID]  ["-pg", PGID]  ["ct", DOCKER_CLI, NAME]  ["-ct", NAME]
+    ["pg", PGID]  ["-pg", PGID]  ["ct", REMOVE_ARGV, NAME]  ["-ct", NAME]
 
 and when stdin reaches its end - the tool's end of the pipe closed, by exit, crash or SIGKILL - it
-SIGKILLs every group still registered and `docker rm -f`s every container still registered.
+SIGKILLs every group still registered and removes every container still registered: it runs the
+REMOVE_ARGV it was given (`containers` makes it: `docker rm --force --volumes`) with their names
+appended, knowing nothing of Docker itself.
 
 It runs as a file (`python -I -S _watchdog.py`), in its own session, importing nothing of
 iree-matrix: a signal to the tool's process group must not reach it, and it must start fast.
@@ -27,7 +29,7 @@ import sys
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the tool's to handle; EOF is ours
     groups: set[int] = set()
-    boxes: dict[str, str] = {}  # container name -> the docker CLI that started it
+    boxes: dict[str, tuple[str, ...]] = {}  # container name -> the command that removes it
     for line in sys.stdin:
         try:
             op, *args = json.loads(line)
@@ -36,7 +38,7 @@ def main() -> int:
             elif op == "-pg":
                 groups.discard(int(args[0]))
             elif op == "ct":
-                boxes[str(args[1])] = str(args[0])
+                boxes[str(args[1])] = tuple(str(a) for a in args[0])
             elif op == "-ct":
                 boxes.pop(str(args[0]), None)
         except (ValueError, TypeError, IndexError):
@@ -46,13 +48,13 @@ def main() -> int:
             os.killpg(pgid, signal.SIGKILL)
         except OSError:
             pass  # already gone
-    by_cli: dict[str, list[str]] = {}
-    for name, docker in boxes.items():
-        by_cli.setdefault(docker, []).append(name)
-    for docker, names in by_cli.items():
+    by_command: dict[tuple[str, ...], list[str]] = {}
+    for name, remove in boxes.items():
+        by_command.setdefault(remove, []).append(name)
+    for remove, names in by_command.items():
         try:
             subprocess.run(
-                [docker, "rm", "--force", "--volumes", *names],
+                [*remove, *names],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

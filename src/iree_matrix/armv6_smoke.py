@@ -20,7 +20,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import arm, daemon, formats, images, plan, spec, targets, versions
+from iree_matrix import arm, containers, formats, images, plan, spec, targets, versions
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.outcome import Outcome, from_exception, now
 from iree_matrix.outcome import record as make_record
@@ -35,8 +35,8 @@ def hello(cache: Path, results: ResultsLog) -> Record:
     log.parent.mkdir(parents=True, exist_ok=True)
     started = now()
     try:
-        daemon.require()
-        base = images.Bases(cache / "images", daemon.connect()).suite(
+        containers.require()
+        base = images.Bases(cache / "images").suite(
             "bookworm", "armel", timeout=1800, log=log, with_python=False
         )
         runner = base_environment("armv6-hello", base)

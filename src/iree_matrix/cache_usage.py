@@ -7,7 +7,6 @@ accounting (`docker system df -v`: each image's unique size, and the base layers
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import shutil
@@ -15,9 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import _proc, formats
-from iree_matrix.containers import find_docker
-from iree_matrix.images.sdk import BASE_REPO, ENV_REPO
+from iree_matrix import containers, formats
+from iree_matrix.images.common import BASE_REPO, ENV_REPO
 
 # The cache's parts: (directory, what it holds, what removing it costs the next run).
 PARTS = {
@@ -72,16 +70,11 @@ def usage(cache: Path) -> list[Part]:
     ]
 
 
-def docker_images(docker: Optional[str] = None) -> Optional[tuple[int, int]]:
+def docker_images() -> Optional[tuple[int, int]]:
     """(number, bytes) of this tool's images in Docker's storage, shared layers counted once; None
     without a daemon."""
-    docker = docker or find_docker()
-    if docker is None:
-        return None
-    try:
-        done = _proc.run([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
-        images = json.loads(done.stdout).get("Images") or []
-    except (OSError, _proc.Timeout, ValueError):
+    images = containers.disk_usage()
+    if images is None:
         return None
     ours = [i for i in images if str(i.get("Repository", "")).startswith((ENV_REPO, BASE_REPO))]
     shared = max((_bytes(i.get("SharedSize", "0B")) for i in ours), default=0)

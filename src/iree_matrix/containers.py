@@ -1,6 +1,24 @@
-"""Every container this tool runs a command in, with one set of isolation options: no network, a
-non-root user, no capabilities, `--init`, only the host paths the caller names mounted (read-only,
-or writable) at the same paths, so argv made of host paths works unchanged.
+"""The container layer: every `docker` command this tool runs is made here and nowhere else
+(`tests/unit/test_container_layer.py` checks it) - whether the daemon answers (`state`), the
+containers stages run in (`run`), the containers that build environment images
+(`build_container`, then committed), images (`image`, `images`, `load_image`, `remove_image`,
+`disk_usage`), and cleaning up (`remove_orphans`, the watchdog's command).
+
+One transport, the `docker` CLI through `_proc.run`, not the Docker SDK, because of what the
+callers need. A stage's command must read as if it had run here: stdout and stderr captured apart
+and appended to the job's log, its timeout, and Ctrl-C stopping it at once (`_proc.kill_all` kills
+the client, which forwards the signal to the container, whose `--init` passes it on). `_proc`
+does all of that for every process; an SDK call is an HTTP request blocking a worker thread that
+Ctrl-C does not reach, and would need its own timeout, log and kill path. Bind mounts, user ids and
+labels are options either way; the rest has a CLI spelling too (`docker load` reads the hand-made
+archive from a pipe, `docker commit --change LABEL` labels an environment image), and the
+watchdog - a separate process that must not import this package - removes containers with the
+command this module hands it. One transport is also one requirement: the `docker` command
+(`doctor` checks it), not a Python client library beside it.
+
+Every container a stage runs in gets one set of isolation options: no network, a non-root user, no
+capabilities, `--init`, only the host paths the caller names mounted (read-only, or writable) at
+the same paths, so argv made of host paths works unchanged.
 
 Except where the container's user could not reach that path: run as root, the containers run as
 nobody, and a path under a directory nobody may not enter on the host (root's home is mode 0700,
@@ -10,33 +28,32 @@ the command's argv and environment are rewritten to match, its output rewritten 
 reads as if it had run here. The alternative - running as the caller's uid, root - would let a
 container act as root on every root-owned file it is given; nobody at a reachable path does not.
 
-`run` drives the `docker` CLI through `_proc.run` rather than the SDK, because that inherits what
-every other command has: the echoed command line, stdout and stderr captured separately, the
-timeout, and `_proc.kill_all()` on Ctrl-C (killing the client makes it forward the signal to the
-container, whose `--init` passes it on). What the CLI alone does not guarantee - that the
-container dies when the client is killed hard, and that it is always removed - is done by name: in
-a `finally` (`docker rm -f`); by the watchdog (`_proc.watch_container`) when the tool is killed
-(`kill -9` runs no `finally`); and, should the watchdog have been killed too, at the start of the
-next run (`remove_orphans`), which removes every container whose owner label names a process of
-this machine that no longer exists.
+What the CLI alone does not guarantee - that the container dies when the client is killed hard,
+and that it is always removed - is done by name: in a `finally` (`docker rm -f`); by the watchdog
+(`_proc.watch_container`) when the tool is killed (`kill -9` runs no `finally`); and, should the
+watchdog have been killed too, at the start of the next run (`remove_orphans`), which removes every
+container whose owner label names a process of this machine that no longer exists.
 
-The containers that *build* environment images run through the SDK instead (`images.env_images`):
-they must be root to install into the image, and `docker commit` copies their configuration.
+The containers that *build* environment images (`build_container`) run as root with the base's
+own configuration instead: they must be root to install into the image, and `docker commit` copies
+their configuration into it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from iree_matrix import _proc, daemon, host
-from iree_matrix.errors import StageFailure
+from iree_matrix import _proc, host
+from iree_matrix.errors import StageFailure, UserError
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
 NOBODY = (65534, 65534)  # what containers run as when the host user is root
@@ -48,8 +65,221 @@ RUN_LABEL_ENV = "IREE_MATRIX_RUN_LABEL"
 _DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
 
 
+# --- the daemon ---------------------------------------------------------------------------------
+
+SETUP = "images/setup-host.sh"
+SETUP_HINT = f"run `{SETUP}` as root (installs docker.io + debootstrap and starts dockerd)"
+_GROUP_FIX = "add yourself to the 'docker' group (sudo usermod -aG docker $USER; log in again) or run as root"
+# What the docker command says when it cannot reach the daemon (a stopped dockerd, a dead socket).
+_NO_DAEMON = ("cannot connect to the docker daemon", "is the docker daemon running", "connection refused")
+
+
+@dataclasses.dataclass(frozen=True)
+class State:
+    ok: bool
+    detail: str  # "Docker Engine 20.10.24" or why it does not answer
+    fix: str = ""
+
+
+def find_docker() -> Optional[str]:
+    """The `docker` command on PATH, or None: the one place that looks for it."""
+    return shutil.which("docker")
+
+
+def docker_cli() -> str:
+    """The `docker` command, or a stage failure saying how to install it."""
+    found = find_docker()
+    if found is None:
+        raise StageFailure("docker-daemon", f"no `docker` command on PATH; {SETUP_HINT}", cacheable=False)
+    return found
+
+
+def state(timeout: int = 10) -> State:
+    """Whether the daemon answers, and if not why and how to fix it: one check, for `doctor`, the
+    automatic backend choice, image commands and the stages."""
+    docker = find_docker()
+    if docker is None:
+        return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
+    try:
+        done = _proc.run([docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False)
+    except (_proc.Timeout, OSError) as exc:
+        return State(False, f"not running ({exc})", f"bash {SETUP} starts dockerd (no init system does)")
+    if done.returncode == 0 and done.stdout.strip():
+        return State(True, f"Docker Engine {done.stdout.strip()}")
+    text = " ".join(done.stderr.split()) or f"`docker version` exited {done.returncode}"
+    if "permission denied" in text.lower():
+        return State(False, f"no permission on the Docker socket ({text})", _GROUP_FIX)
+    return State(False, f"not running ({text})", f"bash {SETUP} starts dockerd (no init system does)")
+
+
+def problem() -> Optional[str]:
+    """Why the daemon cannot be used (with the fix), or None when it answers."""
+    found = state()
+    return None if found.ok else f"the Docker daemon does not answer: {found.detail}; {found.fix}"
+
+
+def require() -> None:
+    """For the CLI boundary: fail fast, with the fix, before a run starts."""
+    found = problem()
+    if found:
+        raise UserError(found)
+
+
+def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optional[Path] = None,
+            check: bool = True, feed: Optional[Iterable[bytes]] = None) -> _proc.Completed:  # fmt: skip
+    """A `docker` command about images or the daemon, not a stage's own command: its failure is the
+    daemon's moment (an API error, a dead socket), never a cached result. `what` names it for people."""
+    try:
+        done = _proc.run([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
+    except _proc.Timeout:
+        raise StageFailure("docker", f"{what}: `docker {args[0]}` did not finish within {timeout:.0f} s",
+                           cacheable=False) from None  # fmt: skip
+    if check and done.returncode != 0:
+        raise _daemon_failure(what, done)
+    return done
+
+
+def _daemon_failure(what: str, done: _proc.Completed) -> StageFailure:
+    text = _proc.excerpt(done.stderr) or f"docker exited {done.returncode}"
+    if any(mark in text.lower() for mark in _NO_DAEMON):
+        return StageFailure(
+            "docker-daemon", f"{what}: lost the Docker daemon ({text}); {SETUP_HINT}", cacheable=False
+        )
+    return StageFailure("docker", f"{what}: {text}", cacheable=False)
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Image:
+    """An image as `docker image inspect` describes it (the fields this tool reads)."""
+
+    id: str  # sha256:...
+    tags: tuple[str, ...]
+    labels: Mapping[str, str]
+    created: str  # RFC 3339: sorts as time
+    size: int  # bytes
+
+    @classmethod
+    def of(cls, attrs: Mapping[str, Any]) -> Image:
+        labels = (attrs.get("Config") or {}).get("Labels") or {}
+        tags = tuple(attrs.get("RepoTags") or ())
+        return cls(
+            attrs["Id"], tags, dict(labels), str(attrs.get("Created", "")), int(attrs.get("Size") or 0)
+        )
+
+
+def image(ref: str) -> Optional[Image]:
+    """The image `ref` (a tag or an id) names in the daemon, or None when it has none."""
+    done = _docker("image", "inspect", ref, what=f"image {ref}", timeout=120, check=False)
+    if done.returncode != 0:
+        if "no such image" in done.stderr.lower():
+            return None
+        raise _daemon_failure(f"image {ref}", done)
+    return Image.of(json.loads(done.stdout)[0])
+
+
+def images(labels: Mapping[str, str]) -> list[Image]:
+    """The images carrying every one of `labels` (key -> value)."""
+    filters = [arg for key, value in labels.items() for arg in ("--filter", f"label={key}={value}")]
+    listed = _docker("image", "ls", "--quiet", "--no-trunc", *filters, what="listing images", timeout=120)
+    ids = list(dict.fromkeys(listed.stdout.split()))
+    if not ids:
+        return []
+    done = _docker("image", "inspect", *ids, what="listing images", timeout=120)
+    return [Image.of(attrs) for attrs in json.loads(done.stdout)]
+
+
+def load_image(archive: Iterable[bytes], *, what: str, log: Optional[Path] = None) -> None:
+    """`docker load` of a `docker save` archive, streamed in chunks (never written to disk)."""
+    _docker("load", what=what, log=log, feed=archive)
+
+
+def remove_image(ref: str) -> None:
+    _docker("image", "rm", ref, what=f"removing image {ref}", timeout=300)
+
+
+def disk_usage() -> Optional[list[dict[str, Any]]]:
+    """`docker system df -v`'s image rows (Repository, UniqueSize, SharedSize, ... as Docker writes
+    them); None without a daemon."""
+    docker = find_docker()
+    if docker is None:
+        return None
+    try:
+        done = _proc.run([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
+        return list(json.loads(done.stdout).get("Images") or [])
+    except (OSError, _proc.Timeout, ValueError):
+        return None
+
+
+# --- containers that build images ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """A build container that has run (`build_container`): its command's result, and committing it."""
+
+    name: str
+    done: _proc.Completed
+
+    def commit(self, tag: str, *, changes: Sequence[str] = (), labels: Mapping[str, str] = {}) -> None:
+        """The container's file system and configuration as image `tag`, with Dockerfile `changes`
+        (ENV, WORKDIR, CMD, ...) and `labels` added."""
+        lines = [*changes, *(f"LABEL {_dockerfile_word(k)}={_dockerfile_word(v)}" for k, v in labels.items())]
+        args = [arg for line in lines for arg in ("--change", line)]
+        _docker("commit", *args, self.name, tag, what=f"committing {tag}", timeout=1800)
+
+
+@contextlib.contextmanager
+def build_container(
+    image_ref: str,
+    argv: Sequence[str],
+    *,
+    what: str,
+    read_only: Sequence[Path] = (),
+    timeout: Optional[float],
+    log: Optional[Path] = None,
+) -> Iterator[Built]:
+    """Run `argv` as root in a container of `image_ref` with no network, `read_only` mounted at the
+    same paths, and nothing else of this tool's in its configuration but the marker label (a commit
+    copies it into the image); the container stays until the block ends, to be committed, and is
+    removed then (or by the watchdog, should the tool be killed first)."""
+    docker = docker_cli()
+    name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
+    opts = ["--name", name, "--label", f"{LABEL}=1", "--network", "none", "--pull", "never"]
+    for path in sorted({str(Path(p).resolve()) for p in read_only}):
+        opts += ["--mount", _mount(path, path, readonly=True)]
+    _proc.watch_container(_remove_argv(docker), name)
+    try:
+        try:
+            done = _proc.run([docker, "run", *opts, image_ref, *argv], timeout=timeout, log=log, check=False)
+        except _proc.Timeout as exc:
+            _quiet([docker, "kill", name])  # the client is gone; the container may not be
+            raise _proc.Timeout([what], exc.seconds, exc.output) from None
+        if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
+            raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
+        yield Built(name, dataclasses.replace(done, argv=tuple(argv)))
+    finally:
+        _quiet([*_remove_argv(docker), name])
+        _proc.unwatch_container(name)
+
+
+def _dockerfile_word(text: str) -> str:
+    """`text` as one word of a Dockerfile instruction (what `--change` takes): double-quoted, with
+    the characters the Dockerfile lexer treats specially inside double quotes escaped."""
+    return '"' + re.sub(r'([\\"$])', r"\\\1", text) + '"'
+
+
+def _remove_argv(docker: str) -> list[str]:
+    """The command that removes containers, their names appended: for this module and the watchdog."""
+    return [docker, "rm", "--force", "--volumes"]
+
+
+# --- containers that run a stage's command ------------------------------------------------------
+
+
 def run(
-    docker: str,
     image_id: str,
     argv: Sequence[str],
     *,
@@ -70,6 +300,7 @@ def run(
     its `peak_rss_bytes` is the container's peak memory (`peak_memory_wrapper`). `cwd`: the working
     directory, one of the mounted paths."""
     argv = [str(a) for a in argv]
+    docker = docker_cli()
     _check_readable(read_only)
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
     user = _container_user()
@@ -84,17 +315,17 @@ def run(
     docker_argv = [docker, "run", *opts, image_id, *inside]
     with _writable_by(user, writable):
         if not keep:
-            _proc.watch_container(docker, name)
+            _proc.watch_container(_remove_argv(docker), name)
         try:
             done = _proc.run(docker_argv, timeout=timeout, log=log, check=False)
         except _proc.Timeout as exc:
-            _docker_quiet(docker, "kill", name)  # the client is gone; the container may not be
+            _quiet([docker, "kill", name])  # the client is gone; the container may not be
             raise _proc.Timeout(argv, exc.seconds, exc.output) from None
         finally:
             if keep:
                 _note(log, f"[kept container {name}: {KEEP_ENV}=1]")
             else:
-                _docker_quiet(docker, "rm", "--force", "--volumes", name)
+                _quiet([*_remove_argv(docker), name])
                 _proc.unwatch_container(name)
     # The docker client's own footprint says nothing about the tool in the container.
     back = {inner: outer for outer, inner in moved.items()}
@@ -215,9 +446,12 @@ def owner_is_gone(label: str) -> bool:
     return _start_time(int(pid)) != started
 
 
-def remove_orphans(docker: str) -> list[str]:
+def remove_orphans() -> list[str]:
     """Remove every container of this tool whose owner is gone (a run killed with its watchdog):
     the names removed. Kept containers (`KEEP_ENV`) and other machines' are left alone."""
+    docker = find_docker()
+    if docker is None:
+        return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
     done = _proc.run(
         [docker, "ps", "--all", "--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}",
@@ -229,7 +463,7 @@ def remove_orphans(docker: str) -> list[str]:
     rows = (line.partition("\t") for line in done.stdout.splitlines())
     gone = [name for name, _, label in rows if owner_is_gone(label)]
     if gone:
-        _docker_quiet(docker, "rm", "--force", "--volumes", *gone)
+        _quiet([*_remove_argv(docker), *gone])
     return gone
 
 
@@ -257,25 +491,10 @@ def _start_time(pid: int) -> Optional[str]:
     return stat.rpartition(")")[2].split()[19]  # the name may hold spaces and ')'
 
 
-def find_docker() -> Optional[str]:
-    """The `docker` command on PATH, or None: the one place that looks for it."""
-    return shutil.which("docker")
-
-
-def docker_cli() -> str:
-    """The `docker` command, or a stage failure saying how to install it."""
-    found = find_docker()
-    if found is None:
-        raise StageFailure(
-            "docker-daemon", f"no `docker` command on PATH; {daemon.SETUP_HINT}", cacheable=False
-        )
-    return found
-
-
-def _docker_quiet(docker: str, *args: str) -> None:
+def _quiet(argv: Sequence[str]) -> None:
     # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
     try:
-        _proc.run([docker, *args], timeout=60, check=False)
+        _proc.run(argv, timeout=60, check=False)
     except _proc.Timeout:
         pass
 

@@ -78,7 +78,7 @@ def resources(job: Job, backend: str) -> dict[str, float]:
 def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Optional[bool] = None) -> dict:
     """What a worker on this machine can offer: its architecture, those qemu-user runs for it (binfmt
     handler registered), Docker when a daemon answers, and `quiet` unless told its timings don't count."""
-    from iree_matrix import binfmt, daemon
+    from iree_matrix import binfmt, containers
 
     host = targets.host_arch()
     offered = {f"arch-{host}": 1}
@@ -86,7 +86,7 @@ def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Opti
         qemu = arch.platform.qemu
         if emulated and arch.name != host and qemu and binfmt.entry(qemu) is not None:
             offered[f"arch-{arch.name}"] = 1
-    if docker if docker is not None else daemon.state(timeout=5).ok:
+    if docker if docker is not None else containers.state(timeout=5).ok:
         offered["docker"] = 1
     if quiet:
         offered["quiet"] = 1

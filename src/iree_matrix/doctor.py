@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix import _proc, binfmt, daemon, formats
-from iree_matrix.daemon import SETUP
+from iree_matrix import _proc, binfmt, containers, formats
+from iree_matrix.containers import SETUP
 
 MIN_FREE_BYTES = 20 * 2**30  # the default matrix's wheels, environments and modules, with room to spare
 
@@ -50,15 +50,18 @@ def _installed(name: str, tool: str, missing: str, fix: str, needed_for: str) ->
 
 
 def check_docker_client() -> Check:
-    return _installed(
-        "docker client", "docker", "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
+    found = containers.find_docker()
+    if found:
+        return Check("docker client", True, found, needed_for="docker")
+    return Check(
+        "docker client", False, "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
     )
 
 
 def check_docker_daemon() -> Check:
-    if not _which("docker"):
+    if not containers.find_docker():
         return Check("docker daemon", False, "no docker client", f"bash {SETUP}", "docker")
-    found = daemon.state()
+    found = containers.state()
     return Check("docker daemon", found.ok, found.detail, found.fix, "docker")
 
 

@@ -9,7 +9,7 @@ import dataclasses
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import daemon, images
+from iree_matrix import containers, images
 from iree_matrix.envs.docker import DockerBackend
 from iree_matrix.errors import MatrixError
 from iree_matrix.plan import Plan
@@ -27,7 +27,7 @@ class Row:
 
 
 def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
-    daemon.require()
+    containers.require()
     backend = DockerBackend(cache / "images", base_images=matrix.images)
     wheelhouse = Wheelhouse(cache / "wheelhouse")
     rows = []
@@ -44,19 +44,18 @@ def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
         if env is None:
             rows.append(Row(job.env.id, "not built", detail=f"lock {lock.digest[:12]}"))
             continue
-        image = backend.client().images.get(env.image.image_id)
-        rows.append(Row(job.env.id, "built", env.image.tag, image.attrs.get("Size", 0)))
+        image = containers.image(env.image.image_id)
+        rows.append(Row(job.env.id, "built", env.image.tag, image.size if image else 0))
     return rows
 
 
 def prune(matrix: MatrixSpec, plan: Plan, cache: Path, *, everything: bool = False) -> list[str]:
     """Remove environment images this matrix does not use (all of them with `everything`)."""
     keep = set() if everything else {r.tag for r in inventory(matrix, plan, cache) if r.tag}
-    client = DockerBackend(cache / "images").client()
     removed = []
-    for image in client.images.list(filters={"label": f"{images.LABEL}=1"}):
+    for image in containers.images({images.LABEL: "1"}):
         for tag in image.tags:
             if tag.startswith(images.ENV_REPO + ":") and tag not in keep:
-                client.images.remove(tag)
+                containers.remove_image(tag)
                 removed.append(tag)
     return removed

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, arm, binfmt, daemon, elf, images
+from iree_matrix import _proc, arm, binfmt, containers, elf, images
 from iree_matrix.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.flags import BUILTIN_PROFILES, compile_flags
@@ -38,7 +38,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def armel_base(log: Path) -> images.BaseImage:
-    problem = daemon.problem()
+    problem = containers.problem()
     if problem:
         _unavailable(f"no Docker daemon: {problem}")
     problem = binfmt.problem("qemu-arm")
@@ -46,7 +46,7 @@ def armel_base(log: Path) -> images.BaseImage:
         _unavailable(f"no qemu-arm binfmt handler for containers: {problem} (bash images/setup-host.sh)")
     if shutil.which(arm.CROSS_GCC) is None:
         _unavailable(f"no {arm.CROSS_GCC} (bash images/setup-host.sh installs gcc-arm-linux-gnueabi)")
-    bases = images.Bases(default_cache() / "images", daemon.connect())
+    bases = images.Bases(default_cache() / "images")
     return bases.suite("bookworm", "armel", timeout=1800, log=log, with_python=False)
 
 

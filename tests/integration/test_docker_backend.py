@@ -8,6 +8,7 @@ every later run re-checks the same guarantees on the cached images.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, daemon, images, spec
+from iree_matrix import _proc, containers, images, spec
 from iree_matrix.cache_usage import default_cache
 from iree_matrix.envs import BACKENDS
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
@@ -38,7 +39,7 @@ SPEC = EnvSpec(
 
 @pytest.fixture(scope="module", autouse=True)
 def docker_daemon() -> None:
-    problem = daemon.problem()
+    problem = containers.problem()
     if problem is None:
         return
     if os.environ.get("CI", "").lower() == "true":
@@ -121,14 +122,14 @@ def test_manifest_pins_packages_and_base(
     assert manifest["python"].startswith("3.11.")
     assert manifest["lock_digest"] == lock.digest
     assert manifest["base"]["suite"] == "bookworm"
-    assert manifest["base"]["image_id"] == backend.client().images.get(manifest["base"]["tag"]).id
+    assert manifest["base"]["image_id"] == containers.image(manifest["base"]["tag"]).id
     assert environment.image.manifest_path.is_file()
 
     described = environment.describe()
     assert described["backend"] == "docker"
     assert described["packages"]["iree-base-runtime"] == "3.9.0"
     assert described["image"].startswith("iree-matrix-env:") and len(described["image"].split(":")[1]) == 16
-    assert described["image_id"] == backend.client().images.get(described["image"]).id
+    assert described["image_id"] == containers.image(described["image"]).id
 
 
 def test_runtime_tool_runs_and_streams_are_separate(environment: DockerEnvironment, log: Path) -> None:
@@ -264,14 +265,60 @@ def test_base_reloads_from_its_tarball_to_the_same_id(
     backend: DockerBackend, environment: DockerEnvironment
 ) -> None:
     base = environment.image.manifest["base"]
-    client = backend.client()
-    client.images.remove(base["tag"])  # untags only: the environment image still needs the layers
-    reloaded = images.Bases(backend.root, client).suite("bookworm", "amd64", timeout=600, log=None)
+    containers.remove_image(base["tag"])  # untags only: the environment image still needs the layers
+    reloaded = images.Bases(backend.root).suite("bookworm", "amd64", timeout=600, log=None)
     assert reloaded.tag == base["tag"]
-    assert reloaded.image_id == base["image_id"] == client.images.get(base["tag"]).id
+    assert reloaded.image_id == base["image_id"] == containers.image(base["tag"]).id
     rootfs = backend.root / "rootfs"
     assert (rootfs / "bookworm-amd64.sha256").read_text().split()[0] == base["rootfs_sha256"]
     assert "python3\t3.11" in (rootfs / "bookworm-amd64.packages").read_text()
+
+
+def test_an_environment_image_is_built_committed_and_found_by_its_labels(
+    backend: DockerBackend, lock_and_wheels: tuple[Lock, list[Path]], tmp_path: Path, log: Path
+) -> None:
+    """The build path itself (the environment fixture reuses a cached image): a root container
+    installs the lock offline, `docker commit` labels the image with its manifest, and the labels
+    are the index `open` finds it by. Its own base reference and tag: no other run finds it."""
+    lock, wheels = lock_and_wheels
+    base = images.Bases(backend.root).suite("bookworm", "amd64", timeout=1800, log=log)
+    base = dataclasses.replace(base, ref=f"test-base-{os.getpid()}")
+    built_images = images.EnvImages(tmp_path, precompile=False)
+    tag = f"{images.ENV_REPO}:test-{os.getpid()}"
+    try:
+        built = built_images._build(tag, base, lock, wheels, timeout=1800, log=log)
+        found = built_images.find(base.ref, lock.digest)
+        assert found is not None and (found.tag, found.image_id) == (tag, built.image_id)
+        assert found.manifest == built.manifest and built.manifest["lock_digest"] == lock.digest
+        assert "iree-base-runtime" in {p["name"] for p in built.manifest["python_packages"]}
+        env = DockerEnvironment("test", built)
+        code = "import os, iree.runtime; print(os.environ['VIRTUAL_ENV'], os.getcwd())"
+        assert env.run([env.python(), "-c", code], timeout=120, log=log).stdout.split() == [
+            "/opt/env",
+            "/tmp",
+        ]
+    finally:
+        subprocess.run(["docker", "rmi", "--force", tag], capture_output=True)
+    assert containers.image(tag) is None
+
+
+def test_a_commit_keeps_labels_with_quotes_dollars_and_backslashes(backend: DockerBackend, log: Path) -> None:
+    base = images.Bases(backend.root).suite("bookworm", "amd64", timeout=1800, log=log)
+    tag = f"{images.ENV_REPO}:label-test-{os.getpid()}"
+    value = json.dumps({"a": 'say "hi" to $HOME \\ ${PATH} and it\'s', "b": ["x y", "\u00e9"]})
+    argv = ["/bin/sh", "-c", "echo built; echo warning >&2; id -u"]
+    try:
+        with containers.build_container(base.tag, argv, what="label test", timeout=300, log=log) as built:
+            assert built.done.stdout == "built\n0\n" and built.done.stderr == "warning\n"
+            built.commit(tag, changes=["WORKDIR /tmp"], labels={f"{containers.LABEL}.test": value})
+            name = built.name
+        image = containers.image(tag)
+        assert image is not None and image.labels[f"{containers.LABEL}.test"] == value
+        assert image.labels[containers.LABEL] == "1"
+    finally:
+        subprocess.run(["docker", "rmi", "--force", tag], capture_output=True)
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"name={name}"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
 
 
 if __name__ == "__main__":

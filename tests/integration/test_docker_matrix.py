@@ -11,15 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import daemon, images
+from iree_matrix import containers, images
 from iree_matrix.results import Status
 
 from .conftest import iree_matrix, raw_lines, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
-if daemon.problem() is not None and os.environ.get("CI") != "true":
-    pytest.skip(f"no Docker daemon ({daemon.problem()}); bash images/setup-host.sh", allow_module_level=True)
+if containers.problem() is not None and os.environ.get("CI") != "true":
+    pytest.skip(
+        f"no Docker daemon ({containers.problem()}); bash images/setup-host.sh", allow_module_level=True
+    )
 
 MATRIX = """
 python = ["3.9", "3.11"]

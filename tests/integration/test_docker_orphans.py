@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import daemon
+from iree_matrix import containers
 
 from .conftest import SMOKE
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
-if daemon.problem() is not None and os.environ.get("CI") != "true":
-    pytest.skip(f"no Docker daemon ({daemon.problem()}); bash images/setup-host.sh", allow_module_level=True)
+if containers.problem() is not None and os.environ.get("CI") != "true":
+    pytest.skip(
+        f"no Docker daemon ({containers.problem()}); bash images/setup-host.sh", allow_module_level=True
+    )
 
 
 def _start(cache: Path, results: Path, label: str) -> subprocess.Popen:

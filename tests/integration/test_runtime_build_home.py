@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import daemon
+from iree_matrix import containers
 from iree_matrix.cache_usage import default_cache
 from iree_matrix.results import Status
 
@@ -22,8 +22,10 @@ from .conftest import REPO, iree_matrix, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
-if daemon.problem() is not None and os.environ.get("CI") != "true":
-    pytest.skip(f"no Docker daemon ({daemon.problem()}); bash images/setup-host.sh", allow_module_level=True)
+if containers.problem() is not None and os.environ.get("CI") != "true":
+    pytest.skip(
+        f"no Docker daemon ({containers.problem()}); bash images/setup-host.sh", allow_module_level=True
+    )
 
 RELEASE = "3.10.0"
 MATRIX = f"""

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from iree_matrix import daemon, envs, interpreters, targets
+from iree_matrix import containers, envs, interpreters, targets
 
 
 def _install(arch: str, python: str = "3.11") -> SimpleNamespace:
@@ -17,7 +17,7 @@ def _install(arch: str, python: str = "3.11") -> SimpleNamespace:
 
 @pytest.fixture
 def docker_answers(monkeypatch):
-    monkeypatch.setattr(daemon, "state", lambda: SimpleNamespace(ok=True, detail="Docker 27"))
+    monkeypatch.setattr(containers, "state", lambda: SimpleNamespace(ok=True, detail="Docker 27"))
 
 
 def test_host_arch_plan_runs_in_venvs_even_with_a_daemon(docker_answers, monkeypatch):

@@ -15,9 +15,17 @@ import pytest
 from iree_matrix import _proc, containers
 from iree_matrix.containers import RUN_LABEL_ENV
 from iree_matrix.envs.docker import DockerEnvironment
+from iree_matrix.errors import StageFailure
 from iree_matrix.images import Bases, EnvImage
 
 ISOLATION = ("--network none", "--cap-drop ALL", "--security-opt no-new-privileges", "--init", "--pull never")
+
+
+@pytest.fixture(autouse=True)
+def docker_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `docker` command as `docker`, found or not on this machine (only fakes run here)."""
+    monkeypatch.setattr(containers, "docker_cli", lambda: "docker")
+    monkeypatch.setattr(containers, "find_docker", lambda: "docker")
 
 
 def _options(monkeypatch: pytest.MonkeyPatch, label: str) -> list[str]:
@@ -65,7 +73,7 @@ def _isolated(argv: tuple[str, ...]) -> bool:
 def test_a_stage_command_runs_isolated_in_its_environment_and_reads_as_its_own(monkeypatch, tmp_path: Path):
     docker = _Docker("out")
     monkeypatch.setattr(_proc, "run", docker)
-    env = DockerEnvironment("py3.11-x", EnvImage("t:1", "sha256:0", {}, Path("/m.json")), "docker")
+    env = DockerEnvironment("py3.11-x", EnvImage("t:1", "sha256:0", {}, Path("/m.json")))
     done = env.run(["python", "-V"], timeout=10)
     run, remove = docker.calls
     assert _isolated(run) and "iree-matrix.env=py3.11-x" in run and run[-3:] == ("sha256:0", "python", "-V")
@@ -77,8 +85,7 @@ def test_a_base_image_probe_runs_with_the_same_isolation(monkeypatch, tmp_path: 
     facts = {"python": "3.11", "machine": "x86_64", "glibc": [2, 36]}
     docker = _Docker(json.dumps(facts))
     monkeypatch.setattr(_proc, "run", docker)
-    monkeypatch.setattr(containers, "docker_cli", lambda: "docker")
-    assert Bases(tmp_path, client=None)._probe("sha256:1") == facts
+    assert Bases(tmp_path)._probe("sha256:1") == facts
     assert _isolated(docker.calls[0]) and docker.calls[0][-4:-2] == ("sha256:1", "python3")
 
 
@@ -91,7 +98,7 @@ def test_a_container_names_its_owner_and_is_watched_until_removed(monkeypatch: p
     monkeypatch.setattr(_proc, "watch_container", lambda cli, name: told.append(("ct", name)))
     monkeypatch.setattr(_proc, "unwatch_container", lambda name: told.append(("-ct", name)))
     monkeypatch.delenv(containers.KEEP_ENV, raising=False)
-    containers.run("docker", "sha256:abc", ["true"], what="t", timeout=10)
+    containers.run("sha256:abc", ["true"], what="t", timeout=10)
     run = next(c for c in docker.calls if c[1] == "run")
     name = run[run.index("--name") + 1]
     assert f"{containers.OWNER_LABEL}={containers.owner()}" in run
@@ -104,7 +111,7 @@ def test_a_kept_container_is_neither_owned_nor_watched(monkeypatch: pytest.Monke
     monkeypatch.setattr(_proc, "run", docker)
     monkeypatch.setattr(_proc, "watch_container", lambda *a: pytest.fail("a kept container was watched"))
     monkeypatch.setenv(containers.KEEP_ENV, "1")
-    containers.run("docker", "sha256:abc", ["true"], what="t", timeout=10)
+    containers.run("sha256:abc", ["true"], what="t", timeout=10)
     run = " ".join(next(c for c in docker.calls if c[1] == "run"))
     assert containers.OWNER_LABEL not in run and f"{containers.KEPT_LABEL}=1" in run
 
@@ -137,7 +144,7 @@ def test_remove_orphans_removes_only_containers_whose_owner_is_gone(monkeypatch:
     )
     docker = _Docker(stdout=listing)
     monkeypatch.setattr(_proc, "run", lambda argv, **kw: dataclasses.replace(docker(argv), stdout=listing))
-    assert containers.remove_orphans("docker") == ["dead"]
+    assert containers.remove_orphans() == ["dead"]
     assert ("docker", "rm", "--force", "--volumes", "dead") in docker.calls
 
 
@@ -172,7 +179,7 @@ def test_a_path_nobody_cannot_reach_is_mounted_where_it_can_and_the_command_read
     monkeypatch.setattr(containers, "_container_user", lambda: containers.NOBODY)
     monkeypatch.setattr(containers, "_writable_by", lambda user, paths: _NoChown())
     done = containers.run(
-        "docker", "sha256:0", ["cmake", "-S", str(src), f"-DX={src}/a", f"{src}x"], what="t", timeout=10,
+        "sha256:0", ["cmake", "-S", str(src), f"-DX={src}/a", f"{src}x"], what="t", timeout=10,
         read_only=[src, open_dir], env={"SRC": str(src)},
     )  # fmt: skip
     run = " ".join(docker.calls[0])
@@ -194,7 +201,7 @@ class _NoChown:
 def test_peak_memory_is_the_containers_and_leaves_the_commands_stderr_as_it_was(monkeypatch) -> None:
     docker = _Docker()
     monkeypatch.setattr(_proc, "run", docker)
-    containers.run("docker", "sha256:0", ["iree-run-module", "--x"], what="t", timeout=10, peak_memory=True)
+    containers.run("sha256:0", ["iree-run-module", "--x"], what="t", timeout=10, peak_memory=True)
     assert docker.calls[0][-6:] == (*containers.PEAK_MEMORY_WRAPPER, "iree-run-module", "--x")
     assert docker.calls[0][-5] == "-c" and "max_usage_in_bytes" in docker.calls[0][-4]
     mark = "iree-matrix-peak-memory-bytes: "
@@ -209,3 +216,84 @@ def test_a_working_directory_is_the_mounted_path_and_tmp_otherwise(tmp_path: Pat
 
     assert workdir(None) == "/tmp"
     assert workdir(tmp_path) == str(tmp_path.resolve())
+
+
+# --- the daemon and images, through the same `docker` command -------------------------------------
+
+
+def _answers(monkeypatch: pytest.MonkeyPatch, *replies: tuple[int, str, str]) -> list[tuple[str, ...]]:
+    """`_proc.run` answering each docker command in turn with (exit code, stdout, stderr)."""
+    calls: list[tuple[str, ...]] = []
+    queue = list(replies)
+
+    def run(argv, **kwargs) -> _proc.Completed:
+        calls.append(tuple(argv))
+        code, out, err = queue.pop(0)
+        return _proc.Completed(tuple(argv), code, out, err, 0.1)
+
+    monkeypatch.setattr(_proc, "run", run)
+    return calls
+
+
+def test_the_daemon_state_says_why_not_and_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    _answers(monkeypatch, (0, "20.10.24\n", ""))
+    assert containers.state() == containers.State(True, "Docker Engine 20.10.24")
+    down = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+    _answers(monkeypatch, (1, "", down + "\n"))
+    found = containers.state()
+    assert not found.ok and down in found.detail and "images/setup-host.sh" in found.fix
+    _answers(monkeypatch, (1, "", "permission denied while trying to connect to the Docker daemon socket"))
+    assert "docker' group" in containers.state().fix
+    monkeypatch.setattr(containers, "find_docker", lambda: None)
+    assert "no `docker` command" in containers.state().detail
+
+
+def test_an_image_is_inspected_and_a_missing_one_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    attrs = {
+        "Id": "sha256:1",
+        "RepoTags": ["t:1"],
+        "Config": {"Labels": {"a": "b"}},
+        "Created": "c",
+        "Size": 5,
+    }
+    calls = _answers(monkeypatch, (0, json.dumps([attrs]), ""), (1, "", "Error: No such image: t:2"))
+    assert containers.image("t:1") == containers.Image("sha256:1", ("t:1",), {"a": "b"}, "c", 5)
+    assert containers.image("t:2") is None
+    assert calls[0] == ("docker", "image", "inspect", "t:1")
+    _answers(monkeypatch, (1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."))
+    with pytest.raises(StageFailure) as info:
+        containers.image("t:1")
+    assert info.value.error_class == "docker-daemon" and not info.value.cacheable
+
+
+def test_images_by_label_are_listed_then_inspected(monkeypatch: pytest.MonkeyPatch) -> None:
+    attrs = {"Id": "sha256:1", "RepoTags": None, "Config": {"Labels": None}}
+    calls = _answers(monkeypatch, (0, "sha256:1\nsha256:1\n", ""), (0, json.dumps([attrs]), ""))
+    assert [i.id for i in containers.images({"k": "v", "x": "1"})] == ["sha256:1"]
+    assert calls[0][-4:] == ("--filter", "label=k=v", "--filter", "label=x=1")
+    assert calls[1] == ("docker", "image", "inspect", "sha256:1")
+    _answers(monkeypatch, (0, "", ""))
+    assert containers.images({"k": "v"}) == []
+
+
+def test_a_build_container_runs_as_root_offline_and_is_committed_then_removed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls = _answers(monkeypatch, (0, "probe\n", "pip says\n"), (0, "sha256:2", ""), (0, "", ""))
+    told: list[tuple] = []
+    monkeypatch.setattr(_proc, "watch_container", lambda remove, name: told.append(("ct", *remove, name)))
+    monkeypatch.setattr(_proc, "unwatch_container", lambda name: told.append(("-ct", name)))
+    with containers.build_container("base:1", ["/bin/sh", "-c", "x"], what="env build", read_only=[tmp_path],
+                                    timeout=60) as built:  # fmt: skip
+        assert built.done.stdout == "probe\n" and built.done.argv == ("/bin/sh", "-c", "x")
+        built.commit("env:1", changes=["WORKDIR /tmp"], labels={"m": '{"a":"$HOME \\\\ x"}'})
+    run, commit, remove = calls
+    name = run[run.index("--name") + 1]
+    assert run[:2] == ("docker", "run") and "--user" not in run and "--cap-drop" not in run
+    assert " ".join(run).count("--label") == 1 and "--network none" in " ".join(run)
+    assert f"source={tmp_path},target={tmp_path},readonly" in " ".join(run)
+    assert run[-4:] == ("base:1", "/bin/sh", "-c", "x")
+    assert commit == ("docker", "commit", "--change", "WORKDIR /tmp", "--change",
+                      'LABEL "m"="{\\"a\\":\\"\\$HOME \\\\\\\\ x\\"}"', name, "env:1")  # fmt: skip
+    assert remove == ("docker", "rm", "--force", "--volumes", name)
+    assert told == [("ct", "docker", "rm", "--force", "--volumes", name), ("-ct", name)]

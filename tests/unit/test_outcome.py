@@ -30,10 +30,10 @@ def test_a_record_says_when_where_and_by_which_version():
 
 def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatch, tmp_path: Path):
     """The issue's own case: the hello world's cross-gcc hangs. It used to escape as a traceback."""
-    from iree_matrix import arm, daemon, images
+    from iree_matrix import arm, containers, images
 
     class Bases:
-        def __init__(self, root: Path, client: object) -> None:
+        def __init__(self, root: Path) -> None:
             pass
 
         def suite(self, *args: object, **kwargs: object) -> object:
@@ -43,8 +43,7 @@ def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatc
         assert argv[0] == arm.CROSS_GCC  # the compiler is the first command the hello world runs
         raise _proc.Timeout(argv, 120.0, "cc1: still thinking")
 
-    monkeypatch.setattr(daemon, "require", lambda: None)
-    monkeypatch.setattr(daemon, "connect", lambda: object())
+    monkeypatch.setattr(containers, "require", lambda: None)
     monkeypatch.setattr(images, "Bases", Bases)
     monkeypatch.setattr(armv6_smoke, "base_environment", lambda name, base: object())
     monkeypatch.setattr(_proc, "run", run)

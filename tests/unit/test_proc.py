@@ -213,3 +213,23 @@ def test_no_process_starts_after_kill_all(monkeypatch):
     assert time.monotonic() - start < 5
     _proc.resume()
     assert _proc.run(_py("print('again')")).stdout.strip() == "again"
+
+
+def test_feed_streams_chunks_into_stdin_then_end_of_file():
+    """`docker load` reads the hand-made image archive this way: generated, never written to disk."""
+    chunks = (bytes([65 + i % 26]) * 65536 for i in range(64))  # 4 MiB: more than a pipe holds
+    done = _proc.run(_py("import sys, hashlib; print(len(sys.stdin.buffer.read()))"), feed=chunks)
+    assert done.stdout.strip() == str(64 * 65536)
+
+
+def test_feed_ends_when_the_child_stops_reading_and_a_failing_source_is_raised():
+    endless = iter(lambda: b"x" * 65536, None)  # never ends: only the child's exit stops it
+    done = _proc.run(_py("import sys; sys.stdin.read(10)"), feed=endless, check=False)
+    assert done.returncode == 0
+
+    def broken():
+        yield b"some"
+        raise OSError("the archive's layer vanished")
+
+    with pytest.raises(OSError, match="vanished"):
+        _proc.run(_py("import sys; sys.stdin.read()"), feed=broken())

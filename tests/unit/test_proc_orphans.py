@@ -153,3 +153,20 @@ def test_a_second_ctrl_c_exits_130_and_leaves_no_orphan(tmp_path):
         assert _gone_within(child, 2), f"child {child} outlived the twice-interrupted tool by 2 s"
     finally:
         tool.kill()
+
+
+def test_the_watchdog_runs_the_removal_command_it_was_given_for_containers_still_watched(tmp_path):
+    """At the tool's end the watchdog removes the containers still registered, with the command
+    `containers` handed it (`docker rm --force --volumes`; here a shell that writes the names down),
+    once per command with every name appended, and leaves the unwatched ones alone."""
+    import json
+
+    out = tmp_path / "removed"
+    remove = ["sh", "-c", f'echo "$@" >> {out}', "rm"]
+    watchdog = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "_watchdog.py"
+    lines = [["ct", remove, "a"], ["ct", remove, "b"], ["ct", remove, "c"], ["-ct", "b"]]
+    subprocess.run(
+        [sys.executable, "-I", "-S", str(watchdog)],
+        input="".join(json.dumps(line) + "\n" for line in lines), text=True, timeout=60,
+    )  # fmt: skip
+    assert out.read_text() == "a c\n"

@@ -307,7 +307,6 @@ def test_host_venvs_build_with_the_hosts_toolchain_and_docker_in_its_toolchain_i
 
     monkeypatch.setattr(images.Bases, "suite", suite)
     backend = DockerBackend(tmp_path / "images")
-    backend._client = object()
     env = backend.toolchain_environment(timeout=60, log=None)
     assert asked == {"suite": "bookworm", "arch": "amd64", "toolchain": True}
     calls = []

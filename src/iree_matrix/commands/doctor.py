@@ -19,12 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import daemon, doctor
+    from iree_matrix import containers, doctor
 
     matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=resolver(args))
     pythons = sorted({cell.python for cell in matrix.cells})
     checks = doctor.run_checks(args.cache or default_cache(), pythons)
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")
     print(doctor.render(checks))
-    backend = args.backend if args.backend != "auto" else ("docker" if daemon.state().ok else "venv")
+    backend = args.backend if args.backend != "auto" else ("docker" if containers.state().ok else "venv")
     return doctor.exit_code(checks, backend)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
-from iree_matrix import daemon
+from iree_matrix import containers
 from iree_matrix._proc import Completed
 from iree_matrix.plan import EnvSpec
 from iree_matrix.spec import MatrixSpec
@@ -131,7 +131,7 @@ def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = 
             reason = f"a Python is missing here ({missing})"
     else:
         reason = f"the plan has {', '.join(foreign)} environments (qemu-user in an image)"
-    found = daemon.state()
+    found = containers.state()
     if found.ok:
         return "docker", f"auto: {reason}, and a Docker daemon answers ({found.detail})"
     return (

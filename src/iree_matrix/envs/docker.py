@@ -3,7 +3,7 @@
 The image is a Debian base (debootstrapped, or one the user names) plus a venv at /opt/env with
 exactly the lock's wheels (see `iree_matrix.images`). Each `run` starts a new container from it
 through `containers.run`, with the isolation every container of this tool gets. Images are built
-through the SDK (`images/`).
+by `images/`, through `containers` too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _hashing, _proc, containers, daemon, host, images, targets
+from iree_matrix import _hashing, _proc, containers, host, images, targets
 from iree_matrix.errors import StageFailure
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.plan import EnvSpec
@@ -22,10 +22,9 @@ from iree_matrix.wheelhouse import Lock, Target
 class DockerEnvironment:
     backend = "docker"
 
-    def __init__(self, env_id: str, image: EnvImage, docker: str = "docker") -> None:
+    def __init__(self, env_id: str, image: EnvImage) -> None:
         self.id = env_id
         self.image = image
-        self._docker = docker
 
     def tool(self, name: str) -> str:
         return f"{ENV_ROOT}/bin/{name}"
@@ -47,36 +46,12 @@ class DockerEnvironment:
             "manifest": str(self.image.manifest_path),
         }
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: Optional[float],
-        log: Optional[Path] = None,
-        read_only: Sequence[Path] = (),
-        writable: Sequence[Path] = (),
-        env: Optional[Mapping[str, str]] = None,
-        check: bool = True,
-        error_class: Optional[str] = None,
-        peak_memory: bool = False,
-        cwd: Optional[Path] = None,
-    ) -> _proc.Completed:
-        return containers.run(
-            self._docker,
-            self.image.image_id,  # the id, not the tag: exactly the image the manifest describes
-            argv,
-            what=self.id,
-            labels={f"{LABEL}.env": self.id},
-            timeout=timeout,
-            log=log,
-            read_only=read_only,
-            writable=writable,
-            env=env,
-            check=check,
-            error_class=error_class,
-            peak_memory=peak_memory,
-            cwd=cwd,
-        )
+    def run(self, argv: Sequence[str], **options: Any) -> _proc.Completed:
+        """`Environment.run`, in a fresh container of this image (`containers.run` takes the same
+        options, and `peak_memory`: the container's peak memory)."""
+        # The id, not the tag: exactly the image the manifest describes.
+        labels = {f"{LABEL}.env": self.id}
+        return containers.run(self.image.image_id, argv, what=self.id, labels=labels, **options)
 
 
 class DockerBackend:
@@ -97,7 +72,6 @@ class DockerBackend:
         self.precompile = precompile
         self.base_images = dict(base_images or {})
         self.mirror = mirror
-        self._client: Any = None
         self._named: dict[str, BaseImage] = {}
 
     # --- protocol ---
@@ -107,8 +81,7 @@ class DockerBackend:
         return host.containers_cpu_seconds()
 
     def remove_orphans(self) -> list[str]:
-        docker = containers.find_docker()
-        return [] if docker is None else containers.remove_orphans(docker)
+        return containers.remove_orphans()
 
     def target(self, env: EnvSpec) -> Target:
         if env.python in self.base_images:
@@ -130,9 +103,9 @@ class DockerBackend:
     ) -> DockerEnvironment:
         base = self._base(env, timeout=timeout, log=log)
         if env.tools:
-            return ToolsEnvironment(env.id, _as_env_image(base), env.tools, containers.docker_cli())
+            return ToolsEnvironment(env.id, _as_env_image(base), env.tools)
         image = self._images().ensure(base, lock, wheels, timeout=timeout, log=log)
-        return DockerEnvironment(env.id, image, containers.docker_cli())
+        return DockerEnvironment(env.id, image)
 
     def open(self, env: EnvSpec, lock_digest: str) -> Optional[DockerEnvironment]:
         if env.tools:
@@ -140,24 +113,19 @@ class DockerBackend:
             # costs nothing while its base exists (and reloads the base from its tarball if not).
             return self.create(env, Lock((), self.target(env), ()), [], timeout=None, log=None)
         image = self._images().find(self._base_ref(env), lock_digest)
-        return None if image is None else DockerEnvironment(env.id, image, containers.docker_cli())
+        return None if image is None else DockerEnvironment(env.id, image)
 
     def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
         """Where runtime-build runs cmake on this backend: the host architecture's Debian base with
         cmake, ninja, GCC and the armel cross compilers (debootstrapped once, like every base)."""
-        bases = images.Bases(self.root, self.client(), mirror=self.mirror)
+        bases = images.Bases(self.root, mirror=self.mirror)
         base = bases.suite("bookworm", targets.host_platform(), timeout=timeout, log=log, toolchain=True)
-        return base_environment("toolchain-bookworm", base, containers.docker_cli())
+        return base_environment("toolchain-bookworm", base)
 
     # --- helpers ---
 
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = daemon.connect()
-        return self._client
-
     def _images(self) -> images.EnvImages:
-        return images.EnvImages(self.root, self.client(), precompile=self.precompile)
+        return images.EnvImages(self.root, precompile=self.precompile)
 
     def _suite(self, env: EnvSpec) -> str:
         suite = images.suite_for_python(env.python)
@@ -178,7 +146,7 @@ class DockerBackend:
     def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
-        bases = images.Bases(self.root, self.client(), mirror=self.mirror)
+        bases = images.Bases(self.root, mirror=self.mirror)
         return bases.suite(
             self._suite(env), _arch(env), timeout=timeout, log=log, with_python=_needs_python(env)
         )
@@ -186,7 +154,7 @@ class DockerBackend:
     def _named_base(self, env: EnvSpec) -> BaseImage:
         reference = self.base_images[env.python]
         if reference not in self._named:
-            self._named[reference] = images.Bases(self.root, self.client()).named(reference)
+            self._named[reference] = images.Bases(self.root).named(reference)
         base = self._named[reference]
         if base.python != env.python:
             raise StageFailure(
@@ -202,8 +170,8 @@ class ToolsEnvironment(DockerEnvironment):
     """A directory of runtime tools the user built (no IREE wheel exists for the architecture),
     run on that architecture's base system: the tools directory is mounted read-only."""
 
-    def __init__(self, env_id: str, base: EnvImage, tools: str, docker: str = "docker") -> None:
-        super().__init__(env_id, base, docker)
+    def __init__(self, env_id: str, base: EnvImage, tools: str) -> None:
+        super().__init__(env_id, base)
         self.tools = Path(tools).resolve()
 
     def tool(self, name: str) -> str:
@@ -231,10 +199,10 @@ class ToolsEnvironment(DockerEnvironment):
         return super().run(argv, read_only=[*read_only, self.tools], **kwargs)
 
 
-def base_environment(env_id: str, base: BaseImage, docker: str = "docker") -> DockerEnvironment:
+def base_environment(env_id: str, base: BaseImage) -> DockerEnvironment:
     """A bare base system as an environment (no Python packages): for running native programs,
     e.g. cross-compiled ones under qemu, with the same isolation as every other container."""
-    return DockerEnvironment(env_id, _as_env_image(base), docker)
+    return DockerEnvironment(env_id, _as_env_image(base))
 
 
 def _as_env_image(base: BaseImage) -> EnvImage:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from iree_matrix.containers import LABEL
 from iree_matrix.images.bases import BaseImage, Bases
+from iree_matrix.images.common import BASE_REPO, ENV_REPO, ENV_ROOT, RECIPE, note
 from iree_matrix.images.debian import SUITES, Suite, debian_mirror, suite_for_python
 from iree_matrix.images.env_images import EnvImage, EnvImages, env_tag
-from iree_matrix.images.sdk import BASE_REPO, ENV_REPO, ENV_ROOT, RECIPE, docker_errors, note
 
 __all__ = [
     "BASE_REPO", "ENV_REPO", "ENV_ROOT", "LABEL", "RECIPE", "SUITES", "BaseImage", "Bases", "EnvImage",
-    "EnvImages", "Suite", "debian_mirror", "docker_errors", "env_tag", "note", "suite_for_python",
+    "EnvImages", "Suite", "debian_mirror", "env_tag", "note", "suite_for_python",
 ]  # fmt: skip

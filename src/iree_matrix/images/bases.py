@@ -18,6 +18,7 @@ from iree_matrix import containers
 from iree_matrix._hashing import file_sha256
 from iree_matrix._locks import file_lock
 from iree_matrix.errors import StageFailure, UserError
+from iree_matrix.images.common import BASE_REPO, note, read_json, write_json
 from iree_matrix.images.debian import (
     BASE_PACKAGES,
     BASE_PACKAGES_NO_PYTHON,
@@ -31,7 +32,6 @@ from iree_matrix.images.debian import (
     trim_rootfs,
 )
 from iree_matrix.images.oci_archive import image_config, pack, save_archive
-from iree_matrix.images.sdk import BASE_REPO, docker_errors, note, read_json, write_json
 from iree_matrix.targets import PLATFORMS, host_platform
 
 # --- base images --------------------------------------------------------------------------------
@@ -51,10 +51,9 @@ class BaseImage:
 class Bases:
     """Base images: debootstrapped Debian suites kept as tarballs, or images the user names."""
 
-    def __init__(self, root: Path, client: Any, *, mirror: Optional[str] = None) -> None:
+    def __init__(self, root: Path, *, mirror: Optional[str] = None) -> None:
         self.root = Path(root)
         self.rootfs = self.root / "rootfs"
-        self._client = client
         self._mirror = mirror
 
     def suite(
@@ -83,7 +82,7 @@ class Bases:
         if toolchain:
             name, with_python = f"{suite}-{arch}-toolchain", False
         stem = self.rootfs / name
-        with file_lock(stem.with_suffix(".lock")), docker_errors(f"base {name}"):
+        with file_lock(stem.with_suffix(".lock")):
             meta = read_json(stem.with_suffix(".json"))
             if meta is None or not stem.with_suffix(".tar").is_file():
                 # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
@@ -103,17 +102,13 @@ class Bases:
 
     def named(self, name: str) -> BaseImage:
         """A user-named image the daemon already has, as it is (its `python3` is the one used)."""
-        import docker
-
-        with docker_errors(f"base image {name}"):
-            try:
-                image = self._client.images.get(name)
-            except docker.errors.ImageNotFound:
-                raise UserError(
-                    f"base image {name!r} is not in the local Docker daemon and no registry is used: "
-                    f"`docker load` / `docker import` it first"
-                ) from None
-            probe = self._probe(image.id)
+        image = containers.image(name)
+        if image is None:
+            raise UserError(
+                f"base image {name!r} is not in the local Docker daemon and no registry is used: "
+                f"`docker load` / `docker import` it first"
+            )
+        probe = self._probe(image.id)
         arch = next((a.debian for a in PLATFORMS.values() if a.machine == probe["machine"]), probe["machine"])
         meta = {"ref": name, "image_id": image.id, "probe": probe}
         return BaseImage(name, name, image.id, probe["python"], arch, tuple(probe["glibc"]), meta)
@@ -130,7 +125,7 @@ class Bases:
             "'glibc': [int(x) for x in ver.split('.')[:2]] if ver else [0, 0]}))"
         )
         argv = ["python3", "-c", code]
-        out = containers.run(containers.docker_cli(), image_id, argv, what="probe", timeout=120, check=False)
+        out = containers.run(image_id, argv, what="probe", timeout=120, check=False)
         try:
             probe = json.loads(out.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -189,8 +184,6 @@ class Bases:
         return meta
 
     def _load(self, meta: Mapping[str, Any], tarball: Path, *, log: Optional[Path]) -> BaseImage:
-        import docker
-
         suite, arch = SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
         config = image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
@@ -200,11 +193,9 @@ class Bases:
         tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{variant}-{meta['rootfs_sha256'][:12]}"
         python = suite.python if meta.get("with_python", True) else ""
         base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))
-        try:
-            if self._client.images.get(tag).id == image_id:
-                return base
-        except docker.errors.ImageNotFound:
-            pass
+        existing = containers.image(tag)
+        if existing is not None and existing.id == image_id:
+            return base
         note(log, f"[images] loading {tarball} as {tag}")
         if file_sha256(tarball) != meta["rootfs_sha256"]:
             raise StageFailure(
@@ -212,12 +203,14 @@ class Bases:
                 cacheable=False,
             )  # fmt: skip
         try:
-            self._client.images.load(save_archive(config, tarball, tag))
-        except docker.errors.DockerException as exc:
-            raise StageFailure(
-                "base-image", f"docker load of {tarball} failed: {exc}", cacheable=False
-            ) from None
-        loaded = self._client.images.get(tag).id
+            containers.load_image(
+                save_archive(config, tarball, tag), what=f"docker load of {tarball}", log=log
+            )
+        except StageFailure as exc:
+            if exc.error_class != "docker":
+                raise  # the daemon lost, not the archive refused
+            raise StageFailure("base-image", exc.message, cacheable=False) from None
+        loaded = getattr(containers.image(tag), "id", None)
         if loaded != image_id:
             raise StageFailure(
                 "base-image", f"{tag} loaded as {loaded}, expected {image_id}", cacheable=False

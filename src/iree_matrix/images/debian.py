@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import _proc, binfmt, daemon
+from iree_matrix import _proc, binfmt
+from iree_matrix.containers import SETUP_HINT
 from iree_matrix.errors import StageFailure
 from iree_matrix.targets import Platform
 
@@ -114,9 +115,7 @@ def debootstrap(
     timeout: Optional[float], log: Optional[Path],
 ) -> None:  # fmt: skip
     if shutil.which("debootstrap") is None:
-        raise StageFailure(
-            "base-image", f"debootstrap is not installed; {daemon.SETUP_HINT}", cacheable=False
-        )
+        raise StageFailure("base-image", f"debootstrap is not installed; {SETUP_HINT}", cacheable=False)
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "--arch", arch.debian]
     foreign = arch.machine != platform.machine()
     if not foreign:
@@ -135,7 +134,7 @@ def debootstrap(
         raise StageFailure(
             "base-image",
             f"building a {arch.debian} base needs qemu-user-static and a registered binfmt handler "
-            f"({problem or f'{arch.qemu}-static is not installed'}); {daemon.SETUP_HINT}",
+            f"({problem or f'{arch.qemu}-static is not installed'}); {SETUP_HINT}",
             cacheable=False,
         )
     _proc.run(

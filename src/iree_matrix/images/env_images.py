@@ -10,22 +10,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc
+from iree_matrix import _proc, containers
 from iree_matrix._hashing import digest
 from iree_matrix._locks import file_lock
-from iree_matrix.containers import LABEL, find_docker
+from iree_matrix.containers import LABEL
 from iree_matrix.errors import StageFailure
 from iree_matrix.images.bases import BaseImage
-from iree_matrix.images.sdk import (
-    ENV_REPO,
-    ENV_ROOT,
-    RECIPE,
-    docker_errors,
-    note,
-    read_json,
-    wait,
-    write_json,
-)
+from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE, note, read_json, write_json
 from iree_matrix.wheelhouse import Lock
 
 # --- environment images -------------------------------------------------------------------------
@@ -48,28 +39,19 @@ class EnvImages:
     """Environment images. `precompile` writes the venv's .pyc files into the image (see the build
     script for why); it is part of the tag, so both kinds can coexist."""
 
-    def __init__(self, root: Path, client: Any, *, precompile: bool = True) -> None:
+    def __init__(self, root: Path, *, precompile: bool = True) -> None:
         self.root = Path(root)
         self.precompile = precompile
         self.manifests = self.root / "manifests"
-        self._client = client
 
     def get(self, tag: str) -> Optional[EnvImage]:
-        import docker
-
-        with docker_errors(f"image {tag}"):
-            try:
-                image = self._client.images.get(tag)
-            except docker.errors.ImageNotFound:
-                return None
-            return self._from_image(tag, image)
+        image = containers.image(tag)
+        return None if image is None else self._from_image(tag, image)
 
     def find(self, base_ref: str, lock_digest: str) -> Optional[EnvImage]:
         """The newest environment image built from `base_ref` for this lock (labels are the index)."""
-        filters = {"label": [f"{k}={v}" for k, v in self._identity(base_ref, lock_digest).items()]}
-        with docker_errors("listing environment images"):
-            images = self._client.images.list(filters=filters)
-        for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
+        images = containers.images(self._identity(base_ref, lock_digest))
+        for image in sorted(images, key=lambda i: i.created, reverse=True):
             tags = [t for t in image.tags if t.startswith(ENV_REPO + ":")]
             if tags:
                 return self._from_image(tags[0], image)
@@ -86,10 +68,7 @@ class EnvImages:
     ) -> EnvImage:
         """The environment image for (base, lock): reused when its tag exists, else built."""
         tag = env_tag(base, lock, precompile=self.precompile)
-        with (
-            file_lock(self.root / "locks" / f"{tag.partition(':')[2]}.lock"),
-            docker_errors(f"building {tag}"),
-        ):
+        with file_lock(self.root / "locks" / f"{tag.partition(':')[2]}.lock"):
             existing = self.get(tag)
             if existing is not None:
                 note(log, f"[images] reusing {tag} ({existing.image_id[:19]})")
@@ -101,22 +80,15 @@ class EnvImages:
         timeout: Optional[float], log: Optional[Path],
     ) -> EnvImage:  # fmt: skip
         wheels = [Path(w).resolve() for w in wheels]
-        volumes = {str(d): {"bind": str(d), "mode": "ro"} for d in sorted({w.parent for w in wheels})}
         argv = ["/bin/sh", "-c", _BUILD_SCRIPT, "build", str(int(self.precompile)), *map(str, wheels)]
         note(log, f"[images] building {tag} from {base.tag} with {len(wheels)} wheels (network none)")
-        container = self._client.containers.create(
-            # No labels or environment beyond the marker: `docker commit` copies the build
-            # container's config into the image.
-            base.tag, argv, network_mode="none", volumes=volumes, labels={LABEL: "1"},
-        )  # fmt: skip
-        docker = find_docker()
-        if docker is not None:  # removed by the watchdog if the tool is killed mid-build
-            _proc.watch_container(docker, container.id)
-        try:
-            out = wait(container, timeout=timeout, log=log, what="environment build")
-            if out["status"] != 0:
-                raise StageFailure("pip-install", _proc.excerpt(out["output"]))
-            probe = json.loads(out["stdout"].strip().splitlines()[-1])
+        read_only = sorted({w.parent for w in wheels})
+        with containers.build_container(
+            base.tag, argv, what="environment build", read_only=read_only, timeout=timeout, log=log
+        ) as built:
+            if built.done.returncode != 0:
+                raise StageFailure("pip-install", _proc.excerpt(built.done.output))
+            probe = json.loads(built.done.stdout.strip().splitlines()[-1])
             manifest = _manifest(tag, base, lock, probe, precompiled=self.precompile)
             _check_installed(lock, probe["installed"])
             labels = {
@@ -130,16 +102,12 @@ class EnvImages:
                 "WORKDIR /tmp",
                 f'CMD ["{ENV_ROOT}/bin/python"]',
             ]
-            repo, _, name = tag.partition(":")
-            container.commit(repository=repo, tag=name, changes=changes, conf={"Labels": labels})
-        finally:
-            container.remove(force=True)
-            _proc.unwatch_container(container.id)
-        built = self.get(tag)
-        if built is None:
+            built.commit(tag, changes=changes, labels=labels)
+        image = self.get(tag)
+        if image is None:
             raise StageFailure("base-image", f"{tag} vanished right after docker commit", cacheable=False)
-        note(log, f"[images] committed {tag} = {built.image_id}")
-        return built
+        note(log, f"[images] committed {tag} = {image.image_id}")
+        return image
 
     def _identity(self, base_ref: str, lock_digest: str) -> dict[str, str]:
         """The labels `find` selects by: everything the tag is made of except the base's id."""
@@ -150,8 +118,8 @@ class EnvImages:
             f"{LABEL}.precompile": str(int(self.precompile)),
         }
 
-    def _from_image(self, tag: str, image: Any) -> EnvImage:
-        labels = image.attrs.get("Config", {}).get("Labels") or {}
+    def _from_image(self, tag: str, image: containers.Image) -> EnvImage:
+        labels = image.labels
         manifest = {**json.loads(labels.get(f"{LABEL}.manifest", "{}")), "tag": tag, "image_id": image.id}
         path = self.manifests / f"{tag.replace(':', '-')}.json"
         if read_json(path) != manifest:
