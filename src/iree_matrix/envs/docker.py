@@ -49,8 +49,8 @@ class DockerEnvironment:
     def run(self, argv: Sequence[str], **options: Any) -> _proc.Completed:
         """`Environment.run`, in a fresh container of this image (`containers.run` takes the same
         options, and `peak_memory`: the container's peak memory)."""
-        # The id, not the tag: exactly the image the manifest describes.
         labels = {f"{LABEL}.env": self.id}
+        # The image's id, not its tag: exactly the image the manifest describes.
         return containers.run(self.image.image_id, argv, what=self.id, labels=labels, **options)
 
 
