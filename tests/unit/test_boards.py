@@ -69,3 +69,17 @@ def test_runtime_builds_show_sizes_and_a_failed_build_its_own_words():
     )
     assert rows[1][3] == "-Os (MinSizeRel)" and rows[1][5:7] == ["2.00 MiB", "1.00 MiB"]
     assert "Pi Zero" in boards.render_markdown([_run("tiny_cnn", "3.9.0", "src:3.9.0+static"), ok, bad])
+
+
+def test_peak_memory_is_flagged_against_the_ram_of_the_boards_of_that_cpu():
+    def peak(arch: str, mib: int) -> str:
+        record = _run("whisper_tiny", "3.13.0", "3.13.0", arch=arch)
+        record.metrics["peak_memory_bytes"] = mib * 2**20
+        return boards.run_text(record, short=True)
+
+    assert peak(PI0, 400) == "✅ 100 ms (400 MiB)"
+    assert peak(PI0, 600).endswith(", over the Pi Zero's 512 MiB)")
+    assert peak("aarch64-cortex-a72", 600) == "✅ 100 ms (600 MiB)"  # every Pi 4 has 1 GB or more
+    assert peak("aarch64-cortex-a72", 1100).endswith(", over the smallest Pi 4's 1.00 GiB)")
+    assert peak("aarch64-cortex-a53", 600).endswith(", over the Zero 2 W's 512 MiB)")
+    assert peak("aarch64-cortex-a53", 1100).endswith(", over the Pi 3's 1.00 GiB)")

@@ -27,7 +27,13 @@ BOARDS = {
     "aarch64-cortex-a72": "Pi 4 (Cortex-A72, aarch64)",
     "aarch64-cortex-a53": "Pi 3 / Zero 2 W (Cortex-A53, aarch64)",
 }
-PI_ZERO_MEMORY = 512 * 2**20  # the Pi Zero's RAM, against a run's peak memory where measured
+# Each board's RAM, smallest first, against a run's peak memory where measured (Raspberry Pi's
+# product pages: Pi Zero 512 MB; Pi 4 Model B 1, 2, 4 or 8 GB; Pi 3 Model B 1 GB; Zero 2 W 512 MB).
+RAM = {
+    "armv6-arm1176jzf-s": (("Pi Zero", 512 * 2**20),),
+    "aarch64-cortex-a72": (("smallest Pi 4", 2**30),),
+    "aarch64-cortex-a53": (("Zero 2 W", 512 * 2**20), ("Pi 3", 2**30)),
+}
 LLVM = "default"  # the llvm-cpu profile the boards' tables show
 VMVX = "vmvx"
 SYNC = "local-sync"
@@ -117,15 +123,20 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
         median = (record.metrics.get("latency_ms") or {}).get("median")
         text = "✅ " + (formats.duration_ms(median) if isinstance(median, (int, float)) else "ok")
         peak = record.metrics.get("peak_memory_bytes")
-        if isinstance(peak, (int, float)):  # the Pi Zero has 512 MiB (less the OS's share)
-            text += f" ({'peak ' if not short else ''}{formats.size(peak)}" + (
-                ", over the Pi Zero's 512 MiB)" if peak > PI_ZERO_MEMORY else ")"
-            )
+        if isinstance(peak, (int, float)):  # against the board's RAM (less the OS's share)
+            text += f" ({'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)})"
         return text
     if record.status is Status.NOT_RUN:
         return f"⛔ {record.blocked_by or 'not run'}"
     mark = {Status.TIMEOUT: "⏱", Status.MISMATCH: "⚠️"}.get(record.status, "❌")
     return f"{mark} {record.error_class or record.status.value}"
+
+
+def over_ram(peak: float, record: Record) -> str:
+    """`, over the Pi Zero's 512 MiB` when a peak exceeds the RAM of a board of the record's CPU
+    (the largest RAM it exceeds), else nothing."""
+    over = [(board, ram) for board, ram in RAM.get(record.labels.get("arch", ""), ()) if peak > ram]
+    return f", over the {over[-1][0]}'s {formats.size(over[-1][1])}" if over else ""
 
 
 def cell_text(cell: Cell) -> str:
@@ -267,7 +278,8 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
         "",
         "Cells: ✅ ran and matched torch (median latency, local-task · sync local-sync; in brackets the "
         "peak memory of the checked call's container: qemu, the program and the page cache of the module, "
-        "an upper bound of what the board's 512 MiB must hold); ❌ failed (error "
+        "an upper bound of what the board's RAM must hold — Pi Zero 512 MB, Pi 4 1-8 GB, Pi 3 1 GB, Zero 2 W "
+        "512 MB; a peak over it says so); ❌ failed (error "
         "class; the words are in COMPATIBILITY.md's failures); ⏱ timed out; ⚠️ outputs differ from torch; "
         "⛔ a stage it needs did not succeed.",
         "",
@@ -278,7 +290,7 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
                           answer_rows(all_cells, arch)), ""]  # fmt: skip
     for arch in boards:
         units = sorted({c.unit for c in all_cells if c.arch == arch and c.profile == LLVM})
-        out += [f"## {BOARDS[arch]}: compiler × runtime release, per function (llvm-cpu)", ""]
+        out += [f"## {BOARDS[arch]}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
         for unit in units:
             headers, rows = cross_table(all_cells, arch, unit)
             out += [f"### {unit}", "", _md_table(headers, rows), ""]
