@@ -341,6 +341,8 @@ def why(record: Record) -> str:
     """Why a stage did not pass, in the tool's words, uncut: a compile's first error and the op it
     names, a runtime's refusal, a mismatch's error, else the first error line of its message."""
     stage = record.stage
+    if record.status is Status.OK:  # the cell's last record passed: what should follow it is missing
+        return f"{stage} passed, but no run of its module is recorded"
     if record.status is Status.MISMATCH:
         err = number(record.metrics.get("max_abs_err")) if isinstance(record.metrics, Mapping) else None
         return f"{stage}: outputs differ from torch" + (

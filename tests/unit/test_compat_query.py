@@ -169,3 +169,9 @@ def test_query_model_on_a_board_of_the_published_older_torch_set():
     assert query.model(records, "mobilenet_v2", "aarch64").lines == pi4.lines  # a prefix that is one target
     with pytest.raises(query.UserError, match=r"--arch riscv: is not a target .* armv6-arm1176jzf-s"):
         query.model(records, "mobilenet_v2", "riscv")
+
+
+def test_a_release_whose_module_was_never_run_says_so_not_compile_ok():
+    records = [_compile("m", "3.8.0"), _run("m", "3.8.0"), _compile("m", "3.9.0")]  # 3.9.0: never run
+    answer = query.model(records, "m")
+    assert "  fails:  3.9.0: compile passed, but no run of its module is recorded" in answer.lines
