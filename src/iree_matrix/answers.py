@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,8 +19,10 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix import _text, compile_errors, formats, plan, refusals, versions
-from iree_matrix.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix import _text, compile_errors, formats, refusals, versions
+from iree_matrix.records import DISAGREES, SOURCE_BUILD, number
+from iree_matrix.records import runtime_name as runtime_name  # re-exported: the tables name runtimes so
+from iree_matrix.results import Index, Record, ResultsLog, Status, latest_by_job
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
 # its repetitions spread by more than this share of the median. Defined here, used everywhere.
@@ -51,17 +53,6 @@ def version_key(text: str) -> tuple[int, Any]:
 
 def sorted_versions(values: Iterable[str]) -> list[str]:
     return sorted(set(values), key=version_key)
-
-
-def number(value: Any) -> Optional[float]:
-    """A finite float from a metric, or None (missing, a bool, text, NaN)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 # The tools' words: one definition each, re-exported for the report.
@@ -110,25 +101,18 @@ class Timing:
         return "; ".join(reasons)
 
 
-def timing(record: Optional[Record], metric: str = "latency_ms") -> Optional[Timing]:
-    """The timed figure of a run (`latency_ms`) or an export (`eager_ms`), with its noise facts."""
-    if record is None or not isinstance(record.metrics, Mapping):
+def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
+    """The timed figure of a run (its latency) or, `eager`, of an export (torch's), with its noise facts."""
+    if record is None:
         return None
-    value = record.metrics.get(metric)
-    if isinstance(value, Mapping):
-        median = number(value.get("median"))
-        low, high = number(value.get("min")), number(value.get("max"))
-    else:
-        median, low, high = number(value), None, None
-    if median is None:
+    timed = record.metric.eager if eager else record.metric.latency
+    if timed is None or timed.median is None:
         return None
-    disagrees = record.metrics.get(DISAGREES) if metric == "latency_ms" else None
-    return Timing(median, low, high, number(record.metrics.get("other_load")), disagrees or None)
+    disagrees = None if eager else record.metric.disagrees
+    return Timing(timed.median, timed.low, timed.high, record.metric.other_load, disagrees)
 
 
 # --- one figure per thing ---------------------------------------------------------------------------
-
-DISAGREES = "disagrees"  # the metric `cross_checked` adds to a run it marks
 
 
 def measured(record: Record) -> str:
@@ -146,8 +130,8 @@ def _same_module(record: Record) -> tuple[str, ...]:
     host = record.host if isinstance(record.host, Mapping) else {}
     features = ",".join(sorted(map(str, host.get("cpu_features") or ())))
     return (
-        *(_label(record, n) for n in ("model", "exporter", "compiler", "profile", "arch")),
-        run_runtime(record), str(host.get("cpu") or ""), features,
+        record.label.model, record.label.exporter, record.label.compiler, record.label.profile,
+        record.label.arch, record.label.run_runtime, str(host.get("cpu") or ""), features,
     )  # fmt: skip
 
 
@@ -203,25 +187,14 @@ def read(source: Path) -> list[Record]:
 def main_arch(records: Iterable[Record]) -> str:
     """The architecture most run records are for: the answers are about one CPU at a time (the
     armv6 results directory holds armv6 runs, the release history x86_64 ones)."""
-    counts = Counter(_label(r, "arch") for r in records if r.stage == "run")
+    counts = Counter(r.label.arch for r in records if r.stage == "run")
     counts.pop("", None)
     return max(counts, key=lambda a: (counts[a], a == "x86_64", a)) if counts else "x86_64"
 
 
-SOURCE_BUILD = plan.SOURCE_BUILD
-
-
-def runtime_name(label: str) -> str:
-    """A runtime as a reader names it: a release ("3.9.0"), or "source build <id>" for tools in a
-    directory. Records written before the plan named them so carry "dir:<path>"."""
-    return plan.tools_runtime(label[len("dir:") :]) if label.startswith("dir:") else label
-
-
 def run_runtime(record: Record) -> str:
-    """The runtime a run record used, as the tables name it: "3.9.0", "src:3.9.0+static", and
-    " (local-sync)" after it for a HAL driver other than the default local-task."""
-    device = _label(record, "device")
-    return runtime_name(_label(record, "runtime")) + (f" ({device})" if device else "")
+    """The runtime a run record used, as the tables name it (`Labels.run_runtime`)."""
+    return record.label.run_runtime
 
 
 def is_built_here(runtime: str) -> bool:
@@ -229,57 +202,42 @@ def is_built_here(runtime: str) -> bool:
     return runtime.startswith((SOURCE_BUILD, "src:"))
 
 
-def _label(record: Record, name: str) -> str:
-    labels = record.labels if isinstance(record.labels, Mapping) else {}
-    value = labels.get(name)
-    return "" if value is None else str(value)
-
-
 @dataclasses.dataclass(frozen=True)
 class Runs:
-    """The newest run record per cell, keyed (function, exporter, compiler, runtime) — one profile
-    and one arch: the answers are about the default profile on the host unless asked otherwise."""
+    """One profile and one arch of the record index (`results.Index`): the newest run per cell,
+    keyed (function, exporter, compiler, runtime) — the answers are about the default profile on the
+    host unless asked otherwise."""
 
-    by_cell: Mapping[tuple[str, str, str, str], Record]
-    compiles: Mapping[tuple[str, str, str], Record]  # (function, exporter, compiler)
-    exports: Mapping[tuple[str, str], Record]  # (function, exporter)
-    by_job: Mapping[str, Record] = dataclasses.field(default_factory=dict)  # every record, by job id
+    index: Index
+    profile: str = "default"
+    arch: Optional[str] = None  # None: x86_64 (or a record that names none)
 
     @classmethod
     def of(cls, records: Iterable[Record], profile: str = "default", arch: Optional[str] = None) -> Runs:
-        runs: dict[tuple[str, str, str, str], Record] = {}
-        compiles: dict[tuple[str, str, str], Record] = {}
-        exports: dict[tuple[str, str], Record] = {}
-        by_job: dict[str, Record] = {}
-        for r in records:
-            by_job[r.job] = r
-            if _label(r, "form") == "bytecode":
-                continue  # the text form's answers; the bytecode form's are in exporters.py
-            if r.stage == "export":
-                exports[(_label(r, "model"), _label(r, "exporter"))] = r
-                continue
-            if _label(r, "profile") != profile or (arch is not None and _label(r, "arch") != arch):
-                continue
-            if arch is None and _label(r, "arch") not in ("x86_64", ""):
-                continue
-            key = (_label(r, "model"), _label(r, "exporter"), _label(r, "compiler"))
-            if r.stage == "compile":
-                compiles[key] = r
-            elif r.stage == "run":
-                runs[(*key, run_runtime(r))] = r
-        return cls(runs, compiles, exports, by_job)
+        return cls(records if isinstance(records, Index) else Index.of(records), profile, arch)
+
+    def _here(self, profile: str, arch: str) -> bool:
+        wanted = ("x86_64", "") if self.arch is None else (self.arch,)
+        return profile == self.profile and arch in wanted
+
+    @functools.cached_property
+    def by_cell(self) -> Mapping[tuple[str, str, str, str], Record]:
+        return {(m, e, c, rt): r for (m, e, p, a, c, rt), r in self.index.runs.items() if self._here(p, a)}
+
+    @functools.cached_property
+    def compiles(self) -> Mapping[tuple[str, str, str], Record]:  # (function, exporter, compiler)
+        return {(m, e, c): r for (m, e, p, a, c), r in self.index.compiles.items() if self._here(p, a)}
+
+    @property
+    def exports(self) -> Mapping[tuple[str, str], Record]:  # (function, exporter)
+        return self.index.exports
+
+    @property
+    def by_job(self) -> Mapping[str, Record]:  # every record, by job id
+        return self.index.by_job
 
     def cause(self, record: Record) -> Record:
-        """The record that says why a cell did not pass: the stage that failed (a compile, an
-        install), not the run that was never run because of it."""
-        seen = {record.job}
-        while record.status is Status.NOT_RUN and record.blocked_by and record.blocked_by not in seen:
-            upstream = self.by_job.get(record.blocked_by)
-            if upstream is None:
-                break
-            seen.add(upstream.job)
-            record = upstream
-        return record
+        return self.index.cause(record)
 
     def functions(self) -> list[str]:
         return sorted({k[0] for k in self.by_cell} | {k[0] for k in self.compiles})
@@ -287,7 +245,7 @@ class Runs:
     def model_of(self, function: str) -> str:
         for key, r in [*self.by_cell.items(), *self.compiles.items()]:
             if key[0] == function:
-                return _label(r, "source_model") or function.split(".", 1)[0]
+                return r.label.source_model or function.split(".", 1)[0]
         return function.split(".", 1)[0]
 
     def main_exporter(self, functions: Optional[Sequence[str]] = None) -> str:
@@ -312,7 +270,7 @@ class Runs:
             return own
         built = [
             r for (f, e, c, rt), r in self.by_cell.items()
-            if (f, e, c) == (function, exporter, compiler) and is_built_here(rt) and not _label(r, "device")
+            if (f, e, c) == (function, exporter, compiler) and is_built_here(rt) and not r.label.device
         ]  # fmt: skip
         return built[0] if len(built) == 1 else None
 
@@ -331,7 +289,7 @@ def own_run(by_runtime: Mapping[str, Record], compiler: str) -> Optional[Record]
 
 def stand_in_of(run: Record) -> Optional[str]:
     """The runtime a run stood in with for its compiler's missing release ("3.7.0"), or None."""
-    compiler, runtime = _label(run, "compiler"), _label(run, "runtime")
+    compiler, runtime = run.label.compiler, run.label.runtime
     if runtime == compiler or not versions.is_valid(runtime) or not versions.is_valid(compiler):
         return None
     return runtime if versions.stand_in_runtime(compiler, [runtime]) == runtime else None
@@ -344,7 +302,7 @@ def why(record: Record) -> str:
     if record.status is Status.OK:  # the cell's last record passed: what should follow it is missing
         return f"{stage} passed, but no run of its module is recorded"
     if record.status is Status.MISMATCH:
-        err = number(record.metrics.get("max_abs_err")) if isinstance(record.metrics, Mapping) else None
+        err = record.metric.max_abs_err
         return f"{stage}: outputs differ from torch" + (
             f" (max abs error {err:.3g})" if err is not None else ""
         )
@@ -470,9 +428,9 @@ def module_versions(runs: Runs) -> dict[str, dict[str, str]]:
     """Per compiler release, what its modules ask of a runtime (the first compile that says)."""
     out: dict[str, dict[str, str]] = {}
     for (_, _, compiler), r in sorted(runs.compiles.items()):
-        versions = r.metrics.get("module_versions") if isinstance(r.metrics, Mapping) else None
-        if isinstance(versions, Mapping) and versions and compiler not in out:
-            out[compiler] = {str(k): str(v) for k, v in versions.items()}
+        versions = r.metric.module_versions
+        if versions and compiler not in out:
+            out[compiler] = versions
     return out
 
 
@@ -512,7 +470,7 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
         ]
         passing = [run is not None and run.status is Status.OK for _, run, _ in cells]
         timings = [timing(run) for _, run, _ in cells]
-        sizes = [number(c.metrics.get("module_bytes")) if c is not None else None for _, _, c in cells]
+        sizes = [c.metric.module_bytes if c is not None else None for _, _, c in cells]
         evidence = tuple(
             (run.job if run is not None else (c.job if c is not None else f"{f}@{compiler}"))
             for f, run, c in cells
@@ -645,8 +603,8 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
                     both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
                 detail = f"{formats.ratio(tb.median / ta.median)} slower ({both})"
                 out.append(Regression(function, older, newer, "slower", detail, evidence))
-        sa = number(ca.metrics.get("module_bytes")) if ca is not None and ca.status is Status.OK else None
-        sb = number(cb.metrics.get("module_bytes")) if cb is not None and cb.status is Status.OK else None
+        sa = ca.metric.module_bytes if ca is not None and ca.status is Status.OK else None
+        sb = cb.metric.module_bytes if cb is not None and cb.status is Status.OK else None
         if sa and sb and sb > sa * SIZE_RATIO:
             detail = f"module {formats.ratio(sb / sa)} larger ({formats.size(sa)} → {formats.size(sb)})"
             jobs = (ca.job if ca else "", cb.job if cb else "")
@@ -668,8 +626,8 @@ def identical_exports(runs: Runs) -> list[SameMLIR]:
     """Per function, the exporters whose MLIR is byte-identical (by the export's content digest)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for (function, exporter), r in runs.exports.items():
-        sha = r.metrics.get("mlir_sha256") if isinstance(r.metrics, Mapping) else None
-        if r.status is Status.OK and isinstance(sha, str) and sha:
+        sha = r.metric.mlir_sha256
+        if r.status is Status.OK and sha:
             groups.setdefault((function, sha), []).append(exporter)
     return [
         SameMLIR(function, sha, tuple(sorted(exporters, key=_exporter_key)))

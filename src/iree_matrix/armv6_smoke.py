@@ -92,8 +92,8 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
 def with_dynamic_twins(the_plan: plan.Plan, matrix: spec.MatrixSpec) -> plan.Plan:
     """Each static armv6 source runtime's dynamic twin, built beside it (nothing runs on it): the
     report's answer to "what would the dynamic runtime need on the board"."""
-    for job in [j for j in the_plan.jobs if j.stage == "runtime-build" and j.labels.get("arch") == "armv6"]:
-        release, variants = versions.parse_source_runtime(job.labels["runtime"])
+    for job in [j for j in the_plan.jobs if j.stage == "runtime-build" and j.label.arch == "armv6"]:
+        release, variants = versions.parse_source_runtime(job.label.runtime)
         if "static" in variants:
             twin = versions.source_runtime(release, tuple(v for v in variants if v != "static"))
             the_plan = plan.with_runtime_builds(the_plan, matrix, twin, "armv6", job.env.python)
@@ -180,11 +180,11 @@ def summary_table(records: Mapping[str, Record]) -> str:
     """Per model and IREE version: does it build for armv6, are its kernels ARMv6, does it run —
     on each HAL driver the matrix ran it with."""
     runs = [r for r in records.values() if r.stage == "run"]
-    devices = sorted({r.labels.get("device") or "local-task" for r in runs}, key=lambda d: d != "local-task")
+    devices = sorted({r.label.device or "local-task" for r in runs}, key=lambda d: d != "local-task")
     devices = devices or ["local-task"]
     rows = []
     for _, compiled in sorted(records.items()):
-        if compiled.stage != "compile" or not compiled.labels.get("arch", "").startswith("armv6"):
+        if compiled.stage != "compile" or not compiled.label.arch.startswith("armv6"):
             continue
         mine = [r for r in runs if r.cell.startswith(compiled.cell)]
         kernel = compiled.metrics.get("kernel") or {}
@@ -194,11 +194,11 @@ def summary_table(records: Mapping[str, Record]) -> str:
             if kernel
             else ""
         )
-        by_device = {r.labels.get("device") or "local-task": r for r in mine}
+        by_device = {r.label.device or "local-task": r for r in mine}
         rows.append(
             (
-                compiled.labels.get("model"),
-                compiled.labels.get("compiler"),
+                compiled.label.model,
+                compiled.label.compiler,
                 _compile_text(compiled),
                 isa,
                 *(_run_text(by_device.get(d)) for d in devices),

@@ -90,12 +90,12 @@ def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
     reproduce` compares a re-created cell with."""
     out = []
     for r in sorted(latest, key=lambda r: r.job):
-        module = r.metrics.get("module_sha256")
-        if r.stage not in ("compile", "run") or not isinstance(module, str):
+        module = r.metric.module_sha256
+        if r.stage not in ("compile", "run") or module is None:
             continue
         entry: dict[str, Any] = {"job": r.job, "status": r.status.value, "module_sha256": module}
-        if r.stage == "run" and isinstance(r.metrics.get("outputs_sha256"), str):
-            entry["outputs_sha256"] = r.metrics["outputs_sha256"]
+        if r.stage == "run" and r.metric.outputs_sha256 is not None:
+            entry["outputs_sha256"] = r.metric.outputs_sha256
         out.append(entry)
     return out
 

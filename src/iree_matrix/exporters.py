@@ -10,7 +10,7 @@ words when it refuses). The text form's compile is followed by a run against tor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix import answers
@@ -19,13 +19,8 @@ from iree_matrix.results import Record, Status, latest_by_job
 TEXT, BYTECODE = "text", "bytecode"
 
 
-def _label(record: Record, name: str) -> str:
-    value = record.labels.get(name)
-    return "" if value is None else str(value)
-
-
 def form_of(record: Record) -> str:
-    return _label(record, "form") or TEXT
+    return record.label.form or TEXT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,21 +66,21 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
     compiles: dict[tuple[str, str], list[Record]] = {}
     runs: dict[tuple[str, str, str], Record] = {}
     for r in latest:
-        key = (_label(r, "model"), _label(r, "exporter"))
+        key = (r.label.model, r.label.exporter)
         if r.stage == "export":
             exports[key] = r
             continue
-        if _label(r, "profile") != profile or _label(r, "arch") not in (arch, ""):
+        if r.label.profile != profile or r.label.arch not in (arch, ""):
             continue
         if r.stage == "compile":
             compiles.setdefault(key, []).append(r)
-        elif r.stage == "run" and answers.run_runtime(r) == _label(r, "compiler") and not _label(r, "device"):
-            runs[(*key, _label(r, "compiler"))] = r
+        elif r.stage == "run" and answers.run_runtime(r) == r.label.compiler and not r.label.device:
+            runs[(*key, r.label.compiler)] = r
     out = []
     for (function, exporter), export in sorted(exports.items(), key=lambda kv: _order(kv[1])):
         takes = []
         for c in compiles.get((function, exporter), []):
-            form, compiler = form_of(c), _label(c, "compiler")
+            form, compiler = form_of(c), c.label.compiler
             run = runs.get((function, exporter, compiler)) if form == TEXT else None
             problem = c if c.status is not Status.OK else run if run and run.status is not Status.OK else None
             takes.append(
@@ -98,22 +93,21 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                     job=c.job,
                 )
             )
-        metrics = export.metrics if isinstance(export.metrics, Mapping) else {}
         out.append(
             ExporterAnswer(
                 function=function,
                 exporter=exporter,
-                python=_label(export, "python"),
-                torch=_label(export, "torch"),
-                turbine=_label(export, "turbine"),
-                importer=str(metrics.get("importer") or ""),
+                python=export.label.python,
+                torch=export.label.torch,
+                turbine=export.label.turbine,
+                importer=export.metric.importer or "",
                 export=export.status.value,
                 export_words=answers.clip(answers.first_line(export.message), 300)
                 if export.status is not Status.OK
                 else "",
                 export_job=export.job,
-                mlir_sha256=str(metrics.get("mlir_sha256") or ""),
-                mlirbc_sha256=str(metrics.get("mlirbc_sha256") or ""),
+                mlir_sha256=export.metric.mlir_sha256 or "",
+                mlirbc_sha256=export.metric.mlirbc_sha256 or "",
                 takes=tuple(sorted(takes, key=lambda t: (answers.version_key(t.compiler), t.form))),
             )
         )
@@ -122,11 +116,11 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
 
 def _order(export: Record) -> tuple[Any, ...]:
     return (
-        _label(export, "model"),
-        answers.version_key(_label(export, "turbine")),
-        answers.version_key(_label(export, "torch")),
-        answers.version_key(_label(export, "python")),
-        _label(export, "exporter"),
+        export.label.model,
+        answers.version_key(export.label.turbine),
+        answers.version_key(export.label.torch),
+        answers.version_key(export.label.python),
+        export.label.exporter,
     )
 
 

@@ -24,6 +24,7 @@ from iree_matrix import targets, versions
 from iree_matrix.errors import SelectionError, SpecError
 from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
+from iree_matrix.records import Labels, tools_runtime
 from iree_matrix.spec import BYTECODE, DEFAULT_DEVICE, STAGES, Cell, MatrixSpec
 
 
@@ -53,49 +54,6 @@ class EnvSpec:
 
 
 @dataclasses.dataclass(frozen=True)
-class Labels:
-    """What every record says about its cell: the one schema of `Record.labels` (reports group and
-    filter by these names). The plan makes them; `as_dict` is how they are written (empty fields
-    are left out, so an install record carries only its own)."""
-
-    model: str = ""  # the function's unit: "whisper_tiny.encoder", or just "mobilenet_v2"
-    source_model: str = ""  # the model: "whisper_tiny"
-    function: str = ""
-    python: str = ""
-    torch: str = ""
-    turbine: str = ""
-    exporter: str = ""  # the exporter environment
-    compiler: str = ""
-    # a release, "src:<release>[+variant]" (built here), or "source build <id>" (a directory)
-    runtime: str = ""
-    runtime_tools: str = ""  # that directory
-    runtime_source: str = ""  # runtime-build jobs: IREE's source (directory, tarball, git+URL@TAG)
-    linkage: str = ""  # runtime-build jobs: static | dynamic
-    device: str = ""  # run jobs on a HAL driver other than the default local-task: local-sync
-    arch: str = ""  # a target's label: x86_64, aarch64-cortex-a72, armv6-arm1176jzf-s
-    profile: str = ""
-    form: str = ""  # compile and run jobs of MLIR bytecode: "bytecode" (text, the default, is left out)
-    peers: str = ""  # peer jobs: the peers asked for, comma-separated
-    env: str = ""  # install jobs: the environment
-    kind: str = ""  # install jobs: exporter | compiler | runtime | peer
-
-    def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if v}
-
-
-SOURCE_BUILD = "source build"
-
-
-def tools_runtime(tools: str) -> str:
-    """A directory of runtime tools as a reader names that runtime: "source build <id>" (the build's
-    store key for a runtime built here, `<cache>/store/runtime-build/<key>/tools`; else the directory)."""
-    parts = Path(tools).parts
-    if len(parts) >= 2 and parts[-1] == "tools":
-        return f"{SOURCE_BUILD} {parts[-2][:8]}"
-    return f"{SOURCE_BUILD} {parts[-1] if parts else tools}"
-
-
-@dataclasses.dataclass(frozen=True)
 class Job:
     stage: str
     cell: str
@@ -111,9 +69,14 @@ class Job:
         return f"{self.stage}:{self.cell}"
 
     @functools.cached_property
+    def label(self) -> Labels:
+        """The labels, typed (`records.Labels`): what a stage reads them through."""
+        return Labels.of(self.labels, job=self.id)
+
+    @functools.cached_property
     def target(self) -> targets.Target:
         """The CPU target of a compile, run or dispatches job (parsed once, from its arch label)."""
-        return targets.parse(self.labels["arch"])
+        return targets.parse(self.label.arch)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -99,9 +99,7 @@ class StageTimes:
         for record in records:
             if isinstance(record.seconds, (int, float)) and record.seconds > 0:
                 jobs.setdefault(record.job, []).append(record.seconds)
-                models.setdefault((record.stage, str(record.labels.get("model", ""))), []).append(
-                    record.seconds
-                )
+                models.setdefault((record.stage, str(record.label.model)), []).append(record.seconds)
                 stages.setdefault(record.stage, []).append(record.seconds)
         med = statistics.median
         return cls(
@@ -111,7 +109,7 @@ class StageTimes:
         )
 
     def exact(self, job: Job) -> Optional[float]:
-        return self.by_job.get(job.id) or self.by_model.get((job.stage, str(job.labels.get("model", ""))))
+        return self.by_job.get(job.id) or self.by_model.get((job.stage, str(job.label.model)))
 
     def stage(self, job: Job) -> Optional[float]:
         return self.by_stage.get(job.stage)

@@ -5,10 +5,10 @@ records, including ones stored before a phrase was known here)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any, Optional, Protocol
 
 from iree_matrix._text import clip, first_line
+from iree_matrix.records import Labels
 
 
 class Record(Protocol):
@@ -28,7 +28,7 @@ class Record(Protocol):
     def message(self) -> Optional[str]: ...
 
     @property
-    def labels(self) -> Mapping[str, Any]: ...
+    def label(self) -> Labels: ...
 
 
 INCOMPATIBLE = "incompatible-module"
@@ -110,8 +110,7 @@ def is_answer(record: Record) -> bool:
     """A cross cell's refusal (compiler A's module on runtime B, A != B): the answer to "can runtime B
     load it?", not a failure — counted apart in the summary and never an exit status. A runtime that
     refuses its own release's module is a failure."""
-    labels = record.labels or {}
-    return refused(record) and str(labels.get("compiler", "")) != _release(str(labels.get("runtime", "")))
+    return refused(record) and record.label.compiler != _release(record.label.runtime)
 
 
 def _release(runtime: str) -> str:

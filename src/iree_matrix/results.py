@@ -13,16 +13,18 @@ from __future__ import annotations
 import dataclasses
 import enum
 import fcntl
+import functools
 import json
 import os
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from iree_matrix import refusals
 from iree_matrix.errors import StorageError
+from iree_matrix.records import Labels, Metrics
 
 SCHEMA_VERSION = 2
 
@@ -107,6 +109,16 @@ class Record:
     tool_version: str = ""
     schema: int = SCHEMA_VERSION
 
+    @functools.cached_property
+    def label(self) -> Labels:
+        """The labels, typed (`records.Labels`): what every reader reads them through."""
+        return Labels.of(self.labels, job=self.job)
+
+    @functools.cached_property
+    def metric(self) -> Metrics:
+        """The metrics, typed (`records.Metrics`)."""
+        return Metrics(self.metrics)
+
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
         data["status"] = self.status.value
@@ -133,7 +145,9 @@ class Record:
         kwargs["error_class"] = refusals.read_class(
             data["stage"], data.get("error_class"), data.get("message")
         )
-        return cls(**kwargs)
+        record = cls(**kwargs)
+        Labels.of(record.labels, job=record.job)  # a LabelError naming a label that is none
+        return record
 
 
 _TEXT = (str,)
@@ -247,3 +261,74 @@ def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
     for record in records:
         latest[record.job] = record
     return latest
+
+
+# --- the records, indexed ---------------------------------------------------------------------------
+
+ExportKey = Tuple[str, str]  # model, exporter
+CompileKey = Tuple[str, str, str, str, str]  # model, exporter, profile, arch, compiler
+RunKey = Tuple[str, str, str, str, str, str]  # ... + the runtime as the tables name it (`Labels.run_runtime`)
+
+
+def export_key(record: Record) -> ExportKey:
+    return (record.label.model, record.label.exporter)
+
+
+def compile_key(record: Record) -> CompileKey:
+    label = record.label
+    return (label.model, label.exporter, label.profile, label.arch, label.compiler)
+
+
+def run_key(record: Record) -> RunKey:
+    return (*compile_key(record), record.label.run_runtime)
+
+
+@dataclasses.dataclass(frozen=True)
+class Index:
+    """The one index of a results log: the newest record per job, and the text form's exports,
+    compiles and runs by what they are of (the bytecode form has its own section, report/exporters.py).
+    Two jobs with the same labels (a renamed cell): the one that finished last is current."""
+
+    by_job: Mapping[str, Record]
+    exports: Mapping[ExportKey, Record]
+    compiles: Mapping[CompileKey, Record]
+    runs: Mapping[RunKey, Record]
+    installs: tuple[Record, ...]
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> Index:
+        latest = latest_by_job(records)
+        exports: dict[ExportKey, Record] = {}
+        compiles: dict[CompileKey, Record] = {}
+        runs: dict[RunKey, Record] = {}
+        installs = []
+        for record in latest.values():
+            if record.label.form == "bytecode":
+                continue
+            if record.stage == "install":
+                installs.append(record)
+            elif record.stage == "export":
+                _put(exports, export_key(record), record)
+            elif record.stage == "compile":
+                _put(compiles, compile_key(record), record)
+            elif record.stage == "run":
+                _put(runs, run_key(record), record)
+        return cls(latest, exports, compiles, runs, tuple(installs))
+
+    def cause(self, record: Record) -> Record:
+        """The record that says why a cell did not pass: the stage that failed (a compile, an
+        install), not the run that was never run because of it."""
+        seen = {record.job}
+        while record.status is Status.NOT_RUN and record.blocked_by and record.blocked_by not in seen:
+            upstream = self.by_job.get(record.blocked_by)
+            if upstream is None:
+                break
+            seen.add(upstream.job)
+            record = upstream
+        return record
+
+
+def _put(table: dict[Any, Record], key: Any, record: Record) -> None:
+    old = table.get(key)
+    if old is None or (record.finished or "") >= (old.finished or ""):
+        table[key] = record

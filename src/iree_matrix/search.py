@@ -69,19 +69,19 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
     by_job = {r.job: r for r in records}
     found = []
     for record in records:
-        labels = record.labels
-        if record.stage != "run" or labels.get("compiler") != labels.get("runtime"):
+        label = record.label
+        if record.stage != "run" or label.compiler != label.runtime:
             continue
-        if record.metrics.get("timing", "native") != "native":
+        if record.metric.timing not in (None, "native"):
             continue
         why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
-        unit, variant = split_unit(labels.get("model", ""))
+        unit, variant = split_unit(label.model)
         latency = record.metrics.get("latency_ms")
         found.append(
             Candidate(
                 unit=unit,
-                compiler=labels.get("compiler", ""),
-                name=candidate_name(variant, labels.get("profile", "")),
+                compiler=label.compiler,
+                name=candidate_name(variant, label.profile),
                 status=why.status,
                 interval=stats.of_latency(latency) if record.status is Status.OK else None,
                 message=_first_line(why.message),

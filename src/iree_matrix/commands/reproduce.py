@@ -111,15 +111,14 @@ def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> li
 
 def unreproducible(record: Record) -> str:
     """Why a record's cell cannot be planned from its labels alone ("" when it can)."""
-    labels = record.labels
-    model = labels.get("source_model") or labels.get("model", "")
+    label = record.label
+    model = label.unit
     if model not in models.builtin_names():
         return f"model {model!r} is not built in: reproduce plans built-in models only"
-    if labels.get("profile") not in flags.BUILTIN_PROFILES:
-        profile = labels.get("profile")
-        return f"profile {profile!r} is the matrix's own: reproduce knows the built-in profiles only"
-    runtime = labels.get("runtime", "")
-    if record.stage == "run" and (not runtime[:1].isdigit() or labels.get("runtime_tools")):
+    if label.profile not in flags.BUILTIN_PROFILES:
+        return f"profile {label.profile!r} is the matrix's own: reproduce knows the built-in profiles only"
+    runtime = label.runtime
+    if record.stage == "run" and (not runtime[:1].isdigit() or label.runtime_tools):
         return f"runtime {runtime!r} was built from source or is a tools directory, not a release"
     return ""
 
@@ -138,26 +137,26 @@ class Made:
 
 def matrix_text(record: Record) -> str:
     """A matrix file whose plan has the record's cell (and its dependencies)."""
-    labels = record.labels
-    compiler = labels["compiler"]
-    runtime = labels.get("runtime") or "same"
-    device = labels.get("device")
+    label = record.label
+    compiler = label.compiler
+    runtime = label.runtime or "same"
+    device = label.device
     lines = [
         f'description = "iree-matrix reproduce {record.job}"',
-        f'python = ["{labels["python"]}"]',
-        f'torch = ["{labels["torch"]}"]',
-        f'turbine = ["{labels["turbine"]}"]',
+        f'python = ["{label.python}"]',
+        f'torch = ["{label.torch}"]',
+        f'turbine = ["{label.turbine}"]',
         f'compiler = ["{compiler}"]',
         f'runtime = "{runtime}"' if runtime == "same" else f'runtime = ["{runtime}"]',
-        f'arch = ["{labels["arch"]}"]',
-        f'models = ["{labels.get("source_model") or labels["model"]}"]',
-        f'profiles = ["{labels["profile"]}"]',
+        f'arch = ["{label.arch}"]',
+        f'models = ["{label.unit}"]',
+        f'profiles = ["{label.profile}"]',
         "",
         "[benchmark]",
         "repetitions = 1  # what is compared is bytes, not time",
     ]
-    if labels.get("form"):  # MLIR bytecode (text, the default, is not labelled)
-        lines.insert(-3, f'forms = ["{labels["form"]}"]')
+    if label.form:  # MLIR bytecode (text, the default, is not labelled)
+        lines.insert(-3, f'forms = ["{label.form}"]')
     if device:
         lines.append(f'devices = ["{device}"]')
     return "\n".join(lines) + "\n"

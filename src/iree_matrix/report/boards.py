@@ -56,12 +56,12 @@ class Cell:
 
 
 def has_boards(records: Iterable[Record]) -> bool:
-    return any(r.stage == "run" and r.labels.get("arch") in BOARDS for r in records)
+    return any(r.stage == "run" and r.label.arch in BOARDS for r in records)
 
 
 def unit_of(record: Record) -> str:
-    function = record.labels.get("function") or "main"
-    model = record.labels.get("model", "?")
+    function = record.label.function or "main"
+    model = record.label.model or "?"
     if function == "main" or model.endswith(f".{function}"):  # some records name the unit as the model
         return model
     return f"{model}.{function}"
@@ -92,9 +92,9 @@ def cells(records: Iterable[Record]) -> list[Cell]:
     for r in root_causes(records):
         if r.stage != "run":
             continue
-        key = (unit_of(r), r.labels.get("compiler", "?"), r.labels.get("runtime", "?"),
-               r.labels.get("arch", "?"), r.labels.get("profile", LLVM))  # fmt: skip
-        grouped.setdefault(key, {})[r.labels.get("device") or "local-task"] = r
+        key = (unit_of(r), (r.label.compiler or "?"), (r.label.runtime or "?"),
+               (r.label.arch or "?"), (r.label.profile or LLVM))  # fmt: skip
+        grouped.setdefault(key, {})[r.label.device or "local-task"] = r
     return [Cell(*key, runs=runs) for key, runs in sorted(grouped.items())]
 
 
@@ -243,9 +243,9 @@ def _median(record: Optional[Record]) -> Optional[float]:
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
     rows = []
     builds = [r for r in records if r.stage == "runtime-build" and r.status is not Status.NOT_RUN]
-    for r in sorted(builds, key=lambda r: (_version_key(release_of(r.labels.get("runtime", ""))), r.job)):
-        runtime, arch = r.labels.get("runtime", "?"), r.labels.get("arch", "?")
-        linkage = r.labels.get("linkage", "?")
+    for r in sorted(builds, key=lambda r: (_version_key(release_of(r.label.runtime)), r.job)):
+        runtime, arch = r.label.runtime or "?", r.label.arch or "?"
+        linkage = r.label.linkage or "?"
         os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
         head = [release_of(runtime), arch, linkage, os_]
         if r.status is not Status.OK:

@@ -20,10 +20,11 @@ from tabulate import tabulate
 from iree_matrix import answers, compile_errors, formats
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
+from iree_matrix.records import Metrics
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.firmware import firmware_section
 from iree_matrix.report.performance import render_performance
-from iree_matrix.results import Record, Status, latest_by_job
+from iree_matrix.results import CompileKey, Index, Record, Status
 from iree_matrix.spec import STAGES
 
 SOURCE = "results/results.jsonl"
@@ -43,10 +44,7 @@ MAX_NOTE_CHARS = 120
 MAX_LISTED_CELLS = 20
 # The first line naming one of these is the runtime's actual refusal, not a traceback frame.
 
-ExportKey = Tuple[str, str]  # model, exporter
 RowKey = Tuple[str, str, str]  # exporter, profile, arch
-CompileKey = Tuple[str, str, str, str, str]  # model, exporter, profile, arch, compiler
-RunKey = Tuple[str, str, str, str, str, str]  # ... + runtime
 
 
 @dataclass
@@ -59,15 +57,19 @@ class _FailureGroup:
     records: list[Record] = field(default_factory=list)
 
 
-@dataclass
-class _Index:
-    by_job: dict[str, Record]
-    exports: dict[ExportKey, Record] = field(default_factory=dict)
-    compiles: dict[CompileKey, Record] = field(default_factory=dict)
-    runs: dict[RunKey, Record] = field(default_factory=dict)
-    installs: list[Record] = field(default_factory=list)
-    failures: list[_FailureGroup] = field(default_factory=list)
-    failure_ids: dict[str, str] = field(default_factory=dict)  # job -> "F3"
+@dataclass(frozen=True)
+class _Document:
+    """The records (`results.Index`) and the failures this document numbers."""
+
+    index: Index
+    failures: list[_FailureGroup]
+    failure_ids: dict[str, str]  # job -> "F3"
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> _Document:
+        index = Index.of(records)
+        failures = _failure_groups(index.by_job.values())
+        return cls(index, failures, {r.job: g.fid for g in failures for r in g.records})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,18 +80,18 @@ def render_compatibility(records: Iterable[Record], source: Optional[Path] = Non
     """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
     `source` is the results log they were read from, named in the header with the command."""
     all_records = list(records)
-    ix = _index(latest_by_job(all_records))
+    ix = _Document.of(all_records)
     parts = [
         *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
         *exporters_section(all_records),
         *_same_version_section(ix),
-        *render_performance(ix.by_job.values()),
+        *render_performance(ix.index.by_job.values()),
         *_failures_section(ix),
         *_load_section(ix),
         *_runtimes_section(ix),
         *_runtime_builds_section(ix),
-        *firmware_section(ix.by_job.values()),
+        *firmware_section(ix.index.by_job.values()),
         *_environments_section(ix),
     ]
     return "\n".join(parts).rstrip("\n") + "\n"
@@ -105,48 +107,6 @@ def write_compatibility(results_path: Path, out_path: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------
 # indexing
-
-
-def _label(record: Record, name: str) -> str:
-    value = record.labels.get(name)
-    return "" if value is None else str(value)
-
-
-def _export_key(r: Record) -> ExportKey:
-    return (_label(r, "model"), _label(r, "exporter"))
-
-
-def _compile_key(r: Record) -> CompileKey:
-    return (*_export_key(r), _label(r, "profile"), _label(r, "arch"), _label(r, "compiler"))
-
-
-def _run_key(r: Record) -> RunKey:
-    return (*_compile_key(r), answers.run_runtime(r))
-
-
-def _put(table: dict[Any, Record], key: Any, record: Record) -> None:
-    # Two job ids with the same labels (a renamed cell): the one that finished last is current.
-    old = table.get(key)
-    if old is None or (record.finished or "") >= (old.finished or ""):
-        table[key] = record
-
-
-def _index(latest: Mapping[str, Record]) -> _Index:
-    ix = _Index(by_job=dict(latest))
-    for record in latest.values():
-        if _label(record, "form") == "bytecode":
-            continue  # the bytecode form has its own section (report/exports.py)
-        if record.stage == "install":
-            ix.installs.append(record)
-        elif record.stage == "export":
-            _put(ix.exports, _export_key(record), record)
-        elif record.stage == "compile":
-            _put(ix.compiles, _compile_key(record), record)
-        elif record.stage == "run":
-            _put(ix.runs, _run_key(record), record)
-    ix.failures = _failure_groups(latest.values())
-    ix.failure_ids = {r.job: g.fid for g in ix.failures for r in g.records}
-    return ix
 
 
 def _failure_groups(records: Iterable[Record]) -> list[_FailureGroup]:
@@ -199,24 +159,24 @@ def _status_text(status: Status) -> str:
 _first_line = answers.first_line
 
 
-def _ref(ix: _Index, job: str | None) -> str:
+def _ref(ix: _Document, job: str | None) -> str:
     fid = ix.failure_ids.get(job or "")
     return f" [{fid}]" if fid else ""
 
 
-def _root_blocker(ix: _Index, record: Record) -> str:
+def _root_blocker(ix: _Document, record: Record) -> str:
     """The job that actually failed, following not-run records that were blocked themselves."""
     job, seen = record.blocked_by or "", set()
-    while job in ix.by_job and job not in seen:
+    while job in ix.index.by_job and job not in seen:
         seen.add(job)
-        blocker = ix.by_job[job]
+        blocker = ix.index.by_job[job]
         if blocker.status is not Status.NOT_RUN or not blocker.blocked_by:
             break
         job = blocker.blocked_by
     return job
 
 
-def _stage_outcome(ix: _Index, record: Record) -> str:
+def _stage_outcome(ix: _Document, record: Record) -> str:
     """`❌ compile [F2]`, `⛔ export [F1]`: which stage stopped this cell and how."""
     if record.status is Status.NOT_RUN:
         blocker = _root_blocker(ix, record)
@@ -225,10 +185,9 @@ def _stage_outcome(ix: _Index, record: Record) -> str:
     return f"{ICONS[record.status]} {record.stage}{_ref(ix, record.job)}"
 
 
-def _error_metrics(metrics: Mapping[str, Any]) -> str:
-    names: tuple[tuple[str, str], ...] = (("max_abs_err", "max abs err"), ("max_rel_err", "max rel err"))
-    names += (("atol", "atol"), ("rtol", "rtol"))
-    values = [(label, answers.number(metrics.get(key))) for key, label in names]
+def _error_metrics(metric: Metrics) -> str:
+    values = [("max abs err", metric.max_abs_err), ("max rel err", metric.max_rel_err), ("atol", metric.atol),
+              ("rtol", metric.rtol)]  # fmt: skip
     return ", ".join(f"{label} {v:.1e}" for label, v in values if v is not None)
 
 
@@ -247,13 +206,13 @@ def generated_by(source: Optional[Path]) -> tuple[str, str]:
     return str(shown), command
 
 
-def _header(ix: _Index, total: int, source: Optional[Path] = None) -> list[str]:
-    hosts = sorted({_host_text(r.host) for r in ix.by_job.values() if r.host})
-    finished = max((r.finished for r in ix.by_job.values() if r.finished), default=None)
+def _header(ix: _Document, total: int, source: Optional[Path] = None) -> list[str]:
+    hosts = sorted({_host_text(r.host) for r in ix.index.by_job.values() if r.host})
+    finished = max((r.finished for r in ix.index.by_job.values() if r.finished), default=None)
     shown, command = generated_by(source)
     note = (
         f"_Generated from `{shown}` by `{command}` (do not edit by hand); "
-        f"{len(ix.by_job)} records (the newest per job, of {total} in the log); "
+        f"{len(ix.index.by_job)} records (the newest per job, of {total} in the log); "
         f"hosts: {'; '.join(hosts) or 'unknown'}"
         + (f"; newest result finished {finished}" if finished else "")
         + "._"
@@ -283,33 +242,33 @@ def _host_text(host: Mapping[str, Any]) -> str:
 # same-version tables
 
 
-def _models(ix: _Index) -> list[str]:
-    keys = [*ix.exports, *ix.compiles, *ix.runs]
+def _models(ix: _Document) -> list[str]:
+    keys = [*ix.index.exports, *ix.index.compiles, *ix.index.runs]
     return sorted({k[0] for k in keys}, key=_natural_key)
 
 
-def _model_rows(ix: _Index, model: str) -> list[RowKey]:
-    rows = {(k[1], k[2], k[3]) for k in [*ix.compiles, *ix.runs] if k[0] == model}
+def _model_rows(ix: _Document, model: str) -> list[RowKey]:
+    rows = {(k[1], k[2], k[3]) for k in [*ix.index.compiles, *ix.index.runs] if k[0] == model}
     covered = {row[0] for row in rows}
     # An exporter whose export never got as far as a compile still needs its row.
-    rows |= {(e, "", "") for (m, e) in ix.exports if m == model and e not in covered}
+    rows |= {(e, "", "") for (m, e) in ix.index.exports if m == model and e not in covered}
     return sorted(rows, key=lambda row: tuple(_natural_key(part) for part in row))
 
 
-def _model_compilers(ix: _Index, model: str) -> list[str]:
-    own = {k[4] for k in [*ix.compiles, *ix.runs] if k[0] == model}
+def _model_compilers(ix: _Document, model: str) -> list[str]:
+    own = {k[4] for k in [*ix.index.compiles, *ix.index.runs] if k[0] == model}
     # A model whose export failed everywhere has no compile records; show the matrix's columns.
-    return _sorted_versions(own or {k[4] for k in [*ix.compiles, *ix.runs]}) or ["(none)"]
+    return _sorted_versions(own or {k[4] for k in [*ix.index.compiles, *ix.index.runs]}) or ["(none)"]
 
 
-def _same_version_cell(ix: _Index, model: str, row: RowKey, compiler: str) -> str:
+def _same_version_cell(ix: _Document, model: str, row: RowKey, compiler: str) -> str:
     exporter, profile, arch = row
-    export = ix.exports.get((model, exporter))
+    export = ix.index.exports.get((model, exporter))
     if export is not None and export.status is not Status.OK:
         return _stage_outcome(ix, export)
-    compiled = ix.compiles.get((model, exporter, profile, arch, compiler))
+    compiled = ix.index.compiles.get((model, exporter, profile, arch, compiler))
     key = (model, exporter, profile, arch, compiler)
-    by_runtime = {k[-1]: r for k, r in ix.runs.items() if k[:-1] == key}
+    by_runtime = {k[-1]: r for k, r in ix.index.runs.items() if k[:-1] == key}
     run = answers.own_run(by_runtime, compiler) or _dir_run(ix, key)
     if run is not None and run.status is not Status.NOT_RUN:
         stand_in = answers.stand_in_of(run)
@@ -321,31 +280,31 @@ def _same_version_cell(ix: _Index, model: str, row: RowKey, compiler: str) -> st
     return "✅ compile only" if compiled is not None else ""
 
 
-def _dir_run(ix: _Index, compile_key: CompileKey) -> Record | None:
+def _dir_run(ix: _Document, compile_key: CompileKey) -> Record | None:
     """A board with no runtime wheel runs on the user's runtime directory: that is its
     same-version run (a runtime built from some IREE source the tool cannot name)."""
-    for key, run in ix.runs.items():
-        if key[:-1] == compile_key and answers.is_built_here(key[-1]) and not _label(run, "device"):
+    for key, run in ix.index.runs.items():
+        if key[:-1] == compile_key and answers.is_built_here(key[-1]) and not run.label.device:
             return run
     return None
 
 
-def _run_cell(ix: _Index, run: Record) -> str:
+def _run_cell(ix: _Document, run: Record) -> str:
     if run.status is Status.OK:
-        latency = _median(run.metrics.get("latency_ms"))
+        latency = run.metric.latency_median
         # qemu's speed is not the board's: such figures are marked and never compared with native ones.
-        emulated = " (emulated)" if str(run.metrics.get("timing", "")).startswith("emulated") else ""
+        emulated = " (emulated)" if run.metric.emulated else ""
         figure = answers.timing(run)
         noisy = NOISY_MARK if figure is not None and figure.noisy else ""
         return f"✅ {noisy}{_duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
     if run.status is Status.MISMATCH:
-        err = answers.number(run.metrics.get("max_abs_err"))
+        err = run.metric.max_abs_err
         detail = f" (max err {err:.1e})" if err is not None else ""
         return f"⚠️ run{detail}{_ref(ix, run.job)}"
     return _stage_outcome(ix, run)
 
 
-def _same_version_section(ix: _Index) -> list[str]:
+def _same_version_section(ix: _Document) -> list[str]:
     out = ["## Results by model (each module run by the runtime of its own compiler version)", ""]
     models = _models(ix)
     if not models:
@@ -376,7 +335,7 @@ class _RowLayout:
         return f"{', '.join(parts)}. " if parts else ""
 
 
-def _model_section(ix: _Index, model: str) -> list[str]:
+def _model_section(ix: _Document, model: str) -> list[str]:
     rows = _model_rows(ix, model)
     compilers = _model_compilers(ix, model)
     layout = _RowLayout(sorted({r[1] for r in rows if r[1]}), sorted({r[2] for r in rows if r[2]}))
@@ -397,11 +356,11 @@ def _model_section(ix: _Index, model: str) -> list[str]:
     ]
 
 
-def _stand_in_lines(ix: _Index, model: str) -> list[str]:
+def _stand_in_lines(ix: _Document, model: str) -> list[str]:
     """Says which compilers' modules ran on another release's runtime (`answers.own_run`)."""
     used = {}
-    for key in {k[:-1] for k in ix.runs if k[0] == model}:
-        run = answers.own_run({k[-1]: r for k, r in ix.runs.items() if k[:-1] == key}, key[-1])
+    for key in {k[:-1] for k in ix.index.runs if k[0] == model}:
+        run = answers.own_run({k[-1]: r for k, r in ix.index.runs.items() if k[:-1] == key}, key[-1])
         stand_in = answers.stand_in_of(run) if run is not None else None
         if stand_in:
             used[key[-1]] = stand_in
@@ -412,19 +371,18 @@ def _stand_in_lines(ix: _Index, model: str) -> list[str]:
     ] + ([""] if used else [])
 
 
-def _baseline_lines(ix: _Index, model: str) -> list[str]:
+def _baseline_lines(ix: _Document, model: str) -> list[str]:
     lines = []
-    exporters = sorted((e for (m, e) in ix.exports if m == model), key=_natural_key)
+    exporters = sorted((e for (m, e) in ix.index.exports if m == model), key=_natural_key)
     for exporter in exporters:
-        metrics = ix.exports[(model, exporter)].metrics
-        eager = _median(metrics.get("eager_ms"))
-        seconds, mlir = answers.number(metrics.get("seconds")), answers.number(metrics.get("mlir_bytes"))
+        metric = ix.index.exports[(model, exporter)].metric
+        eager, seconds, mlir = metric.eager_median, metric.seconds, metric.mlir_bytes
         extras = ([f"export {formats.seconds(seconds)}"] if seconds is not None else []) + (
             [f"MLIR {_size(mlir)}"] if mlir is not None else []
         )
         if eager is None and not extras:
             continue
-        text = _timing_text(answers.timing(ix.exports[(model, exporter)], "eager_ms"))
+        text = _timing_text(answers.timing(ix.index.exports[(model, exporter)], eager=True))
         lines.append(f"- torch eager: {text} ({exporter}{'; ' + ', '.join(extras) if extras else ''})")
     return [*lines, ""] if lines else []
 
@@ -445,9 +403,9 @@ def _timing_text(figure: answers.Timing | None) -> str:
 
 
 def _compile_stats(
-    ix: _Index, model: str, rows: list[RowKey], compilers: list[str], layout: _RowLayout
+    ix: _Document, model: str, rows: list[RowKey], compilers: list[str], layout: _RowLayout
 ) -> list[str]:
-    cells = [[_compile_stat_cell(ix.compiles.get((model, *row, c))) for c in compilers] for row in rows]
+    cells = [[_compile_stat_cell(ix.index.compiles.get((model, *row, c))) for c in compilers] for row in rows]
     if not any(any(row) for row in cells):
         return []
     table_rows = [layout.left(row) + row_cells for row, row_cells in zip(rows, cells)]
@@ -457,8 +415,7 @@ def _compile_stats(
 def _compile_stat_cell(compiled: Record | None) -> str:
     if compiled is None:
         return ""
-    seconds = answers.number(compiled.metrics.get("seconds"))
-    size = answers.number(compiled.metrics.get("module_bytes"))
+    seconds, size = compiled.metric.seconds, compiled.metric.module_bytes
     parts = ([formats.seconds(seconds)] if seconds is not None else []) + (
         [_size(size)] if size is not None else []
     )
@@ -469,7 +426,7 @@ def _compile_stat_cell(compiled: Record | None) -> str:
 # failures
 
 
-def _failures_section(ix: _Index) -> list[str]:
+def _failures_section(ix: _Document) -> list[str]:
     out = ["## Failures and their reasons", ""]
     if not ix.failures:
         out += ["No stage failed, timed out or produced wrong numbers.", ""]
@@ -504,7 +461,7 @@ def _first_error(record: Record) -> Optional[compile_errors.FirstError]:
 
 def _cell_mention(record: Record) -> str:
     if record.status is Status.MISMATCH:
-        detail = _error_metrics(record.metrics)
+        detail = _error_metrics(record.metric)
         return f"`{record.cell}`" + (f" ({detail})" if detail else "")
     return f"`{record.cell}`"
 
@@ -528,10 +485,10 @@ def _excerpt(message: str) -> str:
     return "\n".join(head + lines[start:end] + tail)
 
 
-def _skipped_block(ix: _Index) -> list[str]:
+def _skipped_block(ix: _Document) -> list[str]:
     reasons: dict[tuple[str, str], list[str]] = {}
     skipped = sorted(
-        (r for r in ix.by_job.values() if r.status is Status.SKIP),
+        (r for r in ix.index.by_job.values() if r.status is Status.SKIP),
         key=lambda r: (_stage_rank(r.stage), _natural_key(r.job)),
     )
     for r in skipped:
@@ -555,7 +512,7 @@ def _skipped_block(ix: _Index) -> list[str]:
 _refusal_reason = answers.refusal_reason
 
 
-def _load_cell(ix: _Index, run: Record | None) -> str:
+def _load_cell(ix: _Document, run: Record | None) -> str:
     if run is None:
         return ""
     if run.status is Status.OK:
@@ -569,14 +526,14 @@ def _load_cell(ix: _Index, run: Record | None) -> str:
     return _stage_outcome(ix, run)
 
 
-def _load_groups(ix: _Index) -> list[tuple[str, str, str, str]]:
+def _load_groups(ix: _Document) -> list[tuple[str, str, str, str]]:
     """The (model, exporter, profile, arch) groups with at least one cross cell: a group whose
     modules were only run by their own runtime is in the per-model tables already."""
-    crossed = {k[:4] for k in ix.runs if k[4] != k[5]}
+    crossed = {k[:4] for k in ix.index.runs if k[4] != k[5]}
     return sorted(crossed, key=lambda g: tuple(_natural_key(p) for p in g))
 
 
-def _load_section(ix: _Index) -> list[str]:
+def _load_section(ix: _Document) -> list[str]:
     out = [
         "## Can runtime B load a module built by compiler A?",
         "",
@@ -585,21 +542,21 @@ def _load_section(ix: _Index) -> list[str]:
         "",
     ]
     groups = _load_groups(ix)
-    if not ix.runs:
+    if not ix.index.runs:
         return [*out, "No run results yet.", ""]
-    if len({k[:4] for k in ix.runs}) > 1:
+    if len({k[:4] for k in ix.index.runs}) > 1:
         out += ["### All models", "", _combined_load_table(ix), ""]
     for group in groups:
         out += _load_group_table(ix, group)
     return out
 
 
-def _load_group_table(ix: _Index, group: tuple[str, str, str, str]) -> list[str]:
+def _load_group_table(ix: _Document, group: tuple[str, str, str, str]) -> list[str]:
     model, exporter, profile, arch = group
-    runs = {k[4:]: r for k, r in ix.runs.items() if k[:4] == group}
+    runs = {k[4:]: r for k, r in ix.index.runs.items() if k[:4] == group}
     compilers = _sorted_versions(c for c, _ in runs)
     runtimes = _sorted_versions(rt for _, rt in runs)
-    versions = answers.module_versions(answers.Runs.of(ix.by_job.values(), profile=profile or "default"))
+    versions = answers.module_versions(answers.Runs(ix.index, profile=profile or "default"))
     rows = [
         [_release_with_versions(c, versions), *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)]
         for c in compilers
@@ -622,9 +579,9 @@ def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str
     return f"{release} ({', '.join(parts)})" if parts else release
 
 
-def _combined_load_table(ix: _Index) -> str:
+def _combined_load_table(ix: _Document) -> str:
     by_pair: dict[tuple[str, str], list[Record]] = {}
-    for key, run in ix.runs.items():
+    for key, run in ix.index.runs.items():
         by_pair.setdefault((key[4], key[5]), []).append(run)
     compilers = _sorted_versions(c for c, _ in by_pair)
     runtimes = _sorted_versions(rt for _, rt in by_pair)
@@ -657,24 +614,24 @@ def _combined_load_cell(runs: list[Record]) -> str:
 # environments
 
 
-def _environments_section(ix: _Index) -> list[str]:
+def _environments_section(ix: _Document) -> list[str]:
     out = ["## Environments", ""]
-    if not ix.installs:
+    if not ix.index.installs:
         return [*out, "No install records.", ""]
-    rows = [_environment_row(ix, r) for r in sorted(ix.installs, key=_environment_sort_key)]
+    rows = [_environment_row(ix, r) for r in sorted(ix.index.installs, key=_environment_sort_key)]
     headers = ["environment", "kind", "python", "status", "packages", "note"]
     return [*out, _table(headers, rows), ""]
 
 
 def _environment_sort_key(record: Record) -> tuple[Any, ...]:
-    return (_label(record, "kind"), _natural_key(_environment_id(record)))
+    return (record.label.kind, _natural_key(_environment_id(record)))
 
 
 def _environment_id(record: Record) -> str:
-    return _label(record, "env") or str(record.env.get("id") or record.cell)
+    return record.label.env or str(record.env.get("id") or record.cell)
 
 
-def _environment_row(ix: _Index, record: Record) -> list[str]:
+def _environment_row(ix: _Document, record: Record) -> list[str]:
     packages = record.env.get("packages")
     count = str(len(packages)) if isinstance(packages, Mapping) and packages else ""
     if record.status is Status.OK:
@@ -686,8 +643,8 @@ def _environment_row(ix: _Index, record: Record) -> list[str]:
     status = _status_text(record.status)
     return [
         _environment_id(record),
-        _label(record, "kind"),
-        _label(record, "python"),
+        record.label.kind,
+        record.label.python,
         status,
         count,
         note,
@@ -698,8 +655,8 @@ def _environment_row(ix: _Index, record: Record) -> list[str]:
 # answers: windows, recommendations, regressions, identical exports (derived in answers.py)
 
 
-def _answers_section(ix: _Index) -> list[str]:
-    runs = answers.Runs.of(ix.by_job.values())
+def _answers_section(ix: _Document) -> list[str]:
+    runs = answers.Runs(ix.index)
     out = ["## Answers", ""]
     out += _windows_block(runs)
     out += _recommendations_block(runs)
@@ -830,38 +787,33 @@ def _identical_block(runs: answers.Runs) -> list[str]:
 # IREE runtimes built from source (armv6-smoke)
 
 
-def _runtime_builds_section(ix: _Index) -> list[str]:
-    builds = sorted((r for r in ix.by_job.values() if r.stage == "runtime-build"), key=lambda r: r.job)
+def _runtime_builds_section(ix: _Document) -> list[str]:
+    builds = sorted((r for r in ix.index.by_job.values() if r.stage == "runtime-build"), key=lambda r: r.job)
     if not builds:
         return []
     rows = []
     for r in builds:
-        m = r.metrics if isinstance(r.metrics, Mapping) else {}
+        m = r.metric
         if r.status is not Status.OK:
             note = _clip(_first_line(r.message), MAX_NOTE_CHARS)
-            rows.append([_label(r, "runtime") or _label(r, "arch"), _label(r, "arch"), _label(r, "linkage"),
+            rows.append([r.label.runtime or r.label.arch, r.label.arch, r.label.linkage,
                          _status_text(r.status), "", "", "", "", note])  # fmt: skip
             continue
         sizes = []
         for tool in ("iree-run-module", "iree-benchmark-module"):
-            full, stripped = (
-                answers.number(m.get(f"{tool}_bytes")),
-                answers.number(m.get(f"{tool}_stripped_bytes")),
-            )
+            full, stripped = m.tool_bytes(tool), m.tool_bytes(tool, stripped=True)
             sizes.append(f"{_size(full)} ({_size(stripped)} stripped)" if full and stripped else "")
-        seconds = answers.number(m.get("build_seconds"))
+        seconds = m.build_seconds
         rows.append([
-            _label(r, "runtime") or _label(r, "arch"), _label(r, "arch"), _label(r, "linkage"),
+            r.label.runtime or r.label.arch, r.label.arch, r.label.linkage,
             formats.seconds(seconds) if seconds else "", *sizes,
-            ", ".join(m.get("needed") or []) or "none (static)",
-            ", ".join(m.get("glibc_versions") or []) or "—",
-            str(m.get("cflags") or ""),
+            ", ".join(m.needed) or "none (static)",
+            ", ".join(m.glibc_versions) or "—",
+            m.cflags,
         ])  # fmt: skip
     headers = ["runtime", "target", "linkage", "build", "iree-run-module", "iree-benchmark-module", "NEEDED",
                "GLIBC versions", "flags / note"]  # fmt: skip
-    sources = sorted(
-        {_label(r, "runtime_source") or str(r.metrics.get("source") or "") for r in builds} - {""}
-    )
+    sources = sorted({r.label.runtime_source or r.metric.source for r in builds} - {""})
     intro = (
         "IREE's runtime built here from source with cmake (a `src:<release>` runtime, or `nox -s "
         "armv6_smoke` for the Pi Zero: IREE publishes no 32-bit ARM runtime), from "
@@ -883,9 +835,9 @@ def _source_name(source: str) -> str:
     return Path(source).name if source.startswith("/") else source
 
 
-def _runtimes_section(ix: _Index) -> list[str]:
+def _runtimes_section(ix: _Document) -> list[str]:
     groups: dict[CompileKey, dict[str, Record]] = {}
-    for key, run in ix.runs.items():
+    for key, run in ix.index.runs.items():
         groups.setdefault(key[:5], {})[key[5]] = run
     shown = {k: g for k, g in groups.items() if sum(r.status is Status.OK for r in g.values()) >= 2}
     if not shown:
@@ -896,11 +848,10 @@ def _runtimes_section(ix: _Index) -> list[str]:
     ):
         for runtime in _sorted_versions(runs):
             run = runs[runtime]
-            m = run.metrics if isinstance(run.metrics, Mapping) else {}
-            size = answers.number(m.get("iree_run_module_bytes"))
+            size = run.metric.iree_run_module_bytes
             rows.append([
-                model, compiler, arch, profile, answers.runtime_name(_label(run, "runtime")),
-                str(m.get("device") or _label(run, "device") or "local-task"),
+                model, compiler, arch, profile, answers.runtime_name(run.label.runtime),
+                run.metric.device or run.label.device or "local-task",
                 _run_cell(ix, run), _size(size) if size else "",
             ])  # fmt: skip
     intro = (

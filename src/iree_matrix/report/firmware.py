@@ -15,8 +15,8 @@ from iree_matrix.results import Record, Status
 
 def firmware_section(records: Iterable[Record]) -> list[str]:
     runs = sorted(
-        (r for r in records if r.stage == "run" and _bare_metal(r.labels.get("arch", ""))),
-        key=lambda r: (r.labels.get("model", ""), answers.version_key(r.labels.get("compiler", "")), r.job),
+        (r for r in records if r.stage == "run" and _bare_metal(r.label.arch)),
+        key=lambda r: (r.label.model, answers.version_key(r.label.compiler), r.job),
     )
     if not runs:
         return []
@@ -61,10 +61,10 @@ def _row(r: Record) -> list[str]:
     heap_at: Mapping[str, Any] = marks if isinstance(marks, Mapping) else {}
     before = heap_at.get("inputs")
     return [
-        r.labels.get("model", ""),
-        r.labels.get("compiler", ""),
-        r.labels.get("runtime", ""),
-        f"{m.get('machine', '')} ({m.get('cpu', '')})" if m.get("machine") else r.labels.get("arch", ""),
+        r.label.model,
+        r.label.compiler,
+        r.label.runtime,
+        f"{m.get('machine', '')} ({m.get('cpu', '')})" if m.get("machine") else r.label.arch,
         status,
         check,
         _of(flash, m.get("machine_flash_bytes")),

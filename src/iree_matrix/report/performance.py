@@ -18,23 +18,23 @@ from iree_matrix.spec import PEERS
 
 def render_performance(latest: Iterable[Record]) -> list[str]:
     records = list(latest)
-    peers = {r.labels.get("model", ""): r for r in records if r.stage == "peer" and r.status is Status.OK}
+    peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
-        and r.labels.get("profile") == "default"
+        and r.label.profile == "default"
     ]  # fmt: skip
     if not peers:
         return []
     # Functions the peers ran: a micro-benchmark merged into the same log has no row (or column) here.
-    runs = [r for r in runs if r.labels.get("model", "") in peers]
+    runs = [r for r in runs if r.label.model in peers]
     models = sorted(peers)
-    releases = answers.sorted_versions({r.labels.get("compiler", "") for r in runs})
+    releases = answers.sorted_versions({r.label.compiler for r in runs})
     rows = []
     for model in models:
         results = (peers[model].metrics.get("peers") or {}) if model in peers else {}
         eager = _median(results.get("eager"))
-        mine = {r.labels.get("compiler"): r for r in runs if r.labels.get("model") == model}
+        mine = {r.label.compiler: r for r in runs if r.label.model == model}
         iree = [
             _with_interval(mine[v].metrics.get("latency_ms"), eager) if v in mine else "" for v in releases
         ]
@@ -92,7 +92,7 @@ def _size(value: Any) -> str:
 
 
 def _same_runtime(run: Record) -> bool:
-    return run.labels.get("runtime") == run.labels.get("compiler")
+    return run.label.runtime == run.label.compiler
 
 
 def render_tune(latest: Iterable[Record]) -> list[str]:
@@ -102,14 +102,14 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
     compiles = {r.cell: r for r in records if r.stage == "compile"}
     runs = {r.cell: r for r in records if r.stage == "run" and _same_runtime(r)}
     groups: dict[tuple[str, str, str], list[Record]] = {}
-    exporters = {c.labels.get("exporter", "") for c in compiles.values()}
+    exporters = {c.label.exporter for c in compiles.values()}
     for compiled in compiles.values():
-        labels = compiled.labels
-        model = labels.get("model", "")
+        label = compiled.label
+        model = label.model
         if len(exporters) > 1:  # several torch / turbine versions: keep their results apart
-            model += f" ({labels.get('exporter', '')})"
-        groups.setdefault((model, labels.get("arch", ""), labels.get("compiler", "")), []).append(compiled)
-    if not any(len({c.labels.get("profile") for c in cs}) > 1 for cs in groups.values()):
+            model += f" ({label.exporter})"
+        groups.setdefault((model, label.arch, label.compiler), []).append(compiled)
+    if not any(len({c.label.profile for c in cs}) > 1 for cs in groups.values()):
         return []  # one profile per model: nothing was tuned
     best_rows, detail_rows = [], []
     for (model, arch, compiler), group in sorted(groups.items(), key=_version_order):
@@ -117,24 +117,24 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         timed = [
             (c, r) for c, r in outcomes if r is not None and r.status is Status.OK and _median(r.metrics)
         ]
-        default = next((r for c, r in timed if c.labels.get("profile") == "default"), None)
+        default = next((r for c, r in timed if c.label.profile == "default"), None)
         best = min(timed, key=lambda cr: _median(cr[1].metrics) or float("inf"), default=None)
-        failed = [f"{c.labels.get('profile')}: {why}" for c, r in outcomes if (why := _why(c, r))]
+        failed = [f"{c.label.profile}: {why}" for c, r in outcomes if (why := _why(c, r))]
         if best is not None:
             best_ms = _median(best[1].metrics)
             default_ms = _median(default.metrics) if default is not None else None
             speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
             best_rows.append(
-                [model, arch, compiler, best[0].labels.get("profile"), _ms(best_ms) if best_ms else "",
+                [model, arch, compiler, best[0].label.profile, _ms(best_ms) if best_ms else "",
                  _ms(default_ms) if default_ms else "", speedup, "; ".join(failed)]
             )  # fmt: skip
         else:
             best_rows.append([model, arch, compiler, "none correct", "", "", "", "; ".join(failed)])
-        for c, r in sorted(outcomes, key=lambda cr: str(cr[0].labels.get("profile"))):
+        for c, r in sorted(outcomes, key=lambda cr: str(cr[0].label.profile)):
             status = _why(c, r) or "ok"
             run_metrics = r.metrics if r is not None else {}
             detail_rows.append(
-                [model, compiler, c.labels.get("profile"), status,
+                [model, compiler, c.label.profile, status,
                  _ms(run_ms) if (run_ms := _median(run_metrics)) else "",
                  _size(c.metrics.get("module_bytes")), _seconds(c.metrics.get("seconds")),
                  _size(c.metrics.get("peak_memory_bytes")), _size(run_metrics.get("peak_memory_bytes")),
@@ -224,18 +224,11 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK and _same_runtime(r)]
     groups: dict[tuple[str, str, str, str], list[Record]] = {}
     for r in profiled:
-        labels = r.labels
-        key = (
-            labels.get("model", ""),
-            labels.get("exporter", ""),
-            labels.get("arch", ""),
-            labels.get("profile", ""),
-        )
-        groups.setdefault(key, []).append(r)
+        groups.setdefault((r.label.model, r.label.exporter, r.label.arch, r.label.profile), []).append(r)
     lines: list[str] = []
     for (model, exporter, arch, profile), group in sorted(groups.items()):
-        group.sort(key=lambda r: _version_key(r.labels.get("compiler", "")))
-        versions = [r.labels.get("compiler", "") for r in group]
+        group.sort(key=lambda r: _version_key(r.label.compiler))
+        versions = [r.label.compiler for r in group]
         tables = [_occurrences(r.metrics.get("dispatches") or []) for r in group]
         slowest = sorted(
             {op for table in tables for op in table},
@@ -309,7 +302,7 @@ _version_key = answers.version_key
 def render_emulated(latest: Iterable[Record]) -> list[str]:
     """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is."""
     rows = [
-        [r.labels.get("model"), r.labels.get("arch"), r.labels.get("compiler"), r.labels.get("profile"),
+        [r.label.model, r.label.arch, r.label.compiler, r.label.profile,
          _ms(_median(r.metrics) or 0.0), str(r.metrics.get("timing"))]
         for r in latest
         if r.stage == "run" and r.status is Status.OK and not _native(r) and _median(r.metrics)
@@ -455,7 +448,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
     kinds that account for the gap."""
     records = list(latest)
-    peers = {r.labels.get("model", ""): r for r in records if r.stage == "peer" and r.status is Status.OK}
+    peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
@@ -479,12 +472,11 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     ]
 
     def order(r: Record) -> tuple:
-        labels = r.labels
-        return (labels.get("model", ""), _version_key(labels.get("compiler", "")), labels.get("profile"))
+        return (r.label.model, _version_key(r.label.compiler), r.label.profile)
 
     unprofiled: dict[str, str] = {}
     for run in sorted(runs, key=order):
-        unit, compiler = run.labels.get("model", ""), run.labels.get("compiler", "")
+        unit, compiler = run.label.model, run.label.compiler
         iree_ms = _median(run.metrics)
         iree_kinds = op_kind_times(run.metrics["op_profile"], "iree")
         if iree_kinds is None:
@@ -515,7 +507,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
                 ["median − dispatches", _ms(iree_ms - sum(iree_kinds.values())), *[""] * (len(columns) - 1)]
             )
         timing = _ms(iree_ms) if iree_ms is not None else "no median"
-        head = f"### {unit}, IREE {compiler} ({run.labels.get('profile')}): {timing}"
+        head = f"### {unit}, IREE {compiler} ({run.label.profile}): {timing}"
         verdict = ""
         if best_name and iree_ms:
             ratio = iree_ms / timed[best_name]

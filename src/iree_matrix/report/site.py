@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 from iree_matrix import answers, compat, exporters, formats, opkinds, refusals
 from iree_matrix._files import write_atomically
+from iree_matrix.records import Metrics
 from iree_matrix.results import Record, Status, latest_by_job
 
 SITE_DIR = "site"
@@ -339,7 +340,7 @@ def _words(record: Optional[Record]) -> str:
         return f"not run: {record.blocked_by or record.message or ''}"
     text = record.status.value + (f" ({record.error_class})" if record.error_class else "")
     if record.stage == "run" and (stand_in := answers.stand_in_of(record)):
-        text += f" on runtime {stand_in} (no runtime {record.labels.get('compiler', '')} of its own)"
+        text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
     if record.status is Status.FAIL and record.error_class == answers.INCOMPATIBLE:
         return f"{text}: {answers.refusal_reason(record.message)}"
     if record.stage == "compile" and record.status is Status.FAIL:
@@ -603,13 +604,13 @@ def _exporters_page(site: Site, found: Sequence[exporters.ExporterAnswer]) -> st
 def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
     """torch eager (the export's own timing) and the peers, as horizontal reference lines."""
     out = {}
-    eager = answers.timing(site.runs.exports.get((function, exporter)), "eager_ms")
+    eager = answers.timing(site.runs.exports.get((function, exporter)), eager=True)
     if eager is not None:
         # Marked like every other noisy figure: a two-thread torch op on a busy machine waits a
         # scheduler tick for its second thread, so a sub-millisecond op can read 8 ms.
         out["~torch eager (noisy)" if eager.noisy else "torch eager"] = eager.median
     for peer in site.stage("peer"):
-        if peer.labels.get("model") != function:
+        if peer.label.model != function:
             continue
         for name, result in (peer.metrics.get("peers") or {}).items():
             if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
@@ -646,12 +647,12 @@ def _model_page(site: Site, rec: answers.Recommendation) -> str:
         compile_s = {
             c: v
             for c in compilers
-            if (v := _metric(site.runs.compiles.get((function, exporter, c)), "seconds"))
+            if (m := _compiled(site.runs.compiles.get((function, exporter, c)))) and (v := m.seconds)
         }
         sizes = {
             c: v / 1024
             for c in compilers
-            if (v := _metric(site.runs.compiles.get((function, exporter, c)), "module_bytes"))
+            if (m := _compiled(site.runs.compiles.get((function, exporter, c)))) and (v := m.module_bytes)
         }
         if compile_s or sizes:
             body.append(f"<h2>{_e(function)}: compile time and module size</h2>")
@@ -661,18 +662,17 @@ def _model_page(site: Site, rec: answers.Recommendation) -> str:
     return _page(rec.model, body, depth=1)
 
 
-def _metric(record: Optional[Record], name: str) -> Optional[float]:
-    if record is None or record.status is not Status.OK:
-        return None
-    return answers.number(record.metrics.get(name))
+def _compiled(record: Optional[Record]) -> Optional[Metrics]:
+    """A compile's metrics, when it succeeded."""
+    return record.metric if record is not None and record.status is Status.OK else None
 
 
 def _op_kinds_section(site: Site, rec: answers.Recommendation, fid: str) -> list[str]:
     by_release: dict[str, dict[str, float]] = {}
     for record in site.stage("dispatches"):
-        if record.labels.get("model") not in rec.functions or record.status is not Status.OK:
+        if record.label.model not in rec.functions or record.status is not Status.OK:
             continue
-        kinds = by_release.setdefault(record.labels.get("compiler", "?"), {})
+        kinds = by_release.setdefault(record.label.compiler or "?", {})
         for dispatch in record.metrics.get("dispatches") or []:
             median = answers.number(dispatch.get("median_us"))
             if median is not None:
@@ -699,7 +699,7 @@ def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
         r
         for r in site.records
         if r.stage in ("export", "compile", "run")
-        and r.labels.get("model") in rec.functions
+        and r.label.model in rec.functions
         and r.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
         and not refusals.is_answer(r)
     ]
@@ -707,14 +707,14 @@ def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
         return ["<h2>Failures</h2>", "<p>None.</p>"]
     rows = [
         (
-            r.labels.get("compiler", ""),
+            r.label.compiler,
             r.stage,
             r.status.value,
             r.error_class or "",
             _failure_words(r),
             r.job,
         )
-        for r in sorted(failing, key=lambda r: (answers.version_key(r.labels.get("compiler", "")), r.job))
+        for r in sorted(failing, key=lambda r: (answers.version_key(r.label.compiler), r.job))
     ]
     return [
         "<h2>Failures, in the tools' words</h2>",

@@ -24,7 +24,7 @@ def model_sources(ref: ModelRef) -> dict[str, str]:
 
 
 def weights_for(job: Job, ctx: Context) -> Optional[Path]:
-    return ctx.spec.weights.get(job.labels["model"])
+    return ctx.spec.weights.get(job.label.model)
 
 
 def key_fields(job: Job, ctx: Context) -> dict[str, Any]:

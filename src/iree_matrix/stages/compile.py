@@ -38,7 +38,7 @@ class CompileStage:
 
     def _flags(self, job: Job) -> list[str]:
         assert job.profile is not None
-        return compile_flags(job.labels["compiler"], job.labels["arch"], job.profile)
+        return compile_flags(job.label.compiler, job.label.arch, job.profile)
 
     def key(self, job: Job, ctx: Context) -> str:
         assert job.profile is not None
@@ -48,7 +48,7 @@ class CompileStage:
             # that write byte-identical MLIR share one compile, and every run of it.
             "mlir": export_digest(ctx.dep("export"), "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"),
             "env": ctx.env_identity(),
-            "arch": job.labels["arch"],
+            "arch": job.label.arch,
             "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
             # `target-cpu=host` means this machine's CPU: part of what decides the module.
             "host": host.identity() if self._tunes_for_host(job) else None,
@@ -68,7 +68,7 @@ class CompileStage:
 
     @staticmethod
     def _profiles_dispatches(job: Job, ctx: Context) -> bool:
-        return ctx.spec.benchmark.profiles_dispatches(job.labels["model"], job.labels["profile"])
+        return ctx.spec.benchmark.profiles_dispatches(job.label.model, job.label.profile)
 
     def _tunes_for_host(self, job: Job) -> bool:
         assert job.profile is not None
@@ -87,7 +87,7 @@ class CompileStage:
         if missing:
             raise StageSkipped(
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
-                f"{job.labels['compiler']}'s iree-compile does not have (iree-compile --help-hidden)"
+                f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
             )
         mlir = ctx.dep("export").artifact(mlir_file(job))
         if _bytecode(job) and not mlir.is_file():
@@ -181,7 +181,7 @@ ARM32_LINKER = _resources.scripts_dir() / "iree_lld_arm32.sh"
 
 
 def _bytecode(job: Job) -> bool:
-    return job.labels.get("form") == "bytecode"
+    return job.label.form == "bytecode"
 
 
 def mlir_file(job: Job) -> str:
@@ -202,7 +202,7 @@ def _arm32(job: Job) -> bool:
 
 
 def _linker_flag(job: Job) -> str:
-    return f"{_llvmcpu_prefix(job.labels['compiler'])}embedded-linker-path"
+    return f"{_llvmcpu_prefix(job.label.compiler)}embedded-linker-path"
 
 
 def _module_versions(module: Path) -> dict[str, Any]:

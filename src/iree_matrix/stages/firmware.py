@@ -39,7 +39,7 @@ def _identity() -> dict[str, str]:
 def key(job: Job, ctx: Context) -> str:
     cpu = job.target.cpu or ""
     try:
-        source = runtime_build.source_digest(job.labels["runtime_source"])
+        source = runtime_build.source_digest(job.label.runtime_source)
     except UserError as exc:  # a missing source: said in one line, tried again next run
         raise StageFailure("runtime-source", str(exc), cacheable=False) from None
     files = cortex_m.files_dir()
@@ -61,13 +61,11 @@ def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, 
     """`compare`: the run stage's comparison with torch (the one every target uses)."""
     cpu = job.target.cpu or ""
     machine = cortex_m.machine(cpu)
-    release, _ = versions.parse_source_runtime(job.labels["runtime"])
+    release, _ = versions.parse_source_runtime(job.label.runtime)
     cache = ctx.cache or Path(tempfile.gettempdir())
-    src = runtime_build.source(job.labels["runtime_source"], cache, log=ctx.log)
+    src = runtime_build.source(job.label.runtime_source, cache, log=ctx.log)
     runtime_build.check_release(src, release)
-    runtime = cortex_m.build_runtime(
-        job.labels["runtime_source"], cpu, cache, log=ctx.log, timeout=ctx.timeout
-    )
+    runtime = cortex_m.build_runtime(job.label.runtime_source, cpu, cache, log=ctx.log, timeout=ctx.timeout)
 
     export, compiled = ctx.dep("export"), ctx.dep("compile")
     info = json.loads(export.artifact("export.json").read_text())

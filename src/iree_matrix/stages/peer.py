@@ -56,4 +56,4 @@ class PeerStage:
 def _profiles_ops(job: Job, ctx: Context) -> bool:
     """The peers of a function whose IREE runs are profiled per op are profiled too (a peer job
     has no compile profile: any profile's glob for the function counts)."""
-    return any(ctx.spec.benchmark.profiles_ops(job.labels["model"], name) for name in ctx.spec.profiles)
+    return any(ctx.spec.benchmark.profiles_ops(job.label.model, name) for name in ctx.spec.profiles)

@@ -48,7 +48,7 @@ class RunStage:
                 f"IREE publishes no {job.env.arch} runtime; pass --{job.env.arch}-runtime DIR "
                 "(iree-run-module and iree-benchmark-module built for it)"
             )
-        device = job.labels.get("device")
+        device = job.label.device
         return ctx.timed_key(
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
@@ -81,7 +81,7 @@ class RunStage:
             f"--input=@{export.artifact('inputs') / f'input{i}.npy'}" for i in range(len(info["inputs"]))
         ]
         call = [f"--function={info['function']}", *inputs]
-        device = job.labels.get("device") or DEFAULT_DEVICE
+        device = job.label.device or DEFAULT_DEVICE
         common = [*device_flags(ctx, device), f"--module={module}", *call]
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
@@ -139,7 +139,7 @@ class RunStage:
 
 
 def _profiles_ops(job: Job, ctx: Context) -> bool:
-    return ctx.spec.benchmark.profiles_ops(job.labels["model"], job.labels["profile"])
+    return ctx.spec.benchmark.profiles_ops(job.label.model, job.label.profile)
 
 
 def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target) -> str:

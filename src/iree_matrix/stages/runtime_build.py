@@ -32,11 +32,11 @@ class RuntimeBuildStage:
     exclusive = False
 
     def key(self, job: Job, ctx: Context) -> str:
-        release, variants = versions.parse_source_runtime(job.labels["runtime"])
-        tc = runtime_build.toolchain(job.labels["arch"])
+        release, variants = versions.parse_source_runtime(job.label.runtime)
+        tc = runtime_build.toolchain(job.label.arch)
         linkage = "static" if "static" in variants else "dynamic"
         try:
-            source = runtime_build.source_digest(job.labels["runtime_source"])
+            source = runtime_build.source_digest(job.label.runtime_source)
             ident = self._identity(tc, ctx)
         except UserError as exc:  # a missing source or compiler: said in one line, tried again next run
             error_class = "runtime-source" if "source" in str(exc) else "toolchain-missing"
@@ -56,16 +56,16 @@ class RuntimeBuildStage:
         return True
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
-        release, variants = versions.parse_source_runtime(job.labels["runtime"])
+        release, variants = versions.parse_source_runtime(job.label.runtime)
         cache = ctx.cache or out.parent
         try:
-            src = runtime_build.source(job.labels["runtime_source"], cache, log=ctx.log)
+            src = runtime_build.source(job.label.runtime_source, cache, log=ctx.log)
         except (
             UserError
         ) as exc:  # no source (offline clone, missing path): this cell's answer, retried next run
             raise StageFailure("runtime-source", str(exc), cacheable=False) from None
         runtime_build.check_release(src, release)
-        tc = runtime_build.toolchain(job.labels["arch"])
+        tc = runtime_build.toolchain(job.label.arch)
         host_tools = ctx.dep(self.name).artifact(TOOLS) if tc.cross else None
         cmake = runtime_build.pypi_cmake(cache, log=ctx.log)
         reads = [src.tree, cmake, *([host_tools] if host_tools else [])]

@@ -1,0 +1,188 @@
+"""Records are typed (issue #27): labels and metrics are read through `records.Labels` / `Metrics`,
+never by string outside records.py; a label that is not in the schema, or one a stage's jobs must
+carry, is an error naming the job and the label; a renamed field is a mypy error at every reader;
+one record index (`results.Index`) serves the report, the answers and `query`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import answers, plan, releases, spec
+from iree_matrix.records import NAMES, REQUIRED, LabelError, Labels
+from iree_matrix.results import Index, Record, ResultsLog, Status
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "iree_matrix"
+VIEW = SRC / "records.py"
+
+# A label read by its name as a string: `r.labels.get("model")`, `job.labels['arch']`, `x.labels.get(name)`,
+# `labels["compiler"]` after `labels = r.labels`, and the `_label(record, "model")` helpers there were.
+# (Docker's image labels, `labels.get(f"{LABEL}.manifest")`, are not a record's: an f-string key.)
+STRING_ACCESS = re.compile(
+    r"""\.labels\s*(?:\.get\(|\[)"""  # any key, through a record's or a job's `.labels`
+    r"""|\blabels\s*(?:\.get\(\s*|\[\s*)["']"""  # a literal key on a `labels` alias
+    r"""|\bdef _label\(|\b_label\(\w+, ["']"""
+)
+
+
+def _string_accesses(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if STRING_ACCESS.search(line)]
+
+
+def test_the_pattern_finds_every_kind_of_string_access():
+    found = _string_accesses(
+        'a = r.labels.get("model")\nb = job.labels["arch"]\nc = x.labels.get(name)\n'
+        "d = labels['compiler']\ndef _label(record, name):\ne = _label(r, \"model\")\n"
+        'f = r.label.model\ng = image_labels.get(f"{LABEL}.manifest", "{}")\n'
+    )
+    assert len(found) == 6 and not any(line.startswith(("f =", "g =")) for line in found)
+
+
+def test_no_label_is_read_by_string_outside_the_typed_view():
+    offenders = [
+        f"{path.relative_to(ROOT)}: {line}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path != VIEW
+        for line in _string_accesses(path.read_text())
+    ]
+    assert not offenders, "read labels through Record.label / Job.label (records.Labels):\n" + "\n".join(
+        offenders
+    )
+
+
+# --- the view ------------------------------------------------------------------------------------
+
+
+def test_a_missing_required_label_names_the_job_and_the_label():
+    labels = {"model": "tiny_cnn", "source_model": "tiny_cnn", "function": "main", "python": "3.11",
+              "torch": "2.13.0", "turbine": "3.9.0", "exporter": "e", "arch": "x86_64", "profile": "default",
+              "runtime": "3.9.0"}  # fmt: skip
+    job = "run:tiny_cnn/e/iree3.9.0/x86_64/default"
+    with pytest.raises(LabelError) as caught:
+        Labels.of(labels, job=job, stage="run")
+    assert str(caught.value).startswith(f"{job}: no label 'compiler', which every run record carries")
+    assert Labels.of({**labels, "compiler": "3.9.0"}, job=job, stage="run").compiler == "3.9.0"
+
+
+def test_a_label_the_schema_does_not_know_names_the_job_and_the_label():
+    with pytest.raises(
+        LabelError, match=r"^run:m/x: unknown label 'compiler_version' \(the labels are model,"
+    ):
+        Labels.of({"model": "m", "compiler_version": "3.9.0"}, job="run:m/x")
+    record = Record("run:m/x", "run", "m/x", "k", Status.OK, {"model": "m", "compilr": "3.9.0"})
+    with pytest.raises(LabelError, match="'compilr'"):
+        record.label  # noqa: B018 - the view is built on first read
+
+
+def test_a_renamed_label_in_a_log_is_a_warning_naming_it_not_a_blank_cell(tmp_path, capsys):
+    good = Record(
+        "run:m/a", "run", "m/a", "k", Status.OK, {"model": "m", "compiler": "3.9.0", "runtime": "3.9.0"}
+    )
+    renamed = json.loads(good.to_json())
+    renamed.update(job="run:m/b", labels={"model": "m", "iree_compiler": "3.9.0", "runtime": "3.9.0"})
+    log = tmp_path / "results.jsonl"
+    log.write_text(good.to_json() + "\n" + json.dumps(renamed) + "\n")
+    assert [r.job for r in ResultsLog(log)] == ["run:m/a"]
+    err = capsys.readouterr().err
+    assert "results.jsonl:2: malformed record (LabelError: run:m/b: unknown label 'iree_compiler'" in err
+
+
+def test_labels_round_trip_and_a_user_named_label_is_checked():
+    labels = Labels(model="m", compiler="3.9.0", runtime="src:3.9.0+static", device="local-sync")
+    assert Labels.of(labels.as_dict()) == labels
+    assert labels.run_runtime == "src:3.9.0+static (local-sync)"
+    assert labels.value("compiler") == "3.9.0"
+    with pytest.raises(LabelError, match="'compilers' is not a label"):
+        labels.value("compilers")
+    assert Labels(runtime="dir:/opt/armv6-runtime").run_runtime == "source build armv6-runtime"
+
+
+def test_metrics_are_typed_figures():
+    metrics = {"latency_ms": {"median": 2.0, "min": 1.5, "max": 3.0, "n": 5}, "eager_ms": 4.0,
+               "other_load": 0.1, "module_bytes": 2048, "module_sha256": "a" * 64,
+               "timing": "emulated (qemu)", "max_abs_err": "x",
+               "module_versions": {"bytecode": 15, "hal": 6}}  # fmt: skip
+    m = Record("run:m", "run", "m", "k", Status.OK, {}, metrics).metric
+    assert (m.latency_median, m.latency.low, m.latency.high) == (2.0, 1.5, 3.0)
+    assert (m.eager_median, m.eager.low, m.other_load, m.module_bytes) == (4.0, None, 0.1, 2048.0)
+    assert m.module_sha256 == "a" * 64 and m.outputs_sha256 is None
+    assert m.emulated and m.max_abs_err is None  # text where a number belongs: unknown, not a crash
+    assert m.module_versions == {"bytecode": "15", "hal": "6"}
+
+
+def test_the_planner_gives_every_job_the_labels_its_stage_requires():
+    resolver = releases.Resolver(None, query=_fake_index())
+    stages: set[str] = set()
+    planned = 0
+    for path in sorted((ROOT / "matrix").glob("*.toml")):
+        try:
+            matrix = spec.load(path, resolver=resolver)
+            jobs = plan.build(matrix, runtime_dirs={"armv6": "/opt/armv6-runtime"}).jobs
+        except Exception:  # a matrix that needs IREE's source or a board: the others cover its stages
+            continue
+        planned += 1
+        for job in jobs:
+            Labels.of(job.labels, job=job.id, stage=job.stage)
+            stages.add(job.stage)
+    assert planned >= 10
+    assert set(REQUIRED) - {"runtime-build"} <= stages, sorted(set(REQUIRED) - stages)
+
+
+def _fake_index():
+    from tests.unit.fake_index import FakeIndex
+
+    return FakeIndex()
+
+
+def test_a_renamed_field_is_a_type_error_at_its_reader(tmp_path):
+    reader = tmp_path / "reader.py"
+    reader.write_text(
+        "from iree_matrix.results import Record\n\n\n"
+        "def compiler(record: Record) -> str:\n    return record.label.compiler_release\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--follow-imports=silent",
+         "--config-file", str(ROOT / "pyproject.toml"), str(reader)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MYPYPATH": str(ROOT / "src")},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert '"Labels" has no attribute "compiler_release"' in done.stdout
+
+
+# --- one index -----------------------------------------------------------------------------------
+
+
+def _run(job: str, compiler: str, runtime: str, *, profile: str = "default", arch: str = "x86_64",
+         finished: str = "2026-11-23T10:00:00") -> Record:  # fmt: skip
+    labels = {"model": "m", "exporter": "e", "compiler": compiler, "runtime": runtime, "profile": profile,
+              "arch": arch}  # fmt: skip
+    return Record(job, "run", job.split(":", 1)[1], "k", Status.OK, labels, finished=finished)
+
+
+def test_one_index_serves_the_answers_scope_and_the_document():
+    records = [
+        _run("run:a", "3.9.0", "3.9.0"),
+        _run("run:b", "3.9.0", "3.9.0", profile="fast"),
+        _run("run:c", "3.9.0", "3.9.0", arch="aarch64"),
+        _run("run:renamed", "3.9.0", "3.9.0", finished="2026-11-23T11:00:00"),  # same labels as run:a, newer
+    ]
+    index = Index.of(records)
+    assert len(index.runs) == 3  # one per (model, exporter, profile, arch, compiler, runtime)
+    assert index.runs[("m", "e", "default", "x86_64", "3.9.0", "3.9.0")].job == "run:renamed"
+    scoped = answers.Runs(index)
+    assert list(scoped.by_cell) == [("m", "e", "3.9.0", "3.9.0")] and scoped.by_job is index.by_job
+    assert list(answers.Runs(index, profile="fast").by_cell.values())[0].job == "run:b"
+    assert list(answers.Runs(index, arch="aarch64").by_cell.values())[0].job == "run:c"
+    assert answers.Runs.of(records).by_cell == scoped.by_cell
+
+
+def test_every_label_the_schema_has_is_a_field():
+    assert NAMES == tuple(Labels.__dataclass_fields__)
+    assert all(set(needed) <= set(NAMES) for needed in REQUIRED.values())
