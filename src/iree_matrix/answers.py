@@ -630,11 +630,6 @@ def identical_exports(runs: Runs) -> list[SameMLIR]:
         if r.status is Status.OK and sha:
             groups.setdefault((function, sha), []).append(exporter)
     return [
-        SameMLIR(function, sha, tuple(sorted(exporters, key=_exporter_key)))
+        SameMLIR(function, sha, tuple(sorted(exporters, key=natural_key)))
         for (function, sha), exporters in sorted(groups.items())
     ]
-
-
-def _exporter_key(exporter: str) -> tuple[Any, ...]:
-
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", exporter))

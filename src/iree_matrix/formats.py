@@ -36,6 +36,6 @@ def seconds(s: float) -> str:
     return f"{sig3(s)} s"
 
 
-def ratio(x: float) -> str:
+def ratio(x: float, digits: int = 2) -> str:
     """How many times another figure: "1.23×" (a slowdown, a speed-up, a size)."""
-    return f"{x:.2f}×"
+    return f"{x:.{digits}f}×"

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix import stats
+
 
 class LabelError(ValueError):
     """A record's labels do not fit `Labels`: a name it does not know, or one its stage requires missing."""
@@ -181,6 +183,11 @@ class Metrics:
     @property
     def eager(self) -> Optional[Timed]:
         return Timed.of(self.raw.get("eager_ms"))
+
+    @property
+    def latency_interval(self) -> Optional[stats.Interval]:
+        """The interval of the latency's median (`stats.of_latency`), None when it cannot be had."""
+        return stats.of_latency(self.raw.get("latency_ms"))
 
     @property
     def latency_median(self) -> Optional[float]:

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from iree_matrix import formats
-from iree_matrix.answers import sorted_versions
-from iree_matrix.results import Record, Status
+from iree_matrix.answers import sorted_versions, version_key
+from iree_matrix.results import Index, Record, Status
 
 # Run-record arch labels of the boards this page answers for, and what people call them.
 BOARDS = {
@@ -71,13 +71,10 @@ def root_causes(records: Iterable[Record]) -> list[Record]:
     """Each not-run record replaced by a copy carrying its root blocker's words (a runtime build's
     "no runtime source for 3.13.0 ...", not "install ... not run")."""
     recs = list(records)
-    by_job = {r.job: r for r in recs}
+    index = Index.of(recs)
     out = []
     for r in recs:
-        root, seen = r, set()
-        while root.status is Status.NOT_RUN and root.blocked_by in by_job and root.job not in seen:
-            seen.add(root.job)
-            root = by_job[root.blocked_by]
+        root = index.cause(r)
         if root is not r and root.status is not Status.NOT_RUN:
             r = dataclasses.replace(
                 r, blocked_by=f"{root.stage}: {first_words(root)[:200]}", error_class=f"blocked-{root.stage}"
@@ -120,10 +117,10 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
     if record is None:
         return ""
     if record.status is Status.OK:
-        median = (record.metrics.get("latency_ms") or {}).get("median")
-        text = "✅ " + (formats.duration_ms(median) if isinstance(median, (int, float)) else "ok")
-        peak = record.metrics.get("peak_memory_bytes")
-        if isinstance(peak, (int, float)):  # against the board's RAM (less the OS's share)
+        median = record.metric.latency_median
+        text = "✅ " + (formats.duration_ms(median) if median is not None else "ok")
+        peak = record.metric.peak_memory_bytes
+        if peak is not None:  # against the board's RAM (less the OS's share)
             text += f" ({'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)})"
         return text
     if record.status is Status.NOT_RUN:
@@ -135,7 +132,7 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
 def over_ram(peak: float, record: Record) -> str:
     """`, over the Pi Zero's 512 MiB` when a peak exceeds the RAM of a board of the record's CPU
     (the largest RAM it exceeds), else nothing."""
-    over = [(board, ram) for board, ram in RAM.get(record.labels.get("arch", ""), ()) if peak > ram]
+    over = [(board, ram) for board, ram in RAM.get(record.label.arch, ()) if peak > ram]
     return f", over the {over[-1][0]}'s {formats.size(over[-1][1])}" if over else ""
 
 
@@ -193,11 +190,7 @@ def _refused(record: Record) -> bool:
     )
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in version.split("."))
-    except ValueError:
-        return (0,)
+_version_key = version_key  # releases in release order, anything else after them
 
 
 def cross_table(all_cells: Sequence[Cell], arch: str, unit: str) -> tuple[list[str], list[list[str]]]:
@@ -226,7 +219,7 @@ def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
         ratio = ""
         v_ms, l_ms = _median(v_run), _median(l_run)
         if v_ms and l_ms:
-            ratio = f"{v_ms / l_ms:.1f}×"
+            ratio = formats.ratio(v_ms / l_ms, digits=1)
         rows.append([BOARDS.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
                      device, run_text(l_run, short=True) or "(not in this set)", run_text(v_run, short=True),
                      ratio])  # fmt: skip
@@ -236,8 +229,7 @@ def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
 def _median(record: Optional[Record]) -> Optional[float]:
     if record is None or record.status is not Status.OK:
         return None
-    value = (record.metrics.get("latency_ms") or {}).get("median")
-    return float(value) if isinstance(value, (int, float)) else None
+    return record.metric.latency_median
 
 
 def build_rows(records: Iterable[Record]) -> list[list[str]]:

@@ -74,7 +74,7 @@ def _row(r: Record) -> list[str]:
         formats.size(m["stack_peak_bytes"]) if m.get("stack_peak_bytes") is not None else "",
         ", ".join(name.split(" (")[0] for name, ok in fits.items() if ok)
         or ("none" if fits else "no board listed"),
-        f"{formats.sig3(m['qemu_seconds'])} s" if m.get("qemu_seconds") is not None else "",
+        formats.seconds(m["qemu_seconds"]) if m.get("qemu_seconds") is not None else "",
     ]
 
 

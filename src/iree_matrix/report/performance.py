@@ -12,6 +12,7 @@ from typing import Any, Optional
 from tabulate import tabulate
 
 from iree_matrix import answers, formats, opkinds, search, stats
+from iree_matrix.records import Metrics
 from iree_matrix.results import Record, Status, latest_by_job
 from iree_matrix.spec import PEERS
 
@@ -35,9 +36,7 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
         results = (peers[model].metrics.get("peers") or {}) if model in peers else {}
         eager = _median(results.get("eager"))
         mine = {r.label.compiler: r for r in runs if r.label.model == model}
-        iree = [
-            _with_interval(mine[v].metrics.get("latency_ms"), eager) if v in mine else "" for v in releases
-        ]
+        iree = [_with_interval(mine[v].metric.latency_interval, eager) if v in mine else "" for v in releases]
         rows.append([model, *iree, *(_peer_cell(results.get(name), eager) for name in PEERS)])
     headers = ["model", *(f"IREE {v}" for v in releases), *PEERS]
     return [
@@ -55,8 +54,7 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
     ]
 
 
-def _with_interval(latency: Any, eager: Optional[float]) -> str:
-    interval = stats.of_latency(latency)
+def _with_interval(interval: Optional[stats.Interval], eager: Optional[float]) -> str:
     if interval is None:
         return ""
     spread = f"{_ms(interval.low)}–{_ms(interval.high)}"
@@ -70,11 +68,11 @@ def _peer_cell(entry: Any, eager: Optional[float]) -> str:
     if entry.get("status") == "fail":
         return f"❌ {(entry.get('error') or {}).get('phase', 'failed')}"
     mark = "⚠️ " if entry.get("status") == "mismatch" else ""
-    return mark + _with_interval(entry.get("latency_ms"), eager)
+    return mark + _with_interval(stats.of_latency(entry.get("latency_ms")), eager)
 
 
 def _native(run: Record) -> bool:
-    return not str(run.metrics.get("timing", "native")).startswith("emulated")
+    return not run.metric.emulated
 
 
 def _median(metrics: Any) -> Optional[float]:
@@ -87,8 +85,8 @@ _ms = formats.duration_ms
 # -- tune: the fastest correct profile per model, architecture and IREE version -------------------
 
 
-def _size(value: Any) -> str:
-    return formats.size(value) if isinstance(value, (int, float)) else ""
+def _size(value: Optional[float]) -> str:
+    return formats.size(value) if value is not None else ""
 
 
 def _same_runtime(run: Record) -> bool:
@@ -115,14 +113,14 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
     for (model, arch, compiler), group in sorted(groups.items(), key=_version_order):
         outcomes = [(c, runs.get(c.cell)) for c in group]
         timed = [
-            (c, r) for c, r in outcomes if r is not None and r.status is Status.OK and _median(r.metrics)
+            (c, r) for c, r in outcomes if r is not None and r.status is Status.OK and r.metric.latency_median
         ]
         default = next((r for c, r in timed if c.label.profile == "default"), None)
-        best = min(timed, key=lambda cr: _median(cr[1].metrics) or float("inf"), default=None)
+        best = min(timed, key=lambda cr: cr[1].metric.latency_median or float("inf"), default=None)
         failed = [f"{c.label.profile}: {why}" for c, r in outcomes if (why := _why(c, r))]
         if best is not None:
-            best_ms = _median(best[1].metrics)
-            default_ms = _median(default.metrics) if default is not None else None
+            best_ms = best[1].metric.latency_median
+            default_ms = default.metric.latency_median if default is not None else None
             speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
             best_rows.append(
                 [model, arch, compiler, best[0].label.profile, _ms(best_ms) if best_ms else "",
@@ -133,11 +131,12 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         for c, r in sorted(outcomes, key=lambda cr: str(cr[0].label.profile)):
             status = _why(c, r) or "ok"
             run_metrics = r.metrics if r is not None else {}
+            ran = r.metric if r is not None else Metrics({})
             detail_rows.append(
                 [model, compiler, c.label.profile, status,
-                 _ms(run_ms) if (run_ms := _median(run_metrics)) else "",
-                 _size(c.metrics.get("module_bytes")), _seconds(c.metrics.get("seconds")),
-                 _size(c.metrics.get("peak_memory_bytes")), _size(run_metrics.get("peak_memory_bytes")),
+                 _ms(run_ms) if (run_ms := ran.latency_median) else "",
+                 _size(c.metric.module_bytes), _seconds(c.metric.seconds),
+                 _size(c.metric.peak_memory_bytes), _size(ran.peak_memory_bytes),
                  str(c.metrics.get("dispatch_count", "")), str(run_metrics.get("other_load", ""))]
             )  # fmt: skip
     return [
@@ -195,8 +194,8 @@ def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:
     return (model, arch, _version_key(compiler))
 
 
-def _seconds(value: Any) -> str:
-    return formats.seconds(value) if isinstance(value, (int, float)) else ""
+def _seconds(value: Optional[float]) -> str:
+    return formats.seconds(value) if value is not None else ""
 
 
 def _why(compiled: Record, run: Optional[Record]) -> str:
@@ -212,7 +211,7 @@ def _why(compiled: Record, run: Optional[Record]) -> str:
         return "not run"
     if run.status is Status.NOT_RUN:
         return f"not run ({run.message})" if run.message else "not run"
-    return "" if _median(run.metrics) else "no latency"
+    return "" if run.metric.latency_median else "no latency"
 
 
 # -- dispatches: op-wise bisection across IREE versions -------------------------------------------
@@ -303,9 +302,9 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
     """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is."""
     rows = [
         [r.label.model, r.label.arch, r.label.compiler, r.label.profile,
-         _ms(_median(r.metrics) or 0.0), str(r.metrics.get("timing"))]
+         _ms(r.metric.latency_median or 0.0), str(r.metric.timing)]
         for r in latest
-        if r.stage == "run" and r.status is Status.OK and not _native(r) and _median(r.metrics)
+        if r.stage == "run" and r.status is Status.OK and not _native(r) and r.metric.latency_median
     ]  # fmt: skip
     if not rows:
         return []
@@ -477,7 +476,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     unprofiled: dict[str, str] = {}
     for run in sorted(runs, key=order):
         unit, compiler = run.label.model, run.label.compiler
-        iree_ms = _median(run.metrics)
+        iree_ms = run.metric.latency_median
         iree_kinds = op_kind_times(run.metrics["op_profile"], "iree")
         if iree_kinds is None:
             why = str(run.metrics["op_profile"].get("unavailable", "no profile")).strip().splitlines()
