@@ -302,6 +302,41 @@ class Metrics:
         return self._text("outputs_sha256")
 
     @property
+    def module_parts_sha256(self) -> dict[str, str]:
+        """A compile's module by part (the bytecode, each executable): empty when unknown."""
+        value = self.raw.get("module_parts_sha256")
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+    @property
+    def host_cpu(self) -> Optional[str]:
+        """The CPU a compile for the `host` target was compiled for."""
+        return self._text("host_cpu")
+
+    @property
+    def matches(self) -> bool:
+        """A run's outputs match torch's within the model's tolerance."""
+        return bool(self.raw.get("matches"))
+
+    # what the peer, dispatches and op-profiling runs measured, as they stored it
+    @property
+    def peers(self) -> Mapping[str, Any]:
+        """A peer record's result per framework ("eager", "onnxruntime", …): status, latency_ms, error."""
+        value = self.raw.get("peers")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def dispatches(self) -> list[Any]:
+        """A dispatches record's executables, each timed on its own (name, median_us, …)."""
+        value = self.raw.get("dispatches")
+        return list(value) if isinstance(value, list) else []
+
+    @property
+    def op_profile(self) -> Optional[Mapping[str, Any]]:
+        """A run's HAL profile (dispatches by time, or why there is none), when it was asked for."""
+        value = self.raw.get("op_profile")
+        return value if isinstance(value, Mapping) else None
+
+    @property
     def importer(self) -> Optional[str]:
         """The compiler package whose importer wrote an export's bytecode."""
         return self._text("importer")

@@ -76,14 +76,13 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
             continue
         why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
         unit, variant = split_unit(label.model)
-        latency = record.metrics.get("latency_ms")
         found.append(
             Candidate(
                 unit=unit,
                 compiler=label.compiler,
                 name=candidate_name(variant, label.profile),
                 status=why.status,
-                interval=stats.of_latency(latency) if record.status is Status.OK else None,
+                interval=record.metric.latency_interval if record.status is Status.OK else None,
                 message=_first_line(why.message),
             )
         )

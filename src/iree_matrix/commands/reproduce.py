@@ -95,7 +95,7 @@ def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> li
             raise UserError(f"{path}: no compile or run job matches {glob!r} (`iree-matrix show` names jobs)")
         chosen.update((r.job, r) for r in found)
     records = sorted(chosen.values(), key=lambda r: r.job)
-    undigested = [r.job for r in records if not isinstance(r.metrics.get("module_sha256"), str)]
+    undigested = [r.job for r in records if r.metric.module_sha256 is None]
     if undigested:
         raise UserError(
             f"{path}: {undigested[0]}" + (f" (and {len(undigested) - 1} more)" if len(undigested) > 1 else "")
@@ -242,40 +242,40 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         different = True
     compile_new = made.records.get(_compile_job(published, latest) or "") or new
     compile_old = _dep(published, latest, "compile") or published
-    old_cpu = compile_old.metrics.get("host_cpu")
-    module_same: Optional[bool] = new.metrics["module_sha256"] == published.metrics["module_sha256"]
+    old_cpu = compile_old.metric.host_cpu
+    old_module, new_module = published.metric.module_sha256 or "", new.metric.module_sha256 or ""
+    module_same: Optional[bool] = new_module == old_module
     if module_same:
-        lines.append(f"module  same sha256 {_short(new.metrics['module_sha256'])}")
-    elif isinstance(old_cpu, str) and old_cpu != here_cpu:
+        lines.append(f"module  same sha256 {_short(new_module)}")
+    elif old_cpu is not None and old_cpu != here_cpu:
         module_same = None
         lines.append(
             f"module  not comparable: compiled for `host` on {old_cpu}, this host is {here_cpu} "
-            f"(sha256 {_short(published.metrics['module_sha256'])} published, "
-            f"{_short(new.metrics['module_sha256'])} here)"
+            f"(sha256 {_short(old_module)} published, {_short(new_module)} here)"
         )
     else:
         different = True
         part = first_differing_part(
-            compile_old.metrics.get("module_parts_sha256"), compile_new.metrics.get("module_parts_sha256")
+            compile_old.metric.module_parts_sha256, compile_new.metric.module_parts_sha256
         )
         lines.append(
-            f"module  DIFFERENT sha256: {_short(published.metrics['module_sha256'])} published, "
-            f"{_short(new.metrics['module_sha256'])} here; first difference: {part}"
+            f"module  DIFFERENT sha256: {_short(old_module)} published, "
+            f"{_short(new_module)} here; first difference: {part}"
         )
     outputs_same = None
     if published.stage == "run":
-        old, got = published.metrics.get("outputs_sha256"), new.metrics.get("outputs_sha256")
+        old, got = published.metric.outputs_sha256, new.metric.outputs_sha256
         outputs_same = old == got
-        if not isinstance(old, str):
+        if old is None:
             outputs_same = None
             lines.append("outputs not compared: the published run has no outputs sha256")
         elif outputs_same:
             lines.append(f"outputs same sha256 {_short(got or '')}")
         elif module_same is None:
             lines.append("outputs differ, as the module does (compiled for another CPU)")
-        elif published.metrics.get("matches") and new.metrics.get("matches"):
+        elif published.metric.matches and new.metric.matches:
             different = True
-            errors = (published.metrics.get("max_abs_err"), new.metrics.get("max_abs_err"))
+            errors = (published.metric.max_abs_err, new.metric.max_abs_err)
             lines.append(
                 "outputs DIFFERENT bits, both within torch's tolerance "
                 f"(max abs err {errors[0]:.3g} published, {errors[1]:.3g} here)"
@@ -287,7 +287,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     return Verdict(published.job, tuple(lines), different, module_same, outputs_same)
 
 
-def first_differing_part(old: Any, new: Any) -> str:
+def first_differing_part(old: Mapping[str, str], new: Mapping[str, str]) -> str:
     """Which part of two modules of different sha256 differs first: the bytecode, an executable."""
     if not isinstance(old, Mapping) or not isinstance(new, Mapping) or not old or not new:
         return "unknown (a record has no part digests)"

@@ -33,7 +33,7 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
     releases = answers.sorted_versions({r.label.compiler for r in runs})
     rows = []
     for model in models:
-        results = (peers[model].metrics.get("peers") or {}) if model in peers else {}
+        results = peers[model].metric.peers if model in peers else {}
         eager = _median(results.get("eager"))
         mine = {r.label.compiler: r for r in runs if r.label.model == model}
         iree = [_with_interval(mine[v].metric.latency_interval, eager) if v in mine else "" for v in releases]
@@ -228,7 +228,7 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     for (model, exporter, arch, profile), group in sorted(groups.items()):
         group.sort(key=lambda r: _version_key(r.label.compiler))
         versions = [r.label.compiler for r in group]
-        tables = [_occurrences(r.metrics.get("dispatches") or []) for r in group]
+        tables = [_occurrences(r.metric.dispatches) for r in group]
         slowest = sorted(
             {op for table in tables for op in table},
             key=lambda op: max(t[op]["median_us"] for t in tables if op in t),
@@ -451,7 +451,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
-        and isinstance(r.metrics.get("op_profile"), Mapping)
+        and r.metric.op_profile is not None
     ]  # fmt: skip
     if not runs:
         return []
@@ -477,13 +477,14 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     for run in sorted(runs, key=order):
         unit, compiler = run.label.model, run.label.compiler
         iree_ms = run.metric.latency_median
-        iree_kinds = op_kind_times(run.metrics["op_profile"], "iree")
+        profile = run.metric.op_profile or {}  # every run here has one
+        iree_kinds = op_kind_times(profile, "iree")
         if iree_kinds is None:
-            why = str(run.metrics["op_profile"].get("unavailable", "no profile")).strip().splitlines()
+            why = str(profile.get("unavailable", "no profile")).strip().splitlines()
             unprofiled.setdefault(compiler, why[-1] if why else "no profile")
             continue
         peer = peers.get(unit)
-        results = (peer.metrics.get("peers") or {}) if peer is not None else {}
+        results = peer.metric.peers if peer is not None else {}
         timed = {
             n: v
             for n, e in results.items()
@@ -530,7 +531,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
             tabulate(rows, headers=["op kind", *columns], tablefmt="github", disable_numparse=True),
             "",
         ]
-        top = (run.metrics["op_profile"].get("dispatches") or [])[:5]
+        top = (profile.get("dispatches") or [])[:5]
         if top:
             lines += [
                 "Slowest dispatches in context: "

@@ -612,7 +612,7 @@ def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
     for peer in site.stage("peer"):
         if peer.label.model != function:
             continue
-        for name, result in (peer.metrics.get("peers") or {}).items():
+        for name, result in peer.metric.peers.items():
             if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
                 median = answers.timing(Record("", "", "", "", Status.OK, {}, result))
                 if median is not None:
@@ -673,7 +673,7 @@ def _op_kinds_section(site: Site, rec: answers.Recommendation, fid: str) -> list
         if record.label.model not in rec.functions or record.status is not Status.OK:
             continue
         kinds = by_release.setdefault(record.label.compiler or "?", {})
-        for dispatch in record.metrics.get("dispatches") or []:
+        for dispatch in record.metric.dispatches:
             median = answers.number(dispatch.get("median_us"))
             if median is not None:
                 kind = op_kind(str(dispatch.get("op") or dispatch.get("name") or ""))
