@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix import answers
-from iree_matrix.results import Record, Status, latest_by_job
+from iree_matrix.results import Index, Record, Status
 
 TEXT, BYTECODE = "text", "bytecode"
 
@@ -60,24 +60,19 @@ class ExporterAnswer:
 
 def exporter_answers(records: Iterable[Record], profile: str = "default") -> list[ExporterAnswer]:
     """One answer per (function, exporter environment), on the main architecture and `profile`."""
-    latest = list(latest_by_job(records).values())
-    arch = answers.main_arch(latest)
-    exports: dict[tuple[str, str], Record] = {}
+    index = Index.of(records)
+    arch = answers.main_arch(index.by_job.values())
     compiles: dict[tuple[str, str], list[Record]] = {}
-    runs: dict[tuple[str, str, str], Record] = {}
-    for r in latest:
-        key = (r.label.model, r.label.exporter)
-        if r.stage == "export":
-            exports[key] = r
-            continue
-        if r.label.profile != profile or r.label.arch not in (arch, ""):
-            continue
-        if r.stage == "compile":
-            compiles.setdefault(key, []).append(r)
-        elif r.stage == "run" and answers.run_runtime(r) == r.label.compiler and not r.label.device:
-            runs[(*key, r.label.compiler)] = r
+    for (model, exporter, p, a, _), r in [*index.compiles.items(), *index.bytecode.items()]:
+        if p == profile and a in (arch, ""):
+            compiles.setdefault((model, exporter), []).append(r)
+    runs = {
+        (model, exporter, compiler): r
+        for (model, exporter, p, a, compiler, runtime), r in index.runs.items()
+        if p == profile and a in (arch, "") and runtime == compiler
+    }
     out = []
-    for (function, exporter), export in sorted(exports.items(), key=lambda kv: _order(kv[1])):
+    for (function, exporter), export in sorted(index.exports.items(), key=lambda kv: _order(kv[1])):
         takes = []
         for c in compiles.get((function, exporter), []):
             form, compiler = form_of(c), c.label.compiler

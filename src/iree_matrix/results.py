@@ -146,7 +146,7 @@ class Record:
             data["stage"], data.get("error_class"), data.get("message")
         )
         record = cls(**kwargs)
-        Labels.of(record.labels, job=record.job)  # a LabelError naming a label that is none
+        _ = record.label  # the typed view, built now: a LabelError naming a label that is none
         return record
 
 
@@ -285,15 +285,17 @@ def run_key(record: Record) -> RunKey:
 
 @dataclasses.dataclass(frozen=True)
 class Index:
-    """The one index of a results log: the newest record per job, and the text form's exports,
-    compiles and runs by what they are of (the bytecode form has its own section, report/exporters.py).
-    Two jobs with the same labels (a renamed cell): the one that finished last is current."""
+    """The one index of a results log: the newest record per job, and the exports, compiles and
+    runs by what they are of — of the MLIR text; the compilers reading the MLIR bytecode apart
+    (`bytecode`: report/exporters.py's section). Two jobs with the same labels (a renamed cell):
+    the one that finished last is current."""
 
     by_job: Mapping[str, Record]
     exports: Mapping[ExportKey, Record]
     compiles: Mapping[CompileKey, Record]
     runs: Mapping[RunKey, Record]
     installs: tuple[Record, ...]
+    bytecode: Mapping[CompileKey, Record] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> Index:
@@ -301,9 +303,12 @@ class Index:
         exports: dict[ExportKey, Record] = {}
         compiles: dict[CompileKey, Record] = {}
         runs: dict[RunKey, Record] = {}
+        bytecode: dict[CompileKey, Record] = {}
         installs = []
         for record in latest.values():
             if record.label.form == "bytecode":
+                if record.stage == "compile":
+                    _put(bytecode, compile_key(record), record)
                 continue
             if record.stage == "install":
                 installs.append(record)
@@ -313,7 +318,7 @@ class Index:
                 _put(compiles, compile_key(record), record)
             elif record.stage == "run":
                 _put(runs, run_key(record), record)
-        return cls(latest, exports, compiles, runs, tuple(installs))
+        return cls(latest, exports, compiles, runs, tuple(installs), bytecode)
 
     def cause(self, record: Record) -> Record:
         """The record that says why a cell did not pass: the stage that failed (a compile, an
