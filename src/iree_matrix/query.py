@@ -134,7 +134,7 @@ def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
     one most runs are for. A target the records do not hold is one line naming those they do."""
     if asked is None:
         return answers.main_arch(records)
-    present = sorted({r.labels.get("arch", "") for r in records if r.stage == "run"} - {""})
+    present = sorted({r.label.arch for r in records if r.stage == "run"} - {""})
     wanted = BOARDS.get(asked.lower(), asked)
     matches = [a for a in present if a == wanted] or [a for a in present if a.startswith(wanted)]
     if len(matches) == 1:
