@@ -106,18 +106,18 @@ def builds_table(records: Mapping[str, Record]) -> str:
     for job, r in sorted(records.items()):
         if r.stage != "runtime-build":
             continue
-        m = r.metrics
+        m = r.metric
         if r.status is not Status.OK:
             rows.append((job, r.status.value, (r.message or "").splitlines()[0][:100] if r.message else ""))
             continue
         rows.append(
             (
                 job,
-                f"{m.get('build_seconds')} s",
-                f"iree-run-module {_size(m.get('iree-run-module_bytes'))} "
-                f"({_size(m.get('iree-run-module_stripped_bytes'))} stripped); "
-                f"needs {', '.join(m.get('needed') or []) or 'nothing (static)'}"
-                + (f", up to {m['glibc_versions'][-1]}" if m.get("glibc_versions") else ""),
+                f"{m.build_seconds} s",
+                f"iree-run-module {_size(m.tool_bytes('iree-run-module'))} "
+                f"({_size(m.tool_bytes('iree-run-module', stripped=True))} stripped); "
+                f"needs {', '.join(m.needed) or 'nothing (static)'}"
+                + (f", up to {m.glibc_versions[-1]}" if m.glibc_versions else ""),
             )
         )
     return tabulate(rows, headers=["build", "time", "result"])
@@ -187,7 +187,7 @@ def summary_table(records: Mapping[str, Record]) -> str:
         if compiled.stage != "compile" or not compiled.label.arch.startswith("armv6"):
             continue
         mine = [r for r in runs if r.cell.startswith(compiled.cell)]
-        kernel = compiled.metrics.get("kernel") or {}
+        kernel = compiled.metric.kernel
         isa = (
             f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, "
             f"{'NEON' if kernel.get('Tag_Advanced_SIMD_arch') else 'no NEON'}"
@@ -210,7 +210,7 @@ def summary_table(records: Mapping[str, Record]) -> str:
 
 def _compile_text(record: Record) -> str:
     if record.status is Status.OK:
-        return f"ok ({record.metrics.get('module_bytes', 0):,} B)"
+        return f"ok ({int(record.metric.module_bytes or 0):,} B)"
     first = (record.message or "").strip().splitlines()[0] if record.message else ""
     return f"{record.status.value} {record.error_class or ''}: {first}"[:100]
 
@@ -219,8 +219,8 @@ def _run_text(record: Any) -> str:
     if record is None:
         return ""
     if record.status is Status.OK:
-        latency, err = record.metrics["latency_ms"]["median"], record.metrics["max_abs_err"]
-        return f"ok, {formats.duration_ms(latency)} (emulated), max err {err:.1e}"
+        latency, err = record.metric.latency_median, record.metric.max_abs_err
+        return f"ok, {formats.duration_ms(latency or 0.0)} (emulated), max err {err or 0.0:.1e}"
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"
     return f"{record.status.value} {record.error_class or ''}: {(record.message or '').splitlines()[0][:70]}"

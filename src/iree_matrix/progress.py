@@ -398,11 +398,10 @@ class Progress:
             after = self.estimates.factor.of(job.stage)
             if self.estimates.source.get(job.id) == "published" and abs(after / before - 1) > 0.25:
                 self._line(f"estimate: host factor {self.estimates.factor.describe()}")
-        seconds = record.metrics.get("seconds") if record.metrics else None
-        detail = f" {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
-        latency = (record.metrics or {}).get("latency_ms")
-        if isinstance(latency, dict):
-            detail += f", {formats.duration_ms(latency['median'])}/call"
+        seconds, median = record.metric.seconds, record.metric.latency_median
+        detail = f" {seconds:.1f} s" if seconds is not None else ""
+        if median is not None:
+            detail += f", {formats.duration_ms(median)}/call"
         self._line(f"{job.stage:<7} {job.cell} -> {mark(record)}{detail}")
         if refusals.is_answer(record):
             self._line(f"        the runtime says: {refusals.reason(record.message)}")

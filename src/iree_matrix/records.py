@@ -171,6 +171,10 @@ class Metrics:
     def _number(self, name: str) -> Optional[float]:
         return number(self.raw.get(name))
 
+    def _int(self, name: str) -> Optional[int]:
+        value = self.raw.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
     def _text(self, name: str) -> Optional[str]:
         value = self.raw.get(name)
         return value if isinstance(value, str) else None
@@ -260,6 +264,16 @@ class Metrics:
         return self._number(f"{tool}_stripped_bytes" if stripped else f"{tool}_bytes")
 
     @property
+    def bytes(self) -> Optional[int]:
+        """A runtime build's tools on disk, together."""
+        return self._int("bytes")
+
+    @property
+    def float_abi(self) -> Optional[str]:
+        """An ARM build's float ABI (from its ELF attributes), None when not ARM."""
+        return self._text("float_abi")
+
+    @property
     def build_seconds(self) -> Optional[float]:
         return self._number("build_seconds")
 
@@ -335,6 +349,83 @@ class Metrics:
         """A run's HAL profile (dispatches by time, or why there is none), when it was asked for."""
         value = self.raw.get("op_profile")
         return value if isinstance(value, Mapping) else None
+
+    @property
+    def kernel(self) -> Mapping[str, Any]:
+        """A compile for an ARM target: its kernel ELF's attributes (Tag_CPU_arch, float_abi, …)."""
+        value = self.raw.get("kernel")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def dispatch_count(self) -> Optional[int]:
+        """How many dispatches a compile's module has."""
+        return self._int("dispatch_count")
+
+    @property
+    def benchmarked(self) -> Optional[int]:
+        """A dispatches record: how many executables were timed on their own."""
+        return self._int("benchmarked")
+
+    @property
+    def not_benchmarked(self) -> list[Any]:
+        """A dispatches record: the executables that could not be compiled alone."""
+        value = self.raw.get("not_benchmarked")
+        return list(value) if isinstance(value, list) else []
+
+    @property
+    def sum_median_us(self) -> Optional[float]:
+        """A dispatches record: the timed executables' medians, summed."""
+        return self._number("sum_median_us")
+
+    # a firmware run (bare metal, under qemu-system-arm): what it needs of a board
+    @property
+    def machine(self) -> str:
+        """The qemu machine it ran on ("mps2-an386"), "" for any other run."""
+        return self._text("machine") or ""
+
+    @property
+    def cpu(self) -> str:
+        return self._text("cpu") or ""
+
+    @property
+    def flash_bytes(self) -> Optional[int]:
+        return self._int("flash_bytes")
+
+    @property
+    def ram_bytes(self) -> Optional[int]:
+        return self._int("ram_bytes")
+
+    @property
+    def machine_flash_bytes(self) -> Optional[int]:
+        return self._int("machine_flash_bytes")
+
+    @property
+    def machine_ram_bytes(self) -> Optional[int]:
+        return self._int("machine_ram_bytes")
+
+    @property
+    def heap_peak_bytes(self) -> Optional[int]:
+        return self._int("heap_peak_bytes")
+
+    @property
+    def stack_peak_bytes(self) -> Optional[int]:
+        return self._int("stack_peak_bytes")
+
+    @property
+    def heap_at_bytes(self) -> Mapping[str, Any]:
+        """The heap in use at the firmware's marks ("inputs", …)."""
+        value = self.raw.get("heap_at_bytes")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def fits(self) -> Mapping[str, Any]:
+        """Per board ("STM32F746 (…)"), whether the firmware fits its flash and RAM."""
+        value = self.raw.get("fits")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def qemu_seconds(self) -> Optional[float]:
+        return self._number("qemu_seconds")
 
     @property
     def importer(self) -> Optional[str]:

@@ -57,6 +57,28 @@ def test_no_label_is_read_by_string_outside_the_typed_view():
     )
 
 
+# A record's metrics read by name: `r.metrics.get("latency_ms")`, `r.metrics["module_sha256"]`, and
+# `m = r.metrics`.
+METRICS_ACCESS = re.compile(r"\.metrics\s*(?:\.get\(|\[)|= \w+(?:\.\w+)*\.metrics\b|\.metrics if\b")
+# Left as they are, each read by the module that writes it: the armv6 hello world's toolchain record
+# (armv6_smoke.py), and a compile reading its export's digests (the stage modules own their metrics).
+METRICS_KEPT = {
+    "armv6_smoke.py": ["m = record.metrics"],
+    "stages/compile.py": ["value = export.record.metrics.get(metric)"],
+}
+
+
+def test_no_metric_is_read_by_string_outside_the_typed_view():
+    assert METRICS_ACCESS.search('x = r.metrics.get("latency_ms")') and METRICS_ACCESS.search("m = r.metrics")
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        name = str(path.relative_to(SRC))
+        kept = METRICS_KEPT.get(name, [])
+        lines = [ln.strip() for ln in path.read_text().splitlines() if METRICS_ACCESS.search(ln)]
+        offenders += [f"{name}: {line}" for line in lines if path != VIEW and line not in kept]
+    assert not offenders, "read metrics through Record.metric (records.Metrics):\n" + "\n".join(offenders)
+
+
 # --- the view ------------------------------------------------------------------------------------
 
 

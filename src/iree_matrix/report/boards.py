@@ -243,12 +243,12 @@ def build_rows(records: Iterable[Record]) -> list[list[str]]:
         if r.status is not Status.OK:
             rows.append([*head, run_text(r, short=True), first_words(r), "", ""])
             continue
-        m = r.metrics
-        needs = ", ".join(m.get("needed") or []) or "nothing (static)"
-        if m.get("glibc_versions"):
-            needs += f", up to {m['glibc_versions'][-1]}"
-        rows.append([*head, f"{m.get('build_seconds')} s", _size(m.get("iree-run-module_bytes")),
-                     _size(m.get("iree-run-module_stripped_bytes")), needs])  # fmt: skip
+        m = r.metric
+        needs = ", ".join(m.needed) or "nothing (static)"
+        if m.glibc_versions:
+            needs += f", up to {m.glibc_versions[-1]}"
+        rows.append([*head, f"{m.build_seconds} s", _size(m.tool_bytes("iree-run-module")),
+                     _size(m.tool_bytes("iree-run-module", stripped=True)), needs])  # fmt: skip
     return rows
 
 

@@ -4,7 +4,7 @@ needs against the machine and real boards (cortex_m.BOARDS)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from tabulate import tabulate
@@ -48,33 +48,29 @@ def _bare_metal(arch: str) -> bool:
 
 
 def _row(r: Record) -> list[str]:
-    m: Mapping[str, Any] = r.metrics if isinstance(r.metrics, Mapping) else {}
+    m = r.metric
     status = r.status.value if isinstance(r.status, Status) else str(r.status)
     if r.status is not Status.OK:
         status += ": " + answers.clip(answers.first_line(r.message or ""), 160)
-    err = m.get("max_abs_err")
-    check = "" if err is None else f"{'ok' if m.get('matches') else 'differs'} ({err:.2g})"
-    flash, ram = m.get("flash_bytes"), m.get("ram_bytes")
-    given = m.get("fits")
-    fits: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-    marks = m.get("heap_at_bytes")
-    heap_at: Mapping[str, Any] = marks if isinstance(marks, Mapping) else {}
-    before = heap_at.get("inputs")
+    err = m.max_abs_err
+    check = "" if err is None else f"{'ok' if m.matches else 'differs'} ({err:.2g})"
+    fits = m.fits
+    before = m.heap_at_bytes.get("inputs")
     return [
         r.label.model,
         r.label.compiler,
         r.label.runtime,
-        f"{m.get('machine', '')} ({m.get('cpu', '')})" if m.get("machine") else r.label.arch,
+        f"{m.machine} ({m.cpu})" if m.machine else r.label.arch,
         status,
         check,
-        _of(flash, m.get("machine_flash_bytes")),
-        _of(ram, m.get("machine_ram_bytes")),
+        _of(m.flash_bytes, m.machine_flash_bytes),
+        _of(m.ram_bytes, m.machine_ram_bytes),
         formats.size(before) if isinstance(before, (int, float)) else "",
-        formats.size(m["heap_peak_bytes"]) if m.get("heap_peak_bytes") is not None else "",
-        formats.size(m["stack_peak_bytes"]) if m.get("stack_peak_bytes") is not None else "",
+        formats.size(m.heap_peak_bytes) if m.heap_peak_bytes is not None else "",
+        formats.size(m.stack_peak_bytes) if m.stack_peak_bytes is not None else "",
         ", ".join(name.split(" (")[0] for name, ok in fits.items() if ok)
         or ("none" if fits else "no board listed"),
-        formats.seconds(m["qemu_seconds"]) if m.get("qemu_seconds") is not None else "",
+        formats.seconds(m.qemu_seconds) if m.qemu_seconds is not None else "",
     ]
 
 

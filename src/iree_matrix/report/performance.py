@@ -130,14 +130,13 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
             best_rows.append([model, arch, compiler, "none correct", "", "", "", "; ".join(failed)])
         for c, r in sorted(outcomes, key=lambda cr: str(cr[0].label.profile)):
             status = _why(c, r) or "ok"
-            run_metrics = r.metrics if r is not None else {}
             ran = r.metric if r is not None else Metrics({})
             detail_rows.append(
                 [model, compiler, c.label.profile, status,
                  _ms(run_ms) if (run_ms := ran.latency_median) else "",
                  _size(c.metric.module_bytes), _seconds(c.metric.seconds),
                  _size(c.metric.peak_memory_bytes), _size(ran.peak_memory_bytes),
-                 str(c.metrics.get("dispatch_count", "")), str(run_metrics.get("other_load", ""))]
+                 _text(c.metric.dispatch_count), _text(ran.other_load)]
             )  # fmt: skip
     return [
         "## Flag search: the fastest correct IREE profile per model and version",
@@ -194,6 +193,11 @@ def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:
     return (model, arch, _version_key(compiler))
 
 
+def _text(value: Optional[float]) -> str:
+    """A figure as it was stored ("" when there is none)."""
+    return "" if value is None else str(value)
+
+
 def _seconds(value: Optional[float]) -> str:
     return formats.seconds(value) if value is not None else ""
 
@@ -247,13 +251,9 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
             )
             rows.append(row)
         total = [
-            f"{_ms(r.metrics.get('sum_median_us', 0) / 1000)} over {r.metrics.get('benchmarked')}"
+            f"{_ms((r.metric.sum_median_us or 0) / 1000)} over {r.metric.benchmarked}"
             " executables"
-            + (
-                f" ({len(r.metrics['not_benchmarked'])} not compilable alone)"
-                if r.metrics.get("not_benchmarked")
-                else ""
-            )
+            + (f" ({len(r.metric.not_benchmarked)} not compilable alone)" if r.metric.not_benchmarked else "")
             for r in group
         ]
         lines += [

@@ -662,6 +662,10 @@ def _model_page(site: Site, rec: answers.Recommendation) -> str:
     return _page(rec.model, body, depth=1)
 
 
+def _or_blank(value: Optional[float]) -> Any:
+    return "" if value is None else value
+
+
 def _compiled(record: Optional[Record]) -> Optional[Metrics]:
     """A compile's metrics, when it succeeded."""
     return record.metric if record is not None and record.status is Status.OK else None
@@ -766,10 +770,10 @@ def _environments_page(site: Site) -> str:
                     (
                         r.job,
                         r.status.value,
-                        r.metrics.get("bytes", ""),
-                        " ".join(r.metrics.get("needed") or []) or "static",
-                        r.metrics.get("float_abi") or "",
-                        r.metrics.get("build_seconds", ""),
+                        _or_blank(r.metric.bytes),
+                        " ".join(r.metric.needed) or "static",
+                        r.metric.float_abi or "",
+                        _or_blank(r.metric.build_seconds),
                     )
                     for r in builds
                 ],
