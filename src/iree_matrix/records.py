@@ -1,9 +1,9 @@
 """The typed view of a result record: its labels (`Labels`, the one schema of `Record.labels`) and
 the metrics the stages write (`Metrics`). Everything that reads a record reads these through
 `Record.label` and `Record.metric`, never the dictionaries by string (tests/unit/test_records.py
-holds src/ to that): a label renamed here is then a mypy error at every reader, and a record whose
-labels do not fit the schema (an old name, a missing one) is an error naming its job and the label
-— not a blank table cell.
+holds src/ to that): a label renamed here is then a mypy error at every reader, a record read back
+with a label the schema does not know (an old name) is a `LabelError` naming its job and the label,
+and a planned job lacking one its stage requires (`REQUIRED`) is one too — not a blank table cell.
 """
 
 from __future__ import annotations
@@ -75,12 +75,6 @@ class Labels:
                 f"{job or 'a record'}: no label {missing[0]!r}, which every {stage} record carries "
                 f"({', '.join(needed)})"
             )
-
-    def value(self, name: str) -> str:
-        """A label by a name the user gave (a query's filter): a `LabelError` for a name that is none."""
-        if name not in NAMES:
-            raise LabelError(f"{name!r} is not a label (the labels are {', '.join(NAMES)})")
-        return str(getattr(self, name))
 
     @property
     def run_runtime(self) -> str:
