@@ -110,6 +110,30 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             flags=("--iree-opt-aggressively-propagate-transposes=true",),
             description="host CPU, transposes propagated aggressively",
         ),
+        # Four more knobs of the budgeted search (issue #25). Defaults from IREE's source
+        # (compiler/src/iree/compiler/Codegen/LLVMCPU/Passes.cpp and, from 3.11, its options
+        # binder): FP-reduction reassociation is off at codegen opt level O0, the default since the
+        # binder tied it to `--iree-llvmcpu-mlir-opt-level`; softmax decomposition fuses by default.
+        Profile(
+            "reassociate-fp",
+            flags=("--iree-llvmcpu-reassociate-fp-reductions=true",),
+            description="host CPU, FP reductions may be reassociated (vectorised sums)",
+        ),
+        Profile(
+            "softmax-unfused",
+            flags=("--iree-llvmcpu-use-decompose-softmax-fuse=false",),
+            description="host CPU, softmax decomposed without its inter-pass fusion",
+        ),
+        Profile(
+            "fast-min-max",
+            flags=("--iree-llvmcpu-use-fast-min-max-ops=true",),
+            description="host CPU, arith.minf/maxf instead of NaN-propagating minimumf/maximumf",
+        ),
+        Profile(
+            "vector-256",
+            flags=("--iree-llvmcpu-target-vector-width-in-bytes=32",),
+            description="host CPU, 256-bit vectors (AVX2 width) even where the CPU has AVX-512",
+        ),
         Profile(
             "stripped",
             flags=STRIP_FLAGS,
@@ -138,7 +162,7 @@ TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stri
 # without it fails with the compiler's own words.
 SEARCH_KNOBS = (
     "O2", "O3-stack", "no-data-tiling", "ukernels", "channels-last", "im2col", "aggressive-fusion",
-    "transposes",
+    "transposes", "reassociate-fp", "softmax-unfused", "fast-min-max", "vector-256",
 )  # fmt: skip
 
 

@@ -3,11 +3,15 @@ faster than `default`, beyond noise, with outputs still matching torch.
 
 Round 1 is an ablation: `default` plus each knob of `flags.SEARCH_KNOBS` alone (a built-in profile
 that changes one thing), and each export variant of a model (`whisper_tiny@decomposed`) under
-`default`. Round 2 combines, per model and compiler, the knobs that were faster beyond noise on some
-function (at most one opt level) and measures the combination, on the winning export variant if
-one won. Every candidate is an ordinary matrix cell: compiled once per flag set (the store's key is
-the flags), checked against torch by the run stage, and timed like any run. Pure logic here; the
-command in commands/search.py runs the rounds.
+`default`. From there the search descends, per function and compiler, under a budget: each later
+round measures the current best configuration (the incumbent) again beside its untried neighbours
+(one dimension of `space()` changed: a knob switched on or off, another opt level, another export
+variant), most promising first (a knob's effect alone orders them; a knob that failed or was skipped
+alone is not tried again), at most the budget's remaining candidates; the fastest neighbour that
+beats the incumbent beyond noise, in the same sitting, becomes the incumbent; none: a local optimum,
+the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
+store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
+logic here; the command in commands/search.py runs the rounds.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
 from iree_matrix import stats
-from iree_matrix.flags import BUILTIN_PROFILES, COMBINE
+from iree_matrix.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS
 from iree_matrix.results import Record, Status
 
 BASELINE = "default"
@@ -163,3 +167,156 @@ def combinations(table: Mapping[tuple[str, str], Sequence[Effect]]) -> dict[tupl
         model_name = model + (variants[0] if variants else "")
         result[(model_name, compiler)] = COMBINE.join(knobs)
     return result
+
+
+# -- the budgeted descent --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Dimension:
+    """One axis of the search space: mutually exclusive changes to `default` (none of them: off)."""
+
+    name: str
+    options: tuple[str, ...]
+
+
+def space(knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[Dimension, ...]:
+    """The knobs as dimensions: the opt levels exclude each other (one dimension), every other knob
+    is a dimension of its own (on or off), so any two of them may combine."""
+    levels = tuple(k for k in knobs if BUILTIN_PROFILES.get(k) and BUILTIN_PROFILES[k].opt_level)
+    dims = [Dimension("opt level", levels)] if levels else []
+    dims.extend(Dimension(k, (k,)) for k in knobs if k not in levels)
+    return tuple(dims)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A point of the space: an export variant ("" for the model itself) and a set of knobs."""
+
+    variant: str = ""
+    knobs: frozenset[str] = frozenset()
+
+    @property
+    def profile(self) -> str:
+        """The profile name, its knobs in a fixed order (the store's key follows the flags' order)."""
+        return COMBINE.join(sorted(self.knobs)) or BASELINE
+
+    @property
+    def name(self) -> str:
+        return candidate_name(self.variant, self.profile)
+
+    def model(self, base_model: str) -> str:
+        return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
+
+
+def parse(name: str) -> Config:
+    """ "@decomposed+O3-stack+ukernels" -> Config("decomposed", {"O3-stack", "ukernels"})."""
+    parts = name.split(COMBINE)
+    variant = parts[0][len(VARIANT) :] if parts[0].startswith(VARIANT) else ""
+    knobs = frozenset(p for p in parts if p != BASELINE and not p.startswith(VARIANT))
+    return Config(variant, knobs)
+
+
+def neighbours(config: Config, dims: Sequence[Dimension], variants: Sequence[str]) -> list[Config]:
+    """Every configuration one change away: another export variant, or one dimension switched off,
+    on, or to another of its options."""
+    found = [Config(v, config.knobs) for v in ("", *variants) if v != config.variant]
+    for dim in dims:
+        current = config.knobs & set(dim.options)
+        rest = config.knobs - current
+        if current:
+            found.append(Config(config.variant, rest))
+        found.extend(Config(config.variant, rest | {o}) for o in dim.options if o not in current)
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Prior:
+    """What round 1 (each change alone against default) says about each change: its speed-up
+    (default's median over the candidate's) and the changes that failed, mismatched or were
+    skipped alone (never tried in a combination)."""
+
+    speedup: Mapping[str, float]
+    dead: frozenset[str]
+
+    @classmethod
+    def of(cls, rows: Sequence[Effect]) -> Prior:
+        speedup, dead = {}, set()
+        for e in rows:
+            config = parse(e.candidate.name)
+            changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
+            if len(changes) != 1:
+                continue
+            if e.verdict in ("fails", "mismatch", "skipped"):
+                dead.add(changes[0])
+            elif e.ratio:
+                speedup[changes[0]] = e.ratio
+        return cls(speedup, frozenset(dead))
+
+    def promise(self, incumbent: Config, candidate: Config) -> float:
+        """How promising a neighbour is: the speed-up alone of what it adds (a change it removes
+        counts as the inverse of that change's speed-up)."""
+        added = [*(candidate.knobs - incumbent.knobs)]
+        removed = [*(incumbent.knobs - candidate.knobs)]
+        if candidate.variant != incumbent.variant:
+            changed = VARIANT + (candidate.variant or incumbent.variant)
+            (added if candidate.variant else removed).append(changed)
+        score = 1.0
+        for change in added:
+            score *= self.speedup.get(change, 1.0)
+        for change in removed:
+            score /= self.speedup.get(change, 1.0)
+        return score
+
+    def excludes(self, config: Config) -> bool:
+        return bool(config.knobs & self.dead) or (VARIANT + config.variant) in self.dead
+
+
+def plan_round(
+    incumbent: Config,
+    tried: Iterable[str],
+    dims: Sequence[Dimension],
+    variants: Sequence[str],
+    prior: Prior,
+    budget: int,
+) -> list[Config]:
+    """The next round's candidates for one function: the incumbent's untried neighbours that use no
+    dead change, most promising first, at most `budget` of them."""
+    seen = set(tried)
+    fresh = [c for c in neighbours(incumbent, dims, variants) if c.name not in seen and not prior.excludes(c)]
+    fresh.sort(key=lambda c: (-prior.promise(incumbent, c), c.name))
+    return fresh[: max(budget, 0)]
+
+
+def choose(incumbent: Candidate, measured: Sequence[Candidate]) -> Optional[Candidate]:
+    """The fastest candidate that beats the incumbent beyond noise (measured in the same sitting:
+    its interval lies wholly below the incumbent's), or None: the incumbent is a local optimum."""
+    if incumbent.interval is None:
+        return None
+    better = [
+        c
+        for c in measured
+        if c.status is Status.OK and c.interval is not None and c.interval.faster_than(incumbent.interval)
+    ]
+    return min(better, key=lambda c: c.interval.median if c.interval else 0.0, default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One round of one function's descent: the incumbent, what was measured beside it and the
+    winner (None: none beat it beyond noise)."""
+
+    round: int
+    incumbent: str
+    tried: tuple[str, ...]
+    winner: Optional[str]
+
+
+def path(steps: Sequence[Step]) -> str:
+    """ "default → im2col → im2col+ukernels (stopped: none of 5 beat it)"."""
+    if not steps:
+        return ""
+    names = [steps[0].incumbent, *(s.winner for s in steps if s.winner)]
+    last = steps[-1]
+    tail = f" (stopped: none of {len(last.tried)} beat it)" if last.winner is None else ""
+    return " → ".join(names) + tail

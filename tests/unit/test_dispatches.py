@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.stages.compile import _attach_resources, _statistics
+from iree_matrix.stages.compile import attach_resources, _statistics
 from iree_matrix.stages.dispatches import export_name, op_of, parse_benchmarks
 
 # What `--iree-hal-dump-executable-benchmarks-to` names a dump, and what iree-benchmark-module
@@ -173,7 +173,7 @@ def test_statistics_of_malformed_content_is_empty(tmp_path, text):
     assert _statistics(path) == {}
 
 
-# --- compile: _attach_resources ---------------------------------------------------------------
+# --- compile: attach_resources ---------------------------------------------------------------
 
 BLOB = '"0x040000000000803F0000803F"'
 OTHER = '"0x04000000DEADBEEF"'
@@ -206,10 +206,10 @@ def _model(tmp_path: Path) -> Path:
     return model
 
 
-def test_attach_resources_copies_in_exactly_the_referenced_blob(tmp_path):
+def testattach_resources_copies_in_exactly_the_referenced_blob(tmp_path):
     dump = tmp_path / "module_ex_benchmark.mlir"
     dump.write_text(DUMP)
-    _attach_resources([dump], _model(tmp_path))
+    attach_resources([dump], _model(tmp_path))
     text = dump.read_text()
     assert text.startswith(DUMP)
     resources = text[len(DUMP) :]
@@ -221,27 +221,27 @@ def test_attach_resources_copies_in_exactly_the_referenced_blob(tmp_path):
     assert resources.rstrip().endswith("#-}")
 
 
-def test_attach_resources_leaves_a_file_with_an_unknown_name_unchanged(tmp_path):
+def testattach_resources_leaves_a_file_with_an_unknown_name_unchanged(tmp_path):
     dump = tmp_path / "module_ex_benchmark.mlir"
     unknown = DUMP.replace("torch_tensor_16_torch.float32", "renamed_by_the_compiler")
     dump.write_text(unknown)
-    _attach_resources([dump], _model(tmp_path))
+    attach_resources([dump], _model(tmp_path))
     assert dump.read_text() == unknown
 
 
-def test_attach_resources_leaves_a_file_without_references_unchanged(tmp_path):
+def testattach_resources_leaves_a_file_without_references_unchanged(tmp_path):
     dump = tmp_path / "module_ex_benchmark.mlir"
     plain = "hal.executable.source public @ex {\n}\n"
     dump.write_text(plain)
-    _attach_resources([dump], tmp_path / "no-model-needed.mlir")  # not even opened
+    attach_resources([dump], tmp_path / "no-model-needed.mlir")  # not even opened
     assert dump.read_text() == plain
 
 
-def test_attach_resources_only_touches_the_files_that_refer_to_a_blob(tmp_path):
+def testattach_resources_only_touches_the_files_that_refer_to_a_blob(tmp_path):
     with_ref = tmp_path / "module_a_benchmark.mlir"
     without = tmp_path / "module_b_benchmark.mlir"
     with_ref.write_text(DUMP)
     without.write_text("hal.executable.source public @b {\n}\n")
-    _attach_resources([with_ref, without], _model(tmp_path))
+    attach_resources([with_ref, without], _model(tmp_path))
     assert BLOB in with_ref.read_text()
     assert without.read_text() == "hal.executable.source public @b {\n}\n"

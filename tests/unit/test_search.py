@@ -173,3 +173,111 @@ def test_op_profile_globs(tmp_path):
     bad.write_text(base.replace('op_profile = ["*/default"]', 'op_profile = ["mobilenet_v2"]'))
     with pytest.raises(UserError, match=r"benchmark.op_profile.*<model>/<profile>"):
         spec.load(bad)
+
+
+# -- the budgeted descent (issue #25) ----------------------------------------------------------------
+
+
+def _cand(name: str, times: Optional[list[float]], status: Status = Status.OK) -> search.Candidate:
+    interval = stats.median_interval(times) if times else None
+    return search.Candidate("mobilenet_v2", "3.13.0", name, status, interval)
+
+
+def test_space_keeps_opt_levels_exclusive_and_every_other_knob_free():
+    dims = search.space(("O2", "O3-stack", "im2col", "ukernels"))
+    assert [d.options for d in dims] == [("O2", "O3-stack"), ("im2col",), ("ukernels",)]
+    assert set(SEARCH_KNOBS) <= set(BUILTIN_PROFILES)  # every knob is a profile the compile stage knows
+
+
+def test_config_names_are_canonical_and_round_trip():
+    config = search.parse("@decomposed+ukernels+O3-stack")
+    assert config == search.Config("decomposed", frozenset({"O3-stack", "ukernels"}))
+    assert config.name == "@decomposed+O3-stack+ukernels" and config.profile == "O3-stack+ukernels"
+    assert config.model("whisper_tiny") == "whisper_tiny@decomposed"
+    assert search.parse("default") == search.Config() and search.Config().name == "default"
+    assert search.parse("@decomposed") == search.Config("decomposed")
+
+
+def test_neighbours_change_one_dimension():
+    dims = search.space(("O2", "O3-stack", "im2col", "ukernels"))
+    here = search.Config("", frozenset({"O2", "im2col"}))
+    names = sorted(c.name for c in search.neighbours(here, dims, ("decomposed",)))
+    assert names == sorted(
+        ["@decomposed+O2+im2col",  # another variant
+         "im2col", "O3-stack+im2col",  # opt level off, or the other one (never both)
+         "O2",  # im2col off
+         "O2+im2col+ukernels"]  # ukernels on
+    )  # fmt: skip
+
+
+def test_plan_round_orders_by_the_prior_drops_dead_changes_and_keeps_the_budget():
+    rows = search.effects([
+        _cand("default", [20, 21, 22, 23, 24]),
+        _cand("im2col", [14, 14.5, 15, 15.5, 16]),  # faster alone: the first to combine
+        _cand("ukernels", [19, 20, 21, 22, 23]),
+        _cand("transposes", [25, 26, 27, 28, 29]),  # slower alone: tried last
+        _cand("O2", None, Status.FAIL),  # failed alone: never combined
+        _cand("aggressive-fusion", None, Status.SKIP),
+    ])[("mobilenet_v2", "3.13.0")]  # fmt: skip
+    prior = search.Prior.of(rows)
+    assert prior.dead == {"O2", "aggressive-fusion"}
+    dims = search.space(("O2", "im2col", "ukernels", "transposes", "aggressive-fusion"))
+    start = search.Config("", frozenset({"ukernels"}))
+    tried = {r.candidate.name for r in rows}
+    picked = search.plan_round(start, tried, dims, (), prior, budget=10)
+    assert [c.name for c in picked] == ["im2col+ukernels", "transposes+ukernels"]  # "default" was tried
+    assert search.plan_round(start, tried, dims, (), prior, budget=1) == picked[:1]
+    assert search.plan_round(start, tried, dims, (), prior, budget=0) == []
+    assert prior.promise(search.Config("", frozenset({"im2col"})), search.Config()) == pytest.approx(15 / 22)
+
+
+def test_choose_takes_the_fastest_that_beats_the_incumbent_beyond_noise():
+    incumbent = _cand("im2col", [14, 14.5, 15, 15.5, 16])
+    within = _cand("im2col+ukernels", [13, 13.5, 14, 14.5, 15])  # overlaps: not a move
+    faster = _cand("channels-last+im2col", [12, 12.5, 13, 13.5, 13.9])
+    fastest = _cand("im2col+transposes", [10, 10.5, 11, 11.5, 11.9])
+    broken = _cand("im2col+O2", None, Status.MISMATCH)
+    assert search.choose(incumbent, [within, broken]) is None  # a local optimum
+    assert search.choose(incumbent, [within, faster, fastest, broken]) is fastest
+    assert search.choose(_cand("default", None, Status.FAIL), [fastest]) is None
+
+
+def test_descent_reaches_the_best_of_a_fake_space_within_budget():
+    """The search strategy end to end on a made-up landscape: im2col and ukernels help, together
+    more; transposes hurts; @decomposed helps a lot. Coordinate descent finds the combination."""
+
+    def median(config: search.Config) -> float:
+        t = 100.0 * (0.7 if "im2col" in config.knobs else 1.0) * (0.8 if "ukernels" in config.knobs else 1.0)
+        t *= 1.3 if "transposes" in config.knobs else 1.0
+        return t * (0.5 if config.variant == "decomposed" else 1.0)
+
+    def measure(config: search.Config) -> search.Candidate:
+        m = median(config)
+        return _cand(config.name, [m * 0.98, m * 0.99, m, m * 1.01, m * 1.02])
+
+    knobs = ("im2col", "ukernels", "transposes")
+    dims = search.space(knobs)
+    alone = [search.Config("", frozenset({k})) for k in knobs]
+    first = [search.Config(), *alone, search.Config("decomposed")]
+    rows = search.effects([measure(c) for c in first])[("mobilenet_v2", "3.13.0")]
+    prior = search.Prior.of(rows)
+    incumbent, tried, spent = search.parse(search.best(rows).candidate.name), {c.name for c in first}, 0
+    assert incumbent.name == "@decomposed"
+    steps = []
+    for number in range(2, 10):
+        picked = search.plan_round(incumbent, tried, dims, ("decomposed",), prior, 6 - spent)
+        if not picked:
+            break
+        winner = search.choose(measure(incumbent), [measure(c) for c in picked])
+        steps.append(search.Step(number, incumbent.name, tuple(c.name for c in picked),
+                                 winner.name if winner else None))  # fmt: skip
+        tried |= {c.name for c in picked}
+        spent += len(picked)
+        if winner is None:
+            break
+        incumbent = search.parse(winner.name)
+    assert incumbent.name == "@decomposed+im2col+ukernels"
+    assert spent <= 6
+    assert search.path([search.Step(1, "default", (), "@decomposed"), *steps]).startswith(
+        "default → @decomposed → @decomposed+im2col → @decomposed+im2col+ukernels"
+    )

@@ -1,21 +1,32 @@
-"""`iree-matrix search`: the two-round flag search. Round 1 measures default, each compile knob
-alone and each export variant; round 2 combines the knobs that beat default beyond noise (the
-verdicts are `iree_matrix.search`'s)."""
+"""`iree-matrix search`: the budgeted flag search. Round 1 measures default, each compile knob
+alone and each export variant; later rounds descend from the best configuration so far, per
+function and compiler, one change at a time, until no neighbour beats it beyond noise or the budget
+is spent; a last sitting measures default and each function's result again side by side. Every
+round is one sitting: its cells' timed runs are measured again even when stored (the verdicts and
+the plan of each round are `iree_matrix.search`'s)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import fnmatch
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from iree_matrix import plan, spec
+from iree_matrix import plan, search, spec
 from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
 from iree_matrix.commands.options import add_matrix_options, add_profile_list
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+from iree_matrix.errors import UserError
 from iree_matrix.flags import SEARCH_KNOBS
 from iree_matrix.results import ResultsLog
 
+if TYPE_CHECKING:
+    from iree_matrix.execute import Summary
+
 NAME = "search"
-HELP = "flag search: each compile knob and export variant against default, then the winners combined"
+HELP = "flag search: each compile knob and export variant against default, then a budgeted descent"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,28 +35,65 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser,
         "--knobs",
         SEARCH_KNOBS,
-        "comma-separated profiles tried one at a time against default (default: {default})",
+        "comma-separated profiles: the search space, each tried alone in round 1 (default: {default})",
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=8,
+        metavar="N",
+        help="candidates measured per function and compiler after round 1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=4, metavar="N", help="at most this many rounds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--functions",
+        default="*",
+        metavar="GLOBS",
+        help="comma-separated globs over the functions that descend after round 1 "
+        "(e.g. 'mobilenet_v2,whisper_tiny.encoder'; default: all)",
     )
 
 
+@dataclasses.dataclass
+class _Descent:
+    """One function's descent under one compiler (mutable: the command's own bookkeeping)."""
+
+    unit: str
+    compiler: str
+    variants: tuple[str, ...]
+    prior: search.Prior
+    incumbent: search.Config
+    tried: set[str]
+    steps: list[search.Step]
+    spent: int = 0
+    done: str = ""
+
+
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import search
     from iree_matrix.report.performance import render_search
 
+    if args.budget < 0 or args.rounds < 1:
+        raise UserError(f"--budget {args.budget} --rounds {args.rounds}: expected budget ≥ 0, rounds ≥ 1")
     knobs = [k.strip() for k in args.knobs.split(",") if k.strip() and k.strip() != search.BASELINE]
     args.profiles = ",".join([search.BASELINE, *knobs])
+    given_retime = list(args.retime)
 
     def round_one(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
-        # An export variant is itself a knob: measured under default only in the first round.
+        # An export variant is itself a change: measured under default only in the first round.
         cells = tuple(
             c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
         )
         return dataclasses.replace(matrix, cells=cells)
 
+    # Round 1 is a sitting too: every run measured again (unless --retime says what to re-measure).
+    args.retime = given_retime or ["run:*"]
     loaded = load_plan(args, "search.toml", adjust=round_one)
     if args.list:
         print(
-            f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells (round 2 is planned from its results)"
+            f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells (later rounds are planned from its "
+            f"results: at most {args.budget} candidates per function and compiler)"
         )
         print(plan.describe(loaded.plan))
         return 0
@@ -55,27 +103,110 @@ def run(args: argparse.Namespace) -> int:
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
     if code == EXIT_INTERRUPTED:  # round 1 incomplete: the same command resumes it
         return code
-    table = search.effects(search.candidates(summary.records.values()))
-    combos = search.combinations(table)
-    if combos:
-        extra = [
-            dataclasses.replace(c, profile=combos[(c.model, c.compiler)])
-            for c in loaded.matrix.cells
-            if (c.model, c.compiler) in combos and c.profile == search.BASELINE
-        ]
-        print(f"== flag search, round 2: the winners combined ({', '.join(sorted(set(combos.values())))})")
-
-        def round_two(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
-            return spec.with_cells(round_one(matrix), extra)
-
-        if args.retime:  # round 1 re-measured what it had to; round 2 re-measures only its own cells
-            args.retime = sorted({f"run:*/{profile}" for profile in combos.values()})
-        loaded = load_plan(args, "search.toml", adjust=round_two)
-        code2, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
-        if code2 == EXIT_INTERRUPTED:  # as in round 1: no verdicts from a half-measured round
+    dims = search.space(knobs)
+    wanted = [g.strip() for g in args.functions.split(",") if g.strip()]
+    descents = _start(search.effects(search.candidates(summary.records.values())), wanted)
+    extra: list[spec.Cell] = []
+    for number in range(2, args.rounds + 1):
+        proposals = {}
+        for key, d in descents.items():
+            if d.done:
+                continue
+            picked = search.plan_round(d.incumbent, d.tried, dims, d.variants, d.prior, args.budget - d.spent)
+            if not picked:
+                d.done = "budget spent" if d.spent >= args.budget else "every neighbour tried"
+                continue
+            proposals[key] = picked
+        if not proposals:
+            break
+        print(f"== flag search, round {number}: " + "; ".join(
+            f"{unit} on {compiler}: {descents[(unit, compiler)].incumbent.name} and {len(p)} neighbours"
+            for (unit, compiler), p in sorted(proposals.items())
+        ))  # fmt: skip
+        sitting = {key: [descents[key].incumbent, *p] for key, p in proposals.items()}
+        code2, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
+        if code2 == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
             return code2
         code = code or code2
-    else:
-        print("== flag search: no two changes both beat default beyond noise; no round 2")
+        found = search.candidates(summary.records.values())
+        for key, configs in sitting.items():
+            d = descents[key]
+            measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
+            incumbent = measured.get(d.incumbent.name)
+            tried = [measured[c.name] for c in configs[1:] if c.name in measured]
+            winner = search.choose(incumbent, tried) if incumbent else None
+            d.steps.append(search.Step(number, d.incumbent.name, tuple(c.name for c in configs[1:]),
+                                       winner.name if winner else None))  # fmt: skip
+            d.tried.update(c.name for c in configs)
+            d.spent += len(configs) - 1
+            if winner is None:
+                d.done = "local optimum"
+            else:
+                d.incumbent = search.parse(winner.name)
+    moved = {key: d for key, d in descents.items() if d.incumbent.name != search.BASELINE}
+    if moved:  # default and each result side by side, so the report's speed-ups are one sitting's
+        print("== flag search, last sitting: default beside each function's best")
+        sitting = {key: [search.Config(), d.incumbent] for key, d in moved.items()}
+        code3, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
+        if code3 == EXIT_INTERRUPTED:
+            return code3
+        code = code or code3
+    print("\n== descent per function (incumbent → winner of each round):")
+    for (unit, compiler), d in sorted(descents.items()):
+        print(f"  {unit} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
+              f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]")  # fmt: skip
     print("\n".join(render_search(summary.records.values())))
     return code
+
+
+def _start(
+    table: dict[tuple[str, str], list[search.Effect]], wanted: Sequence[str]
+) -> dict[tuple[str, str], _Descent]:
+    """Each function's descent after round 1: its best against default beyond noise is the first
+    incumbent, round 1's single changes are the prior."""
+    descents = {}
+    for (unit, compiler), rows in table.items():
+        if not any(fnmatch.fnmatchcase(unit, g) for g in wanted):
+            continue
+        if not any(r.candidate.name == search.BASELINE for r in rows):
+            continue
+        top = search.best(rows)
+        names = {r.candidate.name for r in rows}
+        variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
+        winner = top.candidate.name if top.candidate.name != search.BASELINE else None
+        first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
+        descents[(unit, compiler)] = _Descent(
+            unit, compiler, variants, search.Prior.of(rows), search.parse(top.candidate.name), names, [first]
+        )
+    return descents
+
+
+def _sitting(
+    args: argparse.Namespace,
+    matrix: spec.MatrixSpec,
+    extra: list[spec.Cell],
+    sitting: dict[tuple[str, str], list[search.Config]],
+    cache: Path,
+    results: ResultsLog,
+    round_one: Callable[[spec.MatrixSpec], spec.MatrixSpec],
+) -> tuple[int, Summary]:
+    """Measure `sitting` ({(unit, compiler): configurations}) in one run: its cells are added to the
+    search's matrix (`extra` grows) and their timed runs re-measured even when stored."""
+    globs = []
+    for (unit, compiler), configs in sitting.items():
+        base, _, function = unit.partition(".")
+        template = next(c for c in matrix.cells if c.model == base and c.compiler == compiler)
+        for config in configs:
+            model = config.model(base)
+            extra.append(dataclasses.replace(template, model=model, profile=config.profile))
+            job_model = f"{model}.{function}" if function else model
+            globs.append(f"run:{job_model}/*/iree{compiler}/*/{config.profile}")
+    extra[:] = list(dict.fromkeys(extra))
+    args.retime = sorted(set(globs))
+    cells = list(extra)
+
+    def grown(m: spec.MatrixSpec) -> spec.MatrixSpec:
+        return spec.with_cells(round_one(m), cells)
+
+    loaded = load_plan(args, "search.toml", adjust=grown)
+    return run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)

@@ -266,7 +266,7 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
     configured target variant, so no target flags are needed. One that does not compile on its own
     is listed with the compiler's words; the model's own module is unaffected."""
     sources = sorted(folder.glob("*_benchmark.mlir"))
-    _attach_resources(sources, model)
+    attach_resources(sources, model)
     failed = []
     for source in sources:
         argv = [env.tool("iree-compile"), source.name, "-o", source.with_suffix(".vmfb").name]
@@ -280,7 +280,7 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
 _RESOURCE_REF = re.compile(r"dense_resource<([^>]+)>")
 
 
-def _attach_resources(sources: list[Path], model: Path) -> None:
+def attach_resources(sources: list[Path], model: Path) -> None:
     """IREE's benchmark dump keeps constants inlined into a dispatch as `dense_resource<name>`
     but leaves out the blobs, so such a file fails to compile ("resource does not exist"). The
     blobs are in the exported model's `dialect_resources` section, under the same names: copy in

@@ -1,0 +1,304 @@
+"""Per-dispatch tuning on llvm-cpu: search the tile sizes of a model's slowest dispatches.
+
+For one compiled cell of a results log (its compile record's own `iree-compile` command, so the
+same compiler, model and flags), and the executables named with --dispatch:
+
+1. the model is compiled up to the configured executables (`--compile-to=executable-configurations`)
+   with `--iree-hal-dump-executable-configurations-to` (IREE's chosen tile sizes, the root op's
+   `lowering_config`) and `--iree-hal-dump-executable-benchmarks-to`;
+2. each neighbour of the root op's tile sizes (`iree_matrix.tiling.variants`: a workgroup tile
+   halved or doubled, the innermost vector tile halved or doubled) is written into a copy of the
+   configuration and put back with `--iree-hal-substitute-executable-configuration=NAME=FILE`, and
+   that executable's benchmark is compiled alone;
+3. IREE's choice and every variant are timed with the runtime's `iree-benchmark-module` (the
+   matrix's device flags), in rounds, interleaved (one call of the benchmark tool per candidate per
+   round), so all of one dispatch's candidates share the machine's moods;
+4. a variant wins only when its median's order-statistic interval lies wholly below IREE's choice's
+   (`iree_matrix.stats`); with --descend the search goes on from the winner (coordinate descent)
+   until none beats it or --budget variants per dispatch are spent.
+
+Prints one table per dispatch (median µs [min, max] per candidate, verdict) and writes the winning
+configurations to OUT/<executable>.mlir plus OUT/flags.txt: the substitution flags that put every
+winner into a whole compile (a `[profile.NAME]` of a matrix file takes them, so the run stage checks
+the tuned model against torch and times it).
+
+    python benchmarks/dispatch_tuning.py --results-dir runs/search \\
+        --compile 'compile:mobilenet_v2/*/iree3.13.0/*/im2col' \\
+        --dispatch 'main$async_dispatch_8' --dispatch 'main$async_dispatch_36' --out tuned/mnv2-3.13
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from iree_matrix import stats, tiling
+from iree_matrix.stages.compile import attach_resources
+from iree_matrix.stages.dispatches import parse_benchmarks
+
+DROP_PREFIXES = ("--iree-scheduling-dump-statistics", "--iree-hal-dump-executable-benchmarks-to")
+
+
+def latest(results: Path, glob: str) -> dict:
+    found = {}
+    for line in (results / "results.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if fnmatch.fnmatchcase(record["job"], glob) and record["status"] == "ok":
+            found[record["job"]] = record
+    if len(found) != 1:
+        raise SystemExit(f"--compile {glob!r}: {len(found)} ok compile records match in {results} (need 1)")
+    return next(iter(found.values()))
+
+
+def base_argv(record: dict) -> list[str]:
+    argv = list(record["command"])
+    out = argv.index("-o")
+    argv = argv[:out] + argv[out + 2 :]
+    return [a for a in argv if not a.startswith(DROP_PREFIXES)]
+
+
+def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=1800)
+
+
+def bulk(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """A compile: bulk work, at the lowest CPU priority (the timings run at the script's own)."""
+    return run(["nice", "-n", "19", *argv], cwd=cwd)
+
+
+def configure(argv: list[str], where: Path, substitute: dict[str, Path]) -> tuple[Path, Path]:
+    """Compile up to the configured executables, dumping configurations and benchmarks."""
+    cfg, bench = where / "configs", where / "benchmarks"
+    flags = [
+        f"--iree-hal-dump-executable-configurations-to={cfg}",
+        f"--iree-hal-dump-executable-benchmarks-to={bench}",
+    ]
+    flags += [
+        f"--iree-hal-substitute-executable-configuration={name}={path}" for name, path in substitute.items()
+    ]
+    done = bulk(
+        [*argv, *flags, "--compile-to=executable-configurations", "-o", str(where / "configured.mlir")]
+    )
+    if done.returncode != 0:
+        raise RuntimeError(_error(done.stderr))
+    return cfg, bench
+
+
+def _error(output: str) -> str:
+    lines = [ln for ln in output.splitlines() if "error:" in ln]
+    return (lines[0] if lines else output.strip()[-300:])[:300]
+
+
+def find(folder: Path, executable: str, suffix: str) -> Path:
+    matches = [
+        p
+        for p in folder.glob(f"*{suffix}")
+        if f"_{executable}_" in p.name or p.name.endswith(f"_{executable}.mlir")
+    ]
+    if len(matches) != 1:
+        raise RuntimeError(f"{len(matches)} files for {executable} in {folder} ({suffix})")
+    return matches[0]
+
+
+def compile_benchmark(compiler: str, source: Path, model_mlir: Path) -> Path:
+    attach_resources([source], model_mlir)
+    module = source.with_suffix(".vmfb")
+    done = bulk([compiler, source.name, "-o", module.name], cwd=source.parent)
+    if done.returncode != 0:
+        raise RuntimeError(_error(done.stderr))
+    return module
+
+
+def time_once(benchmark_tool: str, module: Path, device_flags: list[str]) -> float:
+    done = run([benchmark_tool, *device_flags, f"--module={module}", "--benchmark_format=json"])
+    if done.returncode != 0:
+        raise RuntimeError(_error(done.stderr + done.stdout))
+    timed = parse_benchmarks(done.stdout, module.stem)
+    return sum(d["median_us"] for d in timed)  # one export per executable here
+
+
+class Candidate:
+    def __init__(self, label: str, config: tiling.Config, module: Path | None, error: str = ""):
+        self.label, self.config, self.module, self.error = label, config, module, error
+        self.times: list[float] = []
+
+    def interval(self) -> stats.Interval | None:
+        return stats.median_interval(self.times) if self.times else None
+
+
+def measure(cands: list[Candidate], tool: str, device: list[str], rounds: int) -> None:
+    for _ in range(rounds):
+        for c in cands:
+            if c.module is not None:
+                try:
+                    c.times.append(time_once(tool, c.module, device))
+                except RuntimeError as exc:
+                    c.error, c.module = str(exc), None
+
+
+def tune_dispatch(args: argparse.Namespace, argv: list[str], executable: str, base_cfg: Path, base_bench: Path,
+                  scratch: Path, model_mlir: Path, tool: str, device: list[str]) -> tuple[str, Candidate, Candidate, list[list[Candidate]]]:  # fmt: skip
+    compiler = argv[0]
+    source = find(base_cfg, executable, ".mlir").read_text()
+    found = tiling.root_config(source)
+    if found is None:
+        raise RuntimeError("no #iree_cpu.lowering_config with a distribution level in its configuration")
+    text, config = found
+    baseline = Candidate(
+        "IREE's choice",
+        config,
+        compile_benchmark(compiler, find(base_bench, executable, "_benchmark.mlir"), model_mlir),
+    )
+    incumbent, spent, rounds = baseline, 0, []
+    seen = {config.render()}
+    while spent < args.budget:
+        todo = [(label, c) for label, c in tiling.variants(incumbent.config) if c.render() not in seen][
+            : args.budget - spent
+        ]
+        if not todo:
+            break
+        cands = []
+        for label, variant in todo:
+            seen.add(variant.render())
+            digest = hashlib.sha256(variant.render().encode()).hexdigest()[:12]
+            where = scratch / f"{_safe(executable)}-{digest}"
+            where.mkdir(parents=True, exist_ok=True)
+            edited = where / f"{_safe(executable)}.mlir"
+            edited.write_text(tiling.replace_root(source, text, variant))
+            try:
+                _, bench = configure(argv, where, {executable: edited})
+                module = compile_benchmark(compiler, find(bench, executable, "_benchmark.mlir"), model_mlir)
+                cands.append(Candidate(label, variant, module))
+            except RuntimeError as exc:
+                cands.append(Candidate(label, variant, None, str(exc)))
+        spent += len(todo)
+        incumbent.times = []  # measured again beside this round's variants
+        measure([incumbent, *cands], tool, device, args.rounds)
+        rounds.append([incumbent, *cands])
+        base = incumbent.interval()
+        better = [c for c in cands if c.interval() and base and c.interval().faster_than(base)]  # type: ignore[union-attr]
+        if not better:
+            break
+        incumbent = min(better, key=lambda c: c.interval().median)  # type: ignore[union-attr]
+        if not args.descend:
+            break
+    if incumbent is not baseline:  # the winner against IREE's choice, once more side by side
+        baseline.times, incumbent.times = [], []
+        measure([baseline, incumbent], tool, device, args.rounds)
+    return source.replace(text, incumbent.config.render()), baseline, incumbent, rounds
+
+
+def slowest(
+    compiler: str, bench: Path, model_mlir: Path, tool: str, device: list[str], top: int
+) -> list[str]:
+    """The `top` executables slowest per invocation, each benchmarked alone once (the selection
+    only; the tuning measures its candidates in interleaved rounds)."""
+    timed = []
+    for source in sorted(bench.glob("*_benchmark.mlir")):
+        executable = tiling.executable_name(source.read_text())
+        try:
+            timed.append(
+                (time_once(tool, compile_benchmark(compiler, source, model_mlir), device), executable)
+            )
+        except RuntimeError as exc:
+            print(f"  (not benchmarked alone: {executable}: {exc})")
+    timed.sort(reverse=True)
+    print("# slowest executables alone: " + ", ".join(f"{e} {t:.0f} µs" for t, e in timed[: top + 3]))
+    return [e for _, e in timed[:top] if e]
+
+
+def _safe(name: str) -> str:
+    return name.replace("$", "_")
+
+
+def _fmt(c: Candidate) -> str:
+    i = c.interval()
+    if i is None:
+        return f"fails: {c.error}" if c.error else "—"
+    return f"{i.median:.1f} µs [{i.low:.1f}, {i.high:.1f}]"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--results-dir", type=Path, required=True)
+    p.add_argument("--compile", required=True, help="glob over compile job ids: the one cell to tune")
+    p.add_argument(
+        "--dispatch", action="append", required=True, help="executable name, e.g. main$async_dispatch_8"
+    )
+    p.add_argument("--budget", type=int, default=8, help="variants per dispatch (default 8)")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
+    p.add_argument("--descend", action="store_true", help="go on from a winner until none beats it")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    record = latest(args.results_dir, args.compile)
+    argv = base_argv(record)
+    model_mlir = Path(next(a for a in argv[1:] if a.endswith((".mlir", ".mlirbc"))))
+    runtime = Path(record["command"][0]).parent.parent.parent  # envs/venv/<compiler env>
+    labels = record["labels"]
+    rt_env = next(runtime.glob(f"py{labels['python']}-iree-runtime{labels['runtime']}-*/bin"), None)
+    if rt_env is None:
+        raise SystemExit(f"no runtime {labels['runtime']} env beside {runtime}")
+    tool = str(rt_env / "iree-benchmark-module")
+    device = ["--device=local-task", f"--task_topology_group_count={args.threads}"]
+    args.out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="dispatch-tuning-", dir=os.environ.get("TMPDIR")))
+    print(f"# {record['job']}: load average {os.getloadavg()[0]:.2f} at start")
+    print("# flags: " + " ".join(argv[2:]))
+    try:
+        base_cfg, base_bench = configure(argv, scratch / "base", {})
+        chosen = list(args.dispatch)
+        if args.top:
+            chosen += [
+                e for e in slowest(argv[0], base_bench, model_mlir, tool, device, args.top) if e not in chosen
+            ]
+        flags = []
+        for executable in chosen:
+            print(f"\n## {executable}")
+            try:
+                tuned, baseline, best, rounds = tune_dispatch(
+                    args, argv, executable, base_cfg, base_bench, scratch, model_mlir, tool, device
+                )
+            except RuntimeError as exc:
+                print(f"not tuned: {exc}")
+                continue
+            print(f"IREE's choice: {baseline.config.describe()}")
+            for number, cands in enumerate(rounds, 1):
+                base = cands[0].interval()
+                for c in cands:
+                    i = c.interval()
+                    verdict = "incumbent" if c is cands[0] else (
+                        "faster" if i and base and i.faster_than(base) else
+                        "slower" if i and base and i.slower_than(base) else "fails" if c.error else "within noise")  # fmt: skip
+                    print(f"  round {number}: {c.label:32s} {_fmt(c):34s} {verdict}")
+            if best is baseline:
+                print("kept: IREE's choice (no variant faster beyond noise)")
+                continue
+            b, w = baseline.interval(), best.interval()
+            print(f"winner: {best.config.describe()}")
+            print(f"  side by side: IREE's choice {_fmt(baseline)}, tuned {_fmt(best)}"
+                  + (f", {b.median / w.median:.2f}x" if b and w else "")
+                  + (" (beyond noise)" if b and w and w.faster_than(b) else " (within noise: not kept)"))  # fmt: skip
+            if b and w and w.faster_than(b):
+                path = args.out / f"{_safe(executable)}.mlir"
+                path.write_text(tuned)
+                flags.append(f"--iree-hal-substitute-executable-configuration={executable}={path.resolve()}")
+        (args.out / "flags.txt").write_text("\n".join(flags) + ("\n" if flags else ""))
+        print(
+            f"\n# load average {os.getloadavg()[0]:.2f} at end; winners: {len(flags)} -> {args.out / 'flags.txt'}"
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
