@@ -215,6 +215,73 @@ def slowest(
     return [e for _, e in timed[:top] if e]
 
 
+def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
+    """From a published results log: the op kinds where IREE (`compiler`, profile default, timed in
+    context) spends more than ONNX Runtime, ms per call, largest first."""
+    from iree_matrix.report.performance import op_kind_times
+
+    runs, peer = {}, None
+    for line in (published / "results.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        lab = r["labels"]
+        if r["stage"] == "peer" and lab.get("model") == unit and r["status"] == "ok":
+            peer = r
+        elif (r["stage"] == "run" and lab.get("model") == unit and lab.get("compiler") == compiler
+              and lab.get("runtime") == compiler and lab.get("profile") == "default"
+              and isinstance(r["metrics"].get("op_profile"), dict)):  # fmt: skip
+            runs[r["job"]] = r
+    if not runs or peer is None:
+        return "no in-context op profile of IREE and ONNX Runtime for it in " + str(published)
+    iree = op_kind_times(next(iter(runs.values()))["metrics"]["op_profile"], "iree") or {}
+    ort = op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime") or {}
+    gaps = sorted(((iree.get(k, 0.0) - ort.get(k, 0.0), k) for k in {*iree, *ort}), reverse=True)
+    return ", ".join(
+        f"{k} {iree.get(k, 0.0):.3g} ms vs {ort.get(k, 0.0):.3g} ms (+{g:.3g})" for g, k in gaps if g > 0
+    )[:600]
+
+
+def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: str, bench: Path,
+                     timed: Candidate, kinds: str, note: str, tuned: str) -> None:  # fmt: skip
+    """PREFIX.mlir: the executable's standalone benchmark (IREE's own dump, constants attached;
+    configured for this CPU, so it compiles with no flags) and PREFIX.md: what an upstream issue
+    needs: the function, release, flags, the dispatch's time alone, the op kinds and the gap."""
+    from iree_matrix import opkinds
+
+    source = find(bench, executable, "_benchmark.mlir")
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    mlir = prefix.with_suffix(".mlir")
+    shutil.copyfile(source, mlir)
+    lab = record["labels"]
+    export_name = timed.module.stem if timed.module else executable
+    i = timed.interval()
+    lines = [
+        f"# {lab['model']}: where IREE still trails",
+        "",
+        f"Written by `benchmarks/dispatch_tuning.py --reproducer {prefix}` from the compile of "
+        f"`{record['job']}` (iree-base-compiler {lab['compiler']}, profile `{lab['profile']}`).",
+        "",
+        note,
+        "",
+        f"- **op kinds where IREE spends more than ONNX Runtime** (IREE {lab['compiler']} `default`, "
+        f"timed in context; the published performance table): {kinds}",
+        f"- **slowest executable alone**: `{executable}` ({opkinds.of_dispatch(executable)}; "
+        f"file `{mlir.name}`, IREE's `--iree-hal-dump-executable-benchmarks-to` output for `{export_name}`): "
+        + (f"{i.median:.1f} µs per invocation [{i.low:.1f}–{i.high:.1f}] over {len(timed.times)} interleaved rounds"
+           if i else "not timed"),  # fmt: skip
+        f"- **tile sizes**: {tuned}",
+        f"- **compile flags of the model**: `{' '.join(argv[2:])}`",
+        "",
+        "Reproduce (the file is configured for an AVX-512 x86_64 host; it compiles without flags):",
+        "",
+        "```",
+        f"iree-compile {mlir.name} -o dispatch.vmfb     # iree-base-compiler=={lab['compiler']}",
+        "iree-benchmark-module --module=dispatch.vmfb --device=local-task --task_topology_group_count=2",
+        "```",
+        "",
+    ]
+    prefix.with_suffix(".md").write_text("\n".join(lines))
+
+
 def _safe(name: str) -> str:
     return name.replace("$", "_")
 
@@ -238,6 +305,9 @@ def main() -> int:
     p.add_argument("--descend", action="store_true", help="go on from a winner until none beats it")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--reproducer", type=Path, help="write PREFIX.mlir/.md for the slowest executable")
+    p.add_argument("--published", type=Path, default=Path("results/bench"), help="for the op-kind gaps")
+    p.add_argument("--note", default="", help="a line for the reproducer (e.g. the whole-model gap)")
     args = p.parse_args()
     record = latest(args.results_dir, args.compile)
     argv = base_argv(record)
@@ -279,10 +349,19 @@ def main() -> int:
                         "faster" if i and base and i.faster_than(base) else
                         "slower" if i and base and i.slower_than(base) else "fails" if c.error else "within noise")  # fmt: skip
                     print(f"  round {number}: {c.label:32s} {_fmt(c):34s} {verdict}")
+            tried = sum(len(cands) - 1 for cands in rounds)
+            b, w = baseline.interval(), best.interval()
+            summary = f"IREE's choice `{baseline.config.describe()}`; {tried} variants tried, " + (
+                f"best `{best.config.describe()}` {b.median / w.median:.2f}x faster alone"
+                if best is not baseline and b and w else "none faster beyond noise")  # fmt: skip
+            if args.reproducer and executable == chosen[0]:
+                kinds = op_kind_gaps(args.published, record["labels"]["model"], record["labels"]["compiler"])
+                write_reproducer(args.reproducer, record, argv, executable, base_bench, baseline, kinds,
+                                 args.note, summary)  # fmt: skip
+                print(f"reproducer: {args.reproducer}.md / .mlir")
             if best is baseline:
                 print("kept: IREE's choice (no variant faster beyond noise)")
                 continue
-            b, w = baseline.interval(), best.interval()
             print(f"winner: {best.config.describe()}")
             print(f"  side by side: IREE's choice {_fmt(baseline)}, tuned {_fmt(best)}"
                   + (f", {b.median / w.median:.2f}x" if b and w else "")

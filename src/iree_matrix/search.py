@@ -144,31 +144,6 @@ def best(rows: Sequence[Effect]) -> Effect:
     return next(e for e in rows if e.candidate.name == BASELINE)
 
 
-def combinations(table: Mapping[tuple[str, str], Sequence[Effect]]) -> dict[tuple[str, str], str]:
-    """Round 2: per (source model, compiler), the single knobs faster beyond noise on any of its
-    functions, combined (the fastest opt level only), on the winning export variant if one won.
-    Nothing when fewer than two changes won: a single winner was measured in round 1."""
-    wins: dict[tuple[str, str], dict[str, float]] = {}
-    for (unit, compiler), rows in table.items():
-        model = unit.partition(".")[0]
-        for e in rows:
-            if e.verdict == "faster" and len(e.candidate.name.split(COMBINE)) == 1 and e.ratio:
-                won = wins.setdefault((model, compiler), {})
-                won[e.candidate.name] = max(won.get(e.candidate.name, 0.0), e.ratio)
-    result = {}
-    for (model, compiler), won in sorted(wins.items()):
-        variants = sorted((k for k in won if k.startswith(VARIANT)), key=lambda k: -won[k])
-        knobs = [k for k in won if not k.startswith(VARIANT)]
-        levels = sorted((k for k in knobs if BUILTIN_PROFILES.get(k) and BUILTIN_PROFILES[k].opt_level),
-                        key=lambda k: -won[k])  # fmt: skip
-        knobs = sorted(k for k in knobs if k not in levels[1:])
-        if len(knobs) + (1 if variants else 0) < 2 or not knobs:
-            continue
-        model_name = model + (variants[0] if variants else "")
-        result[(model_name, compiler)] = COMBINE.join(knobs)
-    return result
-
-
 # -- the budgeted descent --------------------------------------------------------------------------
 
 

@@ -115,21 +115,6 @@ def test_export_variant_is_a_candidate_of_the_base_function():
     assert rows["@decomposed+O3-stack+im2col"].candidate.knobs == ("@decomposed", "O3-stack", "im2col")
 
 
-def test_round_two_combines_the_winners_on_the_winning_variant():
-    records = [
-        _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
-        _run("whisper_tiny.encoder", "O2", [2500, 2510, 2520, 2530, 2540]),
-        _run("whisper_tiny.encoder", "O3-stack", [2000, 2010, 2020, 2030, 2040]),  # the faster opt level
-        _run("whisper_tiny.decoder_step", "default", [30, 31, 32, 33, 34]),
-        _run("whisper_tiny.decoder_step", "im2col", [20, 21, 22, 23, 24]),  # wins on the other function
-        _run("whisper_tiny@decomposed.encoder", "default", [700, 710, 720, 730, 740]),
-        _run("mobilenet_v2", "default", [20, 21, 22, 23, 24]),
-        _run("mobilenet_v2", "im2col", [14, 14.5, 15, 15.5, 16]),  # a single winner: nothing to combine
-    ]
-    combos = search.combinations(search.effects(search.candidates(records)))
-    assert combos == {("whisper_tiny@decomposed", "3.13.0"): "O3-stack+im2col"}
-
-
 def test_combined_profiles():
     both = combine("channels-last+im2col", BUILTIN_PROFILES)
     assert both.flags == BUILTIN_PROFILES["channels-last"].flags + BUILTIN_PROFILES["im2col"].flags
@@ -281,3 +266,26 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
     assert search.path([search.Step(1, "default", (), "@decomposed"), *steps]).startswith(
         "default → @decomposed → @decomposed+im2col → @decomposed+im2col+ukernels"
     )
+
+
+def test_each_function_starts_its_descent_from_round_ones_best():
+    from iree_matrix.commands import search as command
+
+    records = [
+        _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
+        _run("whisper_tiny@decomposed.encoder", "default", [700, 710, 720, 730, 740]),
+        _run("whisper_tiny.encoder", "O2", None, status=Status.FAIL),
+        _run("whisper_tiny.decoder_step", "default", [30, 31, 32, 33, 34]),
+        _run("mobilenet_v2", "default", [20, 21, 22, 23, 24]),
+        _run("mobilenet_v2", "ukernels", [19, 21, 22, 24, 25]),
+    ]
+    table = search.effects(search.candidates(records))
+    descents = command._start(table, ["mobilenet_v2", "whisper_tiny.encoder"])
+    # the decoder step does not descend: not among --functions
+    assert set(descents) == {("mobilenet_v2", "3.13.0"), ("whisper_tiny.encoder", "3.13.0")}
+    encoder = descents[("whisper_tiny.encoder", "3.13.0")]
+    assert encoder.incumbent == search.Config("decomposed") and encoder.variants == ("decomposed",)
+    assert encoder.prior.dead == {"O2"} and encoder.steps[0].winner == "@decomposed"
+    mobilenet = descents[("mobilenet_v2", "3.13.0")]
+    assert mobilenet.incumbent == search.Config() and mobilenet.steps[0].winner is None
+    assert search.path(mobilenet.steps) == "default (stopped: none of 1 beat it)"

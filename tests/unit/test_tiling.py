@@ -9,11 +9,13 @@ CONV = (
     "#iree_cpu.lowering_config<distribution = [8, 28, 28, 0, 0, 0], "
     "vector_common_parallel = [1, 1, 8, 0, 0, 0], vector_reduction = [0, 0, 0, 1, 1, 8]>"
 )
+FILL = "#iree_cpu.lowering_config<vector_common_parallel = [1, 1, 8]>"
+CONSUMER = "#iree_cpu.lowering_config<distribution = [8, 28], vector_common_parallel = [1, 8]>"
 EXECUTABLE = f"""hal.executable public @main$async_dispatch_8 {{
   hal.executable.variant public @embedded_elf_x86_64 target(#x) {{
-    %fill = linalg.fill {{lowering_config = #iree_cpu.lowering_config<vector_common_parallel = [1, 1, 8]>}} ins(%c)
+    %fill = linalg.fill {{lowering_config = {FILL}}} ins(%c)
     %7 = linalg.generic {{...}} attrs = {{lowering_config = {CONV}}} {{
-    %8 = linalg.generic {{...}} attrs = {{lowering_config = #iree_cpu.lowering_config<distribution = [8, 28], vector_common_parallel = [1, 8]>}}
+    %8 = linalg.generic {{...}} attrs = {{lowering_config = {CONSUMER}}}
   }}
 }}"""
 
@@ -51,7 +53,9 @@ def test_variants_halve_and_double_one_tile_each():
     assert "vector_common_parallel[2] 8->16" not in found  # 16 does not divide 28
     assert found["vector_reduction[5] 8->16"].get(tiling.VECTOR_REDUCTION) == (0, 0, 0, 1, 1, 16)
     # a workgroup tile is never doubled past its loop, nor halved below its vector tile
-    small = tiling.parse("#iree_cpu.lowering_config<distribution = [8, 16], vector_common_parallel = [8, 16]>")
+    small = tiling.parse(
+        "#iree_cpu.lowering_config<distribution = [8, 16], vector_common_parallel = [8, 16]>"
+    )
     assert small is not None
     labels = [label for label, _ in tiling.variants(small, bounds=(8, 64))]
     assert "distribution[0] 8->4" not in labels and "distribution[0] 8->16" not in labels

@@ -376,8 +376,11 @@ def render_search(latest: Iterable[Record]) -> list[str]:
         "## Flag search: each knob against `default`, beyond noise",
         "",
         "`iree-matrix search`: round 1 compiles every function with `default` and with each knob alone "
-        "(and each export variant, `@name`, under `default`); round 2 combines the knobs that were "
-        "faster beyond noise. Every candidate's outputs are checked against torch. A median's "
+        "(and each export variant, `@name`, under `default`); then, per function and release, each "
+        "round measures the best configuration so far beside its untried neighbours (one knob or "
+        "variant changed) until none beats it beyond noise or the budget is spent, and a last sitting "
+        "measures `default` beside the result (docs/performance.md). Every candidate's outputs are "
+        "checked against torch. A median's "
         "interval is the order-statistic (sign test) interval of its repetitions, at least 90 % "
         "(with 5 repetitions, [min, max] at 93.75 %); 'faster' and 'slower' mean the intervals do not "
         "overlap, everything else is 'within noise'. vs default: default's median over the "
