@@ -34,6 +34,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,7 @@ def bulk(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 def configure(argv: list[str], where: Path, substitute: dict[str, Path]) -> tuple[Path, Path]:
     """Compile up to the configured executables, dumping configurations and benchmarks."""
     cfg, bench = where / "configs", where / "benchmarks"
+    where.mkdir(parents=True, exist_ok=True)
     flags = [
         f"--iree-hal-dump-executable-configurations-to={cfg}",
         f"--iree-hal-dump-executable-benchmarks-to={bench}",
@@ -152,17 +154,20 @@ def tune_dispatch(args: argparse.Namespace, argv: list[str], executable: str, ba
     if found is None:
         raise RuntimeError("no #iree_cpu.lowering_config with a distribution level in its configuration")
     text, config = found
-    baseline = Candidate(
-        "IREE's choice",
-        config,
-        compile_benchmark(compiler, find(base_bench, executable, "_benchmark.mlir"), model_mlir),
-    )
+    bench_file = find(base_bench, executable, "_benchmark.mlir")
+    baseline = Candidate("IREE's choice", config, compile_benchmark(compiler, bench_file, model_mlir))
+    # The dumped benchmark holds the configured executable (the dump runs after configuration and
+    # after any substitution), so a variant is that file with the root config rewritten, compiled
+    # alone: the same executable `--iree-hal-substitute-executable-configuration` would put into
+    # the whole model (OUT/flags.txt does that for the winners).
+    bench_text = bench_file.read_text()
+    if text not in bench_text:
+        raise RuntimeError("the dumped benchmark does not carry the configuration's root config")
     incumbent, spent, rounds = baseline, 0, []
     seen = {config.render()}
     while spent < args.budget:
-        todo = [(label, c) for label, c in tiling.variants(incumbent.config) if c.render() not in seen][
-            : args.budget - spent
-        ]
+        todo = [(label, c) for label, c in tiling.variants(incumbent.config) if c.render() not in seen]
+        todo = todo[: args.budget - spent]
         if not todo:
             break
         cands = []
@@ -171,12 +176,10 @@ def tune_dispatch(args: argparse.Namespace, argv: list[str], executable: str, ba
             digest = hashlib.sha256(variant.render().encode()).hexdigest()[:12]
             where = scratch / f"{_safe(executable)}-{digest}"
             where.mkdir(parents=True, exist_ok=True)
-            edited = where / f"{_safe(executable)}.mlir"
-            edited.write_text(tiling.replace_root(source, text, variant))
+            edited = where / bench_file.name
+            edited.write_text(tiling.replace_root(bench_text, text, variant))
             try:
-                _, bench = configure(argv, where, {executable: edited})
-                module = compile_benchmark(compiler, find(bench, executable, "_benchmark.mlir"), model_mlir)
-                cands.append(Candidate(label, variant, module))
+                cands.append(Candidate(label, variant, compile_benchmark(compiler, edited, model_mlir)))
             except RuntimeError as exc:
                 cands.append(Candidate(label, variant, None, str(exc)))
         spent += len(todo)
@@ -233,7 +236,10 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
     if not runs or peer is None:
         return "no in-context op profile of IREE and ONNX Runtime for it in " + str(published)
     iree = op_kind_times(next(iter(runs.values()))["metrics"]["op_profile"], "iree") or {}
-    ort = op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime") or {}
+    ort = (
+        op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime")
+        or {}
+    )
     gaps = sorted(((iree.get(k, 0.0) - ort.get(k, 0.0), k) for k in {*iree, *ort}), reverse=True)
     return ", ".join(
         f"{k} {iree.get(k, 0.0):.3g} ms vs {ort.get(k, 0.0):.3g} ms (+{g:.3g})" for g, k in gaps if g > 0
@@ -252,7 +258,8 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
     mlir = prefix.with_suffix(".mlir")
     shutil.copyfile(source, mlir)
     lab = record["labels"]
-    export_name = timed.module.stem if timed.module else executable
+    export = re.search(r"func\.func @([\w$.-]+)\(", source.read_text())
+    export_name = export.group(1) if export else executable
     i = timed.interval()
     lines = [
         f"# {lab['model']}: where IREE still trails",
@@ -264,10 +271,13 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         "",
         f"- **op kinds where IREE spends more than ONNX Runtime** (IREE {lab['compiler']} `default`, "
         f"timed in context; the published performance table): {kinds}",
-        f"- **slowest executable alone**: `{executable}` ({opkinds.of_dispatch(executable)}; "
-        f"file `{mlir.name}`, IREE's `--iree-hal-dump-executable-benchmarks-to` output for `{export_name}`): "
-        + (f"{i.median:.1f} µs per invocation [{i.low:.1f}–{i.high:.1f}] over {len(timed.times)} interleaved rounds"
-           if i else "not timed"),  # fmt: skip
+        f"- **slowest executable alone**: `{export_name}` ({opkinds.of_dispatch(export_name)}; file "
+        f"`{mlir.name}`: IREE's own `--iree-hal-dump-executable-benchmarks-to` output, configured): "
+        + (
+            f"{i.median:.1f} µs per invocation [{i.low:.1f}–{i.high:.1f}] over {len(timed.times)} interleaved rounds"
+            if i
+            else "not timed"
+        ),  # fmt: skip
         f"- **tile sizes**: {tuned}",
         f"- **compile flags of the model**: `{' '.join(argv[2:])}`",
         "",
@@ -300,6 +310,8 @@ def main() -> int:
     p.add_argument(
         "--dispatch", action="append", required=True, help="executable name, e.g. main$async_dispatch_8"
     )
+    p.add_argument("--configured", type=Path, help="keep (or reuse) the configured dump here")
+    p.add_argument("--top", type=int, default=0, help="also the N executables slowest alone")
     p.add_argument("--budget", type=int, default=8, help="variants per dispatch (default 8)")
     p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     p.add_argument("--descend", action="store_true", help="go on from a winner until none beats it")
@@ -324,7 +336,10 @@ def main() -> int:
     print(f"# {record['job']}: load average {os.getloadavg()[0]:.2f} at start")
     print("# flags: " + " ".join(argv[2:]))
     try:
-        base_cfg, base_bench = configure(argv, scratch / "base", {})
+        if args.configured and (args.configured / "configs").is_dir():  # an earlier run's dump, reused
+            base_cfg, base_bench = args.configured / "configs", args.configured / "benchmarks"
+        else:
+            base_cfg, base_bench = configure(argv, args.configured or scratch / "base", {})
         chosen = list(args.dispatch)
         if args.top:
             chosen += [
