@@ -308,7 +308,7 @@ def main() -> int:
     p.add_argument("--results-dir", type=Path, required=True)
     p.add_argument("--compile", required=True, help="glob over compile job ids: the one cell to tune")
     p.add_argument(
-        "--dispatch", action="append", required=True, help="executable name, e.g. main$async_dispatch_8"
+        "--dispatch", action="append", default=[], help="executable name, e.g. main$async_dispatch_8"
     )
     p.add_argument("--configured", type=Path, help="keep (or reuse) the configured dump here")
     p.add_argument("--top", type=int, default=0, help="also the N executables slowest alone")

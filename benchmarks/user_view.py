@@ -94,7 +94,9 @@ class Peer:
                 "--peer", name, "--module", f"models.{model}", "--import-root", str(ROOT / "scripts"),
                 "--factory", "build", "--seed", "0", "--threads", str(threads), "--repetitions", "1",
                 "--out", str(out)] + (["--function", function] if function else [])  # fmt: skip
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        out.mkdir(parents=True, exist_ok=True)
+        self.log = open(out / "peer_server.log", "w")  # noqa: SIM115 (open while the peer lives)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.ready = self._answer() == "ready"
 
     def _answer(self) -> str:

@@ -98,6 +98,10 @@ def test_builtin_profiles():
         "im2col",
         "aggressive-fusion",
         "transposes",
+        "reassociate-fp",
+        "softmax-unfused",
+        "fast-min-max",
+        "vector-256",
         "vmvx",
     }
     assert BUILTIN_PROFILES["generic"].target_cpu is None

@@ -16,7 +16,8 @@ PACKAGE = ROOT / "src" / "iree_matrix"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("iree_matrix", "errors", "_proc", "_watchdog", "_hashing", "_locks", "_resources",
                     "_text", "_files", "formats", "refusals", "compile_errors", "targets", "versions", "host",
-                    "records", "results", "outcome", "store", "vmfb", "binfmt", "elf", "stats", "opkinds")),
+                    "records", "results", "outcome", "store", "vmfb", "binfmt", "elf", "stats", "opkinds",
+                    "tiling")),
     ("matrix", ("flags", "models", "releases", "torch_ranges", "spec", "plan", "shards", "wheelhouse",
                 "interpreters")),
     ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker", "envs.mixed",
