@@ -20,7 +20,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import arm, containers, formats, images, plan, spec, targets, versions
+from iree_matrix import arm, containers, formats, images, plan, spec, stages, targets, versions
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.outcome import Outcome, from_exception, now
 from iree_matrix.outcome import record as make_record
@@ -96,7 +96,8 @@ def with_dynamic_twins(the_plan: plan.Plan, matrix: spec.MatrixSpec) -> plan.Pla
         release, variants = versions.parse_source_runtime(job.label.runtime)
         if "static" in variants:
             twin = versions.source_runtime(release, tuple(v for v in variants if v != "static"))
-            the_plan = plan.with_runtime_builds(the_plan, matrix, twin, "armv6", job.env.python)
+            env = plan.EnvSpec("runtime", job.env.python, (), f"iree-{twin}", "armv6", build=twin)
+            the_plan = stages.add_job(the_plan, matrix, "runtime-build", env)
     return the_plan
 
 

@@ -246,7 +246,7 @@ class Executor:
             backend=self.backend,
             wheelhouse=self.wheelhouse,
             deps=deps,
-            timeout=self.spec.timeouts[job.stage],
+            timeout=stages.timeout(self.spec, job.stage),
             log=log,
             cache=self.cache,
         )
@@ -335,8 +335,9 @@ class Executor:
         ctx: stages.Context,
         seconds: Optional[float] = None,
     ) -> Record:
+        # The environment it ran in: its install's (an install's own is in its outcome).
         install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
-        env = outcome.env or (install[0].record.env if install and job.stage != "install" else {})
+        env = outcome.env or (install[0].record.env if install else {})
         return make_record(
             job.id,
             job.stage,

@@ -31,11 +31,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from iree_matrix import stages
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.publish import MANIFESTS, RELEASES, RESULTS
 from iree_matrix.results import Record, ResultsLog, Status
-from iree_matrix.spec import STAGES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +80,7 @@ def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
             if _order(record) < _order(other):
                 chosen[_same(record)] = (name, record)
         kept += [record for _, record in chosen.values()]
-    rank = {stage: i for i, stage in enumerate(STAGES)}
+    rank = {stage: i for i, stage in enumerate(stages.names())}
     kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, _order(r)))
     return Merged(tuple(kept), read, read - len(kept))
 

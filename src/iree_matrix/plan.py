@@ -1,5 +1,8 @@
 """Expand a matrix into stage jobs with dependencies and stable ids. Pure: installs and runs nothing.
 
+What each stage adds is its own module's (`stages/<name>.py`, `PlanStage`); here are the jobs, the
+labels they carry, and the `Builder` that asks the stages in pipeline order:
+
     install(env) ─┬─ export(model, exporter env)                      reused by every compiler
                   ├─ compile(export, compiler env, arch, profile)     reused by every runtime
                   └─ run(compile, runtime env)
@@ -14,18 +17,16 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import functools
-import hashlib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional, Protocol
 
-from iree_matrix import targets, versions
-from iree_matrix.errors import SelectionError, SpecError
+from iree_matrix import targets
+from iree_matrix.errors import SelectionError
 from iree_matrix.flags import Profile
 from iree_matrix.models import MAIN, ModelRef
-from iree_matrix.records import Labels, tools_runtime
-from iree_matrix.spec import BYTECODE, DEFAULT_DEVICE, STAGES, Cell, MatrixSpec
+from iree_matrix.records import Labels
+from iree_matrix.spec import Cell, MatrixSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,76 +106,6 @@ class Plan:
         return found
 
 
-def exporter_env(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
-    """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
-    name = f"torch{cell.torch}-turbine{cell.turbine}"
-    for requirement in extra:
-        name += "+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement)
-    return EnvSpec(
-        "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
-    )
-
-
-def peer_env(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
-    """torch and the other runtimes IREE is compared with (ONNX Runtime, TFLite via litert-torch)."""
-    requirements = (f"torch=={cell.torch}", "numpy", *versions.PEER_REQUIREMENTS, *extra)
-    return EnvSpec("peers", cell.python, requirements, f"torch{cell.torch}-peers")
-
-
-def compiler_env(cell: Cell, python: str = "") -> EnvSpec:
-    """`python`: the matrix's `compiler_python` (else the cell's own)."""
-    return EnvSpec(
-        "compiler",
-        python or cell.python,
-        (versions.compiler_requirement(cell.compiler),),
-        f"iree-compiler{cell.compiler}",
-    )
-
-
-def runtime_env(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
-    arch = targets.parse(cell.arch).arch.name
-    cell = dataclasses.replace(cell, python=python or cell.python)
-    tools = runtime_dirs.get(arch)
-    if tools is not None:
-        return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
-    if versions.is_source_runtime(cell.runtime):
-        name = "iree-" + cell.runtime.replace(":", "")  # iree-src3.9.0+static
-        return EnvSpec("runtime", cell.python, (), name, arch, build=cell.runtime)
-    requirement = versions.runtime_requirement(cell.runtime)
-    return EnvSpec("runtime", cell.python, (requirement,), f"iree-runtime{cell.runtime}", arch)
-
-
-def runtime_build_job(
-    spec: MatrixSpec, runtime: str, arch: str, python: str, add: Callable[[Job], str]
-) -> str:
-    """The job that builds `runtime` ("src:3.9.0+static") for `arch` from IREE's source; a cross
-    build first needs the plain native build of the same source, for its host tools."""
-    release, variants = versions.parse_source_runtime(runtime)
-    deps: tuple[str, ...] = ()
-    if arch != targets.host_arch():
-        deps = (runtime_build_job(spec, versions.source_runtime(release), targets.host_arch(), python, add),)
-    labels = Labels(
-        runtime=runtime,
-        arch=arch,
-        runtime_source=spec.iree_source(release),
-        linkage="static" if "static" in variants else "dynamic",
-    ).as_dict()
-    env = EnvSpec("toolchain", python, (), f"toolchain-{arch}", targets.host_arch())
-    return add(Job("runtime-build", f"{runtime}/{arch}", deps, labels, env))
-
-
-def with_runtime_builds(plan: Plan, spec: MatrixSpec, runtime: str, arch: str, python: str) -> Plan:
-    """The plan plus a build nothing runs on (what `armv6-smoke` reports of a dynamic twin: what it
-    would need from the board's C library)."""
-    jobs = {job.id: job for job in plan.jobs}
-    runtime_build_job(spec, runtime, arch, python, lambda job: jobs.setdefault(job.id, job).id)
-    return Plan(_ordered(jobs.values()))
-
-
-def _short(path: str) -> str:
-    return hashlib.sha256(path.encode()).hexdigest()[:8]
-
-
 def runs_anywhere(env: EnvSpec) -> bool:
     """False for a runtime IREE publishes no wheel for, when the user gave no tools directory."""
     return (
@@ -185,135 +116,115 @@ def runs_anywhere(env: EnvSpec) -> bool:
     )
 
 
-def build(spec: MatrixSpec, runtime_dirs: Mapping[str, str] = {}) -> Plan:  # noqa: B006 - read only
-    """`runtime_dirs`: architecture -> directory of runtime tools, replacing the runtime wheel."""
-    jobs: dict[str, Job] = {}
+class PlanStage(Protocol):
+    """What a stage adds to a plan: its stage object (`stages/<name>.py`'s `STAGE`). `build` asks
+    every stage in pipeline order, once per function of every cell; a stage whose jobs exist only
+    because others need them (an environment to install, a runtime to build) plans them in `provide`."""
 
-    def add(job: Job) -> str:
-        jobs.setdefault(job.id, job)
+    name: str
+    optional: bool  # `describe` counts its jobs only when the plan has some
+
+    def plan(self, unit: Unit) -> None: ...
+
+    def provide(self, builder: Builder, env: EnvSpec) -> str: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Planned:
+    """What a stage planned for a unit, as the stages after it build on it."""
+
+    cell: str
+    labels: Labels
+    env: EnvSpec
+    deps: tuple[str, ...] = ()
+    id: str = ""  # its job, when it planned one (a run on several HAL drivers plans several)
+
+
+class Builder:
+    """The jobs planned so far (one per id), and the stages that plan them."""
+
+    def __init__(
+        self,
+        spec: MatrixSpec,
+        stages: Sequence[PlanStage],
+        runtime_dirs: Mapping[str, str] = {},  # noqa: B006 - read only
+        jobs: Iterable[Job] = (),
+    ) -> None:
+        self.spec, self.runtime_dirs, self.stages = spec, runtime_dirs, tuple(stages)
+        self._by_name = {stage.name: stage for stage in self.stages}
+        self.jobs: dict[str, Job] = {job.id: job for job in jobs}
+
+    def add(self, job: Job) -> str:
+        self.jobs.setdefault(job.id, job)
         return job.id
 
-    def install(env: EnvSpec) -> str:
-        labels = Labels(env=env.id, kind=env.kind, python=env.python).as_dict()
-        deps: tuple[str, ...] = ()
-        if env.build is not None:  # its tools are what a runtime-build job makes
-            deps = (runtime_build_job(spec, env.build, env.arch, env.python, add),)
-        return add(Job("install", env.id, deps, labels, env))
+    def need(self, stage: str, env: EnvSpec) -> str:
+        """The id of the job `stage` plans for `env` (installs it; builds its runtime)."""
+        return self._by_name[stage].provide(self, env)
 
+    def plan(self) -> Plan:
+        return Plan(_ordered(self.jobs.values(), [stage.name for stage in self.stages]))
+
+
+@dataclasses.dataclass
+class Unit:
+    """One function of one cell, while the stages plan it in order: what each planned, for the next."""
+
+    builder: Builder
+    cell: Cell
+    ref: ModelRef
+    function: str
+    planned: dict[str, Planned] = dataclasses.field(default_factory=dict)  # stage -> what it planned
+
+    @property
+    def spec(self) -> MatrixSpec:
+        return self.builder.spec
+
+    @property
+    def name(self) -> str:
+        """The function's unit: "whisper_tiny.encoder", or just "mobilenet_v2"."""
+        return self.ref.unit(self.function)
+
+    def install(self, env: EnvSpec) -> str:
+        """The id of the job that installs `env` (every stage's job depends on its environment's)."""
+        return self.builder.need("install", env)
+
+    def add(
+        self,
+        stage: str,
+        cell: str,
+        deps: tuple[str, ...],
+        labels: Labels,
+        env: EnvSpec,
+        profile: Optional[Profile] = None,
+    ) -> str:
+        """A job of this unit's model and function."""
+        job = Job(stage, cell, deps, labels.as_dict(), env, profile, self.cell.model, self.function)
+        return self.builder.add(job)
+
+
+def build(
+    spec: MatrixSpec,
+    stages: Sequence[PlanStage],
+    runtime_dirs: Mapping[str, str] = {},  # noqa: B006 - read only
+) -> Plan:
+    """Every stage's jobs for every function of every cell. `stages`: in pipeline order (the
+    `stages` package's `ordered()`); `runtime_dirs`: architecture -> directory of runtime tools,
+    replacing the runtime wheel."""
+    builder = Builder(spec, stages, runtime_dirs)
     for cell in spec.cells:
         ref = spec.models.get(cell.model) or ModelRef(cell.model, Path(cell.model), "build")
         for function in ref.functions:
-            _add_cell(spec, cell, ref, function, runtime_dirs, add, install)
-    return Plan(_ordered(jobs.values()))
+            unit = Unit(builder, cell, ref, function)
+            for stage in builder.stages:
+                stage.plan(unit)
+    return builder.plan()
 
 
-def _add_cell(
-    spec: MatrixSpec,
-    cell: Cell,
-    ref: ModelRef,
-    function: str,
-    runtime_dirs: Mapping[str, str],
-    add: Callable[[Job], str],
-    install: Callable[[EnvSpec], str],
-) -> None:
-    """One chain of export -> compile -> run for one function of one cell's model."""
-    exp_env = exporter_env(cell, ref.requirements)
-    comp_env = compiler_env(cell, spec.compiler_python)
-    rt_env = runtime_env(cell, runtime_dirs, spec.compiler_python)
-    unit = ref.unit(function)
-    export_labels = Labels(
-        model=unit,
-        source_model=cell.model,
-        function=function,
-        python=cell.python,
-        torch=cell.torch,
-        turbine=cell.turbine,
-        exporter=exp_env.id,
-    )
-    export_cell = f"{unit}/{exp_env.id}"
-    if spec.peers:
-        env = peer_env(cell, ref.requirements)
-        labels = Labels(model=unit, source_model=cell.model, function=function, python=cell.python,
-                        torch=cell.torch, peers=",".join(spec.peers)).as_dict()  # fmt: skip
-        add(
-            Job("peer", f"{unit}/{env.id}", (install(env),), labels, env, model=cell.model, function=function)
-        )
-    export_id = add(
-        Job(
-            "export",
-            export_cell,
-            (install(exp_env),),
-            export_labels.as_dict(),
-            exp_env,
-            model=cell.model,
-            function=function,
-        )
-    )
-
-    form = cell.form if cell.form == BYTECODE else ""
-    compile_labels = dataclasses.replace(
-        export_labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile, form=form
-    )
-    compile_cell = f"{export_cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
-    if form:
-        compile_cell += "/mlirbc"  # the text form's ids stay as they were
-    compile_id = add(
-        Job(
-            "compile",
-            compile_cell,
-            (export_id, install(comp_env)),
-            compile_labels.as_dict(),
-            comp_env,
-            profile=spec.profiles[cell.profile],
-            model=cell.model,
-            function=function,
-        )
-    )
-
-    if form:
-        # The bytecode form asks whether the compiler reads it: its module is the text form's
-        # (the compile records the module's digest), so it is not run again.
-        return
-    if rt_env.tools is not None:
-        run_cell = f"{compile_cell}/{rt_env.name}"
-    elif cell.runtime == cell.compiler:
-        run_cell = compile_cell
-    else:
-        run_cell = f"{compile_cell}/rt{cell.runtime.replace(':', '')}"  # /rt3.13.0, /rtsrc3.9.0+static
-    # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
-    # anyway and records why it was skipped, so the table says so instead of going blank.
-    # A firmware (bare metal): the run links the runtime it builds itself (cortex_m.py), nothing to install.
-    bare_metal = targets.parse(cell.arch).arch.bare_metal
-    deps = (export_id, compile_id) + ((install(rt_env),) if runs_anywhere(rt_env) and not bare_metal else ())
-    if bare_metal:
-        if not versions.is_source_runtime(cell.runtime):
-            raise SpecError(
-                f"arch {cell.arch!r} with runtime {cell.runtime!r}: a bare-metal target runs IREE's runtime "
-                f'built here from source; name it runtime = ["src:{cell.runtime}"]'
-            )
-        source = spec.iree_source(versions.parse_source_runtime(cell.runtime)[0])
-        run_labels = dataclasses.replace(compile_labels, runtime=cell.runtime, runtime_source=source)
-    elif rt_env.tools is None:
-        run_labels = dataclasses.replace(compile_labels, runtime=cell.runtime)
-    else:
-        runtime = tools_runtime(rt_env.tools)
-        run_labels = dataclasses.replace(compile_labels, runtime=runtime, runtime_tools=rt_env.tools)
-    for device in spec.benchmark.devices:
-        # The first HAL driver is the cell's plain run; another is the same module on that driver.
-        own = device if device != DEFAULT_DEVICE else ""
-        cell_id = f"{run_cell}/{device}" if own else run_cell
-        labels = dataclasses.replace(run_labels, device=own).as_dict()
-        add(Job("run", cell_id, deps, labels, rt_env, model=cell.model, function=function))
-    if spec.benchmark.profiles_dispatches(unit, cell.profile) and run_cell == compile_cell:
-        # Op-wise bisection of this cell, by its own runtime: each executable timed on its own.
-        labels = run_labels.as_dict()
-        add(Job("dispatches", run_cell, deps, labels, rt_env, model=cell.model, function=function))
-
-
-def _ordered(jobs: Iterable[Job]) -> tuple[Job, ...]:
+def _ordered(jobs: Iterable[Job], stages: Sequence[str]) -> tuple[Job, ...]:
     """By stage, then cell — except that a job always comes after what it depends on (a cross
     runtime build after the native one whose host tools it needs)."""
-    rank = {stage: i for i, stage in enumerate(STAGES)}
+    rank = {stage: i for i, stage in enumerate(stages)}
     pending = sorted(jobs, key=lambda j: (rank[j.stage], j.cell))
     by_id = {j.id: j for j in pending}
     out: list[Job] = []
@@ -354,9 +265,9 @@ def select(plan: Plan, patterns: Sequence[str]) -> Plan:
     return Plan(tuple(j for j in plan.jobs if j.id in closure))
 
 
-def describe(plan: Plan) -> str:
-    stages = [s for s in STAGES if s not in ("runtime-build", "peer", "dispatches") or plan.count(s)]
-    counts = ", ".join(f"{plan.count(s)} {s}" for s in stages)
+def describe(plan: Plan, stages: Sequence[PlanStage]) -> str:
+    shown = [s.name for s in stages if not s.optional or plan.count(s.name)]
+    counts = ", ".join(f"{plan.count(s)} {s}" for s in shown)
     lines = [f"{len(plan)} jobs: {counts}"]
     lines += [f"  {job.id}" for job in plan.jobs]
     return "\n".join(lines)

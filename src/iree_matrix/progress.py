@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix import _resources, compile_errors, formats, refusals
+from iree_matrix import _resources, compile_errors, formats, refusals, stages
 from iree_matrix.plan import Job
 from iree_matrix.results import Record, ResultsLog, Status
 
@@ -137,9 +137,9 @@ def load_factor() -> float:
         return 1.0
 
 
-# Stages whose time is downloads and disk (an install reused from an existing environment takes a
-# fraction of a second): their factor says nothing of how fast this host computes.
-IO_STAGES = frozenset({"install"})
+# Stages whose time is downloads and disk (`io_bound`): their factor says nothing of how fast this
+# host computes.
+IO_STAGES = frozenset(stage.name for stage in stages.ordered() if stage.io_bound)
 
 
 def _ratio(pairs: Sequence[tuple[float, float]]) -> float:

@@ -48,10 +48,8 @@ _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text
 # what turbine's `save_mlir` writes for that suffix).
 TEXT, BYTECODE = "text", "bytecode"
 FORMS = (TEXT, BYTECODE)  # runtime = the compiler's own version
-# Every stage, in pipeline order (the plan's job order, the report's), and every peer a matrix may
-# ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is not installed; a unit
-# test holds the two equal).
-STAGES = ("runtime-build", "install", "export", "compile", "run", "peer", "dispatches")
+# Every peer a matrix may ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is
+# not installed; a unit test holds the two equal). The stages are the `stages` package's modules.
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
 _TOP_KEYS = set(AXES) | {
     "include",
@@ -83,16 +81,6 @@ _NAME_RULE = "names may hold letters, digits and . _ - (they become part of job 
 # Bounds of [benchmark]'s numbers: more threads than any CPU has, more repetitions than a day of
 # runs, a seed numpy cannot take (its seeds are 32-bit) are mistakes, not settings.
 _BENCHMARK_BOUNDS = {"repetitions": (1, 10_000), "seed": (0, 2**32 - 1), "threads": (0, 1024)}
-
-DEFAULT_TIMEOUTS = {
-    "runtime-build": 3600.0,
-    "install": 1800.0,
-    "export": 900.0,
-    "compile": 900.0,
-    "run": 900.0,
-    "peer": 1800.0,
-    "dispatches": 1800.0,
-}
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -140,7 +128,7 @@ class MatrixSpec:
     path: Path
     cells: tuple[Cell, ...]
     profiles: Mapping[str, Profile]
-    timeouts: Mapping[str, float]
+    timeouts: Mapping[str, float]  # stage -> seconds, as [timeouts] gives them (others: the stage's own)
     benchmark: Benchmark
     description: str = ""
     images: Mapping[str, str] = dataclasses.field(default_factory=dict)  # python -> base image (docker)
@@ -589,8 +577,9 @@ def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
 def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
     if not isinstance(table, dict):
         raise where.error("timeouts", table, "expected a [timeouts] table of stage = seconds")
-    _reject_unknown(table, STAGES, where, "timeouts.")
-    timeouts = dict(DEFAULT_TIMEOUTS)
+    # Which keys name a stage is the stages' to say (`stages.check`, when the matrix is planned):
+    # here, only the seconds. A stage not named takes its own default (its module's `timeout`).
+    timeouts = {}
     for stage, seconds in table.items():
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
             raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")

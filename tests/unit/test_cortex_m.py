@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iree_matrix import cortex_m, flags, plan, spec, targets
+from iree_matrix import cortex_m, flags, spec, stages, targets
 from iree_matrix.errors import SpecError, StageFailure
 
 MATRIX = Path(__file__).resolve().parents[2] / "matrix" / "cortex-m.toml"
@@ -41,7 +41,7 @@ def test_compile_flags_ask_for_a_hard_float_static_library():
 
 def test_plan_runs_firmware_without_a_runtime_install(tmp_path):
     matrix = spec.load(MATRIX)
-    p = plan.build(matrix)
+    p = stages.plan(matrix)
     runs = [j for j in p.jobs if j.stage == "run"]
     assert len(runs) == 16  # 2 models x (5 releases on the Cortex-M4 + 3 on the Cortex-M55)
     assert not any(j.env.kind == "runtime" for j in p.jobs if j.stage == "install")
@@ -61,7 +61,7 @@ def test_a_pip_runtime_on_bare_metal_is_a_one_line_error(tmp_path):
         'arch = ["cortex-m:cortex-m4"]\nmodels = ["tiny_cnn"]\n'
     )
     with pytest.raises(SpecError, match=r'runtime = \["src:3.9.0"\]'):
-        plan.build(spec.load(path))
+        stages.plan(spec.load(path))
 
 
 def test_linker_script_places_code_in_flash_and_the_stack_at_the_top_of_ram():

@@ -10,6 +10,8 @@ from iree_matrix.flags import BUILTIN_PROFILES
 from iree_matrix.results import Record, Status
 from iree_matrix.spec import Cell
 from iree_matrix.stages import Context
+from iree_matrix.stages import compile as compile_stage
+from iree_matrix.stages import export as export_stage
 from iree_matrix.stages.compile import CompileStage
 from iree_matrix.store import Entry
 
@@ -18,7 +20,7 @@ DATA = Path(__file__).parent / "data"
 
 def _ctx(turbine: str, mlir_sha: str, tmp_path: Path) -> tuple[plan.Job, Context]:
     cell = Cell("tiny_cnn", "3.11", "2.13.0", turbine, "3.9.0", "3.9.0", "x86_64", "default")
-    export_env, compiler_env = plan.exporter_env(cell), plan.compiler_env(cell)
+    export_env, compiler_env = export_stage.environment(cell), compile_stage.environment(cell)
     export = Record(f"export:tiny_cnn/{export_env.id}", "export", "c", f"export-key-{turbine}", Status.OK,
                     {"model": "tiny_cnn"}, {"mlir_sha256": mlir_sha})  # fmt: skip
     install = Record(f"install:{compiler_env.id}", "install", "c", "k", Status.OK, {},

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from iree_matrix.stages.compile import MODULE, artifact_digests
+from iree_matrix.stages.artifacts import MODULE
+from iree_matrix.stages.compile import artifact_digests
 from iree_matrix.stages.run import outputs_digest
 
 
@@ -33,10 +34,10 @@ def test_equal_values_give_one_digest_and_any_difference_another(tmp_path: Path)
 
 
 def test_a_compile_digests_every_artifact_but_the_module_by_relative_path(tmp_path: Path) -> None:
-    (tmp_path / MODULE).write_bytes(b"module")
+    (tmp_path / MODULE.path).write_bytes(b"module")
     (tmp_path / "statistics.json").write_text("{}")
     (tmp_path / "dispatches").mkdir()
-    (tmp_path / "dispatches" / MODULE).write_bytes(b"a dispatch module of the same name")
+    (tmp_path / "dispatches" / MODULE.path).write_bytes(b"a dispatch module of the same name")
     got = artifact_digests(tmp_path)
     assert sorted(got) == ["dispatches/module.vmfb", "statistics.json"]
     assert got["statistics.json"] == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"

@@ -4,7 +4,6 @@ machine, one writer of results.jsonl; and its command-line errors."""
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import io
 import threading
@@ -24,7 +23,7 @@ from tests.unit.test_execute import FakeBackend, FakeStage, World, _plan
 distributed = pytest.importorskip("distributed", reason="pip install '.[distributed]'")
 from iree_matrix import distributed as dist  # noqa: E402 - only with Dask installed
 
-SPEC = types.SimpleNamespace(timeouts=collections.defaultdict(lambda: 60.0))
+SPEC = types.SimpleNamespace(timeouts={})
 
 
 @pytest.fixture

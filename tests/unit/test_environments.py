@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import interpreters, plan, releases, spec, torch_ranges
+from iree_matrix import interpreters, releases, spec, stages, torch_ranges
 from iree_matrix.envs.venv import share_identical_files
 from iree_matrix.errors import SpecError
 from tests.unit.fake_index import INDEX, FakeIndex
@@ -137,7 +137,7 @@ def test_forms_make_a_bytecode_compile_beside_the_text_one_from_one_export(tmp_p
     text = BASE + 'torch = "2.13.0"\nturbine = "3.9.0"\nforms = ["text", "bytecode"]\n'
     matrix = _load(tmp_path, text)
     assert matrix.bytecode
-    the_plan = plan.build(matrix)
+    the_plan = stages.plan(matrix)
     compiles = [j for j in the_plan.jobs if j.stage == "compile"]
     assert [j.cell.endswith("/mlirbc") for j in compiles] == [False, True]
     assert [j.labels.get("form") for j in compiles] == [None, "bytecode"]
@@ -148,7 +148,7 @@ def test_forms_make_a_bytecode_compile_beside_the_text_one_from_one_export(tmp_p
 def test_a_text_only_matrix_keeps_its_ids(tmp_path):
     matrix = _load(tmp_path, BASE + 'torch = "2.13.0"\nturbine = "3.9.0"\n')
     assert not matrix.bytecode
-    assert {j.cell for j in plan.build(matrix).jobs if j.stage == "compile"} == {
+    assert {j.cell for j in stages.plan(matrix).jobs if j.stage == "compile"} == {
         "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
     }
 
@@ -164,7 +164,7 @@ def test_compiler_python_shares_compiler_envs_across_the_python_axis(tmp_path):
         + 'torch = "2.13.0"\nturbine = "3.9.0"\ncompiler_python = "3.11"\n'
     )
     matrix = _load(tmp_path, text)
-    installs = {j.env.id for j in plan.build(matrix).jobs if j.stage == "install"}
+    installs = {j.env.id for j in stages.plan(matrix).jobs if j.stage == "install"}
     assert installs == {
         "py3.10-torch2.13.0-turbine3.9.0", "py3.12-torch2.13.0-turbine3.9.0",
         "py3.11-iree-compiler3.9.0", "py3.11-iree-runtime3.9.0",
@@ -224,7 +224,7 @@ def test_the_plan_check_asks_only_for_host_venvs(tmp_path, monkeypatch):
         interpreters.sys.executable: f"{interpreters.sys.version_info[0]}.{interpreters.sys.version_info[1]}"
     }
     with pytest.raises(interpreters.MissingInterpreter, match=r"^no python3\.99 on this machine"):
-        interpreters.check_plan(plan.build(matrix).jobs, ask=here.get)
+        interpreters.check_plan(stages.plan(matrix).jobs, ask=here.get)
 
 
 def test_interpreters_table_is_validated(tmp_path):

@@ -4,7 +4,6 @@ the stages are stand-ins that record what the executor asked of them."""
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import io
 import os
@@ -30,6 +29,8 @@ ENV = EnvSpec("compiler", "3.11", (), "c", arch="x86_64")
 class FakeStage:
     """Keys are the job id (plus a version, to model changed inputs); `behave` decides what an
     execution does. Every call is logged, with how many stages ran at that moment."""
+
+    timeout = 60.0
 
     def __init__(self, name: str, exclusive: bool, world: World) -> None:
         self.name, self.exclusive, self.world = name, exclusive, world
@@ -107,7 +108,7 @@ def world(monkeypatch) -> Iterator[World]:
 
 
 def _run(tmp_path: Path, options: Optional[Options] = None, plan: Optional[Plan] = None):
-    spec = types.SimpleNamespace(timeouts=collections.defaultdict(lambda: 60.0))
+    spec = types.SimpleNamespace(timeouts={})
     log = ResultsLog(tmp_path / "results.jsonl")
     executor = Executor(
         spec, plan or _plan(), cache=tmp_path / "cache", results=log, backend=FakeBackend(),

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import plan, spec, versions
+from iree_matrix import plan, spec, stages, versions
 from iree_matrix.errors import SelectionError, UserError
 from iree_matrix.spec import Cell
+from iree_matrix.stages import compile as compile_stage
+from iree_matrix.stages import run as run_stage
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
@@ -23,7 +25,7 @@ def default_spec() -> spec.MatrixSpec:
 
 @pytest.fixture(scope="module")
 def default_plan(default_spec) -> plan.Plan:
-    return plan.build(default_spec)
+    return stages.plan(default_spec)
 
 
 def _ids(p: plan.Plan) -> list[str]:
@@ -73,8 +75,8 @@ def test_every_dependency_exists_and_comes_first(default_plan):
 
 
 def test_stages_are_in_pipeline_order(default_plan):
-    stages = [job.stage for job in default_plan.jobs]
-    assert stages == sorted(stages, key=plan.STAGES.index)
+    order = [job.stage for job in default_plan.jobs]
+    assert order == sorted(order, key=stages.names().index)
 
 
 def test_dependency_shapes(default_plan):
@@ -164,7 +166,7 @@ def test_compile_jobs_carry_their_profile(default_spec, default_plan):
 
 
 def test_ids_are_stable(default_spec):
-    first, second = plan.build(default_spec), plan.build(default_spec)
+    first, second = stages.plan(default_spec), stages.plan(default_spec)
     assert _ids(first) == _ids(second)
     assert first == second
 
@@ -173,7 +175,7 @@ def test_plan_does_not_depend_on_cell_order(default_spec):
     import dataclasses
 
     shuffled = dataclasses.replace(default_spec, cells=tuple(reversed(default_spec.cells)))
-    assert _ids(plan.build(shuffled)) == _ids(plan.build(default_spec))
+    assert _ids(stages.plan(shuffled)) == _ids(stages.plan(default_spec))
 
 
 # --- requirements -----------------------------------------------------------------------------
@@ -204,9 +206,9 @@ def test_exporter_env_of_the_default_plan(default_plan):
 
 def test_date_versioned_compiler_and_runtime_packages():
     cell = Cell("tiny_cnn", "3.11", "2.3.0", "2.4.1", "20240410.865", "20240410.865", "x86_64", "default")
-    assert plan.compiler_env(cell).requirements == ("iree-compiler==20240410.865",)
-    assert plan.runtime_env(cell).requirements == ("iree-runtime==20240410.865",)
-    assert plan.compiler_env(cell).id == "py3.11-iree-compiler20240410.865"
+    assert compile_stage.environment(cell).requirements == ("iree-compiler==20240410.865",)
+    assert run_stage.environment(cell).requirements == ("iree-runtime==20240410.865",)
+    assert compile_stage.environment(cell).id == "py3.11-iree-compiler20240410.865"
     assert versions.compiler_requirement("3.0.0") == "iree-base-compiler==3.0.0"
     assert versions.runtime_requirement("3.0.0") == "iree-base-runtime==3.0.0"
 
@@ -218,7 +220,7 @@ def test_plan_from_a_date_versioned_matrix(tmp_path):
         'models = "tiny_cnn"\n',
         encoding="utf-8",
     )
-    by_id = plan.build(spec.load(path)).by_id()
+    by_id = stages.plan(spec.load(path)).by_id()
     assert by_id["install:py3.11-iree-compiler20240410.865"].env.requirements == (
         "iree-compiler==20240410.865",
     )
@@ -288,14 +290,14 @@ def test_select_no_match_raises(default_plan):
 
 
 def test_describe(default_plan):
-    lines = plan.describe(default_plan).splitlines()
+    lines = stages.describe(default_plan).splitlines()
     assert lines[0] == "168 jobs: 12 install, 12 export, 60 compile, 84 run"
     assert lines[1:] == [f"  {i}" for i in _ids(default_plan)]
 
 
 def test_describe_selection(default_plan):
     selected = plan.select(default_plan, ["install:*runtime3.13.0"])
-    assert plan.describe(selected).splitlines() == [
+    assert stages.describe(selected).splitlines() == [
         "1 jobs: 1 install, 0 export, 0 compile, 0 run",
         "  install:py3.11-iree-runtime3.13.0",
     ]
@@ -312,7 +314,7 @@ def test_each_function_of_a_model_is_its_own_chain(tmp_path):
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
         'models = ["two_heads.py:build", "tiny_cnn"]\n'
     )
-    the_plan = plan.build(spec.load(matrix))
+    the_plan = stages.plan(spec.load(matrix))
     exporter = "py3.11-torch2.13.0-turbine3.9.0+transformers5.0.0"
     ids = set(the_plan.by_id())
     assert f"export:two_heads.encoder/{exporter}" in ids
@@ -334,7 +336,7 @@ def test_dispatches_job_only_for_the_named_model_and_profile(tmp_path):
         'models = "tiny_cnn"\nprofiles = ["default", "generic"]\n\n'
         '[benchmark]\ndispatches = ["tiny_cnn/default"]\n'
     )
-    the_plan = plan.build(spec.load(matrix))
+    the_plan = stages.plan(spec.load(matrix))
     by_id = the_plan.by_id()
     dispatches = [job for job in the_plan.jobs if job.stage == "dispatches"]
     assert the_plan.count("dispatches") == 2  # one per compiler, none for generic
@@ -349,14 +351,14 @@ def test_dispatches_job_only_for_the_named_model_and_profile(tmp_path):
         assert job.labels["runtime"] == compiler
     assert not any(job.labels["profile"] == "generic" for job in dispatches)
     assert _ids(the_plan)[-2:] == [job.id for job in dispatches]  # the last stage
-    assert plan.describe(the_plan).splitlines()[0] == (
+    assert stages.describe(the_plan).splitlines()[0] == (
         "16 jobs: 5 install, 1 export, 4 compile, 4 run, 2 dispatches"
     )
 
 
 def test_no_dispatches_jobs_without_the_setting(default_plan):
     assert default_plan.count("dispatches") == 0
-    assert "dispatches" not in plan.describe(default_plan).splitlines()[0]
+    assert "dispatches" not in stages.describe(default_plan).splitlines()[0]
 
 
 def test_dispatches_are_timed_by_the_modules_own_runtime_only(tmp_path):
@@ -365,7 +367,7 @@ def test_dispatches_are_timed_by_the_modules_own_runtime_only(tmp_path):
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
         'runtime = ["same", "3.13.0"]\nmodels = "tiny_cnn"\n\n[benchmark]\ndispatches = ["tiny_cnn/*"]\n'
     )
-    the_plan = plan.build(spec.load(matrix))
+    the_plan = stages.plan(spec.load(matrix))
     assert the_plan.count("run") == 2
     assert [job.id for job in the_plan.jobs if job.stage == "dispatches"] == [
         f"dispatches:tiny_cnn/{EXPORTER}/iree3.9.0/x86_64/default"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import plan, spec
+from iree_matrix import spec, stages
 from iree_matrix.commands import reproduce
 from iree_matrix.errors import UserError
 from iree_matrix.results import Record, Status
@@ -133,7 +133,7 @@ def test_constraints_pin_what_every_environment_agrees_on():
 def test_the_matrix_it_writes_plans_the_records_job(record: Record, tmp_path: Path):
     path = tmp_path / "m.toml"
     path.write_text(reproduce.matrix_text(record))
-    jobs = {job.id for job in plan.build(spec.load(path)).jobs}
+    jobs = {job.id for job in stages.plan(spec.load(path)).jobs}
     assert record.job in jobs, sorted(jobs)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import plan, shards, spec
+from iree_matrix import plan, shards, spec, stages
 from iree_matrix.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,16 +15,16 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module", params=["five_releases", "smoke", "peers"])
 def a_plan(request, tmp_path_factory) -> plan.Plan:
     if request.param == "five_releases":
-        return plan.build(spec.load(Path(__file__).parent / "data" / "five_releases.toml"))
+        return stages.plan(spec.load(Path(__file__).parent / "data" / "five_releases.toml"))
     if request.param == "smoke":
-        return plan.build(spec.load(REPO / "matrix" / "smoke.toml"))
+        return stages.plan(spec.load(REPO / "matrix" / "smoke.toml"))
     path = tmp_path_factory.mktemp("peers") / "peers.toml"
     path.write_text(
         'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.9.0"]\ncompiler = ["3.9.0", "3.13.0"]\n'
         'runtime = "same"\nmodels = ["tiny_cnn", "mobilenet_v2"]\npeers = ["eager"]\n'
         '[benchmark]\ndispatches = ["tiny_cnn/default"]\n'
     )
-    return plan.build(spec.load(path))
+    return stages.plan(spec.load(path))
 
 
 def _leaves(p: plan.Plan) -> set[str]:
@@ -73,7 +73,7 @@ def test_runs_of_one_module_stay_together(a_plan):
 
 
 def test_shards_are_balanced_on_the_default_matrix():
-    p = plan.build(spec.load(Path(__file__).parent / "data" / "five_releases.toml"))
+    p = stages.plan(spec.load(Path(__file__).parent / "data" / "five_releases.toml"))
     sizes = [len(part) for part in shards.partition(p, 4)]
     leaves = [len(_leaves(part)) for part in shards.partition(p, 4)]
     assert max(sizes) - min(sizes) <= 0.25 * max(sizes), sizes
@@ -82,7 +82,7 @@ def test_shards_are_balanced_on_the_default_matrix():
 
 
 def test_smoke_in_two_shards_splits_by_module():
-    p = plan.build(spec.load(REPO / "matrix" / "smoke.toml"))
+    p = stages.plan(spec.load(REPO / "matrix" / "smoke.toml"))
     one, two = shards.partition(p, 2)
     compiles = [[j.id for j in part.jobs if j.stage == "compile"] for part in (one, two)]
     assert sorted(len(c) for c in compiles) == [1, 1]
@@ -90,7 +90,7 @@ def test_smoke_in_two_shards_splits_by_module():
 
 
 def test_more_shards_than_chains_leaves_some_empty():
-    p = plan.build(spec.load(REPO / "matrix" / "smoke.toml"))
+    p = stages.plan(spec.load(REPO / "matrix" / "smoke.toml"))
     parts = shards.partition(p, 5)
     assert sum(1 for part in parts if len(part)) == 2
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import armv6_smoke, cli, plan, spec, versions
+from iree_matrix import armv6_smoke, cli, plan, spec, stages, versions
 from iree_matrix import runtime_build as rb
 from iree_matrix.commands import workflow
 from iree_matrix.errors import SpecError, StageFailure
@@ -79,7 +79,7 @@ def test_devices_are_iree_cpu_drivers(tmp_path):
 
 def test_a_source_runtime_is_a_runtime_build_job_that_its_install_waits_for(tmp_path):
     matrix = _spec(tmp_path, runtime=["3.9.0", "src:3.9.0"], iree_source=TARBALL)
-    jobs = plan.build(matrix).by_id()
+    jobs = stages.plan(matrix).by_id()
     build = jobs["runtime-build:src:3.9.0/x86_64"]
     assert build.deps == () and build.labels["runtime_source"] == TARBALL
     assert build.labels["linkage"] == "dynamic"
@@ -92,7 +92,7 @@ def test_a_source_runtime_is_a_runtime_build_job_that_its_install_waits_for(tmp_
 
 def test_a_cross_build_waits_for_the_native_build_of_its_host_tools(tmp_path):
     matrix = _spec(tmp_path, runtime="src:3.9.0+static", arch="armv6")
-    the_plan = plan.build(matrix)
+    the_plan = stages.plan(matrix)
     jobs = the_plan.by_id()
     cross = jobs["runtime-build:src:3.9.0+static/armv6"]
     assert cross.deps == ("runtime-build:src:3.9.0/x86_64",) and cross.labels["linkage"] == "static"
@@ -106,7 +106,7 @@ def test_a_cross_build_waits_for_the_native_build_of_its_host_tools(tmp_path):
 
 def test_each_device_is_a_run_of_its_own_and_only_local_sync_is_named(tmp_path):
     matrix = _spec(tmp_path, benchmark={"devices": ["local-task", "local-sync"]})
-    runs = {j.id: j for j in plan.build(matrix).jobs if j.stage == "run"}
+    runs = {j.id: j for j in stages.plan(matrix).jobs if j.stage == "run"}
     base = "run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
     assert set(runs) == {base, base + "/local-sync"}
     assert "device" not in runs[base].labels and runs[base + "/local-sync"].labels["device"] == "local-sync"
@@ -122,7 +122,7 @@ def test_device_flags(tmp_path):
 
 def test_the_smoke_builds_the_dynamic_twin_of_a_static_board_runtime(tmp_path):
     matrix = _spec(tmp_path, runtime="src:3.9.0+static", arch="armv6")
-    ids = [j.id for j in armv6_smoke.with_dynamic_twins(plan.build(matrix), matrix).jobs]
+    ids = [j.id for j in armv6_smoke.with_dynamic_twins(stages.plan(matrix), matrix).jobs]
     assert ids[:3] == [
         "runtime-build:src:3.9.0/x86_64",
         "runtime-build:src:3.9.0+static/armv6",
@@ -203,7 +203,7 @@ def _key(monkeypatch, tmp_path, runtime="src:3.9.0", arch="x86_64", source=None,
     if not tarball.exists():
         tarball.write_bytes(b"not really")
     matrix = _spec(tmp_path, runtime=runtime, arch=arch, iree_source=source or str(tarball))
-    job = plan.build(matrix).by_id()[f"runtime-build:{runtime}/{arch}"]
+    job = stages.plan(matrix).by_id()[f"runtime-build:{runtime}/{arch}"]
     ctx = Context(matrix, None, None, deps or {}, 60.0, tmp_path / "log")  # type: ignore[arg-type]
     return RuntimeBuildStage().key(job, ctx)
 

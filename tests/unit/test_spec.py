@@ -83,7 +83,7 @@ def test_default_matrix_has_the_promised_cells():
     assert list(matrix.cells) == sorted(matrix.cells)
     assert set(matrix.profiles) == {"default"}
     assert matrix.benchmark == spec.Benchmark(repetitions=5, seed=0)
-    assert matrix.timeouts == spec.DEFAULT_TIMEOUTS
+    assert matrix.timeouts == {}  # every stage its own (stages.timeout)
     assert "3.13.0" in matrix.description
 
 
@@ -238,7 +238,7 @@ def test_duplicate_cells_collapse(tmp_path):
 
 def test_defaults_for_timeouts_benchmark_and_description(tmp_path):
     matrix = _load(tmp_path)
-    assert matrix.timeouts == spec.DEFAULT_TIMEOUTS
+    assert matrix.timeouts == {}
     assert matrix.benchmark == spec.Benchmark(repetitions=5, seed=0)
     assert matrix.description == ""
     assert matrix.path == tmp_path / "m.toml"
@@ -247,7 +247,7 @@ def test_defaults_for_timeouts_benchmark_and_description(tmp_path):
 def test_timeouts_and_benchmark_parsed(tmp_path):
     extra = "[timeouts]\ncompile = 60\nrun = 1.5\n\n[benchmark]\nrepetitions = 2\nseed = 7\n"
     matrix = _load(tmp_path, extra=extra, description='"hello"')
-    assert matrix.timeouts == {**spec.DEFAULT_TIMEOUTS, "compile": 60.0, "run": 1.5}
+    assert matrix.timeouts == {"compile": 60.0, "run": 1.5}
     assert isinstance(matrix.timeouts["compile"], float)
     assert matrix.benchmark == spec.Benchmark(repetitions=2, seed=7)
     assert matrix.description == "hello"
@@ -343,7 +343,6 @@ def test_unknown_key_with_a_newline_still_gives_one_line(tmp_path):
         ('[[include]]\nmodel = "tiny_cnn"\n', "include[0].model"),
         ('[[exclude]]\ncompiler = "3.9.0"\n\n[[exclude]]\ncompilr = "3.9.0"\n', "exclude[1].compilr"),
         ('[profile.p]\ncpu = "host"\n', "profile.p.cpu"),
-        ("[timeouts]\nbuild = 10\n", "timeouts.build"),
         ("[benchmark]\nreps = 3\n", "benchmark.reps"),
     ],
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from iree_matrix import plan
+from iree_matrix import stages
 from iree_matrix.commands.base import default_cache
 from iree_matrix.commands.options import add_matrix_options
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         the_plan = armv6_smoke.with_dynamic_twins(the_plan, loaded.matrix)
     results = ResultsLog(args.results_dir / "results.jsonl")
     if args.list:
-        print(plan.describe(the_plan))
+        print(stages.describe(the_plan))
         return 0
     hello = None
     if not args.no_hello:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix import _resources, formats, plan, spec
+from iree_matrix import _resources, formats, plan, spec, stages
 from iree_matrix.commands.base import add_output_options, default_cache, default_results_dir, resolver
 from iree_matrix.commands.workflow import Loaded, RunOptions, run_plan
 from iree_matrix.results import ResultsLog
@@ -32,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
     matrix = spec.load(matrix_path, resolver=resolver(args))
     cache = args.cache or default_cache()
     if args.action == "build":
-        the_plan = plan.select(plan.build(matrix), ["install:*"])
+        the_plan = plan.select(stages.plan(matrix), ["install:*"])
         results = ResultsLog(args.results_dir / "results.jsonl")
         loaded = Loaded(matrix_path, matrix, the_plan)
         return run_plan(loaded, RunOptions(backend="docker"), cache, results, args.results_dir)[0]
-    the_plan = plan.build(matrix)
+    the_plan = stages.plan(matrix)
     if args.action == "prune":
         removed = image_inventory.prune(matrix, the_plan, cache, everything=args.all)
         print("\n".join(f"removed {tag}" for tag in removed) or "nothing to remove")

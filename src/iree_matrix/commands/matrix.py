@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Optional
 
-from iree_matrix import plan
+from iree_matrix import stages
 from iree_matrix.commands.base import default_cache
 from iree_matrix.commands.options import add_matrix_options, add_scale_options
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan, with_states
@@ -32,7 +32,7 @@ def run_matrix(args: argparse.Namespace, default_matrix: str) -> tuple[int, Opti
     loaded = load_plan(args, default_matrix)
     if args.list:
         print(f"{loaded.path}: {len(loaded.matrix.cells)} cells")
-        print(with_states(plan.describe(loaded.plan), args.results_dir / "results.jsonl"))
+        print(with_states(stages.describe(loaded.plan), args.results_dir / "results.jsonl"))
         if loaded.releases:
             print("releases (what the version axes mean):", *loaded.releases, sep="\n")
         return 0, None

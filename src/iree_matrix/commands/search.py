@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iree_matrix import plan, search, spec
+from iree_matrix import plan, search, spec, stages
 from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
 from iree_matrix.commands.options import add_matrix_options, add_profile_list
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells (later rounds are planned from its "
             f"results: at most {args.budget} candidates per function and compiler)"
         )
-        print(plan.describe(loaded.plan))
+        print(stages.describe(loaded.plan))
         return 0
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
-from iree_matrix import __version__, _resources, plan, spec, targets
+from iree_matrix import __version__, _resources, plan, spec, stages, targets
 from iree_matrix.commands.base import (
     EXIT_INTERRUPTED,
     default_cache,
@@ -113,7 +113,7 @@ def load_plan(
         matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
     if adjust is not None:
         matrix = adjust(matrix)
-    the_plan = plan.select(plan.build(matrix, _runtime_dirs(args)), args.select)
+    the_plan = plan.select(stages.plan(matrix, _runtime_dirs(args)), args.select)
     if shard is not None:
         the_plan = shards.select(the_plan, shard)
     _check_retime(the_plan, args.retime)
@@ -222,7 +222,7 @@ def run_plan(
         from iree_matrix import interpreters
 
         interpreters.check_plan(loaded.plan.jobs, loaded.matrix.interpreters)
-    print(f"iree-matrix {__version__}: {loaded.path}, {plan.describe(loaded.plan).splitlines()[0]}")
+    print(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     executing = Options(jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime)
     if options.cluster is not None:

@@ -17,7 +17,7 @@ from typing import Any, Optional, Tuple
 
 from tabulate import tabulate
 
-from iree_matrix import answers, compile_errors, formats
+from iree_matrix import answers, compile_errors, formats, stages
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.records import Metrics
@@ -25,7 +25,6 @@ from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.firmware import firmware_section
 from iree_matrix.report.performance import render_performance
 from iree_matrix.results import CompileKey, Index, Record, Status
-from iree_matrix.spec import STAGES
 
 SOURCE = "results/results.jsonl"
 ICONS = {
@@ -128,7 +127,8 @@ def _failure_groups(records: Iterable[Record]) -> list[_FailureGroup]:
 
 
 def _stage_rank(stage: str) -> int:
-    return STAGES.index(stage) if stage in STAGES else len(STAGES)
+    names = stages.names()
+    return names.index(stage) if stage in names else len(names)
 
 
 _version_key, _sorted_versions, _median = answers.version_key, answers.sorted_versions, answers.median

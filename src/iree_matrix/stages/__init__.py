@@ -1,39 +1,99 @@
 """The stages, one module each, behind one small interface (`stages.base`).
 
-A stage computes its job's key (a hash of everything that decides its output) and, when the store
-has no entry for that key, executes into a staging directory and returns an `Outcome`. Stages do
-not catch exceptions to make statuses: `outcome.from_exception` does that, in one place.
+A stage module declares its stage in one object, `STAGE`: its name and place in the pipeline, what
+it adds to a plan (`plan`, `provide`), whether it is timed, its default timeout, what its records'
+metrics hold; and implements its jobs: a key (a hash of everything that decides its output) and,
+when the store has no entry for that key, an execution into a staging directory that returns an
+`Outcome`. What stages store for each other is named by `stages.artifacts`' handles. Stages do not
+catch exceptions to make statuses: `outcome.from_exception` does that, in one place.
+
+The stages are the modules of this package that have a `STAGE`, in the order of their `rank`:
+adding a stage is adding its module (CONTRIBUTING.md, "Adding a stage").
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import functools
+import importlib
+import pkgutil
+from collections.abc import Mapping
 
+from iree_matrix import plan as _plan
+from iree_matrix.errors import SpecError
 from iree_matrix.outcome import Outcome
+from iree_matrix.plan import EnvSpec, Plan
+from iree_matrix.spec import MatrixSpec
 from iree_matrix.stages.base import Context, Stage
 
-__all__ = ["Context", "Outcome", "Stage", "get"]
+__all__ = ["Context", "Outcome", "Stage", "get", "names", "ordered", "plan"]
 
 
-def _table() -> dict[str, Callable[[], Stage]]:
-    from iree_matrix.stages.compile import CompileStage
-    from iree_matrix.stages.dispatches import DispatchesStage
-    from iree_matrix.stages.export import ExportStage
-    from iree_matrix.stages.install import InstallStage
-    from iree_matrix.stages.peer import PeerStage
-    from iree_matrix.stages.run import RunStage
-    from iree_matrix.stages.runtime_build import RuntimeBuildStage
+@functools.cache
+def ordered() -> tuple[Stage, ...]:
+    """Every stage, in pipeline order: the `STAGE` of each module of this package that has one."""
+    found: list[Stage] = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):  # a helper of some stages (_benchmark, _model_worker)
+            continue
+        stage = getattr(importlib.import_module(f"{__name__}.{info.name}"), "STAGE", None)
+        if stage is not None:
+            found.append(stage)
+    found.sort(key=lambda s: s.rank)
+    for earlier, later in zip(found, found[1:]):
+        if earlier.rank == later.rank or earlier.name == later.name:
+            raise RuntimeError(f"stages {earlier.name!r} and {later.name!r} share a rank or a name")
+    return tuple(found)
 
-    return {
-        "runtime-build": RuntimeBuildStage,
-        "install": InstallStage,
-        "export": ExportStage,
-        "compile": CompileStage,
-        "run": RunStage,
-        "peer": PeerStage,
-        "dispatches": DispatchesStage,
-    }
+
+def names() -> tuple[str, ...]:
+    """The stages' names, in pipeline order (the plan's job order, the report's)."""
+    return tuple(stage.name for stage in ordered())
 
 
 def get(name: str) -> Stage:
-    return _table()[name]()
+    return _by_name()[name]
+
+
+@functools.cache
+def _by_name() -> Mapping[str, Stage]:
+    return {stage.name: stage for stage in ordered()}
+
+
+def refresh() -> None:
+    """Forget the stages found (a test that adds a module to this package)."""
+    ordered.cache_clear()
+    _by_name.cache_clear()
+
+
+def timeout(spec: MatrixSpec, name: str) -> float:
+    """A stage's timeout in this matrix: the file's [timeouts], else the stage's own."""
+    return spec.timeouts[name] if name in spec.timeouts else get(name).timeout
+
+
+def check(spec: MatrixSpec) -> None:
+    """What the matrix file says of stages names stages (its [timeouts] keys)."""
+    known = names()
+    for key in spec.timeouts:
+        if key not in known:
+            raise SpecError(
+                f"{spec.path}: unknown key {'timeouts.' + key!r} (known: {', '.join(sorted(known))})"
+            )
+
+
+def plan(spec: MatrixSpec, runtime_dirs: Mapping[str, str] = {}) -> Plan:  # noqa: B006 - read only
+    """Every stage's jobs for the matrix (`plan.build` with every stage, in order)."""
+    check(spec)
+    return _plan.build(spec, ordered(), runtime_dirs)
+
+
+def describe(the_plan: Plan) -> str:
+    """The plan as `--list` prints it: its jobs counted per stage, then one id a line."""
+    return _plan.describe(the_plan, ordered())
+
+
+def add_job(the_plan: Plan, spec: MatrixSpec, stage: str, env: EnvSpec) -> Plan:
+    """The plan plus the job `stage` plans for `env` (and what that job needs), e.g. a runtime build
+    nothing runs on (what `armv6-smoke` reports of a dynamic twin: what it would need of the board)."""
+    builder = _plan.Builder(spec, ordered(), jobs=the_plan.jobs)
+    builder.need(stage, env)
+    return builder.plan()

@@ -1,4 +1,5 @@
-"""What every stage gets and implements: the `Context` of a job and the `Stage` protocol.
+"""What every stage gets and implements: the `Context` of a job, the `Stage` protocol, and
+`StageBase`, its defaults.
 
 Kept apart from the package's registry (`stages.get`) so a stage module imports this, never the
 package that imports it."""
@@ -15,8 +16,9 @@ from iree_matrix._hashing import digest
 from iree_matrix.envs import Backend, Environment, identity
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job
+from iree_matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
 from iree_matrix.spec import MatrixSpec
+from iree_matrix.stages.artifacts import Artifact
 from iree_matrix.store import Entry
 from iree_matrix.wheelhouse import Wheelhouse
 
@@ -38,6 +40,10 @@ class Context:
         if len(found) != 1:
             raise RuntimeError(f"expected one {stage} dependency, found {len(found)}")
         return found[0]
+
+    def read(self, artifact: Artifact) -> Path:
+        """Where `artifact` is in this job's dependency of the stage that stores it."""
+        return artifact.of(self.dep(artifact.stage))
 
     def env_identity(self) -> dict:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
@@ -75,9 +81,14 @@ def built_env(env: EnvSpec, description: Mapping[str, Any]) -> EnvSpec:
     return dataclasses.replace(env, tools=str(description["tools"]))
 
 
-class Stage(Protocol):
-    name: str
+class Stage(PlanStage, Protocol):
+    """A stage: what it adds to a plan (`PlanStage`), and how one of its jobs is keyed and run."""
+
+    rank: int  # its place in the pipeline: the order stages plan in, and of the plan's jobs and the report's
     exclusive: bool  # timed: runs alone so other jobs don't perturb its measurements
+    io_bound: bool  # its time is downloads and disk, not computing (progress's host factor leaves it out)
+    timeout: float  # seconds a job may take, unless the matrix's [timeouts] says otherwise
+    metrics: Mapping[str, str]  # what its records' metrics hold: name -> meaning
 
     def key(self, job: Job, ctx: Context) -> str: ...
 
@@ -85,3 +96,26 @@ class Stage(Protocol):
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         """Whether a stored entry still stands (e.g. its environment still exists)."""
+
+
+class StageBase:
+    """The defaults of a stage class (a stage module's `STAGE` is an instance of one): it runs
+    beside others, its stored entries stand, it plans nothing for a cell unless it says so, and no
+    other stage asks it for a job."""
+
+    name: str
+    rank: int
+    optional = False  # every plan has its jobs: `describe` counts them even when there are none
+    exclusive = False
+    io_bound = False
+    timeout = 900.0
+    metrics: Mapping[str, str] = {}
+
+    def plan(self, unit: Unit) -> None:
+        """Add this stage's jobs for one function of one cell (the stages before it have planned theirs)."""
+
+    def provide(self, builder: Builder, env: EnvSpec) -> str:
+        raise NotImplementedError(f"the {self.name} stage plans no job for another stage")
+
+    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
+        return True

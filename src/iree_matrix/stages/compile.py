@@ -10,19 +10,27 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, _resources, compile_errors, cortex_m, elf, host, targets, vmfb
+from iree_matrix import _proc, _resources, compile_errors, cortex_m, elf, host, targets, versions, vmfb
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.flags import _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
 from iree_matrix.outcome import Outcome, from_exception
-from iree_matrix.plan import Job
+from iree_matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.results import Status
-from iree_matrix.stages.base import Context
+from iree_matrix.spec import BYTECODE, Cell
+from iree_matrix.stages.artifacts import (
+    DISPATCHES,
+    EXPORT_INFO,
+    MLIR,
+    MLIRBC,
+    MODULE,
+    Artifact,
+    export_digest,
+)
+from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.store import Entry
 
-MODULE = "module.vmfb"
-DISPATCHES = "dispatches"  # one benchmark module per executable, for the dispatches stage
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
 _DUMP_BENCHMARKS = "--iree-hal-dump-executable-benchmarks-to"
@@ -32,9 +40,52 @@ _help_texts: dict[str, str] = {}
 _help_lock = threading.Lock()
 
 
-class CompileStage:
+def environment(cell: Cell, python: str = "") -> EnvSpec:
+    """`python`: the matrix's `compiler_python` (else the cell's own)."""
+    return EnvSpec(
+        "compiler",
+        python or cell.python,
+        (versions.compiler_requirement(cell.compiler),),
+        f"iree-compiler{cell.compiler}",
+    )
+
+
+class CompileStage(StageBase):
     name = "compile"
-    exclusive = False
+    rank = 40
+    metrics = {
+        "seconds": "iree-compile's wall time",
+        "peak_memory_bytes": "its peak resident memory",
+        "module_bytes": "the module's size",
+        "module_sha256": "the module's digest",
+        "module_parts_sha256": "per part (bytecode, each executable): where two modules differ",
+        "module_versions": "what the module asks of a runtime (vmfb.module_versions)",
+        "artifact_sha256": "every other file the compile left, by path",
+        "dispatch_count": "dispatches, from the compiler's scheduling statistics",
+        "executable_count": "executables, from the same",
+        "constant_bytes": "constants, from the same",
+        "dispatch_benchmarks": "executables compiled to a benchmark module each ([benchmark] dispatches)",
+        "dispatch_benchmark_failures": "those that did not compile, with the compiler's words",
+        "host_cpu": "what target-cpu=host resolved to",
+        "kernel": "armv6: the kernel ELF's ARM attributes",
+        "first_error": "a failed compile's first error (compile_errors)",
+        "failing_op": "the op it names",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """One compile per export, compiler, target and profile (and MLIR form), reused by every runtime."""
+        export, cell = unit.planned["export"], unit.cell
+        env = environment(cell, unit.spec.compiler_python)
+        form = cell.form if cell.form == BYTECODE else ""
+        labels = dataclasses.replace(
+            export.labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile, form=form
+        )
+        cell_id = f"{export.cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
+        if form:
+            cell_id += "/mlirbc"  # the text form's ids stay as they were
+        deps = (export.id, unit.install(env))
+        job_id = unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
+        unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
 
     def _flags(self, job: Job) -> list[str]:
         assert job.profile is not None
@@ -52,7 +103,7 @@ class CompileStage:
             "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
             # `target-cpu=host` means this machine's CPU: part of what decides the module.
             "host": host.identity() if self._tunes_for_host(job) else None,
-            "outputs": ["statistics"] + ([DISPATCHES] if self._profiles_dispatches(job, ctx) else []),
+            "outputs": ["statistics"] + ([DISPATCHES.path] if self._profiles_dispatches(job, ctx) else []),
             # Compiled from the MLIR's bare name (`neutral_input`), not its path in some store: the
             # module no longer embeds that path, so its bytes are not those of older keys.
             "input": "bare-name",
@@ -74,9 +125,6 @@ class CompileStage:
         assert job.profile is not None
         return target_cpu(job.target, job.profile) == "host"
 
-    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        return True
-
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         assert job.profile is not None
         flags = self._flags(job)  # raises StageSkipped when this compiler lacks a flag
@@ -89,10 +137,10 @@ class CompileStage:
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
             )
-        mlir = ctx.dep("export").artifact(mlir_file(job))
+        mlir = ctx.read(mlir_file(job))
         if _bytecode(job) and not mlir.is_file():
             raise StageFailure("no-bytecode", _bytecode_missing(ctx.dep("export")))
-        module = out / MODULE
+        module = out / MODULE.path
         extra = []
         if listing and not missing_flags(_STATISTICS_FLAGS, listing):
             extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
@@ -105,7 +153,7 @@ class CompileStage:
             extra.append(f"{cortex_m.STATIC_OUTPUT_FLAG}={out / cortex_m.KERNELS}")
         dispatches = self._profiles_dispatches(job, ctx)
         if dispatches:
-            extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES}")
+            extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(module)]
         done = env.run(
             argv,
@@ -132,7 +180,7 @@ class CompileStage:
         metrics.update(_statistics(out / _STATISTICS))
         metrics["module_versions"] = _module_versions(module)
         if dispatches:
-            metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES, mlir, ctx))
+            metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES.path, mlir, ctx))
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
             metrics["host_cpu"] = host_cpu()
         if target.arch.name == "armv6" and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
@@ -166,7 +214,7 @@ def artifact_digests(out: Path) -> dict[str, str]:
     return {
         p.relative_to(out).as_posix(): file_sha256(p)
         for p in sorted(out.rglob("*"))
-        if p.is_file() and p != out / MODULE
+        if p.is_file() and p != out / MODULE.path
     }
 
 
@@ -184,14 +232,14 @@ def _bytecode(job: Job) -> bool:
     return job.label.form == "bytecode"
 
 
-def mlir_file(job: Job) -> str:
+def mlir_file(job: Job) -> Artifact:
     """The export's file a compile reads: the MLIR text, or the bytecode turbine wrote beside it."""
-    return "model.mlirbc" if _bytecode(job) else "model.mlir"
+    return MLIRBC if _bytecode(job) else MLIR
 
 
 def _bytecode_missing(export: Entry) -> str:
     try:
-        error = json.loads((export.path / "export.json").read_text()).get("bytecode_error")
+        error = json.loads(EXPORT_INFO.of(export).read_text()).get("bytecode_error")
     except (OSError, ValueError):
         error = None
     return f"the exporter wrote no MLIR bytecode: {error}" if error else "the export has no model.mlirbc"
@@ -210,31 +258,6 @@ def _module_versions(module: Path) -> dict[str, Any]:
         return vmfb.module_versions(module)
     except (OSError, ValueError, IndexError, struct.error):  # a layout this reader does not know
         return {}
-
-
-def export_digest(export: Entry, metric: str) -> str:
-    """A content digest the export stage recorded (`mlir_sha256`, `io_sha256`); computed from the
-    stored artifacts for exports stored before the metric existed."""
-    value = export.record.metrics.get(metric)
-    if isinstance(value, str) and value:
-        return value
-    return export_digests(export.path)[metric]
-
-
-def export_digests(folder: Path) -> dict[str, str]:
-    """`mlir_sha256`: the MLIR; `io_sha256`: what a run compares against (inputs, torch's outputs,
-    tolerance) — equal for exporters that differ only in turbine release."""
-    info = json.loads((folder / "export.json").read_text())
-    arrays = sorted([*(folder / "inputs").glob("*.npy"), *(folder / "reference").glob("*.npy")])
-    io = {
-        "arrays": {f"{p.parent.name}/{p.name}": file_sha256(p) for p in arrays},
-        "tolerance": [info.get("atol"), info.get("rtol")],
-        "function": info.get("function"),
-    }
-    digests = {"mlir_sha256": file_sha256(folder / "model.mlir"), "io_sha256": digest(io)}
-    if (folder / "model.mlirbc").is_file():
-        digests["mlirbc_sha256"] = file_sha256(folder / "model.mlirbc")
-    return digests
 
 
 def _help_text(env: Environment) -> str:
@@ -342,3 +365,6 @@ def _armv6_kernel(module: Path, out: Path, log: Path) -> dict[str, Any]:
         # Calls to a function with no code (IREE's empty fmaf): the run would fault; run.py says so.
         **({"calls_to_empty_function": empty_calls} if empty_calls else {}),
     }
+
+
+STAGE = CompileStage()

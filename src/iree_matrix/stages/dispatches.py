@@ -18,29 +18,43 @@ from typing import Any
 
 from iree_matrix.errors import StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job, runs_anywhere
+from iree_matrix.plan import Job, Unit, runs_anywhere
 from iree_matrix.results import Status
-from iree_matrix.stages.base import Context
-from iree_matrix.stages.compile import DISPATCHES
-from iree_matrix.stages.run import benchmark_command, benchmark_times
-from iree_matrix.store import Entry
+from iree_matrix.stages._benchmark import benchmark_command, benchmark_times
+from iree_matrix.stages.artifacts import DISPATCHES
+from iree_matrix.stages.base import Context, StageBase
 
 
-class DispatchesStage:
+class DispatchesStage(StageBase):
     name = "dispatches"
+    rank = 70
+    optional = True
     exclusive = True  # it times
+    timeout = 1800.0
+    metrics = {
+        "dispatches": "per executable: IREE's name, its op, median, min, max (µs), n",
+        "benchmarked": "how many were timed",
+        "sum_median_us": "their medians' sum",
+        "not_benchmarked": "those whose benchmark module did not compile, with the compiler's words",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """For a cell `[benchmark] dispatches` names, run by its own runtime: each executable timed
+        on its own (op-wise bisection), on the run's runtime, after the same dependencies."""
+        run, compiled = unit.planned.get("run"), unit.planned["compile"]
+        if run is None or run.cell != compiled.cell:
+            return
+        if unit.spec.benchmark.profiles_dispatches(unit.name, unit.cell.profile):
+            unit.add(self.name, run.cell, run.deps, run.labels, run.env)
 
     def key(self, job: Job, ctx: Context) -> str:
         if not runs_anywhere(job.env):
             raise StageSkipped(f"IREE publishes no {job.env.arch} runtime to benchmark dispatches with")
         return ctx.timed_key(self.name, compile=ctx.dep("compile").record.key)
 
-    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        return True
-
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
-        folder = ctx.dep("compile").artifact(DISPATCHES)
+        folder = ctx.read(DISPATCHES)
         modules = sorted(folder.glob("*_benchmark.vmfb"))
         if not modules:
             raise StageFailure("no-dispatches", f"the compile stage left no dispatch benchmarks in {folder}")
@@ -94,3 +108,6 @@ def op_of(name: str) -> str:
     dispatch computes, without the ordinal that changes between compiler versions."""
     match = re.search(r"dispatch_\d+_(.+)$", name)
     return match.group(1) if match else name
+
+
+STAGE = DispatchesStage()

@@ -6,34 +6,73 @@ Runs `scripts/export_model.py` inside the exporter environment.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix import _proc
+from iree_matrix import _proc, versions
 from iree_matrix._hashing import digest
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job
+from iree_matrix.plan import EnvSpec, Job, Labels, Planned, Unit
 from iree_matrix.results import Status
+from iree_matrix.spec import Cell
 from iree_matrix.stages import _model_worker as worker
-from iree_matrix.stages.base import Context
-from iree_matrix.stages.compile import export_digests
-from iree_matrix.store import Entry
+from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, export_digests
+from iree_matrix.stages.base import Context, StageBase
 
 WORKER = "export_model.py"
 
 
-class ExportStage:
+def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
+    """torch + turbine, plus what the model itself needs (e.g. transformers for upstream variants)."""
+    name = f"torch{cell.torch}-turbine{cell.turbine}"
+    for requirement in extra:
+        name += "+" + re.sub(r"[^A-Za-z0-9.]+", "", requirement)
+    return EnvSpec(
+        "exporter", cell.python, versions.exporter_requirements(cell.torch, cell.turbine) + tuple(extra), name
+    )
+
+
+class ExportStage(StageBase):
     name = "export"
+    rank = 30
     exclusive = True  # it times torch eager
+    metrics = {
+        "seconds": "the export's wall time",
+        "mlir_bytes": "the MLIR text's size",
+        "mlirbc_bytes": "the MLIR bytecode's size (a bytecode form in the matrix)",
+        "eager_ms": "torch eager's latency",
+        "parameters": "the model's parameter count",
+        "torch_threads": "the threads torch ran with",
+        "importer": "the compiler package whose importer wrote the MLIR",
+        "mlir_sha256": "the MLIR text's digest (artifacts.export_digests)",
+        "mlirbc_sha256": "the MLIR bytecode's digest",
+        "io_sha256": "inputs, torch's outputs and the tolerance, by content",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """One export per function and exporter environment, reused by every compiler."""
+        cell = unit.cell
+        env = environment(cell, unit.ref.requirements)
+        labels = Labels(
+            model=unit.name,
+            source_model=cell.model,
+            function=unit.function,
+            python=cell.python,
+            torch=cell.torch,
+            turbine=cell.turbine,
+            exporter=env.id,
+        )
+        cell_id = f"{unit.name}/{env.id}"
+        job_id = unit.add(self.name, cell_id, (unit.install(env),), labels, env)
+        unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
         fields = {"stage": self.name, **worker.key_fields(job, ctx)}
         if ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
         return digest(fields)
-
-    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        return True
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
@@ -42,20 +81,16 @@ class ExportStage:
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
         if done.returncode != 0:
             raise _failure(out, done)
-        info = worker.read_result(out / "export.json", done)
+        info = worker.read_result(out / EXPORT_INFO.path, done)
         metrics = {
             "seconds": round(info["seconds"], 3),
-            "mlir_bytes": (out / "model.mlir").stat().st_size,
+            "mlir_bytes": (out / MLIR.path).stat().st_size,
             "eager_ms": info["eager_ms"],
             "parameters": info["parameters"],
             "torch_threads": info["torch_threads"],
             # The compiler package whose importer wrote the MLIR (turbine's torch importer lives there).
             **({"importer": info["importer"]} if info.get("importer") else {}),
-            **(
-                {"mlirbc_bytes": (out / "model.mlirbc").stat().st_size}
-                if (out / "model.mlirbc").is_file()
-                else {}
-            ),
+            **({"mlirbc_bytes": (out / MLIRBC.path).stat().st_size} if (out / MLIRBC.path).is_file() else {}),
             **export_digests(out),
         }
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
@@ -72,3 +107,6 @@ def _failure(out: Path, done: _proc.Completed) -> StageFailure:
         error["phase"], "export-error"
     )
     return StageFailure(error_class, error["message"])
+
+
+STAGE = ExportStage()

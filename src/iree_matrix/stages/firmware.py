@@ -24,8 +24,26 @@ from iree_matrix.errors import StageFailure, UserError
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Job
 from iree_matrix.results import Status
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context
-from iree_matrix.stages.compile import MODULE, export_digest
+
+# A firmware run's metrics, beside a run's comparison with torch (the run stage's `metrics`).
+METRICS = {
+    "machine": "the emulated machine (qemu-system-arm)",
+    "cpu": "its CPU",
+    "sections": "the firmware's section sizes",
+    "flash_bytes": "text + rodata + the initial values of data",
+    "ram_bytes": "data + bss + the heap's and the stack's peaks",
+    "heap_peak_bytes": "the heap's peak",
+    "stack_peak_bytes": "the stack's peak",
+    "heap_at_bytes": "the heap in use at each step (the runtime's own share: before the call)",
+    "machine_flash_bytes": "the machine's flash",
+    "machine_ram_bytes": "the machine's RAM",
+    "fits": "on which boards it fits",
+    "kernels_bytes": "the compile's static library",
+    "runtime_build": "the runtime's build: seconds, library size, defines",
+    "qemu_seconds": "the emulation's wall time",
+}
 
 _toolchain: dict[str, str] = {}  # asked once per process (every key needs it)
 
@@ -68,12 +86,13 @@ def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, 
     runtime = cortex_m.build_runtime(job.label.runtime_source, cpu, cache, log=ctx.log, timeout=ctx.timeout)
 
     export, compiled = ctx.dep("export"), ctx.dep("compile")
-    info = json.loads(export.artifact("export.json").read_text())
-    module = compiled.artifact(MODULE)
+    info = json.loads(EXPORT_INFO.of(export).read_text())
+    module = MODULE.of(compiled)
     kernels = module.parent / cortex_m.KERNELS
     if not kernels.is_file():
-        raise StageFailure("static-library", f"the compile stage wrote no {cortex_m.KERNELS} beside {MODULE}")
-    inputs = [export.artifact("inputs") / f"input{i}.npy" for i in range(len(info["inputs"]))]
+        why = f"the compile stage wrote no {cortex_m.KERNELS} beside {MODULE.path}"
+        raise StageFailure("static-library", why)
+    inputs = [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
     data = cortex_m.model_data(module, kernels.with_suffix(".h"), inputs, info["function"], out)
     elf = cortex_m.link(runtime, cpu, kernels, data, out, log=ctx.log)
     size = cortex_m.sizes(elf, log=ctx.log)
@@ -110,7 +129,7 @@ def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, 
     paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
     for path, array in zip(paths, ran.outputs):
         np.save(path, array)
-    references = [export.artifact("reference") / p.name for p in paths]
+    references = [REFERENCE.of(export) / p.name for p in paths]
     check = compare(paths, references, atol=info["atol"], rtol=info["rtol"])
     metrics.update(check)
     if check["matches"]:

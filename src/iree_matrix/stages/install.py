@@ -9,17 +9,29 @@ from pathlib import Path
 from iree_matrix import _hashing, envs
 from iree_matrix._hashing import digest
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job
+from iree_matrix.plan import Builder, EnvSpec, Job, Labels
 from iree_matrix.results import Status
-from iree_matrix.stages import runtime_build
-from iree_matrix.stages.base import Context
+from iree_matrix.stages.artifacts import TOOLS
+from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.store import Entry
 from iree_matrix.wheelhouse import Lock
 
 
-class InstallStage:
+class InstallStage(StageBase):
     name = "install"
-    exclusive = False
+    rank = 20
+    io_bound = True  # downloads and disk (an install reused from an existing environment takes a moment)
+    timeout = 1800.0
+    metrics = {"seconds": "the install's wall time", "packages": "how many packages the lock holds"}
+
+    def provide(self, builder: Builder, env: EnvSpec) -> str:
+        """The job that realises `env`, which every job running in it depends on (`Unit.install`);
+        a runtime built from source waits for the build."""
+        labels = Labels(env=env.id, kind=env.kind, python=env.python).as_dict()
+        deps: tuple[str, ...] = ()
+        if env.build is not None:  # its tools are what a runtime-build job makes
+            deps = (builder.need("runtime-build", env),)
+        return builder.add(Job(self.name, env.id, deps, labels, env))
 
     def key(self, job: Job, ctx: Context) -> str:
         env = _env(job, ctx)
@@ -61,5 +73,8 @@ def _env(job: Job, ctx: Context) -> EnvSpec:
     """A runtime built from source: the tools directory its runtime-build job stored."""
     if job.env.build is None or job.env.tools is not None:
         return job.env
-    tools = ctx.dep("runtime-build").artifact(runtime_build.TOOLS)
+    tools = ctx.read(TOOLS)
     return dataclasses.replace(job.env, tools=str(tools))
+
+
+STAGE = InstallStage()

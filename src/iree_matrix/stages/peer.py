@@ -7,23 +7,56 @@ message), not a failure of the stage: that is information the report shows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix import _proc, _resources
+from iree_matrix import _proc, _resources, versions
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job
+from iree_matrix.plan import EnvSpec, Job, Labels, Unit
 from iree_matrix.results import Status
+from iree_matrix.spec import Cell
 from iree_matrix.stages import _model_worker as worker
-from iree_matrix.stages.base import Context
-from iree_matrix.store import Entry
+from iree_matrix.stages.base import Context, StageBase
 
 WORKER = "peers.py"
 
 
-class PeerStage:
+def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
+    """torch and the other runtimes IREE is compared with (ONNX Runtime, TFLite via litert-torch)."""
+    requirements = (f"torch=={cell.torch}", "numpy", *versions.PEER_REQUIREMENTS, *extra)
+    return EnvSpec("peers", cell.python, requirements, f"torch{cell.torch}-peers")
+
+
+class PeerStage(StageBase):
     name = "peer"
+    rank = 60
+    optional = True
     exclusive = True  # it times every peer
+    timeout = 1800.0
+    # scripts/peers.py's report: per peer its latency or its failure (phase and message)
+    metrics = {
+        "peers": "per peer: latency, errors against eager, or the phase and message of its failure",
+        "versions": "each peer's package versions",
+        "torch_version": "torch's",
+        "threads": "the threads every peer got",
+        "cpu_count": "the host's CPUs",
+        "load_average": "the load when it ran",
+        "repetitions": "timed repetitions",
+        "warmup": "untimed warm-up calls",
+        "atol": "the model's tolerance, absolute",
+        "rtol": "and relative",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """With `peers = [...]`: one job per function and torch release, beside the exports."""
+        if not unit.spec.peers:
+            return
+        cell = unit.cell
+        env = environment(cell, unit.ref.requirements)
+        labels = Labels(model=unit.name, source_model=cell.model, function=unit.function, python=cell.python,
+                        torch=cell.torch, peers=",".join(unit.spec.peers))  # fmt: skip
+        unit.add(self.name, f"{unit.name}/{env.id}", (unit.install(env),), labels, env)
 
     def key(self, job: Job, ctx: Context) -> str:
         return digest(
@@ -35,9 +68,6 @@ class PeerStage:
                 **({"op_profile": True} if _profiles_ops(job, ctx) else {}),
             }
         )
-
-    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        return True
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
@@ -57,3 +87,6 @@ def _profiles_ops(job: Job, ctx: Context) -> bool:
     """The peers of a function whose IREE runs are profiled per op are profiled too (a peer job
     has no compile profile: any profile's glob for the function counts)."""
     return any(ctx.spec.benchmark.profiles_ops(job.label.model, name) for name in ctx.spec.profiles)
+
+
+STAGE = PeerStage()

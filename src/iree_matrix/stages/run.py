@@ -7,6 +7,7 @@ The comparison with torch's reference happens here, on the host, with numpy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import statistics
@@ -16,18 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix import _proc, refusals, targets
+from iree_matrix import _proc, refusals, targets, versions
 from iree_matrix._hashing import file_sha256
 from iree_matrix.envs import Environment
-from iree_matrix.errors import StageFailure, StageSkipped
+from iree_matrix.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job, runs_anywhere
+from iree_matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere, tools_runtime
 from iree_matrix.results import Status
-from iree_matrix.spec import DEFAULT_DEVICE
+from iree_matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.stages import _hal_profile, firmware
-from iree_matrix.stages.base import Context
-from iree_matrix.stages.compile import MODULE, export_digest
-from iree_matrix.store import Entry
+from iree_matrix.stages._benchmark import benchmark_command, benchmark_times, device_flags
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
+from iree_matrix.stages.base import Context, StageBase
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".
 # Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
@@ -36,9 +37,85 @@ from iree_matrix.store import Entry
 # mismatch" (a 3.11 module on a 3.12 runtime: same HAL version, changed import).
 
 
-class RunStage:
+def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
+    arch = targets.parse(cell.arch).arch.name
+    cell = dataclasses.replace(cell, python=python or cell.python)
+    tools = runtime_dirs.get(arch)
+    if tools is not None:
+        return EnvSpec("runtime", cell.python, (), f"runtime-dir-{_short(tools)}", arch, tools)
+    if versions.is_source_runtime(cell.runtime):
+        name = "iree-" + cell.runtime.replace(":", "")  # iree-src3.9.0+static
+        return EnvSpec("runtime", cell.python, (), name, arch, build=cell.runtime)
+    requirement = versions.runtime_requirement(cell.runtime)
+    return EnvSpec("runtime", cell.python, (requirement,), f"iree-runtime{cell.runtime}", arch)
+
+
+def _short(path: str) -> str:
+    return hashlib.sha256(path.encode()).hexdigest()[:8]
+
+
+class RunStage(StageBase):
     name = "run"
+    rank = 50
     exclusive = True  # it times the module
+    metrics = {
+        "matches": "whether every output is within the model's tolerance of torch's",
+        "max_abs_err": "the largest absolute error",
+        "max_rel_err": "the largest error relative to the output's scale",
+        "atol": "the model's tolerance, absolute",
+        "rtol": "and relative",
+        "latency_ms": "iree-benchmark-module's repetitions: median, min, max, stdev, n, times",
+        "module_bytes": "the module's size",
+        "module_sha256": "the module's digest",
+        "outputs_sha256": "the outputs' exact values",
+        "device": "the HAL driver",
+        "iree_run_module_bytes": "the runtime tool's size",
+        "peak_memory_bytes": "iree-run-module's peak memory",
+        "peak_memory_of": "whose peak that is (a container's cgroup)",
+        "timing": "native, or emulated (qemu-user): never ranked with native",
+        "op_profile": "each dispatch in context (IREE's HAL profiler; [benchmark] op_profile)",
+        **firmware.METRICS,
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """One run per compile, runtime and HAL driver (the text form's module: a bytecode form's is
+        the same module, not run again)."""
+        compiled, cell, spec = unit.planned["compile"], unit.cell, unit.spec
+        if cell.form == BYTECODE:
+            return
+        env = environment(cell, unit.builder.runtime_dirs, spec.compiler_python)
+        if env.tools is not None:
+            run_cell = f"{compiled.cell}/{env.name}"
+        elif cell.runtime == cell.compiler:
+            run_cell = compiled.cell
+        else:
+            run_cell = f"{compiled.cell}/rt{cell.runtime.replace(':', '')}"  # /rt3.13.0, /rtsrc3.9.0+static
+        # No runtime exists for this target (armv6 without --armv6-runtime): the run is planned
+        # anyway and records why it was skipped, so the table says so instead of going blank.
+        # A firmware (bare metal): the run links the runtime it builds itself (cortex_m.py), nothing
+        # to install.
+        bare_metal = targets.parse(cell.arch).arch.bare_metal
+        installed = (unit.install(env),) if runs_anywhere(env) and not bare_metal else ()
+        deps = (unit.planned["export"].id, compiled.id, *installed)
+        if bare_metal:
+            if not versions.is_source_runtime(cell.runtime):
+                raise SpecError(
+                    f"arch {cell.arch!r} with runtime {cell.runtime!r}: a bare-metal target runs IREE's "
+                    f'runtime built here from source; name it runtime = ["src:{cell.runtime}"]'
+                )
+            source = spec.iree_source(versions.parse_source_runtime(cell.runtime)[0])
+            labels = dataclasses.replace(compiled.labels, runtime=cell.runtime, runtime_source=source)
+        elif env.tools is None:
+            labels = dataclasses.replace(compiled.labels, runtime=cell.runtime)
+        else:
+            runtime = tools_runtime(env.tools)
+            labels = dataclasses.replace(compiled.labels, runtime=runtime, runtime_tools=env.tools)
+        for device in spec.benchmark.devices:
+            # The first HAL driver is the cell's plain run; another is the same module on that driver.
+            own = device if device != DEFAULT_DEVICE else ""
+            cell_id = f"{run_cell}/{device}" if own else run_cell
+            unit.add(self.name, cell_id, deps, dataclasses.replace(labels, device=own), env)
+        unit.planned[self.name] = Planned(run_cell, labels, env, deps)
 
     def key(self, job: Job, ctx: Context) -> str:
         if job.target.arch.bare_metal:  # a firmware under qemu-system-arm
@@ -61,9 +138,6 @@ class RunStage:
             **({"device": device} if device else {}),
         )
 
-    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        return True
-
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         if job.target.arch.bare_metal:
             return firmware.execute(job, ctx, out, compare)
@@ -75,11 +149,9 @@ class RunStage:
         # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
         qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
         export = ctx.dep("export")
-        info = json.loads(export.artifact("export.json").read_text())
-        module = ctx.dep("compile").artifact(MODULE)
-        inputs = [
-            f"--input=@{export.artifact('inputs') / f'input{i}.npy'}" for i in range(len(info["inputs"]))
-        ]
+        info = json.loads(EXPORT_INFO.of(export).read_text())
+        module = ctx.read(MODULE)
+        inputs = [f"--input=@{INPUTS.of(export) / f'input{i}.npy'}" for i in range(len(info["inputs"]))]
         call = [f"--function={info['function']}", *inputs]
         device = job.label.device or DEFAULT_DEVICE
         common = [*device_flags(ctx, device), f"--module={module}", *call]
@@ -97,7 +169,7 @@ class RunStage:
                 raise _proc.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
             raise _proc.failure(done, _classify(done.output), _runtime_message(done.output))
 
-        references = [export.artifact("reference") / f"output{i}.npy" for i in range(len(outputs))]
+        references = [REFERENCE.of(export) / f"output{i}.npy" for i in range(len(outputs))]
         check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
 
         bench_argv = benchmark_command(env, ctx, module, *call, device=device)
@@ -210,15 +282,6 @@ def outputs_digest(outputs: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
-def device_flags(ctx: Context, device: str = DEFAULT_DEVICE) -> list[str]:
-    """The device every runtime tool gets: local-task with the same number of threads as torch got
-    (IREE's default topology counts physical cores, which on a VM with SMT siblings can be half);
-    local-sync runs everything on the calling thread (one core, as on a Pi Zero)."""
-    if device == "local-sync":
-        return ["--device=local-sync"]
-    return ["--device=local-task", f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"]
-
-
 def _tool_bytes(env: Environment) -> dict[str, int]:
     """iree-run-module's size on disk, where the tool is a file here (a wheel's console script is a
     launcher: its size says nothing)."""
@@ -233,34 +296,6 @@ def _tool_bytes(env: Environment) -> dict[str, int]:
         except OSError:
             continue
     return {}
-
-
-def benchmark_command(
-    env: Environment, ctx: Context, module: Path, *args: str, device: str = DEFAULT_DEVICE
-) -> list[str]:
-    """iree-benchmark-module on `module` with the matrix's repetitions, reporting JSON."""
-    return [
-        env.tool("iree-benchmark-module"), *device_flags(ctx, device), f"--module={module}", *args,
-        f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
-    ]  # fmt: skip
-
-
-_PER_UNIT = {
-    "ms": {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0},
-    "us": {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6},
-}
-
-
-def benchmark_times(benchmark_json: str, unit: str) -> dict[str, list[float]]:
-    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name; aggregates left out."""
-    scale = _PER_UNIT[unit]
-    times: dict[str, list[float]] = {}
-    for bench in json.loads(benchmark_json).get("benchmarks", []):
-        if bench.get("run_type", "iteration") == "iteration":
-            times.setdefault(bench["name"], []).append(
-                bench["real_time"] * scale[bench.get("time_unit", "ns")]
-            )
-    return times
 
 
 def latency_ms(benchmark_json: str) -> Mapping[str, Any]:
@@ -303,3 +338,6 @@ def _runtime_message(output: str) -> str:
         )
     ]
     return "\n".join(status[:10]) if status else _proc.excerpt(output)
+
+
+STAGE = RunStage()

@@ -1,7 +1,7 @@
 """runtime-build: IREE's runtime built from source with cmake, for a `src:<release>` runtime value.
 
-The planner adds one such job per source runtime and architecture; the runtime environment's
-install takes its tools from this job's store entry (`<store>/runtime-build/<key>/tools/`), so
+The install of a runtime environment asks for one such job per source runtime and architecture
+(`provide`) and takes its tools from that job's store entry (`<store>/runtime-build/<key>/tools/`), so
 "the pip runtime vs one built here" is just another runtime axis value, and a build is made once
 per key: the source's identity (tarball sha256, git URL + tag, directory), the toolchain's version
 lines, the target, the linkage, the variant's flags, and for a cross build the host tools' build.
@@ -10,26 +10,68 @@ A build that fails is a stored result carrying the compiler's own error lines.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import runtime_build, versions
+from iree_matrix import runtime_build, targets, versions
 from iree_matrix._hashing import digest
 from iree_matrix.errors import StageFailure, UserError
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job
+from iree_matrix.plan import Builder, EnvSpec, Job, Labels
 from iree_matrix.results import Status
-from iree_matrix.stages.base import Context
-from iree_matrix.store import Entry
-
-TOOLS = "tools"
+from iree_matrix.stages.artifacts import TOOLS
+from iree_matrix.stages.base import Context, StageBase
 
 
-class RuntimeBuildStage:
+class RuntimeBuildStage(StageBase):
     name = "runtime-build"
-    exclusive = False
+    rank = 10
+    optional = True
+    timeout = 3600.0
+    metrics = {
+        "release": "the IREE release of the source",
+        "variants": "the runtime value's +variants",
+        "built_in": "the toolchain image, or the host's toolchain",
+        "source": "the source's identity (tarball sha256, git URL and tag, directory)",
+        "target": "the target triple",
+        "linkage": "static or dynamic",
+        "cflags": "the C flags of the build",
+        "build_type": "CMake's build type",
+        "toolchain": "the compilers' and CMake's version lines",
+        "build_seconds": "the build's wall time",
+        "iree-run-module_bytes": "the tool's size",
+        "iree-run-module_stripped_bytes": "the same, stripped",
+        "iree-benchmark-module_bytes": "the tool's size",
+        "iree-benchmark-module_stripped_bytes": "the same, stripped",
+        "bytes": "iree-run-module's size (elf.binary_facts)",
+        "attributes": "iree-run-module's ARM attributes",
+        "needed": "the shared libraries it needs (dynamic)",
+        "glibc_versions": "the GLIBC symbol versions it needs",
+        "interpreter": "its ELF interpreter",
+        "float_abi": "the float calling convention of the target",
+    }
+
+    def provide(self, builder: Builder, env: EnvSpec) -> str:
+        """The job that builds `env.build` ("src:3.9.0+static") for `env.arch` from IREE's source;
+        a cross build first needs the plain native build of the same source, for its host tools."""
+        assert env.build is not None
+        release, variants = versions.parse_source_runtime(env.build)
+        deps: tuple[str, ...] = ()
+        host = targets.host_arch()
+        if env.arch != host:
+            native = dataclasses.replace(env, build=versions.source_runtime(release), arch=host)
+            deps = (builder.need(self.name, native),)
+        labels = Labels(
+            runtime=env.build,
+            arch=env.arch,
+            runtime_source=builder.spec.iree_source(release),
+            linkage="static" if "static" in variants else "dynamic",
+        ).as_dict()
+        toolchain = EnvSpec("toolchain", env.python, (), f"toolchain-{env.arch}", targets.host_arch())
+        return builder.add(Job(self.name, f"{env.build}/{env.arch}", deps, labels, toolchain))
 
     def key(self, job: Job, ctx: Context) -> str:
         release, variants = versions.parse_source_runtime(job.label.runtime)
@@ -52,9 +94,6 @@ class RuntimeBuildStage:
             }
         )
 
-    def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        return True
-
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         release, variants = versions.parse_source_runtime(job.label.runtime)
         cache = ctx.cache or out.parent
@@ -66,7 +105,7 @@ class RuntimeBuildStage:
             raise StageFailure("runtime-source", str(exc), cacheable=False) from None
         runtime_build.check_release(src, release)
         tc = runtime_build.toolchain(job.label.arch)
-        host_tools = ctx.dep(self.name).artifact(TOOLS) if tc.cross else None
+        host_tools = ctx.read(TOOLS) if tc.cross else None
         cmake = runtime_build.pypi_cmake(cache, log=ctx.log)
         reads = [src.tree, cmake, *([host_tools] if host_tools else [])]
         facts = runtime_build.build_into(
@@ -119,3 +158,6 @@ class RuntimeBuildStage:
             memo.parent.mkdir(parents=True, exist_ok=True)
             memo.write_text(json.dumps(known, indent=1, sort_keys=True))
         return {**known[tc.target], "image": env.image.image_id}
+
+
+STAGE = RuntimeBuildStage()

@@ -1,0 +1,48 @@
+"""What the stages that time a module with `iree-benchmark-module` share (run, dispatches): the
+device flags every runtime tool gets, the command, and its JSON read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from iree_matrix.envs import Environment
+from iree_matrix.spec import DEFAULT_DEVICE
+from iree_matrix.stages.base import Context
+
+
+def device_flags(ctx: Context, device: str = DEFAULT_DEVICE) -> list[str]:
+    """The device every runtime tool gets: local-task with the same number of threads as torch got
+    (IREE's default topology counts physical cores, which on a VM with SMT siblings can be half);
+    local-sync runs everything on the calling thread (one core, as on a Pi Zero)."""
+    if device == "local-sync":
+        return ["--device=local-sync"]
+    return ["--device=local-task", f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"]
+
+
+def benchmark_command(
+    env: Environment, ctx: Context, module: Path, *args: str, device: str = DEFAULT_DEVICE
+) -> list[str]:
+    """iree-benchmark-module on `module` with the matrix's repetitions, reporting JSON."""
+    return [
+        env.tool("iree-benchmark-module"), *device_flags(ctx, device), f"--module={module}", *args,
+        f"--benchmark_repetitions={ctx.spec.benchmark.repetitions}", "--benchmark_format=json",
+    ]  # fmt: skip
+
+
+_PER_UNIT = {
+    "ms": {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0},
+    "us": {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6},
+}
+
+
+def benchmark_times(benchmark_json: str, unit: str) -> dict[str, list[float]]:
+    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name; aggregates left out."""
+    scale = _PER_UNIT[unit]
+    times: dict[str, list[float]] = {}
+    for bench in json.loads(benchmark_json).get("benchmarks", []):
+        if bench.get("run_type", "iteration") == "iteration":
+            times.setdefault(bench["name"], []).append(
+                bench["real_time"] * scale[bench.get("time_unit", "ns")]
+            )
+    return times

@@ -1,0 +1,65 @@
+"""What stages store for each other: one typed handle per file or directory a stage leaves in its
+store entry for the stages after it, declared here once, by the stage that stores it.
+
+A producer writes `out / MODULE.path`; a consumer reads `ctx.read(MODULE)` (the path in its one
+compile dependency's entry). Neither imports the other: a stage module imports this, `base`, and
+its own helpers, never a sibling stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from iree_matrix._hashing import digest, file_sha256
+from iree_matrix.store import Entry
+
+
+@dataclasses.dataclass(frozen=True)
+class Artifact:
+    """A file or directory `stage` stores at `path` (relative to its entry)."""
+
+    stage: str
+    path: str
+
+    def of(self, entry: Entry) -> Path:
+        return entry.artifact(self.path)
+
+
+# export (scripts/export_model.py writes them)
+EXPORT_INFO = Artifact("export", "export.json")  # function, inputs, outputs, tolerance, timings
+MLIR = Artifact("export", "model.mlir")
+MLIRBC = Artifact("export", "model.mlirbc")  # with a bytecode form in the matrix
+INPUTS = Artifact("export", "inputs")  # input<i>.npy
+REFERENCE = Artifact("export", "reference")  # output<i>.npy: torch eager's outputs
+# compile
+MODULE = Artifact("compile", "module.vmfb")
+DISPATCHES = Artifact("compile", "dispatches")  # one benchmark module per executable
+# runtime-build
+TOOLS = Artifact("runtime-build", "tools")  # iree-run-module, iree-benchmark-module
+
+
+def export_digest(export: Entry, metric: str) -> str:
+    """A content digest the export stage recorded (`mlir_sha256`, `io_sha256`); computed from the
+    stored artifacts for exports stored before the metric existed."""
+    value = export.record.metrics.get(metric)
+    if isinstance(value, str) and value:
+        return value
+    return export_digests(export.path)[metric]
+
+
+def export_digests(folder: Path) -> dict[str, str]:
+    """`mlir_sha256`: the MLIR; `io_sha256`: what a run compares against (inputs, torch's outputs,
+    tolerance) — equal for exporters that differ only in turbine release."""
+    info = json.loads((folder / EXPORT_INFO.path).read_text())
+    arrays = sorted([*(folder / INPUTS.path).glob("*.npy"), *(folder / REFERENCE.path).glob("*.npy")])
+    io = {
+        "arrays": {f"{p.parent.name}/{p.name}": file_sha256(p) for p in arrays},
+        "tolerance": [info.get("atol"), info.get("rtol")],
+        "function": info.get("function"),
+    }
+    digests = {"mlir_sha256": file_sha256(folder / MLIR.path), "io_sha256": digest(io)}
+    if (folder / MLIRBC.path).is_file():
+        digests["mlirbc_sha256"] = file_sha256(folder / MLIRBC.path)
+    return digests
