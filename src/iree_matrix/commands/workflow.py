@@ -178,8 +178,6 @@ def _runtime_dirs(args: argparse.Namespace) -> dict[str, str]:
 
 def _check_retime(the_plan: plan.Plan, globs: Sequence[str]) -> None:
     """A --retime that matches no timed job would silently re-measure nothing: say so instead."""
-    from iree_matrix import stages
-
     timed = [job.id for job in the_plan.jobs if stages.get(job.stage).exclusive]
     for glob in globs:
         if not any(fnmatch.fnmatchcase(job_id, glob) for job_id in timed):
