@@ -14,7 +14,8 @@ from iree_matrix import _proc, versions
 from iree_matrix._hashing import digest
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Labels, Planned, Unit
+from iree_matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.records import Labels
 from iree_matrix.results import Status
 from iree_matrix.spec import Cell
 from iree_matrix.stages import _model_worker as worker

@@ -9,7 +9,8 @@ from pathlib import Path
 from iree_matrix import _hashing, envs
 from iree_matrix._hashing import digest
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Builder, EnvSpec, Job, Labels
+from iree_matrix.plan import Builder, EnvSpec, Job
+from iree_matrix.records import Labels
 from iree_matrix.results import Status
 from iree_matrix.stages.artifacts import TOOLS
 from iree_matrix.stages.base import Context, StageBase

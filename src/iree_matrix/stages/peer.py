@@ -13,7 +13,8 @@ from pathlib import Path
 from iree_matrix import _proc, _resources, versions
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Labels, Unit
+from iree_matrix.plan import EnvSpec, Job, Unit
+from iree_matrix.records import Labels
 from iree_matrix.results import Status
 from iree_matrix.spec import Cell
 from iree_matrix.stages import _model_worker as worker

@@ -22,7 +22,8 @@ from iree_matrix._hashing import file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere, tools_runtime
+from iree_matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
+from iree_matrix.records import tools_runtime
 from iree_matrix.results import Status
 from iree_matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.stages import _hal_profile, firmware
