@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iree_matrix import plan, search, spec, stages
+from iree_matrix import search, spec, stages
 from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
 from iree_matrix.commands.options import add_matrix_options, add_profile_list
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
