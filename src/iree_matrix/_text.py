@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Optional
 
@@ -15,3 +16,22 @@ def first_line(text: Optional[str], words: Sequence[str] = ("error",)) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_words(text: str, limit: int) -> str:
+    """`text` cut at the last word boundary before `limit`, with an ellipsis (never mid-word)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
+
+
+# An absolute host path (not a URL's): /root/.cache/iree-matrix/store/export/<hash>/model.mlir
+_HOST_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"()]+/)+(?P<name>[^\s/:'\"()]+)")
+
+
+def without_paths(text: str) -> str:
+    """Host paths reduced to their file name (`model.mlir:535:12`): the words say the same on
+    every machine, and a reader's eye goes to the error, not to a cache directory."""
+    return _HOST_PATH.sub(lambda m: m["name"], text)

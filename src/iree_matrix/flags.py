@@ -51,6 +51,13 @@ STATIC_LIBRARY_FLAGS = (
 )
 
 
+# How 32-bit ARM kernels are linked: a wrapper around the compiler's iree-lld in scripts/, then
+# the files it uses (part of the compile key). The default adds one definition; `soft-fmaf`'s also
+# links a software fmaf, which a CPU without fused multiply-add (VFPv2) otherwise calls into nothing.
+ARM32_LINKER = ("iree_lld_arm32.sh",)
+ARM32_LINKER_SOFT_FMAF = ("iree_lld_arm32_fmaf.sh", "arm32_fmaf.py")
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     name: str
@@ -58,6 +65,7 @@ class Profile:
     opt_level: Optional[str] = None
     flags: tuple[str, ...] = ()
     description: str = ""
+    arm32_linker: tuple[str, ...] = ARM32_LINKER  # only ARM32 targets link through it
 
 
 BUILTIN_PROFILES: dict[str, Profile] = {
@@ -138,6 +146,12 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             "stripped",
             flags=STRIP_FLAGS,
             description="host CPU, no DWARF, source map or debug ops (the module you would ship)",
+        ),
+        Profile(
+            "soft-fmaf",
+            arm32_linker=ARM32_LINKER_SOFT_FMAF,
+            description="llvm-cpu; 32-bit ARM kernels linked with a software fmaf (VFPv2 has no fused "
+            "multiply-add, and the fmaf IREE links there has no code)",
         ),
         Profile(
             "vmvx",
@@ -244,10 +258,14 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     if len(levels) > 1 or len(cpus) > 1:
         raise ValueError(f"profiles {', '.join(parts)} set different opt levels or target CPUs")
     flags = tuple(dict.fromkeys(f for p in chosen for f in p.flags))
+    linkers = {p.arm32_linker for p in chosen} - {ARM32_LINKER}
+    if len(linkers) > 1:
+        raise ValueError(f"profiles {', '.join(parts)} link ARM32 kernels differently")
     return Profile(
         name,
         target_cpu=cpus.pop(),
         opt_level=levels.pop() if levels else None,
         flags=flags,
         description=" + ".join(p.description or p.name for p in chosen),
+        arm32_linker=linkers.pop() if linkers else ARM32_LINKER,
     )

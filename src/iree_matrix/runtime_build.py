@@ -51,6 +51,27 @@ SOURCE_ENV = "IREE_MATRIX_IREE_SOURCE"  # what --iree-source is when not given (
 PYPI_CMAKE = "cmake==3.31.10"  # >= 3.26 for IREE 3.11, < 4 for flatcc (module docstring)
 # The two submodules a runtime-only build needs (iree-src/README.md).
 RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
+# Submodules a release's runtime-only configure needs beyond those (the v3.x tags' .gitmodules and
+# CMakeLists.txt): cpuinfo whenever threading is on up to 3.7, googletest even with tests off in
+# 3.3, eyalroz/printf from 3.11 (runtime/src/iree/base/printf.c wraps it; no option turns it off).
+_EXTRA_SUBMODULES = (
+    ("3.3.0", "3.3.99", "third_party/googletest"),
+    ("0", "3.7.99", "third_party/cpuinfo"),
+    ("3.11.0", "999", "third_party/printf"),
+)
+
+
+def runtime_submodules(release: str) -> tuple[str, ...]:
+    """The submodules a runtime-only build of `release` configures (a tag that is no release, a
+    branch of someone's fork: the common ones)."""
+    try:
+        v = versions.Version(release)
+    except versions.InvalidVersion:
+        return RUNTIME_SUBMODULES
+    extra = [p for low, high, p in _EXTRA_SUBMODULES if versions.Version(low) <= v <= versions.Version(high)]
+    return (*RUNTIME_SUBMODULES, *extra)
+
+
 TOOLS = ("iree-run-module", "iree-benchmark-module")
 HOST_TOOLS = ("iree-c-embed-data", "iree-flatcc-cli")
 
@@ -216,7 +237,8 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     staging = tree.parent / ".clone"
     shutil.rmtree(staging, ignore_errors=True)
     clone = ["git", "clone", "--depth", "1", "--branch", tag, url, str(staging)]
-    subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1", *RUNTIME_SUBMODULES]
+    subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1",
+            *runtime_submodules(tag.lstrip("v"))]  # fmt: skip
     for argv in (clone, subs):
         done = _proc.run(argv, timeout=1800, log=log, check=False)
         if done.returncode != 0:

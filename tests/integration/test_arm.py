@@ -169,3 +169,75 @@ def test_armv6_integer_division_does_not_link(
     assert "failed to link executable and generate target dylib" in done.output
     assert elf.undefined_symbols(done.output) == ["__aeabi_idiv"]
     assert not (tmp_path / "idiv.vmfb").exists()
+
+
+# --- the soft-fmaf profile's fmaf on the ARM1176 -------------------------------------------------
+
+FMAF_DRIVER = r"""#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+float iree_matrix_fmaf(float x, float y, float z);
+int main(void) {
+    uint32_t a, b, c;
+    while (scanf("%x %x %x", &a, &b, &c) == 3) {
+        float x, y, z, r;
+        uint32_t out;
+        memcpy(&x, &a, 4); memcpy(&y, &b, 4); memcpy(&z, &c, 4);
+        r = iree_matrix_fmaf(x, y, z);
+        memcpy(&out, &r, 4);
+        printf("%08x\n", (unsigned)out);
+    }
+    return 0;
+}
+"""
+
+
+def _f32_bits(value: float) -> int:
+    import struct
+
+    return struct.unpack("<I", struct.pack("<f", value))[0]
+
+
+@pytest.mark.docker
+@pytest.mark.qemu
+def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
+    armel_base: images.BaseImage, tmp_path: Path, log: Path
+) -> None:
+    """scripts/arm32_fmaf.py's function, linked into an armel program and run under qemu pinned to
+    the Pi Zero's CPU: x*y+z rounded once, where float arithmetic would round twice."""
+    import importlib.util
+    import struct
+    from fractions import Fraction
+
+    from iree_matrix import _resources
+
+    spec = importlib.util.spec_from_file_location("arm32_fmaf", _resources.scripts_dir() / "arm32_fmaf.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tmp_path.chmod(0o755)
+    (tmp_path / "fmaf.o").write_bytes(module.object_bytes())
+    (tmp_path / "driver.c").write_text(FMAF_DRIVER)
+    binary = tmp_path / "fmaf-test"
+    sources = [str(tmp_path / "driver.c"), str(tmp_path / "fmaf.o")]
+    _proc.run([arm.CROSS_GCC, *arm.HELLO_FLAGS, "-static", *sources, "-o", str(binary)], timeout=120, log=log)
+    cases = [
+        (1 + 2**-12, 1 - 2**-12, -1.0),  # fused: -2^-24; float mul then add: 0
+        (0.1, 10.0, -1.0),
+        (3.0, 7.0, 0.5),
+        (-1.5, 2.25, 1e-8),
+        (1e20, 1e-20, -1.0),
+    ]
+    (tmp_path / "in.txt").write_text(
+        "".join(" ".join(f"{_f32_bits(v):08x}" for v in case) + "\n" for case in cases)
+    )
+    done = base_environment("armv6-fmaf", armel_base).run(
+        ["/bin/sh", "-ec", f"{binary} < {tmp_path / 'in.txt'}"], timeout=300, log=log, read_only=[tmp_path],
+        env={"QEMU_CPU": arm.QEMU_CPU_ARMV6},
+    )  # fmt: skip
+    got = [int(line, 16) for line in done.stdout.split()]
+    f32 = [[struct.unpack("<f", struct.pack("<f", v))[0] for v in case] for case in cases]
+    exact = [Fraction(x) * Fraction(y) + Fraction(z) for x, y, z in f32]
+    want = [_f32_bits(float(e)) for e in exact]  # float(Fraction) rounds once, to double; then to f32
+    assert got[0] == _f32_bits(-(2.0**-24)) and got[0] != _f32_bits(0.0)
+    assert got == want

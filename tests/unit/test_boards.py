@@ -4,6 +4,7 @@ runtime builds' sizes."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 from iree_matrix.report import boards
@@ -37,7 +38,8 @@ def test_the_answer_is_the_newest_release_that_ran_and_otherwise_the_functions_o
     )
     assert rows["tiny_cnn"] == ("3.9.0 on 3.9.0 (built here, static)", "3.3.0")
     best, _ = rows["quartznet5x5"]
-    assert best.startswith("none (3.9.0: ❌ empty-function-call 19 calls")  # not 3.13.0's refusal
+    assert best.startswith("none (3.9.0: ❌ empty-function-call: 19 calls")  # not 3.13.0's refusal
+    assert best.endswith("[why](#armv6-arm1176jzf-s-quartznet5x5))")
 
 
 def test_the_cross_puts_devices_side_by_side_and_vmvx_against_llvm_cpu():
@@ -83,3 +85,57 @@ def test_peak_memory_is_flagged_against_the_ram_of_the_boards_of_that_cpu():
     assert peak("aarch64-cortex-a72", 1100).endswith(", over the smallest Pi 4's 1.00 GiB)")
     assert peak("aarch64-cortex-a53", 600).endswith(", over the Zero 2 W's 512 MiB)")
     assert peak("aarch64-cortex-a53", 1100).endswith(", over the Pi 3's 1.00 GiB)")
+
+
+STORE = (
+    "/root/.cache/iree-matrix/store/export/71d0bfdc0f51de65bf0b1331d471abca3b14fc90b2fe36c790815be424731df5"
+)
+
+
+def test_a_blocked_cell_says_the_compilers_error_without_host_paths_and_short_and_the_whole_is_below():
+    error = (
+        f"{STORE}/model.mlir:535:12: error: failed to legalize operation 'torch.aten.scaled_dot_product"
+        "_attention' that was explicitly marked illegal: %1 = torch.aten.scaled_dot_product_attention"
+    )
+    compile_ = Record("compile:llama/3.11.0/armv6", "compile", "c", "k", Status.FAIL, {"compiler": "3.11.0"},
+                      {}, "compile-error", error)  # fmt: skip
+    run = dataclasses.replace(
+        _run("llama", "3.11.0", "src:3.11.0+static", Status.NOT_RUN),
+        blocked_by=compile_.job,
+        message=f"not run because {compile_.job} ended 'fail'",
+    )
+    md = boards.render_markdown([compile_, run])
+    assert "/root/" not in md and "store/export" not in md
+    (row,) = boards.answer_rows(boards.cells([compile_, run]), PI0)
+    assert row[1].startswith("none (3.11.0: ⛔ compile: failed to legalize operation")
+    assert len(row[1]) < 200 and "not run because" not in row[1]
+    words = row[1].split("[why]")[0]
+    assert words.rstrip("; ").endswith("…") and not words.rstrip("; …").endswith("scaled_dot_p")
+    # the whole reason, under the function's table, names the op
+    assert (
+        "- 3.11.0: ⛔ compile: failed to legalize operation 'torch.aten.scaled_dot_product_attention'" in md
+    )
+    assert '<a id="armv6-arm1176jzf-s-llama"></a>' in md
+
+
+def test_a_missing_runtime_source_is_the_fix_to_pass_and_a_link_error_its_symbols():
+    words = (
+        "no runtime source for 3.13.0: cannot clone git+https://github.com/iree-org/iree@v3.13.0 "
+        "(fatal: unable to access); pass --iree-source [3.13.0=]PATH"
+    )
+    no_source = _run(
+        "tiny_cnn", "3.13.0", "src:3.13.0+static", Status.FAIL, error="runtime-source", message=words
+    )
+    assert boards.short_reason(no_source) == "no runtime source for 3.13.0 (pass --iree-source 3.13.0=…)"
+    link = Record(
+        "compile:yolox/3.11.0/armv6",
+        "compile",
+        "c",
+        "k",
+        Status.FAIL,
+        {},
+        {"first_error": "failed to link"},
+        "link-error",
+        f"undefined symbols at link: __aeabi_f2lz\n{STORE}/model.mlir:1:1: error: failed to link",
+    )
+    assert boards.reason(link) == "undefined symbols at link: __aeabi_f2lz"

@@ -102,6 +102,7 @@ def test_builtin_profiles():
         "softmax-unfused",
         "fast-min-max",
         "vector-256",
+        "soft-fmaf",
         "vmvx",
     }
     assert BUILTIN_PROFILES["generic"].target_cpu is None
@@ -162,3 +163,16 @@ def test_vmvx_is_one_backend_with_no_cpu_flags_on_every_arch():
     assert "--iree-hal-target-backends=llvm-cpu" in compile_flags(
         "3.9.0", "armv6", BUILTIN_PROFILES["default"]
     )
+
+
+def test_soft_fmaf_is_the_default_profiles_flags_linked_through_its_own_wrapper():
+    from iree_matrix import _resources
+    from iree_matrix.stages.compile import arm32_linker
+
+    soft, default = BUILTIN_PROFILES["soft-fmaf"], BUILTIN_PROFILES["default"]
+    assert compile_flags("3.11.0", "armv6", soft) == compile_flags("3.11.0", "armv6", default)
+    assert arm32_linker(default).name == "iree_lld_arm32.sh"
+    assert arm32_linker(soft).name == "iree_lld_arm32_fmaf.sh"
+    for name in soft.arm32_linker:
+        assert (_resources.scripts_dir() / name).is_file()
+    assert "--defsym=fmaf=iree_matrix_fmaf" in arm32_linker(soft).read_text()

@@ -115,3 +115,14 @@ def test_a_build_that_needs_a_submodule_the_source_lacks_says_which_and_how_to_a
     hint = rb.missing_submodules(tmp_path, words)
     assert "no third_party/printf" in hint and "submodule update --init third_party/printf" in hint
     assert rb.missing_submodules(tmp_path, "error: something else") == ""
+
+
+def test_a_clone_of_a_release_fetches_the_submodules_its_runtime_configures():
+    from iree_matrix.runtime_build import runtime_submodules
+
+    assert "third_party/printf" in runtime_submodules("3.11.0")
+    assert "third_party/printf" not in runtime_submodules("3.10.0")
+    assert {"third_party/googletest", "third_party/cpuinfo"} <= set(runtime_submodules("3.3.0"))
+    assert "third_party/cpuinfo" in runtime_submodules("3.7.0")
+    assert "third_party/cpuinfo" not in runtime_submodules("3.9.0")
+    assert runtime_submodules("my-fix") == ("third_party/flatcc", "third_party/benchmark")

@@ -14,10 +14,11 @@ Pi 4, the Pi 3 — from a results file's records alone (issue #24).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix import formats
+from iree_matrix import _text, compile_errors, formats
 from iree_matrix.answers import sorted_versions, version_key
 from iree_matrix.results import Index, Record, Status
 
@@ -77,10 +78,45 @@ def root_causes(records: Iterable[Record]) -> list[Record]:
         root = index.cause(r)
         if root is not r and root.status is not Status.NOT_RUN:
             r = dataclasses.replace(
-                r, blocked_by=f"{root.stage}: {first_words(root)[:200]}", error_class=f"blocked-{root.stage}"
+                r,
+                blocked_by=f"{root.stage}: {short_reason(root)}",
+                message=f"{root.stage}: {reason(root)}",
+                error_class=f"blocked-{root.stage}",
             )
         out.append(r)
     return out
+
+
+def reason(record: Record) -> str:
+    """Why a stage did not succeed, in the tool's own words: one line, uncut, without host paths (a
+    compile's first error and the op it names; a runtime build's missing submodule; else the
+    message's first line)."""
+    if record.stage == "compile" and record.error_class != "link-error":  # a link's summary line says more
+        named = compile_errors.of_record(record.metrics, record.message)
+        if named is not None:
+            return _text.without_paths(named.text())
+    return _text.without_paths(first_words(record))
+
+
+_NO_SOURCE = re.compile(r"no runtime source for (?P<release>\S+?):")
+SHORT = 90  # characters of a reason a table cell shows; the whole is under the function's cross
+
+
+def short_reason(record: Record) -> str:
+    """`reason`, short enough for a table cell: a missing source as the fix to pass, a crash's
+    first clause, anything else cut at a word boundary."""
+    words = reason(record)
+    no_source = _NO_SOURCE.match(words)
+    if no_source:
+        release = no_source["release"]
+        return f"no runtime source for {release} (pass --iree-source {release}=…)"
+    calls = _EMPTY_CALLS.search(words) if record.error_class == "empty-function-call" else None
+    if calls:  # the function is fmaf whenever the compile stage found such calls (run.py says why)
+        return f"{calls['n']} calls to fmaf, which has no code on VFPv2"
+    return _text.clip_words(words, SHORT)
+
+
+_EMPTY_CALLS = re.compile(r"make (?P<n>\d+) call\(s\) to a function with no code")
 
 
 def cells(records: Iterable[Record]) -> list[Cell]:
@@ -124,7 +160,7 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
             text += f" ({'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)})"
         return text
     if record.status is Status.NOT_RUN:
-        return f"⛔ {record.blocked_by or 'not run'}"
+        return f"⛔ {_text.clip_words(record.blocked_by or 'not run', SHORT)}"
     mark = {Status.TIMEOUT: "⏱", Status.MISMATCH: "⚠️"}.get(record.status, "❌")
     return f"{mark} {record.error_class or record.status.value}"
 
@@ -154,13 +190,19 @@ def first_words(record: Record) -> str:
     message = (record.message or "").strip().splitlines()
     hint = next((ln.strip("()") for ln in message if ln.startswith("(the source has no")), None)
     if hint:
-        return f"{message[0].split(' at ')[0]}: {hint}"[:200]
-    return message[0][:160] if message else (record.error_class or record.status.value)
+        return f"{message[0].split(' at ')[0]}: {hint}"
+    return message[0] if message else (record.error_class or record.status.value)
 
 
-def answer_rows(all_cells: Sequence[Cell], arch: str) -> list[tuple[str, str, str]]:
+def anchor(arch: str, unit: str) -> str:
+    """The id of a function's cross table on a board, where its failures are spelled out."""
+    return re.sub(r"[^a-z0-9_-]+", "-", f"{arch}-{unit}".lower())
+
+
+def answer_rows(all_cells: Sequence[Cell], arch: str, *, links: bool = True) -> list[tuple[str, str, str]]:
     """Per function on a board: the newest compiler whose module ran right there, on which
-    runtime; else why not (the newest attempt's first failure, in the tool's words)."""
+    runtime; else why not, short (the newest attempt's first failure, in the tool's words), with a
+    link to the function's cross table, under which the whole reason stands."""
     rows = []
     mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
     for unit in sorted({c.unit for c in mine}):
@@ -175,9 +217,37 @@ def answer_rows(all_cells: Sequence[Cell], arch: str) -> list[tuple[str, str, st
             own = [c for c in tried if not all(_refused(r) for r in c.runs.values())]
             newest = (own or tried)[-1]
             failed = next((r for r in newest.runs.values() if r.status is not Status.OK), None)
-            why = first_words(failed) if failed is not None else "no run"
-            rows.append((unit, f"none ({newest.compiler}: {run_text(failed, short=True)} {why})", "-"))
+            why = _why(failed) if failed is not None else "no run"
+            link = f"; [why](#{anchor(arch, unit)})" if links else ""
+            rows.append((unit, f"none ({newest.compiler}: {why}{link})", "-"))
     return rows
+
+
+def _why(record: Record) -> str:
+    """A failed cell's mark and short reason: `❌ empty-function-call: the module's kernels make …`."""
+    if record.status is Status.NOT_RUN:
+        return run_text(record, short=True)
+    return f"{run_text(record, short=True)}: {_text.clip_words(short_reason(record), 70)}"
+
+
+def why_lines(all_cells: Sequence[Cell], arch: str, unit: str) -> list[str]:
+    """Each distinct failure of a function's llvm-cpu cells on a board, whole and path-free, with the
+    compiler releases it happened on."""
+    seen: dict[str, list[str]] = {}
+    for c in all_cells:
+        if c.arch != arch or c.unit != unit or c.profile != LLVM:
+            continue
+        for r in c.runs.values():
+            if r.status is Status.OK or _refused(r):
+                continue
+            mark = run_text(r, short=True).split(" ", 1)[0]
+            if r.status is Status.NOT_RUN:  # root_causes put the blocking stage's words here
+                text = f"{mark} {_text.without_paths(r.message or r.blocked_by or 'not run')}"
+            else:
+                text = f"{mark} {r.error_class or r.status.value}: {reason(r)}"
+            if c.compiler not in seen.setdefault(text, []):
+                seen[text].append(c.compiler)
+    return [f"- {', '.join(sorted_versions(set(v)))}: {k}" for k, v in seen.items()]
 
 
 _REFUSALS = ("incompatible-module", "runtime-source")
@@ -241,7 +311,7 @@ def build_rows(records: Iterable[Record]) -> list[list[str]]:
         os_ = "-Os (MinSizeRel)" if "+Os" in runtime else "-O3 (Release)"
         head = [release_of(runtime), arch, linkage, os_]
         if r.status is not Status.OK:
-            rows.append([*head, run_text(r, short=True), first_words(r), "", ""])
+            rows.append([*head, run_text(r, short=True), short_reason(r), "", ""])
             continue
         m = r.metric
         needs = ", ".join(m.needed) or "nothing (static)"
@@ -272,8 +342,8 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
         "peak memory of the checked call's container: qemu, the program and the page cache of the module, "
         "an upper bound of what the board's RAM must hold — Pi Zero 512 MB, Pi 4 1-8 GB, Pi 3 1 GB, Zero 2 W "
         "512 MB; a peak over it says so); ❌ failed (error "
-        "class; the words are in COMPATIBILITY.md's failures); ⏱ timed out; ⚠️ outputs differ from torch; "
-        "⛔ a stage it needs did not succeed.",
+        "class; the tool's whole words are under each function's table, host paths left out); ⏱ timed "
+        "out; ⚠️ outputs differ from torch; ⛔ a stage it needs did not succeed (which, and why).",
         "",
     ]
     for arch in boards:
@@ -285,7 +355,10 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
         out += [f"## {BOARDS[arch]}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
         for unit in units:
             headers, rows = cross_table(all_cells, arch, unit)
-            out += [f"### {unit}", "", _md_table(headers, rows), ""]
+            out += [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}", "", _md_table(headers, rows), ""]
+            why = why_lines(all_cells, arch, unit)
+            if why:
+                out += ["Why it does not run:", "", *why, ""]
     vm = vmvx_rows(all_cells)
     if vm:
         out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",
@@ -325,7 +398,7 @@ def html_body(records: Iterable[Record]) -> list[str]:
     ]
     for arch in [a for a in BOARDS if any(c.arch == a for c in all_cells)]:
         body.append(f"<h2>{html.escape(BOARDS[arch])}</h2>")
-        rows = answer_rows(all_cells, arch)
+        rows = answer_rows(all_cells, arch, links=False)
         head = "".join(f"<th>{h}</th>" for h in ("function", "newest release that runs it", "others"))
         trs = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows)
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table>")

@@ -14,7 +14,8 @@ from iree_matrix import _proc, _resources, compile_errors, cortex_m, elf, host, 
 from iree_matrix._hashing import digest, file_sha256
 from iree_matrix.envs import Environment
 from iree_matrix.errors import StageFailure, StageSkipped
-from iree_matrix.flags import _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
+from iree_matrix.flags import ARM32_LINKER as ARM32_LINKER_FILES
+from iree_matrix.flags import Profile, _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
 from iree_matrix.outcome import Outcome, from_exception
 from iree_matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.results import Status
@@ -111,7 +112,10 @@ class CompileStage(StageBase):
         if _arm32(job):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
             # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
-            fields["linker"] = file_sha256(ARM32_LINKER)
+            fields["linker"] = file_sha256(arm32_linker(job.profile))
+            if job.profile.arm32_linker != ARM32_LINKER_FILES:  # what the wrapper links in, too
+                scripts = _resources.scripts_dir()
+                fields["linker_files"] = [file_sha256(scripts / f) for f in job.profile.arm32_linker]
             fields["flags"] = self._flags(job)
             # What the kernel check reads (2: calls to a function with no code) is in the record.
             fields["kernel_checks"] = 2
@@ -146,8 +150,9 @@ class CompileStage(StageBase):
             extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
         reads, run_env = [mlir.parent], {}
         if _arm32(job):
-            extra.append(f"{_linker_flag(job)}={ARM32_LINKER}")
-            reads.append(ARM32_LINKER.parent)
+            linker = arm32_linker(job.profile)
+            extra.append(f"{_linker_flag(job)}={linker}")
+            reads.append(linker.parent)
             run_env["IREE_MATRIX_PYTHON"] = env.python()
         if job.target.arch.bare_metal:  # the kernels' object and header, for the firmware
             extra.append(f"{cortex_m.STATIC_OUTPUT_FLAG}={out / cortex_m.KERNELS}")
@@ -224,8 +229,10 @@ def host_cpu() -> str:
     return f"{d['machine']}|{d['cpu']}|{','.join(d['cpu_features'])}"
 
 
-# ARM32 kernels link through this wrapper around the compiler's own iree-lld (see the script).
-ARM32_LINKER = _resources.scripts_dir() / "iree_lld_arm32.sh"
+def arm32_linker(profile: Profile) -> Path:
+    """The wrapper around the compiler's own iree-lld that ARM32 kernels link through (the
+    profile's; flags.ARM32_LINKER by default)."""
+    return _resources.scripts_dir() / profile.arm32_linker[0]
 
 
 def _bytecode(job: Job) -> bool:

@@ -1,0 +1,20 @@
+#!/bin/sh
+# The embedded linker for 32-bit ARM kernels of the `soft-fmaf` profile: iree_lld_arm32.sh's link
+# (IREE's own iree-lld, __aeabi_unwind_cpp_pr0 defined as 0: see that script), plus a software fmaf.
+#
+# On a CPU without fused multiply-add (VFPv2: the Pi Zero's ARM1176JZF-S) LLVM turns every
+# llvm.fma.f32 - which IREE's polynomial approximations of exp, tanh, erf... are made of - into a
+# call to fmaf, and the fmaf IREE links into embedded kernels has no code there: the calls run off
+# the end of the kernels' text and fault. arm32_fmaf.py writes an object with a working one
+# (iree_matrix_fmaf, in double precision) and --defsym points the kernels' calls at it.
+#
+# iree-compile runs this as --iree-llvmcpu-embedded-linker-path; IREE_MATRIX_PYTHON is the
+# compiler environment's Python, which knows where its iree-lld is.
+set -eu
+py="${IREE_MATRIX_PYTHON:-python3}"
+lld=$("$py" -c \
+  'import os, iree.compiler as c; print(os.path.join(os.path.dirname(c.__file__), "_mlir_libs", "iree-lld"))')
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$py" "$(dirname "$0")/arm32_fmaf.py" "$tmp/fmaf.o"
+"$lld" "$@" "$tmp/fmaf.o" --defsym=__aeabi_unwind_cpp_pr0=0 --defsym=fmaf=iree_matrix_fmaf
