@@ -139,3 +139,21 @@ def test_a_missing_runtime_source_is_the_fix_to_pass_and_a_link_error_its_symbol
         f"undefined symbols at link: __aeabi_f2lz\n{STORE}/model.mlir:1:1: error: failed to link",
     )
     assert boards.reason(link) == "undefined symbols at link: __aeabi_f2lz"
+
+
+def test_a_function_only_the_soft_fmaf_profile_runs_says_so_and_vmvx_is_compared_with_it():
+    crash = "the module's kernels make 19 call(s) to a function with no code, just past the end of their text"
+    records = [
+        _run("quartznet5x5", "3.11.0", "src:3.11.0+static", Status.FAIL, error="empty-function-call",
+             message=crash, device="local-sync"),
+        _run("quartznet5x5", "3.11.0", "src:3.11.0+static", ms=3e4, device="local-sync", profile="soft-fmaf"),
+        _run("quartznet5x5", "3.11.0", "src:3.11.0+static", ms=6e5, device="local-sync", profile="vmvx"),
+    ]  # fmt: skip
+    cells = boards.cells(records)
+    ((unit, best, _),) = boards.answer_rows(cells, PI0)
+    assert best.startswith("3.11.0 on 3.11.0 (built here, static) with the `soft-fmaf` profile")
+    (vm,) = boards.vmvx_rows(cells)
+    assert "soft-fmaf: ✅ 30.0 s" in vm[5] and vm[-1] == "20.0×"
+    md = boards.render_markdown(records)
+    assert "With the `soft-fmaf` profile" in md
+    assert "- 3.11.0: ❌ empty-function-call: the module's kernels make 19 call(s)" in md, md

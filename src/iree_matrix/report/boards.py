@@ -36,6 +36,7 @@ RAM = {
     "aarch64-cortex-a53": (("Zero 2 W", 512 * 2**20), ("Pi 3", 2**30)),
 }
 LLVM = "default"  # the llvm-cpu profile the boards' tables show
+SOFT_FMAF = "soft-fmaf"  # llvm-cpu with a software fmaf linked into ARM32 kernels (flags.py)
 VMVX = "vmvx"
 SYNC = "local-sync"
 FILENAME = "BOARDS.md"
@@ -205,13 +206,21 @@ def answer_rows(all_cells: Sequence[Cell], arch: str, *, links: bool = True) -> 
     link to the function's cross table, under which the whole reason stands."""
     rows = []
     mine = [c for c in all_cells if c.arch == arch and c.profile == LLVM]
+    rescued = [c for c in all_cells if c.arch == arch and c.profile == SOFT_FMAF and c.ok()]
     for unit in sorted({c.unit for c in mine}):
         tried = sorted((c for c in mine if c.unit == unit), key=lambda c: _version_key(c.compiler))
         good = [c for c in tried if c.ok()]
-        if good:
-            best = good[-1]
-            others = ", ".join(sorted_versions({c.compiler for c in good} - {best.compiler}))
-            rows.append((unit, f"{best.compiler} on {runtime_text(best.runtime)}", others or "-"))
+        soft = sorted((c for c in rescued if c.unit == unit), key=lambda c: _version_key(c.compiler))
+        if good or soft:
+            best = (good or soft)[-1]
+            others = ", ".join(sorted_versions({c.compiler for c in good or soft} - {best.compiler}))
+            how = (
+                ""
+                if good
+                else f" with the `{SOFT_FMAF}` profile"
+                + (f" ([why](#{anchor(arch, unit)}))" if links else "")
+            )
+            rows.append((unit, f"{best.compiler} on {runtime_text(best.runtime)}{how}", others or "-"))
         else:
             # The newest reason of its own, not a runtime refusing a newer compiler's module.
             own = [c for c in tried if not all(_refused(r) for r in c.runs.values())]
@@ -230,12 +239,12 @@ def _why(record: Record) -> str:
     return f"{run_text(record, short=True)}: {_text.clip_words(short_reason(record), 70)}"
 
 
-def why_lines(all_cells: Sequence[Cell], arch: str, unit: str) -> list[str]:
+def why_lines(all_cells: Sequence[Cell], arch: str, unit: str, profile: str = LLVM) -> list[str]:
     """Each distinct failure of a function's llvm-cpu cells on a board, whole and path-free, with the
     compiler releases it happened on."""
     seen: dict[str, list[str]] = {}
     for c in all_cells:
-        if c.arch != arch or c.unit != unit or c.profile != LLVM:
+        if c.arch != arch or c.unit != unit or c.profile != profile:
             continue
         for r in c.runs.values():
             if r.status is Status.OK or _refused(r):
@@ -263,9 +272,11 @@ def _refused(record: Record) -> bool:
 _version_key = version_key  # releases in release order, anything else after them
 
 
-def cross_table(all_cells: Sequence[Cell], arch: str, unit: str) -> tuple[list[str], list[list[str]]]:
-    """compiler × runtime release for one function on one board (llvm-cpu)."""
-    mine = [c for c in all_cells if c.arch == arch and c.unit == unit and c.profile == LLVM]
+def cross_table(
+    all_cells: Sequence[Cell], arch: str, unit: str, profile: str = LLVM
+) -> tuple[list[str], list[list[str]]]:
+    """compiler × runtime release for one function on one board (llvm-cpu, or another profile)."""
+    mine = [c for c in all_cells if c.arch == arch and c.unit == unit and c.profile == profile]
     runtimes = sorted({c.runtime for c in mine}, key=lambda r: (_version_key(release_of(r)), r))
     compilers = sorted({c.compiler for c in mine}, key=_version_key)
     by = {(c.compiler, c.runtime): c for c in mine}
@@ -286,13 +297,17 @@ def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
         llvm = by.get((c.arch, c.unit, c.compiler, c.runtime, LLVM))
         device = SYNC if SYNC in c.runs else next(iter(c.runs))
         v_run, l_run = c.runs.get(device), llvm.runs.get(device) if llvm else None
+        l_text = run_text(l_run, short=True) or "(not in this set)"
+        soft = by.get((c.arch, c.unit, c.compiler, c.runtime, SOFT_FMAF))
+        s_run = soft.runs.get(device) if soft else None
+        if _median(l_run) is None and _median(s_run) is not None:  # llvm-cpu ran with a software fmaf
+            l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run, short=True)}", s_run
         ratio = ""
         v_ms, l_ms = _median(v_run), _median(l_run)
         if v_ms and l_ms:
             ratio = formats.ratio(v_ms / l_ms, digits=1)
         rows.append([BOARDS.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
-                     device, run_text(l_run, short=True) or "(not in this set)", run_text(v_run, short=True),
-                     ratio])  # fmt: skip
+                     device, l_text, run_text(v_run, short=True), ratio])  # fmt: skip
     return rows
 
 
@@ -359,6 +374,13 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
             why = why_lines(all_cells, arch, unit)
             if why:
                 out += ["Why it does not run:", "", *why, ""]
+            soft_headers, soft_rows = cross_table(all_cells, arch, unit, SOFT_FMAF)
+            if soft_rows:
+                out += [f"With the `{SOFT_FMAF}` profile (the same kernels linked with a software `fmaf`, "
+                        "local-sync):", "", _md_table(soft_headers, soft_rows), ""]  # fmt: skip
+                why = why_lines(all_cells, arch, unit, SOFT_FMAF)
+                if why:
+                    out += [f"Why it does not run with `{SOFT_FMAF}`:", "", *why, ""]
     vm = vmvx_rows(all_cells)
     if vm:
         out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",
