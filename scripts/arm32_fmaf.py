@@ -18,12 +18,26 @@ it: the words below are that assembler's output, checked by tests/unit/test_arm3
     vmul.f64 d2, d2, d3 ; vadd.f64 d2, d2, d4
     vcvt.f32.f64 s0, d2 ; vmov r0, s0 ; bx lr
 
-Usage: python3 arm32_fmaf.py OUT.o [SYMBOL]   (SYMBOL: default iree_matrix_fmaf)
+How the kernels' calls reach it: the `fmaf` in the kernels' object is a *local* symbol of size 0
+in its own section `.text.fmaf` (the calls are relocations against that local symbol, which no
+--defsym or --wrap can redirect). So the link orders `.text.fmaf` and then this object's `.text`
+first in the output (--symbol-ordering-file): the empty function's address is then this one's,
+and every call lands here. `check` reads the link map and fails the link if that did not happen.
+
+Usage (scripts/iree_lld_arm32_fmaf.sh):
+  python3 arm32_fmaf.py link DIR LINKER-ARGUMENT...   when the link's input objects are 32-bit ARM,
+      writes DIR/fmaf.o and DIR/order.txt and prints the linker options to add; for any other
+      link (iree-compile also links the host's x86_64 code for evaluating constants through the
+      same linker) writes and prints nothing
+  python3 arm32_fmaf.py check DIR                     after the link: exit 1 unless the kernels'
+      empty fmaf (if any) has this function's address
 Standard library only: it runs in the compiler's environment, wherever iree-compile runs.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import struct
 import sys
 
@@ -114,13 +128,78 @@ def object_bytes(symbol: str = "iree_matrix_fmaf") -> bytes:
     return header + body + sections
 
 
+SYMBOL = "iree_matrix_fmaf"
+
+
+def is_arm32_object(path: str) -> bool:
+    """A relocatable ELF32 little-endian object for 32-bit ARM (e_machine EM_ARM)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+    except OSError:
+        return False
+    return (
+        len(head) == 20
+        and head[:6] == b"\x7fELF\x01\x01"
+        and struct.unpack_from("<HH", head, 16) == (1, EM_ARM)
+    )
+
+
+def link_options(folder: str, link: list[str]) -> list[str]:
+    """What to add to an ARM32 link (and the files it names, written to `folder`); [] otherwise."""
+    if not any(arg.endswith(".o") and is_arm32_object(arg) for arg in link):
+        return []
+    obj, order = os.path.join(folder, "fmaf.o"), os.path.join(folder, "order.txt")
+    with open(obj, "wb") as f:
+        f.write(object_bytes(SYMBOL))
+    with open(order, "w") as f:
+        f.write(f"fmaf\n{SYMBOL}\n")
+    # The --defsym keeps this object's section through --gc-sections (and names the global fmaf).
+    return [obj, f"--symbol-ordering-file={order}", "--no-warn-symbol-ordering",
+            f"-Map={os.path.join(folder, MAP)}", f"--defsym=fmaf={SYMBOL}"]  # fmt: skip
+
+
+MAP = "link.map"
+# lld's map: "     VMA      LMA     Size Align Out     In      Symbol"
+_MAP_LINE = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s+(.*?)\s*$")
+
+
+def map_problem(map_text: str) -> str:
+    """Why the link did not put this fmaf where the kernels' empty one is ("" when it did)."""
+    empty_at, ours_at = None, None
+    for line in map_text.splitlines():
+        m = _MAP_LINE.match(line)
+        if not m:
+            continue
+        addr, size, what = int(m[1], 16), int(m[2], 16), m[3]
+        if what.endswith(":(.text.fmaf)") and size == 0:
+            empty_at = addr
+        elif what == SYMBOL:
+            ours_at = addr
+    if empty_at is None:  # no empty fmaf: nothing calls into nothing
+        return ""
+    if ours_at != empty_at:
+        where = "absent" if ours_at is None else hex(ours_at)
+        return f"the kernels' empty fmaf is at {hex(empty_at)}, {SYMBOL} at {where}: their calls miss it"
+    return ""
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) not in (2, 3):
-        print("usage: arm32_fmaf.py OUT.o [SYMBOL]", file=sys.stderr)
-        return 2
-    with open(argv[1], "wb") as f:
-        f.write(object_bytes(*argv[2:]))
-    return 0
+    if len(argv) >= 3 and argv[1] == "link":
+        print(" ".join(link_options(argv[2], argv[3:])))
+        return 0
+    if len(argv) == 3 and argv[1] == "check":
+        path = os.path.join(argv[2], MAP)
+        if not os.path.exists(path):  # not an ARM32 link
+            return 0
+        with open(path) as f:
+            problem = map_problem(f.read())
+        if problem:
+            print(f"arm32_fmaf.py: {problem}", file=sys.stderr)
+            return 1
+        return 0
+    print("usage: arm32_fmaf.py link DIR LINKER-ARGUMENT... | check DIR", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

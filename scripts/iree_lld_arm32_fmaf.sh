@@ -6,7 +6,9 @@
 # llvm.fma.f32 - which IREE's polynomial approximations of exp, tanh, erf... are made of - into a
 # call to fmaf, and the fmaf IREE links into embedded kernels has no code there: the calls run off
 # the end of the kernels' text and fault. arm32_fmaf.py writes an object with a working one
-# (iree_matrix_fmaf, in double precision) and --defsym points the kernels' calls at it.
+# (iree_matrix_fmaf, in double precision) and has the link place it where the empty one is, so the
+# calls land on it (see that script: the empty fmaf is a local symbol no --defsym can redirect),
+# then checks in the link map that they do.
 #
 # iree-compile runs this as --iree-llvmcpu-embedded-linker-path; IREE_MATRIX_PYTHON is the
 # compiler environment's Python, which knows where its iree-lld is.
@@ -16,5 +18,10 @@ lld=$("$py" -c \
   'import os, iree.compiler as c; print(os.path.join(os.path.dirname(c.__file__), "_mlir_libs", "iree-lld"))')
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$py" "$(dirname "$0")/arm32_fmaf.py" "$tmp/fmaf.o"
-"$lld" "$@" "$tmp/fmaf.o" --defsym=__aeabi_unwind_cpp_pr0=0 --defsym=fmaf=iree_matrix_fmaf
+here=$(dirname "$0")
+# Only a link of ARM objects gets the object and its options: iree-compile links the host's code
+# for evaluating constants (x86_64) through this linker too.
+fmaf=$("$py" "$here/arm32_fmaf.py" link "$tmp" "$@")
+# shellcheck disable=SC2086  # $fmaf is options or nothing, without spaces inside (mktemp's paths)
+"$lld" "$@" $fmaf --defsym=__aeabi_unwind_cpp_pr0=0
+"$py" "$here/arm32_fmaf.py" check "$tmp"

@@ -66,3 +66,34 @@ def test_the_code_is_what_the_assembler_makes_of_the_documented_instructions(tmp
                     str(tmp_path / "f.bin")], check=True)  # fmt: skip
     code = (tmp_path / "f.bin").read_bytes()
     assert code == b"".join(w.to_bytes(4, "little") for w in arm32_fmaf.CODE)
+
+
+def test_only_a_link_of_arm_objects_gets_the_object_and_the_ordering(tmp_path: Path) -> None:
+    arm = tmp_path / "kernels.o"
+    arm.write_bytes(arm32_fmaf.object_bytes("k"))  # any relocatable ARM object
+    host = tmp_path / "jit.o"
+    host.write_bytes(
+        b"\x7fELF\x02\x01\x01" + b"\0" * 9 + (1).to_bytes(2, "little") + (62).to_bytes(2, "little")
+    )
+    assert arm32_fmaf.link_options(str(tmp_path), ["-o", "x.so", str(host)]) == []
+    assert not (tmp_path / "fmaf.o").exists()
+    options = arm32_fmaf.link_options(str(tmp_path), ["-flavor", "gnu", "-o", "x.so", str(arm)])
+    assert options[0] == str(tmp_path / "fmaf.o") and (tmp_path / "fmaf.o").read_bytes()[:4] == b"\x7fELF"
+    assert f"--symbol-ordering-file={tmp_path / 'order.txt'}" in options
+    assert (tmp_path / "order.txt").read_text().split() == ["fmaf", "iree_matrix_fmaf"]
+
+
+# lld's -Map lines, as iree-lld wrote them for QuartzNet's kernels (IREE 3.9.0, ARM1176).
+_MAP = """     VMA      LMA     Size Align Out     In      Symbol
+   115ec    115ec        0     4         /tmp/module_linked-741ccf.o:(.text.fmaf)
+   115ec    115ec        0     1                 fmaf
+   {ours:x}    {ours:x}       2c     4         /tmp/tmp.Jr6bpEOBfE/fmaf.o:(.text)
+   {ours:x}    {ours:x}       2c     1                 iree_matrix_fmaf
+"""
+
+
+def test_the_check_fails_the_link_unless_the_empty_fmaf_is_where_the_software_one_is() -> None:
+    assert arm32_fmaf.map_problem(_MAP.format(ours=0x115EC)) == ""
+    problem = arm32_fmaf.map_problem(_MAP.format(ours=0x1A338))
+    assert "empty fmaf is at 0x115ec, iree_matrix_fmaf at 0x1a338" in problem
+    assert arm32_fmaf.map_problem("   100   100   2c   4   a.o:(.text)\n") == ""  # no empty fmaf: no calls
