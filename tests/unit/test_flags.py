@@ -175,4 +175,4 @@ def test_soft_fmaf_is_the_default_profiles_flags_linked_through_its_own_wrapper(
     assert arm32_linker(soft).name == "iree_lld_arm32_fmaf.sh"
     for name in soft.arm32_linker:
         assert (_resources.scripts_dir() / name).is_file()
-    assert "arm32_fmaf.py\" link" in arm32_linker(soft).read_text()
+    assert 'arm32_fmaf.py" link' in arm32_linker(soft).read_text()
