@@ -323,14 +323,25 @@ class Index:
     def cause(self, record: Record) -> Record:
         """The record that says why a cell did not pass: the stage that failed (a compile, an
         install), not the run that was never run because of it."""
-        seen = {record.job}
+        return self._walk(record)[0]
+
+    def root_blocker(self, record: Record) -> str:
+        """The job id a not-run record waits on at the root: the first that ran (and failed), or
+        one the log does not hold; "" when it names none."""
+        return self._walk(record)[1] if record.blocked_by else ""
+
+    def _walk(self, record: Record) -> tuple[Record, str]:
+        """Along `blocked_by` from `record` while a stage was not run: the last record the log holds,
+        and the job id the walk ends at (a cycle ends it too)."""
+        seen, job = {record.job}, record.job
         while record.status is Status.NOT_RUN and record.blocked_by and record.blocked_by not in seen:
-            upstream = self.by_job.get(record.blocked_by)
+            job = record.blocked_by
+            upstream = self.by_job.get(job)
             if upstream is None:
                 break
-            seen.add(upstream.job)
+            seen.add(job)
             record = upstream
-        return record
+        return record, job
 
 
 def _put(table: dict[Any, Record], key: Any, record: Record) -> None:

@@ -206,3 +206,17 @@ def test_one_index_serves_the_answers_scope_and_the_document():
 def test_every_label_the_schema_has_is_a_field():
     assert NAMES == tuple(Labels.__dataclass_fields__)
     assert all(set(needed) <= set(NAMES) for needed in REQUIRED.values())
+
+
+def test_one_walk_finds_what_a_not_run_cell_waits_on():
+    def rec(job: str, status: Status, blocked_by: str | None = None) -> Record:
+        return Record(job, job.split(":")[0], job, "k", status, {"model": "m"}, blocked_by=blocked_by)
+
+    run = rec("run:a", Status.NOT_RUN, "compile:a")
+    compile_ = rec("compile:a", Status.NOT_RUN, "install:c")
+    install = rec("install:c", Status.FAIL)
+    index = Index.of([run, compile_, install])
+    assert index.cause(run) is install and index.root_blocker(run) == "install:c"
+    without = Index.of([run, compile_])  # the install's record is not in this log
+    assert without.cause(run) is compile_ and without.root_blocker(run) == "install:c"
+    assert index.root_blocker(install) == "" and index.cause(install) is install

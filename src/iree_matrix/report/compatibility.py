@@ -164,22 +164,10 @@ def _ref(ix: _Document, job: str | None) -> str:
     return f" [{fid}]" if fid else ""
 
 
-def _root_blocker(ix: _Document, record: Record) -> str:
-    """The job that actually failed, following not-run records that were blocked themselves."""
-    job, seen = record.blocked_by or "", set()
-    while job in ix.index.by_job and job not in seen:
-        seen.add(job)
-        blocker = ix.index.by_job[job]
-        if blocker.status is not Status.NOT_RUN or not blocker.blocked_by:
-            break
-        job = blocker.blocked_by
-    return job
-
-
 def _stage_outcome(ix: _Document, record: Record) -> str:
     """`❌ compile [F2]`, `⛔ export [F1]`: which stage stopped this cell and how."""
     if record.status is Status.NOT_RUN:
-        blocker = _root_blocker(ix, record)
+        blocker = ix.index.root_blocker(record)
         stage = blocker.split(":", 1)[0] if blocker else "dependency"
         return f"⛔ {stage}{_ref(ix, blocker)}"
     return f"{ICONS[record.status]} {record.stage}{_ref(ix, record.job)}"
