@@ -330,6 +330,11 @@ def _log(log: Optional[Path], text: str) -> None:
             f.write(text)
 
 
+def note(log: Optional[Path], text: str) -> None:
+    """One line of the tool's own in a job's log (what it reused, built, kept), beside its commands'."""
+    _log(log, text.rstrip("\n") + "\n")
+
+
 _NOISE = ("WARNING: Location 'file:", "[notice]")
 
 

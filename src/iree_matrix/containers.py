@@ -323,7 +323,7 @@ def run(
             raise _proc.Timeout(argv, exc.seconds, exc.output) from None
         finally:
             if keep:
-                _note(log, f"[kept container {name}: {KEEP_ENV}=1]")
+                _proc.note(log, f"[kept container {name}: {KEEP_ENV}=1]")
             else:
                 _quiet([*_remove_argv(docker), name])
                 _proc.unwatch_container(name)
@@ -497,12 +497,6 @@ def _quiet(argv: Sequence[str]) -> None:
         _proc.run(argv, timeout=60, check=False)
     except _proc.Timeout:
         pass
-
-
-def _note(log: Optional[Path], text: str) -> None:
-    if log is not None:
-        with open(log, "a", encoding="utf-8", errors="replace") as f:
-            f.write(text + "\n")
 
 
 def _check_readable(paths: Sequence[Path]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.stages.compile import attach_resources, _statistics
+from iree_matrix.stages.compile import _statistics, attach_resources
 from iree_matrix.stages.dispatches import export_name, op_of, parse_benchmarks
 
 # What `--iree-hal-dump-executable-benchmarks-to` names a dump, and what iree-benchmark-module

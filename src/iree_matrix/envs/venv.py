@@ -124,6 +124,9 @@ class VenvBackend:
         with file_lock(path.with_name(path.name + ".lock")):
             existing = self.open(env, lock.digest)
             if existing is not None:
+                _proc.note(
+                    log, f"[venv] reusing {path} (the same lock, {lock.digest[:16]}, installed before)"
+                )
                 return existing
             shutil.rmtree(path, ignore_errors=True)
             try:

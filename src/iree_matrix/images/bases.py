@@ -17,8 +17,9 @@ from typing import Any, Optional
 from iree_matrix import containers
 from iree_matrix._hashing import file_sha256
 from iree_matrix._locks import file_lock
+from iree_matrix._proc import note
 from iree_matrix.errors import StageFailure, UserError
-from iree_matrix.images.common import BASE_REPO, note, read_json, write_json
+from iree_matrix.images.common import BASE_REPO, read_json, write_json
 from iree_matrix.images.debian import (
     BASE_PACKAGES,
     BASE_PACKAGES_NO_PYTHON,

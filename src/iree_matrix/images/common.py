@@ -14,12 +14,6 @@ ENV_ROOT = "/opt/env"
 RECIPE = 1  # bump when the environment build changes, so old images are not reused for new recipes
 
 
-def note(log: Optional[Path], text: str) -> None:
-    if log is not None:
-        with open(log, "a", encoding="utf-8", errors="replace") as f:
-            f.write(text.rstrip("\n") + "\n")
-
-
 def read_json(path: Path) -> Optional[Any]:
     try:
         return json.loads(path.read_text())

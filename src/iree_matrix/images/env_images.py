@@ -13,10 +13,11 @@ from typing import Any, Optional
 from iree_matrix import _proc, containers
 from iree_matrix._hashing import digest
 from iree_matrix._locks import file_lock
+from iree_matrix._proc import note
 from iree_matrix.containers import LABEL
 from iree_matrix.errors import StageFailure
 from iree_matrix.images.bases import BaseImage
-from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE, note, read_json, write_json
+from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE, read_json, write_json
 from iree_matrix.wheelhouse import Lock
 
 # --- environment images -------------------------------------------------------------------------
