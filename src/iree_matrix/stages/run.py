@@ -245,9 +245,9 @@ def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
         return ""
     return (
         f"the module's kernels make {calls} call(s) to a function with no code, just past the end of their "
-        "text (IREE's device library defines fmaf as unreachable, and a CPU without fused multiply-add — "
-        "VFPv2 — turns every llvm.fma into a call to it): such a call runs off the end of the code and "
-        "faults"
+        "text (the fmaf IREE links into 32-bit ARM kernels has no code there, and a CPU without fused "
+        "multiply-add — VFPv2 — turns every llvm.fma into a call to it): such a call runs off the end of the "
+        "code and faults; the soft-fmaf profile links a working one"
     )
 
 
