@@ -59,6 +59,17 @@ def latest(results: Path, glob: str) -> dict:
     return next(iter(found.values()))
 
 
+def export_key(results: Path, compiled: dict) -> str:
+    """The store key of the export a compile read (same model and exporter, in the same log)."""
+    lab = compiled["labels"]
+    for line in (results / "results.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        same = r["labels"].get("model") == lab["model"] and r["labels"].get("exporter") == lab.get("exporter")
+        if r["stage"] == "export" and r["status"] == "ok" and same:
+            return r["key"]
+    raise SystemExit(f"no export record for {compiled['job']} in {results}")
+
+
 def base_argv(record: dict) -> list[str]:
     argv = list(record["command"])
     out = argv.index("-o")
@@ -193,6 +204,8 @@ def tune_dispatch(args: argparse.Namespace, argv: list[str], executable: str, ba
         incumbent = min(better, key=lambda c: c.interval().median)  # type: ignore[union-attr]
         if not args.descend:
             break
+    if not baseline.times:  # no variant tried (--budget 0, or none to try): IREE's choice alone
+        measure([baseline], tool, device, args.rounds)
     if incumbent is not baseline:  # the winner against IREE's choice, once more side by side
         baseline.times, incumbent.times = [], []
         measure([baseline, incumbent], tool, device, args.rounds)
@@ -219,31 +232,33 @@ def slowest(
 
 
 def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
-    """From a published results log: the op kinds where IREE (`compiler`, profile default, timed in
-    context) spends more than ONNX Runtime, ms per call, largest first."""
+    """From a published results log: the op kinds where IREE (profile default, timed in context:
+    `compiler`, else the newest release with the runtime's profiler) spends more than ONNX Runtime,
+    ms per call, largest first. An export variant's function is looked up as its base function."""
+    from packaging.version import Version
+
+    from iree_matrix import search
     from iree_matrix.report.performance import op_kind_times
 
+    base = search.split_unit(unit)[0]
     runs, peer = {}, None
     for line in (published / "results.jsonl").read_text().splitlines():
         r = json.loads(line)
         lab = r["labels"]
-        if r["stage"] == "peer" and lab.get("model") == unit and r["status"] == "ok":
+        if r["stage"] == "peer" and lab.get("model") == base and r["status"] == "ok":
             peer = r
-        elif (r["stage"] == "run" and lab.get("model") == unit and lab.get("compiler") == compiler
-              and lab.get("runtime") == compiler and lab.get("profile") == "default"
-              and isinstance(r["metrics"].get("op_profile"), dict)):  # fmt: skip
-            runs[r["job"]] = r
+        elif (r["stage"] == "run" and lab.get("model") == base and lab.get("compiler") == lab.get("runtime")
+              and lab.get("profile") == "default" and isinstance(r["metrics"].get("op_profile"), dict)
+              and op_kind_times(r["metrics"]["op_profile"], "iree")):  # fmt: skip
+            runs[lab["compiler"]] = r
     if not runs or peer is None:
         return "no in-context op profile of IREE and ONNX Runtime for it in " + str(published)
-    iree = op_kind_times(next(iter(runs.values()))["metrics"]["op_profile"], "iree") or {}
-    ort = (
-        op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime")
-        or {}
-    )
+    release = compiler if compiler in runs else max(runs, key=Version)
+    iree = op_kind_times(runs[release]["metrics"]["op_profile"], "iree") or {}
+    ort = op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime") or {}
     gaps = sorted(((iree.get(k, 0.0) - ort.get(k, 0.0), k) for k in {*iree, *ort}), reverse=True)
-    return ", ".join(
-        f"{k} {iree.get(k, 0.0):.3g} ms vs {ort.get(k, 0.0):.3g} ms (+{g:.3g})" for g, k in gaps if g > 0
-    )[:600]
+    named = ", ".join(f"{k} {iree.get(k, 0.0):.3g} ms vs {ort.get(k, 0.0):.3g} ms (+{g:.3g})" for g, k in gaps if g > 0.01)
+    return f"(IREE {release} `default`, {base}) {named}"
 
 
 def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: str, bench: Path,
@@ -255,7 +270,7 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
 
     source = find(bench, executable, "_benchmark.mlir")
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    mlir = prefix.with_suffix(".mlir")
+    mlir = prefix.parent / f"{prefix.name}.mlir"  # "whisper_tiny.encoder" keeps its dot
     shutil.copyfile(source, mlir)
     lab = record["labels"]
     export = re.search(r"func\.func @([\w$.-]+)\(", source.read_text())
@@ -269,15 +284,16 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         "",
         note,
         "",
-        f"- **op kinds where IREE spends more than ONNX Runtime** (IREE {lab['compiler']} `default`, "
-        f"timed in context; the published performance table): {kinds}",
+        f"- **op kinds where IREE spends more than ONNX Runtime**, timed in context (the published "
+        f"performance table, quiet): {kinds}",
         f"- **slowest executable alone**: `{export_name}` ({opkinds.of_dispatch(export_name)}; file "
         f"`{mlir.name}`: IREE's own `--iree-hal-dump-executable-benchmarks-to` output, configured): "
         + (
             f"{i.median:.1f} µs per invocation [{i.low:.1f}–{i.high:.1f}] over {len(timed.times)} interleaved rounds"
             if i
             else "not timed"
-        ),  # fmt: skip
+        )
+        + f" on this 2-core host at load average {os.getloadavg()[0]:.0f} (a loaded figure)",
         f"- **tile sizes**: {tuned}",
         f"- **compile flags of the model**: `{' '.join(argv[2:])}`",
         "",
@@ -289,7 +305,7 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         "```",
         "",
     ]
-    prefix.with_suffix(".md").write_text("\n".join(lines))
+    (prefix.parent / f"{prefix.name}.md").write_text("\n".join(lines))
 
 
 def _safe(name: str) -> str:
@@ -323,12 +339,18 @@ def main() -> int:
     args = p.parse_args()
     record = latest(args.results_dir, args.compile)
     argv = base_argv(record)
-    model_mlir = Path(next(a for a in argv[1:] if a.endswith((".mlir", ".mlirbc"))))
+    given = next(a for a in argv[1:] if a.endswith((".mlir", ".mlirbc")))
+    model_mlir = Path(given)
+    if not model_mlir.is_absolute():  # the compile stage ran in the export's store folder
+        cache = Path(record["command"][0].split("/envs/")[0])
+        model_mlir = cache / "store" / "export" / export_key(args.results_dir, record) / given
+        argv = [str(model_mlir) if a == given else a for a in argv]
     runtime = Path(record["command"][0]).parent.parent.parent  # envs/venv/<compiler env>
     labels = record["labels"]
-    rt_env = next(runtime.glob(f"py{labels['python']}-iree-runtime{labels['runtime']}-*/bin"), None)
+    release = labels.get('runtime', labels['compiler'])
+    rt_env = next(runtime.glob(f"py{labels.get('python', '3.11')}-iree-runtime{release}-*/bin"), None)
     if rt_env is None:
-        raise SystemExit(f"no runtime {labels['runtime']} env beside {runtime}")
+        raise SystemExit(f"no runtime {release} env beside {runtime}")
     tool = str(rt_env / "iree-benchmark-module")
     device = ["--device=local-task", f"--task_topology_group_count={args.threads}"]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -166,10 +166,7 @@ def main() -> int:
         naive = [r for r in mine if r["labels"]["compiler"] == args.naive_compiler
                  and r["labels"]["profile"] == "generic" and "@" not in r["labels"]["model"]]  # fmt: skip
         if not naive:
-            print(
-                f"{unit}: no matching `generic` cell on {args.naive_compiler} in {args.results_dir}; skipped"
-            )
-            continue
+            print(f"{unit}: no `generic` cell on {args.naive_compiler} in the results: naive not timed")
         if unit in chosen:
             best = [r for r in mine if candidate(r) == chosen[unit]]
         else:
@@ -177,8 +174,7 @@ def main() -> int:
         if not best:
             print(f"{unit}: no run of {chosen.get(unit)} in {args.results_dir}; skipped")
             continue
-        contenders = {"naive": naive[0], "recommended": best[0]}
-        guess = max(r["metrics"]["latency_ms"]["median"] for r in contenders.values())
+        contenders = {"recommended": best[0], **({"naive": naive[0]} if naive else {})}
         k = {
             n: max(1, min(50, round(args.target_ms / r["metrics"]["latency_ms"]["median"])))
             for n, r in contenders.items()
@@ -195,9 +191,10 @@ def main() -> int:
                 ),
             ),
         )
-        order = ["naive", "recommended", peer_name]
+        order = [n for n in ("naive", "recommended") if n in contenders] + [peer_name]
         for number in range(args.rounds):
-            for name in order[number % 3 :] + order[: number % 3]:
+            turn = number % len(order)
+            for name in order[turn:] + order[:turn]:
                 if name == peer_name:
                     if peer.ready:
                         samples[name].append(peer.time(peer_k))
@@ -205,12 +202,11 @@ def main() -> int:
                     samples[name].append(time_iree(contenders[name], k[name]))
             load.append(os.getloadavg()[0])
         entry = peer.end() if peer.ready else {"status": "did not start"}
-        del guess
         n, rcm = samples["naive"], samples["recommended"]
-        speedup = statistics.median(n) / statistics.median(rcm)
+        speedup = statistics.median(n) / statistics.median(rcm) if n else None
         row = {
             "function": unit,
-            "naive": {"candidate": candidate(naive[0]), "ms": n},
+            "naive": {"candidate": candidate(naive[0]), "ms": n} if naive else None,
             "recommended": {"candidate": candidate(best[0]), "ms": rcm, "paste": paste_line(best[0])},
             "peer": {"name": peer_name, "ms": samples[peer_name], "check": entry},
             "speedup": speedup,
@@ -222,8 +218,10 @@ def main() -> int:
         }
         out.append(row)
         print(f"\n## {unit}  (load average {min(load):.2f}–{max(load):.2f})")
-        print(f"  naive       {candidate(naive[0]):40s} {_interval(n)}")
-        print(f"  recommended {candidate(best[0]):40s} {_interval(rcm)}  -> {speedup:.2f}x faster than naive")
+        if naive:
+            print(f"  naive       {candidate(naive[0]):40s} {_interval(n)}")
+        faster = f"  -> {speedup:.2f}x faster than naive" if speedup else ""
+        print(f"  recommended {candidate(best[0]):40s} {_interval(rcm)}{faster}")
         if samples[peer_name]:
             print(f"  {peer_name:11s} {'(' + str(entry.get('status')) + ', matches torch: ' + str(entry.get('matches')) + ')':40s} "
                   f"{_interval(samples[peer_name])}  -> recommended IREE is {row['vs_peer']:.2f}x the peer")  # fmt: skip
