@@ -7,6 +7,7 @@
 #     libc6-dev-armel-cross (the armel cross compilers and C library), cmake and ninja (IREE's
 #     runtime built from source);
 #   - gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm (the bare-metal Cortex-M target);
+#   - valgrind, whose callgrind counts the instructions a module executes (the instructions stage);
 #   - Debian's Chromium and the DejaVu fonts, so the published site (results/site) is checked in a
 #     real browser, headless, by the integration tests;
 #   - a running dockerd, started in the background when `docker info` does not answer
@@ -49,6 +50,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || missing+=(gcc-arm-none-eabi)
 [ -f /usr/lib/arm-none-eabi/include/stdio.h ] || missing+=(libnewlib-arm-none-eabi)
 command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
+# Instruction counts (`[benchmark] instructions`, stages/instructions.py): callgrind.
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 if [ "${#missing[@]}" -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing ${missing[*]} (apt-get)"
@@ -56,7 +59,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-    say "docker.io, debootstrap, qemu-user-static, the ARM and native toolchains, chromium and binutils already installed"
+    say "docker.io, debootstrap, qemu-user-static, the ARM and native toolchains, valgrind, chromium and binutils already installed"
 fi
 command -v docker >/dev/null 2>&1 || { say "no docker client on PATH after installing docker.io" >&2; exit 1; }
 

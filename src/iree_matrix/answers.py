@@ -236,6 +236,20 @@ class Runs:
     def by_job(self) -> Mapping[str, Record]:  # every record, by job id
         return self.index.by_job
 
+    @functools.cached_property
+    def instructions(self) -> Mapping[tuple[str, str, str], Record]:
+        """(function, exporter, compiler) -> its module's instructions per call on its own runtime
+        (stages/instructions.py): the requested profile's count, else any profile's (`avx2`)."""
+        counted: dict[tuple[str, str, str], Record] = {}
+        for r in self.by_job.values():
+            label = r.label
+            if r.stage != "instructions" or r.status is not Status.OK or label.runtime != label.compiler:
+                continue
+            key = (label.model, label.exporter, label.compiler)
+            if key not in counted or label.profile == self.profile:
+                counted[key] = r
+        return counted
+
     def cause(self, record: Record) -> Record:
         return self.index.cause(record)
 
@@ -537,6 +551,8 @@ class Regression:
     kind: str  # "fails" | "slower" | "larger"
     detail: str
     evidence: tuple[str, str]  # job ids: older cell, newer cell
+    # What decided it: "outcome" (fails), "size" (larger), "timing" or "instructions" (slower).
+    signal: str = ""
 
 
 def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
@@ -549,6 +565,47 @@ def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
     if older.high is None or newer.low is None:
         return False
     return newer.low > older.high * LOADED_RATIO
+
+
+def counted(record: Optional[Record]) -> Optional[float]:
+    """Instructions per call of an `instructions` record (stages/instructions.py), if it has them."""
+    return record.metric.instructions_per_call if record is not None else None
+
+
+def slower_pair(
+    older: Timing, newer: Timing, older_count: Optional[float] = None, newer_count: Optional[float] = None
+) -> Optional[tuple[str, str]]:
+    """(detail, signal) when the newer release is slower beyond noise, else None. Two quiet timings
+    decide by their medians ("timing"). Where either is noisy, instruction counts — which the load
+    does not move — decide when both releases have one and they grew more than NOISE_RATIO times
+    ("instructions"); otherwise the loaded rule of `slower_beyond_noise` still may ("timing"): the
+    counted module is another build of the function (`avx2`), so a count that did not move does not
+    clear a slowdown no load explains, it is said beside it."""
+    both = f"{formats.duration_ms(older.median)} → {formats.duration_ms(newer.median)}"
+    times = formats.ratio(newer.median / older.median)
+    quiet = not older.noisy and not newer.noisy
+    counted = bool(older_count and newer_count) and not quiet
+    count_ratio = newer_count / older_count if counted and older_count and newer_count else None
+    if count_ratio is not None and count_ratio > NOISE_RATIO:
+        counts = f"{instructions_text(older_count or 0)} → {instructions_text(newer_count or 0)} per call"
+        detail = f"{formats.ratio(count_ratio)} the instructions ({counts}, callgrind)"
+        detail += f"; timings noisy: {times} ({both})"
+        return detail, "instructions"
+    if not slower_beyond_noise(older, newer):
+        return None
+    if not quiet:
+        both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
+    if count_ratio is not None:
+        both += f"; the counted build's instructions: {formats.ratio(count_ratio)}"
+    return f"{times} slower ({both})", "timing"
+
+
+def instructions_text(count: float) -> str:
+    """An instruction count as a reader takes it in: 767.7 k, 12.3 M, 4.56 G."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count:.0f}"
 
 
 def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
@@ -591,24 +648,24 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
             what = (b.status.value + (f" ({b.error_class})" if b.error_class else "")) if b else "no run"
             if b is not None and b.status is Status.NOT_RUN and cb is not None and cb.status is not Status.OK:
                 what = f"compile {cb.status.value} ({cb.error_class or ''})".replace(" ()", "")
-            out.append(
-                Regression(function, older, newer, "fails", f"passed in {older}, {what} in {newer}", evidence)
-            )
+            detail = f"passed in {older}, {what} in {newer}"
+            out.append(Regression(function, older, newer, "fails", detail, evidence, "outcome"))
             continue
         if ok_a and ok_b:
             ta, tb = timing(a), timing(b)
-            if ta and tb and slower_beyond_noise(ta, tb):
-                both = f"{formats.duration_ms(ta.median)} → {formats.duration_ms(tb.median)}"
-                if ta.noisy or tb.noisy:
-                    both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
-                detail = f"{formats.ratio(tb.median / ta.median)} slower ({both})"
-                out.append(Regression(function, older, newer, "slower", detail, evidence))
+            ia, ib = (runs.instructions.get((function, exporter, v)) for v in (older, newer))
+            slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else None
+            if slower is not None:
+                detail, signal = slower
+                if signal == "instructions" and ia is not None and ib is not None:
+                    evidence = (ia.job, ib.job)
+                out.append(Regression(function, older, newer, "slower", detail, evidence, signal))
         sa = ca.metric.module_bytes if ca is not None and ca.status is Status.OK else None
         sb = cb.metric.module_bytes if cb is not None and cb.status is Status.OK else None
         if sa and sb and sb > sa * SIZE_RATIO:
             detail = f"module {formats.ratio(sb / sa)} larger ({formats.size(sa)} → {formats.size(sb)})"
             jobs = (ca.job if ca else "", cb.job if cb else "")
-            out.append(Regression(function, older, newer, "larger", detail, jobs))
+            out.append(Regression(function, older, newer, "larger", detail, jobs, "size"))
     return out
 
 

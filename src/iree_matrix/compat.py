@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import answers, exporters
+from iree_matrix import answers, exporters, roofline
 from iree_matrix._files import write_atomically
 from iree_matrix.results import Record, latest_by_job
 
@@ -49,6 +49,7 @@ def derive(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         "regressions": [_plain(r) for r in answers.regressions(runs)],
         "identical_exports": [_plain(s) for s in answers.identical_exports(runs)],
         **_exporters(latest),
+        **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
         "digests": _digests(latest),
     }
 

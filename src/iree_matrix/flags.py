@@ -143,6 +143,13 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             description="host CPU, 256-bit vectors (AVX2 width) even where the CPU has AVX-512",
         ),
         Profile(
+            "avx2",
+            # valgrind emulates no AVX-512 CPU: the module whose instructions callgrind counts
+            # (stages/instructions.py) is compiled for x86-64-v3 (AVX2, FMA, BMI2).
+            target_cpu="x86-64-v3",
+            description="llvm-cpu for an AVX2 CPU (x86-64-v3): what valgrind can run, for instruction counts",
+        ),
+        Profile(
             "stripped",
             flags=STRIP_FLAGS,
             description="host CPU, no DWARF, source map or debug ops (the module you would ship)",

@@ -371,6 +371,78 @@ class Metrics:
         """A dispatches record: the timed executables' medians, summed."""
         return self._number("sum_median_us")
 
+    # instructions (stages/instructions.py): callgrind's count of one call
+    @property
+    def instructions(self) -> Mapping[str, Any]:
+        """per_call, runs (iterations, total), counted (the function), device, tool."""
+        value = self.raw.get("instructions")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def instructions_per_call(self) -> Optional[float]:
+        return number(self.instructions.get("per_call"))
+
+    # flops (stages/flops.py): torch's count of one call
+    @property
+    def flops(self) -> Optional[int]:
+        return self._int("flops")
+
+    @property
+    def bytes_min(self) -> Optional[int]:
+        return self._int("bytes_min")
+
+    @property
+    def bytes_ops(self) -> Optional[int]:
+        return self._int("bytes_ops")
+
+    @property
+    def kinds(self) -> Mapping[str, Any]:
+        """Per op kind: {"flops", "bytes"}."""
+        value = self.raw.get("kinds")
+        return value if isinstance(value, Mapping) else {}
+
+    # peak (stages/peak.py): the machine's measured ceilings
+    @property
+    def gflops_1(self) -> Optional[float]:
+        return self._number("gflops_1")
+
+    @property
+    def gflops_all(self) -> Optional[float]:
+        return self._number("gflops_all")
+
+    @property
+    def triad_gbs_1(self) -> Optional[float]:
+        return self._number("triad_gbs_1")
+
+    @property
+    def triad_gbs_all(self) -> Optional[float]:
+        return self._number("triad_gbs_all")
+
+    @property
+    def threads(self) -> Optional[int]:
+        return self._int("threads")
+
+    @property
+    def isa(self) -> str:
+        return self._text("isa") or ""
+
+    @property
+    def lanes(self) -> int:
+        return self._int("lanes") or 0
+
+    @property
+    def isa_flags(self) -> list[str]:
+        return [str(v) for v in self.raw.get("isa_flags") or []]
+
+    @property
+    def load_average(self) -> Mapping[str, Any]:
+        value = self.raw.get("load_average")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def method(self) -> str:
+        return self._text("method") or ""
+
     # a firmware run (bare metal, under qemu-system-arm): what it needs of a board
     @property
     def machine(self) -> str:

@@ -67,7 +67,9 @@ _TOP_KEYS = set(AXES) | {
     "interpreters",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
-_BENCHMARK_KEYS = {"repetitions", "seed", "threads", "dispatches", "op_profile", "devices"}
+_BENCHMARK_KEYS = {
+    "repetitions", "seed", "threads", "dispatches", "op_profile", "devices", "instructions", "roofline",
+}  # fmt: skip
 # IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
 # to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
 DEVICES = ("local-task", "local-sync")
@@ -112,6 +114,12 @@ class Benchmark:
     # The HAL drivers every module is run with: each one a run job of its own (the first is the
     # cell's plain run; others get a `/local-sync` suffix).
     devices: tuple[str, ...] = (DEFAULT_DEVICE,)
+    # The same globs: whose modules also get their instructions per call counted (valgrind's
+    # callgrind on local-sync, stages/instructions.py): a figure the machine's load does not move.
+    instructions: tuple[str, ...] = ()
+    # The same globs: whose FLOPs and bytes are counted (torch's FlopCounterMode, stages/flops.py),
+    # beside the machine's measured peak (stages/peak.py): the roofline of the performance table.
+    roofline: tuple[str, ...] = ()
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
@@ -121,6 +129,12 @@ class Benchmark:
 
     def profiles_ops(self, unit: str, profile: str = "default") -> bool:
         return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.op_profile)
+
+    def counts_instructions(self, unit: str, profile: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.instructions)
+
+    def counts_flops(self, unit: str, profile: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.roofline)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -642,7 +656,7 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise where.error(f"benchmark.{key}", value, f"expected an integer from {low} to {high}")
             values[key] = value
-    for key in ("dispatches", "op_profile"):
+    for key in ("dispatches", "op_profile", "instructions", "roofline"):
         if key in table:
             globs = _as_list(table[key], f"benchmark.{key}", where)
             for glob in globs:

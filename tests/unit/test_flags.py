@@ -104,8 +104,11 @@ def test_builtin_profiles():
         "vector-256",
         "soft-fmaf",
         "vmvx",
+        "avx2",
     }
     assert BUILTIN_PROFILES["generic"].target_cpu is None
+    # what valgrind can run (no AVX-512): the instructions stage's module
+    assert "--iree-llvmcpu-target-cpu=x86-64-v3" in compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["avx2"])
     assert BUILTIN_PROFILES["default"].opt_level is None
     assert set(TUNE_PROFILES) <= set(BUILTIN_PROFILES)
 

@@ -11,8 +11,9 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix import answers, formats, opkinds, search, stats
+from iree_matrix import answers, formats, opkinds, roofline, search, stats
 from iree_matrix.records import Metrics
+from iree_matrix.report.roofline import percent, render_roofline
 from iree_matrix.results import Record, Status, latest_by_job
 from iree_matrix.spec import PEERS
 
@@ -326,6 +327,7 @@ def render_all(latest: Iterable[Record]) -> list[str]:
     searched = render_search(records)
     return (
         render_performance(records)
+        + render_roofline(records)
         + render_op_kinds(records)
         + searched
         # The tune table picks the fastest median, noise or not: only where no search judged them.
@@ -476,6 +478,18 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     def order(r: Record) -> tuple:
         return (r.label.model, _version_key(r.label.compiler), r.label.profile)
 
+    peak, work = roofline.peak_of(records), roofline.work_of(records)
+    if peak is not None and work:
+        lines += [
+            "Beside a kind with FLOPs (torch's count, grouped the same way), the fraction of the "
+            "machine's FMA peak it reached (roofline section above).",
+            "",
+        ]
+
+    def cell(unit: str, kind: str, ms: float) -> str:
+        fraction = roofline.kind_fraction(work.get(unit), kind, ms, peak)
+        return _ms(ms) + (f" ({percent(fraction)})" if fraction is not None else "")
+
     unprofiled: dict[str, str] = {}
     for run in sorted(runs, key=order):
         unit, compiler = run.label.model, run.label.compiler
@@ -500,7 +514,10 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
             if kinds is not None:
                 columns[name] = kinds
         kinds_seen = [k for k in opkinds.KINDS if any(k in c for c in columns.values())]
-        rows = [[kind, *(_ms(c[kind]) if kind in c else "" for c in columns.values())] for kind in kinds_seen]
+        rows = [
+            [kind, *(cell(unit, kind, c[kind]) if kind in c else "" for c in columns.values())]
+            for kind in kinds_seen
+        ]
         rows.append(["sum (profiled)", *(_ms(sum(c.values())) for c in columns.values())])
         medians = [iree_ms, *(timed.get(name) for name in list(columns)[1:])]
         rows.append(["median, not profiled", *(_ms(m) if m else "" for m in medians)])
@@ -598,8 +615,101 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
         tabulate(rows, headers=["function", *versions], tablefmt="github", disable_numparse=True),
         "",
     ]
+    lines += render_instructions(runs, versions)
     if slower:
-        lines += ["Slower beyond noise between consecutive releases:", ""]
-        lines += [f"- **{r.function}** {r.older} → {r.newer}: {r.detail}" for r in slower]
+        lines += [
+            "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
+            f"where either is noisy, the instruction counts decide — more than {answers.NOISE_RATIO:g}× the "
+            "instructions per call — when both releases have one; without them, the newer fastest repetition "
+            f"must exceed {answers.LOADED_RATIO:g}× the older slowest):",
+            "",
+        ]
+        lines += [
+            f"- **{r.function}** {r.older} → {r.newer}: {r.detail} — decided by {r.signal}" for r in slower
+        ]
         lines.append("")
     return lines
+
+
+def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str]:
+    """Instructions per call per function and release (callgrind, stages/instructions.py), and
+    where both releases of a consecutive pair had quiet timings — of the counted module, else of
+    the function's `default` build — the instruction ratio beside the time ratio: whether the
+    noise-free signal agrees with the clock."""
+    table: dict[str, dict[str, Record]] = {}
+    exporters: dict[str, str] = {}
+    for (function, exporter, compiler), record in runs.instructions.items():
+        table.setdefault(function, {})[compiler] = record
+        exporters[function] = exporter
+    table = {f: cells for f, cells in table.items() if len(cells) >= KERNEL_RELEASES}
+    if not table:
+        return []
+    shown = [v for v in versions if any(v in cells for cells in table.values())]
+    shown += answers.sorted_versions({v for cells in table.values() for v in cells} - set(shown))
+    profiles = sorted({r.label.profile for cells in table.values() for r in cells.values()})
+    tools = sorted({str(r.metric.instructions.get("tool", "")) for c in table.values() for r in c.values()})
+    rows: list[list[str]] = []
+    pairs: list[list[str]] = []
+    quiet_pairs: list[list[str]] = []
+    for function, cells in sorted(table.items()):
+        figures = {v: n for v, r in cells.items() if (n := answers.counted(r))}
+        rows.append(
+            [function, *(answers.instructions_text(figures[v]) if v in figures else "" for v in shown)]
+        )
+        present = [v for v in answers.sorted_versions(cells) if figures.get(v)]
+        for older, newer in zip(present, present[1:]):
+            counted_build = [answers.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer)]
+            default_build = [
+                answers.timing(runs.same(function, exporters[function], v)) for v in (older, newer)
+            ]
+            for build, (ta, tb) in ((cells[older].label.profile, counted_build),
+                                    ("default", default_build)):  # fmt: skip
+                if ta is None or tb is None or ta.noisy or tb.noisy:
+                    continue
+                time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
+                row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
+                       formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
+                moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > answers.NOISE_RATIO
+                (pairs if moved else quiet_pairs).append(row)
+                break
+    lines = [
+        "### Instructions per call",
+        "",
+        "Instructions one call executes, counted by valgrind's callgrind "
+        f"({', '.join(t for t in tools if t)}) on `iree-benchmark-module --device=local-sync` (one thread "
+        "does all the work), inside `iree_vm_invoke` only (`--toggle-collect`: the call, without start-up, "
+        "module load and input parsing). The count does not move with the machine's load. "
+        "valgrind emulates no AVX-512 CPU, so the counted module is the same function compiled with "
+        f"profile {', '.join(f'`{p}`' for p in profiles)} (x86-64-v3: AVX2 and FMA) by each release, "
+        "run on that release's runtime.",
+        "",
+        tabulate(rows, headers=["function", *shown], tablefmt="github", disable_numparse=True),
+        "",
+    ]
+    if pairs or quiet_pairs:
+        moved = bool(pairs)
+        lines += [
+            "Consecutive releases with quiet timings on both (local-task, this host; the counted build's "
+            "own, else the `default` build's, named beside the ratio)"
+            + (f", where either ratio moved beyond {answers.NOISE_RATIO:g}×" if moved else "")
+            + ": newer over older. 'agree': both signals say slower, faster or neither beyond "
+            f"{answers.NOISE_RATIO:g}×.",
+            "",
+            tabulate(
+                pairs or quiet_pairs,
+                headers=["function", "releases", "time ratio", "instruction ratio", "agree"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),  # fmt: skip
+            "",
+        ]
+    return lines
+
+
+def _agrees(time_ratio: float, count_ratio: float) -> str:
+    """Whether the two signals say the same beyond noise: both slower, both faster, or both within."""
+
+    def direction(ratio: float) -> int:
+        return 1 if ratio > answers.NOISE_RATIO else -1 if ratio < 1 / answers.NOISE_RATIO else 0
+
+    return "yes" if direction(time_ratio) == direction(count_ratio) else "no"

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import answers, compat, exporters, formats, opkinds, refusals
+from iree_matrix import answers, compat, exporters, formats, opkinds, refusals, roofline
 from iree_matrix._files import write_atomically
 from iree_matrix.records import Metrics
 from iree_matrix.results import Record, Status, latest_by_job
@@ -401,8 +401,8 @@ def _index_page(site: Site) -> str:
     body.append("<h2 id=regressions>Regressions between consecutive releases</h2>")
     body.append(
         _table(
-            ["function", "from", "to", "kind", "what", "evidence"],
-            [(r.function, r.older, r.newer, r.kind, r.detail, r.evidence[1]) for r in regressions],
+            ["function", "from", "to", "kind", "what", "decided by", "evidence"],
+            [(r.function, r.older, r.newer, r.kind, r.detail, r.signal, r.evidence[1]) for r in regressions],
         )
         if regressions
         else "<p>None beyond the noise.</p>"
@@ -657,6 +657,7 @@ def _model_page(site: Site, rec: answers.Recommendation) -> str:
         if compile_s or sizes:
             body.append(f"<h2>{_e(function)}: compile time and module size</h2>")
             body.append(cost_plot(compile_s, sizes, compilers, f"{fid}-cost-{k}"))
+    body += _roofline_section(site, rec)
     body += _op_kinds_section(site, rec, fid)
     body += _failures_section(site, rec)
     return _page(rec.model, body, depth=1)
@@ -669,6 +670,32 @@ def _or_blank(value: Optional[float]) -> Any:
 def _compiled(record: Optional[Record]) -> Optional[Metrics]:
     """A compile's metrics, when it succeeded."""
     return record.metric if record is not None and record.status is Status.OK else None
+
+
+def _roofline_section(site: Site, rec: answers.Recommendation) -> list[str]:
+    """The model's functions as GFLOP/s and fraction of this machine's measured peak (roofline.py)."""
+    document = roofline.document(site.records)
+    if document is None:
+        return []
+    functions = [f for f in document["functions"] if f["function"] in rec.functions and f["achieved"]]
+    if not functions:
+        return []
+    peak = document["peak"]
+    rows = [
+        (f["function"], f"{f['flops'] / 1e9:.3g}", f"{f['bound_gflops']:.3g}", a["framework"],
+         _ms(a["median_ms"]), f"{a['gflops']:.3g}", f"{a['fraction_of_peak']:.1%}")
+        for f in functions
+        for a in f["achieved"]
+    ]  # fmt: skip
+    return [
+        "<h2>Roofline: GFLOP/s and fraction of peak</h2>",
+        f"<p>Measured peak ({_e(peak['measured'])}): {peak['gflops']:.3g} GFLOP/s on {peak['threads']} "
+        f"threads ({peak['lanes']}-lane {_e(peak['isa'])} FMA chains), STREAM triad "
+        f"{peak['triad_gbs']:.3g} GB/s; load average {_e(peak['load_average'])}. FLOPs: torch's "
+        "FlopCounterMode on one call; bound: min(peak, "
+        "FLOP/byte × bandwidth).</p>",
+        _table(["function", "GFLOP", "bound GFLOP/s", "framework", "median", "GFLOP/s", "of peak"], rows),
+    ]
 
 
 def _op_kinds_section(site: Site, rec: answers.Recommendation, fid: str) -> list[str]:

@@ -1,0 +1,80 @@
+"""PERFORMANCE.md's roofline section: the machine's measured peak, and per function its FLOPs,
+bytes and the GFLOP/s and fraction of peak IREE and every peer reached (roofline.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+from iree_matrix import formats, roofline
+from iree_matrix.results import Record
+
+
+def percent(fraction: float) -> str:
+    return f"{fraction * 100:.2g} %" if fraction < 0.1 else f"{fraction * 100:.0f} %"
+
+
+def rate(gflops: float) -> str:
+    return f"{gflops:.3g} GFLOP/s"
+
+
+def render_roofline(latest: Iterable[Record]) -> list[str]:
+    records = list(latest)
+    peak, work = roofline.peak_of(records), roofline.work_of(records)
+    if peak is None or not work:
+        return []
+    rates = roofline.achieved(records, peak, work)
+    frameworks = list(dict.fromkeys(a.framework for found in rates.values() for a in found))
+    rows = []
+    for unit, w in sorted(work.items()):
+        by_name = {a.framework: a for a in rates.get(unit, [])}
+        intensity = w.intensity
+        rows.append(
+            [
+                unit,
+                f"{w.flops / 1e9:.3g}",
+                formats.size(w.bytes_min),
+                f"{intensity:.3g}" if intensity is not None else "",
+                f"{rate(roofline.bound(peak, w))} ({percent(roofline.bound(peak, w) / peak.gflops)})",
+                *(
+                    f"{rate(by_name[f].gflops)} ({percent(by_name[f].fraction_of_peak)})"
+                    if f in by_name
+                    else ""
+                    for f in frameworks
+                ),
+            ]
+        )
+    load = peak.load_average
+    other = f", other programs kept {peak.other_load:g} cores busy" if peak.other_load is not None else ""
+    return [
+        "## Roofline: GFLOP/s and fraction of this machine's peak",
+        "",
+        f"**Measured peak** ({peak.measured}, stage `peak` of `nox -s bench`, {peak.method}): "
+        f"{rate(peak.gflops)} on {peak.threads} threads (the higher of the {peak.threads}-thread run and "
+        f"{peak.threads} × the one-thread run), {rate(peak.gflops_1)} on one — {peak.lanes}-lane "
+        f"{peak.isa} FMA chains, 2 FLOPs per lane per FMA; STREAM triad {peak.gbs:.3g} GB/s on "
+        f"{peak.threads} threads, {peak.gbs_1:.3g} GB/s on one. CPU: {peak.cpu}; "
+        f"ISA flags: {' '.join(peak.isa_flags)}. "
+        f"Load average (1 min) {load.get('start', '?')} before, {load.get('end', '?')} after{other}.",
+        "",
+        "FLOPs and bytes are torch's count of one call (`torch.utils.flop_counter.FlopCounterMode` in the "
+        "exporter's torch, stage `flops`: 2 FLOPs per multiply-add of every matmul, convolution and "
+        "attention; elementwise ops count none). Bytes: the parameters, inputs and outputs once each — "
+        "what any execution must move; FLOP/byte over them. Bound: min(peak, FLOP/byte × triad "
+        "bandwidth), the most this function can reach here. Each framework: FLOPs over its median "
+        "latency in the performance table above, and that over the FMA peak.",
+        "",
+        tabulate(
+            rows,
+            headers=["function", "GFLOP", "bytes", "FLOP/byte", "bound", *frameworks],
+            tablefmt="github",
+            disable_numparse=True,
+        ),  # fmt: skip
+        "",
+    ] + ([
+        "A fraction above 100 % says the peak was measured under more load than that timing was taken "
+        "under (this machine is shared; timed stages record `other_load`): measure it again on a quiet "
+        "machine with `--retime 'peak:*'`.",
+        "",
+    ] if any(a.fraction_of_peak > 1 for found in rates.values() for a in found) else [])  # fmt: skip

@@ -1,0 +1,81 @@
+"""flops: the floating-point operations and bytes of one call of a function — the roofline's
+numerator. Runs `scripts/flops.py` (torch's FlopCounterMode, op by op) in the function's exporter
+environment and groups the ops by kind (opkinds.py), so every framework's time can be read as
+GFLOP/s and as a fraction of the machine's peak (stages/peak.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from iree_matrix import _proc, _resources, opkinds
+from iree_matrix._hashing import digest, file_sha256
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job, Unit
+from iree_matrix.results import Status
+from iree_matrix.stages import _model_worker as worker
+from iree_matrix.stages.base import Context, StageBase
+
+WORKER = "flops.py"
+
+
+class FlopsStage(StageBase):
+    name = "flops"
+    rank = 80
+    optional = True
+    exclusive = False  # a count
+    metrics = {
+        "flops": "FLOPs of one call (torch's FlopCounterMode: 2 per multiply-add)",
+        "bytes_min": "parameters, inputs and outputs once each",
+        "bytes_ops": "every op's tensors in and out",
+        "parameters_bytes": "parameters and buffers",
+        "ops": "per ATen op (and convolution weight shape): calls, flops, bytes",
+        "kinds": "per op kind (opkinds.py): flops, bytes",
+        "method": "how they were counted",
+        "torch_version": "the torch that counted",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """For a cell `[benchmark] roofline` names: the function's FLOPs, in its exporter's environment."""
+        if unit.spec.benchmark.counts_flops(unit.name, unit.cell.profile):
+            exported = unit.planned["export"]
+            unit.add(self.name, exported.cell, (unit.install(exported.env),), exported.labels, exported.env)
+
+    def key(self, job: Job, ctx: Context) -> str:
+        fields = worker.key_fields(job, ctx)
+        return digest(
+            {
+                "stage": self.name,
+                # what decides the count: the model, its weights, the inputs' seed, torch
+                **{k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")},
+                "worker": file_sha256(_resources.scripts_dir() / WORKER),
+            }
+        )
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        env = ctx.environment(job)
+        argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
+        if done.returncode != 0:
+            raise _proc.failure(done, "model-error")
+        counted = worker.read_result(out / "flops.json", done)
+        return Outcome(
+            Status.OK, metrics={**counted, "kinds": by_kind(counted.get("ops") or [])}, command=tuple(argv)
+        )
+
+
+def by_kind(ops: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """FLOPs and bytes per op kind (opkinds.of_torch: a pointwise convolution is a matmul, one
+    input channel per group is depthwise), kinds without FLOPs or bytes left out."""
+    kinds: dict[str, dict[str, int]] = {}
+    for op in ops:
+        kind = opkinds.of_torch(str(op.get("op", "")), op.get("weight_shape"))
+        entry = kinds.setdefault(kind, {"flops": 0, "bytes": 0})
+        entry["flops"] += int(op.get("flops") or 0)
+        entry["bytes"] += int(op.get("bytes") or 0)
+    return {k: v for k, v in kinds.items() if v["flops"] or v["bytes"]}
+
+
+STAGE = FlopsStage()

@@ -1,0 +1,213 @@
+"""instructions: how many instructions one call of a compiled module executes — a figure that does
+not move with what else the machine is doing, beside the run stage's wall time.
+
+valgrind's callgrind (https://valgrind.org/docs/manual/cl-manual.html) counts the instructions the
+runtime's own `iree-benchmark-module` executes on the `local-sync` HAL driver (every dispatch on the
+calling thread, so one thread's count is the whole work) inside `iree_vm_invoke` only
+(`--collect-atstart=no --toggle-collect=iree_vm_invoke`: the call, without the process's start,
+the module's load and the inputs' parsing), for exactly `CALLS` call(s)
+(`--benchmark_min_time=<n>x`). The wheels' runtime tools keep their symbol table, so callgrind
+finds the function by name; a runtime without one counts nothing, which is said. Checked against
+the slope between runs of 1 and 3 calls counted whole (a 64x64 matmul on IREE 3.9.0: 767,406
+inside the call, 767,663 by the slope).
+
+valgrind emulates its own CPU: on x86_64 it has no AVX-512 (a module compiled with it stops on
+SIGILL, said as such), so the counted module is one compiled for an AVX2 CPU (the `avx2` profile,
+`x86-64-v3`). Counts are what that CPU's code executes, not a time: a count that moves between
+releases is the generated code changing, whatever the load was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from iree_matrix import _proc, host, targets
+from iree_matrix._hashing import digest
+from iree_matrix.envs import Environment
+from iree_matrix.errors import StageFailure, StageSkipped
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import Job, Unit, runs_anywhere
+from iree_matrix.results import Status
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, export_digest
+from iree_matrix.stages.base import Context, StageBase
+
+CALLS = 1  # calls counted (under valgrind one call of the slowest micro-benchmark takes about a minute)
+COUNTED_FUNCTION = "iree_vm_invoke"  # what the tools call once per benchmark iteration
+# valgrind runs under a seccomp filter refusing io_uring_setup (stages/_no_io_uring.py: IREE 3.12+'s
+# io_uring proactor otherwise deadlocks valgrind 3.19; the runtime falls back to its POSIX proactor).
+WRAPPER = "iree_matrix.stages._no_io_uring"
+METRIC = "instructions"
+INSTALL_HINT = "apt-get install -y valgrind (images/setup-host.sh installs it)"
+
+
+class InstructionsStage(StageBase):
+    name = "instructions"
+    rank = 75  # after dispatches (70)
+    optional = True
+    exclusive = False  # a count, not a time: other jobs may run beside it
+    timeout = 3600.0  # under valgrind a call takes some 50x its native time
+    metrics = {
+        METRIC: "per_call (instructions of one call), runs (iterations, total), counted (the function), "
+        "device, tool",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """For a cell `[benchmark] instructions` names, run by its own runtime: the same module's
+        instructions per call, counted single-threaded (local-sync), after the run's dependencies."""
+        run, compiled = unit.planned.get("run"), unit.planned["compile"]
+        if run is None or run.cell != compiled.cell or targets.parse(unit.cell.arch).arch.bare_metal:
+            return
+        if unit.spec.benchmark.counts_instructions(unit.name, unit.cell.profile):
+            labels = dataclasses.replace(run.labels, device="local-sync")
+            unit.add(self.name, run.cell, run.deps, labels, run.env)
+
+    def key(self, job: Job, ctx: Context) -> str:
+        target = job.target
+        if target.arch.bare_metal or target.emulated or not runs_anywhere(job.env):
+            raise StageSkipped("instruction counts are taken natively, on this host's own runtime")
+        return digest(
+            {
+                "stage": self.name,
+                "module": ctx.dep("compile").record.key,
+                "export": export_digest(ctx.dep("export"), "io_sha256"),
+                "env": ctx.env_identity(),
+                "valgrind": valgrind_version(),
+                "calls": CALLS,
+                "counted": COUNTED_FUNCTION,
+                # valgrind's emulated CPU, and the runtime's choice of code by CPU, follow the host's
+                "host": host.identity(),
+            }
+        )
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        env = ctx.environment(job)
+        if getattr(env, "backend", "") == "docker":
+            raise StageFailure(
+                "no-valgrind",
+                "instruction counts run on host venvs (--backend venv): the images have no valgrind",
+            )
+        valgrind = shutil.which("valgrind")
+        if valgrind is None:
+            raise StageFailure("no-valgrind", f"valgrind is not installed: {INSTALL_HINT}")
+        tool = native_tool(env, "iree-benchmark-module")
+        info = json.loads(ctx.read(EXPORT_INFO).read_text())
+        module = ctx.read(MODULE)
+        inputs = [f"--input=@{ctx.read(INPUTS) / f'input{i}.npy'}" for i in range(len(info["inputs"]))]
+        counted = out / "callgrind.out"
+        argv = [
+            sys.executable, "-m", WRAPPER,
+            valgrind, "--tool=callgrind", f"--callgrind-out-file={counted}", "--collect-atstart=no",
+            f"--toggle-collect={COUNTED_FUNCTION}", tool, "--device=local-sync", f"--module={module}",
+            f"--function={info['function']}", *inputs, f"--benchmark_min_time={CALLS}x",
+            "--benchmark_repetitions=1", "--benchmark_format=json",
+        ]  # fmt: skip
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, check=False)
+        if done.returncode != 0:
+            raise _proc.failure(done, *why_failed(done.output))
+        run = {"iterations": iterations_of(done.stdout), "total": total_of(counted.read_text())}
+        counted.unlink()  # hundreds of KiB of per-function counts; the total is kept
+        metrics = {
+            METRIC: {
+                "per_call": per_call(run),
+                "runs": [run],
+                "counted": COUNTED_FUNCTION,
+                "device": "local-sync",
+                "tool": f"callgrind ({valgrind_version()})",
+            }
+        }
+        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+@functools.cache
+def valgrind_version() -> str:
+    """`valgrind-3.19.0`, or "" where valgrind is not installed (the key still differs from a count's)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return ""
+    return _proc.run([valgrind, "--version"], timeout=60, check=False).stdout.strip()
+
+
+def native_tool(env: Environment, name: str) -> str:
+    """The runtime tool's own executable: a wheel's console script is a Python launcher (valgrind
+    would count Python), its binary is iree/_runtime_libs/<name> beside the venv's packages."""
+    path = Path(env.tool(name))
+    wheel = sorted(path.parent.parent.glob(f"lib/python*/site-packages/iree/_runtime_libs/{name}"))
+    for candidate in (*wheel, path):
+        if is_elf(candidate):
+            return str(candidate)
+    raise StageFailure("no-runtime-tool", f"no executable {name} in {path.parent} (only a launcher)")
+
+
+def is_elf(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+_UNDECODABLE = re.compile(r"unhandled instruction bytes|SIGILL|Illegal opcode")
+
+
+def why_failed(output: str) -> tuple[str, str]:
+    """(error class, message) of a counted run that did not finish."""
+    if _UNDECODABLE.search(output):
+        return (
+            "valgrind-isa",
+            f"{valgrind_version() or 'valgrind'} cannot decode an instruction of the module (it emulates no "
+            "AVX-512 CPU): count a module compiled for an AVX2 CPU, the `avx2` profile (x86-64-v3)\n"
+            + _proc.excerpt(output, max_lines=5),
+        )
+    return "instructions-error", _proc.excerpt(output)
+
+
+_TOTAL = re.compile(r"^(?:summary|totals):\s*(\d+)", re.M)
+
+
+def total_of(callgrind_out: str) -> int:
+    """The instruction total (event Ir) of a callgrind output file."""
+    match = _TOTAL.search(callgrind_out)
+    if match is None:
+        raise StageFailure("instructions-error", "callgrind wrote no summary: line (the run did not finish?)")
+    return int(match.group(1))
+
+
+def iterations_of(benchmark_json: str) -> int:
+    """How many calls google benchmark made (one repetition of one benchmark)."""
+    try:
+        found = [
+            int(b["iterations"])
+            for b in json.loads(benchmark_json).get("benchmarks", [])
+            if b.get("run_type", "iteration") == "iteration"
+        ]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StageFailure("instructions-error", f"iree-benchmark-module's JSON unreadable: {exc}") from None
+    if len(found) != 1:
+        raise StageFailure(
+            "instructions-error", f"expected one benchmark run, iree-benchmark-module made {len(found)}"
+        )
+    return found[0]
+
+
+def per_call(run: Mapping[str, Any]) -> float:
+    """Instructions per call of one counted run (only the calls were counted)."""
+    if run["iterations"] < 1:
+        raise StageFailure("instructions-error", "iree-benchmark-module made no call")
+    if run["total"] <= 0:
+        raise StageFailure(
+            "instructions-error",
+            f"callgrind counted nothing inside {COUNTED_FUNCTION}: this runtime's iree-benchmark-module has "
+            "no symbol table to find it by",
+        )
+    return run["total"] / run["iterations"]
+
+
+STAGE = InstructionsStage()

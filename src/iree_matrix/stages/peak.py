@@ -1,0 +1,148 @@
+"""peak: what this machine can do at most — the roofline's ceilings. Builds `scripts/peak/peak.c`
+with the host's C compiler at `-O3 -march=native` (the widest vectors and the FMA of the ISA this
+CPU has) and runs it: independent FMA chains (FLOP/s, one thread and the matrix's thread count)
+and a STREAM triad (memory bandwidth, the same), recorded with the CPU, its ISA flags and the load
+average around the measurement. Timed: it runs alone in the matrix (`--retime 'peak:*'` measures
+it again).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from iree_matrix import _proc, _resources, host, targets
+from iree_matrix._hashing import digest, file_sha256
+from iree_matrix.errors import StageFailure
+from iree_matrix.outcome import Outcome
+from iree_matrix.plan import EnvSpec, Job, Unit
+from iree_matrix.records import Labels
+from iree_matrix.results import Status
+from iree_matrix.stages.base import Context, StageBase
+
+SOURCE = Path("peak") / "peak.c"
+FLAGS = ("-O3", "-march=native", "-pthread")
+COMPILERS = ("cc", "gcc", "clang")
+
+
+class PeakStage(StageBase):
+    name = "peak"
+    rank = 85
+    optional = True
+    exclusive = True  # it times
+    timeout = 600.0
+    metrics = {
+        "gflops_1": "FMA peak on one thread, GFLOP/s",
+        "gflops_all": "on `threads` threads",
+        "triad_gbs_1": "STREAM triad on one thread, GB/s",
+        "triad_gbs_all": "on `threads` threads",
+        "threads": "the matrix's thread count",
+        "isa": "the vectors the kernel used",
+        "fma": "whether the compiler targeted FMA",
+        "lanes": "float lanes per vector",
+        "chains": "independent FMA chains",
+        "triad_bytes": "the triad's arrays",
+        "check": "a triad value (kept so nothing is optimised away)",
+        "method": "the kernel, compiler and flags",
+        "cpu": "the CPU model",
+        "isa_flags": "its vector and FMA flags (/proc/cpuinfo)",
+        "load_average": "1-minute load average before and after",
+        "other_load": "cores other programs kept busy meanwhile",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """With any cell `[benchmark] roofline` names: one measurement of this host, for every function."""
+        if unit.spec.benchmark.counts_flops(unit.name, unit.cell.profile):
+            arch = targets.host_arch()
+            unit.add(
+                self.name, arch, (), Labels(arch=arch), EnvSpec("toolchain", unit.cell.python, (), "host-cc")
+            )
+
+    def key(self, job: Job, ctx: Context) -> str:
+        return digest(
+            {
+                "stage": self.name,
+                "source": file_sha256(_resources.scripts_dir() / SOURCE),
+                "compiler": compiler_version(),
+                "flags": list(FLAGS),
+                "threads": ctx.spec.benchmark.thread_count(),
+                "host": host.identity(),
+            }
+        )
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        cc = compiler()
+        binary = out / "peak"
+        source = _resources.scripts_dir() / SOURCE
+        _proc.run([cc, *FLAGS, str(source), "-o", str(binary)], timeout=ctx.timeout, log=ctx.log,
+                  error_class="peak-build")  # fmt: skip
+        threads = ctx.spec.benchmark.thread_count()
+        before = os.getloadavg()
+        done = _proc.run(
+            [str(binary), str(threads)], timeout=ctx.timeout, log=ctx.log, error_class="peak-run"
+        )
+        after = os.getloadavg()
+        metrics = {
+            **parse(done.stdout),
+            "method": f"scripts/peak/peak.c built by {compiler_version()} with {' '.join(FLAGS)}",
+            "cpu": host.describe()["cpu"],
+            "isa_flags": isa_flags(),
+            "load_average": {"start": round(before[0], 2), "end": round(after[0], 2)},
+        }
+        binary.unlink()
+        return Outcome(Status.OK, metrics=metrics, command=(str(binary), str(threads)))
+
+
+def compiler() -> str:
+    for name in COMPILERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise StageFailure(
+        "no-compiler", "no C compiler (cc, gcc or clang) to build the peak kernel: apt-get install -y gcc"
+    )
+
+
+@functools.cache
+def compiler_version() -> str:
+    """`gcc (Debian 12.2.0-14+deb12u1) 12.2.0`: the first line of `cc --version`, "" without one."""
+    try:
+        cc = compiler()
+    except StageFailure:
+        return ""
+    lines = _proc.run([cc, "--version"], timeout=60, check=False).stdout.splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def parse(stdout: str) -> dict[str, Any]:
+    """The kernel's one JSON line, checked for the figures the roofline needs."""
+    try:
+        figures = json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise StageFailure("peak-run", f"the peak kernel printed no JSON: {stdout[:200]!r}") from None
+    needed = ("gflops_1", "gflops_all", "triad_gbs_1", "triad_gbs_all", "threads")
+    missing = [k for k in needed if not isinstance(figures.get(k), (int, float)) or figures[k] <= 0]
+    if missing:
+        raise StageFailure("peak-run", f"the peak kernel gave no positive {', '.join(missing)}: {figures}")
+    return dict(figures)
+
+
+def isa_flags() -> list[str]:
+    """This CPU's vector and FMA flags from /proc/cpuinfo (every AVX*/SSE*/FMA, Arm's SIMD ones)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            prefixes = ("avx", "fma", "sse", "f16c", "amx", "asimd", "sve", "neon", "fphp", "bf16", "i8mm")
+            return sorted(f for f in value.split() if f.startswith(prefixes))
+    return []
+
+
+STAGE = PeakStage()

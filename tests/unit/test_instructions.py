@@ -1,0 +1,221 @@
+"""Instruction counts (stages/instructions.py) and the regression rule that uses them: pure logic
+on hand-made callgrind output, benchmark JSON and records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iree_matrix import answers, spec, stages
+from iree_matrix.errors import StageFailure
+from iree_matrix.report.performance import render_kernels
+from iree_matrix.results import Record, Status
+from iree_matrix.stages import instructions
+
+EXP = "py3.11-torch2.13.0-turbine3.9.0"
+CALLGRIND_OUT = """# callgrind format
+version: 1
+creator: callgrind-3.19.0
+pid: 12026
+cmd:  iree-benchmark-module --device=local-sync
+part: 1
+
+desc: I1 cache:
+events: Ir
+summary: 3923332
+
+fl=(1) ???
+fn=(1) 0x000000000001f100
+0 3
+totals: 3923332
+"""
+
+
+def _bench_json(iterations: int) -> str:
+    return json.dumps(
+        {
+            "context": {},
+            "benchmarks": [
+                {"name": "BM_main/process_time/real_time", "run_type": "iteration", "iterations": iterations,
+                 "real_time": 1.0, "time_unit": "ms"},
+            ],
+        }
+    )  # fmt: skip
+
+
+def test_the_total_and_the_calls_are_read_from_callgrind_and_the_benchmark() -> None:
+    assert instructions.total_of(CALLGRIND_OUT) == 3923332
+    assert instructions.iterations_of(_bench_json(3)) == 3
+    with pytest.raises(StageFailure, match="no summary"):
+        instructions.total_of("events: Ir\n")
+    with pytest.raises(StageFailure, match="expected one benchmark run"):
+        instructions.iterations_of(json.dumps({"benchmarks": []}))
+
+
+def test_per_call_is_the_count_inside_the_calls_over_the_calls() -> None:
+    # measured: IREE 3.9.0, a 64x64 matmul, 3 calls counted inside iree_vm_invoke
+    assert instructions.per_call({"iterations": 3, "total": 2300496}) == 766832.0
+    with pytest.raises(StageFailure, match="no symbol table"):  # toggle-collect found no such function
+        instructions.per_call({"iterations": 1, "total": 0})
+    with pytest.raises(StageFailure, match="made no call"):
+        instructions.per_call({"iterations": 0, "total": 5})
+
+
+def test_an_instruction_valgrind_cannot_decode_is_said_with_the_fix() -> None:
+    output = (
+        "vex amd64->IR: unhandled instruction bytes: 0x62 0xF1 0x7C 0x48\n==1== Illegal opcode at address"
+    )
+    error_class, message = instructions.why_failed(output)
+    assert error_class == "valgrind-isa" and "`avx2` profile" in message
+    assert instructions.why_failed("boom: error")[0] == "instructions-error"
+
+
+def test_native_tool_is_the_wheels_binary_not_its_launcher(tmp_path: Path) -> None:
+    launcher = tmp_path / "bin" / "iree-benchmark-module"
+    binary = (
+        tmp_path / "lib" / "python3.11" / "site-packages" / "iree" / "_runtime_libs" / "iree-benchmark-module"
+    )
+    for path, head in ((launcher, b"#!/usr/bin/python\n"), (binary, b"\x7fELF....")):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(head)
+
+    class Env:
+        def tool(self, name: str) -> str:
+            return str(tmp_path / "bin" / name)
+
+    assert instructions.native_tool(Env(), "iree-benchmark-module") == str(binary)  # type: ignore[arg-type]
+    binary.write_bytes(b"#!")  # no ELF anywhere: said, not run under valgrind
+    with pytest.raises(StageFailure, match="only a launcher"):
+        instructions.native_tool(Env(), "iree-benchmark-module")  # type: ignore[arg-type]
+
+
+def _timed(median: float, spread: float, load: float) -> answers.Timing:
+    return answers.Timing(median, median * (1 - spread / 2), median * (1 + spread / 2), load)
+
+
+def test_noisy_timings_are_decided_by_instruction_counts_and_say_so() -> None:
+    quiet, noisy = _timed(10.0, 0.05, 0.0), _timed(16.0, 0.5, 0.6)
+    # noisy: the counts decide, both ways
+    detail, signal = answers.slower_pair(quiet, noisy, 1e6, 1.6e6)  # type: ignore[misc]
+    assert signal == "instructions" and detail.startswith("1.60× the instructions (1 M → 1.6 M per call")
+    assert answers.slower_pair(quiet, noisy, 1e6, 1.05e6) is None  # the code did not change: noise
+    assert answers.slower_pair(quiet, _timed(10.0, 0.5, 0.6), 1e6, 5e6) is not None  # load hid it
+    # noisy without counts: the loaded rule (fastest > 2x the older slowest)
+    assert answers.slower_pair(quiet, noisy) is None
+    # a slowdown no load explains stands even where the counted (avx2) build did not change: said beside it
+    detail, signal = answers.slower_pair(quiet, _timed(40.0, 0.5, 0.6), 1e6, 1.01e6)  # type: ignore[misc]
+    assert signal == "timing" and detail.endswith("the counted build's instructions: 1.01×)")
+    assert answers.slower_pair(quiet, _timed(40.0, 0.5, 0.6)) == (
+        "4.00× slower (10.0 ms → 40.0 ms; noisy, but its fastest repetition is > 2× the older's slowest)",
+        "timing",
+    )
+    # two quiet timings: the clock decides, counts or not
+    assert answers.slower_pair(quiet, _timed(14.0, 0.05, 0.0), 1e6, 1e6) == (
+        "1.40× slower (10.0 ms → 14.0 ms)",
+        "timing",
+    )
+
+
+def _labels(function: str, compiler: str, profile: str) -> dict[str, str]:
+    return {"model": function, "source_model": "ops", "exporter": EXP, "compiler": compiler,
+            "runtime": compiler, "arch": "x86_64", "profile": profile}  # fmt: skip
+
+
+def _record(stage: str, function: str, compiler: str, profile: str, metrics: dict[str, Any]) -> Record:
+    cell = f"{function}/{EXP}/iree{compiler}/x86_64/{profile}"
+    labels = _labels(function, compiler, profile)
+    if stage == "instructions":
+        labels["device"] = "local-sync"
+    return Record(f"{stage}:{cell}", stage, cell, "k", Status.OK, labels, metrics)
+
+
+def _latency(median: float, spread: float, load: float) -> dict[str, Any]:
+    half = median * spread / 2
+    return {
+        "latency_ms": {"median": median, "min": median - half, "max": median + half, "n": 5},
+        "other_load": load,
+    }
+
+
+def _count(per_call: float) -> dict[str, Any]:
+    runs = [{"iterations": 1, "total": per_call}]
+    return {
+        "instructions": {
+            "per_call": per_call,
+            "runs": runs,
+            "device": "local-sync",
+            "tool": "callgrind (valgrind-3.19.0)",
+        }
+    }
+
+
+def test_the_regression_list_and_the_kernels_section_use_the_counts() -> None:
+    releases = ("3.8.0", "3.9.0", "3.10.0", "3.11.0")
+    per_call = {"3.8.0": 1.0e8, "3.9.0": 1.0e8, "3.10.0": 1.02e8, "3.11.0": 9.0e8}
+    records = []
+    for v in releases:
+        noisy = v == "3.11.0"  # the default profile's timing of 3.11.0 is noisy, 1.5x: no rule fires...
+        median = 45.0 if noisy else 30.0
+        records.append(_record("compile", "ops.softmax", v, "default", {"module_bytes": 1000}))
+        records.append(
+            _record("run", "ops.softmax", v, "default", _latency(median, 0.5 if noisy else 0.05, 0.0))
+        )
+        # ...the counted module (avx2) has a quiet timing of its own and a count
+        records.append(_record("run", "ops.softmax", v, "avx2", _latency(per_call[v] / 3e6, 0.05, 0.0)))
+        records.append(_record("instructions", "ops.softmax", v, "avx2", _count(per_call[v])))
+    runs = answers.Runs.of(records)
+    assert set(runs.instructions) == {("ops.softmax", EXP, v) for v in releases}
+    (found,) = [r for r in answers.regressions(runs) if r.kind == "slower"]
+    assert (found.older, found.newer, found.signal) == ("3.10.0", "3.11.0", "instructions")
+    assert found.evidence[1].startswith("instructions:")
+    text = "\n".join(render_kernels(records))
+    assert "### Instructions per call" in text and "| ops.softmax | 100 M" in text
+    assert "decided by instructions" in text
+    # the quiet avx2 timing and the count agree on 3.10.0 -> 3.11.0 (8.82x both)
+    assert "| ops.softmax | 3.10.0 → 3.11.0 | 8.82× (avx2) | 8.82×               | yes     |" in text
+    # without the counted build's timings, the default build's quiet ones (3.11.0's is noisy: left out)
+    text = "\n".join(
+        render_kernels([r for r in records if not (r.stage == "run" and r.cell.endswith("/avx2"))])
+    )
+    assert "| ops.softmax | 3.9.0 → 3.10.0 | 1.00× (default) | 1.02×               | yes     |" in text
+    assert "3.10.0 → 3.11.0 |" not in text
+
+
+def test_the_plan_counts_instructions_only_where_the_globs_say(tmp_path: Path) -> None:
+    text = """
+python = ["3.11"]
+torch = ["2.13.0"]
+turbine = ["3.9.0"]
+compiler = ["3.9.0"]
+models = ["ops"]
+profiles = ["default", "avx2"]
+[benchmark]
+instructions = ["ops.*/avx2"]
+"""
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    jobs = [j for j in stages.plan(spec.load(path)).jobs if j.stage == "instructions"]
+    assert jobs and all(j.cell.endswith("/avx2") and j.labels["device"] == "local-sync" for j in jobs)
+    assert all(j.deps[0].startswith("export:") and j.deps[1].startswith("compile:") for j in jobs)
+    path.write_text(text.replace('"ops.*/avx2"', '"ops"'))
+    with pytest.raises(spec.SpecError, match="benchmark.instructions"):
+        spec.load(path)
+
+
+def test_io_uring_is_refused_with_eperm_and_nothing_else(tmp_path: Path) -> None:
+    """The wrapper valgrind runs under (IREE 3.12+'s io_uring proactor deadlocks valgrind 3.19)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
+        "r = libc.syscall(425, 8, ctypes.create_string_buffer(120)); "
+        "print(r, ctypes.get_errno(), os.getpid() > 0)"
+    )
+    argv = [sys.executable, "-m", "iree_matrix.stages._no_io_uring", sys.executable, "-c", probe]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["-1", "1", "True"]  # EPERM: the runtime's "blocked by security policy"
