@@ -703,6 +703,14 @@ def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str
             ),  # fmt: skip
             "",
         ]
+        if moved and quiet_pairs:
+            lines += [
+                f"The other {len(quiet_pairs)} quiet pairs: neither signal moved beyond "
+                f"{answers.NOISE_RATIO:g}× ("
+                + ", ".join(f"{p[0]} {p[1]}: {p[2]} vs {p[3]}" for p in quiet_pairs)
+                + ").",
+                "",
+            ]
     return lines
 
 

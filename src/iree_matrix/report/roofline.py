@@ -73,7 +73,8 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
         ),  # fmt: skip
         "",
     ] + ([
-        "A fraction above 100 % says the peak was measured under more load than that timing was taken "
+        "A fraction above 100 % (or a rate above its bound) says the peak (or the bandwidth) was measured "
+        "under more load than that timing was taken "
         "under (this machine is shared; timed stages record `other_load`): measure it again on a quiet "
         "machine with `--retime 'peak:*'`.",
         "",
