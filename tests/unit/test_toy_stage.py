@@ -84,7 +84,8 @@ def _matrix(tmp_path: Path, extra: str = "") -> spec.MatrixSpec:
 
 def test_the_toy_module_is_a_stage_in_its_place(toy):
     assert stages.names() == (
-        "runtime-build", "install", "export", "compile", "run", "toy", "peer", "dispatches", "alone"
+        "runtime-build", "install", "export", "compile", "run", "toy", "peer", "dispatches", "alone",
+        "instructions", "flops", "peak",
     )  # fmt: skip
     assert stages.get("toy").timeout == 900.0  # StageBase's
 

@@ -23,7 +23,7 @@ WORKER = "flops.py"
 
 class FlopsStage(StageBase):
     name = "flops"
-    rank = 80
+    rank = 92
     optional = True
     exclusive = False  # a count
     metrics = {

@@ -50,7 +50,7 @@ INSTALL_HINT = "apt-get install -y valgrind (images/setup-host.sh installs it)"
 
 class InstructionsStage(StageBase):
     name = "instructions"
-    rank = 75  # after dispatches (70)
+    rank = 90  # after dispatches (70)
     optional = True
     exclusive = False  # a count, not a time: other jobs may run beside it
     timeout = 3600.0  # under valgrind a call takes some 50x its native time

@@ -31,7 +31,7 @@ COMPILERS = ("cc", "gcc", "clang")
 
 class PeakStage(StageBase):
     name = "peak"
-    rank = 85
+    rank = 94
     optional = True
     exclusive = True  # it times
     timeout = 600.0
