@@ -24,13 +24,15 @@ PINNED = ("smoke", "bench", "runtime-source", "cortex-m", "armv6")
 
 def test_the_stages_in_pipeline_order_with_their_timeouts():
     assert stages.names() == (
-        "runtime-build", "install", "export", "compile", "run", "peer", "dispatches", "instructions", "flops", "peak",
+        "runtime-build", "install", "export", "compile", "run", "peer", "dispatches", "instructions", "flops",
+        "peak",
     )  # fmt: skip
     assert {s.name: s.timeout for s in stages.ordered()} == {
         "runtime-build": 3600.0, "install": 1800.0, "export": 900.0, "compile": 900.0, "run": 900.0,
         "peer": 1800.0, "dispatches": 1800.0, "instructions": 3600.0, "flops": 900.0, "peak": 600.0,
     }  # fmt: skip
-    assert [s.name for s in stages.ordered() if s.exclusive] == ["export", "run", "peer", "dispatches", "peak"]
+    exclusive = [s.name for s in stages.ordered() if s.exclusive]
+    assert exclusive == ["export", "run", "peer", "dispatches", "peak"]
     assert [s.name for s in stages.ordered() if s.optional] == [
         "runtime-build", "peer", "dispatches", "instructions", "flops", "peak",
     ]  # fmt: skip
