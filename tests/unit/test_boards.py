@@ -52,6 +52,8 @@ def test_the_cross_puts_devices_side_by_side_and_vmvx_against_llvm_cpu():
     headers, rows = boards.cross_table(cells, PI0, "mobilenet_v2")
     assert headers == ["compiler \\ runtime", "3.9.0 (built here, static)"]
     assert rows == [["3.9.0", "✅ 2.60 s · sync ✅ 2.50 s"]]
+    _, only_sync = boards.cross_table(boards.cells(records[1:2]), PI0, "mobilenet_v2")
+    assert only_sync == [["3.9.0", "sync ✅ 2.50 s"]]  # not to be read as local-task's
     (vm,) = boards.vmvx_rows(cells)
     assert vm[-1] == "20.0×" and vm[4] == "local-sync"
 

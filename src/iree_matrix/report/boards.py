@@ -183,6 +183,8 @@ def cell_text(cell: Cell) -> str:
         ):
             return run_text(task, short=True)
         return f"{run_text(task, short=True)} · sync {run_text(sync, short=True)}"
+    if task is None and sync is not None and len(cell.runs) == 1:  # say which device it was
+        return f"sync {run_text(sync, short=True)}"
     return run_text(task or sync, short=True)
 
 
