@@ -20,7 +20,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import arm, containers, formats, images, plan, spec, stages, targets, versions
+from iree_matrix import arm, containers, formats, images, plan, refusals, spec, stages, targets, versions
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.outcome import Outcome, from_exception, now
 from iree_matrix.outcome import record as make_record
@@ -224,4 +224,6 @@ def _run_text(record: Any) -> str:
         return f"ok, {formats.duration_ms(latency or 0.0)} (emulated), max err {err or 0.0:.1e}"
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"
+    if refusals.refused(record):  # an answer, as the matrix prints it, with the runtime's reason
+        return f"refused (expected answer): {refusals.reason(record.message)}"[:100]
     return f"{record.status.value} {record.error_class or ''}: {(record.message or '').splitlines()[0][:70]}"
