@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import binfmt, daemon
+from iree_matrix import binfmt, containers
 from iree_matrix.results import Status
 
 from .conftest import iree_matrix, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.qemu]
 
-_missing = daemon.problem() or binfmt.problem("qemu-aarch64")
+_missing = containers.problem() or binfmt.problem("qemu-aarch64")
 if _missing and os.environ.get("CI") != "true":
     pytest.skip(f"{_missing}; bash images/setup-host.sh", allow_module_level=True)
 
