@@ -225,5 +225,5 @@ def _run_text(record: Any) -> str:
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"
     if refusals.refused(record):  # an answer, as the matrix prints it, with the runtime's reason
-        return f"refused (expected answer): {refusals.reason(record.message)}"[:100]
+        return f"{refusals.EXPECTED}: {refusals.reason(record.message)}"[:100]
     return f"{record.status.value} {record.error_class or ''}: {(record.message or '').splitlines()[0][:70]}"

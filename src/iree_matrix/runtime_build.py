@@ -103,15 +103,13 @@ def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
     """The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline
     (and, cross, for the board)."""
     flags: list[str] = []
-    if versions.Version(release) >= versions.Version(_NO_LIBBACKTRACE_SINCE):
+    version = versions.Version(release)
+    cross = TOOLCHAINS.get(target, TOOLCHAINS["x86_64"]).cross
+    if version >= versions.Version(_NO_LIBBACKTRACE_SINCE):
         flags.append("-DIREE_ENABLE_LIBBACKTRACE=OFF")
-    if TOOLCHAINS.get(target, TOOLCHAINS["x86_64"]).cross and versions.Version(release) <= versions.Version(
-        _CPUINFO_UNTIL
-    ):
+    if cross and version <= versions.Version(_CPUINFO_UNTIL):
         flags.append("-DIREE_ENABLE_CPUINFO=OFF")
-    if TOOLCHAINS.get(target, TOOLCHAINS["x86_64"]).cross and versions.Version(release) >= versions.Version(
-        _NO_WERROR_CROSS_SINCE
-    ):
+    if cross and version >= versions.Version(_NO_WERROR_CROSS_SINCE):
         flags.append("-DIREE_ENABLE_WERROR_FLAG=OFF")
     return tuple(flags)
 
