@@ -257,14 +257,16 @@ class Estimates:
     def left(self, pending: Iterable[str], running: Mapping[str, float]) -> float:
         """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
         past its estimate is expected to need a quarter of what it has run so far, and pending jobs
-        of its stage to overrun alike."""
+        of its stage to overrun alike — unless it was expected to be reused: a stored result whose
+        artifact is gone (another cache, a changed export) runs after all, which says nothing of how
+        slow this host is (one such compile once multiplied every pending compile by 680: "ETA 43:31:57")."""
         now = time.monotonic()
         overrun: dict[str, float] = {}
         rests: dict[str, float] = {}
         for job, since in running.items():
             ran, expected = now - since, self.expected(job)
             rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
-            if expected > 0 and ran > expected:
+            if expected > 0 and ran > expected and self.source.get(job) != "stored":
                 stage = self.stage_of.get(job, "")
                 overrun[stage] = max(overrun.get(stage, 1.0), ran / expected)
         alone = shared = 0.0

@@ -94,3 +94,14 @@ def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_facto
     # A running job past its estimate: pending jobs of its stage are expected to overrun alike.
     long_ago = time.monotonic() - 300.0
     assert e.left([compile_b.id], {compile_a.id: long_ago}) == pytest_approx(300.0 / 150.0 * 150.0 + 75.0)
+
+
+def test_a_stored_job_that_runs_after_all_does_not_stretch_its_stage():
+    """A job expected to be reused (a stored result) whose artifact is gone runs for real: its overrun
+    of the 0.05 s reuse estimate says nothing of this host, so pending compiles keep their estimate
+    (it once multiplied every pending compile by 680: "ETA 43:31:57")."""
+    stored, pending = _job("compile", "yolox"), _job("compile", "yolox", "3.13.0")
+    e = Estimates.of([stored, pending], {stored.id: _record(stored, 60.0)})
+    assert e.source[stored.id] == "stored" and e.expected(pending.id) == 60.0
+    running_since = time.monotonic() - 34.0
+    assert e.left([pending.id], {stored.id: running_since}) == pytest_approx(60.0 + 0.25 * 34.0)
