@@ -217,8 +217,10 @@ class Runs:
         return cls(records if isinstance(records, Index) else Index.of(records), profile, arch)
 
     def _here(self, profile: str, arch: str) -> bool:
-        wanted = ("x86_64", "") if self.arch is None else (self.arch,)
-        return profile == self.profile and arch in wanted
+        return profile == self.profile and self._on_arch(arch)
+
+    def _on_arch(self, arch: str) -> bool:
+        return arch in (("x86_64", "") if self.arch is None else (self.arch,))
 
     @functools.cached_property
     def by_cell(self) -> Mapping[tuple[str, str, str, str], Record]:
@@ -239,16 +241,33 @@ class Runs:
     @functools.cached_property
     def instructions(self) -> Mapping[tuple[str, str, str], Record]:
         """(function, exporter, compiler) -> its module's instructions per call on its own runtime
-        (stages/instructions.py): the requested profile's count, else any profile's (`avx2`)."""
+        (stages/instructions.py), this profile's only. Another profile's count is another program:
+        IREE picks vector tiles from the target CPU's features, and IREE 3.9.0 leaves the
+        x86-64-v3 (`avx2`) build of a 1500x384x1536 batch_matmul scalar where the AVX-512 build is
+        vectorized (4.47 G instructions per call up to 3.7.0, 245 M from 3.12.0, while the AVX-512
+        build's time stayed 9-13 ms), so it cannot stand in for the `default` build's figure."""
         counted: dict[tuple[str, str, str], Record] = {}
         for r in self.by_job.values():
             label = r.label
             if r.stage != "instructions" or r.status is not Status.OK or label.runtime != label.compiler:
                 continue
-            key = (label.model, label.exporter, label.compiler)
-            if key not in counted or label.profile == self.profile:
-                counted[key] = r
+            if self._here(label.profile, label.arch):
+                counted[(label.model, label.exporter, label.compiler)] = r
         return counted
+
+    def counted_profiles(self) -> list[str]:
+        """The other profiles with instruction counts on this arch (`avx2`): builds whose own
+        regressions the counts can decide."""
+        return sorted(
+            {
+                r.label.profile
+                for r in self.by_job.values()
+                if r.stage == "instructions"
+                and r.status is Status.OK
+                and r.label.profile != self.profile
+                and self._on_arch(r.label.arch)
+            }
+        )
 
     def cause(self, record: Record) -> Record:
         return self.index.cause(record)
@@ -553,6 +572,12 @@ class Regression:
     evidence: tuple[str, str]  # job ids: older cell, newer cell
     # What decided it: "outcome" (fails), "size" (larger), "timing" or "instructions" (slower).
     signal: str = ""
+    profile: str = "default"  # the build it is about: `default`, or a counted one (`avx2`)
+
+    @property
+    def subject(self) -> str:
+        """The function, and the build when it is not the default one."""
+        return self.function if self.profile == "default" else f"{self.function} (`{self.profile}` build)"
 
 
 def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
@@ -576,11 +601,11 @@ def slower_pair(
     older: Timing, newer: Timing, older_count: Optional[float] = None, newer_count: Optional[float] = None
 ) -> Optional[tuple[str, str]]:
     """(detail, signal) when the newer release is slower beyond noise, else None. Two quiet timings
-    decide by their medians ("timing"). Where either is noisy, instruction counts — which the load
-    does not move — decide when both releases have one and they grew more than NOISE_RATIO times
-    ("instructions"); otherwise the loaded rule of `slower_beyond_noise` still may ("timing"): the
-    counted module is another build of the function (`avx2`), so a count that did not move does not
-    clear a slowdown no load explains, it is said beside it."""
+    decide by their medians ("timing"). Where either is noisy, the same build's instruction counts —
+    which the load does not move — decide when both releases have one and they grew more than
+    NOISE_RATIO times ("instructions"); otherwise the loaded rule of `slower_beyond_noise` still may
+    ("timing"), with the count ratio said beside it (a count covers the call inside iree_vm_invoke
+    on one thread, not the task system's scheduling that local-task timings include)."""
     both = f"{formats.duration_ms(older.median)} → {formats.duration_ms(newer.median)}"
     times = formats.ratio(newer.median / older.median)
     quiet = not older.noisy and not newer.noisy
@@ -596,8 +621,18 @@ def slower_pair(
     if not quiet:
         both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
     if count_ratio is not None:
-        both += f"; the counted build's instructions: {formats.ratio(count_ratio)}"
+        both += f"; its instructions: {formats.ratio(count_ratio)}"
     return f"{times} slower ({both})", "timing"
+
+
+def more_instructions(older: Optional[Record], newer: Optional[Record]) -> Optional[tuple[str, str]]:
+    """(detail, "instructions") when an untimed build's count grew more than NOISE_RATIO times: a
+    count needs no quiet machine, so it decides without a timing."""
+    a, b = counted(older), counted(newer)
+    if not a or not b or b <= a * NOISE_RATIO:
+        return None
+    counts = f"{instructions_text(a)} → {instructions_text(b)} per call"
+    return f"{formats.ratio(b / a)} the instructions ({counts}, callgrind); not timed", "instructions"
 
 
 def instructions_text(count: float) -> str:
@@ -610,9 +645,24 @@ def instructions_text(count: float) -> str:
 
 def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
     """Between consecutive compiler releases (each run by its own runtime): a function that passed
-    and now fails; a latency up beyond noise (`slower_beyond_noise`); a module > 10 % larger. A
-    release run on a stand-in runtime (3.7.1 on 3.7.0) is left out like one with no runtime: its
-    figure comes from the cross, not from its own release's runtime."""
+    and now fails; a latency up beyond noise (`slower_pair`); a module > 10 % larger — of the
+    runs' profile, then of each build whose instructions were counted (`Runs.counted_profiles`),
+    for the functions counted: there the counts decide what noisy timings cannot."""
+    out = _profile_regressions(runs, exporter)
+    for profile in runs.counted_profiles():
+        other = Runs(runs.index, profile, runs.arch)
+        counted = {function for (function, _, _) in other.instructions}
+        out += [
+            dataclasses.replace(r, profile=profile)
+            for r in _profile_regressions(other, exporter)
+            if r.function in counted
+        ]
+    return out
+
+
+def _profile_regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
+    """`regressions` of one profile. A release run on a stand-in runtime (3.7.1 on 3.7.0) is left
+    out like one with no runtime: its figure comes from the cross, not from its own release's runtime."""
     out = []
     for function in runs.functions():
         reference = exporter or runs.main_exporter([function])
@@ -644,22 +694,22 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
         ok_b = b is not None and b.status is Status.OK
         first, second = a or ca, b or cb
         evidence = (first.job if first is not None else "", second.job if second is not None else "")
-        if ok_a and not ok_b and (b is None or b.status is not Status.SKIP):
-            what = (b.status.value + (f" ({b.error_class})" if b.error_class else "")) if b else "no run"
+        # A cell never run (not planned: an untimed counted build, a run still to come) is no evidence.
+        if ok_a and b is not None and not ok_b and b.status is not Status.SKIP:
+            what = b.status.value + (f" ({b.error_class})" if b.error_class else "")
             if b is not None and b.status is Status.NOT_RUN and cb is not None and cb.status is not Status.OK:
                 what = f"compile {cb.status.value} ({cb.error_class or ''})".replace(" ()", "")
             detail = f"passed in {older}, {what} in {newer}"
             out.append(Regression(function, older, newer, "fails", detail, evidence, "outcome"))
             continue
-        if ok_a and ok_b:
-            ta, tb = timing(a), timing(b)
-            ia, ib = (runs.instructions.get((function, exporter, v)) for v in (older, newer))
-            slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else None
-            if slower is not None:
-                detail, signal = slower
-                if signal == "instructions" and ia is not None and ib is not None:
-                    evidence = (ia.job, ib.job)
-                out.append(Regression(function, older, newer, "slower", detail, evidence, signal))
+        ia, ib = (runs.instructions.get((function, exporter, v)) for v in (older, newer))
+        ta, tb = (timing(a), timing(b)) if ok_a and ok_b else (None, None)
+        slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else more_instructions(ia, ib)
+        if slower is not None:
+            detail, signal = slower
+            if signal == "instructions" and ia is not None and ib is not None:
+                evidence = (ia.job, ib.job)
+            out.append(Regression(function, older, newer, "slower", detail, evidence, signal))
         sa = ca.metric.module_bytes if ca is not None and ca.status is Status.OK else None
         sb = cb.metric.module_bytes if cb is not None and cb.status is Status.OK else None
         if sa and sb and sb > sa * SIZE_RATIO:

@@ -745,7 +745,7 @@ def _regressions_block(runs: answers.Runs) -> list[str]:
     )
     if not found:
         return [intro, "", "None found.", ""]
-    rows = [[g.function, f"{g.older} → {g.newer}", g.kind, g.detail, f"`{g.evidence[1]}`"] for g in found]
+    rows = [[g.subject, f"{g.older} → {g.newer}", g.kind, g.detail, f"`{g.evidence[1]}`"] for g in found]
     return [intro, "", _table(["function", "releases", "kind", "what", "evidence"], rows), ""]
 
 

@@ -619,13 +619,15 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
     if slower:
         lines += [
             "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
-            f"where either is noisy, the instruction counts decide — more than {answers.NOISE_RATIO:g}× the "
-            "instructions per call — when both releases have one; without them, the newer fastest repetition "
-            f"must exceed {answers.LOADED_RATIO:g}× the older slowest):",
+            f"where either is noisy, the same build's instruction counts decide — more than "
+            f"{answers.NOISE_RATIO:g}× the instructions per call — when both releases have one; without "
+            f"them, the newer fastest repetition must exceed {answers.LOADED_RATIO:g}× the older slowest). "
+            "The `default` build (this host's AVX-512) cannot be counted, so its pairs are decided by "
+            "timings; the counted build's own pairs are listed with its name:",
             "",
         ]
         lines += [
-            f"- **{r.function}** {r.older} → {r.newer}: {r.detail} — decided by {r.signal}" for r in slower
+            f"- **{r.subject}** {r.older} → {r.newer}: {r.detail} — decided by {r.signal}" for r in slower
         ]
         lines.append("")
     return lines
@@ -633,14 +635,15 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
 
 def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str]:
     """Instructions per call per function and release (callgrind, stages/instructions.py), and
-    where both releases of a consecutive pair had quiet timings — of the counted module, else of
-    the function's `default` build — the instruction ratio beside the time ratio: whether the
-    noise-free signal agrees with the clock."""
+    where both releases of a consecutive pair had quiet timings of the counted module itself, the
+    instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
+    Never the `default` build's timing: it is another program (`answers.Runs.instructions`)."""
     table: dict[str, dict[str, Record]] = {}
-    exporters: dict[str, str] = {}
-    for (function, exporter, compiler), record in runs.instructions.items():
-        table.setdefault(function, {})[compiler] = record
-        exporters[function] = exporter
+    for profile in [runs.profile, *runs.counted_profiles()]:
+        for (function, _, compiler), record in answers.Runs(
+            runs.index, profile, runs.arch
+        ).instructions.items():
+            table.setdefault(function, {}).setdefault(compiler, record)
     table = {f: cells for f, cells in table.items() if len(cells) >= KERNEL_RELEASES}
     if not table:
         return []
@@ -658,20 +661,15 @@ def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str
         )
         present = [v for v in answers.sorted_versions(cells) if figures.get(v)]
         for older, newer in zip(present, present[1:]):
-            counted_build = [answers.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer)]
-            default_build = [
-                answers.timing(runs.same(function, exporters[function], v)) for v in (older, newer)
-            ]
-            for build, (ta, tb) in ((cells[older].label.profile, counted_build),
-                                    ("default", default_build)):  # fmt: skip
-                if ta is None or tb is None or ta.noisy or tb.noisy:
-                    continue
-                time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
-                row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
-                       formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
-                moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > answers.NOISE_RATIO
-                (pairs if moved else quiet_pairs).append(row)
-                break
+            ta, tb = (answers.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer))
+            if ta is None or tb is None or ta.noisy or tb.noisy:
+                continue
+            time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
+            build = cells[older].label.profile
+            row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
+                   formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
+            moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > answers.NOISE_RATIO
+            (pairs if moved else quiet_pairs).append(row)
     lines = [
         "### Instructions per call",
         "",
@@ -681,7 +679,9 @@ def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str
         "module load and input parsing). The count does not move with the machine's load. "
         "valgrind emulates no AVX-512 CPU, so the counted module is the same function compiled with "
         f"profile {', '.join(f'`{p}`' for p in profiles)} (x86-64-v3: AVX2 and FMA) by each release, "
-        "run on that release's runtime.",
+        "run on that release's runtime. That is another program than the `default` build (IREE picks "
+        "vector tiles from the target CPU's features), so a count speaks for its own build — what an "
+        "AVX2 machine runs — and decides that build's regressions, not the `default` build's.",
         "",
         tabulate(rows, headers=["function", *shown], tablefmt="github", disable_numparse=True),
         "",
@@ -689,8 +689,8 @@ def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str
     if pairs or quiet_pairs:
         moved = bool(pairs)
         lines += [
-            "Consecutive releases with quiet timings on both (local-task, this host; the counted build's "
-            "own, else the `default` build's, named beside the ratio)"
+            "Consecutive releases whose counted build had quiet timings on both (local-task, this host; "
+            "the build named beside the ratio)"
             + (f", where either ratio moved beyond {answers.NOISE_RATIO:g}×" if moved else "")
             + ": newer over older. 'agree': both signals say slower, faster or neither beyond "
             f"{answers.NOISE_RATIO:g}×.",

@@ -402,7 +402,7 @@ def _index_page(site: Site) -> str:
     body.append(
         _table(
             ["function", "from", "to", "kind", "what", "decided by", "evidence"],
-            [(r.function, r.older, r.newer, r.kind, r.detail, r.signal, r.evidence[1]) for r in regressions],
+            [(r.subject, r.older, r.newer, r.kind, r.detail, r.signal, r.evidence[1]) for r in regressions],
         )
         if regressions
         else "<p>None beyond the noise.</p>"
