@@ -26,27 +26,27 @@ has a handler), `docker=1` with a Docker daemon, and `quiet=1` when its timings 
 for `arch-<its environment's arch>` and, on the Docker backend, `docker` — as labels (a sliver of
 each, so they don't limit concurrency) — and a timed stage (run, export, peer, dispatches) asks for
 all of `quiet`: at most one timed stage per worker, and none on a worker that declares no `quiet`.
-Within a machine a timed stage is also alone: it holds a machine-wide lock
-(`/tmp/iree-matrix-quiet.lock`) exclusively while every other stage holds it shared, with writer
-preference (a waiting timed stage stops new stages from starting), so several workers on one
-machine never time something while another compiles.
+Within a machine a timed stage is also alone: every run's executor holds the machine's quiet lock
+(`_locks.machine_lock`, `/tmp/iree-matrix-quiet.lock`) exclusively for a timed stage and shared for
+every other, with writer preference (a waiting timed stage stops new stages from starting), so
+several workers — or runs — on one machine never time something while another compiles. A worker
+holds it around the whole job (its installs included); the executor's own request is then a no-op.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import os
 import sys
-import tempfile
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
 from iree_matrix import stages, targets
+from iree_matrix._locks import machine_lock
 from iree_matrix.envs import BACKENDS, Backend
 from iree_matrix.errors import StageFailure, StorageError, UserError
 from iree_matrix.execute import Executor, Options, Summary
@@ -58,7 +58,6 @@ from iree_matrix.spec import MatrixSpec
 from iree_matrix.store import Entry, Store
 
 LABEL = 0.001  # how much of a label resource a task asks for: "has it", not "uses it up"
-QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
 EVENTS = "iree-matrix"
 
 
@@ -96,33 +95,6 @@ def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Opti
 def resources_text(offered: Mapping[str, float]) -> str:
     """`dask worker --resources`' syntax."""
     return " ".join(f"{name}={value:g}" for name, value in sorted(offered.items()))
-
-
-# -- the machine-wide quiet lock ------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def machine_lock(exclusive: bool, path: Optional[Path] = None) -> Iterator[None]:
-    """Shared for an ordinary stage, exclusive for a timed one, across every worker process on this
-    machine; a timed stage waiting at the gate keeps new ordinary stages from starting.
-    `$IREE_MATRIX_QUIET_LOCK` names another lock file (tests; a machine with a private /tmp per user)."""
-    path = path or Path(os.environ.get("IREE_MATRIX_QUIET_LOCK") or QUIET_LOCK)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    gate = os.open(f"{path}.gate", os.O_RDWR | os.O_CREAT, 0o666)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(gate, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        finally:
-            if not exclusive:
-                fcntl.flock(gate, fcntl.LOCK_UN)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        fcntl.flock(gate, fcntl.LOCK_UN)
-        os.close(fd)
-        os.close(gate)
 
 
 # -- the worker side ------------------------------------------------------------------------------

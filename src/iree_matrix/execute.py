@@ -24,6 +24,7 @@ from typing import Optional, TextIO
 
 from iree_matrix import _proc, host, refusals, stages
 from iree_matrix._files import is_disk_full, storage_error
+from iree_matrix._locks import LockCancelled, machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.errors import StorageError, UserError
 from iree_matrix.outcome import Outcome, from_exception, now
@@ -238,7 +239,7 @@ class Executor:
             return record, None, False
 
     def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
-        started, clock = now(), time.monotonic()
+        started = now()
         log = job_log(self.cache, job.id, started)
         log.parent.mkdir(parents=True, exist_ok=True)
         ctx = stages.Context(
@@ -269,6 +270,25 @@ class Executor:
         # made it (also in the store, beside the result, as log.txt).
         log.write_text("")
         self.progress.started(job)
+        try:
+            with machine_lock(
+                stage.exclusive, on_wait=lambda: self._waits(job, stage), cancelled=self._cancel.is_set
+            ):
+                return self._execute(job, stage, ctx, key, log, started)
+        except LockCancelled:  # Ctrl-C while it waited for another run's stage
+            return self._interrupted(job), None, False
+
+    def _waits(self, job: Job, stage: stages.Stage) -> None:
+        what = (
+            "until no other run on this machine computes" if stage.exclusive else "another run's timed stage"
+        )
+        self.progress.note(f"{job.id}: waiting for the machine's quiet lock ({what})")
+
+    def _execute(self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str):
+        """The stage itself, holding the machine's quiet lock (`_locks.machine_lock`): exclusively for
+        a timed stage, so another iree-matrix run on this machine (its own cache, a worker) never
+        compiles while it is timed; shared for every other stage. Its seconds start here."""
+        clock = time.monotonic()
         cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds())
         with self.store.staging() as out:
             try:
