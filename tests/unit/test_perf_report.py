@@ -97,3 +97,29 @@ def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
     assert "**ops.softmax** 3.10.0 → 3.11.0: 11.14× slower" in text
     assert "measured 2026-11-23" in text
     assert render_kernels(records[:6]) == []  # three releases: not a row yet
+
+
+def test_builds_for_another_cpu_beside_the_hosts_own() -> None:
+    from iree_matrix.report.performance import render_other_cpus
+
+    model = {"model": "mobilenet_v2"}
+    peer = _record("peer", model, {"peers": {"eager": {"status": "ok", **_lat(40.0)}}})
+    own = {"timing": "native"}
+
+    def run(compiler: str, profile: str, ms: float) -> Record:
+        labels = {**model, "compiler": compiler, "runtime": compiler, "profile": profile}
+        return _record("run", labels, {**_lat(ms), **own})
+
+    records = [peer, run("3.9.0", "default", 20.0), run("3.9.0", "avx2", 180.0),
+               run("3.13.0", "default", 19.0), run("3.13.0", "avx2", 38.0),
+               run("3.13.0", "O2", 10.0)]  # fmt: skip
+    text = "\n".join(render_other_cpus(records))
+    assert "IREE 3.9.0 `avx2` (x86-64-v3)" in text and "IREE 3.13.0 `avx2` (x86-64-v3)" in text
+    row = next(line for line in text.splitlines() if line.startswith("| mobilenet_v2"))
+    assert [c.strip() for c in row.strip("|").split("|")] == [
+        "mobilenet_v2",
+        "180 ms (9.00×)",
+        "38.0 ms (2.00×)",
+    ]
+    assert "O2" not in text  # host-CPU profiles are the search's business
+    assert render_other_cpus([peer, run("3.9.0", "default", 20.0)]) == []

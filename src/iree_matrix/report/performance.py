@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix import answers, formats, opkinds, roofline, search, stats
+from iree_matrix import answers, flags, formats, opkinds, roofline, search, stats
 from iree_matrix.records import Metrics
 from iree_matrix.report.roofline import percent, render_roofline
 from iree_matrix.results import Record, Status, latest_by_job
@@ -322,12 +322,63 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
     ]
 
 
+def render_other_cpus(latest: Iterable[Record]) -> list[str]:
+    """The reference functions built for another CPU than this host (a built-in profile with a named
+    target CPU, e.g. `avx2` = x86-64-v3) and timed here, beside the same release's `default` build:
+    what a user whose machine has only that ISA gets from each release. IREE picks vector tiles from
+    the target's features, so a release that is fast here can be slow there."""
+    records = list(latest)
+    peered = {r.label.model for r in records if r.stage == "peer" and r.status is Status.OK}
+    cpus = {
+        name: p.target_cpu
+        for name, p in flags.BUILTIN_PROFILES.items()
+        if p.target_cpu not in (None, "host") and not flags.is_vmvx(p)
+    }
+    runs = [
+        r for r in records
+        if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
+        and r.label.model in peered and r.label.profile in {"default", *cpus}
+    ]  # fmt: skip
+    by = {(r.label.model, r.label.profile, r.label.compiler): r for r in runs}
+    other = sorted(
+        {(p, c) for (_, p, c) in by if p != "default"}, key=lambda pc: (pc[0], answers.version_key(pc[1]))
+    )
+    if not other:
+        return []
+    rows = []
+    for model in sorted({m for (m, p, _) in by if p != "default"}):
+        row = [model]
+        for profile, compiler in other:
+            built, here = by.get((model, profile, compiler)), by.get((model, "default", compiler))
+            t, d = answers.timing(built), answers.timing(here)
+            cell = ("~" if t and t.noisy else "") + formats.duration_ms(t.median) if t else ""
+            if t and d:
+                cell += f" ({formats.ratio(t.median / d.median)})"
+            row.append(cell)
+        rows.append(row)
+    headers = ["function", *(f"IREE {c} `{p}` ({cpus[p]})" for p, c in other)]
+    return [
+        "## Built for another CPU",
+        "",
+        "Each reference function compiled for a named target CPU instead of this host "
+        "(`--iree-llvmcpu-target-cpu`), run here on the release's own runtime: median latency per call "
+        "and, in brackets, its ratio to the same release's `default` (this host's CPU) build; `~`: noisy. "
+        "It is what a machine with only that ISA would run — timed on this host's cores, so read the "
+        "ratios between releases, not the milliseconds as that machine's. IREE picks vector tiles from "
+        "the target's CPU features: a release fast here can be slow there.",
+        "",
+        tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+        "",
+    ]
+
+
 def render_all(latest: Iterable[Record]) -> list[str]:
     records = list(latest)
     searched = render_search(records)
     return (
         render_performance(records)
         + render_roofline(records)
+        + render_other_cpus(records)
         + render_op_kinds(records)
         + searched
         # The tune table picks the fastest median, noise or not: only where no search judged them.
