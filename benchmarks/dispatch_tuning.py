@@ -42,6 +42,7 @@ import tempfile
 from pathlib import Path
 
 from iree_matrix import stats, tiling
+from iree_matrix._locks import machine_lock
 from iree_matrix.stages.compile import attach_resources
 from iree_matrix.stages.dispatches import parse_benchmarks
 
@@ -148,13 +149,15 @@ class Candidate:
 
 
 def measure(cands: list[Candidate], tool: str, device: list[str], rounds: int) -> None:
-    for _ in range(rounds):
-        for c in cands:
-            if c.module is not None:
-                try:
-                    c.times.append(time_once(tool, c.module, device))
-                except RuntimeError as exc:
-                    c.error, c.module = str(exc), None
+    # The machine's quiet lock, as a timed stage holds it: no iree-matrix run here computes meanwhile.
+    with machine_lock(True, on_wait=lambda: print("waiting for the machine's quiet lock", flush=True)):
+        for _ in range(rounds):
+            for c in cands:
+                if c.module is not None:
+                    try:
+                        c.times.append(time_once(tool, c.module, device))
+                    except RuntimeError as exc:
+                        c.error, c.module = str(exc), None
 
 
 def tune_dispatch(args: argparse.Namespace, argv: list[str], executable: str, base_cfg: Path, base_bench: Path,
@@ -255,9 +258,14 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
         return "no in-context op profile of IREE and ONNX Runtime for it in " + str(published)
     release = compiler if compiler in runs else max(runs, key=Version)
     iree = op_kind_times(runs[release]["metrics"]["op_profile"], "iree") or {}
-    ort = op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime") or {}
+    ort = (
+        op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime")
+        or {}
+    )
     gaps = sorted(((iree.get(k, 0.0) - ort.get(k, 0.0), k) for k in {*iree, *ort}), reverse=True)
-    named = ", ".join(f"{k} {iree.get(k, 0.0):.3g} ms vs {ort.get(k, 0.0):.3g} ms (+{g:.3g})" for g, k in gaps if g > 0.01)
+    named = ", ".join(
+        f"{k} {iree.get(k, 0.0):.3g} ms vs {ort.get(k, 0.0):.3g} ms (+{g:.3g})" for g, k in gaps if g > 0.01
+    )
     return f"(IREE {release} `default`, {base}) {named}"
 
 
@@ -347,7 +355,7 @@ def main() -> int:
         argv = [str(model_mlir) if a == given else a for a in argv]
     runtime = Path(record["command"][0]).parent.parent.parent  # envs/venv/<compiler env>
     labels = record["labels"]
-    release = labels.get('runtime', labels['compiler'])
+    release = labels.get("runtime", labels["compiler"])
     rt_env = next(runtime.glob(f"py{labels.get('python', '3.11')}-iree-runtime{release}-*/bin"), None)
     if rt_env is None:
         raise SystemExit(f"no runtime {release} env beside {runtime}")

@@ -33,6 +33,7 @@ import sys
 from pathlib import Path
 
 from iree_matrix import flags, search, stats
+from iree_matrix._locks import machine_lock
 from iree_matrix.stages.run import benchmark_times
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +97,9 @@ class Peer:
                 "--out", str(out)] + (["--function", function] if function else [])  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
         self.log = open(out / "peer_server.log", "w")  # noqa: SIM115 (open while the peer lives)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True
+        )
         self.ready = self._answer() == "ready"
 
     def _answer(self) -> str:
@@ -192,15 +195,19 @@ def main() -> int:
             ),
         )
         order = [n for n in ("naive", "recommended") if n in contenders] + [peer_name]
-        for number in range(args.rounds):
-            turn = number % len(order)
-            for name in order[turn:] + order[:turn]:
-                if name == peer_name:
-                    if peer.ready:
-                        samples[name].append(peer.time(peer_k))
-                else:
-                    samples[name].append(time_iree(contenders[name], k[name]))
-            load.append(os.getloadavg()[0])
+        # The machine's quiet lock, as a timed stage holds it: no iree-matrix run here computes meanwhile.
+        with machine_lock(
+            True, on_wait=lambda unit=unit: print(f"{unit}: waiting for the machine's quiet lock", flush=True)
+        ):
+            for number in range(args.rounds):
+                turn = number % len(order)
+                for name in order[turn:] + order[:turn]:
+                    if name == peer_name:
+                        if peer.ready:
+                            samples[name].append(peer.time(peer_k))
+                    else:
+                        samples[name].append(time_iree(contenders[name], k[name]))
+                load.append(os.getloadavg()[0])
         entry = peer.end() if peer.ready else {"status": "did not start"}
         n, rcm = samples["naive"], samples["recommended"]
         speedup = statistics.median(n) / statistics.median(rcm) if n else None
