@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix import _resources, compile_errors, formats, refusals, stages
+from iree_matrix import _resources, compile_errors, formats, refusals, stages, targets
 from iree_matrix.plan import Job
 from iree_matrix.results import Record, ResultsLog, Status
 
@@ -216,7 +216,11 @@ class Estimates:
         published = published or StageTimes({}, {}, {})
         seconds: dict[str, float] = {}
         source: dict[str, str] = {}
-        base_image = backend == "docker" and not any(
+
+        def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
+            return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
+
+        base_image = backend in ("docker", "mixed") and not any(
             r.stage == "install" and r.status is Status.OK and r.env.get("backend") == "docker"
             for r in history.values()
         )
@@ -235,7 +239,7 @@ class Estimates:
                 if value:
                     seconds[job.id], source[job.id] = value, origin
                     break
-            if job.stage == "install" and backend == "docker" and source[job.id] != "here":
+            if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))

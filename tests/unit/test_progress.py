@@ -105,3 +105,21 @@ def test_a_stored_job_that_runs_after_all_does_not_stretch_its_stage():
     assert e.source[stored.id] == "stored" and e.expected(pending.id) == 60.0
     running_since = time.monotonic() - 34.0
     assert e.left([pending.id], {stored.id: running_since}) == pytest_approx(60.0 + 0.25 * 34.0)
+
+
+def test_a_mixed_run_adds_image_time_only_to_its_foreign_installs():
+    """`--backend mixed`: this host's environments are venvs, the foreign CPUs' are Docker images
+    (each built from a base image the first time): only those installs expect an image build."""
+    from iree_matrix import targets
+    from iree_matrix.progress import DOCKER_BASE_IMAGE_SECONDS, DOCKER_IMAGE_SECONDS
+
+    host = targets.host_arch()
+    foreign = "armv6" if host != "armv6" else "x86_64"
+    here, there = (
+        Job("install", f"py3.11-iree-runtime3.9.0-{a}", (), {}, EnvSpec("runtime", "3.11", (), "r", arch=a))
+        for a in (host, foreign)
+    )
+    e = Estimates.of([here, there], {}, backend="mixed")
+    guess = UNKNOWN_STAGE_SECONDS["install"]
+    assert e.seconds[here.id] == guess
+    assert e.seconds[there.id] == guess + DOCKER_IMAGE_SECONDS + DOCKER_BASE_IMAGE_SECONDS
