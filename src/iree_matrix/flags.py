@@ -183,7 +183,7 @@ TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stri
 # without it fails with the compiler's own words.
 SEARCH_KNOBS = (
     "O2", "O3-stack", "no-data-tiling", "ukernels", "channels-last", "im2col", "aggressive-fusion",
-    "transposes", "reassociate-fp", "softmax-unfused", "fast-min-max", "vector-256",
+    "transposes", "reassociate-fp", "softmax-unfused", "fast-min-max", "vector-256", "avx2",
 )  # fmt: skip
 
 
@@ -254,7 +254,8 @@ COMBINE = "+"
 
 def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     """ "channels-last+im2col": the union of named profiles' changes to `default` (the flag search's
-    second round). Two opt levels, or a generic CPU with a named one, cannot combine."""
+    second round). A named target CPU (`avx2`: x86-64-v3) replaces the others' `host`; two opt
+    levels, two named CPUs, or a generic CPU with any other, cannot combine."""
     parts = name.split(COMBINE)
     unknown = [p for p in parts if p not in known]
     if unknown:
@@ -262,6 +263,8 @@ def combine(name: str, known: Mapping[str, Profile]) -> Profile:
     chosen = [known[p] for p in parts]
     levels = {p.opt_level for p in chosen if p.opt_level}
     cpus = {p.target_cpu for p in chosen}
+    if len(cpus) > 1 and None not in cpus:
+        cpus.discard("host")  # the named CPU is the change; the others' flags apply on top
     if len(levels) > 1 or len(cpus) > 1:
         raise ValueError(f"profiles {', '.join(parts)} set different opt levels or target CPUs")
     flags = tuple(dict.fromkeys(f for p in chosen for f in p.flags))

@@ -156,11 +156,16 @@ class Dimension:
 
 
 def space(knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[Dimension, ...]:
-    """The knobs as dimensions: the opt levels exclude each other (one dimension), every other knob
-    is a dimension of its own (on or off), so any two of them may combine."""
-    levels = tuple(k for k in knobs if BUILTIN_PROFILES.get(k) and BUILTIN_PROFILES[k].opt_level)
+    """The knobs as dimensions: the opt levels exclude each other (one dimension), so do the named
+    target CPUs (`avx2`: on an AVX-512 host, IREE's 256-bit code for x86-64-v3 can beat its own
+    choice for the host); every other knob is a dimension of its own (on or off), so any two of
+    them may combine."""
+    known = {k: BUILTIN_PROFILES[k] for k in knobs if k in BUILTIN_PROFILES}
+    levels = tuple(k for k, p in known.items() if p.opt_level)
+    cpus = tuple(k for k, p in known.items() if p.target_cpu not in (None, "host") and not p.opt_level)
     dims = [Dimension("opt level", levels)] if levels else []
-    dims.extend(Dimension(k, (k,)) for k in knobs if k not in levels)
+    dims += [Dimension("target CPU", cpus)] if cpus else []
+    dims.extend(Dimension(k, (k,)) for k in knobs if k not in levels and k not in cpus)
     return tuple(dims)
 
 

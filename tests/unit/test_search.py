@@ -125,6 +125,18 @@ def test_combined_profiles():
     with pytest.raises(KeyError):
         combine("im2col+nope", BUILTIN_PROFILES)
     assert set(SEARCH_KNOBS) <= set(BUILTIN_PROFILES)
+    # a named CPU replaces `host`, the other knob's flags on top; a generic CPU still combines with none
+    avx2 = combine("avx2+im2col", BUILTIN_PROFILES)
+    assert avx2.target_cpu == "x86-64-v3" and avx2.flags == BUILTIN_PROFILES["im2col"].flags
+    with pytest.raises(ValueError):
+        combine("generic+im2col", BUILTIN_PROFILES)
+
+
+def test_named_target_cpus_are_one_dimension_like_opt_levels():
+    from iree_matrix.search import space
+
+    dims = {d.name: d.options for d in space(("O2", "O3-stack", "avx2", "im2col"))}
+    assert dims == {"opt level": ("O2", "O3-stack"), "target CPU": ("avx2",), "im2col": ("im2col",)}
 
 
 def test_with_cells_adds_a_combination_to_one_cell():
