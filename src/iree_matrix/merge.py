@@ -12,7 +12,8 @@ per job:
   with `iree-matrix results forget` (or re-run that shard) and merge again;
 - records with different keys are different results for one job (a timed stage measured on two
   hosts: the host's CPU is part of a timed key): all are kept, oldest first, so the newest is the
-  one the report shows;
+  one the report shows; so are two measurements of a timed stage under one key that started at
+  different times (`--retime` in one input: the newer sitting is what that input shows);
 - a `not_run` record is dropped when another input executed the job (a dependency failed in one
   shard but not in another; the executed result says more); two `not_run` records with the same
   cause are one.
@@ -91,7 +92,16 @@ def _same(record: Record) -> tuple:
         return ("not_run", record.blocked_by, record.message)
     if not record.key:  # its key could not be computed (the failure is the record): by status
         return ("", record.status.value, record.error_class)
+    if _timed(record.stage):  # measured again (--retime): another sitting, another figure — keep both
+        return (record.key, record.started or "")
     return (record.key,)
+
+
+def _timed(stage: str) -> bool:
+    try:
+        return stages.get(stage).exclusive
+    except KeyError:  # a stage this iree-matrix does not know: by its key alone
+        return False
 
 
 def _order(record: Record) -> tuple[str, str]:

@@ -48,6 +48,17 @@ def test_same_job_and_key_is_one_record_the_first_made():
     assert (merged.inputs, merged.duplicates) == (2, 1)
 
 
+def test_a_timed_stage_measured_again_under_its_key_keeps_both_newest_last():
+    """A run re-timed (--retime) in one input is another sitting's figure, not the same result:
+    the merged log shows it, where keeping the first made would bring back the older figure."""
+    old = _rec("run:m/1", key="r", finished="2026-01-01T00:00:01")
+    again = _rec("run:m/1", key="r", finished="2026-01-02T00:00:01")
+    merged = merge_records([("published", [old]), ("retimed", [old, again])])
+    assert merged.records == (old, again)
+    # the very same measurement in two inputs is still one
+    assert merge_records([("a", [again]), ("b", [again])]).records == (again,)
+
+
 def test_result_does_not_depend_on_input_order():
     a = [_rec("install:e", finished="t1"), _rec("export:m/e", key="x1", finished="t2")]
     a.append(_rec("run:m/1", key="r1"))
