@@ -60,15 +60,20 @@ def latest(results: Path, glob: str) -> dict:
     return next(iter(found.values()))
 
 
-def export_key(results: Path, compiled: dict) -> str:
-    """The store key of the export a compile read (same model and exporter, in the same log)."""
+def export_key(results: Path, compiled: dict, store: Path) -> str:
+    """The store key of the export a compile read: the newest export of the same model and exporter
+    in the log that is still in the store (an export timed again has a new key; the log keeps both)."""
     lab = compiled["labels"]
+    keys = []
     for line in (results / "results.jsonl").read_text().splitlines():
         r = json.loads(line)
         same = r["labels"].get("model") == lab["model"] and r["labels"].get("exporter") == lab.get("exporter")
         if r["stage"] == "export" and r["status"] == "ok" and same:
-            return r["key"]
-    raise SystemExit(f"no export record for {compiled['job']} in {results}")
+            keys.append(r["key"])
+    for key in reversed(keys):
+        if (store / "export" / key).is_dir():
+            return key
+    raise SystemExit(f"no export of {compiled['job']} in {results} is in {store}/export")
 
 
 def base_argv(record: dict) -> list[str]:
@@ -301,7 +306,7 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
             if i
             else "not timed"
         )
-        + f" on this 2-core host at load average {os.getloadavg()[0]:.0f} (a loaded figure)",
+        + _load_words(),
         f"- **tile sizes**: {tuned}",
         f"- **compile flags of the model**: `{' '.join(argv[2:])}`",
         "",
@@ -318,6 +323,14 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
 
 def _safe(name: str) -> str:
     return name.replace("$", "_")
+
+
+def _load_words() -> str:
+    """The machine's load as the figure's reader needs it: a benchmark's own threads count in the
+    load average, so only what exceeds them (beyond one more) makes the figure a loaded one."""
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    loaded = load > cpus + 1
+    return f" on this {cpus}-core host at load average {load:.1f} ({'a loaded figure' if loaded else 'quiet: its own threads'})"
 
 
 def _fmt(c: Candidate) -> str:
@@ -351,7 +364,7 @@ def main() -> int:
     model_mlir = Path(given)
     if not model_mlir.is_absolute():  # the compile stage ran in the export's store folder
         cache = Path(record["command"][0].split("/envs/")[0])
-        model_mlir = cache / "store" / "export" / export_key(args.results_dir, record) / given
+        model_mlir = cache / "store" / "export" / export_key(args.results_dir, record, cache / "store") / given
         argv = [str(model_mlir) if a == given else a for a in argv]
     runtime = Path(record["command"][0]).parent.parent.parent  # envs/venv/<compiler env>
     labels = record["labels"]
@@ -414,6 +427,9 @@ def main() -> int:
             if b and w and w.faster_than(b):
                 path = args.out / f"{_safe(executable)}.mlir"
                 path.write_text(tuned)
+                # Its inlined constants' blobs, or a whole-model compile that substitutes it stops on
+                # "resource does not exist" (as the benchmark compile would).
+                attach_resources([path], model_mlir)
                 flags.append(f"--iree-hal-substitute-executable-configuration={executable}={path.resolve()}")
         (args.out / "flags.txt").write_text("\n".join(flags) + ("\n" if flags else ""))
         print(
