@@ -601,27 +601,25 @@ def slower_pair(
     older: Timing, newer: Timing, older_count: Optional[float] = None, newer_count: Optional[float] = None
 ) -> Optional[tuple[str, str]]:
     """(detail, signal) when the newer release is slower beyond noise, else None. Two quiet timings
-    decide by their medians ("timing"). Where either is noisy, the same build's instruction counts —
-    which the load does not move — decide when both releases have one and they grew more than
-    NOISE_RATIO times ("instructions"); otherwise the loaded rule of `slower_beyond_noise` still may
-    ("timing"), with the count ratio said beside it (a count covers the call inside iree_vm_invoke
-    on one thread, not the task system's scheduling that local-task timings include)."""
+    decide by their medians ("timing"). Where either is noisy and both releases have a count of the
+    same build, the counts decide — which the load does not move: more than NOISE_RATIO times the
+    instructions is slower ("instructions"), an unchanged count is not (a timing taken beside other
+    programs cannot overrule it: session 7's loaded avx2 timings were 10-40x tonight's quiet ones).
+    Without counts, the loaded rule of `slower_beyond_noise` still may ("timing")."""
     both = f"{formats.duration_ms(older.median)} → {formats.duration_ms(newer.median)}"
     times = formats.ratio(newer.median / older.median)
     quiet = not older.noisy and not newer.noisy
-    counted = bool(older_count and newer_count) and not quiet
-    count_ratio = newer_count / older_count if counted and older_count and newer_count else None
-    if count_ratio is not None and count_ratio > NOISE_RATIO:
-        counts = f"{instructions_text(older_count or 0)} → {instructions_text(newer_count or 0)} per call"
+    if not quiet and older_count and newer_count:
+        count_ratio = newer_count / older_count
+        if count_ratio <= NOISE_RATIO:
+            return None
+        counts = f"{instructions_text(older_count)} → {instructions_text(newer_count)} per call"
         detail = f"{formats.ratio(count_ratio)} the instructions ({counts}, callgrind)"
-        detail += f"; timings noisy: {times} ({both})"
-        return detail, "instructions"
+        return f"{detail}; timings noisy: {times} ({both})", "instructions"
     if not slower_beyond_noise(older, newer):
         return None
     if not quiet:
         both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
-    if count_ratio is not None:
-        both += f"; its instructions: {formats.ratio(count_ratio)}"
     return f"{times} slower ({both})", "timing"
 
 

@@ -105,9 +105,8 @@ def test_noisy_timings_are_decided_by_instruction_counts_and_say_so() -> None:
     assert answers.slower_pair(quiet, _timed(10.0, 0.5, 0.6), 1e6, 5e6) is not None  # load hid it
     # noisy without counts: the loaded rule (fastest > 2x the older slowest)
     assert answers.slower_pair(quiet, noisy) is None
-    # a slowdown no load explains stands even where the count did not move: said beside it
-    detail, signal = answers.slower_pair(quiet, _timed(40.0, 0.5, 0.6), 1e6, 1.01e6)  # type: ignore[misc]
-    assert signal == "timing" and detail.endswith("its instructions: 1.01×)")
+    # the same build's count did not move: a noisy 4x is the load's, not the code's
+    assert answers.slower_pair(quiet, _timed(40.0, 0.5, 0.6), 1e6, 1.01e6) is None
     assert answers.slower_pair(quiet, _timed(40.0, 0.5, 0.6)) == (
         "4.00× slower (10.0 ms → 40.0 ms; noisy, but its fastest repetition is > 2× the older's slowest)",
         "timing",
