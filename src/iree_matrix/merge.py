@@ -12,8 +12,8 @@ per job:
   with `iree-matrix results forget` (or re-run that shard) and merge again;
 - records with different keys are different results for one job (a timed stage measured on two
   hosts: the host's CPU is part of a timed key): all are kept, oldest first, so the newest is the
-  one the report shows; so are two measurements of a timed stage under one key that started at
-  different times (`--retime` in one input: the newer sitting is what that input shows);
+  one the report shows; where an input re-measured a job under the same key (`--retime`), its newer
+  record replaces another input's copy of the older one;
 - a `not_run` record is dropped when another input executed the job (a dependency failed in one
   shard but not in another; the executed result says more); two `not_run` records with the same
   cause are one.
@@ -55,10 +55,18 @@ def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
     """`sources`: (name for messages, that source's records); pure."""
     per_job: dict[str, list[tuple[str, Record]]] = {}
     read = 0
+    # Records an input itself replaced under the same key (`--retime`: a newer measurement of the
+    # same stage): another input's copy of the older one gives way to the newer, not the reverse.
+    superseded: set[tuple[str, str, str]] = set()
     for name, records in sources:
         latest: dict[str, Record] = {}
         for record in records:
             latest[record.job] = record
+        superseded |= {
+            (r.job, r.key, r.started or "")
+            for r in records
+            if r.key and latest[r.job] is not r and latest[r.job].key == r.key
+        }
         read += len(latest)
         for job, record in latest.items():
             per_job.setdefault(job, []).append((name, record))
@@ -78,7 +86,9 @@ def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
                     f"drop the wrong one (iree-matrix results forget '{job}' --results-dir DIR) or re-run "
                     "that shard, then merge again"
                 )
-            if _order(record) < _order(other):
+            replaced = (other.job, other.key, other.started or "") in superseded
+            also = (record.job, record.key, record.started or "") in superseded
+            if replaced and not also or (replaced == also and _order(record) < _order(other)):
                 chosen[_same(record)] = (name, record)
         kept += [record for _, record in chosen.values()]
     rank = {stage: i for i, stage in enumerate(stages.names())}
@@ -92,16 +102,7 @@ def _same(record: Record) -> tuple:
         return ("not_run", record.blocked_by, record.message)
     if not record.key:  # its key could not be computed (the failure is the record): by status
         return ("", record.status.value, record.error_class)
-    if _timed(record.stage):  # measured again (--retime): another sitting, another figure — keep both
-        return (record.key, record.started or "")
     return (record.key,)
-
-
-def _timed(stage: str) -> bool:
-    try:
-        return stages.get(stage).exclusive
-    except KeyError:  # a stage this iree-matrix does not know: by its key alone
-        return False
 
 
 def _order(record: Record) -> tuple[str, str]:

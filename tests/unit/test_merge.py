@@ -48,15 +48,15 @@ def test_same_job_and_key_is_one_record_the_first_made():
     assert (merged.inputs, merged.duplicates) == (2, 1)
 
 
-def test_a_timed_stage_measured_again_under_its_key_keeps_both_newest_last():
-    """A run re-timed (--retime) in one input is another sitting's figure, not the same result:
-    the merged log shows it, where keeping the first made would bring back the older figure."""
+def test_a_job_one_input_measured_again_under_its_key_replaces_the_older_copy():
+    """A run re-timed (--retime) in one input replaced its older record there: another input's copy
+    of that older record gives way (keeping the first made would bring back the older figure), in
+    either order; two inputs' independent measurements (shards) still keep the first made."""
     old = _rec("run:m/1", key="r", finished="2026-01-01T00:00:01")
     again = _rec("run:m/1", key="r", finished="2026-01-02T00:00:01")
-    merged = merge_records([("published", [old]), ("retimed", [old, again])])
-    assert merged.records == (old, again)
-    # the very same measurement in two inputs is still one
-    assert merge_records([("a", [again]), ("b", [again])]).records == (again,)
+    assert merge_records([("published", [old]), ("retimed", [old, again])]).records == (again,)
+    assert merge_records([("retimed", [old, again]), ("published", [old])]).records == (again,)
+    assert merge_records([("shard-1", [again]), ("shard-2", [old])]).records == (old,)
 
 
 def test_result_does_not_depend_on_input_order():
