@@ -21,11 +21,7 @@ from iree_matrix.spec import PEERS
 def render_performance(latest: Iterable[Record]) -> list[str]:
     records = list(latest)
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
-    runs = [
-        r for r in records
-        if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
-        and r.label.profile == "default"
-    ]  # fmt: skip
+    runs = [r for r in _measured_runs(records) if r.label.profile == "default"]
     if not peers:
         return []
     # Functions the peers ran: a micro-benchmark merged into the same log has no row (or column) here.
@@ -74,6 +70,15 @@ def _peer_cell(entry: Any, eager: Optional[float]) -> str:
 
 def _native(run: Record) -> bool:
     return not run.metric.emulated
+
+
+def _measured_runs(records: Iterable[Record]) -> list[Record]:
+    """The runs whose timings the tables compare: passed, native (not under qemu), each module on
+    its own release's runtime."""
+    return [
+        r for r in records
+        if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
+    ]  # fmt: skip
 
 
 def _median(metrics: Any) -> Optional[float]:
@@ -335,10 +340,10 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
         if p.target_cpu not in (None, "host") and not flags.is_vmvx(p)
     }
     runs = [
-        r for r in records
-        if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
-        and r.label.model in peered and r.label.profile in {"default", *cpus}
-    ]  # fmt: skip
+        r
+        for r in _measured_runs(records)
+        if r.label.model in peered and r.label.profile in {"default", *cpus}
+    ]
     by = {(r.label.model, r.label.profile, r.label.compiler): r for r in runs}
     other = sorted(
         {(p, c) for (_, p, c) in by if p != "default"}, key=lambda pc: (pc[0], answers.version_key(pc[1]))
@@ -504,11 +509,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     kinds that account for the gap."""
     records = list(latest)
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
-    runs = [
-        r for r in records
-        if r.stage == "run" and r.status is Status.OK and _native(r) and _same_runtime(r)
-        and r.metric.op_profile is not None
-    ]  # fmt: skip
+    runs = [r for r in _measured_runs(records) if r.metric.op_profile is not None]
     if not runs:
         return []
     lines = [
