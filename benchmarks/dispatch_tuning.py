@@ -240,38 +240,59 @@ def slowest(
 
 
 def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
-    """From a published results log: the op kinds where IREE (profile default, timed in context:
-    `compiler`, else the newest release with the runtime's profiler) spends more than ONNX Runtime,
-    ms per call, largest first. An export variant's function is looked up as its base function."""
+    """From a published results log: the op kinds where IREE (profile default, timed in context)
+    spends more than ONNX Runtime, ms per call, largest first. The function's own export (an export
+    variant's, e.g. `@decomposed`, before its base function's) on `compiler`, else on the newest
+    release with the runtime's profiler — and then the line says why not `compiler`'s own."""
     from packaging.version import Version
 
     from iree_matrix import search
-    from iree_matrix.report.performance import op_kind_times
+    from iree_matrix.report.performance import kind_gaps, op_kind_times
+
+    records = [json.loads(line) for line in (published / "results.jsonl").read_text().splitlines()]
+
+    def default_runs(model: str) -> dict[str, dict]:
+        return {
+            r["labels"]["compiler"]: r
+            for r in records
+            if r["stage"] == "run" and r["labels"].get("model") == model
+            and r["labels"].get("compiler") == r["labels"].get("runtime")
+            and r["labels"].get("profile") == "default" and isinstance(r["metrics"].get("op_profile"), dict)
+        }  # fmt: skip
 
     base = search.split_unit(unit)[0]
-    runs, peer = {}, None
-    for line in (published / "results.jsonl").read_text().splitlines():
-        r = json.loads(line)
-        lab = r["labels"]
-        if r["stage"] == "peer" and lab.get("model") == base and r["status"] == "ok":
-            peer = r
-        elif (r["stage"] == "run" and lab.get("model") == base and lab.get("compiler") == lab.get("runtime")
-              and lab.get("profile") == "default" and isinstance(r["metrics"].get("op_profile"), dict)
-              and op_kind_times(r["metrics"]["op_profile"], "iree")):  # fmt: skip
-            runs[lab["compiler"]] = r
-    if not runs or peer is None:
+    peer = next(
+        (r for r in records if r["stage"] == "peer" and r["labels"].get("model") == base and r["status"] == "ok"),
+        None,
+    )
+    ort = op_kind_times(((peer or {}).get("metrics", {}).get("peers", {}).get("onnxruntime") or {}).get("op_profile"),
+                        "onnxruntime")  # fmt: skip
+    for model in dict.fromkeys((unit, base)):
+        runs = default_runs(model)
+        profiled = {v: r for v, r in runs.items() if op_kind_times(r["metrics"]["op_profile"], "iree")}
+        if profiled and ort:
+            break
+    else:
         return "no in-context op profile of IREE and ONNX Runtime for it in " + str(published)
-    release = compiler if compiler in runs else max(runs, key=Version)
-    iree = op_kind_times(runs[release]["metrics"]["op_profile"], "iree") or {}
-    ort = (
-        op_kind_times((peer["metrics"]["peers"].get("onnxruntime") or {}).get("op_profile"), "onnxruntime")
-        or {}
-    )
-    gaps = sorted(((iree.get(k, 0.0) - ort.get(k, 0.0), k) for k in {*iree, *ort}), reverse=True)
+    release = compiler if compiler in profiled else max(profiled, key=Version)
+    iree = op_kind_times(profiled[release]["metrics"]["op_profile"], "iree") or {}
     named = ", ".join(
-        f"{k} {iree.get(k, 0.0):.3g} ms vs {ort.get(k, 0.0):.3g} ms (+{g:.3g})" for g, k in gaps if g > 0.01
+        f"{k} {sum(iree.get(p, 0.0) for p in k.split('+')):.3g} ms vs "
+        f"{sum(ort.get(p, 0.0) for p in k.split('+')):.3g} ms (+{g:.3g})"
+        for g, k in kind_gaps(iree, ort)
+        if g > 0.01
     )
-    return f"(IREE {release} `default`, {base}) {named}"
+    why = ""
+    if release != compiler:
+        unavailable = str((runs.get(compiler) or {}).get("metrics", {}).get("op_profile", {}).get("unavailable", ""))
+        reason = unavailable.strip().splitlines()[-1] if unavailable.strip() else "not profiled in this set"
+        why = f"; IREE {compiler}'s own runtime has no in-context profile (`{reason}`), so these are another build's"
+    return f"(IREE {release} `default`, {model}{why}) {named}"
+
+
+# The reproducer file's lines that refresh_kinds finds again.
+_KINDS_LINE = "- **op kinds where IREE spends more than ONNX Runtime**"
+_MADE_FROM = re.compile(r"from the compile of `compile:([^/`]+)/[^`]*` \(iree-base-compiler ([\w.]+),")
 
 
 def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: str, bench: Path,
@@ -297,8 +318,7 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         "",
         note,
         "",
-        f"- **op kinds where IREE spends more than ONNX Runtime**, timed in context (the published "
-        f"performance table, quiet): {kinds}",
+        f"{_KINDS_LINE}, timed in context (the published performance table, quiet): {kinds}",
         f"- **slowest executable alone**: `{export_name}` ({opkinds.of_dispatch(export_name)}; file "
         f"`{mlir.name}`: IREE's own `--iree-hal-dump-executable-benchmarks-to` output, configured): "
         + (
@@ -319,6 +339,22 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         "",
     ]
     (prefix.parent / f"{prefix.name}.md").write_text("\n".join(lines))
+
+
+def refresh_kinds(reproducer: Path, published: Path) -> None:
+    """Re-derive a written reproducer's op-kind line from the published set (after it changed),
+    leaving its measured lines as they were."""
+    text = reproducer.read_text()
+    made = _MADE_FROM.search(text)
+    if made is None or _KINDS_LINE not in text:
+        raise SystemExit(f"{reproducer}: not a reproducer this script wrote (no compile job or op-kind line)")
+    kinds = op_kind_gaps(published, made.group(1), made.group(2))
+    lines = [
+        f"{_KINDS_LINE}, timed in context (the published performance table, quiet): {kinds}"
+        if line.startswith(_KINDS_LINE) else line
+        for line in text.split("\n")
+    ]  # fmt: skip
+    reproducer.write_text("\n".join(lines))
 
 
 def _safe(name: str) -> str:
@@ -342,8 +378,12 @@ def _fmt(c: Candidate) -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--results-dir", type=Path, required=True)
-    p.add_argument("--compile", required=True, help="glob over compile job ids: the one cell to tune")
+    p.add_argument(
+        "--refresh-kinds", type=Path, nargs="+", metavar="MD",
+        help="only re-derive these written reproducers' op-kind lines from --published, and stop",
+    )  # fmt: skip
+    p.add_argument("--results-dir", type=Path)
+    p.add_argument("--compile", help="glob over compile job ids: the one cell to tune")
     p.add_argument(
         "--dispatch", action="append", default=[], help="executable name, e.g. main$async_dispatch_8"
     )
@@ -353,11 +393,18 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     p.add_argument("--descend", action="store_true", help="go on from a winner until none beats it")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path)
     p.add_argument("--reproducer", type=Path, help="write PREFIX.mlir/.md for the slowest executable")
     p.add_argument("--published", type=Path, default=Path("results/bench"), help="for the op-kind gaps")
     p.add_argument("--note", default="", help="a line for the reproducer (e.g. the whole-model gap)")
     args = p.parse_args()
+    if args.refresh_kinds:
+        for md in args.refresh_kinds:
+            refresh_kinds(md, args.published)
+            print(f"refreshed: {md}")
+        return 0
+    if args.results_dir is None or args.compile is None or args.out is None:
+        p.error("--results-dir, --compile and --out are required (unless --refresh-kinds)")
     record = latest(args.results_dir, args.compile)
     argv = base_argv(record)
     given = next(a for a in argv[1:] if a.endswith((".mlir", ".mlirbc")))

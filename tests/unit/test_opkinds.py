@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import opkinds
-from iree_matrix.report.performance import op_kind_times
+from iree_matrix.report.performance import kind_gaps, op_kind_times
 from iree_matrix.stages import _hal_profile
 
 PROFILES = Path(__file__).parents[1] / "data" / "profiles"
@@ -99,3 +99,22 @@ def test_peer_profile_grouping_and_absent_profiles():
     assert op_kind_times(profile, "torch") == {"depthwise": 2.0, "matmul": 1.5}
     assert op_kind_times({"unavailable": "no profiler"}, "onnxruntime") is None
     assert op_kind_times(None, "torch") is None
+
+
+def test_kind_gaps_compare_unfused_attention_with_its_parts():
+    # The Whisper encoder: IREE runs attention as one op, ONNX Runtime as MatMul + Softmax. Kind by
+    # kind, "attention 1770 ms vs 0 ms" and "matmul 40 vs 89" would be read as IREE losing only on
+    # attention and winning on matmul; the three compare only together.
+    iree = {"attention": 1770.0, "matmul": 40.0, "softmax": 2.0, "conv": 163.0}
+    ort = {"matmul": 89.2, "softmax": 10.5, "conv": 4.65}
+    gaps = dict((k, g) for g, k in kind_gaps(iree, ort))
+    assert gaps == pytest.approx({"attention+matmul+softmax": 1812.0 - 99.7, "conv": 163.0 - 4.65})
+    assert [k for _, k in kind_gaps(iree, ort)] == ["attention+matmul+softmax", "conv"]  # largest first
+    # Both sides with an attention kind (or neither): kind by kind, a kind one side lacks counts 0 there.
+    both = {"attention": 3.0, "matmul": 1.0}
+    assert kind_gaps(both, {"attention": 1.0, "reduction": 0.5}) == [
+        (2.0, "attention"),
+        (1.0, "matmul"),
+        (-0.5, "reduction"),
+    ]
+    assert kind_gaps({"conv": 1.0}, {"conv": 1.0}) == [(0.0, "conv")]
