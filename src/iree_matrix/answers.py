@@ -605,7 +605,8 @@ def slower_pair(
     same build, the counts decide — which the load does not move: more than NOISE_RATIO times the
     instructions is slower ("instructions"), an unchanged count is not (a timing taken beside other
     programs cannot overrule it: session 7's loaded avx2 timings were 10-40x tonight's quiet ones).
-    Without counts, the loaded rule of `slower_beyond_noise` still may ("timing")."""
+    Without counts, the loaded rule of `slower_beyond_noise` still may ("timing"). Quiet timings
+    that decide carry the count ratio in their detail where both releases have one."""
     both = f"{formats.duration_ms(older.median)} → {formats.duration_ms(newer.median)}"
     times = formats.ratio(newer.median / older.median)
     quiet = not older.noisy and not newer.noisy
@@ -620,6 +621,10 @@ def slower_pair(
         return None
     if not quiet:
         both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
+    elif older_count and newer_count:
+        # Quiet timings decide, but the count stays beside them: a slower time at the same count is
+        # a change in how the instructions run (threads, memory, dependencies), worth reading apart.
+        both += f"; {formats.ratio(newer_count / older_count)} the instructions"
     return f"{times} slower ({both})", "timing"
 
 
