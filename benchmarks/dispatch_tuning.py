@@ -247,7 +247,7 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
     from packaging.version import Version
 
     from iree_matrix import search
-    from iree_matrix.report.performance import kind_gaps, op_kind_times
+    from iree_matrix.report.performance import comparable_kinds, kind_gaps, op_kind_times
 
     records = [json.loads(line) for line in (published / "results.jsonl").read_text().splitlines()]
 
@@ -275,11 +275,11 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
     else:
         return "no in-context op profile of IREE and ONNX Runtime for it in " + str(published)
     release = compiler if compiler in profiled else max(profiled, key=Version)
-    iree = op_kind_times(profiled[release]["metrics"]["op_profile"], "iree") or {}
+    own = op_kind_times(profiled[release]["metrics"]["op_profile"], "iree") or {}
+    iree, peer_kinds = comparable_kinds(own, ort)
     named = ", ".join(
-        f"{k} {sum(iree.get(p, 0.0) for p in k.split('+')):.3g} ms vs "
-        f"{sum(ort.get(p, 0.0) for p in k.split('+')):.3g} ms (+{g:.3g})"
-        for g, k in kind_gaps(iree, ort)
+        f"{k} {iree.get(k, 0.0):.3g} ms vs {peer_kinds.get(k, 0.0):.3g} ms (+{g:.3g})"
+        for g, k in kind_gaps(iree, peer_kinds)
         if g > 0.01
     )
     why = ""
@@ -293,6 +293,10 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
 # The reproducer file's lines that refresh_kinds finds again.
 _KINDS_LINE = "- **op kinds where IREE spends more than ONNX Runtime**"
 _MADE_FROM = re.compile(r"from the compile of `compile:([^/`]+)/[^`]*` \(iree-base-compiler ([\w.]+),")
+
+
+def _kinds_line(kinds: str) -> str:
+    return f"{_KINDS_LINE}, timed in context (the published performance table, quiet): {kinds}"
 
 
 def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: str, bench: Path,
@@ -318,7 +322,7 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         "",
         note,
         "",
-        f"{_KINDS_LINE}, timed in context (the published performance table, quiet): {kinds}",
+        _kinds_line(kinds),
         f"- **slowest executable alone**: `{export_name}` ({opkinds.of_dispatch(export_name)}; file "
         f"`{mlir.name}`: IREE's own `--iree-hal-dump-executable-benchmarks-to` output, configured): "
         + (
@@ -349,11 +353,7 @@ def refresh_kinds(reproducer: Path, published: Path) -> None:
     if made is None or _KINDS_LINE not in text:
         raise SystemExit(f"{reproducer}: not a reproducer this script wrote (no compile job or op-kind line)")
     kinds = op_kind_gaps(published, made.group(1), made.group(2))
-    lines = [
-        f"{_KINDS_LINE}, timed in context (the published performance table, quiet): {kinds}"
-        if line.startswith(_KINDS_LINE) else line
-        for line in text.split("\n")
-    ]  # fmt: skip
+    lines = [_kinds_line(kinds) if line.startswith(_KINDS_LINE) else line for line in text.split("\n")]
     reproducer.write_text("\n".join(lines))
 
 

@@ -506,15 +506,23 @@ def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
 ATTENTION_PARTS = ("attention", "matmul", "softmax")
 
 
-def kind_gaps(iree: Mapping[str, float], reference: Mapping[str, float]) -> list[tuple[float, str]]:
-    """(IREE's ms − the reference's ms, op kind) per kind, largest first. Where only one side has an
-    attention kind, attention, matmul and softmax are one entry on both sides, so an unfused
-    framework's attention is not read as "no time on attention" against IREE's fused one."""
+def comparable_kinds(
+    iree: Mapping[str, float], reference: Mapping[str, float]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Both sides' ms per op kind, in kinds that compare: where only one side has an attention kind,
+    attention, matmul and softmax are one entry on both sides, so an unfused framework's attention is
+    not read as "no time on attention" against IREE's fused one."""
     ours, theirs = dict(iree), dict(reference)
     if ("attention" in ours) != ("attention" in theirs):
         merged = "+".join(ATTENTION_PARTS)
         for side in (ours, theirs):
             side[merged] = sum(side.pop(k, 0.0) for k in ATTENTION_PARTS)
+    return ours, theirs
+
+
+def kind_gaps(iree: Mapping[str, float], reference: Mapping[str, float]) -> list[tuple[float, str]]:
+    """(IREE's ms − the reference's ms, op kind) per comparable kind (`comparable_kinds`), largest first."""
+    ours, theirs = comparable_kinds(iree, reference)
     return sorted(((ours.get(k, 0.0) - theirs.get(k, 0.0), k) for k in {*ours, *theirs}), reverse=True)
 
 
