@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import Any, Optional, TextIO
 
 from iree_matrix import _proc, host, refusals, stages
 from iree_matrix._files import is_disk_full, storage_error
@@ -289,7 +289,8 @@ class Executor:
         a timed stage, so another iree-matrix run on this machine (its own cache, a worker) never
         compiles while it is timed; shared for every other stage. Its seconds start here."""
         clock = time.monotonic()
-        cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds())
+        cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds(), host.steal_seconds())
+        load_before = os.getloadavg()[0]
         with self.store.staging() as out:
             try:
                 outcome = stage.execute(job, ctx, out)
@@ -307,7 +308,7 @@ class Executor:
                 return self._interrupted(job), None, False
             seconds = time.monotonic() - clock
             if stage.exclusive:
-                outcome = self._with_other_load(outcome, cpu_before, seconds)
+                outcome = self._with_other_load(outcome, cpu_before, seconds, load_before)
             record = self._record(job, key, outcome, started, ctx, seconds=seconds)
             entry = None
             if outcome.cacheable:
@@ -318,20 +319,26 @@ class Executor:
             return self._done(job, record, ctx), entry, False
 
     def _with_other_load(
-        self, outcome: Outcome, before: tuple[float, float, float], seconds: float
+        self, outcome: Outcome, before: tuple[float, ...], seconds: float, load_before: float = math.nan
     ) -> Outcome:
         """A timed stage runs alone in the matrix, but not on the machine: record how many cores
         other programs kept busy meanwhile, so a noisy figure shows as noisy. Our own share is our
-        process tree's rusage plus, on Docker, the CPU of the containers we started (their
-        processes are the daemon's children, counted through their parent cgroup)."""
+        process tree's rusage plus, on Docker, the CPU of the containers this process started
+        (their processes are the daemon's children, counted through this process's own parent
+        cgroup: another run's containers are other load). Beside it the load average around the
+        stage and the hypervisor's steal, which no process here shows."""
         if seconds <= 0:
             return outcome
-        now = (*host.cpu_seconds(), self.backend.contained_cpu_seconds())
-        busy, own, contained = (after - start for after, start in zip(now, before))
+        now = (*host.cpu_seconds(), self.backend.contained_cpu_seconds(), host.steal_seconds())
+        busy, own, contained, steal = (after - start for after, start in zip(now, before))
         other = max(0.0, busy - own - contained) / seconds
         if math.isnan(other):  # /proc/stat unreadable
             return outcome
-        return dataclasses.replace(outcome, metrics={**outcome.metrics, "other_load": round(other, 2)})
+        facts: dict[str, Any] = {"other_load": round(other, 2)}
+        facts["load_average"] = {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2)}
+        if not math.isnan(steal):
+            facts["steal_cores"] = round(max(0.0, steal) / seconds, 2)
+        return dataclasses.replace(outcome, metrics={**outcome.metrics, **facts})
 
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:

@@ -3,31 +3,121 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import platform
+import re
 import resource
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 
 @functools.cache
-def describe() -> dict[str, Any]:
-    cpu, flags = _cpuinfo()
+def _cpu() -> dict[str, Any]:
+    """What /proc/cpuinfo says of the first CPU: vendor, family / model / stepping, its name and flags."""
+    fields = _cpuinfo_fields()
+    flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
+    name = fields.get("model name") or fields.get("Model") or fields.get("CPU part") or platform.processor()
     return {
+        "cpu": name or "unknown",
+        # x86: vendor_id / cpu family / model / stepping; ARM: implementer / architecture / part / revision
+        "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
+        "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
+        "model": fields.get("model") or fields.get("CPU part") or "",
+        "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
+        "flags": flags,
+    }
+
+
+_LLVM: dict[str, str] = {}  # what a compiler said this CPU is (compile stage, `note_llvm`)
+
+
+def note_llvm(cpu: str, features: str) -> None:
+    """LLVM's name for this CPU and its feature string, as a compiler resolved `host`: every record
+    written afterwards carries the name and the string's digest."""
+    _LLVM.update(llvm_cpu=cpu, llvm_cpu_features_sha256=hashlib.sha256(features.encode()).hexdigest())
+
+
+def describe() -> dict[str, Any]:
+    return {**_described(), **_LLVM}
+
+
+@functools.cache
+def _described() -> dict[str, Any]:
+    """This host as every record carries it. `identity` is what tells two CPUs apart: two machines
+    whose model name reads "AMD EPYC" but whose family / model differ (Zen 4 and Zen 5) are two
+    identities; `llvm_cpu` (LLVM's name for it, e.g. znver4) is added once a compiler was asked."""
+    cpu = _cpu()
+    found = {
         "machine": platform.machine(),
-        "cpu": cpu,
-        "cpu_features": sorted(f for f in flags if f in _INTERESTING_FLAGS),
+        "cpu": cpu["cpu"],
+        "vendor": cpu["vendor"],
+        "family": cpu["family"],
+        "model": cpu["model"],
+        "stepping": cpu["stepping"],
+        "cpu_features": sorted(f for f in cpu["flags"] if f in _INTERESTING_FLAGS),
+        # Every flag, by digest (the list is ~1.4 kB): equal digests, equal instruction sets.
+        "cpu_flags_sha256": hashlib.sha256(" ".join(cpu["flags"]).encode()).hexdigest(),
         "cores": os.cpu_count(),
         "system": platform.platform(),
         "libc": "-".join(platform.libc_ver()),
         "python": platform.python_version(),
     }
+    found["identity"] = identity_of(found)
+    return found
 
 
 def identity() -> str:
-    """What decides timings (and `target-cpu=host` code): architecture, CPU model and features."""
-    d = describe()
-    return f"{d['machine']}|{d['cpu']}|{','.join(d['cpu_features'])}|{d['cores']}"
+    """What decides timings (and `target-cpu=host` code): architecture, vendor, family / model /
+    stepping, every CPU flag and the core count. LLVM derives its host CPU name and feature string
+    from the same CPUID bits, so they are not needed to tell identities apart (and are not known
+    before a compiler ran)."""
+    return str(describe()["identity"])
+
+
+def identity_of(host: Mapping[str, Any]) -> str:
+    """The identity a record's `host` names. Records written before identities were recorded carry
+    only the model name and eight flags, which a Zen 4 and a Zen 5 share: they get a `legacy:`
+    identity of their own, never equal to a new record's."""
+    if not isinstance(host, Mapping):
+        return "unknown"
+    if host.get("identity"):
+        return str(host["identity"])
+    if host.get("cpu_flags_sha256") and host.get("family") is not None:
+        parts = [host.get(k) or "" for k in ("machine", "vendor", "family", "model", "stepping")]
+        return "|".join(map(str, [*parts, str(host["cpu_flags_sha256"])[:16], host.get("cores") or ""]))
+    features = ",".join(sorted(map(str, host.get("cpu_features") or ())))
+    return f"legacy:{host.get('machine') or ''}|{host.get('cpu') or ''}|{features}|{host.get('cores') or ''}"
+
+
+def identity_label(host: Mapping[str, Any], llvm_cpu: str = "") -> str:
+    """A reader's name for an identity: "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1
+    (LLVM rocketlake), 2 cores"; a legacy one says what it lacks."""
+    if not isinstance(host, Mapping) or not host:
+        return "unknown host"
+    name = str(host.get("cpu") or "unknown CPU")
+    llvm = llvm_cpu or str(host.get("llvm_cpu") or "")
+    cores = f", {host['cores']} cores" if host.get("cores") else ""
+    if identity_of(host).startswith("legacy:"):
+        return f"{name} (family/model not recorded{', LLVM ' + llvm if llvm else ''}){cores}"
+    fms = f"family {host.get('family')} model {host.get('model')} stepping {host.get('stepping')}"
+    return f"{name}, {fms}" + (f" (LLVM {llvm})" if llvm else "") + cores
+
+
+def _cpuinfo_fields() -> dict[str, str]:
+    """The first processor's `key: value` lines of /proc/cpuinfo (ARM puts Features per core and
+    the model once at the end: the first value of each key is kept)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    return fields
 
 
 _INTERESTING_FLAGS = {
@@ -44,20 +134,31 @@ _INTERESTING_FLAGS = {
 }
 
 
-def _cpuinfo() -> tuple[str, set[str]]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown", set()
-    model, flags = "unknown", set[str]()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key in ("model name", "Model", "CPU part") and model == "unknown":
-            model = value.strip()
-        elif key in ("flags", "Features") and not flags:
-            flags = set(value.split())
-    return model, flags
+# LLVM's host CPU as IREE resolves `--iree-llvmcpu-target-cpu=host`: asked of iree-compile itself
+# (0.3 s: a one-op function lowered to its executable targets), whose target attribute spells the
+# CPU name and the whole feature string it compiles for. LLVM's C API is not exported by
+# libIREECompiler.so, so a compile is the way to ask.
+LLVM_PROBE_MLIR = """func.func @f(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %b = arith.addf %a, %a : tensor<4xf32>
+  return %b : tensor<4xf32>
+}
+"""
+LLVM_PROBE_FLAGS = (
+    "--iree-hal-target-backends=llvm-cpu",
+    "--iree-llvmcpu-target-cpu=host",
+    "--compile-to=executable-targets",
+)
+_LLVM_CPU = re.compile(r'\bcpu = "([^"]*)"')
+_LLVM_FEATURES = re.compile(r'\bcpu_features = "([^"]*)"')
+
+
+def parse_llvm_target(ir: str) -> Optional[tuple[str, str]]:
+    """(CPU name, feature string) from IREE's `#hal.executable.target<..., {cpu = "znver4",
+    cpu_features = "+avx,..."}>`, or None when the IR carries none."""
+    cpu, features = _LLVM_CPU.search(ir), _LLVM_FEATURES.search(ir)
+    if cpu is None:
+        return None
+    return cpu.group(1), features.group(1) if features else ""
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -76,24 +177,41 @@ def cpu_seconds() -> tuple[float, float]:
     return busy, own
 
 
-# Docker's cgroupfs driver puts containers started with `--cgroup-parent iree-matrix` under
-# <cgroup root>/iree-matrix/<id>. The parent's CPU counter is hierarchical and outlives its removed
-# children (cgroup v1 cpuacct charges every ancestor; v2's cpu.stat folds a removed child into its
-# parent), so the difference across a stage is what the stage's containers used.
-CONTAINERS_CGROUP = "iree-matrix"
-_CGROUP_COUNTERS = (
-    (Path("/sys/fs/cgroup/cpuacct") / CONTAINERS_CGROUP / "cpuacct.usage", "v1"),
-    (Path("/sys/fs/cgroup") / CONTAINERS_CGROUP / "cpu.stat", "v2"),
-)
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor gave other guests while this machine wanted them (/proc/stat's
+    `steal`): contention no process list on this machine shows."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        return int(fields[7]) / os.sysconf("SC_CLK_TCK") if len(fields) > 7 else 0.0
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+# Docker's cgroupfs driver puts containers started with `--cgroup-parent iree-matrix/<pid>` under
+# <cgroup root>/iree-matrix/<pid>/<id>. The parent's CPU counter is hierarchical and outlives its
+# removed children (cgroup v1 cpuacct charges every ancestor; v2's cpu.stat folds a removed child
+# into its parent), so the difference across a stage is what this process's containers used. One
+# parent per iree-matrix process: another run's containers (its emulators, its compiles) are other
+# load, not ours — with one parent for all, a loaded run read as quiet (issue #36: a Pi Zero cell
+# recorded other_load 1.79 beside another run's qemu and took 21x its quiet time).
+CONTAINERS_CGROUP_ROOT = "iree-matrix"
+CONTAINERS_CGROUP = f"{CONTAINERS_CGROUP_ROOT}/{os.getpid()}"
+
+
+def _cgroup_counters() -> tuple[tuple[Path, str], ...]:
+    return (
+        (Path("/sys/fs/cgroup/cpuacct") / CONTAINERS_CGROUP / "cpuacct.usage", "v1"),
+        (Path("/sys/fs/cgroup") / CONTAINERS_CGROUP / "cpu.stat", "v2"),
+    )
 
 
 def containers_cgroup() -> Optional[Path]:
     """Where the containers' CPU counter will be, if this host's cgroups are laid out as expected
     (cgroup v1 with cpuacct, or v2); None elsewhere (then no --cgroup-parent, no other_load)."""
     if Path("/sys/fs/cgroup/cpuacct").is_dir():
-        return _CGROUP_COUNTERS[0][0]
+        return _cgroup_counters()[0][0]
     if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
-        return _CGROUP_COUNTERS[1][0]
+        return _cgroup_counters()[1][0]
     return None
 
 

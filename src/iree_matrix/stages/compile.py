@@ -68,6 +68,8 @@ class CompileStage(StageBase):
         "dispatch_benchmarks": "executables compiled to a benchmark module each ([benchmark] dispatches)",
         "dispatch_benchmark_failures": "those that did not compile, with the compiler's words",
         "host_cpu": "what target-cpu=host resolved to",
+        "llvm_host_cpu": "LLVM's name for this CPU, as the compiler resolved target-cpu=host (znver4)",
+        "llvm_host_cpu_features": "the whole feature string target-cpu=host compiles for",
         "kernel": "armv6: the kernel ELF's ARM attributes",
         "first_error": "a failed compile's first error (compile_errors)",
         "failing_op": "the op it names",
@@ -188,6 +190,7 @@ class CompileStage(StageBase):
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES.path, mlir, ctx))
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
             metrics["host_cpu"] = host_cpu()
+            metrics.update(_llvm_host(env, ctx, out))
         if target.arch.name == "armv6" and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
             kernel = _armv6_kernel(module, out, ctx.log)
             metrics["kernel"] = kernel
@@ -221,6 +224,29 @@ def artifact_digests(out: Path) -> dict[str, str]:
         for p in sorted(out.rglob("*"))
         if p.is_file() and p != out / MODULE.path
     }
+
+
+_LLVM_HOSTS: dict[str, dict[str, str]] = {}  # compiler tool -> what it resolved `host` to
+
+
+def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
+    """LLVM's name for this CPU and the whole feature string `target-cpu=host` compiles for, asked
+    of this compiler once per process (host.LLVM_PROBE_MLIR); noted in `host` so later records carry
+    the name. Empty when the compiler's IR does not say (a probe failing costs the compile nothing)."""
+    tool = env.tool("iree-compile")
+    if tool not in _LLVM_HOSTS:
+        probe = out / "llvm-host-probe.mlir"
+        probe.write_text(host.LLVM_PROBE_MLIR)
+        try:
+            done = env.run([tool, probe.name, *host.LLVM_PROBE_FLAGS], timeout=120, log=ctx.log,
+                           read_only=[], writable=[out], check=False, cwd=out)  # fmt: skip
+            found = host.parse_llvm_target(done.stdout) if done.returncode == 0 else None
+        finally:
+            probe.unlink(missing_ok=True)
+        _LLVM_HOSTS[tool] = {"llvm_host_cpu": found[0], "llvm_host_cpu_features": found[1]} if found else {}
+        if found:
+            host.note_llvm(*found)
+    return _LLVM_HOSTS[tool]
 
 
 def host_cpu() -> str:
