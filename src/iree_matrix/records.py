@@ -188,6 +188,29 @@ class Metrics:
         return stats.of_latency(self.raw.get("latency_ms"))
 
     @property
+    def cpu_time(self) -> Optional[Timed]:
+        """CPU time per call on one thread (run: `cpu_ms`; export: torch eager's `eager_cpu_ms`;
+        peers carry theirs per peer): the figure the machine's load moves least."""
+        return Timed.of(self.raw.get("cpu_ms"))
+
+    @property
+    def cpu_times(self) -> Optional[list[float]]:
+        """The one-thread CPU time of each repetition, when kept (paired verdicts use them)."""
+        value = self.raw.get("cpu_ms")
+        times = value.get("times") if isinstance(value, Mapping) else None
+        if isinstance(times, list) and times and all(number(t) is not None for t in times):
+            return [float(t) for t in times]
+        return None
+
+    @property
+    def cpu_interval(self) -> Optional[stats.Interval]:
+        return stats.of_latency(self.raw.get("cpu_ms"))
+
+    @property
+    def eager_cpu(self) -> Optional[Timed]:
+        return Timed.of(self.raw.get("eager_cpu_ms"))
+
+    @property
     def latency_median(self) -> Optional[float]:
         return self.latency.median if self.latency is not None else None
 

@@ -36,13 +36,14 @@ _PER_UNIT = {
 }
 
 
-def benchmark_times(benchmark_json: str, unit: str) -> dict[str, list[float]]:
-    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name; aggregates left out."""
+def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict[str, list[float]]:
+    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name; aggregates left out.
+    `field` "cpu_time" is the process's CPU time per iteration (iree-benchmark-module measures
+    process CPU time: `MeasureProcessCPUTime()` in tools/iree-benchmark-module-main.cc); on
+    local-sync that is the one thread's work, under qemu-user the emulator's CPU time."""
     scale = _PER_UNIT[unit]
     times: dict[str, list[float]] = {}
     for bench in json.loads(benchmark_json).get("benchmarks", []):
-        if bench.get("run_type", "iteration") == "iteration":
-            times.setdefault(bench["name"], []).append(
-                bench["real_time"] * scale[bench.get("time_unit", "ns")]
-            )
+        if bench.get("run_type", "iteration") == "iteration" and isinstance(bench.get(field), (int, float)):
+            times.setdefault(bench["name"], []).append(bench[field] * scale[bench.get("time_unit", "ns")])
     return times

@@ -66,6 +66,9 @@ class RunStage(StageBase):
         "atol": "the model's tolerance, absolute",
         "rtol": "and relative",
         "latency_ms": "iree-benchmark-module's repetitions: median, min, max, stdev, n, times",
+        "cpu_ms": "CPU time per call on one thread (local-sync; under qemu the emulator's): the "
+        "load-robust signal, same shape as latency_ms",
+        "process_cpu_ms": "the process's CPU time per call on the cell's own HAL driver (every thread)",
         "module_bytes": "the module's size",
         "module_sha256": "the module's digest",
         "outputs_sha256": "the outputs' exact values",
@@ -175,9 +178,20 @@ class RunStage(StageBase):
 
         bench_argv = benchmark_command(env, ctx, module, *call, device=device)
         bench = env.run(bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts)
+        # The load-robust figure beside the wall time: one thread's CPU time per call, which moved
+        # ±5 % at load 4-17 where wall time moved 2-5x (issue #36). A local-sync cell's own benchmark
+        # is that already; any other driver's cell times a second, one-thread benchmark.
+        if device == "local-sync":
+            sync_json = bench.stdout
+        else:
+            sync_argv = benchmark_command(env, ctx, module, *call, device="local-sync")
+            sync_json = env.run(sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error",
+                                **mounts).stdout  # fmt: skip
         metrics = {
             **check,
             "latency_ms": latency_ms(bench.stdout),
+            "cpu_ms": {**latency_ms(sync_json, "cpu_time"), "threads": 1},
+            "process_cpu_ms": latency_ms(bench.stdout, "cpu_time"),
             "module_bytes": module.stat().st_size,
             "module_sha256": file_sha256(module),
             # The outputs' exact values (dtype, shape, bytes): equal digests are equal outputs.
@@ -299,9 +313,10 @@ def _tool_bytes(env: Environment) -> dict[str, int]:
     return {}
 
 
-def latency_ms(benchmark_json: str) -> Mapping[str, Any]:
-    """Median and spread over iree-benchmark-module's repetitions (each a mean over iterations)."""
-    times = [t for repetitions in benchmark_times(benchmark_json, "ms").values() for t in repetitions]
+def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, Any]:
+    """Median and spread over iree-benchmark-module's repetitions (each a mean over iterations) of
+    wall time (`real_time`) or the process's CPU time (`cpu_time`)."""
+    times = [t for repetitions in benchmark_times(benchmark_json, "ms", field).values() for t in repetitions]
     if not times:
         raise StageFailure("benchmark-error", "iree-benchmark-module reported no repetitions")
     return {
