@@ -24,6 +24,7 @@ COMMANDS = (
     "matrix",
     "tune",
     "search",
+    "calibrate",
     "armv6_smoke",
     "report",
     "show",

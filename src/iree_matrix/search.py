@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Optional
 
 from iree_matrix import stats
@@ -39,6 +39,8 @@ class Candidate:
     status: Status
     interval: Optional[stats.Interval]
     message: str = ""
+    module_sha256: str = ""  # its module's digest: equal to another's, the same program
+    record: Optional[Record] = None  # the run it was measured by (a paired comparison re-times it)
 
     @property
     def knobs(self) -> tuple[str, ...]:
@@ -49,7 +51,7 @@ class Candidate:
 class Effect:
     candidate: Candidate
     ratio: Optional[float]  # default's median / the candidate's: > 1 is faster
-    verdict: str  # faster | slower | within noise | fails | mismatch | skipped | no baseline
+    verdict: str  # faster | slower | within noise | same module | fails | mismatch | skipped | no baseline
 
 
 def split_unit(unit: str) -> tuple[str, str]:
@@ -86,11 +88,19 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
                 compiler=label.compiler,
                 name=candidate_name(variant, label.profile),
                 status=why.status,
-                interval=record.metric.latency_interval if record.status is Status.OK else None,
+                interval=_interval(record) if record.status is Status.OK else None,
                 message=_first_line(why.message),
+                module_sha256=record.metric.module_sha256 or "",
+                record=record,
             )
         )
     return found
+
+
+def _interval(record: Record) -> Optional[stats.Interval]:
+    """The figure a search compares: one thread's CPU time per call where the run measured it (the
+    load moves it least), else the wall time."""
+    return record.metric.cpu_interval or record.metric.latency_interval
 
 
 def _first_line(message: Optional[str]) -> str:
@@ -128,6 +138,10 @@ def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
     ratio = base.interval.median / c.interval.median if c.interval.median > 0 else None
     if c.name == BASELINE:
         return Effect(c, 1.0, "baseline")
+    if c.module_sha256 and c.module_sha256 == base.module_sha256:
+        # A null knob (e.g. --iree-opt-data-tiling=false where data tiling is off by default): the
+        # same program, so no timing can tell them apart and none is asked to.
+        return Effect(c, 1.0, f"{stats.SAME_MODULE}, no difference")
     if c.interval.faster_than(base.interval):
         return Effect(c, ratio, "faster")
     if c.interval.slower_than(base.interval):
@@ -268,17 +282,31 @@ def plan_round(
     return fresh[: max(budget, 0)]
 
 
-def choose(incumbent: Candidate, measured: Sequence[Candidate]) -> Optional[Candidate]:
+Confirm = Callable[[Candidate, Candidate], bool]  # (incumbent, challenger) -> challenger is faster
+
+
+def choose(
+    incumbent: Candidate, measured: Sequence[Candidate], confirm: Optional[Confirm] = None
+) -> Optional[Candidate]:
     """The fastest candidate that beats the incumbent beyond noise (measured in the same sitting:
-    its interval lies wholly below the incumbent's), or None: the incumbent is a local optimum."""
+    its interval lies wholly below the incumbent's) and, given `confirm`, that a paired comparison
+    with the incumbent (`abtest`) calls faster; or None: the incumbent is a local optimum. A
+    candidate whose module is the incumbent's is never a step."""
     if incumbent.interval is None:
         return None
-    better = [
-        c
-        for c in measured
-        if c.status is Status.OK and c.interval is not None and c.interval.faster_than(incumbent.interval)
-    ]
-    return min(better, key=lambda c: c.interval.median if c.interval else 0.0, default=None)
+    better = sorted(
+        (
+            c
+            for c in measured
+            if c.status is Status.OK and c.interval is not None and c.interval.faster_than(incumbent.interval)
+            and not (c.module_sha256 and c.module_sha256 == incumbent.module_sha256)
+        ),
+        key=lambda c: c.interval.median if c.interval else 0.0,
+    )  # fmt: skip
+    for c in better:
+        if confirm is None or confirm(incumbent, c):
+            return c
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

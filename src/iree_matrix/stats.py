@@ -72,3 +72,100 @@ def of_latency(latency: Any) -> Optional[Interval]:
     low, high = latency.get("min", latency["median"]), latency.get("max", latency["median"])
     coverage = 1 - 2 * _below(n, 1) if _rank(n, LEVEL) == 1 else 0.0
     return Interval(float(latency["median"]), float(low), float(high), coverage, n)
+
+
+# --- paired, interleaved comparisons --------------------------------------------------------------
+#
+# Two builds timed in alternating rounds of one sitting (A B, B A, A B, ...): whatever the machine
+# does meanwhile (another job, a frequency change) falls on both arms of a round alike, so each
+# round's ratio B/A is what the builds differ by. Under "no difference" a round's log-ratio is as
+# likely to be positive as negative by the same amount (the order alternates), so the exact
+# sign-flip permutation test on the mean log-ratio holds its false-positive rate without assuming
+# a distribution. A verdict also needs the median ratio to differ from 1 by MIN_EFFECT: two runs of
+# one module differ by a little systematically (where the file lies, address-space layout), which
+# a test on many rounds would call significant. Both numbers are checked by the published
+# calibration (`iree-matrix calibrate`: null pairs, a module against a byte-identical copy), whose
+# measured false-positive rate the reports quote.
+
+ALPHA = 0.05  # the test's two-sided level
+MIN_EFFECT = 0.03  # |median ratio - 1| below this is "no difference" whatever the test says
+SAME_MODULE = "same module"
+NO_DIFFERENCE = "no difference"
+FASTER = "faster"
+SLOWER = "slower"
+TOO_FEW = "too few rounds"
+_EXACT_ROUNDS = 16  # up to 2^16 sign patterns enumerated; beyond, a fixed-seed sample of them
+_SAMPLED = 20000
+
+
+@dataclasses.dataclass(frozen=True)
+class Paired:
+    """B against A over paired rounds: B's time over A's per round (> 1: B is slower)."""
+
+    ratio: float  # the median of the rounds' ratios
+    low: float  # the rounds' smallest and largest ratio
+    high: float
+    p_value: float  # the sign-flip permutation test's, two-sided (1.0 when not tested)
+    rounds: int
+    verdict: str  # faster | slower | no difference | same module | too few rounds (B relative to A)
+
+    @property
+    def speedup(self) -> float:
+        """A's time over B's: > 1 when B is faster."""
+        return 1.0 / self.ratio if self.ratio > 0 else math.nan
+
+    def describe(self) -> str:
+        if self.verdict == SAME_MODULE:
+            return "same module, no difference (byte-identical: not timed)"
+        if self.verdict == TOO_FEW:
+            return f"{self.ratio:.3g}× over {self.rounds} rounds: too few rounds for a verdict"
+        return (
+            f"{self.verdict}: {self.ratio:.3g}× the time (rounds {self.low:.3g}–{self.high:.3g}, "
+            f"{self.rounds} paired rounds, p = {self.p_value:.2g})"
+        )
+
+
+def same_module() -> Paired:
+    """Byte-identical modules need no timing: they are one program."""
+    return Paired(1.0, 1.0, 1.0, 1.0, 0, SAME_MODULE)
+
+
+def sign_flip_p(diffs: Sequence[float]) -> float:
+    """Two-sided p-value of the mean of `diffs` under "each sign equally likely": the share of sign
+    patterns whose |mean| reaches the observed one (exact up to 16 values, else sampled)."""
+    n = len(diffs)
+    if n == 0:
+        return 1.0
+    observed = abs(sum(diffs)) - 1e-12 * max(1.0, sum(abs(d) for d in diffs))
+    if n <= _EXACT_ROUNDS:
+        hits = 0
+        for pattern in range(2**n):
+            total = sum(-d if (pattern >> i) & 1 else d for i, d in enumerate(diffs))
+            hits += abs(total) >= observed
+        return hits / 2**n
+    import random
+
+    rng = random.Random(0)
+    hits = sum(abs(sum(d if rng.random() < 0.5 else -d for d in diffs)) >= observed for _ in range(_SAMPLED))
+    return (hits + 1) / (_SAMPLED + 1)
+
+
+def paired(
+    a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA, min_effect: float = MIN_EFFECT
+) -> Paired:
+    """B against A from per-round times (a[i] and b[i] taken in round i, one after the other)."""
+    rounds = [(x, y) for x, y in zip(a, b) if x > 0 and y > 0]
+    if not rounds:
+        raise ValueError("no paired rounds with positive times")
+    ratios = sorted(y / x for x, y in rounds)
+    ratio = statistics.median(ratios)
+    n = len(ratios)
+    # With fewer than 6 rounds not even 6 equal signs reach p < 0.05: no verdict can be had.
+    if n < 6:
+        return Paired(ratio, ratios[0], ratios[-1], 1.0, n, TOO_FEW)
+    p = sign_flip_p([math.log(r) for r in ratios])
+    if p >= alpha or abs(ratio - 1.0) < min_effect:
+        verdict = NO_DIFFERENCE
+    else:
+        verdict = SLOWER if ratio > 1 else FASTER
+    return Paired(ratio, ratios[0], ratios[-1], p, n, verdict)

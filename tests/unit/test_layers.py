@@ -23,9 +23,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("environments", ("containers", "images", "images.*", "envs", "envs.venv", "envs.docker", "envs.mixed",
                       "image_inventory", "runtime_build", "cortex_m", "arm", "cache_usage", "doctor")),
     ("stages", ("stages", "stages.*")),
-    ("running", ("progress", "execute", "distributed", "armv6_smoke")),
+    ("running", ("progress", "execute", "distributed", "armv6_smoke", "abtest")),
     ("answers", ("answers", "exporters", "compat", "query", "report", "report.*", "publish", "merge",
-                 "search", "roofline")),
+                 "search", "roofline", "calibration")),
     ("commands", ("commands", "commands.*")),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip

@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
             incumbent = measured.get(d.incumbent.name)
             tried = [measured[c.name] for c in configs[1:] if c.name in measured]
-            winner = search.choose(incumbent, tried) if incumbent else None
+            winner = search.choose(incumbent, tried, _paired_confirm) if incumbent else None
             d.steps.append(search.Step(number, d.incumbent.name, tuple(c.name for c in configs[1:]),
                                        winner.name if winner else None))  # fmt: skip
             d.tried.update(c.name for c in configs)
@@ -157,6 +157,30 @@ def run(args: argparse.Namespace) -> int:
               f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]")  # fmt: skip
     print("\n".join(render_search(summary.records.values())))
     return code
+
+
+def _paired_confirm(incumbent: search.Candidate, challenger: search.Candidate) -> bool:
+    """A step of the descent is taken only when paired, interleaved rounds of the two modules on
+    one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
+    be timed here again (a container's runtime), the sitting's intervals decide, as before."""
+    from iree_matrix import abtest, stats
+
+    if incumbent.record is None or challenger.record is None:
+        return True
+    try:
+        a, b = (
+            abtest.arm_of(incumbent.record, incumbent.name),
+            abtest.arm_of(challenger.record, challenger.name),
+        )
+    except abtest.NotComparable as e:
+        print(f"  (paired check skipped: {e})")
+        return True
+    result = abtest.compare(a, b)
+    print(
+        f"  paired: {challenger.name} against {incumbent.name} on {challenger.unit}: "
+        f"{result.result.describe()}"
+    )
+    return result.result.verdict == stats.FASTER
 
 
 def _start(

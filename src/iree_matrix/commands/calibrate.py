@@ -1,0 +1,130 @@
+"""`iree-matrix calibrate`: measure the paired test's false-positive rate on this host — modules of a
+results directory timed against byte-identical copies of themselves (null pairs), and two builds of
+one function against each other (controls) — and write calibration.json and CALIBRATION.md there."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from iree_matrix.errors import UserError
+
+NAME = "calibrate"
+HELP = "measure how often the paired speed test calls a difference between a module and its copy"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--results-dir", type=Path, default=Path("runs/default"),
+        help="whose run records give the modules (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None, help="where to write (default: --results-dir)")
+    parser.add_argument(
+        "--pairs", type=int, default=54, metavar="N", help="null pairs (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--controls", type=int, default=8, metavar="N",
+        help="control pairs of two builds of one function (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=8, metavar="N", help="paired rounds (default: %(default)s)"
+    )
+    parser.add_argument("--repetitions", type=int, default=3, metavar="N",
+                        help="benchmark repetitions per arm and round (default: %(default)s)")  # fmt: skip
+    parser.add_argument(
+        "--max-call-ms", type=float, default=300.0, metavar="MS",
+        help="leave out modules slower than this per call (default: %(default)s)",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix import _locks, abtest, answers, calibration, host, stats
+
+    if args.pairs < 1 or args.rounds < 6 or args.repetitions < 1 or args.controls < 0:
+        raise UserError(
+            f"--pairs {args.pairs} --rounds {args.rounds} --repetitions {args.repetitions}: expected "
+            "pairs ≥ 1, rounds ≥ 6 (fewer cannot reach a verdict), repetitions ≥ 1, controls ≥ 0"
+        )
+    source = args.results_dir / "results.jsonl"
+    if not source.is_file():
+        raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
+    here = host.identity()
+    found = []
+    for record in calibration.candidates(answers.read(source), args.max_call_ms):
+        if host.identity_of(record.host) != here:
+            continue  # another machine's module may be built for a CPU this one lacks
+        try:
+            abtest.arm_of(record)
+        except abtest.NotComparable as e:
+            print(f"  left out: {e}", file=sys.stderr)
+            continue
+        found.append(record)
+    if not found:
+        raise UserError(
+            f"{source}: no passed native run of this host whose module and runtime are still here"
+        )
+    out_dir = args.out or args.results_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nulls, controls = calibration.null_plan(found, args.pairs), calibration.control_plan(found, args.controls)
+    print(
+        f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
+        f"{args.rounds} rounds x {args.repetitions} repetitions, on {host.identity_label(host.describe())}"
+    )
+    data: dict[str, object] = {
+        "host": host.describe(),
+        "settings": {
+            "rounds": args.rounds,
+            "repetitions": args.repetitions,
+            "alpha": stats.ALPHA,
+            "min_effect": stats.MIN_EFFECT,
+            "source": str(source),
+        },  # fmt: skip
+        "started": _now(),
+        "load_average": {"start": round(os.getloadavg()[0], 2)},
+        "nulls": [],
+        "controls": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="iree-matrix-calibrate-") as tmp, _locks.machine_lock(True):
+        for i, record in enumerate(nulls, 1):
+            a = abtest.arm_of(record)
+            copy = Path(tmp) / f"copy{i}" / a.module.name
+            copy.parent.mkdir()
+            shutil.copyfile(a.module, copy)  # byte-identical, another file: timed as another build
+            argv = tuple(f"--module={copy}" if x.startswith("--module=") else x for x in a.argv)
+            b = abtest.Arm(f"{record.job} (copy)", argv, copy)
+            result = abtest.compare(a, b, rounds=args.rounds, repetitions=args.repetitions, identical=False)
+            data["nulls"].append(result.as_dict())  # type: ignore[attr-defined]
+            print(f"  null {i}/{len(nulls)} {record.label.model}: {result.result.describe()}", flush=True)
+            copy.unlink()
+            _write(out_dir, data)  # kept as it grows: an interrupted calibration loses nothing
+        for i, (ra, rb) in enumerate(controls, 1):
+            result = abtest.compare(abtest.arm_of(ra), abtest.arm_of(rb), rounds=args.rounds,
+                                    repetitions=args.repetitions)  # fmt: skip
+            data["controls"].append(result.as_dict())  # type: ignore[attr-defined]
+            print(f"  control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}", flush=True)
+            _write(out_dir, data)
+    data["finished"] = _now()
+    data["load_average"] = {**data["load_average"], "end": round(os.getloadavg()[0], 2)}  # type: ignore[dict-item]
+    _write(out_dir, data)
+    print(calibration.rate_text(data))
+    print(f"calibration: {out_dir / calibration.FILENAME}, {out_dir / calibration.MARKDOWN}")
+    return 0 if calibration.summarize(data).holds or len(nulls) < 50 else 1
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write(out_dir: Path, data: dict[str, object]) -> None:
+    import json
+
+    from iree_matrix import calibration
+    from iree_matrix._files import write_atomically
+
+    write_atomically(out_dir / calibration.FILENAME, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    write_atomically(out_dir / calibration.MARKDOWN, calibration.render(data, calibration.FILENAME))

@@ -1,0 +1,225 @@
+"""The paired speed test (stats.paired), the A/B rounds that feed it (abtest), the calibration's pure
+parts, and the host identity that keeps figures of two CPUs apart (issue #36)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import abtest, calibration, host, search, stats
+from iree_matrix.results import Record, Status
+
+
+def test_a_consistent_five_percent_slowdown_over_eight_rounds_is_slower() -> None:
+    a = [10.0, 10.1, 9.9, 10.0, 10.2, 9.8, 10.0, 10.0]
+    result = stats.paired(a, [x * 1.05 for x in a])
+    assert result.verdict == stats.SLOWER
+    assert result.ratio == pytest.approx(1.05)
+    assert result.p_value == pytest.approx(2 / 256)
+
+
+def test_a_consistent_speedup_is_faster_and_its_speedup_is_the_inverse() -> None:
+    a = [10.0] * 8
+    result = stats.paired(a, [8.0] * 8)
+    assert result.verdict == stats.FASTER
+    assert result.speedup == pytest.approx(1.25)
+
+
+def test_rounds_that_disagree_in_sign_are_no_difference() -> None:
+    a = [10.0] * 8
+    b = [10.6, 9.5, 10.5, 9.4, 10.7, 9.6, 10.4, 9.5]
+    assert stats.paired(a, b).verdict == stats.NO_DIFFERENCE
+
+
+def test_a_significant_but_tiny_difference_is_no_difference() -> None:
+    a = [10.0] * 8
+    result = stats.paired(a, [10.1] * 8)  # 1 %: below MIN_EFFECT
+    assert result.p_value < stats.ALPHA
+    assert result.verdict == stats.NO_DIFFERENCE
+
+
+def test_fewer_than_six_rounds_cannot_reach_a_verdict() -> None:
+    result = stats.paired([10.0] * 5, [20.0] * 5)
+    assert result.verdict == stats.TOO_FEW
+
+
+def test_sign_flip_p_is_exact_for_equal_signs() -> None:
+    assert stats.sign_flip_p([0.1] * 6) == pytest.approx(2 / 64)
+    assert stats.sign_flip_p([]) == 1.0
+
+
+def test_the_false_positive_rate_under_a_symmetric_null_is_at_most_alpha() -> None:
+    """Simulated null pairs (both arms from one distribution, with a shared drift per round): the
+    test's level holds — the property the published calibration checks on real modules."""
+    rng = random.Random(1)
+    verdicts = 0
+    trials = 400
+    for _ in range(trials):
+        drift = [rng.uniform(0.8, 1.6) for _ in range(8)]  # the machine's load, shared by a round
+        a = [d * rng.gauss(10, 0.3) for d in drift]
+        b = [d * rng.gauss(10, 0.3) for d in drift]
+        verdicts += stats.paired(a, b).verdict in (stats.FASTER, stats.SLOWER)
+    assert verdicts / trials <= stats.ALPHA
+
+
+def _arm(tmp_path: Path, name: str, content: bytes) -> abtest.Arm:
+    module = tmp_path / f"{name}.vmfb"
+    module.write_bytes(content)
+    return abtest.Arm(name, ("iree-benchmark-module", f"--module={module}"), module)
+
+
+def test_byte_identical_modules_are_the_same_module_and_not_timed(tmp_path: Path) -> None:
+    a, b = _arm(tmp_path, "a", b"same"), _arm(tmp_path, "b", b"same")
+
+    def timer(arm: abtest.Arm, repetitions: int) -> float:
+        raise AssertionError("a byte-identical pair was timed")
+
+    result = abtest.compare(a, b, timer=timer)
+    assert result.result.verdict == stats.SAME_MODULE
+    assert "same module" in result.result.describe()
+
+
+def test_rounds_alternate_the_order_and_pair_the_times(tmp_path: Path) -> None:
+    a, b = _arm(tmp_path, "a", b"one"), _arm(tmp_path, "b", b"two")
+    order: list[str] = []
+
+    def timer(arm: abtest.Arm, repetitions: int) -> float:
+        order.append(arm.name)
+        return 10.0 if arm.name == "a" else 12.0
+
+    result = abtest.compare(a, b, rounds=6, repetitions=2, timer=timer)
+    assert order == ["a", "b", "b", "a", "a", "b", "b", "a", "a", "b", "b", "a"]
+    assert result.a_ms == (10.0,) * 6 and result.b_ms == (12.0,) * 6
+    assert result.result.verdict == stats.SLOWER
+    assert result.as_dict()["verdict"] == "slower"
+
+
+def test_cpu_ms_per_call_reads_the_process_cpu_time_and_skips_aggregates() -> None:
+    text = json.dumps({"benchmarks": [
+        {"run_type": "iteration", "cpu_time": 40.0, "real_time": 60.0, "time_unit": "ms"},
+        {"run_type": "iteration", "cpu_time": 41.0, "real_time": 70.0, "time_unit": "ms"},
+        {"run_type": "iteration", "cpu_time": 39000.0, "real_time": 70.0, "time_unit": "us"},
+        {"run_type": "aggregate", "cpu_time": 1.0, "real_time": 1.0, "time_unit": "ms"},
+    ]})  # fmt: skip
+    assert abtest.cpu_ms_per_call(text) == pytest.approx(40.0)
+
+
+def _run(
+    job: str, model: str, sha: str, cpu: float, command: tuple[str, ...] = (), **host_: object
+) -> Record:
+    return Record(
+        job=job, stage="run", cell=job.split(":", 1)[1], status=Status.OK, key="k",
+        labels={"model": model, "compiler": "3.13.0", "runtime": "3.13.0", "profile": "default"},
+        metrics={"module_sha256": sha, "cpu_ms": {"median": cpu, "min": cpu, "max": cpu, "n": 3},
+                 "timing": "native"},
+        command=command, host=dict(host_),
+    )  # fmt: skip
+
+
+def test_calibration_takes_one_run_per_module_fastest_first_and_cycles() -> None:
+    runs = [_run("run:a/1", "a", "s1", 5.0), _run("run:a/2", "a", "s1", 5.0), _run("run:b/1", "b", "s2", 2.0),
+            _run("run:c/1", "c", "s3", 900.0)]  # fmt: skip
+    found = calibration.candidates(runs)
+    assert [r.job for r in found] == ["run:b/1", "run:a/1"]  # c is too slow, a's copy is one module
+    assert [r.job for r in calibration.null_plan(found, 5)] == ["run:b/1", "run:a/1"] * 2 + ["run:b/1"]
+
+
+def test_controls_pair_two_builds_of_one_function() -> None:
+    runs = [_run("run:a/1", "a", "s1", 5.0), _run("run:a/2", "a", "s2", 6.0), _run("run:b/1", "b", "s3", 2.0)]
+    pairs = calibration.control_plan(calibration.candidates(runs), 10)
+    assert [(x.job, y.job) for x, y in pairs] == [("run:a/1", "run:a/2")]
+
+
+def test_the_calibration_summary_counts_verdicts_and_holds_only_at_fifty_pairs() -> None:
+    nulls = [{"verdict": "no difference"}] * 49 + [{"verdict": "slower"}]
+    s = calibration.summarize({"nulls": nulls, "controls": [{"verdict": "faster"}]})
+    assert (s.nulls, s.null_verdicts, s.control_verdicts) == (50, 1, 1)
+    assert s.false_positive_rate == pytest.approx(0.02) and s.holds
+    assert not calibration.summarize({"nulls": nulls[:10], "controls": []}).holds
+    text = calibration.render({"nulls": nulls, "controls": [], "host": {}, "settings": {"rounds": 8}})
+    assert "1 of 50 null pairs got a verdict (2.0%)" in text and "**holds**" in text
+
+
+def test_arm_of_refuses_a_run_whose_tools_are_not_here(tmp_path: Path) -> None:
+    record = _run("run:a/1", "a", "s1", 5.0, command=(str(tmp_path / "iree-run-module"), "--module=/x.vmfb"))
+    with pytest.raises(abtest.NotComparable, match="not on this host"):
+        abtest.arm_of(record)
+
+
+def test_arm_of_builds_a_one_thread_benchmark_from_the_runs_command(tmp_path: Path) -> None:
+    (tmp_path / "iree-benchmark-module").write_text("")
+    module = tmp_path / "module.vmfb"
+    module.write_bytes(b"m")
+    command = (str(tmp_path / "iree-run-module"), "--device=local-task", "--task_topology_group_count=2",
+               f"--module={module}", "--function=main", "--input=@in.npy", "--output=@out.npy")  # fmt: skip
+    arm = abtest.arm_of(_run("run:a/1", "a", "s1", 5.0, command=command))
+    assert arm.argv == (str(tmp_path / "iree-benchmark-module"), "--device=local-sync", f"--module={module}",
+                        "--function=main", "--input=@in.npy")  # fmt: skip
+    assert arm.command(3)[-2:] == ["--benchmark_repetitions=3", "--benchmark_format=json"]
+
+
+# --- host identity ---------------------------------------------------------------------------------
+
+ZEN4 = {"machine": "x86_64", "cpu": "AMD EPYC", "vendor": "AuthenticAMD", "family": "25", "model": "17",
+        "stepping": "1", "cpu_flags_sha256": "aa" * 32, "cores": 2,
+        "cpu_features": ["avx", "avx2", "avx512_vnni", "avx512bw", "avx512f", "avx512vl", "fma",
+                         "sse4_2"]}  # fmt: skip
+ZEN5 = {**ZEN4, "family": "26", "model": "2", "cpu_flags_sha256": "bb" * 32}
+
+
+def test_two_cpus_of_one_name_are_two_identities() -> None:
+    assert host.identity_of(ZEN4) != host.identity_of(ZEN5)
+    assert "family 25 model 17" in host.identity_label(ZEN4, "znver4")
+    assert "LLVM znver4" in host.identity_label(ZEN4, "znver4")
+
+
+def test_a_record_from_before_identities_is_a_legacy_identity_of_its_own() -> None:
+    legacy = {
+        k: v
+        for k, v in ZEN4.items()
+        if k not in ("vendor", "family", "model", "stepping", "cpu_flags_sha256")
+    }
+    assert host.identity_of(legacy).startswith("legacy:")
+    assert host.identity_of(legacy) not in (host.identity_of(ZEN4), host.identity_of(ZEN5))
+    assert "family/model not recorded" in host.identity_label(legacy)
+
+
+def test_this_host_describes_its_identity_and_family() -> None:
+    d = host.describe()
+    assert d["identity"] == host.identity() == host.identity_of(d)
+    assert len(d["cpu_flags_sha256"]) == 64
+
+
+def test_the_llvm_target_is_read_from_ireess_executable_target() -> None:
+    ir = (
+        '#executable_target = #hal.executable.target<"llvm-cpu", "embedded-elf-x86_64", '
+        '{cpu = "znver4", cpu_features = "+avx,+avx2", data_layout = "e"}>'
+    )
+    assert host.parse_llvm_target(ir) == ("znver4", "+avx,+avx2")
+    assert host.parse_llvm_target("module {}") is None
+
+
+# --- the search's null knobs -------------------------------------------------------------------------
+
+
+def _candidate(name: str, sha: str, median: float) -> search.Candidate:
+    interval = stats.Interval(median, median * 0.99, median * 1.01, 0.94, 5)
+    return search.Candidate("m", "3.13.0", name, Status.OK, interval, module_sha256=sha)
+
+
+def test_a_knob_whose_module_is_defaults_reads_same_module_whatever_the_times() -> None:
+    rows = search.effects([_candidate("default", "s", 10.0), _candidate("no-data-tiling", "s", 8.0)])
+    effect = rows[("m", "3.13.0")][1]
+    assert effect.verdict == "same module, no difference"
+    assert effect.ratio == 1.0
+
+
+def test_a_step_needs_the_paired_confirmation() -> None:
+    incumbent, challenger = _candidate("default", "s1", 10.0), _candidate("im2col", "s2", 8.0)
+    assert search.choose(incumbent, [challenger]) is challenger
+    assert search.choose(incumbent, [challenger], lambda a, b: False) is None
+    same = _candidate("no-data-tiling", "s1", 8.0)
+    assert search.choose(incumbent, [same]) is None
