@@ -344,6 +344,11 @@ class Metrics:
         return self._text("host_cpu")
 
     @property
+    def llvm_host_cpu(self) -> Optional[str]:
+        """LLVM's name for that CPU, as the compiler resolved `target-cpu=host` (znver4)."""
+        return self._text("llvm_host_cpu")
+
+    @property
     def matches(self) -> bool:
         """A run's outputs match torch's within the model's tolerance."""
         return bool(self.raw.get("matches"))

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
-from iree_matrix import answers
+from iree_matrix import answers, identities
 from iree_matrix.results import Record, Status
 from iree_matrix.spec import PEERS
 
@@ -35,6 +35,8 @@ class Peak:
     method: str
     measured: str  # when and where
     job: str
+    identity: str = ""  # the CPU identity it was measured on: only that identity's figures meet it
+    identity_label: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +55,8 @@ class Work:
 
 def peak_of(records: Iterable[Record]) -> Optional[Peak]:
     """The newest successful peak measurement among `records`."""
-    found = [r for r in records if r.stage == "peak" and r.status is Status.OK]
+    records_ = list(records)
+    found = [r for r in records_ if r.stage == "peak" and r.status is Status.OK]
     if not found:
         return None
     r = max(found, key=lambda rec: rec.finished or "")
@@ -67,6 +70,7 @@ def peak_of(records: Iterable[Record]) -> Optional[Peak]:
         gbs_1=m.triad_gbs_1 or 0.0, threads=m.threads or 1, isa=m.isa, lanes=m.lanes, cpu=m.cpu,
         isa_flags=tuple(m.isa_flags), load_average=dict(m.load_average), other_load=m.other_load,
         method=m.method, measured=answers.measured(r), job=r.job,
+        identity=identities.of(r), identity_label=identities.label(list(records_), identities.of(r)),
     )  # fmt: skip
 
 
@@ -108,9 +112,11 @@ class Achieved:
 
 def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) -> dict[str, list[Achieved]]:
     """Per function with a FLOP count: IREE's `default` profile per release (own runtime, native)
-    and every peer that ran correctly, as GFLOP/s and fraction of the FMA peak."""
+    and every peer that ran correctly, as GFLOP/s and fraction of the FMA peak — only figures of the
+    peak's own CPU identity: another CPU's latency over this one's peak is no fraction of anything
+    (a Zen 5 peer figure over a Zen 4 peak read 119 %)."""
     out: dict[str, list[Achieved]] = {}
-    records = list(records)
+    records = [r for r in records if not peak.identity or identities.of(r) == peak.identity]
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and r.label.profile == "default"
@@ -185,6 +191,8 @@ def document(records: Iterable[Record]) -> Optional[dict[str, Any]]:
             "other_load": peak.other_load,
             "method": peak.method,
             "measured": peak.measured,
+            "identity": peak.identity,
+            "identity_label": peak.identity_label,
             "evidence": peak.job,
         },  # fmt: skip
         "functions": functions,

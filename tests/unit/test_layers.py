@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("stages", "stages.*")),
     ("running", ("progress", "execute", "distributed", "armv6_smoke", "abtest")),
     ("answers", ("answers", "exporters", "compat", "query", "report", "report.*", "publish", "merge",
-                 "search", "roofline", "calibration")),
+                 "search", "roofline", "calibration", "identities")),
     ("commands", ("commands", "commands.*")),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip

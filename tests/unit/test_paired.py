@@ -223,3 +223,48 @@ def test_a_step_needs_the_paired_confirmation() -> None:
     assert search.choose(incumbent, [challenger], lambda a, b: False) is None
     same = _candidate("no-data-tiling", "s1", 8.0)
     assert search.choose(incumbent, [same]) is None
+
+
+# --- views keep identities apart -----------------------------------------------------------------
+
+
+def _timed(stage: str, model: str, who: dict, **metrics: object) -> Record:
+    labels = {"model": model, "compiler": "3.13.0", "runtime": "3.13.0", "profile": "default"}
+    return Record(job=f"{stage}:{model}/{who['family']}", stage=stage, cell=model, status=Status.OK, key="k",
+                  labels=labels, metrics={"timing": "native", **metrics}, host=dict(who))  # fmt: skip
+
+
+def test_a_view_holds_one_identity_and_relates_another_only_by_ratios() -> None:
+    from iree_matrix import identities
+    from iree_matrix.report.published import render_against_published
+
+    mine = [
+        _timed("run", "m", ZEN4, latency_ms={"median": 30.0}),
+        _timed("export", "m", ZEN4, eager_ms={"median": 10.0}),
+    ]
+    published = [_timed("run", "m", ZEN5, latency_ms={"median": 15.0}),
+                 _timed("export", "m", ZEN5, eager_ms={"median": 7.5})]  # fmt: skip
+    view = identities.split(mine + published, identities.of(mine[0]))
+    assert {r.job for r in view.mine} == {r.job for r in mine}
+    assert list(view.others) == [identities.of(published[0])]
+    text = "\n".join(render_against_published(mine, published))
+    assert "two CPU identities" in text and "**not** compared" in text
+    assert "| 3.00× " in text and "| 2.00× " in text and "| 1.50× " in text  # 30/10, 15/7.5, their ratio
+    same = "\n".join(render_against_published(mine, mine))
+    assert "compare directly" in same
+
+
+def test_the_roofline_divides_only_figures_of_the_peaks_own_identity() -> None:
+    from iree_matrix import roofline
+
+    peak = _timed("peak", "", ZEN4, gflops_1=116.0, gflops_all=232.0, threads=2)
+    flops = Record(job="flops:m", stage="flops", cell="m", status=Status.OK, key="k", labels={"model": "m"},
+                   metrics={"flops": 232_000_000, "bytes_min": 1000})  # fmt: skip
+    fast_other_cpu = _timed("run", "m", ZEN5, latency_ms={"median": 0.5})  # 464 GFLOP/s: 200 % of a Zen 4
+    own = _timed("run", "m", ZEN4, latency_ms={"median": 2.0})
+    records = [peak, flops, fast_other_cpu, own]
+    found = roofline.peak_of(records)
+    assert found is not None
+    rates = roofline.achieved(records, found, roofline.work_of(records))
+    assert [a.median_ms for a in rates["m"]] == [2.0]
+    assert all(a.fraction_of_peak <= 1.0 for a in rates["m"])

@@ -17,14 +17,15 @@ from typing import Any, Optional, Tuple
 
 from tabulate import tabulate
 
-from iree_matrix import answers, compile_errors, formats, stages
+from iree_matrix import _resources, answers, compile_errors, formats, stages
 from iree_matrix._files import write_atomically
 from iree_matrix.errors import UserError
 from iree_matrix.records import Metrics
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.firmware import firmware_section
 from iree_matrix.report.performance import render_performance
-from iree_matrix.results import CompileKey, Index, Record, Status
+from iree_matrix.report.published import PUBLISHED_SET, render_against_published
+from iree_matrix.results import CompileKey, Index, Record, Status, latest_by_job
 
 SOURCE = "results/results.jsonl"
 ICONS = {
@@ -75,14 +76,18 @@ class _Document:
 # public API
 
 
-def render_compatibility(records: Iterable[Record], source: Optional[Path] = None) -> str:
+def render_compatibility(
+    records: Iterable[Record], source: Optional[Path] = None, published: Sequence[Record] = ()
+) -> str:
     """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
-    `source` is the results log they were read from, named in the header with the command."""
+    `source` is the results log they were read from, named in the header with the command;
+    `published` the published speed figures a run's own are related to (none for a published set)."""
     all_records = list(records)
     ix = _Document.of(all_records)
     parts = [
         *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
+        *(render_against_published(list(ix.index.by_job.values()), published) if published else []),
         *exporters_section(all_records),
         *_same_version_section(ix),
         *render_performance(ix.index.by_job.values()),
@@ -101,7 +106,18 @@ def write_compatibility(results_path: Path, out_path: Path) -> Path:
     records = answers.read(Path(results_path))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
-    return write_atomically(Path(out_path), render_compatibility(records, Path(results_path)))
+    published = _published_speed(Path(results_path))
+    return write_atomically(Path(out_path), render_compatibility(records, Path(results_path), published))
+
+
+def _published_speed(results_path: Path) -> list[Record]:
+    """The published speed figures (results/bench) a run's report relates its own to — none when
+    rendering a published set itself, or where the package carries none."""
+    published_root = _resources.results_dir().resolve()
+    if published_root in results_path.resolve().parents:
+        return []
+    log = published_root / PUBLISHED_SET / "results.jsonl"
+    return list(latest_by_job(answers.read(log)).values()) if log.is_file() else []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix import answers, flags, formats, opkinds, roofline, search, stats
+from iree_matrix import answers, flags, formats, identities, opkinds, roofline, search, stats
 from iree_matrix.records import Metrics
 from iree_matrix.report.roofline import percent, render_roofline
 from iree_matrix.results import Record, Status, latest_by_job
@@ -378,10 +378,13 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
 
 
 def render_all(latest: Iterable[Record]) -> list[str]:
-    records = list(latest)
+    everything = list(latest)
+    view = identities.split(everything)
+    records = list(view.mine)
     searched = render_search(records)
     return (
-        render_performance(records)
+        _identity_lines(view, everything)
+        + render_performance(records)
         + render_roofline(records)
         + render_other_cpus(records)
         + render_op_kinds(records)
@@ -391,7 +394,50 @@ def render_all(latest: Iterable[Record]) -> list[str]:
         + render_kernels(records)
         + render_dispatches(records)
         + render_emulated(records)
+        + render_other_identities(view)
     )
+
+
+def _identity_lines(view: identities.Split, records: Sequence[Record]) -> list[str]:
+    if not view.identity:
+        return []
+    others = view.other_labels(records)
+    more = (
+        f" Timed records of {len(others)} other CPU identit{'y' if len(others) == 1 else 'ies'} "
+        f"({'; '.join(others)}) are not mixed in: see [Other CPU identities](#other-cpu-identities)."
+        if others
+        else ""
+    )
+    return [f"**CPU identity of every figure below:** {view.label}.{more}", ""]
+
+
+def render_other_identities(view: identities.Split) -> list[str]:
+    """Timed figures of other CPUs, each only as a ratio within its own identity's records: IREE's
+    `default` over torch eager (the export's) per function and release."""
+    if not view.others:
+        return []
+    lines = [
+        "## Other CPU identities",
+        "",
+        "Figures measured on another CPU than the one above, shown only as each machine's IREE time over "
+        "its own torch eager time (same inputs and threads): their milliseconds are that CPU's.",
+        "",
+    ]
+    for identity, timed in sorted(view.others.items()):
+        eager = {r.label.model: r.metric.eager_median for r in timed if r.stage == "export"}
+        rows = []
+        for r in sorted(
+            _measured_runs(timed), key=lambda r: (r.label.model, answers.version_key(r.label.compiler))
+        ):
+            base = eager.get(r.label.model)
+            if r.label.profile != "default" or not base or r.metric.latency_median is None:
+                continue
+            rows.append([r.label.model, r.label.compiler, formats.ratio(r.metric.latency_median / base)])
+        if rows:
+            lines += [f"**{identities.label(timed, identity)}**", "",
+                      tabulate(rows, headers=["function", "IREE", "IREE / eager"], tablefmt="github",
+                               disable_numparse=True), ""]  # fmt: skip
+    return lines
 
 
 def write_performance(results: Path, out: Path) -> list[str]:

@@ -54,7 +54,9 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
         f"{rate(peak.gflops)} on {peak.threads} threads (the higher of the {peak.threads}-thread run and "
         f"{peak.threads} × the one-thread run), {rate(peak.gflops_1)} on one — {peak.lanes}-lane "
         f"{peak.isa} FMA chains, 2 FLOPs per lane per FMA; STREAM triad {peak.gbs:.3g} GB/s on "
-        f"{peak.threads} threads, {peak.gbs_1:.3g} GB/s on one. CPU: {peak.cpu}; "
+        f"{peak.threads} threads, {peak.gbs_1:.3g} GB/s on one. CPU: {peak.identity_label or peak.cpu} "
+        "(every figure below is of this CPU identity; other identities' figures are not divided by "
+        "this peak); "
         f"ISA flags: {' '.join(peak.isa_flags)}. "
         f"Load average (1 min) {load.get('start', '?')} before, {load.get('end', '?')} after{other}.",
         "",
