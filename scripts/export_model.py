@@ -11,12 +11,17 @@ writes into DIR:
     inputs/input<i>.npy        the example inputs
     reference/output<i>.npy    torch eager's outputs on them (the numeric reference)
     export.json                function name, tolerance, shapes, export seconds, eager latency
+                               (eager_ms: wall time per call on --threads threads) and torch
+                               eager's CPU time per call on one thread (eager_cpu_ms: {median, min,
+                               max, stdev, n, times, threads: 1}, from time.process_time; if that
+                               timing fails, eager_cpu_ms_error: its message instead)
 or, on failure, error.json (which phase failed and the exception's own message) and exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -160,6 +165,59 @@ def summary(times):
     }
 
 
+def cpu_summary(times):
+    """One-thread CPU time per call (ms): `summary`'s fields, each repetition's time (for the
+    median's interval) and the thread count it was measured on (always 1)."""
+    return dict(summary(times), times=list(times), threads=1)
+
+
+@contextlib.contextmanager
+def torch_threads(count):
+    """torch's intra-op thread count set to `count` for the block, the previous one restored after."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# Before a CPU timing: the wall timing's thread pools (torch's OpenMP, ONNX Runtime's) spin for a few
+# ms after their last call before they sleep, and the kernel charges another thread's CPU time to
+# the process in tick-sized lumps (4 ms at HZ=250), which landed in one timed call of ten (4.2 ms
+# against 0.18 ms for tiny_cnn). Waiting first lets them go idle; 10 ms sufficed here.
+SETTLE_SECONDS = 0.2
+
+
+def process_time_calls(call, warmup, repetitions, settle=SETTLE_SECONDS):
+    """After `settle` seconds' pause, `warmup` untimed calls, then `repetitions` calls each timed by
+    the process's CPU time (time.process_time: every thread of the process, so a helper thread's
+    work is counted), in ms."""
+    time.sleep(settle)
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repetitions):
+        start = time.process_time()
+        call()
+        times.append((time.process_time() - start) * 1000.0)
+    return times
+
+
+def eager_cpu(spec, repetitions, warmup=2):
+    """torch eager's CPU time per call on one thread: the figure the machine's load moves least
+    (a shared machine moves wall time 2-5x, one thread's CPU time a few per cent)."""
+    import torch
+
+    def call():
+        return spec.module(*spec.inputs)
+
+    with torch_threads(1), torch.no_grad():
+        return cpu_summary(process_time_calls(call, warmup, repetitions))
+
+
 def export(aot, spec, path, bytecode=False):
     """turbine's export, saved as MLIR text; with `bytecode`, also as MLIR bytecode (`save_mlir`
     writes bytecode for a `.mlirbc` suffix). Returns (seconds, why the bytecode is missing)."""
@@ -211,6 +269,11 @@ def run(args):
 
     spec = _phase("model", load_model, args)
     outputs, times = _phase("eager", eager, spec, args.repetitions)
+    try:
+        cpu = {"eager_cpu_ms": eager_cpu(spec, args.repetitions)}
+    except Exception as exc:  # the wall timing and the export stand without it
+        traceback.print_exc()
+        cpu = {"eager_cpu_ms_error": f"{type(exc).__name__}: {exc}"[:4000]}
     inputs = save_arrays(out / "inputs", "input", spec.inputs)
     references = save_arrays(out / "reference", "output", outputs)
     aot, aot_module = _phase("import", import_aot)
@@ -225,6 +288,7 @@ def run(args):
         "outputs": references,
         "seconds": seconds,
         "eager_ms": summary(times),
+        **cpu,
         "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
         "aot_module": aot_module,

@@ -19,6 +19,15 @@ Peers, always run in this order, on the same inputs, thread count and repetition
     tflite         litert_torch.convert to DIR/model.tflite, run by ai_edge_litert's
                    Interpreter (num_threads N; XNNPACK is its default delegate)
 
+After its wall timing each peer is timed again on one thread, by CPU time per call: a pause for
+the wall timing's threads to go idle, W untimed calls, then R calls each timed by
+time.process_time (the whole process's CPU time, so a helper thread's work counts). eager and
+torch_compile run under torch.set_num_threads(1) (torch_compile compiled again under it, since
+inductor's C++ kernels fix their thread count when compiled), onnxruntime in a second session with
+intra_op_num_threads=1 and inter_op_num_threads=1, tflite in a second Interpreter with
+num_threads=1. Wall times on a shared machine move 2-5x with its load; one thread's CPU time per
+call moves a few per cent, so it is the figure to compare across runs.
+
 With --op-profile, after timing, eager and onnxruntime also report where their time goes per op
 (torch.profiler's self CPU time per ATen op, ONNX Runtime's per-node profile), as
 "op_profile": {"source", "calls", "ops": [{"op", "weight_shape", "ms_per_call", "per_call"}]};
@@ -27,9 +36,12 @@ the others say why they have none. The report groups ops by kind (iree_matrix/op
 writes DIR/peers.json:
     {"threads", "warmup", "repetitions", "torch_version", "versions": {distribution: version},
      "cpu_count", "load_average": {"start", "end"}, "atol", "rtol",
-     "peers": {name: {"status": "ok" | "fail" | "mismatch", "latency_ms", "convert_seconds",
-     "load_seconds", "max_abs_err", "max_rel_err", "matches", "notes", "load_average",
-     "error": {"phase": "import" | "convert" | "run", "type", "message"}, ...}}}
+     "peers": {name: {"status": "ok" | "fail" | "mismatch",
+     "latency_ms": {"median", "min", "max", "stdev", "n"} (wall, N threads),
+     "cpu_ms": {"median", "min", "max", "stdev", "n", "times", "threads": 1} (CPU, one thread)
+     or, when only that timing failed, "cpu_ms_error": its message,
+     "convert_seconds", "load_seconds", "max_abs_err", "max_rel_err", "matches", "notes",
+     "load_average", "error": {"phase": "import" | "convert" | "run", "type", "message"}, ...}}}
 and exits 0 (a peer's failure is a result). Only when the model itself does not load does it
 write error.json (as export_model.py does, phase "model") and exit 1.
 
@@ -233,6 +245,22 @@ def _timed_run(ctx, entry, call, to_arrays):
     return to_arrays(result)
 
 
+def cpu_times(ctx, call):
+    """The same warm-up and repetitions as the wall timing, each call timed by the process's CPU
+    time (ms), once the wall timing's threads have gone idle (em.process_time_calls)."""
+    return em.process_time_calls(call, ctx.warmup, ctx.repetitions)
+
+
+def one_thread_cpu(entry, timing):
+    """Record `timing()` (a list of ms) as the peer's "cpu_ms", or its failure as "cpu_ms_error":
+    never raises, so the peer's wall timing and comparison stand whatever happens here."""
+    try:
+        entry["cpu_ms"] = em.cpu_summary(timing())
+    except Exception as exc:  # the one-thread figure is extra, not the peer's result
+        traceback.print_exc()
+        entry["cpu_ms_error"] = error_info("cpu", exc)["message"]
+
+
 def _torch_reference(ctx):
     import torch
 
@@ -251,6 +279,12 @@ def peer_eager(ctx, entry):
 
     outputs = _timed_run(ctx, entry, call, lambda r: _to_numpy(em.flat_outputs(r)))
     ctx.reference = outputs
+
+    def one_thread():
+        with em.torch_threads(1):
+            return cpu_times(ctx, call)
+
+    one_thread_cpu(entry, one_thread)
     entry["notes"] = "torch eager under no_grad; its outputs are the reference for the other peers"
     if ctx.op_profile:
         entry["op_profile"] = guarded(torch_op_profile, call, ctx.repetitions)
@@ -314,6 +348,23 @@ def peer_torch_compile(ctx, entry):
         call()  # torch.compile is lazy: the first call traces and compiles
         entry["convert_seconds"] = time.perf_counter() - start
         outputs = _timed_run(ctx, entry, call, lambda r: _to_numpy(em.flat_outputs(r)))
+
+        def one_thread():
+            with em.torch_threads(1):
+                if ctx.threads == 1:
+                    return cpu_times(ctx, call)
+                # inductor's C++ kernels fix their OpenMP thread count when compiled: compile again
+                torch._dynamo.reset()
+                single = torch.compile(ctx.spec.module, backend="inductor")
+
+                def call_single():
+                    with torch.no_grad():
+                        return single(*ctx.spec.inputs)
+
+                call_single()  # the compile, untimed
+                return cpu_times(ctx, call_single)
+
+        one_thread_cpu(entry, one_thread)
     finally:
         if saved is None:
             os.environ.pop("TORCHINDUCTOR_CACHE_DIR", None)
@@ -380,6 +431,7 @@ def peer_onnxruntime(ctx, entry):
         )
     feed = dict(zip(names, ctx.numpy_inputs))
     outputs = _timed_run(ctx, entry, lambda: session.run(None, feed), list)
+    one_thread_cpu(entry, lambda: onnxruntime_cpu_times(ort, path, feed, ctx))
     if ctx.op_profile:
         entry["op_profile"] = guarded(onnxruntime_op_profile, ort, path, options, feed, ctx)
     entry["notes"] = (
@@ -388,6 +440,15 @@ def peer_onnxruntime(ctx, entry):
         "InferenceSession creation"
     )
     return outputs
+
+
+def onnxruntime_cpu_times(ort, path, feed, ctx):
+    """CPU time per call of a second session on one thread (intra-op 1, inter-op 1)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    return cpu_times(ctx, lambda: session.run(None, feed))
 
 
 def onnxruntime_op_profile(ort, path, options, feed, ctx):
@@ -450,6 +511,13 @@ TFLITE_NO_PROFILE = (
 )
 
 
+def tflite_runner(interpreter):
+    """The model's signature (serving_default, else the first by name) and its runner."""
+    signatures = interpreter.get_signature_list()
+    key = "serving_default" if "serving_default" in signatures else sorted(signatures)[0]
+    return key, interpreter.get_signature_runner(key)
+
+
 def peer_tflite(ctx, entry):
     def import_libs():
         import litert_torch
@@ -475,9 +543,7 @@ def peer_tflite(ctx, entry):
     # Delegates (XNNPACK by default) show up as DELEGATE nodes once tensors are allocated.
     ops = [op.get("op_name") for op in interpreter._get_ops_details()]
     entry["delegate_nodes"] = ops.count("DELEGATE")
-    signatures = interpreter.get_signature_list()
-    key = "serving_default" if "serving_default" in signatures else sorted(signatures)[0]
-    runner = interpreter.get_signature_runner(key)
+    key, runner = tflite_runner(interpreter)
     details = runner.get_input_details()
     feed = {}
     casts = []
@@ -498,6 +564,14 @@ def peer_tflite(ctx, entry):
         return [result[n] for n in names]
 
     outputs = _timed_run(ctx, entry, lambda: runner(**feed), to_arrays)
+
+    def one_thread():
+        single = Interpreter(model_path=str(path), num_threads=1)
+        single.allocate_tensors()
+        run_single = tflite_runner(single)[1]
+        return cpu_times(ctx, lambda: run_single(**feed))
+
+    one_thread_cpu(entry, one_thread)
     if ctx.op_profile:
         entry["op_profile"] = {"unavailable": TFLITE_NO_PROFILE}
     notes = [
@@ -539,7 +613,12 @@ def run_peer(name, ctx, function=None):
     del entry["_phase"]
     entry["status"] = status_of(entry)
     latency = entry.get("latency_ms", {}).get("median")
-    print(f"[peers] {name}: {entry['status']}, median {latency} ms", file=sys.stderr, flush=True)
+    cpu = entry.get("cpu_ms", {}).get("median")
+    print(
+        f"[peers] {name}: {entry['status']}, median {latency} ms, one thread's CPU {cpu} ms",
+        file=sys.stderr,
+        flush=True,
+    )
     return entry
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,45 @@ def test_run_peer_compares_with_the_reference():
     assert entry["status"] == "ok" and "no eager reference" in entry["compare_note"]
 
 
+# ---------------------------------------------------------------- one thread's CPU time (issue #36)
+
+
+class _PolicyContext(_FakeContext):
+    warmup = 2
+    repetitions = 3
+
+
+def test_cpu_times_uses_the_wall_timings_policy_and_the_process_clock():
+    calls = []
+    times = peers.cpu_times(_PolicyContext(), lambda: calls.append(time.sleep(0.03)))
+    assert len(calls) == 5 and len(times) == 3  # 2 untimed warm-up calls, 3 timed
+    assert all(0 <= t < 15 for t in times)  # 30 ms asleep is no CPU time: process_time, not wall
+
+
+def test_one_thread_cpu_records_latencys_shape_with_times_and_threads():
+    entry = {}
+    peers.one_thread_cpu(entry, lambda: [2.0, 4.0, 3.0])
+    assert entry == {"cpu_ms": {"median": 3.0, "min": 2.0, "max": 4.0, "stdev": 1.0, "n": 3,
+                                "times": [2.0, 4.0, 3.0], "threads": 1}}  # fmt: skip
+
+
+def test_one_thread_cpus_failure_is_a_message_not_the_peers_failure(capsys):
+    def refused():
+        raise RuntimeError("intra_op_num_threads=1 refused")
+
+    def peer(ctx, entry):
+        entry["latency_ms"] = {"median": 1.0, "min": 1.0, "max": 1.0, "stdev": 0.0, "n": 1}
+        peers.one_thread_cpu(entry, refused)
+        return [np.array([1.0, 2.0])]
+
+    entry = peers.run_peer("onnxruntime", _FakeContext(), peer)
+    assert entry["status"] == "ok" and entry["matches"] is True and "error" not in entry
+    assert entry["latency_ms"]["median"] == 1.0  # the wall timing stands
+    assert entry["cpu_ms_error"] == "RuntimeError: intra_op_num_threads=1 refused"
+    assert "cpu_ms" not in entry
+    assert "intra_op_num_threads=1 refused" in capsys.readouterr().err
+
+
 def test_distribution_versions():
     versions = peers.distribution_versions(("numpy", "peers-no-such-distribution"))
     assert versions == {"numpy": np.__version__, "peers-no-such-distribution": None}
@@ -222,6 +262,9 @@ def test_eager_peer_on_tiny_cnn(tmp_path):
     assert eager["latency_ms"]["n"] == 3
     assert 0 < eager["latency_ms"]["min"] <= eager["latency_ms"]["median"] <= eager["latency_ms"]["max"]
     assert eager["max_abs_err"] == 0.0 and eager["matches"] is True
+    cpu = eager["cpu_ms"]  # the same repetitions again, on one thread, by CPU time
+    assert cpu["threads"] == 1 and cpu["n"] == 3 and len(cpu["times"]) == 3
+    assert 0 <= cpu["min"] <= cpu["median"] <= cpu["max"] and "cpu_ms_error" not in eager
 
 
 @pytest.mark.torch
@@ -238,6 +281,51 @@ def test_converted_peer_on_tiny_cnn(tmp_path, peer, library):
     assert entry["status"] == "ok", entry
     assert entry["convert_seconds"] > 0 and entry["latency_ms"]["n"] == 2
     assert math.isfinite(entry["max_abs_err"])
+    assert "cpu_ms_error" not in entry, entry["cpu_ms_error"]
+    cpu = entry["cpu_ms"]  # a second session / interpreter on one thread
+    assert cpu["threads"] == 1 and cpu["n"] == 2 and len(cpu["times"]) == 2 and cpu["median"] > 0
+
+
+# A model that notes torch's thread count at each eager call.
+THREADS_MODEL = """
+import torch
+from models.api import ModelSpec
+
+SEEN = []
+
+
+class Doubler(torch.nn.Module):
+    def forward(self, x):
+        if not torch.compiler.is_compiling():
+            SEEN.append(torch.get_num_threads())
+        return x * 2.0 + 1.0
+
+
+def build():
+    return ModelSpec(Doubler().eval(), (torch.ones(2, 3),), 1e-6, 1e-6)
+"""
+
+
+@pytest.mark.torch
+def test_eager_is_timed_on_the_matrixs_threads_then_on_one(tmp_path):
+    torch = pytest.importorskip("torch")
+    from iree_matrix.stages.peer import STAGE
+
+    model = tmp_path / "threads_model.py"
+    model.write_text(THREADS_MODEL)
+    before = torch.get_num_threads()
+    try:
+        argv = ["--file", str(model), "--threads", "2", "--warmup", "1", "--repetitions", "3"]
+        assert peers.main(argv + ["--peers", "eager", "--out", str(tmp_path / "out")]) == 0
+        # wall: 1 warm-up + 3 timed calls on 2 threads; CPU: 1 + 3 on one, then 2 threads again
+        assert sys.modules["user_model_threads_model"].SEEN == [2] * 4 + [1] * 4
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    result = json.loads((tmp_path / "out" / "peers.json").read_text())
+    eager = result["peers"]["eager"]
+    assert eager["latency_ms"]["n"] == 3 and eager["cpu_ms"]["n"] == 3 and eager["cpu_ms"]["threads"] == 1
+    assert set(result) <= set(STAGE.metrics)  # the peer stage records peers.json as its metrics
 
 
 def test_model_that_fails_to_load_writes_error_json(tmp_path):

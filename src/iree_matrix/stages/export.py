@@ -1,4 +1,5 @@
-"""export: the model's MLIR from iree-turbine, its example inputs and torch eager's outputs/latency.
+"""export: the model's MLIR from iree-turbine, its example inputs and torch eager's outputs, latency
+and one-thread CPU time per call.
 
 Runs `scripts/export_model.py` inside the exporter environment.
 """
@@ -9,6 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from iree_matrix import _proc, versions
 from iree_matrix._hashing import digest
@@ -44,6 +46,9 @@ class ExportStage(StageBase):
         "mlir_bytes": "the MLIR text's size",
         "mlirbc_bytes": "the MLIR bytecode's size (a bytecode form in the matrix)",
         "eager_ms": "torch eager's latency",
+        "eager_cpu_ms": "torch eager's CPU time per call on one thread (process_time; the load-robust "
+        "signal): median, min, max, stdev, n, times, threads (1)",
+        "eager_cpu_ms_error": "why the one-thread CPU timing failed (the export and eager_ms stand)",
         "parameters": "the model's parameter count",
         "torch_threads": "the threads torch ran with",
         "importer": "the compiler package whose importer wrote the MLIR",
@@ -83,18 +88,24 @@ class ExportStage(StageBase):
         if done.returncode != 0:
             raise _failure(out, done)
         info = worker.read_result(out / EXPORT_INFO.path, done)
-        metrics = {
-            "seconds": round(info["seconds"], 3),
-            "mlir_bytes": (out / MLIR.path).stat().st_size,
-            "eager_ms": info["eager_ms"],
-            "parameters": info["parameters"],
-            "torch_threads": info["torch_threads"],
-            # The compiler package whose importer wrote the MLIR (turbine's torch importer lives there).
-            **({"importer": info["importer"]} if info.get("importer") else {}),
-            **({"mlirbc_bytes": (out / MLIRBC.path).stat().st_size} if (out / MLIRBC.path).is_file() else {}),
-            **export_digests(out),
-        }
-        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+        return Outcome(Status.OK, metrics=export_metrics(info, out), command=tuple(argv))
+
+
+def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The record's metrics from the worker's export.json (`info`) and the files it wrote in `out`."""
+    return {
+        "seconds": round(info["seconds"], 3),
+        "mlir_bytes": (out / MLIR.path).stat().st_size,
+        "eager_ms": info["eager_ms"],
+        # One thread's CPU time per call beside the wall time: what load moves least (issue #36).
+        **{name: info[name] for name in ("eager_cpu_ms", "eager_cpu_ms_error") if name in info},
+        "parameters": info["parameters"],
+        "torch_threads": info["torch_threads"],
+        # The compiler package whose importer wrote the MLIR (turbine's torch importer lives there).
+        **({"importer": info["importer"]} if info.get("importer") else {}),
+        **({"mlirbc_bytes": (out / MLIRBC.path).stat().st_size} if (out / MLIRBC.path).is_file() else {}),
+        **export_digests(out),
+    }
 
 
 def _failure(out: Path, done: _proc.Completed) -> StageFailure:

@@ -37,7 +37,10 @@ class PeerStage(StageBase):
     timeout = 1800.0
     # scripts/peers.py's report: per peer its latency or its failure (phase and message)
     metrics = {
-        "peers": "per peer: latency, errors against eager, or the phase and message of its failure",
+        "peers": "per peer: latency_ms (wall, `threads` threads), cpu_ms (CPU time per call on one "
+        "thread, process_time: the load-robust signal; median, min, max, stdev, n, times, threads (1)) "
+        "or cpu_ms_error (why only that timing failed), errors against eager, or the phase and "
+        "message of its failure",
         "versions": "each peer's package versions",
         "torch_version": "torch's",
         "threads": "the threads every peer got",
