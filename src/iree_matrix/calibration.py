@@ -165,3 +165,28 @@ def _table(title: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
             f"{row.get('verdict')} |"
         )
     return [*out, ""]
+
+
+def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record, Record]]:
+    """(function, A's run, B's run) for every function that ran as both: A and B two releases (each
+    module on its own runtime, the same profile) or two profiles (of the same release). Native,
+    passed runs on the default HAL driver only."""
+    runs = [
+        r for r in records
+        if r.stage == "run" and r.status is Status.OK and not r.label.device
+        and r.metric.timing in (None, "native") and r.label.runtime == r.label.compiler
+    ]  # fmt: skip
+    by_cell: dict[tuple[str, str, str, str], Record] = {}
+    for r in runs:
+        by_cell[(r.label.model, r.label.exporter, r.label.compiler, r.label.profile)] = r
+    found = []
+    for (model, exporter, compiler, profile), ra in sorted(by_cell.items()):
+        if compiler == a:  # releases: the same profile on B
+            rb = by_cell.get((model, exporter, b, profile))
+            if rb is not None:
+                found.append((model if profile == "default" else f"{model} ({profile})", ra, rb))
+        if profile == a:  # profiles: the same release with B
+            rb = by_cell.get((model, exporter, compiler, b))
+            if rb is not None:
+                found.append((f"{model} on {compiler}", ra, rb))
+    return found

@@ -25,6 +25,7 @@ COMMANDS = (
     "tune",
     "search",
     "calibrate",
+    "compare",
     "armv6_smoke",
     "report",
     "show",

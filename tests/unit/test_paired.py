@@ -268,3 +268,19 @@ def test_the_roofline_divides_only_figures_of_the_peaks_own_identity() -> None:
     rates = roofline.achieved(records, found, roofline.work_of(records))
     assert [a.median_ms for a in rates["m"]] == [2.0]
     assert all(a.fraction_of_peak <= 1.0 for a in rates["m"])
+
+
+def test_compare_matches_two_releases_or_two_profiles_of_each_function() -> None:
+    def run(model: str, compiler: str, profile: str = "default", runtime: str = "") -> Record:
+        labels = {"model": model, "exporter": "e", "compiler": compiler, "runtime": runtime or compiler,
+                  "profile": profile}  # fmt: skip
+        job = f"run:{model}/{compiler}/{profile}/{runtime}"
+        return Record(job=job, stage="run", cell=job[4:], status=Status.OK, key="k", labels=labels,
+                      metrics={"timing": "native"})  # fmt: skip
+
+    records = [run("m", "3.12.0"), run("m", "3.13.0"), run("m", "3.13.0", "im2col"), run("n", "3.13.0"),
+               run("m", "3.12.0", runtime="3.13.0")]  # fmt: skip
+    releases = calibration.matched(records, "3.12.0", "3.13.0")
+    assert [(f, a.label.compiler, b.label.compiler) for f, a, b in releases] == [("m", "3.12.0", "3.13.0")]
+    profiles = calibration.matched(records, "default", "im2col")
+    assert [(f, b.label.profile) for f, a, b in profiles] == [("m on 3.13.0", "im2col")]

@@ -1,0 +1,101 @@
+"""`iree-matrix compare A B`: two releases (or two profiles) of every function a results directory
+ran, timed again here in paired, interleaved rounds on one thread (`abtest`), with the calibrated
+verdict per function — "faster", "slower", "no difference" or "same module" — instead of a ratio of
+two medians taken minutes apart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from iree_matrix.errors import UserError
+
+NAME = "compare"
+HELP = "time two releases or profiles of each function against each other here, with a calibrated verdict"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", metavar="A", help="a release (3.12.0) or a profile (default)")
+    parser.add_argument("b", metavar="B", help="the other one (3.13.0, channels-last); B is compared to A")
+    parser.add_argument("--results-dir", type=Path, default=Path("runs/default"), help="default: %(default)s")
+    parser.add_argument(
+        "--functions", default="*", metavar="GLOBS", help="comma-separated globs (default: all)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=8, metavar="N", help="paired rounds (default: %(default)s)"
+    )
+    parser.add_argument("--repetitions", type=int, default=3, metavar="N", help="per arm and round")
+    parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import fnmatch
+
+    from tabulate import tabulate
+
+    from iree_matrix import _locks, abtest, answers, calibration, formats, host
+    from iree_matrix._files import write_atomically
+    from iree_matrix.results import latest_by_job
+
+    if args.rounds < 6 or args.repetitions < 1:
+        raise UserError(
+            f"--rounds {args.rounds} --repetitions {args.repetitions}: expected rounds ≥ 6, repetitions ≥ 1"
+        )
+    source = args.results_dir / "results.jsonl"
+    if not source.is_file():
+        raise UserError(f"{source}: no such results file (pass --results-dir, e.g. runs/default)")
+    records = list(latest_by_job(answers.read(source)).values())
+    pairs = calibration.matched(records, args.a, args.b)
+    if not pairs:
+        raise UserError(
+            f"{source}: no function ran both as {args.a!r} and as {args.b!r} (two releases, each on its own "
+            "runtime, or two profiles of one release)"
+        )
+    globs = [g.strip() for g in args.functions.split(",") if g.strip()]
+    here = host.identity()
+    rows, found = [], []
+    with _locks.machine_lock(True):
+        for function, ra, rb in pairs:
+            if not any(fnmatch.fnmatchcase(function, g) for g in globs):
+                continue
+            if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
+                rows.append([function, "", "", "", "not comparable: measured on another CPU identity"])
+                continue
+            try:
+                result = abtest.compare(abtest.arm_of(ra, args.a), abtest.arm_of(rb, args.b),
+                                        rounds=args.rounds, repetitions=args.repetitions)  # fmt: skip
+            except abtest.NotComparable as e:
+                rows.append([function, "", "", "", f"not comparable: {e}"])
+                continue
+            r = result.result
+            found.append({"function": function, **result.as_dict()})
+            a_ms = sorted(result.a_ms)[len(result.a_ms) // 2] if result.a_ms else None
+            b_ms = sorted(result.b_ms)[len(result.b_ms) // 2] if result.b_ms else None
+            rows.append([
+                function,
+                formats.duration_ms(a_ms) if a_ms else "",
+                formats.duration_ms(b_ms) if b_ms else "",
+                formats.ratio(r.ratio) if r.rounds else "",
+                r.describe(),
+            ])  # fmt: skip
+            print(f"  {function}: {r.describe()}", flush=True)
+    rate = calibration.rate_text(calibration.read(args.results_dir / calibration.FILENAME) or _published())
+    out = args.results_dir / f"compare-{args.a}-{args.b}.json"
+    document = {"a": args.a, "b": args.b, "host": host.describe(), "calibration": rate, "functions": found}
+    write_atomically(out, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    if args.json:
+        print(json.dumps(document, indent=1))
+        return 0
+    print(f"\n{args.b} against {args.a} on {host.identity_label(host.describe())}: one thread's CPU time per "
+          f"call, {args.rounds} paired rounds; B / A above 1 is slower")  # fmt: skip
+    print(tabulate(rows, headers=["function", args.a, args.b, "B / A", "verdict"], tablefmt="github",
+                   disable_numparse=True))  # fmt: skip
+    print(f"(the test's {rate}; written to {out})")
+    return 0
+
+
+def _published() -> dict | None:
+    from iree_matrix import _resources, calibration
+
+    return calibration.read(_resources.results_dir() / "bench" / calibration.FILENAME)
