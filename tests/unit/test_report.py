@@ -348,7 +348,7 @@ def test_write_compatibility_round_trips_through_the_log(tmp_path) -> None:
     # those render the same text.
     from iree_matrix.report.compatibility import _published_speed
 
-    assert text == render_compatibility(fixture_records(), results, _published_speed(results))
+    assert text == render_compatibility(fixture_records(), results, *_published_speed(results))
     assert "✅ 12.3 ms" in text
     # The header names the log it was read from and the command that renders it again (issue #30).
     assert f"_Generated from `{results}` by `iree-matrix report --results-dir {results.parent}`" in text

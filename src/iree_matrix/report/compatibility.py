@@ -77,7 +77,10 @@ class _Document:
 
 
 def render_compatibility(
-    records: Iterable[Record], source: Optional[Path] = None, published: Sequence[Record] = ()
+    records: Iterable[Record],
+    source: Optional[Path] = None,
+    published: Sequence[Record] = (),
+    published_name: str = PUBLISHED_SET,
 ) -> str:
     """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
     `source` is the results log they were read from, named in the header with the command;
@@ -87,7 +90,11 @@ def render_compatibility(
     parts = [
         *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
-        *(render_against_published(list(ix.index.by_job.values()), published) if published else []),
+        *(
+            render_against_published(list(ix.index.by_job.values()), published, published_name)
+            if published
+            else []
+        ),
         *exporters_section(all_records),
         *_same_version_section(ix),
         *render_performance(ix.index.by_job.values()),
@@ -106,18 +113,28 @@ def write_compatibility(results_path: Path, out_path: Path) -> Path:
     records = answers.read(Path(results_path))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
-    published = _published_speed(Path(results_path))
-    return write_atomically(Path(out_path), render_compatibility(records, Path(results_path), published))
+    published, name = _published_speed(Path(results_path))
+    text = render_compatibility(records, Path(results_path), published, name)
+    return write_atomically(Path(out_path), text)
 
 
-def _published_speed(results_path: Path) -> list[Record]:
-    """The published speed figures (results/bench) a run's report relates its own to — none when
-    rendering a published set itself, or where the package carries none."""
+def _published_speed(results_path: Path) -> tuple[list[Record], str]:
+    """The published speed figures (results/bench*) a run's report relates its own to: the set made
+    on this machine's CPU identity when one is published, else results/bench — none when rendering
+    a published set itself, or where the package carries none."""
+    from iree_matrix import host, identities
+
     published_root = _resources.results_dir().resolve()
     if published_root in results_path.resolve().parents:
-        return []
-    log = published_root / PUBLISHED_SET / "results.jsonl"
-    return list(latest_by_job(answers.read(log)).values()) if log.is_file() else []
+        return [], PUBLISHED_SET
+    found: list[Record] = []
+    for log in sorted(published_root.glob(f"{PUBLISHED_SET}*/results.jsonl")):
+        records = list(latest_by_job(answers.read(log)).values())
+        if identities.main_identity(records) == host.identity():
+            return records, log.parent.name
+        if log.parent.name == PUBLISHED_SET:
+            found = records
+    return found, PUBLISHED_SET
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ def _eager(records: Iterable[Record]) -> dict[str, Record]:
     }
 
 
-def render_against_published(records: Sequence[Record], published: Sequence[Record]) -> list[str]:
+def render_against_published(
+    records: Sequence[Record], published: Sequence[Record], name: str = PUBLISHED_SET
+) -> list[str]:
     here_view, there_view = identities.split(records), identities.split(published)
     here_runs, there_runs = _default_runs(here_view.mine), _default_runs(there_view.mine)
     here_eager, there_eager = _eager(here_view.mine), _eager(there_view.mine)
@@ -79,7 +81,7 @@ def render_against_published(records: Sequence[Record], published: Sequence[Reco
     return [
         "## Your machine and the published figures",
         "",
-        f"Here: **{here_view.label}**. Published (`results/{PUBLISHED_SET}`): **{there_view.label}**. {why}",
+        f"Here: **{here_view.label}**. Published (`results/{name}`): **{there_view.label}**. {why}",
         "",
         tabulate(
             rows,
