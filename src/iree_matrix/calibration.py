@@ -26,7 +26,7 @@ def candidates(records: Iterable[Record], max_call_ms: float = MAX_CALL_MS) -> l
     """Native, passed runs on the default HAL driver whose one-thread call is short enough, one per
     distinct module, fastest first (ties by job id, so the choice is stable)."""
     by_module: dict[str, Record] = {}
-    for r in records:
+    for r in sorted(records, key=lambda r: r.finished or "", reverse=True):  # the newest of a module
         if r.stage != "run" or r.status is not Status.OK or r.label.device:
             continue
         if r.metric.timing not in (None, "native") or not r.metric.module_sha256:

@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from iree_matrix import abtest, answers, calibration, host, stats
+    from iree_matrix.results import latest_by_job
 
     if args.pairs < 1 or args.rounds < 6 or args.repetitions < 1 or args.controls < 0:
         raise UserError(
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
     here = host.identity()
     found = []
-    for record in calibration.candidates(answers.read(source), args.max_call_ms):
+    for record in calibration.candidates(latest_by_job(answers.read(source)).values(), args.max_call_ms):
         if host.identity_of(record.host) != here:
             continue  # another machine's module may be built for a CPU this one lacks
         try:
