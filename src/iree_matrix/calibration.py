@@ -103,7 +103,7 @@ def rate_text(data: Optional[Mapping[str, Any]]) -> str:
         return "no calibration of the paired test on record (`iree-matrix calibrate`)"
     s = summarize(data)
     rate = s.false_positive_rate
-    where = host.identity_label(data.get("host") or {})
+    where = data.get("identity_label") or host.identity_label(data.get("host") or {})
     return (
         f"false positives {s.null_verdicts} of {s.nulls} null pairs"
         + (f" ({rate:.1%})" if rate is not None else "")
@@ -138,7 +138,7 @@ def render(data: Mapping[str, Any], source: str = FILENAME) -> str:
         + ("**holds**." if s.holds else "**does not hold**."),
         f"- {s.control_verdicts} of {s.controls} control pairs (two different builds of one function) "
         "got a verdict: the test does see real differences.",
-        f"- Host: {host.identity_label(data.get('host') or {})}; "
+        f"- Host: {data.get('identity_label') or host.identity_label(data.get('host') or {})}; "
         f"{settings.get('rounds')} rounds × {settings.get('repetitions')} repetitions per arm; "
         f"load average {load.get('start')} → {load.get('end')}; "
         f"{data.get('started', '')} – {data.get('finished', '')}.",

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import abtest, answers, calibration, host, stats
+    from iree_matrix import abtest, answers, calibration, host, identities, stats
     from iree_matrix.results import latest_by_job
 
     if args.pairs < 1 or args.rounds < 6 or args.repetitions < 1 or args.controls < 0:
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
     here = host.identity()
     found = []
-    for record in calibration.candidates(latest_by_job(answers.read(source)).values(), args.max_call_ms):
+    latest = list(latest_by_job(answers.read(source)).values())
+    for record in calibration.candidates(latest, args.max_call_ms):
         if host.identity_of(record.host) != here:
             continue  # another machine's module may be built for a CPU this one lacks
         try:
@@ -74,10 +75,12 @@ def run(args: argparse.Namespace) -> int:
     nulls, controls = calibration.null_plan(found, args.pairs), calibration.control_plan(found, args.controls)
     print(
         f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
-        f"{args.rounds} rounds x {args.repetitions} repetitions, on {host.identity_label(host.describe())}"
+        f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
     )
     data: dict[str, object] = {
         "host": host.describe(),
+        # With LLVM's name for the CPU, which the run's compile records know (no compile ran here).
+        "identity_label": identities.label(latest, here),
         "settings": {
             "rounds": args.rounds,
             "repetitions": args.repetitions,
