@@ -124,12 +124,20 @@ class Executor:
         estimates = Estimates.of(
             plan.jobs, self._published, timed, options.jobs, redo=retimed,
             published=published_times(), backend=getattr(backend, "name", "venv"), load=load_factor(),
+            still_stored=self._still_stored,
         )  # fmt: skip
         self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
         if any(source != "stored" for source in estimates.source.values()):
             self.progress.note(estimates.basis())
         self._cancel = threading.Event()
         self._lock = threading.Lock()
+
+    def _still_stored(self, record: Record) -> bool:
+        """Whether a results log's record is likely reused here: made on this CPU identity (timed keys
+        and host-tuned compiles hash it) and its entry still in this cache's store."""
+        if record.host and host.identity_of(record.host) != host.identity():
+            return False
+        return bool(record.key) and self.store.entry_path(record.stage, record.key).is_dir()
 
     def run(self) -> Summary:
         start = time.monotonic()

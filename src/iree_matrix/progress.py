@@ -211,6 +211,7 @@ class Estimates:
         published: Optional[StageTimes] = None,
         backend: str = "venv",
         load: float = 1.0,
+        still_stored: Callable[[Record], bool] = lambda record: True,
     ) -> Estimates:
         here = StageTimes.of(history.values())
         published = published or StageTimes({}, {}, {})
@@ -226,7 +227,15 @@ class Estimates:
         )
         for job in plan_jobs:
             stored = history.get(job.id)
-            if stored is not None and stored.status is Status.OK and not redo(job.id):
+            # Reused only if its result is still where that record left it: a record of another CPU
+            # identity or another cache (whose keys differ) would make every job look free — an
+            # upgraded tool's first run showed "ETA 0:00:01" with 60 jobs to go.
+            if (
+                stored is not None
+                and stored.status is Status.OK
+                and not redo(job.id)
+                and still_stored(stored)
+            ):
                 seconds[job.id], source[job.id] = REUSED_SECONDS, "stored"
                 continue
             for origin, value in (

@@ -123,3 +123,14 @@ def test_a_mixed_run_adds_image_time_only_to_its_foreign_installs():
     guess = UNKNOWN_STAGE_SECONDS["install"]
     assert e.seconds[here.id] == guess
     assert e.seconds[there.id] == guess + DOCKER_IMAGE_SECONDS + DOCKER_BASE_IMAGE_SECONDS
+
+
+def test_a_logged_result_no_longer_in_the_store_is_expected_to_run():
+    """A results log's record of a job counts as reused only where `still_stored` says its result is
+    still there (same CPU identity, entry in this cache): after an upgrade that changed every key the
+    first run read "ETA 0:00:01" with 60 jobs to go."""
+    job = _job("compile", "yolox")
+    history = {job.id: _record(job, 60.0)}
+    assert Estimates.of([job], history).source[job.id] == "stored"
+    gone = Estimates.of([job], history, still_stored=lambda record: False)
+    assert gone.source[job.id] == "here" and gone.expected(job.id) == 60.0
