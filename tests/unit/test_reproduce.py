@@ -161,3 +161,18 @@ def test_summary_counts():
         "2 cell(s): 1/2 same module sha256, 1/1 runs same outputs sha256, 1 compiled for another host CPU; "
         "no difference"
     )
+
+
+def test_two_cpus_of_one_model_name_are_not_comparable_and_llvms_name_does_not_matter():
+    """A Zen 4 and a Zen 5 both read "AMD EPYC": the identity (family / model / flags) tells them
+    apart, so a `host` module from one is "not comparable" on the other, never DIFFERENT; on one
+    identity, whether LLVM's name was known yet does not matter."""
+    zen5 = "x86_64|AuthenticAMD|26|2|0|bbbbbbbbbbbbbbbb|2 (znver5)"
+    zen4 = "x86_64|AuthenticAMD|25|17|1|aaaaaaaaaaaaaaaa|2"
+    made = _made(_compile("f" * 64, cpu=zen5), _run("f" * 64, outputs="9" * 64))
+    published = {r.job: r for r in (_compile(cpu=zen5), _run())}
+    verdict = reproduce.compare(_run(), published, made, here_cpu=zen4 + " (znver4)")
+    assert verdict.module_same is None and not verdict.different
+    assert "not comparable" in verdict.text() and "znver5" in verdict.text()
+    same = reproduce.compare(_run(), published, made, here_cpu=zen5.split(" (")[0])
+    assert same.different and "DIFFERENT" in same.text()

@@ -204,6 +204,12 @@ def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:
     return given.resolve(), False
 
 
+def _cpu_identity(host_cpu: str) -> str:
+    """The identity part of a compile's `host_cpu` ("<identity> (znver4)"): LLVM's name is there
+    only once a compiler was asked, so two records of one CPU may differ by it."""
+    return host_cpu.split(" (", 1)[0]
+
+
 def _host_cpu() -> str:
     from iree_matrix.stages.compile import host_cpu
 
@@ -247,7 +253,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     module_same: Optional[bool] = new_module == old_module
     if module_same:
         lines.append(f"module  same sha256 {_short(new_module)}")
-    elif old_cpu is not None and old_cpu != here_cpu:
+    elif old_cpu is not None and _cpu_identity(old_cpu) != _cpu_identity(here_cpu):
         module_same = None
         lines.append(
             f"module  not comparable: compiled for `host` on {old_cpu}, this host is {here_cpu} "

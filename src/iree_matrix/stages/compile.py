@@ -189,8 +189,8 @@ class CompileStage(StageBase):
         if dispatches:
             metrics.update(_compile_dispatch_benchmarks(env, out / DISPATCHES.path, mlir, ctx))
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
-            metrics["host_cpu"] = host_cpu()
             metrics.update(_llvm_host(env, ctx, out))
+            metrics["host_cpu"] = host_cpu()
         if target.arch.name == "armv6" and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
             kernel = _armv6_kernel(module, out, ctx.log)
             metrics["kernel"] = kernel
@@ -250,9 +250,12 @@ def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
 
 
 def host_cpu() -> str:
-    """This host's CPU as `target-cpu=host` resolves it: model and the features that decide code."""
+    """This host's CPU as `target-cpu=host` resolves it: its identity (vendor, family / model /
+    stepping, every flag), with LLVM's name for it once a compiler was asked. The model name and
+    eight flags it used to be read "AMD EPYC" on a Zen 4 and a Zen 5 alike, so `reproduce` called
+    their modules DIFFERENT where they are not comparable."""
     d = host.describe()
-    return f"{d['machine']}|{d['cpu']}|{','.join(d['cpu_features'])}"
+    return f"{d['identity']}" + (f" ({d['llvm_cpu']})" if d.get("llvm_cpu") else "")
 
 
 def arm32_linker(profile: Profile) -> Path:
