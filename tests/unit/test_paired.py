@@ -250,8 +250,11 @@ def test_a_view_holds_one_identity_and_relates_another_only_by_ratios() -> None:
     text = "\n".join(render_against_published(mine, published))
     assert "two CPU identities" in text and "**not** compared" in text
     assert "| 3.00× " in text and "| 2.00× " in text and "| 1.50× " in text  # 30/10, 15/7.5, their ratio
+    assert "slower than eager" in text
     same = "\n".join(render_against_published(mine, mine))
     assert "compare directly" in same
+    loaded = [_timed("run", "m", ZEN4, latency_ms={"median": 30.0}, other_load=1.5), mine[1]]
+    assert "noisy here" in "\n".join(render_against_published(loaded, published))
 
 
 def test_the_roofline_divides_only_figures_of_the_peaks_own_identity() -> None:
