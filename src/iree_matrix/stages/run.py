@@ -134,7 +134,11 @@ class RunStage(StageBase):
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
             **({"op_profile": _hal_profile.SCHEME} if _profiles_ops(job, ctx) else {}),
-            module=ctx.dep("compile").record.key,
+            # The module by content: two profiles whose modules are byte-identical (a null knob such
+            # as --iree-opt-data-tiling=false where it is the default) share one timed run, so a
+            # search pays for a null knob's compile only (issue #37). A compile that recorded no
+            # digest falls back to its key.
+            module=_module_digest(ctx.dep("compile").record),
             # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
             # (and on the MLIR, see compile) share this run.
             export=export_digest(ctx.dep("export"), "io_sha256"),
@@ -223,6 +227,11 @@ class RunStage(StageBase):
             error_class="numeric-mismatch",
             command=tuple(run_argv),
         )
+
+
+def _module_digest(compiled: Any) -> str:
+    sha = compiled.metric.module_sha256
+    return f"sha256:{sha}" if sha else str(compiled.key)
 
 
 def _profiles_ops(job: Job, ctx: Context) -> bool:
