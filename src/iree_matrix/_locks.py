@@ -1,11 +1,14 @@
 """Advisory file locks: one so two iree-matrix processes never build the same thing at once, and
-the machine's quiet lock, so no run times a stage while another run on the machine computes."""
+the machine's quiet lock, so no two runs on a machine time a stage at the same moment."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -14,6 +17,12 @@ from pathlib import Path
 from typing import Callable, Optional
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
+# How long a holder that names no stage timeout of its own (a benchmark script, `iree-matrix
+# compare`, an older iree-matrix that leaves no holder file) may keep the quiet lock before a
+# waiter that has no timeout of its own either goes on without it.
+HOLD_LIMIT = 3600.0
+POLL = 0.2  # seconds between two tries of a busy lock: a blocked flock would not hear Ctrl-C
+_NOBODY = (-1, 0.0)  # no holder said yet
 _held = threading.local()  # this thread already holds the quiet lock: a nested request is a no-op
 
 
@@ -33,20 +42,94 @@ class LockCancelled(Exception):
     """Cancelled (Ctrl-C) while waiting for the machine's quiet lock."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Holder:
+    """Who holds the quiet lock, as its holder file beside the lock says: written (atomically) when
+    the lock is taken, removed when it is let go."""
+
+    pid: int
+    job: str  # the job id it times ("run:mobilenet_v2/…"), or the program's command line
+    since: float  # when it took the lock (seconds since the epoch)
+    timeout: Optional[float] = None  # its stage's timeout: past it, a waiter goes on without the lock
+    token: str = ""  # which taking of the lock wrote the file (its own removal checks it)
+
+    def describe(self, now: Optional[float] = None) -> str:
+        """'pid 1234 (run:mobilenet_v2/… since 11:02:13, 4 min)'."""
+        held = _duration((time.time() if now is None else now) - self.since)
+        return f"pid {self.pid} ({self.job or 'a job it does not name'} since {_clock(self.since)}, {held})"
+
+
+def holder_path(lock: Path) -> Path:
+    return Path(f"{lock}.holder")
+
+
+def holder(lock: Path) -> Optional[Holder]:
+    """The quiet lock's holder as its file says, or None: no file, unreadable, or its process is gone
+    (a holder killed outright leaves its file; the kernel has let its lock go)."""
+    try:
+        data = json.loads(holder_path(lock).read_text())
+        found = Holder(
+            int(data["pid"]), str(data.get("job") or ""), float(data["since"]),
+            float(data["timeout"]) if data.get("timeout") else None, str(data.get("token") or ""),
+        )  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if _alive(found.pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def machine_lock(
     exclusive: bool,
     path: Optional[Path] = None,
     on_wait: Optional[Callable[[], None]] = None,
     cancelled: Callable[[], bool] = lambda: False,
+    *,
+    job: str = "",
+    timeout: Optional[float] = None,
+    report: Optional[Callable[[str], None]] = None,
 ) -> Iterator[None]:
-    """Shared for an ordinary stage, exclusive for a timed one, across every iree-matrix process on
-    this machine (two runs with their own caches, distributed workers): a timed stage waits until
-    no other run's stage computes, and a timed stage waiting at the gate keeps new ordinary stages
-    from starting. `on_wait` is called once when the lock is not free at once (to say so); while it
-    waits, `cancelled()` returning True (Ctrl-C) raises LockCancelled instead of waiting on.
-    `$IREE_MATRIX_QUIET_LOCK` names another lock file (tests; a machine with a private /tmp per user).
-    Re-entrant per thread: a worker that holds it around a whole job does not lock again inside."""
+    """The machine's quiet lock, across every iree-matrix process on this machine (runs with their
+    own caches, distributed workers, `compare`, the benchmarks): a timed stage (its stage's
+    `exclusive`: export, run, peer, dispatches, peak) holds it exclusively, so no two runs time at
+    once. Only timed stages take it: for any other stage (`exclusive` False: install, compile, a
+    runtime build, …) this is a no-op, so a compile never waits behind another run's timing, and a
+    timed stage never waits behind another run's compile. What that gives up: another run's compile
+    may now run while a stage is timed here. Accepted: a timed record keeps `other_load` (the cores
+    other programs kept busy meanwhile), so a disturbed figure shows as noisy, and the report says so.
+
+    The holder writes its pid, `job` (else the program's command line), the time it took the lock
+    and its `timeout` into a file beside the lock (`holder_path`), atomically, and removes it when
+    it lets go. A waiter says whose it is: `report` gets "waiting for the machine's quiet lock:
+    held by pid 1234 (run:… since 11:02:13, 4 min)" when it starts waiting and again whenever the
+    holder changes; `on_wait` (no argument) is called once, when it starts. A holder file whose pid
+    is dead is ignored (the holder is then "a process that left no note").
+
+    A holder past its limit loses it: the limit is the holder's own stage timeout (its file's
+    `timeout`: the time its own run lets a stage's tool take), else this waiter's `timeout`, else
+    `HOLD_LIMIT`. A holder that kept the lock longer (a user model that never returns, a run
+    stopped with Ctrl-Z, a process stuck in the kernel) is taken to be stuck: the waiter reports
+    why and goes on without the lock (its timing records the other load, as above); an unnamed
+    holder's time is counted from when this waiter first saw it. While it waits, `cancelled()`
+    returning True (Ctrl-C) raises LockCancelled instead of waiting on.
+
+    `$IREE_MATRIX_QUIET_LOCK` names another lock file (tests; a machine with a private /tmp per
+    user; a scope other than the machine). Re-entrant per thread: a worker that holds it around a
+    whole job does not lock again inside."""
+    if not exclusive:  # not timed: never waits, never holds
+        yield
+        return
     if getattr(_held, "depth", 0):
         _held.depth += 1
         try:
@@ -54,40 +137,120 @@ def machine_lock(
         finally:
             _held.depth -= 1
         return
-    path = path or Path(os.environ.get("IREE_MATRIX_QUIET_LOCK") or QUIET_LOCK)
+    path = Path(path or os.environ.get("IREE_MATRIX_QUIET_LOCK") or QUIET_LOCK)
     path.parent.mkdir(parents=True, exist_ok=True)
-    gate = os.open(f"{path}.gate", os.O_RDWR | os.O_CREAT, 0o666)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    fd = _open(path)
+    mine: Optional[Holder] = None
     try:
-        said = _flock(gate, fcntl.LOCK_EX, on_wait, cancelled)
-        try:
-            _flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, None if said else on_wait, cancelled)
-        finally:
-            if not exclusive:
-                fcntl.flock(gate, fcntl.LOCK_UN)
+        if _wait(fd, path, on_wait, cancelled, timeout, report):
+            mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex())
+            _write_holder(path, mine)
         _held.depth = 1
         try:
             yield
         finally:
             _held.depth = 0
     finally:
+        if mine is not None:
+            _remove_holder(path, mine)
         fcntl.flock(fd, fcntl.LOCK_UN)
-        fcntl.flock(gate, fcntl.LOCK_UN)
         os.close(fd)
-        os.close(gate)
 
 
-def _flock(fd: int, mode: int, on_wait: Optional[Callable[[], None]], cancelled: Callable[[], bool]) -> bool:
-    """Take the lock, polling (a blocked flock would not hear Ctrl-C); True when it had to wait."""
-    waited = False
+def _open(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:  # another user's lock file: flock needs no write access
+        return os.open(path, os.O_RDONLY)
+
+
+def _wait(
+    fd: int,
+    path: Path,
+    on_wait: Optional[Callable[[], None]],
+    cancelled: Callable[[], bool],
+    timeout: Optional[float],
+    report: Optional[Callable[[str], None]],
+) -> bool:
+    """Take the lock, polling; True once it holds it, False when its holder was past its limit."""
+    first, unnamed_since = True, None
+    said: Optional[tuple[int, float]] = _NOBODY
     while True:
         try:
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
-            return waited
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
         except BlockingIOError:
-            if not waited and on_wait is not None:
-                on_wait()
-            waited = True
-            if cancelled():
-                raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
-            time.sleep(0.2)
+            pass
+        now, who = time.time(), holder(path)
+        if first and on_wait is not None:
+            on_wait()
+        first = False
+        unnamed_since = None if who is not None else (unnamed_since or now)
+        key = (who.pid, who.since) if who is not None else None
+        # An unnamed holder is said only once it stays unnamed: a holder between taking the lock and
+        # writing its file (or between removing it and letting go) is not news.
+        if key != said and report is not None and (unnamed_since is None or now - unnamed_since >= 1.0):
+            report(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
+            said = key
+        held = now - (who.since if who is not None else (unnamed_since or now))
+        limit = (who.timeout if who is not None else None) or timeout or HOLD_LIMIT
+        if held > limit:
+            if report is not None:
+                report(
+                    f"going on without the machine's quiet lock: {_name(who, now)} has held it past "
+                    f"its limit ({_duration(limit)}; stuck?), so this stage is timed beside it "
+                    "(its other_load says by how much)"
+                )
+            return False
+        if cancelled():
+            raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
+        time.sleep(POLL)
+
+
+def _name(who: Optional[Holder], now: float) -> str:
+    return who.describe(now) if who is not None else "a process that left no note of who it is"
+
+
+def _write_holder(lock: Path, mine: Holder) -> None:
+    """Best effort: a waiter without it only says less (a sticky /tmp may refuse to replace another
+    user's stale file)."""
+    target = holder_path(lock)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(dataclasses.asdict(mine), f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _remove_holder(lock: Path, mine: Holder) -> None:
+    """Before the lock is let go, and only the file this taking wrote."""
+    current = holder(lock)
+    if current is not None and current.token == mine.token:
+        with contextlib.suppress(OSError):
+            holder_path(lock).unlink()
+
+
+def _program() -> str:
+    words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]
+    text = " ".join(words)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _clock(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch))
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"

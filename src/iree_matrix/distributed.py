@@ -26,11 +26,11 @@ has a handler), `docker=1` with a Docker daemon, and `quiet=1` when its timings 
 for `arch-<its environment's arch>` and, on the Docker backend, `docker` — as labels (a sliver of
 each, so they don't limit concurrency) — and a timed stage (run, export, peer, dispatches) asks for
 all of `quiet`: at most one timed stage per worker, and none on a worker that declares no `quiet`.
-Within a machine a timed stage is also alone: every run's executor holds the machine's quiet lock
-(`_locks.machine_lock`, `/tmp/iree-matrix-quiet.lock`) exclusively for a timed stage and shared for
-every other, with writer preference (a waiting timed stage stops new stages from starting), so
-several workers — or runs — on one machine never time something while another compiles. A worker
-holds it around the whole job (its installs included); the executor's own request is then a no-op.
+Within a machine no two timed stages run at once: every run's executor holds the machine's quiet
+lock (`_locks.machine_lock`, `/tmp/iree-matrix-quiet.lock`) for a timed stage, so several workers —
+or runs — on one machine never time at the same moment; other stages take no lock (a compile may run
+beside a timing, which its `other_load` shows). A worker holds it around a whole timed job; the
+executor's own request is then a no-op.
 """
 
 from __future__ import annotations
@@ -201,7 +201,8 @@ def run_task(task: Task) -> Done:
                 blocked = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=install.id)
                 return Done(blocked, None, False, worker)
             deps[install.id] = entry
-    with machine_lock(exclusive=stages.get(job.stage).exclusive):
+    timed, timeout = stages.get(job.stage).exclusive, stages.timeout(task.spec, job.stage)
+    with machine_lock(exclusive=timed, job=job.id, timeout=timeout):
         _event(job, worker)
         record, entry, reused = here.runner.run_one(job, deps)
     return Done(record, entry, reused, worker)

@@ -280,22 +280,30 @@ class Executor:
         self.progress.started(job)
         try:
             with machine_lock(
-                stage.exclusive, on_wait=lambda: self._waits(job, stage), cancelled=self._cancel.is_set
+                stage.exclusive,
+                on_wait=lambda: self.progress.waiting(job),
+                cancelled=self._cancel.is_set,
+                job=job.id,
+                timeout=ctx.timeout,
+                report=lambda text: self._waits(job, log, text),
             ):
+                self.progress.running(job)
                 return self._execute(job, stage, ctx, key, log, started)
-        except LockCancelled:  # Ctrl-C while it waited for another run's stage
+        except LockCancelled:  # Ctrl-C while it waited for another run's timed stage
             return self._interrupted(job), None, False
 
-    def _waits(self, job: Job, stage: stages.Stage) -> None:
-        what = (
-            "until no other run on this machine computes" if stage.exclusive else "another run's timed stage"
-        )
-        self.progress.note(f"{job.id}: waiting for the machine's quiet lock ({what})")
+    def _waits(self, job: Job, log: Path, text: str) -> None:
+        """What the machine's quiet lock says while a timed stage waits for it (whose it is, since
+        when; or that its holder is past its limit and this stage goes on without it): a progress
+        note, and a line of the job's log."""
+        self.progress.note(f"{job.id}: {text}")
+        _proc.note(log, f"iree-matrix: {text}")
 
     def _execute(self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str):
-        """The stage itself, holding the machine's quiet lock (`_locks.machine_lock`): exclusively for
-        a timed stage, so another iree-matrix run on this machine (its own cache, a worker) never
-        compiles while it is timed; shared for every other stage. Its seconds start here."""
+        """The stage itself; a timed stage holds the machine's quiet lock (`_locks.machine_lock`)
+        meanwhile, so no other iree-matrix run on this machine (its own cache, a worker) times at the
+        same moment (other stages take no lock: another run's compile may run beside a timing, which
+        its `other_load` then shows). Its seconds start here."""
         clock = time.monotonic()
         cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds(), host.steal_seconds())
         load_before = os.getloadavg()[0]

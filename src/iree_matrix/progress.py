@@ -331,6 +331,7 @@ class Progress:
         self.start = time.monotonic()
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Job, float]] = {}
+        self._waiting: set[str] = set()  # started, but waiting for the machine's quiet lock
         self._stop = threading.Event()
         self._heartbeat = heartbeat
         self._beat: Optional[threading.Thread] = None
@@ -363,7 +364,8 @@ class Progress:
                 if time.monotonic() - since < self._heartbeat / 2:
                     continue  # it just started: its start line is news enough
                 minutes, seconds = divmod(int(time.monotonic() - since), 60)
-                self._line(f"{job.stage:<7} {job.cell} still running ({minutes} min {seconds:02d} s)")
+                doing = "waiting for the machine's quiet lock" if job.id in self._waiting else "running"
+                self._line(f"{job.stage:<7} {job.cell} still {doing} ({minutes} min {seconds:02d} s)")
 
     def _line(self, text: str) -> None:
         stamp = clock(time.monotonic() - self.start)
@@ -395,6 +397,19 @@ class Progress:
                 self._beat.start()
         self._line(f"{job.stage:<7} {job.cell} ...")
 
+    def waiting(self, job: Job) -> None:
+        """A started timed stage waits for the machine's quiet lock (another run times): the
+        heartbeat says so rather than "still running"."""
+        with self._lock:
+            self._waiting.add(job.id)
+
+    def running(self, job: Job) -> None:
+        """It has the lock (or goes on without it): its clock, which the estimate reads, starts now."""
+        with self._lock:
+            if job.id in self._waiting:
+                self._waiting.discard(job.id)
+                self._running[job.id] = (job, time.monotonic())
+
     def reused(self, job: Job, record: Record) -> None:
         with self._lock:
             self._pending.discard(job.id)
@@ -406,6 +421,7 @@ class Progress:
             self._pending.discard(job.id)
             self.done += 1
             ran = self._running.pop(job.id, None)
+            self._waiting.discard(job.id)
         if self.estimates is not None and ran is not None and record.status is not Status.NOT_RUN:
             before = self.estimates.factor.of(job.stage)
             self.estimates.factor.load = load_factor()

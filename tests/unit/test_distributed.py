@@ -156,23 +156,23 @@ def test_machine_resources_text():
     assert "quiet" not in dist.machine_resources(emulated=False, docker=False, quiet=False)
 
 
-def test_machine_lock_lets_ordinary_stages_share_and_a_timed_one_wait(tmp_path: Path):
+def test_machine_lock_is_taken_by_timed_stages_only(tmp_path: Path):
     lock = tmp_path / "q.lock"
     events: list[str] = []
-    with dist.machine_lock(False, lock), dist.machine_lock(False, lock):
-        events.append("two shared at once")
 
-    def timed():
+    def timed(name: str) -> None:
         with dist.machine_lock(True, lock):
-            events.append("timed")
+            events.append(name)
 
-    with dist.machine_lock(False, lock):
-        thread = threading.Thread(target=timed)
+    with dist.machine_lock(False, lock):  # an ordinary stage takes nothing: a timed one goes ahead
+        timed("timed beside an ordinary stage")
+    with dist.machine_lock(True, lock):
+        thread = threading.Thread(target=timed, args=("second timed",))
         thread.start()
         time.sleep(0.2)
-        events.append("shared still held")
+        events.append("first timed done")
     thread.join(timeout=5)
-    assert events == ["two shared at once", "shared still held", "timed"]
+    assert events == ["timed beside an ordinary stage", "first timed done", "second timed"]
 
 
 @pytest.mark.parametrize("bad", ["local", "local:0", "local:x", "remote:2", ""])
