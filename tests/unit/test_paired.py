@@ -287,3 +287,18 @@ def test_compare_matches_two_releases_or_two_profiles_of_each_function() -> None
     assert [(f, a.label.compiler, b.label.compiler) for f, a, b in releases] == [("m", "3.12.0", "3.13.0")]
     profiles = calibration.matched(records, "default", "im2col")
     assert [(f, b.label.profile) for f, a, b in profiles] == [("m on 3.13.0", "im2col")]
+
+
+def test_the_cpu_table_ranks_one_threads_cpu_time_with_ratios_to_eagers() -> None:
+    from iree_matrix.report.performance import render_cpu_performance
+
+    run = _timed(
+        "run", "m", ZEN4, latency_ms={"median": 90.0}, cpu_ms={"median": 30.0, "n": 5, "times": [30.0] * 5}
+    )
+    peers = Record(job="peer:m", stage="peer", cell="m", status=Status.OK, key="k", labels={"model": "m"},
+                   metrics={"peers": {"eager": {"status": "ok", "latency_ms": {"median": 400.0},
+                                                "cpu_ms": {"median": 10.0, "n": 5, "times": [10.0] * 5}}}},
+                   host=dict(ZEN4))  # fmt: skip
+    text = "\n".join(render_cpu_performance([run, peers]))
+    assert "30.0 ms (30.0 ms–30.0 ms, 3.00×)" in text and "10.0 ms (10.0 ms–10.0 ms, 1.00×)" in text
+    assert render_cpu_performance([_timed("run", "m", ZEN4, latency_ms={"median": 90.0}), peers]) == []

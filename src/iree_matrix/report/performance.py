@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from iree_matrix import answers, flags, formats, identities, opkinds, roofline, search, stats
 from iree_matrix.records import Metrics
+from iree_matrix.report import boards
 from iree_matrix.report.roofline import percent, render_roofline
 from iree_matrix.results import Record, Status, latest_by_job
 from iree_matrix.spec import PEERS
@@ -47,6 +48,53 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
         "convert the model shows its phase. Emulated runs are left out.",
         "",
         tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+        "",
+    ]
+
+
+def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
+    """The same comparison on the figure load moves least: one thread's CPU time per call, IREE's
+    `local-sync` run beside each peer run on one thread (only where the records carry it)."""
+    records = list(latest)
+    peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
+    runs = [r for r in _measured_runs(records) if r.label.profile == "default" and r.label.model in peers]
+    if not any(r.metric.cpu_time for r in runs):
+        return []
+    releases = answers.sorted_versions({r.label.compiler for r in runs})
+    rows = []
+    for model in sorted(peers):
+        results = peers[model].metric.peers
+        eager_entry = results.get("eager")
+        eager = answers.median(eager_entry.get("cpu_ms")) if isinstance(eager_entry, Mapping) else None
+        mine = {r.label.compiler: r for r in runs if r.label.model == model}
+        iree = [
+            _with_interval(mine[v].metric.cpu_interval, eager)
+            if v in mine and mine[v].metric.cpu_time
+            else ""
+            for v in releases
+        ]
+        cells = []
+        for name in PEERS:
+            entry = results.get(name)
+            ok = isinstance(entry, Mapping) and entry.get("status") == "ok" and entry.get("cpu_ms")
+            cpu_ms = entry.get("cpu_ms") if ok and isinstance(entry, Mapping) else None
+            cells.append(_with_interval(stats.of_latency(cpu_ms), eager) if cpu_ms else "")
+        rows.append([model, *iree, *cells])
+    return [
+        "## One thread's CPU time per call: the comparison load does not move",
+        "",
+        "The table above on the figure a shared machine's load moves least (±5 % where wall time moved "
+        "2–5×): CPU time per call on one thread — IREE's module on `local-sync` (iree-benchmark-module's "
+        "process CPU time), torch eager and torch.compile under `torch.set_num_threads(1)`, ONNX Runtime "
+        "with one intra-op thread, TFLite with `num_threads=1` — with the median's interval and the ratio "
+        "to torch eager's on one thread. It ranks the frameworks' code, not their use of threads.",
+        "",
+        tabulate(
+            rows,
+            headers=["model", *(f"IREE {v}" for v in releases), *PEERS],
+            tablefmt="github",
+            disable_numparse=True,
+        ),  # fmt: skip
         "",
     ]
 
@@ -305,10 +353,12 @@ _version_key = answers.version_key
 
 
 def render_emulated(latest: Iterable[Record]) -> list[str]:
-    """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is."""
+    """Runs under qemu-user, apart: they say a module works on that CPU, not how fast a board is.
+    Each shows the emulator's CPU time per call where the record has it (BOARDS.md's figure), else
+    its wall time marked so."""
     rows = [
         [r.label.model, r.label.arch, r.label.compiler, r.label.profile,
-         _ms(r.metric.latency_median or 0.0), str(r.metric.timing)]
+         boards.emulated_time(r), str(r.metric.timing)]
         for r in latest
         if r.stage == "run" and r.status is Status.OK and not _native(r) and r.metric.latency_median
     ]  # fmt: skip
@@ -319,7 +369,7 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
         "",
         tabulate(
             sorted(rows),
-            headers=["model", "arch", "IREE", "profile", "median", "timing"],
+            headers=["model", "arch", "IREE", "profile", "per call", "timing"],
             tablefmt="github",
             disable_numparse=True,
         ),  # fmt: skip
@@ -385,6 +435,7 @@ def render_all(latest: Iterable[Record]) -> list[str]:
     return (
         _identity_lines(view, everything)
         + render_performance(records)
+        + render_cpu_performance(records)
         + render_roofline(records)
         + render_other_cpus(records)
         + render_op_kinds(records)
