@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix._files import DISK_FULL_TEXT
-from iree_matrix.errors import StageFailure
+from iree_matrix.errors import EnvironmentFault, StageFailure
 
 # Looked up once here, not in the child: between fork and exec only this call and getppid run.
 _PR_SET_PDEATHSIG = 1
@@ -280,11 +281,92 @@ def failure(
     tool = Path(done.argv[0]).name
     if any(text in done.output for text in DISK_FULL_TEXT):  # the disk's state, not the inputs'
         return StageFailure("disk-full", message or excerpt(done.output), cacheable=False)
+    if done.returncode in (126, 127):  # the tool (or a library it needs) could not be started
+        fault = environment_fault(done.output, done.argv, done.returncode)
+        said = fault.cause if fault else "not runnable"
+        return EnvironmentFault(
+            f"{tool} could not be started (exit {done.returncode}: {said}): its environment is incomplete "
+            "or damaged, not an answer about the inputs"
+        )
     return StageFailure(
         error_class or f"{tool}-error",
         message or excerpt(done.output) or f"{tool} exited {done.returncode}",
         cacheable=done.returncode not in _NOT_A_RESULT,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """Why a command failed because of where it ran rather than what it was given."""
+
+    cause: str  # the tool's own line that says so
+    damaged: bool  # a file of the environment itself is missing or broken (else: an output path)
+
+
+_LOADER = "error while loading shared libraries"  # ld.so, starting an executable
+_NO_LIBRARY = "cannot open shared object file"
+_MISSING = ("No such file or directory", "not found", _NO_LIBRARY)
+_UNWRITABLE = ("No such file or directory", "Permission denied", "Read-only file system", "Not a directory")
+# IREE's compiler runs its linker through `sh` and reports system()'s status: 32512 is the shell's
+# exit 127 (no such command), 32256 its 126. Measured with IREE 3.13.0 and iree-lld under a path with
+# a space: "sh: 1: /tmp/sp: not found / Linking failed; escaped command line returned exit code 32512".
+_LINKER_NOT_STARTED = ("returned exit code 32512", "returned exit code 32256")
+_NO_OUTPUT = "cannot open output file"  # iree-compile -o into a directory that is not there
+
+
+def environment_fault(
+    output: str,
+    argv: Sequence[str] = (),
+    returncode: Optional[int] = None,
+    root: Optional[str] = None,
+    outputs: Sequence[object] = (),
+) -> Optional[Fault]:
+    """Whether a failed command's `output` says the environment it ran in failed it, not its
+    inputs: a library the tool needs missing, a console script of the environment at `root` (a venv,
+    whose IREE tools import nothing but IREE) unable to import its own package, a file under `root`
+    missing, IREE's linker not found, one of its `outputs` (or its `-o`) not writable, or exit
+    126/127. None when the tool answered. Read from the whole output, or from a stored record's
+    excerpt (a result an older version stored is then redone, `stages.base`)."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    under = str(root).rstrip("/") + "/" if root else None
+
+    def first(*phrases: str, also: str = "", starts: tuple[str, ...] = ("",)) -> Optional[str]:
+        """The first line with one of `phrases`, `also`, and one of the `starts`."""
+        found = (ln for ln in lines if any(p in ln for p in phrases) and also in ln and ln.startswith(starts))
+        return next(found, None)
+
+    # ld.so could not load the tool's libraries; Python could not load an extension module's.
+    found = first(_LOADER) or first(_NO_LIBRARY, starts=("ImportError", "OSError"))
+    if found is None and under is not None:  # a file of the environment itself is missing
+        found = _about(lines, under, _MISSING)
+    found = found or first(*_LINKER_NOT_STARTED)
+    tool = Path(str(argv[0])) if argv else None
+    if (
+        found is None
+        and under is not None
+        and tool is not None
+        and str(tool).startswith(under)
+        and tool.parent.name == "bin"
+        and not tool.name.startswith("python")  # a worker script's ImportError may be an answer
+    ):
+        found = first("ImportError:", "ModuleNotFoundError:", starts=("ImportError:", "ModuleNotFoundError:"))
+    if found is not None:
+        return Fault(found, damaged=True)
+    for written in (first(_NO_OUTPUT), *(_about(lines, str(path), _UNWRITABLE) for path in outputs)):
+        if written is not None:
+            return Fault(written, damaged=False)
+    if returncode in (126, 127):
+        return Fault(lines[-1] if lines else f"exit {returncode}", damaged=True)
+    return None
+
+
+def _about(lines: Sequence[str], path: str, errors: Sequence[str]) -> Optional[str]:
+    """The first line where the system said one of `errors` of a file under `path`: "<path...>: <error>"
+    (sh, ld.so, most tools) or "<error>: '<path...>'" (Python's OSError)."""
+    said = "|".join(map(re.escape, errors))
+    where = re.escape(path)
+    pattern = re.compile(rf"{where}[^\s'\"]*['\"]?: (?:{said})|(?:{said}): ['\"]?{where}")
+    return next((ln for ln in lines if pattern.search(ln)), None)
 
 
 def kill_all() -> None:

@@ -12,7 +12,7 @@ import re
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from iree_matrix import containers, formats
 from iree_matrix.images.common import BASE_REPO, ENV_REPO
@@ -38,12 +38,64 @@ class Part:
     cost: str
 
 
+# Characters IREE's compiler cannot take in the cache's path. It runs its linker (iree-lld, inside
+# the compiler's venv under the cache) through `sh` with the path unquoted, and the linker's files in
+# $TMPDIR alike: measured with IREE 3.13.0, each of these made every llvm-cpu compile fail ("sh: 1:
+# /tmp/sp: not found", "Syntax error: Unterminated quoted string", "failed to link executable"),
+# which would be stored as IREE's answer; `* ? [ # ~ ! = : ,` were harmless.
+SHELL_UNSAFE = frozenset(" \t\n\r\v\f$'\"`\\;&|<>()")
+
+
+def absolute(path: Union[str, Path]) -> Path:
+    """A path as the user gave it, made absolute against the current directory (and `~` expanded):
+    a stage runs its tools in other directories (iree-compile in the MLIR's), where a relative cache
+    names something else."""
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+
+
 def default_cache() -> Path:
     """Shared by every checkout on this machine: wheels, locks, environments and artifacts."""
     if "IREE_MATRIX_CACHE" in os.environ:
-        return Path(os.environ["IREE_MATRIX_CACHE"])
+        return absolute(os.environ["IREE_MATRIX_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "iree-matrix"
+    return absolute(Path(base) / "iree-matrix")
+
+
+def unsafe_characters(path: Union[str, Path]) -> str:
+    """The characters of `path` IREE's tools cannot take (SHELL_UNSAFE), as a message names them."""
+    found = sorted({c for c in os.fspath(path) if c in SHELL_UNSAFE})
+    return ", ".join("a space" if c == " " else repr(c) for c in found)
+
+
+def require_usable(cache: Path, store: Optional[Path] = None) -> None:
+    """Refuse, before anything runs, a cache (or `--store`, or $TMPDIR) IREE's compiler cannot work
+    under: every compile in it would fail to link and be recorded as IREE's answer."""
+    import tempfile
+
+    from iree_matrix.errors import UserError
+
+    if "IREE_MATRIX_CACHE" in os.environ and absolute(os.environ["IREE_MATRIX_CACHE"]) == cache:
+        named = "$IREE_MATRIX_CACHE"
+    else:
+        named = "--cache" if cache != default_cache() else "the default cache"
+    fix = "point IREE_MATRIX_CACHE (or --cache) at a DIR" if named.startswith("$") else "pass --cache DIR"
+    checked = [(named, cache, fix), ("--store", store, "pass --store DIR")]
+    for name, path, fix in checked:
+        bad = unsafe_characters(path) if path is not None else ""
+        if bad:
+            raise UserError(
+                f"{name} {str(path)!r}: has {bad}, which IREE's compiler cannot take (it runs its linker "
+                f"from the cache's environments through sh, unquoted: every compile would fail to link); "
+                f"{fix} without spaces or shell characters"
+            )
+    tmp = tempfile.gettempdir()
+    bad = unsafe_characters(tmp)
+    if bad:
+        raise UserError(
+            f"TMPDIR {tmp!r}: has {bad}, which IREE's compiler cannot take (its linker's files go there, "
+            "named to sh unquoted: every compile would fail to link); set TMPDIR to a directory without "
+            "spaces or shell characters"
+        )
 
 
 def du(path: Path) -> int:

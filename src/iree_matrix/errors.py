@@ -43,6 +43,16 @@ class StageFailure(MatrixError):
         self.cacheable = cacheable
 
 
+class EnvironmentFault(StageFailure):
+    """A stage failed because of where it ran, not because of its inputs: a damaged environment (a
+    library or module of the tool itself missing), a tool that could not start (exit 126/127), an
+    output path it could not write. Never stored as the stage's result (it says nothing about IREE):
+    the message says what to fix, and the next run tries again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("environment-fault", message, cacheable=False)
+
+
 class StageSkipped(MatrixError):
     """The stage does not apply to this cell (e.g. a flag the compiler version lacks)."""
 

@@ -173,10 +173,26 @@ class MatrixSpec:
         return given or versions.default_iree_source(release)
 
 
+# A matrix file is a few kB of tables, lists and strings, nested 4 deep at most (`[[include]]` tables
+# of lists of strings). Beyond these it is not a matrix file: said in one line, not a traceback (a
+# 5000-deep array made tomllib raise RecursionError).
+MAX_FILE_BYTES = 4 << 20
+MAX_NESTING = 16
+
+
 def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Resolver] = None) -> MatrixSpec:
     """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
     working directory, paths in the file to the file's directory."""
     path = Path(path)
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0  # reading it says why
+    if size > MAX_FILE_BYTES:
+        raise SpecError(
+            f"{path}: {size / (1 << 20):.0f} MiB, too large for a matrix file (at most "
+            f"{MAX_FILE_BYTES >> 20} MiB; the shipped ones are a few kB): is this the right file?"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -189,7 +205,34 @@ def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Res
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(_too_deep(path, "arrays or inline tables")) from None
+    deep = _deepest(data, MAX_NESTING)
+    if deep is not None:
+        raise SpecError(_too_deep(path, f"'{deep}'"))
     return parse(data, path, models, resolver)
+
+
+def _too_deep(path: Path, what: str) -> str:
+    return (
+        f"{path}: {what} nested more than {MAX_NESTING} levels deep (lists or tables inside each other); "
+        "a matrix file needs 4: fix the brackets"
+    )
+
+
+def _deepest(data: Mapping[str, Any], limit: int) -> Optional[str]:
+    """The top-level key whose value is nested more than `limit` levels deep, if one is (walked
+    without recursion)."""
+    stack: list[tuple[Any, str, int]] = [(value, str(key), 1) for key, value in data.items()]
+    while stack:
+        value, key, depth = stack.pop()
+        if depth > limit:
+            return key
+        if isinstance(value, Mapping):
+            stack.extend((v, key, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, key, depth + 1) for v in value)
+    return None
 
 
 def parse(

@@ -42,7 +42,9 @@ class Entry:
 
 class Store:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        # Absolute: a stage's tools write into its staging directory from other directories (iree-compile
+        # runs in the MLIR's), where a relative path would name something else (#41).
+        self.root = Path(os.path.abspath(root))
         self._staging = self.root / "staging"
 
     def entry_path(self, stage: str, key: str) -> Path:

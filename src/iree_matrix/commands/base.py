@@ -1,5 +1,6 @@
 """What every command shares: the cache, where results go, how release selectors are kept, the report.
-`default_cache` is `cache_usage`'s, named here for the commands."""
+`default_cache` and `absolute` (the type of every path option a stage's tools see) are
+`cache_usage`'s, named here for the commands."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from iree_matrix import releases
-from iree_matrix.cache_usage import default_cache
+from iree_matrix.cache_usage import absolute, default_cache
 from iree_matrix.errors import UserError
 from iree_matrix.results import ResultsLog
 
 __all__ = [
     "EXIT_INTERRUPTED",
+    "absolute",
     "add_output_options",
     "default_cache",
     "default_results_dir",
@@ -61,16 +63,17 @@ def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
     """`--results-dir` and `--cache` of the commands that run something."""
+    # Absolute where they are parsed: a stage runs its tools in other directories (#41).
     p.add_argument(
         "--results-dir",
-        type=Path,
+        type=absolute,
         default=None,
         help="where results.jsonl and the report go (default: runs/<matrix file name>; the published "
         "results/ are written only by `iree-matrix publish`)",
     )
     p.add_argument(
         "--cache",
-        type=Path,
+        type=absolute,
         default=None,
         help="wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 NAME = "cache"
 HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim it"
@@ -20,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"prune these parts: {', '.join(cache_usage.PARTS)} or all "
         f"(default: {' '.join(cache_usage.CHEAP)}, which no stage has to redo)",
     )
-    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--cache", type=cache_usage.absolute, default=None)
 
 
 def run(args: argparse.Namespace) -> int:

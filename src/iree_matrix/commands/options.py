@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.commands.base import add_output_options
+from iree_matrix.commands.base import absolute, add_output_options
 
 # Installs and compiles overlap with each other and with exports (timed stages still take the
 # machine alone): on 2 cores a first default run is minutes shorter (docs/first-run.md). Capped
@@ -111,7 +111,7 @@ def add_scale_options(m: argparse.ArgumentParser) -> None:
     )
     m.add_argument(
         "--store",
-        type=Path,
+        type=absolute,
         default=None,
         help="with --scheduler/--cluster: the content-addressed store every worker reads and writes at "
         "the same path (default: CACHE/store)",

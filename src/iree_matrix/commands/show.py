@@ -7,7 +7,7 @@ import fnmatch
 import json
 from pathlib import Path
 
-from iree_matrix.commands.base import default_cache
+from iree_matrix.commands.base import absolute, default_cache
 from iree_matrix.errors import UserError
 from iree_matrix.results import ResultsLog
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("job", help="a job id as printed (run:tiny_cnn/…), or a glob matching one job")
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
     parser.add_argument(
-        "--cache", type=Path, default=None, help="where its logs are (default: the run's cache)"
+        "--cache", type=absolute, default=None, help="where its logs are (default: the run's cache)"
     )
     parser.add_argument("--log", action="store_true", help="also print the job's log")
 

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 from iree_matrix import __version__, _resources, plan, spec, stages, targets
+from iree_matrix.cache_usage import require_usable
 from iree_matrix.commands.base import (
     EXIT_INTERRUPTED,
+    absolute,
     default_cache,
     default_results_dir,
     resolver,
@@ -98,6 +100,7 @@ def load_plan(
     cache = args.cache or default_cache()
     if cache.exists() and not cache.is_dir():
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
+    require_usable(cache, getattr(args, "store", None))  # `--list` too: the run would fail every compile
     releases = resolver(args)
     matrix = spec.load(matrix_path, models=args.model, resolver=releases)
     for name in matrix.redefined:
@@ -215,6 +218,8 @@ def run_plan(
     from iree_matrix.envs import BACKENDS, choose
     from iree_matrix.execute import Executor, Options
 
+    cache = absolute(cache)  # its tools run in other directories: never a relative path
+    require_usable(cache, options.cluster.store if options.cluster is not None else None)
     backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
     if backend in ("venv", "mixed"):
         from iree_matrix import interpreters

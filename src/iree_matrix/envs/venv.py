@@ -4,6 +4,11 @@
 environment's description) marks it usable. A directory without it is a crashed install and is
 rebuilt.
 
+Every environment is checked once per process before it is used (`verify`: each file its packages
+installed is there, its IREE tool starts): a damaged one (a library deleted from it) is rebuilt, and a
+tool that fails because of the environment rather than its inputs raises `EnvironmentFault`, which is
+never stored as an answer about IREE.
+
 Large installed files that are byte-identical across environments (torch's and the nvidia-*
 libraries: ~5 GB per CUDA torch, the same for every turbine release and, for the py3-none nvidia
 wheels, every Python) are kept once: `<root>/.shared/<sha256>-<mode>` and hard links to it.
@@ -11,12 +16,15 @@ wheels, every Python) are kept once: `<root>/.shared/<sha256>-<mode>` and hard l
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
 import platform
 import shutil
 import stat
+import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -24,7 +32,8 @@ from typing import Any, Optional
 from iree_matrix import _hashing, _proc, interpreters, targets
 from iree_matrix._files import free_bytes, is_disk_full, storage_error
 from iree_matrix._locks import file_lock
-from iree_matrix.errors import StageFailure
+from iree_matrix.cache_usage import unsafe_characters
+from iree_matrix.errors import EnvironmentFault, StageFailure
 from iree_matrix.plan import EnvSpec
 from iree_matrix.wheelhouse import Lock, Target
 
@@ -33,6 +42,13 @@ _COMPLETE = ".complete"
 _NEARLY_FULL = 16 << 20
 _SHARED = ".shared"
 _SHARE_FROM = 1 << 20  # smaller files are not worth a hash
+# What shows an environment's IREE tool starts (each about a second): run when the tool is there.
+_PROBES = (("iree-compile", "--version"), ("iree-run-module", "--help"))
+_PROBE_TIMEOUT = 120.0
+# Why each environment checked by this process cannot be used (None: it can), by path.
+_verified: dict[str, Optional[str]] = {}
+_verifying: dict[str, threading.Lock] = {}
+_verify_lock = threading.Lock()
 
 
 class VenvEnvironment:
@@ -62,10 +78,44 @@ class VenvEnvironment:
         error_class: Optional[str] = None,
         cwd: Optional[Path] = None,
     ) -> _proc.Completed:
-        # Nothing from the orchestrator's own environment may leak into the stage's imports.
-        clean = {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": str(self.path), **(env or {})}
-        return _proc.run(
-            argv, cwd=cwd, env=clean, timeout=timeout, log=log, check=check, error_class=error_class
+        if cwd is not None:  # a relative path would name another file in the tool's directory
+            relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
+            if relative:
+                raise ValueError(f"relative path(s) {', '.join(relative)} for a command run in {cwd}")
+        try:
+            clean = {**_clean(self.path), **(env or {})}
+            done = _proc.run(argv, cwd=cwd, env=clean, timeout=timeout, log=log, check=False)
+        except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
+            if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
+                raise
+            raise self.fault(_proc.Fault(f"{argv[0]}: {exc.strerror}", damaged=True)) from None
+        if done.returncode > 0:
+            fault = _proc.environment_fault(done.output, done.argv, done.returncode, str(self.path), writable)
+            if fault is not None:
+                raise self.fault(fault)
+        if check and done.returncode != 0:
+            raise _proc.failure(done, error_class)
+        return done
+
+    def fault(self, fault: _proc.Fault) -> EnvironmentFault:
+        """The failure a command of this environment met because of the environment, saying what to fix."""
+        if not fault.damaged:
+            return EnvironmentFault(
+                f"a tool of {self.id} could not write its output ({fault.cause}): the store's path must be "
+                "absolute and writable; pass --cache DIR (an absolute directory without spaces)"
+            )
+        unsafe = unsafe_characters(self.path)
+        if unsafe:  # refused at plan time (`cache_usage.require_usable`); a plan run another way gets here
+            return EnvironmentFault(
+                f"the environment {self.id} is at {self.path}, which has {unsafe}: IREE's tools cannot take "
+                f"that ({fault.cause}); pass --cache DIR without spaces or shell characters"
+            )
+        with _verify_lock:
+            _verified.pop(str(self.path), None)  # the next `open` checks it again
+        return EnvironmentFault(
+            f"the environment {self.id} is damaged ({fault.cause}): the next run rebuilds it if a file of "
+            f"its packages is missing; else delete it (`iree-matrix cache prune envs`, or rm -rf "
+            f"{self.path}) and run again: it is rebuilt from the wheelhouse"
         )
 
     def describe(self) -> Mapping[str, Any]:
@@ -113,6 +163,10 @@ class VenvBackend:
             return None
         if description.get("path") != str(path) or not (path / "bin" / "python").exists():
             return None  # moved or damaged: its scripts point elsewhere; rebuild it
+        damage = _checked(path)
+        if damage is not None:  # `create` rebuilds it
+            print(f"warning: {path}: damaged ({damage}); it is rebuilt from the wheelhouse", file=sys.stderr)
+            return None
         return VenvEnvironment(env.id, path, description)
 
     def create(
@@ -128,6 +182,9 @@ class VenvBackend:
                     log, f"[venv] reusing {path} (the same lock, {lock.digest[:16]}, installed before)"
                 )
                 return existing
+            damage = _verified.get(str(path))
+            if damage is not None:
+                _proc.note(log, f"[venv] {path} is damaged ({damage}): rebuilding it from the wheelhouse")
             shutil.rmtree(path, ignore_errors=True)
             try:
                 return self._build(env, path, lock, wheels, timeout=timeout, log=log)
@@ -163,6 +220,14 @@ class VenvBackend:
             timeout=timeout, log=log, error_class="pip-install",
         )  # fmt: skip
         share_identical_files(path, self.root / _SHARED)
+        damage = verify(path)
+        if damage is not None:  # made from the wheelhouse just now: the wheels, or this host
+            raise EnvironmentFault(
+                f"the environment {env.id} built at {path} does not work ({damage}); if a wheel in the "
+                "wheelhouse is damaged, `iree-matrix cache prune wheelhouse` downloads them again"
+            )
+        with _verify_lock:
+            _verified[str(path)] = None
         probe = _proc.run(
             [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
             timeout=60,
@@ -187,6 +252,14 @@ class ToolsVenvEnvironment(VenvEnvironment):
     def tool(self, name: str) -> str:
         return str(self.path / name)
 
+    def fault(self, fault: _proc.Fault) -> EnvironmentFault:
+        if not fault.damaged:
+            return super().fault(fault)
+        return EnvironmentFault(
+            f"the runtime tools in {self.path} cannot run here ({fault.cause}): build them again, or "
+            "pass a --runtime-dir whose tools run on this host"
+        )
+
     def python(self) -> str:
         raise StageFailure("no-python", f"{self.id} is a runtime tools directory; it has no Python")
 
@@ -205,6 +278,65 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
         "tools_digest": _hashing.tools_digest(str(tools)),
     }
     return ToolsVenvEnvironment(env.id, tools, description)
+
+
+def _clean(path: Path) -> dict[str, str]:
+    """Nothing from the orchestrator's own environment may leak into the stage's imports."""
+    return {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": str(path)}
+
+
+def _checked(path: Path) -> Optional[str]:
+    """`verify`, once per environment and process (a run): what a later command fails on says so.
+    Environments are checked side by side, each once."""
+    with _verify_lock:
+        one = _verifying.setdefault(str(path), threading.Lock())
+    with one:
+        with _verify_lock:
+            if str(path) in _verified:
+                return _verified[str(path)]
+        damage = verify(path)
+        with _verify_lock:
+            _verified[str(path)] = damage
+        return damage
+
+
+def verify(path: Path) -> Optional[str]:
+    """Why the venv at `path` cannot be used, or None: a file its packages installed is missing
+    (their RECORDs, stat'ed: a few tenths of a second for torch's 20000 files), or its IREE tool does
+    not start. A probe that times out on a busy machine says nothing."""
+    missing = _missing_file(path)
+    if missing is not None:
+        return f"{missing} is missing"
+    for tool, flag in _PROBES:
+        exe = path / "bin" / tool
+        if not exe.is_file():
+            continue
+        try:
+            done = _proc.run([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
+        except _proc.Timeout:
+            continue
+        except OSError as exc:
+            return f"{tool} cannot be started: {exc.strerror}"
+        # Only what says the environment failed it counts: an old tool may exit 1 after its usage.
+        fault = _proc.environment_fault(done.output, done.argv, done.returncode, str(path))
+        if done.returncode > 0 and fault is not None:
+            return f"`{tool} {flag}` fails: {fault.cause}"
+    return None
+
+
+def _missing_file(path: Path) -> Optional[Path]:
+    """The first file an installed distribution's RECORD lists that is not there (byte code aside:
+    `--no-compile` installs none, and a removed __pycache__ is no damage)."""
+    for record in sorted(path.glob("lib/python*/site-packages/*.dist-info/RECORD")):
+        site = record.parent.parent
+        try:
+            rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return record
+        for row in rows:
+            if row and not row[0].endswith(".pyc") and not os.path.exists(site / row[0]):
+                return Path(os.path.normpath(site / row[0]))
+    return None
 
 
 def _find_python(version: str, named: Mapping[str, str] = {}) -> str:  # noqa: B006 - read only

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix import host
+from iree_matrix import _proc, host
 from iree_matrix._hashing import digest
 from iree_matrix.envs import Backend, Environment, identity
 from iree_matrix.errors import StageFailure
 from iree_matrix.outcome import Outcome
 from iree_matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
+from iree_matrix.results import Record, Status
 from iree_matrix.spec import MatrixSpec
 from iree_matrix.stages.artifacts import Artifact
 from iree_matrix.store import Entry
@@ -69,7 +70,10 @@ class Context:
         env = self.backend.open(built_env(job.env, install.record.env), install.record.env["lock_digest"])
         if env is None:
             raise StageFailure(
-                "env-missing", f"environment {job.env.id} was removed while the matrix ran", cacheable=False
+                "env-missing",
+                f"environment {job.env.id} was removed or damaged while the matrix ran; the next run "
+                "rebuilds it",
+                cacheable=False,
             )
         return env
 
@@ -118,4 +122,14 @@ class StageBase:
         raise NotImplementedError(f"the {self.name} stage plans no job for another stage")
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
-        return True
+        return not environment_fault(entry.record)
+
+
+def environment_fault(record: Record) -> bool:
+    """A stored failure that says the environment failed the stage, not its inputs (a library of the
+    compiler's venv missing, iree-compile unable to write a relative `-o`): what an older version
+    stored as IREE's answer. Not reused: the stage runs again."""
+    if record.status is Status.OK or record.error_class in ("environment-fault", "timeout", "internal"):
+        return False
+    root = record.env.get("path") or record.env.get("tools")
+    return _proc.environment_fault(record.message or "", record.command, None, root) is not None
