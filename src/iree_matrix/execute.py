@@ -334,6 +334,9 @@ class Executor:
                 entry = self.store.commit(job.stage, key, out, record)
             return self._done(job, record, ctx), entry, False
 
+    # The metrics `_with_other_load` adds to a timed stage's record (whatever the stage).
+    TIMING_CONTEXT = ("other_load", "load_average", "steal_cores")
+
     def _with_other_load(
         self, outcome: Outcome, before: tuple[float, ...], seconds: float, load_before: float = math.nan
     ) -> Outcome:
@@ -350,7 +353,7 @@ class Executor:
         other = max(0.0, busy - own - contained) / seconds
         if math.isnan(other):  # /proc/stat unreadable
             return outcome
-        facts: dict[str, Any] = {"other_load": round(other, 2)}
+        facts: dict[str, Any] = {"other_load": round(other, 2)}  # TIMING_CONTEXT, in order
         facts["load_average"] = {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2)}
         if not math.isnan(steal):
             facts["steal_cores"] = round(max(0.0, steal) / seconds, 2)

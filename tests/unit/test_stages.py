@@ -14,6 +14,7 @@ import pytest
 from iree_matrix import spec, stages, targets
 from iree_matrix._hashing import digest
 from iree_matrix.errors import SpecError
+from iree_matrix.execute import Executor
 from iree_matrix.plan import Plan
 from iree_matrix.results import ResultsLog
 
@@ -47,9 +48,9 @@ def test_an_unknown_stage_in_timeouts_is_one_line_naming_the_key(tmp_path):
     assert str(info.value).startswith(f"{path}: unknown key 'timeouts.build' (known: compile, dispatches,")
 
 
-# What the executor adds to any stage's metrics (execute.py): the CPU other programs took, and
-# which job's stored result a record reuses.
-_EVERY_STAGE = {"other_load", "same_result_as"}
+# What the executor adds to any stage's metrics (execute.py): the CPU other programs took, the load
+# average and the hypervisor's steal around a timed stage, and which job's stored result a record reuses.
+_EVERY_STAGE = {*Executor.TIMING_CONTEXT, "same_result_as"}
 
 
 @pytest.mark.parametrize("results", sorted(REPO.glob("results/**/results.jsonl")), ids=str)
