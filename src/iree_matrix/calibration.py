@@ -74,9 +74,29 @@ class Summary:
         return self.null_verdicts / self.nulls if self.nulls else None
 
     @property
+    def upper_bound(self) -> Optional[float]:
+        """The one-sided 95 % upper confidence bound of the false-positive rate (Clopper-Pearson):
+        0 of 54 measured still allows up to 5.4 %."""
+        return rate_upper_bound(self.null_verdicts, self.nulls) if self.nulls else None
+
+    @property
     def holds(self) -> bool:
         rate = self.false_positive_rate
         return rate is not None and rate <= TARGET_RATE and self.nulls >= 50
+
+
+def rate_upper_bound(k: int, n: int, level: float = 0.95) -> float:
+    """The p at which seeing at most k of n has probability 1 - level (bisection on the binomial CDF)."""
+    import math
+
+    def cdf(p: float) -> float:
+        return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
+
+    low, high = k / n, 1.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if cdf(mid) > 1 - level else (low, mid)
+    return high
 
 
 def _has_verdict(row: Mapping[str, Any]) -> bool:
@@ -133,7 +153,11 @@ def render(data: Mapping[str, Any], source: str = FILENAME) -> str:
         "of itself, timed as two builds — to measure how often it is fooled:",
         "",
         f"- **{s.null_verdicts} of {s.nulls} null pairs got a verdict"
-        + (f" ({rate:.1%})" if rate is not None else "")
+        + (
+            f" ({rate:.1%}; 95 % upper bound {s.upper_bound:.1%})"
+            if rate is not None and s.upper_bound
+            else ""
+        )
         + f"** — the target is ≤ {TARGET_RATE:.0%} on ≥ 50 pairs: "
         + ("**holds**." if s.holds else "**does not hold**."),
         f"- {s.control_verdicts} of {s.controls} control pairs (two different builds of one function) "

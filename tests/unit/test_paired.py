@@ -140,7 +140,7 @@ def test_the_calibration_summary_counts_verdicts_and_holds_only_at_fifty_pairs()
     assert s.false_positive_rate == pytest.approx(0.02) and s.holds
     assert not calibration.summarize({"nulls": nulls[:10], "controls": []}).holds
     text = calibration.render({"nulls": nulls, "controls": [], "host": {}, "settings": {"rounds": 8}})
-    assert "1 of 50 null pairs got a verdict (2.0%)" in text and "**holds**" in text
+    assert "1 of 50 null pairs got a verdict (2.0%; 95 % upper bound 9.1%)" in text and "**holds**" in text
 
 
 def test_arm_of_refuses_a_run_whose_tools_are_not_here(tmp_path: Path) -> None:
@@ -302,3 +302,8 @@ def test_the_cpu_table_ranks_one_threads_cpu_time_with_ratios_to_eagers() -> Non
     text = "\n".join(render_cpu_performance([run, peers]))
     assert "30.0 ms (30.0 ms–30.0 ms, 3.00×)" in text and "10.0 ms (10.0 ms–10.0 ms, 1.00×)" in text
     assert render_cpu_performance([_timed("run", "m", ZEN4, latency_ms={"median": 90.0}), peers]) == []
+
+
+def test_the_false_positive_rates_upper_bound_is_clopper_pearsons() -> None:
+    assert calibration.rate_upper_bound(0, 54) == pytest.approx(1 - 0.05 ** (1 / 54), rel=1e-6)
+    assert 0.02 < calibration.rate_upper_bound(1, 50) < 0.1

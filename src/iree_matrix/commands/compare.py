@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     globs = [g.strip() for g in args.functions.split(",") if g.strip()]
     here = host.identity()
     rows, found = [], []
-    with _locks.machine_lock(True):
+    with _locks.machine_lock(True, job=f"compare {args.a} {args.b}", report=print):
         for function, ra, rb in pairs:
             if not any(fnmatch.fnmatchcase(function, g) for g in globs):
                 continue
