@@ -558,7 +558,7 @@ def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommen
         # a loaded machine named 3.12.0 "2.24x faster" while 3.13.0 had the fastest repetition).
         by_cpu = bool(timed) and all(r.cpu_ms for r in timed)
 
-        def figure(r: ReleaseResult) -> float:
+        def figure(r: ReleaseResult, by_cpu: bool = by_cpu) -> float:
             return (r.cpu_ms if by_cpu else r.latency_ms) or 0.0
 
         fastest = min(timed, key=figure) if timed else None

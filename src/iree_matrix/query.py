@@ -203,7 +203,8 @@ def _latency(r: answers.ReleaseResult) -> str:
     if r.latency_ms is None:
         return ""
     cpu = f"; {formats.duration_ms(r.cpu_ms)} one thread's CPU" if r.cpu_ms else ""
-    return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{', noisy' if r.noisy else ''}{cpu})"
+    noisy = ", noisy" if r.noisy else ""
+    return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{noisy}{cpu})"
 
 
 def export(records: Iterable[Record], torch: str, turbine: str, python: Optional[str] = None) -> Answer:
