@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from iree_matrix.report import boards
+from iree_matrix.report import boards, performance
 from iree_matrix.results import Record, Status
 
 PI0 = "armv6-arm1176jzf-s"
@@ -51,9 +51,9 @@ def test_the_cross_puts_devices_side_by_side_and_vmvx_against_llvm_cpu():
     cells = boards.cells(records)
     headers, rows = boards.cross_table(cells, PI0, "mobilenet_v2")
     assert headers == ["compiler \\ runtime", "3.9.0 (built here, static)"]
-    assert rows == [["3.9.0", "✅ 2.60 s · sync ✅ 2.50 s"]]
+    assert rows == [["3.9.0", "✅ 2.60 s wall · sync ✅ 2.50 s wall"]]
     _, only_sync = boards.cross_table(boards.cells(records[1:2]), PI0, "mobilenet_v2")
-    assert only_sync == [["3.9.0", "sync ✅ 2.50 s"]]  # not to be read as local-task's
+    assert only_sync == [["3.9.0", "sync ✅ 2.50 s wall"]]  # not to be read as local-task's
     (vm,) = boards.vmvx_rows(cells)
     assert vm[-1] == "20.0×" and vm[4] == "local-sync"
 
@@ -81,9 +81,9 @@ def test_peak_memory_is_flagged_against_the_ram_of_the_boards_of_that_cpu():
         record.metrics["peak_memory_bytes"] = mib * 2**20
         return boards.run_text(record, short=True)
 
-    assert peak(PI0, 400) == "✅ 100 ms (400 MiB)"
+    assert peak(PI0, 400) == "✅ 100 ms wall (400 MiB)"
     assert peak(PI0, 600).endswith(", over the Pi Zero's 512 MiB)")
-    assert peak("aarch64-cortex-a72", 600) == "✅ 100 ms (600 MiB)"  # every Pi 4 has 1 GB or more
+    assert peak("aarch64-cortex-a72", 600) == "✅ 100 ms wall (600 MiB)"  # every Pi 4 has 1 GB or more
     assert peak("aarch64-cortex-a72", 1100).endswith(", over the smallest Pi 4's 1.00 GiB)")
     assert peak("aarch64-cortex-a53", 600).endswith(", over the Zero 2 W's 512 MiB)")
     assert peak("aarch64-cortex-a53", 1100).endswith(", over the Pi 3's 1.00 GiB)")
@@ -155,7 +155,48 @@ def test_a_function_only_the_soft_fmaf_profile_runs_says_so_and_vmvx_is_compared
     ((unit, best, _),) = boards.answer_rows(cells, PI0)
     assert best.startswith("3.11.0 on 3.11.0 (built here, static) with the `soft-fmaf` profile")
     (vm,) = boards.vmvx_rows(cells)
-    assert "soft-fmaf: ✅ 30.0 s" in vm[5] and vm[-1] == "20.0×"
+    assert "soft-fmaf: ✅ 30.0 s wall" in vm[5] and vm[-1] == "20.0×"
     md = boards.render_markdown(records)
     assert "With the `soft-fmaf` profile" in md
     assert "- 3.11.0: ❌ empty-function-call: the module's kernels make 19 call(s)" in md, md
+
+
+def test_an_emulated_figure_is_the_emulators_cpu_time_with_its_repetitions_and_an_older_one_says_wall():
+    """Wall time under qemu on a shared host is not the module's (QuartzNet's published 154.8 s, at a
+    load its record could not see, issue #36): a record with `cpu_ms` shows the emulator's CPU time
+    per call, its n and range, then the wall time and the other programs' load; one from before
+    `cpu_ms` its wall time, marked as such."""
+    soft = {"device": "local-sync", "profile": "soft-fmaf"}
+    new = _run("quartznet5x5", "3.9.0", "src:3.9.0+static", ms=9100.0, **soft)
+    new.metrics.update({
+        "cpu_ms": {"median": 7300.0, "min": 7210.0, "max": 7420.0, "n": 3, "times": [7210.0, 7300.0, 7420.0],
+                   "threads": 1},
+        "other_load": 1.2, "load_average": {"start": 3.1, "end": 3.4}, "peak_memory_bytes": 52.8 * 2**20,
+    })  # fmt: skip
+    assert boards.emulated_time(new) == "7.30 s CPU per call (n=3, 7.21–7.42 s; wall 9.10 s, other load 1.2)"
+    assert boards.run_text(new) == (
+        "✅ 7.30 s CPU per call (n=3, 7.21–7.42 s; wall 9.10 s, other load 1.2; peak 52.8 MiB)"
+    )
+    old = _run("quartznet5x5", "3.9.0", "src:3.9.0+static", ms=154820.7, **soft)
+    old.metrics.update({"other_load": 1.79, "peak_memory_bytes": 52.8 * 2**20})
+    assert boards.run_text(old, short=True) == "✅ 155 s wall (52.8 MiB)"  # its other_load saw no containers
+    # a range across units keeps both; one repetition has none
+    one = _run("tiny_cnn", "3.9.0", "src:3.9.0+static", ms=1200.0, device="local-sync")
+    one.metrics["cpu_ms"] = {"median": 980.0, "min": 980.0, "max": 980.0, "n": 1, "times": [980.0]}
+    assert boards.emulated_time(one) == "980 ms CPU per call (n=1; wall 1.20 s)"
+    assert boards.duration_range(980.0, 1010.0) == "980 ms–1.01 s"
+    assert boards.duration_range(5937.0, 5942.0) == "5.937–5.942 s"  # not 5.94–5.94 s
+    # the cross table, the vmvx ratio (CPU over CPU only when both have it) and PERFORMANCE.md's
+    # emulated section show the same figure
+    _, rows = boards.cross_table(boards.cells([new]), PI0, "quartznet5x5", "soft-fmaf")
+    assert rows == [["3.9.0", "sync ✅ 7.30 s CPU per call (n=3, 7.21–7.42 s; wall 9.10 s, other load 1.2; "
+                              "52.8 MiB)"]]  # fmt: skip
+    vmvx = _run("quartznet5x5", "3.9.0", "src:3.9.0+static", ms=91000.0, device="local-sync", profile="vmvx")
+    (vm,) = boards.vmvx_rows(boards.cells([new, vmvx]))
+    assert vm[-1] == "10.0×"  # wall over wall: the vmvx record has no CPU time
+    vmvx.metrics["cpu_ms"] = {"median": 73000.0, "min": 73000.0, "max": 73000.0, "n": 1, "times": [73000.0]}
+    (vm,) = boards.vmvx_rows(boards.cells([new, vmvx]))
+    assert vm[-1] == "10.0×" and vm[6].startswith("✅ 73.0 s CPU per call")
+    new.metrics["timing"] = old.metrics["timing"] = "emulated (qemu-user, arm1176)"
+    md = "\n".join(performance.render_emulated([new, dataclasses.replace(old, job=old.job + "old")]))
+    assert "7.30 s CPU per call (n=3, 7.21–7.42 s; wall 9.10 s, other load 1.2)" in md and "155 s wall" in md

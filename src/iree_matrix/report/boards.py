@@ -154,16 +154,51 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
     if record is None:
         return ""
     if record.status is Status.OK:
-        median = record.metric.latency_median
-        text = "✅ " + (formats.duration_ms(median) if median is not None else "ok")
         peak = record.metric.peak_memory_bytes
+        memory = ""
         if peak is not None:  # against the board's RAM (less the OS's share)
-            text += f" ({'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)})"
-        return text
+            memory = f"{'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)}"
+        return "✅ " + (emulated_time(record, memory) or ("ok" + (f" ({memory})" if memory else "")))
     if record.status is Status.NOT_RUN:
         return f"⛔ {_text.clip_words(record.blocked_by or 'not run', SHORT)}"
     mark = {Status.TIMEOUT: "⏱", Status.MISMATCH: "⚠️"}.get(record.status, "❌")
     return f"{mark} {record.error_class or record.status.value}"
+
+
+def emulated_time(record: Record, extra: str = "") -> str:
+    """A run's figure under qemu-user: the emulator's CPU time per call on one thread (`cpu_ms`,
+    local-sync: what the other emulators sharing the host's cores barely move), its repetitions and
+    their range, then the wall time and the load other programs put on the host meanwhile —
+    `7.30 s CPU per call (n=3, 7.20–7.40 s; wall 9.10 s, other load 1.2)`. A record from before
+    `cpu_ms` was recorded has only its wall time, marked so: `155 s wall`. `extra` (the peak memory)
+    goes in the brackets last; "" when the record has no time."""
+    m = record.metric
+    cpu, wall = m.cpu_time, m.latency_median
+    if cpu is not None and cpu.median is not None:
+        times = m.cpu_times or []
+        spread = [f"n={len(times)}"] if times else []
+        if len(times) > 1 and cpu.low is not None and cpu.high is not None:
+            spread[0] += f", {duration_range(cpu.low, cpu.high)}"
+        beside = [f"wall {formats.duration_ms(wall)}"] if wall is not None else []
+        if m.other_load is not None:
+            beside.append(f"other load {m.other_load:g}")
+        parts = [", ".join(p) for p in (spread, beside, [extra] if extra else []) if p]
+        return f"{formats.duration_ms(cpu.median)} CPU per call" + (f" ({'; '.join(parts)})" if parts else "")
+    if wall is None:
+        return ""
+    return f"{formats.duration_ms(wall)} wall" + (f" ({extra})" if extra else "")
+
+
+def duration_range(low_ms: float, high_ms: float) -> str:
+    """`7.20–7.40 s`: the unit once where both ends share it; a digit more where three hide the
+    spread (`5.937–5.942 s`, not `5.94–5.94 s`)."""
+    low, high = formats.duration_ms(low_ms), formats.duration_ms(high_ms)
+    if low == high and low_ms != high_ms:
+        unit = low.partition(" ")[2]
+        scale = 1000.0 if unit == "s" else 1.0
+        low, high = (f"{v / scale:.4g} {unit}" for v in (low_ms, high_ms))
+    low_number, _, low_unit = low.partition(" ")
+    return f"{low_number}–{high}" if high.endswith(f" {low_unit}") else f"{low}–{high}"
 
 
 def over_ram(peak: float, record: Record) -> str:
@@ -305,7 +340,7 @@ def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
         if _median(l_run) is None and _median(s_run) is not None:  # llvm-cpu ran with a software fmaf
             l_text, l_run = f"{l_text}; {SOFT_FMAF}: {run_text(s_run, short=True)}", s_run
         ratio = ""
-        v_ms, l_ms = _median(v_run), _median(l_run)
+        v_ms, l_ms = _comparable(v_run, l_run)
         if v_ms and l_ms:
             ratio = formats.ratio(v_ms / l_ms, digits=1)
         rows.append([BOARDS.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
@@ -317,6 +352,19 @@ def _median(record: Optional[Record]) -> Optional[float]:
     if record is None or record.status is not Status.OK:
         return None
     return record.metric.latency_median
+
+
+def _cpu_median(record: Optional[Record]) -> Optional[float]:
+    if record is None or record.status is not Status.OK or record.metric.cpu_time is None:
+        return None
+    return record.metric.cpu_time.median
+
+
+def _comparable(a: Optional[Record], b: Optional[Record]) -> tuple[Optional[float], Optional[float]]:
+    """Two runs' figures of one kind: their CPU times per call where both have one, else their wall
+    times (a CPU time over a wall time taken at another load means nothing)."""
+    cpu = _cpu_median(a), _cpu_median(b)
+    return cpu if None not in cpu else (_median(a), _median(b))
 
 
 def build_rows(records: Iterable[Record]) -> list[list[str]]:
@@ -355,7 +403,11 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
         "pinned to it (an instruction the board lacks traps here too); times are qemu's on this shared "
         "x86_64 host, for comparing releases with each other, not the board's speed._",
         "",
-        "Cells: ✅ ran and matched torch (median latency, local-task · sync local-sync; in brackets the "
+        "Cells: ✅ ran and matched torch (local-task · sync local-sync): the emulator's CPU time per call "
+        "on one thread, the median of n repetitions and their range, then the wall time and the load "
+        "other programs put on the host meanwhile (in cores) — CPU time is what other work on the shared "
+        "cores barely moves; a record from before CPU time was recorded shows its median wall time per "
+        "call, marked `wall`, which such work can stretch many times; last in brackets the "
         "peak memory of the checked call's container: qemu, the program and the page cache of the module, "
         "an upper bound of what the board's RAM must hold — Pi Zero 512 MB, Pi 4 1-8 GB, Pi 3 1 GB, Zero 2 W "
         "512 MB; a peak over it says so); ❌ failed (error "
@@ -387,8 +439,8 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
     if vm:
         out += ["## vmvx (IREE's portable VM backend) beside llvm-cpu", "",
                 "The same exported function compiled with `--iree-hal-target-backends=vmvx` (bytecode, no "
-                "native code) and run by the same runtime on the same device; ratio = vmvx median / "
-                "llvm-cpu median.", "",
+                "native code) and run by the same runtime on the same device; ratio = vmvx / llvm-cpu, of "
+                "their CPU times per call where both runs have one, else of their wall times.", "",
                 _md_table(["board", "function", "compiler", "runtime", "device", "llvm-cpu", "vmvx",
                            "vmvx / llvm-cpu"], vm), ""]  # fmt: skip
     builds = build_rows(recs)
