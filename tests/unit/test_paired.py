@@ -254,7 +254,14 @@ def test_a_view_holds_one_identity_and_relates_another_only_by_ratios() -> None:
     same = "\n".join(render_against_published(mine, mine))
     assert "compare directly" in same
     loaded = [_timed("run", "m", ZEN4, latency_ms={"median": 30.0}, other_load=1.5), mine[1]]
-    assert "noisy here" in "\n".join(render_against_published(loaded, published))
+    assert "| noisy " in "\n".join(render_against_published(loaded, published))
+    with_cpu = [
+        _timed("run", "m", ZEN4, latency_ms={"median": 30.0}, other_load=1.5, cpu_ms={"median": 20.0}),
+        _timed("export", "m", ZEN4, eager_ms={"median": 10.0}, eager_cpu_ms={"median": 10.0}),
+    ]
+    there = [_timed("run", "m", ZEN5, latency_ms={"median": 15.0}, cpu_ms={"median": 8.0}),
+             _timed("export", "m", ZEN5, eager_ms={"median": 7.5}, eager_cpu_ms={"median": 5.0})]  # fmt: skip
+    assert "| 1.25× (CPU) " in "\n".join(render_against_published(with_cpu, there))  # (20/10) / (8/5)
 
 
 def test_the_roofline_divides_only_figures_of_the_peaks_own_identity() -> None:

@@ -58,6 +58,12 @@ def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
     if boards.has_boards(ResultsLog(source)):
         text = boards.render_markdown(ResultsLog(source), str(source))
         say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
+    from iree_matrix import calibration
+
+    measured = calibration.read(results_dir / calibration.FILENAME)
+    if measured is not None:  # `iree-matrix calibrate --out DIR` left one here: its page, rendered again
+        page = write_atomically(results_dir / calibration.MARKDOWN, calibration.render(measured))
+        say(f"calibration: {page}")
     return out
 
 

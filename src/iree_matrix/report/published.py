@@ -7,12 +7,14 @@ Pure: this run's records and the published ones in, Markdown lines out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
 from tabulate import tabulate
 
 from iree_matrix import answers, formats, identities, search
+from iree_matrix.records import Timed
 from iree_matrix.results import Record, Status
 
 PUBLISHED_SET = "bench"  # results/bench: the published speed figures
@@ -35,48 +37,88 @@ def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
     return found
 
 
-def _eager(records: Iterable[Record]) -> dict[str, Record]:
-    """function -> its export record with torch eager's time (the same stage on both sides)."""
-    return {
-        r.label.model: r
-        for r in records
-        if r.stage == "export" and r.status is Status.OK and r.metric.eager_median is not None
-    }
+@dataclasses.dataclass(frozen=True)
+class _Side:
+    """One machine's figures of a function on a release: IREE's and torch eager's, wall and one
+    thread's CPU, and whether a wall figure was taken under load."""
+
+    wall: float
+    eager_wall: float
+    cpu: Optional[float]
+    eager_cpu: Optional[float]
+    noisy: bool
+
+    @property
+    def wall_ratio(self) -> float:
+        return self.wall / self.eager_wall
+
+    @property
+    def cpu_ratio(self) -> Optional[float]:
+        return self.cpu / self.eager_cpu if self.cpu and self.eager_cpu else None
+
+
+def _sides(records: Sequence[Record]) -> dict[tuple[str, str], _Side]:
+    """(function, release) -> its figures. Torch eager's come from the export stage, which every run
+    has (the same worker and method on both sides: the peer stage's eager, another process after other
+    frameworks ran, read 20-35 % more CPU per call here), else from the peer stage."""
+    peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
+    exports = {r.label.model: r for r in records if r.stage == "export" and r.status is Status.OK}
+    found = {}
+    for (function, release), run in _default_runs(records).items():
+        wall, cpu = run.metric.latency_median, run.metric.cpu_time
+        entry = peers[function].metric.peers.get("eager") if function in peers else None
+        if function in exports and exports[function].metric.eager_median:
+            export = exports[function]
+            eager_wall, eager_cpu = export.metric.eager_median, (export.metric.eager_cpu or _NONE).median
+            timed = answers.timing(export, eager=True)
+            eager_noisy = timed is not None and timed.noisy
+        elif isinstance(entry, Mapping) and entry.get("status") == "ok":
+            eager_wall, eager_cpu = (
+                answers.median(entry.get("latency_ms")),
+                answers.median(entry.get("cpu_ms")),
+            )
+            eager_noisy = (peers[function].metric.other_load or 0.0) >= answers.NOISY_LOAD
+        else:
+            continue
+        if not wall or not eager_wall:
+            continue
+        run_timing = answers.timing(run)
+        noisy = eager_noisy or (run_timing is not None and run_timing.noisy)
+        found[(function, release)] = _Side(wall, eager_wall, cpu.median if cpu else None, eager_cpu, noisy)
+    return found
+
+
+_NONE = Timed(None)
+
+
+def _ratio(value: Optional[float], noisy: bool = False) -> str:
+    return ("~" if noisy else "") + formats.ratio(value) if value is not None else "—"
 
 
 def render_against_published(
     records: Sequence[Record], published: Sequence[Record], name: str = PUBLISHED_SET
 ) -> list[str]:
     here_view, there_view = identities.split(records), identities.split(published)
-    here_runs, there_runs = _default_runs(here_view.mine), _default_runs(there_view.mine)
-    here_eager, there_eager = _eager(here_view.mine), _eager(there_view.mine)
+    here, there = _sides(here_view.mine), _sides(there_view.mine)
     tuned = _published_best(there_view.mine)
     rows, hints = [], []
-    for key in sorted(here_runs.keys() & there_runs.keys()):
+    for key in sorted(here.keys() & there.keys()):
         function, release = key
-        if function not in here_eager or function not in there_eager:
-            continue
-        run, export = here_runs[key], here_eager[function]
-        mine, theirs = run.metric.latency_median, there_runs[key].metric.latency_median
-        e_mine, e_theirs = export.metric.eager_median, there_eager[function].metric.eager_median
-        if not (mine and theirs and e_mine and e_theirs):
-            continue
-        r_mine, r_theirs = mine / e_mine, theirs / e_theirs
-        # torch eager's wall time collapses under contention far more than IREE's: a loaded ratio
-        # says nothing, and is not carried into the comparison.
-        noisy = any(
-            t is not None and t.noisy for t in (answers.timing(run), answers.timing(export, eager=True))
-        )
-        cpu, e_cpu = run.metric.cpu_time, export.metric.eager_cpu
-        r_cpu = cpu.median / e_cpu.median if cpu and e_cpu and cpu.median and e_cpu.median else None
-        slower = (r_cpu if r_cpu is not None else r_mine) > 1
+        mine, theirs = here[key], there[key]
+        # One thread's CPU ratios compare where both sides have them (the load moves them least);
+        # else the wall ratios, and only when neither was taken under load.
+        if mine.cpu_ratio is not None and theirs.cpu_ratio is not None:
+            across = formats.ratio(mine.cpu_ratio / theirs.cpu_ratio) + " (CPU)"
+        elif mine.noisy or theirs.noisy:
+            across = "noisy"
+        else:
+            across = formats.ratio(mine.wall_ratio / theirs.wall_ratio)
+        slower = (mine.cpu_ratio if mine.cpu_ratio is not None else mine.wall_ratio) > 1
         best = tuned.get(key)
         rows.append([
-            function, release, _ms(mine), _ms(e_mine),
-            ("~" if noisy else "") + formats.ratio(r_mine),
-            (formats.ratio(r_cpu) if r_cpu is not None else "—") + (" ⚠️ slower than eager" if slower else ""),
-            _ms(theirs), _ms(e_theirs), formats.ratio(r_theirs),
-            "noisy here" if noisy else formats.ratio(r_mine / r_theirs),
+            function, release, _ms(mine.wall), _ms(mine.cpu), _ratio(mine.wall_ratio, mine.noisy),
+            _ratio(mine.cpu_ratio) + (" ⚠️ slower than eager" if slower else ""),
+            _ms(theirs.wall), _ratio(theirs.wall_ratio, theirs.noisy), _ratio(theirs.cpu_ratio), across,
             f"`{best[0]}` ({formats.ratio(best[1])})" if best else "",
         ])  # fmt: skip
         if best and slower:
@@ -91,23 +133,25 @@ def render_against_published(
     why = (
         "Both were measured on one CPU identity: the milliseconds compare directly."
         if same
-        else "These are two CPU identities: the milliseconds are each machine's own and are **not** "
-        "compared. What carries across is each machine's IREE time over its own torch eager time "
-        "(same inputs, same thread count, one run): *here / published* is that ratio here over the "
-        "published one — near 1, IREE behaves here as published; above 1, IREE gains less over eager "
-        "here than there. `~` and *noisy here*: other programs kept this machine busy while IREE or "
-        "eager was timed (eager's wall time collapses under load); the one-thread CPU ratio (IREE's "
-        "`local-sync` CPU time over eager's on one thread) is the figure load does not move."
+        else "These are two CPU identities: the milliseconds are each machine's own and are **not** compared."
+    )
+    explain = (
+        " What carries across machines and sittings is each one's IREE time over its own torch eager "
+        "time (same inputs, same threads): *here / published* is that ratio here over the published "
+        "one — on one thread's CPU time where both sides measured it (the load moves it least), else on "
+        "wall time — near 1, IREE behaves here as published; above 1, it gains less over eager here. "
+        "`~` and *noisy*: other programs kept the machine busy while IREE or eager was timed (eager's "
+        "wall time collapses under load)."
     )
     headers = [
-        "function", "IREE", "here", "eager here", "IREE/eager here", "IREE/eager here, 1-thread CPU",
-        "published", "eager published", "IREE/eager published", "here / published",
+        "function", "IREE", "here", "here, 1-thread CPU", "IREE/eager here", "IREE/eager here, CPU",
+        "published", "IREE/eager published", "IREE/eager published, CPU", "here / published",
         "published search's best (speed-up there)",
     ]  # fmt: skip
     lines = [
         "## Your machine and the published figures",
         "",
-        f"Here: **{here_view.label}**. Published (`results/{name}`): **{there_view.label}**. {why}",
+        f"Here: **{here_view.label}**. Published (`results/{name}`): **{there_view.label}**. {why}{explain}",
         "",
         tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
         "",
