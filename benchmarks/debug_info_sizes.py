@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix.answers import version_key
-from iree_matrix.results import ResultsLog, Status
+from iree_matrix.answers.answers import version_key
+from iree_matrix.core.results import ResultsLog, Status
 
 
 def table(results: Path) -> list[str]:

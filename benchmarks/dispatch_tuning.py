@@ -6,7 +6,7 @@ same compiler, model and flags), and the executables named with --dispatch:
 1. the model is compiled up to the configured executables (`--compile-to=executable-configurations`)
    with `--iree-hal-dump-executable-configurations-to` (IREE's chosen tile sizes, the root op's
    `lowering_config`) and `--iree-hal-dump-executable-benchmarks-to`;
-2. each neighbour of the root op's tile sizes (`iree_matrix.tiling.variants`: a workgroup tile
+2. each neighbour of the root op's tile sizes (`iree_matrix.iree.tiling.variants`: a workgroup tile
    halved or doubled, the innermost vector tile halved or doubled) is written into a copy of the
    configuration and put back with `--iree-hal-substitute-executable-configuration=NAME=FILE`, and
    that executable's benchmark is compiled alone;
@@ -14,7 +14,7 @@ same compiler, model and flags), and the executables named with --dispatch:
    matrix's device flags), in rounds, interleaved (one call of the benchmark tool per candidate per
    round), so all of one dispatch's candidates share the machine's moods;
 4. a variant wins only when its median's order-statistic interval lies wholly below IREE's choice's
-   (`iree_matrix.stats`); with --descend the search goes on from the winner (coordinate descent)
+   (`iree_matrix.core.stats`); with --descend the search goes on from the winner (coordinate descent)
    until none beats it or --budget variants per dispatch are spent.
 
 Prints one table per dispatch (median µs [min, max] per candidate, verdict) and writes the winning
@@ -41,8 +41,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from iree_matrix import stats, tiling
-from iree_matrix._locks import machine_lock
+from iree_matrix.core import stats
+from iree_matrix.core._locks import machine_lock
+from iree_matrix.iree import tiling
 from iree_matrix.stages.compile import attach_resources
 from iree_matrix.stages.dispatches import parse_benchmarks
 
@@ -246,7 +247,7 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
     release with the runtime's profiler — and then the line says why not `compiler`'s own."""
     from packaging.version import Version
 
-    from iree_matrix import search
+    from iree_matrix.answers import search
     from iree_matrix.report.performance import comparable_kinds, kind_gaps, op_kind_times
 
     records = [json.loads(line) for line in (published / "results.jsonl").read_text().splitlines()]
@@ -304,7 +305,7 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
     """PREFIX.mlir: the executable's standalone benchmark (IREE's own dump, constants attached;
     configured for this CPU, so it compiles with no flags) and PREFIX.md: what an upstream issue
     needs: the function, release, flags, the dispatch's time alone, the op kinds and the gap."""
-    from iree_matrix import opkinds
+    from iree_matrix.iree import opkinds
 
     source = find(bench, executable, "_benchmark.mlir")
     prefix.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from iree_matrix.cache_usage import default_cache
+from iree_matrix.envs.cache_usage import default_cache
 
 _SHARED = ("wheelhouse", "envs", "images")
 VARIANTS = {

@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from iree_matrix import releases, spec, stages
+from iree_matrix import stages
+from iree_matrix.matrix import releases, spec
 
 ROOT = Path(__file__).resolve().parents[1]
 MATRIX = ROOT / "matrix" / "environments.toml"

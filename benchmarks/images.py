@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix import images
-from iree_matrix.cache_usage import default_cache
+from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend
-from iree_matrix.plan import EnvSpec
-from iree_matrix.wheelhouse import Lock, Wheelhouse
+from iree_matrix.matrix.plan import EnvSpec
+from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse
 
 COMPILER = "iree-base-compiler==3.9.0"
 SPEC = EnvSpec(kind="compiler", python="3.11", requirements=(COMPILER,), name="bench-iree-compiler3.9.0")

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from iree_matrix import answers
+from iree_matrix.answers import answers
 
 
 def _busy(deadline: float) -> None:

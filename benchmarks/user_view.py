@@ -32,8 +32,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from iree_matrix import flags, search, stats
-from iree_matrix._locks import machine_lock
+from iree_matrix.answers import search
+from iree_matrix.core import stats
+from iree_matrix.core._locks import machine_lock
+from iree_matrix.iree import flags
 from iree_matrix.stages.run import benchmark_times
 
 ROOT = Path(__file__).resolve().parents[1]

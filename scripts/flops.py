@@ -11,7 +11,7 @@ keeps for matmuls, convolutions and attention: 2 per multiply-add; elementwise o
 softmax count nothing — they are not what a roofline's FLOP peak is about). Every ATen op one
 eager call runs is seen once, after FlopCounterMode's own decomposition (a `linear` is an `addmm`,
 attention on CPU its matmuls unless the fused kernel's formula applies), with the weight shape of
-each convolution so the tool can group ops by kind (iree_matrix/opkinds.py: pointwise convolutions
+each convolution so the tool can group ops by kind (iree_matrix/iree/opkinds.py: pointwise convolutions
 are matmuls, one input channel per group is depthwise). Bytes:
 
     bytes_ops   every op's tensor inputs and outputs, once per op (what an unfused execution moves;

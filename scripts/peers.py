@@ -31,7 +31,7 @@ call moves a few per cent, so it is the figure to compare across runs.
 With --op-profile, after timing, eager and onnxruntime also report where their time goes per op
 (torch.profiler's self CPU time per ATen op, ONNX Runtime's per-node profile), as
 "op_profile": {"source", "calls", "ops": [{"op", "weight_shape", "ms_per_call", "per_call"}]};
-the others say why they have none. The report groups ops by kind (iree_matrix/opkinds.py).
+the others say why they have none. The report groups ops by kind (iree_matrix/iree/opkinds.py).
 
 writes DIR/peers.json:
     {"threads", "warmup", "repetitions", "torch_version", "versions": {distribution: version},

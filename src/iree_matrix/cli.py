@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, Optional, cast
 
-from iree_matrix import __version__, _files
+from iree_matrix import __version__
 from iree_matrix.commands import Command
 from iree_matrix.commands.base import EXIT_INTERRUPTED
-from iree_matrix.errors import UserError
+from iree_matrix.core import _files
+from iree_matrix.core.errors import UserError
 
 # Every command, in `--help`'s order: a new command is its module in commands/ and one line here.
 COMMANDS = (

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.cache_usage import default_cache
-from iree_matrix.results import Record, ResultsLog
+from iree_matrix.core.results import Record, ResultsLog
+from iree_matrix.envs.cache_usage import default_cache
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "matrix" / "smoke.toml"

@@ -15,10 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, arm, binfmt, containers, elf, images
-from iree_matrix.cache_usage import default_cache
+from iree_matrix import images
+from iree_matrix.boards import arm
+from iree_matrix.core import _proc, binfmt
+from iree_matrix.envs import containers
+from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
-from iree_matrix.flags import BUILTIN_PROFILES, compile_flags
+from iree_matrix.iree import elf
+from iree_matrix.iree.flags import BUILTIN_PROFILES, compile_flags
 
 pytestmark = pytest.mark.integration
 
@@ -209,7 +213,7 @@ def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
     import struct
     from fractions import Fraction
 
-    from iree_matrix import _resources
+    from iree_matrix.core import _resources
 
     spec = importlib.util.spec_from_file_location("arm32_fmaf", _resources.scripts_dir() / "arm32_fmaf.py")
     assert spec is not None and spec.loader is not None

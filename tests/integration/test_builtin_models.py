@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.models import builtin_names, resolve
-from iree_matrix.results import Status
+from iree_matrix.core.results import Status
+from iree_matrix.matrix.models import builtin_names, resolve
 
 from .conftest import iree_matrix, records
 

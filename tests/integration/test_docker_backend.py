@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc, containers, images, spec
-from iree_matrix.cache_usage import default_cache
-from iree_matrix.envs import BACKENDS
+from iree_matrix import images
+from iree_matrix.core import _proc
+from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.envs import BACKENDS, containers
+from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
-from iree_matrix.errors import StageFailure, UserError
-from iree_matrix.plan import EnvSpec
-from iree_matrix.wheelhouse import Lock, Target, Wheelhouse
+from iree_matrix.matrix import spec
+from iree_matrix.matrix.plan import EnvSpec
+from iree_matrix.matrix.wheelhouse import Lock, Target, Wheelhouse
 
 from .conftest import SMOKE
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.cache_usage import default_cache
-from iree_matrix.results import Status
+from iree_matrix.core.results import Status
+from iree_matrix.envs.cache_usage import default_cache
 
 from .conftest import SMOKE, iree_matrix, records
 

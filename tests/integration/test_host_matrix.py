@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import compat
-from iree_matrix.results import Status
+from iree_matrix.answers import compat
+from iree_matrix.core.results import Status
 
 from .conftest import SMOKE, iree_matrix, raw_lines, records
 

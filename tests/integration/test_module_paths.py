@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix._hashing import file_sha256
+from iree_matrix.core._hashing import file_sha256
 from iree_matrix.envs.venv import VenvEnvironment
-from iree_matrix.flags import BUILTIN_PROFILES, compile_flags
+from iree_matrix.iree.flags import BUILTIN_PROFILES, compile_flags
 from iree_matrix.stages.compile import neutral_input
 
 pytestmark = [pytest.mark.integration, pytest.mark.torch]

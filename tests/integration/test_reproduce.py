@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.cache_usage import default_cache
+from iree_matrix.envs.cache_usage import default_cache
 
 from .conftest import SMOKE, iree_matrix, records
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iree_matrix import releases
+from iree_matrix.matrix import releases
 
 
 @pytest.fixture(autouse=True)

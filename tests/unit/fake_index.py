@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iree_matrix import releases
+from iree_matrix.matrix import releases
 
 COMPILERS = ["2.9.0", "3.0.0", "3.1.0", "3.7.0", "3.7.1", "3.8.0", "3.9.0", "3.10.0", "3.13.0"]
 INDEX = {

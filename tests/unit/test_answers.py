@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from iree_matrix import answers
+from iree_matrix.answers import answers
+from iree_matrix.core.results import Record, Status
 from iree_matrix.report import render_compatibility
-from iree_matrix.results import Record, Status
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import arm, binfmt, elf
+from iree_matrix.boards import arm
+from iree_matrix.core import binfmt
+from iree_matrix.iree import elf
 
 # iree-compile 3.9.0, a torch `div(a, b, rounding_mode="trunc")` on int32 exported by turbine 3.9,
 # with the armv6 flags of that time (hard-float triple; the start of its output).
@@ -212,7 +214,7 @@ def test_calls_to_a_function_with_no_code_are_found_in_arm_kernels() -> None:
     assert "19 call(s) to a function with no code" in problem and "fmaf" in problem
     assert empty_function_problem({"kernel": {"armv6_ok": True}}) == ""
     # Only a crash is explained by it (a runtime that refuses the module first says its own words).
-    from iree_matrix._proc import Completed
+    from iree_matrix.core._proc import Completed
     from iree_matrix.stages.run import _crashed
 
     qemu = "EXEC @main\nqemu: uncaught target signal 11 (Segmentation fault) - core dumped"

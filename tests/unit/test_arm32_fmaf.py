@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _resources, elf
+from iree_matrix.core import _resources
+from iree_matrix.iree import elf
 
 _SPEC = importlib.util.spec_from_file_location("arm32_fmaf", _resources.scripts_dir() / "arm32_fmaf.py")
 assert _SPEC is not None and _SPEC.loader is not None

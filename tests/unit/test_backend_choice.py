@@ -6,7 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from iree_matrix import containers, envs, interpreters, targets
+from iree_matrix import envs
+from iree_matrix.envs import containers
+from iree_matrix.iree import targets
+from iree_matrix.matrix import interpreters
 
 
 def _install(arch: str, python: str = "3.11") -> SimpleNamespace:

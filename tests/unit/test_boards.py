@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+from iree_matrix.core.results import Record, Status
 from iree_matrix.report import boards, performance
-from iree_matrix.results import Record, Status
 
 PI0 = "armv6-arm1176jzf-s"
 

@@ -137,7 +137,7 @@ def test_a_run_defaults_to_its_own_directory_never_the_published_one():
 
 
 def _record_line(job: str, status: str = "ok") -> str:
-    from iree_matrix.results import Record, Status
+    from iree_matrix.core.results import Record, Status
 
     return Record(job, job.split(":")[0], job.split(":", 1)[1], "k", Status(status), {"model": "m"}).to_json()
 
@@ -172,7 +172,7 @@ def test_results_forget_removes_cells_and_keeps_a_backup(tmp_path, capsys):
 
 
 def test_headline_puts_the_error_before_its_path(tmp_path):
-    from iree_matrix.progress import headline
+    from iree_matrix.run.progress import headline
 
     cache = tmp_path / "cache"
     message = (
@@ -186,7 +186,7 @@ def test_headline_puts_the_error_before_its_path(tmp_path):
 
 
 def test_headline_keeps_the_newest_versions_pip_lists():
-    from iree_matrix.progress import headline
+    from iree_matrix.run.progress import headline
 
     message = (
         "ERROR: Could not find a version that satisfies the requirement iree-base-runtime==3.7.1 "
@@ -203,8 +203,8 @@ def test_a_long_stage_gets_a_heartbeat():
     import io
     import time
 
-    from iree_matrix.plan import EnvSpec, Job
-    from iree_matrix.progress import Progress
+    from iree_matrix.matrix.plan import EnvSpec, Job
+    from iree_matrix.run.progress import Progress
 
     out = io.StringIO()
     progress = Progress(1, out=out, heartbeat=0.05)
@@ -236,8 +236,8 @@ def test_list_shows_each_jobs_state_from_the_runs_log(tmp_path, capsys):
 
 
 def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
-    from iree_matrix.execute import job_log
-    from iree_matrix.results import Record, Status
+    from iree_matrix.core.results import Record, Status
+    from iree_matrix.run.execute import job_log
 
     job = "compile:yolox/e/iree3.9.0/x86_64/default"
     words = "\n".join(f"line {i}: error: 'linalg.generic' op …" for i in range(40))  # longer than any table
@@ -319,8 +319,9 @@ def test_every_command_module_is_registered_and_has_the_four_names():
 
 def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, monkeypatch, capsys):
     """A run's exit policy (commands/workflow.py): a failure is a recorded result; --strict exits 1."""
-    from iree_matrix import envs, execute
-    from iree_matrix.results import Record, ResultsLog, Status
+    from iree_matrix import envs
+    from iree_matrix.core.results import Record, ResultsLog, Status
+    from iree_matrix.run import execute
 
     class Ran:
         def __init__(self, matrix, the_plan, *, cache, results, backend, options):

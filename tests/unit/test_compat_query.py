@@ -8,8 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from iree_matrix import answers, cli, compat, query
-from iree_matrix.results import ResultsLog, Status
+from iree_matrix import cli
+from iree_matrix.answers import answers, compat, query
+from iree_matrix.core.results import ResultsLog, Status
 from tests.unit.test_answers import _compile, _refused, _run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from iree_matrix import answers, compile_errors
-from iree_matrix.outcome import Outcome, record
-from iree_matrix.results import Status
+from iree_matrix.answers import answers
+from iree_matrix.core.outcome import Outcome, record
+from iree_matrix.core.results import Status
+from iree_matrix.iree import compile_errors
 
 # IREE 3.13.0 on a 2-layer GRU classifier exported by iree-turbine 3.9.0 / torch 2.13.0 (issue #30;
 # the same text is produced in tests/integration/test_user_models.py).
@@ -69,7 +70,7 @@ def test_why_a_compile_failed_comes_from_the_record_or_its_older_message():
 def test_query_model_names_the_failing_stage_and_the_op_not_the_runs_never_run():
     import dataclasses
 
-    from iree_matrix import query
+    from iree_matrix.answers import query
     from tests.unit.test_answers import _compile, _run
 
     named = compile_errors.first_error(GRU)

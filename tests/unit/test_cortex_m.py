@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iree_matrix import cortex_m, flags, spec, stages, targets
-from iree_matrix.errors import SpecError, StageFailure
+from iree_matrix import stages
+from iree_matrix.boards import cortex_m
+from iree_matrix.core.errors import SpecError, StageFailure
+from iree_matrix.iree import flags, targets
+from iree_matrix.matrix import spec
 
 MATRIX = Path(__file__).resolve().parents[2] / "matrix" / "cortex-m.toml"
 
@@ -165,7 +168,7 @@ def test_fits_compares_with_real_boards():
 
 
 def test_doctor_names_the_missing_cortex_m_tools(monkeypatch):
-    from iree_matrix import doctor
+    from iree_matrix.envs import doctor
 
     monkeypatch.setattr(
         doctor, "_which", lambda tool: None if tool == "qemu-system-arm" else f"/usr/bin/{tool}"

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix import execute, plan
-from iree_matrix.flags import BUILTIN_PROFILES
-from iree_matrix.results import Record, Status
-from iree_matrix.spec import Cell
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.store import Entry
+from iree_matrix.iree.flags import BUILTIN_PROFILES
+from iree_matrix.matrix import plan
+from iree_matrix.matrix.spec import Cell
+from iree_matrix.run import execute
 from iree_matrix.stages import Context
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import export as export_stage
 from iree_matrix.stages.compile import CompileStage
-from iree_matrix.store import Entry
 
 DATA = Path(__file__).parent / "data"
 

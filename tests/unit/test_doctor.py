@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix import doctor
-from iree_matrix.doctor import Check
+from iree_matrix.envs import doctor
+from iree_matrix.envs.doctor import Check
 
 
 def test_missing_daemon_prints_the_fix_and_fails_only_the_docker_backend() -> None:
@@ -79,7 +79,7 @@ def test_a_missing_binfmt_handler_fails_no_backend() -> None:
 
 
 def test_a_missing_build_tool_for_source_runtimes_is_named_with_its_fix(monkeypatch):
-    from iree_matrix import doctor
+    from iree_matrix.envs import doctor
 
     found = lambda tool: None if tool in ("cmake", "ninja") else f"/usr/bin/{tool}"  # noqa: E731
     monkeypatch.setattr(doctor, "_which", found)

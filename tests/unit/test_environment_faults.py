@@ -15,16 +15,18 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix import _proc, cache_usage, cli, spec, stages
-from iree_matrix.envs import venv
-from iree_matrix.errors import EnvironmentFault, SpecError, StageFailure
-from iree_matrix.execute import Executor
-from iree_matrix.outcome import Outcome, from_exception
-from iree_matrix.plan import EnvSpec, Job, Plan
-from iree_matrix.results import Record, ResultsLog, Status
+from iree_matrix import cli, stages
+from iree_matrix.core import _proc
+from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure
+from iree_matrix.core.outcome import Outcome, from_exception
+from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.store import Entry, Store
+from iree_matrix.envs import cache_usage, venv
+from iree_matrix.matrix import spec
+from iree_matrix.matrix.plan import EnvSpec, Job, Plan
+from iree_matrix.matrix.wheelhouse import Lock, Target
+from iree_matrix.run.execute import Executor
 from iree_matrix.stages.base import StageBase
-from iree_matrix.store import Entry, Store
-from iree_matrix.wheelhouse import Lock, Target
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 ENV = EnvSpec("compiler", "3.11", ("iree-base-compiler==3.13.0",), "iree-compiler3.13.0")

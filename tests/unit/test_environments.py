@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import interpreters, releases, spec, stages, torch_ranges
+from iree_matrix import stages
+from iree_matrix.core.errors import SpecError
 from iree_matrix.envs.venv import share_identical_files
-from iree_matrix.errors import SpecError
+from iree_matrix.matrix import interpreters, releases, spec, torch_ranges
 from tests.unit.fake_index import INDEX, FakeIndex
 
 TORCH = [

@@ -16,12 +16,13 @@ from typing import Callable, Iterator, Optional
 
 import pytest
 
-from iree_matrix import _proc, cli, stages
-from iree_matrix.execute import Executor, Options
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Plan
-from iree_matrix.results import ResultsLog, Status
-from iree_matrix.store import Store
+from iree_matrix import cli, stages
+from iree_matrix.core import _proc
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.store import Store
+from iree_matrix.matrix.plan import EnvSpec, Job, Plan
+from iree_matrix.run.execute import Executor, Options
 
 ENV = EnvSpec("compiler", "3.11", (), "c", arch="x86_64")
 
@@ -239,8 +240,8 @@ def test_sigterm_mid_stage_stores_nothing_for_that_job_and_resumes(world: World,
 def test_a_later_run_of_a_job_keeps_the_earlier_runs_log(world: World, tmp_path: Path, monkeypatch):
     """Issue 29: logs were one file per job id, so a later run with other settings overwrote the
     log an earlier record points to. Each execution now has its own, found from its record."""
-    from iree_matrix import execute
-    from iree_matrix.execute import job_log
+    from iree_matrix.run import execute
+    from iree_matrix.run.execute import job_log
 
     clock = iter(f"2026-11-23T17:{m:02d}:00+00:00" for m in range(60))
     monkeypatch.setattr(execute, "now", lambda: next(clock))

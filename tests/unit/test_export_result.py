@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix._proc import Completed
-from iree_matrix.errors import StageFailure
+from iree_matrix.core._proc import Completed
+from iree_matrix.core.errors import StageFailure
 from iree_matrix.stages._model_worker import read_result
 
 

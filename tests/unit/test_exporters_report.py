@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from iree_matrix import compat, exporters, query
+from iree_matrix.answers import compat, exporters, query
+from iree_matrix.core.results import Record, Status
 from iree_matrix.report import render_compatibility, site
-from iree_matrix.results import Record, Status
 
 SHA = {"a": "a" * 64, "b": "b" * 64, "c": "c" * 64}
 REFUSAL = "error: bytecode version 6 is newer than the current version 5"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iree_matrix.errors import StageSkipped
-from iree_matrix.flags import BUILTIN_PROFILES, TUNE_PROFILES, Profile, compile_flags, missing_flags
+from iree_matrix.core.errors import StageSkipped
+from iree_matrix.iree.flags import BUILTIN_PROFILES, TUNE_PROFILES, Profile, compile_flags, missing_flags
 
 BACKEND = "--iree-hal-target-backends=llvm-cpu"
 TRIPLE = "--iree-llvmcpu-target-triple=x86_64-unknown-linux-gnu"
@@ -157,7 +157,7 @@ def test_armv6_gets_the_pi_zero_cpu_and_vfp2_features_even_when_generic():
 
 def test_vmvx_is_one_backend_with_no_cpu_flags_on_every_arch():
     """vmvx: bytecode for IREE's VM, the same module for x86_64, the Pi 4 and the Pi Zero."""
-    from iree_matrix.flags import BUILTIN_PROFILES, VMVX, compile_flags, is_vmvx
+    from iree_matrix.iree.flags import BUILTIN_PROFILES, VMVX, compile_flags, is_vmvx
 
     vmvx = BUILTIN_PROFILES["vmvx"]
     assert is_vmvx(vmvx) and not is_vmvx(BUILTIN_PROFILES["default"])
@@ -169,7 +169,7 @@ def test_vmvx_is_one_backend_with_no_cpu_flags_on_every_arch():
 
 
 def test_soft_fmaf_is_the_default_profiles_flags_linked_through_its_own_wrapper():
-    from iree_matrix import _resources
+    from iree_matrix.core import _resources
     from iree_matrix.stages.compile import arm32_linker
 
     soft, default = BUILTIN_PROFILES["soft-fmaf"], BUILTIN_PROFILES["default"]

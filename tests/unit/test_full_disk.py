@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc
-from iree_matrix import store as store_module
+from iree_matrix.core import _proc
+from iree_matrix.core import store as store_module
+from iree_matrix.core.errors import StageFailure, StorageError
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.store import Store
 from iree_matrix.envs import venv as venv_module
 from iree_matrix.envs.venv import VenvBackend
-from iree_matrix.errors import StageFailure, StorageError
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec
-from iree_matrix.results import Record, Status
-from iree_matrix.store import Store
-from iree_matrix.wheelhouse import Lock, Target
+from iree_matrix.matrix.plan import EnvSpec
+from iree_matrix.matrix.wheelhouse import Lock, Target
 
 from .test_execute import _run, world  # noqa: F401 - the executor's fakes and their fixture
 
@@ -156,7 +156,7 @@ def test_a_full_disk_mid_run_stops_it_records_the_stage_and_keeps_the_rest(world
 
 
 def _log(tmp_path: Path):
-    from iree_matrix.results import ResultsLog
+    from iree_matrix.core.results import ResultsLog
 
     return ResultsLog(tmp_path / "results.jsonl")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.merge import merge, merge_records
-from iree_matrix.results import Record, ResultsLog, Status
+from iree_matrix.answers.merge import merge, merge_records
+from iree_matrix.core.results import Record, ResultsLog, Status
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 
@@ -179,7 +179,7 @@ def test_an_empty_shard_writes_an_empty_log(tmp_path, capsys):
 
 
 def test_list_of_a_shard_keeps_the_release_list_for_the_other_shards(tmp_path, monkeypatch, capsys):
-    from iree_matrix import releases
+    from iree_matrix.matrix import releases
     from tests.unit.fake_index import FakeIndex
 
     monkeypatch.setattr(releases, "query_pip", FakeIndex())

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from iree_matrix import envs, targets
+from iree_matrix import envs
 from iree_matrix.envs.mixed import MixedBackend
+from iree_matrix.iree import targets
 
 
 class _Fake:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import cli, models
+from iree_matrix import cli
+from iree_matrix.matrix import models
 
 GOOD = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
 

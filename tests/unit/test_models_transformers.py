@@ -88,10 +88,10 @@ def test_statics_are_literals_matching_build(name, built):
 @pytest.mark.parametrize("name", NAMES)
 def test_planner_resolves_the_variant_name(name):
     try:
-        from iree_matrix import models
+        from iree_matrix.matrix import models
     except ImportError:
         sys.path.insert(0, str(ROOT / "src"))
-        from iree_matrix import models
+        from iree_matrix.matrix import models
     public = name.replace("__", "@")  # whisper_tiny__transformers.py is whisper_tiny@transformers
     assert public in models.builtin_names()
     ref = models.resolve(public, ROOT)

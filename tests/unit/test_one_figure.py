@@ -7,8 +7,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from iree_matrix import answers
-from iree_matrix.results import Record, Status, latest_by_job
+from iree_matrix.answers import answers
+from iree_matrix.core.results import Record, Status, latest_by_job
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 

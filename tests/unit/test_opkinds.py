@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import opkinds
+from iree_matrix.iree import opkinds
 from iree_matrix.report.performance import kind_gaps, op_kind_times
 from iree_matrix.stages import _hal_profile
 

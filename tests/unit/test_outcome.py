@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix import __version__, _proc, armv6_smoke, outcome
-from iree_matrix.errors import StageFailure, UserError
-from iree_matrix.results import ResultsLog, Status
+from iree_matrix import __version__
+from iree_matrix.core import _proc, outcome
+from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.run import armv6_smoke
 
 
 def test_exceptions_become_statuses():
@@ -30,7 +32,9 @@ def test_a_record_says_when_where_and_by_which_version():
 
 def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatch, tmp_path: Path):
     """The issue's own case: the hello world's cross-gcc hangs. It used to escape as a traceback."""
-    from iree_matrix import arm, containers, images
+    from iree_matrix import images
+    from iree_matrix.boards import arm
+    from iree_matrix.envs import containers
 
     class Bases:
         def __init__(self, root: Path) -> None:

@@ -349,7 +349,7 @@ def test_load_average_is_a_number_or_none():
 
 def test_the_workers_peer_list_is_the_matrix_files():
     """scripts/peers.py runs inside the environments, without iree_matrix: its copy must agree."""
-    from iree_matrix.spec import PEERS
+    from iree_matrix.matrix.spec import PEERS
 
     assert tuple(peers.PEERS) == PEERS
 

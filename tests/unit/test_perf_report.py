@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from iree_matrix.core.results import Record, Status
 from iree_matrix.report.performance import render_performance
-from iree_matrix.results import Record, Status
 
 
 def _record(

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import plan, spec, stages, versions
-from iree_matrix.errors import SelectionError, UserError
-from iree_matrix.spec import Cell
+from iree_matrix import stages
+from iree_matrix.core.errors import SelectionError, UserError
+from iree_matrix.iree import versions
+from iree_matrix.matrix import plan, spec
+from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
 
@@ -375,7 +377,7 @@ def test_dispatches_are_timed_by_the_modules_own_runtime_only(tmp_path):
 
 
 def test_labels_are_one_schema_and_a_tools_runtime_is_named_not_a_path():
-    from iree_matrix.records import Labels, tools_runtime
+    from iree_matrix.core.records import Labels, tools_runtime
 
     assert Labels(model="m", compiler="3.9.0").as_dict() == {"model": "m", "compiler": "3.9.0"}
     assert tools_runtime("/c/runtime-builds/7a92b85a92ce0997/tools") == "source build 7a92b85a"

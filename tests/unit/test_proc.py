@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _proc
-from iree_matrix.errors import StageFailure
+from iree_matrix.core import _proc
+from iree_matrix.core.errors import StageFailure
 
 
 def _py(code: str) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 
 _PARENT = """
 import sys
-from iree_matrix import _proc
+from iree_matrix.core import _proc
 _proc.run(["sh", "-c", "echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
 """
 
@@ -57,7 +57,7 @@ def test_sigkill_of_the_tool_kills_its_child(tmp_path):
 # for it. The parent-death signal is cleared on fork, so only the watchdog can stop the grandchild.
 _GRANDPARENT = """
 import sys
-from iree_matrix import _proc
+from iree_matrix.core import _proc
 _proc.run(["sh", "-c", "sleep 60 & echo $! > " + sys.argv[1] + "; wait"], check=False)
 """
 
@@ -98,7 +98,7 @@ def test_sigkill_of_the_tools_process_group_kills_its_grandchildren(tmp_path):
 
 _STRAY = """
 import sys
-from iree_matrix import _proc
+from iree_matrix.core import _proc
 _proc.run(["sh", "-c", "sleep 60 > /dev/null 2>&1 & echo $! > " + sys.argv[1]], check=False)
 open(sys.argv[2], "w").write(str(_proc._watchdog._proc.pid))
 """
@@ -119,7 +119,8 @@ def test_a_finished_command_leaves_no_stray_and_the_watchdog_ends_with_the_tool(
 # that wait and the tool exits 130 with its child still running.
 _TWO_CTRL_C = """
 import sys, threading, time
-from iree_matrix import _proc, cli
+from iree_matrix import cli
+from iree_matrix.core import _proc
 cli._interruptible()
 def work():
     try:
@@ -163,7 +164,7 @@ def test_the_watchdog_runs_the_removal_command_it_was_given_for_containers_still
 
     out = tmp_path / "removed"
     remove = ["sh", "-c", f'echo "$@" >> {out}', "rm"]
-    watchdog = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "_watchdog.py"
+    watchdog = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "core" / "_watchdog.py"
     lines = [["ct", remove, "a"], ["ct", remove, "b"], ["ct", remove, "c"], ["-ct", "b"]]
     subprocess.run(
         [sys.executable, "-I", "-S", str(watchdog)],

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import _resources
 from iree_matrix.commands import report
+from iree_matrix.core import _resources
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = REPO / "results"

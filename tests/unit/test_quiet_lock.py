@@ -21,11 +21,12 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix import _locks, plan
-from iree_matrix.execute import Executor, Options, job_log
-from iree_matrix.outcome import Outcome
-from iree_matrix.progress import Progress
-from iree_matrix.results import ResultsLog, Status
+from iree_matrix.core import _locks
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.matrix import plan
+from iree_matrix.run.execute import Executor, Options, job_log
+from iree_matrix.run.progress import Progress
 from iree_matrix.stages.base import StageBase
 from tests.unit.test_execute import FakeBackend
 
@@ -36,7 +37,7 @@ OTHER_JOB = "run:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/d
 _HOLD = """
 import sys
 from pathlib import Path
-from iree_matrix import _locks
+from iree_matrix.core import _locks
 timeout = float(sys.argv[3]) if sys.argv[3] else None
 with _locks.machine_lock(True, Path(sys.argv[1]), job=sys.argv[2], timeout=timeout):
     print("held", flush=True)

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import answers, releases, spec, stages
-from iree_matrix.records import NAMES, REQUIRED, LabelError, Labels
-from iree_matrix.results import Index, Record, ResultsLog, Status
+from iree_matrix import stages
+from iree_matrix.answers import answers
+from iree_matrix.core.records import NAMES, REQUIRED, LabelError, Labels
+from iree_matrix.core.results import Index, Record, ResultsLog, Status
+from iree_matrix.matrix import releases, spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "iree_matrix"
-VIEW = SRC / "records.py"
+VIEW = SRC / "core" / "records.py"
 
 # A label read by its name as a string: `r.labels.get("model")`, `job.labels['arch']`, `x.labels.get(name)`,
 # `labels["compiler"]` after `labels = r.labels`, and the `_label(record, "model")` helpers there were.
@@ -64,7 +66,7 @@ METRICS_ACCESS = re.compile(r"\.metrics\s*(?:\.get\(|\[)|= \w+(?:\.\w+)*\.metric
 # (armv6_smoke.py), and the export's digests as the stages after it read them (stages/artifacts.py,
 # beside the export's files: the stage modules own their metrics).
 METRICS_KEPT = {
-    "armv6_smoke.py": ["m = record.metrics"],
+    "run/armv6_smoke.py": ["m = record.metrics"],
     "stages/artifacts.py": ["value = export.record.metrics.get(metric)"],
 }
 
@@ -164,7 +166,7 @@ def _fake_index():
 def test_a_renamed_field_is_a_type_error_at_its_reader(tmp_path):
     reader = tmp_path / "reader.py"
     reader.write_text(
-        "from iree_matrix.results import Record\n\n\n"
+        "from iree_matrix.core.results import Record\n\n\n"
         "def compiler(record: Record) -> str:\n    return record.label.compiler_release\n"
     )
     done = subprocess.run(

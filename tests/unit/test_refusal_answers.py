@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
-from iree_matrix import refusals
-from iree_matrix.execute import Summary
-from iree_matrix.outcome import Outcome, record
-from iree_matrix.plan import EnvSpec, Job
-from iree_matrix.progress import Progress
-from iree_matrix.results import Status
+from iree_matrix.core.outcome import Outcome, record
+from iree_matrix.core.results import Status
+from iree_matrix.iree import refusals
+from iree_matrix.matrix.plan import EnvSpec, Job
+from iree_matrix.run.execute import Summary
+from iree_matrix.run.progress import Progress
 
 ENV = EnvSpec("runtime", "3.11", (), "r")
 BYTECODE = (

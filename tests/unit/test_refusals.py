@@ -50,8 +50,8 @@ def test_a_crash_after_loading_is_a_run_error():
 
 def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():
     """Records from before the executable-version phrase was known say `run-error`."""
-    from iree_matrix import answers
-    from iree_matrix.results import Record, Status
+    from iree_matrix.answers import answers
+    from iree_matrix.core.results import Record, Status
 
     record = Record("run:x", "run", "x", "k", Status.FAIL, {}, error_class="run-error", message=REFUSALS[-1])
     assert answers.load_of(record) is answers.Load.REFUSES
@@ -71,8 +71,8 @@ def test_a_stored_run_error_with_a_refusals_words_is_read_as_incompatible_module
     filter on the class) must see `incompatible-module`, with the runtime's words unchanged."""
     import json
 
+    from iree_matrix.core.results import Record, ResultsLog, Status
     from iree_matrix.report import render_compatibility
-    from iree_matrix.results import Record, ResultsLog, Status
 
     stored = Record(
         "run:m/e/iree3.5.0/x86_64/default/rt3.8.0", "run", "m/e/iree3.5.0/x86_64/default/rt3.8.0", "k",

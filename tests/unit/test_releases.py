@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import releases, spec
-from iree_matrix.errors import SpecError, UserError
+from iree_matrix.core.errors import SpecError, UserError
+from iree_matrix.matrix import releases, spec
 from tests.unit.fake_index import COMPILERS, INDEX, FakeIndex
 
 

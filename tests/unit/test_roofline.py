@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from iree_matrix import compat, roofline
-from iree_matrix.errors import StageFailure
+from iree_matrix.answers import compat, roofline
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.results import Record, Status
 from iree_matrix.report.performance import render_all
-from iree_matrix.results import Record, Status
 from iree_matrix.stages import flops, peak
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"

@@ -9,11 +9,13 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix import search, spec, stats
-from iree_matrix.errors import UserError
-from iree_matrix.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine
+from iree_matrix.answers import search
+from iree_matrix.core import stats
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine
+from iree_matrix.matrix import spec
 from iree_matrix.report.performance import render_search
-from iree_matrix.results import Record, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,7 +135,7 @@ def test_combined_profiles():
 
 
 def test_named_target_cpus_are_one_dimension_like_opt_levels():
-    from iree_matrix.search import space
+    from iree_matrix.answers.search import space
 
     dims = {d.name: d.options for d in space(("O2", "O3-stack", "avx2", "im2col"))}
     assert dims == {"opt level": ("O2", "O3-stack"), "target CPU": ("avx2",), "im2col": ("im2col",)}

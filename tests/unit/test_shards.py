@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import plan, shards, spec, stages
-from iree_matrix.errors import UserError
+from iree_matrix import stages
+from iree_matrix.core.errors import UserError
+from iree_matrix.matrix import plan, shards, spec
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from iree_matrix.core.results import Status
 from iree_matrix.report import site
-from iree_matrix.results import Status
 from tests.unit.test_answers import _compile, _refused, _run
 
 
@@ -78,7 +78,7 @@ def test_a_release_run_on_a_stand_in_runtime_says_so_on_hover():
 def test_the_recommendation_says_when_and_where_its_figure_was_measured_and_why_it_is_noisy():
     import dataclasses
 
-    from iree_matrix import answers
+    from iree_matrix.answers import answers
 
     records = _records()
     host = {"cpu": "AMD EPYC", "machine": "x86_64"}

@@ -9,15 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import armv6_smoke, cli, plan, spec, stages, versions
-from iree_matrix import runtime_build as rb
+from iree_matrix import cli, stages
+from iree_matrix.boards import runtime_build as rb
 from iree_matrix.commands import workflow
-from iree_matrix.errors import SpecError, StageFailure
-from iree_matrix.results import Record, Status
+from iree_matrix.core.errors import SpecError, StageFailure
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.store import Entry
+from iree_matrix.iree import versions
+from iree_matrix.matrix import plan, spec
+from iree_matrix.run import armv6_smoke
 from iree_matrix.stages.base import Context, built_env
 from iree_matrix.stages.run import device_flags
 from iree_matrix.stages.runtime_build import RuntimeBuildStage
-from iree_matrix.store import Entry
 
 BASE = {"python": "3.11", "torch": "2.13.0", "turbine": "3.9.0", "compiler": "3.9.0", "models": ["tiny_cnn"]}
 TARBALL = "/src/iree-v3.9.0-runtime-src.tar.xz"
@@ -158,7 +161,7 @@ def test_the_smoke_puts_armv6_cells_without_a_runtime_on_a_static_source_build(t
 def test_the_smoke_without_a_reachable_source_stops_in_one_line_naming_the_fix(tmp_path):
     """Offline (example.invalid never resolves), the default git source fails before any work, in one
     line with git's reason and both ways to name a source."""
-    from iree_matrix.errors import UserError
+    from iree_matrix.core.errors import UserError
 
     matrix = _spec(tmp_path, arch=["armv6"], iree_source="git+https://example.invalid/iree@v3.9.0")
     with pytest.raises(UserError) as err:
@@ -171,8 +174,8 @@ def test_the_smoke_without_a_reachable_source_stops_in_one_line_naming_the_fix(t
 def test_the_smokes_own_source_runtime_without_any_source_stops_in_one_line_too(tmp_path, monkeypatch):
     """matrix/armv6.toml names src:3.9.0+static: with no source given, IREE's repository must be
     reachable before any work (here it is not: example.invalid)."""
-    from iree_matrix import spec as spec_module
-    from iree_matrix.errors import UserError
+    from iree_matrix.core.errors import UserError
+    from iree_matrix.matrix import spec as spec_module
 
     monkeypatch.setattr(spec_module.versions, "DEFAULT_IREE_GIT", "git+https://example.invalid/iree")
     matrix = _spec(tmp_path, arch=["armv6"], runtime=["src:3.9.0+static"])

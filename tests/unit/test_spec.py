@@ -8,9 +8,9 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix import spec
-from iree_matrix.errors import SpecError, UserError
-from iree_matrix.spec import Cell
+from iree_matrix.core.errors import SpecError, UserError
+from iree_matrix.matrix import spec
+from iree_matrix.matrix.spec import Cell
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
 
@@ -88,7 +88,7 @@ def test_default_matrix_has_the_promised_cells():
 
 
 def test_the_cross_is_every_compiler_on_every_runtime():
-    from iree_matrix import releases
+    from iree_matrix.matrix import releases
     from tests.unit.fake_index import COMPILERS, FakeIndex
 
     matrix = spec.load(MATRIX_DIR / "cross.toml", resolver=releases.Resolver(None, query=FakeIndex()))

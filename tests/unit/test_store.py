@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.results import Record, Status
-from iree_matrix.store import RECORD, SUMS, Entry, Store, failure_is_stale
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.store import RECORD, SUMS, Entry, Store, failure_is_stale
 
 
 def _record(status: Status = Status.OK, **fields) -> Record:

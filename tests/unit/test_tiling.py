@@ -1,9 +1,9 @@
-"""Per-dispatch tuning's text logic (iree_matrix.tiling): reading IREE's CPU lowering config,
+"""Per-dispatch tuning's text logic (iree_matrix.iree.tiling): reading IREE's CPU lowering config,
 the tile-size neighbours tried, and the rewrite of one executable's configuration."""
 
 from __future__ import annotations
 
-from iree_matrix import tiling
+from iree_matrix.iree import tiling
 
 CONV = (
     "#iree_cpu.lowering_config<distribution = [8, 28, 28, 0, 0, 0], "

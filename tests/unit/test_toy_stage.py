@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import plan, spec, stages
-from iree_matrix.errors import SpecError
-from iree_matrix.execute import Executor, Options
-from iree_matrix.results import ResultsLog, Status
+from iree_matrix import stages
+from iree_matrix.core.errors import SpecError
+from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.matrix import plan, spec
+from iree_matrix.run.execute import Executor, Options
 from tests.unit.test_execute import FakeBackend
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,9 +35,9 @@ def _contributing_example() -> str:
 ALONE = """
 from pathlib import Path
 
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job
-from iree_matrix.results import Status
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Status
+from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.base import Context, StageBase
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
+from iree_matrix.core.results import Record, Status
 from iree_matrix.report.performance import render_dispatches, render_tune
-from iree_matrix.results import Record, Status
 
 MODEL = "tiny_cnn"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import vmfb
+from iree_matrix.iree import vmfb
 
 DATA = Path(__file__).parent / "data"
 

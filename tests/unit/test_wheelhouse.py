@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from iree_matrix.wheelhouse import Lock, Package, Target
+from iree_matrix.matrix.wheelhouse import Lock, Package, Target
 
 PACKAGES = (
     Package(
@@ -110,7 +110,7 @@ def test_a_release_whose_requires_python_excludes_the_target_is_resolved_away(tm
     its metadata says >=3.11, so the lock takes the newest release that admits 3.10."""
     import sys
 
-    from iree_matrix.wheelhouse import Wheelhouse
+    from iree_matrix.matrix.wheelhouse import Wheelhouse
 
     fake = tmp_path / "pip.py"
     fake.write_text(FAKE_PIP)

@@ -1,5 +1,5 @@
 """`iree-matrix armv6-smoke`: a Raspberry Pi Zero (ARM1176) under qemu — the C hello world, IREE's
-runtime built from source, then the armv6 matrix (the tables are `iree_matrix.armv6_smoke`'s)."""
+runtime built from source, then the armv6 matrix (the tables are `iree_matrix.run.armv6_smoke`'s)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from iree_matrix import stages
 from iree_matrix.commands.base import default_cache
 from iree_matrix.commands.options import add_matrix_options
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
-from iree_matrix.results import ResultsLog, Status
+from iree_matrix.core.results import ResultsLog, Status
 
 NAME = "armv6-smoke"
 HELP = "Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix"
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import armv6_smoke
+    from iree_matrix.run import armv6_smoke
 
     cache = args.cache or default_cache()
     transform = None if args.armv6_runtime else (lambda m: armv6_smoke.on_source_runtime(m, cache))

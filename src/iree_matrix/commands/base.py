@@ -8,10 +8,10 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from iree_matrix import releases
-from iree_matrix.cache_usage import absolute, default_cache
-from iree_matrix.errors import UserError
-from iree_matrix.results import ResultsLog
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.envs.cache_usage import absolute, default_cache
+from iree_matrix.matrix import releases
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -28,7 +28,7 @@ EXIT_INTERRUPTED = 130
 
 def default_results_dir(args: argparse.Namespace, matrix_path: Path) -> None:
     """`--results-dir` or runs/<matrix file name>; the published results/ only via `publish`."""
-    from iree_matrix.publish import run_dir
+    from iree_matrix.answers.publish import run_dir
 
     if getattr(args, "results_dir", None) is None:
         args.results_dir = run_dir(matrix_path)
@@ -44,7 +44,7 @@ def resolver(args: argparse.Namespace) -> releases.Resolver:
 
 def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
     """COMPATIBILITY.md, compat.json and the site from a results directory's log."""
-    from iree_matrix import answers, compat
+    from iree_matrix.answers import answers, compat
     from iree_matrix.report import site, write_compatibility
 
     source = results_dir / "results.jsonl"
@@ -52,13 +52,13 @@ def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
     say(f"report: {out}")
     say(f"answers: {compat.write(answers.read(source), results_dir / compat.FILENAME, source)}")
     say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
-    from iree_matrix._files import write_atomically
+    from iree_matrix.core._files import write_atomically
     from iree_matrix.report import boards
 
     if boards.has_boards(ResultsLog(source)):
         text = boards.render_markdown(ResultsLog(source), str(source))
         say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
-    from iree_matrix import calibration
+    from iree_matrix.answers import calibration
 
     measured = calibration.read(results_dir / calibration.FILENAME)
     if measured is not None:  # `iree-matrix calibrate --out DIR` left one here: its page, rendered again

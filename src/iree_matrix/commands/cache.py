@@ -9,7 +9,7 @@ HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from iree_matrix import cache_usage
+    from iree_matrix.envs import cache_usage
 
     parser.add_argument("action", nargs="?", choices=["du", "prune"], default="du")
     parser.add_argument(
@@ -23,9 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import cache_usage, formats
-    from iree_matrix.errors import UserError
-    from iree_matrix.execute import run_lock
+    from iree_matrix.core import formats
+    from iree_matrix.core.errors import UserError
+    from iree_matrix.envs import cache_usage
+    from iree_matrix.run.execute import run_lock
 
     cache = args.cache or cache_usage.default_cache()
     if args.action == "du":

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from iree_matrix.errors import UserError
+from iree_matrix.core.errors import UserError
 
 NAME = "calibrate"
 HELP = "measure how often the paired speed test calls a difference between a module and its copy"
@@ -43,8 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import abtest, answers, calibration, host, identities, stats
-    from iree_matrix.results import latest_by_job
+    from iree_matrix.answers import answers, calibration, identities
+    from iree_matrix.core import host, stats
+    from iree_matrix.core.results import latest_by_job
+    from iree_matrix.run import abtest
 
     if args.pairs < 1 or args.rounds < 6 or args.repetitions < 1 or args.controls < 0:
         raise UserError(
@@ -129,8 +131,8 @@ def _now() -> str:
 def _write(out_dir: Path, data: dict[str, object]) -> None:
     import json
 
-    from iree_matrix import calibration
-    from iree_matrix._files import write_atomically
+    from iree_matrix.answers import calibration
+    from iree_matrix.core._files import write_atomically
 
     write_atomically(out_dir / calibration.FILENAME, json.dumps(data, indent=1, sort_keys=True) + "\n")
     write_atomically(out_dir / calibration.MARKDOWN, calibration.render(data, calibration.FILENAME))

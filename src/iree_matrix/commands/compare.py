@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from iree_matrix.errors import UserError
+from iree_matrix.core.errors import UserError
 
 NAME = "compare"
 HELP = "time two releases or profiles of each function against each other here, with a calibrated verdict"
@@ -34,9 +34,11 @@ def run(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
-    from iree_matrix import _locks, abtest, answers, calibration, formats, host
-    from iree_matrix._files import write_atomically
-    from iree_matrix.results import latest_by_job
+    from iree_matrix.answers import answers, calibration
+    from iree_matrix.core import _locks, formats, host
+    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.results import latest_by_job
+    from iree_matrix.run import abtest
 
     if args.rounds < 6 or args.repetitions < 1:
         raise UserError(
@@ -96,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _published() -> dict | None:
-    from iree_matrix import _resources, calibration
+    from iree_matrix.answers import calibration
+    from iree_matrix.core import _resources
 
     return calibration.read(_resources.results_dir() / "bench" / calibration.FILENAME)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix import __version__, _resources, spec
+from iree_matrix import __version__
 from iree_matrix.commands.base import absolute, default_cache, resolver
+from iree_matrix.core import _resources
+from iree_matrix.matrix import spec
 
 NAME = "doctor"
 HELP = "what this machine lacks for each backend, and how to fix it"
@@ -19,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import containers, doctor
+    from iree_matrix.envs import containers, doctor
 
     matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=resolver(args))
     pythons = sorted({cell.python for cell in matrix.cells})

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix import _resources, formats, plan, spec, stages
+from iree_matrix import stages
 from iree_matrix.commands.base import add_output_options, default_cache, default_results_dir, resolver
 from iree_matrix.commands.workflow import Loaded, RunOptions, run_plan
-from iree_matrix.results import ResultsLog
+from iree_matrix.core import _resources, formats
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.matrix import plan, spec
 
 NAME = "images"
 HELP = "list, build or prune a matrix's environment images (Docker)"
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from iree_matrix import image_inventory
+    from iree_matrix.envs import image_inventory
 
     matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
     default_results_dir(args, matrix_path)

@@ -9,10 +9,10 @@ from iree_matrix import stages
 from iree_matrix.commands.base import default_cache
 from iree_matrix.commands.options import add_matrix_options, add_scale_options
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan, with_states
-from iree_matrix.results import ResultsLog
+from iree_matrix.core.results import ResultsLog
 
 if TYPE_CHECKING:
-    from iree_matrix.execute import Summary
+    from iree_matrix.run.execute import Summary
 
 NAME = "matrix"
 HELP = "plan and run a matrix, then write the report"

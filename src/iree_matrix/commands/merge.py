@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.merge import merge
+    from iree_matrix.answers.merge import merge
 
     merged = merge(args.dirs, args.to)
     print(

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix.commands.report import render
-from iree_matrix.results import ResultsLog
+from iree_matrix.core.results import ResultsLog
 
 NAME = "publish"
 HELP = "copy a run's records into the published results (results/) and render them"
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.publish import publish
+    from iree_matrix.answers.publish import publish
 
     written = publish(args.run, args.to)
     print(

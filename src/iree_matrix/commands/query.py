@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from iree_matrix.errors import UserError
+from iree_matrix.core.errors import UserError
 
 NAME = "query"
 HELP = (
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix import answers, query
+    from iree_matrix.answers import answers, query
 
     path = args.results_dir / "results.jsonl"
     if not path.is_file():

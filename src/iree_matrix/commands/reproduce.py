@@ -26,9 +26,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import flags, models
-from iree_matrix.errors import UserError
-from iree_matrix.results import Record, ResultsLog, Status
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.iree import flags
+from iree_matrix.matrix import models
 
 NAME = "reproduce"
 HELP = "re-create published cells in a fresh cache from their records; same module and output sha256?"

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.publish import forget
+    from iree_matrix.answers.publish import forget
 
     removed, kept = forget(args.results_dir, args.globs)
     print(

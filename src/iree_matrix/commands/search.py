@@ -3,7 +3,7 @@ alone and each export variant; later rounds descend from the best configuration 
 function and compiler, one change at a time, until no neighbour beats it beyond noise or the budget
 is spent; a last sitting measures default and each function's result again side by side. Every
 round is one sitting: its cells' timed runs are measured again even when stored (the verdicts and
-the plan of each round are `iree_matrix.search`'s)."""
+the plan of each round are `iree_matrix.answers.search`'s)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iree_matrix import search, spec, stages
+from iree_matrix import stages
+from iree_matrix.answers import search
 from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
 from iree_matrix.commands.options import add_matrix_options, add_profile_list
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
-from iree_matrix.errors import UserError
-from iree_matrix.flags import SEARCH_KNOBS
-from iree_matrix.results import ResultsLog
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.iree.flags import SEARCH_KNOBS
+from iree_matrix.matrix import spec
 
 if TYPE_CHECKING:
-    from iree_matrix.execute import Summary
+    from iree_matrix.run.execute import Summary
 
 NAME = "search"
 HELP = "flag search: each compile knob and export variant against default, then a budgeted descent"
@@ -163,7 +165,8 @@ def _paired_confirm(incumbent: search.Candidate, challenger: search.Candidate) -
     """A step of the descent is taken only when paired, interleaved rounds of the two modules on
     one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
     be timed here again (a container's runtime), the sitting's intervals decide, as before."""
-    from iree_matrix import abtest, stats
+    from iree_matrix.core import stats
+    from iree_matrix.run import abtest
 
     if incumbent.record is None or challenger.record is None:
         return True

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from iree_matrix.commands.base import absolute, default_cache
-from iree_matrix.errors import UserError
-from iree_matrix.results import ResultsLog
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import ResultsLog
 
 NAME = "show"
 HELP = "one job's record in full: status, the tool's whole message, its logs"
@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.execute import job_log
-    from iree_matrix.store import Store
+    from iree_matrix.core.store import Store
+    from iree_matrix.run.execute import job_log
 
     path = args.results_dir / "results.jsonl"
     if not path.is_file():

@@ -6,7 +6,7 @@ import argparse
 
 from iree_matrix.commands.matrix import run_matrix
 from iree_matrix.commands.options import add_matrix_options, add_profile_list
-from iree_matrix.flags import TUNE_PROFILES
+from iree_matrix.iree.flags import TUNE_PROFILES
 
 NAME = "tune"
 HELP = "run a matrix under several compile profiles; the fastest correct one per model"

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
-from iree_matrix import __version__, _resources, plan, spec, stages, targets
-from iree_matrix.cache_usage import require_usable
+from iree_matrix import __version__, stages
 from iree_matrix.commands.base import (
     EXIT_INTERRUPTED,
     absolute,
@@ -24,12 +23,16 @@ from iree_matrix.commands.base import (
     resolver,
     write_report,
 )
-from iree_matrix.errors import UserError
-from iree_matrix.results import Record, ResultsLog, Status
+from iree_matrix.core import _resources
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.envs.cache_usage import require_usable
+from iree_matrix.iree import targets
+from iree_matrix.matrix import plan, spec
 
 if TYPE_CHECKING:
-    from iree_matrix.distributed import Cluster
-    from iree_matrix.execute import Summary
+    from iree_matrix.run.distributed import Cluster
+    from iree_matrix.run.execute import Summary
 
 Rewrite = Callable[[spec.MatrixSpec], spec.MatrixSpec]
 
@@ -61,7 +64,7 @@ class RunOptions:
         scheduler, cluster = getattr(args, "scheduler", None), getattr(args, "cluster", None)
         where = None
         if scheduler is not None or cluster is not None:
-            from iree_matrix.distributed import Cluster
+            from iree_matrix.run.distributed import Cluster
 
             where = Cluster(scheduler=scheduler, cluster=cluster, store=getattr(args, "store", None))
         return cls(
@@ -83,14 +86,14 @@ def load_plan(
     """The matrix file and its (selected) plan, shared by `matrix`, `search` and `armv6-smoke`.
     `transform` rewrites the file's matrix (armv6-smoke: its boards run on a runtime built from
     source), `adjust` the matrix once its profiles are chosen (the flag search's rounds)."""
-    from iree_matrix import shards
+    from iree_matrix.matrix import shards
 
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: expected 1 or more")
     shard = shards.parse(args.shard) if getattr(args, "shard", None) is not None else None
     # Checked before planning, so `--list` refuses them too rather than ignoring them.
     if getattr(args, "cluster", None) is not None:
-        from iree_matrix.distributed import parse_cluster
+        from iree_matrix.run.distributed import parse_cluster
 
         parse_cluster(args.cluster)
     elif getattr(args, "store", None) is not None and getattr(args, "scheduler", None) is None:
@@ -129,14 +132,15 @@ def load_plan(
 
 def _iree_sources_given(given: Sequence[str]) -> list[str]:
     """--iree-source's values, else $IREE_MATRIX_IREE_SOURCE's (the same syntax, space-separated)."""
-    from iree_matrix.runtime_build import SOURCE_ENV
+    from iree_matrix.boards.runtime_build import SOURCE_ENV
 
     return list(given) or shlex.split(os.environ.get(SOURCE_ENV, ""))
 
 
 def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.MatrixSpec:
     """`--iree-source [RELEASE=]SRC` over the matrix's `iree_source`; a local source must exist."""
-    from iree_matrix import runtime_build, versions
+    from iree_matrix.boards import runtime_build
+    from iree_matrix.iree import versions
 
     sources = dict(matrix.iree_sources)
     for item in given:
@@ -153,7 +157,7 @@ def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.Ma
 
 
 def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:
-    from iree_matrix import versions
+    from iree_matrix.iree import versions
 
     if given and not any(versions.is_source_runtime(c.runtime) for c in matrix.cells):
         raise UserError(
@@ -216,20 +220,20 @@ def run_plan(
 ) -> tuple[int, Summary]:
     """Execute a plan, print the summary, keep manifests, write the report: (exit code, summary)."""
     from iree_matrix.envs import BACKENDS, choose
-    from iree_matrix.execute import Executor, Options
+    from iree_matrix.run.execute import Executor, Options
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
     require_usable(cache, options.cluster.store if options.cluster is not None else None)
     backend, why = choose(options.backend, loaded.plan.jobs, loaded.matrix.interpreters)
     if backend in ("venv", "mixed"):
-        from iree_matrix import interpreters
+        from iree_matrix.matrix import interpreters
 
         interpreters.check_plan(loaded.plan.jobs, loaded.matrix.interpreters)
     print(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     executing = Options(jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime)
     if options.cluster is not None:
-        from iree_matrix import distributed
+        from iree_matrix.run import distributed
 
         on_cluster = distributed.executor(
             options.cluster, loaded.matrix, loaded.plan, cache, results, backend, executing
@@ -271,7 +275,7 @@ def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
 
 
 def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
-    from iree_matrix.progress import first_words
+    from iree_matrix.run.progress import first_words
 
     print(
         f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {summary.tally()} "

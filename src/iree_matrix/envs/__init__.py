@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
-from iree_matrix import containers
-from iree_matrix._proc import Completed
-from iree_matrix.plan import EnvSpec
-from iree_matrix.spec import MatrixSpec
-from iree_matrix.wheelhouse import Lock, Target
+from iree_matrix.core._proc import Completed
+from iree_matrix.envs import containers
+from iree_matrix.matrix.plan import EnvSpec
+from iree_matrix.matrix.spec import MatrixSpec
+from iree_matrix.matrix.wheelhouse import Lock, Target
 
 
 class Environment(Protocol):
@@ -116,7 +116,8 @@ def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = 
     needs another architecture (qemu-user in an image) or a Python this machine lacks."""
     if requested != "auto":
         return requested, "as requested"
-    from iree_matrix import interpreters, targets
+    from iree_matrix.iree import targets
+    from iree_matrix.matrix import interpreters
 
     installs = [job for job in jobs if job.stage == "install"]
     foreign = sorted({job.env.arch for job in installs} - {targets.host_arch()})

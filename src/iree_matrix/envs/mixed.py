@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Union
 
-from iree_matrix import targets
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
-from iree_matrix.plan import EnvSpec
-from iree_matrix.wheelhouse import Lock, Target
+from iree_matrix.iree import targets
+from iree_matrix.matrix.plan import EnvSpec
+from iree_matrix.matrix.wheelhouse import Lock, Target
 
 Chosen = Union[VenvBackend, DockerBackend]
 

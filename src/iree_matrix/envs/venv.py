@@ -29,13 +29,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _hashing, _proc, interpreters, targets
-from iree_matrix._files import free_bytes, is_disk_full, storage_error
-from iree_matrix._locks import file_lock
-from iree_matrix.cache_usage import unsafe_characters
-from iree_matrix.errors import EnvironmentFault, StageFailure
-from iree_matrix.plan import EnvSpec
-from iree_matrix.wheelhouse import Lock, Target
+from iree_matrix.core import _hashing, _proc
+from iree_matrix.core._files import free_bytes, is_disk_full, storage_error
+from iree_matrix.core._locks import file_lock
+from iree_matrix.core.errors import EnvironmentFault, StageFailure
+from iree_matrix.envs.cache_usage import unsafe_characters
+from iree_matrix.iree import targets
+from iree_matrix.matrix import interpreters
+from iree_matrix.matrix.plan import EnvSpec
+from iree_matrix.matrix.wheelhouse import Lock, Target
 
 _COMPLETE = ".complete"
 # A failed build that leaves less than this free on its disk ran out of space, whatever it said.

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix import _proc, binfmt
-from iree_matrix.containers import SETUP_HINT
-from iree_matrix.errors import StageFailure
-from iree_matrix.targets import Platform
+from iree_matrix.core import _proc, binfmt
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.envs.containers import SETUP_HINT
+from iree_matrix.iree.targets import Platform
 
 # Packages beyond minbase: python3 + venv (which brings ensurepip's pip wheel) is all an offline
 # `pip install` of wheels needs. libstdc++6/libgcc-s1 are listed because manylinux wheels (IREE,

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc
-from iree_matrix.containers import LABEL
-from iree_matrix.targets import Platform
+from iree_matrix.core import _proc
+from iree_matrix.envs.containers import LABEL
+from iree_matrix.iree.targets import Platform
 
 
 def pack(rootfs: Path, out: Path, epoch: int, *, timeout: Optional[float], log: Optional[Path]) -> None:

@@ -18,9 +18,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix import _text, compile_errors, formats
-from iree_matrix.answers import sorted_versions, version_key
-from iree_matrix.results import Index, Record, Status
+from iree_matrix.answers.answers import sorted_versions, version_key
+from iree_matrix.core import _text, formats
+from iree_matrix.core.results import Index, Record, Status
+from iree_matrix.iree import compile_errors
 
 # Run-record arch labels of the boards this page answers for, and what people call them.
 BOARDS = {

@@ -17,15 +17,18 @@ from typing import Any, Optional, Tuple
 
 from tabulate import tabulate
 
-from iree_matrix import _resources, answers, compile_errors, formats, stages
-from iree_matrix._files import write_atomically
-from iree_matrix.errors import UserError
-from iree_matrix.records import Metrics
+from iree_matrix import stages
+from iree_matrix.answers import answers
+from iree_matrix.core import _resources, formats
+from iree_matrix.core._files import write_atomically
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.records import Metrics
+from iree_matrix.core.results import CompileKey, Index, Record, Status, latest_by_job
+from iree_matrix.iree import compile_errors
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.firmware import firmware_section
 from iree_matrix.report.performance import render_performance
 from iree_matrix.report.published import PUBLISHED_SET, render_against_published
-from iree_matrix.results import CompileKey, Index, Record, Status, latest_by_job
 
 SOURCE = "results/results.jsonl"
 ICONS = {
@@ -122,7 +125,8 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
     """The published speed figures (results/bench*) a run's report relates its own to: the set made
     on this machine's CPU identity when one is published, else results/bench — none when rendering
     a published set itself, or where the package carries none."""
-    from iree_matrix import host, identities
+    from iree_matrix.answers import identities
+    from iree_matrix.core import host
 
     published_root = _resources.results_dir().resolve()
     if published_root in results_path.resolve().parents:

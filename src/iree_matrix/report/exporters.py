@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from iree_matrix import answers, exporters
-from iree_matrix.results import Record, Status
+from iree_matrix.answers import answers, exporters
+from iree_matrix.core.results import Record, Status
 
 _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
 

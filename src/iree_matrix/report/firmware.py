@@ -9,8 +9,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix import answers, cortex_m, formats
-from iree_matrix.results import Record, Status
+from iree_matrix.answers import answers
+from iree_matrix.boards import cortex_m
+from iree_matrix.core import formats
+from iree_matrix.core.results import Record, Status
 
 
 def firmware_section(records: Iterable[Record]) -> list[str]:
@@ -39,7 +41,7 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
 
 
 def _bare_metal(arch: str) -> bool:
-    from iree_matrix import targets
+    from iree_matrix.iree import targets
 
     try:
         return targets.parse(arch).arch.bare_metal

@@ -11,12 +11,14 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix import answers, flags, formats, identities, opkinds, roofline, search, stats
-from iree_matrix.records import Metrics
+from iree_matrix.answers import answers, identities, roofline, search
+from iree_matrix.core import formats, stats
+from iree_matrix.core.records import Metrics
+from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.iree import flags, opkinds
+from iree_matrix.matrix.spec import PEERS
 from iree_matrix.report import boards
 from iree_matrix.report.roofline import percent, render_roofline
-from iree_matrix.results import Record, Status, latest_by_job
-from iree_matrix.spec import PEERS
 
 
 def render_performance(latest: Iterable[Record]) -> list[str]:

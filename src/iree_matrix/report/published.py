@@ -13,9 +13,10 @@ from typing import Optional
 
 from tabulate import tabulate
 
-from iree_matrix import answers, formats, identities, search
-from iree_matrix.records import Timed
-from iree_matrix.results import Record, Status
+from iree_matrix.answers import answers, identities, search
+from iree_matrix.core import formats
+from iree_matrix.core.records import Timed
+from iree_matrix.core.results import Record, Status
 
 PUBLISHED_SET = "bench"  # results/bench: the published speed figures
 
@@ -170,7 +171,7 @@ def render_against_published(
 def _published_best(records: Sequence[Record]) -> dict[tuple[str, str], tuple[str, float]]:
     """(function, release) -> the published flag search's fastest configuration that beat `default`
     beyond noise and that a user can name (built-in knobs, no export variant), with its speed-up."""
-    from iree_matrix.flags import BUILTIN_PROFILES
+    from iree_matrix.iree.flags import BUILTIN_PROFILES
 
     found = {}
     for (unit, compiler), rows in search.effects(search.candidates(records)).items():

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from iree_matrix import formats, roofline
-from iree_matrix.results import Record
+from iree_matrix.answers import roofline
+from iree_matrix.core import formats
+from iree_matrix.core.results import Record
 
 
 def percent(fraction: float) -> str:

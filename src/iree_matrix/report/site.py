@@ -21,10 +21,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import answers, compat, exporters, formats, opkinds, refusals, roofline
-from iree_matrix._files import write_atomically
-from iree_matrix.records import Metrics
-from iree_matrix.results import Record, Status, latest_by_job
+from iree_matrix.answers import answers, compat, exporters, roofline
+from iree_matrix.core import formats
+from iree_matrix.core._files import write_atomically
+from iree_matrix.core.records import Metrics
+from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.iree import opkinds, refusals
 
 SITE_DIR = "site"
 STYLE = "style.css"

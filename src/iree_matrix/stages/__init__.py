@@ -18,11 +18,11 @@ import importlib
 import pkgutil
 from collections.abc import Mapping
 
-from iree_matrix import plan as _plan
-from iree_matrix.errors import SpecError
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Plan
-from iree_matrix.spec import MatrixSpec
+from iree_matrix.core.errors import SpecError
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.matrix import plan as _plan
+from iree_matrix.matrix.plan import EnvSpec, Plan
+from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.stages.base import Context, Stage
 
 __all__ = ["Context", "Outcome", "Stage", "get", "names", "ordered", "plan"]

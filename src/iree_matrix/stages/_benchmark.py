@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from iree_matrix.envs import Environment
-from iree_matrix.spec import DEFAULT_DEVICE
+from iree_matrix.matrix.spec import DEFAULT_DEVICE
 from iree_matrix.stages.base import Context
 
 

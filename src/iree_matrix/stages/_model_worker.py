@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import _proc, _resources, host
-from iree_matrix._hashing import file_sha256
-from iree_matrix.errors import StageFailure
-from iree_matrix.models import ModelRef
-from iree_matrix.plan import Job
+from iree_matrix.core import _proc, _resources, host
+from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.matrix.models import ModelRef
+from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.base import Context
 
 

@@ -12,8 +12,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from iree_matrix._hashing import digest, file_sha256
-from iree_matrix.store import Entry
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.store import Entry
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,17 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix import _proc, host
-from iree_matrix._hashing import digest
+from iree_matrix.core import _proc, host
+from iree_matrix.core._hashing import digest
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.store import Entry
 from iree_matrix.envs import Backend, Environment, identity
-from iree_matrix.errors import StageFailure
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
-from iree_matrix.results import Record, Status
-from iree_matrix.spec import MatrixSpec
+from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
+from iree_matrix.matrix.spec import MatrixSpec
+from iree_matrix.matrix.wheelhouse import Wheelhouse
 from iree_matrix.stages.artifacts import Artifact
-from iree_matrix.store import Entry
-from iree_matrix.wheelhouse import Wheelhouse
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,16 +10,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, _resources, compile_errors, cortex_m, elf, host, targets, versions, vmfb
-from iree_matrix._hashing import digest, file_sha256
+from iree_matrix.boards import cortex_m
+from iree_matrix.core import _proc, _resources, host
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.errors import StageFailure, StageSkipped
+from iree_matrix.core.outcome import Outcome, from_exception
+from iree_matrix.core.results import Status
+from iree_matrix.core.store import Entry
 from iree_matrix.envs import Environment
-from iree_matrix.errors import StageFailure, StageSkipped
-from iree_matrix.flags import ARM32_LINKER as ARM32_LINKER_FILES
-from iree_matrix.flags import Profile, _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
-from iree_matrix.outcome import Outcome, from_exception
-from iree_matrix.plan import EnvSpec, Job, Planned, Unit
-from iree_matrix.results import Status
-from iree_matrix.spec import BYTECODE, Cell
+from iree_matrix.iree import compile_errors, elf, targets, versions, vmfb
+from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
+from iree_matrix.iree.flags import Profile, _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.matrix.spec import BYTECODE, Cell
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,
@@ -30,7 +33,6 @@ from iree_matrix.stages.artifacts import (
     export_digest,
 )
 from iree_matrix.stages.base import Context, StageBase
-from iree_matrix.store import Entry
 
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")

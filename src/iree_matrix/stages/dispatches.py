@@ -16,10 +16,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.errors import StageFailure, StageSkipped
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job, Unit, runs_anywhere
-from iree_matrix.results import Status
+from iree_matrix.core.errors import StageFailure, StageSkipped
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Status
+from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
 from iree_matrix.stages._benchmark import benchmark_command, benchmark_times
 from iree_matrix.stages.artifacts import DISPATCHES
 from iree_matrix.stages.base import Context, StageBase

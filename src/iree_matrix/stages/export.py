@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, versions
-from iree_matrix._hashing import digest
-from iree_matrix.errors import StageFailure
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Planned, Unit
-from iree_matrix.records import Labels
-from iree_matrix.results import Status
-from iree_matrix.spec import Cell
+from iree_matrix.core import _proc
+from iree_matrix.core._hashing import digest
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.records import Labels
+from iree_matrix.core.results import Status
+from iree_matrix.iree import versions
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import _model_worker as worker
 from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, export_digests
 from iree_matrix.stages.base import Context, StageBase

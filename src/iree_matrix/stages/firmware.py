@@ -18,12 +18,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from iree_matrix import cortex_m, runtime_build, versions
-from iree_matrix._hashing import digest, file_sha256
-from iree_matrix.errors import StageFailure, UserError
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job
-from iree_matrix.results import Status
+from iree_matrix.boards import cortex_m, runtime_build
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Status
+from iree_matrix.iree import versions
+from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context
 

@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, _resources, opkinds
-from iree_matrix._hashing import digest, file_sha256
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job, Unit
-from iree_matrix.results import Status
+from iree_matrix.core import _proc, _resources
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Status
+from iree_matrix.iree import opkinds
+from iree_matrix.matrix.plan import Job, Unit
 from iree_matrix.stages import _model_worker as worker
 from iree_matrix.stages.base import Context, StageBase
 

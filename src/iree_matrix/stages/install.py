@@ -6,16 +6,17 @@ import dataclasses
 import time
 from pathlib import Path
 
-from iree_matrix import _hashing, envs
-from iree_matrix._hashing import digest
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Builder, EnvSpec, Job
-from iree_matrix.records import Labels
-from iree_matrix.results import Status
+from iree_matrix import envs
+from iree_matrix.core import _hashing
+from iree_matrix.core._hashing import digest
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.records import Labels
+from iree_matrix.core.results import Status
+from iree_matrix.core.store import Entry
+from iree_matrix.matrix.plan import Builder, EnvSpec, Job
+from iree_matrix.matrix.wheelhouse import Lock
 from iree_matrix.stages.artifacts import TOOLS
 from iree_matrix.stages.base import Context, StageBase
-from iree_matrix.store import Entry
-from iree_matrix.wheelhouse import Lock
 
 
 class InstallStage(StageBase):

@@ -29,13 +29,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, host, targets
-from iree_matrix._hashing import digest
+from iree_matrix.core import _proc, host
+from iree_matrix.core._hashing import digest
+from iree_matrix.core.errors import StageFailure, StageSkipped
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Status
 from iree_matrix.envs import Environment
-from iree_matrix.errors import StageFailure, StageSkipped
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Job, Unit, runs_anywhere
-from iree_matrix.results import Status
+from iree_matrix.iree import targets
+from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 

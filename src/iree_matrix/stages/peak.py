@@ -15,13 +15,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from iree_matrix import _proc, _resources, host, targets
-from iree_matrix._hashing import digest, file_sha256
-from iree_matrix.errors import StageFailure
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Unit
-from iree_matrix.records import Labels
-from iree_matrix.results import Status
+from iree_matrix.core import _proc, _resources, host
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.records import Labels
+from iree_matrix.core.results import Status
+from iree_matrix.iree import targets
+from iree_matrix.matrix.plan import EnvSpec, Job, Unit
 from iree_matrix.stages.base import Context, StageBase
 
 SOURCE = Path("peak") / "peak.c"

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix import _proc, _resources, versions
-from iree_matrix._hashing import digest, file_sha256
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Unit
-from iree_matrix.records import Labels
-from iree_matrix.results import Status
-from iree_matrix.spec import Cell
+from iree_matrix.core import _proc, _resources
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.records import Labels
+from iree_matrix.core.results import Status
+from iree_matrix.iree import versions
+from iree_matrix.matrix.plan import EnvSpec, Job, Unit
+from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import _model_worker as worker
 from iree_matrix.stages.base import Context, StageBase
 

@@ -17,15 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix import _proc, refusals, targets, versions
-from iree_matrix._hashing import file_sha256
+from iree_matrix.core import _proc
+from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.records import tools_runtime
+from iree_matrix.core.results import Status
 from iree_matrix.envs import Environment
-from iree_matrix.errors import SpecError, StageFailure, StageSkipped
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
-from iree_matrix.records import tools_runtime
-from iree_matrix.results import Status
-from iree_matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
+from iree_matrix.iree import refusals, targets, versions
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
+from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.stages import _hal_profile, firmware
 from iree_matrix.stages._benchmark import benchmark_command, benchmark_times, device_flags
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest

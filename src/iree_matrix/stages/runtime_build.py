@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import runtime_build, targets, versions
-from iree_matrix._hashing import digest
-from iree_matrix.errors import StageFailure, UserError
-from iree_matrix.outcome import Outcome
-from iree_matrix.plan import Builder, EnvSpec, Job
-from iree_matrix.records import Labels
-from iree_matrix.results import Status
+from iree_matrix.boards import runtime_build
+from iree_matrix.core._hashing import digest
+from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.records import Labels
+from iree_matrix.core.results import Status
+from iree_matrix.iree import targets, versions
+from iree_matrix.matrix.plan import Builder, EnvSpec, Job
 from iree_matrix.stages.artifacts import TOOLS
 from iree_matrix.stages.base import Context, StageBase
 

@@ -1,0 +1,3 @@
+"""Answers from results: windows, recommendations and regressions, each exporter's compilers,
+compat.json, queries, the flag search's verdicts, the roofline, the speed verdicts' calibration,
+the CPU identity of each figure, shards merged, publishing."""

@@ -1,0 +1,145 @@
+"""`compat.json`: the answers of `answers.py` in machine-readable form, for scripts and the site.
+
+Versioned like the records (`COMPAT_SCHEMA`), validated against its JSON Schema before it is
+written, and deterministic (no clock, sorted keys): re-rendering the same `results.jsonl` gives the
+same bytes, so a published diff shows only what the evidence changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answers import answers, exporters, roofline
+from iree_matrix.core._files import write_atomically
+from iree_matrix.core.results import Record, latest_by_job
+
+COMPAT_SCHEMA = 1
+FILENAME = "compat.json"
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("iree_matrix").joinpath(f"schemas/compat-{COMPAT_SCHEMA}.schema.json").read_text()
+    return json.loads(text)
+
+
+def derive(records: Iterable[Record], source: Optional[Path] = None) -> dict[str, Any]:
+    """The document for `records` (newest record per job wins)."""
+    latest = list(latest_by_job(records).values())
+    arch = answers.main_arch(latest)
+    runs = answers.Runs.of(latest, arch=arch)
+    return {
+        "schema": COMPAT_SCHEMA,
+        "source": _source(source, len(latest)),
+        "arch": arch,
+        "noise": {
+            "load_cores": answers.NOISY_LOAD,
+            "spread": answers.NOISY_SPREAD,
+            "ratio": answers.NOISE_RATIO,
+        },
+        "module_versions": answers.module_versions(runs),
+        "windows": [_window(w) for w in answers.windows(runs)],
+        "pairs": [_pair(p) for _, p in sorted(answers.pairs(runs).items(), key=_pair_order)],
+        "models": [_recommendation(r) for r in answers.recommendations(runs)],
+        "regressions": [_plain(r) for r in answers.regressions(runs)],
+        "identical_exports": [_plain(s) for s in answers.identical_exports(runs)],
+        **_exporters(latest),
+        **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
+        "digests": _digests(latest),
+    }
+
+
+def _exporters(records: list[Record]) -> dict[str, Any]:
+    """The `exporters` section, when the records have several exporter environments or bytecode."""
+    found = exporters.exporter_answers(records)
+    several = len({a.exporter for a in found}) > 1
+    if not several and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
+        return {}
+    return {"exporters": exporters.as_json(found)}
+
+
+def validate(document: Mapping[str, Any]) -> None:
+    """Raise `jsonschema.ValidationError` when the document breaks its schema (a bug here, not a
+    user's mistake: the document is derived, never hand-written)."""
+    import jsonschema
+
+    jsonschema.validate(document, schema())
+
+
+def write(records: Iterable[Record], out_path: Path, source: Optional[Path] = None) -> Path:
+    document = derive(records, source)
+    validate(document)
+    text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_atomically(Path(out_path), text)
+
+
+def _source(path: Optional[Path], records: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"records": records}
+    if path is not None and Path(path).is_file():
+        out["file"] = Path(path).name
+        out["sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return out
+
+
+def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
+    """Every compile and run record that carries a module digest (schema 2): what `iree-matrix
+    reproduce` compares a re-created cell with."""
+    out = []
+    for r in sorted(latest, key=lambda r: r.job):
+        module = r.metric.module_sha256
+        if r.stage not in ("compile", "run") or module is None:
+            continue
+        entry: dict[str, Any] = {"job": r.job, "status": r.status.value, "module_sha256": module}
+        if r.stage == "run" and r.metric.outputs_sha256 is not None:
+            entry["outputs_sha256"] = r.metric.outputs_sha256
+        out.append(entry)
+    return out
+
+
+def _pair_order(item: tuple[tuple[str, str], answers.Pair]) -> tuple[Any, ...]:
+    (compiler, runtime), _ = item
+    return (answers.version_key(runtime), answers.version_key(compiler))
+
+
+def _window(w: answers.Window) -> dict[str, Any]:
+    return {
+        "runtime": w.runtime,
+        "low": w.low,
+        "high": w.high,
+        "loads": list(w.loads),
+        "refuses": list(w.refuses),
+        "unknown": list(w.unknown),
+        "contradictions": list(w.contradictions),
+        "text": w.text(),
+    }
+
+
+def _pair(p: answers.Pair) -> dict[str, Any]:
+    return {**_plain(p), "load": p.load.value}
+
+
+def _release(r: Optional[answers.ReleaseResult]) -> Optional[dict[str, Any]]:
+    return None if r is None else _plain(r)
+
+
+def _recommendation(r: answers.Recommendation) -> dict[str, Any]:
+    return {
+        "model": r.model,
+        "functions": list(r.functions),
+        "passing": [x.compiler for x in r.releases if x.passes],
+        "releases": [_plain(x) for x in r.releases],
+        "newest_passing": _release(r.newest_passing),
+        "fastest": _release(r.fastest),
+        "fastest_ratio": r.fastest_ratio,
+        "smallest": _release(r.smallest),
+    }
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A frozen answers dataclass as JSON values (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(obj).items()}

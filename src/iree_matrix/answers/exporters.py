@@ -1,0 +1,207 @@
+"""The answers about exporter environments: for a (Python, torch, iree-turbine), which IREE compilers
+take its MLIR, as text and as MLIR bytecode, and how many distinct MLIRs the environments wrote.
+
+Derived from the records like every answer (`answers.py`): an export record carries the MLIR's and
+the bytecode's content digests and the compiler package whose importer wrote them; a compile record
+with `form = bytecode` is that compiler reading the bytecode (its message is the compiler's own
+words when it refuses). The text form's compile is followed by a run against torch's outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
+
+from iree_matrix.answers import answers
+from iree_matrix.core.results import Index, Record, Status
+
+TEXT, BYTECODE = "text", "bytecode"
+
+
+def form_of(record: Record) -> str:
+    return record.label.form or TEXT
+
+
+@dataclasses.dataclass(frozen=True)
+class Take:
+    """One compiler reading one exporter's MLIR in one form."""
+
+    compiler: str
+    form: str
+    status: str  # the compile's status: ok | fail | timeout | skip
+    run: Optional[str]  # the text form's run against torch's outputs: ok | mismatch | fail | None
+    words: str  # the first line of the tool's message when it did not take it
+    job: str
+
+    @property
+    def takes(self) -> bool:
+        return self.status == Status.OK.value
+
+
+@dataclasses.dataclass(frozen=True)
+class ExporterAnswer:
+    function: str
+    exporter: str  # the environment's id: py3.10-torch2.5.1-turbine3.6.0
+    python: str
+    torch: str
+    turbine: str
+    importer: str  # the compiler package in the environment ("iree-base-compiler 3.6.0")
+    export: str  # the export's status
+    export_words: str
+    export_job: str
+    mlir_sha256: str
+    mlirbc_sha256: str
+    takes: tuple[Take, ...]
+
+    def compilers(self, form: str, *, taking: bool = True) -> list[str]:
+        return answers.sorted_versions(t.compiler for t in self.takes if t.form == form and t.takes == taking)
+
+
+def exporter_answers(records: Iterable[Record], profile: str = "default") -> list[ExporterAnswer]:
+    """One answer per (function, exporter environment), on the main architecture and `profile`."""
+    index = Index.of(records)
+    arch = answers.main_arch(index.by_job.values())
+    compiles: dict[tuple[str, str], list[Record]] = {}
+    for (model, exporter, p, a, _), r in [*index.compiles.items(), *index.bytecode.items()]:
+        if p == profile and a in (arch, ""):
+            compiles.setdefault((model, exporter), []).append(r)
+    runs = {
+        (model, exporter, compiler): r
+        for (model, exporter, p, a, compiler, runtime), r in index.runs.items()
+        if p == profile and a in (arch, "") and runtime == compiler
+    }
+    out = []
+    for (function, exporter), export in sorted(index.exports.items(), key=lambda kv: _order(kv[1])):
+        takes = []
+        for c in compiles.get((function, exporter), []):
+            form, compiler = form_of(c), c.label.compiler
+            run = runs.get((function, exporter, compiler)) if form == TEXT else None
+            problem = c if c.status is not Status.OK else run if run and run.status is not Status.OK else None
+            takes.append(
+                Take(
+                    compiler=compiler,
+                    form=form,
+                    status=c.status.value,
+                    run=run.status.value if run is not None else None,
+                    words=answers.clip(answers.first_line(problem.message), 300) if problem else "",
+                    job=c.job,
+                )
+            )
+        out.append(
+            ExporterAnswer(
+                function=function,
+                exporter=exporter,
+                python=export.label.python,
+                torch=export.label.torch,
+                turbine=export.label.turbine,
+                importer=export.metric.importer or "",
+                export=export.status.value,
+                export_words=answers.clip(answers.first_line(export.message), 300)
+                if export.status is not Status.OK
+                else "",
+                export_job=export.job,
+                mlir_sha256=export.metric.mlir_sha256 or "",
+                mlirbc_sha256=export.metric.mlirbc_sha256 or "",
+                takes=tuple(sorted(takes, key=lambda t: (answers.version_key(t.compiler), t.form))),
+            )
+        )
+    return out
+
+
+def _order(export: Record) -> tuple[Any, ...]:
+    return (
+        export.label.model,
+        answers.version_key(export.label.turbine),
+        answers.version_key(export.label.torch),
+        answers.version_key(export.label.python),
+        export.label.exporter,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Distinct:
+    """How many different MLIRs the exporter environments wrote for one function."""
+
+    function: str
+    exporters: int  # environments whose export succeeded
+    texts: int  # distinct MLIR texts among them
+    bytecodes: int  # distinct MLIR bytecode files (0: no bytecode was written)
+
+
+def distinct(found: Sequence[ExporterAnswer]) -> list[Distinct]:
+    by_function: dict[str, list[ExporterAnswer]] = {}
+    for a in found:
+        if a.export == Status.OK.value:
+            by_function.setdefault(a.function, []).append(a)
+    return [
+        Distinct(
+            function,
+            len(items),
+            len({a.mlir_sha256 for a in items if a.mlir_sha256}),
+            len({a.mlirbc_sha256 for a in items if a.mlirbc_sha256}),
+        )
+        for function, items in sorted(by_function.items())
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """Compilers that do not read one exporter environment's bytecode, with the compiler's words."""
+
+    exporter: str
+    importer: str
+    compilers: tuple[str, ...]
+    words: str
+    functions: tuple[str, ...]
+
+
+def bytecode_refusals(found: Sequence[ExporterAnswer]) -> list[Refusal]:
+    """Grouped by (exporter, the compiler's first line): who cannot read whose bytecode, and why."""
+    groups: dict[tuple[str, str], tuple[str, set[str], set[str]]] = {}
+    for a in found:
+        for t in a.takes:
+            if t.form == BYTECODE and not t.takes:
+                importer, compilers, functions = groups.setdefault(
+                    (a.exporter, t.words), (a.importer, set(), set())
+                )
+                compilers.add(t.compiler)
+                functions.add(a.function)
+    return [
+        Refusal(exporter, importer, tuple(answers.sorted_versions(c)), words, tuple(sorted(f)))
+        for (exporter, words), (importer, c, f) in sorted(groups.items())
+    ]
+
+
+def as_json(found: Sequence[ExporterAnswer]) -> dict[str, Any]:
+    """compat.json's `exporters` section."""
+    return {
+        "environments": [
+            {
+                "function": a.function,
+                "exporter": a.exporter,
+                "python": a.python,
+                "torch": a.torch,
+                "turbine": a.turbine,
+                "importer": a.importer,
+                "export": a.export,
+                "mlir_sha256": a.mlir_sha256,
+                "mlirbc_sha256": a.mlirbc_sha256,
+                "text": a.compilers(TEXT),
+                "bytecode": a.compilers(BYTECODE),
+                "refused": [
+                    {
+                        "compiler": t.compiler,
+                        "form": t.form,
+                        "status": t.status,
+                        "words": t.words,
+                        "job": t.job,
+                    }
+                    for t in a.takes
+                    if not t.takes
+                ],
+            }
+            for a in found
+        ],
+        "distinct": [dataclasses.asdict(d) for d in distinct(found)],
+    }

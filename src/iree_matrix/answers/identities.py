@@ -1,0 +1,82 @@
+"""Which CPU identity a timed figure belongs to, and the records of one identity apart from the rest.
+
+A timing is a fact about one CPU (`host.identity`: vendor, family / model / stepping, every flag,
+cores). Two machines whose model name reads "AMD EPYC" can be a Zen 4 and a Zen 5 with twice its
+FMA throughput, so a view shows the figures of one identity at a time; the others are related to
+it only through ratios taken in their own sitting (IREE over torch eager, over the best peer).
+Pure: records in, groups out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Optional
+
+from iree_matrix.core import host
+from iree_matrix.core.results import Record, Status
+
+# Stages whose figures are timings of this host (counts of instructions are not: callgrind counts
+# the same on any x86-64 that runs the same build).
+TIMED = frozenset({"run", "peer", "export", "peak", "dispatches"})
+
+
+def of(record: Record) -> str:
+    return host.identity_of(record.host)
+
+
+def label(records: Iterable[Record], identity: str) -> str:
+    """The identity's name for a reader, with LLVM's CPU name when any record of it knows it (a
+    record written before the first compile asked does not; a compile record's metric does) and,
+    for a legacy identity, the ISA flags its peak measurement listed."""
+    found = [r for r in records if of(r) == identity]
+    if not found:
+        return identity
+    llvm = next((str(r.host.get("llvm_cpu")) for r in found if r.host.get("llvm_cpu")), "")
+    llvm = llvm or next((r.metric.llvm_host_cpu or "" for r in found if r.metric.llvm_host_cpu), "")
+    text = host.identity_label(found[0].host, llvm)
+    if identity.startswith("legacy:"):
+        flags = next((r.metric.isa_flags for r in found if r.stage == "peak" and r.metric.isa_flags), [])
+        telling = [f for f in flags if f in ("avx512_vp2intersect", "avx_vnni", "avx512_bf16", "amx_tile")]
+        if telling:
+            text += f"; its peak run listed {', '.join(telling)}"
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """A log's records as one identity's view: `mine` holds every untimed record and the timed ones
+    of `identity`; `others` the timed records of every other identity, by identity."""
+
+    identity: str
+    label: str
+    mine: tuple[Record, ...]
+    others: Mapping[str, tuple[Record, ...]]
+
+    def other_labels(self, records: Sequence[Record]) -> list[str]:
+        return [label(records, i) for i in sorted(self.others)]
+
+
+def main_identity(records: Sequence[Record]) -> Optional[str]:
+    """The identity a view is about: that of the newest successful peak measurement (the roofline's
+    ceiling must be the same CPU's), else the one with the most timed runs; None without timings."""
+    peaks = [r for r in records if r.stage == "peak" and r.status is Status.OK]
+    if peaks:
+        return of(max(peaks, key=lambda r: r.finished or ""))
+    counts = Counter(of(r) for r in records if r.stage == "run" and r.status is Status.OK and r.host)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def split(records: Iterable[Record], identity: Optional[str] = None) -> Split:
+    records = list(records)
+    chosen = identity or main_identity(records) or ""
+    mine: list[Record] = []
+    others: dict[str, list[Record]] = {}
+    for r in records:
+        if r.stage in TIMED and r.host and chosen and of(r) != chosen:
+            others.setdefault(of(r), []).append(r)
+        else:
+            mine.append(r)
+    return Split(chosen, label(records, chosen) if chosen else "", tuple(mine),
+                 {k: tuple(v) for k, v in others.items()})  # fmt: skip

@@ -1,0 +1,151 @@
+"""`iree-matrix merge DIR... --to OUT`: the results of shards (or of separate machines) as one log.
+
+What each input says is its *latest* record per job (what its own report shows). Across inputs,
+per job:
+
+- records with the same key and status are one result (a prerequisite every shard ran, a stored
+  result reused): one record is kept, the one that finished first (ties: the smaller JSON text), so
+  the merged log does not depend on the order the directories are named in;
+- records with the same key and *different* statuses are a conflict (one shard's compile failed
+  where another's succeeded on identical inputs: a flaky tool or a broken environment). That is an
+  error naming the job, both statuses and both files, and nothing is written; drop the wrong one
+  with `iree-matrix results forget` (or re-run that shard) and merge again;
+- records with different keys are different results for one job (a timed stage measured on two
+  hosts: the host's CPU is part of a timed key): all are kept, oldest first, so the newest is the
+  one the report shows; where an input re-measured a job under the same key (`--retime`), its newer
+  record replaces another input's copy of the older one;
+- a `not_run` record is dropped when another input executed the job (a dependency failed in one
+  shard but not in another; the executed result says more); two `not_run` records with the same
+  cause are one.
+
+OUT's own results.jsonl, when there is one, is an input too: merging shard by shard as they
+arrive gives the same log as merging them all at once. A line of OUT's log this iree-matrix cannot
+read (a newer schema, garbage) is kept verbatim, and the previous file is kept as results.jsonl.bak.
+Manifests are copied; the first `releases.json` found (in the order given) is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from iree_matrix import stages
+from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS
+from iree_matrix.core._files import write_atomically
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, ResultsLog, Status
+
+
+@dataclasses.dataclass(frozen=True)
+class Merged:
+    records: tuple[Record, ...]
+    inputs: int  # records read (latest per job, per input)
+    duplicates: int  # records dropped as the same result as another input's
+
+
+def _source(path: Path) -> Path:
+    path = Path(path)
+    return path if path.suffix == ".jsonl" else path / RESULTS
+
+
+def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
+    """`sources`: (name for messages, that source's records); pure."""
+    per_job: dict[str, list[tuple[str, Record]]] = {}
+    read = 0
+    # Records an input itself replaced under the same key (`--retime`: a newer measurement of the
+    # same stage): another input's copy of the older one gives way to the newer, not the reverse.
+    superseded: set[tuple[str, str, str]] = set()
+    for name, records in sources:
+        latest: dict[str, Record] = {}
+        for record in records:
+            latest[record.job] = record
+        superseded |= {
+            (r.job, r.key, r.started or "")
+            for r in records
+            if r.key and latest[r.job] is not r and latest[r.job].key == r.key
+        }
+        read += len(latest)
+        for job, record in latest.items():
+            per_job.setdefault(job, []).append((name, record))
+    kept: list[Record] = []
+    for job, candidates in per_job.items():
+        executed = [(n, r) for n, r in candidates if r.status is not Status.NOT_RUN]
+        chosen: dict[tuple, tuple[str, Record]] = {}
+        for name, record in executed or candidates:
+            previous = chosen.setdefault(_same(record), (name, record))
+            if previous[1] is record:
+                continue
+            other_name, other = previous
+            if other.status is not record.status:
+                raise UserError(
+                    f"merge: conflicting results for {job} under the same key {record.key[:12]}: "
+                    f"'{other.status.value}' in {other_name}, '{record.status.value}' in {name}; "
+                    f"drop the wrong one (iree-matrix results forget '{job}' --results-dir DIR) or re-run "
+                    "that shard, then merge again"
+                )
+            replaced = (other.job, other.key, other.started or "") in superseded
+            also = (record.job, record.key, record.started or "") in superseded
+            if replaced and not also or (replaced == also and _order(record) < _order(other)):
+                chosen[_same(record)] = (name, record)
+        kept += [record for _, record in chosen.values()]
+    rank = {stage: i for i, stage in enumerate(stages.names())}
+    kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, _order(r)))
+    return Merged(tuple(kept), read, read - len(kept))
+
+
+def _same(record: Record) -> tuple:
+    """What makes two records of one job the same result."""
+    if record.status is Status.NOT_RUN:
+        return ("not_run", record.blocked_by, record.message)
+    if not record.key:  # its key could not be computed (the failure is the record): by status
+        return ("", record.status.value, record.error_class)
+    return (record.key,)
+
+
+def _order(record: Record) -> tuple[str, str]:
+    return (record.finished or record.started or "", record.to_json())
+
+
+def merge(dirs: Sequence[Path], to: Path) -> Merged:
+    """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`."""
+    to = Path(to)
+    if to.exists() and not to.is_dir():
+        raise UserError(f"merge --to {to}: exists and is not a directory")
+    inputs = [_source(d) for d in dirs]
+    missing = [str(p) for p in inputs if not p.is_file()]
+    if missing:
+        raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
+    target = to / RESULTS
+    seen = {p.resolve() for p in inputs}
+    if target.is_file() and target.resolve() not in seen:
+        inputs.insert(0, target)
+    merged = merge_records([(str(p), list(ResultsLog(p))) for p in inputs])
+    to.mkdir(parents=True, exist_ok=True)
+    # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
+    # verbatim, first, with the previous file beside it: a merge never loses a record.
+    kept = ResultsLog(target).unreadable() if target.is_file() else []
+    if target.is_file():
+        shutil.copyfile(target, target.with_name(RESULTS + ".bak"))
+    if kept:
+        print(
+            f"warning: {target}: kept {len(kept)} lines it cannot read, unchanged "
+            f"(the previous file is {RESULTS}.bak)",
+            file=sys.stderr,
+        )
+    write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
+    for directory in (_dir(p) for p in inputs):
+        if (directory / RELEASES).is_file() and not (to / RELEASES).exists():
+            shutil.copyfile(directory / RELEASES, to / RELEASES)
+        if (directory / MANIFESTS).is_dir() and directory.resolve() != to.resolve():
+            for manifest in sorted((directory / MANIFESTS).glob("*.json")):
+                (to / MANIFESTS).mkdir(exist_ok=True)
+                if not (to / MANIFESTS / manifest.name).exists():
+                    shutil.copyfile(manifest, to / MANIFESTS / manifest.name)
+    return merged
+
+
+def _dir(results_file: Path) -> Path:
+    return results_file.parent

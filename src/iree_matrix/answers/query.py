@@ -1,0 +1,249 @@
+"""`iree-matrix query`: one question answered from stored results, with the cells it rests on.
+
+Every answer comes from `answers.py` (the same derivations as the report and `compat.json`), and
+one that the records do not contain is "not measured" — never interpolated from neighbouring
+releases, even where a window suggests what the answer would be.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from iree_matrix.answers import answers
+from iree_matrix.core import formats
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record
+from iree_matrix.iree import versions
+
+NOT_MEASURED = "not measured"
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str  # "loads" | "refuses" | "unknown" | "passes" | ... | NOT_MEASURED
+    lines: tuple[str, ...]  # what a person reads
+    evidence: tuple[str, ...] = ()  # job ids
+    data: Optional[dict[str, Any]] = None  # extra machine-readable facts
+
+    @property
+    def measured(self) -> bool:
+        return self.answer != NOT_MEASURED
+
+    def text(self) -> str:
+        shown = list(self.evidence[:4])
+        if len(self.evidence) > 4:
+            shown.append(f"… {len(self.evidence) - 4} more")
+        evidence = [f"  evidence: {job}" for job in shown]
+        return "\n".join([*self.lines, *evidence])
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "lines": list(self.lines),
+            "evidence": list(self.evidence),
+            **({"data": self.data} if self.data is not None else {}),
+        }
+
+
+def _match(wanted: str, present: Iterable[str]) -> Optional[str]:
+    """The present version equal to `wanted` ("3.9" is "3.9.0"), or None."""
+    present = list(present)
+    if wanted in present:
+        return wanted
+    try:
+        target = Version(wanted)
+    except InvalidVersion:
+        return None
+    for version in present:
+        try:
+            if Version(version) == target:
+                return version
+        except InvalidVersion:
+            continue
+    return None
+
+
+def _listing(given: Iterable[str], limit: int = 8) -> str:
+    values = answers.sorted_versions(given)
+    if len(values) > limit:
+        return ", ".join(values[:3]) + f" … {', '.join(values[-3:])} ({len(values)} in all)"
+    return ", ".join(values) or "none"
+
+
+def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
+    """Can runtime `runtime` load a module built by compiler `compiler`? A value that is not a
+    version is the asker's mistake (a UserError, exit 2), not a pair that was never measured."""
+    for option, value in (("--compiler", compiler), ("--runtime", runtime)):
+        if not versions.is_valid(value):
+            raise UserError(f'query load {option} {value!r}: not a version (PEP 440), e.g. "3.9.0"')
+    records = list(records)
+    runs = answers.Runs.of(records, arch=answers.main_arch(records))
+    found = answers.pairs(runs)
+    question = f"can runtime {runtime} load a module from compiler {compiler}?"
+    compilers = {c for c, _ in found}
+    runtimes = {rt for _, rt in found}
+    c, rt = _match(compiler, compilers), _match(runtime, runtimes)
+    if c is None or rt is None or (c, rt) not in found:
+        why = []
+        if c is None:
+            why.append(f"no module from compiler {compiler} was run (compilers run: {_listing(compilers)})")
+        if rt is None:
+            why.append(f"runtime {runtime} ran no module (runtimes run: {_listing(runtimes)})")
+        if c is not None and rt is not None:
+            tried = [r for (cc, r) in found if cc == c]
+            why.append(f"compiler {c}'s modules were run by runtimes {_listing(tried)}, not by {rt}")
+        return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: " + "; ".join(why),))
+    pair = found[(c, rt)]
+    if pair.load is answers.Load.LOADS:
+        line = f"loads: runtime {rt} loads modules from compiler {c} ({len(pair.evidence)} cells)"
+    elif pair.load is answers.Load.REFUSES:
+        line = f"refuses: runtime {rt} refuses modules from compiler {c}: {pair.reason}"
+    else:
+        first = runs.by_cell_record(pair.evidence[0])
+        state = first.status.value.replace("_", " ") if first is not None else "no record"
+        if first is not None and first.blocked_by:
+            state += f", blocked by {first.blocked_by}"
+        elif first is not None and first.message:
+            state += f": {answers.clip(answers.first_line(first.message), answers.MAX_REASON_CHARS)}"
+        line = f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({state})"
+    lines = [line]
+    if pair.disagreement:
+        lines.append("note: some functions' modules load and others are refused (see the evidence)")
+    return Answer(question, pair.load.value, tuple(lines), pair.evidence)
+
+
+def _grouped(failing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
+    """Failing releases by what failed (the failing stage's words), in release order."""
+    out: dict[str, list[str]] = {}
+    for result in failing:
+        out.setdefault("; ".join(result.why) or "did not pass", []).append(result.compiler)
+    return out
+
+
+# What people call the boards the published ARM sets emulate, as the records name their targets.
+BOARDS = {"pi-zero": "armv6", "pi1": "armv6", "pi4": "aarch64-cortex-a72", "pi3": "aarch64-cortex-a53"}
+
+
+def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
+    """The run target a question is about: the one asked for (an arch as the records name it, its
+    prefix such as `aarch64` when only one target has it, or a board: pi-zero, pi4, pi3), else the
+    one most runs are for. A target the records do not hold is one line naming those they do."""
+    if asked is None:
+        return answers.main_arch(records)
+    present = sorted({r.label.arch for r in records if r.stage == "run"} - {""})
+    wanted = BOARDS.get(asked.lower(), asked)
+    matches = [a for a in present if a == wanted] or [a for a in present if a.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    boards = ", ".join(f"{board} ({arch})" for board, arch in BOARDS.items())
+    said = "matches several targets" if matches else "is not a target of these results"
+    raise UserError(
+        f"--arch {asked}: {said}; the results hold {', '.join(present) or 'no run'} (boards: {boards})"
+    )
+
+
+def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> Answer:
+    """Which compiler releases pass for a model (or one of its functions), the newest, the fastest,
+    on one run target (`arch`: see `target_arch`)."""
+    records = list(records)
+    target = target_arch(records, arch)
+    runs = answers.Runs.of(records, arch=target)
+    recs = answers.recommendations(runs)
+    question = f"which IREE releases work for {name}" + ("?" if arch is None else f" on {target}?")
+    rec = next((r for r in recs if r.model == name), None) or next(
+        (r for r in recs if name in r.functions), None
+    )
+    if rec is None:
+        measured = ", ".join(sorted(r.model for r in recs)) or "none"
+        line = f"{NOT_MEASURED}: no model {name!r} in the results (models: {measured})"
+        return Answer(question, NOT_MEASURED, (line,))
+    passing = [r for r in rec.releases if r.passes]
+    failing = [r for r in rec.releases if not r.passes]
+    functions = "" if rec.functions == (rec.model,) else f" ({', '.join(rec.functions)})"
+    on = "" if target == "x86_64" else f" on {target} (emulated under qemu-user)"
+    lines = [
+        f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(rec.releases)} "
+        "compiler releases run (each module run by its own release's runtime, or the target's "
+        "source-built one; outputs checked against torch)",
+        f"  passes: {_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
+    ]
+    for why, releases in _grouped(failing).items():  # one line per reason, uncut
+        lines.append(f"  fails:  {_listing(releases, limit=20)}: {why}")
+    evidence: list[str] = []
+    newest = rec.newest_passing
+    if newest is None:
+        lines.append("  no release passes")
+        evidence += [job for r in rec.releases for job in r.failed[:1]]
+    else:
+        lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
+        evidence += list(newest.evidence)
+        if rec.fastest is not None and rec.fastest_ratio is not None:
+            lines.append(
+                f"  fastest: {rec.fastest.compiler}{_latency(rec.fastest)}, "
+                f"{formats.ratio(rec.fastest_ratio)} faster than {newest.compiler}"
+            )
+            evidence += list(rec.fastest.evidence)
+        else:
+            lines.append(
+                f"  fastest: no passing release beats {newest.compiler} by more than the noise "
+                f"({answers.NOISE_RATIO}×)"
+            )
+    if newest is not None:
+        evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
+    answer = "passes" if passing else "fails"
+    data = {"passing": [r.compiler for r in passing], "failing": [r.compiler for r in failing]}
+    return Answer(question, answer, tuple(lines), tuple(evidence), data)
+
+
+def _latency(r: answers.ReleaseResult) -> str:
+    if r.latency_ms is None:
+        return ""
+    cpu = f"; {formats.duration_ms(r.cpu_ms)} one thread's CPU" if r.cpu_ms else ""
+    noisy = ", noisy" if r.noisy else ""
+    return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{noisy}{cpu})"
+
+
+def export(records: Iterable[Record], torch: str, turbine: str, python: Optional[str] = None) -> Answer:
+    """For my (Python, torch, turbine): which compilers take my MLIR, as text and as bytecode?"""
+    from iree_matrix.answers import exporters
+
+    found = exporters.exporter_answers(records)
+    who = f"torch {torch} + iree-turbine {turbine}" + (f" on Python {python}" if python else "")
+    question = f"which IREE compilers take the MLIR exported with {who}?"
+    t, tb = _match(torch, {a.torch for a in found}), _match(turbine, {a.turbine for a in found})
+    py = _match(python, {a.python for a in found}) if python else None
+    chosen = [a for a in found if a.torch == t and a.turbine == tb and (python is None or a.python == py)]
+    if not chosen:
+        envs = sorted({f"py{a.python} torch {a.torch} turbine {a.turbine}" for a in found})
+        measured = "; ".join(envs) or "none"
+        line = f"{NOT_MEASURED}: no exporter environment with {who} in the results (measured: {measured})"
+        return Answer(question, NOT_MEASURED, (line,))
+    lines: list[str] = []
+    evidence: list[str] = []
+    data: dict[str, Any] = {}
+    for a in chosen:
+        head = f"{a.function} from {a.exporter}" + (f" (importer: {a.importer})" if a.importer else "")
+        if a.export != "ok":
+            lines.append(f"{head}: the export itself {a.export}: {a.export_words}")
+            evidence.append(a.export_job)
+            continue
+        text, bytecode = a.compilers(exporters.TEXT), a.compilers(exporters.BYTECODE)
+        lines.append(head + ":")
+        for form, label, taking in ((exporters.TEXT, "text (.mlir):      ", text),
+                                    (exporters.BYTECODE, "bytecode (.mlirbc):", bytecode)):  # fmt: skip
+            tried = [x for x in a.takes if x.form == form]
+            said = _listing(taking, limit=20) if tried else NOT_MEASURED
+            lines.append(f"  {label} {said}" + (f" (of {len(tried)} compilers tried)" if tried else ""))
+        for x in a.takes:
+            if not x.takes:
+                lines.append(f"  {x.form} refused by {x.compiler}: {x.words}")
+        evidence += [x.job for x in a.takes if not x.takes][:2] + [x.job for x in a.takes if x.takes][:2]
+        data[f"{a.function}/{a.exporter}"] = {"text": text, "bytecode": bytecode}
+    answer = "takes" if any(v["text"] or v["bytecode"] for v in data.values()) else "refuses"
+    return Answer(question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)

@@ -1,0 +1,330 @@
+"""The flag search (`iree-matrix search`): which compile knobs and export variants make a function
+faster than `default`, beyond noise, with outputs still matching torch.
+
+Round 1 is an ablation: `default` plus each knob of `flags.SEARCH_KNOBS` alone (a built-in profile
+that changes one thing), and each export variant of a model (`whisper_tiny@decomposed`) under
+`default`. From there the search descends, per function and compiler, under a budget: each later
+round measures the current best configuration (the incumbent) again beside its untried neighbours
+(one dimension of `space()` changed: a knob switched on or off, another opt level, another export
+variant), most promising first (a knob's effect alone orders them; a knob that failed or was skipped
+alone is not tried again), at most the budget's remaining candidates; the fastest neighbour that
+beats the incumbent beyond noise, in the same sitting, becomes the incumbent; none: a local optimum,
+the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
+store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
+logic here; the command in commands/search.py runs the rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Optional
+
+from iree_matrix.core import stats
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS
+
+BASELINE = "default"
+VARIANT = "@"
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """One measured configuration of one function under one compiler."""
+
+    unit: str  # the base model's unit: "whisper_tiny.encoder" also for whisper_tiny@decomposed
+    compiler: str
+    name: str  # "default", "im2col", "@decomposed", "@decomposed+im2col", "im2col+ukernels"
+    status: Status
+    interval: Optional[stats.Interval]
+    message: str = ""
+    module_sha256: str = ""  # its module's digest: equal to another's, the same program
+    record: Optional[Record] = None  # the run it was measured by (a paired comparison re-times it)
+
+    @property
+    def knobs(self) -> tuple[str, ...]:
+        return tuple(k for k in self.name.split(COMBINE) if k != BASELINE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Effect:
+    candidate: Candidate
+    ratio: Optional[float]  # default's median / the candidate's: > 1 is faster
+    verdict: str  # faster | slower | within noise | same module | fails | mismatch | skipped | no baseline
+
+
+def split_unit(unit: str) -> tuple[str, str]:
+    """ "whisper_tiny@decomposed.encoder" -> ("whisper_tiny.encoder", "decomposed")."""
+    model, dot, function = unit.partition(".")
+    base, at, variant = model.partition(VARIANT)
+    return base + dot + function, variant if at else ""
+
+
+def candidate_name(variant: str, profile: str) -> str:
+    if not variant:
+        return profile
+    return f"{VARIANT}{variant}" + ("" if profile == BASELINE else f"{COMBINE}{profile}")
+
+
+def candidates(records: Iterable[Record]) -> list[Candidate]:
+    """The run records of native, same-version runs as candidates (the newest record per job); a
+    run that did not happen carries its compile's status and words (a knob the release lacks is
+    skipped, a flag the compiler rejects fails)."""
+    records = list(records)
+    by_job = {r.job: r for r in records}
+    found = []
+    for record in records:
+        label = record.label
+        if record.stage != "run" or label.compiler != label.runtime:
+            continue
+        if record.metric.timing not in (None, "native"):
+            continue
+        why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
+        unit, variant = split_unit(label.model)
+        found.append(
+            Candidate(
+                unit=unit,
+                compiler=label.compiler,
+                name=candidate_name(variant, label.profile),
+                status=why.status,
+                interval=_interval(record) if record.status is Status.OK else None,
+                message=_first_line(why.message),
+                module_sha256=record.metric.module_sha256 or "",
+                record=record,
+            )
+        )
+    return found
+
+
+def _interval(record: Record) -> Optional[stats.Interval]:
+    """The figure a search compares: one thread's CPU time per call where the run measured it (the
+    load moves it least), else the wall time."""
+    return record.metric.cpu_interval or record.metric.latency_interval
+
+
+def _first_line(message: Optional[str]) -> str:
+    """The line of a tool's message that says what went wrong (an `error:` line when there is one)."""
+    lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
+    chosen = next((ln for ln in lines if "error:" in ln), lines[0] if lines else "")
+    # "/root/.cache/.../store/export/<key>/model.mlir:75:11: error: ..." -> "model.mlir:75:11: error: ..."
+    return re.sub(r"^\S*/(?=[^/\s]+:\d+:\d+: )", "", chosen)[:300]
+
+
+def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
+    """Per (unit, compiler), every candidate against that function's `default`, in one run."""
+    by_cell: dict[tuple[str, str], list[Candidate]] = {}
+    for c in found:
+        by_cell.setdefault((c.unit, c.compiler), []).append(c)
+    result = {}
+    for cell, cands in sorted(by_cell.items()):
+        base = next((c for c in cands if c.name == BASELINE), None)
+        rows = []
+        for c in sorted(cands, key=lambda c: (c.name != BASELINE, COMBINE in c.name, c.name)):
+            rows.append(_effect(c, base))
+        result[cell] = rows
+    return result
+
+
+def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
+    if c.status is Status.SKIP:
+        return Effect(c, None, "skipped")
+    if c.status is Status.MISMATCH:
+        return Effect(c, None, "mismatch")
+    if c.status is not Status.OK or c.interval is None:
+        return Effect(c, None, "fails")
+    if base is None or base.interval is None:
+        return Effect(c, None, "no baseline")
+    ratio = base.interval.median / c.interval.median if c.interval.median > 0 else None
+    if c.name == BASELINE:
+        return Effect(c, 1.0, "baseline")
+    if c.module_sha256 and c.module_sha256 == base.module_sha256:
+        # A null knob (e.g. --iree-opt-data-tiling=false where data tiling is off by default): the
+        # same program, so no timing can tell them apart and none is asked to.
+        return Effect(c, 1.0, f"{stats.SAME_MODULE}, no difference")
+    if c.interval.faster_than(base.interval):
+        return Effect(c, ratio, "faster")
+    if c.interval.slower_than(base.interval):
+        return Effect(c, ratio, "slower")
+    return Effect(c, ratio, "within noise")
+
+
+def best(rows: Sequence[Effect]) -> Effect:
+    """The fastest candidate that beats `default` beyond noise, else `default` itself (`rows`
+    must hold it)."""
+    faster = [e for e in rows if e.verdict == "faster" and e.ratio is not None]
+    if faster:
+        return max(faster, key=lambda e: e.ratio or 0.0)
+    return next(e for e in rows if e.candidate.name == BASELINE)
+
+
+# -- the budgeted descent --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Dimension:
+    """One axis of the search space: mutually exclusive changes to `default` (none of them: off)."""
+
+    name: str
+    options: tuple[str, ...]
+
+
+def space(knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[Dimension, ...]:
+    """The knobs as dimensions: the opt levels exclude each other (one dimension), so do the named
+    target CPUs (`avx2`: on an AVX-512 host, IREE's 256-bit code for x86-64-v3 can beat its own
+    choice for the host); every other knob is a dimension of its own (on or off), so any two of
+    them may combine."""
+    known = {k: BUILTIN_PROFILES[k] for k in knobs if k in BUILTIN_PROFILES}
+    levels = tuple(k for k, p in known.items() if p.opt_level)
+    cpus = tuple(k for k, p in known.items() if p.target_cpu not in (None, "host") and not p.opt_level)
+    dims = [Dimension("opt level", levels)] if levels else []
+    dims += [Dimension("target CPU", cpus)] if cpus else []
+    dims.extend(Dimension(k, (k,)) for k in knobs if k not in levels and k not in cpus)
+    return tuple(dims)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A point of the space: an export variant ("" for the model itself) and a set of knobs."""
+
+    variant: str = ""
+    knobs: frozenset[str] = frozenset()
+
+    @property
+    def profile(self) -> str:
+        """The profile name, its knobs in a fixed order (the store's key follows the flags' order)."""
+        return COMBINE.join(sorted(self.knobs)) or BASELINE
+
+    @property
+    def name(self) -> str:
+        return candidate_name(self.variant, self.profile)
+
+    def model(self, base_model: str) -> str:
+        return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
+
+
+def parse(name: str) -> Config:
+    """ "@decomposed+O3-stack+ukernels" -> Config("decomposed", {"O3-stack", "ukernels"})."""
+    parts = name.split(COMBINE)
+    variant = parts[0][len(VARIANT) :] if parts[0].startswith(VARIANT) else ""
+    knobs = frozenset(p for p in parts if p != BASELINE and not p.startswith(VARIANT))
+    return Config(variant, knobs)
+
+
+def neighbours(config: Config, dims: Sequence[Dimension], variants: Sequence[str]) -> list[Config]:
+    """Every configuration one change away: another export variant, or one dimension switched off,
+    on, or to another of its options."""
+    found = [Config(v, config.knobs) for v in ("", *variants) if v != config.variant]
+    for dim in dims:
+        current = config.knobs & set(dim.options)
+        rest = config.knobs - current
+        if current:
+            found.append(Config(config.variant, rest))
+        found.extend(Config(config.variant, rest | {o}) for o in dim.options if o not in current)
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Prior:
+    """What round 1 (each change alone against default) says about each change: its speed-up
+    (default's median over the candidate's) and the changes that failed, mismatched or were
+    skipped alone (never tried in a combination)."""
+
+    speedup: Mapping[str, float]
+    dead: frozenset[str]
+
+    @classmethod
+    def of(cls, rows: Sequence[Effect]) -> Prior:
+        speedup, dead = {}, set()
+        for e in rows:
+            config = parse(e.candidate.name)
+            changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
+            if len(changes) != 1:
+                continue
+            if e.verdict in ("fails", "mismatch", "skipped"):
+                dead.add(changes[0])
+            elif e.ratio:
+                speedup[changes[0]] = e.ratio
+        return cls(speedup, frozenset(dead))
+
+    def promise(self, incumbent: Config, candidate: Config) -> float:
+        """How promising a neighbour is: the speed-up alone of what it adds (a change it removes
+        counts as the inverse of that change's speed-up)."""
+        added = [*(candidate.knobs - incumbent.knobs)]
+        removed = [*(incumbent.knobs - candidate.knobs)]
+        if candidate.variant != incumbent.variant:
+            changed = VARIANT + (candidate.variant or incumbent.variant)
+            (added if candidate.variant else removed).append(changed)
+        score = 1.0
+        for change in added:
+            score *= self.speedup.get(change, 1.0)
+        for change in removed:
+            score /= self.speedup.get(change, 1.0)
+        return score
+
+    def excludes(self, config: Config) -> bool:
+        return bool(config.knobs & self.dead) or (VARIANT + config.variant) in self.dead
+
+
+def plan_round(
+    incumbent: Config,
+    tried: Iterable[str],
+    dims: Sequence[Dimension],
+    variants: Sequence[str],
+    prior: Prior,
+    budget: int,
+) -> list[Config]:
+    """The next round's candidates for one function: the incumbent's untried neighbours that use no
+    dead change, most promising first, at most `budget` of them."""
+    seen = set(tried)
+    fresh = [c for c in neighbours(incumbent, dims, variants) if c.name not in seen and not prior.excludes(c)]
+    fresh.sort(key=lambda c: (-prior.promise(incumbent, c), c.name))
+    return fresh[: max(budget, 0)]
+
+
+Confirm = Callable[[Candidate, Candidate], bool]  # (incumbent, challenger) -> challenger is faster
+
+
+def choose(
+    incumbent: Candidate, measured: Sequence[Candidate], confirm: Optional[Confirm] = None
+) -> Optional[Candidate]:
+    """The fastest candidate that beats the incumbent beyond noise (measured in the same sitting:
+    its interval lies wholly below the incumbent's) and, given `confirm`, that a paired comparison
+    with the incumbent (`abtest`) calls faster; or None: the incumbent is a local optimum. A
+    candidate whose module is the incumbent's is never a step."""
+    if incumbent.interval is None:
+        return None
+    better = sorted(
+        (
+            c
+            for c in measured
+            if c.status is Status.OK and c.interval is not None and c.interval.faster_than(incumbent.interval)
+            and not (c.module_sha256 and c.module_sha256 == incumbent.module_sha256)
+        ),
+        key=lambda c: c.interval.median if c.interval else 0.0,
+    )  # fmt: skip
+    for c in better:
+        if confirm is None or confirm(incumbent, c):
+            return c
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One round of one function's descent: the incumbent, what was measured beside it and the
+    winner (None: none beat it beyond noise)."""
+
+    round: int
+    incumbent: str
+    tried: tuple[str, ...]
+    winner: Optional[str]
+
+
+def path(steps: Sequence[Step]) -> str:
+    """ "default → im2col → im2col+ukernels (stopped: none of 5 beat it)"."""
+    if not steps:
+        return ""
+    names = [steps[0].incumbent, *(s.winner for s in steps if s.winner)]
+    last = steps[-1]
+    tail = f" (stopped: none of {len(last.tried)} beat it)" if last.winner is None else ""
+    return " → ".join(names) + tail

@@ -1,0 +1,498 @@
+"""IREE on a bare-metal Cortex-M under qemu-system-arm: the runtime cross-built with
+arm-none-eabi-gcc + newlib, a firmware linked around one module, run with semihosting output.
+
+The module is compiled as a static library (`--iree-llvmcpu-link-static`, the kernels an object
+file linked into the firmware, the VM bytecode embedded as a constant); the runtime is IREE's
+local-sync HAL with the static library loader, no threads, no file system (IREE's bare-metal guide,
+https://iree.dev/guides/deployment-configurations/bare-metal/, and the CMake options of
+github:iree-org/iree-bare-metal-arm). The runtime is built once per source x CPU x toolchain into
+`<cache>/cortex-m-runtime/<key>/` (its libraries and headers kept, the objects dropped); each run
+links a firmware (`scripts/cortex_m/firmware.c` + generated model data), reads its sizes, and runs
+it under `qemu-system-arm -semihosting` with a timeout. docs/cortex-m.md has the method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from iree_matrix.boards import runtime_build
+from iree_matrix.core import _proc, _resources
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core._locks import file_lock
+from iree_matrix.core.errors import StageFailure
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclasses.dataclass(frozen=True)
+class Machine:
+    """A qemu-system-arm machine: its CPU, the compile flags for it, and its memory."""
+
+    qemu: str  # -machine
+    cpu: str  # LLVM / GCC CPU name
+    gcc_flags: tuple[str, ...]
+    flash: tuple[int, int]  # origin, bytes: where code and constants go
+    ram: tuple[int, int]  # origin, bytes: data, bss, heap, stack
+    description: str
+
+
+# QEMU's MPS2 AN386 (hw/arm/mps2.c, https://www.qemu.org/docs/master/system/arm/mps2.html): a
+# Cortex-M4 with FPU, 4 MB ZBT SSRAM1 at 0 (code) and 4 MB SSRAM2/3 at 0x20000000 (data).
+MACHINES: dict[str, Machine] = {
+    m.cpu: m
+    for m in (
+        Machine(
+            "mps2-an386",
+            "cortex-m4",
+            ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+            (0x00000000, 4 * MiB),
+            (0x20000000, 4 * MiB),
+            "Arm MPS2 AN386 (Cortex-M4F), 4 MB code SRAM, 4 MB data SRAM",
+        ),
+        # QEMU's MPS3 AN547 (hw/arm/mps2-tz.c, an547_raminfo): Corstone-300's Cortex-M55 (Helium,
+        # FPv5), 512 KiB ITCM at 0 and 512 KiB DTCM at 0x20000000. The core boots Secure and the
+        # SSE-300's IDAU makes an address Secure when bit 28 is set, so the firmware lives at the
+        # Secure aliases 0x10000000 / 0x30000000 (the vector table is read through 0, SVTOR's reset value).
+        Machine(
+            "mps3-an547",
+            "cortex-m55",
+            ("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"),
+            (0x10000000, 512 * KiB),
+            (0x30000000, 512 * KiB),
+            "Arm MPS3 AN547 (Corstone-300, Cortex-M55), 512 KiB ITCM, 512 KiB DTCM",
+        ),
+    )
+}
+STACK_BYTES = 64 * KiB
+
+
+@dataclasses.dataclass(frozen=True)
+class Board:
+    name: str
+    runs: tuple[str, ...]  # the machine CPUs whose firmware its core runs (an M7 runs M4 code)
+    flash: int
+    ram: int
+    source: str
+
+
+# Real boards with these cores, for the "does it fit" question (vendors' data sheets).
+BOARDS = (
+    Board("Arduino Nano 33 BLE (nRF52840)", ("cortex-m4",), 1 * MiB, 256 * KiB,
+          "https://docs.arduino.cc/hardware/nano-33-ble/"),
+    Board("STM32F4-Discovery (STM32F407VG)", ("cortex-m4",), 1 * MiB, 192 * KiB,
+          "https://www.st.com/en/microcontrollers-microprocessors/stm32f407vg.html"),
+    Board("Arduino Portenta H7 (STM32H747, Cortex-M7)", ("cortex-m4",), 2 * MiB, 1 * MiB,
+          "https://docs.arduino.cc/hardware/portenta-h7/"),
+)  # fmt: skip
+
+STATIC_OUTPUT_FLAG = "--iree-llvmcpu-static-library-output-path"
+KERNELS = "module.o"  # what the compile stage writes beside module.vmfb (and module.h)
+
+# The runtime's CMake options (iree-bare-metal-arm's CMakeLists.txt sets the same switches).
+_CMAKE = (
+    "-DIREE_BUILD_COMPILER=OFF", "-DIREE_BUILD_TESTS=OFF", "-DIREE_BUILD_SAMPLES=OFF",
+    "-DIREE_BUILD_PYTHON_BINDINGS=OFF", "-DIREE_BUILD_BINDINGS_TFLITE=OFF",
+    "-DIREE_BUILD_BINDINGS_TFLITE_JAVA=OFF", "-DIREE_ENABLE_THREADING=OFF", "-DIREE_ENABLE_CPUINFO=OFF",
+    "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON",
+    "-DIREE_HAL_EXECUTABLE_LOADER_DEFAULTS=OFF", "-DIREE_HAL_EXECUTABLE_PLUGIN_DEFAULTS=OFF",
+    "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=MinSizeRel",
+)  # fmt: skip
+_LIBRARIES = (
+    "iree_hal_drivers_local_sync_sync_driver", "iree_hal_local_loaders_static_library_loader",
+    "iree_modules_hal_hal", "iree_vm_bytecode_module",
+)  # fmt: skip
+# IREE turns warnings into errors; newlib's types (uint32_t is unsigned long) trip its format checks.
+_WARNINGS = "-Wno-format -Wno-error=char-subscripts -Wno-error=unused-variable"
+TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm")
+
+
+def files_dir() -> Path:
+    return _resources.scripts_dir() / "cortex_m"
+
+
+def machine(cpu: str) -> Machine:
+    if cpu not in MACHINES:
+        raise StageFailure(
+            "no-machine", f"no qemu-system-arm machine known for {cpu} (known: {', '.join(MACHINES)})"
+        )
+    return MACHINES[cpu]
+
+
+def toolchain_identity() -> dict[str, str]:
+    """The version lines of the cross compiler and qemu: a different one is a different build."""
+    ident = {}
+    for tool in (*TOOLS, "cmake", "ninja"):
+        path = shutil.which(tool)
+        if path is None:
+            raise StageFailure(
+                "toolchain-missing",
+                f"{tool} not found: the Cortex-M target needs gcc-arm-none-eabi, libnewlib-arm-none-eabi "
+                "and qemu-system-arm (bash images/setup-host.sh installs them)",
+                cacheable=False,
+            )
+        done = _proc.run([path, "--version"], timeout=60, check=False)
+        ident[tool] = (done.stdout.strip().splitlines() or ["?"])[0]
+    return ident
+
+
+def _cmake() -> str:
+    """IREE 3.11 needs CMake >= 3.26 (Debian 12 has 3.25): the `cmake` wheel in this venv if any."""
+    import sys
+
+    local = Path(sys.executable).parent / "cmake"
+    return str(local) if local.is_file() else "cmake"
+
+
+# ---- the runtime, built once per key ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    root: Path
+    libraries: tuple[Path, ...]
+    includes: tuple[Path, ...]
+    defines: tuple[str, ...]  # which API this release has (read off its headers)
+    facts: Mapping[str, Any]
+
+
+def runtime_key(source_digest: str, cpu: str, ident: Mapping[str, str]) -> str:
+    return digest(
+        {
+            "source": source_digest,
+            "cpu": cpu,
+            "flags": list(machine(cpu).gcc_flags),
+            "cmake": list(_CMAKE),
+            "warnings": _WARNINGS,
+            "config": file_sha256(files_dir() / "iree_config.h"),
+            "toolchain": dict(ident),
+        }
+    )
+
+
+def build_runtime(
+    source: str, cpu: str, cache: Path, *, log: Optional[Path] = None, timeout: float = 3600
+) -> Runtime:
+    """IREE's runtime libraries for `cpu` from `source` (a tarball, directory or git+URL@TAG),
+    built into the cache unless already there. A build that fails raises the compiler's words."""
+    ident = toolchain_identity()
+    key = runtime_key(runtime_build.source_digest(source), cpu, ident)
+    root = cache / "cortex-m-runtime" / key[:16]
+    with file_lock(root.with_suffix(".lock")):
+        done_file = root / "runtime.json"
+        if not done_file.is_file():
+            src = runtime_build.source(source, cache, log=log)
+            _build(src.tree, cpu, root, ident, log=log, timeout=timeout)
+        facts = json.loads(done_file.read_text())
+    libs = tuple(sorted((root / "lib").glob("*.a")))
+    includes = (root / "include" / "src", root / "include" / "build")
+    return Runtime(root, libs, includes, tuple(facts["defines"]), facts)
+
+
+def _build(
+    tree: Path, cpu: str, root: Path, ident: Mapping[str, str], *, log: Optional[Path], timeout: float
+) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    cmake = _cmake()
+    host, target = root / "host-build", root / "build"
+    start = time.monotonic()
+    # The host tools a cross build runs (flatcc's schema compiler, the data embedder); without
+    # libbacktrace, which 3.11 would fetch from GitHub.
+    steps = [
+        [cmake, "-G", "Ninja", "-S", str(tree), "-B", str(host), *_CMAKE[:4],
+         "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=Release"],
+        [cmake, "--build", str(host), "-t", *runtime_build.HOST_TOOLS],
+    ]  # fmt: skip
+    for argv in steps:
+        _step(argv, log, timeout, "host tools (native build)")
+    bin_dir = root / "host-tools"
+    bin_dir.mkdir()
+    for name in runtime_build.HOST_TOOLS:
+        found = next((p for p in host.rglob(name) if p.is_file()), None)
+        if found is None:
+            raise StageFailure("runtime-build", f"{name} was not built under {host}")
+        shutil.copy2(found, bin_dir / name)
+    quirks = _source_flags(tree)
+    flags = " ".join(
+        (*machine(cpu).gcc_flags, _WARNINGS, *quirks, "-include", str(files_dir() / "iree_config.h"))
+    )
+    configure = [
+        cmake, "-G", "Ninja", "-S", str(tree), "-B", str(target),
+        f"-DCMAKE_TOOLCHAIN_FILE={files_dir() / 'arm-none-eabi.cmake'}", f"-DIREE_MATRIX_MCU_FLAGS={flags}",
+        f"-DIREE_HOST_BIN_DIR={bin_dir}", *_CMAKE,
+    ]  # fmt: skip
+    _step(configure, log, timeout, "cross build (configure)")
+    _step([cmake, "--build", str(target), "-t", *_LIBRARIES], log, timeout, "cross build")
+    seconds = time.monotonic() - start
+    (root / "lib").mkdir()
+    for lib in target.rglob("*.a"):
+        shutil.copy2(lib, root / "lib" / lib.name)
+    # Headers: the source's runtime/src, and the generated ones of the build (flatcc schemas).
+    shutil.copytree(tree / "runtime" / "src", root / "include" / "src", ignore=_not_headers)
+    shutil.copytree(target / "runtime" / "src", root / "include" / "build", ignore=_not_headers)
+    defines = _api_defines(tree)
+    facts = {
+        "cpu": cpu,
+        "toolchain": dict(ident),
+        "build_seconds": round(seconds, 1),
+        "library_bytes": sum(p.stat().st_size for p in (root / "lib").glob("*.a")),
+        "defines": list(defines),
+        "source_flags": list(quirks),
+    }
+    shutil.rmtree(host, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)
+    (root / "runtime.json").write_text(json.dumps(facts, indent=1, sort_keys=True))
+
+
+def _not_headers(folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if not (n.endswith(".h") or (Path(folder) / n).is_dir())]
+
+
+def _step(argv: Sequence[str], log: Optional[Path], timeout: float, what: str) -> None:
+    done = _proc.run(["nice", "-n", "10", *argv], timeout=timeout, log=log, check=False)
+    if done.returncode != 0:
+        raise StageFailure("runtime-build", f"{what}: {_build_error(done.output)}")
+
+
+_COMPILER_LINE = re.compile(r"^\S*(gcc|g\+\+|cc|c\+\+|ld|ar)\s")
+
+
+def _build_error(output: str) -> str:
+    """The compiler's error lines; for CMake's, the lines that say what (they follow the header)."""
+    lines = output.splitlines()
+    picked: list[str] = []
+    for i, line in enumerate(lines):
+        if "CMake Error" in line:
+            picked += [line.strip()] + [ln.strip() for ln in lines[i + 1 : i + 5] if ln.strip()][:3]
+        elif _COMPILER_LINE.match(line) or line.startswith("FAILED:"):
+            continue  # the command, not what it said
+        elif re.search(r"\berror\b", line, re.IGNORECASE) and line.strip() not in picked:
+            picked.append(line.strip())
+    return "\n".join(dict.fromkeys(picked[:15])) if picked else _proc.excerpt(output)
+
+
+def _source_flags(tree: Path) -> tuple[str, ...]:
+    """Flags a release's own code needs on a 32-bit target. 3.11.0's iree/base/alignment.h shifts
+    iree_host_size_t by 32 behind `if (sizeof(iree_host_size_t) == 8)`, which GCC still reports on
+    a 32-bit target ("right shift count >= width of type"), and IREE builds with -Werror. (Derived
+    from the source, so the runtime's key, which has the source's digest, decides it.)"""
+    alignment = (tree / "runtime/src/iree/base/alignment.h").read_text()
+    return ("-Wno-error=shift-count-overflow",) if "value >> 32" in alignment else ()
+
+
+def _api_defines(tree: Path) -> tuple[str, ...]:
+    """The firmware's switches for this release's API, read off its headers: how the HAL module
+    takes its devices (3.3: a list; 3.4-3.10: a policy and a list; 3.11: a policy and a group), and
+    whether the bytecode module takes flags (3.11), and how the system allocator is named."""
+    hal = (tree / "runtime/src/iree/modules/hal/module.h").read_text()
+    bytecode = (tree / "runtime/src/iree/vm/bytecode/module.h").read_text()
+    hal_api = 3 if "iree_hal_device_group_t* device_group" in hal else 2 if "device_policy" in hal else 1
+    flags = int("iree_vm_bytecode_module_flags_t flags" in bytecode)
+    defines = [f"IREE_MATRIX_HAL_MODULE_API={hal_api}", f"IREE_MATRIX_BYTECODE_FLAGS={flags}"]
+    # From 3.4 the system allocator is chosen at build time; the runtime's CMake picks libc's.
+    if "IREE_ALLOCATOR_SYSTEM_CTL" in (tree / "runtime/src/iree/base/allocator.h").read_text():
+        defines.append("IREE_ALLOCATOR_SYSTEM_CTL=iree_allocator_libc_ctl")
+    return tuple(defines)
+
+
+# ---- the firmware ----
+
+_ELEMENT_TYPES = {  # numpy dtype -> iree_hal_element_type_t (iree/hal/buffer_view.h)
+    "float32": 0x21000020,
+    "int32": 0x10000020,
+    "int64": 0x10000040,
+}
+
+
+def model_data(vmfb: Path, header: Path, inputs: Sequence[Path], function: str, out: Path) -> Path:
+    """model_data.c: the bytecode and inputs as flash constants (.incbin), the kernels' query functions."""
+    queries = re.findall(r"(\w+_library_query)\s*\(", header.read_text())
+    if not queries:
+        raise StageFailure("static-library", f"{header.name} declares no *_library_query function")
+    lines = [
+        '#include "model_data.h"',
+        f'#include "{header.resolve()}"',
+        _incbin("iree_matrix_vmfb", vmfb),
+        f"const size_t iree_matrix_vmfb_size = {vmfb.stat().st_size};",
+        f"const iree_hal_executable_library_query_fn_t iree_matrix_libraries[] = {{{', '.join(queries)}}};",
+        f"const size_t iree_matrix_library_count = {len(queries)};",
+        f'const char iree_matrix_function[] = "module.{function}";',
+    ]
+    tensors = []
+    for i, path in enumerate(inputs):
+        array = np.load(path)
+        element = _ELEMENT_TYPES.get(str(array.dtype))
+        if element is None:
+            raise StageFailure(
+                "input-type", f"input {i} is {array.dtype}; the firmware knows {', '.join(_ELEMENT_TYPES)}"
+            )
+        raw = out / f"input{i}.bin"
+        raw.write_bytes(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes())
+        dims = ", ".join(str(d) for d in array.shape) or "1"
+        lines += [_incbin(f"input{i}_data", raw), f"static const int32_t input{i}_shape[] = {{{dims}}};"]
+        tensors.append(
+            f"{{0x{element:08x}u, {array.ndim}, input{i}_shape, input{i}_data, {raw.stat().st_size}}}"
+        )
+    lines += [
+        f"const iree_matrix_tensor_t iree_matrix_inputs[] = {{{', '.join(tensors) or '{0}'}}};",
+        f"const size_t iree_matrix_input_count = {len(tensors)};",
+    ]
+    path = out / "model_data.c"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _incbin(name: str, path: Path) -> str:
+    return (
+        f"extern const uint8_t {name}[];\n"
+        f'__asm__(".section .rodata.{name},\\"a\\"\\n.balign 64\\n.global {name}\\n{name}:\\n'
+        f'.incbin \\"{path.resolve()}\\"\\n.previous\\n");'
+    )
+
+
+def linker_script(m: Machine) -> str:
+    (flash, flash_bytes), (ram, ram_bytes) = m.flash, m.ram
+    return f"""ENTRY(Reset_Handler)
+MEMORY {{
+  FLASH (rx) : ORIGIN = {flash:#x}, LENGTH = {flash_bytes:#x}
+  RAM (rwx) : ORIGIN = {ram:#x}, LENGTH = {ram_bytes:#x}
+}}
+SECTIONS {{
+  .isr_vector : {{ KEEP(*(.isr_vector)) }} > FLASH
+  .text : {{ *(.text*) *(.glue_7*) *(.vfp11_veneer) *(.v4_bx) }} > FLASH
+  .rodata : ALIGN(64) {{ *(.rodata*) }} > FLASH
+  .ARM.extab : {{ *(.ARM.extab*) }} > FLASH
+  .ARM.exidx : {{ *(.ARM.exidx*) }} > FLASH
+  .data : ALIGN(8) {{ __data_start = .; *(.data*) *(.got*) . = ALIGN(4); __data_end = .; }} > RAM AT > FLASH
+  __data_load = LOADADDR(.data);
+  .bss (NOLOAD) : ALIGN(8) {{ __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(4); __bss_end = .; }} > RAM
+  __heap_start = ALIGN(__bss_end, 8);
+  __stack_top = ORIGIN(RAM) + LENGTH(RAM);
+  __stack_bottom = __stack_top - {STACK_BYTES:#x};
+  __heap_end = __stack_bottom;
+  ASSERT(__heap_start < __heap_end, "data and bss leave no room for the heap")
+}}
+"""
+
+
+def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, log: Optional[Path]) -> Path:
+    """The firmware ELF: firmware.c + model data + the kernels' object + the runtime's libraries."""
+    m = machine(cpu)
+    script = out / "firmware.ld"
+    script.write_text(linker_script(m))
+    elf = out / "firmware.elf"
+    argv = [
+        "arm-none-eabi-gcc", *m.gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
+        "--specs=nano.specs", "-nostartfiles", "-include", str(files_dir() / "iree_config.h"),
+        *(f"-D{d}" for d in runtime.defines), *(f"-I{p}" for p in (files_dir(), *runtime.includes)),
+        str(files_dir() / "firmware.c"), str(data_c), str(kernels),
+        "-Wl,--start-group", *map(str, runtime.libraries), "-lc_nano", "-lm", "-lgcc", "-Wl,--end-group",
+        f"-T{script}", "-Wl,--gc-sections", f"-Wl,-Map={out / 'firmware.map'}", "-o", str(elf),
+    ]  # fmt: skip
+    done = _proc.run(argv, timeout=600, log=log, check=False)
+    if done.returncode != 0:
+        raise StageFailure("link-error", _link_error(done.output))
+    return elf
+
+
+def _link_error(output: str) -> str:
+    undefined = sorted(set(re.findall(r"undefined reference to `([^']+)'", output)))
+    overflow = re.findall(r"region `(\w+)' overflowed by (\d+) bytes", output)
+    if overflow:
+        return "; ".join(f"does not fit: region {r} overflowed by {n} bytes" for r, n in overflow)
+    if undefined:
+        return f"undefined symbols at link: {', '.join(undefined)}"
+    return _build_error(output)
+
+
+def sizes(elf: Path, *, log: Optional[Path]) -> dict[str, int]:
+    """text, rodata, data and bss of the firmware (arm-none-eabi-size -A, by section)."""
+    done = _proc.run(["arm-none-eabi-size", "-A", str(elf)], timeout=60, log=log)
+    got = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or not parts[1].isdigit():
+            continue
+        name, size = parts[0], int(parts[1])
+        if name in (".isr_vector", ".text", ".ARM.exidx", ".ARM.extab"):
+            got["text"] += size
+        elif name == ".rodata":
+            got["rodata"] += size
+        elif name == ".data":
+            got["data"] += size
+        elif name == ".bss":
+            got["bss"] += size
+    return got
+
+
+@dataclasses.dataclass(frozen=True)
+class FirmwareRun:
+    ok: bool
+    message: str
+    outputs: tuple[np.ndarray, ...]
+    heap_peak: Optional[int]
+    stack_peak: Optional[int]
+    heap_at: Mapping[str, int]  # the heap's break after each setup step (instance, device, context, inputs)
+    seconds: float
+    output: str
+
+
+def run(
+    elf: Path, cpu: str, output_dtypes: Sequence[str], *, timeout: float, log: Optional[Path]
+) -> FirmwareRun:
+    """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
+    argv = [
+        "qemu-system-arm", "-machine", machine(cpu).qemu, "-cpu", cpu, "-nographic", "-monitor", "none",
+        "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),
+    ]  # fmt: skip
+    done = _proc.run(argv, timeout=timeout, log=log, check=False)  # a Timeout is the run's result
+    return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
+
+
+def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: float) -> FirmwareRun:
+    outputs: list[tuple[list[int], bytearray]] = []
+    heap = stack = None
+    heap_at: dict[str, int] = {}
+    message = ""
+    ok = False
+    for line in text.splitlines():
+        word, _, rest = line.strip().partition(" ")
+        if word == "OUTPUT":
+            fields = rest.split()
+            rank = int(fields[2])
+            outputs.append(([int(d) for d in fields[3 : 3 + rank]], bytearray()))
+        elif word == "DATA" and outputs:
+            outputs[-1][1].extend(bytes.fromhex(rest))
+        elif word == "HEAP_AT" and len(rest.split()) == 2:
+            step, size = rest.split()
+            heap_at[step] = int(size)
+        elif word == "HEAP_PEAK":
+            heap = int(rest)
+        elif word == "STACK_PEAK":
+            stack = int(rest)
+        elif word == "IREE_MATRIX_OK":
+            ok = True
+        elif word == "IREE_MATRIX_FAIL":
+            message = rest
+    if not ok and not message:
+        message = f"the firmware stopped without a verdict (qemu exit {returncode}): {_proc.excerpt(text, 8)}"
+    arrays = []
+    for i, (shape, raw) in enumerate(outputs):
+        dtype = np.dtype(output_dtypes[i] if i < len(output_dtypes) else "float32").newbyteorder("<")
+        arrays.append(np.frombuffer(bytes(raw), dtype=dtype).reshape(shape))
+    return FirmwareRun(ok and returncode == 0, message, tuple(arrays), heap, stack, heap_at, seconds, text)
+
+
+def fits(flash_bytes: int, ram_bytes: int, cpu: str) -> dict[str, bool]:
+    """Which real boards that run `cpu`'s code have room for the firmware."""
+    return {b.name: flash_bytes <= b.flash and ram_bytes <= b.ram for b in BOARDS if cpu in b.runs}

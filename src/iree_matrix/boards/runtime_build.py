@@ -1,0 +1,493 @@
+"""IREE's runtime built from source with cmake: natively, and cross-compiled for the Pi Zero.
+
+IREE publishes no 32-bit ARM runtime, so "does my model run on an ARM1176?" needs one built here.
+The `runtime-build` stage (stages/runtime_build.py) runs these builds for `src:<release>` runtime
+values; its key hashes the source (tarball digest, or git URL + tag), the toolchain (compiler
+versions), the target, the linkage and every flag, and its store entry keeps the tools. What it
+records answers the brief's linkage question per build: build time, sizes of `iree-run-module` /
+`iree-benchmark-module` stripped and unstripped, and for a dynamic build the NEEDED libraries and
+GLIBC symbol versions.
+
+Sources (`--iree-source`, or $IREE_MATRIX_IREE_SOURCE): a directory holding IREE's tree, a tarball
+of one (what offline machines and CI use; docs/arm.md "Getting IREE's source"), or `git+URL@TAG`
+(default: IREE's public repository at the release tag, with only the submodules a runtime build
+needs).
+
+CMake: IREE 3.11.0's CMakeLists.txt requires CMake >= 3.26 (`cmake_minimum_required(VERSION
+3.26...3.29)`); Debian 12 ships 3.25.1. Every build therefore uses one CMake from PyPI (the `cmake`
+wheel: a static binary with its modules, unpacked once into CACHE/tools; `PYPI_CMAKE` pins it), on
+the host and in the toolchain container alike, so every release is configured by the same CMake.
+It stays below 4.0, which refuses `cmake_minimum_required` below 3.5 (flatcc's CMakeLists.txt
+asks for 2.8).
+
+Cross-building for the ARM1176JZF-S (IREE-NOTES, iree-src/README): `-mcpu=arm1176jzf-s -marm`
+(not `-march=armv6`: IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float calling
+convention (`-mfloat-abi=softfp`: Debian armel, the image the runs happen in), and
+`-Wno-error=pointer-to-int-cast` (IREE's task executor casts a pointer to a 64-bit int on 32-bit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from iree_matrix.core import _proc
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.iree import elf, targets, versions
+
+DEFAULT_GIT = versions.DEFAULT_IREE_GIT
+SOURCE_ENV = "IREE_MATRIX_IREE_SOURCE"  # what --iree-source is when not given (same syntax, space-separated)
+PYPI_CMAKE = "cmake==3.31.10"  # >= 3.26 for IREE 3.11, < 4 for flatcc (module docstring)
+# The two submodules a runtime-only build needs (iree-src/README.md).
+RUNTIME_SUBMODULES = ("third_party/flatcc", "third_party/benchmark")
+# Submodules a release's runtime-only configure needs beyond those (the v3.x tags' .gitmodules and
+# CMakeLists.txt): cpuinfo whenever threading is on up to 3.7, googletest even with tests off in
+# 3.3, eyalroz/printf from 3.11 (runtime/src/iree/base/printf.c wraps it; no option turns it off).
+_EXTRA_SUBMODULES = (
+    ("3.3.0", "3.3.99", "third_party/googletest"),
+    ("0", "3.7.99", "third_party/cpuinfo"),
+    ("3.11.0", "999", "third_party/printf"),
+)
+
+
+def runtime_submodules(release: str) -> tuple[str, ...]:
+    """The submodules a runtime-only build of `release` configures (a tag that is no release, a
+    branch of someone's fork: the common ones)."""
+    try:
+        v = versions.Version(release)
+    except versions.InvalidVersion:
+        return RUNTIME_SUBMODULES
+    extra = [p for low, high, p in _EXTRA_SUBMODULES if versions.Version(low) <= v <= versions.Version(high)]
+    return (*RUNTIME_SUBMODULES, *extra)
+
+
+TOOLS = ("iree-run-module", "iree-benchmark-module")
+HOST_TOOLS = ("iree-c-embed-data", "iree-flatcc-cli")
+
+_CMAKE_COMMON = (
+    "-DIREE_BUILD_COMPILER=OFF", "-DIREE_BUILD_TESTS=OFF", "-DIREE_BUILD_SAMPLES=OFF",
+    "-DIREE_BUILD_PYTHON_BINDINGS=OFF", "-DIREE_HAL_DRIVER_DEFAULTS=OFF",
+    # local-sync: the Pi Zero has one core; local-task: what the wheels use.
+    "-DIREE_HAL_DRIVER_LOCAL_SYNC=ON", "-DIREE_HAL_DRIVER_LOCAL_TASK=ON",
+    "-DCMAKE_BUILD_TYPE=Release",
+)  # fmt: skip
+# Releases from 3.10.0 fetch libbacktrace with git while configuring (FetchContent in
+# build_tools/third_party/libbacktrace/CMakeLists.txt, on by default on Linux): offline that fails
+# ("could not find git for clone of libbacktrace_src-populate"), and the runtime tools use it only
+# for stack traces. Older releases keep the flags (and the build keys) they always had.
+_NO_LIBBACKTRACE_SINCE = "3.10.0"
+# Releases up to 3.7 build cpuinfo whenever threading is on (IREE_ENABLE_CPUINFO). Cross-built for
+# CMAKE_SYSTEM_PROCESSOR=arm, cpuinfo compiles none of its ARM sources (its CMakeLists accepts
+# armv5-8*, aarch64, x86 only) and the link fails: "undefined reference to
+# `cpuinfo_arm_linux_init'". IREE's task system works without it (one worker on the Pi Zero).
+_CPUINFO_UNTIL = "3.7.99"
+# From 3.11.0, iree/base/alignment.h shifts an iree_host_size_t by 32 behind a
+# `sizeof(iree_host_size_t) == 8` test; on a 32-bit target GCC still warns (shift-count-overflow)
+# and IREE's default -Werror (IREE_ENABLE_WERROR_FLAG) stops the cross build. The shift is dead code
+# there, so cross builds of those releases keep the warning a warning. Older releases keep their keys.
+_NO_WERROR_CROSS_SINCE = "3.11.0"
+
+
+def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
+    """The flags a release's own CMakeLists.txt needs beyond `_CMAKE_COMMON` to build offline
+    (and, cross, for the board)."""
+    flags: list[str] = []
+    version = versions.Version(release)
+    cross = TOOLCHAINS.get(target, TOOLCHAINS["x86_64"]).cross
+    if version >= versions.Version(_NO_LIBBACKTRACE_SINCE):
+        flags.append("-DIREE_ENABLE_LIBBACKTRACE=OFF")
+    if cross and version <= versions.Version(_CPUINFO_UNTIL):
+        flags.append("-DIREE_ENABLE_CPUINFO=OFF")
+    if cross and version >= versions.Version(_NO_WERROR_CROSS_SINCE):
+        flags.append("-DIREE_ENABLE_WERROR_FLAG=OFF")
+    return tuple(flags)
+
+
+# What a source runtime's build variants change (versions.SOURCE_VARIANTS): "static" is the
+# linkage; "Os" optimises for size (cmake's MinSizeRel, -Os) instead of speed (Release, -O3).
+VARIANT_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
+_ARMV6 = targets.ARCHES["armv6"]  # the board's CPU and calling convention are targets' facts
+ARMV6_CFLAGS = f"-mcpu={_ARMV6.default_cpu} -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
+
+
+@dataclasses.dataclass(frozen=True)
+class Toolchain:
+    """A target of the build and how to compile for it."""
+
+    target: str  # "x86_64" | "armv6"
+    cc: str
+    cxx: str
+    cflags: str = ""
+    float_abi: Optional[str] = None  # the run environment's (targets.Arch.float_abi)
+    cross: bool = False
+
+
+TOOLCHAINS = {
+    "x86_64": Toolchain("x86_64", "gcc", "g++"),
+    "armv6": Toolchain(
+        "armv6",
+        "arm-linux-gnueabi-gcc",
+        "arm-linux-gnueabi-g++",
+        ARMV6_CFLAGS,
+        float_abi=_ARMV6.float_abi,
+        cross=True,
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    spec: str  # what the user passed
+    tree: Path  # IREE's top-level directory (has CMakeLists.txt and runtime/)
+    digest: str  # identity of the source: tarball sha256, git URL@tag, or a directory's path + HEAD
+
+
+def source_digest(spec: str) -> str:
+    """The identity of a source without unpacking or cloning it (a stage key hashes this): a
+    tarball's sha256, git URL + tag, or a directory's path and git HEAD. A missing source is a
+    one-line error naming what to pass."""
+    if spec.startswith("git+"):
+        url, _, tag = spec[4:].rpartition("@")
+        if not url or not tag:
+            raise UserError(f"--iree-source {spec!r}: expected git+URL@TAG, e.g. {DEFAULT_GIT}@v3.9.0")
+        return f"git:{url}@{tag}"
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
+        if not (tree / "runtime").is_dir():
+            raise UserError(f"--iree-source {spec}: no IREE tree there (no runtime/ directory)")
+        head = tree / ".git" / "HEAD"
+        return f"dir:{tree.resolve()}" + (f"@{head.read_text().strip()}" if head.is_file() else "")
+    if path.is_file():
+        return f"tarball:{file_sha256(path)}"
+    raise UserError(
+        f"--iree-source {spec!r}: no such directory or file; pass IREE's source tree, a tarball of it, "
+        f"or {DEFAULT_GIT}@vX.Y.Z"
+    )
+
+
+def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
+    """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
+    ident = source_digest(spec)
+    if spec.startswith("git+"):
+        url, _, tag = spec[4:].rpartition("@")
+        key = digest({"git": url, "tag": tag})[:16]
+        tree = cache / "iree-src" / key / "iree"
+        if not (tree / "CMakeLists.txt").is_file():
+            _clone(url, tag, tree, log=log)
+        return Source(spec, tree, ident)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
+        return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
+    sha = ident.split(":", 1)[1]
+    tree = cache / "iree-src" / sha[:16] / "iree"
+    if not (tree / "CMakeLists.txt").is_file():
+        _unpack(path, tree.parent)
+    if not (tree / "runtime").is_dir():
+        raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
+    return Source(spec, tree, ident)
+
+
+def tree_release(tree: Path) -> Optional[str]:
+    """The release an IREE tree is (runtime/version.json says "3.9.0.dev" at the v3.9.0 tag)."""
+    try:
+        text = json.loads((tree / "runtime" / "version.json").read_text())["package-version"]
+        return versions.Version(text).base_version
+    except (OSError, ValueError, KeyError, TypeError, versions.InvalidVersion):
+        return None
+
+
+def check_release(src: Source, release: str) -> None:
+    """A source that is another release than the runtime value names: a one-line error saying what to pass."""
+    found = tree_release(src.tree)
+    if found is not None and found != versions.Version(release).base_version:
+        raise StageFailure(
+            "runtime-source",
+            f"src:{release}: {src.spec} is IREE {found}'s source, not {release}'s; pass "
+            f"--iree-source {release}=<IREE {release} source> (a directory, a tarball, or "
+            f"{DEFAULT_GIT}@v{release}), or drop the source to build from IREE's repository at v{release}",
+        )
+
+
+def default_source(release: str) -> str:
+    return f"{DEFAULT_GIT}@v{release}"
+
+
+def _unpack(tarball: Path, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=into))
+    try:
+        with tarfile.open(tarball) as archive:
+            archive.extractall(staging, filter="data")
+        for child in staging.iterdir():
+            os.replace(child, into / child.name)
+    except (OSError, tarfile.TarError) as exc:
+        raise UserError(f"--iree-source {tarball}: cannot unpack ({exc})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
+    tree.parent.mkdir(parents=True, exist_ok=True)
+    staging = tree.parent / ".clone"
+    shutil.rmtree(staging, ignore_errors=True)
+    clone = ["git", "clone", "--depth", "1", "--branch", tag, url, str(staging)]
+    subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1",
+            *runtime_submodules(tag.lstrip("v"))]  # fmt: skip
+    for argv in (clone, subs):
+        done = _proc.run(argv, timeout=1800, log=log, check=False)
+        if done.returncode != 0:
+            raise UserError(clone_failure(url, tag, done.output))
+    os.replace(staging, tree)
+
+
+def clone_failure(url: str, tag: str, output: str) -> str:
+    """One line: which release has no source, git's own reason (its last `fatal:`/`error:` line,
+    not "Cloning into ..."), and what to pass instead."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    why = next(
+        (ln for ln in reversed(lines) if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else ""
+    )
+    release = tag.lstrip("v")
+    return (
+        f"no runtime source for {release}: cannot clone git+{url}@{tag} ({why or 'git failed'}); pass "
+        f"--iree-source [{release}=]PATH (IREE's tree at {tag}, or a tarball of it) or set {SOURCE_ENV}"
+    )
+
+
+def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
+    """The directory holding PyPI's CMake (`bin/cmake`, `share/cmake-*`), unpacked once from the
+    wheel the wheelhouse fetches (hash-checked, through the user's pip configuration)."""
+    from iree_matrix.matrix.wheelhouse import Target, Wheelhouse
+
+    version = PYPI_CMAKE.partition("==")[2]
+    home = cache / "tools" / f"cmake-{version}"
+    if (home / "bin" / "cmake").is_file():
+        return home
+    house = Wheelhouse(cache / "wheelhouse")
+    target = Target(python="3.11", machine=targets.host_arch())
+    try:
+        (wheel,) = house.fetch(house.lock([PYPI_CMAKE], target, log=log), log=log)
+    except StageFailure as exc:
+        raise StageFailure(
+            "toolchain-missing", f"{PYPI_CMAKE} from PyPI: {exc.message}", cacheable=False
+        ) from None
+    home.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".cmake-", dir=home.parent))
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for info in archive.infolist():
+                if not info.filename.startswith("cmake/data/") or info.is_dir():
+                    continue
+                out = staging / info.filename.removeprefix("cmake/data/")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                mode = (info.external_attr >> 16) & 0o777
+                if mode & 0o111 or out.parent.name == "bin":  # zipfile does not keep the x bit
+                    out.chmod(out.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        if not (staging / "bin" / "cmake").is_file():
+            raise StageFailure(
+                "toolchain-missing", f"{wheel.name} holds no cmake/data/bin/cmake", cacheable=False
+            )
+        staging.chmod(0o755)  # mkdtemp's 0700 would keep the toolchain container's user out
+        try:
+            os.replace(staging, home)
+        except OSError:  # another job unpacked it meanwhile
+            pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return home
+
+
+Runner = Callable[..., _proc.Completed]  # run(argv, *, timeout, log, check=False): host or container
+
+
+def host_runner(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
+    return _proc.run(argv, timeout=timeout, log=log, check=check)
+
+
+def host_runner_in(env: Any, read_only: Sequence[Path] = ()) -> Runner:
+    """A runner for an environment's commands that write no files (e.g. `gcc --version`)."""
+
+    def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
+        return env.run(argv, timeout=timeout, log=log, check=check, read_only=list(read_only))
+
+    return run
+
+
+def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str = "cmake") -> dict[str, str]:
+    """The compilers' own version lines: a different GCC is a different build. `run`: where they
+    are (a toolchain container); by default the host's, found on PATH. `cmake`: which CMake."""
+    tools = {tc.cc: tc.cc, tc.cxx: tc.cxx, "cmake": cmake, "ninja": "ninja"}
+    if run is not None:
+        ident = {}
+        for name, exe in tools.items():
+            done = run([exe, "--version"], timeout=120, log=None, check=False)
+            if done.returncode != 0:
+                why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
+                raise StageFailure("toolchain-missing", why)
+            ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
+        return ident
+    ident = {}
+    for name, exe in tools.items():
+        path = shutil.which(exe)
+        if path is None:
+            raise UserError(
+                f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
+                "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
+            )
+        done = _proc.run([path, "--version"], timeout=60, check=False)
+        ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
+    return ident
+
+
+def build_key(
+    src: Source | str,
+    tc: Toolchain,
+    linkage: str,
+    ident: Mapping[str, str],
+    variants: Sequence[str] = (),
+    release_flags: Sequence[str] = (),
+) -> str:
+    extra = [v for v in variants if v != "static"]
+    return digest(
+        {
+            "source": src if isinstance(src, str) else src.digest,
+            "target": tc.target,
+            "linkage": linkage,
+            "cflags": tc.cflags,
+            "cmake": list(_CMAKE_COMMON),
+            "toolchain": dict(ident),
+            **({"variants": extra} if extra else {}),  # a plain build keeps the key it always had
+            **({"release_cmake": list(release_flags)} if release_flags else {}),
+        }
+    )
+
+
+def toolchain(target: str) -> Toolchain:
+    if target not in TOOLCHAINS:
+        raise StageFailure(
+            "no-toolchain",
+            f"no IREE runtime build for {target} yet (known targets: {', '.join(TOOLCHAINS)})",
+        )
+    return TOOLCHAINS[target]
+
+
+def build_into(
+    src: Source,
+    target: str,
+    linkage: str,
+    root: Path,
+    *,
+    ident: Mapping[str, str],
+    variants: Sequence[str] = (),
+    host_tools: Optional[Path] = None,
+    log: Optional[Path] = None,
+    timeout: float = 3600,
+    run: Runner = host_runner,
+    cmake: str = "cmake",
+    release_flags: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Configure and build in `root/build` (removed after), the tools into `root/tools`; the facts
+    a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
+    tc = toolchain(target)
+    if tc.cross and host_tools is None:
+        raise StageFailure("runtime-build", f"a {target} build needs the host tools of a native build")
+    work = root / "build"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    argv = [cmake, "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON, *release_flags]
+    for variant in variants:
+        argv += VARIANT_CMAKE.get(variant, ())
+    argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
+    flags = tc.cflags + (" -static" if linkage == "static" else "")
+    if tc.cross:
+        argv += ["-DCMAKE_SYSTEM_NAME=Linux", "-DCMAKE_SYSTEM_PROCESSOR=arm"]
+        argv += [f"-DIREE_HOST_BIN_DIR={host_tools}"]
+    if flags.strip():
+        argv += [f"-DCMAKE_C_FLAGS={flags.strip()}", f"-DCMAKE_CXX_FLAGS={flags.strip()}"]
+    if linkage == "static":
+        argv += ["-DCMAKE_EXE_LINKER_FLAGS=-static"]
+    start = time.monotonic()
+    targets_ = [*TOOLS, *([] if tc.cross else HOST_TOOLS)]
+    for step in (argv, [cmake, "--build", str(work), "-t", *targets_]):
+        done = run(step, timeout=timeout, log=log, check=False)
+        if done.returncode != 0:
+            raise StageFailure(
+                "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
+            )
+    seconds = time.monotonic() - start
+    tools = root / "tools"
+    tools.mkdir(exist_ok=True)
+    for name in targets_:
+        found = next(work.rglob(name), None)
+        if found is None:
+            raise StageFailure("runtime-build", f"{name} was not built under {work}")
+        shutil.copy2(found, tools / name)
+    facts = {
+        "source": src.digest,
+        "target": target,
+        "linkage": linkage,
+        "cflags": flags.strip(),
+        "build_type": "MinSizeRel" if "Os" in variants else "Release",
+        "toolchain": dict(ident),
+        "build_seconds": round(seconds, 1),
+        **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},
+        **{f"{name}_stripped_bytes": _stripped_size(tools / name, tc, log, run, root) for name in TOOLS},
+        **elf.binary_facts(tools / "iree-run-module", log=log),
+        "float_abi": tc.float_abi,
+    }
+    shutil.rmtree(work, ignore_errors=True)  # ~100 MB of objects; the tools are what is kept
+    return facts
+
+
+def _stripped_size(
+    binary: Path, tc: Toolchain, log: Optional[Path], run: Runner = host_runner, root: Optional[Path] = None
+) -> int:
+    strip = tc.cc.replace("gcc", "strip") if tc.cross else "strip"
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        out = Path(tmp) / binary.name
+        done = run([strip, "-o", str(out), str(binary)], timeout=120, log=log, check=False)
+        if done.returncode != 0:
+            raise StageFailure("runtime-build", f"{strip}: {done.output[:300]}")
+        return out.stat().st_size
+
+
+def missing_submodules(tree: Path, output: str) -> str:
+    """What the build's words point at but the source lacks: an empty `third_party/X` (a submodule
+    not checked out - e.g. 3.11.0's runtime needs eyalroz/printf), and how to add it."""
+    third = tree / "third_party"
+    empty = (
+        [d.name for d in sorted(third.iterdir()) if d.is_dir() and not any(d.iterdir())]
+        if third.is_dir()
+        else []
+    )
+    named = [name for name in empty if f"third_party/{name}/" in output]
+    if not named:
+        return ""
+    subs = [f"third_party/{n}" for n in named]
+    return (
+        f"\n(the source has no {', '.join(subs)}: a submodule this release's runtime needs; add it where "
+        f"GitHub is reachable: git -C iree submodule update --init {' '.join(subs)})"
+    )
+
+
+def _build_error(output: str) -> str:
+    """The compiler's own error lines, not ninja's progress."""
+    lines = output.splitlines()
+    errors = [ln for ln in lines if re.search(r"\berror\b", ln, re.IGNORECASE)]
+    return "\n".join(errors[:15]) if errors else _proc.excerpt(output)

@@ -1,0 +1,98 @@
+"""Writing a file so that a reader (or a crash, or Ctrl-C) never sees half of it."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Union
+
+from iree_matrix.core.errors import StorageError
+
+if TYPE_CHECKING:
+    from typing import TypeGuard  # 3.10+: for the checker only (annotations are strings here)
+
+# Out of space, over quota, or a file system that became read-only: the disk's problem, not a result.
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+# What a tool prints when the disk refused it. Not "Read-only file system": the containers mount
+# every input read-only on purpose, and a tool writing into one is the tool's failure, not the disk's.
+DISK_FULL_TEXT = ("No space left on device", "Disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> TypeGuard[OSError]:
+    return isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS
+
+
+def free_bytes(path: Path) -> Optional[int]:
+    """Free space of the file system `path` is (or would be) on: its nearest existing ancestor's."""
+    for candidate in (Path(path), *Path(path).parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return None
+
+
+def storage_error(
+    path: Path,
+    why: Union[OSError, str],
+    *,
+    needed: Optional[int] = None,
+    at_least: bool = False,
+    doing: str = "cannot write",
+) -> StorageError:
+    """One line: where, why, how much it needed and how much is free, and that nothing is lost."""
+    reason = why if isinstance(why, str) else (why.strerror or str(why))
+    if isinstance(why, OSError) and why.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StorageError(
+            f"{path}: {doing} ({reason}): make it writable, or name a writable directory "
+            "(--results-dir for results and documents, --cache for the cache)"
+        )
+    free = free_bytes(path)
+    space = (f"it needs {'at least ' if at_least else ''}{needed} bytes, " if needed is not None else "") + (
+        f"{free} are free" if free is not None else "free space unknown"
+    )
+    return StorageError(
+        f"{path}: {doing} ({reason}): {space}; free some space (or point --cache at a bigger disk) and "
+        "re-run (finished results are kept)"
+    )
+
+
+def tree_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def write_atomically(target: Path, data: str | bytes) -> Path:
+    """Write to a temporary file beside `target`, fsync, then rename over it. Mode 0644: mkstemp's
+    0600 would make a committed document private."""
+    target = Path(target)
+    payload = data.encode() if isinstance(data, str) else data
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc, len(payload)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(target, exc, len(payload)) from None
+        raise
+    return target
+
+
+def _write_error(target: Path, exc: OSError, needed: int) -> BaseException:
+    """A disk that is full or read-only is one line naming the directory (`storage_error`); any
+    other OSError stays what it is."""
+    if is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM):
+        return storage_error(target.parent, exc, needed=needed, doing=f"cannot write {target.name}")
+    return exc

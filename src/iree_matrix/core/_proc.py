@@ -1,0 +1,431 @@
+"""The one way iree-matrix starts a process.
+
+Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
+(and appended to the log) so a failure can show the tool's own words. Every child runs in its own
+session so a timeout or Ctrl-C kills its whole process tree, and the executor can stop everything
+still running (`kill_all`) without leaving orphans behind. When the tool itself is killed, the
+direct children get a parent-death signal and the watchdog (`_watchdog.py`) kills what they started
+and removes the containers; a command that ends takes its strays (its group) with it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import dataclasses
+import functools
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.core._files import DISK_FULL_TEXT
+from iree_matrix.core.errors import EnvironmentFault, StageFailure
+
+# Looked up once here, not in the child: between fork and exec only this call and getppid run.
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
+
+
+def _die_with_parent(parent: int, watchdog: Optional[int]) -> None:
+    """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
+
+    A child in its own session is beyond the tool's process group, so without this `kill -9` of the
+    tool left iree-compile and pip running and writing into the store. The signal fires when the
+    thread that started the child exits; `run` blocks in that thread until the child ends.
+
+    The child also registers its process group with the watchdog itself, before exec: registered by
+    the tool after `Popen` returns, a tool killed in between would leave the grandchildren the child
+    had already started (the watchdog's pipe is still open here; exec closes it)."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if watchdog is not None:
+        try:
+            os.write(watchdog, b'["pg", %d]\n' % os.getpid())  # one write under PIPE_BUF: atomic
+        except OSError:
+            pass
+    if os.getppid() != parent:  # the tool died before prctl took effect
+        os._exit(1)
+
+
+class _Watchdog:
+    """The tool's side of `_watchdog.py`: started at the first command, told of every process group
+    and container, and left to notice the tool's end by the end of its stdin."""
+
+    def __init__(self) -> None:
+        self._proc: Optional[subprocess.Popen] = None
+        self._owner = 0  # the pid that started it: a forked child needs a watchdog of its own
+        self._lock = threading.Lock()
+
+    def fileno(self) -> Optional[int]:
+        """The pipe's write end, the watchdog started if need be (None without one)."""
+        with self._lock:
+            if self._proc is None or self._owner != os.getpid():
+                self._start()
+            return None if self._proc is None or self._proc.stdin is None else self._proc.stdin.fileno()
+
+    def send(self, *message: object) -> None:
+        with self._lock:
+            if self._proc is None or self._owner != os.getpid():
+                self._start()
+            if self._proc is None or self._proc.stdin is None:
+                return
+            try:
+                self._proc.stdin.write(json.dumps(message) + "\n")
+                self._proc.stdin.flush()
+            except (OSError, ValueError):
+                self._proc = None  # it died: the next message starts another
+
+    def _start(self) -> None:
+        self._owner = os.getpid()
+        try:
+            # Its own session: a signal to the tool's process group must not reach it. Not a
+            # parent-death child either: it is the one that must outlive the tool.
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(__file__).with_name("_watchdog.py"))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                text=True,
+                start_new_session=True,
+            )
+        except OSError:
+            self._proc = None  # without it the parent-death signal still kills direct children
+
+
+_watchdog = _Watchdog()
+
+
+def watch_container(remove: Sequence[str], name: str) -> None:
+    """Have `name` removed - `remove` (a command, `containers` makes it) run with the names of every
+    container still watched appended - if the tool dies before `unwatch_container(name)`."""
+    _watchdog.send("ct", list(remove), name)
+
+
+def unwatch_container(name: str) -> None:
+    _watchdog.send("-ct", name)
+
+
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
+# Set by `kill_all`: a worker thread whose child was just killed must not start its next command
+# (the real compile after `--help-hidden`), which the tool would then wait for after Ctrl-C.
+_stopping = threading.Event()
+
+
+@dataclasses.dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    # The largest resident set of the process or any descendant it waited for (wait4's
+    # ru_maxrss), None where it says nothing about the tool (a `docker run` client).
+    peak_rss_bytes: Optional[int] = None
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + "\n" + self.stderr).strip()
+
+
+class Timeout(Exception):
+    def __init__(self, argv: Sequence[str], seconds: float, output: str) -> None:
+        super().__init__(f"{Path(argv[0]).name} did not finish within {seconds:.0f} s")
+        self.argv = tuple(argv)
+        self.seconds = seconds
+        self.output = output
+
+
+class _Popen(subprocess.Popen):
+    """Popen that keeps the child's resource usage: the same wait, through `os.wait4`."""
+
+    rusage: Optional[os.struct_rusage] = None  # type: ignore[name-defined]
+
+    def _try_wait(self, wait_flags: int) -> tuple[int, int]:  # overrides CPython's private hook
+        try:
+            pid, status, rusage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return self.pid, 0  # what CPython's own _try_wait returns here
+        if pid == self.pid:
+            self.rusage = rusage
+        return pid, status
+
+
+def format_command(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: Optional[float] = None,
+    log: Optional[Path] = None,
+    check: bool = True,
+    error_class: Optional[str] = None,
+    feed: Optional[Iterable[bytes]] = None,
+) -> Completed:
+    """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
+    `feed`: chunks written to its stdin as it reads them (from a thread), then end of file."""
+    argv = tuple(str(a) for a in argv)
+    full_env = None if env is None else {**os.environ, **env}
+    _log(log, f"$ {format_command(argv)}\n")
+    start = time.monotonic()
+    stdin, feeder = (subprocess.DEVNULL, None) if feed is None else _Feeder.pipe(feed)
+    with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
+        watchdog = _watchdog.fileno()
+        try:
+            if _stopping.is_set():
+                raise KeyboardInterrupt
+            proc = _Popen(
+                argv,
+                cwd=cwd,
+                env=full_env,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                start_new_session=True,
+                preexec_fn=functools.partial(_die_with_parent, os.getpid(), watchdog),
+            )
+        except BaseException:
+            if feeder is not None:
+                feeder.finish()
+            raise
+        _live.add(proc)
+    if feeder is not None:
+        feeder.start()
+    try:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            stdout, stderr = proc.communicate()
+            _log(log, stdout + stderr + f"\n[timed out after {timeout:.0f} s]\n")
+            raise Timeout(argv, timeout or 0.0, (stdout + stderr).strip()) from None
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+        _end_group(proc.pid)
+        if feeder is not None:
+            feeder.finish()
+    seconds = time.monotonic() - start
+    _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
+    peak = proc.rusage.ru_maxrss * 1024 if proc.rusage is not None else None  # Linux: KiB
+    done = Completed(argv, proc.returncode, stdout, stderr, seconds, peak)
+    if check and proc.returncode != 0:
+        raise failure(done, error_class)
+    return done
+
+
+class _Feeder(threading.Thread):
+    """Writes chunks into a child's stdin; a child that stops reading (exit, kill) ends it."""
+
+    def __init__(self, chunks: Iterable[bytes], fd: int, child_end: int) -> None:
+        super().__init__(name="stdin feeder", daemon=True)
+        self._chunks, self._fd, self._child_end = chunks, fd, child_end
+        self.error: Optional[BaseException] = None
+
+    @classmethod
+    def pipe(cls, chunks: Iterable[bytes]) -> tuple[int, _Feeder]:
+        read_end, write_end = os.pipe()  # neither inherited by other children (O_CLOEXEC)
+        return read_end, cls(chunks, write_end, read_end)
+
+    def run(self) -> None:
+        try:
+            with open(self._fd, "wb") as f:
+                for chunk in self._chunks:
+                    f.write(chunk)
+        except BrokenPipeError:
+            pass  # the child stopped reading: its exit status says why
+        except BaseException as exc:  # noqa: BLE001 - the source's error, raised in the caller
+            self.error = exc
+
+    def start(self) -> None:
+        os.close(self._child_end)  # the child has its copy: EOF and EPIPE need ours closed
+        super().start()
+
+    def finish(self) -> None:
+        """Wait for the writer (the child has ended, so it ends too); raise what the source raised."""
+        if self.ident is None:  # the child never started
+            os.close(self._child_end)
+            os.close(self._fd)
+            return
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+# 126/127: the shell could not execute the tool (a broken environment, not a result); SIGKILL:
+# most likely the OOM killer. Neither says anything about the inputs, so neither is stored.
+# SIGHUP, SIGINT and SIGTERM come from outside too (a user, a session ending): not a result either.
+_NOT_A_RESULT = (126, 127, -9, -1, -2, -15)
+
+
+def failure(
+    done: Completed, error_class: Optional[str] = None, message: Optional[str] = None
+) -> StageFailure:
+    """The recorded failure for a command that exited non-zero: the tool's own words."""
+    tool = Path(done.argv[0]).name
+    if any(text in done.output for text in DISK_FULL_TEXT):  # the disk's state, not the inputs'
+        return StageFailure("disk-full", message or excerpt(done.output), cacheable=False)
+    if done.returncode in (126, 127):  # the tool (or a library it needs) could not be started
+        fault = environment_fault(done.output, done.argv, done.returncode)
+        said = fault.cause if fault else "not runnable"
+        return EnvironmentFault(
+            f"{tool} could not be started (exit {done.returncode}: {said}): its environment is incomplete "
+            "or damaged, not an answer about the inputs"
+        )
+    return StageFailure(
+        error_class or f"{tool}-error",
+        message or excerpt(done.output) or f"{tool} exited {done.returncode}",
+        cacheable=done.returncode not in _NOT_A_RESULT,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """Why a command failed because of where it ran rather than what it was given."""
+
+    cause: str  # the tool's own line that says so
+    damaged: bool  # a file of the environment itself is missing or broken (else: an output path)
+
+
+_LOADER = "error while loading shared libraries"  # ld.so, starting an executable
+_NO_LIBRARY = "cannot open shared object file"
+_MISSING = ("No such file or directory", "not found", _NO_LIBRARY)
+_UNWRITABLE = ("No such file or directory", "Permission denied", "Read-only file system", "Not a directory")
+# IREE's compiler runs its linker through `sh` and reports system()'s status: 32512 is the shell's
+# exit 127 (no such command), 32256 its 126. Measured with IREE 3.13.0 and iree-lld under a path with
+# a space: "sh: 1: /tmp/sp: not found / Linking failed; escaped command line returned exit code 32512".
+_LINKER_NOT_STARTED = ("returned exit code 32512", "returned exit code 32256")
+_NO_OUTPUT = "cannot open output file"  # iree-compile -o into a directory that is not there
+
+
+def environment_fault(
+    output: str,
+    argv: Sequence[str] = (),
+    returncode: Optional[int] = None,
+    root: Optional[str] = None,
+    outputs: Sequence[object] = (),
+) -> Optional[Fault]:
+    """Whether a failed command's `output` says the environment it ran in failed it, not its
+    inputs: a library the tool needs missing, a console script of the environment at `root` (a venv,
+    whose IREE tools import nothing but IREE) unable to import its own package, a file under `root`
+    missing, IREE's linker not found, one of its `outputs` (or its `-o`) not writable, or exit
+    126/127. None when the tool answered. Read from the whole output, or from a stored record's
+    excerpt (a result an older version stored is then redone, `stages.base`)."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    under = str(root).rstrip("/") + "/" if root else None
+
+    def first(*phrases: str, also: str = "", starts: tuple[str, ...] = ("",)) -> Optional[str]:
+        """The first line with one of `phrases`, `also`, and one of the `starts`."""
+        found = (ln for ln in lines if any(p in ln for p in phrases) and also in ln and ln.startswith(starts))
+        return next(found, None)
+
+    # ld.so could not load the tool's libraries; Python could not load an extension module's.
+    found = first(_LOADER) or first(_NO_LIBRARY, starts=("ImportError", "OSError"))
+    if found is None and under is not None:  # a file of the environment itself is missing
+        found = _about(lines, under, _MISSING)
+    found = found or first(*_LINKER_NOT_STARTED)
+    tool = Path(str(argv[0])) if argv else None
+    if (
+        found is None
+        and under is not None
+        and tool is not None
+        and str(tool).startswith(under)
+        and tool.parent.name == "bin"
+        and not tool.name.startswith("python")  # a worker script's ImportError may be an answer
+    ):
+        found = first("ImportError:", "ModuleNotFoundError:", starts=("ImportError:", "ModuleNotFoundError:"))
+    if found is not None:
+        return Fault(found, damaged=True)
+    for written in (first(_NO_OUTPUT), *(_about(lines, str(path), _UNWRITABLE) for path in outputs)):
+        if written is not None:
+            return Fault(written, damaged=False)
+    if returncode in (126, 127):
+        return Fault(lines[-1] if lines else f"exit {returncode}", damaged=True)
+    return None
+
+
+def _about(lines: Sequence[str], path: str, errors: Sequence[str]) -> Optional[str]:
+    """The first line where the system said one of `errors` of a file under `path`: "<path...>: <error>"
+    (sh, ld.so, most tools) or "<error>: '<path...>'" (Python's OSError)."""
+    said = "|".join(map(re.escape, errors))
+    where = re.escape(path)
+    pattern = re.compile(rf"{where}[^\s'\"]*['\"]?: (?:{said})|(?:{said}): ['\"]?{where}")
+    return next((ln for ln in lines if pattern.search(ln)), None)
+
+
+def kill_all() -> None:
+    """Stop every child still running (Ctrl-C, or the executor shutting down); start no more."""
+    with _live_lock:
+        _stopping.set()
+        procs = list(_live)
+    for proc in procs:
+        _kill(proc)
+
+
+def resume() -> None:
+    """Allow commands again (a new run in the same process, after an interrupted one)."""
+    _stopping.clear()
+
+
+def _end_group(pgid: int) -> None:
+    """A command has ended: whatever it started and left running (in its process group) ends too,
+    rather than write into the store after the stage is over; then the watchdog can forget it."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the usual case: nothing left
+    _watchdog.send("-pg", pgid)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=3)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _log(log: Optional[Path], text: str) -> None:
+    if log is not None:
+        with open(log, "a", encoding="utf-8", errors="replace") as f:
+            f.write(text)
+
+
+def note(log: Optional[Path], text: str) -> None:
+    """One line of the tool's own in a job's log (what it reused, built, kept), beside its commands'."""
+    _log(log, text.rstrip("\n") + "\n")
+
+
+_NOISE = ("WARNING: Location 'file:", "[notice]")
+
+
+def excerpt(output: str, max_lines: int = 25, max_chars: int = 4000) -> str:
+    """The part of a tool's output worth recording: errors first, bounded in size."""
+    lines = [ln.rstrip() for ln in output.splitlines() if ln.strip() and not ln.startswith(_NOISE)]
+    flagged = [ln for ln in lines if "error" in ln.lower() or "fail" in ln.lower()]
+    chosen = flagged if flagged else lines[-max_lines:]
+    if len(chosen) > max_lines:
+        chosen = chosen[:max_lines] + [f"... ({len(chosen) - max_lines} more lines)"]
+    text = "\n".join(chosen)
+    return text if len(text) <= max_chars else text[: max_chars - 4] + " ..."

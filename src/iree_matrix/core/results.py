@@ -1,0 +1,350 @@
+"""Result records and the append-only JSON Lines log they are published in.
+
+One record per stage execution. The schema is versioned (`SCHEMA_VERSION`); readers skip records
+of a newer schema with a warning instead of misreading them, and bring older ones up to date
+through `MIGRATIONS` (one function per version step) or refuse them with a warning naming the step
+that is missing. Appends are a single `write` of one
+line on an `O_APPEND` descriptor followed by `fsync`, under an advisory lock, so a crash or Ctrl-C
+never leaves a half record behind a complete one; a torn last line (power loss) is skipped on read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import fcntl
+import functools
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Callable, Optional, Tuple
+
+from iree_matrix.core.errors import StorageError
+from iree_matrix.core.records import Labels, Metrics
+from iree_matrix.iree import refusals
+
+SCHEMA_VERSION = 2
+
+
+def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
+    # Records written before the `schema` field existed have version 1's fields already.
+    return {**data, "schema": 1}
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # Schema 2 adds digests to `metrics`: `module_sha256`, `module_parts_sha256`, `artifact_sha256` (compile),
+    # `module_sha256` and `outputs_sha256` (run). A schema-1 record has none: unknown, not empty.
+    return {**data, "schema": 2}
+
+
+# MIGRATIONS[n] turns a record of schema n into one of schema n + 1. A bump of SCHEMA_VERSION adds
+# its step here, so a results.jsonl (or a store) written by an older iree-matrix stays readable.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
+
+
+class SchemaError(ValueError):
+    """A record this iree-matrix cannot read as the current schema (newer, or no migration)."""
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` as a record of `SCHEMA_VERSION`, through every step from its own version; a
+    `SchemaError` saying which when it is newer or a step is missing."""
+    version = data.get("schema", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise TypeError(f"field 'schema' is {version!r}, expected a version number")
+    if version > SCHEMA_VERSION:
+        raise SchemaError(f"schema {version} is newer than this iree-matrix understands ({SCHEMA_VERSION})")
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise SchemaError(
+                f"schema {version} has no migration to {version + 1} (this iree-matrix reads "
+                f"{SCHEMA_VERSION}); re-run the stage or use the iree-matrix that wrote it"
+            )
+        data = step(dict(data))
+        if data.get("schema") != version + 1:
+            raise SchemaError(f"the migration from schema {version} did not produce schema {version + 1}")
+        version += 1
+    return data
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    FAIL = "fail"
+    MISMATCH = "mismatch"  # ran, but the outputs differ from torch beyond the model's tolerance
+    TIMEOUT = "timeout"
+    SKIP = "skip"  # does not apply to this cell (the reason says why)
+    NOT_RUN = "not_run"  # a stage it depends on did not succeed (`blocked_by` names it)
+
+    @property
+    def is_success(self) -> bool:
+        return self is Status.OK
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """What one stage did for one job. Everything the report shows comes from these fields."""
+
+    job: str  # "compile:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
+    stage: str  # install | export | compile | run
+    cell: str  # the job id without the stage prefix
+    key: str  # content hash of everything that decides the output ("" when not run)
+    status: Status
+    labels: Mapping[str, str]  # model, python, torch, turbine, compiler, runtime, arch, profile, env
+    metrics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    error_class: Optional[str] = None
+    message: Optional[str] = None  # the tool's own words (excerpt), or the skip / not-run reason
+    blocked_by: Optional[str] = None  # job id of the failed dependency, for NOT_RUN
+    env: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # id, backend, lock digest, packages
+    command: tuple[str, ...] = ()
+    host: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    started: Optional[str] = None  # ISO 8601, UTC
+    finished: Optional[str] = None
+    # Wall time of the stage's own work (key to outcome), None when reused or not run: with the
+    # tools' own times it shows what the orchestration costs.
+    seconds: Optional[float] = None
+    tool_version: str = ""
+    schema: int = SCHEMA_VERSION
+
+    @functools.cached_property
+    def label(self) -> Labels:
+        """The labels, typed (`records.Labels`): what every reader reads them through."""
+        return Labels.of(self.labels, job=self.job)
+
+    @functools.cached_property
+    def metric(self) -> Metrics:
+        """The metrics, typed (`records.Metrics`)."""
+        return Metrics(self.metrics)
+
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        data["status"] = self.status.value
+        data["command"] = list(self.command)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        """A record from its JSON form; TypeError/ValueError naming the field when a value has the
+        wrong type (valid JSON is not yet a valid record: `"labels": null` must not reach the report)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        data = migrate(dict(data))
+        for name, types in _FIELD_TYPES.items():
+            if name in data and not isinstance(data[name], types):
+                raise TypeError(f"field {name!r} is {type(data[name]).__name__}, expected {_names(types)}")
+        for name in ("job", "stage", "status"):
+            if name not in data:
+                raise KeyError(name)
+        if not all(isinstance(v, str) for v in data.get("labels", {}).values()):
+            raise TypeError("field 'labels' has a value that is not a string")
+        kwargs = {k: v for k, v in data.items() if k in fields}
+        kwargs["status"] = Status(kwargs["status"])
+        kwargs["command"] = tuple(kwargs.get("command") or ())
+        kwargs["error_class"] = refusals.read_class(
+            data["stage"], data.get("error_class"), data.get("message")
+        )
+        record = cls(**kwargs)
+        _ = record.label  # the typed view, built now: a LabelError naming a label that is none
+        return record
+
+
+_TEXT = (str,)
+_OPTIONAL_TEXT = (str, type(None))
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "job": _TEXT, "stage": _TEXT, "cell": _TEXT, "key": _TEXT, "status": _TEXT,
+    "labels": (dict,), "metrics": (dict,), "env": (dict,), "host": (dict,),
+    "error_class": _OPTIONAL_TEXT, "message": _OPTIONAL_TEXT, "blocked_by": _OPTIONAL_TEXT,
+    "started": _OPTIONAL_TEXT, "finished": _OPTIONAL_TEXT, "tool_version": _TEXT,
+    "command": (list, type(None)), "seconds": (int, float, type(None)), "schema": (int,),
+}  # fmt: skip
+
+
+def _names(types: tuple[type, ...]) -> str:
+    return " or ".join("null" if t is type(None) else t.__name__ for t in types)
+
+
+# (file:line, warning) already printed by this process.
+_WARNED: set[tuple[str, str]] = set()
+
+
+class ResultsLog:
+    """`results/results.jsonl`: every record ever published, newest last."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def append(self, record: Record) -> None:
+        line = (record.to_json() + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # end a torn last line so this record does not join it
+            try:
+                left = memoryview(line)
+                while left:  # a nearly full disk takes part of a write without an error: go on
+                    left = left[os.write(fd, left) :]
+                os.fsync(fd)
+            except OSError as exc:
+                os.ftruncate(fd, size)  # a partial record would be torn; the lines before it stay
+                raise StorageError(
+                    f"{self.path}: cannot append a record ({exc.strerror}): it needs {len(line)} bytes, "
+                    f"{shutil.disk_usage(self.path.parent).free} are free; free some space and re-run "
+                    "(finished records are kept)"
+                ) from None
+        finally:
+            os.close(fd)
+
+    def _warn(self, lineno: int, what: str) -> None:
+        """Once per file and line in this process: a report reads the log several times."""
+        where = f"{self.path}:{lineno}"
+        if (where, what) not in _WARNED:
+            _WARNED.add((where, what))
+            print(f"warning: {where}: {what}", file=sys.stderr)
+
+    def __iter__(self) -> Iterator[Record]:
+        for _, record in self._lines():
+            if record is not None:
+                yield record
+
+    def unreadable(self) -> list[str]:
+        """The lines no record can be read from (a newer schema, garbage, a torn end), verbatim and
+        each ending in a newline: what a rewrite of the log must keep."""
+        return [
+            line if line.endswith("\n") else line + "\n" for line, record in self._lines() if record is None
+        ]
+
+    def _lines(self) -> Iterator[tuple[str, Optional[Record]]]:
+        """Every non-empty line and the record read from it (None, with a warning, if none)."""
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                if not line.endswith("\n"):
+                    self._warn(lineno, "ignoring a torn last line")
+                    yield line, None
+                    return
+                yield line, self._parse(lineno, line.strip())
+
+    def _parse(self, lineno: int, line: str) -> Optional[Record]:
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            self._warn(lineno, "not JSON, skipped")
+            return None
+        try:
+            if not isinstance(data, dict):
+                raise TypeError(f"not a record object ({type(data).__name__})")
+            return Record.from_dict(data)
+        except SchemaError as exc:
+            self._warn(lineno, f"{exc}; skipped")
+        except (KeyError, ValueError, TypeError) as exc:
+            self._warn(lineno, f"malformed record ({type(exc).__name__}: {exc}); skipped")
+        return None
+
+    def keys(self) -> set[str]:
+        return {r.key for r in self if r.key}
+
+    def latest(self) -> dict[str, Record]:
+        """The newest record per job id: what the report shows."""
+        return latest_by_job(self)
+
+
+def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
+    latest: dict[str, Record] = {}
+    for record in records:
+        latest[record.job] = record
+    return latest
+
+
+# --- the records, indexed ---------------------------------------------------------------------------
+
+ExportKey = Tuple[str, str]  # model, exporter
+CompileKey = Tuple[str, str, str, str, str]  # model, exporter, profile, arch, compiler
+RunKey = Tuple[str, str, str, str, str, str]  # ... + the runtime as the tables name it (`Labels.run_runtime`)
+
+
+def export_key(record: Record) -> ExportKey:
+    return (record.label.model, record.label.exporter)
+
+
+def compile_key(record: Record) -> CompileKey:
+    label = record.label
+    return (label.model, label.exporter, label.profile, label.arch, label.compiler)
+
+
+def run_key(record: Record) -> RunKey:
+    return (*compile_key(record), record.label.run_runtime)
+
+
+@dataclasses.dataclass(frozen=True)
+class Index:
+    """The one index of a results log: the newest record per job, and the exports, compiles and
+    runs by what they are of — of the MLIR text; the compilers reading the MLIR bytecode apart
+    (`bytecode`: report/exporters.py's section). Two jobs with the same labels (a renamed cell):
+    the one that finished last is current."""
+
+    by_job: Mapping[str, Record]
+    exports: Mapping[ExportKey, Record]
+    compiles: Mapping[CompileKey, Record]
+    runs: Mapping[RunKey, Record]
+    installs: tuple[Record, ...]
+    bytecode: Mapping[CompileKey, Record] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> Index:
+        latest = latest_by_job(records)
+        exports: dict[ExportKey, Record] = {}
+        compiles: dict[CompileKey, Record] = {}
+        runs: dict[RunKey, Record] = {}
+        bytecode: dict[CompileKey, Record] = {}
+        installs = []
+        for record in latest.values():
+            if record.label.form == "bytecode":
+                if record.stage == "compile":
+                    _put(bytecode, compile_key(record), record)
+                continue
+            if record.stage == "install":
+                installs.append(record)
+            elif record.stage == "export":
+                _put(exports, export_key(record), record)
+            elif record.stage == "compile":
+                _put(compiles, compile_key(record), record)
+            elif record.stage == "run":
+                _put(runs, run_key(record), record)
+        return cls(latest, exports, compiles, runs, tuple(installs), bytecode)
+
+    def cause(self, record: Record) -> Record:
+        """The record that says why a cell did not pass: the stage that failed (a compile, an
+        install), not the run that was never run because of it."""
+        return self._walk(record)[0]
+
+    def root_blocker(self, record: Record) -> str:
+        """The job id a not-run record waits on at the root: the first that ran (and failed), or
+        one the log does not hold; "" when it names none."""
+        return self._walk(record)[1] if record.blocked_by else ""
+
+    def _walk(self, record: Record) -> tuple[Record, str]:
+        """Along `blocked_by` from `record` while a stage was not run: the last record the log holds,
+        and the job id the walk ends at (a cycle ends it too)."""
+        seen, job = {record.job}, record.job
+        while record.status is Status.NOT_RUN and record.blocked_by and record.blocked_by not in seen:
+            job = record.blocked_by
+            upstream = self.by_job.get(job)
+            if upstream is None:
+                break
+            seen.add(job)
+            record = upstream
+        return record, job
+
+
+def _put(table: dict[Any, Record], key: Any, record: Record) -> None:
+    old = table.get(key)
+    if old is None or (record.finished or "") >= (old.finished or ""):
+        table[key] = record

@@ -1,0 +1,171 @@
+"""What the cache holds, how much disk each part takes, and how to reclaim it: `iree-matrix doctor`
+shows it, `iree-matrix cache prune` removes what a later run can make again.
+
+The Docker images live in the Docker daemon's storage, not in the cache: their size is Docker's own
+accounting (`docker system df -v`: each image's unique size, and the base layers shared once)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Optional, Union
+
+from iree_matrix.core import formats
+from iree_matrix.envs import containers
+from iree_matrix.images.common import BASE_REPO, ENV_REPO
+
+# The cache's parts: (directory, what it holds, what removing it costs the next run).
+PARTS = {
+    "logs": ("job logs of earlier executions", "nothing: each stored result keeps its own log"),
+    "wheelhouse": ("downloaded wheels", "downloads again when an environment is built"),
+    "envs": ("host venvs (--backend venv)", "rebuilds them from the wheelhouse"),
+    "images": ("Debian root filesystems for the base images", "debootstraps a base image again"),
+    "store": ("stage results: exports, modules, their logs", "re-runs every stage (records are kept)"),
+}
+# What `cache prune` removes when no part is named: nothing a run needs stage work to make again.
+CHEAP = ("logs", "wheelhouse")
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    name: str
+    path: Path
+    bytes: int
+    holds: str
+    cost: str
+
+
+# Characters IREE's compiler cannot take in the cache's path. It runs its linker (iree-lld, inside
+# the compiler's venv under the cache) through `sh` with the path unquoted, and the linker's files in
+# $TMPDIR alike: measured with IREE 3.13.0, each of these made every llvm-cpu compile fail ("sh: 1:
+# /tmp/sp: not found", "Syntax error: Unterminated quoted string", "failed to link executable"),
+# which would be stored as IREE's answer; `* ? [ # ~ ! = : ,` were harmless.
+SHELL_UNSAFE = frozenset(" \t\n\r\v\f$'\"`\\;&|<>()")
+
+
+def absolute(path: Union[str, Path]) -> Path:
+    """A path as the user gave it, made absolute against the current directory (and `~` expanded):
+    a stage runs its tools in other directories (iree-compile in the MLIR's), where a relative cache
+    names something else."""
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+
+
+def default_cache() -> Path:
+    """Shared by every checkout on this machine: wheels, locks, environments and artifacts."""
+    if "IREE_MATRIX_CACHE" in os.environ:
+        return absolute(os.environ["IREE_MATRIX_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return absolute(Path(base) / "iree-matrix")
+
+
+def unsafe_characters(path: Union[str, Path]) -> str:
+    """The characters of `path` IREE's tools cannot take (SHELL_UNSAFE), as a message names them."""
+    found = sorted({c for c in os.fspath(path) if c in SHELL_UNSAFE})
+    return ", ".join("a space" if c == " " else repr(c) for c in found)
+
+
+def require_usable(cache: Path, store: Optional[Path] = None) -> None:
+    """Refuse, before anything runs, a cache (or `--store`, or $TMPDIR) IREE's compiler cannot work
+    under: every compile in it would fail to link and be recorded as IREE's answer."""
+    import tempfile
+
+    from iree_matrix.core.errors import UserError
+
+    if "IREE_MATRIX_CACHE" in os.environ and absolute(os.environ["IREE_MATRIX_CACHE"]) == cache:
+        named = "$IREE_MATRIX_CACHE"
+    else:
+        named = "--cache" if cache != default_cache() else "the default cache"
+    fix = "point IREE_MATRIX_CACHE (or --cache) at a DIR" if named.startswith("$") else "pass --cache DIR"
+    checked = [(named, cache, fix), ("--store", store, "pass --store DIR")]
+    for name, path, fix in checked:
+        bad = unsafe_characters(path) if path is not None else ""
+        if bad:
+            raise UserError(
+                f"{name} {str(path)!r}: has {bad}, which IREE's compiler cannot take (it runs its linker "
+                f"from the cache's environments through sh, unquoted: every compile would fail to link); "
+                f"{fix} without spaces or shell characters"
+            )
+    tmp = tempfile.gettempdir()
+    bad = unsafe_characters(tmp)
+    if bad:
+        raise UserError(
+            f"TMPDIR {tmp!r}: has {bad}, which IREE's compiler cannot take (its linker's files go there, "
+            "named to sh unquoted: every compile would fail to link); set TMPDIR to a directory without "
+            "spaces or shell characters"
+        )
+
+
+def du(path: Path) -> int:
+    """Bytes a directory takes on disk (blocks, as `du` counts them; each hard link once)."""
+    total, seen = 0, set()
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
+def usage(cache: Path) -> list[Part]:
+    cache = Path(cache)
+    return [
+        Part(name, cache / name, du(cache / name), holds, cost)
+        for name, (holds, cost) in PARTS.items()
+        if (cache / name).is_dir()
+    ]
+
+
+def docker_images() -> Optional[tuple[int, int]]:
+    """(number, bytes) of this tool's images in Docker's storage, shared layers counted once; None
+    without a daemon."""
+    images = containers.disk_usage()
+    if images is None:
+        return None
+    ours = [i for i in images if str(i.get("Repository", "")).startswith((ENV_REPO, BASE_REPO))]
+    shared = max((_bytes(i.get("SharedSize", "0B")) for i in ours), default=0)
+    return len(ours), shared + sum(_bytes(i.get("UniqueSize", "0B")) for i in ours)
+
+
+_UNITS = {"B": 1, "KB": 1e3, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+
+
+def _bytes(text: str) -> int:
+    found = re.fullmatch(r"\s*([\d.]+)\s*([kKMGT]?B)\s*", str(text))
+    return int(float(found[1]) * _UNITS[found[2]]) if found else 0
+
+
+def summary(cache: Path) -> str:
+    """One line for `doctor`: the cache's parts and the Docker images."""
+    parts = usage(cache)
+    total = sum(p.bytes for p in parts)
+    listed = ", ".join(f"{p.name} {formats.size(p.bytes)}" for p in parts if p.bytes) or "empty"
+    images = docker_images()
+    docker = f"; Docker images: {images[0]}, {formats.size(images[1])}" if images else ""
+    return f"{formats.size(total)} in {cache} ({listed}){docker}"
+
+
+def prune(cache: Path, names: Sequence[str] = CHEAP) -> list[tuple[str, int]]:
+    """Remove the named parts of the cache: (name, bytes freed) each. A run holds the cache's lock;
+    the caller takes it first."""
+    unknown = [n for n in names if n not in PARTS]
+    if unknown:
+        raise ValueError(f"unknown cache part(s) {', '.join(unknown)} (parts: {', '.join(PARTS)})")
+    freed = []
+    for part in usage(cache):
+        if part.name in names:
+            shutil.rmtree(part.path, ignore_errors=True)
+            freed.append((part.name, part.bytes))
+    return freed
+
+
+def names(given: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(given))
+    return list(PARTS) if "all" in chosen else chosen or list(CHEAP)

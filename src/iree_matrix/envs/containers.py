@@ -1,0 +1,568 @@
+"""The container layer: every `docker` command this tool runs is made here and nowhere else
+(`tests/unit/test_container_layer.py` checks it) - whether the daemon answers (`state`), the
+containers stages run in (`run`), the containers that build environment images
+(`build_container`, then committed), images (`image`, `images`, `load_image`, `remove_image`,
+`disk_usage`), and cleaning up (`remove_orphans`, the watchdog's command).
+
+One transport, the `docker` CLI through `_proc.run`, not the Docker SDK, because of what the
+callers need. A stage's command must read as if it had run here: stdout and stderr captured apart
+and appended to the job's log, its timeout, and Ctrl-C stopping it at once (`_proc.kill_all` kills
+the client, which forwards the signal to the container, whose `--init` passes it on). `_proc`
+does all of that for every process; an SDK call is an HTTP request blocking a worker thread that
+Ctrl-C does not reach, and would need its own timeout, log and kill path. Bind mounts, user ids and
+labels are options either way; the rest has a CLI spelling too (`docker load` reads the hand-made
+archive from a pipe, `docker commit --change LABEL` labels an environment image), and the
+watchdog - a separate process that must not import this package - removes containers with the
+command this module hands it. One transport is also one requirement: the `docker` command
+(`doctor` checks it), not a Python client library beside it.
+
+Every container a stage runs in gets one set of isolation options: no network, a non-root user, no
+capabilities, `--init`, only the host paths the caller names mounted (read-only, or writable) at
+the same paths, so argv made of host paths works unchanged.
+
+Except where the container's user could not reach that path: run as root, the containers run as
+nobody, and a path under a directory nobody may not enter on the host (root's home is mode 0700,
+and so is `/root` in every Debian image) is unreachable in the container too, though mounted. Such
+a path is mounted under `/mnt/host` instead (`/root/.cache/x` at `/mnt/host/root/.cache/x`), and
+the command's argv and environment are rewritten to match, its output rewritten back, so it still
+reads as if it had run here. The alternative - running as the caller's uid, root - would let a
+container act as root on every root-owned file it is given; nobody at a reachable path does not.
+
+What the CLI alone does not guarantee - that the container dies when the client is killed hard,
+and that it is always removed - is done by name: in a `finally` (`docker rm -f`); by the watchdog
+(`_proc.watch_container`) when the tool is killed (`kill -9` runs no `finally`); and, should the
+watchdog have been killed too, at the start of the next run (`remove_orphans`), which removes every
+container whose owner label names a process of this machine that no longer exists.
+
+The containers that *build* environment images (`build_container`) run as root with the base's
+own configuration instead: they must be root to install into the image, and `docker commit` copies
+their configuration into it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core import _proc, host
+from iree_matrix.core.errors import StageFailure, UserError
+
+LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
+NOBODY = (65534, 65534)  # what containers run as when the host user is root
+HOST_MOUNTS = "/mnt/host"  # where a path nobody cannot reach on the host is mounted instead
+KEEP_ENV = "IREE_MATRIX_KEEP_CONTAINERS"
+OWNER_LABEL = f"{LABEL}.owner"  # which process started the container: boot id/pid namespace/pid/start
+KEPT_LABEL = f"{LABEL}.kept"  # kept on purpose (KEEP_ENV): never an orphan
+RUN_LABEL_ENV = "IREE_MATRIX_RUN_LABEL"
+_DOCKER_ERROR = 125  # `docker run` itself failed (bad mount, missing image), not the command
+
+
+# --- the daemon ---------------------------------------------------------------------------------
+
+SETUP = "images/setup-host.sh"
+SETUP_HINT = f"run `{SETUP}` as root (installs docker.io + debootstrap and starts dockerd)"
+_GROUP_FIX = "add yourself to the 'docker' group (sudo usermod -aG docker $USER; log in again) or run as root"
+# What the docker command says when it cannot reach the daemon (a stopped dockerd, a dead socket).
+_NO_DAEMON = ("cannot connect to the docker daemon", "is the docker daemon running", "connection refused")
+
+
+@dataclasses.dataclass(frozen=True)
+class State:
+    ok: bool
+    detail: str  # "Docker Engine 20.10.24" or why it does not answer
+    fix: str = ""
+
+
+def find_docker() -> Optional[str]:
+    """The `docker` command on PATH, or None: the one place that looks for it."""
+    return shutil.which("docker")
+
+
+def docker_cli() -> str:
+    """The `docker` command, or a stage failure saying how to install it."""
+    found = find_docker()
+    if found is None:
+        raise StageFailure("docker-daemon", f"no `docker` command on PATH; {SETUP_HINT}", cacheable=False)
+    return found
+
+
+def state(timeout: int = 10) -> State:
+    """Whether the daemon answers, and if not why and how to fix it: one check, for `doctor`, the
+    automatic backend choice, image commands and the stages."""
+    docker = find_docker()
+    if docker is None:
+        return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
+    try:
+        done = _proc.run([docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False)
+    except (_proc.Timeout, OSError) as exc:
+        return State(False, f"not running ({exc})", f"bash {SETUP} starts dockerd (no init system does)")
+    if done.returncode == 0 and done.stdout.strip():
+        return State(True, f"Docker Engine {done.stdout.strip()}")
+    text = " ".join(done.stderr.split()) or f"`docker version` exited {done.returncode}"
+    if "permission denied" in text.lower():
+        return State(False, f"no permission on the Docker socket ({text})", _GROUP_FIX)
+    return State(False, f"not running ({text})", f"bash {SETUP} starts dockerd (no init system does)")
+
+
+def problem() -> Optional[str]:
+    """Why the daemon cannot be used (with the fix), or None when it answers."""
+    found = state()
+    return None if found.ok else f"the Docker daemon does not answer: {found.detail}; {found.fix}"
+
+
+def require() -> None:
+    """For the CLI boundary: fail fast, with the fix, before a run starts."""
+    found = problem()
+    if found:
+        raise UserError(found)
+
+
+def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optional[Path] = None,
+            check: bool = True, feed: Optional[Iterable[bytes]] = None) -> _proc.Completed:  # fmt: skip
+    """A `docker` command about images or the daemon, not a stage's own command: its failure is the
+    daemon's moment (an API error, a dead socket), never a cached result. `what` names it for people."""
+    try:
+        done = _proc.run([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
+    except _proc.Timeout:
+        raise StageFailure("docker", f"{what}: `docker {args[0]}` did not finish within {timeout:.0f} s",
+                           cacheable=False) from None  # fmt: skip
+    if check and done.returncode != 0:
+        raise _daemon_failure(what, done)
+    return done
+
+
+def _daemon_failure(what: str, done: _proc.Completed) -> StageFailure:
+    text = _proc.excerpt(done.stderr) or f"docker exited {done.returncode}"
+    if any(mark in text.lower() for mark in _NO_DAEMON):
+        return StageFailure(
+            "docker-daemon", f"{what}: lost the Docker daemon ({text}); {SETUP_HINT}", cacheable=False
+        )
+    return StageFailure("docker", f"{what}: {text}", cacheable=False)
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Image:
+    """An image as `docker image inspect` describes it (the fields this tool reads)."""
+
+    id: str  # sha256:...
+    tags: tuple[str, ...]
+    labels: Mapping[str, str]
+    created: str  # RFC 3339: sorts as time
+    size: int  # bytes
+
+    @classmethod
+    def of(cls, attrs: Mapping[str, Any]) -> Image:
+        labels = (attrs.get("Config") or {}).get("Labels") or {}
+        tags = tuple(attrs.get("RepoTags") or ())
+        return cls(
+            attrs["Id"], tags, dict(labels), str(attrs.get("Created", "")), int(attrs.get("Size") or 0)
+        )
+
+
+def image(ref: str) -> Optional[Image]:
+    """The image `ref` (a tag or an id) names in the daemon, or None when it has none."""
+    done = _docker("image", "inspect", ref, what=f"image {ref}", timeout=120, check=False)
+    if done.returncode != 0:
+        if "no such image" in done.stderr.lower():
+            return None
+        raise _daemon_failure(f"image {ref}", done)
+    return Image.of(json.loads(done.stdout)[0])
+
+
+def images(labels: Mapping[str, str]) -> list[Image]:
+    """The images carrying every one of `labels` (key -> value)."""
+    filters = [arg for key, value in labels.items() for arg in ("--filter", f"label={key}={value}")]
+    listed = _docker("image", "ls", "--quiet", "--no-trunc", *filters, what="listing images", timeout=120)
+    ids = list(dict.fromkeys(listed.stdout.split()))
+    if not ids:
+        return []
+    done = _docker("image", "inspect", *ids, what="listing images", timeout=120)
+    return [Image.of(attrs) for attrs in json.loads(done.stdout)]
+
+
+def load_image(archive: Iterable[bytes], *, what: str, log: Optional[Path] = None) -> None:
+    """`docker load` of a `docker save` archive, streamed in chunks (never written to disk)."""
+    _docker("load", what=what, log=log, feed=archive)
+
+
+def remove_image(ref: str) -> None:
+    _docker("image", "rm", ref, what=f"removing image {ref}", timeout=300)
+
+
+def disk_usage() -> Optional[list[dict[str, Any]]]:
+    """`docker system df -v`'s image rows (Repository, UniqueSize, SharedSize, ... as Docker writes
+    them); None without a daemon."""
+    docker = find_docker()
+    if docker is None:
+        return None
+    try:
+        done = _proc.run([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
+        return list(json.loads(done.stdout).get("Images") or [])
+    except (OSError, _proc.Timeout, ValueError):
+        return None
+
+
+# --- containers that build images ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """A build container that has run (`build_container`): its command's result, and committing it."""
+
+    name: str
+    done: _proc.Completed
+
+    def commit(self, tag: str, *, changes: Sequence[str] = (), labels: Mapping[str, str] = {}) -> None:
+        """The container's file system and configuration as image `tag`, with Dockerfile `changes`
+        (ENV, WORKDIR, CMD, ...) and `labels` added."""
+        lines = [*changes, *(f"LABEL {_dockerfile_word(k)}={_dockerfile_word(v)}" for k, v in labels.items())]
+        args = [arg for line in lines for arg in ("--change", line)]
+        _docker("commit", *args, self.name, tag, what=f"committing {tag}", timeout=1800)
+
+
+@contextlib.contextmanager
+def build_container(
+    image_ref: str,
+    argv: Sequence[str],
+    *,
+    what: str,
+    read_only: Sequence[Path] = (),
+    timeout: Optional[float],
+    log: Optional[Path] = None,
+) -> Iterator[Built]:
+    """Run `argv` as root in a container of `image_ref` with no network, `read_only` mounted at the
+    same paths, and nothing else of this tool's in its configuration but the marker label (a commit
+    copies it into the image); the container stays until the block ends, to be committed, and is
+    removed then (or by the watchdog, should the tool be killed first)."""
+    docker = docker_cli()
+    name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
+    opts = ["--name", name, "--label", f"{LABEL}=1", "--network", "none", "--pull", "never"]
+    for path in sorted({str(Path(p).resolve()) for p in read_only}):
+        opts += ["--mount", _mount(path, path, readonly=True)]
+    _proc.watch_container(_remove_argv(docker), name)
+    try:
+        try:
+            done = _proc.run([docker, "run", *opts, image_ref, *argv], timeout=timeout, log=log, check=False)
+        except _proc.Timeout as exc:
+            _quiet([docker, "kill", name])  # the client is gone; the container may not be
+            raise _proc.Timeout([what], exc.seconds, exc.output) from None
+        if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
+            raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
+        yield Built(name, dataclasses.replace(done, argv=tuple(argv)))
+    finally:
+        _quiet([*_remove_argv(docker), name])
+        _proc.unwatch_container(name)
+
+
+def _dockerfile_word(text: str) -> str:
+    """`text` as one word of a Dockerfile instruction (what `--change` takes): double-quoted, with
+    the characters the Dockerfile lexer treats specially inside double quotes escaped."""
+    return '"' + re.sub(r'([\\"$])', r"\\\1", text) + '"'
+
+
+def _remove_argv(docker: str) -> list[str]:
+    """The command that removes containers, their names appended: for this module and the watchdog."""
+    return [docker, "rm", "--force", "--volumes"]
+
+
+# --- containers that run a stage's command ------------------------------------------------------
+
+
+def run(
+    image_id: str,
+    argv: Sequence[str],
+    *,
+    what: str,
+    labels: Mapping[str, str] = {},
+    timeout: Optional[float],
+    log: Optional[Path] = None,
+    read_only: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
+    env: Optional[Mapping[str, str]] = None,
+    check: bool = True,
+    error_class: Optional[str] = None,
+    peak_memory: bool = False,
+    cwd: Optional[Path] = None,
+) -> _proc.Completed:
+    """Run `argv` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
+    the result reads as if `argv` had run here: its argv, its exit code, its output. `peak_memory`:
+    its `peak_rss_bytes` is the container's peak memory (`peak_memory_wrapper`). `cwd`: the working
+    directory, one of the mounted paths."""
+    argv = [str(a) for a in argv]
+    docker = docker_cli()
+    _check_readable(read_only)
+    name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
+    user = _container_user()
+    keep = os.environ.get(KEEP_ENV) == "1"
+    labels = {**labels, **({KEPT_LABEL: "1"} if keep else {OWNER_LABEL: owner()})}
+    moved = moved_mounts([*read_only, *writable]) if user == NOBODY else {}
+    inside = [_translate(a, moved) for a in argv]
+    if peak_memory:
+        inside = [*PEAK_MEMORY_WRAPPER, *inside]
+    env = {k: _translate(v, moved) for k, v in (env or {}).items()}
+    opts = options(name, user, read_only, writable, env, labels, moved, cwd)
+    docker_argv = [docker, "run", *opts, image_id, *inside]
+    with _writable_by(user, writable):
+        if not keep:
+            _proc.watch_container(_remove_argv(docker), name)
+        try:
+            done = _proc.run(docker_argv, timeout=timeout, log=log, check=False)
+        except _proc.Timeout as exc:
+            _quiet([docker, "kill", name])  # the client is gone; the container may not be
+            raise _proc.Timeout(argv, exc.seconds, exc.output) from None
+        finally:
+            if keep:
+                _proc.note(log, f"[kept container {name}: {KEEP_ENV}=1]")
+            else:
+                _quiet([*_remove_argv(docker), name])
+                _proc.unwatch_container(name)
+    # The docker client's own footprint says nothing about the tool in the container.
+    back = {inner: outer for outer, inner in moved.items()}
+    stderr, peak = split_peak_memory(done.stderr) if peak_memory else (done.stderr, None)
+    done = dataclasses.replace(
+        done,
+        argv=tuple(argv),
+        stdout=_translate(done.stdout, back),
+        stderr=_translate(stderr, back),
+        peak_rss_bytes=peak,
+    )
+    if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
+        raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
+    if check and done.returncode != 0:
+        raise _proc.failure(done, error_class)
+    return done
+
+
+def options(
+    name: str,
+    user: tuple[int, int],
+    read_only: Sequence[Path],
+    writable: Sequence[Path],
+    env: Optional[Mapping[str, str]],
+    labels: Mapping[str, str] = {},
+    moved: Mapping[str, str] = {},
+    cwd: Optional[Path] = None,
+) -> list[str]:
+    """`docker run`'s options for a container (pure); `moved`: host paths mounted elsewhere
+    (`moved_mounts`); `cwd`: the working directory (a mounted path; default /tmp)."""
+    workdir = "/tmp" if cwd is None else _translate(str(Path(cwd).resolve()), moved)
+    opts = [
+        "--name", name, "--label", f"{LABEL}=1",
+        *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
+        "--network", "none", "--user", f"{user[0]}:{user[1]}", "--workdir", workdir,
+        "--pull", "never",  # no registry: a missing image is an error, not a 30 s pull attempt
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--init",  # PID 1 forwards signals (a killed client's SIGTERM) and reaps children
+        "--env", "HOME=/tmp", "--env", "PYTHONNOUSERSITE=1",
+    ]  # fmt: skip
+    if host.containers_cgroup() is not None:
+        # Every container under one parent cgroup, whose CPU counter keeps what removed
+        # containers used: how much of a timed stage's CPU was the stage's own (other_load).
+        opts += ["--cgroup-parent", host.CONTAINERS_CGROUP]
+    if os.environ.get(RUN_LABEL_ENV):  # lets a caller find (and count) exactly its own containers
+        opts += ["--label", f"{LABEL}.run={os.environ[RUN_LABEL_ENV]}"]
+    for key, value in (env or {}).items():
+        opts += ["--env", f"{key}={value}"]
+    rw = {str(Path(p).resolve()) for p in writable}
+    ro = {str(Path(p).resolve()) for p in read_only} - rw
+    for path in sorted(ro):
+        opts += ["--mount", _mount(path, _translate(path, moved), readonly=True)]
+    for path in sorted(rw):
+        opts += ["--mount", _mount(path, _translate(path, moved), readonly=False)]
+    return opts
+
+
+# The peak memory of a container's command: its memory cgroup's high-water mark (cgroup v2
+# memory.peak, v1 memory.max_usage_in_bytes), read by a shell after the command exits. Under
+# qemu-user that is the emulator with the guest program in it, plus the page cache of the files it
+# read (the module): an upper bound of what the program needs on the board. The docker client's own
+# rusage says nothing about it.
+_PEAK_MARK = "iree-matrix-peak-memory-bytes: "
+PEAK_MEMORY_WRAPPER = (
+    "/bin/sh", "-c",
+    '"$@"; rc=$?; for f in /sys/fs/cgroup/memory.peak /sys/fs/cgroup/memory/memory.max_usage_in_bytes; '
+    f'do if [ -r "$f" ]; then echo "{_PEAK_MARK}$(cat "$f")" >&2; break; fi; done; exit $rc',
+    "sh",
+)  # fmt: skip
+
+
+def split_peak_memory(stderr: str) -> tuple[str, Optional[int]]:
+    """The command's own stderr, and the peak the wrapper appended (None if it could not read one)."""
+    head, mark, tail = stderr.rpartition(_PEAK_MARK)
+    if not mark:
+        return stderr, None
+    value, _, rest = tail.partition("\n")
+    return head + rest, int(value) if value.strip().isdigit() else None
+
+
+def moved_mounts(paths: Sequence[Path]) -> dict[str, str]:
+    """The mounts nobody could not reach at their own path, and where they go instead (pure but for
+    reading the modes of the host's directories): host path -> path in the container."""
+    moved = {}
+    for path in paths:
+        resolved = Path(path).resolve()
+        if not all(p.stat().st_mode & 0o001 for p in resolved.parents if p.exists()):
+            for spelling in {str(path), str(resolved)}:
+                moved[spelling] = HOST_MOUNTS + str(resolved)
+    return moved
+
+
+def _translate(text: str, mapping: Mapping[str, str]) -> str:
+    """`text` with every whole-path occurrence of a key of `mapping` (a path or its prefix) replaced."""
+    if not mapping or not text:
+        return text
+    keys = sorted(mapping, key=len, reverse=True)
+    pattern = r"(?<![\w.\-/])(" + "|".join(re.escape(k) for k in keys) + r")(?=/|$|[^\w.\-])"
+    return re.sub(pattern, lambda m: mapping[m.group(1)], text)
+
+
+def owner(pid: Optional[int] = None) -> str:
+    """This process (or `pid`) as an owner label: boot id, pid namespace, pid and start time, so a
+    reused pid or another machine's (or container's) process is never taken for the owner."""
+    pid = os.getpid() if pid is None else pid
+    return "/".join((_boot_id(), _pid_namespace(), str(pid), _start_time(pid) or "?"))
+
+
+def owner_is_gone(label: str) -> bool:
+    """True when `label` (from `owner`) names a process of this machine and pid namespace that no
+    longer exists; False when it lives, or belongs to somewhere we cannot see."""
+    try:
+        boot, namespace, pid, started = label.split("/")
+    except ValueError:
+        return False
+    if boot != _boot_id() or namespace != _pid_namespace() or not pid.isdigit():
+        return False
+    return _start_time(int(pid)) != started
+
+
+def remove_orphans() -> list[str]:
+    """Remove every container of this tool whose owner is gone (a run killed with its watchdog):
+    the names removed. Kept containers (`KEEP_ENV`) and other machines' are left alone."""
+    docker = find_docker()
+    if docker is None:
+        return []  # no docker command: no containers either
+    fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
+    done = _proc.run(
+        [docker, "ps", "--all", "--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}",
+         "--format", fmt],
+        timeout=60, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return []  # no daemon: no containers either
+    rows = (line.partition("\t") for line in done.stdout.splitlines())
+    gone = [name for name, _, label in rows if owner_is_gone(label)]
+    if gone:
+        _quiet([*_remove_argv(docker), *gone])
+    return gone
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        return "?"
+
+
+def _start_time(pid: int) -> Optional[str]:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat); None if
+    there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]  # the name may hold spaces and ')'
+
+
+def _quiet(argv: Sequence[str]) -> None:
+    # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
+    try:
+        _proc.run(argv, timeout=60, check=False)
+    except _proc.Timeout:
+        pass
+
+
+def _check_readable(paths: Sequence[Path]) -> None:
+    """Containers run as an unprivileged user: a mounted input it cannot read would fail deep inside
+    the tool with a confusing message, so say plainly which path and how to fix it."""
+    if _container_user()[0] != NOBODY[0]:
+        return  # the container runs as the host user, who can read what they named
+    for path in paths:
+        mode = Path(path).stat().st_mode
+        needed = 0o005 if Path(path).is_dir() else 0o004
+        if mode & needed != needed:
+            raise StageFailure(
+                "permissions",
+                f"{path} (mode {mode & 0o777:o}) is not readable by the container's unprivileged user: "
+                f"chmod o+rX it, or use --backend venv",
+                cacheable=False,
+            )
+
+
+def _container_user() -> tuple[int, int]:
+    """The host user, unless that is root: then nobody, so a container cannot act as root anywhere."""
+    uid, gid = os.getuid(), os.getgid()
+    return NOBODY if uid == 0 else (uid, gid)
+
+
+class _writable_by:
+    """Give the container user the writable directories for the run; hand them back afterwards.
+
+    Only needed when the host runs as root (the container user is then nobody). Afterwards
+    everything in them belongs to the directory's original owner again, so the store never holds
+    files owned by nobody (which any later container could then rewrite).
+    """
+
+    def __init__(self, user: tuple[int, int], paths: Sequence[Path]) -> None:
+        self._user = user
+        self._paths = [Path(p) for p in paths] if os.getuid() == 0 and user != (0, 0) else []
+        self._owners: dict[Path, tuple[int, int]] = {}
+
+    def __enter__(self) -> _writable_by:
+        for path in self._paths:
+            st = path.stat()
+            self._owners[path] = (st.st_uid, st.st_gid)
+            for item in _walk(path):
+                os.lchown(item, *self._user)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for path, owner in self._owners.items():
+            for item in _walk(path):
+                os.lchown(item, *owner)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    yield root
+    if root.is_dir() and not root.is_symlink():
+        for dirpath, dirnames, filenames in os.walk(root):
+            for item in dirnames + filenames:
+                yield Path(dirpath) / item
+
+
+def _mount(path: str, target: str, *, readonly: bool) -> str:
+    # --mount (not -v): a missing source is an error instead of a new root-owned directory, and
+    # paths with ':' work. Fields are CSV, so quote them.
+    fields = ["type=bind", f"source={path}", f"target={target}"] + (["readonly"] if readonly else [])
+    return ",".join('"' + f.replace('"', '""') + '"' if ("," in f or '"' in f) else f for f in fields)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in text)[:60]

@@ -1,0 +1,213 @@
+"""`iree-matrix doctor`: what this machine lacks for each backend, and how to fix each thing.
+
+Every check is cheap and read-only; none installs or starts anything (images/setup-host.sh does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Callable, Optional
+
+from iree_matrix.core import _proc, binfmt, formats
+from iree_matrix.envs import containers
+from iree_matrix.envs.containers import SETUP
+
+MIN_FREE_BYTES = 20 * 2**30  # the default matrix's wheels, environments and modules, with room to spare
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    # all | docker | venv | qemu (foreign-CPU images) | armv6 (armv6-smoke) | src (src: runtimes)
+    needed_for: str = "all"
+
+
+def _which(tool: str) -> Optional[str]:
+    return shutil.which(tool)
+
+
+def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
+    try:
+        done = _proc.run(argv, timeout=timeout, check=False)
+    except (OSError, _proc.Timeout) as exc:
+        return 127, str(exc)
+    return done.returncode, done.output
+
+
+def _installed(name: str, tool: str, missing: str, fix: str, needed_for: str) -> Check:
+    """A tool on PATH: where it is, or what its absence means and how to install it."""
+    found = _which(tool)
+    if found:
+        return Check(name, True, found, needed_for=needed_for)
+    return Check(name, False, missing, fix, needed_for)
+
+
+def check_docker_client() -> Check:
+    found = containers.find_docker()
+    if found:
+        return Check("docker client", True, found, needed_for="docker")
+    return Check(
+        "docker client", False, "not installed", f"bash {SETUP} (apt-get install docker.io)", "docker"
+    )
+
+
+def check_docker_daemon() -> Check:
+    if not containers.find_docker():
+        return Check("docker daemon", False, "no docker client", f"bash {SETUP}", "docker")
+    found = containers.state()
+    return Check("docker daemon", found.ok, found.detail, found.fix, "docker")
+
+
+def check_debootstrap() -> Check:
+    missing = "not installed (base images are built with it)"
+    return _installed("debootstrap", "debootstrap", missing, f"bash {SETUP}", "docker")
+
+
+# armv6-smoke: the hello world and IREE's runtime built from source (native + armel cross).
+ARMV6_TOOLCHAIN = ("arm-linux-gnueabi-gcc", "arm-linux-gnueabi-g++", "cmake", "ninja", "g++", "readelf")
+
+
+def check_arm_toolchain() -> Check:
+    missing = [tool for tool in ARMV6_TOOLCHAIN if not _which(tool)]
+    if missing:
+        return Check("arm toolchain", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "armv6")
+    return Check(
+        "arm toolchain", True, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", needed_for="armv6"
+    )
+
+
+# A `src:<release>` runtime (and armv6-smoke's native build for its host tools): the runtime-build
+# stage runs the host's cmake, ninja and GCC on every backend (no toolchain image yet).
+NATIVE_TOOLCHAIN = ("gcc", "g++", "cmake", "ninja", "strip", "readelf")
+
+
+def check_native_toolchain() -> Check:
+    missing = [tool for tool in NATIVE_TOOLCHAIN if not _which(tool)]
+    if missing:
+        return Check(
+            "build tools",
+            False,
+            f"missing {', '.join(missing)} (needed by src:<release> runtimes, built here with cmake)",
+            "apt-get install cmake ninja-build gcc g++ binutils (or bash images/setup-host.sh)",
+            "src",
+        )
+    return Check("build tools", True, "gcc/g++, cmake, ninja (src:<release> runtimes)", needed_for="src")
+
+
+# The bare-metal Cortex-M target (cortex_m.py): cross compiler, newlib, qemu-system-arm.
+def check_cortex_m_toolchain() -> Check:
+    from iree_matrix.boards import cortex_m
+
+    missing = [tool for tool in cortex_m.TOOLS if not _which(tool)]
+    if missing:
+        return Check("cortex-m tools", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "cortex-m")
+    return Check("cortex-m tools", True, "arm-none-eabi-gcc, qemu-system-arm", needed_for="cortex-m")
+
+
+QEMU_HANDLERS = ("qemu-arm", "qemu-aarch64")
+
+
+def check_binfmt(root: Optional[Path] = None) -> Check:
+    """qemu-user handlers for 32- and 64-bit ARM: registered, enabled, interpreter present, and
+    with the F flag (without it a container cannot reach the interpreter). `root` is for tests."""
+
+    root = binfmt.BINFMT_DIR if root is None else root
+    problems = [p for p in (binfmt.problem(name, root) for name in QEMU_HANDLERS) if p]
+    if problems:
+        return Check("binfmt", False, "; ".join(problems), f"bash {SETUP}", "qemu")
+    entries = [binfmt.entry(name, root) for name in QEMU_HANDLERS]
+    detail = ", ".join(f"{e.name} (flags {e.flags})" for e in entries if e is not None)
+    return Check("binfmt", True, detail, needed_for="qemu")
+
+
+def check_disk(path: Path) -> Check:
+    path.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(path).free
+    ok = free >= MIN_FREE_BYTES
+    want = formats.size(MIN_FREE_BYTES)
+    fix = "" if ok else f"free space or point --cache / $IREE_MATRIX_CACHE at a bigger disk (want {want})"
+    return Check("disk", ok, f"{formats.size(free)} free under {path}", fix)
+
+
+def check_cache_use(path: Path) -> Check:
+    """Not a requirement: how much disk the cache and the Docker images take, and how to reclaim it."""
+    from iree_matrix.envs import cache_usage
+
+    return Check("disk use", True, cache_usage.summary(path) + " — reclaim: iree-matrix cache prune")
+
+
+def check_pip_config() -> Check:
+    code, out = _probe([sys.executable, "-m", "pip", "config", "list"])
+    if code != 0:
+        return Check("pip", False, out.splitlines()[-1] if out else "pip does not run", "install pip")
+    keys = sorted({line.split("=", 1)[0].split(".")[-1] for line in out.splitlines() if "=" in line})
+    detail = "config: " + (", ".join(keys) if keys else "none (PyPI defaults)")
+    return Check("pip", True, detail + " — used for every download")
+
+
+def check_pythons(versions: Sequence[str]) -> list[Check]:
+    checks = []
+    for version in versions:
+        here = f"{sys.version_info.major}.{sys.version_info.minor}" == version
+        found = sys.executable if here else _which(f"python{version}")
+        checks.append(
+            Check(
+                f"python{version}",
+                found is not None,
+                found or "not on PATH",
+                "" if found else "install it, or use --backend docker (Debian suites provide 3.9/3.11/3.13)",
+                "venv",
+            )
+        )
+    return checks
+
+
+def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
+    checks: list[Callable[[], Check]] = [
+        check_pip_config,
+        lambda: check_disk(cache),
+        lambda: check_cache_use(cache),
+        check_docker_client,
+        check_docker_daemon,
+        check_debootstrap,
+        check_binfmt,
+        check_native_toolchain,
+        check_arm_toolchain,
+        check_cortex_m_toolchain,
+    ]
+    return [c() for c in checks] + check_pythons(pythons)
+
+
+def render(checks: Sequence[Check]) -> str:
+    lines = []
+    for c in checks:
+        mark = "ok " if c.ok else "NO "
+        scope = "" if c.needed_for == "all" else f" [{c.needed_for}]"
+        lines.append(f"  {mark} {c.name:<14}{scope:<9} {c.detail}")
+        if not c.ok and c.fix:
+            lines.append(f"      fix: {c.fix}")
+    docker_ok = all(c.ok for c in checks if c.needed_for == "docker")
+    lines.append("")
+    lines.append(
+        "backend auto -> venv for this host's architecture, docker for aarch64/armv6 matrices"
+        if docker_ok
+        else "backend auto -> venv (Docker is not usable; see the fixes above)"
+    )
+    return "\n".join(lines)
+
+
+def exit_code(checks: Sequence[Check], backend: str) -> int:
+    relevant = [c for c in checks if c.needed_for in ("all", backend)]
+    return 0 if all(c.ok for c in relevant) else 1
+
+
+def env_summary() -> str:
+    return f"python {sys.version.split()[0]} at {sys.executable}; uid {os.getuid()}"

@@ -1,0 +1,62 @@
+"""`iree-matrix images list|prune`: a matrix's environment images, and the ones nothing needs.
+
+(`images build` is the matrix's install jobs run on the Docker backend: see commands/images.py.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix import images
+from iree_matrix.core.errors import MatrixError
+from iree_matrix.envs import containers
+from iree_matrix.envs.docker import DockerBackend
+from iree_matrix.matrix.plan import Plan
+from iree_matrix.matrix.spec import MatrixSpec
+from iree_matrix.matrix.wheelhouse import Wheelhouse
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    env: str
+    state: str  # built | not built | not resolved | unavailable
+    tag: str = ""
+    size_bytes: Optional[int] = None
+    detail: str = ""
+
+
+def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
+    containers.require()
+    backend = DockerBackend(cache / "images", base_images=matrix.images)
+    wheelhouse = Wheelhouse(cache / "wheelhouse")
+    rows = []
+    for job in (j for j in plan.jobs if j.stage == "install"):
+        try:
+            lock = wheelhouse.cached_lock(job.env.requirements, backend.target(job.env))
+        except MatrixError as exc:  # e.g. a Python no suite ships
+            rows.append(Row(job.env.id, "unavailable", detail=str(exc).splitlines()[0]))
+            continue
+        if lock is None:
+            rows.append(Row(job.env.id, "not resolved", detail="run `images build` (or the matrix)"))
+            continue
+        env = backend.open(job.env, lock.digest)
+        if env is None:
+            rows.append(Row(job.env.id, "not built", detail=f"lock {lock.digest[:12]}"))
+            continue
+        image = containers.image(env.image.image_id)
+        rows.append(Row(job.env.id, "built", env.image.tag, image.size if image else 0))
+    return rows
+
+
+def prune(matrix: MatrixSpec, plan: Plan, cache: Path, *, everything: bool = False) -> list[str]:
+    """Remove environment images this matrix does not use (all of them with `everything`)."""
+    keep = set() if everything else {r.tag for r in inventory(matrix, plan, cache) if r.tag}
+    removed = []
+    for image in containers.images({images.LABEL: "1"}):
+        for tag in image.tags:
+            if tag.startswith(images.ENV_REPO + ":") and tag not in keep:
+                containers.remove_image(tag)
+                removed.append(tag)
+    return removed

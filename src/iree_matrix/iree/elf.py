@@ -1,0 +1,193 @@
+"""What is inside ELF files this project meets: the kernels IREE embeds in a .vmfb, their ARM
+build attributes (which CPU and FPU they need), the symbols a `-nostdlib` link could not resolve,
+and a (cross-)built binary's interpreter, NEEDED libraries and GLIBC versions."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core import _proc
+
+ELF_MAGIC = b"\x7fELF"
+
+
+# --- what is inside a .vmfb ---------------------------------------------------------------------
+
+
+def module_kernels(vmfb: Path, out_dir: Path) -> list[Path]:
+    """Extract the kernel ELF(s) IREE's llvm-cpu backend embedded in `vmfb` into `out_dir`.
+
+    A .vmfb is a FlatBuffer followed by its external files and a zip central directory, so
+    `zipfile` reads it (the kernels are stored, named like `module_linked_embedded_elf_arm_32.so`).
+    When it is not zip-readable (another container layout), every ELF found by its magic is cut
+    out at the size its own headers give, as `kernel_<n>.so`.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    found: list[Path] = []
+    try:
+        with zipfile.ZipFile(vmfb) as archive:
+            for info in archive.infolist():
+                data = archive.read(info)
+                if data.startswith(ELF_MAGIC):
+                    path = out_dir / Path(info.filename).name
+                    path.write_bytes(data)
+                    found.append(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        found = []
+    if found:
+        return found
+    for n, data in enumerate(scan_elves(vmfb.read_bytes())):
+        path = out_dir / f"kernel_{n}.so"
+        path.write_bytes(data)
+        found.append(path)
+    return found
+
+
+def scan_elves(blob: bytes) -> list[bytes]:
+    """Every well-formed ELF image inside `blob`, cut at the end of its furthest header or section."""
+    elves = []
+    start = blob.find(ELF_MAGIC)
+    while start >= 0:
+        size = elf_size(blob, start)
+        if size:
+            elves.append(blob[start : start + size])
+            start = blob.find(ELF_MAGIC, start + size)
+        else:
+            start = blob.find(ELF_MAGIC, start + 1)
+    return elves
+
+
+def elf_size(blob: bytes, start: int = 0) -> int:
+    """The length of the ELF at `blob[start:]` from its own headers (0 when it is not one).
+
+    The end is the furthest of: the section header table, the program header table, and every
+    section with file contents (linkers put the section headers last, but do not promise it).
+    """
+    ident = blob[start : start + 16]
+    if len(ident) < 16 or not ident.startswith(ELF_MAGIC) or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        return 0
+    wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+    header = order + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH")
+    try:
+        (_, _, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _) = struct.unpack_from(
+            header, blob, start + 16
+        )
+        end = max(phoff + phentsize * phnum, shoff + shentsize * shnum)
+        section = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
+        for i in range(shnum):
+            fields = struct.unpack_from(section, blob, start + shoff + i * shentsize)
+            sh_type, offset, size = fields[1], fields[4], fields[5]
+            if sh_type != 8:  # SHT_NOBITS occupies no file space
+                end = max(end, offset + size)
+    except struct.error:
+        return 0
+    return end if start + end <= len(blob) else 0
+
+
+# Architectures an ARM1176JZF-S (ARMv6KZ, Raspberry Pi 1 / Zero) executes: v6T2 (Thumb-2) and v7
+# do not run on it. Its FPU is VFPv2 (VFPv3 adds instructions it lacks); it has no NEON.
+ARMV6_RUNNABLE_ARCHES = ("Pre-v4", "v4", "v4T", "v5T", "v5TE", "v5TEJ", "v6", "v6KZ", "v6K")
+ARMV6_RUNNABLE_FP = ("VFPv1", "VFPv2")
+
+
+def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
+    """`readelf -h -A` output -> every `Tag_*` with its value, the header's float ABI, and
+    `armv6_ok`: the code runs on an ARM1176 (CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
+    tags: dict[str, str] = {}
+    float_abi = None
+    for line in readelf_output.splitlines():
+        match = re.match(r"\s*(Tag_\w+):\s*(.*?)\s*$", line)
+        if match:
+            tags[match.group(1)] = match.group(2).strip('"')
+        elif line.strip().startswith("Flags:"):
+            abi = re.search(r"(soft|hard)-float ABI", line)
+            float_abi = abi.group(1) if abi else None
+    cpu, fp, simd = tags.get("Tag_CPU_arch"), tags.get("Tag_FP_arch"), tags.get("Tag_Advanced_SIMD_arch")
+    return {
+        **tags,
+        "float_abi": float_abi,  # "hard" | "soft" | None (header flags say nothing)
+        "armv6_ok": cpu in ARMV6_RUNNABLE_ARCHES and (fp is None or fp in ARMV6_RUNNABLE_FP) and simd is None,
+    }
+
+
+def arm_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
+    """`parse_arm_attributes` of `readelf -h -A elf`."""
+    done = _proc.run(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
+    return parse_arm_attributes(done.stdout)
+
+
+def arm_calls_past_text(blob: bytes) -> list[int]:
+    """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that
+    call the address just past its end: a function the linker gave no code. The `fmaf` IREE links
+    into 32-bit ARM kernels (from musl's wasm32 bitcode; the libcall `llvm.fma.f32` becomes where
+    the CPU has no fused multiply-add, as VFPv2 has none) is a local function of size 0, which the
+    linker places, empty, at the end of the kernels' code (docs/boards.md, "fmaf"): such a call
+    runs through the zero padding after it and faults at the next page (qemu: "uncaught target
+    signal 11"). Only unconditional `bl` is read: a literal pool word that
+    happens to look like one would have to aim exactly there too."""
+    if blob[:4] != ELF_MAGIC or blob[4] != 1 or blob[5] != 1:  # ELF32, little-endian
+        return []
+    try:
+        (shoff,) = struct.unpack_from("<I", blob, 32)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", blob, 46)
+        sections = [struct.unpack_from("<10I", blob, shoff + i * shentsize) for i in range(shnum)]
+        names_offset = sections[shstrndx][4]
+    except (struct.error, IndexError):
+        return []
+    for name, _type, _flags, addr, offset, size, *_ in sections:
+        end = blob.find(b"\0", names_offset + name)
+        if blob[names_offset + name : end] != b".text":
+            continue
+        text_end = addr + size
+        calls = []
+        for at in range(0, size - size % 4, 4):
+            (word,) = struct.unpack_from("<I", blob, offset + at)
+            if word >> 24 == 0xEB:  # BL, condition "always"
+                imm = word & 0xFFFFFF
+                imm = imm - (1 << 24) if imm & 0x800000 else imm
+                if addr + at + 8 + (imm << 2) == text_end:
+                    calls.append(addr + at)
+        return calls
+    return []
+
+
+# --- link failures ------------------------------------------------------------------------------
+
+_UNDEFINED = re.compile(r"undefined symbol: (.+?)\s*$", re.MULTILINE)
+
+
+def undefined_symbols(compile_output: str) -> list[str]:
+    """The symbols iree-compile's embedded linker could not resolve, in order of first mention.
+
+    iree-lld links kernels `-nostdlib`, so on 32-bit ARM every helper LLVM calls instead of an
+    instruction is missing (`__aeabi_idiv` for i32 division on armv6, which has no divide
+    instruction; `__aeabi_ldivmod` for i64 division; `__aeabi_h2f` for f16 -> f32). The output
+    reads `iree-lld: error: undefined symbol: __aeabi_idiv`.
+    """
+    return list(dict.fromkeys(m.group(1) for m in _UNDEFINED.finditer(compile_output)))
+
+
+# --- a built binary ---------------------------------------------------------------------------
+
+
+def binary_facts(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
+    """Size, interpreter, NEEDED libraries and required GLIBC_x.y versions of a (cross) binary."""
+    headers = _proc.run(["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf")
+    return {"bytes": elf.stat().st_size, **parse_binary_facts(headers.stdout),
+            "attributes": arm_attributes(elf, log=log)}  # fmt: skip
+
+
+def parse_binary_facts(readelf_output: str) -> dict[str, Any]:
+    """`readelf -l -d -V` output -> interpreter (None for a static binary), NEEDED, GLIBC versions."""
+    interp = re.search(r"\[Requesting program interpreter: ([^\]]+)\]", readelf_output)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", readelf_output)
+    versions = set(re.findall(r"Name: (GLIBC_[0-9.]+)", readelf_output))
+    return {
+        "interpreter": interp.group(1) if interp else None,
+        "needed": needed,
+        "glibc_versions": sorted(versions, key=lambda v: [int(x) for x in v[6:].split(".")]),
+    }

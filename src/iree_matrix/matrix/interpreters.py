@@ -1,0 +1,119 @@
+"""Which Python interpreter the venv backend builds a `python = "3.X"` environment with.
+
+Looked for, in order: the matrix's `[interpreters]` entry; the interpreter running iree-matrix;
+pyenv's `versions/3.X.*` (under `$PYENV_ROOT`, default `~/.pyenv`; the newest patch); `python3.X`
+on PATH; `uv python find 3.X`. Every candidate is asked its own version, so a pyenv shim for a
+version pyenv does not have (it exits "command not found") is not taken. A Python found nowhere is a
+plan-time line naming what to install, before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Callable, Optional
+
+from iree_matrix.core import _proc
+from iree_matrix.core.errors import UserError
+
+# Asks an interpreter its "major.minor" (None: it does not run). Tests replace it.
+Probe = Callable[[str], Optional[str]]
+
+
+class MissingInterpreter(UserError):
+    """A Python the matrix asks for that this machine does not have."""
+
+
+def probe(executable: str) -> Optional[str]:
+    try:
+        done = _proc.run(
+            [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], timeout=30, check=False
+        )
+    except (OSError, _proc.Timeout):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _pyenv_root() -> Path:
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+
+
+def _patch(path: Path) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in path.name.split("."))
+    except ValueError:
+        return (-1,)
+
+
+def candidates(version: str, named: Mapping[str, str] = {}) -> Iterator[str]:  # noqa: B006 - read only
+    if version in named:
+        yield named[version]
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        yield sys.executable
+    versions = _pyenv_root() / "versions"
+    if versions.is_dir():
+        found = [p for p in versions.glob(f"{version}.*") if p.name.count(".") == 2 and _patch(p) != (-1,)]
+        for root in sorted(found, key=_patch, reverse=True):
+            yield str(root / "bin" / f"python{version}")
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        yield on_path
+    uv = shutil.which("uv")
+    if uv:
+        done = _proc.run([uv, "python", "find", version], timeout=60, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            yield done.stdout.strip().splitlines()[-1]
+
+
+def find(version: str, named: Mapping[str, str] = {}, ask: Probe = probe) -> Optional[str]:  # noqa: B006
+    """The first candidate that runs and says it is `version`."""
+    own = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in candidates(version, named):
+        if candidate == sys.executable and own == version:
+            return candidate  # this interpreter: no need to ask it
+        if Path(candidate).is_file() and ask(candidate) == version:
+            return candidate
+    return None
+
+
+def require(versions: Iterable[str], named: Mapping[str, str] = {}, ask: Probe = probe) -> dict[str, str]:  # noqa: B006
+    """Python version -> interpreter for every version; one line naming what to install if any is missing."""
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for version in sorted(set(versions), key=lambda v: tuple(int(x) for x in v.split("."))):
+        executable = find(version, named, ask)
+        if executable is None:
+            missing.append(version)
+        else:
+            found[version] = executable
+    if missing:
+        raise MissingInterpreter(_missing_line(missing, named))
+    return found
+
+
+def _missing_line(missing: Sequence[str], named: Mapping[str, str]) -> str:
+    wrong = [v for v in missing if v in named]
+    said = "".join(f"; [interpreters] {v!r} = {named[v]!r} is not a Python {v}" for v in wrong)
+    pythons = ", ".join(f"python{v}" for v in missing)
+    installs = " ".join(f"{v}" for v in missing)
+    return (
+        f"no {pythons} on this machine for the venv backend{said}: install it (`pyenv install "
+        f"{installs}`, `uv python install {installs}`, or apt), name one with [interpreters] "
+        f'"{missing[0]}" = "/path/to/python" in the matrix file, or use --backend docker'
+    )
+
+
+def check_plan(jobs: Iterable, named: Mapping[str, str] = {}, ask: Probe = probe) -> dict[str, str]:  # noqa: B006
+    """Before anything runs on the venv backend: every Python the plan's venvs need is here."""
+    from iree_matrix.iree import targets
+
+    pythons = {
+        job.env.python
+        for job in jobs
+        if job.stage == "install" and job.env.tools is None and job.env.build is None
+        and job.env.arch == targets.host_arch()
+    }  # fmt: skip
+    return require(pythons, named, ask)

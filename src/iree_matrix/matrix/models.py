@@ -1,0 +1,210 @@
+"""Which models exist and where their code is — known without importing torch.
+
+A model is named in a matrix file (or with `--model`) as
+  - a built-in name: `mobilenet_v2` (a module under scripts/models/),
+  - a file and factory: `path/to/my_model.py:build`,
+  - an importable module and factory: `mypackage.models:make_net`.
+The factory returns the protocol of scripts/models/api.py: a `ModelSpec` (module, inputs, atol,
+rtol) or a dict of them, one per exported function.
+
+What the planner needs from a model's source it reads with `ast`, never by importing it (the
+orchestrator has no torch, and planning - `--list` included - must never run a user's code, not even
+a package's `__init__.py`): `FUNCTIONS = ("encoder", "decoder_step")` names the functions of a
+factory that returns a dict, and `REQUIREMENTS = ("transformers==5.0.0",)` adds packages to the
+exporter environment. A module name is found by looking for its file on the path, not by
+`importlib.util.find_spec`, which imports (runs) the parent packages.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import keyword
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.core import _resources
+from iree_matrix.core._hashing import file_sha256
+
+MAIN = "main"
+
+
+class ModelError(ValueError):
+    """A model reference that does not resolve; the message says why (the caller adds where)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRef:
+    name: str  # what ids and tables call it
+    file: Path  # the source file (hashed into export keys)
+    factory: str
+    module: Optional[str] = None  # import it under this name (from `import_root`) instead of by path
+    import_root: Optional[Path] = None
+    functions: tuple[str, ...] = (MAIN,)
+    requirements: tuple[str, ...] = ()
+    builtin: bool = False
+
+    def unit(self, function: str) -> str:
+        """The model part of a job id: `whisper_tiny.encoder`, or just `mobilenet_v2`."""
+        return self.name if function == MAIN else f"{self.name}.{function}"
+
+    def worker_args(self) -> list[str]:
+        if self.module is not None:
+            return [
+                "--module",
+                self.module,
+                "--import-root",
+                str(self.import_root),
+                "--factory",
+                self.factory,
+            ]
+        return ["--file", str(self.file), "--factory", self.factory]
+
+    def mounts(self) -> list[Path]:
+        """What an isolating backend must make readable for the worker to import the model."""
+        return [self.import_root] if self.import_root is not None else [self.file.parent]
+
+    def source_hash(self) -> str:
+        return file_sha256(self.file)
+
+
+# An upstream variant of a model (the real library's code, e.g. Hugging Face transformers) is
+# named `whisper_tiny@transformers`; `@` cannot be in a module name, so its file is
+# `whisper_tiny__transformers.py`.
+_VARIANT_FILE_SEP = "__"
+
+
+def builtin_names() -> tuple[str, ...]:
+    models = _resources.scripts_dir() / "models"
+    stems = (p.stem for p in models.glob("*.py") if not p.stem.startswith("_") and p.stem != "api")
+    return tuple(sorted(stem.replace(_VARIANT_FILE_SEP, "@") for stem in stems))
+
+
+def resolve(text: str, base: Path) -> ModelRef:
+    """A model reference from a matrix file (paths relative to `base`) or the command line."""
+    if ":" not in text:
+        if text not in builtin_names():
+            raise ModelError(
+                f"unknown model (built-in: {', '.join(builtin_names())}; or path/to/file.py:factory)"
+            )
+        scripts = _resources.scripts_dir()
+        stem = text.replace("@", _VARIANT_FILE_SEP)
+        file = scripts / "models" / f"{stem}.py"
+        return _with_statics(ModelRef(text, file, "build", f"models.{stem}", scripts, builtin=True))
+    target, _, factory = text.rpartition(":")
+    if not factory.isidentifier() or keyword.iskeyword(factory):
+        raise ModelError(f"factory {factory!r} is not a Python name")
+    if target.endswith(".py") or "/" in target:
+        file = (base / target).expanduser().resolve()
+        if not file.is_file():
+            raise ModelError(f"no such file: {file}")
+        name = file.stem if factory == "build" else f"{file.stem}-{factory}"
+        return _with_statics(ModelRef(_check_name(name), file, factory))
+    return _from_module(target, factory, base)
+
+
+def _from_module(module: str, factory: str, base: Path) -> ModelRef:
+    file, root = find_module_file(module, [str(base), *sys.path])
+    name = module.rsplit(".", 1)[-1] if factory == "build" else f"{module.rsplit('.', 1)[-1]}-{factory}"
+    return _with_statics(ModelRef(_check_name(name), file, factory, module, root))
+
+
+def find_module_file(module: str, path: Sequence[str]) -> tuple[Path, Path]:
+    """(the .py file of `module`, the path entry it is under), looked up the way `import` would
+    search directories - `pkg/mod.py` or `pkg/mod/__init__.py` - without importing anything."""
+    parts = module.split(".")
+    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+        raise ModelError(f"module {module!r} is not a dotted Python name (or use path/to/file.py:factory)")
+    looked = []
+    for entry in dict.fromkeys(os.path.abspath(e or os.curdir) for e in path):
+        root = Path(entry)
+        if not root.is_dir():
+            continue  # a zip file or a missing entry: a model must be a plain .py file
+        package = root.joinpath(*parts[:-1])
+        for candidate in (package / f"{parts[-1]}.py", package / parts[-1] / "__init__.py"):
+            if candidate.is_file():
+                return candidate.resolve(), root.resolve()
+        looked.append(str(package))
+    where = "/".join(parts)
+    raise ModelError(
+        f"module {module!r} not found: no {where}.py or {where}/__init__.py under the matrix's directory "
+        f"or this Python's path ({len(looked)} directories); give path/to/file.py:factory instead"
+    )
+
+
+def _check_name(name: str) -> str:
+    if name in builtin_names():
+        raise ModelError(f"its name {name!r} is a built-in model's; rename the file or the factory")
+    return name.replace(".", "_")
+
+
+def _with_statics(ref: ModelRef) -> ModelRef:
+    statics = read_statics(ref.file)
+    functions = statics.get("FUNCTIONS", (MAIN,))
+    requirements = statics.get("REQUIREMENTS", ())
+    if not functions or not all(isinstance(f, str) and f.isidentifier() for f in functions):
+        raise ModelError(f"{ref.file}: FUNCTIONS must be a tuple of Python names, got {functions!r}")
+    if not all(isinstance(r, str) for r in requirements):
+        raise ModelError(f"{ref.file}: REQUIREMENTS must be a tuple of requirement strings")
+    defined = statics.get("names")
+    if defined is not None and ref.factory not in defined:
+        raise ModelError(
+            f"{ref.file}: defines no {ref.factory!r} at its top level (the factory the reference names)"
+        )
+    return dataclasses.replace(ref, functions=tuple(functions), requirements=tuple(requirements))
+
+
+def read_statics(file: Path) -> dict:
+    """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, and under "names" every name
+    its top level binds (None when a `*` import makes that unknowable), without executing it."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
+    except SyntaxError as exc:
+        raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    found: dict = {"names": _top_level_names(tree.body)}
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id in ("FUNCTIONS", "REQUIREMENTS") and node.value:
+                    try:
+                        value = ast.literal_eval(node.value)
+                        # A bare string is iterable too: tuple("abc") would be three names.
+                        if not isinstance(value, (tuple, list)):
+                            raise TypeError
+                        found[target.id] = tuple(value)
+                    except (ValueError, TypeError):
+                        raise ModelError(f"{file}: {target.id} must be a literal tuple of strings") from None
+    return found
+
+
+def _top_level_names(body: list[ast.stmt]) -> Optional[set[str]]:
+    """Names a module's top level binds (def, class, assignment, import), also inside top-level
+    if/try/with blocks; None when it has `from x import *`."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        else:
+            nested: list[ast.stmt] = []
+            for field in ("body", "orelse", "finalbody"):
+                nested += getattr(node, field, None) or []
+            nested += [stmt for handler in getattr(node, "handlers", ()) for stmt in handler.body]
+            inner = _top_level_names(nested) if nested else set()
+            if inner is None:
+                return None
+            names |= inner
+    return names

@@ -1,0 +1,289 @@
+"""Which releases a matrix axis means: `compiler = "all"`, `">=3.0"`, or plain versions.
+
+Selectors are resolved against the package index once, at plan time, with the host's pip (so the
+user's index, extra indexes, find-links and certificates apply), and the answer is kept in
+`<results-dir>/releases.json`: a re-run of the same matrix plans the same releases until
+`--refresh-releases` asks the index again. Plain versions are checked against the same answer, so a
+release the index does not have is one line at plan time naming the nearest ones, and two spellings
+of one release (`3.9` and `3.9.0`) are one environment.
+
+What "all" takes: every final release on the index (no pre-releases, no local `+cpu` builds). A
+release without a wheel for the matrix's Python/platform stays in the axis: its install fails with
+pip's own words, which is a recorded result, not a silent gap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from iree_matrix.core import _proc
+from iree_matrix.core._files import write_atomically
+from iree_matrix.core.errors import UserError
+from iree_matrix.iree import versions
+
+ALL = "all"
+SCHEMA = 1
+# Axis -> the package whose releases it names. Date-versioned `iree-compiler` releases (before 2.9)
+# are not in "all": they are a different package; name them explicitly.
+PACKAGES = {
+    "compiler": "iree-base-compiler",
+    "runtime": "iree-base-runtime",
+    "turbine": "iree-turbine",
+    "torch": "torch",
+}
+# The date-versioned packages (20240410.865: before 2.9.0) a compiler or runtime version may name.
+DATE_PACKAGES = {"compiler": "iree-compiler", "runtime": "iree-runtime"}
+_AVAILABLE = re.compile(r"^Available versions:\s*(.*)$", re.MULTILINE)
+
+
+class ReleaseError(UserError):
+    """A selector or version the index cannot answer."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Releases:
+    package: str
+    versions: tuple[str, ...]  # every final release, oldest first
+    queried: str  # when the index was asked (ISO 8601, UTC)
+    source: str = "index"  # "index", or the releases.json it was read from
+
+    def matching(self, selector: str) -> list[str]:
+        if selector == ALL:
+            return list(self.versions)
+        spec = SpecifierSet(selector)
+        return [v for v in self.versions if Version(v) in spec]
+
+    def canonical(self, version: str) -> Optional[str]:
+        """The index's spelling of `version` (`3.9` -> `3.9.0`), or None if it has no such release."""
+        wanted = Version(version)
+        return next((v for v in self.versions if Version(v) == wanted), None)
+
+    def nearest(self, version: str, n: int = 3) -> list[str]:
+        wanted = Version(version)
+        older = [v for v in self.versions if Version(v) < wanted][-n:]
+        newer = [v for v in self.versions if Version(v) > wanted][:n]
+        return older + newer
+
+
+def is_selector(value: str) -> bool:
+    if value == ALL:
+        return True
+    if not value or value[0] not in "<>=!~":
+        return False
+    try:
+        SpecifierSet(value)
+    except InvalidSpecifier:
+        return False
+    return True
+
+
+def selector_problem(value: str) -> Optional[str]:
+    """Why `value` is neither a version nor a selector (None if it is one)."""
+    if is_selector(value):
+        return None
+    try:
+        Version(value)
+        return None
+    except InvalidVersion:
+        return f'not a version (PEP 440, e.g. "3.9.0") nor a selector ("{ALL}", ">=3.0", ">=3.0,<3.10")'
+
+
+def final_releases(texts: Sequence[str]) -> tuple[str, ...]:
+    keep: dict[Any, str] = {}
+    for text in texts:
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        if version.is_prerelease or version.is_devrelease or version.local:
+            continue
+        keep.setdefault(version, text)
+    return tuple(keep[v] for v in sorted(keep))
+
+
+def query_pip(package: str, python: str, pip: Sequence[str] = (sys.executable, "-m", "pip")) -> Releases:
+    """`pip index versions` for the matrix's Python on this platform, with the user's pip config."""
+    argv = [*pip, "index", "versions", package, "--python-version", python, "--disable-pip-version-check"]
+    done = _proc.run(argv, log=None, check=False, timeout=180)
+    found = _AVAILABLE.search(done.stdout)
+    if done.returncode != 0 or not found:
+        last = (done.output.strip().splitlines() or ["(no output)"])[-1]
+        raise ReleaseError(f"cannot list the releases of {package} on the package index: {last}")
+    return Releases(package, final_releases([v.strip() for v in found.group(1).split(",")]), _now())
+
+
+class Resolver:
+    """Answers `versions(axis, value)` for spec.py, from `releases.json` or the index."""
+
+    def __init__(
+        self,
+        path: Optional[Path],
+        python: str = "3.11",
+        *,
+        refresh: bool = False,
+        query: Optional[Callable[[str, str], Releases]] = None,
+        host_python: str = f"{sys.version_info[0]}.{sys.version_info[1]}",
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.pythons: tuple[str, ...] = (python,)
+        self.host_python = host_python  # asked, when a release is missing, whether the Python is why
+        self.refresh = refresh
+        self._query = query
+        self._stored = {} if refresh else _read(self.path)
+        self.used: dict[str, Releases] = {}
+        # compiler release -> the runtime its modules run on when `runtime = "same"` has no release
+        self.stand_ins: dict[str, str] = {}
+
+    def releases(self, axis: str) -> Releases:
+        return self._package(PACKAGES[axis])
+
+    def _package(self, package: str) -> Releases:
+        if package not in self.used:
+            stored = self._stored.get(package)
+            query = self._query or query_pip  # looked up late: tests replace it
+            self.used[package] = stored if stored is not None else self._union(query, package)
+        return self.used[package]
+
+    def _union(self, query: Callable[[str, str], Releases], package: str) -> Releases:
+        """Every release with a wheel for any of the matrix's Pythons: one that lacks a wheel for
+        some of them is still a release (its install there fails with pip's words: a result)."""
+        found = [query(package, python) for python in self.pythons]
+        versions = final_releases([v for r in found for v in r.versions])
+        return Releases(package, versions, found[0].queried)
+
+    def versions(self, axis: str, value: str) -> list[str]:
+        if axis not in PACKAGES:
+            return [value]
+        if is_selector(value):
+            try:
+                found = self.releases(axis).matching(value)
+            except ReleaseError as exc:
+                raise ReleaseError(f"{axis} = {value!r}: {exc}") from None
+            if not found:
+                raise ReleaseError(
+                    f"{axis} = {value!r} matches no release of {PACKAGES[axis]} "
+                    f"(known: {_span(self.releases(axis).versions)})"
+                )
+            return found
+        package = PACKAGES[axis]
+        if versions.is_date_versioned(value):  # iree-compiler/iree-runtime 20240410.865: another package
+            if axis not in DATE_PACKAGES:
+                return [value]
+            package = DATE_PACKAGES[axis]
+        try:
+            releases = self._package(package)
+        except ReleaseError:
+            return [value]  # offline: a plain version is taken as written; pip will say if it exists
+        canonical = releases.canonical(value)
+        if canonical is None:
+            self._check_python(axis, package, value)
+            near = ", ".join(releases.nearest(value)) or "none"
+            raise ReleaseError(
+                f"{axis} = {value!r}: {package} has no release {value} on the index "
+                f"(nearest: {near}; {_span(releases.versions)} in all)"
+            )
+        return [canonical]
+
+    def _check_python(self, axis: str, package: str, value: str) -> None:
+        """A release the index has for this machine's Python but not for the matrix's: the Python
+        is the mistake (python = "3.99"), so the error names it."""
+        if self.host_python in self.pythons:
+            return
+        query = self._query or query_pip
+        try:
+            found = query(package, self.host_python).canonical(value)
+        except ReleaseError:
+            return
+        if found is not None:
+            pythons = self.pythons[0] if len(self.pythons) == 1 else list(self.pythons)
+            raise ReleaseError(
+                f"python = {pythons!r}: {package} {found} ({axis}) has no wheel for Python "
+                f"{', '.join(self.pythons)} on the index, but has one for Python {self.host_python}; "
+                "name a Python its releases are built for"
+            )
+
+    def own_runtime(self, compiler: str) -> str:
+        """The runtime `runtime = "same"` means for `compiler`: its own release, or, when the index
+        has no runtime of that release, the newest runtime of its release line (said by `describe`)."""
+        if not versions.is_valid(compiler) or versions.is_date_versioned(compiler):
+            return compiler
+        try:
+            runtimes = self.releases("runtime")
+        except ReleaseError:
+            return compiler  # offline: pip will say whether it exists
+        if runtimes.canonical(compiler) is not None:
+            return compiler
+        stand_in = versions.stand_in_runtime(compiler, runtimes.versions)
+        if stand_in is None:
+            return compiler  # nothing of its line: the install fails with pip's words, a result
+        self.stand_ins[compiler] = stand_in
+        return stand_in
+
+    def save(self) -> None:
+        """Keep what this plan used beside its results, so the next run plans the same releases."""
+        if self.path is None or not self.used:
+            return
+        data = {"schema": SCHEMA, "packages": {**_raw(self.path), **{
+            r.package: {"versions": list(r.versions), "queried": r.queried} for r in self.used.values()
+        }}}  # fmt: skip
+        write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+    def describe(self) -> list[str]:
+        lines = []
+        for r in self.used.values():
+            where = f"from {self.path}" if r.source != "index" else "asked the index"
+            lines.append(f"  {r.package}: {_span(r.versions)} ({where}, queried {r.queried})")
+        for compiler, runtime in sorted(self.stand_ins.items(), key=lambda item: Version(item[0])):
+            lines.append(
+                f"  compiler {compiler}: {PACKAGES['runtime']} has no release {compiler}; "
+                f'runtime = "same" runs its modules on runtime {runtime}, the newest of its release line'
+            )
+        return lines
+
+
+def _span(versions: Sequence[str]) -> str:
+    if not versions:
+        return "no releases"
+    return f"{len(versions)} releases, {versions[0]} … {versions[-1]}"
+
+
+def _raw(path: Optional[Path]) -> Mapping[str, dict]:
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        packages = data["packages"]
+        if data.get("schema") != SCHEMA or not isinstance(packages, dict):
+            raise ValueError("unknown schema")
+        return packages
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReleaseError(
+            f"{path}: unreadable release list ({exc}); delete it or pass --refresh-releases"
+        ) from None
+
+
+def _read(path: Optional[Path]) -> dict[str, Releases]:
+    stored = {}
+    for package, body in _raw(path).items():
+        try:
+            versions = final_releases([str(v) for v in body["versions"]])
+            stored[package] = Releases(package, versions, str(body.get("queried", "")), str(path))
+        except (KeyError, TypeError) as exc:
+            raise ReleaseError(
+                f"{path}: packages.{package}: malformed ({exc}); delete it or pass --refresh-releases"
+            ) from None
+    return stored
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,750 @@
+"""Matrix files (`matrix/*.toml`) parsed and validated into frozen dataclasses.
+
+A matrix file lists axes; the cells are their product, minus `[[exclude]]` rules, plus
+`[[include]]` rules (GitHub-Actions-like: an include's unnamed axes take the matrix's values).
+Every validation error is a `SpecError` whose one line names the file, the key and the bad value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import itertools
+import math
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core.errors import SpecError
+from iree_matrix.iree import targets, versions
+from iree_matrix.iree.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile, combine
+from iree_matrix.matrix import releases, torch_ranges
+from iree_matrix.matrix.models import ModelError, ModelRef, resolve
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+# Axis name in the file -> field of `Cell`.
+AXES = {
+    "python": "python",
+    "torch": "torch",
+    "turbine": "turbine",
+    "compiler": "compiler",
+    "runtime": "runtime",
+    "arch": "arch",
+    "models": "model",
+    "profiles": "profile",
+    "forms": "form",
+}
+_VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
+_REQUIRED_AXES = ("python", "torch", "turbine", "compiler", "models")
+SAME = "same"
+_AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text",)}
+# How an export reaches the compiler: MLIR text (`model.mlir`) or MLIR bytecode (`model.mlirbc`,
+# what turbine's `save_mlir` writes for that suffix).
+TEXT, BYTECODE = "text", "bytecode"
+FORMS = (TEXT, BYTECODE)  # runtime = the compiler's own version
+# Every peer a matrix may ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is
+# not installed; a unit test holds the two equal). The stages are the `stages` package's modules.
+PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
+_TOP_KEYS = set(AXES) | {
+    "include",
+    "exclude",
+    "profile",
+    "timeouts",
+    "benchmark",
+    "description",
+    "images",
+    "weights",
+    "peers",
+    "iree_source",
+    "supported_torch",
+    "compiler_python",
+    "interpreters",
+}
+_PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
+_BENCHMARK_KEYS = {
+    "repetitions", "seed", "threads", "dispatches", "op_profile", "devices", "instructions", "roofline",
+}  # fmt: skip
+# IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
+# to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
+DEVICES = ("local-task", "local-sync")
+DEFAULT_DEVICE = "local-task"
+_PYTHON_RE = re.compile(r"3\.\d+")
+# A name that becomes part of job ids, labels and file names (profiles, models): what a job id may
+# hold, so `--list` prints one id a line and `--select` globs can name it (models also take "@").
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+_NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
+# Bounds of [benchmark]'s numbers: more threads than any CPU has, more repetitions than a day of
+# runs, a seed numpy cannot take (its seeds are 32-bit) are mistakes, not settings.
+_BENCHMARK_BOUNDS = {"repetitions": (1, 10_000), "seed": (0, 2**32 - 1), "threads": (0, 1024)}
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Cell:
+    """One point of the matrix: everything that decides one run."""
+
+    model: str
+    python: str
+    torch: str
+    turbine: str
+    compiler: str
+    runtime: str
+    arch: str
+    profile: str
+    form: str = TEXT  # the MLIR form the compiler reads: text or bytecode
+
+
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+    repetitions: int = 5
+    seed: int = 0
+    threads: int = 0  # every framework gets this many threads; 0: one per CPU of the host
+    # Globs over "<model unit>/<profile>" ("mobilenet_v2/default"): whose dispatches are each
+    # benchmarked on their own (op-wise bisection; one extra compile per executable).
+    dispatches: tuple[str, ...] = ()
+    # The same globs: whose runs also profile every dispatch in context (IREE >= 3.12's HAL
+    # profiler) and whose peers report their time per op (torch's profiler, ONNX Runtime's).
+    op_profile: tuple[str, ...] = ()
+    # The HAL drivers every module is run with: each one a run job of its own (the first is the
+    # cell's plain run; others get a `/local-sync` suffix).
+    devices: tuple[str, ...] = (DEFAULT_DEVICE,)
+    # The same globs: whose modules also get their instructions per call counted (valgrind's
+    # callgrind on local-sync, stages/instructions.py): a figure the machine's load does not move.
+    instructions: tuple[str, ...] = ()
+    # The same globs: whose FLOPs and bytes are counted (torch's FlopCounterMode, stages/flops.py),
+    # beside the machine's measured peak (stages/peak.py): the roofline of the performance table.
+    roofline: tuple[str, ...] = ()
+
+    def thread_count(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def profiles_dispatches(self, unit: str, profile: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.dispatches)
+
+    def profiles_ops(self, unit: str, profile: str = "default") -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.op_profile)
+
+    def counts_instructions(self, unit: str, profile: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.instructions)
+
+    def counts_flops(self, unit: str, profile: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.roofline)
+
+
+@dataclasses.dataclass(frozen=True)
+class MatrixSpec:
+    path: Path
+    cells: tuple[Cell, ...]
+    profiles: Mapping[str, Profile]
+    timeouts: Mapping[str, float]  # stage -> seconds, as [timeouts] gives them (others: the stage's own)
+    benchmark: Benchmark
+    description: str = ""
+    images: Mapping[str, str] = dataclasses.field(default_factory=dict)  # python -> base image (docker)
+    models: Mapping[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> where its code is
+    weights: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # model[.function] -> state dict
+    peers: tuple[str, ...] = ()  # other runtimes measured beside IREE on the same inputs
+    # Where a `src:<release>` runtime's source is: release -> directory, tarball or git+URL@TAG
+    # ("*": every release); a release not named builds from IREE's repository at its tag.
+    iree_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Built-in profiles the file redefines ([profile.default]): allowed, and said in the plan
+    # output, since every published "default" column means the built-in one.
+    redefined: tuple[str, ...] = ()
+    # `[supported_torch]`: turbine release -> torch range, replacing torch_ranges.TABLE's row.
+    supported_torch: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The Python of the compiler and runtime environments ("" : each cell's own), so a Python axis
+    # multiplies only the exporter environments: the MLIR a compiler reads does not depend on it.
+    compiler_python: str = ""
+    # `[interpreters]`: Python version -> the interpreter the venv backend builds its venvs with.
+    interpreters: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def bytecode(self) -> bool:
+        """Whether any cell compiles MLIR bytecode: then every export also writes `model.mlirbc`."""
+        return any(c.form == BYTECODE for c in self.cells)
+
+    def iree_source(self, release: str) -> str:
+        given = self.iree_sources.get(release) or self.iree_sources.get("*")
+        return given or versions.default_iree_source(release)
+
+
+# A matrix file is a few kB of tables, lists and strings, nested 4 deep at most (`[[include]]` tables
+# of lists of strings). Beyond these it is not a matrix file: said in one line, not a traceback (a
+# 5000-deep array made tomllib raise RecursionError).
+MAX_FILE_BYTES = 4 << 20
+MAX_NESTING = 16
+
+
+def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Resolver] = None) -> MatrixSpec:
+    """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
+    working directory, paths in the file to the file's directory."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0  # reading it says why
+    if size > MAX_FILE_BYTES:
+        raise SpecError(
+            f"{path}: {size / (1 << 20):.0f} MiB, too large for a matrix file (at most "
+            f"{MAX_FILE_BYTES >> 20} MiB; the shipped ones are a few kB): is this the right file?"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such matrix file (the shipped ones are in matrix/)") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(_too_deep(path, "arrays or inline tables")) from None
+    deep = _deepest(data, MAX_NESTING)
+    if deep is not None:
+        raise SpecError(_too_deep(path, f"'{deep}'"))
+    return parse(data, path, models, resolver)
+
+
+def _too_deep(path: Path, what: str) -> str:
+    return (
+        f"{path}: {what} nested more than {MAX_NESTING} levels deep (lists or tables inside each other); "
+        "a matrix file needs 4: fix the brackets"
+    )
+
+
+def _deepest(data: Mapping[str, Any], limit: int) -> Optional[str]:
+    """The top-level key whose value is nested more than `limit` levels deep, if one is (walked
+    without recursion)."""
+    stack: list[tuple[Any, str, int]] = [(value, str(key), 1) for key, value in data.items()]
+    while stack:
+        value, key, depth = stack.pop()
+        if depth > limit:
+            return key
+        if isinstance(value, Mapping):
+            stack.extend((v, key, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, key, depth + 1) for v in value)
+    return None
+
+
+def parse(
+    data: Mapping[str, Any],
+    path: Path,
+    models: Sequence[str] = (),
+    resolver: Optional[releases.Resolver] = None,
+) -> MatrixSpec:
+    """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
+    against the package index; without one, selectors are refused and versions taken as written."""
+    where = _Where(path)
+    _reject_unknown(data, _TOP_KEYS, where, "")
+    for axis in _REQUIRED_AXES:
+        if axis not in data:
+            raise SpecError(f"{path}: missing key '{axis}' (every matrix names {', '.join(_REQUIRED_AXES)})")
+
+    own_profiles = _parse_profiles(data.get("profile", {}), where)
+    profiles = {**BUILTIN_PROFILES, **own_profiles}
+    known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
+    known.supported_torch = _parse_supported_torch(data.get("supported_torch", {}), where)
+
+    axes = {"python": _axis_values(data, "python", where, known)}
+    if resolver is not None:
+        resolver.pythons = tuple(axes["python"])
+    axes.update(
+        {name: _axis_values(data, name, where, known) for name in AXES if name not in (*axes, "runtime")}
+    )
+    if models:
+        known.base = Path.cwd()
+        axes["models"] = _canonical(
+            "models", [_checked("models", m, "--model", where, known) for m in models], known
+        )
+        known.base = path.parent
+    axes["runtime"] = _runtime_values(data, "runtime", where, known)
+
+    excludes = [
+        _rule(r, where, f"exclude[{i}]", known) for i, r in enumerate(_tables(data, "exclude", where))
+    ]
+    includes = [
+        _rule(r, where, f"include[{i}]", known) for i, r in enumerate(_tables(data, "include", where))
+    ]
+
+    every = list(_expand(axes, known, where))
+    for i, rule in enumerate(excludes):
+        # Like an include that adds nothing, an exclude that removes nothing is a typo. Not under
+        # --model, which replaces the models axis the file's rules were written against.
+        if not models and not any(_matches(c, rule, known, where) for c in every):
+            raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
+    cells = [c for c in every if not any(_matches(c, rule, known, where) for rule in excludes)]
+    for i, rule in enumerate(includes):
+        added = list(_expand({**axes, **rule}, known, where))
+        if not added:
+            raise SpecError(f"{path}: include[{i}] adds no cell")
+        cells.extend(added)
+    if not cells:
+        raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
+    unique = tuple(sorted(set(cells)))
+
+    return MatrixSpec(
+        path=path,
+        cells=unique,
+        # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
+        profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
+        timeouts=_parse_timeouts(data.get("timeouts", {}), where),
+        benchmark=_parse_benchmark(data.get("benchmark", {}), where),
+        description=_description(data, "description", where),
+        images=_parse_images(data.get("images", {}), where),
+        models={name: known.refs[name] for name in sorted({c.model for c in unique})},
+        weights=_parse_weights(data.get("weights", {}), where, known),
+        peers=_parse_peers(data.get("peers", []), where),
+        iree_sources=_parse_iree_source(data.get("iree_source", {}), where),
+        redefined=tuple(sorted(set(own_profiles) & set(BUILTIN_PROFILES))),
+        supported_torch=known.supported_torch,
+        compiler_python=_parse_compiler_python(data.get("compiler_python", ""), where),
+        interpreters=_parse_interpreters(data.get("interpreters", {}), where),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Where:
+    path: Path
+
+    def error(self, key: str, value: Any, why: str) -> SpecError:
+        return SpecError(f"{self.path}: {key} = {value!r}: {why}")
+
+
+def _description(table: Mapping[str, Any], key: str, where: _Where) -> str:
+    value = table.get(key.rpartition(".")[2], "")
+    if not isinstance(value, str):
+        raise where.error(key, value, 'expected a string, e.g. description = "what this matrix answers"')
+    return value
+
+
+@dataclasses.dataclass
+class _Known:
+    profiles: tuple[str, ...]
+    base: Path  # what model paths are relative to
+    resolver: Optional[releases.Resolver] = None
+    refs: dict[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> model
+    by_text: dict[str, ModelRef] = dataclasses.field(default_factory=dict)
+    supported_torch: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def supported(self, mode: str, turbine: str, where: _Where) -> list[str]:
+        """The torch releases `torch = "supported"` means for one turbine release."""
+        if self.resolver is None:
+            raise where.error("torch", mode, "needs the package index (plan it with the CLI)")
+        try:
+            return torch_ranges.supported(
+                turbine, self.resolver.releases("torch").versions, mode, self.supported_torch
+            )
+        except (torch_ranges.RangeError, releases.ReleaseError) as exc:
+            raise SpecError(f"{where.path}: torch = {mode!r}: {exc}") from None
+
+    def same(self, compiler: str) -> str:
+        """What `runtime = "same"` means for `compiler` (releases.Resolver.own_runtime)."""
+        return self.resolver.own_runtime(compiler) if self.resolver is not None else compiler
+
+    def model(self, text: str) -> ModelRef:
+        if text not in self.by_text:
+            ref = resolve(text, self.base)
+            other = self.refs.get(ref.name)
+            if other is not None and other.file != ref.file:
+                raise ModelError(f"two models are both called {ref.name!r} ({other.file} and {ref.file})")
+            self.by_text[text] = self.refs[ref.name] = ref
+        return self.by_text[text]
+
+
+def _reject_unknown(table: Mapping[str, Any], allowed: Iterable[str], where: _Where, prefix: str) -> None:
+    allowed = set(allowed)
+    for key in table:
+        if key not in allowed:
+            raise SpecError(
+                f"{where.path}: unknown key {prefix + key!r} (known: {', '.join(sorted(allowed))})"
+            )
+
+
+def _as_list(value: Any, key: str, where: _Where) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise where.error(key, value, "expected a string or a non-empty list of strings")
+    for item in value:
+        if not isinstance(item, str):
+            raise where.error(key, item, 'expected a string (quote versions: "3.9.0")')
+    return list(dict.fromkeys(value))
+
+
+def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
+    if axis == "torch" and value in torch_ranges.MODES:
+        return
+    if axis == "forms" and value not in FORMS:
+        raise where.error(key, value, f"unknown MLIR form (known: {', '.join(FORMS)})")
+    if axis in _VERSION_AXES:
+        problem = releases.selector_problem(value)
+        if problem:
+            raise where.error(key, value, problem)
+    if axis == "python" and not _PYTHON_RE.fullmatch(value):
+        raise where.error(key, value, 'expected a Python minor version such as "3.11"')
+    if axis == "arch":
+        try:
+            targets.parse(value)
+        except targets.UnknownTarget as exc:
+            raise where.error(key, value, str(exc)) from None
+    if axis == "models":
+        try:
+            name = known.model(value).name
+        except ModelError as exc:
+            raise where.error(key, value, str(exc)) from None
+        if not _MODEL_NAME_RE.fullmatch(name):
+            raise where.error(
+                key, value, f"its name {name!r} does not fit a job id: {_NAME_RULE} (or the factory)"
+            )
+    if axis == "profiles" and value not in known.profiles:
+        raise where.error(
+            key,
+            value,
+            f"unknown profile (known: {', '.join(known.profiles)}; define more under [profile.NAME])",
+        )
+
+
+def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Known) -> list[str]:
+    if axis not in data:
+        return list(_AXIS_DEFAULTS[axis])
+    values = _as_list(data[axis], axis, where)
+    return _canonical(axis, _expanded(axis, values, axis, where, known), known)
+
+
+def _checked(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
+    _check_value(axis, value, key, where, known)
+    return value
+
+
+def _expanded(axis: str, values: Sequence[str], key: str, where: _Where, known: _Known) -> list[str]:
+    """Each value checked; a release selector replaced by the releases it means (oldest first)."""
+    out: list[str] = []
+    for value in values:
+        _check_value(axis, value, key, where, known)
+        if axis not in _VERSION_AXES or (axis == "torch" and value in torch_ranges.MODES):
+            out.append(value)  # "supported" is resolved per turbine release, in _expand
+        elif known.resolver is None:
+            if releases.is_selector(value):
+                raise where.error(
+                    key, value, "a release selector needs the package index (plan it with the CLI)"
+                )
+            out.append(value)
+        else:
+            try:
+                out.extend(known.resolver.versions(axis, value))
+            except releases.ReleaseError as exc:
+                raise SpecError(f"{where.path}: {exc}") from None
+    return out
+
+
+def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
+    """One spelling per value: `aarch64:cortex-a72` and `aarch64-cortex-a72` are one target, and
+    a model given by path is called by its name."""
+    if axis == "arch":
+        return list(dict.fromkeys(targets.parse(v).label for v in values))
+    if axis == "models":
+        return list(dict.fromkeys(known.model(v).name for v in values))
+    if axis in _VERSION_AXES:  # "3.9" and "3.9.0" are one release: one environment
+        by_version: dict[Any, str] = {}
+        for v in values:
+            by_version.setdefault(_release_identity(v), v)
+        return list(by_version.values())
+    return values
+
+
+def _release_identity(value: str) -> Any:
+    if value == SAME or value in torch_ranges.MODES:
+        return value
+    if versions.is_source_runtime(value):
+        release, variants = versions.parse_source_runtime(value)
+        return ("src", versions.Version(release), variants)
+    return versions.Version(value)
+
+
+def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _Known) -> list[str]:
+    value = table.get("runtime", SAME)
+    values = _as_list(value, key, where)
+    built = []
+    for v in values:
+        if versions.is_source_runtime(v):
+            try:
+                built.append(versions.source_runtime(*versions.parse_source_runtime(v)))
+            except ValueError as exc:
+                raise where.error(key, v, str(exc)) from None
+        elif v != SAME and (problem := releases.selector_problem(v)):
+            raise where.error(
+                key,
+                v,
+                problem
+                + f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)',
+            )
+    resolved = [SAME] if SAME in values else []
+    plain = [v for v in values if v != SAME and not versions.is_source_runtime(v)]
+    resolved += _expanded("runtime", plain, key, where, known)
+    return _canonical("runtime", resolved + built, known)
+
+
+def _parse_supported_torch(table: Any, where: _Where) -> dict[str, str]:
+    """`[supported_torch]`: turbine release ("3.9.0", or "3.9" for its patches) -> torch range."""
+    if not isinstance(table, dict):
+        raise where.error("supported_torch", table, 'expected a table such as "3.9.0" = ">=2.5,<2.10"')
+    for turbine, specifier in table.items():
+        key = f"supported_torch.{turbine}"
+        if not versions.is_valid(turbine):
+            raise where.error(key, specifier, 'keys are iree-turbine releases such as "3.9.0" or "3.9"')
+        problem = torch_ranges.range_problem(specifier)
+        if problem:
+            raise where.error(key, specifier, problem)
+    return dict(table)
+
+
+def _parse_compiler_python(value: Any, where: _Where) -> str:
+    if value != "" and not (isinstance(value, str) and _PYTHON_RE.fullmatch(value)):
+        raise where.error("compiler_python", value, 'expected a Python minor version such as "3.11"')
+    return value
+
+
+def _parse_interpreters(table: Any, where: _Where) -> dict[str, str]:
+    """`[interpreters]`: the interpreter for a Python version (venv backend); relative to the file."""
+    if not isinstance(table, dict):
+        raise where.error("interpreters", table, 'expected a table such as "3.10" = "/opt/py310/bin/python3"')
+    out = {}
+    for python, interpreter in table.items():
+        if not _PYTHON_RE.fullmatch(python):
+            raise where.error(
+                f"interpreters.{python}", interpreter, 'keys are Python versions such as "3.10"'
+            )
+        if not isinstance(interpreter, str) or not interpreter.strip():
+            raise where.error(
+                f"interpreters.{python}", interpreter, "expected the path of a python executable"
+            )
+        out[python] = str((where.path.parent / interpreter).expanduser())
+    return out
+
+
+def _parse_iree_source(value: Any, where: _Where) -> dict[str, str]:
+    """`iree_source = "SRC"` (every src: runtime) or `[iree_source] "3.9.0" = "SRC"`; a local path
+    is relative to the matrix file."""
+    table = {"*": value} if isinstance(value, str) else value
+    if not isinstance(table, dict):
+        expected = 'expected a string or a table such as "3.9.0" = "iree.tar.xz"'
+        raise where.error("iree_source", value, expected)
+    out = {}
+    for release, source in table.items():
+        key = "iree_source" if release == "*" else f"iree_source.{release}"
+        if release != "*" and not versions.is_valid(release):
+            raise where.error(key, source, 'keys are releases such as "3.9.0"')
+        if not isinstance(source, str) or not source.strip():
+            raise where.error(key, source, "expected IREE's source: a directory, a tarball, or git+URL@TAG")
+        out[release] = source if source.startswith("git+") else str((where.path.parent / source).expanduser())
+    return out
+
+
+def _tables(data: Mapping[str, Any], key: str, where: _Where) -> list[Mapping[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise where.error(key, value, f"expected [[{key}]] tables")
+    return value
+
+
+def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> dict[str, list[str]]:
+    _reject_unknown(table, AXES, where, f"{name}.")
+    if not table:
+        raise SpecError(f"{where.path}: {name} is empty; name at least one axis")
+    rule: dict[str, list[str]] = {}
+    for axis in table:
+        if axis == "runtime":
+            rule[axis] = _runtime_values(table, f"{name}.runtime", where, known)
+            continue
+        values = _as_list(table[axis], f"{name}.{axis}", where)
+        rule[axis] = _canonical(axis, _expanded(axis, values, f"{name}.{axis}", where, known), known)
+    return rule
+
+
+def _expand(axes: Mapping[str, list[str]], known: _Known, where: _Where) -> Iterable[Cell]:
+    names = list(AXES)
+    for combo in itertools.product(*(axes[n] for n in names)):
+        values = {AXES[n]: v for n, v in zip(names, combo)}
+        if values["runtime"] == SAME:
+            values["runtime"] = known.same(values["compiler"])
+        torches = [values["torch"]]
+        if values["torch"] in torch_ranges.MODES:
+            torches = known.supported(values["torch"], values["turbine"], where)
+        for torch in torches:
+            yield Cell(**{**values, "torch": torch})
+
+
+def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _Where) -> bool:
+    for axis, allowed in rule.items():
+        value = getattr(cell, AXES[axis])
+        if axis == "runtime":
+            allowed = [known.same(cell.compiler) if a == SAME else a for a in allowed]
+        if axis == "torch":
+            allowed = [t for a in allowed for t in (
+                known.supported(a, cell.turbine, where) if a in torch_ranges.MODES else [a]
+            )]  # fmt: skip
+        if value not in allowed:
+            return False
+    return True
+
+
+def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
+    if not isinstance(table, dict):
+        raise where.error("profile", table, "expected [profile.NAME] tables")
+    profiles = {}
+    for name, body in table.items():
+        key = f"profile.{name}"
+        if not _NAME_RE.fullmatch(name):
+            raise where.error("profile", name, _NAME_RULE)
+        if not isinstance(body, dict):
+            raise where.error(key, body, "expected a table")
+        _reject_unknown(body, _PROFILE_KEYS, where, f"{key}.")
+        target_cpu = body.get("target_cpu", "host")
+        if not isinstance(target_cpu, str):
+            raise where.error(
+                f"{key}.target_cpu", target_cpu, 'expected "host", a CPU name, or "" for generic'
+            )
+        opt_level = body.get("opt_level")
+        if opt_level is not None and opt_level not in OPT_LEVELS:
+            raise where.error(f"{key}.opt_level", opt_level, f"expected one of {', '.join(OPT_LEVELS)}")
+        flags = body.get("flags", [])
+        if not isinstance(flags, list) or not all(isinstance(f, str) and f.startswith("--") for f in flags):
+            raise where.error(
+                f"{key}.flags", flags, 'expected a list of iree-compile options like "--iree-opt-data-tiling"'
+            )
+        profiles[name] = Profile(
+            name=name,
+            target_cpu=target_cpu or None,
+            opt_level=opt_level,
+            flags=tuple(flags),
+            description=_description(body, f"{key}.description", where),
+        )
+    return profiles
+
+
+def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise where.error("timeouts", table, "expected a [timeouts] table of stage = seconds")
+    # Which keys name a stage is the stages' to say (`stages.check`, when the matrix is planned):
+    # here, only the seconds. A stage not named takes its own default (its module's `timeout`).
+    timeouts = {}
+    for stage, seconds in table.items():
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
+            raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
+        timeouts[stage] = float(seconds)
+    return timeouts
+
+
+def _parse_peers(value: Any, where: _Where) -> tuple[str, ...]:
+    if value == []:
+        return ()
+    peers = _as_list(value, "peers", where)
+    for peer in peers:
+        if peer not in PEERS:
+            raise where.error("peers", peer, f"unknown peer (known: {', '.join(PEERS)})")
+    return tuple(p for p in PEERS if p in peers)
+
+
+def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
+    """`[weights]`: real weights for a model (or one function: "whisper_tiny.encoder"), as a
+    torch state dict; without it a model keeps its seeded random weights."""
+    if not isinstance(table, dict):
+        raise where.error("weights", table, 'expected a [weights] table such as mobilenet_v2 = "mnv2.pt"')
+    weights = {}
+    units = {ref.unit(f) for ref in known.refs.values() for f in ref.functions}
+    for unit, value in table.items():
+        key = f"weights.{unit}"
+        if unit not in units:
+            raise where.error(
+                key, value, f"no such model or function in this matrix (known: {', '.join(sorted(units))})"
+            )
+        if not isinstance(value, str):
+            raise where.error(key, value, "expected the path of a torch state dict (.pt)")
+        path = (where.path.parent / value).expanduser().resolve()
+        if not path.is_file():
+            raise where.error(key, value, f"no such file: {path}")
+        weights[unit] = path
+    return weights
+
+
+def _parse_images(table: Any, where: _Where) -> dict[str, str]:
+    """`[images]`: a base image per Python for the docker backend, instead of a Debian suite."""
+    if not isinstance(table, dict):
+        raise where.error("images", table, 'expected an [images] table such as "3.12" = "python:3.12-slim"')
+    for python, image in table.items():
+        if not _PYTHON_RE.fullmatch(python):
+            raise where.error(f"images.{python}", image, 'keys are Python versions such as "3.12"')
+        if not isinstance(image, str) or not image.strip():
+            raise where.error(f"images.{python}", image, "expected an image reference (name:tag)")
+    return dict(table)
+
+
+def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
+    if not isinstance(table, dict):
+        raise where.error("benchmark", table, "expected a [benchmark] table")
+    _reject_unknown(table, _BENCHMARK_KEYS, where, "benchmark.")
+    values: dict[str, Any] = {}
+    for key, (low, high) in _BENCHMARK_BOUNDS.items():
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise where.error(f"benchmark.{key}", value, f"expected an integer from {low} to {high}")
+            values[key] = value
+    for key in ("dispatches", "op_profile", "instructions", "roofline"):
+        if key in table:
+            globs = _as_list(table[key], f"benchmark.{key}", where)
+            for glob in globs:
+                if "/" not in glob:
+                    expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
+                    raise where.error(f"benchmark.{key}", glob, expected)
+            values[key] = tuple(globs)
+    if "devices" in table:
+        devices = _as_list(table["devices"], "benchmark.devices", where)
+        for device in devices:
+            if device not in DEVICES:
+                known = ", ".join(DEVICES)
+                raise where.error("benchmark.devices", device, f"unknown HAL driver (known: {known})")
+        values["devices"] = tuple(devices)
+    return Benchmark(**values)
+
+
+def with_profiles(matrix: MatrixSpec, names: Sequence[str]) -> MatrixSpec:
+    """The same matrix with its profile axis replaced by `names` (what `iree-matrix tune` does)."""
+    known = {**BUILTIN_PROFILES, **matrix.profiles}
+    chosen = {}
+    for name in names:
+        try:
+            chosen[name] = known[name] if name in known else combine(name, known)
+        except KeyError as exc:
+            raise SpecError(
+                f"--profiles {','.join(names)!r}: unknown profile {exc.args[0]} (known: "
+                f"{', '.join(sorted(known))}; several join with '+'; add others as [profile.NAME] "
+                f"in {matrix.path})"
+            ) from None
+        except ValueError as exc:
+            raise SpecError(
+                f"--profiles {name!r}: {exc}; combine profiles that change one thing each"
+            ) from None
+    if not names:
+        raise SpecError(f"--profiles '': unknown profile (none given) (known: {', '.join(sorted(known))})")
+    cells = tuple(dict.fromkeys(dataclasses.replace(c, profile=n) for c in matrix.cells for n in names))
+    return dataclasses.replace(matrix, cells=cells, profiles=chosen)
+
+
+def with_cells(matrix: MatrixSpec, extra: Sequence[Cell]) -> MatrixSpec:
+    """The matrix plus `extra` cells, whose profiles may be built-in, the matrix's own or
+    '+'-combined: the flag search's second round adds one combination per model and compiler."""
+    names = [*dict.fromkeys(c.profile for c in (*matrix.cells, *extra))]
+    profiles = with_profiles(matrix, names).profiles
+    cells = tuple(dict.fromkeys([*matrix.cells, *extra]))
+    return dataclasses.replace(matrix, cells=cells, profiles=profiles)

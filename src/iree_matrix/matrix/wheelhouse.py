@@ -1,0 +1,256 @@
+"""The host wheelhouse: every package any environment needs, downloaded once, installed offline.
+
+Resolution and download run the *host's* pip, so the user's pip configuration (index, extra
+indexes, find-links, certificates, proxy) applies; environments then install the exact locked
+files with `--no-index --no-deps`. A lock is the resolver's answer for (requirements, target):
+it is stored under `locks/` and reused, so a matrix resolves against the network once and later
+runs are offline and identical.
+
+Resolution uses `pip install --dry-run --report` with an explicit target (Python version, ABI,
+platform tags) rather than the running interpreter, so the same code locks for other Pythons and
+other architectures (Docker images, qemu boards).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from iree_matrix.core import _proc
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core._locks import file_lock
+from iree_matrix.core.errors import StageFailure
+
+# pip says these when the request itself cannot be satisfied: the same request fails the same way
+# tomorrow, so the failure is a result. Anything else (network, disk) is retried next run.
+_DEFINITE = (
+    "No matching distribution found",
+    "Could not find a version that satisfies",
+    "ResolutionImpossible",
+    "conflicting dependencies",
+    "Requires-Python",
+)
+
+
+_MAX_EXCLUSIONS = 8
+
+
+def _admits(requires_python: str, python: str) -> bool:
+    """Whether a package's Requires-Python admits `python` ("3.10"), as pip compares them."""
+    try:
+        return Version(python) in SpecifierSet(requires_python)
+    except (InvalidSpecifier, InvalidVersion):
+        return True  # unreadable: pip's own check at install time has the last word
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """What the wheels must fit: a CPython minor version on a glibc Linux architecture."""
+
+    python: str  # "3.11"
+    machine: str = "x86_64"  # wheel platform suffix: x86_64 | aarch64 | armv7l
+    glibc: tuple[int, int] = (2, 36)  # bookworm's
+
+    @property
+    def abi(self) -> str:
+        return "cp" + self.python.replace(".", "")
+
+    def platforms(self) -> list[str]:
+        # pip does not widen perennial manylinux tags given with --platform; list them all.
+        major, minor = self.glibc
+        tags = [f"manylinux_{major}_{m}_{self.machine}" for m in range(minor, 16, -1)]
+        tags += [f"manylinux2014_{self.machine}"]
+        if self.machine == "x86_64":
+            tags += ["manylinux2010_x86_64", "manylinux1_x86_64"]
+        tags += [f"linux_{self.machine}"]
+        return tags
+
+    def pip_options(self) -> list[str]:
+        opts = ["--python-version", self.python, "--implementation", "cp", "--abi", self.abi]
+        for tag in self.platforms():
+            opts += ["--platform", tag]
+        return opts + ["--only-binary=:all:"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Lock:
+    requirements: tuple[str, ...]
+    target: Target
+    packages: tuple[Package, ...]
+
+    @property
+    def digest(self) -> str:
+        """Identity of the exact package set: what environment keys are made of."""
+        return digest(
+            {
+                "target": dataclasses.asdict(self.target),
+                "packages": sorted((p.name.lower(), p.version, p.sha256) for p in self.packages),
+            }
+        )
+
+    def versions(self) -> dict[str, str]:
+        return {p.name: p.version for p in sorted(self.packages, key=lambda p: p.name.lower())}
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Lock:
+        data = json.loads(text)
+        target = Target(data["target"]["python"], data["target"]["machine"], tuple(data["target"]["glibc"]))
+        packages = tuple(Package(**p) for p in data["packages"])
+        return cls(tuple(data["requirements"]), target, packages)
+
+
+class Wheelhouse:
+    def __init__(self, root: Path, pip: Sequence[str] = (sys.executable, "-m", "pip")) -> None:
+        self.root = Path(root)
+        self.files = self.root / "files"
+        self.locks = self.root / "locks"
+        self._pip = tuple(pip)
+
+    def lock_path(self, requirements: Sequence[str], target: Target) -> Path:
+        key = digest({"requirements": sorted(requirements), "target": dataclasses.asdict(target)})
+        return self.locks / f"{key}.json"
+
+    def cached_lock(self, requirements: Sequence[str], target: Target) -> Optional[Lock]:
+        path = self.lock_path(requirements, target)
+        try:
+            return Lock.from_json(path.read_text())
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def lock(self, requirements: Sequence[str], target: Target, *, log: Optional[Path] = None) -> Lock:
+        """Resolve once (network, through the user's pip config); afterwards read the stored lock."""
+        path = self.lock_path(requirements, target)
+        with file_lock(path.with_suffix(".lock")):
+            cached = self.cached_lock(requirements, target)
+            if cached is not None:
+                return cached
+            lock = self._resolve(requirements, target, log)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(lock.to_json())
+            os.replace(tmp, path)
+            return lock
+
+    def _resolve(self, requirements: Sequence[str], target: Target, log: Optional[Path]) -> Lock:
+        """pip's answer, minus releases whose own Requires-Python excludes the target: an index that
+        does not carry `data-requires-python` (a flat local mirror in the user's pip config) lets pip
+        pick them for another Python, and the offline install then refuses them. Such a release is
+        excluded (`name!=version`) and the request resolved again."""
+        excluded: list[str] = []
+        for _ in range(_MAX_EXCLUSIONS):
+            packages, wrong = self._resolve_once([*requirements, *excluded], target, log)
+            if not wrong:
+                return Lock(tuple(requirements), target, packages)
+            excluded += [f"{name}!={version}" for name, version in wrong]
+        raise StageFailure(
+            "resolve",
+            f"every release pip offered for Python {target.python} requires another Python "
+            f"(excluded: {', '.join(excluded)})",
+        )
+
+    def _resolve_once(
+        self, requirements: Sequence[str], target: Target, log: Optional[Path]
+    ) -> tuple[tuple[Package, ...], list[tuple[str, str]]]:
+        """The packages pip resolved, and those among them whose Requires-Python excludes the target."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        report = self.root / f"report-{os.getpid()}-{id(requirements)}.json"
+        scratch = self.root / f"target-{os.getpid()}-{id(requirements)}"
+        argv = [
+            *self._pip, "install", "--dry-run", "--ignore-installed", "--quiet",
+            "--report", str(report), "--target", str(scratch), *target.pip_options(), *requirements,
+        ]  # fmt: skip
+        try:
+            done = _proc.run(argv, log=log, check=False)
+            if done.returncode != 0:
+                message = _proc.excerpt(done.output)
+                definite = any(marker in done.output for marker in _DEFINITE)
+                raise StageFailure("resolve", message, cacheable=definite)
+            data = json.loads(report.read_text())
+        finally:
+            report.unlink(missing_ok=True)
+            shutil.rmtree(scratch, ignore_errors=True)
+        packages = []
+        wrong = []
+        for item in data["install"]:
+            requires = item["metadata"].get("requires_python")
+            if requires and not _admits(requires, target.python):
+                wrong.append((item["metadata"]["name"], item["metadata"]["version"]))
+            info = item["download_info"]
+            url = info["url"]
+            sha = (
+                info.get("archive_info", {}).get("hashes", {}).get("sha256")
+                or info.get("archive_info", {}).get("hash", "").partition("=")[2]
+            )
+            filename = urllib.parse.unquote(url.rsplit("/", 1)[-1])
+            packages.append(
+                Package(item["metadata"]["name"], item["metadata"]["version"], filename, sha, url)
+            )
+        return tuple(sorted(packages, key=lambda p: p.name.lower())), wrong
+
+    def fetch(self, lock: Lock, *, log: Optional[Path] = None) -> list[Path]:
+        """The lock's wheel files, downloading the missing ones; every file's hash is checked."""
+        self.files.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.root / "files.lock"):
+            missing = [p for p in lock.packages if not self._present(p)]
+            remote = [p for p in missing if not p.url.startswith("file:")]
+            for package in missing:
+                if package.url.startswith("file:"):
+                    src = Path(urllib.request.url2pathname(urllib.parse.urlparse(package.url).path))
+                    tmp = self.files / (package.filename + ".part")
+                    shutil.copyfile(src, tmp)
+                    os.replace(tmp, self.files / package.filename)
+            if remote:
+                # Exact URLs with their hashes: pip downloads precisely the locked files (and
+                # verifies them), through the same configuration that resolved them.
+                urls = [f"{p.url.split('#')[0]}#sha256={p.sha256}" for p in remote]
+                staging = self.root / f"download-{os.getpid()}"
+                try:
+                    _proc.run(
+                        [*self._pip, "download", "--no-deps", "--dest", str(staging),
+                         *lock.target.pip_options(), *urls],
+                        log=log, error_class="download",
+                    )  # fmt: skip
+                    for package in remote:
+                        os.replace(staging / package.filename, self.files / package.filename)
+                except StageFailure as exc:
+                    raise StageFailure("download", exc.message, cacheable=False) from None
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)
+            paths = []
+            for package in lock.packages:
+                path = self.files / package.filename
+                if package.sha256 and file_sha256(path) != package.sha256:
+                    path.unlink()
+                    raise StageFailure(
+                        "download",
+                        f"{package.filename}: sha256 differs from the lock; removed, run again",
+                        cacheable=False,
+                    )
+                paths.append(path)
+            return paths
+
+    def _present(self, package: Package) -> bool:
+        return (self.files / package.filename).is_file()

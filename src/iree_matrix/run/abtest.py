@@ -1,0 +1,128 @@
+"""Paired, interleaved A/B timing of two compiled modules on this host: the measurement behind every
+speed verdict (`stats.paired` decides; this module only measures).
+
+Each arm is `iree-benchmark-module --device=local-sync` on one module: one thread, its CPU time per
+call (the process's, which on local-sync is that thread's work) — the figure the machine's load
+moves least (±5 % at load 4-17 where wall time moved 2-5x). Rounds alternate the order (A B, B A,
+...) so a drift of the machine falls on both arms. Byte-identical modules are not timed at all.
+
+An arm is derived from a run record's own command (`iree-run-module ... --module=M --function=F
+--input=@...`), so any native run a matrix, a search or a calibration recorded can be compared
+again later, as long as its runtime and module are still on this host (venv backend).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.core import _proc, stats
+from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core.results import Record, Status
+
+BENCHMARK_TOOL = "iree-benchmark-module"
+ROUNDS = 8  # paired rounds per comparison: 8 equal signs give p = 0.008, 7 of 8 can still pass
+REPETITIONS = 3  # iree-benchmark-module repetitions per arm and round; their median is the round's
+_KEEP = ("--module=", "--function=", "--input=", "--parameters=")
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One build to time: the benchmark command (without repetitions and output flags) and the
+    module it loads."""
+
+    name: str
+    argv: tuple[str, ...]
+    module: Path
+
+    def command(self, repetitions: int) -> list[str]:
+        return [*self.argv, f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]
+
+
+class NotComparable(Exception):
+    """An arm cannot be timed here (its runtime or module is not on this host); says why."""
+
+
+def arm_of(record: Record, name: str = "") -> Arm:
+    """The one-thread benchmark of the module a native run record ran, from its own command."""
+    if record.stage != "run" or record.status not in (Status.OK, Status.MISMATCH) or not record.command:
+        raise NotComparable(f"{record.job}: not a run that loaded its module")
+    if record.metric.timing not in (None, "native"):
+        raise NotComparable(f"{record.job}: an emulated run (its time is qemu's)")
+    tool = Path(record.command[0])
+    bench = tool.with_name(BENCHMARK_TOOL)
+    if not bench.is_file():
+        raise NotComparable(f"{record.job}: {bench} is not on this host (a container's, or pruned)")
+    kept = [a for a in record.command[1:] if a.startswith(_KEEP)]
+    module = next((Path(a.split("=", 1)[1]) for a in kept if a.startswith("--module=")), None)
+    if module is None or not module.is_file():
+        raise NotComparable(f"{record.job}: its module {module} is no longer in the store")
+    return Arm(name or record.job, (str(bench), "--device=local-sync", *kept), module)
+
+
+def cpu_ms_per_call(benchmark_json: str) -> float:
+    """The median over repetitions of the process's CPU time per call, in ms."""
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+    times = [
+        float(b["cpu_time"]) * scale[b.get("time_unit", "ns")]
+        for b in json.loads(benchmark_json).get("benchmarks", [])
+        if b.get("run_type", "iteration") == "iteration" and isinstance(b.get("cpu_time"), (int, float))
+    ]
+    if not times:
+        raise ValueError("iree-benchmark-module reported no repetitions")
+    return statistics.median(times)
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """B against A: the rounds' times (ms of CPU per call) and the verdict."""
+
+    a: str
+    b: str
+    a_ms: tuple[float, ...]
+    b_ms: tuple[float, ...]
+    result: stats.Paired
+
+    def as_dict(self) -> dict[str, object]:
+        r = self.result
+        return {
+            "a": self.a, "b": self.b, "a_ms": list(self.a_ms), "b_ms": list(self.b_ms),
+            "ratio": r.ratio, "low": r.low, "high": r.high, "p_value": r.p_value, "rounds": r.rounds,
+            "verdict": r.verdict,
+        }  # fmt: skip
+
+
+Timer = Callable[[Arm, int], float]  # one arm, repetitions -> CPU ms per call
+
+
+def time_arm(arm: Arm, repetitions: int, *, timeout: float = 900.0, log: Optional[Path] = None) -> float:
+    done = _proc.run(arm.command(repetitions), timeout=timeout, log=log, error_class="benchmark-error")
+    return cpu_ms_per_call(done.stdout)
+
+
+def compare(
+    a: Arm,
+    b: Arm,
+    *,
+    rounds: int = ROUNDS,
+    repetitions: int = REPETITIONS,
+    timer: Optional[Timer] = None,
+    identical: Optional[bool] = None,
+) -> Comparison:
+    """B against A in `rounds` alternating rounds. Byte-identical modules (unless `identical` says
+    otherwise: a calibration times a module against its copy on purpose) get "same module" untimed."""
+    same = identical if identical is not None else file_sha256(a.module) == file_sha256(b.module)
+    if same:
+        return Comparison(a.name, b.name, (), (), stats.same_module())
+    timed = timer or time_arm
+    a_ms: list[float] = []
+    b_ms: list[float] = []
+    for i in range(rounds):
+        order = ((a, a_ms), (b, b_ms)) if i % 2 == 0 else ((b, b_ms), (a, a_ms))
+        for arm, into in order:
+            into.append(timed(arm, repetitions))
+    return Comparison(a.name, b.name, tuple(a_ms), tuple(b_ms), stats.paired(a_ms, b_ms))

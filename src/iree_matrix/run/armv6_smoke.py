@@ -1,0 +1,234 @@
+"""`iree-matrix armv6-smoke` (`nox -s armv6_smoke`): can a Raspberry Pi Zero (ARMv6, ARM1176JZF-S,
+VFPv2, no NEON) run what this toolchain builds?
+
+1. The toolchain question, without IREE: a C hello world cross-compiled for armv6 with Debian's
+   gcc-arm-linux-gnueabi, linked statically and dynamically, run in the armel image under the
+   ARM1176 CPU model; sizes, and what the dynamic one needs from the board's C library.
+2. The matrix in matrix/armv6.toml (or --matrix): every selected model compiled by every selected
+   IREE version for armv6, the kernels checked for ARMv6 attributes, link failures reported with
+   their undefined symbols, and — with --armv6-runtime DIR — run and checked like any other run.
+
+Records go into the same results file as the matrix's; the session ends with a summary table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from iree_matrix import images, stages
+from iree_matrix.boards import arm
+from iree_matrix.core import formats
+from iree_matrix.core.outcome import Outcome, from_exception, now
+from iree_matrix.core.outcome import record as make_record
+from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.envs import containers
+from iree_matrix.envs.docker import base_environment
+from iree_matrix.iree import refusals, targets, versions
+from iree_matrix.matrix import plan, spec
+
+HELLO_JOB = "toolchain:armv6-hello"
+
+
+def hello(cache: Path, results: ResultsLog) -> Record:
+    """Step 1, recorded as a `toolchain` record (the report lists it apart from the matrix)."""
+    log = cache / "logs" / "toolchain--armv6-hello.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = now()
+    try:
+        containers.require()
+        base = images.Bases(cache / "images").suite(
+            "bookworm", "armel", timeout=1800, log=log, with_python=False
+        )
+        runner = base_environment("armv6-hello", base)
+        facts = arm.hello_world(cache / "armv6-hello", runner, log=log)
+        problems = _hello_problems(facts)
+        metrics = _hello_metrics(facts)
+        result = (
+            Outcome(Status.FAIL, metrics, "; ".join(problems), "hello-world")
+            if problems
+            else Outcome(Status.OK, metrics)
+        )
+    except Exception as exc:  # noqa: BLE001 - one mapper: a cross-gcc timeout is a TIMEOUT record
+        result = from_exception(exc)
+    labels = {"arch": arm.BOARD.label, "compiler": "gcc-arm-linux-gnueabi"}
+    record = make_record(HELLO_JOB, "toolchain", "armv6-hello", labels, result, started=started)
+    results.append(record)
+    return record
+
+
+def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
+    """The armv6 cells of a matrix that names no runtime built from source run on one: IREE
+    publishes no 32-bit ARM runtime. Its release is the given source's (`--iree-source SRC` for
+    every release), else the matrix's newest compiler's (IREE's repository at that tag); static,
+    so nothing is needed from the board's C library."""
+    from iree_matrix.boards import runtime_build
+
+    armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
+    if not armv6:
+        return matrix
+    named = sorted(
+        {versions.parse_source_runtime(c.runtime)[0] for c in armv6 if versions.is_source_runtime(c.runtime)}
+    )
+    if named:
+        if not matrix.iree_sources:  # no source named anywhere: IREE's repository must answer now
+            for release in named:
+                runtime_build.source(matrix.iree_source(release), cache)
+        return matrix
+
+    release = max((c.compiler for c in matrix.cells), key=versions.Version)
+    given = matrix.iree_sources.get("*") or runtime_build.default_source(release)
+    # Made a tree now (unpacked, or cloned): no source is one line naming the fix before any work.
+    tree = runtime_build.source(given, cache).tree
+    release = runtime_build.tree_release(tree) or (
+        given.rpartition("@")[2].lstrip("v") if given.startswith("git+") else release
+    )
+    runtime = versions.source_runtime(release, ("static",))
+    cells = tuple(
+        sorted({dataclasses.replace(c, runtime=runtime) if c in armv6 else c for c in matrix.cells})
+    )
+    return dataclasses.replace(matrix, cells=cells)
+
+
+def with_dynamic_twins(the_plan: plan.Plan, matrix: spec.MatrixSpec) -> plan.Plan:
+    """Each static armv6 source runtime's dynamic twin, built beside it (nothing runs on it): the
+    report's answer to "what would the dynamic runtime need on the board"."""
+    for job in [j for j in the_plan.jobs if j.stage == "runtime-build" and j.label.arch == "armv6"]:
+        release, variants = versions.parse_source_runtime(job.label.runtime)
+        if "static" in variants:
+            twin = versions.source_runtime(release, tuple(v for v in variants if v != "static"))
+            env = plan.EnvSpec("runtime", job.env.python, (), f"iree-{twin}", "armv6", build=twin)
+            the_plan = stages.add_job(the_plan, matrix, "runtime-build", env)
+    return the_plan
+
+
+def builds_table(records: Mapping[str, Record]) -> str:
+    """Per runtime build: time, sizes stripped and unstripped, what a dynamic one needs."""
+    rows = []
+    for job, r in sorted(records.items()):
+        if r.stage != "runtime-build":
+            continue
+        m = r.metric
+        if r.status is not Status.OK:
+            rows.append((job, r.status.value, (r.message or "").splitlines()[0][:100] if r.message else ""))
+            continue
+        rows.append(
+            (
+                job,
+                f"{m.build_seconds} s",
+                f"iree-run-module {_size(m.tool_bytes('iree-run-module'))} "
+                f"({_size(m.tool_bytes('iree-run-module', stripped=True))} stripped); "
+                f"needs {', '.join(m.needed) or 'nothing (static)'}"
+                + (f", up to {m.glibc_versions[-1]}" if m.glibc_versions else ""),
+            )
+        )
+    return tabulate(rows, headers=["build", "time", "result"])
+
+
+def _size(n: Any) -> str:
+    return formats.size(n) if isinstance(n, (int, float)) else "?"
+
+
+def _hello_problems(facts: Mapping[str, Any]) -> list[str]:
+    """What would make the hello world a failure: it must run, under an ARMv6 CPU, as ARMv6 code."""
+    problems = []
+    if facts["uname_m"] != "armv6l":
+        problems.append(f"uname -m says {facts['uname_m']!r}, not armv6l (is QEMU_CPU honoured?)")
+    for kind in ("static", "dynamic"):
+        if not facts[kind]["output"].startswith("hello"):
+            problems.append(f"the {kind} binary printed {facts[kind]['output'][:80]!r}")
+        if not facts[kind]["attributes"].get("armv6_ok"):
+            problems.append(
+                f"the {kind} binary is not ARMv6 code: {facts[kind]['attributes'].get('Tag_CPU_arch')}"
+            )
+    return problems
+
+
+def _hello_metrics(facts: Mapping[str, Any]) -> dict[str, Any]:
+    if not facts:
+        return {}
+    keep = ("bytes", "interpreter", "needed", "glibc_versions", "output", "attributes")
+    return {
+        "uname_m": facts.get("uname_m"),
+        "platform": facts.get("platform"),
+        "hwcap": facts.get("hwcap"),
+        "compiler": facts.get("compiler"),
+        **{kind: {k: facts[kind].get(k) for k in keep} for kind in ("static", "dynamic") if kind in facts},
+    }
+
+
+def hello_table(record: Record) -> str:
+    if record.status is not Status.OK:
+        return f"hello world: {record.status.value}: {record.message}"
+    m = record.metrics
+    rows = [
+        (
+            kind,
+            m[kind]["output"],
+            f"{m[kind]['bytes']:,} B",
+            m[kind]["interpreter"] or "none (static)",
+            ", ".join(m[kind]["needed"] or []) or "-",
+            ", ".join(m[kind]["glibc_versions"] or []) or "-",
+        )
+        for kind in ("static", "dynamic")
+    ]
+    head = f"hello world ({' '.join(m['compiler'])}) under qemu ARM1176: uname -m = {m['uname_m']}, "
+    head += f"AT_PLATFORM {m['platform']}, HWCAP {' '.join(m['hwcap'] or [])}"
+    table = tabulate(rows, headers=["linkage", "prints", "size", "interpreter", "needs", "glibc symbols"])
+    return head + "\n" + table
+
+
+def summary_table(records: Mapping[str, Record]) -> str:
+    """Per model and IREE version: does it build for armv6, are its kernels ARMv6, does it run —
+    on each HAL driver the matrix ran it with."""
+    runs = [r for r in records.values() if r.stage == "run"]
+    devices = sorted({r.label.device or "local-task" for r in runs}, key=lambda d: d != "local-task")
+    devices = devices or ["local-task"]
+    rows = []
+    for _, compiled in sorted(records.items()):
+        if compiled.stage != "compile" or not compiled.label.arch.startswith("armv6"):
+            continue
+        mine = [r for r in runs if r.cell.startswith(compiled.cell)]
+        kernel = compiled.metric.kernel
+        isa = (
+            f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, "
+            f"{'NEON' if kernel.get('Tag_Advanced_SIMD_arch') else 'no NEON'}"
+            if kernel
+            else ""
+        )
+        by_device = {r.label.device or "local-task": r for r in mine}
+        rows.append(
+            (
+                compiled.label.model,
+                compiled.label.compiler,
+                _compile_text(compiled),
+                isa,
+                *(_run_text(by_device.get(d)) for d in devices),
+            )
+        )
+    headers = ["model", "IREE", "build for armv6", "kernel ISA", *(f"run ({d})" for d in devices)]
+    return tabulate(rows, headers=headers)
+
+
+def _compile_text(record: Record) -> str:
+    if record.status is Status.OK:
+        return f"ok ({int(record.metric.module_bytes or 0):,} B)"
+    first = (record.message or "").strip().splitlines()[0] if record.message else ""
+    return f"{record.status.value} {record.error_class or ''}: {first}"[:100]
+
+
+def _run_text(record: Any) -> str:
+    if record is None:
+        return ""
+    if record.status is Status.OK:
+        latency, err = record.metric.latency_median, record.metric.max_abs_err
+        return f"ok, {formats.duration_ms(latency or 0.0)} (emulated), max err {err or 0.0:.1e}"
+    if record.status is Status.NOT_RUN:
+        return f"not run ({record.blocked_by})"
+    if refusals.refused(record):  # an answer, as the matrix prints it, with the runtime's reason
+        return f"{refusals.EXPECTED}: {refusals.reason(record.message)}"[:100]
+    return f"{record.status.value} {record.error_class or ''}: {(record.message or '').splitlines()[0][:70]}"

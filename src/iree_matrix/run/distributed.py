@@ -1,0 +1,458 @@
+"""Run a plan on a Dask cluster: `iree-matrix matrix --scheduler tcp://host:8786` or `--cluster local:N`.
+
+Each stage job is one Dask task, submitted when its dependencies have succeeded (a job whose
+dependency failed is recorded `not_run` here, never sent). The task runs the serial executor's own
+single-job function (`Executor.run_one`) on a worker, so keys, reuse, statuses and records are
+exactly the serial run's.
+
+Who writes what:
+
+- **results.jsonl**: only this process, the orchestrator, as each task's record comes back.
+- **The store** (`--store DIR`, default `<cache>/store`): a directory every worker can read and
+  write at the same path (NFS, a bind mount; `IREE_MATRIX_STORE` on a worker names its own mount
+  point). Exports, modules and every result pass between workers through it: a job's inputs are its
+  dependencies' store entries. An entry appears only by renaming a finished staging directory into
+  place, so a worker lost mid-stage leaves at most an orphan under `staging/` (cleaned at the next
+  run's start) and nothing half-written; Dask gives its task to another worker with the same
+  resources. Modules embed the path of the MLIR they were compiled from: keep the store at one
+  path everywhere for byte-identical modules.
+- **Environments** are each worker's own (`$IREE_MATRIX_CACHE` of the worker, else the
+  orchestrator's `--cache` path): wheelhouse, venvs, images, logs, and the `install` results. A job
+  first makes sure its environments exist on its worker (reused when they do, installed when not).
+
+Worker resources (Dask `--resources`; `python -m iree_matrix.run.distributed resources` prints this
+machine's): `arch-<name>=1` per architecture it runs (its own; others under qemu-user when binfmt
+has a handler), `docker=1` with a Docker daemon, and `quiet=1` when its timings count. A job asks
+for `arch-<its environment's arch>` and, on the Docker backend, `docker` — as labels (a sliver of
+each, so they don't limit concurrency) — and a timed stage (run, export, peer, dispatches) asks for
+all of `quiet`: at most one timed stage per worker, and none on a worker that declares no `quiet`.
+Within a machine no two timed stages run at once: every run's executor holds the machine's quiet
+lock (`_locks.machine_lock`, `/tmp/iree-matrix-quiet.lock`) for a timed stage, so several workers —
+or runs — on one machine never time at the same moment; other stages take no lock (a compile may run
+beside a timing, which its `other_load` shows). A worker holds it around a whole timed job; the
+executor's own request is then a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional, TextIO
+
+from iree_matrix import stages
+from iree_matrix.core._locks import machine_lock
+from iree_matrix.core.errors import StageFailure, StorageError, UserError
+from iree_matrix.core.outcome import Outcome, from_exception
+from iree_matrix.core.outcome import record as make_record
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.store import Entry, Store
+from iree_matrix.envs import BACKENDS, Backend
+from iree_matrix.iree import targets
+from iree_matrix.matrix.plan import Job, Plan
+from iree_matrix.matrix.spec import MatrixSpec
+from iree_matrix.run.execute import Executor, Options, Summary
+
+LABEL = 0.001  # how much of a label resource a task asks for: "has it", not "uses it up"
+EVENTS = "iree-matrix"
+
+
+# -- resources ------------------------------------------------------------------------------------
+
+
+def resources(job: Job, backend: str) -> dict[str, float]:
+    """What a task asks of its worker."""
+    need = {f"arch-{job.env.arch}": LABEL}
+    if backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch()):
+        need["docker"] = LABEL
+    if stages.get(job.stage).exclusive:
+        need["quiet"] = 1.0
+    return need
+
+
+def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Optional[bool] = None) -> dict:
+    """What a worker on this machine can offer: its architecture, those qemu-user runs for it (binfmt
+    handler registered), Docker when a daemon answers, and `quiet` unless told its timings don't count."""
+    from iree_matrix.core import binfmt
+    from iree_matrix.envs import containers
+
+    host = targets.host_arch()
+    offered = {f"arch-{host}": 1}
+    for arch in targets.ARCHES.values():
+        qemu = arch.platform.qemu
+        if emulated and arch.name != host and qemu and binfmt.entry(qemu) is not None:
+            offered[f"arch-{arch.name}"] = 1
+    if docker if docker is not None else containers.state(timeout=5).ok:
+        offered["docker"] = 1
+    if quiet:
+        offered["quiet"] = 1
+    return offered
+
+
+def resources_text(offered: Mapping[str, float]) -> str:
+    """`dask worker --resources`' syntax."""
+    return " ".join(f"{name}={value:g}" for name, value in sorted(offered.items()))
+
+
+# -- the worker side ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """Everything a worker needs for one job (pickled by Dask)."""
+
+    run: str  # this matrix run's token: a worker keeps one executor pair per run
+    spec: MatrixSpec
+    backend: str  # venv | docker
+    options: Options
+    cache: str  # the orchestrator's --cache: a worker's own cache unless $IREE_MATRIX_CACHE says
+    store: str  # the shared store as the orchestrator sees it (a worker: $IREE_MATRIX_STORE)
+    job: Job
+    deps: tuple[tuple[str, Record], ...]  # dependency job id -> its (successful) record
+    installs: tuple[Job, ...]  # the install jobs among the dependencies
+
+
+@dataclasses.dataclass(frozen=True)
+class Done:
+    record: Record
+    entry: Optional[Entry]
+    reused: bool
+    worker: str
+
+
+class _Discard:
+    """A worker publishes nothing: the orchestrator is the only writer of results.jsonl."""
+
+    def latest(self) -> dict[str, Record]:
+        return {}
+
+    def append(self, record: Record) -> None:
+        pass
+
+
+class _WorkerRun:
+    """One worker's view of one matrix run: an executor for installs (its own cache and store) and
+    one for every other stage (the shared store)."""
+
+    def __init__(self, task: Task) -> None:
+        cache = Path(os.environ.get("IREE_MATRIX_CACHE") or task.cache)
+        self.shared = Store(Path(os.environ.get("IREE_MATRIX_STORE") or task.store))
+        backend: Backend = BACKENDS[task.backend](cache, task.spec)
+        sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker's run
+        common: dict[str, Any] = dict(cache=cache, results=_Discard(), backend=backend, options=task.options)
+        self.installer = Executor(task.spec, Plan(()), out=sink, **common)
+        self.runner = Executor(task.spec, Plan(()), out=sink, **common)
+        self.runner.store = self.shared
+
+
+_RUNS: dict[str, _WorkerRun] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _worker_run(task: Task) -> _WorkerRun:
+    with _RUNS_LOCK:
+        if task.run not in _RUNS:
+            _RUNS.clear()  # an earlier run's executors: done with
+            _RUNS[task.run] = _WorkerRun(task)
+        return _RUNS[task.run]
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().name)
+    except (ImportError, ValueError):
+        return "local"
+
+
+def _event(job: Job, worker: str) -> None:
+    with contextlib.suppress(ImportError, ValueError):
+        from distributed import get_worker
+
+        get_worker().log_event(EVENTS, {"job": job.id, "name": worker})  # "worker" is its address
+
+
+def run_task(task: Task) -> Done:
+    """A worker's unit: make sure the job's environments exist here, then run the job."""
+    here = _worker_run(task)
+    worker = _worker_name()
+    job = task.job
+    if job.stage == "install":
+        with machine_lock(exclusive=False):
+            _event(job, worker)
+            record, entry, reused = here.installer.run_one(job, {})
+        return Done(record, entry, reused, worker)
+    deps: dict[str, Entry] = {}
+    for job_id, record in task.deps:
+        stage = job_id.split(":", 1)[0]
+        deps[job_id] = Entry(record, here.shared.entry_path(stage, record.key))
+    with machine_lock(exclusive=False):
+        for install in task.installs:  # realised on another worker, maybe: make sure of it here
+            record, entry, _ = here.installer.run_one(install, {})
+            if record.status is not Status.OK or entry is None:
+                why = Outcome(
+                    Status.NOT_RUN,
+                    message=f"not run because {install.id} ended '{record.status.value}' on worker {worker}",
+                )
+                blocked = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=install.id)
+                return Done(blocked, None, False, worker)
+            deps[install.id] = entry
+    timed, timeout = stages.get(job.stage).exclusive, stages.timeout(task.spec, job.stage)
+    with machine_lock(exclusive=timed, job=job.id, timeout=timeout):
+        _event(job, worker)
+        record, entry, reused = here.runner.run_one(job, deps)
+    return Done(record, entry, reused, worker)
+
+
+# -- the orchestrator -----------------------------------------------------------------------------
+
+
+def parse_cluster(text: str) -> int:
+    """`local:N` -> N (worker processes on this machine)."""
+    kind, _, count = (text or "").partition(":")
+    if kind != "local" or not count.isdigit() or int(count) < 1:
+        raise UserError(
+            f"--cluster {text!r}: expected local:N with N >= 1 worker processes, e.g. --cluster local:2"
+        )
+    return int(count)
+
+
+def _dask() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise UserError(
+            "--scheduler/--cluster need Dask: python3 -m pip install 'iree-matrix[distributed]' "
+            "(or 'dask[distributed]')"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(scheduler: Optional[str] = None, cluster: Optional[str] = None, cache: Optional[Path] = None):
+    """A Dask client: to a running scheduler, or to N worker processes started here (each with
+    one thread and this machine's resources, sharing `cache`)."""
+    distributed = _dask()
+    if scheduler:
+        try:
+            client = distributed.Client(scheduler, timeout=30)
+        except OSError as exc:
+            raise UserError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        with client:
+            yield client
+        return
+    count = parse_cluster(cluster or "")
+    env = {"IREE_MATRIX_CACHE": str(cache)} if cache is not None else {}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    with (
+        distributed.LocalCluster(
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            resources=machine_resources(),
+            dashboard_address=None,
+            env=env,
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield client
+
+
+class DaskExecutor(Executor):
+    """The serial executor's bookkeeping (the run lock, reuse of published records, progress, the
+    not-run rule, one writer of results.jsonl) with Dask doing the running."""
+
+    def __init__(
+        self,
+        spec: MatrixSpec,
+        plan: Plan,
+        *,
+        cache: Path,
+        results,
+        backend: Backend,
+        backend_name: str,
+        client: Callable[[], contextlib.AbstractContextManager],
+        store: Optional[Path] = None,
+        options: Optional[Options] = None,
+        out: Optional[TextIO] = None,
+    ) -> None:
+        options = options or Options()
+        super().__init__(spec, plan, cache=cache, results=results, backend=backend, options=options, out=out)
+        self.store = Store(Path(store) if store is not None else Path(cache) / "store")
+        self.backend_name = backend_name
+        self._client = client
+        self.placement: dict[str, str] = {}  # job id -> the worker that ran (or reused) it
+        self._token = uuid.uuid4().hex
+        self._ids = {job.id for job in plan.jobs}
+
+    def _schedule(self, summary: Summary) -> None:
+        distributed = _dask()
+        by_id = self.plan.by_id()
+        with self._client() as client:
+            self._check_workers(client)
+            client.subscribe_topic(EVENTS, self._on_event)
+            waiting = list(self.plan.jobs)
+            running: dict[Any, Job] = {}
+            done = distributed.as_completed()
+            try:
+                while waiting or running:
+                    waiting = self._submit_ready(client, waiting, running, done, summary, by_id)
+                    if not running:
+                        if waiting:
+                            raise RuntimeError(f"scheduler stalled with {len(waiting)} jobs waiting")
+                        break
+                    future = next(done)
+                    job = running.pop(future)
+                    summary.records[job.id] = self._collect(job, future, summary)
+            except (KeyboardInterrupt, StorageError):
+                self.progress.note("interrupted: cancelling the cluster's tasks (completed results are kept)")
+                client.cancel(list(running))
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    client.unsubscribe_topic(EVENTS)
+
+    def _check_workers(self, client: Any) -> None:
+        workers = client.scheduler_info().get("workers", {})
+        if not workers:
+            client.wait_for_workers(1, timeout=60)
+            workers = client.scheduler_info().get("workers", {})
+        offered = [w.get("resources", {}) for w in workers.values()]
+        missing: dict[str, int] = {}
+        for job in self.plan.jobs:
+            for name, amount in resources(job, self.backend_name).items():
+                if not any(o.get(name, 0) >= amount for o in offered):
+                    missing[name] = missing.get(name, 0) + 1
+        if missing:
+            needs = ", ".join(f"{name} ({count} jobs)" for name, count in sorted(missing.items()))
+            raise UserError(
+                f"no worker of the cluster offers {needs}; start one with "
+                f'dask worker SCHEDULER --resources "{resources_text(machine_resources())}" '
+                "(python -m iree_matrix.run.distributed resources prints a machine's)"
+            )
+
+    def _submit_ready(self, client, waiting, running, done, summary, by_id) -> list[Job]:
+        still_waiting = []
+        for job, ready in self._triage(waiting, summary):
+            if not ready:
+                still_waiting.append(job)
+                continue
+            task = Task(
+                run=self._token,
+                spec=self.spec,
+                backend=self.backend_name,
+                options=self.options,
+                cache=str(self.cache),
+                store=str(self.store.root),
+                job=job,
+                deps=tuple((d, summary.records[d]) for d in job.deps),
+                installs=tuple(by_id[d] for d in job.deps if by_id[d].stage == "install"),
+            )
+            need = resources(job, self.backend_name)
+            future = client.submit(
+                run_task, task, key=f"{job.id}#{self._token[:8]}", resources=need, pure=False
+            )
+            running[future] = job
+            done.add(future)
+        return still_waiting
+
+    def _collect(self, job: Job, future: Any, summary: Summary) -> Record:
+        try:
+            result: Done = future.result()
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker), a worker-side bug
+            if type(exc).__name__ == "KilledWorker":
+                exc = StageFailure(
+                    "worker-lost", f"every worker that took this job was lost: {exc}", cacheable=False
+                )
+            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
+            self._publish(record)
+            self.progress.finished(job, record)
+            return record
+        self.placement[job.id] = result.worker
+        self._publish(result.record)
+        if result.reused:
+            summary.reused.add(job.id)
+            self.progress.reused(job, result.record)
+        else:
+            self.progress.finished(job, result.record)
+        return result.record
+
+    def _on_event(self, event: Any) -> None:
+        """A worker took a job (a reused result too: the worker only knows once it has looked)."""
+        _, message = event
+        job_id, worker = str(message.get("job", "")), str(message.get("name", ""))
+        if job_id in self._ids:
+            self.placement[job_id] = worker
+            self.progress.note(f"{job_id.split(':', 1)[0]:<7} {job_id.split(':', 1)[1]} ... on {worker}")
+
+    def placement_line(self) -> str:
+        """Which worker ran (or found stored) how many jobs."""
+        counts: dict[str, int] = {}
+        for worker in self.placement.values():
+            counts[worker] = counts.get(worker, 0) + 1
+        return "workers: " + (", ".join(f"{w}: {n} jobs" for w, n in sorted(counts.items())) or "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """Where a plan runs when not here: a scheduler's address or `local:N` workers started on this
+    machine (exactly one of them), and the store every worker shares (default: CACHE/store)."""
+
+    scheduler: Optional[str] = None
+    cluster: Optional[str] = None
+    store: Optional[Path] = None
+
+
+def executor(
+    where: Cluster, matrix: MatrixSpec, plan: Plan, cache: Path, results, backend: str, options: Options
+) -> DaskExecutor:
+    """The executor `iree-matrix matrix --scheduler/--cluster` runs."""
+    if where.cluster is not None:
+        parse_cluster(where.cluster)  # a bad value is one line before anything starts
+    _dask()
+    store = where.store or Path(cache) / "store"
+    place = f"scheduler {where.scheduler}" if where.scheduler else f"{where.cluster} (this machine)"
+    print(f"distributed: {place}; shared store: {store}")
+    return DaskExecutor(
+        matrix,
+        plan,
+        cache=cache,
+        results=results,
+        backend=BACKENDS[backend](cache, matrix),
+        backend_name=backend,
+        client=lambda: connect(where.scheduler, where.cluster, cache),
+        store=store,
+        options=options,
+    )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m iree_matrix.run.distributed resources [--no-emulated] [--no-quiet] [--no-docker]`:
+    this machine's worker resources, in `dask worker --resources` syntax."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] != "resources" or set(args[1:]) - {"--no-emulated", "--no-quiet", "--no-docker"}:
+        print(
+            "usage: python -m iree_matrix.run.distributed resources [--no-emulated] [--no-quiet] "
+            "[--no-docker]"
+        )
+        return 2
+    offered = machine_resources(
+        emulated="--no-emulated" not in args,
+        quiet="--no-quiet" not in args,
+        docker=False if "--no-docker" in args else None,
+    )
+    print(resources_text(offered))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

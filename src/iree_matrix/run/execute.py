@@ -1,0 +1,479 @@
+"""Run a plan: dependency order, parallel jobs, timed stages alone, reuse, resume, Ctrl-C.
+
+Every job ends in exactly one of: reused from the store (same key), executed (its outcome stored
+when it is a clean result), or not run because a dependency did not succeed. Records are appended
+to the results log as each job finishes, so an interrupted run keeps everything it completed and
+the next run resumes from there.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import fcntl
+import fnmatch
+import math
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional, TextIO
+
+from iree_matrix import stages
+from iree_matrix.core import _proc, host
+from iree_matrix.core._files import is_disk_full, storage_error
+from iree_matrix.core._locks import LockCancelled, machine_lock
+from iree_matrix.core.errors import StorageError, UserError
+from iree_matrix.core.outcome import Outcome, from_exception, now
+from iree_matrix.core.outcome import record as make_record
+from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.store import Entry, Store, failure_is_stale
+from iree_matrix.envs import Backend
+from iree_matrix.iree import refusals
+from iree_matrix.matrix.plan import Job, Plan
+from iree_matrix.matrix.spec import MatrixSpec
+from iree_matrix.matrix.wheelhouse import Wheelhouse
+from iree_matrix.run.progress import Estimates, Progress, load_factor, published_times
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    jobs: int = 1
+    retry_failed: bool = False  # re-run stages whose stored result is a failure
+    # Globs over job ids: timed stages (run, export, peer, dispatches) to measure again even when
+    # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
+    retime: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
+class Summary:
+    records: dict[str, Record] = dataclasses.field(default_factory=dict)  # job id -> record
+    reused: set[str] = dataclasses.field(default_factory=set)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def executed(self) -> int:
+        return sum(
+            1 for j, r in self.records.items() if j not in self.reused and r.status is not Status.NOT_RUN
+        )
+
+    def counts(self) -> Counter:
+        return Counter(r.status.value for r in self.records.values())
+
+    def answers(self) -> list[Record]:
+        """Cross cells the runtime refused: answers to "can runtime B load A's module?"."""
+        return [r for r in self.records.values() if refusals.is_answer(r)]
+
+    def failures(self) -> list[Record]:
+        """What went wrong: failed, timed out or mismatched stages, a cross cell's refusal excepted
+        (what `--strict` exits 1 on)."""
+        bad = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+        return [r for r in self.records.values() if r.status in bad and not refusals.is_answer(r)]
+
+    def tally(self) -> str:
+        """ "40 ok, 6 refused (expected answers), 2 fail" — refusals counted apart from failures."""
+        answers = len(self.answers())
+        counts = self.counts()
+        counts[Status.FAIL.value] -= answers
+        parts = [f"{counts[Status.OK.value]} ok"] if counts[Status.OK.value] else []
+        if answers:
+            parts.append(f"{answers} refused (expected answers)")
+        parts += [
+            f"{counts[s.value]} {s.value}" for s in Status if s is not Status.OK and counts[s.value] > 0
+        ]
+        return ", ".join(parts) or "none"
+
+
+def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
+    """Where the execution of a job that started at `started` (its record's field) wrote its log:
+    one file per execution, so a later run of the same job (other settings, another results
+    directory) never overwrites the log an earlier record points to. A stored result also keeps
+    its own copy in the store, as log.txt beside the result. Without `started`: the one file per
+    job that caches written before this layout hold."""
+    name = job_id.replace("/", "__").replace(":", "--")
+    if started is None:
+        return Path(cache) / "logs" / f"{name}.log"
+    return Path(cache) / "logs" / name / (started.replace(":", "-").replace("+", "Z") + ".log")
+
+
+class Executor:
+    def __init__(
+        self,
+        spec: MatrixSpec,
+        plan: Plan,
+        *,
+        cache: Path,
+        results: ResultsLog,
+        backend: Backend,
+        options: Optional[Options] = None,
+        out: Optional[TextIO] = None,
+    ) -> None:
+        self.spec = spec
+        self.plan = plan
+        self.cache = Path(cache)
+        self.store = Store(self.cache / "store")
+        self.wheelhouse = Wheelhouse(self.cache / "wheelhouse")
+        self.results = results
+        self.backend = backend
+        self.options = options = options or Options()
+        self._published = results.latest()  # job id -> newest published record
+        timed = {name for name in {j.stage for j in plan.jobs} if stages.get(name).exclusive}
+        retimed = lambda job_id: any(fnmatch.fnmatchcase(job_id, g) for g in options.retime)  # noqa: E731
+        estimates = Estimates.of(
+            plan.jobs, self._published, timed, options.jobs, redo=retimed,
+            published=published_times(), backend=getattr(backend, "name", "venv"), load=load_factor(),
+            still_stored=self._still_stored,
+        )  # fmt: skip
+        self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
+        if any(source != "stored" for source in estimates.source.values()):
+            self.progress.note(estimates.basis())
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+
+    def _still_stored(self, record: Record) -> bool:
+        """Whether a results log's record is likely reused here: made on this CPU identity (timed keys
+        and host-tuned compiles hash it) and its entry still in this cache's store."""
+        if record.host and host.identity_of(record.host) != host.identity():
+            return False
+        return bool(record.key) and self.store.entry_path(record.stage, record.key).is_dir()
+
+    def run(self) -> Summary:
+        start = time.monotonic()
+        summary = Summary()
+        with run_lock(self.cache):
+            self.store.clean_staging()
+            orphans = self.backend.remove_orphans()  # a killed run's containers (its watchdog killed too)
+            if orphans:
+                self.progress.note(
+                    f"removed {len(orphans)} container(s) a killed run left: {', '.join(orphans)}"
+                )
+            _proc.resume()  # an earlier interrupted run in this process stopped new commands
+            try:
+                self._schedule(summary)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+            finally:
+                self.progress.close()
+        summary.seconds = time.monotonic() - start
+        return summary
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def _schedule(self, summary: Summary) -> None:
+        entries: dict[str, Entry] = {}
+        waiting = list(self.plan.jobs)
+        running: dict[cf.Future, Job] = {}
+        pool = cf.ThreadPoolExecutor(max_workers=max(1, self.options.jobs), thread_name_prefix="stage")
+        try:
+            while waiting or running:
+                before = len(waiting)
+                waiting = self._start_ready(waiting, running, entries, summary, pool)
+                if not running:
+                    if waiting and len(waiting) == before:
+                        raise RuntimeError(f"scheduler stalled with {len(waiting)} jobs waiting")
+                    continue
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    record, entry, reused = future.result()
+                    summary.records[job.id] = record
+                    if reused:
+                        summary.reused.add(job.id)
+                    if entry is not None and record.status is Status.OK:
+                        entries[job.id] = entry
+        except (KeyboardInterrupt, StorageError):  # StorageError: a full disk stops the run alike
+            self._cancel.set()
+            self.progress.note("interrupted: stopping running stages (completed results are kept)")
+            _proc.kill_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def _triage(self, waiting: Sequence[Job], summary: Summary) -> Iterator[tuple[Job, bool]]:
+        """The waiting jobs in order, each with whether all its dependencies succeeded (ready) or
+        some have no record yet; a job a dependency failed for is recorded not_run here instead.
+        Both executors' ready/blocked rule: this one and the Dask one."""
+        for job in waiting:
+            deps = [summary.records.get(d) for d in job.deps]
+            if any(r is None for r in deps):
+                yield job, False
+                continue
+            failed = next((r for r in deps if r is not None and r.status is not Status.OK), None)
+            if failed is not None:
+                summary.records[job.id] = self._not_run(job, failed)
+                continue
+            yield job, True
+
+    def _start_ready(self, waiting, running, entries, summary, pool) -> list[Job]:
+        still_waiting = []
+        for job, ready in self._triage(waiting, summary):
+            if not ready:
+                still_waiting.append(job)
+                continue
+            stage = stages.get(job.stage)
+            exclusive_running = any(stages.get(j.stage).exclusive for j in running.values())
+            full = len(running) >= max(1, self.options.jobs)
+            if full or exclusive_running or (stage.exclusive and running):
+                still_waiting.append(job)
+                continue
+            dep_entries = {d: entries[d] for d in job.deps}
+            running[pool.submit(self._process, job, stage, dep_entries)] = job
+        return still_waiting
+
+    # -- one job ------------------------------------------------------------------------------
+
+    def run_one(self, job: Job, deps: Mapping[str, Entry]) -> tuple[Record, Optional[Entry], bool]:
+        """One job on its own, its dependencies' entries given (a distributed worker's unit):
+        (its record, its store entry when there is one, whether it was reused). The record is also
+        published to this executor's results log."""
+        return self._process(job, stages.get(job.stage), deps)
+
+    def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
+        try:
+            return self._attempt(job, stage, deps)
+        except StorageError as exc:
+            self._storage_failed(job, exc)
+            raise  # a full disk is the run's problem, not this job's result: the run stops
+        except Exception as exc:  # noqa: BLE001 - a bug in one job must not stop the matrix
+            if is_disk_full(exc):  # e.g. the job's log in the cache: stop alike
+                error = storage_error(Path(getattr(exc, "filename", None) or self.cache), exc)
+                self._storage_failed(job, error)
+                raise error from None
+            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
+            self._publish(record)
+            self.progress.finished(job, record)
+            return record, None, False
+
+    def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
+        started = now()
+        log = job_log(self.cache, job.id, started)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        ctx = stages.Context(
+            spec=self.spec,
+            backend=self.backend,
+            wheelhouse=self.wheelhouse,
+            deps=deps,
+            timeout=stages.timeout(self.spec, job.stage),
+            log=log,
+            cache=self.cache,
+        )
+        try:
+            key = stage.key(job, ctx)
+        except Exception as exc:  # noqa: BLE001 - becomes this job's recorded failure
+            outcome = from_exception(exc)
+            log.write_text(f"{outcome.message}\n")  # the printed log path must say something
+            record = self._record(job, "", outcome, started, ctx)
+            return self._done(job, record, ctx), None, False
+
+        entry = self.store.get(job.stage, key)
+        if entry is not None and self._reusable(job, stage, ctx, entry):
+            record = entry.record if entry.record.job == job.id else _as_job(entry.record, job)
+            self._publish(record)
+            self.progress.reused(job, record)
+            return record, entry, True
+
+        # Only a stage that runs starts its log afresh: a reused result keeps the log of the run that
+        # made it (also in the store, beside the result, as log.txt).
+        log.write_text("")
+        self.progress.started(job)
+        try:
+            with machine_lock(
+                stage.exclusive,
+                on_wait=lambda: self.progress.waiting(job),
+                cancelled=self._cancel.is_set,
+                job=job.id,
+                timeout=ctx.timeout,
+                report=lambda text: self._waits(job, log, text),
+            ):
+                self.progress.running(job)
+                return self._execute(job, stage, ctx, key, log, started)
+        except LockCancelled:  # Ctrl-C while it waited for another run's timed stage
+            return self._interrupted(job), None, False
+
+    def _waits(self, job: Job, log: Path, text: str) -> None:
+        """What the machine's quiet lock says while a timed stage waits for it (whose it is, since
+        when; or that its holder is past its limit and this stage goes on without it): a progress
+        note, and a line of the job's log."""
+        self.progress.note(f"{job.id}: {text}")
+        _proc.note(log, f"iree-matrix: {text}")
+
+    def _execute(self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str):
+        """The stage itself; a timed stage holds the machine's quiet lock (`_locks.machine_lock`)
+        meanwhile, so no other iree-matrix run on this machine (its own cache, a worker) times at the
+        same moment (other stages take no lock: another run's compile may run beside a timing, which
+        its `other_load` then shows). Its seconds start here."""
+        clock = time.monotonic()
+        cpu_before = (*host.cpu_seconds(), self.backend.contained_cpu_seconds(), host.steal_seconds())
+        load_before = os.getloadavg()[0]
+        with self.store.staging() as out:
+            try:
+                outcome = stage.execute(job, ctx, out)
+            except StorageError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one place maps it: outcome.from_exception
+                if is_disk_full(exc):
+                    raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
+                outcome = from_exception(exc)
+            if outcome.error_class == "disk-full":  # a tool said it ran out of space writing its output
+                raise storage_error(
+                    out, outcome.message or "No space left on device", doing=f"{job.stage} failed"
+                )
+            if self._cancel.is_set():
+                return self._interrupted(job), None, False
+            seconds = time.monotonic() - clock
+            if stage.exclusive:
+                outcome = self._with_other_load(outcome, cpu_before, seconds, load_before)
+            record = self._record(job, key, outcome, started, ctx, seconds=seconds)
+            entry = None
+            if outcome.cacheable:
+                # Store first, publish second: a crash in between leaves a stored result that the
+                # next run publishes, never a published result the store forgot.
+                shutil.copyfile(log, out / "log.txt")
+                entry = self.store.commit(job.stage, key, out, record)
+            return self._done(job, record, ctx), entry, False
+
+    # The metrics `_with_other_load` adds to a timed stage's record (whatever the stage).
+    TIMING_CONTEXT = ("other_load", "load_average", "steal_cores")
+
+    def _with_other_load(
+        self, outcome: Outcome, before: tuple[float, ...], seconds: float, load_before: float = math.nan
+    ) -> Outcome:
+        """A timed stage runs alone in the matrix, but not on the machine: record how many cores
+        other programs kept busy meanwhile, so a noisy figure shows as noisy. Our own share is our
+        process tree's rusage plus, on Docker, the CPU of the containers this process started
+        (their processes are the daemon's children, counted through this process's own parent
+        cgroup: another run's containers are other load). Beside it the load average around the
+        stage and the hypervisor's steal, which no process here shows."""
+        if seconds <= 0:
+            return outcome
+        now = (*host.cpu_seconds(), self.backend.contained_cpu_seconds(), host.steal_seconds())
+        busy, own, contained, steal = (after - start for after, start in zip(now, before))
+        other = max(0.0, busy - own - contained) / seconds
+        if math.isnan(other):  # /proc/stat unreadable
+            return outcome
+        facts: dict[str, Any] = {"other_load": round(other, 2)}  # TIMING_CONTEXT, in order
+        facts["load_average"] = {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2)}
+        if not math.isnan(steal):
+            facts["steal_cores"] = round(max(0.0, steal) / seconds, 2)
+        return dataclasses.replace(outcome, metrics={**outcome.metrics, **facts})
+
+    def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
+        if self.options.retry_failed and entry.record.status is not Status.OK:
+            return False
+        # #14: a failure whose inputs were made again since (a damaged module recompiled) is redone.
+        # Timed stages are left out: `--retime` re-measures them with the same outputs, and must not
+        # send every stored compile failure back to the compiler.
+        made = {d: e for d, e in ctx.deps.items() if not stages.get(d.split(":", 1)[0]).exclusive}
+        if failure_is_stale(entry, made):
+            return False
+        if stage.exclusive and any(fnmatch.fnmatchcase(job.id, glob) for glob in self.options.retime):
+            return False
+        return stage.reusable(job, ctx, entry)
+
+    def _record(
+        self,
+        job: Job,
+        key: str,
+        outcome: Outcome,
+        started: str,
+        ctx: stages.Context,
+        seconds: Optional[float] = None,
+    ) -> Record:
+        # The environment it ran in: its install's (an install's own is in its outcome).
+        install = [entry for dep, entry in ctx.deps.items() if dep.startswith("install:")]
+        env = outcome.env or (install[0].record.env if install else {})
+        return make_record(
+            job.id,
+            job.stage,
+            job.cell,
+            job.labels,
+            outcome,
+            key=key,
+            started=started,
+            seconds=seconds,
+            env=env,
+        )
+
+    def _done(self, job: Job, record: Record, ctx: stages.Context) -> Record:
+        self._publish(record)
+        self.progress.finished(job, record, log=ctx.log)
+        return record
+
+    def _storage_failed(self, job: Job, error: StorageError) -> None:
+        """Record the stage the disk stopped as failed (never stored: the disk, not the inputs, said
+        no), if the results log itself still takes a line."""
+        why = Outcome(Status.FAIL, message=str(error), error_class="disk-full", cacheable=False)
+        record = make_record(job.id, job.stage, job.cell, job.labels, why)
+        try:
+            self._publish(record)
+        except StorageError:
+            return
+        self.progress.finished(job, record)
+
+    def _not_run(self, job: Job, failed: Record) -> Record:
+        why = Outcome(Status.NOT_RUN, message=f"not run because {failed.job} ended '{failed.status.value}'")
+        record = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=failed.job)
+        self._publish(record)
+        self.progress.finished(job, record)
+        return record
+
+    def _interrupted(self, job: Job) -> Record:
+        return make_record(
+            job.id, job.stage, job.cell, job.labels, Outcome(Status.NOT_RUN, message="interrupted")
+        )
+
+    def _publish(self, record: Record) -> None:
+        """Append unless the log's newest record for this job already says the same."""
+        with self._lock:
+            previous = self._published.get(record.job)
+            if previous is not None and _same_result(previous, record):
+                return
+            self.results.append(record)
+            self._published[record.job] = record
+
+
+def _as_job(record: Record, job: Job) -> Record:
+    """A stored result reached through another job with the same key (an exporter that wrote
+    byte-identical MLIR): published under this job's id and labels, naming the job that made it."""
+    metrics = {**record.metrics, "same_result_as": record.job}
+    return dataclasses.replace(record, job=job.id, cell=job.cell, labels=dict(job.labels), metrics=metrics)
+
+
+def _same_result(a: Record, b: Record) -> bool:
+    if a.status is Status.NOT_RUN or b.status is Status.NOT_RUN:
+        return a.status == b.status and a.blocked_by == b.blocked_by and a.message == b.message
+    return bool(a.key) and a.key == b.key and a.status == b.status and a.finished == b.finished
+
+
+def run_lock(cache: Path) -> _exclusive:
+    """The cache's lock: one run (or `cache prune`) per cache at a time."""
+    return _exclusive(Path(cache) / "run.lock")
+
+
+class _exclusive:
+    """One run per cache at a time: two would race on environments and the store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: Optional[int] = None
+
+    def __enter__(self) -> _exclusive:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise UserError(
+                f"another iree-matrix run is using {self.path.parent}; wait for it or pass another --cache"
+            ) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.fd is not None
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)

@@ -1,0 +1,476 @@
+"""What a person watching a long run sees: which stage of which cell, n of N, elapsed time and an
+estimate of what is left (from how long the same stages took before).
+
+Every event is a plain line (a log, a pipe, CI); on a terminal a live status line from `rich`
+stays under them: jobs done of total, the stages running now, elapsed, and the estimate."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional, TextIO
+
+from iree_matrix import stages
+from iree_matrix.core import _resources, formats
+from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.iree import compile_errors, refusals, targets
+from iree_matrix.matrix.plan import Job
+
+MARKS = {
+    Status.OK: "ok",
+    Status.FAIL: "FAIL",
+    Status.MISMATCH: "MISMATCH",
+    Status.TIMEOUT: "TIMEOUT",
+    Status.SKIP: "skip",
+    Status.NOT_RUN: "not run",
+}
+
+
+def mark(record: Record) -> str:
+    """How a finished job's outcome is printed: a cross cell's refusal is an answer, not a FAIL."""
+    return refusals.EXPECTED if refusals.is_answer(record) else MARKS[record.status]
+
+
+_LOCATED = re.compile(r"^(?P<where>\S+?:\d+(?::\d+)?):\s*(?P<what>(?:error|warning)\b.*)$", re.IGNORECASE)
+
+
+def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 160) -> str:
+    """The line a person needs first: the tool's own error, not the path it was found at.
+    `…/store/export/cfbc…/model.mlir:525:12: error: 'linalg.generic' op …` becomes
+    `error: 'linalg.generic' op … (at <store>/export/cfbc…/model.mlir:525:12)`."""
+    lines = [ln.strip() for ln in (message or "").strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    line = next((ln for ln in lines if "error" in ln.lower()), lines[0])
+    if cache is not None:
+        line = line.replace(str(Path(cache) / "store"), "<store>").replace(str(cache), "<cache>")
+    # pip lists every version it knows, oldest first; the newest are the ones a reader needs.
+    versions = _FROM_VERSIONS.search(line)
+    if versions:
+        known = [v.strip() for v in versions.group(1).split(",") if v.strip()]
+        if len(known) > 6:
+            line = line.replace(versions.group(0), f"(from versions: {known[0]} … {', '.join(known[-4:])})")
+    located = _LOCATED.match(line)
+    if located:
+        line = f"{located['what']} (at {located['where']})"
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def first_words(record: Record, cache: Optional[Path] = None) -> str:
+    """A failed job's line: a compile's first error and the op it names, uncut, else `headline`."""
+    named = compile_errors.of_record(record.metrics, None) if record.stage == "compile" else None
+    return named.text() if named is not None else headline(record.message, cache)
+
+
+_FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
+
+
+HEARTBEAT_SECONDS = 60.0
+# A stage never seen here nor in the published records: a guess, said as one.
+UNKNOWN_STAGE_SECONDS = {"install": 60.0, "export": 30.0, "compile": 30.0, "run": 10.0}
+REUSED_SECONDS = 0.05
+# The published records' installs are host venvs; an environment image costs more: the image itself
+# (its venv installed offline, .pyc compiled once: IREE-NOTES, +35 s for torch) and, once per run
+# that has none, the Debian base image (debootstrap: 41 s quiet, 158 s with the machine shared).
+DOCKER_IMAGE_SECONDS = 40.0
+DOCKER_BASE_IMAGE_SECONDS = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class StageTimes:
+    """Median seconds of a set of records: per job id, per (stage, model), per stage."""
+
+    by_job: Mapping[str, float]
+    by_model: Mapping[tuple[str, str], float]
+    by_stage: Mapping[str, float]
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> StageTimes:
+        jobs: dict[str, list[float]] = {}
+        models: dict[tuple[str, str], list[float]] = {}
+        stages: dict[str, list[float]] = {}
+        for record in records:
+            if isinstance(record.seconds, (int, float)) and record.seconds > 0:
+                jobs.setdefault(record.job, []).append(record.seconds)
+                models.setdefault((record.stage, str(record.label.model)), []).append(record.seconds)
+                stages.setdefault(record.stage, []).append(record.seconds)
+        med = statistics.median
+        return cls(
+            {k: med(v) for k, v in jobs.items()},
+            {k: med(v) for k, v in models.items()},
+            {k: med(v) for k, v in stages.items()},
+        )
+
+    def exact(self, job: Job) -> Optional[float]:
+        return self.by_job.get(job.id) or self.by_model.get((job.stage, str(job.label.model)))
+
+    def stage(self, job: Job) -> Optional[float]:
+        return self.by_stage.get(job.stage)
+
+
+def published_times() -> StageTimes:
+    """The stage times of the published records that ship with the tool (results/**/results.jsonl):
+    what the jobs took on the publication host, the basis for jobs never run here."""
+    found: list[Record] = []
+    try:
+        published = _resources.results_dir()
+    except FileNotFoundError:  # an install without them: guesses and this host's own records
+        return StageTimes({}, {}, {})
+    for log in sorted(published.glob("**/results.jsonl")):
+        found += ResultsLog(log).latest().values()
+    return StageTimes.of(found)
+
+
+def load_factor() -> float:
+    """How many times over this host's CPUs are asked for now (1-minute load average / CPUs, at least
+    1): what a stage not yet seen here is expected to be slowed by."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:
+        return 1.0
+
+
+# Stages whose time is downloads and disk (`io_bound`): their factor says nothing of how fast this
+# host computes.
+IO_STAGES = frozenset(stage.name for stage in stages.ordered() if stage.io_bound)
+
+
+def _ratio(pairs: Sequence[tuple[float, float]]) -> float:
+    return sum(a for _, a in pairs) / sum(b for b, _ in pairs)
+
+
+class HostFactor:
+    """How much longer stages take on this host, now, than the basis said: the seconds of this run's
+    finished jobs of that stage over their basis; for a stage none of which has finished here, the
+    same of the other computing stages finished here, else the machine's load (`load_factor`,
+    measured as the run goes); and never less than a running job has already overrun its own."""
+
+    def __init__(self, load: float = 1.0) -> None:
+        self._seen: dict[str, list[tuple[float, float]]] = {}  # stage -> (basis, actual)
+        self.load = load
+
+    def observe(self, stage: str, basis: float, actual: float) -> None:
+        if basis > 0 and actual > 0:
+            self._seen.setdefault(stage, []).append((basis, actual))
+
+    def of(self, stage: str) -> float:
+        own = self._seen.get(stage)
+        if own:
+            return _ratio(own)
+        # A stage not seen yet. Contention slows stages unequally (here, at a load factor of ~10:
+        # exports 13x, compiles 6x, runs 2.4x (medians)): take the square root of what the other computing
+        # stages show, else of the load — the geometric middle between no slowdown and the worst.
+        others = [p for name, seen in self._seen.items() if name not in IO_STAGES for p in seen]
+        return math.sqrt(_ratio(others) if others else self.load)
+
+    @property
+    def samples(self) -> int:
+        return sum(len(v) for v in self._seen.values())
+
+    def describe(self) -> str:
+        load = f"x{math.sqrt(self.load):.2g} (the square root of the load average over the CPUs)"
+        if not self.samples:
+            return f"{load} until stages finish here"
+        stages = ", ".join(f"{stage} x{self.of(stage):.2g}" for stage in sorted(self._seen))
+        computing = [s for s in self._seen if s not in IO_STAGES]
+        rest = f"x{self.of('?'):.2g} (the square root of those)" if computing else load
+        return f"{stages} (from {self.samples} finished here), other stages {rest}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimates:
+    """Seconds each job of a plan is expected to take, and on what basis: a job with a stored result
+    that will be reused almost nothing; a job run before in this results directory, what it (or the
+    same stage of the same model) took here; otherwise what it took on the publication host (the
+    published records ship with the tool) scaled by this host's factor, measured as the run goes;
+    else a stated guess (`redo`: jobs that will run although stored, e.g. `--retime`). Timed stages run
+    alone, the rest `jobs` at a time: the estimate of what is left divides only those."""
+
+    seconds: Mapping[str, float]  # job id -> expected seconds (basis, before the host factor)
+    exclusive: frozenset[str]  # job ids of timed stages
+    jobs: int = 1
+    source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
+    stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
+
+    @classmethod
+    def of(
+        cls,
+        plan_jobs: Sequence[Job],
+        history: Mapping[str, Record],
+        exclusive_stages: Iterable[str] = (),
+        jobs: int = 1,
+        redo: Callable[[str], bool] = lambda job_id: False,
+        published: Optional[StageTimes] = None,
+        backend: str = "venv",
+        load: float = 1.0,
+        still_stored: Callable[[Record], bool] = lambda record: True,
+    ) -> Estimates:
+        here = StageTimes.of(history.values())
+        published = published or StageTimes({}, {}, {})
+        seconds: dict[str, float] = {}
+        source: dict[str, str] = {}
+
+        def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
+            return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
+
+        base_image = backend in ("docker", "mixed") and not any(
+            r.stage == "install" and r.status is Status.OK and r.env.get("backend") == "docker"
+            for r in history.values()
+        )
+        for job in plan_jobs:
+            stored = history.get(job.id)
+            # Reused only if its result is still where that record left it: a record of another CPU
+            # identity or another cache (whose keys differ) would make every job look free — an
+            # upgraded tool's first run showed "ETA 0:00:01" with 60 jobs to go.
+            if (
+                stored is not None
+                and stored.status is Status.OK
+                and not redo(job.id)
+                and still_stored(stored)
+            ):
+                seconds[job.id], source[job.id] = REUSED_SECONDS, "stored"
+                continue
+            for origin, value in (
+                ("here", here.exact(job)),
+                ("published", published.exact(job)),
+                ("here", here.stage(job)),
+                ("published", published.stage(job)),
+                ("guess", UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0)),
+            ):
+                if value:
+                    seconds[job.id], source[job.id] = value, origin
+                    break
+            if job.stage == "install" and in_image(job) and source[job.id] != "here":
+                seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
+                base_image = False
+        exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
+        stage_of = {j.id: j.stage for j in plan_jobs}
+        return cls(seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load))
+
+    def expected(self, job_id: str, running_for: float = 0.0) -> float:
+        """The job's seconds on this host now: its basis, scaled unless it was measured here."""
+        basis = self.seconds.get(job_id, 0.0)
+        if self.source.get(job_id) in ("published", "guess"):
+            return basis * self.factor.of(self.stage_of.get(job_id, ""))
+        return basis
+
+    def finished(self, job_id: str, seconds: Optional[float]) -> None:
+        """A job of this run ended after `seconds`: what the host factor learns from."""
+        if self.source.get(job_id) in ("published", "guess") and isinstance(seconds, (int, float)):
+            self.factor.observe(self.stage_of.get(job_id, ""), self.seconds[job_id], seconds)
+
+    def left(self, pending: Iterable[str], running: Mapping[str, float]) -> float:
+        """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
+        past its estimate is expected to need a quarter of what it has run so far, and pending jobs
+        of its stage to overrun alike — unless it was expected to be reused: a stored result whose
+        artifact is gone (another cache, a changed export) runs after all, which says nothing of how
+        slow this host is (one such compile once multiplied every pending compile by 680: "ETA 43:31:57")."""
+        now = time.monotonic()
+        overrun: dict[str, float] = {}
+        rests: dict[str, float] = {}
+        for job, since in running.items():
+            ran, expected = now - since, self.expected(job)
+            rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
+            if expected > 0 and ran > expected and self.source.get(job) != "stored":
+                stage = self.stage_of.get(job, "")
+                overrun[stage] = max(overrun.get(stage, 1.0), ran / expected)
+        alone = shared = 0.0
+        for job in pending:
+            value = self.expected(job) * overrun.get(self.stage_of.get(job, ""), 1.0)
+            alone, shared = (alone + value, shared) if job in self.exclusive else (alone, shared + value)
+        for job, rest in rests.items():
+            alone, shared = (alone + rest, shared) if job in self.exclusive else (alone, shared + rest)
+        return alone + shared / self.jobs
+
+    def basis(self) -> str:
+        """What the estimate rests on, for the first lines of a run."""
+        counts = Counter(self.source.values())
+        parts = [
+            f"{counts[name]} {what}"
+            for name, what in (
+                ("published", "from the published records' stage times"),
+                ("here", "from earlier runs here"),
+                ("guess", "guessed"),
+                ("stored", "stored (reused)"),
+            )
+            if counts[name]
+        ]
+        return f"estimate: {', '.join(parts)}; host factor {self.factor.describe()}"
+
+
+def clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """One line per job start and end, and a heartbeat for stages that run long (a compile of
+    YOLOX takes minutes): a person watching knows it is working, and on what."""
+
+    def __init__(
+        self,
+        total: int,
+        out: Optional[TextIO] = None,
+        cache: Optional[Path] = None,
+        heartbeat: float = HEARTBEAT_SECONDS,
+        estimates: Optional[Estimates] = None,
+        live: Optional[bool] = None,
+    ) -> None:
+        self.total = total
+        self.cache = cache
+        self.done = 0
+        self.out = out or sys.stdout
+        self.start = time.monotonic()
+        self._lock = threading.Lock()
+        self._running: dict[str, tuple[Job, float]] = {}
+        self._waiting: set[str] = set()  # started, but waiting for the machine's quiet lock
+        self._stop = threading.Event()
+        self._heartbeat = heartbeat
+        self._beat: Optional[threading.Thread] = None
+        self.estimates = estimates
+        self._pending = set(estimates.seconds) if estimates is not None else set()
+        use_live = live if live is not None else _is_terminal(self.out)
+        self._live = _LiveLine(self.out, self._status) if use_live else None
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join(timeout=2)
+        if self._live is not None:
+            self._live.stop()
+
+    def eta(self) -> str:
+        """ "ETA 0:12:30" (from stored stage durations), or "" when there is nothing to go on."""
+        if self.estimates is None:
+            return ""
+        # Copies, not the lock: the live display's refresh thread calls this while another thread
+        # may hold the lock and wait on the display (dict and set copies are atomic in CPython).
+        running = {job_id: since for job_id, (_, since) in dict(self._running).items()}
+        return f"ETA {clock(self.estimates.left(set(self._pending), running))}"
+
+    def _beats(self) -> None:
+        while not self._stop.wait(self._heartbeat):
+            with self._lock:
+                running = list(self._running.values())
+            for job, since in running:
+                if time.monotonic() - since < self._heartbeat / 2:
+                    continue  # it just started: its start line is news enough
+                minutes, seconds = divmod(int(time.monotonic() - since), 60)
+                doing = "waiting for the machine's quiet lock" if job.id in self._waiting else "running"
+                self._line(f"{job.stage:<7} {job.cell} still {doing} ({minutes} min {seconds:02d} s)")
+
+    def _line(self, text: str) -> None:
+        stamp = clock(time.monotonic() - self.start)
+        eta = self.eta()
+        width = len(str(self.total))
+        line = f"[{self.done:>{width}}/{self.total} {stamp}{' ' + eta if eta else ''}] {text}"
+        if self._live is not None:
+            self._live.print(line)
+            return
+        with self._lock:
+            print(line, file=self.out, flush=True)
+
+    def _status(self) -> str:
+        """The live line under the log, redrawn twice a second by rich's refresh thread."""
+        running = ", ".join(f"{job.stage} {job.cell}" for job, _ in list(self._running.values())) or "-"
+        eta = f" · {self.eta()}" if self.estimates is not None else ""
+        elapsed = clock(time.monotonic() - self.start)
+        return f"{self.done}/{self.total} jobs · {elapsed} elapsed{eta} · running: {running}"
+
+    def note(self, text: str) -> None:
+        self._line(text)
+
+    def started(self, job: Job) -> None:
+        with self._lock:
+            self._pending.discard(job.id)
+            self._running[job.id] = (job, time.monotonic())
+            if self._beat is None and self._heartbeat > 0:
+                self._beat = threading.Thread(target=self._beats, name="heartbeat", daemon=True)
+                self._beat.start()
+        self._line(f"{job.stage:<7} {job.cell} ...")
+
+    def waiting(self, job: Job) -> None:
+        """A started timed stage waits for the machine's quiet lock (another run times): the
+        heartbeat says so rather than "still running"."""
+        with self._lock:
+            self._waiting.add(job.id)
+
+    def running(self, job: Job) -> None:
+        """It has the lock (or goes on without it): its clock, which the estimate reads, starts now."""
+        with self._lock:
+            if job.id in self._waiting:
+                self._waiting.discard(job.id)
+                self._running[job.id] = (job, time.monotonic())
+
+    def reused(self, job: Job, record: Record) -> None:
+        with self._lock:
+            self._pending.discard(job.id)
+            self.done += 1
+        self._line(f"{job.stage:<7} {job.cell} = {mark(record)} (stored result)")
+
+    def finished(self, job: Job, record: Record, log: Optional[Path] = None) -> None:
+        with self._lock:
+            self._pending.discard(job.id)
+            self.done += 1
+            ran = self._running.pop(job.id, None)
+            self._waiting.discard(job.id)
+        if self.estimates is not None and ran is not None and record.status is not Status.NOT_RUN:
+            before = self.estimates.factor.of(job.stage)
+            self.estimates.factor.load = load_factor()
+            self.estimates.finished(job.id, record.seconds)
+            after = self.estimates.factor.of(job.stage)
+            if self.estimates.source.get(job.id) == "published" and abs(after / before - 1) > 0.25:
+                self._line(f"estimate: host factor {self.estimates.factor.describe()}")
+        seconds, median = record.metric.seconds, record.metric.latency_median
+        detail = f" {seconds:.1f} s" if seconds is not None else ""
+        if median is not None:
+            detail += f", {formats.duration_ms(median)}/call"
+        self._line(f"{job.stage:<7} {job.cell} -> {mark(record)}{detail}")
+        if refusals.is_answer(record):
+            self._line(f"        the runtime says: {refusals.reason(record.message)}")
+        elif record.status not in (Status.OK, Status.NOT_RUN) and record.message:
+            first = first_words(record, self.cache)
+            where = f" (log: {log})" if log is not None and record.status is not Status.SKIP else ""
+            self._line(f"        {record.error_class or record.status.value}: {first}{where}")
+
+
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _LiveLine:
+    """rich's live display: log lines scroll above one status line that is redrawn in place."""
+
+    def __init__(self, out: TextIO, status: Callable[[], str]) -> None:
+        from rich.console import Console
+        from rich.live import Live
+        from rich.text import Text
+
+        class _Status:
+            def __rich__(self) -> Text:
+                return Text(status(), overflow="ellipsis", no_wrap=True)
+
+        self._text = Text
+        self.live = Live(
+            _Status(), console=Console(file=out, highlight=False), refresh_per_second=2, transient=True
+        )
+        self.live.start()
+
+    def print(self, line: str) -> None:
+        self.live.console.print(self._text(line), soft_wrap=True)
+
+    def stop(self) -> None:
+        self.live.stop()
