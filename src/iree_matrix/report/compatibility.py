@@ -232,7 +232,7 @@ def generated_by(source: Optional[Path]) -> tuple[str, str]:
 
 
 def _header(ix: _Document, total: int, source: Optional[Path] = None) -> list[str]:
-    hosts = sorted({_host_text(r.host) for r in ix.index.by_job.values() if r.host})
+    hosts = _hosts(list(ix.index.by_job.values()))
     finished = max((r.finished for r in ix.index.by_job.values() if r.finished), default=None)
     shown, command = generated_by(source)
     note = (
@@ -258,9 +258,19 @@ def _header(ix: _Document, total: int, source: Optional[Path] = None) -> list[st
     return ["# IREE compatibility matrix", "", legend, "", note, ""]
 
 
-def _host_text(host: Mapping[str, Any]) -> str:
-    parts = [str(host.get(k)) for k in ("machine", "cpu", "system") if host.get(k)]
-    return " / ".join(parts) or "unknown"
+def _hosts(records: Sequence[Record]) -> list[str]:
+    """Each CPU identity the records were made on, as a reader names it (family / model and LLVM's
+    name where recorded: two machines whose model name is "AMD EPYC" read as two), with its system."""
+    from iree_matrix.answers import identities
+
+    seen: dict[str, Record] = {}
+    for r in records:
+        if r.host:
+            seen.setdefault(identities.of(r), r)
+    where = {
+        i: ", ".join(str(r.host[k]) for k in ("machine", "system") if r.host.get(k)) for i, r in seen.items()
+    }
+    return sorted(f"{identities.label(records, i)} ({where[i] or 'unknown system'})" for i in seen)
 
 
 # ---------------------------------------------------------------------------------------------
