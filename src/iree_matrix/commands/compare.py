@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
-    from iree_matrix.answers import answers, calibration
+    from iree_matrix.answers import answers, calibration, identities
     from iree_matrix.core import _locks, formats, host
     from iree_matrix.core._files import write_atomically
     from iree_matrix.core.results import latest_by_job
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=1))
         return 0
-    print(f"\n{args.b} against {args.a} on {host.identity_label(host.describe())}: one thread's CPU time per "
+    print(f"\n{args.b} against {args.a} on {identities.label(records, here)}: one thread's CPU time per "
           f"call, {args.rounds} paired rounds; B / A above 1 is slower")  # fmt: skip
     print(tabulate(rows, headers=["function", args.a, args.b, "B / A", "verdict"], tablefmt="github",
                    disable_numparse=True))  # fmt: skip
@@ -98,7 +98,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _published() -> dict | None:
+    """A published calibration of this machine's CPU identity (the test's false-positive rate is a
+    property of the machine it was measured on), or None."""
     from iree_matrix.answers import calibration
-    from iree_matrix.core import _resources
+    from iree_matrix.core import _resources, host
 
-    return calibration.read(_resources.results_dir() / "bench" / calibration.FILENAME)
+    for path in sorted(_resources.results_dir().glob(f"*/{calibration.FILENAME}")):
+        data = calibration.read(path)
+        if data is not None and host.identity_of(data.get("host") or {}) == host.identity():
+            return data
+    return None
