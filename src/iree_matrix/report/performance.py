@@ -20,25 +20,40 @@ from iree_matrix.matrix.spec import PEERS
 from iree_matrix.report import boards
 from iree_matrix.report.roofline import percent, render_roofline
 
+WALL, CPU = "latency_ms", "cpu_ms"  # the two figures the peers table is drawn on
 
-def render_performance(latest: Iterable[Record]) -> list[str]:
-    records = list(latest)
+
+def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
+    """IREE's `default` per release beside each peer, on one figure (`WALL`: the matrix's threads;
+    `CPU`: one thread's CPU time per call), each cell with the median's interval and the ratio to
+    torch eager's same figure; None without peers (or, for CPU, without any run that measured it)."""
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
-    runs = [r for r in _measured_runs(records) if r.label.profile == "default"]
-    if not peers:
-        return []
     # Functions the peers ran: a micro-benchmark merged into the same log has no row (or column) here.
-    runs = [r for r in runs if r.label.model in peers]
-    models = sorted(peers)
+    runs = [r for r in _measured_runs(records) if r.label.profile == "default" and r.label.model in peers]
+    if not peers or (figure == CPU and not any(r.metric.cpu_time for r in runs)):
+        return None
     releases = answers.sorted_versions({r.label.compiler for r in runs})
     rows = []
-    for model in models:
-        results = peers[model].metric.peers if model in peers else {}
-        eager = _median(results.get("eager"))
+    for model in sorted(peers):
+        results = peers[model].metric.peers
+        eager_entry = results.get("eager")
+        eager = answers.median(eager_entry.get(figure)) if isinstance(eager_entry, Mapping) else None
         mine = {r.label.compiler: r for r in runs if r.label.model == model}
-        iree = [_with_interval(mine[v].metric.latency_interval, eager) if v in mine else "" for v in releases]
-        rows.append([model, *iree, *(_peer_cell(results.get(name), eager) for name in PEERS)])
+        intervals = [
+            (mine[v].metric.latency_interval if figure == WALL else mine[v].metric.cpu_interval)
+            if v in mine else None
+            for v in releases
+        ]  # fmt: skip
+        iree = [_with_interval(interval, eager) for interval in intervals]
+        rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in PEERS)])
     headers = ["model", *(f"IREE {v}" for v in releases), *PEERS]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def render_performance(latest: Iterable[Record]) -> list[str]:
+    table = _peers_table(list(latest), WALL)
+    if table is None:
+        return []
     return [
         "## Performance: IREE against torch eager, torch.compile, ONNX Runtime and TFLite",
         "",
@@ -49,7 +64,7 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
         "number of repetitions, and its outputs were checked against torch eager. A peer that could not "
         "convert the model shows its phase. Emulated runs are left out.",
         "",
-        tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+        table,
         "",
     ]
 
@@ -57,31 +72,9 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
 def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
     """The same comparison on the figure load moves least: one thread's CPU time per call, IREE's
     `local-sync` run beside each peer run on one thread (only where the records carry it)."""
-    records = list(latest)
-    peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
-    runs = [r for r in _measured_runs(records) if r.label.profile == "default" and r.label.model in peers]
-    if not any(r.metric.cpu_time for r in runs):
+    table = _peers_table(list(latest), CPU)
+    if table is None:
         return []
-    releases = answers.sorted_versions({r.label.compiler for r in runs})
-    rows = []
-    for model in sorted(peers):
-        results = peers[model].metric.peers
-        eager_entry = results.get("eager")
-        eager = answers.median(eager_entry.get("cpu_ms")) if isinstance(eager_entry, Mapping) else None
-        mine = {r.label.compiler: r for r in runs if r.label.model == model}
-        iree = [
-            _with_interval(mine[v].metric.cpu_interval, eager)
-            if v in mine and mine[v].metric.cpu_time
-            else ""
-            for v in releases
-        ]
-        cells = []
-        for name in PEERS:
-            entry = results.get(name)
-            ok = isinstance(entry, Mapping) and entry.get("status") == "ok" and entry.get("cpu_ms")
-            cpu_ms = entry.get("cpu_ms") if ok and isinstance(entry, Mapping) else None
-            cells.append(_with_interval(stats.of_latency(cpu_ms), eager) if cpu_ms else "")
-        rows.append([model, *iree, *cells])
     return [
         "## One thread's CPU time per call: the comparison load does not move",
         "",
@@ -91,12 +84,7 @@ def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
         "with one intra-op thread, TFLite with `num_threads=1` — with the median's interval and the ratio "
         "to torch eager's on one thread. It ranks the frameworks' code, not their use of threads.",
         "",
-        tabulate(
-            rows,
-            headers=["model", *(f"IREE {v}" for v in releases), *PEERS],
-            tablefmt="github",
-            disable_numparse=True,
-        ),  # fmt: skip
+        table,
         "",
     ]
 
@@ -109,13 +97,18 @@ def _with_interval(interval: Optional[stats.Interval], eager: Optional[float]) -
     return f"{_ms(interval.median)} ({spread}{ratio})"
 
 
-def _peer_cell(entry: Any, eager: Optional[float]) -> str:
+def _peer_cell(entry: Any, eager: Optional[float], figure: str = WALL) -> str:
+    """A peer's cell: its figure with interval and ratio; on wall time a failed peer shows its phase
+    and a mismatching one a mark, on CPU time (a second, one-thread timing) only a passed peer's."""
     if not isinstance(entry, Mapping):
         return ""
+    if figure == CPU:
+        ok = entry.get("status") == "ok" and entry.get(CPU)
+        return _with_interval(stats.of_latency(entry.get(CPU)), eager) if ok else ""
     if entry.get("status") == "fail":
         return f"❌ {(entry.get('error') or {}).get('phase', 'failed')}"
     mark = "⚠️ " if entry.get("status") == "mismatch" else ""
-    return mark + _with_interval(stats.of_latency(entry.get("latency_ms")), eager)
+    return mark + _with_interval(stats.of_latency(entry.get(WALL)), eager)
 
 
 def _native(run: Record) -> bool:
