@@ -100,11 +100,18 @@ def test_rounds_alternate_the_order_and_pair_the_times(tmp_path: Path) -> None:
 
 
 def test_cpu_ms_per_call_reads_the_process_cpu_time_and_skips_aggregates() -> None:
+    def rep(run_type: str, cpu: float, real: float, unit: str = "ms") -> dict:
+        return {
+            "name": "BM_main",
+            "run_type": run_type,
+            "cpu_time": cpu,
+            "real_time": real,
+            "time_unit": unit,
+        }
+
     text = json.dumps({"benchmarks": [
-        {"run_type": "iteration", "cpu_time": 40.0, "real_time": 60.0, "time_unit": "ms"},
-        {"run_type": "iteration", "cpu_time": 41.0, "real_time": 70.0, "time_unit": "ms"},
-        {"run_type": "iteration", "cpu_time": 39000.0, "real_time": 70.0, "time_unit": "us"},
-        {"run_type": "aggregate", "cpu_time": 1.0, "real_time": 1.0, "time_unit": "ms"},
+        rep("iteration", 40.0, 60.0), rep("iteration", 41.0, 70.0), rep("iteration", 39000.0, 70.0, "us"),
+        rep("aggregate", 1.0, 1.0),
     ]})  # fmt: skip
     assert abtest.cpu_ms_per_call(text) == pytest.approx(40.0)
 

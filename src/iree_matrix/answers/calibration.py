@@ -29,10 +29,9 @@ def candidates(records: Iterable[Record], max_call_ms: float = MAX_CALL_MS) -> l
     for r in sorted(records, key=lambda r: r.finished or "", reverse=True):  # the newest of a module
         if r.stage != "run" or r.status is not Status.OK or r.label.device:
             continue
-        if r.metric.timing not in (None, "native") or not r.metric.module_sha256:
+        if r.metric.emulated or not r.metric.module_sha256:
             continue
-        figure = r.metric.cpu_time or r.metric.latency
-        if figure is None or figure.median is None or figure.median > max_call_ms:
+        if _call_ms(r) > max_call_ms:  # no figure at all: infinitely long
             continue
         by_module.setdefault(r.metric.module_sha256, r)
     return sorted(by_module.values(), key=lambda r: (_call_ms(r), r.job))
@@ -123,12 +122,16 @@ def rate_text(data: Optional[Mapping[str, Any]]) -> str:
         return "no calibration of the paired test on record (`iree-matrix calibrate`)"
     s = summarize(data)
     rate = s.false_positive_rate
-    where = data.get("identity_label") or host.identity_label(data.get("host") or {})
     return (
         f"false positives {s.null_verdicts} of {s.nulls} null pairs"
         + (f" ({rate:.1%})" if rate is not None else "")
-        + f", measured on {where}"
+        + f", measured on {_where(data)}"
     )
+
+
+def _where(data: Mapping[str, Any]) -> str:
+    """The calibrated CPU: its label as the calibration recorded it (with LLVM's name), else from its host."""
+    return str(data.get("identity_label") or host.identity_label(data.get("host") or {}))
 
 
 def render(data: Mapping[str, Any], source: str = FILENAME) -> str:
@@ -162,7 +165,7 @@ def render(data: Mapping[str, Any], source: str = FILENAME) -> str:
         + ("**holds**." if s.holds else "**does not hold**."),
         f"- {s.control_verdicts} of {s.controls} control pairs (two different builds of one function) "
         "got a verdict: the test does see real differences.",
-        f"- Host: {data.get('identity_label') or host.identity_label(data.get('host') or {})}; "
+        f"- Host: {_where(data)}; "
         f"{settings.get('rounds')} rounds × {settings.get('repetitions')} repetitions per arm; "
         f"load average {load.get('start')} → {load.get('end')}; "
         f"{data.get('started', '')} – {data.get('finished', '')}.",
@@ -198,7 +201,7 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and not r.label.device
-        and r.metric.timing in (None, "native") and r.label.runtime == r.label.compiler
+        and not r.metric.emulated and r.label.runtime == r.label.compiler
     ]  # fmt: skip
     by_cell: dict[tuple[str, str, str, str], Record] = {}
     for r in runs:

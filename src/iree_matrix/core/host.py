@@ -164,12 +164,9 @@ def parse_llvm_target(ir: str) -> Optional[tuple[str, str]]:
 def cpu_seconds() -> tuple[float, float]:
     """(CPU seconds every process on the machine has used, those used by this process and the
     children it waited for). Their difference over a stage is what others took meanwhile."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        ticks = [int(f) for f in fields]
-        busy = (sum(ticks) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        busy = float("nan")
+    ticks = _cpu_ticks()
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0) if len(ticks) > 3 else None
+    busy = (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK") if idle is not None else float("nan")
     own = 0.0
     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
         usage = resource.getrusage(who)
@@ -180,11 +177,19 @@ def cpu_seconds() -> tuple[float, float]:
 def steal_seconds() -> float:
     """CPU seconds the hypervisor gave other guests while this machine wanted them (/proc/stat's
     `steal`): contention no process list on this machine shows."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        return int(fields[7]) / os.sysconf("SC_CLK_TCK") if len(fields) > 7 else 0.0
-    except (OSError, ValueError, IndexError):
+    ticks = _cpu_ticks()
+    if not ticks:
         return float("nan")
+    return ticks[7] / os.sysconf("SC_CLK_TCK") if len(ticks) > 7 else 0.0
+
+
+def _cpu_ticks() -> list[int]:
+    """/proc/stat's machine-wide CPU line (user nice system idle iowait irq softirq steal ...), in
+    clock ticks; empty when it cannot be read."""
+    try:
+        return [int(f) for f in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return []
 
 
 # Docker's cgroupfs driver puts containers started with `--cgroup-parent iree-matrix/<pid>` under

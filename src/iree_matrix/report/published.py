@@ -32,7 +32,7 @@ def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
         label = r.label
         if r.stage != "run" or r.status is not Status.OK or label.profile != "default" or label.device:
             continue
-        if label.runtime != label.compiler or r.metric.timing not in (None, "native"):
+        if label.runtime != label.compiler or r.metric.emulated:
             continue
         found[(label.model, label.compiler)] = r
     return found

@@ -14,7 +14,6 @@ again later, as long as its runtime and module are still on this host (venv back
 from __future__ import annotations
 
 import dataclasses
-import json
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Optional
 from iree_matrix.core import _proc, stats
 from iree_matrix.core._hashing import file_sha256
 from iree_matrix.core.results import Record, Status
+from iree_matrix.stages._benchmark import benchmark_times
 
 BENCHMARK_TOOL = "iree-benchmark-module"
 ROUNDS = 8  # paired rounds per comparison: 8 equal signs give p = 0.008, 7 of 8 can still pass
@@ -51,7 +51,7 @@ def arm_of(record: Record, name: str = "") -> Arm:
     """The one-thread benchmark of the module a native run record ran, from its own command."""
     if record.stage != "run" or record.status not in (Status.OK, Status.MISMATCH) or not record.command:
         raise NotComparable(f"{record.job}: not a run that loaded its module")
-    if record.metric.timing not in (None, "native"):
+    if record.metric.emulated:
         raise NotComparable(f"{record.job}: an emulated run (its time is qemu's)")
     tool = Path(record.command[0])
     bench = tool.with_name(BENCHMARK_TOOL)
@@ -66,12 +66,7 @@ def arm_of(record: Record, name: str = "") -> Arm:
 
 def cpu_ms_per_call(benchmark_json: str) -> float:
     """The median over repetitions of the process's CPU time per call, in ms."""
-    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-    times = [
-        float(b["cpu_time"]) * scale[b.get("time_unit", "ns")]
-        for b in json.loads(benchmark_json).get("benchmarks", [])
-        if b.get("run_type", "iteration") == "iteration" and isinstance(b.get("cpu_time"), (int, float))
-    ]
+    times = [t for reps in benchmark_times(benchmark_json, "ms", "cpu_time").values() for t in reps]
     if not times:
         raise ValueError("iree-benchmark-module reported no repetitions")
     return statistics.median(times)
