@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import fnmatch
+    import statistics
 
     from tabulate import tabulate
 
@@ -72,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             r = result.result
             found.append({"function": function, **result.as_dict()})
-            a_ms = sorted(result.a_ms)[len(result.a_ms) // 2] if result.a_ms else None
-            b_ms = sorted(result.b_ms)[len(result.b_ms) // 2] if result.b_ms else None
+            # Each arm's median over the rounds (an even count: the mean of the middle two).
+            a_ms = statistics.median(result.a_ms) if result.a_ms else None
+            b_ms = statistics.median(result.b_ms) if result.b_ms else None
             rows.append([
                 function,
                 formats.duration_ms(a_ms) if a_ms else "",
