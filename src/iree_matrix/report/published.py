@@ -60,8 +60,10 @@ class _Side:
 
 def _sides(records: Sequence[Record]) -> dict[tuple[str, str], _Side]:
     """(function, release) -> its figures. Torch eager's come from the export stage, which every run
-    has (the same worker and method on both sides: the peer stage's eager, another process after other
-    frameworks ran, read 20-35 % more CPU per call here), else from the peer stage."""
+    has (the same stage on both sides), else from the peer stage. The two measure alike (MobileNetV2
+    eager, one thread, quiet, the same helper in each stage's venv: 12.6 and 12.9 ms); where they
+    differed here (12.4 against 14.8 ms) the sittings did — a bench's peers ran while other work
+    kept the other core busy."""
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     exports = {r.label.model: r for r in records if r.stage == "export" and r.status is Status.OK}
     found = {}
