@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from iree_matrix.core.errors import StageSkipped
-from iree_matrix.iree.flags import BUILTIN_PROFILES, TUNE_PROFILES, Profile, compile_flags, missing_flags
+from iree_matrix.iree.flags import (
+    BUILTIN_PROFILES,
+    SEARCH_KNOBS,
+    TUNE_PROFILES,
+    Profile,
+    compile_flags,
+    missing_flags,
+)
 
 BACKEND = "--iree-hal-target-backends=llvm-cpu"
 TRIPLE = "--iree-llvmcpu-target-triple=x86_64-unknown-linux-gnu"
@@ -105,12 +112,48 @@ def test_builtin_profiles():
         "soft-fmaf",
         "vmvx",
         "avx2",
+        "stack-1m",
+        "data-tiling",
+        "dt-ukernels",
+        "loop-unrolling",
+        "slp-vectorization",
+        "loop-vectorization",
+        "loop-interleaving",
     }
     assert BUILTIN_PROFILES["generic"].target_cpu is None
     # what valgrind can run (no AVX-512): the instructions stage's module
     assert "--iree-llvmcpu-target-cpu=x86-64-v3" in compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["avx2"])
     assert BUILTIN_PROFILES["default"].opt_level is None
     assert set(TUNE_PROFILES) <= set(BUILTIN_PROFILES)
+
+
+def test_every_builtin_flag_is_an_option_of_the_releases_that_search_it():
+    """Knobs are checked against each release's own `iree-compile --help-hidden` (the table), not
+    guessed: every `--iree-*` flag of a search knob exists in 3.9.0 and 3.13.0 (the releases the
+    published search covers) except im2col's (from 3.11.0: skipped before, by the compile stage)."""
+    from iree_matrix.iree import compiler_options
+
+    assert {"3.9.0", "3.13.0", "2.9.0"} <= set(compiler_options.known_releases())
+    for knob in SEARCH_KNOBS:
+        for release in ("3.9.0", "3.13.0"):
+            missing = compiler_options.unknown(release, BUILTIN_PROFILES[knob].flags)
+            assert missing == (
+                [] if (knob, release) != ("im2col", "3.9.0") else ["--iree-global-opt-use-im2col-for-convs"]
+            )
+    assert compiler_options.releases_with("--iree-opt-level")[0] == "3.3.0"  # as flags._OPT_LEVEL_SINCE says
+    # every built-in profile's own options exist in some release (a typo would be in none)
+    for profile in BUILTIN_PROFILES.values():
+        for flag in profile.flags:
+            assert compiler_options.releases_with(flag), flag
+
+
+def test_a_knob_outside_its_releases_is_skipped_saying_so():
+    knob = Profile("late", flags=("--iree-global-opt-use-im2col-for-convs=true",), releases=">=3.11")
+    assert compile_flags("3.13.0", "x86_64", knob)[-1] == "--iree-global-opt-use-im2col-for-convs=true"
+    with pytest.raises(StageSkipped, match=r"'late' is for IREE >=3.11, not 3.9.0"):
+        compile_flags("3.9.0", "x86_64", knob)
+    with pytest.raises(StageSkipped):
+        compile_flags("20240410.865", "x86_64", knob)  # a date release lies outside any range
 
 
 def test_stripped_profile_drops_dwarf_source_map_and_debug_ops():

@@ -13,7 +13,7 @@ from iree_matrix.answers import search
 from iree_matrix.core import stats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
-from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, combine
+from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile, combine, with_needs
 from iree_matrix.matrix import spec
 from iree_matrix.report.performance import render_search
 
@@ -277,8 +277,9 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
         incumbent = search.parse(winner.name)
     assert incumbent.name == "@decomposed+im2col+ukernels"
     assert spent <= 6
+    # im2col and ukernels each beat default alone: round 2 tries them stacked and takes both at once
     assert search.path([search.Step(1, "default", (), "@decomposed"), *steps]).startswith(
-        "default → @decomposed → @decomposed+im2col → @decomposed+im2col+ukernels"
+        "default → @decomposed → @decomposed+im2col+ukernels"
     )
 
 
@@ -303,3 +304,156 @@ def test_each_function_starts_its_descent_from_round_ones_best():
     mobilenet = descents[("mobilenet_v2", "3.13.0")]
     assert mobilenet.incumbent == search.Config() and mobilenet.steps[0].winner is None
     assert search.path(mobilenet.steps) == "default (stopped: none of 1 beat it)"
+
+
+# -- the open knob space (issue #37) -----------------------------------------------------------------
+
+
+def test_knobs_of_one_group_are_one_dimension():
+    dims = {
+        d.name: d.options
+        for d in search.space(("no-data-tiling", "data-tiling", "dt-ukernels", "loop-unrolling"))
+    }
+    assert dims == {
+        "data tiling": ("no-data-tiling", "data-tiling", "dt-ukernels"),
+        "loop-unrolling": ("loop-unrolling",),
+    }
+    # a matrix file's own knob with a group joins it
+    own = {
+        "dt-late": Profile(
+            "dt-late", flags=("--iree-dispatch-creation-data-tiling=true",), group="data tiling"
+        )
+    }
+    dims = {d.name: d.options for d in search.space(("data-tiling", "dt-late"), {**BUILTIN_PROFILES, **own})}
+    assert dims == {"data tiling": ("data-tiling", "dt-late")}
+
+
+def test_a_knob_takes_what_it_needs_with_it():
+    dt = BUILTIN_PROFILES["dt-ukernels"]
+    assert dt.flags == (
+        "--iree-llvmcpu-stack-allocation-limit=1048576", "--iree-opt-data-tiling=true",
+        "--iree-llvmcpu-enable-ukernels=all",
+    )  # fmt: skip
+    mine = {"a": Profile("a", flags=("--x",), needs=("b",)), "b": Profile("b", flags=("--y",), needs=("a",))}
+    with pytest.raises(ValueError, match="needs itself"):
+        with_needs(mine)
+    with pytest.raises(KeyError):
+        with_needs({"a": Profile("a", needs=("nope",))})
+
+
+def test_winners_alone_are_tried_stacked_and_what_is_left_out_is_said():
+    rows = search.effects([
+        _cand("default", [20, 21, 22, 23, 24]),
+        _cand("im2col", [14, 14.5, 15, 15.5, 16]),
+        _cand("loop-unrolling", [16, 16.5, 17, 17.5, 18]),
+        _cand("data-tiling", [17, 17.5, 18, 18.5, 19]),
+        _cand("dt-ukernels", [15, 15.5, 16, 16.5, 17]),  # the best of its group
+        _cand("transposes", [21, 21.5, 22, 22.5, 23]),  # within noise: not stacked
+        _cand("O2", None, Status.FAIL),
+    ])[("mobilenet_v2", "3.13.0")]  # fmt: skip
+    prior = search.Prior.of(rows)
+    assert prior.faster == {"im2col", "loop-unrolling", "data-tiling", "dt-ukernels"}
+    knobs = ("O2", "data-tiling", "dt-ukernels", "im2col", "loop-unrolling", "transposes")
+    dims = search.space(knobs)
+    start = search.Config("", frozenset({"im2col"}))
+    assert search.stacked(start, dims, prior).name == "dt-ukernels+im2col+loop-unrolling"
+    ranked, dead = search.rank_round(start, {r.candidate.name for r in rows}, dims, (), prior)
+    assert ranked[0].name == "dt-ukernels+im2col+loop-unrolling"  # the most promising
+    assert {c.name for c in dead} == {"O2+im2col"}
+    words = search.explain_pruned(ranked[:2], ranked, dead, prior)
+    assert words.startswith("left out: 1 using a change that failed or was skipped alone (O2); ")
+    assert f"{len(ranked) - 2} past the round's width" in words
+
+
+def test_a_null_knob_alone_is_known_as_such():
+    base = search.Candidate(
+        "mobilenet_v2",
+        "3.13.0",
+        "default",
+        Status.OK,
+        stats.median_interval([20, 21, 22, 23, 24]),
+        module_sha256="aa",
+    )
+    null = search.Candidate(
+        "mobilenet_v2",
+        "3.13.0",
+        "no-data-tiling",
+        Status.OK,
+        stats.median_interval([19, 20, 21, 22, 23]),
+        module_sha256="aa",
+    )
+    prior = search.Prior.of(search.effects([base, null])[("mobilenet_v2", "3.13.0")])
+    assert prior.null == {"no-data-tiling"} and not prior.faster
+
+
+def _knob_matrix(tmp_path: Path, knobs: str, compilers: str = '"3.9.0", "3.13.0"') -> Path:
+    path = tmp_path / "knobs.toml"
+    path.write_text(
+        f'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.9.0"]\ncompiler = [{compilers}]\n'
+        f'models = ["tiny_cnn"]\n\n{knobs}\n'
+    )
+    return path
+
+
+def test_a_matrix_file_adds_knobs_checked_against_each_release(tmp_path):
+    matrix = spec.load(_knob_matrix(tmp_path, """
+[search.knobs]
+distribution-64 = ["--iree-llvmcpu-distribution-size=64"]
+
+[search.knobs.dt-late]
+flags = ["--iree-dispatch-creation-data-tiling=true"]
+needs = ["data-tiling"]
+group = "data tiling"
+"""))  # fmt: skip
+    assert matrix.search_knobs == ("distribution-64", "dt-late")
+    assert matrix.profiles["dt-late"].flags[-2:] == (
+        "--iree-opt-data-tiling=true",
+        "--iree-dispatch-creation-data-tiling=true",
+    )
+    # a flag one of the matrix's releases lacks: refused when planned, naming the release and the fix
+    with pytest.raises(
+        UserError,
+        match=r"search.knobs.late-im2col.flags = '--iree-global-opt-use-im2col-for-convs': "
+        r"not an option of IREE 3.9.0's iree-compile .*releases = \">=3.11.0\"",
+    ):
+        spec.load(
+            _knob_matrix(
+                tmp_path, '[search.knobs]\nlate-im2col = ["--iree-global-opt-use-im2col-for-convs=true"]'
+            )
+        )
+    # limited to the releases that have it, it plans
+    late = '[search.knobs.late-im2col]\nflags = ["--iree-global-opt-use-im2col-for-convs=true"]\n'
+    ok = spec.load(_knob_matrix(tmp_path, late + 'releases = ">=3.11"'))
+    assert ok.profiles["late-im2col"].releases == ">=3.11"
+    with pytest.raises(UserError, match=r"did you mean --iree-llvmcpu-loop-unrolling\?"):
+        spec.load(_knob_matrix(tmp_path, '[search.knobs]\nunroll = ["--iree-llvmcpu-loop-unroling=true"]'))
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            '[search.knobs.a]\nflags = ["--iree-opt-data-tiling=true"]\nneeds = ["nope"]',
+            r"a.needs = 'nope': unknown knob",
+        ),
+        (
+            '[search.knobs.a]\nflags = ["--iree-opt-data-tiling=true"]\nreleases = "three"',
+            r"a.releases = 'three': expected a version range",
+        ),
+        (
+            '[search.knobs.a]\nflags = ["--x"]\nneeds = ["b"]\n'
+            '[search.knobs.b]\nflags = ["--y"]\nneeds = ["a"]',
+            r"needs itself",
+        ),
+        ("[search]\nknob = 1", r"search.knob"),
+        ('[search.knobs]\n"a+b" = ["--iree-opt-data-tiling=true"]', r"no '\+'"),
+        (
+            '[search.knobs]\ndefault = ["--iree-opt-data-tiling=true"]\n[profile.default]\nflags = []',
+            r"also a \[profile.NAME\]",
+        ),
+    ],
+)
+def test_bad_knobs_are_one_line_errors(tmp_path, body, message):
+    with pytest.raises(UserError, match=message) as caught:
+        spec.load(_knob_matrix(tmp_path, body))
+    assert "\n" not in str(caught.value)

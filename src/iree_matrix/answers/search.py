@@ -17,13 +17,15 @@ logic here; the command in commands/search.py runs the rounds.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import stats
+from iree_matrix.core import _files, stats
 from iree_matrix.core.results import Record, Status
-from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS
+from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile
 
 BASELINE = "default"
 VARIANT = "@"
@@ -169,18 +171,31 @@ class Dimension:
     options: tuple[str, ...]
 
 
-def space(knobs: Sequence[str] = SEARCH_KNOBS) -> tuple[Dimension, ...]:
-    """The knobs as dimensions: the opt levels exclude each other (one dimension), so do the named
-    target CPUs (`avx2`: on an AVX-512 host, IREE's 256-bit code for x86-64-v3 can beat its own
-    choice for the host); every other knob is a dimension of its own (on or off), so any two of
-    them may combine."""
-    known = {k: BUILTIN_PROFILES[k] for k in knobs if k in BUILTIN_PROFILES}
-    levels = tuple(k for k, p in known.items() if p.opt_level)
-    cpus = tuple(k for k, p in known.items() if p.target_cpu not in (None, "host") and not p.opt_level)
-    dims = [Dimension("opt level", levels)] if levels else []
-    dims += [Dimension("target CPU", cpus)] if cpus else []
-    dims.extend(Dimension(k, (k,)) for k in knobs if k not in levels and k not in cpus)
-    return tuple(dims)
+def space(
+    knobs: Sequence[str] = SEARCH_KNOBS, known: Optional[Mapping[str, Profile]] = None
+) -> tuple[Dimension, ...]:
+    """The knobs as dimensions. Knobs of one group exclude each other and form one dimension: the
+    opt levels, the named target CPUs (`avx2`: on an AVX-512 host, IREE's 256-bit code for
+    x86-64-v3 can beat its own choice for the host) and every knob's declared `group` (data tiling
+    off / on / on with microkernels); every other knob is a dimension of its own (on or off), so
+    any two of them may combine. `known` names the profiles (default: the built-in ones)."""
+    known = BUILTIN_PROFILES if known is None else known
+    groups: dict[str, list[str]] = {}
+    for k in knobs:
+        groups.setdefault(_group(k, known.get(k)), []).append(k)
+    return tuple(Dimension(g, tuple(options)) for g, options in groups.items())
+
+
+def _group(knob: str, profile: Optional[Profile]) -> str:
+    if profile is None:
+        return knob
+    if profile.group:
+        return profile.group
+    if profile.opt_level:
+        return "opt level"
+    if profile.target_cpu not in (None, "host"):
+        return "target CPU"
+    return knob
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,10 +247,12 @@ class Prior:
 
     speedup: Mapping[str, float]
     dead: frozenset[str]
+    faster: frozenset[str] = frozenset()  # changes that beat default alone, beyond noise
+    null: frozenset[str] = frozenset()  # changes whose module alone was default's: no effect
 
     @classmethod
     def of(cls, rows: Sequence[Effect]) -> Prior:
-        speedup, dead = {}, set()
+        speedup, dead, faster, null = {}, set(), set(), set()
         for e in rows:
             config = parse(e.candidate.name)
             changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
@@ -245,7 +262,11 @@ class Prior:
                 dead.add(changes[0])
             elif e.ratio:
                 speedup[changes[0]] = e.ratio
-        return cls(speedup, frozenset(dead))
+                if e.verdict == "faster":
+                    faster.add(changes[0])
+                elif e.verdict.startswith(stats.SAME_MODULE):
+                    null.add(changes[0])
+        return cls(speedup, frozenset(dead), frozenset(faster), frozenset(null))
 
     def promise(self, incumbent: Config, candidate: Config) -> float:
         """How promising a neighbour is: the speed-up alone of what it adds (a change it removes
@@ -266,6 +287,20 @@ class Prior:
         return bool(config.knobs & self.dead) or (VARIANT + config.variant) in self.dead
 
 
+def stacked(incumbent: Config, dims: Sequence[Dimension], prior: Prior) -> Config:
+    """The incumbent with, in each dimension it leaves off, the option that was fastest alone among
+    those that beat default alone beyond noise: winners found one at a time, tried together in one
+    candidate (a descent of single steps would need a round for each)."""
+    knobs = set(incumbent.knobs)
+    for dim in dims:
+        if knobs & set(dim.options):
+            continue
+        winners = [o for o in dim.options if o in prior.faster]
+        if winners:
+            knobs.add(max(winners, key=lambda o: prior.speedup.get(o, 1.0)))
+    return Config(incumbent.variant, frozenset(knobs))
+
+
 def plan_round(
     incumbent: Config,
     tried: Iterable[str],
@@ -275,11 +310,42 @@ def plan_round(
     budget: int,
 ) -> list[Config]:
     """The next round's candidates for one function: the incumbent's untried neighbours that use no
-    dead change, most promising first, at most `budget` of them."""
+    dead change, and the incumbent with every untried winner stacked on it, most promising first,
+    at most `budget` of them."""
+    return rank_round(incumbent, tried, dims, variants, prior)[0][: max(budget, 0)]
+
+
+def rank_round(
+    incumbent: Config,
+    tried: Iterable[str],
+    dims: Sequence[Dimension],
+    variants: Sequence[str],
+    prior: Prior,
+) -> tuple[list[Config], list[Config]]:
+    """(the candidates in order of promise, the neighbours left out because a change of theirs
+    failed, mismatched or was skipped alone)."""
     seen = set(tried)
-    fresh = [c for c in neighbours(incumbent, dims, variants) if c.name not in seen and not prior.excludes(c)]
-    fresh.sort(key=lambda c: (-prior.promise(incumbent, c), c.name))
-    return fresh[: max(budget, 0)]
+    pool = [*neighbours(incumbent, dims, variants), stacked(incumbent, dims, prior)]
+    fresh = [c for c in dict.fromkeys(pool) if c.name not in seen and c != incumbent]
+    dead = [c for c in fresh if prior.excludes(c)]
+    alive = [c for c in fresh if not prior.excludes(c)]
+    alive.sort(key=lambda c: (-prior.promise(incumbent, c), c.name))
+    return alive, dead
+
+
+def explain_pruned(
+    picked: Sequence[Config], ranked: Sequence[Config], dead: Sequence[Config], prior: Prior
+) -> str:
+    """What a round left out, in words: "left out: 3 using a change that failed alone (O2,
+    avx2); 9 past this round's width (best of them: im2col+vector-256)"."""
+    parts = []
+    if dead:
+        why = sorted({k for c in dead for k in (*c.knobs, VARIANT + c.variant) if k in prior.dead})
+        parts.append(f"{len(dead)} using a change that failed or was skipped alone ({', '.join(why)})")
+    rest = [c for c in ranked if c not in picked]
+    if rest:
+        parts.append(f"{len(rest)} past the round's width or the budget (next: {rest[0].name})")
+    return "left out: " + "; ".join(parts) if parts else "nothing left out"
 
 
 Confirm = Callable[[Candidate, Candidate], bool]  # (incumbent, challenger) -> challenger is faster
@@ -328,3 +394,42 @@ def path(steps: Sequence[Step]) -> str:
     last = steps[-1]
     tail = f" (stopped: none of {len(last.tried)} beat it)" if last.winner is None else ""
     return " → ".join(names) + tail
+
+
+# -- the descent's own account, kept beside the results ------------------------------------------
+
+DESCENTS = "search.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Descent:
+    """How one function's descent under one release went: its walk, where it stopped and why, and
+    what each round left out."""
+
+    unit: str
+    compiler: str
+    path: str  # "default → channels-last → …"
+    result: str  # the last incumbent's name
+    spent: int  # candidates compiled after round 1
+    stopped: str  # "local optimum", "budget spent", "time budget: …"
+    pruned: tuple[str, ...] = ()
+
+
+def write_descents(results_dir: Path, descents: Sequence[Descent], budget: Mapping[str, object]) -> Path:
+    """`search.json` in the results directory: the last search's budget and every descent. A later
+    search of other functions keeps the descents it did not redo."""
+    kept = {(d.unit, d.compiler): d for d in read_descents(results_dir)}
+    kept.update({(d.unit, d.compiler): d for d in descents})
+    data = {"budget": dict(budget), "descents": [dataclasses.asdict(d) for _, d in sorted(kept.items())]}
+    return _files.write_atomically(
+        results_dir / DESCENTS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    )
+
+
+def read_descents(results_dir: Path) -> list[Descent]:
+    """The descents `search.json` holds ([] without one, or from a file it cannot read)."""
+    try:
+        data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
+        return [Descent(**{**d, "pruned": tuple(d.get("pruned", ()))}) for d in data.get("descents", [])]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []

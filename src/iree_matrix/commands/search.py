@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import fnmatch
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from iree_matrix.commands.options import add_matrix_options, add_profile_list
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
-from iree_matrix.iree.flags import SEARCH_KNOBS
+from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS
 from iree_matrix.matrix import spec
 
 if TYPE_CHECKING:
@@ -42,12 +43,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--budget",
         type=int,
-        default=8,
+        default=12,
         metavar="N",
-        help="candidates measured per function and compiler after round 1 (default: %(default)s)",
+        help="compiles (candidates) per function and compiler after round 1 (default: %(default)s)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=4, metavar="N", help="at most this many rounds (default: %(default)s)"
+        "--width",
+        type=int,
+        default=4,
+        metavar="N",
+        help="candidates per function and compiler in each round after the first (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=6, metavar="N", help="at most this many rounds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="start no round after the first that would end past M minutes from the start, judged by the "
+        "rounds so far (default: no limit)",
     )
     parser.add_argument(
         "--functions",
@@ -71,18 +87,26 @@ class _Descent:
     steps: list[search.Step]
     spent: int = 0
     done: str = ""
+    pruned: list[str] = dataclasses.field(default_factory=list)  # each round's "left out: ..."
 
 
 def run(args: argparse.Namespace) -> int:
     from iree_matrix.report.performance import render_search
 
-    if args.budget < 0 or args.rounds < 1:
-        raise UserError(f"--budget {args.budget} --rounds {args.rounds}: expected budget ≥ 0, rounds ≥ 1")
-    knobs = [k.strip() for k in args.knobs.split(",") if k.strip() and k.strip() != search.BASELINE]
-    args.profiles = ",".join([search.BASELINE, *knobs])
+    if args.budget < 0 or args.rounds < 1 or args.width < 1:
+        raise UserError(
+            f"--budget {args.budget} --width {args.width} --rounds {args.rounds}: expected budget ≥ 0, "
+            "width ≥ 1, rounds ≥ 1"
+        )
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise UserError(f"--max-minutes {args.max_minutes:g}: expected a positive number of minutes")
+    given = [k.strip() for k in args.knobs.split(",") if k.strip() and k.strip() != search.BASELINE]
+    knobs: list[str] = []  # the built-in knobs asked for and the matrix file's own ([search.knobs])
     given_retime = list(args.retime)
 
     def round_one(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
+        knobs[:] = list(dict.fromkeys([*given, *matrix.search_knobs]))
+        matrix = spec.with_profiles(matrix, [search.BASELINE, *knobs])
         # An export variant is itself a change: measured under default only in the first round.
         cells = tuple(
             c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
@@ -102,31 +126,50 @@ def run(args: argparse.Namespace) -> int:
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
     print(f"== flag search, round 1: default and {len(knobs)} knobs one at a time, export variants")
+    print(
+        f"   budget after round 1: at most {args.budget} compiles per function and release, {args.width} "
+        f"a round, {args.rounds} rounds in all"
+        + (f", no round started past {args.max_minutes:g} min" if args.max_minutes else "")
+    )
+    started = time.monotonic()
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
     if code == EXIT_INTERRUPTED:  # round 1 incomplete: the same command resumes it
         return code
-    dims = search.space(knobs)
+    dims = search.space(knobs, {**BUILTIN_PROFILES, **loaded.matrix.profiles})
     wanted = [g.strip() for g in args.functions.split(",") if g.strip()]
     descents = _start(search.effects(search.candidates(summary.records.values())), wanted)
     extra: list[spec.Cell] = []
+    round_seconds = time.monotonic() - started
     for number in range(2, args.rounds + 1):
+        elapsed = time.monotonic() - started
+        if args.max_minutes and elapsed + round_seconds > args.max_minutes * 60:
+            for d in descents.values():
+                d.done = d.done or f"time budget: {elapsed / 60:.0f} of {args.max_minutes:g} min spent"
+            print(f"== flag search: no round {number}: {elapsed / 60:.1f} min spent, the last round took "
+                  f"{round_seconds / 60:.1f} min (--max-minutes {args.max_minutes:g})")  # fmt: skip
+            break
         proposals = {}
         for key, d in descents.items():
             if d.done:
                 continue
-            picked = search.plan_round(d.incumbent, d.tried, dims, d.variants, d.prior, args.budget - d.spent)
+            ranked, dead = search.rank_round(d.incumbent, d.tried, dims, d.variants, d.prior)
+            picked = ranked[: max(0, min(args.width, args.budget - d.spent))]
             if not picked:
                 d.done = "budget spent" if d.spent >= args.budget else "every neighbour tried"
                 continue
+            d.pruned.append(f"round {number}: " + search.explain_pruned(picked, ranked, dead, d.prior))
             proposals[key] = picked
         if not proposals:
             break
         print(f"== flag search, round {number}: " + "; ".join(
-            f"{unit} on {compiler}: {descents[(unit, compiler)].incumbent.name} and {len(p)} neighbours"
+            f"{unit} on {compiler}: {descents[(unit, compiler)].incumbent.name} and {len(p)} candidates "
+            f"({descents[(unit, compiler)].pruned[-1].partition(': ')[2]})"
             for (unit, compiler), p in sorted(proposals.items())
         ))  # fmt: skip
         sitting = {key: [descents[key].incumbent, *p] for key, p in proposals.items()}
+        round_start = time.monotonic()
         code2, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
+        round_seconds = time.monotonic() - round_start
         if code2 == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
             return code2
         code = code or code2
@@ -157,7 +200,13 @@ def run(args: argparse.Namespace) -> int:
     for (unit, compiler), d in sorted(descents.items()):
         print(f"  {unit} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
               f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]")  # fmt: skip
-    print("\n".join(render_search(summary.records.values())))
+    search.write_descents(args.results_dir, [
+        search.Descent(unit, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name, d.spent,
+                       d.done or "rounds spent", tuple(d.pruned))
+        for (unit, compiler), d in sorted(descents.items())
+    ], {"budget": args.budget, "width": args.width, "rounds": args.rounds, "max_minutes": args.max_minutes,
+        "knobs": knobs, "minutes": round((time.monotonic() - started) / 60, 1)})  # fmt: skip
+    print("\n".join(render_search(summary.records.values(), search.read_descents(args.results_dir))))
     return code
 
 

@@ -27,6 +27,11 @@ def is_date_versioned(version: str) -> bool:
     return Version(version).major >= _DATE_VERSION_MAJOR
 
 
+def release_order(version: str) -> tuple[bool, Version]:
+    """A sort key over releases: the date releases (20230209.425) came before 2.9.0."""
+    return (not is_date_versioned(version), Version(version))
+
+
 def compiler_requirement(version: str) -> str:
     name = "iree-compiler" if is_date_versioned(version) else "iree-base-compiler"
     return f"{name}=={version}"

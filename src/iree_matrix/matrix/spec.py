@@ -18,9 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from iree_matrix.core.errors import SpecError
-from iree_matrix.iree import targets, versions
-from iree_matrix.iree.flags import BUILTIN_PROFILES, OPT_LEVELS, Profile, combine
+from iree_matrix.iree import compiler_options, targets, versions
+from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, combine, with_needs
 from iree_matrix.matrix import releases, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 
@@ -66,8 +68,10 @@ _TOP_KEYS = set(AXES) | {
     "supported_torch",
     "compiler_python",
     "interpreters",
+    "search",
 }
-_PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description"}
+_PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description", "needs", "group", "releases"}
+_SEARCH_KEYS = {"knobs"}
 _BENCHMARK_KEYS = {
     "repetitions", "seed", "threads", "dispatches", "op_profile", "devices", "instructions", "roofline",
 }  # fmt: skip
@@ -163,6 +167,8 @@ class MatrixSpec:
     compiler_python: str = ""
     # `[interpreters]`: Python version -> the interpreter the venv backend builds its venvs with.
     interpreters: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # `[search.knobs.NAME]`: the file's own knobs (also in `profiles`), searched beside the built-in ones.
+    search_knobs: tuple[str, ...] = ()
 
     @property
     def bytecode(self) -> bool:
@@ -251,6 +257,11 @@ def parse(
             raise SpecError(f"{path}: missing key '{axis}' (every matrix names {', '.join(_REQUIRED_AXES)})")
 
     own_profiles = _parse_profiles(data.get("profile", {}), where)
+    knobs = _parse_search(data.get("search", {}), where)
+    clash = sorted(set(knobs) & set(own_profiles))
+    if clash:
+        raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
+    own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
     profiles = {**BUILTIN_PROFILES, **own_profiles}
     known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
     known.supported_torch = _parse_supported_torch(data.get("supported_torch", {}), where)
@@ -291,6 +302,7 @@ def parse(
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
     unique = tuple(sorted(set(cells)))
+    _check_flags(unique, own_profiles, tuple(knobs), where)
 
     return MatrixSpec(
         path=path,
@@ -309,6 +321,7 @@ def parse(
         supported_torch=known.supported_torch,
         compiler_python=_parse_compiler_python(data.get("compiler_python", ""), where),
         interpreters=_parse_interpreters(data.get("interpreters", {}), where),
+        search_knobs=tuple(knobs),
     )
 
 
@@ -598,14 +611,79 @@ def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _W
     return True
 
 
-def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
+def _parse_search(table: Any, where: _Where) -> dict[str, Profile]:
+    """`[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`."""
     if not isinstance(table, dict):
-        raise where.error("profile", table, "expected [profile.NAME] tables")
+        raise where.error("search", table, "expected a [search] table, e.g. [search.knobs.NAME]")
+    _reject_unknown(table, _SEARCH_KEYS, where, "search.")
+    knobs = table.get("knobs", {})
+    if not isinstance(knobs, dict):
+        raise where.error(
+            "search.knobs", knobs, 'expected [search.knobs.NAME] tables or NAME = ["--flag", ...]'
+        )
+    bodies = {name: {"flags": body} if isinstance(body, list) else body for name, body in knobs.items()}
+    return _parse_profiles(bodies, where, "search.knobs")
+
+
+def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Profile]:
+    """Each knob's `needs` resolved against the built-in and the file's profiles, their flags folded in."""
+    for name, p in profiles.items():
+        for need in p.needs:
+            if need not in profiles and need not in BUILTIN_PROFILES:
+                raise where.error(
+                    f"{name}.needs",
+                    need,
+                    f"unknown knob (known: {', '.join(sorted({*profiles, *BUILTIN_PROFILES}))})",
+                )
+    try:
+        return with_needs(profiles, BUILTIN_PROFILES)
+    except ValueError as exc:
+        raise SpecError(f"{where.path}: {exc}") from None
+
+
+def _check_flags(
+    cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
+) -> None:
+    """Refuse, when the matrix is planned, a flag of the file's own profiles or knobs that a release
+    it will be compiled with does not have (by that release's `iree-compile --help-hidden`, as
+    `compiler_options` recorded it): a knob is checked against every compiler of the matrix its
+    `releases` admit, a profile against the compilers of the cells that use it."""
+    compilers = sorted({c.compiler for c in cells}, key=versions.release_order)
+    for name, profile in own.items():
+        key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
+        used_by = (
+            compilers
+            if name in knobs
+            else sorted({c.compiler for c in cells if c.profile == name}, key=versions.release_order)
+        )
+        for release in used_by:
+            if not profile.applies_to(release):
+                continue
+            for flag in compiler_options.unknown(release, profile.flags):
+                near = compiler_options.nearest(flag, release)
+                having = compiler_options.releases_with(flag)
+                fix = (
+                    f"did you mean {near}?"
+                    if near
+                    else f'limit it with releases = ">={having[0]}" (the releases that have it)'
+                    if having
+                    else "no release of the table has it: check the spelling"
+                )
+                raise where.error(
+                    f"{key}.flags", flag,
+                    f"not an option of IREE {release}'s iree-compile (its --help-hidden lists none such); "
+                    f"{fix}",
+                )  # fmt: skip
+
+
+def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict[str, Profile]:
+    if not isinstance(table, dict):
+        raise where.error(section, table, f"expected [{section}.NAME] tables")
     profiles = {}
     for name, body in table.items():
-        key = f"profile.{name}"
-        if not _NAME_RE.fullmatch(name):
-            raise where.error("profile", name, _NAME_RULE)
+        key = f"{section}.{name}"
+        if not _NAME_RE.fullmatch(name) or COMBINE in name:
+            raise where.error(section, name, _NAME_RULE + " (and no '+': it joins knobs)")
         if not isinstance(body, dict):
             raise where.error(key, body, "expected a table")
         _reject_unknown(body, _PROFILE_KEYS, where, f"{key}.")
@@ -622,12 +700,32 @@ def _parse_profiles(table: Any, where: _Where) -> dict[str, Profile]:
             raise where.error(
                 f"{key}.flags", flags, 'expected a list of iree-compile options like "--iree-opt-data-tiling"'
             )
+        needs = body.get("needs", [])
+        if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
+            raise where.error(f"{key}.needs", needs, 'expected a list of knob names, e.g. ["stack-1m"]')
+        group = body.get("group", "")
+        if not isinstance(group, str):
+            raise where.error(
+                f"{key}.group", group, "expected a string: knobs of one group exclude each other"
+            )
+        wanted = body.get("releases", "")
+        try:
+            if not isinstance(wanted, str):
+                raise InvalidSpecifier(str(wanted))
+            SpecifierSet(wanted)
+        except InvalidSpecifier:
+            raise where.error(
+                f"{key}.releases", wanted, 'expected a version range like ">=3.9.0" or ">=3.3,<3.11"'
+            ) from None
         profiles[name] = Profile(
             name=name,
             target_cpu=target_cpu or None,
             opt_level=opt_level,
             flags=tuple(flags),
             description=_description(body, f"{key}.description", where),
+            needs=tuple(needs),
+            group=group,
+            releases=wanted,
         )
     return profiles
 

@@ -1,0 +1,147 @@
+"""Which `--iree-*` options each IREE compiler release accepts, as read from that release's own
+`iree-compile --help-hidden` (not guessed from changelogs).
+
+The table (`compiler_options.json` beside this module) lets a matrix file's knobs and profiles be
+checked when the matrix is planned: a flag a release does not have is refused then, in one line
+naming the release, instead of a compile per cell finding out. A release the table does not hold
+(newer than the table, or never read) is not checked here; the compile stage still asks that
+compiler's `--help-hidden` and skips a profile whose flag it lacks.
+
+Refreshing the table, after installing the compilers (any matrix's `install:*iree-compiler*` jobs):
+
+    python -m iree_matrix.iree.compiler_options 3.13.0=PATH/bin/iree-compile 3.12.0=... [--merge]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional
+
+from packaging.version import InvalidVersion, Version
+
+from iree_matrix.iree import versions
+
+TABLE = Path(__file__).with_name("compiler_options.json")
+_OPTION = re.compile(r"^\s+(--iree-[\w.-]+)", re.MULTILINE)
+
+
+def options_in(help_text: str) -> frozenset[str]:
+    """The `--iree-*` option names a `--help-hidden` listing shows."""
+    return frozenset(_OPTION.findall(help_text))
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> tuple[tuple[str, ...], dict[str, frozenset[str]]]:
+    try:
+        data = json.loads(TABLE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return (), {}
+    releases = tuple(data.get("releases", ()))
+    by_release: dict[str, set[str]] = {r: set() for r in releases}
+    for option, spans in data.get("options", {}).items():
+        for first, last in spans:
+            for r in releases[first : last + 1]:
+                by_release[r].add(option)
+    return releases, {r: frozenset(o) for r, o in by_release.items()}
+
+
+def known_releases() -> tuple[str, ...]:
+    return _table()[0]
+
+
+def options(release: str) -> Optional[frozenset[str]]:
+    """The options release `release` accepts, or None when the table does not hold it."""
+    table = _table()[1]
+    if release in table:
+        return table[release]
+    try:  # "3.9" names the release "3.9.0"
+        wanted = Version(release)
+    except InvalidVersion:
+        return None
+    return next((o for r, o in table.items() if Version(r) == wanted), None)
+
+
+def unknown(release: str, flags: Iterable[str]) -> list[str]:
+    """The `--iree-*` flags (by name) release `release` does not have; [] when it has them all or the
+    table does not hold the release. Options outside IREE's own namespace (LLVM's) are not checked."""
+    have = options(release)
+    if have is None:
+        return []
+    names = [f.split("=", 1)[0] for f in flags]
+    return [n for n in names if n.startswith("--iree-") and n not in have]
+
+
+def nearest(flag: str, release: str) -> Optional[str]:
+    """The release's option closest in spelling to `flag` (for "did you mean")."""
+    have = options(release) or frozenset()
+    close = difflib.get_close_matches(flag.split("=", 1)[0], sorted(have), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def releases_with(flag: str) -> list[str]:
+    """The releases of the table that accept `flag` (in release order)."""
+    name = flag.split("=", 1)[0]
+    return [r for r in known_releases() if name in (options(r) or ())]
+
+
+def encode(listings: Mapping[str, frozenset[str]]) -> dict[str, object]:
+    """The table's JSON: releases in version order, each option with its runs of consecutive
+    releases as [first, last] indices (an option usually lives in one run)."""
+    releases = sorted(listings, key=versions.release_order)
+    spans: dict[str, list[list[int]]] = {}
+    for index, release in enumerate(releases):
+        for option in listings[release]:
+            runs = spans.setdefault(option, [])
+            if runs and runs[-1][1] == index - 1:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index])
+    return {
+        "source": "each release's `iree-compile --help-hidden`, `--iree-*` options only "
+        "(python -m iree_matrix.iree.compiler_options)",
+        "releases": releases,
+        "options": {o: spans[o] for o in sorted(spans)},
+    }
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    parser = argparse.ArgumentParser(prog="python -m iree_matrix.iree.compiler_options", description=__doc__)
+    parser.add_argument(
+        "compilers", nargs="+", metavar="RELEASE=IREE_COMPILE", help="a release and its iree-compile"
+    )
+    parser.add_argument("--merge", action="store_true", help="keep the table's other releases")
+    parser.add_argument("--out", type=Path, default=TABLE)
+    args = parser.parse_args(list(argv) or None)
+    listings: dict[str, frozenset[str]] = {}
+    if args.merge:
+        listings.update({r: options(r) or frozenset() for r in known_releases()})
+    for item in args.compilers:
+        release, sep, tool = item.partition("=")
+        if not sep or not release or not tool:
+            parser.error(f"{item!r}: expected RELEASE=PATH (e.g. 3.13.0=/venv/bin/iree-compile)")
+        done = subprocess.run(
+            [tool, "--help-hidden"], capture_output=True, text=True, timeout=120, check=False
+        )
+        found = options_in(done.stdout)
+        if not found:
+            print(
+                f"{tool}: --help-hidden listed no --iree-* option (exit {done.returncode})", file=sys.stderr
+            )
+            return 1
+        listings[release] = found
+        print(f"IREE {release}: {len(found)} --iree-* options")
+    args.out.write_text(json.dumps(encode(listings), indent=0, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({len(listings)} releases)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
