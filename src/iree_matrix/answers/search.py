@@ -29,6 +29,9 @@ from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Prof
 
 BASELINE = "default"
 VARIANT = "@"
+# The naive build, measured beside the result in the last sitting, never searched: no target CPU
+# and no other flag, what turbine's `aot.export(...).compile()` passes to iree-compile.
+NAIVE = "generic"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,8 +156,8 @@ def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
 
 def best(rows: Sequence[Effect]) -> Effect:
     """The fastest candidate that beats `default` beyond noise, else `default` itself (`rows`
-    must hold it)."""
-    faster = [e for e in rows if e.verdict == "faster" and e.ratio is not None]
+    must hold it). The naive build is a reference, never a result."""
+    faster = [e for e in rows if e.verdict == "faster" and e.ratio is not None and e.candidate.name != NAIVE]
     if faster:
         return max(faster, key=lambda e: e.ratio or 0.0)
     return next(e for e in rows if e.candidate.name == BASELINE)
@@ -218,6 +221,9 @@ class Config:
         return base_model + (f"{VARIANT}{self.variant}" if self.variant else "")
 
 
+NAIVE_CONFIG = Config(knobs=frozenset({NAIVE}))
+
+
 def parse(name: str) -> Config:
     """ "@decomposed+O3-stack+ukernels" -> Config("decomposed", {"O3-stack", "ukernels"})."""
     parts = name.split(COMBINE)
@@ -256,7 +262,7 @@ class Prior:
         for e in rows:
             config = parse(e.candidate.name)
             changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
-            if len(changes) != 1:
+            if len(changes) != 1 or changes[0] == NAIVE:
                 continue
             if e.verdict in ("fails", "mismatch", "skipped"):
                 dead.add(changes[0])

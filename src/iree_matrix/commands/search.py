@@ -1,7 +1,8 @@
 """`iree-matrix search`: the budgeted flag search. Round 1 measures default, each compile knob
 alone and each export variant; later rounds descend from the best configuration so far, per
 function and compiler, one change at a time, until no neighbour beats it beyond noise or the budget
-is spent; a last sitting measures default and each function's result again side by side. Every
+is spent; a last sitting measures the naive build (`generic`: no target CPU, what turbine's own
+`compile()` passes), default and each function's result again side by side. Every
 round is one sitting: its cells' timed runs are measured again even when stored (the verdicts and
 the plan of each round are `iree_matrix.answers.search`'s)."""
 
@@ -188,10 +189,15 @@ def run(args: argparse.Namespace) -> int:
                 d.done = "local optimum"
             else:
                 d.incumbent = search.parse(winner.name)
-    moved = {key: d for key, d in descents.items() if d.incumbent.name != search.BASELINE}
-    if moved:  # default and each result side by side, so the report's speed-ups are one sitting's
-        print("== flag search, last sitting: default beside each function's best")
-        sitting = {key: [search.Config(), d.incumbent] for key, d in moved.items()}
+    if descents:  # default, each result and the naive build side by side: the speed-ups are one sitting's
+        print(
+            "== flag search, last sitting: the naive build (generic CPU) and default beside each "
+            "function's best"
+        )
+        sitting = {
+            key: list(dict.fromkeys([search.NAIVE_CONFIG, search.Config(), d.incumbent]))
+            for key, d in descents.items()
+        }
         code3, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
         if code3 == EXIT_INTERRUPTED:
             return code3

@@ -510,12 +510,13 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         top = search.best(effects) if base else None
         faster = [e.candidate.name for e in effects if e.verdict == "faster"]
         failed = [e.candidate.name for e in effects if e.verdict in ("fails", "mismatch")]
+        naive = next((e.candidate for e in effects if e.candidate.name == search.NAIVE), None)
         if base is not None and top is not None:
             best_rows.append(
                 [unit, compiler, _interval(base.candidate.interval), top.candidate.name,
                  _interval(top.candidate.interval) if top is not base else "",
                  formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
-                 ", ".join(faster) or "—", ", ".join(failed) or "—"]
+                 _over(naive, top.candidate), ", ".join(faster) or "—", ", ".join(failed) or "—"]
             )  # fmt: skip
         for e in effects:
             c = e.candidate
@@ -529,15 +530,19 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         "",
         "`iree-matrix search`: round 1 compiles every function with `default` and with each knob alone "
         "(and each export variant, `@name`, under `default`); then, per function and release, each "
-        "round measures the best configuration so far beside its untried neighbours (one knob or "
-        "variant changed) until none beats it beyond noise or the budget is spent, and a last sitting "
-        "measures `default` beside the result (docs/performance.md). Every candidate's outputs are "
-        "checked against torch. A median's "
-        "interval is the order-statistic (sign test) interval of its repetitions, at least 90 % "
-        "(with 5 repetitions, [min, max] at 93.75 %); 'faster' and 'slower' mean the intervals do not "
+        "round measures the best configuration so far beside its most promising untried neighbours "
+        "(one knob, group or variant changed) and beside itself with every knob that beat `default` "
+        "alone stacked on it, taking a step only when a paired comparison calls it faster, until none "
+        "does or the budget is spent; a last sitting measures the naive build and `default` beside the "
+        "result (docs/performance.md). Every candidate's outputs are checked against torch; a knob "
+        "whose module is byte-identical to `default`'s is not timed ('same module': no effect on "
+        "that release). A median's interval is the order-statistic (sign test) interval of its "
+        "repetitions, at least 90 % (with 5 repetitions, [min, max] at 93.75 %), on one thread's CPU "
+        "time per call where the run measured it; 'faster' and 'slower' mean the intervals do not "
         "overlap, everything else is 'within noise'. vs default: default's median over the "
-        "candidate's (above 1 is faster). A knob a release lacks is skipped; one it rejects fails with "
-        "the compiler's words.",
+        "candidate's (above 1 is faster); vs naive: the same for the naive build (`generic`: no "
+        "target CPU, what turbine's `compile()` passes), timed in the last sitting. A knob a release "
+        "lacks is skipped; one it rejects fails with the compiler's words.",
         "",
         tabulate(
             best_rows,
@@ -548,6 +553,7 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
                 "best",
                 "best median",
                 "speed-up",
+                "vs naive",
                 "faster alone",
                 "failed",
             ],  # fmt: skip
@@ -566,6 +572,14 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         ),
         "",
     ]
+
+
+def _over(naive: Optional[search.Candidate], best: search.Candidate) -> str:
+    """The naive build's median over the best's, when both were timed (the last sitting times them
+    side by side)."""
+    if naive is None or naive.interval is None or best.interval is None or best.interval.median <= 0:
+        return ""
+    return formats.ratio(naive.interval.median / best.interval.median)
 
 
 def _render_descents(descents: Sequence[search.Descent]) -> list[str]:
