@@ -4,6 +4,7 @@ the report section (fake records, no compiler)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -457,3 +458,44 @@ def test_bad_knobs_are_one_line_errors(tmp_path, body, message):
     with pytest.raises(UserError, match=message) as caught:
         spec.load(_knob_matrix(tmp_path, body))
     assert "\n" not in str(caught.value)
+
+
+def _cpu_run(
+    model: str, profile: str, cpu: list[float], wall: list[float], sha: str, compiler: str = "3.13.0"
+):
+    record = _run(model, profile, wall, compiler)
+    stat = {
+        "median": sorted(cpu)[len(cpu) // 2],
+        "min": min(cpu),
+        "max": max(cpu),
+        "n": len(cpu),
+        "times": cpu,
+    }
+    metrics = {**record.metrics, "cpu_ms": stat, "module_sha256": sha, "threads": 2}
+    return dataclasses.replace(record, metrics=metrics)
+
+
+def test_search_table_counts_each_knob_per_release_and_sets_the_best_against_the_peer():
+    """Issue #37 item 5: each knob's effect per release (a null knob counted as 'same module', not
+    timed), the best's wall-time check at the matrix's threads, and its gap to the fastest peer on
+    one thread's CPU time."""
+    records = [
+        _cpu_run("mobilenet_v2", "default", [20, 20.5, 21, 21.5, 22], [12, 12, 12, 12, 12], "a"),
+        _cpu_run("mobilenet_v2", "im2col", [10, 10.2, 10.4, 10.6, 10.8], [7, 7, 7, 7, 7], "b"),
+        _cpu_run("mobilenet_v2", "no-data-tiling", [20, 21, 22, 23, 24], [12, 12, 12, 12, 12], "a"),
+        _cpu_run("mobilenet_v2", "default", [20, 20.5, 21, 21.5, 22], [12, 12, 12, 12, 12], "c", "3.9.0"),
+        _cpu_run("mobilenet_v2", "no-data-tiling", [25, 25.5, 26, 26.5, 27], [15] * 5, "d", "3.9.0"),
+        Record("peer:mobilenet_v2", "peer", "mobilenet_v2", "k", Status.OK, {"model": "mobilenet_v2"},
+               {"peers": {"eager": {"status": "ok", "cpu_ms": {"median": 12.0}},
+                          "onnxruntime": {"status": "ok", "cpu_ms": {"median": 2.6}},
+                          "tflite": {"status": "fail", "cpu_ms": {"median": 1.0}}}}),
+    ]  # fmt: skip
+    text = re.sub(r" +", " ", "\n".join(render_search(records)))
+    knobs = text[text.index("### Each knob alone") :]
+    assert "| no-data-tiling | 1 slower, median 0.81× | 1 same module |" in knobs
+    assert "| im2col | | 1 faster, median 2.02× |" in knobs
+    best = next(line for line in text.splitlines() if line.startswith("| mobilenet_v2 | 3.13.0 |"))
+    assert "| ✓ 1.71× (2 threads) |" in best  # wall 12 → 7 ms, intervals apart
+    assert (
+        "| onnxruntime 2.60 ms | 4.00× |" in best
+    )  # 10.4 ms of CPU against ORT's 2.6, a failed TFLite ignored

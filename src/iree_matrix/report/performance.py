@@ -501,9 +501,11 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
     """The flag search: per function and IREE version, each knob's measured effect against
     `default` (median with its 90 % interval), and the best configuration only where it beats
     `default` beyond noise; with the search's own account (`search.json`), each descent's walk."""
+    latest = list(latest)
     table = search.effects(search.candidates(latest))
     if not any(len(rows) > 1 for rows in table.values()):
         return []
+    peers = _best_peers(latest)
     best_rows, rows = [], []
     for (unit, compiler), effects in sorted(table.items(), key=lambda kv: (kv[0][0], _version_key(kv[0][1]))):
         base = next((e for e in effects if e.candidate.name == search.BASELINE), None)
@@ -516,7 +518,9 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
                 [unit, compiler, _interval(base.candidate.interval), top.candidate.name,
                  _interval(top.candidate.interval) if top is not base else "",
                  formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
-                 _over(naive, top.candidate), ", ".join(faster) or "—", ", ".join(failed) or "—"]
+                 _wall_check(base.candidate, top.candidate) if top is not base else "",
+                 _over(naive, top.candidate), *_gap(peers.get(unit), top.candidate),
+                 ", ".join(faster) or "—", ", ".join(failed) or "—"]
             )  # fmt: skip
         for e in effects:
             c = e.candidate
@@ -542,7 +546,12 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         "overlap, everything else is 'within noise'. vs default: default's median over the "
         "candidate's (above 1 is faster); vs naive: the same for the naive build (`generic`: no "
         "target CPU, what turbine's `compile()` passes), timed in the last sitting. A knob a release "
-        "lacks is skipped; one it rejects fails with the compiler's words.",
+        "lacks is skipped; one it rejects fails with the compiler's words. Wall at the matrix's "
+        "threads: the same two runs' wall-time medians at the matrix's thread count (default's over "
+        "the best's; ✓ where the intervals do not overlap either, ~ where they do), the step confirmed "
+        "on the figure a user sees. Best peer: the fastest of torch eager, torch.compile, ONNX Runtime "
+        "and TFLite on one thread's CPU time per call, measured on the same CPU identity (the peer "
+        "stage of the same results); best / peer above 1 is IREE slower.",
         "",
         tabulate(
             best_rows,
@@ -553,7 +562,10 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
                 "best",
                 "best median",
                 "speed-up",
+                "wall at the matrix's threads",
                 "vs naive",
+                "best peer (one thread)",
+                "best / peer",
                 "faster alone",
                 "failed",
             ],  # fmt: skip
@@ -561,6 +573,7 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
             disable_numparse=True,
         ),
         "",
+        *_render_knobs(table),
         *_render_descents(descents),
         "### Every candidate",
         "",
@@ -570,6 +583,101 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
             tablefmt="github",
             disable_numparse=True,
         ),
+        "",
+    ]
+
+
+def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
+    """Per function, the fastest passed peer on one thread's CPU time per call: (peer, median ms)."""
+    found: dict[str, tuple[str, float]] = {}
+    for r in records:
+        if r.stage != "peer" or r.status is not Status.OK:
+            continue
+        for name, entry in r.metric.peers.items():
+            if not isinstance(entry, Mapping) or entry.get("status") != "ok":
+                continue
+            median = answers.median(entry.get(CPU))
+            if median and (r.label.model not in found or median < found[r.label.model][1]):
+                found[r.label.model] = (name, median)
+    return found
+
+
+def _gap(peer: Optional[tuple[str, float]], best: search.Candidate) -> list[str]:
+    """[the best peer and its median, the best configuration's median over the peer's]: both on one
+    thread's CPU time, so only when the search's figure was CPU time too."""
+    if (
+        peer is None
+        or best.record is None
+        or best.record.metric.cpu_interval is None
+        or best.interval is None
+    ):
+        return ["", ""]
+    name, median = peer
+    return [f"{name} {_ms(median)}", formats.ratio(best.interval.median / median)]
+
+
+def _wall_check(base: search.Candidate, best: search.Candidate) -> str:
+    """default's wall median over the best's at the matrix's threads, from the same two runs."""
+    if base.record is None or best.record is None:
+        return ""
+    a, b = base.record.metric.latency_interval, best.record.metric.latency_interval
+    if a is None or b is None or b.median <= 0:
+        return ""
+    threads = best.record.metric.threads
+    mark = "✓" if b.faster_than(a) else "~"
+    return f"{mark} {formats.ratio(a.median / b.median)}" + (f" ({threads} threads)" if threads else "")
+
+
+# Knob verdicts, in the order the per-release table counts them.
+_KNOB_VERDICTS = ("faster", "slower", "within noise", "same module", "fails", "skipped")
+
+
+def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> list[str]:
+    """Each knob alone, per release: on how many functions it was faster, slower, within noise, the
+    same module (a null knob: not timed), failing or skipped, and its median speed-up over those it
+    changed."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for (_, compiler), effects in table.items():
+        for e in effects:
+            config = search.parse(e.candidate.name)
+            if config.variant or len(config.knobs) != 1 or e.candidate.name == search.NAIVE:
+                continue
+            key = (e.candidate.name, compiler)
+            verdict = "fails" if e.verdict == "mismatch" else e.verdict.partition(",")[0]
+            verdict = "same module" if verdict == stats.SAME_MODULE else verdict
+            counts.setdefault(key, {}).setdefault(verdict, 0)
+            counts[key][verdict] += 1
+            if e.ratio and verdict in ("faster", "slower", "within noise"):
+                ratios.setdefault(key, []).append(e.ratio)
+    if not counts:
+        return []
+    releases = answers.sorted_versions({c for _, c in counts})
+    rows = []
+    for knob in sorted({k for k, _ in counts}):
+        row = [knob]
+        for release in releases:
+            seen = counts.get((knob, release))
+            if not seen:
+                row.append("")
+                continue
+            parts = [f"{seen[v]} {v}" for v in _KNOB_VERDICTS if seen.get(v)]
+            changed = sorted(ratios.get((knob, release), []))
+            if changed:
+                parts.append(f"median {formats.ratio(changed[len(changed) // 2])}")
+            row.append(", ".join(parts))
+        rows.append(row)
+    return [
+        "### Each knob alone, per release",
+        "",
+        "Round 1's verdicts of each knob against `default`, counted over the functions searched: "
+        "'same module' is a null knob on that release (its module is byte-identical to `default`'s, "
+        "so it was not timed: no effect there); the median is default's time over the knob's "
+        "(above 1 is faster) among the functions whose module it changed.",
+        "",
+        tabulate(
+            rows, headers=["knob", *(f"IREE {r}" for r in releases)], tablefmt="github", disable_numparse=True
+        ),  # fmt: skip
         "",
     ]
 
