@@ -1,4 +1,4 @@
-"""The bare-metal section of COMPATIBILITY.md: per firmware run (stages/firmware.py), did it build,
+"""The bare-metal section of COMPATIBILITY.md: per firmware run (boards/firmware.py), did it build,
 link and run on the emulated Cortex-M, do its outputs match torch, and how much flash and RAM it
 needs against the machine and real boards (cortex_m.BOARDS)."""
 

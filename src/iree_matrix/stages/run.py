@@ -11,12 +11,14 @@ import dataclasses
 import hashlib
 import json
 import statistics
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from iree_matrix.boards import firmware
 from iree_matrix.core import _proc
 from iree_matrix.core._hashing import file_sha256
 from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
@@ -27,7 +29,7 @@ from iree_matrix.envs import Environment
 from iree_matrix.iree import refusals, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
-from iree_matrix.stages import _hal_profile, firmware
+from iree_matrix.stages import _hal_profile
 from iree_matrix.stages._benchmark import benchmark_command, benchmark_times, device_flags
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
@@ -124,7 +126,8 @@ class RunStage(StageBase):
 
     def key(self, job: Job, ctx: Context) -> str:
         if job.target.arch.bare_metal:  # a firmware under qemu-system-arm
-            return firmware.key(job, ctx)
+            module, export = ctx.dep("compile").record.key, export_digest(ctx.dep("export"), "io_sha256")
+            return firmware.key(job.target.cpu or "", job.label.runtime_source, module, export)
         if not runs_anywhere(job.env):
             raise StageSkipped(
                 f"IREE publishes no {job.env.arch} runtime; pass --{job.env.arch}-runtime DIR "
@@ -149,7 +152,7 @@ class RunStage(StageBase):
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         if job.target.arch.bare_metal:
-            return firmware.execute(job, ctx, out, compare)
+            return _firmware(job, ctx, out)
         env = ctx.environment(job)
         target = job.target
         abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, target)
@@ -228,6 +231,20 @@ class RunStage(StageBase):
             error_class="numeric-mismatch",
             command=tuple(run_argv),
         )
+
+
+def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
+    """A bare-metal run: boards/firmware.py links and runs it, given the files the export and the
+    compile stored."""
+    export, compiled = ctx.dep("export"), ctx.dep("compile")
+    given = firmware.Given(
+        EXPORT_INFO.of(export), INPUTS.of(export), REFERENCE.of(export), MODULE.of(compiled)
+    )
+    cache = ctx.cache or Path(tempfile.gettempdir())
+    return firmware.execute(
+        job.target.cpu or "", job.label.runtime, job.label.runtime_source, given, out,
+        cache=cache, log=ctx.log, timeout=ctx.timeout, compare=compare,
+    )  # fmt: skip
 
 
 def _module_digest(compiled: Any) -> str:

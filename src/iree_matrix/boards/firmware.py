@@ -1,7 +1,8 @@
-"""run, on a bare-metal target: the module's firmware linked and run under qemu-system-arm.
+"""A run on a bare-metal target: the module's firmware linked and run under qemu-system-arm.
 
-The run stage hands a job whose arch is bare metal (targets.Arch.bare_metal) to this module. There
-is no runtime environment to install: IREE's runtime is cross-built from the `src:<release>` source
+The run stage (stages/run.py) hands a job whose arch is bare metal (targets.Arch.bare_metal) to
+this helper, with the files its dependencies stored (`Given`). There is no runtime environment to
+install: IREE's runtime is cross-built from the `src:<release>` source
 once per key (cortex_m.build_runtime, kept in the cache), linked with the compile stage's static
 library and the model's inputs into a firmware, and run; its outputs come back over semihosting and
 are checked against torch here, as on every other target. The record carries what a
@@ -11,10 +12,10 @@ microcontroller user asks first: flash (text + rodata + the initial values of da
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -24,9 +25,6 @@ from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.iree import versions
-from iree_matrix.matrix.plan import Job
-from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
-from iree_matrix.stages.base import Context
 
 # A firmware run's metrics, beside a run's comparison with torch (the run stage's `metrics`).
 METRICS = {
@@ -55,10 +53,10 @@ def _identity() -> dict[str, str]:
     return _toolchain
 
 
-def key(job: Job, ctx: Context) -> str:
-    cpu = job.target.cpu or ""
+def key(cpu: str, runtime_source: str, module: str, export: str) -> str:
+    """The run's key: `module` the compile's key, `export` the export's inputs and outputs digest."""
     try:
-        source = runtime_build.source_digest(job.label.runtime_source)
+        source = runtime_build.source_digest(runtime_source)
     except UserError as exc:  # a missing source: said in one line, tried again next run
         raise StageFailure("runtime-source", str(exc), cacheable=False) from None
     files = cortex_m.files_dir()
@@ -66,8 +64,8 @@ def key(job: Job, ctx: Context) -> str:
         {
             "stage": "run",
             "firmware": 1,
-            "module": ctx.dep("compile").record.key,
-            "export": export_digest(ctx.dep("export"), "io_sha256"),
+            "module": module,
+            "export": export,
             "runtime": cortex_m.runtime_key(source, cpu, _identity()),
             "files": {p.name: file_sha256(p) for p in sorted(files.iterdir()) if p.is_file()},
             "machine": repr(cortex_m.machine(cpu)),
@@ -76,29 +74,49 @@ def key(job: Job, ctx: Context) -> str:
     )
 
 
-def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, Any]]) -> Outcome:
-    """`compare`: the run stage's comparison with torch (the one every target uses)."""
-    cpu = job.target.cpu or ""
-    machine = cortex_m.machine(cpu)
-    release, _ = versions.parse_source_runtime(job.label.runtime)
-    cache = ctx.cache or Path(tempfile.gettempdir())
-    src = runtime_build.source(job.label.runtime_source, cache, log=ctx.log)
-    runtime_build.check_release(src, release)
-    runtime = cortex_m.build_runtime(job.label.runtime_source, cpu, cache, log=ctx.log, timeout=ctx.timeout)
+@dataclasses.dataclass(frozen=True)
+class Given:
+    """What the run's dependencies stored: the export's info, inputs and torch's outputs, the
+    compile's module (its static library and header beside it)."""
 
-    export, compiled = ctx.dep("export"), ctx.dep("compile")
-    info = json.loads(EXPORT_INFO.of(export).read_text())
-    module = MODULE.of(compiled)
+    export_info: Path  # export.json: the function, its inputs and outputs, the tolerance
+    inputs: Path  # input<i>.npy
+    references: Path  # torch's output<i>.npy
+    module: Path  # module.vmfb
+
+
+def execute(
+    cpu: str,
+    runtime: str,
+    runtime_source: str,
+    given: Given,
+    out: Path,
+    *,
+    cache: Path,
+    log: Optional[Path],
+    timeout: float,
+    compare: Callable[..., dict[str, Any]],
+) -> Outcome:
+    """`runtime`: the job's `src:<release>` value; `compare`: the run stage's comparison with torch
+    (the one every target uses)."""
+    machine = cortex_m.machine(cpu)
+    release, _ = versions.parse_source_runtime(runtime)
+    src = runtime_build.source(runtime_source, cache, log=log)
+    runtime_build.check_release(src, release)
+    built = cortex_m.build_runtime(runtime_source, cpu, cache, log=log, timeout=timeout)
+
+    info = json.loads(given.export_info.read_text())
+    module = given.module
     kernels = module.parent / cortex_m.KERNELS
     if not kernels.is_file():
-        why = f"the compile stage wrote no {cortex_m.KERNELS} beside {MODULE.path}"
+        why = f"the compile stage wrote no {cortex_m.KERNELS} beside {module.name}"
         raise StageFailure("static-library", why)
-    inputs = [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
+    inputs = [given.inputs / f"input{i}.npy" for i in range(len(info["inputs"]))]
     data = cortex_m.model_data(module, kernels.with_suffix(".h"), inputs, info["function"], out)
-    elf = cortex_m.link(runtime, cpu, kernels, data, out, log=ctx.log)
-    size = cortex_m.sizes(elf, log=ctx.log)
+    elf = cortex_m.link(built, cpu, kernels, data, out, log=log)
+    size = cortex_m.sizes(elf, log=log)
     dtypes = [o.get("dtype", "float32") for o in info["outputs"]]
-    ran = cortex_m.run(elf, cpu, dtypes, timeout=ctx.timeout, log=ctx.log)
+    ran = cortex_m.run(elf, cpu, dtypes, timeout=timeout, log=log)
 
     flash = size["text"] + size["rodata"] + size["data"]
     ram = size["data"] + size["bss"] + (ran.heap_peak or 0) + (ran.stack_peak or 0)
@@ -117,7 +135,7 @@ def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, 
         "fits": cortex_m.fits(flash, ram, cpu),
         "module_bytes": module.stat().st_size,
         "kernels_bytes": kernels.stat().st_size,
-        "runtime_build": {k: runtime.facts.get(k) for k in ("build_seconds", "library_bytes", "defines")},
+        "runtime_build": {k: built.facts.get(k) for k in ("build_seconds", "library_bytes", "defines")},
         "qemu_seconds": round(ran.seconds, 2),
         "timing": f"emulated (qemu-system-arm {machine.qemu}): not the board's speed",
         "device": "local-sync",
@@ -130,7 +148,7 @@ def execute(job: Job, ctx: Context, out: Path, compare: Callable[..., dict[str, 
     paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
     for path, array in zip(paths, ran.outputs):
         np.save(path, array)
-    references = [REFERENCE.of(export) / p.name for p in paths]
+    references = [given.references / p.name for p in paths]
     check = compare(paths, references, atol=info["atol"], rtol=info["rtol"])
     metrics.update(check)
     if check["matches"]:
