@@ -1,5 +1,6 @@
 """What the documentation states about the code is what the code does: the record schema's version
-CONTRIBUTING.md names, and every key a matrix file may hold shown in docs/matrix-files.md's example."""
+CONTRIBUTING.md names, every key a matrix file may hold shown in docs/matrix-files.md's example, and
+a README short enough to stay the user's path (issue #40)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,9 @@ def test_the_matrix_file_example_shows_every_key() -> None:
     assert spec._SEARCH_KEYS - set(example["search"]) == set()
     assert spec._BENCHMARK_KEYS - set(example["benchmark"]) == set()
     assert set(example["benchmark"]) <= spec._BENCHMARK_KEYS
+
+
+def test_the_readme_stays_the_user_path() -> None:
+    """≤ 150 lines: what a user does first; lab figures and their method live in docs/."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    assert len(lines) <= 150, f"README.md has {len(lines)} lines: move measured detail to docs/"
