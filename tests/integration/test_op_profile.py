@@ -66,16 +66,27 @@ def test_dispatches_in_context_beside_the_peers_ops(cache: Path, tmp_path: Path)
 
 def test_search_round_one_on_tiny_cnn(cache: Path, tmp_path: Path) -> None:
     matrix = tmp_path / "search.toml"
-    matrix.write_text(MATRIX.replace('peers = ["eager", "onnxruntime"]\n', ""))
+    # A knob of the matrix file's own is searched beside the built-in ones (issue #37).
+    own = '\n[search.knobs]\nunroll = ["--iree-llvmcpu-loop-unrolling=true"]\n'
+    # No op profile: default's run shares its key with a null knob's only when neither profiles.
+    plain = MATRIX.replace('peers = ["eager", "onnxruntime"]\n', "").replace(
+        'op_profile = ["tiny_cnn/default"]\n', ""
+    )
+    matrix.write_text(plain + own)
     results = tmp_path / "results"
     done = iree_matrix(
-        "search", "--matrix", str(matrix), "--knobs", "ukernels,im2col", "--backend", "venv",
-        cache=cache, results=results,
+        "search", "--matrix", str(matrix), "--knobs", "ukernels,im2col,no-data-tiling", "--backend", "venv",
+        "--rounds", "1", cache=cache, results=results,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     got = records(results)
-    for knob in ("default", "ukernels", "im2col"):
+    for knob in ("default", "ukernels", "im2col", "unroll", "no-data-tiling"):
         assert got[f"run:{CELL}/{knob}"].status is Status.OK, got[f"run:{CELL}/{knob}"].message
+    # Data tiling is off by default on 3.13.0 (iree-org/iree#21935): turning it off again gives
+    # default's own module, whose timed run it shares, and the verdict says so without timing.
+    null, base = got[f"run:{CELL}/no-data-tiling"], got[f"run:{CELL}/default"]
+    assert null.metric.module_sha256 == base.metric.module_sha256
+    assert null.key == base.key
     assert "flag search, round 1" in done.stdout
     every = done.stdout.split("### Every candidate", 1)[1]
     rows = [
@@ -84,4 +95,5 @@ def test_search_round_one_on_tiny_cnn(cache: Path, tmp_path: Path) -> None:
     verdicts = {row[2]: row[-1] for row in rows}
     assert verdicts["default"] == "baseline", rows
     # Three repetitions give no 90 % interval of a median: no verdict beyond noise is claimed.
-    assert verdicts["ukernels"] == verdicts["im2col"] == "within noise", rows
+    assert verdicts["ukernels"] == verdicts["im2col"] == verdicts["unroll"] == "within noise", rows
+    assert verdicts["no-data-tiling"] == "same module, no difference", rows

@@ -150,6 +150,19 @@ def test_retime_measures_timed_stages_again_and_nothing_upstream(world: World, t
     assert sorted(world.calls) == ["run:m/e/3.10.0", "run:m/e/3.9.0"]
 
 
+def test_retime_measures_a_shared_key_once_per_run(world: World, tmp_path: Path, monkeypatch):
+    """Two runs whose modules are byte-identical (a null knob) have one key: --retime measures it
+    once in the run and the other job takes that measurement (issue #37: null knobs cost nothing)."""
+    fake = stages.get("run")
+    monkeypatch.setattr(fake, "key", lambda job, ctx: _key("run:same-module", world), raising=False)
+    _run(tmp_path)
+    assert sum(c.startswith("run:") for c in world.calls) == 1  # stored once, shared
+    world.calls.clear()
+    summary, _ = _run(tmp_path, Options(retime=("run:*",)))
+    assert [c for c in world.calls if c.startswith("run:")] in (["run:m/e/3.9.0"], ["run:m/e/3.10.0"])
+    assert summary.records["run:m/e/3.9.0"].key == summary.records["run:m/e/3.10.0"].key
+
+
 def test_a_failure_blocks_its_dependants_and_is_kept_until_retry_failed(world: World, tmp_path: Path):
     broken = "compile:m/e/3.10.0"
     world.behaviour[broken] = lambda job: Outcome(
