@@ -177,3 +177,22 @@ def test_two_cpus_of_one_model_name_are_not_comparable_and_llvms_name_does_not_m
     assert "not comparable" in verdict.text() and "znver5" in verdict.text()
     same = reproduce.compare(_run(), published, made, here_cpu=zen5.split(" (")[0])
     assert same.different and "DIFFERENT" in same.text()
+
+
+def test_a_module_for_a_named_cpu_is_comparable_on_any_machine():
+    """Issue #41: a cell compiled for a named CPU (`avx2`: x86-64-v3) embeds no host's features, so
+    on a machine of another identity its module must be the same bytes: a difference there is
+    DIFFERENT, never "not comparable"; the same bytes are "same"."""
+    zen5 = "x86_64|AuthenticAMD|26|2|0|bbbbbbbbbbbbbbbb|2 (znver5)"
+    here = "x86_64|GenuineIntel|6|167|1|fc7df03f53a7dec4|2 (rocketlake)"
+    named = ("iree-compile", "model.mlir", "--iree-llvmcpu-target-cpu=x86-64-v3", "-o", "module.vmfb")
+    compiled = dataclasses.replace(_compile(cpu=zen5), command=named)
+    published = {r.job: r for r in (compiled, _run())}
+    other = reproduce.compare(_run(), published, _made(compiled, _run("f" * 64)), here_cpu=here)
+    assert other.different and "DIFFERENT" in other.text() and "not comparable" not in other.text()
+    same = reproduce.compare(_run(), published, _made(compiled, _run()), here_cpu=here)
+    assert not same.different and same.module_same
+    host = dataclasses.replace(compiled, command=tuple(a.replace("x86-64-v3", "host") for a in named))
+    published = {r.job: r for r in (host, _run())}
+    verdict = reproduce.compare(_run(), published, _made(host, _run("f" * 64)), here_cpu=here)
+    assert verdict.module_same is None and "not comparable" in verdict.text()

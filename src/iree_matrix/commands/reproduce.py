@@ -211,6 +211,20 @@ def _cpu_identity(host_cpu: str) -> str:
     return host_cpu.split(" (", 1)[0]
 
 
+# The spellings by which a compile asks for the host it runs on (target CPU or its features): such a
+# module embeds that host's CPU name and feature string, so only a machine of the same CPU identity
+# can re-make its bytes. A module for a named CPU (`avx2`: x86-64-v3) or none is the same anywhere.
+_HOST_FLAGS = ("-target-cpu=host", "-target-cpu-features=host")
+
+
+def _for_host(compiled: Record) -> bool:
+    """Whether a compile asked for the host's CPU; a record without its command is taken to have
+    (the published cells before issue #41 were all `host`)."""
+    if not compiled.command:
+        return True
+    return any(arg.startswith("--iree-llvm") and arg.endswith(_HOST_FLAGS) for arg in compiled.command)
+
+
 def _host_cpu() -> str:
     from iree_matrix.stages.compile import host_cpu
 
@@ -254,7 +268,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     module_same: Optional[bool] = new_module == old_module
     if module_same:
         lines.append(f"module  same sha256 {_short(new_module)}")
-    elif old_cpu is not None and _cpu_identity(old_cpu) != _cpu_identity(here_cpu):
+    elif old_cpu is not None and _cpu_identity(old_cpu) != _cpu_identity(here_cpu) and _for_host(compile_old):
         module_same = None
         lines.append(
             f"module  not comparable: compiled for `host` on {old_cpu}, this host is {here_cpu} "
