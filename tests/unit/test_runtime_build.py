@@ -63,18 +63,18 @@ def test_a_directory_without_iree_is_refused(tmp_path):
 
 def test_keys_change_with_everything_that_decides_the_build():
     src = rb.Source("x", Path("/x"), "tarball:abc")
-    base = rb.build_key(src, rb.TOOLCHAINS["armv6"], "static", IDENT)
-    assert base == rb.build_key(src, rb.TOOLCHAINS["armv6"], "static", dict(IDENT))
-    assert base != rb.build_key(src, rb.TOOLCHAINS["armv6"], "dynamic", IDENT)
-    assert base != rb.build_key(src, rb.TOOLCHAINS["x86_64"], "static", IDENT)
+    base = rb.build_key(src, rb.toolchain("armv6"), "static", IDENT)
+    assert base == rb.build_key(src, rb.toolchain("armv6"), "static", dict(IDENT))
+    assert base != rb.build_key(src, rb.toolchain("armv6"), "dynamic", IDENT)
+    assert base != rb.build_key(src, rb.toolchain("x86_64"), "static", IDENT)
     assert base != rb.build_key(
-        rb.Source("x", Path("/x"), "tarball:abd"), rb.TOOLCHAINS["armv6"], "static", IDENT
+        rb.Source("x", Path("/x"), "tarball:abd"), rb.toolchain("armv6"), "static", IDENT
     )
-    assert base != rb.build_key(src, rb.TOOLCHAINS["armv6"], "static", {**IDENT, "gcc": "gcc 13"})
+    assert base != rb.build_key(src, rb.toolchain("armv6"), "static", {**IDENT, "gcc": "gcc 13"})
 
 
 def test_the_armv6_toolchain_targets_the_arm1176_with_armels_calling_convention():
-    tc = rb.TOOLCHAINS["armv6"]
+    tc = rb.toolchain("armv6")
     assert "-mcpu=arm1176jzf-s" in tc.cflags and "-march=armv6" not in tc.cflags  # `yield` needs v6K
     # The flags are part of every armv6 build's key: the same string, or every runtime is rebuilt.
     assert tc.cflags == "-mcpu=arm1176jzf-s -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
@@ -106,7 +106,7 @@ def test_releases_that_fetch_libbacktrace_build_without_it_and_older_keys_stay()
         "-DIREE_ENABLE_WERROR_FLAG=OFF",
     )
     assert rb.release_cmake("3.10.0", "armv6") == ("-DIREE_ENABLE_LIBBACKTRACE=OFF",)
-    tc, ident = rb.TOOLCHAINS["x86_64"], {"cmake": "cmake version 3.31.10"}
+    tc, ident = rb.toolchain("x86_64"), {"cmake": "cmake version 3.31.10"}
     assert rb.build_key("tarball:x", tc, "dynamic", ident) == rb.build_key(
         "tarball:x", tc, "dynamic", ident, (), ()
     )

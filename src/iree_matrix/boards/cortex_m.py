@@ -29,9 +29,9 @@ from iree_matrix.core import _proc, _resources
 from iree_matrix.core._hashing import digest, file_sha256
 from iree_matrix.core._locks import file_lock
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.iree import targets
 
-KiB = 1024
-MiB = 1024 * KiB
+KiB, MiB = targets.KiB, targets.MiB
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,25 +75,6 @@ MACHINES: dict[str, Machine] = {
 }
 STACK_BYTES = 64 * KiB
 
-
-@dataclasses.dataclass(frozen=True)
-class Board:
-    name: str
-    runs: tuple[str, ...]  # the machine CPUs whose firmware its core runs (an M7 runs M4 code)
-    flash: int
-    ram: int
-    source: str
-
-
-# Real boards with these cores, for the "does it fit" question (vendors' data sheets).
-BOARDS = (
-    Board("Arduino Nano 33 BLE (nRF52840)", ("cortex-m4",), 1 * MiB, 256 * KiB,
-          "https://docs.arduino.cc/hardware/nano-33-ble/"),
-    Board("STM32F4-Discovery (STM32F407VG)", ("cortex-m4",), 1 * MiB, 192 * KiB,
-          "https://www.st.com/en/microcontrollers-microprocessors/stm32f407vg.html"),
-    Board("Arduino Portenta H7 (STM32H747, Cortex-M7)", ("cortex-m4",), 2 * MiB, 1 * MiB,
-          "https://docs.arduino.cc/hardware/portenta-h7/"),
-)  # fmt: skip
 
 STATIC_OUTPUT_FLAG = "--iree-llvmcpu-static-library-output-path"
 KERNELS = "module.o"  # what the compile stage writes beside module.vmfb (and module.h)
@@ -493,6 +474,11 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
     return FirmwareRun(ok and returncode == 0, message, tuple(arrays), heap, stack, heap_at, seconds, text)
 
 
+def boards() -> list[targets.Board]:
+    """The real microcontroller boards (iree/targets.py, the bare-metal targets' entries)."""
+    return [b for target, b in targets.boards() if target.arch.bare_metal and b.flash is not None]
+
+
 def fits(flash_bytes: int, ram_bytes: int, cpu: str) -> dict[str, bool]:
     """Which real boards that run `cpu`'s code have room for the firmware."""
-    return {b.name: flash_bytes <= b.flash and ram_bytes <= b.ram for b in BOARDS if cpu in b.runs}
+    return {b.name: flash_bytes <= (b.flash or 0) and ram_bytes <= b.ram for b in boards() if b.cpu == cpu}

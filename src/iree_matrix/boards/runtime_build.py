@@ -20,10 +20,9 @@ the host and in the toolchain container alike, so every release is configured by
 It stays below 4.0, which refuses `cmake_minimum_required` below 3.5 (flatcc's CMakeLists.txt
 asks for 2.8).
 
-Cross-building for the ARM1176JZF-S (IREE-NOTES, iree-src/README): `-mcpu=arm1176jzf-s -marm`
-(not `-march=armv6`: IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float calling
-convention (`-mfloat-abi=softfp`: Debian armel, the image the runs happen in), and
-`-Wno-error=pointer-to-int-cast` (IREE's task executor casts a pointer to a 64-bit int on 32-bit).
+Each target's compilers and flags are its entry's `toolchain` in iree/targets.py (cross-building
+for the ARM1176JZF-S: `-mcpu=arm1176jzf-s -marm`, VFPv2, the soft-float calling convention;
+IREE-NOTES, iree-src/README); a target without one has no runtime built here.
 """
 
 from __future__ import annotations
@@ -105,7 +104,8 @@ def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
     (and, cross, for the board)."""
     flags: list[str] = []
     version = versions.Version(release)
-    cross = TOOLCHAINS.get(target, TOOLCHAINS["x86_64"]).cross
+    found = targets.toolchains().get(target)
+    cross = found is not None and found.cross
     if version >= versions.Version(_NO_LIBBACKTRACE_SINCE):
         flags.append("-DIREE_ENABLE_LIBBACKTRACE=OFF")
     if cross and version <= versions.Version(_CPUINFO_UNTIL):
@@ -118,13 +118,11 @@ def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
 # What a source runtime's build variants change (versions.SOURCE_VARIANTS): "static" is the
 # linkage; "Os" optimises for size (cmake's MinSizeRel, -Os) instead of speed (Release, -O3).
 VARIANT_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
-_ARMV6 = targets.ARCHES["armv6"]  # the board's CPU and calling convention are targets' facts
-ARMV6_CFLAGS = f"-mcpu={_ARMV6.default_cpu} -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast"
 
 
 @dataclasses.dataclass(frozen=True)
 class Toolchain:
-    """A target of the build and how to compile for it."""
+    """A target of the build and how to compile for it (its targets.Toolchain)."""
 
     target: str  # "x86_64" | "armv6"
     cc: str
@@ -132,19 +130,7 @@ class Toolchain:
     cflags: str = ""
     float_abi: Optional[str] = None  # the run environment's (targets.Arch.float_abi)
     cross: bool = False
-
-
-TOOLCHAINS = {
-    "x86_64": Toolchain("x86_64", "gcc", "g++"),
-    "armv6": Toolchain(
-        "armv6",
-        "arm-linux-gnueabi-gcc",
-        "arm-linux-gnueabi-g++",
-        ARMV6_CFLAGS,
-        float_abi=_ARMV6.float_abi,
-        cross=True,
-    ),
-}
+    system_processor: str = ""  # a cross build's CMAKE_SYSTEM_PROCESSOR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -379,12 +365,15 @@ def build_key(
 
 
 def toolchain(target: str) -> Toolchain:
-    if target not in TOOLCHAINS:
+    """How IREE's runtime is built for `target`: its entry's toolchain in iree/targets.py."""
+    known = targets.toolchains()
+    if target not in known:
         raise StageFailure(
             "no-toolchain",
-            f"no IREE runtime build for {target} yet (known targets: {', '.join(TOOLCHAINS)})",
+            f"no IREE runtime build for {target} yet (known targets: {', '.join(known)})",
         )
-    return TOOLCHAINS[target]
+    tc, arch = known[target], targets.ARCHES[target]
+    return Toolchain(target, tc.cc, tc.cxx, tc.cflags, arch.float_abi, tc.cross, tc.system_processor)
 
 
 def build_into(
@@ -416,7 +405,7 @@ def build_into(
     argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
     flags = tc.cflags + (" -static" if linkage == "static" else "")
     if tc.cross:
-        argv += ["-DCMAKE_SYSTEM_NAME=Linux", "-DCMAKE_SYSTEM_PROCESSOR=arm"]
+        argv += ["-DCMAKE_SYSTEM_NAME=Linux", f"-DCMAKE_SYSTEM_PROCESSOR={tc.system_processor}"]
         argv += [f"-DIREE_HOST_BIN_DIR={host_tools}"]
     if flags.strip():
         argv += [f"-DCMAKE_C_FLAGS={flags.strip()}", f"-DCMAKE_CXX_FLAGS={flags.strip()}"]

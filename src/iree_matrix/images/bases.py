@@ -24,12 +24,12 @@ from iree_matrix.images.debian import (
     BASE_PACKAGES,
     BASE_PACKAGES_NO_PYTHON,
     SUITES,
-    TOOLCHAIN_PACKAGES,
     check_suite,
     debian_mirror,
     debootstrap,
     dpkg_list,
     snapshot_epoch,
+    toolchain_packages,
     trim_rootfs,
 )
 from iree_matrix.images.oci_archive import image_config, pack, save_archive
@@ -73,7 +73,7 @@ class Bases:
         under qemu-user: it needs the binfmt handlers images/setup-host.sh registers.
         `with_python=False` makes a base without python3 (for running native tools only); its
         `BaseImage.python` is "". `toolchain=True` makes the image runtime builds run in (no
-        Python; cmake, ninja, GCC and the armel cross compilers: TOOLCHAIN_PACKAGES).
+        Python; cmake, ninja, GCC and the armel cross compilers: toolchain_packages()).
         """
         if suite not in SUITES or arch not in PLATFORMS:
             raise UserError(
@@ -143,7 +143,7 @@ class Bases:
         mirror = self._mirror or debian_mirror()
         include: tuple[str, ...] = BASE_PACKAGES if with_python else BASE_PACKAGES_NO_PYTHON
         if toolchain:
-            include = TOOLCHAIN_PACKAGES
+            include = toolchain_packages()
         work = stem.with_name(stem.name + ".rootfs")
         shutil.rmtree(work, ignore_errors=True)
         start = time.monotonic()

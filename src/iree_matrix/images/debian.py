@@ -17,6 +17,7 @@ from typing import Optional
 from iree_matrix.core import _proc, binfmt
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.envs.containers import SETUP_HINT
+from iree_matrix.iree import targets
 from iree_matrix.iree.targets import Platform
 
 # Packages beyond minbase: python3 + venv (which brings ensurepip's pip wheel) is all an offline
@@ -26,12 +27,14 @@ BASE_PACKAGES = ("python3", "python3-venv", "libstdc++6", "libgcc-s1")
 # A base for native tools only (e.g. an armel rootfs that runs cross-compiled C programs under
 # qemu): no Python, so half the size and half the debootstrap time of a foreign arch.
 BASE_PACKAGES_NO_PYTHON = ("libstdc++6", "libgcc-s1")
-# The runtime-build stage's image on the docker backend: IREE's runtime built with Debian's cmake,
-# ninja and GCC, natively and with the armel cross compilers (the Pi Zero); binutils for `strip`.
-TOOLCHAIN_PACKAGES = (
-    *BASE_PACKAGES_NO_PYTHON, "cmake", "ninja-build", "gcc", "g++", "binutils",
-    "gcc-arm-linux-gnueabi", "g++-arm-linux-gnueabi", "binutils-arm-linux-gnueabi",
-)  # fmt: skip
+
+
+def toolchain_packages() -> tuple[str, ...]:
+    """The runtime-build stage's image on the docker backend: IREE's runtime built with Debian's
+    cmake and ninja and every target's toolchain (iree/targets.py: GCC natively, the armel cross
+    compilers for the Pi Zero; binutils for `strip`)."""
+    compilers = [p for tc in targets.toolchains().values() for p in tc.packages]
+    return (*BASE_PACKAGES_NO_PYTHON, "cmake", "ninja-build", *dict.fromkeys(compilers))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import _proc
+from iree_matrix.iree import targets
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -88,15 +89,10 @@ def elf_size(blob: bytes, start: int = 0) -> int:
     return end if start + end <= len(blob) else 0
 
 
-# Architectures an ARM1176JZF-S (ARMv6KZ, Raspberry Pi 1 / Zero) executes: v6T2 (Thumb-2) and v7
-# do not run on it. Its FPU is VFPv2 (VFPv3 adds instructions it lacks); it has no NEON.
-ARMV6_RUNNABLE_ARCHES = ("Pre-v4", "v4", "v4T", "v5T", "v5TE", "v5TEJ", "v6", "v6KZ", "v6K")
-ARMV6_RUNNABLE_FP = ("VFPv1", "VFPv2")
-
-
 def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
-    """`readelf -h -A` output -> every `Tag_*` with its value, the header's float ABI, and
-    `armv6_ok`: the code runs on an ARM1176 (CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
+    """`readelf -h -A` output -> every `Tag_*` with its value, the header's float ABI, and for each
+    target with a kernel check (targets.KernelCheck) its verdict, `<arch>_ok`: whether its CPU runs
+    the code (`armv6_ok`: CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
     tags: dict[str, str] = {}
     float_abi = None
     for line in readelf_output.splitlines():
@@ -106,11 +102,10 @@ def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
         elif line.strip().startswith("Flags:"):
             abi = re.search(r"(soft|hard)-float ABI", line)
             float_abi = abi.group(1) if abi else None
-    cpu, fp, simd = tags.get("Tag_CPU_arch"), tags.get("Tag_FP_arch"), tags.get("Tag_Advanced_SIMD_arch")
     return {
         **tags,
         "float_abi": float_abi,  # "hard" | "soft" | None (header flags say nothing)
-        "armv6_ok": cpu in ARMV6_RUNNABLE_ARCHES and (fp is None or fp in ARMV6_RUNNABLE_FP) and simd is None,
+        **{a.kernel_verdict: a.kernel.runs(tags) for a in targets.ARCHES.values() if a.kernel is not None},
     }
 
 

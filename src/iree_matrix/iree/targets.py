@@ -1,5 +1,8 @@
 """CPU targets: an architecture and, for boards, the exact CPU — what a module is compiled for and
-what its run is emulated as.
+what its run is emulated as. `ARCHES` is the one table of target facts: triple, CPUs and
+features, Debian / OCI platform and qemu, the toolchain IREE's runtime is built with, which ARM
+build attributes the CPU executes (the kernel check), and the real boards with their names and
+memory; everything else reads them here (CONTRIBUTING.md, "Adding a CPU target").
 
 Compilation always happens on the host (IREE cross-compiles for any triple); only `run` needs the
 target architecture, natively or under qemu-user with `QEMU_CPU` pinned to the board's CPU so no
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import platform
-from typing import Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +50,51 @@ PLATFORMS: dict[str, Platform] = {
 
 
 @dataclasses.dataclass(frozen=True)
+class Toolchain:
+    """How IREE's runtime is built for a target (boards/runtime_build.py) with the host's cmake and
+    ninja: the C and C++ compilers, their flags, and the Debian packages that provide them (the
+    runtime-build image installs them; images/setup-host.sh, the host)."""
+
+    cc: str
+    cxx: str
+    cflags: str = ""
+    cross: bool = False  # a cross build: it needs a native build's host tools
+    system_processor: str = ""  # a cross build's CMAKE_SYSTEM_PROCESSOR
+    packages: tuple[str, ...] = ()  # Debian packages: the compilers and binutils (strip)
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelCheck:
+    """What a board's CPU executes, by the ARM build attributes `readelf -A` prints: a module's
+    kernels (the compile stage) and a cross-built binary must ask for no more (iree/elf.py)."""
+
+    cpu_arches: tuple[str, ...]  # Tag_CPU_arch values the CPU runs
+    fp_arches: tuple[str, ...]  # Tag_FP_arch values its FPU has (no tag: no FP asked for)
+    what: str  # "ARMv6 code an ARM1176": a failure says the kernels are not `what` can run
+    simd_arches: tuple[str, ...] = ()  # Tag_Advanced_SIMD_arch values it has (none: no NEON)
+
+    def runs(self, tags: Mapping[str, Any]) -> bool:
+        fp, simd = tags.get("Tag_FP_arch"), tags.get("Tag_Advanced_SIMD_arch")
+        return (
+            tags.get("Tag_CPU_arch") in self.cpu_arches
+            and (fp is None or fp in self.fp_arches)
+            and (simd is None or simd in self.simd_arches)
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Board:
+    """A real board with one of an arch's CPUs: what people call it, and its memory."""
+
+    name: str  # "Pi Zero", "Arduino Nano 33 BLE (nRF52840)"
+    cpu: str  # the board CPU (one of the arch's `cpus`) whose code it runs: an M7 runs M4 code
+    ram: int  # bytes (of the smallest model)
+    flash: Optional[int] = None  # a microcontroller's flash
+    aliases: tuple[str, ...] = ()  # what `query --arch` takes for it: "pi-zero"
+    source: str = ""  # where the figures are from
+
+
+@dataclasses.dataclass(frozen=True)
 class Arch:
     name: str  # x86_64 | aarch64 | armv6
     triple: str
@@ -63,16 +112,40 @@ class Arch:
     bare_metal: bool = False
     # A board CPU of another ISA than the arch's triple says (the Cortex-M55 is ARMv8.1-M): its triple.
     cpu_triples: dict[str, str] = dataclasses.field(default_factory=dict)
+    toolchain: Optional[Toolchain] = None  # None: no runtime is built from source for it
+    kernel: Optional[KernelCheck] = None  # None: the kernels are not checked (the compiler's target is)
+    # Per board CPU, the heading of its section in BOARDS.md ("Pi 4 (Cortex-A72, aarch64)"): which
+    # IREE release runs a model on it. A CPU without one has no section.
+    board_titles: dict[str, str] = dataclasses.field(default_factory=dict)
+    boards: tuple[Board, ...] = ()
 
     @property
     def platform(self) -> Platform:
         return PLATFORMS[self.debian]
 
+    @property
+    def kernel_verdict(self) -> str:
+        """The key of the kernel check's verdict in a compile's `kernel` metric: `armv6_ok`."""
+        return f"{self.name}_ok"
+
+    def label(self, cpu: Optional[str]) -> str:
+        """A target's label (what records name it): `aarch64-cortex-a72`."""
+        return self.name if cpu is None else f"{self.name}-{cpu}"
+
+
+KiB = 1024
+MiB = 1024 * KiB
 
 ARCHES: dict[str, Arch] = {
     a.name: a
     for a in (
-        Arch("x86_64", "x86_64-unknown-linux-gnu", "amd64", "x86_64"),
+        Arch(
+            "x86_64",
+            "x86_64-unknown-linux-gnu",
+            "amd64",
+            "x86_64",
+            toolchain=Toolchain("gcc", "g++", packages=("gcc", "g++", "binutils")),
+        ),
         Arch(
             "aarch64",
             "aarch64-unknown-linux-gnu",
@@ -80,6 +153,16 @@ ARCHES: dict[str, Arch] = {
             "aarch64",
             cpus=("cortex-a53", "cortex-a72", "cortex-a76"),  # Pi 3 / Zero 2 W, Pi 4, Pi 5
             qemu={"cortex-a53": "cortex-a53", "cortex-a72": "cortex-a72", "cortex-a76": "cortex-a76"},
+            board_titles={
+                "cortex-a72": "Pi 4 (Cortex-A72, aarch64)",
+                "cortex-a53": "Pi 3 / Zero 2 W (Cortex-A53, aarch64)",
+            },
+            # Raspberry Pi's product pages: Pi 4 Model B 1, 2, 4 or 8 GB; Pi 3 Model B 1 GB; Zero 2 W 512 MB.
+            boards=(
+                Board("smallest Pi 4", "cortex-a72", 2**30, aliases=("pi4",)),
+                Board("Zero 2 W", "cortex-a53", 512 * 2**20),
+                Board("Pi 3", "cortex-a53", 2**30, aliases=("pi3",)),
+            ),
         ),
         Arch(
             "armv6",
@@ -94,6 +177,27 @@ ARCHES: dict[str, Arch] = {
             features=("+vfp2",),
             qemu={"arm1176jzf-s": "arm1176"},
             float_abi="soft",
+            # IREE's runtime cross-built for the ARM1176JZF-S (boards/runtime_build.py): -mcpu, not
+            # -march=armv6 (IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float
+            # calling convention (-mfloat-abi=softfp: Debian armel, where the runs happen), and
+            # IREE's task executor's pointer-to-int cast on 32 bits kept a warning.
+            toolchain=Toolchain(
+                "arm-linux-gnueabi-gcc",
+                "arm-linux-gnueabi-g++",
+                "-mcpu=arm1176jzf-s -marm -mfpu=vfp -mfloat-abi=softfp -Wno-error=pointer-to-int-cast",
+                cross=True,
+                system_processor="arm",
+                packages=("gcc-arm-linux-gnueabi", "g++-arm-linux-gnueabi", "binutils-arm-linux-gnueabi"),
+            ),
+            # ARMv6KZ: v6T2 (Thumb-2) and v7 do not run on it; VFPv2 (VFPv3 adds instructions it
+            # lacks); no NEON.
+            kernel=KernelCheck(
+                cpu_arches=("Pre-v4", "v4", "v4T", "v5T", "v5TE", "v5TEJ", "v6", "v6KZ", "v6K"),
+                fp_arches=("VFPv1", "VFPv2"),
+                what="ARMv6 code an ARM1176",
+            ),
+            board_titles={"arm1176jzf-s": "Pi Zero / Pi 1 (ARM1176JZF-S, armv6, VFPv2)"},
+            boards=(Board("Pi Zero", "arm1176jzf-s", 512 * 2**20, aliases=("pi-zero", "pi1")),),
         ),
         Arch(
             # A microcontroller (Nano 33 BLE, STM32F4): Thumb-2, ARMv7E-M, single-precision FPU,
@@ -108,6 +212,30 @@ ARCHES: dict[str, Arch] = {
             float_abi="hard",
             bare_metal=True,
             cpu_triples={"cortex-m55": "thumbv8.1m.main-none-eabihf"},  # Helium (MVE), FPv5
+            # Real boards with these cores, for "does the firmware fit" (vendors' data sheets).
+            boards=(
+                Board(
+                    "Arduino Nano 33 BLE (nRF52840)",
+                    "cortex-m4",
+                    256 * KiB,
+                    1 * MiB,
+                    source="https://docs.arduino.cc/hardware/nano-33-ble/",
+                ),
+                Board(
+                    "STM32F4-Discovery (STM32F407VG)",
+                    "cortex-m4",
+                    192 * KiB,
+                    1 * MiB,
+                    source="https://www.st.com/en/microcontrollers-microprocessors/stm32f407vg.html",
+                ),
+                Board(
+                    "Arduino Portenta H7 (STM32H747, Cortex-M7)",
+                    "cortex-m4",
+                    1 * MiB,
+                    2 * MiB,
+                    source="https://docs.arduino.cc/hardware/portenta-h7/",
+                ),
+            ),
         ),
     )
 }
@@ -120,7 +248,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return self.arch.name if self.cpu is None else f"{self.arch.name}-{self.cpu}"
+        return self.arch.label(self.cpu)
 
     @property
     def triple(self) -> str:
@@ -133,6 +261,35 @@ class Target:
     @property
     def emulated(self) -> bool:
         return self.arch.name != host_arch()
+
+
+# --- readers of the table (at call time, so an entry added to ARCHES is every reader's) ----------
+
+
+def toolchains() -> dict[str, Toolchain]:
+    """The targets IREE's runtime can be built for, and how."""
+    return {a.name: a.toolchain for a in ARCHES.values() if a.toolchain is not None}
+
+
+def boards() -> list[tuple[Target, Board]]:
+    """Every real board and its target, in the table's order."""
+    return [(Target(a, b.cpu), b) for a in ARCHES.values() for b in a.boards]
+
+
+def board_pages() -> dict[str, str]:
+    """Target label -> its BOARDS.md heading: the 32-bit boards (the smallest) first, then the
+    table's order."""
+    pages = [
+        (a.triple.startswith(("aarch64", "x86_64")), a.label(cpu), title)
+        for a in ARCHES.values()
+        for cpu, title in a.board_titles.items()
+    ]
+    return {label: title for _, label, title in sorted(pages, key=lambda p: p[0])}
+
+
+def board_aliases() -> dict[str, str]:
+    """What people call a board (`pi4`) -> its target's label (`aarch64-cortex-a72`)."""
+    return {alias: target.label for target, board in boards() for alias in board.aliases}
 
 
 def host_arch() -> str:

@@ -21,21 +21,23 @@ from typing import Any, Optional
 from iree_matrix.answers.answers import sorted_versions, version_key
 from iree_matrix.core import _text, formats
 from iree_matrix.core.results import Index, Record, Status
-from iree_matrix.iree import compile_errors
+from iree_matrix.iree import compile_errors, targets
 
-# Run-record arch labels of the boards this page answers for, and what people call them.
-BOARDS = {
-    "armv6-arm1176jzf-s": "Pi Zero / Pi 1 (ARM1176JZF-S, armv6, VFPv2)",
-    "aarch64-cortex-a72": "Pi 4 (Cortex-A72, aarch64)",
-    "aarch64-cortex-a53": "Pi 3 / Zero 2 W (Cortex-A53, aarch64)",
-}
-# Each board's RAM, smallest first, against a run's peak memory where measured (Raspberry Pi's
-# product pages: Pi Zero 512 MB; Pi 4 Model B 1, 2, 4 or 8 GB; Pi 3 Model B 1 GB; Zero 2 W 512 MB).
-RAM = {
-    "armv6-arm1176jzf-s": (("Pi Zero", 512 * 2**20),),
-    "aarch64-cortex-a72": (("smallest Pi 4", 2**30),),
-    "aarch64-cortex-a53": (("Zero 2 W", 512 * 2**20), ("Pi 3", 2**30)),
-}
+# The boards this page answers for, by the run records' arch labels, with what people call them and
+# their RAM: iree/targets.py's entries (board_titles, boards), read at call time.
+
+
+def pages() -> dict[str, str]:
+    """Run-record arch label -> its section's heading, in the page's order."""
+    return targets.board_pages()
+
+
+def ram(label: str) -> list[tuple[str, int]]:
+    """The RAM of each board with that target's CPU, smallest first, against a run's peak memory
+    where measured."""
+    return [(b.name, b.ram) for target, b in targets.boards() if target.label == label]
+
+
 LLVM = "default"  # the llvm-cpu profile the boards' tables show
 SOFT_FMAF = "soft-fmaf"  # llvm-cpu with a software fmaf linked into ARM32 kernels (flags.py)
 VMVX = "vmvx"
@@ -59,7 +61,8 @@ class Cell:
 
 
 def has_boards(records: Iterable[Record]) -> bool:
-    return any(r.stage == "run" and r.label.arch in BOARDS for r in records)
+    titled = pages()
+    return any(r.stage == "run" and r.label.arch in titled for r in records)
 
 
 def unit_of(record: Record) -> str:
@@ -205,7 +208,7 @@ def duration_range(low_ms: float, high_ms: float) -> str:
 def over_ram(peak: float, record: Record) -> str:
     """`, over the Pi Zero's 512 MiB` when a peak exceeds the RAM of a board of the record's CPU
     (the largest RAM it exceeds), else nothing."""
-    over = [(board, ram) for board, ram in RAM.get(record.label.arch, ()) if peak > ram]
+    over = [(board, size) for board, size in ram(record.label.arch) if peak > size]
     return f", over the {over[-1][0]}'s {formats.size(over[-1][1])}" if over else ""
 
 
@@ -344,7 +347,7 @@ def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
         v_ms, l_ms = _comparable(v_run, l_run)
         if v_ms and l_ms:
             ratio = formats.ratio(v_ms / l_ms, digits=1)
-        rows.append([BOARDS.get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
+        rows.append([pages().get(c.arch, c.arch).split(" (")[0], c.unit, c.compiler, runtime_text(c.runtime),
                      device, l_text, run_text(v_run, short=True), ratio])  # fmt: skip
     return rows
 
@@ -395,7 +398,8 @@ def _size(n: Any) -> str:
 def render_markdown(records: Iterable[Record], source: str = "results.jsonl") -> str:
     recs = latest(records)
     all_cells = cells(recs)
-    boards = [a for a in BOARDS if any(c.arch == a for c in all_cells)]
+    titled = pages()
+    boards = [a for a in titled if any(c.arch == a for c in all_cells)]
     out = [
         "# Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?",
         "",
@@ -417,12 +421,12 @@ def render_markdown(records: Iterable[Record], source: str = "results.jsonl") ->
         "",
     ]
     for arch in boards:
-        out += [f"## {BOARDS[arch]}: the newest release that runs each function", ""]
+        out += [f"## {titled[arch]}: the newest release that runs each function", ""]
         out += [_md_table(["function", "newest release that runs it", "other releases that run it"],
                           answer_rows(all_cells, arch)), ""]  # fmt: skip
     for arch in boards:
         units = sorted({c.unit for c in all_cells if c.arch == arch and c.profile == LLVM})
-        out += [f"## {BOARDS[arch]}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
+        out += [f"## {titled[arch]}: compiler × runtime release, per function (llvm-cpu, emulated times)", ""]
         for unit in units:
             headers, rows = cross_table(all_cells, arch, unit)
             out += [f'<a id="{anchor(arch, unit)}"></a>', "", f"### {unit}", "", _md_table(headers, rows), ""]
@@ -473,8 +477,9 @@ def html_body(records: Iterable[Record]) -> list[str]:
         "<p class=lead>Every figure is <b>emulated</b> (qemu-user pinned to the board's CPU on a shared "
         "x86_64 host): compare releases with each other, not with the board.</p>"
     ]
-    for arch in [a for a in BOARDS if any(c.arch == a for c in all_cells)]:
-        body.append(f"<h2>{html.escape(BOARDS[arch])}</h2>")
+    titled = pages()
+    for arch in [a for a in titled if any(c.arch == a for c in all_cells)]:
+        body.append(f"<h2>{html.escape(titled[arch])}</h2>")
         rows = answer_rows(all_cells, arch, links=False)
         head = "".join(f"<th>{h}</th>" for h in ("function", "newest release that runs it", "others"))
         trs = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows)

@@ -1,6 +1,6 @@
 """The bare-metal section of COMPATIBILITY.md: per firmware run (boards/firmware.py), did it build,
 link and run on the emulated Cortex-M, do its outputs match torch, and how much flash and RAM it
-needs against the machine and real boards (cortex_m.BOARDS)."""
+needs against the machine and real boards (the bare-metal targets' boards, iree/targets.py)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
     rows = [_row(r) for r in runs]
     headers = ["model", "compiler", "runtime", "machine", "result", "vs torch (max abs err)",
                "flash", "RAM", "heap before the call", "heap peak", "stack peak", "fits", "qemu"]  # fmt: skip
-    boards = "; ".join(f"{b.name}: {formats.size(b.flash)} flash, {formats.size(b.ram)} RAM ({b.source})"
-                       for b in cortex_m.BOARDS)  # fmt: skip
+    boards = "; ".join(f"{b.name}: {formats.size(b.flash or 0)} flash, {formats.size(b.ram)} RAM ({b.source})"
+                       for b in cortex_m.boards())  # fmt: skip
     intro = (
         "Each compiler's module as a static library in a firmware with that release's runtime, "
         "cross-built here (arm-none-eabi-gcc + newlib, local-sync HAL, no threads, no file system), "

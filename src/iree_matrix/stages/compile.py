@@ -8,7 +8,7 @@ import re
 import struct
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from iree_matrix.boards import cortex_m
 from iree_matrix.core import _proc, _resources, host
@@ -72,7 +72,7 @@ class CompileStage(StageBase):
         "host_cpu": "what target-cpu=host resolved to",
         "llvm_host_cpu": "LLVM's name for this CPU, as the compiler resolved target-cpu=host (znver4)",
         "llvm_host_cpu_features": "the whole feature string target-cpu=host compiles for",
-        "kernel": "armv6: the kernel ELF's ARM attributes",
+        "kernel": "a target with a kernel check (armv6): the kernel ELF's ARM attributes and the verdict",
         "first_error": "a failed compile's first error (compile_errors)",
         "failing_op": "the op it names",
     }
@@ -193,16 +193,17 @@ class CompileStage(StageBase):
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
             metrics.update(_llvm_host(env, ctx, out))
             metrics["host_cpu"] = host_cpu()
-        if target.arch.name == "armv6" and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
-            kernel = _armv6_kernel(module, out, ctx.log)
+        check = target.arch.kernel
+        if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
+            kernel = kernel_facts(module, out, ctx.log, target.arch)
             metrics["kernel"] = kernel
-            if not kernel["armv6_ok"]:
+            if not kernel[target.arch.kernel_verdict]:
                 metrics["artifact_sha256"] = artifact_digests(out)
                 return Outcome(
                     Status.FAIL,
                     metrics=metrics,
                     error_class="kernel-isa",
-                    message=f"the module's kernels are not ARMv6 code an ARM1176 can run: {kernel}",
+                    message=f"the module's kernels are not {check.what} can run: {kernel}",
                     command=tuple(argv),
                 )
         metrics["artifact_sha256"] = artifact_digests(out)
@@ -388,16 +389,18 @@ def _compile_failure(done: _proc.Completed, target: targets.Target) -> Exception
     return _proc.failure(done, "link-error", message)
 
 
-def _armv6_kernel(module: Path, out: Path, log: Path) -> dict[str, Any]:
-    """The ARM attributes of the kernel library inside the module (it must run on an ARM1176)."""
+def kernel_facts(module: Path, out: Path, log: Optional[Path], arch: targets.Arch) -> dict[str, Any]:
+    """The ARM attributes of the kernel library inside the module, and whether the target's CPU
+    runs it (its kernel check's verdict, `armv6_ok`)."""
+    verdict = arch.kernel_verdict
     kernels = elf.module_kernels(module, out / "kernels")
     if not kernels:
-        return {"armv6_ok": False, "error": "no embedded kernel ELF found in the module"}
+        return {verdict: False, "error": "no embedded kernel ELF found in the module"}
     facts = [elf.arm_attributes(k, log=log) for k in kernels]
     keep = ("Tag_CPU_arch", "Tag_FP_arch", "Tag_Advanced_SIMD_arch", "float_abi")
     empty_calls = sum(len(elf.arm_calls_past_text(k.read_bytes())) for k in kernels)
     return {
-        "armv6_ok": all(f["armv6_ok"] for f in facts),
+        verdict: all(f[verdict] for f in facts),
         "elves": len(kernels),
         **{k: facts[0].get(k) for k in keep},
         # Calls to a function with no code (IREE's empty fmaf): the run would fault; run.py says so.
