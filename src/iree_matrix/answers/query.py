@@ -17,7 +17,7 @@ from iree_matrix.answers import answers
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
-from iree_matrix.iree import versions
+from iree_matrix.iree import targets, versions
 
 NOT_MEASURED = "not measured"
 
@@ -126,10 +126,6 @@ def _grouped(failing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
     return out
 
 
-# What people call the boards the published ARM sets emulate, as the records name their targets.
-BOARDS = {"pi-zero": "armv6", "pi1": "armv6", "pi4": "aarch64-cortex-a72", "pi3": "aarch64-cortex-a53"}
-
-
 def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
     """The run target a question is about: the one asked for (an arch as the records name it, its
     prefix such as `aarch64` when only one target has it, or a board: pi-zero, pi4, pi3), else the
@@ -137,11 +133,12 @@ def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
     if asked is None:
         return answers.main_arch(records)
     present = sorted({r.label.arch for r in records if r.stage == "run"} - {""})
-    wanted = BOARDS.get(asked.lower(), asked)
+    aliases = targets.board_aliases()
+    wanted = aliases.get(asked.lower(), asked)
     matches = [a for a in present if a == wanted] or [a for a in present if a.startswith(wanted)]
     if len(matches) == 1:
         return matches[0]
-    boards = ", ".join(f"{board} ({arch})" for board, arch in BOARDS.items())
+    boards = ", ".join(f"{board} ({arch})" for board, arch in aliases.items())
     said = "matches several targets" if matches else "is not a target of these results"
     raise UserError(
         f"--arch {asked}: {said}; the results hold {', '.join(present) or 'no run'} (boards: {boards})"
