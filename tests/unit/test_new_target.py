@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
+from iree_matrix.answers import query
 from iree_matrix.boards import runtime_build
 from iree_matrix.core.results import Record, Status
 from iree_matrix.images import debian
@@ -114,3 +115,8 @@ def test_boards_md_has_its_section_and_its_boards_ram() -> None:
     text = boards.render_markdown(records)
     assert "## Pi 2 (Cortex-A7, armv7, hard-float): the newest release that runs each function" in text
     assert boards.over_ram(3 * 2**30, records[0]) == ", over the Pi 2's 1.00 GiB"
+
+
+def test_query_takes_its_board_by_name() -> None:
+    records = [_run("3.9.0", 2**20)]
+    assert query.target_arch(records, "pi2") == LABEL
