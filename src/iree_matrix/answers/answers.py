@@ -22,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 from iree_matrix.core import _text, formats
 from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
 from iree_matrix.core.records import runtime_name as runtime_name  # re-exported: the tables name runtimes so
-from iree_matrix.core.results import Index, Record, ResultsLog, Status, latest_by_job
+from iree_matrix.core.results import Index, Record, Status, latest_by_job, read_log
 from iree_matrix.iree import compile_errors, refusals, versions
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
@@ -164,10 +164,11 @@ def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Recor
 
 def read(source: Path) -> list[Record]:
     """A results log as every view reads it (report, site, answers, `query`): each record, latencies
-    cross-checked against the other published logs when `source` is one of them."""
+    cross-checked against the other published logs when `source` is one of them. Each log is parsed
+    once per process while it is unchanged (`results.read_log`): a report's pages share the parse."""
     from iree_matrix.core import _resources
 
-    records = list(ResultsLog(source))
+    records = list(read_log(source))
     try:
         published = _resources.results_dir().resolve()
     except FileNotFoundError:
@@ -175,7 +176,7 @@ def read(source: Path) -> list[Record]:
     if published not in Path(source).resolve().parents:
         return cross_checked(records)
     others = {
-        str(log.parent.relative_to(published.parent)): list(ResultsLog(log).latest().values())
+        str(log.parent.relative_to(published.parent)): list(latest_by_job(read_log(log)).values())
         for log in sorted(published.glob("**/results.jsonl"))
         if log.resolve() != Path(source).resolve()
     }

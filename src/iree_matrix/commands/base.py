@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.results import read_log
 from iree_matrix.envs.cache_usage import absolute, default_cache
 from iree_matrix.matrix import releases
 
@@ -48,15 +48,19 @@ def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
     from iree_matrix.report import site, write_compatibility
 
     source = results_dir / "results.jsonl"
-    out = write_compatibility(source, results_dir / "COMPATIBILITY.md")
+    # Read once: COMPATIBILITY.md and compat.json are rendered from these records; the site and
+    # PERFORMANCE.md read the same log through the same parse (results.read_log).
+    records = answers.read(source)
+    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records)
     say(f"report: {out}")
-    say(f"answers: {compat.write(answers.read(source), results_dir / compat.FILENAME, source)}")
+    say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source)}")
     say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
     from iree_matrix.core._files import write_atomically
     from iree_matrix.report import boards
 
-    if boards.has_boards(ResultsLog(source)):
-        text = boards.render_markdown(ResultsLog(source), str(source))
+    logged = read_log(source)  # BOARDS.md: the records as logged (not cross-checked), the same parse
+    if boards.has_boards(logged):
+        text = boards.render_markdown(logged, str(source))
         say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
     from iree_matrix.answers import calibration
 

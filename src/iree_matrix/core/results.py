@@ -256,6 +256,29 @@ class ResultsLog:
         return latest_by_job(self)
 
 
+# Each log's records, parsed once while the file stays the same: path -> (its identity, records).
+_PARSED: dict[Path, tuple[tuple[int, int, int, int], tuple[Record, ...]]] = {}
+
+
+def read_log(path: Path) -> tuple[Record, ...]:
+    """Every readable record of a results log, parsed once per process while the file is unchanged
+    (its device, inode, size and modification time), so a report whose pages each read the log —
+    and the published logs its figures are cross-checked against — parses each record once. An
+    append or a rewrite changes the identity: the log is read again. No file: no records."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return ()
+    identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    where = Path(path).resolve()
+    found = _PARSED.get(where)
+    if found is not None and found[0] == identity:
+        return found[1]
+    records = tuple(ResultsLog(path))
+    _PARSED[where] = (identity, records)
+    return records
+
+
 def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
     latest: dict[str, Record] = {}
     for record in records:

@@ -111,9 +111,12 @@ def render_compatibility(
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def write_compatibility(results_path: Path, out_path: Path) -> Path:
-    """Render `results_path` into `out_path`; readers never see a half-written document."""
-    records = answers.read(Path(results_path))
+def write_compatibility(
+    results_path: Path, out_path: Path, records: Optional[Sequence[Record]] = None
+) -> Path:
+    """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
+    the log as `answers.read` gave it, when the caller has read it already."""
+    records = list(records) if records is not None else answers.read(Path(results_path))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     published, name = _published_speed(Path(results_path))
