@@ -44,6 +44,7 @@ def resolver(args: argparse.Namespace) -> releases.Resolver:
 
 def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
     """COMPATIBILITY.md, compat.json and the site from a results directory's log."""
+    from iree_matrix import stages
     from iree_matrix.answers import answers, compat
     from iree_matrix.report import site, write_compatibility
 
@@ -51,7 +52,7 @@ def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
     # Read once: COMPATIBILITY.md and compat.json are rendered from these records; the site and
     # PERFORMANCE.md read the same log through the same parse (results.read_log).
     records = answers.read(source)
-    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records)
+    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names())
     say(f"report: {out}")
     say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source)}")
     say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")

@@ -17,7 +17,6 @@ from typing import Any, Optional, Tuple
 
 from tabulate import tabulate
 
-from iree_matrix import stages
 from iree_matrix.answers import answers
 from iree_matrix.core import _resources, formats
 from iree_matrix.core._files import write_atomically
@@ -67,12 +66,15 @@ class _Document:
     index: Index
     failures: list[_FailureGroup]
     failure_ids: dict[str, str]  # job -> "F3"
+    stage_order: tuple[str, ...]  # the pipeline's stages, in order (render_compatibility)
 
     @classmethod
-    def of(cls, records: Iterable[Record]) -> _Document:
+    def of(cls, records: Iterable[Record], stage_order: Sequence[str] = ()) -> _Document:
+        records = list(records)
         index = Index.of(records)
-        failures = _failure_groups(index.by_job.values())
-        return cls(index, failures, {r.job: g.fid for g in failures for r in g.records})
+        order = tuple(stage_order) or tuple(dict.fromkeys(r.stage for r in records))
+        failures = _failure_groups(index.by_job.values(), order)
+        return cls(index, failures, {r.job: g.fid for g in failures for r in g.records}, order)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,12 +86,16 @@ def render_compatibility(
     source: Optional[Path] = None,
     published: Sequence[Record] = (),
     published_name: str = PUBLISHED_SET,
+    stage_order: Sequence[str] = (),
 ) -> str:
     """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
     `source` is the results log they were read from, named in the header with the command;
-    `published` the published speed figures a run's own are related to (none for a published set)."""
+    `published` the published speed figures a run's own are related to (none for a published set);
+    `stage_order` the pipeline's stages in order (`stages.names()`, which the command passes: this
+    module renders records and does not load the stages), failures and skips listed in it; without
+    it, the order the records' stages first appear in."""
     all_records = list(records)
-    ix = _Document.of(all_records)
+    ix = _Document.of(all_records, stage_order)
     parts = [
         *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
@@ -112,15 +118,19 @@ def render_compatibility(
 
 
 def write_compatibility(
-    results_path: Path, out_path: Path, records: Optional[Sequence[Record]] = None
+    results_path: Path,
+    out_path: Path,
+    records: Optional[Sequence[Record]] = None,
+    stage_order: Sequence[str] = (),
 ) -> Path:
     """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
-    the log as `answers.read` gave it, when the caller has read it already."""
+    the log as `answers.read` gave it, when the caller has read it already; `stage_order`: as
+    `render_compatibility`'s."""
     records = list(records) if records is not None else answers.read(Path(results_path))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     published, name = _published_speed(Path(results_path))
-    text = render_compatibility(records, Path(results_path), published, name)
+    text = render_compatibility(records, Path(results_path), published, name, stage_order)
     return write_atomically(Path(out_path), text)
 
 
@@ -148,10 +158,10 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
 # indexing
 
 
-def _failure_groups(records: Iterable[Record]) -> list[_FailureGroup]:
+def _failure_groups(records: Iterable[Record], stage_order: Sequence[str]) -> list[_FailureGroup]:
     failed = sorted(
         (r for r in records if r.status in FAILURE_STATUSES),
-        key=lambda r: (_stage_rank(r.stage), _natural_key(r.job)),
+        key=lambda r: (_stage_rank(r.stage, stage_order), _natural_key(r.job)),
     )
     groups: dict[tuple[str, Status, str, str], _FailureGroup] = {}
     for r in failed:
@@ -166,9 +176,8 @@ def _failure_groups(records: Iterable[Record]) -> list[_FailureGroup]:
 # formatting helpers
 
 
-def _stage_rank(stage: str) -> int:
-    names = stages.names()
-    return names.index(stage) if stage in names else len(names)
+def _stage_rank(stage: str, order: Sequence[str]) -> int:
+    return order.index(stage) if stage in order else len(order)
 
 
 _version_key, _sorted_versions, _median = answers.version_key, answers.sorted_versions, answers.median
@@ -527,7 +536,7 @@ def _skipped_block(ix: _Document) -> list[str]:
     reasons: dict[tuple[str, str], list[str]] = {}
     skipped = sorted(
         (r for r in ix.index.by_job.values() if r.status is Status.SKIP),
-        key=lambda r: (_stage_rank(r.stage), _natural_key(r.job)),
+        key=lambda r: (_stage_rank(r.stage, ix.stage_order), _natural_key(r.job)),
     )
     for r in skipped:
         reasons.setdefault((r.stage, _first_line(r.message, ()) or "no reason given"), []).append(
