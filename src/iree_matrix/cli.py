@@ -102,6 +102,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if threading.current_thread() is threading.main_thread():
         _interruptible()
     try:
+        complete = getattr(args, "complete_arguments", None)
+        if complete is not None:  # options whose default depends on another's (commands/options.py)
+            complete(args)
         return args.command.run(args)
     except UserError as exc:
         print(f"iree-matrix: error: {exc}", file=sys.stderr)

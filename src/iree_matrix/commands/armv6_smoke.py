@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
         # need from the board's C library (and the native build whose host tools both need).
         the_plan = armv6_smoke.with_dynamic_twins(the_plan, loaded.matrix)
-    results = ResultsLog(args.results_dir / "results.jsonl")
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
     if args.list:
         print(stages.describe(the_plan))
         return 0
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
     )
     loaded = dataclasses.replace(loaded, plan=the_plan)
-    code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
+    code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
     print("\n== runtime builds")
     print(armv6_smoke.builds_table(summary.records))
     print("\n== armv6 summary")

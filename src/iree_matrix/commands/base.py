@@ -26,20 +26,20 @@ __all__ = [
 EXIT_INTERRUPTED = 130
 
 
-def default_results_dir(args: argparse.Namespace, matrix_path: Path) -> None:
-    """`--results-dir` or runs/<matrix file name>; the published results/ only via `publish`."""
+def default_results_dir(given: Path | None, matrix_path: Path) -> Path:
+    """`--results-dir` (`given`) or runs/<matrix file name>; the published results/ only via `publish`."""
     from iree_matrix.answers.publish import run_dir
 
-    if getattr(args, "results_dir", None) is None:
-        args.results_dir = run_dir(matrix_path)
-    if args.results_dir.exists() and not args.results_dir.is_dir():
-        raise UserError(f"--results-dir {args.results_dir}: exists and is not a directory")
+    results_dir = given if given is not None else run_dir(matrix_path)
+    if results_dir.exists() and not results_dir.is_dir():
+        raise UserError(f"--results-dir {results_dir}: exists and is not a directory")
+    return results_dir
 
 
-def resolver(args: argparse.Namespace) -> releases.Resolver:
-    """Release selectors are resolved against the index once and kept beside the results."""
-    results_dir = getattr(args, "results_dir", None) or Path("results")
-    return releases.Resolver(results_dir / "releases.json", refresh=getattr(args, "refresh_releases", False))
+def resolver(results_dir: Path | None, refresh: bool = False) -> releases.Resolver:
+    """Release selectors are resolved against the index once and kept beside the results
+    (`results_dir`, else results/); `refresh`: --refresh-releases."""
+    return releases.Resolver((results_dir or Path("results")) / "releases.json", refresh=refresh)
 
 
 def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:

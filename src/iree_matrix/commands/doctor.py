@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from iree_matrix.envs import containers, doctor
 
-    matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=resolver(args))
+    matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=resolver(None))
     pythons = sorted({cell.python for cell in matrix.cells})
     checks = doctor.run_checks(args.cache or default_cache(), pythons)
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")

@@ -30,14 +30,14 @@ def run(args: argparse.Namespace) -> int:
     from iree_matrix.envs import image_inventory
 
     matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
-    default_results_dir(args, matrix_path)
-    matrix = spec.load(matrix_path, resolver=resolver(args))
+    results_dir = default_results_dir(args.results_dir, matrix_path)
+    matrix = spec.load(matrix_path, resolver=resolver(results_dir))
     cache = args.cache or default_cache()
     if args.action == "build":
         the_plan = plan.select(stages.plan(matrix), ["install:*"])
-        results = ResultsLog(args.results_dir / "results.jsonl")
-        loaded = Loaded(matrix_path, matrix, the_plan)
-        return run_plan(loaded, RunOptions(backend="docker"), cache, results, args.results_dir)[0]
+        results = ResultsLog(results_dir / "results.jsonl")
+        loaded = Loaded(matrix_path, matrix, the_plan, results_dir)
+        return run_plan(loaded, RunOptions(backend="docker"), cache, results, results_dir)[0]
     the_plan = stages.plan(matrix)
     if args.action == "prune":
         removed = image_inventory.prune(matrix, the_plan, cache, everything=args.all)

@@ -32,16 +32,16 @@ def run_matrix(args: argparse.Namespace, default_matrix: str) -> tuple[int, Opti
     loaded = load_plan(args, default_matrix)
     if args.list:
         print(f"{loaded.path}: {len(loaded.matrix.cells)} cells")
-        print(with_states(stages.describe(loaded.plan), args.results_dir / "results.jsonl"))
+        print(with_states(stages.describe(loaded.plan), loaded.results_dir / "results.jsonl"))
         if loaded.releases:
             print("releases (what the version axes mean):", *loaded.releases, sep="\n")
         return 0, None
     cache = args.cache or default_cache()
-    results = ResultsLog(args.results_dir / "results.jsonl")
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
     if getattr(args, "shard", None) and not loaded.plan.jobs:
         # More shards than chains: an empty log, so `merge` of every shard's directory still works.
-        args.results_dir.mkdir(parents=True, exist_ok=True)
+        loaded.results_dir.mkdir(parents=True, exist_ok=True)
         results.path.touch()
         print(f"shard {args.shard}: no jobs (the plan has fewer chains than shards); wrote {results.path}")
         return 0, None
-    return run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
+    return run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.commands.base import absolute, add_output_options
+from iree_matrix.commands.base import absolute, add_output_options, default_results_dir
+from iree_matrix.core import _resources
 
 # Installs and compiles overlap with each other and with exports (timed stages still take the
 # machine alone): on 2 cores a first default run is minutes shorter (docs/first-run.md). Capped
@@ -89,6 +91,14 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         "or package.module:factory (repeatable)",
     )
     add_output_options(m)
+    # `--results-dir`'s default (runs/<matrix file name>) depends on `--matrix`: the command line
+    # completes it once parsed (cli.main), so no command reads it before it is known or writes it later.
+    m.set_defaults(complete_arguments=functools.partial(_complete, default_matrix))
+
+
+def _complete(default_matrix: str, args: argparse.Namespace) -> None:
+    matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
+    args.results_dir = default_results_dir(args.results_dir, matrix_path)
 
 
 def add_scale_options(m: argparse.ArgumentParser) -> None:

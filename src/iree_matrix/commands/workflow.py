@@ -39,11 +39,13 @@ Rewrite = Callable[[spec.MatrixSpec], spec.MatrixSpec]
 
 @dataclasses.dataclass(frozen=True)
 class Loaded:
-    """A matrix file, its matrix after the command's rewrites, and its (selected) plan."""
+    """A matrix file, its matrix after the command's rewrites, its (selected) plan, and where its
+    results go (`--results-dir`, else runs/<matrix file name>)."""
 
     path: Path
     matrix: spec.MatrixSpec
     plan: plan.Plan
+    results_dir: Path
     releases: tuple[str, ...] = ()  # what the version selectors meant, for `--list`
 
 
@@ -99,12 +101,12 @@ def load_plan(
     elif getattr(args, "store", None) is not None and getattr(args, "scheduler", None) is None:
         raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
     matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
-    default_results_dir(args, matrix_path)
+    results_dir = default_results_dir(args.results_dir, matrix_path)  # read, never written back
     cache = args.cache or default_cache()
     if cache.exists() and not cache.is_dir():
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
     require_usable(cache, getattr(args, "store", None))  # `--list` too: the run would fail every compile
-    releases = resolver(args)
+    releases = resolver(results_dir, refresh=args.refresh_releases)
     matrix = spec.load(matrix_path, models=args.model, resolver=releases)
     for name in matrix.redefined:
         print(
@@ -127,7 +129,7 @@ def load_plan(
         # What the selectors meant, kept so a re-run plans the same releases; `--list --shard` keeps
         # it too, so a CI plan job can hand every shard the same release list.
         releases.save()
-    return Loaded(matrix_path, matrix, the_plan, tuple(releases.describe()))
+    return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(releases.describe()))
 
 
 def _iree_sources_given(given: Sequence[str]) -> list[str]:
