@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.commands import base
+from iree_matrix.commands import base, workflow
+from iree_matrix.commands import matrix as matrix_command
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
 SMOKE = MATRIX_DIR / "smoke.toml"
@@ -130,10 +131,16 @@ def test_retime_without_a_matching_timed_job(capsys):
 # --- runs apart from the published results (issue #18) ------------------------------------------
 
 
-def test_a_run_defaults_to_its_own_directory_never_the_published_one():
+def test_a_run_defaults_to_its_own_directory_never_the_published_one(monkeypatch):
+    assert base.default_results_dir(None, SMOKE) == Path("runs") / "smoke"
     args = cli._parser().parse_args(["matrix", "--matrix", str(SMOKE), "--list"])
-    base.default_results_dir(args, SMOKE)
-    assert args.results_dir == Path("runs") / "smoke"
+    loaded = workflow.load_plan(args, "smoke.toml")
+    assert loaded.results_dir == Path("runs") / "smoke" and args.results_dir is None  # not written back
+    # Parsed by the command line, the default is complete before any command reads it.
+    seen = []
+    monkeypatch.setattr(matrix_command, "run", lambda parsed: seen.append(parsed.results_dir) or 0)
+    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list"]) == 0
+    assert seen == [Path("runs") / "smoke"]
 
 
 def _record_line(job: str, status: str = "ok") -> str:
@@ -259,13 +266,10 @@ def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
 def test_a_users_run_goes_to_an_ignored_directory_never_the_published_one():
     """`iree-matrix matrix` without --results-dir writes runs/<matrix>/, which git ignores, so a
     newcomer's smoke run leaves `git status` clean and results/ byte-identical."""
-    import argparse
     import subprocess
 
     repo = Path(__file__).resolve().parents[2]
-    args = argparse.Namespace(results_dir=None)
-    base.default_results_dir(args, SMOKE)
-    assert args.results_dir == Path("runs") / "smoke"  # relative to where the user runs it
+    assert base.default_results_dir(None, SMOKE) == Path("runs") / "smoke"  # relative to where one runs it
     ignored = subprocess.run(
         ["git", "check-ignore", "runs/smoke/results.jsonl"], cwd=repo, capture_output=True, text=True
     )
