@@ -501,3 +501,35 @@ def test_search_table_counts_each_knob_per_release_and_sets_the_best_against_the
     assert (
         "| onnxruntime 2.60 ms | 4.00× |" in best
     )  # 10.4 ms of CPU against ORT's 2.6, a failed TFLite ignored
+
+
+def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
+    """Issue #37 item 4: the descents' state after a round is kept beside the results and read back
+    the same; a file the search cannot read means starting over, never a traceback."""
+    from iree_matrix.commands import search as command
+
+    prior = search.Prior({"im2col": 1.5}, frozenset(), frozenset({"im2col"}))
+    d = command._Descent(
+        "mobilenet_v2", "3.13.0", (), prior, search.parse("im2col"), {"default", "im2col"}, []
+    )
+    d.steps.append(search.Step(2, "im2col", ("im2col+ukernels",), None))
+    d.spent, d.done, d.pruned = 1, "local optimum", ["round 2: nothing left out"]
+    states = command._states({("mobilenet_v2", "3.13.0"): d})
+    sittings = (("mobilenet_v2", "3.13.0", ("im2col", "im2col+ukernels")),)
+    search.write_progress(tmp_path, search.Progress({"budget": 12}, 2, states, sittings))
+    back = search.read_progress(tmp_path)
+    assert back is not None and back.round == 2 and back.sittings == sittings
+    fresh = command._Descent("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
+    command._restore({("mobilenet_v2", "3.13.0"): fresh}, back)
+    assert (fresh.incumbent, fresh.tried, fresh.steps, fresh.spent, fresh.done, fresh.pruned) == (
+        d.incumbent,
+        d.tried,
+        d.steps,
+        d.spent,
+        d.done,
+        d.pruned,
+    )
+    (tmp_path / search.PROGRESS).write_text("{not json")
+    assert search.read_progress(tmp_path) is None
+    search.clear_progress(tmp_path)
+    assert search.read_progress(tmp_path) is None and not (tmp_path / search.PROGRESS).exists()

@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from iree_matrix.core import _files, stats
 from iree_matrix.core.results import Record, Status
@@ -439,3 +439,52 @@ def read_descents(results_dir: Path) -> list[Descent]:
         return [Descent(**{**d, "pruned": tuple(d.get("pruned", ()))}) for d in data.get("descents", [])]
     except (OSError, ValueError, TypeError, AttributeError):
         return []
+
+
+# -- an interrupted search resumes where its last finished round left it ------------------------
+
+PROGRESS = "search-progress.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """What a search had decided when its last round ended: the rounds done, each descent's state
+    and every sitting's candidates, under the arguments that made them (`signature`). Kept beside the
+    results; the same command reads it back and goes on from the next round."""
+
+    signature: Mapping[str, object]
+    round: int  # the last finished round
+    descents: tuple[Mapping[str, Any], ...]  # each descent's state (commands/search.py writes them)
+    sittings: tuple[tuple[str, str, tuple[str, ...]], ...]  # (unit, compiler, configuration names)
+
+
+def write_progress(results_dir: Path, progress: Progress) -> Path:
+    data = {
+        "signature": dict(progress.signature),
+        "round": progress.round,
+        "descents": [dict(d) for d in progress.descents],
+        "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
+    }
+    return _files.write_atomically(
+        Path(results_dir) / PROGRESS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    )
+
+
+def read_progress(results_dir: Path) -> Optional[Progress]:
+    """The progress file, or None without one (or from one it cannot read: the search starts over)."""
+    try:
+        data = json.loads((Path(results_dir) / PROGRESS).read_text(encoding="utf-8"))
+        return Progress(
+            signature=dict(data["signature"]),
+            round=int(data["round"]),
+            descents=tuple(dict(d) for d in data["descents"]),
+            sittings=tuple(
+                (str(u), str(c), tuple(str(n) for n in names)) for u, c, names in data["sittings"]
+            ),
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def clear_progress(results_dir: Path) -> None:
+    (Path(results_dir) / PROGRESS).unlink(missing_ok=True)

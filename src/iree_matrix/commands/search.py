@@ -12,7 +12,7 @@ import argparse
 import dataclasses
 import fnmatch
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,6 +117,18 @@ def run(args: argparse.Namespace) -> int:
     # Round 1 is a sitting too: every run measured again (unless --retime says what to re-measure).
     args.retime = given_retime or ["run:*"]
     loaded = load_plan(args, "search.toml", adjust=round_one)
+    signature = {
+        "matrix": str(loaded.path), "models": sorted(args.model or []), "knobs": knobs, "budget": args.budget,
+        "width": args.width, "rounds": args.rounds, "functions": args.functions,
+    }  # fmt: skip
+    resumed = search.read_progress(args.results_dir)
+    if resumed is not None and resumed.signature != signature:
+        resumed = None  # another search's: this one starts over (and replaces it when a round ends)
+    if resumed is not None and not args.list:
+        # Round 1's runs are stored: reused, not measured again, so its verdicts are the ones the
+        # interrupted search descended from.
+        args.retime = given_retime
+        loaded = load_plan(args, "search.toml", adjust=round_one)
     if args.list:
         print(
             f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells (later rounds are planned from its "
@@ -126,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
+    if resumed is not None:
+        print(f"== flag search: resuming after round {resumed.round} ({args.results_dir / search.PROGRESS}); "
+              "round 1's stored runs are reused")  # fmt: skip
     print(f"== flag search, round 1: default and {len(knobs)} knobs one at a time, export variants")
     print(
         f"   budget after round 1: at most {args.budget} compiles per function and release, {args.width} "
@@ -140,8 +155,15 @@ def run(args: argparse.Namespace) -> int:
     wanted = [g.strip() for g in args.functions.split(",") if g.strip()]
     descents = _start(search.effects(search.candidates(summary.records.values())), wanted)
     extra: list[spec.Cell] = []
+    sittings: list[tuple[str, str, tuple[str, ...]]] = []
+    first = 2
+    if resumed is not None:
+        _restore(descents, resumed)
+        sittings = list(resumed.sittings)
+        _grow(loaded.matrix, extra, {(u, c): [search.parse(n) for n in names] for u, c, names in sittings})
+        first = resumed.round + 1
     round_seconds = time.monotonic() - started
-    for number in range(2, args.rounds + 1):
+    for number in range(first, args.rounds + 1):
         elapsed = time.monotonic() - started
         if args.max_minutes and elapsed + round_seconds > args.max_minutes * 60:
             for d in descents.values():
@@ -189,6 +211,10 @@ def run(args: argparse.Namespace) -> int:
                 d.done = "local optimum"
             else:
                 d.incumbent = search.parse(winner.name)
+        sittings += [(u, c, tuple(config.name for config in configs)) for (u, c), configs in sitting.items()]
+        search.write_progress(
+            args.results_dir, search.Progress(signature, number, _states(descents), tuple(sittings))
+        )
     if descents:  # default, each result and the naive build side by side: the speed-ups are one sitting's
         print(
             "== flag search, last sitting: the naive build (generic CPU) and default beside each "
@@ -206,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
     for (unit, compiler), d in sorted(descents.items()):
         print(f"  {unit} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
               f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]")  # fmt: skip
+    search.clear_progress(args.results_dir)  # finished: the next search starts afresh
     search.write_descents(args.results_dir, [
         search.Descent(unit, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name, d.spent,
                        d.done or "rounds spent", tuple(d.pruned))
@@ -241,6 +268,48 @@ def _paired_confirm(incumbent: search.Candidate, challenger: search.Candidate) -
     return result.result.verdict == stats.FASTER
 
 
+def _grow(
+    matrix: spec.MatrixSpec,
+    extra: list[spec.Cell],
+    sitting: Mapping[tuple[str, str], Sequence[search.Config]],
+) -> list[str]:
+    """Add `sitting`'s cells to `extra` (once each); the globs of their timed runs."""
+    globs = []
+    for (unit, compiler), configs in sitting.items():
+        base, _, function = unit.partition(".")
+        template = next(c for c in matrix.cells if c.model == base and c.compiler == compiler)
+        for config in configs:
+            model = config.model(base)
+            extra.append(dataclasses.replace(template, model=model, profile=config.profile))
+            job_model = f"{model}.{function}" if function else model
+            globs.append(f"run:{job_model}/*/iree{compiler}/*/{config.profile}")
+    extra[:] = list(dict.fromkeys(extra))
+    return globs
+
+
+def _states(descents: Mapping[tuple[str, str], _Descent]) -> tuple[dict[str, object], ...]:
+    """Each descent's state, as `search.Progress` keeps it (its prior is round 1's, made again)."""
+    return tuple(
+        {"unit": d.unit, "compiler": d.compiler, "incumbent": d.incumbent.name, "tried": sorted(d.tried),
+         "steps": [[s.round, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
+         "done": d.done, "pruned": list(d.pruned)}
+        for _, d in sorted(descents.items())
+    )  # fmt: skip
+
+
+def _restore(descents: Mapping[tuple[str, str], _Descent], progress: search.Progress) -> None:
+    """The interrupted search's descents over the ones round 1 started afresh."""
+    for state in progress.descents:
+        d = descents.get((str(state["unit"]), str(state["compiler"])))
+        if d is None:
+            continue
+        d.incumbent = search.parse(str(state["incumbent"]))
+        d.tried = {str(n) for n in state["tried"]}
+        d.steps = [search.Step(int(r), str(i), tuple(t), w) for r, i, t, w in state["steps"]]
+        d.spent, d.done = int(state["spent"]), str(state["done"])
+        d.pruned = [str(p) for p in state["pruned"]]
+
+
 def _start(
     table: dict[tuple[str, str], list[search.Effect]], wanted: Sequence[str]
 ) -> dict[tuple[str, str], _Descent]:
@@ -274,17 +343,7 @@ def _sitting(
 ) -> tuple[int, Summary]:
     """Measure `sitting` ({(unit, compiler): configurations}) in one run: its cells are added to the
     search's matrix (`extra` grows) and their timed runs re-measured even when stored."""
-    globs = []
-    for (unit, compiler), configs in sitting.items():
-        base, _, function = unit.partition(".")
-        template = next(c for c in matrix.cells if c.model == base and c.compiler == compiler)
-        for config in configs:
-            model = config.model(base)
-            extra.append(dataclasses.replace(template, model=model, profile=config.profile))
-            job_model = f"{model}.{function}" if function else model
-            globs.append(f"run:{job_model}/*/iree{compiler}/*/{config.profile}")
-    extra[:] = list(dict.fromkeys(extra))
-    args.retime = sorted(set(globs))
+    args.retime = sorted(set(_grow(matrix, extra, sitting)))
     cells = list(extra)
 
     def grown(m: spec.MatrixSpec) -> spec.MatrixSpec:
