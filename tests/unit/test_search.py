@@ -533,3 +533,16 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     assert search.read_progress(tmp_path) is None
     search.clear_progress(tmp_path)
     assert search.read_progress(tmp_path) is None and not (tmp_path / search.PROGRESS).exists()
+
+
+def test_merge_carries_each_search_s_descents(tmp_path):
+    """`iree-matrix merge` publishes a search's walk with its records: search.json travels too."""
+    first, second, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
+    for d in (first, second, out):
+        d.mkdir()
+    a = search.Descent("mobilenet_v2", "3.13.0", "default → im2col", "im2col", 2, "local optimum")
+    b = search.Descent("yolox_nano", "3.13.0", "default → channels-last", "channels-last", 4, "budget spent")
+    search.write_descents(first, [a], {"budget": 4})
+    search.write_descents(second, [b], {"budget": 12})
+    assert search.merge_descents([first, second / "results.jsonl", tmp_path / "none"], out) == 2
+    assert search.read_descents(out) == [a, b]

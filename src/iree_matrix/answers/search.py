@@ -432,6 +432,28 @@ def write_descents(results_dir: Path, descents: Sequence[Descent], budget: Mappi
     )
 
 
+def merge_descents(sources: Sequence[Path], to: Path) -> int:
+    """The descents of each source's `search.json` into `to`'s (a later source's descent of the same
+    function and release replaces an earlier one), each source's budget kept; how many were merged."""
+    merged = 0
+    for source in sources:
+        directory = source.parent if source.name.endswith(".jsonl") else source
+        descents = read_descents(directory)
+        if descents:
+            write_descents(to, descents, _budget(directory))
+            merged += len(descents)
+    return merged
+
+
+def _budget(results_dir: Path) -> dict[str, object]:
+    try:
+        data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
+        budget = data.get("budget")
+        return dict(budget) if isinstance(budget, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def read_descents(results_dir: Path) -> list[Descent]:
     """The descents `search.json` holds ([] without one, or from a file it cannot read)."""
     try:

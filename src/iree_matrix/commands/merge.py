@@ -19,12 +19,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from iree_matrix.answers import search
     from iree_matrix.answers.merge import merge
 
     merged = merge(args.dirs, args.to)
+    # A flag search's own account of its descents travels with its records.
+    descents = search.merge_descents(args.dirs, args.to)
     print(
         f"merged {len(args.dirs)} result logs into {args.to / 'results.jsonl'}: "
         f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
+        + (f"; {descents} flag-search descents into {args.to / search.DESCENTS}" if descents else "")
     )
     if merged.records:
         write_report(args.to)
