@@ -82,6 +82,15 @@ def _interruptible() -> None:
         signal.signal(sig, stop)
 
 
+def _finish_publishes(args: argparse.Namespace) -> None:
+    """A publish killed halfway (into `results/`, one of its sets, or this command's directory) is
+    finished before anything reads it, with a warning (`commands.publish.finish_interrupted`)."""
+    from iree_matrix.commands.publish import finish_interrupted
+
+    named = [getattr(args, name, None) for name in ("to", "results_dir")]
+    finish_interrupted([Path(d) for d in named if d])
+
+
 def entry() -> NoReturn:
     """The console script. After an interrupt it leaves at once: every record is already on disk
     (fsynced), and the interpreter's own teardown takes half a second on a busy machine, a quarter of
@@ -105,6 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         complete = getattr(args, "complete_arguments", None)
         if complete is not None:  # options whose default depends on another's (commands/options.py)
             complete(args)
+        _finish_publishes(args)
         return args.command.run(args)
     except UserError as exc:
         print(f"iree-matrix: error: {exc}", file=sys.stderr)

@@ -5,14 +5,27 @@ directory: it replaces that directory's records with the run's, copies the manif
 release list the run planned with, and renders the documents from those records alone — so a
 published table is always exactly its own `results.jsonl`. `forget` removes cells from a log
 (a mistaken `compiler = ["3.99.0"]`), keeping the previous file as `results.jsonl.bak`.
+
+A publish is one step even when it is killed halfway (`publishing`): before it changes anything it
+writes `.publish-pending.json` into the published directory (which run, by whom, since when) and
+holds a lock on the directory; the mark goes only after the last document is rendered. A mark
+whose lock nobody holds is a publish that was killed: the next command (`pending`) finishes it -
+the run's records copied again and everything rendered - and says so.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import fcntl
 import fnmatch
+import json
+import os
 import shutil
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Optional
 
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.errors import UserError
@@ -51,6 +64,91 @@ def publish(run: Path, to: Path) -> list[Path]:
         (to / MANIFESTS).mkdir(exist_ok=True)
         written.append(_copy_atomically(manifest, to / MANIFESTS / manifest.name))
     return written
+
+
+PENDING = ".publish-pending.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Pending:
+    """A publish into `to` that was killed before it ended: its run, process and start."""
+
+    to: Path
+    run: Optional[Path]  # None: the mark was torn
+    pid: int
+    since: float
+
+    def describe(self) -> str:
+        if self.run is None:
+            return f"a publish into {self.to}"
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
+        return f"the publish of {self.run} into {self.to} (pid {self.pid}, started {started})"
+
+
+@contextlib.contextmanager
+def publishing(run: Path, to: Path) -> Iterator[None]:
+    """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it
+    ended well, and locked so that no other publish into `to` runs meanwhile (nor finishes this one)."""
+    to.mkdir(parents=True, exist_ok=True)
+    with _locked(to, wait=False) as held:
+        if not held:
+            raise UserError(f"another `iree-matrix publish` into {to} is running; wait for it to end")
+        mark = {"run": str(Path(run).resolve()), "pid": os.getpid(), "since": time.time()}
+        write_atomically(to / PENDING, json.dumps(mark) + "\n")
+        yield
+        (to / PENDING).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def pending(to: Path) -> Iterator[Optional[Pending]]:
+    """A killed publish into `to`, locked for the block (which finishes it, then calls `done`), or
+    None: no mark, or its publish still runs."""
+    if not (to / PENDING).is_file():
+        yield None
+        return
+    with _locked(to, wait=False) as held:
+        if not held:
+            yield None  # it is running now
+            return
+        try:
+            data = json.loads((to / PENDING).read_text())
+            found = Pending(to, Path(data["run"]), int(data.get("pid") or 0), float(data.get("since") or 0))
+        except (OSError, ValueError, KeyError, TypeError):
+            found = Pending(to, None, 0, 0.0)  # torn: no run to copy from, still re-rendered
+        yield found
+
+
+def done(found: Pending) -> None:
+    """The killed publish has been finished: its mark goes."""
+    (found.to / PENDING).unlink(missing_ok=True)
+
+
+def marked(dirs: Iterable[Path]) -> list[Path]:
+    """Of `dirs` and the published directories below `results/` here, those with a pending mark."""
+    candidates = [*dirs, PUBLISHED_DIR]
+    if PUBLISHED_DIR.is_dir():
+        candidates += [d for d in PUBLISHED_DIR.iterdir() if d.is_dir()]
+    found: dict[Path, None] = {}
+    for directory in candidates:
+        if (Path(directory) / PENDING).is_file():
+            found.setdefault(Path(directory).resolve(), None)
+    return list(found)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path, wait: bool) -> Iterator[bool]:
+    """An exclusive lock on the directory itself (no lock file beside the published files): whether
+    it was taken. The kernel lets it go when its holder dies, however it dies."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 def forget(results_dir: Path, globs: Sequence[str]) -> tuple[int, int]:

@@ -1,11 +1,15 @@
 """The one way iree-matrix starts a process.
 
 Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
-(and appended to the log) so a failure can show the tool's own words. Every child runs in its own
-session so a timeout or Ctrl-C kills its whole process tree, and the executor can stop everything
-still running (`kill_all`) without leaving orphans behind. When the tool itself is killed, the
-direct children get a parent-death signal and the watchdog (`_watchdog.py`) kills what they started
-and removes the containers; a command that ends takes its strays (its group) with it.
+(and appended to the log) so a failure can show the tool's own words. Every command runs with a
+`_tree.Tree`: its whole process tree - children in their own session or daemonised included - is
+found (its own cgroup where one can be made, else an inherited environment token) and ended with it:
+after its timeout, on Ctrl-C / SIGTERM (`kill_all`), and when it ends leaving a stray behind. Its
+pipes are read until it ends, then for at most `PIPE_GRACE` seconds: something that escaped the
+kill and holds them open does not hold the tool. What is kept of its output is bounded (`KEEP`
+bytes of each stream's head and tail), and the job's log gets less (`LOG_KEEP`), the size left out
+said. When the tool itself is killed, the direct children get a parent-death signal and the
+watchdog (`_watchdog.py`) kills what they started and removes the containers.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import functools
 import json
 import os
 import re
+import selectors
 import shlex
 import signal
 import subprocess
@@ -27,7 +32,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.core import _tree
 from iree_matrix.core._files import DISK_FULL_TEXT
+from iree_matrix.core._tree import Limits
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 
 # Looked up once here, not in the child: between fork and exec only this call and getppid run.
@@ -35,21 +42,30 @@ _PR_SET_PDEATHSIG = 1
 _prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
 
 
-def _die_with_parent(parent: int, watchdog: Optional[int]) -> None:
+def _die_with_parent(
+    parent: int,
+    watchdog: Optional[int],
+    message: bytes = b"",
+    join: Sequence[int] = (),
+    rlimits: Sequence[tuple[int, tuple[int, int]]] = (),
+) -> None:
     """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
 
     A child in its own session is beyond the tool's process group, so without this `kill -9` of the
     tool left iree-compile and pip running and writing into the store. The signal fires when the
     thread that started the child exits; `run` blocks in that thread until the child ends.
 
-    The child also registers its process group with the watchdog itself, before exec: registered by
-    the tool after `Popen` returns, a tool killed in between would leave the grandchildren the child
-    had already started (the watchdog's pipe is still open here; exec closes it)."""
+    The child also joins its tree's cgroups, takes its limits (`_tree.child_setup`), and registers
+    its process group and tree with the watchdog itself, before exec: registered by the tool after
+    `Popen` returns, a tool killed in between would leave the grandchildren the child had already
+    started (the watchdog's pipe is still open here; exec closes it)."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _tree.child_setup(join, rlimits)
     if watchdog is not None:
         try:
-            os.write(watchdog, b'["pg", %d]\n' % os.getpid())  # one write under PIPE_BUF: atomic
+            # One write under PIPE_BUF: atomic. An older watchdog ignores the "tree" line.
+            os.write(watchdog, b'["pg", %d]\n' % os.getpid() + message)
         except OSError:
             pass
     if os.getppid() != parent:  # the tool died before prctl took effect
@@ -115,7 +131,7 @@ def unwatch_container(name: str) -> None:
     _watchdog.send("-ct", name)
 
 
-_live: set[subprocess.Popen] = set()
+_live: set[_Popen] = set()
 _live_lock = threading.Lock()
 # Set by `kill_all`: a worker thread whose child was just killed must not start its next command
 # (the real compile after `--help-hidden`), which the tool would then wait for after Ctrl-C.
@@ -132,6 +148,10 @@ class Completed:
     # The largest resident set of the process or any descendant it waited for (wait4's
     # ru_maxrss), None where it says nothing about the tool (a `docker run` client).
     peak_rss_bytes: Optional[int] = None
+    # Why its limits or the system ended it, when that was not the tool's own answer: "killed: out of
+    # memory (limit 2 GiB)", "out of memory (limit 2 GiB of address space)" (RLIMIT_AS refused an
+    # allocation), "out of processes (limit 4096 tasks)" (a fork refused).
+    killed: Optional[str] = None
 
     @property
     def output(self) -> str:
@@ -147,9 +167,10 @@ class Timeout(Exception):
 
 
 class _Popen(subprocess.Popen):
-    """Popen that keeps the child's resource usage: the same wait, through `os.wait4`."""
+    """Popen that keeps the child's resource usage: the same wait, through `os.wait4`; and its tree."""
 
     rusage: Optional[os.struct_rusage] = None  # type: ignore[name-defined]
+    tree: _tree.Tree
 
     def _try_wait(self, wait_flags: int) -> tuple[int, int]:  # overrides CPython's private hook
         try:
@@ -165,6 +186,17 @@ def format_command(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
 
+# What is kept of a stream's output: its first and last KEEP bytes (what callers parse is far less:
+# `iree-compile --help-hidden` is 0.5 MB); the job's log gets its first and last LOG_KEEP bytes. A
+# model printing 200 MB costs neither 200 MB of memory nor of log.
+KEEP = 4 << 20
+LOG_KEEP = 256 << 10
+# After a command's own process ended (or was killed) and its tree was killed, how long its pipes are
+# still read: a process outside the tree (another user's, one that escaped) may hold them forever.
+PIPE_GRACE = 2.0
+_TERM_GRACE = 3.0  # SIGTERM first (a docker client passes it on to its container), then SIGKILL
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -175,19 +207,30 @@ def run(
     check: bool = True,
     error_class: Optional[str] = None,
     feed: Optional[Iterable[bytes]] = None,
+    limits: Optional[Limits] = None,
 ) -> Completed:
     """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
-    `feed`: chunks written to its stdin as it reads them (from a thread), then end of file."""
+    `feed`: chunks written to its stdin as it reads them (from a thread), then end of file.
+    `limits`: the memory and tasks its whole tree may use (`_tree.Limits`; default: none)."""
     argv = tuple(str(a) for a in argv)
-    full_env = None if env is None else {**os.environ, **env}
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
+    tree = _tree.Tree(limits)
+    full_env = {**os.environ, **(env or {}), **tree.environment()}
     stdin, feeder = (subprocess.DEVNULL, None) if feed is None else _Feeder.pipe(feed)
     with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
         watchdog = _watchdog.fileno()
         try:
             if _stopping.is_set():
                 raise KeyboardInterrupt
+            setup = functools.partial(
+                _die_with_parent,
+                os.getpid(),
+                watchdog,
+                tree.watchdog_message(),
+                tree.join_fds(),
+                tree.rlimits(),
+            )
             proc = _Popen(
                 argv,
                 cwd=cwd,
@@ -195,39 +238,188 @@ def run(
                 stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
                 start_new_session=True,
-                preexec_fn=functools.partial(_die_with_parent, os.getpid(), watchdog),
+                preexec_fn=setup,
             )
         except BaseException:
             if feeder is not None:
                 feeder.finish()
+            tree.close()
             raise
+        tree.started(proc.pid)
+        proc.tree = tree
         _live.add(proc)
     if feeder is not None:
         feeder.start()
+    left = 0
     try:
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            stdout, stderr = proc.communicate()
-            _log(log, stdout + stderr + f"\n[timed out after {timeout:.0f} s]\n")
-            raise Timeout(argv, timeout or 0.0, (stdout + stderr).strip()) from None
+        got = _collect(proc, tree, timeout, start)
     finally:
         with _live_lock:
             _live.discard(proc)
-        _end_group(proc.pid)
+        left = _end_tree(proc.pid, tree)
         if feeder is not None:
             feeder.finish()
+    stdout, stderr = got.out.text(), got.err.text()
+    logged = got.out.text(LOG_KEEP) + got.err.text(LOG_KEEP) + got.note
+    if got.strays + left:
+        logged += f"\n[{got.strays + left} process(es) it left running killed]"
+    if got.timed_out:
+        _log(log, logged + f"\n[timed out after {timeout:.0f} s]\n")
+        raise Timeout(argv, timeout or 0.0, (stdout + stderr).strip())
     seconds = time.monotonic() - start
-    _log(log, stdout + stderr + f"\n[exit {proc.returncode} after {seconds:.1f} s]\n")
+    returncode = -signal.SIGKILL if proc.returncode is None else proc.returncode  # None: unkillable
+    killed = _why_killed(returncode, tree, stdout + stderr)
+    said = f"; {killed}" if killed else ""
+    _log(log, logged + f"\n[exit {returncode} after {seconds:.1f} s{said}]\n")
     peak = proc.rusage.ru_maxrss * 1024 if proc.rusage is not None else None  # Linux: KiB
-    done = Completed(argv, proc.returncode, stdout, stderr, seconds, peak)
-    if check and proc.returncode != 0:
+    done = Completed(argv, returncode, stdout, stderr, seconds, peak, killed)
+    if check and returncode != 0:
         raise failure(done, error_class)
     return done
+
+
+class _Capture:
+    """One stream's output as kept: its first and last `keep` bytes, and how much it was."""
+
+    def __init__(self, keep: Optional[int] = None) -> None:
+        self.keep = KEEP if keep is None else keep
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.size = 0
+
+    def add(self, data: bytes) -> None:
+        self.size += len(data)
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > 2 * self.keep:  # trimmed now and then, not at every read
+                del self.tail[: len(self.tail) - self.keep]
+
+    def text(self, keep: Optional[int] = None) -> str:
+        """What was kept, or only its first and last `keep` bytes; what was left out is said."""
+        k = self.keep if keep is None else min(keep, self.keep)
+        head, tail = bytes(self.head), bytes(self.tail)
+        if self.size == len(head) + len(tail):  # nothing dropped yet
+            head, tail = head + tail, b""
+            if len(head) <= 2 * k:
+                return _decode(head)
+            head, tail = head[:-k], head[-k:]
+        dropped = self.size - 2 * k
+        said = (
+            f"\n[... {dropped} bytes of output left out: {self.size} in all, the first and last {k} kept ...]"
+        )
+        said += "\n"
+        return _decode(head[:k] + said.encode() + tail[-k:])
+
+
+def _decode(data: bytes) -> str:
+    """What text mode would have read: UTF-8 (bad bytes replaced), universal newlines."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclasses.dataclass
+class _Collected:
+    out: _Capture
+    err: _Capture
+    timed_out: bool = False
+    strays: int = 0  # processes it left running, killed when it ended
+    note: str = ""  # said in the log: what was done to end it
+
+
+def _collect(proc: subprocess.Popen, tree: _tree.Tree, timeout: Optional[float], start: float) -> _Collected:
+    """Read the command's stdout and stderr until it has ended and both pipes are closed. When its
+    own process ends with the pipes still open, what holds them (strays it left) is killed with its
+    tree; when the timeout passes, the tree gets SIGTERM, then SIGKILL. After its end the pipes are
+    read `PIPE_GRACE` seconds more at most."""
+    assert proc.stdout is not None and proc.stderr is not None
+    got = _Collected(_Capture(), _Capture())
+    captures = {proc.stdout.fileno(): got.out, proc.stderr.fileno(): got.err}
+    deadline = None if timeout is None else start + timeout
+    terminating: Optional[float] = None  # when the SIGTERM of a timeout was sent
+    ended: Optional[float] = None  # when its own process was seen to have ended
+    with selectors.DefaultSelector() as selector:
+        for fd in captures:
+            selector.register(fd, selectors.EVENT_READ)
+        while True:
+            now = time.monotonic()
+            if ended is None:
+                if _exited(proc):
+                    ended = now
+                    if selector.get_map():  # something it left holds the pipes: ended with it
+                        got.strays += tree.kill()
+                elif terminating is not None:
+                    if now - terminating >= _TERM_GRACE:
+                        tree.kill()
+                    if now - terminating >= _TERM_GRACE + PIPE_GRACE:  # unkillable (state D)
+                        ended = now
+                elif deadline is not None and now >= deadline:
+                    got.timed_out = True
+                    tree.signal(signal.SIGTERM)
+                    terminating = now
+            if ended is not None:
+                if not selector.get_map():
+                    break
+                if now - ended >= PIPE_GRACE:
+                    got.note += (
+                        f"\n[stopped reading its output {PIPE_GRACE:.0f} s after it ended: a process "
+                        "outside its tree holds the pipe open]"
+                    )
+                    break
+            wait = 0.2
+            if terminating is None and ended is None and deadline is not None:
+                wait = max(0.0, min(wait, deadline - now))
+            if not selector.get_map():  # both closed, the process not ended yet: wait for it
+                try:
+                    proc.wait(timeout=wait)
+                except subprocess.TimeoutExpired:
+                    pass
+                continue
+            for key, _ in selector.select(wait):
+                data = os.read(key.fd, 1 << 16)
+                if data:
+                    captures[key.fd].add(data)
+                else:
+                    selector.unregister(key.fd)
+    proc.stdout.close()
+    proc.stderr.close()
+    try:
+        proc.wait(timeout=PIPE_GRACE)  # reaped here (wait4: its rusage kept), not by the check above
+    except subprocess.TimeoutExpired:
+        got.note += "\n[its process could not be killed]"
+    return got
+
+
+def _exited(proc: subprocess.Popen) -> bool:
+    """Whether the process has ended, without reaping it (`Popen.poll` would, losing its rusage)."""
+    if proc.returncode is not None:
+        return True
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped meanwhile (`kill_all`'s wait)
+        return True
+
+
+def _why_killed(returncode: int, tree: _tree.Tree, output: str) -> Optional[str]:
+    """Why a command that failed was stopped by its limits or the system rather than by its own
+    answer: out of memory at its limit (the cgroup's OOM kill, or RLIMIT_AS's refused allocation) or
+    the machine's (the kernel's OOM killer, no limit reached), or out of processes (a refused fork)."""
+    if returncode == 0:
+        return None
+    memory = tree.limits.memory
+    limit = f"limit {_tree.size_text(memory)}" if memory else "no limit set"
+    if tree.oom_killed():
+        return f"killed: out of memory ({limit})"
+    if memory and not tree.memory_by_cgroup and _tree.memory_words(output):
+        return f"out of memory ({limit} of address space)"
+    if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
+        return f"killed: out of memory (the machine's; {limit})"
+    if tree.refused_forks():
+        return f"out of processes (limit {tree.limits.processes} tasks)"
+    return None
 
 
 class _Feeder(threading.Thread):
@@ -279,6 +471,21 @@ def failure(
 ) -> StageFailure:
     """The recorded failure for a command that exited non-zero: the tool's own words."""
     tool = Path(done.argv[0]).name
+    if done.killed:  # a limit's (or the machine's) answer, not the inputs': never stored
+        said = excerpt(done.output, max_lines=5)
+        memory = "memory" in done.killed
+        fix = (
+            f"${_tree.MEMORY_ENV} or a matrix file's [limits] memory"
+            if memory
+            else (f"${_tree.PROCESSES_ENV} or a matrix file's [limits] processes")
+        )
+        return StageFailure(
+            "out-of-memory" if memory else "process-limit",
+            f"{done.killed}; {tool} exited {done.returncode}"
+            + (f". Its last words: {said}" if said else "")
+            + f". Raise the limit with {fix}",
+            cacheable=False,
+        )
     if any(text in done.output for text in DISK_FULL_TEXT):  # the disk's state, not the inputs'
         return StageFailure("disk-full", message or excerpt(done.output), cacheable=False)
     if done.returncode in (126, 127):  # the tool (or a library it needs) could not be started
@@ -370,12 +577,21 @@ def _about(lines: Sequence[str], path: str, errors: Sequence[str]) -> Optional[s
 
 
 def kill_all() -> None:
-    """Stop every child still running (Ctrl-C, or the executor shutting down); start no more."""
+    """Stop every child still running (Ctrl-C, or the executor shutting down); start no more.
+    Every tree gets SIGTERM at once, then SIGKILL after `_TERM_GRACE` seconds at most."""
     with _live_lock:
         _stopping.set()
         procs = list(_live)
     for proc in procs:
-        _kill(proc)
+        proc.tree.signal(signal.SIGTERM)
+    end = time.monotonic() + _TERM_GRACE
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for proc in procs:
+        proc.tree.kill()
 
 
 def resume() -> None:
@@ -383,27 +599,18 @@ def resume() -> None:
     _stopping.clear()
 
 
-def _end_group(pgid: int) -> None:
-    """A command has ended: whatever it started and left running (in its process group) ends too,
-    rather than write into the store after the stage is over; then the watchdog can forget it."""
+def _end_tree(pgid: int, tree: _tree.Tree) -> int:
+    """A command has ended: whatever it started and left running (its process group, its tree)
+    ends too, rather than write into the store after the stage is over; then the watchdog can
+    forget it. How many processes were left."""
+    left = tree.close()
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass  # the usual case: nothing left
     _watchdog.send("-pg", pgid)
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=3)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    _watchdog.send("-tree", tree.token)
+    return left
 
 
 def _log(log: Optional[Path], text: str) -> None:

@@ -6,12 +6,15 @@ build backends, iree-compile's lld: the flag is cleared on fork), and not a cont
 Docker daemon's child. So `_proc` tells this process about every process group and container it
 starts and ends, one JSON line each on our stdin:
 
-    ["pg", PGID]  ["-pg", PGID]  ["ct", REMOVE_ARGV, NAME]  ["-ct", NAME]
+    ["pg", PGID]  ["-pg", PGID]  ["tree", TOKEN, [CGROUP, ...]]  ["-tree", TOKEN]
+    ["ct", REMOVE_ARGV, NAME]  ["-ct", NAME]
 
 and when stdin reaches its end - the tool's end of the pipe closed, by exit, crash or SIGKILL - it
-SIGKILLs every group still registered and removes every container still registered: it runs the
-REMOVE_ARGV it was given (`containers` makes it: `docker rm --force --volumes`) with their names
-appended, knowing nothing of Docker itself.
+SIGKILLs every group still registered, every member of every tree still registered (`_tree`: the
+processes in its cgroups, and those whose environment carries its token - children in a session of
+their own included), removes the trees' cgroups, and removes every container still registered: it
+runs the REMOVE_ARGV it was given (`containers` makes it: `docker rm --force --volumes`) with their
+names appended, knowing nothing of Docker itself.
 
 It runs as a file (`python -I -S _watchdog.py`), in its own session, importing nothing of
 iree-matrix: a signal to the tool's process group must not reach it, and it must start fast.
@@ -24,11 +27,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+
+TOKEN_ENV = "IREE_MATRIX_TREE"  # _tree.TOKEN_ENV (this file imports nothing of the package)
 
 
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the tool's to handle; EOF is ours
     groups: set[int] = set()
+    trees: dict[str, list[str]] = {}  # token -> the tree's cgroups
     boxes: dict[str, tuple[str, ...]] = {}  # container name -> the command that removes it
     for line in sys.stdin:
         try:
@@ -37,6 +45,10 @@ def main() -> int:
                 groups.add(int(args[0]))
             elif op == "-pg":
                 groups.discard(int(args[0]))
+            elif op == "tree":
+                trees[str(args[0])] = [str(d) for d in args[1]]
+            elif op == "-tree":
+                trees.pop(str(args[0]), None)
             elif op == "ct":
                 boxes[str(args[1])] = tuple(str(a) for a in args[0])
             elif op == "-ct":
@@ -48,6 +60,8 @@ def main() -> int:
             os.killpg(pgid, signal.SIGKILL)
         except OSError:
             pass  # already gone
+    if trees:
+        end_trees(trees)
     by_command: dict[tuple[str, ...], list[str]] = {}
     for name, remove in boxes.items():
         by_command.setdefault(remove, []).append(name)
@@ -63,6 +77,52 @@ def main() -> int:
         except (OSError, subprocess.TimeoutExpired):
             pass  # the next run's start removes containers whose owner is dead
     return 0
+
+
+def end_trees(trees: dict[str, list[str]], deadline: float = 5.0) -> None:
+    """SIGKILL every process of the trees until none is left (or `deadline` s), then remove their cgroups."""
+    needles = {b"\0" + f"{TOKEN_ENV}={token}".encode() + b"\0" for token in trees}
+    dirs = [d for cgroups in trees.values() for d in cgroups]
+    end = time.monotonic() + deadline
+    while True:
+        members = set(_scan(needles))
+        for d in dirs:
+            try:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    members.update(int(p) for p in f.read().split())
+            except (OSError, ValueError):
+                pass
+        members.discard(os.getpid())
+        if not members or time.monotonic() > end:
+            break
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.02)
+    for d in dirs:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
+def _scan(needles: set[bytes]) -> Iterator[int]:
+    """Live processes whose environment holds one of `needles`."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                if f.read().rpartition(b")")[2].split()[:1] in ([b"Z"], [b"X"]):
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = b"\0" + f.read()
+        except OSError:
+            continue
+        if any(needle in environ for needle in needles):
+            yield int(entry)
 
 
 if __name__ == "__main__":

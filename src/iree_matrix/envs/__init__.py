@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Protocol
 
+from iree_matrix.core import _tree
 from iree_matrix.core._proc import Completed
+from iree_matrix.core.errors import UserError
 from iree_matrix.envs import containers
 from iree_matrix.matrix.plan import EnvSpec
 from iree_matrix.matrix.spec import MatrixSpec
@@ -43,7 +45,9 @@ class Environment(Protocol):
     ) -> Completed:
         """Run `argv` (host paths) here. `read_only` / `writable` name every host path the command
         touches, so an isolating backend can mount exactly those (at the same paths). `cwd` (one of
-        those paths) is the working directory; by default one the tool never writes to."""
+        those paths) is the working directory; by default a fresh one of its own, thrown away after
+        (a container's /tmp, a venv command's job directory). Every command runs within the
+        configured limits (`limit`); one its limits stopped raises, `check` or not."""
 
     def describe(self) -> Mapping[str, Any]:
         """id, backend, lock digest, Python version and every installed package with its version."""
@@ -71,15 +75,27 @@ class Backend(Protocol):
         container whose owner is gone); what was removed."""
 
 
+def limit(matrix: MatrixSpec) -> _tree.Limits:
+    """Every environment command's limits from now on: the matrix file's `[limits]`, unless
+    $IREE_MATRIX_MEMORY_LIMIT / $IREE_MATRIX_PROCESS_LIMIT say otherwise (a bad one is a user error)."""
+    _tree.use(matrix.limits)
+    try:
+        return _tree.configured()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
     from iree_matrix.envs.venv import VenvBackend
 
+    limit(matrix)
     return VenvBackend(cache / "envs" / "venv", matrix.interpreters)
 
 
 def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
     from iree_matrix.envs.docker import DockerBackend
 
+    limit(matrix)
     return DockerBackend(cache / "images", base_images=matrix.images)
 
 

@@ -52,7 +52,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _proc, host
+from iree_matrix.core import _proc, _tree, host
 from iree_matrix.core.errors import StageFailure, UserError
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
@@ -311,13 +311,17 @@ def run(
     if peak_memory:
         inside = [*PEAK_MEMORY_WRAPPER, *inside]
     env = {k: _translate(v, moved) for k, v in (env or {}).items()}
-    opts = options(name, user, read_only, writable, env, labels, moved, cwd)
+    limits = _tree.configured()
+    opts = options(name, user, read_only, writable, env, labels, moved, cwd, limits)
     docker_argv = [docker, "run", *opts, image_id, *inside]
     with _writable_by(user, writable):
         if not keep:
             _proc.watch_container(_remove_argv(docker), name)
         try:
             done = _proc.run(docker_argv, timeout=timeout, log=log, check=False)
+            if done.returncode in _KILLED and _oom_killed(docker, name):
+                done = dataclasses.replace(done, killed=f"killed: out of memory ({_memory_limit(limits)})")
+                _proc.note(log, f"[the container was killed: out of memory ({_memory_limit(limits)})]")
         except _proc.Timeout as exc:
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
             raise _proc.Timeout(argv, exc.seconds, exc.output) from None
@@ -339,9 +343,28 @@ def run(
     )
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
         raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
-    if check and done.returncode != 0:
+    if done.killed or (check and done.returncode != 0):  # a limit's answer is never the tool's
         raise _proc.failure(done, error_class)
     return done
+
+
+# How a container's command ends when the kernel killed it: `--init` exits 128 + SIGKILL.
+_KILLED = (128 + 9, -9)
+
+
+def _oom_killed(docker: str, name: str) -> bool:
+    """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
+    try:
+        done = _proc.run(
+            [docker, "inspect", "--format", "{{.State.OOMKilled}}", name], timeout=60, check=False
+        )
+    except _proc.Timeout:
+        return False
+    return done.stdout.strip() == "true"
+
+
+def _memory_limit(limits: _tree.Limits) -> str:
+    return f"limit {_tree.size_text(limits.memory)}" if limits.memory else "no limit set"
 
 
 def options(
@@ -353,9 +376,11 @@ def options(
     labels: Mapping[str, str] = {},
     moved: Mapping[str, str] = {},
     cwd: Optional[Path] = None,
+    limits: Optional[_tree.Limits] = None,
 ) -> list[str]:
     """`docker run`'s options for a container (pure); `moved`: host paths mounted elsewhere
-    (`moved_mounts`); `cwd`: the working directory (a mounted path; default /tmp)."""
+    (`moved_mounts`); `cwd`: the working directory (a mounted path; default /tmp); `limits`: its
+    memory (no swap beyond it) and tasks."""
     workdir = "/tmp" if cwd is None else _translate(str(Path(cwd).resolve()), moved)
     opts = [
         "--name", name, "--label", f"{LABEL}=1",
@@ -370,6 +395,10 @@ def options(
         # Every container under one parent cgroup, whose CPU counter keeps what removed
         # containers used: how much of a timed stage's CPU was the stage's own (other_load).
         opts += ["--cgroup-parent", host.CONTAINERS_CGROUP]
+    if limits is not None and limits.memory is not None:
+        opts += ["--memory", str(limits.memory), "--memory-swap", str(limits.memory)]
+    if limits is not None and limits.processes is not None:
+        opts += ["--pids-limit", str(limits.processes)]
     if os.environ.get(RUN_LABEL_ENV):  # lets a caller find (and count) exactly its own containers
         opts += ["--label", f"{LABEL}.run={os.environ[RUN_LABEL_ENV]}"]
     for key, value in (env or {}).items():

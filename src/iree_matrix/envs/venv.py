@@ -24,12 +24,13 @@ import platform
 import shutil
 import stat
 import sys
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _hashing, _proc
+from iree_matrix.core import _hashing, _proc, _tree
 from iree_matrix.core._files import free_bytes, is_disk_full, storage_error
 from iree_matrix.core._locks import file_lock
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
@@ -80,17 +81,36 @@ class VenvEnvironment:
         error_class: Optional[str] = None,
         cwd: Optional[Path] = None,
     ) -> _proc.Completed:
-        if cwd is not None:  # a relative path would name another file in the tool's directory
-            relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
-            if relative:
-                raise ValueError(f"relative path(s) {', '.join(relative)} for a command run in {cwd}")
+        # A relative path would name another file in the tool's directory.
+        relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
+        if relative:
+            raise ValueError(
+                f"relative path(s) {', '.join(relative)} for a command run in {cwd or 'its job directory'}"
+            )
+        # Without a `cwd`, the command runs in a job directory of its own, removed afterwards (as a
+        # container runs in its own /tmp): a model's relative writes and deletions land there, never
+        # in the directory iree-matrix was started from.
+        job = None if cwd is not None else Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
             clean = {**_clean(self.path), **(env or {})}
-            done = _proc.run(argv, cwd=cwd, env=clean, timeout=timeout, log=log, check=False)
+            done = _proc.run(
+                argv,
+                cwd=cwd or job,
+                env=clean,
+                timeout=timeout,
+                log=log,
+                check=False,
+                limits=_tree.configured(),
+            )
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
                 raise
             raise self.fault(_proc.Fault(f"{argv[0]}: {exc.strerror}", damaged=True)) from None
+        finally:
+            if job is not None:
+                shutil.rmtree(job, ignore_errors=True)
+        if done.killed:  # a limit (or the machine) stopped it: never an answer, whatever the caller checks
+            raise _proc.failure(done, error_class)
         if done.returncode > 0:
             fault = _proc.environment_fault(done.output, done.argv, done.returncode, str(self.path), writable)
             if fault is not None:

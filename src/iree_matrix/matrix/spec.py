@@ -16,10 +16,11 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from iree_matrix.core import _tree
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, combine, with_needs
@@ -69,6 +70,7 @@ _TOP_KEYS = set(AXES) | {
     "compiler_python",
     "interpreters",
     "search",
+    "limits",
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description", "needs", "group", "releases"}
 _SEARCH_KEYS = {"knobs"}
@@ -169,6 +171,8 @@ class MatrixSpec:
     interpreters: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # `[search.knobs.NAME]`: the file's own knobs (also in `profiles`), searched beside the built-in ones.
     search_knobs: tuple[str, ...] = ()
+    # `[limits]`: memory ("8G", "75%", "none") and processes (tasks) of every environment command.
+    limits: Mapping[str, Union[str, int]] = dataclasses.field(default_factory=dict)
 
     @property
     def bytecode(self) -> bool:
@@ -322,6 +326,7 @@ def parse(
         compiler_python=_parse_compiler_python(data.get("compiler_python", ""), where),
         interpreters=_parse_interpreters(data.get("interpreters", {}), where),
         search_knobs=tuple(knobs),
+        limits=_parse_limits(data.get("limits", {}), where),
     )
 
 
@@ -728,6 +733,22 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
             releases=wanted,
         )
     return profiles
+
+
+def _parse_limits(table: Any, where: _Where) -> dict[str, Union[str, int]]:
+    """`[limits]`: what each environment command may use - memory = "8G" (or "75%", "none"),
+    processes = 4096 (tasks: processes and threads; or "none"). docs/failures.md says how."""
+    if not isinstance(table, dict):
+        raise where.error("limits", table, 'expected a [limits] table such as memory = "8G"')
+    parsers = {"memory": _tree.parse_memory, "processes": _tree.parse_processes}
+    for key, value in table.items():
+        if key not in parsers:
+            raise where.error(f"limits.{key}", value, "expected memory or processes")
+        try:
+            parsers[key](value)
+        except (ValueError, TypeError) as exc:
+            raise where.error(f"limits.{key}", value, str(exc)) from None
+    return dict(table)
 
 
 def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:

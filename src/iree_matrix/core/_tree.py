@@ -1,0 +1,537 @@
+"""A command's whole process tree: found, limited and ended with it.
+
+`_proc` starts every command with a `Tree`. Whatever the command starts stays findable, even a
+child that called `setsid` (its own session and process group, beyond `killpg`) or daemonised
+itself (double fork, adopted by init):
+
+- **a cgroup of its own**, where this process may make one (root on cgroup v1, a writable cgroup v2):
+  `<own cgroup>/iree-matrix-<pid>-<n>` in each usable hierarchy, joined by the child before it execs.
+  Its member list is exact, `cgroup.kill` (v2) ends it at once, and its `memory.max` /
+  `memory.limit_in_bytes` and `pids.max` are the command's limits; the kernel's count of OOM kills
+  in it says when the memory limit killed the command;
+- **elsewhere**, an environment variable (`IREE_MATRIX_TREE=<token>`) every descendant inherits, read
+  back from `/proc/<pid>/environ`, and every descendant of the command's process (which is made a
+  child subreaper, so what it starts stays below it while it lives). The memory limit is then
+  `RLIMIT_AS` (address space, inherited by every child); there is no process limit.
+
+`kill` ends every member (and is repeated until none is left: a member may fork meanwhile); the
+watchdog (`_watchdog.py`) does the same for a command still running when the tool itself is killed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import os
+import re
+import resource
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional, Union
+
+TOKEN_ENV = "IREE_MATRIX_TREE"
+MEMORY_ENV = "IREE_MATRIX_MEMORY_LIMIT"
+PROCESSES_ENV = "IREE_MATRIX_PROCESS_LIMIT"
+CGROUPS_ENV = "IREE_MATRIX_CGROUPS"  # "0": never make cgroups (the RLIMIT_AS fallback everywhere)
+# The default memory limit: this share of the machine's memory, per command. Beyond it the command
+# fails as "out of memory (limit X)" instead of taking the machine (and the tool) down with it.
+DEFAULT_MEMORY_SHARE = 0.8
+# Tasks (processes and threads) per command: far above what torch and IREE start on 1024 cores, far
+# below what makes a fork bomb a problem.
+DEFAULT_PROCESSES = 4096
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_V1 = ("pids", "memory")  # the v1 hierarchies a command gets a cgroup in (the first lists members)
+_KILL_DEADLINE = 2.0  # seconds of killing and re-listing before `kill` gives up on a member
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one command may use: bytes of memory, tasks (processes and threads); None: no limit."""
+
+    memory: Optional[int] = None
+    processes: Optional[int] = None
+
+    def describe(self) -> str:
+        memory = size_text(self.memory) if self.memory else "no memory limit"
+        tasks = f"{self.processes} tasks" if self.processes else "no process limit"
+        return f"{memory}, {tasks}"
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_memory(text: Union[str, int]) -> Optional[int]:
+    """'8G', '512M', '1.5GiB', '75%' (of this machine's memory), a number of bytes, or 'none' (None).
+    Raises ValueError on anything else."""
+    if isinstance(text, bool):
+        raise ValueError("expected a size")
+    if isinstance(text, int):
+        if text <= 0:
+            raise ValueError("expected a positive number of bytes")
+        return text
+    word = str(text).strip().lower()
+    if word in ("none", "unlimited", "off"):
+        return None
+    if word.endswith("%"):
+        share = float(word[:-1])
+        if not 0 < share <= 100:
+            raise ValueError("expected a share of the machine's memory between 0 and 100 %")
+        return int(machine_memory() * share / 100)
+    found = _SIZE.fullmatch(word)
+    if found is None:
+        raise ValueError("expected a size such as 8G, 512M, 75% or none")
+    value = int(float(found.group(1)) * _UNITS[found.group(2).lower()])
+    if value <= 0:
+        raise ValueError("expected a positive size")
+    return value
+
+
+def parse_processes(value: Union[str, int]) -> Optional[int]:
+    """A positive task count, or 'none' (None). Raises ValueError on anything else."""
+    if isinstance(value, str) and value.strip().lower() in ("none", "unlimited", "off"):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("expected a number of tasks (processes and threads), or none")
+    number = int(value)
+    if number <= 0:
+        raise ValueError("expected a positive number of tasks")
+    return number
+
+
+def size_text(size: int) -> str:
+    """1.5 GiB, 300 MiB."""
+    for unit, scale in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{size} bytes"
+
+
+def machine_memory() -> int:
+    """This machine's memory in bytes (MemTotal)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+_given: dict[str, Union[str, int]] = {}  # a matrix file's [limits], for every environment command
+
+
+def use(limits: Mapping[str, Union[str, int]]) -> None:
+    """A matrix file's `[limits]` (memory, processes): the limits of this process's environment
+    commands from now on, unless the environment variables say otherwise."""
+    _given.clear()
+    _given.update(limits)
+
+
+def configured(
+    memory: Optional[Union[str, int]] = None,
+    processes: Optional[Union[str, int]] = None,
+    environ: Mapping[str, str] = os.environ,
+) -> Limits:
+    """The limits of an environment's commands: $IREE_MATRIX_MEMORY_LIMIT / $IREE_MATRIX_PROCESS_LIMIT,
+    else `memory` / `processes`, else the matrix file's `[limits]` (`use`), else the defaults (80 % of
+    this machine's memory, 4096 tasks). A malformed variable raises ValueError naming it."""
+    memory = _given.get("memory") if memory is None else memory
+    processes = _given.get("processes") if processes is None else processes
+
+    def pick(
+        name: str,
+        given: Optional[Union[str, int]],
+        parse: Callable[[Union[str, int]], Optional[int]],
+        default: Callable[[], int],
+    ) -> Optional[int]:
+        if environ.get(name, "").strip():
+            try:
+                return parse(environ[name])
+            except ValueError as exc:
+                raise ValueError(f"${name} = {environ[name]!r}: {exc}") from None
+        return default() if given is None else parse(given)
+
+    return Limits(
+        memory=pick(MEMORY_ENV, memory, parse_memory, lambda: int(machine_memory() * DEFAULT_MEMORY_SHARE)),
+        processes=pick(PROCESSES_ENV, processes, parse_processes, lambda: DEFAULT_PROCESSES),
+    )
+
+
+# --- cgroups --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Hierarchy:
+    name: str  # "pids", "memory" (v1), or "" (v2: every controller)
+    parent: Path  # this process's own cgroup in it: commands' cgroups are made below
+
+
+def _own_cgroups(root: Path, proc_cgroup: str) -> list[_Hierarchy]:
+    """The hierarchies a command's cgroup can be made in, from /proc/self/cgroup's text (pure but
+    for looking at `root`): v1's pids and memory where mounted, else cgroup v2 (pure or hybrid)."""
+    paths: dict[str, str] = {}
+    for line in proc_cgroup.splitlines():
+        _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        for name in controllers.split(",") if controllers else [""]:
+            paths.setdefault(name, path)
+    found = [
+        _Hierarchy(name, root / name / paths[name].lstrip("/"))
+        for name in _V1
+        if name in paths and name and (root / name / "cgroup.procs").is_file()
+    ]
+    if found:
+        return found
+    if "" in paths:
+        for unified in (root, root / "unified"):  # pure v2, or v2 beside v1 (hybrid)
+            if (unified / "cgroup.controllers").is_file():
+                return [_Hierarchy("", unified / paths[""].lstrip("/"))]
+    return []
+
+
+_usable: Optional[list[_Hierarchy]] = None
+_usable_lock = threading.Lock()
+_counter = itertools.count(1)
+
+
+def _hierarchies() -> list[_Hierarchy]:
+    """The hierarchies this process may make cgroups in (found once): none with $IREE_MATRIX_CGROUPS=0."""
+    global _usable
+    with _usable_lock:
+        if _usable is None:
+            _usable = []
+            if os.environ.get(CGROUPS_ENV, "1") != "0":
+                try:
+                    text = Path("/proc/self/cgroup").read_text()
+                except OSError:
+                    text = ""
+                _usable = [h for h in _own_cgroups(CGROUP_ROOT, text) if os.access(h.parent, os.W_OK)]
+        return _usable
+
+
+def _drop(hierarchy: _Hierarchy) -> None:
+    """Stop trying a hierarchy that refused a cgroup (read-only, not delegated): once per process."""
+    with _usable_lock:
+        if _usable is not None and hierarchy in _usable:
+            _usable.remove(hierarchy)
+
+
+class _Cgroup:
+    """One command's cgroup in one hierarchy."""
+
+    def __init__(self, hierarchy: _Hierarchy, path: Path) -> None:
+        self.hierarchy = hierarchy
+        self.path = path
+        self.procs_fd: Optional[int] = None  # cgroup.procs, open for the child to write itself into
+        self.memory_limited = False
+        self.processes_limited = False
+
+    @classmethod
+    def make(cls, hierarchy: _Hierarchy, name: str, limits: Limits) -> Optional[_Cgroup]:
+        path = hierarchy.parent / name
+        try:
+            path.mkdir()
+        except OSError:
+            _drop(hierarchy)
+            return None
+        group = cls(hierarchy, path)
+        try:
+            group.procs_fd = os.open(path / "cgroup.procs", os.O_WRONLY)
+        except OSError:
+            group.remove()
+            _drop(hierarchy)
+            return None
+        group._limit(limits)
+        return group
+
+    def _limit(self, limits: Limits) -> None:
+        v1 = bool(self.hierarchy.name)
+        if limits.memory is not None and self.hierarchy.name in ("memory", ""):
+            memory = "memory.limit_in_bytes" if v1 else "memory.max"
+            if self._write(memory, str(limits.memory)):
+                self.memory_limited = True
+                # No swap to spill into: beyond the limit is out of memory, as with `docker --memory`.
+                if v1:
+                    self._write("memory.memsw.limit_in_bytes", str(limits.memory))
+                else:
+                    self._write("memory.swap.max", "0")
+        if limits.processes is not None and self.hierarchy.name in ("pids", ""):
+            self.processes_limited = self._write("pids.max", str(limits.processes))
+
+    def _write(self, name: str, value: str) -> bool:
+        try:
+            (self.path / name).write_text(value)
+            return True
+        except OSError:  # the controller is not enabled here (v2), or the file is absent
+            return False
+
+    def members(self) -> set[int]:
+        try:
+            return {int(p) for p in (self.path / "cgroup.procs").read_text().split()}
+        except (OSError, ValueError):
+            return set()
+
+    def kill_all(self) -> bool:
+        """cgroup v2's `cgroup.kill` (Linux 5.14): every member SIGKILLed by the kernel at once."""
+        return not self.hierarchy.name and self._write("cgroup.kill", "1")
+
+    def oom_kills(self) -> int:
+        """How many processes the memory limit has killed here (v2 memory.events, v1 memory.oom_control)."""
+        return self._count(("memory.events", "memory.oom_control"), "oom_kill")
+
+    def refused_forks(self) -> int:
+        """How many forks the process limit has refused here (pids.events, v1 and v2)."""
+        return self._count(("pids.events",), "max")
+
+    def _count(self, files: Sequence[str], key: str) -> int:
+        for name in files:
+            try:
+                text = (self.path / name).read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                found, _, value = line.partition(" ")
+                if found == key and value.strip().isdigit():
+                    return int(value)
+        return 0
+
+    def close_fd(self) -> None:
+        if self.procs_fd is not None:
+            os.close(self.procs_fd)
+            self.procs_fd = None
+
+    def remove(self) -> bool:
+        self.close_fd()
+        try:
+            self.path.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False  # a member left (unkillable): the watchdog tries again when the tool ends
+
+
+# --- one command's tree ---------------------------------------------------------------------------
+
+
+class Tree:
+    """The processes of one command: made before it starts, `close`d after it ends."""
+
+    def __init__(self, limits: Optional[Limits] = None) -> None:
+        self.limits = limits or Limits()
+        self.token = f"{os.getpid()}-{next(_counter)}-{secrets.token_hex(4)}"
+        self.root: Optional[int] = None  # the command's own process, once started
+        name = f"iree-matrix-{self.token}"
+        self.cgroups = [
+            group
+            for group in (_Cgroup.make(h, name, self.limits) for h in _hierarchies())
+            if group is not None
+        ]
+        self.exact = False  # whether the cgroup holds the command (checked once it started)
+        self._needle = b"\0" + f"{TOKEN_ENV}={self.token}".encode() + b"\0"
+        self._oom_before = _machine_oom_kills()
+        self._oom_kills = 0  # read before the cgroups go (`close`)
+        self._refused_forks = 0
+
+    @property
+    def memory_by_cgroup(self) -> bool:
+        return any(g.memory_limited for g in self.cgroups)
+
+    def environment(self) -> dict[str, str]:
+        return {TOKEN_ENV: self.token}
+
+    def rlimits(self) -> list[tuple[int, tuple[int, int]]]:
+        """What the child sets on itself before exec: RLIMIT_AS, when no cgroup limits its memory."""
+        if self.limits.memory is None or self.memory_by_cgroup:
+            return []
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = self.limits.memory if hard == resource.RLIM_INFINITY else min(hard, self.limits.memory)
+        return [(resource.RLIMIT_AS, (limit, hard))]
+
+    def join_fds(self) -> tuple[int, ...]:
+        return tuple(g.procs_fd for g in self.cgroups if g.procs_fd is not None)
+
+    def started(self, pid: int) -> None:
+        """The command is running as `pid` (its setup, joining the cgroups included, is done)."""
+        self.root = pid
+        for group in self.cgroups:
+            group.close_fd()
+        if self.cgroups:
+            try:
+                mine = Path(f"/proc/{pid}/cgroup").read_text()
+            except OSError:
+                mine = ""
+            name = "/" + self.cgroups[0].path.name
+            self.exact = any(line.endswith(name) for line in mine.splitlines())
+
+    def watchdog_message(self) -> bytes:
+        """The line that tells the watchdog about this tree (it kills its members if the tool dies)."""
+        return (json.dumps(["tree", self.token, [str(g.path) for g in self.cgroups]]) + "\n").encode()
+
+    def members(self) -> set[int]:
+        """Every live process of the command (its own included while it runs)."""
+        if self.exact:  # its cgroups hold every member; gone (`close`), they held none
+            found = self.cgroups[0].members() if self.cgroups else set()
+        else:
+            found = scan(self._needle, {self.root} if self.root else set())
+        return found - {os.getpid()}
+
+    def signal(self, sig: int) -> None:
+        for pid in self.members():
+            _send(pid, sig)
+
+    def kill(self, deadline: float = _KILL_DEADLINE) -> int:
+        """SIGKILL every member until none is left or `deadline` seconds have passed: how many there were."""
+        end = time.monotonic() + deadline
+        seen: set[int] = set()
+        members = self.members()
+        if members and self.exact:
+            for group in self.cgroups:
+                if group.kill_all():  # the kernel kills them all; the loop waits for the list to empty
+                    break
+        while members:
+            seen |= members
+            for pid in members:
+                _send(pid, signal.SIGKILL)
+            if time.monotonic() >= end:
+                break
+            time.sleep(0.01)
+            members = self.members()
+        return len(seen)
+
+    def oom_killed(self) -> bool:
+        """Whether the memory limit's cgroup saw an OOM kill."""
+        return bool(self._oom_kills) or any(g.oom_kills() for g in self.cgroups if g.memory_limited)
+
+    def refused_forks(self) -> bool:
+        """Whether the process limit refused a fork."""
+        return bool(self._refused_forks) or any(
+            g.refused_forks() for g in self.cgroups if g.processes_limited
+        )
+
+    def machine_oom_killed(self) -> bool:
+        """Whether the kernel OOM-killed any process on this machine since the command started."""
+        now = _machine_oom_kills()
+        return now is not None and self._oom_before is not None and now > self._oom_before
+
+    def close(self) -> int:
+        """After the command: every member killed, the cgroups removed; how many members were left."""
+        left = self.kill()
+        self._oom_kills = sum(g.oom_kills() for g in self.cgroups if g.memory_limited)
+        self._refused_forks = sum(g.refused_forks() for g in self.cgroups if g.processes_limited)
+        for group in self.cgroups:
+            group.remove()
+        self.cgroups = [g for g in self.cgroups if g.path.exists()]
+        return left
+
+
+def _send(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _machine_oom_kills() -> Optional[int]:
+    """/proc/vmstat's oom_kill: processes the kernel's OOM killer ended since boot (Linux 4.13)."""
+    try:
+        with open("/proc/vmstat", "rb") as f:
+            for line in f:
+                if line.startswith(b"oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def scan(needle: bytes, roots: Iterable[int]) -> set[int]:
+    """Live processes whose environment holds `needle` (b"\\0NAME=value\\0"), and every descendant
+    of them and of `roots`. Zombies are dead: left out."""
+    parent_of: dict[int, int] = {}
+    marked = set(roots)
+    uid = os.getuid()
+    for entry in _proc_entries():
+        pid = int(entry)
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat.rpartition(b")")[2].split()
+        if len(fields) < 2 or fields[0] in (b"Z", b"X"):
+            continue
+        parent_of[pid] = int(fields[1])
+        try:
+            if uid != 0 and os.stat(f"/proc/{entry}").st_uid != uid:
+                continue  # another user's: its environment is not ours to read
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if needle in b"\0" + environ:
+            marked.add(pid)
+    children: dict[int, list[int]] = {}
+    for pid, parent in parent_of.items():
+        children.setdefault(parent, []).append(pid)
+    found: set[int] = set()
+    stack = [pid for pid in marked if pid in parent_of]
+    while stack:
+        pid = stack.pop()
+        if pid not in found:
+            found.add(pid)
+            stack.extend(children.get(pid, ()))
+    return found
+
+
+def _proc_entries() -> Sequence[str]:
+    try:
+        return [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+
+
+def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int]]]) -> None:
+    """In the child, before exec (`_proc`'s preexec hook): join the cgroups, set the limits, and
+    become a subreaper, so what the command starts and leaves stays below it while it runs."""
+    for fd in join:
+        try:
+            os.write(fd, b"0")  # "0": the writing process itself
+        except OSError:
+            pass  # not permitted after all: the environment token still finds the tree
+    for which, values in rlimits:
+        try:
+            resource.setrlimit(which, values)
+        except (OSError, ValueError):
+            pass
+    if _prctl is not None:
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def memory_words(output: str) -> bool:
+    """Whether a tool's output says an allocation failed (what RLIMIT_AS makes of too much memory)."""
+    return any(word in output for word in _ALLOCATION_FAILED)
+
+
+_ALLOCATION_FAILED = (
+    "MemoryError",
+    "std::bad_alloc",
+    "Cannot allocate memory",
+    "can't allocate memory",
+    "out of memory",
+    "Out of memory",
+    "failed to allocate",
+)
+
+_PR_SET_CHILD_SUBREAPER = 36
+try:
+    import ctypes
+    import ctypes.util
+
+    _prctl = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "prctl", None)
+except OSError:  # pragma: no cover - no libc to load
+    _prctl = None

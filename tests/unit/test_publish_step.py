@@ -1,0 +1,124 @@
+"""`iree-matrix publish` is one step (issue #41 item 4): a publish killed halfway leaves a mark the
+next command finds, and that command finishes it - the run's records copied again and every
+document rendered from them - saying so. A real SIGKILL, at the moment the documents are rendered."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import cli
+from iree_matrix.answers import publish as published
+from iree_matrix.commands import publish as publish_command
+from iree_matrix.core.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "results" / "runtime-source"
+
+# The publish command, SIGKILLed where it starts rendering: its records are copied by then.
+_KILLED_AT_RENDER = """
+import os, signal, sys
+from iree_matrix import cli
+from iree_matrix.commands import publish
+publish.render = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+cli.main(["publish", sys.argv[1], "--to", sys.argv[2]])
+"""
+
+
+@pytest.fixture
+def run_and_published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A run of 21 records, and a published set (results/src, from the working directory) where an
+    older publish of 10 of them is rendered."""
+    monkeypatch.chdir(tmp_path)  # no results/ of this repository's looked at
+    run = tmp_path / "runs" / "src"
+    run.mkdir(parents=True)
+    shutil.copy(SOURCE / "results.jsonl", run / "results.jsonl")
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "results.jsonl").write_text("".join((SOURCE / "results.jsonl").read_text().splitlines(True)[:10]))
+    to = tmp_path / "results" / "src"  # a published set, where a user publishes
+    assert cli.main(["publish", str(old), "--to", str(to)]) == 0
+    return run, to
+
+
+def _killed_publish(run: Path, to: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", _KILLED_AT_RENDER, str(run), str(to)], env=env, timeout=120)
+    assert done.returncode == -9
+    assert (to / published.PENDING).is_file(), "the mark stays when the publish is killed"
+    assert (to / "results.jsonl").read_bytes() == (run / "results.jsonl").read_bytes()  # copied, not rendered
+
+
+def test_a_killed_publish_is_finished_by_the_next_command_with_a_warning(run_and_published, capsys):
+    run, to = run_and_published
+    before = (to / "COMPATIBILITY.md").read_text()
+    _killed_publish(run, to)
+    assert (to / "COMPATIBILITY.md").read_text() == before  # half a publish: new records, old tables
+    # Any command run from here (its results/ sets are looked at), or naming the published directory.
+    assert cli.main(["results", "forget", "no-such-job", "--results-dir", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert f"warning: the publish of {run} into {to} (pid " in err
+    assert "was interrupted; finished now: its records copied again from" in err
+    assert not (to / published.PENDING).exists()
+    after = (to / "COMPATIBILITY.md").read_text()
+    assert after != before and "21 records" in after
+
+
+def test_a_killed_publish_whose_run_is_gone_is_rendered_from_what_it_copied(run_and_published, capsys):
+    run, to = run_and_published
+    _killed_publish(run, to)
+    shutil.rmtree(run)
+    warnings = publish_command.finish_interrupted([to])
+    assert (
+        len(warnings) == 1 and f"{run} is gone: its documents rendered from {to}/results.jsonl" in warnings[0]
+    )
+    assert "21 records" in (to / "COMPATIBILITY.md").read_text()
+    assert not (to / published.PENDING).exists()
+
+
+def test_a_torn_mark_is_still_finished(run_and_published):
+    run, to = run_and_published
+    (to / published.PENDING).write_text('{"run": ')
+    (warning,) = publish_command.finish_interrupted([to])
+    assert "a publish into" in warning and "its run is not known" in warning
+    assert not (to / published.PENDING).exists()
+
+
+def test_a_running_publish_is_neither_finished_nor_joined(run_and_published):
+    """Its lock is held (by another process here): the mark is its own, not a killed publish's."""
+    run, to = run_and_published
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()", str(to)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        (to / published.PENDING).write_text('{"run": "/elsewhere", "pid": 1, "since": 0}')
+        assert publish_command.finish_interrupted([to]) == []
+        assert (to / published.PENDING).exists()
+        with pytest.raises(UserError, match="another `iree-matrix publish` into .* is running"):
+            with published.publishing(run, to):
+                pass
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+def test_a_publish_that_ends_leaves_no_mark_and_no_lock(run_and_published):
+    run, to = run_and_published
+    assert cli.main(["publish", str(run), "--to", str(to)]) == 0
+    assert not (to / published.PENDING).exists()
+    assert sorted(p.name for p in to.iterdir() if p.name.startswith(".")) == []
+    fd = os.open(to, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody holds it
+    finally:
+        os.close(fd)
