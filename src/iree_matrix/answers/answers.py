@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from packaging.version import InvalidVersion, Version
 
@@ -234,7 +234,7 @@ class Runs:
 
     @property
     def exports(self) -> Mapping[tuple[str, str], Record]:  # (function, exporter)
-        return self.index.exports
+        return cast("Mapping[tuple[str, str], Record]", self.index.exports)  # an ExportKey is that pair
 
     @property
     def by_job(self) -> Mapping[str, Record]:  # every record, by job id
@@ -275,20 +275,20 @@ class Runs:
         return self.index.cause(record)
 
     def functions(self) -> list[str]:
-        return sorted({k[0] for k in self.by_cell} | {k[0] for k in self.compiles})
+        return sorted({f for f, *_ in self.by_cell} | {f for f, *_ in self.compiles})
 
     def model_of(self, function: str) -> str:
-        for key, r in [*self.by_cell.items(), *self.compiles.items()]:
-            if key[0] == function:
+        for (f, *_), r in [*self.by_cell.items(), *self.compiles.items()]:
+            if f == function:
                 return r.label.source_model or function.split(".", 1)[0]
         return function.split(".", 1)[0]
 
     def main_exporter(self, functions: Optional[Sequence[str]] = None) -> str:
         """The exporter most cells (of these functions) used: the matrix's reference exporter."""
         counts: dict[str, int] = {}
-        for key in [*self.by_cell, *self.compiles]:
-            if functions is None or key[0] in functions:
-                counts[key[1]] = counts.get(key[1], 0) + 1
+        for function, exporter, *_ in [*self.by_cell, *self.compiles]:
+            if functions is None or function in functions:
+                counts[exporter] = counts.get(exporter, 0) + 1
         return max(counts, key=lambda e: (counts[e], e)) if counts else ""
 
     def by_cell_record(self, job: str) -> Optional[Record]:

@@ -20,7 +20,7 @@ import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, NamedTuple, Optional
 
 from iree_matrix.core.errors import StorageError
 from iree_matrix.core.records import Labels, Metrics
@@ -288,22 +288,48 @@ def latest_by_job(records: Iterable[Record]) -> dict[str, Record]:
 
 # --- the records, indexed ---------------------------------------------------------------------------
 
-ExportKey = Tuple[str, str]  # model, exporter
-CompileKey = Tuple[str, str, str, str, str]  # model, exporter, profile, arch, compiler
-RunKey = Tuple[str, str, str, str, str, str]  # ... + the runtime as the tables name it (`Labels.run_runtime`)
+# The index's keys: tuples (a plain tuple of the same values finds the same entry) whose fields
+# are read by name.
+
+
+class ExportKey(NamedTuple):
+    model: str
+    exporter: str
+
+
+class CompileKey(NamedTuple):
+    model: str
+    exporter: str
+    profile: str
+    arch: str
+    compiler: str
+
+
+class RunKey(NamedTuple):
+    model: str
+    exporter: str
+    profile: str
+    arch: str
+    compiler: str
+    runtime: str  # as the tables name it (`Labels.run_runtime`)
+
+    @property
+    def compiled(self) -> CompileKey:
+        """The compile whose module this run loaded."""
+        return CompileKey(self.model, self.exporter, self.profile, self.arch, self.compiler)
 
 
 def export_key(record: Record) -> ExportKey:
-    return (record.label.model, record.label.exporter)
+    return ExportKey(record.label.model, record.label.exporter)
 
 
 def compile_key(record: Record) -> CompileKey:
     label = record.label
-    return (label.model, label.exporter, label.profile, label.arch, label.compiler)
+    return CompileKey(label.model, label.exporter, label.profile, label.arch, label.compiler)
 
 
 def run_key(record: Record) -> RunKey:
-    return (*compile_key(record), record.label.run_runtime)
+    return RunKey(*compile_key(record), record.label.run_runtime)
 
 
 @dataclasses.dataclass(frozen=True)

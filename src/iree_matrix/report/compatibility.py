@@ -22,7 +22,7 @@ from iree_matrix.core import _resources, formats
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import Metrics
-from iree_matrix.core.results import CompileKey, Index, Record, Status, latest_by_job
+from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKey, Status, latest_by_job
 from iree_matrix.iree import compile_errors
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.firmware import firmware_section
@@ -290,12 +290,17 @@ def _hosts(records: Sequence[Record]) -> list[str]:
 
 
 def _models(ix: _Document) -> list[str]:
-    keys = [*ix.index.exports, *ix.index.compiles, *ix.index.runs]
-    return sorted({k[0] for k in keys}, key=_natural_key)
+    keys: list[ExportKey | CompileKey | RunKey] = [*ix.index.exports, *ix.index.compiles, *ix.index.runs]
+    return sorted({k.model for k in keys}, key=_natural_key)
+
+
+def _built(ix: _Document) -> list[CompileKey | RunKey]:
+    """The keys of every compile and run: what a model's rows and columns are made of."""
+    return [*ix.index.compiles, *ix.index.runs]
 
 
 def _model_rows(ix: _Document, model: str) -> list[RowKey]:
-    rows = {(k[1], k[2], k[3]) for k in [*ix.index.compiles, *ix.index.runs] if k[0] == model}
+    rows = {(k.exporter, k.profile, k.arch) for k in _built(ix) if k.model == model}
     covered = {row[0] for row in rows}
     # An exporter whose export never got as far as a compile still needs its row.
     rows |= {(e, "", "") for (m, e) in ix.index.exports if m == model and e not in covered}
@@ -303,19 +308,19 @@ def _model_rows(ix: _Document, model: str) -> list[RowKey]:
 
 
 def _model_compilers(ix: _Document, model: str) -> list[str]:
-    own = {k[4] for k in [*ix.index.compiles, *ix.index.runs] if k[0] == model}
+    own = {k.compiler for k in _built(ix) if k.model == model}
     # A model whose export failed everywhere has no compile records; show the matrix's columns.
-    return _sorted_versions(own or {k[4] for k in [*ix.index.compiles, *ix.index.runs]}) or ["(none)"]
+    return _sorted_versions(own or {k.compiler for k in _built(ix)}) or ["(none)"]
 
 
 def _same_version_cell(ix: _Document, model: str, row: RowKey, compiler: str) -> str:
     exporter, profile, arch = row
-    export = ix.index.exports.get((model, exporter))
+    export = ix.index.exports.get(ExportKey(model, exporter))
     if export is not None and export.status is not Status.OK:
         return _stage_outcome(ix, export)
-    compiled = ix.index.compiles.get((model, exporter, profile, arch, compiler))
-    key = (model, exporter, profile, arch, compiler)
-    by_runtime = {k[-1]: r for k, r in ix.index.runs.items() if k[:-1] == key}
+    key = CompileKey(model, exporter, profile, arch, compiler)
+    compiled = ix.index.compiles.get(key)
+    by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
     run = answers.own_run(by_runtime, compiler) or _dir_run(ix, key)
     if run is not None and run.status is not Status.NOT_RUN:
         stand_in = answers.stand_in_of(run)
@@ -331,7 +336,7 @@ def _dir_run(ix: _Document, compile_key: CompileKey) -> Record | None:
     """A board with no runtime wheel runs on the user's runtime directory: that is its
     same-version run (a runtime built from some IREE source the tool cannot name)."""
     for key, run in ix.index.runs.items():
-        if key[:-1] == compile_key and answers.is_built_here(key[-1]) and not run.label.device:
+        if key.compiled == compile_key and answers.is_built_here(key.runtime) and not run.label.device:
             return run
     return None
 
@@ -406,11 +411,12 @@ def _model_section(ix: _Document, model: str) -> list[str]:
 def _stand_in_lines(ix: _Document, model: str) -> list[str]:
     """Says which compilers' modules ran on another release's runtime (`answers.own_run`)."""
     used = {}
-    for key in {k[:-1] for k in ix.index.runs if k[0] == model}:
-        run = answers.own_run({k[-1]: r for k, r in ix.index.runs.items() if k[:-1] == key}, key[-1])
+    for key in {k.compiled for k in ix.index.runs if k.model == model}:
+        by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
+        run = answers.own_run(by_runtime, key.compiler)
         stand_in = answers.stand_in_of(run) if run is not None else None
         if stand_in:
-            used[key[-1]] = stand_in
+            used[key.compiler] = stand_in
     return [
         f"- compiler {c} has no runtime release of its own (no `iree-base-runtime {c}` on PyPI): "
         f"its modules ran on runtime {used[c]}, the newest of its release line (`rt {used[c]}`)."
@@ -422,14 +428,14 @@ def _baseline_lines(ix: _Document, model: str) -> list[str]:
     lines = []
     exporters = sorted((e for (m, e) in ix.index.exports if m == model), key=_natural_key)
     for exporter in exporters:
-        metric = ix.index.exports[(model, exporter)].metric
+        metric = ix.index.exports[ExportKey(model, exporter)].metric
         eager, seconds, mlir = metric.eager_median, metric.seconds, metric.mlir_bytes
         extras = ([f"export {formats.seconds(seconds)}"] if seconds is not None else []) + (
             [f"MLIR {_size(mlir)}"] if mlir is not None else []
         )
         if eager is None and not extras:
             continue
-        text = _timing_text(answers.timing(ix.index.exports[(model, exporter)], eager=True))
+        text = _timing_text(answers.timing(ix.index.exports[ExportKey(model, exporter)], eager=True))
         lines.append(f"- torch eager: {text} ({exporter}{'; ' + ', '.join(extras) if extras else ''})")
     return [*lines, ""] if lines else []
 
@@ -452,7 +458,10 @@ def _timing_text(figure: answers.Timing | None) -> str:
 def _compile_stats(
     ix: _Document, model: str, rows: list[RowKey], compilers: list[str], layout: _RowLayout
 ) -> list[str]:
-    cells = [[_compile_stat_cell(ix.index.compiles.get((model, *row, c))) for c in compilers] for row in rows]
+    cells = [
+        [_compile_stat_cell(ix.index.compiles.get(CompileKey(model, *row, c))) for c in compilers]
+        for row in rows
+    ]
     if not any(any(row) for row in cells):
         return []
     table_rows = [layout.left(row) + row_cells for row, row_cells in zip(rows, cells)]
@@ -576,7 +585,7 @@ def _load_cell(ix: _Document, run: Record | None) -> str:
 def _load_groups(ix: _Document) -> list[tuple[str, str, str, str]]:
     """The (model, exporter, profile, arch) groups with at least one cross cell: a group whose
     modules were only run by their own runtime is in the per-model tables already."""
-    crossed = {k[:4] for k in ix.index.runs if k[4] != k[5]}
+    crossed = {_load_group(k) for k in ix.index.runs if k.compiler != k.runtime}
     return sorted(crossed, key=lambda g: tuple(_natural_key(p) for p in g))
 
 
@@ -591,16 +600,21 @@ def _load_section(ix: _Document) -> list[str]:
     groups = _load_groups(ix)
     if not ix.index.runs:
         return [*out, "No run results yet.", ""]
-    if len({k[:4] for k in ix.index.runs}) > 1:
+    if len({_load_group(k) for k in ix.index.runs}) > 1:
         out += ["### All models", "", _combined_load_table(ix), ""]
     for group in groups:
         out += _load_group_table(ix, group)
     return out
 
 
+def _load_group(key: RunKey) -> tuple[str, str, str, str]:
+    """A load table's group: the module's model, exporter, profile and target (every compiler and runtime)."""
+    return (key.model, key.exporter, key.profile, key.arch)
+
+
 def _load_group_table(ix: _Document, group: tuple[str, str, str, str]) -> list[str]:
     model, exporter, profile, arch = group
-    runs = {k[4:]: r for k, r in ix.index.runs.items() if k[:4] == group}
+    runs = {(k.compiler, k.runtime): r for k, r in ix.index.runs.items() if _load_group(k) == group}
     compilers = _sorted_versions(c for c, _ in runs)
     runtimes = _sorted_versions(rt for _, rt in runs)
     versions = answers.module_versions(answers.Runs(ix.index, profile=profile or "default"))
@@ -629,7 +643,7 @@ def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str
 def _combined_load_table(ix: _Document) -> str:
     by_pair: dict[tuple[str, str], list[Record]] = {}
     for key, run in ix.index.runs.items():
-        by_pair.setdefault((key[4], key[5]), []).append(run)
+        by_pair.setdefault((key.compiler, key.runtime), []).append(run)
     compilers = _sorted_versions(c for c, _ in by_pair)
     runtimes = _sorted_versions(rt for _, rt in by_pair)
     rows = [[c, *(_combined_load_cell(by_pair.get((c, rt), [])) for rt in runtimes)] for c in compilers]
@@ -885,7 +899,7 @@ def _source_name(source: str) -> str:
 def _runtimes_section(ix: _Document) -> list[str]:
     groups: dict[CompileKey, dict[str, Record]] = {}
     for key, run in ix.index.runs.items():
-        groups.setdefault(key[:5], {})[key[5]] = run
+        groups.setdefault(key.compiled, {})[key.runtime] = run
     shown = {k: g for k, g in groups.items() if sum(r.status is Status.OK for r in g.values()) >= 2}
     if not shown:
         return []
