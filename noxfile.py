@@ -115,6 +115,13 @@ def publish(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def stage_times(session: nox.Session) -> None:
+    """Regenerate the published stage times the progress estimate ships with, after a publish."""
+    _install(session, "-e", ".")
+    session.run("python", "-m", "iree_matrix.run.stage_times", "results")
+
+
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Every test: unit, then integration with real torch, IREE and Docker (~16 min).
 

@@ -28,6 +28,7 @@ def matrix_dir() -> Path:
 
 
 def results_dir() -> Path:
-    """The published results (results/**/results.jsonl): their stage times are the ETA's basis for
-    jobs never run here."""
+    """The published results (results/**/results.jsonl): the logs a published set's latencies are
+    cross-checked against, and the bench a run's speed figures are related to (the wheel carries the
+    bench only)."""
     return _first_existing(_PACKAGE / "_results", _CHECKOUT / "results")

@@ -10,7 +10,6 @@ import dataclasses
 import math
 import os
 import re
-import statistics
 import sys
 import threading
 import time
@@ -20,10 +19,12 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import _resources, formats
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core import formats
+from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import compile_errors, refusals, targets
 from iree_matrix.matrix.plan import Job
+from iree_matrix.run import stage_times
+from iree_matrix.run.stage_times import StageTimes  # the estimate's basis (run/stage_times.py)
 
 MARKS = {
     Status.OK: "ok",
@@ -85,49 +86,11 @@ DOCKER_IMAGE_SECONDS = 40.0
 DOCKER_BASE_IMAGE_SECONDS = 120.0
 
 
-@dataclasses.dataclass(frozen=True)
-class StageTimes:
-    """Median seconds of a set of records: per job id, per (stage, model), per stage."""
-
-    by_job: Mapping[str, float]
-    by_model: Mapping[tuple[str, str], float]
-    by_stage: Mapping[str, float]
-
-    @classmethod
-    def of(cls, records: Iterable[Record]) -> StageTimes:
-        jobs: dict[str, list[float]] = {}
-        models: dict[tuple[str, str], list[float]] = {}
-        stages: dict[str, list[float]] = {}
-        for record in records:
-            if isinstance(record.seconds, (int, float)) and record.seconds > 0:
-                jobs.setdefault(record.job, []).append(record.seconds)
-                models.setdefault((record.stage, str(record.label.model)), []).append(record.seconds)
-                stages.setdefault(record.stage, []).append(record.seconds)
-        med = statistics.median
-        return cls(
-            {k: med(v) for k, v in jobs.items()},
-            {k: med(v) for k, v in models.items()},
-            {k: med(v) for k, v in stages.items()},
-        )
-
-    def exact(self, job: Job) -> Optional[float]:
-        return self.by_job.get(job.id) or self.by_model.get((job.stage, str(job.label.model)))
-
-    def stage(self, job: Job) -> Optional[float]:
-        return self.by_stage.get(job.stage)
-
-
 def published_times() -> StageTimes:
-    """The stage times of the published records that ship with the tool (results/**/results.jsonl):
-    what the jobs took on the publication host, the basis for jobs never run here."""
-    found: list[Record] = []
-    try:
-        published = _resources.results_dir()
-    except FileNotFoundError:  # an install without them: guesses and this host's own records
-        return StageTimes({}, {}, {})
-    for log in sorted(published.glob("**/results.jsonl")):
-        found += ResultsLog(log).latest().values()
-    return StageTimes.of(found)
+    """The stage times of the published records, from the summary that ships with the tool
+    (run/stage_times.json): what the jobs took on the publication host, the basis for jobs never
+    run here."""
+    return stage_times.published()
 
 
 def load_factor() -> float:

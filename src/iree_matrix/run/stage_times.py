@@ -1,0 +1,106 @@
+"""Stage times: the median seconds of a set of records per job, per (stage, model) and per stage —
+what the progress estimate bases a job's time on — and the published records' own, shipped with
+the tool as a small summary (`stage_times.json`, beside this module) instead of the published logs.
+
+The summary is generated from the checkout's published logs (results/**/results.jsonl, each job's
+newest record): `python -m iree_matrix.run.stage_times` (or `nox -s stage_times`) after publishing;
+tests/unit/test_stage_times.py fails when it is not current.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core.results import Record, latest_by_job, read_log
+from iree_matrix.matrix.plan import Job
+
+SUMMARY = Path(__file__).with_name("stage_times.json")
+DIGITS = 2  # seconds kept to the hundredth: the summary's size, not the estimate, is what it changes
+
+
+@dataclasses.dataclass(frozen=True)
+class StageTimes:
+    """Median seconds of a set of records: per job id, per (stage, model), per stage."""
+
+    by_job: Mapping[str, float]
+    by_model: Mapping[tuple[str, str], float]
+    by_stage: Mapping[str, float]
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> StageTimes:
+        jobs: dict[str, list[float]] = {}
+        models: dict[tuple[str, str], list[float]] = {}
+        stages: dict[str, list[float]] = {}
+        for record in records:
+            if isinstance(record.seconds, (int, float)) and record.seconds > 0:
+                jobs.setdefault(record.job, []).append(record.seconds)
+                models.setdefault((record.stage, str(record.label.model)), []).append(record.seconds)
+                stages.setdefault(record.stage, []).append(record.seconds)
+        med = statistics.median
+        return cls(
+            {k: med(v) for k, v in jobs.items()},
+            {k: med(v) for k, v in models.items()},
+            {k: med(v) for k, v in stages.items()},
+        )
+
+    def exact(self, job: Job) -> Optional[float]:
+        return self.by_job.get(job.id) or self.by_model.get((job.stage, str(job.label.model)))
+
+    def stage(self, job: Job) -> Optional[float]:
+        return self.by_stage.get(job.stage)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary's form (sorted, seconds to `DIGITS`): `{"by_job": {id: s}, "by_model":
+        [[stage, model, s], ...], "by_stage": {stage: s}}`."""
+        return {
+            "by_job": {k: round(v, DIGITS) for k, v in sorted(self.by_job.items())},
+            "by_model": [[s, m, round(v, DIGITS)] for (s, m), v in sorted(self.by_model.items())],
+            "by_stage": {k: round(v, DIGITS) for k, v in sorted(self.by_stage.items())},
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> StageTimes:
+        return cls(dict(doc["by_job"]), {(s, m): v for s, m, v in doc["by_model"]}, dict(doc["by_stage"]))
+
+
+def of_published(results: Path) -> StageTimes:
+    """The stage times of the published logs under `results` (each job's newest record)."""
+    found: list[Record] = []
+    for log in sorted(results.glob("**/results.jsonl")):
+        found += latest_by_job(read_log(log)).values()
+    return StageTimes.of(found)
+
+
+def render(times: StageTimes) -> str:
+    """The summary file's text: one key a line, so a re-publication's diff is readable."""
+    return json.dumps(times.to_json(), indent=0, sort_keys=True) + "\n"
+
+
+def published() -> StageTimes:
+    """The shipped summary of the published records' stage times: what jobs took on the publication
+    host, the basis for jobs never run here (none when an install lacks it: guesses, and this host's
+    own records)."""
+    try:
+        return StageTimes.from_json(json.loads(SUMMARY.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return StageTimes({}, {}, {})
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Write the summary from a checkout's published results (`results`, or the directory given)."""
+    import sys
+
+    results = Path((argv if argv is not None else sys.argv[1:] or ["results"])[0])
+    if not any(results.glob("**/results.jsonl")):
+        raise SystemExit(f"{results}: no published results.jsonl under it (run this in a checkout)")
+    SUMMARY.write_text(render(of_published(results)))
+    print(f"wrote {SUMMARY} from {results}")
+
+
+if __name__ == "__main__":
+    main()
