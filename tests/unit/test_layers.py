@@ -140,3 +140,10 @@ def test_readme_states_the_same_layers():
         m for m in GRAPH if "." not in m and m not in named and m not in ("iree_matrix", "__main__")
     )
     assert not missing, f"CONTRIBUTING.md's layer list does not name {missing}"
+
+
+def test_the_package_root_holds_at_most_twelve_modules():
+    """Issue #40: the layers are folders; the root keeps the interface (today `__init__`,
+    `__main__`, `cli`)."""
+    modules = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(modules) <= 12, f"src/iree_matrix/ holds {len(modules)} modules: {modules}"
