@@ -29,9 +29,27 @@ TEST_IREE = ("iree-turbine==3.9.0", "iree-base-compiler==3.9.0")
 
 
 def _install(session: nox.Session, *args: str) -> None:
+    """Install into the session's venv — unless it already holds exactly this: the same arguments
+    and the same pyproject.toml (the project is installed editable, so the code is followed without
+    reinstalling; only its dependencies and entry points live in pyproject.toml). A re-run of
+    `nox -s matrix` spent 7-8 s of its 11 in `pip install -e .` for nothing. A new venv (`nox -r`
+    not given, `.nox` removed) has no stamp and installs."""
+    import hashlib
+    from pathlib import Path
+
+    wanted = hashlib.sha256(
+        "\0".join([*args, Path(__file__).with_name("pyproject.toml").read_text(), sys.version]).encode()
+    ).hexdigest()
+    location = getattr(session.virtualenv, "location", None)
+    stamp = Path(location) / ".iree-matrix-installed" if location else None
+    if stamp is not None and stamp.is_file() and stamp.read_text().strip() == wanted:
+        session.log(f"already installed: {' '.join(args)} (pyproject.toml unchanged)")
+        return
     if session.venv_backend == "uv":
         session.env.update(_pip_settings_for_uv())
     session.install(*args)
+    if stamp is not None and stamp.parent.is_dir():
+        stamp.write_text(wanted + "\n")
 
 
 def _pip_settings_for_uv() -> dict[str, str]:

@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,9 +27,16 @@ def chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     exe = shutil.which("chromium")
     assert exe, "chromium not found: run images/setup-host.sh (it installs Debian's chromium)"
     # --no-sandbox: CI runs as root; --enable-logging=stderr --v=0 puts the page's console there.
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr"]
-    argv = [exe, *flags, "--v=0", *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True)
+    # No network of its own (updates, sync, first-run pages) and a profile of its own each time;
+    # sRGB, so a screenshot's pixels are the page's colours.
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--force-color-profile=srgb",
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        argv = [exe, *flags, f"--user-data-dir={profile}", "--v=0", *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True)
 
 
 def console_errors(stderr: str) -> list[str]:
@@ -118,3 +126,138 @@ def test_screenshot(site: Path, tmp_path: Path):
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1280, 1600)
     assert shot.stat().st_size > 50_000  # a page of figures, not a blank one
+
+
+# --- failed, refused and not run: three colours (issue #39 item 4) -------------------------------
+
+PUBLISHED = REPO / "results" / "results.jsonl"
+
+
+def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """(width, height, rows of RGB(A) bytes) of an 8-bit, non-interlaced PNG: what Chromium writes."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks, header = 8, [], b""
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            chunks.append(body)
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and colour in (2, 6) and interlace == 0, (depth, colour, interlace)
+    channels = 4 if colour == 6 else 3
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    rows: list[bytes] = []
+    previous = bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        rows.append(bytes(line if channels == 3 else b"".join(line[i : i + 3] for i in range(0, stride, 4))))
+        previous = line
+    return width, height, rows
+
+
+def _count(rows: list[bytes], rgb: tuple[int, int, int], tolerance: int = 4) -> int:
+    found = 0
+    for row in rows:
+        for i in range(0, len(row), 3):
+            if all(abs(row[i + k] - rgb[k]) <= tolerance for k in range(3)):
+                found += 1
+    return found
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+class _Cells(HTMLParser):
+    """Each heatmap cell's group id, its hover title and the fill of its rectangle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[str, dict[str, str]] = {}
+        self._group: str = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "g" and re.fullmatch(r"[\w-]+-cell-\d+-\d+", attrs.get("id") or ""):
+            self._group = attrs["id"]
+            self.cells[self._group] = {"title": "", "fill": ""}
+        elif tag == "title" and self._group:
+            self._in_title = True
+        elif tag == "path" and self._group and not self.cells[self._group]["fill"]:
+            fill = re.search(r"fill:\s*(#[0-9a-f]{6})", attrs.get("style") or "")
+            self.cells[self._group]["fill"] = fill[1] if fill else ""
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.cells[self._group]["title"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        elif tag == "g" and self._group and self.cells[self._group]["fill"]:
+            self._group = ""
+
+
+@pytest.fixture(scope="module")
+def site_with_failures(tmp_path_factory) -> Path:
+    """The slice above plus YOLOX-nano's real records from the published release history on the same
+    releases: its compile fails on 3.7.1 and 3.8.0 (`torch.constant.float`), runs on 3.9.0/3.10.0."""
+    results = tmp_path_factory.mktemp("failures")
+    wanted = re.compile(
+        r"^(export|compile|run):yolox_nano/py3\.11-torch2\.13\.0-turbine3\.9\.0(/iree3\.(7\.1|8\.0|9\.0|10\.0)/x86_64/default)?$"
+    )
+    extra = [ln for ln in PUBLISHED.read_text().splitlines() if wanted.match(json.loads(ln)["job"])]
+    assert len(extra) >= 7, "the published release history lost YOLOX-nano's records"
+    (results / "results.jsonl").write_text(RESULTS.read_text() + "\n".join(extra) + "\n")
+    subprocess.run([sys.executable, "-m", "iree_matrix", "report", "--results-dir", str(results)], check=True)
+    return results
+
+
+def test_failed_refused_and_not_run_are_three_colours_in_the_dom_and_on_screen(
+    site_with_failures: Path, tmp_path
+):
+    from iree_matrix.report.site import COLOURS
+
+    page = site_with_failures / "site" / "index.html"
+    done = chromium("--virtual-time-budget=3000", "--dump-dom", page.as_uri())
+    parsed = _Cells()
+    parsed.feed(done.stdout)
+    by_fill: dict[str, list[str]] = {}
+    for ident, cell in parsed.cells.items():
+        by_fill.setdefault(cell["fill"], []).append(f"{ident}: {cell['title']}")
+    failed, refused, unrun = (by_fill.get(COLOURS[s], []) for s in ("fail", "refuses", "not_run"))
+    assert len({COLOURS["fail"], COLOURS["refuses"], COLOURS["not_run"]}) == 3
+    # YOLOX-nano's failed compiles are drawn as failures, in the compiler's words — not as "not run".
+    assert any("yolox_nano × 3.8.0: compile fail" in c and "torch.constant.float" in c for c in failed), (
+        failed
+    )
+    assert any(c.startswith("models-cell") and "yolox_nano × 3.7.1" in c for c in failed)
+    assert refused and all(c.startswith("load-cell") and "refuses" in c for c in refused)
+    assert unrun and all("not run" in c or "unknown" in c for c in unrun)
+    assert not any("yolox" in c for c in unrun)
+    # On screen: the page as Chromium draws it has each of the three colours, beyond a legend swatch.
+    shot = tmp_path / "index.png"
+    chromium("--window-size=1280,3200", f"--screenshot={shot}", page.as_uri())
+    width, height, rows = _png_pixels(shot.read_bytes())
+    assert (width, height) == (1280, 3200)
+    counts = {s: _count(rows, _hex(COLOURS[s])) for s in ("ok", "fail", "refuses", "not_run")}
+    print(counts)
+    assert all(n >= 600 for n in counts.values()), counts  # a cell is ~30x20 px, a legend swatch ~20x18

@@ -9,6 +9,7 @@ import pytest
 from iree_matrix import cli
 from iree_matrix.commands import base, workflow
 from iree_matrix.commands import matrix as matrix_command
+from iree_matrix.core.results import ResultsLog
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
 SMOKE = MATRIX_DIR / "smoke.toml"
@@ -261,6 +262,67 @@ def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
     assert str(job_log(cache, job)) in out and out.rstrip().endswith("the log")
     assert cli.main(["show", "*yolox*", *where]) == 2  # two jobs match: say which
     assert "2 jobs matching" in _one_error_line(capsys.readouterr().err)
+
+
+def test_show_finds_the_runs_own_cache_recorded_in_its_results_directory(tmp_path, capsys, monkeypatch):
+    """Issue #39 item 5: a run on --cache elsewhere records it; `show --log` reads it back."""
+    from iree_matrix.commands.base import recorded_cache, remember_cache
+    from iree_matrix.core.results import Record, Status
+    from iree_matrix.run.execute import job_log
+
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "default-cache"))  # not where the run was
+    job = "compile:yolox/e/iree3.9.0/x86_64/default"
+    record = Record(job, "compile", job.split(":", 1)[1], "abc", Status.FAIL, {"model": "yolox"},
+                    error_class="compile-error", message="error: x")  # fmt: skip
+    (tmp_path / "results.jsonl").write_text(record.to_json() + "\n")
+    cache = tmp_path / "elsewhere"
+    job_log(cache, job).parent.mkdir(parents=True)
+    job_log(cache, job).write_text("iree-compile …\nthe run's own log\n")
+    assert recorded_cache(tmp_path) == (None, None)
+    remember_cache(tmp_path, cache)
+    assert recorded_cache(tmp_path) == (cache, cache / "store")
+    assert cli.main(["show", job, "--log", "--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert str(job_log(cache, job)) in out and out.rstrip().endswith("the run's own log")
+
+
+def test_a_runs_report_is_not_rendered_again_when_nothing_it_reads_changed(tmp_path):
+    """Issue #39 item 5: a no-op re-run spent most of its time re-rendering identical pages."""
+    from iree_matrix.answers import compat
+    from iree_matrix.commands import base
+    from iree_matrix.report import site
+    from tests.unit.test_answers import _compile, _run
+
+    assert base.REPORT_FILES == ("COMPATIBILITY.md", compat.FILENAME, f"{site.SITE_DIR}/index.html")
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for record in (_compile("tiny", "3.9.0"), _run("tiny", "3.9.0")):
+        log.append(record)
+    said: list[str] = []
+    base.write_report(tmp_path, said.append, if_changed=True)
+    assert any(line.startswith("site:") for line in said)
+    said.clear()
+    base.write_report(tmp_path, said.append, if_changed=True)
+    assert said == [
+        f"report: {tmp_path / 'COMPATIBILITY.md'} and the site unchanged (same records, same renderer)"
+    ]
+    log.append(_compile("tiny", "3.10.0"))  # a new record: rendered again
+    said.clear()
+    base.write_report(tmp_path, said.append, if_changed=True)
+    assert (
+        any(line.startswith("site:") for line in said)
+        and "3.10.0" in (tmp_path / "COMPATIBILITY.md").read_text()
+    )
+    (tmp_path / "site" / "index.html").unlink()  # an output gone: rendered again
+    said.clear()
+    base.write_report(tmp_path, said.append, if_changed=True)
+    assert (tmp_path / "site" / "index.html").is_file()
+    (tmp_path / "COMPATIBILITY.md").write_text("rendered by another version\n")  # rendered over since
+    said.clear()
+    base.write_report(tmp_path, said.append, if_changed=True)
+    assert "3.10.0" in (tmp_path / "COMPATIBILITY.md").read_text()
+    said.clear()
+    base.write_report(tmp_path, said.append)  # `iree-matrix report` always renders
+    assert any(line.startswith("site:") for line in said)
 
 
 def test_a_users_run_goes_to_an_ignored_directory_never_the_published_one():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -175,4 +176,33 @@ def test_query_model_on_a_board_of_the_published_older_torch_set():
 def test_a_release_whose_module_was_never_run_says_so_not_compile_ok():
     records = [_compile("m", "3.8.0"), _run("m", "3.8.0"), _compile("m", "3.9.0")]  # 3.9.0: never run
     answer = query.model(records, "m")
-    assert "  fails:  3.9.0: compile passed, but no run of its module is recorded" in answer.lines
+    # Never run is no evidence of failing: listed apart, not among the failures, not in the count.
+    assert "  not run: 3.9.0: compile passed, but no run of its module is recorded" in answer.lines
+    assert not any(line.startswith("  fails:") for line in answer.lines)
+    assert "passes on 1 of 1 compiler releases run" in answer.lines[0]
+    assert answer.data is not None and answer.data["not_run"] == ["3.9.0"] and answer.data["failing"] == []
+
+
+def test_query_load_counts_only_cells_that_ran_and_unknown_exits_1(tmp_path, capsys):
+    """Issue #39 item 5: a cell never run is not evidence; "unknown" is not an answer (exit 1)."""
+    records = [_compile("a", "3.9.0"), _run("a", "3.9.0"), _compile("b", "3.9.0", status=Status.FAIL)]
+    blocked = _run("b", "3.9.0", status=Status.NOT_RUN)
+    records.append(dataclasses.replace(blocked, blocked_by=records[2].job))
+    answer = query.load(records, "3.9.0", "3.9.0")
+    assert answer.answer == "loads" and answer.evidence == (records[1].job,)
+    assert "(1 cell)" in answer.lines[0]
+    only_failed = [records[2], records[3]]
+    unknown = query.load(only_failed, "3.9.0", "3.9.0")
+    assert unknown.answer == "unknown" and not unknown.decided
+    assert unknown.evidence == (records[2].job,)  # what stopped it, not the run never made
+    assert "compile fail" in unknown.lines[0]
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for record in only_failed:
+        log.append(record)
+    assert (
+        cli.main(
+            ["query", "load", "--compiler", "3.9.0", "--runtime", "3.9.0", "--results-dir", str(tmp_path)]
+        )
+        == 1
+    )
+    assert "unknown: no cell" in capsys.readouterr().out

@@ -91,3 +91,57 @@ def test_the_recommendation_says_when_and_where_its_figure_was_measured_and_why_
         "noisy: a quieter measurement of the same module gave 5.00 ms (results/bench)"
         in (site.render(loaded)["index.html"])
     )
+
+
+def _cells(page: str) -> dict[str, tuple[str, str]]:
+    """Heatmap cell id -> (its fill colour, its hover title)."""
+    found = re.finditer(
+        r'<g id="([\w-]+-cell-\d+-\d+)">\s*<title>([^<]*)</title>\s*<path[^>]*fill: (#[0-9a-f]{6})', page
+    )
+    return {m[1]: (m[3], m[2]) for m in found}
+
+
+def test_failed_refused_and_not_run_are_three_colours():
+    """Issue #39 item 4: a cell whose compile failed is drawn as a failure (it was grey, "not run /
+    unknown"), a refusal apart from a failure, and a cell blocked by a missing runtime as not run."""
+    import dataclasses
+
+    records = _records()
+    failed = records[4]
+    records[5] = dataclasses.replace(records[5], blocked_by=failed.job)  # the run the failed compile blocked
+    records += [_compile("tiny", "3.11.0"), _run("tiny", "3.11.0", status=Status.NOT_RUN)]
+    records[-1] = dataclasses.replace(records[-1], blocked_by="install:py3.11-iree-runtime3.11.0")
+    cells = _cells(site.render(records)["index.html"])
+    models = {
+        title.split(":")[0]: fill for ident, (fill, title) in cells.items() if ident.startswith("models")
+    }
+    assert models["tiny × 3.10.0"] == site.COLOURS["fail"]
+    assert models["tiny × 3.11.0"] == site.COLOURS["not_run"]
+    assert models["tiny × 3.9.0"] == site.COLOURS["ok"]
+    refusal = next(fill for fill, title in cells.values() if "refuses" in title)
+    assert refusal == site.COLOURS["refuses"]
+    assert len({site.COLOURS[s] for s in ("fail", "refuses", "not_run", "ok")}) == 4
+    title = next(t for i, (f, t) in cells.items() if "tiny × 3.10.0" in t and i.startswith("models"))
+    assert "compile fail (compile-error)" in title and title.endswith(failed.job)
+
+
+def test_a_reference_far_above_the_releases_is_a_mark_not_a_flattening_line():
+    """Issue #39 item 4: a noisy eager line of 80 ms against releases of 1-2 ms."""
+    from iree_matrix.answers import answers
+
+    points = (("3.8.0", answers.Timing(1.0, 0.9, 1.1, 0.0)), ("3.9.0", answers.Timing(2.0, 1.9, 2.1, 0.0)))
+    svg = site.latency_plot([site.Series("f", points)], ["3.8.0", "3.9.0"], {"torch eager": 80.0}, "p")
+    assert "off the scale" in svg and 'id="p-reference-0"' in svg
+    near = site.latency_plot([site.Series("f", points)], ["3.8.0", "3.9.0"], {"torch eager": 3.0}, "q")
+    assert "off the scale" not in near
+    wide = (("3.8.0", answers.Timing(1.0, 0.9, 1.1, 0.0)), ("3.9.0", answers.Timing(50.0, 49.0, 51.0, 0.0)))
+    assert "log scale" in site.latency_plot([site.Series("f", wide)], ["3.8.0", "3.9.0"], {}, "r")
+
+
+def test_a_models_functions_are_shown_apart_not_summed():
+    records = []
+    for function, median in (("m.prefill", 30.0), ("m.decode", 4.0)):
+        records += [_compile(function, "3.9.0"), _run(function, "3.9.0", median=median)]
+    index = site.render(records)["index.html"]
+    assert "prefill: 30.0 ms" in index and "decode: 4.00 ms" in index
+    assert "34.0 ms" not in index

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_commit_replaces_an_existing_entry(tmp_path):
     assert got is not None
     assert got.record == new
     assert got.record.status is Status.OK
-    assert sorted(p.name for p in got.path.iterdir()) == [SUMS, "new.txt", RECORD]
+    assert sorted(p.name for p in got.path.iterdir()) == [".verified", SUMS, "new.txt", RECORD]
 
 
 def test_entries_are_per_stage_and_key(tmp_path):
@@ -167,6 +168,48 @@ def test_a_damaged_artifact_discards_the_entry(tmp_path, capsys, damage):
     assert not entry.path.exists()  # discarded, so the stage runs again and replaces it
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "module.vmfb" in err[0] and "redone" in err[0], err
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[:5]),
+        lambda p: p.write_bytes(b"\xff" + p.read_bytes()[1:]),
+        # Same size, other bytes, its modification time set back: the status-change time still moves.
+        lambda p: (
+            lambda st: (
+                p.write_bytes(b"\xff" + p.read_bytes()[1:]),
+                os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns)),
+            )
+        )(p.stat()),
+    ],
+    ids=["truncated", "flipped", "flipped-and-mtime-restored"],
+)
+def test_a_file_changed_after_it_was_verified_is_hashed_again(tmp_path, capsys, damage):
+    """The sums are checked without hashing what did not change since they last matched; a file
+    that changed since is hashed again and found."""
+    from iree_matrix.core import store as store_module
+
+    store, entry = _committed_vmfb(tmp_path)
+    assert (entry.path / store_module.VERIFIED).is_file()  # written at commit: the sums were just made
+    assert store.get("compile", "k1") is not None
+    damage(entry.artifact("module.vmfb"))
+    assert store.get("compile", "k1") is None
+    assert "module.vmfb" in capsys.readouterr().err
+
+
+def test_an_unchanged_entry_is_not_hashed_again(tmp_path, monkeypatch):
+    from iree_matrix.core import store as store_module
+
+    store, entry = _committed_vmfb(tmp_path)
+    hashed: list[Path] = []
+    real = store_module.file_sha256
+    monkeypatch.setattr(store_module, "file_sha256", lambda p: hashed.append(p) or real(p))
+    assert store.get("compile", "k1") is not None and hashed == []
+    (entry.path / store_module.VERIFIED).unlink()  # an entry stored before: checked once, then not
+    assert store.get("compile", "k1") is not None and len(hashed) == 2
+    assert store.get("compile", "k1") is not None and len(hashed) == 2
+    assert (entry.path / store_module.SUMS).read_text().count("\n") == 2  # .verified is no artifact
 
 
 def test_an_intact_entry_is_reused_silently(tmp_path, capsys):

@@ -23,7 +23,7 @@ from iree_matrix.core import _text, formats
 from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
 from iree_matrix.core.records import runtime_name as runtime_name  # re-exported: the tables name runtimes so
 from iree_matrix.core.results import Index, Record, Status, latest_by_job, read_log
-from iree_matrix.iree import compile_errors, refusals, versions
+from iree_matrix.iree import compile_errors, hints, refusals, versions
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
 # its repetitions spread by more than this share of the median. Defined here, used everywhere.
@@ -348,11 +348,12 @@ def why(record: Record) -> str:
     if stage == "compile":
         named = compile_errors.of_record(record.metrics, record.message)
         if named is not None:
-            return f"compile: {named.text()}"
+            return f"compile: {_text.without_paths(named.text())}"
     if refusals.refused(record):
-        return f"run: refused: {refusals.reason(record.message)}"
+        return f"run: refused: {_text.without_paths(refusals.reason(record.message))}"
     cls = f"{record.error_class}: " if record.error_class else ""
-    return f"{stage}: {cls}{first_line(record.message) or record.status.value}"
+    told = _text.without_paths(hints.telling_line(record.message, stage))  # never another machine's paths
+    return f"{stage}: {cls}{told or record.status.value}"
 
 
 # --- can runtime B load a module from compiler A? -------------------------------------------------
@@ -382,12 +383,20 @@ class Pair:
     reason: str = ""  # the refusal in the runtime's words, one line (first refusing cell)
 
 
+def ran(record: Record) -> bool:
+    """A stage that was executed and recorded an outcome: evidence. A cell never run (blocked by an
+    earlier stage, not planned yet) or skipped says nothing of what it would have done."""
+    return record.status not in (Status.NOT_RUN, Status.SKIP)
+
+
 def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
     by_pair: dict[tuple[str, str], list[Record]] = {}
     for (_, _, compiler, runtime), r in runs.by_cell.items():
         by_pair.setdefault((compiler, runtime), []).append(r)
     out = {}
     for (compiler, runtime), records in by_pair.items():
+        # Evidence is what ran; a pair none of whose cells ran rests on what stopped them.
+        evidence = sorted(r.job for r in records if ran(r)) or sorted({runs.cause(r).job for r in records})
         loads = {load_of(r) for r in records} - {Load.UNKNOWN}
         refused = next((r for r in records if load_of(r) is Load.REFUSES), None)
         if loads == {Load.LOADS}:
@@ -402,7 +411,7 @@ def pairs(runs: Runs) -> dict[tuple[str, str], Pair]:
             compiler,
             runtime,
             load,
-            tuple(sorted(r.job for r in records)),
+            tuple(evidence),
             disagreement=len(loads) > 1,
             reason=refusal_reason(refused.message) if refused is not None else "",
         )
@@ -485,6 +494,12 @@ class ReleaseResult:
     # The sum of the functions' one-thread CPU time per call (None unless every run measured it):
     # what "fastest" is decided on where present, as the load moves it least.
     cpu_ms: Optional[float] = None
+    # What to do about each failure a known signature matches (iree/hints.py), in `why`'s order.
+    hints: tuple[str, ...] = ()
+    # Not passing, yet nothing of it failed: a compile with no run recorded, a stage never run
+    # (not planned on this target, or blocked by an environment that could not be installed).
+    # Not evidence either way: `query` and the tables list it apart from the failures.
+    not_run: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -530,9 +545,35 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
                 or tuple(e for e, ok in zip(evidence, passing) if not ok),
                 why=tuple(dict.fromkeys(why(r) for r in causes)),
                 cpu_ms=_total([_cpu_median(run) for _, run, _ in cells]) if all(passing) else None,
+                hints=_advice(causes),
+                not_run=not all(passing) and not any(failed(r) for r in causes),
             )
         )
     return out
+
+
+def _advice(causes: Sequence[Record]) -> tuple[str, ...]:
+    """What to do about the failures, one advice per known failure (the first of each kind: an LSTM
+    and a GRU are one piece of advice)."""
+    found: dict[str, str] = {}
+    for record in causes:
+        h = hint(record)
+        if h is not None:
+            found.setdefault(h.name, h.advice)
+    return tuple(found.values())
+
+
+def failed(record: Record) -> bool:
+    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. An
+    install that failed is not one of the model's: the cells it blocked were never run."""
+    return record.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH) and record.stage != "install"
+
+
+def hint(record: Record) -> Optional[hints.Found]:
+    """What to do about a failed stage, when a known signature matches its words (iree/hints.py)."""
+    if record.status is Status.OK or record.status is Status.NOT_RUN:
+        return None
+    return hints.of_record(record.stage, record.metrics, record.message)
 
 
 def _cpu_median(record: Optional[Record]) -> Optional[float]:

@@ -14,12 +14,13 @@ from typing import Any, Optional
 from packaging.version import InvalidVersion, Version
 
 from iree_matrix.answers import answers
-from iree_matrix.core import formats
+from iree_matrix.core import _text, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
-from iree_matrix.iree import targets, versions
+from iree_matrix.iree import hints, targets, versions
 
 NOT_MEASURED = "not measured"
+UNKNOWN = answers.Load.UNKNOWN.value  # measured, but no cell got as far as the question
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Answer:
     @property
     def measured(self) -> bool:
         return self.answer != NOT_MEASURED
+
+    @property
+    def decided(self) -> bool:
+        """An answer a script may act on: not "not measured", not "unknown" (exit 1 otherwise)."""
+        return self.answer not in (NOT_MEASURED, UNKNOWN)
 
     def text(self) -> str:
         shown = list(self.evidence[:4])
@@ -100,29 +106,42 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
             why.append(f"compiler {c}'s modules were run by runtimes {_listing(tried)}, not by {rt}")
         return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: " + "; ".join(why),))
     pair = found[(c, rt)]
+    lines = []
     if pair.load is answers.Load.LOADS:
-        line = f"loads: runtime {rt} loads modules from compiler {c} ({len(pair.evidence)} cells)"
+        cells = f"{len(pair.evidence)} cell{'s' if len(pair.evidence) != 1 else ''}"
+        lines.append(f"loads: runtime {rt} loads modules from compiler {c} ({cells})")
     elif pair.load is answers.Load.REFUSES:
-        line = f"refuses: runtime {rt} refuses modules from compiler {c}: {pair.reason}"
+        lines.append(f"refuses: runtime {rt} refuses modules from compiler {c}: {_shown(pair.reason)}")
+        advice = next((h for job in pair.evidence if (h := _hint_of(runs.by_job.get(job))) is not None), None)
+        if advice is not None:
+            lines.append(f"  what to do: {advice.advice}")
     else:
-        first = runs.by_cell_record(pair.evidence[0])
+        first = runs.by_job.get(pair.evidence[0])
         state = first.status.value.replace("_", " ") if first is not None else "no record"
-        if first is not None and first.blocked_by:
-            state += f", blocked by {first.blocked_by}"
+        if first is not None and first.stage != "run":  # no cell ran: what stopped them
+            state = f"{first.stage} {state}: {answers.why(first).split(': ', 1)[-1]}"
         elif first is not None and first.message:
-            state += f": {answers.clip(answers.first_line(first.message), answers.MAX_REASON_CHARS)}"
-        line = f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({state})"
-    lines = [line]
+            state += f": {answers.clip(_shown(answers.first_line(first.message)), answers.MAX_REASON_CHARS)}"
+        lines.append(f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({state})")
     if pair.disagreement:
         lines.append("note: some functions' modules load and others are refused (see the evidence)")
     return Answer(question, pair.load.value, tuple(lines), pair.evidence)
 
 
-def _grouped(failing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
-    """Failing releases by what failed (the failing stage's words), in release order."""
-    out: dict[str, list[str]] = {}
+def _hint_of(record: Optional[Record]) -> Optional[hints.Found]:
+    return answers.hint(record) if record is not None else None
+
+
+def _shown(text: str) -> str:
+    """The tools' words as a user reads them here: without the paths of the machine they ran on."""
+    return _text.without_paths(text)
+
+
+def _grouped(failing: Sequence[answers.ReleaseResult]) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+    """Failing releases by what failed (the failing stage's words) and what to do, in release order."""
+    out: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for result in failing:
-        out.setdefault("; ".join(result.why) or "did not pass", []).append(result.compiler)
+        out.setdefault(("; ".join(result.why) or "did not pass", result.hints), []).append(result.compiler)
     return out
 
 
@@ -161,28 +180,34 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         line = f"{NOT_MEASURED}: no model {name!r} in the results (models: {measured})"
         return Answer(question, NOT_MEASURED, (line,))
     passing = [r for r in rec.releases if r.passes]
-    failing = [r for r in rec.releases if not r.passes]
+    # A release none of whose stages failed but that did not pass was never run to a verdict:
+    # no evidence either way, listed apart from the failures.
+    failing = [r for r in rec.releases if not r.passes and not r.not_run]
+    unrun = [r for r in rec.releases if not r.passes and r.not_run]
     functions = "" if rec.functions == (rec.model,) else f" ({', '.join(rec.functions)})"
     on = "" if target == "x86_64" else f" on {target} (emulated under qemu-user)"
     lines = [
-        f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(rec.releases)} "
+        f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
         "compiler releases run (each module run by its own release's runtime, or the target's "
         "source-built one; outputs checked against torch)",
         f"  passes: {_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
     ]
-    for why, releases in _grouped(failing).items():  # one line per reason, uncut
+    for (why, advice), releases in _grouped(failing).items():  # one line per reason, uncut
         lines.append(f"  fails:  {_listing(releases, limit=20)}: {why}")
+        lines += [f"          what to do: {a}" for a in advice]
+    for why, releases in _grouped_unrun(unrun).items():
+        lines.append(f"  not run: {_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     newest = rec.newest_passing
     if newest is None:
         lines.append("  no release passes")
         evidence += [job for r in rec.releases for job in r.failed[:1]]
     else:
-        lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
+        lines.append(f"  newest passing: {newest.compiler}{_latency(newest, runs)}")
         evidence += list(newest.evidence)
         if rec.fastest is not None and rec.fastest_ratio is not None:
             lines.append(
-                f"  fastest: {rec.fastest.compiler}{_latency(rec.fastest)}, "
+                f"  fastest: {rec.fastest.compiler}{_latency(rec.fastest, runs)}, "
                 f"{formats.ratio(rec.fastest_ratio)} faster than {newest.compiler}"
             )
             evidence += list(rec.fastest.evidence)
@@ -193,17 +218,38 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             )
     if newest is not None:
         evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
-    answer = "passes" if passing else "fails"
-    data = {"passing": [r.compiler for r in passing], "failing": [r.compiler for r in failing]}
+    answer = "passes" if passing else "fails" if failing else UNKNOWN
+    data = {
+        "passing": [r.compiler for r in passing],
+        "failing": [r.compiler for r in failing],
+        "not_run": [r.compiler for r in unrun],
+    }
     return Answer(question, answer, tuple(lines), tuple(evidence), data)
 
 
-def _latency(r: answers.ReleaseResult) -> str:
+def _grouped_unrun(unrun: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for result in unrun:
+        out.setdefault("; ".join(result.why) or "not run", []).append(result.compiler)
+    return out
+
+
+def _latency(r: answers.ReleaseResult, runs: Optional[answers.Runs] = None) -> str:
+    """A release's latency per call; a model of several functions says each one's (a prefill and
+    a decode step are two figures, not one sum)."""
     if r.latency_ms is None:
         return ""
     cpu = f"; {formats.duration_ms(r.cpu_ms)} one thread's CPU" if r.cpu_ms else ""
     noisy = ", noisy" if r.noisy else ""
-    return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{noisy}{cpu})"
+    parts = []
+    for job in r.evidence if runs is not None and len(r.evidence) > 1 else ():
+        run = runs.by_job.get(job) if runs is not None else None
+        timed = answers.timing(run) if run is not None and run.stage == "run" else None
+        if run is not None and timed is not None:
+            function = run.label.model.split(".", 1)[-1]
+            parts.append(f"{function} {'~' if timed.noisy else ''}{formats.duration_ms(timed.median)}")
+    apart = f" = {' + '.join(parts)}" if len(parts) > 1 else ""
+    return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{apart}{noisy}{cpu})"
 
 
 def export(records: Iterable[Record], torch: str, turbine: str, python: Optional[str] = None) -> Answer:

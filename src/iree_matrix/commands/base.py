@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Optional
 
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import read_log
@@ -19,11 +21,36 @@ __all__ = [
     "add_output_options",
     "default_cache",
     "default_results_dir",
+    "recorded_cache",
+    "remember_cache",
     "resolver",
     "write_report",
 ]
 
 EXIT_INTERRUPTED = 130
+# Beside a run's results: the cache (and store) it ran with, so `show JOB --log` finds that run's
+# logs and store entries without being told (a run on --cache /tmp/c writes nothing to the default).
+RUN_CACHE = "cache.json"
+
+
+def remember_cache(results_dir: Path, cache: Path, store: Optional[Path] = None) -> None:
+    """Record where a run starting now keeps its logs and artifacts, in its results directory."""
+    from iree_matrix.core._files import write_atomically
+
+    found = {"cache": str(cache), "store": str(store or Path(cache) / "store")}
+    write_atomically(Path(results_dir) / RUN_CACHE, json.dumps(found, indent=1, sort_keys=True) + "\n")
+
+
+def recorded_cache(results_dir: Path) -> tuple[Optional[Path], Optional[Path]]:
+    """(cache, store) the last run into `results_dir` used, or (None, None) when none is recorded."""
+    try:
+        found = json.loads((Path(results_dir) / RUN_CACHE).read_text())
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(found, dict) or not isinstance(found.get("cache"), str):
+        return None, None
+    store = found.get("store")
+    return Path(found["cache"]), Path(store) if isinstance(store, str) else None
 
 
 def default_results_dir(given: Path | None, matrix_path: Path) -> Path:
@@ -42,8 +69,78 @@ def resolver(results_dir: Path | None, refresh: bool = False) -> releases.Resolv
     return releases.Resolver((results_dir or Path("results")) / "releases.json", refresh=refresh)
 
 
-def write_report(results_dir: Path, say: Callable[[str], None] = print) -> Path:
-    """COMPATIBILITY.md, compat.json and the site from a results directory's log."""
+# Beside a run's report: what it was rendered from (the records, the published logs it relates to,
+# the renderer's code), so a run that changed none of it does not render it again (issue #39: a
+# no-op re-run of the default matrix spent most of its time re-rendering identical pages).
+REPORT_INPUTS = ".report-inputs"
+
+
+def report_inputs(results_dir: Path) -> str:
+    """A digest of everything a results directory's report is rendered from: its records and
+    calibration, the published logs it relates its figures to (by size and time), the renderer's
+    source and matplotlib's version (the SVGs' bytes)."""
+    import hashlib
+    from importlib import metadata
+
+    from iree_matrix import __version__
+    from iree_matrix.core import _resources
+
+    digest = hashlib.sha256(__version__.encode())
+    for name in ("results.jsonl", "calibration.json"):
+        path = Path(results_dir) / name
+        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+    try:
+        published = sorted(_resources.results_dir().glob("**/results.jsonl"))
+    except FileNotFoundError:
+        published = []
+    for log in published:
+        stat = log.stat()
+        digest.update(f"{log}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    package = Path(__file__).resolve().parents[1]
+    for source in sorted([*package.rglob("*.py"), *package.rglob("*.json")]):
+        digest.update(str(source.relative_to(package)).encode() + source.read_bytes())
+    try:
+        digest.update(metadata.version("matplotlib").encode())
+    except metadata.PackageNotFoundError:
+        pass
+    return digest.hexdigest()
+
+
+# What `_write_report` always writes (compat.FILENAME, site.SITE_DIR: named here without importing
+# the renderers, which a run that renders nothing need not load; tests/unit/test_cli.py checks them).
+REPORT_FILES = ("COMPATIBILITY.md", "compat.json", "site/index.html")
+
+
+def _rendered(results_dir: Path) -> str:
+    """The report's files as they are now (size and time of each), or "" when one is missing: a
+    report another version rendered over this one's since is rendered again."""
+    made = [Path(results_dir) / name for name in REPORT_FILES]
+    if not all(path.is_file() for path in made):
+        return ""
+    return " ".join(f"{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in made)
+
+
+def write_report(results_dir: Path, say: Callable[[str], None] = print, *, if_changed: bool = False) -> Path:
+    """COMPATIBILITY.md, compat.json and the site from a results directory's log. `if_changed` (a
+    run's own report): not again when nothing it is rendered from changed since it was last
+    rendered here (`report_inputs`); `iree-matrix report` always renders."""
+    from iree_matrix.core._files import write_atomically
+
+    stamp = Path(results_dir) / REPORT_INPUTS
+    inputs = report_inputs(results_dir) if if_changed else ""
+    rendered = _rendered(results_dir) if if_changed else ""
+    if rendered and stamp.is_file() and stamp.read_text().splitlines() == [inputs, rendered]:
+        say(
+            f"report: {results_dir / 'COMPATIBILITY.md'} and the site unchanged (same records, same renderer)"
+        )
+        return results_dir / "COMPATIBILITY.md"
+    out = _write_report(results_dir, say)
+    if if_changed:
+        write_atomically(stamp, f"{inputs}\n{_rendered(results_dir)}\n")
+    return out
+
+
+def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
     from iree_matrix import stages
     from iree_matrix.answers import answers, compat
     from iree_matrix.report import site, write_compatibility

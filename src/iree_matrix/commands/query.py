@@ -11,7 +11,7 @@ from iree_matrix.core.errors import UserError
 NAME = "query"
 HELP = (
     "answer one question from stored results, naming the cells it rests on "
-    "(exit 0: answered, 1: not measured)"
+    "(exit 0: answered, 1: not measured or unknown)"
 )
 
 
@@ -53,4 +53,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         answer = query.model(records, args.name, args.arch)
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
-    return 0 if answer.measured else 1
+    return 0 if answer.decided else 1

@@ -7,7 +7,7 @@ import fnmatch
 import json
 from pathlib import Path
 
-from iree_matrix.commands.base import absolute, default_cache
+from iree_matrix.commands.base import absolute, default_cache, recorded_cache
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
 
@@ -42,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
         listing = f": {', '.join(matches[:5])}{' …' if len(matches) > 5 else ''}" if matches else hint
         raise UserError(f"{path}: {what} matching {args.job!r}{listing}")
     record = latest[matches[0]]
-    cache = args.cache or default_cache()
+    recorded, store = recorded_cache(args.results_dir)  # the cache the run itself used
+    cache = args.cache or recorded or default_cache()
+    if args.cache is not None or store is None:
+        store = cache / "store"
     print(
         f"{record.job}\n  status: {record.status.value}"
         + (f" ({record.error_class})" if record.error_class else "")
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         [job_log(cache, record.job, record.started)] if record.started else []
     )
     if record.key:
-        logs.append(Store(cache / "store").entry_path(record.stage, record.key) / "log.txt")
+        logs.append(Store(store).entry_path(record.stage, record.key) / "log.txt")
     present = [log for log in logs if log.is_file() and log.stat().st_size]
     print("  logs: " + (", ".join(str(log) for log in present) or f"none under {cache}"))
     if record.message:

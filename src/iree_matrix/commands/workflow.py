@@ -20,6 +20,7 @@ from iree_matrix.commands.base import (
     absolute,
     default_cache,
     default_results_dir,
+    remember_cache,
     resolver,
     write_report,
 )
@@ -27,7 +28,7 @@ from iree_matrix.core import _resources
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import require_usable
-from iree_matrix.iree import targets
+from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import plan, spec
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ def run_plan(
         interpreters.check_plan(loaded.plan.jobs, loaded.matrix.interpreters)
     print(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
+    remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)
     executing = Options(jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime)
     if options.cluster is not None:
         from iree_matrix.run import distributed
@@ -254,7 +256,7 @@ def run_plan(
         return EXIT_INTERRUPTED, summary
     _keep_manifests(summary.records.values(), results_dir / "manifests")
     if any(True for _ in results):
-        write_report(results_dir)
+        write_report(results_dir, if_changed=True)
     failed = summary.failures()
     if failed:
         print(
@@ -287,9 +289,14 @@ def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
     if answers:
         print(f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (see the cross)")
     problems = summary.failures()
+    advised: dict[str, str] = {}  # advice said once in full, then referred to
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
+        found = hints.of_record(record.stage, record.metrics, record.message)
+        if found is not None:
+            said = advised.setdefault(found.advice, record.job)
+            print(f"           what to do: {found.advice if said == record.job else 'as for ' + said}")
     if problems or answers:
         where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
         print(f"the whole message and the logs of one: iree-matrix show JOB{where}")

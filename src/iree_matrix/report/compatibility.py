@@ -18,12 +18,12 @@ from typing import Any, Optional, Tuple
 from tabulate import tabulate
 
 from iree_matrix.answers import answers
-from iree_matrix.core import _resources, formats
+from iree_matrix.core import _resources, _text, formats
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKey, Status, latest_by_job
-from iree_matrix.iree import compile_errors
+from iree_matrix.iree import compile_errors, hints, refusals
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.firmware import firmware_section
 from iree_matrix.report.performance import render_performance
@@ -500,7 +500,7 @@ def _failure_block(group: _FailureGroup) -> list[str]:
     more = len(cells) - len(shown)
     affects = f"Affects {len(cells)} cell{'s' if len(cells) != 1 else ''}: " + ", ".join(shown)
     affects += f", … and {more} more" if more else ""
-    excerpt = _excerpt(group.message)
+    excerpt = _excerpt(group.message, group.stage)
     fence = "`" * max(3, _longest_backtick_run(excerpt) + 1)
     named = next((n for r in group.records if r.stage == "compile" for n in [_first_error(r)] if n), None)
     first = (
@@ -508,7 +508,10 @@ def _failure_block(group: _FailureGroup) -> list[str]:
         if named
         else []
     )
-    return [title, "", *first, affects + ".", "", f"{fence}text", excerpt, fence, ""]
+    # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
+    found = None if refusals.is_answer(group.records[0]) else answers.hint(group.records[0])
+    todo = [f"What to do: {found.advice}.", ""] if found is not None else []
+    return [title, "", *first, *todo, affects + ".", "", f"{fence}text", excerpt, fence, ""]
 
 
 def _first_error(record: Record) -> Optional[compile_errors.FirstError]:
@@ -526,19 +529,40 @@ def _longest_backtick_run(text: str) -> int:
     return max((len(m) for m in re.findall(r"`+", text)), default=0)
 
 
-def _excerpt(message: str) -> str:
-    """At most ~15 lines of the tool's words, starting near the first line that says "error"."""
-    lines = [_clip(ln.rstrip(), MAX_EXCERPT_LINE_CHARS) for ln in message.strip("\n").splitlines()]
-    if not lines:
+def _excerpt(message: str, stage: Optional[str] = None) -> str:
+    """At most ~15 lines of the tool's words, starting near the first line that says "error"; the
+    telling line — the one a known failure signature matches (iree/hints.py) — is always among them,
+    whole, with a line either side, wherever it is in the message. Host paths are reduced to their
+    file names (`model.mlir:89:5`): the words say the same on every machine."""
+    message = _text.without_paths(message)
+    raw = message.strip("\n").splitlines()
+    if not raw:
         return "(no message recorded)"
+    found = hints.find(message, stage)
+    telling = next((i for i, ln in enumerate(raw) if found is not None and ln.strip() == found.line), None)
+    lines = [
+        ln.rstrip() if i == telling else _clip(ln.rstrip(), MAX_EXCERPT_LINE_CHARS)
+        for i, ln in enumerate(raw)
+    ]
     if len(lines) <= MAX_EXCERPT_LINES:
         return "\n".join(lines)
     first_error = next((i for i, ln in enumerate(lines) if "error" in ln.lower()), 0)
     start = max(0, min(first_error - 1, len(lines) - MAX_EXCERPT_LINES))
-    end = start + MAX_EXCERPT_LINES
-    head = [f"… ({start} lines omitted)"] if start else []
-    tail = [f"… ({len(lines) - end} more lines omitted)"] if end < len(lines) else []
-    return "\n".join(head + lines[start:end] + tail)
+    shown = set(range(start, start + MAX_EXCERPT_LINES))
+    if telling is not None and telling not in shown:  # the window's last lines give way to it
+        around = set(range(max(0, telling - 1), min(len(lines), telling + 2)))
+        shown = set(range(start, start + MAX_EXCERPT_LINES - len(around))) | around
+    out: list[str] = []
+    previous = -1
+    for i in sorted(shown):
+        if i > previous + 1:
+            gap = i - previous - 1
+            out.append(f"… ({gap} lines omitted)")
+        out.append(lines[i])
+        previous = i
+    if previous < len(lines) - 1:
+        out.append(f"… ({len(lines) - 1 - previous} more lines omitted)")
+    return "\n".join(out)
 
 
 def _skipped_block(ix: _Document) -> list[str]:

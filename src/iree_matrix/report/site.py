@@ -22,22 +22,26 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import answers, compat, exporters, roofline
-from iree_matrix.core import formats
+from iree_matrix.core import _text, formats
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import opkinds, refusals
+from iree_matrix.iree import hints, opkinds, refusals
 
 SITE_DIR = "site"
 STYLE = "style.css"
 SVG_NS = "http://www.w3.org/2000/svg"
 
-# Colour per status, shared by every heatmap and legend (colour-blind safe: blue/orange/grey).
+# Colour per status, shared by every heatmap and legend. Three answers must never look alike: a
+# failure (dark red: the export, compile or run of this cell failed), a refusal (orange: a runtime
+# said no to another release's module — an answer) and a cell never run (grey: no evidence). They
+# differ in lightness as well as hue, and each has its own mark, so they stay apart without colour
+# vision (and in print).
 COLOURS = {
     "loads": "#4c9be8",
     "ok": "#4c9be8",
     "refuses": "#e8804c",
-    "fail": "#e8804c",
+    "fail": "#a50f15",
     "mismatch": "#f2c14e",
     "timeout": "#a77dc2",
     "not_run": "#d0d0d0",
@@ -47,13 +51,14 @@ COLOURS = {
 MARKS = {
     "loads": "✓",
     "ok": "✓",
-    "refuses": "✗",
+    "refuses": "⊘",
     "fail": "✗",
     "mismatch": "≠",
     "timeout": "⏱",
     "not_run": "·",
 }
 MARKS.update(unknown="?", skip="–")
+DARK = {"fail"}  # states whose mark is drawn white
 
 op_kind = opkinds.of_dispatch
 
@@ -153,7 +158,8 @@ def heatmap(
         ax.add_patch(
             Rectangle((j, i), 1, 1, facecolor=COLOURS[cell.state], edgecolor="white", lw=1.5, gid=gid)
         )
-        ax.text(j + 0.5, i + 0.5, MARKS[cell.state], ha="center", va="center", fontsize=9)
+        colour = "white" if cell.state in DARK else "black"
+        ax.text(j + 0.5, i + 0.5, MARKS[cell.state], ha="center", va="center", fontsize=9, color=colour)
         titles[gid] = f"{cell.row} × {cell.col}: {cell.title}" + (f"\n{cell.job}" if cell.job else "")
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(rows), 0)
@@ -173,13 +179,29 @@ class Series:
     points: tuple[tuple[str, answers.Timing], ...]  # (compiler, timing)
 
 
+# A reference line (torch eager, a peer) this many times above the highest release figure is drawn
+# as a mark at the top edge with its value, not as a line that would flatten the releases onto
+# the axis (a noisy eager figure of 80 ms against releases of 1-2 ms). Releases whose medians
+# span more than LOG_SPAN times are drawn on a log scale.
+CLIP_RATIO = 3.0
+LOG_SPAN = 10.0
+
+
 def latency_plot(
     series: Sequence[Series], compilers: Sequence[str], references: Mapping[str, float], figure_id: str
 ) -> str:
-    """Median per release with min–max bars; noisy figures hollow; peers as horizontal lines."""
+    """Median per release with min–max bars; noisy figures hollow; peers as horizontal lines (one far
+    above the releases as a mark at the top edge, "off the scale"); a log scale when the releases'
+    medians span more than LOG_SPAN times."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.2))
     titles = {}
+    medians = [t.median for s in series for _, t in s.points if t.median > 0]
+    log = bool(medians) and max(medians) / min(medians) > LOG_SPAN
+    top = max((t.high if t.high is not None else t.median for s in series for _, t in s.points), default=0.0)
+    off_scale = {n: v for n, v in references.items() if top > 0 and not log and v > top * CLIP_RATIO}
+    drawn = {n: v for n, v in references.items() if n not in off_scale}
+    upper = max([top, *drawn.values()]) * 1.15 if top or drawn else None
     for k, s in enumerate(series):
         xs = [compilers.index(c) for c, _ in s.points]
         ys = [t.median for _, t in s.points]
@@ -197,8 +219,30 @@ def latency_plot(
         titles[gid] = f"{s.name}: " + ", ".join(
             f"{c} {formats.duration_ms(t.median)}{' (noisy)' if t.noisy else ''}" for c, t in s.points
         )
+    shown_off = 0
     for k, (name, value) in enumerate(sorted(references.items())):
         gid = f"{figure_id}-reference-{k}"
+        if name in off_scale and upper is not None:
+            # A mark on the top edge, its value written beside it: the line would flatten the releases.
+            x = len(compilers) - 0.5 - 0.4 * shown_off
+            shown_off += 1
+            (mark,) = ax.plot([x], [upper], ls="", marker="^", ms=7, color="0.35", clip_on=False)
+            mark.set_gid(gid)
+            ax.annotate(
+                f"{name} {formats.duration_ms(value)} ↑ off the scale",
+                (x, upper),
+                xytext=(-6, -4),
+                textcoords="offset points",
+                fontsize=8,
+                ha="right",
+                va="top",
+                color="0.25",
+            )
+            above = formats.ratio(value / top)
+            titles[gid] = (
+                f"{name}: {formats.duration_ms(value)} (above the plot: {above} the slowest release)"
+            )
+            continue
         ax.axhline(value, color="0.35", ls=("--", ":", "-.")[k % 3], lw=1, gid=gid)
         ax.annotate(
             f"{name} {formats.duration_ms(value)}",
@@ -211,8 +255,12 @@ def latency_plot(
         titles[gid] = f"{name}: {formats.duration_ms(value)}"
     ax.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")
     ax.set_xlim(-0.5, len(compilers) - 0.5)
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel("latency per call (ms)")
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylabel("latency per call (ms, log scale)")
+    else:
+        ax.set_ylim(bottom=0, top=upper)
+        ax.set_ylabel("latency per call (ms)")
     ax.set_xlabel("IREE compiler release (module run by the same release's runtime)")
     ax.grid(axis="y", color="0.9")
     if series:
@@ -332,30 +380,45 @@ class Site:
 
 
 def _state(record: Optional[Record]) -> str:
-    return "unknown" if record is None else record.status.value
+    if record is None:
+        return "unknown"
+    return "refuses" if refusals.refused(record) else record.status.value
 
 
 def _words(record: Optional[Record]) -> str:
+    """A cell's hover text: which stage, its outcome and the tool's telling line (without any
+    machine's paths), and what to do when a known signature matches."""
     if record is None:
         return "no record"
     if record.status is Status.NOT_RUN:
         return f"not run: {record.blocked_by or record.message or ''}"
-    text = record.status.value + (f" ({record.error_class})" if record.error_class else "")
+    text = f"{record.stage} {record.status.value}" + (
+        f" ({record.error_class})" if record.error_class else ""
+    )
     if record.stage == "run" and (stand_in := answers.stand_in_of(record)):
         text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
-    if record.status is Status.FAIL and record.error_class == answers.INCOMPATIBLE:
-        return f"{text}: {answers.refusal_reason(record.message)}"
-    if record.stage == "compile" and record.status is Status.FAIL:
-        return f"{text}: {answers.why(record).split(': ', 1)[1]}"  # the first error and its op, uncut
-    line = answers.first_line(record.message)
-    return f"{text}: {answers.clip(line, 200)}" if line else text
+    found = answers.hint(record)
+    advice = f"\nwhat to do: {found.advice}" if found is not None else ""
+    if refusals.refused(record):
+        return f"{text}: {_text.without_paths(answers.refusal_reason(record.message))}{advice}"
+    if record.status is Status.OK:
+        return text
+    # the first error and its op, uncut; else the line a known signature matches, or the first error
+    return f"{text}: {answers.clip(answers.why(record).split(': ', 1)[-1], 300)}{advice}"
 
 
 def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[Record]:
-    """The record that says how far a cell got: its run, else its compile."""
-    return site.runs.same(function, exporter, compiler) or site.runs.compiles.get(
+    """The record that says how far a cell got: its run, else its compile — or, when that was never
+    run because the cell's own export or compile failed, that failure (drawn as one, not as a cell
+    never run). A cell blocked by an environment that could not be installed stays not run."""
+    record = site.runs.same(function, exporter, compiler) or site.runs.compiles.get(
         (function, exporter, compiler)
     )
+    if record is not None and record.status is Status.NOT_RUN:
+        cause = site.runs.cause(record)
+        if answers.failed(cause):
+            return cause
+    return record
 
 
 def _index_page(site: Site) -> str:
@@ -415,7 +478,8 @@ def _index_page(site: Site) -> str:
 def _legend() -> str:
     items = [
         ("loads / ok", "ok"),
-        ("refused / failed", "fail"),
+        ("refused by the runtime (an answer)", "refuses"),
+        ("failed: export, compile or run", "fail"),
         ("output mismatch", "mismatch"),
         ("timeout", "timeout"),
         ("not run / unknown", "not_run"),
@@ -424,7 +488,10 @@ def _legend() -> str:
     return (
         "<p class=legend>"
         + " ".join(
-            f'<span class=swatch style="background:{COLOURS[s]}">{MARKS[s]}</span> {_e(t)}' for t, s in items
+            f'<span class="swatch state-{s}" style="background:{COLOURS[s]}'
+            + (";color:white" if s in DARK else "")
+            + f'">{MARKS[s]}</span> {_e(t)}'
+            for t, s in items
         )
         + "</p>"
     )
@@ -447,7 +514,7 @@ def _recommendations_section(site: Site) -> list[str]:
                 f'<a href="{page_name(rec.model)}">{_e(rec.model)}</a>',
                 f"{len(passing)} of {len(rec.releases)}",
                 newest.compiler if newest else "none passes",
-                _ms(newest.latency_ms, newest.noisy) if newest else "",
+                _latencies(site, newest) if newest else "",
                 _measured(site, newest) if newest else "",
                 fastest,
                 f"{rec.smallest.compiler} ({formats.size(rec.smallest.module_bytes)})"
@@ -462,15 +529,30 @@ def _recommendations_section(site: Site) -> list[str]:
                 "model",
                 "releases passing",
                 "newest passing",
-                "its latency",
+                "its latency per call",
                 "measured",
                 "fastest",
                 "smallest module",
             ],
             rows,
-            raw=(0,),
+            raw=(0, 3),
         ),
     ]
+
+
+def _latencies(site: Site, result: answers.ReleaseResult) -> str:
+    """A release's latency per call, each function apart (a prefill and a decode step are two
+    figures, not one sum): markup."""
+    timed = [
+        (r.label.model, t)
+        for job in result.evidence
+        if (r := site.runs.by_job.get(job)) is not None and r.stage == "run" and (t := answers.timing(r))
+    ]
+    if len(timed) <= 1:
+        return _e(_ms(result.latency_ms, result.noisy))
+    return "<br>".join(
+        f"{_e(function.split('.', 1)[-1])}: {_e(_ms(t.median, t.noisy))}" for function, t in timed
+    )
 
 
 def _measured(site: Site, result: answers.ReleaseResult) -> str:
@@ -745,24 +827,28 @@ def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
             r.status.value,
             r.error_class or "",
             _failure_words(r),
+            _what_to_do(r),
             r.job,
         )
         for r in sorted(failing, key=lambda r: (answers.version_key(r.label.compiler), r.job))
     ]
     return [
         "<h2>Failures, in the tools' words</h2>",
-        _table(["compiler", "stage", "status", "class", "message", "job"], rows),
+        _table(["compiler", "stage", "status", "class", "message", "what to do", "job"], rows),
     ]
 
 
-_STORE_PATH = re.compile(r"\S*/store/")
-
-
 def _failure_words(record: Record) -> str:
-    """A compile's first error and the op it names, uncut; else the tool's first line."""
+    """A compile's first error and the op it names, uncut; else the line a known signature matches,
+    or the tool's first error line — without the paths of the machine it ran on."""
     if record.stage == "compile" and record.status is Status.FAIL:
         return answers.why(record).split(": ", 1)[1]
-    return answers.clip(_STORE_PATH.sub("<store>/", answers.first_line(record.message)), 300)
+    return answers.clip(_text.without_paths(hints.telling_line(record.message, record.stage)), 300)
+
+
+def _what_to_do(record: Record) -> str:
+    found = answers.hint(record)
+    return found.advice if found is not None else ""
 
 
 def _environments_page(site: Site) -> str:

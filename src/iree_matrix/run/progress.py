@@ -21,7 +21,7 @@ from typing import Optional, TextIO
 from iree_matrix import stages
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record, Status
-from iree_matrix.iree import compile_errors, refusals, targets
+from iree_matrix.iree import compile_errors, hints, refusals, targets
 from iree_matrix.matrix.plan import Job
 from iree_matrix.run import stage_times
 from iree_matrix.run.stage_times import StageTimes  # the estimate's basis (run/stage_times.py)
@@ -51,7 +51,8 @@ def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 
     lines = [ln.strip() for ln in (message or "").strip().splitlines() if ln.strip()]
     if not lines:
         return ""
-    line = next((ln for ln in lines if "error" in ln.lower()), lines[0])
+    found = hints.find(message)  # the line a known failure signature matches, else the first error
+    line = found.line if found is not None else next((ln for ln in lines if "error" in ln.lower()), lines[0])
     if cache is not None:
         line = line.replace(str(Path(cache) / "store"), "<store>").replace(str(cache), "<cache>")
     # pip lists every version it knows, oldest first; the newest are the ones a reader needs.

@@ -1,0 +1,198 @@
+"""What to do about a failure: the known failure signatures, in the tools' own words, and the step
+that gets past each. One table (`HINTS`), read by the report, the site, `query` and a run's summary;
+nothing else spells a signature or its advice.
+
+A hint is only ever added to the tool's words, never put in their place: the record keeps what the
+tool said, and a failure no signature matches gets no hint rather than a guess. Each entry says
+where its advice comes from (`source`): measured here, or the page of docs/ that explains it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Optional
+
+from iree_matrix.core._text import first_line
+
+
+def _next_power_of_two(match: re.Match[str]) -> dict[str, str]:
+    """The stack limit to try: the next power of two at or above what the function needs."""
+    got = int(match["got"])
+    return {"suggested": str(1 << max(got - 1, 1).bit_length())}
+
+
+@dataclasses.dataclass(frozen=True)
+class Hint:
+    name: str  # a short id: "recurrent-op"
+    signature: str  # a regular expression searched in each line of the tool's words
+    advice: str  # what to do; `{group}` names a group of the signature's match (or of `fields`)
+    source: str  # where the advice comes from: a measurement here or a page of docs/
+    stages: tuple[str, ...] = ()  # the stages whose words it is read in; () any stage
+    fields: Optional[Callable[[re.Match[str]], dict[str, str]]] = None  # values derived from the match
+
+    def search(self, line: str) -> Optional[re.Match[str]]:
+        return re.search(self.signature, line)
+
+
+HINTS: tuple[Hint, ...] = (
+    Hint(
+        "recurrent-op",
+        r"torch\.aten\.(?P<op>(?:lstm|gru|rnn_tanh|rnn_relu)(?:_cell)?)\b[\w.]*",
+        "IREE has no lowering for torch's recurrent op `aten.{op}` (nn.LSTM, nn.GRU, nn.RNN and "
+        "their Cell forms): write the recurrence out of its gates, one time step per loop iteration "
+        "(`gates = x[:, t] @ w_ih.t() + h @ w_hh.t() + b`, then sigmoid/tanh: the export unrolls it "
+        "into matmuls and elementwise ops, which compile), or use a release where this model passes",
+        "measured: a 1-layer nn.LSTM, nn.GRU and an nn.LSTMCell loop fail to compile on IREE 3.9.0 "
+        "and 3.13.0; the same LSTM written out of its gates (same weights) compiles and matches torch "
+        "on both "
+        "(docs/failures.md, 'What to do')",
+        stages=("compile", "export"),
+    ),
+    Hint(
+        "quantized-op",
+        r"torch\.ops\.quantized\.\w+|quantized::\w+|LinearPackedParams",
+        "a dynamically quantized model (torch.ao.quantization.quantize_dynamic) holds packed "
+        "quantized ops that torch.export cannot trace: export the float model, before quantize_dynamic",
+        "measured: quantize_dynamic on nn.Linear fails at export with torch 2.13.0 + iree-turbine "
+        "3.9.0, on `torch.ops.quantized.linear_dynamic` (docs/failures.md, 'What to do')",
+        stages=("export",),
+    ),
+    Hint(
+        "data-dependent-shape",
+        r"[Dd]ata-dependent|GuardOnDataDependentSymNode|Could not extract specialized integer|"
+        r"Constraints violated|dynamic shape operator|unbacked symbol",
+        "a shape or a branch depends on a tensor's values, which torch.export cannot fix at export "
+        "time: give the factory inputs of the shape you will run, and replace value-dependent Python "
+        "control flow (`if x.sum() > 0`, sizes from `.item()`, `nonzero`) with fixed sizes, "
+        "`torch.where` or `torch.cond`",
+        "measured: `if x.sum() > 0:` stops torch.export (torch 2.13.0, turbine 3.9.0) with "
+        "'Unsupported: Data-dependent branching', whose own hint is torch.cond",
+        stages=("export",),
+    ),
+    Hint(
+        "stack-limit",
+        r"exceeded stack allocation limit of (?P<limit>\d+) bytes.*?Got (?P<got>\d+) bytes",
+        "a kernel needs more stack than the compiler allows ({got} bytes, the limit is {limit}): compile "
+        "with --iree-llvmcpu-stack-allocation-limit={suggested} (a profile's flags; the built-in "
+        "`O3-stack` profile sets 1048576)",
+        "measured: the Whisper encoder at O2/O3 (docs/measurements.md)",
+        stages=("compile",),
+        fields=_next_power_of_two,
+    ),
+    Hint(
+        "armv6-fmaf",
+        r"undefined symbols? at link:.*\bfmaf\b|undefined symbol: fmaf\b|"
+        r"call\(s\) to a function with no code",
+        "the ARM1176's VFPv2 has no fused multiply-add, so the kernels call `fmaf`, which IREE's "
+        "embedded link leaves without code: compile with the `soft-fmaf` profile (it links a software "
+        "fmaf; matrix/arm-soft-fmaf.toml)",
+        "measured: QuartzNet and the Llama decode step run and match torch with it (docs/boards.md, 'fmaf')",
+    ),
+    Hint(
+        "armv6-libgcc",
+        r"undefined symbols? at link:.*?__aeabi_|undefined symbol: __aeabi_",
+        "the kernels call a libgcc helper (`__aeabi_f2lz`: float to int64) that IREE's embedded linker "
+        "for 32-bit ARM does not have: keep float-to-integer conversions in int32 (`.to(torch.int32)`), "
+        "or run this model on a 64-bit board (it compiles and runs for aarch64)",
+        "measured: YOLOX-nano fails to link for armv6 on 3.9.0-3.11.0 and runs on the Pi 4 / Pi 3 "
+        "targets (docs/boards.md)",
+        stages=("compile",),
+    ),
+    Hint(
+        "armv6-libm",
+        r"undefined symbols? at link:.*\b(?P<fn>(?:exp|log|tanh|erf|pow|sin|cos)f)\b",
+        "the kernels call libm's `{fn}`, which IREE's embedded link does not have: drop the flag that "
+        "keeps math functions as library calls (3.3.0's `native-math` profile); the default "
+        "approximations link (with `soft-fmaf` on the Pi Zero)",
+        "measured: QuartzNet with native-math on 3.3.0 (docs/boards.md, 'fmaf')",
+        stages=("compile",),
+    ),
+    Hint(
+        "bytecode-version",
+        r"bytecode version mismatch; runtime supports (?P<runtime>[\d.]+), module has (?P<module>[\d.]+)",
+        "a runtime loads modules of its own bytecode version only (it reads {runtime}, the module is "
+        "{module}): run the module with its compiler's own release's runtime, or compile it with a "
+        "release whose modules this runtime loads (`iree-matrix query load --compiler C --runtime R`)",
+        "measured: the published cross of every compiler and runtime (results/COMPATIBILITY.md)",
+        stages=("run",),
+    ),
+    Hint(
+        "runtime-abi",
+        r"required module '\w+' version mismatch|signature mismatch between module and source|"
+        r"required module features .* not available in this runtime|"
+        r"executable does not support this version of the runtime",
+        "the module was compiled for another runtime release's interfaces: run it with its compiler's "
+        "own release's runtime, or compile it with a release whose modules this runtime loads "
+        "(`iree-matrix query load --compiler C --runtime R`)",
+        "measured: the published cross of every compiler and runtime (results/COMPATIBILITY.md)",
+        stages=("run",),
+    ),
+    Hint(
+        "assert-tensor-metadata",
+        r"torch\.aten\._assert_tensor_metadata' is unknown",
+        "the export holds `aten._assert_tensor_metadata`, which compilers before 3.2.0 do not know: "
+        "use a newer compiler release",
+        "measured: the transformers models on 2.9.0-3.1.0, past it from 3.2.0 (results/COMPATIBILITY.md)",
+        stages=("compile",),
+    ),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Found:
+    """A hint that matched: which, the line of the tool's words it matched, and its advice."""
+
+    hint: Hint
+    line: str
+    advice: str
+
+    @property
+    def name(self) -> str:
+        return self.hint.name
+
+
+def _advice(hint: Hint, match: re.Match[str]) -> str:
+    values: dict[str, str] = {k: v for k, v in match.groupdict().items() if v is not None}
+    if hint.fields is not None:
+        values.update(hint.fields(match))
+    return hint.advice.format(**values)  # an advice names only groups its every match has
+
+
+def _applies(hint: Hint, stage: Optional[str]) -> bool:
+    return not hint.stages or stage is None or stage in hint.stages
+
+
+def find(text: Optional[str], stage: Optional[str] = None) -> Optional[Found]:
+    """The first hint (in `HINTS`' order) whose signature a line of `text` matches."""
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    for hint in HINTS:
+        if not _applies(hint, stage):
+            continue
+        for line in lines:
+            match = hint.search(line)
+            if match:
+                return Found(hint, line, _advice(hint, match))
+    return None
+
+
+def words(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str]) -> str:
+    """Everything a record says about its failure, for matching: the compile stage's first error
+    and the op it names (kept whole in the metrics, where the message may have been cut), then the
+    message."""
+    stored = metrics if isinstance(metrics, Mapping) else {}
+    parts = [str(stored[k]) for k in ("first_error", "failing_op") if isinstance(stored.get(k), str)]
+    return "\n".join([*parts, message or ""])
+
+
+def of_record(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str]) -> Optional[Found]:
+    """The hint for a stored failure (a record's stage, metrics and message), or None."""
+    return find(words(stage, metrics, message), stage)
+
+
+def telling_line(text: Optional[str], stage: Optional[str] = None) -> str:
+    """The one line of a tool's words a person must see: the line a known signature matches, else
+    the first line naming an error, else the first line."""
+    found = find(text, stage)
+    return found.line if found is not None else first_line(text)

@@ -1,0 +1,263 @@
+"""Hints for failures (issue #39 item 3): the known signatures, on the tools' own words as recorded
+(real messages: the published results, and a tiny LSTM / quantized user model run through
+`iree-matrix matrix --model` on IREE 3.9.0 and 3.13.0), shown in the report, the site, `query` and
+the run's summary, with the telling line never cut."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iree_matrix.answers import answers, query
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import hints
+from iree_matrix.report import compatibility, site
+from tests.unit.test_answers import EXP, _compile, _run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Recorded by `iree-matrix matrix --matrix rnn.toml` (a user model file with an nn.LSTM, an nn.GRU,
+# an nn.LSTMCell loop, the LSTM written out of its gates and a quantize_dynamic MLP; torch 2.13.0,
+# iree-turbine 3.9.0, IREE 3.13.0), the compile record's message and metrics as stored.
+LSTM_MESSAGE = (
+    "model.mlir:33:13: error: failed to legalize operation 'torch.operator' that was explicitly marked "
+    'illegal: %11:3 = "torch.operator"(%arg0, %9, %10, %1, %7, %0, %6, %6, %1) <{name = '
+    '"torch.aten.lstm.input"}> : (!torch.vtensor<[1,5,8],f32>, !torch.list<vtensor>, '
+    "!torch.list<vtensor>, !torch.bool, !torch.int, !torch.float, !torch.bool, !torch.bool, !torch.bool) "
+    "-> (!torch.vtensor<[1,5,16],f32>, !torch.vtensor<[1,1,16],f32>, !torch.vtensor<[1,1,16],f32>)"
+)
+LSTM_METRICS = {
+    "failing_op": "torch.aten.lstm.input",
+    "first_error": "failed to legalize operation 'torch.operator' that was explicitly marked illegal",
+}
+# The export record's message of the quantize_dynamic MLP (error.json: the exception's own words).
+QUANTIZED_MESSAGE = """\
+Unsupported: Failed to convert args/kwargs to proxy
+  Explanation: Missing `as_proxy()` implementation for some arg/kwarg.
+
+
+  Developer debug context: call_function args: TensorVariable() LazyVariableTracker(realized: \
+UserDefinedObjectVariable(ScriptObject)) ConstantVariable(bool: True)
+
+ For more details about this graph break, please visit: \
+https://meta-pytorch.github.io/compile-graph-break-site/gb/gb0055.html
+
+from user code:
+   File "/root/.cache/iree-matrix/envs/venv/py3.11-torch2.13.0-turbine3.9.0-5f19bda7b85db648/lib/\
+python3.11/site-packages/torch/_dynamo/functional_export.py", line 232, in forward
+    res = self._export_root(*args, **kwargs)
+          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/tmp/hfx/models/rnn_nets.py", line 50, in forward
+    return self.fc2(torch.relu(self.fc1(x)))
+                               ^^^^^^^^^^^^^
+  File "/root/.cache/iree-matrix/envs/venv/py3.11-torch2.13.0-turbine3.9.0-5f19bda7b85db648/lib/\
+python3.11/site-packages/torch/ao/nn/quantized/dynamic/modules/linear.py", line 58, in forward
+    Y = torch.ops.quantized.linear_dynamic(
+        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+
+Set TORCHDYNAMO_VERBOSE=1 for the internal stack trace (please do this especially if you're \
+reporting a bug to PyTorch). For even more developer context, set TORCH_LOGS="+dynamo"
+"""
+
+# The export record of `if x.sum() > 0: return x * 2` (the first lines of its message).
+DATA_DEPENDENT_MESSAGE = """\
+Unsupported: Data-dependent branching
+  Explanation: Detected data-dependent branching (e.g. `if my_tensor.sum() > 0:`). Dynamo does not \
+support tracing dynamic control flow.
+
+      The branch condition involves a tensor computed as follows:
+        # File "/tmp/hfx/models/dyn_net.py", line 8, in forward, code: if x.sum() > 0:  # data-dependent \
+control flow
+        gt = gt(sum_1, 0)
+"""
+
+
+def _failed(stage: str, function: str, compiler: str, message: str, metrics: Any = None, **kw) -> Record:
+    cell = f"{function}/{EXP}" + ("" if stage == "export" else f"/iree{compiler}/x86_64/default")
+    labels = {"model": function, "source_model": function.split(".")[0], "exporter": EXP}
+    if stage != "export":
+        labels.update(compiler=compiler, arch="x86_64", profile="default")
+    error_class = kw.pop("error_class", f"{stage}-error")
+    return Record(
+        f"{stage}:{cell}", stage, cell, "k", Status.FAIL, labels, metrics or {}, message=message,
+        error_class=error_class,
+    )  # fmt: skip
+
+
+def test_an_lstm_compile_failure_carries_the_unroll_hint():
+    record = _failed("compile", "net.lstm", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
+    found = answers.hint(record)
+    assert found is not None and found.name == "recurrent-op"
+    assert "`aten.lstm`" in found.advice and "out of its gates" in found.advice
+    # The op is only in the compile stage's metrics when a stage cut its message: still found.
+    cut = _failed(
+        "compile", "net.lstm", "3.13.0", "model.mlir:33:13: error: failed to legalize", LSTM_METRICS
+    )
+    assert answers.hint(cut) is not None
+    for op in ("torch.aten.gru.input", "torch.aten.lstm_cell", "torch.aten.rnn_tanh.input"):
+        assert hints.find(f'<{{name = "{op}"}}>', "compile").name == "recurrent-op"  # type: ignore[union-attr]
+
+
+def test_a_quantized_export_failure_names_the_op_and_says_export_the_float_model():
+    record = _failed("export", "net.quantized", "", QUANTIZED_MESSAGE)
+    found = answers.hint(record)
+    assert found is not None and found.name == "quantized-op" and "export the float model" in found.advice
+    assert hints.telling_line(QUANTIZED_MESSAGE) == "Y = torch.ops.quantized.linear_dynamic("
+    assert "torch.ops.quantized.linear_dynamic" in answers.why(record)  # not "Unsupported: …" alone
+
+
+def test_a_data_dependent_branch_says_torch_cond():
+    found = answers.hint(_failed("export", "net.branchy", "", DATA_DEPENDENT_MESSAGE))
+    assert found is not None and found.name == "data-dependent-shape" and "torch.cond" in found.advice
+
+
+def test_the_telling_line_is_never_behind_lines_omitted_in_the_report():
+    excerpt = compatibility._excerpt(QUANTIZED_MESSAGE, "export")
+    assert "torch.ops.quantized.linear_dynamic" in excerpt
+    assert "/root/.cache" not in compatibility._excerpt(
+        LSTM_MESSAGE.replace("model.mlir", "/root/.cache/iree-matrix/store/export/ab/model.mlir")
+    )
+    # A long message whose telling line is its 40th: the window moves to it.
+    long = "\n".join(
+        [f"warning: noise {i}" for i in range(39)] + ["  File x.py, in forward", *["    at y"] * 30]
+    )
+    long = long.replace("  File x.py, in forward", "    Y = torch.ops.quantized.linear_dynamic(")
+    shown = compatibility._excerpt(long, "export")
+    assert "torch.ops.quantized.linear_dynamic" in shown and "lines omitted" in shown
+
+
+def test_published_failures_carry_their_hints():
+    """The signatures on real records of the published sets."""
+    cases = {
+        ("results/armv6/results.jsonl", "compile:yolox_nano/", "fail"): "armv6-libgcc",
+        ("results/armv6/results.jsonl", "run:quartznet5x5/", "fail"): "armv6-fmaf",
+        ("results/armv6/results.jsonl", "/native-math", "fail"): "armv6-libm",
+        (
+            "results/bench/results.jsonl",
+            "compile:whisper_tiny.encoder/",
+            "fail",
+        ): None,  # first: large vectors
+        ("results/results.jsonl", "iree2.9.0/x86_64/default/rt3.10.0", "fail"): "bytecode-version",
+        ("results/results.jsonl", "iree3.11.0/x86_64/default/rt2.9.0", "fail"): "runtime-abi",
+        ("results/results.jsonl", "compile:llama@transformers.decode/", "fail"): "assert-tensor-metadata",
+    }
+    from iree_matrix.core.results import ResultsLog
+
+    for (path, part, status), name in cases.items():
+        records = [r for r in ResultsLog(ROOT / path) if part in r.job and r.status.value == status]
+        assert records, (path, part)
+        found = [answers.hint(r) for r in records]
+        if name is None:
+            continue
+        assert any(f is not None and f.name == name for f in found), (path, part, found[:1])
+    stack = [
+        r for r in ResultsLog(ROOT / "results/bench/results.jsonl") if "stack allocation" in (r.message or "")
+    ]
+    found = answers.hint(stack[0])
+    assert found is not None and found.name == "stack-limit"
+    assert "--iree-llvmcpu-stack-allocation-limit=65536" in found.advice or "=131072" in found.advice
+
+
+def test_every_hint_formats_and_names_its_source():
+    samples = {
+        "recurrent-op": '"torch.operator"(%a) <{name = "torch.aten.lstm.input"}>',
+        "quantized-op": "Y = torch.ops.quantized.linear_dynamic(",
+        "data-dependent-shape": "symbolic_shapes.GuardOnDataDependentSymNode: Could not guard",
+        "stack-limit": "op exceeded stack allocation limit of 32768 bytes for function. Got 55488 bytes",
+        "armv6-fmaf": "the module's kernels make 19 call(s) to a function with no code, just past the end",
+        "armv6-libgcc": "undefined symbols at link: __aeabi_f2lz",
+        "armv6-libm": "undefined symbols at link: logf",
+        "bytecode-version": "bytecode version mismatch; runtime supports 16.0, module has 15.0",
+        "runtime-abi": "required module 'hal' version mismatch; have 5 but require 6",
+        "assert-tensor-metadata": "error: custom op 'torch.aten._assert_tensor_metadata' is unknown",
+    }
+    assert set(samples) == {h.name for h in hints.HINTS}
+    for hint in hints.HINTS:
+        found = hints.find(samples[hint.name], hint.stages[0] if hint.stages else None)
+        assert found is not None and found.name == hint.name, hint.name
+        assert "{" not in found.advice and hint.source
+    assert hints.find(
+        "'func.func' op exceeded stack allocation limit of 32768 bytes for function. Got 55488 bytes"
+    )
+    assert "=65536" in hints.find(samples["stack-limit"]).advice  # type: ignore[union-attr]
+    assert hints.find("error: 'linalg.generic' op write affecting operations on global resources") is None
+
+
+FOREIGN = "/work/other-box/store/export/ab"
+
+
+def test_query_model_site_and_report_show_the_hint_and_never_a_foreign_path():
+    records = [
+        _compile("net.lstm", "3.13.0", status=Status.FAIL),
+        _run("net.lstm", "3.13.0", status=Status.NOT_RUN),
+    ]
+    records[0] = _failed(
+        "compile", "net.lstm", "3.13.0", LSTM_MESSAGE.replace("model.mlir", FOREIGN + "/model.mlir"),
+        LSTM_METRICS, error_class="compile-error",
+    )  # fmt: skip
+    records[1] = Record(
+        records[1].job, "run", records[1].cell, "", Status.NOT_RUN, records[1].labels, {},
+        message=f"not run because {records[0].job} ended 'fail'", blocked_by=records[0].job,
+    )  # fmt: skip
+    export = _failed("export", "net.quantized", "", QUANTIZED_MESSAGE)
+    blocked = _compile("net.quantized", "3.13.0")
+    records += [
+        export,
+        Record(
+            blocked.job, "compile", blocked.cell, "", Status.NOT_RUN, blocked.labels, {},
+            message=f"not run because {export.job} ended 'fail'", blocked_by=export.job,
+        ),
+    ]  # fmt: skip
+    answer = query.model(records, "net")
+    text = answer.text()
+    assert "what to do: IREE has no lowering for torch's recurrent op `aten.lstm`" in text
+    assert "/work/other-box" not in text
+    pages = site.render(records)
+    page = pages[site.page_name("net")]
+    assert "export the float model" in page and "out of its gates" in page
+    assert "/root/.cache" not in page and "/work/other-box" not in page and "/tmp/hfx" not in page
+    document = compatibility.render_compatibility(records)
+    assert "What to do: IREE has no lowering for torch's recurrent op `aten.lstm`" in document
+    assert "torch.ops.quantized.linear_dynamic" in document and "/work/other-box" not in document
+
+
+def test_the_run_summary_prints_what_to_do(capsys):
+    from iree_matrix.commands import workflow
+
+    record = _failed("compile", "net.lstm", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
+
+    class _Summary:
+        records = {record.job: record}
+        seconds = 1.0
+        executed = 1
+        reused: tuple = ()
+        interrupted = False
+
+        def tally(self) -> str:
+            return "1 fail"
+
+        def answers(self) -> list:
+            return []
+
+        def failures(self) -> list:
+            return [record]
+
+    workflow._print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"))  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "(op: torch.aten.lstm.input)" in out
+    assert "what to do: IREE has no lowering for torch's recurrent op `aten.lstm`" in out
+    # The same advice for a second job is referred to, not repeated.
+    other = _failed("compile", "net.lstm", "3.9.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
+    _Summary.records[other.job] = other
+    _Summary.failures = lambda self: [record, other]  # type: ignore[method-assign]
+    workflow._print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"))  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert out.count("IREE has no lowering") == 1 and f"what to do: as for {record.job}" in out
+
+
+@pytest.mark.parametrize("line", ["bytecode version mismatch; runtime supports 17.0, module has 15.0"])
+def test_a_refusal_hint_points_at_query_load(line: str):
+    found = hints.find(line, "run")
+    assert found is not None and "query load" in found.advice and "17.0" in found.advice
