@@ -10,7 +10,10 @@ newer instruction slips through unnoticed.
 
 In a matrix file a target is `x86_64`, `aarch64:cortex-a72` (board CPU after the colon),
 `armv6` (the Raspberry Pi Zero's ARM1176JZF-S) or `cortex-m:cortex-m4` (a bare-metal
-microcontroller, docs/cortex-m.md); ids spell it `aarch64-cortex-a72`.
+microcontroller, docs/cortex-m.md); ids spell it `aarch64-cortex-a72`. A GPU target
+(docs/gpu.md) is `vulkan-spirv`, `cuda:sm_80` or `rocm:gfx942` (the GPU's chip after the colon):
+compiled on the host for that backend, run on the host by the runtime's `vulkan`, `cuda` or `hip`
+HAL driver where a device of that kind is present.
 """
 
 from __future__ import annotations
@@ -95,6 +98,30 @@ class Board:
 
 
 @dataclasses.dataclass(frozen=True)
+class Gpu:
+    """A GPU backend: what iree-compile is told (its backend and, per release, the flag naming the
+    chip) and which of the runtime's HAL drivers runs its modules."""
+
+    backend: str  # --iree-hal-target-backends=<backend>
+    driver: str  # iree-run-module --device=<driver>
+    kind: str  # what people call its devices: "CUDA", "HIP", "Vulkan"
+    # The flag naming the chip, newest spelling first: a release takes the first its iree-compile
+    # lists (compiler_options.json: --iree-hip-target 2.9.0-3.11.0, --iree-rocm-target 3.11.0-).
+    chip_flags: tuple[str, ...] = ()
+    # Debian packages a run on this machine needs (the Vulkan loader and Mesa's lavapipe device).
+    packages: tuple[str, ...] = ()
+
+    def compile_flags(self, chip: Optional[str], listed: Optional[frozenset[str]] = None) -> list[str]:
+        """The backend and chip flags; `listed`: the options this compiler has (its --help-hidden, or
+        compiler_options.json's row), choosing the chip flag's spelling (None: the newest)."""
+        flags = [f"--iree-hal-target-backends={self.backend}"]
+        if chip and self.chip_flags:
+            spelled = [f for f in self.chip_flags if listed is None or f in listed]
+            flags.append(f"{(spelled or list(self.chip_flags))[0]}={chip}")
+        return flags
+
+
+@dataclasses.dataclass(frozen=True)
 class Arch:
     name: str  # x86_64 | aarch64 | armv6
     triple: str
@@ -118,6 +145,8 @@ class Arch:
     # IREE release runs a model on it. A CPU without one has no section.
     board_titles: dict[str, str] = dataclasses.field(default_factory=dict)
     boards: tuple[Board, ...] = ()
+    # A GPU target: compiled for `gpu.backend`, run by the host's runtime on its `gpu.driver`.
+    gpu: Optional[Gpu] = None
 
     @property
     def platform(self) -> Platform:
@@ -237,6 +266,34 @@ ARCHES: dict[str, Arch] = {
                 ),
             ),
         ),
+        # GPU targets (docs/gpu.md): compiled on the host, run there by the host's runtime (its
+        # `debian` and wheel are the host's; `run.environment` picks the host's runtime). The chips
+        # are the ones the published matrices use and their neighbours; iree-compile takes more.
+        Arch(
+            "vulkan-spirv",
+            "",
+            "amd64",
+            "x86_64",
+            gpu=Gpu("vulkan-spirv", "vulkan", "Vulkan", packages=("libvulkan1", "mesa-vulkan-drivers")),
+        ),
+        Arch(
+            "cuda",
+            "",
+            "amd64",
+            "x86_64",
+            cpus=("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90"),
+            default_cpu="sm_80",
+            gpu=Gpu("cuda", "cuda", "CUDA", chip_flags=("--iree-cuda-target",)),
+        ),
+        Arch(
+            "rocm",
+            "",
+            "amd64",
+            "x86_64",
+            cpus=("gfx908", "gfx90a", "gfx942", "gfx1030", "gfx1100"),
+            default_cpu="gfx942",
+            gpu=Gpu("rocm", "hip", "HIP", chip_flags=("--iree-rocm-target", "--iree-hip-target")),
+        ),
     )
 }
 
@@ -260,7 +317,15 @@ class Target:
 
     @property
     def emulated(self) -> bool:
-        return self.arch.name != host_arch()
+        return self.arch.gpu is None and self.arch.name != host_arch()
+
+    @property
+    def gpu(self) -> Optional[Gpu]:
+        return self.arch.gpu
+
+    def run_arch(self) -> str:
+        """The architecture whose runtime runs this target's modules: a GPU's is the host's."""
+        return host_arch() if self.arch.gpu is not None else self.arch.name
 
 
 # --- readers of the table (at call time, so an entry added to ARCHES is every reader's) ----------
@@ -285,6 +350,11 @@ def board_pages() -> dict[str, str]:
         for cpu, title in a.board_titles.items()
     ]
     return {label: title for _, label, title in sorted(pages, key=lambda p: p[0])}
+
+
+def gpus() -> dict[str, Arch]:
+    """The GPU targets, by name."""
+    return {a.name: a for a in ARCHES.values() if a.gpu is not None}
 
 
 def board_aliases() -> dict[str, str]:
@@ -323,10 +393,11 @@ def parse(text: str) -> Target:
         raise UnknownTarget(f"unknown architecture (known: {', '.join(ARCHES)})")
     if not arch.cpus:
         if cpu:
-            raise UnknownTarget(f"{name} takes no board CPU (the compile profile's target_cpu decides)")
+            what = "chip" if arch.gpu else "board CPU (the compile profile's target_cpu decides)"
+            raise UnknownTarget(f"{name} takes no {what}")
         return Target(arch, None)
     cpu = cpu or arch.default_cpu or ""
     if cpu not in arch.cpus:
         choices = " | ".join(f"{name}:{c}" for c in arch.cpus)
-        raise UnknownTarget(f"{name} needs a board CPU: {choices}")
+        raise UnknownTarget(f"{name} needs a {'chip' if arch.gpu else 'board CPU'}: {choices}")
     return Target(arch, cpu)

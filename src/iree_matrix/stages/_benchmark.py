@@ -17,6 +17,8 @@ def device_flags(ctx: Context, device: str = DEFAULT_DEVICE) -> list[str]:
     local-sync runs everything on the calling thread (one core, as on a Pi Zero)."""
     if device == "local-sync":
         return ["--device=local-sync"]
+    if device != DEFAULT_DEVICE:  # a GPU's HAL driver (targets.Gpu.driver: vulkan, cuda, hip)
+        return [f"--device={device}"]
     return ["--device=local-task", f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"]
 
 

@@ -18,17 +18,26 @@ from iree_matrix.core.outcome import Outcome, from_exception
 from iree_matrix.core.results import Status
 from iree_matrix.core.store import Entry
 from iree_matrix.envs import Environment
-from iree_matrix.iree import compile_errors, elf, targets, versions, vmfb
+from iree_matrix.iree import compile_errors, compiler_options, elf, targets, versions, vmfb
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
-from iree_matrix.iree.flags import Profile, _llvmcpu_prefix, compile_flags, is_vmvx, missing_flags, target_cpu
+from iree_matrix.iree.flags import (
+    Profile,
+    _llvmcpu_prefix,
+    _opt_level,
+    compile_flags,
+    is_vmvx,
+    missing_flags,
+    target_cpu,
+)
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
-from iree_matrix.matrix.spec import BYTECODE, Cell
+from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,
     MLIR,
     MLIRBC,
     MODULE,
+    ONNX,
     Artifact,
     export_digest,
 )
@@ -37,6 +46,10 @@ from iree_matrix.stages.base import Context, StageBase
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
 _DUMP_BENCHMARKS = "--iree-hal-dump-executable-benchmarks-to"
+# An `onnx` form: the compiler's own ONNX importer (the `iree-import-onnx` console script of
+# iree-base-compiler / iree-compiler) writes the MLIR this compile reads, beside the module.
+_ONNX_IMPORTER, _ONNX_MODULE = "iree-import-onnx", "iree.compiler.tools.import_onnx"
+_IMPORTED = "model.mlir"
 
 # `iree-compile --help-hidden` per environment: which flags this compiler has.
 _help_texts: dict[str, str] = {}
@@ -44,12 +57,14 @@ _help_lock = threading.Lock()
 
 
 def environment(cell: Cell, python: str = "") -> EnvSpec:
-    """`python`: the matrix's `compiler_python` (else the cell's own)."""
+    """`python`: the matrix's `compiler_python` (else the cell's own). An `onnx` form's compiler
+    also has the `onnx` package its iree-import-onnx imports (what `[onnx]` adds, pinned)."""
+    onnx = (versions.ONNX_REQUIREMENT,) if onnx_opset(cell.form) is not None else ()
     return EnvSpec(
         "compiler",
         python or cell.python,
-        (versions.compiler_requirement(cell.compiler),),
-        f"iree-compiler{cell.compiler}",
+        (versions.compiler_requirement(cell.compiler), *onnx),
+        f"iree-compiler{cell.compiler}" + "".join("+" + re.sub(r"[^A-Za-z0-9.]+", "", r) for r in onnx),
     )
 
 
@@ -81,19 +96,22 @@ class CompileStage(StageBase):
         """One compile per export, compiler, target and profile (and MLIR form), reused by every runtime."""
         export, cell = unit.planned["export"], unit.cell
         env = environment(cell, unit.spec.compiler_python)
-        form = cell.form if cell.form == BYTECODE else ""
+        opset = onnx_opset(cell.form)
+        form = cell.form if cell.form == BYTECODE else f"onnx:{opset}" if opset is not None else ""
         labels = dataclasses.replace(
             export.labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile, form=form
         )
         cell_id = f"{export.cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
-        if form:
-            cell_id += "/mlirbc"  # the text form's ids stay as they were
+        if form == BYTECODE:
+            cell_id += "/mlirbc"  # the text form's ids stay as they were (an ONNX export's id names it)
         deps = (export.id, unit.install(env))
         job_id = unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
         unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
 
-    def _flags(self, job: Job) -> list[str]:
+    def _flags(self, job: Job, listing: str = "") -> list[str]:
         assert job.profile is not None
+        if job.target.gpu is not None:
+            return gpu_flags(job.label.compiler, job.target, job.profile, listing)
         return compile_flags(job.label.compiler, job.label.arch, job.profile)
 
     def key(self, job: Job, ctx: Context) -> str:
@@ -102,7 +120,7 @@ class CompileStage(StageBase):
             "stage": self.name,
             # The MLIR's content, not the export's key: exporters (turbine / torch releases)
             # that write byte-identical MLIR share one compile, and every run of it.
-            "mlir": export_digest(ctx.dep("export"), "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"),
+            "mlir": export_digest(ctx.dep("export"), _digest_metric(job)),
             "env": ctx.env_identity(),
             "arch": job.label.arch,
             "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
@@ -113,6 +131,8 @@ class CompileStage(StageBase):
             # module no longer embeds that path, so its bytes are not those of older keys.
             "input": "bare-name",
         }
+        if _onnx(job):  # the ONNX file through this compiler's own importer
+            fields["import"] = _ONNX_IMPORTER
         if _arm32(job):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
             # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
@@ -131,13 +151,13 @@ class CompileStage(StageBase):
 
     def _tunes_for_host(self, job: Job) -> bool:
         assert job.profile is not None
-        return target_cpu(job.target, job.profile) == "host"
+        return job.target.gpu is None and target_cpu(job.target, job.profile) == "host"
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         assert job.profile is not None
-        flags = self._flags(job)  # raises StageSkipped when this compiler lacks a flag
         env = ctx.environment(job)
         listing = _help_text(env)
+        flags = self._flags(job, listing)  # raises StageSkipped when this compiler lacks a flag
         # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
         missing = missing_flags(job.profile.flags, listing) if listing else []
         if missing:
@@ -145,7 +165,13 @@ class CompileStage(StageBase):
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
             )
-        mlir = ctx.read(mlir_file(job))
+        if _onnx(job):
+            imported = _import_onnx(env, job, ctx, out)
+            if isinstance(imported, Outcome):
+                return imported
+            mlir = imported
+        else:
+            mlir = ctx.read(mlir_file(job))
         if _bytecode(job) and not mlir.is_file():
             raise StageFailure("no-bytecode", _bytecode_missing(ctx.dep("export")))
         module = out / MODULE.path
@@ -210,6 +236,24 @@ class CompileStage(StageBase):
         return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
 
 
+def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: str = "") -> list[str]:
+    """iree-compile flags for a GPU target (targets.Gpu): its backend, its chip spelled as this
+    compiler spells it (its `--help-hidden` listing, else compiler_options.json's row for the
+    release), the profile's opt level and flags. A CPU profile (a named CPU, llvm-cpu or vmvx
+    flags) is skipped, saying so."""
+    gpu = target.gpu
+    assert gpu is not None
+    if not profile.applies_to(version):
+        raise StageSkipped(f"profile '{profile.name}' is for IREE {profile.releases}, not {version}")
+    llvmcpu = any(f.startswith(("--iree-llvmcpu-", "--iree-llvm-")) for f in profile.flags)
+    if profile.target_cpu not in ("host", None) or llvmcpu or is_vmvx(profile):
+        raise StageSkipped(
+            f"profile '{profile.name}' is a CPU profile; {target.label} is a {gpu.kind} target"
+        )
+    listed = compiler_options.options_in(listing) if listing else compiler_options.options(version)
+    return [*gpu.compile_flags(target.cpu, listed or None), *_opt_level(version, profile), *profile.flags]
+
+
 def neutral_input(mlir: Path) -> list[str]:
     """The MLIR as the compiler is given it: its bare name, the compiler running in its directory.
     iree-compile embeds the input's path as given in the module's debug information (source map,
@@ -269,6 +313,37 @@ def arm32_linker(profile: Profile) -> Path:
 
 def _bytecode(job: Job) -> bool:
     return job.label.form == "bytecode"
+
+
+def _onnx(job: Job) -> bool:
+    return onnx_opset(job.label.form) is not None
+
+
+def _digest_metric(job: Job) -> str:
+    return "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"
+
+
+_HAS_IMPORTER = f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({_ONNX_MODULE!r}) else 3)"
+
+
+def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
+    """The export's model.onnx through this compiler's iree-import-onnx, into `out`/model.mlir (the
+    MLIR the compile reads, kept beside the module). A compiler without the importer is a skip that
+    says so; an import that fails is the cell's failure (`onnx-import`), in the importer's words.
+    Returns the MLIR's path, or that failure's Outcome."""
+    probe = env.run([env.python(), "-c", _HAS_IMPORTER], timeout=120, log=ctx.log, check=False)
+    if probe.returncode == 3:
+        raise StageSkipped(
+            f"IREE {job.label.compiler}'s compiler package ships no ONNX importer "
+            f"({_ONNX_IMPORTER}, {_ONNX_MODULE})"
+        )
+    source = ctx.read(ONNX)
+    argv = [env.tool(_ONNX_IMPORTER), source.name, "-o", str(out / _IMPORTED)]
+    done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent], writable=[out],
+                   check=False, cwd=source.parent)  # fmt: skip
+    if done.returncode != 0 or not (out / _IMPORTED).is_file():
+        return _failed(_proc.failure(done, "onnx-import"), done.output, argv)
+    return out / _IMPORTED
 
 
 def mlir_file(job: Job) -> Artifact:

@@ -26,7 +26,7 @@ from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import tools_runtime
 from iree_matrix.core.results import Status
 from iree_matrix.envs import Environment
-from iree_matrix.iree import refusals, targets, versions
+from iree_matrix.iree import devices, refusals, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.stages import _hal_profile
@@ -42,7 +42,7 @@ from iree_matrix.stages.base import Context, StageBase
 
 
 def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = "") -> EnvSpec:  # noqa: B006
-    arch = targets.parse(cell.arch).arch.name
+    arch = targets.parse(cell.arch).run_arch()  # a GPU target's modules run on the host's runtime
     cell = dataclasses.replace(cell, python=python or cell.python)
     tools = runtime_dirs.get(arch)
     if tools is not None:
@@ -81,6 +81,7 @@ class RunStage(StageBase):
         "peak_memory_of": "whose peak that is (a container's cgroup)",
         "timing": "native, or emulated (qemu-user): never ranked with native",
         "op_profile": "each dispatch in context (IREE's HAL profiler; [benchmark] op_profile)",
+        "gpu_devices": "a GPU target's devices the runtime listed (--dump_devices): names, else URIs",
         **firmware.METRICS,
     }
 
@@ -117,9 +118,11 @@ class RunStage(StageBase):
         else:
             runtime = tools_runtime(env.tools)
             labels = dataclasses.replace(compiled.labels, runtime=runtime, runtime_tools=env.tools)
-        for device in spec.benchmark.devices:
+        gpu = targets.parse(cell.arch).gpu is not None
+        # A GPU target runs on its own HAL driver (targets.Gpu.driver): one run, the cell's plain one.
+        for device in spec.benchmark.devices[:1] if gpu else spec.benchmark.devices:
             # The first HAL driver is the cell's plain run; another is the same module on that driver.
-            own = device if device != DEFAULT_DEVICE else ""
+            own = device if device != DEFAULT_DEVICE and not gpu else ""
             cell_id = f"{run_cell}/{device}" if own else run_cell
             unit.add(self.name, cell_id, deps, dataclasses.replace(labels, device=own), env)
         unit.planned[self.name] = Planned(run_cell, labels, env, deps)
@@ -165,7 +168,12 @@ class RunStage(StageBase):
         module = ctx.read(MODULE)
         inputs = [f"--input=@{INPUTS.of(export) / f'input{i}.npy'}" for i in range(len(info["inputs"]))]
         call = [f"--function={info['function']}", *inputs]
-        device = job.label.device or DEFAULT_DEVICE
+        gpu, found = target.gpu, devices.Devices()
+        if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
+            dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
+            dumped = env.run(dump, timeout=ctx.timeout, log=ctx.log, check=False)
+            found = devices.listed(dumped.output, gpu.driver)
+        device = gpu.driver if gpu is not None else job.label.device or DEFAULT_DEVICE
         common = [*device_flags(ctx, device), f"--module={module}", *call]
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
@@ -175,6 +183,11 @@ class RunStage(StageBase):
         # cache), measured on the checked call only: what a board's RAM must hold (issue #24).
         peak: dict[str, Any] = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
+        if done.returncode != 0 and gpu is not None and not found.uris:
+            # No device of this kind here, or one the runtime hides: not run, never a failure, and
+            # not stored (a machine with the device, or another runtime, runs the same cell).
+            reason = devices.not_run_reason(gpu.kind, done.output)
+            return Outcome(Status.SKIP, message=reason, command=tuple(run_argv), cacheable=False)
         if done.returncode != 0:
             empty = empty_function_problem(ctx.dep("compile").record.metrics)
             if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
@@ -191,6 +204,8 @@ class RunStage(StageBase):
         # is that already; any other driver's cell times a second, one-thread benchmark.
         if device == "local-sync":
             sync_json = bench.stdout
+        elif gpu is not None:  # a GPU module does not run on local-sync
+            sync_json = ""
         else:
             sync_argv = benchmark_command(env, ctx, module, *call, device="local-sync")
             sync_json = env.run(sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error",
@@ -198,7 +213,7 @@ class RunStage(StageBase):
         metrics = {
             **check,
             "latency_ms": latency_ms(bench.stdout),
-            "cpu_ms": {**latency_ms(sync_json, "cpu_time"), "threads": 1},
+            **({"cpu_ms": {**latency_ms(sync_json, "cpu_time"), "threads": 1}} if sync_json else {}),
             "process_cpu_ms": latency_ms(bench.stdout, "cpu_time"),
             "module_bytes": module.stat().st_size,
             "module_sha256": file_sha256(module),
@@ -214,9 +229,12 @@ class RunStage(StageBase):
             # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
             "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
             if target.emulated
+            else f"emulated (software {gpu.kind} device: {found.names[0]})"
+            if gpu is not None and found.software
             else "native",
+            **({"gpu_devices": list(found.names or found.uris)} if gpu is not None else {}),
         }
-        if _profiles_ops(job, ctx) and not target.emulated:
+        if _profiles_ops(job, ctx) and not target.emulated and gpu is None:
             median = metrics["latency_ms"]["median"]
             metrics["op_profile"] = _hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
         if check["matches"]:

@@ -1,0 +1,76 @@
+"""Which GPU devices a runtime sees here, in its own words: `iree-run-module --dump_devices=DRIVER`
+before a GPU cell's run, and, when it lists none, the refusal of the run itself. A cell whose
+device is absent reads "not run: no CUDA device here", never a failure; a Vulkan runtime that
+hides the only device (IREE 3.1.0-3.11.0 skip any device whose name starts with "llvmpipe":
+`iree_hal_vulkan_is_device_visible` in iree-org/iree runtime/src/iree/hal/drivers/vulkan/
+vulkan_driver.cc, e.g. commit 0bd736145e98) reads "not run: this runtime hides lavapipe".
+Pure functions of the tools' output: tests/unit/test_gpu_targets.py feeds them fakes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Optional
+
+# `--dump_devices` (3.13.0): "# --device=vulkan://GPU-6d65…" then "name: llvmpipe (LLVM 15.0.6, 256 bits)".
+_DEVICE = re.compile(r"--device=([\w-]+://\S*)")
+_NAME = re.compile(r"^name:\s*(.+?)\s*$", re.MULTILINE)
+# The Vulkan driver's refusal when it hides every device: "physical device 0 invalid; 1 physical
+# devices available; 0 visible" (vulkan_driver.cc, iree_hal_vulkan_driver_find_device_by_index).
+_HIDDEN = re.compile(r"(\d+) physical devices? available; 0 visible")
+# Lavapipe, Mesa's software Vulkan device, names itself "llvmpipe (LLVM 15.0.6, 256 bits)".
+SOFTWARE_NAMES = ("llvmpipe",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Devices:
+    """What `--dump_devices=DRIVER` listed: device URIs and their names (in order)."""
+
+    uris: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    @property
+    def software(self) -> bool:
+        """Every device is a software one (lavapipe): its timings are the CPU's, not a GPU's."""
+        return bool(self.names) and all(n.startswith(SOFTWARE_NAMES) for n in self.names)
+
+
+def listed(output: str, driver: str) -> Devices:
+    """The devices of `driver` a `--dump_devices=DRIVER` (or `--list_devices=DRIVER`) output names."""
+    uris = tuple(u for u in dict.fromkeys(_DEVICE.findall(output)) if u.startswith(f"{driver}://"))
+    if not uris:  # --list_devices prints bare URIs, one a line
+        uris = tuple(ln.strip() for ln in output.splitlines() if ln.strip().startswith(f"{driver}://"))
+    return Devices(uris, tuple(_NAME.findall(output)))
+
+
+def not_run_reason(kind: str, output: str) -> str:
+    """Why a GPU cell is not run, from the refusal of a run on a runtime that listed no device of
+    its kind: the runtime hides the devices there are ("N physical devices available; 0 visible"),
+    or there is none (no driver library, or none enumerated)."""
+    hidden = _HIDDEN.search(output)
+    if hidden and int(hidden.group(1)) > 0:
+        return (
+            f"not run: this runtime hides lavapipe (llvmpipe), the only {kind} device here "
+            f"(the runtime: {hidden.group(0)}; IREE 3.1.0-3.11.0's Vulkan driver hides devices "
+            "named llvmpipe)"
+        )
+    return f"not run: no {kind} device here" + (f" ({_first(output)})" if _first(output) else "")
+
+
+def _first(output: str) -> str:
+    """The runtime's own words: the first line that names a status (library missing, no device)."""
+    for line in output.splitlines():
+        text = line.strip()
+        if re.search(r"\b(UNAVAILABLE|NOT_FOUND|FAILED_PRECONDITION|INTERNAL|UNKNOWN)\b", text):
+            return _clip(re.sub(r"^\S+\.(c|cc):\d+:\s*", "", text))
+    return ""
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def device_missing(reason: Optional[str]) -> bool:
+    """A stored run's message says its device was absent (not a failure of the module)."""
+    return bool(reason) and str(reason).startswith("not run: ")

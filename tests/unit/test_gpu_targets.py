@@ -1,0 +1,189 @@
+"""GPU targets (issue #42): the arch axis takes vulkan-spirv, cuda:CHIP and rocm:CHIP; each compiles
+with its backend and its chip flag as that release spells it, runs on its HAL driver, and a run
+with no device of its kind here is "not run" with the runtime's reason, never a failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from iree_matrix.core.errors import StageSkipped
+from iree_matrix.iree import compiler_options, devices, targets
+from iree_matrix.iree.flags import BUILTIN_PROFILES
+from iree_matrix.stages.compile import gpu_flags
+
+DEFAULT = BUILTIN_PROFILES["default"]
+
+# `iree-run-module --dump_devices=vulkan` of the 3.13.0 wheel with Debian bookworm's lavapipe.
+LAVAPIPE_DUMP = """\
+# ============================================================================
+# Enumerated devices for driver 'vulkan'
+# ============================================================================
+
+# ===----------------------------------------------------------------------===
+# --device=vulkan://GPU-6d65736132322e332e36000000000000
+#   llvmpipe (LLVM 15.0.6, 256 bits) (llvmpipe Mesa 22.3.6 (LLVM 15.0.6))
+# ===----------------------------------------------------------------------===
+name: llvmpipe (LLVM 15.0.6, 256 bits)
+path: GPU-6d65736132322e332e36000000000000
+type: cpu
+driver: llvmpipe
+"""
+# The same on 3.11.0 (it hides llvmpipe): the header only.
+HIDDEN_DUMP = """\
+# ============================================================================
+# Enumerated devices for driver 'vulkan'
+# ============================================================================
+"""
+# 3.11.0's run on that machine, and 3.13.0's CUDA and HIP drivers without their libraries.
+HIDDEN_RUN = (
+    "c/runtime/src/iree/hal/drivers/vulkan/vulkan_driver.cc:547: NOT_FOUND; physical device 0 invalid; "
+    "1 physical devices available; 0 visible; creating device 'vulkan'; resolving dependencies for "
+    "'module'; creating VM context; creating run context"
+)
+NO_CUDA = (
+    "c/runtime/src/iree/hal/drivers/cuda/cuda_dynamic_symbols.c:66: UNAVAILABLE; CUDA driver library "
+    "'libcuda.so'/'nvcuda.dll' not available; please ensure installed and in dynamic library search path"
+)
+NO_HIP = (
+    "c/runtime/src/iree/hal/drivers/hip/dynamic_symbols.c:155: UNAVAILABLE; HIP runtime library "
+    "'amdhip64.dll'/'libamdhip64.so' not available: please ensure installed and in dynamic library "
+    "search path: "
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "driver"),
+    [
+        ("vulkan-spirv", "vulkan-spirv", "vulkan"),
+        ("cuda:sm_80", "cuda-sm_80", "cuda"),
+        ("cuda-sm_90", "cuda-sm_90", "cuda"),
+        ("cuda", "cuda-sm_80", "cuda"),
+        ("rocm:gfx942", "rocm-gfx942", "hip"),
+        ("rocm-gfx90a", "rocm-gfx90a", "hip"),
+    ],
+)
+def test_gpu_targets_parse_label_and_run_on_the_host(text: str, label: str, driver: str):
+    target = targets.parse(text)
+    assert target.label == label
+    assert target.gpu is not None and target.gpu.driver == driver
+    assert not target.emulated
+    assert target.run_arch() == targets.host_arch()
+    assert targets.parse(label) == target  # the id spelling is the same target
+
+
+def test_a_gpu_target_refuses_an_unknown_chip():
+    with pytest.raises(targets.UnknownTarget, match="needs a chip"):
+        targets.parse("cuda:sm_1")
+    with pytest.raises(targets.UnknownTarget, match="takes no chip"):
+        targets.parse("vulkan-spirv:foo")
+
+
+def test_cpu_targets_are_unchanged():
+    assert targets.parse("x86_64").gpu is None
+    assert targets.parse("aarch64:cortex-a72").run_arch() == "aarch64"
+    assert set(targets.gpus()) == {"vulkan-spirv", "cuda", "rocm"}
+
+
+@pytest.mark.parametrize(
+    ("release", "target", "chip_flag"),
+    [
+        # compiler_options.json: --iree-hip-target 2.9.0-3.11.0, --iree-rocm-target 3.11.0-3.13.0,
+        # --iree-cuda-target 2.9.0-3.13.0; no release lists --iree-rocm-target-chip.
+        ("2.9.0", "rocm:gfx942", "--iree-hip-target=gfx942"),
+        ("3.3.0", "rocm:gfx942", "--iree-hip-target=gfx942"),
+        ("3.10.0", "rocm:gfx90a", "--iree-hip-target=gfx90a"),
+        ("3.11.0", "rocm:gfx942", "--iree-rocm-target=gfx942"),
+        ("3.13.0", "rocm:gfx942", "--iree-rocm-target=gfx942"),
+        ("2.9.0", "cuda:sm_80", "--iree-cuda-target=sm_80"),
+        ("3.13.0", "cuda:sm_90", "--iree-cuda-target=sm_90"),
+    ],
+)
+def test_each_release_gets_its_own_chip_flag(release: str, target: str, chip_flag: str):
+    parsed = targets.parse(target)
+    flags = gpu_flags(release, parsed, DEFAULT)
+    assert flags == [f"--iree-hal-target-backends={parsed.gpu.backend}", chip_flag]  # type: ignore[union-attr]
+    listed = compiler_options.options(release)
+    assert listed is not None and chip_flag.split("=")[0] in listed
+
+
+def test_the_compilers_own_listing_decides_the_spelling():
+    listing = "  --iree-hip-target=<string> - HIP target\n"
+    assert (
+        gpu_flags("3.13.0", targets.parse("rocm:gfx942"), DEFAULT, listing)[1] == "--iree-hip-target=gfx942"
+    )
+
+
+def test_vulkan_needs_only_its_backend():
+    assert gpu_flags("3.13.0", targets.parse("vulkan-spirv"), DEFAULT) == [
+        "--iree-hal-target-backends=vulkan-spirv"
+    ]
+    assert (
+        gpu_flags("3.13.0", targets.parse("vulkan-spirv"), BUILTIN_PROFILES["O3"])[-1]
+        == "--iree-opt-level=O3"
+    )
+
+
+@pytest.mark.parametrize("profile", ["avx2", "vmvx", "ukernels", "generic"])
+def test_cpu_profiles_are_skipped_on_a_gpu_target(profile: str):
+    if profile == "generic":  # no target CPU and no flags: nothing CPU-only about it
+        assert gpu_flags("3.13.0", targets.parse("cuda:sm_80"), BUILTIN_PROFILES[profile])
+        return
+    with pytest.raises(StageSkipped, match="CPU profile"):
+        gpu_flags("3.13.0", targets.parse("cuda:sm_80"), BUILTIN_PROFILES[profile])
+
+
+def test_lavapipe_is_listed_and_known_for_software():
+    found = devices.listed(LAVAPIPE_DUMP, "vulkan")
+    assert found.uris == ("vulkan://GPU-6d65736132322e332e36000000000000",)
+    assert found.names == ("llvmpipe (LLVM 15.0.6, 256 bits)",)
+    assert found.software
+
+
+def test_a_bare_device_list_is_read_too():
+    found = devices.listed("local-sync://\nlocal-task://\nvulkan://GPU-6d65\n", "vulkan")
+    assert found.uris == ("vulkan://GPU-6d65",) and not found.software
+
+
+def test_a_runtime_that_hides_lavapipe_says_so():
+    assert devices.listed(HIDDEN_DUMP, "vulkan").uris == ()
+    reason = devices.not_run_reason("Vulkan", HIDDEN_RUN)
+    assert reason.startswith("not run: this runtime hides lavapipe (llvmpipe), the only Vulkan device here")
+    assert "1 physical devices available; 0 visible" in reason
+
+
+@pytest.mark.parametrize(
+    ("kind", "output", "words"), [("CUDA", NO_CUDA, "libcuda.so"), ("HIP", NO_HIP, "amdhip64")]
+)
+def test_no_device_is_not_run_with_the_runtimes_words(kind: str, output: str, words: str):
+    assert devices.listed(output, kind.lower()).uris == ()
+    reason = devices.not_run_reason(kind, output)
+    assert reason.startswith(f"not run: no {kind} device here (UNAVAILABLE;")
+    assert words in reason and "dynamic_symbols" not in reason
+    assert devices.device_missing(reason)
+
+
+def test_no_vulkan_device_at_all_is_not_hidden():
+    reason = devices.not_run_reason(
+        "Vulkan", "NOT_FOUND; physical device 0 invalid; 0 physical devices available; 0 visible"
+    )
+    assert reason.startswith("not run: no Vulkan device here")
+
+
+def test_a_gpu_cell_plans_one_run_on_the_hosts_runtime(tmp_path):
+    from iree_matrix import stages
+    from iree_matrix.matrix import spec
+
+    path = tmp_path / "gpu.toml"
+    path.write_text(
+        'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.13.0"]\ncompiler = ["3.13.0"]\n'
+        'models = ["tiny_cnn"]\narch = ["x86_64", "vulkan-spirv", "cuda:sm_80"]\n'
+        '[benchmark]\ndevices = ["local-task", "local-sync"]\n'
+    )
+    jobs = stages.plan(spec.load(path)).jobs
+    runs = sorted(j.id for j in jobs if j.stage == "run")
+    gpu_runs = [r for r in runs if "/vulkan-spirv/" in r or "/cuda-sm_80/" in r]
+    assert len(gpu_runs) == 2, runs  # one each: no local-sync twin
+    cpu_runs = [r for r in runs if "/x86_64/" in r]
+    assert len(cpu_runs) == 2
+    envs = {j.env.id for j in jobs if j.stage == "run"}
+    assert len(envs) == 1  # the GPU cells run on the host's iree-runtime, the same environment
