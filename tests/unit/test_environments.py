@@ -155,7 +155,7 @@ def test_a_text_only_matrix_keeps_its_ids(tmp_path):
 
 
 def test_an_unknown_form_is_one_line(tmp_path):
-    with pytest.raises(SpecError, match=r"forms = 'binary': unknown MLIR form \(known: text, bytecode\)"):
+    with pytest.raises(SpecError, match=r"forms = 'binary': unknown form \(known: text, bytecode, onnx"):
         _load(tmp_path, BASE + 'torch = "2.13.0"\nturbine = "3.9.0"\nforms = "binary"\n')
 
 

@@ -43,7 +43,8 @@ class Labels:
     device: str = ""  # run jobs on a HAL driver other than the default local-task: local-sync
     arch: str = ""  # a target's label: x86_64, aarch64-cortex-a72, armv6-arm1176jzf-s
     profile: str = ""
-    form: str = ""  # compile and run jobs of MLIR bytecode: "bytecode" (text, the default, is left out)
+    form: str = ""  # compile and run jobs of MLIR bytecode: "bytecode" (text, the default, is left out);
+    # export, compile and run jobs of the ONNX front door: "onnx:<opset>"
     peers: str = ""  # peer jobs: the peers asked for, comma-separated
     env: str = ""  # install jobs: the environment
     kind: str = ""  # install jobs: exporter | compiler | runtime | peer
@@ -323,6 +324,16 @@ class Metrics:
     @property
     def mlirbc_sha256(self) -> Optional[str]:
         return self._text("mlirbc_sha256")
+
+    @property
+    def onnx_sha256(self) -> Optional[str]:
+        """An `onnx` form's export: its model.onnx."""
+        return self._text("onnx_sha256")
+
+    @property
+    def onnx_opset(self) -> Optional[int]:
+        value = self.raw.get("onnx_opset")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
     def module_sha256(self) -> Optional[str]:

@@ -69,6 +69,13 @@ def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
     return tuple(reqs)
 
 
+# The ONNX form's `onnx` package, in the exporter environment (torch.onnx.export needs it: torch
+# 2.13.0 raises "Module onnx is not installed!") and in the compiler's (iree-import-onnx imports it:
+# iree/compiler/extras/onnx_importer.py; the wheels' `[onnx]` extra asks onnx>=1.16.0, 20240410.859's
+# onnx>=1.15.0, 20231004.665's none). Pinned like the peers' so an import depends on the compiler.
+ONNX_REQUIREMENT = "onnx==1.23.2"
+
+
 # What the peers stage installs beside torch (IREE-NOTES.md: these resolve with torch 2.13.0;
 # pinned so a peer's figures come from a known release).
 PEER_REQUIREMENTS = (

@@ -52,6 +52,20 @@ _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text
 # what turbine's `save_mlir` writes for that suffix).
 TEXT, BYTECODE = "text", "bytecode"
 FORMS = (TEXT, BYTECODE)  # runtime = the compiler's own version
+# The ONNX front door: `onnx` (opset 17) or `onnx:N`: torch.onnx.export at opset N, then each
+# compiler's own iree-import-onnx (stages/export.py, stages/compile.py).
+ONNX, DEFAULT_ONNX_OPSET = "onnx", 17
+_ONNX_RE = re.compile(r"onnx(?::(\d{1,3}))?")
+
+
+def onnx_opset(form: str) -> Optional[int]:
+    """The ONNX opset a form exports at (`onnx`: 17, `onnx:18`: 18), or None for an MLIR form."""
+    found = _ONNX_RE.fullmatch(form)
+    if not found:
+        return None
+    return int(found.group(1)) if found.group(1) else DEFAULT_ONNX_OPSET
+
+
 # Every peer a matrix may ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is
 # not installed; a unit test holds the two equal). The stages are the `stages` package's modules.
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
@@ -403,7 +417,11 @@ def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) 
     if axis == "torch" and value in torch_ranges.MODES:
         return
     if axis == "forms" and value not in FORMS:
-        raise where.error(key, value, f"unknown MLIR form (known: {', '.join(FORMS)})")
+        opset = onnx_opset(value)
+        if opset is None:
+            raise where.error(key, value, f"unknown form (known: {', '.join(FORMS)}, onnx, onnx:<opset>)")
+        if not 7 <= opset <= 30:
+            raise where.error(key, value, "an ONNX opset between 7 and 30 (torch.onnx.export's range)")
     if axis in _VERSION_AXES:
         problem = releases.selector_problem(value)
         if problem:

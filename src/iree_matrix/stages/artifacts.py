@@ -31,6 +31,7 @@ class Artifact:
 EXPORT_INFO = Artifact("export", "export.json")  # function, inputs, outputs, tolerance, timings
 MLIR = Artifact("export", "model.mlir")
 MLIRBC = Artifact("export", "model.mlirbc")  # with a bytecode form in the matrix
+ONNX = Artifact("export", "model.onnx")  # an `onnx` form's export: torch.onnx.export at its opset
 INPUTS = Artifact("export", "inputs")  # input<i>.npy
 REFERENCE = Artifact("export", "reference")  # output<i>.npy: torch eager's outputs
 # compile
@@ -50,8 +51,9 @@ def export_digest(export: Entry, metric: str) -> str:
 
 
 def export_digests(folder: Path) -> dict[str, str]:
-    """`mlir_sha256`: the MLIR; `io_sha256`: what a run compares against (inputs, torch's outputs,
-    tolerance) — equal for exporters that differ only in turbine release."""
+    """`mlir_sha256`: the MLIR (`onnx_sha256`: an `onnx` form's ONNX file); `io_sha256`: what a run
+    compares against (inputs, torch's outputs, tolerance) — equal for exporters that differ only in
+    turbine release."""
     info = json.loads((folder / EXPORT_INFO.path).read_text())
     arrays = sorted([*(folder / INPUTS.path).glob("*.npy"), *(folder / REFERENCE.path).glob("*.npy")])
     io = {
@@ -59,7 +61,10 @@ def export_digests(folder: Path) -> dict[str, str]:
         "tolerance": [info.get("atol"), info.get("rtol")],
         "function": info.get("function"),
     }
-    digests = {"mlir_sha256": file_sha256(folder / MLIR.path), "io_sha256": digest(io)}
+    if (folder / ONNX.path).is_file():  # an ONNX export has no MLIR: each compiler imports it
+        digests = {"onnx_sha256": file_sha256(folder / ONNX.path), "io_sha256": digest(io)}
+    else:
+        digests = {"mlir_sha256": file_sha256(folder / MLIR.path), "io_sha256": digest(io)}
     if (folder / MLIRBC.path).is_file():
         digests["mlirbc_sha256"] = file_sha256(folder / MLIRBC.path)
     return digests

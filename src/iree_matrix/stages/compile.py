@@ -323,7 +323,9 @@ def _digest_metric(job: Job) -> str:
     return "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"
 
 
-_HAS_IMPORTER = f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({_ONNX_MODULE!r}) else 3)"
+_HAS_IMPORTER = (
+    f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({_ONNX_MODULE!r}) else 3)"
+)
 
 
 def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:

@@ -12,20 +12,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import _proc
-from iree_matrix.core._hashing import digest
+from iree_matrix.core import _proc, _resources
+from iree_matrix.core._hashing import digest, file_sha256
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
 from iree_matrix.iree import versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
-from iree_matrix.matrix.spec import Cell
+from iree_matrix.matrix.spec import Cell, onnx_opset
 from iree_matrix.stages import _model_worker as worker
-from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, export_digests
+from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, export_digests
 from iree_matrix.stages.base import Context, StageBase
 
 WORKER = "export_model.py"
+ONNX_WORKER = "export_onnx.py"  # an `onnx` form's export (it imports export_model.py)
 
 
 def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
@@ -56,12 +57,20 @@ class ExportStage(StageBase):
         "mlir_sha256": "the MLIR text's digest (artifacts.export_digests)",
         "mlirbc_sha256": "the MLIR bytecode's digest",
         "io_sha256": "inputs, torch's outputs and the tolerance, by content",
+        "onnx_opset": "an `onnx` form's export: the opset torch.onnx.export wrote",
+        "onnx_bytes": "its model.onnx's size",
+        "onnx_sha256": "its digest (each compiler's iree-import-onnx reads it)",
+        "onnx_exporter": "which torch.onnx exporter wrote it (TorchScript)",
     }
 
     def plan(self, unit: Unit) -> None:
         """One export per function and exporter environment, reused by every compiler."""
         cell = unit.cell
-        env = environment(cell, unit.ref.requirements)
+        opset = onnx_opset(cell.form)
+        onnx = (versions.ONNX_REQUIREMENT,) if opset is not None else ()
+        env = environment(cell, (*unit.ref.requirements, *onnx))
+        # An ONNX export is an exporter of its own (one per opset), beside the environment's MLIR.
+        exporter = env.id if opset is None else f"{env.id}-opset{opset}"
         labels = Labels(
             model=unit.name,
             source_model=cell.model,
@@ -69,22 +78,31 @@ class ExportStage(StageBase):
             python=cell.python,
             torch=cell.torch,
             turbine=cell.turbine,
-            exporter=env.id,
+            exporter=exporter,
+            form=f"onnx:{opset}" if opset is not None else "",
         )
-        cell_id = f"{unit.name}/{env.id}"
+        cell_id = f"{unit.name}/{exporter}"
         job_id = unit.add(self.name, cell_id, (unit.install(env),), labels, env)
         unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
 
     def key(self, job: Job, ctx: Context) -> str:
         fields = {"stage": self.name, **worker.key_fields(job, ctx)}
-        if ctx.spec.bytecode:  # keys of text-only exports stay as they were
+        opset = onnx_opset(job.label.form)
+        if opset is not None:
+            fields["onnx_opset"] = opset
+            fields["onnx_worker"] = file_sha256(_resources.scripts_dir() / ONNX_WORKER)
+        elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
         return digest(fields)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
-        extra = ["--bytecode"] if ctx.spec.bytecode else []
-        argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out), *extra)
+        opset = onnx_opset(job.label.form)
+        if opset is not None:
+            script, extra = ONNX_WORKER, ["--opset", str(opset)]
+        else:
+            script, extra = WORKER, ["--bytecode"] if ctx.spec.bytecode else []
+        argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
         if done.returncode != 0:
             raise _failure(out, done)
@@ -96,7 +114,7 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
     """The record's metrics from the worker's export.json (`info`) and the files it wrote in `out`."""
     return {
         "seconds": round(info["seconds"], 3),
-        "mlir_bytes": (out / MLIR.path).stat().st_size,
+        **({"mlir_bytes": (out / MLIR.path).stat().st_size} if (out / MLIR.path).is_file() else {}),
         "eager_ms": info["eager_ms"],
         # One thread's CPU time per call beside the wall time: what load moves least (issue #36).
         **{name: info[name] for name in ("eager_cpu_ms", "eager_cpu_ms_error") if name in info},
@@ -105,6 +123,8 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         # The compiler package whose importer wrote the MLIR (turbine's torch importer lives there).
         **({"importer": info["importer"]} if info.get("importer") else {}),
         **({"mlirbc_bytes": (out / MLIRBC.path).stat().st_size} if (out / MLIRBC.path).is_file() else {}),
+        **({"onnx_bytes": (out / ONNX.path).stat().st_size} if (out / ONNX.path).is_file() else {}),
+        **{name: info[name] for name in ("onnx_opset", "onnx_exporter") if name in info},
         **export_digests(out),
     }
 
@@ -116,9 +136,9 @@ def _failure(out: Path, done: _proc.Completed) -> StageFailure:
         return _proc.failure(done, "export-error")
     # A model that cannot even be built is the model's problem; one that builds but does not
     # export is the finding this stage exists to record.
-    error_class = {"model": "model-error", "eager": "model-error", "import": "turbine-import"}.get(
-        error["phase"], "export-error"
-    )
+    error_class = {
+        "model": "model-error", "eager": "model-error", "import": "turbine-import", "onnx": "onnx-export",
+    }.get(error["phase"], "export-error")  # fmt: skip
     return StageFailure(error_class, error["message"])
 
 

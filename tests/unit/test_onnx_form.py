@@ -1,0 +1,106 @@
+"""The ONNX front door (issue #38 item 3): the `onnx` form's spec, plan, export digests and the
+compile's importer check."""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import stages
+from iree_matrix.core import _proc
+from iree_matrix.core.errors import SpecError, StageSkipped
+from iree_matrix.iree import versions
+from iree_matrix.matrix import releases, spec
+from iree_matrix.stages import artifacts
+from iree_matrix.stages import compile as compile_stage
+from tests.unit.fake_index import INDEX, FakeIndex
+
+BASE = (
+    'python = "3.11"\ncompiler = ["3.9.0", "3.13.0"]\nmodels = "tiny_cnn"\n'
+    'torch = "2.13.0"\nturbine = "3.9.0"\n'
+)
+
+
+def _load(tmp_path: Path, text: str) -> spec.MatrixSpec:
+    path = tmp_path / "m.toml"
+    path.write_text(text, encoding="utf-8")
+    return spec.load(path, resolver=releases.Resolver(None, query=FakeIndex(INDEX)))
+
+
+def test_onnx_opset_reads_the_form():
+    assert spec.onnx_opset("onnx") == spec.DEFAULT_ONNX_OPSET == 17
+    assert spec.onnx_opset("onnx:18") == 18
+    assert spec.onnx_opset("text") is None
+    assert spec.onnx_opset("bytecode") is None
+    assert spec.onnx_opset("onnx18") is None
+
+
+def test_an_opset_out_of_range_is_one_line(tmp_path):
+    with pytest.raises(SpecError, match=r"forms = 'onnx:3': an ONNX opset between 7 and 30"):
+        _load(tmp_path, BASE + 'forms = "onnx:3"\n')
+
+
+def test_the_onnx_form_plans_its_own_export_and_importing_compilers(tmp_path):
+    matrix = _load(tmp_path, BASE + 'forms = ["text", "onnx", "onnx:18"]\n')
+    plan = stages.plan(matrix)
+    by_id = {j.id: j for j in plan.jobs}
+    exports = sorted(j.cell for j in plan.jobs if j.stage == "export")
+    env = "py3.11-torch2.13.0-turbine3.9.0"
+    assert exports == [
+        f"tiny_cnn/{env}",
+        f"tiny_cnn/{env}+onnx1.23.2-opset17",
+        f"tiny_cnn/{env}+onnx1.23.2-opset18",
+    ]
+    onnx_export = by_id[f"export:tiny_cnn/{env}+onnx1.23.2-opset17"]
+    assert onnx_export.label.form == "onnx:17"
+    assert versions.ONNX_REQUIREMENT in onnx_export.env.requirements
+    compile_id = f"compile:tiny_cnn/{env}+onnx1.23.2-opset17/iree3.13.0/x86_64/default"
+    compiled = by_id[compile_id]
+    assert compiled.label.form == "onnx:17"
+    assert compiled.env.requirements == ("iree-base-compiler==3.13.0", versions.ONNX_REQUIREMENT)
+    assert compiled.env.id == "py3.11-iree-compiler3.13.0+onnx1.23.2"
+    assert onnx_export.id in compiled.deps
+    # The text form keeps its ids and its compiler environment (no onnx in it).
+    text = by_id[f"compile:tiny_cnn/{env}/iree3.13.0/x86_64/default"]
+    assert text.label.form == "" and text.env.id == "py3.11-iree-compiler3.13.0"
+    # Every compile of an ONNX export is run, against that export's torch outputs.
+    run = by_id[f"run:tiny_cnn/{env}+onnx1.23.2-opset17/iree3.13.0/x86_64/default"]
+    assert onnx_export.id in run.deps and compile_id in run.deps
+
+
+def test_an_onnx_exports_digest_is_its_onnx_file(tmp_path):
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "model.onnx").write_bytes(b"onnx")
+    (tmp_path / "export.json").write_text(json.dumps({"atol": 1e-4, "rtol": 1e-3, "function": "main_graph"}))
+    digests = artifacts.export_digests(tmp_path)
+    assert set(digests) == {"onnx_sha256", "io_sha256"}
+
+
+class _NoImporter:
+    """A compiler environment whose package has no import_onnx module (the probe exits 3)."""
+
+    def __init__(self) -> None:
+        self.argvs: list[list[str]] = []
+
+    def python(self) -> str:
+        return "python"
+
+    def tool(self, name: str) -> str:
+        return name
+
+    def run(self, argv, **_):
+        self.argvs.append(list(argv))
+        return _proc.Completed(tuple(argv), 3, "", "", 0.1)
+
+
+def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):
+    env = _NoImporter()
+    job = types.SimpleNamespace(label=types.SimpleNamespace(compiler="20231004.665", form="onnx:17"))
+    ctx = types.SimpleNamespace(log=None, timeout=60)
+    with pytest.raises(StageSkipped, match=r"IREE 20231004.665's compiler package ships no ONNX importer"):
+        compile_stage._import_onnx(env, job, ctx, tmp_path)  # type: ignore[arg-type]
+    assert len(env.argvs) == 1 and "import_onnx" in env.argvs[0][-1]
