@@ -187,3 +187,52 @@ def test_a_gpu_cell_plans_one_run_on_the_hosts_runtime(tmp_path):
     assert len(cpu_runs) == 2
     envs = {j.env.id for j in jobs if j.stage == "run"}
     assert len(envs) == 1  # the GPU cells run on the host's iree-runtime, the same environment
+
+
+def _record(stage: str, arch: str, status, **kw):
+    from iree_matrix.core.results import Record
+
+    labels = {"model": "tiny_cnn", "python": "3.11", "torch": "2.13.0", "turbine": "3.9.0",
+              "compiler": "3.13.0", "runtime": "3.13.0", "arch": arch, "profile": "default"}  # fmt: skip
+    cell = f"tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/{arch}/default"
+    return Record(job=f"{stage}:{cell}", stage=stage, cell=cell, key=f"k-{stage}-{arch}", status=status,
+                  labels=labels, host={}, finished="2025-01-01T00:00:00Z", **kw)  # fmt: skip
+
+
+def test_the_gpu_section_says_what_ran_and_what_was_not_run():
+    from iree_matrix.core.results import Status
+    from iree_matrix.report.gpu import gpu_section
+
+    assert gpu_section([_record("compile", "x86_64", Status.OK)]) == []  # CPU-only records: no section
+    lavapipe = "emulated (software Vulkan device: llvmpipe (LLVM 15.0.6, 256 bits))"
+    records = [
+        _record("compile", "vulkan-spirv", Status.OK, metrics={"module_bytes": 20480, "seconds": 1.5}),
+        _record(
+            "run",
+            "vulkan-spirv",
+            Status.OK,
+            metrics={
+                "max_abs_err": 1.8e-7,
+                "matches": True,
+                "timing": lavapipe,
+                "latency_ms": {"median": 0.5, "n": 3, "times": [0.5, 0.5, 0.5]},
+            },
+        ),  # fmt: skip
+        _record("compile", "cuda-sm_80", Status.OK, metrics={"module_bytes": 30000, "seconds": 2.0}),
+        _record("run", "cuda-sm_80", Status.SKIP, message="not run: no CUDA device here (UNAVAILABLE; …)"),
+        _record(
+            "compile",
+            "rocm-gfx942",
+            Status.FAIL,
+            message="error: failed to legalize operation 'x.y'",
+            metrics={"first_error": "failed to legalize operation 'x.y'", "failing_op": "x.y"},
+        ),  # fmt: skip
+    ]
+    text = "\n".join(gpu_section(records))
+    assert text.startswith("## GPU targets")
+    rows = {ln.split("|")[2].strip(): ln for ln in text.splitlines() if ln.startswith("| tiny_cnn")}
+    assert set(rows) == {"vulkan-spirv", "cuda-sm_80", "rocm-gfx942"}
+    assert "20.0 KiB" in rows["vulkan-spirv"] and "1.5 s" in rows["vulkan-spirv"]
+    assert "✅ matches torch (max abs err 1.8e-07), 0.500 ms on llvmpipe (LLVM 15.0.6, 256 bits) " in text
+    assert "not run: no CUDA device here" in text
+    assert "failed to legalize operation 'x.y'" in text

@@ -26,6 +26,7 @@ from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKe
 from iree_matrix.iree import compile_errors, hints, refusals
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.firmware import firmware_section
+from iree_matrix.report.gpu import gpu_section
 from iree_matrix.report.performance import render_performance
 from iree_matrix.report.published import PUBLISHED_SET, render_against_published
 
@@ -112,6 +113,7 @@ def render_compatibility(
         *_runtimes_section(ix),
         *_runtime_builds_section(ix),
         *firmware_section(ix.index.by_job.values()),
+        *gpu_section(ix.index.by_job.values()),
         *_environments_section(ix),
     ]
     return "\n".join(parts).rstrip("\n") + "\n"

@@ -1,0 +1,88 @@
+"""The GPU targets' section of COMPATIBILITY.md (issue #42, docs/gpu.md): per model, GPU target
+(vulkan-spirv, cuda-CHIP, rocm-CHIP) and compiler, did it compile (module size, compile time, or
+the first error and its op), and its run by the runtime: torch's answer, or "not run" with the
+reason (no device of that kind here, or a runtime that hides lavapipe). Nothing when the records
+hold no GPU target, so the CPU-only published sets render as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Optional
+
+from tabulate import tabulate
+
+from iree_matrix.answers import answers
+from iree_matrix.core import formats
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import compile_errors, targets
+
+
+def gpu_section(records: Iterable[Record]) -> list[str]:
+    chosen = [r for r in records if r.stage in ("compile", "run") and _gpu(r.label.arch)]
+    compiles = {_cell(r): r for r in chosen if r.stage == "compile"}
+    if not compiles:
+        return []
+    runs: dict[tuple[str, str, str, str], list[Record]] = {}
+    for r in chosen:
+        if r.stage == "run":
+            runs.setdefault(_cell(r), []).append(r)
+    rows = []
+    for cell in sorted(compiles, key=lambda c: (c[0], c[1], answers.version_key(c[2]), c[3])):
+        compiled = compiles[cell]
+        for run in sorted(runs.get(cell, []), key=lambda r: answers.version_key(r.label.runtime)) or [None]:
+            rows.append(
+                [*cell[:2], cell[2], run.label.runtime if run else "", *_compiled(compiled), _run(run)]
+            )
+    headers = ["model", "target", "compiler", "runtime", "compile", "module", "compile time", "run"]
+    intro = (
+        "Each compiler's module for a GPU backend (`--iree-hal-target-backends=vulkan-spirv`, `cuda` "
+        "with `--iree-cuda-target`, `rocm` with the release's `--iree-hip-target` / `--iree-rocm-target`), "
+        "run by the runtime on its HAL driver (`vulkan`, `cuda`, `hip`) where the runtime lists a device "
+        "of that kind (docs/gpu.md). A Vulkan run on lavapipe (Mesa's software device) is checked "
+        'against torch like every cell; its time is the CPU\'s, marked emulated. "not run" is the '
+        "runtime's answer on this machine (no such device, or a runtime that hides lavapipe), never a "
+        "failure: on a machine with the device the same cells run."
+    )
+    table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    return ["## GPU targets", "", intro, "", table, ""]
+
+
+def _gpu(arch: str) -> bool:
+    try:
+        return targets.parse(arch).gpu is not None
+    except targets.UnknownTarget:
+        return False
+
+
+def _cell(r: Record) -> tuple[str, str, str, str]:
+    return (r.label.model, r.label.arch, r.label.compiler, r.label.profile)
+
+
+def _compiled(r: Record) -> list[str]:
+    m = r.metric
+    if r.status is Status.OK:
+        size = formats.size(m.module_bytes) if m.module_bytes is not None else ""
+        return ["✅", size, f"{m.seconds:.1f} s" if m.seconds is not None else ""]
+    if r.status is Status.SKIP:
+        return ["➖ " + answers.clip(answers.first_line(r.message or ""), 120), "", ""]
+    found: Optional[compile_errors.FirstError] = compile_errors.of_record(r.metrics, r.message)
+    words = found.text() if found is not None else answers.first_line(r.message or "")
+    return [f"❌ {r.status.value}: {answers.clip(words, 160)}", "", ""]
+
+
+def _run(r: Optional[Record]) -> str:
+    if r is None:
+        return ""
+    m = r.metric
+    if r.status is Status.SKIP:
+        return answers.clip(answers.first_line(r.message or ""), 200)
+    if r.status is Status.NOT_RUN:
+        return "not run (the compile did not succeed)"
+    if r.status in (Status.OK, Status.MISMATCH):
+        check = "matches torch" if r.status is Status.OK else "differs from torch"
+        err = f" (max abs err {m.max_abs_err:.2g})" if m.max_abs_err is not None else ""
+        median = m.latency_median
+        time = f", {formats.duration_ms(median)}" if median is not None else ""
+        on = f" on {m.timing.split(': ', 1)[-1][:-1]}" if m.emulated and m.timing and ": " in m.timing else ""
+        return f"{'✅' if r.status is Status.OK else '⚠️'} {check}{err}{time}{on}"
+    return f"❌ {r.status.value}: {answers.clip(answers.first_line(r.message or ''), 160)}"
