@@ -29,7 +29,10 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
     rows = []
     for cell in sorted(compiles, key=lambda c: (c[0], c[1], answers.version_key(c[2]), c[3])):
         compiled = compiles[cell]
-        for run in sorted(runs.get(cell, []), key=lambda r: answers.version_key(r.label.runtime)) or [None]:
+        ordered: list[Optional[Record]] = [
+            *sorted(runs.get(cell, []), key=lambda r: answers.version_key(r.label.runtime))
+        ]
+        for run in ordered or [None]:
             rows.append(
                 [*cell[:2], cell[2], run.label.runtime if run else "", *_compiled(compiled), _run(run)]
             )
