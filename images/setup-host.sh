@@ -8,6 +8,7 @@
 #     runtime built from source);
 #   - gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm (the bare-metal Cortex-M target);
 #   - valgrind, whose callgrind counts the instructions a module executes (the instructions stage);
+#   - libvulkan1 and mesa-vulkan-drivers (lavapipe, a software Vulkan device: the vulkan-spirv cells);
 #   - Debian's Chromium and the DejaVu fonts, so the published site (results/site) is checked in a
 #     real browser, headless, by the integration tests;
 #   - a running dockerd, started in the background when `docker info` does not answer
@@ -52,6 +53,10 @@ command -v arm-none-eabi-gcc >/dev/null 2>&1 || missing+=(gcc-arm-none-eabi)
 command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
 # Instruction counts (`[benchmark] instructions`, stages/instructions.py): callgrind.
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+# GPU targets (docs/gpu.md): the Vulkan loader and Mesa's lavapipe, a software Vulkan device, so
+# vulkan-spirv cells run (and are checked against torch) on a machine without a GPU.
+[ -e /usr/lib/x86_64-linux-gnu/libvulkan.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libvulkan.so.1 ] || missing+=(libvulkan1)
+compgen -G '/usr/share/vulkan/icd.d/lvp_icd*.json' >/dev/null || missing+=(mesa-vulkan-drivers)
 if [ "${#missing[@]}" -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing ${missing[*]} (apt-get)"
