@@ -104,3 +104,37 @@ def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):
     with pytest.raises(StageSkipped, match=r"IREE 20231004.665's compiler package ships no ONNX importer"):
         compile_stage._import_onnx(env, job, ctx, tmp_path)  # type: ignore[arg-type]
     assert len(env.argvs) == 1 and "import_onnx" in env.argvs[0][-1]
+
+
+def _onnx_records():
+    from iree_matrix.core.results import Record, Status
+
+    exporter = "py3.11-torch2.13.0-turbine3.9.0+onnx1.23.2-opset17"
+    base = {"model": "tiny", "source_model": "tiny", "python": "3.11", "torch": "2.13.0", "turbine": "3.9.0",
+            "exporter": exporter, "form": "onnx:17"}  # fmt: skip
+    records = [Record(f"export:tiny/{exporter}", "export", f"tiny/{exporter}", "k", Status.OK, base,
+                      {"onnx_sha256": "a" * 64, "onnx_opset": 17})]  # fmt: skip
+    outcomes = {"3.3.0": (Status.FAIL, "error: failed to legalize operation 'torch.operator'"),
+                "3.13.0": (Status.OK, ""),
+                "20231004.665": (Status.SKIP, "ships no ONNX importer")}  # fmt: skip
+    for compiler, (status, message) in outcomes.items():
+        cell = f"tiny/{exporter}/iree{compiler}/x86_64/default"
+        labels = {**base, "compiler": compiler, "arch": "x86_64", "profile": "default"}
+        records.append(Record(f"compile:{cell}", "compile", cell, "k", status, labels, {}, message=message))
+        if status is Status.OK:
+            run_labels = {**labels, "runtime": compiler}
+            records.append(Record(f"run:{cell}", "run", cell, "k", Status.OK, run_labels, {}))
+    return records
+
+
+def test_query_export_onnx_opset_lists_the_importing_compilers():
+    from iree_matrix.answers import onnx
+
+    answer = onnx.export(_onnx_records(), 17)
+    assert answer.answer == "imports"
+    text = answer.text()
+    assert "imports and compiles: 3.13.0 (of 3 compilers tried)" in text
+    assert "runs and matches torch: 3.13.0" in text
+    assert "3.3.0: fail: error: failed to legalize operation 'torch.operator'" in text
+    assert "20231004.665: skip: ships no ONNX importer" in text
+    assert onnx.export(_onnx_records(), 18).answer == "not measured"

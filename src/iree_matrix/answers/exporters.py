@@ -76,7 +76,8 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
         takes = []
         for c in compiles.get((function, exporter), []):
             form, compiler = form_of(c), c.label.compiler
-            run = runs.get((function, exporter, compiler)) if form == TEXT else None
+            # The text form's and an ONNX form's compile is run (a bytecode form's module is not).
+            run = runs.get((function, exporter, compiler)) if form != BYTECODE else None
             problem = c if c.status is not Status.OK else run if run and run.status is not Status.OK else None
             takes.append(
                 Take(

