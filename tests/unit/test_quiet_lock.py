@@ -192,7 +192,15 @@ def test_a_waiting_timed_stage_prints_the_holders_pid_and_job(tmp_path: Path, mo
     with another_run_times(lock) as pid:
         thread = threading.Thread(target=waiter)
         thread.start()
-        time.sleep(1.0)  # it waits meanwhile
+        # Until the stage says it waits (under load, starting the run may take longer than any fixed
+        # sleep), then half a second more of waiting.
+        logs, deadline = tmp_path / "cache" / "logs", time.monotonic() + 15
+        while time.monotonic() < deadline and not any(
+            "waiting for the machine's quiet lock" in f.read_text(errors="replace")
+            for f in logs.rglob("*.log")
+        ):
+            time.sleep(0.05)
+        time.sleep(0.5)
     thread.join(timeout=10)
     record, printed, job_log_text, took = result["run"]
     assert record.status is Status.OK and record.metrics["held"] is True and took >= 0.5
