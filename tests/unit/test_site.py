@@ -145,3 +145,29 @@ def test_a_models_functions_are_shown_apart_not_summed():
     index = site.render(records)["index.html"]
     assert "prefill: 30.0 ms" in index and "decode: 4.00 ms" in index
     assert "34.0 ms" not in index
+
+
+def test_a_compare_run_kept_beside_the_results_has_its_page(tmp_path):
+    """Issue #39 item 6: `iree-matrix compare A B` writes compare-A-B.json beside the results; the
+    site shows it as a page linked from the index (an unreadable file is left out)."""
+    import json
+
+    source = tmp_path / "results.jsonl"
+    source.write_text("")
+    found = {"function": "mobilenet_v2", "a_ms": [40.0, 41.0, 42.0], "b_ms": [30.0, 30.5, 31.0],
+             "ratio": 0.74, "low": 0.72, "high": 0.76, "p_value": 0.0078, "rounds": 8,
+             "verdict": "faster"}  # fmt: skip
+    host = {"cpu": "Intel(R) Xeon(R) Processor", "family": "6", "model": "167", "llvm_cpu": "rocketlake"}
+    (tmp_path / "compare-3.9.0-3.13.0.json").write_text(
+        json.dumps(
+            {"a": "3.9.0", "b": "3.13.0", "host": host, "calibration": "null rate 0/54", "functions": [found]}
+        )
+    )
+    (tmp_path / "compare-x-y.json").write_text("{broken")
+    pages = site.render(_records(), source)
+    page = pages["compare.html"]
+    assert "<h2>3.13.0 against 3.9.0 on Intel(R) Xeon(R) Processor" in page and "rocketlake" in page
+    assert "<td>mobilenet_v2</td><td>41.0 ms</td><td>30.5 ms</td><td>0.74×</td>" in page
+    assert "faster" in page and "null rate 0/54" in page
+    assert 'href="compare.html"' in pages["index.html"]
+    assert "compare.html" not in site.render(_records())  # nothing kept: no page

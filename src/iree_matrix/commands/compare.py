@@ -88,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     out = args.results_dir / f"compare-{args.a}-{args.b}.json"
     document = {"a": args.a, "b": args.b, "host": host.describe(), "calibration": rate, "functions": found}
     write_atomically(out, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    from iree_matrix.report import site
+
+    site.write(source, args.results_dir / "site")  # its page of comparisons (compare.html)
     if args.json:
         print(json.dumps(document, indent=1))
         return 0
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
           f"call, {args.rounds} paired rounds; B / A above 1 is slower")  # fmt: skip
     print(tabulate(rows, headers=["function", args.a, args.b, "B / A", "verdict"], tablefmt="github",
                    disable_numparse=True))  # fmt: skip
-    print(f"(the test's {rate}; written to {out})")
+    print(f"(the test's {rate}; written to {out} and {args.results_dir / 'site' / 'compare.html'})")
     return 0
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
+import json
 import re
+import statistics
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any, Optional
 from iree_matrix.answers import answers, compat, exporters, roofline
 from iree_matrix.core import _text, formats
 from iree_matrix.core._files import write_atomically
+from iree_matrix.core.host import identity_label
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds, refusals
@@ -934,7 +937,62 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
     found = _exporter_answers(site)
     if found:
         pages["exporters.html"] = _exporters_page(site, found)
+    compared = _comparisons(source)
+    if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
+        title = "Paired comparisons: B against A, timed again in interleaved rounds"
+        pages["compare.html"] = _page(title, _compare_body(compared))
+        link = f'<p><a href="compare.html">{_e(title)}</a></p>'
+        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
     return pages
+
+
+def _comparisons(source: Optional[Path]) -> list[dict[str, Any]]:
+    """The `compare-A-B.json` files `iree-matrix compare` wrote beside the results (ones it cannot
+    read are left out), in name order."""
+    if source is None:
+        return []
+    found = []
+    for path in sorted(Path(source).parent.glob("compare-*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("functions"), list):
+            found.append(data)
+    return found
+
+
+def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
+    body = [
+        "<p class=lead>Each function's two modules timed again on one machine in paired, interleaved "
+        "rounds on one thread (CPU time per call): the verdict is the exact sign-flip test of the round "
+        "ratios (faster or slower only beyond 3 % and p &lt; 0.05); B / A above 1 is B slower.</p>"
+    ]
+    for data in compared:
+        a, b = str(data.get("a", "A")), str(data.get("b", "B"))
+        rows = []
+        for f in data["functions"]:
+            if not isinstance(f, Mapping):
+                continue
+            a_ms, b_ms = f.get("a_ms") or [], f.get("b_ms") or []
+            ratio = f.get("ratio")
+            rows.append((
+                f.get("function", ""),
+                _ms(statistics.median(a_ms)) if a_ms else "",
+                _ms(statistics.median(b_ms)) if b_ms else "",
+                f"{ratio:.3g}×" if isinstance(ratio, (int, float)) else "",
+                f"{f.get('low', 0):.3g}–{f.get('high', 0):.3g}" if f.get("rounds") else "",
+                f.get("verdict", ""),
+                f"{f['p_value']:.2g}" if isinstance(f.get("p_value"), (int, float)) else "",
+                f.get("rounds", ""),
+            ))  # fmt: skip
+        host = data.get("host")
+        where = f" on {_e(identity_label(host))}" if isinstance(host, Mapping) and host else ""
+        body.append(f"<h2>{_e(b)} against {_e(a)}{where}</h2>")
+        body.append(_table(["function", a, b, "B / A", "rounds' range", "verdict", "p", "rounds"], rows))
+        if data.get("calibration"):
+            body.append(f"<p class=caption>{_e(data['calibration'])}</p>")
+    return body
 
 
 def write(results_path: Path, out_dir: Path) -> Path:
