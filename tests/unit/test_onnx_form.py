@@ -138,3 +138,13 @@ def test_query_export_onnx_opset_lists_the_importing_compilers():
     assert "3.3.0: fail: error: failed to legalize operation 'torch.operator'" in text
     assert "20231004.665: skip: ships no ONNX importer" in text
     assert onnx.export(_onnx_records(), 18).answer == "not measured"
+
+
+def test_the_install_answer_of_a_turbine_release_says_what_pip_gives_and_the_pin():
+    from iree_matrix.answers import onnx
+
+    lines = onnx.install_lines("2.5.1", "3.6.0")
+    assert "gives iree-base-compiler 3.13.0 today" in lines[0] and "float8_e8m0fnu" in lines[0]
+    assert "iree-base-compiler==3.6.0" in lines[1]
+    assert onnx.install_lines("2.13.0", "3.9.0")[0].endswith("Conv2d + ReLU)")
+    assert onnx.install_lines("1.0", "0.1") == []

@@ -71,7 +71,30 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
 # (issue #38 item 4): turbine does not pin iree-base-compiler, so pip takes the newest. Measured with
 # `pip install --dry-run --report` (Python 3.11, 2026-11-25) and, where the CPU wheel of torch
 # 2.13.0 fits, an install and `import iree.turbine.aot` for real (docs/exporters.md).
-INSTALL_ANSWERS: tuple[dict[str, str], ...] = ()
+_FLOAT8 = (
+    "`import iree.turbine.aot` fails: module 'torch' has no attribute 'float8_e8m0fnu' (iree-base-compiler "
+    ">= 3.12.0's fx_importer.py reads torch.float8_e8m0fnu when ml_dtypes is installed, which turbine "
+    "requires; torch has that dtype from 2.7)"
+)
+_OLDER = "3.11.0 is the newest without that line)"
+_PUBLISHED = "(turbine's own release, what results/environments exported with)"
+_NOT_TRIED = "resolves; the export was not tried here (a CUDA build of torch), the float8 import line is met"
+INSTALL_ANSWERS: tuple[dict[str, str], ...] = (
+    {"torch": "2.5.1", "turbine": "3.2.0", "compiler": "3.13.0", "verdict": _FLOAT8,
+     "pin": "iree-base-compiler==3.2.0 iree-base-runtime==3.2.0 (turbine's own release; " + _OLDER},
+    {"torch": "2.5.1", "turbine": "3.6.0", "compiler": "3.13.0", "verdict": _FLOAT8,
+     "pin": "iree-base-compiler==3.6.0 iree-base-runtime==3.6.0 (turbine's own release; " + _OLDER},
+    {"torch": "2.7.1", "turbine": "3.7.0", "compiler": "3.13.0", "verdict": _NOT_TRIED,
+     "pin": "iree-base-compiler==3.7.0 iree-base-runtime==3.7.0 " + _PUBLISHED},
+    {"torch": "2.9.1", "turbine": "3.9.0", "compiler": "3.13.0", "verdict": _NOT_TRIED,
+     "pin": "iree-base-compiler==3.9.0 iree-base-runtime==3.9.0 " + _PUBLISHED},
+    {"torch": "2.13.0", "turbine": "3.6.0", "compiler": "3.13.0",
+     "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
+     "pin": "none needed (torch 2.13.0 is outside 3.6's tested >=2.5,<2.8)"},
+    {"torch": "2.13.0", "turbine": "3.9.0", "compiler": "3.13.0",
+     "verdict": "imports and exports (installed and exported here: torch 2.13.0+cpu, a Conv2d + ReLU)",
+     "pin": "none needed; iree-base-compiler==3.9.0 pins what the published results/ used"},
+)  # fmt: skip
 
 
 def install_lines(torch: str, turbine: str, table: Sequence[dict[str, str]] = INSTALL_ANSWERS) -> list[str]:
