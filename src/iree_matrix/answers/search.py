@@ -255,9 +255,10 @@ class Prior:
     dead: frozenset[str]
     faster: frozenset[str] = frozenset()  # changes that beat default alone, beyond noise
     null: frozenset[str] = frozenset()  # changes whose module alone was default's: no effect
+    pairs: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # Profile.pairs
 
     @classmethod
-    def of(cls, rows: Sequence[Effect]) -> Prior:
+    def of(cls, rows: Sequence[Effect], known: Optional[Mapping[str, Profile]] = None) -> Prior:
         speedup, dead, faster, null = {}, set(), set(), set()
         for e in rows:
             config = parse(e.candidate.name)
@@ -272,7 +273,9 @@ class Prior:
                     faster.add(changes[0])
                 elif e.verdict.startswith(stats.SAME_MODULE):
                     null.add(changes[0])
-        return cls(speedup, frozenset(dead), frozenset(faster), frozenset(null))
+        known = BUILTIN_PROFILES if known is None else known
+        pairs = {name: p.pairs for name, p in known.items() if p.pairs}
+        return cls(speedup, frozenset(dead), frozenset(faster), frozenset(null), pairs)
 
     def promise(self, incumbent: Config, candidate: Config) -> float:
         """How promising a neighbour is: the speed-up alone of what it adds (a change it removes
@@ -284,7 +287,9 @@ class Prior:
             (added if candidate.variant else removed).append(changed)
         score = 1.0
         for change in added:
-            score *= self.speedup.get(change, 1.0)
+            alone = self.speedup.get(change, 1.0)
+            partners = [self.speedup.get(k, 1.0) for k in self.pairs.get(change, ()) if k in incumbent.knobs]
+            score *= max([alone, *partners])
         for change in removed:
             score /= self.speedup.get(change, 1.0)
         return score
@@ -335,7 +340,11 @@ def rank_round(
     fresh = [c for c in dict.fromkeys(pool) if c.name not in seen and c != incumbent]
     dead = [c for c in fresh if prior.excludes(c)]
     alive = [c for c in fresh if not prior.excludes(c)]
-    alive.sort(key=lambda c: (-prior.promise(incumbent, c), c.name))
+    # A change that alone gave default's very module (a null knob on this release) comes last: it
+    # may still matter in company, but every change with a measured effect is tried first.
+    alive.sort(
+        key=lambda c: (bool((c.knobs - incumbent.knobs) & prior.null), -prior.promise(incumbent, c), c.name)
+    )
     return alive, dead
 
 

@@ -14,7 +14,7 @@ import fnmatch
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from iree_matrix import stages
 from iree_matrix.answers import search
@@ -23,7 +23,7 @@ from iree_matrix.commands.options import add_matrix_options, add_profile_list
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
-from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS
+from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile
 from iree_matrix.matrix import spec
 
 if TYPE_CHECKING:
@@ -153,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
         return code
     dims = search.space(knobs, {**BUILTIN_PROFILES, **loaded.matrix.profiles})
     wanted = [g.strip() for g in args.functions.split(",") if g.strip()]
-    descents = _start(search.effects(search.candidates(summary.records.values())), wanted)
+    known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
+    descents = _start(search.effects(search.candidates(summary.records.values())), wanted, known)
     extra: list[spec.Cell] = []
     sittings: list[tuple[str, str, tuple[str, ...]]] = []
     first = 2
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             ranked, dead = search.rank_round(d.incumbent, d.tried, dims, d.variants, d.prior)
             picked = ranked[: max(0, min(args.width, args.budget - d.spent))]
             if not picked:
-                d.done = "budget spent" if d.spent >= args.budget else "every neighbour tried"
+                d.done = "budget spent" if d.spent >= args.budget else "local optimum: every neighbour tried"
                 continue
             d.pruned.append(f"round {number}: " + search.explain_pruned(picked, ranked, dead, d.prior))
             proposals[key] = picked
@@ -207,9 +208,9 @@ def run(args: argparse.Namespace) -> int:
                                        winner.name if winner else None))  # fmt: skip
             d.tried.update(c.name for c in configs)
             d.spent += len(configs) - 1
-            if winner is None:
-                d.done = "local optimum"
-            else:
+            # No winner among this round's candidates: the next round tries the next most promising
+            # neighbours beside the same incumbent; it is a local optimum only when none is left.
+            if winner is not None:
                 d.incumbent = search.parse(winner.name)
         sittings += [(u, c, tuple(config.name for config in configs)) for (u, c), configs in sitting.items()]
         search.write_progress(
@@ -306,12 +307,15 @@ def _restore(descents: Mapping[tuple[str, str], _Descent], progress: search.Prog
         d.incumbent = search.parse(str(state["incumbent"]))
         d.tried = {str(n) for n in state["tried"]}
         d.steps = [search.Step(int(r), str(i), tuple(t), w) for r, i, t, w in state["steps"]]
-        d.spent, d.done = int(state["spent"]), str(state["done"])
+        # "local optimum" once meant "none of one round's candidates won"; now it is "no neighbour left".
+        d.spent, d.done = int(state["spent"]), "" if state["done"] == "local optimum" else str(state["done"])
         d.pruned = [str(p) for p in state["pruned"]]
 
 
 def _start(
-    table: dict[tuple[str, str], list[search.Effect]], wanted: Sequence[str]
+    table: dict[tuple[str, str], list[search.Effect]],
+    wanted: Sequence[str],
+    known: Optional[Mapping[str, Profile]] = None,
 ) -> dict[tuple[str, str], _Descent]:
     """Each function's descent after round 1: its best against default beyond noise is the first
     incumbent, round 1's single changes are the prior."""
@@ -327,7 +331,13 @@ def _start(
         winner = top.candidate.name if top.candidate.name != search.BASELINE else None
         first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
         descents[(unit, compiler)] = _Descent(
-            unit, compiler, variants, search.Prior.of(rows), search.parse(top.candidate.name), names, [first]
+            unit,
+            compiler,
+            variants,
+            search.Prior.of(rows, known),
+            search.parse(top.candidate.name),
+            names,
+            [first],
         )
     return descents
 

@@ -81,6 +81,10 @@ class Profile:
     # compiler has its flags). Outside them a cell is skipped, saying so.
     releases: str = ""
     source: str = ""  # where the knob comes from: IREE's docs, its benchmark configs, an issue
+    # Knobs it works together with: beside one of them the search ranks it as promising as that one
+    # was alone, whatever it did alone (SLP packs the scalar ops unrolling exposes: alone it finds
+    # little, after unrolling it was the by-hand win of issue #37).
+    pairs: tuple[str, ...] = ()
 
     def applies_to(self, version: str) -> bool:
         if not self.releases or versions.is_date_versioned(version):
@@ -213,6 +217,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             flags=("--iree-llvmcpu-slp-vectorization=true",),
             description="host CPU, LLVM's SLP vectorizer",
             source="iree-compile --help-hidden: 'Enable LLVM SLP Vectorization opt' (off by default)",
+            pairs=("loop-unrolling",),
         ),
         Profile(
             "loop-vectorization",
@@ -222,6 +227,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "loop-interleaving",
+            pairs=("loop-vectorization",),  # LLVM interleaves the loops its loop vectorizer handles
             flags=("--iree-llvmcpu-loop-interleaving=true",),
             description="host CPU, LLVM's loop interleaving",
             source="iree-compile --help-hidden: 'Enable LLVM loop interleaving opt' (off by default)",
