@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
 from iree_matrix.core import host
+from iree_matrix.core.metrics.peak import PeakMetrics
 from iree_matrix.core.results import Record, Status
 
 # Stages whose figures are timings of this host (counts of instructions are not: callgrind counts
@@ -37,7 +38,8 @@ def label(records: Iterable[Record], identity: str) -> str:
     llvm = llvm or next((r.metric.llvm_host_cpu or "" for r in found if r.metric.llvm_host_cpu), "")
     text = host.identity_label(found[0].host, llvm)
     if identity.startswith("legacy:"):
-        flags = next((r.metric.isa_flags for r in found if r.stage == "peak" and r.metric.isa_flags), [])
+        peaks = [r.metric.of(PeakMetrics) for r in found if r.stage == "peak"]
+        flags = next((m.isa_flags for m in peaks if m.isa_flags), ())
         telling = [f for f in flags if f in ("avx512_vp2intersect", "avx_vnni", "avx512_bf16", "amx_tile")]
         if telling:
             text += f"; its peak run listed {', '.join(telling)}"

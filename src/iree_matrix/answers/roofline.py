@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
 from iree_matrix.answers import answers, identities
+from iree_matrix.core.metrics.flops import FlopsMetrics
+from iree_matrix.core.metrics.peak import PeakMetrics
 from iree_matrix.core.results import Record, Status
 from iree_matrix.matrix.spec import PEERS
 
@@ -60,7 +62,7 @@ def peak_of(records: Iterable[Record]) -> Optional[Peak]:
     if not found:
         return None
     r = max(found, key=lambda rec: rec.finished or "")
-    m = r.metric
+    m = r.metric.of(PeakMetrics)
     threads = m.threads or 1
     # The ceiling at `threads`: the all-thread run, or `threads` x the one-thread run where that is
     # higher (other programs on a shared machine depress the all-thread run most).
@@ -78,16 +80,15 @@ def work_of(records: Iterable[Record]) -> dict[str, Work]:
     """Per function (its `model` label), the newest successful FLOP count."""
     found: dict[str, Record] = {}
     for r in records:
-        if r.stage == "flops" and r.status is Status.OK and r.metric.flops is not None:
+        if r.stage == "flops" and r.status is Status.OK and r.metric.of(FlopsMetrics).flops is not None:
             unit = r.label.model
             if unit not in found or (r.finished or "") > (found[unit].finished or ""):
                 found[unit] = r
-    return {
-        unit: Work(
-            r.metric.flops or 0, r.metric.bytes_min or 0, r.metric.bytes_ops or 0, dict(r.metric.kinds), r.job
-        )
-        for unit, r in found.items()
-    }
+    return {unit: _work(r.metric.of(FlopsMetrics), r.job) for unit, r in found.items()}
+
+
+def _work(m: FlopsMetrics, job: str) -> Work:
+    return Work(m.flops or 0, m.bytes_min or 0, m.bytes_ops or 0, dict(m.kinds), job)
 
 
 def gflops(flops: float, ms: Optional[float]) -> Optional[float]:

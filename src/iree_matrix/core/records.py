@@ -9,10 +9,12 @@ and a planned job lacking one its stage requires (`REQUIRED`) is one too — not
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional, TypeVar, Union
 
 from iree_matrix.core import stats
 
@@ -157,11 +159,91 @@ class Timed:
         return cls(number(value))
 
 
+def metric(doc: str, default: Any = None) -> Any:
+    """A field of a `StageMetrics` dataclass: what it means (`doc`, the stage's `metrics` entry) and
+    its value when a record lacks it (None; a container type's empty value: `()`, `{}`)."""
+    if isinstance(default, Mapping):
+        return dataclasses.field(default_factory=dict, metadata={"doc": doc})
+    return dataclasses.field(default=default, metadata={"doc": doc})
+
+
+_M = TypeVar("_M", bound="StageMetrics")
+
+
+class StageMetrics:
+    """The base of a stage's metrics: a frozen dataclass whose fields (each a `metric(doc)`) are what
+    its records' `metrics` hold. The stage writes one (`written`: the record's dictionary), declares
+    its fields (`described`: the stage's `metrics`), and every reader reads one back from a record
+    (`record.metric.of(PeakMetrics)`, `read`): each value converted by its field's type — a value of
+    another type (an older record, a hand-edited log) reads as the field's default, never as a wrong
+    figure. One module per stage in `core/metrics/` (the foundation layer, so the report reads it
+    without importing the stages)."""
+
+    stage: ClassVar[str] = ""
+
+    @classmethod
+    def read(cls: type[_M], raw: Mapping[str, Any]) -> _M:
+        values = {}
+        for name, (convert, default) in _readers(typing.cast(Any, cls)).items():
+            value = convert(raw.get(name)) if name in raw else None
+            values[name] = default() if value is None else value
+        return cls(**values)
+
+    def written(self) -> dict[str, Any]:
+        """The record's `metrics`: every field that has a value (None is left out)."""
+        return {f.name: v for f in dataclasses.fields(self) if (v := getattr(self, f.name)) is not None}  # type: ignore[arg-type]
+
+    @classmethod
+    def described(cls) -> dict[str, str]:
+        """Name -> meaning of every field: the stage's `metrics` (what test_stages holds records to)."""
+        return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+
+
+def _read_as(kind: Any) -> Any:
+    """The converter of a field's type: the value as that type, or None when it is not one."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is Union:  # Optional[X]
+        (inner,) = [a for a in args if a is not type(None)]
+        return _read_as(inner)
+    if kind is float:
+        return number
+    if kind is bool:
+        return lambda v: v if isinstance(v, bool) else None
+    if kind is int:
+        return lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None
+    if kind is str:
+        return lambda v: v if isinstance(v, str) else None
+    if origin in (tuple, list):
+        return lambda v: tuple(str(x) for x in v) if isinstance(v, (list, tuple)) else None
+    if origin in (Mapping, dict):
+        return lambda v: v if isinstance(v, Mapping) else None
+    return lambda v: v  # Any
+
+
+@functools.cache
+def _readers(cls: Any) -> dict[str, tuple[Any, Any]]:
+    """Per field of a `StageMetrics` dataclass: its converter, and a function giving its default."""
+    hints = typing.get_type_hints(cls)
+    readers = {}
+    for f in dataclasses.fields(cls):
+        if f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory
+        else:
+            default = functools.partial(lambda d: d, f.default)
+        readers[f.name] = (_read_as(hints[f.name]), default)
+    return readers
+
+
 class Metrics:
-    """What a stage measured, by name (the figures the report, the answers and `query` read)."""
+    """What a stage measured, by name (the figures the report, the answers and `query` read): a stage
+    with a `StageMetrics` dataclass is read through it (`of`); the others through the properties here."""
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+
+    def of(self, kind: type[_M]) -> _M:
+        """These metrics as a stage's dataclass (`core/metrics/`): `metric.of(PeakMetrics).gflops_1`."""
+        return kind.read(self.raw)
 
     def _number(self, name: str) -> Optional[float]:
         return number(self.raw.get(name))
@@ -421,62 +503,10 @@ class Metrics:
     def instructions_per_call(self) -> Optional[float]:
         return number(self.instructions.get("per_call"))
 
-    # flops (stages/flops.py): torch's count of one call
-    @property
-    def flops(self) -> Optional[int]:
-        return self._int("flops")
-
-    @property
-    def bytes_min(self) -> Optional[int]:
-        return self._int("bytes_min")
-
-    @property
-    def bytes_ops(self) -> Optional[int]:
-        return self._int("bytes_ops")
-
-    @property
-    def kinds(self) -> Mapping[str, Any]:
-        """Per op kind: {"flops", "bytes"}."""
-        value = self.raw.get("kinds")
-        return value if isinstance(value, Mapping) else {}
-
-    # peak (stages/peak.py): the machine's measured ceilings
-    @property
-    def gflops_1(self) -> Optional[float]:
-        return self._number("gflops_1")
-
-    @property
-    def gflops_all(self) -> Optional[float]:
-        return self._number("gflops_all")
-
-    @property
-    def triad_gbs_1(self) -> Optional[float]:
-        return self._number("triad_gbs_1")
-
-    @property
-    def triad_gbs_all(self) -> Optional[float]:
-        return self._number("triad_gbs_all")
-
+    # flops and peak (stages/flops.py, stages/peak.py): `core/metrics/flops.py`, `core/metrics/peak.py`
     @property
     def threads(self) -> Optional[int]:
         return self._int("threads")
-
-    @property
-    def isa(self) -> str:
-        return self._text("isa") or ""
-
-    @property
-    def lanes(self) -> int:
-        return self._int("lanes") or 0
-
-    @property
-    def isa_flags(self) -> list[str]:
-        return [str(v) for v in self.raw.get("isa_flags") or []]
-
-    @property
-    def load_average(self) -> Mapping[str, Any]:
-        value = self.raw.get("load_average")
-        return value if isinstance(value, Mapping) else {}
 
     @property
     def method(self) -> str:

@@ -336,8 +336,9 @@ def run_key(record: Record) -> RunKey:
 class Index:
     """The one index of a results log: the newest record per job, and the exports, compiles and
     runs by what they are of — of the MLIR text; the compilers reading the MLIR bytecode apart
-    (`bytecode`: report/exporters.py's section). Two jobs with the same labels (a renamed cell):
-    the one that finished last is current."""
+    (`bytecode`: report/exporters.py's section); and every stage's records by cell (`stage`, `get`:
+    how a reader finds a stage's record without knowing the stage). Two jobs with the same labels
+    (a renamed cell): the one that finished last is current."""
 
     by_job: Mapping[str, Record]
     exports: Mapping[ExportKey, Record]
@@ -345,6 +346,8 @@ class Index:
     runs: Mapping[RunKey, Record]
     installs: tuple[Record, ...]
     bytecode: Mapping[CompileKey, Record] = dataclasses.field(default_factory=dict)
+    # Every stage's records by cell (the job id without the stage): any stage, bytecode forms too.
+    by_stage: Mapping[str, Mapping[str, Record]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> Index:
@@ -354,7 +357,9 @@ class Index:
         runs: dict[RunKey, Record] = {}
         bytecode: dict[CompileKey, Record] = {}
         installs = []
+        by_stage: dict[str, dict[str, Record]] = {}
         for record in latest.values():
+            by_stage.setdefault(record.stage, {})[record.cell] = record
             if record.label.form == "bytecode":
                 if record.stage == "compile":
                     _put(bytecode, compile_key(record), record)
@@ -367,7 +372,16 @@ class Index:
                 _put(compiles, compile_key(record), record)
             elif record.stage == "run":
                 _put(runs, run_key(record), record)
-        return cls(latest, exports, compiles, runs, tuple(installs), bytecode)
+        return cls(latest, exports, compiles, runs, tuple(installs), bytecode, by_stage)
+
+    def stage(self, name: str) -> Mapping[str, Record]:
+        """A stage's records by cell ({} when the log has none): `index.stage("peak")`; one cell's: `get`."""
+        return self.by_stage.get(name, {})
+
+    def get(self, stage: str, cell: str) -> Optional[Record]:
+        """The record `stage` wrote for `cell` (a job id without its stage: a compile's cell is
+        the cell of the stages planned on its module), None when the log holds none."""
+        return self.stage(stage).get(cell)
 
     def cause(self, record: Record) -> Record:
         """The record that says why a cell did not pass: the stage that failed (a compile, an

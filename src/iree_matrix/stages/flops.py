@@ -12,6 +12,7 @@ from typing import Any
 
 from iree_matrix.core import _proc, _resources
 from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.metrics.flops import FlopsMetrics
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.iree import opkinds
@@ -27,16 +28,7 @@ class FlopsStage(StageBase):
     rank = 92
     optional = True
     exclusive = False  # a count
-    metrics = {
-        "flops": "FLOPs of one call (torch's FlopCounterMode: 2 per multiply-add)",
-        "bytes_min": "parameters, inputs and outputs once each",
-        "bytes_ops": "every op's tensors in and out",
-        "parameters_bytes": "parameters and buffers",
-        "ops": "per ATen op (and convolution weight shape): calls, flops, bytes",
-        "kinds": "per op kind (opkinds.py): flops, bytes",
-        "method": "how they were counted",
-        "torch_version": "the torch that counted",
-    }
+    metrics = FlopsMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """For a cell `[benchmark] roofline` names: the function's FLOPs, in its exporter's environment."""
@@ -62,9 +54,8 @@ class FlopsStage(StageBase):
         if done.returncode != 0:
             raise _proc.failure(done, "model-error")
         counted = worker.read_result(out / "flops.json", done)
-        return Outcome(
-            Status.OK, metrics={**counted, "kinds": by_kind(counted.get("ops") or [])}, command=tuple(argv)
-        )
+        kinds = by_kind(counted.get("ops") or [])
+        return Outcome(Status.OK, metrics=FlopsMetrics(**counted, kinds=kinds).written(), command=tuple(argv))
 
 
 def by_kind(ops: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:

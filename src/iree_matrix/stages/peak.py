@@ -18,6 +18,7 @@ from typing import Any
 from iree_matrix.core import _proc, _resources, host
 from iree_matrix.core._hashing import digest, file_sha256
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.metrics.peak import PeakMetrics
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
@@ -36,24 +37,7 @@ class PeakStage(StageBase):
     optional = True
     exclusive = True  # it times
     timeout = 600.0
-    metrics = {
-        "gflops_1": "FMA peak on one thread, GFLOP/s",
-        "gflops_all": "on `threads` threads",
-        "triad_gbs_1": "STREAM triad on one thread, GB/s",
-        "triad_gbs_all": "on `threads` threads",
-        "threads": "the matrix's thread count",
-        "isa": "the vectors the kernel used",
-        "fma": "whether the compiler targeted FMA",
-        "lanes": "float lanes per vector",
-        "chains": "independent FMA chains",
-        "triad_bytes": "the triad's arrays",
-        "check": "a triad value (kept so nothing is optimised away)",
-        "method": "the kernel, compiler and flags",
-        "cpu": "the CPU model",
-        "isa_flags": "its vector and FMA flags (/proc/cpuinfo)",
-        "load_average": "1-minute load average before and after",
-        "other_load": "cores other programs kept busy meanwhile",
-    }
+    metrics = PeakMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """With any cell `[benchmark] roofline` names: one measurement of this host, for every function."""
@@ -87,15 +71,15 @@ class PeakStage(StageBase):
             [str(binary), str(threads)], timeout=ctx.timeout, log=ctx.log, error_class="peak-run"
         )
         after = os.getloadavg()
-        metrics = {
+        metrics = PeakMetrics(
             **parse(done.stdout),
-            "method": f"scripts/peak/peak.c built by {compiler_version()} with {' '.join(FLAGS)}",
-            "cpu": host.describe()["cpu"],
-            "isa_flags": isa_flags(),
-            "load_average": {"start": round(before[0], 2), "end": round(after[0], 2)},
-        }
+            method=f"scripts/peak/peak.c built by {compiler_version()} with {' '.join(FLAGS)}",
+            cpu=host.describe()["cpu"],
+            isa_flags=tuple(isa_flags()),
+            load_average={"start": round(before[0], 2), "end": round(after[0], 2)},
+        )
         binary.unlink()
-        return Outcome(Status.OK, metrics=metrics, command=(str(binary), str(threads)))
+        return Outcome(Status.OK, metrics=metrics.written(), command=(str(binary), str(threads)))
 
 
 def compiler() -> str:
