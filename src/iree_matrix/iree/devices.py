@@ -1,7 +1,8 @@
 """Which GPU devices a runtime sees here, in its own words: `iree-run-module --dump_devices=DRIVER`
 before a GPU cell's run, and, when it lists none, the refusal of the run itself. A cell whose
 device is absent reads "not run: no CUDA device here", never a failure; a Vulkan runtime that
-hides the only device (IREE 3.1.0-3.11.0 skip any device whose name starts with "llvmpipe":
+hides the only device (the runtimes of 2.9.0-3.11.0, measured here, skip any device whose name
+starts with "llvmpipe":
 `iree_hal_vulkan_is_device_visible` in iree-org/iree runtime/src/iree/hal/drivers/vulkan/
 vulkan_driver.cc, e.g. commit 0bd736145e98) reads "not run: this runtime hides lavapipe".
 Pure functions of the tools' output: tests/unit/test_gpu_targets.py feeds them fakes.
@@ -52,8 +53,7 @@ def not_run_reason(kind: str, output: str) -> str:
     if hidden and int(hidden.group(1)) > 0:
         return (
             f"not run: this runtime hides lavapipe (llvmpipe), the only {kind} device here "
-            f"(the runtime: {hidden.group(0)}; IREE 3.1.0-3.11.0's Vulkan driver hides devices "
-            "named llvmpipe)"
+            f"(the runtime: {hidden.group(0)}; its Vulkan driver hides devices named llvmpipe)"
         )
     return f"not run: no {kind} device here" + (f" ({_first(output)})" if _first(output) else "")
 
