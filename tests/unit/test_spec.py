@@ -577,7 +577,7 @@ def test_benchmark_dispatches_must_be_strings(tmp_path, value):
     ],
 )
 def test_profiles_dispatches_matches_unit_slash_profile(unit, profile, expected):
-    benchmark = spec.Benchmark(dispatches=("mobilenet_*/default", "tiny_cnn/generic"))
+    benchmark = spec.Benchmark(opt_in=(("dispatches", ("mobilenet_*/default", "tiny_cnn/generic")),))
     assert benchmark.profiles_dispatches(unit, profile) is expected
 
 

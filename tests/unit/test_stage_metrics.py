@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+import pytest
+
 from iree_matrix import stages
 from iree_matrix.core.metrics.flops import FlopsMetrics
 from iree_matrix.core.metrics.peak import PeakMetrics
@@ -57,3 +59,19 @@ def test_the_index_finds_any_stages_record_of_a_cell():
     assert index.get("peak", "x86_64") is peak and index.get("peak", "aarch64") is None
     assert list(index.stage("toy")) == ["m/e/c/x86_64/default"] and index.stage("nope") == {}
     assert peak.metric.of(PeakMetrics).gflops_1 == 10.0 and peak.metric.of(PeakMetrics).threads == 4
+
+
+def test_an_opt_in_is_a_key_a_stage_declares_parsed_and_checked_in_spec(tmp_path):
+    from iree_matrix.core.errors import SpecError
+    from iree_matrix.matrix import spec
+
+    assert {"roofline", "instructions", "dispatches", "op_profile"} == set(spec.opt_ins())
+    path = tmp_path / "m.toml"
+    base = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
+    path.write_text(base + '[benchmark]\nroofline = "tiny_cnn/*"\n')
+    benchmark = spec.load(path).benchmark
+    assert benchmark.globs("roofline") == ("tiny_cnn/*",) and benchmark.opts_in("roofline", "tiny_cnn")
+    assert not benchmark.opts_in("instructions", "tiny_cnn")
+    path.write_text(base + '[benchmark]\nsizes = "tiny_cnn/*"\n')
+    with pytest.raises(SpecError, match=r"unknown key 'benchmark.sizes' \(known: devices, dispatches, instr"):
+        spec.load(path)

@@ -180,6 +180,9 @@ class StageMetrics:
     without importing the stages)."""
 
     stage: ClassVar[str] = ""
+    # The `[benchmark]` key whose "<model>/<profile>" globs name the cells the stage measures (a
+    # matrix file opts them in: `spec.Benchmark.opts_in`); "" when the stage needs no opt-in.
+    opt_in: ClassVar[str] = ""
 
     @classmethod
     def read(cls: type[_M], raw: Mapping[str, Any]) -> _M:

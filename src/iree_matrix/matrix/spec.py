@@ -20,7 +20,7 @@ from typing import Any, Optional, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from iree_matrix.core import _tree
+from iree_matrix.core import _tree, metrics
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, combine, with_needs
@@ -88,9 +88,17 @@ _TOP_KEYS = set(AXES) | {
 }
 _PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description", "needs", "group", "releases"}
 _SEARCH_KEYS = {"knobs"}
-_BENCHMARK_KEYS = {
-    "repetitions", "seed", "threads", "dispatches", "op_profile", "devices", "instructions", "roofline",
-}  # fmt: skip
+_BENCHMARK_KEYS = {"repetitions", "seed", "threads", "devices"}
+# [benchmark]'s opt-ins: each a list of "<model unit>/<profile>" globs naming the cells a stage measures
+# more of (`Benchmark.opts_in`), parsed and checked here alone. A stage declares its own key with its
+# metrics (`StageMetrics.opt_in`, core/metrics/: flops and peak both read `roofline`); the
+# keys of stages without a metrics dataclass yet are these:
+#   dispatches: whose dispatches are each benchmarked on their own (op-wise bisection; one extra
+#     compile per executable); op_profile: whose runs also profile every dispatch in context (IREE
+#     >= 3.12's HAL profiler) and whose peers report their time per op (torch's profiler, ONNX
+#     Runtime's); instructions: whose modules also get their instructions per call counted
+#     (valgrind's callgrind on local-sync, stages/instructions.py).
+_OPT_INS = ("dispatches", "op_profile", "instructions")
 # IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
 # to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
 DEVICES = ("local-task", "local-sync")
@@ -126,36 +134,39 @@ class Benchmark:
     repetitions: int = 5
     seed: int = 0
     threads: int = 0  # every framework gets this many threads; 0: one per CPU of the host
-    # Globs over "<model unit>/<profile>" ("mobilenet_v2/default"): whose dispatches are each
-    # benchmarked on their own (op-wise bisection; one extra compile per executable).
-    dispatches: tuple[str, ...] = ()
-    # The same globs: whose runs also profile every dispatch in context (IREE >= 3.12's HAL
-    # profiler) and whose peers report their time per op (torch's profiler, ONNX Runtime's).
-    op_profile: tuple[str, ...] = ()
     # The HAL drivers every module is run with: each one a run job of its own (the first is the
     # cell's plain run; others get a `/local-sync` suffix).
     devices: tuple[str, ...] = (DEFAULT_DEVICE,)
-    # The same globs: whose modules also get their instructions per call counted (valgrind's
-    # callgrind on local-sync, stages/instructions.py): a figure the machine's load does not move.
-    instructions: tuple[str, ...] = ()
-    # The same globs: whose FLOPs and bytes are counted (torch's FlopCounterMode, stages/flops.py),
-    # beside the machine's measured peak (stages/peak.py): the roofline of the performance table.
-    roofline: tuple[str, ...] = ()
+    # The opt-ins (`opt_ins()`) the file names, each with its globs over "<model unit>/<profile>"
+    # ("mobilenet_v2/default"), in the file's order: a stage reads its own with `opts_in`.
+    opt_in: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
 
+    def globs(self, key: str) -> tuple[str, ...]:
+        """The globs of the opt-in `key` (`[benchmark] roofline`), () when the file names none."""
+        return dict(self.opt_in).get(key, ())
+
+    def opts_in(self, key: str, unit: str, profile: str = "default") -> bool:
+        """Whether the opt-in `key` names this function (`unit`) under `profile`."""
+        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.globs(key))
+
+    @property
+    def dispatches(self) -> tuple[str, ...]:
+        return self.globs("dispatches")
+
     def profiles_dispatches(self, unit: str, profile: str) -> bool:
-        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.dispatches)
+        return self.opts_in("dispatches", unit, profile)
 
     def profiles_ops(self, unit: str, profile: str = "default") -> bool:
-        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.op_profile)
+        return self.opts_in("op_profile", unit, profile)
 
-    def counts_instructions(self, unit: str, profile: str) -> bool:
-        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.instructions)
 
-    def counts_flops(self, unit: str, profile: str) -> bool:
-        return any(fnmatch.fnmatchcase(f"{unit}/{profile}", glob) for glob in self.roofline)
+def opt_ins() -> tuple[str, ...]:
+    """Every key that opts cells in to a stage's measurement: `_OPT_INS` and those the stages'
+    metrics declare (core/metrics/)."""
+    return tuple(sorted({*_OPT_INS, *metrics.opt_ins()}))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -829,7 +840,8 @@ def _parse_images(table: Any, where: _Where) -> dict[str, str]:
 def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
     if not isinstance(table, dict):
         raise where.error("benchmark", table, "expected a [benchmark] table")
-    _reject_unknown(table, _BENCHMARK_KEYS, where, "benchmark.")
+    opt_in_keys = opt_ins()
+    _reject_unknown(table, {*_BENCHMARK_KEYS, *opt_in_keys}, where, "benchmark.")
     values: dict[str, Any] = {}
     for key, (low, high) in _BENCHMARK_BOUNDS.items():
         if key in table:
@@ -837,14 +849,15 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise where.error(f"benchmark.{key}", value, f"expected an integer from {low} to {high}")
             values[key] = value
-    for key in ("dispatches", "op_profile", "instructions", "roofline"):
-        if key in table:
-            globs = _as_list(table[key], f"benchmark.{key}", where)
-            for glob in globs:
-                if "/" not in glob:
-                    expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
-                    raise where.error(f"benchmark.{key}", glob, expected)
-            values[key] = tuple(globs)
+    opt_in = []
+    for key in (k for k in table if k in opt_in_keys):
+        globs = _as_list(table[key], f"benchmark.{key}", where)
+        for glob in globs:
+            if "/" not in glob:
+                expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
+                raise where.error(f"benchmark.{key}", glob, expected)
+        opt_in.append((key, tuple(globs)))
+    values["opt_in"] = tuple(opt_in)
     if "devices" in table:
         devices = _as_list(table["devices"], "benchmark.devices", where)
         for device in devices:

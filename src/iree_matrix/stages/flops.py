@@ -32,7 +32,7 @@ class FlopsStage(StageBase):
 
     def plan(self, unit: Unit) -> None:
         """For a cell `[benchmark] roofline` names: the function's FLOPs, in its exporter's environment."""
-        if unit.spec.benchmark.counts_flops(unit.name, unit.cell.profile):
+        if unit.spec.benchmark.opts_in(FlopsMetrics.opt_in, unit.name, unit.cell.profile):
             exported = unit.planned["export"]
             unit.add(self.name, exported.cell, (unit.install(exported.env),), exported.labels, exported.env)
 

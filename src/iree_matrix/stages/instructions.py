@@ -66,7 +66,7 @@ class InstructionsStage(StageBase):
         run, compiled = unit.planned.get("run"), unit.planned["compile"]
         if run is None or run.cell != compiled.cell or targets.parse(unit.cell.arch).arch.bare_metal:
             return
-        if unit.spec.benchmark.counts_instructions(unit.name, unit.cell.profile):
+        if unit.spec.benchmark.opts_in("instructions", unit.name, unit.cell.profile):
             labels = dataclasses.replace(run.labels, device="local-sync")
             unit.add(self.name, run.cell, run.deps, labels, run.env)
 

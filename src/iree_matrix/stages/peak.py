@@ -41,7 +41,7 @@ class PeakStage(StageBase):
 
     def plan(self, unit: Unit) -> None:
         """With any cell `[benchmark] roofline` names: one measurement of this host, for every function."""
-        if unit.spec.benchmark.counts_flops(unit.name, unit.cell.profile):
+        if unit.spec.benchmark.opts_in(PeakMetrics.opt_in, unit.name, unit.cell.profile):
             arch = targets.host_arch()
             unit.add(
                 self.name, arch, (), Labels(arch=arch), EnvSpec("toolchain", unit.cell.python, (), "host-cc")

@@ -1,4 +1,33 @@
 """Each stage's metrics as one frozen dataclass (`records.StageMetrics`), a module per stage: what
 the stage writes (`written`), declares (`described`, its `metrics`) and every reader reads back
 (`record.metric.of(...)`). In the foundation layer, so the answers and the report read them
-without importing the stages."""
+without importing the stages; and the `[benchmark]` key that opts cells in to the stage (`opt_in`),
+which matrix/spec.py parses and checks against `opt_ins()`: a new stage's opt-in edits no other file."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import pkgutil
+
+from iree_matrix.core.records import StageMetrics
+
+
+@functools.cache
+def declared() -> tuple[type[StageMetrics], ...]:
+    """Every stage's metrics dataclass: the `StageMetrics` each module of this package defines."""
+    found: list[type[StageMetrics]] = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found += [
+            kind
+            for _, kind in inspect.getmembers(module, inspect.isclass)
+            if issubclass(kind, StageMetrics) and kind.__module__ == module.__name__
+        ]
+    return tuple(found)
+
+
+def opt_ins() -> frozenset[str]:
+    """The `[benchmark]` keys the stages declare (`StageMetrics.opt_in`): what a file may opt cells in to."""
+    return frozenset(kind.opt_in for kind in declared() if kind.opt_in)

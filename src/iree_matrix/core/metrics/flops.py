@@ -12,6 +12,7 @@ from iree_matrix.core.records import StageMetrics, metric
 @dataclasses.dataclass(frozen=True)
 class FlopsMetrics(StageMetrics):
     stage = "flops"
+    opt_in = "roofline"  # [benchmark] roofline: the cells whose FLOPs meet this machine's peak
 
     flops: Optional[int] = metric("FLOPs of one call (torch's FlopCounterMode: 2 per multiply-add)")
     bytes_min: Optional[int] = metric("parameters, inputs and outputs once each")

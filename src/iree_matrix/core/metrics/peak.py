@@ -12,6 +12,7 @@ from iree_matrix.core.records import StageMetrics, metric
 @dataclasses.dataclass(frozen=True)
 class PeakMetrics(StageMetrics):
     stage = "peak"
+    opt_in = "roofline"  # [benchmark] roofline: the cells whose FLOPs meet this machine's peak
 
     gflops_1: Optional[float] = metric("FMA peak on one thread, GFLOP/s")
     gflops_all: Optional[float] = metric("on `threads` threads")
