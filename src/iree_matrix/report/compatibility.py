@@ -24,8 +24,8 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKey, Status, latest_by_job
 from iree_matrix.iree import compile_errors, hints, refusals
+from iree_matrix.report import sections
 from iree_matrix.report.exporters import render as exporters_section
-from iree_matrix.report.firmware import firmware_section
 from iree_matrix.report.gpu import gpu_section
 from iree_matrix.report.performance import render_performance
 from iree_matrix.report.published import PUBLISHED_SET, render_against_published
@@ -112,7 +112,7 @@ def render_compatibility(
         *_load_section(ix),
         *_runtimes_section(ix),
         *_runtime_builds_section(ix),
-        *firmware_section(ix.index.by_job.values()),
+        *sections.render(ix.index),  # the stages' own: report/sections/
         *gpu_section(ix.index.by_job.values()),
         *_environments_section(ix),
     ]

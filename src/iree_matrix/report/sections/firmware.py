@@ -13,6 +13,7 @@ from iree_matrix.answers import answers
 from iree_matrix.boards import cortex_m
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record, Status
+from iree_matrix.report.sections import Section
 
 
 def firmware_section(records: Iterable[Record]) -> list[str]:
@@ -83,3 +84,6 @@ def _of(used: Any, limit: Any) -> str:
         f" ({100 * used / limit:.0f} % of {formats.size(limit)})" if isinstance(limit, (int, float)) else ""
     )
     return formats.size(used) + share
+
+
+SECTION = Section(10, lambda index: firmware_section(index.by_job.values()))
