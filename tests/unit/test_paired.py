@@ -323,3 +323,26 @@ def test_the_cpu_table_ranks_one_threads_cpu_time_with_ratios_to_eagers() -> Non
 def test_the_false_positive_rates_upper_bound_is_clopper_pearsons() -> None:
     assert calibration.rate_upper_bound(0, 54) == pytest.approx(1 - 0.05 ** (1 / 54), rel=1e-6)
     assert 0.02 < calibration.rate_upper_bound(1, 50) < 0.1
+
+
+def test_compare_functions_glob_names_the_model_and_a_glob_matching_none_is_one_line(
+    tmp_path, capsys
+) -> None:
+    """`compare default im2col --functions mobilenet_v2` picks the row "mobilenet_v2 on 3.13.0" (it
+    printed an empty table); a glob that matches nothing says which functions there are."""
+    from iree_matrix import cli
+    from iree_matrix.core.results import ResultsLog
+
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for profile in ("default", "im2col"):
+        labels = {"model": "mobilenet_v2", "exporter": "e", "compiler": "3.13.0", "runtime": "3.13.0",
+                  "profile": profile}  # fmt: skip
+        job = f"run:mobilenet_v2/e/iree3.13.0/x86_64/{profile}"
+        log.append(Record(job=job, stage="run", cell=job[4:], status=Status.OK, key="k", labels=labels,
+                          metrics={"timing": "native"}))  # fmt: skip
+    argv = ["compare", "default", "im2col", "--results-dir", str(tmp_path), "--rounds", "6"]
+    assert cli.main([*argv, "--functions", "mobilenet_v2"]) == 0
+    assert "| mobilenet_v2 on 3.13.0 |" in capsys.readouterr().out  # another identity's: not comparable
+    assert cli.main([*argv, "--functions", "yolox*"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--functions 'yolox*': matches none" in err[0] and "mobilenet_v2" in err[0]
