@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import _tree
+from iree_matrix.core import _landlock, _tree
 from iree_matrix.core._files import DISK_FULL_TEXT
 from iree_matrix.core._tree import Limits
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
@@ -48,6 +48,8 @@ def _die_with_parent(
     message: bytes = b"",
     join: Sequence[int] = (),
     rlimits: Sequence[tuple[int, tuple[int, int]]] = (),
+    writes_beneath: Optional[Sequence[str]] = None,
+    landlock_abi: int = 0,
 ) -> None:
     """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
 
@@ -70,6 +72,8 @@ def _die_with_parent(
             pass
     if os.getppid() != parent:  # the tool died before prctl took effect
         os._exit(1)
+    if writes_beneath is not None:  # last: joining the cgroups above writes to the cgroup files
+        _landlock.restrict_writes(writes_beneath, landlock_abi)
 
 
 class _Watchdog:
@@ -208,10 +212,12 @@ def run(
     error_class: Optional[str] = None,
     feed: Optional[Iterable[bytes]] = None,
     limits: Optional[Limits] = None,
+    writes_beneath: Optional[Sequence[str]] = None,
 ) -> Completed:
     """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
     `feed`: chunks written to its stdin as it reads them (from a thread), then end of file.
-    `limits`: the memory and tasks its whole tree may use (`_tree.Limits`; default: none)."""
+    `limits`: the memory and tasks its whole tree may use (`_tree.Limits`; default: none).
+    `writes_beneath`: the only directories its tree may change (`_landlock`; None: anywhere)."""
     argv = tuple(str(a) for a in argv)
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
@@ -230,6 +236,8 @@ def run(
                 tree.watchdog_message(),
                 tree.join_fds(),
                 tree.rlimits(),
+                tuple(writes_beneath) if writes_beneath is not None else None,
+                _landlock.abi() if writes_beneath is not None else 0,
             )
             proc = _Popen(
                 argv,

@@ -90,9 +90,11 @@ class VenvEnvironment:
         # Without a `cwd`, the command runs in a job directory of its own, removed afterwards (as a
         # container runs in its own /tmp): a model's relative writes and deletions land there, never
         # in the directory iree-matrix was started from.
-        job = None if cwd is not None else Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
+        # It is also the command's temporary directory (TMPDIR: Python's tempfile, LLVM and torch's
+        # caches take it), so that no command needs the machine's /tmp, which it may not change.
+        job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
-            clean = {**_clean(self.path), **(env or {})}
+            clean = {**_clean(self.path), "TMPDIR": str(job), **(env or {})}
             done = _proc.run(
                 argv,
                 cwd=cwd or job,
@@ -101,14 +103,16 @@ class VenvEnvironment:
                 log=log,
                 check=False,
                 limits=_tree.configured(),
+                # What a container may write (its mounts and its own /tmp): the working directory, the
+                # job's (its TMPDIR), the stage's writable paths and /dev; nothing else (`_landlock`).
+                writes_beneath=[str(cwd or job), str(job), *(str(w) for w in writable), "/dev"],
             )
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
                 raise
             raise self.fault(_proc.Fault(f"{argv[0]}: {exc.strerror}", damaged=True)) from None
         finally:
-            if job is not None:
-                shutil.rmtree(job, ignore_errors=True)
+            shutil.rmtree(job, ignore_errors=True)
         if done.killed:  # a limit (or the machine) stopped it: never an answer, whatever the caller checks
             raise _proc.failure(done, error_class)
         if done.returncode > 0:
