@@ -506,10 +506,11 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
     if not any(len(rows) > 1 for rows in table.values()):
         return []
     peers = _best_peers(latest)
+    results = {(d.unit, d.compiler): d.result for d in descents}
     best_rows, rows = [], []
     for (unit, compiler), effects in sorted(table.items(), key=lambda kv: (kv[0][0], _version_key(kv[0][1]))):
         base = next((e for e in effects if e.candidate.name == search.BASELINE), None)
-        top = search.best(effects) if base else None
+        top = _recommended(effects, results.get((unit, compiler))) if base else None
         faster = [e.candidate.name for e in effects if e.verdict == "faster"]
         failed = [e.candidate.name for e in effects if e.verdict in ("fails", "mismatch")]
         naive = next((e.candidate for e in effects if e.candidate.name == search.NAIVE), None)
@@ -532,7 +533,10 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
     return [
         "## Flag search: each knob against `default`, beyond noise",
         "",
-        "`iree-matrix search`: round 1 compiles every function with `default` and with each knob alone "
+        "`iree-matrix search`: best is the descent's result where the search kept its walk "
+        "(`search.json`: the recommendation, timed beside `default` and the naive build in one last "
+        "sitting), else the fastest candidate beyond noise. Round 1 compiles every function with "
+        "`default` and with each knob alone "
         "(and each export variant, `@name`, under `default`); then, per function and release, each "
         "round measures the best configuration so far beside its most promising untried neighbours "
         "(one knob, group or variant changed) and beside itself with every knob that beat `default` "
@@ -585,6 +589,13 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         ),
         "",
     ]
+
+
+def _recommended(effects: Sequence[search.Effect], result: Optional[str]) -> search.Effect:
+    """The descent's result where the search kept its walk (timed beside default and the naive build
+    in its last sitting: the recommendation), else the fastest candidate beyond noise."""
+    chosen = next((e for e in effects if result and e.candidate.name == result and e.ratio), None)
+    return chosen or search.best(effects)
 
 
 def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
