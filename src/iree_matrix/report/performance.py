@@ -509,6 +509,8 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
     results = {(d.unit, d.compiler): d.result for d in descents}
     best_rows, rows = [], []
     for (unit, compiler), effects in sorted(table.items(), key=lambda kv: (kv[0][0], _version_key(kv[0][1]))):
+        if len(effects) < 2:  # only default ran (a bench's run, say): not searched, nothing to say
+            continue
         base = next((e for e in effects if e.candidate.name == search.BASELINE), None)
         top = _recommended(effects, results.get((unit, compiler))) if base else None
         faster = [e.candidate.name for e in effects if e.verdict == "faster"]
