@@ -480,5 +480,13 @@ def boards() -> list[targets.Board]:
 
 
 def fits(flash_bytes: int, ram_bytes: int, cpu: str) -> dict[str, bool]:
-    """Which real boards that run `cpu`'s code have room for the firmware."""
+    """Which real boards that run `cpu`'s code have room for the firmware (`ram_bytes`: what it
+    takes as linked, `linked_ram`)."""
     return {b.name: flash_bytes <= (b.flash or 0) and ram_bytes <= b.ram for b in boards() if b.cpu == cpu}
+
+
+def linked_ram(ram_bytes: int, stack_peak: Optional[int]) -> int:
+    """The RAM the firmware takes as linked: what it used (data + bss + the heap's and the stack's
+    peaks) with the stack's peak replaced by the STACK_BYTES the linker script reserves for it —
+    the heap ends where that reserve begins, so a board needs it whatever the stack's peak."""
+    return ram_bytes - (stack_peak or 0) + STACK_BYTES
