@@ -183,6 +183,9 @@ class StageMetrics:
     # The `[benchmark]` key whose "<model>/<profile>" globs name the cells the stage measures (a
     # matrix file opts them in: `spec.Benchmark.opts_in`); "" when the stage needs no opt-in.
     opt_in: ClassVar[str] = ""
+    # What opting a cell in does, in a sentence: the key's documentation, where users read it (an
+    # unknown `[benchmark]` key's error lists every opt-in with it; docs/matrix-files.md says so).
+    opt_in_doc: ClassVar[str] = ""
 
     @classmethod
     def read(cls: type[_M], raw: Mapping[str, Any]) -> _M:

@@ -841,7 +841,13 @@ def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
     if not isinstance(table, dict):
         raise where.error("benchmark", table, "expected a [benchmark] table")
     opt_in_keys = opt_ins()
-    _reject_unknown(table, {*_BENCHMARK_KEYS, *opt_in_keys}, where, "benchmark.")
+    unknown = [key for key in table if key not in {*_BENCHMARK_KEYS, *opt_in_keys}]
+    if unknown:  # the stages' own opt-ins are documented where they are declared: said here
+        said = "; ".join(f"{key}: {doc}" for key, doc in metrics.opt_in_docs().items())
+        raise SpecError(
+            f"{where.path}: unknown key 'benchmark.{unknown[0]}' (known: "
+            f"{', '.join(sorted({*_BENCHMARK_KEYS, *opt_in_keys}))}; the stages' opt-ins: {said})"
+        )
     values: dict[str, Any] = {}
     for key, (low, high) in _BENCHMARK_BOUNDS.items():
         if key in table:

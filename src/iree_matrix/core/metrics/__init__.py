@@ -31,3 +31,13 @@ def declared() -> tuple[type[StageMetrics], ...]:
 def opt_ins() -> frozenset[str]:
     """The `[benchmark]` keys the stages declare (`StageMetrics.opt_in`): what a file may opt cells in to."""
     return frozenset(kind.opt_in for kind in declared() if kind.opt_in)
+
+
+def opt_in_docs() -> dict[str, str]:
+    """Each declared opt-in key with what it does (`StageMetrics.opt_in_doc`; stages that share a
+    key, as flops and peak share `roofline`, join their sentences)."""
+    found: dict[str, list[str]] = {}
+    for kind in declared():
+        if kind.opt_in:
+            found.setdefault(kind.opt_in, []).append(kind.opt_in_doc)
+    return {key: "; ".join(d for d in docs if d) for key, docs in sorted(found.items())}

@@ -13,6 +13,7 @@ from iree_matrix.core.records import StageMetrics, metric
 class FlopsMetrics(StageMetrics):
     stage = "flops"
     opt_in = "roofline"  # [benchmark] roofline: the cells whose FLOPs meet this machine's peak
+    opt_in_doc = "count each of these cells' FLOPs and bytes, so the report sets them against the peak"
 
     flops: Optional[int] = metric("FLOPs of one call (torch's FlopCounterMode: 2 per multiply-add)")
     bytes_min: Optional[int] = metric("parameters, inputs and outputs once each")

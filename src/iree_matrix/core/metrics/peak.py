@@ -13,6 +13,7 @@ from iree_matrix.core.records import StageMetrics, metric
 class PeakMetrics(StageMetrics):
     stage = "peak"
     opt_in = "roofline"  # [benchmark] roofline: the cells whose FLOPs meet this machine's peak
+    opt_in_doc = "measure this machine's FMA and memory ceilings, the roofline's roof, beside these cells"
 
     gflops_1: Optional[float] = metric("FMA peak on one thread, GFLOP/s")
     gflops_all: Optional[float] = metric("on `threads` threads")
