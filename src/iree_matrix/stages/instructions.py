@@ -110,7 +110,8 @@ class InstructionsStage(StageBase):
             f"--function={info['function']}", *inputs, f"--benchmark_min_time={CALLS}x",
             "--benchmark_repetitions=1", "--benchmark_format=json",
         ]  # fmt: skip
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, check=False)
+        # callgrind writes its counts beside the stage's output: the one place the command may write.
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False)
         if done.returncode != 0:
             raise _proc.failure(done, *why_failed(done.output))
         run = {"iterations": iterations_of(done.stdout), "total": total_of(counted.read_text())}
