@@ -577,3 +577,11 @@ def test_a_knob_that_pairs_with_the_incumbents_is_ranked_as_its_partner_and_null
     assert names[-1] == "loop-unrolling+transposes"
     alone, _ = search.rank_round(search.Config(), {"default"}, dims, (), prior)
     assert [c.name for c in alone].index("slp-vectorization") > [c.name for c in alone].index("O2")
+
+
+def test_a_matrix_file_knob_names_its_pairs_and_an_unknown_pair_is_refused(tmp_path):
+    knob = '[search.knobs.slp]\nflags = ["--iree-llvmcpu-slp-vectorization=true"]\n'
+    good = spec.load(_knob_matrix(tmp_path, knob + 'pairs = ["loop-unrolling"]'))
+    assert good.profiles["slp"].pairs == ("loop-unrolling",)
+    with pytest.raises(UserError, match=r"search.knobs.slp.pairs = 'unrolling': no such knob"):
+        spec.load(_knob_matrix(tmp_path, knob + 'pairs = ["unrolling"]'))

@@ -86,7 +86,7 @@ _TOP_KEYS = set(AXES) | {
     "search",
     "limits",
 }
-_PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description", "needs", "group", "releases"}
+_PROFILE_KEYS = {"target_cpu", "opt_level", "flags", "description", "needs", "group", "releases", "pairs"}
 _SEARCH_KEYS = {"knobs"}
 _BENCHMARK_KEYS = {"repetitions", "seed", "threads", "devices"}
 # [benchmark]'s opt-ins: each a list of "<model unit>/<profile>" globs naming the cells a stage measures
@@ -737,6 +737,11 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
         needs = body.get("needs", [])
         if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
             raise where.error(f"{key}.needs", needs, 'expected a list of knob names, e.g. ["stack-1m"]')
+        pairs = body.get("pairs", [])
+        if not isinstance(pairs, list) or not all(isinstance(n, str) for n in pairs):
+            raise where.error(
+                f"{key}.pairs", pairs, 'expected a list of knob names it works with, e.g. ["loop-unrolling"]'
+            )
         group = body.get("group", "")
         if not isinstance(group, str):
             raise where.error(
@@ -760,7 +765,14 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
             needs=tuple(needs),
             group=group,
             releases=wanted,
+            pairs=tuple(pairs),
         )
+    for name, profile in profiles.items():  # a pair names a knob there is (built in or the file's)
+        unknown = [k for k in profile.pairs if k not in profiles and k not in BUILTIN_PROFILES]
+        if unknown:
+            raise where.error(
+                f"{section}.{name}.pairs", unknown[0], "no such knob (built in or in this file)"
+            )
     return profiles
 
 
