@@ -58,17 +58,18 @@ def run(args: argparse.Namespace) -> int:
     globs = [g.strip() for g in args.functions.split(",") if g.strip()]
     here = host.identity()
     rows, found = [], []
+    # A glob names a function ("mobilenet_v2", "whisper_tiny.encoder") or the row ("… on 3.13.0").
+    # Checked before the quiet lock: a mistyped glob is said at once, not after another run's timing.
+    chosen = [
+        (function, ra, rb) for function, ra, rb in pairs
+        if any(fnmatch.fnmatchcase(function, g) or fnmatch.fnmatchcase(ra.label.model, g) for g in globs)
+    ]  # fmt: skip
+    if not chosen:
+        raise UserError(
+            f"--functions {args.functions!r}: matches none of the functions that ran as both "
+            f"{args.a!r} and {args.b!r} ({', '.join(sorted({ra.label.model for _, ra, _ in pairs}))})"
+        )
     with _locks.machine_lock(True, job=f"compare {args.a} {args.b}", report=print):
-        # A glob names a function ("mobilenet_v2", "whisper_tiny.encoder") or the row ("… on 3.13.0").
-        chosen = [
-            (function, ra, rb) for function, ra, rb in pairs
-            if any(fnmatch.fnmatchcase(function, g) or fnmatch.fnmatchcase(ra.label.model, g) for g in globs)
-        ]  # fmt: skip
-        if not chosen:
-            raise UserError(
-                f"--functions {args.functions!r}: matches none of the functions that ran as both "
-                f"{args.a!r} and {args.b!r} ({', '.join(sorted({ra.label.model for _, ra, _ in pairs}))})"
-            )
         for function, ra, rb in chosen:
             if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
                 rows.append([function, "", "", "", "not comparable: measured on another CPU identity"])

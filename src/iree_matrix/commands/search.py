@@ -151,9 +151,9 @@ def run(args: argparse.Namespace) -> int:
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
     if code == EXIT_INTERRUPTED:  # round 1 incomplete: the same command resumes it
         return code
-    dims = search.space(knobs, {**BUILTIN_PROFILES, **loaded.matrix.profiles})
-    wanted = [g.strip() for g in args.functions.split(",") if g.strip()]
     known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
+    dims = search.space(knobs, known)
+    wanted = [g.strip() for g in args.functions.split(",") if g.strip()]
     descents = _start(search.effects(search.candidates(summary.records.values())), wanted, known)
     extra: list[spec.Cell] = []
     sittings: list[tuple[str, str, tuple[str, ...]]] = []
