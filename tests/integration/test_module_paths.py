@@ -49,7 +49,13 @@ def _compile(model_mlir: Path, store: Path, *, neutral: bool, profile: str = "de
     module.parent.mkdir(parents=True)
     flags = compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES[profile])
     source = neutral_input(mlir) if neutral else [str(mlir)]
-    env.run([env.tool("iree-compile"), *source, *flags, "-o", str(module)], timeout=600, cwd=mlir.parent)
+    # As the stage does: the module's directory is the one place the command may write (Landlock).
+    env.run(
+        [env.tool("iree-compile"), *source, *flags, "-o", str(module)],
+        timeout=600,
+        cwd=mlir.parent,
+        writable=[module.parent],
+    )
     return file_sha256(module)
 
 
