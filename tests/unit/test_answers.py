@@ -300,3 +300,10 @@ def test_a_compiler_without_a_runtime_release_is_answered_by_its_stand_in_run():
     assert "✅ 3.10 ms (rt 3.7.0)" in text
     assert "compiler 3.7.1 has no runtime release of its own" in text
     assert "⛔ install" not in text
+
+
+def test_date_releases_come_before_2_9_0_in_every_table():
+    """iree-compiler 20240410.859 is older than iree-base-compiler 2.9.0, whatever PEP 440 says."""
+    found = answers.sorted_versions(["3.13.0", "20241104.1068", "2.9.0", "20230209.425", "3.9.0"])
+    assert found == ["20230209.425", "20241104.1068", "2.9.0", "3.9.0", "3.13.0"]
+    assert answers.version_key("py3.11") > answers.version_key("3.13.0")  # non-versions after

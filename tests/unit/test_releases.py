@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.errors import SpecError, UserError
+from iree_matrix.iree import versions
 from iree_matrix.matrix import releases, spec
 from tests.unit.fake_index import COMPILERS, INDEX, FakeIndex
 
@@ -184,3 +185,72 @@ def test_a_python_without_the_release_names_the_python_not_the_compiler(tmp_path
     message = str(caught.value)
     assert "python = '3.99'" in message and "no wheel for Python 3.99" in message, message
     assert "has one for Python 3.11" in message
+
+
+# --- "history": the date-versioned releases before 2.9.0, then "all" (issue #38) ------------------
+
+
+def _in_order(found) -> list[str]:
+    return sorted(found, key=versions.release_order)
+
+
+_DATED = {
+    **INDEX,
+    "iree-compiler": ["20230209.425", "20231004.665", "20240410.859", "20241104.1068"],
+    "iree-runtime": ["20230209.425", "20231004.665", "20240410.859", "20241104.1068"],
+}
+
+
+def test_history_is_the_date_releases_then_all(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = "history"\n', index=FakeIndex(_DATED))
+    assert _in_order(_compilers(matrix)) == _DATED["iree-compiler"] + COMPILERS
+
+
+def test_history_runtimes_make_the_whole_cross(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = "history"\nruntime = "history"\n', index=FakeIndex(_DATED))
+    runtimes = _DATED["iree-runtime"] + INDEX["iree-base-runtime"]
+    assert len(matrix.cells) == (4 + len(COMPILERS)) * len(runtimes)
+    assert _in_order({c.runtime for c in matrix.cells}) == runtimes
+
+
+def test_a_date_specifier_selects_among_the_date_releases(tmp_path):
+    matrix, _ = _load(tmp_path, 'compiler = "<=20231004.665"\n', index=FakeIndex(_DATED))
+    assert _in_order(_compilers(matrix)) == ["20230209.425", "20231004.665"]
+    # a specifier of plain releases still means iree-base-compiler, whatever PEP 440's order
+    matrix, _ = _load(tmp_path, 'compiler = ">=3.9"\n', index=FakeIndex(_DATED))
+    assert _in_order(_compilers(matrix)) == ["3.9.0", "3.10.0", "3.13.0"]
+
+
+def test_history_selects_in_rules_too(tmp_path):
+    text = (
+        'compiler = "history"\nruntime = "history"\n'
+        '[[exclude]]\ncompiler = "<=20231004.665"\n'
+        '[[include]]\ncompiler = "<=20231004.665"\nruntime = "same"\n'
+    )
+    matrix, _ = _load(tmp_path, text, index=FakeIndex(_DATED))
+    old = {(c.compiler, c.runtime) for c in matrix.cells if c.compiler in ("20230209.425", "20231004.665")}
+    assert old == {("20230209.425", "20230209.425"), ("20231004.665", "20231004.665")}
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('compiler = "3.9.0"\n[[include]]\nturbine = "history"\n', ['turbine = "history"', "only compiler"]),
+        ('compiler = "<=20000101.1"\n', ["matches no release of iree-compiler", "4 releases, 20230209.425"]),
+    ],
+)
+def test_history_mistakes_are_one_line_errors(tmp_path, text, words):
+    with pytest.raises(SpecError) as caught:
+        _load(tmp_path, text, index=FakeIndex(_DATED))
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path / "m.toml") in message, message
+    for word in words:
+        assert word in message, message
+
+
+def test_names_date_versions():
+    assert releases.names_date_versions("<=20231004.665")
+    assert releases.names_date_versions(">=20230209.425,<20240101")
+    assert not releases.names_date_versions(">=3.0")
+    assert not releases.names_date_versions(">=20230209.425,<3.0")
+    assert not releases.names_date_versions("history")

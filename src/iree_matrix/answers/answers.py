@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, cast
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
 from iree_matrix.core import _text, formats
 from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
@@ -45,9 +45,10 @@ def natural_key(text: str) -> tuple[Any, ...]:
 
 
 def version_key(text: str) -> tuple[int, Any]:
-    """Releases in release order ("3.10.0" after "3.9.0"); anything else after them, naturally."""
+    """Releases in release order ("3.10.0" after "3.9.0", the date releases such as 20240410.859
+    before 2.9.0); anything else after them, naturally."""
     try:
-        return (0, Version(text))
+        return (0, versions.release_order(text))
     except InvalidVersion:
         return (1, natural_key(text))
 

@@ -1,4 +1,4 @@
-"""Which releases a matrix axis means: `compiler = "all"`, `">=3.0"`, or plain versions.
+"""Which releases a matrix axis means: `compiler = "all"`, `"history"`, `">=3.0"`, or plain versions.
 
 Selectors are resolved against the package index once, at plan time, with the host's pip (so the
 user's index, extra indexes, find-links and certificates apply), and the answer is kept in
@@ -10,6 +10,12 @@ of one release (`3.9` and `3.9.0`) are one environment.
 What "all" takes: every final release on the index (no pre-releases, no local `+cpu` builds). A
 release without a wheel for the matrix's Python/platform stays in the axis: its install fails with
 pip's own words, which is a recorded result, not a silent gap.
+
+"all" of `compiler` / `runtime` is `iree-base-compiler` / `iree-base-runtime` (2.9.0 on): the
+published matrices mean that. `"history"` is the longer history: the date-versioned `iree-compiler`
+/ `iree-runtime` releases (20230209.425 … 20241104.1068 for Python 3.11) first, then the same
+releases "all" means. A specifier that names only date versions (`"<=20231004.665"`) selects among
+the date-versioned releases; any other specifier among `iree-base-*`'s.
 """
 
 from __future__ import annotations
@@ -32,9 +38,11 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.iree import versions
 
 ALL = "all"
+HISTORY = "history"  # compiler / runtime: the date-versioned releases, then "all"
+SELECTORS = (ALL, HISTORY)
 SCHEMA = 1
 # Axis -> the package whose releases it names. Date-versioned `iree-compiler` releases (before 2.9)
-# are not in "all": they are a different package; name them explicitly.
+# are not in "all": they are a different package; "history", a date specifier or their version names them.
 PACKAGES = {
     "compiler": "iree-base-compiler",
     "runtime": "iree-base-runtime",
@@ -76,7 +84,7 @@ class Releases:
 
 
 def is_selector(value: str) -> bool:
-    if value == ALL:
+    if value in SELECTORS:
         return True
     if not value or value[0] not in "<>=!~":
         return False
@@ -95,7 +103,19 @@ def selector_problem(value: str) -> Optional[str]:
         Version(value)
         return None
     except InvalidVersion:
-        return f'not a version (PEP 440, e.g. "3.9.0") nor a selector ("{ALL}", ">=3.0", ">=3.0,<3.10")'
+        return (
+            f'not a version (PEP 440, e.g. "3.9.0") nor a selector ("{ALL}", "{HISTORY}", ">=3.0", '
+            '">=3.0,<3.10")'
+        )
+
+
+def names_date_versions(selector: str) -> bool:
+    """Whether a specifier names only date versions (`"<=20231004.665"`): it then selects among the
+    date-versioned packages' releases, which PEP 440 would otherwise order after 3.13.0."""
+    if selector in SELECTORS:
+        return False
+    named = [spec.version.rstrip(".*") for spec in SpecifierSet(selector)]
+    return bool(named) and all(versions.is_valid(v) and versions.is_date_versioned(v) for v in named)
 
 
 def final_releases(texts: Sequence[str]) -> tuple[str, ...]:
@@ -165,16 +185,7 @@ class Resolver:
         if axis not in PACKAGES:
             return [value]
         if is_selector(value):
-            try:
-                found = self.releases(axis).matching(value)
-            except ReleaseError as exc:
-                raise ReleaseError(f"{axis} = {value!r}: {exc}") from None
-            if not found:
-                raise ReleaseError(
-                    f"{axis} = {value!r} matches no release of {PACKAGES[axis]} "
-                    f"(known: {_span(self.releases(axis).versions)})"
-                )
-            return found
+            return self._selected(axis, value)
         package = PACKAGES[axis]
         if versions.is_date_versioned(value):  # iree-compiler/iree-runtime 20240410.865: another package
             if axis not in DATE_PACKAGES:
@@ -193,6 +204,31 @@ class Resolver:
                 f"(nearest: {near}; {_span(releases.versions)} in all)"
             )
         return [canonical]
+
+    def _selected(self, axis: str, value: str) -> list[str]:
+        """The releases a selector means, oldest first (the date releases before 2.9.0)."""
+        if value == HISTORY and axis not in DATE_PACKAGES:
+            raise ReleaseError(
+                f'{axis} = "{HISTORY}": only compiler and runtime have date-versioned releases; '
+                f'use "{ALL}" or a specifier for {axis}'
+            )
+        packages = [PACKAGES[axis]]
+        if value == HISTORY:
+            packages = [DATE_PACKAGES[axis], PACKAGES[axis]]
+        elif axis in DATE_PACKAGES and names_date_versions(value):
+            packages = [DATE_PACKAGES[axis]]
+        found: list[str] = []
+        for package in packages:
+            try:
+                found += self._package(package).matching(ALL if value == HISTORY else value)
+            except ReleaseError as exc:
+                raise ReleaseError(f"{axis} = {value!r}: {exc}") from None
+        if not found:
+            known = "; ".join(f"{p}: {_span(self._package(p).versions)}" for p in packages)
+            raise ReleaseError(
+                f"{axis} = {value!r} matches no release of {' or '.join(packages)} (known: {known})"
+            )
+        return sorted(found, key=versions.release_order)
 
     def _check_python(self, axis: str, package: str, value: str) -> None:
         """A release the index has for this machine's Python but not for the matrix's: the Python
