@@ -184,17 +184,11 @@ def _build(
 ) -> None:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    cmake = _cmake()
     host, target = root / "host-build", root / "build"
     start = time.monotonic()
-    # The host tools a cross build runs (flatcc's schema compiler, the data embedder); without
-    # libbacktrace, which 3.11 would fetch from GitHub.
-    steps = [
-        [cmake, "-G", "Ninja", "-S", str(tree), "-B", str(host), *_CMAKE[:4],
-         "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=Release"],
-        [cmake, "--build", str(host), "-t", *runtime_build.HOST_TOOLS],
-    ]  # fmt: skip
-    for argv in steps:
+    quirks = _source_flags(tree)
+    (host_configure, host_build), (configure, build) = runtime_commands(tree, cpu, root, _cmake(), quirks)
+    for argv in (host_configure, host_build):
         _step(argv, log, timeout, "host tools (native build)")
     bin_dir = root / "host-tools"
     bin_dir.mkdir()
@@ -203,17 +197,8 @@ def _build(
         if found is None:
             raise StageFailure("runtime-build", f"{name} was not built under {host}")
         shutil.copy2(found, bin_dir / name)
-    quirks = _source_flags(tree)
-    flags = " ".join(
-        (*machine(cpu).gcc_flags, _WARNINGS, *quirks, "-include", str(files_dir() / "iree_config.h"))
-    )
-    configure = [
-        cmake, "-G", "Ninja", "-S", str(tree), "-B", str(target),
-        f"-DCMAKE_TOOLCHAIN_FILE={files_dir() / 'arm-none-eabi.cmake'}", f"-DIREE_MATRIX_MCU_FLAGS={flags}",
-        f"-DIREE_HOST_BIN_DIR={bin_dir}", *_CMAKE,
-    ]  # fmt: skip
     _step(configure, log, timeout, "cross build (configure)")
-    _step([cmake, "--build", str(target), "-t", *_LIBRARIES], log, timeout, "cross build")
+    _step(build, log, timeout, "cross build")
     seconds = time.monotonic() - start
     (root / "lib").mkdir()
     for lib in target.rglob("*.a"):
@@ -233,6 +218,33 @@ def _build(
     shutil.rmtree(host, ignore_errors=True)
     shutil.rmtree(target, ignore_errors=True)
     (root / "runtime.json").write_text(json.dumps(facts, indent=1, sort_keys=True))
+
+
+def runtime_commands(
+    tree: Path | str, cpu: str, root: Path | str, cmake: str = "cmake", quirks: Sequence[str] = ()
+) -> tuple[list[list[str]], list[list[str]]]:
+    """The runtime build's command lines, run by `_build` and printed by `show --commands` and the
+    docs' recipe (report/recipes.py): the host tools' native configure and build (in
+    `root/host-build`, the tools then copied to `root/host-tools`), and the cross configure and
+    build (in `root/build`). `quirks`: `_source_flags` of the tree."""
+    host, target, bin_dir = f"{root}/host-build", f"{root}/build", f"{root}/host-tools"
+    # The host tools a cross build runs (flatcc's schema compiler, the data embedder); without
+    # libbacktrace, which 3.11 would fetch from GitHub.
+    native = [
+        [cmake, "-G", "Ninja", "-S", str(tree), "-B", host, *_CMAKE[:4],
+         "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=Release"],
+        [cmake, "--build", host, "-t", *runtime_build.HOST_TOOLS],
+    ]  # fmt: skip
+    flags = " ".join(
+        (*machine(cpu).gcc_flags, _WARNINGS, *quirks, "-include", str(files_dir() / "iree_config.h"))
+    )
+    cross = [
+        [cmake, "-G", "Ninja", "-S", str(tree), "-B", target,
+         f"-DCMAKE_TOOLCHAIN_FILE={files_dir() / 'arm-none-eabi.cmake'}", f"-DIREE_MATRIX_MCU_FLAGS={flags}",
+         f"-DIREE_HOST_BIN_DIR={bin_dir}", *_CMAKE],
+        [cmake, "--build", target, "-t", *_LIBRARIES],
+    ]  # fmt: skip
+    return native, cross
 
 
 def _not_headers(folder: str, names: list[str]) -> list[str]:
@@ -368,22 +380,39 @@ SECTIONS {{
 
 def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, log: Optional[Path]) -> Path:
     """The firmware ELF: firmware.c + model data + the kernels' object + the runtime's libraries."""
-    m = machine(cpu)
     script = out / "firmware.ld"
-    script.write_text(linker_script(m))
+    script.write_text(linker_script(machine(cpu)))
     elf = out / "firmware.elf"
-    argv = [
-        "arm-none-eabi-gcc", *m.gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
-        "--specs=nano.specs", "-nostartfiles", "-include", str(files_dir() / "iree_config.h"),
-        *(f"-D{d}" for d in runtime.defines), *(f"-I{p}" for p in (files_dir(), *runtime.includes)),
-        str(files_dir() / "firmware.c"), str(data_c), str(kernels),
-        "-Wl,--start-group", *map(str, runtime.libraries), "-lc_nano", "-lm", "-lgcc", "-Wl,--end-group",
-        f"-T{script}", "-Wl,--gc-sections", f"-Wl,-Map={out / 'firmware.map'}", "-o", str(elf),
-    ]  # fmt: skip
+    argv = link_command(
+        cpu, runtime.defines, runtime.includes, [str(p) for p in runtime.libraries], kernels, data_c, out
+    )
     done = _proc.run(argv, timeout=600, log=log, check=False)
     if done.returncode != 0:
         raise StageFailure("link-error", _link_error(done.output))
     return elf
+
+
+def link_command(
+    cpu: str,
+    defines: Sequence[str],
+    includes: Sequence[Path | str],
+    libraries: Sequence[str],
+    kernels: Path | str,
+    data_c: Path | str,
+    out: Path | str,
+) -> list[str]:
+    """The firmware's link line (`link` runs it; `show --commands` and the docs print it): in
+    `out`, its linker script `firmware.ld` (`linker_script`) and the ELF `firmware.elf`."""
+    m = machine(cpu)
+    return [
+        "arm-none-eabi-gcc", *m.gcc_flags, "-Os", "-ffunction-sections", "-fdata-sections",
+        "--specs=nano.specs", "-nostartfiles", "-include", str(files_dir() / "iree_config.h"),
+        *(f"-D{d}" for d in defines), *(f"-I{p}" for p in (files_dir(), *includes)),
+        str(files_dir() / "firmware.c"), str(data_c), str(kernels),
+        "-Wl,--start-group", *libraries, "-lc_nano", "-lm", "-lgcc", "-Wl,--end-group",
+        f"-T{out}/firmware.ld", "-Wl,--gc-sections", f"-Wl,-Map={out}/firmware.map",
+        "-o", f"{out}/firmware.elf",
+    ]  # fmt: skip
 
 
 def _link_error(output: str) -> str:
@@ -432,12 +461,17 @@ def run(
     elf: Path, cpu: str, output_dtypes: Sequence[str], *, timeout: float, log: Optional[Path]
 ) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
-    argv = [
+    argv = qemu_command(elf, cpu)
+    done = _proc.run(argv, timeout=timeout, log=log, check=False)  # a Timeout is the run's result
+    return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
+
+
+def qemu_command(elf: Path | str, cpu: str) -> list[str]:
+    """The emulator's command line for a firmware (`run` runs it; `show --commands` prints it)."""
+    return [
         "qemu-system-arm", "-machine", machine(cpu).qemu, "-cpu", cpu, "-nographic", "-monitor", "none",
         "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf),
     ]  # fmt: skip
-    done = _proc.run(argv, timeout=timeout, log=log, check=False)  # a Timeout is the run's result
-    return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 
 
 def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: float) -> FirmwareRun:

@@ -164,13 +164,24 @@ def source_digest(spec: str) -> str:
     )
 
 
+def source_tree(ident: str, cache: Path) -> Path:
+    """Where the IREE tree of a source identity (`source_digest`: what a runtime-build record's
+    `source` says) is on disk: a clone or an unpacked tarball in the cache, or the directory."""
+    kind, _, rest = ident.partition(":")
+    if kind == "git":
+        url, _, tag = rest.rpartition("@")
+        return cache / "iree-src" / digest({"git": url, "tag": tag})[:16] / "iree"
+    if kind == "dir":
+        return Path(rest.split("@", 1)[0])
+    return cache / "iree-src" / rest[:16] / "iree"
+
+
 def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
     """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
     ident = source_digest(spec)
     if spec.startswith("git+"):
         url, _, tag = spec[4:].rpartition("@")
-        key = digest({"git": url, "tag": tag})[:16]
-        tree = cache / "iree-src" / key / "iree"
+        tree = source_tree(ident, cache)
         if not (tree / "CMakeLists.txt").is_file():
             _clone(url, tag, tree, log=log)
         return Source(spec, tree, ident)
@@ -178,8 +189,7 @@ def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
     if path.is_dir():
         tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
         return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
-    sha = ident.split(":", 1)[1]
-    tree = cache / "iree-src" / sha[:16] / "iree"
+    tree = source_tree(ident, cache)
     if not (tree / "CMakeLists.txt").is_file():
         _unpack(path, tree.parent)
     if not (tree / "runtime").is_dir():
@@ -254,13 +264,17 @@ def clone_failure(url: str, tag: str, output: str) -> str:
     )
 
 
+def cmake_home(cache: Path) -> Path:
+    """Where `pypi_cmake` unpacks PyPI's CMake in a cache (`bin/cmake` below it)."""
+    return cache / "tools" / f"cmake-{PYPI_CMAKE.partition('==')[2]}"
+
+
 def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
     """The directory holding PyPI's CMake (`bin/cmake`, `share/cmake-*`), unpacked once from the
     wheel the wheelhouse fetches (hash-checked, through the user's pip configuration)."""
     from iree_matrix.matrix.wheelhouse import Target, Wheelhouse
 
-    version = PYPI_CMAKE.partition("==")[2]
-    home = cache / "tools" / f"cmake-{version}"
+    home = cmake_home(cache)
     if (home / "bin" / "cmake").is_file():
         return home
     house = Wheelhouse(cache / "wheelhouse")
@@ -364,6 +378,29 @@ def build_key(
     )
 
 
+def job_key(
+    source: str,
+    tc: Toolchain,
+    linkage: str,
+    ident: Mapping[str, str],
+    variants: Sequence[str],
+    release: str,
+    host_tools_key: Optional[str],
+) -> str:
+    """The runtime-build stage's key (`host_tools_key`: a cross build's native build's key): the
+    stage keys its jobs with it, and `show --commands` recomputes it from a record to say whether
+    the commands it prints are the ones that build ran."""
+    release_flags = release_cmake(release, tc.target)
+    return digest(
+        {
+            "stage": "runtime-build",
+            "build": build_key(source, tc, linkage, ident, variants, release_flags),
+            "release": release,
+            "host_tools": host_tools_key if tc.cross else None,
+        }
+    )
+
+
 def toolchain(target: str) -> Toolchain:
     """How IREE's runtime is built for `target`: its entry's toolchain in iree/targets.py."""
     known = targets.toolchains()
@@ -374,6 +411,45 @@ def toolchain(target: str) -> Toolchain:
         )
     tc, arch = known[target], targets.ARCHES[target]
     return Toolchain(target, tc.cc, tc.cxx, tc.cflags, arch.float_abi, tc.cross, tc.system_processor)
+
+
+def build_cflags(tc: Toolchain, linkage: str) -> str:
+    """The C and C++ flags of a build (a runtime-build record's `cflags`)."""
+    return (tc.cflags + (" -static" if linkage == "static" else "")).strip()
+
+
+def built_tools(tc: Toolchain) -> list[str]:
+    """The tools a build makes (a native one also the host tools a cross build runs)."""
+    return [*TOOLS, *([] if tc.cross else HOST_TOOLS)]
+
+
+def build_commands(
+    tree: Path | str,
+    tc: Toolchain,
+    linkage: str,
+    work: Path | str,
+    *,
+    variants: Sequence[str] = (),
+    host_tools: Optional[Path | str] = None,
+    cmake: str = "cmake",
+    release_flags: Sequence[str] = (),
+) -> list[list[str]]:
+    """The configure and build command lines of a runtime build: what `build_into` runs, and what
+    `iree-matrix show --commands` and the docs' recipes print (report/recipes.py), so the three are
+    one list. `tree`, `work`, `host_tools` may be shell variables ("$IREE_SRC")."""
+    argv = [cmake, "-G", "Ninja", "-S", str(tree), "-B", str(work), *_CMAKE_COMMON, *release_flags]
+    for variant in variants:
+        argv += VARIANT_CMAKE.get(variant, ())
+    argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
+    flags = build_cflags(tc, linkage)
+    if tc.cross:
+        argv += ["-DCMAKE_SYSTEM_NAME=Linux", f"-DCMAKE_SYSTEM_PROCESSOR={tc.system_processor}"]
+        argv += [f"-DIREE_HOST_BIN_DIR={host_tools}"]
+    if flags:
+        argv += [f"-DCMAKE_C_FLAGS={flags}", f"-DCMAKE_CXX_FLAGS={flags}"]
+    if linkage == "static":
+        argv += ["-DCMAKE_EXE_LINKER_FLAGS=-static"]
+    return [argv, [cmake, "--build", str(work), "-t", *built_tools(tc)]]
 
 
 def build_into(
@@ -399,21 +475,14 @@ def build_into(
     work = root / "build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    argv = [cmake, "-G", "Ninja", "-S", str(src.tree), "-B", str(work), *_CMAKE_COMMON, *release_flags]
-    for variant in variants:
-        argv += VARIANT_CMAKE.get(variant, ())
-    argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
-    flags = tc.cflags + (" -static" if linkage == "static" else "")
-    if tc.cross:
-        argv += ["-DCMAKE_SYSTEM_NAME=Linux", f"-DCMAKE_SYSTEM_PROCESSOR={tc.system_processor}"]
-        argv += [f"-DIREE_HOST_BIN_DIR={host_tools}"]
-    if flags.strip():
-        argv += [f"-DCMAKE_C_FLAGS={flags.strip()}", f"-DCMAKE_CXX_FLAGS={flags.strip()}"]
-    if linkage == "static":
-        argv += ["-DCMAKE_EXE_LINKER_FLAGS=-static"]
+    flags = build_cflags(tc, linkage)
     start = time.monotonic()
-    targets_ = [*TOOLS, *([] if tc.cross else HOST_TOOLS)]
-    for step in (argv, [cmake, "--build", str(work), "-t", *targets_]):
+    targets_ = built_tools(tc)
+    steps = build_commands(
+        src.tree, tc, linkage, work, variants=variants, host_tools=host_tools, cmake=cmake,
+        release_flags=release_flags,
+    )  # fmt: skip
+    for step in steps:
         done = run(step, timeout=timeout, log=log, check=False)
         if done.returncode != 0:
             raise StageFailure(
@@ -431,7 +500,7 @@ def build_into(
         "source": src.digest,
         "target": target,
         "linkage": linkage,
-        "cflags": flags.strip(),
+        "cflags": flags,
         "build_type": "MinSizeRel" if "Os" in variants else "Release",
         "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),

@@ -12,7 +12,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
 
 NAME = "show"
-HELP = "one job's record in full: status, the tool's whole message, its logs"
+HELP = "one job's record in full: status, the tool's whole message, its logs; --commands: what it ran"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache", type=absolute, default=None, help="where its logs are (default: the run's cache)"
     )
     parser.add_argument("--log", action="store_true", help="also print the job's log")
+    parser.add_argument(
+        "--commands",
+        action="store_true",
+        help="print only the command lines the job's cell ran, from the export on, as shell: the "
+        "recorded ones (export, iree-compile, iree-run-module with QEMU_CPU), a runtime built here "
+        "(cmake) and a firmware (arm-none-eabi-gcc, qemu-system-arm) as this iree-matrix runs them",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
     cache = args.cache or recorded or default_cache()
     if args.cache is not None or store is None:
         store = cache / "store"
+    if args.commands:
+        from iree_matrix.report import recipes
+
+        print(recipes.cell_commands(record, tuple(ResultsLog(path)), store, cache))
+        return 0
     print(
         f"{record.job}\n  status: {record.status.value}"
         + (f" ({record.error_class})" if record.error_class else "")

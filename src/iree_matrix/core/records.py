@@ -565,6 +565,24 @@ class Metrics:
         return value if isinstance(value, Mapping) else {}
 
     @property
+    def toolchain(self) -> dict[str, str]:
+        """A runtime build's compilers', CMake's and ninja's version lines (its key hashes them)."""
+        value = self.raw.get("toolchain")
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+    @property
+    def built_in(self) -> str:
+        """Where a runtime build ran: "the toolchain image" or "the host's toolchain"."""
+        return str(self.raw.get("built_in") or "")
+
+    @property
+    def runtime_defines(self) -> list[str]:
+        """A firmware run's runtime build: the API switches read off the release's headers."""
+        value = self.raw.get("runtime_build")
+        defines = value.get("defines") if isinstance(value, Mapping) else None
+        return [str(d) for d in defines] if isinstance(defines, list) else []
+
+    @property
     def qemu_seconds(self) -> Optional[float]:
         return self._number("qemu_seconds")
 

@@ -15,11 +15,16 @@ def device_flags(ctx: Context, device: str = DEFAULT_DEVICE) -> list[str]:
     """The device every runtime tool gets: local-task with the same number of threads as torch got
     (IREE's default topology counts physical cores, which on a VM with SMT siblings can be half);
     local-sync runs everything on the calling thread (one core, as on a Pi Zero)."""
+    return device_argv(device, ctx.spec.benchmark.thread_count() if device == DEFAULT_DEVICE else 1)
+
+
+def device_argv(device: str, threads: int) -> list[str]:
+    """`device_flags` for a thread count (report/recipes.py prints a run's command with it)."""
     if device == "local-sync":
         return ["--device=local-sync"]
     if device != DEFAULT_DEVICE:  # a GPU's HAL driver (targets.Gpu.driver: vulkan, cuda, hip)
         return [f"--device={device}"]
-    return ["--device=local-task", f"--task_topology_group_count={ctx.spec.benchmark.thread_count()}"]
+    return ["--device=local-task", f"--task_topology_group_count={threads}"]
 
 
 def benchmark_command(

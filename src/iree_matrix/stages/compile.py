@@ -179,13 +179,10 @@ class CompileStage(StageBase):
         if listing and not missing_flags(_STATISTICS_FLAGS, listing):
             extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
         reads, run_env = [mlir.parent], {}
+        extra += target_outputs(job.label.compiler, job.target, job.profile, out)
         if _arm32(job):
-            linker = arm32_linker(job.profile)
-            extra.append(f"{_linker_flag(job)}={linker}")
-            reads.append(linker.parent)
+            reads.append(arm32_linker(job.profile).parent)
             run_env["IREE_MATRIX_PYTHON"] = env.python()
-        if job.target.arch.bare_metal:  # the kernels' object and header, for the firmware
-            extra.append(f"{cortex_m.STATIC_OUTPUT_FLAG}={out / cortex_m.KERNELS}")
         dispatches = self._profiles_dispatches(job, ctx)
         if dispatches:
             extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
@@ -305,6 +302,18 @@ def host_cpu() -> str:
     return f"{d['identity']}" + (f" ({d['llvm_cpu']})" if d.get("llvm_cpu") else "")
 
 
+def target_outputs(compiler: str, target: targets.Target, profile: Profile, out: Path | str) -> list[str]:
+    """The flags a target adds after `compile_flags` (the compile runs them; report/recipes.py prints
+    them): ARM32 kernels link through the wrapper (`arm32_linker`), a bare-metal target writes its
+    kernels as a static library beside the module in `out`."""
+    extra = []
+    if target.arch.triple.startswith("arm"):
+        extra.append(f"{_llvmcpu_prefix(compiler)}embedded-linker-path={arm32_linker(profile)}")
+    if target.arch.bare_metal:  # the kernels' object and header, for the firmware
+        extra.append(f"{cortex_m.STATIC_OUTPUT_FLAG}={out}/{cortex_m.KERNELS}")
+    return extra
+
+
 def arm32_linker(profile: Profile) -> Path:
     """The wrapper around the compiler's own iree-lld that ARM32 kernels link through (the
     profile's; flags.ARM32_LINKER by default)."""
@@ -363,10 +372,6 @@ def _bytecode_missing(export: Entry) -> str:
 
 def _arm32(job: Job) -> bool:
     return job.target.arch.triple.startswith("arm")
-
-
-def _linker_flag(job: Job) -> str:
-    return f"{_llvmcpu_prefix(job.label.compiler)}embedded-linker-path"
 
 
 def _module_versions(module: Path) -> dict[str, Any]:

@@ -54,6 +54,17 @@ def environment(cell: Cell, runtime_dirs: Mapping[str, str] = {}, python: str = 
     return EnvSpec("runtime", cell.python, (requirement,), f"iree-runtime{cell.runtime}", arch)
 
 
+def call_flags(function: str, inputs: Sequence[Path | str]) -> list[str]:
+    """The function and its inputs, as every runtime tool is given them."""
+    return [f"--function={function}", *(f"--input=@{p}" for p in inputs)]
+
+
+def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str]) -> list[str]:
+    """The checked call (`common`: device, module, `call_flags`), writing each output to a file:
+    what the run stage runs and records, and what the docs' recipes print (report/recipes.py)."""
+    return [tool, *common, *(f"--output=@{p}" for p in outputs)]
+
+
 def _short(path: str) -> str:
     return hashlib.sha256(path.encode()).hexdigest()[:8]
 
@@ -166,8 +177,9 @@ class RunStage(StageBase):
         export = ctx.dep("export")
         info = json.loads(EXPORT_INFO.of(export).read_text())
         module = ctx.read(MODULE)
-        inputs = [f"--input=@{INPUTS.of(export) / f'input{i}.npy'}" for i in range(len(info["inputs"]))]
-        call = [f"--function={info['function']}", *inputs]
+        call = call_flags(
+            info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
+        )
         gpu, found = target.gpu, devices.Devices()
         if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
             dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
@@ -177,7 +189,7 @@ class RunStage(StageBase):
         common = [*device_flags(ctx, device), f"--module={module}", *call]
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
-        run_argv = [env.tool("iree-run-module"), *common, *(f"--output=@{p}" for p in outputs)]
+        run_argv = run_command(env.tool("iree-run-module"), common, outputs)
         mounts: dict[str, Any] = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold (issue #24).

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.boards import runtime_build
-from iree_matrix.core._hashing import digest
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
@@ -85,16 +84,8 @@ class RuntimeBuildStage(StageBase):
         except UserError as exc:  # a missing source or compiler: said in one line, tried again next run
             error_class = "runtime-source" if "source" in str(exc) else "toolchain-missing"
             raise StageFailure(error_class, str(exc), cacheable=False) from None
-        return digest(
-            {
-                "stage": self.name,
-                "build": runtime_build.build_key(
-                    source, tc, linkage, ident, variants, runtime_build.release_cmake(release, tc.target)
-                ),
-                "release": release,
-                "host_tools": ctx.dep(self.name).record.key if tc.cross else None,
-            }
-        )
+        host_tools = ctx.dep(self.name).record.key if tc.cross else None
+        return runtime_build.job_key(source, tc, linkage, ident, variants, release, host_tools)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         release, variants = versions.parse_source_runtime(job.label.runtime)

@@ -1,0 +1,515 @@
+"""The command lines of a cell as shell text: what `iree-matrix show JOB --commands` prints and what
+the docs' recipes show (docs/arm.md, docs/cortex-m.md, between `<!-- recipe:NAME -->` markers).
+
+Both are printed from here, and here from the functions the stages run — the runtime build's
+`runtime_build.build_commands`, the firmware's `cortex_m.runtime_commands` / `link_command` /
+`qemu_command`, the compile's `flags.compile_flags` + `compile.target_outputs`, the run's
+`run.run_command` — so the docs cannot say other flags than the tool passes
+(tests/unit/test_recipes.py holds each docs block equal to `docs_blocks()`; `python -m
+iree_matrix.report.recipes` rewrites them). What a record holds itself (the export's, the
+compile's and a run's argv) is printed as recorded.
+
+A recipe is shell: variables first (`IREE_SRC=…`), then each step with a comment saying what it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.boards import cortex_m, runtime_build
+from iree_matrix.core import _resources
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record
+from iree_matrix.iree import flags, targets, versions
+from iree_matrix.stages import compile as compile_stage
+from iree_matrix.stages import run as run_stage
+from iree_matrix.stages._benchmark import device_argv
+
+_BARE = re.compile(r"^[A-Za-z0-9_@%+=:,./${}*-]+$")
+
+
+def shell_word(arg: str) -> str:
+    """One argument as shell: bare when it needs no quoting (a `$VAR` and a `*.a` glob expand),
+    in double quotes when it has a variable and a space, else single-quoted."""
+    if arg and _BARE.match(arg):
+        return arg
+    if "$" in arg and not re.search(r'["\\`]', arg):
+        return f'"{arg}"'
+    return shlex.quote(arg)
+
+
+def shell_join(argv: Iterable[str]) -> str:
+    return " ".join(shell_word(a) for a in argv)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One command: its argv (with the environment it gets), or one line of shell."""
+
+    what: str
+    argv: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    shell: str = ""
+
+    def text(self) -> str:
+        env = "".join(f"{k}={shell_word(v)} " for k, v in self.env)
+        line = self.shell or env + shell_join(self.argv)
+        return f"# {self.what}\n{line}" if self.what else line
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Variables (name, value, what it is) and the steps that use them."""
+
+    variables: tuple[tuple[str, str, str], ...]
+    steps: tuple[Step, ...]
+
+    def text(self) -> str:
+        """A variable whose value is not known here (`$NAME`) must be set by the reader: the shell
+        stops at it, saying what it is."""
+        known = [(n, v) for n, v, _ in self.variables if v != f"${n}"]
+        width = max((len(f"{n}={shell_word(v)}") for n, v in known), default=0)
+        head = []
+        for name, value, what in self.variables:
+            if value == f"${name}":
+                said = what.replace('"', "'")
+                head.append(f': "${{{name}:?set {name}: {said}}}"')
+            else:
+                line = f"{name}={shell_word(value)}"
+                head.append(f"{line:<{width}}  # {what}" if what else line)
+        return "\n".join([*head, *(s.text() for s in self.steps)])
+
+
+def _copy_found(names: Sequence[str], under: str, into: str) -> Step:
+    """What the build does in Python after cmake (`next(work.rglob(name))`, copied): the tools."""
+    return Step(
+        f"the tools, copied out of the build tree ({', '.join(names)})",
+        shell=f'mkdir -p "{into}" && for t in {" ".join(names)}; do '
+        f'cp "$(find "{under}" -type f -name "$t" | head -n 1)" "{into}/"; done',
+    )
+
+
+# --- the runtime built from source (runtime_build.build_commands) --------------------------------
+
+
+def runtime_build_steps(
+    release: str,
+    target: str,
+    variants: Sequence[str] = (),
+    *,
+    src: str = "$IREE_SRC",
+    build: str = "$BUILD",
+    host_tools: str = "$HOST_BUILD/tools",
+    cmake: str = "$CMAKE",
+) -> list[Step]:
+    """A `src:<release>[+variants]` runtime's build for `target`, as `build_into` runs it: configure
+    and build in `build/build`, the tools copied to `build/tools` (a cross build takes a native
+    build's tools from `host_tools`)."""
+    tc = runtime_build.toolchain(target)
+    linkage = "static" if "static" in variants else "dynamic"
+    configure, make = runtime_build.build_commands(
+        src, tc, linkage, f"{build}/build", variants=variants,
+        host_tools=host_tools if tc.cross else None, cmake=cmake,
+        release_flags=runtime_build.release_cmake(release, tc.target),
+    )  # fmt: skip
+    name = f"src:{release}{''.join('+' + v for v in variants)}"
+    where = f"cross-compiled for {target}" if tc.cross else f"a native build for {target}"
+    return [
+        Step(f"runtime-build:{name}/{target}: configure ({where})", tuple(configure)),
+        Step("build", tuple(make)),
+        _copy_found(runtime_build.built_tools(tc), f"{build}/build", f"{build}/tools"),
+    ]
+
+
+def pi_zero_runtime(release: str, variants: Sequence[str] = ("static",), host: str = "x86_64") -> list[Step]:
+    """What a Pi Zero cell's runtime takes: the native build on `host` (its host tools), then the
+    cross build."""
+    return [
+        *runtime_build_steps(release, host, build="$HOST_BUILD"),
+        *runtime_build_steps(release, "armv6", variants),
+    ]
+
+
+# --- compile and run ------------------------------------------------------------------------------
+
+
+def compile_step(
+    compiler: str, arch: str, profile: str = "default", *, mlir: str = "model.mlir", out: str = "."
+) -> Step:
+    """iree-compile as the compile stage spells it for `arch` (without the statistics dump it adds
+    for its own figures)."""
+    found = flags.BUILTIN_PROFILES[profile]
+    target = targets.parse(arch)
+    argv = [
+        "iree-compile", mlir, *flags.compile_flags(compiler, arch, found),
+        *compile_stage.target_outputs(compiler, target, found, out), "-o", f"{out}/module.vmfb",
+    ]  # fmt: skip
+    return Step(f"compile: IREE {compiler} for {target.label}, profile {profile}", tuple(argv))
+
+
+def run_step(
+    arch: str, tools: str, *, device: str = "local-sync", inputs: Sequence[str] = ("input0.npy",)
+) -> Step:
+    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target."""
+    target = targets.parse(arch)
+    common = [*device_argv(device, 1), "--module=module.vmfb", *run_stage.call_flags("main", inputs)]
+    argv = run_stage.run_command(f"{tools}/iree-run-module", common, ["output0.npy"])
+    env = (("QEMU_CPU", target.qemu_cpu),) if target.emulated and target.qemu_cpu else ()
+    how = f" under qemu (binfmt_misc; QEMU_CPU={target.qemu_cpu})" if env else ""
+    return Step(f"run: the module on {target.label}{how}, outputs to compare with torch's", tuple(argv), env)
+
+
+# --- the bare-metal firmware (cortex_m) ------------------------------------------------------------
+
+
+def firmware_steps(
+    cpu: str,
+    defines: Sequence[str],
+    *,
+    src: str = "$IREE_SRC",
+    runtime: str = "$RUNTIME",
+    out: str = "$OUT",
+    cmake: str = "$CMAKE",
+    quirks: Sequence[str] = (),
+    function: str = "main",
+    inputs: Sequence[str] = ("$OUT/input0.npy",),
+) -> list[Step]:
+    """A Cortex-M cell after its compile: the runtime (`cortex_m._build`: host tools, cross build,
+    libraries and headers kept), the model data and linker script (`cortex_m.model_data`,
+    `linker_script`), the link and the emulator, as the run stage does them."""
+    (host_cfg, host_make), (cfg, make) = cortex_m.runtime_commands(src, cpu, runtime, cmake, quirks)
+    writer = (
+        "import sys; from pathlib import Path; from iree_matrix.boards import cortex_m as c; "
+        'o = Path(sys.argv[1]); (o / "firmware.ld").write_text(c.linker_script(c.machine(sys.argv[2]))); '
+        'c.model_data(o / "module.vmfb", o / "module.h", [Path(p) for p in sys.argv[4:]], sys.argv[3], o)'
+    )
+    return [
+        Step("the host tools the cross build runs: a native configure", tuple(host_cfg)),
+        Step("build", tuple(host_make)),
+        _copy_found(runtime_build.HOST_TOOLS, f"{runtime}/host-build", f"{runtime}/host-tools"),
+        Step(f"IREE's runtime for the {cpu}: cross configure (arm-none-eabi-gcc, newlib)", tuple(cfg)),
+        Step("build", tuple(make)),
+        Step(
+            "its libraries and headers, kept (the tool keeps them in <cache>/cortex-m-runtime/<key>/)",
+            shell=_keep_runtime(src, runtime),
+        ),
+        Step(
+            "the module's bytecode and inputs as flash constants (model_data.c) and the linker script",
+            ("python3", "-c", writer, out, cpu, function, *inputs),
+        ),
+        Step(
+            "link the firmware",
+            tuple(
+                cortex_m.link_command(
+                    cpu,
+                    defines,
+                    (f"{runtime}/include/src", f"{runtime}/include/build"),
+                    [f"{runtime}/lib/*.a"],
+                    f"{out}/{cortex_m.KERNELS}",
+                    f"{out}/model_data.c",
+                    out,
+                )
+            ),
+        ),  # fmt: skip
+        Step(
+            "run it (semihosting prints the outputs as hex)",
+            tuple(cortex_m.qemu_command(f"{out}/firmware.elf", cpu)),
+        ),
+    ]
+
+
+def _keep_runtime(src: str, runtime: str) -> str:
+    """`cortex_m._build`'s copies: every library of the cross build, the headers of the source's
+    runtime/src and of the build's generated runtime/src."""
+    lines = [f'mkdir -p "{runtime}/lib" "{runtime}/include/src" "{runtime}/include/build"']
+    lines.append(f'find "{runtime}/build" -name "*.a" -exec cp {{}} "{runtime}/lib/" \\;')
+    for tree, kept in ((f"{src}/runtime/src", "src"), (f"{runtime}/build/runtime/src", "build")):
+        lines.append(
+            f'(cd "{tree}" && find . -name "*.h" -exec cp --parents {{}} "{runtime}/include/{kept}/" \\;)'
+        )
+    return "\n".join(lines)
+
+
+# --- the docs' recipes -----------------------------------------------------------------------------
+
+PI_ZERO_RELEASE = "3.7.0"  # the docs' Pi Zero recipe: a release that needs -DIREE_ENABLE_CPUINFO=OFF
+CORTEX_M_RELEASE = "3.9.0"
+
+
+def _scripts(steps: Sequence[Step]) -> list[Step]:
+    """The project's scripts by their path in the repository, not this machine's."""
+    here = str(_resources.scripts_dir())
+    return [
+        dataclasses.replace(
+            s,
+            argv=tuple(a.replace(here, "$IREE_MATRIX/scripts") for a in s.argv),
+            shell=s.shell.replace(here, "$IREE_MATRIX/scripts"),
+        )  # fmt: skip
+        for s in steps
+    ]
+
+
+def pi_zero_recipe(release: str = PI_ZERO_RELEASE) -> Recipe:
+    steps = [
+        *pi_zero_runtime(release),
+        compile_step(release, "armv6"),
+        run_step("armv6", "$BUILD/tools"),
+    ]
+    variables = (
+        ("IREE_MATRIX", "$PWD", "this repository (its scripts/)"),
+        ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release} (\"Getting IREE's source\")"),
+        ("CMAKE", "cmake", f"the tool uses PyPI's {runtime_build.PYPI_CMAKE} (>= 3.26 for 3.11)"),
+        ("HOST_BUILD", "/tmp/iree-host", "the native build"),
+        ("BUILD", "/tmp/iree-armv6", "the Pi Zero's"),
+    )
+    return Recipe(variables, tuple(_scripts(steps)))
+
+
+def cortex_m_recipe(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> Recipe:
+    defines = published_defines(release)
+    steps = [
+        compile_step(release, f"cortex-m:{cpu}", out="$OUT"),
+        *firmware_steps(cpu, defines),
+    ]
+    variables = (
+        ("IREE_MATRIX", "$PWD", "this repository (its scripts/cortex_m/)"),
+        ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release}"),
+        ("CMAKE", "cmake", "3.11.0 needs CMake >= 3.26"),
+        ("RUNTIME", "/tmp/iree-cortex-m", "the runtime's build, libraries and headers"),
+        ("OUT", "$PWD/out", "model.mlir and input0.npy (the export's) go here; the module, firmware too"),
+    )
+    return Recipe(variables, tuple(_scripts(steps)))
+
+
+def published_defines(release: str, results: Optional[Path] = None) -> list[str]:
+    """The API switches the published Cortex-M cells of `release` were built with (they are read off
+    the release's headers while building; the docs' recipe takes them from results/cortex-m)."""
+    from iree_matrix.core.results import ResultsLog
+
+    path = results or Path(__file__).resolve().parents[3] / "results" / "cortex-m" / "results.jsonl"
+    for record in ResultsLog(path):
+        if record.stage == "run" and record.label.compiler == release and record.metric.runtime_defines:
+            return record.metric.runtime_defines
+    raise UserError(f"{path}: no Cortex-M run of {release} with its runtime's defines")
+
+
+def docs_blocks() -> dict[str, str]:
+    """Each docs recipe by its marker name."""
+    return {
+        f"pi-zero-{PI_ZERO_RELEASE}": pi_zero_recipe().text(),
+        f"cortex-m4-{CORTEX_M_RELEASE}": cortex_m_recipe().text(),
+    }
+
+
+DOCS = ("docs/arm.md", "docs/cortex-m.md")
+_BLOCK = re.compile(
+    r"(<!-- recipe:(?P<name>[\w.-]+) -->\n```sh\n)(?P<body>.*?)(```\n<!-- /recipe -->)", re.DOTALL
+)
+
+
+def docs_recipes(text: str) -> dict[str, str]:
+    """The recipe blocks a docs page holds, by marker name."""
+    return {m.group("name"): m.group("body").rstrip("\n") for m in _BLOCK.finditer(text)}
+
+
+def rewrite_docs(text: str, blocks: Mapping[str, str]) -> str:
+    def body(m: re.Match[str]) -> str:
+        name = m.group("name")
+        if name not in blocks:
+            raise UserError(f"recipe:{name}: no such recipe (known: {', '.join(blocks)})")
+        return m.group(1) + blocks[name] + "\n" + m.group(4)
+
+    return _BLOCK.sub(body, text)
+
+
+# --- a recorded cell's commands (`iree-matrix show JOB --commands`) ---------------------------------
+
+
+def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[Record]:
+    """The record of `stage` this record's cell was made from: the longest cell of that stage that
+    begins the record's cell (as `reproduce` finds it)."""
+    if record.stage == stage:
+        return record
+    found = [r for r in latest.values() if r.stage == stage and (record.cell + "/").startswith(r.cell + "/")]
+    return max(found, key=lambda r: len(r.cell), default=None)
+
+
+def _recorded(record: Record, what: str) -> Step:
+    if not record.command:
+        said = f"{record.status.value}" + (f" ({record.error_class})" if record.error_class else "")
+        return Step(f"{record.job}: {what}", shell=f"# no command recorded: {said}")
+    return Step(f"{record.job}: {what} (as recorded)", tuple(record.command))
+
+
+def _tools_key(record: Record) -> str:
+    """The runtime-build key a run's runtime tools came from (`<store>/runtime-build/<key>/tools`)."""
+    parts = Path(str((record.env or {}).get("tools") or "")).parts
+    return parts[-2] if len(parts) >= 3 and parts[-3] == "runtime-build" and parts[-1] == "tools" else ""
+
+
+def built_runtime(
+    build: Record, records: Sequence[Record], store: Path, cache: Path
+) -> tuple[list[tuple[str, str, str]], list[Step], str]:
+    """A stored runtime build's commands (and its native build's, for a cross build): variables,
+    steps, and whether its key recomputes from this iree-matrix's commands."""
+    release, variants = versions.parse_source_runtime(build.label.runtime)
+    target = build.label.arch
+    tc = runtime_build.toolchain(target)
+    source = build.metric.source
+    tree = str(runtime_build.source_tree(source, cache)) if source else "$IREE_SRC"
+    variables = [
+        ("IREE_SRC", tree, f"the source: {build.label.runtime_source or source}"),
+        ("CMAKE", str(runtime_build.cmake_home(cache) / "bin" / "cmake"), runtime_build.PYPI_CMAKE),
+        (
+            "BUILD",
+            str(store / "runtime-build" / build.key),
+            "its store entry (the build ran in a staging copy)",
+        ),
+    ]
+    steps: list[Step] = []
+    native_key: Optional[str] = None
+    if tc.cross:
+        host = targets.host_arch()
+        natives = [
+            r for r in records
+            if r.stage == "runtime-build" and r.label.arch == host and r.key
+            and r.label.runtime == versions.source_runtime(release) and r.metric.source == source
+        ]  # fmt: skip
+        for native in natives:
+            if _key(build, release, variants, native.key) == build.key:
+                native_key = native.key
+        chosen = next((r for r in natives if r.key == native_key), natives[-1] if natives else None)
+        if chosen is not None:
+            host_entry = str(store / "runtime-build" / chosen.key)
+            variables.append(("HOST_BUILD", host_entry, f"{chosen.job}: the host tools"))
+            steps += runtime_build_steps(release, host, build="$HOST_BUILD")
+        else:
+            variables.append(
+                ("HOST_BUILD", "$HOST_BUILD", "the native build of the same source (none recorded)")
+            )
+    steps += runtime_build_steps(release, target, variants)
+    recomputes = _key(build, release, variants, native_key) == build.key
+    verdict = (
+        "its key recomputes from these commands' inputs: these are the commands that build ran"
+        if recomputes
+        else "its key does not recompute (another iree-matrix, or flags since changed): these are "
+        f"this iree-matrix's commands for it; the build recorded C flags {build.metric.cflags!r}"
+    )
+    where = build.metric.built_in
+    if where:
+        verdict += f"; it ran in {where}"
+    return variables, steps, verdict
+
+
+def _key(build: Record, release: str, variants: Sequence[str], native: Optional[str]) -> str:
+    tc = runtime_build.toolchain(build.label.arch)
+    return runtime_build.job_key(
+        build.metric.source, tc, build.label.linkage, build.metric.toolchain, variants, release, native
+    )
+
+
+def cell_commands(record: Record, records: Sequence[Record], store: Path, cache: Path) -> str:
+    """Every command the record's cell ran, in order, from the export on: what the records hold as
+    recorded, a runtime built here and a firmware as this iree-matrix builds them."""
+    from iree_matrix.core.results import latest_by_job
+
+    latest = latest_by_job(records)
+    chain = [r for stage in ("export", "compile") if (r := _dep(record, latest, stage)) is not None]
+    variables: list[tuple[str, str, str]] = []
+    steps: list[Step] = []
+    notes: list[str] = []
+    for dep in chain:
+        if dep is record:
+            continue
+        steps.append(_recorded(dep, dep.stage))
+        if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
+            export = _dep(record, latest, "export")
+            where = (
+                store / "export" / export.key if export is not None and export.key else "the export's entry"
+            )
+            notes.append(f"the compile ran in {where}: the MLIR is given by its bare name")
+    arch = record.label.arch
+    target = targets.parse(arch) if arch else None
+    build: Optional[Record] = None
+    if record.stage == "runtime-build":
+        build = record
+    elif record.stage == "run" and target is not None and not target.arch.bare_metal:
+        key = _tools_key(record)
+        build = (
+            next((r for r in records if r.stage == "runtime-build" and r.key == key), None) if key else None
+        )
+    if build is not None:
+        found, built, verdict = built_runtime(build, records, store, cache)
+        variables += found
+        steps += built
+        notes.append(f"{build.job}: {verdict}")
+    if record.stage == "run" and target is not None and target.arch.bare_metal:
+        found, firmware = _firmware(record, store, cache)
+        variables += found
+        steps += firmware
+        notes.append(
+            "the firmware's commands are this iree-matrix's (its runtime's key hashes the host's "
+            "toolchain, which the record does not hold)"
+        )
+    elif record.stage != "runtime-build":
+        run = _recorded(record, record.stage)
+        if record.stage == "run" and target is not None and target.emulated and target.qemu_cpu and run.argv:
+            env = (("QEMU_CPU", target.qemu_cpu),)
+            what = f"{run.what}; under qemu-user through binfmt_misc"
+            run = dataclasses.replace(run, env=env, what=what)
+        steps.append(run)
+        image = (record.env or {}).get("image")
+        if image:
+            notes.append(f"{record.job} ran in the image {image}")
+    head = [f"# {n}" for n in notes]
+    recipe = Recipe(tuple(variables), tuple(steps)).text()
+    return "\n".join([*head, recipe])
+
+
+def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str, str, str]], list[Step]]:
+    cpu = targets.parse(record.label.arch).cpu or ""
+    release, _ = versions.parse_source_runtime(record.label.runtime)
+    spec = record.label.runtime_source
+    tree: Optional[Path] = None
+    try:
+        tree = runtime_build.source_tree(runtime_build.source_digest(spec), cache) if spec else None
+    except UserError:
+        tree = None
+    quirks: tuple[str, ...] = ()
+    alignment = tree / "runtime/src/iree/base/alignment.h" if tree is not None else None
+    if alignment is not None and alignment.is_file():
+        quirks = cortex_m._source_flags(tree)  # type: ignore[arg-type]
+    elif versions.Version(release) >= versions.Version("3.11.0"):
+        quirks = ("-Wno-error=shift-count-overflow",)
+    variables = [
+        ("IREE_SRC", str(tree) if tree is not None else "$IREE_SRC", f"the source: {spec}"),
+        ("CMAKE", "cmake", "a cmake >= 3.26 beside the running Python, else PATH's"),
+        ("RUNTIME", "$RUNTIME", "the tool keeps the runtime in <cache>/cortex-m-runtime/<key>/"),
+        ("OUT", str(store / "run" / record.key) if record.key else "$OUT", "the run's entry"),
+    ]
+    steps = firmware_steps(cpu, record.metric.runtime_defines, quirks=quirks)
+    return variables, steps
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """Rewrite the docs' recipe blocks from the code (run from the repository's root)."""
+    root = Path(argv[0]) if argv else Path(".")
+    blocks = docs_blocks()
+    for doc in DOCS:
+        path = root / doc
+        text = path.read_text()
+        new = rewrite_docs(text, blocks)
+        if new != text:
+            path.write_text(new)
+            print(f"rewrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

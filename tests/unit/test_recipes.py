@@ -1,0 +1,155 @@
+"""The commands a cell ran, printed from the functions the stages run (report/recipes.py): the docs'
+recipes equal what the tool would run, the runtime build runs the lines `show --commands` prints,
+and a recorded cell's commands come back with its key recomputed (issue #42 item 4)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.boards import cortex_m, runtime_build
+from iree_matrix.commands import show
+from iree_matrix.core import _proc
+from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.report import recipes
+
+REPO = Path(__file__).resolve().parents[2]
+ARMV6 = REPO / "results" / "armv6"
+PI_ZERO_CELL = "run:tiny_cnn/*/iree3.7.0/armv6-arm1176jzf-s/default/rtsrc3.7.0+static/local-sync"
+
+
+@pytest.mark.parametrize("doc", recipes.DOCS)
+def test_the_docs_recipes_are_what_the_tool_runs(doc: str) -> None:
+    shown = recipes.docs_recipes((REPO / doc).read_text())
+    assert shown, f"{doc} holds no <!-- recipe:NAME --> block"
+    blocks = recipes.docs_blocks()
+    for name, body in shown.items():
+        assert body == blocks[name], (
+            f"{doc}'s recipe:{name} differs: run python -m iree_matrix.report.recipes"
+        )
+
+
+def test_every_recipe_is_in_a_doc() -> None:
+    shown = {name for doc in recipes.DOCS for name in recipes.docs_recipes((REPO / doc).read_text())}
+    assert shown == set(recipes.docs_blocks())
+
+
+def test_the_pi_zero_recipe_has_the_flags_the_issue_found_missing() -> None:
+    text = recipes.docs_blocks()[f"pi-zero-{recipes.PI_ZERO_RELEASE}"]
+    for flag in (
+        "-DIREE_ENABLE_CPUINFO=OFF",  # 3.3/3.7 cross links fail without it
+        "-mfloat-abi=softfp",  # the runtime's calling convention (armel)
+        "--iree-llvmcpu-target-float-abi=soft",  # the kernels' (the compile's)
+        "--iree-llvmcpu-target-cpu-features=+vfp2",
+        "scripts/iree_lld_arm32.sh",
+        "QEMU_CPU=arm1176",
+    ):
+        assert flag in text, flag
+    assert str(REPO) not in text, "a machine's path in the docs"
+
+
+def test_docs_arm_names_each_releases_own_cmake_switches() -> None:
+    text = (REPO / "docs" / "arm.md").read_text()
+    for release in ("3.3.0", "3.7.0", "3.9.0", "3.10.0", "3.11.0"):
+        for flag in runtime_build.release_cmake(release, "armv6"):
+            assert flag in text, (release, flag)
+
+
+def test_the_cortex_m_recipe_has_the_runtime_and_firmware_lines() -> None:
+    text = recipes.docs_blocks()[f"cortex-m4-{recipes.CORTEX_M_RELEASE}"]
+    expected = ("-mfloat-abi=hard", "--iree-llvmcpu-target-float-abi=hard", "--iree-llvmcpu-link-static",
+                "qemu-system-arm -machine mps2-an386", "--specs=nano.specs")  # fmt: skip
+    for flag in (*cortex_m._CMAKE, *expected):
+        assert flag in text, flag
+
+
+def test_the_recipes_are_shell() -> None:
+    for name, text in recipes.docs_blocks().items():
+        done = subprocess.run(["bash", "-n"], input=text, text=True, capture_output=True)
+        assert done.returncode == 0, (name, done.stderr)
+
+
+def test_shell_words() -> None:
+    assert (
+        recipes.shell_word("-DIREE_HOST_BIN_DIR=$HOST_BUILD/tools") == "-DIREE_HOST_BIN_DIR=$HOST_BUILD/tools"
+    )
+    assert recipes.shell_word("-DCMAKE_C_FLAGS=-marm -static") == "'-DCMAKE_C_FLAGS=-marm -static'"
+    assert recipes.shell_word("-DF=-include $X/c.h") == '"-DF=-include $X/c.h"'
+    assert recipes.shell_word("") == "''"
+
+
+def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> None:
+    ran: list[list[str]] = []
+
+    def runner(argv, *, timeout, log, check=False):
+        ran.append(list(argv))
+        return _proc.Completed(tuple(argv), 0, "", "", 0.0)
+
+    src = runtime_build.Source("x", tmp_path / "iree", "tarball:0")
+    with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing
+        runtime_build.build_into(
+            src, "armv6", "static", tmp_path / "out", ident={}, variants=("static",),
+            host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
+            release_flags=runtime_build.release_cmake("3.7.0", "armv6"),
+        )  # fmt: skip
+    steps = recipes.runtime_build_steps(
+        "3.7.0", "armv6", ("static",), src=str(src.tree), build=str(tmp_path / "out"),
+        host_tools=str(tmp_path / "host"), cmake="CMAKE",
+    )  # fmt: skip
+    assert ran == [list(s.argv) for s in steps if s.argv]
+
+
+def test_the_firmware_runs_the_lines_the_recipe_prints(tmp_path: Path) -> None:
+    native, cross = cortex_m.runtime_commands(tmp_path / "iree", "cortex-m4", tmp_path / "rt", "cmake", ())
+    steps = recipes.firmware_steps("cortex-m4", [], src=str(tmp_path / "iree"), runtime=str(tmp_path / "rt"),
+                                   cmake="cmake")  # fmt: skip
+    argvs = [list(s.argv) for s in steps if s.argv and s.argv[0] == "cmake"]
+    assert argvs == [*native, *cross]
+    assert list(steps[-1].argv) == cortex_m.qemu_command("$OUT/firmware.elf", "cortex-m4")
+
+
+def _show(job: str, results: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    args = argparse.Namespace(job=job, results_dir=results, cache=Path("/nonexistent-cache"), log=False,
+                              commands=True)  # fmt: skip
+    assert show.run(args) == 0
+    return capsys.readouterr().out
+
+
+def test_show_commands_prints_a_pi_zero_cell_from_export_to_run(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _show(PI_ZERO_CELL, ARMV6, capsys)
+    # The published build's key recomputes from this iree-matrix's commands: they are the ones it ran.
+    assert "runtime-build:src:3.7.0+static/armv6: its key recomputes" in out
+    order = ["/export_model.py", "/iree-compile ", "runtime-build:src:3.7.0/x86_64: configure",
+             "runtime-build:src:3.7.0+static/armv6: configure", "QEMU_CPU=arm1176 "]  # fmt: skip
+    at = [out.index(word) for word in order]
+    assert at == sorted(at), out
+    assert "-DIREE_ENABLE_CPUINFO=OFF" in out and "--iree-llvmcpu-target-float-abi=soft" in out
+    assert "HOST_BUILD=/nonexistent-cache/store/runtime-build/" in out
+
+
+def test_show_commands_of_a_cortex_m_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _show("run:tiny_cnn/*/iree3.9.0/cortex-m-cortex-m4/*", REPO / "results" / "cortex-m", capsys)
+    assert "arm-none-eabi-gcc" in out and "qemu-system-arm -machine mps2-an386" in out
+    assert "-DIREE_MATRIX_HAL_MODULE_API=2" in out  # the record's own defines
+    assert ': "${RUNTIME:?set RUNTIME' in out  # not known from the record: the shell asks
+
+
+def test_show_commands_of_a_key_that_no_longer_recomputes(tmp_path: Path, capsys) -> None:
+    found = [r for r in map(json.loads, (ARMV6 / "results.jsonl").read_text().splitlines())
+             if r["job"] == "runtime-build:src:3.9.0/x86_64"]  # fmt: skip
+    record = {**found[0], "key": "0" + found[0]["key"][1:]}  # made by other commands than these
+    (tmp_path / "results.jsonl").write_text(json.dumps(record) + "\n")
+    out = _show("runtime-build:src:3.9.0/x86_64", tmp_path, capsys)
+    assert "does not recompute" in out and "$CMAKE -G Ninja" in out
+
+
+def test_published_defines_of_an_unpublished_release_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "results.jsonl").write_text("")
+    with pytest.raises(UserError, match="no Cortex-M run of 9.9.9"):
+        recipes.published_defines("9.9.9", tmp_path / "results.jsonl")
+    assert ResultsLog(tmp_path / "results.jsonl").latest() == {}
