@@ -66,6 +66,21 @@ def onnx_opset(form: str) -> Optional[int]:
     return int(found.group(1)) if found.group(1) else DEFAULT_ONNX_OPSET
 
 
+# Compilers older than the exports: `linalg:<release>`: turbine's MLIR with its constants inlined,
+# lowered to linalg-on-tensors by IREE <release> (`iree-compile --compile-to=input`,
+# stages/lower.py), then compiled by the cell's compiler. What feeds the 2023 compilers, which have
+# no torch dialect (20230209.425-20230815.614) or cannot legalize turbine 3.9.0's parameter globals
+# (20231004.665); the lowering release must be one that reads the export and writes MLIR they parse.
+LINALG = "linalg"
+_LINALG_RE = re.compile(r"linalg:(.+)")
+
+
+def lowering_compiler(form: str) -> Optional[str]:
+    """The IREE release a `linalg:<release>` form is lowered by, or None for any other form."""
+    found = _LINALG_RE.fullmatch(form)
+    return found.group(1) if found else None
+
+
 # Every peer a matrix may ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is
 # not installed; a unit test holds the two equal). The stages are the `stages` package's modules.
 PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
@@ -427,10 +442,20 @@ def _as_list(value: Any, key: str, where: _Where) -> list[str]:
 def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
     if axis == "torch" and value in torch_ranges.MODES:
         return
-    if axis == "forms" and value not in FORMS:
+    if axis == "forms" and value not in FORMS and lowering_compiler(value) is not None:
+        lowering = lowering_compiler(value) or ""
+        if not versions.is_valid(lowering):
+            raise where.error(
+                key,
+                value,
+                'expected "linalg:<IREE release>" (the release that lowers it), e.g. "linalg:20231113.707"',
+            )
+    elif axis == "forms" and value not in FORMS:
         opset = onnx_opset(value)
         if opset is None:
-            raise where.error(key, value, f"unknown form (known: {', '.join(FORMS)}, onnx, onnx:<opset>)")
+            raise where.error(
+                key, value, f"unknown form (known: {', '.join(FORMS)}, onnx, onnx:<opset>, linalg:<release>)"
+            )
         if not 7 <= opset <= 30:
             raise where.error(key, value, "an ONNX opset between 7 and 30 (torch.onnx.export's range)")
     if axis in _VERSION_AXES:

@@ -34,6 +34,8 @@ MLIRBC = Artifact("export", "model.mlirbc")  # with a bytecode form in the matri
 ONNX = Artifact("export", "model.onnx")  # an `onnx` form's export: torch.onnx.export at its opset
 INPUTS = Artifact("export", "inputs")  # input<i>.npy
 REFERENCE = Artifact("export", "reference")  # output<i>.npy: torch eager's outputs
+# lower (a `linalg:<release>` form: the export lowered to linalg-on-tensors by that release)
+LOWERED = Artifact("lower", "model.mlir")
 # compile
 MODULE = Artifact("compile", "module.vmfb")
 DISPATCHES = Artifact("compile", "dispatches")  # one benchmark module per executable

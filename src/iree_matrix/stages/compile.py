@@ -34,6 +34,7 @@ from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,
+    LOWERED,
     MLIR,
     MLIRBC,
     MODULE,
@@ -98,13 +99,16 @@ class CompileStage(StageBase):
         env = environment(cell, unit.spec.compiler_python)
         opset = onnx_opset(cell.form)
         form = cell.form if cell.form == BYTECODE else f"onnx:{opset}" if opset is not None else ""
+        # A `linalg:<release>` form reads the lowering's MLIR text: its exporter names the lowering.
+        lowered = unit.planned.get("lower")
+        source = lowered or export
         labels = dataclasses.replace(
-            export.labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile, form=form
+            source.labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile, form=form
         )
-        cell_id = f"{export.cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
+        cell_id = f"{source.cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
         if form == BYTECODE:
             cell_id += "/mlirbc"  # the text form's ids stay as they were (an ONNX export's id names it)
-        deps = (export.id, unit.install(env))
+        deps = (export.id, *((lowered.id,) if lowered else ()), unit.install(env))
         job_id = unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
         unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
 
@@ -120,7 +124,7 @@ class CompileStage(StageBase):
             "stage": self.name,
             # The MLIR's content, not the export's key: exporters (turbine / torch releases)
             # that write byte-identical MLIR share one compile, and every run of it.
-            "mlir": export_digest(ctx.dep("export"), _digest_metric(job)),
+            "mlir": _source_digest(job, ctx),
             "env": ctx.env_identity(),
             "arch": job.label.arch,
             "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
@@ -170,6 +174,8 @@ class CompileStage(StageBase):
             if isinstance(imported, Outcome):
                 return imported
             mlir = imported
+        elif _lowered(job):
+            mlir = ctx.read(LOWERED)
         else:
             mlir = ctx.read(mlir_file(job))
         if _bytecode(job) and not mlir.is_file():
@@ -326,6 +332,18 @@ def _bytecode(job: Job) -> bool:
 
 def _onnx(job: Job) -> bool:
     return onnx_opset(job.label.form) is not None
+
+
+def _lowered(job: Job) -> bool:
+    """A `linalg:<release>` form: the compile reads the lower stage's MLIR, not the export's."""
+    return any(dep.startswith("lower:") for dep in job.deps)
+
+
+def _source_digest(job: Job, ctx: Context) -> str:
+    """The digest of what the compile reads: the lowering's MLIR, else the export's file."""
+    if _lowered(job):
+        return str(ctx.dep("lower").record.metrics["mlir_sha256"])
+    return export_digest(ctx.dep("export"), _digest_metric(job))
 
 
 def _digest_metric(job: Job) -> str:

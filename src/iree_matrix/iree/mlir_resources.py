@@ -1,0 +1,41 @@
+"""MLIR text's constants as older IREE compilers can take them.
+
+turbine writes a model's weights as `dense_resource<name>` attributes whose bytes sit in the file's
+trailing `{-# dialect_resources: { builtin: { name: "0x<alignment><data>" } } #-}` section. IREE's
+2023 compilers parse that but cannot serialize it: 20230209.425 … 20231004.665 stop with
+"DenseResourceElementsAttr not yet supported for serialization" (measured here, 2026-11-25). The same
+bytes as an inline `dense<"0x<data>">` attribute compile on all of them: the blob's hex is a 4-byte
+little-endian alignment (`04000000`) followed by the raw little-endian elements, which is exactly
+the hex form of a dense elements attribute without its first 8 hex digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+_RESOURCES = "\n{-#"
+_BLOB = re.compile(r'^\s*([^\s:]+|"[^"]*"):\s*"0x([0-9A-Fa-f]*)"', re.MULTILINE)
+_REFERENCE = re.compile(r"dense_resource<([^>]+)>")
+_ALIGNMENT_DIGITS = 8  # the blob's leading uint32 alignment, as hex
+
+
+class ResourceError(ValueError):
+    """A `dense_resource` the file holds no blob for."""
+
+
+def inline_resources(text: str) -> str:
+    """`text` with every `dense_resource<name>` replaced by `dense<"0x…">` of its blob's bytes and
+    the resource section dropped. A file without resources comes back unchanged."""
+    body, sep, section = text.partition(_RESOURCES)
+    if not sep:
+        return text
+    blobs = {name.strip('"'): data for name, data in _BLOB.findall(section)}
+
+    def inline(found: re.Match[str]) -> str:
+        name = found.group(1).strip('"')
+        data = blobs.get(name)
+        if data is None:
+            raise ResourceError(f"dense_resource<{name}> has no blob in the file's dialect_resources")
+        return f'dense<"0x{data[_ALIGNMENT_DIGITS:]}">'
+
+    return _REFERENCE.sub(inline, body).rstrip("\n") + "\n"

@@ -1,0 +1,109 @@
+"""lower: an export's MLIR lowered to linalg-on-tensors by one IREE release, for compilers older
+than the export (a `linalg:<release>` form).
+
+IREE's 2023 compilers cannot read what turbine writes today: 20230209.425 … 20230815.614 have no
+torch dialect ("Dialect `torch' not found"), 20231004.665 cannot legalize turbine 3.9.0's parameter
+globals (`torch_c.from_builtin_tensor`), and none of them serializes `dense_resource` constants. The
+earliest release that does compile turbine 3.9.0's MLIR (20231113.707) can print it after its input
+conversion (`iree-compile --compile-to=input`): plain linalg, tensor, arith and math ops that the
+older releases parse. So the export's constants are inlined (iree/mlir_resources.py), that release
+lowers the file, and each older compiler compiles the result: the exporter these cells name is
+"turbine's MLIR lowered by IREE <release>" (`…+linalg-iree<release>`). A newer release is no
+lowering compiler for them: IREE 3.9.0's input phase already writes `util.func`, which the 2023
+parsers do not know.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from iree_matrix.core import _proc
+from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.results import Status
+from iree_matrix.iree import mlir_resources, versions
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.matrix.spec import lowering_compiler
+from iree_matrix.stages.artifacts import LOWERED, MLIR, export_digest
+from iree_matrix.stages.base import Context, StageBase
+
+_INLINED = "inlined.mlir"  # the export with its constants inline: the lowering's input, not kept
+LOWER_FLAGS = ("--compile-to=input",)
+
+
+def environment(release: str, python: str) -> EnvSpec:
+    """The lowering release's compiler environment: the very one its own compile cells install."""
+    return EnvSpec("compiler", python, (versions.compiler_requirement(release),), f"iree-compiler{release}")
+
+
+def exporter_name(exporter: str, release: str) -> str:
+    """The exporter a lowered MLIR is said to come from: the export's, lowered by `release`."""
+    return f"{exporter}+linalg-iree{release}"
+
+
+class LowerStage(StageBase):
+    name = "lower"
+    rank = 35  # after export (30), before compile (40)
+    optional = True  # only a `linalg:<release>` form plans its jobs
+    metrics = {
+        "seconds": "the lowering's wall time (iree-compile --compile-to=input)",
+        "lowered_by": "the IREE release that lowered it",
+        "mlir_bytes": "the lowered MLIR's size",
+        "mlir_sha256": "its digest (what each compile reads)",
+        "source_mlir_sha256": "the export's MLIR it was lowered from",
+    }
+
+    def plan(self, unit: Unit) -> None:
+        """One lowering per export and lowering release, reused by every compiler that reads it."""
+        release = lowering_compiler(unit.cell.form)
+        if release is None:
+            return
+        export = unit.planned["export"]
+        env = environment(release, unit.spec.compiler_python or unit.cell.python)
+        exporter = exporter_name(export.labels.exporter, release)
+        labels = dataclasses.replace(export.labels, exporter=exporter, form=unit.cell.form)
+        cell_id = f"{unit.name}/{exporter}"
+        job_id = unit.add(self.name, cell_id, (export.id, unit.install(env)), labels, env)
+        unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
+
+    def key(self, job: Job, ctx: Context) -> str:
+        return digest(
+            {
+                "stage": self.name,
+                "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
+                "env": ctx.env_identity(),
+                "flags": list(LOWER_FLAGS),
+                "inline": "dense_resource->dense",
+            }
+        )
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        env = ctx.environment(job)
+        source = ctx.read(MLIR)
+        try:
+            inlined = mlir_resources.inline_resources(source.read_text(encoding="utf-8"))
+        except mlir_resources.ResourceError as exc:
+            raise StageFailure("lower-error", f"{source.name}: {exc}") from None
+        (out / _INLINED).write_text(inlined, encoding="utf-8")
+        argv = [env.tool("iree-compile"), _INLINED, *LOWER_FLAGS, "-o", LOWERED.path]
+        start = time.monotonic()
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False, cwd=out)
+        seconds = time.monotonic() - start
+        (out / _INLINED).unlink(missing_ok=True)
+        lowered = out / LOWERED.path
+        if done.returncode != 0 or not lowered.is_file():
+            raise _proc.failure(done, "lower-error")
+        metrics = {
+            "seconds": round(seconds, 3),
+            "lowered_by": lowering_compiler(job.label.form),
+            "mlir_bytes": lowered.stat().st_size,
+            "mlir_sha256": file_sha256(lowered),
+            "source_mlir_sha256": file_sha256(source),
+        }
+        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+
+
+STAGE = LowerStage()
