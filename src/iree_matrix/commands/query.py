@@ -29,6 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the run target: an arch as the results name it (armv6, aarch64-cortex-a72, ...) or a board "
         "(pi-zero, pi4, pi3); default: the one most runs are for",
     )
+    qm.add_argument(
+        "--target",
+        default=None,
+        help="a GPU target instead (vulkan-spirv, cuda or cuda:sm_80, rocm or rocm:gfx942): which "
+        "releases compile the model for it, and run it where a device was present (e.g. "
+        "--results-dir results/gpu)",
+    )
     qe = questions.add_parser(
         "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
     )
@@ -69,7 +76,22 @@ def run(args: argparse.Namespace) -> int:
         said = onnx.install_lines(args.torch, args.turbine)
         if said:  # what a plain pip install of this pair gives today (issue #38 item 4)
             answer = dataclasses.replace(answer, lines=(*answer.lines, *said))
+    elif args.target is not None or _gpu(args.arch):
+        from iree_matrix.answers import gpu
+
+        if args.target is not None and args.arch is not None:
+            raise UserError("query model: give --arch (a CPU or board) or --target (a GPU), not both")
+        answer = gpu.model(records, args.name, args.target or args.arch)
     else:
         answer = query.model(records, args.name, args.arch)
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
     return 0 if answer.decided else 1
+
+
+def _gpu(arch: str | None) -> bool:
+    """`--arch vulkan-spirv` (a GPU target named as an arch): answered as `--target` is."""
+    if arch is None:
+        return False
+    from iree_matrix.iree import targets
+
+    return arch.split(":", 1)[0].split("-", 1)[0] in {g.split("-", 1)[0] for g in targets.gpus()}

@@ -1,0 +1,190 @@
+"""`iree-matrix query model NAME --target vulkan-spirv|cuda[:sm_80]|rocm[:gfx942]`: does a model
+compile for a GPU backend with each compiler release, and does the release's runtime run that
+module and give torch's answer — or why it was not run here (no device of that kind, a runtime that
+hides lavapipe). From the same compile and run records as the report's "GPU targets" section
+(report/gpu.py), naming them as evidence; a compile that worked is an answer even where no run
+could be made (CUDA and ROCm on a machine without such a GPU).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
+
+from iree_matrix.answers import answers
+from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing
+from iree_matrix.core import formats
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.iree import compile_errors, targets
+
+
+def _is_gpu(label: str) -> bool:
+    try:
+        return targets.parse(label).gpu is not None
+    except targets.UnknownTarget:
+        return False
+
+
+def known_targets() -> str:
+    """The GPU targets a `--target` may name, as a matrix file spells them."""
+    said = []
+    for name, arch in targets.gpus().items():
+        said.append(f"{name}:<chip> ({', '.join(arch.cpus)})" if arch.cpus else name)
+    return ", ".join(said)
+
+
+def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
+    """The target label `asked` names (`vulkan-spirv`, `cuda`, `cuda:sm_80`, `cuda-sm_80`) and the
+    GPU targets the records hold. Not a GPU target: a one-line error naming the known ones; a
+    backend without its chip matches the one chip the records hold for it."""
+    present = sorted(
+        {r.label.arch for r in records if r.stage in ("compile", "run") and _is_gpu(r.label.arch)}
+    )
+    name = asked.strip().lower()
+    backend = name.split(":", 1)[0]
+    if backend not in targets.gpus() and not any(name.startswith(g + "-") for g in targets.gpus()):
+        raise UserError(
+            f"--target {asked}: not a GPU target; known: {known_targets()} "
+            f"(these results hold: {', '.join(present) or 'no GPU target'}; a CPU target is --arch)"
+        )
+    if ":" not in name and "-" not in name.removeprefix("vulkan-spirv"):
+        matches = [p for p in present if p == name or p.startswith(name + "-")]
+        if len(matches) > 1:
+            raise UserError(
+                f"--target {asked}: these results hold several: {', '.join(matches)}; name the chip"
+            )
+        if matches:
+            return matches[0], present
+    try:
+        return targets.parse(name).label, present
+    except targets.UnknownTarget as exc:
+        raise UserError(f"--target {asked}: {exc}") from None
+
+
+def model(records: Iterable[Record], name: str, asked: str) -> Answer:
+    """Per compiler release: compiled for the GPU target (module size, compile time) or the first
+    error; run by the release's runtime: torch's answer, or why not."""
+    records = list(records)
+    label, present = gpu_target(records, asked)
+    question = f"does {name} compile for {label} and run there, with which IREE release?"
+    if label not in present:
+        line = (
+            f"{NOT_MEASURED}: no {label} cell in these results (GPU targets: {', '.join(present) or 'none'})"
+        )
+        return Answer(question, NOT_MEASURED, (line,))
+    chosen = [r for r in records if r.stage in ("compile", "run") and r.label.arch == label]
+    compiles = _by_cell([r for r in chosen if r.stage == "compile"])
+    mine = {c: r for c, r in compiles.items() if name in (r.label.model, r.label.unit)}
+    if not mine:
+        models = sorted({r.label.model for r in compiles.values()})
+        line = (
+            f"{NOT_MEASURED}: no model {name!r} compiled for {label} (models: {', '.join(models) or 'none'})"
+        )
+        return Answer(question, NOT_MEASURED, (line,))
+    runs = _by_cell([r for r in chosen if r.stage == "run"])
+    rows = []
+    for compiled in mine.values():
+        ran = [r for c, r in runs.items() if (c + "/").startswith(compiled.cell + "/")]
+        own = [r for r in ran if r.label.runtime == compiled.label.compiler] or ran
+        rows.append((compiled, own[0] if own else None))
+    rows.sort(key=lambda row: answers.version_key(row[0].label.compiler))
+    return _answer(question, name, label, rows)
+
+
+def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optional[Record]]]) -> Answer:
+    gpu = targets.parse(label).gpu
+    assert gpu is not None
+    built = [(c, r) for c, r in rows if c.status is Status.OK]
+    broken = [c for c, _ in rows if c.status is not Status.OK]
+    passing = [(c, r) for c, r in built if r is not None and r.status is Status.OK]
+    wrong = [
+        (c, r) for c, r in built if r is not None and r.status not in (Status.OK, Status.SKIP, Status.NOT_RUN)
+    ]
+    unrun = [(c, r) for c, r in built if r is None or r.status in (Status.SKIP, Status.NOT_RUN)]
+    lines = [
+        f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and "
+        f"matches torch with {len(passing)} (each module on its own release's runtime, "
+        f"--device={gpu.driver})",
+        f"  compiles: {_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
+        + _sizes(built),
+    ]
+    for why, releases in _grouped((_compile_words(c), c.label.compiler) for c in broken).items():
+        lines.append(f"  does not compile: {_listing(releases, limit=20)}: {why}")
+    lines.append(
+        f"  runs: {_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
+    )
+    for why, releases in _grouped((_run_words(r), c.label.compiler) for c, r in wrong).items():
+        lines.append(f"  run fails: {_listing(releases, limit=20)}: {why}")
+    for why, releases in _grouped((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
+        lines.append(f"  not run: {_listing(releases, limit=20)}: {why}")
+    evidence: list[str] = []
+    if passing:
+        newest_c, newest_r = passing[-1]
+        lines.append(f"  newest passing: {newest_c.label.compiler}{_latency(newest_r)}")
+        evidence.append(newest_r.job)
+    if built:
+        evidence.append(built[-1][0].job)
+    evidence += [c.job for c in broken[:1]] + [r.job for _, r in wrong[:1]]
+    evidence += [r.job for _, r in unrun[:1] if r is not None]
+    answer = "passes" if passing else "compiles" if built else "fails" if broken else UNKNOWN
+    data: dict[str, Any] = {
+        "target": label,
+        "compiles": [c.label.compiler for c, _ in built],
+        "does_not_compile": [c.label.compiler for c in broken],
+        "passing": [c.label.compiler for c, _ in passing],
+        "run_fails": [c.label.compiler for c, _ in wrong],
+        "not_run": [c.label.compiler for c, _ in unrun],
+    }
+    return Answer(question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
+
+
+def _by_cell(records: Sequence[Record]) -> dict[str, Record]:
+    return {r.cell: r for r in latest_by_job(records).values()}
+
+
+def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for why, release in pairs:
+        out.setdefault(why, []).append(release)
+    return out
+
+
+def _sizes(built: Sequence[tuple[Record, Optional[Record]]]) -> str:
+    sizes = [c.metric.module_bytes for c, _ in built if c.metric.module_bytes is not None]
+    seconds = [c.metric.seconds for c, _ in built if c.metric.seconds is not None]
+    if not sizes:
+        return ""
+    size = formats.size(min(sizes)) + (f"–{formats.size(max(sizes))}" if max(sizes) != min(sizes) else "")
+    took = f", compile {min(seconds):.1f}–{max(seconds):.1f} s" if seconds else ""
+    return f" (module {size}{took})"
+
+
+def _compile_words(r: Record) -> str:
+    if r.status is Status.SKIP:
+        return "skipped: " + answers.clip(answers.first_line(r.message or ""), answers.MAX_REASON_CHARS)
+    found = compile_errors.of_record(r.metrics, r.message)
+    words = found.text() if found is not None else answers.first_line(r.message or "") or r.status.value
+    return f"{r.status.value}: {answers.clip(words, answers.MAX_REASON_CHARS)}"
+
+
+def _run_words(r: Record) -> str:
+    return f"{r.status.value}: {answers.clip(answers.first_line(r.message or ''), answers.MAX_REASON_CHARS)}"
+
+
+def _unrun_words(r: Optional[Record]) -> str:
+    if r is None:
+        return "no run recorded"
+    if r.status is Status.NOT_RUN:
+        return "the compile's module was not run"
+    words = answers.first_line(r.message or "").removeprefix("not run: ") or "skipped"
+    return answers.clip(words, answers.MAX_REASON_CHARS)
+
+
+def _latency(r: Record) -> str:
+    median = r.metric.latency_median
+    if median is None:
+        return ""
+    timing = r.metric.timing or ""
+    on = f", {timing}" if r.metric.emulated and timing else ""
+    return f" ({formats.duration_ms(median)}{on})"

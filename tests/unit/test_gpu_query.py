@@ -1,0 +1,100 @@
+"""`iree-matrix query model NAME --target vulkan-spirv|cuda|rocm` answers from the GPU records with
+evidence (issue #42 item 2): compiled per release, run where a device was, "not run" with the
+runtime's reason otherwise; an unknown target is one line naming the known ones."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.answers import answers, gpu
+from iree_matrix.commands import query as query_command
+from iree_matrix.core.errors import UserError
+
+GPU = Path(__file__).resolve().parents[2] / "results" / "gpu"
+
+
+@pytest.fixture(scope="module")
+def published():
+    return answers.read(GPU / "results.jsonl")
+
+
+def test_vulkan_passes_where_the_runtime_sees_lavapipe(published) -> None:
+    answer = gpu.model(published, "tiny_cnn", "vulkan-spirv")
+    assert answer.answer == "passes" and answer.decided
+    assert answer.data is not None
+    assert answer.data["passing"] == ["3.12.0", "3.13.0"]
+    assert len(answer.data["compiles"]) == 16 and not answer.data["does_not_compile"]
+    assert "3.11.0" in answer.data["not_run"]
+    text = answer.text()
+    assert "newest passing: 3.13.0" in text and "hides lavapipe" in text
+    assert "not run: not run" not in text
+    assert any(
+        job.startswith("run:tiny_cnn/") and "/iree3.13.0/vulkan-spirv/" in job for job in answer.evidence
+    )
+
+
+@pytest.mark.parametrize(
+    "asked, label, kind", [("cuda", "cuda-sm_80", "CUDA"), ("rocm:gfx942", "rocm-gfx942", "HIP")]
+)
+def test_cuda_and_rocm_compile_and_say_why_they_did_not_run(published, asked, label, kind) -> None:
+    answer = gpu.model(published, "tiny_cnn", asked)
+    assert answer.answer == "compiles" and answer.decided  # a compile is an answer without a device
+    assert answer.data is not None and answer.data["target"] == label
+    assert len(answer.data["compiles"]) == 16 and answer.data["passing"] == []
+    assert f"no {kind} device here" in answer.text()
+    assert any(job.startswith("compile:") and label in job for job in answer.evidence)
+
+
+def test_a_known_target_not_in_the_results_is_not_measured(published) -> None:
+    answer = gpu.model(published, "tiny_cnn", "cuda:sm_90")
+    assert answer.answer == "not measured" and not answer.decided
+    assert "cuda-sm_80" in answer.text()
+
+
+def test_an_unknown_model_is_not_measured(published) -> None:
+    answer = gpu.model(published, "resnet", "vulkan-spirv")
+    assert answer.answer == "not measured" and "tiny_cnn" in answer.text()
+
+
+@pytest.mark.parametrize("asked", ["metal", "cuda:sm_1", "x86_64"])
+def test_an_unknown_target_is_one_line_naming_the_known(published, asked) -> None:
+    with pytest.raises(UserError) as err:
+        gpu.model(published, "tiny_cnn", asked)
+    said = str(err.value)
+    assert "\n" not in said and f"--target {asked}" in said
+    assert "vulkan-spirv" in said or "sm_80" in said
+
+
+def test_a_compile_failure_names_its_first_error(tmp_path: Path, published) -> None:
+    lines = [json.loads(ln) for ln in (GPU / "results.jsonl").read_text().splitlines()]
+    broken = next(r for r in lines if r["stage"] == "compile" and "/iree3.0.0/vulkan-spirv/" in r["job"])
+    broken.update(
+        status="fail", error_class="compile-error", message="error: failed to legalize operation 'x.y'"
+    )
+    broken["metrics"] = {"first_error": "failed to legalize operation 'x.y'", "failing_op": "x.y"}
+    (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in lines + [broken]) + "\n")
+    answer = gpu.model(answers.read(tmp_path / "results.jsonl"), "tiny_cnn", "vulkan-spirv")
+    assert answer.data is not None and answer.data["does_not_compile"] == ["3.0.0"]
+    assert "does not compile: 3.0.0: fail: failed to legalize operation 'x.y'" in answer.text()
+
+
+def _run(capsys, *argv: str) -> tuple[int, str]:
+    parser = argparse.ArgumentParser()
+    query_command.add_arguments(parser)
+    code = query_command.run(parser.parse_args(list(argv)))
+    return code, capsys.readouterr().out
+
+
+def test_the_command_takes_target_and_arch_names_a_gpu_too(capsys) -> None:
+    code, out = _run(capsys, "model", "tiny_cnn", "--target", "vulkan-spirv", "--results-dir", str(GPU))
+    assert code == 0 and out.startswith("tiny_cnn on vulkan-spirv: compiles with 16 of 16")
+    code, same = _run(capsys, "model", "tiny_cnn", "--arch", "vulkan-spirv", "--results-dir", str(GPU))
+    assert same == out
+    code, out = _run(capsys, "model", "tiny_cnn", "--target", "cuda", "--results-dir", str(GPU), "--json")
+    assert code == 0 and json.loads(out)["answer"] == "compiles"
+    with pytest.raises(UserError, match="not both"):
+        _run(capsys, "model", "tiny_cnn", "--target", "cuda", "--arch", "x86_64", "--results-dir", str(GPU))
