@@ -1,0 +1,154 @@
+"""One table of every board (iree/targets.py) and its RAM budget: what the measured cells need of it,
+counting what the firmware itself reserves, and what that leaves for the platform (issue #42 item 4).
+
+- A microcontroller board (a bare-metal target's): a firmware needs, as linked, its data + bss +
+  the heap's peak + the `cortex_m.STACK_BYTES` its linker script reserves for the stack (the heap
+  ends where that reserve begins, so the board needs it whatever the stack's peak:
+  `cortex_m.linked_ram`); what is left of the board's RAM is the platform's (the application, an
+  RTOS, buffers). "fits" is that as linked, and apart: with the reserve cut to the measured stack
+  peak, what would then be left.
+- A Linux board (a Pi under qemu-user): a run needs at most its container's peak memory (emulator,
+  program and the module's page cache: an upper bound), and the rest is the OS's and the
+  application's.
+
+docs/boards.md holds the table between `<!-- board-budget -->` markers, made from the published
+sets (`BUDGET_RESULTS`); `python -m iree_matrix.report.budget` rewrites it, and
+tests/unit/test_board_budget.py holds it equal to this code.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.boards import cortex_m
+from iree_matrix.core import formats
+from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.iree import targets
+
+BUDGET_RESULTS = ("results/armv6", "results/cortex-m")
+HEADERS = ("board", "CPU", "RAM", "what the measured cells need of it", "left for the platform", "fits")
+
+
+def _kib(n: float) -> str:
+    return f"{n / 1024:.1f} KiB" if abs(n) < 10 * 1024 else formats.size(n)
+
+
+def _cells(records: Iterable[Record], target: targets.Target, board: targets.Board) -> list[Record]:
+    runs = [r for r in latest_by_job(records).values() if r.stage == "run" and r.status is Status.OK]
+    if target.arch.bare_metal:
+        return [
+            r for r in runs if r.label.arch.startswith(target.arch.name + "-") and r.metric.cpu == board.cpu
+        ]
+    return [r for r in runs if r.label.arch == target.label]
+
+
+def _name(r: Record) -> str:
+    return f"{r.label.model} {r.label.compiler}"
+
+
+def _mcu_row(board: targets.Board, cells: Sequence[Record]) -> Optional[list[str]]:
+    need: list[tuple[int, int, int, Record]] = []  # (as linked, with the stack's peak, flash, cell)
+    for r in cells:
+        ram, flash = r.metric.ram_bytes, r.metric.flash_bytes
+        if isinstance(ram, int) and isinstance(flash, int):
+            need.append((cortex_m.linked_ram(ram, r.metric.stack_peak_bytes), ram, flash, r))
+    if not need:
+        return None
+    need.sort(key=lambda n: (n[0], n[3].job))
+    low, high = need[0], need[-1]
+    flash = board.flash or 0
+    fits = [n for n in need if n[0] <= board.ram and n[2] <= flash]
+    cut = [n for n in need if n not in fits and n[1] <= board.ram and n[2] <= flash]
+    reserve = formats.size(cortex_m.STACK_BYTES)
+    named = f" ({', '.join(_name(n[3]) for n in fits)})" if fits and len(fits) < len(need) else ""
+    said = f"{len(fits)} of {len(need)} as linked{named}"
+    if cut:
+        spare = sorted(board.ram - n[1] for n in cut)
+        left = _kib(spare[0]) if spare[0] == spare[-1] else f"{_kib(spare[0])}–{_kib(spare[-1])}"
+        said += f"; {len(cut)} more with the stack reserve cut to its peak, leaving {left}"
+    flashes = sorted(n[2] for n in need)
+    return [
+        board.name,
+        board.cpu,
+        f"{formats.size(board.ram)} (flash {formats.size(flash)})",
+        f"data + bss + heap peak + the {reserve} stack reserve: {_kib(low[0])} ({_name(low[3])}) – "
+        f"{_kib(high[0])} ({_name(high[3])}), {len(need)} firmwares; "
+        f"flash {_kib(flashes[0])}–{_kib(flashes[-1])}",
+        f"{_left(board.ram - low[0])} … {_left(board.ram - high[0])}",
+        said,
+    ]
+
+
+def _left(n: float) -> str:
+    return _kib(n) if n >= 0 else f"short by {_kib(-n)}"
+
+
+def _linux_row(board: targets.Board, target: targets.Target, cells: Sequence[Record]) -> Optional[list[str]]:
+    peaks = sorted(
+        ((r.metric.peak_memory_bytes, r) for r in cells if r.metric.peak_memory_bytes is not None),
+        key=lambda p: (p[0] or 0, p[1].job),
+    )
+    if not peaks:
+        return None
+    top, cell = peaks[-1]
+    assert top is not None
+    fits = [p for p in peaks if (p[0] or 0) <= board.ram]
+    return [
+        board.name,
+        target.cpu or target.arch.name,
+        formats.size(board.ram),
+        f"at most {formats.size(top)} ({cell.label.model} {cell.label.compiler}): a container's peak under "
+        f"qemu-user (emulator + program + the module's page cache, an upper bound), {len(peaks)} runs",
+        f"≥ {formats.size(board.ram - top)}",
+        f"{len(fits)} of {len(peaks)} runs",
+    ]
+
+
+def rows(records: Iterable[Record]) -> list[list[str]]:
+    """One row per board that measured cells ran for, in the targets table's order."""
+    records = list(records)
+    out = []
+    for target, board in targets.boards():
+        cells = _cells(records, target, board)
+        row = _mcu_row(board, cells) if target.arch.bare_metal else _linux_row(board, target, cells)
+        if row is not None:
+            out.append(row)
+    return out
+
+
+def table(records: Iterable[Record]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows(records)]
+    return "\n".join(lines)
+
+
+def published(root: Path) -> list[Record]:
+    from iree_matrix.core.results import ResultsLog
+
+    return [r for d in BUDGET_RESULTS for r in ResultsLog(root / d / "results.jsonl")]
+
+
+_BLOCK = re.compile(r"(<!-- board-budget -->\n)(?P<body>.*?)(<!-- /board-budget -->)", re.DOTALL)
+
+
+def docs_table(text: str) -> Optional[str]:
+    found = _BLOCK.search(text)
+    return found.group("body").rstrip("\n") if found else None
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """Rewrite docs/boards.md's table from the published sets (run from the repository's root)."""
+    root = Path(argv[0]) if argv else Path(".")
+    path = root / "docs" / "boards.md"
+    made = table(published(root))
+    text = path.read_text()
+    path.write_text(_BLOCK.sub(lambda m: m.group(1) + made + "\n" + m.group(3), text))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
