@@ -169,6 +169,28 @@ def test_no_vulkan_device_at_all_is_not_hidden():
     assert reason.startswith("not run: no Vulkan device here")
 
 
+# The vulkan runtime cross (matrix/gpu-cross.toml): a 3.11.0 module on the 3.2.0 runtime, which
+# hides lavapipe too, is refused while its bytecode loads, before any device is created.
+REFUSED_BEFORE_DEVICE = (
+    "c/runtime/src/iree/vm/bytecode/verifier.c:40: INVALID_ARGUMENT; required module features [Ch] are "
+    "not available in this runtime configuration; have [EXT_F32|EXT_F64] while module requires [Ch]; "
+    "loading bytecode module at 'module.vmfb'; loading modules and dependencies; creating run context"
+)
+
+
+def test_a_module_refused_before_any_device_is_the_crosss_answer_not_not_run():
+    assert devices.listed(HIDDEN_DUMP, "vulkan").uris == ()
+    assert devices.refused_first(REFUSED_BEFORE_DEVICE)
+    assert devices.refused_first(
+        "runtime.c:1: INVALID_ARGUMENT; bytecode version mismatch; runtime supports 17.0"
+    )
+
+
+@pytest.mark.parametrize("output", [HIDDEN_RUN, NO_CUDA, NO_HIP])
+def test_a_missing_or_hidden_device_is_no_refusal(output: str):
+    assert not devices.refused_first(output)
+
+
 def test_a_gpu_cell_plans_one_run_on_the_hosts_runtime(tmp_path):
     from iree_matrix import stages
     from iree_matrix.matrix import spec

@@ -14,6 +14,8 @@ import dataclasses
 import re
 from typing import Optional
 
+from iree_matrix.iree import refusals
+
 # `--dump_devices` (3.13.0): "# --device=vulkan://GPU-6d65…" then "name: llvmpipe (LLVM 15.0.6, 256 bits)".
 _DEVICE = re.compile(r"--device=([\w-]+://\S*)")
 _NAME = re.compile(r"^name:\s*(.+?)\s*$", re.MULTILINE)
@@ -43,6 +45,16 @@ def listed(output: str, driver: str) -> Devices:
     if not uris:  # --list_devices prints bare URIs, one a line
         uris = tuple(ln.strip() for ln in output.splitlines() if ln.strip().startswith(f"{driver}://"))
     return Devices(uris, tuple(_NAME.findall(output)))
+
+
+def refused_first(output: str) -> bool:
+    """The runtime refused the module itself before it needed a device: its bytecode version or
+    required VM features ("required module features [Ch] are not available in this runtime
+    configuration", a 3.11.0 module on a 3.2.0 runtime, which hides lavapipe too). That refusal is the
+    cross's answer to "does runtime B load compiler A's module?" whatever device the machine has, so
+    such a run is a refusal, not "not run". A refusal that comes only after the device (the HAL
+    module's version, checked while the device is created) cannot be seen without one."""
+    return refusals.is_refusal(output)
 
 
 def not_run_reason(kind: str, output: str) -> str:

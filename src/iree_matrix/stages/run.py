@@ -195,9 +195,15 @@ class RunStage(StageBase):
         # cache), measured on the checked call only: what a board's RAM must hold (issue #24).
         peak: dict[str, Any] = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
-        if done.returncode != 0 and gpu is not None and not found.uris:
+        if (
+            done.returncode != 0
+            and gpu is not None
+            and not found.uris
+            and not devices.refused_first(done.output)
+        ):
             # No device of this kind here, or one the runtime hides: not run, never a failure, and
-            # not stored (a machine with the device, or another runtime, runs the same cell).
+            # not stored (a machine with the device, or another runtime, runs the same cell). A module
+            # the runtime refused before it looked for a device is the cross's answer (below).
             reason = devices.not_run_reason(gpu.kind, done.output)
             return Outcome(Status.SKIP, message=reason, command=tuple(run_argv), cacheable=False)
         if done.returncode != 0:
