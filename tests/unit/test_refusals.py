@@ -38,10 +38,43 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("output", REFUSALS)
+# The date-versioned runtimes' words (results/history, issue #38)
+DATE_REFUSALS = [
+    # a 20230209.425 module on the 2.9.0 runtime, a 20230404.479 module on the 20230209.425 runtime
+    "c/runtime/src/iree/vm/bytecode/verifier.c:29: INVALID_ARGUMENT; FlatBuffer verification failed: "
+    "vector count exceeds representable vector size; loading bytecode module at "
+    "'<store>/compile/3be90c6a/module.vmfb'; loading modules and dependencies; creating run context",
+    "main_checkout/runtime/src/iree/vm/bytecode_module.c:253: INVALID_ARGUMENT; FlatBuffer verification "
+    "failed: vtable header too small",
+    # a 20230404.479 module on the 2.9.0 runtime; a 20231004.665 module on the 20230404.479 runtime
+    "c/runtime/src/iree/vm/bytecode/module.c:95: NOT_FOUND; no type registered with name "
+    "'!hal.descriptor_set_layout'; loading bytecode module at '<store>/compile/872d8a06/module.vmfb'; "
+    "loading modules and dependencies; creating run context",
+    "main_checkout/runtime/src/iree/vm/bytecode/module.c:93: NOT_FOUND; no type registered with name "
+    "'!hal.file'",
+    # a 20230404.479 module on the 20231218.742 and 20240724.964 runtimes
+    "c/runtime/src/iree/vm/native_module.c:280: NOT_FOUND; no function hal.ex.shared_device exported by "
+    "module; resolving module 'module' imports; creating VM context; creating run context",
+    "c/runtime/src/iree/vm/native_module.c:286: NOT_FOUND; no function `ex.shared_device` exported by "
+    "module `hal`; resolving module 'module' imports; creating VM context; creating run context",
+]
+
+
+@pytest.mark.parametrize("output", REFUSALS + DATE_REFUSALS)
 def test_every_load_refusal_is_incompatible_module(output):
     assert _classify("Traceback noise\n" + output + "\n") == "incompatible-module"
     assert output in _runtime_message("some banner\n" + output)
+
+
+def test_a_date_runtimes_refusal_reads_as_one_line():
+    from iree_matrix.answers import answers
+
+    assert (
+        answers.refusal_reason(DATE_REFUSALS[0])
+        == "FlatBuffer verification failed: vector count exceeds representable vector size"
+    )
+    assert answers.refusal_reason(DATE_REFUSALS[3]) == "no type registered with name '!hal.file'"
+    assert answers.refusal_reason(DATE_REFUSALS[4]) == "no function hal.ex.shared_device exported by module"
 
 
 def test_a_crash_after_loading_is_a_run_error():
