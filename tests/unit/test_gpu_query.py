@@ -50,7 +50,7 @@ def test_cuda_and_rocm_compile_and_say_why_they_did_not_run(published, asked, la
 
 
 def test_a_known_target_not_in_the_results_is_not_measured(published) -> None:
-    answer = gpu.model(published, "tiny_cnn", "cuda:sm_90")
+    answer = gpu.model(published, "tiny_cnn", "cuda:sm_60")
     assert answer.answer == "not measured" and not answer.decided
     assert "cuda-sm_80" in answer.text()
 
@@ -98,3 +98,35 @@ def test_the_command_takes_target_and_arch_names_a_gpu_too(capsys) -> None:
     assert code == 0 and json.loads(out)["answer"] == "compiles"
     with pytest.raises(UserError, match="not both"):
         _run(capsys, "model", "tiny_cnn", "--target", "cuda", "--arch", "x86_64", "--results-dir", str(GPU))
+
+
+def test_the_vulkan_runtime_cross_says_which_runtime_runs_which_module(published) -> None:
+    """results/gpu holds matrix/gpu-cross.toml: every compiler's vulkan-spirv tiny_cnn module on every
+    runtime. On lavapipe only 3.12.0 and 3.13.0 can be asked; they run each other's modules and
+    refuse the older ones in their own words; the runtimes that hide lavapipe are "not run" unless
+    they refused the module before looking for a device."""
+    answer = gpu.model(published, "tiny_cnn", "vulkan-spirv")
+    assert answer.data is not None
+    cross = answer.data["cross"]
+    assert sorted(map(tuple, cross["runs"])) == [
+        ("3.12.0", "3.12.0"),
+        ("3.12.0", "3.13.0"),
+        ("3.13.0", "3.12.0"),
+        ("3.13.0", "3.13.0"),
+    ]
+    refused = {(a, b): why for a, b, why in cross["refused"]}
+    assert "module has 15.0" in refused[("3.9.0", "3.13.0")]
+    assert "[Ch]" in refused[("3.13.0", "3.2.0")]  # refused before any device: not "not run"
+    assert ("3.13.0", "3.2.0") not in map(tuple, cross["not_run"])
+    assert ("3.9.0", "3.2.0") in map(tuple, cross["not_run"])  # loads its bytecode, then no device
+    assert not cross["fails"]
+    text = answer.text()
+    assert "runtime 3.13.0 runs the modules of 3.12.0, 3.13.0" in text
+    assert "not run on runtimes 2.9.0" in text and "hides lavapipe" in text
+    assert any(job.endswith("/iree3.12.0/vulkan-spirv/default/rt3.13.0") for job in answer.evidence)
+
+
+def test_no_cross_is_told_where_each_module_ran_on_one_runtime(published) -> None:
+    answer = gpu.model(published, "tiny_cnn", "cuda:sm_80")
+    assert answer.data is not None and "cross" not in answer.data
+    assert "runtime cross" not in answer.text()

@@ -3,7 +3,9 @@ compile for a GPU backend with each compiler release, and does the release's run
 module and give torch's answer — or why it was not run here (no device of that kind, a runtime that
 hides lavapipe). From the same compile and run records as the report's "GPU targets" section
 (report/gpu.py), naming them as evidence; a compile that worked is an answer even where no run
-could be made (CUDA and ROCm on a machine without such a GPU).
+could be made (CUDA and ROCm on a machine without such a GPU). Where the records hold the runtime
+cross (matrix/gpu-cross.toml: each module on every runtime), it also says which runtime ran which
+compiler's module, which refused it (in the runtime's words) and which could not be asked here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import compile_errors, targets
+from iree_matrix.iree import compile_errors, refusals, targets
 
 
 def _is_gpu(label: str) -> bool:
@@ -84,12 +86,84 @@ def model(records: Iterable[Record], name: str, asked: str) -> Answer:
         return Answer(question, NOT_MEASURED, (line,))
     runs = _by_cell([r for r in chosen if r.stage == "run"])
     rows = []
+    crossed: list[tuple[Record, Record]] = []
     for compiled in mine.values():
         ran = [r for c, r in runs.items() if (c + "/").startswith(compiled.cell + "/")]
         own = [r for r in ran if r.label.runtime == compiled.label.compiler] or ran
         rows.append((compiled, own[0] if own else None))
+        crossed += [(compiled, r) for r in ran]
     rows.sort(key=lambda row: answers.version_key(row[0].label.compiler))
-    return _answer(question, name, label, rows)
+    found = _answer(question, name, label, rows)
+    if len({(c.cell, r.label.runtime) for c, r in crossed}) <= len(rows):
+        return found  # each module on one runtime: no cross to tell
+    lines, data = _cross(crossed)
+    # Evidence of the cross: a module another release's runtime ran, and one it refused.
+    across = [r for c, r in crossed if r.label.runtime != c.label.compiler]
+    shown = [r.job for r in across if r.status is Status.OK][:1] + [
+        r.job for r in across if refusals.refused(r)
+    ][:1]
+    return Answer(
+        found.question,
+        found.answer,
+        (*found.lines, *lines),
+        tuple(dict.fromkeys((*found.evidence, *shown))),
+        {**(found.data or {}), "cross": data},
+    )
+
+
+def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str, Any]]:
+    """The runtime cross: compiler A's module on runtime B, for every pair the records hold: the
+    runtimes that ran it and matched torch, the refusals (the runtime's reason), the pairs not run
+    here (a runtime that hides the only device: it cannot be asked), and any other failure."""
+    key = answers.version_key
+    pairs = sorted(pairs, key=lambda p: (key(p[1].label.runtime), key(p[0].label.compiler)))
+    ran: dict[str, list[str]] = {}
+    refused: dict[str, list[str]] = {}
+    unrun: dict[str, list[str]] = {}
+    failed: dict[str, list[str]] = {}
+    data: dict[str, list[list[str]]] = {"runs": [], "refused": [], "not_run": [], "fails": []}
+    for compiled, run in pairs:
+        a, b = compiled.label.compiler, run.label.runtime
+        if run.status is Status.OK:
+            ran.setdefault(b, []).append(a)
+            data["runs"].append([a, b])
+        elif refusals.refused(run):
+            why = refusals.reason(run.message)
+            refused.setdefault(why, []).append(f"{a} on {b}")
+            data["refused"].append([a, b, why])
+        elif run.status in (Status.SKIP, Status.NOT_RUN):
+            unrun.setdefault(_unrun_words(run), []).append(b)
+            data["not_run"].append([a, b])
+        else:
+            failed.setdefault(_run_words(run), []).append(f"{a} on {b}")
+            data["fails"].append([a, b])
+    lines = [
+        f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): "
+        f"{len(data['runs'])} run and match torch, {len(data['refused'])} refused, "
+        f"{len(data['not_run'])} not run here"
+    ]
+    for runtime, compilers in ran.items():
+        lines.append(f"    runtime {runtime} runs the modules of {_listing(compilers, limit=20)}")
+    for why, said in list(refused.items())[:_MAX_GROUPS]:
+        lines.append(f"    refused: {_some(said)}: {why}")
+    if len(refused) > _MAX_GROUPS:
+        rest = sum(len(v) for v in list(refused.values())[_MAX_GROUPS:])
+        lines.append(f"    refused: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
+    for why, runtimes in unrun.items():
+        lines.append(f"    not run on runtimes {_listing(list(dict.fromkeys(runtimes)), limit=20)}: {why}")
+    for why, said in failed.items():
+        lines.append(f"    run fails: {_some(said)}: {why}")
+    return lines, data
+
+
+_MAX_GROUPS = 6
+
+
+def _some(pairs: Sequence[str], limit: int = 3) -> str:
+    """ "2.9.0 on 3.10.0, 3.0.0 on 3.10.0 … (12 pairs)": pairs in the order given (by runtime)."""
+    if len(pairs) <= limit:
+        return ", ".join(pairs)
+    return ", ".join(pairs[:limit]) + f" … ({len(pairs)} pairs)"
 
 
 def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optional[Record]]]) -> Answer:
