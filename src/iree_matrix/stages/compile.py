@@ -342,7 +342,7 @@ def _lowered(job: Job) -> bool:
 def _source_digest(job: Job, ctx: Context) -> str:
     """The digest of what the compile reads: the lowering's MLIR, else the export's file."""
     if _lowered(job):
-        return str(ctx.dep("lower").record.metrics["mlir_sha256"])
+        return ctx.dep("lower").record.metric.mlir_sha256 or ""
     return export_digest(ctx.dep("export"), _digest_metric(job))
 
 
