@@ -57,6 +57,10 @@ DATE_REFUSALS = [
     "module; resolving module 'module' imports; creating VM context; creating run context",
     "c/runtime/src/iree/vm/native_module.c:286: NOT_FOUND; no function `ex.shared_device` exported by "
     "module `hal`; resolving module 'module' imports; creating VM context; creating run context",
+    # a 20231113.707 module on the 20231004.665 runtime
+    "c/runtime/src/iree/vm/bytecode/verifier.c:1874: INVALID_ARGUMENT; unrecognized opcode 131; at "
+    "module.main+00000268; loading bytecode module at '<store>/compile/9b08ae01/module.vmfb'; loading "
+    "modules and dependencies; creating run context",
 ]
 
 

@@ -37,10 +37,11 @@ MAX_REASON_CHARS = 90
 # Substrings of the runtimes' refusals, from the published release-history run (tests/unit/
 # test_refusals.py holds each full message). "executable does not support…" comes later than the
 # others: when the first call creates the executable, after the module itself loaded. The last three
-# are the date-versioned runtimes' (2023-2024, results/history): before the bytecode version check
-# caught every format change, a module of another release failed its FlatBuffer verification, named
-# a HAL type the runtime does not register ('!hal.file', '!hal.descriptor_set_layout'), or imported
-# a HAL function it does not export (hal.ex.shared_device).
+# four are the date-versioned runtimes' (2023-2024, results/history): before the bytecode version
+# check caught every format change, a module of another release failed its FlatBuffer verification,
+# named a HAL type the runtime does not register ('!hal.file', '!hal.descriptor_set_layout'), imported
+# a HAL function it does not export (hal.ex.shared_device), or held a VM opcode the runtime's
+# verifier does not know (20231113.707's modules on runtime 20231004.665: "unrecognized opcode 131").
 PHRASES = (
     "version mismatch",
     "not available in this runtime",
@@ -51,6 +52,7 @@ PHRASES = (
     "FlatBuffer verification failed",
     "no type registered with name",
     "exported by module",
+    "unrecognized opcode",
 )
 _WORDS = ("mismatch", "not available", "invalid_argument", "not_found", "does not support")
 # iree::Status renders as "file.c:123: CODE; message; annotation; annotation".
