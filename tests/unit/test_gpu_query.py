@@ -130,3 +130,16 @@ def test_no_cross_is_told_where_each_module_ran_on_one_runtime(published) -> Non
     answer = gpu.model(published, "tiny_cnn", "cuda:sm_80")
     assert answer.data is not None and "cross" not in answer.data
     assert "runtime cross" not in answer.text()
+
+
+def test_a_bare_backend_is_its_default_chip_among_several(published) -> None:
+    """results/gpu holds cuda-sm_75, cuda-sm_80 and cuda-sm_90 (matrix/gpu-chips.toml): `cuda` is sm_80."""
+    label, present = gpu.gpu_target(published, "cuda")
+    assert label == "cuda-sm_80" and {"cuda-sm_75", "cuda-sm_90"} <= set(present)
+
+
+def test_sm_90_fails_to_compile_with_the_compilers_first_error(published) -> None:
+    answer = gpu.model(published, "tiny_cnn", "cuda:sm_90")
+    assert answer.answer == "fails" and answer.data is not None
+    assert len(answer.data["does_not_compile"]) == 16 and not answer.data["compiles"]
+    assert "missing GPU target in #hal.executable.target" in answer.text()

@@ -39,7 +39,8 @@ def known_targets() -> str:
 def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
     """The target label `asked` names (`vulkan-spirv`, `cuda`, `cuda:sm_80`, `cuda-sm_80`) and the
     GPU targets the records hold. Not a GPU target: a one-line error naming the known ones; a
-    backend without its chip matches the one chip the records hold for it."""
+    backend without its chip matches the one chip the records hold for it, or, when they hold
+    several, the backend's default chip (`cuda` is `cuda-sm_80`) if it is among them."""
     present = sorted(
         {r.label.arch for r in records if r.stage in ("compile", "run") and _is_gpu(r.label.arch)}
     )
@@ -52,6 +53,9 @@ def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
         )
     if ":" not in name and "-" not in name.removeprefix("vulkan-spirv"):
         matches = [p for p in present if p == name or p.startswith(name + "-")]
+        default = targets.parse(name).label  # the backend's default chip: cuda-sm_80, rocm-gfx942
+        if len(matches) > 1 and default in matches:
+            return default, present
         if len(matches) > 1:
             raise UserError(
                 f"--target {asked}: these results hold several: {', '.join(matches)}; name the chip"
