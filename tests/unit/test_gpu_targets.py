@@ -258,3 +258,12 @@ def test_the_gpu_section_says_what_ran_and_what_was_not_run():
     assert "✅ matches torch (max abs err 1.8e-07), 0.500 ms on llvmpipe (LLVM 15.0.6, 256 bits) " in text
     assert "not run: no CUDA device here" in text
     assert "failed to legalize operation 'x.y'" in text
+
+
+def test_a_software_gpus_one_figure_is_the_checked_call():
+    """On lavapipe a real model's call takes minutes: the checked call is timed, not benchmarked."""
+    from iree_matrix.stages.run import checked_call_ms
+
+    figure = checked_call_ms(464.3)
+    assert figure["median"] == figure["min"] == figure["max"] == pytest.approx(464300.0)
+    assert figure["n"] == 1 and figure["stdev"] == 0.0 and "iree-run-module" in figure["of"]
