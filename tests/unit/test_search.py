@@ -539,6 +539,24 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     assert search.read_progress(tmp_path) is None and not (tmp_path / search.PROGRESS).exists()
 
 
+def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before():
+    """--max-minutes: round 1 measured every knob (here 4 runs in 120 s), a descent round measures a
+    few candidates; stored runs reused cost nothing, and a sitting that measured none keeps the
+    estimate it had."""
+    from iree_matrix.commands import search as command
+    from iree_matrix.run.execute import Summary
+
+    def rec(job: str) -> Record:
+        return Record(job, job.partition(":")[0], "m", "k", Status.OK, {}, {})
+
+    jobs = ["compile:m/a", "run:m/a", "run:m/b", "run:m/c", "run:m/d", "run:m/e"]
+    summary = Summary(records={j: rec(j) for j in jobs}, reused={"run:m/e"})
+    assert command._per_run_seconds(120.0, summary) == 30.0
+    stored = Summary(records={"run:m/e": rec("run:m/e")}, reused={"run:m/e"})
+    assert command._per_run_seconds(5.0, stored, default=30.0) == 30.0
+    assert command._per_run_seconds(5.0, stored) == 0.0
+
+
 def test_merge_carries_each_search_s_descents(tmp_path):
     """`iree-matrix merge` publishes a search's walk with its records: search.json travels too."""
     first, second, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"

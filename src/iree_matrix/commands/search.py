@@ -63,8 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="M",
-        help="start no round after the first that would end past M minutes from the start, judged by the "
-        "rounds so far (default: no limit)",
+        help="start no round after the first that would end past M minutes from the start, judged by what "
+        "each measured run has cost so far (default: no limit)",
     )
     parser.add_argument(
         "--functions",
@@ -163,21 +163,36 @@ def run(args: argparse.Namespace) -> int:
         sittings = list(resumed.sittings)
         _grow(loaded.matrix, extra, {(u, c): [search.parse(n) for n in names] for u, c, names in sittings})
         first = resumed.round + 1
-    round_seconds = time.monotonic() - started
+    # Round 1 is saved as a finished round: a crash or Ctrl-C after it resumes at the descents with
+    # round 1's stored runs, instead of measuring every knob again.
+    if resumed is None:
+        search.write_progress(args.results_dir, search.Progress(signature, 1, _states(descents), ()))
+    # What one measured run (compile, timing, paired confirmation) has cost so far: a descent round
+    # measures a few candidates per function, not round 1's every knob, so its cost is estimated
+    # per run rather than as long as the round before.
+    per_run = _per_run_seconds(time.monotonic() - started, summary)
     for number in range(first, args.rounds + 1):
         elapsed = time.monotonic() - started
-        if args.max_minutes and elapsed + round_seconds > args.max_minutes * 60:
-            for d in descents.values():
-                d.done = d.done or f"time budget: {elapsed / 60:.0f} of {args.max_minutes:g} min spent"
-            print(f"== flag search: no round {number}: {elapsed / 60:.1f} min spent, the last round took "
-                  f"{round_seconds / 60:.1f} min (--max-minutes {args.max_minutes:g})")  # fmt: skip
-            break
-        proposals = {}
+        planned = {}
         for key, d in descents.items():
             if d.done:
                 continue
             ranked, dead = search.rank_round(d.incumbent, d.tried, dims, d.variants, d.prior)
-            picked = ranked[: max(0, min(args.width, args.budget - d.spent))]
+            planned[key] = (ranked, dead, ranked[: max(0, min(args.width, args.budget - d.spent))])
+        estimate = per_run * sum(len(picked) + 1 for _, _, picked in planned.values() if picked)
+        if (
+            args.max_minutes
+            and any(p for _, _, p in planned.values())
+            and elapsed + estimate > args.max_minutes * 60
+        ):
+            for d in descents.values():
+                d.done = d.done or f"time budget: {elapsed / 60:.0f} of {args.max_minutes:g} min spent"
+            print(f"== flag search: no round {number}: {elapsed / 60:.1f} min spent, this round would take "
+                  f"about {estimate / 60:.1f} min (--max-minutes {args.max_minutes:g})")  # fmt: skip
+            break
+        proposals = {}
+        for key, (ranked, dead, picked) in planned.items():
+            d = descents[key]
             if not picked:
                 d.done = "budget spent" if d.spent >= args.budget else "local optimum: every neighbour tried"
                 continue
@@ -193,7 +208,6 @@ def run(args: argparse.Namespace) -> int:
         sitting = {key: [descents[key].incumbent, *p] for key, p in proposals.items()}
         round_start = time.monotonic()
         code2, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
-        round_seconds = time.monotonic() - round_start
         if code2 == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
             return code2
         code = code or code2
@@ -213,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
             if winner is not None:
                 d.incumbent = search.parse(winner.name)
         sittings += [(u, c, tuple(config.name for config in configs)) for (u, c), configs in sitting.items()]
+        per_run = _per_run_seconds(time.monotonic() - round_start, summary, default=per_run)
         search.write_progress(
             args.results_dir, search.Progress(signature, number, _states(descents), tuple(sittings))
         )
@@ -286,6 +301,13 @@ def _grow(
             globs.append(f"run:{job_model}/*/iree{compiler}/*/{config.profile}")
     extra[:] = list(dict.fromkeys(extra))
     return globs
+
+
+def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> float:
+    """The seconds a sitting took per run it measured (stored runs reused cost nothing); `default`
+    when it measured none."""
+    measured = sum(1 for job in summary.records if job.startswith("run:") and job not in summary.reused)
+    return seconds / measured if measured else default
 
 
 def _states(descents: Mapping[tuple[str, str], _Descent]) -> tuple[dict[str, object], ...]:
