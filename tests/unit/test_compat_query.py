@@ -12,7 +12,7 @@ import pytest
 from iree_matrix import cli
 from iree_matrix.answers import answers, compat, query
 from iree_matrix.core.results import ResultsLog, Status
-from tests.unit.test_answers import _compile, _refused, _run
+from tests.unit.test_answers import EXP, _compile, _refused, _run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,3 +206,55 @@ def test_query_load_counts_only_cells_that_ran_and_unknown_exits_1(tmp_path, cap
         == 1
     )
     assert "unknown: no cell" in capsys.readouterr().out
+
+
+LOWERED = f"{EXP}+linalg-iree20231113.707"
+
+
+def _compile_of(function: str, compiler: str, exporter: str, status: Status = Status.OK, message: str = ""):
+    record = _compile(function, compiler, status=status)
+    cell = f"{function}/{exporter}/iree{compiler}/x86_64/default"
+    labels = {**record.labels, "exporter": exporter}
+    return dataclasses.replace(record, job=f"compile:{cell}", cell=cell, labels=labels, message=message)
+
+
+def _history() -> list:
+    """turbine's MLIR compiles on 20231113.707 on; the two older releases take it lowered by
+    20231113.707: one matches torch, the other computes it wrong (matrix/history.toml)."""
+    no_torch = "Dialect `torch' not found for custom op 'torch.vtensor.literal'"
+    out = []
+    for compiler in ("20230209.425", "20230815.614"):
+        out += [
+            _compile_of("tiny", compiler, EXP, Status.FAIL, no_torch),
+            _compile_of("tiny", compiler, LOWERED),
+        ]
+    out.append(_run("tiny", "20230209.425", exporter=LOWERED))
+    out.append(
+        _run("tiny", "20230815.614", status=Status.MISMATCH, exporter=LOWERED, message="max abs error 0.327")
+    )
+    for compiler in ("20231113.707", "3.13.0"):
+        out += [_compile_of("tiny", compiler, EXP), _run("tiny", compiler)]
+    return out
+
+
+def test_query_model_counts_the_lowered_form_naming_its_exporter():
+    answer = query.model(_history(), "tiny")
+    assert answer.data["passing"] == ["20230209.425", "20231113.707", "3.13.0"]
+    assert answer.data["via"] == {"20230209.425": "linalg lowered by 20231113.707"}
+    assert answer.data["failing"] == ["20230815.614"]
+    text = "\n".join(answer.lines)
+    assert "passes on 3 of 4" in text
+    assert (
+        "via linalg lowered by 20231113.707 (the exporter's own MLIR does not pass there): 20230209.425"
+        in text
+    )
+    # A release failing in both forms says both reasons, the lowered one named.
+    failing = next(line for line in answer.lines if "20230815.614" in line and "fails" in line)
+    assert "Dialect `torch' not found" in failing and "via linalg lowered by 20231113.707: run:" in failing
+    assert "newest passing: 3.13.0" in text
+
+
+def test_the_lowered_exporter_is_known_by_its_name():
+    assert answers.lowered_by(LOWERED, EXP) == "20231113.707"
+    assert answers.lowered_by(EXP, EXP) is None
+    assert answers.lowered_by("py3.10-torch2.5.1-turbine3.6.0+linalg-iree20231113.707", EXP) is None

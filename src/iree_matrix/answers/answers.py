@@ -501,6 +501,9 @@ class ReleaseResult:
     # (not planned on this target, or blocked by an environment that could not be installed).
     # Not evidence either way: `query` and the tables list it apart from the failures.
     not_run: bool = False
+    # How the release was fed where the exporter's own MLIR did not compile or pass there: "linalg
+    # lowered by 20231113.707" (`with_lowered`); "" for the exporter's MLIR itself.
+    via: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -551,6 +554,53 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
             )
         )
     return out
+
+
+# stages/lower.py names a lowered export "<exporter>+linalg-iree<release>" (a `linalg:<release>` form).
+LOWERED_MARK = "+linalg-iree"
+
+
+def lowered_by(exporter: str, source: str) -> Optional[str]:
+    """The IREE release that lowered `exporter`'s MLIR when it is `source`'s export lowered to
+    linalg-on-tensors, else None."""
+    prefix = source + LOWERED_MARK
+    return exporter[len(prefix) :] or None if exporter.startswith(prefix) else None
+
+
+def with_lowered(
+    runs: Runs, functions: Sequence[str], exporter: str, results: Sequence[ReleaseResult]
+) -> list[ReleaseResult]:
+    """`results` (one exporter's, oldest first) with each compiler that did not pass on the
+    exporter's own MLIR answered by the same export lowered to linalg, where the results hold it
+    (matrix/history.toml feeds the 2023 compilers so): passing there, the release passes `via` the
+    lowering; failing there too, its reasons are both forms'. A compiler only the lowered form
+    reached joins the list. Oldest first, as `release_results`."""
+    lowered: dict[str, list[ReleaseResult]] = {}
+    exporters = {e for (f, e, _) in runs.compiles if f in functions}
+    for other in sorted(exporters):
+        release = lowered_by(other, exporter)
+        if release is not None:
+            for result in release_results(runs, functions, other):
+                via = f"linalg lowered by {release}"
+                lowered.setdefault(result.compiler, []).append(dataclasses.replace(result, via=via))
+    out = {r.compiler: r for r in results}
+    for compiler, found in lowered.items():
+        own = out.get(compiler)
+        if own is not None and own.passes:
+            continue
+        passing = next((r for r in found if r.passes), None)
+        if passing is not None or own is None:
+            out[compiler] = passing or found[0]
+            continue
+        why = tuple(f"via {r.via}: {w}" for r in found for w in r.why or ("did not pass",))
+        out[compiler] = dataclasses.replace(
+            own,
+            failed=own.failed + tuple(job for r in found for job in r.failed),
+            why=own.why + why,
+            hints=tuple(dict.fromkeys(own.hints + tuple(h for r in found for h in r.hints))),
+            not_run=own.not_run and all(r.not_run for r in found),
+        )
+    return [out[c] for c in sorted_versions(out)]
 
 
 def _advice(causes: Sequence[Record]) -> tuple[str, ...]:

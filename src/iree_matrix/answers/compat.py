@@ -124,7 +124,11 @@ def _pair(p: answers.Pair) -> dict[str, Any]:
 
 
 def _release(r: Optional[answers.ReleaseResult]) -> Optional[dict[str, Any]]:
-    return None if r is None else _plain(r)
+    if r is None:
+        return None
+    # `via` is the query's (a lowered form answering for the exporter's MLIR); the recommendations
+    # here are one exporter's, so it is always empty and compat-1 has no field for it.
+    return {k: v for k, v in _plain(r).items() if k != "via"}
 
 
 def _recommendation(r: answers.Recommendation) -> dict[str, Any]:
@@ -132,7 +136,7 @@ def _recommendation(r: answers.Recommendation) -> dict[str, Any]:
         "model": r.model,
         "functions": list(r.functions),
         "passing": [x.compiler for x in r.releases if x.passes],
-        "releases": [_plain(x) for x in r.releases],
+        "releases": [_release(x) for x in r.releases],
         "newest_passing": _release(r.newest_passing),
         "fastest": _release(r.fastest),
         "fastest_ratio": r.fastest_ratio,

@@ -179,11 +179,14 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         measured = ", ".join(sorted(r.model for r in recs)) or "none"
         line = f"{NOT_MEASURED}: no model {name!r} in the results (models: {measured})"
         return Answer(question, NOT_MEASURED, (line,))
-    passing = [r for r in rec.releases if r.passes]
+    # A compiler that cannot read the exporter's MLIR may have been fed it lowered to linalg by an
+    # older-compatible release (matrix/history.toml): a pass there counts, the exporter named.
+    releases = answers.with_lowered(runs, rec.functions, runs.main_exporter(rec.functions), rec.releases)
+    passing = [r for r in releases if r.passes]
     # A release none of whose stages failed but that did not pass was never run to a verdict:
     # no evidence either way, listed apart from the failures.
-    failing = [r for r in rec.releases if not r.passes and not r.not_run]
-    unrun = [r for r in rec.releases if not r.passes and r.not_run]
+    failing = [r for r in releases if not r.passes and not r.not_run]
+    unrun = [r for r in releases if not r.passes and r.not_run]
     functions = "" if rec.functions == (rec.model,) else f" ({', '.join(rec.functions)})"
     on = "" if target == "x86_64" else f" on {target} (emulated under qemu-user)"
     lines = [
@@ -192,13 +195,19 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         "source-built one; outputs checked against torch)",
         f"  passes: {_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
     ]
+    for via, releases_via in _grouped_via(passing).items():
+        lines.append(
+            f"    via {via} (the exporter's own MLIR does not pass there): {_listing(releases_via, limit=20)}"
+        )
     for (why, advice), releases in _grouped(failing).items():  # one line per reason, uncut
         lines.append(f"  fails:  {_listing(releases, limit=20)}: {why}")
         lines += [f"          what to do: {a}" for a in advice]
     for why, releases in _grouped_unrun(unrun).items():
         lines.append(f"  not run: {_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
-    newest = rec.newest_passing
+    newest = passing[-1] if passing else None
+    if newest is not rec.newest_passing:  # newest only through a lowering: no speed compared
+        rec = dataclasses.replace(rec, fastest=None, fastest_ratio=None)
     if newest is None:
         lines.append("  no release passes")
         evidence += [job for r in rec.releases for job in r.failed[:1]]
@@ -223,8 +232,17 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         "passing": [r.compiler for r in passing],
         "failing": [r.compiler for r in failing],
         "not_run": [r.compiler for r in unrun],
+        "via": {r.compiler: r.via for r in passing if r.via},
     }
     return Answer(question, answer, tuple(lines), tuple(evidence), data)
+
+
+def _grouped_via(passing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for result in passing:
+        if result.via:
+            out.setdefault(result.via, []).append(result.compiler)
+    return out
 
 
 def _grouped_unrun(unrun: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
