@@ -199,11 +199,11 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         lines.append(
             f"    via {via} (the exporter's own MLIR does not pass there): {_listing(releases_via, limit=20)}"
         )
-    for (why, advice), releases in _grouped(failing).items():  # one line per reason, uncut
-        lines.append(f"  fails:  {_listing(releases, limit=20)}: {why}")
+    for (why, advice), names in _grouped(failing).items():  # one line per reason, uncut
+        lines.append(f"  fails:  {_listing(names, limit=20)}: {why}")
         lines += [f"          what to do: {a}" for a in advice]
-    for why, releases in _grouped_unrun(unrun).items():
-        lines.append(f"  not run: {_listing(releases, limit=20)}: {why}")
+    for why, names in _grouped_unrun(unrun).items():
+        lines.append(f"  not run: {_listing(names, limit=20)}: {why}")
     evidence: list[str] = []
     newest = passing[-1] if passing else None
     if newest is not rec.newest_passing:  # newest only through a lowering: no speed compared
