@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import read_log
+from iree_matrix.core.results import ResultsLog, read_log
 from iree_matrix.envs.cache_usage import absolute, default_cache
 from iree_matrix.matrix import releases
 
@@ -138,6 +138,21 @@ def write_report(results_dir: Path, say: Callable[[str], None] = print, *, if_ch
     if if_changed:
         write_atomically(stamp, f"{inputs}\n{_rendered(results_dir)}\n")
     return out
+
+
+def write_documents(results_dir: Path, say: Callable[[str], None] = print) -> None:
+    """Every document of a results directory (the report, and PERFORMANCE.md when it holds timed
+    peers or dispatches), as `publish` and `merge` leave it: the same as `iree-matrix report`
+    renders, so a published set never reads stale."""
+    write_report(results_dir, say=say)
+    if has_performance(results_dir):
+        from iree_matrix.report.performance import write_performance
+
+        write_performance(results_dir / "results.jsonl", results_dir / "PERFORMANCE.md")
+
+
+def has_performance(results_dir: Path) -> bool:
+    return any(r.stage in ("peer", "dispatches") for r in ResultsLog(results_dir / "results.jsonl"))
 
 
 def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:

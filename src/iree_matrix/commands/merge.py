@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix.commands.base import write_report
+from iree_matrix.commands.base import write_documents
 
 NAME = "merge"
 HELP = "merge the results of shards or workers into one log (duplicate-safe) and render it"
@@ -31,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
         + (f"; {descents} flag-search descents into {args.to / search.DESCENTS}" if descents else "")
     )
     if merged.records:
-        write_report(args.to)
+        write_documents(args.to)
     return 0

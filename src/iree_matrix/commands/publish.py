@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
-from iree_matrix.commands.base import write_report
+from iree_matrix.commands.base import has_performance, write_documents
 from iree_matrix.commands.report import render
-from iree_matrix.core.results import ResultsLog
 
 NAME = "publish"
 HELP = "copy a run's records into the published results (results/) and render them"
@@ -34,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
             + ", ".join(str(p) for p in written[:3])
             + (" …" if len(written) > 3 else "")
         )
-        code = render(args.to, performance=_has_performance(args.to))
+        code = render(args.to, performance=has_performance(args.to))
     return code
 
 
@@ -57,7 +56,7 @@ def finish_interrupted(dirs: Iterable[Path] = (), say: Callable[[str], None] = l
                 else:
                     gone = "its run is not known" if found.run is None else f"{found.run} is gone"
                     how = f"{gone}: its documents rendered from {to / published.RESULTS} as it stands"
-                _render(to, say)
+                write_documents(to, say)
                 published.done(found)
                 text = f"warning: {found.describe()} was interrupted; finished now: {how}"
             except Exception as exc:  # noqa: BLE001 - said, and the command goes on
@@ -68,16 +67,3 @@ def finish_interrupted(dirs: Iterable[Path] = (), say: Callable[[str], None] = l
         print(text, file=sys.stderr)
         warnings.append(text)
     return warnings
-
-
-def _render(to: Path, say: Callable[[str], None]) -> None:
-    """What `render` writes, saying nothing on stdout (another command is about to speak)."""
-    write_report(to, say=say)
-    if _has_performance(to):
-        from iree_matrix.report.performance import write_performance
-
-        write_performance(to / "results.jsonl", to / "PERFORMANCE.md")
-
-
-def _has_performance(results_dir: Path) -> bool:
-    return any(r.stage in ("peer", "dispatches") for r in ResultsLog(results_dir / "results.jsonl"))
