@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix.answers import answers
-from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing
+from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing, grouped_by
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status, latest_by_job
@@ -187,14 +187,14 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
         f"  compiles: {_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
         + _sizes(built),
     ]
-    for why, releases in _grouped((_compile_words(c), c.label.compiler) for c in broken).items():
+    for why, releases in grouped_by((_compile_words(c), c.label.compiler) for c in broken).items():
         lines.append(f"  does not compile: {_listing(releases, limit=20)}: {why}")
     lines.append(
         f"  runs: {_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
     )
-    for why, releases in _grouped((_run_words(r), c.label.compiler) for c, r in wrong).items():
+    for why, releases in grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
         lines.append(f"  run fails: {_listing(releases, limit=20)}: {why}")
-    for why, releases in _grouped((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
+    for why, releases in grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
         lines.append(f"  not run: {_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     if passing:
@@ -219,13 +219,6 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
 
 def _by_cell(records: Sequence[Record]) -> dict[str, Record]:
     return {r.cell: r for r in latest_by_job(records).values()}
-
-
-def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for why, release in pairs:
-        out.setdefault(why, []).append(release)
-    return out
 
 
 def _sizes(built: Sequence[tuple[Record, Optional[Record]]]) -> str:

@@ -237,19 +237,20 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     return Answer(question, answer, tuple(lines), tuple(evidence), data)
 
 
-def _grouped_via(passing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
+def grouped_by(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(reason, release) pairs as each reason's releases, in the order first met."""
     out: dict[str, list[str]] = {}
-    for result in passing:
-        if result.via:
-            out.setdefault(result.via, []).append(result.compiler)
+    for why, release in pairs:
+        out.setdefault(why, []).append(release)
     return out
+
+
+def _grouped_via(passing: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
+    return grouped_by((r.via, r.compiler) for r in passing if r.via)
 
 
 def _grouped_unrun(unrun: Sequence[answers.ReleaseResult]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for result in unrun:
-        out.setdefault("; ".join(result.why) or "not run", []).append(result.compiler)
-    return out
+    return grouped_by(("; ".join(r.why) or "not run", r.compiler) for r in unrun)
 
 
 def _latency(r: answers.ReleaseResult, runs: Optional[answers.Runs] = None) -> str:
