@@ -557,6 +557,16 @@ def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before
     assert command._per_run_seconds(5.0, stored) == 0.0
 
 
+def test_round_one_is_measured_again_unless_reused_or_named():
+    """A finished search cleared its progress; `--reuse-round-1` descends further from its stored
+    round 1 instead of re-timing every knob (65 minutes for the Whisper models here)."""
+    from iree_matrix.commands import search as command
+
+    assert command._round_one_retime([], reuse=False) == ["run:*"]
+    assert command._round_one_retime([], reuse=True) == []
+    assert command._round_one_retime(["run:*default"], reuse=True) == ["run:*default"]
+
+
 def test_merge_carries_each_search_s_descents(tmp_path):
     """`iree-matrix merge` publishes a search's walk with its records: search.json travels too."""
     first, second, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"

@@ -73,6 +73,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated globs over the functions that descend after round 1 "
         "(e.g. 'mobilenet_v2,whisper_tiny.encoder'; default: all)",
     )
+    parser.add_argument(
+        "--reuse-round-1",
+        action="store_true",
+        help="reuse round 1's stored runs from an earlier search in RESULTS_DIR instead of measuring "
+        "them again (e.g. to descend further with a larger budget; the descent rounds and the last "
+        "sitting are measured afresh, so the verdicts stay paired)",
+    )
 
 
 @dataclasses.dataclass
@@ -114,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return dataclasses.replace(matrix, cells=cells)
 
-    # Round 1 is a sitting too: every run measured again (unless --retime says what to re-measure).
-    args.retime = given_retime or ["run:*"]
+    args.retime = _round_one_retime(given_retime, args.reuse_round_1)
     loaded = load_plan(args, "search.toml", adjust=round_one)
     signature = {
         "matrix": str(loaded.path), "models": sorted(args.model or []), "knobs": knobs, "budget": args.budget,
@@ -301,6 +307,13 @@ def _grow(
             globs.append(f"run:{job_model}/*/iree{compiler}/*/{config.profile}")
     extra[:] = list(dict.fromkeys(extra))
     return globs
+
+
+def _round_one_retime(given: Sequence[str], reuse: bool) -> list[str]:
+    """What round 1 measures again although stored. Round 1 is a sitting too: every run, unless
+    --retime names what to re-measure or --reuse-round-1 keeps an earlier search's runs (its descent
+    rounds and last sitting re-measure their incumbents, so their verdicts stay paired)."""
+    return list(given) or ([] if reuse else ["run:*"])
 
 
 def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> float:
