@@ -267,3 +267,53 @@ def test_a_software_gpus_one_figure_is_the_checked_call():
     figure = checked_call_ms(464.3)
     assert figure["median"] == figure["min"] == figure["max"] == pytest.approx(464300.0)
     assert figure["n"] == 1 and figure["stdev"] == 0.0 and "iree-run-module" in figure["of"]
+
+
+def test_the_sites_gpu_page_draws_each_target_and_the_cross_in_the_runtimes_words():
+    """Issue #42: a GPU page beside the index — per target, function × compiler (a compile where no
+    device could run it is its own state, not a failure), and compiler × runtime where the records
+    hold the cross, each refusal in the runtime's words."""
+    import dataclasses
+
+    from iree_matrix.core.results import Status
+    from iree_matrix.report import gpu, site
+
+    hidden = "not run: this runtime hides lavapipe (llvmpipe), the only Vulkan device here"
+    compiled = _record("compile", "vulkan-spirv", Status.OK, metrics={"module_bytes": 20480, "seconds": 1.5})
+    own = _record("run", "vulkan-spirv", Status.MISMATCH, metrics={"max_abs_err": 0.44, "matches": False})
+    old = dataclasses.replace(
+        compiled,
+        job=compiled.job.replace("iree3.13.0", "iree3.9.0"),
+        cell=compiled.cell.replace("iree3.13.0", "iree3.9.0"),
+        labels={**compiled.labels, "compiler": "3.9.0", "runtime": "3.9.0"},
+    )
+    old_run = dataclasses.replace(
+        own, job=old.job.replace("compile:", "run:"), cell=old.cell, status=Status.SKIP, message=hidden,
+        labels=old.labels, metrics={},
+    )  # fmt: skip
+    refused = dataclasses.replace(
+        own, job=own.job + "@rt3.9.0", cell=own.cell + "/rt3.9.0", status=Status.FAIL, metrics={},
+        error_class="run-error", labels={**own.labels, "runtime": "3.9.0"},
+        message="INVALID_ARGUMENT; bytecode version mismatch; runtime supports 17.0, module has 18.0",
+    )  # fmt: skip
+    cuda = _record("compile", "cuda-sm_80", Status.FAIL, message="error: failed to legalize operation 'x.y'")
+    records = [compiled, own, old, old_run, refused, cuda]
+    cells = {(c.target, c.col): c for c in gpu.own_runtime_cells(records)}
+    assert (
+        cells["vulkan-spirv", "3.13.0"].state == "mismatch"
+        and "0.44" in cells["vulkan-spirv", "3.13.0"].words
+    )
+    assert (
+        cells["vulkan-spirv", "3.9.0"].state == "compiled"
+        and "hides lavapipe" in cells["vulkan-spirv", "3.9.0"].words
+    )
+    assert cells["cuda-sm_80", "3.13.0"].state == "fail" and "x.y" in cells["cuda-sm_80", "3.13.0"].words
+    cross = {(c.row, c.col): c for c in gpu.cross_cells(records)}
+    assert cross["3.13.0", "3.9.0"].state == "refuses"
+    assert "runtime supports 17.0, module has 18.0" in cross["3.13.0", "3.9.0"].words
+    assert gpu.cross_cells([compiled, own, cuda]) == []  # each module on its own runtime: no cross
+    page = site.render(records)["gpu.html"]
+    assert "<h2 id=gpu-vulkan-spirv>vulkan-spirv</h2>" in page and "<h2 id=gpu-cuda-sm-80>" in page
+    assert "module: vulkan-spirv · tiny_cnn</h2>" in page
+    assert 'href="gpu.html"' in site.render(records)["index.html"]
+    assert "gpu.html" not in site.render([_record("compile", "x86_64", Status.OK)])

@@ -6,6 +6,7 @@ hold no GPU target, so the CPU-only published sets render as before."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Optional
 
@@ -13,19 +14,34 @@ from tabulate import tabulate
 
 from iree_matrix.answers import answers
 from iree_matrix.core import formats
-from iree_matrix.core.results import Record, Status
-from iree_matrix.iree import compile_errors, targets
+from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.iree import compile_errors, refusals, targets
+
+_Key = tuple[str, str, str, str]  # function (the label `model`), target, compiler, profile
 
 
-def gpu_section(records: Iterable[Record]) -> list[str]:
-    chosen = [r for r in records if r.stage in ("compile", "run") and _gpu(r.label.arch)]
+def _gathered(records: Iterable[Record]) -> tuple[dict[_Key, Record], dict[_Key, list[Record]]]:
+    """The GPU targets' compile records by cell, and each cell's runs (its own runtime's and, where
+    the records hold the cross, other runtimes')."""
+    chosen = [
+        r for r in latest_by_job(records).values() if r.stage in ("compile", "run") and _gpu(r.label.arch)
+    ]
     compiles = {_cell(r): r for r in chosen if r.stage == "compile"}
-    if not compiles:
-        return []
-    runs: dict[tuple[str, str, str, str], list[Record]] = {}
+    runs: dict[_Key, list[Record]] = {}
     for r in chosen:
         if r.stage == "run":
             runs.setdefault(_cell(r), []).append(r)
+    return compiles, runs
+
+
+def has_gpu(records: Iterable[Record]) -> bool:
+    return any(r.stage == "compile" and _gpu(r.label.arch) for r in records)
+
+
+def gpu_section(records: Iterable[Record]) -> list[str]:
+    compiles, runs = _gathered(records)
+    if not compiles:
+        return []
     rows = []
     for cell in sorted(compiles, key=lambda c: (c[0], c[1], answers.version_key(c[2]), c[3])):
         compiled = compiles[cell]
@@ -57,7 +73,7 @@ def _gpu(arch: str) -> bool:
         return False
 
 
-def _cell(r: Record) -> tuple[str, str, str, str]:
+def _cell(r: Record) -> _Key:
     return (r.label.model, r.label.arch, r.label.compiler, r.label.profile)
 
 
@@ -89,3 +105,76 @@ def _run(r: Optional[Record]) -> str:
         on = f" on {m.timing.split(': ', 1)[-1][:-1]}" if m.emulated and m.timing and ": " in m.timing else ""
         return f"{'✅' if r.status is Status.OK else '⚠️'} {check}{err}{time}{on}"
     return f"❌ {r.status.value}: {answers.clip(answers.first_line(r.message or ''), 160)}"
+
+
+# --- the site's GPU page: one heatmap per target (function × compiler), and the runtime cross -----
+
+
+@dataclasses.dataclass(frozen=True)
+class Heat:
+    """One square of a GPU heatmap: `state` is a key of the site's colours."""
+
+    target: str
+    row: str
+    col: str
+    state: str
+    words: str
+    job: str
+
+
+def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
+    """Per target, function and compiler: compiled and run on the release's own runtime (torch's
+    answer), compiled but not run here ("compiled": no device of that kind, or a runtime that hides
+    lavapipe; a compile is an answer on its own), or the compile's failure."""
+    compiles, runs = _gathered(records)
+    out = []
+    for key, compiled in compiles.items():
+        function, target, compiler, profile = key
+        row = function if profile == "default" else f"{function} [{profile}]"
+        own = [r for r in runs.get(key, []) if r.label.runtime == compiler] or runs.get(key, [])
+        run = own[0] if own else None
+        if compiled.status is not Status.OK:
+            state, words, job = (
+                compiled.status.value,
+                "compile " + _compiled(compiled)[0].lstrip("❌➖ "),
+                compiled.job,
+            )
+        elif run is None or run.status in (Status.SKIP, Status.NOT_RUN):
+            why = _run(run) if run is not None else "no run recorded"
+            state, words, job = (
+                "compiled",
+                f"compiles ({', '.join(x for x in _compiled(compiled)[1:3] if x)}); {why}",
+                compiled.job,
+            )
+        else:
+            state, words, job = run.status.value, _run(run), run.job
+        out.append(Heat(target, row, compiler, state, words, job))
+    return out
+
+
+def cross_cells(records: Iterable[Record]) -> list[Heat]:
+    """Where the records hold the runtime cross (a module on other releases' runtimes): compiler ×
+    runtime per target, the runtime's refusal in its own words."""
+    _compiles, runs = _gathered(records)
+    subjects: dict[tuple[str, str], list[Record]] = {}
+    for (function, target, _compiler, _profile), rs in runs.items():
+        subjects.setdefault((target, function), []).extend(rs)
+    # A subject whose every module ran only on its own release's runtime has no cross to draw.
+    pairs = [
+        r for rs in subjects.values() if len({(r.label.compiler, r.label.runtime) for r in rs}) > len(
+            {r.label.compiler for r in rs}) for r in rs
+    ]  # fmt: skip
+    out = []
+    for r in pairs:
+        if refusals.refused(r):
+            state, words = "refuses", "refused: " + refusals.reason(r.message)
+        elif r.status is Status.OK:
+            state, words = "loads", _run(r)
+        elif r.status in (Status.SKIP, Status.NOT_RUN):
+            state, words = "not_run", _run(r)
+        else:
+            state, words = r.status.value, _run(r)
+        out.append(
+            Heat(f"{r.label.arch} · {r.label.model}", r.label.compiler, r.label.runtime, state, words, r.job)
+        )
+    return out

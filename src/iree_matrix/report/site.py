@@ -30,6 +30,7 @@ from iree_matrix.core.host import identity_label
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds, refusals
+from iree_matrix.report import gpu
 
 SITE_DIR = "site"
 STYLE = "style.css"
@@ -43,6 +44,7 @@ SVG_NS = "http://www.w3.org/2000/svg"
 COLOURS = {
     "loads": "#4c9be8",
     "ok": "#4c9be8",
+    "compiled": "#b9d6f5",  # a GPU module that compiled where no device of its kind could run it
     "refuses": "#e8804c",
     "fail": "#a50f15",
     "mismatch": "#f2c14e",
@@ -54,6 +56,7 @@ COLOURS = {
 MARKS = {
     "loads": "✓",
     "ok": "✓",
+    "compiled": "○",
     "refuses": "⊘",
     "fail": "✗",
     "mismatch": "≠",
@@ -478,9 +481,10 @@ def _index_page(site: Site) -> str:
     return _page("Which IREE release works for my model, and can this runtime load that module?", body)
 
 
-def _legend() -> str:
+def _legend(gpu: bool = False) -> str:
     items = [
         ("loads / ok", "ok"),
+        *([("compiled, not run here", "compiled")] if gpu else []),
         ("refused by the runtime (an answer)", "refuses"),
         ("failed: export, compile or run", "fail"),
         ("output mismatch", "mismatch"),
@@ -937,6 +941,11 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
     found = _exporter_answers(site)
     if found:
         pages["exporters.html"] = _exporters_page(site, found)
+    if gpu.has_gpu(records):  # Vulkan / CUDA / ROCm targets, linked from the index
+        title = "Does my model compile for Vulkan / CUDA / ROCm, and run there?"
+        pages["gpu.html"] = _page(title, _gpu_body(records))
+        link = f'<p><a href="gpu.html">{_e(title)}</a></p>'
+        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
     compared = _comparisons(source)
     if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
         title = "Paired comparisons: B against A, timed again in interleaved rounds"
@@ -944,6 +953,40 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         link = f'<p><a href="compare.html">{_e(title)}</a></p>'
         pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
     return pages
+
+
+def _gpu_body(records: Sequence[Record]) -> list[str]:
+    """The GPU page: per target, function × compiler (each module on its own release's runtime),
+    then the runtime cross where the records hold one."""
+    body = [
+        "<p class=lead>Each compiler's module for the target, run on its own release's runtime where "
+        "a device of that kind is here (a software Vulkan device, lavapipe, on a machine without a GPU) "
+        "and checked against torch. ○ compiled, not run here: no device of that kind, or a runtime "
+        "that hides lavapipe (the hover says which) — on a machine with the device the same cells "
+        "run. A time on lavapipe is the CPU's, not a GPU's.</p>",
+        _legend(gpu=True),
+    ]
+    cells = gpu.own_runtime_cells(records)
+    for target in sorted({c.target for c in cells}):
+        mine = [c for c in cells if c.target == target]
+        rows = sorted({c.row for c in mine})
+        cols = answers.sorted_versions({c.col for c in mine})
+        squares = [Cell(c.row, c.col, c.state, c.words, c.job) for c in mine]
+        fid = "gpu-" + re.sub(r"[^a-z0-9]+", "-", target.lower())
+        figure = heatmap(squares, rows, cols, fid, xlabel="IREE compiler release", ylabel="function")
+        body += [f"<h2 id={fid}>{_e(target)}</h2>", figure]
+    crossed = gpu.cross_cells(records)
+    for subject in sorted({c.target for c in crossed}):
+        mine = [c for c in crossed if c.target == subject]
+        compilers = answers.sorted_versions({c.row for c in mine})
+        runtimes = answers.sorted_versions({c.col for c in mine})
+        squares = [Cell(c.row, c.col, c.state, c.words, c.job) for c in mine]
+        fid = "cross-" + re.sub(r"[^a-z0-9]+", "-", subject.lower())
+        body += [
+            f"<h2 id={fid}>Which runtime loads which compiler's module: {_e(subject)}</h2>",
+            heatmap(squares, compilers, runtimes, fid, xlabel="runtime", ylabel="compiler"),
+        ]
+    return body
 
 
 def _comparisons(source: Optional[Path]) -> list[dict[str, Any]]:
