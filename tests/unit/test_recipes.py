@@ -68,6 +68,15 @@ def test_the_cortex_m_recipe_has_the_runtime_and_firmware_lines() -> None:
         assert flag in text, flag
 
 
+def test_the_cortex_m_recipe_runs_as_pasted() -> None:
+    """What failed when docs/cortex-m.md's recipe was run by hand (2026-11-25): the compile read
+    model.mlir from the current directory, not `$OUT` where the page puts it, and the data step ran
+    `python3`, which in a compiler's venv has no iree-matrix."""
+    text = recipes.docs_blocks()[f"cortex-m4-{recipes.CORTEX_M_RELEASE}"]
+    assert "\niree-compile $OUT/model.mlir " in text
+    assert "\nPYTHON=" in text and "\n$PYTHON -c " in text and "\npython3 -c " not in text
+
+
 def test_the_recipes_are_shell() -> None:
     for name, text in recipes.docs_blocks().items():
         done = subprocess.run(["bash", "-n"], input=text, text=True, capture_output=True)
@@ -137,6 +146,7 @@ def test_show_commands_of_a_cortex_m_cell(capsys: pytest.CaptureFixture[str]) ->
     assert "arm-none-eabi-gcc" in out and "qemu-system-arm -machine mps2-an386" in out
     assert "-DIREE_MATRIX_HAL_MODULE_API=2" in out  # the record's own defines
     assert ': "${RUNTIME:?set RUNTIME' in out  # not known from the record: the shell asks
+    assert "\nPYTHON=" in out and "\n$PYTHON -c " in out  # the data step's Python is set
 
 
 def test_show_commands_of_a_key_that_no_longer_recomputes(tmp_path: Path, capsys) -> None:

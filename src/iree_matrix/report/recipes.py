@@ -176,13 +176,15 @@ def firmware_steps(
     runtime: str = "$RUNTIME",
     out: str = "$OUT",
     cmake: str = "$CMAKE",
+    python: str = "$PYTHON",
     quirks: Sequence[str] = (),
     function: str = "main",
     inputs: Sequence[str] = ("$OUT/input0.npy",),
 ) -> list[Step]:
     """A Cortex-M cell after its compile: the runtime (`cortex_m._build`: host tools, cross build,
     libraries and headers kept), the model data and linker script (`cortex_m.model_data`,
-    `linker_script`), the link and the emulator, as the run stage does them."""
+    `linker_script`, run by `python`: one that has iree-matrix), the link and the emulator, as the
+    run stage does them."""
     (host_cfg, host_make), (cfg, make) = cortex_m.runtime_commands(src, cpu, runtime, cmake, quirks)
     writer = (
         "import sys; from pathlib import Path; from iree_matrix.boards import cortex_m as c; "
@@ -201,7 +203,7 @@ def firmware_steps(
         ),
         Step(
             "the module's bytecode and inputs as flash constants (model_data.c) and the linker script",
-            ("python3", "-c", writer, out, cpu, function, *inputs),
+            (python, "-c", writer, out, cpu, function, *inputs),
         ),
         Step(
             "link the firmware",
@@ -274,13 +276,14 @@ def pi_zero_recipe(release: str = PI_ZERO_RELEASE) -> Recipe:
 def cortex_m_recipe(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> Recipe:
     defines = published_defines(release)
     steps = [
-        compile_step(release, f"cortex-m:{cpu}", out="$OUT"),
+        compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT"),
         *firmware_steps(cpu, defines),
     ]
     variables = (
         ("IREE_MATRIX", "$PWD", "this repository (its scripts/cortex_m/)"),
         ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release}"),
         ("CMAKE", "cmake", "3.11.0 needs CMake >= 3.26"),
+        ("PYTHON", "python3", "one with iree-matrix installed (python3 -m pip install $IREE_MATRIX)"),
         ("RUNTIME", "/tmp/iree-cortex-m", "the runtime's build, libraries and headers"),
         ("OUT", "$PWD/out", "model.mlir and input0.npy (the export's) go here; the module, firmware too"),
     )
@@ -490,6 +493,7 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
     variables = [
         ("IREE_SRC", str(tree) if tree is not None else "$IREE_SRC", f"the source: {spec}"),
         ("CMAKE", "cmake", "a cmake >= 3.26 beside the running Python, else PATH's"),
+        ("PYTHON", sys.executable, "this iree-matrix's Python"),
         ("RUNTIME", "$RUNTIME", "the tool keeps the runtime in <cache>/cortex-m-runtime/<key>/"),
         ("OUT", str(store / "run" / record.key) if record.key else "$OUT", "the run's entry"),
     ]
