@@ -223,7 +223,7 @@ def export(aot, spec, path, bytecode=False):
     writes bytecode for a `.mlirbc` suffix). Returns (seconds, why the bytecode is missing)."""
     start = time.perf_counter()
     exported = aot.export(spec.module, *spec.inputs)
-    exported.save_mlir(str(path))
+    save_text(exported, path)
     seconds = time.perf_counter() - start
     error = None
     if bytecode:
@@ -233,6 +233,20 @@ def export(aot, spec, path, bytecode=False):
             path.with_suffix(".mlirbc").unlink(missing_ok=True)
             error = f"{type(exc).__name__}: {exc}"
     return seconds, error
+
+
+def save_text(exported, path):
+    """turbine's `save_mlir` of the text form. shark-turbine 0.9.x's calls `print(f, binary=True)`,
+    which the MLIR bindings of its own importer (iree-compiler 20231218.742 on) refuse ("print():
+    incompatible function arguments": the file is a keyword argument there); the same module is then
+    printed with `file=` by hand, as that save_mlir meant to."""
+    try:
+        exported.save_mlir(str(path))
+    except TypeError as exc:
+        if "incompatible function arguments" not in str(exc) or not hasattr(exported, "mlir_module"):
+            raise
+        with open(str(path), "wb") as f:
+            exported.mlir_module.print(file=f, binary=True)
 
 
 def importer_version():

@@ -162,3 +162,33 @@ def test_a_failing_one_thread_timing_keeps_the_export(tmp_path, monkeypatch, tor
     metrics = export_metrics(info, out)
     assert metrics["eager_cpu_ms_error"] == info["eager_cpu_ms_error"] and "eager_cpu_ms" not in metrics
     assert set(metrics) <= set(STAGE.metrics)
+
+
+class _OldExport:
+    """shark-turbine 0.9.x's ExportOutput on newer MLIR bindings: save_mlir passes the file positionally."""
+
+    class _Module:
+        def print(self, *args, file=None, binary=False):
+            if args:
+                raise TypeError("print(): incompatible function arguments. The following argument types …")
+            file.write(b"module {}" if binary else "module {}")
+
+    mlir_module = _Module()
+
+    def save_mlir(self, path):
+        with open(path, "wb") as f:
+            self.mlir_module.print(f, binary=True)
+
+
+def test_an_old_turbines_save_mlir_that_the_bindings_refuse_is_printed_by_keyword(tmp_path):
+    em.save_text(_OldExport(), tmp_path / "model.mlir")
+    assert (tmp_path / "model.mlir").read_bytes() == b"module {}"
+
+
+def test_another_type_error_of_save_mlir_is_the_exports_own():
+    class Broken:
+        def save_mlir(self, path):
+            raise TypeError("unsupported dtype")
+
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        em.save_text(Broken(), Path("unused.mlir"))

@@ -194,10 +194,36 @@ def test_exporter_requirements_pin_iree_for_new_turbine():
     assert "iree-base-compiler==2.9.0" in versions.exporter_requirements("2.5.0", "2.9.0")
 
 
-def test_exporter_requirements_do_not_pin_iree_for_old_turbine():
-    reqs = versions.exporter_requirements("2.3.0", "2.4.1")
-    assert reqs == ("torch==2.3.0", "iree-turbine==2.4.1", "numpy")
+def test_exporter_requirements_pin_the_date_compiler_of_an_old_turbines_day():
+    assert versions.exporter_requirements("2.3.0", "2.3.0") == (
+        "torch==2.3.0",
+        "iree-turbine==2.3.0",
+        "numpy<2",  # torch 2.3 was built against NumPy 1
+        "iree-compiler==20240410.859",
+        "iree-runtime==20240410.859",
+    )
+    reqs = versions.exporter_requirements("2.13.0", "2.5.0")
+    assert "iree-compiler==20241104.1068" in reqs and "numpy" in reqs
     assert not any(r.startswith("iree-base") for r in reqs)
+
+
+def test_exporter_requirements_leave_an_unknown_old_turbines_compiler_to_pip():
+    reqs = ("torch==2.3.0", "iree-turbine==2.4.0", "numpy<2")
+    assert versions.exporter_requirements("2.3.0", "2.4.0") == reqs
+
+
+def test_turbine_below_2_3_is_shark_turbine():
+    assert versions.turbine_package("0.9.3") == "shark-turbine"
+    assert versions.turbine_package("2.3.0") == versions.turbine_package("3.9.0") == "iree-turbine"
+    assert versions.exporter_requirements("2.1.0", "0.9.3") == (
+        "torch==2.1.0",
+        "shark-turbine==0.9.3",
+        "numpy<2",
+        "iree-compiler==20231218.742",
+        "iree-runtime==20231218.742",
+    )
+    assert versions.turbine_importer("0.9.4") == "20240129.785"
+    assert versions.turbine_importer("3.9.0") is None
 
 
 def test_exporter_env_of_the_default_plan(default_plan):
@@ -232,7 +258,9 @@ def test_plan_from_a_date_versioned_matrix(tmp_path):
     assert by_id["install:py3.11-torch2.3.0-turbine2.4.1"].env.requirements == (
         "torch==2.3.0",
         "iree-turbine==2.4.1",
-        "numpy",
+        "numpy<2",
+        "iree-compiler==20240828.999",
+        "iree-runtime==20240828.999",
     )
 
 

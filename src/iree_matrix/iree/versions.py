@@ -56,16 +56,56 @@ def stand_in_runtime(compiler: str, runtimes: Iterable[str]) -> Optional[str]:
     return str(max(line)) if line else None
 
 
+# turbine before the rename: releases below 2.3.0 are on PyPI only as `shark-turbine` (0.9.2-0.9.6,
+# 2023-10 to 2024-03, module `shark_turbine.aot`); 2.3.0-2.4.1 were published under both names with
+# the same modules (the 2.4.1 wheels differ only in their dist-info), 2.5.0 on only as `iree-turbine`.
+IREE_TURBINE_FROM = Version("2.3.0")
+
+# The IREE compiler whose torch importer a turbine release older than 2.9.0 wrote its MLIR with:
+# those releases do not pin it (or only give a floor), so pip takes the newest date release and the
+# export would be 2024-11's whatever the turbine. Pinned to the compiler of the turbine's day
+# (PyPI metadata and upload dates, 2026-11-25):
+_TURBINE_IMPORTERS = {
+    "0.9.3": "20231218.742",  # shark-turbine 0.9.3 (2023-12-19): Requires-Dist iree-compiler>=20231218.742
+    "0.9.4": "20240129.785",  # shark-turbine 0.9.4 (2024-02-05): >=20240129.785
+    "0.9.5": "20240226.813",  # shark-turbine 0.9.5 (2024-03-01): >=20240226.813
+    "0.9.6": "20240226.813",  # shark-turbine 0.9.6 (2024-03-02): >=20240226.813
+    "2.3.0": "20240410.859",  # iree-turbine 2.3.0 (2024-04-27): iree-requirements.txt at v2.3.0
+    "2.4.1": "20240828.999",  # iree-turbine 2.4.1 (2024-09-03): unpinned; 20240828.999 uploaded that day
+    "2.5.0": "20241104.1068",  # iree-turbine 2.5.0 (2024-11-06): unpinned; the newest (the last date release)
+}
+# torch releases before 2.4 were built against NumPy 1 (`tensor.numpy()` fails under NumPy 2), and
+# pip would take NumPy 2 beside them.
+_NUMPY2_TORCH = Version("2.4.0")
+
+
+def turbine_package(turbine: str) -> str:
+    """The PyPI package a turbine release is installed from: `shark-turbine` below 2.3.0."""
+    return "shark-turbine" if Version(turbine) < IREE_TURBINE_FROM else "iree-turbine"
+
+
+def turbine_importer(turbine: str) -> Optional[str]:
+    """The date-versioned iree-compiler a turbine release before 2.9.0 is pinned to (None: not known,
+    left to pip)."""
+    wanted = Version(turbine)
+    return next((c for t, c in _TURBINE_IMPORTERS.items() if Version(t) == wanted), None)
+
+
 def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
-    """torch + iree-turbine, and the IREE release turbine was made with.
+    """torch + turbine, and the IREE release turbine was made with.
 
     turbine builds the MLIR with the IREE compiler's Python bindings but does not pin that
     compiler; left alone pip takes the newest, so the same matrix would export different MLIR
-    next month. From 2.9.0 turbine and iree-base-* share version numbers, so pin the pair.
+    next month. From 2.9.0 turbine and iree-base-* share version numbers, so pin the pair; before,
+    the date release of the turbine's day (`turbine_importer`).
     """
-    reqs = [f"torch=={torch}", f"iree-turbine=={turbine}", "numpy"]
+    numpy = "numpy<2" if Version(torch) < _NUMPY2_TORCH else "numpy"
+    reqs = [f"torch=={torch}", f"{turbine_package(turbine)}=={turbine}", numpy]
+    importer = turbine_importer(turbine)
     if Version(turbine) >= Version("2.9.0"):
         reqs += [f"iree-base-compiler=={turbine}", f"iree-base-runtime=={turbine}"]
+    elif importer is not None:
+        reqs += [compiler_requirement(importer), runtime_requirement(importer)]
     return tuple(reqs)
 
 

@@ -191,6 +191,8 @@ class Resolver:
             if axis not in DATE_PACKAGES:
                 return [value]
             package = DATE_PACKAGES[axis]
+        if axis == "turbine":  # turbine 0.9.x: shark-turbine, before the rename
+            package = versions.turbine_package(value)
         try:
             releases = self._package(package)
         except ReleaseError:
