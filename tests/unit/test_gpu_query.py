@@ -146,3 +146,18 @@ def test_sm_90_fails_to_compile_with_the_compilers_first_error(published) -> Non
     assert answer.answer == "fails" and answer.data is not None
     assert len(answer.data["does_not_compile"]) == 16 and not answer.data["compiles"]
     assert "missing GPU target in #hal.executable.target" in answer.text()
+
+
+def test_a_model_of_several_functions_counts_each_function_on_its_own(published) -> None:
+    """whisper_tiny is two functions: "14 of 16 releases" each, never "28 of 32" for the model, and
+    the model's answer is its weakest function's."""
+    answer = gpu.model(published, "whisper_tiny", "rocm")
+    assert answer.data is not None and set(answer.data["functions"]) == {
+        "whisper_tiny.encoder",
+        "whisper_tiny.decoder_step",
+    }
+    heads = [line for line in answer.lines if not line.startswith(" ")]
+    assert len(heads) == 2 and all("of 16 compiler releases" in h for h in heads)
+    assert "of 32" not in answer.text() and "189 MiB–189 MiB" not in answer.text()
+    vulkan = gpu.model(published, "whisper_tiny", "vulkan-spirv")
+    assert vulkan.answer == "fails"  # neither function compiles for Vulkan on any release

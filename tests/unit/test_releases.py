@@ -172,8 +172,11 @@ def test_a_date_version_is_checked_against_its_own_package(tmp_path):
 def test_a_turbine_below_2_3_is_checked_against_shark_turbine(tmp_path):
     index = FakeIndex({**INDEX, "shark-turbine": ["0.9.3", "0.9.6", "2.4.1"]})
     path = tmp_path / "m.toml"
-    path.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = ["0.9.3", "2.3.0"]\n'
-                    'compiler = "3.9.0"\nmodels = "tiny_cnn"\n', encoding="utf-8")
+    path.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = ["0.9.3", "2.3.0"]\n'
+        'compiler = "3.9.0"\nmodels = "tiny_cnn"\n',
+        encoding="utf-8",
+    )
     matrix = spec.load(path, resolver=releases.Resolver(None, query=index))
     assert sorted({c.turbine for c in matrix.cells}) == ["0.9.3", "2.3.0"]
     path.write_text(path.read_text().replace('"0.9.3"', '"0.9.1"'), encoding="utf-8")

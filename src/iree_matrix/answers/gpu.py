@@ -89,6 +89,30 @@ def model(records: Iterable[Record], name: str, asked: str) -> Answer:
         )
         return Answer(question, NOT_MEASURED, (line,))
     runs = _by_cell([r for r in chosen if r.stage == "run"])
+    functions = sorted({r.label.model for r in mine.values()})
+    if len(functions) > 1:  # a model of several functions (whisper_tiny): each counted on its own
+        parts = [
+            _one_function(question, f, label, {c: r for c, r in mine.items() if r.label.model == f}, runs)
+            for f in functions
+        ]
+        worst = min((p.answer for p in parts), key=_STRENGTH.index)
+        return Answer(
+            question,
+            worst,
+            tuple(line for p in parts for line in p.lines),
+            tuple(dict.fromkeys(e for p in parts for e in p.evidence)),
+            {"functions": {f: p.data for f, p in zip(functions, parts)}},
+        )
+    return _one_function(question, name, label, mine, runs)
+
+
+# A model of several functions answers with its weakest function's answer.
+_STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
+
+
+def _one_function(
+    question: str, name: str, label: str, mine: dict[str, Record], runs: dict[str, Record]
+) -> Answer:
     rows = []
     crossed: list[tuple[Record, Record]] = []
     for compiled in mine.values():
@@ -226,7 +250,8 @@ def _sizes(built: Sequence[tuple[Record, Optional[Record]]]) -> str:
     seconds = [c.metric.seconds for c, _ in built if c.metric.seconds is not None]
     if not sizes:
         return ""
-    size = formats.size(min(sizes)) + (f"–{formats.size(max(sizes))}" if max(sizes) != min(sizes) else "")
+    low, high = formats.size(min(sizes)), formats.size(max(sizes))
+    size = low if low == high else f"{low}–{high}"  # "189 MiB", not "189 MiB–189 MiB"
     took = f", compile {min(seconds):.1f}–{max(seconds):.1f} s" if seconds else ""
     return f" (module {size}{took})"
 
