@@ -134,3 +134,27 @@ def test_a_logged_result_no_longer_in_the_store_is_expected_to_run():
     assert Estimates.of([job], history).source[job.id] == "stored"
     gone = Estimates.of([job], history, still_stored=lambda record: False)
     assert gone.source[job.id] == "here" and gone.expected(job.id) == 60.0
+
+
+def test_a_coarse_estimates_overrun_leaves_a_job_timed_before_its_own_time():
+    """A lavapipe run estimated from its model's typical run (0.2-s "no CUDA device" runs) overran
+    1700x; the next lavapipe run has its own earlier time (a 1500-s timeout) and keeps it ("ETA
+    723:03:28" before), while a pending run estimated as coarsely is stretched alike."""
+    first, timed_before, coarse = (
+        _job("run", "yolox", "3.12.0"),
+        _job("run", "yolox", "3.13.0"),
+        _job("run", "yolox", "3.11.0"),
+    )
+    history = {
+        timed_before.id: _record(timed_before, 1500.0, Status.TIMEOUT),
+        **{f"run:yolox/{chip}": _record(_job("run", "yolox", chip), 0.2) for chip in ("sm_80", "gfx942")},
+    }
+    e = Estimates.of([first, timed_before, coarse], history, {"run"})
+    assert e.exact == {timed_before.id}
+    assert e.expected(timed_before.id) == 1500.0
+    model_time = e.expected(first.id)
+    assert model_time == 0.2  # the median of its model's runs here
+    running = {first.id: time.monotonic() - 360.0}
+    left = e.left([timed_before.id, coarse.id], running)
+    stretched = model_time * 360.0 / model_time  # the coarse pending run: as long as the running one
+    assert abs(left - (1500.0 + stretched + 0.25 * 360.0)) < 5.0

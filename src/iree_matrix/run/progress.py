@@ -165,6 +165,7 @@ class Estimates:
     source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
     stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
     factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
+    exact: frozenset[str] = frozenset()  # job ids estimated from their own earlier time
 
     @classmethod
     def of(
@@ -183,6 +184,7 @@ class Estimates:
         published = published or StageTimes({}, {}, {})
         seconds: dict[str, float] = {}
         source: dict[str, str] = {}
+        exact: set[str] = set()  # jobs whose basis is their own earlier time, not their model's or stage's
 
         def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
             return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
@@ -204,22 +206,24 @@ class Estimates:
             ):
                 seconds[job.id], source[job.id] = REUSED_SECONDS, "stored"
                 continue
-            for origin, value in (
-                ("here", here.exact(job)),
-                ("published", published.exact(job)),
-                ("here", here.stage(job)),
-                ("published", published.stage(job)),
-                ("guess", UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0)),
+            for origin, value, own in (
+                ("here", here.exact(job), here.own(job)),
+                ("published", published.exact(job), published.own(job)),
+                ("here", here.stage(job), None),
+                ("published", published.stage(job), None),
+                ("guess", UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0), None),
             ):
                 if value:
                     seconds[job.id], source[job.id] = value, origin
+                    if own:
+                        exact.add(job.id)
                     break
             if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
         stage_of = {j.id: j.stage for j in plan_jobs}
-        return cls(seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load))
+        return cls(seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load), frozenset(exact))
 
     def expected(self, job_id: str, running_for: float = 0.0) -> float:
         """The job's seconds on this host now: its basis, scaled unless it was measured here."""
@@ -238,19 +242,27 @@ class Estimates:
         past its estimate is expected to need a quarter of what it has run so far, and pending jobs
         of its stage to overrun alike — unless it was expected to be reused: a stored result whose
         artifact is gone (another cache, a changed export) runs after all, which says nothing of how
-        slow this host is (one such compile once multiplied every pending compile by 680: "ETA 43:31:57")."""
+        slow this host is (one such compile once multiplied every pending compile by 680: "ETA 43:31:57").
+        An overrun of a coarse estimate (the model's or the stage's typical time) stretches only pending
+        jobs estimated as coarsely: a job timed before keeps its own time (a lavapipe run estimated by
+        its model's 0.2-s "no CUDA device" runs once multiplied the next lavapipe run's own 1500 s by
+        1700: "ETA 723:03:28")."""
         now = time.monotonic()
-        overrun: dict[str, float] = {}
+        overrun: dict[tuple[str, bool], float] = {}  # (stage, from the job's own time) -> factor
         rests: dict[str, float] = {}
         for job, since in running.items():
             ran, expected = now - since, self.expected(job)
             rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
             if expected > 0 and ran > expected and self.source.get(job) != "stored":
-                stage = self.stage_of.get(job, "")
-                overrun[stage] = max(overrun.get(stage, 1.0), ran / expected)
+                key = (self.stage_of.get(job, ""), job in self.exact)
+                overrun[key] = max(overrun.get(key, 1.0), ran / expected)
         alone = shared = 0.0
         for job in pending:
-            value = self.expected(job) * overrun.get(self.stage_of.get(job, ""), 1.0)
+            stage = self.stage_of.get(job, "")
+            stretch = overrun.get((stage, True), 1.0)
+            if job not in self.exact:
+                stretch = max(stretch, overrun.get((stage, False), 1.0))
+            value = self.expected(job) * stretch
             alone, shared = (alone + value, shared) if job in self.exclusive else (alone, shared + value)
         for job, rest in rests.items():
             alone, shared = (alone + rest, shared) if job in self.exclusive else (alone, shared + rest)

@@ -49,7 +49,11 @@ class StageTimes:
         )
 
     def exact(self, job: Job) -> Optional[float]:
-        return self.by_job.get(job.id) or self.by_model.get((job.stage, str(job.label.model)))
+        return self.own(job) or self.by_model.get((job.stage, str(job.label.model)))
+
+    def own(self, job: Job) -> Optional[float]:
+        """The job's own earlier time (not its model's or stage's)."""
+        return self.by_job.get(job.id)
 
     def stage(self, job: Job) -> Optional[float]:
         return self.by_stage.get(job.stage)
