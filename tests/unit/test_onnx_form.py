@@ -148,3 +148,44 @@ def test_the_install_answer_of_a_turbine_release_says_what_pip_gives_and_the_pin
     assert "iree-base-compiler==3.6.0" in lines[1]
     assert onnx.install_lines("2.13.0", "3.9.0")[0].endswith("Conv2d + ReLU)")
     assert onnx.install_lines("1.0", "0.1") == []
+
+
+@pytest.mark.parametrize(
+    ("main", "code", "said"),
+    [
+        ("", 0, ""),
+        ("import iree.runtime as rt\n", 4, "iree.runtime"),  # iree-base-compiler 3.0.0's importer
+        ("import no_such_package_here\n", 1, "ModuleNotFoundError"),  # else: the environment's fault
+    ],
+)
+def test_the_importer_probe_tells_a_missing_runtime_from_a_damaged_environment(tmp_path, main, code, said):
+    """iree-base-compiler 3.0.0's iree-import-onnx imports iree.runtime, which the compiler wheel does
+    not install: the cell says so in one line with the fix, instead of "the environment is damaged"
+    (a fresh environment fails the same way)."""
+    import shutil
+    import subprocess
+    import sys
+
+    package = tmp_path / "iree" / "compiler" / "tools" / "import_onnx"
+    package.mkdir(parents=True)
+    for part in (tmp_path / "iree", tmp_path / "iree" / "compiler", tmp_path / "iree" / "compiler" / "tools"):
+        (part / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(main)
+    done = subprocess.run(
+        [sys.executable, "-c", compile_stage._HAS_IMPORTER], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == code and said in done.stdout + done.stderr
+    if code == 4:
+        words = compile_stage._importer_needs("3.0.0", done.stdout)
+        assert words == (
+            "IREE 3.0.0's iree-import-onnx imports iree.runtime, which its compiler package does not "
+            "install (No module named 'iree.runtime'): it cannot start without the runtime of the same "
+            "release beside it: pip install 'iree-base-runtime==3.0.0'"
+        )
+    shutil.rmtree(package)
+    gone = subprocess.run(
+        [sys.executable, "-c", compile_stage._HAS_IMPORTER], cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}
+    )
+    assert gone.returncode == 3  # no importer at all: a skip

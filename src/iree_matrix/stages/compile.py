@@ -350,9 +350,39 @@ def _digest_metric(job: Job) -> str:
     return "onnx_sha256" if _onnx(job) else "mlirbc_sha256" if _bytecode(job) else "mlir_sha256"
 
 
-_HAS_IMPORTER = (
-    f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({_ONNX_MODULE!r}) else 3)"
-)
+# Exit 3: no importer in the package. Exit 4 (printing the module): the importer imports a package
+# its compiler does not install — iree-base-compiler 3.0.0's `import_onnx/
+# importer_externalization_overrides.py` does `import iree.runtime as rt`, and the compiler wheel
+# does not require iree-base-runtime, so `pip install 'iree-base-compiler[onnx]==3.0.0'` alone
+# gives an iree-import-onnx that cannot start. Not a damaged environment: a fresh one does the same.
+_HAS_IMPORTER = f"""
+import importlib, importlib.util, sys
+if not importlib.util.find_spec({_ONNX_MODULE!r}):
+    sys.exit(3)
+try:
+    importlib.import_module({_ONNX_MODULE!r} + ".__main__")
+except ModuleNotFoundError as missing:
+    top = (missing.name or "").split(".")[0]
+    if missing.name and not missing.name.startswith("iree.compiler") and top in ("iree", "onnx", "numpy"):
+        print(missing.name)
+        sys.exit(4)
+    raise
+"""
+
+
+def _importer_needs(compiler: str, probe_output: str) -> str:
+    """The cell's words when the compiler's importer imports a package its wheel does not install."""
+    lines = probe_output.strip().splitlines()
+    missing = lines[-1].strip() if lines else "?"
+    fix = (
+        f"the runtime of the same release beside it: pip install '{versions.runtime_requirement(compiler)}'"
+        if missing.startswith("iree.runtime")
+        else f"{missing.split('.')[0]} installed beside it"
+    )
+    return (
+        f"IREE {compiler}'s {_ONNX_IMPORTER} imports {missing}, which its compiler package does not "
+        f"install (No module named '{missing}'): it cannot start without {fix}"
+    )
 
 
 def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
@@ -366,6 +396,8 @@ def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
             f"IREE {job.label.compiler}'s compiler package ships no ONNX importer "
             f"({_ONNX_IMPORTER}, {_ONNX_MODULE})"
         )
+    if probe.returncode == 4:
+        raise StageFailure("onnx-import", _importer_needs(job.label.compiler, probe.output))
     source = ctx.read(ONNX)
     argv = [env.tool(_ONNX_IMPORTER), source.name, "-o", str(out / _IMPORTED)]
     done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent], writable=[out],
