@@ -258,3 +258,15 @@ def test_the_lowered_exporter_is_known_by_its_name():
     assert answers.lowered_by(LOWERED, EXP) == "20231113.707"
     assert answers.lowered_by(EXP, EXP) is None
     assert answers.lowered_by("py3.10-torch2.5.1-turbine3.6.0+linalg-iree20231113.707", EXP) is None
+
+
+def test_an_exporters_refusal_names_its_front_door_and_the_schema_checks_it():
+    """The ONNX front door's compiles are exporter cells too: a refusal's form is `onnx:17` (or
+    `linalg:<release>`), which the schema takes; a form it does not know is refused."""
+    document = json.loads((ROOT / "results" / "onnx" / compat.FILENAME).read_text())
+    refused = [r for e in document["exporters"]["environments"] for r in e["refused"]]
+    assert any(r["form"] == "onnx:17" for r in refused)
+    compat.validate(document)
+    next(r for r in refused if r["form"] == "onnx:17")["form"] = "yaml"
+    with pytest.raises(jsonschema.ValidationError):
+        compat.validate(document)
