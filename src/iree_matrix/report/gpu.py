@@ -82,11 +82,16 @@ def _compiled(r: Record) -> list[str]:
     if r.status is Status.OK:
         size = formats.size(m.module_bytes) if m.module_bytes is not None else ""
         return ["✅", size, f"{m.seconds:.1f} s" if m.seconds is not None else ""]
+    return [("➖ " if r.status is Status.SKIP else "❌ ") + _not_compiled(r), "", ""]
+
+
+def _not_compiled(r: Record) -> str:
+    """Why a compile did not succeed, in words: a skip's reason, else its status and first error."""
     if r.status is Status.SKIP:
-        return ["➖ " + answers.clip(answers.first_line(r.message or ""), 120), "", ""]
+        return answers.clip(answers.first_line(r.message or ""), 120)
     found: Optional[compile_errors.FirstError] = compile_errors.of_record(r.metrics, r.message)
     words = found.text() if found is not None else answers.first_line(r.message or "")
-    return [f"❌ {r.status.value}: {answers.clip(words, 160)}", "", ""]
+    return f"{r.status.value}: {answers.clip(words, 160)}"
 
 
 def _run(r: Optional[Record]) -> str:
@@ -134,11 +139,7 @@ def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
         own = [r for r in runs.get(key, []) if r.label.runtime == compiler] or runs.get(key, [])
         run = own[0] if own else None
         if compiled.status is not Status.OK:
-            state, words, job = (
-                compiled.status.value,
-                "compile " + _compiled(compiled)[0].lstrip("❌➖ "),
-                compiled.job,
-            )
+            state, words, job = compiled.status.value, "compile " + _not_compiled(compiled), compiled.job
         elif run is None or run.status in (Status.SKIP, Status.NOT_RUN):
             why = _run(run) if run is not None else "no run recorded"
             state, words, job = (

@@ -19,7 +19,7 @@ import json
 import re
 import statistics
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -969,24 +969,29 @@ def _gpu_body(records: Sequence[Record]) -> list[str]:
     cells = gpu.own_runtime_cells(records)
     for target in sorted({c.target for c in cells}):
         mine = [c for c in cells if c.target == target]
-        rows = sorted({c.row for c in mine})
-        cols = answers.sorted_versions({c.col for c in mine})
-        squares = [Cell(c.row, c.col, c.state, c.words, c.job) for c in mine]
-        fid = "gpu-" + re.sub(r"[^a-z0-9]+", "-", target.lower())
-        figure = heatmap(squares, rows, cols, fid, xlabel="IREE compiler release", ylabel="function")
-        body += [f"<h2 id={fid}>{_e(target)}</h2>", figure]
+        body += _heat_figure(mine, "gpu", _e(target), sorted, "IREE compiler release", "function")
     crossed = gpu.cross_cells(records)
     for subject in sorted({c.target for c in crossed}):
         mine = [c for c in crossed if c.target == subject]
-        compilers = answers.sorted_versions({c.row for c in mine})
-        runtimes = answers.sorted_versions({c.col for c in mine})
-        squares = [Cell(c.row, c.col, c.state, c.words, c.job) for c in mine]
-        fid = "cross-" + re.sub(r"[^a-z0-9]+", "-", subject.lower())
-        body += [
-            f"<h2 id={fid}>Which runtime loads which compiler's module: {_e(subject)}</h2>",
-            heatmap(squares, compilers, runtimes, fid, xlabel="runtime", ylabel="compiler"),
-        ]
+        heading = f"Which runtime loads which compiler's module: {_e(subject)}"
+        body += _heat_figure(mine, "cross", heading, answers.sorted_versions, "runtime", "compiler")
     return body
+
+
+def _heat_figure(
+    heats: Sequence[gpu.Heat],
+    prefix: str,
+    heading: str,
+    order_rows: Callable[[Iterable[str]], list[str]],
+    xlabel: str,
+    ylabel: str,
+) -> list[str]:
+    """One GPU heatmap (its heading and figure) of heats that share a target; columns are releases."""
+    fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", heats[0].target.lower())
+    rows = order_rows({h.row for h in heats})
+    cols = answers.sorted_versions({h.col for h in heats})
+    squares = [Cell(h.row, h.col, h.state, h.words, h.job) for h in heats]
+    return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]
 
 
 def _comparisons(source: Optional[Path]) -> list[dict[str, Any]]:
