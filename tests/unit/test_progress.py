@@ -150,7 +150,7 @@ def test_a_coarse_estimates_overrun_leaves_a_job_timed_before_its_own_time():
         **{f"run:yolox/{chip}": _record(_job("run", "yolox", chip), 0.2) for chip in ("sm_80", "gfx942")},
     }
     e = Estimates.of([first, timed_before, coarse], history, {"run"})
-    assert e.exact == {timed_before.id}
+    assert e.own_time == {timed_before.id}
     assert e.expected(timed_before.id) == 1500.0
     model_time = e.expected(first.id)
     assert model_time == 0.2  # the median of its model's runs here

@@ -165,7 +165,7 @@ class Estimates:
     source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
     stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
     factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
-    exact: frozenset[str] = frozenset()  # job ids estimated from their own earlier time
+    own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (StageTimes.own)
 
     @classmethod
     def of(
@@ -184,7 +184,7 @@ class Estimates:
         published = published or StageTimes({}, {}, {})
         seconds: dict[str, float] = {}
         source: dict[str, str] = {}
-        exact: set[str] = set()  # jobs whose basis is their own earlier time, not their model's or stage's
+        own_time: set[str] = set()  # jobs whose basis is their own earlier time, not their model's or stage's
 
         def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
             return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
@@ -216,14 +216,14 @@ class Estimates:
                 if value:
                     seconds[job.id], source[job.id] = value, origin
                     if own:
-                        exact.add(job.id)
+                        own_time.add(job.id)
                     break
             if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
         stage_of = {j.id: j.stage for j in plan_jobs}
-        return cls(seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load), frozenset(exact))
+        return cls(seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load), frozenset(own_time))
 
     def expected(self, job_id: str, running_for: float = 0.0) -> float:
         """The job's seconds on this host now: its basis, scaled unless it was measured here."""
@@ -254,13 +254,13 @@ class Estimates:
             ran, expected = now - since, self.expected(job)
             rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
             if expected > 0 and ran > expected and self.source.get(job) != "stored":
-                key = (self.stage_of.get(job, ""), job in self.exact)
+                key = (self.stage_of.get(job, ""), job in self.own_time)
                 overrun[key] = max(overrun.get(key, 1.0), ran / expected)
         alone = shared = 0.0
         for job in pending:
             stage = self.stage_of.get(job, "")
             stretch = overrun.get((stage, True), 1.0)
-            if job not in self.exact:
+            if job not in self.own_time:
                 stretch = max(stretch, overrun.get((stage, False), 1.0))
             value = self.expected(job) * stretch
             alone, shared = (alone + value, shared) if job in self.exclusive else (alone, shared + value)
