@@ -10,7 +10,9 @@
 #   - valgrind, whose callgrind counts the instructions a module executes (the instructions stage);
 #   - libvulkan1 and mesa-vulkan-drivers (lavapipe, a software Vulkan device: the vulkan-spirv cells);
 #   - Debian's Chromium and the DejaVu fonts, so the published site (results/site) is checked in a
-#     real browser, headless, by the integration tests;
+#     real browser, headless, by the integration tests; its chromium-common also ships SwiftShader's
+#     Vulkan ICD (/usr/lib/chromium/vk_swiftshader_icd.json), the software device that the IREE
+#     runtimes hiding lavapipe (2.9.0-3.11.0) accept (src/iree_matrix/iree/devices.py);
 #   - a running dockerd, started in the background when `docker info` does not answer
 #     (these machines have no init system, so nothing else starts it).
 # Idempotent: a second run finds everything in place and changes nothing. Needs root.
@@ -57,6 +59,7 @@ command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 # vulkan-spirv cells run (and are checked against torch) on a machine without a GPU.
 [ -e /usr/lib/x86_64-linux-gnu/libvulkan.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libvulkan.so.1 ] || missing+=(libvulkan1)
 compgen -G '/usr/share/vulkan/icd.d/lvp_icd*.json' >/dev/null || missing+=(mesa-vulkan-drivers)
+[ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || missing+=(chromium-common)
 if [ "${#missing[@]}" -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing ${missing[*]} (apt-get)"

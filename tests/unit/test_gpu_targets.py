@@ -139,6 +139,64 @@ def test_lavapipe_is_listed_and_known_for_software():
     assert found.software
 
 
+# 3.3.0's wheel with SwiftShader's ICD added (VK_ADD_DRIVER_FILES): no "name:" lines before 3.12.0,
+# the name is the comment under the URI; lavapipe beside it is hidden.
+SWIFTSHADER_DUMP_330 = """\
+# ============================================================================
+# Enumerated devices for driver 'vulkan'
+# ============================================================================
+
+# ===----------------------------------------------------------------------===
+# --device=vulkan://53776966-7453-6861-6465-725555494400
+#   SwiftShader Device (Subzero)
+# ===----------------------------------------------------------------------===
+"""
+# 3.13.0's with both ICDs: the loader enumerates SwiftShader first.
+BOTH_DUMP_3130 = """\
+# --device=vulkan://GPU-53776966745368616465725555494400
+#   SwiftShader Device (Subzero) (SwiftShader driver)
+# ===----------------------------------------------------------------------===
+name: SwiftShader Device (Subzero)
+path: GPU-53776966745368616465725555494400
+type: cpu
+# ===----------------------------------------------------------------------===
+# --device=vulkan://GPU-6d65736132322e332e36000000000000
+#   llvmpipe (LLVM 15.0.6, 256 bits) (llvmpipe Mesa 22.3.6 (LLVM 15.0.6))
+# ===----------------------------------------------------------------------===
+name: llvmpipe (LLVM 15.0.6, 256 bits)
+path: GPU-6d65736132322e332e36000000000000
+type: cpu
+"""
+
+
+def test_an_old_runtime_names_swiftshader_in_its_comment_and_runs_on_it():
+    found = devices.listed(SWIFTSHADER_DUMP_330, "vulkan")
+    assert found.names == ("SwiftShader Device (Subzero)",)
+    assert found.chosen() == ("vulkan://53776966-7453-6861-6465-725555494400", "SwiftShader Device (Subzero)")
+    assert found.software
+
+
+def test_lavapipe_is_taken_before_swiftshader_whatever_the_loaders_order():
+    found = devices.listed(BOTH_DUMP_3130, "vulkan")
+    assert len(found.uris) == 2
+    assert found.chosen() == ("vulkan://GPU-6d65736132322e332e36000000000000", "llvmpipe (LLVM 15.0.6, 256 bits)")
+
+
+def test_a_real_gpu_is_taken_before_either_software_device():
+    real = BOTH_DUMP_3130 + "# --device=vulkan://GPU-10de\n#   NVIDIA A100\nname: NVIDIA A100-SXM4-40GB\n"
+    found = devices.listed(real, "vulkan")
+    assert found.chosen() == ("vulkan://GPU-10de", "NVIDIA A100-SXM4-40GB")
+    assert not found.software
+
+
+def test_swiftshaders_icd_is_added_for_vulkan_only_where_installed(tmp_path):
+    icd = tmp_path / "vk_swiftshader_icd.json"
+    assert devices.driver_env("vulkan", icd) == {}
+    icd.write_text("{}")
+    assert devices.driver_env("vulkan", icd) == {"VK_ADD_DRIVER_FILES": str(icd)}
+    assert devices.driver_env("cuda", icd) == {}
+
+
 def test_a_bare_device_list_is_read_too():
     found = devices.listed("local-sync://\nlocal-task://\nvulkan://GPU-6d65\n", "vulkan")
     assert found.uris == ("vulkan://GPU-6d65",) and not found.software

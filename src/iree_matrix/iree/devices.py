@@ -4,7 +4,8 @@ device is absent reads "not run: no CUDA device here", never a failure; a Vulkan
 hides the only device (the runtimes of 2.9.0-3.11.0, measured here, skip any device whose name
 starts with "llvmpipe":
 `iree_hal_vulkan_is_device_visible` in iree-org/iree runtime/src/iree/hal/drivers/vulkan/
-vulkan_driver.cc, e.g. commit 0bd736145e98) reads "not run: this runtime hides lavapipe".
+vulkan_driver.cc, e.g. commit 0bd736145e98) runs on SwiftShader instead where it is installed
+(`SWIFTSHADER_ICD`), and reads "not run: this runtime hides lavapipe" where it is not.
 Pure functions of the tools' output: tests/unit/test_gpu_targets.py feeds them fakes.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from typing import Optional
 
 from iree_matrix.iree import refusals
@@ -19,11 +21,20 @@ from iree_matrix.iree import refusals
 # `--dump_devices` (3.13.0): "# --device=vulkan://GPU-6d65…" then "name: llvmpipe (LLVM 15.0.6, 256 bits)".
 _DEVICE = re.compile(r"--device=([\w-]+://\S*)")
 _NAME = re.compile(r"^name:\s*(.+?)\s*$", re.MULTILINE)
+# Before 3.12.0 the name is only the comment under the URI; 3.13.0 appends "(its driver's name)".
+_COMMENT_NAME = re.compile(r"^# --device=\S+\n#\s{2,}(.+?)\s*$", re.MULTILINE)
 # The Vulkan driver's refusal when it hides every device: "physical device 0 invalid; 1 physical
 # devices available; 0 visible" (vulkan_driver.cc, iree_hal_vulkan_driver_find_device_by_index).
 _HIDDEN = re.compile(r"(\d+) physical devices? available; 0 visible")
-# Lavapipe, Mesa's software Vulkan device, names itself "llvmpipe (LLVM 15.0.6, 256 bits)".
-SOFTWARE_NAMES = ("llvmpipe",)
+# Lavapipe, Mesa's software Vulkan device, names itself "llvmpipe (LLVM 15.0.6, 256 bits)";
+# SwiftShader (Google's, which IREE's own CI ran Vulkan tests on) "SwiftShader Device (Subzero)".
+SOFTWARE_NAMES = ("llvmpipe", "SwiftShader")
+# SwiftShader's Vulkan ICD as Debian ships it, in chromium-common (the browser's software
+# rasterizer; `images/setup-host.sh` installs chromium): the device the runtimes that hide lavapipe
+# accept (2.9.0-3.11.0 list it, measured here). Added beside the system's ICDs, never instead of
+# them, so a machine's real GPU stays visible: VK_ADD_DRIVER_FILES (Vulkan loader >= 1.3.234;
+# bookworm's is 1.3.239).
+SWIFTSHADER_ICD = Path("/usr/lib/chromium/vk_swiftshader_icd.json")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,16 +46,38 @@ class Devices:
 
     @property
     def software(self) -> bool:
-        """Every device is a software one (lavapipe): its timings are the CPU's, not a GPU's."""
-        return bool(self.names) and all(n.startswith(SOFTWARE_NAMES) for n in self.names)
+        """The device a run takes (`chosen`) is a software one: its timings are the CPU's, not a GPU's."""
+        return bool(self.names) and self.chosen()[1].startswith(SOFTWARE_NAMES)
+
+    def chosen(self) -> tuple[str, str]:
+        """The device a cell runs on, as (URI, name): a real GPU first, then lavapipe (Mesa's, the
+        conformant one), then any other (SwiftShader). Named by URI, so which ICD the loader
+        enumerates first (SwiftShader's, here) cannot change the device of a stored run."""
+        named = list(zip(self.uris, self.names)) if len(self.names) == len(self.uris) else []
+        if not named:
+            return (self.uris[0] if self.uris else "", self.names[0] if self.names else "")
+
+        def rank(item: tuple[str, str]) -> int:
+            name = item[1]
+            return 2 if not name.startswith(SOFTWARE_NAMES) else 1 if name.startswith("llvmpipe") else 0
+
+        return max(named, key=rank)
 
 
 def listed(output: str, driver: str) -> Devices:
-    """The devices of `driver` a `--dump_devices=DRIVER` (or `--list_devices=DRIVER`) output names."""
+    """The devices of `driver` a `--dump_devices=DRIVER` (or `--list_devices=DRIVER`) output names.
+    A device's name is its "name:" line (3.12.0 on), else the "#   NAME" line under its URI (the
+    only one before 3.12.0: "# --device=vulkan://5377…" then "#   SwiftShader Device (Subzero)")."""
     uris = tuple(u for u in dict.fromkeys(_DEVICE.findall(output)) if u.startswith(f"{driver}://"))
     if not uris:  # --list_devices prints bare URIs, one a line
         uris = tuple(ln.strip() for ln in output.splitlines() if ln.strip().startswith(f"{driver}://"))
-    return Devices(uris, tuple(_NAME.findall(output)))
+    names = tuple(_NAME.findall(output)) or tuple(_COMMENT_NAME.findall(output))
+    return Devices(uris, names)
+
+
+def driver_env(driver: str, icd: Path = SWIFTSHADER_ICD) -> dict[str, str]:
+    """The environment a `driver` run gets: for Vulkan, SwiftShader's ICD added where installed."""
+    return {"VK_ADD_DRIVER_FILES": str(icd)} if driver == "vulkan" and icd.is_file() else {}
 
 
 def refused_first(output: str) -> bool:
@@ -65,7 +98,8 @@ def not_run_reason(kind: str, output: str) -> str:
     if hidden and int(hidden.group(1)) > 0:
         return (
             f"not run: this runtime hides lavapipe (llvmpipe), the only {kind} device here "
-            f"(the runtime: {hidden.group(0)}; its Vulkan driver hides devices named llvmpipe)"
+            f"(the runtime: {hidden.group(0)}; its Vulkan driver hides devices named llvmpipe; "
+            "SwiftShader, which it accepts, comes with Debian's chromium-common)"
         )
     return f"not run: no {kind} device here" + (f" ({_first(output)})" if _first(output) else "")
 

@@ -108,7 +108,8 @@ class Gpu:
     # The flag naming the chip, newest spelling first: a release takes the first its iree-compile
     # lists (compiler_options.json: --iree-hip-target 2.9.0-3.11.0, --iree-rocm-target 3.11.0-).
     chip_flags: tuple[str, ...] = ()
-    # Debian packages a run on this machine needs (the Vulkan loader and Mesa's lavapipe device).
+    # Debian packages a run on this machine needs (the Vulkan loader, Mesa's lavapipe device, and
+    # chromium-common's SwiftShader for the runtimes that hide lavapipe: iree/devices.py).
     packages: tuple[str, ...] = ()
 
     def compile_flags(self, chip: Optional[str], listed: Optional[frozenset[str]] = None) -> list[str]:
@@ -274,7 +275,7 @@ ARCHES: dict[str, Arch] = {
             "",
             "amd64",
             "x86_64",
-            gpu=Gpu("vulkan-spirv", "vulkan", "Vulkan", packages=("libvulkan1", "mesa-vulkan-drivers")),
+            gpu=Gpu("vulkan-spirv", "vulkan", "Vulkan", packages=("libvulkan1", "mesa-vulkan-drivers", "chromium-common")),
         ),
         Arch(
             "cuda",

@@ -181,16 +181,21 @@ class RunStage(StageBase):
             info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
         )
         gpu, found = target.gpu, devices.Devices()
+        gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
         if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
             dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
-            dumped = env.run(dump, timeout=ctx.timeout, log=ctx.log, check=False)
+            dumped = env.run(dump, timeout=ctx.timeout, log=ctx.log, check=False, env=gpu_env)
             found = devices.listed(dumped.output, gpu.driver)
         device = gpu.driver if gpu is not None else job.label.device or DEFAULT_DEVICE
-        common = [*device_flags(ctx, device), f"--module={module}", *call]
+        # A GPU cell names the device it takes (found.chosen: lavapipe before SwiftShader) by URI.
+        run_on = found.chosen()[0] or device
+        common = [*device_flags(ctx, run_on), f"--module={module}", *call]
 
         outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
         run_argv = run_command(env.tool("iree-run-module"), common, outputs)
-        mounts: dict[str, Any] = {"read_only": [export.path, module.parent], "writable": [out], "env": qemu}
+        mounts: dict[str, Any] = {
+            "read_only": [export.path, module.parent], "writable": [out], "env": {**qemu, **gpu_env},
+        }  # fmt: skip
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold (issue #24).
         peak: dict[str, Any] = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
@@ -215,7 +220,7 @@ class RunStage(StageBase):
         references = [REFERENCE.of(export) / f"output{i}.npy" for i in range(len(outputs))]
         check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
 
-        bench_argv = benchmark_command(env, ctx, module, *call, device=device)
+        bench_argv = benchmark_command(env, ctx, module, *call, device=run_on)
         if gpu is not None and found.software:
             # A software GPU (lavapipe): a real model's call takes minutes on the CPU, and its time is
             # no GPU's figure (marked emulated, never ranked): the checked call is the one timed.
@@ -257,7 +262,7 @@ class RunStage(StageBase):
             # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
             "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
             if target.emulated
-            else f"emulated (software {gpu.kind} device: {found.names[0]})"
+            else f"emulated (software {gpu.kind} device: {found.chosen()[1]})"
             if gpu is not None and found.software
             else "native",
             **({"gpu_devices": list(found.names or found.uris)} if gpu is not None else {}),
