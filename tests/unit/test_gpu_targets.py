@@ -179,7 +179,10 @@ def test_an_old_runtime_names_swiftshader_in_its_comment_and_runs_on_it():
 def test_lavapipe_is_taken_before_swiftshader_whatever_the_loaders_order():
     found = devices.listed(BOTH_DUMP_3130, "vulkan")
     assert len(found.uris) == 2
-    assert found.chosen() == ("vulkan://GPU-6d65736132322e332e36000000000000", "llvmpipe (LLVM 15.0.6, 256 bits)")
+    assert found.chosen() == (
+        "vulkan://GPU-6d65736132322e332e36000000000000",
+        "llvmpipe (LLVM 15.0.6, 256 bits)",
+    )
 
 
 def test_a_real_gpu_is_taken_before_either_software_device():

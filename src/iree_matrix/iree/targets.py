@@ -275,7 +275,12 @@ ARCHES: dict[str, Arch] = {
             "",
             "amd64",
             "x86_64",
-            gpu=Gpu("vulkan-spirv", "vulkan", "Vulkan", packages=("libvulkan1", "mesa-vulkan-drivers", "chromium-common")),
+            gpu=Gpu(
+                "vulkan-spirv",
+                "vulkan",
+                "Vulkan",
+                packages=("libvulkan1", "mesa-vulkan-drivers", "chromium-common"),
+            ),
         ),
         Arch(
             "cuda",
