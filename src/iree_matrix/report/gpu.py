@@ -57,10 +57,11 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
         "Each compiler's module for a GPU backend (`--iree-hal-target-backends=vulkan-spirv`, `cuda` "
         "with `--iree-cuda-target`, `rocm` with the release's `--iree-hip-target` / `--iree-rocm-target`), "
         "run by the runtime on its HAL driver (`vulkan`, `cuda`, `hip`) where the runtime lists a device "
-        "of that kind (docs/gpu.md). A Vulkan run on lavapipe (Mesa's software device) is checked "
+        "of that kind (docs/gpu.md). A Vulkan run on a software device (Mesa's lavapipe, or SwiftShader "
+        "for the runtimes that hide lavapipe) is checked "
         'against torch like every cell; its time is the CPU\'s, marked emulated. "not run" is the '
-        "runtime's answer on this machine (no such device, or a runtime that hides lavapipe), never a "
-        "failure: on a machine with the device the same cells run."
+        "runtime's answer on this machine (no such device, or a runtime that hides the only one), never "
+        "a failure: on a machine with the device the same cells run."
     )
     table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
     return ["## GPU targets", "", intro, "", table, ""]

@@ -960,10 +960,10 @@ def _gpu_body(records: Sequence[Record]) -> list[str]:
     then the runtime cross where the records hold one."""
     body = [
         "<p class=lead>Each compiler's module for the target, run on its own release's runtime where "
-        "a device of that kind is here (a software Vulkan device, lavapipe, on a machine without a GPU) "
-        "and checked against torch. ○ compiled, not run here: no device of that kind, or a runtime "
-        "that hides lavapipe (the hover says which) — on a machine with the device the same cells "
-        "run. A time on lavapipe is the CPU's, not a GPU's.</p>",
+        "a device of that kind is here (on a machine without a GPU, a software Vulkan device: Mesa's "
+        "lavapipe, or SwiftShader for the runtimes that hide lavapipe; the hover says which) and "
+        "checked against torch. ○ compiled, not run here: no device of that kind — on a machine with "
+        "the device the same cells run. A time on a software device is the CPU's, not a GPU's.</p>",
         _legend(gpu=True),
     ]
     cells = gpu.own_runtime_cells(records)

@@ -222,8 +222,9 @@ class RunStage(StageBase):
 
         bench_argv = benchmark_command(env, ctx, module, *call, device=run_on)
         if gpu is not None and found.software:
-            # A software GPU (lavapipe): a real model's call takes minutes on the CPU, and its time is
-            # no GPU's figure (marked emulated, never ranked): the checked call is the one timed.
+            # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU,
+            # and its time is no GPU's figure (marked emulated, never ranked): the checked call is
+            # the one timed.
             bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
         else:
             bench_json = env.run(
