@@ -94,6 +94,21 @@ def test_not_run_gives_way_to_an_executed_record():
     assert merge_records([("a", [blocked]), ("b", [blocked])]).records == (blocked,)
 
 
+def test_a_gpu_run_not_run_for_want_of_a_device_gives_way_to_the_same_key_run_on_one():
+    """A vulkan run on a runtime that hid lavapipe was a skip ("not run: …"); the same job under the
+    same key run later on SwiftShader is its answer, not a conflict. Any other skip still conflicts."""
+    hidden = _rec(
+        "run:m/vk", Status.SKIP, key="r", message="not run: this runtime hides lavapipe (llvmpipe) …"
+    )
+    ran = _rec("run:m/vk", Status.OK, key="r", finished="2026-01-02T00:00:00")
+    assert merge_records([("published", [hidden]), ("swiftshader", [ran])]).records == (ran,)
+    assert merge_records([("swiftshader", [ran]), ("published", [hidden])]).records == (ran,)
+    assert merge_records([("a", [hidden]), ("b", [hidden])]).records == (hidden,)
+    other = _rec("run:m/vk", Status.SKIP, key="r", message="a CPU profile on a GPU target")
+    with pytest.raises(cli.UserError, match="conflicting results"):
+        merge_records([("a", [other]), ("b", [ran])])
+
+
 def test_only_each_inputs_latest_record_counts():
     # A shard's own history (a timeout, then the result) is not a conflict.
     first = _rec("run:m/1", Status.TIMEOUT, finished="t1")

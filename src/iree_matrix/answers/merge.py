@@ -16,7 +16,8 @@ per job:
   record replaces another input's copy of the older one;
 - a `not_run` record is dropped when another input executed the job (a dependency failed in one
   shard but not in another; the executed result says more); two `not_run` records with the same
-  cause are one.
+  cause are one. So is a GPU run's "not run: no … device here" skip (this machine had no device
+  the runtime may use) when another input ran it on one.
 
 OUT's own results.jsonl, when there is one, is an input too: merging shard by shard as they
 arrive gives the same log as merging them all at once. A line of OUT's log this iree-matrix cannot
@@ -37,6 +38,7 @@ from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.iree import devices
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +74,10 @@ def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
             per_job.setdefault(job, []).append((name, record))
     kept: list[Record] = []
     for job, candidates in per_job.items():
-        executed = [(n, r) for n, r in candidates if r.status is not Status.NOT_RUN]
+        # A `not_run` record (a dependency failed), or a GPU run "not run" for want of a device it
+        # may use (a skip, never stored), gives way to the same job executed elsewhere: a machine
+        # with the device, or a runtime given one (SwiftShader for the runtimes hiding lavapipe).
+        executed = [(n, r) for n, r in candidates if not _unanswered(r)]
         chosen: dict[tuple, tuple[str, Record]] = {}
         for name, record in executed or candidates:
             previous = chosen.setdefault(_same(record), (name, record))
@@ -94,6 +99,13 @@ def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
     rank = {stage: i for i, stage in enumerate(stages.names())}
     kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, _order(r)))
     return Merged(tuple(kept), read, read - len(kept))
+
+
+def _unanswered(record: Record) -> bool:
+    """The record says only that the job could not be tried here (see merge_records)."""
+    return record.status is Status.NOT_RUN or (
+        record.status is Status.SKIP and devices.device_missing(record.message)
+    )
 
 
 def _same(record: Record) -> tuple:
