@@ -38,6 +38,14 @@ REFUSALS = [
 ]
 
 
+# A Vulkan executable of another format: 3.4.0-3.8.0's vulkan-spirv modules on runtime 3.9.0 (results/gpu)
+VULKAN_REFUSALS = [
+    "c/runtime/src/iree/hal/utils/executable_header.c:30: INVALID_ARGUMENT; executable file identifier "
+    "does not match; expected `VKE1`; while invoking native function hal.executable.create; while "
+    "calling import;",
+]
+
+
 # The date-versioned runtimes' words (results/history, issue #38)
 DATE_REFUSALS = [
     # a 20230209.425 module on the 2.9.0 runtime, a 20230404.479 module on the 20230209.425 runtime
@@ -64,7 +72,7 @@ DATE_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("output", REFUSALS + DATE_REFUSALS)
+@pytest.mark.parametrize("output", REFUSALS + DATE_REFUSALS + VULKAN_REFUSALS)
 def test_every_load_refusal_is_incompatible_module(output):
     assert _classify("Traceback noise\n" + output + "\n") == "incompatible-module"
     assert output in _runtime_message("some banner\n" + output)

@@ -1,7 +1,7 @@
 """`iree-matrix query model NAME --target vulkan-spirv|cuda[:sm_80]|rocm[:gfx942]`: does a model
 compile for a GPU backend with each compiler release, and does the release's runtime run that
-module and give torch's answer — or why it was not run here (no device of that kind, a runtime that
-hides lavapipe). From the same compile and run records as the report's "GPU targets" section
+module and give torch's answer — or why it was not run here (no device of that kind, or a runtime
+that hides the only one). From the same compile and run records as the report's "GPU targets" section
 (report/gpu.py), naming them as evidence; a compile that worked is an answer even where no run
 could be made (CUDA and ROCm on a machine without such a GPU). Where the records hold the runtime
 cross (matrix/gpu-cross.toml: each module on every runtime), it also says which runtime ran which
@@ -18,7 +18,7 @@ from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing, g
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import compile_errors, refusals, targets
+from iree_matrix.iree import compile_errors, refusals, targets, versions
 
 
 def _is_gpu(label: str) -> bool:
@@ -110,6 +110,16 @@ def model(records: Iterable[Record], name: str, asked: str) -> Answer:
 _STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
 
 
+def own_runtime_run(compiler: str, ran: Sequence[Record]) -> Optional[Record]:
+    """Of a module's runs, the one on its own release's runtime; for a release with no runtime of its
+    own (3.7.1), its line's stand-in (3.7.0: versions.stand_in_runtime), as the matrix pairs them;
+    else the first."""
+    by_runtime = {r.label.runtime: r for r in ran}
+    stand_in = versions.stand_in_runtime(compiler, by_runtime)
+    own = by_runtime.get(compiler) or (by_runtime.get(stand_in) if stand_in else None)
+    return own or (ran[0] if ran else None)
+
+
 def _one_function(
     question: str, name: str, label: str, mine: dict[str, Record], runs: dict[str, Record]
 ) -> Answer:
@@ -117,8 +127,7 @@ def _one_function(
     crossed: list[tuple[Record, Record]] = []
     for compiled in mine.values():
         ran = [r for c, r in runs.items() if (c + "/").startswith(compiled.cell + "/")]
-        own = [r for r in ran if r.label.runtime == compiled.label.compiler] or ran
-        rows.append((compiled, own[0] if own else None))
+        rows.append((compiled, own_runtime_run(compiled.label.compiler, ran)))
         crossed += [(compiled, r) for r in ran]
     rows.sort(key=lambda row: answers.version_key(row[0].label.compiler))
     found = _answer(question, name, label, rows)
@@ -207,7 +216,7 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
     lines = [
         f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and "
         f"matches torch with {len(passing)} (each module on its own release's runtime, "
-        f"--device={gpu.driver})",
+        f"HAL driver {gpu.driver})",
         f"  compiles: {_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
         + _sizes(built),
     ]

@@ -42,6 +42,9 @@ MAX_REASON_CHARS = 90
 # named a HAL type the runtime does not register ('!hal.file', '!hal.descriptor_set_layout'), imported
 # a HAL function it does not export (hal.ex.shared_device), or held a VM opcode the runtime's
 # verifier does not know (20231113.707's modules on runtime 20231004.665: "unrecognized opcode 131").
+# The last: a Vulkan executable of another format (3.4.0-3.8.0's vulkan-spirv modules on runtime
+# 3.9.0, which expects the file identifier `VKE1`: results/gpu's cross), checked when the first call
+# creates the executable, as "executable does not support…" is for llvm-cpu.
 PHRASES = (
     "version mismatch",
     "not available in this runtime",
@@ -53,6 +56,7 @@ PHRASES = (
     "no type registered with name",
     "exported by module",
     "unrecognized opcode",
+    "executable file identifier does not match",
 )
 _WORDS = ("mismatch", "not available", "invalid_argument", "not_found", "does not support")
 # iree::Status renders as "file.c:123: CODE; message; annotation; annotation".

@@ -13,6 +13,7 @@ from typing import Optional
 from tabulate import tabulate
 
 from iree_matrix.answers import answers
+from iree_matrix.answers import gpu as answers_gpu
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import compile_errors, refusals, targets
@@ -131,14 +132,13 @@ class Heat:
 def own_runtime_cells(records: Iterable[Record]) -> list[Heat]:
     """Per target, function and compiler: compiled and run on the release's own runtime (torch's
     answer), compiled but not run here ("compiled": no device of that kind, or a runtime that hides
-    lavapipe; a compile is an answer on its own), or the compile's failure."""
+    the only one; a compile is an answer on its own), or the compile's failure."""
     compiles, runs = _gathered(records)
     out = []
     for key, compiled in compiles.items():
         function, target, compiler, profile = key
         row = function if profile == "default" else f"{function} [{profile}]"
-        own = [r for r in runs.get(key, []) if r.label.runtime == compiler] or runs.get(key, [])
-        run = own[0] if own else None
+        run = answers_gpu.own_runtime_run(compiler, runs.get(key, []))
         if compiled.status is not Status.OK:
             state, words, job = compiled.status.value, "compile " + _not_compiled(compiled), compiled.job
         elif run is None or run.status in (Status.SKIP, Status.NOT_RUN):
