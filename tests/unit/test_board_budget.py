@@ -47,6 +47,22 @@ def test_the_stack_reserve_is_counted_and_what_is_left_is_said() -> None:
     assert stm[5] == "0 of 2 as linked; 1 more with the stack reserve cut to its peak, leaving 12.0 KiB"
 
 
+def _pi_run(model: str, peak_mib: int) -> Record:
+    labels = Labels(model=model, compiler="3.13.0", arch="aarch64-cortex-a53", runtime="3.13.0")
+    cell = f"{model}/e/iree3.13.0/aarch64-cortex-a53/default/local-sync"
+    return Record(job=f"run:{cell}", stage="run", cell=cell, key="k" + model, status=Status.OK,
+                  labels=labels.as_dict(), metrics={"peak_memory_bytes": peak_mib * KiB * KiB})  # fmt: skip
+
+
+def test_a_run_whose_upper_bound_exceeds_a_pi_says_short_by_and_names_it() -> None:
+    rows = budget.rows([_pi_run("small", 100), _pi_run("big", 625)])
+    zero2 = _row(rows, "Zero 2 W")  # 512 MiB
+    assert zero2[4] == "short by 113 MiB for big 3.13.0 (an upper bound); ≥ 412 MiB for the rest"
+    assert zero2[5] == "1 of 2 runs (over by the upper bound: big 3.13.0)"
+    pi3 = _row(rows, "Pi 3")  # 1 GiB
+    assert pi3[4] == "≥ 399 MiB" and pi3[5] == "2 of 2 runs"
+
+
 def test_a_board_without_cells_has_no_row() -> None:
     assert budget.rows([]) == []
     names = [b.name for _, b in targets.boards()]

@@ -97,14 +97,22 @@ def _linux_row(board: targets.Board, target: targets.Target, cells: Sequence[Rec
     top, cell = peaks[-1]
     assert top is not None
     fits = [p for p in peaks if (p[0] or 0) <= board.ram]
+    over = [p for p in peaks if (p[0] or 0) > board.ram]
+    if over:  # the upper bound exceeds the board: say by how much, and what the rest leave
+        left = f"short by {formats.size(top - board.ram)} for {_name(cell)} (an upper bound)"
+        left += f"; ≥ {formats.size(board.ram - (fits[-1][0] or 0))} for the rest" if fits else ""
+        beyond = ", ".join(dict.fromkeys(_name(r) for _, r in over))
+        fit = f"{len(fits)} of {len(peaks)} runs (over by the upper bound: {beyond})"
+    else:
+        left, fit = f"≥ {formats.size(board.ram - top)}", f"{len(fits)} of {len(peaks)} runs"
     return [
         board.name,
         target.cpu or target.arch.name,
         formats.size(board.ram),
-        f"at most {formats.size(top)} ({cell.label.model} {cell.label.compiler}): a container's peak under "
+        f"at most {formats.size(top)} ({_name(cell)}): a container's peak under "
         f"qemu-user (emulator + program + the module's page cache, an upper bound), {len(peaks)} runs",
-        f"≥ {formats.size(board.ram - top)}",
-        f"{len(fits)} of {len(peaks)} runs",
+        left,
+        fit,
     ]
 
 
