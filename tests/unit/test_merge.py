@@ -138,6 +138,21 @@ def test_merge_writes_the_log_manifests_and_report_and_is_incremental(tmp_path, 
     assert (again / "results.jsonl").read_text() == (out / "results.jsonl").read_text()
 
 
+def test_merging_into_a_published_log_again_keeps_what_it_kept_side_by_side(tmp_path, capsys):
+    """A job timed on two hosts is kept twice in the merged log (oldest first); merging another shard
+    into that log must not collapse it to the newest (250 records of results/armv6 were dropped so)."""
+    amd = _rec("run:m/1", key="host-a", finished="2026-11-23T00:00:00")
+    intel = _rec("run:m/1", key="host-b", finished="2026-11-25T00:00:00")
+    out = tmp_path / "published"
+    merge([_write(tmp_path / "a", amd), _write(tmp_path / "b", intel)], out)
+    assert [r.key for r in ResultsLog(out / "results.jsonl")] == ["host-a", "host-b"]
+    merge([_write(tmp_path / "c", _rec("run:m/2", key="x"))], out)
+    assert [(r.job, r.key) for r in ResultsLog(out / "results.jsonl")] == [
+        ("run:m/1", "host-a"), ("run:m/1", "host-b"), ("run:m/2", "x"),
+    ]  # fmt: skip
+    capsys.readouterr()
+
+
 def test_merge_of_an_empty_shard(tmp_path):
     empty = tmp_path / "shard-3"
     empty.mkdir()

@@ -53,8 +53,12 @@ def _source(path: Path) -> Path:
     return path if path.suffix == ".jsonl" else path / RESULTS
 
 
-def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
-    """`sources`: (name for messages, that source's records); pure."""
+def merge_records(
+    sources: Sequence[tuple[str, Sequence[Record]]], histories: frozenset[str] = frozenset()
+) -> Merged:
+    """`sources`: (name for messages, that source's records); pure. A source named in `histories`
+    (OUT's own log: a merged log already) gives its latest record per job *and key*, not per job, so
+    the results it keeps side by side (one job timed on two hosts) stay kept when merged into again."""
     per_job: dict[str, list[tuple[str, Record]]] = {}
     read = 0
     # Records an input itself replaced under the same key (`--retime`: a newer measurement of the
@@ -69,9 +73,12 @@ def merge_records(sources: Sequence[tuple[str, Sequence[Record]]]) -> Merged:
             for r in records
             if r.key and latest[r.job] is not r and latest[r.job].key == r.key
         }
-        read += len(latest)
-        for job, record in latest.items():
-            per_job.setdefault(job, []).append((name, record))
+        given = list(latest.values())
+        if name in histories:
+            given = list({(r.job, r.key): r for r in records}.values())
+        read += len(given)
+        for record in given:
+            per_job.setdefault(record.job, []).append((name, record))
     kept: list[Record] = []
     for job, candidates in per_job.items():
         # A `not_run` record (a dependency failed), or a GPU run "not run" for want of a device it
@@ -134,7 +141,8 @@ def merge(dirs: Sequence[Path], to: Path) -> Merged:
     seen = {p.resolve() for p in inputs}
     if target.is_file() and target.resolve() not in seen:
         inputs.insert(0, target)
-    merged = merge_records([(str(p), list(ResultsLog(p))) for p in inputs])
+    own = frozenset(str(p) for p in inputs if p.resolve() == target.resolve())
+    merged = merge_records([(str(p), list(ResultsLog(p))) for p in inputs], histories=own)
     to.mkdir(parents=True, exist_ok=True)
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.
