@@ -18,7 +18,7 @@ from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing, g
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import compile_errors, refusals, targets, versions
+from iree_matrix.iree import compile_errors, refusals, targets
 
 
 def _is_gpu(label: str) -> bool:
@@ -111,12 +111,9 @@ _STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
 
 
 def own_runtime_run(compiler: str, ran: Sequence[Record]) -> Optional[Record]:
-    """Of a module's runs, the one on its own release's runtime; for a release with no runtime of its
-    own (3.7.1), its line's stand-in (3.7.0: versions.stand_in_runtime), as the matrix pairs them;
-    else the first."""
-    by_runtime = {r.label.runtime: r for r in ran}
-    stand_in = versions.stand_in_runtime(compiler, by_runtime)
-    own = by_runtime.get(compiler) or (by_runtime.get(stand_in) if stand_in else None)
+    """Of a module's runs, the one on its own release's runtime, or its line's stand-in for a release
+    without one (3.7.1 on 3.7.0): `answers.own_run`, as the CPU tables pick it; else the first."""
+    own = answers.own_run({answers.run_runtime(r): r for r in ran}, compiler)
     return own or (ran[0] if ran else None)
 
 

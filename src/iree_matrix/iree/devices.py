@@ -28,7 +28,8 @@ _COMMENT_NAME = re.compile(r"^# --device=\S+\n#\s{2,}(.+?)\s*$", re.MULTILINE)
 _HIDDEN = re.compile(r"(\d+) physical devices? available; 0 visible")
 # Lavapipe, Mesa's software Vulkan device, names itself "llvmpipe (LLVM 15.0.6, 256 bits)";
 # SwiftShader (Google's, which IREE's own CI ran Vulkan tests on) "SwiftShader Device (Subzero)".
-SOFTWARE_NAMES = ("llvmpipe", "SwiftShader")
+LAVAPIPE_NAME = "llvmpipe"
+SOFTWARE_NAMES = (LAVAPIPE_NAME, "SwiftShader")
 # SwiftShader's Vulkan ICD as Debian ships it, in chromium-common (the browser's software
 # rasterizer; `images/setup-host.sh` installs chromium): the device the runtimes that hide lavapipe
 # accept (2.9.0-3.11.0 list it, measured here). Added beside the system's ICDs, never instead of
@@ -59,7 +60,7 @@ class Devices:
 
         def rank(item: tuple[str, str]) -> int:
             name = item[1]
-            return 2 if not name.startswith(SOFTWARE_NAMES) else 1 if name.startswith("llvmpipe") else 0
+            return 2 if not name.startswith(SOFTWARE_NAMES) else 1 if name.startswith(LAVAPIPE_NAME) else 0
 
         return max(named, key=rank)
 
