@@ -27,6 +27,7 @@ COMMANDS = (
     "search",
     "calibrate",
     "compare",
+    "advise",
     "armv6_smoke",
     "report",
     "show",

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import advice, answers
 from iree_matrix.core import _text, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
@@ -199,9 +199,9 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         lines.append(
             f"    via {via} (the exporter's own MLIR does not pass there): {_listing(releases_via, limit=20)}"
         )
-    for (why, advice), names in _grouped(failing).items():  # one line per reason, uncut
+    for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
         lines.append(f"  fails:  {_listing(names, limit=20)}: {why}")
-        lines += [f"          what to do: {a}" for a in advice]
+        lines += [f"          what to do: {a}" for a in todo]
     for why, names in _grouped_unrun(unrun).items():
         lines.append(f"  not run: {_listing(names, limit=20)}: {why}")
     evidence: list[str] = []
@@ -235,6 +235,26 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         "via": {r.compiler: r.via for r in passing if r.via},
     }
     return Answer(question, answer, tuple(lines), tuple(evidence), data)
+
+
+def with_advice(answer: Answer, chosen: Optional[advice.Chosen], name: str) -> Answer:
+    """The model's answer led by its Advice (issue #48: the release, the exact flags, the peer
+    ratio, the CPU identity, in a few lines); the releases' pass/fail summary shortened to one line
+    plus its failures' what-to-do (`--releases` prints it whole). Without Advice, unchanged."""
+    if chosen is None or answer.answer == NOT_MEASURED:
+        return answer
+    wanted = [a for a in chosen.advice if name in (a.model, a.function, f"{a.model}.{a.function}")]
+    if not wanted:
+        return answer
+    shown = dataclasses.replace(chosen, advice=tuple(wanted))
+    summary = answer.lines[0].split(":", 1)[-1].split("(", 1)[0].strip()
+    lines = [
+        *advice.lines(shown, wanted[0].model, fleet=False),
+        f"  releases: {summary}; `--releases` lists them",
+    ]
+    lines += [line for line in answer.lines if line.lstrip().startswith(("fails:", "what to do:"))]
+    data = {**(answer.data or {}), "advice": [advice.as_json(a) for a in wanted], "advice_here": chosen.here}
+    return dataclasses.replace(answer, lines=tuple(lines), evidence=(), data=data)
 
 
 def grouped_by(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 from iree_matrix.core.errors import UserError
 
@@ -28,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the run target: an arch as the results name it (armv6, aarch64-cortex-a72, ...) or a board "
         "(pi-zero, pi4, pi3); default: the one most runs are for",
+    )
+    qm.add_argument(
+        "--releases",
+        action="store_true",
+        help="every release's pass/fail in full (by default the answer leads: release, flags, peer, "
+        "CPU identity)",
     )
     qm.add_argument(
         "--target",
@@ -84,8 +91,25 @@ def run(args: argparse.Namespace) -> int:
         answer = gpu.model(records, args.name, args.target or args.arch)
     else:
         answer = query.model(records, args.name, args.arch)
+        if not args.releases and args.arch is None:
+            answer = query.with_advice(answer, _advice(args.results_dir), args.name)
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
     return 0 if answer.decided else 1
+
+
+def _advice(results_dir: Path) -> Any:
+    """This CPU's answer, else the nearest published identity's: from the published answers and
+    any sitting `advise` kept in RESULTS_DIR (yours, on this machine, comes first)."""
+    from iree_matrix.answers import advice
+    from iree_matrix.core import _resources, host
+
+    found = []
+    for path in sorted(results_dir.glob(f"{advice.FILE_PREFIX}*.json")):  # `advise`'s own, unpublished
+        data = advice.read(path)
+        found += advice.derive(data, str(path)) if data is not None else []
+    for root in dict.fromkeys([results_dir / advice.DIRNAME, _resources.results_dir() / advice.DIRNAME]):
+        found += advice.published(root)
+    return advice.nearest(found, host.describe())
 
 
 def _gpu(arch: str | None) -> bool:

@@ -21,6 +21,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(results_dir: Path, performance: bool) -> int:
+    answers_dir = results_dir / "answers"
+    if answers_dir.is_dir():  # the published answers (results/answers): ANSWERS.md
+        from iree_matrix.report import answers
+
+        out = answers.write(answers_dir)
+        if out is not None:
+            print(f"report: {out}")
     write_report(results_dir)
     if performance:
         from iree_matrix.report.performance import write_performance

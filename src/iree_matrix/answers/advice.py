@@ -1,0 +1,457 @@
+"""The answer a user acts on, one per (function, CPU identity): the release to take, its exact
+`iree-compile` flags, how much faster that is than `default` and the naive build, and how it
+compares with torch eager and the best peer — every ratio from one paired sitting on one thread
+(`iree-matrix advise`), on a named CPU identity.
+
+A sitting file (`advice-MODEL.json`, written by `advise`; the published ones under
+results/answers/<identity>/) holds each arm's CPU ms per call round by round; `Advice` is derived
+from it here, once. `query model`, the run's report, the site, compat.json and README read Advice;
+none re-derives it. Ratios are never carried from one identity to another: a user on another CPU
+is shown the nearest identity's answer, marked so, with the command that measures it here.
+
+Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core import formats, host, stats
+
+SCHEMA = 1
+FILE_PREFIX = "advice-"
+DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
+# Arm kinds in a sitting.
+DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
+PEER_NAMES = {
+    "eager": "torch eager",
+    "onnxruntime": "ONNX Runtime",
+    "tflite": "TFLite",
+    "torch_compile": "torch.compile",
+}
+COMMAND = "iree-matrix advise"
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One arm of a sitting as stored: its kind, what it is, each round's CPU ms per call."""
+
+    name: str
+    kind: str
+    ms: tuple[float, ...]
+    flags: tuple[str, ...] = ()
+    release: str = ""
+    config: str = ""  # the profile ("default", "channels-last+im2col"), or the peer
+    cpu: str = ""  # a fleet arm's target CPU
+    module_sha256: str = ""
+    matches: Optional[bool] = None  # outputs checked against torch
+    source: str = ""  # where a pick came from ("published search, results/bench-rocketlake")
+    base: str = ""  # a fleet arm: the configuration it compiles for another CPU
+    error: str = ""  # why it has no times
+
+    @property
+    def median(self) -> Optional[float]:
+        return _median(self.ms)
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.ms) and not self.error and self.matches is not False
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Arm:
+        return cls(
+            name=str(data["name"]),
+            kind=str(data["kind"]),
+            ms=tuple(float(x) for x in data.get("ms") or ()),
+            flags=tuple(str(f) for f in data.get("flags") or ()),
+            release=str(data.get("release") or ""),
+            config=str(data.get("config") or ""),
+            cpu=str(data.get("cpu") or ""),
+            module_sha256=str(data.get("module_sha256") or ""),
+            matches=data.get("matches"),
+            source=str(data.get("source") or ""),
+            base=str(data.get("base") or ""),
+            error=str(data.get("error") or ""),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _median(values: Sequence[float]) -> Optional[float]:
+    import statistics
+
+    return statistics.median(values) if values else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Ratio:
+    """B's time over A's from one sitting's rounds (> 1: B slower), with the paired verdict."""
+
+    paired: stats.Paired
+
+    @property
+    def value(self) -> float:
+        return self.paired.ratio
+
+    def span(self) -> str:
+        p = self.paired
+        return f"rounds {p.low:.3g}–{p.high:.3g}"
+
+
+def _paired(a: Arm, b: Arm) -> Optional[Ratio]:
+    """b against a over the rounds both have (> 1: b is slower)."""
+    if not a.usable or not b.usable:
+        return None
+    if a.module_sha256 and a.module_sha256 == b.module_sha256:
+        return Ratio(stats.same_module())
+    n = min(len(a.ms), len(b.ms))
+    try:
+        return Ratio(stats.paired(a.ms[:n], b.ms[:n]))
+    except ValueError:
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """A CPU identity as a sitting names it."""
+
+    key: str  # host.identity_of
+    label: str  # "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1 (LLVM rocketlake), 2 cores"
+    vendor: str
+    family: str
+    model: str
+    llvm_cpu: str
+
+    @classmethod
+    def of(cls, about: Mapping[str, Any], llvm_cpu: str = "") -> Identity:
+        llvm = llvm_cpu or str(about.get("llvm_cpu") or "")
+        return cls(
+            host.identity_of(about),
+            host.identity_label(about, llvm),
+            str(about.get("vendor") or ""),
+            str(about.get("family") or ""),
+            str(about.get("model") or ""),
+            llvm,
+        )
+
+    @property
+    def slug(self) -> str:
+        parts = [self.vendor or "unknown", self.family, self.model, self.llvm_cpu]
+        return re.sub(r"[^a-z0-9.]+", "-", "-".join(p for p in parts if p).lower()).strip("-")
+
+    @property
+    def short(self) -> str:
+        vendor = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(self.vendor, self.vendor or "CPU")
+        llvm = f" `{self.llvm_cpu}`" if self.llvm_cpu else ""
+        return f"{vendor} family {self.family} model {self.model}{llvm}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Fleet:
+    """The answer's configuration compiled for a named CPU, timed on this identity."""
+
+    cpu: str
+    flags: tuple[str, ...]
+    against_host: Optional[Ratio]  # its time over the host build's, here
+    error: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Advice:
+    model: str
+    function: str
+    identity: Identity
+    release: str
+    config: str
+    flags: tuple[str, ...]
+    over_default: Optional[Ratio]  # the answer's time over default's... inverted below for speed-ups
+    over_naive: Optional[Ratio]
+    vs_eager: Optional[Ratio]  # IREE's time over eager's
+    best_peer: str  # the peer IREE is compared with (the fastest one that ran)
+    vs_peer: Optional[Ratio]  # IREE's time over that peer's
+    ms: Optional[float]  # the answer's CPU ms per call (median over the rounds)
+    sitting: str  # when and how: "2026-11-25, 8 paired rounds, load 1.2–3.4"
+    source: str  # the sitting file
+    picks_tried: tuple[str, ...] = ()
+    fleet: tuple[Fleet, ...] = ()
+
+    @property
+    def speedup_default(self) -> Optional[float]:
+        return 1.0 / self.over_default.value if self.over_default else None
+
+    @property
+    def speedup_naive(self) -> Optional[float]:
+        return 1.0 / self.over_naive.value if self.over_naive else None
+
+
+def times_text(ratio: Optional[Ratio], other: str) -> str:
+    """IREE's time over `other`'s, in words that cannot be read backwards."""
+    if ratio is None:
+        return f"{other}: not measured"
+    r = ratio.value
+    if ratio.paired.verdict == stats.NO_DIFFERENCE:
+        return f"as fast as {other} (no difference: {r:.2f}× its time, {ratio.span()})"
+    if r >= 1:
+        return f"IREE takes {r:.2f}× {other}'s time ({other} is {r:.2f}× faster; {ratio.span()})"
+    return f"IREE is {1 / r:.2f}× faster than {other} (takes {r:.2f}× its time; {ratio.span()})"
+
+
+def speedup_text(ratio: Optional[Ratio], what: str) -> str:
+    if ratio is None:
+        return f"{what}: not measured"
+    if ratio.paired.verdict == stats.SAME_MODULE:
+        return f"the same module as {what}"
+    s = 1.0 / ratio.value
+    if ratio.paired.verdict == stats.NO_DIFFERENCE:
+        return f"no faster than {what} beyond noise ({s:.2f}×)"
+    return f"{s:.2f}× faster than {what}"
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
+    """Each function's Advice from one sitting document."""
+    about = document.get("host") or {}
+    identity = Identity.of(about, str(document.get("llvm_cpu") or ""))
+    found = []
+    for entry in document.get("functions") or ():
+        arms = [Arm.of(a) for a in entry.get("arms") or ()]
+        advice = _advice(
+            str(document.get("model") or ""),
+            str(entry.get("function") or ""),
+            identity,
+            arms,
+            _sitting_text(document),
+            source,
+        )
+        if advice is not None:
+            found.append(advice)
+    return found
+
+
+def _sitting_text(document: Mapping[str, Any]) -> str:
+    day = str(document.get("started") or "")[:10]
+    load = document.get("load_average") or {}
+    span = ""
+    if load:
+        values = sorted(float(v) for v in load.values() if isinstance(v, (int, float)))
+        span = f", load {values[0]:.1f}–{values[-1]:.1f}" if values else ""
+    return f"{day}, {document.get('rounds', '?')} paired rounds of one thread's CPU time{span}"
+
+
+def _advice(
+    model: str, function: str, identity: Identity, arms: Sequence[Arm], sitting: str, source: str
+) -> Optional[Advice]:
+    default = next((a for a in arms if a.kind == DEFAULT), None)
+    if default is None or not default.usable:
+        return None
+    picks = [a for a in arms if a.kind == PICK and a.usable]
+    # A pick replaces default only when the sitting calls it faster; the fastest such pick wins.
+    faster = []
+    for pick in picks:
+        r = _paired(pick, default)  # default's time over the pick's
+        if r is not None and r.paired.verdict == stats.SLOWER:
+            faster.append(pick)
+    chosen = min(faster, key=lambda a: a.median or float("inf")) if faster else default
+    naive = next((a for a in arms if a.kind == NAIVE), None)
+    peers = [a for a in arms if a.kind == PEER and a.usable]
+    eager = next((a for a in peers if a.config == "eager"), None)
+    others = [a for a in peers if a.config != "eager"] or peers
+    best = min(others, key=lambda a: a.median or float("inf")) if others else None
+    fleet = tuple(
+        Fleet(a.cpu, a.flags, _paired(chosen, a), a.error)
+        for a in arms
+        if a.kind == FLEET and a.base == chosen.config
+    )
+    return Advice(
+        model=model,
+        function=function,
+        identity=identity,
+        release=chosen.release,
+        config=chosen.config,
+        flags=chosen.flags,
+        over_default=_paired(default, chosen) if chosen is not default else Ratio(stats.same_module()),
+        over_naive=_paired(naive, chosen) if naive is not None else None,
+        vs_eager=_paired(eager, chosen) if eager is not None else None,
+        best_peer=PEER_NAMES.get(best.config, best.config) if best is not None else "",
+        vs_peer=_paired(best, chosen) if best is not None else None,
+        ms=chosen.median,
+        sitting=sitting,
+        source=source,
+        picks_tried=tuple(a.config for a in arms if a.kind == PICK),
+        fleet=fleet,
+    )
+
+
+# --------------------------------------------------------------------------- the published answers
+
+
+def read(path: Path) -> Optional[dict[str, Any]]:
+    """A sitting document, or None when the file is not one (said by the caller)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("schema") != SCHEMA
+        or not isinstance(data.get("functions"), list)
+    ):
+        return None
+    return data
+
+
+def published(root: Path) -> list[Advice]:
+    """Every Advice under `root` (results/answers: one folder per identity)."""
+    found: list[Advice] = []
+    for path in sorted(root.glob(f"*/{FILE_PREFIX}*.json")):
+        data = read(path)
+        if data is not None:
+            found.extend(derive(data, str(path)))
+    return found
+
+
+def of_model(advice: Iterable[Advice], model: str) -> list[Advice]:
+    return [a for a in advice if a.model == model]
+
+
+@dataclasses.dataclass(frozen=True)
+class Chosen:
+    advice: tuple[Advice, ...]  # one per function, all of one identity
+    here: bool  # measured on this machine's identity
+    how_near: str  # "" when here; else why this identity ("same vendor and family", …)
+
+
+def nearest(advice: Sequence[Advice], about: Mapping[str, Any]) -> Optional[Chosen]:
+    """The Advice of this machine's identity, else of the nearest published one: the same vendor,
+    family and model (another stepping or flags), then the same vendor and family, then the same
+    vendor, then any."""
+    if not advice:
+        return None
+    here = host.identity_of(about)
+    vendor, family, model = (str(about.get(k) or "") for k in ("vendor", "family", "model"))
+    tiers = (
+        ("", lambda i: i.key == here),
+        (
+            "the same vendor, family and model",
+            lambda i: (i.vendor, i.family, i.model) == (vendor, family, model),
+        ),
+        ("the same vendor and family", lambda i: (i.vendor, i.family) == (vendor, family)),
+        ("the same vendor", lambda i: i.vendor == vendor),
+        ("another vendor", lambda i: True),
+    )
+    for why, fits in tiers:
+        keys = sorted({a.identity.key for a in advice if fits(a.identity)})
+        if keys:
+            key = keys[0]
+            first: dict[tuple[str, str], Advice] = {}
+            for a in advice:  # the first of each function (the caller puts a user's own sittings first)
+                if a.identity.key == key:
+                    first.setdefault((a.model, a.function), a)
+            return Chosen(tuple(first.values()), why == "", why)
+    return None
+
+
+# --------------------------------------------------------------------------- words
+
+
+def fleet_text(fleet: Fleet) -> str:
+    if fleet.error or fleet.against_host is None:
+        return f"not measured: {fleet.error or 'it did not run here'}"
+    r = fleet.against_host
+    where = f"timed on this CPU, not on a {fleet.cpu}"
+    if r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE):
+        return f"as fast as the host build here ({r.value:.2f}× its time; {where})"
+    return f"{r.value:.2f}× the host build's time here ({r.span()}; {where})"
+
+
+def flags_text(flags: Sequence[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(f) for f in flags)
+
+
+def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
+    """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
+    one line; `advise`: each fleet CPU's flags and time)."""
+    first = chosen.advice[0]
+    where = (
+        f"on this CPU ({first.identity.label})"
+        if chosen.here
+        else f"NEAREST identity measured ({chosen.how_near}): {first.identity.label} — not this CPU; "
+        f"ratios do not carry between CPUs: `{COMMAND} {model}` measures them here (minutes)"
+    )
+    out = [f"{model}: the answer {where}"]
+    for a in chosen.advice:
+        name = a.function if a.function and a.function != model else model
+        ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
+        config = "default flags" if a.config == "default" else f"`{a.config}`"
+        out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
+        out.append(f"    iree-compile {flags_text(a.flags)}")
+        naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
+        out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
+        out.append(f"    {times_text(a.vs_eager, 'torch eager')}")
+        if a.best_peer and a.best_peer != "torch eager":
+            out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
+        for f in a.fleet if fleet else ():
+            out.append(f"    for a fleet of {f.cpu}: iree-compile {flags_text(f.flags)}")
+            out.append(f"      {fleet_text(f)}")
+    out.append(f"  from {first.sitting} ({first.source})")
+    if any("target-cpu=host" in f for a in chosen.advice for f in a.flags):
+        measured = sorted({f.cpu for a in chosen.advice for f in a.fleet})
+        known = f" (measured: {', '.join(measured)})" if measured and not fleet else ""
+        out.append(
+            "  target-cpu=host is the compiling CPU: for other CPUs, "
+            f"`{COMMAND} {model} --fleet x86-64-v3` gives the flags{known}"
+        )
+    return out
+
+
+def as_json(a: Advice) -> dict[str, Any]:
+    """An Advice as compat.json and `query --json` give it."""
+
+    def ratio(r: Optional[Ratio]) -> Optional[dict[str, Any]]:
+        if r is None:
+            return None
+        p = r.paired
+        return {"ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "verdict": p.verdict}
+
+    return {
+        "model": a.model,
+        "function": a.function,
+        "release": a.release,
+        "config": a.config,
+        "flags": list(a.flags),
+        "cpu_ms": a.ms,
+        "identity": {
+            "key": a.identity.key,
+            "label": a.identity.label,
+            "vendor": a.identity.vendor,
+            "family": a.identity.family,
+            "model": a.identity.model,
+            "llvm_cpu": a.identity.llvm_cpu,
+        },
+        "time_over_default": ratio(a.over_default),
+        "time_over_naive": ratio(a.over_naive),
+        "time_over_eager": ratio(a.vs_eager),
+        "best_peer": a.best_peer,
+        "time_over_best_peer": ratio(a.vs_peer),
+        "fleet": [
+            {
+                "cpu": f.cpu,
+                "flags": list(f.flags),
+                "time_over_host_build": ratio(f.against_host),
+                "error": f.error,
+            }
+            for f in a.fleet
+        ],
+        "sitting": a.sitting,
+        "source": a.source,
+    }

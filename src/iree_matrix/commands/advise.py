@@ -1,0 +1,478 @@
+"""`iree-matrix advise MODEL`: the published answer made this machine's, in one paired sitting.
+
+It builds what it needs like any matrix (matrix/advise.toml: the model exported once, compiled by
+one release under `default`, the naive build and the published picks, each module run and checked
+against torch, and the peers), then times them all again on one thread, interleaved, for `--rounds`
+rounds: `default`, each pick, the naive build, ONNX Runtime and torch eager. It prints the answer for
+this CPU (the release, the exact flags, the speed-ups and the peer ratios, every one from this
+sitting) and keeps the sitting with its identity (RESULTS_DIR/advice-MODEL.json), so it can be
+published beside the others (results/answers/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core.errors import UserError
+
+NAME = "advise"
+HELP = (
+    "time default, the published picks, the naive build and ONNX Runtime here in one paired sitting: "
+    "this CPU's answer"
+)
+MATRIX = "advise.toml"
+NEWEST = "3.13.0"  # the release asked when nothing is published for the model
+MAX_USER_PICKS = 3  # a user's model tries the picks published for the most reference functions
+FLEET_PREFIX = "cpu-"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from iree_matrix.commands.options import add_matrix_options
+
+    parser.add_argument(
+        "model_ref",
+        metavar="MODEL",
+        help="a reference model (mobilenet_v2) or your own: path/to/model.py:build",
+    )
+    parser.add_argument("--release", help="the IREE release to advise on (default: the published answer's)")
+    parser.add_argument(
+        "--picks",
+        metavar="CONFIGS",
+        help="comma-separated configurations to try instead of the published picks "
+        "(profiles joined with '+', e.g. channels-last+im2col)",
+    )
+    parser.add_argument(
+        "--fleet",
+        action="append",
+        default=[],
+        metavar="CPU",
+        help="also compile the answer for this LLVM CPU (x86-64-v3, x86-64-v4, znver4, …) "
+        "and time it here: the flags to ship to CPUs other than this one (repeatable)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=8, metavar="N", help="paired rounds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--repetitions",
+        type=int,
+        default=3,
+        metavar="N",
+        help="timed calls per arm and round (default: %(default)s)",
+    )
+    add_matrix_options(parser, MATRIX)
+    parser.set_defaults(model=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What the sitting will time: the release, and per configuration where it comes from."""
+
+    release: str
+    picks: Mapping[str, str]  # configuration -> its source
+    fleet: tuple[str, ...]
+
+
+def run(args: argparse.Namespace) -> int:
+    from iree_matrix.answers import advice
+    from iree_matrix.commands.workflow import RunOptions, default_cache, load_plan, run_plan
+    from iree_matrix.core import _resources, host
+    from iree_matrix.core.results import ResultsLog
+
+    if args.rounds < 6 or args.repetitions < 1:
+        raise UserError(
+            f"--rounds {args.rounds} --repetitions {args.repetitions}: expected rounds ≥ 6 "
+            "(fewer cannot give a verdict), repetitions ≥ 1"
+        )
+    args.model = [args.model_ref]
+    base_model = _model_name(args.model_ref)
+    root = _resources.results_dir()
+    plan = _choose(args, base_model, advice.published(root / advice.DIRNAME), _search_picks(root))
+    print(
+        f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
+        f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
+        + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
+        + "; ONNX Runtime and torch eager, one thread each"
+    )
+    loaded = load_plan(args, MATRIX, adjust=lambda m: _adjusted(m, base_model, plan))
+    if args.list:
+        from iree_matrix import stages
+
+        print(stages.describe(loaded.plan))
+        return 0
+    cache = args.cache or default_cache()
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    cost = len(loaded.plan.jobs)
+    arms_per_function = 2 + len(plan.picks) + len(plan.fleet) + 2
+    print(
+        f"cost: {cost} jobs to build and check (seconds each when stored), then {args.rounds} rounds × "
+        f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
+        "(a few minutes for the reference CNNs; fewer --rounds is cheaper, 6 is the least with a verdict)"
+    )
+    code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
+    if summary.interrupted:
+        return code or 130
+    records = list(summary.records.values())
+    document = _sitting(args, base_model, plan, records, cache)
+    out = loaded.results_dir / f"{advice.FILE_PREFIX}{base_model}.json"
+    _write(out, document)
+    found = advice.derive(document, str(out))
+    if not found:
+        print(
+            f"advise {base_model}: no answer: `default` did not run and match torch here (see {results.path})"
+        )
+        return 1
+    chosen = advice.Chosen(tuple(found), True, "")
+    print()
+    print("\n".join(advice.lines(chosen, base_model)))
+    identity = advice.Identity.of(host.describe(), str(document.get("llvm_cpu") or ""))
+    print(f"\nkept: {out} (publish it: copy it to results/answers/{identity.slug}/)")
+    return 0
+
+
+def _model_name(ref: str) -> str:
+    """The model's name as its jobs carry it: a built-in name, or a file's stem."""
+    if ":" in ref or ref.endswith(".py"):
+        path = ref.split(":", 1)[0]
+        return Path(path).stem if path.endswith(".py") else path.rsplit(".", 1)[-1]
+    return ref
+
+
+# --------------------------------------------------------------------------- which picks
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchPick:
+    unit: str  # "mobilenet_v2", "whisper_tiny.encoder"
+    compiler: str
+    config: str
+    cpu_ms: Optional[float]  # the result's one-thread CPU ms in the search's last sitting
+    source: str
+
+
+def _search_picks(root: Path) -> list[SearchPick]:
+    """The flag searches' results in the published sets whose timings name their CPU identity (a
+    set whose records do not is left out: its picks were made on a CPU no one can name)."""
+    from iree_matrix.answers import answers, identities
+
+    found = []
+    for path in sorted(root.glob("*/search.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        log = path.parent / "results.jsonl"
+        records = answers.read(log) if log.is_file() else []
+        identity = identities.main_identity(records) or ""
+        if not identity or identity.startswith("legacy:"):
+            continue
+        runs = {r.job: r for r in records if r.stage == "run"}
+        for d in data.get("descents") or ():
+            unit, compiler, result = str(d.get("unit")), str(d.get("compiler")), str(d.get("result"))
+            cpu = None
+            for job, r in runs.items():
+                if (
+                    f"/iree{compiler}/" in job
+                    and job.endswith(f"/{result}")
+                    and job.startswith(f"run:{unit}/")
+                ):
+                    m = r.metrics.get("cpu_ms") if isinstance(r.metrics, dict) else None
+                    cpu = m.get("median") if isinstance(m, dict) else cpu
+            label = identities.label(records, identity)
+            found.append(
+                SearchPick(unit, compiler, result, cpu, f"flag search on {label} ({path.parent.name})")
+            )
+    return found
+
+
+def _choose(
+    args: argparse.Namespace, model: str, published: Sequence[Any], searched: Sequence[SearchPick]
+) -> Plan:
+    mine = [a for a in published if a.model == model]
+    units = {s.unit for s in searched if s.unit == model or s.unit.startswith(model + ".")}
+    release = args.release or _release(mine, [s for s in searched if s.unit in units])
+    picks: dict[str, str] = {}
+    if args.picks:
+        picks = {p.strip(): "--picks" for p in args.picks.split(",") if p.strip()}
+    else:
+        for a in mine:
+            if a.release == release:
+                for config in (a.config, *a.picks_tried):
+                    picks.setdefault(config, f"published answer on {a.identity.short}")
+        for s in searched:
+            if s.unit in units and s.compiler == release:
+                picks.setdefault(s.config, s.source)
+        if not units and not mine:  # a user's model: the picks most reference functions took
+            from collections import Counter
+
+            common = Counter(s.config for s in searched if s.compiler == release)
+            for config, _ in common.most_common(MAX_USER_PICKS):
+                picks.setdefault(config, "a pick of the reference models (none is published for this model)")
+    picks.pop("default", None)
+    picks.pop("generic", None)
+    fleet = tuple(dict.fromkeys(c.strip() for c in args.fleet if c.strip()))
+    for cpu in fleet:
+        if not all(ch.isalnum() or ch in "-_." for ch in cpu):
+            raise UserError(f"--fleet {cpu!r}: not an LLVM CPU name (x86-64-v3, x86-64-v4, znver4, …)")
+    return Plan(release, picks, fleet)
+
+
+def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
+    """The published answer's release; else the release whose search results were fastest in the
+    search's own last sitting (one identity's); else the newest."""
+    if mine:
+        return str(mine[0].release)
+    by_release: dict[str, float] = {}
+    for s in searched:
+        if s.cpu_ms is None:
+            continue
+        by_release[s.compiler] = by_release.get(s.compiler, 0.0) + float(s.cpu_ms)
+    return min(by_release, key=by_release.__getitem__) if by_release else NEWEST
+
+
+# --------------------------------------------------------------------------- the matrix
+
+
+def _adjusted(matrix: Any, model: str, plan: Plan) -> Any:
+    from iree_matrix.answers import search
+    from iree_matrix.iree.flags import Profile
+    from iree_matrix.matrix import spec
+
+    cpus = {
+        f"{FLEET_PREFIX}{cpu}": Profile(
+            f"{FLEET_PREFIX}{cpu}", target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}"
+        )
+        for cpu in plan.fleet
+    }
+    matrix = spec.with_profiles(matrix, ["default", "generic"])
+    # After with_profiles, which keeps only the profiles it chose: the fleet's CPUs join them.
+    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, **cpus})
+    cells = [dataclasses.replace(c, compiler=plan.release, runtime=plan.release) for c in matrix.cells]
+    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    template = matrix.cells[0]
+    extra = []
+    for name in [*plan.picks, *(name for name, _ in _fleet_names(plan))]:
+        config = search.parse(name)
+        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
+    try:
+        return spec.with_cells(matrix, extra)
+    except spec.SpecError as exc:
+        raise UserError(f"advise: {exc}") from None
+
+
+def _fleet_names(plan: Plan) -> list[tuple[str, str]]:
+    """(configuration, the configuration it is built from) for each fleet CPU: every pick and
+    default (the sitting decides which one is the answer) with the named CPU in place of `host` —
+    a pick that already names a CPU (`avx2`) cannot take another."""
+    from iree_matrix.iree.flags import COMBINE
+
+    names = []
+    for cpu in plan.fleet:
+        for pick in [*plan.picks, "default"]:
+            if "avx2" in pick.split(COMBINE):
+                continue
+            fleet = f"{FLEET_PREFIX}{cpu}"
+            names.append((f"{pick}{COMBINE}{fleet}" if pick != "default" else fleet, pick))
+    return names
+
+
+# --------------------------------------------------------------------------- the sitting
+
+
+def _sitting(
+    args: argparse.Namespace, model: str, plan: Plan, records: Sequence[Any], cache: Path
+) -> dict[str, Any]:
+    from iree_matrix.answers import advice, search
+    from iree_matrix.core import _locks, host
+    from iree_matrix.core.results import Status
+    from iree_matrix.iree import flags as iree_flags
+    from iree_matrix.run import abtest, sitting
+
+    runs = [
+        r for r in records if r.stage == "run" and r.label.compiler == plan.release and not r.label.device
+    ]
+    peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
+    llvm = next(
+        (r.metric.llvm_host_cpu for r in records if r.stage == "compile" and r.metric.llvm_host_cpu), ""
+    )
+    functions = sorted(
+        {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
+    )
+    started = _now()
+    load_start = os.getloadavg()[0]
+    document: dict[str, Any] = {
+        "schema": advice.SCHEMA,
+        "model": model,
+        "host": host.describe(),
+        "llvm_cpu": llvm or "",
+        "started": started,
+        "rounds": args.rounds,
+        "repetitions": args.repetitions,
+        "release": plan.release,
+        "functions": [],
+    }
+    known = {**iree_flags.BUILTIN_PROFILES}
+    known.update(
+        {f"{FLEET_PREFIX}{c}": iree_flags.Profile(f"{FLEET_PREFIX}{c}", target_cpu=c) for c in plan.fleet}
+    )
+    for function in functions:
+        arms_meta: list[dict[str, Any]] = []
+        timed: list[Any] = []
+        with sitting.scratch() as work, _Peers() as peer_arms:
+            for name, kind, source, base in _arm_list(plan):
+                config = search.parse(name)
+                meta: dict[str, Any] = {
+                    "name": name,
+                    "kind": kind,
+                    "release": plan.release,
+                    "config": name,
+                    "source": source,
+                    "base": base,
+                }
+                cpu = next((k[len(FLEET_PREFIX) :] for k in config.knobs if k.startswith(FLEET_PREFIX)), "")
+                if cpu:
+                    meta["cpu"] = cpu
+                try:
+                    profile = (
+                        known[config.profile]
+                        if config.profile in known
+                        else iree_flags.combine(config.profile, known)
+                    )
+                    meta["flags"] = iree_flags.compile_flags(plan.release, "x86_64", profile)
+                except (KeyError, ValueError) as exc:
+                    meta["error"] = f"not a configuration of {plan.release}: {exc}"
+                    arms_meta.append(meta)
+                    continue
+                run = _run_of(runs, config.model(model), function, config.profile)
+                if run is None:
+                    meta["error"] = "no run of it in this run's results"
+                elif run.status is not Status.OK:
+                    meta["error"] = (
+                        f"{run.status.value}: {(run.message or '').splitlines()[0] if run.message else ''}"
+                    )
+                    meta["matches"] = False if run.status is Status.MISMATCH else None
+                else:
+                    meta["matches"] = bool(run.metric.matches) if run.metric.matches is not None else None
+                    meta["module_sha256"] = run.metric.module_sha256 or ""
+                    try:
+                        timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name)))
+                    except abtest.NotComparable as exc:
+                        meta["error"] = str(exc)
+                arms_meta.append(meta)
+            peer = next(
+                (
+                    r
+                    for r in peers
+                    if (r.label.function or "main") == function and r.label.source_model == model
+                ),
+                None,
+            )
+            for name in ("onnxruntime", "eager"):
+                meta = {"name": name, "kind": advice.PEER, "config": name}
+                arms_meta.append(meta)
+                if peer is None:
+                    meta["error"] = "the peer stage did not run"
+                    continue
+                onnx = cache / "store" / "peer" / peer.key / "model.onnx"
+                try:
+                    argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, Path(work))
+                    arm = peer_arms.start(sitting.PeerArm(name, argv, Path(work)))
+                    meta.update({k: v for k, v in arm.about.items() if k != "ready"})
+                    timed.append(arm)
+                except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
+                    meta["error"] = str(exc)
+            timed = _dedupe(timed, arms_meta)
+            print(f"sitting: {function}, {len(timed)} arms × {args.rounds} rounds on one thread", flush=True)
+            # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
+            with _locks.machine_lock(True, job=f"advise {model}", report=print):
+                rounds = sitting.sit(timed, args.rounds, args.repetitions, progress=_progress(function))
+        for meta in arms_meta:
+            alias = meta.get("same_as") or meta["name"]
+            if alias in rounds.names:
+                meta["ms"] = list(rounds.of(alias))
+        document["functions"].append({"function": function, "arms": arms_meta})
+    document["finished"] = _now()
+    document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
+    return document
+
+
+def _arm_list(plan: Plan) -> list[tuple[str, str, str, str]]:
+    """(configuration, kind, where it comes from, the configuration a fleet arm is built from)."""
+    from iree_matrix.answers import advice
+
+    arms = [("default", advice.DEFAULT, "", ""), ("generic", advice.NAIVE, "", "")]
+    arms += [(name, advice.PICK, source, "") for name, source in plan.picks.items()]
+    arms += [(name, advice.FLEET, "", base) for name, base in _fleet_names(plan)]
+    return arms
+
+
+def _run_of(runs: Sequence[Any], model: str, function: str, profile: str) -> Optional[Any]:
+    for r in runs:
+        if (
+            r.label.source_model == model
+            and (r.label.function or "main") == function
+            and r.label.profile == profile
+        ):
+            return r
+    return None
+
+
+def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
+    """Byte-identical modules are one program: timed once, the others point at it."""
+    from iree_matrix.run import sitting
+
+    first: dict[str, str] = {}
+    kept = []
+    by_name = {m["name"]: m for m in metas}
+    for arm in timed:
+        sha = by_name.get(arm.name, {}).get("module_sha256", "") if isinstance(arm, sitting.ModuleArm) else ""
+        if sha and sha in first:
+            by_name[arm.name]["same_as"] = first[sha]
+            continue
+        if sha:
+            first[sha] = arm.name
+        kept.append(arm)
+    return kept
+
+
+class _Peers:
+    """The peer workers of one sitting, all ended when it ends (also on Ctrl-C)."""
+
+    def __init__(self) -> None:
+        self.started: list[Any] = []
+
+    def start(self, arm: Any) -> Any:
+        arm.__enter__()
+        self.started.append(arm)
+        return arm
+
+    def __enter__(self) -> _Peers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for arm in self.started:
+            arm.__exit__(None, None, None)
+
+
+def _progress(function: str) -> Any:
+    def say(done: int, total: int, arm: str) -> None:
+        print(f"  [{done + 1}/{total}] {function}: {arm}", flush=True)
+
+    return say
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write(path: Path, document: Mapping[str, Any]) -> None:
+    from iree_matrix.core._files import write_atomically
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,118 @@
+"""results/answers/ANSWERS.md, and README's first table: the published Advice (answers/advice.py),
+one row per function and CPU identity, each row from one paired sitting on that identity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from iree_matrix.answers import advice
+from iree_matrix.core import formats
+
+FILENAME = "ANSWERS.md"
+# README's first table sits between these lines; a unit test checks it is this module's render.
+README_BEGIN = "<!-- answers:begin (rendered from results/answers by `iree-matrix report`) -->"
+README_END = "<!-- answers:end -->"
+
+
+def _x(value: Optional[float]) -> str:
+    return f"{value:.2f}×" if value else "–"
+
+
+def _peer(a: advice.Advice) -> str:
+    r = a.vs_peer
+    if r is None or not a.best_peer:
+        return "–"
+    if r.value >= 1:
+        return f"IREE takes {r.value:.2f}× {a.best_peer}'s time"
+    return f"IREE is {1 / r.value:.2f}× faster than {a.best_peer}"
+
+
+def _eager(a: advice.Advice) -> str:
+    r = a.vs_eager
+    if r is None:
+        return "–"
+    return f"takes {r.value:.2f}× eager's time" if r.value >= 1 else f"{1 / r.value:.2f}× faster than eager"
+
+
+def _name(a: advice.Advice) -> str:
+    return a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
+
+
+def table(found: Sequence[advice.Advice], link: str = "") -> list[str]:
+    """One row per function and identity: what to take, and how it compares, all one sitting's."""
+    rows = [
+        "| function | CPU identity | take | one thread, per call | vs `default` | vs naive build | "
+        "vs torch eager | vs the best peer |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for a in sorted(found, key=lambda a: (_name(a), a.identity.short)):
+        config = "`default`" if a.config == "default" else f"`{a.config}`"
+        rows.append(
+            f"| {_name(a)} | {a.identity.short} | IREE {a.release} {config}{link} | "
+            f"{formats.duration_ms(a.ms) if a.ms else '–'} | {_x(a.speedup_default)} faster | "
+            f"{_x(a.speedup_naive)} faster | {_eager(a)} | {_peer(a)} |"
+        )
+    return rows
+
+
+def render(found: Sequence[advice.Advice]) -> list[str]:
+    out = [
+        "# The answer per function and CPU identity",
+        "",
+        "Rendered by `iree-matrix report` from the sittings in this folder (one folder per CPU identity,",
+        "one `advice-MODEL.json` per model, made by `iree-matrix advise MODEL`). Every figure of a row is",
+        "one thread's CPU time per call from **one** paired sitting on that identity: `default`, the",
+        "published picks, the naive build (no target CPU: what turbine's `compile()` does), ONNX Runtime and",
+        "torch eager timed in alternating rounds. A ratio is never carried to another CPU: on yours,",
+        "`iree-matrix query model NAME` shows the nearest identity's row and `iree-matrix advise NAME`",
+        "measures it there in minutes.",
+        "",
+        *table(found),
+        "",
+    ]
+    for a in sorted(found, key=lambda a: (a.identity.short, _name(a))):
+        out += [
+            f"## {_name(a)} on {a.identity.short}",
+            "",
+            f"{a.identity.label}; {a.sitting}; `{Path(a.source).name}`.",
+            "",
+            "```sh",
+            f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb",
+            "```",
+            "",
+            f"- {advice.speedup_text(a.over_default, '`default`')}; "
+            f"{advice.speedup_text(a.over_naive, 'the naive build')}",
+            f"- {advice.times_text(a.vs_eager, 'torch eager')}",
+        ]
+        if a.best_peer and a.best_peer != "torch eager":
+            out.append(f"- {advice.times_text(a.vs_peer, a.best_peer)}")
+        tried = [p for p in a.picks_tried if p != a.config]
+        if tried:
+            out.append(f"- also tried in the sitting: {', '.join(f'`{p}`' for p in tried)}")
+        for f in a.fleet:
+            out.append(f"- for a fleet of `{f.cpu}`: `{advice.flags_text(f.flags)}` — {advice.fleet_text(f)}")
+        out.append("")
+    return out
+
+
+def write(root: Path) -> Optional[Path]:
+    """ANSWERS.md of `root` (results/answers), when it holds sittings."""
+    from iree_matrix.core._files import write_atomically
+
+    found = advice.published(root)
+    if not found:
+        return None
+    out = root / FILENAME
+    write_atomically(out, "\n".join(render(found)).rstrip() + "\n")
+    return out
+
+
+def readme_block(root: Path) -> list[str]:
+    """README's first table: the same rows, their "take" linking to ANSWERS.md for the flags."""
+    return [
+        README_BEGIN,
+        *table(advice.published(root), link=" ([flags](results/answers/ANSWERS.md))"),
+        README_END,
+    ]

@@ -1,0 +1,187 @@
+"""A paired sitting of several arms: IREE modules (`abtest.Arm`) and peers (torch eager, ONNX
+Runtime, kept loaded by `scripts/peer_arm.py`), each timed on one thread by its CPU time per call,
+in rounds that rotate their order, so a drift of the machine falls on every arm alike.
+
+`abtest` compares two modules; a user's answer needs more in one sitting: `default`, the published
+pick(s), the naive build and the peers. Every ratio the answer quotes is then taken between arms of
+the same rounds (`stats.paired`), never between figures of two sittings (one thread's CPU time of
+the same module moved 10-31 % between sittings at load 4-8 on these machines).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import statistics
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Optional, Protocol
+
+from iree_matrix.core import _resources
+from iree_matrix.core.results import Record, Status
+from iree_matrix.run import abtest
+
+PEER_WORKER = "peer_arm.py"
+# How long a peer may take to build its model and convert it (ONNX) before its first answer, and
+# to answer one request (a request's calls are the same few a benchmark makes).
+READY_SECONDS = 900.0
+
+
+class TimedArm(Protocol):
+    """Something the sitting can time: `time(repetitions)` is its CPU ms per call (a median)."""
+
+    name: str
+
+    def time(self, repetitions: int) -> float: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleArm:
+    """An IREE module, timed by iree-benchmark-module on local-sync (abtest's arm)."""
+
+    name: str
+    arm: abtest.Arm
+    timer: Callable[[abtest.Arm, int], float] = abtest.time_arm
+
+    def time(self, repetitions: int) -> float:
+        return self.timer(self.arm, repetitions)
+
+
+class PeerFailed(Exception):
+    """A peer arm could not start or answer; says why in the worker's words."""
+
+
+class PeerArm:
+    """A peer kept loaded in its own process (scripts/peer_arm.py), asked for N timed calls per
+    round. A context manager: the process and its children end when the sitting does."""
+
+    def __init__(self, name: str, argv: Sequence[str], work: Path):
+        self.name = name
+        self.argv = list(argv)
+        self.work = work
+        self.about: dict[str, object] = {}
+        self._proc: Optional[subprocess.Popen[str]] = None
+
+    def __enter__(self) -> PeerArm:
+        self._proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+            cwd=self.work,
+        )
+        self.about = self._answer()
+        if not self.about.get("ready"):
+            raise PeerFailed(f"{self.name}: did not start ({self.about})")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the whole group
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+    def _answer(self) -> dict[str, object]:
+        assert self._proc is not None and self._proc.stdout is not None
+        line = _read_line(self._proc.stdout, READY_SECONDS)
+        if not line:
+            code = self._proc.poll()
+            raise PeerFailed(f"{self.name}: the worker ended without an answer (exit {code})")
+        answer = json.loads(line)
+        if "error" in answer:
+            error = answer["error"]
+            raise PeerFailed(f"{self.name}: {error.get('type', '')}: {error.get('message', '')}".strip())
+        return dict(answer)
+
+    def time(self, repetitions: int) -> float:
+        assert self._proc is not None and self._proc.stdin is not None
+        self._proc.stdin.write(f"{repetitions}\n")
+        self._proc.stdin.flush()
+        times = self._answer().get("cpu_ms")
+        if not isinstance(times, list) or not times:
+            raise PeerFailed(f"{self.name}: no times in its answer")
+        return float(statistics.median(times))
+
+
+def _read_line(stream: IO[str], timeout: float) -> str:
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise PeerFailed(f"no answer within {timeout:.0f} s")
+    return stream.readline()
+
+
+def peer_argv(record: Record, peer: str, onnx: Optional[Path], work: Path) -> list[str]:
+    """The peer worker's command from a peer record's own (its Python and the model's arguments),
+    or NotComparable when that Python is not on this host (a container's)."""
+    if record.stage != "peer" or record.status is not Status.OK or not record.command:
+        raise abtest.NotComparable(f"{record.job}: not a peer run that finished")
+    python = Path(record.command[0])
+    if not python.is_file():
+        raise abtest.NotComparable(f"{record.job}: {python} is not on this host (a container's, or pruned)")
+    model_args: list[str] = []
+    argv = list(record.command[2:])
+    keep = {"--module", "--file", "--import-root", "--factory", "--function", "--weights", "--seed"}
+    for flag, value in zip(argv, argv[1:]):
+        if flag in keep:
+            model_args += [flag, value]
+    worker = _resources.scripts_dir() / PEER_WORKER
+    extra = ["--onnx", str(onnx)] if onnx is not None and peer == "onnxruntime" else []
+    return [str(python), str(worker), *model_args, "--peer", peer, *extra, "--work", str(work)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Rounds:
+    """Each arm's CPU ms per call, round by round (arms[i][r]: arm i in round r)."""
+
+    names: tuple[str, ...]
+    ms: tuple[tuple[float, ...], ...]
+
+    def of(self, name: str) -> tuple[float, ...]:
+        return self.ms[self.names.index(name)]
+
+
+def sit(
+    arms: Sequence[TimedArm],
+    rounds: int,
+    repetitions: int,
+    progress: Optional[Callable[[int, int, str], None]] = None,
+) -> Rounds:
+    """`rounds` rounds; round r times every arm once, the order rotated by r (A B C, B C A, …, and
+    reversed on odd rounds, so no arm always follows the same one)."""
+    times: list[list[float]] = [[] for _ in arms]
+    total = rounds * len(arms)
+    done = 0
+    for r in range(rounds):
+        order = list(range(len(arms)))
+        shift = r % len(arms)
+        order = order[shift:] + order[:shift]
+        if r % 2:
+            order.reverse()
+        for i in order:
+            if progress is not None:
+                progress(done, total, arms[i].name)
+            times[i].append(arms[i].time(repetitions))
+            done += 1
+    return Rounds(tuple(a.name for a in arms), tuple(tuple(t) for t in times))
+
+
+def scratch() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="iree-matrix-sitting-")

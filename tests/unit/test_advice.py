@@ -1,0 +1,235 @@
+"""The answer per (function, CPU identity): derived from a sitting's rounds, worded so a ratio
+cannot be read backwards, and chosen for another CPU only as "nearest", saying so."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.answers import advice
+from iree_matrix.commands import advise
+from iree_matrix.core import stats
+from iree_matrix.run import sitting
+
+ROCKETLAKE = {
+    "machine": "x86_64",
+    "cpu": "Intel(R) Xeon(R) Processor",
+    "vendor": "GenuineIntel",
+    "family": "6",
+    "model": "167",
+    "stepping": "1",
+    "cpu_flags_sha256": "fc7df03f53a7dec4" + "0" * 48,
+    "cores": 2,
+}
+ZEN5 = {
+    **ROCKETLAKE,
+    "cpu": "AMD EPYC",
+    "vendor": "AuthenticAMD",
+    "family": "26",
+    "model": "2",
+    "cpu_flags_sha256": "ab" * 32,
+}
+PICK = "channels-last+data-tiling+im2col"
+
+
+def _arm(name, kind, ms, **extra):
+    return {
+        "name": name,
+        "kind": kind,
+        "config": name,
+        "release": "3.13.0",
+        "ms": ms,
+        "matches": True,
+        **extra,
+    }
+
+
+def _sitting(about=ROCKETLAKE, pick_ms=None, default_ms=None, same=False, fleet=()):
+    default_ms = default_ms or [40.0, 41.0, 39.5, 40.5, 40.2, 39.8, 40.1, 40.9]
+    pick_ms = pick_ms or [x / 3.5 for x in default_ms]
+    arms = [
+        _arm(
+            "default", advice.DEFAULT, default_ms, flags=["--iree-llvmcpu-target-cpu=host"], module_sha256="a"
+        ),
+        _arm("generic", advice.NAIVE, [x * 4 for x in default_ms], module_sha256="g"),
+        _arm(
+            PICK,
+            advice.PICK,
+            pick_ms,
+            flags=["--iree-llvmcpu-target-cpu=host", "--x=$(touch X)"],
+            module_sha256="a" if same else "p",
+        ),
+        {
+            "name": "onnxruntime",
+            "kind": advice.PEER,
+            "config": "onnxruntime",
+            "ms": [x / 1.65 for x in pick_ms],
+        },
+        {"name": "eager", "kind": advice.PEER, "config": "eager", "ms": [x * 0.9 for x in default_ms]},
+        *fleet,
+    ]
+    return {
+        "schema": advice.SCHEMA,
+        "model": "mobilenet_v2",
+        "host": about,
+        "llvm_cpu": "rocketlake",
+        "started": "2026-11-25T15:30:00+00:00",
+        "rounds": 8,
+        "load_average": {"start": 1.2, "end": 3.4},
+        "functions": [{"function": "main", "arms": arms}],
+    }
+
+
+def test_the_pick_is_the_answer_when_the_sitting_calls_it_faster():
+    (a,) = advice.derive(_sitting())
+    assert (a.release, a.config) == ("3.13.0", PICK)
+    assert a.speedup_default == pytest.approx(3.5)
+    assert a.speedup_naive == pytest.approx(14.0)
+    assert a.vs_peer is not None and a.vs_peer.value == pytest.approx(1.65)
+    assert a.best_peer == "ONNX Runtime"
+    assert a.identity.llvm_cpu == "rocketlake" and a.identity.family == "6"
+
+
+def test_default_stays_the_answer_when_no_pick_beats_it_beyond_noise():
+    noisy = [40.0, 41.0, 39.5, 40.5, 40.2, 39.8, 40.1, 40.9]
+    pick = [x * f for x, f in zip(noisy, (1.01, 0.99, 1.0, 1.01, 0.99, 1.0, 1.01, 0.99))]
+    (a,) = advice.derive(_sitting(pick_ms=pick))
+    assert a.config == "default"
+    assert a.over_default is not None and a.over_default.paired.verdict == stats.SAME_MODULE
+
+
+def test_a_byte_identical_pick_is_the_same_module_not_a_speedup():
+    (a,) = advice.derive(_sitting(same=True))
+    assert a.config == "default"
+
+
+def test_a_pick_that_mismatches_torch_is_never_the_answer():
+    doc = _sitting()
+    doc["functions"][0]["arms"][2]["matches"] = False
+    (a,) = advice.derive(doc)
+    assert a.config == "default"
+
+
+def test_ratios_are_worded_so_they_cannot_be_read_backwards():
+    slower = advice.Ratio(stats.paired([10.0] * 8, [16.5] * 8))
+    faster = advice.Ratio(stats.paired([10.0] * 8, [5.0] * 8))
+    assert advice.times_text(slower, "ONNX Runtime").startswith("IREE takes 1.65× ONNX Runtime's time")
+    assert "ONNX Runtime is 1.65× faster" in advice.times_text(slower, "ONNX Runtime")
+    assert advice.times_text(faster, "torch eager").startswith("IREE is 2.00× faster than torch eager")
+
+
+def test_query_lines_name_release_flags_peer_and_identity_in_ten_lines():
+    chosen = advice.nearest(advice.derive(_sitting()), ROCKETLAKE)
+    assert chosen is not None and chosen.here
+    text = advice.lines(chosen, "mobilenet_v2")
+    assert len(text) <= 10
+    joined = "\n".join(text)
+    assert "IREE 3.13.0" in joined and "--iree-llvmcpu-target-cpu=host" in joined
+    assert "ONNX Runtime" in joined and "family 6 model 167" in joined and "rocketlake" in joined
+    assert "'--x=$(touch X)'" in joined  # a flag from a file is quoted: safe to paste
+
+
+def test_another_cpu_gets_the_nearest_identity_marked_with_the_command_to_measure_it():
+    published = advice.derive(_sitting()) + advice.derive(_sitting(about=ZEN5))
+    other_intel = {**ROCKETLAKE, "model": "143", "cpu_flags_sha256": "cd" * 32}
+    chosen = advice.nearest(published, other_intel)
+    assert chosen is not None and not chosen.here
+    assert chosen.how_near == "the same vendor and family"
+    assert chosen.advice[0].identity.vendor == "GenuineIntel"
+    joined = "\n".join(advice.lines(chosen, "mobilenet_v2"))
+    assert "NEAREST" in joined and "iree-matrix advise mobilenet_v2" in joined
+    zen = advice.nearest(published, ZEN5)
+    assert zen is not None and zen.here and zen.advice[0].identity.family == "26"
+
+
+def test_fleet_arms_of_the_answer_are_reported_against_the_host_build():
+    fleet = [
+        _arm(
+            f"{PICK}+cpu-x86-64-v3",
+            advice.FLEET,
+            [x / 3.5 * 1.2 for x in [40.0] * 8],
+            cpu="x86-64-v3",
+            base=PICK,
+            flags=["--iree-llvmcpu-target-cpu=x86-64-v3"],
+            module_sha256="f3",
+        ),
+        _arm("cpu-x86-64-v3", advice.FLEET, [40.0] * 8, cpu="x86-64-v3", base="default", module_sha256="d3"),
+    ]
+    (a,) = advice.derive(_sitting(fleet=fleet))
+    assert [f.cpu for f in a.fleet] == ["x86-64-v3"]
+    assert a.fleet[0].against_host is not None and a.fleet[0].against_host.value == pytest.approx(
+        1.2, rel=0.05
+    )
+    assert "not on a x86-64-v3" in advice.fleet_text(a.fleet[0])
+
+
+def test_published_reads_identity_folders_and_skips_what_is_not_a_sitting(tmp_path: Path):
+    folder = tmp_path / "intel-6-167-rocketlake"
+    folder.mkdir()
+    (folder / "advice-mobilenet_v2.json").write_text(json.dumps(_sitting()))
+    (folder / "advice-broken.json").write_text("{not json")
+    (folder / "advice-old.json").write_text(json.dumps({"schema": 0}))
+    found = advice.published(tmp_path)
+    assert [a.model for a in found] == ["mobilenet_v2"]
+    assert found[0].identity.slug == "genuineintel-6-167-rocketlake"
+
+
+class _Fake:
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    def time(self, repetitions):
+        self.log.append(self.name)
+        return 1.0
+
+
+def test_a_sitting_rotates_the_order_so_no_arm_always_comes_first():
+    log: list[str] = []
+    arms = [_Fake(n, log) for n in "ABC"]
+    rounds = sitting.sit(arms, 6, 1)
+    assert rounds.names == ("A", "B", "C") and all(len(ms) == 6 for ms in rounds.ms)
+    firsts = {log[i * 3] for i in range(6)}
+    assert firsts == {"A", "B", "C"}
+
+
+def test_the_peer_worker_times_the_calls_it_is_asked_for():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    try:
+        peer_arm = pytest.importorskip("peer_arm")
+    finally:
+        sys.path.pop(0)
+    calls: list[int] = []
+    said: list[dict] = []
+    peer_arm.serve(lambda: calls.append(1), io.StringIO("3\n\n2\n"), said.append)
+    assert len(calls) == 5 and [len(s["cpu_ms"]) for s in said] == [3, 2]
+
+
+def test_a_users_model_tries_the_picks_most_reference_functions_took():
+    searched = [
+        advise.SearchPick(u, "3.13.0", c, 1.0, "search")
+        for u, c in (
+            ("mobilenet_v2", "a+b"),
+            ("yolox_nano", "a+b"),
+            ("quartznet5x5", "c"),
+            ("tiny", "d"),
+            ("x", "e"),
+        )
+    ]
+    args = argparse.Namespace(release=None, picks=None, fleet=["x86-64-v3"])
+    plan = advise._choose(args, "my_net", [], searched)
+    assert plan.release == "3.13.0" and list(plan.picks)[0] == "a+b" and len(plan.picks) == 3
+    assert plan.fleet == ("x86-64-v3",)
+    assert advise._model_name("path/to/my_net.py:build") == "my_net"
+
+
+def test_a_fleet_cpu_that_is_not_a_name_is_one_line():
+    from iree_matrix.core.errors import UserError
+
+    args = argparse.Namespace(release="3.13.0", picks=None, fleet=["x86-64-v3; rm -rf /"])
+    with pytest.raises(UserError, match="not an LLVM CPU name"):
+        advise._choose(args, "mobilenet_v2", [], [])
