@@ -312,3 +312,37 @@ def test_the_heartbeat_says_waiting_not_running(tmp_path: Path) -> None:
     printed = out.getvalue()
     assert "run     a-cell still waiting for the machine's quiet lock (0 min 00 s)" in printed
     assert "still running" in printed.split("still waiting")[-1]
+
+
+def test_waiters_take_the_lock_in_turn_not_whoever_polls_first(tmp_path: Path):
+    """A run whose timed stages follow each other lets go and takes the lock again at once; an
+    earlier waiter (its ticket older) goes first, so another run is not starved behind the series."""
+    lock = tmp_path / "quiet.lock"
+    queue = _locks.queue_path(lock)
+    queue.mkdir()
+    earlier = queue / f"{time.time_ns() - 10**9:020d}-{os.getpid()}-1"  # a live waiter (this pid), earlier
+    earlier.touch()
+    said: list[str] = []
+    stop = time.monotonic() + 0.8
+    with pytest.raises(_locks.LockCancelled):  # the lock is free, but it is not this waiter's turn
+        with _locks.machine_lock(True, lock, cancelled=lambda: time.monotonic() > stop, report=said.append):
+            pass
+    assert said == ["waiting for the machine's quiet lock: an earlier waiter goes first"]
+    earlier.unlink()
+    with _locks.machine_lock(True, lock):  # its turn now
+        assert not any(p.name.startswith(f"{0:020d}") for p in queue.iterdir())
+    assert list(queue.iterdir()) == []  # its ticket is gone once it let go
+
+
+def test_a_dead_waiters_ticket_does_not_hold_up_the_queue(tmp_path: Path):
+    lock = tmp_path / "quiet.lock"
+    queue = _locks.queue_path(lock)
+    queue.mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = queue / f"{1:020d}-{int(dead.stdout)}-1"
+    stale.touch()
+    with _locks.machine_lock(True, lock):
+        pass
+    assert not stale.exists()

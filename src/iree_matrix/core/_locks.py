@@ -23,6 +23,7 @@ QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
 HOLD_LIMIT = 3600.0
 POLL = 0.2  # seconds between two tries of a busy lock: a blocked flock would not hear Ctrl-C
 _NOBODY = (-1, 0.0)  # no holder said yet
+_TURN = (-2, 0.0)  # said: an earlier waiter goes first
 _held = threading.local()  # this thread already holds the quiet lock: a nested request is a no-op
 
 
@@ -172,16 +173,85 @@ def _wait(
     timeout: Optional[float],
     report: Optional[Callable[[str], None]],
 ) -> bool:
-    """Take the lock, polling; True once it holds it, False when its holder was past its limit."""
+    """Take the lock, polling; True once it holds it, False when its holder was past its limit.
+
+    In turn: a waiter takes a ticket (a file in `queue_path`) and tries the lock only when no
+    live waiter took one before it. flock alone is not fair: a run whose timed stages follow each
+    other let go and took the lock again within a millisecond, and another run polling every 0.2 s
+    waited through its whole series (seen: 9 minutes behind another run's exports)."""
+    ticket = _take_ticket(path)
+    try:
+        return _wait_in_turn(fd, path, ticket, on_wait, cancelled, timeout, report)
+    finally:
+        with contextlib.suppress(OSError):
+            ticket.unlink()
+
+
+def queue_path(lock: Path) -> Path:
+    return Path(f"{lock}.queue")
+
+
+def _take_ticket(lock: Path) -> Path:
+    queue = queue_path(lock)
+    with contextlib.suppress(OSError):
+        queue.mkdir(mode=0o1777, exist_ok=True)
+    ticket = queue / f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
+    try:
+        ticket.touch()
+    except OSError:  # a queue this user cannot write: waits as before, without a turn
+        pass
+    return ticket
+
+
+def _ahead(ticket: Path) -> bool:
+    """Whether a live waiter took its ticket before `ticket` (a dead one's ticket is removed)."""
+    try:
+        names = sorted(p.name for p in ticket.parent.iterdir())
+    except OSError:
+        return False
+    for name in names:
+        if name >= ticket.name:
+            return False
+        try:
+            pid = int(name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if _alive(pid):
+            return True
+        with contextlib.suppress(OSError):
+            (ticket.parent / name).unlink()
+    return False
+
+
+def _wait_in_turn(
+    fd: int,
+    path: Path,
+    ticket: Path,
+    on_wait: Optional[Callable[[], None]],
+    cancelled: Callable[[], bool],
+    timeout: Optional[float],
+    report: Optional[Callable[[str], None]],
+) -> bool:
     first, unnamed_since = True, None
     said: Optional[tuple[int, float]] = _NOBODY
     while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            pass
+        behind = _ahead(ticket)
+        if not behind:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
         now, who = time.time(), holder(path)
+        if who is None and behind:  # the lock may be free: an earlier waiter takes it first
+            unnamed_since = None
+            if said != _TURN and report is not None:
+                report("waiting for the machine's quiet lock: an earlier waiter goes first")
+                said = _TURN
+            if cancelled():
+                raise LockCancelled("interrupted while waiting for the machine's quiet lock") from None
+            time.sleep(POLL)
+            continue
         if first and on_wait is not None:
             on_wait()
         first = False
