@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import binfmt
+from iree_matrix.core import binfmt, containers
 from iree_matrix.core.results import Status
-from iree_matrix.envs import containers
 
 from .conftest import iree_matrix, records
 

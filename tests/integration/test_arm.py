@@ -17,8 +17,7 @@ import pytest
 
 from iree_matrix import images
 from iree_matrix.boards import arm
-from iree_matrix.core import _proc, binfmt
-from iree_matrix.envs import containers
+from iree_matrix.core import _proc, binfmt, containers
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import elf

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import images
-from iree_matrix.core import _proc
+from iree_matrix.core import _proc, containers
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.envs import BACKENDS, containers
+from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.matrix import spec

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from iree_matrix.core import _proc, _tree
+from iree_matrix.core import _proc, _tree, containers
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.envs import containers
 
 pytestmark = pytest.mark.integration
 

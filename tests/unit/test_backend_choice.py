@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from iree_matrix import envs
-from iree_matrix.envs import containers
+from iree_matrix.core import containers
+from iree_matrix.envs import backends
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
 
@@ -27,12 +27,12 @@ def test_host_arch_plan_runs_in_venvs_even_with_a_daemon(docker_answers, monkeyp
     monkeypatch.setattr(
         interpreters, "require", lambda versions, named=None, ask=None: {"3.11": "/usr/bin/python3.11"}
     )
-    backend, why = envs.choose("auto", [_install(targets.host_arch())])
+    backend, why = backends.choose("auto", [_install(targets.host_arch())])
     assert backend == "venv" and "host" in why
 
 
 def test_other_arch_plan_goes_to_docker(docker_answers):
-    backend, why = envs.choose("auto", [_install(targets.host_arch()), _install("armv6")])
+    backend, why = backends.choose("auto", [_install(targets.host_arch()), _install("armv6")])
     assert backend == "docker" and "armv6" in why
 
 
@@ -41,9 +41,9 @@ def test_missing_python_goes_to_docker(docker_answers, monkeypatch):
         raise interpreters.MissingInterpreter("no python3.9 on this machine")
 
     monkeypatch.setattr(interpreters, "require", missing)
-    backend, why = envs.choose("auto", [_install(targets.host_arch(), "3.9")])
+    backend, why = backends.choose("auto", [_install(targets.host_arch(), "3.9")])
     assert backend == "docker" and "python3.9" in why
 
 
 def test_explicit_choice_is_kept(docker_answers):
-    assert envs.choose("docker", [_install(targets.host_arch())]) == ("docker", "as requested")
+    assert backends.choose("docker", [_install(targets.host_arch())]) == ("docker", "as requested")

@@ -385,8 +385,8 @@ def test_every_command_module_is_registered_and_has_the_four_names():
 
 def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, monkeypatch, capsys):
     """A run's exit policy (commands/workflow.py): a failure is a recorded result; --strict exits 1."""
-    from iree_matrix import envs
     from iree_matrix.core.results import Record, ResultsLog, Status
+    from iree_matrix.envs import backends
     from iree_matrix.run import execute
 
     class Ran:
@@ -398,8 +398,8 @@ def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, 
             self.results.append(failed)
             return execute.Summary(records={failed.job: failed}, seconds=1.0)
 
-    monkeypatch.setattr(envs, "choose", lambda backend, jobs=(), named=None: ("venv", "asked for"))
-    monkeypatch.setitem(envs.BACKENDS, "venv", lambda cache, matrix: None)
+    monkeypatch.setattr(backends, "choose", lambda backend, jobs=(), named=None: ("venv", "asked for"))
+    monkeypatch.setitem(backends.BACKENDS, "venv", lambda cache, matrix: None)
     monkeypatch.setattr(execute, "Executor", Ran)
     argv = ["matrix", "--matrix", str(SMOKE), "--select", "compile:*", "--results-dir", str(tmp_path / "r")]
     assert cli.main(argv) == 0

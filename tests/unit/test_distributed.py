@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix import cli, envs, stages
+from iree_matrix import cli, stages
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.envs import backends
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
 from iree_matrix.run.execute import Executor
 from tests.unit.test_execute import FakeBackend, FakeStage, World, _plan
@@ -32,7 +33,7 @@ def world(monkeypatch, tmp_path) -> World:
     timed = {"export", "run"}
     fakes = {name: FakeStage(name, name in timed, world) for name in ("install", "export", "compile", "run")}
     monkeypatch.setattr(stages, "get", lambda name: fakes[name])
-    monkeypatch.setitem(envs.BACKENDS, "fake", lambda cache, spec: FakeBackend())
+    monkeypatch.setitem(backends.BACKENDS, "fake", lambda cache, spec: FakeBackend())
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
     # A worker keeps environments in $IREE_MATRIX_CACHE when set (distributed.run_task): the
     # tester's own cache would hand this run the installs of an earlier test run, never executed here.

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _proc
+from iree_matrix.core import _proc, containers
+from iree_matrix.core.containers import RUN_LABEL_ENV
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.envs import containers
-from iree_matrix.envs.containers import RUN_LABEL_ENV
 from iree_matrix.envs.docker import DockerEnvironment
 from iree_matrix.images import Bases, EnvImage
 

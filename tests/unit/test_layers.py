@@ -1,5 +1,11 @@
 """The import graph: no cycle, and no module imports from a layer above its own; and CONTRIBUTING.md's
-"Development" list states the same layers (two statements of one order, held equal here)."""
+"Development" list states the same layers (two statements of one order, held equal here).
+
+Importing `a.b.c` runs `a/__init__.py` and `a/b/__init__.py` first, so a module depends on the
+packages above every module it imports: the graph has those edges too (but for the importer's own
+packages, which ran before it). Without them a package's
+`__init__` that imports its own modules (inside a function or not) hides a cycle through it: issue
+49's envs <-> images, where images imported `envs.containers` and `envs/__init__` built the backends."""
 
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ PACKAGE = ROOT / "src" / "iree_matrix"
 # a module of the package root is named by itself. A module may import its own layer and the ones
 # below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("iree_matrix", "core/", "iree/")),
+    ("core", ("iree_matrix", "core/")),
+    ("iree", ("iree/",)),
     ("matrix", ("matrix/",)),
     ("environments", ("envs/", "images/", "boards/")),
     ("stages", ("stages/",)),
@@ -27,8 +34,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
-def _name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE).with_suffix("").parts
+def _name(path: Path, package: Path = PACKAGE) -> str:
+    parts = path.relative_to(package).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts) or "iree_matrix"
 
 
@@ -49,21 +56,27 @@ def _layer(module: str) -> int:
     )
 
 
-def _absolute(node: ast.ImportFrom, path: Path) -> str:
+def _absolute(node: ast.ImportFrom, path: Path, root: Path = PACKAGE) -> str:
     """`from .base import x` in stages/compile.py -> iree_matrix.stages.base."""
-    package = ["iree_matrix", *path.parent.relative_to(PACKAGE).parts]
+    package = ["iree_matrix", *path.parent.relative_to(root).parts]
     anchor = package[: len(package) - node.level + 1]
     return ".".join([*anchor, *([node.module] if node.module else [])])
 
 
-def _imports() -> dict[str, set[str]]:
-    modules = {_name(p): p for p in PACKAGE.rglob("*.py")}
+def _packages(module: str) -> set[str]:
+    """The packages whose `__init__` runs before `module` can (`envs.venv`: `iree_matrix`, `envs`)."""
+    parts = module.split(".") if module != "iree_matrix" else []
+    return {"iree_matrix", *(".".join(parts[:n]) for n in range(1, len(parts)))}
+
+
+def _imports(package: Path = PACKAGE) -> dict[str, set[str]]:
+    modules = {_name(p, package): p for p in package.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         found = set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level:  # none today; counted all the same
-                node = ast.ImportFrom(_absolute(node, path), node.names, 0)
+                node = ast.ImportFrom(_absolute(node, path, package), node.names, 0)
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("iree_matrix"):
                 base = node.module.removeprefix("iree_matrix").lstrip(".") or "iree_matrix"
                 for alias in node.names:
@@ -75,7 +88,10 @@ def _imports() -> dict[str, set[str]]:
                     for a in node.names
                     if a.name.startswith("iree_matrix.")
                 }
-        graph[name] = {m for m in found if m in modules and m != name}
+        found = {m for m in found if m in modules}
+        # The packages above an imported module, but not the importer's own: those ran before it.
+        found |= {p for m in found for p in _packages(m) - _packages(name) if p in modules}
+        graph[name] = found - {name}
     return graph
 
 
@@ -88,21 +104,50 @@ def test_no_import_from_a_higher_layer(module: str):
     assert not upward, f"{module} ({LAYERS[_layer(module)][0]}) imports {upward} from a higher layer"
 
 
-def test_no_cycle():
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of `graph` (its modules in order, the first repeated last), or []."""
     state: dict[str, int] = {}
 
-    def visit(module: str, path: list[str]) -> None:
+    def visit(module: str, path: list[str]) -> list[str]:
         state[module] = 1
-        for dep in sorted(GRAPH[module]):
+        for dep in sorted(graph[module]):
             if state.get(dep) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*path, module, dep]))
-            if dep not in state:
-                visit(dep, [*path, module])
+                return [*path, module, dep]
+            if dep not in state and (found := visit(dep, [*path, module])):
+                return found
         state[module] = 2
+        return []
 
-    for module in sorted(GRAPH):
-        if module not in state:
-            visit(module, [])
+    for module in sorted(graph):
+        if module not in state and (found := visit(module, [])):
+            return found[found.index(found[-1]) :]
+    return []
+
+
+def test_no_cycle():
+    cycle = _cycle(GRAPH)
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
+def test_a_cycle_through_a_packages_init_is_found(tmp_path):
+    """Issue 49's shape, in a toy package: `envs/__init__` imports `envs.docker` (in a function),
+    which imports `images`, which imports `envs.containers`. No module imports `envs/__init__` by
+    name; the cycle runs through it because importing `envs.containers` runs it first."""
+    files = {
+        "__init__.py": "",
+        "envs/__init__.py": "def make():\n    from iree_matrix.envs.docker import Backend\n",
+        "envs/containers.py": "",
+        "envs/docker.py": "from iree_matrix import images\n",
+        "images/__init__.py": "from iree_matrix.envs.containers import LABEL\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    graph = _imports(tmp_path)
+    assert graph["images"] == {"envs.containers", "envs"}
+    assert _cycle(graph) == ["envs", "envs.docker", "images", "envs"]
+    (tmp_path / "envs" / "__init__.py").write_text("")  # the factory moved out: no cycle left
+    assert _cycle(_imports(tmp_path)) == []
 
 
 def _readme_layers() -> list[tuple[str, list[str]]]:

@@ -34,7 +34,7 @@ def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatc
     """The issue's own case: the hello world's cross-gcc hangs. It used to escape as a traceback."""
     from iree_matrix import images
     from iree_matrix.boards import arm
-    from iree_matrix.envs import containers
+    from iree_matrix.core import containers
 
     class Bases:
         def __init__(self, root: Path) -> None:

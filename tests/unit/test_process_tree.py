@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _proc, _tree
+from iree_matrix.core import _proc, _tree, containers
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.envs import containers
 from iree_matrix.envs.venv import VenvEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -453,7 +452,7 @@ def test_the_watchdog_is_told_of_each_tree():
 
 
 def test_a_matrix_files_limits(tmp_path, monkeypatch):
-    from iree_matrix import envs
+    from iree_matrix.envs import backends
     from tests.unit.test_spec import _error, _load
 
     monkeypatch.delenv(_tree.MEMORY_ENV, raising=False)
@@ -461,7 +460,7 @@ def test_a_matrix_files_limits(tmp_path, monkeypatch):
     monkeypatch.setattr(_tree, "_given", {})
     matrix = _load(tmp_path, '[limits]\nmemory = "3G"\nprocesses = 100\n')
     assert matrix.limits == {"memory": "3G", "processes": 100}
-    assert envs.limit(matrix) == _tree.Limits(3 << 30, 100)  # every environment command's from now on
+    assert backends.limit(matrix) == _tree.Limits(3 << 30, 100)  # every environment command's from now on
     assert _tree.configured() == _tree.Limits(3 << 30, 100)
     assert "limits.memory = 'lots': expected a size such as 8G" in _error(
         tmp_path, '[limits]\nmemory = "lots"\n'
@@ -469,5 +468,5 @@ def test_a_matrix_files_limits(tmp_path, monkeypatch):
     assert "limits.swap = 1: expected memory or processes" in _error(tmp_path, "[limits]\nswap = 1\n")
     assert "limits.processes = 0: expected a positive number" in _error(tmp_path, "[limits]\nprocesses = 0\n")
     monkeypatch.setenv(_tree.MEMORY_ENV, "a lot")
-    with pytest.raises(envs.UserError, match="IREE_MATRIX_MEMORY_LIMIT = 'a lot'"):
-        envs.limit(matrix)
+    with pytest.raises(backends.UserError, match="IREE_MATRIX_MEMORY_LIMIT = 'a lot'"):
+        backends.limit(matrix)

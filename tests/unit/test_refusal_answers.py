@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 
+from iree_matrix.core import refusals
 from iree_matrix.core.outcome import Outcome, record
 from iree_matrix.core.results import Status
-from iree_matrix.iree import refusals
 from iree_matrix.matrix.plan import EnvSpec, Job
 from iree_matrix.run.execute import Summary
 from iree_matrix.run.progress import Progress

@@ -19,11 +19,11 @@ from typing import Any, Optional, cast
 
 from packaging.version import InvalidVersion
 
-from iree_matrix.core import _text, formats
+from iree_matrix.core import _text, formats, refusals
 from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
 from iree_matrix.core.records import runtime_name as runtime_name  # re-exported: the tables name runtimes so
 from iree_matrix.core.results import Index, Record, Status, latest_by_job, read_log
-from iree_matrix.iree import compile_errors, hints, refusals, versions
+from iree_matrix.iree import compile_errors, hints, versions
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
 # its repetitions spread by more than this share of the median. Defined here, used everywhere.

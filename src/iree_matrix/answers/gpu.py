@@ -15,10 +15,10 @@ from typing import Any, Optional
 
 from iree_matrix.answers import answers
 from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing, grouped_by
-from iree_matrix.core import formats
+from iree_matrix.core import formats, refusals
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import compile_errors, refusals, targets
+from iree_matrix.iree import compile_errors, targets
 
 
 def _is_gpu(label: str) -> bool:

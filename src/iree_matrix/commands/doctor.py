@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.envs import containers, doctor
+    from iree_matrix.core import containers
+    from iree_matrix.envs import doctor
 
     matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=resolver(None))
     pythons = sorted({cell.python for cell in matrix.cells})

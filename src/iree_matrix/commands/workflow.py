@@ -222,7 +222,7 @@ def run_plan(
     loaded: Loaded, options: RunOptions, cache: Path, results: ResultsLog, results_dir: Path
 ) -> tuple[int, Summary]:
     """Execute a plan, print the summary, keep manifests, write the report: (exit code, summary)."""
-    from iree_matrix.envs import BACKENDS, choose
+    from iree_matrix.envs.backends import BACKENDS, choose
     from iree_matrix.run.execute import Executor, Options
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path

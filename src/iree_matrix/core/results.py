@@ -22,9 +22,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
+from iree_matrix.core import refusals
 from iree_matrix.core.errors import StorageError
 from iree_matrix.core.records import Labels, Metrics
-from iree_matrix.iree import refusals
 
 SCHEMA_VERSION = 2
 

@@ -2,21 +2,19 @@
 
 A backend *creates* an environment from a lock (installing offline from the wheelhouse) and
 *opens* one that exists. An environment runs commands: its own tools (`iree-compile`,
-`iree-run-module`) and its own Python.
+`iree-run-module`) and its own Python. The backends themselves, and which one a run uses, are
+`envs/backends.py`: this package's `__init__` imports none of its modules, so importing one of them
+(`envs.docker` from `images`' neighbours, say) never runs the factory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Optional, Protocol
 
-from iree_matrix.core import _tree
 from iree_matrix.core._proc import Completed
-from iree_matrix.core.errors import UserError
-from iree_matrix.envs import containers
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Lock, Target
 
 
@@ -75,87 +73,10 @@ class Backend(Protocol):
         container whose owner is gone); what was removed."""
 
 
-def limit(matrix: MatrixSpec) -> _tree.Limits:
-    """Every environment command's limits from now on: the matrix file's `[limits]`, unless
-    $IREE_MATRIX_MEMORY_LIMIT / $IREE_MATRIX_PROCESS_LIMIT say otherwise (a bad one is a user error)."""
-    _tree.use(matrix.limits)
-    try:
-        return _tree.configured()
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-
-
-def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
-    from iree_matrix.envs.venv import VenvBackend
-
-    limit(matrix)
-    return VenvBackend(cache / "envs" / "venv", matrix.interpreters)
-
-
-def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
-    from iree_matrix.envs.docker import DockerBackend
-
-    limit(matrix)
-    return DockerBackend(cache / "images", base_images=matrix.images)
-
-
-def _mixed(cache: Path, matrix: MatrixSpec) -> Backend:
-    from iree_matrix.envs.docker import DockerBackend
-    from iree_matrix.envs.mixed import MixedBackend
-    from iree_matrix.envs.venv import VenvBackend
-
-    host = _venv(cache, matrix)
-    foreign = _docker(cache, matrix)
-    assert isinstance(host, VenvBackend) and isinstance(foreign, DockerBackend)
-    return MixedBackend(host, foreign)
-
-
-BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {
-    "venv": _venv,
-    "docker": _docker,
-    "mixed": _mixed,
-}
-
-
 def name_of(backend: Backend, env: EnvSpec) -> str:
     """The backend that makes `env`: the mixed backend's host or foreign one, else the backend."""
     named = getattr(backend, "name_of", None)
     return backend.name if named is None else str(named(env))
-
-
-def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = {}) -> tuple[str, str]:  # noqa: B006
-    """The backend to use for `--backend requested`, and why (said once, recorded everywhere).
-
-    auto: host venvs when every environment of the plan is for this machine's architecture and
-    its Pythons are here — what the published results were measured with, and no image to build
-    (seven images were 2.5-5.5 min each of a first run, docs/first-run.md); Docker when the plan
-    needs another architecture (qemu-user in an image) or a Python this machine lacks."""
-    if requested != "auto":
-        return requested, "as requested"
-    from iree_matrix.iree import targets
-    from iree_matrix.matrix import interpreters
-
-    installs = [job for job in jobs if job.stage == "install"]
-    foreign = sorted({job.env.arch for job in installs} - {targets.host_arch()})
-    if not foreign:
-        try:
-            interpreters.check_plan(installs, named)
-            return (
-                "venv",
-                f"auto: every environment is for this {targets.host_arch()} host and its Pythons are here",
-            )
-        except interpreters.MissingInterpreter as missing:
-            reason = f"a Python is missing here ({missing})"
-    else:
-        reason = f"the plan has {', '.join(foreign)} environments (qemu-user in an image)"
-    found = containers.state()
-    if found.ok:
-        return "docker", f"auto: {reason}, and a Docker daemon answers ({found.detail})"
-    return (
-        "venv",
-        f"auto: {reason}, but no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix"
-        " it",
-    )
 
 
 def identity(description: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import images
-from iree_matrix.core import _hashing, _proc, host
+from iree_matrix.core import _hashing, _proc, containers, host
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.envs import containers
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec

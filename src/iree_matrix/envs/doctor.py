@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix.core import _proc, binfmt, formats
-from iree_matrix.envs import containers
-from iree_matrix.envs.containers import SETUP
+from iree_matrix.core import _proc, binfmt, containers, formats
+from iree_matrix.core.containers import SETUP
 
 MIN_FREE_BYTES = 20 * 2**30  # the default matrix's wheels, environments and modules, with room to spare
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core import _proc, binfmt
+from iree_matrix.core.containers import SETUP_HINT
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.envs.containers import SETUP_HINT
 from iree_matrix.iree import targets
 from iree_matrix.iree.targets import Platform
 

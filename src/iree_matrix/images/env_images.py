@@ -10,13 +10,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _proc
+from iree_matrix.core import _proc, containers
 from iree_matrix.core._hashing import digest
 from iree_matrix.core._locks import file_lock
 from iree_matrix.core._proc import note
+from iree_matrix.core.containers import LABEL
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.envs import containers
-from iree_matrix.envs.containers import LABEL
 from iree_matrix.images.bases import BaseImage
 from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE, read_json, write_json
 from iree_matrix.matrix.wheelhouse import Lock

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import _proc
-from iree_matrix.envs.containers import LABEL
+from iree_matrix.core.containers import LABEL
 from iree_matrix.iree.targets import Platform
 
 

@@ -18,12 +18,12 @@ from typing import Any, Optional, Tuple
 from tabulate import tabulate
 
 from iree_matrix.answers import answers
-from iree_matrix.core import _resources, _text, formats
+from iree_matrix.core import _resources, _text, formats, refusals
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKey, Status, latest_by_job
-from iree_matrix.iree import compile_errors, hints, refusals
+from iree_matrix.iree import compile_errors, hints
 from iree_matrix.report import sections
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.gpu import gpu_section

@@ -14,9 +14,9 @@ from tabulate import tabulate
 
 from iree_matrix.answers import answers
 from iree_matrix.answers import gpu as answers_gpu
-from iree_matrix.core import formats
+from iree_matrix.core import formats, refusals
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import compile_errors, refusals, targets
+from iree_matrix.iree import compile_errors, targets
 
 _Key = tuple[str, str, str, str]  # function (the label `model`), target, compiler, profile
 

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import answers, compat, exporters, roofline
-from iree_matrix.core import _text, formats
+from iree_matrix.core import _text, formats, refusals
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.host import identity_label
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import hints, opkinds, refusals
+from iree_matrix.iree import hints, opkinds
 from iree_matrix.report import gpu
 
 SITE_DIR = "site"

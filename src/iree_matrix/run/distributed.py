@@ -52,7 +52,8 @@ from iree_matrix.core.outcome import Outcome, from_exception
 from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Entry, Store
-from iree_matrix.envs import BACKENDS, Backend
+from iree_matrix.envs import Backend
+from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
@@ -78,8 +79,7 @@ def resources(job: Job, backend: str) -> dict[str, float]:
 def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Optional[bool] = None) -> dict:
     """What a worker on this machine can offer: its architecture, those qemu-user runs for it (binfmt
     handler registered), Docker when a daemon answers, and `quiet` unless told its timings don't count."""
-    from iree_matrix.core import binfmt
-    from iree_matrix.envs import containers
+    from iree_matrix.core import binfmt, containers
 
     host = targets.host_arch()
     offered = {f"arch-{host}": 1}

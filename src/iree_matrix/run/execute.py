@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import _proc, host
+from iree_matrix.core import _proc, host, refusals
 from iree_matrix.core._files import is_disk_full, storage_error
 from iree_matrix.core._locks import LockCancelled, machine_lock
 from iree_matrix.core.errors import StorageError, UserError
@@ -32,7 +32,6 @@ from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.core.store import Entry, Store, failure_is_stale
 from iree_matrix.envs import Backend
-from iree_matrix.iree import refusals
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import formats
+from iree_matrix.core import formats, refusals
 from iree_matrix.core.results import Record, Status
-from iree_matrix.iree import compile_errors, hints, refusals, targets
+from iree_matrix.iree import compile_errors, hints, targets
 from iree_matrix.matrix.plan import Job
 from iree_matrix.run import stage_times
 from iree_matrix.run.stage_times import StageTimes  # the estimate's basis (run/stage_times.py)

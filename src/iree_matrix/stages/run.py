@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 
 from iree_matrix.boards import firmware
-from iree_matrix.core import _proc
+from iree_matrix.core import _proc, refusals
 from iree_matrix.core._hashing import file_sha256
 from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import tools_runtime
 from iree_matrix.core.results import Status
 from iree_matrix.envs import Environment
-from iree_matrix.iree import devices, refusals, targets, versions
+from iree_matrix.iree import devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.stages import _hal_profile

@@ -1,0 +1,84 @@
+"""The backends, by name, and which one a run uses (`--backend`): the factory the package's
+`__init__` cannot hold, since every backend module imports the package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Callable
+
+from iree_matrix.core import _tree, containers
+from iree_matrix.core.errors import UserError
+from iree_matrix.envs import Backend
+from iree_matrix.envs.docker import DockerBackend
+from iree_matrix.envs.mixed import MixedBackend
+from iree_matrix.envs.venv import VenvBackend
+from iree_matrix.iree import targets
+from iree_matrix.matrix import interpreters
+from iree_matrix.matrix.spec import MatrixSpec
+
+
+def limit(matrix: MatrixSpec) -> _tree.Limits:
+    """Every environment command's limits from now on: the matrix file's `[limits]`, unless
+    $IREE_MATRIX_MEMORY_LIMIT / $IREE_MATRIX_PROCESS_LIMIT say otherwise (a bad one is a user error)."""
+    _tree.use(matrix.limits)
+    try:
+        return _tree.configured()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
+    limit(matrix)
+    return VenvBackend(cache / "envs" / "venv", matrix.interpreters)
+
+
+def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
+    limit(matrix)
+    return DockerBackend(cache / "images", base_images=matrix.images)
+
+
+def _mixed(cache: Path, matrix: MatrixSpec) -> Backend:
+    host = _venv(cache, matrix)
+    foreign = _docker(cache, matrix)
+    assert isinstance(host, VenvBackend) and isinstance(foreign, DockerBackend)
+    return MixedBackend(host, foreign)
+
+
+BACKENDS: dict[str, Callable[[Path, MatrixSpec], Backend]] = {
+    "venv": _venv,
+    "docker": _docker,
+    "mixed": _mixed,
+}
+
+
+def choose(requested: str, jobs: Iterable[Any] = (), named: Mapping[str, str] = {}) -> tuple[str, str]:  # noqa: B006
+    """The backend to use for `--backend requested`, and why (said once, recorded everywhere).
+
+    auto: host venvs when every environment of the plan is for this machine's architecture and
+    its Pythons are here — what the published results were measured with, and no image to build
+    (seven images were 2.5-5.5 min each of a first run, docs/first-run.md); Docker when the plan
+    needs another architecture (qemu-user in an image) or a Python this machine lacks."""
+    if requested != "auto":
+        return requested, "as requested"
+    installs = [job for job in jobs if job.stage == "install"]
+    foreign = sorted({job.env.arch for job in installs} - {targets.host_arch()})
+    if not foreign:
+        try:
+            interpreters.check_plan(installs, named)
+            return (
+                "venv",
+                f"auto: every environment is for this {targets.host_arch()} host and its Pythons are here",
+            )
+        except interpreters.MissingInterpreter as missing:
+            reason = f"a Python is missing here ({missing})"
+    else:
+        reason = f"the plan has {', '.join(foreign)} environments (qemu-user in an image)"
+    found = containers.state()
+    if found.ok:
+        return "docker", f"auto: {reason}, and a Docker daemon answers ({found.detail})"
+    return (
+        "venv",
+        f"auto: {reason}, but no usable Docker daemon ({found.detail}); `iree-matrix doctor` says how to fix"
+        " it",
+    )
