@@ -1,7 +1,9 @@
 """A module's bytes do not depend on where the store lives: the compile stage gives iree-compile the
-MLIR's bare name from the MLIR's own directory (`neutral_input`, `cwd`), so one export compiled
-under two store paths gives one sha256. The absolute path, as the stage passed it before, gives two:
-that half proves the check can fail. Real iree-compile (the test session's 3.9.0) and turbine."""
+MLIR's bare name in a scratch directory that links it (`neutral_input`, `store.scratch`), so one
+export compiled under two store paths gives one sha256. The absolute path, as the stage passed it
+before, gives two: that half proves the check can fail. And a knob's relative output file lands in
+the scratch directory, never over the stored export (#51). Real iree-compile (the test session's
+3.9.0) and turbine."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.core import _landlock, _proc
 from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.store import Store, scratch
 from iree_matrix.envs.venv import VenvEnvironment
 from iree_matrix.iree.flags import BUILTIN_PROFILES, compile_flags
 from iree_matrix.stages.compile import neutral_input
@@ -49,13 +54,14 @@ def _compile(model_mlir: Path, store: Path, *, neutral: bool, profile: str = "de
     module.parent.mkdir(parents=True)
     flags = compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES[profile])
     source = neutral_input(mlir) if neutral else [str(mlir)]
-    # As the stage does: the module's directory is the one place the command may write (Landlock).
-    env.run(
-        [env.tool("iree-compile"), *source, *flags, "-o", str(module)],
-        timeout=600,
-        cwd=mlir.parent,
-        writable=[module.parent],
-    )
+    # As the stage does: the module's directory and the scratch one are where it may write (Landlock).
+    with scratch(module.parent, [mlir]) as cwd:
+        env.run(
+            [env.tool("iree-compile"), *source, *flags, "-o", str(module)],
+            timeout=600,
+            cwd=cwd,
+            writable=[module.parent, cwd],
+        )
     return file_sha256(module)
 
 
@@ -67,3 +73,74 @@ def test_one_export_under_two_store_paths_compiles_to_one_module(model_mlir: Pat
     three = _compile(model_mlir, tmp_path / "c" / "store", neutral=False)
     four = _compile(model_mlir, tmp_path / "d" / "store", neutral=False)
     assert three != four and one not in (three, four)
+
+
+DUMP = "--iree-flow-dump-dispatch-graph-output-file=model.mlir"  # the knob of issue #51
+
+
+def _stored_export(model_mlir: Path, root: Path) -> tuple[Store, Path]:
+    store = Store(root)
+    with store.staging() as out:
+        shutil.copy(model_mlir, out / "model.mlir")
+        record = Record(job="export:m/e", stage="export", cell="m/e", key="k", status=Status.OK, labels={})
+        entry = store.commit("export", "k", out, record)
+    return store, entry.path / "model.mlir"
+
+
+def test_a_knobs_relative_output_file_never_lands_on_the_stored_export(
+    model_mlir: Path, tmp_path: Path
+) -> None:
+    """Named as its input, the dump may not write through the scratch link (Landlock): the compile
+    fails, saying which flag's file it was (not the store's path), and stores nothing; named
+    otherwise, the dump lands in the scratch directory and the compile succeeds."""
+    store, mlir = _stored_export(model_mlir, tmp_path / "store")
+    before = file_sha256(mlir)
+    env = VenvEnvironment("test", Path(sys.executable).parent.parent, {})
+    flags = [
+        *compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["default"]),
+        "--iree-flow-dump-dispatch-graph",
+    ]
+    for dump, landed in ((DUMP, "model.mlir"), (DUMP.replace("model.mlir", "graph.dot"), "graph.dot")):
+        with store.staging() as out, scratch(out, [mlir]) as cwd:
+            argv = [
+                env.tool("iree-compile"),
+                *neutral_input(mlir),
+                *flags,
+                dump,
+                "-o",
+                str(out / "module.vmfb"),
+            ]
+            done = env.run(argv, timeout=600, cwd=cwd, writable=[out, cwd], check=False)
+            dumped = (cwd / landed).is_file() and not (cwd / landed).is_symlink()
+        entry = store.get("export", "k")
+        assert entry is not None and file_sha256(mlir) == before, done.output
+        assert store.changed(entry) is None and [p.name for p in entry.path.glob("*.mlir")] == ["model.mlir"]
+        assert not (entry.path / landed).is_symlink() and not (entry.path / "graph.dot").exists()
+        if done.returncode == 0:
+            assert dumped, done.output  # the dump is a file of its own in the scratch directory
+        else:
+            failure = _proc.failure(done, "compile-error")
+            assert failure.error_class == "flag-output" and not failure.cacheable, failure.message
+            assert "'model.mlir'" in failure.message and "store's path" not in failure.message
+        assert dump == DUMP or done.returncode == 0, done.output
+        assert dump != DUMP or not _landlock.available() or done.returncode != 0, done.output
+
+
+@pytest.mark.skipif(not _landlock.available(), reason="this kernel has no Landlock")
+def test_the_sandbox_refuses_a_write_in_a_working_directory_it_was_not_given(
+    model_mlir: Path, tmp_path: Path
+) -> None:
+    """What the stage did before (#51): the compile ran in the export's entry. Now that directory is
+    not writable to the tool unless listed, so the knob's file cannot replace the export."""
+    store, mlir = _stored_export(model_mlir, tmp_path / "store")
+    before = file_sha256(mlir)
+    env = VenvEnvironment("test", Path(sys.executable).parent.parent, {})
+    flags = [
+        *compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["default"]),
+        "--iree-flow-dump-dispatch-graph",
+        DUMP,
+    ]
+    with store.staging() as out:
+        argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, "-o", str(out / "module.vmfb")]
+        done = env.run(argv, timeout=600, cwd=mlir.parent, writable=[out], check=False)
+    assert done.returncode != 0 and file_sha256(mlir) == before, done.output

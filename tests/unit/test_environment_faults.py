@@ -352,3 +352,25 @@ def test_a_matrix_nested_as_deep_as_a_real_one_loads(tmp_path):
     matrix = tmp_path / "m.toml"
     matrix.write_text(GOOD + '[[include]]\nmodels = ["tiny_cnn"]\n[profile.p]\nflags = ["--x"]\n')
     assert spec.load(matrix).cells
+
+
+def test_a_flags_own_output_file_is_the_flags_fault_not_the_stores(tmp_path):
+    """#51: `--iree-flow-dump-dispatch-graph-output-file=model.mlir` refused by the sandbox was called
+    "the store's path must be absolute". Only the `-o` file is the store's; any other is a flag's."""
+    argv = [
+        str(tmp_path / "bin" / "iree-compile"),
+        "model.mlir",
+        "--x-output-file=model.mlir",
+        "-o",
+        "/s/module.vmfb",
+    ]
+    knob = "error: cannot open output file 'model.mlir': Permission denied"
+    assert _proc.flag_output(knob, argv) == ("model.mlir", "Permission denied")
+    assert _proc.environment_fault(knob, argv, 1, str(tmp_path)) is None
+    own = "error: cannot open output file '/s/module.vmfb': No such file or directory"
+    assert _proc.flag_output(own, argv) is None
+    assert _proc.environment_fault(own, argv, 1, str(tmp_path)) is not None
+    done = _proc.Completed(argv=tuple(argv), returncode=1, stdout="", stderr=knob + "\n", seconds=1.0)
+    failure = _proc.failure(done, "compile-error")
+    assert (failure.error_class, failure.cacheable) == ("flag-output", False)
+    assert "'model.mlir'" in failure.message and "--cache" not in failure.message

@@ -267,3 +267,31 @@ def test_a_later_run_of_a_job_keeps_the_earlier_runs_log(world: World, tmp_path:
     assert job_log(cache, first.job, first.started) != job_log(cache, second.job, second.started)
     assert job_log(cache, first.job, first.started).read_text() == "compile:m/e/3.9.0 inputs v1\n"
     assert job_log(cache, second.job, second.started).read_text() == "compile:m/e/3.9.0 inputs v2\n"
+
+
+def test_a_stage_that_changed_its_input_stores_nothing_and_the_input_is_made_again(
+    world: World, tmp_path: Path
+):
+    """#51: a compile's knob wrote a dump over the stored export; the compile then failed. Neither
+    that failure nor anything else made from the changed bytes is stored; the next run exports again."""
+    spoiler = "compile:m/e/3.9.0"
+
+    def spoil(job: Job) -> Outcome:
+        export = Store(tmp_path / "cache" / "store").entry_path("export", _key("export:m/e", world))
+        (export / "artifact").write_text("digraph G {}")
+        return Outcome(
+            Status.FAIL, message="error: custom op 'digraph' is unknown", error_class="compile-error"
+        )
+
+    world.behaviour[spoiler] = spoil
+    summary, _ = _run(tmp_path, Options(jobs=1))
+    record = summary.records[spoiler]
+    assert (record.status, record.error_class) == (Status.FAIL, "environment-fault")
+    assert "export:m/e's stored artifact changed after it was stored" in record.message
+    other = summary.records["compile:m/e/3.10.0"]  # ran before (ok) or found the export discarded
+    assert other.status is Status.OK or other.error_class == "environment-fault"
+    del world.behaviour[spoiler]
+    world.calls.clear()
+    summary, _ = _run(tmp_path, Options(jobs=1))
+    assert "export:m/e" in world.calls and spoiler in world.calls  # made again, then compiled
+    assert summary.records[spoiler].status is Status.OK

@@ -237,3 +237,33 @@ def test_a_failure_is_stale_once_an_input_was_redone(status, dep_finished, stale
     run = _dated(status, "2026-11-23T01:00:00+00:00", "2026-11-23T01:00:05+00:00")
     compile_ = _dated(Status.OK, "2026-11-23T00:00:00+00:00", dep_finished)
     assert failure_is_stale(run, {"compile:x": compile_}) is stale
+
+
+def test_changed_names_an_artifact_whose_bytes_changed_and_discards_its_entry(tmp_path):
+    store = Store(tmp_path)
+    with store.staging() as out:
+        (out / "model.mlir").write_text("module {}")
+        entry = store.commit("export", "k1", out, _record())
+    assert store.changed(entry) is None
+    (entry.path / "model.mlir").write_text("digraph G {}")  # a knob's dump file, written over it
+    assert store.changed(entry) == "model.mlir"
+    assert not entry.path.exists() and store.get("export", "k1") is None
+    assert store.changed(entry) == RECORD  # and so does every later reader of that entry
+
+
+def test_a_scratch_directory_links_the_inputs_by_name_and_is_no_store_entry(tmp_path):
+    from iree_matrix.core.store import scratch
+
+    store = Store(tmp_path)
+    with store.staging() as out:
+        (out / "model.mlir").write_text("module {}")
+        entry = store.commit("export", "k1", out, _record())
+    with store.staging() as out:
+        with scratch(out, [entry.artifact("model.mlir")]) as cwd:
+            assert cwd.parent == tmp_path / "staging" and cwd != out
+            link = cwd / "model.mlir"
+            assert link.is_symlink() and not os.path.isabs(os.readlink(link))
+            assert link.read_text() == "module {}"
+            (cwd / "graph.dot").write_text("a relative dump lands here")
+        assert not cwd.exists()
+    assert not (entry.path / "graph.dot").exists() and store.changed(entry) is None

@@ -503,6 +503,16 @@ def failure(
             f"{tool} could not be started (exit {done.returncode}: {said}): its environment is incomplete "
             "or damaged, not an answer about the inputs"
         )
+    flagged = next((f for f in (flag_output(ln, done.argv) for ln in done.output.splitlines()) if f), None)
+    if flagged is not None and message is None:
+        return StageFailure(
+            "flag-output",
+            f"{tool} could not write {flagged[0]!r} ({flagged[1]}), a file one of its flags names: a stage "
+            "may write only in its scratch working directory and its own output, never over its inputs or "
+            "outside; give the flag a relative file name other than the input's (it lands in the scratch "
+            "directory, removed after the stage)",
+            cacheable=False,
+        )
     return StageFailure(
         error_class or f"{tool}-error",
         message or excerpt(done.output) or f"{tool} exited {done.returncode}",
@@ -567,12 +577,31 @@ def environment_fault(
         found = first("ImportError:", "ModuleNotFoundError:", starts=("ImportError:", "ModuleNotFoundError:"))
     if found is not None:
         return Fault(found, damaged=True)
-    for written in (first(_NO_OUTPUT), *(_about(lines, str(path), _UNWRITABLE) for path in outputs)):
+    own = first(_NO_OUTPUT)
+    if own is not None and flag_output(own, argv):  # a flag's own file (#51): the flag's fault, below
+        own = None
+    for written in (own, *(_about(lines, str(path), _UNWRITABLE) for path in outputs)):
         if written is not None:
             return Fault(written, damaged=False)
     if returncode in (126, 127):
         return Fault(lines[-1] if lines else f"exit {returncode}", damaged=True)
     return None
+
+
+_OUTPUT_NAMED = re.compile(r"cannot open output file '([^']*)': (.*)")
+
+
+def flag_output(line: str, argv: Sequence[str]) -> Optional[tuple[str, str]]:
+    """(file, the system's words) when `line` says the tool could not open an output file that is
+    not its `-o` (by name: a stored command's `-o` was a staging path since moved): a file one of
+    its flags names, such as a dump flag's, which the sandbox kept from an input or the outside."""
+    found = _OUTPUT_NAMED.search(line)
+    if found is None:
+        return None
+    named = [str(argv[i + 1]) for i, arg in enumerate(argv[:-1]) if arg == "-o"]
+    if any(Path(found.group(1)).name == Path(o).name for o in named):
+        return None
+    return found.group(1), found.group(2).strip()
 
 
 def _about(lines: Sequence[str], path: str, errors: Sequence[str]) -> Optional[str]:

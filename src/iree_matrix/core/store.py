@@ -23,7 +23,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -48,7 +48,7 @@ class Entry:
 class Store:
     def __init__(self, root: Path) -> None:
         # Absolute: a stage's tools write into its staging directory from other directories (iree-compile
-        # runs in the MLIR's), where a relative path would name something else (#41).
+        # runs in a scratch one), where a relative path would name something else (#41).
         self.root = Path(os.path.abspath(root))
         self._staging = self.root / "staging"
 
@@ -106,9 +106,42 @@ class Store:
             raise storage_error(final, exc, needed=needed, doing="cannot store the result") from None
         return Entry(record, final)
 
+    def changed(self, entry: Entry) -> Optional[str]:
+        """The first artifact of a stored entry whose bytes are no longer those committed (a tool that
+        wrote into its input, a hand edit), discarding the entry so that the next run re-creates it;
+        None when all match. A stage checks its inputs with it before it runs and after: a result made
+        from changed bytes is never stored (#51)."""
+        if not (entry.path / RECORD).is_file():  # discarded meanwhile (another stage found it changed)
+            return RECORD
+        damaged = _damaged(entry.path)
+        if damaged is not None:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        return damaged
+
     def clean_staging(self) -> None:
         """Forget what an interrupted run left half-done."""
         shutil.rmtree(self._staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch(staged: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
+    """A tool's working directory beside a stage's staging directory `staged` (never a store entry):
+    a flag's relative output (`--iree-flow-dump-dispatch-graph-output-file=model.mlir`) lands there
+    and is removed with it. `inputs` appear in it by their bare names, as relative symlinks into the
+    store, which resolve under a container's mounts too (they keep the store's layout); the sandbox
+    lets the tool write in the scratch directory, not through those links (#51)."""
+    path = staged.parent / f"{staged.name}.cwd"
+    try:
+        path.mkdir(parents=True)
+        for source in inputs:
+            (path / source.name).symlink_to(os.path.relpath(source, path))
+    except OSError as exc:
+        shutil.rmtree(path, ignore_errors=True)
+        raise storage_error(path, exc, doing="cannot create a working directory") from None
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _artifacts(entry: Path) -> list[Path]:

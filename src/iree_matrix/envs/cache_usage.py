@@ -48,7 +48,7 @@ SHELL_UNSAFE = frozenset(" \t\n\r\v\f$'\"`\\;&|<>()")
 
 def absolute(path: Union[str, Path]) -> Path:
     """A path as the user gave it, made absolute against the current directory (and `~` expanded):
-    a stage runs its tools in other directories (iree-compile in the MLIR's), where a relative cache
+    a stage runs its tools in other directories (iree-compile in a scratch one), where a relative cache
     names something else."""
     return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
 

@@ -103,9 +103,11 @@ class VenvEnvironment:
                 log=log,
                 check=False,
                 limits=_tree.configured(),
-                # What a container may write (its mounts and its own /tmp): the working directory, the
-                # job's (its TMPDIR), the stage's writable paths and /dev; nothing else (`_landlock`).
-                writes_beneath=[str(cwd or job), str(job), *(str(w) for w in writable), "/dev"],
+                # What a container may write (its mounts and its own /tmp): the job's directory (its
+                # TMPDIR), the stage's writable paths and /dev; nothing else (`_landlock`). A `cwd` is
+                # writable only when it is one of them: a compile once ran in the export's store entry
+                # and a knob's relative output file overwrote the stored model.mlir (#51).
+                writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
             )
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):

@@ -313,13 +313,16 @@ class Executor:
         load_before = os.getloadavg()[0]
         with self.store.staging() as out:
             try:
-                outcome = stage.execute(job, ctx, out)
+                # Inputs checked by content before and after: a result made from bytes that are not
+                # the stored ones (a tool of another stage wrote into them) is never stored (#51).
+                outcome = self._changed_inputs(ctx) or stage.execute(job, ctx, out)
             except StorageError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one place maps it: outcome.from_exception
                 if is_disk_full(exc):
                     raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
                 outcome = from_exception(exc)
+            outcome = self._changed_inputs(ctx) or outcome
             if outcome.error_class == "disk-full":  # a tool said it ran out of space writing its output
                 raise storage_error(
                     out, outcome.message or "No space left on device", doing=f"{job.stage} failed"
@@ -339,6 +342,19 @@ class Executor:
                 if stage.exclusive:
                     self._measured.add(key)
             return self._done(job, record, ctx), entry, False
+
+    def _changed_inputs(self, ctx: stages.Context) -> Optional[Outcome]:
+        """A failure, never stored, when a dependency's stored artifact no longer has the bytes it was
+        stored with; the changed entry is discarded, so the next run makes it again. None when every
+        input is intact (a stat per file; a file is hashed only when it changed since it last matched)."""
+        for dep, entry in ctx.deps.items():
+            changed = self.store.changed(entry)
+            if changed is not None:
+                return Outcome(Status.FAIL, error_class="environment-fault", cacheable=False, message=(
+                    f"{dep}'s stored {changed} changed after it was stored (its sha256 is not the one in "
+                    f"{entry.path}/SHA256SUMS): nothing is stored from it; the entry is discarded and "
+                    "the next run makes it again"))  # fmt: skip
+        return None
 
     # The metrics `_with_other_load` adds to a timed stage's record (whatever the stage).
     TIMING_CONTEXT = ("other_load", "load_average", "steal_cores")

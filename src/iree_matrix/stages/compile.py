@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.boards import cortex_m
-from iree_matrix.core import _proc, _resources, host
+from iree_matrix.core import _proc, _resources, host, store
 from iree_matrix.core._hashing import digest, file_sha256
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.outcome import Outcome, from_exception
@@ -193,16 +193,20 @@ class CompileStage(StageBase):
         if dispatches:
             extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(module)]
-        done = env.run(
-            argv,
-            timeout=ctx.timeout,
-            log=ctx.log,
-            read_only=reads,
-            writable=[out],
-            env=run_env,
-            check=False,
-            cwd=mlir.parent,  # with `neutral_input`: the module does not depend on the store's path
-        )
+        # In a scratch directory holding the input by its bare name (`neutral_input`: the module does
+        # not depend on the store's path), never in the export's store entry: a knob's relative output
+        # file once overwrote the stored model.mlir there (#51).
+        with store.scratch(out, [mlir]) as cwd:
+            done = env.run(
+                argv,
+                timeout=ctx.timeout,
+                log=ctx.log,
+                read_only=reads,
+                writable=[out, cwd],
+                env=run_env,
+                check=False,
+                cwd=cwd,
+            )
         target = job.target
         if done.returncode != 0:
             return _failed(_compile_failure(done, target), done.output, argv)
@@ -258,7 +262,8 @@ def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: s
 
 
 def neutral_input(mlir: Path) -> list[str]:
-    """The MLIR as the compiler is given it: its bare name, the compiler running in its directory.
+    """The MLIR as the compiler is given it: its bare name, the compiler running in a scratch
+    directory that links it by that name (`store.scratch`).
     iree-compile embeds the input's path as given in the module's debug information (source map,
     debug ops, DWARF), so an absolute path would make the module's bytes depend on where the store
     lives; measured with IREE 3.9.0 (issue 26): absolute paths in two directories gave two sha256,
@@ -400,8 +405,9 @@ def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
         raise StageFailure("onnx-import", _importer_needs(job.label.compiler, probe.output))
     source = ctx.read(ONNX)
     argv = [env.tool(_ONNX_IMPORTER), source.name, "-o", str(out / _IMPORTED)]
-    done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent], writable=[out],
-                   check=False, cwd=source.parent)  # fmt: skip
+    with store.scratch(out, [source]) as cwd:  # never in the export's entry (#51)
+        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent],
+                       writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
     if done.returncode != 0 or not (out / _IMPORTED).is_file():
         return _failed(_proc.failure(done, "onnx-import"), done.output, argv)
     return out / _IMPORTED
