@@ -163,3 +163,32 @@ def test_published_defines_of_an_unpublished_release_is_one_line(tmp_path: Path)
     with pytest.raises(UserError, match="no Cortex-M run of 9.9.9"):
         recipes.published_defines("9.9.9", tmp_path / "results.jsonl")
     assert ResultsLog(tmp_path / "results.jsonl").latest() == {}
+
+
+def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> None:
+    """#51: a record's flag `--x=$(touch X)` was printed in double quotes and ran when pasted.
+    Records arrive through `merge` from other parties: every word they hold is quoted whole, and no
+    newline of theirs ends a comment. The printed text is run by bash here: nothing is touched."""
+    from iree_matrix.core.results import Record, Status
+
+    hostile = [f"--iree-x=$(touch {tmp_path}/a)", f"`touch {tmp_path}/b`", f"'; touch {tmp_path}/c; '",
+               f'"$(touch {tmp_path}/d)"', "a b", "${HOME}*"]  # fmt: skip
+    cell = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
+    record = Record(
+        job=f"compile:{cell}", stage="compile", cell=cell, key="k", status=Status.FAIL,
+        labels={"model": "tiny_cnn", "arch": "x86_64", "compiler": "3.9.0"},
+        error_class=f"x\ntouch {tmp_path}/e", command=("true", "model.mlir", *hostile),
+        env={"image": f"img\ntouch {tmp_path}/f"},
+    )  # fmt: skip
+    (tmp_path / "results.jsonl").write_text(record.to_json() + "\n")
+    out = _show(record.job, tmp_path, capsys)
+    line = next(ln for ln in out.splitlines() if ln.startswith("true "))
+    assert recipes.shlex.split(line) == list(record.command)
+    done = subprocess.run(["bash", "-c", out], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"], out
+    args = argparse.Namespace(job=record.job, results_dir=tmp_path, cache=tmp_path / "c", log=False, commands=False)
+    assert show.run(args) == 0
+    printed = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  command: "))
+    done = subprocess.run(["bash", "-c", printed.removeprefix("  command: ")], cwd=tmp_path)
+    assert done.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import shlex
 from pathlib import Path
 
 from iree_matrix.commands.base import absolute, default_cache, recorded_cache
@@ -63,14 +64,14 @@ def run(args: argparse.Namespace) -> int:
         + (f" ({record.error_class})" if record.error_class else "")
     )
     if record.blocked_by:
-        print(f"  blocked by: {record.blocked_by}  (iree-matrix show '{record.blocked_by}')")
+        print(f"  blocked by: {record.blocked_by}  (iree-matrix show {shlex.quote(record.blocked_by)})")
     for name in ("key", "started", "finished", "seconds"):
         if getattr(record, name):
             print(f"  {name}: {getattr(record, name)}")
     if record.env:
         print(f"  env: {record.env.get('id', '')} ({record.env.get('backend', '')})")
     if record.command:
-        print(f"  command: {' '.join(record.command)}")
+        print(f"  command: {shlex.join(record.command)}")  # safe to paste: a record's words never expand
     for name, value in sorted(record.metrics.items()):
         print(f"  {name}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
     logs = [job_log(cache, record.job)] + (

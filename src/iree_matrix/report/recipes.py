@@ -48,6 +48,15 @@ def shell_join(argv: Iterable[str]) -> str:
     return " ".join(shell_word(a) for a in argv)
 
 
+def comment(text: str) -> str:
+    """`text` as one line of a shell comment: a record's job id, status or image may hold a newline
+    (records arrive through `merge` from other parties), after which the rest would run."""
+    return _CONTROL.sub(" ", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 @dataclasses.dataclass(frozen=True)
 class Step:
     """One command: its argv (with the environment it gets), or one line of shell."""
@@ -56,11 +65,15 @@ class Step:
     argv: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     shell: str = ""
+    # From a record (not this iree-matrix's own recipe): every word single-quoted, so that nothing in
+    # it expands when pasted — a flag `--x=$(touch X)` printed in double quotes ran it (#51).
+    recorded: bool = False
 
     def text(self) -> str:
-        env = "".join(f"{k}={shell_word(v)} " for k, v in self.env)
-        line = self.shell or env + shell_join(self.argv)
-        return f"# {self.what}\n{line}" if self.what else line
+        word = shlex.quote if self.recorded else shell_word
+        env = "".join(f"{k}={word(v)} " for k, v in self.env)
+        line = self.shell or env + " ".join(word(a) for a in self.argv)
+        return f"# {comment(self.what)}\n{line}" if self.what else line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,20 +82,22 @@ class Recipe:
 
     variables: tuple[tuple[str, str, str], ...]
     steps: tuple[Step, ...]
+    recorded: bool = False  # the variables' values come from records: quoted whole, never expanded
 
     def text(self) -> str:
         """A variable whose value is not known here (`$NAME`) must be set by the reader: the shell
         stops at it, saying what it is."""
+        word = shlex.quote if self.recorded else shell_word
         known = [(n, v) for n, v, _ in self.variables if v != f"${n}"]
-        width = max((len(f"{n}={shell_word(v)}") for n, v in known), default=0)
+        width = max((len(f"{n}={word(v)}") for n, v in known), default=0)
         head = []
         for name, value, what in self.variables:
-            if value == f"${name}":
-                said = what.replace('"', "'")
+            if value == f"${name}":  # in double quotes: nothing of `what` may expand there
+                said = re.sub(r'[\\$`"]', "'", comment(what))
                 head.append(f': "${{{name}:?set {name}: {said}}}"')
             else:
-                line = f"{name}={shell_word(value)}"
-                head.append(f"{line:<{width}}  # {what}" if what else line)
+                line = f"{name}={word(value)}"
+                head.append(f"{line:<{width}}  # {comment(what)}" if what else line)
         return "\n".join([*head, *(s.text() for s in self.steps)])
 
 
@@ -346,8 +361,8 @@ def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[R
 def _recorded(record: Record, what: str) -> Step:
     if not record.command:
         said = f"{record.status.value}" + (f" ({record.error_class})" if record.error_class else "")
-        return Step(f"{record.job}: {what}", shell=f"# no command recorded: {said}")
-    return Step(f"{record.job}: {what} (as recorded)", tuple(record.command))
+        return Step(f"{record.job}: {what}", shell=f"# no command recorded: {comment(said)}")
+    return Step(f"{record.job}: {what} (as recorded)", tuple(record.command), recorded=True)
 
 
 def _tools_key(record: Record) -> str:
@@ -436,7 +451,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
             where = (
                 store / "export" / export.key if export is not None and export.key else "the export's entry"
             )
-            notes.append(f"the compile ran in {where}: the MLIR is given by its bare name")
+            notes.append(f"the compile ran in a directory holding {where}/{dep.command[1]} by its bare name")
     arch = record.label.arch
     target = targets.parse(arch) if arch else None
     build: Optional[Record] = None
@@ -470,8 +485,8 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         image = (record.env or {}).get("image")
         if image:
             notes.append(f"{record.job} ran in the image {image}")
-    head = [f"# {n}" for n in notes]
-    recipe = Recipe(tuple(variables), tuple(steps)).text()
+    head = [f"# {comment(n)}" for n in notes]
+    recipe = Recipe(tuple(variables), tuple(steps), recorded=True).text()
     return "\n".join([*head, recipe])
 
 
