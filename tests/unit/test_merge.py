@@ -271,3 +271,34 @@ def test_merge_renders_performance_where_the_records_hold_peers(tmp_path, capsys
     compat_only = _write(tmp_path / "shard", _rec("install:e"), _rec("run:m/e", key="r"))
     assert cli.main(["merge", str(compat_only), "--to", str(tmp_path / "plain")]) == 0
     assert not (tmp_path / "plain" / "PERFORMANCE.md").exists()
+
+
+def test_two_machines_of_one_identity_are_both_kept_for_a_timed_stage_only():
+    """#51: records named no machine, so a run timed on two hosts of one CPU identity (one key)
+    merged to one. Their `host.instance` now tells them apart; a compile under one key stays one."""
+    a = _rec("run:m/1", key="r", finished="2026-01-01T00:00:01", host={"identity": "x", "instance": "aa"})
+    b = _rec("run:m/1", key="r", finished="2026-01-01T00:00:02", host={"identity": "x", "instance": "bb"})
+    assert merge_records([("one", [a]), ("two", [b])]).records == (a, b)
+    c1 = dataclasses.replace(a, job="compile:m/1", stage="compile", cell="m/1")
+    c2 = dataclasses.replace(b, job="compile:m/1", stage="compile", cell="m/1")
+    assert merge_records([("one", [c1]), ("two", [c2])]).records == (c1,)
+
+
+def test_a_merge_waits_for_another_into_the_same_directory(tmp_path):
+    """#51: two concurrent `merge --to OUT` each read OUT's log and wrote theirs: one's records were
+    lost, both exited 0. A merge holds OUT's lock while it reads and writes; a second one waits."""
+    import threading
+
+    from iree_matrix.answers.publish import locked
+
+    one = _write(tmp_path / "one", _rec("install:a"))
+    two = _write(tmp_path / "two", _rec("install:b"))
+    out = tmp_path / "out"
+    with locked(out):  # another merge (or publish) holds OUT
+        second = threading.Thread(target=merge, args=([two], out))
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive() and not (out / "results.jsonl").exists()  # it waits, writing nothing
+        _write(out, *merge([one], tmp_path / "elsewhere").records)  # what the holder wrote meanwhile
+    second.join(timeout=30)
+    assert sorted(ResultsLog(out / "results.jsonl").latest()) == ["install:a", "install:b"]

@@ -103,7 +103,7 @@ def test_a_running_publish_is_neither_finished_nor_joined(run_and_published):
         (to / published.PENDING).write_text('{"run": "/elsewhere", "pid": 1, "since": 0}')
         assert publish_command.finish_interrupted([to]) == []
         assert (to / published.PENDING).exists()
-        with pytest.raises(UserError, match="another `iree-matrix publish` into .* is running"):
+        with pytest.raises(UserError, match="another `iree-matrix publish` or `merge` into .* is running"):
             with published.publishing(run, to):
                 pass
     finally:
@@ -122,3 +122,22 @@ def test_a_publish_that_ends_leaves_no_mark_and_no_lock(run_and_published):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody holds it
     finally:
         os.close(fd)
+
+
+def test_publish_keeps_what_it_replaces(tmp_path, capsys):
+    """#51: a publish replaced 3,003 records with 6 and kept nothing: now the previous log is kept
+    as results.jsonl.bak and the jobs it loses are counted on stderr."""
+    from iree_matrix.answers.publish import publish
+    from iree_matrix.core.results import Record, Status
+
+    def log(directory, *jobs):
+        directory.mkdir(parents=True, exist_ok=True)
+        records = [Record(j, "install", j.split(":")[1], "k", Status.OK, {}) for j in jobs]
+        (directory / "results.jsonl").write_text("".join(r.to_json() + "\n" for r in records))
+        return (directory / "results.jsonl").read_bytes()
+
+    before = log(tmp_path / "published", "install:a", "install:b", "install:c")
+    log(tmp_path / "run", "install:a")
+    publish(tmp_path / "run", tmp_path / "published")
+    assert (tmp_path / "published" / "results.jsonl.bak").read_bytes() == before
+    assert "2 of its 3 jobs are not in what replaces it" in capsys.readouterr().err

@@ -187,7 +187,9 @@ def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> 
     done = subprocess.run(["bash", "-c", out], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"], out
-    args = argparse.Namespace(job=record.job, results_dir=tmp_path, cache=tmp_path / "c", log=False, commands=False)
+    args = argparse.Namespace(
+        job=record.job, results_dir=tmp_path, cache=tmp_path / "c", log=False, commands=False
+    )
     assert show.run(args) == 0
     printed = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  command: "))
     done = subprocess.run(["bash", "-c", printed.removeprefix("  command: ")], cwd=tmp_path)

@@ -11,9 +11,10 @@ per job:
   error naming the job, both statuses and both files, and nothing is written; drop the wrong one
   with `iree-matrix results forget` (or re-run that shard) and merge again;
 - records with different keys are different results for one job (a timed stage measured on two
-  hosts: the host's CPU is part of a timed key): all are kept, oldest first, so the newest is the
-  one the report shows; where an input re-measured a job under the same key (`--retime`), its newer
-  record replaces another input's copy of the older one;
+  hosts: the host's CPU is part of a timed key), and so are a timed stage's records with one key
+  from two machines (their `host.instance`: two machines of one CPU identity): all are kept,
+  oldest first, so the newest is the one the report shows; where an input re-measured a job under
+  the same key (`--retime`), its newer record replaces another input's copy of the older one;
 - a `not_run` record is dropped when another input executed the job (a dependency failed in one
   shard but not in another; the executed result says more); two `not_run` records with the same
   cause are one. So is a GPU run's "not run: no … device here" skip (this machine had no device
@@ -22,7 +23,8 @@ per job:
 OUT's own results.jsonl, when there is one, is an input too: merging shard by shard as they
 arrive gives the same log as merging them all at once. A line of OUT's log this iree-matrix cannot
 read (a newer schema, garbage) is kept verbatim, and the previous file is kept as results.jsonl.bak.
-Manifests are copied; the first `releases.json` found (in the order given) is kept.
+Manifests are copied; the first `releases.json` found (in the order given) is kept. OUT is locked
+meanwhile (the lock `publish` takes): a second merge into it waits, then merges into the first's log.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix import stages
-from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS
+from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
+from iree_matrix.core import host
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -121,7 +124,16 @@ def _same(record: Record) -> tuple:
         return ("not_run", record.blocked_by, record.message)
     if not record.key:  # its key could not be computed (the failure is the record): by status
         return ("", record.status.value, record.error_class)
+    if _timed(record.stage):  # two machines of one CPU identity: one key, two measurements (#51)
+        return (record.key, host.instance_of(record.host))
     return (record.key,)
+
+
+def _timed(stage: str) -> bool:
+    try:
+        return bool(stages.get(stage).exclusive)
+    except (KeyError, ValueError):
+        return False
 
 
 def _order(record: Record) -> tuple[str, str]:
@@ -137,6 +149,13 @@ def merge(dirs: Sequence[Path], to: Path) -> Merged:
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
+    with locked(
+        to, say=lambda text: print(text, file=sys.stderr)
+    ):  # OUT's log read and written by one merge at a time
+        return _merge_into(inputs, to)
+
+
+def _merge_into(inputs: list[Path], to: Path) -> Merged:
     target = to / RESULTS
     seen = {p.resolve() for p in inputs}
     if target.is_file() and target.resolve() not in seen:

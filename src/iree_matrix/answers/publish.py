@@ -22,8 +22,9 @@ import fnmatch
 import json
 import os
 import shutil
+import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -57,6 +58,7 @@ def publish(run: Path, to: Path) -> list[Path]:
     if run.resolve() == to.resolve():
         raise UserError(f"publish {run} --to {to}: the run and the published directory are the same")
     to.mkdir(parents=True, exist_ok=True)
+    backup(to / RESULTS, source.read_bytes())
     written = [_copy_atomically(source, to / RESULTS)]
     if (run / RELEASES).is_file():
         written.append(_copy_atomically(run / RELEASES, to / RELEASES))
@@ -92,7 +94,9 @@ def publishing(run: Path, to: Path) -> Iterator[None]:
     to.mkdir(parents=True, exist_ok=True)
     with _locked(to, wait=False) as held:
         if not held:
-            raise UserError(f"another `iree-matrix publish` into {to} is running; wait for it to end")
+            raise UserError(
+                f"another `iree-matrix publish` or `merge` into {to} is running; wait for it to end"
+            )
         mark = {"run": str(Path(run).resolve()), "pid": os.getpid(), "since": time.time()}
         write_atomically(to / PENDING, json.dumps(mark) + "\n")
         yield
@@ -133,6 +137,42 @@ def marked(dirs: Iterable[Path]) -> list[Path]:
         if (Path(directory) / PENDING).is_file():
             found.setdefault(Path(directory).resolve(), None)
     return list(found)
+
+
+@contextlib.contextmanager
+def locked(directory: Path, say: Callable[[str], None] = lambda s: None) -> Iterator[None]:
+    """The directory's lock (the one `publishing` holds), waited for: two `merge --to` into one
+    directory each read its log and wrote theirs, and one's records were lost (#51)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with _locked(directory, wait=False) as held:
+        if held:
+            yield
+            return
+    say(f"waiting for another merge or publish into {directory} to end")
+    with _locked(directory, wait=True):
+        yield
+
+
+def backup(path: Path, replacement: bytes) -> Optional[Path]:
+    """Before `path` (a results log) is replaced by other bytes: the previous file kept beside it as
+    `results.jsonl.bak`, and a line on stderr when records of jobs it had are not in the new one (a
+    publish replaced 3,003 records with 6 and kept nothing: #51). None when nothing is replaced."""
+    try:
+        previous = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if previous == replacement:
+        return None
+    kept = path.with_name(path.name + ".bak")
+    write_atomically(kept, previous)
+    old = {r.job for r in ResultsLog(path)}
+    new = {json.loads(line).get("job") for line in replacement.decode("utf-8", "replace").splitlines()
+           if line.strip().startswith("{")}  # fmt: skip
+    gone = old - new
+    if gone:
+        print(f"note: {path}: {len(gone)} of its {len(old)} jobs are not in what replaces it "
+              f"(e.g. {sorted(gone)[0]}); the previous file is {kept}", file=sys.stderr)  # fmt: skip
+    return kept
 
 
 @contextlib.contextmanager

@@ -63,9 +63,34 @@ def _described() -> dict[str, Any]:
         "system": platform.platform(),
         "libc": "-".join(platform.libc_ver()),
         "python": platform.python_version(),
+        "instance": instance(),
     }
     found["identity"] = identity_of(found)
     return found
+
+
+_MACHINE_IDS = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def instance() -> str:
+    """Which machine this is, apart from its CPU identity: two machines of one identity time one job
+    under one key, and `merge` keeps both only if their records say they are two (#51). A digest of
+    /etc/machine-id, salted as machine-id(5) asks (the id itself is confidential); without one, of
+    this boot's id (a reboot then reads as another machine: both records kept, none lost)."""
+    for source in (*_MACHINE_IDS, _BOOT_ID):
+        try:
+            text = source.read_text().strip()
+        except OSError:
+            continue
+        if text:
+            return hashlib.sha256(f"iree-matrix instance {text}".encode()).hexdigest()[:16]
+    return ""
+
+
+def instance_of(host: Mapping[str, Any]) -> str:
+    """The machine a record's `host` names ("" for a record from before instances were kept)."""
+    return str(host.get("instance") or "") if isinstance(host, Mapping) else ""
 
 
 def identity() -> str:
