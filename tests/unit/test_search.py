@@ -613,3 +613,20 @@ def test_a_matrix_file_knob_names_its_pairs_and_an_unknown_pair_is_refused(tmp_p
     assert good.profiles["slp"].pairs == ("loop-unrolling",)
     with pytest.raises(UserError, match=r"search.knobs.slp.pairs = 'unrolling': no such knob"):
         spec.load(_knob_matrix(tmp_path, knob + 'pairs = ["unrolling"]'))
+
+
+def test_the_polish_step_tries_each_knob_neutral_alone_beside_the_result():
+    rows = search.effects([
+        _cand("default", [20, 21, 22, 23, 24]),
+        _cand("im2col", [14, 14.5, 15, 15.5, 16]),  # faster alone: in the result already
+        _cand("vector-256", [19.5, 20.5, 21.5, 22.5, 23.5]),  # neutral alone: tried beside the result
+        _cand("slp-vectorization", [20, 21, 22, 23, 24.5]),  # neutral too
+        _cand("transposes", [25, 26, 27, 28, 29]),  # slower alone: not polished in
+        _cand("O2", None, Status.FAIL),  # failed alone: never
+    ])[("mobilenet_v2", "3.13.0")]  # fmt: skip
+    prior = search.Prior.of(rows)
+    dims = search.space(("O2", "im2col", "vector-256", "slp-vectorization", "transposes"))
+    result = search.Config("", frozenset({"im2col"}))
+    tried = {r.candidate.name for r in rows} | {"im2col+slp-vectorization"}  # a round tried SLP already
+    assert [c.name for c in search.polish(result, tried, dims, prior)] == ["im2col+vector-256"]
+    assert search.polish(result, tried | {"im2col+vector-256"}, dims, prior) == []

@@ -256,10 +256,11 @@ class Prior:
     faster: frozenset[str] = frozenset()  # changes that beat default alone, beyond noise
     null: frozenset[str] = frozenset()  # changes whose module alone was default's: no effect
     pairs: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # Profile.pairs
+    neutral: frozenset[str] = frozenset()  # changes within noise of default alone (not null)
 
     @classmethod
     def of(cls, rows: Sequence[Effect], known: Optional[Mapping[str, Profile]] = None) -> Prior:
-        speedup, dead, faster, null = {}, set(), set(), set()
+        speedup, dead, faster, null, neutral = {}, set(), set(), set(), set()
         for e in rows:
             config = parse(e.candidate.name)
             changes = [*config.knobs, *([VARIANT + config.variant] if config.variant else [])]
@@ -273,9 +274,11 @@ class Prior:
                     faster.add(changes[0])
                 elif e.verdict.startswith(stats.SAME_MODULE):
                     null.add(changes[0])
+                elif e.verdict == "within noise":
+                    neutral.add(changes[0])
         known = BUILTIN_PROFILES if known is None else known
         pairs = {name: p.pairs for name, p in known.items() if p.pairs}
-        return cls(speedup, frozenset(dead), frozenset(faster), frozenset(null), pairs)
+        return cls(speedup, frozenset(dead), frozenset(faster), frozenset(null), pairs, frozenset(neutral))
 
     def promise(self, incumbent: Config, candidate: Config) -> float:
         """How promising a neighbour is: the speed-up alone of what it adds (a change it removes
@@ -346,6 +349,26 @@ def rank_round(
         key=lambda c: (bool((c.knobs - incumbent.knobs) & prior.null), -prior.promise(incumbent, c), c.name)
     )
     return alive, dead
+
+
+def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], prior: Prior) -> list[Config]:
+    """The last step's candidates: the incumbent plus one knob that was neutral alone (measured,
+    within noise against default: neither faster, nor default's own module, nor dead), in a
+    dimension the incumbent leaves off, not tried beside it yet. The rounds rank by the effect alone,
+    so these come last and their width cuts them off; beside a good configuration a neutral knob
+    can still help (vector-256 and SLP did, by hand, issue #48)."""
+    seen = set(tried)
+    neutral = prior.neutral - prior.dead
+    found = []
+    for dim in dims:
+        if incumbent.knobs & set(dim.options):
+            continue
+        for option in dim.options:
+            if option in neutral:
+                candidate = Config(incumbent.variant, incumbent.knobs | {option})
+                if candidate.name not in seen:
+                    found.append(candidate)
+    return found
 
 
 def explain_pruned(

@@ -217,26 +217,33 @@ def run(args: argparse.Namespace) -> int:
         if code2 == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
             return code2
         code = code or code2
-        found = search.candidates(summary.records.values())
-        for key, configs in sitting.items():
-            d = descents[key]
-            measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
-            incumbent = measured.get(d.incumbent.name)
-            tried = [measured[c.name] for c in configs[1:] if c.name in measured]
-            winner = search.choose(incumbent, tried, _paired_confirm) if incumbent else None
-            d.steps.append(search.Step(number, d.incumbent.name, tuple(c.name for c in configs[1:]),
-                                       winner.name if winner else None))  # fmt: skip
-            d.tried.update(c.name for c in configs)
-            d.spent += len(configs) - 1
-            # No winner among this round's candidates: the next round tries the next most promising
-            # neighbours beside the same incumbent; it is a local optimum only when none is left.
-            if winner is not None:
-                d.incumbent = search.parse(winner.name)
+        _settle(descents, sitting, summary, number)
         sittings += [(u, c, tuple(config.name for config in configs)) for (u, c), configs in sitting.items()]
         per_run = _per_run_seconds(time.monotonic() - round_start, summary, default=per_run)
         search.write_progress(
             args.results_dir, search.Progress(signature, number, _states(descents), tuple(sittings))
         )
+    # The knobs that were neutral alone (within noise against default) may still help the best
+    # configuration found: issue #48 found vector-256 3 % and SLP 2 % past two results by hand, both
+    # left out of every round by the width. One more sitting tries each beside each result.
+    polish = {key: search.polish(d.incumbent, d.tried, dims, d.prior) for key, d in descents.items()}
+    polish = {key: p for key, p in polish.items() if p}
+    spent = (time.monotonic() - started) / 60
+    if polish and args.max_minutes and spent > args.max_minutes:
+        print(f"== flag search: no polish step: {spent:.1f} min spent (--max-minutes {args.max_minutes:g})")
+        polish = {}
+    if polish:
+        number = max((s.round for d in descents.values() for s in d.steps), default=1) + 1
+        what = "; ".join(
+            f"{u} on {c}: {', '.join(x.name for x in p)}" for (u, c), p in sorted(polish.items())
+        )
+        print(f"== flag search, polish (round {number}): each knob neutral alone beside each best: {what}")
+        sitting = {key: [descents[key].incumbent, *p] for key, p in polish.items()}
+        code4, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
+        if code4 == EXIT_INTERRUPTED:
+            return code4
+        code = code or code4
+        _settle(descents, sitting, summary, number)
     if descents:  # default, each result and the naive build side by side: the speed-ups are one sitting's
         print(
             "== flag search, last sitting: the naive build (generic CPU) and default beside each "
@@ -263,6 +270,30 @@ def run(args: argparse.Namespace) -> int:
         "knobs": knobs, "minutes": round((time.monotonic() - started) / 60, 1)})  # fmt: skip
     print("\n".join(render_search(summary.records.values(), search.read_descents(args.results_dir))))
     return code
+
+
+def _settle(
+    descents: Mapping[tuple[str, str], _Descent],
+    sitting: Mapping[tuple[str, str], Sequence[search.Config]],
+    summary: Summary,
+    number: int,
+) -> None:
+    """A measured round's verdicts: each function's winner (paired-confirmed) becomes its incumbent."""
+    found = search.candidates(summary.records.values())
+    for key, configs in sitting.items():
+        d = descents[key]
+        measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
+        incumbent = measured.get(d.incumbent.name)
+        tried = [measured[c.name] for c in configs[1:] if c.name in measured]
+        winner = search.choose(incumbent, tried, _paired_confirm) if incumbent else None
+        d.steps.append(search.Step(number, d.incumbent.name, tuple(c.name for c in configs[1:]),
+                                   winner.name if winner else None))  # fmt: skip
+        d.tried.update(c.name for c in configs)
+        d.spent += len(configs) - 1
+        # No winner among this round's candidates: the next round tries the next most promising
+        # neighbours beside the same incumbent; it is a local optimum only when none is left.
+        if winner is not None:
+            d.incumbent = search.parse(winner.name)
 
 
 def _paired_confirm(incumbent: search.Candidate, challenger: search.Candidate) -> bool:
