@@ -7,15 +7,16 @@ same bytes, so a published diff shows only what the evidence changed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import answers, exporters, roofline
+from iree_matrix.answers import advice, answers, exporters, roofline
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.results import Record, latest_by_job
 
@@ -28,8 +29,11 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def derive(records: Iterable[Record], source: Optional[Path] = None) -> dict[str, Any]:
-    """The document for `records` (newest record per job wins)."""
+def derive(
+    records: Iterable[Record], source: Optional[Path] = None, advised: Sequence[advice.Advice] = ()
+) -> dict[str, Any]:
+    """The document for `records` (newest record per job wins), with the answers per function and
+    CPU identity `advised` beside them (the set's answers/ folder: results/answers)."""
     latest = list(latest_by_job(records).values())
     arch = answers.main_arch(latest)
     runs = answers.Runs.of(latest, arch=arch)
@@ -50,8 +54,18 @@ def derive(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         "identical_exports": [_plain(s) for s in answers.identical_exports(runs)],
         **_exporters(latest),
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
+        **({"answers": [_answer(a, source) for a in advised]} if advised else {}),
         "digests": _digests(latest),
     }
+
+
+def _answer(a: advice.Advice, source: Optional[Path]) -> dict[str, Any]:
+    """An Advice, its sitting file named relative to the set (no publisher's path)."""
+    document = advice.as_json(a)
+    if source is not None:
+        with contextlib.suppress(ValueError):
+            document["source"] = str(Path(a.source).resolve().relative_to(Path(source).resolve().parent))
+    return document
 
 
 def _exporters(records: list[Record]) -> dict[str, Any]:
@@ -72,7 +86,8 @@ def validate(document: Mapping[str, Any]) -> None:
 
 
 def write(records: Iterable[Record], out_path: Path, source: Optional[Path] = None) -> Path:
-    document = derive(records, source)
+    root = Path(out_path).parent / advice.DIRNAME
+    document = derive(records, source, advice.published(root) if root.is_dir() else ())
     validate(document)
     text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return write_atomically(Path(out_path), text)
