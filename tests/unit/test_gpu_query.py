@@ -124,7 +124,7 @@ def test_the_vulkan_runtime_cross_says_which_runtime_runs_which_module(published
     answer = gpu.model(published, "tiny_cnn", "vulkan-spirv")
     assert answer.data is not None
     cross = answer.data["cross"]
-    ran = {tuple(pair) for pair in cross["runs"]}
+    ran = {tuple(pair) for pair in cross["loads"]}
     windows = [
         ["2.9.0", "3.0.0", "3.1.0", "3.2.0", "3.3.0"],
         ["3.4.0", "3.5.0", "3.6.0", "3.7.0", "3.8.0"],
@@ -134,17 +134,33 @@ def test_the_vulkan_runtime_cross_says_which_runtime_runs_which_module(published
         for runtime in window:
             assert (runtime, runtime) in ran and (window[0], runtime) in ran
     assert ("3.7.1", "3.4.0") in ran and ("3.8.0", "3.9.0") not in ran
-    refused = {(a, b): why for a, b, why in cross["refused"]}
+    refused = {(a, b): why for a, b, why in cross["refuses"]}
     assert "module has 15.0" in refused[("3.9.0", "3.13.0")]
     assert "[Ch]" in refused[("3.13.0", "3.2.0")]
     assert "VKE1" in refused[("3.8.0", "3.9.0")]
     assert not cross["not_run"] and not cross["fails"]
     assert len(ran) + len(refused) == 240
     text = answer.text()
-    assert "runtime 3.13.0 runs the modules of 3.12.0, 3.13.0" in text
-    assert "runtime 3.8.0 runs the modules of 3.4.0, 3.5.0, 3.6.0, 3.7.0, 3.7.1, 3.8.0" in text
+    assert "runtime 3.13.0 loads the modules of 3.12.0, 3.13.0" in text
+    assert "runtime 3.8.0 loads the modules of 3.4.0, 3.5.0, 3.6.0, 3.7.0, 3.7.1, 3.8.0" in text
     across = [re.search(r"/iree([\d.]+)/vulkan-spirv/default/rt([\d.]+)$", job) for job in answer.evidence]
     assert any(m and m.group(1) != m.group(2) for m in across)  # a module another runtime ran
+
+
+def test_the_report_and_the_answer_classify_the_cross_in_one_vocabulary(published) -> None:
+    """Issue 49: the site's GPU cross and `query model --target` read one classifier
+    (`gpu.cross_state`): each pair the answer says loads or refuses is that state on the page."""
+    from iree_matrix.report import gpu as report_gpu
+
+    cross = gpu.model(published, "tiny_cnn", "vulkan-spirv").data["cross"]  # type: ignore[index]
+    on_page = {
+        (h.row, h.col): h.state
+        for h in report_gpu.cross_cells(published)
+        if h.target == "vulkan-spirv · tiny_cnn"
+    }
+    said = {(a, b): state for state in (gpu.LOADS, gpu.REFUSES) for a, b, *_ in cross[state]}
+    assert len(said) == len(on_page) == 240 and said == on_page
+    assert {gpu.LOADS, gpu.REFUSES} == set(on_page.values())
 
 
 def test_no_cross_is_told_where_each_module_ran_on_one_runtime(published) -> None:

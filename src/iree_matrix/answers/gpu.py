@@ -21,13 +21,6 @@ from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import compile_errors, targets
 
 
-def _is_gpu(label: str) -> bool:
-    try:
-        return targets.parse(label).gpu is not None
-    except targets.UnknownTarget:
-        return False
-
-
 def known_targets() -> str:
     """The GPU targets a `--target` may name, as a matrix file spells them."""
     said = []
@@ -42,7 +35,7 @@ def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
     backend without its chip matches the one chip the records hold for it, or, when they hold
     several, the backend's default chip (`cuda` is `cuda-sm_80`) if it is among them."""
     present = sorted(
-        {r.label.arch for r in records if r.stage in ("compile", "run") and _is_gpu(r.label.arch)}
+        {r.label.arch for r in records if r.stage in ("compile", "run") and targets.is_gpu(r.label.arch)}
     )
     name = asked.strip().lower()
     backend = name.split(":", 1)[0]
@@ -133,8 +126,8 @@ def _one_function(
     lines, data = _cross(crossed)
     # Evidence of the cross: a module another release's runtime ran, and one it refused.
     across = [r for c, r in crossed if r.label.runtime != c.label.compiler]
-    shown = [r.job for r in across if r.status is Status.OK][:1] + [
-        r.job for r in across if refusals.refused(r)
+    shown = [r.job for r in across if cross_state(r) == LOADS][:1] + [
+        r.job for r in across if cross_state(r) == REFUSES
     ][:1]
     return Answer(
         found.question,
@@ -143,6 +136,24 @@ def _one_function(
         tuple(dict.fromkeys((*found.evidence, *shown))),
         {**(found.data or {}), "cross": data},
     )
+
+
+# A runtime-cross pair's outcome, in `query load`'s words (answers.Load) — the one vocabulary of this
+# answer's lines and data and of the site's GPU page (whose colours these states key): the runtime
+# loads the module and it matches torch, refuses it (in its own words), or was not asked here (no
+# device it can see); any other failure is its run's status (fail, mismatch, timeout).
+LOADS, REFUSES, NOT_RUN = answers.Load.LOADS.value, answers.Load.REFUSES.value, "not_run"
+
+
+def cross_state(run: Record) -> str:
+    """What runtime B did with compiler A's module: `LOADS`, `REFUSES`, `NOT_RUN` or the run's status."""
+    if refusals.refused(run):
+        return REFUSES
+    if run.status is Status.OK:
+        return LOADS
+    if run.status in (Status.SKIP, Status.NOT_RUN):
+        return NOT_RUN
+    return run.status.value
 
 
 def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str, Any]]:
@@ -155,34 +166,35 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
     refused: dict[str, list[str]] = {}
     unrun: dict[str, list[str]] = {}
     failed: dict[str, list[str]] = {}
-    data: dict[str, list[list[str]]] = {"runs": [], "refused": [], "not_run": [], "fails": []}
+    data: dict[str, list[list[str]]] = {LOADS: [], REFUSES: [], NOT_RUN: [], "fails": []}
     for compiled, run in pairs:
         a, b = compiled.label.compiler, run.label.runtime
-        if run.status is Status.OK:
+        state = cross_state(run)
+        if state == LOADS:
             ran.setdefault(b, []).append(a)
-            data["runs"].append([a, b])
-        elif refusals.refused(run):
+            data[LOADS].append([a, b])
+        elif state == REFUSES:
             why = refusals.reason(run.message)
             refused.setdefault(why, []).append(f"{a} on {b}")
-            data["refused"].append([a, b, why])
-        elif run.status in (Status.SKIP, Status.NOT_RUN):
+            data[REFUSES].append([a, b, why])
+        elif state == NOT_RUN:
             unrun.setdefault(_unrun_words(run), []).append(b)
-            data["not_run"].append([a, b])
+            data[NOT_RUN].append([a, b])
         else:
             failed.setdefault(_run_words(run), []).append(f"{a} on {b}")
             data["fails"].append([a, b])
     lines = [
         f"  runtime cross ({len(pairs)} pairs, compiler A's module on runtime B): "
-        f"{len(data['runs'])} run and match torch, {len(data['refused'])} refused, "
-        f"{len(data['not_run'])} not run here"
+        f"{len(data[LOADS])} load and match torch, {len(data[REFUSES])} refused, "
+        f"{len(data[NOT_RUN])} not run here"
     ]
     for runtime, compilers in ran.items():
-        lines.append(f"    runtime {runtime} runs the modules of {_listing(compilers, limit=20)}")
+        lines.append(f"    runtime {runtime} loads the modules of {_listing(compilers, limit=20)}")
     for why, said in list(refused.items())[:_MAX_GROUPS]:
-        lines.append(f"    refused: {_some(said)}: {why}")
+        lines.append(f"    {REFUSES}: {_some(said)}: {why}")
     if len(refused) > _MAX_GROUPS:
         rest = sum(len(v) for v in list(refused.values())[_MAX_GROUPS:])
-        lines.append(f"    refused: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
+        lines.append(f"    {REFUSES}: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
     for why, runtimes in unrun.items():
         lines.append(f"    not run on runtimes {_listing(list(dict.fromkeys(runtimes)), limit=20)}: {why}")
     for why, said in failed.items():
@@ -217,7 +229,7 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
         f"  compiles: {_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
         + _sizes(built),
     ]
-    for why, releases in grouped_by((_compile_words(c), c.label.compiler) for c in broken).items():
+    for why, releases in grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
         lines.append(f"  does not compile: {_listing(releases, limit=20)}: {why}")
     lines.append(
         f"  runs: {_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
@@ -262,12 +274,14 @@ def _sizes(built: Sequence[tuple[Record, Optional[Record]]]) -> str:
     return f" (module {size}{took})"
 
 
-def _compile_words(r: Record) -> str:
+def compile_words(r: Record, limit: int = answers.MAX_REASON_CHARS) -> str:
+    """Why a GPU compile did not succeed, in words: "skipped: " and the skip's reason, else its status
+    and first error (and its op), clipped to `limit` characters (the report's table allows more)."""
     if r.status is Status.SKIP:
-        return "skipped: " + answers.clip(answers.first_line(r.message or ""), answers.MAX_REASON_CHARS)
+        return "skipped: " + answers.clip(answers.first_line(r.message or ""), limit)
     found = compile_errors.of_record(r.metrics, r.message)
     words = found.text() if found is not None else answers.first_line(r.message or "") or r.status.value
-    return f"{r.status.value}: {answers.clip(words, answers.MAX_REASON_CHARS)}"
+    return f"{r.status.value}: {answers.clip(words, limit)}"
 
 
 def _run_words(r: Record) -> str:

@@ -407,3 +407,11 @@ def parse(text: str) -> Target:
         choices = " | ".join(f"{name}:{c}" for c in arch.cpus)
         raise UnknownTarget(f"{name} needs a {'chip' if arch.gpu else 'board CPU'}: {choices}")
     return Target(arch, cpu)
+
+
+def is_gpu(label: str) -> bool:
+    """A GPU target's label (`vulkan-spirv`, `cuda-sm_80`); False for a CPU's and for none known."""
+    try:
+        return parse(label).gpu is not None
+    except UnknownTarget:
+        return False

@@ -16,7 +16,7 @@ from iree_matrix.answers import answers
 from iree_matrix.answers import gpu as answers_gpu
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.results import Record, Status, latest_by_job
-from iree_matrix.iree import compile_errors, targets
+from iree_matrix.iree import targets
 
 _Key = tuple[str, str, str, str]  # function (the label `model`), target, compiler, profile
 
@@ -24,9 +24,8 @@ _Key = tuple[str, str, str, str]  # function (the label `model`), target, compil
 def _gathered(records: Iterable[Record]) -> tuple[dict[_Key, Record], dict[_Key, list[Record]]]:
     """The GPU targets' compile records by cell, and each cell's runs (its own runtime's and, where
     the records hold the cross, other runtimes')."""
-    chosen = [
-        r for r in latest_by_job(records).values() if r.stage in ("compile", "run") and _gpu(r.label.arch)
-    ]
+    latest = latest_by_job(records).values()
+    chosen = [r for r in latest if r.stage in ("compile", "run") and targets.is_gpu(r.label.arch)]
     compiles = {_cell(r): r for r in chosen if r.stage == "compile"}
     runs: dict[_Key, list[Record]] = {}
     for r in chosen:
@@ -36,7 +35,7 @@ def _gathered(records: Iterable[Record]) -> tuple[dict[_Key, Record], dict[_Key,
 
 
 def has_gpu(records: Iterable[Record]) -> bool:
-    return any(r.stage == "compile" and _gpu(r.label.arch) for r in records)
+    return any(r.stage == "compile" and targets.is_gpu(r.label.arch) for r in records)
 
 
 def gpu_section(records: Iterable[Record]) -> list[str]:
@@ -68,13 +67,6 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
     return ["## GPU targets", "", intro, "", table, ""]
 
 
-def _gpu(arch: str) -> bool:
-    try:
-        return targets.parse(arch).gpu is not None
-    except targets.UnknownTarget:
-        return False
-
-
 def _cell(r: Record) -> _Key:
     return (r.label.model, r.label.arch, r.label.compiler, r.label.profile)
 
@@ -88,12 +80,7 @@ def _compiled(r: Record) -> list[str]:
 
 
 def _not_compiled(r: Record) -> str:
-    """Why a compile did not succeed, in words: a skip's reason, else its status and first error."""
-    if r.status is Status.SKIP:
-        return answers.clip(answers.first_line(r.message or ""), 120)
-    found: Optional[compile_errors.FirstError] = compile_errors.of_record(r.metrics, r.message)
-    words = found.text() if found is not None else answers.first_line(r.message or "")
-    return f"{r.status.value}: {answers.clip(words, 160)}"
+    return answers_gpu.compile_words(r, limit=160)
 
 
 def _run(r: Optional[Record]) -> str:
@@ -168,14 +155,8 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
     ]  # fmt: skip
     out = []
     for r in pairs:
-        if refusals.refused(r):
-            state, words = "refuses", "refused: " + refusals.reason(r.message)
-        elif r.status is Status.OK:
-            state, words = "loads", _run(r)
-        elif r.status in (Status.SKIP, Status.NOT_RUN):
-            state, words = "not_run", _run(r)
-        else:
-            state, words = r.status.value, _run(r)
+        state = answers_gpu.cross_state(r)
+        words = f"{state}: {refusals.reason(r.message)}" if state == answers_gpu.REFUSES else _run(r)
         out.append(
             Heat(f"{r.label.arch} · {r.label.model}", r.label.compiler, r.label.runtime, state, words, r.job)
         )
