@@ -69,3 +69,15 @@ def test_the_progress_line_says_refused_expected_answer_with_the_runtimes_words(
     text = out.getvalue()
     assert "-> refused (expected answer)" in text and "FAIL" not in text
     assert "the runtime says: bytecode version mismatch; runtime supports 16.0, module has 15.0" in text
+
+
+def test_list_calls_a_cross_refusal_refused_and_its_own_release_refusal_failed(tmp_path):
+    from iree_matrix.commands.workflow import with_states
+
+    cross, own = _run("3.8.0", "3.10.0"), _run("3.10.0", "3.10.0")
+    log = tmp_path / "results.jsonl"
+    log.write_text(cross.to_json() + "\n" + own.to_json() + "\n")
+    listed = with_states(f"2 jobs: 2 run\n  {cross.job}\n  {own.job}", log)
+    assert f"  {cross.job}  [refused]" in listed
+    assert f"  {own.job}  [failed]" in listed
+    assert listed.splitlines()[0].startswith("2 jobs: 2 run (1 refused, 1 failed, from ")

@@ -129,7 +129,7 @@ def test_a_stored_run_error_with_a_refusals_words_is_read_as_incompatible_module
     (read,) = list(log)
     assert read.error_class == "incompatible-module" and read.message == REFUSALS[-1]
     assert json.loads(read.to_json())["error_class"] == "incompatible-module"
-    assert "run ❌ fail (`incompatible-module`)" in render_compatibility([read])
+    assert "run 🚫 refused (`incompatible-module`)" in render_compatibility([read])  # an answer: not ❌
     crash = dataclasses.replace(stored, message="Segmentation fault")
     log.path.write_text(crash.to_json() + "\n")
     assert next(iter(log)).error_class == "run-error"

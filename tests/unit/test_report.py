@@ -242,7 +242,8 @@ def test_load_table_shows_refusal_reason(markdown: str) -> None:
     rows = {row["compiler ↓ runtime →"]: row for row in table_after(markdown, f"### {MOBILENET}", 1)}
     assert list(rows) == ["3.4.0", "3.9.0", "3.13.0"]
     refused = rows["3.4.0"]["3.9.0"]
-    assert refused.startswith("❌ bytecode version mismatch; runtime supports 17.0, module has 15.0")
+    # A cross cell's refusal is an answer: its own mark and its own number (R…), never ❌ or F….
+    assert refused.startswith("🚫 bytecode version mismatch; runtime supports 17.0, module has 15.0 [R1]")
     assert "loading bytecode module" not in refused
     assert rows["3.4.0"]["3.4.0"].startswith("⚠️ loads, mismatch")
     assert rows["3.9.0"]["3.9.0"] == "✅ loads"
@@ -252,7 +253,7 @@ def test_load_table_shows_refusal_reason(markdown: str) -> None:
 
 def test_combined_load_table_aggregates_models(markdown: str) -> None:
     rows = {row["compiler ↓ runtime →"]: row for row in table_after(markdown, "### All models")}
-    assert rows["3.4.0"]["3.9.0"] == ("❌ bytecode version mismatch; runtime supports 17.0, module has 15.0")
+    assert rows["3.4.0"]["3.9.0"] == ("🚫 bytecode version mismatch; runtime supports 17.0, module has 15.0")
     assert rows["3.4.0"]["3.4.0"] == "⚠️ loads, mismatch"
     assert rows["3.9.0"]["3.9.0"] == "✅ loads"  # resnet18 never ran, so it does not count
     assert rows["3.13.0"]["3.13.0"] == "⛔ not run"
@@ -267,6 +268,16 @@ def test_failures_section_has_message_in_code_block(markdown: str) -> None:
     assert "max abs err 3.1e-02" in failures
     # Messages in code blocks keep their pipes and line breaks verbatim.
     assert "data-dependent | control flow\nin forward()" in failures
+
+
+def test_refusals_are_listed_apart_from_failures_and_never_called_one(markdown: str) -> None:
+    failures = markdown.split("## Failures and their reasons", 1)[1].split("\n## ", 1)[0]
+    assert "incompatible-module" not in failures and "bytecode version mismatch" not in failures
+    refused = markdown.split("## Refusals and the runtimes' reasons", 1)[1].split("\n## ", 1)[0]
+    assert "### R1: run 🚫 refused (`incompatible-module`)" in refused
+    assert "bytecode version mismatch; runtime supports 17.0" in refused
+    assert "What to do" not in refused  # an answer needs no fixing
+    assert "❌" not in refused and "fail" not in refused.split("not a failure", 1)[1]
 
 
 def test_cells_reference_their_failure_number(markdown: str) -> None:

@@ -28,7 +28,7 @@ from iree_matrix.core import _resources
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import require_usable
-from iree_matrix.iree import hints, targets
+from iree_matrix.iree import hints, refusals, targets
 from iree_matrix.matrix import plan, spec
 
 if TYPE_CHECKING:
@@ -203,16 +203,20 @@ _STATES = {
 }  # fmt: skip
 
 
+def _state(record: Record) -> str:
+    """A job's state in `--list`: a cross cell the runtime refused is "refused" (an answer), never
+    "failed" — the word the progress line and the summary use."""
+    return refusals.REFUSED if refusals.is_answer(record) else _STATES.get(record.status, "?")
+
+
 def with_states(described: str, log_path: Path) -> str:
-    """`--list` with each job's state from the run's own log (done / failed / not run / pending)."""
+    """`--list` with each job's state from the run's own log (done / refused / failed / not run /
+    pending)."""
     if not log_path.is_file():
         return described
     latest = ResultsLog(log_path).latest()
     lines = described.splitlines()
-    states = [
-        _STATES.get(latest[j].status, "?") if j in latest else "pending"
-        for j in (ln.strip() for ln in lines[1:])
-    ]
+    states = [_state(latest[j]) if j in latest else "pending" for j in (ln.strip() for ln in lines[1:])]
     counts = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
     body = [f"{line}  [{state}]" for line, state in zip(lines[1:], states)]
     return "\n".join([f"{lines[0]} ({counts}, from {log_path})", *body])

@@ -107,7 +107,10 @@ def reason(message: Optional[str]) -> str:
 
 # --- a refusal as an answer -----------------------------------------------------------------------
 
-EXPECTED = "refused (expected answer)"
+# The one word for a cross cell a runtime would not load, wherever it is shown (progress line,
+# summary, `--list`, report, site): an answer, never a failure.
+REFUSED = "refused"
+EXPECTED = f"{REFUSED} (expected answer)"
 
 
 def refused(record: Record) -> bool:

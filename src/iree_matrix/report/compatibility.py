@@ -39,6 +39,9 @@ ICONS = {
     Status.SKIP: "➖",
     Status.NOT_RUN: "⛔",
 }
+# A runtime that would not load another release's module (refusals.is_answer): an answer, never a
+# failure — its own mark, its own list (R1, R2 …) apart from the failures (F1 …).
+REFUSED_MARK = "🚫"
 FAILURE_STATUSES = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
 NOISY_MARK = "~"  # before a timed figure taken under load or with a wide spread (answers.Timing.noisy)
 MAX_EXCERPT_LINES = 15
@@ -62,11 +65,12 @@ class _FailureGroup:
 
 @dataclass(frozen=True)
 class _Document:
-    """The records (`results.Index`) and the failures this document numbers."""
+    """The records (`results.Index`) and the failures and refusals this document numbers."""
 
     index: Index
     failures: list[_FailureGroup]
-    failure_ids: dict[str, str]  # job -> "F3"
+    refused: list[_FailureGroup]  # cross cells a runtime refused: answers (R1 …), not failures
+    failure_ids: dict[str, str]  # job -> "F3" (a failure) or "R2" (a refusal)
     stage_order: tuple[str, ...]  # the pipeline's stages, in order (render_compatibility)
 
     @classmethod
@@ -74,8 +78,11 @@ class _Document:
         records = list(records)
         index = Index.of(records)
         order = tuple(stage_order) or tuple(dict.fromkeys(r.stage for r in records))
-        failures = _failure_groups(index.by_job.values(), order)
-        return cls(index, failures, {r.job: g.fid for g in failures for r in g.records}, order)
+        latest = list(index.by_job.values())
+        failures = _failure_groups((r for r in latest if not refusals.is_answer(r)), order, "F")
+        refused = _failure_groups((r for r in latest if refusals.is_answer(r)), order, "R")
+        ids = {r.job: g.fid for g in (*failures, *refused) for r in g.records}
+        return cls(index, failures, refused, ids, order)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,6 +117,7 @@ def render_compatibility(
         *render_performance(ix.index.by_job.values()),
         *_failures_section(ix),
         *_load_section(ix),
+        *_refusals_section(ix),
         *_runtimes_section(ix),
         *_runtime_builds_section(ix),
         *sections.render(ix.index),  # the stages' own: report/sections/
@@ -160,7 +168,9 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
 # indexing
 
 
-def _failure_groups(records: Iterable[Record], stage_order: Sequence[str]) -> list[_FailureGroup]:
+def _failure_groups(
+    records: Iterable[Record], stage_order: Sequence[str], prefix: str
+) -> list[_FailureGroup]:
     failed = sorted(
         (r for r in records if r.status in FAILURE_STATUSES),
         key=lambda r: (_stage_rank(r.stage, stage_order), _natural_key(r.job)),
@@ -169,7 +179,7 @@ def _failure_groups(records: Iterable[Record], stage_order: Sequence[str]) -> li
     for r in failed:
         key = (r.stage, r.status, r.error_class or "", (r.message or "").strip())
         if key not in groups:
-            groups[key] = _FailureGroup(f"F{len(groups) + 1}", *key)
+            groups[key] = _FailureGroup(f"{prefix}{len(groups) + 1}", *key)
         groups[key].records.append(r)
     return list(groups.values())
 
@@ -261,9 +271,12 @@ def _header(ix: _Document, total: int, source: Optional[Path] = None) -> list[st
         "compiled module); ❌ fail: the tool failed in the stage the cell names; ⚠️ mismatch: the "
         "module ran but its outputs differ from torch beyond the model's tolerance (numerically "
         "wrong); ⏱ timeout: the stage ran out of time; ➖ skip: the stage does not apply to this "
-        "cell; ⛔ not run: a stage it depends on did not succeed, and the cell names that stage. "
+        "cell; ⛔ not run: a stage it depends on did not succeed, and the cell names that stage; "
+        f"{REFUSED_MARK} refused: a runtime would not load another release's module — an answer "
+        "to whether it can, not a failure. "
         "`[F3]` points to failure F3 under "
-        "[Failures and their reasons](#failures-and-their-reasons). "
+        "[Failures and their reasons](#failures-and-their-reasons), `[R2]` to refusal R2 under "
+        "[Refusals and the runtimes' reasons](#refusals-and-the-runtimes-reasons). "
         f"`{NOISY_MARK}` before a time marks a noisy figure: other programs kept at least "
         f"{answers.NOISY_LOAD} cores busy while it was measured, or its repetitions spread by more than "
         f"{answers.NOISY_SPREAD:.0%} of the median; compare such figures with care, or re-measure them "
@@ -493,8 +506,29 @@ def _failures_section(ix: _Document) -> list[str]:
     return out + _skipped_block(ix)
 
 
+def _refusals_section(ix: _Document) -> list[str]:
+    """The cross cells a runtime refused, grouped by its words: answers to "can runtime B load
+    compiler A's module?" (the tables above), listed apart from the failures and never called one."""
+    if not ix.refused:
+        return []
+    cells = sum(len(g.records) for g in ix.refused)
+    out = [
+        "## Refusals and the runtimes' reasons",
+        "",
+        f"{cells} cross cell{'s' if cells != 1 else ''} where a runtime would not load a module "
+        "built by another release's compiler, in the runtime's own words. Each is an answer (this "
+        "pair does not work), not a failure of the tool or of the model.",
+        "",
+    ]
+    for group in ix.refused:
+        out += _failure_block(group)
+    return out
+
+
 def _failure_block(group: _FailureGroup) -> list[str]:
-    title = f"### {group.fid}: {group.stage} {_status_text(group.status)}"
+    answer = refusals.is_answer(group.records[0])
+    status = f"{REFUSED_MARK} refused" if answer else _status_text(group.status)
+    title = f"### {group.fid}: {group.stage} {status}"
     if group.error_class:
         title += f" (`{group.error_class}`)"
     cells = [_cell_mention(r) for r in group.records]
@@ -511,7 +545,7 @@ def _failure_block(group: _FailureGroup) -> list[str]:
         else []
     )
     # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
-    found = None if refusals.is_answer(group.records[0]) else answers.hint(group.records[0])
+    found = None if answer else answers.hint(group.records[0])
     todo = [f"What to do: {found.advice}.", ""] if found is not None else []
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", excerpt, fence, ""]
 
@@ -602,7 +636,8 @@ def _load_cell(ix: _Document, run: Record | None) -> str:
     if run.status is Status.MISMATCH:
         return f"⚠️ loads, mismatch{_ref(ix, run.job)}"
     if run.status is Status.FAIL:
-        return f"❌ {_refusal_reason(run.message)}{_ref(ix, run.job)}"
+        icon = REFUSED_MARK if refusals.is_answer(run) else "❌"
+        return f"{icon} {_refusal_reason(run.message)}{_ref(ix, run.job)}"
     if run.status is Status.SKIP:
         return f"➖ {_clip(_first_line(run.message, ()), answers.MAX_REASON_CHARS)}".rstrip()
     return _stage_outcome(ix, run)
@@ -688,7 +723,8 @@ def _combined_load_cell(runs: list[Record]) -> str:
         reasons = Counter(
             "timeout" if r.status is Status.TIMEOUT else _refusal_reason(r.message) for r in refused
         )
-        icon = "❌" if any(r.status is Status.FAIL for r in refused) else "⏱"
+        failed = [r for r in refused if r.status is Status.FAIL]
+        icon = "⏱" if not failed else REFUSED_MARK if all(refusals.is_answer(r) for r in failed) else "❌"
         share = f" ({len(refused)} of {len(tried)} cells)" if len(refused) < len(tried) else ""
         return f"{icon} {reasons.most_common(1)[0][0]}{share}"
     mismatched = sum(r.status is Status.MISMATCH for r in tried)

@@ -398,9 +398,9 @@ def _words(record: Optional[Record]) -> str:
         return "no record"
     if record.status is Status.NOT_RUN:
         return f"not run: {record.blocked_by or record.message or ''}"
-    text = f"{record.stage} {record.status.value}" + (
-        f" ({record.error_class})" if record.error_class else ""
-    )
+    # A refusal is drawn as one (_state) and said as one: never "fail".
+    status = refusals.REFUSED if refusals.refused(record) else record.status.value
+    text = f"{record.stage} {status}" + (f" ({record.error_class})" if record.error_class else "")
     if record.stage == "run" and (stand_in := answers.stand_in_of(record)):
         text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
     found = answers.hint(record)

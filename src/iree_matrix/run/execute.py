@@ -80,7 +80,7 @@ class Summary:
         counts[Status.FAIL.value] -= answers
         parts = [f"{counts[Status.OK.value]} ok"] if counts[Status.OK.value] else []
         if answers:
-            parts.append(f"{answers} refused (expected answers)")
+            parts.append(f"{answers} {refusals.REFUSED} (expected answers)")
         parts += [
             f"{counts[s.value]} {s.value}" for s in Status if s is not Status.OK and counts[s.value] > 0
         ]
