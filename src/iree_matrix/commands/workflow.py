@@ -24,11 +24,11 @@ from iree_matrix.commands.base import (
     resolver,
     write_report,
 )
-from iree_matrix.core import _resources
+from iree_matrix.core import _resources, refusals
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import require_usable
-from iree_matrix.iree import hints, refusals, targets
+from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import plan, spec
 
 if TYPE_CHECKING:
