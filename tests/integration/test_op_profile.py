@@ -50,7 +50,7 @@ def test_dispatches_in_context_beside_the_peers_ops(cache: Path, tmp_path: Path)
     assert 0 < profile["sum_ms"] < 3 * ran.metrics["latency_ms"]["max"]
     assert op_kind_times(profile, "iree")["conv"] > 0
 
-    peer = got["peer:tiny_cnn/py3.11-torch2.13.0-peers"]
+    peer = got["peer:tiny_cnn/py3.11-torch2.13.0-peers-onnxruntime"]  # eager needs no package of its own
     assert peer.status is Status.OK, peer.message
     eager = peer.metrics["peers"]["eager"]["op_profile"]
     assert eager["calls"] == 3 and any(r["weight_shape"] for r in eager["ops"])

@@ -215,7 +215,8 @@ def test_cpu_times_uses_the_wall_timings_policy_and_the_process_clock():
     assert all(0 <= t < 15 for t in times)  # 30 ms asleep is no CPU time: process_time, not wall
 
 
-def test_one_thread_cpu_records_latencys_shape_with_times_and_threads():
+def test_one_thread_cpu_records_latencys_shape_with_times_and_threads(monkeypatch):
+    monkeypatch.setattr(peers, "RETIME_SPREAD", math.inf)  # one round, whatever its spread
     entry = {}
     peers.one_thread_cpu(entry, lambda: [2.0, 4.0, 3.0])
     assert entry == {"cpu_ms": {"median": 3.0, "min": 2.0, "max": 4.0, "stdev": 1.0, "n": 3,
@@ -307,9 +308,11 @@ def build():
 
 
 @pytest.mark.torch
-def test_eager_is_timed_on_the_matrixs_threads_then_on_one(tmp_path):
+def test_eager_is_timed_on_the_matrixs_threads_then_on_one(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     from iree_matrix.stages.peer import STAGE
+
+    monkeypatch.setattr(peers, "RETIME_SPREAD", math.inf)  # microsecond calls spread: no second round
 
     model = tmp_path / "threads_model.py"
     model.write_text(THREADS_MODEL)
@@ -385,3 +388,33 @@ def test_eager_op_profile_on_tiny_cnn(tmp_path):
     assert convs, profile["ops"][:5]  # the convolutions, with the weight shape that classifies them
     assert all(len(r["weight_shape"]) == 4 for r in convs)
     assert profile["sum_ms"] > 0
+
+
+# ---------------------------------------------------------------- retimed
+
+
+def test_a_round_that_spread_beyond_the_limit_is_timed_again_and_the_lower_median_kept():
+    rounds = iter([[1.0, 1.02, 9.0, 1.01, 1.0], [1.0, 1.01, 1.0, 1.02, 1.01]])
+    kept, other = peers.retimed(lambda: next(rounds))
+    assert kept == [1.0, 1.01, 1.0, 1.02, 1.01] and other == [1.0, 1.02, 9.0, 1.01, 1.0]
+    assert peers.spread([1.0, 1.02, 9.0, 1.01, 1.0]) == pytest.approx(7.92, rel=1e-3)
+    # the first round kept when the second is slower: interference only adds time
+    rounds = iter([[2.0, 2.0, 9.0], [5.0, 5.0, 5.0]])
+    assert peers.retimed(lambda: next(rounds)) == ([2.0, 2.0, 9.0], [5.0, 5.0, 5.0])
+
+
+def test_a_quiet_round_is_timed_once_and_its_other_round_not_recorded():
+    calls = []
+
+    def timing():
+        calls.append(1)
+        return [3.0, 3.1, 3.05]
+
+    assert peers.retimed(timing) == ([3.0, 3.1, 3.05], None) and len(calls) == 1
+    entry = {}
+    peers.one_thread_cpu(entry, timing)
+    assert entry["cpu_ms"]["median"] == 3.05 and "cpu_ms_other_round" not in entry
+    rounds = iter([[1.0, 5.0, 1.0], [1.0, 1.1, 1.0]])
+    entry = {}
+    peers.one_thread_cpu(entry, lambda: next(rounds))
+    assert entry["cpu_ms"]["max"] == 1.1 and entry["cpu_ms_other_round"]["max"] == 5.0

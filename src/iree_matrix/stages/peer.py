@@ -24,10 +24,16 @@ from iree_matrix.stages.base import Context, StageBase
 WORKER = "peers.py"
 
 
-def environment(cell: Cell, extra: Sequence[str] = ()) -> EnvSpec:
-    """torch and the other runtimes IREE is compared with (ONNX Runtime, TFLite via litert-torch)."""
-    requirements = (f"torch=={cell.torch}", "numpy", *versions.PEER_REQUIREMENTS, *extra)
-    return EnvSpec("peers", cell.python, requirements, f"torch{cell.torch}-peers")
+def environment(cell: Cell, peers: Sequence[str], extra: Sequence[str] = ()) -> EnvSpec:
+    """torch and the other runtimes IREE is compared with that `peers` asks for (ONNX Runtime, TFLite
+    via litert-torch). Every peer's packages: `torch…-peers`, as it always was; fewer: named by the
+    peers that bring packages (`torch…-peers-onnxruntime`), so the two never share a lock."""
+    needed = versions.peer_requirements(peers)
+    requirements = (f"torch=={cell.torch}", "numpy", *needed, *extra)
+    bringing = [p for p in peers if versions.PEER_REQUIREMENTS.get(p)]
+    everything = needed == versions.peer_requirements(tuple(versions.PEER_REQUIREMENTS))
+    name = f"torch{cell.torch}-peers" + ("" if everything else "-" + ("-".join(bringing) or "torch"))
+    return EnvSpec("peers", cell.python, requirements, name)
 
 
 class PeerStage(StageBase):
@@ -40,8 +46,9 @@ class PeerStage(StageBase):
     metrics = {
         "peers": "per peer: latency_ms (wall, `threads` threads), cpu_ms (CPU time per call on one "
         "thread, process_time: the load-robust signal; median, min, max, stdev, n, times, threads (1)) "
-        "or cpu_ms_error (why only that timing failed), errors against eager, or the phase and "
-        "message of its failure",
+        "or cpu_ms_error (why only that timing failed), cpu_ms_other_round (a round that spread beyond "
+        "peers.py's RETIME_SPREAD and the one timed again: the round not kept), errors against eager, or "
+        "the phase and message of its failure",
         "versions": "each peer's package versions",
         "torch_version": "torch's",
         "threads": "the threads every peer got",
@@ -58,7 +65,7 @@ class PeerStage(StageBase):
         if not unit.spec.peers:
             return
         cell = unit.cell
-        env = environment(cell, unit.ref.requirements)
+        env = environment(cell, unit.spec.peers, unit.ref.requirements)
         labels = Labels(model=unit.name, source_model=cell.model, function=unit.function, python=cell.python,
                         torch=cell.torch, peers=",".join(unit.spec.peers))  # fmt: skip
         unit.add(self.name, f"{unit.name}/{env.id}", (unit.install(env),), labels, env)
