@@ -15,8 +15,9 @@ import pytest
 
 from iree_matrix.answers import compat
 from iree_matrix.core.results import Status
+from iree_matrix.matrix import spec
 
-from .conftest import SMOKE, iree_matrix, raw_lines, records
+from .conftest import REPO, SMOKE, iree_matrix, raw_lines, records
 
 pytestmark = pytest.mark.integration
 
@@ -211,3 +212,44 @@ def test_stage_timeout_is_recorded_not_stored_and_the_rest_goes_on(cache: Path, 
 
     again = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
     assert f"compile {mobilenet} ..." in again.stdout
+
+
+def test_the_first_runs_report_says_how_iree_compares_with_the_default_peer(
+    cache: Path, tmp_path: Path
+) -> None:
+    """The default matrix's peer (issue #48): tiny_cnn on 3.13.0 with the peers `matrix/default.toml`
+    names, for real — the report's 'Your machine' row and the console's line give IREE, torch eager
+    and ONNX Runtime by one thread's CPU time, a ratio in words, and the command that confirms the
+    pick here; no placeholder file."""
+    default = spec.load(REPO / "matrix" / "default.toml")
+    assert default.peers == ("onnxruntime",)
+    peers = ", ".join(f'"{p}"' for p in default.peers)
+    text = (
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\nmodels = "tiny_cnn"\n'
+        f"peers = [{peers}]\n[benchmark]\nrepetitions = 3\n"
+    )
+    (tmp_path / "matrix.toml").write_text(text)
+    done = iree_matrix("matrix", "--matrix", str(tmp_path / "matrix.toml"), "--backend", "venv", cache=cache,
+                       results=tmp_path / "results")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(tmp_path / "results")
+    peer = got["peer:tiny_cnn/py3.11-torch2.13.0-peers-onnxruntime"]
+    assert peer.status is Status.OK, peer.message
+    assert set(peer.metrics["peers"]) == {"onnxruntime"}  # eager is the export's figure, not timed twice
+    ort = peer.metrics["peers"]["onnxruntime"]
+    assert ort["status"] == "ok" and ort["cpu_ms"]["threads"] == 1 and ort["cpu_ms"]["median"] > 0
+    assert got[f"export:{BASE}"].metrics["eager_cpu_ms"]["median"] > 0
+    assert got[f"run:{BASE}/iree3.13.0/x86_64/default"].metrics["cpu_ms"]["median"] > 0
+
+    slower, faster = r"takes \d+\.\d\d× ONNX Runtime's time", r"is \d+\.\d\d× faster than ONNX Runtime"
+    verdict = rf"IREE ({slower}|{faster}|takes the same time)"
+    report = (tmp_path / "results" / "COMPATIBILITY.md").read_text()
+    section = report.split("## Your machine: IREE against the alternatives\n", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in section.splitlines() if line.startswith("| tiny_cnn "))
+    said = re.search(verdict, row)
+    assert said, row
+    assert "`iree-matrix advise tiny_cnn`" in section and "YOUR.toml" not in report
+    # the console's last lines: the same ratio, and the command
+    line = next(line for line in done.stdout.splitlines() if line.strip().startswith("tiny_cnn "))
+    assert "ONNX Runtime" in line and said.group(0) in line, line
+    assert "iree-matrix advise MODEL (MODEL: tiny_cnn)" in done.stdout

@@ -248,29 +248,37 @@ def test_a_view_holds_one_identity_and_relates_another_only_by_ratios() -> None:
     from iree_matrix.report.published import render_against_published
 
     mine = [
-        _timed("run", "m", ZEN4, latency_ms={"median": 30.0}),
-        _timed("export", "m", ZEN4, eager_ms={"median": 10.0}),
+        _timed("run", "m", ZEN4, latency_ms={"median": 30.0}, cpu_ms={"median": 30.0}),
+        _timed("export", "m", ZEN4, eager_ms={"median": 10.0}, eager_cpu_ms={"median": 10.0}),
     ]
-    published = [_timed("run", "m", ZEN5, latency_ms={"median": 15.0}),
-                 _timed("export", "m", ZEN5, eager_ms={"median": 7.5})]  # fmt: skip
+    published = [
+        _timed("run", "m", ZEN5, latency_ms={"median": 15.0}, cpu_ms={"median": 15.0}),
+        _timed("export", "m", ZEN5, eager_ms={"median": 7.5}, eager_cpu_ms={"median": 7.5}),
+    ]
     view = identities.split(mine + published, identities.of(mine[0]))
     assert {r.job for r in view.mine} == {r.job for r in mine}
     assert list(view.others) == [identities.of(published[0])]
     text = "\n".join(render_against_published(mine, published))
     assert "two CPU identities" in text and "**not** compared" in text
-    assert "| 3.00× " in text and "| 2.00× " in text and "| 1.50× " in text  # 30/10, 15/7.5, their ratio
-    assert "slower than eager" in text
+    # 30/10 and 15/7.5 in words that say which is faster, and their ratio
+    assert "| IREE takes 3.00× eager's time ⚠️ " in text and "| IREE takes 2.00× eager's time ⚠️ " in text
+    assert "| 1.50× " in text
+    assert "YOUR.toml" not in text and "`iree-matrix advise m`" in text  # no placeholder file (issue #48)
     same = "\n".join(render_against_published(mine, mine))
     assert "compare directly" in same
-    loaded = [_timed("run", "m", ZEN4, latency_ms={"median": 30.0}, other_load=1.5), mine[1]]
-    assert "| noisy " in "\n".join(render_against_published(loaded, published))
-    with_cpu = [
-        _timed("run", "m", ZEN4, latency_ms={"median": 30.0}, other_load=1.5, cpu_ms={"median": 20.0}),
-        _timed("export", "m", ZEN4, eager_ms={"median": 10.0}, eager_cpu_ms={"median": 10.0}),
+    # One signal (issue #52): a side with wall times only is not compared, whatever its wall ratio says.
+    wall_only = [_timed("run", "m", ZEN4, latency_ms={"median": 30.0}),
+                 _timed("export", "m", ZEN4, eager_ms={"median": 10.0})]  # fmt: skip
+    assert render_against_published(wall_only, published) == []
+    loaded_wall = [
+        _timed("run", "m", ZEN4, latency_ms={"median": 6.0}, other_load=1.5, cpu_ms={"median": 20.0}),
+        _timed("export", "m", ZEN4, eager_ms={"median": 400.0}, eager_cpu_ms={"median": 10.0}),
     ]
     there = [_timed("run", "m", ZEN5, latency_ms={"median": 15.0}, cpu_ms={"median": 8.0}),
              _timed("export", "m", ZEN5, eager_ms={"median": 7.5}, eager_cpu_ms={"median": 5.0})]  # fmt: skip
-    assert "| 1.25× (CPU) " in "\n".join(render_against_published(with_cpu, there))  # (20/10) / (8/5)
+    text = "\n".join(render_against_published(loaded_wall, there))
+    assert "| 1.25× " in text  # (20/10) / (8/5), the wall times (6 ms against 400 ms) nowhere
+    assert "0.015" not in text and "400 ms" not in text and "IREE takes 2.00× eager's time" in text
 
 
 def test_the_roofline_divides_only_figures_of_the_peaks_own_identity() -> None:

@@ -261,6 +261,7 @@ def run_plan(
     _keep_manifests(summary.records.values(), results_dir / "manifests")
     if any(True for _ in results):
         write_report(results_dir, if_changed=True)
+        _print_machine(results, results_dir)
     failed = summary.failures()
     if failed:
         print(
@@ -306,6 +307,16 @@ def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
         print(f"the whole message and the logs of one: iree-matrix show JOB{where}")
     if summary.interrupted:
         print("interrupted: finished stages are saved; run the same command again to resume")
+
+
+def _print_machine(results: ResultsLog, results_dir: Path) -> None:
+    """How IREE compares with torch eager and the peers on this machine, one line per function: the
+    rows of the report's 'Your machine' section (report/machine.py), so the two never disagree."""
+    from iree_matrix.report import machine
+
+    lines = machine.console_lines(results.latest().values(), str(results_dir / "COMPATIBILITY.md"))
+    if lines:
+        print("\n".join(lines))
 
 
 # An interrupted run exits within 2 s (README): the report, site and answers are rendered only if they

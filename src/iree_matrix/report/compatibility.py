@@ -27,6 +27,7 @@ from iree_matrix.iree import compile_errors, hints
 from iree_matrix.report import sections
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.gpu import gpu_section
+from iree_matrix.report.machine import render_machine
 from iree_matrix.report.performance import render_performance
 from iree_matrix.report.published import PUBLISHED_SET, render_against_published
 
@@ -95,18 +96,21 @@ def render_compatibility(
     published: Sequence[Record] = (),
     published_name: str = PUBLISHED_SET,
     stage_order: Sequence[str] = (),
+    machine: bool = False,
 ) -> str:
     """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
     `source` is the results log they were read from, named in the header with the command;
     `published` the published speed figures a run's own are related to (none for a published set);
     `stage_order` the pipeline's stages in order (`stages.names()`, which the command passes: this
     module renders records and does not load the stages), failures and skips listed in it; without
-    it, the order the records' stages first appear in."""
+    it, the order the records' stages first appear in; `machine` a run's own report (not a published
+    set's): IREE against torch eager and the peers on this machine, first (report/machine.py)."""
     all_records = list(records)
     ix = _Document.of(all_records, stage_order)
     parts = [
         *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
+        *(render_machine(ix.index.by_job.values()) if machine else []),
         *(
             render_against_published(list(ix.index.by_job.values()), published, published_name)
             if published
@@ -114,7 +118,9 @@ def render_compatibility(
         ),
         *exporters_section(all_records),
         *_same_version_section(ix),
-        *render_performance(ix.index.by_job.values()),
+        # A run's own report compares by one signal (the machine section): the wall-time table of the
+        # peers stays in published sets and in PERFORMANCE.md (`iree-matrix report --performance`).
+        *([] if machine else render_performance(ix.index.by_job.values())),
         *_failures_section(ix),
         *_load_section(ix),
         *_refusals_section(ix),
@@ -140,8 +146,14 @@ def write_compatibility(
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     published, name = _published_speed(Path(results_path))
-    text = render_compatibility(records, Path(results_path), published, name, stage_order)
+    machine = not _is_published(Path(results_path))
+    text = render_compatibility(records, Path(results_path), published, name, stage_order, machine)
     return write_atomically(Path(out_path), text)
+
+
+def _is_published(results_path: Path) -> bool:
+    """Whether `results_path` is a published set's log (results/…), not a run's."""
+    return _resources.results_dir().resolve() in results_path.resolve().parents
 
 
 def _published_speed(results_path: Path) -> tuple[list[Record], str]:
@@ -152,7 +164,7 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
     from iree_matrix.core import host
 
     published_root = _resources.results_dir().resolve()
-    if published_root in results_path.resolve().parents:
+    if _is_published(results_path):
         return [], PUBLISHED_SET
     found: list[Record] = []
     for log in sorted(published_root.glob(f"{PUBLISHED_SET}*/results.jsonl")):

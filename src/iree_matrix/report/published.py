@@ -17,6 +17,7 @@ from iree_matrix.answers import answers, identities, search
 from iree_matrix.core import formats
 from iree_matrix.core.records import Timed
 from iree_matrix.core.results import Record, Status
+from iree_matrix.report.machine import ADVISE
 
 PUBLISHED_SET = "bench"  # results/bench: the published speed figures
 
@@ -40,62 +41,42 @@ def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
 
 @dataclasses.dataclass(frozen=True)
 class _Side:
-    """One machine's figures of a function on a release: IREE's and torch eager's, wall and one
-    thread's CPU, and whether a wall figure was taken under load."""
+    """One machine's figures of a function on a release, by one signal: IREE's and torch eager's one
+    thread's CPU time per call (wall times are not compared: issue #52 saw a row read 0.63x on wall
+    time and 2.36x slower on CPU time)."""
 
-    wall: float
-    eager_wall: float
-    cpu: Optional[float]
-    eager_cpu: Optional[float]
-    noisy: bool
+    cpu: float
+    eager_cpu: float
 
     @property
-    def wall_ratio(self) -> float:
-        return self.wall / self.eager_wall
-
-    @property
-    def cpu_ratio(self) -> Optional[float]:
-        return self.cpu / self.eager_cpu if self.cpu and self.eager_cpu else None
+    def cpu_ratio(self) -> float:
+        return self.cpu / self.eager_cpu
 
 
 def _sides(records: Sequence[Record]) -> dict[tuple[str, str], _Side]:
-    """(function, release) -> its figures. Torch eager's come from the export stage, which every run
-    has (the same stage on both sides), else from the peer stage. The two measure alike (MobileNetV2
-    eager, one thread, quiet, the same helper in each stage's venv: 12.6 and 12.9 ms); where they
-    differed here (12.4 against 14.8 ms) the sittings did — a bench's peers ran while other work
-    kept the other core busy."""
+    """(function, release) -> its figures, where both IREE and eager have one thread's CPU time.
+    Torch eager's come from the export stage, which every run has (the same stage on both sides),
+    else from the peer stage. The two measure alike (MobileNetV2 eager, one thread, quiet, the same
+    helper in each stage's venv: 12.6 and 12.9 ms); where they differed here (12.4 against 14.8 ms)
+    the sittings did — a bench's peers ran while other work kept the other core busy."""
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     exports = {r.label.model: r for r in records if r.stage == "export" and r.status is Status.OK}
     found = {}
     for (function, release), run in _default_runs(records).items():
-        wall, cpu = run.metric.latency_median, run.metric.cpu_time
+        cpu = run.metric.cpu_time
         entry = peers[function].metric.peers.get("eager") if function in peers else None
-        if function in exports and exports[function].metric.eager_median:
-            export = exports[function]
-            eager_wall, eager_cpu = export.metric.eager_median, (export.metric.eager_cpu or _NONE).median
-            timed = answers.timing(export, eager=True)
-            eager_noisy = timed is not None and timed.noisy
-        elif isinstance(entry, Mapping) and entry.get("status") == "ok":
-            eager_wall, eager_cpu = (
-                answers.median(entry.get("latency_ms")),
-                answers.median(entry.get("cpu_ms")),
-            )
-            eager_noisy = (peers[function].metric.other_load or 0.0) >= answers.NOISY_LOAD
-        else:
+        eager_cpu: Optional[float] = None
+        if function in exports:
+            eager_cpu = (exports[function].metric.eager_cpu or _NONE).median
+        if eager_cpu is None and isinstance(entry, Mapping) and entry.get("status") == "ok":
+            eager_cpu = answers.median(entry.get("cpu_ms"))
+        if cpu is None or not cpu.median or not eager_cpu:
             continue
-        if not wall or not eager_wall:
-            continue
-        run_timing = answers.timing(run)
-        noisy = eager_noisy or (run_timing is not None and run_timing.noisy)
-        found[(function, release)] = _Side(wall, eager_wall, cpu.median if cpu else None, eager_cpu, noisy)
+        found[(function, release)] = _Side(cpu.median, eager_cpu)
     return found
 
 
 _NONE = Timed(None)
-
-
-def _ratio(value: Optional[float], noisy: bool = False) -> str:
-    return ("~" if noisy else "") + formats.ratio(value) if value is not None else "—"
 
 
 def render_against_published(
@@ -104,32 +85,16 @@ def render_against_published(
     here_view, there_view = identities.split(records), identities.split(published)
     here, there = _sides(here_view.mine), _sides(there_view.mine)
     tuned = _published_best(there_view.mine)
-    rows, hints = [], []
+    rows = []
     for key in sorted(here.keys() & there.keys()):
         function, release = key
         mine, theirs = here[key], there[key]
-        # One thread's CPU ratios compare where both sides have them (the load moves them least);
-        # else the wall ratios, and only when neither was taken under load.
-        if mine.cpu_ratio is not None and theirs.cpu_ratio is not None:
-            across = formats.ratio(mine.cpu_ratio / theirs.cpu_ratio) + " (CPU)"
-        elif mine.noisy or theirs.noisy:
-            across = "noisy"
-        else:
-            across = formats.ratio(mine.wall_ratio / theirs.wall_ratio)
-        slower = (mine.cpu_ratio if mine.cpu_ratio is not None else mine.wall_ratio) > 1
         best = tuned.get(key)
         rows.append([
-            function, release, _ms(mine.wall), _ms(mine.cpu), _ratio(mine.wall_ratio, mine.noisy),
-            _ratio(mine.cpu_ratio) + (" ⚠️ slower than eager" if slower else ""),
-            _ms(theirs.wall), _ratio(theirs.wall_ratio, theirs.noisy), _ratio(theirs.cpu_ratio), across,
-            f"`{best[0]}` ({formats.ratio(best[1])})" if best else "",
+            function, release, _ms(mine.cpu), _ms(mine.eager_cpu), _eager_words(mine.cpu_ratio),
+            _eager_words(theirs.cpu_ratio), formats.ratio(mine.cpu_ratio / theirs.cpu_ratio),
+            f"`{best[0]}` ({formats.ratio(best[1])} faster than `default` there)" if best else "",
         ])  # fmt: skip
-        if best and slower:
-            hints.append(
-                f"- {function} on {release}: `iree-matrix tune --matrix YOUR.toml --select '*{function}*' "
-                f"--profiles default,{best[0]}` (the published search's best, {formats.ratio(best[1])} over "
-                f"`default` there), then `iree-matrix compare default {best[0]}` decides on this machine."
-            )
     if not rows:
         return []
     same = here_view.identity == there_view.identity
@@ -140,34 +105,35 @@ def render_against_published(
     )
     explain = (
         " What carries across machines and sittings is each one's IREE time over its own torch eager "
-        "time (same inputs, same threads): *here / published* is that ratio here over the published "
-        "one — on one thread's CPU time where both sides measured it (the load moves it least), else on "
-        "wall time — near 1, IREE behaves here as published; above 1, it gains less over eager here. "
-        "`~` and *noisy*: other programs kept the machine busy while IREE or eager was timed (eager's "
-        "wall time collapses under load)."
+        "time (same inputs; one thread's CPU time per call on both sides, the figure load moves "
+        "least): *here / published* is that ratio here over the published one — near 1, IREE behaves "
+        "here as published; above 1, it gains less over eager here."
     )
     headers = [
-        "function", "IREE", "here", "here, 1-thread CPU", "IREE/eager here", "IREE/eager here, CPU",
-        "published", "IREE/eager published", "IREE/eager published, CPU", "here / published",
-        "published search's best (speed-up there)",
+        "function", "IREE", "IREE here", "torch eager here", "IREE against eager here",
+        "IREE against eager, published", "here / published", "published search's best",
     ]  # fmt: skip
-    lines = [
+    models = sorted({function.split(".")[0] for function, _ in here.keys() & there.keys()})
+    return [
         "## Your machine and the published figures",
         "",
         f"Here: **{here_view.label}**. Published (`results/{name}`): **{there_view.label}**. {why}{explain}",
         "",
         tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
         "",
+        "Whether the published search's best holds on this machine is one command per model (it times "
+        "`default`, the published pick(s) and ONNX Runtime in one paired sitting): "
+        + ", ".join(f"`{ADVISE.format(model=m)}`" for m in models)
+        + ".",
+        "",
     ]
-    if hints:
-        lines += [
-            "Where IREE's `default` is slower than torch eager here, the published flag search found a "
-            "faster configuration on its machine; each is one command to try on yours:",
-            "",
-            *hints,
-            "",
-        ]
-    return lines
+
+
+def _eager_words(ratio: float) -> str:
+    """IREE over eager, in words that say which is faster."""
+    if ratio > 1:
+        return f"IREE takes {formats.ratio(ratio)} eager's time ⚠️"
+    return f"IREE {formats.ratio(1 / ratio)} faster"
 
 
 def _published_best(records: Sequence[Record]) -> dict[tuple[str, str], tuple[str, float]]:

@@ -1,0 +1,307 @@
+"""Your machine: each function's IREE time beside torch eager's and each peer's (ONNX Runtime in the
+default matrix), all by one signal — one thread's CPU time per call — with the ratios written so
+they cannot be read backwards ("IREE takes 1.65× ONNX Runtime's time", "IREE is 2.10× faster than
+ONNX Runtime"), and the command that confirms the published pick here. The report's section and
+the console's last lines are drawn from the same rows (`rows`), so they never disagree.
+
+Where each figure comes from (one figure per thing, docs/figures.md):
+- IREE: the run stage's `cpu_ms` (iree-benchmark-module on `local-sync`, the process's CPU time),
+  the `default` profile of the newest release whose module ran on its own runtime;
+- torch eager: the export stage's `eager_cpu_ms` (torch.set_num_threads(1), time.process_time) —
+  every run has it, so the peer stage does not time eager again unless a matrix asks for it;
+- a peer: the peer stage's `cpu_ms` for it (one intra-op thread, time.process_time).
+A wall time (the matrix's threads) never enters a ratio here: on a loaded machine it moved 2-5x
+and made a row read 0.63x on wall time and 2.36x slower on CPU time (issue #52).
+
+Pure: records in, rows and lines out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Optional
+
+from tabulate import tabulate
+
+from iree_matrix.answers import answers
+from iree_matrix.core import formats
+from iree_matrix.core.records import number
+from iree_matrix.core.results import Record, Status
+
+# What each peer is called where a user reads it.
+PEER_NAMES = {
+    "eager": "torch eager",
+    "torch_compile": "torch.compile",
+    "onnxruntime": "ONNX Runtime",
+    "tflite": "TFLite",
+}
+IREE = "IREE"
+# The command that times `default`, the published picks and ONNX Runtime in one paired sitting on
+# this machine (issue #48 "What to build" 2).
+ADVISE = "iree-matrix advise {model}"
+SIGNAL = "one thread's CPU time per call"
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """One thread's CPU time per call of one thing: the median of its repetitions and their range."""
+
+    median: float
+    low: Optional[float] = None
+    high: Optional[float] = None
+    n: Optional[int] = None
+
+    @classmethod
+    def of(cls, value: Any) -> Optional[Figure]:
+        """From a timed metric ({"median", "min", "max", "n"}); None without a positive median."""
+        if not isinstance(value, Mapping):
+            return None
+        median = number(value.get("median"))
+        if median is None or median <= 0:
+            return None
+        n = number(value.get("n"))
+        return cls(median, number(value.get("min")), number(value.get("max")), int(n) if n else None)
+
+    @property
+    def spread(self) -> Optional[float]:
+        """(max - min) / median: beyond answers.NOISY_SPREAD the figure is flagged."""
+        if self.low is None or self.high is None:
+            return None
+        return (self.high - self.low) / self.median
+
+    @property
+    def disturbed(self) -> bool:
+        return self.spread is not None and self.spread > answers.NOISY_SPREAD
+
+    def text(self) -> str:
+        """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
+        said = formats.duration_ms(self.median)
+        if self.disturbed and self.spread is not None:
+            said += f" ⚠️ spread {self.spread:.0%}"
+        return said
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """A function on this machine: IREE's figure on `release`, torch eager's and each peer's, or why
+    one is missing (a peer that failed says its phase)."""
+
+    function: str
+    model: str  # the reference model the function belongs to (what `advise` takes)
+    release: Optional[str]
+    iree: Optional[Figure]
+    eager: Optional[Figure]
+    peers: tuple[tuple[str, Optional[Figure], str], ...]  # (peer, figure, why there is none)
+
+    def _named(self) -> list[tuple[str, str, Optional[Figure]]]:
+        """(what, the stage that timed it, its figure) for each figure of the row."""
+        named = [(IREE, "run", self.iree), (PEER_NAMES["eager"], "export", self.eager)]
+        return named + [(PEER_NAMES.get(p, p), "peer", f) for p, f, _ in self.peers]
+
+    @property
+    def disturbed(self) -> list[str]:
+        """The names of this row's figures whose repetitions spread beyond answers.NOISY_SPREAD."""
+        return [name for name, _, figure in self._named() if figure is not None and figure.disturbed]
+
+    @property
+    def retime(self) -> list[str]:
+        """`--retime` globs that time those figures again (each stage's jobs of this function)."""
+        stages = [stage for _, stage, figure in self._named() if figure is not None and figure.disturbed]
+        return [f"--retime '{stage}:{self.function}/*'" for stage in dict.fromkeys(stages)]
+
+
+def compared(iree: Optional[Figure], other: Optional[Figure], name: str) -> str:
+    """IREE against another figure, in words that say which is faster: "IREE takes 1.65× ONNX
+    Runtime's time" when IREE is slower, "IREE is 2.10× faster than ONNX Runtime" when it is faster;
+    "" when either figure is missing."""
+    if iree is None or other is None:
+        return ""
+    ratio = iree.median / other.median
+    if round(ratio, 2) == 1.0:
+        return f"IREE takes the same time as {name} (1.00×)"
+    if ratio > 1:
+        return f"IREE takes {formats.ratio(ratio)} {name}'s time"
+    return f"IREE is {formats.ratio(1 / ratio)} faster than {name}"
+
+
+def rows(records: Iterable[Record]) -> list[Row]:
+    """A row per function that has an IREE `default` run, an export or a peer record, in name order."""
+    latest = list(records)
+    runs = _newest_default_runs(latest)
+    exports = {
+        (r.label.model, r.label.exporter): r for r in latest if r.stage == "export" and r.status is Status.OK
+    }
+    peer_records = {r.label.model: r for r in latest if r.stage == "peer" and r.status is Status.OK}
+    functions = sorted({r.label.model for r in latest if r.stage in ("export", "peer") and r.label.model})
+    found = []
+    for function in functions:
+        run = runs.get(function)
+        export = _export_of(function, run, exports)
+        peer = peer_records.get(function)
+        source = _source_model(function, (run, export, peer))
+        eager = Figure.of(export.metric.raw.get("eager_cpu_ms")) if export is not None else None
+        if eager is None and peer is not None:  # a matrix that asked the peers for eager (no export)
+            eager = _peer_figure(peer.metric.peers.get("eager"))[0]
+        entries = peer.metric.peers if peer is not None else {}
+        order = [*PEER_NAMES, *sorted(set(entries) - set(PEER_NAMES))]  # the peers' own order
+        peers = tuple(
+            (name, *_peer_figure(entries[name]))
+            for name in order
+            if name != "eager" and isinstance(entries.get(name), Mapping)
+        )
+        iree = run.metric.raw.get("cpu_ms") if run is not None else None
+        release = run.label.compiler if run is not None else None
+        found.append(Row(function, source, release, Figure.of(iree), eager, peers))
+    return found
+
+
+def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
+    """function -> its `default` run on its own runtime and default driver, native, that passed and
+    carries one thread's CPU time, of the newest release that has one."""
+    by_function: dict[str, dict[str, Record]] = {}
+    for r in records:
+        label = r.label
+        if r.stage != "run" or r.status is not Status.OK or label.profile != "default" or label.device:
+            continue
+        if (
+            label.runtime != label.compiler
+            or r.metric.emulated
+            or Figure.of(r.metric.raw.get("cpu_ms")) is None
+        ):
+            continue
+        by_function.setdefault(label.model, {})[label.compiler] = r
+    return {f: found[answers.sorted_versions(found)[-1]] for f, found in by_function.items()}
+
+
+def _export_of(
+    function: str, run: Optional[Record], exports: Mapping[tuple[str, str], Record]
+) -> Optional[Record]:
+    """The export the run's module came from; without a run, the function's only export (several
+    exporters and no run: none, rather than a guess)."""
+    if run is not None:
+        return exports.get((function, run.label.exporter))
+    mine = [r for (f, _), r in exports.items() if f == function]
+    return mine[0] if len(mine) == 1 else None
+
+
+def _source_model(function: str, records: Sequence[Optional[Record]]) -> str:
+    for record in records:
+        if record is not None and record.label.source_model:
+            return record.label.source_model
+    return function.split(".")[0]
+
+
+def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
+    """A peer's one-thread CPU figure, or why it has none (its failure's phase, a mismatch)."""
+    if not isinstance(entry, Mapping):
+        return None, "not timed"
+    status = entry.get("status")
+    if status == "fail":
+        error = entry.get("error")
+        phase = error.get("phase", "run") if isinstance(error, Mapping) else "run"
+        return None, f"failed ({phase})"
+    if status == "mismatch":
+        return None, "outputs differ from torch's"
+    figure = Figure.of(entry.get("cpu_ms"))
+    if figure is None:
+        return None, "no one-thread figure" + (
+            f": {entry['cpu_ms_error']}" if entry.get("cpu_ms_error") else ""
+        )
+    return figure, ""
+
+
+def _peer_names(found: Sequence[Row]) -> list[str]:
+    present = {name for row in found for name, _, _ in row.peers}
+    return [p for p in PEER_NAMES if p in present and p != "eager"]
+
+
+def _cell(figure: Optional[Figure], why: str = "") -> str:
+    return figure.text() if figure is not None else (why or "—")
+
+
+def render_machine(records: Iterable[Record]) -> list[str]:
+    """The report's section: a row per function, every figure one thread's CPU time per call."""
+    found = [row for row in rows(records) if row.iree is not None or row.peers]
+    if not found:
+        return []
+    peers = _peer_names(found)
+    headers = ["function", "IREE `default`", PEER_NAMES["eager"], *(PEER_NAMES[p] for p in peers)]
+    headers += [f"IREE against {PEER_NAMES[p]}" for p in peers] + ["IREE against torch eager"]
+    table = []
+    for row in found:
+        own = {name: (figure, why) for name, figure, why in row.peers}
+        iree = f"{row.iree.text()} ({row.release})" if row.iree is not None else "no passing run"
+        table.append([
+            row.function, iree, _cell(row.eager),
+            *(_cell(*own.get(p, (None, "not timed"))) for p in peers),
+            *(compared(row.iree, own.get(p, (None, ""))[0], PEER_NAMES[p]) or "—" for p in peers),
+            compared(row.iree, row.eager, PEER_NAMES["eager"]) or "—",
+        ])  # fmt: skip
+    models = list(dict.fromkeys(row.model for row in found))
+    disturbed = [f"{row.function} ({', '.join(row.disturbed)})" for row in found if row.disturbed]
+    lines = [
+        "## Your machine: IREE against the alternatives",
+        "",
+        f"Every figure is {SIGNAL} on this machine: IREE's module on `local-sync` "
+        "(iree-benchmark-module's process CPU time), torch eager under `torch.set_num_threads(1)` (the "
+        "export stage's timing), "
+        + (
+            "ONNX Runtime with one intra-op and one inter-op thread (the peer stage's), "
+            if "onnxruntime" in peers
+            else ""
+        )
+        + "each the median of the matrix's repetitions on the same inputs, every output checked against "
+        "torch's. One signal, so a ratio compares like with like; wall times (the matrix's threads) "
+        "move 2–5× with the machine's load: they are in the model tables below and in PERFORMANCE.md "
+        "(`iree-matrix report --performance`), never in a ratio here. IREE is the "
+        "`default` profile of the newest release that ran here; the published flag search found faster "
+        "flags for most models, and the last command below times them on this machine.",
+        "",
+        tabulate(table, headers=headers, tablefmt="github", disable_numparse=True),
+        "",
+        f"These figures come from separate sittings (export, run and peer stages at different "
+        f"moments): on a loaded machine the same module's {SIGNAL} moved 10–31 % between sittings, so "
+        f"a ratio under {formats.ratio(answers.NOISE_RATIO, 1)} is not a finding by itself. "
+        "To settle one, and to see whether the published pick holds here, time `default`, the "
+        "published pick(s) and ONNX Runtime in one paired sitting:",
+        "",
+        *(f"- `{ADVISE.format(model=model)}`" for model in models),
+        "",
+    ]
+    if disturbed:
+        lines[-1:-1] = [
+            "",
+            f"⚠️ repetitions that spread beyond {answers.NOISY_SPREAD:.0%} of their median (something "
+            f"else ran in the same moments): {'; '.join(disturbed)}. Run again on a quieter machine, "
+            "or time them again: `iree-matrix matrix "
+            + " ".join(glob for row in found for glob in row.retime)
+            + "` (with this run's `--matrix`, `--cache` and `--results-dir`).",
+        ]
+    return lines
+
+
+def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
+    """The run's last words on speed: a line per function, the same rows as the report's section."""
+    found = [row for row in rows(records) if row.iree is not None or row.peers]
+    if not found:
+        return []
+    lines = [f"\nYour machine, {SIGNAL} (IREE `default`, the newest release that ran):"]
+    width = max(len(row.function) for row in found)
+    for row in found:
+        said = [f"IREE {row.iree.text()}" if row.iree is not None else "IREE: no passing run"]
+        said += [f"torch eager {row.eager.text()}"] if row.eager is not None else []
+        said += [f"{PEER_NAMES.get(name, name)} {_cell(figure, why)}" for name, figure, why in row.peers]
+        verdicts = [compared(row.iree, figure, PEER_NAMES.get(name, name)) for name, figure, _ in row.peers]
+        verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, PEER_NAMES["eager"])]
+        tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
+        lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
+    models = list(dict.fromkeys(row.model for row in found))
+    lines.append(
+        f"  (separate sittings: a ratio under {formats.ratio(answers.NOISE_RATIO, 1)} is not a finding by "
+        f"itself.) Whether the published pick beats these here, in one paired sitting: "
+        f"{ADVISE.format(model='MODEL')} (MODEL: {', '.join(models)})"
+    )
+    if report:
+        lines.append(f"  the same figures and how each was taken: {report}, 'Your machine'")
+    return lines

@@ -1,0 +1,147 @@
+"""The report's 'Your machine' section and the run's last lines (report/machine.py): IREE, torch
+eager and the peers by one signal, ratios that say which is faster, the command that confirms the
+pick here, no placeholder file (issues #48 and #52)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import versions
+from iree_matrix.matrix.spec import Cell
+from iree_matrix.report import machine
+from iree_matrix.report.compatibility import render_compatibility
+from iree_matrix.stages import peer
+
+EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
+
+
+def _record(
+    stage: str, job: str, labels: dict[str, str], status: Status = Status.OK, **metrics: Any
+) -> Record:
+    return Record(job=f"{stage}:{job}", stage=stage, cell=job, status=status, key="k", labels=labels,
+                  metrics={"timing": "native", **metrics} if stage == "run" else metrics)  # fmt: skip
+
+
+def _run(function: str, release: str, cpu: float, wall: float, **labels: str) -> Record:
+    label = {"model": function, "source_model": function.split(".")[0], "exporter": EXPORTER,
+             "compiler": release, "runtime": release, "profile": "default", **labels}  # fmt: skip
+    job = f"{function}/{EXPORTER}/iree{release}/x86_64/{label['profile']}"
+    if label["runtime"] != release:
+        job += f"/rt{label['runtime']}"
+    return _record(
+        "run", job, label, latency_ms={"median": wall}, cpu_ms={"median": cpu, "min": cpu, "max": cpu}
+    )
+
+
+def _export(function: str, eager_cpu: dict, eager_wall: float) -> Record:
+    label = {"model": function, "source_model": function.split(".")[0], "exporter": EXPORTER}
+    return _record("export", f"{function}/{EXPORTER}", label, eager_ms={"median": eager_wall},
+                   eager_cpu_ms=eager_cpu)  # fmt: skip
+
+
+def _peer(function: str, **entries: dict) -> Record:
+    label = {"model": function, "source_model": function.split(".")[0], "torch": "2.13.0"}
+    return _record("peer", f"{function}/py3.11-torch2.13.0-peers-onnxruntime", label, peers=entries)
+
+
+def _ort(cpu: float, wall: float = 1.0) -> dict:
+    return {"status": "ok", "latency_ms": {"median": wall}, "cpu_ms": {"median": cpu, "min": cpu, "max": cpu}}
+
+
+def _records() -> list[Record]:
+    return [
+        # MobileNetV2: IREE slower than ONNX Runtime, faster than eager; a wall time that says the
+        # opposite of the CPU time (issue #52's 0.63x against 2.36x) enters nothing.
+        _run("mobilenet_v2", "3.12.0", cpu=40.0, wall=9.0),
+        _run("mobilenet_v2", "3.13.0", cpu=19.8, wall=8.0),
+        _run("mobilenet_v2", "3.13.0", cpu=99.0, wall=99.0, runtime="3.12.0"),  # a cross: not IREE's figure
+        _export("mobilenet_v2", {"median": 24.0, "min": 23.5, "max": 25.0}, eager_wall=268.0),
+        _peer("mobilenet_v2", onnxruntime=_ort(12.0), eager=_ort(30.0)),  # the peers' eager: not a 2nd figure
+        # tiny_cnn: IREE faster than ONNX Runtime; eager's repetitions spread 61183 %
+        _run("tiny_cnn", "3.13.0", cpu=0.1, wall=0.1),
+        _export("tiny_cnn", {"median": 0.438, "min": 0.228, "max": 268.0}, eager_wall=134.0),
+        _peer("tiny_cnn", onnxruntime=_ort(0.2)),
+        # the Whisper encoder: ONNX Runtime failed to convert; IREE's own run failed
+        _run("whisper_tiny.encoder", "3.13.0", cpu=1.0, wall=1.0),
+        _export("whisper_tiny.encoder", {"median": 200.0, "min": 199.0, "max": 201.0}, eager_wall=150.0),
+        _peer("whisper_tiny.encoder", onnxruntime={"status": "fail", "error": {"phase": "convert"}}),
+    ]
+
+
+def test_the_ratios_say_which_is_faster_never_a_bare_multiple() -> None:
+    fast, slow = machine.Figure(10.0), machine.Figure(16.5)
+    assert machine.compared(slow, fast, "ONNX Runtime") == "IREE takes 1.65× ONNX Runtime's time"
+    assert machine.compared(fast, slow, "ONNX Runtime") == "IREE is 1.65× faster than ONNX Runtime"
+    assert machine.compared(fast, machine.Figure(10.001), "ONNX Runtime") == (
+        "IREE takes the same time as ONNX Runtime (1.00×)"
+    )
+    assert machine.compared(None, fast, "ONNX Runtime") == ""
+
+
+def test_every_figure_is_one_threads_cpu_time_from_one_stage_each() -> None:
+    rows = {row.function: row for row in machine.rows(_records())}
+    mnv2 = rows["mobilenet_v2"]
+    assert (mnv2.release, mnv2.iree.median) == ("3.13.0", 19.8)  # the newest release, on its own runtime
+    assert mnv2.eager is not None and mnv2.eager.median == 24.0  # the export stage's, not the peers' 30.0
+    assert [(name, figure.median if figure else None) for name, figure, _ in mnv2.peers] == [
+        ("onnxruntime", 12.0)
+    ]
+    assert rows["whisper_tiny.encoder"].peers == (("onnxruntime", None, "failed (convert)"),)
+    assert rows["tiny_cnn"].disturbed == ["torch eager"] and rows["mobilenet_v2"].disturbed == []
+
+
+def test_the_section_gives_every_model_its_peer_ratio_and_the_command_that_confirms_the_pick() -> None:
+    text = "\n".join(machine.render_machine(_records()))
+    assert "## Your machine: IREE against the alternatives" in text
+    row = next(line for line in text.splitlines() if line.startswith("| mobilenet_v2 "))
+    assert "19.8 ms (3.13.0)" in row and "24.0 ms" in row and "12.0 ms" in row
+    assert "IREE takes 1.65× ONNX Runtime's time" in row and "IREE is 1.21× faster than torch eager" in row
+    assert "268" not in text and "134 ms" not in text and "8.00 ms" not in text  # no wall time anywhere
+    assert "IREE is 2.00× faster than ONNX Runtime" in text  # tiny_cnn
+    assert "failed (convert)" in text
+    assert "0.438 ms ⚠️ spread 61135%" in text and "tiny_cnn (torch eager)" in text  # flagged, with a re-time
+    assert "`iree-matrix matrix --retime 'export:tiny_cnn/*'`" in text
+    for model in ("mobilenet_v2", "tiny_cnn", "whisper_tiny"):
+        assert f"`iree-matrix advise {model}`" in text
+    assert "YOUR.toml" not in text
+
+
+def test_the_console_says_the_same_in_a_line_per_function() -> None:
+    lines = machine.console_lines(_records(), "runs/default/COMPATIBILITY.md")
+    mnv2 = next(line for line in lines if line.strip().startswith("mobilenet_v2"))
+    assert (
+        "IREE 19.8 ms · torch eager 24.0 ms · ONNX Runtime 12.0 ms → IREE takes 1.65× ONNX Runtime's time"
+        in mnv2
+    )
+    whisper = next(line for line in lines if line.strip().startswith("whisper_tiny.encoder"))
+    assert "ONNX Runtime failed (convert) → IREE is 200.00× faster than torch eager" in whisper
+    assert "iree-matrix advise MODEL (MODEL: mobilenet_v2, tiny_cnn, whisper_tiny)" in lines[-2]
+    assert machine.console_lines([]) == []
+
+
+def test_a_runs_report_has_the_section_and_a_published_set_does_not() -> None:
+    mine = render_compatibility(_records(), machine=True)
+    assert "## Your machine: IREE against the alternatives" in mine
+    # one signal in a run's report: the peers' wall-time table is left to PERFORMANCE.md there
+    assert "## Performance: IREE against" not in mine
+    published = render_compatibility(_records())
+    assert "## Your machine" not in published and "## Performance: IREE against" in published
+
+
+def test_the_peer_environment_installs_only_what_the_asked_peers_need() -> None:
+    cell = Cell("tiny_cnn", "3.11", "2.13.0", "3.9.0", "3.13.0", "3.13.0", "x86_64", "default")
+    onnx = peer.environment(cell, ("onnxruntime",))
+    assert onnx.id.endswith("torch2.13.0-peers-onnxruntime")
+    assert not any(r.startswith(("litert", "ai-edge")) for r in onnx.requirements)
+    assert "onnxruntime==1.31.1" in onnx.requirements and "onnxscript==0.7.2" in onnx.requirements
+    # eager brings nothing of its own: the same environment as ONNX Runtime alone (advise's)
+    assert peer.environment(cell, ("eager", "onnxruntime")).id == onnx.id
+    every = peer.environment(cell, ("eager", "torch_compile", "onnxruntime", "tflite"))
+    assert every.id.endswith("torch2.13.0-peers")  # as it always was: stored peer results keep their keys
+    assert every.requirements == (
+        "torch==2.13.0", "numpy", "onnxruntime==1.31.1", "onnx==1.23.2", "onnxscript==0.7.2",
+        "litert-torch==0.10.0", "ai-edge-litert==2.3.0",
+    )  # fmt: skip
+    assert peer.environment(cell, ("eager",)).id.endswith("torch2.13.0-peers-torch")
+    assert set(versions.PEER_REQUIREMENTS) == {"eager", "torch_compile", "onnxruntime", "tflite"}
