@@ -354,3 +354,25 @@ def test_compare_functions_glob_names_the_model_and_a_glob_matching_none_is_one_
     assert cli.main([*argv, "--functions", "yolox*"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--functions 'yolox*': matches none" in err[0] and "mobilenet_v2" in err[0]
+
+
+def test_calibrate_replaces_a_finished_calibration_only_when_it_finishes(tmp_path) -> None:
+    """#51: a new calibration overwrote a finished calibration.json after its first pair."""
+    from iree_matrix.commands import calibrate
+
+    finished = {"nulls": [], "finished": "then"}
+    calibrate._write(tmp_path, finished)
+    before = (tmp_path / calibration.FILENAME).read_text()
+    calibrate._write(tmp_path, {"nulls": [], "started": "now"}, partial=True)
+    assert (tmp_path / calibration.FILENAME).read_text() == before
+    assert (tmp_path / calibrate.PARTIAL).is_file()
+    calibrate._write(tmp_path, {"nulls": [], "finished": "now"})
+    assert '"now"' in (tmp_path / calibration.FILENAME).read_text() and not (tmp_path / calibrate.PARTIAL).exists()
+
+
+def test_calibrate_into_a_directory_it_cannot_write_is_one_line(tmp_path, capsys) -> None:
+    from iree_matrix import cli
+
+    assert cli.main(["calibrate", "--results-dir", str(tmp_path), "--out", "/proc/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("iree-matrix: error: --out /proc/x: cannot write there") and "Traceback" not in err

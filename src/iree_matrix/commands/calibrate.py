@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             f"--pairs {args.pairs} --rounds {args.rounds} --repetitions {args.repetitions}: expected "
             "pairs ≥ 1, rounds ≥ 6 (fewer cannot reach a verdict), repetitions ≥ 1, controls ≥ 0"
         )
+    _writable(args.out or args.results_dir, "--out" if args.out else "--results-dir")
     source = args.results_dir / "results.jsonl"
     if not source.is_file():
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
@@ -73,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
             f"{source}: no passed native run of this host whose module and runtime are still here"
         )
     out_dir = args.out or args.results_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
     nulls, controls = calibration.null_plan(found, args.pairs), calibration.control_plan(found, args.controls)
     print(
         f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
@@ -109,13 +109,13 @@ def run(args: argparse.Namespace) -> int:
             data["nulls"].append(result.as_dict())  # type: ignore[attr-defined]
             print(f"  null {i}/{len(nulls)} {record.label.model}: {result.result.describe()}", flush=True)
             copy.unlink()
-            _write(out_dir, data)  # kept as it grows: an interrupted calibration loses nothing
+            _write(out_dir, data, partial=True)  # kept as it grows: an interrupted calibration loses nothing
         for i, (ra, rb) in enumerate(controls, 1):
             result = abtest.compare(abtest.arm_of(ra), abtest.arm_of(rb), rounds=args.rounds,
                                     repetitions=args.repetitions)  # fmt: skip
             data["controls"].append(result.as_dict())  # type: ignore[attr-defined]
             print(f"  control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}", flush=True)
-            _write(out_dir, data)
+            _write(out_dir, data, partial=True)
     data["finished"] = _now()
     data["load_average"] = {**data["load_average"], "end": round(os.getloadavg()[0], 2)}  # type: ignore[dict-item]
     _write(out_dir, data)
@@ -128,11 +128,32 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _write(out_dir: Path, data: dict[str, object]) -> None:
+PARTIAL = "calibration.partial.json"  # a calibration under way (or interrupted): never read as one
+
+
+def _writable(out_dir: Path, option: str) -> None:
+    """One line, before any timing, when the directory cannot be written (`--out /proc/x`)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".{PARTIAL}.probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"{option} {out_dir}: cannot write there ({exc.strerror}); give a writable directory") from None
+
+
+def _write(out_dir: Path, data: dict[str, object], partial: bool = False) -> None:
+    """A calibration under way goes to PARTIAL; calibration.json and CALIBRATION.md are replaced only
+    by a finished one, and at once (#51: a new calibration's first pair overwrote a finished one)."""
     import json
 
     from iree_matrix.answers import calibration
     from iree_matrix.core._files import write_atomically
 
-    write_atomically(out_dir / calibration.FILENAME, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+    if partial:
+        write_atomically(out_dir / PARTIAL, text)
+        return
+    write_atomically(out_dir / calibration.FILENAME, text)
     write_atomically(out_dir / calibration.MARKDOWN, calibration.render(data, calibration.FILENAME))
+    (out_dir / PARTIAL).unlink(missing_ok=True)
