@@ -270,3 +270,45 @@ def test_an_exporters_refusal_names_its_front_door_and_the_schema_checks_it():
     next(r for r in refused if r["form"] == "onnx:17")["form"] = "yaml"
     with pytest.raises(jsonschema.ValidationError):
         compat.validate(document)
+
+
+REPO_RESULTS = Path(__file__).resolve().parents[2] / "results"
+
+
+@pytest.mark.parametrize(
+    ("results", "said"),
+    [
+        ("gpu", "on vulkan-spirv (emulated: software Vulkan device: SwiftShader"),
+        ("cortex-m", "on cortex-m-cortex-m4 (emulated under qemu-system-arm mps2-an386)"),
+        ("armv6", "on armv6-arm1176jzf-s (emulated under qemu-user, arm1176)"),
+    ],
+)
+def test_a_targets_runs_are_named_as_their_records_say_they_ran(results: str, said: str) -> None:
+    """#51: GPU-only results said "vulkan-spirv (emulated under qemu-user)", and so did Cortex-M."""
+    records = list(ResultsLog(REPO_RESULTS / results / "results.jsonl"))
+    first = query.model(records, "tiny_cnn").lines[0]
+    assert said in first and (results == "armv6" or "qemu-user" not in first), first
+
+
+def test_a_model_whose_only_export_failed_is_not_called_absent() -> None:
+    from iree_matrix.core.results import Record
+
+    cell = "m/py3.11-torch2.13.0-turbine3.9.0"
+    said = "AttributeError: module has no attribute 'export'"
+    failed = Record(f"export:{cell}", "export", cell, "k", Status.FAIL, {"model": "m"},
+                    error_class="export-error", message=said)  # fmt: skip
+    answer = query.model([failed], "m")
+    assert answer.answer == "fails" and answer.evidence == (failed.job,), answer.text()
+    assert "no model" not in answer.text() and "export (export-error): AttributeError" in answer.text()
+    assert query.model([failed], "other").answer == query.NOT_MEASURED
+
+
+@pytest.mark.parametrize("argv", [["tiny_cnn", "--target", ""], ["tiny_cnn", "--arch", " "], [""]])
+def test_an_empty_query_value_is_one_line(argv: list, tmp_path: Path, capsys) -> None:
+    """#51: `query model tiny_cnn --target ''` was a traceback."""
+    (tmp_path / "results.jsonl").write_text("")
+    assert cli.main(["query", "model", *argv, "--results-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("iree-matrix: error: query model: ") and "is empty" in err and "Traceback" not in err
+    )

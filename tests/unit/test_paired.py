@@ -367,7 +367,10 @@ def test_calibrate_replaces_a_finished_calibration_only_when_it_finishes(tmp_pat
     assert (tmp_path / calibration.FILENAME).read_text() == before
     assert (tmp_path / calibrate.PARTIAL).is_file()
     calibrate._write(tmp_path, {"nulls": [], "finished": "now"})
-    assert '"now"' in (tmp_path / calibration.FILENAME).read_text() and not (tmp_path / calibrate.PARTIAL).exists()
+    assert (
+        '"now"' in (tmp_path / calibration.FILENAME).read_text()
+        and not (tmp_path / calibrate.PARTIAL).exists()
+    )
 
 
 def test_calibrate_into_a_directory_it_cannot_write_is_one_line(tmp_path, capsys) -> None:

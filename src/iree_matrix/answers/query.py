@@ -8,6 +8,7 @@ releases, even where a window suggests what the answer would be.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
@@ -16,7 +17,7 @@ from packaging.version import InvalidVersion, Version
 from iree_matrix.answers import advice, answers
 from iree_matrix.core import _text, formats
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record
+from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints, targets, versions
 
 NOT_MEASURED = "not measured"
@@ -164,6 +165,46 @@ def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
     )
 
 
+def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> Optional[Answer]:
+    """A model the results hold but none of whose cells reached a run on `target` (its only compile
+    failed): which stage stopped each compiler, not "no model" (#51). None when they hold no record
+    of it."""
+    own = [
+        r for r in records if r.label.model == name and (r.label.arch in ("", target) or r.stage == "export")
+    ]
+    if not own:
+        return None
+    failed: dict[str, Record] = {}
+    for r in own:
+        if r.status not in (Status.OK, Status.SKIP, Status.NOT_RUN):
+            failed.setdefault(r.label.compiler or "", r)
+    lines = [f"{name}: in the results, but no cell of it reached a run on {target}"]
+    for compiler in ([""] if "" in failed else []) + answers.sorted_versions([c for c in failed if c]):
+        r = failed[compiler]
+        said = _text.clip(_text.first_line(r.message), 160) if r.message else ""
+        release = f"{compiler}: " if compiler else ""
+        why = f"{r.stage} ({r.error_class or r.status.value})" + (f": {said}" if said else "")
+        lines.append(f"  fails:  {release}{why}")
+    answer = "fails" if failed else UNKNOWN
+    return Answer("", answer, tuple(lines), tuple(r.job for r in failed.values()))
+
+
+def emulation(records: Iterable[Record], target: str) -> str:
+    """How the target's runs ran, as their records' `timing` says (#51: a GPU's and a Cortex-M's
+    were called "emulated under qemu-user"): " (emulated under qemu-user, arm1176)", " (emulated
+    under qemu-system-arm mps2-an386)", " (emulated: software Vulkan device: …)"; "" when native."""
+    runs = [r for r in records if r.stage == "run" and r.label.arch == target]
+    said = Counter(r.metric.timing or "" for r in runs if r.metric.emulated)
+    if not said:
+        return ""
+    inners = []
+    for timing, _ in said.most_common():  # most runs' first; a GPU's runs may use two devices
+        timing = timing.removeprefix("emulated").strip()
+        inners.append(timing[1:].split("): ", 1)[0].removesuffix(")") if timing.startswith("(") else timing)
+    inner = " or ".join(dict.fromkeys(inners))
+    return f" (emulated under {inner})" if inner.startswith("qemu") else f" (emulated: {inner})"
+
+
 def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> Answer:
     """Which compiler releases pass for a model (or one of its functions), the newest, the fastest,
     on one run target (`arch`: see `target_arch`)."""
@@ -176,6 +217,9 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         (r for r in recs if name in r.functions), None
     )
     if rec is None:
+        stopped = _stopped_before_a_run(records, name, target)
+        if stopped is not None:
+            return dataclasses.replace(stopped, question=question)
         measured = ", ".join(sorted(r.model for r in recs)) or "none"
         line = f"{NOT_MEASURED}: no model {name!r} in the results (models: {measured})"
         return Answer(question, NOT_MEASURED, (line,))
@@ -188,7 +232,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     failing = [r for r in releases if not r.passes and not r.not_run]
     unrun = [r for r in releases if not r.passes and r.not_run]
     functions = "" if rec.functions == (rec.model,) else f" ({', '.join(rec.functions)})"
-    on = "" if target == "x86_64" else f" on {target} (emulated under qemu-user)"
+    on = "" if target == "x86_64" else f" on {target}{emulation(records, target)}"
     lines = [
         f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
         "compiler releases run (each module run by its own release's runtime, or the target's "

@@ -139,7 +139,9 @@ def _writable(out_dir: Path, option: str) -> None:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"{option} {out_dir}: cannot write there ({exc.strerror}); give a writable directory") from None
+        raise UserError(
+            f"{option} {out_dir}: cannot write there ({exc.strerror}); give a writable directory"
+        ) from None
 
 
 def _write(out_dir: Path, data: dict[str, object], partial: bool = False) -> None:

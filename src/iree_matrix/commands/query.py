@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
     records = answers.read(path)
+    for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all" (#51)
+        value = getattr(args, option, None)
+        if value is not None and not str(value).strip():
+            what = "the model's name" if option == "name" else f"--{option}"
+            fix = "give one" if option == "name" else "give one or leave it out"
+            raise UserError(f"query {args.question}: {what} {value!r} is empty; {fix}")
     if args.question == "load":
         answer = query.load(records, args.compiler, args.runtime)
     elif args.question == "export" and args.onnx_opset is not None:
@@ -88,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
         if args.target is not None and args.arch is not None:
             raise UserError("query model: give --arch (a CPU or board) or --target (a GPU), not both")
-        answer = gpu.model(records, args.name, args.target or args.arch)
+        answer = gpu.model(records, args.name, args.arch if args.target is None else args.target)
     else:
         answer = query.model(records, args.name, args.arch)
         if not args.releases and args.arch is None:
