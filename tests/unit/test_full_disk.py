@@ -171,3 +171,28 @@ def test_a_venv_failure_that_leaves_the_disk_full_is_a_full_disk_whatever_it_sai
     with pytest.raises(StorageError) as caught:
         backend.create(ENV, Lock((), Target("3.11"), ()), [], timeout=60, log=tmp_path / "log")
     assert str(path) in str(caught.value) and not path.exists()
+
+
+def test_a_full_tmpdir_is_named_not_the_cache(tmp_path, monkeypatch):
+    """#51: a tool's "No space left on device" from a full $TMPDIR was blamed on --cache, quoting the
+    cache's free space. The fuller of the two file systems is named, with its own fix."""
+    from iree_matrix.core import _files
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs /dev/shm on a file system of its own")
+    free = {str(tmp_path): 49 << 30, str(shm): 0}
+    monkeypatch.setattr(_files, "free_bytes", lambda p: free.get(str(p)))
+    monkeypatch.setattr(_files.tempfile, "gettempdir", lambda: str(shm))
+    assert _files.fuller(tmp_path) == shm
+    said = str(
+        _files.storage_error(_files.fuller(tmp_path), "No space left on device", doing="export failed")
+    )
+    assert (
+        said.startswith("/dev/shm: export failed")
+        and "set TMPDIR to a bigger disk" in said
+        and "--cache" not in said
+    )
+    free[str(shm)] = 100 << 30
+    assert _files.fuller(tmp_path) == tmp_path
+    assert _files.fuller(tmp_path, tmp_path / "also-here") == tmp_path  # one file system: the output's

@@ -4,6 +4,7 @@ and without (the environment token and the subreaper), plus the pure parts."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -287,6 +288,21 @@ def test_a_memory_limit_kill_is_named_and_never_stored(how):
     assert "[limits] memory" in info.value.message
 
 
+def test_a_default_memory_limit_is_named_as_the_default(how, monkeypatch):
+    """#51: a 30 GiB allocation refused by the default limit (80 % of the machine) was said to hit a
+    "limit … of address space", though no one set one."""
+    monkeypatch.setattr(_tree, "_given", {})
+    limits = dataclasses.replace(_tree.configured(environ={}), memory=200 << 20)
+    assert limits.memory_default and not _tree.configured(environ={_tree.MEMORY_ENV: "1G"}).memory_default
+    with pytest.raises(StageFailure) as info:
+        _proc.run([sys.executable, "-c", "b = bytearray(1 << 30)"], limits=limits, timeout=60)
+    assert "(the default limit 200 MiB" in info.value.message and "none was set" in info.value.message
+    if how != "cgroup":
+        assert info.value.message.startswith(
+            "out of memory (the default limit 200 MiB of address space, 80 %"
+        )
+
+
 def test_a_process_limit_is_named(how):
     if how != "cgroup":
         pytest.skip("a process limit needs a cgroup (RLIMIT_NPROC counts the whole user's processes)")
@@ -373,7 +389,7 @@ def test_bad_process_counts(bad):
 
 def test_limits_come_from_the_environment_then_the_matrix_then_the_defaults(monkeypatch):
     monkeypatch.setattr(_tree, "machine_memory", lambda: 10 << 30)
-    assert _tree.configured(environ={}) == _tree.Limits(8 << 30, 4096)
+    assert _tree.configured(environ={}) == _tree.Limits(8 << 30, 4096, memory_default=True)
     monkeypatch.setattr(_tree, "_given", {"memory": "2G", "processes": 64})
     assert _tree.configured(environ={}) == _tree.Limits(2 << 30, 64)
     env = {_tree.MEMORY_ENV: "none", _tree.PROCESSES_ENV: "100"}

@@ -35,6 +35,24 @@ def free_bytes(path: Path) -> Optional[int]:
     return None
 
 
+def fuller(path: Path, temporary: Optional[Path] = None) -> Path:
+    """Of a stage's output directory and the temporary directory its tools write in ($TMPDIR), the
+    one whose file system has less free space: where a tool's "No space left on device" most likely
+    came from. A full $TMPDIR was blamed on --cache, quoting the cache's 49 GB free (#51)."""
+    temporary = Path(tempfile.gettempdir()) if temporary is None else temporary
+    try:
+        if os.stat(temporary).st_dev == os.stat(_existing(path)).st_dev:
+            return path
+    except OSError:
+        return path
+    free, free_tmp = free_bytes(path), free_bytes(temporary)
+    return temporary if free is not None and free_tmp is not None and free_tmp < free else path
+
+
+def _existing(path: Path) -> Path:
+    return next((p for p in (Path(path), *Path(path).parents) if p.exists()), Path("/"))
+
+
 def storage_error(
     path: Path,
     why: Union[OSError, str],
@@ -54,8 +72,10 @@ def storage_error(
     space = (f"it needs {'at least ' if at_least else ''}{needed} bytes, " if needed is not None else "") + (
         f"{free} are free" if free is not None else "free space unknown"
     )
+    temporary = Path(tempfile.gettempdir())
+    bigger = "set TMPDIR to a bigger disk" if Path(path) == temporary else "point --cache at a bigger disk"
     return StorageError(
-        f"{path}: {doing} ({reason}): {space}; free some space (or point --cache at a bigger disk) and "
+        f"{path}: {doing} ({reason}): {space}; free some space (or {bigger}) and "
         "re-run (finished results are kept)"
     )
 

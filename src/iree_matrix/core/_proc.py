@@ -418,11 +418,12 @@ def _why_killed(returncode: int, tree: _tree.Tree, output: str) -> Optional[str]
     if returncode == 0:
         return None
     memory = tree.limits.memory
-    limit = f"limit {_tree.size_text(memory)}" if memory else "no limit set"
+    limit = tree.limits.memory_text()
     if tree.oom_killed():
         return f"killed: out of memory ({limit})"
     if memory and not tree.memory_by_cgroup and _tree.memory_words(output):
-        return f"out of memory ({limit} of address space)"
+        space = limit.replace(_tree.size_text(memory), f"{_tree.size_text(memory)} of address space", 1)
+        return f"out of memory ({space})"
     if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
         return f"killed: out of memory (the machine's; {limit})"
     if tree.refused_forks():

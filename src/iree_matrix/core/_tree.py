@@ -55,6 +55,19 @@ class Limits:
 
     memory: Optional[int] = None
     processes: Optional[int] = None
+    memory_default: bool = False  # `memory` is the default share, no one set it (a message says so)
+
+    def memory_text(self) -> str:
+        """The memory limit as a failure names it: "limit 2 GiB", "the default limit 19.2 GiB (80 % of
+        this machine's memory; none was set)" — a 30 GiB allocation refused by the default was said to
+        hit a "limit" the user never set (#51)."""
+        if not self.memory:
+            return "no limit set"
+        if self.memory_default:
+            share = round(DEFAULT_MEMORY_SHARE * 100)
+            size = size_text(self.memory)
+            return f"the default limit {size}, {share} % of this machine's memory; none was set"
+        return f"limit {size_text(self.memory)}"
 
     def describe(self) -> str:
         memory = size_text(self.memory) if self.memory else "no memory limit"
@@ -160,6 +173,7 @@ def configured(
     return Limits(
         memory=pick(MEMORY_ENV, memory, parse_memory, lambda: int(machine_memory() * DEFAULT_MEMORY_SHARE)),
         processes=pick(PROCESSES_ENV, processes, parse_processes, lambda: DEFAULT_PROCESSES),
+        memory_default=not environ.get(MEMORY_ENV, "").strip() and memory is None,
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
 from iree_matrix.core import _proc, host, refusals
-from iree_matrix.core._files import is_disk_full, storage_error
+from iree_matrix.core._files import fuller, is_disk_full, storage_error
 from iree_matrix.core._locks import LockCancelled, machine_lock
 from iree_matrix.core.errors import StorageError, UserError
 from iree_matrix.core.outcome import Outcome, from_exception, now
@@ -323,9 +323,11 @@ class Executor:
                     raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
                 outcome = from_exception(exc)
             outcome = self._changed_inputs(ctx) or outcome
-            if outcome.error_class == "disk-full":  # a tool said it ran out of space writing its output
+            if (
+                outcome.error_class == "disk-full"
+            ):  # a tool said it ran out of space: its output's or $TMPDIR's
                 raise storage_error(
-                    out, outcome.message or "No space left on device", doing=f"{job.stage} failed"
+                    fuller(out), outcome.message or "No space left on device", doing=f"{job.stage} failed"
                 )
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
