@@ -630,3 +630,51 @@ def test_the_polish_step_tries_each_knob_neutral_alone_beside_the_result():
     tried = {r.candidate.name for r in rows} | {"im2col+slp-vectorization"}  # a round tried SLP already
     assert [c.name for c in search.polish(result, tried, dims, prior)] == ["im2col+vector-256"]
     assert search.polish(result, tried | {"im2col+vector-256"}, dims, prior) == []
+
+
+def test_three_repetitions_give_no_verdict_not_within_noise():
+    """#51: with 3 repetitions the search called a build 22x slower "within noise": no 90 % interval
+    of a median exists for n = 3 (order statistics need 5)."""
+    assert stats.MIN_REPETITIONS == 5
+    records = [_run("m", "default", [10, 11, 12]), _run("m", "O2", [220, 230, 240])]
+    rows = {e.candidate.name: e for e in search.effects(search.candidates(records))[("m", "3.13.0")]}
+    assert rows["O2"].verdict == stats.TOO_FEW_REPETITIONS
+    five = [_run("m", "default", [10, 11, 12, 13, 14]), _run("m", "O2", [220, 230, 240, 250, 260])]
+    rows = {e.candidate.name: e for e in search.effects(search.candidates(five))[("m", "3.13.0")]}
+    assert rows["O2"].verdict == "slower"
+
+
+def test_the_search_raises_too_few_repetitions_saying_so_once(capsys):
+    from iree_matrix.commands import search as command
+    from iree_matrix.matrix import spec
+
+    @dataclasses.dataclass(frozen=True)
+    class Matrix:  # only [benchmark] is read
+        benchmark: spec.Benchmark
+
+    said: list[str] = []
+    raised = command._enough_repetitions(Matrix(spec.Benchmark(repetitions=3)), said)  # type: ignore[arg-type]
+    command._enough_repetitions(raised, said)
+    command._enough_repetitions(Matrix(spec.Benchmark(repetitions=3)), said)  # type: ignore[arg-type]
+    assert raised.benchmark.repetitions == 5
+    out = capsys.readouterr().out.splitlines()
+    assert out == [said[0]] and "repetitions = 3" in out[0] and "raised to 5" in out[0]
+
+
+def test_round_ones_step_needs_the_paired_confirmation_too():
+    """#51: round 1 was unpaired: it made O2 the incumbent ("faster 1.03x") where the paired
+    `compare` said "no difference". Its step now passes the same paired confirmation."""
+    from iree_matrix.commands import search as command
+
+    records = [_run("m", "default", [20, 21, 22, 23, 24]), _run("m", "O2", [10, 11, 12, 13, 14])]
+    table = search.effects(search.candidates(records))
+    asked = []
+
+    def refuse(incumbent, challenger):
+        asked.append((incumbent.name, challenger.name))
+        return False
+
+    descent = command._start(table, ["m"], None, refuse)[("m", "3.13.0")]
+    assert asked == [("default", "O2")]
+    assert descent.incumbent == search.Config() and descent.steps[0].winner is None
+    assert command._start(table, ["m"])[("m", "3.13.0")].steps[0].winner == "O2"

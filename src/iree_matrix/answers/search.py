@@ -56,7 +56,9 @@ class Candidate:
 class Effect:
     candidate: Candidate
     ratio: Optional[float]  # default's median / the candidate's: > 1 is faster
-    verdict: str  # faster | slower | within noise | same module | fails | mismatch | skipped | no baseline
+    # faster | slower | within noise | too few repetitions | same module | fails | mismatch | skipped
+    # | no baseline
+    verdict: str
 
 
 def split_unit(unit: str) -> tuple[str, str]:
@@ -147,6 +149,8 @@ def _effect(c: Candidate, base: Optional[Candidate]) -> Effect:
         # A null knob (e.g. --iree-opt-data-tiling=false where data tiling is off by default): the
         # same program, so no timing can tell them apart and none is asked to.
         return Effect(c, 1.0, f"{stats.SAME_MODULE}, no difference")
+    if not (c.interval.coverage and base.interval.coverage):  # no interval: no verdict, not even "noise"
+        return Effect(c, ratio, stats.TOO_FEW_REPETITIONS)
     if c.interval.faster_than(base.interval):
         return Effect(c, ratio, "faster")
     if c.interval.slower_than(base.interval):

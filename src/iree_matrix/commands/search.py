@@ -111,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
     given = [k.strip() for k in args.knobs.split(",") if k.strip() and k.strip() != search.BASELINE]
     knobs: list[str] = []  # the built-in knobs asked for and the matrix file's own ([search.knobs])
     given_retime = list(args.retime)
+    said: list[str] = []  # what `_enough_repetitions` said, once
 
     def round_one(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
+        matrix = _enough_repetitions(matrix, said)
         knobs[:] = list(dict.fromkeys([*given, *matrix.search_knobs]))
         matrix = spec.with_profiles(matrix, [search.BASELINE, *knobs])
         # An export variant is itself a change: measured under default only in the first round.
@@ -160,7 +162,11 @@ def run(args: argparse.Namespace) -> int:
     known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
     dims = search.space(knobs, known)
     wanted = [g.strip() for g in args.functions.split(",") if g.strip()]
-    descents = _start(search.effects(search.candidates(summary.records.values())), wanted, known)
+    # Round 1's steps are paired too: its best against default (from the sitting's intervals) is the
+    # first incumbent only when paired rounds call it faster (#51: an unpaired "O2 faster 1.03x"
+    # where `compare` said "no difference"). A resumed search restores its descents instead.
+    confirm = None if resumed is not None else _paired_confirm
+    descents = _start(search.effects(search.candidates(summary.records.values())), wanted, known, confirm)
     extra: list[spec.Cell] = []
     sittings: list[tuple[str, str, tuple[str, ...]]] = []
     first = 2
@@ -378,20 +384,43 @@ def _restore(descents: Mapping[tuple[str, str], _Descent], progress: search.Prog
         d.pruned = [str(p) for p in state["pruned"]]
 
 
+def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.MatrixSpec:
+    """The matrix with at least `stats.MIN_REPETITIONS` benchmark repetitions, saying so once: with
+    fewer, no median has an interval and no verdict can be had."""
+    from iree_matrix.core import stats
+
+    given = matrix.benchmark.repetitions
+    if given >= stats.MIN_REPETITIONS:
+        return matrix
+    if not said:
+        need = stats.MIN_REPETITIONS
+        said.append(f"search: [benchmark] repetitions = {given} gives a median no {stats.LEVEL:.0%} "
+                    f"interval (order statistics need {need}): raised to {need}")  # fmt: skip
+        print(said[0])
+    return dataclasses.replace(
+        matrix, benchmark=dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
+    )
+
+
 def _start(
     table: dict[tuple[str, str], list[search.Effect]],
     wanted: Sequence[str],
     known: Optional[Mapping[str, Profile]] = None,
+    confirm: Optional[search.Confirm] = None,
 ) -> dict[tuple[str, str], _Descent]:
-    """Each function's descent after round 1: its best against default beyond noise is the first
-    incumbent, round 1's single changes are the prior."""
+    """Each function's descent after round 1: its fastest change beyond noise against default that
+    `confirm` (the paired test) calls faster is the first incumbent, round 1's single changes are
+    the prior."""
     descents = {}
     for (unit, compiler), rows in table.items():
         if not any(fnmatch.fnmatchcase(unit, g) for g in wanted):
             continue
-        if not any(r.candidate.name == search.BASELINE for r in rows):
+        base = next((r.candidate for r in rows if r.candidate.name == search.BASELINE), None)
+        if base is None:
             continue
-        top = search.best(rows)
+        others = [r.candidate for r in rows if r.candidate.name not in (search.BASELINE, search.NAIVE)]
+        chosen = search.choose(base, others, confirm)
+        top = next(r for r in rows if r.candidate is (chosen or base))
         names = {r.candidate.name for r in rows}
         variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
         winner = top.candidate.name if top.candidate.name != search.BASELINE else None

@@ -47,6 +47,13 @@ def _rank(n: int, level: float) -> int:
     return k
 
 
+# The fewest repetitions whose median has an interval at LEVEL (5: [min, max] at 93.75 %). With
+# fewer, no verdict about two medians can be had: not "within noise" either (#51: with 3 a search
+# called a build 22x slower "within noise").
+MIN_REPETITIONS = next(n for n in range(1, 64) if _rank(n, LEVEL) > 0)
+TOO_FEW_REPETITIONS = "too few repetitions"
+
+
 def median_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
     xs = sorted(values)
     n = len(xs)
