@@ -233,3 +233,28 @@ def test_a_fleet_cpu_that_is_not_a_name_is_one_line():
     args = argparse.Namespace(release="3.13.0", picks=None, fleet=["x86-64-v3; rm -rf /"])
     with pytest.raises(UserError, match="not an LLVM CPU name"):
         advise._choose(args, "mobilenet_v2", [], [])
+
+
+def test_readme_table_is_the_render_of_the_published_answers():
+    from iree_matrix.report import answers as rendered
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    assert rendered.README_BEGIN in text, "README lost its answers block"
+    assert rendered.with_readme_block(text, root / "results" / advice.DIRNAME) == text, (
+        "README's answers table is not the render of results/answers: run `iree-matrix report`"
+    )
+
+
+def test_published_answers_render_as_published():
+    from iree_matrix.report import answers as rendered
+
+    root = Path(__file__).resolve().parents[2] / "results" / advice.DIRNAME
+    found = advice.published(root)
+    if not found:
+        pytest.skip("no published answers")
+    page = (root / rendered.FILENAME).read_text(encoding="utf-8")
+    assert page == "\n".join(rendered.render(found)).rstrip() + "\n"
+    for a in found:  # every published answer names its identity and its sitting
+        assert a.identity.family and a.identity.model and a.identity.llvm_cpu
+        assert a.flags and a.release and "paired rounds" in a.sitting

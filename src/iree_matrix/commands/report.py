@@ -28,6 +28,9 @@ def render(results_dir: Path, performance: bool) -> int:
         out = answers.write(answers_dir)
         if out is not None:
             print(f"report: {out}")
+        readme = results_dir.resolve().parent / "README.md"  # the checkout's README: its first table
+        if answers.write_readme(readme, answers_dir):
+            print(f"report: {readme} (its answers table)")
     write_report(results_dir)
     if performance:
         from iree_matrix.report.performance import write_performance

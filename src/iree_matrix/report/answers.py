@@ -116,3 +116,27 @@ def readme_block(root: Path) -> list[str]:
         *table(advice.published(root), link=" ([flags](results/answers/ANSWERS.md))"),
         README_END,
     ]
+
+
+def with_readme_block(text: str, root: Path) -> str:
+    """README's text with its answers block (between the markers) rendered again; unchanged when
+    it has no markers."""
+    if README_BEGIN not in text or README_END not in text:
+        return text
+    head, _, rest = text.partition(README_BEGIN)
+    _, _, tail = rest.partition(README_END)
+    return head + "\n".join(readme_block(root)) + tail
+
+
+def write_readme(readme: Path, root: Path) -> bool:
+    """Render README's answers block in place; True when README changed."""
+    from iree_matrix.core._files import write_atomically
+
+    if not readme.is_file():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    new = with_readme_block(text, root)
+    if new == text:
+        return False
+    write_atomically(readme, new)
+    return True

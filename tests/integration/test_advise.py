@@ -1,0 +1,53 @@
+"""`iree-matrix advise`: a real sitting (torch, IREE 3.13.0's compiler and runtime, ONNX Runtime, on
+host venvs) makes this CPU's answer, and `query model` reads it back as this CPU's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.answers import advice
+from iree_matrix.core import host
+from tests.integration.conftest import iree_matrix
+
+pytestmark = pytest.mark.integration
+
+
+def test_advise_times_default_a_pick_the_naive_build_and_the_peers_in_one_sitting(
+    cache: Path, tmp_path: Path
+):
+    results = tmp_path / "advise"
+    done = iree_matrix(
+        "advise", "tiny_cnn", "--picks", "im2col", "--fleet", "x86-64-v3",
+        "--rounds", "6", "--repetitions", "1", "--backend", "venv", cache=cache, results=results,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    sitting = json.loads((results / "advice-tiny_cnn.json").read_text())
+    arms = {a["name"]: a for f in sitting["functions"] for a in f["arms"]}
+    assert {"default", "generic", "im2col", "onnxruntime", "eager", "im2col+cpu-x86-64-v3"} <= set(arms)
+    for name in ("default", "generic", "onnxruntime", "eager"):
+        assert len(arms[name].get("ms") or []) == 6, arms[name]
+        assert all(ms > 0 for ms in arms[name]["ms"])
+    assert arms["default"]["matches"] is True
+    assert "--iree-llvmcpu-target-cpu=host" in arms["default"]["flags"]
+    assert "--iree-llvmcpu-target-cpu=x86-64-v3" in arms["im2col+cpu-x86-64-v3"]["flags"]
+    (answer,) = advice.derive(sitting)
+    assert answer.identity.key == host.identity()
+    assert answer.release == "3.13.0" and answer.flags
+    assert answer.vs_peer is not None and answer.best_peer == "ONNX Runtime"
+    assert answer.over_naive is not None
+    assert "IREE 3.13.0" in done.stdout and "ONNX Runtime" in done.stdout
+
+    query = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", "query", "model", "tiny_cnn", "--results-dir", str(results)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert query.returncode == 0, query.stderr
+    lines = query.stdout.strip().splitlines()
+    assert "on this CPU" in lines[0] and "NEAREST" not in query.stdout
+    assert any(line.strip().startswith("iree-compile --iree-hal-target-backends=llvm-cpu") for line in lines)
+    assert len(lines) <= 10
