@@ -36,25 +36,37 @@ def _eager(a: advice.Advice) -> str:
     return f"takes {r.value:.2f}× eager's time" if r.value >= 1 else f"{1 / r.value:.2f}× faster than eager"
 
 
-def _name(a: advice.Advice) -> str:
+def display_name(a: advice.Advice) -> str:
     return a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
 
 
-def table(found: Sequence[advice.Advice], link: str = "") -> list[str]:
+HEADERS = (
+    "function", "CPU identity", "take", "one thread, per call", "vs `default`", "vs naive build",
+    "vs torch eager", "vs the best peer",
+)  # fmt: skip
+
+
+def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     """One row per function and identity: what to take, and how it compares, all one sitting's."""
-    rows = [
-        "| function | CPU identity | take | one thread, per call | vs `default` | vs naive build | "
-        "vs torch eager | vs the best peer |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for a in sorted(found, key=lambda a: (_name(a), a.identity.short)):
-        config = "`default`" if a.config == "default" else f"`{a.config}`"
-        rows.append(
-            f"| {_name(a)} | {a.identity.short} | IREE {a.release} {config}{link} | "
-            f"{formats.duration_ms(a.ms) if a.ms else '–'} | {_x(a.speedup_default)} faster | "
-            f"{_x(a.speedup_naive)} faster | {_eager(a)} | {_peer(a)} |"
-        )
-    return rows
+    out: list[tuple[str, ...]] = []
+    for a in sorted(found, key=lambda a: (display_name(a), a.identity.short)):
+        config = "default" if a.config == "default" else a.config
+        out.append((
+            display_name(a), a.identity.short, f"IREE {a.release} {config}",
+            formats.duration_ms(a.ms) if a.ms else "–", f"{_x(a.speedup_default)} faster",
+            f"{_x(a.speedup_naive)} faster", _eager(a), _peer(a),
+        ))  # fmt: skip
+    return out
+
+
+def table(found: Sequence[advice.Advice], link: str = "") -> list[str]:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    for row in rows(found):
+        cells = list(row)
+        release, _, config = cells[2].rpartition(" ")
+        cells[2] = f"{release} `{config}`{link}"
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def render(found: Sequence[advice.Advice]) -> list[str]:
@@ -72,9 +84,9 @@ def render(found: Sequence[advice.Advice]) -> list[str]:
         *table(found),
         "",
     ]
-    for a in sorted(found, key=lambda a: (a.identity.short, _name(a))):
+    for a in sorted(found, key=lambda a: (a.identity.short, display_name(a))):
         out += [
-            f"## {_name(a)} on {a.identity.short}",
+            f"## {display_name(a)} on {a.identity.short}",
             "",
             f"{a.identity.label}; {a.sitting}; `{Path(a.source).name}`.",
             "",

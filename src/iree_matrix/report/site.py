@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import answers, compat, exporters, roofline
+from iree_matrix.answers import advice, answers, compat, exporters, roofline
 from iree_matrix.core import _text, formats, refusals
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.host import identity_label
@@ -946,6 +946,12 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         pages["gpu.html"] = _page(title, _gpu_body(records))
         link = f'<p><a href="gpu.html">{_e(title)}</a></p>'
         pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
+    advised = _answers(source)
+    if advised:  # the answer per function and CPU identity (results/answers), linked from the index
+        title = "What to take per model and CPU: release, flags, and how it compares"
+        pages["answers.html"] = _page(title, _answers_body(advised))
+        link = f'<p><a href="answers.html">{_e(title)}</a></p>'
+        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
     compared = _comparisons(source)
     if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
         title = "Paired comparisons: B against A, timed again in interleaved rounds"
@@ -992,6 +998,28 @@ def _heat_figure(
     cols = answers.sorted_versions({h.col for h in heats})
     squares = [Cell(h.row, h.col, h.state, h.words, h.job) for h in heats]
     return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]
+
+
+def _answers(source: Optional[Path]) -> list[advice.Advice]:
+    """The answers published beside the records (their set's answers/ folder), if any."""
+    if source is None or not (Path(source).parent / advice.DIRNAME).is_dir():
+        return []
+    return advice.published(Path(source).parent / advice.DIRNAME)
+
+
+def _answers_body(found: Sequence[advice.Advice]) -> list[str]:
+    from iree_matrix.report import answers as answer_tables
+
+    body = [
+        "<p class=lead>Every figure of a row is one thread's CPU time per call from one paired sitting on "
+        "the CPU it names (<code>iree-matrix advise MODEL</code>); ratios do not carry between CPUs.</p>",
+        _table(answer_tables.HEADERS, answer_tables.rows(found)),
+    ]
+    for a in found:
+        body.append(f"<h2>{_e(answer_tables.display_name(a))} on {_e(a.identity.short)}</h2>")
+        body.append(f"<p>{_e(a.identity.label)}; {_e(a.sitting)}</p>")
+        body.append(f"<pre>iree-compile model.mlir {_e(advice.flags_text(a.flags))} -o model.vmfb</pre>")
+    return body
 
 
 def _comparisons(source: Optional[Path]) -> list[dict[str, Any]]:
