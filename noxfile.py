@@ -145,8 +145,32 @@ def tests(session: nox.Session) -> None:
 
     `-- tests/unit` runs the fast tier only (what a bare `nox` runs, as the `unit` session)."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
+    targets = session.posargs or ["tests/unit", "tests/integration"]
+    if any("integration" in a for a in targets) or not any(a.startswith("tests/unit") for a in targets):
+        _host_ready(session)
     # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
-    session.run("pytest", *(session.posargs or ["tests/unit", "tests/integration"]))
+    session.run("pytest", *targets)
+
+
+def _host_ready(session: nox.Session) -> None:
+    """The integration tier runs real Docker, qemu, ARM toolchains, valgrind, a browser:
+    images/setup-host.sh installs and starts what is missing (idempotent: seconds when everything
+    is there; no init system starts dockerd on these machines). As root it runs here, so a fresh
+    machine needs only `pip install nox` and `nox -s tests`; as another user, one line says what to
+    run, and the tests that need it say what they lack."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images", "setup-host.sh")
+    if os.geteuid() == 0:
+        session.run("bash", script, external=True)
+        return
+    docker = subprocess.run(["docker", "info"], capture_output=True, text=True) if _which("docker") else None
+    if docker is None or docker.returncode != 0:
+        session.warn(f"the integration tests need Docker, qemu and ARM toolchains: `sudo bash {script}` once")
+
+
+def _which(name: str) -> bool:
+    import shutil
+
+    return shutil.which(name) is not None
 
 
 @nox.session(python=PYTHON)
