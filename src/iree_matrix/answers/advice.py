@@ -390,7 +390,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
     )
     out = [f"{model}: the answer {where}"]
     for a in chosen.advice:
-        name = a.function if a.function and a.function != model else model
+        name = a.function if a.function not in ("", "main", model) else model
         ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
         config = "default flags" if a.config == "default" else f"`{a.config}`"
         out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
