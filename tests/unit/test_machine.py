@@ -145,3 +145,17 @@ def test_the_peer_environment_installs_only_what_the_asked_peers_need() -> None:
     )  # fmt: skip
     assert peer.environment(cell, ("eager",)).id.endswith("torch2.13.0-peers-torch")
     assert set(versions.PEER_REQUIREMENTS) == {"eager", "torch_compile", "onnxruntime", "tflite"}
+
+
+def test_the_run_report_names_the_published_answer_and_whose_cpu_it_is():
+    from iree_matrix.answers import advice
+    from iree_matrix.report import machine
+    from tests.unit.test_advice import ROCKETLAKE, ZEN5, _sitting
+
+    published = advice.derive(_sitting())
+    here = machine._published_answers(advice.nearest(published, ROCKETLAKE), ["mobilenet_v2"])
+    assert here[0].startswith("The published answers on this CPU (Intel family 6 model 167")
+    assert "IREE takes 1.65× ONNX Runtime's time" in here[2] and "3.50× faster than `default`" in here[2]
+    elsewhere = machine._published_answers(advice.nearest(published, ZEN5), ["mobilenet_v2"])
+    assert "nearest CPU measured" in elsewhere[0] and "ratios do not carry between CPUs" in elsewhere[0]
+    assert machine._published_answers(advice.nearest(published, ROCKETLAKE), ["tiny_cnn"]) == []

@@ -182,8 +182,8 @@ def _search_picks(root: Path) -> list[SearchPick]:
                     and job.endswith(f"/{result}")
                     and job.startswith(f"run:{unit}/")
                 ):
-                    m = r.metrics.get("cpu_ms") if isinstance(r.metrics, dict) else None
-                    cpu = m.get("median") if isinstance(m, dict) else cpu
+                    timed = r.metric.cpu_time
+                    cpu = timed.median if timed is not None else cpu
             label = identities.label(records, identity)
             found.append(
                 SearchPick(unit, compiler, result, cpu, f"flag search on {label} ({path.parent.name})")

@@ -93,6 +93,10 @@ def report_inputs(results_dir: Path) -> str:
         published = sorted(_resources.results_dir().glob("**/results.jsonl"))
     except FileNotFoundError:
         published = []
+    try:  # the published answers, which a run's report names for its CPU (report/machine.py)
+        published += sorted(_resources.results_dir().glob("answers/*/*.json"))
+    except FileNotFoundError:
+        pass
     for log in published:
         stat = log.stat()
         digest.update(f"{log}:{stat.st_size}:{stat.st_mtime_ns}".encode())

@@ -17,7 +17,7 @@ from typing import Any, Optional, Tuple
 
 from tabulate import tabulate
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import advice, answers
 from iree_matrix.core import _resources, _text, formats, refusals
 from iree_matrix.core._files import write_atomically
 from iree_matrix.core.errors import UserError
@@ -97,6 +97,7 @@ def render_compatibility(
     published_name: str = PUBLISHED_SET,
     stage_order: Sequence[str] = (),
     machine: bool = False,
+    advised: Optional[advice.Chosen] = None,
 ) -> str:
     """The Markdown of `results/COMPATIBILITY.md` for `records` (newest record per job wins);
     `source` is the results log they were read from, named in the header with the command;
@@ -104,13 +105,14 @@ def render_compatibility(
     `stage_order` the pipeline's stages in order (`stages.names()`, which the command passes: this
     module renders records and does not load the stages), failures and skips listed in it; without
     it, the order the records' stages first appear in; `machine` a run's own report (not a published
-    set's): IREE against torch eager and the peers on this machine, first (report/machine.py)."""
+    set's): IREE against torch eager and the peers on this machine, first (report/machine.py), with
+    `advised` the published answers for this CPU or the nearest identity measured."""
     all_records = list(records)
     ix = _Document.of(all_records, stage_order)
     parts = [
         *_header(ix, total=len(all_records), source=source),
         *_answers_section(ix),
-        *(render_machine(ix.index.by_job.values()) if machine else []),
+        *(render_machine(ix.index.by_job.values(), advised) if machine else []),
         *(
             render_against_published(list(ix.index.by_job.values()), published, published_name)
             if published
@@ -147,8 +149,16 @@ def write_compatibility(
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     published, name = _published_speed(Path(results_path))
     machine = not _is_published(Path(results_path))
-    text = render_compatibility(records, Path(results_path), published, name, stage_order, machine)
+    advised = _published_answers() if machine else None
+    text = render_compatibility(records, Path(results_path), published, name, stage_order, machine, advised)
     return write_atomically(Path(out_path), text)
+
+
+def _published_answers() -> Optional[advice.Chosen]:
+    """The published answers (results/answers) of this CPU's identity, else of the nearest one."""
+    from iree_matrix.core import host
+
+    return advice.nearest(advice.published(_resources.results_dir() / advice.DIRNAME), host.describe())
 
 
 def _is_published(results_path: Path) -> bool:

@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import advice, answers
 from iree_matrix.core import formats
 from iree_matrix.core.records import number
 from iree_matrix.core.results import Record, Status
@@ -220,8 +220,9 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
     return figure.text() if figure is not None else (why or "—")
 
 
-def render_machine(records: Iterable[Record]) -> list[str]:
-    """The report's section: a row per function, every figure one thread's CPU time per call."""
+def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] = None) -> list[str]:
+    """The report's section: a row per function, every figure one thread's CPU time per call; with
+    `advised`, the published answer for each model (this CPU's, or the nearest identity's, marked)."""
     found = [row for row in rows(records) if row.iree is not None or row.peers]
     if not found:
         return []
@@ -268,6 +269,7 @@ def render_machine(records: Iterable[Record]) -> list[str]:
         "",
         *(f"- `{ADVISE.format(model=model)}`" for model in models),
         "",
+        *_published_answers(advised, models),
     ]
     if disturbed:
         lines[-1:-1] = [
@@ -279,6 +281,33 @@ def render_machine(records: Iterable[Record]) -> list[str]:
             + "` (with this run's `--matrix`, `--cache` and `--results-dir`).",
         ]
     return lines
+
+
+def _published_answers(advised: Optional[advice.Chosen], models: Sequence[str]) -> list[str]:
+    """What the published answers say for these models: on this CPU, or on the nearest identity
+    measured (then its ratios are that CPU's, which `advise` replaces with this one's)."""
+    if advised is None:
+        return []
+    found = [a for a in advised.advice if a.model in models]
+    if not found:
+        return []
+    where = (
+        f"on this CPU ({found[0].identity.short})"
+        if advised.here
+        else f"on the nearest CPU measured ({found[0].identity.short}: {advised.how_near}) — not this "
+        "one, and ratios do not carry between CPUs"
+    )
+    lines = [f"The published answers {where} (flags: `iree-matrix query model MODEL`):", ""]
+    for a in found:
+        name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
+        peer = (
+            advice.times_text(a.vs_peer, a.best_peer)
+            if a.best_peer
+            else advice.times_text(a.vs_eager, "eager")
+        )
+        faster = advice.speedup_text(a.over_default, "`default`")
+        lines.append(f"- {name}: IREE {a.release} `{a.config}`; {faster}; {peer}")
+    return [*lines, ""]
 
 
 def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
