@@ -374,3 +374,60 @@ def test_a_flags_own_output_file_is_the_flags_fault_not_the_stores(tmp_path):
     failure = _proc.failure(done, "compile-error")
     assert (failure.error_class, failure.cacheable) == ("flag-output", False)
     assert "'model.mlir'" in failure.message and "--cache" not in failure.message
+
+
+def test_a_venv_file_whose_bytes_changed_is_damage_though_every_file_is_there(tmp_path):
+    """#51: a zero-byte turbine `aot/exporter.py` passed the presence check and its AttributeError
+    was stored as turbine's. RECORD's hashes find it; once restored it matches again."""
+    import base64
+    import hashlib
+
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg-1.0.dist-info").mkdir()
+    module = site / "pkg" / "exporter.py"
+    module.write_text("def export(): pass\n")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(module.read_bytes()).digest()).rstrip(b"=").decode()
+    (site / "pkg-1.0.dist-info" / "RECORD").write_text(
+        f"pkg/exporter.py,sha256={digest},19\npkg-1.0.dist-info/RECORD,,\n"
+    )
+    assert venv.content_damage(tmp_path) is None
+    original = module.read_bytes()
+    module.write_bytes(b"")
+    assert venv.verify(tmp_path) is None  # present: the old check passed it
+    said = venv.content_damage(tmp_path)
+    assert said is not None and "pkg/exporter.py is not the file its package installed" in said
+    module.write_bytes(original)
+    assert venv.content_damage(tmp_path) is None
+
+
+def test_a_stage_its_environment_failed_is_tried_once_more(tmp_path, monkeypatch):
+    """#51: the environment is rebuilt when the stage asks for it again; the stage is retried once,
+    and a second fault is the record (never stored)."""
+    from tests.unit.test_execute import FakeStage, World, _plan
+    from tests.unit.test_execute import _run as run_plan
+
+    world = World()
+    fakes = {
+        name: FakeStage(name, name in ("export", "run"), world)
+        for name in ("install", "export", "compile", "run")
+    }
+    monkeypatch.setattr(stages, "get", lambda name: fakes[name])
+    faults = {"compile:m/e/3.9.0": 1, "compile:m/e/3.10.0": 2}
+
+    def flaky(job):
+        if faults.get(job.id, 0) > 0:
+            faults[job.id] -= 1
+            raise EnvironmentFault(f"the environment of {job.id} is damaged")
+        return Outcome(Status.OK, {"n": 1})
+
+    world.behaviour.update({job: flaky for job in faults})
+    summary, _ = run_plan(tmp_path, plan=_plan())
+    assert summary.records["compile:m/e/3.9.0"].status is Status.OK  # the second attempt's
+    assert world.calls.count("compile:m/e/3.9.0") == 2
+    twice = summary.records["compile:m/e/3.10.0"]
+    assert (twice.status, twice.error_class) == (Status.FAIL, "environment-fault")
+    assert world.calls.count("compile:m/e/3.10.0") == 2
+    world.calls.clear()
+    run_plan(tmp_path, plan=_plan())
+    assert world.calls == ["compile:m/e/3.10.0", "run:m/e/3.10.0"]  # not stored: tried again, and works

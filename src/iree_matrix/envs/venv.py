@@ -16,6 +16,7 @@ wheels, every Python) are kept once: `<root>/.shared/<sha256>-<mode>` and hard l
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import json
@@ -121,9 +122,21 @@ class VenvEnvironment:
             fault = _proc.environment_fault(done.output, done.argv, done.returncode, str(self.path), writable)
             if fault is not None:
                 raise self.fault(fault)
+            damage = self.content_damage()  # a failure may be the environment's though it says nothing
+            if damage is not None:
+                raise self.fault(_proc.Fault(damage, damaged=True))
         if check and done.returncode != 0:
             raise _proc.failure(done, error_class)
         return done
+
+    def content_damage(self) -> Optional[str]:
+        """`content_damage` of this venv, remembered as its damage when found: the next `open` then
+        rebuilds it (a check of its files' presence alone would pass it again)."""
+        damage = content_damage(self.path)
+        if damage is not None:
+            with _verify_lock:
+                _verified[str(self.path)] = damage
+        return damage
 
     def fault(self, fault: _proc.Fault) -> EnvironmentFault:
         """The failure a command of this environment met because of the environment, saying what to fix."""
@@ -137,6 +150,13 @@ class VenvEnvironment:
             return EnvironmentFault(
                 f"the environment {self.id} is at {self.path}, which has {unsafe}: IREE's tools cannot take "
                 f"that ({fault.cause}); pass --cache DIR without spaces or shell characters"
+            )
+        damage = self.content_damage()
+        if damage is not None:  # `open` now rebuilds it
+            cause = fault.cause if fault.cause == damage else f"{fault.cause}; {damage}"
+            return EnvironmentFault(
+                f"the environment {self.id} is damaged ({cause}): it is rebuilt from the wheelhouse; "
+                "nothing is stored from this attempt"
             )
         with _verify_lock:
             _verified.pop(str(self.path), None)  # the next `open` checks it again
@@ -248,7 +268,7 @@ class VenvBackend:
             timeout=timeout, log=log, error_class="pip-install",
         )  # fmt: skip
         share_identical_files(path, self.root / _SHARED)
-        damage = verify(path)
+        damage = content_damage(path) or verify(path)
         if damage is not None:  # made from the wheelhouse just now: the wheels, or this host
             raise EnvironmentFault(
                 f"the environment {env.id} built at {path} does not work ({damage}); if a wheel in the "
@@ -349,6 +369,44 @@ def verify(path: Path) -> Optional[str]:
         fault = _proc.environment_fault(done.output, done.argv, done.returncode, str(path))
         if done.returncode > 0 and fault is not None:
             return f"`{tool} {flag}` fails: {fault.cause}"
+    return None
+
+
+# Files whose content matched their RECORD hash, with their stat then: re-hashed only once changed
+# (writing, truncating or replacing a file changes its size or status-change time).
+_hashed: dict[str, tuple[int, int, int, int]] = {}
+
+
+def content_damage(path: Path) -> Optional[str]:
+    """The first file of the venv at `path` whose bytes are not those its distribution's RECORD
+    lists (a zero-byte turbine `aot/exporter.py` was stored as "export-error: AttributeError": #51),
+    or a file missing; None when every one matches. Hashes a file only when it changed since it last
+    matched in this process (the first check of torch's venv reads its ~1 GB once)."""
+    missing = _missing_file(path)
+    if missing is not None:
+        return f"{missing} is missing"
+    for record in sorted(path.glob("lib/python*/site-packages/*.dist-info/RECORD")):
+        site = record.parent.parent
+        try:
+            rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return f"{record} is unreadable"
+        for row in rows:
+            if len(row) < 2 or not row[1].startswith("sha256=") or row[0].endswith(".pyc"):
+                continue
+            file = Path(os.path.normpath(site / row[0]))
+            try:
+                found = file.stat()
+            except OSError:
+                return f"{file} is missing"
+            seen = (found.st_size, found.st_ino, found.st_mtime_ns, found.st_ctime_ns)
+            if _hashed.get(str(file)) == seen:
+                continue
+            expected = row[1].removeprefix("sha256=")
+            actual = base64.urlsafe_b64encode(bytes.fromhex(_hashing.file_sha256(file))).rstrip(b"=").decode()
+            if actual != expected:
+                return f"{file} is not the file its package installed (sha256 differs from its RECORD)"
+            _hashed[str(file)] = seen
     return None
 
 

@@ -26,7 +26,7 @@ from iree_matrix import stages
 from iree_matrix.core import _proc, host, refusals
 from iree_matrix.core._files import fuller, is_disk_full, storage_error
 from iree_matrix.core._locks import LockCancelled, machine_lock
-from iree_matrix.core.errors import StorageError, UserError
+from iree_matrix.core.errors import EnvironmentFault, StorageError, UserError
 from iree_matrix.core.outcome import Outcome, from_exception, now
 from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -315,7 +315,7 @@ class Executor:
             try:
                 # Inputs checked by content before and after: a result made from bytes that are not
                 # the stored ones (a tool of another stage wrote into them) is never stored (#51).
-                outcome = self._changed_inputs(ctx) or stage.execute(job, ctx, out)
+                outcome = self._changed_inputs(ctx) or self._attempts(job, stage, ctx, out)
             except StorageError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one place maps it: outcome.from_exception
@@ -344,6 +344,21 @@ class Executor:
                 if stage.exclusive:
                     self._measured.add(key)
             return self._done(job, record, ctx), entry, False
+
+    def _attempts(self, job: Job, stage: stages.Stage, ctx: stages.Context, out: Path) -> Outcome:
+        """The stage, and once more when its environment failed it (#51: a damaged venv is rebuilt
+        when the stage asks for it again, `Context.environment`): an install is not retried (it is
+        the one building the environment), and a second fault is the record (never stored)."""
+        try:
+            first = stage.execute(job, ctx, out)
+        except EnvironmentFault as exc:
+            first = from_exception(exc)
+        if first.error_class != "environment-fault" or job.stage == "install" or self._cancel.is_set():
+            return first
+        _proc.note(ctx.log, f"iree-matrix: {first.message}\niree-matrix: trying {job.id} once more")
+        for left in list(out.iterdir()):
+            shutil.rmtree(left) if left.is_dir() and not left.is_symlink() else left.unlink()
+        return stage.execute(job, ctx, out)
 
     def _changed_inputs(self, ctx: stages.Context) -> Optional[Outcome]:
         """A failure, never stored, when a dependency's stored artifact no longer has the bytes it was

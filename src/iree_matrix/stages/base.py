@@ -20,7 +20,7 @@ from iree_matrix.core.store import Entry
 from iree_matrix.envs import Backend, Environment, identity
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
 from iree_matrix.matrix.spec import MatrixSpec
-from iree_matrix.matrix.wheelhouse import Wheelhouse
+from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse
 from iree_matrix.stages.artifacts import Artifact
 
 
@@ -46,6 +46,9 @@ class Context:
         """Where `artifact` is in this job's dependency of the stage that stores it."""
         return artifact.of(self.dep(artifact.stage))
 
+    def _rebuilt(self, spec: EnvSpec, install: Entry) -> Optional[Environment]:
+        return _rebuild(self, spec, install)
+
     def env_identity(self) -> dict:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
         return identity(self.dep("install").record.env)
@@ -67,7 +70,10 @@ class Context:
     def environment(self, job: Job) -> Environment:
         """The realised environment this job runs in (installed by its install dependency)."""
         install = self.dep("install")
-        env = self.backend.open(built_env(job.env, install.record.env), install.record.env["lock_digest"])
+        spec = built_env(job.env, install.record.env)
+        env = self.backend.open(spec, install.record.env["lock_digest"])
+        if env is None:  # damaged (its files' content, #51) or removed meanwhile: rebuilt from its lock
+            env = self._rebuilt(spec, install)
         if env is None:
             raise StageFailure(
                 "env-missing",
@@ -76,6 +82,20 @@ class Context:
                 cacheable=False,
             )
         return env
+
+
+def _rebuild(ctx: Context, spec: EnvSpec, install: Entry) -> Optional[Environment]:
+    """The environment made again from the lock its install stored and the wheelhouse's wheels (the
+    same files: the same environment), or None when the install stored no lock."""
+    lock_file = install.artifact("lock.json")
+    if not lock_file.is_file():
+        return None
+    lock = Lock.from_json(lock_file.read_text(encoding="utf-8"))
+    if lock.digest != install.record.env.get("lock_digest"):
+        return None
+    _proc.note(ctx.log, f"iree-matrix: {spec.id} was damaged or removed: rebuilding it from its lock")
+    wheels = ctx.wheelhouse.fetch(lock, log=ctx.log)
+    return ctx.backend.create(spec, lock, wheels, timeout=ctx.timeout, log=ctx.log)
 
 
 def built_env(env: EnvSpec, description: Mapping[str, Any]) -> EnvSpec:
