@@ -172,6 +172,9 @@ def test_every_hint_formats_and_names_its_source():
         "bytecode-version": "bytecode version mismatch; runtime supports 16.0, module has 15.0",
         "runtime-abi": "required module 'hal' version mismatch; have 5 but require 6",
         "assert-tensor-metadata": "error: custom op 'torch.aten._assert_tensor_metadata' is unknown",
+        "model-timeout": "your model did not return within 180 s, the export stage's limit",
+        "module-timeout": "your compiled model did not return within 120 s, the run stage's limit",
+        "stage-timeout": "iree-compile did not finish within 900 s, the compile stage's limit",
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:

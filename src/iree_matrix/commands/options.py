@@ -64,6 +64,19 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         "even when stored, e.g. --retime 'run:*' (repeatable)",
     )
     m.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run uses the cache, wait for it to end (it is named: pid, command, since "
+        "when) instead of stopping",
+    )
+    m.add_argument(
+        "--timeout",
+        metavar="SECONDS|STAGE=SECONDS,...",
+        help="each stage's limit, over the matrix file's [timeouts]: one number for every stage "
+        "(--timeout 600) or per stage (--timeout export=300,run=120; both: --timeout 600,run=120); a "
+        "stage past it is recorded as a timeout and tried again on the next run",
+    )
+    m.add_argument(
         "--runtime-dir",
         action="append",
         default=[],

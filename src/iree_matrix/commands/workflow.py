@@ -61,6 +61,7 @@ class RunOptions:
     retime: tuple[str, ...] = ()
     strict: bool = False
     cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
+    wait: bool = False  # --wait: a cache another run uses is waited for
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
@@ -77,6 +78,7 @@ class RunOptions:
             retime=tuple(args.retime),
             strict=getattr(args, "strict", False),
             cluster=where,
+            wait=getattr(args, "wait", False),
         )
 
 
@@ -114,6 +116,7 @@ def load_plan(
             f"note: {matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
             f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
         )
+    matrix = with_timeouts(matrix, getattr(args, "timeout", None))
     matrix = _with_iree_sources(matrix, _iree_sources_given(args.iree_source))
     if transform is not None:
         matrix = transform(matrix)
@@ -131,6 +134,39 @@ def load_plan(
         # it too, so a CI plan job can hand every shard the same release list.
         releases.save()
     return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(releases.describe()))
+
+
+def parse_timeouts(text: str) -> dict[str, float]:
+    """`--timeout`'s value as stage -> seconds: "600" every stage, "export=300,run=120" those
+    stages, "600,run=120" both (a named stage wins). A bad value is a one-line error saying why."""
+    known = stages.names()
+    out: dict[str, float] = {}
+    every: Optional[float] = None
+    for item in (part.strip() for part in text.split(",")):
+        stage, sep, value = item.rpartition("=")
+        if sep and stage not in known:
+            raise UserError(f"--timeout {text!r}: unknown stage {stage!r} (known: {', '.join(known)})")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = float("nan")
+        if not (seconds > 0 and seconds != float("inf")):
+            raise UserError(
+                f"--timeout {text!r}: {item!r} is not a positive number of seconds; e.g. --timeout 600 "
+                "or --timeout export=300,run=120"
+            )
+        if sep:
+            out[stage] = seconds
+        else:
+            every = seconds
+    return {**({name: every for name in known} if every is not None else {}), **out}
+
+
+def with_timeouts(matrix: spec.MatrixSpec, given: Optional[str]) -> spec.MatrixSpec:
+    """`--timeout` over the matrix file's [timeouts] (stages.timeout reads them)."""
+    if not given:
+        return matrix
+    return dataclasses.replace(matrix, timeouts={**matrix.timeouts, **parse_timeouts(given)})
 
 
 def _iree_sources_given(given: Sequence[str]) -> list[str]:
@@ -239,7 +275,9 @@ def run_plan(
     print(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)
-    executing = Options(jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime)
+    executing = Options(
+        jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime, wait=options.wait
+    )
     if options.cluster is not None:
         from iree_matrix.run import distributed
 

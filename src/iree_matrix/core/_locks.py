@@ -1,5 +1,7 @@
-"""Advisory file locks: one so two iree-matrix processes never build the same thing at once, and
-the machine's quiet lock, so no two runs on a machine time a stage at the same moment."""
+"""Advisory file locks: one so two iree-matrix processes never build the same thing at once, the
+cache's (one run per cache), and the machine's quiet lock, so no two runs on a machine time a stage
+at the same moment. The cache's lock and the quiet lock both name their holder (pid, command or job,
+since when) in a file beside the lock, so whoever waits, or is refused, is told whom for."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable, Optional
+
+from iree_matrix.core.errors import UserError
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
 # How long a holder that names no stage timeout of its own (a benchmark script, `iree-matrix
@@ -41,6 +45,61 @@ def file_lock(path: Path) -> Iterator[None]:
 
 class LockCancelled(Exception):
     """Cancelled (Ctrl-C) while waiting for the machine's quiet lock."""
+
+
+class CacheBusy(UserError):
+    """Another process holds the cache's lock and this one was not told to wait (`--wait`)."""
+
+
+CACHE_LOCK = "run.lock"
+
+
+@contextlib.contextmanager
+def cache_lock(
+    cache: Path,
+    *,
+    wait: bool = False,
+    report: Optional[Callable[[str], None]] = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Iterator[None]:
+    """One run (or `cache prune`) per cache at a time: two would race on environments and the store.
+    The holder writes its pid, command line and since when beside the lock (`holder_path`), as the
+    quiet lock's does; another process is refused with a one-line error naming it (`CacheBusy`), or,
+    with `wait`, waits for it — `report` gets "waiting for the cache …: in use by pid …" when it starts
+    waiting and whenever the holder changes; `cancelled()` True (Ctrl-C) raises LockCancelled."""
+    path = Path(cache) / CACHE_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    mine: Optional[Holder] = None
+    try:
+        said: Optional[tuple[int, float]] = _NOBODY
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            now, who = time.time(), holder(path)
+            if not wait:
+                raise CacheBusy(
+                    f"another iree-matrix run is using {path.parent}: {_name(who, now)}; wait for it "
+                    "(--wait waits for it), or pass another --cache"
+                )
+            key = (who.pid, who.since) if who is not None else None
+            if key != said and report is not None:
+                report(f"waiting for the cache {path.parent}: in use by {_name(who, now)}")
+                said = key
+            if cancelled():
+                raise LockCancelled(f"interrupted while waiting for the cache {path.parent}")
+            time.sleep(POLL)
+        mine = Holder(os.getpid(), _program(), time.time(), None, os.urandom(8).hex())
+        _write_holder(path, mine)
+        yield
+    finally:
+        if mine is not None:
+            _remove_holder(path, mine)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -308,7 +367,12 @@ def _remove_holder(lock: Path, mine: Holder) -> None:
 
 
 def _program() -> str:
-    words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]
+    """This process's command line as a person typed it: `python -m iree_matrix …` says
+    "iree-matrix …", not "__main__.py …"."""
+    first = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if first == "__main__.py":
+        first = Path(sys.argv[0]).parent.name.replace("_", "-")
+    words = [first, *sys.argv[1:]]
     text = " ".join(words)
     return text if len(text) <= 80 else text[:79] + "…"
 

@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import traceback
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
@@ -26,14 +27,32 @@ class Outcome:
     cacheable: bool = True  # False: depends on the moment (timeout, network, a bug); retry next run
 
 
-def from_exception(exc: BaseException) -> Outcome:
+# Who did not return when a stage timed out, in a user's words: the export and the peers run the
+# model's own forward() (a forward() that never returns is the commonest timeout: issue #52), the
+# run stage the module compiled from it. Other stages name their tool. iree/hints.py's timeout hints
+# read these words ("did not return within N s, the STAGE stage's limit") to say what to do.
+_WHO_TIMED_OUT = {"export": "your model", "peer": "your model", "run": "your compiled model"}
+
+
+def timed_out(stage: str, exc: _proc.Timeout) -> str:
+    """ "your model did not return within 180 s, the export stage's limit" (its last output
+    follows in the record's message)."""
+    who = _WHO_TIMED_OUT.get(stage)
+    tool = Path(exc.argv[0]).name if exc.argv else stage
+    said = f"{who} did not return" if who else f"{tool} did not finish"
+    return f"{said} within {exc.seconds:.0f} s, the {stage} stage's limit"
+
+
+def from_exception(exc: BaseException, stage: Optional[str] = None) -> Outcome:
+    """The outcome an exception comes to; `stage`, when known, words a timeout for that stage."""
     if isinstance(exc, StageSkipped):
         return Outcome(Status.SKIP, message=exc.reason)
     if isinstance(exc, StageFailure):
         return Outcome(Status.FAIL, message=exc.message, error_class=exc.error_class, cacheable=exc.cacheable)
     if isinstance(exc, _proc.Timeout):
         tail = _proc.excerpt(exc.output, max_lines=8)
-        message = f"{exc}" + (f"; last output:\n{tail}" if tail else "")
+        said = timed_out(stage, exc) if stage else f"{exc}"
+        message = said + (f"; last output:\n{tail}" if tail else "")
         return Outcome(Status.TIMEOUT, message=message, error_class="timeout", cacheable=False)
     if isinstance(exc, UserError):  # a setting or input the user can fix: the message says how
         return Outcome(Status.FAIL, message=str(exc), error_class="user-error", cacheable=False)

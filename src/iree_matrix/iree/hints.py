@@ -130,6 +130,34 @@ HINTS: tuple[Hint, ...] = (
         stages=("run",),
     ),
     Hint(
+        "model-timeout",
+        r"your model did not return within (?P<seconds>\d+) s, the (?P<stage>[\w-]+) stage's limit",
+        "run the model's forward() once on its factory's example inputs in plain Python: one that "
+        "waits (for input, a lock, a condition that never changes) never returns, and no limit tells it "
+        "from a slow one; a model that is only slow gets longer with `--timeout {stage}=SECONDS` (or "
+        "`[timeouts] {stage} = SECONDS` in the matrix file); it is tried again on the next run",
+        "measured: a model whose forward() never returns times out its export at the limit (issue #52; "
+        "docs/failures.md, 'A stage's whole process tree ends with it')",
+        stages=("export", "peer"),
+    ),
+    Hint(
+        "module-timeout",
+        r"your compiled model did not return within (?P<seconds>\d+) s, the run stage's limit",
+        "torch ran this model (its export passed), so the module is slow here rather than stuck: a "
+        "loaded or emulated machine is many times slower; give it longer with `--timeout run=SECONDS` "
+        "(or `[timeouts] run = SECONDS`), or run it by hand (`iree-matrix show JOB --commands`)",
+        "measured: the Whisper decoder step takes 12.7 s per call under the Pi 4's emulator, and wall "
+        "times of emulated runs at load 18-40 reached 242 s (docs/boards.md)",
+        stages=("run",),
+    ),
+    Hint(
+        "stage-timeout",
+        r"did not finish within (?P<seconds>\d+) s, the (?P<stage>[\w-]+) stage's limit",
+        "give the stage longer with `--timeout {stage}=SECONDS` (or `[timeouts] {stage} = SECONDS` in "
+        "the matrix file): a loaded machine is slower at everything; it is tried again on the next run",
+        "the stage's limit: docs/matrix-files.md ([timeouts])",
+    ),
+    Hint(
         "assert-tensor-metadata",
         r"torch\.aten\._assert_tensor_metadata' is unknown",
         "the export holds `aten._assert_tensor_metadata`, which compilers before 3.2.0 do not know: "

@@ -9,8 +9,8 @@ the next run resumes from there.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
-import fcntl
 import fnmatch
 import math
 import os
@@ -19,14 +19,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
 from iree_matrix.core import _proc, host, refusals
 from iree_matrix.core._files import fuller, is_disk_full, storage_error
-from iree_matrix.core._locks import LockCancelled, machine_lock
-from iree_matrix.core.errors import EnvironmentFault, StorageError, UserError
+from iree_matrix.core._locks import LockCancelled, cache_lock, machine_lock
+from iree_matrix.core.errors import EnvironmentFault, StorageError
 from iree_matrix.core.outcome import Outcome, from_exception, now
 from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -45,6 +46,7 @@ class Options:
     # Globs over job ids: timed stages (run, export, peer, dispatches) to measure again even when
     # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
     retime: tuple[str, ...] = ()
+    wait: bool = False  # a cache another run uses: wait for it (--wait) instead of stopping
 
 
 @dataclasses.dataclass
@@ -146,7 +148,13 @@ class Executor:
     def run(self) -> Summary:
         start = time.monotonic()
         summary = Summary()
-        with run_lock(self.cache):
+        with contextlib.ExitStack() as held:
+            try:  # with --wait, after the run that holds the cache ends (a progress line names it)
+                held.enter_context(run_lock(self.cache, wait=self.options.wait, report=self.progress.note))
+            except (KeyboardInterrupt, LockCancelled):  # Ctrl-C while it waited
+                self.progress.close()
+                summary.interrupted = True
+                return summary
             self.store.clean_staging()
             orphans = self.backend.remove_orphans()  # a killed run's containers (its watchdog killed too)
             if orphans:
@@ -245,7 +253,7 @@ class Executor:
                 error = storage_error(Path(getattr(exc, "filename", None) or self.cache), exc)
                 self._storage_failed(job, error)
                 raise error from None
-            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc))
+            record = make_record(job.id, job.stage, job.cell, job.labels, from_exception(exc, job.stage))
             self._publish(record)
             self.progress.finished(job, record)
             return record, None, False
@@ -321,7 +329,7 @@ class Executor:
             except Exception as exc:  # noqa: BLE001 - one place maps it: outcome.from_exception
                 if is_disk_full(exc):
                     raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
-                outcome = from_exception(exc)
+                outcome = from_exception(exc, job.stage)
             outcome = self._changed_inputs(ctx) or outcome
             if (
                 outcome.error_class == "disk-full"
@@ -486,31 +494,7 @@ def _same_result(a: Record, b: Record) -> bool:
     return bool(a.key) and a.key == b.key and a.status == b.status and a.finished == b.finished
 
 
-def run_lock(cache: Path) -> _exclusive:
-    """The cache's lock: one run (or `cache prune`) per cache at a time."""
-    return _exclusive(Path(cache) / "run.lock")
-
-
-class _exclusive:
-    """One run per cache at a time: two would race on environments and the store."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: Optional[int] = None
-
-    def __enter__(self) -> _exclusive:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise UserError(
-                f"another iree-matrix run is using {self.path.parent}; wait for it or pass another --cache"
-            ) from None
-        return self
-
-    def __exit__(self, *exc) -> None:
-        assert self.fd is not None
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+def run_lock(cache: Path, **waiting: Any) -> AbstractContextManager[None]:
+    """The cache's lock: one run (or `cache prune`) per cache at a time (`_locks.cache_lock`: a busy
+    cache names its holder; `wait=True` waits for it)."""
+    return cache_lock(cache, **waiting)

@@ -400,7 +400,10 @@ class Progress:
             self.done += 1
             ran = self._running.pop(job.id, None)
             self._waiting.discard(job.id)
-        if self.estimates is not None and ran is not None and record.status is not Status.NOT_RUN:
+        # A timeout's seconds are its limit, not how fast this host is (a hung model's 180 s once made
+        # the factor x11): it teaches the factor nothing.
+        learns = record.status not in (Status.NOT_RUN, Status.TIMEOUT)
+        if self.estimates is not None and ran is not None and learns:
             before = self.estimates.factor.of(job.stage)
             self.estimates.factor.load = load_factor()
             self.estimates.finished(job.id, record.seconds)

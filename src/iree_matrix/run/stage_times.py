@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core.results import Record, latest_by_job, read_log
+from iree_matrix.core.results import Record, Status, latest_by_job, read_log
 from iree_matrix.matrix.plan import Job
 
 SUMMARY = Path(__file__).with_name("stage_times.json")
@@ -39,6 +39,8 @@ class StageTimes:
         for record in records:
             if isinstance(record.seconds, (int, float)) and record.seconds > 0:
                 jobs.setdefault(record.job, []).append(record.seconds)
+                if record.status is Status.TIMEOUT:
+                    continue  # its limit, not a time: it stands for itself only (it may time out again)
                 models.setdefault((record.stage, str(record.label.model)), []).append(record.seconds)
                 stages.setdefault(record.stage, []).append(record.seconds)
         med = statistics.median

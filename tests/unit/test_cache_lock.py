@@ -1,0 +1,133 @@
+"""A busy cache (issue #52): the refusal names its holder — pid, command, since when — as the quiet
+lock's message does, and `--wait` waits for it instead."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import threading
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import cli
+from iree_matrix.core import _locks
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.matrix import plan
+from iree_matrix.run.execute import Executor, Options
+from tests.unit.test_execute import FakeBackend
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Another run: holds the cache, as `iree-matrix matrix --matrix m.toml` would, until its stdin closes.
+_HOLD = """
+import sys
+from pathlib import Path
+from iree_matrix.core import _locks
+sys.argv = ["/venv/bin/iree-matrix", "matrix", "--matrix", "m.toml"]
+with _locks.cache_lock(Path(sys.stdin.readline().strip())):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def another_run_uses(cache: Path) -> Iterator[subprocess.Popen]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(f"{cache}\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "held\n"
+        yield proc
+    finally:
+        if proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def test_a_busy_cache_is_refused_with_its_holders_pid_command_and_since_when(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with another_run_uses(cache) as other:
+        with pytest.raises(_locks.CacheBusy) as info:
+            with _locks.cache_lock(cache):
+                pass
+    said = str(info.value)
+    assert said.startswith(f"another iree-matrix run is using {cache}: pid {other.pid} ")
+    assert "(iree-matrix matrix --matrix m.toml since " in said
+    assert "--wait waits for it" in said and "\n" not in said
+    with _locks.cache_lock(cache):  # let go: free again, and no note of the old holder left
+        assert _locks.holder(cache / _locks.CACHE_LOCK).pid == os.getpid()
+    assert not _locks.holder_path(cache / _locks.CACHE_LOCK).exists()
+
+
+def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    said: list[str] = []
+    took: list[float] = []
+    with another_run_uses(cache) as other:
+
+        def wait() -> None:
+            with _locks.cache_lock(cache, wait=True, report=said.append):
+                took.append(time.monotonic())
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
+        time.sleep(1.0)
+        assert not took, "it took a cache another process holds"
+        ended = time.monotonic()
+        assert other.stdin is not None
+        other.stdin.close()
+    waiter.join(timeout=10)
+    assert took and took[0] >= ended
+    assert said and said[0].startswith(
+        f"waiting for the cache {cache}: in use by pid {other.pid} (iree-matrix"
+    )
+
+
+def test_a_wait_ends_at_once_on_cancel(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with another_run_uses(cache):
+        start = time.monotonic()
+        with pytest.raises(_locks.LockCancelled):
+            with _locks.cache_lock(cache, wait=True, cancelled=lambda: time.monotonic() - start > 0.5):
+                pass
+        assert time.monotonic() - start < 2
+
+
+def test_a_run_with_wait_runs_after_the_holder_and_says_so(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    the_plan = plan.Plan(())
+    out = io.StringIO()
+    executor = Executor(
+        types.SimpleNamespace(timeouts={}), the_plan, cache=cache, results=ResultsLog(tmp_path / "r.jsonl"),
+        backend=FakeBackend(), options=Options(wait=True), out=out,
+    )  # fmt: skip
+    with another_run_uses(cache) as other:
+        runner = threading.Thread(target=executor.run, daemon=True)
+        runner.start()
+        time.sleep(1.0)
+        assert runner.is_alive()
+        assert other.stdin is not None
+        other.stdin.close()
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert f"waiting for the cache {cache}: in use by pid {other.pid}" in out.getvalue()
+
+
+def test_cache_prune_of_a_busy_cache_is_one_line_naming_the_holder(tmp_path: Path, capsys) -> None:
+    cache = tmp_path / "cache"
+    with another_run_uses(cache) as other:
+        assert cli.main(["cache", "prune", "--cache", str(cache)]) == 2
+    err = capsys.readouterr().err
+    assert f"another iree-matrix run is using {cache}: pid {other.pid} (iree-matrix matrix" in err
+    assert len(err.strip().splitlines()) == 1

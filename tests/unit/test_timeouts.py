@@ -1,0 +1,116 @@
+"""Timeouts (issue #52): one `--timeout` option over the matrix file's [timeouts]; a model that does
+not return is told so in a user's words with what to do; and a timeout's seconds, its limit, never
+teach the estimate how fast this host is."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import stages
+from iree_matrix.cli import main
+from iree_matrix.commands import workflow
+from iree_matrix.core import _proc, outcome
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import hints
+from iree_matrix.matrix import spec
+from iree_matrix.matrix.plan import EnvSpec, Job
+from iree_matrix.run.progress import Estimates, Progress, StageTimes
+from iree_matrix.run.stage_times import StageTimes as Times
+
+SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
+
+
+def test_one_number_is_every_stages_limit_and_a_named_stage_wins():
+    every = workflow.parse_timeouts("600")
+    assert set(every) == set(stages.names()) and set(every.values()) == {600.0}
+    assert workflow.parse_timeouts("export=300,run=120") == {"export": 300.0, "run": 120.0}
+    both = workflow.parse_timeouts("600, run=120")
+    assert both["run"] == 120.0 and both["compile"] == 600.0
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("exprt=300", "unknown stage 'exprt' (known: runtime-build, install, export, "),
+        ("run=-1", "'run=-1' is not a positive number of seconds"),
+        ("soon", "'soon' is not a positive number of seconds; e.g. --timeout 600"),
+        ("run=inf", "'run=inf' is not a positive number"),
+    ],
+)
+def test_a_bad_timeout_is_a_one_line_error_naming_it(given, says):
+    with pytest.raises(UserError, match="^--timeout ") as info:
+        workflow.parse_timeouts(given)
+    assert says in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_option_overrides_the_matrix_files_timeouts_stage_by_stage():
+    matrix = spec.load(SMOKE)
+    given = workflow.with_timeouts(matrix, "export=300,run=120")
+    assert stages.timeout(given, "export") == 300.0 and stages.timeout(given, "run") == 120.0
+    assert stages.timeout(given, "compile") == stages.timeout(matrix, "compile")  # untouched
+    assert workflow.with_timeouts(matrix, None) is matrix
+
+
+def test_the_cli_takes_it_on_every_matrix_command_and_refuses_a_bad_one(tmp_path, capsys):
+    where = ["--matrix", str(SMOKE), "--list", "--results-dir", str(tmp_path)]
+    assert main(["matrix", *where, "--timeout", "export=300"]) == 0
+    assert main(["matrix", *where, "--timeout", "export=never"]) == 2
+    assert "--timeout 'export=never': 'export=never' is not a positive number" in capsys.readouterr().err
+
+
+def test_a_model_that_does_not_return_is_told_so_with_what_to_do():
+    hung = _proc.Timeout(["/venv/bin/python", "export_worker.py"], 180.0, "tracing forward()")
+    said = outcome.from_exception(hung, "export")
+    assert said.status is Status.TIMEOUT and not said.cacheable
+    assert said.message.startswith("your model did not return within 180 s, the export stage's limit")
+    assert "python did not finish" not in said.message and "tracing forward()" in said.message
+    found = hints.find(said.message, "export")
+    assert found is not None and found.hint.name == "model-timeout"
+    assert "forward()" in found.advice and "--timeout export=SECONDS" in found.advice
+
+
+def test_a_compiled_model_and_a_tool_that_time_out_are_named_with_their_stages_limit():
+    run = outcome.from_exception(_proc.Timeout(["iree-benchmark-module"], 120.0, ""), "run")
+    assert run.message == "your compiled model did not return within 120 s, the run stage's limit"
+    assert "--timeout run=SECONDS" in hints.find(run.message, "run").advice
+    compile_ = outcome.from_exception(_proc.Timeout(["/x/iree-compile"], 900.0, ""), "compile")
+    assert compile_.message == "iree-compile did not finish within 900 s, the compile stage's limit"
+    assert "--timeout compile=SECONDS" in hints.find(compile_.message, "compile").advice
+    # Without a stage (armv6-smoke's own steps): the tool's words, as before.
+    assert outcome.from_exception(_proc.Timeout(["gcc"], 5.0, "")).message == "gcc did not finish within 5 s"
+
+
+ENV = EnvSpec("exporter", "3.11", (), "e")
+
+
+def _job(stage: str, model: str) -> Job:
+    return Job(stage, f"{model}/e", (), {"model": model}, ENV)
+
+
+def _record(job: Job, seconds: float, status: Status) -> Record:
+    return Record(job.id, job.stage, job.cell, "k", status, {"model": job.labels["model"]}, seconds=seconds)
+
+
+def test_a_timeout_never_enters_the_host_factor():
+    hung, ok, pending = _job("export", "hangs"), _job("export", "tiny"), _job("export", "other")
+    published = StageTimes({}, {}, {"export": 16.0})
+    estimates = Estimates.of([hung, ok, pending], {}, published=published)
+    progress = Progress(3, out=io.StringIO(), heartbeat=0, estimates=estimates, live=False)
+    progress.started(hung)
+    progress.finished(hung, _record(hung, 180.0, Status.TIMEOUT))  # 11x its basis: its limit
+    assert estimates.factor.samples == 0 and estimates.expected(pending.id) == 16.0
+    progress.started(ok)
+    progress.finished(ok, _record(ok, 24.0, Status.OK))
+    assert estimates.factor.of("export") == 1.5  # what a stage that finished says
+    progress.close()
+
+
+def test_a_logged_timeout_stands_for_its_own_job_only():
+    hung, ok = _job("export", "hangs"), _job("export", "tiny")
+    times = Times.of([_record(hung, 180.0, Status.TIMEOUT), _record(ok, 20.0, Status.OK)])
+    assert times.by_job[hung.id] == 180.0  # it may time out again
+    assert times.by_stage["export"] == 20.0 and ("export", "hangs") not in times.by_model
