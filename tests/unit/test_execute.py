@@ -295,3 +295,27 @@ def test_a_stage_that_changed_its_input_stores_nothing_and_the_input_is_made_aga
     summary, _ = _run(tmp_path, Options(jobs=1))
     assert "export:m/e" in world.calls and spoiler in world.calls  # made again, then compiled
     assert summary.records[spoiler].status is Status.OK
+
+
+def test_a_stage_that_ran_no_command_still_leaves_a_log_that_says_so(
+    world: World, tmp_path: Path, monkeypatch
+):
+    """Issue #52: `nox -s armv6_smoke` left a 0-byte job log (the install of a runtime built from
+    source installs nothing): every executed job's log says what happened."""
+    from iree_matrix.run.execute import job_log
+
+    quiet = "install:env"
+    real = FakeStage.execute
+
+    def silent(self, job, ctx, out):
+        if job.id != quiet:
+            return real(self, job, ctx, out)
+        return Outcome(Status.OK, {"n": 1})
+
+    monkeypatch.setattr(FakeStage, "execute", silent)
+    _, log = _run(tmp_path)
+    record = log.latest()[quiet]
+    text = job_log(tmp_path / "cache", record.job, record.started).read_text()
+    assert text == "iree-matrix: install ok, without running a command\n"
+    compiled = log.latest()["compile:m/e/3.9.0"]
+    assert job_log(tmp_path / "cache", compiled.job, compiled.started).read_text().startswith("compile:m/e")

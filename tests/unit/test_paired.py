@@ -350,7 +350,11 @@ def test_compare_functions_glob_names_the_model_and_a_glob_matching_none_is_one_
                           metrics={"timing": "native"}))  # fmt: skip
     argv = ["compare", "default", "im2col", "--results-dir", str(tmp_path), "--rounds", "6"]
     assert cli.main([*argv, "--functions", "mobilenet_v2"]) == 0
-    assert "| mobilenet_v2 on 3.13.0 |" in capsys.readouterr().out  # another identity's: not comparable
+    out = capsys.readouterr().out
+    assert "| mobilenet_v2 on 3.13.0 |" in out  # another identity's: not comparable
+    # Issue #52: the rate was put after "the test's", which read "the test's no calibration …".
+    assert "the test's no calibration" not in out
+    assert "\nthe paired test's calibration: " in out and "\nwritten to " in out
     assert cli.main([*argv, "--functions", "yolox*"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--functions 'yolox*': matches none" in err[0] and "mobilenet_v2" in err[0]

@@ -124,6 +124,18 @@ def test_a_publish_that_ends_leaves_no_mark_and_no_lock(run_and_published):
         os.close(fd)
 
 
+def test_a_publish_refused_before_it_starts_leaves_no_mark(run_and_published, capsys):
+    """Issue #52: a publish of a missing run directory left `.publish-pending.json`, and the next
+    command said "the publish … was interrupted; finished now" and rendered the set again."""
+    _, to = run_and_published
+    before = (to / "COMPATIBILITY.md").stat().st_mtime_ns
+    assert cli.main(["publish", str(to.parent / "no-such-run"), "--to", str(to)]) == 2
+    assert "no such results file" in capsys.readouterr().err
+    assert not (to / published.PENDING).exists()
+    assert publish_command.finish_interrupted([to]) == []
+    assert (to / "COMPATIBILITY.md").stat().st_mtime_ns == before
+
+
 def test_publish_keeps_what_it_replaces(tmp_path, capsys):
     """#51: a publish replaced 3,003 records with 6 and kept nothing: now the previous log is kept
     as results.jsonl.bak and the jobs it loses are counted on stderr."""

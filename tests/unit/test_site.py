@@ -171,3 +171,20 @@ def test_a_compare_run_kept_beside_the_results_has_its_page(tmp_path):
     assert "faster" in page and "null rate 0/54" in page
     assert 'href="compare.html"' in pages["index.html"]
     assert "compare.html" not in site.render(_records())  # nothing kept: no page
+
+
+def test_every_mark_is_in_the_figures_font_and_a_timeout_draws_without_a_warning():
+    """Issue #52: the timeout mark "⏱" is in no font the site uses — a missing-glyph box on the page,
+    and matplotlib's "Glyph 9201 missing" warning on the console of whoever rendered it."""
+    import warnings
+
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    charmap = FT2Font(font_manager.findfont(site.FONT, fallback_to_default=False)).get_charmap()
+    assert not [m for m in site.MARKS.values() if any(ord(c) not in charmap for c in m)]
+    cells = [site.Cell(r, c, state, state) for r, c, state in [("a", "x", "timeout"), ("a", "y", "ok")]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph fails here
+        svg = site.heatmap(cells, ["a"], ["x", "y"], "t", xlabel="x", ylabel="y")
+    assert site.MARKS["timeout"] in svg

@@ -48,15 +48,7 @@ def publish(run: Path, to: Path) -> list[Path]:
     """Copy a run's records (and manifests, release list) into a published directory; the caller
     renders the documents. Returns the files written."""
     run, to = Path(run), Path(to)
-    source = run / RESULTS
-    if not source.is_file():
-        raise UserError(
-            f"{source}: no such results file; publish the directory a run wrote (e.g. runs/default)"
-        )
-    if not any(True for _ in ResultsLog(source)):
-        raise UserError(f"{source}: no records to publish")
-    if run.resolve() == to.resolve():
-        raise UserError(f"publish {run} --to {to}: the run and the published directory are the same")
+    source = check(run, to)
     to.mkdir(parents=True, exist_ok=True)
     backup(to / RESULTS, source.read_bytes())
     written = [_copy_atomically(source, to / RESULTS)]
@@ -66,6 +58,21 @@ def publish(run: Path, to: Path) -> list[Path]:
         (to / MANIFESTS).mkdir(exist_ok=True)
         written.append(_copy_atomically(manifest, to / MANIFESTS / manifest.name))
     return written
+
+
+def check(run: Path, to: Path) -> Path:
+    """What a publish refuses before it changes anything (a run directory with no records, the
+    published directory itself), as a one-line error: the run's results file."""
+    source = Path(run) / RESULTS
+    if not source.is_file():
+        raise UserError(
+            f"{source}: no such results file; publish the directory a run wrote (e.g. runs/default)"
+        )
+    if not any(True for _ in ResultsLog(source)):
+        raise UserError(f"{source}: no records to publish")
+    if Path(run).resolve() == Path(to).resolve():
+        raise UserError(f"publish {run} --to {to}: the run and the published directory are the same")
+    return source
 
 
 PENDING = ".publish-pending.json"
@@ -90,7 +97,10 @@ class Pending:
 @contextlib.contextmanager
 def publishing(run: Path, to: Path) -> Iterator[None]:
     """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it
-    ended well, and locked so that no other publish into `to` runs meanwhile (nor finishes this one)."""
+    ended well, and locked so that no other publish into `to` runs meanwhile (nor finishes this one).
+    A publish refused before it starts (`check`: a missing run directory) leaves no mark, which the
+    next command would take for an interrupted publish."""
+    check(run, to)
     to.mkdir(parents=True, exist_ok=True)
     with _locked(to, wait=False) as held:
         if not held:

@@ -107,7 +107,10 @@ def run(args: argparse.Namespace) -> int:
           f"call, {args.rounds} paired rounds; B / A above 1 is slower")  # fmt: skip
     print(tabulate(rows, headers=["function", args.a, args.b, "B / A", "verdict"], tablefmt="github",
                    disable_numparse=True))  # fmt: skip
-    print(f"(the test's {rate}; written to {out} and {args.results_dir / 'site' / 'compare.html'})")
+    # Two lines: the rate is a sentence of its own ("no calibration … on record" read as "the test's
+    # no calibration …" when it was put after "the test's").
+    print(f"the paired test's calibration: {rate}")
+    print(f"written to {out} and {args.results_dir / 'site' / 'compare.html'}")
     return 0
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
-from iree_matrix.core import refusals
+from iree_matrix.core import _text, refusals
 from iree_matrix.core.errors import StorageError
 from iree_matrix.core.records import Labels, Metrics
 
@@ -145,6 +145,8 @@ class Record:
         kwargs["error_class"] = refusals.read_class(
             data["stage"], data.get("error_class"), data.get("message")
         )
+        if kwargs.get("message"):  # a log written before messages lost their host paths (outcome.record)
+            kwargs["message"] = _text.without_paths(kwargs["message"])
         record = cls(**kwargs)
         _ = record.label  # the typed view, built now: a LabelError naming a label that is none
         return record

@@ -60,10 +60,12 @@ MARKS = {
     "refuses": "⊘",
     "fail": "✗",
     "mismatch": "≠",
-    "timeout": "⏱",
+    "timeout": "◷",  # a clock face DejaVu Sans has: "⏱" was a missing-glyph box, and matplotlib warned
     "not_run": "·",
 }
 MARKS.update(unknown="?", skip="–")
+# The figures' font: matplotlib's own, so every machine renders the same; every mark is in it.
+FONT = "DejaVu Sans"
 DARK = {"fail"}  # states whose mark is drawn white
 
 op_kind = opkinds.of_dispatch
@@ -81,7 +83,7 @@ def _pyplot():
             "svg.fonttype": "none",  # text stays text: smaller, searchable, readable in the DOM
             "svg.hashsalt": "iree-matrix",  # stable ids: same records, same bytes
             "font.size": 9,
-            "font.family": "DejaVu Sans",
+            "font.family": FONT,
         }
     )
     import matplotlib.pyplot as plt

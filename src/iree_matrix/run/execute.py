@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import _proc, host, refusals
+from iree_matrix.core import _proc, _text, host, refusals
 from iree_matrix.core._files import fuller, is_disk_full, storage_error
 from iree_matrix.core._locks import LockCancelled, cache_lock, machine_lock
 from iree_matrix.core.errors import EnvironmentFault, StorageError
@@ -343,6 +343,10 @@ class Executor:
             if stage.exclusive:
                 outcome = self._with_other_load(outcome, cpu_before, seconds, load_before)
             record = self._record(job, key, outcome, started, ctx, seconds=seconds)
+            if log.is_file() and log.stat().st_size == 0:  # a stage that ran no command: the log says so
+                said = _text.first_line(outcome.message)
+                done = f"iree-matrix: {job.stage} {record.status.value}, without running a command"
+                _proc.note(log, done + (f": {said}" if said else ""))
             entry = None
             if outcome.cacheable:
                 # Store first, publish second: a crash in between leaves a stored result that the
