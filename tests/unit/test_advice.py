@@ -258,3 +258,27 @@ def test_published_answers_render_as_published():
     for a in found:  # every published answer names its identity and its sitting
         assert a.identity.family and a.identity.model and a.identity.llvm_cpu
         assert a.flags and a.release and "paired rounds" in a.sitting
+
+
+class _Interrupting(_Fake):
+    def __init__(self, name, log, after):
+        super().__init__(name, log)
+        self.after = after
+
+    def time(self, repetitions):
+        if len(self.log) >= self.after:
+            raise KeyboardInterrupt
+        return super().time(repetitions)
+
+
+def test_ctrl_c_keeps_the_whole_rounds_every_arm_finished():
+    log: list[str] = []
+    arms = [_Interrupting(n, log, after=7) for n in "ABC"]  # 2 whole rounds, then 1 arm of the third
+    rounds = sitting.sit(arms, 8, 1)
+    assert rounds.interrupted and all(len(ms) == 2 for ms in rounds.ms)
+
+
+def test_too_few_rounds_say_so_instead_of_a_speedup():
+    few = advice.Ratio(stats.paired([10.0] * 3, [5.0] * 3))
+    assert "too few rounds for a verdict" in advice.speedup_text(few, "default")
+    assert "too few for a verdict" in advice.times_text(few, "ONNX Runtime")

@@ -197,6 +197,8 @@ def times_text(ratio: Optional[Ratio], other: str) -> str:
     r = ratio.value
     if ratio.paired.verdict == stats.NO_DIFFERENCE:
         return f"as fast as {other} (no difference: {r:.2f}× its time, {ratio.span()})"
+    if ratio.paired.verdict == stats.TOO_FEW:
+        return f"IREE takes {r:.2f}× {other}'s time over {ratio.paired.rounds} rounds: too few for a verdict"
     if r >= 1:
         return f"IREE takes {r:.2f}× {other}'s time ({other} is {r:.2f}× faster; {ratio.span()})"
     return f"IREE is {1 / r:.2f}× faster than {other} (takes {r:.2f}× its time; {ratio.span()})"
@@ -210,6 +212,8 @@ def speedup_text(ratio: Optional[Ratio], what: str) -> str:
     s = 1.0 / ratio.value
     if ratio.paired.verdict == stats.NO_DIFFERENCE:
         return f"no faster than {what} beyond noise ({s:.2f}×)"
+    if ratio.paired.verdict == stats.TOO_FEW:
+        return f"{s:.2f}× {what}'s speed over {ratio.paired.rounds} rounds: too few rounds for a verdict"
     return f"{s:.2f}× faster than {what}"
 
 

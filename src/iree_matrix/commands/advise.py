@@ -120,9 +120,13 @@ def run(args: argparse.Namespace) -> int:
         return code or 130
     records = list(summary.records.values())
     document = _sitting(args, base_model, plan, records, cache)
-    out = loaded.results_dir / f"{advice.FILE_PREFIX}{base_model}.json"
+    # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
+    prefix = "partial-" if document.get("interrupted") else ""
+    out = loaded.results_dir / f"{prefix}{advice.FILE_PREFIX}{base_model}.json"
     _write(out, document)
     found = advice.derive(document, str(out))
+    if document.get("interrupted"):
+        print(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {out}")
     if not found:
         print(
             f"advise {base_model}: no answer: `default` did not run and match torch here (see {results.path})"
@@ -131,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     chosen = advice.Chosen(tuple(found), True, "")
     print()
     print("\n".join(advice.lines(chosen, base_model)))
+    if document.get("interrupted"):
+        return 130
     identity = advice.Identity.of(host.describe(), str(document.get("llvm_cpu") or ""))
     print(f"\nkept: {out} (publish it: copy it to results/answers/{identity.slug}/)")
     return 0
@@ -392,11 +398,15 @@ def _sitting(
             # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
             with _locks.machine_lock(True, job=f"advise {model}", report=print):
                 rounds = sitting.sit(timed, args.rounds, args.repetitions, progress=_progress(function))
+            if rounds.interrupted:
+                document["interrupted"] = True
         for meta in arms_meta:
             alias = meta.get("same_as") or meta["name"]
             if alias in rounds.names:
                 meta["ms"] = list(rounds.of(alias))
         document["functions"].append({"function": function, "arms": arms_meta})
+        if document.get("interrupted"):
+            break  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
     document["finished"] = _now()
     document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     return document

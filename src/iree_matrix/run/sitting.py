@@ -153,6 +153,7 @@ class Rounds:
 
     names: tuple[str, ...]
     ms: tuple[tuple[float, ...], ...]
+    interrupted: bool = False  # Ctrl-C: the rounds every arm finished, no more
 
     def of(self, name: str) -> tuple[float, ...]:
         return self.ms[self.names.index(name)]
@@ -169,17 +170,21 @@ def sit(
     times: list[list[float]] = [[] for _ in arms]
     total = rounds * len(arms)
     done = 0
-    for r in range(rounds):
-        order = list(range(len(arms)))
-        shift = r % len(arms)
-        order = order[shift:] + order[:shift]
-        if r % 2:
-            order.reverse()
-        for i in order:
-            if progress is not None:
-                progress(done, total, arms[i].name)
-            times[i].append(arms[i].time(repetitions))
-            done += 1
+    try:
+        for r in range(rounds):
+            order = list(range(len(arms)))
+            shift = r % len(arms)
+            order = order[shift:] + order[:shift]
+            if r % 2:
+                order.reverse()
+            for i in order:
+                if progress is not None:
+                    progress(done, total, arms[i].name)
+                times[i].append(arms[i].time(repetitions))
+                done += 1
+    except KeyboardInterrupt:  # what every arm finished is kept: whole rounds only, still paired
+        whole = min((len(t) for t in times), default=0)
+        return Rounds(tuple(a.name for a in arms), tuple(tuple(t[:whole]) for t in times), True)
     return Rounds(tuple(a.name for a in arms), tuple(tuple(t) for t in times))
 
 
