@@ -282,3 +282,22 @@ def test_too_few_rounds_say_so_instead_of_a_speedup():
     few = advice.Ratio(stats.paired([10.0] * 3, [5.0] * 3))
     assert "too few rounds for a verdict" in advice.speedup_text(few, "default")
     assert "too few for a verdict" in advice.times_text(few, "ONNX Runtime")
+
+
+def test_the_other_releases_pick_is_timed_in_the_sitting_and_said_when_it_wins():
+    base = [40.0, 41.0, 39.5, 40.5, 40.2, 39.8, 40.1, 40.9]
+    slower = _arm(
+        "im2col on 3.9.0", advice.RIVAL, [x / 3.5 * 1.3 for x in base], release="3.9.0", config="im2col"
+    )
+    (a,) = advice.derive(_sitting(fleet=[slower]))
+    assert [(r.release, r.config) for r in a.rivals] == [("3.9.0", "im2col")]
+    assert advice.rival_text(a.rivals[0], a.release).endswith("takes 1.30× its time (rounds 1.3–1.3)")
+    faster = _arm(
+        "im2col on 3.9.0", advice.RIVAL, [x / 3.5 * 0.8 for x in base], release="3.9.0", config="im2col"
+    )
+    (b,) = advice.derive(_sitting(fleet=[faster]))
+    text = advice.rival_text(b.rivals[0], b.release)
+    assert "FASTER in this sitting" in text and "--release 3.9.0" in text
+    assert any(
+        "other release" in line for line in advice.lines(advice.Chosen((b,), True, ""), "mobilenet_v2")
+    )

@@ -28,6 +28,7 @@ FILE_PREFIX = "advice-"
 DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 # Arm kinds in a sitting.
 DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
+RIVAL = "rival"  # another release's published pick: the evidence for the release, in the same sitting
 PEER_NAMES = {
     "eager": "torch eager",
     "onnxruntime": "ONNX Runtime",
@@ -163,6 +164,16 @@ class Fleet:
 
 
 @dataclasses.dataclass(frozen=True)
+class Rival:
+    """Another release's pick, timed in the answer's sitting: its time over the answer's."""
+
+    release: str
+    config: str
+    against_answer: Optional[Ratio]
+    error: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class Advice:
     model: str
     function: str
@@ -180,6 +191,7 @@ class Advice:
     source: str  # the sitting file
     picks_tried: tuple[str, ...] = ()
     fleet: tuple[Fleet, ...] = ()
+    rivals: tuple[Rival, ...] = ()
 
     @property
     def speedup_default(self) -> Optional[float]:
@@ -291,6 +303,9 @@ def _advice(
         source=source,
         picks_tried=tuple(a.config for a in arms if a.kind == PICK),
         fleet=fleet,
+        rivals=tuple(
+            Rival(a.release, a.config, _paired(chosen, a), a.error) for a in arms if a.kind == RIVAL
+        ),
     )
 
 
@@ -366,6 +381,20 @@ def nearest(advice: Sequence[Advice], about: Mapping[str, Any]) -> Optional[Chos
 # --------------------------------------------------------------------------- words
 
 
+def rival_text(rival: Rival, release: str) -> str:
+    """Another release's pick against the answer, from the same sitting."""
+    head = f"IREE {rival.release} `{rival.config}`"
+    if rival.error or rival.against_answer is None:
+        return f"{head}: not measured ({rival.error or 'it did not run here'})"
+    r = rival.against_answer
+    if r.paired.verdict == stats.FASTER:
+        return (f"{head} was FASTER in this sitting ({r.value:.2f}× the answer's time, {r.span()}): "
+                f"`{COMMAND} MODEL --release {rival.release}` measures that release's answer")  # fmt: skip
+    if r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE, stats.TOO_FEW):
+        return f"{head}: no faster than IREE {release}'s ({r.value:.2f}× its time, {r.paired.verdict})"
+    return f"{head} takes {r.value:.2f}× its time ({r.span()})"
+
+
 def fleet_text(fleet: Fleet) -> str:
     if fleet.error or fleet.against_host is None:
         return f"not measured: {fleet.error or 'it did not run here'}"
@@ -404,6 +433,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
         out.append(f"    {times_text(a.vs_eager, 'torch eager')}")
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
+        for rival in a.rivals:
+            out.append(f"    other release: {rival_text(rival, a.release)}")
         for f in a.fleet if fleet else ():
             out.append(f"    for a fleet of {f.cpu}: iree-compile {flags_text(f.flags)}")
             out.append(f"      {fleet_text(f)}")
@@ -455,6 +486,15 @@ def as_json(a: Advice) -> dict[str, Any]:
                 "error": f.error,
             }
             for f in a.fleet
+        ],
+        "rivals": [
+            {
+                "release": r.release,
+                "config": r.config,
+                "time_over_answer": ratio(r.against_answer),
+                "error": r.error,
+            }
+            for r in a.rivals
         ],
         "sitting": a.sitting,
         "source": a.source,

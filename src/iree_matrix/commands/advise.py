@@ -77,6 +77,9 @@ class Plan:
     release: str
     picks: Mapping[str, str]  # configuration -> its source
     fleet: tuple[str, ...]
+    # Another release's published pick, timed in the same sitting: the evidence for the release
+    # (release, configuration, source).
+    rivals: tuple[tuple[str, str, str], ...] = ()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
         f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
         + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
+        + "".join(f", {c} on {r} (the other release's pick)" for r, c, _ in plan.rivals)
         + "; ONNX Runtime and torch eager, one thread each"
     )
     loaded = load_plan(args, MATRIX, adjust=lambda m: _adjusted(m, base_model, plan))
@@ -109,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     cache = args.cache or default_cache()
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     cost = len(loaded.plan.jobs)
-    arms_per_function = 2 + len(plan.picks) + len(plan.fleet) + 2
+    arms_per_function = 2 + len(plan.picks) + len(_fleet_names(plan)) + len(plan.rivals) + 2
     print(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {args.rounds} rounds × "
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
@@ -226,7 +230,12 @@ def _choose(
     for cpu in fleet:
         if not all(ch.isalnum() or ch in "-_." for ch in cpu):
             raise UserError(f"--fleet {cpu!r}: not an LLVM CPU name (x86-64-v3, x86-64-v4, znver4, …)")
-    return Plan(release, picks, fleet)
+    rivals: dict[tuple[str, str], str] = {}  # (release, configuration) -> its source
+    if not args.picks:
+        for s in searched:
+            if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
+                rivals.setdefault((s.compiler, s.config), s.source)
+    return Plan(release, picks, fleet, tuple((r, c, src) for (r, c), src in sorted(rivals.items())))
 
 
 def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
@@ -266,6 +275,10 @@ def _adjusted(matrix: Any, model: str, plan: Plan) -> Any:
     for name in [*plan.picks, *(name for name, _ in _fleet_names(plan))]:
         config = search.parse(name)
         extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
+    for release, name, _ in plan.rivals:
+        config = search.parse(name)
+        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile,
+                                         compiler=release, runtime=release))  # fmt: skip
     try:
         return spec.with_cells(matrix, extra)
     except spec.SpecError as exc:
@@ -300,9 +313,11 @@ def _sitting(
     from iree_matrix.iree import flags as iree_flags
     from iree_matrix.run import abtest, sitting
 
+    releases = {plan.release, *(release for release, _, _ in plan.rivals)}
     runs = [
-        r for r in records if r.stage == "run" and r.label.compiler == plan.release and not r.label.device
-    ]
+        r for r in records if r.stage == "run" and r.label.compiler in releases and not r.label.device
+        and r.label.runtime == r.label.compiler
+    ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvm = next(
         (r.metric.llvm_host_cpu for r in records if r.stage == "compile" and r.metric.llvm_host_cpu), ""
@@ -331,13 +346,13 @@ def _sitting(
         arms_meta: list[dict[str, Any]] = []
         timed: list[Any] = []
         with sitting.scratch() as work, _Peers() as peer_arms:
-            for name, kind, source, base in _arm_list(plan):
-                config = search.parse(name)
+            for name, kind, source, base, release, config_name in _arm_list(plan):
+                config = search.parse(config_name)
                 meta: dict[str, Any] = {
                     "name": name,
                     "kind": kind,
-                    "release": plan.release,
-                    "config": name,
+                    "release": release,
+                    "config": config_name,
                     "source": source,
                     "base": base,
                 }
@@ -350,12 +365,12 @@ def _sitting(
                         if config.profile in known
                         else iree_flags.combine(config.profile, known)
                     )
-                    meta["flags"] = iree_flags.compile_flags(plan.release, "x86_64", profile)
+                    meta["flags"] = iree_flags.compile_flags(release, "x86_64", profile)
                 except (KeyError, ValueError) as exc:
-                    meta["error"] = f"not a configuration of {plan.release}: {exc}"
+                    meta["error"] = f"not a configuration of {release}: {exc}"
                     arms_meta.append(meta)
                     continue
-                run = _run_of(runs, config.model(model), function, config.profile)
+                run = _run_of(runs, config.model(model), function, config.profile, release)
                 if run is None:
                     meta["error"] = "no run of it in this run's results"
                 elif run.status is not Status.OK:
@@ -412,23 +427,28 @@ def _sitting(
     return document
 
 
-def _arm_list(plan: Plan) -> list[tuple[str, str, str, str]]:
-    """(configuration, kind, where it comes from, the configuration a fleet arm is built from)."""
+def _arm_list(plan: Plan) -> list[tuple[str, str, str, str, str, str]]:
+    """(arm name, kind, where it comes from, the configuration a fleet arm is built from, release,
+    configuration) of every IREE arm."""
     from iree_matrix.answers import advice
 
-    arms = [("default", advice.DEFAULT, "", ""), ("generic", advice.NAIVE, "", "")]
-    arms += [(name, advice.PICK, source, "") for name, source in plan.picks.items()]
-    arms += [(name, advice.FLEET, "", base) for name, base in _fleet_names(plan)]
+    r = plan.release
+    arms = [
+        ("default", advice.DEFAULT, "", "", r, "default"),
+        ("generic", advice.NAIVE, "", "", r, "generic"),
+    ]
+    arms += [(name, advice.PICK, source, "", r, name) for name, source in plan.picks.items()]
+    arms += [(name, advice.FLEET, "", base, r, name) for name, base in _fleet_names(plan)]
+    arms += [(f"{c} on {rel}", advice.RIVAL, src, "", rel, c) for rel, c, src in plan.rivals]
     return arms
 
 
-def _run_of(runs: Sequence[Any], model: str, function: str, profile: str) -> Optional[Any]:
+def _run_of(runs: Sequence[Any], model: str, function: str, profile: str, release: str) -> Optional[Any]:
     for r in runs:
-        if (
-            r.label.source_model == model
-            and (r.label.function or "main") == function
-            and r.label.profile == profile
-        ):
+        label = r.label
+        if (label.source_model, label.function or "main", label.profile, label.compiler) == (
+            model, function, profile, release
+        ):  # fmt: skip
             return r
     return None
 

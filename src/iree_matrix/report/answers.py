@@ -103,6 +103,8 @@ def render(found: Sequence[advice.Advice]) -> list[str]:
         tried = [p for p in a.picks_tried if p != a.config]
         if tried:
             out.append(f"- also tried in the sitting: {', '.join(f'`{p}`' for p in tried)}")
+        for rival in a.rivals:
+            out.append(f"- the other release, same sitting: {advice.rival_text(rival, a.release)}")
         for f in a.fleet:
             out.append(f"- for a fleet of `{f.cpu}`: `{advice.flags_text(f.flags)}` — {advice.fleet_text(f)}")
         out.append("")
