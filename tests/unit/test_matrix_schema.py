@@ -1,0 +1,81 @@
+"""The matrix file schema (src/iree_matrix/schemas/matrix-1.schema.json, issue 49): a valid JSON
+Schema, every node that can fail saying what it expects, the shipped matrices valid under it, and the
+one-line errors it gives where the parser had none of its own (docs/matrix-files.md is checked
+against it in test_docs_current.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from iree_matrix.matrix import schema, spec
+from tests.unit.test_spec import _error
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _nodes(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from _nodes(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _nodes(value, f"{where}/{i}")
+
+
+def test_the_schema_is_a_json_schema_and_every_check_says_what_it_expects() -> None:
+    jsonschema.Draft202012Validator.check_schema(schema.schema())
+    for where, node in _nodes(schema.shipped()):
+        if "type" in node or "anyOf" in node:
+            bounded = node.get("type") == "integer" and {"minimum", "maximum"} <= set(node)
+            assert "x-expected" in node or bounded, f"{where}: a check without x-expected (its error's fix)"
+
+
+def test_every_key_of_a_table_the_schema_names_is_closed() -> None:
+    """A table whose keys the schema lists refuses any other (a typo is an error, never ignored)."""
+    for where, node in _nodes(schema.shipped()):
+        if "properties" in node and where.rsplit("/", 1)[-1] != "properties":
+            assert node.get("additionalProperties") is False, f"{where}: an open table"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "matrix").glob("*.toml")), ids=lambda p: p.name)
+def test_the_shipped_matrices_are_valid(path: Path) -> None:
+    schema.check(tomllib.loads(path.read_text(encoding="utf-8")), path)
+
+
+def test_a_stages_opt_in_joins_the_schema_when_loaded() -> None:
+    """roofline is declared by the flops and peak stages' metrics, not written in the schema file."""
+    assert "roofline" not in schema.shipped()["properties"]["benchmark"]["properties"]
+    assert "roofline" in schema.opt_ins() and set(spec.opt_ins()) == set(schema.opt_ins())
+    assert {"dispatches", "op_profile", "instructions"} <= set(schema.opt_ins())
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ("[search]\nknob = 1\n", "unknown key 'search.knob' (known: knobs)"),
+        ('[search.knobs.k]\ncpu = "x"\n', "unknown key 'search.knobs.k.cpu' (known: description, flags, "),
+        ('[search.knobs]\nk = ["iree-x"]\n', "search.knobs.k = 'iree-x': expected iree-compile options"),
+        ("[limits]\nmemory = 1.5\n", "limits.memory = 1.5: expected a size such as 8G"),
+        ('[profile.p]\nneeds = "stack-1m"\n', "profile.p.needs = 'stack-1m': expected a list of knob names"),
+        ("iree_source = 3\n", 'iree_source = 3: expected a string or a table such as "3.9.0" = "iree.ta'),
+        ("[benchmark]\nthreads = 2000\n", "benchmark.threads = 2000: expected an integer from 0 to 1024"),
+        ('[[include]]\ncompiler = ["3.9.0", 3]\n', "include[0].compiler = 3: expected a string (quote ver"),
+        ("[images]\n'3.12' = 3\n", "images.3.12 = 3: expected an image reference (name:tag)"),
+        ("description = 1\n", 'description = 1: expected a string, e.g. description = "what this matrix'),
+        ('peers = "eager"\n[weights]\ntiny_cnn = 1\n', "weights.tiny_cnn = 1: expected the path of a torch"),
+    ],
+)
+def test_a_schema_error_is_one_line_naming_the_key_the_value_and_the_fix(tmp_path, extra, said) -> None:
+    assert said in _error(tmp_path, extra=extra)
