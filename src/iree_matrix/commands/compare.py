@@ -9,7 +9,9 @@ import argparse
 import json
 from pathlib import Path
 
+from iree_matrix.commands.base import EXIT_INTERRUPTED
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record
 
 NAME = "compare"
 HELP = "time two releases or profiles of each function against each other here, with a calibrated verdict"
@@ -31,15 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import fnmatch
-    import statistics
+    import math
 
     from tabulate import tabulate
 
     from iree_matrix.answers import answers, calibration, identities
-    from iree_matrix.core import _locks, formats, host
+    from iree_matrix.core import _locks, host
     from iree_matrix.core._files import write_atomically
     from iree_matrix.core.results import latest_by_job
     from iree_matrix.run import abtest
+    from iree_matrix.run.progress import Steps, cost, load_factor
 
     if args.rounds < 6 or args.repetitions < 1:
         raise UserError(
@@ -69,49 +72,86 @@ def run(args: argparse.Namespace) -> int:
             f"--functions {args.functions!r}: matches none of the functions that ran as both "
             f"{args.a!r} and {args.b!r} ({', '.join(sorted({ra.label.model for _, ra, _ in pairs}))})"
         )
-    with _locks.machine_lock(True, job=f"compare {args.a} {args.b}", report=print):
-        for function, ra, rb in chosen:
-            if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
-                rows.append([function, "", "", "", "not comparable: measured on another CPU identity"])
-                continue
-            try:
-                result = abtest.compare(abtest.arm_of(ra, args.a), abtest.arm_of(rb, args.b),
-                                        rounds=args.rounds, repetitions=args.repetitions)  # fmt: skip
-            except abtest.NotComparable as e:
-                rows.append([function, "", "", "", f"not comparable: {e}"])
-                continue
-            r = result.result
-            found.append({"function": function, **result.as_dict()})
-            # Each arm's median over the rounds (an even count: the mean of the middle two).
-            a_ms = statistics.median(result.a_ms) if result.a_ms else None
-            b_ms = statistics.median(result.b_ms) if result.b_ms else None
-            rows.append([
-                function,
-                formats.duration_ms(a_ms) if a_ms else "",
-                formats.duration_ms(b_ms) if b_ms else "",
-                formats.ratio(r.ratio) if r.rounds else "",
-                r.describe(),
-            ])  # fmt: skip
-            print(f"  {function}: {r.describe()}", flush=True)
+    slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until steps finish
+    expected = [
+        abtest.expected_seconds(ra.metric.latency_median, args.rounds, args.repetitions) * slower
+        for _, ra, _ in chosen
+    ]
+    print(cost(
+        f"compare {args.a} {args.b}",
+        f"{len(chosen)} function(s) x {args.rounds} paired rounds x 2 arms x {args.repetitions} repetitions",
+        sum(expected),
+        "--functions GLOB (fewer functions), --rounds 6, --repetitions 1",
+    ), flush=True)  # fmt: skip
+    steps = Steps(expected)
+    interrupted = False
+    try:
+        job, expected_all = f"compare {args.a} {args.b}", sum(expected)
+        with _locks.machine_lock(True, job=job, report=print, expected=expected_all):
+            steps.begin()  # the wait for the lock is not the comparison's time
+            for function, ra, rb in chosen:
+                timed = len(found)
+                rows.append(_compared(function, ra, rb, here, args, found))
+                measured = len(found) > timed and bool(found[-1].get("rounds"))  # not "same module"
+                steps.finished(f"{function}: {rows[-1][-1]}", learn=measured)
+    except KeyboardInterrupt:  # what finished is kept and printed; the one under way is dropped
+        interrupted = True
     rate = calibration.rate_text(calibration.read(args.results_dir / calibration.FILENAME) or _published())
     out = args.results_dir / f"compare-{args.a}-{args.b}.json"
     document = {"a": args.a, "b": args.b, "host": host.describe(), "calibration": rate, "functions": found}
+    if interrupted:
+        document["interrupted"] = f"after {len(rows)} of {len(chosen)} functions"
     write_atomically(out, json.dumps(document, indent=1, sort_keys=True) + "\n")
-    from iree_matrix.report import site
+    if not interrupted:  # out within 2 s: the site is rendered by the next compare or report
+        from iree_matrix.report import site
 
-    site.write(source, args.results_dir / "site")  # its page of comparisons (compare.html)
+        site.write(source, args.results_dir / "site")  # its page of comparisons (compare.html)
     if args.json:
         print(json.dumps(document, indent=1))
-        return 0
+        return EXIT_INTERRUPTED if interrupted else 0
     print(f"\n{args.b} against {args.a} on {identities.label(records, here)}: one thread's CPU time per "
           f"call, {args.rounds} paired rounds; B / A above 1 is slower")  # fmt: skip
     print(tabulate(rows, headers=["function", args.a, args.b, "B / A", "verdict"], tablefmt="github",
                    disable_numparse=True))  # fmt: skip
+    if interrupted:
+        print(f"interrupted: {len(rows)} of {len(chosen)} functions compared (above, and in {out}); "
+              "the same command compares them all again")  # fmt: skip
+        return EXIT_INTERRUPTED
     # Two lines: the rate is a sentence of its own ("no calibration … on record" read as "the test's
     # no calibration …" when it was put after "the test's").
     print(f"the paired test's calibration: {rate}")
     print(f"written to {out} and {args.results_dir / 'site' / 'compare.html'}")
     return 0
+
+
+def _compared(
+    function: str, ra: Record, rb: Record, here: str, args: argparse.Namespace, found: list
+) -> list:
+    """One function's row of the table (its comparison appended to `found`)."""
+    import statistics
+
+    from iree_matrix.core import formats, host
+    from iree_matrix.run import abtest
+
+    if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
+        return [function, "", "", "", "not comparable: measured on another CPU identity"]
+    try:
+        result = abtest.compare(abtest.arm_of(ra, args.a), abtest.arm_of(rb, args.b),
+                                rounds=args.rounds, repetitions=args.repetitions)  # fmt: skip
+    except abtest.NotComparable as e:
+        return [function, "", "", "", f"not comparable: {e}"]
+    r = result.result
+    found.append({"function": function, **result.as_dict()})
+    # Each arm's median over the rounds (an even count: the mean of the middle two).
+    a_ms = statistics.median(result.a_ms) if result.a_ms else None
+    b_ms = statistics.median(result.b_ms) if result.b_ms else None
+    return [
+        function,
+        formats.duration_ms(a_ms) if a_ms else "",
+        formats.duration_ms(b_ms) if b_ms else "",
+        formats.ratio(r.ratio) if r.rounds else "",
+        r.describe(),
+    ]
 
 
 def _published() -> dict | None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable, Optional
 
+from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
@@ -25,6 +26,20 @@ QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
 # compare`, an older iree-matrix that leaves no holder file) may keep the quiet lock before a
 # waiter that has no timeout of its own either goes on without it.
 HOLD_LIMIT = 3600.0
+# A timed stage that overruns its expected time by this much gives the quiet lock back (a model whose
+# forward() never returns held it through its whole 180-s export timeout while another run waited):
+# OVERRUN times its expected time, and at least OVERRUN_FLOOR seconds past it.
+OVERRUN = 5.0
+OVERRUN_FLOOR = 120.0
+
+
+def overrun_limit(expected: Optional[float]) -> Optional[float]:
+    """How long a holder expected to take `expected` seconds keeps the quiet lock at most."""
+    if not expected or expected <= 0:
+        return None
+    return max(OVERRUN * expected, expected + OVERRUN_FLOOR)
+
+
 POLL = 0.2  # seconds between two tries of a busy lock: a blocked flock would not hear Ctrl-C
 _NOBODY = (-1, 0.0)  # no holder said yet
 _TURN = (-2, 0.0)  # said: an earlier waiter goes first
@@ -112,11 +127,29 @@ class Holder:
     since: float  # when it took the lock (seconds since the epoch)
     timeout: Optional[float] = None  # its stage's timeout: past it, a waiter goes on without the lock
     token: str = ""  # which taking of the lock wrote the file (its own removal checks it)
+    expected: Optional[float] = None  # how long its stage is expected to take (the run's estimate)
+
+    def limit(self, fallback: Optional[float] = None) -> float:
+        """How long it may hold the lock before a waiter takes it for stuck: far past its expected
+        time (`overrun_limit`), else its stage's timeout, else `fallback`, else `HOLD_LIMIT`."""
+        limits = [t for t in (overrun_limit(self.expected), self.timeout) if t]
+        return min(limits) if limits else (fallback or HOLD_LIMIT)
+
+    def left(self, now: Optional[float] = None) -> float:
+        """Seconds it is still expected to hold the lock (0 when it names no expected time)."""
+        if not self.expected:
+            return 0.0
+        return max(0.0, self.expected - ((time.time() if now is None else now) - self.since))
 
     def describe(self, now: Optional[float] = None) -> str:
         """'pid 1234 (run:mobilenet_v2/… since 11:02:13, 4 min)'."""
         held = _duration((time.time() if now is None else now) - self.since)
         return f"pid {self.pid} ({self.job or 'a job it does not name'} since {_clock(self.since)}, {held})"
+
+
+def quiet_lock_path() -> Path:
+    """The machine's quiet lock file: `$IREE_MATRIX_QUIET_LOCK`, else QUIET_LOCK."""
+    return Path(os.environ.get("IREE_MATRIX_QUIET_LOCK") or QUIET_LOCK)
 
 
 def holder_path(lock: Path) -> Path:
@@ -131,6 +164,7 @@ def holder(lock: Path) -> Optional[Holder]:
         found = Holder(
             int(data["pid"]), str(data.get("job") or ""), float(data["since"]),
             float(data["timeout"]) if data.get("timeout") else None, str(data.get("token") or ""),
+            float(data["expected"]) if data.get("expected") else None,
         )  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -159,6 +193,7 @@ def machine_lock(
     job: str = "",
     timeout: Optional[float] = None,
     report: Optional[Callable[[str], None]] = None,
+    expected: Optional[float] = None,
 ) -> Iterator[None]:
     """The machine's quiet lock, across every iree-matrix process on this machine (runs with their
     own caches, distributed workers, `compare`, the benchmarks): a timed stage (its stage's
@@ -176,13 +211,18 @@ def machine_lock(
     holder changes; `on_wait` (no argument) is called once, when it starts. A holder file whose pid
     is dead is ignored (the holder is then "a process that left no note").
 
-    A holder past its limit loses it: the limit is the holder's own stage timeout (its file's
-    `timeout`: the time its own run lets a stage's tool take), else this waiter's `timeout`, else
-    `HOLD_LIMIT`. A holder that kept the lock longer (a user model that never returns, a run
-    stopped with Ctrl-Z, a process stuck in the kernel) is taken to be stuck: the waiter reports
-    why and goes on without the lock (its timing records the other load, as above); an unnamed
-    holder's time is counted from when this waiter first saw it. While it waits, `cancelled()`
-    returning True (Ctrl-C) raises LockCancelled instead of waiting on.
+    A holder that names the time its stage is `expected` to take gives the lock back by itself once
+    it overruns that far (`overrun_limit`: 5x, at least 2 min past it), saying so through `report`:
+    a hung model holds up another run's timing by that much, not by its whole timeout; its own
+    figure, timed on beside another run's, records the other load.
+
+    A holder past its limit loses it: the limit is its overrun limit or its own stage timeout (its
+    file's `timeout`: the time its own run lets a stage's tool take), whichever comes first, else
+    this waiter's `timeout`, else `HOLD_LIMIT`. A holder that kept the lock longer (a user model that
+    never returns, a run stopped with Ctrl-Z, a process stuck in the kernel) is taken to be stuck:
+    the waiter reports why and goes on without the lock (its timing records the other load, as
+    above); an unnamed holder's time is counted from when this waiter first saw it. While it waits,
+    `cancelled()` returning True (Ctrl-C) raises LockCancelled instead of waiting on.
 
     `$IREE_MATRIX_QUIET_LOCK` names another lock file (tests; a machine with a private /tmp per
     user; a scope other than the machine). Re-entrant per thread: a worker that holds it around a
@@ -197,24 +237,59 @@ def machine_lock(
         finally:
             _held.depth -= 1
         return
-    path = Path(path or os.environ.get("IREE_MATRIX_QUIET_LOCK") or QUIET_LOCK)
+    path = Path(path or quiet_lock_path())
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open(path)
     mine: Optional[Holder] = None
+    give_back: Optional[threading.Timer] = None
+    let_go = threading.Lock()  # the give-back and the block's end, one at a time
+    ended = threading.Event()  # the block's end closed `fd`: a late give-back must not touch it
     try:
         if _wait(fd, path, on_wait, cancelled, timeout, report):
-            mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex())
+            mine = Holder(os.getpid(), job or _program(), time.time(), timeout, os.urandom(8).hex(), expected)
             _write_holder(path, mine)
+            limit = overrun_limit(expected)
+            if limit is not None:
+                give_back = threading.Timer(limit, _give_back, (fd, path, mine, let_go, ended, report))
+                give_back.daemon = True
+                give_back.start()
         _held.depth = 1
         try:
             yield
         finally:
             _held.depth = 0
     finally:
-        if mine is not None:
-            _remove_holder(path, mine)
+        if give_back is not None:
+            give_back.cancel()
+        with let_go:
+            if mine is not None:
+                _remove_holder(path, mine)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            ended.set()
+
+
+def _give_back(
+    fd: int,
+    path: Path,
+    mine: Holder,
+    let_go: threading.Lock,
+    ended: threading.Event,
+    report: Optional[Callable[[str], None]],
+) -> None:
+    """A holder far past its expected time lets the quiet lock go (the block goes on without it)."""
+    with let_go:
+        if ended.is_set():  # the block ended first: its fd is closed (its number maybe reused)
+            return
+        _remove_holder(path, mine)
         fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    if report is not None:
+        report(
+            "giving the machine's quiet lock back: this stage has run "
+            f"{_duration(time.time() - mine.since)}, "
+            f"far past the {formats.seconds(mine.expected or 0)} it was expected to take (stuck?); it "
+            "goes on without it, and its figure records any other run's load"
+        )
 
 
 def _open(path: Path) -> int:
@@ -322,7 +397,7 @@ def _wait_in_turn(
             report(f"waiting for the machine's quiet lock: held by {_name(who, now)}")
             said = key
         held = now - (who.since if who is not None else (unnamed_since or now))
-        limit = (who.timeout if who is not None else None) or timeout or HOLD_LIMIT
+        limit = who.limit(timeout) if who is not None else (timeout or HOLD_LIMIT)
         if held > limit:
             if report is not None:
                 report(

@@ -93,6 +93,19 @@ class Comparison:
 
 Timer = Callable[[Arm, int], float]  # one arm, repetitions -> CPU ms per call
 
+# What timing one arm once costs, for a comparison's estimate before it starts: the tool's start and
+# the module's load, then each repetition's minimum time (google benchmark's default, 0.5 s) or the
+# call itself when slower. At load 6 on 2 cores, `compare` took 390 s for 8 functions of 8 rounds of 3
+# repetitions (issue #52): 3.0 s per arm, this model's 2.0 s times the load's square root.
+ARM_START_SECONDS = 0.5
+MIN_REPETITION_SECONDS = 0.5
+
+
+def expected_seconds(call_ms: Optional[float], rounds: int, repetitions: int) -> float:
+    """A comparison's seconds on a quiet machine: `rounds` rounds of two arms."""
+    call = (call_ms or 0.0) / 1000
+    return rounds * 2 * (ARM_START_SECONDS + repetitions * max(MIN_REPETITION_SECONDS, call))
+
 
 def time_arm(arm: Arm, repetitions: int, *, timeout: float = 900.0, log: Optional[Path] = None) -> float:
     done = _proc.run(arm.command(repetitions), timeout=timeout, log=log, error_class="benchmark-error")

@@ -298,6 +298,7 @@ class Executor:
                 job=job.id,
                 timeout=ctx.timeout,
                 report=lambda text: self._waits(job, log, text),
+                expected=self.progress.expected(job),  # far past it, the lock is given back
             ):
                 self.progress.running(job)
                 return self._execute(job, stage, ctx, key, log, started)

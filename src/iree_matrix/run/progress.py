@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import formats, refusals
+from iree_matrix.core import _locks, formats, refusals
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import compile_errors, hints, targets
 from iree_matrix.matrix.plan import Job
@@ -325,14 +325,31 @@ class Progress:
         if self._live is not None:
             self._live.stop()
 
+    def expected(self, job: Job) -> Optional[float]:
+        """The job's expected seconds on this host now (None without estimates)."""
+        return self.estimates.expected(job.id) if self.estimates is not None else None
+
     def eta(self) -> str:
-        """ "ETA 0:12:30" (from stored stage durations), or "" when there is nothing to go on."""
+        """ "ETA 0:12:30" (from stored stage durations), or "" when there is nothing to go on. A job
+        waiting for the machine's quiet lock counts whole (its wait is not slowness), plus what the
+        lock's holder is still expected to take."""
         if self.estimates is None:
             return ""
         # Copies, not the lock: the live display's refresh thread calls this while another thread
         # may hold the lock and wait on the display (dict and set copies are atomic in CPython).
-        running = {job_id: since for job_id, (_, since) in dict(self._running).items()}
-        return f"ETA {clock(self.estimates.left(set(self._pending), running))}"
+        waiting = set(self._waiting)
+        running = {
+            job_id: since for job_id, (_, since) in dict(self._running).items() if job_id not in waiting
+        }
+        left = self.estimates.left(set(self._pending) | waiting, running)
+        if waiting:
+            left += self._held_for()
+        return f"ETA {clock(left)}"
+
+    def _held_for(self) -> float:
+        """What another run's timed stage, holding the machine's quiet lock, is still expected to take."""
+        who = _locks.holder(_locks.quiet_lock_path())
+        return who.left() if who is not None and who.pid != os.getpid() else 0.0
 
     def _beats(self) -> None:
         while not self._stop.wait(self._heartbeat):
@@ -453,3 +470,62 @@ class _LiveLine:
 
     def stop(self) -> None:
         self.live.stop()
+
+
+# --- commands made of steps (compare, calibrate, reproduce) ----------------------------------------
+
+
+def cost(what: str, count: str, seconds: float, cheaper: str) -> str:
+    """What a long command says before it starts: "compare: 10 functions x 8 paired rounds, about
+    0:08:20 on this machine now (load 3.1 on 2 CPUs); cheaper: --functions GLOB, --rounds 6"."""
+    try:
+        load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} CPUs"
+    except OSError:
+        load = "load unknown"
+    return f"{what}: {count}, about {clock(seconds)} on this machine now ({load}); cheaper: {cheaper}"
+
+
+class Steps:
+    """A command's steps, each with its expected seconds, as they finish: "[3/10 0:02:31 ETA
+    0:04:10] mobilenet_v2: no difference". The ETA is the steps still to come at their expected
+    times, scaled by how the finished ones ran against theirs (the slowdown measured here, now)."""
+
+    def __init__(self, expected: Sequence[float], out: Optional[TextIO] = None) -> None:
+        self.expected = list(expected)
+        self.out = out or sys.stdout
+        self.start = self._last = time.monotonic()
+        self.done = 0
+        self._took = 0.0  # seconds the finished steps took
+        self._thought = 0.0  # and what they were expected to take
+
+    @property
+    def total(self) -> int:
+        return len(self.expected)
+
+    def begin(self) -> None:
+        """The steps start now (after a wait that is not theirs, e.g. for the machine's quiet lock)."""
+        self.start = self._last = time.monotonic()
+
+    def slowdown(self) -> float:
+        return self._took / self._thought if self._thought > 0 and self._took > 0 else 1.0
+
+    def left(self) -> float:
+        return sum(self.expected[self.done :]) * self.slowdown()
+
+    def finished(self, text: str, learn: bool = True) -> None:
+        """The next step ended, taking the time since the previous one did; `learn` False: a step
+        that did not do its work (not comparable, skipped), which says nothing of the slowdown."""
+        now = time.monotonic()
+        took = now - self._last
+        self._last = now
+        if learn and self.done < self.total:
+            self._thought += self.expected[self.done]
+            self._took += took
+        self.done += 1
+        width = len(str(self.total))
+        stamp = clock(now - self.start)
+        print(
+            f"[{self.done:>{width}}/{self.total} {stamp} ETA {clock(self.left())}] {text}",
+            file=self.out,
+            flush=True,
+        )
