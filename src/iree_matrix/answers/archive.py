@@ -1,0 +1,137 @@
+"""Timed figures whose CPU identity was not recorded, moved out of a published set into an archive.
+
+A record written before identities existed names its CPU only as "AMD EPYC" and eight ISA flags
+(`host.identity_of` gives it a `legacy:` identity): a Zen 4 and a Zen 5 print the same, and their
+FMA throughput differs twice over, so its milliseconds belong to no CPU a reader can name. What the
+same record answers without a clock — the module compiled, loaded, matched torch within tolerance,
+the peer ran — holds on any CPU. `split` keeps that answer in the published set and moves the
+figures: the record as it was goes to the archive's log, the published one keeps every metric but
+the timed ones (and a record that is nothing but a timing, `peak` and `dispatches`, leaves whole).
+Applied to a set by `iree-matrix results archive-timings`; results/archive/README.md says what
+each archived set is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core import host
+from iree_matrix.core._files import write_atomically
+from iree_matrix.core.errors import UserError
+
+# What a timing is, per stage: the figures and the load they were taken under (the executor's
+# TIMING_CONTEXT). A peer record keeps each peer's status and errors, not its times.
+TIMING_CONTEXT = ("other_load", "load_average", "steal_cores")
+TIMED_METRICS: Mapping[str, tuple[str, ...]] = {
+    "run": ("latency_ms", "cpu_ms", "process_cpu_ms", "op_profile", *TIMING_CONTEXT),
+    "export": ("eager_ms", "eager_cpu_ms", *TIMING_CONTEXT),
+    "peer": TIMING_CONTEXT,
+}
+PEER_TIMED = ("latency_ms", "cpu_ms", "load_average", "op_profile")
+# Stages whose records are a timing and nothing else.
+WHOLLY_TIMED = frozenset({"peak", "dispatches"})
+RESULTS = "results.jsonl"
+
+
+def unidentified(data: Mapping[str, Any]) -> bool:
+    """A record whose host names no CPU family/model (a `legacy:` identity)."""
+    found = data.get("host")
+    return isinstance(found, Mapping) and bool(found) and host.identity_of(found).startswith("legacy:")
+
+
+def _strip_peers(peers: Any) -> Any:
+    if not isinstance(peers, Mapping):
+        return peers
+    return {
+        name: {k: v for k, v in entry.items() if k not in PEER_TIMED} if isinstance(entry, Mapping) else entry
+        for name, entry in peers.items()
+    }
+
+
+def _timed(data: Mapping[str, Any]) -> bool:
+    metrics = data.get("metrics") or {}
+    stage = str(data.get("stage"))
+    if stage in WHOLLY_TIMED:
+        return True
+    if any(k in metrics for k in TIMED_METRICS.get(stage, ())):
+        return True
+    peers = metrics.get("peers") if stage == "peer" else None
+    return isinstance(peers, Mapping) and any(
+        isinstance(e, Mapping) and any(k in e for k in PEER_TIMED) for e in peers.values()
+    )
+
+
+def split(data: Mapping[str, Any]) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]]]:
+    """(what the published log keeps, what the archive gets) of one record: (the record, None) when
+    it has no timing or its identity is recorded; else its untimed remainder (None for a record that
+    is only a timing) and the record itself."""
+    if not _timed(data) or not unidentified(data):
+        return dict(data), None
+    stage = str(data.get("stage"))
+    if stage in WHOLLY_TIMED:
+        return None, dict(data)
+    metrics = {k: v for k, v in (data.get("metrics") or {}).items() if k not in TIMED_METRICS.get(stage, ())}
+    if "peers" in metrics:
+        metrics["peers"] = _strip_peers(metrics["peers"])
+    return {**data, "metrics": metrics}, dict(data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Moved:
+    records: int  # records in the published log before
+    stripped: int  # kept, without their timings
+    removed: int  # only a timing: now in the archive alone
+    archive: Path
+
+
+def _line(data: Mapping[str, Any]) -> str:
+    """A record's line as the results log writes it (`Record.to_json`: sorted keys, no spaces)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str) + "\n"
+
+
+def _lines(path: Path) -> Iterable[tuple[str, Optional[dict[str, Any]]]]:
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            data = None
+        yield line if line.endswith("\n") else line + "\n", data if isinstance(data, dict) else None
+
+
+def archive_timings(results_dir: Path, archive_dir: Path) -> Moved:
+    """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (appended, each record
+    once: a second call finds nothing left to move). The published log is rewritten atomically; a
+    line it cannot parse is kept as it was."""
+    source = Path(results_dir) / RESULTS
+    if not source.is_file():
+        raise UserError(f"{source}: no such results file (pass the published set's directory)")
+    target = Path(archive_dir) / RESULTS
+    if target.resolve() == source.resolve():
+        raise UserError(f"--to {archive_dir}: the archive must be another directory than {results_dir}")
+    kept, archived, count, stripped, removed = [], [], 0, 0, 0
+    for line, data in _lines(source):
+        count += 1
+        if data is None:
+            kept.append(line)
+            continue
+        remainder, moved = split(data)
+        if moved is None:
+            kept.append(line)
+            continue
+        archived.append(line)
+        if remainder is None:
+            removed += 1
+        else:
+            stripped += 1
+            kept.append(_line(remainder))
+    if archived:
+        previous = target.read_text(encoding="utf-8") if target.is_file() else ""
+        already = set(previous.splitlines(keepends=True))
+        new = [line for line in archived if line not in already]
+        write_atomically(target, previous + "".join(new))  # the archive first: nothing is lost between
+        write_atomically(source, "".join(kept))
+    return Moved(count, stripped, removed, target)
