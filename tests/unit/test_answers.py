@@ -23,6 +23,9 @@ def _run(
     load: float = 0.0,
     exporter: str = EXP,
     message: str = "",
+    host: Optional[dict[str, Any]] = None,
+    cpu: Optional[float] = None,
+    started: str = "2026-11-25T10:00:00+00:00",
 ) -> Record:
     runtime = runtime or compiler
     cell = f"{function}/{exporter}/iree{compiler}/x86_64/default" + (
@@ -35,6 +38,8 @@ def _run(
             "latency_ms": {"median": median, "min": median - half, "max": median + half, "n": 5},
             "other_load": load,
         }
+        if cpu is not None:
+            metrics["cpu_ms"] = {"median": cpu, "min": cpu, "max": cpu, "n": 5}
     labels = {
         "model": function,
         "source_model": function.split(".")[0],
@@ -45,8 +50,17 @@ def _run(
         "profile": "default",
     }
     return Record(
-        f"run:{cell}", "run", cell, "k", status, labels, metrics, error_class=error_class, message=message
-    )
+        f"run:{cell}", "run", cell, "k", status, labels, metrics, error_class=error_class, message=message,
+        host=IDENTIFIED if host is None else host, started=started,
+    )  # fmt: skip
+
+
+# A host as records name it since identities are recorded; LEGACY as the ones written before.
+IDENTIFIED = {
+    "cpu": "Intel(R) Xeon(R) Processor", "identity": "x86_64|GenuineIntel|6|167|1|fc7df03f53a7dec4|2",
+    "family": "6", "model": "167", "stepping": "1", "cores": 2, "llvm_cpu": "rocketlake",
+}  # fmt: skip
+LEGACY = {"cpu": "AMD EPYC", "cpu_features": ["avx2", "avx512f"], "machine": "x86_64", "cores": 2}
 
 
 def _compile(
@@ -139,11 +153,12 @@ def test_a_run_that_never_started_says_nothing_about_loading():
 def test_recommendation_newest_fastest_smallest():
     records = []
     for compiler, median, size in (("3.0.0", 5.0, 900), ("3.1.0", 9.0, 1000), ("3.2.0", 10.0, 1100)):
-        records += [_compile("m", compiler, size), _run("m", compiler, median=median)]
+        records += [_compile("m", compiler, size), _run("m", compiler, median=median, cpu=median)]
     records += [_compile("m", "3.3.0"), _run("m", "3.3.0", status=Status.MISMATCH)]
     (rec,) = answers.recommendations(_runs(records))
     assert rec.newest_passing.compiler == "3.2.0"
     assert rec.fastest.compiler == "3.0.0" and round(rec.fastest_ratio, 1) == 2.0
+    assert rec.fastest_basis == answers.FASTEST_SITTING
     assert rec.smallest.compiler == "3.0.0"
     assert [r.passes for r in rec.releases] == [True, True, True, False]
 
@@ -307,3 +322,70 @@ def test_date_releases_come_before_2_9_0_in_every_table():
     found = answers.sorted_versions(["3.13.0", "20241104.1068", "2.9.0", "20230209.425", "3.9.0"])
     assert found == ["20230209.425", "20241104.1068", "2.9.0", "3.9.0", "3.13.0"]
     assert answers.version_key("py3.11") > answers.version_key("3.13.0")  # non-versions after
+
+
+def _twice_as_fast(**older: Any) -> list[Record]:
+    """3.0.0 at half 3.1.0's time, both wall and one thread's CPU; `older` changes 3.0.0's run."""
+    return [
+        _compile("m", "3.0.0"), _run("m", "3.0.0", median=5.0, cpu=5.0, **older),
+        _compile("m", "3.1.0"), _run("m", "3.1.0", median=10.0, cpu=10.0),
+    ]  # fmt: skip
+
+
+def test_fastest_is_named_only_from_one_quiet_sitting_of_one_identified_cpu():
+    """Issue #48: a loaded sitting, a record naming no family/model, or two sittings apart name no
+    fastest release, and say that nothing decided it."""
+    (rec,) = answers.recommendations(_runs(_twice_as_fast()))
+    assert rec.fastest.compiler == "3.0.0" and rec.fastest_basis == answers.FASTEST_SITTING
+    for older in ({"load": 1.5}, {"host": LEGACY}, {"started": "2026-11-24T10:00:00+00:00"}):
+        (rec,) = answers.recommendations(_runs(_twice_as_fast(**older)))
+        assert rec.fastest is None and rec.fastest_basis == "", older
+
+
+def _compare(a: str, b: str, verdict: str, ratio: float, function: str = "m") -> dict[str, Any]:
+    """A `compare-A-B.json` document as `iree-matrix compare` writes it."""
+    return {
+        "a": a, "b": b, "host": IDENTIFIED,
+        "functions": [{"function": function, "a": a, "b": b, "a_ms": [10.0] * 8, "b_ms": [10.0 * ratio] * 8,
+                       "ratio": ratio, "low": ratio * 0.98, "high": ratio * 1.02, "p_value": 0.008,
+                       "rounds": 8, "verdict": verdict}],
+    }  # fmt: skip
+
+
+def test_paired_rounds_name_the_fastest_where_the_medians_cannot():
+    from iree_matrix.answers import paired
+
+    loaded = _twice_as_fast(load=1.5, host=LEGACY)
+    (rec,) = answers.recommendations(
+        _runs(paired.attach(loaded, [_compare("3.1.0", "3.0.0", "faster", 0.8)]))
+    )
+    assert rec.fastest.compiler == "3.0.0" and round(rec.fastest_ratio, 2) == 1.25
+    assert rec.fastest_basis == answers.FASTEST_PAIRED
+    # The paired test overrules quiet medians: no difference in rounds is no fastest release.
+    quiet = paired.attach(_twice_as_fast(), [_compare("3.0.0", "3.1.0", "no difference", 1.01)])
+    (rec,) = answers.recommendations(_runs(quiet))
+    assert rec.fastest is None and rec.fastest_basis == answers.FASTEST_PAIRED
+
+
+def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
+    from iree_matrix.answers import paired
+
+    def records(host: dict[str, Any]) -> list[Record]:
+        return [
+            _compile("m", "3.6.0"), _run("m", "3.6.0", median=0.4, host=host),
+            _compile("m", "3.7.0"), _run("m", "3.7.0", median=1.5, host=host),
+        ]  # fmt: skip
+
+    assert [r.signal for r in answers.regressions(_runs(records(IDENTIFIED)))] == ["timing"]
+    assert answers.regressions(_runs(records(LEGACY))) == []  # AMD EPYC, family/model not recorded
+    slower = paired.attach(records(LEGACY), [_compare("3.6.0", "3.7.0", "slower", 1.2)])
+    (found,) = answers.regressions(_runs(slower))
+    assert found.signal == "paired" and found.kind == "slower" and found.evidence[1].startswith("run:m/")
+    assert found.detail.startswith(
+        "1.20× slower in paired rounds: 1.20× the time (rounds 1.18–1.22), 8 paired"
+    )
+    assert found.detail.endswith(
+        "on Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1 (LLVM rocketlake), 2 cores"
+    )
+    same = paired.attach(records(IDENTIFIED), [_compare("3.6.0", "3.7.0", "no difference", 1.01)])
+    assert answers.regressions(_runs(same)) == []  # the rounds overrule the medians' 3.75x

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,7 +20,8 @@ from typing import Any, Optional, cast
 
 from packaging.version import InvalidVersion
 
-from iree_matrix.core import _text, formats, refusals
+from iree_matrix.answers import paired
+from iree_matrix.core import _text, formats, host, refusals, stats
 from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
 from iree_matrix.core.records import runtime_name as runtime_name  # re-exported: the tables name runtimes so
 from iree_matrix.core.results import Index, Record, Status, latest_by_job, read_log
@@ -169,7 +171,8 @@ def read(source: Path) -> list[Record]:
     once per process while it is unchanged (`results.read_log`): a report's pages share the parse."""
     from iree_matrix.core import _resources
 
-    records = list(read_log(source))
+    # `iree-matrix compare` verdicts kept beside the log decide "slower" and "fastest" (paired.py).
+    records = paired.attach(list(read_log(source)), paired.read(Path(source).parent))
     try:
         published = _resources.results_dir().resolve()
     except FileNotFoundError:
@@ -515,6 +518,9 @@ class Recommendation:
     fastest: Optional[ReleaseResult]  # only when faster than the newest passing beyond noise
     fastest_ratio: Optional[float]
     smallest: Optional[ReleaseResult]
+    # What "fastest" was decided on (`FASTEST_PAIRED`, `FASTEST_SITTING`), named or not; "" when
+    # nothing could decide it: no paired rounds, no quiet sitting of one identity (`_fastest`).
+    fastest_basis: str = ""
 
 
 def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list[ReleaseResult]:
@@ -647,26 +653,110 @@ def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommen
         results = release_results(runs, functions, exporter or runs.main_exporter(functions))
         passing = [r for r in results if r.passes]
         newest = passing[-1] if passing else None
-        timed = [r for r in passing if r.latency_ms is not None]
-        # One thread's CPU time decides where every timed release has it (issue #36: wall medians of
-        # a loaded machine named 3.12.0 "2.24x faster" while 3.13.0 had the fastest repetition).
-        by_cpu = bool(timed) and all(r.cpu_ms for r in timed)
-
-        def figure(r: ReleaseResult, by_cpu: bool = by_cpu) -> float:
-            return (r.cpu_ms if by_cpu else r.latency_ms) or 0.0
-
-        fastest = min(timed, key=figure) if timed else None
-        ratio = None
-        if fastest is None or newest is None or not figure(newest) or fastest is newest:
-            fastest = None  # named only against a timed newest release, and only when it differs
-        else:
-            ratio = figure(newest) / (figure(fastest) or figure(newest))
-            if ratio < NOISE_RATIO:
-                fastest, ratio = None, None
+        fastest, ratio, basis = _fastest(runs, functions, exporter or runs.main_exporter(functions), passing)
         sized = [r for r in passing if r.module_bytes is not None]
         smallest = min(sized, key=lambda r: (r.module_bytes, version_key(r.compiler))) if sized else None
-        out.append(Recommendation(model, tuple(functions), tuple(results), newest, fastest, ratio, smallest))
+        out.append(
+            Recommendation(model, tuple(functions), tuple(results), newest, fastest, ratio, smallest, basis)
+        )
     return out
+
+
+FASTEST_PAIRED = "paired rounds"
+FASTEST_SITTING = "one quiet sitting's one-thread CPU time"
+# Runs started within this long of each other count as one sitting (a matrix run times its cells
+# one after another: the release-history runs of one model took minutes).
+SITTING = 3600.0  # seconds
+
+
+def _fastest(
+    runs: Runs, functions: Sequence[str], exporter: str, passing: Sequence[ReleaseResult]
+) -> tuple[Optional[ReleaseResult], Optional[float], str]:
+    """(the release faster than the newest passing one, newest's time over its, what decided it).
+    Only two kinds of evidence name it (issue #48: a loaded sitting's medians named releases 1.7x
+    faster, and one thread's CPU time of one module moved 10-31 % between loaded sittings):
+    - paired rounds (`iree-matrix compare NEWEST OTHER`, kept beside the log): every function timed,
+      none slower, one faster at least; the largest speed-up over the rounds' medians is named;
+    - else one quiet sitting of one identified CPU: every function's one-thread CPU time, other
+      programs under `NOISY_LOAD` cores, the runs within `SITTING`, beyond `NOISE_RATIO`.
+    Without either, nothing is named and the basis is ""."""
+    newest = passing[-1] if passing else None
+    if newest is None:
+        return None, None, ""
+    best: Optional[tuple[float, ReleaseResult]] = None
+    decided = False
+    for release in passing[:-1]:
+        verdicts = [
+            paired.against(runs.same(f, exporter, release.compiler), newest.compiler) for f in functions
+        ]
+        if not verdicts or any(v is None or v.verdict not in _DECIDED for v in verdicts):
+            continue
+        decided = True
+        found = [v for v in verdicts if v is not None]
+        if any(v.verdict == stats.SLOWER for v in found) or not any(v.verdict == stats.FASTER for v in found):
+            continue
+        mine, theirs = _total([v.ms for v in found]), _total([v.other_ms for v in found])
+        speedup = theirs / mine if mine and theirs else 1.0 / max(v.ratio for v in found)
+        if best is None or speedup > best[0]:
+            best = (speedup, release)
+    if best is not None:
+        return best[1], best[0], FASTEST_PAIRED
+    if decided:
+        return None, None, FASTEST_PAIRED
+    sitting = _quiet_sitting(runs, newest)
+    if sitting is None:
+        return None, None, ""
+    identity, start = sitting
+    sittings = {r.compiler: _quiet_sitting(runs, r) for r in passing[:-1]}
+    same = [
+        r for r in passing[:-1]
+        if (s := sittings[r.compiler]) is not None and s[0] == identity and abs(s[1] - start) <= SITTING
+    ]  # fmt: skip
+    fastest = min(same, key=lambda r: r.cpu_ms or math.inf, default=None)
+    if fastest is None or not fastest.cpu_ms or not newest.cpu_ms:
+        return None, None, FASTEST_SITTING if same else ""
+    ratio = newest.cpu_ms / fastest.cpu_ms
+    return (fastest, ratio, FASTEST_SITTING) if ratio >= NOISE_RATIO else (None, None, FASTEST_SITTING)
+
+
+# Verdicts that decide: byte-identical modules and a too-short comparison say nothing of speed.
+_DECIDED = (stats.FASTER, stats.SLOWER, stats.NO_DIFFERENCE)
+
+
+def identified(record: Optional[Record]) -> Optional[str]:
+    """The CPU identity a timed record names, or None when it names no family/model (a record
+    written before identities were recorded: its figure belongs to no CPU a reader can name)."""
+    if record is None or not record.host:
+        return None
+    identity = host.identity_of(record.host)
+    return None if identity.startswith("legacy:") else identity
+
+
+def _quiet_sitting(runs: Runs, release: ReleaseResult) -> Optional[tuple[str, float]]:
+    """(identity, start time in seconds) when every run of the release measured one thread's CPU
+    time on one identified CPU with other programs under NOISY_LOAD cores; else None."""
+    records = [runs.by_job.get(job) for job in release.evidence]
+    if not release.cpu_ms or not records or any(r is None or r.stage != "run" for r in records):
+        return None
+    found = [r for r in records if r is not None]
+    identities = {identified(r) for r in found}
+    if len(identities) != 1 or None in identities:
+        return None
+    if any((r.metric.other_load is None or r.metric.other_load >= NOISY_LOAD) for r in found):
+        return None
+    times = [_seconds(r.started) for r in found]
+    if any(t is None for t in times):
+        return None
+    return identities.pop() or "", min(t for t in times if t is not None)
+
+
+def _seconds(stamp: Optional[str]) -> Optional[float]:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stamp).timestamp() if stamp else None
+    except ValueError:
+        return None
 
 
 # --- regressions -----------------------------------------------------------------------------
@@ -680,7 +770,7 @@ class Regression:
     kind: str  # "fails" | "slower" | "larger"
     detail: str
     evidence: tuple[str, str]  # job ids: older cell, newer cell
-    # What decided it: "outcome" (fails), "size" (larger), "timing" or "instructions" (slower).
+    # What decided it: "outcome" (fails), "size" (larger), "timing", "instructions" or "paired" (slower).
     signal: str = ""
     profile: str = "default"  # the build it is about: `default`, or a counted one (`avx2`)
 
@@ -816,8 +906,20 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
             out.append(Regression(function, older, newer, "fails", detail, evidence, "outcome"))
             continue
         ia, ib = (runs.instructions.get((function, exporter, v)) for v in (older, newer))
-        ta, tb = (timing(a), timing(b)) if ok_a and ok_b else (None, None)
-        slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else more_instructions(ia, ib)
+        verdict = paired.against(b, older) if ok_a and ok_b else None
+        if verdict is not None and verdict.verdict in _DECIDED:
+            # Paired rounds decide (`iree-matrix compare OLDER NEWER` beside the log): "slower" is a
+            # regression, anything else is none, whatever the two medians said.
+            if verdict.verdict == stats.SLOWER:
+                detail = f"{formats.ratio(verdict.ratio)} slower in paired rounds: {verdict.describe()}"
+                out.append(Regression(function, older, newer, "slower", detail, evidence, "paired"))
+            slower = None
+        else:
+            # Two medians decide only as figures of one named CPU: a timing of a record that names no
+            # family/model is no evidence (a count needs none, `more_instructions`).
+            same_cpu = ok_a and ok_b and identified(a) is not None and identified(a) == identified(b)
+            ta, tb = (timing(a), timing(b)) if same_cpu else (None, None)
+            slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else more_instructions(ia, ib)
         if slower is not None:
             detail, signal = slower
             if signal == "instructions" and ia is not None and ib is not None:

@@ -155,6 +155,7 @@ def _recommendation(r: answers.Recommendation) -> dict[str, Any]:
         "newest_passing": _release(r.newest_passing),
         "fastest": _release(r.fastest),
         "fastest_ratio": r.fastest_ratio,
+        "fastest_basis": r.fastest_basis,
         "smallest": _release(r.smallest),
     }
 

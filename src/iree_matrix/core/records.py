@@ -317,6 +317,12 @@ class Metrics:
         return self.raw.get(DISAGREES) or None
 
     @property
+    def paired(self) -> Mapping[str, Any]:
+        """Set by `answers.paired.attach`: the other arm's name -> this run's paired verdict against it."""
+        value = self.raw.get(PAIRED)
+        return value if isinstance(value, Mapping) else {}
+
+    @property
     def timing(self) -> Optional[str]:
         """How a run was timed: "native", or "emulated …" (qemu); None when the record does not say."""
         value = self.raw.get("timing")
@@ -599,3 +605,4 @@ class Metrics:
 
 
 DISAGREES = "disagrees"  # the metric `answers.cross_checked` adds to a run it marks
+PAIRED = "paired"  # the metric `answers.paired.attach` adds to a run a compare document timed

@@ -511,9 +511,11 @@ def _recommendations_section(site: Site) -> list[str]:
     for rec in answers.recommendations(site.runs):
         newest = rec.newest_passing
         fastest = (
-            f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} faster)"
+            f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} faster, {rec.fastest_basis})"
             if rec.fastest and rec.fastest_ratio
-            else "none beyond noise"
+            else f"none beyond noise ({rec.fastest_basis})"
+            if newest and rec.fastest_basis
+            else "not decided (no paired rounds, no quiet sitting)"
             if newest
             else ""
         )

@@ -1,0 +1,139 @@
+"""Paired verdicts kept beside a results log: the `compare-A-B.json` files `iree-matrix compare A B`
+writes (two modules of each function timed in interleaved rounds on one thread, in one sitting, with
+the calibrated sign-flip test's verdict), read back so that the answers derived from the log decide
+"slower" and "fastest" on them instead of on two medians taken apart.
+
+`attach` gives each run the verdicts it took part in (`Metrics.paired`: the other arm's release or
+profile -> the verdict of this run against it), as `answers.read` gives every view the log's
+records; `against` reads one back. Pure but for `read` (the files).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core import formats, host, stats
+from iree_matrix.core.records import PAIRED
+from iree_matrix.core.results import Record, latest_by_job
+
+GLOB = "compare-*.json"
+_INVERSE = {stats.FASTER: stats.SLOWER, stats.SLOWER: stats.FASTER}
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """This arm against `other` (B against A): `ratio` is this arm's time over the other's."""
+
+    other: str
+    verdict: str  # faster | slower | no difference | same module | too few rounds
+    ratio: float
+    low: float
+    high: float
+    rounds: int
+    ms: Optional[float]  # this arm's median CPU time per call over the rounds
+    other_ms: Optional[float]
+    identity: str  # the CPU identity of the sitting (host.identity_of)
+    where: str  # its label: "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1, 2 cores"
+
+    def inverted(self, other: str) -> Verdict:
+        ratio = 1.0 / self.ratio if self.ratio > 0 else self.ratio
+        low = 1.0 / self.high if self.high > 0 else self.low
+        high = 1.0 / self.low if self.low > 0 else self.high
+        return dataclasses.replace(
+            self, other=other, verdict=_INVERSE.get(self.verdict, self.verdict), ratio=ratio, low=low,
+            high=high, ms=self.other_ms, other_ms=self.ms,
+        )  # fmt: skip
+
+    def describe(self) -> str:
+        """ "1.05× the time (rounds 1.02–1.08), 8 paired rounds of one thread's CPU time on …"."""
+        if self.verdict == stats.SAME_MODULE:
+            return "byte-identical modules: one program, not timed"
+        return (
+            f"{formats.ratio(self.ratio)} the time (rounds {self.low:.3g}–{self.high:.3g}), {self.rounds} "
+            f"paired rounds of one thread's CPU time on {self.where}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Optional[Verdict]:
+        try:
+            return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+        except (KeyError, TypeError):
+            return None
+
+
+def _median(values: Any) -> Optional[float]:
+    numbers = [float(v) for v in values or () if isinstance(v, (int, float))]
+    return statistics.median(numbers) if numbers else None
+
+
+def read(directory: Path) -> list[Mapping[str, Any]]:
+    """The compare documents beside a log (ones that cannot be read are left out), in name order."""
+    found: list[Mapping[str, Any]] = []
+    for path in sorted(Path(directory).glob(GLOB)):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("functions"), list):
+            found.append(data)
+    return found
+
+
+def _verdicts(document: Mapping[str, Any]) -> dict[str, Verdict]:
+    """function -> B's verdict against A, from one compare document."""
+    found_host = document.get("host") if isinstance(document.get("host"), Mapping) else {}
+    identity = host.identity_of(found_host) if found_host else ""
+    where = host.identity_label(found_host) if found_host else "an unrecorded host"
+    out = {}
+    for f in document.get("functions") or ():
+        if not isinstance(f, Mapping) or not isinstance(f.get("ratio"), (int, float)):
+            continue
+        out[str(f.get("function"))] = Verdict(
+            str(document.get("a")), str(f.get("verdict") or ""), float(f["ratio"]),
+            float(f.get("low") or f["ratio"]), float(f.get("high") or f["ratio"]), int(f.get("rounds") or 0),
+            _median(f.get("b_ms")), _median(f.get("a_ms")), identity, where,
+        )  # fmt: skip
+    return out
+
+
+def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) -> list[Record]:
+    """`records` with each run that a compare document timed carrying its verdict against the other
+    arm (both arms: B's as written, A's inverted), keyed by the other arm's name."""
+    from iree_matrix.answers import calibration
+
+    documents = list(documents)
+    if not documents:
+        return list(records)
+    latest = list(latest_by_job(records).values())
+    extra: dict[str, dict[str, dict[str, Any]]] = {}
+    for document in documents:
+        a, b = str(document.get("a")), str(document.get("b"))
+        verdicts = _verdicts(document)
+        for function, ra, rb in calibration.matched(latest, a, b):
+            verdict = verdicts.get(function)
+            if verdict is None:
+                continue
+            extra.setdefault(rb.job, {})[a] = verdict.as_dict()
+            extra.setdefault(ra.job, {})[b] = verdict.inverted(b).as_dict()
+    out = []
+    for r in records:
+        if r.job in extra and r.stage == "run":
+            r = dataclasses.replace(r, metrics={**r.metrics, PAIRED: {**r.metric.paired, **extra[r.job]}})
+        out.append(r)
+    return out
+
+
+def against(record: Optional[Record], other: str) -> Optional[Verdict]:
+    """`record`'s paired verdict against the run named `other` (a release or a profile), if any."""
+    if record is None:
+        return None
+    data = record.metric.paired.get(other)
+    return Verdict.of(data) if isinstance(data, Mapping) else None
