@@ -219,7 +219,8 @@ def bench(session: nox.Session) -> None:
 
     matrix/bench.toml (releases x peers, op kinds in context, MobileNetV2's dispatches), then the
     flag search (matrix/search.toml) into the same results, then the tables in
-    runs/bench/PERFORMANCE.md (`nox -s publish -- runs/bench --to results/bench` publishes them).
+    runs/bench/PERFORMANCE.md (`nox -s publish -- runs/bench --to results/bench-<cpu>` publishes them:
+    one set per CPU identity, e.g. results/bench-rocketlake).
 
     Host venvs, not images: peak memory is measured on the tool's own process, and torch.compile
     needs a C++ compiler, which the minimal Debian images do not have."""

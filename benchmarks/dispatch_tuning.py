@@ -396,7 +396,7 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path)
     p.add_argument("--reproducer", type=Path, help="write PREFIX.mlir/.md for the slowest executable")
-    p.add_argument("--published", type=Path, default=Path("results/bench"), help="for the op-kind gaps")
+    p.add_argument("--published", type=Path, default=Path("results/bench-rocketlake"), help="for the op-kind gaps")
     p.add_argument("--note", default="", help="a line for the reproducer (e.g. the whole-model gap)")
     args = p.parse_args()
     if args.refresh_kinds:

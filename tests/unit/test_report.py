@@ -356,8 +356,8 @@ def test_write_compatibility_round_trips_through_the_log(tmp_path) -> None:
     out = tmp_path / "results" / "COMPATIBILITY.md"
     assert write_compatibility(results, out) == out
     text = out.read_text(encoding="utf-8")
-    # A run's report relates its figures to the published ones (results/bench): the same records and
-    # those render the same text.
+    # A run's report relates its figures to the published ones (results/bench-rocketlake): the same
+    # records and those render the same text.
     from iree_matrix.report.compatibility import _published_speed
 
     assert text == render_compatibility(fixture_records(), results, *_published_speed(results))

@@ -30,5 +30,5 @@ def matrix_dir() -> Path:
 def results_dir() -> Path:
     """The published results (results/**/results.jsonl): the logs a published set's latencies are
     cross-checked against, and the bench a run's speed figures are related to (the wheel carries the
-    bench only)."""
+    reference bench only, results/bench-rocketlake: report/published.py PUBLISHED_SET)."""
     return _first_existing(_PACKAGE / "_results", _CHECKOUT / "results")

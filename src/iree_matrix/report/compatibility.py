@@ -29,7 +29,7 @@ from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.gpu import gpu_section
 from iree_matrix.report.machine import render_machine
 from iree_matrix.report.performance import render_performance
-from iree_matrix.report.published import PUBLISHED_SET, render_against_published
+from iree_matrix.report.published import BENCH_SETS, PUBLISHED_SET, render_against_published
 
 SOURCE = "results/results.jsonl"
 ICONS = {
@@ -168,8 +168,8 @@ def _is_published(results_path: Path) -> bool:
 
 def _published_speed(results_path: Path) -> tuple[list[Record], str]:
     """The published speed figures (results/bench*) a run's report relates its own to: the set made
-    on this machine's CPU identity when one is published, else results/bench — none when rendering
-    a published set itself, or where the package carries none."""
+    on this machine's CPU identity when one is published, else the reference set (PUBLISHED_SET, an
+    identified one) — none when rendering a published set itself, or where the package carries none."""
     from iree_matrix.answers import identities
     from iree_matrix.core import host
 
@@ -177,7 +177,7 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
     if _is_published(results_path):
         return [], PUBLISHED_SET
     found: list[Record] = []
-    for log in sorted(published_root.glob(f"{PUBLISHED_SET}*/results.jsonl")):
+    for log in sorted(published_root.glob(f"{BENCH_SETS}/results.jsonl")):
         records = list(latest_by_job(answers.read(log)).values())
         if identities.main_identity(records) == host.identity():
             return records, log.parent.name
@@ -856,11 +856,14 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
     rows = []
     for rec in recs:
         newest = rec.newest_passing
-        fastest = "no release faster than the newest beyond noise"
+        fastest = f"no release faster than the newest ({rec.fastest_basis})"
         if rec.fastest is not None and rec.fastest_ratio is not None:
-            fastest = f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} the newest's speed)"
+            speed = f"{formats.ratio(rec.fastest_ratio)} the newest's speed, {rec.fastest_basis}"
+            fastest = f"{rec.fastest.compiler} ({speed})"
         elif newest is None or newest.latency_ms is None:
             fastest = "—"
+        elif not rec.fastest_basis:
+            fastest = "not decided (no paired rounds, no quiet sitting)"
         rows.append([
             rec.model,
             f"{sum(r.passes for r in rec.releases)} of {len(rec.releases)}",
@@ -875,9 +878,10 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
     intro = (
         "**Which IREE release should I use?** Per model (all its functions, its reference exporter, "
         "each module run by its own release's runtime): the newest release "
-        "where every function compiles and matches torch; the fastest correct release, named only when "
-        f"it beats the newest by more than {answers.NOISE_RATIO}× (this machine's noise between sittings); "
-        "the smallest module."
+        "where every function compiles and matches torch; the fastest correct release, named only from "
+        "paired rounds against the newest (`iree-matrix compare NEWEST OTHER`, kept beside the log) or "
+        "from one quiet sitting's one-thread CPU times on one identified CPU where it beats the newest by "
+        f"more than {answers.NOISE_RATIO}× (this machine's noise between sittings); the smallest module."
     )
     overall = f"Overall, the newest release where every model that passes anywhere passes: **{every}**"
     overall += f" (no release passes {', '.join(f'`{m}`' for m in never)})." if never else "."
@@ -895,10 +899,13 @@ def _regressions_block(runs: answers.Runs) -> list[str]:
     found = answers.regressions(runs)
     intro = (
         "**Regressions between consecutive releases** (each module run by its own runtime): a function "
-        f"that passed and then fails; a latency up by more than {answers.NOISE_RATIO}× where neither "
-        f"figure is noisy, or — with a noisy one — where the newer release's fastest repetition is over "
-        f"{answers.LOADED_RATIO:g}× the older's slowest (more than contention explains); a module more "
-        f"than {answers.SIZE_RATIO - 1:.0%} larger."
+        "that passed and then fails; slower by the paired test where the two releases were timed in "
+        "interleaved rounds (`iree-matrix compare OLDER NEWER`, kept beside the log: it decides over the "
+        f"medians); else, for two figures of one identified CPU, a latency up by more than "
+        f"{answers.NOISE_RATIO}× where neither figure is noisy, or — with a noisy one — where the newer "
+        f"release's fastest repetition is over {answers.LOADED_RATIO:g}× the older's slowest (more than "
+        "contention explains), or more instructions per call; a timing of a record that names no CPU "
+        f"family/model decides nothing; a module more than {answers.SIZE_RATIO - 1:.0%} larger."
     )
     if not found:
         return [intro, "", "None found.", ""]
