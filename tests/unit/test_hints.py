@@ -135,7 +135,7 @@ def test_published_failures_carry_their_hints():
         ("results/armv6/results.jsonl", "run:quartznet5x5/", "fail"): "armv6-fmaf",
         ("results/armv6/results.jsonl", "/native-math", "fail"): "armv6-libm",
         (
-            "results/bench/results.jsonl",
+            "results/archive/bench/results.jsonl",
             "compile:whisper_tiny.encoder/",
             "fail",
         ): None,  # first: large vectors
@@ -153,7 +153,9 @@ def test_published_failures_carry_their_hints():
             continue
         assert any(f is not None and f.name == name for f in found), (path, part, found[:1])
     stack = [
-        r for r in ResultsLog(ROOT / "results/bench/results.jsonl") if "stack allocation" in (r.message or "")
+        r
+        for r in ResultsLog(ROOT / "results/archive/bench/results.jsonl")
+        if "stack allocation" in (r.message or "")
     ]
     found = answers.hint(stack[0])
     assert found is not None and found.name == "stack-limit"
