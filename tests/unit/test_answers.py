@@ -382,10 +382,10 @@ def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
     (found,) = answers.regressions(_runs(slower))
     assert found.signal == "paired" and found.kind == "slower" and found.evidence[1].startswith("run:m/")
     assert found.detail.startswith(
-        "1.20× slower in paired rounds: 1.20× the time (rounds 1.18–1.22), 8 paired"
+        "1.20× slower (8 paired rounds of one thread's CPU time, round ratios 1.18–1.22, on Intel"
     )
     assert found.detail.endswith(
-        "on Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1 (LLVM rocketlake), 2 cores"
+        "on Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1 (LLVM rocketlake), 2 cores)"
     )
     same = paired.attach(records(IDENTIFIED), [_compare("3.6.0", "3.7.0", "no difference", 1.01)])
     assert answers.regressions(_runs(same)) == []  # the rounds overrule the medians' 3.75x

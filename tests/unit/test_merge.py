@@ -264,7 +264,7 @@ def test_merge_never_drops_a_record_it_cannot_read(tmp_path, capsys):
 def test_merge_renders_performance_where_the_records_hold_peers(tmp_path, capsys):
     """A merged set reads as `report --performance` renders it: PERFORMANCE.md beside the report
     when its records hold timed peers (merge once left it out, and the published set read stale)."""
-    published = Path(__file__).resolve().parents[2] / "results" / "bench-2026-11-22"
+    published = Path(__file__).resolve().parents[2] / "results" / "archive" / "bench-2026-11-22"
     out = tmp_path / "merged"
     assert cli.main(["merge", str(published), "--to", str(out)]) == 0
     assert (out / "PERFORMANCE.md").read_text() == (published / "PERFORMANCE.md").read_text()

@@ -911,7 +911,7 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
             # Paired rounds decide (`iree-matrix compare OLDER NEWER` beside the log): "slower" is a
             # regression, anything else is none, whatever the two medians said.
             if verdict.verdict == stats.SLOWER:
-                detail = f"{formats.ratio(verdict.ratio)} slower in paired rounds: {verdict.describe()}"
+                detail = f"{formats.ratio(verdict.ratio)} slower ({verdict.describe()})"
                 out.append(Regression(function, older, newer, "slower", detail, evidence, "paired"))
             slower = None
         else:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import formats, host, stats
+from iree_matrix.core import host, stats
 from iree_matrix.core.records import PAIRED
 from iree_matrix.core.results import Record, latest_by_job
 
@@ -50,12 +50,12 @@ class Verdict:
         )  # fmt: skip
 
     def describe(self) -> str:
-        """ "1.05× the time (rounds 1.02–1.08), 8 paired rounds of one thread's CPU time on …"."""
+        """How it was decided: "8 paired rounds of one thread's CPU time, round ratios 1.02–1.08, on …"."""
         if self.verdict == stats.SAME_MODULE:
             return "byte-identical modules: one program, not timed"
         return (
-            f"{formats.ratio(self.ratio)} the time (rounds {self.low:.3g}–{self.high:.3g}), {self.rounds} "
-            f"paired rounds of one thread's CPU time on {self.where}"
+            f"{self.rounds} paired rounds of one thread's CPU time, round ratios "
+            f"{self.low:.3g}–{self.high:.3g}, on {self.where}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,11 +87,17 @@ def read(directory: Path) -> list[Mapping[str, Any]]:
     return found
 
 
-def _verdicts(document: Mapping[str, Any]) -> dict[str, Verdict]:
-    """function -> B's verdict against A, from one compare document."""
-    found_host = document.get("host") if isinstance(document.get("host"), Mapping) else {}
+def _verdicts(document: Mapping[str, Any], records: Sequence[Record]) -> dict[str, Verdict]:
+    """function -> B's verdict against A, from one compare document; its host named as the records
+    of the same identity name it (with LLVM's CPU name where one of them knows it)."""
+    from iree_matrix.answers import identities
+
+    given = document.get("host")
+    found_host: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     identity = host.identity_of(found_host) if found_host else ""
-    where = host.identity_label(found_host) if found_host else "an unrecorded host"
+    where = identities.label(records, identity) if identity else "an unrecorded host"
+    if where == identity:  # no record of that identity here: the document's own words
+        where = host.identity_label(found_host)
     out = {}
     for f in document.get("functions") or ():
         if not isinstance(f, Mapping) or not isinstance(f.get("ratio"), (int, float)):
@@ -116,7 +122,7 @@ def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) ->
     extra: dict[str, dict[str, dict[str, Any]]] = {}
     for document in documents:
         a, b = str(document.get("a")), str(document.get("b"))
-        verdicts = _verdicts(document)
+        verdicts = _verdicts(document, latest)
         for function, ra, rb in calibration.matched(latest, a, b):
             verdict = verdicts.get(function)
             if verdict is None:

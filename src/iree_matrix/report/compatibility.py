@@ -856,14 +856,14 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
     rows = []
     for rec in recs:
         newest = rec.newest_passing
-        fastest = f"no release faster than the newest ({rec.fastest_basis})"
+        fastest = "not decided (no paired rounds, no quiet sitting)"
         if rec.fastest is not None and rec.fastest_ratio is not None:
             speed = f"{formats.ratio(rec.fastest_ratio)} the newest's speed, {rec.fastest_basis}"
             fastest = f"{rec.fastest.compiler} ({speed})"
+        elif rec.fastest_basis:
+            fastest = f"no release faster than the newest ({rec.fastest_basis})"
         elif newest is None or newest.latency_ms is None:
             fastest = "—"
-        elif not rec.fastest_basis:
-            fastest = "not decided (no paired rounds, no quiet sitting)"
         rows.append([
             rec.model,
             f"{sum(r.passes for r in rec.releases)} of {len(rec.releases)}",

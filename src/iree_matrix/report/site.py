@@ -516,7 +516,7 @@ def _recommendations_section(site: Site) -> list[str]:
             else f"none beyond noise ({rec.fastest_basis})"
             if newest and rec.fastest_basis
             else "not decided (no paired rounds, no quiet sitting)"
-            if newest
+            if newest and newest.latency_ms is not None
             else ""
         )
         passing = [r.compiler for r in rec.releases if r.passes]
