@@ -52,7 +52,8 @@ def _strip_peers(peers: Any) -> Any:
     }
 
 
-def _timed(data: Mapping[str, Any]) -> bool:
+def timed(data: Mapping[str, Any]) -> bool:
+    """Whether a record (as its JSON) carries a timed figure."""
     metrics = data.get("metrics") or {}
     stage = str(data.get("stage"))
     if stage in WHOLLY_TIMED:
@@ -69,7 +70,7 @@ def split(data: Mapping[str, Any]) -> tuple[Optional[dict[str, Any]], Optional[d
     """(what the published log keeps, what the archive gets) of one record: (the record, None) when
     it has no timing or its identity is recorded; else its untimed remainder (None for a record that
     is only a timing) and the record itself."""
-    if not _timed(data) or not unidentified(data):
+    if not timed(data) or not unidentified(data):
         return dict(data), None
     stage = str(data.get("stage"))
     if stage in WHOLLY_TIMED:
