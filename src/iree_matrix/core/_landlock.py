@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import stat
 from collections.abc import Sequence
 from typing import Optional
 
@@ -56,6 +57,12 @@ def abi() -> int:
     return max(int(version), 0)
 
 
+# What a command may write under /dev when it cannot have a /dev/shm of its own (`_namespace`):
+# these files and the terminals, not /dev/shm, which is the host's and every program's (#51).
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/pts",
+           "/dev/ptmx")  # fmt: skip
+
+
 def available() -> bool:
     return abi() > 0
 
@@ -71,8 +78,9 @@ def _handled(version: int) -> int:
 
 def restrict_writes(allowed: Sequence[str], version: int) -> None:
     """In the child before exec: from now on this process and all it starts may change the file
-    system only beneath `allowed` (directories; missing ones are left out). Raises OSError when the
-    kernel refuses a step (the command then does not start: never silently unrestricted)."""
+    system only beneath `allowed` (directories, or files it may write; missing ones are left out).
+    Raises OSError when the kernel refuses a step (the command then does not start: never silently
+    unrestricted)."""
     libc = _libc()
     if libc is None or version <= 0:
         return
@@ -84,11 +92,15 @@ def restrict_writes(allowed: Sequence[str], version: int) -> None:
     try:
         for path in allowed:
             try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC | os.O_DIRECTORY)
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except OSError:
                 continue
             try:
-                rule = _PathBeneath(handled, fd)
+                # A device file (DEVICES): only writing it and truncating, what a file rule may grant.
+                rights = (
+                    handled if stat.S_ISDIR(os.fstat(fd).st_mode) else handled & (_WRITE_FILE | _TRUNCATE)
+                )
+                rule = _PathBeneath(rights, fd)
                 if (
                     libc.syscall(
                         _ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import _landlock, _tree
+from iree_matrix.core import _landlock, _namespace, _tree
 from iree_matrix.core._files import DISK_FULL_TEXT
 from iree_matrix.core._tree import Limits
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
@@ -50,6 +50,7 @@ def _die_with_parent(
     rlimits: Sequence[tuple[int, tuple[int, int]]] = (),
     writes_beneath: Optional[Sequence[str]] = None,
     landlock_abi: int = 0,
+    shm_size: Optional[int] = None,
 ) -> None:
     """preexec hook: SIGKILL this child when the tool dies, however it dies (kill -9 included).
 
@@ -70,6 +71,12 @@ def _die_with_parent(
             os.write(watchdog, b'["pg", %d]\n' % os.getpid() + message)
         except OSError:
             pass
+    if shm_size is not None and not _namespace.private_shm(shm_size) and writes_beneath is not None:
+        # No /dev/shm of its own: none at all (a model wrote 64 MB into the host's and deleted
+        # another program's file there, #51), the devices a program writes still allowed.
+        writes_beneath = [*(w for w in writes_beneath if w != "/dev"), *_landlock.DEVICES]
+    if shm_size is not None and _prctl is not None:  # a user namespace's new credentials clear it
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the tool died before prctl took effect
         os._exit(1)
     if writes_beneath is not None:  # last: joining the cgroups above writes to the cgroup files
@@ -186,6 +193,12 @@ class _Popen(subprocess.Popen):
         return pid, status
 
 
+def _shm_size(limits: Limits) -> int:
+    """A private /dev/shm's size: the command's memory limit (its pages are charged to its memory), else
+    half the machine's, as a host's /dev/shm."""
+    return limits.memory or _tree.machine_memory() // 2
+
+
 def format_command(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
@@ -213,11 +226,13 @@ def run(
     feed: Optional[Iterable[bytes]] = None,
     limits: Optional[Limits] = None,
     writes_beneath: Optional[Sequence[str]] = None,
+    private_shm: bool = False,
 ) -> Completed:
     """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
     `feed`: chunks written to its stdin as it reads them (from a thread), then end of file.
     `limits`: the memory and tasks its whole tree may use (`_tree.Limits`; default: none).
-    `writes_beneath`: the only directories its tree may change (`_landlock`; None: anywhere)."""
+    `writes_beneath`: the only directories its tree may change (`_landlock`; None: anywhere).
+    `private_shm`: its tree gets a /dev/shm of its own (`_namespace`), or none it may write."""
     argv = tuple(str(a) for a in argv)
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
@@ -238,6 +253,7 @@ def run(
                 tree.rlimits(),
                 tuple(writes_beneath) if writes_beneath is not None else None,
                 _landlock.abi() if writes_beneath is not None else 0,
+                _shm_size(tree.limits) if private_shm else None,
             )
             proc = _Popen(
                 argv,

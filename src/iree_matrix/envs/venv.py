@@ -109,6 +109,7 @@ class VenvEnvironment:
                 # writable only when it is one of them: a compile once ran in the export's store entry
                 # and a knob's relative output file overwrote the stored model.mlir (#51).
                 writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
+                private_shm=True,  # a container's /dev/shm is its own; so is this command's (#51)
             )
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
