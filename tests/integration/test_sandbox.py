@@ -70,6 +70,25 @@ def build(seed=0):
 """
 
 
+SHARED_MEMORY = """
+import os
+def build(seed=0):
+    did = []
+    try:
+        with open("/dev/shm/{mine}", "wb") as f:
+            f.write(b"x" * (64 << 20))
+        did.append("wrote")
+    except OSError as e:
+        did.append(type(e).__name__)
+    try:
+        os.remove("/dev/shm/{theirs}")
+        did.append("deleted")
+    except OSError as e:
+        did.append(type(e).__name__)
+    raise RuntimeError(f"shm={{did}}")
+"""
+
+
 def _matrix(tmp_path: Path, models: dict[str, str], extra: str = "") -> Path:
     folder = tmp_path / "models"
     folder.mkdir(exist_ok=True)
@@ -206,9 +225,11 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
     (users / "precious.txt").write_text("keep me")
     seen = users / "written-by-the-model"
     here = WRITES_HERE.format(seen=str(seen), precious=str(users / "precious.txt"))
-    matrix = _matrix(
-        tmp_path, {"writes_here": here, "greedy": GREEDY, "chatty": CHATTY}, extra='[limits]\nmemory = "2G"\n'
-    )
+    mine, theirs = f"iree-matrix-drill-{tmp_path.name}", f"iree-matrix-other-{tmp_path.name}"
+    (Path("/dev/shm") / theirs).write_text("another program's")
+    shm = SHARED_MEMORY.format(mine=mine, theirs=theirs)
+    models = {"writes_here": here, "greedy": GREEDY, "chatty": CHATTY, "shm": shm}
+    matrix = _matrix(tmp_path, models, extra='[limits]\nmemory = "2G"\n')
     results = tmp_path / "results"
     argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
             "--cache", str(cache), "--results-dir", str(results)]  # fmt: skip
@@ -216,8 +237,18 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
         argv, cwd=users, env=_quiet_lock(tmp_path), capture_output=True, text=True, timeout=900
     )
     print(done.stdout, done.stderr)
+    left = {"mine": (Path("/dev/shm") / mine).exists(), "theirs": (Path("/dev/shm") / theirs).is_file()}
+    (Path("/dev/shm") / mine).unlink(missing_ok=True)
+    (Path("/dev/shm") / theirs).unlink(missing_ok=True)
     assert done.returncode == 0, done.stderr
-    return {"results": results, "users": users, "seen": seen, "cache": cache, "got": records(results)}
+    return {
+        "results": results,
+        "users": users,
+        "seen": seen,
+        "cache": cache,
+        "got": records(results),
+        "shm": left,
+    }
 
 
 def test_a_model_writes_and_deletes_in_its_job_directory_not_the_users(misbehaving):
@@ -253,3 +284,12 @@ def test_fifty_megabytes_of_output_are_capped_in_the_log(misbehaving):
     text = log.read_text()
     assert "bytes of output left out:" in text and "line 0 of a chatty model" in text
     assert "line 49 of a chatty model" in text
+
+
+def test_a_models_dev_shm_is_its_own(misbehaving):
+    """#51: a model wrote 64 MB into the host's /dev/shm and deleted another program's file there."""
+    export = misbehaving["got"][EXPORT.format("shm")]
+    assert export.status is Status.FAIL and "shm=[" in export.message, export.message
+    assert misbehaving["shm"] == {"mine": False, "theirs": True}
+    # Its own tmpfs took the write and had no such file; or (no namespace here) it could write none.
+    assert "shm=['wrote', 'FileNotFoundError']" in export.message or "PermissionError" in export.message

@@ -1,0 +1,192 @@
+"""The hostile models of the venv drill (tests/integration/test_sandbox.py) on the Docker backend
+(issue #51): real torch in the exporter's environment image, real containers. Each model does its
+harm in its factory, after torch is imported, and raises saying what it saw; its export is the only
+stage that runs. The drill: writing and deleting outside (by absolute path), /dev/shm (64 MB, and
+another program's file there), reading the host's ~/.ssh and a file beside the matrix, a forked
+daemon, and 200 MB of output."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.core import containers
+from iree_matrix.core.results import Status
+
+from .conftest import records
+
+pytestmark = pytest.mark.integration
+
+EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
+
+OUTSIDE = """
+import os
+def build(seed=0):
+    did = []
+    for attempt in (lambda: os.remove({precious!r}), lambda: open({seen!r}, "w").write("x")):
+        try:
+            attempt()
+            did.append("done")
+        except OSError as e:
+            did.append(type(e).__name__)
+    raise RuntimeError(f"outside={{did}}")
+"""
+
+SHM = """
+import os
+def build(seed=0):
+    did = []
+    try:
+        with open("/dev/shm/{mine}", "wb") as f:
+            f.write(b"x" * (64 << 20))
+        did.append("wrote")
+    except OSError as e:
+        did.append(type(e).__name__)
+    try:
+        os.remove("/dev/shm/{theirs}")
+        did.append("deleted")
+    except OSError as e:
+        did.append(type(e).__name__)
+    raise RuntimeError(f"shm={{did}} seen={{sorted(os.listdir('/dev/shm'))}}")
+"""
+
+SECRETS = """
+def build(seed=0):
+    read = []
+    for path in ({ssh!r}, {secret!r}):
+        try:
+            read.append(open(path).read()[:8])
+        except OSError as e:
+            read.append(type(e).__name__)
+    raise RuntimeError(f"read={{read}}")
+"""
+
+DAEMON = """
+import os, subprocess
+def build(seed=0):
+    child = subprocess.Popen(["setsid", "sleep", {duration!r}])
+    raise RuntimeError(f"left a daemon behind: pid {{child.pid}}")
+"""
+
+CHATTY = """
+import sys
+def build(seed=0):
+    for i in range(200):
+        sys.stdout.write(("line %d of a chatty model\\n" % i) * 40000)  # ~1 MB each
+    raise RuntimeError("the chatty model gave up")
+"""
+
+
+def _sleeping(duration: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == f"sleep\0{duration}\0".encode():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from iree_matrix.envs.cache_usage import default_cache
+
+    if not containers.state().ok:
+        pytest.skip("no Docker daemon")
+    tmp_path = tmp_path_factory.mktemp("docker-drill")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for shared in ("wheelhouse", "envs", "images"):
+        (default_cache() / shared).mkdir(parents=True, exist_ok=True)
+        (cache / shared).symlink_to(default_cache() / shared)
+    users = tmp_path / "users-project"
+    users.mkdir()
+    (users / "precious.txt").write_text("keep me")
+    (users / "secret.txt").write_text("s3cr3t-value")
+    mine, theirs = f"iree-matrix-drill-{uuid.uuid4().hex}", f"iree-matrix-other-{uuid.uuid4().hex}"
+    other = Path("/dev/shm") / theirs
+    other.write_text("another program's")
+    duration = f"3600.{uuid.uuid4().int % 10**9}"
+    models = {
+        "outside": OUTSIDE.format(precious=str(users / "precious.txt"), seen=str(users / "written")),
+        "shm": SHM.format(mine=mine, theirs=theirs),
+        "secrets": SECRETS.format(
+            ssh=os.path.expanduser("~/.ssh/known_hosts"), secret=str(users / "secret.txt")
+        ),
+        "daemon": DAEMON.format(duration=duration),
+        "chatty": CHATTY,
+    }
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name, source in models.items():
+        (folder / f"{name}.py").write_text(source)
+    refs = ", ".join(f'"{folder / name}.py:build"' for name in models)
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+        f"models = [{refs}]\n[benchmark]\nrepetitions = 1\n[timeouts]\nexport = 600\n"
+    )
+    results = tmp_path / "results"
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "docker",
+            "--cache", str(cache), "--results-dir", str(results)]  # fmt: skip
+    env = {**os.environ, "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
+    try:
+        done = subprocess.run(argv, cwd=users, env=env, capture_output=True, text=True, timeout=3600)
+        print(done.stdout, done.stderr)
+        assert done.returncode == 0, done.stderr
+        yield {
+            "got": records(results), "users": users, "cache": cache, "other": other, "mine": mine,
+            "daemons": _sleeping(duration),
+        }  # fmt: skip
+    finally:
+        other.unlink(missing_ok=True)
+        (Path("/dev/shm") / mine).unlink(missing_ok=True)
+        for pid in _sleeping(duration):  # a daemon that escaped, by its own pid (never by name)
+            os.kill(pid, signal.SIGKILL)
+
+
+def _said(drill, name: str) -> str:  # type: ignore[no-untyped-def]
+    export = drill["got"][EXPORT.format(name)]
+    assert export.status is Status.FAIL, export.message
+    return export.message or ""
+
+
+def test_a_model_cannot_write_or_delete_outside(drill) -> None:  # type: ignore[no-untyped-def]
+    said = _said(drill, "outside")
+    assert "outside=['FileNotFoundError', 'FileNotFoundError']" in said, said  # not even mounted
+    assert sorted(p.name for p in drill["users"].iterdir()) == ["precious.txt", "secret.txt"]
+
+
+def test_a_models_dev_shm_is_its_own(drill) -> None:  # type: ignore[no-untyped-def]
+    said = _said(drill, "shm")
+    assert re.search(r"shm=\['\w+', 'FileNotFoundError'\]", said), said  # the host's file not there
+    assert drill["other"].read_text() == "another program's"
+    assert not (Path("/dev/shm") / drill["mine"]).exists()
+
+
+def test_a_model_reads_no_host_secret(drill) -> None:  # type: ignore[no-untyped-def]
+    said = _said(drill, "secrets")
+    assert "read=['FileNotFoundError', 'FileNotFoundError']" in said, said
+    assert "s3cr3t" not in said
+
+
+def test_a_forked_daemon_ends_with_its_container(drill) -> None:  # type: ignore[no-untyped-def]
+    assert "left a daemon behind" in _said(drill, "daemon")
+    # A container's processes are the host's too (its own pid namespace, one kernel): /proc shows them.
+    assert drill["daemons"] == [], "the daemon outlived its stage"
+
+
+def test_two_hundred_megabytes_of_output_are_capped(drill) -> None:  # type: ignore[no-untyped-def]
+    assert "chatty model gave up" in _said(drill, "chatty")
+    (log,) = [p for p in (drill["cache"] / "logs").rglob("*.log") if "chatty" in str(p)]
+    assert log.stat().st_size < 1 << 20, f"{log.stat().st_size} bytes of log"
+    text = log.read_text(errors="replace")
+    assert "bytes of output left out:" in text and "line 199 of a chatty model" in text
