@@ -394,8 +394,9 @@ def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.Matrix
         return matrix
     if not said:
         need = stats.MIN_REPETITIONS
-        said.append(f"search: [benchmark] repetitions = {given} gives a median no {stats.LEVEL:.0%} "
-                    f"interval (order statistics need {need}): raised to {need}")  # fmt: skip
+        level = f"{stats.LEVEL:.0%}"
+        said.append(f"search: [benchmark] repetitions = {given}: a median of {given} has no {level} "
+                    f"interval (order statistics need {need}), so no verdict: raised to {need}")  # fmt: skip
         print(said[0])
     return dataclasses.replace(
         matrix, benchmark=dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
