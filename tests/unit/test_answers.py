@@ -60,6 +60,7 @@ IDENTIFIED = {
     "cpu": "Intel(R) Xeon(R) Processor", "identity": "x86_64|GenuineIntel|6|167|1|fc7df03f53a7dec4|2",
     "family": "6", "model": "167", "stepping": "1", "cores": 2, "llvm_cpu": "rocketlake",
 }  # fmt: skip
+WHERE = "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1 (LLVM rocketlake), 2 cores"
 LEGACY = {"cpu": "AMD EPYC", "cpu_features": ["avx2", "avx512f"], "machine": "x86_64", "cores": 2}
 
 
@@ -360,11 +361,11 @@ def test_paired_rounds_name_the_fastest_where_the_medians_cannot():
         _runs(paired.attach(loaded, [_compare("3.1.0", "3.0.0", "faster", 0.8)]))
     )
     assert rec.fastest.compiler == "3.0.0" and round(rec.fastest_ratio, 2) == 1.25
-    assert rec.fastest_basis == answers.FASTEST_PAIRED
+    assert rec.fastest_basis == f"{answers.FASTEST_PAIRED} on {WHERE}"
     # The paired test overrules quiet medians: no difference in rounds is no fastest release.
     quiet = paired.attach(_twice_as_fast(), [_compare("3.0.0", "3.1.0", "no difference", 1.01)])
     (rec,) = answers.recommendations(_runs(quiet))
-    assert rec.fastest is None and rec.fastest_basis == answers.FASTEST_PAIRED
+    assert rec.fastest is None and rec.fastest_basis == f"{answers.FASTEST_PAIRED} on {WHERE}"
 
 
 def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():

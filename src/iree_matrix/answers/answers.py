@@ -518,7 +518,8 @@ class Recommendation:
     fastest: Optional[ReleaseResult]  # only when faster than the newest passing beyond noise
     fastest_ratio: Optional[float]
     smallest: Optional[ReleaseResult]
-    # What "fastest" was decided on (`FASTEST_PAIRED`, `FASTEST_SITTING`), named or not; "" when
+    # What "fastest" was decided on (`FASTEST_PAIRED` "on" the CPU they were timed on, or
+    # `FASTEST_SITTING`), named or not; "" when
     # nothing could decide it: no paired rounds, no quiet sitting of one identity (`_fastest`).
     fastest_basis: str = ""
 
@@ -684,15 +685,15 @@ def _fastest(
     if newest is None:
         return None, None, ""
     best: Optional[tuple[float, ReleaseResult]] = None
-    decided = False
+    decided = ""  # where the paired rounds were timed
     for release in passing[:-1]:
         verdicts = [
             paired.against(runs.same(f, exporter, release.compiler), newest.compiler) for f in functions
         ]
         if not verdicts or any(v is None or v.verdict not in _DECIDED for v in verdicts):
             continue
-        decided = True
         found = [v for v in verdicts if v is not None]
+        decided = found[0].where
         if any(v.verdict == stats.SLOWER for v in found) or not any(v.verdict == stats.FASTER for v in found):
             continue
         mine, theirs = _total([v.ms for v in found]), _total([v.other_ms for v in found])
@@ -700,9 +701,9 @@ def _fastest(
         if best is None or speedup > best[0]:
             best = (speedup, release)
     if best is not None:
-        return best[1], best[0], FASTEST_PAIRED
+        return best[1], best[0], f"{FASTEST_PAIRED} on {decided}"
     if decided:
-        return None, None, FASTEST_PAIRED
+        return None, None, f"{FASTEST_PAIRED} on {decided}"
     sitting = _quiet_sitting(runs, newest)
     if sitting is None:
         return None, None, ""
