@@ -18,6 +18,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.core import _locks
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.matrix import plan
 from iree_matrix.run.execute import Executor, Options
@@ -66,8 +67,8 @@ def test_a_busy_cache_is_refused_with_its_holders_pid_command_and_since_when(tmp
     assert "(iree-matrix matrix --matrix m.toml since " in said
     assert "--wait waits for it" in said and "\n" not in said
     with _locks.cache_lock(cache):  # let go: free again, and no note of the old holder left
-        assert _locks.holder(cache / _locks.CACHE_LOCK).pid == os.getpid()
-    assert not _locks.holder_path(cache / _locks.CACHE_LOCK).exists()
+        assert _locks.holder(CacheLayout(cache).run_lock).pid == os.getpid()
+    assert not _locks.holder_path(CacheLayout(cache).run_lock).exists()
 
 
 def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from iree_matrix.boards import runtime_build
 from iree_matrix.core import _proc, _resources
 from iree_matrix.core._hashing import digest, file_sha256
 from iree_matrix.core._locks import file_lock
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.iree import targets
 
@@ -167,7 +168,7 @@ def build_runtime(
     built into the cache unless already there. A build that fails raises the compiler's words."""
     ident = toolchain_identity()
     key = runtime_key(runtime_build.source_digest(source), cpu, ident)
-    root = cache / "cortex-m-runtime" / key[:16]
+    root = CacheLayout(cache).cortex_m_runtime / key[:16]
     with file_lock(root.with_suffix(".lock")):
         done_file = root / "runtime.json"
         if not done_file.is_file():

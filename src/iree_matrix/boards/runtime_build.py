@@ -43,6 +43,7 @@ from typing import Any, Callable, Optional
 
 from iree_matrix.core import _proc
 from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.iree import elf, targets, versions
 
@@ -170,10 +171,10 @@ def source_tree(ident: str, cache: Path) -> Path:
     kind, _, rest = ident.partition(":")
     if kind == "git":
         url, _, tag = rest.rpartition("@")
-        return cache / "iree-src" / digest({"git": url, "tag": tag})[:16] / "iree"
+        return CacheLayout(cache).iree_src / digest({"git": url, "tag": tag})[:16] / "iree"
     if kind == "dir":
         return Path(rest.split("@", 1)[0])
-    return cache / "iree-src" / rest[:16] / "iree"
+    return CacheLayout(cache).iree_src / rest[:16] / "iree"
 
 
 def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
@@ -266,7 +267,7 @@ def clone_failure(url: str, tag: str, output: str) -> str:
 
 def cmake_home(cache: Path) -> Path:
     """Where `pypi_cmake` unpacks PyPI's CMake in a cache (`bin/cmake` below it)."""
-    return cache / "tools" / f"cmake-{PYPI_CMAKE.partition('==')[2]}"
+    return CacheLayout(cache).tools / f"cmake-{PYPI_CMAKE.partition('==')[2]}"
 
 
 def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
@@ -277,7 +278,7 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
     home = cmake_home(cache)
     if (home / "bin" / "cmake").is_file():
         return home
-    house = Wheelhouse(cache / "wheelhouse")
+    house = Wheelhouse(CacheLayout(cache).wheelhouse)
     target = Target(python="3.11", machine=targets.host_arch())
     try:
         (wheel,) = house.fetch(house.lock([PYPI_CMAKE], target, log=log), log=log)

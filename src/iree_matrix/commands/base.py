@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog, read_log
 from iree_matrix.envs.cache_usage import absolute, default_cache
@@ -18,6 +19,7 @@ from iree_matrix.matrix import releases
 __all__ = [
     "EXIT_INTERRUPTED",
     "absolute",
+    "add_cache_option",
     "add_output_options",
     "default_cache",
     "default_results_dir",
@@ -37,7 +39,7 @@ def remember_cache(results_dir: Path, cache: Path, store: Optional[Path] = None)
     """Record where a run starting now keeps its logs and artifacts, in its results directory."""
     from iree_matrix.core._files import write_atomically
 
-    found = {"cache": str(cache), "store": str(store or Path(cache) / "store")}
+    found = {"cache": str(cache), "store": str(store or CacheLayout(Path(cache)).store)}
     write_atomically(Path(results_dir) / RUN_CACHE, json.dumps(found, indent=1, sort_keys=True) + "\n")
 
 
@@ -198,9 +200,13 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
         help="where results.jsonl and the report go (default: runs/<matrix file name>; the published "
         "results/ are written only by `iree-matrix publish`)",
     )
-    p.add_argument(
-        "--cache",
-        type=absolute,
-        default=None,
-        help="wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
-    )
+    add_cache_option(p)
+
+
+CACHE_HELP = "wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)"
+
+
+def add_cache_option(p: argparse.ArgumentParser, help: str = CACHE_HELP) -> None:
+    """`--cache DIR`, as every command that reads or writes the cache takes it (core/cache_layout.py
+    says what is in it): absolute where it is parsed, None when not given."""
+    p.add_argument("--cache", type=absolute, default=None, help=help)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from iree_matrix.commands.base import add_cache_option
+
 NAME = "cache"
 HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim it"
 
@@ -19,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"prune these parts: {', '.join(cache_usage.PARTS)} or all "
         f"(default: {' '.join(cache_usage.CHEAP)}, which no stage has to redo)",
     )
-    parser.add_argument("--cache", type=cache_usage.absolute, default=None)
+    add_cache_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix import __version__
-from iree_matrix.commands.base import absolute, default_cache, resolver
+from iree_matrix.commands.base import add_cache_option, default_cache, resolver
 from iree_matrix.core import _resources
 from iree_matrix.matrix import spec
 
@@ -17,7 +17,7 @@ HELP = "what this machine lacks for each backend, and how to fix it"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matrix", type=Path, default=None, help="check the Pythons this matrix needs")
     parser.add_argument("--backend", choices=["auto", "docker", "venv"], default="auto")
-    parser.add_argument("--cache", type=absolute, default=None)
+    add_cache_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:

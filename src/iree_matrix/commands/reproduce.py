@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.commands.base import add_cache_option
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.iree import flags
@@ -45,10 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--results-dir", type=Path, default=Path("results"), help="the published set (default: results)"
     )
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=None,
+    add_cache_option(
+        parser,
         help="a fresh cache to re-create the cells in, kept afterwards (default: a new temporary "
         "directory, removed at the end)",
     )
@@ -175,7 +175,7 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
 
 
 def _recreate(record: Record, latest: Mapping[str, Record], cache: Path, backend: Optional[str]) -> Made:
-    work = cache / "reproduce" / record.job.replace("/", "__").replace(":", "--")
+    work = CacheLayout(cache).reproduce / record.job.replace("/", "__").replace(":", "--")
     work.mkdir(parents=True, exist_ok=True)
     (work / "matrix.toml").write_text(matrix_text(record))
     (work / "constraints.txt").write_text("\n".join(constraints(record, latest)) + "\n")
@@ -195,7 +195,7 @@ def _recreate(record: Record, latest: Mapping[str, Record], cache: Path, backend
 def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:
     if given is None:
         return Path(tempfile.mkdtemp(prefix="iree-matrix-reproduce-")), True
-    store = given / "store"
+    store = CacheLayout(given).store
     if store.is_dir() and any(p.name != "staging" for p in store.iterdir()):
         raise UserError(
             f"--cache {given}: its store already holds results, so nothing would be made again; "

@@ -8,7 +8,8 @@ import json
 import shlex
 from pathlib import Path
 
-from iree_matrix.commands.base import absolute, default_cache, recorded_cache
+from iree_matrix.commands.base import add_cache_option, default_cache, recorded_cache
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
 
@@ -19,9 +20,7 @@ HELP = "one job's record in full: status, the tool's whole message, its logs; --
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("job", help="a job id as printed (run:tiny_cnn/…), or a glob matching one job")
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
-    parser.add_argument(
-        "--cache", type=absolute, default=None, help="where its logs are (default: the run's cache)"
-    )
+    add_cache_option(parser, help="where its logs are (default: the run's cache)")
     parser.add_argument("--log", action="store_true", help="also print the job's log")
     parser.add_argument(
         "--commands",
@@ -53,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     recorded, store = recorded_cache(args.results_dir)  # the cache the run itself used
     cache = args.cache or recorded or default_cache()
     if args.cache is not None or store is None:
-        store = cache / "store"
+        store = CacheLayout(cache).store
     if args.commands:
         from iree_matrix.report import recipes
 

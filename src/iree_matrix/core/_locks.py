@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from iree_matrix.core import formats
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 
 QUIET_LOCK = Path(tempfile.gettempdir()) / "iree-matrix-quiet.lock"
@@ -66,9 +67,6 @@ class CacheBusy(UserError):
     """Another process holds the cache's lock and this one was not told to wait (`--wait`)."""
 
 
-CACHE_LOCK = "run.lock"
-
-
 @contextlib.contextmanager
 def cache_lock(
     cache: Path,
@@ -82,7 +80,7 @@ def cache_lock(
     quiet lock's does; another process is refused with a one-line error naming it (`CacheBusy`), or,
     with `wait`, waits for it — `report` gets "waiting for the cache …: in use by pid …" when it starts
     waiting and whenever the holder changes; `cancelled()` True (Ctrl-C) raises LockCancelled."""
-    path = Path(cache) / CACHE_LOCK
+    path = CacheLayout(Path(cache)).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     mine: Optional[Holder] = None

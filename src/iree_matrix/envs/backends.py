@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from iree_matrix.core import _tree, containers
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.envs import Backend
 from iree_matrix.envs.docker import DockerBackend
@@ -30,12 +31,12 @@ def limit(matrix: MatrixSpec) -> _tree.Limits:
 
 def _venv(cache: Path, matrix: MatrixSpec) -> Backend:
     limit(matrix)
-    return VenvBackend(cache / "envs" / "venv", matrix.interpreters)
+    return VenvBackend(CacheLayout(cache).venvs, matrix.interpreters)
 
 
 def _docker(cache: Path, matrix: MatrixSpec) -> Backend:
     limit(matrix)
-    return DockerBackend(cache / "images", base_images=matrix.images)
+    return DockerBackend(CacheLayout(cache).images, base_images=matrix.images)
 
 
 def _mixed(cache: Path, matrix: MatrixSpec) -> Backend:

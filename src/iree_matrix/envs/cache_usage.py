@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Optional, Union
 
 from iree_matrix.core import containers, formats
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.images.common import BASE_REPO, ENV_REPO
 
-# The cache's parts: (directory, what it holds, what removing it costs the next run).
+# The cache's parts, by their `CacheLayout` names: (what it holds, what removing it costs the next run).
 PARTS = {
     "logs": ("job logs of earlier executions", "nothing: each stored result keeps its own log"),
     "wheelhouse": ("downloaded wheels", "downloads again when an environment is built"),
@@ -114,11 +115,12 @@ def du(path: Path) -> int:
 
 
 def usage(cache: Path) -> list[Part]:
-    cache = Path(cache)
+    layout = CacheLayout(Path(cache))
+    folders = {name: Path(getattr(layout, name)) for name in PARTS}
     return [
-        Part(name, cache / name, du(cache / name), holds, cost)
+        Part(name, folders[name], du(folders[name]), holds, cost)
         for name, (holds, cost) in PARTS.items()
-        if (cache / name).is_dir()
+        if folders[name].is_dir()
     ]
 
 

@@ -11,6 +11,7 @@ from typing import Optional
 
 from iree_matrix import images
 from iree_matrix.core import containers
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import MatrixError
 from iree_matrix.envs.docker import DockerBackend
 from iree_matrix.matrix.plan import Plan
@@ -29,8 +30,8 @@ class Row:
 
 def inventory(matrix: MatrixSpec, plan: Plan, cache: Path) -> list[Row]:
     containers.require()
-    backend = DockerBackend(cache / "images", base_images=matrix.images)
-    wheelhouse = Wheelhouse(cache / "wheelhouse")
+    backend = DockerBackend(CacheLayout(cache).images, base_images=matrix.images)
+    wheelhouse = Wheelhouse(CacheLayout(cache).wheelhouse)
     rows = []
     for job in (j for j in plan.jobs if j.stage == "install"):
         try:

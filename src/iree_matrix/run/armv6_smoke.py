@@ -23,6 +23,7 @@ from tabulate import tabulate
 from iree_matrix import images, stages
 from iree_matrix.boards import arm
 from iree_matrix.core import containers, formats, refusals
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.outcome import Outcome, from_exception, now
 from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -35,12 +36,12 @@ HELLO_JOB = "toolchain:armv6-hello"
 
 def hello(cache: Path, results: ResultsLog) -> Record:
     """Step 1, recorded as a `toolchain` record (the report lists it apart from the matrix)."""
-    log = cache / "logs" / "toolchain--armv6-hello.log"
+    log = CacheLayout(cache).logs / "toolchain--armv6-hello.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     started = now()
     try:
         containers.require()
-        base = images.Bases(cache / "images").suite(
+        base = images.Bases(CacheLayout(cache).images).suite(
             "bookworm", "armel", timeout=1800, log=log, with_python=False
         )
         runner = base_environment("armv6-hello", base)

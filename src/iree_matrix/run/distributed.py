@@ -47,6 +47,7 @@ from typing import Any, Callable, Optional, TextIO
 
 from iree_matrix import stages
 from iree_matrix.core._locks import machine_lock
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
 from iree_matrix.core.outcome import Outcome, from_exception
 from iree_matrix.core.outcome import record as make_record
@@ -285,7 +286,7 @@ class DaskExecutor(Executor):
     ) -> None:
         options = options or Options()
         super().__init__(spec, plan, cache=cache, results=results, backend=backend, options=options, out=out)
-        self.store = Store(Path(store) if store is not None else Path(cache) / "store")
+        self.store = Store(Path(store) if store is not None else CacheLayout(Path(cache)).store)
         self.backend_name = backend_name
         self._client = client
         self.placement: dict[str, str] = {}  # job id -> the worker that ran (or reused) it
@@ -419,7 +420,7 @@ def executor(
     if where.cluster is not None:
         parse_cluster(where.cluster)  # a bad value is one line before anything starts
     _dask()
-    store = where.store or Path(cache) / "store"
+    store = where.store or CacheLayout(Path(cache)).store
     place = f"scheduler {where.scheduler}" if where.scheduler else f"{where.cluster} (this machine)"
     print(f"distributed: {place}; shared store: {store}")
     return DaskExecutor(

@@ -27,6 +27,7 @@ from iree_matrix import stages
 from iree_matrix.core import _proc, _text, host, refusals
 from iree_matrix.core._files import fuller, is_disk_full, storage_error
 from iree_matrix.core._locks import LockCancelled, cache_lock, machine_lock
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import EnvironmentFault, StorageError
 from iree_matrix.core.outcome import Outcome, from_exception, now
 from iree_matrix.core.outcome import record as make_record
@@ -97,8 +98,8 @@ def job_log(cache: Path, job_id: str, started: Optional[str] = None) -> Path:
     job that caches written before this layout hold."""
     name = job_id.replace("/", "__").replace(":", "--")
     if started is None:
-        return Path(cache) / "logs" / f"{name}.log"
-    return Path(cache) / "logs" / name / (started.replace(":", "-").replace("+", "Z") + ".log")
+        return CacheLayout(Path(cache)).logs / f"{name}.log"
+    return CacheLayout(Path(cache)).logs / name / (started.replace(":", "-").replace("+", "Z") + ".log")
 
 
 class Executor:
@@ -116,8 +117,8 @@ class Executor:
         self.spec = spec
         self.plan = plan
         self.cache = Path(cache)
-        self.store = Store(self.cache / "store")
-        self.wheelhouse = Wheelhouse(self.cache / "wheelhouse")
+        self.store = Store(CacheLayout(self.cache).store)
+        self.wheelhouse = Wheelhouse(CacheLayout(self.cache).wheelhouse)
         self.results = results
         self.backend = backend
         self.options = options = options or Options()

@@ -19,6 +19,7 @@ from typing import Optional, TextIO
 
 from iree_matrix import stages
 from iree_matrix.core import _locks, formats, refusals
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import compile_errors, hints, targets
 from iree_matrix.matrix.plan import Job
@@ -53,7 +54,7 @@ def headline(message: Optional[str], cache: Optional[Path] = None, width: int = 
     found = hints.find(message)  # the line a known failure signature matches, else the first error
     line = found.line if found is not None else next((ln for ln in lines if "error" in ln.lower()), lines[0])
     if cache is not None:
-        line = line.replace(str(Path(cache) / "store"), "<store>").replace(str(cache), "<cache>")
+        line = line.replace(str(CacheLayout(Path(cache)).store), "<store>").replace(str(cache), "<cache>")
     # pip lists every version it knows, oldest first; the newest are the ones a reader needs.
     versions = _FROM_VERSIONS.search(line)
     if versions:
