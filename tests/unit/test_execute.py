@@ -319,3 +319,23 @@ def test_a_stage_that_ran_no_command_still_leaves_a_log_that_says_so(
     assert text == "iree-matrix: install ok, without running a command\n"
     compiled = log.latest()["compile:m/e/3.9.0"]
     assert job_log(tmp_path / "cache", compiled.job, compiled.started).read_text().startswith("compile:m/e")
+
+
+def test_a_run_states_its_cost_before_it_starts_and_a_command_its_own_levers(world: World, tmp_path: Path):
+    """Issue #52: jobs, the estimated time on this machine now, and how to make it cheaper."""
+    out = io.StringIO()
+    log = ResultsLog(tmp_path / "results.jsonl")
+    cheaper = "--budget N (a shorter descent)"
+    Executor(
+        types.SimpleNamespace(timeouts={}), _plan(), cache=tmp_path / "cache", results=log,
+        backend=FakeBackend(), options=Options(cheaper=cheaper), out=out,
+    ).run()  # fmt: skip
+    said = [line for line in out.getvalue().splitlines() if "this run: " in line]
+    assert len(said) == 1 and "this run: 6 of 6 jobs to run, about 0:" in said[0]
+    assert said[0].endswith(f"CPUs); cheaper: {cheaper}")
+    out = io.StringIO()  # everything stored now: nothing to state
+    Executor(
+        types.SimpleNamespace(timeouts={}), _plan(), cache=tmp_path / "cache", results=log,
+        backend=FakeBackend(), options=Options(), out=out,
+    ).run()  # fmt: skip
+    assert "this run: " not in out.getvalue()

@@ -196,3 +196,36 @@ def test_a_module_for_a_named_cpu_is_comparable_on_any_machine():
     published = {r.job: r for r in (host, _run())}
     verdict = reproduce.compare(_run(), published, _made(host, _run("f" * 64)), here_cpu=here)
     assert verdict.module_same is None and "not comparable" in verdict.text()
+
+
+def test_reproduce_states_its_cost_shows_progress_and_ctrl_c_prints_what_finished(
+    tmp_path, monkeypatch, capsys
+):
+    """Issue #52: no ETA, and an interrupt printed nothing of the cells already reproduced."""
+    from iree_matrix import cli
+    from iree_matrix.core.results import ResultsLog
+
+    compiled, ran = dataclasses.replace(_compile(), seconds=20.0), dataclasses.replace(_run(), seconds=2.0)
+    other = dataclasses.replace(ran, job=ran.job + "/local-sync", cell=ran.cell + "/local-sync")
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for r in (compiled, ran, other):
+        log.append(r)
+    made = iter([_made(compiled, ran)])
+
+    def recreate(record, latest, cache, backend):
+        try:
+            return next(made)
+        except StopIteration:
+            raise KeyboardInterrupt from None  # Ctrl-C while the second cell is made
+
+    monkeypatch.setattr(reproduce, "_recreate", recreate)
+    monkeypatch.setattr(reproduce, "_host_cpu", lambda: CPU)
+    code = cli.main(["reproduce", "run:*", "--results-dir", str(tmp_path), "--cache", str(tmp_path / "c")])
+    out = capsys.readouterr().out
+    assert code == 130
+    said = out.splitlines()[1]
+    assert (
+        said.startswith("reproduce: 2 cell(s), each made again from nothing") and "cheaper: fewer JOB" in said
+    )
+    assert "[1/2 " in out and " ETA " in out and f"] {ran.job}" in out
+    assert "interrupted: 1 of 2 cells reproduced (above)" in out

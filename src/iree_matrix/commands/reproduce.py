@@ -26,12 +26,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.commands.base import add_cache_option
+from iree_matrix.commands.base import EXIT_INTERRUPTED, add_cache_option
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.iree import flags
 from iree_matrix.matrix import models
+from iree_matrix.run.progress import Steps, cost
 
 NAME = "reproduce"
 HELP = "re-create published cells in a fresh cache from their records; same module and output sha256?"
@@ -68,19 +69,43 @@ def run(args: argparse.Namespace) -> int:
     chosen = select(latest, args.jobs, path)
     cache, temporary = _fresh_cache(args.cache)
     print(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
+    expected = [_expected_seconds(record, latest) for record in chosen]
+    print(cost(
+        "reproduce", f"{len(chosen)} cell(s), each made again from nothing (its environments installed, "
+        "then export, compile and run)", sum(expected),
+        "fewer JOB globs; a compile job instead of its run (no timing); downloads into the fresh cache "
+        "come on top",
+    ), flush=True)  # fmt: skip
+    steps = Steps(expected)
     verdicts = []
     try:
-        for n, record in enumerate(chosen, 1):
-            print(f"[{n}/{len(chosen)}] {record.job}", flush=True)
+        for record in chosen:
             made = _recreate(record, latest, cache, args.backend)
             verdict = compare(record, latest, made, here_cpu=_host_cpu())
-            print(verdict.text(), flush=True)
+            steps.finished(f"{record.job}\n{verdict.text()}")
             verdicts.append(verdict)
+    except KeyboardInterrupt:  # what finished is printed; the cell under way is dropped
+        print(summary(verdicts))
+        print(f"interrupted: {len(verdicts)} of {len(chosen)} cells reproduced (above)")
+        return EXIT_INTERRUPTED
     finally:
         if temporary:
             shutil.rmtree(cache, ignore_errors=True)
     print(summary(verdicts))
     return EXIT_DIFFERENT if any(v.different for v in verdicts) else 0
+
+
+def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
+    """What re-creating a cell costs here now: its published stages' own times and an install per
+    environment (the published median), scaled by the load as the matrix's first estimate is."""
+    from iree_matrix.run.progress import load_factor, published_times, sensitivity
+
+    chain = [_dep(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
+             record.stage == "run"]  # fmt: skip
+    now = load_factor()
+    seconds = sum((r.seconds or 0.0) * now ** sensitivity(r.stage) for r in chain if r is not None)
+    installs = len(chain) * published_times().by_stage.get("install", 60.0)
+    return seconds + installs
 
 
 # --- which cells ------------------------------------------------------------------------------

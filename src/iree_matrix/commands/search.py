@@ -156,7 +156,13 @@ def run(args: argparse.Namespace) -> int:
         + (f", no round started past {args.max_minutes:g} min" if args.max_minutes else "")
     )
     started = time.monotonic()
-    code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, args.results_dir)
+    # Round 1 states its cost before it starts (the executor's cost line) with the search's levers.
+    cheaper = (
+        "--model REF or --functions GLOB (fewer functions), --knobs (fewer knobs), --budget N and --rounds N "
+        "(a shorter descent), --max-minutes M"
+    )
+    options = dataclasses.replace(RunOptions.from_args(args), cheaper=cheaper)
+    code, summary = run_plan(loaded, options, cache, results, args.results_dir)
     if code == EXIT_INTERRUPTED:  # round 1 incomplete: the same command resumes it
         return code
     known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}

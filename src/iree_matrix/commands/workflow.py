@@ -62,6 +62,7 @@ class RunOptions:
     strict: bool = False
     cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
     wait: bool = False  # --wait: a cache another run uses is waited for
+    cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: the executor's)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
@@ -276,8 +277,9 @@ def run_plan(
     print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)
     executing = Options(
-        jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime, wait=options.wait
-    )
+        jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime, wait=options.wait,
+        **({"cheaper": options.cheaper} if options.cheaper else {}),
+    )  # fmt: skip
     if options.cluster is not None:
         from iree_matrix.run import distributed
 

@@ -37,7 +37,7 @@ from iree_matrix.envs import Backend
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
-from iree_matrix.run.progress import Estimates, Progress, load_factor, published_times
+from iree_matrix.run.progress import Estimates, Progress, cost, load_factor, published_times
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Options:
     # stored, e.g. all of a matrix's timings in one quiet sitting; nothing upstream is redone.
     retime: tuple[str, ...] = ()
     wait: bool = False  # a cache another run uses: wait for it (--wait) instead of stopping
+    # How to make a run cheaper, said with its cost before it starts (a command may know better).
+    cheaper: str = "--select GLOB or --model REF (fewer cells), fewer releases in the matrix file, --timeout"
 
 
 @dataclasses.dataclass
@@ -134,8 +136,14 @@ class Executor:
             still_stored=self._still_stored,
         )  # fmt: skip
         self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
-        if any(source != "stored" for source in estimates.source.values()):
+        to_run = sum(source != "stored" for source in estimates.source.values())
+        if to_run:
             self.progress.note(estimates.basis())
+            seconds = estimates.left(list(estimates.seconds), {})
+            stored = f" ({len(plan) - to_run} stored)" if to_run < len(plan) else ""
+            self.progress.note(
+                cost("this run", f"{to_run} of {len(plan)} jobs to run{stored}", seconds, options.cheaper)
+            )
         self._cancel = threading.Event()
         self._lock = threading.Lock()
 
