@@ -7,6 +7,7 @@ stays under them: jobs done of total, the stages running now, elapsed, and the e
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import sys
@@ -112,60 +113,41 @@ def _ratio(pairs: Sequence[tuple[float, float]]) -> float:
     return sum(a for _, a in pairs) / sum(b for b, _ in pairs)
 
 
-# How a stage's time grows as other programs load the CPUs: as L**k, L the load average over the CPUs
-# (at least 1). Measured on this 2-core machine in one loaded first run (docs/first-run.md: load average
-# median 16.7, L ~8.4): exports took 13x their quiet times (k 1.2), compiles 6x (0.85), runs 2.4x
-# (0.4); other stages take 0.5, the square root the estimate used for every stage before (issue #52:
-# that ETA was 0.58-0.78 of the time actually left at load 6).
-LOAD_SENSITIVITY = {"export": 1.2, "compile": 0.85, "run": 0.4}
-DEFAULT_SENSITIVITY = 0.5
-
-
-def sensitivity(stage: str) -> float:
-    return LOAD_SENSITIVITY.get(stage, DEFAULT_SENSITIVITY)
-
-
 class HostFactor:
-    """How much longer stages take on this host, now, than the basis said. A stage some of whose
-    jobs finished here: their seconds over their basis, moved by how the load changed since they ran
-    (`sensitivity`); a stage none of which finished: this host's own speed (what the finished computing
-    stages took beyond what their load explains) times the current load's effect on that stage; with
-    nothing finished, the load's effect alone (`load`: `load_factor`, measured as the run goes). And
-    never less than a running job has already overrun its own (`Estimates.left`)."""
+    """How much longer stages take on this host, now, than the basis said: the seconds of this run's
+    finished jobs of that stage over their basis; for a stage none of which has finished here, the
+    same of the other computing stages finished here, else the machine's load (`load_factor`,
+    measured as the run goes); and never less than a running job has already overrun its own."""
 
     def __init__(self, load: float = 1.0) -> None:
-        self._seen: dict[str, list[tuple[float, float, float]]] = {}  # stage -> (basis, actual, load)
+        self._seen: dict[str, list[tuple[float, float]]] = {}  # stage -> (basis, actual)
         self.load = load
 
     def observe(self, stage: str, basis: float, actual: float) -> None:
         if basis > 0 and actual > 0:
-            self._seen.setdefault(stage, []).append((basis, actual, max(1.0, self.load)))
+            self._seen.setdefault(stage, []).append((basis, actual))
 
     def of(self, stage: str) -> float:
-        k, now = sensitivity(stage), max(1.0, self.load)
         own = self._seen.get(stage)
         if own:
-            basis = sum(b for b, _, _ in own)
-            then = sum(b * load for b, _, load in own) / basis  # the load they ran at, by weight
-            return sum(a for _, a, _ in own) / basis * (now / then) ** k
-        others = [(name, seen) for name, seen in self._seen.items() if name not in IO_STAGES]
-        if not others:
-            return now**k
-        explained = sum(b * load ** sensitivity(name) for name, seen in others for b, _, load in seen)
-        host = sum(a for _, seen in others for _, a, _ in seen) / explained
-        return host * now**k
+            return _ratio(own)
+        # A stage not seen yet. Contention slows stages unequally (here, at a load factor of ~10:
+        # exports 13x, compiles 6x, runs 2.4x (medians)): take the square root of what the other computing
+        # stages show, else of the load — the geometric middle between no slowdown and the worst.
+        others = [p for name, seen in self._seen.items() if name not in IO_STAGES for p in seen]
+        return math.sqrt(_ratio(others) if others else self.load)
 
     @property
     def samples(self) -> int:
         return sum(len(v) for v in self._seen.values())
 
     def describe(self) -> str:
-        load = f"the load (x{max(1.0, self.load):.2g} the CPUs) to the power each stage feels it"
+        load = f"x{math.sqrt(self.load):.2g} (the square root of the load average over the CPUs)"
         if not self.samples:
-            return f"{load}, until stages finish here"
+            return f"{load} until stages finish here"
         stages = ", ".join(f"{stage} x{self.of(stage):.2g}" for stage in sorted(self._seen))
         computing = [s for s in self._seen if s not in IO_STAGES]
-        rest = "this host's speed from those, times " + load if computing else load
+        rest = f"x{self.of('?'):.2g} (the square root of those)" if computing else load
         return f"{stages} (from {self.samples} finished here), other stages {rest}"
 
 
