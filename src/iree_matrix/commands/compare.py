@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         )
     globs = [g.strip() for g in args.functions.split(",") if g.strip()]
     here = host.identity()
-    rows, found = [], []
+    rows: list[list[str]] = []
+    found: list[dict[str, object]] = []
     # A glob names a function ("mobilenet_v2", "whisper_tiny.encoder") or the row ("… on 3.13.0").
     # Checked before the quiet lock: a mistyped glob is said at once, not after another run's timing.
     chosen = [

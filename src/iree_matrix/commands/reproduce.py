@@ -98,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
 def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     """What re-creating a cell costs here now: its published stages' own times and an install per
     environment (the published median), scaled by the load as the matrix's first estimate is."""
-    from iree_matrix.run.progress import load_factor, published_times, sensitivity
+    from iree_matrix.run.progress import load_factor, published_times
 
     chain = [_dep(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
              record.stage == "run"]  # fmt: skip
-    now = load_factor()
-    seconds = sum((r.seconds or 0.0) * now ** sensitivity(r.stage) for r in chain if r is not None)
+    slower = load_factor() ** 0.5  # as the matrix's estimate takes the load before a stage finished
+    seconds = sum((r.seconds or 0.0) * slower for r in chain if r is not None)
     installs = len(chain) * published_times().by_stage.get("install", 60.0)
     return seconds + installs
 

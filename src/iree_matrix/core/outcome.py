@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
-from iree_matrix.core import _proc, _text, host
+from iree_matrix.core import _proc, host
 from iree_matrix.core.errors import StageFailure, StageSkipped, UserError
 from iree_matrix.core.results import Record, Status
 
@@ -97,9 +97,9 @@ def record(
         labels=dict(labels),
         metrics=dict(outcome.metrics),
         error_class=outcome.error_class,
-        # The tool's words without this machine's paths (`model.mlir:89:5`, `loc("tiny_cnn.py":48:0)`):
-        # a record is read on other machines (published, merged, queried); the job's log keeps them.
-        message=_text.without_paths(outcome.message) if outcome.message else outcome.message,
+        # Kept whole here: this run's own summary may name a path to act on (a damaged environment's
+        # directory); a record read back from a log loses them (results.Record.from_dict).
+        message=outcome.message,
         blocked_by=blocked_by,
         env=dict(outcome.env if env is None else env),
         command=outcome.command,

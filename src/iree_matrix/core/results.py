@@ -145,8 +145,8 @@ class Record:
         kwargs["error_class"] = refusals.read_class(
             data["stage"], data.get("error_class"), data.get("message")
         )
-        if kwargs.get("message"):  # a log written before messages lost their host paths (outcome.record)
-            kwargs["message"] = _text.without_paths(kwargs["message"])
+        if kwargs.get("message"):  # the tool's words without the paths of the machine that made them
+            kwargs["message"] = _text.without_paths(kwargs["message"])  # (`loc("tiny_cnn.py":48:0)`)
         record = cls(**kwargs)
         _ = record.label  # the typed view, built now: a LabelError naming a label that is none
         return record
