@@ -390,3 +390,14 @@ def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
     )
     same = paired.attach(records(IDENTIFIED), [_compare("3.6.0", "3.7.0", "no difference", 1.01)])
     assert answers.regressions(_runs(same)) == []  # the rounds overrule the medians' 3.75x
+
+
+def test_a_paired_fastest_follows_the_chain_of_verdicts():
+    """3.7.0 beat the newest (3.8.0) and 3.6.0 beat 3.7.0 in paired rounds: 3.6.0 is the fastest,
+    by the product of the two speed-ups (what runs/ of issue #48's regressions read)."""
+    from iree_matrix.answers import paired
+
+    records = [r for c in ("3.6.0", "3.7.0", "3.8.0") for r in (_compile("m", c), _run("m", c, load=1.5))]
+    documents = [_compare("3.8.0", "3.7.0", "faster", 0.74), _compare("3.6.0", "3.7.0", "slower", 4.0)]
+    (rec,) = answers.recommendations(_runs(paired.attach(records, documents)))
+    assert rec.fastest.compiler == "3.6.0" and round(rec.fastest_ratio, 2) == round(4.0 / 0.74, 2)
