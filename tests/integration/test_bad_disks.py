@@ -107,3 +107,32 @@ def test_a_full_disk_during_an_append_leaves_whole_records_only(mounts, capsys) 
     assert text.endswith(b"\n") and text.count(b"\n") == written  # no half record
     assert [r.job for r in log] == [f"compile:m{n}" for n in range(written)]
     assert "torn" not in capsys.readouterr().err
+
+
+FILLS_TMPDIR = """
+import tempfile
+def build(seed=0):
+    with tempfile.TemporaryFile() as f:  # in the job's TMPDIR, on the full file system
+        for _ in range(64):
+            f.write(b"x" * (1 << 20))
+            f.flush()
+"""
+
+
+def test_a_full_tmpdir_is_named_not_the_cache(mounts, cache: Path, tmp_path: Path) -> None:
+    """#51: a stage whose tool filled $TMPDIR was blamed on --cache, quoting the cache's free space.
+    A real 8 MiB tmpfs as TMPDIR, a model writing 64 MiB there, the real CLI on host venvs."""
+    tmpdir = mounts("tmpdir", "8M")
+    (tmp_path / "fills.py").write_text(FILLS_TMPDIR)
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+        f'models = ["{tmp_path / "fills.py"}:build"]\n[benchmark]\nrepetitions = 1\n'
+    )
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
+            "--cache", str(cache), "--results-dir", str(tmp_path / "results")]  # fmt: skip
+    env = {**os.environ, "TMPDIR": str(tmpdir), "IREE_MATRIX_QUIET_LOCK": str(tmp_path / "quiet.lock")}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=1200, env=env)
+    print(done.stdout, done.stderr)
+    line = _one_error_line(done, str(tmpdir), "set TMPDIR to a bigger disk")
+    assert "--cache" not in line and done.returncode != 0

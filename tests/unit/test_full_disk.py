@@ -120,7 +120,7 @@ def test_a_venv_whose_install_fails_otherwise_is_removed_and_the_failure_kept(tm
 
 @pytest.mark.parametrize(
     "how",
-    ["raises-enospc", "tool-says-no-space", "store-commit-fails"],
+    ["raises-enospc", "tool-says-no-space", "a-model-says-no-space", "store-commit-fails"],
 )
 def test_a_full_disk_mid_run_stops_it_records_the_stage_and_keeps_the_rest(world, tmp_path, monkeypatch, how):  # noqa: F811
     """The stage the disk stopped is published as a failure (not stored: the next run redoes it),
@@ -132,6 +132,9 @@ def test_a_full_disk_mid_run_stops_it_records_the_stage_and_keeps_the_rest(world
         message = "iree-compile: error: could not write module.vmfb: No space left on device"
         world.behaviour[victim] = lambda job: Outcome(Status.FAIL, message=message, error_class="disk-full",
                                                       cacheable=False)  # fmt: skip
+    elif how == "a-model-says-no-space":  # #51: a full $TMPDIR was stored as the model's "model-error"
+        message = "OSError: [Errno 28] No space left on device"
+        world.behaviour[victim] = lambda job: Outcome(Status.FAIL, message=message, error_class="model-error")
     else:
         real = Store.commit
 

@@ -25,7 +25,7 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
 from iree_matrix.core import _proc, _text, host, refusals
-from iree_matrix.core._files import fuller, is_disk_full, storage_error
+from iree_matrix.core._files import DISK_FULL_TEXT, fuller, is_disk_full, storage_error
 from iree_matrix.core._locks import LockCancelled, cache_lock, machine_lock
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import EnvironmentFault, StorageError
@@ -341,9 +341,11 @@ class Executor:
                     raise storage_error(Path(getattr(exc, "filename", None) or out), exc) from None
                 outcome = from_exception(exc, job.stage)
             outcome = self._changed_inputs(ctx) or outcome
-            if (
-                outcome.error_class == "disk-full"
-            ):  # a tool said it ran out of space: its output's or $TMPDIR's
+            if outcome.status is Status.FAIL and any(t in (outcome.message or "") for t in DISK_FULL_TEXT):
+                # Whatever class the stage gave it (a model's OSError was stored as a "model-error"
+                # when $TMPDIR filled, #51): the disk's state, never the inputs' answer.
+                outcome = dataclasses.replace(outcome, error_class="disk-full", cacheable=False)
+            if outcome.error_class == "disk-full":  # a tool ran out of space: its output's or $TMPDIR's
                 raise storage_error(
                     fuller(out), outcome.message or "No space left on device", doing=f"{job.stage} failed"
                 )
