@@ -285,11 +285,19 @@ def with_advice(answer: Answer, chosen: Optional[advice.Chosen], name: str) -> A
     """The model's answer led by its Advice (issue #48: the release, the exact flags, the peer
     ratio, the CPU identity, in a few lines); the releases' pass/fail summary shortened to one line
     plus its failures' what-to-do (`--releases` prints it whole). Without Advice, unchanged."""
-    if chosen is None or answer.answer == NOT_MEASURED:
+    if answer.answer == NOT_MEASURED:
         return answer
-    wanted = [a for a in chosen.advice if name in (a.model, a.function, f"{a.model}.{a.function}")]
-    if not wanted:
-        return answer
+    wanted = [
+        a
+        for a in (chosen.advice if chosen else ())
+        if name in (a.model, a.function, f"{a.model}.{a.function}")
+    ]
+    if chosen is None or not wanted:
+        said = (
+            f"  the answer (release, flags, peer ratio) for {name} is not published: "
+            f"`{advice.COMMAND} {name}` measures it here"
+        )
+        return dataclasses.replace(answer, lines=(*answer.lines, said))
     shown = dataclasses.replace(chosen, advice=tuple(wanted))
     summary = answer.lines[0].split(":", 1)[-1].split("(", 1)[0].strip()
     lines = [
