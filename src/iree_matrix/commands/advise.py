@@ -309,6 +309,7 @@ def _sitting(
 ) -> dict[str, Any]:
     from iree_matrix.answers import advice, search
     from iree_matrix.core import _locks, host
+    from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.results import Status
     from iree_matrix.iree import flags as iree_flags
     from iree_matrix.run import abtest, sitting
@@ -400,7 +401,7 @@ def _sitting(
                 if peer is None:
                     meta["error"] = "the peer stage did not run"
                     continue
-                onnx = cache / "store" / "peer" / peer.key / "model.onnx"
+                onnx = CacheLayout(cache).store / "peer" / peer.key / "model.onnx"
                 try:
                     argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, Path(work))
                     arm = peer_arms.start(sitting.PeerArm(name, argv, Path(work)))
