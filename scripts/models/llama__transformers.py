@@ -45,6 +45,10 @@ Weights: transformers' own initialisation (``_init_weights``: linear layers and 
 from N(0, 0.02^2)), drawn from ``seed``, then every RMSNorm weight from U(0.5, 1.5) so that none
 is the identity. Inputs: 32 prompt tokens and a 33rd token drawn uniformly from the vocabulary
 (from ``seed + 1``); ``decode``'s caches are ``prefill``'s output on them, at position 32.
+Everything is made in float64 inside ``api.exactly`` and rounded to float32 once, so it is the
+same on every CPU and thread count: the RoPE table by the library's formula in float64, and the
+example caches with the rotary cos/sin in float64 (the library computes both in float32, whose
+last bits differ between ATen's AVX2 and AVX-512 kernels); the exported forward is the library's.
 
 Attention: transformers' default, ``sdpa`` (``ATTN_IMPLEMENTATION``); ``build(seed, "eager")``
 selects the library's ``eager_attention_forward`` instead (same function in torch, checked by the
@@ -75,15 +79,16 @@ Measured with torch 2.13.0 (CPU), iree-turbine 3.9.0 and IREE 3.9.0 (``iree-comp
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+import contextlib
+from typing import Dict, Iterator, Tuple
 
 import torch
 from torch import nn
 
 try:  # imported as ``models.llama__transformers`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, seeded
+    from .api import ModelSpec, exactly, to_float32
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, exactly, to_float32  # type: ignore[no-redef]
 
 REQUIREMENTS = ("transformers==5.23.0",)
 FUNCTIONS = ("prefill", "decode")
@@ -157,7 +162,7 @@ class Prefill(nn.Module):
         self.model = model
 
     def forward(self, input_ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        cache = new_static_cache(self.model.config)
+        cache = new_static_cache(self.model.config, self.model.dtype)  # float64 in api.exactly
         out = self.model(input_ids=input_ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
         keys, values = _stacked(cache)
         return out.logits, keys, values
@@ -177,7 +182,7 @@ class Decode(nn.Module):
         k_cache: torch.Tensor,
         v_cache: torch.Tensor,
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        cache = new_static_cache(self.model.config)
+        cache = new_static_cache(self.model.config, self.model.dtype)
         for i, layer in enumerate(cache.layers):
             layer.keys.copy_(k_cache[i])
             layer.values.copy_(v_cache[i])
@@ -196,27 +201,72 @@ def _perturb_norms(model: nn.Module) -> None:
             module.weight.uniform_(0.5, 1.5)
 
 
-def build_model(seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION) -> nn.Module:
-    """``LlamaForCausalLM`` with the stories15M config, weights drawn from ``seed``, in eval mode."""
+def _new_model(attn_implementation: str) -> nn.Module:
     from transformers import LlamaForCausalLM
 
-    config = make_config(attn_implementation)
-    with seeded(seed):
-        model = LlamaForCausalLM(config)
-        _perturb_norms(model)
+    model = LlamaForCausalLM(make_config(attn_implementation))
+    _perturb_norms(model)
+    _exact_rope_table(model)
     return model.eval()
+
+
+def _exact_rope_table(model: nn.Module) -> None:
+    """The RoPE frequencies by transformers' formula (``compute_default_rope_parameters``), in the
+    default dtype (float64 inside ``api.exactly``) instead of the float32 it names: float32
+    ``base ** x`` is vectorised differently by ATen's AVX2 and AVX-512 kernels, and one of the 24
+    frequencies differed by one float32 ulp between ``ATEN_CPU_CAPABILITY=avx2`` and the AVX-512
+    default. They are non-persistent buffers, so constants of the exported MLIR."""
+    rope = model.model.rotary_emb
+    theta = model.config.rope_parameters["rope_theta"]
+    exponents = torch.arange(0, HEAD_DIM, 2, dtype=torch.int64).to(torch.get_default_dtype()) / HEAD_DIM
+    inv_freq = 1.0 / (theta**exponents)
+    rope.inv_freq = inv_freq
+    rope.original_inv_freq = inv_freq.clone()
+
+
+@contextlib.contextmanager
+def _float64_rope(model: nn.Module) -> Iterator[None]:
+    """While the build's prefill fills the example caches inside ``api.exactly``: the rotary
+    embedding's cos and sin in float64. transformers' ``LlamaRotaryEmbedding.forward`` computes them
+    in float32 whatever its input's dtype, with vectorised cos/sin whose last bits differ between
+    CPUs. Afterwards the library's own forward is back (it is what gets exported)."""
+    rope = model.model.rotary_emb
+
+    def forward(x: torch.Tensor, position_ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        freqs = position_ids[..., None].to(torch.float64) * rope.inv_freq.to(torch.float64)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return (emb.cos() * rope.attention_scaling).to(x.dtype), (emb.sin() * rope.attention_scaling).to(
+            x.dtype
+        )
+
+    rope.forward = forward
+    try:
+        yield
+    finally:
+        del rope.forward
+
+
+def build_model(seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION) -> nn.Module:
+    """``LlamaForCausalLM`` with the stories15M config, weights drawn from ``seed``, in eval mode."""
+    with exactly(seed):
+        model = _new_model(attn_implementation)
+    return to_float32(model)
 
 
 def build(seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION) -> Dict[str, ModelSpec]:
     """{"prefill", "decode"} with weights and example inputs from ``seed``."""
-    model = build_model(seed, attn_implementation)
-    with seeded(seed + 1):
-        prompt = torch.randint(0, VOCAB_SIZE, (1, PROMPT_LEN), dtype=torch.int64)
-        token = torch.randint(0, VOCAB_SIZE, (1, 1), dtype=torch.int64)
-    prefill = Prefill(model).eval()
-    decode = Decode(model).eval()
-    with torch.no_grad():
-        _, k_cache, v_cache = prefill(prompt)
+    with exactly(seed):  # the weights, and the caches the prompt fills, from the seed alone
+        model = _new_model(attn_implementation)
+        with exactly(seed + 1):
+            prompt = torch.randint(0, VOCAB_SIZE, (1, PROMPT_LEN), dtype=torch.int64)
+            token = torch.randint(0, VOCAB_SIZE, (1, 1), dtype=torch.int64)
+        prefill = Prefill(model).eval()
+        decode = Decode(model).eval()
+        with torch.no_grad(), _float64_rope(model):
+            _, k_cache, v_cache = prefill(prompt)
+    to_float32(prefill)
+    to_float32(decode)
+    k_cache, v_cache = to_float32((k_cache, v_cache))
     position = torch.tensor([PROMPT_LEN], dtype=torch.int64)
     return {
         "prefill": ModelSpec(

@@ -79,9 +79,9 @@ import torch.nn.functional as F
 from torch import nn
 
 try:  # imported as ``models.llama_stories15m`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, seeded
+    from .api import ModelSpec, exactly, to_float32
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, exactly, to_float32  # type: ignore[no-redef]
 
 PARAMETERS = 15_191_712
 FUNCTIONS = ("prefill", "decode")
@@ -113,9 +113,11 @@ class RMSNorm(nn.Module):
 
 
 def precompute_freqs_cis(dim: int, end: int, theta: float = ROPE_THETA) -> Tuple[torch.Tensor, torch.Tensor]:
-    freqs = 1.0 / (theta ** (torch.arange(0, dim, 2)[: (dim // 2)].float() / dim))
+    # in the default dtype (llama2.c: float32; float64 inside api.exactly, the same on every CPU)
+    dtype = torch.get_default_dtype()
+    freqs = 1.0 / (theta ** (torch.arange(0, dim, 2)[: (dim // 2)].to(dtype) / dim))
     t = torch.arange(end, device=freqs.device)
-    freqs = torch.outer(t, freqs).float()
+    freqs = torch.outer(t, freqs).to(dtype)
     return torch.cos(freqs), torch.sin(freqs)
 
 
@@ -327,7 +329,7 @@ class Decode(_Function):
 
 def build(seed: int = 0) -> Dict[str, ModelSpec]:
     """{"prefill", "decode"} with weights and example inputs from ``seed``."""
-    with seeded(seed):
+    with exactly(seed):  # the weights, and the caches the prompt fills, from the seed alone
         model = Transformer()
         with torch.no_grad():
             for mod in model.modules():
@@ -335,11 +337,14 @@ def build(seed: int = 0) -> Dict[str, ModelSpec]:
                     mod.weight.uniform_(0.5, 1.5)
         model.eval()
         tokens = torch.randint(0, VOCAB_SIZE, (1, PREFILL_LEN + 1))
-    prefill = Prefill(model).eval()
-    decode = Decode(model).eval()
-    prompt, next_token = tokens[:, :PREFILL_LEN], tokens[:, PREFILL_LEN:]
-    with torch.no_grad():
-        _, k_cache, v_cache = prefill(prompt)
+        prefill = Prefill(model).eval()
+        decode = Decode(model).eval()
+        prompt, next_token = tokens[:, :PREFILL_LEN], tokens[:, PREFILL_LEN:]
+        with torch.no_grad():
+            _, k_cache, v_cache = prefill(prompt)
+    to_float32(prefill)
+    to_float32(decode)
+    k_cache, v_cache = to_float32((k_cache, v_cache))
     position = torch.tensor([PREFILL_LEN], dtype=torch.int64)
     return {
         "prefill": ModelSpec(

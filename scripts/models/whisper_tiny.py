@@ -97,9 +97,9 @@ import torch.nn.functional as F
 from torch import nn
 
 try:  # imported as ``models.whisper_tiny`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, seeded
+    from .api import ModelSpec, exactly, to_float32
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, exactly, to_float32  # type: ignore[no-redef]
 
 PARAMETERS = 37_184_640
 FUNCTIONS = ("encoder", "decoder_step")
@@ -132,7 +132,8 @@ def sinusoids(length: int, channels: int, max_timescale: float = 10000.0) -> tor
     """Sinusoids for the encoder's positional embedding (openai's ``sinusoids``)."""
     assert channels % 2 == 0
     log_timescale_increment = math.log(max_timescale) / (channels // 2 - 1)
-    inv_timescales = torch.exp(-log_timescale_increment * torch.arange(channels // 2))  # float32, as openai's
+    # in the default dtype: float32 as openai's, float64 inside api.exactly (the same on every CPU)
+    inv_timescales = torch.exp(-log_timescale_increment * torch.arange(channels // 2))
     scaled_time = torch.arange(length)[:, None] * inv_timescales[None, :]
     return torch.cat([torch.sin(scaled_time), torch.cos(scaled_time)], dim=1)
 
@@ -328,7 +329,7 @@ def _init_weights(model: Whisper) -> None:
 
 def build(seed: int = 0) -> Dict[str, ModelSpec]:
     """{"encoder", "decoder_step"} with weights and example inputs from ``seed``."""
-    with seeded(seed):
+    with exactly(seed):  # the weights, and the caches the prompt's steps fill, from the seed alone
         model = Whisper()
         _init_weights(model)
         model.eval()
@@ -336,10 +337,15 @@ def build(seed: int = 0) -> Dict[str, ModelSpec]:
         audio = torch.randn(1, N_AUDIO_CTX, N_AUDIO_STATE)
         k_cache = torch.randn(CACHE_SHAPE)
         v_cache = torch.randn(CACHE_SHAPE)
-    step = DecoderStep(model.decoder).eval()
-    with torch.no_grad():
-        for pos, token in enumerate(PROMPT):
-            _, k_cache, v_cache = step(torch.tensor([[token]]), torch.tensor([pos]), k_cache, v_cache, audio)
+        step = DecoderStep(model.decoder).eval()
+        with torch.no_grad():
+            for pos, token in enumerate(PROMPT):
+                _, k_cache, v_cache = step(
+                    torch.tensor([[token]]), torch.tensor([pos]), k_cache, v_cache, audio
+                )
+    to_float32(model)
+    to_float32(step)
+    mel, audio, k_cache, v_cache = to_float32((mel, audio, k_cache, v_cache))
     token = torch.tensor([[EXAMPLE_TOKEN]], dtype=torch.int64)
     position = torch.tensor([EXAMPLE_POSITION], dtype=torch.int64)
     return {

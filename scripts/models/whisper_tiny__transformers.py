@@ -91,9 +91,9 @@ import torch
 from torch import nn
 
 try:  # imported as ``models.whisper_tiny__transformers`` (scripts/ on sys.path) or top-level
-    from .api import ModelSpec, seeded
+    from .api import ModelSpec, exactly, to_float32
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, exactly, to_float32  # type: ignore[no-redef]
 
 REQUIREMENTS = ("transformers==5.23.0",)
 FUNCTIONS = ("encoder", "decoder_step")
@@ -220,30 +220,40 @@ def _perturb_norms(model: nn.Module) -> None:
             module.bias.normal_(0.0, 0.1)
 
 
-def build_model(seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION) -> nn.Module:
-    """``WhisperForConditionalGeneration`` with the tiny config, weights drawn from ``seed``."""
+def _new_model(attn_implementation: str) -> nn.Module:
     from transformers import WhisperForConditionalGeneration
 
-    config = make_config(attn_implementation)
-    with seeded(seed):
-        model = WhisperForConditionalGeneration(config)
-        _perturb_norms(model)
+    model = WhisperForConditionalGeneration(make_config(attn_implementation))
+    _perturb_norms(model)
     return model.eval()
+
+
+def build_model(seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION) -> nn.Module:
+    """``WhisperForConditionalGeneration`` with the tiny config, weights drawn from ``seed``."""
+    with exactly(seed):
+        model = _new_model(attn_implementation)
+    return to_float32(model)
 
 
 def build(seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION) -> Dict[str, ModelSpec]:
     """{"encoder", "decoder_step"} with weights and example inputs from ``seed``."""
-    model = build_model(seed, attn_implementation)
-    encoder = Encoder(model.get_encoder()).eval()
-    step = DecoderStep(model).eval()
-    with seeded(seed + 1):
-        mel = torch.rand(MEL_SHAPE) * 2.0 - 1.0
-        k_cache = torch.randn(CACHE_SHAPE)
-        v_cache = torch.randn(CACHE_SHAPE)
-    with torch.no_grad():
-        audio = encoder(mel)
-        for pos, token in enumerate(PROMPT):
-            _, k_cache, v_cache = step(torch.tensor([[token]]), torch.tensor([pos]), k_cache, v_cache, audio)
+    with exactly(seed):  # the weights, the encoder's features and the prompt's caches from the seed alone
+        model = _new_model(attn_implementation)
+        encoder = Encoder(model.get_encoder()).eval()
+        step = DecoderStep(model).eval()
+        with exactly(seed + 1):
+            mel = torch.rand(MEL_SHAPE) * 2.0 - 1.0
+            k_cache = torch.randn(CACHE_SHAPE)
+            v_cache = torch.randn(CACHE_SHAPE)
+        with torch.no_grad():
+            audio = encoder(mel)
+            for pos, token in enumerate(PROMPT):
+                _, k_cache, v_cache = step(
+                    torch.tensor([[token]]), torch.tensor([pos]), k_cache, v_cache, audio
+                )
+    to_float32(encoder)
+    to_float32(step)
+    mel, k_cache, v_cache, audio = to_float32((mel, k_cache, v_cache, audio))
     token = torch.tensor([[EXAMPLE_TOKEN]], dtype=torch.int64)
     position = torch.tensor([EXAMPLE_POSITION], dtype=torch.int64)
     return {

@@ -62,9 +62,9 @@ import torch
 from torch import nn
 
 try:  # imported as ``models.yolox_nano`` (scripts/ on sys.path) or as a top-level module
-    from .api import ModelSpec, calibrate_batchnorm, seeded
+    from .api import ModelSpec, calibrate_batchnorm, exactly, to_float32
 except ImportError:  # pragma: no cover
-    from api import ModelSpec, calibrate_batchnorm, seeded  # type: ignore[no-redef]
+    from api import ModelSpec, calibrate_batchnorm, exactly, to_float32  # type: ignore[no-redef]
 
 PARAMETERS = 912_159
 BACKBONE_PARAMETERS = 459_968
@@ -332,11 +332,12 @@ class YOLOX(nn.Module):
 
 def build(seed: int = 0) -> ModelSpec:
     """YOLOX-Nano with weights, BatchNorm statistics and a (1, 3, 416, 416) input from ``seed``."""
-    with seeded(seed):
+    with exactly(seed):
         model = YOLOX()
         x = torch.rand(INPUT_SHAPE) * 255.0
         calibrate_batchnorm(model, x)
-    model.eval()
+    model = to_float32(model).eval()
+    x = to_float32(x)
     return ModelSpec(
         module=model,
         inputs=(x,),
