@@ -122,3 +122,24 @@ def test_a_function_with_one_exporter_and_no_bytecode_gets_no_table():
     )
     text = render_compatibility([*_records(), lone])
     assert "### `tiny`" in text and "### `lone`" not in text
+
+
+def test_an_export_whose_process_hung_at_exit_is_taken_with_its_finding() -> None:
+    """Issue #51 item 9: the export stands (its MLIR is compiled), and the answer says so."""
+    hung = "exported; the importer's Python process hangs at exit (iree-base-compiler 3.6.0): it did not end"
+    records = _records()
+    records[0] = dataclasses.replace(
+        records[0],
+        metrics={**records[0].metrics, "exit_hang": {"seconds_after_outputs": 20.2, "idle_seconds": 14.4}},
+        message=hung + " 20.2 s after writing its outputs\nmore",
+    )
+    found = {a.exporter: a for a in exporters.exporter_answers(records)}
+    old = found[_env("3.10", "2.5.1", "3.6.0")]
+    assert old.export == "ok" and old.exit_hang.startswith(hung) and old.compilers(exporters.TEXT)
+    assert found[_env("3.13", "2.9.1", "3.9.0")].exit_hang == ""
+    document = compat.derive(records)
+    compat.validate(document)  # the schema takes the new key
+    listed = {e["exporter"]: e for e in document["exporters"]["environments"]}
+    assert listed[_env("3.10", "2.5.1", "3.6.0")]["exit_hang"].startswith(hung)
+    assert "exit_hang" not in listed[_env("3.13", "2.9.1", "3.9.0")]  # published compat.json unchanged
+    assert any(hung in line for line in render_compatibility(records).splitlines())

@@ -53,6 +53,8 @@ class ExporterAnswer:
     mlir_sha256: str
     mlirbc_sha256: str
     takes: tuple[Take, ...]
+    # a finding of an export that stands: its process hung at exit and was killed (issue #51 item 9)
+    exit_hang: str = ""
 
     def compilers(self, form: str, *, taking: bool = True) -> list[str]:
         return answers.sorted_versions(t.compiler for t in self.takes if t.form == form and t.takes == taking)
@@ -105,6 +107,7 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                 mlir_sha256=export.metric.mlir_sha256 or "",
                 mlirbc_sha256=export.metric.mlirbc_sha256 or "",
                 takes=tuple(sorted(takes, key=lambda t: (answers.version_key(t.compiler), t.form))),
+                exit_hang=answers.first_line(export.message) if export.metric.exit_hang else "",
             )
         )
     return out
@@ -188,6 +191,7 @@ def as_json(found: Sequence[ExporterAnswer]) -> dict[str, Any]:
                 "export": a.export,
                 "mlir_sha256": a.mlir_sha256,
                 "mlirbc_sha256": a.mlirbc_sha256,
+                **({"exit_hang": a.exit_hang} if a.exit_hang else {}),
                 "text": a.compilers(TEXT),
                 "bytecode": a.compilers(BYTECODE),
                 "refused": [

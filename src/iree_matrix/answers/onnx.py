@@ -77,13 +77,25 @@ _FLOAT8 = (
     "requires; torch has that dtype from 2.7)"
 )
 _OLDER = "3.11.0 is the newest without that line)"
+# iree-base-compiler 3.6.0's Python bindings keep a process from ending after an export (issue #51
+# item 9): measured here with torch 2.13.0 + iree-turbine 3.6.0 and the compiler pinned to 3.6.0
+# (and by the issue's reporter with torch 2.5.1): a script that exports a Conv2d + ReLU and saves
+# the MLIR hung at exit 3 of 3 times (90-400 s, then killed), stuck in PyGILState_Ensure while
+# MLIR's resources are destroyed; with `del` of the export's output and `gc.collect()` before the
+# end it exited 2 of 2 times. The export stage records the hang on the export (`exit_hang`).
+_HANGS_AT_EXIT = (
+    "; the export works, but the Python process never ends after it (3.6.0's bindings hang at exit, in "
+    "PyGILState_Ensure while MLIR's resources are destroyed): `del` the export's output and "
+    "gc.collect() before the script ends, or end it with os._exit(0) once the MLIR is saved"
+)
 _PUBLISHED = "(turbine's own release, what results/environments exported with)"
 _NOT_TRIED = "resolves; the export was not tried here (a CUDA build of torch), the float8 import line is met"
 INSTALL_ANSWERS: tuple[dict[str, str], ...] = (
     {"torch": "2.5.1", "turbine": "3.2.0", "compiler": "3.13.0", "verdict": _FLOAT8,
      "pin": "iree-base-compiler==3.2.0 iree-base-runtime==3.2.0 (turbine's own release; " + _OLDER},
     {"torch": "2.5.1", "turbine": "3.6.0", "compiler": "3.13.0", "verdict": _FLOAT8,
-     "pin": "iree-base-compiler==3.6.0 iree-base-runtime==3.6.0 (turbine's own release; " + _OLDER},
+     "pin": "iree-base-compiler==3.6.0 iree-base-runtime==3.6.0 (turbine's own release; " + _OLDER
+     + _HANGS_AT_EXIT},
     {"torch": "2.7.1", "turbine": "3.7.0", "compiler": "3.13.0", "verdict": _NOT_TRIED,
      "pin": "iree-base-compiler==3.7.0 iree-base-runtime==3.7.0 " + _PUBLISHED},
     {"torch": "2.9.1", "turbine": "3.9.0", "compiler": "3.13.0", "verdict": _NOT_TRIED,
@@ -104,6 +116,6 @@ def install_lines(torch: str, turbine: str, table: Sequence[dict[str, str]] = IN
             return [
                 f"a plain `pip install torch=={torch} iree-turbine=={turbine}` gives iree-base-compiler "
                 f"{row['compiler']} today: {row['verdict']}",
-                f"  the pin that works: {row['pin']}",
+                f"  the pin that imports: {row['pin']}",
             ]
     return []

@@ -598,6 +598,13 @@ class Metrics:
         return self._text("importer")
 
     @property
+    def exit_hang(self) -> Mapping[str, Any]:
+        """An export whose process did not end after writing its outputs and was killed (the export
+        stands): seconds after its outputs, and idle seconds or the stage timeout; empty otherwise."""
+        value = self.raw.get("exit_hang")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
     def module_versions(self) -> dict[str, str]:
         """What a compile's module asks of a runtime ({"bytecode": …, "hal": …}), empty if unread."""
         value = self.raw.get("module_versions")

@@ -61,7 +61,10 @@ def render(records: Iterable[Record]) -> list[str]:
         failed = [a for a in rows if a.export != Status.OK.value]
         for a in failed:
             lines.append(f"- `{a.exporter}`: export {a.export}: {a.export_words}")
-        if failed:
+        hung = [a for a in rows if a.exit_hang]
+        for a in hung:
+            lines.append(f"- `{a.exporter}`: {a.exit_hang}")
+        if failed or hung:
             lines.append("")
     refusals = exporters.bytecode_refusals(found)
     if refusals:

@@ -61,6 +61,9 @@ class ExportStage(StageBase):
         "onnx_bytes": "its model.onnx's size",
         "onnx_sha256": "its digest (each compiler's iree-import-onnx reads it)",
         "onnx_exporter": "which torch.onnx exporter wrote it (TorchScript)",
+        "exit_hang": "the exporting process did not end after writing its outputs and was killed "
+        "(compiler 3.6.0's bindings hang at exit): seconds after its outputs, idle seconds or the "
+        "stage timeout; the export stands",
     }
 
     def plan(self, unit: Unit) -> None:
@@ -103,11 +106,53 @@ class ExportStage(StageBase):
         else:
             script, extra = WORKER, ["--bytecode"] if ctx.spec.bytecode else []
         argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
-        if done.returncode != 0:
-            raise _failure(out, done)
-        info = worker.read_result(out / EXPORT_INFO.path, done)
-        return Outcome(Status.OK, metrics=export_metrics(info, out), command=tuple(argv))
+        try:
+            done = env.run(
+                argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False
+            )
+        except _proc.Timeout as exc:
+            # Killed with its whole tree at the timeout. If it had written every output (export.json
+            # comes last, whole), it hung at exit: the export stands, the hang is the finding.
+            info = finished(out)
+            if info is None:
+                raise
+            info.setdefault("exit_hang", {"stage_timeout_s": round(exc.seconds)})
+        else:
+            if done.returncode != 0:
+                raise _failure(out, done)
+            info = worker.read_result(out / EXPORT_INFO.path, done)
+        return Outcome(
+            Status.OK, metrics=export_metrics(info, out), message=exit_hang_words(info), command=tuple(argv)
+        )
+
+
+def finished(out: Path) -> dict[str, Any] | None:
+    """The worker's export.json if it wrote one (atomically, after every other output), else None."""
+    try:
+        info = json.loads((out / EXPORT_INFO.path).read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and "seconds" in info else None
+
+
+def exit_hang_words(info: dict[str, Any]) -> str | None:
+    """The finding of an export whose process hung at exit (the worker killed it after its outputs
+    were complete, or the stage at its timeout), naming the importer; None for one that ended."""
+    hang = info.get("exit_hang")
+    if not isinstance(hang, dict):
+        return None
+    importer = info.get("importer") or "its IREE compiler package"
+    if "stage_timeout_s" in hang:
+        how = f"it did not end within the stage's {hang['stage_timeout_s']} s timeout"
+    else:
+        how = (
+            f"it did not end {hang.get('seconds_after_outputs', '?')} s after writing its outputs, idle "
+            f"(no CPU) for {hang.get('idle_seconds', '?')} s"
+        )
+    return (
+        f"exported; the importer's Python process hangs at exit ({importer}): {how}, and was killed; "
+        "its outputs were complete and the MLIR is used"
+    )
 
 
 def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -124,7 +169,7 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         **({"importer": info["importer"]} if info.get("importer") else {}),
         **({"mlirbc_bytes": (out / MLIRBC.path).stat().st_size} if (out / MLIRBC.path).is_file() else {}),
         **({"onnx_bytes": (out / ONNX.path).stat().st_size} if (out / ONNX.path).is_file() else {}),
-        **{name: info[name] for name in ("onnx_opset", "onnx_exporter") if name in info},
+        **{name: info[name] for name in ("onnx_opset", "onnx_exporter", "exit_hang") if name in info},
         **export_digests(out),
     }
 

@@ -1,0 +1,46 @@
+"""The real hang (issue #51 item 9): iree-base-compiler 3.6.0's Python bindings keep the exporting
+process from ending after an export (stuck in PyGILState_Ensure while MLIR's resources are
+destroyed). The export worker's supervisor kills it once its outputs are complete and it sits idle;
+the export is stored as exported with the finding, and the 3.6.0 compiler compiles its MLIR. About
+three minutes on a quiet 2-core machine (two environments, one export, 20 s of grace, one compile)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.core.results import Status
+
+from .conftest import iree_matrix, records
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+EXPORT = "export:tiny_cnn/py3.11-torch2.13.0-turbine3.6.0"
+
+
+def test_an_export_that_hangs_at_exit_is_stored_as_exported_with_the_finding(
+    cache: Path, tmp_path: Path
+) -> None:
+    matrix = tmp_path / "hang.toml"
+    matrix.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.6.0"\ncompiler = "3.6.0"\nmodels = ["tiny_cnn"]\n'
+        "[benchmark]\nrepetitions = 1\n"
+    )
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "compile:*",
+        cache=cache, results=results,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+    export = got[EXPORT]
+    assert export.status is Status.OK, export.message
+    assert export.metric.importer == "iree-base-compiler 3.6.0"
+    hang = export.metric.exit_hang
+    assert hang["seconds_after_outputs"] >= 20 and hang["idle_seconds"] >= 10
+    assert export.message is not None
+    assert "the importer's Python process hangs at exit (iree-base-compiler 3.6.0)" in export.message
+    assert export.metric.mlir_sha256
+    (compile_,) = [r for r in got.values() if r.stage == "compile"]
+    assert compile_.status is Status.OK, compile_.message  # its MLIR is used
