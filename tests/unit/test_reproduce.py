@@ -212,7 +212,7 @@ def test_reproduce_states_its_cost_shows_progress_and_ctrl_c_prints_what_finishe
         log.append(r)
     made = iter([_made(compiled, ran)])
 
-    def recreate(record, latest, cache, backend):
+    def recreate(record, latest, cache, backend, threads=None):
         try:
             return next(made)
         except StopIteration:
@@ -229,3 +229,28 @@ def test_reproduce_states_its_cost_shows_progress_and_ctrl_c_prints_what_finishe
     )
     assert "[1/2 " in out and " ETA " in out and f"] {ran.job}" in out
     assert "interrupted: 1 of 2 cells reproduced (above)" in out
+
+
+def _export(mlir: str) -> Record:
+    cell = CELL.split("/iree", 1)[0]  # model/exporter
+    labels = {k: LABELS[k] for k in ("model", "python", "torch", "turbine", "exporter") if k in LABELS}
+    return Record(f"export:{cell}", "export", cell, "k", Status.OK, labels, {"mlir_sha256": mlir}, env=ENV)
+
+
+def test_the_mlir_is_compared_too_whatever_the_cpu() -> None:
+    """Issue #51: the export's bytes no longer depend on the CPU or the thread count, so another
+    MLIR is a difference even where the `host` module is not comparable."""
+    published = {**_published(), _export("1" * 64).job: _export("1" * 64)}
+    same = reproduce.compare(_run(), published, _made(_export("1" * 64), _compile(), _run()), here_cpu=CPU)
+    assert "mlir    same sha256 111111111111" in same.text() and not same.different
+    other = _made(_export("2" * 64), _compile("f" * 64), _run("f" * 64, outputs="9" * 64))
+    verdict = reproduce.compare(_run(), published, other, here_cpu="x86_64|Intel Xeon|avx,avx2,avx512f")
+    assert (
+        verdict.different
+        and "mlir    DIFFERENT sha256: 111111111111 published, 222222222222 here" in verdict.text()
+    )
+
+
+def test_threads_go_into_the_one_cell_matrix() -> None:
+    assert "threads = 1\n" in reproduce.matrix_text(_run(), threads=1)
+    assert "threads" not in reproduce.matrix_text(_run())

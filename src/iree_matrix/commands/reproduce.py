@@ -59,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="where stages run (default: the backend each record names)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch's (and the runtime's) thread count in the re-creation (default: the matrix default, "
+        "this machine's CPU count); the bytes should not depend on it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     verdicts = []
     try:
         for record in chosen:
-            made = _recreate(record, latest, cache, args.backend)
+            made = _recreate(record, latest, cache, args.backend, args.threads)
             verdict = compare(record, latest, made, here_cpu=_host_cpu())
             steps.finished(f"{record.job}\n{verdict.text()}")
             verdicts.append(verdict)
@@ -161,8 +168,9 @@ class Made:
     returncode: int
 
 
-def matrix_text(record: Record) -> str:
-    """A matrix file whose plan has the record's cell (and its dependencies)."""
+def matrix_text(record: Record, threads: Optional[int] = None) -> str:
+    """A matrix file whose plan has the record's cell (and its dependencies); with `threads`, that
+    `[benchmark] threads`."""
     label = record.label
     compiler = label.compiler
     runtime = label.runtime or "same"
@@ -185,6 +193,8 @@ def matrix_text(record: Record) -> str:
         lines.insert(-3, f'forms = ["{label.form}"]')
     if device:
         lines.append(f'devices = ["{device}"]')
+    if threads is not None:
+        lines.append(f"threads = {int(threads)}")
     return "\n".join(lines) + "\n"
 
 
@@ -199,10 +209,16 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     return sorted(f"{name}=={versions.pop()}" for name, versions in seen.items() if len(versions) == 1)
 
 
-def _recreate(record: Record, latest: Mapping[str, Record], cache: Path, backend: Optional[str]) -> Made:
+def _recreate(
+    record: Record,
+    latest: Mapping[str, Record],
+    cache: Path,
+    backend: Optional[str],
+    threads: Optional[int] = None,
+) -> Made:
     work = CacheLayout(cache).reproduce / record.job.replace("/", "__").replace(":", "--")
     work.mkdir(parents=True, exist_ok=True)
-    (work / "matrix.toml").write_text(matrix_text(record))
+    (work / "matrix.toml").write_text(matrix_text(record, threads))
     (work / "constraints.txt").write_text("\n".join(constraints(record, latest)) + "\n")
     argv = [
         sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(work / "matrix.toml"),
@@ -286,6 +302,18 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     if new.status is not published.status:
         lines.append(f"status  {new.status.value}, published {published.status.value}")
         different = True
+    # the MLIR first: the model's weights are a function of its seed alone (issue #51), so the
+    # same packages export the same bytes on any CPU and with any thread count
+    export_old = _dep(published, latest, "export")
+    export_new = made.records.get(export_old.job) if export_old is not None else None
+    old_mlir = export_old.metric.mlir_sha256 if export_old is not None else None
+    new_mlir = export_new.metric.mlir_sha256 if export_new is not None else None
+    if old_mlir and new_mlir:
+        if old_mlir == new_mlir:
+            lines.append(f"mlir    same sha256 {_short(new_mlir)}")
+        else:
+            different = True
+            lines.append(f"mlir    DIFFERENT sha256: {_short(old_mlir)} published, {_short(new_mlir)} here")
     compile_new = made.records.get(_compile_job(published, latest) or "") or new
     compile_old = _dep(published, latest, "compile") or published
     old_cpu = compile_old.metric.host_cpu
