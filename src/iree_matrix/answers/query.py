@@ -262,12 +262,17 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             lines.append(
                 f"  fastest: {rec.fastest.compiler}{_latency(rec.fastest, runs)}, "
                 f"{formats.ratio(rec.fastest_ratio)} faster than {newest.compiler}"
+                + (f" ({rec.fastest_basis})" if rec.fastest_basis else "")
             )
             evidence += list(rec.fastest.evidence)
-        else:
+        elif rec.fastest_basis:
             lines.append(
-                f"  fastest: no passing release beats {newest.compiler} by more than the noise "
-                f"({answers.NOISE_RATIO}×)"
+                f"  fastest: no passing release beats {newest.compiler} beyond noise ({rec.fastest_basis})"
+            )
+        else:  # no paired rounds and no quiet sitting of one identified CPU: nothing decides it
+            lines.append(
+                f"  fastest: not decided (no paired rounds or quiet sitting of one identified CPU; "
+                f"`iree-matrix compare A {newest.compiler}` decides it here)"
             )
     if newest is not None:
         evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
