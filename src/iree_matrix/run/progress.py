@@ -113,38 +113,59 @@ def _ratio(pairs: Sequence[tuple[float, float]]) -> float:
     return sum(a for _, a in pairs) / sum(b for b, _ in pairs)
 
 
+# How a stage's time grows with the load before any stage finished here: as L**k, L the load average
+# over the CPUs (at least 1). From the loaded first run docs/first-run.md describes (exports 13x their
+# quiet times, compiles 6x, runs 2.4x at load average median 16.7 on 2 cores: k 1.2, 0.85, 0.4),
+# three quarters of those, which the two recorded runs of tests/unit/test_eta.py favour (at 10/25/50/75 %
+# of the loaded run: ETA / time left 0.97, 1.07, 1.11, 1.02; the square root of the load for every
+# stage read 0.73, 0.79, 1.22, 0.98, and the whole exponents 1.52, 1.88, 1.08, 1.04). Others: 0.5.
+LOAD_SENSITIVITY = {"export": 0.9, "compile": 0.65, "run": 0.3}
+DEFAULT_SENSITIVITY = 0.5
+
+
+def sensitivity(stage: str) -> float:
+    return LOAD_SENSITIVITY.get(stage, DEFAULT_SENSITIVITY)
+
+
 class HostFactor:
     """How much longer stages take on this host, now, than the basis said: the seconds of this run's
-    finished jobs of that stage over their basis; for a stage none of which has finished here, the
-    same of the other computing stages finished here, else the machine's load (`load_factor`,
-    measured as the run goes); and never less than a running job has already overrun its own."""
+    finished jobs of that stage over their basis, moved by how the load changed since they ran (as
+    that stage feels the load, `sensitivity`); for a stage none of which has finished here, the
+    square root of the same of the other computing stages finished here, else the load as that stage
+    feels it (`load`: `load_factor`, measured as the run goes); and never less than a running job has
+    already overrun its own (`Estimates.left`)."""
 
     def __init__(self, load: float = 1.0) -> None:
-        self._seen: dict[str, list[tuple[float, float]]] = {}  # stage -> (basis, actual)
+        self._seen: dict[str, list[tuple[float, float, float]]] = {}  # stage -> (basis, actual, load)
         self.load = load
 
     def observe(self, stage: str, basis: float, actual: float) -> None:
         if basis > 0 and actual > 0:
-            self._seen.setdefault(stage, []).append((basis, actual))
+            self._seen.setdefault(stage, []).append((basis, actual, max(1.0, self.load)))
 
     def of(self, stage: str) -> float:
+        now = max(1.0, self.load)
         own = self._seen.get(stage)
         if own:
-            return _ratio(own)
-        # A stage not seen yet. Contention slows stages unequally (here, at a load factor of ~10:
-        # exports 13x, compiles 6x, runs 2.4x (medians)): take the square root of what the other computing
-        # stages show, else of the load — the geometric middle between no slowdown and the worst.
+            basis = sum(b for b, _, _ in own)
+            then = sum(b * load for b, _, load in own) / basis  # the load they ran at, by weight
+            return sum(a for _, a, _ in own) / basis * (now / then) ** sensitivity(stage)
+        # A stage not seen yet. Contention slows stages unequally (here, at a load factor of ~8:
+        # exports 13x, compiles 6x, runs 2.4x (medians)): take the square root of what the other
+        # computing stages show — the geometric middle between no slowdown and the worst.
         others = [p for name, seen in self._seen.items() if name not in IO_STAGES for p in seen]
-        return math.sqrt(_ratio(others) if others else self.load)
+        if others:
+            return math.sqrt(sum(a for _, a, _ in others) / sum(b for b, _, _ in others))
+        return now ** sensitivity(stage)
 
     @property
     def samples(self) -> int:
         return sum(len(v) for v in self._seen.values())
 
     def describe(self) -> str:
-        load = f"x{math.sqrt(self.load):.2g} (the square root of the load average over the CPUs)"
+        load = f"the load (x{max(1.0, self.load):.2g} the CPUs) as each stage feels it"
         if not self.samples:
-            return f"{load} until stages finish here"
+            return f"{load}, until stages finish here"
         stages = ", ".join(f"{stage} x{self.of(stage):.2g}" for stage in sorted(self._seen))
         computing = [s for s in self._seen if s not in IO_STAGES]
         rest = f"x{self.of('?'):.2g} (the square root of those)" if computing else load
