@@ -301,3 +301,16 @@ def test_the_other_releases_pick_is_timed_in_the_sitting_and_said_when_it_wins()
     assert any(
         "other release" in line for line in advice.lines(advice.Chosen((b,), True, ""), "mobilenet_v2")
     )
+
+
+def test_an_environment_fault_is_not_the_models_failure():
+    import dataclasses as dc
+
+    from iree_matrix.answers import answers
+    from iree_matrix.core.errors import EnvironmentFault
+    from tests.unit.test_answers import _compile
+
+    record = _compile("tiny", "3.9.0")
+    broken = dc.replace(record, status=answers.Status.FAIL, error_class=EnvironmentFault.CLASS)
+    assert not answers.failed(broken)
+    assert answers.failed(dc.replace(record, status=answers.Status.FAIL, error_class="compile-error"))

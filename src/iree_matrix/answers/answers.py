@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion
 
 from iree_matrix.answers import paired
 from iree_matrix.core import _text, formats, host, refusals, stats
+from iree_matrix.core.errors import EnvironmentFault
 from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
 from iree_matrix.core.records import runtime_name as runtime_name  # re-exported: the tables name runtimes so
 from iree_matrix.core.results import Index, Record, Status, latest_by_job, read_log
@@ -623,8 +624,14 @@ def _advice(causes: Sequence[Record]) -> tuple[str, ...]:
 
 def failed(record: Record) -> bool:
     """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. An
-    install that failed is not one of the model's: the cells it blocked were never run."""
-    return record.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH) and record.stage != "install"
+    install that failed is not one of the model's: the cells it blocked were never run; nor is a
+    stage that an environment fault stopped (a damaged venv, a missing tool): the answer is not
+    known until it runs in a sound one."""
+    return (
+        record.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+        and record.stage != "install"
+        and record.error_class != EnvironmentFault.CLASS
+    )
 
 
 def hint(record: Record) -> Optional[hints.Found]:

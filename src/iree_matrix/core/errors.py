@@ -49,8 +49,10 @@ class EnvironmentFault(StageFailure):
     output path it could not write. Never stored as the stage's result (it says nothing about IREE):
     the message says what to fix, and the next run tries again."""
 
+    CLASS = "environment-fault"  # its records' error_class
+
     def __init__(self, message: str) -> None:
-        super().__init__("environment-fault", message, cacheable=False)
+        super().__init__(self.CLASS, message, cacheable=False)
 
 
 class StageSkipped(MatrixError):
