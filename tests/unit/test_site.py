@@ -188,3 +188,11 @@ def test_every_mark_is_in_the_figures_font_and_a_timeout_draws_without_a_warning
         warnings.simplefilter("error")  # a missing glyph fails here
         svg = site.heatmap(cells, ["a"], ["x", "y"], "t", xlabel="x", ylabel="y")
     assert site.MARKS["timeout"] in svg
+
+
+def test_no_published_page_carries_a_glyph_the_sites_fonts_lack():
+    """The boards page too (issue #52): its timeouts read "◷ timeout", BOARDS.md's "⏱ timeout"."""
+    from pathlib import Path
+
+    pages = sorted((Path(__file__).resolve().parents[2] / "results").glob("**/site/*.html"))
+    assert pages and not [str(p) for p in pages if "⏱" in p.read_text()]

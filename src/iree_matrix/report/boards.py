@@ -154,6 +154,9 @@ def runtime_text(runtime: str) -> str:
     return f"{release} ({', '.join(words)})"
 
 
+TIMEOUT_MARK = "⏱"  # BOARDS.md's; the site's page puts its own (html_body), a glyph its fonts have
+
+
 def run_text(record: Optional[Record], *, short: bool = False) -> str:
     if record is None:
         return ""
@@ -165,7 +168,7 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
         return "✅ " + (emulated_time(record, memory) or ("ok" + (f" ({memory})" if memory else "")))
     if record.status is Status.NOT_RUN:
         return f"⛔ {_text.clip_words(record.blocked_by or 'not run', SHORT)}"
-    mark = {Status.TIMEOUT: "⏱", Status.MISMATCH: "⚠️"}.get(record.status, "❌")
+    mark = {Status.TIMEOUT: TIMEOUT_MARK, Status.MISMATCH: "⚠️"}.get(record.status, "❌")
     return f"{mark} {record.error_class or record.status.value}"
 
 
@@ -467,8 +470,9 @@ def _md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def html_body(records: Iterable[Record]) -> list[str]:
-    """The site's boards page: the answer tables (the full cross is in BOARDS.md)."""
+def html_body(records: Iterable[Record], timeout_mark: str = TIMEOUT_MARK) -> list[str]:
+    """The site's boards page: the answer tables (the full cross is in BOARDS.md), a timeout marked
+    with `timeout_mark` (the site's, which its fonts draw: "⏱" was a missing-glyph box there)."""
     import html
 
     recs = latest(records)
@@ -482,6 +486,11 @@ def html_body(records: Iterable[Record]) -> list[str]:
         body.append(f"<h2>{html.escape(titled[arch])}</h2>")
         rows = answer_rows(all_cells, arch, links=False)
         head = "".join(f"<th>{h}</th>" for h in ("function", "newest release that runs it", "others"))
-        trs = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+        trs = "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape(v.replace(TIMEOUT_MARK, timeout_mark))}</td>" for v in row)
+            + "</tr>"
+            for row in rows
+        )
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table>")
     return body

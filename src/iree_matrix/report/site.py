@@ -937,7 +937,7 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
     }
     if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
         title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
-        pages["boards.html"] = _page(title, boards.html_body(records))
+        pages["boards.html"] = _page(title, boards.html_body(records, MARKS["timeout"]))
         link = f'<p><a href="boards.html">{_e(title)}</a></p>'
         pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
     for rec in answers.recommendations(site.runs):
