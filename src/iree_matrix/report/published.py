@@ -138,7 +138,7 @@ def render_against_published(
 def _eager_words(ratio: float) -> str:
     """IREE over eager, in words that say which is faster."""
     if ratio > 1:
-        return f"IREE takes {formats.ratio(ratio)} eager's time ⚠️"
+        return f"IREE takes {formats.ratio(ratio)} eager's time"
     return f"IREE {formats.ratio(1 / ratio)} faster"
 
 
