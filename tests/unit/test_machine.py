@@ -159,3 +159,13 @@ def test_the_run_report_names_the_published_answer_and_whose_cpu_it_is():
     elsewhere = machine._published_answers(advice.nearest(published, ZEN5), ["mobilenet_v2"])
     assert "nearest CPU measured" in elsewhere[0] and "ratios do not carry between CPUs" in elsewhere[0]
     assert machine._published_answers(advice.nearest(published, ROCKETLAKE), ["tiny_cnn"]) == []
+
+
+def test_a_models_eager_line_gives_one_threads_cpu_time_first_and_labels_the_wall_time() -> None:
+    """Issue #52: a loaded wall time read '~1.83 s' for a call of 10 ms of CPU, unlabelled."""
+    text = render_compatibility(_records(), machine=True)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- torch eager: 24.0 ms"))
+    assert line.startswith("- torch eager: 24.0 ms per call, one thread's CPU time (23.5 ms–25.0 ms); ")
+    assert "on the matrix's threads, wall: 268 ms" in line
+    flagged = next(ln for ln in text.splitlines() if ln.startswith("- torch eager: 0.438 ms"))
+    assert flagged.startswith("- torch eager: 0.438 ms ⚠️ spread 61135% per call, one thread's CPU time")

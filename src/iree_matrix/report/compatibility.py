@@ -27,6 +27,7 @@ from iree_matrix.iree import compile_errors, hints
 from iree_matrix.report import sections
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.gpu import gpu_section
+from iree_matrix.report.machine import Figure as CpuFigure
 from iree_matrix.report.machine import render_machine
 from iree_matrix.report.performance import render_performance
 from iree_matrix.report.published import BENCH_SETS, PUBLISHED_SET, render_against_published
@@ -472,7 +473,16 @@ def _baseline_lines(ix: _Document, model: str) -> list[str]:
         )
         if eager is None and not extras:
             continue
-        text = _timing_text(answers.timing(ix.index.exports[ExportKey(model, exporter)], eager=True))
+        export = ix.index.exports[ExportKey(model, exporter)]
+        text = _timing_text(answers.timing(export, eager=True))
+        # One thread's CPU time first, the figure 'Your machine' compares: a loaded wall time read 1.83 s
+        # for a call of 10 ms of CPU (issue #52).
+        cpu = CpuFigure.of(export.metric.raw.get("eager_cpu_ms"))
+        if cpu is not None:
+            span = f" ({_duration_ms(cpu.low)}–{_duration_ms(cpu.high)})" if cpu.low and cpu.high else ""
+            text = (
+                f"{cpu.text()} per call, one thread's CPU time{span}; on the matrix's threads, wall: {text}"
+            )
         lines.append(f"- torch eager: {text} ({exporter}{'; ' + ', '.join(extras) if extras else ''})")
     return [*lines, ""] if lines else []
 
