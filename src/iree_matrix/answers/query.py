@@ -374,6 +374,8 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
             continue
         text, bytecode = a.compilers(exporters.TEXT), a.compilers(exporters.BYTECODE)
         lines.append(head + ":")
+        if a.exit_hang:  # exported, but the importer's process never ends (a known packaging hang)
+            lines.append(f"  {a.exit_hang}")
         for form, label, taking in ((exporters.TEXT, "text (.mlir):      ", text),
                                     (exporters.BYTECODE, "bytecode (.mlirbc):", bytecode)):  # fmt: skip
             tried = [x for x in a.takes if x.form == form]
