@@ -314,3 +314,11 @@ def test_an_environment_fault_is_not_the_models_failure():
     broken = dc.replace(record, status=answers.Status.FAIL, error_class=EnvironmentFault.CLASS)
     assert not answers.failed(broken)
     assert answers.failed(dc.replace(record, status=answers.Status.FAIL, error_class="compile-error"))
+
+
+def test_a_release_that_is_no_version_is_one_line():
+    from iree_matrix.core.errors import UserError
+
+    args = argparse.Namespace(release="banana", picks=None, fleet=[])
+    with pytest.raises(UserError, match="--release 'banana': not an IREE release"):
+        advise._choose(args, "mobilenet_v2", [], [])

@@ -204,6 +204,10 @@ def _search_picks(root: Path) -> list[SearchPick]:
 def _choose(
     args: argparse.Namespace, model: str, published: Sequence[Any], searched: Sequence[SearchPick]
 ) -> Plan:
+    from iree_matrix.iree import versions
+
+    if args.release is not None and not versions.is_valid(args.release):
+        raise UserError(f"--release {args.release!r}: not an IREE release (e.g. 3.13.0, 3.9.0, 20240410.859)")
     mine = [a for a in published if a.model == model]
     units = {s.unit for s in searched if s.unit == model or s.unit.startswith(model + ".")}
     release = args.release or _release(mine, [s for s in searched if s.unit in units])
@@ -281,8 +285,10 @@ def _adjusted(matrix: Any, model: str, plan: Plan) -> Any:
                                          compiler=release, runtime=release))  # fmt: skip
     try:
         return spec.with_cells(matrix, extra)
-    except spec.SpecError as exc:
-        raise UserError(f"advise: {exc}") from None
+    except spec.SpecError as exc:  # a configuration --picks named that is no profile or combination
+        raise UserError(
+            f"advise: {str(exc).replace('--profiles', '--picks (with default, generic)', 1)}"
+        ) from None
 
 
 def _fleet_names(plan: Plan) -> list[tuple[str, str]]:
