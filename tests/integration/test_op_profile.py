@@ -94,6 +94,11 @@ def test_search_round_one_on_tiny_cnn(cache: Path, tmp_path: Path) -> None:
     ]
     verdicts = {row[2]: row[-1] for row in rows}
     assert verdicts["default"] == "baseline", rows
-    # Three repetitions give no 90 % interval of a median: no verdict beyond noise is claimed.
-    assert verdicts["ukernels"] == verdicts["im2col"] == verdicts["unroll"] == "within noise", rows
+    # The file's three repetitions give no 90 % interval of a median: the search raises them to five
+    # and says so (issue #51 item 3), so each knob gets a verdict the interval can carry.
+    assert "search: [benchmark] repetitions = 3" in done.stdout
+    assert all(len(got[f"run:{CELL}/{k}"].metric.cpu_times or []) >= 5 for k in ("default", "unroll"))
+    assert {verdicts[k] for k in ("ukernels", "im2col", "unroll")} <= {"within noise", "faster", "slower"}, (
+        rows
+    )
     assert verdicts["no-data-tiling"] == "same module, no difference", rows
