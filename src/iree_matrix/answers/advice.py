@@ -29,11 +29,12 @@ DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 # Arm kinds in a sitting.
 DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
 RIVAL = "rival"  # another release's published pick: the evidence for the release, in the same sitting
+# What each peer is called where a user reads it, in the peers' own order (scripts/peers.py).
 PEER_NAMES = {
     "eager": "torch eager",
+    "torch_compile": "torch.compile",
     "onnxruntime": "ONNX Runtime",
     "tflite": "TFLite",
-    "torch_compile": "torch.compile",
 }
 COMMAND = "iree-matrix advise"
 
@@ -200,6 +201,11 @@ class Advice:
     @property
     def speedup_naive(self) -> Optional[float]:
         return 1.0 / self.over_naive.value if self.over_naive else None
+
+
+def display_name(a: Advice) -> str:
+    """ "mobilenet_v2", or "llama_stories15m.decode" for one function of several."""
+    return a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
 
 
 def times_text(ratio: Optional[Ratio], other: str) -> str:

@@ -36,10 +36,6 @@ def _eager(a: advice.Advice) -> str:
     return f"takes {r.value:.2f}× eager's time" if r.value >= 1 else f"{1 / r.value:.2f}× faster than eager"
 
 
-def display_name(a: advice.Advice) -> str:
-    return a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
-
-
 HEADERS = (
     "function", "CPU identity", "take", "one thread, per call", "vs `default`", "vs naive build",
     "vs torch eager", "vs the best peer",
@@ -49,10 +45,10 @@ HEADERS = (
 def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     """One row per function and identity: what to take, and how it compares, all one sitting's."""
     out: list[tuple[str, ...]] = []
-    for a in sorted(found, key=lambda a: (display_name(a), a.identity.short)):
+    for a in sorted(found, key=lambda a: (advice.display_name(a), a.identity.short)):
         config = "default" if a.config == "default" else a.config
         out.append((
-            display_name(a), a.identity.short, f"IREE {a.release} {config}",
+            advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
             formats.duration_ms(a.ms) if a.ms else "–", f"{_x(a.speedup_default)} faster",
             f"{_x(a.speedup_naive)} faster", _eager(a), _peer(a),
         ))  # fmt: skip
@@ -84,9 +80,9 @@ def render(found: Sequence[advice.Advice]) -> list[str]:
         *table(found),
         "",
     ]
-    for a in sorted(found, key=lambda a: (a.identity.short, display_name(a))):
+    for a in sorted(found, key=lambda a: (a.identity.short, advice.display_name(a))):
         out += [
-            f"## {display_name(a)} on {a.identity.short}",
+            f"## {advice.display_name(a)} on {a.identity.short}",
             "",
             f"{a.identity.label}; {a.sitting}; `{Path(a.source).name}`.",
             "",

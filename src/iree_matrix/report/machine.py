@@ -29,13 +29,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.records import number
 from iree_matrix.core.results import Record, Status
 
-# What each peer is called where a user reads it.
-PEER_NAMES = {
-    "eager": "torch eager",
-    "torch_compile": "torch.compile",
-    "onnxruntime": "ONNX Runtime",
-    "tflite": "TFLite",
-}
+PEER_NAMES = advice.PEER_NAMES  # what each peer is called where a user reads it, one definition
 IREE = "IREE"
 # The command that times `default`, the published picks and ONNX Runtime in one paired sitting on
 # this machine (issue #48 "What to build" 2).
@@ -299,7 +293,7 @@ def _published_answers(advised: Optional[advice.Chosen], models: Sequence[str]) 
     )
     lines = [f"The published answers {where} (flags: `iree-matrix query model MODEL`):", ""]
     for a in found:
-        name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
+        name = advice.display_name(a)
         peer = (
             advice.times_text(a.vs_peer, a.best_peer)
             if a.best_peer

@@ -1020,7 +1020,7 @@ def _answers_body(found: Sequence[advice.Advice]) -> list[str]:
         _table(answer_tables.HEADERS, answer_tables.rows(found)),
     ]
     for a in found:
-        body.append(f"<h2>{_e(answer_tables.display_name(a))} on {_e(a.identity.short)}</h2>")
+        body.append(f"<h2>{_e(advice.display_name(a))} on {_e(a.identity.short)}</h2>")
         body.append(f"<p>{_e(a.identity.label)}; {_e(a.sitting)}</p>")
         body.append(f"<pre>iree-compile model.mlir {_e(advice.flags_text(a.flags))} -o model.vmfb</pre>")
     return body
