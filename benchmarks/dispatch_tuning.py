@@ -42,7 +42,7 @@ import tempfile
 from pathlib import Path
 
 from iree_matrix.core import stats
-from iree_matrix.core._locks import machine_lock
+from iree_matrix.core.locks import machine_lock
 from iree_matrix.iree import tiling
 from iree_matrix.stages.compile import attach_resources
 from iree_matrix.stages.dispatches import parse_benchmarks

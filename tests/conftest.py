@@ -1,4 +1,4 @@
-"""Every test: its own machine quiet lock (`_locks.machine_lock`), so the suite never waits for a
+"""Every test: its own machine quiet lock (`locks.machine_lock`), so the suite never waits for a
 real run's timed stage on this machine, nor holds one up (its subprocesses inherit it)."""
 
 from __future__ import annotations

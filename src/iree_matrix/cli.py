@@ -17,7 +17,7 @@ from typing import NoReturn, Optional, cast
 from iree_matrix import __version__
 from iree_matrix.commands import Command
 from iree_matrix.commands.base import EXIT_INTERRUPTED
-from iree_matrix.core import _files
+from iree_matrix.core import atomic_files
 from iree_matrix.core.errors import UserError
 
 # Every command, in `--help`'s order: a new command is its module in commands/ and one line here.
@@ -127,10 +127,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as exc:  # a disk that is full or read-only where no writer said so itself
-        if not (_files.is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM)):
+        if not (atomic_files.is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM)):
             raise
         where = Path(exc.filename).parent if exc.filename else Path.cwd()
-        print(f"iree-matrix: error: {_files.storage_error(where, exc)}", file=sys.stderr)
+        print(f"iree-matrix: error: {atomic_files.storage_error(where, exc)}", file=sys.stderr)
         return 1
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from iree_matrix import images
 from iree_matrix.boards import arm
-from iree_matrix.core import _proc, binfmt, containers
+from iree_matrix.core import binfmt, containers, processes
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import elf
@@ -81,7 +81,7 @@ def test_hello_world_runs_as_armv6_in_the_armel_base(
     assert "vfp" in got["hwcap"] and "neon" not in got["hwcap"] and "idiva" not in got["hwcap"]
     assert "ARMv6" not in got["cpuinfo"]
 
-    leftovers = _proc.run(
+    leftovers = processes.run(
         ["docker", "ps", "-a", "--quiet", "--filter", f"ancestor={armel_base.tag}"], timeout=60
     ).stdout.strip()
     assert leftovers == ""
@@ -129,14 +129,14 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def _compile(iree_compile: str, mlir: Path, out: Path, abi: str, log: Path) -> _proc.Completed:
+def _compile(iree_compile: str, mlir: Path, out: Path, abi: str, log: Path) -> processes.Completed:
     """The product's armv6 flags (flags.compile_flags), with the triple's ABI swapped for `abi`."""
     armv6 = compile_flags("3.9.0", "armv6", BUILTIN_PROFILES["default"])
     triple = {"armel": "armv6-unknown-linux-gnueabi", "armhf": "armv6-unknown-linux-gnueabihf"}[abi]
     flags = [f"--iree-llvmcpu-target-triple={triple}" if f.startswith("--iree-llvmcpu-target-triple=") else f
              for f in armv6]  # fmt: skip
     argv = [iree_compile, str(mlir), *flags, "-o", str(out)]
-    return _proc.run(argv, timeout=300, log=log, check=False)
+    return processes.run(argv, timeout=300, log=log, check=False)
 
 
 @pytest.mark.torch
@@ -212,9 +212,9 @@ def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
     import struct
     from fractions import Fraction
 
-    from iree_matrix.core import _resources
+    from iree_matrix.core import shipped
 
-    spec = importlib.util.spec_from_file_location("arm32_fmaf", _resources.scripts_dir() / "arm32_fmaf.py")
+    spec = importlib.util.spec_from_file_location("arm32_fmaf", shipped.scripts_dir() / "arm32_fmaf.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -223,7 +223,9 @@ def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
     (tmp_path / "driver.c").write_text(FMAF_DRIVER)
     binary = tmp_path / "fmaf-test"
     sources = [str(tmp_path / "driver.c"), str(tmp_path / "fmaf.o")]
-    _proc.run([arm.CROSS_GCC, *arm.HELLO_FLAGS, "-static", *sources, "-o", str(binary)], timeout=120, log=log)
+    processes.run(
+        [arm.CROSS_GCC, *arm.HELLO_FLAGS, "-static", *sources, "-o", str(binary)], timeout=120, log=log
+    )
     cases = [
         (1 + 2**-12, 1 - 2**-12, -1.0),  # fused: -2^-24; float mul then add: 0
         (0.1, 10.0, -1.0),

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import images
-from iree_matrix.core import _proc, containers
+from iree_matrix.core import containers, processes
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.envs.cache_usage import default_cache
@@ -197,7 +197,7 @@ def test_timeout_kills_the_container_and_removes_it(environment: DockerEnvironme
     # The worst case: a command that ignores SIGTERM.
     code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
     start = time.monotonic()
-    with pytest.raises(_proc.Timeout) as info:
+    with pytest.raises(processes.Timeout) as info:
         environment.run([environment.python(), "-c", code], timeout=3, log=log)
     assert time.monotonic() - start < 30
     assert info.value.argv[0] == environment.python()

@@ -70,7 +70,7 @@ def _watchdog_of(pid: int) -> int:
             cmdline = (task / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat.rpartition(")")[2].split()[1]) == pid and b"_watchdog.py" in cmdline:
+        if int(stat.rpartition(")")[2].split()[1]) == pid and b"watchdog.py" in cmdline:
             return int(task.name)
     raise AssertionError(f"process {pid} has no watchdog")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _landlock, _proc
-from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core import landlock, processes
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Store, scratch
 from iree_matrix.envs.venv import VenvEnvironment
@@ -119,14 +119,14 @@ def test_a_knobs_relative_output_file_never_lands_on_the_stored_export(
         if done.returncode == 0:
             assert dumped, done.output  # the dump is a file of its own in the scratch directory
         else:
-            failure = _proc.failure(done, "compile-error")
+            failure = processes.failure(done, "compile-error")
             assert failure.error_class == "flag-output" and not failure.cacheable, failure.message
             assert "'model.mlir'" in failure.message and "store's path" not in failure.message
         assert dump == DUMP or done.returncode == 0, done.output
-        assert dump != DUMP or not _landlock.available() or done.returncode != 0, done.output
+        assert dump != DUMP or not landlock.available() or done.returncode != 0, done.output
 
 
-@pytest.mark.skipif(not _landlock.available(), reason="this kernel has no Landlock")
+@pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
 def test_the_sandbox_refuses_a_write_in_a_working_directory_it_was_not_given(
     model_mlir: Path, tmp_path: Path
 ) -> None:

@@ -252,14 +252,14 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def test_a_model_writes_and_deletes_in_its_job_directory_not_the_users(misbehaving):
-    from iree_matrix.core import _landlock
+    from iree_matrix.core import landlock
 
     users = misbehaving["users"]
     export = misbehaving["got"][EXPORT.format("writes_here")]
     assert export.status is Status.FAIL and "gave up" in export.message
     job = Path(re.search(r"cwd=(\S+)", export.message).group(1))
     assert job != users and job.name.startswith("iree-matrix-job-") and not job.exists()
-    if not _landlock.available():
+    if not landlock.available():
         pytest.skip("no Landlock here: a model may still write by absolute path (docs/backends.md)")
     # Not even by its absolute path (Landlock: what a container could write, nothing else).
     assert sorted(p.name for p in users.iterdir()) == ["precious.txt"]  # before: deleted, junk.txt left

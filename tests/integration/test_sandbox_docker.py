@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from iree_matrix.core import _proc, _tree, containers
+from iree_matrix.core import containers, process_tree, processes
 from iree_matrix.core.errors import StageFailure
 
 pytestmark = pytest.mark.integration
@@ -60,7 +60,7 @@ def _ours() -> list[str]:
 
 def test_a_never_returning_command_with_a_detached_child_ends_at_its_timeout(tiny_image: str) -> None:
     start = time.monotonic()
-    with pytest.raises(_proc.Timeout):
+    with pytest.raises(processes.Timeout):
         containers.run(
             tiny_image,
             ["sh", "-c", "setsid sleep 3600 & echo started; exec sleep 3600"],
@@ -73,7 +73,7 @@ def test_a_never_returning_command_with_a_detached_child_ends_at_its_timeout(tin
 
 
 def test_a_container_over_its_memory_is_named(tiny_image: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(_tree.MEMORY_ENV, "64M")
+    monkeypatch.setenv(process_tree.MEMORY_ENV, "64M")
     # tail -n 1 of a stream without a newline keeps all of it: 1 GB against a 64 MiB limit.
     with pytest.raises(StageFailure) as info:
         hog = ["sh", "-c", "head -c 1000000000 /dev/zero | tail -n 1"]
@@ -84,8 +84,8 @@ def test_a_container_over_its_memory_is_named(tiny_image: str, monkeypatch: pyte
 
 
 def test_the_container_has_the_limits(tiny_image: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(_tree.MEMORY_ENV, "128M")
-    monkeypatch.setenv(_tree.PROCESSES_ENV, "64")
+    monkeypatch.setenv(process_tree.MEMORY_ENV, "128M")
+    monkeypatch.setenv(process_tree.PROCESSES_ENV, "64")
     files = "/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max"
     files += " /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max"
     done = containers.run(

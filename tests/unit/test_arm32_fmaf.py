@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _resources
+from iree_matrix.core import shipped
 from iree_matrix.iree import elf
 
-_SPEC = importlib.util.spec_from_file_location("arm32_fmaf", _resources.scripts_dir() / "arm32_fmaf.py")
+_SPEC = importlib.util.spec_from_file_location("arm32_fmaf", shipped.scripts_dir() / "arm32_fmaf.py")
 assert _SPEC is not None and _SPEC.loader is not None
 arm32_fmaf = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(arm32_fmaf)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.core import _locks
+from iree_matrix.core import locks
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.matrix import plan
@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 _HOLD = """
 import sys
 from pathlib import Path
-from iree_matrix.core import _locks
+from iree_matrix.core import locks
 sys.argv = ["/venv/bin/iree-matrix", "matrix", "--matrix", "m.toml"]
-with _locks.cache_lock(Path(sys.stdin.readline().strip())):
+with locks.cache_lock(Path(sys.stdin.readline().strip())):
     print("held", flush=True)
     sys.stdin.read()
 """
@@ -59,16 +59,16 @@ def another_run_uses(cache: Path) -> Iterator[subprocess.Popen]:
 def test_a_busy_cache_is_refused_with_its_holders_pid_command_and_since_when(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with another_run_uses(cache) as other:
-        with pytest.raises(_locks.CacheBusy) as info:
-            with _locks.cache_lock(cache):
+        with pytest.raises(locks.CacheBusy) as info:
+            with locks.cache_lock(cache):
                 pass
     said = str(info.value)
     assert said.startswith(f"another iree-matrix run is using {cache}: pid {other.pid} ")
     assert "(iree-matrix matrix --matrix m.toml since " in said
     assert "--wait waits for it" in said and "\n" not in said
-    with _locks.cache_lock(cache):  # let go: free again, and no note of the old holder left
-        assert _locks.holder(CacheLayout(cache).run_lock).pid == os.getpid()
-    assert not _locks.holder_path(CacheLayout(cache).run_lock).exists()
+    with locks.cache_lock(cache):  # let go: free again, and no note of the old holder left
+        assert locks.holder(CacheLayout(cache).run_lock).pid == os.getpid()
+    assert not locks.holder_path(CacheLayout(cache).run_lock).exists()
 
 
 def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_wait_takes_the_cache_once_its_holder_ends_and_says_whom_it_waits_for(tm
     with another_run_uses(cache) as other:
 
         def wait() -> None:
-            with _locks.cache_lock(cache, wait=True, report=said.append):
+            with locks.cache_lock(cache, wait=True, report=said.append):
                 took.append(time.monotonic())
 
         waiter = threading.Thread(target=wait, daemon=True)
@@ -99,8 +99,8 @@ def test_a_wait_ends_at_once_on_cancel(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with another_run_uses(cache):
         start = time.monotonic()
-        with pytest.raises(_locks.LockCancelled):
-            with _locks.cache_lock(cache, wait=True, cancelled=lambda: time.monotonic() - start > 0.5):
+        with pytest.raises(locks.LockCancelled):
+            with locks.cache_lock(cache, wait=True, cancelled=lambda: time.monotonic() - start > 0.5):
                 pass
         assert time.monotonic() - start < 2
 

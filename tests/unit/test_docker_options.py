@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _proc, containers
+from iree_matrix.core import containers, processes
 from iree_matrix.core.containers import RUN_LABEL_ENV
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.envs.docker import DockerEnvironment
@@ -60,9 +60,9 @@ class _Docker:
         self.calls: list[tuple[str, ...]] = []
         self.stdout = stdout
 
-    def __call__(self, argv, **kwargs) -> _proc.Completed:
+    def __call__(self, argv, **kwargs) -> processes.Completed:
         self.calls.append(tuple(argv))
-        return _proc.Completed(tuple(argv), 0, self.stdout if argv[1] == "run" else "", "", 0.1, 1 << 20)
+        return processes.Completed(tuple(argv), 0, self.stdout if argv[1] == "run" else "", "", 0.1, 1 << 20)
 
 
 def _isolated(argv: tuple[str, ...]) -> bool:
@@ -72,7 +72,7 @@ def _isolated(argv: tuple[str, ...]) -> bool:
 
 def test_a_stage_command_runs_isolated_in_its_environment_and_reads_as_its_own(monkeypatch, tmp_path: Path):
     docker = _Docker("out")
-    monkeypatch.setattr(_proc, "run", docker)
+    monkeypatch.setattr(processes, "run", docker)
     env = DockerEnvironment("py3.11-x", EnvImage("t:1", "sha256:0", {}, Path("/m.json")))
     done = env.run(["python", "-V"], timeout=10)
     run, remove = docker.calls
@@ -84,7 +84,7 @@ def test_a_stage_command_runs_isolated_in_its_environment_and_reads_as_its_own(m
 def test_a_base_image_probe_runs_with_the_same_isolation(monkeypatch, tmp_path: Path):
     facts = {"python": "3.11", "machine": "x86_64", "glibc": [2, 36]}
     docker = _Docker(json.dumps(facts))
-    monkeypatch.setattr(_proc, "run", docker)
+    monkeypatch.setattr(processes, "run", docker)
     assert Bases(tmp_path)._probe("sha256:1") == facts
     assert _isolated(docker.calls[0]) and docker.calls[0][-4:-2] == ("sha256:1", "python3")
 
@@ -94,9 +94,9 @@ def test_a_container_names_its_owner_and_is_watched_until_removed(monkeypatch: p
     the name before `docker run` and released after `docker rm`."""
     docker = _Docker()
     told: list[tuple] = []
-    monkeypatch.setattr(_proc, "run", docker)
-    monkeypatch.setattr(_proc, "watch_container", lambda cli, name: told.append(("ct", name)))
-    monkeypatch.setattr(_proc, "unwatch_container", lambda name: told.append(("-ct", name)))
+    monkeypatch.setattr(processes, "run", docker)
+    monkeypatch.setattr(processes, "watch_container", lambda cli, name: told.append(("ct", name)))
+    monkeypatch.setattr(processes, "unwatch_container", lambda name: told.append(("-ct", name)))
     monkeypatch.delenv(containers.KEEP_ENV, raising=False)
     containers.run("sha256:abc", ["true"], what="t", timeout=10)
     run = next(c for c in docker.calls if c[1] == "run")
@@ -108,8 +108,8 @@ def test_a_container_names_its_owner_and_is_watched_until_removed(monkeypatch: p
 
 def test_a_kept_container_is_neither_owned_nor_watched(monkeypatch: pytest.MonkeyPatch) -> None:
     docker = _Docker()
-    monkeypatch.setattr(_proc, "run", docker)
-    monkeypatch.setattr(_proc, "watch_container", lambda *a: pytest.fail("a kept container was watched"))
+    monkeypatch.setattr(processes, "run", docker)
+    monkeypatch.setattr(processes, "watch_container", lambda *a: pytest.fail("a kept container was watched"))
     monkeypatch.setenv(containers.KEEP_ENV, "1")
     containers.run("sha256:abc", ["true"], what="t", timeout=10)
     run = " ".join(next(c for c in docker.calls if c[1] == "run"))
@@ -143,7 +143,9 @@ def test_remove_orphans_removes_only_containers_whose_owner_is_gone(monkeypatch:
         ]
     )
     docker = _Docker(stdout=listing)
-    monkeypatch.setattr(_proc, "run", lambda argv, **kw: dataclasses.replace(docker(argv), stdout=listing))
+    monkeypatch.setattr(
+        processes, "run", lambda argv, **kw: dataclasses.replace(docker(argv), stdout=listing)
+    )
     assert containers.remove_orphans() == ["dead"]
     assert ("docker", "rm", "--force", "--volumes", "dead") in docker.calls
 
@@ -175,7 +177,7 @@ def test_a_path_nobody_cannot_reach_is_mounted_where_it_can_and_the_command_read
     moved = containers.moved_mounts([src, open_dir])
     assert moved == {str(src): containers.HOST_MOUNTS + str(src)} and str(open_dir) not in moved
     docker = _Docker(f"cmake: {containers.HOST_MOUNTS}{src}/CMakeLists.txt read")
-    monkeypatch.setattr(_proc, "run", docker)
+    monkeypatch.setattr(processes, "run", docker)
     monkeypatch.setattr(containers, "_container_user", lambda: containers.NOBODY)
     monkeypatch.setattr(containers, "_writable_by", lambda user, paths: _NoChown())
     done = containers.run(
@@ -200,7 +202,7 @@ class _NoChown:
 
 def test_peak_memory_is_the_containers_and_leaves_the_commands_stderr_as_it_was(monkeypatch) -> None:
     docker = _Docker()
-    monkeypatch.setattr(_proc, "run", docker)
+    monkeypatch.setattr(processes, "run", docker)
     containers.run("sha256:0", ["iree-run-module", "--x"], what="t", timeout=10, peak_memory=True)
     assert docker.calls[0][-6:] == (*containers.PEAK_MEMORY_WRAPPER, "iree-run-module", "--x")
     assert docker.calls[0][-5] == "-c" and "max_usage_in_bytes" in docker.calls[0][-4]
@@ -222,16 +224,16 @@ def test_a_working_directory_is_the_mounted_path_and_tmp_otherwise(tmp_path: Pat
 
 
 def _answers(monkeypatch: pytest.MonkeyPatch, *replies: tuple[int, str, str]) -> list[tuple[str, ...]]:
-    """`_proc.run` answering each docker command in turn with (exit code, stdout, stderr)."""
+    """`processes.run` answering each docker command in turn with (exit code, stdout, stderr)."""
     calls: list[tuple[str, ...]] = []
     queue = list(replies)
 
-    def run(argv, **kwargs) -> _proc.Completed:
+    def run(argv, **kwargs) -> processes.Completed:
         calls.append(tuple(argv))
         code, out, err = queue.pop(0)
-        return _proc.Completed(tuple(argv), code, out, err, 0.1)
+        return processes.Completed(tuple(argv), code, out, err, 0.1)
 
-    monkeypatch.setattr(_proc, "run", run)
+    monkeypatch.setattr(processes, "run", run)
     return calls
 
 
@@ -281,8 +283,8 @@ def test_a_build_container_runs_as_root_offline_and_is_committed_then_removed(
 ) -> None:
     calls = _answers(monkeypatch, (0, "probe\n", "pip says\n"), (0, "sha256:2", ""), (0, "", ""))
     told: list[tuple] = []
-    monkeypatch.setattr(_proc, "watch_container", lambda remove, name: told.append(("ct", *remove, name)))
-    monkeypatch.setattr(_proc, "unwatch_container", lambda name: told.append(("-ct", name)))
+    monkeypatch.setattr(processes, "watch_container", lambda remove, name: told.append(("ct", *remove, name)))
+    monkeypatch.setattr(processes, "unwatch_container", lambda name: told.append(("-ct", name)))
     with containers.build_container("base:1", ["/bin/sh", "-c", "x"], what="env build", read_only=[tmp_path],
                                     timeout=60) as built:  # fmt: skip
         assert built.done.stdout == "probe\n" and built.done.argv == ("/bin/sh", "-c", "x")

@@ -16,7 +16,7 @@ from typing import Optional
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure
 from iree_matrix.core.outcome import Outcome, from_exception
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -52,7 +52,7 @@ def _fresh(monkeypatch, tmp_path):
     monkeypatch.setattr(venv, "_verified", {}, raising=False)  # each test checks its environments anew
     monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
     yield
-    _proc.resume()
+    processes.resume()
 
 
 def _tool(path: Path, stderr: str = "", code: int = 0, writes: bool = False) -> Path:
@@ -87,7 +87,7 @@ def _venv(root: Path, stderr: str = "", code: int = 0, record: tuple[str, ...] =
     return path
 
 
-def _compile(env: venv.VenvEnvironment, out: Path) -> _proc.Completed:
+def _compile(env: venv.VenvEnvironment, out: Path) -> processes.Completed:
     """As the compile stage runs it: the MLIR's bare name, in the MLIR's directory, `-o` the store."""
     return env.run(
         [env.tool("iree-compile"), "model.mlir", "-o", str(out / "module.vmfb")],
@@ -97,7 +97,7 @@ def _compile(env: venv.VenvEnvironment, out: Path) -> _proc.Completed:
 
 class _CompileLike(StageBase):
     """A stage that runs its environment's iree-compile and records a failure the way the compile
-    stage does (`_proc.failure(done, "compile-error")`)."""
+    stage does (`processes.failure(done, "compile-error")`)."""
 
     name = "compile"
     rank = 40
@@ -113,7 +113,7 @@ class _CompileLike(StageBase):
         self.executed += 1
         done = _compile(self.env, out)
         if done.returncode != 0:
-            raise _proc.failure(done, "compile-error")
+            raise processes.failure(done, "compile-error")
         return Outcome(Status.OK)
 
 
@@ -262,7 +262,9 @@ def test_a_tool_that_cannot_import_its_own_package_fails_as_an_environment_fault
 def test_a_worker_scripts_import_error_stays_an_answer(tmp_path):
     """turbine failing to import a torch it does not support is an answer about them, not damage."""
     said = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'torch._export.x'\n"
-    fault = _proc.environment_fault(said, [str(tmp_path / "bin" / "python"), "export.py"], 1, str(tmp_path))
+    fault = processes.environment_fault(
+        said, [str(tmp_path / "bin" / "python"), "export.py"], 1, str(tmp_path)
+    )
     assert fault is None
 
 
@@ -295,7 +297,7 @@ def test_a_tool_exiting_127_is_an_environment_fault(tmp_path, monkeypatch):
     # Outside a venv (a container's tool) exit 127 is one too.
     tool = _tool(tmp_path / "elsewhere" / "tool", "tool: not found\n", code=127)
     with pytest.raises(EnvironmentFault) as raised:
-        _proc.run([str(tool)], error_class="compile-error")
+        processes.run([str(tool)], error_class="compile-error")
     assert raised.value.cacheable is False and "could not be started" in raised.value.message
 
 
@@ -366,13 +368,13 @@ def test_a_flags_own_output_file_is_the_flags_fault_not_the_stores(tmp_path):
         "/s/module.vmfb",
     ]
     knob = "error: cannot open output file 'model.mlir': Permission denied"
-    assert _proc.flag_output(knob, argv) == ("model.mlir", "Permission denied")
-    assert _proc.environment_fault(knob, argv, 1, str(tmp_path)) is None
+    assert processes.flag_output(knob, argv) == ("model.mlir", "Permission denied")
+    assert processes.environment_fault(knob, argv, 1, str(tmp_path)) is None
     own = "error: cannot open output file '/s/module.vmfb': No such file or directory"
-    assert _proc.flag_output(own, argv) is None
-    assert _proc.environment_fault(own, argv, 1, str(tmp_path)) is not None
-    done = _proc.Completed(argv=tuple(argv), returncode=1, stdout="", stderr=knob + "\n", seconds=1.0)
-    failure = _proc.failure(done, "compile-error")
+    assert processes.flag_output(own, argv) is None
+    assert processes.environment_fault(own, argv, 1, str(tmp_path)) is not None
+    done = processes.Completed(argv=tuple(argv), returncode=1, stdout="", stderr=knob + "\n", seconds=1.0)
+    failure = processes.failure(done, "compile-error")
     assert (failure.error_class, failure.cacheable) == ("flag-output", False)
     assert "'model.mlir'" in failure.message and "--cache" not in failure.message
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Optional
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import ResultsLog, Status
 from iree_matrix.core.store import Store
@@ -105,7 +105,7 @@ def world(monkeypatch) -> Iterator[World]:
     fakes = {name: FakeStage(name, name in timed, world) for name in ("install", "export", "compile", "run")}
     monkeypatch.setattr(stages, "get", lambda name: fakes[name])
     yield world
-    _proc.resume()  # an interrupted run leaves new commands refused until the next run starts
+    processes.resume()  # an interrupted run leaves new commands refused until the next run starts
 
 
 def _run(tmp_path: Path, options: Optional[Options] = None, plan: Optional[Plan] = None):
@@ -223,9 +223,9 @@ def test_sigterm_mid_stage_stores_nothing_for_that_job_and_resumes(world: World,
     victim, commands = "compile:m/e/3.10.0", []
 
     def killed_mid_command(job: Job) -> Outcome:
-        # The command itself sends the signal: it is surely running (and known to _proc) by then.
+        # The command itself sends the signal: it is surely running (and known to processes) by then.
         argv = ["sh", "-c", f"kill -TERM {os.getpid()}; exec sleep 30"]
-        commands.append(_proc.run(argv, timeout=60, check=False))
+        commands.append(processes.run(argv, timeout=60, check=False))
         return Outcome(Status.OK, {"n": 1})
 
     world.behaviour[victim] = killed_mid_command

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.results import Status
 from iree_matrix.stages import export as export_stage
 
@@ -159,16 +159,16 @@ class _Env:
             info = {"seconds": 2.0, "eager_ms": {"median": 1.0}, "parameters": 3, "torch_threads": 2,
                     "importer": "iree-base-compiler 3.6.0"}  # fmt: skip
             (out / "export.json").write_text(json.dumps(info))
-        raise _proc.Timeout(argv, timeout, "exported\n")
+        raise processes.Timeout(argv, timeout, "exported\n")
 
 
 def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
-    from iree_matrix.stages import _model_worker
+    from iree_matrix.stages import model_worker
 
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.setattr(
-        _model_worker, "command", lambda job, ctx, python, script, *extra: ([python, script, *extra], [])
+        model_worker, "command", lambda job, ctx, python, script, *extra: ([python, script, *extra], [])
     )
 
     class Ctx:
@@ -193,5 +193,5 @@ def test_a_stage_timeout_after_complete_outputs_is_an_export_with_the_finding(tm
 
 
 def test_a_stage_timeout_before_the_outputs_is_still_a_timeout(tmp_path, monkeypatch) -> None:
-    with pytest.raises(_proc.Timeout):
+    with pytest.raises(processes.Timeout):
         _execute(tmp_path, False, monkeypatch)

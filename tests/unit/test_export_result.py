@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core._proc import Completed
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.stages._model_worker import read_result
+from iree_matrix.core.processes import Completed
+from iree_matrix.stages.model_worker import read_result
 
 
 def test_a_model_process_that_exits_before_its_result_is_said_so(tmp_path):

@@ -212,7 +212,7 @@ def test_vmvx_is_one_backend_with_no_cpu_flags_on_every_arch():
 
 
 def test_soft_fmaf_is_the_default_profiles_flags_linked_through_its_own_wrapper():
-    from iree_matrix.core import _resources
+    from iree_matrix.core import shipped
     from iree_matrix.stages.compile import arm32_linker
 
     soft, default = BUILTIN_PROFILES["soft-fmaf"], BUILTIN_PROFILES["default"]
@@ -220,5 +220,5 @@ def test_soft_fmaf_is_the_default_profiles_flags_linked_through_its_own_wrapper(
     assert arm32_linker(default).name == "iree_lld_arm32.sh"
     assert arm32_linker(soft).name == "iree_lld_arm32_fmaf.sh"
     for name in soft.arm32_linker:
-        assert (_resources.scripts_dir() / name).is_file()
+        assert (shipped.scripts_dir() / name).is_file()
     assert 'arm32_fmaf.py" link' in arm32_linker(soft).read_text()

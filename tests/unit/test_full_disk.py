@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core import store as store_module
 from iree_matrix.core.errors import StageFailure, StorageError
 from iree_matrix.core.outcome import Outcome
@@ -67,8 +67,8 @@ def test_a_staging_directory_that_cannot_be_made_is_one_line(tmp_path, monkeypat
 
 
 def test_proc_failure_saying_no_space_is_not_a_result():
-    done = _proc.Completed(("pip",), 1, "", "ERROR: [Errno 28] No space left on device: '/x'", 1.0)
-    failure = _proc.failure(done, "pip-install")
+    done = processes.Completed(("pip",), 1, "", "ERROR: [Errno 28] No space left on device: '/x'", 1.0)
+    failure = processes.failure(done, "pip-install")
     assert failure.error_class == "disk-full" and not failure.cacheable
 
 
@@ -76,7 +76,7 @@ ENV = EnvSpec("compiler", "3.11", ("iree-base-compiler==3.9.0",), "py3.11-iree-c
 
 
 def _half_building(pip_output: str):
-    """A `_proc.run` whose venv step writes a partial environment and whose pip step fails."""
+    """A `processes.run` whose venv step writes a partial environment and whose pip step fails."""
 
     def run(argv, **kwargs):
         if "venv" in argv:
@@ -84,8 +84,10 @@ def _half_building(pip_output: str):
             (path / "bin").mkdir(parents=True)
             (path / "lib").mkdir()
             (path / "lib" / "half-a-wheel.so").write_bytes(b"\0" * 4096)
-            return _proc.Completed(tuple(argv), 0, "", "", 0.1)
-        raise _proc.failure(_proc.Completed(tuple(argv), 1, "", pip_output, 0.1), kwargs.get("error_class"))
+            return processes.Completed(tuple(argv), 0, "", "", 0.1)
+        raise processes.failure(
+            processes.Completed(tuple(argv), 1, "", pip_output, 0.1), kwargs.get("error_class")
+        )
 
     return run
 
@@ -93,7 +95,7 @@ def _half_building(pip_output: str):
 def _create(tmp_path: Path, monkeypatch, pip_output: str) -> tuple[VenvBackend, Path]:
     wheel = tmp_path / "iree_base_compiler-3.9.0-py3-none-any.whl"
     wheel.write_bytes(b"w" * 1000)
-    monkeypatch.setattr(venv_module._proc, "run", _half_building(pip_output))
+    monkeypatch.setattr(venv_module.processes, "run", _half_building(pip_output))
     backend = VenvBackend(tmp_path / "envs")
     lock = Lock((), Target("3.11"), ())
     return backend, backend._path(ENV, lock.digest)
@@ -179,17 +181,19 @@ def test_a_venv_failure_that_leaves_the_disk_full_is_a_full_disk_whatever_it_sai
 def test_a_full_tmpdir_is_named_not_the_cache(tmp_path, monkeypatch):
     """#51: a tool's "No space left on device" from a full $TMPDIR was blamed on --cache, quoting the
     cache's free space. The fuller of the two file systems is named, with its own fix."""
-    from iree_matrix.core import _files
+    from iree_matrix.core import atomic_files
 
     shm = Path("/dev/shm")
     if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
         pytest.skip("needs /dev/shm on a file system of its own")
     free = {str(tmp_path): 49 << 30, str(shm): 0}
-    monkeypatch.setattr(_files, "free_bytes", lambda p: free.get(str(p)))
-    monkeypatch.setattr(_files.tempfile, "gettempdir", lambda: str(shm))
-    assert _files.fuller(tmp_path) == shm
+    monkeypatch.setattr(atomic_files, "free_bytes", lambda p: free.get(str(p)))
+    monkeypatch.setattr(atomic_files.tempfile, "gettempdir", lambda: str(shm))
+    assert atomic_files.fuller(tmp_path) == shm
     said = str(
-        _files.storage_error(_files.fuller(tmp_path), "No space left on device", doing="export failed")
+        atomic_files.storage_error(
+            atomic_files.fuller(tmp_path), "No space left on device", doing="export failed"
+        )
     )
     assert (
         said.startswith("/dev/shm: export failed")
@@ -197,5 +201,5 @@ def test_a_full_tmpdir_is_named_not_the_cache(tmp_path, monkeypatch):
         and "--cache" not in said
     )
     free[str(shm)] = 100 << 30
-    assert _files.fuller(tmp_path) == tmp_path
-    assert _files.fuller(tmp_path, tmp_path / "also-here") == tmp_path  # one file system: the output's
+    assert atomic_files.fuller(tmp_path) == tmp_path
+    assert atomic_files.fuller(tmp_path, tmp_path / "also-here") == tmp_path  # one file system: the output's

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 import sys
 
-from iree_matrix.core import _proc, host
+from iree_matrix.core import host, processes
 
 
 def test_a_childs_cpu_time_counts_as_our_own_and_as_the_machines() -> None:
     busy_before, own_before = host.cpu_seconds()
-    _proc.run(
+    processes.run(
         [
             sys.executable,
             "-c",

@@ -248,7 +248,7 @@ def test_io_uring_is_refused_with_eperm_and_nothing_else(tmp_path: Path) -> None
         "r = libc.syscall(425, 8, ctypes.create_string_buffer(120)); "
         "print(r, ctypes.get_errno(), os.getpid() > 0)"
     )
-    argv = [sys.executable, "-m", "iree_matrix.stages._no_io_uring", sys.executable, "-c", probe]
+    argv = [sys.executable, "-m", "iree_matrix.stages.no_io_uring", sys.executable, "-c", probe]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["-1", "1", "True"]  # EPERM: the runtime's "blocked by security policy"

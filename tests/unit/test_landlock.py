@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _landlock, _proc
+from iree_matrix.core import landlock, processes
 
-pytestmark = pytest.mark.skipif(not _landlock.available(), reason="this kernel has no Landlock")
+pytestmark = pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
 
 
 def test_a_command_cannot_delete_or_write_outside_its_directories(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_a_command_cannot_delete_or_write_outside_its_directories(tmp_path: Path
         f"rm -f {victim}; echo no > {elsewhere}/new.txt; mkdir {elsewhere}/d; "
         f"echo yes > {out}/result.txt; echo here > relative.txt"
     )
-    done = _proc.run(["sh", "-c", script], cwd=job, check=False, writes_beneath=[str(job), str(out)])
+    done = processes.run(["sh", "-c", script], cwd=job, check=False, writes_beneath=[str(job), str(out)])
     assert victim.read_text() == "keep me"
     assert not (elsewhere / "new.txt").exists() and not (elsewhere / "d").exists()
     assert "Permission denied" in done.output
@@ -32,7 +32,7 @@ def test_a_command_cannot_delete_or_write_outside_its_directories(tmp_path: Path
 def test_without_the_argument_nothing_is_restricted(tmp_path: Path) -> None:
     victim = tmp_path / "v.txt"
     victim.write_text("x")
-    assert _proc.run(["rm", str(victim)], check=False).returncode == 0 and not victim.exists()
+    assert processes.run(["rm", str(victim)], check=False).returncode == 0 and not victim.exists()
 
 
 SHM_DRILL = (
@@ -56,7 +56,7 @@ def test_a_venv_command_has_a_dev_shm_of_its_own(tmp_path: Path) -> None:
     other.write_text("another program's")
     try:
         code = SHM_DRILL.format(mine=mine, theirs=theirs)
-        done = _proc.run([sys.executable, "-c", code], cwd=tmp_path, check=False,
+        done = processes.run([sys.executable, "-c", code], cwd=tmp_path, check=False,
                          writes_beneath=[str(tmp_path), "/dev"], private_shm=True)  # fmt: skip
         assert other.read_text() == "another program's", done.output
         assert not (Path("/dev/shm") / mine).exists(), done.output
@@ -70,21 +70,21 @@ def test_a_venv_command_has_a_dev_shm_of_its_own(tmp_path: Path) -> None:
 
 def test_a_device_file_can_be_allowed_alone(tmp_path: Path) -> None:
     """Without a /dev/shm of its own a command may write /dev/null (a file rule), not /dev/shm."""
-    done = _proc.run(["sh", "-c", "echo x > /dev/null && echo ok; echo y > /dev/shm/iree-matrix-no; true"],
-                     check=False, writes_beneath=[str(tmp_path), *_landlock.DEVICES])  # fmt: skip
+    script = "echo x > /dev/null && echo ok; echo y > /dev/shm/iree-matrix-no; true"
+    done = processes.run(["sh", "-c", script], check=False, writes_beneath=[str(tmp_path), *landlock.DEVICES])
     assert "ok" in done.stdout and not Path("/dev/shm/iree-matrix-no").exists(), done.output
 
 
 def test_without_a_namespace_a_command_may_not_write_dev_shm(tmp_path: Path, monkeypatch) -> None:
-    """Where no mount namespace can be made (`_namespace.private_shm` refused), the host's /dev/shm is
+    """Where no mount namespace can be made (`shm_namespace.private_shm` refused), the host's /dev/shm is
     not writable to the command; /dev/null still is."""
     import sys
 
-    from iree_matrix.core import _namespace
+    from iree_matrix.core import shm_namespace
 
-    monkeypatch.setattr(_namespace, "private_shm", lambda size: False)
+    monkeypatch.setattr(shm_namespace, "private_shm", lambda size: False)
     code = "open('/dev/null', 'w').write('x'); open('/dev/shm/iree-matrix-no', 'w')"
-    done = _proc.run([sys.executable, "-c", code], check=False, writes_beneath=[str(tmp_path), "/dev"],
+    done = processes.run([sys.executable, "-c", code], check=False, writes_beneath=[str(tmp_path), "/dev"],
                      private_shm=True)  # fmt: skip
     assert (
         done.returncode == 1 and "PermissionError" in done.output and "/dev/shm/iree-matrix-no" in done.output

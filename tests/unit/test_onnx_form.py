@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.errors import SpecError, StageSkipped
 from iree_matrix.iree import versions
 from iree_matrix.matrix import releases, spec
@@ -94,7 +94,7 @@ class _NoImporter:
 
     def run(self, argv, **_):
         self.argvs.append(list(argv))
-        return _proc.Completed(tuple(argv), 3, "", "", 0.1)
+        return processes.Completed(tuple(argv), 3, "", "", 0.1)
 
 
 def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from iree_matrix import __version__
-from iree_matrix.core import _proc, outcome
+from iree_matrix.core import outcome, processes
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.results import ResultsLog, Status
 from iree_matrix.run import armv6_smoke
 
 
 def test_exceptions_become_statuses():
-    assert outcome.from_exception(_proc.Timeout(["gcc"], 120.0, "last words")).status is Status.TIMEOUT
+    assert outcome.from_exception(processes.Timeout(["gcc"], 120.0, "last words")).status is Status.TIMEOUT
     failed = outcome.from_exception(StageFailure("compile-error", "no"))
     assert (failed.status, failed.error_class, failed.cacheable) == (Status.FAIL, "compile-error", True)
     user = outcome.from_exception(UserError("--iree-source x: no IREE tree there"))
@@ -45,12 +45,12 @@ def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatc
 
     def run(argv, **kwargs):
         assert argv[0] == arm.CROSS_GCC  # the compiler is the first command the hello world runs
-        raise _proc.Timeout(argv, 120.0, "cc1: still thinking")
+        raise processes.Timeout(argv, 120.0, "cc1: still thinking")
 
     monkeypatch.setattr(containers, "require", lambda: None)
     monkeypatch.setattr(images, "Bases", Bases)
     monkeypatch.setattr(armv6_smoke, "base_environment", lambda name, base: object())
-    monkeypatch.setattr(_proc, "run", run)
+    monkeypatch.setattr(processes, "run", run)
     log = ResultsLog(tmp_path / "results.jsonl")
     record = armv6_smoke.hello(tmp_path / "cache", log)
     assert (record.status, record.error_class) == (Status.TIMEOUT, "timeout")

@@ -1,4 +1,4 @@
-"""Unit tests for `_proc`: the one way iree-matrix starts a process (real, tiny children)."""
+"""Unit tests for `processes`: the one way iree-matrix starts a process (real, tiny children)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure
 
 
@@ -26,7 +26,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_stdout_and_stderr_captured(tmp_path):
-    done = _proc.run(_py("import sys; print('hello out'); print('hello err', file=sys.stderr)"))
+    done = processes.run(_py("import sys; print('hello out'); print('hello err', file=sys.stderr)"))
     assert done.returncode == 0
     assert done.stdout == "hello out\n"
     assert done.stderr == "hello err\n"
@@ -36,14 +36,14 @@ def test_stdout_and_stderr_captured(tmp_path):
 
 
 def test_peak_rss_is_the_childs_largest_resident_set():
-    done = _proc.run(_py("b = bytearray(64 * 2**20)"))  # zero-filled: every page touched
+    done = processes.run(_py("b = bytearray(64 * 2**20)"))  # zero-filled: every page touched
     assert done.peak_rss_bytes is not None
     assert done.peak_rss_bytes > 64 * 2**20
     assert done.peak_rss_bytes < 2**30  # KiB converted to bytes once, not twice
 
 
 def test_env_and_cwd(tmp_path):
-    done = _proc.run(
+    done = processes.run(
         _py("import os; print(os.getcwd()); print(os.environ['IREE_MATRIX_TEST_VAR'])"),
         cwd=tmp_path,
         env={"IREE_MATRIX_TEST_VAR": "42"},
@@ -55,24 +55,24 @@ def test_log_gets_the_command_and_the_output(tmp_path):
     log = tmp_path / "job.log"
     log.write_text("earlier\n")
     argv = _py("import sys; print('to stdout'); print('to stderr', file=sys.stderr)")
-    _proc.run(argv, log=log)
+    processes.run(argv, log=log)
     text = log.read_text()
     assert text.startswith("earlier\n$ ")  # appended, never truncated
-    assert f"$ {_proc.format_command(argv)}\n" in text
+    assert f"$ {processes.format_command(argv)}\n" in text
     assert "to stdout" in text
     assert "to stderr" in text
     assert "[exit 0 after" in text
 
 
 def test_format_command_quotes():
-    assert _proc.format_command(["iree-compile", "a b.mlir", "--x=1"]) == "iree-compile 'a b.mlir' --x=1"
+    assert processes.format_command(["iree-compile", "a b.mlir", "--x=1"]) == "iree-compile 'a b.mlir' --x=1"
 
 
 def test_non_zero_exit_raises_with_the_tools_words(tmp_path):
     log = tmp_path / "job.log"
     code = "import sys; print('chatter'); sys.stderr.write('error: the module is broken\\n'); sys.exit(3)"
     with pytest.raises(StageFailure) as info:
-        _proc.run(_py(code), log=log, error_class="compile-error")
+        processes.run(_py(code), log=log, error_class="compile-error")
     assert "error: the module is broken" in info.value.message
     assert "error: the module is broken" in str(info.value)
     assert info.value.error_class == "compile-error"
@@ -82,39 +82,39 @@ def test_non_zero_exit_raises_with_the_tools_words(tmp_path):
 
 def test_non_zero_exit_default_error_class_names_the_tool():
     with pytest.raises(StageFailure) as info:
-        _proc.run(_py("import sys; sys.stderr.write('cannot go on\\n'); sys.exit(1)"))
+        processes.run(_py("import sys; sys.stderr.write('cannot go on\\n'); sys.exit(1)"))
     assert info.value.error_class == f"{Path(sys.executable).name}-error"
     assert "cannot go on" in info.value.message
 
 
 def test_silent_failure_says_the_exit_code():
     with pytest.raises(StageFailure) as info:
-        _proc.run(_py("import sys; sys.exit(5)"))
+        processes.run(_py("import sys; sys.exit(5)"))
     assert "exited 5" in info.value.message
 
 
 def test_non_zero_exit_without_check_returns():
-    done = _proc.run(_py("import sys; sys.exit(4)"), check=False)
+    done = processes.run(_py("import sys; sys.exit(4)"), check=False)
     assert done.returncode == 4
 
 
 def test_missing_tool_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
-        _proc.run([str(tmp_path / "no-such-tool")])
+        processes.run([str(tmp_path / "no-such-tool")])
 
 
 def test_timeout_kills_the_child(tmp_path):
     log = tmp_path / "job.log"
     start = time.monotonic()
-    with pytest.raises(_proc.Timeout) as info:
-        _proc.run(_py("import time; print('started', flush=True); time.sleep(30)"), timeout=1, log=log)
+    with pytest.raises(processes.Timeout) as info:
+        processes.run(_py("import time; print('started', flush=True); time.sleep(30)"), timeout=1, log=log)
     elapsed = time.monotonic() - start
     assert elapsed < 10
     assert info.value.seconds == 1
     assert "did not finish within 1 s" in str(info.value)
     assert info.value.output == "started"
     assert "[timed out after 1 s]" in log.read_text()
-    assert not _proc._live
+    assert not processes._live
 
 
 def test_timeout_kills_the_whole_process_tree(tmp_path):
@@ -126,8 +126,8 @@ def test_timeout_kills_the_whole_process_tree(tmp_path):
         "time.sleep(30)\n"
     )
     start = time.monotonic()
-    with pytest.raises(_proc.Timeout):
-        _proc.run(_py(code), timeout=1)
+    with pytest.raises(processes.Timeout):
+        processes.run(_py(code), timeout=1)
     assert time.monotonic() - start < 10
     parent, grandchild = map(int, pids.read_text().split())
     deadline = time.monotonic() + 5
@@ -152,7 +152,7 @@ def test_excerpt_keeps_error_lines_and_drops_pip_noise():
             "[notice] A new release of pip is available: 23.0 -> 25.0",
         ]
     )
-    text = _proc.excerpt(output)
+    text = processes.excerpt(output)
     assert text.splitlines() == [
         "ERROR: Could not find a version that satisfies the requirement iree-base-compiler==9.9.9",
         "ERROR: No matching distribution found for iree-base-compiler==9.9.9",
@@ -163,28 +163,28 @@ def test_excerpt_keeps_error_lines_and_drops_pip_noise():
 
 def test_excerpt_without_errors_keeps_the_tail():
     output = "\n".join(f"line {i}" for i in range(100))
-    text = _proc.excerpt(output, max_lines=5)
+    text = processes.excerpt(output, max_lines=5)
     assert text.splitlines() == [f"line {i}" for i in range(95, 100)]
 
 
 def test_excerpt_drops_blank_lines_and_trailing_spaces():
-    assert _proc.excerpt("\n\n  \nonly line   \n\n") == "only line"
-    assert _proc.excerpt("") == ""
-    assert _proc.excerpt("WARNING: Location 'file:///x' is ignored\n") == ""
+    assert processes.excerpt("\n\n  \nonly line   \n\n") == "only line"
+    assert processes.excerpt("") == ""
+    assert processes.excerpt("WARNING: Location 'file:///x' is ignored\n") == ""
 
 
 def test_excerpt_bounds_the_number_of_error_lines():
     output = "\n".join(f"error {i}" for i in range(40))
-    lines = _proc.excerpt(output, max_lines=10).splitlines()
+    lines = processes.excerpt(output, max_lines=10).splitlines()
     assert lines == [f"error {i}" for i in range(10)] + ["... (30 more lines)"]
 
 
 def test_excerpt_bounds_the_length():
-    text = _proc.excerpt("error: " + "x" * 10_000, max_chars=4000)
+    text = processes.excerpt("error: " + "x" * 10_000, max_chars=4000)
     assert len(text) <= 4000
     assert text.startswith("error: xxx")
     assert text.endswith(" ...")
-    many = _proc.excerpt("\n".join("error " + "y" * 500 for _ in range(25)))
+    many = processes.excerpt("\n".join("error " + "y" * 500 for _ in range(25)))
     assert len(many) <= 4000
 
 
@@ -198,33 +198,33 @@ def test_excerpt_bounds_the_length():
 )
 def test_failure_is_stored_only_when_the_tool_itself_answered(script: str, cacheable: bool) -> None:
     with pytest.raises(StageFailure) as err:
-        _proc.run([sys.executable, "-c", script])
+        processes.run([sys.executable, "-c", script])
     assert err.value.cacheable is cacheable
 
 
 def test_no_process_starts_after_kill_all(monkeypatch):
     """#14 defect 1: Ctrl-C while `iree-compile --help-hidden` ran killed it, and then the real
     compile started anyway (and the tool waited for it). After `kill_all` nothing new starts."""
-    monkeypatch.setattr(_proc, "_stopping", _proc.threading.Event())
-    _proc.kill_all()
+    monkeypatch.setattr(processes, "_stopping", processes.threading.Event())
+    processes.kill_all()
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        _proc.run(_py("import time; time.sleep(30)"))
+        processes.run(_py("import time; time.sleep(30)"))
     assert time.monotonic() - start < 5
-    _proc.resume()
-    assert _proc.run(_py("print('again')")).stdout.strip() == "again"
+    processes.resume()
+    assert processes.run(_py("print('again')")).stdout.strip() == "again"
 
 
 def test_feed_streams_chunks_into_stdin_then_end_of_file():
     """`docker load` reads the hand-made image archive this way: generated, never written to disk."""
     chunks = (bytes([65 + i % 26]) * 65536 for i in range(64))  # 4 MiB: more than a pipe holds
-    done = _proc.run(_py("import sys, hashlib; print(len(sys.stdin.buffer.read()))"), feed=chunks)
+    done = processes.run(_py("import sys, hashlib; print(len(sys.stdin.buffer.read()))"), feed=chunks)
     assert done.stdout.strip() == str(64 * 65536)
 
 
 def test_feed_ends_when_the_child_stops_reading_and_a_failing_source_is_raised():
     endless = iter(lambda: b"x" * 65536, None)  # never ends: only the child's exit stops it
-    done = _proc.run(_py("import sys; sys.stdin.read(10)"), feed=endless, check=False)
+    done = processes.run(_py("import sys; sys.stdin.read(10)"), feed=endless, check=False)
     assert done.returncode == 0
 
     def broken():
@@ -232,4 +232,4 @@ def test_feed_ends_when_the_child_stops_reading_and_a_failing_source_is_raised()
         raise OSError("the archive's layer vanished")
 
     with pytest.raises(OSError, match="vanished"):
-        _proc.run(_py("import sys; sys.stdin.read()"), feed=broken())
+        processes.run(_py("import sys; sys.stdin.read()"), feed=broken())

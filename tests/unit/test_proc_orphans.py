@@ -1,7 +1,7 @@
 """`kill -9` of the tool must not leave its children running (#14, defect 3): each child started
-through `_proc.run` gets a parent-death signal, so nothing keeps writing into the store or an env
+through `processes.run` gets a parent-death signal, so nothing keeps writing into the store or an env
 folder after the tool is gone. Real processes, no fakes: a Python parent runs `sleep` through
-`_proc.run` and is SIGKILLed."""
+`processes.run` and is SIGKILLed."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 
 _PARENT = """
 import sys
-from iree_matrix.core import _proc
-_proc.run(["sh", "-c", "echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
+from iree_matrix.core import processes
+processes.run(["sh", "-c", "echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
 """
 
 
@@ -57,8 +57,8 @@ def test_sigkill_of_the_tool_kills_its_child(tmp_path):
 # for it. The parent-death signal is cleared on fork, so only the watchdog can stop the grandchild.
 _GRANDPARENT = """
 import sys
-from iree_matrix.core import _proc
-_proc.run(["sh", "-c", "sleep 60 & echo $! > " + sys.argv[1] + "; wait"], check=False)
+from iree_matrix.core import processes
+processes.run(["sh", "-c", "sleep 60 & echo $! > " + sys.argv[1] + "; wait"], check=False)
 """
 
 
@@ -98,9 +98,9 @@ def test_sigkill_of_the_tools_process_group_kills_its_grandchildren(tmp_path):
 
 _STRAY = """
 import sys
-from iree_matrix.core import _proc
-_proc.run(["sh", "-c", "sleep 60 > /dev/null 2>&1 & echo $! > " + sys.argv[1]], check=False)
-open(sys.argv[2], "w").write(str(_proc._watchdog._proc.pid))
+from iree_matrix.core import processes
+processes.run(["sh", "-c", "sleep 60 > /dev/null 2>&1 & echo $! > " + sys.argv[1]], check=False)
+open(sys.argv[2], "w").write(str(processes._watchdog._proc.pid))
 """
 
 
@@ -120,11 +120,11 @@ def test_a_finished_command_leaves_no_stray_and_the_watchdog_ends_with_the_tool(
 _TWO_CTRL_C = """
 import sys, threading, time
 from iree_matrix import cli
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 cli._interruptible()
 def work():
     try:
-        _proc.run(["sh", "-c", "trap '' TERM; echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
+        processes.run(["sh", "-c", "trap '' TERM; echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
     except BaseException:
         pass
 threading.Thread(target=work, daemon=True).start()
@@ -133,7 +133,7 @@ try:
         time.sleep(0.1)
 except KeyboardInterrupt:
     try:
-        _proc.kill_all()
+        processes.kill_all()
     except KeyboardInterrupt:
         sys.exit(130)
 """
@@ -164,7 +164,7 @@ def test_the_watchdog_runs_the_removal_command_it_was_given_for_containers_still
 
     out = tmp_path / "removed"
     remove = ["sh", "-c", f'echo "$@" >> {out}', "rm"]
-    watchdog = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "core" / "_watchdog.py"
+    watchdog = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "core" / "watchdog.py"
     lines = [["ct", remove, "a"], ["ct", remove, "b"], ["ct", remove, "c"], ["-ct", "b"]]
     subprocess.run(
         [sys.executable, "-I", "-S", str(watchdog)],

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.commands import report
-from iree_matrix.core import _resources
+from iree_matrix.core import shipped
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = REPO / "results"
@@ -34,7 +34,7 @@ def _differing(ours: Path, theirs: Path) -> list[str]:
 def test_a_published_set_re_renders_byte_identical(published: Path, tmp_path: Path, monkeypatch) -> None:
     copy = tmp_path / "results"
     shutil.copytree(PUBLISHED, copy)
-    monkeypatch.setattr(_resources, "results_dir", lambda: copy)
+    monkeypatch.setattr(shipped, "results_dir", lambda: copy)
     monkeypatch.chdir(tmp_path)
     report.render(published, performance=(REPO / published / "PERFORMANCE.md").is_file())
     stale = _differing(REPO / published, tmp_path / published)

@@ -21,7 +21,7 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix.core import _locks
+from iree_matrix.core import locks
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import ResultsLog, Status
 from iree_matrix.matrix import plan
@@ -37,9 +37,9 @@ OTHER_JOB = "run:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/d
 _HOLD = """
 import sys
 from pathlib import Path
-from iree_matrix.core import _locks
+from iree_matrix.core import locks
 timeout = float(sys.argv[3]) if sys.argv[3] else None
-with _locks.machine_lock(True, Path(sys.argv[1]), job=sys.argv[2], timeout=timeout):
+with locks.machine_lock(True, Path(sys.argv[1]), job=sys.argv[2], timeout=timeout):
     print("held", flush=True)
     sys.stdin.read()
 """
@@ -69,7 +69,7 @@ def _within(seconds: float, lock: Path, **how) -> float:
     `seconds` (a regression fails, not hangs): how long it took."""
 
     def take() -> None:
-        with _locks.machine_lock(True, lock, **how):
+        with locks.machine_lock(True, lock, **how):
             pass
 
     start = time.monotonic()
@@ -148,19 +148,19 @@ def test_only_a_timed_stage_holds_the_lock(tmp_path: Path, monkeypatch, exclusiv
     lock = tmp_path / "q.lock"
     record, _, _, _ = _run(tmp_path, monkeypatch, lock, exclusive)
     assert record.metrics["held"] is exclusive and not _held_by_someone(lock)  # held while it ran, only then
-    assert not _locks.holder_path(lock).exists()  # its holder file went with it
+    assert not locks.holder_path(lock).exists()  # its holder file went with it
 
 
 def test_ordinary_stages_take_nothing_and_timed_ones_take_turns(tmp_path: Path) -> None:
     lock, order = tmp_path / "q.lock", []
 
     def timed(name: str) -> None:
-        with _locks.machine_lock(True, lock):
+        with locks.machine_lock(True, lock):
             order.append(name)
 
-    with _locks.machine_lock(False, lock):  # a compile of this run
+    with locks.machine_lock(False, lock):  # a compile of this run
         timed("timed beside a compile")
-    with _locks.machine_lock(True, lock):  # another run times
+    with locks.machine_lock(True, lock):  # another run times
         thread = threading.Thread(target=timed, args=("second timing",))
         thread.start()
         time.sleep(0.5)
@@ -175,11 +175,11 @@ def test_ordinary_stages_take_nothing_and_timed_ones_take_turns(tmp_path: Path) 
 def test_the_holder_says_who_it_is_in_a_file_beside_the_lock(tmp_path: Path) -> None:
     lock = tmp_path / "q.lock"
     with another_run_times(lock, timeout=900) as pid:
-        written = json.loads(_locks.holder_path(lock).read_text())
+        written = json.loads(locks.holder_path(lock).read_text())
         assert (written["pid"], written["job"], written["timeout"]) == (pid, OTHER_JOB, 900)
         assert time.time() - 30 < written["since"] <= time.time()
-        assert _locks.holder(lock) == _locks.Holder(pid, OTHER_JOB, written["since"], 900, written["token"])
-    assert not _locks.holder_path(lock).exists() and _locks.holder(lock) is None
+        assert locks.holder(lock) == locks.Holder(pid, OTHER_JOB, written["since"], 900, written["token"])
+    assert not locks.holder_path(lock).exists() and locks.holder(lock) is None
 
 
 def test_a_waiting_timed_stage_prints_the_holders_pid_and_job(tmp_path: Path, monkeypatch) -> None:
@@ -218,8 +218,8 @@ def test_a_holder_file_whose_process_is_gone_is_ignored(tmp_path: Path) -> None:
     lock, said = tmp_path / "q.lock", []
     gone = subprocess.Popen([sys.executable, "-c", ""])
     gone.wait()
-    _locks.holder_path(lock).write_text(json.dumps({"pid": gone.pid, "job": "run:old", "since": time.time()}))
-    assert _locks.holder(lock) is None
+    locks.holder_path(lock).write_text(json.dumps({"pid": gone.pid, "job": "run:old", "since": time.time()}))
+    assert locks.holder(lock) is None
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     fcntl.flock(fd, fcntl.LOCK_EX)  # held by something that wrote no note (an older iree-matrix)
     try:
@@ -235,12 +235,12 @@ def test_waiting_hears_ctrl_c(tmp_path: Path) -> None:
 
     def timed() -> None:
         try:
-            with _locks.machine_lock(True, lock, cancelled=lambda: True):
+            with locks.machine_lock(True, lock, cancelled=lambda: True):
                 raised.append("ran")
-        except _locks.LockCancelled as exc:
+        except locks.LockCancelled as exc:
             raised.append(str(exc))
 
-    with _locks.machine_lock(True, lock):  # another run times for as long as it likes
+    with locks.machine_lock(True, lock):  # another run times for as long as it likes
         thread = threading.Thread(target=timed)
         thread.start()
         thread.join(timeout=5)
@@ -249,9 +249,9 @@ def test_waiting_hears_ctrl_c(tmp_path: Path) -> None:
 
 def test_a_thread_that_holds_it_does_not_lock_again(tmp_path: Path) -> None:
     lock = tmp_path / "q.lock"
-    with _locks.machine_lock(True, lock), _locks.machine_lock(True, lock):  # a worker, then its job
+    with locks.machine_lock(True, lock), locks.machine_lock(True, lock):  # a worker, then its job
         pass
-    with _locks.machine_lock(True, lock):  # and it was let go
+    with locks.machine_lock(True, lock):  # and it was let go
         pass
 
 
@@ -280,13 +280,13 @@ def test_a_holder_that_names_no_timeout_gets_the_waiters_own(tmp_path: Path) -> 
 
 def test_a_holder_within_its_limit_is_waited_for(tmp_path: Path, monkeypatch) -> None:
     lock, said, got = tmp_path / "q.lock", [], []
-    monkeypatch.setattr(_locks, "HOLD_LIMIT", 0.1)  # not used: the holder names its own timeout
+    monkeypatch.setattr(locks, "HOLD_LIMIT", 0.1)  # not used: the holder names its own timeout
 
     def waiter() -> None:
-        with _locks.machine_lock(True, lock, report=said.append):
+        with locks.machine_lock(True, lock, report=said.append):
             got.append("the lock")
 
-    with _locks.machine_lock(True, lock, job="run:first", timeout=30):
+    with locks.machine_lock(True, lock, job="run:first", timeout=30):
         thread = threading.Thread(target=waiter)
         thread.start()
         time.sleep(0.6)
@@ -318,31 +318,31 @@ def test_waiters_take_the_lock_in_turn_not_whoever_polls_first(tmp_path: Path):
     """A run whose timed stages follow each other lets go and takes the lock again at once; an
     earlier waiter (its ticket older) goes first, so another run is not starved behind the series."""
     lock = tmp_path / "quiet.lock"
-    queue = _locks.queue_path(lock)
+    queue = locks.queue_path(lock)
     queue.mkdir()
     earlier = queue / f"{time.time_ns() - 10**9:020d}-{os.getpid()}-1"  # a live waiter (this pid), earlier
     earlier.touch()
     said: list[str] = []
     stop = time.monotonic() + 0.8
-    with pytest.raises(_locks.LockCancelled):  # the lock is free, but it is not this waiter's turn
-        with _locks.machine_lock(True, lock, cancelled=lambda: time.monotonic() > stop, report=said.append):
+    with pytest.raises(locks.LockCancelled):  # the lock is free, but it is not this waiter's turn
+        with locks.machine_lock(True, lock, cancelled=lambda: time.monotonic() > stop, report=said.append):
             pass
     assert said == ["waiting for the machine's quiet lock: an earlier waiter goes first"]
     earlier.unlink()
-    with _locks.machine_lock(True, lock):  # its turn now
+    with locks.machine_lock(True, lock):  # its turn now
         assert not any(p.name.startswith(f"{0:020d}") for p in queue.iterdir())
     assert list(queue.iterdir()) == []  # its ticket is gone once it let go
 
 
 def test_a_dead_waiters_ticket_does_not_hold_up_the_queue(tmp_path: Path):
     lock = tmp_path / "quiet.lock"
-    queue = _locks.queue_path(lock)
+    queue = locks.queue_path(lock)
     queue.mkdir()
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     stale = queue / f"{1:020d}-{int(dead.stdout)}-1"
     stale.touch()
-    with _locks.machine_lock(True, lock):
+    with locks.machine_lock(True, lock):
         pass
     assert not stale.exists()

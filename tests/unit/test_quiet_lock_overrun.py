@@ -11,43 +11,43 @@ import threading
 import time
 from pathlib import Path
 
-from iree_matrix.core import _locks
+from iree_matrix.core import locks
 from iree_matrix.core.results import Record, Status
 from iree_matrix.matrix.plan import EnvSpec, Job
 from iree_matrix.run.progress import Estimates, Progress, StageTimes
 
 
 def test_the_overrun_limit_is_far_past_the_expected_time():
-    assert _locks.overrun_limit(None) is None and _locks.overrun_limit(0) is None
-    assert _locks.overrun_limit(10.0) == 130.0  # at least 2 min past it
-    assert _locks.overrun_limit(60.0) == 300.0  # 5x
-    hung = _locks.Holder(1, "export:hangs/e", since=0.0, timeout=900.0, expected=16.0)
+    assert locks.overrun_limit(None) is None and locks.overrun_limit(0) is None
+    assert locks.overrun_limit(10.0) == 130.0  # at least 2 min past it
+    assert locks.overrun_limit(60.0) == 300.0  # 5x
+    hung = locks.Holder(1, "export:hangs/e", since=0.0, timeout=900.0, expected=16.0)
     assert hung.limit() == 136.0  # not its 900-s timeout
-    assert _locks.Holder(1, "x", 0.0, timeout=900.0).limit() == 900.0
-    assert _locks.Holder(1, "x", 0.0).limit(fallback=50.0) == 50.0
+    assert locks.Holder(1, "x", 0.0, timeout=900.0).limit() == 900.0
+    assert locks.Holder(1, "x", 0.0).limit(fallback=50.0) == 50.0
 
 
 def test_a_holder_far_past_its_expected_time_gives_the_lock_back(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(_locks, "OVERRUN", 2.0)
-    monkeypatch.setattr(_locks, "OVERRUN_FLOOR", 0.0)
+    monkeypatch.setattr(locks, "OVERRUN", 2.0)
+    monkeypatch.setattr(locks, "OVERRUN_FLOOR", 0.0)
     lock = tmp_path / "quiet.lock"
     said: list[str] = []
     hung = threading.Event()
     stop = threading.Event()
 
     def hung_model() -> None:  # expected 0.3 s, never returns until told
-        with _locks.machine_lock(True, lock, job="export:hangs/e", expected=0.3, report=said.append):
+        with locks.machine_lock(True, lock, job="export:hangs/e", expected=0.3, report=said.append):
             hung.set()
             stop.wait(20)
 
     holder = threading.Thread(target=hung_model, daemon=True)
     holder.start()
     assert hung.wait(5)
-    assert _locks.holder(lock).expected == 0.3  # the file names it for waiters
+    assert locks.holder(lock).expected == 0.3  # the file names it for waiters
     start = time.monotonic()
-    with _locks.machine_lock(True, lock, job="run:other/e"):  # another run's timed stage
+    with locks.machine_lock(True, lock, job="run:other/e"):  # another run's timed stage
         waited = time.monotonic() - start
-        assert _locks.holder(lock).job == "run:other/e"  # it holds it now, the hung one does not
+        assert locks.holder(lock).job == "run:other/e"  # it holds it now, the hung one does not
     stop.set()
     holder.join(5)
     assert waited < 3.0, f"waited {waited:.1f} s for a lock that should be given back after 0.6 s"
@@ -56,14 +56,14 @@ def test_a_holder_far_past_its_expected_time_gives_the_lock_back(tmp_path: Path,
 
 
 def test_a_stage_that_ends_in_time_lets_go_once_and_the_give_back_never_fires(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(_locks, "OVERRUN", 1.0)
-    monkeypatch.setattr(_locks, "OVERRUN_FLOOR", 0.2)
+    monkeypatch.setattr(locks, "OVERRUN", 1.0)
+    monkeypatch.setattr(locks, "OVERRUN_FLOOR", 0.2)
     lock = tmp_path / "quiet.lock"
     said: list[str] = []
-    with _locks.machine_lock(True, lock, job="run:quick/e", expected=0.1, report=said.append):
+    with locks.machine_lock(True, lock, job="run:quick/e", expected=0.1, report=said.append):
         pass
     time.sleep(0.5)
-    assert said == [] and not _locks.holder_path(lock).exists()
+    assert said == [] and not locks.holder_path(lock).exists()
 
 
 def test_a_waiter_goes_on_past_a_stopped_holders_overrun(tmp_path: Path, monkeypatch):
@@ -75,12 +75,12 @@ def test_a_waiter_goes_on_past_a_stopped_holders_overrun(tmp_path: Path, monkeyp
     fcntl.flock(fd, fcntl.LOCK_EX)  # held by "another process", as the file below says
     try:
         since = time.time() - 200.0
-        _locks.holder_path(lock).write_text(json.dumps(
+        locks.holder_path(lock).write_text(json.dumps(
             {"pid": os.getppid(), "job": "export:hangs/e", "since": since, "timeout": 900.0, "expected": 16.0}
         ))  # fmt: skip
         said: list[str] = []
         start = time.monotonic()
-        with _locks.machine_lock(True, lock, report=said.append):
+        with locks.machine_lock(True, lock, report=said.append):
             pass
         assert time.monotonic() - start < 3.0  # 200 s held > 136 s: stuck, not its 900-s timeout
         assert any("going on without the machine's quiet lock" in s for s in said)
@@ -101,7 +101,7 @@ def test_a_wait_for_the_lock_counts_whole_plus_the_holders_rest_never_as_slownes
     progress.waiting(run)
     progress._running[run.id] = (run, time.monotonic() - 100.0)  # it has waited 100 s
     assert progress.eta() == "ETA 0:00:20"  # both runs whole: the wait stretched nothing
-    _locks.holder_path(lock).write_text(json.dumps(
+    locks.holder_path(lock).write_text(json.dumps(
         {"pid": os.getppid(), "job": "export:x/e", "since": time.time() - 30.0, "expected": 90.0}
     ))  # fmt: skip
     assert progress.eta() == "ETA 0:01:20"  # plus the holder's 60 s still expected

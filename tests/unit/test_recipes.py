@@ -13,7 +13,7 @@ import pytest
 
 from iree_matrix.boards import cortex_m, runtime_build
 from iree_matrix.commands import show
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.report import recipes
@@ -97,7 +97,7 @@ def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> N
 
     def runner(argv, *, timeout, log, check=False):
         ran.append(list(argv))
-        return _proc.Completed(tuple(argv), 0, "", "", 0.0)
+        return processes.Completed(tuple(argv), 0, "", "", 0.0)
 
     src = runtime_build.Source("x", tmp_path / "iree", "tarball:0")
     with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing

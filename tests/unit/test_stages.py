@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core._hashing import digest
 from iree_matrix.core.errors import SpecError
+from iree_matrix.core.hashing import digest
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.iree import targets
 from iree_matrix.matrix import spec

@@ -12,7 +12,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.cli import main
 from iree_matrix.commands import workflow
-from iree_matrix.core import _proc, outcome
+from iree_matrix.core import outcome, processes
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints
@@ -63,7 +63,7 @@ def test_the_cli_takes_it_on_every_matrix_command_and_refuses_a_bad_one(tmp_path
 
 
 def test_a_model_that_does_not_return_is_told_so_with_what_to_do():
-    hung = _proc.Timeout(["/venv/bin/python", "export_worker.py"], 180.0, "tracing forward()")
+    hung = processes.Timeout(["/venv/bin/python", "export_worker.py"], 180.0, "tracing forward()")
     said = outcome.from_exception(hung, "export")
     assert said.status is Status.TIMEOUT and not said.cacheable
     assert said.message.startswith("your model did not return within 180 s, the export stage's limit")
@@ -74,14 +74,16 @@ def test_a_model_that_does_not_return_is_told_so_with_what_to_do():
 
 
 def test_a_compiled_model_and_a_tool_that_time_out_are_named_with_their_stages_limit():
-    run = outcome.from_exception(_proc.Timeout(["iree-benchmark-module"], 120.0, ""), "run")
+    run = outcome.from_exception(processes.Timeout(["iree-benchmark-module"], 120.0, ""), "run")
     assert run.message == "your compiled model did not return within 120 s, the run stage's limit"
     assert "--timeout run=SECONDS" in hints.find(run.message, "run").advice
-    compile_ = outcome.from_exception(_proc.Timeout(["/x/iree-compile"], 900.0, ""), "compile")
+    compile_ = outcome.from_exception(processes.Timeout(["/x/iree-compile"], 900.0, ""), "compile")
     assert compile_.message == "iree-compile did not finish within 900 s, the compile stage's limit"
     assert "--timeout compile=SECONDS" in hints.find(compile_.message, "compile").advice
     # Without a stage (armv6-smoke's own steps): the tool's words, as before.
-    assert outcome.from_exception(_proc.Timeout(["gcc"], 5.0, "")).message == "gcc did not finish within 5 s"
+    assert (
+        outcome.from_exception(processes.Timeout(["gcc"], 5.0, "")).message == "gcc did not finish within 5 s"
+    )
 
 
 ENV = EnvSpec("exporter", "3.11", (), "e")

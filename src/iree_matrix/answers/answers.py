@@ -21,7 +21,7 @@ from typing import Any, Optional, cast
 from packaging.version import InvalidVersion
 
 from iree_matrix.answers import paired
-from iree_matrix.core import _text, formats, host, refusals, stats
+from iree_matrix.core import excerpts, formats, host, refusals, stats
 from iree_matrix.core.errors import EnvironmentFault
 from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
 from iree_matrix.core.records import runtime_name as runtime_name  # re-exported: the tables name runtimes so
@@ -61,7 +61,7 @@ def sorted_versions(values: Iterable[str]) -> list[str]:
 
 
 # The tools' words: one definition each, re-exported for the report.
-first_line, clip, refusal_reason = _text.first_line, _text.clip, refusals.reason
+first_line, clip, refusal_reason = excerpts.first_line, excerpts.clip, refusals.reason
 MAX_REASON_CHARS = refusals.MAX_REASON_CHARS
 
 
@@ -170,12 +170,12 @@ def read(source: Path) -> list[Record]:
     """A results log as every view reads it (report, site, answers, `query`): each record, latencies
     cross-checked against the other published logs when `source` is one of them. Each log is parsed
     once per process while it is unchanged (`results.read_log`): a report's pages share the parse."""
-    from iree_matrix.core import _resources
+    from iree_matrix.core import shipped
 
     # `iree-matrix compare` verdicts kept beside the log decide "slower" and "fastest" (paired.py).
     records = paired.attach(list(read_log(source)), paired.read(Path(source).parent))
     try:
-        published = _resources.results_dir().resolve()
+        published = shipped.results_dir().resolve()
     except FileNotFoundError:
         return cross_checked(records)
     if published not in Path(source).resolve().parents:
@@ -353,11 +353,11 @@ def why(record: Record) -> str:
     if stage == "compile":
         named = compile_errors.of_record(record.metrics, record.message)
         if named is not None:
-            return f"compile: {_text.without_paths(named.text())}"
+            return f"compile: {excerpts.without_paths(named.text())}"
     if refusals.refused(record):
-        return f"run: refused: {_text.without_paths(refusals.reason(record.message))}"
+        return f"run: refused: {excerpts.without_paths(refusals.reason(record.message))}"
     cls = f"{record.error_class}: " if record.error_class else ""
-    told = _text.without_paths(hints.telling_line(record.message, stage))  # never another machine's paths
+    told = excerpts.without_paths(hints.telling_line(record.message, stage))  # never another machine's paths
     return f"{stage}: {cls}{told or record.status.value}"
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import host
-from iree_matrix.core._files import write_atomically
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 
 # What a timing is, per stage: the figures and the load they were taken under (the executor's

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import advice, answers, exporters, roofline
-from iree_matrix.core._files import write_atomically
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.results import Record, latest_by_job
 
 COMPAT_SCHEMA = 1

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix.answers import answers
-from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, _listing, grouped_by
+from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status, latest_by_job
@@ -189,14 +189,16 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
         f"{len(data[NOT_RUN])} not run here"
     ]
     for runtime, compilers in ran.items():
-        lines.append(f"    runtime {runtime} loads the modules of {_listing(compilers, limit=20)}")
+        lines.append(f"    runtime {runtime} loads the modules of {version_listing(compilers, limit=20)}")
     for why, said in list(refused.items())[:_MAX_GROUPS]:
         lines.append(f"    {REFUSES}: {_some(said)}: {why}")
     if len(refused) > _MAX_GROUPS:
         rest = sum(len(v) for v in list(refused.values())[_MAX_GROUPS:])
         lines.append(f"    {REFUSES}: {rest} more pairs, for {len(refused) - _MAX_GROUPS} other reasons")
     for why, runtimes in unrun.items():
-        lines.append(f"    not run on runtimes {_listing(list(dict.fromkeys(runtimes)), limit=20)}: {why}")
+        lines.append(
+            f"    not run on runtimes {version_listing(list(dict.fromkeys(runtimes)), limit=20)}: {why}"
+        )
     for why, said in failed.items():
         lines.append(f"    run fails: {_some(said)}: {why}")
     return lines, data
@@ -226,18 +228,18 @@ def _answer(question: str, name: str, label: str, rows: list[tuple[Record, Optio
         f"{name} on {label}: compiles with {len(built)} of {len(rows)} compiler releases; runs and "
         f"matches torch with {len(passing)} (each module on its own release's runtime, "
         f"HAL driver {gpu.driver})",
-        f"  compiles: {_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
+        f"  compiles: {version_listing([c.label.compiler for c, _ in built], limit=20) if built else 'none'}"
         + _sizes(built),
     ]
     for why, releases in grouped_by((compile_words(c), c.label.compiler) for c in broken).items():
-        lines.append(f"  does not compile: {_listing(releases, limit=20)}: {why}")
+        lines.append(f"  does not compile: {version_listing(releases, limit=20)}: {why}")
     lines.append(
-        f"  runs: {_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
+        f"  runs: {version_listing([c.label.compiler for c, _ in passing], limit=20) if passing else 'none'}"
     )
     for why, releases in grouped_by((_run_words(r), c.label.compiler) for c, r in wrong).items():
-        lines.append(f"  run fails: {_listing(releases, limit=20)}: {why}")
+        lines.append(f"  run fails: {version_listing(releases, limit=20)}: {why}")
     for why, releases in grouped_by((_unrun_words(r), c.label.compiler) for c, r in unrun).items():
-        lines.append(f"  not run: {_listing(releases, limit=20)}: {why}")
+        lines.append(f"  not run: {version_listing(releases, limit=20)}: {why}")
     evidence: list[str] = []
     if passing:
         newest_c, newest_r = passing[-1]

@@ -38,7 +38,7 @@ from pathlib import Path
 from iree_matrix import stages
 from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
 from iree_matrix.core import host
-from iree_matrix.core._files import write_atomically
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.iree import devices

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix.answers import answers, exporters
-from iree_matrix.answers.query import NOT_MEASURED, Answer, _listing, _match
+from iree_matrix.answers.query import NOT_MEASURED, Answer, matching_version, version_listing
 from iree_matrix.core.results import Record
 from iree_matrix.iree.versions import ONNX_REQUIREMENT
 
@@ -27,7 +27,7 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
     who = f"torch.onnx.export at opset {opset}" + (f" (torch {torch})" if torch else "")
     question = f"which IREE compilers import an ONNX model from {who} (iree-import-onnx, compile, run)?"
     if torch:
-        matched = _match(torch, measured_torch)
+        matched = matching_version(torch, measured_torch)
         found = [a for a in found if a.torch == matched]
     if not found:
         measured = ", ".join(sorted({t.form for a in every for t in a.takes if t.form.startswith("onnx:")}))
@@ -49,9 +49,9 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
         correct = [t.compiler for t in takes if t.takes and t.run == "ok"]
         lines.append(head + ":")
         lines.append(
-            f"  imports and compiles: {_listing(imports, limit=20)} (of {len(takes)} compilers tried)"
+            f"  imports and compiles: {version_listing(imports, limit=20)} (of {len(takes)} compilers tried)"
         )
-        lines.append(f"  runs and matches torch: {_listing(correct, limit=20)}")
+        lines.append(f"  runs and matches torch: {version_listing(correct, limit=20)}")
         for t in takes:
             if not t.takes:
                 lines.append(f"  {t.compiler}: {t.status}: {t.words}")

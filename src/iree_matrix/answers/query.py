@@ -15,7 +15,7 @@ from typing import Any, Optional
 from packaging.version import InvalidVersion, Version
 
 from iree_matrix.answers import advice, answers
-from iree_matrix.core import _text, formats
+from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints, targets, versions
@@ -58,7 +58,7 @@ class Answer:
         }
 
 
-def _match(wanted: str, present: Iterable[str]) -> Optional[str]:
+def matching_version(wanted: str, present: Iterable[str]) -> Optional[str]:
     """The present version equal to `wanted` ("3.9" is "3.9.0"), or None."""
     present = list(present)
     if wanted in present:
@@ -76,7 +76,7 @@ def _match(wanted: str, present: Iterable[str]) -> Optional[str]:
     return None
 
 
-def _listing(given: Iterable[str], limit: int = 8) -> str:
+def version_listing(given: Iterable[str], limit: int = 8) -> str:
     values = answers.sorted_versions(given)
     if len(values) > limit:
         return ", ".join(values[:3]) + f" … {', '.join(values[-3:])} ({len(values)} in all)"
@@ -95,16 +95,18 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
     question = f"can runtime {runtime} load a module from compiler {compiler}?"
     compilers = {c for c, _ in found}
     runtimes = {rt for _, rt in found}
-    c, rt = _match(compiler, compilers), _match(runtime, runtimes)
+    c, rt = matching_version(compiler, compilers), matching_version(runtime, runtimes)
     if c is None or rt is None or (c, rt) not in found:
         why = []
         if c is None:
-            why.append(f"no module from compiler {compiler} was run (compilers run: {_listing(compilers)})")
+            why.append(
+                f"no module from compiler {compiler} was run (compilers run: {version_listing(compilers)})"
+            )
         if rt is None:
-            why.append(f"runtime {runtime} ran no module (runtimes run: {_listing(runtimes)})")
+            why.append(f"runtime {runtime} ran no module (runtimes run: {version_listing(runtimes)})")
         if c is not None and rt is not None:
             tried = [r for (cc, r) in found if cc == c]
-            why.append(f"compiler {c}'s modules were run by runtimes {_listing(tried)}, not by {rt}")
+            why.append(f"compiler {c}'s modules were run by runtimes {version_listing(tried)}, not by {rt}")
         return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: " + "; ".join(why),))
     pair = found[(c, rt)]
     lines = []
@@ -135,7 +137,7 @@ def _hint_of(record: Optional[Record]) -> Optional[hints.Found]:
 
 def _shown(text: str) -> str:
     """The tools' words as a user reads them here: without the paths of the machine they ran on."""
-    return _text.without_paths(text)
+    return excerpts.without_paths(text)
 
 
 def _grouped(failing: Sequence[answers.ReleaseResult]) -> dict[tuple[str, tuple[str, ...]], list[str]]:
@@ -181,7 +183,7 @@ def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> 
     lines = [f"{name}: in the results, but no cell of it reached a run on {target}"]
     for compiler in ([""] if "" in failed else []) + answers.sorted_versions([c for c in failed if c]):
         r = failed[compiler]
-        said = _text.clip(_text.first_line(r.message), 160) if r.message else ""
+        said = excerpts.clip(excerpts.first_line(r.message), 160) if r.message else ""
         release = f"{compiler}: " if compiler else ""
         why = f"{r.stage} ({r.error_class or r.status.value})" + (f": {said}" if said else "")
         lines.append(f"  fails:  {release}{why}")
@@ -237,17 +239,16 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
         "compiler releases run (each module run by its own release's runtime, or the target's "
         "source-built one; outputs checked against torch)",
-        f"  passes: {_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
+        f"  passes: {version_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
     ]
     for via, releases_via in _grouped_via(passing).items():
-        lines.append(
-            f"    via {via} (the exporter's own MLIR does not pass there): {_listing(releases_via, limit=20)}"
-        )
+        listed = version_listing(releases_via, limit=20)
+        lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
     for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
-        lines.append(f"  fails:  {_listing(names, limit=20)}: {why}")
+        lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         lines += [f"          what to do: {a}" for a in todo]
     for why, names in _grouped_unrun(unrun).items():
-        lines.append(f"  not run: {_listing(names, limit=20)}: {why}")
+        lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
     evidence: list[str] = []
     newest = passing[-1] if passing else None
     if newest is not rec.newest_passing:  # newest only through a lowering: no speed compared
@@ -355,8 +356,11 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
     found = exporters.exporter_answers(records)
     who = f"torch {torch} + iree-turbine {turbine}" + (f" on Python {python}" if python else "")
     question = f"which IREE compilers take the MLIR exported with {who}?"
-    t, tb = _match(torch, {a.torch for a in found}), _match(turbine, {a.turbine for a in found})
-    py = _match(python, {a.python for a in found}) if python else None
+    t, tb = (
+        matching_version(torch, {a.torch for a in found}),
+        matching_version(turbine, {a.turbine for a in found}),
+    )
+    py = matching_version(python, {a.python for a in found}) if python else None
     chosen = [a for a in found if a.torch == t and a.turbine == tb and (python is None or a.python == py)]
     if not chosen:
         envs = sorted({f"py{a.python} torch {a.torch} turbine {a.turbine}" for a in found})
@@ -379,7 +383,7 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
         for form, label, taking in ((exporters.TEXT, "text (.mlir):      ", text),
                                     (exporters.BYTECODE, "bytecode (.mlirbc):", bytecode)):  # fmt: skip
             tried = [x for x in a.takes if x.form == form]
-            said = _listing(taking, limit=20) if tried else NOT_MEASURED
+            said = version_listing(taking, limit=20) if tried else NOT_MEASURED
             lines.append(f"  {label} {said}" + (f" (of {len(tried)} compilers tried)" if tried else ""))
         for x in a.takes:
             if not x.takes:

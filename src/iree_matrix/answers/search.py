@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _files, stats
+from iree_matrix.core import atomic_files, stats
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile
 
@@ -463,7 +463,7 @@ def write_descents(results_dir: Path, descents: Sequence[Descent], budget: Mappi
     kept = {(d.unit, d.compiler): d for d in read_descents(results_dir)}
     kept.update({(d.unit, d.compiler): d for d in descents})
     data = {"budget": dict(budget), "descents": [dataclasses.asdict(d) for _, d in sorted(kept.items())]}
-    return _files.write_atomically(
+    return atomic_files.write_atomically(
         results_dir / DESCENTS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     )
 
@@ -523,7 +523,7 @@ def write_progress(results_dir: Path, progress: Progress) -> Path:
         "descents": [dict(d) for d in progress.descents],
         "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
     }
-    return _files.write_atomically(
+    return atomic_files.write_atomically(
         Path(results_dir) / PROGRESS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     )
 

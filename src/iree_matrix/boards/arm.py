@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.iree import targets
 from iree_matrix.iree.elf import binary_facts
 
@@ -29,7 +29,7 @@ class Runner(Protocol):
         log: Optional[Path] = None,
         read_only: Sequence[Path] = (),
         env: Optional[Mapping[str, str]] = None,
-    ) -> _proc.Completed: ...
+    ) -> processes.Completed: ...
 
 
 HELLO_C = r"""#include <stdio.h>
@@ -63,7 +63,7 @@ def hello_world(
     binaries = {"static": out_dir / "hello-static", "dynamic": out_dir / "hello-dynamic"}
     for kind, binary in binaries.items():
         extra = ["-static"] if kind == "static" else []
-        _proc.run(
+        processes.run(
             [CROSS_GCC, *HELLO_FLAGS, *extra, str(source), "-o", str(binary)],
             timeout=120, log=log, error_class="cross-gcc",
         )  # fmt: skip

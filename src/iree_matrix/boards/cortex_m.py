@@ -25,11 +25,11 @@ from typing import Any, Optional
 import numpy as np
 
 from iree_matrix.boards import runtime_build
-from iree_matrix.core import _proc, _resources
-from iree_matrix.core._hashing import digest, file_sha256
-from iree_matrix.core._locks import file_lock
+from iree_matrix.core import processes, shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.locks import file_lock
 from iree_matrix.iree import targets
 
 KiB, MiB = targets.KiB, targets.MiB
@@ -99,7 +99,7 @@ TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm")
 
 
 def files_dir() -> Path:
-    return _resources.scripts_dir() / "cortex_m"
+    return shipped.scripts_dir() / "cortex_m"
 
 
 def machine(cpu: str) -> Machine:
@@ -122,7 +122,7 @@ def toolchain_identity() -> dict[str, str]:
                 "and qemu-system-arm (bash images/setup-host.sh installs them)",
                 cacheable=False,
             )
-        done = _proc.run([path, "--version"], timeout=60, check=False)
+        done = processes.run([path, "--version"], timeout=60, check=False)
         ident[tool] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
 
@@ -253,7 +253,7 @@ def _not_headers(folder: str, names: list[str]) -> list[str]:
 
 
 def _step(argv: Sequence[str], log: Optional[Path], timeout: float, what: str) -> None:
-    done = _proc.run(["nice", "-n", "10", *argv], timeout=timeout, log=log, check=False)
+    done = processes.run(["nice", "-n", "10", *argv], timeout=timeout, log=log, check=False)
     if done.returncode != 0:
         raise StageFailure("runtime-build", f"{what}: {_build_error(done.output)}")
 
@@ -272,7 +272,7 @@ def _build_error(output: str) -> str:
             continue  # the command, not what it said
         elif re.search(r"\berror\b", line, re.IGNORECASE) and line.strip() not in picked:
             picked.append(line.strip())
-    return "\n".join(dict.fromkeys(picked[:15])) if picked else _proc.excerpt(output)
+    return "\n".join(dict.fromkeys(picked[:15])) if picked else processes.excerpt(output)
 
 
 def _source_flags(tree: Path) -> tuple[str, ...]:
@@ -387,7 +387,7 @@ def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, 
     argv = link_command(
         cpu, runtime.defines, runtime.includes, [str(p) for p in runtime.libraries], kernels, data_c, out
     )
-    done = _proc.run(argv, timeout=600, log=log, check=False)
+    done = processes.run(argv, timeout=600, log=log, check=False)
     if done.returncode != 0:
         raise StageFailure("link-error", _link_error(done.output))
     return elf
@@ -428,7 +428,7 @@ def _link_error(output: str) -> str:
 
 def sizes(elf: Path, *, log: Optional[Path]) -> dict[str, int]:
     """text, rodata, data and bss of the firmware (arm-none-eabi-size -A, by section)."""
-    done = _proc.run(["arm-none-eabi-size", "-A", str(elf)], timeout=60, log=log)
+    done = processes.run(["arm-none-eabi-size", "-A", str(elf)], timeout=60, log=log)
     got = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     for line in done.stdout.splitlines():
         parts = line.split()
@@ -463,7 +463,7 @@ def run(
 ) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
     argv = qemu_command(elf, cpu)
-    done = _proc.run(argv, timeout=timeout, log=log, check=False)  # a Timeout is the run's result
+    done = processes.run(argv, timeout=timeout, log=log, check=False)  # a Timeout is the run's result
     return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 
 
@@ -501,7 +501,9 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
         elif word == "IREE_MATRIX_FAIL":
             message = rest
     if not ok and not message:
-        message = f"the firmware stopped without a verdict (qemu exit {returncode}): {_proc.excerpt(text, 8)}"
+        message = (
+            f"the firmware stopped without a verdict (qemu exit {returncode}): {processes.excerpt(text, 8)}"
+        )
     arrays = []
     for i, (shape, raw) in enumerate(outputs):
         dtype = np.dtype(output_dtypes[i] if i < len(output_dtypes) else "float32").newbyteorder("<")

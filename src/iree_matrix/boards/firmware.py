@@ -20,8 +20,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from iree_matrix.boards import cortex_m, runtime_build
-from iree_matrix.core._hashing import digest, file_sha256
 from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.iree import versions

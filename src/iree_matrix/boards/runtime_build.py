@@ -41,10 +41,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from iree_matrix.core import _proc
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core import processes
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.iree import elf, targets, versions
 
 DEFAULT_GIT = versions.DEFAULT_IREE_GIT
@@ -245,7 +245,7 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1",
             *runtime_submodules(tag.lstrip("v"))]  # fmt: skip
     for argv in (clone, subs):
-        done = _proc.run(argv, timeout=1800, log=log, check=False)
+        done = processes.run(argv, timeout=1800, log=log, check=False)
         if done.returncode != 0:
             raise UserError(clone_failure(url, tag, done.output))
     os.replace(staging, tree)
@@ -314,11 +314,11 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
     return home
 
 
-Runner = Callable[..., _proc.Completed]  # run(argv, *, timeout, log, check=False): host or container
+Runner = Callable[..., processes.Completed]  # run(argv, *, timeout, log, check=False): host or container
 
 
 def host_runner(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
-    return _proc.run(argv, timeout=timeout, log=log, check=check)
+    return processes.run(argv, timeout=timeout, log=log, check=check)
 
 
 def host_runner_in(env: Any, read_only: Sequence[Path] = ()) -> Runner:
@@ -351,7 +351,7 @@ def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str =
                 f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
                 "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
             )
-        done = _proc.run([path, "--version"], timeout=60, check=False)
+        done = processes.run([path, "--version"], timeout=60, check=False)
         ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
 
@@ -549,4 +549,4 @@ def _build_error(output: str) -> str:
     """The compiler's own error lines, not ninja's progress."""
     lines = output.splitlines()
     errors = [ln for ln in lines if re.search(r"\berror\b", ln, re.IGNORECASE)]
-    return "\n".join(errors[:15]) if errors else _proc.excerpt(output)
+    return "\n".join(errors[:15]) if errors else processes.excerpt(output)

@@ -85,7 +85,7 @@ class Plan:
 def run(args: argparse.Namespace) -> int:
     from iree_matrix.answers import advice
     from iree_matrix.commands.workflow import RunOptions, default_cache, load_plan, run_plan
-    from iree_matrix.core import _resources, host
+    from iree_matrix.core import host, shipped
     from iree_matrix.core.results import ResultsLog
 
     if args.rounds < 6 or args.repetitions < 1:
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         )
     args.model = [args.model_ref]
     base_model = _model_name(args.model_ref)
-    root = _resources.results_dir()
+    root = shipped.results_dir()
     plan = _choose(args, base_model, advice.published(root / advice.DIRNAME), _search_picks(root))
     print(
         f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
@@ -314,7 +314,7 @@ def _sitting(
     args: argparse.Namespace, model: str, plan: Plan, records: Sequence[Any], cache: Path
 ) -> dict[str, Any]:
     from iree_matrix.answers import advice, search
-    from iree_matrix.core import _locks, host
+    from iree_matrix.core import host, locks
     from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.results import Status
     from iree_matrix.iree import flags as iree_flags
@@ -418,7 +418,7 @@ def _sitting(
             timed = _dedupe(timed, arms_meta)
             print(f"sitting: {function}, {len(timed)} arms × {args.rounds} rounds on one thread", flush=True)
             # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
-            with _locks.machine_lock(True, job=f"advise {model}", report=print):
+            with locks.machine_lock(True, job=f"advise {model}", report=print):
                 rounds = sitting.sit(timed, args.rounds, args.repetitions, progress=_progress(function))
             if rounds.interrupted:
                 document["interrupted"] = True
@@ -509,7 +509,7 @@ def _now() -> str:
 
 
 def _write(path: Path, document: Mapping[str, Any]) -> None:
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.atomic_files import write_atomically
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")

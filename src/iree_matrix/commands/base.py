@@ -37,7 +37,7 @@ RUN_CACHE = "cache.json"
 
 def remember_cache(results_dir: Path, cache: Path, store: Optional[Path] = None) -> None:
     """Record where a run starting now keeps its logs and artifacts, in its results directory."""
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.atomic_files import write_atomically
 
     found = {"cache": str(cache), "store": str(store or CacheLayout(Path(cache)).store)}
     write_atomically(Path(results_dir) / RUN_CACHE, json.dumps(found, indent=1, sort_keys=True) + "\n")
@@ -85,18 +85,18 @@ def report_inputs(results_dir: Path) -> str:
     from importlib import metadata
 
     from iree_matrix import __version__
-    from iree_matrix.core import _resources
+    from iree_matrix.core import shipped
 
     digest = hashlib.sha256(__version__.encode())
     for name in ("results.jsonl", "calibration.json"):
         path = Path(results_dir) / name
         digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
     try:
-        published = sorted(_resources.results_dir().glob("**/results.jsonl"))
+        published = sorted(shipped.results_dir().glob("**/results.jsonl"))
     except FileNotFoundError:
         published = []
     try:  # the published answers, which a run's report names for its CPU (report/machine.py)
-        published += sorted(_resources.results_dir().glob("answers/*/*.json"))
+        published += sorted(shipped.results_dir().glob("answers/*/*.json"))
     except FileNotFoundError:
         pass
     for log in published:
@@ -130,7 +130,7 @@ def write_report(results_dir: Path, say: Callable[[str], None] = print, *, if_ch
     """COMPATIBILITY.md, compat.json and the site from a results directory's log. `if_changed` (a
     run's own report): not again when nothing it is rendered from changed since it was last
     rendered here (`report_inputs`); `iree-matrix report` always renders."""
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.atomic_files import write_atomically
 
     stamp = Path(results_dir) / REPORT_INPUTS
     inputs = report_inputs(results_dir) if if_changed else ""
@@ -174,7 +174,7 @@ def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
     say(f"report: {out}")
     say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source)}")
     say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.atomic_files import write_atomically
     from iree_matrix.report import boards
 
     logged = read_log(source)  # BOARDS.md: the records as logged (not cross-checked), the same parse

@@ -150,7 +150,7 @@ def _write(out_dir: Path, data: dict[str, object], partial: bool = False) -> Non
     import json
 
     from iree_matrix.answers import calibration
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.atomic_files import write_atomically
 
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     if partial:

@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     from iree_matrix.answers import answers, calibration, identities
-    from iree_matrix.core import _locks, host
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core import host, locks
+    from iree_matrix.core.atomic_files import write_atomically
     from iree_matrix.core.results import latest_by_job
     from iree_matrix.run import abtest
     from iree_matrix.run.progress import Steps, cost, load_factor
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     interrupted = False
     try:
         job, expected_all = f"compare {args.a} {args.b}", sum(expected)
-        with _locks.machine_lock(True, job=job, report=print, expected=expected_all):
+        with locks.machine_lock(True, job=job, report=print, expected=expected_all):
             steps.begin()  # the wait for the lock is not the comparison's time
             for function, ra, rb in chosen:
                 timed = len(found)
@@ -159,9 +159,9 @@ def _published() -> dict | None:
     """A published calibration of this machine's CPU identity (the test's false-positive rate is a
     property of the machine it was measured on), or None."""
     from iree_matrix.answers import calibration
-    from iree_matrix.core import _resources, host
+    from iree_matrix.core import host, shipped
 
-    for path in sorted(_resources.results_dir().glob(f"*/{calibration.FILENAME}")):
+    for path in sorted(shipped.results_dir().glob(f"*/{calibration.FILENAME}")):
         data = calibration.read(path)
         if data is not None and host.identity_of(data.get("host") or {}) == host.identity():
             return data

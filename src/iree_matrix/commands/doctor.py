@@ -7,7 +7,7 @@ from pathlib import Path
 
 from iree_matrix import __version__
 from iree_matrix.commands.base import add_cache_option, default_cache, resolver
-from iree_matrix.core import _resources
+from iree_matrix.core import shipped
 from iree_matrix.matrix import spec
 
 NAME = "doctor"
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from iree_matrix.core import containers
     from iree_matrix.envs import doctor
 
-    matrix = spec.load(args.matrix or _resources.matrix_dir() / "default.toml", resolver=resolver(None))
+    matrix = spec.load(args.matrix or shipped.matrix_dir() / "default.toml", resolver=resolver(None))
     pythons = sorted({cell.python for cell in matrix.cells})
     checks = doctor.run_checks(args.cache or default_cache(), pythons)
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")

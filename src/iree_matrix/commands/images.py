@@ -9,7 +9,7 @@ from pathlib import Path
 from iree_matrix import stages
 from iree_matrix.commands.base import add_output_options, default_cache, default_results_dir, resolver
 from iree_matrix.commands.workflow import Loaded, RunOptions, run_plan
-from iree_matrix.core import _resources, formats
+from iree_matrix.core import formats, shipped
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.matrix import plan, spec
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from iree_matrix.envs import image_inventory
 
-    matrix_path = args.matrix or _resources.matrix_dir() / "default.toml"
+    matrix_path = args.matrix or shipped.matrix_dir() / "default.toml"
     results_dir = default_results_dir(args.results_dir, matrix_path)
     matrix = spec.load(matrix_path, resolver=resolver(results_dir))
     cache = args.cache or default_cache()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.commands.base import absolute, add_output_options, default_results_dir
-from iree_matrix.core import _resources
+from iree_matrix.core import shipped
 
 # Installs and compiles overlap with each other and with exports (timed stages still take the
 # machine alone): on 2 cores a first default run is minutes shorter (docs/first-run.md). Capped
@@ -110,7 +110,7 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
 
 
 def _complete(default_matrix: str, args: argparse.Namespace) -> None:
-    matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
+    matrix_path = args.matrix or shipped.matrix_dir() / default_matrix
     args.results_dir = default_results_dir(args.results_dir, matrix_path)
 
 

@@ -107,13 +107,13 @@ def _advice(results_dir: Path) -> Any:
     """This CPU's answer, else the nearest published identity's: from the published answers and
     any sitting `advise` kept in RESULTS_DIR (yours, on this machine, comes first)."""
     from iree_matrix.answers import advice
-    from iree_matrix.core import _resources, host
+    from iree_matrix.core import host, shipped
 
     found = []
     for path in sorted(results_dir.glob(f"{advice.FILE_PREFIX}*.json")):  # `advise`'s own, unpublished
         data = advice.read(path)
         found += advice.derive(data, str(path)) if data is not None else []
-    for root in dict.fromkeys([results_dir / advice.DIRNAME, _resources.results_dir() / advice.DIRNAME]):
+    for root in dict.fromkeys([results_dir / advice.DIRNAME, shipped.results_dir() / advice.DIRNAME]):
         found += advice.published(root)
     return advice.nearest(found, host.describe())
 

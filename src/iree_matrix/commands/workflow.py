@@ -24,7 +24,7 @@ from iree_matrix.commands.base import (
     resolver,
     write_report,
 )
-from iree_matrix.core import _resources, refusals
+from iree_matrix.core import refusals, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import require_usable
@@ -104,7 +104,7 @@ def load_plan(
         parse_cluster(args.cluster)
     elif getattr(args, "store", None) is not None and getattr(args, "scheduler", None) is None:
         raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
-    matrix_path = args.matrix or _resources.matrix_dir() / default_matrix
+    matrix_path = args.matrix or shipped.matrix_dir() / default_matrix
     results_dir = default_results_dir(args.results_dir, matrix_path)  # read, never written back
     cache = args.cache or default_cache()
     if cache.exists() and not cache.is_dir():

@@ -4,10 +4,10 @@ containers stages run in (`run`), the containers that build environment images
 (`build_container`, then committed), images (`image`, `images`, `load_image`, `remove_image`,
 `disk_usage`), and cleaning up (`remove_orphans`, the watchdog's command).
 
-One transport, the `docker` CLI through `_proc.run`, not the Docker SDK, because of what the
+One transport, the `docker` CLI through `processes.run`, not the Docker SDK, because of what the
 callers need. A stage's command must read as if it had run here: stdout and stderr captured apart
-and appended to the job's log, its timeout, and Ctrl-C stopping it at once (`_proc.kill_all` kills
-the client, which forwards the signal to the container, whose `--init` passes it on). `_proc`
+and appended to the job's log, its timeout, and Ctrl-C stopping it at once (`processes.kill_all` kills
+the client, which forwards the signal to the container, whose `--init` passes it on). `processes`
 does all of that for every process; an SDK call is an HTTP request blocking a worker thread that
 Ctrl-C does not reach, and would need its own timeout, log and kill path. Bind mounts, user ids and
 labels are options either way; the rest has a CLI spelling too (`docker load` reads the hand-made
@@ -30,7 +30,7 @@ container act as root on every root-owned file it is given; nobody at a reachabl
 
 What the CLI alone does not guarantee - that the container dies when the client is killed hard,
 and that it is always removed - is done by name: in a `finally` (`docker rm -f`); by the watchdog
-(`_proc.watch_container`) when the tool is killed (`kill -9` runs no `finally`); and, should the
+(`processes.watch_container`) when the tool is killed (`kill -9` runs no `finally`); and, should the
 watchdog have been killed too, at the start of the next run (`remove_orphans`), which removes every
 container whose owner label names a process of this machine that no longer exists.
 
@@ -52,7 +52,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _proc, _tree, host
+from iree_matrix.core import host, process_tree, processes
 from iree_matrix.core.errors import StageFailure, UserError
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
@@ -101,8 +101,10 @@ def state(timeout: int = 10) -> State:
     if docker is None:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
-        done = _proc.run([docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False)
-    except (_proc.Timeout, OSError) as exc:
+        done = processes.run(
+            [docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False
+        )
+    except (processes.Timeout, OSError) as exc:
         return State(False, f"not running ({exc})", f"bash {SETUP} starts dockerd (no init system does)")
     if done.returncode == 0 and done.stdout.strip():
         return State(True, f"Docker Engine {done.stdout.strip()}")
@@ -126,12 +128,12 @@ def require() -> None:
 
 
 def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optional[Path] = None,
-            check: bool = True, feed: Optional[Iterable[bytes]] = None) -> _proc.Completed:  # fmt: skip
+            check: bool = True, feed: Optional[Iterable[bytes]] = None) -> processes.Completed:  # fmt: skip
     """A `docker` command about images or the daemon, not a stage's own command: its failure is the
     daemon's moment (an API error, a dead socket), never a cached result. `what` names it for people."""
     try:
-        done = _proc.run([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
-    except _proc.Timeout:
+        done = processes.run([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
+    except processes.Timeout:
         raise StageFailure("docker", f"{what}: `docker {args[0]}` did not finish within {timeout:.0f} s",
                            cacheable=False) from None  # fmt: skip
     if check and done.returncode != 0:
@@ -139,8 +141,8 @@ def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optiona
     return done
 
 
-def _daemon_failure(what: str, done: _proc.Completed) -> StageFailure:
-    text = _proc.excerpt(done.stderr) or f"docker exited {done.returncode}"
+def _daemon_failure(what: str, done: processes.Completed) -> StageFailure:
+    text = processes.excerpt(done.stderr) or f"docker exited {done.returncode}"
     if any(mark in text.lower() for mark in _NO_DAEMON):
         return StageFailure(
             "docker-daemon", f"{what}: lost the Docker daemon ({text}); {SETUP_HINT}", cacheable=False
@@ -207,9 +209,11 @@ def disk_usage() -> Optional[list[dict[str, Any]]]:
     if docker is None:
         return None
     try:
-        done = _proc.run([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
+        done = processes.run(
+            [docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False
+        )
         return list(json.loads(done.stdout).get("Images") or [])
-    except (OSError, _proc.Timeout, ValueError):
+    except (OSError, processes.Timeout, ValueError):
         return None
 
 
@@ -221,7 +225,7 @@ class Built:
     """A build container that has run (`build_container`): its command's result, and committing it."""
 
     name: str
-    done: _proc.Completed
+    done: processes.Completed
 
     def commit(self, tag: str, *, changes: Sequence[str] = (), labels: Mapping[str, str] = {}) -> None:
         """The container's file system and configuration as image `tag`, with Dockerfile `changes`
@@ -250,19 +254,21 @@ def build_container(
     opts = ["--name", name, "--label", f"{LABEL}=1", "--network", "none", "--pull", "never"]
     for path in sorted({str(Path(p).resolve()) for p in read_only}):
         opts += ["--mount", _mount(path, path, readonly=True)]
-    _proc.watch_container(_remove_argv(docker), name)
+    processes.watch_container(_remove_argv(docker), name)
     try:
         try:
-            done = _proc.run([docker, "run", *opts, image_ref, *argv], timeout=timeout, log=log, check=False)
-        except _proc.Timeout as exc:
+            done = processes.run(
+                [docker, "run", *opts, image_ref, *argv], timeout=timeout, log=log, check=False
+            )
+        except processes.Timeout as exc:
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
-            raise _proc.Timeout([what], exc.seconds, exc.output) from None
+            raise processes.Timeout([what], exc.seconds, exc.output) from None
         if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-            raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
+            raise StageFailure("docker-run", processes.excerpt(done.stderr), cacheable=False)
         yield Built(name, dataclasses.replace(done, argv=tuple(argv)))
     finally:
         _quiet([*_remove_argv(docker), name])
-        _proc.unwatch_container(name)
+        processes.unwatch_container(name)
 
 
 def _dockerfile_word(text: str) -> str:
@@ -294,7 +300,7 @@ def run(
     error_class: Optional[str] = None,
     peak_memory: bool = False,
     cwd: Optional[Path] = None,
-) -> _proc.Completed:
+) -> processes.Completed:
     """Run `argv` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
     the result reads as if `argv` had run here: its argv, its exit code, its output. `peak_memory`:
     its `peak_rss_bytes` is the container's peak memory (`peak_memory_wrapper`). `cwd`: the working
@@ -311,26 +317,26 @@ def run(
     if peak_memory:
         inside = [*PEAK_MEMORY_WRAPPER, *inside]
     env = {k: _translate(v, moved) for k, v in (env or {}).items()}
-    limits = _tree.configured()
+    limits = process_tree.configured()
     opts = options(name, user, read_only, writable, env, labels, moved, cwd, limits)
     docker_argv = [docker, "run", *opts, image_id, *inside]
     with _writable_by(user, writable):
         if not keep:
-            _proc.watch_container(_remove_argv(docker), name)
+            processes.watch_container(_remove_argv(docker), name)
         try:
-            done = _proc.run(docker_argv, timeout=timeout, log=log, check=False)
+            done = processes.run(docker_argv, timeout=timeout, log=log, check=False)
             if done.returncode in _KILLED and _oom_killed(docker, name):
                 done = dataclasses.replace(done, killed=f"killed: out of memory ({_memory_limit(limits)})")
-                _proc.note(log, f"[the container was killed: out of memory ({_memory_limit(limits)})]")
-        except _proc.Timeout as exc:
+                processes.note(log, f"[the container was killed: out of memory ({_memory_limit(limits)})]")
+        except processes.Timeout as exc:
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
-            raise _proc.Timeout(argv, exc.seconds, exc.output) from None
+            raise processes.Timeout(argv, exc.seconds, exc.output) from None
         finally:
             if keep:
-                _proc.note(log, f"[kept container {name}: {KEEP_ENV}=1]")
+                processes.note(log, f"[kept container {name}: {KEEP_ENV}=1]")
             else:
                 _quiet([*_remove_argv(docker), name])
-                _proc.unwatch_container(name)
+                processes.unwatch_container(name)
     # The docker client's own footprint says nothing about the tool in the container.
     back = {inner: outer for outer, inner in moved.items()}
     stderr, peak = split_peak_memory(done.stderr) if peak_memory else (done.stderr, None)
@@ -342,9 +348,9 @@ def run(
         peak_rss_bytes=peak,
     )
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-        raise StageFailure("docker-run", _proc.excerpt(done.stderr), cacheable=False)
+        raise StageFailure("docker-run", processes.excerpt(done.stderr), cacheable=False)
     if done.killed or (check and done.returncode != 0):  # a limit's answer is never the tool's
-        raise _proc.failure(done, error_class)
+        raise processes.failure(done, error_class)
     return done
 
 
@@ -355,16 +361,16 @@ _KILLED = (128 + 9, -9)
 def _oom_killed(docker: str, name: str) -> bool:
     """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
     try:
-        done = _proc.run(
+        done = processes.run(
             [docker, "inspect", "--format", "{{.State.OOMKilled}}", name], timeout=60, check=False
         )
-    except _proc.Timeout:
+    except processes.Timeout:
         return False
     return done.stdout.strip() == "true"
 
 
-def _memory_limit(limits: _tree.Limits) -> str:
-    return f"limit {_tree.size_text(limits.memory)}" if limits.memory else "no limit set"
+def _memory_limit(limits: process_tree.Limits) -> str:
+    return f"limit {process_tree.size_text(limits.memory)}" if limits.memory else "no limit set"
 
 
 def options(
@@ -376,7 +382,7 @@ def options(
     labels: Mapping[str, str] = {},
     moved: Mapping[str, str] = {},
     cwd: Optional[Path] = None,
-    limits: Optional[_tree.Limits] = None,
+    limits: Optional[process_tree.Limits] = None,
 ) -> list[str]:
     """`docker run`'s options for a container (pure); `moved`: host paths mounted elsewhere
     (`moved_mounts`); `cwd`: the working directory (a mounted path; default /tmp); `limits`: its
@@ -482,7 +488,7 @@ def remove_orphans() -> list[str]:
     if docker is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
-    done = _proc.run(
+    done = processes.run(
         [docker, "ps", "--all", "--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}",
          "--format", fmt],
         timeout=60, check=False,
@@ -523,8 +529,8 @@ def _start_time(pid: int) -> Optional[str]:
 def _quiet(argv: Sequence[str]) -> None:
     # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
     try:
-        _proc.run(argv, timeout=60, check=False)
-    except _proc.Timeout:
+        processes.run(argv, timeout=60, check=False)
+    except processes.Timeout:
         pass
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
-from iree_matrix.core import _proc, host
+from iree_matrix.core import host, processes
 from iree_matrix.core.errors import StageFailure, StageSkipped, UserError
 from iree_matrix.core.results import Record, Status
 
@@ -34,7 +34,7 @@ class Outcome:
 _WHO_TIMED_OUT = {"export": "your model", "peer": "your model", "run": "your compiled model"}
 
 
-def timed_out(stage: str, exc: _proc.Timeout) -> str:
+def timed_out(stage: str, exc: processes.Timeout) -> str:
     """ "your model did not return within 180 s, the export stage's limit" (its last output
     follows in the record's message)."""
     who = _WHO_TIMED_OUT.get(stage)
@@ -49,8 +49,8 @@ def from_exception(exc: BaseException, stage: Optional[str] = None) -> Outcome:
         return Outcome(Status.SKIP, message=exc.reason)
     if isinstance(exc, StageFailure):
         return Outcome(Status.FAIL, message=exc.message, error_class=exc.error_class, cacheable=exc.cacheable)
-    if isinstance(exc, _proc.Timeout):
-        tail = _proc.excerpt(exc.output, max_lines=8)
+    if isinstance(exc, processes.Timeout):
+        tail = processes.excerpt(exc.output, max_lines=8)
         said = timed_out(stage, exc) if stage else f"{exc}"
         message = said + (f"; last output:\n{tail}" if tail else "")
         return Outcome(Status.TIMEOUT, message=message, error_class="timeout", cacheable=False)

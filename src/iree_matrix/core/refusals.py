@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core._text import clip, first_line
+from iree_matrix.core.excerpts import clip, first_line
 from iree_matrix.core.records import Labels
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
-from iree_matrix.core import _text, refusals
+from iree_matrix.core import excerpts, refusals
 from iree_matrix.core.errors import StorageError
 from iree_matrix.core.records import Labels, Metrics
 
@@ -146,7 +146,7 @@ class Record:
             data["stage"], data.get("error_class"), data.get("message")
         )
         if kwargs.get("message"):  # the tool's words without the paths of the machine that made them
-            kwargs["message"] = _text.without_paths(kwargs["message"])  # (`loc("tiny_cnn.py":48:0)`)
+            kwargs["message"] = excerpts.without_paths(kwargs["message"])  # (`loc("tiny_cnn.py":48:0)`)
         record = cls(**kwargs)
         _ = record.label  # the typed view, built now: a LabelError naming a label that is none
         return record

@@ -27,8 +27,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core._files import storage_error
-from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core.atomic_files import storage_error
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.results import Record, Status
 
 RECORD = "record.json"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Callable
 
-from iree_matrix.core import _tree, containers
+from iree_matrix.core import containers, process_tree
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.envs import Backend
@@ -19,12 +19,12 @@ from iree_matrix.matrix import interpreters
 from iree_matrix.matrix.spec import MatrixSpec
 
 
-def limit(matrix: MatrixSpec) -> _tree.Limits:
+def limit(matrix: MatrixSpec) -> process_tree.Limits:
     """Every environment command's limits from now on: the matrix file's `[limits]`, unless
     $IREE_MATRIX_MEMORY_LIMIT / $IREE_MATRIX_PROCESS_LIMIT say otherwise (a bad one is a user error)."""
-    _tree.use(matrix.limits)
+    process_tree.use(matrix.limits)
     try:
-        return _tree.configured()
+        return process_tree.configured()
     except ValueError as exc:
         raise UserError(str(exc)) from None
 

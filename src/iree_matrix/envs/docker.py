@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import images
-from iree_matrix.core import _hashing, _proc, containers, host
+from iree_matrix.core import containers, hashing, host, processes
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.iree import targets
@@ -48,7 +48,7 @@ class DockerEnvironment:
             "manifest": str(self.image.manifest_path),
         }
 
-    def run(self, argv: Sequence[str], **options: Any) -> _proc.Completed:
+    def run(self, argv: Sequence[str], **options: Any) -> processes.Completed:
         """`Environment.run`, in a fresh container of this image (`containers.run` takes the same
         options, and `peak_memory`: the container's peak memory)."""
         labels = {f"{LABEL}.env": self.id}
@@ -190,14 +190,16 @@ class ToolsEnvironment(DockerEnvironment):
             "python": None,
             "packages": {},
             "tools": str(self.tools),
-            "tools_digest": _hashing.tools_digest(str(self.tools)),
+            "tools_digest": hashing.tools_digest(str(self.tools)),
             "image": self.image.tag,
             "image_id": self.image.image_id,
             "base_image_id": self.image.image_id,
             "manifest": str(self.image.manifest_path),
         }
 
-    def run(self, argv: Sequence[str], *, read_only: Sequence[Path] = (), **kwargs: Any) -> _proc.Completed:
+    def run(
+        self, argv: Sequence[str], *, read_only: Sequence[Path] = (), **kwargs: Any
+    ) -> processes.Completed:
         return super().run(argv, read_only=[*read_only, self.tools], **kwargs)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix.core import _proc, binfmt, containers, formats
+from iree_matrix.core import binfmt, containers, formats, processes
 from iree_matrix.core.containers import SETUP
 
 MIN_FREE_BYTES = 20 * 2**30  # the default matrix's wheels, environments and modules, with room to spare
@@ -35,8 +35,8 @@ def _which(tool: str) -> Optional[str]:
 
 def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
     try:
-        done = _proc.run(argv, timeout=timeout, check=False)
-    except (OSError, _proc.Timeout) as exc:
+        done = processes.run(argv, timeout=timeout, check=False)
+    except (OSError, processes.Timeout) as exc:
         return 127, str(exc)
     return done.returncode, done.output
 

@@ -31,10 +31,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _hashing, _proc, _tree
-from iree_matrix.core._files import free_bytes, is_disk_full, storage_error
-from iree_matrix.core._locks import file_lock
+from iree_matrix.core import hashing, process_tree, processes
+from iree_matrix.core.atomic_files import free_bytes, is_disk_full, storage_error
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
+from iree_matrix.core.locks import file_lock
 from iree_matrix.envs.cache_usage import unsafe_characters
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
@@ -81,7 +81,7 @@ class VenvEnvironment:
         check: bool = True,
         error_class: Optional[str] = None,
         cwd: Optional[Path] = None,
-    ) -> _proc.Completed:
+    ) -> processes.Completed:
         # A relative path would name another file in the tool's directory.
         relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
         if relative:
@@ -96,16 +96,16 @@ class VenvEnvironment:
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
             clean = {**_clean(self.path), "TMPDIR": str(job), **(env or {})}
-            done = _proc.run(
+            done = processes.run(
                 argv,
                 cwd=cwd or job,
                 env=clean,
                 timeout=timeout,
                 log=log,
                 check=False,
-                limits=_tree.configured(),
+                limits=process_tree.configured(),
                 # What a container may write (its mounts and its own /tmp): the job's directory (its
-                # TMPDIR), the stage's writable paths and /dev; nothing else (`_landlock`). A `cwd` is
+                # TMPDIR), the stage's writable paths and /dev; nothing else (`landlock`). A `cwd` is
                 # writable only when it is one of them: a compile once ran in the export's store entry
                 # and a knob's relative output file overwrote the stored model.mlir (#51).
                 writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
@@ -114,20 +114,22 @@ class VenvEnvironment:
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
                 raise
-            raise self.fault(_proc.Fault(f"{argv[0]}: {exc.strerror}", damaged=True)) from None
+            raise self.fault(processes.Fault(f"{argv[0]}: {exc.strerror}", damaged=True)) from None
         finally:
             shutil.rmtree(job, ignore_errors=True)
         if done.killed:  # a limit (or the machine) stopped it: never an answer, whatever the caller checks
-            raise _proc.failure(done, error_class)
+            raise processes.failure(done, error_class)
         if done.returncode > 0:
-            fault = _proc.environment_fault(done.output, done.argv, done.returncode, str(self.path), writable)
+            fault = processes.environment_fault(
+                done.output, done.argv, done.returncode, str(self.path), writable
+            )
             if fault is not None:
                 raise self.fault(fault)
             damage = self.content_damage()  # a failure may be the environment's though it says nothing
             if damage is not None:
-                raise self.fault(_proc.Fault(damage, damaged=True))
+                raise self.fault(processes.Fault(damage, damaged=True))
         if check and done.returncode != 0:
-            raise _proc.failure(done, error_class)
+            raise processes.failure(done, error_class)
         return done
 
     def content_damage(self) -> Optional[str]:
@@ -139,7 +141,7 @@ class VenvEnvironment:
                 _verified[str(self.path)] = damage
         return damage
 
-    def fault(self, fault: _proc.Fault) -> EnvironmentFault:
+    def fault(self, fault: processes.Fault) -> EnvironmentFault:
         """The failure a command of this environment met because of the environment, saying what to fix."""
         if not fault.damaged:
             return EnvironmentFault(
@@ -184,7 +186,7 @@ class VenvBackend:
         return 0.0  # a venv's tools are our own children: counted in our rusage
 
     def remove_orphans(self) -> list[str]:
-        return []  # a venv's tools are processes: they die with the tool (see _proc)
+        return []  # a venv's tools are processes: they die with the tool (see processes)
 
     def target(self, env: EnvSpec) -> Target:
         if env.arch != targets.host_arch():
@@ -227,13 +229,13 @@ class VenvBackend:
         with file_lock(path.with_name(path.name + ".lock")):
             existing = self.open(env, lock.digest)
             if existing is not None:
-                _proc.note(
+                processes.note(
                     log, f"[venv] reusing {path} (the same lock, {lock.digest[:16]}, installed before)"
                 )
                 return existing
             damage = _verified.get(str(path))
             if damage is not None:
-                _proc.note(log, f"[venv] {path} is damaged ({damage}): rebuilding it from the wheelhouse")
+                processes.note(log, f"[venv] {path} is damaged ({damage}): rebuilding it from the wheelhouse")
             shutil.rmtree(path, ignore_errors=True)
             try:
                 return self._build(env, path, lock, wheels, timeout=timeout, log=log)
@@ -261,9 +263,9 @@ class VenvBackend:
         self, env: EnvSpec, path: Path, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
         interpreter = _find_python(env.python, self.interpreters)
-        _proc.run([interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv")
+        processes.run([interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv")
         python = str(path / "bin" / "python")
-        _proc.run(
+        processes.run(
             [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile",
              "--disable-pip-version-check", *map(str, wheels)],
             timeout=timeout, log=log, error_class="pip-install",
@@ -277,7 +279,7 @@ class VenvBackend:
             )
         with _verify_lock:
             _verified[str(path)] = None
-        probe = _proc.run(
+        probe = processes.run(
             [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
             timeout=60,
             log=log,
@@ -301,7 +303,7 @@ class ToolsVenvEnvironment(VenvEnvironment):
     def tool(self, name: str) -> str:
         return str(self.path / name)
 
-    def fault(self, fault: _proc.Fault) -> EnvironmentFault:
+    def fault(self, fault: processes.Fault) -> EnvironmentFault:
         if not fault.damaged:
             return super().fault(fault)
         return EnvironmentFault(
@@ -324,7 +326,7 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
         "python": None,
         "packages": {},
         "tools": str(tools),
-        "tools_digest": _hashing.tools_digest(str(tools)),
+        "tools_digest": hashing.tools_digest(str(tools)),
     }
     return ToolsVenvEnvironment(env.id, tools, description)
 
@@ -361,13 +363,13 @@ def verify(path: Path) -> Optional[str]:
         if not exe.is_file():
             continue
         try:
-            done = _proc.run([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
-        except _proc.Timeout:
+            done = processes.run([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
+        except processes.Timeout:
             continue
         except OSError as exc:
             return f"{tool} cannot be started: {exc.strerror}"
         # Only what says the environment failed it counts: an old tool may exit 1 after its usage.
-        fault = _proc.environment_fault(done.output, done.argv, done.returncode, str(path))
+        fault = processes.environment_fault(done.output, done.argv, done.returncode, str(path))
         if done.returncode > 0 and fault is not None:
             return f"`{tool} {flag}` fails: {fault.cause}"
     return None
@@ -404,7 +406,7 @@ def content_damage(path: Path) -> Optional[str]:
             if _hashed.get(str(file)) == seen:
                 continue
             expected = row[1].removeprefix("sha256=")
-            actual = base64.urlsafe_b64encode(bytes.fromhex(_hashing.file_sha256(file))).rstrip(b"=").decode()
+            actual = base64.urlsafe_b64encode(bytes.fromhex(hashing.file_sha256(file))).rstrip(b"=").decode()
             if actual != expected:
                 return f"{file} is not the file its package installed (sha256 differs from its RECORD)"
             _hashed[str(file)] = seen

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import _proc, binfmt
+from iree_matrix.core import binfmt, processes
 from iree_matrix.core.containers import SETUP_HINT
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.iree import targets
@@ -122,7 +122,9 @@ def debootstrap(
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(include)}", "--arch", arch.debian]
     foreign = arch.machine != platform.machine()
     if not foreign:
-        _proc.run([*argv, suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap")
+        processes.run(
+            [*argv, suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap"
+        )
         return
     # A foreign rootfs: unpack with --foreign, then run the second stage (dpkg's maintainer
     # scripts) in a chroot, where the kernel hands every ARM binary to qemu-user through the
@@ -140,7 +142,7 @@ def debootstrap(
             f"({problem or f'{arch.qemu}-static is not installed'}); {SETUP_HINT}",
             cacheable=False,
         )
-    _proc.run(
+    processes.run(
         [*argv, "--foreign", suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap"
     )
     inside = None if entry.fix_binary else target / entry.interpreter.lstrip("/")
@@ -150,7 +152,7 @@ def debootstrap(
         inside.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(qemu, inside)
     try:
-        _proc.run(
+        processes.run(
             ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"],
             timeout=timeout, log=log, error_class="debootstrap",
         )  # fmt: skip
@@ -198,7 +200,7 @@ def trim_rootfs(rootfs: Path) -> None:
 
 def dpkg_list(rootfs: Path, *, log: Optional[Path]) -> str:
     # The host's dpkg-query reads the rootfs's database: works for foreign arches without qemu.
-    done = _proc.run(
+    done = processes.run(
         ["dpkg-query", f"--admindir={rootfs / 'var' / 'lib' / 'dpkg'}", "-W",
          "-f", "${Package}\t${Version}\t${Architecture}\n"],
         timeout=120, log=None, error_class="base-image",

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.containers import LABEL
 from iree_matrix.iree.targets import Platform
 
@@ -21,7 +21,7 @@ def pack(rootfs: Path, out: Path, epoch: int, *, timeout: Optional[float], log: 
     # Reproducible: names sorted, numeric owners, no atime/ctime (GNU format stores neither), and
     # mtimes newer than the archive's date (files made during the install) clamped to it. Older
     # mtimes stay, so Python's stdlib .pyc files (keyed on their sources' mtimes) remain valid.
-    _proc.run(
+    processes.run(
         ["tar", "--create", "--file", str(out), "--directory", str(rootfs), "--format=gnu",
          "--sort=name", "--numeric-owner", f"--mtime=@{epoch}", "--clamp-mtime", "."],
         timeout=timeout, log=log, error_class="base-image",

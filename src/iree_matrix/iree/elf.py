@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.iree import targets
 
 ELF_MAGIC = b"\x7fELF"
@@ -111,7 +111,7 @@ def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
 
 def arm_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """`parse_arm_attributes` of `readelf -h -A elf`."""
-    done = _proc.run(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
+    done = processes.run(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
     return parse_arm_attributes(done.stdout)
 
 
@@ -171,7 +171,9 @@ def undefined_symbols(compile_output: str) -> list[str]:
 
 def binary_facts(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """Size, interpreter, NEEDED libraries and required GLIBC_x.y versions of a (cross) binary."""
-    headers = _proc.run(["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf")
+    headers = processes.run(
+        ["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf"
+    )
     return {"bytes": elf.stat().st_size, **parse_binary_facts(headers.stdout),
             "attributes": arm_attributes(elf, log=log)}  # fmt: skip
 

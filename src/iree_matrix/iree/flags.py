@@ -295,7 +295,7 @@ SEARCH_KNOBS = (
 )  # fmt: skip
 
 
-def _llvmcpu_prefix(version: str) -> str:
+def llvmcpu_prefix(version: str) -> str:
     if versions.is_date_versioned(version) and Version(version) < _LLVMCPU_RENAME:
         return "--iree-llvm-"
     return "--iree-llvmcpu-"
@@ -315,10 +315,10 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
         raise StageSkipped(f"profile '{profile.name}' is for IREE {profile.releases}, not {version}")
     target = targets.parse(arch)
     if is_vmvx(profile):  # one backend, not llvm-cpu beside it (the option is a list); no CPU flags
-        return [VMVX, *_opt_level(version, profile), *(f for f in profile.flags if f != VMVX)]
+        return [VMVX, *opt_level_flags(version, profile), *(f for f in profile.flags if f != VMVX)]
     # The one target flag every version accepts (deprecated but alive, IREE-NOTES.md).
     flags = ["--iree-hal-target-backends=llvm-cpu"]
-    prefix = _llvmcpu_prefix(version)
+    prefix = llvmcpu_prefix(version)
     flags.append(f"{prefix}target-triple={target.triple}")
     cpu = target_cpu(target, profile)
     if cpu:
@@ -332,12 +332,12 @@ def compile_flags(version: str, arch: str, profile: Profile) -> list[str]:
         flags.append(f"{prefix}target-float-abi={target.arch.float_abi}")
     if target.arch.bare_metal:  # kernels as a static library for a firmware (cortex_m.py)
         flags.extend(STATIC_LIBRARY_FLAGS)
-    flags.extend(_opt_level(version, profile))
+    flags.extend(opt_level_flags(version, profile))
     flags.extend(profile.flags)
     return flags
 
 
-def _opt_level(version: str, profile: Profile) -> list[str]:
+def opt_level_flags(version: str, profile: Profile) -> list[str]:
     if not profile.opt_level:
         return []
     if versions.is_date_versioned(version) or Version(version) < _OPT_LEVEL_SINCE:

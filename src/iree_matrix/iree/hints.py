@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
-from iree_matrix.core._text import first_line
+from iree_matrix.core.excerpts import first_line
 
 
 def _next_power_of_two(match: re.Match[str]) -> dict[str, str]:

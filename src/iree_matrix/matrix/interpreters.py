@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix.core import _proc
+from iree_matrix.core import processes
 from iree_matrix.core.errors import UserError
 
 # Asks an interpreter its "major.minor" (None: it does not run). Tests replace it.
@@ -29,10 +29,10 @@ class MissingInterpreter(UserError):
 
 def probe(executable: str) -> Optional[str]:
     try:
-        done = _proc.run(
+        done = processes.run(
             [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], timeout=30, check=False
         )
-    except (OSError, _proc.Timeout):
+    except (OSError, processes.Timeout):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
 
@@ -63,7 +63,7 @@ def candidates(version: str, named: Mapping[str, str] = {}) -> Iterator[str]:  #
         yield on_path
     uv = shutil.which("uv")
     if uv:
-        done = _proc.run([uv, "python", "find", version], timeout=60, check=False)
+        done = processes.run([uv, "python", "find", version], timeout=60, check=False)
         if done.returncode == 0 and done.stdout.strip():
             yield done.stdout.strip().splitlines()[-1]
 

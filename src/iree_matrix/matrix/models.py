@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import _resources
-from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core import shipped
+from iree_matrix.core.hashing import file_sha256
 
 MAIN = "main"
 
@@ -78,7 +78,7 @@ _VARIANT_FILE_SEP = "__"
 
 
 def builtin_names() -> tuple[str, ...]:
-    models = _resources.scripts_dir() / "models"
+    models = shipped.scripts_dir() / "models"
     stems = (p.stem for p in models.glob("*.py") if not p.stem.startswith("_") and p.stem != "api")
     return tuple(sorted(stem.replace(_VARIANT_FILE_SEP, "@") for stem in stems))
 
@@ -90,7 +90,7 @@ def resolve(text: str, base: Path) -> ModelRef:
             raise ModelError(
                 f"unknown model (built-in: {', '.join(builtin_names())}; or path/to/file.py:factory)"
             )
-        scripts = _resources.scripts_dir()
+        scripts = shipped.scripts_dir()
         stem = text.replace("@", _VARIANT_FILE_SEP)
         file = scripts / "models" / f"{stem}.py"
         return _with_statics(ModelRef(text, file, "build", f"models.{stem}", scripts, builtin=True))

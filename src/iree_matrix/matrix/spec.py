@@ -20,7 +20,7 @@ from typing import Any, Optional, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from iree_matrix.core import _tree
+from iree_matrix.core import process_tree
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, combine, with_needs
@@ -695,7 +695,7 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
 def _parse_limits(table: Any, where: _Where) -> dict[str, Union[str, int]]:
     """`[limits]`: what each environment command may use - memory = "8G" (or "75%", "none"),
     processes = 4096 (tasks: processes and threads; or "none"). docs/failures.md says how."""
-    parsers = {"memory": _tree.parse_memory, "processes": _tree.parse_processes}
+    parsers = {"memory": process_tree.parse_memory, "processes": process_tree.parse_processes}
     for key, value in table.items():
         try:
             parsers[key](value)

@@ -27,10 +27,10 @@ from typing import Optional
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.core import _proc
-from iree_matrix.core._hashing import digest, file_sha256
-from iree_matrix.core._locks import file_lock
+from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.locks import file_lock
 
 # pip says these when the request itself cannot be satisfied: the same request fails the same way
 # tomorrow, so the failure is a result. Anything else (network, disk) is retried next run.
@@ -183,9 +183,9 @@ class Wheelhouse:
             "--report", str(report), "--target", str(scratch), *target.pip_options(), *requirements,
         ]  # fmt: skip
         try:
-            done = _proc.run(argv, log=log, check=False)
+            done = processes.run(argv, log=log, check=False)
             if done.returncode != 0:
-                message = _proc.excerpt(done.output)
+                message = processes.excerpt(done.output)
                 definite = any(marker in done.output for marker in _DEFINITE)
                 raise StageFailure("resolve", message, cacheable=definite)
             data = json.loads(report.read_text())
@@ -228,7 +228,7 @@ class Wheelhouse:
                 urls = [f"{p.url.split('#')[0]}#sha256={p.sha256}" for p in remote]
                 staging = self.root / f"download-{os.getpid()}"
                 try:
-                    _proc.run(
+                    processes.run(
                         [*self._pip, "download", "--no-deps", "--dest", str(staging),
                          *lock.target.pip_options(), *urls],
                         log=log, error_class="download",

@@ -109,7 +109,7 @@ def render(found: Sequence[advice.Advice]) -> list[str]:
 
 def write(root: Path) -> Optional[Path]:
     """ANSWERS.md of `root` (results/answers), when it holds sittings."""
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.atomic_files import write_atomically
 
     found = advice.published(root)
     if not found:
@@ -140,7 +140,7 @@ def with_readme_block(text: str, root: Path) -> str:
 
 def write_readme(readme: Path, root: Path) -> bool:
     """Render README's answers block in place; True when README changed."""
-    from iree_matrix.core._files import write_atomically
+    from iree_matrix.core.atomic_files import write_atomically
 
     if not readme.is_file():
         return False

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from iree_matrix.answers.answers import sorted_versions, version_key
-from iree_matrix.core import _text, formats
+from iree_matrix.core import excerpts, formats
 from iree_matrix.core.results import Index, Record, Status
 from iree_matrix.iree import compile_errors, targets
 
@@ -99,8 +99,8 @@ def reason(record: Record) -> str:
     if record.stage == "compile" and record.error_class != "link-error":  # a link's summary line says more
         named = compile_errors.of_record(record.metrics, record.message)
         if named is not None:
-            return _text.without_paths(named.text())
-    return _text.without_paths(first_words(record))
+            return excerpts.without_paths(named.text())
+    return excerpts.without_paths(first_words(record))
 
 
 _NO_SOURCE = re.compile(r"no runtime source for (?P<release>\S+?):")
@@ -118,7 +118,7 @@ def short_reason(record: Record) -> str:
     calls = _EMPTY_CALLS.search(words) if record.error_class == "empty-function-call" else None
     if calls:  # the function is fmaf whenever the compile stage found such calls (run.py says why)
         return f"{calls['n']} calls to fmaf, which has no code on VFPv2"
-    return _text.clip_words(words, SHORT)
+    return excerpts.clip_words(words, SHORT)
 
 
 _EMPTY_CALLS = re.compile(r"make (?P<n>\d+) call\(s\) to a function with no code")
@@ -167,7 +167,7 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
             memory = f"{'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)}"
         return "✅ " + (emulated_time(record, memory) or ("ok" + (f" ({memory})" if memory else "")))
     if record.status is Status.NOT_RUN:
-        return f"⛔ {_text.clip_words(record.blocked_by or 'not run', SHORT)}"
+        return f"⛔ {excerpts.clip_words(record.blocked_by or 'not run', SHORT)}"
     mark = {Status.TIMEOUT: TIMEOUT_MARK, Status.MISMATCH: "⚠️"}.get(record.status, "❌")
     return f"{mark} {record.error_class or record.status.value}"
 
@@ -280,7 +280,7 @@ def _why(record: Record) -> str:
     """A failed cell's mark and short reason: `❌ empty-function-call: the module's kernels make …`."""
     if record.status is Status.NOT_RUN:
         return run_text(record, short=True)
-    return f"{run_text(record, short=True)}: {_text.clip_words(short_reason(record), 70)}"
+    return f"{run_text(record, short=True)}: {excerpts.clip_words(short_reason(record), 70)}"
 
 
 def why_lines(all_cells: Sequence[Cell], arch: str, unit: str, profile: str = LLVM) -> list[str]:
@@ -295,7 +295,7 @@ def why_lines(all_cells: Sequence[Cell], arch: str, unit: str, profile: str = LL
                 continue
             mark = run_text(r, short=True).split(" ", 1)[0]
             if r.status is Status.NOT_RUN:  # root_causes put the blocking stage's words here
-                text = f"{mark} {_text.without_paths(r.message or r.blocked_by or 'not run')}"
+                text = f"{mark} {excerpts.without_paths(r.message or r.blocked_by or 'not run')}"
             else:
                 text = f"{mark} {r.error_class or r.status.value}: {reason(r)}"
             if c.compiler not in seen.setdefault(text, []):

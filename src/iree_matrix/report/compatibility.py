@@ -18,8 +18,8 @@ from typing import Any, Optional, Tuple
 from tabulate import tabulate
 
 from iree_matrix.answers import advice, answers
-from iree_matrix.core import _resources, _text, formats, refusals
-from iree_matrix.core._files import write_atomically
+from iree_matrix.core import excerpts, formats, refusals, shipped
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKey, Status, latest_by_job
@@ -159,12 +159,12 @@ def _published_answers() -> Optional[advice.Chosen]:
     """The published answers (results/answers) of this CPU's identity, else of the nearest one."""
     from iree_matrix.core import host
 
-    return advice.nearest(advice.published(_resources.results_dir() / advice.DIRNAME), host.describe())
+    return advice.nearest(advice.published(shipped.results_dir() / advice.DIRNAME), host.describe())
 
 
 def _is_published(results_path: Path) -> bool:
     """Whether `results_path` is a published set's log (results/…), not a run's."""
-    return _resources.results_dir().resolve() in results_path.resolve().parents
+    return shipped.results_dir().resolve() in results_path.resolve().parents
 
 
 def _published_speed(results_path: Path) -> tuple[list[Record], str]:
@@ -174,7 +174,7 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
     from iree_matrix.answers import identities
     from iree_matrix.core import host
 
-    published_root = _resources.results_dir().resolve()
+    published_root = shipped.results_dir().resolve()
     if _is_published(results_path):
         return [], PUBLISHED_SET
     found: list[Record] = []
@@ -602,7 +602,7 @@ def _excerpt(message: str, stage: Optional[str] = None) -> str:
     telling line — the one a known failure signature matches (iree/hints.py) — is always among them,
     whole, with a line either side, wherever it is in the message. Host paths are reduced to their
     file names (`model.mlir:89:5`): the words say the same on every machine."""
-    message = _text.without_paths(message)
+    message = excerpts.without_paths(message)
     raw = message.strip("\n").splitlines()
     if not raw:
         return "(no message recorded)"

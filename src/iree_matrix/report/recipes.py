@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.boards import cortex_m, runtime_build
-from iree_matrix.core import _resources
+from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
-from iree_matrix.stages._benchmark import device_argv
+from iree_matrix.stages.benchmark_tool import device_argv
 
 _BARE = re.compile(r"^[A-Za-z0-9_@%+=:,./${}*-]+$")
 
@@ -261,7 +261,7 @@ CORTEX_M_RELEASE = "3.9.0"
 
 def _scripts(steps: Sequence[Step]) -> list[Step]:
     """The project's scripts by their path in the repository, not this machine's."""
-    here = str(_resources.scripts_dir())
+    here = str(shipped.scripts_dir())
     return [
         dataclasses.replace(
             s,

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import advice, answers, compat, exporters, roofline
-from iree_matrix.core import _text, formats, refusals
-from iree_matrix.core._files import write_atomically
+from iree_matrix.core import excerpts, formats, refusals
+from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.host import identity_label
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
@@ -408,7 +408,7 @@ def _words(record: Optional[Record]) -> str:
     found = answers.hint(record)
     advice = f"\nwhat to do: {found.advice}" if found is not None else ""
     if refusals.refused(record):
-        return f"{text}: {_text.without_paths(answers.refusal_reason(record.message))}{advice}"
+        return f"{text}: {excerpts.without_paths(answers.refusal_reason(record.message))}{advice}"
     if record.status is Status.OK:
         return text
     # the first error and its op, uncut; else the line a known signature matches, or the first error
@@ -854,7 +854,7 @@ def _failure_words(record: Record) -> str:
     or the tool's first error line — without the paths of the machine it ran on."""
     if record.stage == "compile" and record.status is Status.FAIL:
         return answers.why(record).split(": ", 1)[1]
-    return answers.clip(_text.without_paths(hints.telling_line(record.message, record.stage)), 300)
+    return answers.clip(excerpts.without_paths(hints.telling_line(record.message, record.stage)), 300)
 
 
 def _what_to_do(record: Record) -> str:

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import _proc, stats
-from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core import processes, stats
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.results import Record, Status
-from iree_matrix.stages._benchmark import benchmark_times
+from iree_matrix.stages.benchmark_tool import benchmark_times
 
 BENCHMARK_TOOL = "iree-benchmark-module"
 ROUNDS = 8  # paired rounds per comparison: 8 equal signs give p = 0.008, 7 of 8 can still pass
@@ -108,7 +108,7 @@ def expected_seconds(call_ms: Optional[float], rounds: int, repetitions: int) ->
 
 
 def time_arm(arm: Arm, repetitions: int, *, timeout: float = 900.0, log: Optional[Path] = None) -> float:
-    done = _proc.run(arm.command(repetitions), timeout=timeout, log=log, error_class="benchmark-error")
+    done = processes.run(arm.command(repetitions), timeout=timeout, log=log, error_class="benchmark-error")
     return cpu_ms_per_call(done.stdout)
 
 

@@ -27,7 +27,7 @@ for `arch-<its environment's arch>` and, on the Docker backend, `docker` — as 
 each, so they don't limit concurrency) — and a timed stage (run, export, peer, dispatches) asks for
 all of `quiet`: at most one timed stage per worker, and none on a worker that declares no `quiet`.
 Within a machine no two timed stages run at once: every run's executor holds the machine's quiet
-lock (`_locks.machine_lock`, `/tmp/iree-matrix-quiet.lock`) for a timed stage, so several workers —
+lock (`locks.machine_lock`, `/tmp/iree-matrix-quiet.lock`) for a timed stage, so several workers —
 or runs — on one machine never time at the same moment; other stages take no lock (a compile may run
 beside a timing, which its `other_load` shows). A worker holds it around a whole timed job; the
 executor's own request is then a no-op.
@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core._locks import machine_lock
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
+from iree_matrix.core.locks import machine_lock
 from iree_matrix.core.outcome import Outcome, from_exception
 from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, Status

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import _proc, _text, host, refusals
-from iree_matrix.core._files import DISK_FULL_TEXT, fuller, is_disk_full, storage_error
-from iree_matrix.core._locks import LockCancelled, cache_lock, machine_lock
+from iree_matrix.core import excerpts, host, processes, refusals
+from iree_matrix.core.atomic_files import DISK_FULL_TEXT, fuller, is_disk_full, storage_error
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import EnvironmentFault, StorageError
+from iree_matrix.core.locks import LockCancelled, cache_lock, machine_lock
 from iree_matrix.core.outcome import Outcome, from_exception, now
 from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -170,7 +170,7 @@ class Executor:
                 self.progress.note(
                     f"removed {len(orphans)} container(s) a killed run left: {', '.join(orphans)}"
                 )
-            _proc.resume()  # an earlier interrupted run in this process stopped new commands
+            processes.resume()  # an earlier interrupted run in this process stopped new commands
             try:
                 self._schedule(summary)
             except KeyboardInterrupt:
@@ -207,7 +207,7 @@ class Executor:
         except (KeyboardInterrupt, StorageError):  # StorageError: a full disk stops the run alike
             self._cancel.set()
             self.progress.note("interrupted: stopping running stages (completed results are kept)")
-            _proc.kill_all()
+            processes.kill_all()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
@@ -319,10 +319,10 @@ class Executor:
         when; or that its holder is past its limit and this stage goes on without it): a progress
         note, and a line of the job's log."""
         self.progress.note(f"{job.id}: {text}")
-        _proc.note(log, f"iree-matrix: {text}")
+        processes.note(log, f"iree-matrix: {text}")
 
     def _execute(self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str):
-        """The stage itself; a timed stage holds the machine's quiet lock (`_locks.machine_lock`)
+        """The stage itself; a timed stage holds the machine's quiet lock (`locks.machine_lock`)
         meanwhile, so no other iree-matrix run on this machine (its own cache, a worker) times at the
         same moment (other stages take no lock: another run's compile may run beside a timing, which
         its `other_load` then shows). Its seconds start here."""
@@ -356,9 +356,9 @@ class Executor:
                 outcome = self._with_other_load(outcome, cpu_before, seconds, load_before)
             record = self._record(job, key, outcome, started, ctx, seconds=seconds)
             if log.is_file() and log.stat().st_size == 0:  # a stage that ran no command: the log says so
-                said = _text.first_line(outcome.message)
+                said = excerpts.first_line(outcome.message)
                 done = f"iree-matrix: {job.stage} {record.status.value}, without running a command"
-                _proc.note(log, done + (f": {said}" if said else ""))
+                processes.note(log, done + (f": {said}" if said else ""))
             entry = None
             if outcome.cacheable:
                 # Store first, publish second: a crash in between leaves a stored result that the
@@ -379,7 +379,7 @@ class Executor:
             first = from_exception(exc)
         if first.error_class != "environment-fault" or job.stage == "install" or self._cancel.is_set():
             return first
-        _proc.note(ctx.log, f"iree-matrix: {first.message}\niree-matrix: trying {job.id} once more")
+        processes.note(ctx.log, f"iree-matrix: {first.message}\niree-matrix: trying {job.id} once more")
         for left in list(out.iterdir()):
             shutil.rmtree(left) if left.is_dir() and not left.is_symlink() else left.unlink()
         return stage.execute(job, ctx, out)
@@ -511,6 +511,6 @@ def _same_result(a: Record, b: Record) -> bool:
 
 
 def run_lock(cache: Path, **waiting: Any) -> AbstractContextManager[None]:
-    """The cache's lock: one run (or `cache prune`) per cache at a time (`_locks.cache_lock`: a busy
+    """The cache's lock: one run (or `cache prune`) per cache at a time (`locks.cache_lock`: a busy
     cache names its holder; `wait=True` waits for it)."""
     return cache_lock(cache, **waiting)

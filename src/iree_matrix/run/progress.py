@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import _locks, formats, refusals
+from iree_matrix.core import formats, locks, refusals
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import compile_errors, hints, targets
@@ -370,7 +370,7 @@ class Progress:
 
     def _held_for(self) -> float:
         """What another run's timed stage, holding the machine's quiet lock, is still expected to take."""
-        who = _locks.holder(_locks.quiet_lock_path())
+        who = locks.holder(locks.quiet_lock_path())
         return who.left() if who is not None and who.pid != os.getpid() else 0.0
 
     def _beats(self) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Optional, Protocol
 
-from iree_matrix.core import _resources
+from iree_matrix.core import shipped
 from iree_matrix.core.results import Record, Status
 from iree_matrix.run import abtest
 
@@ -142,7 +142,7 @@ def peer_argv(record: Record, peer: str, onnx: Optional[Path], work: Path) -> li
     for flag, value in zip(argv, argv[1:]):
         if flag in keep:
             model_args += [flag, value]
-    worker = _resources.scripts_dir() / PEER_WORKER
+    worker = shipped.scripts_dir() / PEER_WORKER
     extra = ["--onnx", str(onnx)] if onnx is not None and peer == "onnxruntime" else []
     return [str(python), str(worker), *model_args, "--peer", peer, *extra, "--work", str(work)]
 

@@ -12,7 +12,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.store import Entry
 
 

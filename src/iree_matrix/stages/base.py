@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core import _proc, host
-from iree_matrix.core._hashing import digest
+from iree_matrix.core import host, processes
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import digest
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Entry
@@ -93,7 +93,7 @@ def _rebuild(ctx: Context, spec: EnvSpec, install: Entry) -> Optional[Environmen
     lock = Lock.from_json(lock_file.read_text(encoding="utf-8"))
     if lock.digest != install.record.env.get("lock_digest"):
         return None
-    _proc.note(ctx.log, f"iree-matrix: {spec.id} was damaged or removed: rebuilding it from its lock")
+    processes.note(ctx.log, f"iree-matrix: {spec.id} was damaged or removed: rebuilding it from its lock")
     wheels = ctx.wheelhouse.fetch(lock, log=ctx.log)
     return ctx.backend.create(spec, lock, wheels, timeout=ctx.timeout, log=ctx.log)
 
@@ -152,4 +152,4 @@ def environment_fault(record: Record) -> bool:
     if record.status is Status.OK or record.error_class in ("environment-fault", "timeout", "internal"):
         return False
     root = record.env.get("path") or record.env.get("tools")
-    return _proc.environment_fault(record.message or "", record.command, None, root) is not None
+    return processes.environment_fault(record.message or "", record.command, None, root) is not None

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.boards import cortex_m
-from iree_matrix.core import _proc, _resources, host, store
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core import host, processes, shipped, store
 from iree_matrix.core.errors import StageFailure, StageSkipped
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.outcome import Outcome, from_exception
 from iree_matrix.core.results import Status
 from iree_matrix.core.store import Entry
@@ -22,11 +22,11 @@ from iree_matrix.iree import compile_errors, compiler_options, elf, targets, ver
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
 from iree_matrix.iree.flags import (
     Profile,
-    _llvmcpu_prefix,
-    _opt_level,
     compile_flags,
     is_vmvx,
+    llvmcpu_prefix,
     missing_flags,
+    opt_level_flags,
     target_cpu,
 )
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
@@ -142,7 +142,7 @@ class CompileStage(StageBase):
             # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
             fields["linker"] = file_sha256(arm32_linker(job.profile))
             if job.profile.arm32_linker != ARM32_LINKER_FILES:  # what the wrapper links in, too
-                scripts = _resources.scripts_dir()
+                scripts = shipped.scripts_dir()
                 fields["linker_files"] = [file_sha256(scripts / f) for f in job.profile.arm32_linker]
             fields["flags"] = self._flags(job)
             # What the kernel check reads (2: calls to a function with no code) is in the record.
@@ -258,7 +258,11 @@ def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: s
             f"profile '{profile.name}' is a CPU profile; {target.label} is a {gpu.kind} target"
         )
     listed = compiler_options.options_in(listing) if listing else compiler_options.options(version)
-    return [*gpu.compile_flags(target.cpu, listed or None), *_opt_level(version, profile), *profile.flags]
+    return [
+        *gpu.compile_flags(target.cpu, listed or None),
+        *opt_level_flags(version, profile),
+        *profile.flags,
+    ]
 
 
 def neutral_input(mlir: Path) -> list[str]:
@@ -319,7 +323,7 @@ def target_outputs(compiler: str, target: targets.Target, profile: Profile, out:
     kernels as a static library beside the module in `out`."""
     extra = []
     if target.arch.triple.startswith("arm"):
-        extra.append(f"{_llvmcpu_prefix(compiler)}embedded-linker-path={arm32_linker(profile)}")
+        extra.append(f"{llvmcpu_prefix(compiler)}embedded-linker-path={arm32_linker(profile)}")
     if target.arch.bare_metal:  # the kernels' object and header, for the firmware
         extra.append(f"{cortex_m.STATIC_OUTPUT_FLAG}={out}/{cortex_m.KERNELS}")
     return extra
@@ -328,7 +332,7 @@ def target_outputs(compiler: str, target: targets.Target, profile: Profile, out:
 def arm32_linker(profile: Profile) -> Path:
     """The wrapper around the compiler's own iree-lld that ARM32 kernels link through (the
     profile's; flags.ARM32_LINKER by default)."""
-    return _resources.scripts_dir() / profile.arm32_linker[0]
+    return shipped.scripts_dir() / profile.arm32_linker[0]
 
 
 def _bytecode(job: Job) -> bool:
@@ -409,7 +413,7 @@ def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent],
                        writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
     if done.returncode != 0 or not (out / _IMPORTED).is_file():
-        return _failed(_proc.failure(done, "onnx-import"), done.output, argv)
+        return _failed(processes.failure(done, "onnx-import"), done.output, argv)
     return out / _IMPORTED
 
 
@@ -473,7 +477,9 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[folder], check=False, cwd=folder)
         if done.returncode != 0:
             errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
-            failed.append({"file": source.name, "error": errors[0] if errors else _proc.excerpt(done.output)})
+            failed.append(
+                {"file": source.name, "error": errors[0] if errors else processes.excerpt(done.output)}
+            )
     return {"dispatch_benchmarks": len(sources) - len(failed), "dispatch_benchmark_failures": failed}
 
 
@@ -517,14 +523,14 @@ def _failed(failure: Exception, output: str, argv: list[str]) -> Outcome:
     return dataclasses.replace(outcome, metrics=metrics, command=tuple(argv))
 
 
-def _compile_failure(done: _proc.Completed, target: targets.Target) -> Exception:
+def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:
     """IREE's embedded linker runs without libgcc: on ARM32 what the CPU lacks (integer division on
     armv6, f16 conversion) becomes an undefined __aeabi_* symbol. Name them: that is the finding."""
     missing = elf.undefined_symbols(done.output) if target.arch.triple.startswith("arm") else []
     if not missing:
-        return _proc.failure(done, "compile-error")
-    message = f"undefined symbols at link: {', '.join(missing)}\n{_proc.excerpt(done.output)}"
-    return _proc.failure(done, "link-error", message)
+        return processes.failure(done, "compile-error")
+    message = f"undefined symbols at link: {', '.join(missing)}\n{processes.excerpt(done.output)}"
+    return processes.failure(done, "link-error", message)
 
 
 def kernel_facts(module: Path, out: Path, log: Optional[Path], arch: targets.Arch) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
-from iree_matrix.stages._benchmark import benchmark_command, benchmark_times
 from iree_matrix.stages.artifacts import DISPATCHES
 from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times
 
 
 class DispatchesStage(StageBase):

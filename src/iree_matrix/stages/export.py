@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import _proc, _resources
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core import processes, shipped
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
 from iree_matrix.iree import versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.matrix.spec import Cell, onnx_opset
-from iree_matrix.stages import _model_worker as worker
+from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, export_digests
 from iree_matrix.stages.base import Context, StageBase
 
@@ -93,7 +93,7 @@ class ExportStage(StageBase):
         opset = onnx_opset(job.label.form)
         if opset is not None:
             fields["onnx_opset"] = opset
-            fields["onnx_worker"] = file_sha256(_resources.scripts_dir() / ONNX_WORKER)
+            fields["onnx_worker"] = file_sha256(shipped.scripts_dir() / ONNX_WORKER)
         elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
         return digest(fields)
@@ -110,7 +110,7 @@ class ExportStage(StageBase):
             done = env.run(
                 argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False
             )
-        except _proc.Timeout as exc:
+        except processes.Timeout as exc:
             # Killed with its whole tree at the timeout. If it had written every output (export.json
             # comes last, whole), it hung at exit: the export stands, the hang is the finding.
             info = finished(out)
@@ -174,11 +174,11 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
     }
 
 
-def _failure(out: Path, done: _proc.Completed) -> StageFailure:
+def _failure(out: Path, done: processes.Completed) -> StageFailure:
     try:
         error = json.loads((out / "error.json").read_text())
     except (OSError, ValueError):
-        return _proc.failure(done, "export-error")
+        return processes.failure(done, "export-error")
     # A model that cannot even be built is the model's problem; one that builds but does not
     # export is the finding this stage exists to record.
     error_class = {

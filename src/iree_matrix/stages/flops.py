@@ -10,14 +10,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import _proc, _resources
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core import processes, shipped
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.metrics.flops import FlopsMetrics
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix.plan import Job, Unit
-from iree_matrix.stages import _model_worker as worker
+from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.base import Context, StageBase
 
 WORKER = "flops.py"
@@ -43,7 +43,7 @@ class FlopsStage(StageBase):
                 "stage": self.name,
                 # what decides the count: the model, its weights, the inputs' seed, torch
                 **{k: fields[k] for k in ("model", "function", "sources", "weights", "env", "seed")},
-                "worker": file_sha256(_resources.scripts_dir() / WORKER),
+                "worker": file_sha256(shipped.scripts_dir() / WORKER),
             }
         )
 
@@ -52,7 +52,7 @@ class FlopsStage(StageBase):
         argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
         if done.returncode != 0:
-            raise _proc.failure(done, "model-error")
+            raise processes.failure(done, "model-error")
         counted = worker.read_result(out / "flops.json", done)
         kinds = by_kind(counted.get("ops") or [])
         return Outcome(Status.OK, metrics=FlopsMetrics(**counted, kinds=kinds).written(), command=tuple(argv))

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from iree_matrix import envs
-from iree_matrix.core import _hashing, _proc
-from iree_matrix.core._hashing import digest
+from iree_matrix.core import hashing, processes
+from iree_matrix.core.hashing import digest
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
@@ -43,7 +43,7 @@ class InstallStage(StageBase):
                 "stage": self.name,
                 "backend": envs.name_of(ctx.backend, env),
                 "requirements": sorted(env.requirements),
-                "tools": _hashing.tools_digest(env.tools) if env.tools else None,
+                "tools": hashing.tools_digest(env.tools) if env.tools else None,
                 "target": dataclasses.asdict(target),
             }
         )
@@ -62,7 +62,7 @@ class InstallStage(StageBase):
             wheels = ctx.wheelhouse.fetch(lock, log=ctx.log)
         else:  # a runtime directory on the target's base system: nothing to install
             lock, wheels = Lock((), target, ()), []
-            _proc.note(ctx.log, f"nothing to install: the runtime's tools are {env_spec.tools}")
+            processes.note(ctx.log, f"nothing to install: the runtime's tools are {env_spec.tools}")
         env = ctx.backend.create(env_spec, lock, wheels, timeout=ctx.timeout, log=ctx.log)
         (out / "lock.json").write_text(lock.to_json())
         return Outcome(

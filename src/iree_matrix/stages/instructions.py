@@ -29,9 +29,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import _proc, host
-from iree_matrix.core._hashing import digest
+from iree_matrix.core import host, processes
 from iree_matrix.core.errors import StageFailure, StageSkipped
+from iree_matrix.core.hashing import digest
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.envs import Environment
@@ -42,9 +42,9 @@ from iree_matrix.stages.base import Context, StageBase
 
 CALLS = 1  # calls counted (under valgrind one call of the slowest micro-benchmark takes about a minute)
 COUNTED_FUNCTION = "iree_vm_invoke"  # what the tools call once per benchmark iteration
-# valgrind runs under a seccomp filter refusing io_uring_setup (stages/_no_io_uring.py: IREE 3.12+'s
+# valgrind runs under a seccomp filter refusing io_uring_setup (stages/no_io_uring.py: IREE 3.12+'s
 # io_uring proactor otherwise deadlocks valgrind 3.19; the runtime falls back to its POSIX proactor).
-WRAPPER = "iree_matrix.stages._no_io_uring"
+WRAPPER = "iree_matrix.stages.no_io_uring"
 METRIC = "instructions"
 INSTALL_HINT = "apt-get install -y valgrind (images/setup-host.sh installs it)"
 
@@ -113,7 +113,7 @@ class InstructionsStage(StageBase):
         # callgrind writes its counts beside the stage's output: the one place the command may write.
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False)
         if done.returncode != 0:
-            raise _proc.failure(done, *why_failed(done.output))
+            raise processes.failure(done, *why_failed(done.output))
         run = {"iterations": iterations_of(done.stdout), "total": total_of(counted.read_text())}
         counted.unlink()  # hundreds of KiB of per-function counts; the total is kept
         metrics = {
@@ -134,7 +134,7 @@ def valgrind_version() -> str:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return ""
-    return _proc.run([valgrind, "--version"], timeout=60, check=False).stdout.strip()
+    return processes.run([valgrind, "--version"], timeout=60, check=False).stdout.strip()
 
 
 def native_tool(env: Environment, name: str) -> str:
@@ -166,9 +166,9 @@ def why_failed(output: str) -> tuple[str, str]:
             "valgrind-isa",
             f"{valgrind_version() or 'valgrind'} cannot decode an instruction of the module (it emulates no "
             "AVX-512 CPU): count a module compiled for an AVX2 CPU, the `avx2` profile (x86-64-v3)\n"
-            + _proc.excerpt(output, max_lines=5),
+            + processes.excerpt(output, max_lines=5),
         )
-    return "instructions-error", _proc.excerpt(output)
+    return "instructions-error", processes.excerpt(output)
 
 
 _TOTAL = re.compile(r"^(?:summary|totals):\s*(\d+)", re.M)

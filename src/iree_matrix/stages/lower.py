@@ -6,7 +6,7 @@ torch dialect ("Dialect `torch' not found"), 20231004.665 cannot legalize turbin
 globals (`torch_c.from_builtin_tensor`), and none of them serializes `dense_resource` constants. The
 earliest release that does compile turbine 3.9.0's MLIR (20231113.707) can print it after its input
 conversion (`iree-compile --compile-to=input`): plain linalg, tensor, arith and math ops that the
-older releases parse. So the export's constants are inlined (iree/mlir_resources.py), that release
+older releases parse. So the export's constants are inlined (iree/mlirshipped.py), that release
 lowers the file, and each older compiler compiles the result: the exporter these cells name is
 "turbine's MLIR lowered by IREE <release>" (`…+linalg-iree<release>`). A newer release is no
 lowering compiler for them: IREE 3.9.0's input phase already writes `util.func`, which the 2023
@@ -19,9 +19,9 @@ import dataclasses
 import time
 from pathlib import Path
 
-from iree_matrix.core import _proc
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.iree import mlir_resources, versions
@@ -95,7 +95,7 @@ class LowerStage(StageBase):
         (out / _INLINED).unlink(missing_ok=True)
         lowered = out / LOWERED.path
         if done.returncode != 0 or not lowered.is_file():
-            raise _proc.failure(done, "lower-error")
+            raise processes.failure(done, "lower-error")
         metrics = {
             "seconds": round(seconds, 3),
             "lowered_by": lowering_compiler(job.label.form),

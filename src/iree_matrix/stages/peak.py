@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import _proc, _resources, host
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core import host, processes, shipped
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.metrics.peak import PeakMetrics
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
@@ -51,7 +51,7 @@ class PeakStage(StageBase):
         return digest(
             {
                 "stage": self.name,
-                "source": file_sha256(_resources.scripts_dir() / SOURCE),
+                "source": file_sha256(shipped.scripts_dir() / SOURCE),
                 "compiler": compiler_version(),
                 "flags": list(FLAGS),
                 "threads": ctx.spec.benchmark.thread_count(),
@@ -62,12 +62,12 @@ class PeakStage(StageBase):
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         cc = compiler()
         binary = out / "peak"
-        source = _resources.scripts_dir() / SOURCE
-        _proc.run([cc, *FLAGS, str(source), "-o", str(binary)], timeout=ctx.timeout, log=ctx.log,
+        source = shipped.scripts_dir() / SOURCE
+        processes.run([cc, *FLAGS, str(source), "-o", str(binary)], timeout=ctx.timeout, log=ctx.log,
                   error_class="peak-build")  # fmt: skip
         threads = ctx.spec.benchmark.thread_count()
         before = os.getloadavg()
-        done = _proc.run(
+        done = processes.run(
             [str(binary), str(threads)], timeout=ctx.timeout, log=ctx.log, error_class="peak-run"
         )
         after = os.getloadavg()
@@ -99,7 +99,7 @@ def compiler_version() -> str:
         cc = compiler()
     except StageFailure:
         return ""
-    lines = _proc.run([cc, "--version"], timeout=60, check=False).stdout.splitlines()
+    lines = processes.run([cc, "--version"], timeout=60, check=False).stdout.splitlines()
     return lines[0].strip() if lines else ""
 
 

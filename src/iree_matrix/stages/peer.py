@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.core import _proc, _resources
-from iree_matrix.core._hashing import digest, file_sha256
+from iree_matrix.core import processes, shipped
+from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
 from iree_matrix.iree import versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Unit
 from iree_matrix.matrix.spec import Cell
-from iree_matrix.stages import _model_worker as worker
+from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.base import Context, StageBase
 
 WORKER = "peers.py"
@@ -75,7 +75,7 @@ class PeerStage(StageBase):
             {
                 "stage": self.name,
                 **worker.key_fields(job, ctx),
-                "worker": file_sha256(_resources.scripts_dir() / WORKER),
+                "worker": file_sha256(shipped.scripts_dir() / WORKER),
                 "peers": list(ctx.spec.peers),
                 **({"op_profile": True} if _profiles_ops(job, ctx) else {}),
             }
@@ -90,7 +90,7 @@ class PeerStage(StageBase):
         )
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
         if done.returncode != 0:
-            raise _proc.failure(done, "model-error")
+            raise processes.failure(done, "model-error")
         report = worker.read_result(out / "peers.json", done)
         return Outcome(Status.OK, metrics=report, command=tuple(argv))
 

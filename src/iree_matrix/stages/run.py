@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from iree_matrix.boards import firmware
-from iree_matrix.core import _proc, refusals
-from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core import processes, refusals
 from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import tools_runtime
 from iree_matrix.core.results import Status
@@ -29,10 +29,10 @@ from iree_matrix.envs import Environment
 from iree_matrix.iree import devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
-from iree_matrix.stages import _hal_profile
-from iree_matrix.stages._benchmark import benchmark_command, benchmark_times, device_flags
+from iree_matrix.stages import hal_profile
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times, device_flags
 
 # Words in a runtime's refusal that mean "this module was built for another runtime version".
 # Seen (IREE-NOTES): "bytecode version mismatch; runtime supports 17.0, module has 15.0", "required
@@ -151,7 +151,7 @@ class RunStage(StageBase):
         return ctx.timed_key(
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
-            **({"op_profile": _hal_profile.SCHEME} if _profiles_ops(job, ctx) else {}),
+            **({"op_profile": hal_profile.SCHEME} if _profiles_ops(job, ctx) else {}),
             # The module by content: two profiles whose modules are byte-identical (a null knob such
             # as --iree-opt-data-tiling=false where it is the default) share one timed run, so a
             # search pays for a null knob's compile only (issue #37). A compile that recorded no
@@ -214,8 +214,10 @@ class RunStage(StageBase):
         if done.returncode != 0:
             empty = empty_function_problem(ctx.dep("compile").record.metrics)
             if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
-                raise _proc.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
-            raise _proc.failure(done, _classify(done.output), _runtime_message(done.output))
+                raise processes.failure(
+                    done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}"
+                )
+            raise processes.failure(done, _classify(done.output), _runtime_message(done.output))
 
         references = [REFERENCE.of(export) / f"output{i}.npy" for i in range(len(outputs))]
         check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
@@ -270,7 +272,7 @@ class RunStage(StageBase):
         }
         if _profiles_ops(job, ctx) and not target.emulated and gpu is None:
             median = metrics["latency_ms"]["median"]
-            metrics["op_profile"] = _hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
+            metrics["op_profile"] = hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
         if check["matches"]:
             return Outcome(Status.OK, metrics=metrics, command=tuple(run_argv))
         return Outcome(
@@ -324,7 +326,7 @@ def float_abi_problem(compile_metrics: Mapping[str, Any], target: targets.Target
     )
 
 
-def _crashed(done: _proc.Completed) -> bool:
+def _crashed(done: processes.Completed) -> bool:
     """Killed by SIGSEGV: natively, or a guest under qemu-user (which says so and exits 139)."""
     return done.returncode in (-11, 139) or "uncaught target signal 11" in done.output
 
@@ -446,7 +448,7 @@ def _runtime_message(output: str) -> str:
             )
         )
     ]
-    return "\n".join(status[:10]) if status else _proc.excerpt(output)
+    return "\n".join(status[:10]) if status else processes.excerpt(output)
 
 
 STAGE = RunStage()

@@ -2,14 +2,14 @@
 
 Argument lists only; the command line is echoed into the job's log; stdout and stderr are captured
 (and appended to the log) so a failure can show the tool's own words. Every command runs with a
-`_tree.Tree`: its whole process tree - children in their own session or daemonised included - is
+`process_tree.Tree`: its whole process tree - children in their own session or daemonised included - is
 found (its own cgroup where one can be made, else an inherited environment token) and ended with it:
 after its timeout, on Ctrl-C / SIGTERM (`kill_all`), and when it ends leaving a stray behind. Its
 pipes are read until it ends, then for at most `PIPE_GRACE` seconds: something that escaped the
 kill and holds them open does not hold the tool. What is kept of its output is bounded (`KEEP`
 bytes of each stream's head and tail), and the job's log gets less (`LOG_KEEP`), the size left out
 said. When the tool itself is killed, the direct children get a parent-death signal and the
-watchdog (`_watchdog.py`) kills what they started and removes the containers.
+watchdog (`watchdog.py`) kills what they started and removes the containers.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import _landlock, _namespace, _tree
-from iree_matrix.core._files import DISK_FULL_TEXT
-from iree_matrix.core._tree import Limits
+from iree_matrix.core import landlock, process_tree, shm_namespace
+from iree_matrix.core.atomic_files import DISK_FULL_TEXT
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
+from iree_matrix.core.process_tree import Limits
 
 # Looked up once here, not in the child: between fork and exec only this call and getppid run.
 _PR_SET_PDEATHSIG = 1
@@ -58,33 +58,33 @@ def _die_with_parent(
     tool left iree-compile and pip running and writing into the store. The signal fires when the
     thread that started the child exits; `run` blocks in that thread until the child ends.
 
-    The child also joins its tree's cgroups, takes its limits (`_tree.child_setup`), and registers
+    The child also joins its tree's cgroups, takes its limits (`process_tree.child_setup`), and registers
     its process group and tree with the watchdog itself, before exec: registered by the tool after
     `Popen` returns, a tool killed in between would leave the grandchildren the child had already
     started (the watchdog's pipe is still open here; exec closes it)."""
     if _prctl is not None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    _tree.child_setup(join, rlimits)
+    process_tree.child_setup(join, rlimits)
     if watchdog is not None:
         try:
             # One write under PIPE_BUF: atomic. An older watchdog ignores the "tree" line.
             os.write(watchdog, b'["pg", %d]\n' % os.getpid() + message)
         except OSError:
             pass
-    if shm_size is not None and not _namespace.private_shm(shm_size) and writes_beneath is not None:
+    if shm_size is not None and not shm_namespace.private_shm(shm_size) and writes_beneath is not None:
         # No /dev/shm of its own: none at all (a model wrote 64 MB into the host's and deleted
         # another program's file there, #51), the devices a program writes still allowed.
-        writes_beneath = [*(w for w in writes_beneath if w != "/dev"), *_landlock.DEVICES]
+        writes_beneath = [*(w for w in writes_beneath if w != "/dev"), *landlock.DEVICES]
     if shm_size is not None and _prctl is not None:  # a user namespace's new credentials clear it
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the tool died before prctl took effect
         os._exit(1)
     if writes_beneath is not None:  # last: joining the cgroups above writes to the cgroup files
-        _landlock.restrict_writes(writes_beneath, landlock_abi)
+        landlock.restrict_writes(writes_beneath, landlock_abi)
 
 
 class _Watchdog:
-    """The tool's side of `_watchdog.py`: started at the first command, told of every process group
+    """The tool's side of `watchdog.py`: started at the first command, told of every process group
     and container, and left to notice the tool's end by the end of its stdin."""
 
     def __init__(self) -> None:
@@ -117,7 +117,7 @@ class _Watchdog:
             # Its own session: a signal to the tool's process group must not reach it. Not a
             # parent-death child either: it is the one that must outlive the tool.
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(Path(__file__).with_name("_watchdog.py"))],
+                [sys.executable, "-I", "-S", str(Path(__file__).with_name("watchdog.py"))],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -181,7 +181,7 @@ class _Popen(subprocess.Popen):
     """Popen that keeps the child's resource usage: the same wait, through `os.wait4`; and its tree."""
 
     rusage: Optional[os.struct_rusage] = None  # type: ignore[name-defined]
-    tree: _tree.Tree
+    tree: process_tree.Tree
 
     def _try_wait(self, wait_flags: int) -> tuple[int, int]:  # overrides CPython's private hook
         try:
@@ -196,7 +196,7 @@ class _Popen(subprocess.Popen):
 def _shm_size(limits: Limits) -> int:
     """A private /dev/shm's size: the command's memory limit (its pages are charged to its memory), else
     half the machine's, as a host's /dev/shm."""
-    return limits.memory or _tree.machine_memory() // 2
+    return limits.memory or process_tree.machine_memory() // 2
 
 
 def format_command(argv: Sequence[str]) -> str:
@@ -230,13 +230,13 @@ def run(
 ) -> Completed:
     """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
     `feed`: chunks written to its stdin as it reads them (from a thread), then end of file.
-    `limits`: the memory and tasks its whole tree may use (`_tree.Limits`; default: none).
-    `writes_beneath`: the only directories its tree may change (`_landlock`; None: anywhere).
-    `private_shm`: its tree gets a /dev/shm of its own (`_namespace`), or none it may write."""
+    `limits`: the memory and tasks its whole tree may use (`process_tree.Limits`; default: none).
+    `writes_beneath`: the only directories its tree may change (`landlock`; None: anywhere).
+    `private_shm`: its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write."""
     argv = tuple(str(a) for a in argv)
     _log(log, f"$ {format_command(argv)}\n")
     start = time.monotonic()
-    tree = _tree.Tree(limits)
+    tree = process_tree.Tree(limits)
     full_env = {**os.environ, **(env or {}), **tree.environment()}
     stdin, feeder = (subprocess.DEVNULL, None) if feed is None else _Feeder.pipe(feed)
     with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
@@ -252,7 +252,7 @@ def run(
                 tree.join_fds(),
                 tree.rlimits(),
                 tuple(writes_beneath) if writes_beneath is not None else None,
-                _landlock.abi() if writes_beneath is not None else 0,
+                landlock.abi() if writes_beneath is not None else 0,
                 _shm_size(tree.limits) if private_shm else None,
             )
             proc = _Popen(
@@ -354,7 +354,9 @@ class _Collected:
     note: str = ""  # said in the log: what was done to end it
 
 
-def _collect(proc: subprocess.Popen, tree: _tree.Tree, timeout: Optional[float], start: float) -> _Collected:
+def _collect(
+    proc: subprocess.Popen, tree: process_tree.Tree, timeout: Optional[float], start: float
+) -> _Collected:
     """Read the command's stdout and stderr until it has ended and both pipes are closed. When its
     own process ends with the pipes still open, what holds them (strays it left) is killed with its
     tree; when the timeout passes, the tree gets SIGTERM, then SIGKILL. After its end the pipes are
@@ -427,7 +429,7 @@ def _exited(proc: subprocess.Popen) -> bool:
         return True
 
 
-def _why_killed(returncode: int, tree: _tree.Tree, output: str) -> Optional[str]:
+def _why_killed(returncode: int, tree: process_tree.Tree, output: str) -> Optional[str]:
     """Why a command that failed was stopped by its limits or the system rather than by its own
     answer: out of memory at its limit (the cgroup's OOM kill, or RLIMIT_AS's refused allocation) or
     the machine's (the kernel's OOM killer, no limit reached), or out of processes (a refused fork)."""
@@ -437,8 +439,10 @@ def _why_killed(returncode: int, tree: _tree.Tree, output: str) -> Optional[str]
     limit = tree.limits.memory_text()
     if tree.oom_killed():
         return f"killed: out of memory ({limit})"
-    if memory and not tree.memory_by_cgroup and _tree.memory_words(output):
-        space = limit.replace(_tree.size_text(memory), f"{_tree.size_text(memory)} of address space", 1)
+    if memory and not tree.memory_by_cgroup and process_tree.memory_words(output):
+        space = limit.replace(
+            process_tree.size_text(memory), f"{process_tree.size_text(memory)} of address space", 1
+        )
         return f"out of memory ({space})"
     if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL) and tree.machine_oom_killed():
         return f"killed: out of memory (the machine's; {limit})"
@@ -500,9 +504,9 @@ def failure(
         said = excerpt(done.output, max_lines=5)
         memory = "memory" in done.killed
         fix = (
-            f"${_tree.MEMORY_ENV} or a matrix file's [limits] memory"
+            f"${process_tree.MEMORY_ENV} or a matrix file's [limits] memory"
             if memory
-            else (f"${_tree.PROCESSES_ENV} or a matrix file's [limits] processes")
+            else (f"${process_tree.PROCESSES_ENV} or a matrix file's [limits] processes")
         )
         return StageFailure(
             "out-of-memory" if memory else "process-limit",
@@ -653,7 +657,7 @@ def resume() -> None:
     _stopping.clear()
 
 
-def _end_tree(pgid: int, tree: _tree.Tree) -> int:
+def _end_tree(pgid: int, tree: process_tree.Tree) -> int:
     """A command has ended: whatever it started and left running (its process group, its tree)
     ends too, rather than write into the store after the stage is over; then the watchdog can
     forget it. How many processes were left."""

@@ -57,7 +57,7 @@ def abi() -> int:
     return max(int(version), 0)
 
 
-# What a command may write under /dev when it cannot have a /dev/shm of its own (`_namespace`):
+# What a command may write under /dev when it cannot have a /dev/shm of its own (`shm_namespace`):
 # these files and the terminals, not /dev/shm, which is the host's and every program's (#51).
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/pts",
            "/dev/ptmx")  # fmt: skip

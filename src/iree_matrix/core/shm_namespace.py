@@ -4,7 +4,7 @@ before exec, a mount namespace of its own (as root; else inside a user namespace
 user's own uid and gid, which Debian and most distributions allow unprivileged) with a fresh tmpfs on
 /dev/shm: POSIX shared memory and semaphores (Python's multiprocessing, torch's DataLoader) work as
 before, among the command's own processes, and vanish with them. Where neither namespace can be
-made, the caller denies writes to /dev/shm instead (`_landlock.DEVICES`).
+made, the caller denies writes to /dev/shm instead (`landlock.DEVICES`).
 """
 
 from __future__ import annotations

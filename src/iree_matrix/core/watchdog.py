@@ -3,20 +3,20 @@ started, however the tool ends (`kill -9` included).
 
 `PR_SET_PDEATHSIG` kills a direct child when the tool dies, but not the child's own children (pip's
 build backends, iree-compile's lld: the flag is cleared on fork), and not a container, which is the
-Docker daemon's child. So `_proc` tells this process about every process group and container it
+Docker daemon's child. So `processes` tells this process about every process group and container it
 starts and ends, one JSON line each on our stdin:
 
     ["pg", PGID]  ["-pg", PGID]  ["tree", TOKEN, [CGROUP, ...]]  ["-tree", TOKEN]
     ["ct", REMOVE_ARGV, NAME]  ["-ct", NAME]
 
 and when stdin reaches its end - the tool's end of the pipe closed, by exit, crash or SIGKILL - it
-SIGKILLs every group still registered, every member of every tree still registered (`_tree`: the
+SIGKILLs every group still registered, every member of every tree still registered (`process_tree`: the
 processes in its cgroups, and those whose environment carries its token - children in a session of
 their own included), removes the trees' cgroups, and removes every container still registered: it
 runs the REMOVE_ARGV it was given (`containers` makes it: `docker rm --force --volumes`) with their
 names appended, knowing nothing of Docker itself.
 
-It runs as a file (`python -I -S _watchdog.py`), in its own session, importing nothing of
+It runs as a file (`python -I -S watchdog.py`), in its own session, importing nothing of
 iree-matrix: a signal to the tool's process group must not reach it, and it must start fast.
 """
 
@@ -30,7 +30,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-TOKEN_ENV = "IREE_MATRIX_TREE"  # _tree.TOKEN_ENV (this file imports nothing of the package)
+TOKEN_ENV = "IREE_MATRIX_TREE"  # process_tree.TOKEN_ENV (this file imports nothing of the package)
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""Run a command with io_uring refused: `python -m iree_matrix.stages._no_io_uring CMD ARGS...`.
+"""Run a command with io_uring refused: `python -m iree_matrix.stages.no_io_uring CMD ARGS...`.
 
 IREE 3.13's runtime tools drive their asynchronous I/O through an io_uring proactor thread that
 blocks in `io_uring_enter`. valgrind 3.19 treats that system call as one that never blocks: it
@@ -52,7 +52,7 @@ def refuse_io_uring() -> None:
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: python -m iree_matrix.stages._no_io_uring CMD [ARGS...]", file=sys.stderr)
+        print("usage: python -m iree_matrix.stages.no_io_uring CMD [ARGS...]", file=sys.stderr)
         return 2
     refuse_io_uring()
     os.execvp(argv[0], argv)

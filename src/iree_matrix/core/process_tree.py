@@ -1,6 +1,6 @@
 """A command's whole process tree: found, limited and ended with it.
 
-`_proc` starts every command with a `Tree`. Whatever the command starts stays findable, even a
+`processes` starts every command with a `Tree`. Whatever the command starts stays findable, even a
 child that called `setsid` (its own session and process group, beyond `killpg`) or daemonised
 itself (double fork, adopted by init):
 
@@ -15,7 +15,7 @@ itself (double fork, adopted by init):
   `RLIMIT_AS` (address space, inherited by every child); there is no process limit.
 
 `kill` ends every member (and is repeated until none is left: a member may fork meanwhile); the
-watchdog (`_watchdog.py`) does the same for a command still running when the tool itself is killed.
+watchdog (`watchdog.py`) does the same for a command still running when the tool itself is killed.
 """
 
 from __future__ import annotations
@@ -510,7 +510,7 @@ def _proc_entries() -> Sequence[str]:
 
 
 def child_setup(join: Sequence[int], rlimits: Sequence[tuple[int, tuple[int, int]]]) -> None:
-    """In the child, before exec (`_proc`'s preexec hook): join the cgroups, set the limits, and
+    """In the child, before exec (`processes`'s preexec hook): join the cgroups, set the limits, and
     become a subreaper, so what the command starts and leaves stays below it while it runs."""
     for fd in join:
         try:

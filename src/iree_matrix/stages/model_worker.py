@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import _proc, _resources, host
-from iree_matrix.core._hashing import file_sha256
+from iree_matrix.core import host, processes, shipped
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import file_sha256
 from iree_matrix.matrix.models import ModelRef
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.base import Context
@@ -18,7 +18,7 @@ from iree_matrix.stages.base import Context
 
 def model_sources(ref: ModelRef) -> dict[str, str]:
     """Hashes of the code that defines the model: editing it invalidates its results."""
-    scripts = _resources.scripts_dir()
+    scripts = shipped.scripts_dir()
     files = [scripts / "export_model.py", scripts / "models" / "api.py"]
     return {**{f.name: file_sha256(f) for f in files}, "model": ref.source_hash()}
 
@@ -48,7 +48,7 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     """The worker's argv and the paths it reads (the script's directory, the model, the weights)."""
     ref = ctx.spec.models[job.model or ""]
     bench = ctx.spec.benchmark
-    worker = _resources.scripts_dir() / script
+    worker = shipped.scripts_dir() / script
     argv = [
         python, str(worker), *ref.worker_args(), "--function", job.function,
         "--seed", str(bench.seed), "--repetitions", str(bench.repetitions),
@@ -60,14 +60,14 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     return argv, [worker.parent, *ref.mounts(), *([weights.parent] if weights else [])]
 
 
-def read_result(path: Path, done: _proc.Completed) -> dict:
+def read_result(path: Path, done: processes.Completed) -> dict:
     """The worker's result file; its absence after a clean exit means the model's own code ended
     the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
         said = (
-            "Its last words: " + _proc.excerpt(done.output, max_lines=5)
+            "Its last words: " + processes.excerpt(done.output, max_lines=5)
             if done.output
             else "It printed nothing."
         )
