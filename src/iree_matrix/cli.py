@@ -16,8 +16,8 @@ from typing import NoReturn, Optional, cast
 
 from iree_matrix import __version__
 from iree_matrix.commands import Command
-from iree_matrix.commands.base import EXIT_INTERRUPTED
-from iree_matrix.core import atomic_files
+from iree_matrix.commands.base import EXIT_INTERRUPTED, add_verbosity_options, verbosity
+from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 
 # Every command, in `--help`'s order: a new command is its module in commands/ and one line here.
@@ -41,6 +41,8 @@ COMMANDS = (
     "cache",
 )
 
+logger = console.logger(__name__)
+
 
 def commands() -> list[Command]:
     return [cast(Command, importlib.import_module(f"iree_matrix.commands.{name}")) for name in COMMANDS]
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         "for my model, on which CPU, and how fast.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_verbosity_options(parser)
     every = commands()
     verbs = parser.add_subparsers(
         dest="verb", required=True, metavar="{" + ",".join(c.NAME for c in every) + "}"
@@ -67,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     for command in every:
         sub = verbs.add_parser(command.NAME, help=command.HELP)
         command.add_arguments(sub)
+        add_verbosity_options(sub, after_command=True)
         sub.set_defaults(command=command)
     return parser
 
@@ -109,6 +113,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a bad option (one line, printed by _Parser)
         return exc.code if isinstance(exc.code, int) else 2
+    console.configure(verbosity(args))
     if threading.current_thread() is threading.main_thread():
         _interruptible()
     try:
@@ -118,10 +123,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _finish_publishes(args)
         return args.command.run(args)
     except UserError as exc:
-        print(f"iree-matrix: error: {exc}", file=sys.stderr)
+        logger.error(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("iree-matrix: interrupted", file=sys.stderr)
+        logger.error("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `iree-matrix matrix --list | head`
         sys.stderr.close()
@@ -130,7 +135,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not (atomic_files.is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM)):
             raise
         where = Path(exc.filename).parent if exc.filename else Path.cwd()
-        print(f"iree-matrix: error: {atomic_files.storage_error(where, exc)}", file=sys.stderr)
+        logger.error(f"error: {atomic_files.storage_error(where, exc)}")
         return 1
 
 

@@ -68,15 +68,15 @@ def test_compare_states_its_cost_shows_progress_and_ctrl_c_prints_what_finished(
     start = time.monotonic()
     assert cli.main(argv) == 130
     assert time.monotonic() - start < 2.0
-    out = capsys.readouterr().out
-    first = out.splitlines()[0]
+    out, err = capsys.readouterr()  # the cost, progress and the interruption on stderr; the table on stdout
+    first = err.splitlines()[0]
     assert first.startswith(
         "compare 3.12.0 3.13.0: 3 function(s) x 8 paired rounds x 2 arms x 3 repetitions, about "
     )
     assert "cheaper: --functions GLOB" in first
-    assert re.search(r"^\[1/3 \d:\d\d:\d\d ETA \d:\d\d:\d\d\] alpha\b.*: ", out, re.MULTILINE)
+    assert re.search(r"^\[1/3 \d:\d\d:\d\d ETA \d:\d\d:\d\d\] alpha\b.*: ", err, re.MULTILINE)
     assert "| alpha" in out and "| beta" not in out  # the table of what finished
-    assert "interrupted: 1 of 3 functions compared" in out
+    assert "warning: interrupted: 1 of 3 functions compared" in err and "ETA" not in out
     kept = json.loads((tmp_path / "compare-3.12.0-3.13.0.json").read_text())
     assert len(kept["functions"]) == 1 and kept["functions"][0]["function"].startswith("alpha")
     assert kept["interrupted"] == "after 1 of 3 functions"
@@ -92,5 +92,6 @@ def test_compare_without_interruption_exits_0_with_every_row(tmp_path, monkeypat
                                                             stats.paired([1.0] * 6, [1.0] * 6)),
     )  # fmt: skip
     assert cli.main(["compare", "3.12.0", "3.13.0", "--results-dir", str(tmp_path), "--rounds", "6"]) == 0
-    out = capsys.readouterr().out
-    assert "[2/2 " in out and "interrupted" not in out
+    out, err = capsys.readouterr()
+    assert "[2/2 " in err and "interrupted" not in out + err
+    assert "| alpha" in out and "| beta" in out and "[2/2 " not in out

@@ -221,14 +221,15 @@ def test_reproduce_states_its_cost_shows_progress_and_ctrl_c_prints_what_finishe
     monkeypatch.setattr(reproduce, "_recreate", recreate)
     monkeypatch.setattr(reproduce, "_host_cpu", lambda: CPU)
     code = cli.main(["reproduce", "run:*", "--results-dir", str(tmp_path), "--cache", str(tmp_path / "c")])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()  # what it does, its cost and progress on stderr; the verdicts on stdout
     assert code == 130
-    said = out.splitlines()[1]
+    said = err.splitlines()[1]
     assert (
         said.startswith("reproduce: 2 cell(s), each made again from nothing") and "cheaper: fewer JOB" in said
     )
-    assert "[1/2 " in out and " ETA " in out and f"] {ran.job}" in out
-    assert "interrupted: 1 of 2 cells reproduced (above)" in out
+    assert "[1/2 " in err and " ETA " in err and f"] {ran.job}" in err
+    assert "warning: interrupted: 1 of 2 cells reproduced (above)" in err
+    assert out.startswith(f"{ran.job}\n") and "1 cell(s): " in out and " ETA " not in out  # the finished one
 
 
 def _export(mlir: str) -> Record:

@@ -657,8 +657,8 @@ def test_the_search_raises_too_few_repetitions_saying_so_once(capsys):
     command._enough_repetitions(raised, said)
     command._enough_repetitions(Matrix(spec.Benchmark(repetitions=3)), said)  # type: ignore[arg-type]
     assert raised.benchmark.repetitions == 5
-    out = capsys.readouterr().out.splitlines()
-    assert out == [said[0]] and "repetitions = 3" in out[0] and "raised to 5" in out[0]
+    err = capsys.readouterr().err.splitlines()  # a warning: on stderr
+    assert err == [f"warning: {said[0]}"] and "repetitions = 3" in err[0] and "raised to 5" in err[0]
 
 
 def test_round_ones_step_needs_the_paired_confirmation_too():

@@ -31,17 +31,18 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix import stages
 from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
-from iree_matrix.core import host
+from iree_matrix.core import console, host
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.iree import devices
+
+logger = console.logger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,9 +150,7 @@ def merge(dirs: Sequence[Path], to: Path) -> Merged:
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
-    with locked(
-        to, say=lambda text: print(text, file=sys.stderr)
-    ):  # OUT's log read and written by one merge at a time
+    with locked(to, say=logger.info):  # OUT's log read and written by one merge at a time
         return _merge_into(inputs, to)
 
 
@@ -169,10 +168,8 @@ def _merge_into(inputs: list[Path], to: Path) -> Merged:
     if target.is_file():
         shutil.copyfile(target, target.with_name(RESULTS + ".bak"))
     if kept:
-        print(
-            f"warning: {target}: kept {len(kept)} lines it cannot read, unchanged "
-            f"(the previous file is {RESULTS}.bak)",
-            file=sys.stderr,
+        logger.warning(
+            f"{target}: kept {len(kept)} lines it cannot read, unchanged (the previous file is {RESULTS}.bak)"
         )
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (_dir(p) for p in inputs):

@@ -22,15 +22,17 @@ import fnmatch
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
+
+logger = console.logger(__name__)
 
 RUNS_DIR = Path("runs")
 PUBLISHED_DIR = Path("results")
@@ -180,8 +182,8 @@ def backup(path: Path, replacement: bytes) -> Optional[Path]:
            if line.strip().startswith("{")}  # fmt: skip
     gone = old - new
     if gone:
-        print(f"note: {path}: {len(gone)} of its {len(old)} jobs are not in what replaces it "
-              f"(e.g. {sorted(gone)[0]}); the previous file is {kept}", file=sys.stderr)  # fmt: skip
+        logger.warning(f"{path}: {len(gone)} of its {len(old)} jobs are not in what replaces it "
+                    f"(e.g. {sorted(gone)[0]}); the previous file is {kept}")  # fmt: skip
     return kept
 
 

@@ -20,7 +20,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+
+logger = console.logger(__name__)
 
 NAME = "advise"
 HELP = (
@@ -97,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     base_model = _model_name(args.model_ref)
     root = shipped.results_dir()
     plan = _choose(args, base_model, advice.published(root / advice.DIRNAME), _search_picks(root))
-    print(
+    logger.info(
         f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
         f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
         + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     cost = len(loaded.plan.jobs)
     arms_per_function = 2 + len(plan.picks) + len(_fleet_names(plan)) + len(plan.rivals) + 2
-    print(
+    logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {args.rounds} rounds × "
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
         "(a few minutes for the reference CNNs; fewer --rounds is cheaper, 6 is the least with a verdict)"
@@ -130,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     _write(out, document)
     found = advice.derive(document, str(out))
     if document.get("interrupted"):
-        print(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {out}")
+        logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {out}")
     if not found:
         print(
             f"advise {base_model}: no answer: `default` did not run and match torch here (see {results.path})"
@@ -416,9 +419,9 @@ def _sitting(
                 except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
                     meta["error"] = str(exc)
             timed = _dedupe(timed, arms_meta)
-            print(f"sitting: {function}, {len(timed)} arms × {args.rounds} rounds on one thread", flush=True)
+            logger.info(f"sitting: {function}, {len(timed)} arms × {args.rounds} rounds on one thread")
             # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
-            with locks.machine_lock(True, job=f"advise {model}", report=print):
+            with locks.machine_lock(True, job=f"advise {model}", report=logger.info):
                 rounds = sitting.sit(timed, args.rounds, args.repetitions, progress=_progress(function))
             if rounds.interrupted:
                 document["interrupted"] = True
@@ -499,7 +502,7 @@ class _Peers:
 
 def _progress(function: str) -> Any:
     def say(done: int, total: int, arm: str) -> None:
-        print(f"  [{done + 1}/{total}] {function}: {arm}", flush=True)
+        logger.info(f"  [{done + 1}/{total}] {function}: {arm}")
 
     return say
 

@@ -10,7 +10,10 @@ from iree_matrix import stages
 from iree_matrix.commands.base import default_cache
 from iree_matrix.commands.options import add_matrix_options
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+from iree_matrix.core import console
 from iree_matrix.core.results import ResultsLog, Status
+
+log = console.logger(__name__)
 
 NAME = "armv6-smoke"
 HELP = "Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix"
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
         hello = armv6_smoke.hello(cache, results)
         print(armv6_smoke.hello_table(hello), end="\n\n")
-    print(
+    log.info(
         "== IREE's runtime from source (native for its host tools, armv6 static and dynamic; stored after "
         "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
     )

@@ -21,11 +21,13 @@ __all__ = [
     "absolute",
     "add_cache_option",
     "add_output_options",
+    "add_verbosity_options",
     "default_cache",
     "default_results_dir",
     "recorded_cache",
     "remember_cache",
     "resolver",
+    "verbosity",
     "write_report",
 ]
 
@@ -210,3 +212,27 @@ def add_cache_option(p: argparse.ArgumentParser, help: str = CACHE_HELP) -> None
     """`--cache DIR`, as every command that reads or writes the cache takes it (core/cache_layout.py
     says what is in it): absolute where it is parsed, None when not given."""
     p.add_argument("--cache", type=absolute, default=None, help=help)
+
+
+# Before the command (`iree-matrix -q matrix`) the top parser's, after it (`iree-matrix matrix -q`)
+# the command's: argparse copies a command's namespace over the top one's, so the two are kept
+# under two names (given after the command only) and counted together (`verbosity`).
+_AFTER = "_after_command"
+
+
+def add_verbosity_options(p: argparse.ArgumentParser, after_command: bool = False) -> None:
+    """`-v`/`-q`, counted (core/console.py says what each level shows): on `iree-matrix` itself and
+    on every command."""
+    dest = _AFTER if after_command else ""
+    default = argparse.SUPPRESS if after_command else 0
+    p.add_argument("-v", "--verbose", action="count", dest=f"verbose{dest}", default=default,
+                   help="say more on stderr: -v the commands run and the cache's decisions, and "
+                   "Python's warnings; -vv every library's debug log")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="count", dest=f"quiet{dest}", default=default,
+                   help="say less on stderr: -q warnings and errors only (no progress), -qq errors "
+                   "only; answers on stdout are the same")  # fmt: skip
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """-v count minus -q count, before and after the command together."""
+    return sum(getattr(args, f"verbose{d}", 0) - getattr(args, f"quiet{d}", 0) for d in ("", _AFTER))

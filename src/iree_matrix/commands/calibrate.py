@@ -8,11 +8,13 @@ import argparse
 import datetime
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
+from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+
+logger = console.logger(__name__)
 
 NAME = "calibrate"
 HELP = "measure how often the paired speed test calls a difference between a module and its copy"
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             abtest.arm_of(record)
         except abtest.NotComparable as e:
-            print(f"  left out: {e}", file=sys.stderr)
+            logger.info(f"  left out: {e}")
             continue
         found.append(record)
     if not found:
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         )
     out_dir = args.out or args.results_dir
     nulls, controls = calibration.null_plan(found, args.pairs), calibration.control_plan(found, args.controls)
-    print(
+    logger.info(
         f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
         f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
     )
@@ -107,14 +109,14 @@ def run(args: argparse.Namespace) -> int:
             b = abtest.Arm(f"{record.job} (copy)", argv, copy)
             result = abtest.compare(a, b, rounds=args.rounds, repetitions=args.repetitions, identical=False)
             data["nulls"].append(result.as_dict())  # type: ignore[attr-defined]
-            print(f"  null {i}/{len(nulls)} {record.label.model}: {result.result.describe()}", flush=True)
+            logger.info(f"  null {i}/{len(nulls)} {record.label.model}: {result.result.describe()}")
             copy.unlink()
             _write(out_dir, data, partial=True)  # kept as it grows: an interrupted calibration loses nothing
         for i, (ra, rb) in enumerate(controls, 1):
             result = abtest.compare(abtest.arm_of(ra), abtest.arm_of(rb), rounds=args.rounds,
                                     repetitions=args.repetitions)  # fmt: skip
             data["controls"].append(result.as_dict())  # type: ignore[attr-defined]
-            print(f"  control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}", flush=True)
+            logger.info(f"  control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}")
             _write(out_dir, data, partial=True)
     data["finished"] = _now()
     data["load_average"] = {**data["load_average"], "end": round(os.getloadavg()[0], 2)}  # type: ignore[dict-item]

@@ -10,8 +10,11 @@ import json
 from pathlib import Path
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED
+from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
+
+logger = console.logger(__name__)
 
 NAME = "compare"
 HELP = "time two releases or profiles of each function against each other here, with a calibrated verdict"
@@ -78,17 +81,17 @@ def run(args: argparse.Namespace) -> int:
         abtest.expected_seconds(ra.metric.latency_median, args.rounds, args.repetitions) * slower
         for _, ra, _ in chosen
     ]
-    print(cost(
+    logger.info(cost(
         f"compare {args.a} {args.b}",
         f"{len(chosen)} function(s) x {args.rounds} paired rounds x 2 arms x {args.repetitions} repetitions",
         sum(expected),
         "--functions GLOB (fewer functions), --rounds 6, --repetitions 1",
-    ), flush=True)  # fmt: skip
+    ))  # fmt: skip
     steps = Steps(expected)
     interrupted = False
     try:
         job, expected_all = f"compare {args.a} {args.b}", sum(expected)
-        with locks.machine_lock(True, job=job, report=print, expected=expected_all):
+        with locks.machine_lock(True, job=job, report=logger.info, expected=expected_all):
             steps.begin()  # the wait for the lock is not the comparison's time
             for function, ra, rb in chosen:
                 timed = len(found)
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     print(tabulate(rows, headers=["function", args.a, args.b, "B / A", "verdict"], tablefmt="github",
                    disable_numparse=True))  # fmt: skip
     if interrupted:
-        print(f"interrupted: {len(rows)} of {len(chosen)} functions compared (above, and in {out}); "
+        logger.warning(f"interrupted: {len(rows)} of {len(chosen)} functions compared (above, and in {out}); "
               "the same command compares them all again")  # fmt: skip
         return EXIT_INTERRUPTED
     # Two lines: the rate is a sentence of its own ("no calibration … on record" read as "the test's

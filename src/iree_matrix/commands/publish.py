@@ -4,13 +4,15 @@ step: a publish killed halfway is finished by the next command (`finish_interrup
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
 from iree_matrix.commands.base import has_performance, write_documents
 from iree_matrix.commands.report import render
+from iree_matrix.core import console
+
+logger = console.logger(__name__)
 
 NAME = "publish"
 HELP = "copy a run's records into the published results (results/) and render them"
@@ -64,6 +66,6 @@ def finish_interrupted(dirs: Iterable[Path] = (), say: Callable[[str], None] = l
                     f"warning: {found.describe()} was interrupted and could not be finished ({exc}); "
                     f"run `iree-matrix publish {found.run or 'RUN'} --to {to}` again"
                 )
-        print(text, file=sys.stderr)
+        logger.warning(text.removeprefix("warning: "))
         warnings.append(text)
     return warnings

@@ -27,12 +27,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED, add_cache_option
+from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.iree import flags
 from iree_matrix.matrix import models
 from iree_matrix.run.progress import Steps, cost
+
+logger = console.logger(__name__)
 
 NAME = "reproduce"
 HELP = "re-create published cells in a fresh cache from their records; same module and output sha256?"
@@ -75,25 +78,26 @@ def run(args: argparse.Namespace) -> int:
     latest = ResultsLog(path).latest()
     chosen = select(latest, args.jobs, path)
     cache, temporary = _fresh_cache(args.cache)
-    print(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
+    logger.info(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
     expected = [_expected_seconds(record, latest) for record in chosen]
-    print(cost(
+    logger.info(cost(
         "reproduce", f"{len(chosen)} cell(s), each made again from nothing (its environments installed, "
         "then export, compile and run)", sum(expected),
         "fewer JOB globs; a compile job instead of its run (no timing); downloads into the fresh cache "
         "come on top",
-    ), flush=True)  # fmt: skip
+    ))  # fmt: skip
     steps = Steps(expected)
     verdicts = []
     try:
         for record in chosen:
             made = _recreate(record, latest, cache, args.backend, args.threads)
             verdict = compare(record, latest, made, here_cpu=_host_cpu())
-            steps.finished(f"{record.job}\n{verdict.text()}")
+            steps.finished(record.job)  # progress on stderr; the cell's verdict is the answer
+            print(f"{record.job}\n{verdict.text()}", flush=True)
             verdicts.append(verdict)
     except KeyboardInterrupt:  # what finished is printed; the cell under way is dropped
         print(summary(verdicts))
-        print(f"interrupted: {len(verdicts)} of {len(chosen)} cells reproduced (above)")
+        logger.warning(f"interrupted: {len(verdicts)} of {len(chosen)} cells reproduced (above)")
         return EXIT_INTERRUPTED
     finally:
         if temporary:

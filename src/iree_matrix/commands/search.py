@@ -21,10 +21,13 @@ from iree_matrix.answers import search
 from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
 from iree_matrix.commands.options import add_matrix_options, add_profile_list
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile
 from iree_matrix.matrix import spec
+
+logger = console.logger(__name__)
 
 if TYPE_CHECKING:
     from iree_matrix.run.execute import Summary
@@ -147,10 +150,10 @@ def run(args: argparse.Namespace) -> int:
     cache = args.cache or default_cache()
     results = ResultsLog(args.results_dir / "results.jsonl")
     if resumed is not None:
-        print(f"== flag search: resuming after round {resumed.round} ({args.results_dir / search.PROGRESS}); "
-              "round 1's stored runs are reused")  # fmt: skip
-    print(f"== flag search, round 1: default and {len(knobs)} knobs one at a time, export variants")
-    print(
+        logger.info(f"== flag search: resuming after round {resumed.round} "
+                 f"({args.results_dir / search.PROGRESS}); round 1's stored runs are reused")  # fmt: skip
+    logger.info(f"== flag search, round 1: default and {len(knobs)} knobs one at a time, export variants")
+    logger.info(
         f"   budget after round 1: at most {args.budget} compiles per function and release, {args.width} "
         f"a round, {args.rounds} rounds in all"
         + (f", no round started past {args.max_minutes:g} min" if args.max_minutes else "")
@@ -205,8 +208,8 @@ def run(args: argparse.Namespace) -> int:
         ):
             for d in descents.values():
                 d.done = d.done or f"time budget: {elapsed / 60:.0f} of {args.max_minutes:g} min spent"
-            print(f"== flag search: no round {number}: {elapsed / 60:.1f} min spent, this round would take "
-                  f"about {estimate / 60:.1f} min (--max-minutes {args.max_minutes:g})")  # fmt: skip
+            logger.info(f"== flag search: no round {number}: {elapsed / 60:.1f} min spent, this round would "
+                     f"take about {estimate / 60:.1f} min (--max-minutes {args.max_minutes:g})")  # fmt: skip
             break
         proposals = {}
         for key, (ranked, dead, picked) in planned.items():
@@ -218,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
             proposals[key] = picked
         if not proposals:
             break
-        print(f"== flag search, round {number}: " + "; ".join(
+        logger.info(f"== flag search, round {number}: " + "; ".join(
             f"{unit} on {compiler}: {descents[(unit, compiler)].incumbent.name} and {len(p)} candidates "
             f"({descents[(unit, compiler)].pruned[-1].partition(': ')[2]})"
             for (unit, compiler), p in sorted(proposals.items())
@@ -242,14 +245,18 @@ def run(args: argparse.Namespace) -> int:
     polish = {key: p for key, p in polish.items() if p}
     spent = (time.monotonic() - started) / 60
     if polish and args.max_minutes and spent > args.max_minutes:
-        print(f"== flag search: no polish step: {spent:.1f} min spent (--max-minutes {args.max_minutes:g})")
+        logger.info(
+            f"== flag search: no polish step: {spent:.1f} min spent (--max-minutes {args.max_minutes:g})"
+        )
         polish = {}
     if polish:
         number = max((s.round for d in descents.values() for s in d.steps), default=1) + 1
         what = "; ".join(
             f"{u} on {c}: {', '.join(x.name for x in p)}" for (u, c), p in sorted(polish.items())
         )
-        print(f"== flag search, polish (round {number}): each knob neutral alone beside each best: {what}")
+        logger.info(
+            f"== flag search, polish (round {number}): each knob neutral alone beside each best: {what}"
+        )
         sitting = {key: [descents[key].incumbent, *p] for key, p in polish.items()}
         code4, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
         if code4 == EXIT_INTERRUPTED:
@@ -257,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
         code = code or code4
         _settle(descents, sitting, summary, number)
     if descents:  # default, each result and the naive build side by side: the speed-ups are one sitting's
-        print(
+        logger.info(
             "== flag search, last sitting: the naive build (generic CPU) and default beside each "
             "function's best"
         )
@@ -323,10 +330,10 @@ def _paired_confirm(incumbent: search.Candidate, challenger: search.Candidate) -
             abtest.arm_of(challenger.record, challenger.name),
         )
     except abtest.NotComparable as e:
-        print(f"  (paired check skipped: {e})")
+        logger.info(f"  (paired check skipped: {e})")
         return True
     result = abtest.compare(a, b)
-    print(
+    logger.info(
         f"  paired: {challenger.name} against {incumbent.name} on {challenger.unit}: "
         f"{result.result.describe()}"
     )
@@ -403,7 +410,7 @@ def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.Matrix
         level = f"{stats.LEVEL:.0%}"
         said.append(f"search: [benchmark] repetitions = {given}: a median of {given} has no {level} "
                     f"interval (order statistics need {need}), so no verdict: raised to {need}")  # fmt: skip
-        print(said[0])
+        logger.warning(said[0])
     return dataclasses.replace(
         matrix, benchmark=dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
     )

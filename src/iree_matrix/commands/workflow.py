@@ -24,12 +24,14 @@ from iree_matrix.commands.base import (
     resolver,
     write_report,
 )
-from iree_matrix.core import refusals, shipped
+from iree_matrix.core import console, refusals, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import require_usable
 from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import plan, spec
+
+logger = console.logger(__name__)
 
 if TYPE_CHECKING:
     from iree_matrix.run.distributed import Cluster
@@ -113,8 +115,8 @@ def load_plan(
     releases = resolver(results_dir, refresh=args.refresh_releases)
     matrix = spec.load(matrix_path, models=args.model, resolver=releases)
     for name in matrix.redefined:
-        print(
-            f"note: {matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
+        logger.warning(
+            f"{matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
             f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
         )
     matrix = with_timeouts(matrix, getattr(args, "timeout", None))
@@ -273,8 +275,8 @@ def run_plan(
         from iree_matrix.matrix import interpreters
 
         interpreters.check_plan(loaded.plan.jobs, loaded.matrix.interpreters)
-    print(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
-    print(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
+    logger.info(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
+    logger.info(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)
     executing = Options(
         jobs=options.jobs, retry_failed=options.retry_failed, retime=options.retime, wait=options.wait,
@@ -376,7 +378,7 @@ def _write_report_if_quick(results_dir: Path, budget: float = QUICK_REPORT_SECON
     if done.wait(budget):
         print("\n".join(said))
         return True
-    print(
+    logger.warning(
         f"report not rendered (interrupted); render it with: iree-matrix report --results-dir {results_dir}"
     )
     return False

@@ -32,10 +32,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import landlock, process_tree, shm_namespace
+from iree_matrix.core import console, landlock, process_tree, shm_namespace
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.process_tree import Limits
+
+logger = console.logger(__name__)
 
 # Looked up once here, not in the child: between fork and exec only this call and getppid run.
 _PR_SET_PDEATHSIG = 1
@@ -235,6 +237,7 @@ def run(
     `private_shm`: its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write."""
     argv = tuple(str(a) for a in argv)
     _log(log, f"$ {format_command(argv)}\n")
+    logger.debug(f"$ {format_command(argv)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
     tree = process_tree.Tree(limits)
     full_env = {**os.environ, **(env or {}), **tree.environment()}

@@ -17,14 +17,15 @@ import functools
 import json
 import os
 import shutil
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
-from iree_matrix.core import excerpts, refusals
+from iree_matrix.core import console, excerpts, refusals
 from iree_matrix.core.errors import StorageError
 from iree_matrix.core.records import Labels, Metrics
+
+logger = console.logger(__name__)
 
 SCHEMA_VERSION = 2
 
@@ -206,7 +207,7 @@ class ResultsLog:
         where = f"{self.path}:{lineno}"
         if (where, what) not in _WARNED:
             _WARNED.add((where, what))
-            print(f"warning: {where}: {what}", file=sys.stderr)
+            logger.warning(f"{where}: {what}")
 
     def __iter__(self) -> Iterator[Record]:
         for _, record in self._lines():

@@ -21,15 +21,17 @@ import dataclasses
 import json
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.core import console
 from iree_matrix.core.atomic_files import storage_error
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.results import Record, Status
+
+logger = console.logger(__name__)
 
 RECORD = "record.json"
 SUMS = "SHA256SUMS"
@@ -65,8 +67,8 @@ class Store:
             return None  # unreadable: treat as absent, the stage runs again and replaces it
         damaged = _damaged(path)
         if damaged is not None:
-            print(f"warning: {path / damaged}: does not match its stored sha256; entry discarded, "
-                  "the stage will be redone", file=sys.stderr)  # fmt: skip
+            logger.warning(f"{path / damaged}: does not match its stored sha256; entry discarded, "
+                        "the stage will be redone")  # fmt: skip
             shutil.rmtree(path, ignore_errors=True)
             return None
         return Entry(record, path)

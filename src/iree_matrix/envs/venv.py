@@ -24,14 +24,13 @@ import os
 import platform
 import shutil
 import stat
-import sys
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import hashing, process_tree, processes
+from iree_matrix.core import console, hashing, process_tree, processes
 from iree_matrix.core.atomic_files import free_bytes, is_disk_full, storage_error
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.locks import file_lock
@@ -40,6 +39,8 @@ from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
 from iree_matrix.matrix.plan import EnvSpec
 from iree_matrix.matrix.wheelhouse import Lock, Target
+
+logger = console.logger(__name__)
 
 _COMPLETE = ".complete"
 # A failed build that leaves less than this free on its disk ran out of space, whatever it said.
@@ -216,7 +217,7 @@ class VenvBackend:
             return None  # moved or damaged: its scripts point elsewhere; rebuild it
         damage = _checked(path)
         if damage is not None:  # `create` rebuilds it
-            print(f"warning: {path}: damaged ({damage}); it is rebuilt from the wheelhouse", file=sys.stderr)
+            logger.warning(f"{path}: damaged ({damage}); it is rebuilt from the wheelhouse")
             return None
         return VenvEnvironment(env.id, path, description)
 

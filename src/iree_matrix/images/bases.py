@@ -8,13 +8,12 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import containers
+from iree_matrix.core import console, containers
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.locks import file_lock
@@ -34,6 +33,8 @@ from iree_matrix.images.debian import (
 )
 from iree_matrix.images.oci_archive import image_config, pack, save_archive
 from iree_matrix.iree.targets import PLATFORMS, host_platform
+
+logger = console.logger(__name__)
 
 # --- base images --------------------------------------------------------------------------------
 
@@ -92,10 +93,7 @@ class Bases:
                 kind = "toolchain image (cmake, ninja, GCC, armel cross GCC)" if toolchain else "base image"
                 if toolchain:
                     slow = "~3 min"
-                print(
-                    f"building the Debian {suite} {arch} {kind} (once, {slow}; log: {log})",
-                    file=sys.stderr,
-                )
+                logger.info(f"building the Debian {suite} {arch} {kind} (once, {slow}; log: {log})")
                 meta = self._debootstrap(
                     suite, arch, stem, timeout=timeout, log=log, with_python=with_python, toolchain=toolchain
                 )

@@ -27,10 +27,12 @@ from typing import Optional
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.core import processes
+from iree_matrix.core import console, processes
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.locks import file_lock
+
+logger = console.logger(__name__)
 
 # pip says these when the request itself cannot be satisfied: the same request fails the same way
 # tomorrow, so the failure is a result. Anything else (network, disk) is retried next run.
@@ -146,7 +148,9 @@ class Wheelhouse:
         with file_lock(path.with_suffix(".lock")):
             cached = self.cached_lock(requirements, target)
             if cached is not None:
+                logger.debug(f"wheelhouse: {path.name}: resolved before, not asked again")
                 return cached
+            logger.debug(f"wheelhouse: {path.name}: resolving {' '.join(requirements)} with pip")
             lock = self._resolve(requirements, target, log)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
@@ -216,6 +220,10 @@ class Wheelhouse:
         with file_lock(self.root / "files.lock"):
             missing = [p for p in lock.packages if not self._present(p)]
             remote = [p for p in missing if not p.url.startswith("file:")]
+            logger.debug(
+                f"wheelhouse: {len(lock.packages) - len(missing)} of {len(lock.packages)} wheels present, "
+                f"{len(remote)} to download"
+            )
             for package in missing:
                 if package.url.startswith("file:"):
                     src = Path(urllib.request.url2pathname(urllib.parse.urlparse(package.url).path))

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
 from iree_matrix import stages
+from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
 from iree_matrix.core.locks import machine_lock
@@ -59,6 +60,8 @@ from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.run.execute import Executor, Options, Summary
+
+logger = console.logger(__name__)
 
 LABEL = 0.001  # how much of a label resource a task asks for: "has it", not "uses it up"
 EVENTS = "iree-matrix"
@@ -422,7 +425,7 @@ def executor(
     _dask()
     store = where.store or CacheLayout(Path(cache)).store
     place = f"scheduler {where.scheduler}" if where.scheduler else f"{where.cluster} (this machine)"
-    print(f"distributed: {place}; shared store: {store}")
+    logger.info(f"distributed: {place}; shared store: {store}")
     return DaskExecutor(
         matrix,
         plan,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import excerpts, host, processes, refusals
+from iree_matrix.core import console, excerpts, host, processes, refusals
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT, fuller, is_disk_full, storage_error
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import EnvironmentFault, StorageError
@@ -38,6 +38,8 @@ from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
 from iree_matrix.run.progress import Estimates, Progress, cost, load_factor, published_times
+
+logger = console.logger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,10 +292,16 @@ class Executor:
 
         entry = self.store.get(job.stage, key)
         if entry is not None and self._reusable(job, stage, ctx, entry):
+            logger.debug(f"store: {job.id}: reused {entry.path} (key {key[:12]})")
             record = entry.record if entry.record.job == job.id else _as_job(entry.record, job)
             self._publish(record)
             self.progress.reused(job, record)
             return record, entry, True
+        logger.debug(
+            f"store: {job.id}: "
+            + ("no entry" if entry is None else f"{entry.path} ({entry.record.status.value}) not reused")
+            + f" for key {key[:12]}: it runs"
+        )
 
         # Only a stage that runs starts its log afresh: a reused result keeps the log of the run that
         # made it (also in the store, beside the result, as log.txt).

@@ -2,7 +2,8 @@
 estimate of what is left (from how long the same stages took before).
 
 Every event is a plain line (a log, a pipe, CI); on a terminal a live status line from `rich`
-stays under them: jobs done of total, the stages running now, elapsed, and the estimate."""
+stays under them: jobs done of total, the stages running now, elapsed, and the estimate. The lines
+are the log's (stderr, core/console.py): `-q` hides them, and the live line with them."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import formats, locks, refusals
+from iree_matrix.core import console, formats, locks, refusals
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import compile_errors, hints, targets
 from iree_matrix.matrix.plan import Job
 from iree_matrix.run import stage_times
 from iree_matrix.run.stage_times import StageTimes  # the estimate's basis (run/stage_times.py)
+
+logger = console.logger(__name__)
 
 MARKS = {
     Status.OK: "ok",
@@ -327,7 +330,7 @@ class Progress:
         self.total = total
         self.cache = cache
         self.done = 0
-        self.out = out or sys.stdout
+        self.out = out  # None: the log
         self.start = time.monotonic()
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Job, float]] = {}
@@ -337,8 +340,8 @@ class Progress:
         self._beat: Optional[threading.Thread] = None
         self.estimates = estimates
         self._pending = set(estimates.seconds) if estimates is not None else set()
-        use_live = live if live is not None else _is_terminal(self.out)
-        self._live = _LiveLine(self.out, self._status) if use_live else None
+        use_live = live if live is not None else out is None and console.shows() and _is_terminal(sys.stderr)
+        self._live = _LiveLine(out or sys.stderr, self._status) if use_live else None
 
     def close(self) -> None:
         self._stop.set()
@@ -393,7 +396,7 @@ class Progress:
             self._live.print(line)
             return
         with self._lock:
-            print(line, file=self.out, flush=True)
+            _say(line, self.out)
 
     def _status(self) -> str:
         """The live line under the log, redrawn twice a second by rich's refresh thread."""
@@ -462,6 +465,13 @@ class Progress:
             self._line(f"        {record.error_class or record.status.value}: {first}{where}")
 
 
+def _say(line: str, out: Optional[TextIO]) -> None:
+    if out is None:
+        logger.info(line)
+    else:
+        print(line, file=out, flush=True)
+
+
 def _is_terminal(out: TextIO) -> bool:
     try:
         return out.isatty()
@@ -483,7 +493,11 @@ class _LiveLine:
 
         self._text = Text
         self.live = Live(
-            _Status(), console=Console(file=out, highlight=False), refresh_per_second=2, transient=True
+            _Status(),
+            console=Console(file=out, highlight=False),
+            refresh_per_second=2,
+            transient=True,
+            redirect_stdout=False,  # an answer printed meanwhile stays on stdout
         )
         self.live.start()
 
@@ -514,7 +528,7 @@ class Steps:
 
     def __init__(self, expected: Sequence[float], out: Optional[TextIO] = None) -> None:
         self.expected = list(expected)
-        self.out = out or sys.stdout
+        self.out = out  # None: the log
         self.start = self._last = time.monotonic()
         self.done = 0
         self._took = 0.0  # seconds the finished steps took
@@ -546,8 +560,4 @@ class Steps:
         self.done += 1
         width = len(str(self.total))
         stamp = clock(now - self.start)
-        print(
-            f"[{self.done:>{width}}/{self.total} {stamp} ETA {clock(self.left())}] {text}",
-            file=self.out,
-            flush=True,
-        )
+        _say(f"[{self.done:>{width}}/{self.total} {stamp} ETA {clock(self.left())}] {text}", self.out)

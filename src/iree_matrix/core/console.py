@@ -1,0 +1,114 @@
+"""What `iree-matrix` says, and where. Answers (a query's answer, a comparison's table, `show`, the
+files a user asked for) are printed on stdout, so `iree-matrix query … > answer.txt` holds the answer
+and nothing else. Everything else — progress, what a command is doing, warnings, errors — goes
+through `logging` to stderr, at a verbosity `-v`/`-q` choose (tox 4's scheme):
+
+    -qq  errors only
+    -q   warnings and errors
+         + progress lines and what a command does (the default)
+    -v   + detail: the commands run, the cache's decisions; Python warnings of the libraries
+    -vv  + every library's debug log, each line named by its logger
+
+A module logs with `console.logger(__name__)`: every `iree_matrix.*` logger ends here. Set up at
+import with the default verbosity, so a command called in-process (a test, a notebook) says what
+the command line says; `configure` (cli.main) sets the verbosity a command line asked for."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+__all__ = ["LOGGER", "configure", "level", "logger", "shows"]
+
+LOGGER = "iree_matrix"
+# The package's loggers, by verbosity (-2 … 1 and above).
+_LEVELS = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}
+# Other libraries' loggers (matplotlib's font manager, urllib3, …) and Python warnings: not shown
+# at the default verbosity, where they would read as the tool's own trouble.
+_THEIRS = {1: logging.WARNING}
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler on whatever sys.stderr is when a line is written (pytest's capsys, rich's live
+    display and contextlib.redirect_stderr each replace it after this module was imported)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:  # StreamHandler.__init__ sets it; sys.stderr wins
+        pass
+
+
+class _Words(logging.Formatter):
+    """A line as the tool has always written it: a warning starts "warning: ", an error
+    "iree-matrix: ", progress and detail are bare; at -vv each line names its logger."""
+
+    def __init__(self, named: bool = False) -> None:
+        super().__init__()
+        self.named = named
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno >= logging.ERROR:
+            text = f"iree-matrix: {text}"
+        elif record.levelno >= logging.WARNING:
+            text = f"warning: {text}"
+        return f"[{record.name}] {text}" if self.named else text
+
+
+def _handler(named: bool = False) -> logging.Handler:
+    handler = _Stderr()
+    handler.setFormatter(_Words(named))
+    handler.set_name(LOGGER)
+    return handler
+
+
+def level(verbosity: int) -> int:
+    """The package loggers' level at a verbosity (-v counts up, -q down)."""
+    return logging.DEBUG if verbosity >= 1 else _LEVELS[max(-2, verbosity)]
+
+
+def logger(name: str) -> logging.Logger:
+    """A module's logger (`logger(__name__)`): `logging.getLogger`, from a module that importing
+    sets up, so a module's first line reaches stderr even when no command line configured it."""
+    return logging.getLogger(name)
+
+
+def shows(wanted: int = logging.INFO) -> bool:
+    """Whether a line at `wanted` reaches stderr now: a live status line under the progress, for
+    one, is drawn only when progress lines are shown (not at -q)."""
+    return logging.getLogger(LOGGER).isEnabledFor(wanted)
+
+
+def _install(logger: logging.Logger, at: int, named: bool = False) -> None:
+    """`logger` writes to stderr through one handler of ours (not one more each time)."""
+    for old in [h for h in logger.handlers if h.get_name() == LOGGER]:
+        logger.removeHandler(old)
+    logger.addHandler(_handler(named))
+    logger.setLevel(at)
+
+
+def configure(verbosity: int = 0) -> None:
+    """Set the verbosity a command line asked for (-v/-q counted: `verbosity` = v − q)."""
+    named = verbosity >= 2
+    ours = logging.getLogger(LOGGER)
+    _install(ours, level(verbosity), named)
+    ours.propagate = False  # not again through the root's handler
+    # Python warnings become log records ("py.warnings", a logger like the others'). Off first: a
+    # second set-up in one process (tests) would otherwise keep a stale showwarning.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
+    theirs = logging.DEBUG if verbosity >= 2 else _THEIRS.get(verbosity, logging.CRITICAL + 1)
+    _install(logging.getLogger(), theirs, named)
+
+
+# The default verbosity from import on, for the package's own loggers only: what another program
+# does with the root logger and with warnings is its own business until `configure` is called.
+_install(logging.getLogger(LOGGER), logging.INFO)
+logging.getLogger(LOGGER).propagate = False

@@ -1,0 +1,140 @@
+"""-v/-q and where words go (core/console.py): an answer on stdout at every verbosity; progress,
+detail, warnings and errors on stderr, each shown from its verbosity on. The CLI runs in-process."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+import warnings
+
+import pytest
+
+from iree_matrix import cli
+from iree_matrix.core import console, processes
+from iree_matrix.core.results import Record, Status
+from iree_matrix.run.progress import Steps
+
+
+@pytest.fixture(autouse=True)
+def _default_verbosity(tmp_path, monkeypatch):
+    """Each test leaves the default verbosity behind (cli.main sets it for the whole process)."""
+    monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "cache"))
+    yield
+    console.configure(0)
+
+
+def _results_with_a_bad_line(where) -> None:
+    """A results log `show` can answer from, with a line that is not JSON (a warning on reading)."""
+    where.mkdir()
+    cell = "m/e/iree3.9.0/x86_64/default"
+    record = Record(f"compile:{cell}", "compile", cell, "k", Status.FAIL, {"model": "m"},
+                    error_class="compile-error", message="error: boom")  # fmt: skip
+    (where / "results.jsonl").write_text("not json\n" + record.to_json() + "\n")
+
+
+def _show(tmp_path, capsys, *flags: str, after: tuple[str, ...] = ()) -> tuple[str, str]:
+    where = tmp_path / f"run{len(list(tmp_path.iterdir()))}"  # a new file: its warning is said again
+    _results_with_a_bad_line(where)
+    argv = [*flags, "show", "compile:m/*", "--results-dir", str(where), *after]
+    assert cli.main(argv) == 0
+    return capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "flags, after, warned",
+    [
+        ((), (), True),
+        (("-q",), (), True),
+        (("-qq",), (), False),
+        ((), ("-qq",), False),
+        (("-q",), ("-q",), False),
+    ],
+)
+def test_the_answer_is_on_stdout_and_a_warning_on_stderr_unless_quieter(
+    tmp_path, capsys, flags, after, warned
+):
+    out, err = _show(tmp_path, capsys, *flags, after=after)
+    assert "status: fail (compile-error)" in out and "error: boom" in out  # the answer, at every verbosity
+    assert "not JSON" not in out and "warning" not in out
+    assert ("results.jsonl:1: not JSON, skipped" in err) is warned, err
+    if warned:
+        assert err.startswith("warning: ") and err.count("\n") == 1, err
+
+
+def test_v_and_q_count_before_and_after_the_command(tmp_path, capsys):
+    _show(tmp_path, capsys, "-v", after=("-v",))
+    assert logging.getLogger(console.LOGGER).level == logging.DEBUG
+    _show(tmp_path, capsys, "-v", after=("-qq",))  # 1 - 2: warnings and errors only
+    assert logging.getLogger(console.LOGGER).level == logging.WARNING
+    _show(tmp_path, capsys, after=("--quiet",))
+    assert not console.shows() and console.shows(logging.WARNING)
+
+
+def test_an_error_is_one_line_on_stderr_even_at_qq(tmp_path, capsys):
+    assert cli.main(["-qq", "show", "nothing*", "--results-dir", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("iree-matrix: error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("verbosity, shown", [(-1, False), (0, True), (1, True)])
+def test_progress_lines_go_to_stderr_and_q_hides_them(capsys, verbosity, shown):
+    console.configure(verbosity)
+    steps = Steps([1.0, 1.0])
+    steps.finished("first: no difference")
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert ("[1/2 " in err and "] first: no difference" in err) is shown, err
+
+
+def test_progress_given_a_stream_writes_there_whatever_the_verbosity(capsys):
+    console.configure(-2)
+    into = io.StringIO()
+    Steps([1.0], out=into).finished("one")
+    assert "] one" in into.getvalue() and capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("verbosity", [0, 1])
+def test_v_shows_the_commands_run(capsys, verbosity):
+    console.configure(verbosity)
+    processes.run([sys.executable, "-c", "print('from the child')"], timeout=60)
+    out, err = capsys.readouterr()
+    said = f"$ {sys.executable} -c "
+    assert (said in err) is (verbosity == 1), err
+    assert said not in out
+
+
+@pytest.mark.parametrize("verbosity, shown", [(-1, False), (0, False), (1, True), (2, True)])
+def test_python_warnings_are_logged_and_shown_from_v_on(capsys, verbosity, shown):
+    console.configure(verbosity)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        console.configure(verbosity)  # inside: catch_warnings restores showwarning when it ends
+        warnings.warn("a library's complaint", UserWarning, stacklevel=1)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert ("UserWarning: a library's complaint" in err) is shown, err
+    if shown:
+        assert "warning: " in err
+
+
+def test_other_libraries_logs_only_from_v_and_their_debug_from_vv(capsys):
+    theirs = logging.getLogger("matplotlib.font_manager")
+    for verbosity, warning_shown, debug_shown in [(0, False, False), (1, True, False), (2, True, True)]:
+        console.configure(verbosity)
+        theirs.warning("findfont: Font family 'x' not found.")
+        theirs.debug("font cache rebuilt")
+        err = capsys.readouterr().err
+        assert ("findfont" in err) is warning_shown, (verbosity, err)
+        assert ("font cache rebuilt" in err) is debug_shown, (verbosity, err)
+        if debug_shown:
+            assert "[matplotlib.font_manager] " in err  # -vv names each line's logger
+
+
+def test_configure_twice_keeps_one_handler():
+    console.configure(0)
+    console.configure(1)
+    ours = logging.getLogger(console.LOGGER)
+    assert [h.get_name() for h in ours.handlers].count(console.LOGGER) == 1
+    assert [h.get_name() for h in logging.getLogger().handlers].count(console.LOGGER) == 1
