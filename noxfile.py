@@ -1,6 +1,7 @@
 """Entry points: `nox -s matrix`, `nox -s report`, `nox -s tests`, `nox -s lint`.
 
-Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke.toml --list`.
+Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke.toml --list`; so
+do its `-v`/`-q` (`nox -s matrix -- -q`: warnings and errors only on stderr; docs/running.md).
 A bare `nox` runs the fast checks (lint and the unit tests); `nox -l` lists every session.
 """
 

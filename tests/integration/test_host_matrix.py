@@ -85,7 +85,7 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
     second = iree_matrix("matrix", "--matrix", str(SMOKE), cache=cache, results=results)
     assert second.returncode == 0, second.stderr
     assert "(0 executed, 12 reused from earlier runs)" in second.stdout
-    assert " ...\n" not in second.stdout  # no stage started
+    assert " ...\n" not in second.stderr and "= ok (stored result)" in second.stderr  # progress: stderr
     assert len(raw_lines(results)) == lines_before
 
     # Logs are write-once: the re-run reused every result and emptied none of the first run's logs,
@@ -94,9 +94,9 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
     assert len(logs) >= 9 and all(log.stat().st_size > 0 for log in logs), [str(p) for p in logs]
     # The smoke run's only non-ok cells are the two refusals: answers, printed with the runtime's
     # words rather than as failures with a log path (a failure's printed log must exist, if any).
-    printed = re.findall(r"\(log: (\S+)\)", first.stdout)
+    printed = re.findall(r"\(log: (\S+)\)", first.stderr)  # progress lines: stderr
     assert all(Path(p).stat().st_size > 0 for p in printed)
-    assert first.stdout.count("the runtime says: ") == 2 and "2 refused (expected answers)" in first.stdout
+    assert first.stderr.count("the runtime says: ") == 2 and "2 refused (expected answers)" in first.stdout
     assert "the whole message and the logs of one: iree-matrix show JOB" in first.stdout
     shown = iree_matrix("show", f"run:{BASE}/iree3.9.0/x86_64/default/rt3.13.0", cache=cache, results=results)
     assert shown.returncode == 0, shown.stderr
@@ -140,8 +140,8 @@ def test_interrupted_run_resumes_without_redoing_finished_stages(cache: Path, tm
     assert resumed.returncode == 0, resumed.stderr
     for job in finished:
         stage, _, cell = job.partition(":")
-        assert f"{stage:<7} {cell} = ok (stored result)" in resumed.stdout
-    assert f"compile {BASE}/iree3.9.0/x86_64/default ..." in resumed.stdout  # the interrupted one
+        assert f"{stage:<7} {cell} = ok (stored result)" in resumed.stderr
+    assert f"compile {BASE}/iree3.9.0/x86_64/default ..." in resumed.stderr  # the interrupted one
     final = records(results)
     assert final[f"run:{BASE}/iree3.9.0/x86_64/default"].status is Status.OK
     assert final[f"run:{BASE}/iree3.13.0/x86_64/default"].status is Status.OK
@@ -211,7 +211,7 @@ def test_stage_timeout_is_recorded_not_stored_and_the_rest_goes_on(cache: Path, 
     assert not (cache / "store" / "compile" / slow.key).exists()  # a timeout is retried, not stored
 
     again = iree_matrix("matrix", "--matrix", str(matrix), cache=cache, results=results)
-    assert f"compile {mobilenet} ..." in again.stdout
+    assert f"compile {mobilenet} ..." in again.stderr
 
 
 def test_the_first_runs_report_says_how_iree_compares_with_the_default_peer(

@@ -39,7 +39,7 @@ def test_host_stages_in_venvs_and_the_foreign_run_in_an_image(cache: Path, tmp_p
     results = tmp_path / "results"
     done = iree_matrix("matrix", "--backend", "mixed", "--matrix", str(matrix), cache=cache, results=results)
     assert done.returncode == 0, done.stderr
-    assert "backend: mixed (as requested)" in done.stdout
+    assert "backend: mixed (as requested)" in done.stderr
     got = records(results)
     exported = got[f"export:{CELL}"]
     compiled = got[f"compile:{CELL}/iree3.9.0/aarch64-cortex-a72/default"]

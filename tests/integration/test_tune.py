@@ -106,8 +106,8 @@ def test_retime_measures_stored_runs_again_without_recompiling(cache: Path, tmp_
         results=results,
     )
     assert again.returncode == 0, again.stderr
-    assert f"run     {CELL}/default ..." in again.stdout  # measured again
-    assert f"compile {CELL}/default = ok (stored result)" in again.stdout  # not recompiled
+    assert f"run     {CELL}/default ..." in again.stderr  # measured again (progress: stderr)
+    assert f"compile {CELL}/default = ok (stored result)" in again.stderr  # not recompiled
     after = records(results)[f"run:{CELL}/default"]
     assert after.key == before.key  # the same measurement, taken again
     assert (after.started, after.seconds) != (before.started, before.seconds)
