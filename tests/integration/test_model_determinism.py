@@ -19,7 +19,13 @@ from .conftest import iree_matrix, records
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BIG = ["ops", "whisper_tiny", "whisper_tiny__decomposed", "llama_stories15m"]
-TRANSFORMERS = ["llama__transformers", "whisper_tiny__transformers"]
+TRANSFORMERS = [
+    "llama__transformers",
+    "whisper_tiny__transformers",
+    "bert_tiny__transformers",
+    "vit_tiny__transformers",
+    "gpt2_tiny__transformers",
+]
 
 
 def test_big_models_are_the_same_bits_under_every_setting() -> None:

@@ -22,7 +22,15 @@ pytestmark = pytest.mark.torch
 
 LLAMA_CACHE = (6, 1, 6, 256, 48)
 WHISPER_CACHE = (4, 1, 6, 448, 64)
+GPT2_CACHE = (2, 1, 2, 16, 64)
+GPT2_GROWN = (2, 1, 2, 17, 64)
 EXPECTED = {
+    "bert_tiny__transformers": {"main": [(1, 2), (1, 32, 128)]},
+    "vit_tiny__transformers": {"main": [(1, 1000)]},
+    "gpt2_tiny__transformers": {
+        "prefill": [(1, 1, 50257), GPT2_CACHE, GPT2_CACHE],
+        "decode": [(1, 1, 50257), GPT2_GROWN, GPT2_GROWN],
+    },
     "llama__transformers": {
         "prefill": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
         "decode": [(1, 1, 32000), LLAMA_CACHE, LLAMA_CACHE],
@@ -37,6 +45,11 @@ NAMES = sorted(EXPECTED)
 
 def _load(name):
     return importlib.import_module("models." + name)
+
+
+def _specs(built):
+    """A factory's result as {function: spec}: a single ModelSpec is the function "main"."""
+    return built if isinstance(built, dict) else {"main": built}
 
 
 def _run(spec):
@@ -58,7 +71,7 @@ def built():
     """Each model built once with seed 0, with its outputs."""
     result = {}
     for name in NAMES:
-        specs = _load(name).build(seed=0)
+        specs = _specs(_load(name).build(seed=0))
         result[name] = (specs, {fn: _run(spec) for fn, spec in specs.items()})
     return result
 
@@ -79,9 +92,10 @@ def _statics(name):
 def test_statics_are_literals_matching_build(name, built):
     statics = _statics(name)
     specs, _ = built[name]
-    assert isinstance(statics["FUNCTIONS"], tuple)
-    assert statics["FUNCTIONS"] == _load(name).FUNCTIONS
-    assert list(statics["FUNCTIONS"]) == list(specs)
+    functions = statics.get("FUNCTIONS", ("main",))  # a single-function model declares none
+    assert isinstance(functions, tuple)
+    assert functions == getattr(_load(name), "FUNCTIONS", ("main",))
+    assert list(functions) == list(specs)
     assert statics["REQUIREMENTS"] == ("transformers==5.23.0",)
 
 
@@ -96,7 +110,7 @@ def test_planner_resolves_the_variant_name(name):
     assert public in models.builtin_names()
     ref = models.resolve(public, ROOT)
     assert ref.file.name == f"{name}.py"
-    assert ref.functions == _load(name).FUNCTIONS
+    assert ref.functions == getattr(_load(name), "FUNCTIONS", ("main",))
     assert ref.requirements == ("transformers==5.23.0",)
 
 
@@ -128,7 +142,7 @@ def test_spec_fields(name, built):
 @pytest.mark.parametrize("name", NAMES)
 def test_build_is_deterministic(name, built):
     specs, outs = built[name]
-    again = _load(name).build(seed=0)
+    again = _specs(_load(name).build(seed=0))
     assert list(again) == list(specs)
     for fn, spec in specs.items():
         for a, b in zip(spec.inputs, again[fn].inputs):
@@ -144,7 +158,7 @@ def test_build_is_deterministic(name, built):
 @pytest.mark.parametrize("name", NAMES)
 def test_seed_changes_weights_and_inputs(name, built):
     specs, outs = built[name]
-    other = _load(name).build(seed=1)
+    other = _specs(_load(name).build(seed=1))
     for fn, spec in specs.items():
         assert any(not torch.equal(a, b) for a, b in zip(spec.inputs, other[fn].inputs)), fn
         assert not torch.equal(outs[fn][0], _run(other[fn])[0]), fn
@@ -177,7 +191,7 @@ def test_attention_implementations_agree(name, built):
     for spec in specs.values():
         configs = [m.config for m in spec.module.modules() if hasattr(m, "config")]
         assert configs and all(c._attn_implementation == "sdpa" for c in configs)
-    eager = module.build(seed=0, attn_implementation="eager")
+    eager = _specs(module.build(seed=0, attn_implementation="eager"))
     for fn, spec in eager.items():
         for a, b in zip(_run(spec), outs[fn]):
             assert torch.allclose(a, b, atol=2e-5, rtol=1e-5), fn
@@ -299,3 +313,86 @@ def test_whisper_encoder_positions_are_sinusoids(built):
     pe = specs["encoder"].module.encoder.embed_positions.weight
     assert pe.shape == (1500, 384) and not pe.requires_grad
     assert torch.equal(pe[0, :192], torch.zeros(192)) and torch.equal(pe[0, 192:], torch.ones(192))
+
+
+def test_bert_parameter_count_and_padding(built):
+    # the compact BERT L-2/H-128 (bert-tiny): BertModel 4,385,920 ("4.4M") + a 2-class head of 258
+    from models.api import count_parameters
+
+    module = _load("bert_tiny__transformers")
+    specs, outs = built["bert_tiny__transformers"]
+    spec = specs["main"]
+    assert count_parameters(spec.module) == module.PARAMETERS == 4_386_178
+    assert count_parameters(spec.module.model.bert) == module.ENCODER_PARAMETERS == 4_385_920
+    input_ids, mask, types = spec.inputs
+    assert mask.tolist() == [[1] * 24 + [0] * 8]
+    assert types.tolist() == [[0] * 12 + [1] * 12 + [0] * 8]
+    # the padding is masked: other token ids there change neither the logits nor a real position
+    other = input_ids.clone()
+    other[0, 24:] = 1234
+    with torch.no_grad():
+        logits, hidden = spec.module(other, mask, types)
+    assert torch.allclose(logits, outs["main"][0], atol=1e-6)
+    assert torch.allclose(hidden[:, :24], outs["main"][1][:, :24], atol=1e-6)
+
+
+def test_vit_parameter_count(built):
+    # DeiT-Ti / ViT-Ti (hidden 192, 12 layers, 3 heads, patch 16, 1000 classes): 5,717,416
+    from models.api import count_parameters
+
+    module = _load("vit_tiny__transformers")
+    specs, _ = built["vit_tiny__transformers"]
+    assert count_parameters(specs["main"].module) == module.PARAMETERS == 5_717_416
+    assert specs["main"].inputs[0].shape == (1, 3, 224, 224)
+
+
+def test_gpt2_parameter_count_and_tied_head(built):
+    from models.api import count_parameters
+
+    module = _load("gpt2_tiny__transformers")
+    specs, _ = built["gpt2_tiny__transformers"]
+    model = specs["prefill"].module.model
+    assert type(model).__name__ == "GPT2LMHeadModel"
+    assert specs["decode"].module.model is model
+    assert model.lm_head.weight is model.transformer.wte.weight
+    assert count_parameters(model) == _unique_parameter_count(specs) == module.PARAMETERS == 6_846_080
+
+
+def test_gpt2_decode_after_prefill_matches_full_forward(built):
+    """The dynamic-cache decode step at position 16 is row 16 of the uncached forward, and a second
+    step on its grown caches is row 17."""
+    specs, outs = built["gpt2_tiny__transformers"]
+    prefill, decode = specs["prefill"].module, specs["decode"].module
+    (prompt,) = specs["prefill"].inputs
+    token, k_cache, v_cache = specs["decode"].inputs
+    logits_p, k_p, v_p = outs["prefill"]
+    assert torch.allclose(k_cache, k_p, atol=1e-5, rtol=1e-5)
+    assert torch.allclose(v_cache, v_p, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        tokens = torch.cat([prompt, token, torch.tensor([[4321]])], dim=1)
+        full = prefill.model(tokens, use_cache=False).logits  # (1, 18, vocab)
+        assert torch.allclose(logits_p[0, 0], full[0, 15], atol=1e-5, rtol=1e-5)
+        logits_d, k_d, v_d = outs["decode"]
+        assert torch.allclose(logits_d[0, 0], full[0, 16], atol=1e-5, rtol=1e-5)
+        assert torch.equal(k_d[:, :, :, :16], k_cache) and torch.equal(v_d[:, :, :, :16], v_cache)
+        logits_2, k_2, _ = decode(tokens[:, 17:], k_d, v_d)
+        assert k_2.shape[3] == 18
+        assert torch.allclose(logits_2[0, 0], full[0, 17], atol=1e-5, rtol=1e-5)
+    # the inputs are not written in place
+    assert torch.equal(k_cache, specs["decode"].inputs[1])
+
+
+def test_gpt2_static_cache_variant_agrees(built):
+    """`cache_implementation="static"` (llama@transformers' recipe) computes the same logits."""
+    module = _load("gpt2_tiny__transformers")
+    _, outs = built["gpt2_tiny__transformers"]
+    static = module.build(seed=0, cache_implementation="static")
+    token, position, k_cache, v_cache = static["decode"].inputs
+    assert position.tolist() == [16] and k_cache.shape == (2, 1, 2, 128, 64)
+    assert torch.equal(k_cache[:, :, :, 16:], torch.zeros_like(k_cache[:, :, :, 16:]))
+    got = {fn: _run(spec) for fn, spec in static.items()}
+    assert torch.allclose(got["prefill"][0], outs["prefill"][0], atol=1e-6)
+    assert torch.allclose(got["decode"][0], outs["decode"][0], atol=1e-5, rtol=1e-5)
+    assert torch.allclose(got["decode"][1][:, :, :, :17], outs["decode"][1], atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="cache_implementation 'paged' is not one of dynamic, static"):
+        module.build(seed=0, cache_implementation="paged")
