@@ -54,7 +54,7 @@ def test_compare_states_its_cost_shows_progress_and_ctrl_c_prints_what_finished(
 ):
     _log(tmp_path, ["alpha", "beta", "gamma"])
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
-    monkeypatch.setattr(abtest, "arm_of", lambda record, name: abtest.Arm(name, (), tmp_path))
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path))
     calls = []
 
     def compare(a, b, rounds, repetitions):
@@ -85,7 +85,7 @@ def test_compare_states_its_cost_shows_progress_and_ctrl_c_prints_what_finished(
 def test_compare_without_interruption_exits_0_with_every_row(tmp_path, monkeypatch, capsys):
     _log(tmp_path, ["alpha", "beta"])
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
-    monkeypatch.setattr(abtest, "arm_of", lambda record, name: abtest.Arm(name, (), tmp_path))
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path))
     monkeypatch.setattr(
         abtest, "compare",
         lambda a, b, rounds, repetitions: abtest.Comparison("a", "b", (1.0,) * 6, (1.0,) * 6,

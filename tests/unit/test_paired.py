@@ -158,18 +158,6 @@ def test_arm_of_refuses_a_run_whose_tools_are_not_here(tmp_path: Path) -> None:
         abtest.arm_of(record)
 
 
-def test_arm_of_builds_a_one_thread_benchmark_from_the_runs_command(tmp_path: Path) -> None:
-    (tmp_path / "iree-benchmark-module").write_text("")
-    module = tmp_path / "module.vmfb"
-    module.write_bytes(b"m")
-    command = (str(tmp_path / "iree-run-module"), "--device=local-task", "--task_topology_group_count=2",
-               f"--module={module}", "--function=main", "--input=@in.npy", "--output=@out.npy")  # fmt: skip
-    arm = abtest.arm_of(_run("run:a/1", "a", "s1", 5.0, command=command))
-    assert arm.argv == (str(tmp_path / "iree-benchmark-module"), "--device=local-sync", f"--module={module}",
-                        "--function=main", "--input=@in.npy")  # fmt: skip
-    assert arm.command(3)[-2:] == ["--benchmark_repetitions=3", "--benchmark_format=json"]
-
-
 # --- host identity ---------------------------------------------------------------------------------
 
 ZEN4 = {"machine": "x86_64", "cpu": "AMD EPYC", "vendor": "AuthenticAMD", "family": "25", "model": "17",

@@ -392,7 +392,7 @@ def _sitting(
                     meta["matches"] = bool(run.metric.matches) if run.metric.matches is not None else None
                     meta["module_sha256"] = run.metric.module_sha256 or ""
                     try:
-                        timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name)))
+                        timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name, [cache])))
                     except abtest.NotComparable as exc:
                         meta["error"] = str(exc)
                 arms_meta.append(meta)
@@ -412,7 +412,9 @@ def _sitting(
                     continue
                 onnx = CacheLayout(cache).store / "peer" / peer.key / "model.onnx"
                 try:
-                    argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, Path(work))
+                    argv = sitting.peer_argv(
+                        peer, name, onnx if onnx.is_file() else None, Path(work), [cache]
+                    )
                     arm = peer_arms.start(sitting.PeerArm(name, argv, Path(work)))
                     meta.update({k: v for k, v in arm.about.items() if k != "ready"})
                     timed.append(arm)

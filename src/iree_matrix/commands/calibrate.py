@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from iree_matrix.commands.base import recorded_cache
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             "pairs ≥ 1, rounds ≥ 6 (fewer cannot reach a verdict), repetitions ≥ 1, controls ≥ 0"
         )
     _writable(args.out or args.results_dir, "--out" if args.out else "--results-dir")
+    caches = [c for c in (recorded_cache(args.results_dir)[0],) if c is not None]  # the run's own
     source = args.results_dir / "results.jsonl"
     if not source.is_file():
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         if host.identity_of(record.host) != here:
             continue  # another machine's module may be built for a CPU this one lacks
         try:
-            abtest.arm_of(record)
+            abtest.arm_of(record, caches=caches)
         except abtest.NotComparable as e:
             logger.info(f"  left out: {e}")
             continue
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     # the machine does (its signal is one thread's CPU time); the load is recorded with it.
     with tempfile.TemporaryDirectory(prefix="iree-matrix-calibrate-") as tmp:
         for i, record in enumerate(nulls, 1):
-            a = abtest.arm_of(record)
+            a = abtest.arm_of(record, caches=caches)
             copy = Path(tmp) / f"copy{i}" / a.module.name
             copy.parent.mkdir()
             shutil.copyfile(a.module, copy)  # byte-identical, another file: timed as another build
@@ -113,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
             copy.unlink()
             _write(out_dir, data, partial=True)  # kept as it grows: an interrupted calibration loses nothing
         for i, (ra, rb) in enumerate(controls, 1):
-            result = abtest.compare(abtest.arm_of(ra), abtest.arm_of(rb), rounds=args.rounds,
-                                    repetitions=args.repetitions)  # fmt: skip
+            a, b = abtest.arm_of(ra, caches=caches), abtest.arm_of(rb, caches=caches)
+            result = abtest.compare(a, b, rounds=args.rounds, repetitions=args.repetitions)
             data["controls"].append(result.as_dict())  # type: ignore[attr-defined]
             logger.info(f"  control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}")
             _write(out_dir, data, partial=True)

@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from iree_matrix.commands.base import EXIT_INTERRUPTED
+from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
@@ -140,7 +140,8 @@ def _compared(
     if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
         return [function, "", "", "", "not comparable: measured on another CPU identity"]
     try:
-        result = abtest.compare(abtest.arm_of(ra, args.a), abtest.arm_of(rb, args.b),
+        caches = [c for c in (recorded_cache(args.results_dir)[0],) if c is not None]
+        result = abtest.compare(abtest.arm_of(ra, args.a, caches), abtest.arm_of(rb, args.b, caches),
                                 rounds=args.rounds, repetitions=args.repetitions)  # fmt: skip
     except abtest.NotComparable as e:
         return [function, "", "", "", f"not comparable: {e}"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import fnmatch
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -174,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
     # Round 1's steps are paired too: its best against default (from the sitting's intervals) is the
     # first incumbent only when paired rounds call it faster (#51: an unpaired "O2 faster 1.03x"
     # where `compare` said "no difference"). A resumed search restores its descents instead.
-    confirm = None if resumed is not None else _paired_confirm
+    paired = functools.partial(_paired_confirm, cache)
+    confirm = None if resumed is not None else paired
     descents = _start(search.effects(search.candidates(summary.records.values())), wanted, known, confirm)
     extra: list[spec.Cell] = []
     sittings: list[tuple[str, str, tuple[str, ...]]] = []
@@ -232,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         if code2 == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
             return code2
         code = code or code2
-        _settle(descents, sitting, summary, number)
+        _settle(descents, sitting, summary, number, paired)
         sittings += [(u, c, tuple(config.name for config in configs)) for (u, c), configs in sitting.items()]
         per_run = _per_run_seconds(time.monotonic() - round_start, summary, default=per_run)
         search.write_progress(
@@ -262,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
         if code4 == EXIT_INTERRUPTED:
             return code4
         code = code or code4
-        _settle(descents, sitting, summary, number)
+        _settle(descents, sitting, summary, number, paired)
     if descents:  # default, each result and the naive build side by side: the speed-ups are one sitting's
         logger.info(
             "== flag search, last sitting: the naive build (generic CPU) and default beside each "
@@ -296,6 +298,7 @@ def _settle(
     sitting: Mapping[tuple[str, str], Sequence[search.Config]],
     summary: Summary,
     number: int,
+    paired: Callable[[search.Candidate, search.Candidate], bool],
 ) -> None:
     """A measured round's verdicts: each function's winner (paired-confirmed) becomes its incumbent."""
     found = search.candidates(summary.records.values())
@@ -304,7 +307,7 @@ def _settle(
         measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
         incumbent = measured.get(d.incumbent.name)
         tried = [measured[c.name] for c in configs[1:] if c.name in measured]
-        winner = search.choose(incumbent, tried, _paired_confirm) if incumbent else None
+        winner = search.choose(incumbent, tried, paired) if incumbent else None
         d.steps.append(search.Step(number, d.incumbent.name, tuple(c.name for c in configs[1:]),
                                    winner.name if winner else None))  # fmt: skip
         d.tried.update(c.name for c in configs)
@@ -315,7 +318,7 @@ def _settle(
             d.incumbent = search.parse(winner.name)
 
 
-def _paired_confirm(incumbent: search.Candidate, challenger: search.Candidate) -> bool:
+def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
     """A step of the descent is taken only when paired, interleaved rounds of the two modules on
     one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
     be timed here again (a container's runtime), the sitting's intervals decide, as before."""
@@ -326,8 +329,8 @@ def _paired_confirm(incumbent: search.Candidate, challenger: search.Candidate) -
         return True
     try:
         a, b = (
-            abtest.arm_of(incumbent.record, incumbent.name),
-            abtest.arm_of(challenger.record, challenger.name),
+            abtest.arm_of(incumbent.record, incumbent.name, [cache]),
+            abtest.arm_of(challenger.record, challenger.name, [cache]),
         )
     except abtest.NotComparable as e:
         logger.info(f"  (paired check skipped: {e})")

@@ -198,6 +198,34 @@ def _damaged(entry: Path) -> Optional[str]:
     return None
 
 
+def unvouched(path: Path) -> Optional[str]:
+    """Why the file at `path` is not an artifact of an intact store entry (a record names it, and
+    records arrive through `merge` from other parties: #51), or None when it is one: the entry is
+    the nearest folder above it that holds a record, the file is listed in its SHA256SUMS, and every
+    listed file still has its committed bytes. An entry from before checksums were kept is trusted,
+    as the store trusts it (`_damaged`)."""
+    for entry in Path(os.path.abspath(path)).parents:
+        if (entry / RECORD).is_file():
+            break
+    else:
+        return "is not in an iree-matrix store entry"
+    if not (entry / SUMS).exists():
+        return None
+    try:
+        lines = (entry / SUMS).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return f"is in a store entry whose {SUMS} is unreadable"
+    names = {name for _, _, name in map(_sum_line, lines)}
+    if Path(os.path.abspath(path)).relative_to(entry).as_posix() not in names:
+        return f"is not one of its store entry's artifacts ({entry / SUMS})"
+    damaged = _damaged(entry)
+    return None if damaged is None else f"is in a store entry whose {damaged} changed after it was stored"
+
+
+def _sum_line(line: str) -> tuple[str, str, str]:
+    return line.partition("  ")
+
+
 def failure_is_stale(entry: Entry, deps: Mapping[str, Entry]) -> bool:
     """A stored failure whose inputs were made again after it (e.g. a damaged module.vmfb discarded
     and recompiled under the same key) says nothing about the inputs as they are now: redo it.

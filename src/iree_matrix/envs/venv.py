@@ -414,6 +414,28 @@ def content_damage(path: Path) -> Optional[str]:
     return None
 
 
+def unvouched(path: Path) -> Optional[str]:
+    """Why the file at `path` is not a file its venv's packages installed, unchanged (a record's
+    command names its tool, and records arrive through `merge`: #51), or None when it is one."""
+    file = Path(os.path.abspath(path))
+    root = next((p for p in file.parents if (p / "pyvenv.cfg").is_file()), None)
+    if root is None:
+        return "is not in a Python environment iree-matrix made"
+    listed = False
+    for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
+        try:
+            rows = csv.reader(record.read_text(encoding="utf-8").splitlines())
+            listed = listed or any(
+                row and Path(os.path.normpath(record.parent.parent / row[0])) == file for row in rows
+            )
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return f"is in {root}, whose {record} is unreadable"
+    if not listed and file != root / "pyvenv.cfg":  # the venv itself, vouched for by its packages
+        return f"is not a file the packages of {root} installed"
+    damage = content_damage(root)
+    return None if damage is None else f"is in a damaged environment ({damage})"
+
+
 def _missing_file(path: Path) -> Optional[Path]:
     """The first file an installed distribution's RECORD lists that is not there (byte code aside:
     `--no-compile` installs none, and a removed __pycache__ is no damage)."""

@@ -14,14 +14,17 @@ again later, as long as its runtime and module are still on this host (venv back
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import processes, stats
+from iree_matrix.core import processes, stats, store
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.results import Record, Status
+from iree_matrix.envs import venv
+from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.stages.benchmark_tool import benchmark_times
 
 BENCHMARK_TOOL = "iree-benchmark-module"
@@ -47,8 +50,9 @@ class NotComparable(Exception):
     """An arm cannot be timed here (its runtime or module is not on this host); says why."""
 
 
-def arm_of(record: Record, name: str = "") -> Arm:
-    """The one-thread benchmark of the module a native run record ran, from its own command."""
+def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
+    """The one-thread benchmark of the module a native run record ran, from its own command, when
+    the tool and files it names are this host's: in one of `caches` (the run's) or the default cache."""
     if record.stage != "run" or record.status not in (Status.OK, Status.MISMATCH) or not record.command:
         raise NotComparable(f"{record.job}: not a run that loaded its module")
     if record.metric.emulated:
@@ -61,7 +65,28 @@ def arm_of(record: Record, name: str = "") -> Arm:
     module = next((Path(a.split("=", 1)[1]) for a in kept if a.startswith("--module=")), None)
     if module is None or not module.is_file():
         raise NotComparable(f"{record.job}: its module {module} is no longer in the store")
+    reads = [(a.split("=", 1)[1].removeprefix("@"), f"its {a.split('=', 1)[0]}") for a in kept]
+    for path, what in [(str(bench), "its benchmark tool"), *(r for r in reads if r[1] != "its --function")]:
+        why = vouched_against(Path(path), [*caches, default_cache()])
+        if why is not None:
+            raise NotComparable(
+                f"{record.job}: {what} {path} {why}; only this host's iree-matrix environments and store "
+                "are run (run the matrix here, then compare)"
+            )
     return Arm(name or record.job, (str(bench), "--device=local-sync", *kept), module)
+
+
+def vouched_against(path: Path, caches: Sequence[Path]) -> Optional[str]:
+    """Why a file a record names may not be run or read (None: it may). A record's command arrives
+    through `merge` from other parties (#51); what compare, calibrate, search and advise run from it
+    must lie in one of this host's caches and be a file one of its environments installed, or a
+    stored artifact, each with the bytes it had then."""
+    file = Path(os.path.abspath(path))
+    if not any(file.is_relative_to(os.path.abspath(cache)) for cache in caches):
+        return f"is not in this host's iree-matrix cache ({', '.join(sorted(map(str, caches)))})"
+    if any((parent / "pyvenv.cfg").is_file() for parent in file.parents):
+        return venv.unvouched(file)
+    return store.unvouched(file)
 
 
 def cpu_ms_per_call(benchmark_json: str) -> float:

@@ -23,6 +23,7 @@ from typing import IO, Optional, Protocol
 
 from iree_matrix.core import shipped
 from iree_matrix.core.results import Record, Status
+from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.run import abtest
 
 PEER_WORKER = "peer_arm.py"
@@ -128,14 +129,20 @@ def _read_line(stream: IO[str], timeout: float) -> str:
     return stream.readline()
 
 
-def peer_argv(record: Record, peer: str, onnx: Optional[Path], work: Path) -> list[str]:
+def peer_argv(
+    record: Record, peer: str, onnx: Optional[Path], work: Path, caches: Sequence[Path] = ()
+) -> list[str]:
     """The peer worker's command from a peer record's own (its Python and the model's arguments),
-    or NotComparable when that Python is not on this host (a container's)."""
+    or NotComparable when that Python is not on this host (a container's) or not an intact venv of
+    one of `caches` (the run's) or the default cache: a record names it (#51)."""
     if record.stage != "peer" or record.status is not Status.OK or not record.command:
         raise abtest.NotComparable(f"{record.job}: not a peer run that finished")
     python = Path(record.command[0])
     if not python.is_file():
         raise abtest.NotComparable(f"{record.job}: {python} is not on this host (a container's, or pruned)")
+    why = abtest.vouched_against(python.parent.parent / "pyvenv.cfg", [*caches, default_cache()])
+    if why is not None:
+        raise abtest.NotComparable(f"{record.job}: its Python {python}: the venv's pyvenv.cfg {why}")
     model_args: list[str] = []
     argv = list(record.command[2:])
     keep = {"--module", "--file", "--import-root", "--factory", "--function", "--weights", "--seed"}
