@@ -226,14 +226,19 @@ def test_sigkill_of_the_tool_ends_a_detached_child_too(how, tmp_path, strays):
         time.sleep(0.2)  # the watchdog has heard of the tree
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-        end = time.monotonic() + 5
-        while _alive(strays[0]) and time.monotonic() < end:
+
+        def leftover() -> list[Path]:
+            return list(Path("/sys/fs/cgroup").glob(f"**/iree-matrix-{parent.pid}-*"))
+
+        # A deadline, not a timing claim: at load 14 the watchdog (a fresh Python) took over 5 s to
+        # end the tree and remove its cgroups; the question is whether it does, not how fast.
+        end = time.monotonic() + 30
+        while (_alive(strays[0]) or leftover()) and time.monotonic() < end:
             time.sleep(0.05)
     finally:
         parent.kill()
-    assert not _alive(strays[0]), "the detached child outlived the SIGKILLed tool by 5 s"
-    leftover = [p for p in Path("/sys/fs/cgroup").glob(f"**/iree-matrix-{parent.pid}-*")]
-    assert leftover == [], "the watchdog removes the tree's cgroups"
+    assert not _alive(strays[0]), "the detached child outlived the SIGKILLed tool by 30 s"
+    assert leftover() == [], "the watchdog removes the tree's cgroups"
 
 
 # --- item 3: output capped, limits named --------------------------------------------------------
