@@ -151,6 +151,40 @@ def flat_outputs(result):
     return [leaf for leaf in leaves if hasattr(leaf, "detach")]
 
 
+# The quiet handshake (`--quiet-handshake DIR`, from iree-matrix's export and peer stages): the
+# model's first call, the one that pays its one-off costs and the one a model that hangs never returns
+# from, runs before the machine's quiet lock is taken. The worker then writes DIR/ready and waits for
+# DIR/go, which iree-matrix writes once it holds the lock; it times from there. A model hung in its
+# first call never holds the lock, so it holds up no other run's timing.
+HANDSHAKE_READY = "ready"
+HANDSHAKE_GO = "go"
+HANDSHAKE_POLL = 0.02
+
+
+def first_call(spec):
+    """The model's first call, untimed (under no_grad, as every timed call)."""
+    import torch
+
+    with torch.no_grad():
+        spec.module(*spec.inputs)
+
+
+def wait_for_quiet(directory, poll=HANDSHAKE_POLL):
+    """Say the first call returned (`HANDSHAKE_READY` in `directory`), then wait for the go."""
+    directory = Path(directory)
+    (directory / HANDSHAKE_READY).write_text(str(os.getpid()))
+    while not (directory / HANDSHAKE_GO).exists():
+        time.sleep(poll)
+
+
+def warm_up(spec, args):
+    """`first_call` (its failure is the eager phase's), then, with --quiet-handshake, the handshake.
+    One warm-up call fewer follows in `eager`, so as many untimed calls precede the timing as before."""
+    _phase("eager", first_call, spec)
+    if getattr(args, "quiet_handshake", None):
+        wait_for_quiet(args.quiet_handshake)
+
+
 def eager(spec, repetitions, warmup=2):
     import torch
 
@@ -292,7 +326,8 @@ def run(args):
         torch.set_num_threads(args.threads)
 
     spec = _phase("model", load_model, args)
-    outputs, times = _phase("eager", eager, spec, args.repetitions)
+    warm_up(spec, args)
+    outputs, times = _phase("eager", eager, spec, args.repetitions, 1)
     try:
         cpu = {"eager_cpu_ms": eager_cpu(spec, args.repetitions)}
     except Exception as exc:  # the wall timing and the export stand without it
@@ -341,6 +376,11 @@ def add_model_arguments(parser):
     parser.add_argument("--function", default="main", help="which of the factory's functions (a dict key)")
     parser.add_argument("--weights", help="a torch state dict to load into the model (strict)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quiet-handshake",
+        metavar="DIR",
+        help="after the model's first call, write DIR/ready and wait for DIR/go before timing",
+    )
 
 
 def main(argv=None):

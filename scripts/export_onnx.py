@@ -54,7 +54,8 @@ def run(args):
     if args.threads:
         torch.set_num_threads(args.threads)
     spec = base._phase("model", base.load_model, args)
-    outputs, times = base._phase("eager", base.eager, spec, args.repetitions)
+    base.warm_up(spec, args)
+    outputs, times = base._phase("eager", base.eager, spec, args.repetitions, 1)
     try:
         cpu = {"eager_cpu_ms": base.eager_cpu(spec, args.repetitions)}
     except Exception as exc:  # the wall timing and the export stand without it

@@ -659,6 +659,12 @@ def run(args, spec):
     out = Path(args.out)
     torch.set_num_threads(args.threads)
     ctx = Context(spec, args.threads, args.warmup, args.repetitions, out, op_profile=args.op_profile)
+    try:  # the model's first call, before the quiet lock (em.warm_up); a failure is each peer's again
+        em.first_call(spec)
+    except Exception:
+        traceback.print_exc()
+    if args.quiet_handshake:
+        em.wait_for_quiet(args.quiet_handshake)
     load_start = load_average()
     peers = {}
     if "eager" not in args.peers:  # the others still need eager's outputs to compare with

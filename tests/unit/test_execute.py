@@ -32,6 +32,7 @@ class FakeStage:
     execution does. Every call is logged, with how many stages ran at that moment."""
 
     timeout = 60.0
+    warms_up = False
 
     def __init__(self, name: str, exclusive: bool, world: World) -> None:
         self.name, self.exclusive, self.world = name, exclusive, world

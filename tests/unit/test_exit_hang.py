@@ -175,6 +175,7 @@ def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
         spec = type("Spec", (), {"bytecode": False})()
         timeout = 300.0
         log = tmp_path / "log"
+        quiet = None  # no quiet lock to take: no handshake
 
         def environment(self, job):
             return _Env(write)

@@ -48,7 +48,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -300,6 +300,7 @@ def run(
     error_class: Optional[str] = None,
     peak_memory: bool = False,
     cwd: Optional[Path] = None,
+    paused: Optional[Callable[[], float]] = None,
 ) -> processes.Completed:
     """Run `argv` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
     the result reads as if `argv` had run here: its argv, its exit code, its output. `peak_memory`:
@@ -324,7 +325,7 @@ def run(
         if not keep:
             processes.watch_container(_remove_argv(docker), name)
         try:
-            done = processes.run(docker_argv, timeout=timeout, log=log, check=False)
+            done = processes.run(docker_argv, timeout=timeout, log=log, check=False, paused=paused)
             if done.returncode in _KILLED and _oom_killed(docker, name):
                 done = dataclasses.replace(done, killed=f"killed: out of memory ({_memory_limit(limits)})")
                 processes.note(log, f"[the container was killed: out of memory ({_memory_limit(limits)})]")

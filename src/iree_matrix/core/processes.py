@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -229,12 +229,15 @@ def run(
     limits: Optional[Limits] = None,
     writes_beneath: Optional[Sequence[str]] = None,
     private_shm: bool = False,
+    paused: Optional[Callable[[], float]] = None,
 ) -> Completed:
     """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
     `feed`: chunks written to its stdin as it reads them (from a thread), then end of file.
     `limits`: the memory and tasks its whole tree may use (`process_tree.Limits`; default: none).
     `writes_beneath`: the only directories its tree may change (`landlock`; None: anywhere).
-    `private_shm`: its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write."""
+    `private_shm`: its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write.
+    `paused`: the seconds it has so far spent stopped on purpose (a model worker waiting for the
+    machine's quiet lock, `model_worker.QuietHandshake`), which its `timeout` does not count."""
     argv = tuple(str(a) for a in argv)
     _log(log, f"$ {format_command(argv)}\n")
     logger.debug(f"$ {format_command(argv)}" + (f"  (in {cwd})" if cwd is not None else ""))
@@ -280,7 +283,7 @@ def run(
         feeder.start()
     left = 0
     try:
-        got = _collect(proc, tree, timeout, start)
+        got = _collect(proc, tree, timeout, start, paused)
     finally:
         with _live_lock:
             _live.discard(proc)
@@ -358,12 +361,16 @@ class _Collected:
 
 
 def _collect(
-    proc: subprocess.Popen, tree: process_tree.Tree, timeout: Optional[float], start: float
+    proc: subprocess.Popen,
+    tree: process_tree.Tree,
+    timeout: Optional[float],
+    start: float,
+    paused: Optional[Callable[[], float]] = None,
 ) -> _Collected:
     """Read the command's stdout and stderr until it has ended and both pipes are closed. When its
     own process ends with the pipes still open, what holds them (strays it left) is killed with its
     tree; when the timeout passes, the tree gets SIGTERM, then SIGKILL. After its end the pipes are
-    read `PIPE_GRACE` seconds more at most."""
+    read `PIPE_GRACE` seconds more at most. The deadline moves on by what `paused()` says."""
     assert proc.stdout is not None and proc.stderr is not None
     got = _Collected(_Capture(), _Capture())
     captures = {proc.stdout.fileno(): got.out, proc.stderr.fileno(): got.err}
@@ -375,6 +382,8 @@ def _collect(
             selector.register(fd, selectors.EVENT_READ)
         while True:
             now = time.monotonic()
+            if paused is not None and timeout is not None:
+                deadline = start + timeout + paused()
             if ended is None:
                 if _exited(proc):
                     ended = now

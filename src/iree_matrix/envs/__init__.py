@@ -9,7 +9,7 @@ A backend *creates* an environment from a lock (installing offline from the whee
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -40,12 +40,14 @@ class Environment(Protocol):
         check: bool = True,
         error_class: Optional[str] = None,
         cwd: Optional[Path] = None,
+        paused: Optional[Callable[[], float]] = None,
     ) -> Completed:
         """Run `argv` (host paths) here. `read_only` / `writable` name every host path the command
         touches, so an isolating backend can mount exactly those (at the same paths). `cwd` (one of
         those paths) is the working directory; by default a fresh one of its own, thrown away after
         (a container's /tmp, a venv command's job directory). Every command runs within the
-        configured limits (`limit`); one its limits stopped raises, `check` or not."""
+        configured limits (`limit`); one its limits stopped raises, `check` or not. `paused`: the
+        seconds it spent stopped on purpose so far, not counted by `timeout` (`processes.run`)."""
 
     def describe(self) -> Mapping[str, Any]:
         """id, backend, lock digest, Python version and every installed package with its version."""

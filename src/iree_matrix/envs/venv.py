@@ -26,7 +26,7 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -82,6 +82,7 @@ class VenvEnvironment:
         check: bool = True,
         error_class: Optional[str] = None,
         cwd: Optional[Path] = None,
+        paused: Optional[Callable[[], float]] = None,
     ) -> processes.Completed:
         # A relative path would name another file in the tool's directory.
         relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
@@ -102,6 +103,7 @@ class VenvEnvironment:
                 cwd=cwd or job,
                 env=clean,
                 timeout=timeout,
+                paused=paused,
                 log=log,
                 check=False,
                 limits=process_tree.configured(),

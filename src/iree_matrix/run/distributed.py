@@ -60,6 +60,7 @@ from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.run.execute import Executor, Options, Summary
+from iree_matrix.stages.base import quiet_around
 
 logger = console.logger(__name__)
 
@@ -207,7 +208,8 @@ def run_task(task: Task) -> Done:
                 blocked = make_record(job.id, job.stage, job.cell, job.labels, why, blocked_by=install.id)
                 return Done(blocked, None, False, worker)
             deps[install.id] = entry
-    timed, timeout = stages.get(job.stage).exclusive, stages.timeout(task.spec, job.stage)
+    # A stage that takes the lock itself after its model's first call (`warms_up`) is not held here.
+    timed, timeout = quiet_around(stages.get(job.stage)), stages.timeout(task.spec, job.stage)
     with machine_lock(exclusive=timed, job=job.id, timeout=timeout):
         _event(job, worker)
         record, entry, reused = here.runner.run_one(job, deps)

@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional, TextIO
@@ -38,6 +38,7 @@ from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse
 from iree_matrix.run.progress import Estimates, Progress, cost, load_factor, published_times
+from iree_matrix.stages.base import QuietLock, quiet_around
 
 logger = console.logger(__name__)
 
@@ -148,6 +149,9 @@ class Executor:
             )
         self._cancel = threading.Event()
         self._lock = threading.Lock()
+        # job id -> seconds its stage waited for the quiet lock it took itself (`_quiet_lock`): not
+        # the stage's time, which the estimates learn from and its record keeps
+        self._lock_waits: dict[str, float] = {}
 
     def _still_stored(self, record: Record) -> bool:
         """Whether a results log's record is likely reused here: made on this CPU identity (timed keys
@@ -281,6 +285,7 @@ class Executor:
             timeout=stages.timeout(self.spec, job.stage),
             log=log,
             cache=self.cache,
+            quiet=self._quiet_lock(job, log) if stage.exclusive and stage.warms_up else None,
         )
         try:
             key = stage.key(job, ctx)
@@ -309,7 +314,7 @@ class Executor:
         self.progress.started(job)
         try:
             with machine_lock(
-                stage.exclusive,
+                quiet_around(stage),  # else the stage takes it itself (`_quiet_lock`), or never
                 on_wait=lambda: self.progress.waiting(job),
                 cancelled=self._cancel.is_set,
                 job=job.id,
@@ -321,6 +326,30 @@ class Executor:
                 return self._execute(job, stage, ctx, key, log, started)
         except LockCancelled:  # Ctrl-C while it waited for another run's timed stage
             return self._interrupted(job), None, False
+
+    def _quiet_lock(self, job: Job, log: Path) -> QuietLock:
+        """The machine's quiet lock for a stage that takes it itself, after its model's first call
+        (`Stage.warms_up`): waited for as `_attempt` waits (whose it is, in turn, Ctrl-C, a stuck
+        holder), given back far past the stage's expected time; the wait is not the stage's time."""
+
+        @contextlib.contextmanager
+        def quiet(ended: Callable[[], bool]) -> Iterator[None]:
+            asked = time.monotonic()
+            with machine_lock(
+                True,
+                on_wait=lambda: self.progress.waiting(job),
+                cancelled=lambda: self._cancel.is_set() or ended(),
+                job=job.id,
+                timeout=stages.timeout(self.spec, job.stage),
+                report=lambda text: self._waits(job, log, text),
+                expected=self.progress.expected(job),
+            ):
+                with self._lock:
+                    self._lock_waits[job.id] = self._lock_waits.get(job.id, 0.0) + time.monotonic() - asked
+                self.progress.running(job)
+                yield
+
+        return quiet
 
     def _waits(self, job: Job, log: Path, text: str) -> None:
         """What the machine's quiet lock says while a timed stage waits for it (whose it is, since
@@ -359,7 +388,8 @@ class Executor:
                 )
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
-            seconds = time.monotonic() - clock
+            with self._lock:  # what it waited for the quiet lock it took itself is not its time
+                seconds = time.monotonic() - clock - self._lock_waits.pop(job.id, 0.0)
             if stage.exclusive:
                 outcome = self._with_other_load(outcome, cpu_before, seconds, load_before)
             record = self._record(job, key, outcome, started, ctx, seconds=seconds)

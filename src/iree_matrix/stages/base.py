@@ -7,7 +7,8 @@ package that imports it."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -23,6 +24,11 @@ from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse
 from iree_matrix.stages.artifacts import Artifact
 
+# The machine's quiet lock for one job, taken when the stage asks (a stage that `warms_up`, once its
+# model's first call has returned): called with `ended` (True once the stage no longer wants it, e.g.
+# its worker ended while it waited), it waits in turn and holds the lock for its block.
+QuietLock = Callable[[Callable[[], bool]], AbstractContextManager[Any]]
+
 
 @dataclasses.dataclass(frozen=True)
 class Context:
@@ -35,6 +41,9 @@ class Context:
     timeout: float
     log: Path
     cache: Optional[Path] = None  # the run's cache (runtime builds keep IREE's unpacked source there)
+    # A stage that `warms_up` takes the quiet lock itself, through this; None: held around the whole
+    # stage by whoever runs it, or not at all (a unit test's context).
+    quiet: Optional[QuietLock] = None
 
     def dep(self, stage: str) -> Entry:
         found = [entry for job_id, entry in self.deps.items() if job_id.startswith(stage + ":")]
@@ -110,6 +119,10 @@ class Stage(PlanStage, Protocol):
 
     rank: int  # its place in the pipeline: the order stages plan in, and of the plan's jobs and the report's
     exclusive: bool  # timed: runs alone so other jobs don't perturb its measurements
+    # Timed, and its worker makes the model's first call before the machine's quiet lock is taken
+    # (`model_worker.QuietHandshake`): the lock is the stage's to take (`Context.quiet`), not held
+    # around it, so a model that hangs in its first call holds up no other run.
+    warms_up: bool
     io_bound: bool  # its time is downloads and disk, not computing (progress's host factor leaves it out)
     timeout: float  # seconds a job may take, unless the matrix's [timeouts] says otherwise
     metrics: Mapping[str, str]  # what its records' metrics hold: name -> meaning
@@ -131,6 +144,7 @@ class StageBase:
     rank: int
     optional = False  # every plan has its jobs: `describe` counts them even when there are none
     exclusive = False
+    warms_up = False
     io_bound = False
     timeout = 900.0
     metrics: Mapping[str, str] = {}
@@ -143,6 +157,12 @@ class StageBase:
 
     def reusable(self, job: Job, ctx: Context, entry: Entry) -> bool:
         return not environment_fault(entry.record)
+
+
+def quiet_around(stage: Stage) -> bool:
+    """Whether whoever runs a job of `stage` holds the machine's quiet lock around the whole job (a
+    timed stage that does not take it itself once its model has warmed up)."""
+    return stage.exclusive and not stage.warms_up
 
 
 def environment_fault(record: Record) -> bool:

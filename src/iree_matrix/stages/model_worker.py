@@ -5,15 +5,28 @@ same description of the model."""
 from __future__ import annotations
 
 import json
+import shutil
+import threading
+import time
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Optional
 
 from iree_matrix.core import host, processes, shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.locks import LockCancelled
+from iree_matrix.envs import Environment
 from iree_matrix.matrix.models import ModelRef
 from iree_matrix.matrix.plan import Job
-from iree_matrix.stages.base import Context
+from iree_matrix.stages.base import Context, QuietLock
+
+# export_model.py's side of the handshake: its HANDSHAKE_READY and HANDSHAKE_GO files, in the
+# directory it is given with --quiet-handshake (here, one in the stage's output, removed after).
+HANDSHAKE_DIR = ".quiet-handshake"
+READY = "ready"
+GO = "go"
+POLL = 0.05  # seconds between two looks for READY (a stat)
 
 
 def model_sources(ref: ModelRef) -> dict[str, str]:
@@ -76,3 +89,84 @@ def read_result(path: Path, done: processes.Completed) -> dict:
             f"the model's process exited (status {done.returncode}) before writing its result "
             f"({path.name}): does the model's code call os._exit() or sys.exit()? " + said,
         ) from None
+
+
+class QuietHandshake:
+    """The tool's side of the workers' quiet handshake (export_model.py's `warm_up`): the worker makes
+    the model's first call, writes READY and waits; a thread here then takes the machine's quiet lock
+    (`quiet`, the job's `Context.quiet`), writes GO, and holds the lock until the block ends (the
+    worker has ended). A worker that never writes READY (a model whose first call hangs, a model that
+    fails to build) never has the lock taken for it, so it holds up no other run's timing.
+
+    `argv()`: what to add to the worker's command line. `paused()`: the seconds the worker has waited
+    for the lock so far, which its timeout does not count (another run's timing is no slowness of
+    this model). Without `quiet` (a context of its own: the lock, if any, is held around the stage)
+    it adds nothing and waits for nothing."""
+
+    def __init__(self, out: Path, quiet: Optional[QuietLock]) -> None:
+        self.directory = out / HANDSHAKE_DIR
+        self._quiet = quiet
+        self._ended = threading.Event()
+        self._guard = threading.Lock()
+        self._waited = 0.0
+        self._waiting_since: Optional[float] = None
+        self._thread: Optional[threading.Thread] = None
+
+    def argv(self) -> list[str]:
+        return ["--quiet-handshake", str(self.directory)] if self._quiet is not None else []
+
+    def paused(self) -> float:
+        with self._guard:
+            since = self._waiting_since
+            return self._waited + (time.monotonic() - since if since is not None else 0.0)
+
+    def __enter__(self) -> QuietHandshake:
+        if self._quiet is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory.mkdir(parents=True)
+            self._thread = threading.Thread(target=self._watch, args=(self._quiet,), daemon=True,
+                                            name="quiet-handshake")  # fmt: skip
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self._ended.set()
+        if self._thread is not None:
+            self._thread.join()
+            shutil.rmtree(self.directory, ignore_errors=True)  # never stored with the stage's output
+
+    def _watch(self, quiet: QuietLock) -> None:
+        while not (self.directory / READY).exists():
+            if self._ended.wait(POLL):
+                return  # the worker ended before its model's first call returned
+        self._pause(True)
+        try:
+            with quiet(self._ended.is_set):
+                self._pause(False)
+                (self.directory / GO).touch()
+                self._ended.wait()
+        except LockCancelled:  # the worker ended (or Ctrl-C) while it waited
+            pass
+        finally:
+            self._pause(False)
+
+    def _pause(self, waiting: bool) -> None:
+        with self._guard:
+            if waiting:
+                self._waiting_since = time.monotonic()
+            elif self._waiting_since is not None:
+                self._waited += time.monotonic() - self._waiting_since
+                self._waiting_since = None
+
+
+def run_timed(
+    env: Environment, argv: list[str], ctx: Context, out: Path, reads: list[Path], **options: Any
+) -> processes.Completed:
+    """Run a model worker's `argv` in `env` with the quiet handshake (`QuietHandshake`): its
+    timeout counts none of its wait for the machine's quiet lock."""
+    with QuietHandshake(out, ctx.quiet) as shake:
+        return env.run([*argv, *shake.argv()], timeout=ctx.timeout, log=ctx.log, read_only=reads,
+                       writable=[out], paused=shake.paused if ctx.quiet is not None else None,
+                       **options)  # fmt: skip

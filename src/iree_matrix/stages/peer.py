@@ -41,6 +41,7 @@ class PeerStage(StageBase):
     rank = 60
     optional = True
     exclusive = True  # it times every peer
+    warms_up = True  # the quiet lock is taken after the model's first call (worker.QuietHandshake)
     timeout = 1800.0
     # scripts/peers.py's report: per peer its latency or its failure (phase and message)
     metrics = {
@@ -88,7 +89,7 @@ class PeerStage(StageBase):
         argv, reads = worker.command(
             job, ctx, env.python(), WORKER, "--peers", peers, *extra, "--out", str(out)
         )
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
+        done = worker.run_timed(env, argv, ctx, out, reads, check=False)
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
         report = worker.read_result(out / "peers.json", done)
