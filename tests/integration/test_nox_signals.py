@@ -39,8 +39,15 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+# Where the signal lands: the first stage that starts once a record is written, or the export (its
+# worker exits 143 on SIGTERM; the venv's content check after that failure hashed torch's ~1 GB:
+# `nox -s bench` took 10-45 s to stop, issue #52).
+WHEN = {"any": "", "export": "] export "}
+
+
+@pytest.mark.parametrize("when", sorted(WHEN))
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_to_nox_stops_the_run_within_two_seconds(cache: Path, tmp_path: Path, sig) -> None:
+def test_a_signal_to_nox_stops_the_run_within_two_seconds(cache: Path, tmp_path: Path, sig, when) -> None:
     results = tmp_path / "results"
     argv = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "matrix", "--"]
     argv += [
@@ -62,8 +69,9 @@ def test_a_signal_to_nox_stops_the_run_within_two_seconds(cache: Path, tmp_path:
     seen = []
     for line in nox.stdout:  # the session venv is made (or reused) first: no deadline on that
         seen.append(line)
-        finished = any(" -> " in earlier for earlier in seen)  # a record to render a report from
-        if finished and line.rstrip().endswith(" ...") and line.startswith("["):  # a stage is running
+        finished = any(" -> " in s or "(stored result)" in s for s in seen)  # a record for a report
+        if finished and line.rstrip().endswith(" ...") and line.startswith("[") and WHEN[when] in line:
+            time.sleep(3.0 if when == "export" else 0.0)  # its worker is at work (torch imported)
             break
     else:
         pytest.fail("no stage started:\n" + "".join(seen))
@@ -82,7 +90,10 @@ def test_a_signal_to_nox_stops_the_run_within_two_seconds(cache: Path, tmp_path:
     assert "iree-matrix exited with code 130" in output, output
     assert nox.returncode != 0
     assert "interrupted" in output
-    print(f"{sig.name}: no iree-matrix process left {stopped:.2f} s after the signal to nox")
+    print(f"{sig.name} ({when}): no iree-matrix process left {stopped:.2f} s after the signal to nox")
+    # What finished is kept: the records written before the signal are in the results.
+    kept = (results / "results.jsonl").read_text().splitlines()
+    assert len(kept) >= sum(1 for line in seen if " -> " in line or "(stored result)" in line) > 0
     # Either the report was quick, or the tool says how to render it.
     assert "report: " in output or "render it with: iree-matrix report --results-dir" in output, output
 

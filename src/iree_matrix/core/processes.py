@@ -664,6 +664,12 @@ def kill_all() -> None:
         proc.tree.kill()
 
 
+def stopping() -> bool:
+    """Whether the run is stopping (`kill_all`: Ctrl-C, a full disk): a command that fails now was
+    stopped, which says nothing of its tool or environment (no check of them is worth its time)."""
+    return _stopping.is_set()
+
+
 def resume() -> None:
     """Allow commands again (a new run in the same process, after an interrupted one)."""
     _stopping.clear()
