@@ -109,6 +109,22 @@ def test_smoke_matrix_end_to_end_then_fully_reused(cache: Path, tmp_path: Path) 
     assert (results / "site" / "index.html").is_file()
     assert (results / "site" / "models" / "tiny_cnn.html").is_file()
 
+    # calibrate on the run's modules states its cost before it starts, then a progress line with an
+    # ETA per pair (issue #52).
+    argv = ["calibrate", "--pairs", "2", "--controls", "1", "--rounds", "6", "--repetitions", "1"]
+    calibrated = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", *argv, "--results-dir", str(results)],
+        capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert calibrated.returncode == 0, calibrated.stderr
+    said = calibrated.stderr.splitlines()  # progress goes to the log (stderr), answers to stdout
+    costs = [line for line in said if line.startswith("calibrate: 3 pairs (2 null, 1 controls) x 6 paired")]
+    assert len(costs) == 1 and " on this machine now (load " in costs[0] and "cheaper: --pairs N" in costs[0]
+    progress = [line for line in said if re.match(r"\[\d/3 \d+:\d\d:\d\d ETA \d+:\d\d:\d\d\] ", line)]
+    steps = [line.split("] ")[1].split(" tiny_cnn")[0] for line in progress]
+    assert steps == ["null 1/2", "null 2/2", "control 1/1"]
+    assert said.index(costs[0]) < said.index(progress[0])
+
 
 def test_interrupted_run_resumes_without_redoing_finished_stages(cache: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from iree_matrix.commands.base import recorded_cache
+from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+
+if TYPE_CHECKING:
+    from iree_matrix.core.results import Record
+    from iree_matrix.run.progress import Steps
 
 logger = console.logger(__name__)
 
@@ -50,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from iree_matrix.core import host, stats
     from iree_matrix.core.results import latest_by_job
     from iree_matrix.run import abtest
+    from iree_matrix.run.progress import Steps, cost, load_factor
 
     if args.pairs < 1 or args.rounds < 6 or args.repetitions < 1 or args.controls < 0:
         raise UserError(
@@ -83,7 +90,21 @@ def run(args: argparse.Namespace) -> int:
         f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
         f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
     )
-    data: dict[str, object] = {
+    slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until pairs finish
+    expected = [
+        abtest.expected_seconds(record.metric.latency_median, args.rounds, args.repetitions) * slower
+        for record in [*nulls, *(a for a, _ in controls)]
+    ]
+    logger.info(cost(
+        "calibrate",
+        f"{len(nulls) + len(controls)} pairs ({len(nulls)} null, {len(controls)} controls) x {args.rounds} "
+        f"paired rounds x 2 arms x {args.repetitions} repetitions",
+        sum(expected),
+        "--pairs N (fewer null pairs; under 50 the rate is not a verdict), --controls 0, --rounds 6, "
+        "--repetitions 1, --max-call-ms MS (leaves out slow modules)",
+    ))  # fmt: skip
+    steps = Steps(expected)
+    data: dict[str, Any] = {
         "host": host.describe(),
         # With LLVM's name for the CPU, which the run's compile records know (no compile ran here).
         "identity_label": identities.label(latest, here),
@@ -101,6 +122,36 @@ def run(args: argparse.Namespace) -> int:
     }
     # Not under the machine's quiet lock: the test is calibrated as it is used, beside whatever else
     # the machine does (its signal is one thread's CPU time); the load is recorded with it.
+    try:
+        _pairs(nulls, controls, args, caches, data, out_dir, steps)
+    except KeyboardInterrupt:  # what finished is kept (calibration.partial.json) and said
+        timed = len(data["nulls"]) + len(data["controls"])
+        logger.warning(
+            f"interrupted: {timed} of {len(nulls) + len(controls)} pairs timed, kept in {out_dir / PARTIAL} "
+            "(a calibration under way, never read as one); the finished calibration, if any, is "
+            "unchanged; the same command calibrates again"
+        )
+        return EXIT_INTERRUPTED
+    data["finished"] = _now()
+    data["load_average"] = {**data["load_average"], "end": round(os.getloadavg()[0], 2)}
+    _write(out_dir, data)
+    print(calibration.rate_text(data))
+    print(f"calibration: {out_dir / calibration.FILENAME}, {out_dir / calibration.MARKDOWN}")
+    return 0 if calibration.summarize(data).holds or len(nulls) < 50 else 1
+
+
+def _pairs(
+    nulls: list[Record],
+    controls: list[tuple[Record, Record]],
+    args: argparse.Namespace,
+    caches: list[Path],
+    data: dict[str, Any],
+    out_dir: Path,
+    steps: Steps,
+) -> None:
+    """Time the null pairs, then the controls, each kept in `data` (and PARTIAL) as it finishes."""
+    from iree_matrix.run import abtest
+
     with tempfile.TemporaryDirectory(prefix="iree-matrix-calibrate-") as tmp:
         for i, record in enumerate(nulls, 1):
             a = abtest.arm_of(record, caches=caches)
@@ -110,22 +161,16 @@ def run(args: argparse.Namespace) -> int:
             argv = tuple(f"--module={copy}" if x.startswith("--module=") else x for x in a.argv)
             b = abtest.Arm(f"{record.job} (copy)", argv, copy)
             result = abtest.compare(a, b, rounds=args.rounds, repetitions=args.repetitions, identical=False)
-            data["nulls"].append(result.as_dict())  # type: ignore[attr-defined]
-            logger.info(f"  null {i}/{len(nulls)} {record.label.model}: {result.result.describe()}")
+            data["nulls"].append(result.as_dict())
+            steps.finished(f"null {i}/{len(nulls)} {record.label.model}: {result.result.describe()}")
             copy.unlink()
             _write(out_dir, data, partial=True)  # kept as it grows: an interrupted calibration loses nothing
         for i, (ra, rb) in enumerate(controls, 1):
             a, b = abtest.arm_of(ra, caches=caches), abtest.arm_of(rb, caches=caches)
             result = abtest.compare(a, b, rounds=args.rounds, repetitions=args.repetitions)
-            data["controls"].append(result.as_dict())  # type: ignore[attr-defined]
-            logger.info(f"  control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}")
+            data["controls"].append(result.as_dict())
+            steps.finished(f"control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}")
             _write(out_dir, data, partial=True)
-    data["finished"] = _now()
-    data["load_average"] = {**data["load_average"], "end": round(os.getloadavg()[0], 2)}  # type: ignore[dict-item]
-    _write(out_dir, data)
-    print(calibration.rate_text(data))
-    print(f"calibration: {out_dir / calibration.FILENAME}, {out_dir / calibration.MARKDOWN}")
-    return 0 if calibration.summarize(data).holds or len(nulls) < 50 else 1
 
 
 def _now() -> str:
