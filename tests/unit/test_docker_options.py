@@ -299,3 +299,40 @@ def test_a_build_container_runs_as_root_offline_and_is_committed_then_removed(
                       'LABEL "m"="{\\"a\\":\\"\\$HOME \\\\\\\\ x\\"}"', name, "env:1")  # fmt: skip
     assert remove == ("docker", "rm", "--force", "--volumes", name)
     assert told == [("ct", "docker", "rm", "--force", "--volumes", name), ("-ct", name)]
+
+
+def test_a_base_images_build_is_said_once_through_the_runs_progress(monkeypatch, tmp_path: Path):
+    """Issue #52: the Docker backend printed 'building the Debian … base image' twice, to stderr
+    beside the live progress line. Two installs asking for the same base at once: one builds it and
+    says so (and when it is built) through `say`, the run's progress lines; the other finds it built."""
+    import threading
+
+    from iree_matrix.images import bases as bases_module
+
+    built: list[str] = []
+
+    def debootstrap(self, suite, arch, stem, **kwargs):
+        built.append(stem.name)
+        stem.with_suffix(".tar").write_bytes(b"rootfs")
+        meta = {"suite": suite, "arch": arch}
+        bases_module.write_json(stem.with_suffix(".json"), meta)
+        return meta
+
+    monkeypatch.setattr(bases_module.Bases, "_debootstrap", debootstrap)
+    monkeypatch.setattr(bases_module.Bases, "_load", lambda self, meta, tarball, log: meta)
+    said: list[str] = []
+    (tmp_path / "rootfs").mkdir()
+    arch = bases_module.host_platform()
+
+    def install() -> None:
+        Bases(tmp_path, say=said.append).suite("bookworm", arch, timeout=60, log=tmp_path / "log")
+
+    threads = [threading.Thread(target=install) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert built == [f"bookworm-{arch}"]
+    assert len(said) == 2
+    assert said[0].startswith(f"building the Debian bookworm {arch} base image: once per cache, ~1 min quiet")
+    assert said[1].startswith(f"built the Debian bookworm {arch} base image in ")

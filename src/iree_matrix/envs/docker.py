@@ -8,7 +8,7 @@ by `images/`, through `containers` too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -75,6 +75,9 @@ class DockerBackend:
         self.base_images = dict(base_images or {})
         self.mirror = mirror
         self._named: dict[str, BaseImage] = {}
+        # What it says while it works (a base image's build: minutes): a run sets its progress lines
+        # here (`Executor`), so it is said once, with the run's ETA; else the log.
+        self.say: Optional[Callable[[str], None]] = None
 
     # --- protocol ---
 
@@ -120,7 +123,7 @@ class DockerBackend:
     def toolchain_environment(self, *, timeout: Optional[float], log: Optional[Path]) -> DockerEnvironment:
         """Where runtime-build runs cmake on this backend: the host architecture's Debian base with
         cmake, ninja, GCC and the armel cross compilers (debootstrapped once, like every base)."""
-        bases = images.Bases(self.root, mirror=self.mirror)
+        bases = images.Bases(self.root, mirror=self.mirror, say=self.say)
         base = bases.suite("bookworm", targets.host_platform(), timeout=timeout, log=log, toolchain=True)
         return base_environment("toolchain-bookworm", base)
 
@@ -148,7 +151,7 @@ class DockerBackend:
     def _base(self, env: EnvSpec, *, timeout: Optional[float], log: Optional[Path]) -> BaseImage:
         if env.python in self.base_images:
             return self._named_base(env)
-        bases = images.Bases(self.root, mirror=self.mirror)
+        bases = images.Bases(self.root, mirror=self.mirror, say=self.say)
         return bases.suite(
             self._suite(env), _arch(env), timeout=timeout, log=log, with_python=_needs_python(env)
         )

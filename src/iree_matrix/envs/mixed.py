@@ -9,7 +9,7 @@ install key is that backend's), so a mixed run reuses what pure venv and Docker 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional, Union
 
@@ -27,6 +27,15 @@ class MixedBackend:
 
     def __init__(self, host: VenvBackend, foreign: DockerBackend) -> None:
         self.host, self.foreign = host, foreign
+
+    @property
+    def say(self) -> Optional[Callable[[str], None]]:
+        """`DockerBackend.say`: its images are the foreign CPUs'."""
+        return self.foreign.say
+
+    @say.setter
+    def say(self, value: Optional[Callable[[str], None]]) -> None:
+        self.foreign.say = value
 
     def backend_of(self, env: EnvSpec) -> Chosen:
         return self.host if env.arch == targets.host_arch() else self.foreign

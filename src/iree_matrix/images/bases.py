@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -53,10 +53,14 @@ class BaseImage:
 class Bases:
     """Base images: debootstrapped Debian suites kept as tarballs, or images the user names."""
 
-    def __init__(self, root: Path, *, mirror: Optional[str] = None) -> None:
+    def __init__(
+        self, root: Path, *, mirror: Optional[str] = None, say: Optional[Callable[[str], None]] = None
+    ) -> None:
         self.root = Path(root)
         self.rootfs = self.root / "rootfs"
         self._mirror = mirror
+        # Where a base's build is said: a run's progress lines (`DockerBackend.say`), else the log.
+        self._say = say or logger.info
 
     def suite(
         self,
@@ -88,15 +92,20 @@ class Bases:
             meta = read_json(stem.with_suffix(".json"))
             if meta is None or not stem.with_suffix(".tar").is_file():
                 # Minutes of silence otherwise (debootstrap from Debian's archive; under qemu for a
-                # foreign architecture): say what is happening, once.
-                slow = "~1 min" if arch == host_platform() else "3-8 min under qemu"
+                # foreign architecture): said once, as the build starts (under the lock: a second
+                # install waiting for the same base finds it built) and when it is done. Quiet times;
+                # a run's ETA counts the build under load (progress.DOCKER_BASE_IMAGE_SECONDS).
+                slow = "~1 min quiet" if arch == host_platform() else "3-8 min under qemu"
                 kind = "toolchain image (cmake, ninja, GCC, armel cross GCC)" if toolchain else "base image"
                 if toolchain:
-                    slow = "~3 min"
-                logger.info(f"building the Debian {suite} {arch} {kind} (once, {slow}; log: {log})")
+                    slow = "~3 min quiet"
+                what = f"the Debian {suite} {arch} {kind}"
+                self._say(f"building {what}: once per cache, {slow}, from Debian's archive (log: {log})")
+                began = time.monotonic()
                 meta = self._debootstrap(
                     suite, arch, stem, timeout=timeout, log=log, with_python=with_python, toolchain=toolchain
                 )
+                self._say(f"built {what} in {time.monotonic() - began:.0f} s")
             return self._load(meta, stem.with_suffix(".tar"), log=log)
 
     def named(self, name: str) -> BaseImage:

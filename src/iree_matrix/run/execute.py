@@ -139,6 +139,8 @@ class Executor:
             still_stored=self._still_stored,
         )  # fmt: skip
         self.progress = Progress(len(plan), out=out, cache=self.cache, estimates=estimates)
+        if hasattr(backend, "say"):  # a Docker base image's build is said as a progress line, once
+            backend.say = self.progress.note
         to_run = sum(source != "stored" for source in estimates.source.values())
         if to_run:
             self.progress.note(estimates.basis())
