@@ -11,7 +11,7 @@ import pytest
 
 from iree_matrix.core.results import Status
 from iree_matrix.iree import opkinds
-from iree_matrix.report.performance import op_kind_times
+from iree_matrix.report.sections.op_kinds import op_kind_times
 from iree_matrix.stages import hal_profile
 
 from .conftest import iree_matrix, records, run_matrix_text

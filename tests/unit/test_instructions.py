@@ -14,7 +14,7 @@ from iree_matrix.answers import answers
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.results import Record, Status
 from iree_matrix.matrix import spec
-from iree_matrix.report.performance import render_kernels
+from iree_matrix.report.sections.kernels import render_kernels
 from iree_matrix.stages import instructions
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"

@@ -73,7 +73,7 @@ HOST = {"cpu": "Intel(R) Xeon(R) Processor", "identity": "x86_64|GenuineIntel|6|
 
 
 def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
-    from iree_matrix.report.performance import render_kernels
+    from iree_matrix.report.sections.kernels import render_kernels
 
     def cell(version: str, ms: float) -> list[Record]:
         labels = {"model": "ops.softmax", "exporter": "py3.11-torch2.13.0-turbine3.9.0", "compiler": version,

@@ -16,7 +16,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile, combine, with_needs
 from iree_matrix.matrix import spec
-from iree_matrix.report.performance import render_search
+from iree_matrix.report.sections.search import render_search
 
 ROOT = Path(__file__).resolve().parents[2]
 

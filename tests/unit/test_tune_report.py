@@ -6,7 +6,8 @@ import dataclasses
 from typing import Any, Optional
 
 from iree_matrix.core.results import Record, Status
-from iree_matrix.report.performance import render_dispatches, render_tune
+from iree_matrix.report.sections.dispatches import render_dispatches
+from iree_matrix.report.sections.tune import render_tune
 
 MODEL = "tiny_cnn"
 

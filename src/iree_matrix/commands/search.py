@@ -103,7 +103,7 @@ class _Descent:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.report.performance import render_search
+    from iree_matrix.report.sections.search import render_search
 
     if args.budget < 0 or args.rounds < 1 or args.width < 1:
         raise UserError(

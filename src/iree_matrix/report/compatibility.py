@@ -129,7 +129,8 @@ def render_compatibility(
         *_refusals_section(ix),
         *_runtimes_section(ix),
         *_runtime_builds_section(ix),
-        *sections.render(ix.index),  # the stages' own: report/sections/
+        # the stages' own (report/sections/), by rank
+        *sections.render(sections.Document.COMPATIBILITY, sections.View.of(ix.index.by_job.values())),
         *gpu_section(ix.index.by_job.values()),
         *_environments_section(ix),
     ]

@@ -11,6 +11,8 @@ from iree_matrix.answers import roofline
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record
 
+TITLE = "Roofline: GFLOP/s and fraction of this machine's peak"
+
 
 def percent(fraction: float) -> str:
     return f"{fraction * 100:.2g} %" if fraction < 0.1 else f"{fraction * 100:.0f} %"
@@ -49,7 +51,7 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
     load = peak.load_average
     other = f", other programs kept {peak.other_load:g} cores busy" if peak.other_load is not None else ""
     return [
-        "## Roofline: GFLOP/s and fraction of this machine's peak",
+        "## " + TITLE,
         "",
         f"**Measured peak** ({peak.measured}, stage `peak` of `nox -s bench`, {peak.method}): "
         f"{rate(peak.gflops)} on {peak.threads} threads (the higher of the {peak.threads}-thread run and "

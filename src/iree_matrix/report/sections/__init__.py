@@ -1,44 +1,92 @@
-"""The report's sections a stage owns: one module per section in this package, each with a
-`SECTION` (its place and how it renders from the one index of the records), found here and rendered
-in the order of their `rank` by COMPATIBILITY.md (after the runtime builds, before the GPU targets
-and the environments). A stage's section is its module here; nothing else is edited
-(CONTRIBUTING.md, "Adding a stage")."""
+"""The report's sections a stage owns, one module per section in this package: `firmware.py` is
+COMPATIBILITY.md's "Bare-metal Cortex-M firmware", `kernels.py` PERFORMANCE.md's "Kernels across
+releases". A newcomer who reads a heading in a document finds its code by the file's name, beside the
+other sections, and a stage's module stays free of Markdown (stages/ sits below report/ in the layers).
+
+A section module declares `SECTION`: its name, the document it belongs to, its rank there, the stages
+whose records it shows (`iree-matrix show JOB` names the sections of a job's stage) and its render
+over a `View` of the records; with a `page`, the site gives it a page of its own linked from the
+index. The documents render every section found here by rank, between their own (`render`): a new
+stage's section is its module here and nothing else is edited (CONTRIBUTING.md, "Adding a stage").
+A module without `SECTION` is a part another section renders (`instructions.py`: a subsection of
+the kernels)."""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import importlib
 import pkgutil
-from typing import Callable
+from collections.abc import Iterable, Sequence
+from typing import Callable, Optional
 
-from iree_matrix.core.results import Index
+from iree_matrix.answers.search import Descent
+from iree_matrix.core.results import Index, Record
+
+
+class Document(enum.Enum):
+    COMPATIBILITY = "COMPATIBILITY.md"
+    PERFORMANCE = "PERFORMANCE.md"
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """What a section renders from: the newest record of each job its document shows (PERFORMANCE.md:
+    one CPU identity's), and the flag search's own account of its descents (`search.json`)."""
+
+    records: tuple[Record, ...]
+    descents: tuple[Descent, ...] = ()
+
+    @classmethod
+    def of(cls, records: Iterable[Record], descents: Iterable[Descent] = ()) -> View:
+        return cls(tuple(records), tuple(descents))
+
+    @functools.cached_property
+    def index(self) -> Index:
+        return Index.of(self.records)
+
+
+Lines = Callable[[View], list[str]]
 
 
 @dataclasses.dataclass(frozen=True)
 class Section:
-    rank: int  # its place among the sections here (firmware: 10)
-    render: Callable[[Index], list[str]]  # its Markdown lines; [] when the records hold nothing of it
+    name: str  # its module's name, and its site page's (`<name>.html`)
+    document: Document
+    rank: int  # its place in its document: see each document's own ranks (`render`'s `own`)
+    title: str  # its heading, as the document prints it
+    stages: tuple[str, ...]  # the stages whose records it shows
+    render: Lines  # its Markdown lines; [] when the records hold nothing of it
+    page: Optional[Lines] = None  # its HTML on the site (a page of its own), if it has one
 
 
 @functools.cache
 def ordered() -> tuple[Section, ...]:
-    """Every section of this package, by rank."""
+    """Every section of this package, by document and rank."""
     found = []
     for info in pkgutil.iter_modules(__path__):
         section = getattr(importlib.import_module(f"{__name__}.{info.name}"), "SECTION", None)
         if section is not None:
-            found.append((section.rank, info.name, section))
-    found.sort(key=lambda s: s[0])
-    for (rank, name, _), (later, other, _) in zip(found, found[1:]):
-        if rank == later:
-            raise RuntimeError(f"report sections {name!r} and {other!r} share rank {rank}")
-    return tuple(section for _, _, section in found)
+            found.append(section)
+    return tuple(sorted(found, key=lambda s: (s.document.value, s.rank)))
 
 
-def render(index: Index) -> list[str]:
+def of(document: Document, own: Sequence[Section] = ()) -> tuple[Section, ...]:
+    """The sections of `document`: its `own` (those no stage owns) and this package's, by rank."""
+    found = sorted([*own, *(s for s in ordered() if s.document is document)], key=lambda s: s.rank)
+    for earlier, later in zip(found, found[1:]):
+        if earlier.rank == later.rank:
+            raise RuntimeError(f"{document.value}: sections {earlier.name!r} and {later.name!r} share a rank")
+    names = [s.name for s in found]
+    if len(set(names)) < len(names):
+        raise RuntimeError(f"{document.value}: two sections share a name ({', '.join(sorted(names))})")
+    return tuple(found)
+
+
+def render(document: Document, view: View, own: Sequence[Section] = ()) -> list[str]:
     """Every section's lines, in order."""
-    return [line for section in ordered() for line in section.render(index)]
+    return [line for section in of(document, own) for line in section.render(view)]
 
 
 def refresh() -> None:

@@ -13,7 +13,9 @@ from iree_matrix.answers import answers
 from iree_matrix.boards import cortex_m
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record, Status
-from iree_matrix.report.sections import Section
+from iree_matrix.report.sections import Document, Section
+
+TITLE = "Bare-metal Cortex-M firmware"
 
 
 def firmware_section(records: Iterable[Record]) -> list[str]:
@@ -43,7 +45,7 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
         "application fits in it. "
         f"Boards compared: {boards}. qemu's time is the emulator's, not a board's."
     )
-    return ["## Bare-metal Cortex-M firmware", "", intro, "",
+    return ["## " + TITLE, "", intro, "",
             tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]  # fmt: skip
 
 
@@ -107,4 +109,11 @@ def _of(used: Any, limit: Any) -> str:
     return formats.size(used) + share
 
 
-SECTION = Section(10, lambda index: firmware_section(index.by_job.values()))
+SECTION = Section(
+    name="firmware",
+    document=Document.COMPATIBILITY,
+    rank=10,
+    title=TITLE,
+    stages=("run",),
+    render=lambda view: firmware_section(view.records),
+)

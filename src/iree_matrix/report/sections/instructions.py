@@ -1,0 +1,104 @@
+"""PERFORMANCE.md's "Instructions per call" (the instructions stage: callgrind's counts), a subsection
+of the kernels across releases (`kernels.py` renders it: no `SECTION` of its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tabulate import tabulate
+
+from iree_matrix.answers import answers
+from iree_matrix.core import formats
+from iree_matrix.core.results import Record
+
+KERNEL_RELEASES = 4  # a function measured on at least this many releases gets a row
+
+
+def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str]:
+    """Instructions per call per function and release (callgrind, stages/instructions.py), and
+    where both releases of a consecutive pair had quiet timings of the counted module itself, the
+    instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
+    Never the `default` build's timing: it is another program (`answers.Runs.instructions`)."""
+    table: dict[str, dict[str, Record]] = {}
+    for profile in [runs.profile, *runs.counted_profiles()]:
+        for (function, _, compiler), record in answers.Runs(
+            runs.index, profile, runs.arch
+        ).instructions.items():
+            table.setdefault(function, {}).setdefault(compiler, record)
+    table = {f: cells for f, cells in table.items() if len(cells) >= KERNEL_RELEASES}
+    if not table:
+        return []
+    shown = [v for v in versions if any(v in cells for cells in table.values())]
+    shown += answers.sorted_versions({v for cells in table.values() for v in cells} - set(shown))
+    profiles = sorted({r.label.profile for cells in table.values() for r in cells.values()})
+    tools = sorted({str(r.metric.instructions.get("tool", "")) for c in table.values() for r in c.values()})
+    rows: list[list[str]] = []
+    pairs: list[list[str]] = []
+    quiet_pairs: list[list[str]] = []
+    for function, cells in sorted(table.items()):
+        figures = {v: n for v, r in cells.items() if (n := answers.counted(r))}
+        rows.append(
+            [function, *(answers.instructions_text(figures[v]) if v in figures else "" for v in shown)]
+        )
+        present = [v for v in answers.sorted_versions(cells) if figures.get(v)]
+        for older, newer in zip(present, present[1:]):
+            ta, tb = (answers.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer))
+            if ta is None or tb is None or ta.noisy or tb.noisy:
+                continue
+            time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
+            build = cells[older].label.profile
+            row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
+                   formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
+            moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > answers.NOISE_RATIO
+            (pairs if moved else quiet_pairs).append(row)
+    lines = [
+        "### Instructions per call",
+        "",
+        "Instructions one call executes, counted by valgrind's callgrind "
+        f"({', '.join(t for t in tools if t)}) on `iree-benchmark-module --device=local-sync` (one thread "
+        "does all the work), inside `iree_vm_invoke` only (`--toggle-collect`: the call, without start-up, "
+        "module load and input parsing). The count does not move with the machine's load. "
+        "valgrind emulates no AVX-512 CPU, so the counted module is the same function compiled with "
+        f"profile {', '.join(f'`{p}`' for p in profiles)} (x86-64-v3: AVX2 and FMA) by each release, "
+        "run on that release's runtime. That is another program than the `default` build (IREE picks "
+        "vector tiles from the target CPU's features), so a count speaks for its own build — what an "
+        "AVX2 machine runs — and decides that build's regressions, not the `default` build's.",
+        "",
+        tabulate(rows, headers=["function", *shown], tablefmt="github", disable_numparse=True),
+        "",
+    ]
+    if pairs or quiet_pairs:
+        moved = bool(pairs)
+        lines += [
+            "Consecutive releases whose counted build had quiet timings on both (local-task, this host; "
+            "the build named beside the ratio)"
+            + (f", where either ratio moved beyond {answers.NOISE_RATIO:g}×" if moved else "")
+            + ": newer over older. 'agree': both signals say slower, faster or neither beyond "
+            f"{answers.NOISE_RATIO:g}×.",
+            "",
+            tabulate(
+                pairs or quiet_pairs,
+                headers=["function", "releases", "time ratio", "instruction ratio", "agree"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),  # fmt: skip
+            "",
+        ]
+        if moved and quiet_pairs:
+            lines += [
+                f"The other {len(quiet_pairs)} quiet pairs: neither signal moved beyond "
+                f"{answers.NOISE_RATIO:g}× ("
+                + ", ".join(f"{p[0]} {p[1]}: {p[2]} vs {p[3]}" for p in quiet_pairs)
+                + ").",
+                "",
+            ]
+    return lines
+
+
+def _agrees(time_ratio: float, count_ratio: float) -> str:
+    """Whether the two signals say the same beyond noise: both slower, both faster, or both within."""
+
+    def direction(ratio: float) -> int:
+        return 1 if ratio > answers.NOISE_RATIO else -1 if ratio < 1 / answers.NOISE_RATIO else 0
+
+    return "yes" if direction(time_ratio) == direction(count_ratio) else "no"

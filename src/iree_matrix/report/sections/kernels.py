@@ -1,0 +1,85 @@
+"""PERFORMANCE.md's "Kernels across releases": the `ops` micro-benchmarks, one row per function
+measured on many releases, then their instruction counts (`instructions.py`, the instructions stage's
+subsection) and the regressions beyond noise between consecutive releases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+from iree_matrix.answers import answers
+from iree_matrix.core.formats import duration_ms as _ms
+from iree_matrix.core.results import Record, Status
+from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.sections.instructions import KERNEL_RELEASES, render_instructions
+
+TITLE = "Kernels across releases"
+
+
+def render_kernels(latest: Iterable[Record]) -> list[str]:
+    """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
+    own release's runtime, profile default): median ms per release, and the regressions beyond noise
+    between consecutive releases (answers.regressions, the same rule as COMPATIBILITY.md)."""
+    records = list(latest)
+    runs = answers.Runs.of(records)
+    rows, versions_seen = [], set()
+    table: dict[str, dict[str, str]] = {}
+    for function in runs.functions():
+        exporter = runs.main_exporter([function])
+        cells = {}
+        for (f, e, c, rt), run in runs.by_cell.items():
+            if f == function and e == exporter and c == rt and run.status is Status.OK:
+                t = answers.timing(run)
+                if t is not None:
+                    cells[c] = ("~" if t.noisy else "") + _ms(t.median)
+        if len(cells) >= KERNEL_RELEASES:
+            table[function] = cells
+            versions_seen |= set(cells)
+    if not table:
+        return []
+    versions = answers.sorted_versions(versions_seen)
+    days = sorted(
+        {(r.finished or "")[:10] for (f, *_), r in runs.by_cell.items() if f in table and r.finished}
+    )
+    for function, cells in sorted(table.items()):
+        rows.append([function, *(cells.get(v, "") for v in versions)])
+    slower = [r for r in answers.regressions(runs) if r.kind == "slower" and r.function in table]
+    lines = [
+        "## " + TITLE,
+        "",
+        "Median latency per call of each function measured on at least "
+        f"{KERNEL_RELEASES} IREE releases (each module on its own release's runtime, profile "
+        "`default`; `~`: noisy — other programs busy or repetitions spread over 20 %)"
+        + (f", measured {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "") if days else "")
+        + ".",
+        "",
+        tabulate(rows, headers=["function", *versions], tablefmt="github", disable_numparse=True),
+        "",
+    ]
+    lines += render_instructions(runs, versions)
+    if slower:
+        lines += [
+            "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
+            f"where either is noisy, the same build's instruction counts decide — more than "
+            f"{answers.NOISE_RATIO:g}× the instructions per call — when both releases have one; without "
+            f"them, the newer fastest repetition must exceed {answers.LOADED_RATIO:g}× the older slowest). "
+            "The `default` build (this host's AVX-512) cannot be counted, so its pairs are decided by "
+            "timings; the counted build's own pairs are listed with its name:",
+            "",
+        ]
+        lines += [
+            f"- **{r.subject}** {r.older} → {r.newer}: {r.detail} — decided by {r.signal}" for r in slower
+        ]
+        lines.append("")
+    return lines
+
+
+SECTION = Section(
+    name="kernels",
+    document=Document.PERFORMANCE,
+    rank=80,
+    title=TITLE,
+    stages=("run", "instructions"),
+    render=lambda view: render_kernels(view.records),
+)

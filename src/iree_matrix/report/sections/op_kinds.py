@@ -1,0 +1,201 @@
+"""PERFORMANCE.md's "Where the time goes: op kinds in IREE and in the peers": per function and IREE
+version with an in-context dispatch profile (the run stage's `op_profile`), time per op kind in IREE,
+torch eager and ONNX Runtime (the peer stage's profiles), and the kinds that account for a gap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional
+
+from tabulate import tabulate
+
+from iree_matrix.answers import answers, roofline
+from iree_matrix.core import formats
+from iree_matrix.core.formats import duration_ms as _ms
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import opkinds
+from iree_matrix.report.roofline import percent
+from iree_matrix.report.sections import Document, Section
+from iree_matrix.report.timed import measured_runs
+
+TITLE = "Where the time goes: op kinds in IREE and in the peers"
+
+TRAILS = 1.2  # IREE this much slower than the best peer: the report explains it op kind by op kind
+
+
+def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
+    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call."""
+    if not isinstance(profile, Mapping):
+        return None
+    classify = opkinds.CLASSIFIERS[framework]
+    rows = profile.get("dispatches") if framework == "iree" else profile.get("ops")
+    if not isinstance(rows, list):
+        return None
+    kinds: dict[str, float] = {}
+    for row in rows:
+        name = str(row.get("name") or row.get("op") or "")
+        kind = classify(name) if framework == "iree" else classify(name, row.get("weight_shape"))
+        kinds[kind] = kinds.get(kind, 0.0) + float(row.get("ms_per_call") or 0.0)
+    return kinds
+
+
+# Attention is one op on one side and matmuls + softmax on the other when an export decomposed it
+# or a framework runs it unfused (ONNX Runtime runs torch's exported attention as MatMul, Softmax):
+# then only the three together compare.
+ATTENTION_PARTS = ("attention", "matmul", "softmax")
+
+
+def comparable_kinds(
+    iree: Mapping[str, float], reference: Mapping[str, float]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Both sides' ms per op kind, in kinds that compare: where only one side has an attention kind,
+    attention, matmul and softmax are one entry on both sides, so an unfused framework's attention is
+    not read as "no time on attention" against IREE's fused one."""
+    ours, theirs = dict(iree), dict(reference)
+    if ("attention" in ours) != ("attention" in theirs):
+        merged = "+".join(ATTENTION_PARTS)
+        for side in (ours, theirs):
+            side[merged] = sum(side.pop(k, 0.0) for k in ATTENTION_PARTS)
+    return ours, theirs
+
+
+def kind_gaps(iree: Mapping[str, float], reference: Mapping[str, float]) -> list[tuple[float, str]]:
+    """(IREE's ms − the reference's ms, op kind) per comparable kind (`comparable_kinds`), largest first."""
+    ours, theirs = comparable_kinds(iree, reference)
+    return sorted(((ours.get(k, 0.0) - theirs.get(k, 0.0), k) for k in {*ours, *theirs}), reverse=True)
+
+
+_PROFILED_PEERS = {"eager": "torch", "onnxruntime": "onnxruntime"}
+
+
+def render_op_kinds(latest: Iterable[Record]) -> list[str]:
+    """Per function and IREE version with an in-context dispatch profile: time per op kind in IREE,
+    torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
+    kinds that account for the gap."""
+    records = list(latest)
+    peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
+    runs = [r for r in measured_runs(records) if r.metric.op_profile is not None]
+    if not runs:
+        return []
+    lines = [
+        "## " + TITLE,
+        "",
+        "IREE's figures are every dispatch timed inside the whole model by the runtime's own profiler "
+        "(`--device_profiling_mode=host-execution`, `iree-profile`, IREE 3.12+), ms per call; torch "
+        "eager's are torch.profiler's self CPU time per ATen op, ONNX Runtime's its per-node profile "
+        "(both over the same calls as their timing); TFLite's Python interpreter has no per-op "
+        "profiler. Ops are grouped by what they compute (`opkinds.py`): a 1x1 convolution counts as "
+        "matmul in every framework (IREE lowers it to one), a depthwise one as depthwise; IREE and "
+        "ONNX Runtime fuse batch norm and activations into convolutions, torch eager does not, so "
+        "'norm' and 'elementwise' differ by construction. Where only one side has an attention op (ONNX "
+        "Runtime runs torch's exported attention as MatMul and Softmax nodes), the gap is named for "
+        "attention+matmul+softmax together. Profiled sums exceed the plain median by the profilers' own "
+        "cost.",
+        "",
+    ]
+
+    def order(r: Record) -> tuple:
+        return (r.label.model, answers.version_key(r.label.compiler), r.label.profile)
+
+    peak, work = roofline.peak_of(records), roofline.work_of(records)
+    if peak is not None and work:
+        lines += [
+            "Beside a kind with FLOPs (torch's count, grouped the same way), the fraction of the "
+            "machine's FMA peak it reached (roofline section above).",
+            "",
+        ]
+
+    def cell(unit: str, kind: str, ms: float) -> str:
+        fraction = roofline.kind_fraction(work.get(unit), kind, ms, peak)
+        return _ms(ms) + (f" ({percent(fraction)})" if fraction is not None else "")
+
+    unprofiled: dict[str, str] = {}
+    for run in sorted(runs, key=order):
+        unit, compiler = run.label.model, run.label.compiler
+        iree_ms = run.metric.latency_median
+        profile = run.metric.op_profile or {}  # every run here has one
+        iree_kinds = op_kind_times(profile, "iree")
+        if iree_kinds is None:
+            why = str(profile.get("unavailable", "no profile")).strip().splitlines()
+            unprofiled.setdefault(compiler, why[-1] if why else "no profile")
+            continue
+        peer = peers.get(unit)
+        results = peer.metric.peers if peer is not None else {}
+        timed = {
+            n: v
+            for n, e in results.items()
+            if isinstance(e, Mapping) and e.get("status") == "ok" and (v := _median(e))
+        }
+        best_name = min(timed, key=lambda n: timed[n]) if timed else None
+        columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
+        for name, framework in _PROFILED_PEERS.items():
+            kinds = op_kind_times((results.get(name) or {}).get("op_profile"), framework)
+            if kinds is not None:
+                columns[name] = kinds
+        kinds_seen = [k for k in opkinds.KINDS if any(k in c for c in columns.values())]
+        rows = [
+            [kind, *(cell(unit, kind, c[kind]) if kind in c else "" for c in columns.values())]
+            for kind in kinds_seen
+        ]
+        rows.append(["sum (profiled)", *(_ms(sum(c.values())) for c in columns.values())])
+        medians = [iree_ms, *(timed.get(name) for name in list(columns)[1:])]
+        rows.append(["median, not profiled", *(_ms(m) if m else "" for m in medians)])
+        if iree_ms and iree_ms > sum(iree_kinds.values()):
+            # What no dispatch accounts for: the runtime's submission, waits and copies between ops.
+            rows.append(
+                ["median − dispatches", _ms(iree_ms - sum(iree_kinds.values())), *[""] * (len(columns) - 1)]
+            )
+        timing = _ms(iree_ms) if iree_ms is not None else "no median"
+        head = f"### {unit}, IREE {compiler} ({run.label.profile}): {timing}"
+        verdict = ""
+        if best_name and iree_ms:
+            ratio = iree_ms / timed[best_name]
+            verdict = f"IREE is {formats.ratio(ratio)} the best peer, {best_name} ({_ms(timed[best_name])})"
+            if ratio > TRAILS:
+                reference = (
+                    "onnxruntime" if "onnxruntime" in columns else ("eager" if "eager" in columns else None)
+                )
+                if reference is not None:
+                    gaps = kind_gaps(iree_kinds, columns[reference])
+                    named = [f"{k} +{_ms(g)}" for g, k in gaps if g > 0][:3]
+                    verdict += f"; against {reference}, IREE spends more on " + ", ".join(named)
+            else:
+                verdict += " — within 1.2×, nothing to explain"
+        lines += [
+            head,
+            "",
+            verdict + ".",
+            "",
+            tabulate(rows, headers=["op kind", *columns], tablefmt="github", disable_numparse=True),
+            "",
+        ]
+        top = (profile.get("dispatches") or [])[:5]
+        if top:
+            lines += [
+                "Slowest dispatches in context: "
+                + "; ".join(f"`{d['name'].split('$')[-1]}` {_ms(d['ms_per_call'])}" for d in top),
+                "",
+            ]
+    if unprofiled:
+        releases = answers.sorted_versions(unprofiled)
+        notes = "; ".join(f"IREE {v}: `{unprofiled[v]}`" for v in releases)
+        lines += [
+            "Runtimes without the in-context profiler (their executables are timed alone in the "
+            f"dispatches section): {notes}.",
+            "",
+        ]
+    return lines
+
+
+def _median(metrics: Any) -> Optional[float]:
+    return answers.median(metrics.get("latency_ms")) if isinstance(metrics, Mapping) else None
+
+
+SECTION = Section(
+    name="op_kinds",
+    document=Document.PERFORMANCE,
+    rank=50,
+    title=TITLE,
+    stages=("run", "peer", "flops", "peak"),
+    render=lambda view: render_op_kinds(view.records),
+)
