@@ -79,9 +79,18 @@ def run(args: argparse.Namespace) -> int:
     if record.key:
         logs.append(Store(store).entry_path(record.stage, record.key) / "log.txt")
     present = [log for log in logs if log.is_file() and log.stat().st_size]
+    print(f"  sections drawn from {record.stage} records: " + (section_titles(record.stage) or "none"))
     print("  logs: " + (", ".join(str(log) for log in present) or f"none under {cache}"))
     if record.message:
         print("\n" + record.message.rstrip())
     if args.log and present:
         print(f"\n--- {present[-1]}\n" + present[-1].read_text(errors="replace").rstrip())
     return 0
+
+
+def section_titles(stage: str) -> str:
+    """The report's sections that read `stage`'s records (report/sections/, and PERFORMANCE.md's own)."""
+    from iree_matrix.report import performance, sections
+
+    found = [*sections.of(sections.Document.COMPATIBILITY), *performance.sections()]
+    return "; ".join(f"{s.document.value} § {s.title}" for s in found if stage in s.stages)

@@ -30,7 +30,7 @@ from iree_matrix.core.host import identity_label
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds
-from iree_matrix.report import gpu
+from iree_matrix.report import gpu, sections
 
 SITE_DIR = "site"
 STYLE = "style.css"
@@ -937,9 +937,7 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
     }
     if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
         title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
-        pages["boards.html"] = _page(title, boards.html_body(records, MARKS["timeout"]))
-        link = f'<p><a href="boards.html">{_e(title)}</a></p>'
-        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
+        _linked(pages, "boards.html", title, boards.html_body(records, MARKS["timeout"]))
     for rec in answers.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
     found = _exporter_answers(site)
@@ -947,22 +945,33 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         pages["exporters.html"] = _exporters_page(site, found)
     if gpu.has_gpu(records):  # Vulkan / CUDA / ROCm targets, linked from the index
         title = "Does my model compile for Vulkan / CUDA / ROCm, and run there?"
-        pages["gpu.html"] = _page(title, _gpu_body(records))
-        link = f'<p><a href="gpu.html">{_e(title)}</a></p>'
-        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
+        _linked(pages, "gpu.html", title, _gpu_body(records))
     advised = _answers(source)
     if advised:  # the answer per function and CPU identity (results/answers), linked from the index
         title = "What to take per model and CPU: release, flags, and how it compares"
-        pages["answers.html"] = _page(title, _answers_body(advised))
-        link = f'<p><a href="answers.html">{_e(title)}</a></p>'
-        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
+        _linked(pages, "answers.html", title, _answers_body(advised))
     compared = _comparisons(source)
     if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
         title = "Paired comparisons: B against A, timed again in interleaved rounds"
-        pages["compare.html"] = _page(title, _compare_body(compared))
-        link = f'<p><a href="compare.html">{_e(title)}</a></p>'
-        pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
+        _linked(pages, "compare.html", title, _compare_body(compared))
+    for section, body in section_pages(site.records):
+        _linked(pages, f"{section.name}.html", section.title, body)
     return pages
+
+
+def section_pages(records: Sequence[Record]) -> list[tuple[sections.Section, list[str]]]:
+    """The stages' sections (report/sections/) that have a page on the site and something to show
+    in `records` (the newest of each job): each with its page's body."""
+    view = sections.View.of(records)
+    found = [(s, s.page(view)) for s in sections.ordered() if s.page is not None]
+    return [(section, body) for section, body in found if body]
+
+
+def _linked(pages: dict[str, str], name: str, title: str, body: Sequence[str]) -> None:
+    """Add the page `name` and link it from the index, above the legend (the latest added first)."""
+    pages[name] = _page(title, body)
+    link = f'<p><a href="{name}">{_e(title)}</a></p>'
+    pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
 
 
 def _gpu_body(records: Sequence[Record]) -> list[str]:
