@@ -696,8 +696,10 @@ def _log(log: Optional[Path], text: str) -> None:
 
 
 def note(log: Optional[Path], text: str) -> None:
-    """One line of the tool's own in a job's log (what it reused, built, kept), beside its commands'."""
+    """One line of the tool's own in a job's log (what it reused, built, kept), beside its commands';
+    and on stderr at -v (core/console.py), named by the log's job."""
     _log(log, text.rstrip("\n") + "\n")
+    logger.debug(f"{log.parent.name if log is not None else '-'}: {text.rstrip()}")
 
 
 _NOISE = ("WARNING: Location 'file:", "[notice]")
