@@ -25,6 +25,7 @@ COMMANDS = (
     "matrix",
     "tune",
     "search",
+    "search_recipes",
     "calibrate",
     "compare",
     "advise",

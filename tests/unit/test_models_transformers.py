@@ -396,3 +396,21 @@ def test_gpt2_static_cache_variant_agrees(built):
     assert torch.allclose(got["decode"][1][:, :, :, :17], outs["decode"][1], atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="cache_implementation 'paged' is not one of dynamic, static"):
         module.build(seed=0, cache_implementation="paged")
+
+
+@pytest.mark.parametrize(
+    "name, function", [("llama__transformers", "prefill"), ("llama__transformers", "decode"),
+                       ("whisper_tiny__transformers", "decoder_step")]
+)  # fmt: skip
+def test_select_cache_recipe_writes_the_same_cache(name, function, built):
+    """The `select-cache` recipe (scripts/export_recipe.py) traces StaticLayer.update as a gather and
+    a select instead of index_copy_: the function's outputs must not change (to float32 rounding)."""
+    import export_recipe
+
+    spec = _load(name).build(0)[function]
+    with export_recipe.cache_patch({"select-cache"}):
+        selected = _run(spec)
+    reference = built[name][1][function]
+    assert len(selected) == len(reference)
+    for got, want in zip(selected, reference):
+        assert torch.allclose(got, want, rtol=0, atol=1e-6), float((got - want).abs().max())

@@ -19,6 +19,7 @@ from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints, targets, versions
+from iree_matrix.matrix import export_recipes as recipes
 
 NOT_MEASURED = "not measured"
 UNKNOWN = answers.Load.UNKNOWN.value  # measured, but no cell got as far as the question
@@ -277,14 +278,35 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             )
     if newest is not None:
         evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
+    via_recipe = recipe_passes(recs, rec.model)
+    for recipe, names in via_recipe.items():
+        lines.append(
+            f"  passes via recipe {recipe} on {version_listing(names, limit=20)} "
+            f"(export it as `{rec.model}{recipes.SEP}{recipe}`: {recipes.describe(recipe)})"
+        )
     answer = "passes" if passing else "fails" if failing else UNKNOWN
     data = {
         "passing": [r.compiler for r in passing],
         "failing": [r.compiler for r in failing],
         "not_run": [r.compiler for r in unrun],
         "via": {r.compiler: r.via for r in passing if r.via},
+        **({"recipes": via_recipe} if via_recipe else {}),
     }
     return Answer(question, answer, tuple(lines), tuple(evidence), data)
+
+
+def recipe_passes(recs: Iterable[answers.Recommendation], model: str) -> dict[str, list[str]]:
+    """The export recipes (`model~recipe`, found by `iree-matrix search-recipes`) whose every
+    function passes, with the compiler releases they pass on, most releases first."""
+    found = {}
+    for rec in recs:
+        base, recipe = recipes.split(rec.model)
+        if base != model or not recipe:
+            continue
+        passing = [r.compiler for r in rec.releases if r.passes]
+        if passing:
+            found[recipe] = passing
+    return dict(sorted(found.items(), key=lambda kv: -len(kv[1])))
 
 
 def with_advice(answer: Answer, chosen: Optional[advice.Chosen], name: str) -> Answer:

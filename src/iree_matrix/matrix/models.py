@@ -28,6 +28,7 @@ from typing import Optional
 
 from iree_matrix.core import shipped
 from iree_matrix.core.hashing import file_sha256
+from iree_matrix.matrix import export_recipes as recipes
 
 MAIN = "main"
 
@@ -46,6 +47,7 @@ class ModelRef:
     functions: tuple[str, ...] = (MAIN,)
     requirements: tuple[str, ...] = ()
     builtin: bool = False
+    recipe: str = ""  # an export recipe (matrix/export_recipes.py): `llama@transformers~eager+select-cache`
 
     def unit(self, function: str) -> str:
         """The model part of a job id: `whisper_tiny.encoder`, or just `mobilenet_v2`."""
@@ -85,6 +87,17 @@ def builtin_names() -> tuple[str, ...]:
 
 def resolve(text: str, base: Path) -> ModelRef:
     """A model reference from a matrix file (paths relative to `base`) or the command line."""
+    model, tilde, recipe = text.partition(recipes.SEP)
+    if tilde:  # a built-in model exported by a recipe: the same module, another export worker
+        if ":" in model or model not in builtin_names():
+            raise ModelError(
+                f"{text}: a recipe ({recipes.SEP}...) follows a built-in model's name, not {model!r}"
+            )
+        try:
+            recipes.parse(recipe)
+        except ValueError as exc:
+            raise ModelError(str(exc)) from None
+        return dataclasses.replace(resolve(model, base), name=text, recipe=recipe)
     if ":" not in text:
         if text not in builtin_names():
             raise ModelError(

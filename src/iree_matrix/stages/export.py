@@ -19,6 +19,7 @@ from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
 from iree_matrix.iree import versions
+from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.matrix.spec import Cell, onnx_opset
 from iree_matrix.stages import model_worker as worker
@@ -97,6 +98,8 @@ class ExportStage(StageBase):
             fields["onnx_worker"] = file_sha256(shipped.scripts_dir() / ONNX_WORKER)
         elif ctx.spec.bytecode:  # keys of text-only exports stay as they were
             fields["bytecode"] = True
+        if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
+            fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
         return digest(fields)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -106,6 +109,9 @@ class ExportStage(StageBase):
             script, extra = ONNX_WORKER, ["--opset", str(opset)]
         else:
             script, extra = WORKER, ["--bytecode"] if ctx.spec.bytecode else []
+        recipe = _recipe(job, ctx)
+        if recipe and opset is None:
+            script, extra = recipes.WORKER, ["--recipe", recipe, *extra]
         argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
         try:
             done = worker.run_timed(env, argv, ctx, out, reads, check=False)
@@ -123,6 +129,12 @@ class ExportStage(StageBase):
         return Outcome(
             Status.OK, metrics=export_metrics(info, out), message=exit_hang_words(info), command=tuple(argv)
         )
+
+
+def _recipe(job: Job, ctx: Context) -> str:
+    """The export recipe of the job's model ("" for the pipeline's default export)."""
+    ref = ctx.spec.models.get(job.model or "")
+    return ref.recipe if ref is not None else ""
 
 
 def finished(out: Path) -> dict[str, Any] | None:

@@ -1,0 +1,172 @@
+"""Export worker for an export recipe: how a model is exported, beside what it is (issue #50).
+
+Runs inside an exporter environment, like export_model.py, whose model loading, eager reference,
+timing and file layout it shares (Python 3.9 syntax; the stdlib, torch, numpy, turbine and, for a
+transformers model, transformers). A recipe is a `+`-joined set of choices; each choice left out is
+the pipeline's default export (the model's own attention, the library's cache update, turbine's
+strict ``aot.export``):
+
+    python export_recipe.py --recipe eager+select-cache --module models.llama__transformers ...
+
+``eager``           ``build(seed, "eager")``: the model's eager attention (matmul, softmax, matmul)
+                    instead of ``F.scaled_dot_product_attention``; the factory's second parameter
+                    (transformers' ``attn_implementation``), so only a model whose ``build`` takes it
+``select-cache``    transformers' ``StaticLayer.update`` writes the new rows with a gather and a
+                    select (``where(row in the new span, new rows, old cache)``) instead of
+                    ``index_copy_``: no scatter into the cache is traced (the same values)
+``nonstrict``       non-strict ``torch.export`` (turbine's ``aot.export(strict_export=False)``)
+``fx``              ``torch.export.export`` and IREE's ``fx_importer`` (``FxImporter``) instead of
+                    turbine's ``aot.export``
+``decompose``       with ``fx``: ``ExportedProgram.run_decompositions()`` (torch's core ATen table)
+                    before the import, so e.g. SDPA reaches IREE as matmuls and a softmax
+
+Writes what export_model.py writes; export.json adds ``recipe``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+import export_model as base
+
+CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose")
+
+
+def parse(recipe):
+    """The recipe's choices (a set); a ValueError names an unknown one or a contradiction."""
+    chosen = [c for c in recipe.split("+") if c]
+    unknown = [c for c in chosen if c not in CHOICES]
+    if unknown:
+        raise ValueError(
+            "recipe {!r}: unknown choice {!r} (known: {})".format(recipe, unknown[0], ", ".join(CHOICES))
+        )
+    if "decompose" in chosen and "fx" not in chosen:
+        raise ValueError(
+            f"recipe {recipe!r}: decompose needs fx (turbine's aot.export applies its own table)"
+        )
+    if "nonstrict" in chosen and "fx" in chosen:
+        pass  # torch.export.export(strict=False): both apply
+    return set(chosen)
+
+
+def select_update(self, key_states, value_states, *args, **kwargs):
+    """transformers' ``StaticLayer.update`` with the write spelled as a gather and a select.
+
+    Row j of the cache takes row j - start of the new states when start <= j < start + n (start
+    is the layer's fill level, n the new rows), else keeps its value: what ``index_copy_`` at rows
+    start .. start + n - 1 does, without a scatter.
+    """
+    import torch
+
+    if not self.is_initialized:
+        self.lazy_initialization(key_states, value_states)
+    count = key_states.shape[-2]
+    rows = torch.arange(self.keys.shape[-2], device=self.keys.device) - self.cumulative_length
+    source = rows.clamp(0, count - 1)
+    inside = (source == rows).view(1, 1, -1, 1)  # one comparison: IREE has no lowering of aten.__and__
+    self.keys.copy_(torch.where(inside, key_states.index_select(2, source), self.keys))
+    self.values.copy_(torch.where(inside, value_states.index_select(2, source), self.values))
+    self.cumulative_length.add_(count)
+    return self.keys, self.values
+
+
+@contextlib.contextmanager
+def cache_patch(chosen):
+    """With ``select-cache``: transformers' ``StaticLayer.update`` replaced for the block."""
+    if "select-cache" not in chosen:
+        yield
+        return
+    from transformers import cache_utils
+
+    original = cache_utils.StaticLayer.update
+    cache_utils.StaticLayer.update = select_update
+    try:
+        yield
+    finally:
+        cache_utils.StaticLayer.update = original
+
+
+def install(chosen):
+    """Route export_model's factory call and export through the recipe."""
+    call_factory = base.call_factory
+    export = base.export
+
+    def factory_call(factory, seed):
+        if "eager" in chosen:
+            return factory(seed, "eager")
+        return call_factory(factory, seed)
+
+    def recipe_export(aot, spec, path, bytecode=False):
+        if "fx" not in chosen:
+            if "nonstrict" not in chosen:
+                return export(aot, spec, path, bytecode)
+            start = time.perf_counter()
+            exported = aot.export(spec.module, *spec.inputs, strict_export=False)
+            base.save_text(exported, path)
+            return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
+        import torch
+        from iree.compiler.extras.fx_importer import FxImporter
+
+        start = time.perf_counter()
+        program = torch.export.export(spec.module, tuple(spec.inputs), strict="nonstrict" not in chosen)
+        if "decompose" in chosen:
+            program = program.run_decompositions()
+        importer = FxImporter()
+        importer.import_frozen_program(program, func_name="main")
+        with open(str(path), "w") as f:
+            f.write(str(importer.module))
+        return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
+
+    base.call_factory = factory_call
+    base.export = recipe_export
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", required=True)
+    known, rest = parser.parse_known_args(argv)
+    try:
+        chosen = parse(known.recipe)
+    except ValueError as exc:
+        print(f"export_recipe: {exc}", file=sys.stderr)
+        return 2
+    install(chosen)
+    with cache_patch(chosen):
+        code = base.main(rest)
+    out = _out(rest)
+    info = out / "export.json" if out else None
+    if code == 0 and info is not None and info.is_file():
+        import json
+
+        data = json.loads(info.read_text())
+        data["recipe"] = known.recipe
+        base.write_json(info, data)
+    return code
+
+
+def _out(argv):
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--out")
+    known, _ = parser.parse_known_args(argv)
+    return Path(known.out) if known.out else None
+
+
+def entry(argv=None):
+    """The worker's command line: the export in a watched child, as export_model.py runs it."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = _out(argv)
+    if out is None:
+        return main(argv)
+    return base.supervise(
+        argv, out, command=[sys.executable, str(Path(__file__).resolve()), "--child", *argv]
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        sys.exit(main(sys.argv[2:]))
+    base._exit_now(entry())

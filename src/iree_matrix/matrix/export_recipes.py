@@ -1,0 +1,160 @@
+"""Export recipes (issue #50): how a model is exported, searched like compile flags.
+
+A recipe is named after a built-in model as `MODEL~CHOICE+CHOICE`, e.g.
+`llama@transformers~eager+select-cache`: the same model module, seed, inputs and tolerance, exported
+by `scripts/export_recipe.py` with those choices instead of the pipeline's default export
+(`export_model.py`: the model's own attention, the library's cache update, turbine's strict
+`aot.export`). The worker defines the choices (`CHOICES`, read here with `ast`, never imported: the
+orchestrator has no torch); this module says what each one means to a user, which apply to a model,
+and which to try next.
+
+The search (`iree-matrix search-recipes`): round 1 tries each applicable choice alone; round 2 tries
+the combination of every choice that changed a function's outcome in round 1 (passed, or failed
+at a later stage or with another error) on some release, so two changes that each remove one
+blocker are tried together.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from iree_matrix.core import shipped
+
+SEP = "~"  # between a model's name and its recipe
+JOIN = "+"  # between a recipe's choices
+WORKER = "export_recipe.py"
+
+# What each choice does, as a user would do it by hand (the worker's docstring has the details).
+HOW = {
+    "eager": "the model's eager attention (`build(seed, \"eager\")`, transformers' attn_implementation="
+    '"eager": matmul, softmax, matmul) instead of F.scaled_dot_product_attention',
+    "select-cache": "transformers' StaticLayer.update writing the new cache rows with a gather and "
+    "torch.where instead of index_copy_ (no scatter into the cache)",
+    "nonstrict": "non-strict torch.export (aot.export(..., strict_export=False))",
+    "fx": "torch.export.export, then IREE's fx_importer (FxImporter.import_frozen_program) instead "
+    "of turbine's aot.export",
+    "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table) before the import",
+}
+
+# The order choices are spelled in a recipe's name (so one recipe has one name).
+ORDER = ("eager", "select-cache", "nonstrict", "fx", "decompose")
+
+
+@functools.cache
+def choices() -> tuple[str, ...]:
+    """The worker's `CHOICES` literal."""
+    path = shipped.scripts_dir() / WORKER
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "CHOICES" for t in node.targets
+        ):
+            return tuple(ast.literal_eval(node.value))
+    raise RuntimeError(f"{path}: no CHOICES")  # pragma: no cover - a broken installation
+
+
+def parse(recipe: str) -> tuple[str, ...]:
+    """The recipe's choices in canonical order; ValueError (one line) for a bad one."""
+    chosen = [c for c in recipe.split(JOIN)]
+    known = choices()
+    for choice in chosen:
+        if choice not in known:
+            raise ValueError(
+                f"recipe {recipe!r}: unknown choice {choice!r} (known: {', '.join(known)}; "
+                f"join them with {JOIN!r})"
+            )
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"recipe {recipe!r}: a choice is named twice")
+    if "decompose" in chosen and "fx" not in chosen:
+        raise ValueError(
+            f"recipe {recipe!r}: decompose needs fx (turbine's aot.export applies its own table)"
+        )
+    return tuple(sorted(chosen, key=ORDER.index))
+
+
+def name(choices_: Iterable[str]) -> str:
+    """A recipe's canonical name."""
+    return JOIN.join(sorted(set(choices_), key=ORDER.index))
+
+
+def split(model: str) -> tuple[str, str]:
+    """(the model, its recipe or "") of a model name."""
+    base, _, recipe = model.partition(SEP)
+    return base, recipe
+
+
+def describe(recipe: str) -> str:
+    """How to export a model by `recipe`, in words."""
+    return "; ".join(HOW[c] for c in parse(recipe))
+
+
+def applicable(source: Path) -> tuple[str, ...]:
+    """The choices that can change how the model in `source` is exported: `eager` when its `build`
+    takes an attention implementation (a second parameter), `select-cache` when it uses
+    transformers' StaticCache; the export choices always."""
+    text = source.read_text(encoding="utf-8")
+    found = []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == "build" and len(node.args.args) >= 2:
+            found.append("eager")
+    if "StaticCache" in text:
+        found.append("select-cache")
+    return (*found, "nonstrict", "fx")
+
+
+def round_one(source: Path) -> list[str]:
+    """Each applicable choice alone, and fx with decompositions."""
+    singles = [c for c in applicable(source)]
+    return [*singles, name(["fx", "decompose"])]
+
+
+def round_two(
+    outcomes: Mapping[str, Mapping[tuple[str, str], str]], baseline: Mapping[tuple[str, str], str]
+) -> list[str]:
+    """The combinations to try after round 1 (`outcomes`: recipe -> {(function, release): outcome},
+    an outcome being "pass" or the failing stage and its words; `baseline` the default export's).
+    For each function that some release passes by no recipe yet: every choice that changed that
+    function's outcome on any release, together. Blockers come one after another (a release that
+    refuses SDPA never reaches the cache's scatter), so a choice that removes the second blocker
+    shows only on a release without the first: the union is taken over releases."""
+    tried = set(outcomes)
+    combos: list[str] = []
+    cells = {cell for table in outcomes.values() for cell in table} | set(baseline)
+    for function in sorted({f for f, _ in cells}):
+        releases = {r for f, r in cells if f == function}
+        if all(any(t.get((function, r)) == PASS for t in outcomes.values()) for r in releases):
+            continue
+        helped = [
+            c for recipe, table in outcomes.items() for (f, r), o in table.items()
+            if f == function and o != baseline.get((f, r)) for c in parse(recipe)
+        ]  # fmt: skip
+        if len(set(helped)) < 2:
+            continue
+        try:
+            combo = name(parse(name(helped)))
+        except ValueError:  # e.g. decompose without fx cannot happen; nonstrict with fx is fine
+            continue
+        if combo not in tried and combo not in combos:
+            combos.append(combo)
+    return combos
+
+
+PASS = "pass"
+
+
+def outcome(stages: Sequence[tuple[str, str, str]]) -> str:
+    """A function's outcome on one release from its (stage, status, message) records in pipeline
+    order: "pass" when its run matched torch, else the first stage that did not succeed and its
+    first line (a not-run stage after a failure is not the cause)."""
+    for stage, status, message in stages:
+        if status in ("ok", "skip") and stage != "run":
+            continue
+        if stage == "run" and status == "ok":
+            return PASS
+        if status == "not_run":
+            continue
+        first = (message or status).strip().splitlines()[0] if (message or status).strip() else status
+        return f"{stage}: {first[:160]}"
+    return "not run"

@@ -1,0 +1,155 @@
+"""Export recipes (issue #50): names, the search's rounds and the outcome table (pure logic)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.commands import search_recipes
+from iree_matrix.core.results import Record, Status
+from iree_matrix.matrix import export_recipes as recipes
+from iree_matrix.matrix import models
+
+SCRIPTS = Path(__file__).parents[2] / "scripts"
+
+
+def test_choices_are_the_workers_and_each_is_described():
+    tree = ast.parse((SCRIPTS / recipes.WORKER).read_text())
+    worker = next(
+        ast.literal_eval(n.value) for n in tree.body
+        if isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "CHOICES" for t in n.targets)
+    )  # fmt: skip
+    assert recipes.choices() == tuple(worker)
+    assert set(recipes.HOW) == set(worker) == set(recipes.ORDER)
+
+
+def test_parse_orders_choices_and_refuses_bad_ones():
+    assert recipes.parse("select-cache+eager") == ("eager", "select-cache")
+    assert recipes.name(["fx", "eager", "fx"]) == "eager+fx"
+    with pytest.raises(ValueError, match="unknown choice 'flash'"):
+        recipes.parse("eager+flash")
+    with pytest.raises(ValueError, match="decompose needs fx"):
+        recipes.parse("decompose")
+    with pytest.raises(ValueError, match="named twice"):
+        recipes.parse("eager+eager")
+
+
+def test_a_recipe_model_resolves_to_its_base_module(tmp_path):
+    ref = models.resolve("llama@transformers~eager+select-cache", tmp_path)
+    base = models.resolve("llama@transformers", tmp_path)
+    assert (ref.name, ref.recipe, ref.file, ref.functions) == (
+        "llama@transformers~eager+select-cache", "eager+select-cache", base.file, ("prefill", "decode")
+    )  # fmt: skip
+    assert base.recipe == ""
+    with pytest.raises(models.ModelError, match="unknown choice"):
+        models.resolve("llama@transformers~flash", tmp_path)
+    with pytest.raises(models.ModelError, match="follows a built-in model"):
+        models.resolve("nosuch~eager", tmp_path)
+
+
+def test_round_one_tries_only_applicable_choices():
+    llama = SCRIPTS / "models" / "llama__transformers.py"
+    cnn = SCRIPTS / "models" / "tiny_cnn.py"
+    assert recipes.round_one(llama) == ["eager", "select-cache", "nonstrict", "fx", "fx+decompose"]
+    assert recipes.round_one(cnn) == ["nonstrict", "fx", "fx+decompose"]
+
+
+def test_round_two_combines_the_choices_that_changed_an_outcome():
+    sdpa = "compile: failed to legalize operation 'torch.aten.scaled_dot_product_attention'"
+    scatter = "compile: 'linalg.generic' op write affecting operations on global resources"
+    baseline = {("decode", "3.10.0"): sdpa, ("decode", "3.13.0"): scatter}
+    outcomes = {
+        "eager": {("decode", "3.10.0"): scatter, ("decode", "3.13.0"): scatter},
+        "select-cache": {("decode", "3.10.0"): sdpa, ("decode", "3.13.0"): recipes.PASS},
+        "nonstrict": {("decode", "3.10.0"): sdpa, ("decode", "3.13.0"): scatter},
+    }
+    # 3.10.0 passes by no recipe: eager removed its first blocker, select-cache the second (on 3.13.0)
+    assert recipes.round_two(outcomes, baseline) == ["eager+select-cache"]
+    assert recipes.round_two({**outcomes, "eager+select-cache": {}}, baseline) == []
+    # every release passes by some recipe: nothing to combine
+    outcomes["eager"][("decode", "3.10.0")] = recipes.PASS
+    assert recipes.round_two(outcomes, baseline) == []
+
+
+def _record(job: str, stage: str, status: Status, message: str = "", **labels: str) -> Record:
+    return Record(job=job, stage=stage, cell=job.partition(":")[2], key="k", status=status,
+                  labels=labels, message=message or None)  # fmt: skip
+
+
+def test_outcomes_take_each_releases_first_failing_stage():
+    m = "llama@transformers~eager"
+    common = {"source_model": m, "function": "decode"}
+    records = [
+        _record("export:a", "export", Status.OK, model=f"{m}.decode", **common),
+        _record(
+            "compile:a",
+            "compile",
+            Status.FAIL,
+            "error: global resources\nmore",
+            model=f"{m}.decode",
+            compiler="3.13.0",
+            runtime="3.13.0",
+            profile="default",
+            **common,
+        ),  # fmt: skip
+        _record(
+            "run:a",
+            "run",
+            Status.NOT_RUN,
+            "not run because",
+            model=f"{m}.decode",
+            compiler="3.13.0",
+            runtime="3.13.0",
+            profile="default",
+            **common,
+        ),  # fmt: skip
+        _record(
+            "compile:b",
+            "compile",
+            Status.OK,
+            model=f"{m}.decode",
+            compiler="3.9.0",
+            runtime="3.9.0",
+            profile="default",
+            **common,
+        ),  # fmt: skip
+        _record(
+            "run:b",
+            "run",
+            Status.OK,
+            model=f"{m}.decode",
+            compiler="3.9.0",
+            runtime="3.9.0",
+            profile="default",
+            **common,
+        ),  # fmt: skip
+    ]
+    table = search_recipes.outcomes(records)
+    assert table == {"llama@transformers": {"eager": {
+        ("decode", "3.13.0"): "compile: error: global resources", ("decode", "3.9.0"): recipes.PASS,
+    }}}  # fmt: skip
+    assert search_recipes.passes(table["llama@transformers"]) == {"eager": ["3.9.0"]}
+    text = "\n".join(search_recipes.render(table))
+    assert "passes via recipe eager on 3.9.0" in text and "3.13.0: compile: error: global resources" in text
+
+
+def test_query_model_names_the_recipe_that_passes():
+    from iree_matrix.answers import query
+    from tests.unit.test_answers import _compile, _run
+
+    recipe = "llama@transformers~eager+select-cache"
+    records = []
+    for release in ("3.10.0", "3.13.0"):
+        for function in ("prefill", "decode"):
+            records.append(_compile(f"llama@transformers.{function}", release, status=Status.FAIL))
+            records += [_compile(f"{recipe}.{function}", release), _run(f"{recipe}.{function}", release)]
+    answer = query.model(records, "llama@transformers")
+    assert answer.answer == "fails"  # the default export still fails: that is not hidden
+    line = next(x for x in answer.lines if "passes via recipe" in x)
+    assert "eager+select-cache on 3.10.0, 3.13.0" in line and f"`{recipe}`" in line and "torch.where" in line
+    assert answer.data["recipes"] == {"eager+select-cache": ["3.10.0", "3.13.0"]}
+    # a recipe that fails on a release is not said to pass there
+    records = [r for r in records if not (r.stage == "run" and "3.10.0" in r.job and "decode" in r.job)]
+    assert query.model(records, "llama@transformers").data["recipes"] == {"eager+select-cache": ["3.13.0"]}
