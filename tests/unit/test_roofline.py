@@ -1,4 +1,4 @@
-"""The roofline (roofline.py, report/roofline.py, compat.json's section) from hand-made peak, flops,
+"""The roofline (roofline.py, report/sections/roofline.py, compat.json's section) from hand-made peak, flops,
 run and peer records; and the peak kernel's output parsing (stages/peak.py)."""
 
 from __future__ import annotations

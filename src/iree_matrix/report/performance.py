@@ -1,8 +1,8 @@
 """PERFORMANCE.md: per model, IREE's fastest correct native configuration beside torch eager,
 torch.compile, ONNX Runtime and TFLite on the same inputs and thread count — as medians and as ratios
-to torch eager — then the stages' own sections (report/sections/: op kinds, the flag search, the
-kernels, the dispatches), each by its rank among the ones defined here (`OWN`). Emulated runs never
-enter the tables of timings (qemu's speed is not a board's)."""
+to torch eager — then the stages' own sections (report/sections/: the roofline, op kinds, the flag
+search, the kernels, the dispatches), each by its rank among the ones defined here (`OWN`). Emulated
+runs never enter the tables of timings (qemu's speed is not a board's)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import flags
 from iree_matrix.matrix.spec import PEERS
-from iree_matrix.report import boards, roofline
+from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
-from iree_matrix.report.roofline import render_roofline
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.timed import CPU, WALL, measured_runs, native
 
@@ -264,11 +263,10 @@ def _own(
 
 
 # PERFORMANCE.md's sections no stage owns, and the ranks the stages' are placed between (report/sections/:
-# op kinds 50, the flag search 60 and its tune table 70, the kernels 80, the dispatches 90).
+# the roofline 30, op kinds 50, the flag search 60 and its tune table 70, the kernels 80, the dispatches 90).
 OWN = (
     _own("peers", 10, _PEERS, ("run", "peer"), render_performance),
     _own("peers_cpu", 20, _PEERS_CPU, ("run", "peer"), render_cpu_performance),
-    _own("roofline", 30, roofline.TITLE, ("flops", "peak", "run"), render_roofline),
     _own("other_cpus", 40, _OTHER_CPUS, ("compile", "run"), render_other_cpus),
     _own("emulated", 100, _EMULATED, ("run",), render_emulated),
 )

@@ -14,18 +14,15 @@ from iree_matrix.core.results import Record
 KERNEL_RELEASES = 4  # a function measured on at least this many releases gets a row
 
 
+Counted = dict[str, dict[str, Record]]  # function -> release -> its instructions record
+
+
 def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str]:
     """Instructions per call per function and release (callgrind, stages/instructions.py), and
     where both releases of a consecutive pair had quiet timings of the counted module itself, the
     instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
     Never the `default` build's timing: it is another program (`answers.Runs.instructions`)."""
-    table: dict[str, dict[str, Record]] = {}
-    for profile in [runs.profile, *runs.counted_profiles()]:
-        for (function, _, compiler), record in answers.Runs(
-            runs.index, profile, runs.arch
-        ).instructions.items():
-            table.setdefault(function, {}).setdefault(compiler, record)
-    table = {f: cells for f, cells in table.items() if len(cells) >= KERNEL_RELEASES}
+    table = _counted(runs)
     if not table:
         return []
     shown = [v for v in versions if any(v in cells for cells in table.values())]
@@ -33,25 +30,12 @@ def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str
     profiles = sorted({r.label.profile for cells in table.values() for r in cells.values()})
     tools = sorted({str(r.metric.instructions.get("tool", "")) for c in table.values() for r in c.values()})
     rows: list[list[str]] = []
-    pairs: list[list[str]] = []
-    quiet_pairs: list[list[str]] = []
     for function, cells in sorted(table.items()):
         figures = {v: n for v, r in cells.items() if (n := answers.counted(r))}
         rows.append(
             [function, *(answers.instructions_text(figures[v]) if v in figures else "" for v in shown)]
         )
-        present = [v for v in answers.sorted_versions(cells) if figures.get(v)]
-        for older, newer in zip(present, present[1:]):
-            ta, tb = (answers.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer))
-            if ta is None or tb is None or ta.noisy or tb.noisy:
-                continue
-            time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
-            build = cells[older].label.profile
-            row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
-                   formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
-            moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > answers.NOISE_RATIO
-            (pairs if moved else quiet_pairs).append(row)
-    lines = [
+    return [
         "### Instructions per call",
         "",
         "Instructions one call executes, counted by valgrind's callgrind "
@@ -66,33 +50,76 @@ def render_instructions(runs: answers.Runs, versions: Sequence[str]) -> list[str
         "",
         tabulate(rows, headers=["function", *shown], tablefmt="github", disable_numparse=True),
         "",
+        *_render_pairs(runs, table),
     ]
-    if pairs or quiet_pairs:
-        moved = bool(pairs)
+
+
+def _counted(runs: answers.Runs) -> Counted:
+    """The functions counted on at least `KERNEL_RELEASES` releases, each release's count from the
+    runs' own profile if it was counted, else from a counted build's."""
+    table: Counted = {}
+    for profile in [runs.profile, *runs.counted_profiles()]:
+        for (function, _, compiler), record in answers.Runs(
+            runs.index, profile, runs.arch
+        ).instructions.items():
+            table.setdefault(function, {}).setdefault(compiler, record)
+    return {f: cells for f, cells in table.items() if len(cells) >= KERNEL_RELEASES}
+
+
+def _render_pairs(runs: answers.Runs, table: Counted) -> list[str]:
+    """Consecutive releases whose counted build had quiet timings on both: the time ratio beside the
+    instruction ratio; the pairs where either moved beyond noise, with the quiet ones summed up."""
+    pairs: list[list[str]] = []
+    quiet_pairs: list[list[str]] = []
+    for function, cells in sorted(table.items()):
+        for row, moved in _pairs(runs, function, cells):
+            (pairs if moved else quiet_pairs).append(row)
+    if not (pairs or quiet_pairs):
+        return []
+    moved = bool(pairs)
+    lines = [
+        "Consecutive releases whose counted build had quiet timings on both (local-task, this host; "
+        "the build named beside the ratio)"
+        + (f", where either ratio moved beyond {answers.NOISE_RATIO:g}×" if moved else "")
+        + ": newer over older. 'agree': both signals say slower, faster or neither beyond "
+        f"{answers.NOISE_RATIO:g}×.",
+        "",
+        tabulate(
+            pairs or quiet_pairs,
+            headers=["function", "releases", "time ratio", "instruction ratio", "agree"],
+            tablefmt="github",
+            disable_numparse=True,
+        ),  # fmt: skip
+        "",
+    ]
+    if moved and quiet_pairs:
         lines += [
-            "Consecutive releases whose counted build had quiet timings on both (local-task, this host; "
-            "the build named beside the ratio)"
-            + (f", where either ratio moved beyond {answers.NOISE_RATIO:g}×" if moved else "")
-            + ": newer over older. 'agree': both signals say slower, faster or neither beyond "
-            f"{answers.NOISE_RATIO:g}×.",
-            "",
-            tabulate(
-                pairs or quiet_pairs,
-                headers=["function", "releases", "time ratio", "instruction ratio", "agree"],
-                tablefmt="github",
-                disable_numparse=True,
-            ),  # fmt: skip
+            f"The other {len(quiet_pairs)} quiet pairs: neither signal moved beyond "
+            f"{answers.NOISE_RATIO:g}× ("
+            + ", ".join(f"{p[0]} {p[1]}: {p[2]} vs {p[3]}" for p in quiet_pairs)
+            + ").",
             "",
         ]
-        if moved and quiet_pairs:
-            lines += [
-                f"The other {len(quiet_pairs)} quiet pairs: neither signal moved beyond "
-                f"{answers.NOISE_RATIO:g}× ("
-                + ", ".join(f"{p[0]} {p[1]}: {p[2]} vs {p[3]}" for p in quiet_pairs)
-                + ").",
-                "",
-            ]
     return lines
+
+
+def _pairs(runs: answers.Runs, function: str, cells: dict[str, Record]) -> list[tuple[list[str], bool]]:
+    """A function's consecutive counted releases with quiet timings on both: each pair's row, and
+    whether either ratio moved beyond noise."""
+    figures = {v: n for v, r in cells.items() if (n := answers.counted(r))}
+    present = [v for v in answers.sorted_versions(cells) if figures.get(v)]
+    found = []
+    for older, newer in zip(present, present[1:]):
+        ta, tb = (answers.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer))
+        if ta is None or tb is None or ta.noisy or tb.noisy:
+            continue
+        time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
+        build = cells[older].label.profile
+        moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > answers.NOISE_RATIO
+        row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
+               formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
+        found.append((row, moved))
+    return found
 
 
 def _agrees(time_ratio: float, count_ratio: float) -> str:

@@ -47,27 +47,9 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
     for (unit, compiler), effects in sorted(table.items(), key=_unit_and_release):
         if len(effects) < 2:  # only default ran (a bench's run, say): not searched, nothing to say
             continue
-        base = next((e for e in effects if e.candidate.name == search.BASELINE), None)
-        top = _recommended(effects, results.get((unit, compiler))) if base else None
-        faster = [e.candidate.name for e in effects if e.verdict == "faster"]
-        failed = [e.candidate.name for e in effects if e.verdict in ("fails", "mismatch")]
-        naive = next((e.candidate for e in effects if e.candidate.name == search.NAIVE), None)
-        if base is not None and top is not None:
-            best_rows.append(
-                [unit, compiler, _interval(base.candidate.interval), top.candidate.name,
-                 _interval(top.candidate.interval) if top is not base else "",
-                 formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
-                 _wall_check(base.candidate, top.candidate) if top is not base else "",
-                 _over(naive, top.candidate), *_gap(peers.get(unit), top.candidate),
-                 ", ".join(faster) or "—", ", ".join(failed) or "—"]
-            )  # fmt: skip
-        for e in effects:
-            c = e.candidate
-            rows.append(
-                [unit, compiler, c.name, _interval(c.interval),
-                 formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else "",
-                 f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict]
-            )  # fmt: skip
+        best = _best_row(unit, compiler, effects, results.get((unit, compiler)), peers.get(unit))
+        best_rows += [best] if best else []
+        rows += [_candidate_row(unit, compiler, e) for e in effects]
     return [
         "## " + TITLE,
         "",
@@ -95,25 +77,7 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         "and TFLite on one thread's CPU time per call, measured on the same CPU identity (the peer "
         "stage of the same results); best / peer above 1 is IREE slower.",
         "",
-        tabulate(
-            best_rows,
-            headers=[
-                "function",
-                "IREE",
-                "default",
-                "best",
-                "best median",
-                "speed-up",
-                "wall at the matrix's threads",
-                "vs naive",
-                "best peer (one thread)",
-                "best / peer",
-                "faster alone",
-                "failed",
-            ],  # fmt: skip
-            tablefmt="github",
-            disable_numparse=True,
-        ),
+        tabulate(best_rows, headers=_BEST, tablefmt="github", disable_numparse=True),
         "",
         *_render_knobs(table),
         *_render_descents(descents),
@@ -127,6 +91,42 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         ),
         "",
     ]
+
+
+_BEST = ["function", "IREE", "default", "best", "best median", "speed-up", "wall at the matrix's threads",
+         "vs naive", "best peer (one thread)", "best / peer", "faster alone", "failed"]  # fmt: skip
+
+
+def _best_row(
+    unit: str,
+    compiler: str,
+    effects: Sequence[search.Effect],
+    result: Optional[str],
+    peer: Optional[tuple[str, float]],
+) -> Optional[list[str]]:
+    """A function's best configuration on a release against `default` (None without `default`):
+    its speed-up, the wall-time check, the naive build's and the best peer's, and the knobs that were
+    faster alone or failed."""
+    base = next((e for e in effects if e.candidate.name == search.BASELINE), None)
+    if base is None:
+        return None
+    top = _recommended(effects, result)
+    faster = [e.candidate.name for e in effects if e.verdict == "faster"]
+    failed = [e.candidate.name for e in effects if e.verdict in ("fails", "mismatch")]
+    naive = next((e.candidate for e in effects if e.candidate.name == search.NAIVE), None)
+    return [unit, compiler, _interval(base.candidate.interval), top.candidate.name,
+            _interval(top.candidate.interval) if top is not base else "",
+            formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
+            _wall_check(base.candidate, top.candidate) if top is not base else "",
+            _over(naive, top.candidate), *_gap(peer, top.candidate),
+            ", ".join(faster) or "—", ", ".join(failed) or "—"]  # fmt: skip
+
+
+def _candidate_row(unit: str, compiler: str, e: search.Effect) -> list[str]:
+    c = e.candidate
+    verdict = f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict
+    return [unit, compiler, c.name, _interval(c.interval),
+            formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else "", verdict]  # fmt: skip
 
 
 def _recommended(effects: Sequence[search.Effect], result: Optional[str]) -> search.Effect:

@@ -5,7 +5,7 @@ fastest median, noise or not."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from tabulate import tabulate
@@ -26,72 +26,36 @@ def _size(value: Optional[float]) -> str:
     return formats.size(value) if value is not None else ""
 
 
+Group = tuple[str, str, str]  # model (with its exporter, when several), arch, IREE version
+Tried = tuple[Record, Optional[Record]]  # a profile's compile and its run (None: none)
+
+_BEST = ["model", "arch", "IREE", "best profile", "median", "default", "speed-up", "did not work"]
+_EVERY = ["model", "IREE", "profile", "status", "median", "module", "compile", "compile peak", "run peak",
+          "dispatches", "other load"]  # fmt: skip
+
+
 def render_tune(latest: Iterable[Record]) -> list[str]:
     """Per model, architecture and IREE version: every profile's result and the fastest correct one.
     A profile that failed to compile or gave wrong outputs is shown with why: that is a finding."""
     records = list(latest)
-    compiles = {r.cell: r for r in records if r.stage == "compile"}
     runs = {r.cell: r for r in records if r.stage == "run" and same_runtime(r)}
-    groups: dict[tuple[str, str, str], list[Record]] = {}
-    exporters = {c.label.exporter for c in compiles.values()}
-    for compiled in compiles.values():
-        label = compiled.label
-        model = label.model
-        if len(exporters) > 1:  # several torch / turbine versions: keep their results apart
-            model += f" ({label.exporter})"
-        groups.setdefault((model, label.arch, label.compiler), []).append(compiled)
+    groups = _groups(records)
     if not any(len({c.label.profile for c in cs}) > 1 for cs in groups.values()):
         return []  # one profile per model: nothing was tuned
     best_rows, detail_rows = [], []
-    for (model, arch, compiler), group in sorted(groups.items(), key=_version_order):
-        outcomes = [(c, runs.get(c.cell)) for c in group]
-        timed = [
-            (c, r) for c, r in outcomes if r is not None and r.status is Status.OK and r.metric.latency_median
+    for group, compiles in sorted(groups.items(), key=_version_order):
+        tried = [(c, runs.get(c.cell)) for c in compiles]
+        best_rows.append(_best_row(group, tried))
+        detail_rows += [
+            _detail_row(group, c, r) for c, r in sorted(tried, key=lambda cr: str(cr[0].label.profile))
         ]
-        default = next((r for c, r in timed if c.label.profile == "default"), None)
-        best = min(timed, key=lambda cr: cr[1].metric.latency_median or float("inf"), default=None)
-        failed = [f"{c.label.profile}: {why}" for c, r in outcomes if (why := _why(c, r))]
-        if best is not None:
-            best_ms = best[1].metric.latency_median
-            default_ms = default.metric.latency_median if default is not None else None
-            speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
-            best_rows.append(
-                [model, arch, compiler, best[0].label.profile, _ms(best_ms) if best_ms else "",
-                 _ms(default_ms) if default_ms else "", speedup, "; ".join(failed)]
-            )  # fmt: skip
-        else:
-            best_rows.append([model, arch, compiler, "none correct", "", "", "", "; ".join(failed)])
-        for c, r in sorted(outcomes, key=lambda cr: str(cr[0].label.profile)):
-            status = _why(c, r) or "ok"
-            ran = r.metric if r is not None else Metrics({})
-            detail_rows.append(
-                [model, compiler, c.label.profile, status,
-                 _ms(run_ms) if (run_ms := ran.latency_median) else "",
-                 _size(c.metric.module_bytes), _seconds(c.metric.seconds),
-                 _size(c.metric.peak_memory_bytes), _size(ran.peak_memory_bytes),
-                 _text(c.metric.dispatch_count), _text(ran.other_load)]
-            )  # fmt: skip
     return [
         "## " + TITLE,
         "",
         "Every profile compiled and run on the same inputs; 'correct' means the outputs match torch. "
         "Speed-up is against the `default` profile (host CPU, the version's default flags).",
         "",
-        tabulate(
-            best_rows,
-            headers=[
-                "model",
-                "arch",
-                "IREE",
-                "best profile",
-                "median",
-                "default",
-                "speed-up",
-                "did not work",
-            ],
-            tablefmt="github",
-            disable_numparse=True,
-        ),
+        tabulate(best_rows, headers=_BEST, tablefmt="github", disable_numparse=True),
         "",
         "### Every profile",
         "",
@@ -99,26 +63,49 @@ def render_tune(latest: Iterable[Record]) -> list[str]:
         "memory is the resident set of iree-compile and of iree-run-module; other load is how many "
         "cores other programs kept busy during the timed run (both on the venv backend only).",
         "",
-        tabulate(
-            detail_rows,
-            headers=[
-                "model",
-                "IREE",
-                "profile",
-                "status",
-                "median",
-                "module",
-                "compile",
-                "compile peak",
-                "run peak",
-                "dispatches",
-                "other load",
-            ],
-            tablefmt="github",
-            disable_numparse=True,
-        ),
+        tabulate(detail_rows, headers=_EVERY, tablefmt="github", disable_numparse=True),
         "",
     ]
+
+
+def _groups(records: Sequence[Record]) -> dict[Group, list[Record]]:
+    """The compiles by model, arch and IREE version: the profiles one row compares."""
+    compiles = {r.cell: r for r in records if r.stage == "compile"}
+    exporters = {c.label.exporter for c in compiles.values()}
+    groups: dict[Group, list[Record]] = {}
+    for compiled in compiles.values():
+        label = compiled.label
+        model = label.model
+        if len(exporters) > 1:  # several torch / turbine versions: keep their results apart
+            model += f" ({label.exporter})"
+        groups.setdefault((model, label.arch, label.compiler), []).append(compiled)
+    return groups
+
+
+def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
+    """The fastest correct profile of a group, against `default`, and what did not work."""
+    timed = [(c, r) for c, r in tried if r is not None and r.status is Status.OK and r.metric.latency_median]
+    default = next((r for c, r in timed if c.label.profile == "default"), None)
+    best = min(timed, key=lambda cr: cr[1].metric.latency_median or float("inf"), default=None)
+    failed = "; ".join(f"{c.label.profile}: {why}" for c, r in tried if (why := _why(c, r)))
+    if best is None:
+        return [*group, "none correct", "", "", "", failed]
+    best_ms = best[1].metric.latency_median
+    default_ms = default.metric.latency_median if default is not None else None
+    speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
+    return [*group, best[0].label.profile, _ms(best_ms) if best_ms else "",
+            _ms(default_ms) if default_ms else "", speedup, failed]  # fmt: skip
+
+
+def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[str]:
+    """One profile's compile and run: status, median, sizes, peaks, dispatches and the load."""
+    model, _, compiler = group
+    ran = run.metric if run is not None else Metrics({})
+    return [model, compiler, compiled.label.profile, _why(compiled, run) or "ok",
+            _ms(run_ms) if (run_ms := ran.latency_median) else "",
+            _size(compiled.metric.module_bytes), _seconds(compiled.metric.seconds),
+            _size(compiled.metric.peak_memory_bytes), _size(ran.peak_memory_bytes),
+            _text(compiled.metric.dispatch_count), _text(ran.other_load)]  # fmt: skip
 
 
 def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:

@@ -1,5 +1,6 @@
-"""PERFORMANCE.md's roofline section: the machine's measured peak, and per function its FLOPs,
-bytes and the GFLOP/s and fraction of peak IREE and every peer reached (roofline.py)."""
+"""PERFORMANCE.md's roofline section (the flops and peak stages): the machine's measured peak, and
+per function its FLOPs, bytes and the GFLOP/s and fraction of peak IREE and every peer reached
+(answers/roofline.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tabulate import tabulate
 from iree_matrix.answers import roofline
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record
+from iree_matrix.report.sections import Document, Section
 
 TITLE = "Roofline: GFLOP/s and fraction of this machine's peak"
 
@@ -84,3 +86,13 @@ def render_roofline(latest: Iterable[Record]) -> list[str]:
         "machine with `--retime 'peak:*'`.",
         "",
     ] if any(a.fraction_of_peak > 1 for found in rates.values() for a in found) else [])  # fmt: skip
+
+
+SECTION = Section(
+    name="roofline",
+    document=Document.PERFORMANCE,
+    rank=30,
+    title=TITLE,
+    stages=("flops", "peak", "run", "peer"),
+    render=lambda view: render_roofline(view.records),
+)
