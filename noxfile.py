@@ -137,7 +137,7 @@ def publish(session: nox.Session) -> None:
 def stage_times(session: nox.Session) -> None:
     """Regenerate the published stage times the progress estimate ships with, after a publish."""
     _install(session, "-e", ".")
-    session.run("python", "-m", "iree_matrix.run.stage_times", "results")
+    session.run("python", "-m", "iree_matrix.execution.stage_times", "results")
 
 
 @nox.session(python=PYTHON)

@@ -1,6 +1,6 @@
 # CMake toolchain for IREE's runtime on a bare-metal Cortex-M with Debian's arm-none-eabi-gcc and
 # newlib. The CPU flags come from the caller (-DIREE_MATRIX_MCU_FLAGS=...), so one file serves every
-# Cortex-M the matrix knows (src/iree_matrix/boards/cortex_m.py). Written for this project after the
+# Cortex-M the matrix knows (src/iree_matrix/source_builds/cortex_m.py). Written for this project after the
 # options of IREE's bare-metal guide (https://iree.dev/guides/deployment-configurations/bare-metal/)
 # and the CMake setup of github:iree-org/iree-bare-metal-arm (build_tools/cmake/arm-none-eabi-gcc.cmake).
 set(CMAKE_SYSTEM_NAME Generic)

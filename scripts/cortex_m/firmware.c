@@ -1,5 +1,5 @@
 /* A bare-metal firmware that runs one IREE module on a Cortex-M under qemu-system-arm and prints
- * its outputs over semihosting (src/iree_matrix/boards/cortex_m.py builds and reads it; docs/cortex-m.md).
+ * its outputs over semihosting (src/iree_matrix/source_builds/cortex_m.py builds and reads it; docs/cortex-m.md).
  *
  * The module's kernels are a static library linked in (iree-compile --iree-llvmcpu-link-static),
  * its VM bytecode and the example inputs are constants in flash (model_data.c, generated), the HAL

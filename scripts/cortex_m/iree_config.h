@@ -1,5 +1,5 @@
 /* Force-included (-include) into every C file of IREE's runtime built for a bare-metal Cortex-M
- * (src/iree_matrix/boards/cortex_m.py): no OS, no threads, no files. The settings follow IREE's bare-metal
+ * (src/iree_matrix/source_builds/cortex_m.py): no OS, no threads, no files. The settings follow IREE's bare-metal
  * guide (https://iree.dev/guides/deployment-configurations/bare-metal/) and the compile
  * definitions of github:iree-org/iree-bare-metal-arm (CMakeLists.txt). */
 #ifndef IREE_MATRIX_CORTEX_M_CONFIG_H_

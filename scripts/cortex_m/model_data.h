@@ -1,4 +1,4 @@
-/* What src/iree_matrix/boards/cortex_m.py generates per module (model_data.c): the VM bytecode, the
+/* What src/iree_matrix/source_builds/cortex_m.py generates per module (model_data.c): the VM bytecode, the
  * kernels' library query functions (from iree-compile's static-library header), the entry point
  * and the example inputs, all constants in flash. */
 #ifndef IREE_MATRIX_MODEL_DATA_H_

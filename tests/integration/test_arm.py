@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import images
-from iree_matrix.boards import arm
 from iree_matrix.core import binfmt, containers, processes
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import elf
 from iree_matrix.iree.flags import BUILTIN_PROFILES, compile_flags
+from iree_matrix.source_builds import armv6_hello
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +47,8 @@ def armel_base(log: Path) -> images.BaseImage:
     problem = binfmt.problem("qemu-arm")
     if problem:
         _unavailable(f"no qemu-arm binfmt handler for containers: {problem} (bash images/setup-host.sh)")
-    if shutil.which(arm.CROSS_GCC) is None:
-        _unavailable(f"no {arm.CROSS_GCC} (bash images/setup-host.sh installs gcc-arm-linux-gnueabi)")
+    if shutil.which(armv6_hello.CROSS_GCC) is None:
+        _unavailable(f"no {armv6_hello.CROSS_GCC} (bash images/setup-host.sh installs gcc-arm-linux-gnueabi)")
     bases = images.Bases(default_cache() / "images")
     return bases.suite("bookworm", "armel", timeout=1800, log=log, with_python=False)
 
@@ -60,7 +60,7 @@ def test_hello_world_runs_as_armv6_in_the_armel_base(
 ) -> None:
     assert armel_base.arch == "armel" and armel_base.python == ""
     assert armel_base.tag.startswith("iree-matrix-base:bookworm-armel-nopython-")
-    got = arm.hello_world(tmp_path / "hello", base_environment("armv6-hello", armel_base), log=log)
+    got = armv6_hello.hello_world(tmp_path / "hello", base_environment("armv6-hello", armel_base), log=log)
 
     assert got["uname_m"] == "armv6l"  # QEMU_CPU=arm1176; qemu's default CPU says armv7l
     for kind in ("static", "dynamic"):
@@ -224,7 +224,9 @@ def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
     binary = tmp_path / "fmaf-test"
     sources = [str(tmp_path / "driver.c"), str(tmp_path / "fmaf.o")]
     processes.run(
-        [arm.CROSS_GCC, *arm.HELLO_FLAGS, "-static", *sources, "-o", str(binary)], timeout=120, log=log
+        [armv6_hello.CROSS_GCC, *armv6_hello.HELLO_FLAGS, "-static", *sources, "-o", str(binary)],
+        timeout=120,
+        log=log,
     )
     cases = [
         (1 + 2**-12, 1 - 2**-12, -1.0),  # fused: -2^-24; float mul then add: 0
@@ -238,7 +240,7 @@ def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
     )
     done = base_environment("armv6-fmaf", armel_base).run(
         ["/bin/sh", "-ec", f"{binary} < {tmp_path / 'in.txt'}"], timeout=300, log=log, read_only=[tmp_path],
-        env={"QEMU_CPU": arm.QEMU_CPU_ARMV6},
+        env={"QEMU_CPU": armv6_hello.QEMU_CPU_ARMV6},
     )  # fmt: skip
     got = [int(line, 16) for line in done.stdout.split()]
     f32 = [[struct.unpack("<f", struct.pack("<f", v))[0] for v in case] for case in cases]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.boards import cortex_m
 from iree_matrix.core.results import Status
 from iree_matrix.envs.cache_usage import default_cache
+from iree_matrix.source_builds import cortex_m
 
 from .conftest import iree_matrix, records
 from .test_armv6_smoke import iree_source

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.boards import arm
 from iree_matrix.core import binfmt
 from iree_matrix.iree import elf
+from iree_matrix.source_builds import armv6_hello
 
 # iree-compile 3.9.0, a torch `div(a, b, rounding_mode="trunc")` on int32 exported by turbine 3.9,
 # with the armv6 flags of that time (hard-float triple; the start of its output).
@@ -169,7 +169,7 @@ def test_auxv_of_qemu_pinned_to_arm1176_and_cortex_a7() -> None:
     arm1176 = (
         "AT_HWCAP:        swp half thumb fastmult vfp edsp tls\nAT_HWCAP2:      \nAT_PLATFORM:          v6l\n"
     )
-    assert arm.parse_auxv(arm1176) == {
+    assert armv6_hello.parse_auxv(arm1176) == {
         "platform": "v6l",
         "hwcap": ["swp", "half", "thumb", "fastmult", "vfp", "edsp", "tls"],
     }
@@ -178,8 +178,8 @@ def test_auxv_of_qemu_pinned_to_arm1176_and_cortex_a7() -> None:
         "vfpd32 lpae\n"
         "AT_PLATFORM:          v7l\n"
     )
-    assert "neon" in arm.parse_auxv(a7)["hwcap"] and arm.parse_auxv(a7)["platform"] == "v7l"
-    assert arm.parse_auxv("") == {"platform": None, "hwcap": []}
+    assert "neon" in armv6_hello.parse_auxv(a7)["hwcap"] and armv6_hello.parse_auxv(a7)["platform"] == "v7l"
+    assert armv6_hello.parse_auxv("") == {"platform": None, "hwcap": []}
 
 
 def _elf32_with_text(words: list[int], addr: int = 0x1000) -> bytes:

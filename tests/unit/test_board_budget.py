@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix.boards import cortex_m
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import targets
 from iree_matrix.report import budget
+from iree_matrix.source_builds import cortex_m
 
 REPO = Path(__file__).resolve().parents[2]
 KiB = 1024

@@ -20,8 +20,8 @@ from iree_matrix import cli
 from iree_matrix.core import locks
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.results import ResultsLog
+from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix import plan
-from iree_matrix.run.execute import Executor, Options
 from tests.unit.test_execute import FakeBackend
 
 ROOT = Path(__file__).resolve().parents[2]

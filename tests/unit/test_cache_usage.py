@@ -7,7 +7,7 @@ from pathlib import Path
 
 from iree_matrix import cli
 from iree_matrix.envs import cache_usage
-from iree_matrix.run.execute import run_lock
+from iree_matrix.execution.execute import run_lock
 
 
 def _cache(tmp_path: Path) -> Path:

@@ -180,7 +180,7 @@ def test_results_forget_removes_cells_and_keeps_a_backup(tmp_path, capsys):
 
 
 def test_headline_puts_the_error_before_its_path(tmp_path):
-    from iree_matrix.run.progress import headline
+    from iree_matrix.execution.progress import headline
 
     cache = tmp_path / "cache"
     message = (
@@ -194,7 +194,7 @@ def test_headline_puts_the_error_before_its_path(tmp_path):
 
 
 def test_headline_keeps_the_newest_versions_pip_lists():
-    from iree_matrix.run.progress import headline
+    from iree_matrix.execution.progress import headline
 
     message = (
         "ERROR: Could not find a version that satisfies the requirement iree-base-runtime==3.7.1 "
@@ -211,8 +211,8 @@ def test_a_long_stage_gets_a_heartbeat():
     import io
     import time
 
+    from iree_matrix.execution.progress import Progress
     from iree_matrix.matrix.plan import EnvSpec, Job
-    from iree_matrix.run.progress import Progress
 
     out = io.StringIO()
     progress = Progress(1, out=out, heartbeat=0.05)
@@ -245,7 +245,7 @@ def test_list_shows_each_jobs_state_from_the_runs_log(tmp_path, capsys):
 
 def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
     from iree_matrix.core.results import Record, Status
-    from iree_matrix.run.execute import job_log
+    from iree_matrix.execution.execute import job_log
 
     job = "compile:yolox/e/iree3.9.0/x86_64/default"
     words = "\n".join(f"line {i}: error: 'linalg.generic' op …" for i in range(40))  # longer than any table
@@ -268,7 +268,7 @@ def test_show_finds_the_runs_own_cache_recorded_in_its_results_directory(tmp_pat
     """Issue #39 item 5: a run on --cache elsewhere records it; `show --log` reads it back."""
     from iree_matrix.commands.base import recorded_cache, remember_cache
     from iree_matrix.core.results import Record, Status
-    from iree_matrix.run.execute import job_log
+    from iree_matrix.execution.execute import job_log
 
     monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "default-cache"))  # not where the run was
     job = "compile:yolox/e/iree3.9.0/x86_64/default"
@@ -388,7 +388,7 @@ def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, 
     """A run's exit policy (commands/workflow.py): a failure is a recorded result; --strict exits 1."""
     from iree_matrix.core.results import Record, ResultsLog, Status
     from iree_matrix.envs import backends
-    from iree_matrix.run import execute
+    from iree_matrix.execution import execute
 
     class Ran:
         def __init__(self, matrix, the_plan, *, cache, results, backend, options):

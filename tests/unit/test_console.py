@@ -13,7 +13,7 @@ import pytest
 from iree_matrix import cli
 from iree_matrix.core import console, processes
 from iree_matrix.core.results import Record, Status
-from iree_matrix.run.progress import Steps
+from iree_matrix.execution.progress import Steps
 
 
 @pytest.fixture(autouse=True)

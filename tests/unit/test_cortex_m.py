@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.boards import cortex_m
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.iree import flags, targets
 from iree_matrix.matrix import spec
+from iree_matrix.source_builds import cortex_m
 
 MATRIX = Path(__file__).resolve().parents[2] / "matrix" / "cortex-m.toml"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Entry
+from iree_matrix.execution import execute
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.matrix import plan
 from iree_matrix.matrix.spec import Cell
-from iree_matrix.run import execute
 from iree_matrix.stages import Context
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import export as export_stage

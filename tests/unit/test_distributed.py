@@ -17,12 +17,12 @@ from iree_matrix import cli, stages
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import ResultsLog, Status
 from iree_matrix.envs import backends
+from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
-from iree_matrix.run.execute import Executor
 from tests.unit.test_execute import FakeBackend, FakeStage, World, _plan
 
 distributed = pytest.importorskip("distributed", reason="pip install '.[distributed]'")
-from iree_matrix.run import distributed as dist  # noqa: E402 - only with Dask installed
+from iree_matrix.execution import distributed as dist  # noqa: E402 - only with Dask installed
 
 SPEC = types.SimpleNamespace(timeouts={})
 

@@ -22,10 +22,10 @@ from iree_matrix.core.outcome import Outcome, from_exception
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.core.store import Entry, Store
 from iree_matrix.envs import cache_usage, venv
+from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
 from iree_matrix.matrix.wheelhouse import Lock, Target
-from iree_matrix.run.execute import Executor
 from iree_matrix.stages.base import StageBase
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.results import Record, Status
+from iree_matrix.execution.progress import Estimates, StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
-from iree_matrix.run.progress import Estimates, StageTimes
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "eta"
 ENV = EnvSpec("runtime", "3.11", (), "r")

@@ -21,8 +21,8 @@ from iree_matrix.core import processes
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import ResultsLog, Status
 from iree_matrix.core.store import Store
+from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
-from iree_matrix.run.execute import Executor, Options
 
 ENV = EnvSpec("compiler", "3.11", (), "c", arch="x86_64")
 
@@ -254,8 +254,8 @@ def test_sigterm_mid_stage_stores_nothing_for_that_job_and_resumes(world: World,
 def test_a_later_run_of_a_job_keeps_the_earlier_runs_log(world: World, tmp_path: Path, monkeypatch):
     """Issue 29: logs were one file per job id, so a later run with other settings overwrote the
     log an earlier record points to. Each execution now has its own, found from its record."""
-    from iree_matrix.run import execute
-    from iree_matrix.run.execute import job_log
+    from iree_matrix.execution import execute
+    from iree_matrix.execution.execute import job_log
 
     clock = iter(f"2026-11-23T17:{m:02d}:00+00:00" for m in range(60))
     monkeypatch.setattr(execute, "now", lambda: next(clock))
@@ -303,7 +303,7 @@ def test_a_stage_that_ran_no_command_still_leaves_a_log_that_says_so(
 ):
     """Issue #52: `nox -s armv6_smoke` left a 0-byte job log (the install of a runtime built from
     source installs nothing): every executed job's log says what happened."""
-    from iree_matrix.run.execute import job_log
+    from iree_matrix.execution.execute import job_log
 
     quiet = "install:env"
     real = FakeStage.execute

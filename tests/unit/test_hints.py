@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answers import answers, query
+from iree_matrix.answers import query, release_verdicts
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints
 from iree_matrix.report import compatibility, site
@@ -88,28 +88,28 @@ def _failed(stage: str, function: str, compiler: str, message: str, metrics: Any
 
 def test_an_lstm_compile_failure_carries_the_unroll_hint():
     record = _failed("compile", "net.lstm", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
-    found = answers.hint(record)
+    found = release_verdicts.hint(record)
     assert found is not None and found.name == "recurrent-op"
     assert "`aten.lstm`" in found.advice and "out of its gates" in found.advice
     # The op is only in the compile stage's metrics when a stage cut its message: still found.
     cut = _failed(
         "compile", "net.lstm", "3.13.0", "model.mlir:33:13: error: failed to legalize", LSTM_METRICS
     )
-    assert answers.hint(cut) is not None
+    assert release_verdicts.hint(cut) is not None
     for op in ("torch.aten.gru.input", "torch.aten.lstm_cell", "torch.aten.rnn_tanh.input"):
         assert hints.find(f'<{{name = "{op}"}}>', "compile").name == "recurrent-op"  # type: ignore[union-attr]
 
 
 def test_a_quantized_export_failure_names_the_op_and_says_export_the_float_model():
     record = _failed("export", "net.quantized", "", QUANTIZED_MESSAGE)
-    found = answers.hint(record)
+    found = release_verdicts.hint(record)
     assert found is not None and found.name == "quantized-op" and "export the float model" in found.advice
     assert hints.telling_line(QUANTIZED_MESSAGE) == "Y = torch.ops.quantized.linear_dynamic("
-    assert "torch.ops.quantized.linear_dynamic" in answers.why(record)  # not "Unsupported: …" alone
+    assert "torch.ops.quantized.linear_dynamic" in release_verdicts.why(record)  # not "Unsupported: …" alone
 
 
 def test_a_data_dependent_branch_says_torch_cond():
-    found = answers.hint(_failed("export", "net.branchy", "", DATA_DEPENDENT_MESSAGE))
+    found = release_verdicts.hint(_failed("export", "net.branchy", "", DATA_DEPENDENT_MESSAGE))
     assert found is not None and found.name == "data-dependent-shape" and "torch.cond" in found.advice
 
 
@@ -148,7 +148,7 @@ def test_published_failures_carry_their_hints():
     for (path, part, status), name in cases.items():
         records = [r for r in ResultsLog(ROOT / path) if part in r.job and r.status.value == status]
         assert records, (path, part)
-        found = [answers.hint(r) for r in records]
+        found = [release_verdicts.hint(r) for r in records]
         if name is None:
             continue
         assert any(f is not None and f.name == name for f in found), (path, part, found[:1])
@@ -157,7 +157,7 @@ def test_published_failures_carry_their_hints():
         for r in ResultsLog(ROOT / "results/archive/bench/results.jsonl")
         if "stack allocation" in (r.message or "")
     ]
-    found = answers.hint(stack[0])
+    found = release_verdicts.hint(stack[0])
     assert found is not None and found.name == "stack-limit"
     assert "--iree-llvmcpu-stack-allocation-limit=65536" in found.advice or "=131072" in found.advice
 

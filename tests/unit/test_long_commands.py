@@ -11,8 +11,8 @@ import time
 from iree_matrix import cli
 from iree_matrix.core import host, stats
 from iree_matrix.core.results import Record, ResultsLog, Status
-from iree_matrix.run import abtest
-from iree_matrix.run.progress import Steps, cost
+from iree_matrix.execution import abtest
+from iree_matrix.execution.progress import Steps, cost
 
 
 def test_steps_scale_the_rest_by_how_the_finished_ones_ran(monkeypatch):

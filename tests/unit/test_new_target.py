@@ -13,12 +13,12 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.answers import query
-from iree_matrix.boards import runtime_build
 from iree_matrix.core.results import Record, Status
 from iree_matrix.images import debian
 from iree_matrix.iree import elf, targets
 from iree_matrix.matrix import spec
 from iree_matrix.report import boards
+from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages import compile as compile_stage
 
 ARMV7HF = targets.Arch(
@@ -83,10 +83,10 @@ def test_a_matrix_file_names_it_and_the_plan_cross_builds_its_runtime(tmp_path: 
 
 
 def test_its_runtime_is_built_with_its_toolchain_which_the_image_installs() -> None:
-    tc = runtime_build.toolchain("armv7hf")
+    tc = cmake_runtime.toolchain("armv7hf")
     assert tc.cross and tc.cc == "arm-linux-gnueabihf-gcc" and tc.float_abi == "hard"
     assert tc.system_processor == "arm" and "-mfloat-abi=hard" in tc.cflags
-    assert "-DIREE_ENABLE_WERROR_FLAG=OFF" in runtime_build.release_cmake("3.11.0", "armv7hf")  # cross
+    assert "-DIREE_ENABLE_WERROR_FLAG=OFF" in cmake_runtime.release_cmake("3.11.0", "armv7hf")  # cross
     assert "gcc-arm-linux-gnueabihf" in debian.toolchain_packages()
 
 

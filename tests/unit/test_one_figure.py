@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import release_verdicts
 from iree_matrix.core.results import Record, Status, latest_by_job
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -24,27 +24,32 @@ def _run(median: float, spread: float, started: str, *, cpu: str = "AMD EPYC") -
 
 def test_the_slower_of_two_figures_that_do_not_overlap_is_marked_with_the_other():
     quiet, loaded = _run(19.6, 0.5, "2026-11-23T09:12:27+00:00"), _run(36.9, 3.0, "2026-11-23T03:03:48+00:00")
-    marked = {r.job: answers.timing(r) for r in answers.cross_checked([loaded], {"results/bench": [quiet]})}
+    marked = {
+        r.job: release_verdicts.timing(r)
+        for r in release_verdicts.cross_checked([loaded], {"results/bench": [quiet]})
+    }
     timing = marked[loaded.job]
     assert timing.noisy
     assert timing.why_noisy().endswith(
         "a quieter measurement of the same module gave 19.6 ms (results/bench, 2026-11-23 09:12 UTC on "
         "AMD EPYC (x86_64))"
     )
-    (kept,) = answers.cross_checked([quiet], {"results": [loaded]})
-    assert not answers.timing(kept).noisy  # the quiet one stands
+    (kept,) = release_verdicts.cross_checked([quiet], {"results": [loaded]})
+    assert not release_verdicts.timing(kept).noisy  # the quiet one stands
     other_host = _run(36.9, 4.0, "2026-11-23T03:03:48+00:00", cpu="Intel Xeon")
-    (alone,) = answers.cross_checked([other_host], {"results/bench": [quiet]})
-    assert answers.timing(alone).disagrees is None  # another CPU: another thing
+    (alone,) = release_verdicts.cross_checked([other_host], {"results/bench": [quiet]})
+    assert release_verdicts.timing(alone).disagrees is None  # another CPU: another thing
 
 
 def test_no_two_unmarked_published_latencies_of_one_module_disagree():
-    by_module: dict[tuple, list[tuple[str, answers.Timing]]] = {}
+    by_module: dict[tuple, list[tuple[str, release_verdicts.Timing]]] = {}
     for log in sorted(RESULTS.glob("**/results.jsonl")):
-        for r in latest_by_job(answers.read(log)).values():
-            t = answers.timing(r) if r.stage == "run" and r.status is Status.OK else None
+        for r in latest_by_job(release_verdicts.read(log)).values():
+            t = release_verdicts.timing(r) if r.stage == "run" and r.status is Status.OK else None
             if t is not None and t.low is not None and not t.noisy:
-                by_module.setdefault(answers._same_module(r), []).append((f"{log.parent.name}:{r.job}", t))
+                by_module.setdefault(release_verdicts._same_module(r), []).append(
+                    (f"{log.parent.name}:{r.job}", t)
+                )
     assert by_module
     disagreeing = [
         (a, b)

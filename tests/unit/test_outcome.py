@@ -9,7 +9,7 @@ from iree_matrix import __version__
 from iree_matrix.core import outcome, processes
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.results import ResultsLog, Status
-from iree_matrix.run import armv6_smoke
+from iree_matrix.execution import pi_zero_session
 
 
 def test_exceptions_become_statuses():
@@ -33,8 +33,8 @@ def test_a_record_says_when_where_and_by_which_version():
 def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatch, tmp_path: Path):
     """The issue's own case: the hello world's cross-gcc hangs. It used to escape as a traceback."""
     from iree_matrix import images
-    from iree_matrix.boards import arm
     from iree_matrix.core import containers
+    from iree_matrix.source_builds import armv6_hello
 
     class Bases:
         def __init__(self, root: Path) -> None:
@@ -44,16 +44,16 @@ def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatc
             return object()
 
     def run(argv, **kwargs):
-        assert argv[0] == arm.CROSS_GCC  # the compiler is the first command the hello world runs
+        assert argv[0] == armv6_hello.CROSS_GCC  # the compiler is the first command the hello world runs
         raise processes.Timeout(argv, 120.0, "cc1: still thinking")
 
     monkeypatch.setattr(containers, "require", lambda: None)
     monkeypatch.setattr(images, "Bases", Bases)
-    monkeypatch.setattr(armv6_smoke, "base_environment", lambda name, base: object())
+    monkeypatch.setattr(pi_zero_session, "base_environment", lambda name, base: object())
     monkeypatch.setattr(processes, "run", run)
     log = ResultsLog(tmp_path / "results.jsonl")
-    record = armv6_smoke.hello(tmp_path / "cache", log)
+    record = pi_zero_session.hello(tmp_path / "cache", log)
     assert (record.status, record.error_class) == (Status.TIMEOUT, "timeout")
-    assert arm.CROSS_GCC in record.message and "cc1: still thinking" in record.message
-    assert [r.job for r in log] == [armv6_smoke.HELLO_JOB]
+    assert armv6_hello.CROSS_GCC in record.message and "cc1: still thinking" in record.message
+    assert [r.job for r in log] == [pi_zero_session.HELLO_JOB]
     assert record.labels == {"arch": "armv6-arm1176jzf-s", "compiler": "gcc-arm-linux-gnueabi"}

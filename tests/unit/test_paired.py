@@ -12,7 +12,7 @@ import pytest
 from iree_matrix.answers import calibration, search
 from iree_matrix.core import host, stats
 from iree_matrix.core.results import Record, Status
-from iree_matrix.run import abtest
+from iree_matrix.execution import abtest
 
 
 def test_a_consistent_five_percent_slowdown_over_eight_rounds_is_slower() -> None:

@@ -6,8 +6,8 @@ import io
 import time
 
 from iree_matrix.core.results import Record, Status
+from iree_matrix.execution.progress import REUSED_SECONDS, UNKNOWN_STAGE_SECONDS, Estimates, Progress
 from iree_matrix.matrix.plan import EnvSpec, Job
-from iree_matrix.run.progress import REUSED_SECONDS, UNKNOWN_STAGE_SECONDS, Estimates, Progress
 
 ENV = EnvSpec("compiler", "3.11", (), "c")
 
@@ -75,7 +75,7 @@ def test_on_a_terminal_a_live_status_line_stays_under_the_log():
 
 
 def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_factor():
-    from iree_matrix.run.progress import StageTimes
+    from iree_matrix.execution.progress import StageTimes
 
     published = StageTimes({}, {("compile", "yolox"): 100.0, ("run", "yolox"): 4.0}, {"export": 15.0})
     compile_a, compile_b, run = (
@@ -114,8 +114,8 @@ def test_a_stored_job_that_runs_after_all_does_not_stretch_its_stage():
 def test_a_mixed_run_adds_image_time_only_to_its_foreign_installs():
     """`--backend mixed`: this host's environments are venvs, the foreign CPUs' are Docker images
     (each built from a base image the first time): only those installs expect an image build."""
+    from iree_matrix.execution.progress import DOCKER_BASE_IMAGE_SECONDS, DOCKER_IMAGE_SECONDS
     from iree_matrix.iree import targets
-    from iree_matrix.run.progress import DOCKER_BASE_IMAGE_SECONDS, DOCKER_IMAGE_SECONDS
 
     host = targets.host_arch()
     foreign = "armv6" if host != "armv6" else "x86_64"

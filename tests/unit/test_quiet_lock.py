@@ -24,9 +24,9 @@ import pytest
 from iree_matrix.core import locks
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.execution.execute import Executor, Options, job_log
+from iree_matrix.execution.progress import Progress
 from iree_matrix.matrix import plan
-from iree_matrix.run.execute import Executor, Options, job_log
-from iree_matrix.run.progress import Progress
 from iree_matrix.stages.base import StageBase
 from tests.unit.test_execute import FakeBackend
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from iree_matrix.core import locks
 from iree_matrix.core.results import Record, Status
+from iree_matrix.execution.progress import Estimates, Progress, StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
-from iree_matrix.run.progress import Estimates, Progress, StageTimes
 
 
 def test_the_overrun_limit_is_far_past_the_expected_time():

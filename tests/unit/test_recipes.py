@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.boards import cortex_m, runtime_build
 from iree_matrix.commands import show
 from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.report import recipes
+from iree_matrix.source_builds import cmake_runtime, cortex_m
 
 REPO = Path(__file__).resolve().parents[2]
 ARMV6 = REPO / "results" / "armv6"
@@ -56,7 +56,7 @@ def test_the_pi_zero_recipe_has_the_flags_the_issue_found_missing() -> None:
 def test_docs_arm_names_each_releases_own_cmake_switches() -> None:
     text = (REPO / "docs" / "arm.md").read_text()
     for release in ("3.3.0", "3.7.0", "3.9.0", "3.10.0", "3.11.0"):
-        for flag in runtime_build.release_cmake(release, "armv6"):
+        for flag in cmake_runtime.release_cmake(release, "armv6"):
             assert flag in text, (release, flag)
 
 
@@ -99,12 +99,12 @@ def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> N
         ran.append(list(argv))
         return processes.Completed(tuple(argv), 0, "", "", 0.0)
 
-    src = runtime_build.Source("x", tmp_path / "iree", "tarball:0")
+    src = cmake_runtime.Source("x", tmp_path / "iree", "tarball:0")
     with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing
-        runtime_build.build_into(
+        cmake_runtime.build_into(
             src, "armv6", "static", tmp_path / "out", ident={}, variants=("static",),
             host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
-            release_flags=runtime_build.release_cmake("3.7.0", "armv6"),
+            release_flags=cmake_runtime.release_cmake("3.7.0", "armv6"),
         )  # fmt: skip
     steps = recipes.runtime_build_steps(
         "3.7.0", "armv6", ("static",), src=str(src.tree), build=str(tmp_path / "out"),

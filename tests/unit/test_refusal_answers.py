@@ -8,9 +8,9 @@ import io
 from iree_matrix.core import refusals
 from iree_matrix.core.outcome import Outcome, record
 from iree_matrix.core.results import Status
+from iree_matrix.execution.execute import Summary
+from iree_matrix.execution.progress import Progress
 from iree_matrix.matrix.plan import EnvSpec, Job
-from iree_matrix.run.execute import Summary
-from iree_matrix.run.progress import Progress
 
 ENV = EnvSpec("runtime", "3.11", (), "r")
 BYTECODE = (

@@ -79,14 +79,17 @@ def test_every_load_refusal_is_incompatible_module(output):
 
 
 def test_a_date_runtimes_refusal_reads_as_one_line():
-    from iree_matrix.answers import answers
+    from iree_matrix.answers import release_verdicts
 
     assert (
-        answers.refusal_reason(DATE_REFUSALS[0])
+        release_verdicts.refusal_reason(DATE_REFUSALS[0])
         == "FlatBuffer verification failed: vector count exceeds representable vector size"
     )
-    assert answers.refusal_reason(DATE_REFUSALS[3]) == "no type registered with name '!hal.file'"
-    assert answers.refusal_reason(DATE_REFUSALS[4]) == "no function hal.ex.shared_device exported by module"
+    assert release_verdicts.refusal_reason(DATE_REFUSALS[3]) == "no type registered with name '!hal.file'"
+    assert (
+        release_verdicts.refusal_reason(DATE_REFUSALS[4])
+        == "no function hal.ex.shared_device exported by module"
+    )
 
 
 def test_a_crash_after_loading_is_a_run_error():
@@ -95,19 +98,19 @@ def test_a_crash_after_loading_is_a_run_error():
 
 def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():
     """Records from before the executable-version phrase was known say `run-error`."""
-    from iree_matrix.answers import answers
+    from iree_matrix.answers import release_verdicts
     from iree_matrix.core.results import Record, Status
 
     record = Record("run:x", "run", "x", "k", Status.FAIL, {}, error_class="run-error", message=REFUSALS[-1])
-    assert answers.load_of(record) is answers.Load.REFUSES
+    assert release_verdicts.load_of(record) is release_verdicts.Load.REFUSES
     assert (
-        answers.refusal_reason(record.message)
+        release_verdicts.refusal_reason(record.message)
         == "executable does not support this version of the runtime (00000006)"
     )
     crash = Record(
         "run:y", "run", "y", "k", Status.FAIL, {}, error_class="run-error", message="Segmentation fault"
     )
-    assert answers.load_of(crash) is answers.Load.UNKNOWN
+    assert release_verdicts.load_of(crash) is release_verdicts.Load.UNKNOWN
 
 
 def test_a_stored_run_error_with_a_refusals_words_is_read_as_incompatible_module(tmp_path):

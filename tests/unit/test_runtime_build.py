@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.boards import runtime_build as rb
 from iree_matrix.core.errors import UserError
 from iree_matrix.iree import targets
+from iree_matrix.source_builds import cmake_runtime as rb
 from iree_matrix.stages.run import float_abi_problem
 
 IDENT = {
@@ -95,7 +95,7 @@ def test_float_abi_mismatch_is_found_before_running():
 def test_releases_that_fetch_libbacktrace_build_without_it_and_older_keys_stay():
     """3.10.0 and 3.11.0 clone libbacktrace while configuring (offline: "could not find git");
     3.9.0 and older need nothing more, and keep their build keys."""
-    from iree_matrix.boards import runtime_build as rb
+    from iree_matrix.source_builds import cmake_runtime as rb
 
     assert rb.release_cmake("3.11.0") == rb.release_cmake("3.10.0") == ("-DIREE_ENABLE_LIBBACKTRACE=OFF",)
     assert rb.release_cmake("3.9.0") == rb.release_cmake("3.3.0") == rb.release_cmake("3.9.0", "armv6") == ()
@@ -113,7 +113,7 @@ def test_releases_that_fetch_libbacktrace_build_without_it_and_older_keys_stay()
 
 
 def test_a_build_that_needs_a_submodule_the_source_lacks_says_which_and_how_to_add_it(tmp_path):
-    from iree_matrix.boards import runtime_build as rb
+    from iree_matrix.source_builds import cmake_runtime as rb
 
     (tmp_path / "third_party" / "printf").mkdir(parents=True)
     (tmp_path / "third_party" / "flatcc" / "src").mkdir(parents=True)
@@ -124,7 +124,7 @@ def test_a_build_that_needs_a_submodule_the_source_lacks_says_which_and_how_to_a
 
 
 def test_a_clone_of_a_release_fetches_the_submodules_its_runtime_configures():
-    from iree_matrix.boards.runtime_build import runtime_submodules
+    from iree_matrix.source_builds.cmake_runtime import runtime_submodules
 
     assert "third_party/printf" in runtime_submodules("3.11.0")
     assert "third_party/printf" not in runtime_submodules("3.10.0")

@@ -544,7 +544,7 @@ def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before
     few candidates; stored runs reused cost nothing, and a sitting that measured none keeps the
     estimate it had."""
     from iree_matrix.commands import search as command
-    from iree_matrix.run.execute import Summary
+    from iree_matrix.execution.execute import Summary
 
     def rec(job: str) -> Record:
         return Record(job, job.partition(":")[0], "m", "k", Status.OK, {}, {})

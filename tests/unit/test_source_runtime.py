@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.boards import runtime_build as rb
 from iree_matrix.commands import workflow
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Entry
+from iree_matrix.execution import pi_zero_session
 from iree_matrix.iree import versions
 from iree_matrix.matrix import plan, spec
-from iree_matrix.run import armv6_smoke
+from iree_matrix.source_builds import cmake_runtime as rb
 from iree_matrix.stages.base import Context, built_env
 from iree_matrix.stages.run import device_flags
 from iree_matrix.stages.runtime_build import RuntimeBuildStage
@@ -125,7 +125,7 @@ def test_device_flags(tmp_path):
 
 def test_the_smoke_builds_the_dynamic_twin_of_a_static_board_runtime(tmp_path):
     matrix = _spec(tmp_path, runtime="src:3.9.0+static", arch="armv6")
-    ids = [j.id for j in armv6_smoke.with_dynamic_twins(stages.plan(matrix), matrix).jobs]
+    ids = [j.id for j in pi_zero_session.with_dynamic_twins(stages.plan(matrix), matrix).jobs]
     assert ids[:3] == [
         "runtime-build:src:3.9.0/x86_64",
         "runtime-build:src:3.9.0+static/armv6",
@@ -150,7 +150,7 @@ def _tarball(tmp_path: Path, release: str) -> Path:
 def test_the_smoke_puts_armv6_cells_without_a_runtime_on_a_static_source_build(tmp_path):
     source = str(_tarball(tmp_path, "3.9.0"))
     matrix = _spec(tmp_path, arch=["armv6", "x86_64"], compiler=["3.9.0", "3.13.0"], iree_source=source)
-    cells = armv6_smoke.on_source_runtime(matrix, tmp_path / "cache").cells
+    cells = pi_zero_session.on_source_runtime(matrix, tmp_path / "cache").cells
     assert {(c.arch, c.runtime) for c in cells} == {
         ("armv6-arm1176jzf-s", "src:3.9.0+static"),
         ("x86_64", "3.9.0"),
@@ -165,7 +165,7 @@ def test_the_smoke_without_a_reachable_source_stops_in_one_line_naming_the_fix(t
 
     matrix = _spec(tmp_path, arch=["armv6"], iree_source="git+https://example.invalid/iree@v3.9.0")
     with pytest.raises(UserError) as err:
-        armv6_smoke.on_source_runtime(matrix, tmp_path / "cache")
+        pi_zero_session.on_source_runtime(matrix, tmp_path / "cache")
     message = str(err.value)
     assert "\n" not in message and message.startswith("no runtime source for 3.9.0: cannot clone")
     assert "fatal:" in message and "--iree-source [3.9.0=]PATH" in message and rb.SOURCE_ENV in message
@@ -180,7 +180,7 @@ def test_the_smokes_own_source_runtime_without_any_source_stops_in_one_line_too(
     monkeypatch.setattr(spec_module.versions, "DEFAULT_IREE_GIT", "git+https://example.invalid/iree")
     matrix = _spec(tmp_path, arch=["armv6"], runtime=["src:3.9.0+static"])
     with pytest.raises(UserError) as err:
-        armv6_smoke.on_source_runtime(matrix, tmp_path / "cache")
+        pi_zero_session.on_source_runtime(matrix, tmp_path / "cache")
     assert str(err.value).startswith("no runtime source for 3.9.0: cannot clone git+https://example.invalid")
 
 

@@ -1,4 +1,4 @@
-"""The progress estimate's published basis ships as a small summary (run/stage_times.json), not as
+"""The progress estimate's published basis ships as a small summary (execution/stage_times.json), not as
 the published logs (issue #40 item 5): it is current with results/, and the estimate reads it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from iree_matrix.core.results import ResultsLog
-from iree_matrix.run import progress, stage_times
+from iree_matrix.execution import progress, stage_times
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_the_shipped_summary_is_current_with_the_published_results():
     made = stage_times.render(stage_times.of_published(REPO / "results"))
     assert stage_times.SUMMARY.read_text() == made, (
-        "run/stage_times.json is stale: regenerate it with `nox -s stage_times` "
-        "(python -m iree_matrix.run.stage_times results) after publishing"
+        "execution/stage_times.json is stale: regenerate it with `nox -s stage_times` "
+        "(python -m iree_matrix.execution.stage_times results) after publishing"
     )
 
 

@@ -15,10 +15,10 @@ from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.hashing import digest
 from iree_matrix.core.results import ResultsLog
+from iree_matrix.execution.execute import Executor
 from iree_matrix.iree import targets
 from iree_matrix.matrix import spec
 from iree_matrix.matrix.plan import Plan
-from iree_matrix.run.execute import Executor
 
 REPO = Path(__file__).resolve().parents[2]
 PINS = Path(__file__).parent / "data" / "plans.json"

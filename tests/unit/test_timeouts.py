@@ -15,11 +15,11 @@ from iree_matrix.commands import workflow
 from iree_matrix.core import outcome, processes
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
+from iree_matrix.execution.progress import Estimates, Progress, StageTimes
+from iree_matrix.execution.stage_times import StageTimes as Times
 from iree_matrix.iree import hints
 from iree_matrix.matrix import spec
 from iree_matrix.matrix.plan import EnvSpec, Job
-from iree_matrix.run.progress import Estimates, Progress, StageTimes
-from iree_matrix.run.stage_times import StageTimes as Times
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 

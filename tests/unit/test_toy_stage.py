@@ -17,8 +17,8 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix import plan, spec
-from iree_matrix.run.execute import Executor, Options
 from tests.unit.test_execute import FakeBackend
 
 REPO = Path(__file__).resolve().parents[2]

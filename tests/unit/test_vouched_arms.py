@@ -14,7 +14,7 @@ import pytest
 
 from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Store
-from iree_matrix.run import abtest
+from iree_matrix.execution import abtest
 
 TOOL = b"#!/bin/sh\necho an iree-benchmark-module stand-in\n"
 

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, answers, exporters, roofline
+from iree_matrix.answers import advice, exporters, release_verdicts, roofline
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.results import Record, latest_by_job
 
@@ -35,23 +35,23 @@ def derive(
     """The document for `records` (newest record per job wins), with the answers per function and
     CPU identity `advised` beside them (the set's answers/ folder: results/answers)."""
     latest = list(latest_by_job(records).values())
-    arch = answers.main_arch(latest)
-    runs = answers.Runs.of(latest, arch=arch)
+    arch = release_verdicts.main_arch(latest)
+    runs = release_verdicts.Runs.of(latest, arch=arch)
     return {
         "schema": COMPAT_SCHEMA,
         "source": _source(source, len(latest)),
         "arch": arch,
         "noise": {
-            "load_cores": answers.NOISY_LOAD,
-            "spread": answers.NOISY_SPREAD,
-            "ratio": answers.NOISE_RATIO,
+            "load_cores": release_verdicts.NOISY_LOAD,
+            "spread": release_verdicts.NOISY_SPREAD,
+            "ratio": release_verdicts.NOISE_RATIO,
         },
-        "module_versions": answers.module_versions(runs),
-        "windows": [_window(w) for w in answers.windows(runs)],
-        "pairs": [_pair(p) for _, p in sorted(answers.pairs(runs).items(), key=_pair_order)],
-        "models": [_recommendation(r) for r in answers.recommendations(runs)],
-        "regressions": [_plain(r) for r in answers.regressions(runs)],
-        "identical_exports": [_plain(s) for s in answers.identical_exports(runs)],
+        "module_versions": release_verdicts.module_versions(runs),
+        "windows": [_window(w) for w in release_verdicts.windows(runs)],
+        "pairs": [_pair(p) for _, p in sorted(release_verdicts.pairs(runs).items(), key=_pair_order)],
+        "models": [_recommendation(r) for r in release_verdicts.recommendations(runs)],
+        "regressions": [_plain(r) for r in release_verdicts.regressions(runs)],
+        "identical_exports": [_plain(s) for s in release_verdicts.identical_exports(runs)],
         **_exporters(latest),
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
         **({"answers": [_answer(a, source) for a in advised]} if advised else {}),
@@ -116,12 +116,12 @@ def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
     return out
 
 
-def _pair_order(item: tuple[tuple[str, str], answers.Pair]) -> tuple[Any, ...]:
+def _pair_order(item: tuple[tuple[str, str], release_verdicts.Pair]) -> tuple[Any, ...]:
     (compiler, runtime), _ = item
-    return (answers.version_key(runtime), answers.version_key(compiler))
+    return (release_verdicts.version_key(runtime), release_verdicts.version_key(compiler))
 
 
-def _window(w: answers.Window) -> dict[str, Any]:
+def _window(w: release_verdicts.Window) -> dict[str, Any]:
     return {
         "runtime": w.runtime,
         "low": w.low,
@@ -134,11 +134,11 @@ def _window(w: answers.Window) -> dict[str, Any]:
     }
 
 
-def _pair(p: answers.Pair) -> dict[str, Any]:
+def _pair(p: release_verdicts.Pair) -> dict[str, Any]:
     return {**_plain(p), "load": p.load.value}
 
 
-def _release(r: Optional[answers.ReleaseResult]) -> Optional[dict[str, Any]]:
+def _release(r: Optional[release_verdicts.ReleaseResult]) -> Optional[dict[str, Any]]:
     if r is None:
         return None
     # `via` is the query's (a lowered form answering for the exporter's MLIR); the recommendations
@@ -146,7 +146,7 @@ def _release(r: Optional[answers.ReleaseResult]) -> Optional[dict[str, Any]]:
     return {k: v for k, v in _plain(r).items() if k != "via"}
 
 
-def _recommendation(r: answers.Recommendation) -> dict[str, Any]:
+def _recommendation(r: release_verdicts.Recommendation) -> dict[str, Any]:
     return {
         "model": r.model,
         "functions": list(r.functions),

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import release_verdicts
 from iree_matrix.core.results import Index, Record, Status
 
 TEXT, BYTECODE = "text", "bytecode"
@@ -57,13 +57,15 @@ class ExporterAnswer:
     exit_hang: str = ""
 
     def compilers(self, form: str, *, taking: bool = True) -> list[str]:
-        return answers.sorted_versions(t.compiler for t in self.takes if t.form == form and t.takes == taking)
+        return release_verdicts.sorted_versions(
+            t.compiler for t in self.takes if t.form == form and t.takes == taking
+        )
 
 
 def exporter_answers(records: Iterable[Record], profile: str = "default") -> list[ExporterAnswer]:
     """One answer per (function, exporter environment), on the main architecture and `profile`."""
     index = Index.of(records)
-    arch = answers.main_arch(index.by_job.values())
+    arch = release_verdicts.main_arch(index.by_job.values())
     compiles: dict[tuple[str, str], list[Record]] = {}
     for (model, exporter, p, a, _), r in [*index.compiles.items(), *index.bytecode.items()]:
         if p == profile and a in (arch, ""):
@@ -87,7 +89,9 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                     form=form,
                     status=c.status.value,
                     run=run.status.value if run is not None else None,
-                    words=answers.clip(answers.first_line(problem.message), 300) if problem else "",
+                    words=release_verdicts.clip(release_verdicts.first_line(problem.message), 300)
+                    if problem
+                    else "",
                     job=c.job,
                 )
             )
@@ -100,14 +104,14 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                 turbine=export.label.turbine,
                 importer=export.metric.importer or "",
                 export=export.status.value,
-                export_words=answers.clip(answers.first_line(export.message), 300)
+                export_words=release_verdicts.clip(release_verdicts.first_line(export.message), 300)
                 if export.status is not Status.OK
                 else "",
                 export_job=export.job,
                 mlir_sha256=export.metric.mlir_sha256 or "",
                 mlirbc_sha256=export.metric.mlirbc_sha256 or "",
-                takes=tuple(sorted(takes, key=lambda t: (answers.version_key(t.compiler), t.form))),
-                exit_hang=answers.first_line(export.message) if export.metric.exit_hang else "",
+                takes=tuple(sorted(takes, key=lambda t: (release_verdicts.version_key(t.compiler), t.form))),
+                exit_hang=release_verdicts.first_line(export.message) if export.metric.exit_hang else "",
             )
         )
     return out
@@ -116,9 +120,9 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
 def _order(export: Record) -> tuple[Any, ...]:
     return (
         export.label.model,
-        answers.version_key(export.label.turbine),
-        answers.version_key(export.label.torch),
-        answers.version_key(export.label.python),
+        release_verdicts.version_key(export.label.turbine),
+        release_verdicts.version_key(export.label.torch),
+        release_verdicts.version_key(export.label.python),
         export.label.exporter,
     )
 
@@ -172,7 +176,7 @@ def bytecode_refusals(found: Sequence[ExporterAnswer]) -> list[Refusal]:
                 compilers.add(t.compiler)
                 functions.add(a.function)
     return [
-        Refusal(exporter, importer, tuple(answers.sorted_versions(c)), words, tuple(sorted(f)))
+        Refusal(exporter, importer, tuple(release_verdicts.sorted_versions(c)), words, tuple(sorted(f)))
         for (exporter, words), (importer, c, f) in sorted(groups.items())
     ]
 

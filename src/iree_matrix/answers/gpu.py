@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import release_verdicts
 from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.errors import UserError
@@ -106,7 +106,7 @@ _STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
 def own_runtime_run(compiler: str, ran: Sequence[Record]) -> Optional[Record]:
     """Of a module's runs, the one on its own release's runtime, or its line's stand-in for a release
     without one (3.7.1 on 3.7.0): `answers.own_run`, as the CPU tables pick it; else the first."""
-    own = answers.own_run({answers.run_runtime(r): r for r in ran}, compiler)
+    own = release_verdicts.own_run({release_verdicts.run_runtime(r): r for r in ran}, compiler)
     return own or (ran[0] if ran else None)
 
 
@@ -119,7 +119,7 @@ def _one_function(
         ran = [r for c, r in runs.items() if (c + "/").startswith(compiled.cell + "/")]
         rows.append((compiled, own_runtime_run(compiled.label.compiler, ran)))
         crossed += [(compiled, r) for r in ran]
-    rows.sort(key=lambda row: answers.version_key(row[0].label.compiler))
+    rows.sort(key=lambda row: release_verdicts.version_key(row[0].label.compiler))
     found = _answer(question, name, label, rows)
     if len({(c.cell, r.label.runtime) for c, r in crossed}) <= len(rows):
         return found  # each module on one runtime: no cross to tell
@@ -138,11 +138,11 @@ def _one_function(
     )
 
 
-# A runtime-cross pair's outcome, in `query load`'s words (answers.Load) — the one vocabulary of this
+# A runtime-cross pair's outcome, in `query load`'s words (release_verdicts.Load) — the one vocabulary of this
 # answer's lines and data and of the site's GPU page (whose colours these states key): the runtime
 # loads the module and it matches torch, refuses it (in its own words), or was not asked here (no
 # device it can see); any other failure is its run's status (fail, mismatch, timeout).
-LOADS, REFUSES, NOT_RUN = answers.Load.LOADS.value, answers.Load.REFUSES.value, "not_run"
+LOADS, REFUSES, NOT_RUN = release_verdicts.Load.LOADS.value, release_verdicts.Load.REFUSES.value, "not_run"
 
 
 def cross_state(run: Record) -> str:
@@ -160,7 +160,7 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
     """The runtime cross: compiler A's module on runtime B, for every pair the records hold: the
     runtimes that ran it and matched torch, the refusals (the runtime's reason), the pairs not run
     here (a runtime that hides the only device: it cannot be asked), and any other failure."""
-    key = answers.version_key
+    key = release_verdicts.version_key
     pairs = sorted(pairs, key=lambda p: (key(p[1].label.runtime), key(p[0].label.compiler)))
     ran: dict[str, list[str]] = {}
     refused: dict[str, list[str]] = {}
@@ -276,18 +276,21 @@ def _sizes(built: Sequence[tuple[Record, Optional[Record]]]) -> str:
     return f" (module {size}{took})"
 
 
-def compile_words(r: Record, limit: int = answers.MAX_REASON_CHARS) -> str:
+def compile_words(r: Record, limit: int = release_verdicts.MAX_REASON_CHARS) -> str:
     """Why a GPU compile did not succeed, in words: "skipped: " and the skip's reason, else its status
     and first error (and its op), clipped to `limit` characters (the report's table allows more)."""
     if r.status is Status.SKIP:
-        return "skipped: " + answers.clip(answers.first_line(r.message or ""), limit)
+        return "skipped: " + release_verdicts.clip(release_verdicts.first_line(r.message or ""), limit)
     found = compile_errors.of_record(r.metrics, r.message)
-    words = found.text() if found is not None else answers.first_line(r.message or "") or r.status.value
-    return f"{r.status.value}: {answers.clip(words, limit)}"
+    words = (
+        found.text() if found is not None else release_verdicts.first_line(r.message or "") or r.status.value
+    )
+    return f"{r.status.value}: {release_verdicts.clip(words, limit)}"
 
 
 def _run_words(r: Record) -> str:
-    return f"{r.status.value}: {answers.clip(answers.first_line(r.message or ''), answers.MAX_REASON_CHARS)}"
+    words = release_verdicts.first_line(r.message or "")
+    return f"{r.status.value}: {release_verdicts.clip(words, release_verdicts.MAX_REASON_CHARS)}"
 
 
 def _unrun_words(r: Optional[Record]) -> str:
@@ -295,8 +298,8 @@ def _unrun_words(r: Optional[Record]) -> str:
         return "no run recorded"
     if r.status is Status.NOT_RUN:
         return "the compile's module was not run"
-    words = answers.first_line(r.message or "").removeprefix("not run: ") or "skipped"
-    return answers.clip(words, answers.MAX_REASON_CHARS)
+    words = release_verdicts.first_line(r.message or "").removeprefix("not run: ") or "skipped"
+    return release_verdicts.clip(words, release_verdicts.MAX_REASON_CHARS)
 
 
 def _latency(r: Record) -> str:

@@ -172,7 +172,7 @@ class SearchPick:
 def _search_picks(root: Path) -> list[SearchPick]:
     """The flag searches' results in the published sets whose timings name their CPU identity (a
     set whose records do not is left out: its picks were made on a CPU no one can name)."""
-    from iree_matrix.answers import answers, identities
+    from iree_matrix.answers import identities, release_verdicts
 
     found = []
     for path in sorted(root.glob("*/search.json")):
@@ -181,7 +181,7 @@ def _search_picks(root: Path) -> list[SearchPick]:
         except (OSError, ValueError):
             continue
         log = path.parent / "results.jsonl"
-        records = answers.read(log) if log.is_file() else []
+        records = release_verdicts.read(log) if log.is_file() else []
         identity = identities.main_identity(records) or ""
         if not identity or identity.startswith("legacy:"):
             continue
@@ -320,8 +320,8 @@ def _sitting(
     from iree_matrix.core import host, locks
     from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.results import Status
+    from iree_matrix.execution import abtest, sitting
     from iree_matrix.iree import flags as iree_flags
-    from iree_matrix.run import abtest, sitting
 
     releases = {plan.release, *(release for release, _, _ in plan.rivals)}
     runs = [
@@ -467,7 +467,7 @@ def _run_of(runs: Sequence[Any], model: str, function: str, profile: str, releas
 
 def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
     """Byte-identical modules are one program: timed once, the others point at it."""
-    from iree_matrix.run import sitting
+    from iree_matrix.execution import sitting
 
     first: dict[str, str] = {}
     kept = []

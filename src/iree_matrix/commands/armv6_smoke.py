@@ -1,5 +1,6 @@
 """`iree-matrix armv6-smoke`: a Raspberry Pi Zero (ARM1176) under qemu — the C hello world, IREE's
-runtime built from source, then the armv6 matrix (the tables are `iree_matrix.run.armv6_smoke`'s)."""
+runtime built from source, then the armv6 matrix (the tables are
+`iree_matrix.execution.pi_zero_session`'s)."""
 
 from __future__ import annotations
 
@@ -25,16 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.run import armv6_smoke
+    from iree_matrix.execution import pi_zero_session
 
     cache = args.cache or default_cache()
-    transform = None if args.armv6_runtime else (lambda m: armv6_smoke.on_source_runtime(m, cache))
+    transform = None if args.armv6_runtime else (lambda m: pi_zero_session.on_source_runtime(m, cache))
     loaded = load_plan(args, "armv6.toml", transform)
     the_plan = loaded.plan
     if not args.armv6_runtime:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
         # need from the board's C library (and the native build whose host tools both need).
-        the_plan = armv6_smoke.with_dynamic_twins(the_plan, loaded.matrix)
+        the_plan = pi_zero_session.with_dynamic_twins(the_plan, loaded.matrix)
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     if args.list:
         print(stages.describe(the_plan))
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     hello = None
     if not args.no_hello:
         print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
-        hello = armv6_smoke.hello(cache, results)
-        print(armv6_smoke.hello_table(hello), end="\n\n")
+        hello = pi_zero_session.hello(cache, results)
+        print(pi_zero_session.hello_table(hello), end="\n\n")
     log.info(
         "== IREE's runtime from source (native for its host tools, armv6 static and dynamic; stored after "
         "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
@@ -51,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
     loaded = dataclasses.replace(loaded, plan=the_plan)
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
     print("\n== runtime builds")
-    print(armv6_smoke.builds_table(summary.records))
+    print(pi_zero_session.builds_table(summary.records))
     print("\n== armv6 summary")
-    print(armv6_smoke.summary_table(summary.records))
+    print(pi_zero_session.summary_table(summary.records))
     if hello is not None and hello.status is not Status.OK:
         return 1
     return code

@@ -165,13 +165,13 @@ def has_performance(results_dir: Path) -> bool:
 
 def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
     from iree_matrix import stages
-    from iree_matrix.answers import answers, compat
+    from iree_matrix.answers import compat, release_verdicts
     from iree_matrix.report import site, write_compatibility
 
     source = results_dir / "results.jsonl"
     # Read once: COMPATIBILITY.md and compat.json are rendered from these records; the site and
     # PERFORMANCE.md read the same log through the same parse (results.read_log).
-    records = answers.read(source)
+    records = release_verdicts.read(source)
     out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names())
     say(f"report: {out}")
     say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source)}")

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from iree_matrix.core import formats
     from iree_matrix.core.errors import UserError
     from iree_matrix.envs import cache_usage
-    from iree_matrix.run.execute import run_lock
+    from iree_matrix.execution.execute import run_lock
 
     cache = args.cache or cache_usage.default_cache()
     if args.action == "du":

@@ -19,7 +19,7 @@ from iree_matrix.core.errors import UserError
 
 if TYPE_CHECKING:
     from iree_matrix.core.results import Record
-    from iree_matrix.run.progress import Steps
+    from iree_matrix.execution.progress import Steps
 
 logger = console.logger(__name__)
 
@@ -52,11 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.answers import answers, calibration, identities
+    from iree_matrix.answers import calibration, identities, release_verdicts
     from iree_matrix.core import host, stats
     from iree_matrix.core.results import latest_by_job
-    from iree_matrix.run import abtest
-    from iree_matrix.run.progress import Steps, cost, load_factor
+    from iree_matrix.execution import abtest
+    from iree_matrix.execution.progress import Steps, cost, load_factor
 
     if args.pairs < 1 or args.rounds < 6 or args.repetitions < 1 or args.controls < 0:
         raise UserError(
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
     here = host.identity()
     found = []
-    latest = list(latest_by_job(answers.read(source)).values())
+    latest = list(latest_by_job(release_verdicts.read(source)).values())
     for record in calibration.candidates(latest, args.max_call_ms):
         if host.identity_of(record.host) != here:
             continue  # another machine's module may be built for a CPU this one lacks
@@ -150,7 +150,7 @@ def _pairs(
     steps: Steps,
 ) -> None:
     """Time the null pairs, then the controls, each kept in `data` (and PARTIAL) as it finishes."""
-    from iree_matrix.run import abtest
+    from iree_matrix.execution import abtest
 
     with tempfile.TemporaryDirectory(prefix="iree-matrix-calibrate-") as tmp:
         for i, record in enumerate(nulls, 1):

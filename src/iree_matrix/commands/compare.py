@@ -40,12 +40,12 @@ def run(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
-    from iree_matrix.answers import answers, calibration, identities
+    from iree_matrix.answers import calibration, identities, release_verdicts
     from iree_matrix.core import host, locks
     from iree_matrix.core.atomic_files import write_atomically
     from iree_matrix.core.results import latest_by_job
-    from iree_matrix.run import abtest
-    from iree_matrix.run.progress import Steps, cost, load_factor
+    from iree_matrix.execution import abtest
+    from iree_matrix.execution.progress import Steps, cost, load_factor
 
     if args.rounds < 6 or args.repetitions < 1:
         raise UserError(
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     source = args.results_dir / "results.jsonl"
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass --results-dir, e.g. runs/default)")
-    records = list(latest_by_job(answers.read(source)).values())
+    records = list(latest_by_job(release_verdicts.read(source)).values())
     pairs = calibration.matched(records, args.a, args.b)
     if not pairs:
         raise UserError(
@@ -135,7 +135,7 @@ def _compared(
     import statistics
 
     from iree_matrix.core import formats, host
-    from iree_matrix.run import abtest
+    from iree_matrix.execution import abtest
 
     if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
         return [function, "", "", "", "not comparable: measured on another CPU identity"]

@@ -12,7 +12,7 @@ from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan, with_
 from iree_matrix.core.results import ResultsLog
 
 if TYPE_CHECKING:
-    from iree_matrix.run.execute import Summary
+    from iree_matrix.execution.execute import Summary
 
 NAME = "matrix"
 HELP = "plan and run a matrix, then write the report"

@@ -62,12 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iree_matrix.answers import answers, query
+    from iree_matrix.answers import query, release_verdicts
 
     path = args.results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
-    records = answers.read(path)
+    records = release_verdicts.read(path)
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all" (#51)
         value = getattr(args, option, None)
         if value is not None and not str(value).strip():

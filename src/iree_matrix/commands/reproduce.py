@@ -31,9 +31,9 @@ from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.execution.progress import Steps, cost
 from iree_matrix.iree import flags
 from iree_matrix.matrix import models
-from iree_matrix.run.progress import Steps, cost
 
 logger = console.logger(__name__)
 
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     """What re-creating a cell costs here now: its published stages' own times and an install per
     environment (the published median), scaled by the load as the matrix's first estimate is."""
-    from iree_matrix.run.progress import load_factor, published_times
+    from iree_matrix.execution.progress import load_factor, published_times
 
     chain = [_dep(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
              record.stage == "run"]  # fmt: skip

@@ -31,7 +31,7 @@ from iree_matrix.matrix import spec
 logger = console.logger(__name__)
 
 if TYPE_CHECKING:
-    from iree_matrix.run.execute import Summary
+    from iree_matrix.execution.execute import Summary
 
 NAME = "search"
 HELP = "flag search: each compile knob and export variant against default, then a budgeted descent"
@@ -323,7 +323,7 @@ def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search
     one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
     be timed here again (a container's runtime), the sitting's intervals decide, as before."""
     from iree_matrix.core import stats
-    from iree_matrix.run import abtest
+    from iree_matrix.execution import abtest
 
     if incumbent.record is None or challenger.record is None:
         return True

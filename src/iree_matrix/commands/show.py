@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from iree_matrix.core.store import Store
-    from iree_matrix.run.execute import job_log
+    from iree_matrix.execution.execute import job_log
 
     path = args.results_dir / "results.jsonl"
     if not path.is_file():

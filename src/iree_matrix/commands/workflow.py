@@ -34,8 +34,8 @@ from iree_matrix.matrix import plan, spec
 logger = console.logger(__name__)
 
 if TYPE_CHECKING:
-    from iree_matrix.run.distributed import Cluster
-    from iree_matrix.run.execute import Summary
+    from iree_matrix.execution.distributed import Cluster
+    from iree_matrix.execution.execute import Summary
 
 Rewrite = Callable[[spec.MatrixSpec], spec.MatrixSpec]
 
@@ -71,7 +71,7 @@ class RunOptions:
         scheduler, cluster = getattr(args, "scheduler", None), getattr(args, "cluster", None)
         where = None
         if scheduler is not None or cluster is not None:
-            from iree_matrix.run.distributed import Cluster
+            from iree_matrix.execution.distributed import Cluster
 
             where = Cluster(scheduler=scheduler, cluster=cluster, store=getattr(args, "store", None))
         return cls(
@@ -101,7 +101,7 @@ def load_plan(
     shard = shards.parse(args.shard) if getattr(args, "shard", None) is not None else None
     # Checked before planning, so `--list` refuses them too rather than ignoring them.
     if getattr(args, "cluster", None) is not None:
-        from iree_matrix.run.distributed import parse_cluster
+        from iree_matrix.execution.distributed import parse_cluster
 
         parse_cluster(args.cluster)
     elif getattr(args, "store", None) is not None and getattr(args, "scheduler", None) is None:
@@ -174,15 +174,15 @@ def with_timeouts(matrix: spec.MatrixSpec, given: Optional[str]) -> spec.MatrixS
 
 def _iree_sources_given(given: Sequence[str]) -> list[str]:
     """--iree-source's values, else $IREE_MATRIX_IREE_SOURCE's (the same syntax, space-separated)."""
-    from iree_matrix.boards.runtime_build import SOURCE_ENV
+    from iree_matrix.source_builds.cmake_runtime import SOURCE_ENV
 
     return list(given) or shlex.split(os.environ.get(SOURCE_ENV, ""))
 
 
 def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.MatrixSpec:
     """`--iree-source [RELEASE=]SRC` over the matrix's `iree_source`; a local source must exist."""
-    from iree_matrix.boards import runtime_build
     from iree_matrix.iree import versions
+    from iree_matrix.source_builds import cmake_runtime
 
     sources = dict(matrix.iree_sources)
     for item in given:
@@ -191,7 +191,7 @@ def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.Ma
             release, source = "*", item
         if not source.startswith("git+"):
             source = str(Path(source).expanduser().resolve())
-        runtime_build.source_digest(source)  # a missing or malformed source: a one-line error now
+        cmake_runtime.source_digest(source)  # a missing or malformed source: a one-line error now
         if release == "*":
             sources = {r: s for r, s in sources.items() if r == "*"}  # the one source for every release
         sources[release] = source
@@ -266,7 +266,7 @@ def run_plan(
 ) -> tuple[int, Summary]:
     """Execute a plan, print the summary, keep manifests, write the report: (exit code, summary)."""
     from iree_matrix.envs.backends import BACKENDS, choose
-    from iree_matrix.run.execute import Executor, Options
+    from iree_matrix.execution.execute import Executor, Options
 
     cache = absolute(cache)  # its tools run in other directories: never a relative path
     require_usable(cache, options.cluster.store if options.cluster is not None else None)
@@ -283,7 +283,7 @@ def run_plan(
         **({"cheaper": options.cheaper} if options.cheaper else {}),
     )  # fmt: skip
     if options.cluster is not None:
-        from iree_matrix.run import distributed
+        from iree_matrix.execution import distributed
 
         on_cluster = distributed.executor(
             options.cluster, loaded.matrix, loaded.plan, cache, results, backend, executing
@@ -326,7 +326,7 @@ def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
 
 
 def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
-    from iree_matrix.run.progress import first_words
+    from iree_matrix.execution.progress import first_words
 
     print(
         f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {summary.tally()} "

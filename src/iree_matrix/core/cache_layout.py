@@ -40,7 +40,7 @@ class CacheLayout:
 
     @property
     def logs(self) -> Path:
-        """Each job execution's full log (run/execute.py `job_log`)."""
+        """Each job execution's full log (execution/execute.py `job_log`)."""
         return self.root / "logs"
 
     @property
@@ -50,12 +50,12 @@ class CacheLayout:
 
     @property
     def tools(self) -> Path:
-        """Tools fetched for the builds, e.g. PyPI's CMake (boards/runtime_build.py)."""
+        """Tools fetched for the builds, e.g. PyPI's CMake (source_builds/cmake_runtime.py)."""
         return self.root / "tools"
 
     @property
     def cortex_m_runtime(self) -> Path:
-        """The bare-metal runtime libraries built for Cortex-M CPUs (boards/cortex_m.py)."""
+        """The bare-metal runtime libraries built for Cortex-M CPUs (source_builds/cortex_m.py)."""
         return self.root / "cortex-m-runtime"
 
     @property
@@ -65,5 +65,5 @@ class CacheLayout:
 
     @property
     def run_lock(self) -> Path:
-        """The lock one run (or `cache prune`) holds at a time (run/execute.py `run_lock`)."""
+        """The lock one run (or `cache prune`) holds at a time (execution/execute.py `run_lock`)."""
         return self.root / "run.lock"

@@ -103,7 +103,7 @@ def check_native_toolchain() -> Check:
 
 # The bare-metal Cortex-M target (cortex_m.py): cross compiler, newlib, qemu-system-arm.
 def check_cortex_m_toolchain() -> Check:
-    from iree_matrix.boards import cortex_m
+    from iree_matrix.source_builds import cortex_m
 
     missing = [tool for tool in cortex_m.TOOLS if not _which(tool)]
     if missing:

@@ -54,7 +54,7 @@ PLATFORMS: dict[str, Platform] = {
 
 @dataclasses.dataclass(frozen=True)
 class Toolchain:
-    """How IREE's runtime is built for a target (boards/runtime_build.py) with the host's cmake and
+    """How IREE's runtime is built for a target (source_builds/cmake_runtime.py) with the host's cmake and
     ninja: the C and C++ compilers, their flags, and the Debian packages that provide them (the
     runtime-build image installs them; images/setup-host.sh, the host)."""
 
@@ -207,7 +207,7 @@ ARCHES: dict[str, Arch] = {
             features=("+vfp2",),
             qemu={"arm1176jzf-s": "arm1176"},
             float_abi="soft",
-            # IREE's runtime cross-built for the ARM1176JZF-S (boards/runtime_build.py): -mcpu, not
+            # IREE's runtime cross-built for the ARM1176JZF-S (source_builds/cmake_runtime.py): -mcpu, not
             # -march=armv6 (IREE uses `yield`, an ARMv6K instruction), VFPv2 with the soft-float
             # calling convention (-mfloat-abi=softfp: Debian armel, where the runs happen), and
             # IREE's task executor's pointer-to-int cast on 32 bits kept a warning.

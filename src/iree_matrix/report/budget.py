@@ -24,10 +24,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.boards import cortex_m
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
+from iree_matrix.source_builds import cortex_m
 
 BUDGET_RESULTS = ("results/armv6", "results/cortex-m")
 HEADERS = ("board", "CPU", "RAM", "what the measured cells need of it", "left for the platform", "fits")

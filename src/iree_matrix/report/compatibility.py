@@ -17,7 +17,7 @@ from typing import Any, Optional, Tuple
 
 from tabulate import tabulate
 
-from iree_matrix.answers import advice, answers
+from iree_matrix.answers import advice, release_verdicts
 from iree_matrix.core import excerpts, formats, refusals, shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
@@ -45,7 +45,9 @@ ICONS = {
 # failure — its own mark, its own list (R1, R2 …) apart from the failures (F1 …).
 REFUSED_MARK = "🚫"
 FAILURE_STATUSES = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
-NOISY_MARK = "~"  # before a timed figure taken under load or with a wide spread (answers.Timing.noisy)
+NOISY_MARK = (
+    "~"  # before a timed figure taken under load or with a wide spread (release_verdicts.Timing.noisy)
+)
 MAX_EXCERPT_LINES = 15
 MAX_EXCERPT_LINE_CHARS = 240  # MLIR dumps put whole functions on one line
 MAX_NOTE_CHARS = 120
@@ -146,7 +148,7 @@ def write_compatibility(
     """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
     the log as `answers.read` gave it, when the caller has read it already; `stage_order`: as
     `render_compatibility`'s."""
-    records = list(records) if records is not None else answers.read(Path(results_path))
+    records = list(records) if records is not None else release_verdicts.read(Path(results_path))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     published, name = _published_speed(Path(results_path))
@@ -180,7 +182,7 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
         return [], PUBLISHED_SET
     found: list[Record] = []
     for log in sorted(published_root.glob(f"{BENCH_SETS}/results.jsonl")):
-        records = list(latest_by_job(answers.read(log)).values())
+        records = list(latest_by_job(release_verdicts.read(log)).values())
         if identities.main_identity(records) == host.identity():
             return records, log.parent.name
         if log.parent.name == PUBLISHED_SET:
@@ -216,10 +218,14 @@ def _stage_rank(stage: str, order: Sequence[str]) -> int:
     return order.index(stage) if stage in order else len(order)
 
 
-_version_key, _sorted_versions, _median = answers.version_key, answers.sorted_versions, answers.median
-_natural_key = answers.natural_key
+_version_key, _sorted_versions, _median = (
+    release_verdicts.version_key,
+    release_verdicts.sorted_versions,
+    release_verdicts.median,
+)
+_natural_key = release_verdicts.natural_key
 _duration_ms, _size = formats.duration_ms, formats.size
-_clip = answers.clip
+_clip = release_verdicts.clip
 
 
 def _cell(value: Any) -> str:
@@ -241,7 +247,7 @@ def _status_text(status: Status) -> str:
     return f"{ICONS[status]} {status.value.replace('_', ' ')}"
 
 
-_first_line = answers.first_line
+_first_line = release_verdicts.first_line
 
 
 def _ref(ix: _Document, job: str | None) -> str:
@@ -302,8 +308,10 @@ def _header(ix: _Document, total: int, source: Optional[Path] = None) -> list[st
         "[Failures and their reasons](#failures-and-their-reasons), `[R2]` to refusal R2 under "
         "[Refusals and the runtimes' reasons](#refusals-and-the-runtimes-reasons). "
         f"`{NOISY_MARK}` before a time marks a noisy figure: other programs kept at least "
-        f"{answers.NOISY_LOAD} cores busy while it was measured, or its repetitions spread by more than "
-        f"{answers.NOISY_SPREAD:.0%} of the median; compare such figures with care, or re-measure them "
+        f"{release_verdicts.NOISY_LOAD} cores busy while it was measured, or its repetitions spread by "
+        "more than "
+        f"{release_verdicts.NOISY_SPREAD:.0%} of the median; compare such figures with care, or "
+        "re-measure them "
         "with `--retime`."
     )
     return ["# IREE compatibility matrix", "", legend, "", note, ""]
@@ -360,9 +368,9 @@ def _same_version_cell(ix: _Document, model: str, row: RowKey, compiler: str) ->
     key = CompileKey(model, exporter, profile, arch, compiler)
     compiled = ix.index.compiles.get(key)
     by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
-    run = answers.own_run(by_runtime, compiler) or _dir_run(ix, key)
+    run = release_verdicts.own_run(by_runtime, compiler) or _dir_run(ix, key)
     if run is not None and run.status is not Status.NOT_RUN:
-        stand_in = answers.stand_in_of(run)
+        stand_in = release_verdicts.stand_in_of(run)
         return _run_cell(ix, run) + (f" (rt {stand_in})" if stand_in else "")
     if compiled is not None and compiled.status is not Status.OK:
         return _stage_outcome(ix, compiled)
@@ -375,7 +383,11 @@ def _dir_run(ix: _Document, compile_key: CompileKey) -> Record | None:
     """A board with no runtime wheel runs on the user's runtime directory: that is its
     same-version run (a runtime built from some IREE source the tool cannot name)."""
     for key, run in ix.index.runs.items():
-        if key.compiled == compile_key and answers.is_built_here(key.runtime) and not run.label.device:
+        if (
+            key.compiled == compile_key
+            and release_verdicts.is_built_here(key.runtime)
+            and not run.label.device
+        ):
             return run
     return None
 
@@ -385,7 +397,7 @@ def _run_cell(ix: _Document, run: Record) -> str:
         latency = run.metric.latency_median
         # qemu's speed is not the board's: such figures are marked and never compared with native ones.
         emulated = " (emulated)" if run.metric.emulated else ""
-        figure = answers.timing(run)
+        figure = release_verdicts.timing(run)
         noisy = NOISY_MARK if figure is not None and figure.noisy else ""
         return f"✅ {noisy}{_duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
     if run.status is Status.MISMATCH:
@@ -452,8 +464,8 @@ def _stand_in_lines(ix: _Document, model: str) -> list[str]:
     used = {}
     for key in {k.compiled for k in ix.index.runs if k.model == model}:
         by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
-        run = answers.own_run(by_runtime, key.compiler)
-        stand_in = answers.stand_in_of(run) if run is not None else None
+        run = release_verdicts.own_run(by_runtime, key.compiler)
+        stand_in = release_verdicts.stand_in_of(run) if run is not None else None
         if stand_in:
             used[key.compiler] = stand_in
     return [
@@ -475,7 +487,7 @@ def _baseline_lines(ix: _Document, model: str) -> list[str]:
         if eager is None and not extras:
             continue
         export = ix.index.exports[ExportKey(model, exporter)]
-        text = _timing_text(answers.timing(export, eager=True))
+        text = _timing_text(release_verdicts.timing(export, eager=True))
         # One thread's CPU time first, the figure 'Your machine' compares: a loaded wall time read 1.83 s
         # for a call of 10 ms of CPU (issue #52).
         cpu = CpuFigure.of(export.metric.raw.get("eager_cpu_ms"))
@@ -488,7 +500,7 @@ def _baseline_lines(ix: _Document, model: str) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def _timing_text(figure: answers.Timing | None) -> str:
+def _timing_text(figure: release_verdicts.Timing | None) -> str:
     """`13.5 ms (12.9–14.2 ms, other load 0.03)`, marked and explained when noisy."""
     if figure is None:
         return "n/a"
@@ -578,7 +590,7 @@ def _failure_block(group: _FailureGroup) -> list[str]:
         else []
     )
     # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
-    found = None if answer else answers.hint(group.records[0])
+    found = None if answer else release_verdicts.hint(group.records[0])
     todo = [f"What to do: {found.advice}.", ""] if found is not None else []
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", excerpt, fence, ""]
 
@@ -658,7 +670,7 @@ def _skipped_block(ix: _Document) -> list[str]:
 # runtime x compiler load tables
 
 
-_refusal_reason = answers.refusal_reason
+_refusal_reason = release_verdicts.refusal_reason
 
 
 def _load_cell(ix: _Document, run: Record | None) -> str:
@@ -672,7 +684,7 @@ def _load_cell(ix: _Document, run: Record | None) -> str:
         icon = REFUSED_MARK if refusals.is_answer(run) else "❌"
         return f"{icon} {_refusal_reason(run.message)}{_ref(ix, run.job)}"
     if run.status is Status.SKIP:
-        return f"➖ {_clip(_first_line(run.message, ()), answers.MAX_REASON_CHARS)}".rstrip()
+        return f"➖ {_clip(_first_line(run.message, ()), release_verdicts.MAX_REASON_CHARS)}".rstrip()
     return _stage_outcome(ix, run)
 
 
@@ -711,7 +723,7 @@ def _load_group_table(ix: _Document, group: tuple[str, str, str, str]) -> list[s
     runs = {(k.compiler, k.runtime): r for k, r in ix.index.runs.items() if _load_group(k) == group}
     compilers = _sorted_versions(c for c, _ in runs)
     runtimes = _sorted_versions(rt for _, rt in runs)
-    versions = answers.module_versions(answers.Runs(ix.index, profile=profile or "default"))
+    versions = release_verdicts.module_versions(release_verdicts.Runs(ix.index, profile=profile or "default"))
     rows = [
         [_release_with_versions(c, versions), *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)]
         for c in compilers
@@ -812,7 +824,7 @@ def _environment_row(ix: _Document, record: Record) -> list[str]:
 
 
 def _answers_section(ix: _Document) -> list[str]:
-    runs = answers.Runs(ix.index)
+    runs = release_verdicts.Runs(ix.index)
     out = ["## Answers", ""]
     out += _windows_block(runs)
     out += _recommendations_block(runs)
@@ -832,13 +844,13 @@ def _versions_text(versions: Mapping[str, str] | None) -> str:
     )
 
 
-def _windows_block(runs: answers.Runs) -> list[str]:
+def _windows_block(runs: release_verdicts.Runs) -> list[str]:
     # A runtime no run reached (its install failed, e.g. a compiler release without a runtime
     # release of the same version) has no window: the failures list says why.
-    windows = [w for w in answers.windows(runs) if w.loads or w.refuses]
+    windows = [w for w in release_verdicts.windows(runs) if w.loads or w.refuses]
     if not windows:
         return []
-    versions = answers.module_versions(runs)
+    versions = release_verdicts.module_versions(runs)
     rows = []
     for w in windows:
         refused = ", ".join(w.refuses) or "—"
@@ -860,8 +872,8 @@ def _windows_block(runs: answers.Runs) -> list[str]:
     return [intro, "", _table(headers, rows), ""]
 
 
-def _recommendations_block(runs: answers.Runs) -> list[str]:
-    recs = [r for r in answers.recommendations(runs) if r.releases]
+def _recommendations_block(runs: release_verdicts.Runs) -> list[str]:
+    recs = [r for r in release_verdicts.recommendations(runs) if r.releases]
     if not recs:
         return []
     rows = []
@@ -892,7 +904,8 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
         "where every function compiles and matches torch; the fastest correct release, named only from "
         "paired rounds against the newest (`iree-matrix compare NEWEST OTHER`, kept beside the log) or "
         "from one quiet sitting's one-thread CPU times on one identified CPU where it beats the newest by "
-        f"more than {answers.NOISE_RATIO}× (this machine's noise between sittings); the smallest module."
+        f"more than {release_verdicts.NOISE_RATIO}× (this machine's noise between sittings); the smallest "
+        "module."
     )
     overall = f"Overall, the newest release where every model that passes anywhere passes: **{every}**"
     overall += f" (no release passes {', '.join(f'`{m}`' for m in never)})." if never else "."
@@ -900,23 +913,25 @@ def _recommendations_block(runs: answers.Runs) -> list[str]:
     return [intro, "", _table(headers, rows), "", overall, ""]
 
 
-def _every_model_passes(recs: Sequence[answers.Recommendation]) -> str:
+def _every_model_passes(recs: Sequence[release_verdicts.Recommendation]) -> str:
     passing = [{r.compiler for r in rec.releases if r.passes} for rec in recs]
     common = set.intersection(*passing) if passing else set()
-    return answers.sorted_versions(common)[-1] if common else "none"
+    return release_verdicts.sorted_versions(common)[-1] if common else "none"
 
 
-def _regressions_block(runs: answers.Runs) -> list[str]:
-    found = answers.regressions(runs)
+def _regressions_block(runs: release_verdicts.Runs) -> list[str]:
+    found = release_verdicts.regressions(runs)
     intro = (
         "**Regressions between consecutive releases** (each module run by its own runtime): a function "
         "that passed and then fails; slower by the paired test where the two releases were timed in "
         "interleaved rounds (`iree-matrix compare OLDER NEWER`, kept beside the log: it decides over the "
         f"medians); else, for two figures of one identified CPU, a latency up by more than "
-        f"{answers.NOISE_RATIO}× where neither figure is noisy, or — with a noisy one — where the newer "
-        f"release's fastest repetition is over {answers.LOADED_RATIO:g}× the older's slowest (more than "
+        f"{release_verdicts.NOISE_RATIO}× where neither figure is noisy, or — with a noisy one — where "
+        "the newer "
+        f"release's fastest repetition is over {release_verdicts.LOADED_RATIO:g}× the older's slowest "
+        "(more than "
         "contention explains), or more instructions per call; a timing of a record that names no CPU "
-        f"family/model decides nothing; a module more than {answers.SIZE_RATIO - 1:.0%} larger."
+        f"family/model decides nothing; a module more than {release_verdicts.SIZE_RATIO - 1:.0%} larger."
     )
     if not found:
         return [intro, "", "None found.", ""]
@@ -924,8 +939,8 @@ def _regressions_block(runs: answers.Runs) -> list[str]:
     return [intro, "", _table(["function", "releases", "kind", "what", "evidence"], rows), ""]
 
 
-def _identical_block(runs: answers.Runs) -> list[str]:
-    groups = [g for g in answers.identical_exports(runs) if len(g.exporters) > 1]
+def _identical_block(runs: release_verdicts.Runs) -> list[str]:
+    groups = [g for g in release_verdicts.identical_exports(runs) if len(g.exporters) > 1]
     exported = {f for (f, _) in runs.exports}
     many = {f for f in exported if sum(1 for (g, _) in runs.exports if g == f) > 1}
     if not many:
@@ -1013,7 +1028,7 @@ def _runtimes_section(ix: _Document) -> list[str]:
             run = runs[runtime]
             size = run.metric.iree_run_module_bytes
             rows.append([
-                model, compiler, arch, profile, answers.runtime_name(run.label.runtime),
+                model, compiler, arch, profile, release_verdicts.runtime_name(run.label.runtime),
                 run.metric.device or run.label.device or "local-task",
                 _run_cell(ix, run), _size(size) if size else "",
             ])  # fmt: skip

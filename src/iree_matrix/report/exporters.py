@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from iree_matrix.answers import answers, exporters
+from iree_matrix.answers import exporters, release_verdicts
 from iree_matrix.core.results import Record, Status
 
 _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
@@ -48,7 +48,7 @@ def render(records: Iterable[Record]) -> list[str]:
         rows = [a for a in found if a.function == function]
         if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
             continue  # one exporter, text only: the model's own table says it all
-        compilers = answers.sorted_versions({t.compiler for a in rows for t in a.takes})
+        compilers = release_verdicts.sorted_versions({t.compiler for a in rows for t in a.takes})
         d = distinct.get(function)
         if d is not None:
             forms = f"{d.texts} distinct MLIR text(s)" + (

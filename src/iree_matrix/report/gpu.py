@@ -12,8 +12,8 @@ from typing import Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import answers
 from iree_matrix.answers import gpu as answers_gpu
+from iree_matrix.answers import release_verdicts
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
@@ -43,10 +43,10 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
     if not compiles:
         return []
     rows = []
-    for cell in sorted(compiles, key=lambda c: (c[0], c[1], answers.version_key(c[2]), c[3])):
+    for cell in sorted(compiles, key=lambda c: (c[0], c[1], release_verdicts.version_key(c[2]), c[3])):
         compiled = compiles[cell]
         ordered: list[Optional[Record]] = [
-            *sorted(runs.get(cell, []), key=lambda r: answers.version_key(r.label.runtime))
+            *sorted(runs.get(cell, []), key=lambda r: release_verdicts.version_key(r.label.runtime))
         ]
         for run in ordered or [None]:
             rows.append(
@@ -88,7 +88,7 @@ def _run(r: Optional[Record]) -> str:
         return ""
     m = r.metric
     if r.status is Status.SKIP:
-        return answers.clip(answers.first_line(r.message or ""), 200)
+        return release_verdicts.clip(release_verdicts.first_line(r.message or ""), 200)
     if r.status is Status.NOT_RUN:
         return "not run (the compile did not succeed)"
     if r.status in (Status.OK, Status.MISMATCH):
@@ -98,7 +98,7 @@ def _run(r: Optional[Record]) -> str:
         time = f", {formats.duration_ms(median)}" if median is not None else ""
         on = f" on {m.timing.split(': ', 1)[-1][:-1]}" if m.emulated and m.timing and ": " in m.timing else ""
         return f"{'✅' if r.status is Status.OK else '⚠️'} {check}{err}{time}{on}"
-    return f"❌ {r.status.value}: {answers.clip(answers.first_line(r.message or ''), 160)}"
+    return f"❌ {r.status.value}: {release_verdicts.clip(release_verdicts.first_line(r.message or ''), 160)}"
 
 
 # --- the site's GPU page: one heatmap per target (function × compiler), and the runtime cross -----

@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import advice, answers
+from iree_matrix.answers import advice, release_verdicts
 from iree_matrix.core import formats
 from iree_matrix.core.records import number
 from iree_matrix.core.results import Record, Status
@@ -59,14 +59,14 @@ class Figure:
 
     @property
     def spread(self) -> Optional[float]:
-        """(max - min) / median: beyond answers.NOISY_SPREAD the figure is flagged."""
+        """(max - min) / median: beyond release_verdicts.NOISY_SPREAD the figure is flagged."""
         if self.low is None or self.high is None:
             return None
         return (self.high - self.low) / self.median
 
     @property
     def disturbed(self) -> bool:
-        return self.spread is not None and self.spread > answers.NOISY_SPREAD
+        return self.spread is not None and self.spread > release_verdicts.NOISY_SPREAD
 
     def text(self) -> str:
         """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
@@ -95,7 +95,7 @@ class Row:
 
     @property
     def disturbed(self) -> list[str]:
-        """The names of this row's figures whose repetitions spread beyond answers.NOISY_SPREAD."""
+        """The names of this row's figures whose repetitions spread beyond release_verdicts.NOISY_SPREAD."""
         return [name for name, _, figure in self._named() if figure is not None and figure.disturbed]
 
     @property
@@ -165,7 +165,7 @@ def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
         ):
             continue
         by_function.setdefault(label.model, {})[label.compiler] = r
-    return {f: found[answers.sorted_versions(found)[-1]] for f, found in by_function.items()}
+    return {f: found[release_verdicts.sorted_versions(found)[-1]] for f, found in by_function.items()}
 
 
 def _export_of(
@@ -257,7 +257,7 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
         "",
         f"These figures come from separate sittings (export, run and peer stages at different "
         f"moments): on a loaded machine the same module's {SIGNAL} moved 10–31 % between sittings, so "
-        f"a ratio under {formats.ratio(answers.NOISE_RATIO, 1)} is not a finding by itself. "
+        f"a ratio under {formats.ratio(release_verdicts.NOISE_RATIO, 1)} is not a finding by itself. "
         "To settle one, and to see whether the published pick holds here, time `default`, the "
         "published pick(s) and ONNX Runtime in one paired sitting:",
         "",
@@ -268,7 +268,8 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
     if disturbed:
         lines[-1:-1] = [
             "",
-            f"⚠️ repetitions that spread beyond {answers.NOISY_SPREAD:.0%} of their median (something "
+            f"⚠️ repetitions that spread beyond {release_verdicts.NOISY_SPREAD:.0%} of their median "
+            "(something "
             f"else ran in the same moments): {'; '.join(disturbed)}. Run again on a quieter machine, "
             "or time them again: `iree-matrix matrix "
             + " ".join(glob for row in found for glob in row.retime)
@@ -321,7 +322,8 @@ def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
     models = list(dict.fromkeys(row.model for row in found))
     lines.append(
-        f"  (separate sittings: a ratio under {formats.ratio(answers.NOISE_RATIO, 1)} is not a finding by "
+        f"  (separate sittings: a ratio under {formats.ratio(release_verdicts.NOISE_RATIO, 1)} is not a "
+        "finding by "
         f"itself.) Whether the published pick beats these here, in one paired sitting: "
         f"{ADVISE.format(model='MODEL')} (MODEL: {', '.join(models)})"
     )

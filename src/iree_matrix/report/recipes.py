@@ -22,11 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.boards import cortex_m, runtime_build
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
 from iree_matrix.iree import flags, targets, versions
+from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
@@ -110,7 +110,7 @@ def _copy_found(names: Sequence[str], under: str, into: str) -> Step:
     )
 
 
-# --- the runtime built from source (runtime_build.build_commands) --------------------------------
+# --- the runtime built from source (cmake_runtime.build_commands) --------------------------------
 
 
 def runtime_build_steps(
@@ -126,19 +126,19 @@ def runtime_build_steps(
     """A `src:<release>[+variants]` runtime's build for `target`, as `build_into` runs it: configure
     and build in `build/build`, the tools copied to `build/tools` (a cross build takes a native
     build's tools from `host_tools`)."""
-    tc = runtime_build.toolchain(target)
+    tc = cmake_runtime.toolchain(target)
     linkage = "static" if "static" in variants else "dynamic"
-    configure, make = runtime_build.build_commands(
+    configure, make = cmake_runtime.build_commands(
         src, tc, linkage, f"{build}/build", variants=variants,
         host_tools=host_tools if tc.cross else None, cmake=cmake,
-        release_flags=runtime_build.release_cmake(release, tc.target),
+        release_flags=cmake_runtime.release_cmake(release, tc.target),
     )  # fmt: skip
     name = f"src:{release}{''.join('+' + v for v in variants)}"
     where = f"cross-compiled for {target}" if tc.cross else f"a native build for {target}"
     return [
         Step(f"runtime-build:{name}/{target}: configure ({where})", tuple(configure)),
         Step("build", tuple(make)),
-        _copy_found(runtime_build.built_tools(tc), f"{build}/build", f"{build}/tools"),
+        _copy_found(cmake_runtime.built_tools(tc), f"{build}/build", f"{build}/tools"),
     ]
 
 
@@ -202,14 +202,14 @@ def firmware_steps(
     run stage does them."""
     (host_cfg, host_make), (cfg, make) = cortex_m.runtime_commands(src, cpu, runtime, cmake, quirks)
     writer = (
-        "import sys; from pathlib import Path; from iree_matrix.boards import cortex_m as c; "
+        "import sys; from pathlib import Path; from iree_matrix.source_builds import cortex_m as c; "
         'o = Path(sys.argv[1]); (o / "firmware.ld").write_text(c.linker_script(c.machine(sys.argv[2]))); '
         'c.model_data(o / "module.vmfb", o / "module.h", [Path(p) for p in sys.argv[4:]], sys.argv[3], o)'
     )
     return [
         Step("the host tools the cross build runs: a native configure", tuple(host_cfg)),
         Step("build", tuple(host_make)),
-        _copy_found(runtime_build.HOST_TOOLS, f"{runtime}/host-build", f"{runtime}/host-tools"),
+        _copy_found(cmake_runtime.HOST_TOOLS, f"{runtime}/host-build", f"{runtime}/host-tools"),
         Step(f"IREE's runtime for the {cpu}: cross configure (arm-none-eabi-gcc, newlib)", tuple(cfg)),
         Step("build", tuple(make)),
         Step(
@@ -281,7 +281,7 @@ def pi_zero_recipe(release: str = PI_ZERO_RELEASE) -> Recipe:
     variables = (
         ("IREE_MATRIX", "$PWD", "this repository (its scripts/)"),
         ("IREE_SRC", "$PWD/iree", f"IREE's tree at v{release} (\"Getting IREE's source\")"),
-        ("CMAKE", "cmake", f"the tool uses PyPI's {runtime_build.PYPI_CMAKE} (>= 3.26 for 3.11)"),
+        ("CMAKE", "cmake", f"the tool uses PyPI's {cmake_runtime.PYPI_CMAKE} (>= 3.26 for 3.11)"),
         ("HOST_BUILD", "/tmp/iree-host", "the native build"),
         ("BUILD", "/tmp/iree-armv6", "the Pi Zero's"),
     )
@@ -378,12 +378,12 @@ def built_runtime(
     steps, and whether its key recomputes from this iree-matrix's commands."""
     release, variants = versions.parse_source_runtime(build.label.runtime)
     target = build.label.arch
-    tc = runtime_build.toolchain(target)
+    tc = cmake_runtime.toolchain(target)
     source = build.metric.source
-    tree = str(runtime_build.source_tree(source, cache)) if source else "$IREE_SRC"
+    tree = str(cmake_runtime.source_tree(source, cache)) if source else "$IREE_SRC"
     variables = [
         ("IREE_SRC", tree, f"the source: {build.label.runtime_source or source}"),
-        ("CMAKE", str(runtime_build.cmake_home(cache) / "bin" / "cmake"), runtime_build.PYPI_CMAKE),
+        ("CMAKE", str(cmake_runtime.cmake_home(cache) / "bin" / "cmake"), cmake_runtime.PYPI_CMAKE),
         (
             "BUILD",
             str(store / "runtime-build" / build.key),
@@ -426,8 +426,8 @@ def built_runtime(
 
 
 def _key(build: Record, release: str, variants: Sequence[str], native: Optional[str]) -> str:
-    tc = runtime_build.toolchain(build.label.arch)
-    return runtime_build.job_key(
+    tc = cmake_runtime.toolchain(build.label.arch)
+    return cmake_runtime.job_key(
         build.metric.source, tc, build.label.linkage, build.metric.toolchain, variants, release, native
     )
 
@@ -496,7 +496,7 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
     spec = record.label.runtime_source
     tree: Optional[Path] = None
     try:
-        tree = runtime_build.source_tree(runtime_build.source_digest(spec), cache) if spec else None
+        tree = cmake_runtime.source_tree(cmake_runtime.source_digest(spec), cache) if spec else None
     except UserError:
         tree = None
     quirks: tuple[str, ...] = ()

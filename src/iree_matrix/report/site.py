@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, answers, compat, exporters, roofline
+from iree_matrix.answers import advice, compat, exporters, release_verdicts, roofline
 from iree_matrix.core import excerpts, formats, refusals
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.host import identity_label
@@ -184,7 +184,7 @@ def heatmap(
 @dataclasses.dataclass(frozen=True)
 class Series:
     name: str
-    points: tuple[tuple[str, answers.Timing], ...]  # (compiler, timing)
+    points: tuple[tuple[str, release_verdicts.Timing], ...]  # (compiler, timing)
 
 
 # A reference line (torch eager, a peer) this many times above the highest release figure is drawn
@@ -300,7 +300,7 @@ def cost_plot(
 def op_kind_plot(by_release: Mapping[str, Mapping[str, float]], figure_id: str) -> str:
     """Per release, the dispatches' median times summed by op kind (stacked, ms)."""
     plt = _pyplot()
-    releases = answers.sorted_versions(by_release)
+    releases = release_verdicts.sorted_versions(by_release)
     kinds = sorted({k for v in by_release.values() for k in v})
     fig, ax = plt.subplots(figsize=(max(4.0, 0.8 * len(releases) + 3.0), 3.0))
     titles = {}
@@ -368,20 +368,20 @@ class Site:
     """The records of one results directory, indexed once for every page."""
 
     records: tuple[Record, ...]
-    runs: answers.Runs
+    runs: release_verdicts.Runs
     arch: str
     source: Mapping[str, Any]
 
     @classmethod
     def of(cls, records: Iterable[Record], source: Optional[Path] = None) -> Site:
         latest = tuple(latest_by_job(records).values())
-        arch = answers.main_arch(latest)
+        arch = release_verdicts.main_arch(latest)
         document_source = compat.derive([], source)["source"]  # file name and digest, one definition
         document_source["records"] = len(latest)
-        return cls(latest, answers.Runs.of(latest, arch=arch), arch, document_source)
+        return cls(latest, release_verdicts.Runs.of(latest, arch=arch), arch, document_source)
 
     def compilers(self) -> list[str]:
-        return answers.sorted_versions(c for (_, _, c) in self.runs.compiles)
+        return release_verdicts.sorted_versions(c for (_, _, c) in self.runs.compiles)
 
     def stage(self, name: str) -> list[Record]:
         return [r for r in self.records if r.stage == name]
@@ -403,16 +403,16 @@ def _words(record: Optional[Record]) -> str:
     # A refusal is drawn as one (_state) and said as one: never "fail".
     status = refusals.REFUSED if refusals.refused(record) else record.status.value
     text = f"{record.stage} {status}" + (f" ({record.error_class})" if record.error_class else "")
-    if record.stage == "run" and (stand_in := answers.stand_in_of(record)):
+    if record.stage == "run" and (stand_in := release_verdicts.stand_in_of(record)):
         text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
-    found = answers.hint(record)
+    found = release_verdicts.hint(record)
     advice = f"\nwhat to do: {found.advice}" if found is not None else ""
     if refusals.refused(record):
-        return f"{text}: {excerpts.without_paths(answers.refusal_reason(record.message))}{advice}"
+        return f"{text}: {excerpts.without_paths(release_verdicts.refusal_reason(record.message))}{advice}"
     if record.status is Status.OK:
         return text
     # the first error and its op, uncut; else the line a known signature matches, or the first error
-    return f"{text}: {answers.clip(answers.why(record).split(': ', 1)[-1], 300)}{advice}"
+    return f"{text}: {release_verdicts.clip(release_verdicts.why(record).split(': ', 1)[-1], 300)}{advice}"
 
 
 def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[Record]:
@@ -424,7 +424,7 @@ def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[
     )
     if record is not None and record.status is Status.NOT_RUN:
         cause = site.runs.cause(record)
-        if answers.failed(cause):
+        if release_verdicts.failed(cause):
             return cause
     return record
 
@@ -434,12 +434,13 @@ def _index_page(site: Site) -> str:
     body = [
         f"<p class=lead>From <code>{_e(site.source.get('file', 'results.jsonl'))}</code>: "
         f"{site.source['records']} records; answers for <b>{_e(site.arch)}</b>. "
-        f"A figure marked ~ or drawn hollow was taken while other programs kept ≥ {answers.NOISY_LOAD} cores "
-        f"busy or its repetitions spread > {answers.NOISY_SPREAD:.0%}; only ratios beyond "
-        f"{answers.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
+        "A figure marked ~ or drawn hollow was taken while other programs kept ≥ "
+        f"{release_verdicts.NOISY_LOAD} cores "
+        f"busy or its repetitions spread > {release_verdicts.NOISY_SPREAD:.0%}; only ratios beyond "
+        f"{release_verdicts.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
         _legend(),
     ]
-    windows = answers.windows(runs)
+    windows = release_verdicts.windows(runs)
     body.append("<h2 id=windows>Which compilers' modules does each runtime load?</h2>")
     body.append(
         "<ul>"
@@ -451,10 +452,10 @@ def _index_page(site: Site) -> str:
         )
         + "</ul>"
     )
-    found = answers.pairs(runs)
+    found = release_verdicts.pairs(runs)
     if found:
-        compilers = answers.sorted_versions(c for c, _ in found)
-        runtimes = answers.sorted_versions(rt for _, rt in found)
+        compilers = release_verdicts.sorted_versions(c for c, _ in found)
+        runtimes = release_verdicts.sorted_versions(rt for _, rt in found)
         cells = [
             Cell(c, rt, p.load.value, p.load.value + (f": {p.reason}" if p.reason else ""), p.evidence[0])
             for (c, rt), p in found.items()
@@ -470,7 +471,7 @@ def _index_page(site: Site) -> str:
     body += _recommendations_section(site)
     body += _models_heatmap(site)
     body += _exporters_section(site)
-    regressions = answers.regressions(runs)
+    regressions = release_verdicts.regressions(runs)
     body.append("<h2 id=regressions>Regressions between consecutive releases</h2>")
     body.append(
         _table(
@@ -508,7 +509,7 @@ def _legend(gpu: bool = False) -> str:
 
 def _recommendations_section(site: Site) -> list[str]:
     rows = []
-    for rec in answers.recommendations(site.runs):
+    for rec in release_verdicts.recommendations(site.runs):
         newest = rec.newest_passing
         fastest = (
             f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} faster, {rec.fastest_basis})"
@@ -551,13 +552,15 @@ def _recommendations_section(site: Site) -> list[str]:
     ]
 
 
-def _latencies(site: Site, result: answers.ReleaseResult) -> str:
+def _latencies(site: Site, result: release_verdicts.ReleaseResult) -> str:
     """A release's latency per call, each function apart (a prefill and a decode step are two
     figures, not one sum): markup."""
     timed = [
         (r.label.model, t)
         for job in result.evidence
-        if (r := site.runs.by_job.get(job)) is not None and r.stage == "run" and (t := answers.timing(r))
+        if (r := site.runs.by_job.get(job)) is not None
+        and r.stage == "run"
+        and (t := release_verdicts.timing(r))
     ]
     if len(timed) <= 1:
         return _e(_ms(result.latency_ms, result.noisy))
@@ -566,13 +569,13 @@ def _latencies(site: Site, result: answers.ReleaseResult) -> str:
     )
 
 
-def _measured(site: Site, result: answers.ReleaseResult) -> str:
+def _measured(site: Site, result: release_verdicts.ReleaseResult) -> str:
     """When and where a release's figure was measured, and why it is marked noisy if it is."""
     runs = [r for job in result.evidence if (r := site.runs.by_job.get(job)) is not None and r.stage == "run"]
     if not runs:
         return ""
-    why = "; ".join(t.why_noisy() for r in runs if (t := answers.timing(r)) is not None and t.noisy)
-    return answers.measured(runs[0]) + (f" — noisy: {why}" if why else "")
+    why = "; ".join(t.why_noisy() for r in runs if (t := release_verdicts.timing(r)) is not None and t.noisy)
+    return release_verdicts.measured(runs[0]) + (f" — noisy: {why}" if why else "")
 
 
 def _models_heatmap(site: Site) -> list[str]:
@@ -624,7 +627,7 @@ def _exporters_section(site: Site) -> list[str]:
             '<p><a href="exporters.html">Exporter environments</a>: for each (Python, torch, '
             "iree-turbine), which compilers take its MLIR as text and as bytecode.</p>"
         )
-    same = answers.identical_exports(site.runs)
+    same = release_verdicts.identical_exports(site.runs)
     groups = [s for s in same if len(s.exporters) > 1]
     if groups:
         out.append(
@@ -656,7 +659,7 @@ def _exporters_page(site: Site, found: Sequence[exporters.ExporterAnswer]) -> st
         rows = [a for a in found if a.function == function]
         if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
             continue  # one exporter, text only: the model's page says it all
-        compilers = answers.sorted_versions({t.compiler for a in rows for t in a.takes})
+        compilers = release_verdicts.sorted_versions({t.compiler for a in rows for t in a.takes})
         d = counts.get(function)
         body.append(f"<h2 id=env-{k}>{_e(function)}</h2>")
         if d is not None:
@@ -699,7 +702,7 @@ def _exporters_page(site: Site, found: Sequence[exporters.ExporterAnswer]) -> st
 def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
     """torch eager (the export's own timing) and the peers, as horizontal reference lines."""
     out = {}
-    eager = answers.timing(site.runs.exports.get((function, exporter)), eager=True)
+    eager = release_verdicts.timing(site.runs.exports.get((function, exporter)), eager=True)
     if eager is not None:
         # Marked like every other noisy figure: a two-thread torch op on a busy machine waits a
         # scheduler tick for its second thread, so a sub-millisecond op can read 8 ms.
@@ -709,13 +712,13 @@ def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
             continue
         for name, result in peer.metric.peers.items():
             if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
-                median = answers.timing(Record("", "", "", "", Status.OK, {}, result))
+                median = release_verdicts.timing(Record("", "", "", "", Status.OK, {}, result))
                 if median is not None:
                     out[name] = median.median
     return out
 
 
-def _model_page(site: Site, rec: answers.Recommendation) -> str:
+def _model_page(site: Site, rec: release_verdicts.Recommendation) -> str:
     compilers = [r.compiler for r in rec.releases]
     body = [
         f"<p>Functions: {_e(', '.join(rec.functions))}. Passing releases: "
@@ -729,7 +732,7 @@ def _model_page(site: Site, rec: answers.Recommendation) -> str:
             for c in compilers
             if (ran := site.runs.same(function, exporter, c)) is not None
             and ran.status is Status.OK
-            and (t := answers.timing(ran)) is not None
+            and (t := release_verdicts.timing(ran)) is not None
         )
         body.append(f"<h2>{_e(function)}: latency across releases</h2>")
         if points:
@@ -767,7 +770,7 @@ def _compiled(record: Optional[Record]) -> Optional[Metrics]:
     return record.metric if record is not None and record.status is Status.OK else None
 
 
-def _roofline_section(site: Site, rec: answers.Recommendation) -> list[str]:
+def _roofline_section(site: Site, rec: release_verdicts.Recommendation) -> list[str]:
     """The model's functions as GFLOP/s and fraction of this machine's measured peak (roofline.py)."""
     document = roofline.document(site.records)
     if document is None:
@@ -793,14 +796,14 @@ def _roofline_section(site: Site, rec: answers.Recommendation) -> list[str]:
     ]
 
 
-def _op_kinds_section(site: Site, rec: answers.Recommendation, fid: str) -> list[str]:
+def _op_kinds_section(site: Site, rec: release_verdicts.Recommendation, fid: str) -> list[str]:
     by_release: dict[str, dict[str, float]] = {}
     for record in site.stage("dispatches"):
         if record.label.model not in rec.functions or record.status is not Status.OK:
             continue
         kinds = by_release.setdefault(record.label.compiler or "?", {})
         for dispatch in record.metric.dispatches:
-            median = answers.number(dispatch.get("median_us"))
+            median = release_verdicts.number(dispatch.get("median_us"))
             if median is not None:
                 kind = op_kind(str(dispatch.get("op") or dispatch.get("name") or ""))
                 kinds[kind] = kinds.get(kind, 0.0) + median / 1000
@@ -819,7 +822,7 @@ def _op_kinds_section(site: Site, rec: answers.Recommendation, fid: str) -> list
     ]
 
 
-def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
+def _failures_section(site: Site, rec: release_verdicts.Recommendation) -> list[str]:
     """The model's own failures: refusals of other releases' modules are answers (index page)."""
     failing = [
         r
@@ -841,7 +844,7 @@ def _failures_section(site: Site, rec: answers.Recommendation) -> list[str]:
             _what_to_do(r),
             r.job,
         )
-        for r in sorted(failing, key=lambda r: (answers.version_key(r.label.compiler), r.job))
+        for r in sorted(failing, key=lambda r: (release_verdicts.version_key(r.label.compiler), r.job))
     ]
     return [
         "<h2>Failures, in the tools' words</h2>",
@@ -853,12 +856,14 @@ def _failure_words(record: Record) -> str:
     """A compile's first error and the op it names, uncut; else the line a known signature matches,
     or the tool's first error line — without the paths of the machine it ran on."""
     if record.stage == "compile" and record.status is Status.FAIL:
-        return answers.why(record).split(": ", 1)[1]
-    return answers.clip(excerpts.without_paths(hints.telling_line(record.message, record.stage)), 300)
+        return release_verdicts.why(record).split(": ", 1)[1]
+    return release_verdicts.clip(
+        excerpts.without_paths(hints.telling_line(record.message, record.stage)), 300
+    )
 
 
 def _what_to_do(record: Record) -> str:
-    found = answers.hint(record)
+    found = release_verdicts.hint(record)
     return found.advice if found is not None else ""
 
 
@@ -938,7 +943,7 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
     if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
         title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
         _linked(pages, "boards.html", title, boards.html_body(records, MARKS["timeout"]))
-    for rec in answers.recommendations(site.runs):
+    for rec in release_verdicts.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
     found = _exporter_answers(site)
     if found:
@@ -993,7 +998,7 @@ def _gpu_body(records: Sequence[Record]) -> list[str]:
     for subject in sorted({c.target for c in crossed}):
         mine = [c for c in crossed if c.target == subject]
         heading = f"Which runtime loads which compiler's module: {_e(subject)}"
-        body += _heat_figure(mine, "cross", heading, answers.sorted_versions, "runtime", "compiler")
+        body += _heat_figure(mine, "cross", heading, release_verdicts.sorted_versions, "runtime", "compiler")
     return body
 
 
@@ -1008,7 +1013,7 @@ def _heat_figure(
     """One GPU heatmap (its heading and figure) of heats that share a target; columns are releases."""
     fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", heats[0].target.lower())
     rows = order_rows({h.row for h in heats})
-    cols = answers.sorted_versions({h.col for h in heats})
+    cols = release_verdicts.sorted_versions({h.col for h in heats})
     squares = [Cell(h.row, h.col, h.state, h.words, h.job) for h in heats]
     return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]
 
@@ -1086,7 +1091,7 @@ def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def write(results_path: Path, out_dir: Path) -> Path:
     """Render the site of `results_path` into `out_dir` (pages no longer produced are removed)."""
-    pages = render(answers.read(Path(results_path)), Path(results_path))
+    pages = render(release_verdicts.read(Path(results_path)), Path(results_path))
     out_dir = Path(out_dir)
     for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:
         if str(stale.relative_to(out_dir)) not in pages:

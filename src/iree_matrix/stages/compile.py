@@ -10,7 +10,6 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.boards import cortex_m
 from iree_matrix.core import host, processes, shipped, store
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
@@ -31,6 +30,7 @@ from iree_matrix.iree.flags import (
 )
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
+from iree_matrix.source_builds import cortex_m
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix.boards import firmware
 from iree_matrix.core import processes, refusals
 from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
@@ -29,6 +28,7 @@ from iree_matrix.envs import Environment
 from iree_matrix.iree import devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
+from iree_matrix.source_builds import firmware
 from iree_matrix.stages import hal_profile
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
@@ -288,7 +288,7 @@ class RunStage(StageBase):
 
 
 def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
-    """A bare-metal run: boards/firmware.py links and runs it, given the files the export and the
+    """A bare-metal run: source_builds/firmware.py links and runs it, given the files the export and the
     compile stored."""
     export, compiled = ctx.dep("export"), ctx.dep("compile")
     given = firmware.Given(

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.boards import runtime_build
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job
+from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import TOOLS
 from iree_matrix.stages.base import Context, StageBase
 
@@ -76,32 +76,32 @@ class RuntimeBuildStage(StageBase):
 
     def key(self, job: Job, ctx: Context) -> str:
         release, variants = versions.parse_source_runtime(job.label.runtime)
-        tc = runtime_build.toolchain(job.label.arch)
+        tc = cmake_runtime.toolchain(job.label.arch)
         linkage = "static" if "static" in variants else "dynamic"
         try:
-            source = runtime_build.source_digest(job.label.runtime_source)
+            source = cmake_runtime.source_digest(job.label.runtime_source)
             ident = self._identity(tc, ctx)
         except UserError as exc:  # a missing source or compiler: said in one line, tried again next run
             error_class = "runtime-source" if "source" in str(exc) else "toolchain-missing"
             raise StageFailure(error_class, str(exc), cacheable=False) from None
         host_tools = ctx.dep(self.name).record.key if tc.cross else None
-        return runtime_build.job_key(source, tc, linkage, ident, variants, release, host_tools)
+        return cmake_runtime.job_key(source, tc, linkage, ident, variants, release, host_tools)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         release, variants = versions.parse_source_runtime(job.label.runtime)
         cache = ctx.cache or out.parent
         try:
-            src = runtime_build.source(job.label.runtime_source, cache, log=ctx.log)
+            src = cmake_runtime.source(job.label.runtime_source, cache, log=ctx.log)
         except (
             UserError
         ) as exc:  # no source (offline clone, missing path): this cell's answer, retried next run
             raise StageFailure("runtime-source", str(exc), cacheable=False) from None
-        runtime_build.check_release(src, release)
-        tc = runtime_build.toolchain(job.label.arch)
+        cmake_runtime.check_release(src, release)
+        tc = cmake_runtime.toolchain(job.label.arch)
         host_tools = ctx.read(TOOLS) if tc.cross else None
-        cmake = runtime_build.pypi_cmake(cache, log=ctx.log)
+        cmake = cmake_runtime.pypi_cmake(cache, log=ctx.log)
         reads = [src.tree, cmake, *([host_tools] if host_tools else [])]
-        facts = runtime_build.build_into(
+        facts = cmake_runtime.build_into(
             src,
             tc.target,
             "static" if "static" in variants else "dynamic",
@@ -113,7 +113,7 @@ class RuntimeBuildStage(StageBase):
             timeout=ctx.timeout,
             run=self._runner(ctx, reads, [out]),
             cmake=str(cmake / "bin" / "cmake"),
-            release_flags=runtime_build.release_cmake(release, tc.target),
+            release_flags=cmake_runtime.release_cmake(release, tc.target),
         )
         where = "the toolchain image" if self._image(ctx) is not None else "the host's toolchain"
         metrics = {**facts, "release": release, "variants": list(variants), "built_in": where}
@@ -126,10 +126,10 @@ class RuntimeBuildStage(StageBase):
         make = getattr(ctx.backend, "toolchain_environment", None)
         return None if make is None else make(timeout=ctx.timeout, log=ctx.log)
 
-    def _runner(self, ctx: Context, read_only: list[Path], writable: list[Path]) -> runtime_build.Runner:
+    def _runner(self, ctx: Context, read_only: list[Path], writable: list[Path]) -> cmake_runtime.Runner:
         env = self._image(ctx)
         if env is None:
-            return runtime_build.host_runner
+            return cmake_runtime.host_runner
 
         def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
             mounts = {"read_only": read_only, "writable": writable}
@@ -137,17 +137,17 @@ class RuntimeBuildStage(StageBase):
 
         return run
 
-    def _identity(self, tc: runtime_build.Toolchain, ctx: Context) -> dict[str, str]:
-        cmake = runtime_build.pypi_cmake(ctx.cache or Path("."), log=ctx.log)
+    def _identity(self, tc: cmake_runtime.Toolchain, ctx: Context) -> dict[str, str]:
+        cmake = cmake_runtime.pypi_cmake(ctx.cache or Path("."), log=ctx.log)
         env = self._image(ctx)
         if env is None:
-            return runtime_build.toolchain_identity(tc, cmake=str(cmake / "bin" / "cmake"))
+            return cmake_runtime.toolchain_identity(tc, cmake=str(cmake / "bin" / "cmake"))
         # The image's compilers, asked once per image and CMake (a stored build's key is checked every run).
         memo = (ctx.cache or Path(".")) / "toolchain-probes" / f"{env.image.image_id[7:23]}-{cmake.name}.json"
         known = json.loads(memo.read_text()) if memo.is_file() else {}
         if tc.target not in known:
-            run = runtime_build.host_runner_in(env, [cmake])
-            known[tc.target] = runtime_build.toolchain_identity(tc, run, cmake=str(cmake / "bin" / "cmake"))
+            run = cmake_runtime.host_runner_in(env, [cmake])
+            known[tc.target] = cmake_runtime.toolchain_identity(tc, run, cmake=str(cmake / "bin" / "cmake"))
             memo.parent.mkdir(parents=True, exist_ok=True)
             memo.write_text(json.dumps(known, indent=1, sort_keys=True))
         return {**known[tc.target], "image": env.image.image_id}

@@ -9,7 +9,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import release_verdicts
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
@@ -28,7 +28,7 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
         groups.setdefault((r.label.model, r.label.exporter, r.label.arch, r.label.profile), []).append(r)
     lines: list[str] = []
     for (model, exporter, arch, profile), group in sorted(groups.items()):
-        group.sort(key=lambda r: answers.version_key(r.label.compiler))
+        group.sort(key=lambda r: release_verdicts.version_key(r.label.compiler))
         versions = [r.label.compiler for r in group]
         tables = [_occurrences(r.metric.dispatches) for r in group]
         slowest = sorted(

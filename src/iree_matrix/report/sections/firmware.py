@@ -1,4 +1,4 @@
-"""The bare-metal section of COMPATIBILITY.md: per firmware run (boards/firmware.py), did it build,
+"""The bare-metal section of COMPATIBILITY.md: per firmware run (source_builds/firmware.py), did it build,
 link and run on the emulated Cortex-M, do its outputs match torch, and how much flash and RAM it
 needs against the machine and real boards (the bare-metal targets' boards, iree/targets.py)."""
 
@@ -9,11 +9,11 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import answers
-from iree_matrix.boards import cortex_m
+from iree_matrix.answers import release_verdicts
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record, Status
 from iree_matrix.report.sections import Document, Section
+from iree_matrix.source_builds import cortex_m
 
 TITLE = "Bare-metal Cortex-M firmware"
 
@@ -21,7 +21,7 @@ TITLE = "Bare-metal Cortex-M firmware"
 def firmware_section(records: Iterable[Record]) -> list[str]:
     runs = sorted(
         (r for r in records if r.stage == "run" and _bare_metal(r.label.arch)),
-        key=lambda r: (r.label.model, answers.version_key(r.label.compiler), r.job),
+        key=lambda r: (r.label.model, release_verdicts.version_key(r.label.compiler), r.job),
     )
     if not runs:
         return []
@@ -41,7 +41,7 @@ def firmware_section(records: Iterable[Record]) -> list[str]:
         f"replaced by the {formats.size(cortex_m.STACK_BYTES)} the firmware's linker script reserves for "
         "the stack (the heap ends where it begins): what a board must have as built. A board listed only "
         "under 'with the stack cut to its peak' fits once that reserve is cut to the measured peak "
-        "(`STACK_BYTES` in boards/cortex_m.py), with what is left said: nothing else of the "
+        "(`STACK_BYTES` in source_builds/cortex_m.py), with what is left said: nothing else of the "
         "application fits in it. "
         f"Boards compared: {boards}. qemu's time is the emulator's, not a board's."
     )
@@ -62,7 +62,7 @@ def _row(r: Record) -> list[str]:
     m = r.metric
     status = r.status.value if isinstance(r.status, Status) else str(r.status)
     if r.status is not Status.OK:
-        status += ": " + answers.clip(answers.first_line(r.message or ""), 160)
+        status += ": " + release_verdicts.clip(release_verdicts.first_line(r.message or ""), 160)
     err = m.max_abs_err
     check = "" if err is None else f"{'ok' if m.matches else 'differs'} ({err:.2g})"
     # Recomputed from the recorded figures, so a record made before the stack reserve was counted

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from iree_matrix.answers import answers
+from iree_matrix.answers import release_verdicts
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
 from iree_matrix.report.sections import Document, Section
@@ -20,9 +20,9 @@ TITLE = "Kernels across releases"
 def render_kernels(latest: Iterable[Record]) -> list[str]:
     """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
     own release's runtime, profile default): median ms per release, and the regressions beyond noise
-    between consecutive releases (answers.regressions, the same rule as COMPATIBILITY.md)."""
+    between consecutive releases (release_verdicts.regressions, the same rule as COMPATIBILITY.md)."""
     records = list(latest)
-    runs = answers.Runs.of(records)
+    runs = release_verdicts.Runs.of(records)
     rows, versions_seen = [], set()
     table: dict[str, dict[str, str]] = {}
     for function in runs.functions():
@@ -30,7 +30,7 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
         cells = {}
         for (f, e, c, rt), run in runs.by_cell.items():
             if f == function and e == exporter and c == rt and run.status is Status.OK:
-                t = answers.timing(run)
+                t = release_verdicts.timing(run)
                 if t is not None:
                     cells[c] = ("~" if t.noisy else "") + _ms(t.median)
         if len(cells) >= KERNEL_RELEASES:
@@ -38,13 +38,13 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
             versions_seen |= set(cells)
     if not table:
         return []
-    versions = answers.sorted_versions(versions_seen)
+    versions = release_verdicts.sorted_versions(versions_seen)
     days = sorted(
         {(r.finished or "")[:10] for (f, *_), r in runs.by_cell.items() if f in table and r.finished}
     )
     for function, cells in sorted(table.items()):
         rows.append([function, *(cells.get(v, "") for v in versions)])
-    slower = [r for r in answers.regressions(runs) if r.kind == "slower" and r.function in table]
+    slower = [r for r in release_verdicts.regressions(runs) if r.kind == "slower" and r.function in table]
     lines = [
         "## " + TITLE,
         "",
@@ -62,8 +62,10 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
         lines += [
             "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
             f"where either is noisy, the same build's instruction counts decide — more than "
-            f"{answers.NOISE_RATIO:g}× the instructions per call — when both releases have one; without "
-            f"them, the newer fastest repetition must exceed {answers.LOADED_RATIO:g}× the older slowest). "
+            f"{release_verdicts.NOISE_RATIO:g}× the instructions per call — when both releases have one; "
+            "without "
+            f"them, the newer fastest repetition must exceed {release_verdicts.LOADED_RATIO:g}× the older "
+            "slowest). "
             "The `default` build (this host's AVX-512) cannot be counted, so its pairs are decided by "
             "timings; the counted build's own pairs are listed with its name:",
             "",

@@ -24,13 +24,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-from iree_matrix.boards import runtime_build
 from iree_matrix.core import processes, shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.locks import file_lock
 from iree_matrix.iree import targets
+from iree_matrix.source_builds import cmake_runtime
 
 KiB, MiB = targets.KiB, targets.MiB
 
@@ -167,12 +167,12 @@ def build_runtime(
     """IREE's runtime libraries for `cpu` from `source` (a tarball, directory or git+URL@TAG),
     built into the cache unless already there. A build that fails raises the compiler's words."""
     ident = toolchain_identity()
-    key = runtime_key(runtime_build.source_digest(source), cpu, ident)
+    key = runtime_key(cmake_runtime.source_digest(source), cpu, ident)
     root = CacheLayout(cache).cortex_m_runtime / key[:16]
     with file_lock(root.with_suffix(".lock")):
         done_file = root / "runtime.json"
         if not done_file.is_file():
-            src = runtime_build.source(source, cache, log=log)
+            src = cmake_runtime.source(source, cache, log=log)
             _build(src.tree, cpu, root, ident, log=log, timeout=timeout)
         facts = json.loads(done_file.read_text())
     libs = tuple(sorted((root / "lib").glob("*.a")))
@@ -193,7 +193,7 @@ def _build(
         _step(argv, log, timeout, "host tools (native build)")
     bin_dir = root / "host-tools"
     bin_dir.mkdir()
-    for name in runtime_build.HOST_TOOLS:
+    for name in cmake_runtime.HOST_TOOLS:
         found = next((p for p in host.rglob(name) if p.is_file()), None)
         if found is None:
             raise StageFailure("runtime-build", f"{name} was not built under {host}")
@@ -234,7 +234,7 @@ def runtime_commands(
     native = [
         [cmake, "-G", "Ninja", "-S", str(tree), "-B", host, *_CMAKE[:4],
          "-DIREE_HAL_DRIVER_DEFAULTS=OFF", "-DIREE_ENABLE_LIBBACKTRACE=OFF", "-DCMAKE_BUILD_TYPE=Release"],
-        [cmake, "--build", host, "-t", *runtime_build.HOST_TOOLS],
+        [cmake, "--build", host, "-t", *cmake_runtime.HOST_TOOLS],
     ]  # fmt: skip
     flags = " ".join(
         (*machine(cpu).gcc_flags, _WARNINGS, *quirks, "-include", str(files_dir() / "iree_config.h"))

@@ -21,7 +21,6 @@ from typing import Any
 from tabulate import tabulate
 
 from iree_matrix import images, stages
-from iree_matrix.boards import arm
 from iree_matrix.core import containers, formats, refusals
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.outcome import Outcome, from_exception, now
@@ -30,6 +29,7 @@ from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import plan, spec
+from iree_matrix.source_builds import armv6_hello
 
 HELLO_JOB = "toolchain:armv6-hello"
 
@@ -45,7 +45,7 @@ def hello(cache: Path, results: ResultsLog) -> Record:
             "bookworm", "armel", timeout=1800, log=log, with_python=False
         )
         runner = base_environment("armv6-hello", base)
-        facts = arm.hello_world(cache / "armv6-hello", runner, log=log)
+        facts = armv6_hello.hello_world(cache / "armv6-hello", runner, log=log)
         problems = _hello_problems(facts)
         metrics = _hello_metrics(facts)
         result = (
@@ -55,7 +55,7 @@ def hello(cache: Path, results: ResultsLog) -> Record:
         )
     except Exception as exc:  # noqa: BLE001 - one mapper: a cross-gcc timeout is a TIMEOUT record
         result = from_exception(exc)
-    labels = {"arch": arm.BOARD.label, "compiler": "gcc-arm-linux-gnueabi"}
+    labels = {"arch": armv6_hello.BOARD.label, "compiler": "gcc-arm-linux-gnueabi"}
     record = make_record(HELLO_JOB, "toolchain", "armv6-hello", labels, result, started=started)
     results.append(record)
     return record
@@ -66,7 +66,7 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     publishes no 32-bit ARM runtime. Its release is the given source's (`--iree-source SRC` for
     every release), else the matrix's newest compiler's (IREE's repository at that tag); static,
     so nothing is needed from the board's C library."""
-    from iree_matrix.boards import runtime_build
+    from iree_matrix.source_builds import cmake_runtime
 
     armv6 = [c for c in matrix.cells if targets.parse(c.arch).arch.name == "armv6"]
     if not armv6:
@@ -77,14 +77,14 @@ def on_source_runtime(matrix: spec.MatrixSpec, cache: Path) -> spec.MatrixSpec:
     if named:
         if not matrix.iree_sources:  # no source named anywhere: IREE's repository must answer now
             for release in named:
-                runtime_build.source(matrix.iree_source(release), cache)
+                cmake_runtime.source(matrix.iree_source(release), cache)
         return matrix
 
     release = max((c.compiler for c in matrix.cells), key=versions.Version)
-    given = matrix.iree_sources.get("*") or runtime_build.default_source(release)
+    given = matrix.iree_sources.get("*") or cmake_runtime.default_source(release)
     # Made a tree now (unpacked, or cloned): no source is one line naming the fix before any work.
-    tree = runtime_build.source(given, cache).tree
-    release = runtime_build.tree_release(tree) or (
+    tree = cmake_runtime.source(given, cache).tree
+    release = cmake_runtime.tree_release(tree) or (
         given.rpartition("@")[2].lstrip("v") if given.startswith("git+") else release
     )
     runtime = versions.source_runtime(release, ("static",))

@@ -24,7 +24,7 @@ from typing import IO, Optional, Protocol
 from iree_matrix.core import shipped
 from iree_matrix.core.results import Record, Status
 from iree_matrix.envs.cache_usage import default_cache
-from iree_matrix.run import abtest
+from iree_matrix.execution import abtest
 
 PEER_WORKER = "peer_arm.py"
 # How long a peer may take to build its model and convert it (ONNX) before its first answer, and

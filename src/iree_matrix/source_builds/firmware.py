@@ -19,12 +19,12 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from iree_matrix.boards import cortex_m, runtime_build
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.results import Status
 from iree_matrix.iree import versions
+from iree_matrix.source_builds import cmake_runtime, cortex_m
 
 # A firmware run's metrics, beside a run's comparison with torch (the run stage's `metrics`).
 METRICS = {
@@ -56,7 +56,7 @@ def _identity() -> dict[str, str]:
 def key(cpu: str, runtime_source: str, module: str, export: str) -> str:
     """The run's key: `module` the compile's key, `export` the export's inputs and outputs digest."""
     try:
-        source = runtime_build.source_digest(runtime_source)
+        source = cmake_runtime.source_digest(runtime_source)
     except UserError as exc:  # a missing source: said in one line, tried again next run
         raise StageFailure("runtime-source", str(exc), cacheable=False) from None
     files = cortex_m.files_dir()
@@ -101,8 +101,8 @@ def execute(
     (the one every target uses)."""
     machine = cortex_m.machine(cpu)
     release, _ = versions.parse_source_runtime(runtime)
-    src = runtime_build.source(runtime_source, cache, log=log)
-    runtime_build.check_release(src, release)
+    src = cmake_runtime.source(runtime_source, cache, log=log)
+    cmake_runtime.check_release(src, release)
     built = cortex_m.build_runtime(runtime_source, cpu, cache, log=log, timeout=timeout)
 
     info = json.loads(given.export_info.read_text())

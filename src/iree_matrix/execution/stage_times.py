@@ -3,7 +3,7 @@ what the progress estimate bases a job's time on — and the published records' 
 the tool as a small summary (`stage_times.json`, beside this module) instead of the published logs.
 
 The summary is generated from the checkout's published logs (results/**/results.jsonl, each job's
-newest record): `python -m iree_matrix.run.stage_times` (or `nox -s stage_times`) after publishing;
+newest record): `python -m iree_matrix.execution.stage_times` (or `nox -s stage_times`) after publishing;
 tests/unit/test_stage_times.py fails when it is not current.
 """
 

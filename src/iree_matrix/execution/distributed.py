@@ -20,7 +20,7 @@ Who writes what:
   orchestrator's `--cache` path): wheelhouse, venvs, images, logs, and the `install` results. A job
   first makes sure its environments exist on its worker (reused when they do, installed when not).
 
-Worker resources (Dask `--resources`; `python -m iree_matrix.run.distributed resources` prints this
+Worker resources (Dask `--resources`; `python -m iree_matrix.execution.distributed resources` prints this
 machine's): `arch-<name>=1` per architecture it runs (its own; others under qemu-user when binfmt
 has a handler), `docker=1` with a Docker daemon, and `quiet=1` when its timings count. A job asks
 for `arch-<its environment's arch>` and, on the Docker backend, `docker` — as labels (a sliver of
@@ -56,10 +56,10 @@ from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Entry, Store
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
+from iree_matrix.execution.execute import Executor, Options, Summary
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
-from iree_matrix.run.execute import Executor, Options, Summary
 from iree_matrix.stages.base import quiet_around
 
 logger = console.logger(__name__)
@@ -341,7 +341,7 @@ class DaskExecutor(Executor):
             raise UserError(
                 f"no worker of the cluster offers {needs}; start one with "
                 f'dask worker SCHEDULER --resources "{resources_text(machine_resources())}" '
-                "(python -m iree_matrix.run.distributed resources prints a machine's)"
+                "(python -m iree_matrix.execution.distributed resources prints a machine's)"
             )
 
     def _submit_ready(self, client, waiting, running, done, summary, by_id) -> list[Job]:
@@ -442,12 +442,12 @@ def executor(
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`python -m iree_matrix.run.distributed resources [--no-emulated] [--no-quiet] [--no-docker]`:
+    """`python -m iree_matrix.execution.distributed resources [--no-emulated] [--no-quiet] [--no-docker]`:
     this machine's worker resources, in `dask worker --resources` syntax."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] != "resources" or set(args[1:]) - {"--no-emulated", "--no-quiet", "--no-docker"}:
         print(
-            "usage: python -m iree_matrix.run.distributed resources [--no-emulated] [--no-quiet] "
+            "usage: python -m iree_matrix.execution.distributed resources [--no-emulated] [--no-quiet] "
             "[--no-docker]"
         )
         return 2

@@ -23,10 +23,10 @@ from iree_matrix import stages
 from iree_matrix.core import console, formats, locks, refusals
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.results import Record, Status
+from iree_matrix.execution import stage_times
+from iree_matrix.execution.stage_times import StageTimes  # the estimate's basis (execution/stage_times.py)
 from iree_matrix.iree import compile_errors, hints, targets
 from iree_matrix.matrix.plan import Job
-from iree_matrix.run import stage_times
-from iree_matrix.run.stage_times import StageTimes  # the estimate's basis (run/stage_times.py)
 
 logger = console.logger(__name__)
 
@@ -93,7 +93,7 @@ DOCKER_BASE_IMAGE_SECONDS = 120.0
 
 def published_times() -> StageTimes:
     """The stage times of the published records, from the summary that ships with the tool
-    (run/stage_times.json): what the jobs took on the publication host, the basis for jobs never
+    (execution/stage_times.json): what the jobs took on the publication host, the basis for jobs never
     run here."""
     return stage_times.published()
 
