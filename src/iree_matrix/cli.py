@@ -122,7 +122,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if complete is not None:  # options whose default depends on another's (commands/options.py)
             complete(args)
         _finish_publishes(args)
-        return args.command.run(args)
+        return args.command.main(args)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return exc.exit_code

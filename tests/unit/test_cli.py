@@ -139,7 +139,7 @@ def test_a_run_defaults_to_its_own_directory_never_the_published_one(monkeypatch
     assert loaded.results_dir == Path("runs") / "smoke" and args.results_dir is None  # not written back
     # Parsed by the command line, the default is complete before any command reads it.
     seen = []
-    monkeypatch.setattr(matrix_command, "run", lambda parsed: seen.append(parsed.results_dir) or 0)
+    monkeypatch.setattr(matrix_command, "main", lambda parsed: seen.append(parsed.results_dir) or 0)
     assert cli.main(["matrix", "--matrix", str(SMOKE), "--list"]) == 0
     assert seen == [Path("runs") / "smoke"]
 
@@ -347,7 +347,7 @@ def test_a_read_only_disk_anywhere_is_one_line_not_a_traceback(tmp_path, monkeyp
     def read_only(args):
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out" / ".x.tmp"))
 
-    monkeypatch.setattr(report_command, "run", read_only)
+    monkeypatch.setattr(report_command, "main", read_only)
     assert cli.main(["report", "--results-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -378,7 +378,7 @@ def test_every_command_module_is_registered_and_has_the_four_names():
     names = []
     for command in cli.commands():
         assert isinstance(command.NAME, str) and isinstance(command.HELP, str)
-        assert callable(command.add_arguments) and callable(command.run)
+        assert callable(command.add_arguments) and callable(command.main)
         command.add_arguments(argparse.ArgumentParser())
         names.append(command.NAME)
     assert len(set(names)) == len(names)

@@ -101,7 +101,7 @@ def test_a_compile_failure_names_its_first_error(tmp_path: Path, published) -> N
 def _run(capsys, *argv: str) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     query_command.add_arguments(parser)
-    code = query_command.run(parser.parse_args(list(argv)))
+    code = query_command.main(parser.parse_args(list(argv)))
     return code, capsys.readouterr().out
 
 

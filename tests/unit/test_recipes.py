@@ -125,7 +125,7 @@ def test_the_firmware_runs_the_lines_the_recipe_prints(tmp_path: Path) -> None:
 def _show(job: str, results: Path, capsys: pytest.CaptureFixture[str]) -> str:
     args = argparse.Namespace(job=job, results_dir=results, cache=Path("/nonexistent-cache"), log=False,
                               commands=True)  # fmt: skip
-    assert show.run(args) == 0
+    assert show.main(args) == 0
     return capsys.readouterr().out
 
 
@@ -190,7 +190,7 @@ def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> 
     args = argparse.Namespace(
         job=record.job, results_dir=tmp_path, cache=tmp_path / "c", log=False, commands=False
     )
-    assert show.run(args) == 0
+    assert show.main(args) == 0
     printed = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  command: "))
     done = subprocess.run(["bash", "-c", printed.removeprefix("  command: ")], cwd=tmp_path)
     assert done.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"]

@@ -3,7 +3,7 @@
     NAME: str                                                  # the verb, e.g. "matrix"
     HELP: str                                                  # one line for `iree-matrix --help`
     def add_arguments(parser: argparse.ArgumentParser) -> None
-    def run(args: argparse.Namespace) -> int                   # the exit code
+    def main(args: argparse.Namespace) -> int                  # the exit code
 
 and is named once in `cli.COMMANDS`. `cli.py` parses and dispatches; what a command does (the flag
 search's two rounds, the armv6 sequence, which executor runs a plan and what a failure exits with)
@@ -25,4 +25,4 @@ class Command(Protocol):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
-    def run(self, args: argparse.Namespace) -> int: ...
+    def main(self, args: argparse.Namespace) -> int: ...

@@ -85,7 +85,7 @@ class Plan:
     rivals: tuple[tuple[str, str, str], ...] = ()
 
 
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     from iree_matrix.answers import advice
     from iree_matrix.commands.workflow import RunOptions, default_cache, load_plan, run_plan
     from iree_matrix.core import host, shipped

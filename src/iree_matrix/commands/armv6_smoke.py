@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-hello", action="store_true", help="skip the C hello world (needs Docker)")
 
 
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     from iree_matrix.execution import pi_zero_session
 
     cache = args.cache or default_cache()

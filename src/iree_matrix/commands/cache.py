@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_cache_option(parser)
 
 
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     from iree_matrix.core import formats
     from iree_matrix.core.errors import UserError
     from iree_matrix.envs import cache_usage

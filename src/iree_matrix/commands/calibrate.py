@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     from iree_matrix.answers import calibration, identities, release_verdicts
     from iree_matrix.core import host, stats
     from iree_matrix.core.results import latest_by_job

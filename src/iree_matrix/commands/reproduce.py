@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     path = args.results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")

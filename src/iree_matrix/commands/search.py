@@ -102,7 +102,7 @@ class _Descent:
     pruned: list[str] = dataclasses.field(default_factory=list)  # each round's "left out: ..."
 
 
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     from iree_matrix.report.sections.search import render_search
 
     if args.budget < 0 or args.rounds < 1 or args.width < 1:

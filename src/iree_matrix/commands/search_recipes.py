@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     given = [r.strip() for r in (args.recipes or "").split(",") if r.strip()]
     for recipe in given:
         try:
