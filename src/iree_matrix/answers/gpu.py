@@ -105,7 +105,7 @@ _STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
 
 def own_runtime_run(compiler: str, ran: Sequence[Record]) -> Optional[Record]:
     """Of a module's runs, the one on its own release's runtime, or its line's stand-in for a release
-    without one (3.7.1 on 3.7.0): `answers.own_run`, as the CPU tables pick it; else the first."""
+    without one (3.7.1 on 3.7.0): `release_verdicts.own_run`, as the CPU tables pick it; else the first."""
     own = release_verdicts.own_run({release_verdicts.run_runtime(r): r for r in ran}, compiler)
     return own or (ran[0] if ran else None)
 

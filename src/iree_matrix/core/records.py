@@ -313,7 +313,8 @@ class Metrics:
 
     @property
     def disagrees(self) -> Optional[str]:
-        """Set by `answers.cross_checked`: a quieter figure of the same module (what, where, when)."""
+        """Set by `release_verdicts.cross_checked`: a quieter figure of the same module (what, where,
+        when)."""
         return self.raw.get(DISAGREES) or None
 
     @property
@@ -611,5 +612,5 @@ class Metrics:
         return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
 
 
-DISAGREES = "disagrees"  # the metric `answers.cross_checked` adds to a run it marks
+DISAGREES = "disagrees"  # the metric `release_verdicts.cross_checked` adds to a run it marks
 PAIRED = "paired"  # the metric `answers.paired.attach` adds to a run a compare document timed

@@ -146,7 +146,7 @@ def write_compatibility(
     stage_order: Sequence[str] = (),
 ) -> Path:
     """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
-    the log as `answers.read` gave it, when the caller has read it already; `stage_order`: as
+    the log as `release_verdicts.read` gave it, when the caller has read it already; `stage_order`: as
     `render_compatibility`'s."""
     records = list(records) if records is not None else release_verdicts.read(Path(results_path))
     if not records:
@@ -460,7 +460,7 @@ def _model_section(ix: _Document, model: str) -> list[str]:
 
 
 def _stand_in_lines(ix: _Document, model: str) -> list[str]:
-    """Says which compilers' modules ran on another release's runtime (`answers.own_run`)."""
+    """Says which compilers' modules ran on another release's runtime (`release_verdicts.own_run`)."""
     used = {}
     for key in {k.compiled for k in ix.index.runs if k.model == model}:
         by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}

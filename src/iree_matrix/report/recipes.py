@@ -2,7 +2,7 @@
 the docs' recipes show (docs/arm.md, docs/cortex-m.md, between `<!-- recipe:NAME -->` markers).
 
 Both are printed from here, and here from the functions the stages run — the runtime build's
-`runtime_build.build_commands`, the firmware's `cortex_m.runtime_commands` / `link_command` /
+`cmake_runtime.build_commands`, the firmware's `cortex_m.runtime_commands` / `link_command` /
 `qemu_command`, the compile's `flags.compile_flags` + `compile.target_outputs`, the run's
 `run.run_command` — so the docs cannot say other flags than the tool passes
 (tests/unit/test_recipes.py holds each docs block equal to `docs_blocks()`; `python -m

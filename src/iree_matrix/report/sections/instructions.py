@@ -21,7 +21,7 @@ def render_instructions(runs: release_verdicts.Runs, versions: Sequence[str]) ->
     """Instructions per call per function and release (callgrind, stages/instructions.py), and
     where both releases of a consecutive pair had quiet timings of the counted module itself, the
     instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
-    Never the `default` build's timing: it is another program (`answers.Runs.instructions`)."""
+    Never the `default` build's timing: it is another program (`release_verdicts.Runs.instructions`)."""
     table = _counted(runs)
     if not table:
         return []
