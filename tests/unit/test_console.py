@@ -143,3 +143,44 @@ def test_configure_twice_keeps_one_handler():
     ours = logging.getLogger(console.LOGGER)
     assert [h.get_name() for h in ours.handlers].count(console.LOGGER) == 1
     assert [h.get_name() for h in logging.getLogger().handlers].count(console.LOGGER) == 1
+
+
+def _two_releases_timed(where) -> None:
+    """A results log `compare 3.12.0 3.13.0` reads: one function timed natively by each release."""
+    from iree_matrix.core import host
+    from iree_matrix.core.results import ResultsLog
+
+    log = ResultsLog(where / "results.jsonl")
+    for release in ("3.12.0", "3.13.0"):
+        labels = {
+            "model": "alpha",
+            "exporter": "e",
+            "compiler": release,
+            "runtime": release,
+            "profile": "default",
+        }
+        job = f"run:alpha/e/iree{release}/x86_64/default"
+        metrics = {"timing": "native", "latency_median": 2.0}
+        log.append(Record(job=job, stage="run", cell=job[4:], status=Status.OK, key="k", labels=labels,
+                          metrics=metrics, host=host.describe()))  # fmt: skip
+
+
+@pytest.mark.parametrize("flags", [(), ("-q",), ("-v",)])
+def test_compare_with_q_prints_its_table_and_says_nothing_else(tmp_path, monkeypatch, capsys, flags):
+    """A long command end to end: its cost line and progress (stderr) go with -q, its table stays."""
+    from iree_matrix.core import stats
+    from iree_matrix.execution import abtest
+
+    _two_releases_timed(tmp_path)
+    monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path))
+    same = abtest.Comparison("a", "b", (1.0,) * 6, (1.0,) * 6, stats.paired([1.0] * 6, [1.0] * 6))
+    monkeypatch.setattr(abtest, "compare", lambda a, b, rounds, repetitions: same)
+    argv = [*flags, "compare", "3.12.0", "3.13.0", "--results-dir", str(tmp_path), "--rounds", "6"]
+    assert cli.main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "| alpha" in out and "3.13.0 against 3.12.0 on " in out and "ETA" not in out
+    if flags == ("-q",):
+        assert err == ""
+    else:
+        assert err.startswith("compare 3.12.0 3.13.0: 1 function(s) x 6 paired rounds") and "[1/1 " in err
