@@ -18,11 +18,13 @@ from pathlib import Path
 from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
 from iree_matrix.commands.options import add_matrix_options
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
-from iree_matrix.core import atomic_files
+from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
+
+logger = console.logger(__name__)
 
 NAME = "search-recipes"
 HELP = "export-recipe search: attention, cache update, strict export, importer; each checked against torch"
@@ -85,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
     cheaper = "--model REF (fewer models), --recipes LIST (fewer recipes), --rounds 1, --select GLOB"
     options = dataclasses.replace(RunOptions.from_args(args), cheaper=cheaper)
     for model, names in sorted(tried.items()):
-        print(f"== recipe search, round 1: {model}: the default export and {', '.join(names)}")
+        logger.info(f"== recipe search, round 1: {model}: the default export and {', '.join(names)}")
     code, summary = run_plan(loaded, options, cache, results, args.results_dir)
     if code == EXIT_INTERRUPTED:
         return code
@@ -99,7 +101,7 @@ def main(args: argparse.Namespace) -> int:
             for model, names in sorted(more.items()):
                 if names:
                     changed = "the choices that changed an outcome, together"
-                    print(f"== recipe search, round 2: {model}: {', '.join(names)} ({changed})")
+                    logger.info(f"== recipe search, round 2: {model}: {', '.join(names)} ({changed})")
                 tried[model] = [*tried[model], *names]
             loaded = load_plan(args, "export-recipes.toml", adjust=with_recipes)
             code2, summary = run_plan(loaded, options, cache, results, args.results_dir)
