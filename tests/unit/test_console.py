@@ -184,3 +184,29 @@ def test_compare_with_q_prints_its_table_and_says_nothing_else(tmp_path, monkeyp
         assert err == ""
     else:
         assert err.startswith("compare 3.12.0 3.13.0: 1 function(s) x 6 paired rounds") and "[1/1 " in err
+
+
+def test_below_the_commands_nothing_prints_to_stdout_but_a_programs_own_main():
+    """Answers are the commands' to print (commands/); a module below them logs instead, so `-q` and
+    a redirected stdout mean what they say. Allowed: a module's own command line (`def main`, e.g.
+    `python -m iree_matrix.execution.stage_times`) and a print to a stream its caller gave (`file=`)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(console.__file__).resolve().parents[1]
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] == "commands":
+            continue
+        tree = ast.parse(path.read_text())
+        allowed = {
+            id(call)
+            for fn in ast.walk(tree)
+            if isinstance(fn, ast.FunctionDef) and fn.name == "main"
+            for call in ast.walk(fn)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                if id(node) not in allowed and not any(k.arg == "file" for k in node.keywords):
+                    found.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert found == [], f"print() below commands/ (log it: console.logger(__name__)): {found}"
