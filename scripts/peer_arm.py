@@ -31,6 +31,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import export_model as em  # noqa: E402  (needs HERE on sys.path)
+import peer_frameworks.onnxruntime as onnx_peer  # noqa: E402
 import peers  # noqa: E402
 
 ARMS = ("eager", "onnxruntime")
@@ -60,7 +61,7 @@ def onnxruntime_call(spec, onnx, work):
     exporter = "the peer stage's model.onnx"
     if path is None:
         path = Path(work) / "model.onnx"
-        exporter, _ = peers.export_onnx(spec.module, spec.inputs, path)
+        exporter, _ = onnx_peer.export_onnx(spec.module, spec.inputs, path)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from iree_matrix.core.results import Record, Status
-from iree_matrix.iree import versions
+from iree_matrix.iree import peers as peer_registry
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.report import machine
 from iree_matrix.report.compatibility import render_compatibility
@@ -144,7 +144,7 @@ def test_the_peer_environment_installs_only_what_the_asked_peers_need() -> None:
         "litert-torch==0.10.0", "ai-edge-litert==2.3.0",
     )  # fmt: skip
     assert peer.environment(cell, ("eager",)).id.endswith("torch2.13.0-peers-torch")
-    assert set(versions.PEER_REQUIREMENTS) == {"eager", "torch_compile", "onnxruntime", "tflite"}
+    assert peer_registry.names() == ("eager", "torch_compile", "onnxruntime", "tflite")
 
 
 def test_the_run_report_names_the_published_answer_and_whose_cpu_it_is():

@@ -1,4 +1,5 @@
-"""Unit tests for scripts/peers.py: its pure helpers, and (marked torch) a real eager run."""
+"""Unit tests for scripts/peers.py and the peers' shared helpers (scripts/peer_frameworks/): pure
+helpers, and (marked torch) real runs."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ SCRIPTS = Path(__file__).parents[2] / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
-import peers  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
+import peer_frameworks as base  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
+import peer_frameworks.onnxruntime as onnx_peer  # noqa: E402
+import peers  # noqa: E402
 
 # ---------------------------------------------------------------- parse_peers
 
@@ -57,14 +60,14 @@ def test_time_calls_counts_warmup_and_repetitions():
     def clock():
         return next(ticks) / 1000.0  # each reading 1 ms after the previous one
 
-    result, times = peers.time_calls(lambda: calls.append(1) or len(calls), 2, 3, clock=clock)
+    result, times = base.time_calls(lambda: calls.append(1) or len(calls), 2, 3, clock=clock)
     assert len(calls) == 5
     assert result == 5  # the last call's result
     assert times == pytest.approx([1.0, 1.0, 1.0])
 
 
 def test_time_calls_without_warmup():
-    result, times = peers.time_calls(lambda: "x", 0, 1)
+    result, times = base.time_calls(lambda: "x", 0, 1)
     assert result == "x" and len(times) == 1 and times[0] >= 0
 
 
@@ -132,11 +135,11 @@ def test_compare_zero_reference():
 
 
 def test_error_info_clips_the_message():
-    info = peers.error_info("convert", RuntimeError("x" * 5000))
+    info = base.error_info("convert", RuntimeError("x" * 5000))
     assert info["phase"] == "convert" and info["type"] == "RuntimeError"
     assert info["message"].startswith("RuntimeError: xxx")
-    assert len(info["message"]) == peers.MESSAGE_CHARS
-    assert len(peers.error_info("model", ValueError("y" * 5000), limit=4000)["message"]) == 4000
+    assert len(info["message"]) == base.MESSAGE_CHARS
+    assert len(base.error_info("model", ValueError("y" * 5000), limit=4000)["message"]) == 4000
 
 
 def test_status_of():
@@ -210,15 +213,15 @@ class _PolicyContext(_FakeContext):
 
 def test_cpu_times_uses_the_wall_timings_policy_and_the_process_clock():
     calls = []
-    times = peers.cpu_times(_PolicyContext(), lambda: calls.append(time.sleep(0.03)))
+    times = base.cpu_times(_PolicyContext(), lambda: calls.append(time.sleep(0.03)))
     assert len(calls) == 5 and len(times) == 3  # 2 untimed warm-up calls, 3 timed
     assert all(0 <= t < 15 for t in times)  # 30 ms asleep is no CPU time: process_time, not wall
 
 
 def test_one_thread_cpu_records_latencys_shape_with_times_and_threads(monkeypatch):
-    monkeypatch.setattr(peers, "RETIME_SPREAD", math.inf)  # one round, whatever its spread
+    monkeypatch.setattr(base, "RETIME_SPREAD", math.inf)  # one round, whatever its spread
     entry = {}
-    peers.one_thread_cpu(entry, lambda: [2.0, 4.0, 3.0])
+    base.one_thread_cpu(entry, lambda: [2.0, 4.0, 3.0])
     assert entry == {"cpu_ms": {"median": 3.0, "min": 2.0, "max": 4.0, "stdev": 1.0, "n": 3,
                                 "times": [2.0, 4.0, 3.0], "threads": 1}}  # fmt: skip
 
@@ -229,7 +232,7 @@ def test_one_thread_cpus_failure_is_a_message_not_the_peers_failure(capsys):
 
     def peer(ctx, entry):
         entry["latency_ms"] = {"median": 1.0, "min": 1.0, "max": 1.0, "stdev": 0.0, "n": 1}
-        peers.one_thread_cpu(entry, refused)
+        base.one_thread_cpu(entry, refused)
         return [np.array([1.0, 2.0])]
 
     entry = peers.run_peer("onnxruntime", _FakeContext(), peer)
@@ -312,7 +315,7 @@ def test_eager_is_timed_on_the_matrixs_threads_then_on_one(tmp_path, monkeypatch
     torch = pytest.importorskip("torch")
     from iree_matrix.stages.peer import STAGE
 
-    monkeypatch.setattr(peers, "RETIME_SPREAD", math.inf)  # microsecond calls spread: no second round
+    monkeypatch.setattr(base, "RETIME_SPREAD", math.inf)  # microsecond calls spread: no second round
 
     model = tmp_path / "threads_model.py"
     model.write_text(THREADS_MODEL)
@@ -351,11 +354,19 @@ def test_load_average_is_a_number_or_none():
     assert value is None or value >= 0
 
 
-def test_the_workers_peer_list_is_the_matrix_files():
-    """scripts/peers.py runs inside the environments, without iree_matrix: its copy must agree."""
-    from iree_matrix.matrix.spec import PEERS
+def test_the_workers_peers_are_the_registrys():
+    """scripts/peers.py runs inside the environments, without iree_matrix: it finds the peers by
+    importing peer_frameworks/, iree_matrix by reading their declarations; both find the same, in
+    the same order, with the same declaration."""
+    from iree_matrix.iree import peers as registry
 
-    assert tuple(peers.PEERS) == PEERS
+    assert peers.PEERS == registry.names()
+    assert base.DECLARED == registry.DECLARED
+    for name, module in peers.FRAMEWORKS.items():
+        declared = registry.get(name)
+        assert (declared.rank, declared.display) == (module.PEER["rank"], module.PEER["display"])
+        assert declared.requirements == tuple(module.PEER["requirements"])
+        assert set(module.PEER) == set(base.DECLARED)
 
 
 # ---------------------------------------------------------------- op profiles
@@ -367,7 +378,7 @@ def test_onnxruntime_ops_from_a_real_profile():
     """ONNX Runtime's own profile of tiny_cnn (2 calls, captured by hand with the peer
     environment's onnxruntime): node kernel times summed per op type and weight shape."""
     events = json.loads((PROFILES / "tiny_cnn-onnxruntime-profile.json").read_text())
-    result = peers.onnxruntime_ops(events, calls=2)
+    result = onnx_peer.ops(events, calls=2)
     ops = {(r["op"], tuple(r["weight_shape"] or ())): r for r in result["ops"]}
     convs = [r for (op, _), r in ops.items() if op.endswith("Conv")]
     assert convs and all(r["weight_shape"] and len(r["weight_shape"]) == 4 for r in convs)
@@ -396,12 +407,12 @@ def test_eager_op_profile_on_tiny_cnn(tmp_path):
 
 def test_a_round_that_spread_beyond_the_limit_is_timed_again_and_the_lower_median_kept():
     rounds = iter([[1.0, 1.02, 9.0, 1.01, 1.0], [1.0, 1.01, 1.0, 1.02, 1.01]])
-    kept, other = peers.retimed(lambda: next(rounds))
+    kept, other = base.retimed(lambda: next(rounds))
     assert kept == [1.0, 1.01, 1.0, 1.02, 1.01] and other == [1.0, 1.02, 9.0, 1.01, 1.0]
-    assert peers.spread([1.0, 1.02, 9.0, 1.01, 1.0]) == pytest.approx(7.92, rel=1e-3)
+    assert base.spread([1.0, 1.02, 9.0, 1.01, 1.0]) == pytest.approx(7.92, rel=1e-3)
     # the first round kept when the second is slower: interference only adds time
     rounds = iter([[2.0, 2.0, 9.0], [5.0, 5.0, 5.0]])
-    assert peers.retimed(lambda: next(rounds)) == ([2.0, 2.0, 9.0], [5.0, 5.0, 5.0])
+    assert base.retimed(lambda: next(rounds)) == ([2.0, 2.0, 9.0], [5.0, 5.0, 5.0])
 
 
 def test_a_quiet_round_is_timed_once_and_its_other_round_not_recorded():
@@ -411,11 +422,11 @@ def test_a_quiet_round_is_timed_once_and_its_other_round_not_recorded():
         calls.append(1)
         return [3.0, 3.1, 3.05]
 
-    assert peers.retimed(timing) == ([3.0, 3.1, 3.05], None) and len(calls) == 1
+    assert base.retimed(timing) == ([3.0, 3.1, 3.05], None) and len(calls) == 1
     entry = {}
-    peers.one_thread_cpu(entry, timing)
+    base.one_thread_cpu(entry, timing)
     assert entry["cpu_ms"]["median"] == 3.05 and "cpu_ms_other_round" not in entry
     rounds = iter([[1.0, 5.0, 1.0], [1.0, 1.1, 1.0]])
     entry = {}
-    peers.one_thread_cpu(entry, lambda: next(rounds))
+    base.one_thread_cpu(entry, lambda: next(rounds))
     assert entry["cpu_ms"]["max"] == 1.1 and entry["cpu_ms_other_round"]["max"] == 5.0

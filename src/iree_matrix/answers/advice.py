@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core import formats, host, stats
+from iree_matrix.iree import peers as peer_registry
 
 SCHEMA = 1
 FILE_PREFIX = "advice-"
@@ -29,13 +30,6 @@ DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 # Arm kinds in a sitting.
 DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
 RIVAL = "rival"  # another release's published pick: the evidence for the release, in the same sitting
-# What each peer is called where a user reads it, in the peers' own order (scripts/peers.py).
-PEER_NAMES = {
-    "eager": "torch eager",
-    "torch_compile": "torch.compile",
-    "onnxruntime": "ONNX Runtime",
-    "tflite": "TFLite",
-}
 COMMAND = "iree-matrix advise"
 
 
@@ -302,7 +296,7 @@ def _advice(
         over_default=_paired(default, chosen) if chosen is not default else Ratio(stats.same_module()),
         over_naive=_paired(naive, chosen) if naive is not None else None,
         vs_eager=_paired(eager, chosen) if eager is not None else None,
-        best_peer=PEER_NAMES.get(best.config, best.config) if best is not None else "",
+        best_peer=peer_registry.display(best.config) if best is not None else "",
         vs_peer=_paired(best, chosen) if best is not None else None,
         ms=chosen.median,
         sitting=sitting,

@@ -18,7 +18,7 @@ from iree_matrix.answers import identities, release_verdicts
 from iree_matrix.core.metrics.flops import FlopsMetrics
 from iree_matrix.core.metrics.peak import PeakMetrics
 from iree_matrix.core.results import Record, Status
-from iree_matrix.matrix.spec import PEERS
+from iree_matrix.iree import peers as peer_registry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,7 +132,7 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
         for r in sorted(mine, key=lambda rec: release_verdicts.version_key(rec.label.compiler)):
             rows.append((f"IREE {r.label.compiler}", r.metric.latency_median))
         results = peers[unit].metric.peers if unit in peers else {}
-        for name in PEERS:
+        for name in peer_registry.names():
             entry = results.get(name)
             if isinstance(entry, Mapping) and entry.get("status") == "ok":
                 rows.append((name, release_verdicts.median(entry.get("latency_ms"))))

@@ -7,7 +7,7 @@ Facts (see ../shared/IREE-NOTES.md): from 2.9.0 the packages are `iree-base-comp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Optional
 
 from packaging.version import InvalidVersion, Version
@@ -114,23 +114,6 @@ def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
 # iree/compiler/extras/onnx_importer.py; the wheels' `[onnx]` extra asks onnx>=1.16.0, 20240410.859's
 # onnx>=1.15.0, 20231004.665's none). Pinned like the peers' so an import depends on the compiler.
 ONNX_REQUIREMENT = "onnx==1.23.2"
-
-
-# What the peers stage installs beside torch, per peer (IREE-NOTES.md: these resolve with torch
-# 2.13.0; pinned so a peer's figures come from a known release). Only the asked peers' packages are
-# installed: the default matrix's ONNX Runtime does not pay for LiteRT's converter.
-PEER_REQUIREMENTS: dict[str, tuple[str, ...]] = {
-    "eager": (),
-    "torch_compile": (),
-    "onnxruntime": ("onnxruntime==1.31.1", "onnx==1.23.2", "onnxscript==0.7.2"),
-    "tflite": ("litert-torch==0.10.0", "ai-edge-litert==2.3.0"),
-}
-
-
-def peer_requirements(peers: Sequence[str]) -> tuple[str, ...]:
-    """What the named peers need beside torch and numpy, in PEER_REQUIREMENTS' order (every peer's:
-    the set the peers environment has always had, so its id and lock stay)."""
-    return tuple(r for name, reqs in PEER_REQUIREMENTS.items() if name in peers for r in reqs)
 
 
 # --- a runtime built from IREE's source: `src:<release>[+variant...]` ------------------------------

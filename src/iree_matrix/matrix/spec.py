@@ -23,6 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from iree_matrix.core import process_tree
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
+from iree_matrix.iree import peers as peer_registry
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, combine, with_needs
 from iree_matrix.matrix import releases, schema, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
@@ -80,9 +81,8 @@ def lowering_compiler(form: str) -> Optional[str]:
     return found.group(1) if found else None
 
 
-# Every peer a matrix may ask for (scripts/peers.py keeps its own copy: it runs where iree_matrix is
-# not installed; a unit test holds the two equal). The stages are the `stages` package's modules.
-PEERS = ("eager", "torch_compile", "onnxruntime", "tflite")
+# The peers when the report was imported (report/performance.py's, until it reads iree/peers.py).
+PEERS = peer_registry.names()
 # IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
 # to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
 DEVICES = ("local-task", "local-sync")
@@ -719,10 +719,11 @@ def _parse_peers(value: Any, where: _Where) -> tuple[str, ...]:
     if value == []:
         return ()
     peers = _as_list(value, "peers", where)
+    known = peer_registry.names()  # the modules of scripts/peer_frameworks/
     for peer in peers:
-        if peer not in PEERS:
-            raise where.error("peers", peer, f"unknown peer (known: {', '.join(PEERS)})")
-    return tuple(p for p in PEERS if p in peers)
+        if peer not in known:
+            raise where.error("peers", peer, f"unknown peer (known: {', '.join(known)})")
+    return tuple(p for p in known if p in peers)
 
 
 def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:

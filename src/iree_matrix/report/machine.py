@@ -28,8 +28,10 @@ from iree_matrix.answers import advice, release_verdicts
 from iree_matrix.core import formats
 from iree_matrix.core.records import number
 from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import peers as peer_registry
 
-PEER_NAMES = advice.PEER_NAMES  # what each peer is called where a user reads it, one definition
+EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's
+_name = peer_registry.display  # what each peer is called where a user reads it (its module's)
 IREE = "IREE"
 # The command that times `default`, the published picks and ONNX Runtime in one paired sitting on
 # this machine (issue #48 "What to build" 2).
@@ -90,8 +92,8 @@ class Row:
 
     def _named(self) -> list[tuple[str, str, Optional[Figure]]]:
         """(what, the stage that timed it, its figure) for each figure of the row."""
-        named = [(IREE, "run", self.iree), (PEER_NAMES["eager"], "export", self.eager)]
-        return named + [(PEER_NAMES.get(p, p), "peer", f) for p, f, _ in self.peers]
+        named = [(IREE, "run", self.iree), (_name(EAGER), "export", self.eager)]
+        return named + [(_name(p), "peer", f) for p, f, _ in self.peers]
 
     @property
     def disturbed(self) -> list[str]:
@@ -138,7 +140,8 @@ def rows(records: Iterable[Record]) -> list[Row]:
         if eager is None and peer is not None:  # a matrix that asked the peers for eager (no export)
             eager = _peer_figure(peer.metric.peers.get("eager"))[0]
         entries = peer.metric.peers if peer is not None else {}
-        order = [*PEER_NAMES, *sorted(set(entries) - set(PEER_NAMES))]  # the peers' own order
+        known = peer_registry.names()
+        order = [*known, *sorted(set(entries) - set(known))]  # the peers' own order
         peers = tuple(
             (name, *_peer_figure(entries[name]))
             for name in order
@@ -207,7 +210,7 @@ def _peer_figure(entry: Any) -> tuple[Optional[Figure], str]:
 
 def _peer_names(found: Sequence[Row]) -> list[str]:
     present = {name for row in found for name, _, _ in row.peers}
-    return [p for p in PEER_NAMES if p in present and p != "eager"]
+    return [p for p in peer_registry.names() if p in present and p != EAGER]
 
 
 def _cell(figure: Optional[Figure], why: str = "") -> str:
@@ -221,8 +224,8 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
     if not found:
         return []
     peers = _peer_names(found)
-    headers = ["function", "IREE `default`", PEER_NAMES["eager"], *(PEER_NAMES[p] for p in peers)]
-    headers += [f"IREE against {PEER_NAMES[p]}" for p in peers] + ["IREE against torch eager"]
+    headers = ["function", "IREE `default`", _name(EAGER), *(_name(p) for p in peers)]
+    headers += [f"IREE against {_name(p)}" for p in peers] + [f"IREE against {_name(EAGER)}"]
     table = []
     for row in found:
         own = {name: (figure, why) for name, figure, why in row.peers}
@@ -230,8 +233,8 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
         table.append([
             row.function, iree, _cell(row.eager),
             *(_cell(*own.get(p, (None, "not timed"))) for p in peers),
-            *(compared(row.iree, own.get(p, (None, ""))[0], PEER_NAMES[p]) or "—" for p in peers),
-            compared(row.iree, row.eager, PEER_NAMES["eager"]) or "—",
+            *(compared(row.iree, own.get(p, (None, ""))[0], _name(p)) or "—" for p in peers),
+            compared(row.iree, row.eager, _name(EAGER)) or "—",
         ])  # fmt: skip
     models = list(dict.fromkeys(row.model for row in found))
     disturbed = [f"{row.function} ({', '.join(row.disturbed)})" for row in found if row.disturbed]
@@ -239,13 +242,9 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
         "## Your machine: IREE against the alternatives",
         "",
         f"Every figure is {SIGNAL} on this machine: IREE's module on `local-sync` "
-        "(iree-benchmark-module's process CPU time), torch eager under `torch.set_num_threads(1)` (the "
+        f"(iree-benchmark-module's process CPU time), {peer_registry.one_thread(EAGER)} (the "
         "export stage's timing), "
-        + (
-            "ONNX Runtime with one intra-op and one inter-op thread (the peer stage's), "
-            if "onnxruntime" in peers
-            else ""
-        )
+        + "".join(f"{peer_registry.one_thread(p)} (the peer stage's), " for p in peers)
         + "each the median of the matrix's repetitions on the same inputs, every output checked against "
         "torch's. One signal, so a ratio compares like with like; wall times (the matrix's threads) "
         "move 2–5× with the machine's load: they are in the model tables below and in PERFORMANCE.md "
@@ -315,9 +314,9 @@ def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
     for row in found:
         said = [f"IREE {row.iree.text()}" if row.iree is not None else "IREE: no passing run"]
         said += [f"torch eager {row.eager.text()}"] if row.eager is not None else []
-        said += [f"{PEER_NAMES.get(name, name)} {_cell(figure, why)}" for name, figure, why in row.peers]
-        verdicts = [compared(row.iree, figure, PEER_NAMES.get(name, name)) for name, figure, _ in row.peers]
-        verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, PEER_NAMES["eager"])]
+        said += [f"{_name(name)} {_cell(figure, why)}" for name, figure, why in row.peers]
+        verdicts = [compared(row.iree, figure, _name(name)) for name, figure, _ in row.peers]
+        verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, _name(EAGER))]
         tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
     models = list(dict.fromkeys(row.model for row in found))

@@ -30,6 +30,7 @@ from iree_matrix.core.host import identity_label
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds
+from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report import gpu, sections
 
 SITE_DIR = "site"
@@ -66,6 +67,9 @@ MARKS = {
 MARKS.update(unknown="?", skip="–")
 # The figures' font: matplotlib's own, so every machine renders the same; every mark is in it.
 FONT = "DejaVu Sans"
+# The packages an environment's row shows (by name prefix), beside the peers' own (iree/peers.py):
+# the ONNX form's exporter and compiler have `onnx` too.
+_SHOWN_PACKAGES = ("iree", "torch", "onnx", "transformers", "numpy")
 DARK = {"fail"}  # states whose mark is drawn white
 
 op_kind = opkinds.of_dispatch
@@ -874,7 +878,7 @@ def _environments_page(site: Site) -> str:
         shown = ", ".join(
             f"{k}=={v}"
             for k, v in sorted((packages or {}).items())
-            if k.startswith(("iree", "torch", "onnx", "tflite", "ai-edge", "transformers", "numpy"))
+            if k.startswith((*_SHOWN_PACKAGES, *peer_registry.shown()))
         )
         rows.append(
             (

@@ -15,7 +15,7 @@ from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.outcome import Outcome
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Status
-from iree_matrix.iree import versions
+from iree_matrix.iree import peers as peer_registry
 from iree_matrix.matrix.plan import EnvSpec, Job, Unit
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import model_worker as worker
@@ -26,12 +26,13 @@ WORKER = "peers.py"
 
 def environment(cell: Cell, peers: Sequence[str], extra: Sequence[str] = ()) -> EnvSpec:
     """torch and the other runtimes IREE is compared with that `peers` asks for (ONNX Runtime, TFLite
-    via litert-torch). Every peer's packages: `torch…-peers`, as it always was; fewer: named by the
-    peers that bring packages (`torch…-peers-onnxruntime`), so the two never share a lock."""
-    needed = versions.peer_requirements(peers)
+    via litert-torch), pinned by each peer's module (iree/peers.py). Every peer's packages:
+    `torch…-peers`, as it always was; fewer: named by the peers that bring packages
+    (`torch…-peers-onnxruntime`), so the two never share a lock."""
+    needed = peer_registry.requirements(peers)
     requirements = (f"torch=={cell.torch}", "numpy", *needed, *extra)
-    bringing = [p for p in peers if versions.PEER_REQUIREMENTS.get(p)]
-    everything = needed == versions.peer_requirements(tuple(versions.PEER_REQUIREMENTS))
+    bringing = [p for p in peers if p in peer_registry.names() and peer_registry.get(p).requirements]
+    everything = needed == peer_registry.requirements(peer_registry.names())
     name = f"torch{cell.torch}-peers" + ("" if everything else "-" + ("-".join(bringing) or "torch"))
     return EnvSpec("peers", cell.python, requirements, name)
 
@@ -77,6 +78,10 @@ class PeerStage(StageBase):
                 "stage": self.name,
                 **worker.key_fields(job, ctx),
                 "worker": file_sha256(shipped.scripts_dir() / WORKER),
+                # the asked peers' modules and what they share: an edit to one times it again
+                "frameworks": {
+                    name: file_sha256(path) for name, path in _framework_files(ctx.spec.peers).items()
+                },
                 "peers": list(ctx.spec.peers),
                 **({"op_profile": True} if _profiles_ops(job, ctx) else {}),
             }
@@ -94,6 +99,12 @@ class PeerStage(StageBase):
             raise processes.failure(done, "model-error")
         report = worker.read_result(out / "peers.json", done)
         return Outcome(Status.OK, metrics=report, command=tuple(argv))
+
+
+def _framework_files(peers: Sequence[str]) -> dict[str, Path]:
+    """The modules the worker runs for `peers`, and the helpers they share (`__init__`)."""
+    shared = shipped.scripts_dir() / peer_registry.PACKAGE / "__init__.py"
+    return {"__init__": shared, **{name: peer_registry.get(name).path for name in peers}}
 
 
 def _profiles_ops(job: Job, ctx: Context) -> bool:
