@@ -1,0 +1,129 @@
+"""Adding a peer is adding its module: CONTRIBUTING.md's example peer (TorchScript), written into a
+copy of scripts/peer_frameworks/ and nowhere else, is a peer a matrix file may ask for, that the peer
+stage plans with its place, its pins and its module in the key, that the worker runs and checks
+against eager, and that the reports name — with no edit to spec.py, versions.py, the reports or
+scripts/peers.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from iree_matrix import stages
+from iree_matrix.core import shipped
+from iree_matrix.core.errors import SpecError
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import spec
+from iree_matrix.report import machine
+from iree_matrix.stages import peer
+
+REPO = Path(__file__).resolve().parents[2]
+TOY = "torchscript"
+
+
+def _contributing_example() -> str:
+    """The module CONTRIBUTING.md's "Adding a peer" shows, as it is written there."""
+    text = (REPO / "CONTRIBUTING.md").read_text()
+    section = text[text.index("## Adding a peer") :]
+    return section[section.index("```python\n") + len("```python\n") : section.index("\n```\n")] + "\n"
+
+
+@pytest.fixture
+def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of scripts/ with the toy peer's module added: the only file written."""
+    copy = tmp_path / "scripts"
+    shutil.copytree(shipped.scripts_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / peer_registry.PACKAGE / f"{TOY}.py").write_text(_contributing_example())
+    monkeypatch.setattr(shipped, "scripts_dir", lambda: copy)
+    peer_registry.refresh()
+    yield copy
+    peer_registry.refresh()
+
+
+def _matrix(tmp_path: Path, peers: str) -> spec.MatrixSpec:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+        f'models = "tiny_cnn"\npeers = {peers}\n'
+    )
+    return spec.load(path)
+
+
+def test_the_toy_is_a_peer_in_its_place(scripts: Path) -> None:
+    assert peer_registry.names() == ("eager", "torch_compile", TOY, "onnxruntime", "tflite")
+    toy = peer_registry.get(TOY)
+    assert (toy.display, toy.requirements, toy.op_kinds) == ("TorchScript", (), None)
+    assert toy.path == scripts / "peer_frameworks" / "torchscript.py"
+
+
+def test_a_matrix_file_may_ask_for_the_toy_and_its_plan_times_it(scripts: Path, tmp_path: Path) -> None:
+    matrix = _matrix(tmp_path, '["onnxruntime", "torchscript"]')
+    assert matrix.peers == (TOY, "onnxruntime")  # the peers' order, not the file's
+    jobs = [job for job in stages.plan(matrix).jobs if job.stage == "peer"]
+    assert [job.label.peers for job in jobs] == ["torchscript,onnxruntime"]
+    assert jobs[0].env.requirements == (
+        "torch==2.13.0",
+        "numpy",
+        "onnxruntime==1.31.1",
+        "onnx==1.23.2",
+        "onnxscript==0.7.2",
+    )  # fmt: skip  (the toy needs torch alone)
+    assert peer._framework_files(matrix.peers)[TOY] == scripts / "peer_frameworks" / "torchscript.py"
+
+
+def test_without_the_toy_module_a_matrix_asking_for_it_is_refused(tmp_path: Path) -> None:
+    known = "eager, torch_compile, onnxruntime, tflite"
+    with pytest.raises(SpecError, match=f"peers = 'torchscript': unknown peer .known: {known}"):
+        _matrix(tmp_path, '["torchscript"]')
+
+
+def _peer_record(entries: dict) -> Record:
+    labels = {"model": "tiny_cnn", "source_model": "tiny_cnn", "torch": "2.13.0"}
+    return Record(job="peer:tiny_cnn/p", stage="peer", cell="tiny_cnn/p", status=Status.OK, key="k",
+                  labels=labels, metrics={"peers": entries})  # fmt: skip
+
+
+def _timed(cpu: float) -> dict:
+    return {"status": "ok", "latency_ms": {"median": cpu}, "cpu_ms": {"median": cpu, "min": cpu, "max": cpu}}
+
+
+def _run(cpu: float) -> Record:
+    exporter = "py3.11-torch2.13.0-turbine3.9.0"
+    labels = {"model": "tiny_cnn", "source_model": "tiny_cnn", "exporter": exporter, "compiler": "3.9.0",
+              "runtime": "3.9.0", "profile": "default"}  # fmt: skip
+    metrics = {"timing": "native", "latency_ms": {"median": cpu}, "cpu_ms": {"median": cpu}}
+    return Record(job=f"run:tiny_cnn/{exporter}/iree3.9.0/x86_64/default", stage="run", cell="c",
+                  status=Status.OK, key="k", labels=labels, metrics=metrics)  # fmt: skip
+
+
+def test_the_reports_name_the_toy(scripts: Path) -> None:
+    records = [_run(1.0), _peer_record({TOY: _timed(2.0), "onnxruntime": _timed(3.0)})]
+    text = "\n".join(machine.render_machine(records))
+    assert "IREE against TorchScript" in text
+    assert "TorchScript under `torch.set_num_threads(1)` (the peer stage's)" in text
+    said = "torch eager, torch.compile and TorchScript under `torch.set_num_threads(1)`, ONNX Runtime with"
+    assert peer_registry.one_thread_prose(peer_registry.names()).startswith(said)
+    assert peer_registry.display(TOY) == "TorchScript"
+
+
+@pytest.mark.torch
+def test_the_worker_runs_the_toy_after_eager_and_checks_it(scripts: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    out = tmp_path / "out"
+    argv = [sys.executable, str(scripts / "peers.py"), "--module", "models.tiny_cnn", "--import-root",
+            str(scripts), "--threads", "1", "--warmup", "1", "--repetitions", "2",
+            "--peers", f"{TOY},eager", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((out / "peers.json").read_text())
+    assert list(result["peers"]) == ["eager", TOY]  # the peers' order: eager, the reference, first
+    entry = result["peers"][TOY]
+    assert entry["status"] == "ok" and entry["matches"] is True, entry
+    assert entry["latency_ms"]["n"] == 2 and entry["cpu_ms"]["threads"] == 1
