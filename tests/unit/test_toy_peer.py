@@ -21,7 +21,7 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.matrix import spec
-from iree_matrix.report import machine
+from iree_matrix.report import machine, performance
 from iree_matrix.stages import peer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,6 +110,10 @@ def test_the_reports_name_the_toy(scripts: Path) -> None:
     assert "TorchScript under `torch.set_num_threads(1)` (the peer stage's)" in text
     said = "torch eager, torch.compile and TorchScript under `torch.set_num_threads(1)`, ONNX Runtime with"
     assert peer_registry.one_thread_prose(peer_registry.names()).startswith(said)
+    tables = "\n".join(performance.render_performance(records) + performance.render_cpu_performance(records))
+    header = next(line for line in tables.splitlines() if line.startswith("| model"))
+    assert [c.strip() for c in header.strip("|").split("|")][-5:] == list(peer_registry.names())
+    assert said in tables  # PERFORMANCE.md's one-thread prose
     assert peer_registry.display(TOY) == "TorchScript"
 
 

@@ -81,8 +81,6 @@ def lowering_compiler(form: str) -> Optional[str]:
     return found.group(1) if found else None
 
 
-# The peers when the report was imported (report/performance.py's, until it reads iree/peers.py).
-PEERS = peer_registry.names()
 # IREE's CPU HAL drivers the run stage can use: local-task (a thread pool, what the wheels default
 # to) and local-sync (everything on the calling thread: a one-core board such as the Pi Zero).
 DEVICES = ("local-task", "local-sync")

@@ -17,14 +17,14 @@ from iree_matrix.core import formats, stats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import flags
-from iree_matrix.matrix.spec import PEERS
+from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.timed import CPU, WALL, measured_runs, native
 
 # Its own sections' titles (`OWN`), as their headings print them.
-_PEERS = "Performance: IREE against torch eager, torch.compile, ONNX Runtime and TFLite"
+_PEERS = "Performance: IREE against " + peer_registry.listed(list(peer_registry.display_names().values()))
 _PEERS_CPU = "One thread's CPU time per call: the comparison load does not move"
 _EMULATED = "Emulated runs (kept apart: qemu's speed, not a board's)"
 _OTHER_CPUS = "Built for another CPU"
@@ -40,6 +40,7 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
     if not peers or (figure == CPU and not any(r.metric.cpu_time for r in runs)):
         return None
     releases = release_verdicts.sorted_versions({r.label.compiler for r in runs})
+    known = peer_registry.names()  # a column each, in their order
     rows = []
     for model in sorted(peers):
         results = peers[model].metric.peers
@@ -52,8 +53,8 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
             for v in releases
         ]  # fmt: skip
         iree = [_with_interval(interval, eager) for interval in intervals]
-        rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in PEERS)])
-    headers = ["model", *(f"IREE {v}" for v in releases), *PEERS]
+        rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in known)])
+    headers = ["model", *(f"IREE {v}" for v in releases), *known]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -87,8 +88,8 @@ def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
         "",
         "The table above on the figure a shared machine's load moves least (±5 % where wall time moved "
         "2–5×): CPU time per call on one thread — IREE's module on `local-sync` (iree-benchmark-module's "
-        "process CPU time), torch eager and torch.compile under `torch.set_num_threads(1)`, ONNX Runtime "
-        "with one intra-op thread, TFLite with `num_threads=1` — with the median's interval and the ratio "
+        f"process CPU time), {peer_registry.one_thread_prose(peer_registry.names())} — with the median's "
+        "interval and the ratio "
         "to torch eager's on one thread. It ranks the frameworks' code, not their use of threads.",
         "",
         table,

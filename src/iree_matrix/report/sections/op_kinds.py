@@ -15,6 +15,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import opkinds
+from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.roofline import percent
 from iree_matrix.report.timed import measured_runs
@@ -65,8 +66,6 @@ def kind_gaps(iree: Mapping[str, float], reference: Mapping[str, float]) -> list
     ours, theirs = comparable_kinds(iree, reference)
     return sorted(((ours.get(k, 0.0) - theirs.get(k, 0.0), k) for k in {*ours, *theirs}), reverse=True)
 
-
-_PROFILED_PEERS = {"eager": "torch", "onnxruntime": "onnxruntime"}
 
 _INTRO = (
     "IREE's figures are every dispatch timed inside the whole model by the runtime's own profiler "
@@ -146,7 +145,7 @@ def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> l
         if isinstance(e, Mapping) and e.get("status") == "ok" and (v := _median(e))
     }
     columns: dict[str, dict[str, float]] = {f"IREE {compiler}": iree_kinds}
-    for name, framework in _PROFILED_PEERS.items():
+    for name, framework in peer_registry.op_profiled().items():  # {peer: its op vocabulary}
         kinds = op_kind_times((results.get(name) or {}).get("op_profile"), framework)
         if kinds is not None:
             columns[name] = kinds

@@ -13,6 +13,7 @@ from iree_matrix.answers import release_verdicts, search
 from iree_matrix.core import formats, stats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import CPU
 
@@ -73,8 +74,9 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         "lacks is skipped; one it rejects fails with the compiler's words. Wall at the matrix's "
         "threads: the same two runs' wall-time medians at the matrix's thread count (default's over "
         "the best's; ✓ where the intervals do not overlap either, ~ where they do), the step confirmed "
-        "on the figure a user sees. Best peer: the fastest of torch eager, torch.compile, ONNX Runtime "
-        "and TFLite on one thread's CPU time per call, measured on the same CPU identity (the peer "
+        "on the figure a user sees. Best peer: the fastest of "
+        + peer_registry.listed(list(peer_registry.display_names().values()))
+        + " on one thread's CPU time per call, measured on the same CPU identity (the peer "
         "stage of the same results); best / peer above 1 is IREE slower.",
         "",
         tabulate(best_rows, headers=_BEST, tablefmt="github", disable_numparse=True),
