@@ -89,15 +89,22 @@ def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_facto
     # Nothing finished: the load as compiles feel it (issue #52: exports more, runs less).
     assert e.expected(compile_a.id) == pytest_approx(100.0 * 3**0.65)
     e.finished(compile_a.id, 150.0)  # the first compile took 1.5x its published time
-    assert e.expected(compile_b.id) == 150.0  # compiles: as compiles did here
-    assert e.expected(export.id) == pytest_approx(15.0 * 1.5**0.5)  # exports: the square root of that
-    assert "compile x1.5 (from 1 finished here)" in e.basis() and "4 from the published" in e.basis()
-    e.factor.load = 6.0  # the load doubled since the compile finished: compiles as they feel that
-    assert e.expected(compile_b.id) == pytest_approx(150.0 * 2**0.65)
+    # compiles: as compiles did here, weighed 1 to 1 against the load as compiles feel it (one job)
+    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5 * 3**0.65) ** 0.5)
+    e.finished(compile_b.id, 150.0)
+    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**0.65) ** (1 / 3))  # 2 to 1
+    # exports: between the load as they feel it and the square root of what the compiles showed
+    assert e.expected(export.id) == pytest_approx(15.0 * (3**0.9 * 1.5**0.5) ** 0.5)
+    assert "compile x1.7 (from 2 finished here)" in e.basis() and "4 from the published" in e.basis()
+    e.factor.load = 6.0  # the load doubled since the compiles finished: compiles as they feel that
+    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**0.65) ** (1 / 3) * 2**0.65)
     e.factor.load = 3.0
     # A running job past its estimate: pending jobs of its stage are expected to overrun alike.
     long_ago = time.monotonic() - 300.0
-    assert e.left([compile_b.id], {compile_a.id: long_ago}) == pytest_approx(300.0 / 150.0 * 150.0 + 75.0)
+    expected = e.expected(compile_b.id)
+    assert e.left([compile_b.id], {compile_a.id: long_ago}) == pytest_approx(
+        300.0 / expected * expected + 75.0
+    )
 
 
 def test_a_stored_job_that_runs_after_all_does_not_stretch_its_stage():

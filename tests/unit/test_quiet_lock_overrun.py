@@ -13,6 +13,7 @@ from pathlib import Path
 
 from iree_matrix.core import locks
 from iree_matrix.core.results import Record, Status
+from iree_matrix.execution import progress as progress_module
 from iree_matrix.execution.progress import Estimates, Progress, StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
 
@@ -94,6 +95,9 @@ ENV = EnvSpec("runtime", "3.11", (), "r")
 def test_a_wait_for_the_lock_counts_whole_plus_the_holders_rest_never_as_slowness(tmp_path, monkeypatch):
     lock = tmp_path / "quiet.lock"
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(lock))
+    monkeypatch.setattr(
+        progress_module, "load_factor", lambda: 1.0
+    )  # a quiet machine, whatever this one's load
     run, later = (Job("run", f"m{i}/e", (), {"model": f"m{i}"}, ENV) for i in (1, 2))
     estimates = Estimates.of([run, later], {}, {"run"}, published=StageTimes({}, {}, {"run": 10.0}))
     progress = Progress(2, out=io.StringIO(), heartbeat=0, estimates=estimates, live=False)
