@@ -172,7 +172,7 @@ def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
     )
 
     class Ctx:
-        spec = type("Spec", (), {"bytecode": False})()
+        spec = type("Spec", (), {"bytecode": False, "models": {}})()  # no recipe: the default export
         timeout = 300.0
         log = tmp_path / "log"
         quiet = None  # no quiet lock to take: no handshake
@@ -180,7 +180,7 @@ def _execute(tmp_path: Path, write: bool, monkeypatch: pytest.MonkeyPatch):
         def environment(self, job):
             return _Env(write)
 
-    job = type("Job", (), {"label": type("Labels", (), {"form": ""})()})()
+    job = type("Job", (), {"label": type("Labels", (), {"form": ""})(), "model": "m"})()
     return export_stage.STAGE.execute(job, Ctx(), out)  # type: ignore[arg-type]
 
 
