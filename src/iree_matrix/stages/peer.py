@@ -1,5 +1,6 @@
-"""peer: the same model, inputs and thread count through torch eager, torch.compile, ONNX Runtime
-and TFLite — what IREE's latency is compared with. Runs `scripts/peers.py` in a peer environment.
+"""peer: the same model, inputs and thread count through the peers a matrix asks for (torch eager,
+torch.compile, ONNX Runtime, TFLite: one module each in scripts/peer_frameworks/, iree/peers.py) —
+what IREE's latency is compared with. Runs `scripts/peers.py` in a peer environment.
 
 A peer that cannot convert the model is a result inside this stage's record (its phase and
 message), not a failure of the stage: that is information the report shows.
@@ -49,7 +50,8 @@ class PeerStage(StageBase):
         "peers": "per peer: latency_ms (wall, `threads` threads), cpu_ms (CPU time per call on one "
         "thread, process_time: the load-robust signal; median, min, max, stdev, n, times, threads (1)) "
         "or cpu_ms_error (why only that timing failed), cpu_ms_other_round (a round that spread beyond "
-        "peers.py's RETIME_SPREAD and the one timed again: the round not kept), errors against eager, or "
+        "peer_frameworks' RETIME_SPREAD and the one timed again: the round not kept), errors against "
+        "eager, or "
         "the phase and message of its failure",
         "versions": "each peer's package versions",
         "torch_version": "torch's",
