@@ -1,8 +1,9 @@
 """CPU targets: an architecture and, for boards, the exact CPU — what a module is compiled for and
 what its run is emulated as. `ARCHES` is the one table of target facts: triple, CPUs and
 features, Debian / OCI platform and qemu, the toolchain IREE's runtime is built with, which ARM
-build attributes the CPU executes (the kernel check), and the real boards with their names and
-memory; everything else reads them here (CONTRIBUTING.md, "Adding a CPU target").
+build attributes the CPU executes (the kernel check), the real boards with their names, CPUs and
+memory, and a bare-metal CPU's emulated machine (its compile flags and memory map); everything
+else reads them here (CONTRIBUTING.md, "Adding a CPU target").
 
 Compilation always happens on the host (IREE cross-compiles for any triple); only `run` needs the
 target architecture, natively or under qemu-user with `QEMU_CPU` pinned to the board's CPU so no
@@ -87,14 +88,36 @@ class KernelCheck:
 
 @dataclasses.dataclass(frozen=True)
 class Board:
-    """A real board with one of an arch's CPUs: what people call it, and its memory."""
+    """A real board: what people call it, its CPU, and its memory."""
 
     name: str  # "Pi Zero", "Arduino Nano 33 BLE (nRF52840)"
-    cpu: str  # the board CPU (one of the arch's `cpus`) whose code it runs: an M7 runs M4 code
+    cpu: str  # its own CPU (LLVM name): "cortex-a72", "cortex-m7"
     ram: int  # bytes (of the smallest model)
     flash: Optional[int] = None  # a microcontroller's flash
     aliases: tuple[str, ...] = ()  # what `query --arch` takes for it: "pi-zero"
     source: str = ""  # where the figures are from
+    # The arch's CPU (one of its `cpus`) whose modules and firmwares it runs, when the matrix has no
+    # target of the board's own CPU: a Cortex-M7 (ARMv7E-M, FPv5) runs the Cortex-M4 target's code
+    # (ARMv7E-M, FPv4-SP: a subset).
+    runs: Optional[str] = None
+
+    @property
+    def target_cpu(self) -> str:
+        """The target CPU whose modules are checked against this board."""
+        return self.runs or self.cpu
+
+
+@dataclasses.dataclass(frozen=True)
+class Machine:
+    """A qemu-system-arm machine a bare-metal CPU's firmware runs on (source_builds/cortex_m.py):
+    its CPU, the compile flags for it, and its memory map. Its repr is part of a firmware run's key."""
+
+    qemu: str  # -machine
+    cpu: str  # LLVM / GCC CPU name
+    gcc_flags: tuple[str, ...]
+    flash: tuple[int, int]  # origin, bytes: where code and constants go
+    ram: tuple[int, int]  # origin, bytes: data, bss, heap, stack
+    description: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +169,8 @@ class Arch:
     # IREE release runs a model on it. A CPU without one has no section.
     board_titles: dict[str, str] = dataclasses.field(default_factory=dict)
     boards: tuple[Board, ...] = ()
+    # A bare-metal CPU's emulated machine, per CPU of `cpus` (qemu-system-arm runs its firmware).
+    machines: tuple[Machine, ...] = ()
     # A GPU target: compiled for `gpu.backend`, run by the host's runtime on its `gpu.driver`.
     gpu: Optional[Gpu] = None
 
@@ -260,10 +285,36 @@ ARCHES: dict[str, Arch] = {
                 ),
                 Board(
                     "Arduino Portenta H7 (STM32H747, Cortex-M7)",
-                    "cortex-m4",
+                    "cortex-m7",
                     1 * MiB,
                     2 * MiB,
                     source="https://docs.arduino.cc/hardware/portenta-h7/",
+                    runs="cortex-m4",
+                ),
+            ),
+            machines=(
+                # QEMU's MPS2 AN386 (hw/arm/mps2.c, https://www.qemu.org/docs/master/system/arm/mps2.html):
+                # a Cortex-M4 with FPU, 4 MB ZBT SSRAM1 at 0 (code) and 4 MB SSRAM2/3 at 0x20000000 (data).
+                Machine(
+                    "mps2-an386",
+                    "cortex-m4",
+                    ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+                    (0x00000000, 4 * MiB),
+                    (0x20000000, 4 * MiB),
+                    "Arm MPS2 AN386 (Cortex-M4F), 4 MB code SRAM, 4 MB data SRAM",
+                ),
+                # QEMU's MPS3 AN547 (hw/arm/mps2-tz.c, an547_raminfo): Corstone-300's Cortex-M55
+                # (Helium, FPv5), 512 KiB ITCM at 0 and 512 KiB DTCM at 0x20000000. The core boots
+                # Secure and the SSE-300's IDAU makes an address Secure when bit 28 is set, so the
+                # firmware lives at the Secure aliases 0x10000000 / 0x30000000 (the vector table is
+                # read through 0, SVTOR's reset value).
+                Machine(
+                    "mps3-an547",
+                    "cortex-m55",
+                    ("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"),
+                    (0x10000000, 512 * KiB),
+                    (0x30000000, 512 * KiB),
+                    "Arm MPS3 AN547 (Corstone-300, Cortex-M55), 512 KiB ITCM, 512 KiB DTCM",
                 ),
             ),
         ),
@@ -344,7 +395,12 @@ def toolchains() -> dict[str, Toolchain]:
 
 def boards() -> list[tuple[Target, Board]]:
     """Every real board and its target, in the table's order."""
-    return [(Target(a, b.cpu), b) for a in ARCHES.values() for b in a.boards]
+    return [(Target(a, b.target_cpu), b) for a in ARCHES.values() for b in a.boards]
+
+
+def machines() -> dict[str, Machine]:
+    """The bare-metal CPUs' emulated machines, by CPU."""
+    return {m.cpu: m for a in ARCHES.values() for m in a.machines}
 
 
 def board_pages() -> dict[str, str]:

@@ -41,7 +41,9 @@ def _cells(records: Iterable[Record], target: targets.Target, board: targets.Boa
     runs = [r for r in latest_by_job(records).values() if r.stage == "run" and r.status is Status.OK]
     if target.arch.bare_metal:
         return [
-            r for r in runs if r.label.arch.startswith(target.arch.name + "-") and r.metric.cpu == board.cpu
+            r
+            for r in runs
+            if r.label.arch.startswith(target.arch.name + "-") and r.metric.cpu == board.target_cpu
         ]
     return [r for r in runs if r.label.arch == target.label]
 
@@ -73,7 +75,7 @@ def _mcu_row(board: targets.Board, cells: Sequence[Record]) -> Optional[list[str
     flashes = sorted(n[2] for n in need)
     return [
         board.name,
-        board.cpu,
+        board.cpu if board.runs is None else f"{board.cpu} (runs {board.runs} firmwares)",
         f"{formats.size(board.ram)} (flash {formats.size(flash)})",
         f"data + bss + heap peak + the {reserve} stack reserve: {_kib(low[0])} ({_name(low[3])}) – "
         f"{_kib(high[0])} ({_name(high[3])}), {len(need)} firmwares; "

@@ -32,48 +32,9 @@ from iree_matrix.core.locks import file_lock
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cmake_runtime
 
-KiB, MiB = targets.KiB, targets.MiB
+KiB = targets.KiB
 
 
-@dataclasses.dataclass(frozen=True)
-class Machine:
-    """A qemu-system-arm machine: its CPU, the compile flags for it, and its memory."""
-
-    qemu: str  # -machine
-    cpu: str  # LLVM / GCC CPU name
-    gcc_flags: tuple[str, ...]
-    flash: tuple[int, int]  # origin, bytes: where code and constants go
-    ram: tuple[int, int]  # origin, bytes: data, bss, heap, stack
-    description: str
-
-
-# QEMU's MPS2 AN386 (hw/arm/mps2.c, https://www.qemu.org/docs/master/system/arm/mps2.html): a
-# Cortex-M4 with FPU, 4 MB ZBT SSRAM1 at 0 (code) and 4 MB SSRAM2/3 at 0x20000000 (data).
-MACHINES: dict[str, Machine] = {
-    m.cpu: m
-    for m in (
-        Machine(
-            "mps2-an386",
-            "cortex-m4",
-            ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
-            (0x00000000, 4 * MiB),
-            (0x20000000, 4 * MiB),
-            "Arm MPS2 AN386 (Cortex-M4F), 4 MB code SRAM, 4 MB data SRAM",
-        ),
-        # QEMU's MPS3 AN547 (hw/arm/mps2-tz.c, an547_raminfo): Corstone-300's Cortex-M55 (Helium,
-        # FPv5), 512 KiB ITCM at 0 and 512 KiB DTCM at 0x20000000. The core boots Secure and the
-        # SSE-300's IDAU makes an address Secure when bit 28 is set, so the firmware lives at the
-        # Secure aliases 0x10000000 / 0x30000000 (the vector table is read through 0, SVTOR's reset value).
-        Machine(
-            "mps3-an547",
-            "cortex-m55",
-            ("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"),
-            (0x10000000, 512 * KiB),
-            (0x30000000, 512 * KiB),
-            "Arm MPS3 AN547 (Corstone-300, Cortex-M55), 512 KiB ITCM, 512 KiB DTCM",
-        ),
-    )
-}
 STACK_BYTES = 64 * KiB
 
 
@@ -102,12 +63,13 @@ def files_dir() -> Path:
     return shipped.scripts_dir() / "cortex_m"
 
 
-def machine(cpu: str) -> Machine:
-    if cpu not in MACHINES:
+def machine(cpu: str) -> targets.Machine:
+    known = targets.machines()
+    if cpu not in known:
         raise StageFailure(
-            "no-machine", f"no qemu-system-arm machine known for {cpu} (known: {', '.join(MACHINES)})"
+            "no-machine", f"no qemu-system-arm machine known for {cpu} (known: {', '.join(known)})"
         )
-    return MACHINES[cpu]
+    return known[cpu]
 
 
 def toolchain_identity() -> dict[str, str]:
@@ -354,7 +316,7 @@ def _incbin(name: str, path: Path) -> str:
     )
 
 
-def linker_script(m: Machine) -> str:
+def linker_script(m: targets.Machine) -> str:
     (flash, flash_bytes), (ram, ram_bytes) = m.flash, m.ram
     return f"""ENTRY(Reset_Handler)
 MEMORY {{
@@ -519,7 +481,9 @@ def boards() -> list[targets.Board]:
 def fits(flash_bytes: int, ram_bytes: int, cpu: str) -> dict[str, bool]:
     """Which real boards that run `cpu`'s code have room for the firmware (`ram_bytes`: what it
     takes as linked, `linked_ram`)."""
-    return {b.name: flash_bytes <= (b.flash or 0) and ram_bytes <= b.ram for b in boards() if b.cpu == cpu}
+    return {
+        b.name: flash_bytes <= (b.flash or 0) and ram_bytes <= b.ram for b in boards() if b.target_cpu == cpu
+    }
 
 
 def linked_ram(ram_bytes: int, stack_peak: Optional[int]) -> int:
