@@ -102,8 +102,8 @@ def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> N
     src = cmake_runtime.Source("x", tmp_path / "iree", "tarball:0")
     with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing
         cmake_runtime.build_into(
-            src, "armv6", "static", tmp_path / "out", ident={}, variants=("static",),
-            host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
+            src, "armv6", "static", tmp_path / "out", tools=tmp_path / "out" / "tools", ident={},
+            variants=("static",), host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
             release_flags=cmake_runtime.release_cmake("3.7.0", "armv6"),
         )  # fmt: skip
     steps = recipes.runtime_build_steps(

@@ -31,6 +31,7 @@ from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.store import Store
 from iree_matrix.execution.progress import Steps, cost
 from iree_matrix.iree import flags
 from iree_matrix.matrix import models
@@ -240,8 +241,7 @@ def _recreate(
 def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:
     if given is None:
         return Path(tempfile.mkdtemp(prefix="iree-matrix-reproduce-")), True
-    store = CacheLayout(given).store
-    if store.is_dir() and any(p.name != "staging" for p in store.iterdir()):
+    if not Store(CacheLayout(given).store).is_empty():
         raise UserError(
             f"--cache {given}: its store already holds results, so nothing would be made again; "
             "name a new directory"

@@ -54,6 +54,10 @@ class Store:
         self.root = Path(os.path.abspath(root))
         self._staging = self.root / "staging"
 
+    def is_empty(self) -> bool:
+        """No stage's entry here (what an interrupted stage left in staging is none)."""
+        return not self.root.is_dir() or all(p == self._staging for p in self.root.iterdir())
+
     def entry_path(self, stage: str, key: str) -> Path:
         return self.root / stage / key
 

@@ -459,6 +459,7 @@ def build_into(
     linkage: str,
     root: Path,
     *,
+    tools: Path,
     ident: Mapping[str, str],
     variants: Sequence[str] = (),
     host_tools: Optional[Path] = None,
@@ -468,7 +469,8 @@ def build_into(
     cmake: str = "cmake",
     release_flags: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Configure and build in `root/build` (removed after), the tools into `root/tools`; the facts
+    """Configure and build in `root/build` (removed after), the tools into `tools` (the stage's store
+    entry names it: artifacts.TOOLS); the facts
     a report shows (build time, sizes stripped and unstripped, NEEDED, GLIBC versions, flags)."""
     tc = toolchain(target)
     if tc.cross and host_tools is None:
@@ -490,7 +492,6 @@ def build_into(
                 "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
             )
     seconds = time.monotonic() - start
-    tools = root / "tools"
     tools.mkdir(exist_ok=True)
     for name in targets_:
         found = next(work.rglob(name), None)

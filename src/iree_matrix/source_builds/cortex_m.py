@@ -149,7 +149,7 @@ def _build(
     root.mkdir(parents=True)
     host, target = root / "host-build", root / "build"
     start = time.monotonic()
-    quirks = _source_flags(tree)
+    quirks = source_flags(tree)
     (host_configure, host_build), (configure, build) = runtime_commands(tree, cpu, root, _cmake(), quirks)
     for argv in (host_configure, host_build):
         _step(argv, log, timeout, "host tools (native build)")
@@ -189,7 +189,7 @@ def runtime_commands(
     """The runtime build's command lines, run by `_build` and printed by `show --commands` and the
     docs' recipe (report/recipes.py): the host tools' native configure and build (in
     `root/host-build`, the tools then copied to `root/host-tools`), and the cross configure and
-    build (in `root/build`). `quirks`: `_source_flags` of the tree."""
+    build (in `root/build`). `quirks`: `source_flags` of the tree."""
     host, target, bin_dir = f"{root}/host-build", f"{root}/build", f"{root}/host-tools"
     # The host tools a cross build runs (flatcc's schema compiler, the data embedder); without
     # libbacktrace, which 3.11 would fetch from GitHub.
@@ -237,7 +237,7 @@ def _build_error(output: str) -> str:
     return "\n".join(dict.fromkeys(picked[:15])) if picked else processes.excerpt(output)
 
 
-def _source_flags(tree: Path) -> tuple[str, ...]:
+def source_flags(tree: Path) -> tuple[str, ...]:
     """Flags a release's own code needs on a 32-bit target. 3.11.0's iree/base/alignment.h shifts
     iree_host_size_t by 32 behind `if (sizeof(iree_host_size_t) == 8)`, which GCC still reports on
     a 32-bit target ("right shift count >= width of type"), and IREE builds with -Werror. (Derived

@@ -106,6 +106,7 @@ class RuntimeBuildStage(StageBase):
             tc.target,
             "static" if "static" in variants else "dynamic",
             out,
+            tools=out / TOOLS.path,
             ident=self._identity(tc, ctx),
             variants=variants,
             host_tools=host_tools,
