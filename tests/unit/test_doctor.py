@@ -20,6 +20,7 @@ def test_missing_daemon_prints_the_fix_and_fails_only_the_docker_backend() -> No
     assert "backend auto -> venv" in text
     assert doctor.exit_code(checks, "docker") == 1
     assert doctor.exit_code(checks, "venv") == 0
+    assert doctor.exit_code(checks, "mixed") == 1  # mixed runs images too: it needs the daemon
 
 
 def test_a_python_the_host_lacks_is_reported_with_the_docker_alternative() -> None:

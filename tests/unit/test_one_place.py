@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from iree_matrix.commands import shared_options
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.stages import artifacts
 
@@ -215,3 +216,25 @@ def test_a_cache_folder_spelled_elsewhere_is_found(tmp_path: Path) -> None:
         "iree_matrix.b": {"run.lock"},
         "iree_matrix.c": {"envs"},
     }
+
+
+def test_every_shared_option_is_declared_once_where_they_all_are() -> None:
+    """Issue #49 item 4: `--cache`, `--results-dir`, `--backend`, ... declared in shared_options.py
+    only; the commands add them from there."""
+    shared = [v for v in vars(shared_options).values() if isinstance(v, shared_options.Option)]
+    assert {o.flag for o in shared} >= {"--cache", "--results-dir", "--backend", "--timeout", "--matrix"}
+    for option in shared:
+        found = declarations(option.flag)
+        where = "iree_matrix.commands.shared_options:"
+        assert len(found) == 1 and found[0].startswith(where), (option.flag, found)
+
+
+def test_backend_choices_are_the_registrys(monkeypatch) -> None:
+    from iree_matrix import cli
+    from iree_matrix.envs import backends
+
+    monkeypatch.setitem(backends.BACKENDS, "toy", backends.BACKENDS["venv"])
+    for name in ("auto", *backends.BACKENDS):
+        assert cli._parser().parse_args(["matrix", "--backend", name]).backend == name
+        assert cli._parser().parse_args(["doctor", "--backend", name]).backend == name
+    assert cli.main(["matrix", "--backend", "nowhere", "--list"]) == 2  # one line, the choices named

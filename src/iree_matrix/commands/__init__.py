@@ -7,8 +7,9 @@
 
 and is named once in `cli.COMMANDS`. `cli.py` parses and dispatches; what a command does (the flag
 search's two rounds, the armv6 sequence, which executor runs a plan and what a failure exits with)
-lives here: `base.py` what every command shares, `options.py` the matrix commands' options,
-`workflow.py` loading a plan and running it.
+lives here: `base.py` what every command shares, `shared_options.py` the options several commands
+take (each declared once), `options.py` the matrix commands' options, `workflow.py` loading a plan
+and running it.
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ class Plan:
 
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.answers import advice
-    from iree_matrix.commands.workflow import RunOptions, default_cache, load_plan, run_plan
+    from iree_matrix.commands.shared_options import cache_dir
+    from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
     from iree_matrix.core import host, shipped
     from iree_matrix.core.results import ResultsLog
 
@@ -113,7 +114,7 @@ def main(args: argparse.Namespace) -> int:
 
         print(stages.describe(loaded.plan))
         return 0
-    cache = args.cache or default_cache()
+    cache = cache_dir(args)
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     cost = len(loaded.plan.jobs)
     arms_per_function = 2 + len(plan.picks) + len(_fleet_names(plan)) + len(plan.rivals) + 2

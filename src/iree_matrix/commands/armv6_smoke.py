@@ -8,8 +8,8 @@ import argparse
 import dataclasses
 
 from iree_matrix import stages
-from iree_matrix.commands.base import default_cache
 from iree_matrix.commands.options import add_matrix_options
+from iree_matrix.commands.shared_options import cache_dir
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
 from iree_matrix.core import console
 from iree_matrix.core.results import ResultsLog, Status
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.execution import pi_zero_session
 
-    cache = args.cache or default_cache()
+    cache = cache_dir(args)
     transform = None if args.armv6_runtime else (lambda m: pi_zero_session.on_source_runtime(m, cache))
     loaded = load_plan(args, "armv6.toml", transform)
     the_plan = loaded.plan

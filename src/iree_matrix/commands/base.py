@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.commands.shared_options import CACHE, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog, read_log
@@ -19,7 +20,6 @@ from iree_matrix.matrix import releases
 __all__ = [
     "EXIT_INTERRUPTED",
     "absolute",
-    "add_cache_option",
     "add_output_options",
     "add_verbosity_options",
     "default_cache",
@@ -193,25 +193,9 @@ def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
-    """`--results-dir` and `--cache` of the commands that run something."""
-    # Absolute where they are parsed: a stage runs its tools in other directories (#41).
-    p.add_argument(
-        "--results-dir",
-        type=absolute,
-        default=None,
-        help="where results.jsonl and the report go (default: runs/<matrix file name>; the published "
-        "results/ are written only by `iree-matrix publish`)",
-    )
-    add_cache_option(p)
-
-
-CACHE_HELP = "wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)"
-
-
-def add_cache_option(p: argparse.ArgumentParser, help: str = CACHE_HELP) -> None:
-    """`--cache DIR`, as every command that reads or writes the cache takes it (core/cache_layout.py
-    says what is in it): absolute where it is parsed, None when not given."""
-    p.add_argument("--cache", type=absolute, default=None, help=help)
+    """`--results-dir` and `--cache` of the commands that run something (shared_options.py)."""
+    RESULTS_DIR.add(p)
+    CACHE.add(p)
 
 
 # Before the command (`iree-matrix -q matrix`) the top parser's, after it (`iree-matrix matrix -q`)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from iree_matrix.commands.base import add_cache_option
+from iree_matrix.commands.shared_options import CACHE, cache_dir
 
 NAME = "cache"
 HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim it"
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"prune these parts: {', '.join(cache_usage.PARTS)} or all "
         f"(default: {' '.join(cache_usage.CHEAP)}, which no stage has to redo)",
     )
-    add_cache_option(parser)
+    CACHE.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.envs import cache_usage
     from iree_matrix.execution.execute import run_lock
 
-    cache = args.cache or cache_usage.default_cache()
+    cache = cache_dir(args)
     if args.action == "du":
         if args.parts:
             raise UserError(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
+from iree_matrix.commands.shared_options import RESULTS_DIR
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 
@@ -28,10 +29,11 @@ HELP = "measure how often the paired speed test calls a difference between a mod
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--results-dir", type=Path, default=Path("runs/default"),
+    RESULTS_DIR.add(
+        parser,
+        default=Path("runs/default"),
         help="whose run records give the modules (default: %(default)s)",
-    )  # fmt: skip
+    )
     parser.add_argument("--out", type=Path, default=None, help="where to write (default: --results-dir)")
     parser.add_argument(
         "--pairs", type=int, default=54, metavar="N", help="null pairs (default: %(default)s)"

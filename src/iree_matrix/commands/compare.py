@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
+from iree_matrix.commands.shared_options import RESULTS_DIR
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
@@ -23,7 +24,11 @@ HELP = "time two releases or profiles of each function against each other here, 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", metavar="A", help="a release (3.12.0) or a profile (default)")
     parser.add_argument("b", metavar="B", help="the other one (3.13.0, channels-last); B is compared to A")
-    parser.add_argument("--results-dir", type=Path, default=Path("runs/default"), help="default: %(default)s")
+    RESULTS_DIR.add(
+        parser,
+        default=Path("runs/default"),
+        help="whose run records give the modules (default: %(default)s)",
+    )
     parser.add_argument(
         "--functions", default="*", metavar="GLOBS", help="comma-separated globs (default: all)"
     )

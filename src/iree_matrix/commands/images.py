@@ -4,10 +4,10 @@ matrix's install jobs run on the Docker backend."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from iree_matrix import stages
-from iree_matrix.commands.base import add_output_options, default_cache, default_results_dir, resolver
+from iree_matrix.commands.base import add_output_options, default_results_dir, resolver
+from iree_matrix.commands.shared_options import MATRIX, cache_dir
 from iree_matrix.commands.workflow import Loaded, RunOptions, run_plan
 from iree_matrix.core import formats, shipped
 from iree_matrix.core.results import ResultsLog
@@ -19,7 +19,7 @@ HELP = "list, build or prune a matrix's environment images (Docker)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
-    parser.add_argument("--matrix", type=Path, default=None)
+    MATRIX.add(parser, help="the matrix whose images (default: matrix/default.toml)")
     parser.add_argument("--all", action="store_true", help="prune: every environment image, not just unused")
     add_output_options(parser)
 
@@ -32,7 +32,7 @@ def main(args: argparse.Namespace) -> int:
     matrix_path = args.matrix or shipped.matrix_dir() / "default.toml"
     results_dir = default_results_dir(args.results_dir, matrix_path)
     matrix = spec.load(matrix_path, resolver=resolver(results_dir))
-    cache = args.cache or default_cache()
+    cache = cache_dir(args)
     if args.action == "build":
         the_plan = plan.select(stages.plan(matrix), ["install:*"])
         results = ResultsLog(results_dir / "results.jsonl")

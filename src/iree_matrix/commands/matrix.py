@@ -6,8 +6,8 @@ import argparse
 from typing import TYPE_CHECKING, Optional
 
 from iree_matrix import stages
-from iree_matrix.commands.base import default_cache
 from iree_matrix.commands.options import add_matrix_options, add_scale_options
+from iree_matrix.commands.shared_options import cache_dir
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan, with_states
 from iree_matrix.core.results import ResultsLog
 
@@ -36,7 +36,7 @@ def run_matrix(args: argparse.Namespace, default_matrix: str) -> tuple[int, Opti
         if loaded.releases:
             print("releases (what the version axes mean):", *loaded.releases, sep="\n")
         return 0, None
-    cache = args.cache or default_cache()
+    cache = cache_dir(args)
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     if getattr(args, "shard", None) and not loaded.plan.jobs:
         # More shards than chains: an empty log, so `merge` of every shard's directory still works.

@@ -6,9 +6,9 @@ import argparse
 import functools
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from iree_matrix.commands.base import absolute, add_output_options, default_results_dir
+from iree_matrix.commands.shared_options import BACKEND, MATRIX, TIMEOUT
 from iree_matrix.core import shipped
 
 # Installs and compiles overlap with each other and with exports (timed stages still take the
@@ -19,9 +19,7 @@ DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))
 
 def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     """Which matrix, which of its jobs, where they run, and what is measured again."""
-    m.add_argument(
-        "--matrix", type=Path, default=None, help=f"matrix file (default: matrix/{default_matrix})"
-    )
+    MATRIX.add(m, help=f"matrix file (default: matrix/{default_matrix})")
     m.add_argument("--select", action="append", default=[], metavar="GLOB",
                    help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
     m.add_argument("--list", action="store_true", help="print the plan and run nothing")
@@ -45,13 +43,7 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         default=DEFAULT_JOBS,
         help=f"stages run at once (default {DEFAULT_JOBS}: one per CPU, at most 4; timed stages run alone)",
     )
-    m.add_argument(
-        "--backend",
-        choices=["auto", "docker", "venv", "mixed"],
-        default="auto",
-        help="where stages run: Docker images, host venvs, mixed (venvs for this host's CPU, images for "
-        "aarch64/armv6), or auto (venvs when every environment is for this host, else Docker)",
-    )
+    BACKEND.add(m)
     m.add_argument(
         "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"
     )
@@ -69,13 +61,7 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         help="when another run uses the cache, wait for it to end (it is named: pid, command, since "
         "when) instead of stopping",
     )
-    m.add_argument(
-        "--timeout",
-        metavar="SECONDS|STAGE=SECONDS,...",
-        help="each stage's limit, over the matrix file's [timeouts]: one number for every stage "
-        "(--timeout 600) or per stage (--timeout export=300,run=120; both: --timeout 600,run=120); a "
-        "stage past it is recorded as a timeout and tried again on the next run",
-    )
+    TIMEOUT.add(m)
     m.add_argument(
         "--runtime-dir",
         action="append",

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from iree_matrix.commands.shared_options import RESULTS_DIR
 from iree_matrix.core.errors import UserError
 
 NAME = "query"
@@ -57,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     qe.add_argument("--python", default=None, help="e.g. 3.10 (default: every Python measured)")
     for sub in (ql, qm, qe):
-        sub.add_argument("--results-dir", type=Path, default=Path("results"))
+        RESULTS_DIR.add(sub, default=Path("results"), help="the results set asked (default: results)")
         sub.add_argument("--json", action="store_true", help="print the answer as JSON")
 
 

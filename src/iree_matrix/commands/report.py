@@ -6,13 +6,14 @@ import argparse
 from pathlib import Path
 
 from iree_matrix.commands.base import write_report
+from iree_matrix.commands.shared_options import RESULTS_DIR
 
 NAME = "report"
 HELP = "render COMPATIBILITY.md from a results file (default: results/)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    RESULTS_DIR.add(parser, default=Path("results"), help="the results set to render (default: results)")
     parser.add_argument("--performance", action="store_true", help="also print the performance table")
 
 

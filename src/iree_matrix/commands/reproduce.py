@@ -26,7 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.commands.base import EXIT_INTERRUPTED, add_cache_option
+from iree_matrix.commands.base import EXIT_INTERRUPTED
+from iree_matrix.commands.shared_options import BACKEND, CACHE, RESULTS_DIR, backend_names
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
@@ -49,19 +50,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "jobs", nargs="+", metavar="JOB", help="compile or run job ids of the published set, or globs"
     )
-    parser.add_argument(
-        "--results-dir", type=Path, default=Path("results"), help="the published set (default: results)"
-    )
-    add_cache_option(
+    RESULTS_DIR.add(parser, default=Path("results"), help="the published set (default: results)")
+    CACHE.add(
         parser,
         help="a fresh cache to re-create the cells in, kept afterwards (default: a new temporary "
         "directory, removed at the end)",
     )
-    parser.add_argument(
-        "--backend",
-        choices=["docker", "venv"],
+    BACKEND.add(
+        parser,
         default=None,
         help="where stages run (default: the backend each record names)",
+        choices=[name for name in backend_names() if name != "auto"],
     )
     parser.add_argument(
         "--threads",

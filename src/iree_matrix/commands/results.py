@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix.commands.base import write_documents, write_report
+from iree_matrix.commands.shared_options import RESULTS_DIR
 from iree_matrix.core.errors import UserError
 
 NAME = "results"
@@ -17,7 +18,7 @@ HELP = "edit a results log: `results forget GLOB...`, `results archive-timings -
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["forget", "archive-timings"])
     parser.add_argument("globs", nargs="*", metavar="GLOB", help="forget: job ids or cells (globs)")
-    parser.add_argument("--results-dir", type=Path, required=True, help="the run directory whose log to edit")
+    RESULTS_DIR.add(parser, required=True, help="the run directory whose log to edit")
     parser.add_argument("--to", type=Path, metavar="DIR", help="archive-timings: the archive directory")
 
 

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Optional
 
 from iree_matrix import stages
 from iree_matrix.answers import search
-from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
+from iree_matrix.commands.base import EXIT_INTERRUPTED
 from iree_matrix.commands.options import add_matrix_options, add_profile_list
+from iree_matrix.commands.shared_options import cache_dir
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
@@ -148,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
         )
         print(stages.describe(loaded.plan))
         return 0
-    cache = args.cache or default_cache()
+    cache = cache_dir(args)
     results = ResultsLog(args.results_dir / "results.jsonl")
     if resumed is not None:
         logger.info(f"== flag search: resuming after round {resumed.round} "

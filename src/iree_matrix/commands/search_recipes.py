@@ -15,8 +15,9 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from iree_matrix.commands.base import EXIT_INTERRUPTED, default_cache
+from iree_matrix.commands.base import EXIT_INTERRUPTED
 from iree_matrix.commands.options import add_matrix_options
+from iree_matrix.commands.shared_options import cache_dir
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
@@ -82,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
 
         print(stages.describe(loaded.plan))
         return 0
-    cache = args.cache or default_cache()
+    cache = cache_dir(args)
     results = ResultsLog(args.results_dir / "results.jsonl")
     cheaper = "--model REF (fewer models), --recipes LIST (fewer recipes), --rounds 1, --select GLOB"
     options = dataclasses.replace(RunOptions.from_args(args), cheaper=cheaper)

@@ -8,7 +8,8 @@ import json
 import shlex
 from pathlib import Path
 
-from iree_matrix.commands.base import add_cache_option, default_cache, recorded_cache
+from iree_matrix.commands.base import default_cache, recorded_cache
+from iree_matrix.commands.shared_options import CACHE, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
@@ -19,8 +20,8 @@ HELP = "one job's record in full: status, the tool's whole message, its logs; --
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("job", help="a job id as printed (run:tiny_cnn/…), or a glob matching one job")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"))
-    add_cache_option(parser, help="where its logs are (default: the run's cache)")
+    RESULTS_DIR.add(parser, default=Path("results"), help="the results set it is in (default: results)")
+    CACHE.add(parser, help="where its logs are (default: the run's cache)")
     parser.add_argument("--log", action="store_true", help="also print the job's log")
     parser.add_argument(
         "--commands",

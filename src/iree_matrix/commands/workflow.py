@@ -24,6 +24,7 @@ from iree_matrix.commands.base import (
     resolver,
     write_report,
 )
+from iree_matrix.commands.shared_options import BACKEND, cache_dir
 from iree_matrix.core import console, refusals, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -75,7 +76,7 @@ class RunOptions:
 
             where = Cluster(scheduler=scheduler, cluster=cluster, store=getattr(args, "store", None))
         return cls(
-            backend=args.backend,
+            backend=BACKEND.of(args) or "auto",
             jobs=args.jobs,
             retry_failed=args.retry_failed,
             retime=tuple(args.retime),
@@ -108,7 +109,7 @@ def load_plan(
         raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
     matrix_path = args.matrix or shipped.matrix_dir() / default_matrix
     results_dir = default_results_dir(args.results_dir, matrix_path)  # read, never written back
-    cache = args.cache or default_cache()
+    cache = cache_dir(args)
     if cache.exists() and not cache.is_dir():
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
     require_usable(cache, getattr(args, "store", None))  # `--list` too: the run would fail every compile

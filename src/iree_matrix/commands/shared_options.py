@@ -1,0 +1,109 @@
+"""The options several commands take, each declared once, typed (as nox's `NoxConfig` declares its
+options): the flag, the type argparse parses the value with (the type `of` gives back), its default
+and its help. A command adds one with `CACHE.add(parser)`, naming only what differs for it (a
+default, its help's words), and reads it back with `CACHE.of(args)` - or, for the cache, with
+`cache_dir(args)`, which is the default cache when none was given.
+
+`--backend`'s choices are the backend registry's (envs/backends.py `BACKENDS`, plus `auto`), looked
+up when the parser is built, so a new backend is one entry there and no list here."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Generic, Optional, TypeVar, cast
+
+from iree_matrix.envs.cache_usage import absolute, default_cache
+
+T = TypeVar("T")
+_UNCHANGED: Any = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Option(Generic[T]):
+    """One command-line option, declared once."""
+
+    flag: str  # "--cache"
+    help: str
+    type: Callable[[str], T]
+    default: Optional[T] = None
+    choices: Optional[Callable[[], Sequence[str]]] = None  # looked up when added (a registry's names)
+    metavar: Optional[str] = None
+
+    @property
+    def dest(self) -> str:
+        """Where argparse keeps the value: `--results-dir` -> `results_dir`."""
+        return self.flag.removeprefix("--").replace("-", "_")
+
+    def add(
+        self,
+        parser: argparse.ArgumentParser,
+        *,
+        default: Any = _UNCHANGED,
+        help: Optional[str] = None,
+        required: bool = False,
+        choices: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Add the option to `parser`; `default`, `help`, `required` and `choices` (a subset of the
+        declared ones) only where this command differs."""
+        settings: dict[str, Any] = {"type": self.type, "help": help or self.help}
+        if required:
+            settings["required"] = True
+        else:
+            settings["default"] = self.default if default is _UNCHANGED else default
+        listed = choices if choices is not None else self.choices() if self.choices else None
+        if listed is not None:
+            settings["choices"] = list(listed)
+        if self.metavar:
+            settings["metavar"] = self.metavar
+        parser.add_argument(self.flag, **settings)
+
+    def of(self, args: argparse.Namespace) -> Optional[T]:
+        """The parsed value (None where the command does not take the option and it has no default)."""
+        return cast(Optional[T], getattr(args, self.dest, self.default))
+
+
+def backend_names() -> tuple[str, ...]:
+    """`--backend`'s choices: `auto` and every backend of the registry."""
+    from iree_matrix.envs.backends import BACKENDS
+
+    return ("auto", *BACKENDS)
+
+
+CACHE: Option[Path] = Option(
+    "--cache",
+    "wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
+    # Absolute where parsed: a stage runs its tools in other directories (#41); core/cache_layout.py
+    # says what is in it.
+    absolute,
+)
+RESULTS_DIR: Option[Path] = Option(
+    "--results-dir",
+    "where results.jsonl and the report go (default: runs/<matrix file name>; the published results/ "
+    "are written only by `iree-matrix publish`)",
+    absolute,
+)
+MATRIX: Option[Path] = Option("--matrix", "the matrix file", Path)
+BACKEND: Option[str] = Option(
+    "--backend",
+    "where stages run: Docker images, host venvs, mixed (venvs for this host's CPU, images for "
+    "aarch64/armv6), or auto (venvs when every environment is for this host, else Docker)",
+    str,
+    default="auto",
+    choices=backend_names,
+)
+TIMEOUT: Option[str] = Option(
+    "--timeout",
+    "each stage's limit, over the matrix file's [timeouts]: one number for every stage (--timeout 600) "
+    "or per stage (--timeout export=300,run=120; both: --timeout 600,run=120); a stage past it is "
+    "recorded as a timeout and tried again on the next run",
+    str,
+    metavar="SECONDS|STAGE=SECONDS,...",
+)
+
+
+def cache_dir(args: argparse.Namespace) -> Path:
+    """`--cache`, else the default cache."""
+    return CACHE.of(args) or default_cache()
