@@ -1,15 +1,20 @@
 """What the documentation states about the code is what the code does: the record schema's version
-CONTRIBUTING.md names, every key a matrix file may hold shown in docs/matrix-files.md's example, and
+CONTRIBUTING.md names, every key a matrix file may hold shown in docs/matrix-files.md's example (and
+no key the schema lacks named there), the errors it quotes the schema's own (issue #49 item 8), and
 a README short enough to stay the user's path (issue #40)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
+import pytest
+
 from iree_matrix.core import metrics
+from iree_matrix.core.errors import SpecError
 from iree_matrix.core.results import SCHEMA_VERSION
 from iree_matrix.matrix import schema
 
@@ -26,8 +31,12 @@ def test_contributing_names_the_schema_version_the_code_writes() -> None:
     assert stated == [str(SCHEMA_VERSION)]
 
 
-def _example() -> dict:
-    text = (REPO / "docs" / "matrix-files.md").read_text()
+def _doc() -> str:
+    return (REPO / "docs" / "matrix-files.md").read_text()
+
+
+def _example(text: Optional[str] = None) -> dict:
+    text = _doc() if text is None else text
     block = re.search(r"```toml\n(.*?)```", text, re.DOTALL)
     assert block, "docs/matrix-files.md has no ```toml example"
     return tomllib.loads(block.group(1))
@@ -77,6 +86,75 @@ def test_the_matrix_file_example_shows_every_key_of_the_schema() -> None:
     # The schema's own opt-ins are shown; a stage's opt-in is documented where the stage declares it
     # (`StageMetrics.opt_in_doc`, said by an unknown key's error), so a new stage edits no doc.
     assert all(doc for doc in metrics.opt_in_docs().values()), metrics.opt_in_docs()
+
+
+def test_the_example_check_finds_a_key_the_schema_lacks_and_one_not_shown() -> None:
+    planted = _example()
+    planted["compilers"] = ["3.9.0"]  # a typo'd key shown
+    del planted["limits"]  # a key of the schema no longer shown
+    shown = _keys(schema.schema(), planted)
+    assert shown - _keys(schema.schema()) == {"compilers"}
+    assert {"limits", "limits.memory", "limits.processes"} <= _keys(schema.shipped()) - shown
+
+
+def _prose_keys(text: str) -> set[str]:
+    """The top-level keys the page's prose names as a matrix file spells them: `[weights]`,
+    `[[include]]`, `compiler_python = "3.11"` (code blocks aside: the example is checked above)."""
+    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    return set(re.findall(r"`\[\[?(\w+)[\].]", prose)) | set(re.findall(r"`(\w+) = ", prose))
+
+
+def test_every_key_the_prose_names_is_in_the_schema() -> None:
+    named = _prose_keys(_doc())
+    assert {"weights", "include", "compiler_python", "supported_torch"} <= named  # the check reads them
+    assert named - set(schema.shipped()["properties"]) == set(), "the page names keys the schema lacks"
+
+
+def test_a_key_the_prose_names_that_the_schema_lacks_is_found() -> None:
+    planted = 'Set `[weight] m = "w.pt"` and `compilers = ["3.9.0"]`, or `[[include]]`.\n'
+    planted += "```toml\nx = 1\n```"  # the example's keys are the example check's
+    assert _prose_keys(planted) - set(schema.shipped()["properties"]) == {"weight", "compilers"}
+
+
+_QUOTED = re.compile(r"^iree-matrix: error: (matrix/mine\.toml: .*)$", re.MULTILINE)
+_MISTAKE = re.compile(
+    r"matrix/mine\.toml: (?:unknown key '(?P<unknown>\w+)'|(?P<key>\w+) = (?P<value>.+?): )"
+)
+
+
+def _expected(key: str) -> str:
+    node = schema.schema()["properties"][key]
+    if "$ref" in node:
+        node = schema.schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return str(node["x-expected"])
+
+
+def test_the_errors_the_page_quotes_are_the_schemas() -> None:
+    """Each quoted error is what the schema says of the page's own example with that one mistake, and
+    a wrong value's words are the key's `x-expected` (the schema's, not the page's)."""
+    schema.check(_example(), Path("matrix/mine.toml"))  # the example itself is valid
+    quoted = _QUOTED.findall(_doc())
+    assert len(quoted) >= 2, "docs/matrix-files.md quotes no error"
+    for line in quoted:
+        found = _MISTAKE.match(line)
+        assert found, f"a quoted error this test cannot reproduce: {line}"
+        data = _example()
+        if found["unknown"]:
+            data[found["unknown"]] = ["3.9.0"]
+        else:
+            data[found["key"]] = ast.literal_eval(found["value"])
+            assert line.endswith(": expected " + _expected(found["key"])), line
+        with pytest.raises(SpecError) as raised:
+            schema.check(data, Path("matrix/mine.toml"))
+        assert str(raised.value) == line
+
+
+def test_a_quoted_error_the_schema_does_not_give_is_found() -> None:
+    stale = "matrix/mine.toml: compiler = 3.9: not a version"
+    data = {**_example(), "compiler": 3.9}
+    with pytest.raises(SpecError) as raised:
+        schema.check(data, Path("matrix/mine.toml"))
+    assert str(raised.value) != stale and not stale.endswith(": expected " + _expected("compiler"))
 
 
 def test_the_readme_stays_the_user_path() -> None:
