@@ -6,7 +6,7 @@ torch dialect ("Dialect `torch' not found"), 20231004.665 cannot legalize turbin
 globals (`torch_c.from_builtin_tensor`), and none of them serializes `dense_resource` constants. The
 earliest release that does compile turbine 3.9.0's MLIR (20231113.707) can print it after its input
 conversion (`iree-compile --compile-to=input`): plain linalg, tensor, arith and math ops that the
-older releases parse. So the export's constants are inlined (iree/mlirshipped.py), that release
+older releases parse. So the export's constants are inlined (iree/mlir_resources.py), that release
 lowers the file, and each older compiler compiles the result: the exporter these cells name is
 "turbine's MLIR lowered by IREE <release>" (`…+linalg-iree<release>`). A newer release is no
 lowering compiler for them: IREE 3.9.0's input phase already writes `util.func`, which the 2023
