@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Optional
 
 from tabulate import tabulate
 
@@ -19,64 +19,75 @@ from iree_matrix.report.timed import same_runtime
 TITLE = "Top dispatches"  # each model's heading: the title, the model, its arch and profile
 
 
+Group = tuple[str, str, str, str]  # model, exporter, arch, profile: one table across releases
+Op = tuple[str, int]  # what a dispatch computes, and which repeat of it in IREE's dispatch order
+
+
 def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
     """The slowest dispatches of each profiled model, side by side across IREE versions, matched by
     what they compute (the op part of IREE's name; ordinals differ between versions)."""
     profiled = [r for r in latest if r.stage == "dispatches" and r.status is Status.OK and same_runtime(r)]
-    groups: dict[tuple[str, str, str, str], list[Record]] = {}
+    groups: dict[Group, list[Record]] = {}
     for r in profiled:
         groups.setdefault((r.label.model, r.label.exporter, r.label.arch, r.label.profile), []).append(r)
     lines: list[str] = []
-    for (model, exporter, arch, profile), group in sorted(groups.items()):
-        group.sort(key=lambda r: release_verdicts.version_key(r.label.compiler))
-        versions = [r.label.compiler for r in group]
-        tables = [_occurrences(r.metric.dispatches) for r in group]
-        slowest = sorted(
-            {op for table in tables for op in table},
-            key=lambda op: max(t[op]["median_us"] for t in tables if op in t),
-            reverse=True,
-        )[:top]
-        rows = []
-        for op in slowest:
-            cells = [tables[i].get(op) for i in range(len(group))]
-            row = [op[0] + (f" #{op[1] + 1}" if op[1] else "")]
-            row += [f"{c['median_us']:.1f} µs (d{_ordinal(c['name'])})" if c else "—" for c in cells]
-            first, last = cells[0], cells[-1]
-            row.append(
-                formats.ratio(last["median_us"] / first["median_us"])
-                if first and last and first["median_us"] and len(cells) > 1
-                else ""
-            )
-            rows.append(row)
-        total = [
-            f"{_ms((r.metric.sum_median_us or 0) / 1000)} over {r.metric.benchmarked}"
-            " executables"
-            + (f" ({len(r.metric.not_benchmarked)} not compilable alone)" if r.metric.not_benchmarked else "")
-            for r in group
-        ]
-        lines += [
-            f"## {TITLE}: {model} ({arch}, profile {profile})",
-            "",
-            f"Exported by {exporter}. " if exporter else "",
-            "Each executable benchmarked on its own (`--iree-hal-dump-executable-benchmarks-to`, then "
-            "`iree-benchmark-module`): median µs per invocation, with IREE's dispatch ordinal; the last "
-            "column is the newest version's time over the oldest's (above 1: slower). Sum over "
-            "executables: " + "; ".join(f"IREE {v}: {t}" for v, t in zip(versions, total)) + ". "
-            "An executable that does not compile on its own is left out (its compile record names "
-            "each, with the compiler's words).",
-            "",
-            tabulate(
-                rows,
-                headers=["op", *(f"IREE {v}" for v in versions), "ratio"],
-                tablefmt="github",
-                disable_numparse=True,
-            ),
-            "",
-        ]
+    for group, records in sorted(groups.items()):
+        releases = sorted(records, key=lambda r: release_verdicts.version_key(r.label.compiler))
+        lines += _table(group, releases, top)
     return lines
 
 
-def _occurrences(dispatches: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], Mapping[str, Any]]:
+def _table(group: Group, releases: Sequence[Record], top: int) -> list[str]:
+    """One model's table: its `top` slowest ops, one column per release (oldest first)."""
+    model, exporter, arch, profile = group
+    versions = [r.label.compiler for r in releases]
+    tables = [_occurrences(r.metric.dispatches) for r in releases]
+    slowest = sorted(
+        {op for table in tables for op in table},
+        key=lambda op: max(t[op]["median_us"] for t in tables if op in t),
+        reverse=True,
+    )[:top]
+    total = [
+        f"{_ms((r.metric.sum_median_us or 0) / 1000)} over {r.metric.benchmarked}"
+        " executables"
+        + (f" ({len(r.metric.not_benchmarked)} not compilable alone)" if r.metric.not_benchmarked else "")
+        for r in releases
+    ]
+    return [
+        f"## {TITLE}: {model} ({arch}, profile {profile})",
+        "",
+        f"Exported by {exporter}. " if exporter else "",
+        "Each executable benchmarked on its own (`--iree-hal-dump-executable-benchmarks-to`, then "
+        "`iree-benchmark-module`): median µs per invocation, with IREE's dispatch ordinal; the last "
+        "column is the newest version's time over the oldest's (above 1: slower). Sum over "
+        "executables: " + "; ".join(f"IREE {v}: {t}" for v, t in zip(versions, total)) + ". "
+        "An executable that does not compile on its own is left out (its compile record names "
+        "each, with the compiler's words).",
+        "",
+        tabulate(
+            [_row(op, [t.get(op) for t in tables]) for op in slowest],
+            headers=["op", *(f"IREE {v}" for v in versions), "ratio"],
+            tablefmt="github",
+            disable_numparse=True,
+        ),
+        "",
+    ]
+
+
+def _row(op: Op, cells: Sequence[Optional[Mapping[str, Any]]]) -> list[str]:
+    """An op's median per release with its dispatch ordinal, and the newest over the oldest."""
+    row = [op[0] + (f" #{op[1] + 1}" if op[1] else "")]
+    row += [f"{c['median_us']:.1f} µs (d{_ordinal(c['name'])})" if c else "—" for c in cells]
+    first, last = cells[0], cells[-1]
+    row.append(
+        formats.ratio(last["median_us"] / first["median_us"])
+        if first and last and first["median_us"] and len(cells) > 1
+        else ""
+    )
+    return row
+
+
+def _occurrences(dispatches: Sequence[Mapping[str, Any]]) -> dict[Op, Mapping[str, Any]]:
     """op -> entry, with repeats of the same op numbered in IREE's dispatch order."""
     ordered = sorted(dispatches, key=lambda d: _ordinal(d.get("name", "")))
     seen: dict[str, int] = {}

@@ -4,7 +4,7 @@ subsection) and the regressions beyond noise between consecutive releases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from tabulate import tabulate
 
@@ -21,9 +21,34 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
     """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
     own release's runtime, profile default): median ms per release, and the regressions beyond noise
     between consecutive releases (release_verdicts.regressions, the same rule as COMPATIBILITY.md)."""
-    records = list(latest)
-    runs = release_verdicts.Runs.of(records)
-    rows, versions_seen = [], set()
+    runs = release_verdicts.Runs.of(list(latest))
+    table = _timed(runs)
+    if not table:
+        return []
+    versions = release_verdicts.sorted_versions({v for cells in table.values() for v in cells})
+    days = sorted(
+        {(r.finished or "")[:10] for (f, *_), r in runs.by_cell.items() if f in table and r.finished}
+    )
+    rows = [[function, *(cells.get(v, "") for v in versions)] for function, cells in sorted(table.items())]
+    return [
+        "## " + TITLE,
+        "",
+        "Median latency per call of each function measured on at least "
+        f"{KERNEL_RELEASES} IREE releases (each module on its own release's runtime, profile "
+        "`default`; `~`: noisy — other programs busy or repetitions spread over 20 %)"
+        + (f", measured {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "") if days else "")
+        + ".",
+        "",
+        tabulate(rows, headers=["function", *versions], tablefmt="github", disable_numparse=True),
+        "",
+        *render_instructions(runs, versions),
+        *_slower(runs, table),
+    ]
+
+
+def _timed(runs: release_verdicts.Runs) -> dict[str, dict[str, str]]:
+    """Per function timed on at least `KERNEL_RELEASES` releases (its main exporter's module, each on
+    its own release's runtime): each release's median, `~` where noisy."""
     table: dict[str, dict[str, str]] = {}
     for function in runs.functions():
         exporter = runs.main_exporter([function])
@@ -35,46 +60,26 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
                     cells[c] = ("~" if t.noisy else "") + _ms(t.median)
         if len(cells) >= KERNEL_RELEASES:
             table[function] = cells
-            versions_seen |= set(cells)
-    if not table:
-        return []
-    versions = release_verdicts.sorted_versions(versions_seen)
-    days = sorted(
-        {(r.finished or "")[:10] for (f, *_), r in runs.by_cell.items() if f in table and r.finished}
-    )
-    for function, cells in sorted(table.items()):
-        rows.append([function, *(cells.get(v, "") for v in versions)])
+    return table
+
+
+def _slower(runs: release_verdicts.Runs, table: Mapping[str, object]) -> list[str]:
+    """The regressions beyond noise between consecutive releases of the functions in `table`."""
     slower = [r for r in release_verdicts.regressions(runs) if r.kind == "slower" and r.function in table]
-    lines = [
-        "## " + TITLE,
+    if not slower:
+        return []
+    return [
+        "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
+        f"where either is noisy, the same build's instruction counts decide — more than "
+        f"{release_verdicts.NOISE_RATIO:g}× the instructions per call — when both releases have one; "
+        "without them, the newer fastest repetition must exceed "
+        f"{release_verdicts.LOADED_RATIO:g}× the older slowest). "
+        "The `default` build (this host's AVX-512) cannot be counted, so its pairs are decided by "
+        "timings; the counted build's own pairs are listed with its name:",
         "",
-        "Median latency per call of each function measured on at least "
-        f"{KERNEL_RELEASES} IREE releases (each module on its own release's runtime, profile "
-        "`default`; `~`: noisy — other programs busy or repetitions spread over 20 %)"
-        + (f", measured {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "") if days else "")
-        + ".",
-        "",
-        tabulate(rows, headers=["function", *versions], tablefmt="github", disable_numparse=True),
+        *(f"- **{r.subject}** {r.older} → {r.newer}: {r.detail} — decided by {r.signal}" for r in slower),
         "",
     ]
-    lines += render_instructions(runs, versions)
-    if slower:
-        lines += [
-            "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
-            f"where either is noisy, the same build's instruction counts decide — more than "
-            f"{release_verdicts.NOISE_RATIO:g}× the instructions per call — when both releases have one; "
-            "without "
-            f"them, the newer fastest repetition must exceed {release_verdicts.LOADED_RATIO:g}× the older "
-            "slowest). "
-            "The `default` build (this host's AVX-512) cannot be counted, so its pairs are decided by "
-            "timings; the counted build's own pairs are listed with its name:",
-            "",
-        ]
-        lines += [
-            f"- **{r.subject}** {r.older} → {r.newer}: {r.detail} — decided by {r.signal}" for r in slower
-        ]
-        lines.append("")
-    return lines
 
 
 SECTION = Section(
