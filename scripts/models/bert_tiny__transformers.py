@@ -21,10 +21,20 @@ initialisation (``_init_weights``: linear layers and embeddings from N(0, 0.02^2
 the identity; all made in float64 inside ``api.exactly`` and rounded to float32 once (the same bytes
 on every CPU and thread count). Inputs (from ``seed + 1``): token ids uniform over the vocabulary.
 
-Parameterised for export-recipe searches (issue #50): ``build(seed, attn_implementation)`` with
-``"sdpa"`` (transformers' default, ``ATTN_IMPLEMENTATION``) or ``"eager"`` (the library's
-``eager_attention_forward``; the same function in torch). The model has no cache. ``build_model``
-returns the bare ``BertForSequenceClassification`` for recipes that wrap it themselves.
+Parameterised for export-recipe searches (issue #50):
+``build(seed, attn_implementation, mask_kind)``:
+
+- ``attn_implementation``: ``"sdpa"`` (transformers' default, ``ATTN_IMPLEMENTATION``) or
+  ``"eager"`` (the library's ``eager_attention_forward``; the same function in torch).
+- ``mask_kind``: ``"2d"`` (the default, ``MASK_KIND``: the (batch, seq) padding mask a tokenizer
+  gives, from which transformers' ``masking_utils`` builds the attention mask inside the model)
+  or ``"4d"``: the function still takes the (1, 32) mask, and hands the model a boolean
+  (batch, 1, query, key) mask made from it (``mask[:, None, None, :].bool().expand(...)``), which
+  transformers uses as it is. The same function in torch (the unit tests check it); its export
+  has none of ``masking_utils``' ops (``new_ones((), dtype=bool)`` and a vmap'd mask function).
+
+The model has no cache. ``build_model`` returns the bare ``BertForSequenceClassification`` for
+recipes that wrap it themselves.
 ``BertSelfAttention`` passes ``scaling=head_dim ** -0.5`` (here 64 ** -0.5) to the attention
 function; with ``sdpa`` that becomes ``scaled_dot_product_attention(..., scale=0.125)``.
 """
@@ -60,6 +70,10 @@ FIRST_SEGMENT, SECOND_SEGMENT = 12, 12  # then SEQ_LEN - 24 = 8 padding tokens
 
 # transformers' default attention for this model; "eager" is the library's other built-in choice
 ATTN_IMPLEMENTATION = "sdpa"
+# "2d": the padding mask goes to the model as a tokenizer gives it; "4d": as a boolean
+# (batch, 1, query, key) mask made by the wrapper (see the module's docstring)
+MASK_KIND = "2d"
+MASK_KINDS = ("2d", "4d")
 
 
 def make_config(attn_implementation: str = ATTN_IMPLEMENTATION):
@@ -82,13 +96,17 @@ def make_config(attn_implementation: str = ATTN_IMPLEMENTATION):
 class Classify(nn.Module):
     """``main``: token ids, attention mask, token types -> logits (1, 2), last hidden states."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, mask_kind: str = MASK_KIND) -> None:
         super().__init__()
         self.model = model
+        self.mask_kind = mask_kind
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        if self.mask_kind == "4d":  # key j is seen by every query where the padding mask is 1
+            n = input_ids.shape[1]
+            attention_mask = attention_mask[:, None, None, :].bool().expand(-1, 1, n, n)
         out = self.model(
             input_ids=input_ids,
             attention_mask=attention_mask,
@@ -135,9 +153,15 @@ def example_inputs(seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor, torch.Ten
     return input_ids, attention_mask, token_type_ids
 
 
-def build(seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION) -> ModelSpec:
+def build(
+    seed: int = 0, attn_implementation: str = ATTN_IMPLEMENTATION, mask_kind: str = MASK_KIND
+) -> ModelSpec:
     """BERT-tiny classifying a padded sentence pair, weights and token ids from ``seed``."""
-    module = Classify(build_model(seed, attn_implementation)).eval()
+    if mask_kind not in MASK_KINDS:
+        raise ValueError(
+            f"bert_tiny@transformers: mask_kind {mask_kind!r} is not one of {', '.join(MASK_KINDS)}"
+        )
+    module = Classify(build_model(seed, attn_implementation), mask_kind).eval()
     return ModelSpec(
         module=module,
         inputs=example_inputs(seed),

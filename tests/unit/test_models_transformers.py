@@ -414,3 +414,14 @@ def test_select_cache_recipe_writes_the_same_cache(name, function, built):
     assert len(selected) == len(reference)
     for got, want in zip(selected, reference):
         assert torch.allclose(got, want, rtol=0, atol=1e-6), float((got - want).abs().max())
+
+
+def test_bert_4d_mask_variant_agrees(built):
+    """`mask_kind="4d"` hands the model a boolean (batch, 1, query, key) mask: the same function."""
+    module = _load("bert_tiny__transformers")
+    _, outs = built["bert_tiny__transformers"]
+    spec = module.build(seed=0, mask_kind="4d")
+    for a, b in zip(_run(spec), outs["main"]):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="mask_kind '3d' is not one of 2d, 4d"):
+        module.build(seed=0, mask_kind="3d")
