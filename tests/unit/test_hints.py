@@ -5,6 +5,7 @@ the run's summary, with the telling line never cut."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from iree_matrix.report import compatibility, site
 from tests.unit.test_answers import EXP, _compile, _run
 
 ROOT = Path(__file__).resolve().parents[2]
+HF = "py3.11-torch2.13.0-turbine3.9.0+transformers5.23.0"  # the transformers models' exporter
+HF_SET = "results/transformers/results.jsonl"
 
 # Recorded by `iree-matrix matrix --matrix rnn.toml` (a user model file with an nn.LSTM, an nn.GRU,
 # an nn.LSTMCell loop, the LSTM written out of its gates and a quantize_dynamic MLP; torch 2.13.0,
@@ -142,6 +145,31 @@ def test_published_failures_carry_their_hints():
         ("results/results.jsonl", "iree2.9.0/x86_64/default/rt3.10.0", "fail"): "bytecode-version",
         ("results/results.jsonl", "iree3.11.0/x86_64/default/rt2.9.0", "fail"): "runtime-abi",
         ("results/results.jsonl", "compile:llama@transformers.decode/", "fail"): "assert-tensor-metadata",
+        (
+            "results/results.jsonl",
+            f"compile:llama@transformers.prefill/{HF}/iree3.10.0/",
+            "fail",
+        ): "sdpa-scale",
+        ("results/results.jsonl", f"compile:whisper_tiny@transformers.encoder/{HF}/iree3.11.0/", "fail"): (
+            "sdpa-scale"
+        ),
+        ("results/results.jsonl", f"compile:llama@transformers.prefill/{HF}/iree3.11.0/", "fail"): (
+            "global-scatter"  # 'linalg.fill' op write affecting operations on global resources
+        ),
+        ("results/results.jsonl", f"compile:llama@transformers.decode/{HF}/iree3.13.0/", "fail"): (
+            "global-scatter"  # 'linalg.generic' op …
+        ),
+        ("results/results.jsonl", f"run:whisper_tiny@transformers.encoder/{HF}/iree3.9.0/", "mismatch"): (
+            "sdpa-scale-ignored"
+        ),
+        # results/transformers (matrix/transformers.toml): the three families added for issue #50
+        (HF_SET, f"compile:bert_tiny@transformers/{HF}/iree3.13.0/", "fail"): "bool-literal",
+        (HF_SET, f"compile:bert_tiny@transformers/{HF}/iree3.1.0/", "fail"): "assert-tensor-metadata",
+        (HF_SET, f"compile:vit_tiny@transformers/{HF}/iree3.1.0/", "fail"): "sdpa-scale",
+        (HF_SET, f"compile:gpt2_tiny@transformers.decode/{HF}/iree3.10.0/", "fail"): "sdpa-scale",
+        (HF_SET, f"compile:whisper_tiny@transformers.encoder/{HF}/iree3.11.0/", "fail"): "sdpa-scale",
+        (HF_SET, f"compile:llama@transformers.decode/{HF}/iree3.12.0/", "fail"): "global-scatter",
+        (HF_SET, f"run:whisper_tiny@transformers.encoder/{HF}/iree3.10.0/", "mismatch"): "sdpa-scale-ignored",
     }
     from iree_matrix.core.results import ResultsLog
 
@@ -177,17 +205,46 @@ def test_every_hint_formats_and_names_its_source():
         "model-timeout": "your model did not return within 180 s, the export stage's limit",
         "module-timeout": "your compiled model did not return within 120 s, the run stage's limit",
         "stage-timeout": "iree-compile did not finish within 900 s, the compile stage's limit",
+        "sdpa-scale": "error: failed to legalize operation 'torch.aten.scaled_dot_product_attention' that",
+        "global-scatter": "error: 'linalg.generic' op write affecting operations on global resources are "
+        "restricted to workgroup distributed contexts.",
+        "sdpa-scale-ignored": "outputs differ from torch: max abs err 0.0571, max rel err 0.0123",
+        "bool-literal": "model.mlir:109:11: error: failed to legalize operation 'torch.vtensor.literal': "
+        '%11 = "torch.vtensor.literal"() <{value = dense<true> : tensor<i1>}> : () -> !torch.vtensor<[],i1>',
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:
-        found = hints.find(samples[hint.name], hint.stages[0] if hint.stages else None)
+        model = "whisper_tiny@transformers.encoder" if hint.models else None
+        found = hints.find(samples[hint.name], hint.stages[0] if hint.stages else None, model)
         assert found is not None and found.name == hint.name, hint.name
         assert "{" not in found.advice and hint.source
     assert hints.find(
         "'func.func' op exceeded stack allocation limit of 32768 bytes for function. Got 55488 bytes"
     )
     assert "=65536" in hints.find(samples["stack-limit"]).advice  # type: ignore[union-attr]
-    assert hints.find("error: 'linalg.generic' op write affecting operations on global resources") is None
+    assert hints.find("error: 'linalg.generic' op writes into a global resource") is None
+
+
+def test_a_model_scoped_hint_needs_its_model():
+    """ "outputs differ from torch" has a known cause only in transformers' sdpa attention: another
+    model's mismatch, or one whose model is not known, gets no hint rather than that guess."""
+    words = "outputs differ from torch: max abs err 0.107, max rel err 0.0678 (atol 2e-05, rtol 1e-05)"
+    assert hints.find(words, "run") is None
+    assert hints.find(words, "run", "whisper_tiny.encoder") is None
+    found = hints.find(words, "run", "whisper_tiny@transformers.decoder_step")
+    assert found is not None and found.name == "sdpa-scale-ignored"
+    assert 'attn_implementation="eager"' in found.advice and "3.12.0" in found.advice
+    assert hints.find(words, "compile", "whisper_tiny@transformers.encoder") is None  # a run's words only
+    # an old compiler's SDPA failure on a plain model is not transformers' `scale=`
+    sdpa = "error: failed to legalize operation 'torch.aten.scaled_dot_product_attention' that was"
+    assert hints.find(sdpa, "compile", "llama_stories15m.prefill") is None
+    assert hints.find(sdpa, "compile", "llama@transformers.prefill").name == "sdpa-scale"  # type: ignore[union-attr]
+    cls = "numeric-mismatch"
+    mismatch = _failed("run", "whisper_tiny@transformers.encoder", "3.9.0", words, error_class=cls)
+    found = release_verdicts.hint(dataclasses.replace(mismatch, status=Status.MISMATCH))
+    assert found is not None and found.name == "sdpa-scale-ignored"
+    other = _failed("run", "whisper_tiny.encoder", "3.9.0", words, error_class=cls)
+    assert release_verdicts.hint(dataclasses.replace(other, status=Status.MISMATCH)) is None
 
 
 FOREIGN = "/work/other-box/store/export/ab"
@@ -266,3 +323,26 @@ def test_the_run_summary_prints_what_to_do(capsys):
 def test_a_refusal_hint_points_at_query_load(line: str):
     found = hints.find(line, "run")
     assert found is not None and "query load" in found.advice and "17.0" in found.advice
+
+
+def test_every_failing_transformers_cell_says_what_to_do():
+    """Issue #50 item 4: in the published transformers set, every failed or mismatched compile and
+    run has a hint, and `query model` prints a "what to do" under every failing release group."""
+    from iree_matrix.core.results import ResultsLog
+
+    log = ROOT / HF_SET
+    failing = [
+        r
+        for r in ResultsLog(log)
+        if r.stage in ("compile", "run") and r.status in (Status.FAIL, Status.MISMATCH)
+    ]
+    assert len(failing) >= 20
+    unexplained = [r.job for r in failing if release_verdicts.hint(r) is None]
+    assert not unexplained
+    for model in ("bert_tiny", "vit_tiny", "gpt2_tiny", "llama", "whisper_tiny"):
+        text = query.model(list(ResultsLog(log)), f"{model}@transformers").text()
+        groups = [i for i, line in enumerate(text.splitlines()) if line.lstrip().startswith("fails:")]
+        assert groups, model
+        lines = text.splitlines()
+        for i in groups:
+            assert lines[i + 1].lstrip().startswith("what to do:"), (model, lines[i])

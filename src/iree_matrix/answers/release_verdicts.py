@@ -638,7 +638,7 @@ def hint(record: Record) -> Optional[hints.Found]:
     """What to do about a failed stage, when a known signature matches its words (iree/hints.py)."""
     if record.status is Status.OK or record.status is Status.NOT_RUN:
         return None
-    return hints.of_record(record.stage, record.metrics, record.message)
+    return hints.of_record(record.stage, record.metrics, record.message, record.label.model or None)
 
 
 def _cpu_median(record: Optional[Record]) -> Optional[float]:

@@ -341,7 +341,7 @@ def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
-        found = hints.of_record(record.stage, record.metrics, record.message)
+        found = hints.of_record(record.stage, record.metrics, record.message, record.label.model or None)
         if found is not None:
             said = advised.setdefault(found.advice, record.job)
             print(f"           what to do: {found.advice if said == record.job else 'as for ' + said}")

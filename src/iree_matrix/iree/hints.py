@@ -31,6 +31,10 @@ class Hint:
     source: str  # where the advice comes from: a measurement here or a page of docs/
     stages: tuple[str, ...] = ()  # the stages whose words it is read in; () any stage
     fields: Optional[Callable[[re.Match[str]], dict[str, str]]] = None  # values derived from the match
+    # only for the models this expression is found in (a record's model label): words as generic as
+    # "outputs differ from torch", or an SDPA that fails to legalize (an old compiler on a plain
+    # model's 8-operand SDPA), have the cause the advice names only in a family of models; None: any
+    models: Optional[str] = None
 
     def search(self, line: str) -> Optional[re.Match[str]]:
         return re.search(self.signature, line)
@@ -165,6 +169,64 @@ HINTS: tuple[Hint, ...] = (
         "measured: the transformers models on 2.9.0-3.1.0, past it from 3.2.0 (results/COMPATIBILITY.md)",
         stages=("compile",),
     ),
+    Hint(
+        "sdpa-scale",
+        r"failed to legalize operation 'torch\.aten\.scaled_dot_product_attention'",
+        "the export calls `scaled_dot_product_attention` with an explicit `scale=` (transformers' "
+        "default `sdpa` attention always passes one: head_dim ** -0.5, or 1.0 where the model scales q "
+        "itself); compilers up to 3.10.0 lower only None or 1.0, and 3.11.0 every scale but 1.0: build "
+        'the model with `attn_implementation="eager"` (the library\'s matmul-softmax attention, the '
+        "same function in torch), or use a compiler from 3.12.0 on (from 3.11.0 on for a scale other "
+        "than 1.0)",
+        "measured: every transformers family fails so on 3.1.0 and 3.10.0 and the Whisper encoder "
+        "(scale 1.0) on 3.11.0; gpt2_tiny@ and vit_tiny@transformers pass from 3.11.0, llama@'s "
+        "prefill and the Whisper encoder on 3.12.0 and 3.13.0; with `eager` attention the Whisper "
+        "encoder matches on 3.9.0 (docs/models.md, 'transformers')",
+        stages=("compile",),
+        models=r"@transformers\b",
+    ),
+    Hint(
+        "global-scatter",
+        r"write affecting operations on global resources are restricted to workgroup distributed contexts",
+        "an in-place write into a tensor the module holds as a whole, typically a static KV cache's "
+        "`index_copy_` (`torch.aten.index_put`) into a cache that is zeros or a plain copy of an input: "
+        "the llvm-cpu backend cannot distribute that scatter; keep the caches as inputs and outputs "
+        "grown by concatenation (transformers' `DynamicCache`, as gpt2_tiny@transformers' decode "
+        "does), or make the scatter's destination a computed value (`k_cache + 0`); no release from "
+        "3.6.0 to 3.13.0 compiles a `StaticCache` decode step as exported",
+        "measured: llama@transformers' and whisper_tiny@transformers' static-cache steps fail so on "
+        "3.6.0-3.13.0, gpt2_tiny@transformers' DynamicCache decode compiles, and the `k_cache + 0` "
+        "variant of llama's decode compiles and matches torch on 3.9.0 (docs/models.md, 'transformers')",
+        stages=("compile",),
+    ),
+    Hint(
+        "bool-literal",
+        r"failed to legalize operation 'torch\.vtensor\.literal'.*tensor<i1>",
+        "a 0-d boolean constant that IREE's torch lowering leaves illegal, here from transformers' "
+        "`masking_utils`, which starts the attention mask it builds from a (batch, seq) padding mask "
+        "with `new_ones((), dtype=torch.bool)` (with `eager` attention too): hand the model the mask "
+        "already 4-D and boolean, (batch, 1, query, key), `mask[:, None, None, :].bool().expand(-1, 1, "
+        'n, n)`, which transformers uses as it is (bert_tiny@transformers\' `mask_kind="4d"`); no '
+        "release from 3.11.0 to 3.13.0 compiles the library's own mask",
+        "measured: bert_tiny@transformers fails so on 3.11.0-3.13.0 (and with `eager` attention on "
+        "3.13.0); with the 4-D mask it compiles and matches torch to 1.2e-6 on 3.11.0, 3.12.0 and "
+        "3.13.0 (docs/models.md, 'transformers')",
+        stages=("compile",),
+        models=r"@transformers\b",
+    ),
+    Hint(
+        "sdpa-scale-ignored",
+        r"outputs differ from torch",
+        "transformers' `sdpa` attention passes `scale=` to `scaled_dot_product_attention`, and "
+        "compilers up to 3.10.0 lower `scale=1.0` (Whisper scales q itself and passes 1.0) as the "
+        "default 1/sqrt(head_dim), so q is scaled twice: build the model with "
+        '`attn_implementation="eager"`, or use a compiler from 3.12.0 on',
+        "measured: whisper_tiny@transformers' encoder differs by about 0.05 on 2.9.0-3.10.0 and "
+        "matches on 3.12.0 and 3.13.0; on 3.9.0 IREE's output is torch's with the scale squared, and "
+        "with `eager` attention it matches (docs/models.md, 'transformers')",
+        stages=("run",),
+        models=r"@transformers\b",
+    ),
 )
 
 
@@ -188,15 +250,18 @@ def _advice(hint: Hint, match: re.Match[str]) -> str:
     return hint.advice.format(**values)  # an advice names only groups its every match has
 
 
-def _applies(hint: Hint, stage: Optional[str]) -> bool:
+def _applies(hint: Hint, stage: Optional[str], model: Optional[str]) -> bool:
+    if hint.models is not None and (model is None or not re.search(hint.models, model)):
+        return False  # a model-scoped hint needs the model to be known and one of its family
     return not hint.stages or stage is None or stage in hint.stages
 
 
-def find(text: Optional[str], stage: Optional[str] = None) -> Optional[Found]:
-    """The first hint (in `HINTS`' order) whose signature a line of `text` matches."""
+def find(text: Optional[str], stage: Optional[str] = None, model: Optional[str] = None) -> Optional[Found]:
+    """The first hint (in `HINTS`' order) whose signature a line of `text` matches; hints scoped to
+    some models (`Hint.models`) only when `model` (a record's model label) is one of them."""
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
     for hint in HINTS:
-        if not _applies(hint, stage):
+        if not _applies(hint, stage, model):
             continue
         for line in lines:
             match = hint.search(line)
@@ -214,9 +279,11 @@ def words(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[st
     return "\n".join([*parts, message or ""])
 
 
-def of_record(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str]) -> Optional[Found]:
-    """The hint for a stored failure (a record's stage, metrics and message), or None."""
-    return find(words(stage, metrics, message), stage)
+def of_record(
+    stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str], model: Optional[str] = None
+) -> Optional[Found]:
+    """The hint for a stored failure (a record's stage, metrics, message and model label), or None."""
+    return find(words(stage, metrics, message), stage, model)
 
 
 def telling_line(text: Optional[str], stage: Optional[str] = None) -> str:
