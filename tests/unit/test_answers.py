@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
 from iree_matrix.answers import release_verdicts
+from iree_matrix.core import stats
 from iree_matrix.core.results import Record, Status
 from iree_matrix.report import render_compatibility
 
@@ -294,6 +296,23 @@ def test_a_noisy_figure_is_a_regression_only_beyond_what_contention_explains():
     records += [_compile("m", "3.11.0"), _run("m", "3.11.0", median=500.0, spread=0.3, load=0.4)]
     (found,) = [r for r in release_verdicts.regressions(_runs(records)) if r.kind == "slower"]
     assert found.detail.startswith("12.50× slower (40.0 ms → 500 ms; noisy, but")
+
+
+def test_a_figure_of_too_few_repetitions_decides_no_regression():
+    """#51's rule for the search holds for the published regressions too: with fewer repetitions
+    than an interval needs (stats.MIN_REPETITIONS) no verdict. The recipe search's one-call timings
+    read "4.03x slower" where one paired sitting measured 1.5-2x."""
+    older = release_verdicts.Timing(22.9, 22.9, 22.9, 0.0, n=1)
+    newer = release_verdicts.Timing(92.4, 92.4, 92.4, 0.0, n=1)
+    assert older.too_few and not release_verdicts.slower_beyond_noise(older, newer)
+    assert release_verdicts.slower_pair(older, newer) is None
+    enough = release_verdicts.Timing(92.4, 92.0, 93.0, 0.0, n=stats.MIN_REPETITIONS)
+    assert release_verdicts.slower_beyond_noise(
+        dataclasses.replace(older, n=None), enough
+    )  # n unknown: as before
+    assert not release_verdicts.slower_beyond_noise(
+        dataclasses.replace(older, n=stats.MIN_REPETITIONS - 1), enough
+    )
 
 
 def test_a_compiler_without_a_runtime_release_is_answered_by_its_stand_in_run():

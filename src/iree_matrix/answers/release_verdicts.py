@@ -82,6 +82,12 @@ class Timing:
     # Set when another published measurement of the same module on the same host lies wholly below
     # this one's spread (`cross_checked`): what it said, where and when.
     disagrees: Optional[str] = None
+    n: Optional[int] = None  # repetitions behind the median (None: not recorded)
+
+    @property
+    def too_few(self) -> bool:
+        """Fewer repetitions than any interval needs (`stats.MIN_REPETITIONS`): no verdict from it."""
+        return self.n is not None and self.n < stats.MIN_REPETITIONS
 
     @property
     def spread(self) -> Optional[float]:
@@ -114,7 +120,7 @@ def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
     if timed is None or timed.median is None:
         return None
     disagrees = None if eager else record.metric.disagrees
-    return Timing(timed.median, timed.low, timed.high, record.metric.other_load, disagrees)
+    return Timing(timed.median, timed.low, timed.high, record.metric.other_load, disagrees, timed.n)
 
 
 # --- one figure per thing ---------------------------------------------------------------------------
@@ -811,7 +817,11 @@ def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
     """Two quiet figures: the newer median beyond NOISE_RATIO. With a noisy one, only a change no
     disturbance explains: the newer release's fastest repetition slower than LOADED_RATIO times
     the older one's slowest (another program on this 2-core machine can at most about double a
-    time; the softmax kernel of 3.11 is 11x)."""
+    time; the softmax kernel of 3.11 is 11x). Never from a figure of too few repetitions to have an
+    interval (#51: the recipe search's one-call timings, taken at load 14 in two sittings, read
+    4.03x slower where one paired sitting measured 1.5-2x)."""
+    if older.too_few or newer.too_few:
+        return False
     if not older.noisy and not newer.noisy:
         return newer.median > older.median * NOISE_RATIO
     if older.high is None or newer.low is None:

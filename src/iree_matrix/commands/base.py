@@ -167,6 +167,7 @@ def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
     from iree_matrix import stages
     from iree_matrix.answers import compat, release_verdicts
     from iree_matrix.report import site, write_compatibility
+    from iree_matrix.report.compatibility import generated_by
 
     source = results_dir / "results.jsonl"
     # Read once: COMPATIBILITY.md and compat.json are rendered from these records; the site and
@@ -181,7 +182,8 @@ def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
 
     logged = read_log(source)  # BOARDS.md: the records as logged (not cross-checked), the same parse
     if boards.has_boards(logged):
-        text = boards.render_markdown(logged, str(source))
+        # As COMPATIBILITY.md names it: relative to where the report runs, never the publisher's path.
+        text = boards.render_markdown(logged, generated_by(source)[0])
         say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
     from iree_matrix.answers import calibration
 

@@ -149,13 +149,16 @@ class Timed:
     median: Optional[float]
     low: Optional[float] = None
     high: Optional[float] = None
+    n: Optional[int] = None  # repetitions; None: not recorded (a bare number, an older record)
 
     @classmethod
     def of(cls, value: Any) -> Optional[Timed]:
         if value is None:
             return None
         if isinstance(value, Mapping):
-            return cls(number(value.get("median")), number(value.get("min")), number(value.get("max")))
+            count = value.get("n")
+            n = count if isinstance(count, int) and not isinstance(count, bool) else None
+            return cls(number(value.get("median")), number(value.get("min")), number(value.get("max")), n)
         return cls(number(value))
 
 

@@ -18,7 +18,7 @@ from typing import Any, Optional, Tuple
 from tabulate import tabulate
 
 from iree_matrix.answers import advice, release_verdicts
-from iree_matrix.core import excerpts, formats, refusals, shipped
+from iree_matrix.core import excerpts, formats, refusals, shipped, stats
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import Metrics
@@ -931,7 +931,8 @@ def _regressions_block(runs: release_verdicts.Runs) -> list[str]:
         f"release's fastest repetition is over {release_verdicts.LOADED_RATIO:g}× the older's slowest "
         "(more than "
         "contention explains), or more instructions per call; a timing of a record that names no CPU "
-        f"family/model decides nothing; a module more than {release_verdicts.SIZE_RATIO - 1:.0%} larger."
+        f"family/model, or of fewer than {stats.MIN_REPETITIONS} repetitions (too few for an interval), "
+        f"decides nothing; a module more than {release_verdicts.SIZE_RATIO - 1:.0%} larger."
     )
     if not found:
         return [intro, "", "None found.", ""]
