@@ -176,8 +176,8 @@ HINTS: tuple[Hint, ...] = (
         "default `sdpa` attention always passes one: head_dim ** -0.5, or 1.0 where the model scales q "
         "itself); compilers up to 3.10.0 lower only None or 1.0, and 3.11.0 every scale but 1.0: build "
         'the model with `attn_implementation="eager"` (the library\'s matmul-softmax attention, the '
-        "same function in torch), or use a compiler from 3.12.0 on (from 3.11.0 on for a scale other "
-        "than 1.0)",
+        "same function in torch; a built-in model's recipe `MODEL~eager`), or use a compiler from "
+        "3.12.0 on (from 3.11.0 on for a scale other than 1.0)",
         "measured: every transformers family fails so on 3.1.0 and 3.10.0 and the Whisper encoder "
         "(scale 1.0) on 3.11.0; gpt2_tiny@ and vit_tiny@transformers pass from 3.11.0, llama@'s "
         "prefill and the Whisper encoder on 3.12.0 and 3.13.0; with `eager` attention the Whisper "
@@ -192,7 +192,9 @@ HINTS: tuple[Hint, ...] = (
         "`index_copy_` (`torch.aten.index_put`) into a cache that is zeros or a plain copy of an input: "
         "the llvm-cpu backend cannot distribute that scatter; keep the caches as inputs and outputs "
         "grown by concatenation (transformers' `DynamicCache`, as gpt2_tiny@transformers' decode "
-        "does), or make the scatter's destination a computed value (`k_cache + 0`); no release from "
+        "does), or make the scatter's destination a computed value (`k_cache + 0`), or export the "
+        "built-in llama@/whisper_tiny@transformers as `MODEL~eager+select-cache` (the published recipe: "
+        "the cache rows written by a gather and `torch.where`; docs/transformers.md); no release from "
         "3.6.0 to 3.13.0 compiles a `StaticCache` decode step as exported",
         "measured: llama@transformers' and whisper_tiny@transformers' static-cache steps fail so on "
         "3.6.0-3.13.0, gpt2_tiny@transformers' DynamicCache decode compiles, and the `k_cache + 0` "
