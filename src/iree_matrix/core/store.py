@@ -184,12 +184,11 @@ def _damaged(entry: Path) -> Optional[str]:
     hashing files unchanged since they last matched). An entry from before checksums were kept has
     no SHA256SUMS and is trusted as before."""
     try:
-        lines = (entry / SUMS).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return None
+        sums = _sums(entry)
     except (OSError, UnicodeDecodeError):
         return SUMS
-    sums = [(digest, name) for digest, _, name in (line.partition("  ") for line in lines)]
+    if sums is None:
+        return None
     if _unchanged_since_verified(entry, [name for _, name in sums]):
         return None
     for digest, name in sums:
@@ -213,21 +212,26 @@ def unvouched(path: Path) -> Optional[str]:
             break
     else:
         return "is not in an iree-matrix store entry"
-    if not (entry / SUMS).exists():
-        return None
     try:
-        lines = (entry / SUMS).read_text(encoding="utf-8").splitlines()
+        sums = _sums(entry)
     except (OSError, UnicodeDecodeError):
         return f"is in a store entry whose {SUMS} is unreadable"
-    names = {name for _, _, name in map(_sum_line, lines)}
-    if Path(os.path.abspath(path)).relative_to(entry).as_posix() not in names:
+    if sums is None:
+        return None
+    if Path(os.path.abspath(path)).relative_to(entry).as_posix() not in {name for _, name in sums}:
         return f"is not one of its store entry's artifacts ({entry / SUMS})"
     damaged = _damaged(entry)
     return None if damaged is None else f"is in a store entry whose {damaged} changed after it was stored"
 
 
-def _sum_line(line: str) -> tuple[str, str, str]:
-    return line.partition("  ")
+def _sums(entry: Path) -> Optional[list[tuple[str, str]]]:
+    """(sha256, name) of each artifact the entry's SHA256SUMS lists; None for an entry from before
+    checksums were kept (no SHA256SUMS). OSError or UnicodeDecodeError when it cannot be read."""
+    try:
+        text = (entry / SUMS).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return [(digest, name) for digest, _, name in (line.partition("  ") for line in text.splitlines())]
 
 
 def failure_is_stale(entry: Entry, deps: Mapping[str, Entry]) -> bool:
