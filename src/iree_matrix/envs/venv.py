@@ -26,7 +26,7 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -393,12 +393,10 @@ def content_damage(path: Path) -> Optional[str]:
     missing = _missing_file(path)
     if missing is not None:
         return f"{missing} is missing"
-    for record in sorted(path.glob("lib/python*/site-packages/*.dist-info/RECORD")):
-        site = record.parent.parent
-        try:
-            rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
-        except (OSError, UnicodeDecodeError, csv.Error):
+    for record, rows in _records(path):
+        if rows is None:
             return f"{record} is unreadable"
+        site = record.parent.parent
         for row in rows:
             if processes.stopping():  # Ctrl-C: the run ends within 2 s, unchecked (the next run checks)
                 return None
@@ -428,14 +426,11 @@ def unvouched(path: Path) -> Optional[str]:
     if root is None:
         return "is not in a Python environment iree-matrix made"
     listed = False
-    for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
-        try:
-            rows = csv.reader(record.read_text(encoding="utf-8").splitlines())
-            listed = listed or any(
-                row and Path(os.path.normpath(record.parent.parent / row[0])) == file for row in rows
-            )
-        except (OSError, UnicodeDecodeError, csv.Error):
+    for record, rows in _records(root):
+        if rows is None:
             return f"is in {root}, whose {record} is unreadable"
+        site = record.parent.parent
+        listed = listed or any(row and Path(os.path.normpath(site / row[0])) == file for row in rows)
     if not listed and file != root / "pyvenv.cfg":  # the venv itself, vouched for by its packages
         return f"is not a file the packages of {root} installed"
     damage = content_damage(root)
@@ -445,16 +440,25 @@ def unvouched(path: Path) -> Optional[str]:
 def _missing_file(path: Path) -> Optional[Path]:
     """The first file an installed distribution's RECORD lists that is not there (byte code aside:
     `--no-compile` installs none, and a removed __pycache__ is no damage)."""
-    for record in sorted(path.glob("lib/python*/site-packages/*.dist-info/RECORD")):
-        site = record.parent.parent
-        try:
-            rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
-        except (OSError, UnicodeDecodeError, csv.Error):
+    for record, rows in _records(path):
+        if rows is None:
             return record
+        site = record.parent.parent
         for row in rows:
             if row and not row[0].endswith(".pyc") and not os.path.exists(site / row[0]):
                 return Path(os.path.normpath(site / row[0]))
     return None
+
+
+def _records(root: Path) -> Iterator[tuple[Path, Optional[list[list[str]]]]]:
+    """Each installed distribution's RECORD in the venv at `root`, with its rows (None: unreadable)."""
+    for record in sorted(root.glob("lib/python*/site-packages/*.dist-info/RECORD")):
+        rows: Optional[list[list[str]]]
+        try:
+            rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
+        except (OSError, UnicodeDecodeError, csv.Error):
+            rows = None
+        yield record, rows
 
 
 def _find_python(version: str, named: Mapping[str, str] = {}) -> str:  # noqa: B006 - read only
