@@ -148,9 +148,28 @@ def tests(session: nox.Session) -> None:
     _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
     targets = session.posargs or ["tests/unit", "tests/integration"]
     if any("integration" in a for a in targets) or not any(a.startswith("tests/unit") for a in targets):
+        _room_for_integration(session)
         _host_ready(session)
     # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
     session.run("pytest", *targets)
+
+
+# What one integration run writes at most at once (venvs, stores, Docker images under the temp dir;
+# about 4 GB seen), with a margin: below it the tier fails 40 minutes in on ENOSPC, so say it now.
+INTEGRATION_FREE_GB = 8
+
+
+def _room_for_integration(session: nox.Session) -> None:
+    import shutil
+    import tempfile
+
+    for where in {tempfile.gettempdir(), os.path.expanduser("~")}:
+        free = shutil.disk_usage(where).free / 1e9
+        if free < INTEGRATION_FREE_GB:
+            session.error(
+                f"{where}: {free:.1f} GB free; the integration tier needs about {INTEGRATION_FREE_GB} GB "
+                "(venvs, stores, images): free some space, or run `nox -s tests -- tests/unit`"
+            )
 
 
 def _host_ready(session: nox.Session) -> None:
