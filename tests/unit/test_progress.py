@@ -75,7 +75,7 @@ def test_on_a_terminal_a_live_status_line_stays_under_the_log():
 
 
 def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_factor():
-    from iree_matrix.execution.progress import StageTimes
+    from iree_matrix.execution.progress import StageTimes, sensitivity
 
     published = StageTimes({}, {("compile", "yolox"): 100.0, ("run", "yolox"): 4.0}, {"export": 15.0})
     compile_a, compile_b, run = (
@@ -85,19 +85,20 @@ def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_facto
     )
     export = _job("export", "tiny")
     e = Estimates.of([compile_a, compile_b, run, export], {}, {"run"}, published=published, load=3.0)
+    kc, ke = sensitivity("compile"), sensitivity("export")
     assert e.source == {j.id: "published" for j in (compile_a, compile_b, run, export)}
     # Nothing finished: the load as compiles feel it (issue #52: exports more, runs less).
-    assert e.expected(compile_a.id) == pytest_approx(100.0 * 3**0.65)
+    assert e.expected(compile_a.id) == pytest_approx(100.0 * 3**kc)
     e.finished(compile_a.id, 150.0)  # the first compile took 1.5x its published time
     # compiles: as compiles did here, weighed 1 to 1 against the load as compiles feel it (one job)
-    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5 * 3**0.65) ** 0.5)
+    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5 * 3**kc) ** 0.5)
     e.finished(compile_b.id, 150.0)
-    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**0.65) ** (1 / 3))  # 2 to 1
+    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**kc) ** (1 / 3))  # 2 to 1
     # exports: between the load as they feel it and the square root of what the compiles showed
-    assert e.expected(export.id) == pytest_approx(15.0 * (3**0.9 * 1.5**0.5) ** 0.5)
+    assert e.expected(export.id) == pytest_approx(15.0 * (3**ke * 1.5**0.5) ** 0.5)
     assert "compile x1.7 (from 2 finished here)" in e.basis() and "4 from the published" in e.basis()
     e.factor.load = 6.0  # the load doubled since the compiles finished: compiles as they feel that
-    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**0.65) ** (1 / 3) * 2**0.65)
+    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**kc) ** (1 / 3) * 2**kc)
     e.factor.load = 3.0
     # A running job past its estimate: pending jobs of its stage are expected to overrun alike.
     long_ago = time.monotonic() - 300.0
