@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.commands.shared_options import REPETITIONS, ROUNDS, paired_sitting
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 
@@ -59,16 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also compile the answer for this LLVM CPU (x86-64-v3, x86-64-v4, znver4, …) "
         "and time it here: the flags to ship to CPUs other than this one (repeatable)",
     )
-    parser.add_argument(
-        "--rounds", type=int, default=8, metavar="N", help="paired rounds (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--repetitions",
-        type=int,
-        default=3,
-        metavar="N",
-        help="timed calls per arm and round (default: %(default)s)",
-    )
+    ROUNDS.add(parser)
+    REPETITIONS.add(parser)
     add_matrix_options(parser, MATRIX)
     parser.set_defaults(model=None)
 
@@ -92,11 +85,7 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.core import host, shipped
     from iree_matrix.core.results import ResultsLog
 
-    if args.rounds < 6 or args.repetitions < 1:
-        raise UserError(
-            f"--rounds {args.rounds} --repetitions {args.repetitions}: expected rounds ≥ 6 "
-            "(fewer cannot give a verdict), repetitions ≥ 1"
-        )
+    paired_sitting(args)
     args.model = [args.model_ref]
     base_model = _model_name(args.model_ref)
     root = shipped.results_dir()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
-from iree_matrix.commands.shared_options import RESULTS_DIR
+from iree_matrix.commands.shared_options import REPETITIONS, RESULTS_DIR, ROUNDS, paired_sitting
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 
@@ -42,11 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--controls", type=int, default=8, metavar="N",
         help="control pairs of two builds of one function (default: %(default)s)",
     )  # fmt: skip
-    parser.add_argument(
-        "--rounds", type=int, default=8, metavar="N", help="paired rounds (default: %(default)s)"
-    )
-    parser.add_argument("--repetitions", type=int, default=3, metavar="N",
-                        help="benchmark repetitions per arm and round (default: %(default)s)")  # fmt: skip
+    ROUNDS.add(parser)
+    REPETITIONS.add(parser)
     parser.add_argument(
         "--max-call-ms", type=float, default=300.0, metavar="MS",
         help="leave out modules slower than this per call (default: %(default)s)",
@@ -60,11 +57,9 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.execution import abtest
     from iree_matrix.execution.progress import Steps, cost, load_factor
 
-    if args.pairs < 1 or args.rounds < 6 or args.repetitions < 1 or args.controls < 0:
-        raise UserError(
-            f"--pairs {args.pairs} --rounds {args.rounds} --repetitions {args.repetitions}: expected "
-            "pairs ≥ 1, rounds ≥ 6 (fewer cannot reach a verdict), repetitions ≥ 1, controls ≥ 0"
-        )
+    paired_sitting(args)
+    if args.pairs < 1 or args.controls < 0:
+        raise UserError(f"--pairs {args.pairs} --controls {args.controls}: expected pairs ≥ 1, controls ≥ 0")
     _writable(args.out or args.results_dir, "--out" if args.out else "--results-dir")
     caches = [c for c in (recorded_cache(args.results_dir)[0],) if c is not None]  # the run's own
     source = args.results_dir / "results.jsonl"

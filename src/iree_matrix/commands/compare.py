@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
-from iree_matrix.commands.shared_options import RESULTS_DIR
+from iree_matrix.commands.shared_options import REPETITIONS, RESULTS_DIR, ROUNDS, paired_sitting
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record
@@ -32,10 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--functions", default="*", metavar="GLOBS", help="comma-separated globs (default: all)"
     )
-    parser.add_argument(
-        "--rounds", type=int, default=8, metavar="N", help="paired rounds (default: %(default)s)"
-    )
-    parser.add_argument("--repetitions", type=int, default=3, metavar="N", help="per arm and round")
+    ROUNDS.add(parser)
+    REPETITIONS.add(parser)
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
@@ -52,10 +50,7 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.execution import abtest
     from iree_matrix.execution.progress import Steps, cost, load_factor
 
-    if args.rounds < 6 or args.repetitions < 1:
-        raise UserError(
-            f"--rounds {args.rounds} --repetitions {args.repetitions}: expected rounds ≥ 6, repetitions ≥ 1"
-        )
+    paired_sitting(args)
     source = args.results_dir / "results.jsonl"
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass --results-dir, e.g. runs/default)")

@@ -104,6 +104,27 @@ TIMEOUT: Option[str] = Option(
 )
 
 
+ROUNDS: Option[int] = Option("--rounds", "paired rounds (default: %(default)s)", int, default=8, metavar="N")
+REPETITIONS: Option[int] = Option(
+    "--repetitions", "timed calls per arm and round (default: %(default)s)", int, default=3, metavar="N"
+)
+
+
+def paired_sitting(args: argparse.Namespace) -> tuple[int, int]:
+    """`--rounds` and `--repetitions` of a paired sitting (advise, compare, calibrate), checked:
+    fewer rounds than `stats.MIN_PAIRED_ROUNDS` can give no verdict."""
+    from iree_matrix.core import stats
+    from iree_matrix.core.errors import UserError
+
+    rounds, repetitions = ROUNDS.of(args) or 0, REPETITIONS.of(args) or 0
+    if rounds < stats.MIN_PAIRED_ROUNDS or repetitions < 1:
+        raise UserError(
+            f"--rounds {rounds} --repetitions {repetitions}: expected rounds ≥ {stats.MIN_PAIRED_ROUNDS} "
+            "(fewer cannot give a verdict), repetitions ≥ 1"
+        )
+    return rounds, repetitions
+
+
 def cache_dir(args: argparse.Namespace) -> Path:
     """`--cache`, else the default cache."""
     return CACHE.of(args) or default_cache()

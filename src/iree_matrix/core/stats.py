@@ -51,6 +51,8 @@ def _rank(n: int, level: float) -> int:
 # fewer, no verdict about two medians can be had: not "within noise" either (#51: with 3 a search
 # called a build 22x slower "within noise").
 MIN_REPETITIONS = next(n for n in range(1, 64) if _rank(n, LEVEL) > 0)
+# With fewer paired rounds not even all equal signs reach p < 0.05: no verdict can be had.
+MIN_PAIRED_ROUNDS = 6
 TOO_FEW_REPETITIONS = "too few repetitions"
 
 
@@ -167,8 +169,7 @@ def paired(
     ratios = sorted(y / x for x, y in rounds)
     ratio = statistics.median(ratios)
     n = len(ratios)
-    # With fewer than 6 rounds not even 6 equal signs reach p < 0.05: no verdict can be had.
-    if n < 6:
+    if n < MIN_PAIRED_ROUNDS:
         return Paired(ratio, ratios[0], ratios[-1], 1.0, n, TOO_FEW)
     p = sign_flip_p([math.log(r) for r in ratios])
     if p >= alpha or abs(ratio - 1.0) < min_effect:
