@@ -3,7 +3,8 @@
 It builds what it needs like any matrix (matrix/advise.toml: the model exported once, compiled by
 one release under `default`, the naive build and the published picks, each module run and checked
 against torch, and the peers), then times them all again on one thread, interleaved, for `--rounds`
-rounds: `default`, each pick, the naive build, ONNX Runtime and torch eager. It prints the answer for
+rounds: `default`, each pick, the naive build and the matrix file's peers (ONNX Runtime and torch
+eager; a peer added to its `peers` is timed too). It prints the answer for
 this CPU (the release, the exact flags, the speed-ups and the peer ratios, every one from this
 sitting) and keeps the sitting with its identity (RESULTS_DIR/advice-MODEL.json), so it can be
 published beside the others (results/answers/).
@@ -84,6 +85,7 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
     from iree_matrix.core import host, shipped
     from iree_matrix.core.results import ResultsLog
+    from iree_matrix.iree import peers
 
     paired_sitting(args)
     args.model = [args.model_ref]
@@ -95,9 +97,10 @@ def main(args: argparse.Namespace) -> int:
         f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
         + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
         + "".join(f", {c} on {r} (the other release's pick)" for r, c, _ in plan.rivals)
-        + "; ONNX Runtime and torch eager, one thread each"
     )
     loaded = load_plan(args, MATRIX, adjust=lambda m: _adjusted(m, base_model, plan))
+    peer_names = loaded.matrix.peers
+    logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")
     if args.list:
         from iree_matrix import stages
 
@@ -106,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     cache = cache_dir(args)
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     cost = len(loaded.plan.jobs)
-    arms_per_function = 2 + len(plan.picks) + len(_fleet_names(plan)) + len(plan.rivals) + 2
+    arms_per_function = 2 + len(plan.picks) + len(_fleet_names(plan)) + len(plan.rivals) + len(peer_names)
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {args.rounds} rounds × "
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
@@ -116,7 +119,7 @@ def main(args: argparse.Namespace) -> int:
     if summary.interrupted:
         return code or 130
     records = list(summary.records.values())
-    document = _sitting(args, base_model, plan, records, cache)
+    document = _sitting(args, base_model, plan, records, cache, peer_names)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     prefix = "partial-" if document.get("interrupted") else ""
     out = loaded.results_dir / f"{prefix}{advice.FILE_PREFIX}{base_model}.json"
@@ -304,7 +307,12 @@ def _fleet_names(plan: Plan) -> list[tuple[str, str]]:
 
 
 def _sitting(
-    args: argparse.Namespace, model: str, plan: Plan, records: Sequence[Any], cache: Path
+    args: argparse.Namespace,
+    model: str,
+    plan: Plan,
+    records: Sequence[Any],
+    cache: Path,
+    peer_names: Sequence[str],
 ) -> dict[str, Any]:
     from iree_matrix.answers import advice, search
     from iree_matrix.core import host, locks
@@ -394,7 +402,7 @@ def _sitting(
                 ),
                 None,
             )
-            for name in ("onnxruntime", "eager"):
+            for name in peer_names:
                 meta = {"name": name, "kind": advice.PEER, "config": name}
                 arms_meta.append(meta)
                 if peer is None:
