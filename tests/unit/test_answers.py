@@ -427,3 +427,20 @@ def test_a_paired_fastest_follows_the_chain_of_verdicts():
     documents = [_compare("3.8.0", "3.7.0", "faster", 0.74), _compare("3.6.0", "3.7.0", "slower", 4.0)]
     (rec,) = release_verdicts.recommendations(_runs(paired.attach(records, documents)))
     assert rec.fastest.compiler == "3.6.0" and round(rec.fastest_ratio, 2) == round(4.0 / 0.74, 2)
+
+
+def test_a_model_no_release_passes_names_its_recipes_that_do():
+    """'no release passes `llama@transformers`' beside its `~eager+select-cache` row passing read as if
+    nothing could run it: the overall line names the recipes that pass, and from which release."""
+    records = [
+        _compile("llm", "3.12.0", status=Status.FAIL),
+        _compile("llm", "3.13.0", status=Status.FAIL),
+        _compile("llm~eager", "3.12.0"),
+        _run("llm~eager", "3.12.0"),
+        _compile("llm~eager", "3.13.0"),
+        _run("llm~eager", "3.13.0"),
+        _compile("cnn", "3.13.0", status=Status.FAIL),
+    ]
+    text = render_compatibility(records)
+    line = next(ln for ln in text.splitlines() if ln.startswith("Overall, the newest release"))
+    assert "No release passes `cnn`; `llm` as exported (recipes that pass: `llm~eager` from 3.12.0)." in line

@@ -908,9 +908,25 @@ def _recommendations_block(runs: release_verdicts.Runs) -> list[str]:
         "module."
     )
     overall = f"Overall, the newest release where every model that passes anywhere passes: **{every}**"
-    overall += f" (no release passes {', '.join(f'`{m}`' for m in never)})." if never else "."
+    named = [_as_exported(m, recs) for m in never]
+    joined = ("; " if any("(" in n for n in named) else ", ").join(named)
+    overall += "." + (f" No release passes {joined}." if never else "")
     headers = ["model", "releases that pass", "newest passing", "fastest correct", "smallest module"]
     return [intro, "", _table(headers, rows), "", overall, ""]
+
+
+def _as_exported(model: str, recs: Sequence[release_verdicts.Recommendation]) -> str:
+    """A model no release passes, and the export recipes of it (MODEL~CHOICE, matrix/export_recipes.py)
+    that pass in the same records: "no release passes `llama@transformers`" alone read as if nothing
+    could run it, beside its `~eager+select-cache` row passing on 4 of 4."""
+    found = []
+    for rec in recs:
+        if rec.model.startswith(f"{model}~") and rec.newest_passing is not None:
+            oldest = release_verdicts.sorted_versions({r.compiler for r in rec.releases if r.passes})[0]
+            found.append(f"`{rec.model}` from {oldest}")
+    if not found:
+        return f"`{model}`"
+    return f"`{model}` as exported (recipes that pass: {', '.join(found)})"
 
 
 def _every_model_passes(recs: Sequence[release_verdicts.Recommendation]) -> str:
