@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Record, Status, latest_by_job, read_log
 from iree_matrix.matrix.plan import Job
 
@@ -42,7 +43,7 @@ class StageTimes:
                 jobs.setdefault(record.job, []).append(record.seconds)
                 if record.status is Status.TIMEOUT:
                     continue  # its limit, not a time: it stands for itself only (it may time out again)
-                models.setdefault((record.stage, str(record.label.model)), []).append(record.seconds)
+                models.setdefault((record.stage, kind(record.stage, record.label)), []).append(record.seconds)
                 stages.setdefault(record.stage, []).append(record.seconds)
         med = statistics.median
         return cls(
@@ -52,7 +53,7 @@ class StageTimes:
         )
 
     def exact(self, job: Job) -> Optional[float]:
-        return self.own(job) or self.by_model.get((job.stage, str(job.label.model)))
+        return self.own(job) or self.by_model.get((job.stage, kind(job.stage, job.label)))
 
     def own(self, job: Job) -> Optional[float]:
         """The job's own earlier time (not its model's or stage's)."""
@@ -73,6 +74,14 @@ class StageTimes:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> StageTimes:
         return cls(dict(doc["by_job"]), {(s, m): v for s, m, v in doc["by_model"]}, dict(doc["by_stage"]))
+
+
+def kind(stage: str, label: Labels) -> str:
+    """What a job's time is typical of, beside its stage: its model's function; for a peer job also the
+    peers it runs. The published peer jobs ran four (torch.compile's and TFLite's conversions among
+    them: 43-92 s); the default matrix's runs eager and ONNX Runtime (~8 s quiet): taken as alike,
+    a loaded first run's ETA read 1.6-5x the time left."""
+    return f"{label.model} [{label.peers}]" if stage == "peer" and label.peers else str(label.model)
 
 
 def of_published(results: Path) -> StageTimes:
