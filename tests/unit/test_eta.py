@@ -25,15 +25,23 @@ from iree_matrix.matrix.plan import EnvSpec, Job
 DATA = Path(__file__).resolve().parents[1] / "data" / "eta"
 ENV = EnvSpec("runtime", "3.11", (), "r")
 CORES = 2  # the machine the run was recorded on
-TIMED = {"export", "run"}  # what the run's timed stages were (they run alone)
+TIMED = {"export", "run", "peer"}  # the runs' timed stages (they run alone; the first two had no peer)
 
 
 def _t(iso: str) -> float:
     return datetime.datetime.fromisoformat(iso).timestamp()
 
 
-# name -> (its files' stem, backend, --jobs it ran with)
-RUNS = {"loaded-docker": ("first-run", "docker", 1), "quiet-venv": ("first-run-quiet", "venv", 2)}
+# name -> (its files' stem, backend, --jobs it ran with, the published stage times it is replayed with)
+RUNS = {
+    "loaded-docker": ("first-run", "docker", 1, "published-stage-times.json"),
+    "quiet-venv": ("first-run-quiet", "venv", 2, "published-stage-times.json"),
+    # `nox -s matrix` from empty caches beside three busy loops (load 5-6 on 2 cores, 2026-11-25
+    # 23:07-23:25): the first run's ETA read 1.6-5x the time left (its peer jobs took the published
+    # four-peer jobs' times); replayed with the stage times once the quiet default run was published
+    # (results/first-run/), which was recorded after it: the run is out of the basis' sample.
+    "loaded-venv": ("first-run-trial", "venv", 2, "published-stage-times-trial.json"),
+}
 
 
 def _recorded(name: str) -> list[Record]:
@@ -55,11 +63,11 @@ def _load_at(moment: float, day: str, name: str) -> float:
     return max(1.0, before[-1] / CORES)
 
 
-def _published() -> StageTimes:
+def _published(basis: str = "published-stage-times.json") -> StageTimes:
     """The published records' stage times the estimator was checked with, frozen (a file beside the
     recorded runs): the test is of the estimator; newer published sets (re-timed on a quieter host)
     change what a real run is told, which is data, not logic."""
-    doc = json.loads((DATA / "published-stage-times.json").read_text())
+    doc = json.loads((DATA / basis).read_text())
     return StageTimes(doc["by_job"], {(s, m): v for s, m, v in doc["by_model"]}, doc["by_stage"])
 
 
@@ -91,11 +99,12 @@ def _at_load_6() -> list[Record]:
 
 def estimate_at(fraction: float, run: str = "loaded-docker") -> tuple[float, float]:
     """(estimated, real) seconds left at `fraction` of the recorded run's wall time."""
+    basis = "published-stage-times.json"
     if run == "load-6":
         records, jobs_at_once, backend = _at_load_6(), 1, "venv"
         load_at = lambda moment: LOAD_6 / CORES  # noqa: E731
     else:
-        name, backend, jobs_at_once = RUNS[run]
+        name, backend, jobs_at_once, basis = RUNS[run]
         records = _recorded(name)
         day = records[0].started[:10]
         load_at = lambda moment: _load_at(moment, day, name)  # noqa: E731
@@ -103,7 +112,7 @@ def estimate_at(fraction: float, run: str = "loaded-docker") -> tuple[float, flo
     end = max(_t(r.finished) for r in records if r.finished)
     moment = start + fraction * (end - start)
     jobs = [Job(r.stage, r.cell, (), r.labels, ENV) for r in records]
-    estimates = Estimates.of(jobs, {}, TIMED, jobs_at_once, published=_published(), backend=backend,
+    estimates = Estimates.of(jobs, {}, TIMED, jobs_at_once, published=_published(basis), backend=backend,
                              load=load_at(start))  # fmt: skip
     now, running, pending = time.monotonic(), {}, []
     for r in sorted(records, key=lambda r: _t(r.finished)):
@@ -134,6 +143,10 @@ def test_the_estimate_is_within_one_and_a_half_times_the_real_remainder(fraction
 #   load 6 (the quiet jobs, one at a time, grown as the loaded run's stages grew), to 90 %:
 #     0.89 0.89 1.12 1.14 1.18 1.16 1.16 1.08 1.10 0.83 0.95 0.88 0.92 0.80
 #   loaded (load ~17 on 2 cores), to 75 %: 1.10 1.09 1.20 1.19 1.16 1.11 1.04 1.03 0.88 0.81 0.89
+#   loaded venv (the real first run at load 5-6), to 75 %: 0.93 0.93 0.92 1.16 1.19 0.99 0.95 0.89 1.11 1.13
+#     1.07; then 1.27 and 1.39 at 80/85 % (2-3 min left: the last Whisper encoder run took 72 s where its
+#     stage's factor, learned from short runs slowed 2x, said 95 s), 1.10 at 90 %. With the published
+#     stage times it ran with (no time of the default's two-peer jobs), it read 1.6-2.2 to 62 %, then 2.8-5.
 # Before each job's basis was its quiet time (`stage_times.quiet_times`; it was the newest published
 # record's) and the stages' load exponents their total time's (they were their median job's), load 6
 # read 1.42 and 1.37 at 35/40 %: its pending compiles' newest published times (YOLOX's 79-88 s) were
@@ -141,7 +154,12 @@ def test_the_estimate_is_within_one_and_a_half_times_the_real_remainder(fraction
 # the loaded run its last jobs, the Whisper encoder's runs, took 5-9x their basis where the stage's
 # other runs took 1-4x: 0.72, 0.62, 0.52 at 80/85/90 % (said in HostFactor's docstring; not asserted:
 # a factor by job size fitted to them put the quiet and load-6 replays out of bounds).
-HELD = {"quiet-venv": (0.25, 0.9), "load-6": (0.25, 0.9), "loaded-docker": (0.25, 0.75)}
+HELD = {
+    "quiet-venv": (0.25, 0.9),
+    "load-6": (0.25, 0.9),
+    "loaded-docker": (0.25, 0.75),
+    "loaded-venv": (0.25, 0.75),
+}
 
 
 @pytest.mark.parametrize("run", sorted(HELD))
