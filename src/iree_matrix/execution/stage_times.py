@@ -95,29 +95,36 @@ def of_published(results: Path) -> StageTimes:
         every += records
         newest += latest_by_job(records).values()
     typical = StageTimes.of(newest)
-    return dataclasses.replace(typical, by_job=quiet_times(every, latest_by_job(newest)))
+    return dataclasses.replace(typical, by_job=quiet_times(every))
 
 
 QUIET_QUANTILE = 0.25
 
 
-def quiet_times(every: Iterable[Record], outcome: Mapping[str, Record]) -> dict[str, float]:
-    """Per job, the lower quartile of its seconds over the published sittings whose outcome was its
-    newest one's (an ok job's quick failure in one sitting is no time of it). One job's records
-    repeat the same work, so their spread is the load of each sitting: wall time only grows with
-    it, and the published sittings were loaded unevenly (YOLOX's compile on 3.13.0: 88 s in the
-    newest, 22-41 s in most; 36 s quiet here), which the median of a few still keeps. The lower
-    quartile is near the quiet time, the same for every job, so one host factor scales them all
-    (replayed in tests/unit/test_eta.py: at load 6 the ETA / time left stays within 0.80-1.23 from
-    a quarter of the run on, where the newest record's time read 1.42)."""
-    seconds: dict[str, list[float]] = {}
+def quiet_times(every: Iterable[Record]) -> dict[str, float]:
+    """Per job, the lower quartile of its seconds over the published sittings that did what its newest
+    sitting did: the same outcome (an ok job's quick failure is no time of it) and the same metrics
+    recorded (a run that also takes one thread's CPU time, `cpu_ms`, does a second timed pass: the
+    Whisper encoder's run took 19 s before that pass and 53 s with it, under one job id). Such records
+    repeat the same work, so their spread is the load of each sitting: wall time only grows with it,
+    and the published sittings were loaded unevenly (YOLOX's compile on 3.13.0: 88 s in one, 22-41 s
+    in most; 36 s quiet here). The lower quartile is near the quiet time, the same for every job, so
+    one host factor scales them all (replayed in tests/unit/test_eta.py: at load 6 the ETA / time
+    left stays within 0.80-1.18 from a quarter of the run on, where the newest record's time read 1.42)."""
+    records: dict[str, list[Record]] = {}
     for record in every:
-        newest = outcome.get(record.job)
-        if newest is None or record.status is not newest.status:
-            continue
         if isinstance(record.seconds, (int, float)) and record.seconds > 0:
-            seconds.setdefault(record.job, []).append(record.seconds)
-    return {job: sorted(v)[int(QUIET_QUANTILE * (len(v) - 1))] for job, v in seconds.items()}
+            records.setdefault(record.job, []).append(record)
+    quiet: dict[str, float] = {}
+    for job, found in records.items():
+        newest = max(found, key=lambda r: r.finished or "")
+        kept = sorted(
+            float(r.seconds or 0.0)
+            for r in found
+            if r.status is newest.status and set(r.metrics or {}) == set(newest.metrics or {})
+        )
+        quiet[job] = kept[int(QUIET_QUANTILE * (len(kept) - 1))]
+    return quiet
 
 
 def render(times: StageTimes) -> str:
