@@ -110,9 +110,9 @@ REPETITIONS: Option[int] = Option(
 )
 
 
-def paired_sitting(args: argparse.Namespace) -> tuple[int, int]:
-    """`--rounds` and `--repetitions` of a paired sitting (advise, compare, calibrate), checked:
-    fewer rounds than `stats.MIN_PAIRED_ROUNDS` can give no verdict."""
+def paired_sitting(args: argparse.Namespace) -> None:
+    """Check `--rounds` and `--repetitions` of a paired sitting (advise, compare, calibrate): fewer
+    rounds than `stats.MIN_PAIRED_ROUNDS` can give no verdict."""
     from iree_matrix.core import stats
     from iree_matrix.core.errors import UserError
 
@@ -122,7 +122,6 @@ def paired_sitting(args: argparse.Namespace) -> tuple[int, int]:
             f"--rounds {rounds} --repetitions {repetitions}: expected rounds ≥ {stats.MIN_PAIRED_ROUNDS} "
             "(fewer cannot give a verdict), repetitions ≥ 1"
         )
-    return rounds, repetitions
 
 
 def cache_dir(args: argparse.Namespace) -> Path:

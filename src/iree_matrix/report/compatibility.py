@@ -24,6 +24,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKey, Status, latest_by_job
 from iree_matrix.iree import compile_errors, hints
+from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.report import sections
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.gpu import gpu_section
@@ -908,25 +909,30 @@ def _recommendations_block(runs: release_verdicts.Runs) -> list[str]:
         "module."
     )
     overall = f"Overall, the newest release where every model that passes anywhere passes: **{every}**"
-    named = [_as_exported(m, recs) for m in never]
-    joined = ("; " if any("(" in n for n in named) else ", ").join(named)
-    overall += "." + (f" No release passes {joined}." if never else "")
+    passing = {m: _passing_recipes(m, recs) for m in never}
+    named = [
+        f"`{m}` as exported (recipes that pass: {', '.join(r)})" if r else f"`{m}`"
+        for m, r in passing.items()
+    ]
+    overall += "." + (
+        f" No release passes {('; ' if any(passing.values()) else ', ').join(named)}." if never else ""
+    )
     headers = ["model", "releases that pass", "newest passing", "fastest correct", "smallest module"]
     return [intro, "", _table(headers, rows), "", overall, ""]
 
 
-def _as_exported(model: str, recs: Sequence[release_verdicts.Recommendation]) -> str:
-    """A model no release passes, and the export recipes of it (MODEL~CHOICE, matrix/export_recipes.py)
-    that pass in the same records: "no release passes `llama@transformers`" alone read as if nothing
-    could run it, beside its `~eager+select-cache` row passing on 4 of 4."""
+def _passing_recipes(model: str, recs: Sequence[release_verdicts.Recommendation]) -> list[str]:
+    """The export recipes of a model no release passes (MODEL~CHOICE, matrix/export_recipes.py) that
+    pass in the same records, each with its oldest passing release: "no release passes
+    `llama@transformers`" alone read as if nothing could run it, beside its `~eager+select-cache` row
+    passing on 4 of 4."""
     found = []
     for rec in recs:
-        if rec.model.startswith(f"{model}~") and rec.newest_passing is not None:
+        base, recipe = recipes.split(rec.model)
+        if base == model and recipe and rec.newest_passing is not None:
             oldest = release_verdicts.sorted_versions({r.compiler for r in rec.releases if r.passes})[0]
             found.append(f"`{rec.model}` from {oldest}")
-    if not found:
-        return f"`{model}`"
-    return f"`{model}` as exported (recipes that pass: {', '.join(found)})"
+    return found
 
 
 def _every_model_passes(recs: Sequence[release_verdicts.Recommendation]) -> str:
