@@ -31,3 +31,30 @@ def test_the_estimate_reads_the_summary_not_the_published_logs(monkeypatch):
     times = progress.published_times()
     assert times.exact(job) == seconds and (times.stage(job) or 0) > 0  # type: ignore[arg-type]
     assert stage_times.SUMMARY.stat().st_size < 1_000_000  # the published logs: ~12 MB
+
+
+def test_a_runs_floor_is_its_benchmark_passes_of_short_calls():
+    """Google Benchmark's min time (0.5 s a repetition, and its estimating pass) for each pass of calls
+    shorter than that: the default device's and local-sync's; none for long calls, a software GPU's
+    checked call, or a local-sync cell's one pass counted twice."""
+    from iree_matrix.stages.benchmark_tool import min_time_seconds
+
+    short, long_ = {"median": 45.0, "n": 5}, {"median": 6500.0, "n": 5}
+    assert min_time_seconds({"latency_ms": short, "cpu_ms": short}) == 6.0
+    assert min_time_seconds({"latency_ms": short, "cpu_ms": long_}) == 3.0
+    assert min_time_seconds({"latency_ms": long_, "cpu_ms": long_}) == 0.0
+    assert min_time_seconds({"latency_ms": short, "cpu_ms": short, "device": "local-sync"}) == 3.0
+    assert min_time_seconds({"latency_ms": {**short, "n": 1, "of": "the checked call"}}) == 0.0
+    assert min_time_seconds({"status": "refused"}) == 0.0
+
+
+def test_the_summary_keeps_each_published_runs_floor():
+    """The default matrix's 7-8-s runs carry their 6-s floor; the Whisper encoder's (3-7-s calls) none."""
+    floor = stage_times.published().floor
+    cell = "py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default"
+    prefix = f"run:whisper_tiny.encoder/{cell}"
+    encoder = [job for job in stage_times.published().by_job if job.startswith(prefix)]
+    decode = f"run:llama_stories15m.decode/{cell}"
+    assert floor[decode] == 6.0
+    assert encoder and all(job not in floor for job in encoder)
+    assert stage_times.StageTimes.from_json({"by_job": {}, "by_model": [], "by_stage": {}}).floor == {}

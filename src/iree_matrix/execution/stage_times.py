@@ -20,6 +20,7 @@ from typing import Any, Optional
 from iree_matrix.core.records import Labels
 from iree_matrix.core.results import Record, Status, latest_by_job, read_log
 from iree_matrix.matrix.plan import Job
+from iree_matrix.stages.benchmark_tool import min_time_seconds
 
 SUMMARY = Path(__file__).with_name("stage_times.json")
 DIGITS = 2  # seconds kept to the hundredth: the summary's size, not the estimate, is what it changes
@@ -32,6 +33,9 @@ class StageTimes:
     by_job: Mapping[str, float]
     by_model: Mapping[tuple[str, str], float]
     by_stage: Mapping[str, float]
+    # Per job, the seconds of it no load stretches (a run's Google Benchmark min time:
+    # `benchmark_tool.min_time_seconds`), from its newest record; a job not named has none.
+    floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> StageTimes:
@@ -50,6 +54,7 @@ class StageTimes:
             {k: med(v) for k, v in jobs.items()},
             {k: med(v) for k, v in models.items()},
             {k: med(v) for k, v in stages.items()},
+            floors(records),
         )
 
     def exact(self, job: Job) -> Optional[float]:
@@ -62,18 +67,41 @@ class StageTimes:
     def stage(self, job: Job) -> Optional[float]:
         return self.by_stage.get(job.stage)
 
+    def floor_of(self, job: Job) -> float:
+        """The seconds of the job's own time (`own`) that no load stretches."""
+        return self.floor.get(job.id, 0.0)
+
     def to_json(self) -> dict[str, Any]:
         """The summary's form (sorted, seconds to `DIGITS`): `{"by_job": {id: s}, "by_model":
-        [[stage, model, s], ...], "by_stage": {stage: s}}`."""
+        [[stage, model, s], ...], "by_stage": {stage: s}, "floor": {id: s}}`."""
         return {
             "by_job": {k: round(v, DIGITS) for k, v in sorted(self.by_job.items())},
             "by_model": [[s, m, round(v, DIGITS)] for (s, m), v in sorted(self.by_model.items())],
             "by_stage": {k: round(v, DIGITS) for k, v in sorted(self.by_stage.items())},
+            "floor": {k: round(v, DIGITS) for k, v in sorted(self.floor.items())},
         }
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> StageTimes:
-        return cls(dict(doc["by_job"]), {(s, m): v for s, m, v in doc["by_model"]}, dict(doc["by_stage"]))
+        return cls(
+            dict(doc["by_job"]),
+            {(s, m): v for s, m, v in doc["by_model"]},
+            dict(doc["by_stage"]),
+            dict(doc.get("floor", {})),  # a summary from before floors were kept: none
+        )
+
+
+def floors(records: Iterable[Record]) -> dict[str, float]:
+    """Per run job, the seconds of its newest record that no load stretches (none: not named)."""
+    runs: dict[str, list[Record]] = {}
+    for record in records:
+        if record.stage == "run":
+            runs.setdefault(record.job, []).append(record)
+    found = {
+        job: min_time_seconds(max(rs, key=lambda r: r.finished or "").metrics or {})
+        for job, rs in runs.items()
+    }
+    return {job: seconds for job, seconds in found.items() if seconds > 0}
 
 
 def kind(stage: str, label: Labels) -> str:
@@ -95,7 +123,7 @@ def of_published(results: Path) -> StageTimes:
         every += records
         newest += latest_by_job(records).values()
     typical = StageTimes.of(newest)
-    return dataclasses.replace(typical, by_job=quiet_times(every))
+    return dataclasses.replace(typical, by_job=quiet_times(every), floor=floors(every))
 
 
 QUIET_QUANTILE = 0.25

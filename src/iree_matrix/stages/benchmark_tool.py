@@ -4,7 +4,9 @@ device flags every runtime tool gets, the command, and its JSON read back."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from iree_matrix.envs import Environment
 from iree_matrix.matrix.spec import DEFAULT_DEVICE
@@ -54,3 +56,30 @@ def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") ->
         if bench.get("run_type", "iteration") == "iteration" and isinstance(bench.get(field), (int, float)):
             times.setdefault(bench["name"], []).append(bench[field] * scale[bench.get("time_unit", "ns")])
     return times
+
+
+# Google Benchmark runs each repetition for at least its min time, wall (`kDefaultMinTimeStr` "0.5s"
+# in google/benchmark's include/benchmark/benchmark.h; iree-benchmark-module sets `UseRealTime()`),
+# and the first repetition also grows the iteration count until one pass lasts that long (only the
+# first: benchmark_runner.cc, `DoOneRepetition`). A call shorter than that is repeated until the time is
+# up, so a loaded machine runs fewer iterations, not for longer.
+MIN_TIME_SECONDS = 0.5
+
+
+def min_time_seconds(metrics: Mapping[str, Any]) -> float:
+    """Seconds of a run stage that are Google Benchmark's min time: its passes whose calls are shorter
+    than `MIN_TIME_SECONDS`, (repetitions + 1) x the min time each. No load stretches them (at load 5
+    on 2 cores the default matrix's 7-8-s runs took 1.0-1.04x their quiet time; the Whisper encoder's,
+    whose calls last 3-7 s, 1.4-1.5x). A software GPU's run times its checked call only (no pass)."""
+    passes = [metrics.get("latency_ms")]
+    if metrics.get("device") != "local-sync":  # a local-sync cell's own benchmark is its cpu_ms
+        passes.append(metrics.get("cpu_ms"))
+    seconds = 0.0
+    for timed in passes:
+        if not isinstance(timed, Mapping) or "of" in timed:  # `of`: not a benchmark's repetitions
+            continue
+        n, median = timed.get("n"), timed.get("median")
+        if isinstance(n, int) and n > 0 and isinstance(median, (int, float)):
+            if median < MIN_TIME_SECONDS * 1000.0:
+                seconds += (n + 1) * MIN_TIME_SECONDS
+    return seconds
