@@ -126,6 +126,7 @@ def _ratio(pairs: Sequence[tuple[float, float]]) -> float:
 # exponents read up to 2.17 on the loaded run, half of them 0.63-0.95 there). Others: 0.5.
 LOAD_SENSITIVITY = {"export": 1.06, "compile": 0.75, "run": 0.45}
 DEFAULT_SENSITIVITY = 0.5
+LEARNS_FROM_SECONDS = 1.0  # the least stretchable time of a job the factor learns from (`Estimates.finished`)
 
 
 def sensitivity(stage: str) -> float:
@@ -204,6 +205,8 @@ class Estimates:
     stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
     factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
     own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (StageTimes.own)
+    # job id -> seconds of its basis no load stretches (a run's benchmark min time, StageTimes.floor)
+    floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(
@@ -223,6 +226,7 @@ class Estimates:
         seconds: dict[str, float] = {}
         source: dict[str, str] = {}
         own_time: set[str] = set()  # jobs whose basis is their own earlier time, not their model's or stage's
+        floor: dict[str, float] = {}
 
         def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
             return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
@@ -255,25 +259,38 @@ class Estimates:
                     seconds[job.id], source[job.id] = value, origin
                     if own:
                         own_time.add(job.id)
+                        if origin == "published" and published.floor_of(job):
+                            floor[job.id] = min(value, published.floor_of(job))
                     break
             if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
         stage_of = {j.id: j.stage for j in plan_jobs}
-        return cls(seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load), frozenset(own_time))
+        return cls(
+            seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load), frozenset(own_time), floor
+        )
 
     def expected(self, job_id: str, running_for: float = 0.0) -> float:
-        """The job's seconds on this host now: its basis, scaled unless it was measured here."""
+        """The job's seconds on this host now: its basis, scaled unless it was measured here (but for
+        its `floor`, which no load stretches)."""
         basis = self.seconds.get(job_id, 0.0)
         if self.source.get(job_id) in ("published", "guess"):
-            return basis * self.factor.of(self.stage_of.get(job_id, ""))
+            fixed = self.floor.get(job_id, 0.0)
+            return fixed + (basis - fixed) * self.factor.of(self.stage_of.get(job_id, ""))
         return basis
 
     def finished(self, job_id: str, seconds: Optional[float]) -> None:
-        """A job of this run ended after `seconds`: what the host factor learns from."""
-        if self.source.get(job_id) in ("published", "guess") and isinstance(seconds, (int, float)):
-            self.factor.observe(self.stage_of.get(job_id, ""), self.seconds[job_id], seconds)
+        """A job of this run ended after `seconds`: what the host factor learns from — the part of it
+        beyond its `floor`, and only when that part is at least a second and at least the floor: a
+        7.5-s run of which 6 s are the benchmark's min time reads its factor off a second or two, and
+        says nothing of how a 53-s run of long calls stretches (at load 5: 1.0x against 1.47x); a
+        refused run (0.1 s published, 0.12-0.26 s at load 5) reads it off process start."""
+        if self.source.get(job_id) not in ("published", "guess") or not isinstance(seconds, (int, float)):
+            return
+        basis, fixed = self.seconds[job_id], self.floor.get(job_id, 0.0)
+        if basis - fixed >= max(fixed, LEARNS_FROM_SECONDS):
+            self.factor.observe(self.stage_of.get(job_id, ""), basis - fixed, seconds - fixed)
 
     def left(self, pending: Iterable[str], running: Mapping[str, float]) -> float:
         """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
