@@ -144,9 +144,11 @@ class HostFactor:
     and never less than a running job has already overrun its own (`Estimates.left`).
 
     Replayed on the recorded runs of tests/unit/test_eta.py, at every 5 % of the run from its first
-    quarter: the quiet run (load 1, `--jobs 2`) and the quiet jobs grown to load 6 stay within 25 % of
-    the time left to 90 %; the loaded one (load ~17 on 2 cores) to 75 % (its last jobs, the Whisper
-    encoder's runs, took 5-9x their basis where the stage's others took 1-4x: 0.72 at 80 %)."""
+    quarter: the quiet run (load 1, `--jobs 2`), the quiet jobs grown to load 6 and two of the three
+    real first runs at load 5-6 stay within 25 % of the time left to 90 %, the third to 80 % (its peer
+    jobs took 1.8x their quiet time where the others' took 1.2-1.3x: 0.74 at 85 %); the Docker run at
+    load ~17 on 2 cores to 75 % (its last jobs, the Whisper encoder's runs, took 5-9x their basis where
+    the stage's others took 1-4x: 0.72 at 80 %)."""
 
     def __init__(self, load: float = 1.0) -> None:
         self._seen: dict[str, list[tuple[float, float, float]]] = {}  # stage -> (basis, actual, load)
