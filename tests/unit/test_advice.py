@@ -218,11 +218,14 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
             ("quartznet5x5", "c"),
             ("tiny", "d"),
             ("x", "e"),
+            # the most common, but a reference model's export variant: a user's model has no such file
+            *((unit, "@decomposed+a") for unit in ("whisper_tiny.encoder", "y", "z")),
         )
     ]
     args = argparse.Namespace(release=None, picks=None, fleet=["x86-64-v3"])
     plan = advise._choose(args, "my_net", [], searched)
     assert plan.release == "3.13.0" and list(plan.picks)[0] == "a+b" and len(plan.picks) == 3
+    assert "@decomposed+a" not in plan.picks
     assert plan.fleet == ("x86-64-v3",)
     assert advise._model_name("path/to/my_net.py:build") == "my_net"
 

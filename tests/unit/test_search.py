@@ -152,6 +152,18 @@ def test_with_cells_adds_a_combination_to_one_cell():
         spec.with_profiles(matrix, ["default", "nope+im2col"])
 
 
+def test_with_cells_brings_the_model_of_an_export_variant_pick():
+    """advise's pick `@decomposed+loop-unrolling` adds a cell of `whisper_tiny@decomposed` to a matrix
+    of `whisper_tiny`: its model reference comes with it (its export once failed `KeyError`)."""
+    matrix = spec.load(ROOT / "matrix" / "advise.toml", models=["whisper_tiny"])
+    cell = matrix.cells[0]
+    grown = spec.with_cells(matrix, [dataclasses.replace(cell, model="whisper_tiny@decomposed")])
+    assert grown.models["whisper_tiny@decomposed"].file.is_file()
+    assert grown.models["whisper_tiny"] == matrix.models["whisper_tiny"]
+    with pytest.raises(UserError, match="'nope@decomposed'"):
+        spec.with_cells(matrix, [dataclasses.replace(cell, model="nope@decomposed")])
+
+
 def test_report_section():
     records = [
         _run("mobilenet_v2", "default", [20, 21, 22, 23, 24]),

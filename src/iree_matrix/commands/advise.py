@@ -221,7 +221,12 @@ def _choose(
         if not units and not mine:  # a user's model: the picks most reference functions took
             from collections import Counter
 
-            common = Counter(s.config for s in searched if s.compiler == release)
+            from iree_matrix.answers import search
+
+            # An export variant (`@decomposed`) is a reference model's own file: a user's model has none.
+            common = Counter(
+                s.config for s in searched if s.compiler == release and not search.parse(s.config).variant
+            )
             for config, _ in common.most_common(MAX_USER_PICKS):
                 picks.setdefault(config, "a pick of the reference models (none is published for this model)")
     picks.pop("default", None)

@@ -803,4 +803,13 @@ def with_cells(matrix: MatrixSpec, extra: Sequence[Cell]) -> MatrixSpec:
     names = [*dict.fromkeys(c.profile for c in (*matrix.cells, *extra))]
     profiles = with_profiles(matrix, names).profiles
     cells = tuple(dict.fromkeys([*matrix.cells, *extra]))
-    return dataclasses.replace(matrix, cells=cells, profiles=profiles)
+    # A cell may name a model the matrix has not (advise's pick `@decomposed+loop-unrolling` is the
+    # model's export variant): its reference joins the matrix's, or every stage of it fails unknown.
+    models = dict(matrix.models)
+    for cell in extra:
+        if cell.model not in models:
+            try:
+                models[cell.model] = resolve(cell.model, matrix.path.parent)
+            except ModelError as exc:
+                raise SpecError(f"model {cell.model!r}: {exc}") from None
+    return dataclasses.replace(matrix, cells=cells, profiles=profiles, models=models)
