@@ -327,3 +327,30 @@ def test_a_release_that_is_no_version_is_one_line():
     args = argparse.Namespace(release="banana", picks=None, fleet=[])
     with pytest.raises(UserError, match="--release 'banana': not an IREE release"):
         advise._choose(args, "mobilenet_v2", [], [])
+
+
+def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
+    """Issue #52: advise whisper_tiny's encoder sitting ran ~50 min with "[2/64] encoder: generic" and
+    nothing of its length. Each step's line now carries the elapsed time and what is left: the steps to
+    come at their arms' expected seconds, scaled by how the finished ones ran."""
+    import logging
+    from types import SimpleNamespace
+
+    timed = lambda median: SimpleNamespace(metric=SimpleNamespace(cpu_time=SimpleNamespace(median=median)))  # noqa: E731
+    assert advise._module_step_seconds(timed(100_000.0), 3) == 400.0  # 4 passes of a 100-s call
+    assert advise._module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
+    peer = SimpleNamespace(metric=SimpleNamespace(peers={"onnxruntime": {"cpu_ms": {"median": 300.0}}}))
+    assert advise._peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)
+    assert advise._peer_step_seconds(peer, "eager", 3) == advise.UNKNOWN_STEP_SECONDS
+
+    now = [0.0]
+    say = advise._progress("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
+    with caplog.at_level(logging.INFO):
+        say(0, 4, "default")  # two rounds of two arms: 80 s expected
+        now[0] = 20.0  # the first round took half its 40 s
+        say(2, 4, "default")
+    lines = [r.getMessage() for r in caplog.records if "encoder" in r.getMessage()]
+    assert lines == [
+        "  [1/4 0:00:00 ETA 0:01:20] encoder: default",
+        "  [3/4 0:00:20 ETA 0:00:20] encoder: default",
+    ]

@@ -17,7 +17,8 @@ import dataclasses
 import datetime
 import json
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -113,7 +114,9 @@ def main(args: argparse.Namespace) -> int:
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {args.rounds} rounds × "
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
-        "(a few minutes for the reference CNNs; fewer --rounds is cheaper, 6 is the least with a verdict)"
+        "(a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
+        "100 s a call; each function's sitting states its own before it starts; fewer --rounds is "
+        "cheaper, 6 is the least with a verdict)"
     )
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
     if summary.interrupted:
@@ -320,10 +323,10 @@ def _sitting(
     peer_names: Sequence[str],
 ) -> dict[str, Any]:
     from iree_matrix.answers import advice, search
-    from iree_matrix.core import host, locks
+    from iree_matrix.core import host, locks, stats
     from iree_matrix.core.cache_layout import CacheLayout
     from iree_matrix.core.results import Status
-    from iree_matrix.execution import abtest, sitting
+    from iree_matrix.execution import abtest, progress, sitting
     from iree_matrix.iree import flags as iree_flags
 
     releases = {plan.release, *(release for release, _, _ in plan.rivals)}
@@ -358,6 +361,7 @@ def _sitting(
     for function in functions:
         arms_meta: list[dict[str, Any]] = []
         timed: list[Any] = []
+        expected: dict[str, float] = {}  # arm -> seconds of one round's step, from its stage's timing
         with sitting.scratch() as work, _Peers() as peer_arms:
             for name, kind, source, base, release, config_name in _arm_list(plan):
                 config = search.parse(config_name)
@@ -396,6 +400,7 @@ def _sitting(
                     meta["module_sha256"] = run.metric.module_sha256 or ""
                     try:
                         timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name, [cache])))
+                        expected[name] = _module_step_seconds(run, args.repetitions)
                     except abtest.NotComparable as exc:
                         meta["error"] = str(exc)
                 arms_meta.append(meta)
@@ -421,13 +426,26 @@ def _sitting(
                     arm = peer_arms.start(sitting.PeerArm(name, argv, Path(work)))
                     meta.update({k: v for k, v in arm.about.items() if k != "ready"})
                     timed.append(arm)
+                    expected[name] = _peer_step_seconds(peer, name, args.repetitions)
                 except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
                     meta["error"] = str(exc)
             timed = _dedupe(timed, arms_meta)
-            logger.info(f"sitting: {function}, {len(timed)} arms × {args.rounds} rounds on one thread")
+            per_arm = {a.name: expected.get(a.name, UNKNOWN_STEP_SECONDS) for a in timed}
+            slowest = max(per_arm, key=per_arm.__getitem__, default="")
+            logger.info(
+                progress.cost(
+                    f"sitting: {function}",
+                    f"{len(timed)} arms × {args.rounds} rounds on one thread"
+                    + (f" (the slowest, {slowest}: {per_arm[slowest]:.0f} s a round)" if slowest else ""),
+                    sum(per_arm.values()) * args.rounds,
+                    f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)",
+                )
+            )
             # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
             with locks.machine_lock(True, job=f"advise {model}", report=logger.info):
-                rounds = sitting.sit(timed, args.rounds, args.repetitions, progress=_progress(function))
+                rounds = sitting.sit(
+                    timed, args.rounds, args.repetitions, progress=_progress(function, per_arm)
+                )
             if rounds.interrupted:
                 document["interrupted"] = True
         for meta in arms_meta:
@@ -505,9 +523,49 @@ class _Peers:
             arm.__exit__(None, None, None)
 
 
-def _progress(function: str) -> Any:
+UNKNOWN_STEP_SECONDS = 2.0  # an arm whose stage recorded no one-thread time: a guess, small
+
+
+def _module_step_seconds(run: Any, repetitions: int) -> float:
+    """One round's step of a module arm: iree-benchmark-module's `repetitions` (+ the first one's
+    pass that sizes the iterations), each at least Google Benchmark's min time, from the run stage's
+    one-thread time per call (`cpu_ms`): the naive Whisper encoder's 100-s calls make 400 s a round."""
+    from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS
+
+    timed = run.metric.cpu_time
+    if timed is None or not timed.median:
+        return UNKNOWN_STEP_SECONDS
+    return (repetitions + 1) * max(MIN_TIME_SECONDS, timed.median / 1000.0)
+
+
+def _peer_step_seconds(peer: Any, name: str, repetitions: int) -> float:
+    """One round's step of a peer arm: `repetitions` calls at its peer stage's one-thread time."""
+    entry = peer.metric.peers.get(name) if peer is not None else None
+    median = entry.get("cpu_ms", {}).get("median") if isinstance(entry, Mapping) else None
+    if not isinstance(median, (int, float)) or median <= 0:
+        return UNKNOWN_STEP_SECONDS
+    return repetitions * median / 1000.0
+
+
+def _progress(
+    function: str, per_arm: Mapping[str, float], clock: Callable[[], float] = time.monotonic
+) -> Callable[[int, int, str], None]:
+    """The sitting's line before each step, with the elapsed time and an estimate of what is left:
+    the steps to come at their arms' expected seconds (every round times each arm once), scaled by
+    how the steps so far ran against theirs."""
+    from iree_matrix.execution import progress
+
+    start = clock()
+    each_round = sum(per_arm.values())
+
     def say(done: int, total: int, arm: str) -> None:
-        logger.info(f"  [{done + 1}/{total}] {function}: {arm}")
+        elapsed = clock() - start
+        arms = max(1, len(per_arm))
+        thought = each_round * done / arms
+        slowdown = elapsed / thought if done and thought > 0 and elapsed > 0 else 1.0
+        left = each_round * (total - done) / arms * slowdown
+        stamp = f"{progress.clock(elapsed)} ETA {progress.clock(left)}"
+        logger.info(f"  [{done + 1}/{total} {stamp}] {function}: {arm}")
 
     return say
 
