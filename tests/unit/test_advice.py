@@ -337,7 +337,7 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
     from types import SimpleNamespace
 
     timed = lambda median: SimpleNamespace(metric=SimpleNamespace(cpu_time=SimpleNamespace(median=median)))  # noqa: E731
-    assert advise._module_step_seconds(timed(56_000.0), 3) == 168.0  # 3 calls of 56 s: 169 s measured
+    assert advise._module_step_seconds(timed(93_000.0), 3) == 279.0  # 3 calls of 93 s: 281 s measured
     assert advise._module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
     peer = SimpleNamespace(metric=SimpleNamespace(peers={"onnxruntime": {"cpu_ms": {"median": 300.0}}}))
     assert advise._peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)

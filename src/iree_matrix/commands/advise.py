@@ -114,8 +114,8 @@ def main(args: argparse.Namespace) -> int:
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {args.rounds} rounds × "
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
-        "(a few minutes for the reference CNNs, half an hour for the Whisper encoder, whose naive build "
-        "takes ~1 min a call; each function's sitting states its own before it starts; fewer --rounds "
+        "(a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build "
+        "takes ~90 s a call; each function's sitting states its own before it starts; fewer --rounds "
         "is cheaper, 6 is the least with a verdict)"
     )
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
@@ -530,8 +530,8 @@ def _module_step_seconds(run: Any, repetitions: int) -> float:
     """One round's step of a module arm, from the run stage's one-thread time per call (`cpu_ms`):
     iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
     time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
-    encoder's 3 calls of ~56 s took 169 s a round), else each at least the min time, plus the pass
-    that sizes them."""
+    encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
+    time, plus the pass that sizes them."""
     from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS
 
     timed = run.metric.cpu_time
