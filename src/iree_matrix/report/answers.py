@@ -49,7 +49,8 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
         config = "default" if a.config == "default" else a.config
         out.append((
             advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
-            formats.duration_ms(a.ms) if a.ms else "–", f"{_x(a.speedup_default)} faster",
+            formats.duration_ms(a.ms) if a.ms else "–",
+            "is `default`" if a.config == "default" else f"{_x(a.speedup_default)} faster",
             f"{_x(a.speedup_naive)} faster", _eager(a), _peer(a),
         ))  # fmt: skip
     return out
