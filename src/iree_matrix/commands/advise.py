@@ -532,22 +532,21 @@ def _module_step_seconds(run: Any, repetitions: int) -> float:
     time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
     encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
     time, plus the pass that sizes them."""
-    from iree_matrix.stages.benchmark_tool import MIN_TIME_SECONDS
+    from iree_matrix.stages.benchmark_tool import pass_seconds
 
     timed = run.metric.cpu_time
     if timed is None or not timed.median:
         return UNKNOWN_STEP_SECONDS
-    call = timed.median / 1000.0
-    return repetitions * call if call >= MIN_TIME_SECONDS else (repetitions + 1) * MIN_TIME_SECONDS
+    return pass_seconds(timed.median / 1000.0, repetitions)
 
 
 def _peer_step_seconds(peer: Any, name: str, repetitions: int) -> float:
     """One round's step of a peer arm: `repetitions` calls at its peer stage's one-thread time."""
-    entry = peer.metric.peers.get(name) if peer is not None else None
-    median = entry.get("cpu_ms", {}).get("median") if isinstance(entry, Mapping) else None
-    if not isinstance(median, (int, float)) or median <= 0:
-        return UNKNOWN_STEP_SECONDS
-    return repetitions * median / 1000.0
+    from iree_matrix.report.machine import Figure
+
+    entry = peer.metric.peers.get(name)
+    figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
+    return repetitions * figure.median / 1000.0 if figure is not None else UNKNOWN_STEP_SECONDS
 
 
 def _progress(

@@ -261,8 +261,9 @@ class Estimates:
                     seconds[job.id], source[job.id] = value, origin
                     if own:
                         own_time.add(job.id)
-                        if origin == "published" and published.floor_of(job):
-                            floor[job.id] = min(value, published.floor_of(job))
+                        fixed = published.floor_of(job) if origin == "published" else 0.0
+                        if fixed:
+                            floor[job.id] = min(value, fixed)
                     break
             if job.stage == "install" and in_image(job) and source[job.id] != "here":
                 seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)

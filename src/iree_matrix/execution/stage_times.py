@@ -34,7 +34,8 @@ class StageTimes:
     by_model: Mapping[tuple[str, str], float]
     by_stage: Mapping[str, float]
     # Per job, the seconds of it no load stretches (a run's Google Benchmark min time:
-    # `benchmark_tool.min_time_seconds`), from its newest record; a job not named has none.
+    # `benchmark_tool.min_time_seconds`), from its newest record; a job not named has none. Only the
+    # published summary's (`of_published`): a time measured here is never scaled, so it needs none.
     floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     @classmethod
@@ -54,7 +55,6 @@ class StageTimes:
             {k: med(v) for k, v in jobs.items()},
             {k: med(v) for k, v in models.items()},
             {k: med(v) for k, v in stages.items()},
-            floors(records),
         )
 
     def exact(self, job: Job) -> Optional[float]:
@@ -97,10 +97,7 @@ def floors(records: Iterable[Record]) -> dict[str, float]:
     for record in records:
         if record.stage == "run":
             runs.setdefault(record.job, []).append(record)
-    found = {
-        job: min_time_seconds(max(rs, key=lambda r: r.finished or "").metrics or {})
-        for job, rs in runs.items()
-    }
+    found = {job: min_time_seconds(_newest(rs).metrics or {}) for job, rs in runs.items()}
     return {job: seconds for job, seconds in found.items() if seconds > 0}
 
 
@@ -145,7 +142,7 @@ def quiet_times(every: Iterable[Record]) -> dict[str, float]:
             records.setdefault(record.job, []).append(record)
     quiet: dict[str, float] = {}
     for job, found in records.items():
-        newest = max(found, key=lambda r: r.finished or "")
+        newest = _newest(found)
         kept = sorted(
             float(r.seconds or 0.0)
             for r in found
@@ -153,6 +150,11 @@ def quiet_times(every: Iterable[Record]) -> dict[str, float]:
         )
         quiet[job] = kept[int(QUIET_QUANTILE * (len(kept) - 1))]
     return quiet
+
+
+def _newest(records: Iterable[Record]) -> Record:
+    """A job's newest record, by when it finished (the published logs are read in path order)."""
+    return max(records, key=lambda r: r.finished or "")
 
 
 def render(times: StageTimes) -> str:

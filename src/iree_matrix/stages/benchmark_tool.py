@@ -66,6 +66,13 @@ def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") ->
 MIN_TIME_SECONDS = 0.5
 
 
+def pass_seconds(call: float, repetitions: int) -> float:
+    """Wall seconds of one iree-benchmark-module pass of `repetitions` over a call of `call` seconds:
+    one call a repetition when a call outlasts the min time (the call that sizes the iterations is
+    the first repetition), else the min time a repetition plus the sizing pass."""
+    return repetitions * call if call >= MIN_TIME_SECONDS else (repetitions + 1) * MIN_TIME_SECONDS
+
+
 def min_time_seconds(metrics: Mapping[str, Any]) -> float:
     """Seconds of a run stage that are Google Benchmark's min time: its passes whose calls are shorter
     than `MIN_TIME_SECONDS`, (repetitions + 1) x the min time each. No load stretches them (at load 5
@@ -81,5 +88,5 @@ def min_time_seconds(metrics: Mapping[str, Any]) -> float:
         n, median = timed.get("n"), timed.get("median")
         if isinstance(n, int) and n > 0 and isinstance(median, (int, float)):
             if median < MIN_TIME_SECONDS * 1000.0:
-                seconds += (n + 1) * MIN_TIME_SECONDS
+                seconds += pass_seconds(median / 1000.0, n)
     return seconds
