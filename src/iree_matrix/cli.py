@@ -29,6 +29,7 @@ COMMANDS = (
     "calibrate",
     "compare",
     "advise",
+    "bundle",
     "armv6_smoke",
     "report",
     "show",

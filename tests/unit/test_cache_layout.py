@@ -24,5 +24,5 @@ def _folders() -> set[str]:
 def test_the_layout_names_every_folder_of_the_cache() -> None:
     assert _folders() == {
         "store", "wheelhouse", "envs", "venv", "images", "logs", "iree-src", "tools",
-        "cortex-m-runtime", "reproduce", "run.lock",
+        "cortex-m-runtime", "reproduce", "bundles", "run.lock",
     }  # fmt: skip

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Optional
 
 from iree_matrix import stages
+from iree_matrix.answers import bundles
 from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
 from iree_matrix.core import console, host
 from iree_matrix.core.atomic_files import write_atomically
@@ -141,8 +143,10 @@ def _order(record: Record) -> tuple[str, str]:
     return (record.finished or record.started or "", record.to_json())
 
 
-def merge(dirs: Sequence[Path], to: Path) -> Merged:
-    """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`."""
+def merge(dirs: Sequence[Path], to: Path, manifests: Optional[bundles.Manifests] = None) -> Merged:
+    """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`. A folder a
+    run bundle's runner wrote is checked against the bundle it came from (answers/bundles.py) before
+    anything is written: `manifests` are the bundles this machine made (default: none known)."""
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")
@@ -150,17 +154,23 @@ def merge(dirs: Sequence[Path], to: Path) -> Merged:
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
+    known = manifests or bundles.Manifests(Path("/nonexistent"))
+    checked = {p.resolve(): bundles.read(p, known) for p in inputs if bundles.is_bundle_results(p.parent)}
     with locked(to, say=logger.info):  # OUT's log read and written by one merge at a time
-        return _merge_into(inputs, to)
+        return _merge_into(inputs, to, checked)
 
 
-def _merge_into(inputs: list[Path], to: Path) -> Merged:
+def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Record]] = {}) -> Merged:  # noqa: B006
     target = to / RESULTS
     seen = {p.resolve() for p in inputs}
     if target.is_file() and target.resolve() not in seen:
         inputs.insert(0, target)
     own = frozenset(str(p) for p in inputs if p.resolve() == target.resolve())
-    merged = merge_records([(str(p), list(ResultsLog(p))) for p in inputs], histories=own)
+    read = [
+        (str(p), list(checked[p.resolve()]) if p.resolve() in checked else list(ResultsLog(p)))
+        for p in inputs
+    ]
+    merged = merge_records(read, histories=own)
     to.mkdir(parents=True, exist_ok=True)
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.

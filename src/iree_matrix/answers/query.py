@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answers import advice, release_verdicts
+from iree_matrix.answers import advice, bundles, release_verdicts
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
@@ -224,6 +224,10 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     rec = next((r for r in recs if r.model == name), None) or next(
         (r for r in recs if name in r.functions), None
     )
+    elsewhere = bundles.lines(records, name)
+    if rec is None and elsewhere:  # only a bundle's runs: those are the answer
+        jobs = tuple(r.job for r in records if bundles.is_from_bundle(r) and r.label.model == name)
+        return Answer(question, "measured elsewhere", (f"{name}:", *elsewhere), jobs)
     if rec is None:
         stopped = _stopped_before_a_run(records, name, target)
         if stopped is not None:
@@ -291,6 +295,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             f"  passes via recipe {recipe} on {version_listing(names, limit=20)} "
             f"(export it as `{rec.model}{recipes.SEP}{recipe}`: {recipes.describe(recipe)})"
         )
+    lines += elsewhere
     answer = "passes" if passing else "fails" if failing else UNKNOWN
     data = {
         "passing": [r.compiler for r in passing],
@@ -340,8 +345,15 @@ def with_advice(answer: Answer, chosen: Optional[advice.Chosen], name: str) -> A
         f"  releases: {summary}; `--releases` lists them",
     ]
     lines += [line for line in answer.lines if line.lstrip().startswith(("fails:", "what to do:"))]
+    lines += _elsewhere(answer.lines)  # runs a bundle made on other machines stay in view
     data = {**(answer.data or {}), "advice": [advice.as_json(a) for a in wanted], "advice_here": chosen.here}
     return dataclasses.replace(answer, lines=tuple(lines), evidence=(), data=data)
+
+
+def _elsewhere(lines: Sequence[str]) -> list[str]:
+    """The tail of a model's answer that `bundles.lines` gave it (`model` puts it last)."""
+    start = next((i for i, text in enumerate(lines) if text.startswith(bundles.HEAD)), len(lines))
+    return list(lines[start:])
 
 
 def grouped_by(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:

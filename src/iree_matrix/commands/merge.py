@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix.commands.base import write_documents
+from iree_matrix.commands.shared_options import CACHE, cache_dir
 
 NAME = "merge"
 HELP = "merge the results of shards or workers into one log (duplicate-safe) and render it"
@@ -16,13 +17,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "dirs", nargs="+", type=Path, metavar="DIR", help="run directories (or results.jsonl files)"
     )
     parser.add_argument("--to", type=Path, required=True, help="where the merged results.jsonl and report go")
+    parser.add_argument(
+        "--bundle",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a run bundle as shipped (its folder or bundle.json), for results from a bundle another "
+        "machine made (those made here are known by their digest)",
+    )
+    CACHE.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.answers import search
+    from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
 
-    merged = merge(args.dirs, args.to)
+    merged = merge(args.dirs, args.to, Manifests.of(cache_dir(args), args.bundle))
     # A flag search's own account of its descents travels with its records.
     descents = search.merge_descents(args.dirs, args.to)
     print(

@@ -64,6 +64,12 @@ class CacheLayout:
         return self.root / "reproduce"
 
     @property
+    def bundles(self) -> Path:
+        """The manifest of every run bundle made here, by its digest: what `merge` checks a bundle's
+        records against (execution/bundle.py)."""
+        return self.root / "bundles"
+
+    @property
     def run_lock(self) -> Path:
         """The lock one run (or `cache prune`) holds at a time (execution/execute.py `run_lock`)."""
         return self.root / "run.lock"

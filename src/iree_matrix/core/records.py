@@ -414,6 +414,12 @@ class Metrics:
         value = self.raw.get("device")
         return str(value) if value else ""
 
+    @property
+    def gpu_devices(self) -> tuple[str, ...]:
+        """The devices a GPU run's runtime listed, by name (run: `gpu_devices`)."""
+        value = self.raw.get("gpu_devices")
+        return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
+
     # content digests (schema 2): None when unknown
     @property
     def mlir_sha256(self) -> Optional[str]:

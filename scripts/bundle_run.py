@@ -1,0 +1,690 @@
+"""A run bundle's runner: `python3 run.py [--rounds N] [--out DIR] [--cells GLOB] [--list]`.
+
+Copied to the root of every bundle `iree-matrix bundle` makes. It needs Python >= 3.9 and numpy,
+nothing else: no network, no torch, no compiler, no iree-matrix. It
+
+1. checks every file of the bundle against its SHA256SUMS (a file damaged in transit is refused);
+2. installs the IREE runtime wheel the bundle carries for this Python and machine into the
+   bundle's own folder (a wheel is a zip: unpacked, executable bits kept; nothing else touched);
+3. records this machine's identity (CPU vendor, family / model / stepping, every flag by digest,
+   cores: the fields iree-matrix's own records carry) and each GPU the runtime lists;
+4. for each cell, in a process of its own (a module built for an instruction this CPU lacks kills
+   that process, not the run): loads the module on the device it was built for, checks its outputs
+   against torch's reference with the model's tolerance, and times it (one thread's CPU time per
+   call on a CPU, `local-sync`; synchronised wall time per call on a GPU). A device that is absent
+   makes the cell "not run: no CUDA device here (the runtime's words)", never a failure;
+5. appends one record per cell (iree-matrix's record schema, carrying the bundle's digest) to
+   OUT/results.jsonl, flushed and fsync'd as each cell ends, so Ctrl-C keeps what was done.
+
+Bring OUT home and `iree-matrix merge OUT --to DIR`: merge checks every record against the bundle
+it was made from. Python 3.9 syntax, stdlib + numpy only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import fnmatch
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MANIFEST = "bundle.json"
+SUMS = "SHA256SUMS"
+RECORD_SCHEMA = 2  # iree-matrix's core/results.py SCHEMA_VERSION when this runner was written
+MANIFEST_SCHEMA = 1
+# Google Benchmark's default min time per repetition, which iree-benchmark-module keeps: a
+# repetition here lasts at least this long too, so short calls are averaged over many.
+MIN_REPETITION_SECONDS = 0.5
+MIN_REPETITIONS = 5  # fewer decide nothing in iree-matrix's paired tests (core/stats.py)
+INTERESTING_FLAGS = ("avx", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "fma", "sse4_2",
+                     "neon", "asimd")  # fmt: skip
+GPU_KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
+
+
+class BundleError(Exception):
+    """A problem with the bundle or the command line: one line, exit 2."""
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def _cpuinfo() -> dict:
+    fields: dict = {}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return fields
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _instance() -> str:
+    for source in ("/etc/machine-id", "/var/lib/dbus/machine-id", "/proc/sys/kernel/random/boot_id"):
+        try:
+            text = Path(source).read_text().strip()
+        except OSError:
+            continue
+        if text:
+            return hashlib.sha256(("iree-matrix instance " + text).encode()).hexdigest()[:16]
+    return ""
+
+
+# LLVM's name for the host CPU, as llvm/lib/TargetParser/Host.cpp (sys::getHostCPUName) derives it
+# from CPUID's vendor, family and model: the cases of the CPUs seen by this project and their
+# neighbours. On the machine that compiled, iree-compile itself is asked; here there is no compiler,
+# so a CPU outside the table is recorded without a name (its family / model still identify it).
+_AMD = {25: [((0x10, 0x1F), "znver4"), ((0x60, 0x7F), "znver4"), ((0xA0, 0xAF), "znver4"),
+             ((0x00, 0x0F), "znver3"), ((0x20, 0x5F), "znver3")],
+        26: [((0x00, 0xFF), "znver5")], 23: [((0x30, 0x3F), "znver2"), ((0x60, 0x7F), "znver2"),
+                                             ((0x00, 0x2F), "znver1")]}  # fmt: skip
+_INTEL = {0xA7: "rocketlake", 0xCF: "emeraldrapids", 0x8F: "sapphirerapids", 0xAD: "graniterapids",
+          0xAE: "graniterapids", 0x6A: "icelake-server", 0x6C: "icelake-server", 0x7D: "icelake-client",
+          0x7E: "icelake-client", 0x8C: "tigerlake", 0x8D: "tigerlake", 0x97: "alderlake", 0x9A: "alderlake",
+          0xB7: "raptorlake", 0xBA: "raptorlake", 0xBF: "raptorlake", 0x4E: "skylake", 0x5E: "skylake",
+          0x8E: "skylake", 0x9E: "skylake", 0x3C: "haswell", 0x3F: "haswell", 0x45: "haswell",
+          0x46: "haswell", 0x3D: "broadwell", 0x47: "broadwell", 0x4F: "broadwell",
+          0x56: "broadwell"}  # fmt: skip
+
+
+def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
+    try:
+        fam, mod, step = int(family), int(model), int(stepping or 0)
+    except ValueError:
+        return ""
+    if vendor == "AuthenticAMD":
+        for (low, high), name in _AMD.get(fam, []):
+            if low <= mod <= high:
+                return name
+        return ""
+    if vendor == "GenuineIntel" and fam == 6:
+        if mod == 0x55:  # one model number, three CPUs by stepping (Host.cpp)
+            return "cooperlake" if step >= 10 else "cascadelake" if step >= 5 else "skylake-avx512"
+        return _INTEL.get(mod, "")
+    return ""
+
+
+def identity() -> dict:
+    """This machine as iree-matrix's records describe a host (core/host.py `describe`): the same
+    fields, the same `identity` string, so a view at home files these figures under the right CPU."""
+    fields = _cpuinfo()
+    flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
+    found = {
+        "machine": platform.machine(),
+        "cpu": fields.get("model name")
+        or fields.get("Model")
+        or fields.get("CPU part")
+        or platform.processor()
+        or "unknown",
+        "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
+        "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
+        "model": fields.get("model") or fields.get("CPU part") or "",
+        "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
+        "cpu_features": sorted(f for f in flags if f in INTERESTING_FLAGS),
+        "cpu_flags_sha256": hashlib.sha256(" ".join(flags).encode()).hexdigest(),
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "libc": "-".join(platform.libc_ver()),
+        "python": platform.python_version(),
+        "instance": _instance(),
+    }
+    parts = [found[k] or "" for k in ("machine", "vendor", "family", "model", "stepping")]
+    found["identity"] = "|".join(map(str, [*parts, found["cpu_flags_sha256"][:16], found["cores"] or ""]))
+    llvm = llvm_cpu_name(found["vendor"], found["family"], found["model"], found["stepping"])
+    if llvm:
+        found["llvm_cpu"] = llvm
+        found["llvm_cpu_from"] = "CPUID family/model (LLVM Host.cpp's table); no compiler here"
+    return found
+
+
+def slug(host: dict) -> str:
+    parts = [host.get("vendor") or "unknown", host.get("family"), host.get("model"), host.get("llvm_cpu")]
+    return re.sub(r"[^a-z0-9.]+", "-", "-".join(str(p) for p in parts if p).lower()).strip("-")
+
+
+def nvidia_gpus() -> list:
+    """What nvidia-smi says of each GPU (name, driver, compute capability), where it exists."""
+    tool = shutil.which("nvidia-smi")
+    if not tool:
+        return []
+    try:
+        done = subprocess.run([tool, "--query-gpu=name,driver_version,compute_cap,memory.total",
+                               "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=30)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    gpus = []
+    for line in done.stdout.splitlines():
+        cols = [c.strip() for c in line.split(",")]
+        if len(cols) >= 3:
+            gpus.append({"vendor": "NVIDIA", "name": cols[0], "driver": cols[1],
+                         "compute_capability": cols[2],
+                         "memory": cols[3] if len(cols) > 3 else ""})  # fmt: skip
+    return gpus
+
+
+# --------------------------------------------------------------------------- the bundle
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_manifest(root: Path) -> dict:
+    path = root / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BundleError(
+            f"{path}: not a readable bundle manifest ({exc}); is this a bundle's folder?"
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or data.get("schema") != MANIFEST_SCHEMA
+        or not isinstance(data.get("cells"), list)
+    ):
+        raise BundleError(
+            f"{path}: manifest schema {data.get('schema') if isinstance(data, dict) else '?'}, "
+            f"this runner reads {MANIFEST_SCHEMA}: use the run.py that came with the bundle"
+        )
+    return data
+
+
+def verify(root: Path) -> str:
+    """Every file SHA256SUMS lists is present and unchanged; the manifest's digest."""
+    sums = root / SUMS
+    try:
+        lines = sums.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise BundleError(f"{sums}: unreadable ({exc}); copy the whole bundle again") from None
+    listed = [line.split("  ", 1) for line in lines if line.strip()]
+    if not listed or any(len(pair) != 2 for pair in listed):
+        raise BundleError(f"{sums}: empty or malformed; copy the whole bundle again")
+    for digest, name in listed:
+        path = root / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise BundleError(f"{sums}: {name!r} points outside the bundle")
+        if not path.is_file():
+            raise BundleError(f"{name}: missing from the bundle; copy the whole bundle again")
+        if sha256_of(path) != digest:
+            raise BundleError(
+                f"{name}: damaged (its sha256 differs from {SUMS}); copy the whole bundle again"
+            )
+    if MANIFEST not in {name for _, name in listed}:
+        raise BundleError(f"{sums}: does not list {MANIFEST}")
+    return sha256_of(root / MANIFEST)
+
+
+def _python() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def wheel_for(manifest: dict, release: str) -> dict:
+    """The runtime the bundle carries for this Python and machine (a wheel resolved for X.Y)."""
+    machine = platform.machine()
+    found = [w for w in manifest.get("runtimes", []) if w.get("release") == release]
+    for wheel in found:
+        if wheel.get("python") == _python() and wheel.get("machine") == machine:
+            return wheel
+    have = ", ".join(f"Python {w.get('python')} on {w.get('machine')}" for w in found) or "none"
+    raise BundleError(
+        f"the bundle carries IREE {release}'s runtime for {have}, not for Python {platform.python_version()} "
+        f"on {machine}: run it with that Python, or make the bundle with `iree-matrix bundle ... "
+        f"--python {_python()}`"
+    )
+
+
+def _has_wheel(manifest: dict, release: str) -> bool:
+    try:
+        wheel_for(manifest, release)
+    except BundleError:
+        return False
+    return True
+
+
+def install(root: Path, wheel: dict) -> Path:
+    """The runtime's wheels unpacked under the bundle's .runtime/ (else a temporary folder, when the
+    bundle is read-only): what `pip install --target` would leave, without pip or a network."""
+    name = f"{wheel['release']}-py{wheel['python']}-{wheel['machine']}-{wheel['sha256'][:12]}"
+    for base in (root / ".runtime", Path(tempfile.gettempdir()) / "iree-matrix-bundle-runtime"):
+        target = base / name
+        if (target / ".complete").is_file():
+            return target
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=base, prefix=".unpacking-"))
+        except OSError:
+            continue
+        for path in wheel["wheels"]:
+            with zipfile.ZipFile(root / path) as archive:
+                for info in archive.infolist():
+                    out = Path(archive.extract(info, staging))
+                    mode = (info.external_attr >> 16) & 0o777
+                    if mode and not info.is_dir():
+                        os.chmod(out, mode)
+        (staging / ".complete").write_text(wheel["sha256"] + "\n")
+        try:
+            os.rename(staging, target)
+        except OSError:  # another runner unpacked it first
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+    raise BundleError(f"nowhere to unpack IREE's runtime: {root} and {tempfile.gettempdir()} are read-only")
+
+
+# --------------------------------------------------------------------------- one cell (a child process)
+
+
+def compare(got_arrays: list, references: list, atol: float, rtol: float) -> dict:
+    """iree-matrix's run check (stages/run.py `compare`): the largest absolute and relative error,
+    and whether every value is finite and within the model's tolerance of torch's."""
+    import numpy as np
+
+    max_abs = max_rel = 0.0
+    matches = True
+    for got, ref in zip(got_arrays, references):
+        if got.shape != ref.shape:
+            return {"error": f"output shape {got.shape}, torch gave {ref.shape}"}
+        got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
+        err = np.abs(got64 - ref64)
+        finite = bool(np.isfinite(got64).all())
+        abs_err = float(err.max()) if err.size else 0.0
+        scale = float(np.abs(ref64).max()) if ref64.size else 0.0
+        max_abs = max(max_abs, abs_err)
+        max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
+        matches = matches and finite and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
+    return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches}
+
+
+def outputs_digest(arrays: list) -> str:
+    import numpy as np
+
+    h = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        h.update(f"{array.dtype.str}{array.shape};".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()
+
+
+def summary(values: list, of: str) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "stdev": statistics.stdev(values) if len(values) > 1 else 0.0, "n": len(values),
+            "times": values, "of": of}  # fmt: skip
+
+
+def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
+    """Load, check and time one cell; its result as a dict (printed as the child's last line)."""
+    import iree.runtime as rt
+    import numpy as np
+
+    driver = cell["device"]
+    export = root / cell["export"]
+    inputs = [np.load(export / "inputs" / name) for name in cell["inputs"]]
+    references = [np.load(export / "reference" / name) for name in cell["references"]]
+    result: dict = {"device": driver, "runtime_version": getattr(rt, "__version__", "")}
+    try:
+        config = rt.Config(driver)
+    except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
+        kind = GPU_KINDS.get(driver)
+        if kind:
+            return {**result, "status": "skip", "message": f"not run: no {kind} device here ({_clip(exc)})"}
+        return {**result, "status": "fail", "error_class": "device", "message": _clip(exc)}
+    if driver in GPU_KINDS:
+        try:
+            found = rt.get_driver(driver).query_available_devices()
+            result["gpu_devices"] = [str(d.get("name") or d.get("path") or d) for d in found]
+        except Exception:  # noqa: BLE001 - the list is a description, the run goes on
+            pass
+    try:
+        context = rt.SystemContext(config=config)
+        module = rt.VmModule.copy_buffer(context.instance, (root / cell["module"]).read_bytes())
+        context.add_vm_module(module)
+        function = context.modules.module[cell["function"]]
+    except Exception as exc:  # noqa: BLE001
+        return {**result, "status": "fail", "error_class": "load", "message": _clip(exc)}
+
+    # A GPU's inputs are copied to the device once (a host pointer handed to Vulkan must meet the
+    # device's import alignment, 4096 bytes on lavapipe, which numpy's arrays do not): the timed
+    # call is the module's, not the upload's.
+    arguments = [rt.asdevicearray(config.device, x) for x in inputs] if driver in GPU_KINDS else inputs
+
+    def call() -> list:
+        out = function(*arguments)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return [np.asarray(_to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
+
+    try:
+        got = call()
+    except Exception as exc:  # noqa: BLE001
+        return {**result, "status": "fail", "error_class": "run", "message": _clip(exc)}
+    check = compare(got, references, float(cell["atol"]), float(cell["rtol"]))
+    if "error" in check:
+        return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}
+    result.update(check, outputs_sha256=outputs_digest(got))
+    gpu = driver in GPU_KINDS
+    clock = time.perf_counter if gpu else time.thread_time  # local-sync runs in this thread
+    walls, cpus = [], []
+    for _ in range(repetitions):
+        calls, wall0, cpu0 = 0, time.perf_counter(), clock()
+        while True:
+            call()  # the outputs read back to the host: a GPU call is synchronised
+            calls += 1
+            if time.perf_counter() - wall0 >= MIN_REPETITION_SECONDS:
+                break
+        walls.append((time.perf_counter() - wall0) * 1e3 / calls)
+        cpus.append((clock() - cpu0) * 1e3 / calls)
+    result["latency_ms"] = summary(walls, "wall time per call, outputs read back (run.py)")
+    software = [d for d in result.get("gpu_devices", []) if d.startswith(("llvmpipe", "SwiftShader"))]
+    if software:  # iree-matrix never ranks an emulated device's time with a real one's
+        result["timing"] = f"emulated (software Vulkan device: {software[0]})"
+    if not gpu:
+        result["cpu_ms"] = summary(cpus, "one thread's CPU time per call, local-sync (run.py)")
+    if not check["matches"]:
+        result.update(status="mismatch", message=(
+            f"outputs differ from torch: max abs err {check['max_abs_err']:.3g}, max rel err "
+            f"{check['max_rel_err']:.3g} (atol {cell['atol']}, rtol {cell['rtol']})"))  # fmt: skip
+    else:
+        result["status"] = "ok"
+    return result
+
+
+def _to_host(rt: object, array: object) -> object:
+    """`DeviceArray.to_host()`, else the runtime's own staging copy. IREE 3.13.0's Python binding
+    (iree/runtime/array_interop.py `_copy_to_host`) imports a fresh, unaligned numpy buffer whenever
+    the allocator calls host memory importable; Mesa's lavapipe does, and then refuses the pointer
+    ("does not satisfy Vulkan minImportedHostPointerAlignment 4096"). The staging branch of the same
+    function (allocate, queue_copy, map) is what this does instead."""
+    try:
+        return array.to_host()  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001
+        if "minImportedHostPointerAlignment" not in str(exc):
+            raise
+    view, device = array._buffer_view, array._device  # type: ignore[attr-defined]
+    source = view.get_buffer()
+    usage = int(rt.BufferUsage.TRANSFER_TARGET | rt.BufferUsage.MAPPING_SCOPED)  # type: ignore[attr-defined]
+    memory = int(rt.MemoryType.HOST_LOCAL | rt.MemoryType.DEVICE_VISIBLE)  # type: ignore[attr-defined]
+    staging = device.allocator.allocate_buffer(memory_type=memory, allowed_usage=usage,
+                                               allocation_size=source.byte_length())  # fmt: skip
+    semaphore = device.create_semaphore(0)
+    fence = rt.HalFence.create_at  # type: ignore[attr-defined]
+    device.queue_copy(
+        source, staging, wait_semaphores=fence(semaphore, 0), signal_semaphores=fence(semaphore, 1)
+    )
+    fence(semaphore, 1).wait()
+    dtype = rt.HalElementType.map_to_dtype(view.element_type)  # type: ignore[attr-defined]
+    return staging.map().asarray(view.shape, dtype).copy()
+
+
+def _clip(exc: object, limit: int = 600) -> str:
+    """An exception in the runtime's words, with what it chained ("Could not create device.
+    Exception for last tried follows." says nothing without the exception it follows)."""
+    parts, seen = [], exc
+    while seen is not None and len(parts) < 4:
+        parts.append(str(seen))
+        seen = (seen.__cause__ or seen.__context__) if isinstance(seen, BaseException) else None
+    text = " ".join("; ".join(p for p in parts if p).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------- the run (the parent)
+
+
+def record(manifest: dict, digest: str, host: dict, cell: dict, wheel: dict, result: dict,
+           started: str, seconds: float) -> dict:  # fmt: skip
+    """One record of iree-matrix's schema for a cell's result."""
+    status = result.get("status", "fail")
+    key_parts = [cell["module_sha256"], cell.get("io_sha256", ""), wheel.get("sha256", ""), cell["device"],
+                 host["identity"]]  # fmt: skip
+    metrics = {k: v for k, v in result.items() if k not in ("status", "message", "error_class")}
+    metrics.update(module_sha256=cell["module_sha256"], module_bytes=cell["module_bytes"])
+    return {
+        "schema": RECORD_SCHEMA,
+        "job": cell["job"],
+        "stage": "run",
+        "cell": cell["job"].split(":", 1)[1],
+        "key": hashlib.sha256("\0".join(key_parts).encode()).hexdigest(),
+        "status": status,
+        "labels": cell["labels"],
+        "metrics": metrics,
+        "error_class": result.get("error_class"),
+        "message": result.get("message"),
+        "blocked_by": None,
+        "env": {
+            "backend": "bundle",
+            "id": f"bundle-{digest[:12]}",
+            "bundle_sha256": digest,
+            "bundle_name": manifest.get("name", ""),
+            "runtime_wheel": (wheel.get("wheels") or [""])[0].rsplit("/", 1)[-1],
+            "runtime_wheel_sha256": wheel.get("sha256", ""),
+            "packages": {
+                wheel.get("distribution", "iree-base-runtime"): wheel.get("version", ""),
+                "numpy": _numpy_version(),
+            },  # fmt: skip
+            "python": platform.python_version(),
+        },
+        "command": [],
+        "host": host,
+        "started": started,
+        "finished": _now(),
+        "seconds": round(seconds, 3),
+        "tool_version": manifest.get("tool_version", ""),
+    }
+
+
+def _numpy_version() -> str:
+    try:
+        import numpy
+
+        return str(numpy.__version__)
+    except ImportError:
+        return ""
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _append(path: Path, data: dict) -> None:
+    line = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str) + "\n"
+    fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _recorded(path: Path, digest: str, identity_: str) -> set:
+    """The jobs `path` already holds a record of, from this bundle on this CPU identity."""
+    found = set()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue  # a torn last line (power loss): that cell runs again
+        if (
+            data.get("env", {}).get("bundle_sha256") == digest
+            and data.get("host", {}).get("identity") == identity_
+        ):
+            found.add(data.get("job"))
+    return found
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(round(max(seconds, 0)))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _figure(result: dict) -> str:
+    figure = result.get("cpu_ms") or result.get("latency_ms")
+    if not figure:
+        return result.get("message") or result.get("status", "")
+    what = "CPU" if "cpu_ms" in result else "wall"
+    err = f", max abs err {result['max_abs_err']:.2g}" if "max_abs_err" in result else ""
+    return f"{figure['median']:.3g} ms {what} per call (n={figure['n']}){err}"
+
+
+def _child(root: Path, cell: dict, runtime: Path, repetitions: int, timeout: float) -> dict:
+    """Run one cell in a process of its own, with the runtime on its path."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(runtime), os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", cell["job"],
+               "--repetitions", str(repetitions), "--bundle", str(root)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               start_new_session=True)  # fmt: skip
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return {"status": "timeout", "message": f"no answer within {timeout:.0f} s (--timeout)"}
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)  # Ctrl-C: the cell's process goes with the run
+        process.communicate()
+        raise
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if process.returncode == 0 and lines:
+        return json.loads(lines[-1])
+    if process.returncode < 0:
+        name = signal.Signals(-process.returncode).name
+        why = (
+            " (an instruction this CPU lacks: the module was built for another CPU)"
+            if name == "SIGILL"
+            else ""
+        )
+        return {
+            "status": "fail",
+            "error_class": "crash",
+            "message": f"the cell's process died of {name}{why}",
+        }
+    last = err.strip().splitlines()[-1] if err.strip() else f"exit {process.returncode}"
+    return {"status": "fail", "error_class": "runner", "message": _clip(last)}
+
+
+def main(argv: list = None) -> int:  # type: ignore[assignment]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, help="results folder (default: results/<this CPU>-<time> in the bundle)"
+    )
+    parser.add_argument("--repetitions", type=int, default=MIN_REPETITIONS,
+                        help=f"timed repetitions per cell, each >= {MIN_REPETITION_SECONDS} s "
+                        "(default and least: "
+                        f"{MIN_REPETITIONS})")  # fmt: skip
+    parser.add_argument("--cells", default="*", help="only the cells whose job id matches this glob")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per cell (default 900)")
+    parser.add_argument(
+        "--list", action="store_true", help="print the cells and this machine's identity, run nothing"
+    )
+    parser.add_argument("--bundle", type=Path, default=HERE, help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    root = args.bundle.resolve()
+    try:
+        if args.child:
+            cell = next(c for c in load_manifest(root)["cells"] if c["job"] == args.child)
+            print(json.dumps(run_cell(root, cell, args.repetitions), default=str), flush=True)
+            return 0
+        return _run(root, args)
+    except BundleError as exc:
+        print(f"run.py: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(root: Path, args: argparse.Namespace) -> int:
+    if args.repetitions < MIN_REPETITIONS:
+        raise BundleError(
+            f"--repetitions {args.repetitions}: at least {MIN_REPETITIONS} (fewer decide nothing)"
+        )
+    if not args.timeout > 0:
+        raise BundleError(f"--timeout {args.timeout}: a positive number of seconds")
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        raise BundleError("numpy is not importable here: `python3 -m pip install numpy` (the one thing "
+                          "a bundle needs besides Python)") from None  # fmt: skip
+    digest = verify(root)
+    manifest = load_manifest(root)
+    host = identity()
+    host["gpus"] = nvidia_gpus()
+    cells = [c for c in manifest["cells"] if fnmatch.fnmatchcase(c["job"], args.cells)]
+    if not cells:
+        raise BundleError(
+            f"--cells {args.cells!r} matches none of the bundle's {len(manifest['cells'])} cells"
+        )
+    name = f"{host['cpu']}, family {host['family']} model {host['model']} stepping {host['stepping']}"
+    llvm = f" (LLVM {host['llvm_cpu']})" if host.get("llvm_cpu") else ""
+    gpus = "".join(f"; GPU {g['name']} (driver {g['driver']}, compute capability {g['compute_capability']})"
+                   for g in host["gpus"])  # fmt: skip
+    print(f"this machine: {name}{llvm}, {host['cores']} cores{gpus}", file=sys.stderr)
+    if args.list:
+        for cell in cells:
+            print(f"{cell['job']}  [{cell['device']}]")
+        return 0
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = (args.out or root / "results" / f"{slug(host)}-{stamp}").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(root / MANIFEST, out / MANIFEST)  # what the records were made from, beside them
+    (out / "identity.json").write_text(json.dumps(host, indent=1, sort_keys=True) + "\n")
+    results = out / "results.jsonl"
+    runnable = [c for c in cells if _has_wheel(manifest, c["runtime"])]
+    if not runnable:
+        wheel_for(manifest, cells[0]["runtime"])  # says which Pythons the bundle is for
+    done_before = _recorded(results, digest, host["identity"])
+    if done_before:  # a run interrupted into this folder: what it finished is kept, not redone
+        print(f"{len(done_before)} cells already recorded in {results}: not run again", file=sys.stderr)
+        cells = [c for c in cells if c["job"] not in done_before]
+    print(f"{len(cells)} cells; records go to {results}", file=sys.stderr)
+    begun, done, counts = time.monotonic(), 0, {}
+    try:
+        for cell in cells:
+            started, t0 = _now(), time.monotonic()
+            try:
+                wheel = wheel_for(manifest, cell["runtime"])
+                runtime = install(root, wheel)
+                result = _child(root, cell, runtime, args.repetitions, args.timeout)
+            except BundleError as exc:
+                wheel, result = {}, {"status": "skip", "message": f"not run: {exc}"}
+            _append(
+                results, record(manifest, digest, host, cell, wheel, result, started, time.monotonic() - t0)
+            )
+            done += 1
+            counts[result.get("status")] = counts.get(result.get("status"), 0) + 1
+            elapsed = time.monotonic() - begun
+            eta = elapsed / done * (len(cells) - done)
+            print(f"[{done}/{len(cells)} {_hms(elapsed)} ETA {_hms(eta)}] {cell['job']}: "
+                  f"{result.get('status')}: {_figure(result)}", file=sys.stderr, flush=True)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"interrupted: {done} of {len(cells)} cells recorded in {results}; "
+              f"`python3 run.py --out {out}` "
+              "runs the rest", file=sys.stderr)  # fmt: skip
+        return 130
+    said = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"{len(cells)} cells: {said}. Bring {out} home: iree-matrix merge {out.name} --to DIR")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

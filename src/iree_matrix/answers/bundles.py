@@ -1,0 +1,181 @@
+"""Records that come home from a run bundle, checked before anything is written.
+
+A bundle's runner (scripts/bundle_run.py) ran on a machine iree-matrix never saw, and its records
+travelled back by hand: they are data from elsewhere. `merge` takes them only if every line is a
+record of a schema this iree-matrix reads, names the identity of the machine that ran it (its
+`identity` string agreeing with the fields it is made of), and names a bundle this machine made
+(its manifest, kept by digest in the cache when the bundle was written, or given with `--bundle`)
+whose cell of that job shipped exactly that module, with those labels. Anything else is refused
+with one line naming the file, the line and the reason, and nothing is merged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core import host
+from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.results import Record, SchemaError
+
+BACKEND = "bundle"  # a bundle record's env.backend (scripts/bundle_run.py `record`)
+HEAD = "  run elsewhere by a bundle"  # how a view's block of them starts
+MANIFEST = "bundle.json"  # execution/bundle.py MANIFEST: the runner copies it beside its records
+
+
+class RefusedRecord(UserError):
+    """A record from a bundle that cannot be taken: nothing is merged."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifests:
+    """The bundles this machine made (the cache keeps each manifest under its digest) and those given."""
+
+    cache: Path
+    given: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cache: Path, bundles: Sequence[Path] = ()) -> Manifests:
+        given: dict[str, Mapping[str, Any]] = {}
+        for path in bundles:
+            manifest = Path(path) / MANIFEST if Path(path).is_dir() else Path(path)
+            try:
+                given[file_sha256(manifest)] = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UserError(
+                    f"merge --bundle {path}: not a bundle's folder or {MANIFEST} ({exc})"
+                ) from None
+        return cls(Path(cache), given)
+
+    def get(self, digest: str) -> Optional[Mapping[str, Any]]:
+        if digest in self.given:
+            return self.given[digest]
+        if not digest or not all(c in "0123456789abcdef" for c in digest):
+            return None
+        path = CacheLayout(self.cache).bundles / f"{digest}.json"
+        try:
+            if file_sha256(path) != digest:  # the kept copy itself was edited
+                return None
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, Mapping) else None
+
+
+def is_bundle_results(directory: Path) -> bool:
+    """A folder a bundle's runner wrote (its manifest copied beside the records)."""
+    return (Path(directory) / MANIFEST).is_file() and (Path(directory) / "results.jsonl").is_file()
+
+
+def read(results: Path, manifests: Manifests) -> list[Record]:
+    """Every record of a bundle's results file, each checked (module docstring); a `RefusedRecord`
+    naming the first that fails."""
+    records: list[Record] = []
+    try:
+        lines = results.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RefusedRecord(f"merge: {results}: unreadable ({exc})") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"merge: {results}:{lineno}"
+        try:
+            record = Record.from_dict(json.loads(line))
+        except SchemaError as exc:
+            raise RefusedRecord(f"{where}: {exc}; nothing merged") from None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise RefusedRecord(
+                f"{where}: not a record ({type(exc).__name__}: {exc}); nothing merged"
+            ) from None
+        why = problem(record, manifests)
+        if why:
+            raise RefusedRecord(f"{where}: {record.job}: {why}; nothing merged")
+        records.append(record)
+    return records
+
+
+def problem(record: Record, manifests: Manifests) -> Optional[str]:
+    """Why `record` cannot be taken from a bundle, or None."""
+    if record.stage != "run":
+        return f"a bundle records runs only, not {record.stage!r}"
+    if record.env.get("backend") != BACKEND:
+        return f"env.backend is {record.env.get('backend')!r}, not {BACKEND!r}: not a bundle's record"
+    found = dict(record.host) if isinstance(record.host, Mapping) else {}
+    if not found.get("identity") or not found.get("family") or not found.get("cpu_flags_sha256"):
+        return "no machine identity (host.identity, family, cpu_flags_sha256)"
+    if host.identity_of({k: v for k, v in found.items() if k != "identity"}) != found["identity"]:
+        return "its identity string does not agree with the CPU fields it is made of"
+    digest = str(record.env.get("bundle_sha256") or "")
+    manifest = manifests.get(digest)
+    if manifest is None:
+        return (
+            f"names bundle {digest[:12] or '(none)'}, which this machine did not make: pass the bundle "
+            "as shipped with --bundle DIR"
+        )
+    cell = next((c for c in manifest.get("cells", ()) if c.get("job") == record.job), None)
+    if cell is None:
+        return f"bundle {digest[:12]} has no cell {record.job}"
+    if record.metric.module_sha256 != cell.get("module_sha256"):
+        return (
+            f"module digest {str(record.metric.module_sha256)[:12]} is not the one "
+            f"bundle {digest[:12]} "
+            f"shipped ({str(cell.get('module_sha256'))[:12]})"
+        )
+    if dict(record.labels) != dict(cell.get("labels") or {}):
+        return f"its labels differ from bundle {digest[:12]}'s cell"
+    return None
+
+
+# --------------------------------------------------------------------------- what a view says of them
+
+
+def is_from_bundle(record: Record) -> bool:
+    return record.stage == "run" and record.env.get("backend") == BACKEND
+
+
+def where_ran(record: Record) -> str:
+    """The machine a bundle's record ran on, as a reader names it: its CPU identity and, for a GPU
+    cell, the GPU the runtime used."""
+    found = record.host if isinstance(record.host, Mapping) else {}
+    text = host.identity_label(found, str(found.get("llvm_cpu") or ""))
+    gpus = [g for g in found.get("gpus") or () if isinstance(g, Mapping)]
+    devices = record.metric.gpu_devices
+    if record.metric.device in ("cuda", "hip") and gpus:
+        g = gpus[0]
+        capability = g.get("compute_capability")
+        text += f"; GPU {g.get('name')} (driver {g.get('driver')}, compute capability {capability})"
+    elif devices and record.metric.device not in ("", "local-sync"):
+        text += f"; device {devices[0]}"
+    return text
+
+
+def lines(records: Sequence[Record], model: str) -> list[str]:
+    """A model's cells run elsewhere by a bundle, by machine: target, release, verdict, figure."""
+    from iree_matrix.core.formats import duration_ms
+
+    own = [r for r in records if is_from_bundle(r) and model in (r.label.model, r.label.source_model)]
+    by_machine: dict[str, list[Record]] = {}
+    for r in own:
+        by_machine.setdefault(where_ran(r), []).append(r)
+    out: list[str] = []
+    for machine, found in sorted(by_machine.items()):
+        out.append(f"{HEAD}, on {machine}:")
+        for r in sorted(found, key=lambda r: (r.label.arch, r.label.profile, r.label.compiler)):
+            what = f"{r.label.arch}/{r.label.profile} IREE {r.label.compiler}"
+            if r.status.value == "ok":
+                figure = r.metric.cpu_time or r.metric.latency
+                kind = "one thread's CPU" if r.metric.cpu_time else "wall"
+                said = f"matches torch (max abs err {r.metric.max_abs_err or 0:.2g})"
+                if figure is not None and figure.median is not None:
+                    said += f", {duration_ms(figure.median)} {kind} per call (n={figure.n})"
+                timing = r.metric.timing
+                said += f" [{timing}]" if timing else ""
+            else:
+                said = f"{r.status.value}: {r.message or r.error_class or ''}"
+            out.append(f"    {what}: {said}")
+    return out

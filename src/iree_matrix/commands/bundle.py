@@ -1,0 +1,99 @@
+"""`iree-matrix bundle --to DIR`: compile here, pack what another machine needs to answer there."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+from pathlib import Path
+
+from iree_matrix.commands.options import add_matrix_options
+from iree_matrix.commands.shared_options import cache_dir
+from iree_matrix.commands.workflow import Loaded, RunOptions, load_plan, run_plan
+from iree_matrix.core import console
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.store import Store
+from iree_matrix.execution.bundle import Where
+
+NAME = "bundle"
+HELP = "compile a matrix's cells here; pack them, a runtime wheel and a numpy-only run.py for another machine"
+logger = console.logger(__name__)
+MIB = 1 << 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_matrix_options(parser, "bundle.toml")
+    parser.add_argument("--to", type=Path, help="the bundle's folder (its archive: DIR.tar.gz beside it)")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="X.Y",
+        help="carry the runtime wheel for this Python of the target (repeatable; default: this one's)",
+    )
+    parser.add_argument(
+        "--machine",
+        default=None,
+        choices=("x86_64", "aarch64"),
+        help="the target's CPU, for GPU cells (default: this machine's; a CPU cell's is its arch's)",
+    )
+    parser.add_argument(
+        "--max-size", type=float, default=None, metavar="MIB", help="refuse a bundle larger than this"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from iree_matrix.execution import bundle
+
+    where = _where(args)
+    if not args.list and args.to is None:
+        raise UserError("bundle: --to DIR is required (where the bundle's folder goes)")
+    loaded = load_plan(args, "bundle.toml")
+    building = _build_plan(loaded)
+    if args.list:
+        print("\n".join(f"  {job.id}" for job in building.plan.jobs if job.stage == "compile"))
+        return 0
+    cache = cache_dir(args)
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    code, summary = run_plan(building, RunOptions.from_args(args), cache, results, loaded.results_dir)
+    if summary.interrupted:
+        return code
+    found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where)
+    for line in left:
+        print(f"not in the bundle: {line}")
+    if not found:
+        raise UserError("bundle: no compiled cell to carry (each is listed above with why)")
+    wheels = bundle.wheels(found, where, cache)
+    files = bundle.plan_files(found, wheels)
+    size = bundle.size_of(files)
+    print(f"bundle: {len(found)} cells, {len(wheels)} runtime wheel(s), {size / MIB:.1f} MiB -> {args.to}")
+    if args.max_size is not None and size > args.max_size * MIB:
+        raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
+    document = bundle.manifest(args.to.name, found, wheels, files)
+    packed = bundle.write(args.to, document, files, cache)
+    print(
+        f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
+        f"({packed.archive_bytes / MIB:.1f} MiB); bundle {packed.digest[:12]}.\n"
+        f"There: python3 run.py (Python >= 3.9 and numpy). Back here: iree-matrix merge RESULTS --to DIR"
+    )
+    return 0
+
+
+def _where(args: argparse.Namespace) -> Where:
+    here = Where.here()
+    pythons = tuple(dict.fromkeys(p.strip() for p in args.python if p.strip())) or here.pythons
+    for python in pythons:
+        if not re.fullmatch(r"3\.(9|1[0-9])", python):
+            raise UserError(f"bundle --python {python!r}: a CPython 3.9 or newer, as X.Y (e.g. 3.12)")
+    return Where(pythons, args.machine or here.machine)
+
+
+def _build_plan(loaded: Loaded) -> Loaded:
+    """The plan's exports and compiles (what travels), not its runs: those happen there."""
+    from iree_matrix.matrix import plan
+
+    compiles = [job.id for job in loaded.plan.jobs if job.stage == "compile"]
+    if not compiles:
+        raise UserError(f"bundle: {loaded.path} (with --select) plans no compile; nothing to carry")
+    return dataclasses.replace(loaded, plan=plan.select(loaded.plan, compiles))

@@ -1,0 +1,353 @@
+"""A run bundle: compile here, answer there.
+
+`iree-matrix bundle` builds a plan's exports and compiles here (as any run does, stored under the
+same keys), then packs what a machine needs to run and check them with nothing but Python and
+numpy: each cell's module, its inputs and torch's reference outputs with the model's tolerance,
+IREE's runtime wheel for the target's Python and machine, a manifest naming every cell's job and
+digests, and the runner (`scripts/bundle_run.py`, as `run.py`). The manifest is also kept in the
+cache (`CacheLayout.bundles`), so `merge` can check that a record coming home names a module this
+machine shipped, whatever was edited on the way.
+
+Layout of a bundle (its SHA256SUMS lists every file):
+
+    run.py  bundle.json  SHA256SUMS  README.txt
+    exports/<export key>/{export.json, inputs/*.npy, reference/*.npy}
+    modules/<module sha256>.vmfb
+    runtime/<wheel>.whl
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import shutil
+import tarfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix import __version__
+from iree_matrix.core import console, host
+from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.records import Labels
+from iree_matrix.core.results import Record, Status
+from iree_matrix.core.shipped import scripts_dir
+from iree_matrix.core.store import Store
+from iree_matrix.iree import targets, versions
+from iree_matrix.matrix import wheelhouse
+from iree_matrix.matrix.plan import Job, Plan
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE
+
+logger = console.logger(__name__)
+
+MANIFEST = "bundle.json"
+SUMS = "SHA256SUMS"
+RUNNER = "run.py"
+SCHEMA = 1  # the manifest's; scripts/bundle_run.py reads exactly this
+CPU_DEVICE = "local-sync"  # the calling thread only: its CPU time is the call's
+
+
+class BundleError(UserError):
+    """A bundle that cannot be made as asked: one line, exit 2."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """The machine a bundle is for: the Pythons whose runtime wheels it carries, and the
+    architecture of its CPU (a GPU target's modules run on that CPU's runtime)."""
+
+    pythons: tuple[str, ...]
+    machine: str
+
+    @classmethod
+    def here(cls) -> Where:
+        import platform
+
+        return cls((".".join(platform.python_version_tuple()[:2]),), targets.host_arch())
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One module the bundle runs: the run job it answers for, and the files that answer it."""
+
+    job: str  # run:<compile cell>[/rt...]: the id a run of it here would have
+    labels: Mapping[str, str]
+    compile_key: str
+    export_key: str
+    module: Path  # in the store
+    export: Path  # the export's store entry
+    device: str  # the runtime's HAL driver
+    runtime: str  # the release whose wheel runs it
+    target: str  # the arch label
+    machine: str  # the CPU architecture its runtime runs on
+
+
+def cells(
+    plan: Plan, latest: Mapping[str, Record], store: Store, where: Where
+) -> tuple[list[Cell], list[str]]:
+    """The plan's compiled cells as bundle cells, and one line for each cell that cannot travel
+    (failed or missing compile, a runtime built from source, a module for this host's CPU only)."""
+    jobs = plan.by_id()
+    runs = {
+        dep: job for job in plan.jobs if job.stage == "run" for dep in job.deps if dep.startswith("compile:")
+    }
+    found: list[Cell] = []
+    left: list[str] = []
+    for job in (j for j in plan.jobs if j.stage == "compile"):
+        why = _cannot_travel(job)
+        record = latest.get(job.id)
+        if why is None and (record is None or record.status is not Status.OK):
+            why = f"its compile {'did not run' if record is None else 'ended ' + repr(record.status.value)}"
+        export_id = next((d for d in job.deps if d.startswith("export:")), "")
+        export = latest.get(export_id)
+        entry = store.get("compile", record.key) if why is None and record is not None else None
+        source = (
+            store.get("export", export.key) if export is not None and export.status is Status.OK else None
+        )
+        if why is None and (entry is None or source is None):
+            why = "its module or export is not in the store (run again)"
+        if why is not None or entry is None or source is None:
+            left.append(f"{job.id}: {why}")
+            continue
+        run = runs.get(job.id)
+        labels = Labels.of(run.labels if run is not None else {**job.labels, "runtime": job.label.compiler})
+        target = targets.parse(job.label.arch)
+        gpu = target.gpu
+        found.append(Cell(
+            job=run.id if run is not None else f"run:{job.cell}",
+            labels=dataclasses.replace(labels, device="").as_dict(),  # the cell's plain run, on its device
+            compile_key=entry.record.key,
+            export_key=source.record.key,
+            module=MODULE.of(entry),
+            export=source.path,
+            device=gpu.driver if gpu is not None else CPU_DEVICE,
+            runtime=labels.runtime,
+            target=job.label.arch,
+            machine=where.machine if gpu is not None else target.run_arch(),
+        ))  # fmt: skip
+    del jobs
+    return found, left
+
+
+def _cannot_travel(job: Job) -> Optional[str]:
+    target = job.target
+    if target.arch.bare_metal:
+        return "a bare-metal firmware links its runtime here (cortex_m.py); it does not travel as a module"
+    if versions.is_source_runtime(job.label.runtime or "") or versions.is_source_runtime(job.label.compiler):
+        return "a runtime built from source does not travel in a bundle yet: use a released runtime"
+    profile = job.profile
+    if target.gpu is None and profile is not None and profile.target_cpu == "host":
+        return (
+            f'profile {profile.name!r} compiles for this machine\'s CPU (target_cpu = "host"), '
+            "not the target's: "
+            f'name the target\'s LLVM CPU in the profile (target_cpu = "znver4", "x86-64-v3", ...)'
+        )
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Wheel:
+    """IREE's runtime for one (release, Python, machine): its wheel and the wheels it needs besides
+    numpy (3.13.0's imports ml_dtypes), which the target is assumed to have."""
+
+    release: str
+    distribution: str
+    version: str
+    python: str
+    machine: str
+    files: tuple[Path, ...]  # the runtime's own wheel first
+
+
+def wheels(found: Sequence[Cell], where: Where, cache: Path) -> list[Wheel]:
+    """IREE's runtime wheel for every (release, Python, machine) the cells need, from the wheelhouse
+    (resolved and downloaded once, as every environment's packages are)."""
+    house = wheelhouse.Wheelhouse(CacheLayout(cache).wheelhouse)
+    wanted = sorted({(c.runtime, c.machine) for c in found})
+    out: list[Wheel] = []
+    for release, machine in wanted:
+        requirement = versions.runtime_requirement(release)
+        name = requirement.split("==")[0]
+        for python in where.pythons:
+            target = wheelhouse.Target(python, machine)
+            logger.info(f"bundle: {requirement} for Python {python} on {machine} (wheelhouse)")
+            lock = house.lock([requirement], target)
+            paths = dict(zip((_normal(p.name) for p in lock.packages), house.fetch(lock)))
+            own = paths.pop(_normal(name), None)
+            if own is None:
+                raise BundleError(f"bundle: pip resolved no {name} wheel for Python {python} on {machine}")
+            paths.pop("numpy", None)
+            version = next(p.version for p in lock.packages if _normal(p.name) == _normal(name))
+            out.append(Wheel(release, name, version, python, machine, (own, *sorted(paths.values()))))
+    return out
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+@dataclasses.dataclass(frozen=True)
+class Packed:
+    directory: Path
+    archive: Path
+    digest: str  # the manifest's sha256: what every record the bundle makes names
+    cells: int
+    bytes: int
+    archive_bytes: int
+
+
+def plan_files(found: Sequence[Cell], wheels_: Sequence[Wheel]) -> dict[str, Path]:
+    """Bundle path -> source file, for every file but the manifest, the sums and the runner."""
+    files: dict[str, Path] = {}
+    for cell in found:
+        files[_module_name(cell)] = cell.module
+        base = f"exports/{cell.export_key[:16]}"
+        files[f"{base}/{EXPORT_INFO.path}"] = cell.export / EXPORT_INFO.path
+        for kind in (INPUTS, REFERENCE):
+            for array in sorted((cell.export / kind.path).glob("*.npy")):
+                files[f"{base}/{kind.path}/{array.name}"] = array
+    for wheel in wheels_:
+        for path in wheel.files:
+            files[f"runtime/{path.name}"] = path
+    return files
+
+
+def _module_name(cell: Cell) -> str:
+    return f"modules/{file_sha256(cell.module)}.vmfb"
+
+
+def manifest(
+    name: str, found: Sequence[Cell], wheels_: Sequence[Wheel], files: Mapping[str, Path]
+) -> dict[str, Any]:
+    digests = {path: file_sha256(source) for path, source in files.items()}
+    cell_rows = []
+    for cell in found:
+        info = json.loads((cell.export / EXPORT_INFO.path).read_text())
+        base = f"exports/{cell.export_key[:16]}"
+        module = _module_name(cell)
+        cell_rows.append({
+            "job": cell.job,
+            "labels": dict(cell.labels),
+            "target": cell.target,
+            "device": cell.device,
+            "runtime": cell.runtime,
+            "machine": cell.machine,
+            "module": module,
+            "module_sha256": digests[module],
+            "module_bytes": files[module].stat().st_size,
+            "compile_key": cell.compile_key,
+            "export": base,
+            "function": str(info.get("function") or "main"),
+            "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
+            "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
+            "atol": info.get("atol"),
+            "rtol": info.get("rtol"),
+            "io_sha256": _io_digest(cell),
+        })  # fmt: skip
+    return {
+        "schema": SCHEMA,
+        "kind": "iree-matrix run bundle",
+        "name": name,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "tool_version": __version__,
+        "made_on": {k: v for k, v in host.describe().items() if k != "instance"},
+        "cells": cell_rows,
+        "runtimes": [
+            {
+                "release": w.release,
+                "distribution": w.distribution,
+                "version": w.version,
+                "python": w.python,
+                "machine": w.machine,
+                "wheels": [f"runtime/{p.name}" for p in w.files],
+                "sha256": digests[f"runtime/{w.files[0].name}"],
+            }
+            for w in wheels_
+        ],  # fmt: skip
+    }
+
+
+def _io_digest(cell: Cell) -> str:
+    from iree_matrix.stages.artifacts import export_digests
+
+    return export_digests(cell.export)["io_sha256"]
+
+
+def size_of(files: Mapping[str, Path]) -> int:
+    return sum(p.stat().st_size for p in files.values()) + runner().stat().st_size
+
+
+def runner() -> Path:
+    return scripts_dir() / "bundle_run.py"
+
+
+def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cache: Path) -> Packed:
+    """The bundle's folder (written beside `to`, then renamed: an interrupted write leaves no half
+    bundle under the name) and its archive `to.tar.gz`; the manifest kept in the cache."""
+    to = Path(to)
+    if to.exists() and not (to / MANIFEST).is_file():
+        raise BundleError(f"bundle --to {to}: exists and is not a bundle; name a new folder")
+    staging = to.with_name(f".{to.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        for relative, source in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        shutil.copyfile(runner(), staging / RUNNER)
+        os.chmod(staging / RUNNER, 0o755)
+        (staging / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        (staging / "README.txt").write_text(_readme(document))
+        listed = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+        (staging / SUMS).write_text("".join(f"{file_sha256(staging / n)}  {n}\n" for n in listed))
+        digest = file_sha256(staging / MANIFEST)
+        keep(cache, digest, (staging / MANIFEST).read_bytes())
+        if to.exists():
+            shutil.rmtree(to)
+        os.replace(staging, to)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    archive = to.with_name(to.name + ".tar.gz")
+    partial = archive.with_name(archive.name + ".partial")
+    with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+        tar.add(to, arcname=to.name, filter=_without_local)
+    os.replace(partial, archive)
+    total = sum(p.stat().st_size for p in to.rglob("*") if p.is_file())
+    return Packed(to, archive, digest, len(document["cells"]), total, archive.stat().st_size)
+
+
+def _without_local(info: tarfile.TarInfo) -> Optional[tarfile.TarInfo]:
+    """What a runner left in the folder (unpacked runtimes, results) does not travel."""
+    parts = Path(info.name).parts
+    if len(parts) > 1 and parts[1] in (".runtime", "results"):
+        return None
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+def keep(cache: Path, digest: str, text: bytes) -> Path:
+    """The manifest under its digest in the cache: what `merge` checks records coming home against."""
+    path = CacheLayout(cache).bundles / f"{digest}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, text)
+    return path
+
+
+def _readme(document: Mapping[str, Any]) -> str:
+    runtimes = ", ".join(
+        f"IREE {r['release']} for Python {r['python']} on {r['machine']}" for r in document["runtimes"]
+    )
+    return (
+        f"iree-matrix run bundle {document['name']!r}: {len(document['cells'])} cells; "
+        f"runtimes: {runtimes}.\n\n"
+        "On the machine to answer (Python >= 3.9 and numpy; no network, torch or compiler needed):\n\n"
+        "    python3 run.py --list            # the cells and this machine's identity\n"
+        "    python3 run.py [--out DIR]       # check and time every cell; Ctrl-C keeps what is done\n\n"
+        "Bring the results folder home and: iree-matrix merge DIR --to RESULTS_DIR\n"
+    )
