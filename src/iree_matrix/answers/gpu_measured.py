@@ -152,14 +152,20 @@ def foreign_chip_runs(label: str) -> list[Run]:
     capability = compute_capability(label)
     if capability is None:
         return []
+
+    def older(target: str) -> bool:  # PTX runs on its own compute capability and newer ones only
+        own = compute_capability(target)
+        return own is not None and _version(own) <= _version(capability)
+
     return [
         r
         for r in RUNS
-        if r.sitting.compute_capability == capability
-        and r.target != label
-        and compute_capability(r.target) is not None
-        and r.matches
+        if r.sitting.compute_capability == capability and r.target != label and older(r.target) and r.matches
     ]
+
+
+def _version(capability: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in capability.split("."))
 
 
 def compile_failures(label: str) -> list[CompileFailure]:
