@@ -10,9 +10,11 @@ compiler's module, which refused it (in the runtime's words) and which could not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
+from iree_matrix.answers import gpu_measured as measured
 from iree_matrix.answers import release_verdicts
 from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
 from iree_matrix.core import formats, refusals
@@ -63,9 +65,16 @@ def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
 
 def model(records: Iterable[Record], name: str, asked: str) -> Answer:
     """Per compiler release: compiled for the GPU target (module size, compile time) or the first
-    error; run by the release's runtime: torch's answer, or why not."""
+    error; run by the release's runtime: torch's answer, or why not. Then what was measured on a
+    real GPU outside the project (answers/gpu_measured.py): the runs of this model's modules there,
+    and for a CUDA chip no release compiles, the chip to compile for instead."""
     records = list(records)
     label, present = gpu_target(records, asked)
+    return _with_measured_outside(_published(records, name, label, present), records, name, label)
+
+
+def _published(records: Sequence[Record], name: str, label: str, present: Sequence[str]) -> Answer:
+    """The answer the records give alone."""
     question = f"does {name} compile for {label} and run there, with which IREE release?"
     if label not in present:
         line = (
@@ -289,8 +298,11 @@ def compile_words(r: Record, limit: int = release_verdicts.MAX_REASON_CHARS) -> 
 
 
 def _run_words(r: Record) -> str:
+    """A failed run's status and first line; on a software device, which one (a reader weighs a
+    mismatch on lavapipe against one on a real GPU)."""
     words = release_verdicts.first_line(r.message or "")
-    return f"{r.status.value}: {release_verdicts.clip(words, release_verdicts.MAX_REASON_CHARS)}"
+    on = f" on {_device(r)}" if r.metric.emulated else ""
+    return f"{r.status.value}{on}: {release_verdicts.clip(words, release_verdicts.MAX_REASON_CHARS)}"
 
 
 def _unrun_words(r: Optional[Record]) -> str:
@@ -309,3 +321,239 @@ def _latency(r: Record) -> str:
     timing = r.metric.timing or ""
     on = f", {timing}" if r.metric.emulated and timing else ""
     return f" ({formats.duration_ms(median)}{on})"
+
+
+# Measured on a real GPU outside the project (answers/gpu_measured.py): every sentence that says
+# those facts is made here, so `query` and its JSON say them one way.
+
+
+def _with_measured_outside(found: Answer, records: Sequence[Record], name: str, label: str) -> Answer:
+    """`found`, the records' answer, with what the hand measurements on a real GPU add: the chip to
+    compile for where no release compiles the one asked (a decided "fails" even where these results
+    hold no cell of this model for the chip, the failure being the chip's, not the model's), and the
+    runs of this model's modules for this target on that GPU."""
+    lines, evidence = list(found.lines), list(found.evidence)
+    data: dict[str, Any] = dict(found.data or {"target": label})
+    answer = found.answer
+    instead = measured.foreign_chip_runs(label)
+    uncompiled = _no_release_compiles(records, name, label) if instead else None
+    if uncompiled is not None:
+        words, jobs = uncompiled
+        if answer == NOT_MEASURED:
+            answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
+        lines += _compile_instead(name, instead)
+        data["compile_instead"] = _instead_data(instead)
+    real = measured.runs(name, label)
+    if real:
+        lines += _on_a_real_gpu(real, records, name, label)
+        data["real_gpu"] = [_run_data(r) for r in real]
+    if uncompiled is None and not real:
+        return found
+    return Answer(found.question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
+
+
+def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Optional[tuple[str, list[str]]]:
+    """Why no IREE release compiles for the CUDA chip `label`, and the cells that show it; None when
+    one does, or when nothing says. The model's own compiles for the chip decide where the records
+    hold them; else every compile for a chip of the same compute capability (sm_90's for sm_90a),
+    whatever its model, and the compiles tried by hand outside the project."""
+    capability = measured.compute_capability(label)
+    if capability is None:
+        return None
+    same = [
+        r for r in records if r.stage == "compile" and measured.compute_capability(r.label.arch) == capability
+    ]
+    compiled = list(_by_cell(same).values())
+    own = [c for c in compiled if c.label.arch == label and name in (c.label.model, c.label.unit)]
+    shown = own or compiled
+    by_hand = measured.compile_failures(label)
+    if any(c.status is Status.OK for c in shown) or not (shown or by_hand):
+        return None
+    groups: dict[tuple[str, str], list[Record]] = {}
+    for c in sorted(shown, key=lambda c: release_verdicts.version_key(c.label.compiler)):
+        groups.setdefault((c.label.model, c.label.arch), []).append(c)
+    words = f"no IREE release compiles for {label.split('-', 1)[1]}"
+    if not own:  # the headline of an answer these results alone leave "not measured"
+        words += f": these results hold no {name} cell for {label}"
+    if groups and not own:
+        told = [
+            f"{unit} for {arch} with all {len(cells)} releases "
+            f"({cells[0].label.compiler}–{cells[-1].label.compiler}): "
+            + "; ".join(dict.fromkeys(compile_words(c) for c in cells))
+            for (unit, arch), cells in groups.items()
+        ]
+        words += f", and every compile for a compute capability {capability} chip they hold fails: "
+        words += "; ".join(told)
+    if by_hand:
+        hand = "; ".join(f"{f.release}: {f.error}" for f in by_hand)
+        words += f"; by hand outside the project, {label} fails too ({hand})"
+    return words, [cells[-1].job for cells in groups.values()][:2]
+
+
+def _compile_instead(name: str, instead: Sequence[measured.Run]) -> list[str]:
+    """ "compile for sm_80 or sm_89: runs on Hopper (measured on an NVIDIA H200, driver …, 3.9.0
+    and 3.13.0)", this model's runs there, and where the figures come from."""
+    sitting = instead[0].sitting
+    chips = sorted(dict.fromkeys(r.chip for r in instead))
+    releases = release_verdicts.sorted_versions({r.release for r in instead})
+    lines = [
+        f"  compile for {' or '.join(chips)}: runs on {sitting.family} (measured on an {sitting.gpu}, "
+        f"driver {sitting.driver}, {' and '.join(releases)})"
+    ]
+    mine = [r for r in instead if r.model == name]
+    if mine:
+        lines.append(f"    {name}: {_results(mine)}")
+    else:
+        models = ", ".join(dict.fromkeys(r.model for r in instead))
+        lines.append(f"    {name} was not run there; the models that were: {models}")
+    lines.append(
+        f"    ({measured.PROVENANCE}: the modules' PTX JIT-compiled by the driver for compute "
+        f'capability {sitting.compute_capability}; docs/gpu.md, "On a real GPU")'
+    )
+    return lines
+
+
+def _on_a_real_gpu(
+    real: Sequence[measured.Run], records: Sequence[Record], name: str, label: str
+) -> list[str]:
+    """This model's modules for this target run on a real GPU outside the project, beside what the
+    published run of the same release says (a software device's mismatch that the GPU repeats is
+    IREE's own)."""
+    sitting = real[0].sitting
+    capability = measured.compute_capability(label)
+    jit = (
+        f", the {label.split('-', 1)[1]} modules' PTX JIT-compiled by the driver"
+        if capability is not None and capability != sitting.compute_capability
+        else ""
+    )
+    lines = [
+        f"  on a real GPU: an {sitting.gpu} ({sitting.family}, compute capability "
+        f"{sitting.compute_capability}, driver {sitting.driver}) with {sitting.api}{jit}: {_results(real)}"
+    ]
+    for r in real:
+        here = _published_run(records, name, label, r.release)
+        if here is None or not here.metric.emulated:
+            continue
+        device = _device(here)
+        if not r.matches and here.status is Status.MISMATCH:
+            shown = here.metric.max_abs_err
+            err = f" (max abs err {measured.error(shown)})" if shown is not None else ""
+            lines.append(
+                f"    {r.release}'s wrong outputs are IREE's, not the software device's: wrong on {device} "
+                f"here too{err}"
+            )
+        elif not r.matches and here.status is Status.OK:
+            lines.append(f"    {r.release}'s module matches torch on {device} here, not on that GPU")
+    lines.append(f'    ({measured.PROVENANCE}; docs/gpu.md, "On a real GPU")')
+    return lines
+
+
+def _results(runs: Sequence[measured.Run]) -> str:
+    """ "sm_80 with 3.9.0 and 3.13.0, sm_89 --iree-opt-level=O3 with 3.13.0: match torch (max abs err
+    2.9e-6–3.0e-6)", each wrong one's error, and the time against torch's in the same sitting."""
+    kinds = {_chip(r) for r in runs}
+    right: dict[str, list[str]] = {}
+    for r in runs:
+        if r.matches:
+            right.setdefault(_chip(r), []).append(r.release)
+    said = []
+    if right:
+        who = ", ".join(
+            f"{chip} with {' and '.join(release_verdicts.sorted_versions(set(releases)))}"
+            if len(kinds) > 1
+            else " and ".join(release_verdicts.sorted_versions(set(releases)))
+            for chip, releases in right.items()
+        )
+        errors = [r.max_abs_err for r in runs if r.matches]
+        verb = "matches" if sum(len(set(releases)) for releases in right.values()) == 1 else "match"
+        said.append(f"{who} {verb} torch (max abs err {_span(errors, measured.error)})")
+    for r in runs:
+        if not r.matches:
+            which = f"{r.release}'s {_chip(r)} module" if len(kinds) > 1 else r.release
+            said.append(
+                f"{which} miscomputes: max abs err {measured.error(r.max_abs_err)} "
+                f"(atol {r.atol:g}, rtol {r.rtol:g})"
+            )
+    timed = _timing([r for r in runs if r.matches])
+    return "; ".join(said + ([timed] if timed else []))
+
+
+def _timing(runs: Sequence[measured.Run]) -> str:
+    """IREE's time a call and, where torch ran in the same sitting, its ratio to torch eager's and to
+    torch.compile's (CUDA graphs): iree-benchmark-module's figure where it was taken."""
+    if not runs:
+        return ""
+    compared = [(r, t) for r in runs if (t := measured.torch_of(r)) is not None]
+    benched = [(r, t) for r, t in compared if r.benchmark_ms is not None]
+    if benched or compared:
+        pairs = benched or compared
+        how = "iree-benchmark-module" if benched else "the Python call, output read back"
+        releases = " and ".join(release_verdicts.sorted_versions({r.release for r, _ in pairs}))
+        ms = _span([r.iree_ms for r, _ in pairs], formats.duration_ms)
+        eager = _span([r.iree_ms / t.eager_ms for r, t in pairs], formats.ratio)
+        compiled = _span([r.iree_ms / t.compiled_ms for r, t in pairs], formats.ratio)
+        return (
+            f"IREE {releases} takes {ms} a call ({how}): {eager} torch eager's time, {compiled} "
+            f"torch.compile's with CUDA graphs (torch {measured.TORCH_VERSION} on that GPU, each ratio "
+            "within one sitting)"
+        )
+    releases = " and ".join(release_verdicts.sorted_versions({r.release for r in runs}))
+    ms = _span([r.call_ms for r in runs], formats.duration_ms)
+    return f"IREE {releases} takes {ms} a call (the Python call, output read back)"
+
+
+def _span(values: Sequence[float], shown: Any) -> str:
+    """ "2.93–2.95 ms", "0.61–1.11×", or one figure where the ends print the same."""
+    low, high = shown(min(values)), shown(max(values))
+    if low == high:
+        return str(low)
+    unit = re.search(r"[^\d.]*$", high).group(0)  # type: ignore[union-attr]  # always matches
+    return f"{low.removesuffix(unit)}–{high}"
+
+
+def _chip(run: measured.Run) -> str:
+    return " ".join((run.chip, *run.flags))
+
+
+def _published_run(records: Sequence[Record], name: str, label: str, release: str) -> Optional[Record]:
+    """The published run of `release`'s module for `label` on its own release's runtime."""
+    ran = [
+        r
+        for r in _by_cell([r for r in records if r.stage == "run" and r.label.arch == label]).values()
+        if name in (r.label.model, r.label.unit) and r.label.compiler == release
+    ]
+    return own_runtime_run(release, ran) if ran else None
+
+
+def _device(run: Record) -> str:
+    """The software device a run was timed on: "llvmpipe (LLVM 15.0.6, 256 bits)"."""
+    timing = run.metric.timing or ""
+    return timing.split("device: ", 1)[1].removesuffix(")") if "device: " in timing else "a software device"
+
+
+def _run_data(r: measured.Run) -> dict[str, Any]:
+    torch = measured.torch_of(r)
+    return {
+        "gpu": r.sitting.gpu,
+        "driver": r.sitting.driver,
+        "api": r.sitting.api,
+        "sitting": r.sitting.name,
+        "release": r.release,
+        "compiled_for": r.target,
+        "flags": list(r.flags),
+        "matches": r.matches,
+        "max_abs_err": r.max_abs_err,
+        "call_ms": r.call_ms,
+        "benchmark_ms": r.benchmark_ms,
+        **({"torch_eager_ms": torch.eager_ms, "torch_compile_ms": torch.compiled_ms} if torch else {}),
+        "measured": measured.PROVENANCE,
+    }
+
+
+def _instead_data(instead: Sequence[measured.Run]) -> dict[str, Any]:
+    return {
+        "chips": sorted(dict.fromkeys(r.chip for r in instead)),
+        "family": instead[0].sitting.family,
+        "runs": [_run_data(r) for r in instead],
+        "measured": measured.PROVENANCE,
+    }

@@ -338,7 +338,8 @@ ARCHES: dict[str, Arch] = {
             "",
             "amd64",
             "x86_64",
-            cpus=("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90"),
+            # sm_90a: Hopper's arch-specific variant, which a Hopper user may name as well as sm_90.
+            cpus=("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"),
             default_cpu="sm_80",
             gpu=Gpu("cuda", "cuda", "CUDA", chip_flags=("--iree-cuda-target",)),
         ),
