@@ -1,0 +1,122 @@
+"""A run bundle end to end, with real components: the tiny CNN and MobileNetV2 compiled by IREE
+3.13.0 for a named CPU (x86-64-v3) and CUDA sm_80, the tiny CNN also for Vulkan; `run.py` run by a
+fresh venv that holds only numpy (torch not importable), with no network (its own network
+namespace, where `unshare` allows); the records merged home and queried; a tampered record refused
+with nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.core import host
+
+from .conftest import REPO, iree_matrix
+
+pytestmark = pytest.mark.integration
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _there(tmp_path: Path, cache: Path) -> Path:
+    """A venv with numpy only, installed from the wheelhouse the bundle's lock filled (offline)."""
+    venv = tmp_path / "there"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    wheel = next((cache / "wheelhouse" / "files").glob(f"numpy-*-{tag}-*.whl"))
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True
+    )
+    assert subprocess.run([str(python), "-c", "import torch"], capture_output=True).returncode != 0
+    assert subprocess.run([str(python), "-c", "import iree.runtime"], capture_output=True).returncode != 0
+    return python
+
+
+def _offline(argv: list[str]) -> list[str]:
+    """`argv` in a network namespace of its own (no interface but loopback), where root may make one."""
+    unshare = shutil.which("unshare")
+    if unshare and os.geteuid() == 0 and subprocess.run([unshare, "-n", "true"]).returncode == 0:
+        return [unshare, "-n", *argv]
+    return argv
+
+
+def test_a_bundle_answers_with_numpy_only_and_its_records_come_home_checked(
+    cache: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle"
+    done = iree_matrix(
+        "bundle", "--matrix", str(REPO / "matrix" / "bundle.toml"), "--to", str(bundle), "--python", PYTHON,
+        cache=cache, results=tmp_path / "runs",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"bundle: 5 cells, 1 runtime wheel\(s\), [\d.]+ MiB -> ", done.stdout), done.stdout
+    assert (tmp_path / "bundle.tar.gz").is_file() and (bundle / "run.py").is_file()
+
+    python = _there(tmp_path, cache)
+    out = tmp_path / "answered"
+    ran = subprocess.run(
+        _offline([str(python), str(bundle / "run.py"), "--out", str(out)]),
+        capture_output=True, text=True, timeout=1200, cwd=tmp_path,
+    )  # fmt: skip
+    print(ran.stdout, ran.stderr)
+    assert ran.returncode == 0, ran.stderr
+    records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert len(records) == 5
+    by_target = {(r["labels"]["model"], r["labels"]["arch"]): r for r in records.values()}
+    for model in ("tiny_cnn", "mobilenet_v2"):
+        cpu = by_target[(model, "x86_64")]
+        assert cpu["status"] == "ok" and cpu["metrics"]["matches"] is True, cpu
+        assert cpu["metrics"]["cpu_ms"]["n"] >= 5 and cpu["metrics"]["cpu_ms"]["median"] > 0
+        assert (
+            cpu["host"]["identity"] == host.describe()["identity"]
+        )  # the runner names this CPU as home does
+        cuda = by_target[(model, "cuda-sm_80")]
+        assert cuda["status"] == "skip" and cuda["message"].startswith("not run: no CUDA device here"), cuda
+    vulkan = by_target[("tiny_cnn", "vulkan-spirv")]
+    assert vulkan["status"] == "ok" and vulkan["metrics"]["matches"] is True, vulkan
+    assert vulkan["metrics"]["timing"].startswith("emulated (software Vulkan device: llvmpipe")
+    assert "Ctrl-C" not in ran.stderr and "[5/5 " in ran.stderr  # progress with an ETA, to the end
+
+    home = tmp_path / "home"
+    merged = _cli("merge", str(out), "--to", str(home), "--cache", str(cache))
+    assert merged.returncode == 0, merged.stderr
+    asked = _cli("query", "model", "tiny_cnn", "--results-dir", str(home))
+    assert asked.returncode == 0, asked.stderr
+    here = host.describe()
+    assert (
+        f"run elsewhere by a bundle, on {here['cpu']}, family {here['family']} model {here['model']}"
+        in asked.stdout
+    )
+    assert "x86_64/x86-64-v3 IREE 3.13.0: matches torch" in asked.stdout
+    assert "cuda-sm_80/default IREE 3.13.0: skip: not run: no CUDA device here" in asked.stdout
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(out, tampered)
+    lines = (tampered / "results.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    first["metrics"]["module_sha256"] = "0" * 64
+    (tampered / "results.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    before = (home / "results.jsonl").read_bytes()
+    refused = _cli("merge", str(tampered), "--to", str(home), "--cache", str(cache))
+    assert refused.returncode == 2
+    assert "is not the one bundle" in refused.stderr and "nothing merged" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1  # one line, no traceback
+    assert (home / "results.jsonl").read_bytes() == before
+    fresh = _cli("merge", str(tampered), "--to", str(tmp_path / "home2"), "--cache", str(cache))
+    assert fresh.returncode == 2 and not (tmp_path / "home2").exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", *args], capture_output=True, text=True, timeout=600
+    )
+    print(done.stdout, done.stderr)
+    return done
