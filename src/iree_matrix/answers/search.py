@@ -96,7 +96,7 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
                 name=candidate_name(variant, label.profile),
                 status=why.status,
                 interval=_interval(record) if record.status is Status.OK else None,
-                message=_first_line(why.message),
+                message=first_line(why.message),
                 module_sha256=record.metric.module_sha256 or "",
                 record=record,
             )
@@ -110,7 +110,7 @@ def _interval(record: Record) -> Optional[stats.Interval]:
     return record.metric.cpu_interval or record.metric.latency_interval
 
 
-def _first_line(message: Optional[str]) -> str:
+def first_line(message: Optional[str]) -> str:
     """The line of a tool's message that says what went wrong (an `error:` line when there is one)."""
     lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
     chosen = next((ln for ln in lines if "error:" in ln), lines[0] if lines else "")
