@@ -83,7 +83,7 @@ class Plan:
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.answers import advice, neighbourhood
+    from iree_matrix.answers import advice
     from iree_matrix.commands.shared_options import cache_dir
     from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
     from iree_matrix.core import host, shipped
@@ -118,22 +118,14 @@ def main(args: argparse.Namespace) -> int:
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
         "(a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build "
         "takes ~90 s a call; each function's sitting states its own before it starts; fewer --rounds "
-        "is cheaper, 6 is the least with a verdict)"
-        + (
-            ""
-            if NO_PROOF.of(args)
-            else "; then each pick's proof: its one-knob neighbours (15-20) built and timed beside it, "
-            f"about as long again as the pick's arm times the neighbours, at most {args.proof_steps} "
-            "steps (each function's proof states its own; --no-proof skips it)"
-        )
+        "is cheaper, 6 is the least with a verdict)" + _proof_cost(args)
     )
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
     if summary.interrupted:
         return code or 130
     records = list(summary.records.values())
     document = _sitting(args, base_model, plan, records, cache, peer_names)
-    if not NO_PROOF.of(args) and not document.get("interrupted"):
-        _prove(args, base_model, plan, document, cache, peer_names)
+    _prove(args, base_model, plan, document, cache, peer_names)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     prefix = "partial-" if document.get("interrupted") else ""
     out = loaded.results_dir / f"{prefix}{advice.FILE_PREFIX}{base_model}.json"
@@ -149,15 +141,32 @@ def main(args: argparse.Namespace) -> int:
     chosen = advice.Chosen(tuple(found), True, "")
     print()
     print("\n".join(advice.lines(chosen, base_model)))
-    for a in found:
-        if a.proof is not None:
-            print(f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):")
-            print("\n".join(neighbourhood.console_lines(a.proof)))
+    _print_proofs(found)
     if document.get("interrupted"):
         return 130
     identity = advice.Identity.of(host.describe(), str(document.get("llvm_cpu") or ""))
     print(f"\nkept: {out} (publish it: copy it to results/answers/{identity.slug}/)")
     return 0
+
+
+def _proof_cost(args: argparse.Namespace) -> str:
+    """What the proofs add to the sitting's cost, said before anything is built."""
+    if NO_PROOF.of(args):
+        return ""
+    return (
+        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
+        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {args.proof_steps} steps "
+        "(each function's proof states its own; --no-proof skips it)"
+    )
+
+
+def _print_proofs(found: Sequence[Any]) -> None:
+    from iree_matrix.answers import advice, neighbourhood
+
+    for a in found:
+        if a.proof is not None:
+            print(f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):")
+            print("\n".join(neighbourhood.console_lines(a.proof)))
 
 
 def _model_name(ref: str) -> str:
@@ -493,6 +502,8 @@ def _prove(
     from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
     from iree_matrix.core.results import ResultsLog
 
+    if NO_PROOF.of(args) or document.get("interrupted"):
+        return
     moved = advise_proof.prove(args, model, plan, document, cache)
     if not moved or document.get("interrupted"):
         return
