@@ -215,7 +215,12 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
 
     skipped = Record("compile:m/im2col", "compile", "m/im2col", "k", Status.SKIP, {}, {},
                      message="profile 'im2col' uses a flag IREE 3.13.0 lacks")  # fmt: skip
-    built = advise_proof.Built({r.job: r for r in (
+    from iree_matrix.commands import advise
+
+    tools = advise_proof.Tools(
+        lambda configs: {}, advise._run_of, advise._module_step_seconds, advise._progress, 2.0
+    )
+    built = advise_proof.Built(tools, {r.job: r for r in (
         run("data-tiling", "x"), run("default", "x"), run("data-tiling+loop-unrolling", "y"),
         run("data-tiling+im2col", "", Status.NOT_RUN, blocked_by=skipped.job), skipped,
     )})  # fmt: skip

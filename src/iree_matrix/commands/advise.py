@@ -504,7 +504,14 @@ def _prove(
 
     if NO_PROOF.of(args) or document.get("interrupted"):
         return
-    moved = advise_proof.prove(args, model, plan, document, cache)
+    tools = advise_proof.Tools(
+        lambda configs: _build(args, model, plan, configs),
+        _run_of,
+        _module_step_seconds,
+        _progress,
+        UNKNOWN_STEP_SECONDS,
+    )
+    moved = advise_proof.prove(args, model, document, cache, tools)
     if not moved or document.get("interrupted"):
         return
     again = dataclasses.replace(
@@ -531,6 +538,24 @@ def _prove(
     document["load_average"]["end"] = resat["load_average"]["end"]
     if resat.get("interrupted"):
         document["interrupted"] = True
+
+
+def _build(
+    args: argparse.Namespace, model: str, plan: Plan, configs: Sequence[str]
+) -> Optional[dict[str, Any]]:
+    """Compile, run and check `configs` as the sitting's picks are (stored ones are reused at once):
+    every record of that run by job, or None when it was interrupted."""
+    from iree_matrix.commands import advise_proof
+    from iree_matrix.commands.shared_options import cache_dir
+    from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+    from iree_matrix.core.results import ResultsLog
+
+    # Only these configurations: no fleet or other release is built for a proof's neighbours.
+    wanted = dataclasses.replace(plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=())
+    loaded = load_plan(args, MATRIX, adjust=lambda m: _adjusted(m, model, wanted))
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    _, summary = run_plan(loaded, RunOptions.from_args(args), cache_dir(args), results, loaded.results_dir)
+    return None if summary.interrupted else dict(summary.records)
 
 
 def _arm_list(plan: Plan) -> list[tuple[str, str, str, str, str, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,47 +19,53 @@ logger = console.logger(__name__)
 SOURCE = "the proof's local search"  # where a pick the proof moved to comes from
 
 
+@dataclasses.dataclass(frozen=True)
+class Tools:
+    """What the proof takes from advise (which owns its matrix and its sitting's arms): building
+    configurations, a function's run of one, an arm's seconds a round, the sitting's progress line."""
+
+    # configurations -> every record of the run that built them, by job (None: interrupted)
+    build: Callable[[Sequence[str]], Optional[Mapping[str, Any]]]
+    run_of: Callable[
+        [Sequence[Any], str, str, str, str], Optional[Any]
+    ]  # runs, model, function, profile, release
+    step_seconds: Callable[[Any, int], float]  # a run, repetitions -> one round's seconds of its arm
+    progress: Callable[[str, Mapping[str, float]], Callable[[int, int, str], None]]
+    unknown_step: float  # an arm's seconds a round when nothing says
+
+
 @dataclasses.dataclass
 class Built:
-    """The run records of every configuration built so far (the newest per job), and whether a
-    build was interrupted."""
+    """The records of every configuration built so far (the newest per job), and whether a build
+    was interrupted."""
 
+    tools: Tools
     records: dict[str, Any] = dataclasses.field(default_factory=dict)
     interrupted: bool = False
 
-
-def build(args: argparse.Namespace, model: str, plan: Any, configs: Sequence[str], built: Built) -> None:
-    """Compile, run and check each configuration of `configs` as advise's matrix does (stored ones
-    are reused at once)."""
-    from iree_matrix.commands import advise
-    from iree_matrix.commands.shared_options import cache_dir
-    from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
-    from iree_matrix.core.results import ResultsLog
-
-    # Only the neighbours: no fleet or other release is built for them.
-    wanted = dataclasses.replace(plan, picks={c: SOURCE for c in configs}, fleet=(), rivals=())
-    loaded = load_plan(args, advise.MATRIX, adjust=lambda m: advise._adjusted(m, model, wanted))
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
-    _, summary = run_plan(loaded, RunOptions.from_args(args), cache_dir(args), results, loaded.results_dir)
-    built.records.update(summary.records)
-    built.interrupted = built.interrupted or bool(summary.interrupted)
+    def build(self, configs: Sequence[str]) -> None:
+        records = self.tools.build(configs)
+        if records is None:
+            self.interrupted = True
+        else:
+            self.records.update(records)
 
 
 def prove(
-    args: argparse.Namespace, model: str, plan: Any, document: dict[str, Any], cache: Path
+    args: argparse.Namespace, model: str, document: dict[str, Any], cache: Path, tools: Tools
 ) -> dict[str, str]:
     """Each function's proof, kept in its entry of `document` (`proof`); the functions whose proof
     moved the pick, with the configuration it moved to."""
     from iree_matrix.answers import advice
 
-    built = Built()
+    built = Built(tools)
     moved: dict[str, str] = {}
     answers = {a.function: a for a in advice.derive(document)}
     for entry in document["functions"]:
         found = answers.get(str(entry.get("function") or ""))
         if found is None or built.interrupted:
             continue
-        proof = _prove_one(args, model, plan, found, cache, built)
+        proof = _prove_one(args, model, found, cache, built)
         entry["proof"] = proof.as_dict()
         if proof.interrupted or built.interrupted:
             document["interrupted"] = True
@@ -70,15 +76,13 @@ def prove(
 
 
 def _prove_one(
-    args: argparse.Namespace, model: str, plan: Any, found: Any, cache: Path, built: Built
+    args: argparse.Namespace, model: str, found: Any, cache: Path, built: Built
 ) -> neighbourhood.Proof:
-    from iree_matrix.commands import advise
-
     knobs = neighbourhood.accepted_knobs(found.release)
     start = search.parse(found.config)
     steps = max(1, args.proof_steps)
     count = len(neighbourhood.neighbours(start, knobs))
-    pick_step = _pick_step_seconds(found.ms, args.repetitions) or advise.UNKNOWN_STEP_SECONDS
+    pick_step = _pick_step_seconds(found.ms, args.repetitions) or built.tools.unknown_step
     logger.info(
         f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built "
         f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {args.rounds} rounds, "
@@ -89,7 +93,7 @@ def _prove_one(
 
     def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
         names = [centre.name, *(c.name for c in around)]
-        build(args, model, plan, names, built)
+        built.build(names)
         if built.interrupted:
             return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
         return _sit(args, model, found.function, found.release, names, built, cache)
@@ -116,7 +120,6 @@ def _sit(
 ) -> neighbourhood.Step:
     """The centre (`names[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
-    from iree_matrix.commands import advise
     from iree_matrix.core import locks, stats
     from iree_matrix.execution import progress, sitting
 
@@ -125,9 +128,7 @@ def _sit(
     timed: dict[str, neighbourhood.Timed] = {}
     per_arm: dict[str, float] = {}
     for name in names:
-        one, arm, seconds = _arm(
-            built.records, runs, (model, function, release, name), cache, args.repetitions
-        )
+        one, arm, seconds = _arm(built, runs, (model, function, release, name), cache, args.repetitions)
         if arm is not None and one.module_sha256 in arms:
             one = dataclasses.replace(one, same_as=arms[one.module_sha256].name)
         elif arm is not None:
@@ -145,7 +146,7 @@ def _sit(
     with locks.machine_lock(True, job=f"advise {model} (proof)", report=logger.info):
         rounds = sitting.sit(
             list(arms.values()), args.rounds, args.repetitions,
-            progress=advise._progress(f"{function} proof", per_arm),
+            progress=built.tools.progress(f"{function} proof", per_arm),
         )  # fmt: skip
     ms = {name: rounds.of(name) for name in rounds.names}
     done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}
@@ -155,7 +156,7 @@ def _sit(
 
 
 def _arm(
-    records: Mapping[str, Any],
+    built: Built,
     runs: Sequence[Any],
     what: tuple[str, str, str, str],
     cache: Path,
@@ -163,7 +164,6 @@ def _arm(
 ) -> tuple[neighbourhood.Timed, Optional[Any], float]:
     """A configuration's arm (None when it cannot be timed, its `error` says why) and one round's
     seconds of it; `what` is (model, function, release, configuration)."""
-    from iree_matrix.commands import advise
     from iree_matrix.core.errors import StageSkipped
     from iree_matrix.core.results import Status
     from iree_matrix.execution import abtest, sitting
@@ -181,12 +181,12 @@ def _arm(
         return neighbourhood.Timed(name, error=f"not a configuration of {release}: {exc}"), None, 0.0
     except StageSkipped as exc:  # a knob the release is not for
         return neighbourhood.Timed(name, error=str(exc)), None, 0.0
-    run = advise._run_of(runs, config.model(model), function, config.profile, release)
+    run = built.tools.run_of(runs, config.model(model), function, config.profile, release)
     if run is None:
         return neighbourhood.Timed(name, flags=flags, error="no run of it in this run's results"), None, 0.0
     if run.status is not Status.OK:
         # A run that did not happen says why in its blocking stage's words (a skipped or failed compile).
-        cause = records.get(run.blocked_by or "", run) if run.status is Status.NOT_RUN else run
+        cause = built.records.get(run.blocked_by or "", run) if run.status is Status.NOT_RUN else run
         why = search.first_line(cause.message)
         run = cause
         matches = False if run.status is Status.MISMATCH else None
@@ -203,7 +203,7 @@ def _arm(
         arm = sitting.ModuleArm(name, abtest.arm_of(run, name, [cache]))
     except abtest.NotComparable as exc:
         return dataclasses.replace(one, error=str(exc)), None, 0.0
-    return one, arm, advise._module_step_seconds(run, repetitions)
+    return one, arm, built.tools.step_seconds(run, repetitions)
 
 
 def _clock(seconds: float) -> str:
