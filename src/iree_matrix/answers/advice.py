@@ -21,10 +21,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answers import neighbourhood
 from iree_matrix.core import formats, host, stats
 from iree_matrix.iree import peers as peer_registry
 
-SCHEMA = 1
+# 2: a function may carry its pick's proof (`proof`: answers/neighbourhood.py); a schema-1 document
+# has none and reads as before.
+SCHEMA = 2
+SCHEMAS = (1, 2)  # the documents `read` takes
 FILE_PREFIX = "advice-"
 DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 # Arm kinds in a sitting.
@@ -187,6 +191,7 @@ class Advice:
     picks_tried: tuple[str, ...] = ()
     fleet: tuple[Fleet, ...] = ()
     rivals: tuple[Rival, ...] = ()
+    proof: Optional[neighbourhood.Proof] = None  # the pick's neighbourhood, timed against it
 
     @property
     def speedup_default(self) -> Optional[float]:
@@ -239,6 +244,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     found = []
     for entry in document.get("functions") or ():
         arms = [Arm.of(a) for a in entry.get("arms") or ()]
+        proof = entry.get("proof")
         advice = _advice(
             str(document.get("model") or ""),
             str(entry.get("function") or ""),
@@ -246,6 +252,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             arms,
             _sitting_text(document),
             source,
+            neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
         )
         if advice is not None:
             found.append(advice)
@@ -263,7 +270,13 @@ def _sitting_text(document: Mapping[str, Any]) -> str:
 
 
 def _advice(
-    model: str, function: str, identity: Identity, arms: Sequence[Arm], sitting: str, source: str
+    model: str,
+    function: str,
+    identity: Identity,
+    arms: Sequence[Arm],
+    sitting: str,
+    source: str,
+    proof: Optional[neighbourhood.Proof] = None,
 ) -> Optional[Advice]:
     default = next((a for a in arms if a.kind == DEFAULT), None)
     if default is None or not default.usable:
@@ -276,6 +289,11 @@ def _advice(
         if r is not None and r.paired.verdict == stats.SLOWER:
             faster.append(pick)
     chosen = min(faster, key=lambda a: a.median or float("inf")) if faster else default
+    # The proof's result, when the sitting timed it and calls it faster than default: its paired
+    # verdicts against each of its neighbours (the other picks' configurations among them) decide
+    # between picks, not two medians.
+    proven = next((a for a in faster if proof is not None and a.config == proof.result), None)
+    chosen = proven or chosen
     naive = next((a for a in arms if a.kind == NAIVE), None)
     peers = [a for a in arms if a.kind == PEER and a.usable]
     eager = next((a for a in peers if a.config == "eager"), None)
@@ -306,6 +324,7 @@ def _advice(
         rivals=tuple(
             Rival(a.release, a.config, _paired(chosen, a), a.error) for a in arms if a.kind == RIVAL
         ),
+        proof=proof,
     )
 
 
@@ -320,7 +339,7 @@ def read(path: Path) -> Optional[dict[str, Any]]:
         return None
     if (
         not isinstance(data, dict)
-        or data.get("schema") != SCHEMA
+        or data.get("schema") not in SCHEMAS
         or not isinstance(data.get("functions"), list)
     ):
         return None
@@ -435,6 +454,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         for rival in a.rivals:
             out.append(f"    other release: {rival_text(rival, a.release)}")
+        if a.proof is not None:
+            out.append(f"    proof: {neighbourhood.summary(a.proof)}")
         for f in a.fleet if fleet else ():
             out.append(f"    for a fleet of {f.cpu}: iree-compile {flags_text(f.flags)}")
             out.append(f"      {fleet_text(f)}")
@@ -496,6 +517,31 @@ def as_json(a: Advice) -> dict[str, Any]:
             }
             for r in a.rivals
         ],
+        "proof": _proof_json(a.proof),
         "sitting": a.sitting,
         "source": a.source,
+    }
+
+
+def _proof_json(proof: Optional[neighbourhood.Proof]) -> Optional[dict[str, Any]]:
+    """The proof as compat.json gives it: where it ended, why, and the last step's verdicts."""
+    if proof is None:
+        return None
+    last = proof.steps[-1] if proof.steps else None
+    verdicts = []
+    for n in last.neighbours if last is not None else ():
+        p = neighbourhood.against(last.centre, n) if last is not None else None
+        verdicts.append({
+            "config": n.config,
+            "time_over_pick": p.ratio if p is not None else None,
+            "verdict": p.verdict if p is not None else None,
+            "error": n.error,
+        })  # fmt: skip
+    return {
+        "start": proof.start,
+        "result": proof.result,
+        "certified": proof.certified,
+        "stopped": proof.stopped,
+        "steps": len(proof.steps),
+        "neighbours": verdicts,
     }

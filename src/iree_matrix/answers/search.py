@@ -96,7 +96,7 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
                 name=candidate_name(variant, label.profile),
                 status=why.status,
                 interval=_interval(record) if record.status is Status.OK else None,
-                message=_first_line(why.message),
+                message=first_line(why.message),
                 module_sha256=record.metric.module_sha256 or "",
                 record=record,
             )
@@ -110,7 +110,7 @@ def _interval(record: Record) -> Optional[stats.Interval]:
     return record.metric.cpu_interval or record.metric.latency_interval
 
 
-def _first_line(message: Optional[str]) -> str:
+def first_line(message: Optional[str]) -> str:
     """The line of a tool's message that says what went wrong (an `error:` line when there is one)."""
     lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
     chosen = next((ln for ln in lines if "error:" in ln), lines[0] if lines else "")
@@ -249,6 +249,11 @@ def neighbours(config: Config, dims: Sequence[Dimension], variants: Sequence[str
     return found
 
 
+# How much slower alone a knob may be and still be tried beside the best configuration (`polish`):
+# the LLVM passes cost 5-10 % alone on QuartzNet, one of them gave 1.8x in company.
+NEUTRAL_SPAN = 0.15
+
+
 @dataclasses.dataclass(frozen=True)
 class Prior:
     """What round 1 (each change alone against default) says about each change: its speed-up
@@ -283,6 +288,15 @@ class Prior:
         known = BUILTIN_PROFILES if known is None else known
         pairs = {name: p.pairs for name, p in known.items() if p.pairs}
         return cls(speedup, frozenset(dead), frozenset(faster), frozenset(null), pairs, frozenset(neutral))
+
+    @property
+    def near_neutral(self) -> frozenset[str]:
+        """Changes that alone did nothing much: within noise of default, or slower by at most
+        `NEUTRAL_SPAN` (neither faster, nor default's own module, nor dead). Beside a good
+        configuration such a knob can still pay: LLVM's loop vectorizer took 0.93x of default's speed
+        alone on QuartzNet ("slower") and 0.55x of the pick's time on top of data tiling and unrolling."""
+        near = {c for c, s in self.speedup.items() if s >= 1.0 - NEUTRAL_SPAN}
+        return frozenset((near | self.neutral) - self.faster - self.null - self.dead)
 
     def promise(self, incumbent: Config, candidate: Config) -> float:
         """How promising a neighbour is: the speed-up alone of what it adds (a change it removes
@@ -356,13 +370,13 @@ def rank_round(
 
 
 def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], prior: Prior) -> list[Config]:
-    """The last step's candidates: the incumbent plus one knob that was neutral alone (measured,
-    within noise against default: neither faster, nor default's own module, nor dead), in a
-    dimension the incumbent leaves off, not tried beside it yet. The rounds rank by the effect alone,
-    so these come last and their width cuts them off; beside a good configuration a neutral knob
-    can still help (vector-256 and SLP did, by hand, issue #48)."""
+    """The pair step's candidates: the incumbent plus one knob that was neutral alone
+    (`Prior.near_neutral`), in a dimension the incumbent leaves off, not tried beside it yet. The
+    rounds rank by the effect alone, so these come last and their width cuts them off; beside a good
+    configuration a neutral knob can still help (vector-256 and SLP did, by hand; the loop vectorizer
+    on QuartzNet, 1.8x)."""
     seen = set(tried)
-    neutral = prior.neutral - prior.dead
+    neutral = prior.near_neutral
     found = []
     for dim in dims:
         if incumbent.knobs & set(dim.options):
@@ -375,19 +389,40 @@ def polish(incumbent: Config, tried: Iterable[str], dims: Sequence[Dimension], p
     return found
 
 
+# Why a round's ranked candidates past those it measured were not measured in it.
+PAST_WIDTH = "past the round's width, for the next rounds"  # budget and rounds remain for them
+PAST_BUDGET = "past the budget"  # the compiles of --budget are spent
+PAST_TIME = "past the time budget"  # the next one's cost is more than the time left
+
+
 def explain_pruned(
-    picked: Sequence[Config], ranked: Sequence[Config], dead: Sequence[Config], prior: Prior
+    picked: Sequence[Config],
+    ranked: Sequence[Config],
+    dead: Sequence[Config],
+    prior: Prior,
+    why: str = PAST_WIDTH,
 ) -> str:
     """What a round left out, in words: "left out: 3 using a change that failed alone (O2,
-    avx2); 9 past this round's width (best of them: im2col+vector-256)"."""
+    avx2); 9 past the budget (next: im2col+vector-256)"."""
     parts = []
     if dead:
-        why = sorted({k for c in dead for k in (*c.knobs, VARIANT + c.variant) if k in prior.dead})
-        parts.append(f"{len(dead)} using a change that failed or was skipped alone ({', '.join(why)})")
+        cause = sorted({k for c in dead for k in (*c.knobs, VARIANT + c.variant) if k in prior.dead})
+        parts.append(f"{len(dead)} using a change that failed or was skipped alone ({', '.join(cause)})")
     rest = [c for c in ranked if c not in picked]
     if rest:
-        parts.append(f"{len(rest)} past the round's width or the budget (next: {rest[0].name})")
+        parts.append(f"{len(rest)} {why} (next: {rest[0].name})")
     return "left out: " + "; ".join(parts) if parts else "nothing left out"
+
+
+def allot(ranked: int, width: int, budget_left: int, rounds_left: int) -> int:
+    """How many of a function's `ranked` candidates a round measures: `width`, widened so that the
+    rounds left can spend the budget left (the last round takes all the budget allows), never more
+    than the budget left. A round's width paces the budget over the rounds; it never leaves a
+    candidate untimed that the budget could still pay for."""
+    if budget_left <= 0 or ranked <= 0:
+        return 0
+    pace = -(-budget_left // max(1, rounds_left))  # ceil
+    return min(ranked, budget_left, max(width, pace))
 
 
 Confirm = Callable[[Candidate, Candidate], bool]  # (incumbent, challenger) -> challenger is faster
@@ -436,6 +471,161 @@ def path(steps: Sequence[Step]) -> str:
     last = steps[-1]
     tail = f" (stopped: none of {len(last.tried)} beat it)" if last.winner is None else ""
     return " → ".join(names) + tail
+
+
+# -- the descent's loop, over a callback that measures each sitting -----------------------------
+
+Key = tuple[str, str]  # (unit, compiler)
+# One round's sitting: per function, its incumbent (first) and the candidates measured beside it.
+Sitting = Mapping[Key, Sequence[Config]]
+# A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
+# noise and in the paired confirmation) or None; None for the whole sitting when it was interrupted.
+# `phase` is "round" or "pairs".
+Measure = Callable[[str, int, Sitting], Optional[Mapping[Key, Optional[str]]]]
+PAIR_ROUNDS = 3  # pair steps after the rounds: each a sitting of every result beside its neutral knobs
+
+
+@dataclasses.dataclass
+class Walk:
+    """One function's descent under one compiler (mutable: the loop's own bookkeeping)."""
+
+    unit: str
+    compiler: str
+    variants: tuple[str, ...]
+    prior: Prior
+    incumbent: Config
+    tried: set[str]
+    steps: list[Step]
+    spent: int = 0
+    done: str = ""
+    pruned: list[str] = dataclasses.field(default_factory=list)  # each round's "left out: ..."
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    width: int  # candidates per function a round, unless the budget left needs more
+    budget: int  # candidates per function after round 1
+    rounds: int  # the last round's number (round 1 is the ablation)
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeBudget:
+    """What is left of `--max-minutes` and what a measured run costs, asked before each sitting."""
+
+    left: Callable[[], Optional[float]] = lambda: None  # seconds left; None: no limit
+    per_run: Callable[[], float] = lambda: 0.0  # seconds one measured run has cost so far
+    spent: Callable[[], str] = lambda: ""  # "30 of 40 min spent"
+
+
+def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, list[Config]]:
+    """The candidates of one sitting that fit in the time left, most promising first and shared out
+    evenly between the functions: each function's first candidate (with its incumbent, measured
+    again beside it), then each one's second, and so on, until the next one's cost is more than
+    what is left. A round is narrowed to the time left, never skipped while its first candidate fits."""
+    left, each = budget.left(), budget.per_run()
+    if left is None or each <= 0:
+        return {key: list(p) for key, p in plans.items() if p}
+    fitted: dict[Key, list[Config]] = {}
+    cost = 0.0
+    for depth in range(max((len(p) for p in plans.values()), default=0)):
+        for key, p in plans.items():
+            if depth >= len(p):
+                continue
+            more = each * (2 if depth == 0 else 1)  # a function's first candidate brings its incumbent
+            if cost + more > left:
+                return fitted
+            cost += more
+            fitted.setdefault(key, []).append(p[depth])
+    return fitted
+
+
+def settle(walk: Walk, configs: Sequence[Config], winner: Optional[str], number: int) -> None:
+    """A measured sitting's verdict for one function: its winner becomes the incumbent."""
+    walk.steps.append(Step(number, walk.incumbent.name, tuple(c.name for c in configs), winner))
+    walk.tried.update([walk.incumbent.name, *(c.name for c in configs)])
+    walk.spent += len(configs)
+    # No winner among this round's candidates: the next round tries the next most promising
+    # neighbours beside the same incumbent; it is a local optimum only when none is left.
+    if winner is not None:
+        walk.incumbent = parse(winner)
+
+
+def _round_plans(
+    walks: Mapping[Key, Walk], dims: Sequence[Dimension], limits: Limits, number: int
+) -> dict[Key, tuple[list[Config], list[Config], list[Config]]]:
+    """Each open function's (ranked, dead, allotted) candidates for round `number`; a function with
+    none left is done, saying why."""
+    plans = {}
+    for key, w in walks.items():
+        if w.done:
+            continue
+        ranked, dead = rank_round(w.incumbent, w.tried, dims, w.variants, w.prior)
+        n = allot(len(ranked), limits.width, limits.budget - w.spent, limits.rounds - number + 1)
+        if n == 0:
+            w.done = "budget spent" if w.spent >= limits.budget else "local optimum: every neighbour tried"
+            continue
+        plans[key] = (ranked, dead, ranked[:n])
+    return plans
+
+
+def descend(
+    walks: Mapping[Key, Walk],
+    dims: Sequence[Dimension],
+    limits: Limits,
+    measure: Measure,
+    first: int = 2,
+    time: Optional[TimeBudget] = None,
+    after: Callable[[int], None] = lambda number: None,
+) -> bool:
+    """The rounds from `first` to `limits.rounds`, then the pair steps; False when a sitting was
+    interrupted (the walks hold every finished round). Each round measures every open function's
+    allotted candidates (`allot`), narrowed to the time left (`fit`); a function whose candidates no
+    longer fit is done ("time budget")."""
+    time = time or TimeBudget()
+    for number in range(first, limits.rounds + 1):
+        plans = _round_plans(walks, dims, limits, number)
+        if not plans:
+            break
+        fitted = fit({key: picked for key, (_, _, picked) in plans.items()}, time)
+        for key, (ranked, dead, picked) in plans.items():
+            w, measured = walks[key], fitted.get(key, [])
+            capped = len(picked) == limits.budget - w.spent  # `allot` took all the budget allows
+            why = PAST_TIME if len(measured) < len(picked) else PAST_BUDGET if capped else PAST_WIDTH
+            w.pruned.append(f"round {number}: " + explain_pruned(measured, ranked, dead, w.prior, why))
+            if not measured:
+                w.done = f"time budget: {time.spent()}" if time.spent() else "time budget"
+        if not fitted:
+            break
+        winners = measure("round", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
+        if winners is None:
+            return False
+        for key, p in fitted.items():
+            settle(walks[key], p, winners.get(key), number)
+        after(number)  # a finished round: what an interrupted search resumes from
+    last = max((step.round for w in walks.values() for step in w.steps), default=first - 1)
+    return _pairs(walks, dims, measure, last + 1, time)
+
+
+def _pairs(
+    walks: Mapping[Key, Walk], dims: Sequence[Dimension], measure: Measure, number: int, time: TimeBudget
+) -> bool:
+    """The pair steps: each function's result beside each knob neutral alone (`polish`), an
+    interaction a knob-alone ablation hides; a pair that wins is the result, and its own pairs are
+    tried next (at most `PAIR_ROUNDS` sittings, each narrowed to the time left)."""
+    for _ in range(PAIR_ROUNDS):
+        wanted = {key: polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
+        fitted = fit({key: p for key, p in wanted.items() if p}, time)
+        if not fitted:
+            return True
+        winners = measure("pairs", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
+        if winners is None:
+            return False
+        for key, p in fitted.items():
+            settle(walks[key], p, winners.get(key), number)
+        if not any(winners.get(key) for key in fitted):
+            return True
+        number += 1
+    return True
 
 
 # -- the descent's own account, kept beside the results ------------------------------------------

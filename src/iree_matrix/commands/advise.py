@@ -18,11 +18,11 @@ import datetime
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.commands.shared_options import REPETITIONS, ROUNDS, paired_sitting
+from iree_matrix.commands.shared_options import NO_PROOF, PROOF_STEPS, REPETITIONS, ROUNDS, paired_sitting
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 
@@ -64,6 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     ROUNDS.add(parser)
     REPETITIONS.add(parser)
+    NO_PROOF.add(parser)
+    PROOF_STEPS.add(parser)
     add_matrix_options(parser, MATRIX)
     parser.set_defaults(model=None)
 
@@ -116,13 +118,14 @@ def main(args: argparse.Namespace) -> int:
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
         "(a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build "
         "takes ~90 s a call; each function's sitting states its own before it starts; fewer --rounds "
-        "is cheaper, 6 is the least with a verdict)"
+        "is cheaper, 6 is the least with a verdict)" + _proof_cost(args)
     )
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
     if summary.interrupted:
         return code or 130
     records = list(summary.records.values())
     document = _sitting(args, base_model, plan, records, cache, peer_names)
+    _prove(args, base_model, plan, document, cache, peer_names)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     prefix = "partial-" if document.get("interrupted") else ""
     out = loaded.results_dir / f"{prefix}{advice.FILE_PREFIX}{base_model}.json"
@@ -138,11 +141,32 @@ def main(args: argparse.Namespace) -> int:
     chosen = advice.Chosen(tuple(found), True, "")
     print()
     print("\n".join(advice.lines(chosen, base_model)))
+    _print_proofs(found)
     if document.get("interrupted"):
         return 130
     identity = advice.Identity.of(host.describe(), str(document.get("llvm_cpu") or ""))
     print(f"\nkept: {out} (publish it: copy it to results/answers/{identity.slug}/)")
     return 0
+
+
+def _proof_cost(args: argparse.Namespace) -> str:
+    """What the proofs add to the sitting's cost, said before anything is built."""
+    if NO_PROOF.of(args):
+        return ""
+    return (
+        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
+        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {args.proof_steps} steps "
+        "(each function's proof states its own; --no-proof skips it)"
+    )
+
+
+def _print_proofs(found: Sequence[Any]) -> None:
+    from iree_matrix.answers import advice, neighbourhood
+
+    for a in found:
+        if a.proof is not None:
+            print(f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):")
+            print("\n".join(neighbourhood.console_lines(a.proof)))
 
 
 def _model_name(ref: str) -> str:
@@ -321,7 +345,9 @@ def _sitting(
     records: Sequence[Any],
     cache: Path,
     peer_names: Sequence[str],
+    only: Optional[Collection[str]] = None,
 ) -> dict[str, Any]:
+    """The sitting of each function (of `only`, when given): its arms timed in paired rounds."""
     from iree_matrix.answers import advice, search
     from iree_matrix.core import host, locks, stats
     from iree_matrix.core.cache_layout import CacheLayout
@@ -341,6 +367,7 @@ def _sitting(
     functions = sorted(
         {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
     )
+    functions = [f for f in functions if only is None or f in only]
     started = _now()
     load_start = os.getloadavg()[0]
     document: dict[str, Any] = {
@@ -458,6 +485,77 @@ def _sitting(
     document["finished"] = _now()
     document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
     return document
+
+
+def _prove(
+    args: argparse.Namespace,
+    model: str,
+    plan: Plan,
+    document: dict[str, Any],
+    cache: Path,
+    peer_names: Sequence[str],
+) -> None:
+    """Each pick's proof (commands/advise_proof.py), kept in its function's entry. A function whose
+    proof moved its pick is sat again with the proven pick beside default, the other picks, the
+    naive build and the peers: every ratio of an answer stays one sitting's."""
+    from iree_matrix.commands import advise_proof
+    from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+    from iree_matrix.core.results import ResultsLog
+
+    if NO_PROOF.of(args) or document.get("interrupted"):
+        return
+    tools = advise_proof.Tools(
+        lambda configs: _build(args, model, plan, configs),
+        _run_of,
+        _module_step_seconds,
+        _progress,
+        UNKNOWN_STEP_SECONDS,
+    )
+    moved = advise_proof.prove(args, model, document, cache, tools)
+    if not moved or document.get("interrupted"):
+        return
+    again = dataclasses.replace(
+        plan, picks={**plan.picks, **{c: advise_proof.SOURCE for c in moved.values()}}
+    )
+    logger.info(
+        f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
+        "sitting again with it beside default, the other picks, the naive build and the peers "
+        "(as long as the first sitting of it)"
+    )
+    loaded = load_plan(args, MATRIX, adjust=lambda m: _adjusted(m, model, again))
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    _, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
+    if summary.interrupted:
+        document["interrupted"] = True
+        return
+    resat = _sitting(args, model, again, list(summary.records.values()), cache, peer_names, only=set(moved))
+    arms = {e["function"]: e["arms"] for e in resat["functions"]}
+    for entry in document["functions"]:
+        if entry["function"] in arms:
+            entry["arms"] = arms[entry["function"]]
+            entry["sat_again"] = f"with the proof's result, {resat['started']}"
+    document["finished"] = resat["finished"]
+    document["load_average"]["end"] = resat["load_average"]["end"]
+    if resat.get("interrupted"):
+        document["interrupted"] = True
+
+
+def _build(
+    args: argparse.Namespace, model: str, plan: Plan, configs: Sequence[str]
+) -> Optional[dict[str, Any]]:
+    """Compile, run and check `configs` as the sitting's picks are (stored ones are reused at once):
+    every record of that run by job, or None when it was interrupted."""
+    from iree_matrix.commands import advise_proof
+    from iree_matrix.commands.shared_options import cache_dir
+    from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+    from iree_matrix.core.results import ResultsLog
+
+    # Only these configurations: no fleet or other release is built for a proof's neighbours.
+    wanted = dataclasses.replace(plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=())
+    loaded = load_plan(args, MATRIX, adjust=lambda m: _adjusted(m, model, wanted))
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    _, summary = run_plan(loaded, RunOptions.from_args(args), cache_dir(args), results, loaded.results_dir)
+    return None if summary.interrupted else dict(summary.records)
 
 
 def _arm_list(plan: Plan) -> list[tuple[str, str, str, str, str, str]]:

@@ -87,20 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclasses.dataclass
-class _Descent:
-    """One function's descent under one compiler (mutable: the command's own bookkeeping)."""
-
-    unit: str
-    compiler: str
-    variants: tuple[str, ...]
-    prior: search.Prior
-    incumbent: search.Config
-    tried: set[str]
-    steps: list[search.Step]
-    spent: int = 0
-    done: str = ""
-    pruned: list[str] = dataclasses.field(default_factory=list)  # each round's "left out: ..."
+# One function's descent under one compiler: the descent's loop is answers/search.py's.
+_Descent = search.Walk
 
 
 def main(args: argparse.Namespace) -> int:
@@ -194,78 +182,36 @@ def main(args: argparse.Namespace) -> int:
     # What one measured run (compile, timing, paired confirmation) has cost so far: a descent round
     # measures a few candidates per function, not round 1's every knob, so its cost is estimated
     # per run rather than as long as the round before.
-    per_run = _per_run_seconds(time.monotonic() - started, summary)
-    for number in range(first, args.rounds + 1):
-        elapsed = time.monotonic() - started
-        planned = {}
-        for key, d in descents.items():
-            if d.done:
-                continue
-            ranked, dead = search.rank_round(d.incumbent, d.tried, dims, d.variants, d.prior)
-            planned[key] = (ranked, dead, ranked[: max(0, min(args.width, args.budget - d.spent))])
-        estimate = per_run * sum(len(picked) + 1 for _, _, picked in planned.values() if picked)
-        if (
-            args.max_minutes
-            and any(p for _, _, p in planned.values())
-            and elapsed + estimate > args.max_minutes * 60
-        ):
-            for d in descents.values():
-                d.done = d.done or f"time budget: {elapsed / 60:.0f} of {args.max_minutes:g} min spent"
-            logger.info(f"== flag search: no round {number}: {elapsed / 60:.1f} min spent, this round would "
-                     f"take about {estimate / 60:.1f} min (--max-minutes {args.max_minutes:g})")  # fmt: skip
-            break
-        proposals = {}
-        for key, (ranked, dead, picked) in planned.items():
-            d = descents[key]
-            if not picked:
-                d.done = "budget spent" if d.spent >= args.budget else "local optimum: every neighbour tried"
-                continue
-            d.pruned.append(f"round {number}: " + search.explain_pruned(picked, ranked, dead, d.prior))
-            proposals[key] = picked
-        if not proposals:
-            break
-        logger.info(f"== flag search, round {number}: " + "; ".join(
-            f"{unit} on {compiler}: {descents[(unit, compiler)].incumbent.name} and {len(p)} candidates "
-            f"({descents[(unit, compiler)].pruned[-1].partition(': ')[2]})"
-            for (unit, compiler), p in sorted(proposals.items())
-        ))  # fmt: skip
-        sitting = {key: [descents[key].incumbent, *p] for key, p in proposals.items()}
+    per_run = [_per_run_seconds(time.monotonic() - started, summary)]
+    codes: list[int] = [code]
+
+    def measure(
+        phase: str, number: int, sitting: search.Sitting
+    ) -> Optional[dict[search.Key, Optional[str]]]:
+        _say_round(phase, number, sitting, descents)
         round_start = time.monotonic()
-        code2, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
-        if code2 == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
-            return code2
-        code = code or code2
-        _settle(descents, sitting, summary, number, paired)
-        sittings += [(u, c, tuple(config.name for config in configs)) for (u, c), configs in sitting.items()]
-        per_run = _per_run_seconds(time.monotonic() - round_start, summary, default=per_run)
+        plan = {key: list(configs) for key, configs in sitting.items()}
+        measured_code, measured = _sitting(args, loaded.matrix, extra, plan, cache, results, round_one)
+        if measured_code == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
+            return None
+        codes.append(measured_code)
+        per_run[0] = _per_run_seconds(time.monotonic() - round_start, measured, default=per_run[0])
+        if phase == "round":
+            sittings.extend((u, c, tuple(x.name for x in configs)) for (u, c), configs in sitting.items())
+        return _winners(sitting, measured, paired)
+
+    def after(number: int) -> None:
         search.write_progress(
             args.results_dir, search.Progress(signature, number, _states(descents), tuple(sittings))
         )
-    # The knobs that were neutral alone (within noise against default) may still help the best
-    # configuration found: issue #48 found vector-256 3 % and SLP 2 % past two results by hand, both
-    # left out of every round by the width. One more sitting tries each beside each result.
-    polish = {key: search.polish(d.incumbent, d.tried, dims, d.prior) for key, d in descents.items()}
-    polish = {key: p for key, p in polish.items() if p}
-    spent = (time.monotonic() - started) / 60
-    if polish and args.max_minutes and spent > args.max_minutes:
-        logger.info(
-            f"== flag search: no polish step: {spent:.1f} min spent (--max-minutes {args.max_minutes:g})"
-        )
-        polish = {}
-    if polish:
-        number = max((s.round for d in descents.values() for s in d.steps), default=1) + 1
-        what = "; ".join(
-            f"{u} on {c}: {', '.join(x.name for x in p)}" for (u, c), p in sorted(polish.items())
-        )
-        logger.info(
-            f"== flag search, polish (round {number}): each knob neutral alone beside each best: {what}"
-        )
-        sitting = {key: [descents[key].incumbent, *p] for key, p in polish.items()}
-        code4, summary = _sitting(args, loaded.matrix, extra, sitting, cache, results, round_one)
-        if code4 == EXIT_INTERRUPTED:
-            return code4
-        code = code or code4
-        _settle(descents, sitting, summary, number, paired)
+
+    limits = search.Limits(args.width, args.budget, args.rounds)
+    finished = search.descend(
+        descents, dims, limits, measure, first, _time_budget(args, started, per_run), after
+    )
+    if not finished:
+        return EXIT_INTERRUPTED
+    code = next((c for c in codes if c), 0)
     if descents:  # default, each result and the naive build side by side: the speed-ups are one sitting's
         logger.info(
             "== flag search, last sitting: the naive build (generic CPU) and default beside each "
@@ -294,29 +240,51 @@ def main(args: argparse.Namespace) -> int:
     return code
 
 
-def _settle(
-    descents: Mapping[tuple[str, str], _Descent],
-    sitting: Mapping[tuple[str, str], Sequence[search.Config]],
-    summary: Summary,
-    number: int,
-    paired: Callable[[search.Candidate, search.Candidate], bool],
-) -> None:
-    """A measured round's verdicts: each function's winner (paired-confirmed) becomes its incumbent."""
+def _winners(
+    sitting: search.Sitting, summary: Summary, paired: Callable[[search.Candidate, search.Candidate], bool]
+) -> dict[search.Key, Optional[str]]:
+    """A measured sitting's verdicts: each function's winner (paired-confirmed), or None."""
     found = search.candidates(summary.records.values())
+    winners: dict[search.Key, Optional[str]] = {}
     for key, configs in sitting.items():
-        d = descents[key]
         measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
-        incumbent = measured.get(d.incumbent.name)
+        incumbent = measured.get(configs[0].name)
         tried = [measured[c.name] for c in configs[1:] if c.name in measured]
         winner = search.choose(incumbent, tried, paired) if incumbent else None
-        d.steps.append(search.Step(number, d.incumbent.name, tuple(c.name for c in configs[1:]),
-                                   winner.name if winner else None))  # fmt: skip
-        d.tried.update(c.name for c in configs)
-        d.spent += len(configs) - 1
-        # No winner among this round's candidates: the next round tries the next most promising
-        # neighbours beside the same incumbent; it is a local optimum only when none is left.
-        if winner is not None:
-            d.incumbent = search.parse(winner.name)
+        winners[key] = winner.name if winner else None
+    return winners
+
+
+def _say_round(
+    phase: str, number: int, sitting: search.Sitting, descents: Mapping[search.Key, search.Walk]
+) -> None:
+    """The line before a sitting: each function's incumbent and candidates, and what was left out."""
+    if phase == "pairs":
+        what = "; ".join(
+            f"{u} on {c}: {', '.join(x.name for x in configs[1:])}"
+            for (u, c), configs in sorted(sitting.items())
+        )
+        logger.info(
+            f"== flag search, pairs (round {number}): each knob neutral alone beside each best: {what}"
+        )
+        return
+    logger.info(f"== flag search, round {number}: " + "; ".join(
+        f"{unit} on {compiler}: {configs[0].name} and {len(configs) - 1} candidates "
+        f"({descents[(unit, compiler)].pruned[-1].partition(': ')[2]})"
+        for (unit, compiler), configs in sorted(sitting.items())
+    ))  # fmt: skip
+
+
+def _time_budget(args: argparse.Namespace, started: float, per_run: Sequence[float]) -> search.TimeBudget:
+    """--max-minutes as the descent asks it: the seconds left, and what a measured run costs so far."""
+    if not args.max_minutes:
+        return search.TimeBudget(per_run=lambda: per_run[0])
+    limit = args.max_minutes * 60
+
+    def spent() -> str:
+        return f"{(time.monotonic() - started) / 60:.0f} of {args.max_minutes:g} min spent"
+
+    return search.TimeBudget(lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent)
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
@@ -377,7 +345,7 @@ def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> 
     return seconds / measured if measured else default
 
 
-def _states(descents: Mapping[tuple[str, str], _Descent]) -> tuple[dict[str, object], ...]:
+def _states(descents: Mapping[tuple[str, str], search.Walk]) -> tuple[dict[str, object], ...]:
     """Each descent's state, as `search.Progress` keeps it (its prior is round 1's, made again)."""
     return tuple(
         {"unit": d.unit, "compiler": d.compiler, "incumbent": d.incumbent.name, "tried": sorted(d.tried),
@@ -387,7 +355,7 @@ def _states(descents: Mapping[tuple[str, str], _Descent]) -> tuple[dict[str, obj
     )  # fmt: skip
 
 
-def _restore(descents: Mapping[tuple[str, str], _Descent], progress: search.Progress) -> None:
+def _restore(descents: Mapping[tuple[str, str], search.Walk], progress: search.Progress) -> None:
     """The interrupted search's descents over the ones round 1 started afresh."""
     for state in progress.descents:
         d = descents.get((str(state["unit"]), str(state["compiler"])))
@@ -425,7 +393,7 @@ def _start(
     wanted: Sequence[str],
     known: Optional[Mapping[str, Profile]] = None,
     confirm: Optional[search.Confirm] = None,
-) -> dict[tuple[str, str], _Descent]:
+) -> dict[tuple[str, str], search.Walk]:
     """Each function's descent after round 1: its fastest change beyond noise against default that
     `confirm` (the paired test) calls faster is the first incumbent, round 1's single changes are
     the prior."""
@@ -443,7 +411,7 @@ def _start(
         variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
         winner = top.candidate.name if top.candidate.name != search.BASELINE else None
         first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
-        descents[(unit, compiler)] = _Descent(
+        descents[(unit, compiler)] = search.Walk(
             unit,
             compiler,
             variants,

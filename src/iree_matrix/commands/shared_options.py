@@ -110,6 +110,39 @@ REPETITIONS: Option[int] = Option(
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class Switch:
+    """An on/off option (no value), declared once like an `Option`."""
+
+    flag: str  # "--no-proof"
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+    def add(self, parser: argparse.ArgumentParser, *, help: Optional[str] = None) -> None:
+        parser.add_argument(self.flag, action="store_true", help=help or self.help)
+
+    def of(self, args: argparse.Namespace) -> bool:
+        return bool(getattr(args, self.dest, False))
+
+
+NO_PROOF = Switch(
+    "--no-proof",
+    "skip the pick's proof (its neighbourhood: every one-knob change timed against it; it costs "
+    "about as many sittings of the pick as it has neighbours): a quick sitting, an answer unproved",
+)
+PROOF_STEPS: Option[int] = Option(
+    "--proof-steps",
+    "at most this many steps of the proof's local search (each a sitting of the centre and its "
+    "neighbours; default: %(default)s)",
+    int,
+    default=3,
+    metavar="N",
+)
+
+
 def paired_sitting(args: argparse.Namespace) -> None:
     """Check `--rounds` and `--repetitions` of a paired sitting (advise, compare, calibrate): fewer
     rounds than `stats.MIN_PAIRED_ROUNDS` can give no verdict."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answers import advice
+from iree_matrix.answers import advice, neighbourhood
 from iree_matrix.core import formats
 
 FILENAME = "ANSWERS.md"
@@ -105,7 +105,21 @@ def render(found: Sequence[advice.Advice]) -> list[str]:
         for f in a.fleet:
             out.append(f"- for a fleet of `{f.cpu}`: `{advice.flags_text(f.flags)}` — {advice.fleet_text(f)}")
         out.append("")
+        out += _proof(a)
     return out
+
+
+def _proof(a: advice.Advice) -> list[str]:
+    """The pick's neighbourhood under its answer: every one-knob change timed against it in paired
+    rounds of one sitting (the last step of its local search), and the steps that moved it."""
+    if a.proof is None:
+        return []
+    out = [f"Neighbourhood: {neighbourhood.summary(a.proof)}.", ""]
+    moves = neighbourhood.path_lines(a.proof)
+    if moves:
+        out += [*(f"- {line}" for line in moves), ""]
+    table = neighbourhood.table(a.proof)
+    return out + ([*table, ""] if table else [])
 
 
 def write(root: Path) -> Optional[Path]:

@@ -1,0 +1,362 @@
+"""The proof that goes with a pick (`advise`): its neighbourhood, every configuration one knob away
+(a knob the release accepts added, one of the pick's knobs dropped, a knob swapped for another of
+its group), each timed against the pick in paired, interleaved rounds of one sitting and judged by
+the calibrated paired verdict (`stats.paired`: the sign-flip test, p < 0.05, at least 3 % from 1).
+
+A neighbour faster beyond noise becomes the pick, and its own neighbourhood is timed: a local search
+that ends at a certified local optimum (a sitting in which no neighbour beat the centre) or at its
+step bound, which it says (the last winner is then faster than what it replaced, but its own
+neighbourhood was not timed). A knob-alone ablation cannot see a knob that pays only beside others
+(LLVM's loop vectorizer: 0.93x alone on QuartzNet, 1.8x on top of data tiling and unrolling); the
+pick's neighbourhood is where such a knob shows.
+
+Pure: which neighbours, the local search as a loop over a `Sit` callback (advise builds each step's
+modules and times them), the document's form of a proof, and its words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Optional
+
+from iree_matrix.answers import search
+from iree_matrix.core import stats
+from iree_matrix.core.errors import StageSkipped
+from iree_matrix.iree import compiler_options
+from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile, compile_flags
+
+# Steps of the local search: each one a sitting of the centre and its ~15-20 neighbours. Past the
+# bound the search stops and says so; every step after the first needs a pick that the flag search
+# left several knobs short of a local optimum.
+MAX_STEPS = 3
+ARCH = "x86_64"  # advise's target (matrix/advise.toml)
+
+
+def accepted_knobs(
+    release: str, knobs: Sequence[str] = SEARCH_KNOBS, known: Optional[Mapping[str, Profile]] = None
+) -> tuple[str, ...]:
+    """The knobs `release` accepts: the profile is for it, and its compiler lists every `--iree-*`
+    flag of it (`iree/compiler_options.json`; a release the table does not hold is not filtered,
+    and its compile stage skips a knob it lacks, saying so)."""
+    known = BUILTIN_PROFILES if known is None else known
+    found = []
+    for knob in knobs:
+        profile = known.get(knob)
+        if profile is None:
+            continue
+        try:
+            flags = compile_flags(release, ARCH, profile)
+        except StageSkipped:
+            continue
+        if not compiler_options.unknown(release, flags):
+            found.append(knob)
+    return tuple(found)
+
+
+def neighbours(
+    centre: search.Config, knobs: Sequence[str], known: Optional[Mapping[str, Profile]] = None
+) -> list[search.Config]:
+    """Every configuration one knob away from `centre` (its export variant kept): each knob of
+    `knobs` added, each of its knobs dropped, each swapped for another of its group (the flag
+    search's dimensions: opt levels, target CPUs, data tiling off / on / with microkernels)."""
+    dims = search.space(knobs, known)
+    # The export variant stays the pick's: another export is another model file, not a knob.
+    found = [c for c in search.neighbours(centre, dims, ()) if c.variant == centre.variant]
+    in_dims = {o for d in dims for o in d.options}
+    # A knob of the pick outside `knobs` (the release does not list it) can still be dropped.
+    found += [search.Config(centre.variant, centre.knobs - {k}) for k in sorted(centre.knobs - in_dims)]
+    return [c for c in dict.fromkeys(found) if c != centre]
+
+
+def change(centre: search.Config, neighbour: search.Config) -> str:
+    """ "+ loop-vectorization", "− slp-vectorization", "data-tiling → dt-ukernels"."""
+    added = sorted(neighbour.knobs - centre.knobs)
+    dropped = sorted(centre.knobs - neighbour.knobs)
+    if added and dropped:
+        return f"{COMBINE.join(dropped)} → {COMBINE.join(added)}"
+    if added:
+        return f"+ {COMBINE.join(added)}"
+    if dropped:
+        return f"− {COMBINE.join(dropped)}"
+    return "(the same)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Timed:
+    """One arm of a step's sitting: a configuration and its CPU ms per call, round by round, or why
+    it has none (its compile was skipped or failed, its outputs did not match torch)."""
+
+    config: str
+    ms: tuple[float, ...] = ()
+    flags: tuple[str, ...] = ()
+    module_sha256: str = ""
+    matches: Optional[bool] = None
+    error: str = ""
+    same_as: str = ""  # a byte-identical module timed under another name
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.ms) and not self.error and self.matches is not False
+
+    @property
+    def median(self) -> Optional[float]:
+        return statistics.median(self.ms) if self.ms else None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Timed:
+        return cls(
+            config=str(data.get("config") or ""),
+            ms=tuple(float(x) for x in data.get("ms") or ()),
+            flags=tuple(str(f) for f in data.get("flags") or ()),
+            module_sha256=str(data.get("module_sha256") or ""),
+            matches=data.get("matches"),
+            error=str(data.get("error") or ""),
+            same_as=str(data.get("same_as") or ""),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def against(centre: Timed, other: Timed) -> Optional[stats.Paired]:
+    """`other`'s time over the centre's over the rounds both have (> 1: slower), or None when either
+    has no usable times."""
+    if centre.module_sha256 and centre.module_sha256 == other.module_sha256:
+        return stats.same_module()
+    if not centre.usable or not other.usable:
+        return None
+    n = min(len(centre.ms), len(other.ms))
+    try:
+        return stats.paired(centre.ms[:n], other.ms[:n])
+    except ValueError:
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One sitting of the local search: the centre and each neighbour, timed in the same rounds."""
+
+    centre: Timed
+    neighbours: tuple[Timed, ...]
+    interrupted: bool = False  # Ctrl-C: the whole rounds so far, no verdict taken from them
+
+    @property
+    def winner(self) -> Optional[Timed]:
+        """The neighbour the paired verdict calls faster than the centre, the fastest of several
+        (by the median of its rounds' ratios); None: the centre is a local optimum."""
+        if self.interrupted or not self.centre.usable:
+            return None
+        faster = []
+        for n in self.neighbours:
+            verdict = against(self.centre, n)
+            if verdict is not None and verdict.verdict == stats.FASTER:
+                faster.append((verdict.ratio, n.config, n))
+        return min(faster)[2] if faster else None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Step:
+        return cls(
+            Timed.of(data.get("centre") or {}),
+            tuple(Timed.of(n) for n in data.get("neighbours") or ()),
+            bool(data.get("interrupted")),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "centre": self.centre.as_dict(),
+            "neighbours": [n.as_dict() for n in self.neighbours],
+        }
+        if self.interrupted:
+            out["interrupted"] = True
+        return out
+
+
+LOCAL_OPTIMUM = "local optimum"
+
+
+@dataclasses.dataclass(frozen=True)
+class Proof:
+    """A pick's local search: where it started, each step's sitting, and the step bound."""
+
+    start: str
+    steps: tuple[Step, ...]
+    max_steps: int = MAX_STEPS
+
+    @property
+    def result(self) -> str:
+        """The configuration the search ends at: the last step's winner (the bound stopped it), else
+        its centre."""
+        if not self.steps:
+            return self.start
+        last = self.steps[-1]
+        winner = last.winner
+        return winner.config if winner is not None else last.centre.config
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.steps) and self.steps[-1].interrupted
+
+    @property
+    def certified(self) -> bool:
+        """The result's whole neighbourhood was timed against it and none was faster beyond noise."""
+        return bool(self.steps) and not self.interrupted and self.steps[-1].winner is None
+
+    @property
+    def stopped(self) -> str:
+        if not self.steps:
+            return "not timed"
+        if self.interrupted:
+            return "interrupted: no verdict from the last step"
+        if self.certified:
+            return LOCAL_OPTIMUM
+        return (
+            f"the step bound ({self.max_steps} steps) stopped it: `{self.result}` beat `"
+            f"{self.steps[-1].centre.config}` but its own neighbourhood was not timed"
+        )
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Proof:
+        return cls(
+            str(data.get("start") or ""),
+            tuple(Step.of(s) for s in data.get("steps") or ()),
+            int(data.get("max_steps") or MAX_STEPS),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "result": self.result,
+            "stopped": self.stopped,
+            "max_steps": self.max_steps,
+            "steps": [s.as_dict() for s in self.steps],
+        }
+
+
+# (centre, its neighbours) -> the step's sitting: every arm built, checked and timed in one sitting.
+Sit = Callable[[search.Config, Sequence[search.Config]], Step]
+
+
+def local_search(
+    start: search.Config,
+    neighbours_of: Callable[[search.Config], Sequence[search.Config]],
+    sit: Sit,
+    max_steps: int = MAX_STEPS,
+) -> Proof:
+    """From `start`, time the centre's neighbourhood; while a neighbour is faster beyond noise, move
+    to it and time its own (the centre it left is one of them, timed again: each verdict is that
+    sitting's), at most `max_steps` sittings. Stops on an interrupted step."""
+    steps: list[Step] = []
+    centre = start
+    for _ in range(max(1, max_steps)):
+        step = sit(centre, neighbours_of(centre))
+        steps.append(step)
+        winner = step.winner
+        if step.interrupted or winner is None:
+            break
+        centre = search.parse(winner.config)
+    return Proof(start.name, tuple(steps), max(1, max_steps))
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _verdict_text(p: Optional[stats.Paired], n: Timed) -> str:
+    if n.error:
+        return f"not timed: {n.error}"
+    if n.matches is False:
+        return "outputs do not match torch's"
+    if p is None:
+        return "not timed"
+    if p.verdict == stats.SAME_MODULE:
+        return "the same module (byte-identical: not timed)"
+    if p.verdict == stats.FASTER:
+        return f"FASTER (p = {p.p_value:.2g})"
+    if p.verdict == stats.SLOWER:
+        return f"slower (p = {p.p_value:.2g})"
+    return p.verdict
+
+
+def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
+    """(change, configuration, time over the centre's, rounds' range, verdict) per neighbour,
+    fastest first, those without a time last."""
+    centre = search.parse(step.centre.config)
+    out = []
+    for n in step.neighbours:
+        p = against(step.centre, n)
+        timed = p is not None and p.verdict != stats.SAME_MODULE
+        ratio = f"{p.ratio:.2f}×" if timed and p is not None else "–"
+        span = f"{p.low:.3g}–{p.high:.3g}" if timed and p is not None else "–"
+        key = p.ratio if timed and p is not None else float("inf")
+        out.append(
+            (key, (change(centre, search.parse(n.config)), n.config, ratio, span, _verdict_text(p, n)))
+        )
+    return [row for _, row in sorted(out, key=lambda r: r[0])]
+
+
+def summary(proof: Proof) -> str:
+    """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)"."""
+    if not proof.steps:
+        return "no neighbourhood timed"
+    last = proof.steps[-1]
+    timed = sum(1 for n in last.neighbours if against(last.centre, n) is not None)
+    untimed = len(last.neighbours) - timed
+    missing = f"; {untimed} could not be timed (see the table)" if untimed else ""
+    steps = f"{len(proof.steps)} step{'s' if len(proof.steps) != 1 else ''}"
+    moved = f"; from `{proof.start}`" if proof.result != proof.start else ""
+    if proof.certified:
+        return (
+            f"`{proof.result}` is a local optimum: none of its {timed} one-knob changes was faster "
+            f"beyond noise in paired rounds against it ({steps}{moved}{missing})"
+        )
+    return f"`{proof.result}`: {proof.stopped} ({steps}{moved})"
+
+
+def path_lines(proof: Proof) -> list[str]:
+    """Each step that moved the pick: "step 1: `+ loop-vectorization` was faster (0.55×, rounds
+    0.53–0.58): `data-tiling+…` became the pick"."""
+    out = []
+    for i, step in enumerate(proof.steps, 1):
+        winner = step.winner
+        if winner is None:
+            continue
+        p = against(step.centre, winner)
+        what = change(search.parse(step.centre.config), search.parse(winner.config))
+        figures = f" ({p.ratio:.2f}× its time, rounds {p.low:.3g}–{p.high:.3g})" if p is not None else ""
+        out.append(
+            f"step {i}: `{what}` on `{step.centre.config}` was faster{figures}: "
+            f"`{winner.config}` became the pick"
+        )
+    return out
+
+
+def table(proof: Proof) -> list[str]:
+    """The last step's neighbourhood as Markdown: the certificate of a local optimum."""
+    if not proof.steps:
+        return []
+    last = proof.steps[-1]
+    lines = [
+        f"| change to `{last.centre.config}` | configuration | time over its | rounds | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for change_text, config, ratio, span, verdict in rows(last):
+        lines.append(f"| {change_text} | `{config}` | {ratio} | {span} | {verdict} |")
+    return lines
+
+
+def console_lines(proof: Proof, indent: str = "    ") -> list[str]:
+    """What `advise` prints under a function's answer: the summary, the moves and the table's rows."""
+    out = [f"{indent}proof: {summary(proof)}"]
+    out += [f"{indent}  {line}" for line in path_lines(proof)]
+    if proof.steps:
+        for change_text, _, ratio, span, verdict in rows(proof.steps[-1]):
+            figures = f"{ratio} (rounds {span})" if span != "–" else ""
+            out.append(f"{indent}  {change_text:<40} {figures:<24} {verdict}".rstrip())
+    return out
+
+
+def estimate_seconds(step_seconds: float, count: int, rounds: int) -> float:
+    """One step's sitting: the centre and `count` neighbours, each at about the centre's step (a
+    round's seconds of one arm), for `rounds` rounds."""
+    return step_seconds * (count + 1) * rounds

@@ -1,0 +1,212 @@
+"""`advise`'s proof of each pick: the pick's neighbourhood (answers/neighbourhood.py says which
+configurations and runs the local search) built like the sitting's own arms, compiled, run and
+checked against torch by advise's matrix and stored under the same keys, then timed against the
+pick on one thread in paired, interleaved rounds, under the machine's quiet lock."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answers import neighbourhood, search
+from iree_matrix.core import console
+
+logger = console.logger(__name__)
+
+SOURCE = "the proof's local search"  # where a pick the proof moved to comes from
+
+
+@dataclasses.dataclass(frozen=True)
+class Tools:
+    """What the proof takes from advise (which owns its matrix and its sitting's arms): building
+    configurations, a function's run of one, an arm's seconds a round, the sitting's progress line."""
+
+    # configurations -> every record of the run that built them, by job (None: interrupted)
+    build: Callable[[Sequence[str]], Optional[Mapping[str, Any]]]
+    run_of: Callable[
+        [Sequence[Any], str, str, str, str], Optional[Any]
+    ]  # runs, model, function, profile, release
+    step_seconds: Callable[[Any, int], float]  # a run, repetitions -> one round's seconds of its arm
+    progress: Callable[[str, Mapping[str, float]], Callable[[int, int, str], None]]
+    unknown_step: float  # an arm's seconds a round when nothing says
+
+
+@dataclasses.dataclass
+class Built:
+    """The records of every configuration built so far (the newest per job), and whether a build
+    was interrupted."""
+
+    tools: Tools
+    records: dict[str, Any] = dataclasses.field(default_factory=dict)
+    interrupted: bool = False
+
+    def build(self, configs: Sequence[str]) -> None:
+        records = self.tools.build(configs)
+        if records is None:
+            self.interrupted = True
+        else:
+            self.records.update(records)
+
+
+def prove(
+    args: argparse.Namespace, model: str, document: dict[str, Any], cache: Path, tools: Tools
+) -> dict[str, str]:
+    """Each function's proof, kept in its entry of `document` (`proof`); the functions whose proof
+    moved the pick, with the configuration it moved to."""
+    from iree_matrix.answers import advice
+
+    built = Built(tools)
+    moved: dict[str, str] = {}
+    answers = {a.function: a for a in advice.derive(document)}
+    for entry in document["functions"]:
+        found = answers.get(str(entry.get("function") or ""))
+        if found is None or built.interrupted:
+            continue
+        proof = _prove_one(args, model, found, cache, built)
+        entry["proof"] = proof.as_dict()
+        if proof.interrupted or built.interrupted:
+            document["interrupted"] = True
+            break
+        if proof.result != found.config:
+            moved[found.function] = proof.result
+    return moved
+
+
+def _prove_one(
+    args: argparse.Namespace, model: str, found: Any, cache: Path, built: Built
+) -> neighbourhood.Proof:
+    knobs = neighbourhood.accepted_knobs(found.release)
+    start = search.parse(found.config)
+    steps = max(1, args.proof_steps)
+    count = len(neighbourhood.neighbours(start, knobs))
+    pick_step = _pick_step_seconds(found.ms, args.repetitions) or built.tools.unknown_step
+    logger.info(
+        f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built "
+        f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {args.rounds} rounds, "
+        f"about {_clock(neighbourhood.estimate_seconds(pick_step, count, args.rounds))} at the pick's "
+        f"step; each step that finds a faster neighbour costs as much again (at most {steps} steps), "
+        "and a moved pick is sat again with default, the naive build and the peers; --no-proof skips it"
+    )
+
+    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
+        names = [centre.name, *(c.name for c in around)]
+        built.build(names)
+        if built.interrupted:
+            return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
+        return _sit(args, model, found.function, found.release, names, built, cache)
+
+    return neighbourhood.local_search(start, lambda c: neighbourhood.neighbours(c, knobs), sit, steps)
+
+
+def _pick_step_seconds(ms: Optional[float], repetitions: int) -> Optional[float]:
+    """One round's seconds of the pick's arm, from its time in the sitting (a neighbour is taken to
+    cost about as much: most are a few per cent from it, and each states its own before it is sat)."""
+    from iree_matrix.stages.benchmark_tool import pass_seconds
+
+    return pass_seconds(ms / 1000.0, repetitions) if ms else None
+
+
+def _sit(
+    args: argparse.Namespace,
+    model: str,
+    function: str,
+    release: str,
+    names: Sequence[str],
+    built: Built,
+    cache: Path,
+) -> neighbourhood.Step:
+    """The centre (`names[0]`) and its neighbours timed in one sitting; a byte-identical module is
+    the same program, timed once."""
+    from iree_matrix.core import locks, stats
+    from iree_matrix.execution import progress, sitting
+
+    runs = [r for r in built.records.values() if r.stage == "run" and not r.label.device]
+    arms: dict[str, Any] = {}  # module digest -> the arm timing it
+    timed: dict[str, neighbourhood.Timed] = {}
+    per_arm: dict[str, float] = {}
+    for name in names:
+        one, arm, seconds = _arm(built, runs, (model, function, release, name), cache, args.repetitions)
+        if arm is not None and one.module_sha256 in arms:
+            one = dataclasses.replace(one, same_as=arms[one.module_sha256].name)
+        elif arm is not None:
+            arms[one.module_sha256 or name] = arm
+            per_arm[name] = seconds
+        timed[name] = one
+    logger.info(
+        progress.cost(
+            f"proof sitting: {function}, `{names[0]}` and its neighbours",
+            f"{len(arms)} arms × {args.rounds} rounds on one thread",
+            sum(per_arm.values()) * args.rounds,
+            f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
+        )
+    )
+    with locks.machine_lock(True, job=f"advise {model} (proof)", report=logger.info):
+        rounds = sitting.sit(
+            list(arms.values()), args.rounds, args.repetitions,
+            progress=built.tools.progress(f"{function} proof", per_arm),
+        )  # fmt: skip
+    ms = {name: rounds.of(name) for name in rounds.names}
+    done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}
+    return neighbourhood.Step(
+        done[names[0]], tuple(done[n] for n in names[1:]), interrupted=rounds.interrupted
+    )
+
+
+def _arm(
+    built: Built,
+    runs: Sequence[Any],
+    what: tuple[str, str, str, str],
+    cache: Path,
+    repetitions: int,
+) -> tuple[neighbourhood.Timed, Optional[Any], float]:
+    """A configuration's arm (None when it cannot be timed, its `error` says why) and one round's
+    seconds of it; `what` is (model, function, release, configuration)."""
+    from iree_matrix.core.errors import StageSkipped
+    from iree_matrix.core.results import Status
+    from iree_matrix.execution import abtest, sitting
+    from iree_matrix.iree import flags as iree_flags
+
+    model, function, release, name = what
+    config = search.parse(name)
+    known: Mapping[str, iree_flags.Profile] = iree_flags.BUILTIN_PROFILES
+    try:
+        profile = (
+            known[config.profile] if config.profile in known else iree_flags.combine(config.profile, known)
+        )
+        flags = tuple(iree_flags.compile_flags(release, neighbourhood.ARCH, profile))
+    except (KeyError, ValueError) as exc:
+        return neighbourhood.Timed(name, error=f"not a configuration of {release}: {exc}"), None, 0.0
+    except StageSkipped as exc:  # a knob the release is not for
+        return neighbourhood.Timed(name, error=str(exc)), None, 0.0
+    run = built.tools.run_of(runs, config.model(model), function, config.profile, release)
+    if run is None:
+        return neighbourhood.Timed(name, flags=flags, error="no run of it in this run's results"), None, 0.0
+    if run.status is not Status.OK:
+        # A run that did not happen says why in its blocking stage's words (a skipped or failed compile).
+        cause = built.records.get(run.blocked_by or "", run) if run.status is Status.NOT_RUN else run
+        why = search.first_line(cause.message)
+        run = cause
+        matches = False if run.status is Status.MISMATCH else None
+        return (
+            neighbourhood.Timed(name, flags=flags, matches=matches, error=f"{run.status.value}: {why}"),
+            None,
+            0.0,
+        )
+    sha = run.metric.module_sha256 or ""
+    one = neighbourhood.Timed(name, flags=flags, module_sha256=sha, matches=run.metric.matches)
+    if one.matches is False:
+        return one, None, 0.0
+    try:
+        arm = sitting.ModuleArm(name, abtest.arm_of(run, name, [cache]))
+    except abtest.NotComparable as exc:
+        return dataclasses.replace(one, error=str(exc)), None, 0.0
+    return one, arm, built.tools.step_seconds(run, repetitions)
+
+
+def _clock(seconds: float) -> str:
+    from iree_matrix.execution import progress
+
+    return progress.clock(seconds)

@@ -1,0 +1,247 @@
+"""A pick's proof (answers/neighbourhood.py): which configurations are one knob away, the local
+search over a fake sitting (no compiler, no timing), the document's form of a proof (old documents
+still read), and its words in ANSWERS.md and on advise's console."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from iree_matrix.answers import advice, neighbourhood, search
+from iree_matrix.core import stats
+
+QUARTZ_PICK = "data-tiling+loop-unrolling+slp-vectorization"
+# Round-to-round drift of the machine, the same for every arm of a round (what pairing cancels), and
+# each arm's own few per cent.
+DRIFT = (1.00, 1.04, 0.97, 1.02, 0.99, 1.05, 0.98, 1.01)
+JITTER = (1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99)
+
+
+def _landscape(config: search.Config) -> float:
+    """QuartzNet as measured by hand: data tiling and unrolling pay, SLP a little on top, and the
+    loop vectorizer, neutral alone, takes 0.55x the time beside data tiling and unrolling."""
+    knobs = config.knobs
+    ms = 84.0
+    ms *= 0.46 if "data-tiling" in knobs else 1.0
+    ms *= 0.8 if "loop-unrolling" in knobs else 1.0
+    ms *= 0.95 if "slp-vectorization" in knobs else 1.0
+    if "loop-vectorization" in knobs:
+        ms *= 0.55 if {"data-tiling", "loop-unrolling"} <= knobs else 1.0
+    ms *= 1.15 if "transposes" in knobs else 1.0
+    ms *= 9.0 if "avx2" in knobs else 1.0
+    return ms
+
+
+def _sitter(landscape, log: list[tuple[str, int]]) -> neighbourhood.Sit:
+    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
+        log.append((centre.name, len(around)))
+
+        def timed(config: search.Config, arm: int) -> neighbourhood.Timed:
+            ms = tuple(
+                landscape(config) * DRIFT[r] * JITTER[(r + arm) % len(JITTER)] for r in range(len(DRIFT))
+            )
+            return neighbourhood.Timed(config.name, ms, module_sha256=config.name, matches=True)
+
+        return neighbourhood.Step(timed(centre, 0), tuple(timed(c, i + 1) for i, c in enumerate(around)))
+
+    return sit
+
+
+KNOBS = ("data-tiling", "dt-ukernels", "loop-unrolling", "slp-vectorization", "loop-vectorization",
+         "transposes", "avx2")  # fmt: skip
+
+
+def test_the_neighbourhood_is_every_one_knob_change():
+    pick = search.Config("decomposed", frozenset({"data-tiling", "loop-unrolling", "stripped"}))
+    found = {neighbourhood.change(pick, c): c for c in neighbourhood.neighbours(pick, KNOBS)}
+    assert set(found) == {
+        "+ slp-vectorization", "+ loop-vectorization", "+ transposes", "+ avx2",  # each knob added
+        "− data-tiling", "− loop-unrolling",  # each dropped
+        "− stripped",  # a knob the release does not list can still be dropped
+        "data-tiling → dt-ukernels",  # a swap within its group
+    }  # fmt: skip
+    assert all(c.variant == "decomposed" for c in found.values())  # the export is the pick's
+
+
+def test_the_knobs_a_release_accepts_are_its_compilers():
+    assert "im2col" in neighbourhood.accepted_knobs("3.13.0")
+    assert "im2col" not in neighbourhood.accepted_knobs("3.9.0")  # 3.9.0's iree-compile lacks it
+
+
+def test_a_neutral_alone_knob_that_wins_beside_the_pick_becomes_it_and_is_proved_in_turn():
+    """QuartzNet (issue: 1.8x missed): the loop vectorizer, neutral alone, on top of the pick."""
+    log: list[tuple[str, int]] = []
+    start = search.parse(QUARTZ_PICK)
+    proof = neighbourhood.local_search(
+        start, lambda c: neighbourhood.neighbours(c, KNOBS), _sitter(_landscape, log)
+    )
+    assert proof.result == "data-tiling+loop-unrolling+loop-vectorization+slp-vectorization"
+    assert proof.certified and proof.stopped == neighbourhood.LOCAL_OPTIMUM
+    assert [centre for centre, _ in log] == [QUARTZ_PICK, proof.result]
+    first = proof.steps[0]
+    assert first.winner is not None and first.winner.config == proof.result
+    verdict = neighbourhood.against(first.centre, first.winner)
+    assert verdict is not None and verdict.verdict == stats.FASTER and verdict.ratio < 0.6
+    # The pick it left is among the new centre's neighbours, timed again in that sitting: slower.
+    back = next(n for n in proof.steps[1].neighbours if n.config == QUARTZ_PICK)
+    assert neighbourhood.against(proof.steps[1].centre, back).verdict == stats.SLOWER
+    assert "1 step" not in neighbourhood.summary(proof) and "local optimum" in neighbourhood.summary(proof)
+
+
+def test_the_step_bound_stops_the_search_and_says_so():
+    def ladder(config: search.Config) -> float:  # every knob added helps: a long way up
+        return 100.0 * 0.8 ** len(config.knobs - {"avx2", "transposes"})
+
+    log: list[tuple[str, int]] = []
+    proof = neighbourhood.local_search(
+        search.Config(), lambda c: neighbourhood.neighbours(c, KNOBS), _sitter(ladder, log), max_steps=2
+    )
+    assert len(log) == 2 and not proof.certified
+    assert "step bound (2 steps)" in proof.stopped and "not timed" in proof.stopped
+
+
+def test_noise_alone_moves_nothing_and_a_pick_that_is_a_local_optimum_is_certified():
+    flat = lambda config: 30.0  # noqa: E731 - every neighbour within the arms' own few per cent
+    proof = neighbourhood.local_search(
+        search.parse(QUARTZ_PICK), lambda c: neighbourhood.neighbours(c, KNOBS), _sitter(flat, [])
+    )
+    assert proof.certified and proof.result == QUARTZ_PICK and len(proof.steps) == 1
+
+
+def test_an_interrupted_step_is_no_verdict():
+    def sit(centre, around):
+        return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
+
+    proof = neighbourhood.local_search(search.Config(), lambda c: [], sit)
+    assert proof.interrupted and not proof.certified and "interrupted" in proof.stopped
+
+
+def _document(schema: int, proof: neighbourhood.Proof | None = None, pick_ms: float = 28.0) -> dict:
+    def arm(name, kind, ms, **extra):
+        rounds = [ms * d for d in DRIFT]
+        return {"name": name, "kind": kind, "config": name, "release": "3.9.0", "ms": rounds,
+                "matches": True, "module_sha256": name, "flags": ["--f"], **extra}  # fmt: skip
+
+    arms = [
+        arm("default", advice.DEFAULT, 84.0),
+        arm("generic", advice.NAIVE, 600.0),
+        arm(QUARTZ_PICK, advice.PICK, 28.0),
+    ]
+    if proof is not None and proof.result != QUARTZ_PICK:
+        arms.append(arm(proof.result, advice.PICK, pick_ms, source="the proof's local search"))
+    entry: dict = {"function": "main", "arms": arms}
+    if proof is not None:
+        entry["proof"] = proof.as_dict()
+    return {
+        "schema": schema, "model": "quartznet5x5", "llvm_cpu": "rocketlake", "rounds": 8,
+        "started": "2026-11-26T10:00:00+00:00", "load_average": {"start": 1.0, "end": 1.2},
+        "host": {"vendor": "GenuineIntel", "family": "6", "model": "167", "stepping": "1",
+                 "cpu_flags_sha256": "fc" * 32, "cores": 2, "machine": "x86_64", "cpu": "Intel"},
+        "functions": [entry],
+    }  # fmt: skip
+
+
+def _proof() -> neighbourhood.Proof:
+    return neighbourhood.local_search(
+        search.parse(QUARTZ_PICK), lambda c: neighbourhood.neighbours(c, KNOBS), _sitter(_landscape, [])
+    )
+
+
+def test_the_proof_travels_in_the_sitting_document_and_an_old_document_still_reads(tmp_path: Path):
+    proof = _proof()
+    back = neighbourhood.Proof.of(json.loads(json.dumps(proof.as_dict())))
+    assert back == proof
+    folder = tmp_path / "genuineintel-6-167-rocketlake"
+    folder.mkdir()
+    (folder / "advice-old.json").write_text(json.dumps({**_document(1), "model": "old"}))
+    (folder / "advice-quartznet5x5.json").write_text(json.dumps(_document(advice.SCHEMA, proof, 29.0)))
+    found = {a.model: a for a in advice.published(tmp_path)}
+    assert found["old"].proof is None and found["old"].config == QUARTZ_PICK
+    a = found["quartznet5x5"]
+    assert a.proof == proof
+    # The proven pick is the answer: its neighbourhood's paired verdicts decide between picks, even
+    # where another pick's median of the (re-)sitting came out lower.
+    assert a.config == proof.result
+    assert advice.as_json(a)["proof"]["certified"] is True
+
+
+def test_the_neighbourhood_is_a_table_under_its_answer_and_on_advises_console():
+    from iree_matrix.report import answers as rendered
+
+    proof = _proof()
+    (a,) = advice.derive(_document(advice.SCHEMA, proof), "advice-quartznet5x5.json")
+    page = "\n".join(rendered.render([a]))
+    assert f"| change to `{proof.result}` | configuration | time over its | rounds | verdict |" in page
+    assert "| − loop-vectorization | `data-tiling+loop-unrolling+slp-vectorization` |" in page
+    assert "`+ loop-vectorization` on `data-tiling+loop-unrolling+slp-vectorization` was faster" in page
+    assert "is a local optimum: none of its 7 one-knob changes was faster" in page
+    said = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "quartznet5x5"))
+    assert "proof: `" in said and "local optimum" in said
+    console = neighbourhood.console_lines(proof)
+    assert console[0].startswith("    proof: ") and any("− loop-vectorization" in line for line in console)
+    # Fastest first: the first row of a certified neighbourhood is no faster than the centre.
+    first = neighbourhood.rows(proof.steps[-1])[0]
+    assert "FASTER" not in first[4]
+
+
+def test_a_quick_sitting_skips_the_proof_and_the_proof_bound_is_an_option():
+    from iree_matrix.commands import advise
+
+    parser = argparse.ArgumentParser()
+    advise.add_arguments(parser)
+    args = parser.parse_args(["mobilenet_v2"])
+    assert args.no_proof is False and args.proof_steps == neighbourhood.MAX_STEPS
+    args = parser.parse_args(["mobilenet_v2", "--no-proof", "--proof-steps", "1"])
+    assert args.no_proof is True and args.proof_steps == 1
+
+
+def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(monkeypatch, tmp_path):
+    """advise's side of a step (commands/advise_proof.py) with the timing faked: a neighbour whose
+    module is the centre's is the same program, untimed; a skipped compile is said in its words."""
+    import contextlib
+
+    from iree_matrix.commands import advise_proof
+    from iree_matrix.core import locks
+    from iree_matrix.core.results import Record, Status
+    from iree_matrix.execution import abtest, sitting
+
+    def run(profile: str, sha: str, status: Status = Status.OK, **kw) -> Record:
+        labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",
+                  "runtime": "3.13.0", "profile": profile, "arch": "x86_64"}  # fmt: skip
+        metrics = {"module_sha256": sha, "matches": True, "cpu_ms": {"median": 10.0, "n": 3}}
+        return Record(f"run:m/{profile}", "run", f"m/{profile}", "k", status, labels, metrics, **kw)
+
+    skipped = Record("compile:m/im2col", "compile", "m/im2col", "k", Status.SKIP, {}, {},
+                     message="profile 'im2col' uses a flag IREE 3.13.0 lacks")  # fmt: skip
+    from iree_matrix.commands import advise
+
+    tools = advise_proof.Tools(
+        lambda configs: {}, advise._run_of, advise._module_step_seconds, advise._progress, 2.0
+    )
+    built = advise_proof.Built(tools, {r.job: r for r in (
+        run("data-tiling", "x"), run("default", "x"), run("data-tiling+loop-unrolling", "y"),
+        run("data-tiling+im2col", "", Status.NOT_RUN, blocked_by=skipped.job), skipped,
+    )})  # fmt: skip
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
+    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
+    sat: list[tuple[str, ...]] = []
+
+    def sit(arms, rounds, repetitions, progress=None):
+        sat.append(tuple(a.name for a in arms))
+        return sitting.Rounds(
+            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
+        )
+
+    monkeypatch.setattr(sitting, "sit", sit)
+    args = argparse.Namespace(rounds=8, repetitions=3)
+    names = ["data-tiling", "default", "data-tiling+loop-unrolling", "data-tiling+im2col"]
+    step = advise_proof._sit(args, "m", "main", "3.13.0", names, built, tmp_path)
+    assert sat == [("data-tiling", "data-tiling+loop-unrolling")]
+    by = {n.config: n for n in step.neighbours}
+    assert by["default"].same_as == "data-tiling"
+    assert neighbourhood.against(step.centre, by["default"]).verdict == stats.SAME_MODULE
+    assert by["data-tiling+loop-unrolling"].ms == (11.0,) * 8
+    assert "IREE 3.13.0 lacks" in by["data-tiling+im2col"].error and not by["data-tiling+im2col"].ms
+    assert step.centre.flags and "--iree-opt-data-tiling=true" in step.centre.flags
