@@ -30,15 +30,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.answers import search
+    from iree_matrix.answers import search, sittings
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
 
-    merged = merge(args.dirs, args.to, Manifests.of(cache_dir(args), args.bundle))
+    # An `advise` sitting's folder publishes its answers under their identity (answers/sittings.py);
+    # every sitting is checked before anything is written.
+    found = [s for d in args.dirs if sittings.is_sitting_dir(d) for s in sittings.read(d)]
+    logs = [d for d in args.dirs if not sittings.is_sitting_dir(d)]
+    manifests = Manifests.of(cache_dir(args), args.bundle)
+    if logs:
+        from iree_matrix.answers import bundles
+
+        for d in logs:  # a bundle's records, checked before the sittings are written
+            if bundles.is_bundle_results(Path(d)):
+                bundles.read(Path(d) / "results.jsonl", manifests)
+    if found:
+        from iree_matrix.answers.publish import locked
+
+        with locked(args.to, say=print):
+            for path in sittings.publish(found, args.to):
+                print(f"published: {path}")
+        from iree_matrix.commands.report import render_answers
+
+        render_answers(args.to)
+        if not logs:
+            return 0
+    merged = merge(logs, args.to, manifests)
     # A flag search's own account of its descents travels with its records.
-    descents = search.merge_descents(args.dirs, args.to)
+    descents = search.merge_descents(logs, args.to)
     print(
-        f"merged {len(args.dirs)} result logs into {args.to / 'results.jsonl'}: "
+        f"merged {len(logs)} result logs into {args.to / 'results.jsonl'}: "
         f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
         + (f"; {descents} flag-search descents into {args.to / search.DESCENTS}" if descents else "")
     )

@@ -22,16 +22,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def render(results_dir: Path, performance: bool) -> int:
-    answers_dir = results_dir / "answers"
-    if answers_dir.is_dir():  # the published answers (results/answers): ANSWERS.md
-        from iree_matrix.report import answers
-
-        out = answers.write(answers_dir)
-        if out is not None:
-            print(f"report: {out}")
-        readme = results_dir.resolve().parent / "README.md"  # the checkout's README: its first table
-        if answers.write_readme(readme, answers_dir):
-            print(f"report: {readme} (its answers table)")
+    render_answers(results_dir)
     write_report(results_dir)
     if performance:
         from iree_matrix.report.performance import write_performance
@@ -42,3 +33,18 @@ def render(results_dir: Path, performance: bool) -> int:
             "\n".join(lines) + f"\nreport: {out}" if lines else "no performance results yet: `nox -s bench`"
         )
     return 0
+
+
+def render_answers(results_dir: Path) -> None:
+    """ANSWERS.md of the published answers (RESULTS/answers), and the checkout's README table."""
+    answers_dir = results_dir / "answers"
+    if not answers_dir.is_dir():
+        return
+    from iree_matrix.report import answers
+
+    out = answers.write(answers_dir)
+    if out is not None:
+        print(f"report: {out}")
+    readme = results_dir.resolve().parent / "README.md"  # the checkout's README: its first table
+    if answers.write_readme(readme, answers_dir):
+        print(f"report: {readme} (its answers table)")

@@ -1,0 +1,132 @@
+"""Sittings that arrive from elsewhere: an `advise` results folder (its `advice-MODEL.json` beside
+the records of the builds it timed), published under the identity that made it.
+
+`merge SITTING_DIR --to RESULTS` puts each sitting at RESULTS/answers/<identity>/advice-MODEL.json
+(where `report` renders ANSWERS.md, README's table and compat.json's answers from) and its records
+into RESULTS/answers/<identity>/results.jsonl, the evidence beside the answer (not into RESULTS'
+own log: a sitting's builds for one CPU are not the release matrix). A sitting is data from another
+machine, so it is checked first, all of it before anything is written: a schema this iree-matrix
+reads, a machine identity whose string agrees with its CPU fields, a model name of the safe
+alphabet, every arm's round times finite and positive, and every arm's module one the sitting's own
+records compiled. Anything else is one line naming the file and the reason, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answers import advice
+from iree_matrix.core import host
+from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, ResultsLog
+
+RESULTS = "results.jsonl"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@~-]{0,119}")
+_MAX_MS = 1e7  # a call of nearly three hours: anything longer is not a measurement
+
+
+@dataclasses.dataclass(frozen=True)
+class Sitting:
+    path: Path
+    document: Mapping[str, Any]
+    identity: advice.Identity
+    records: tuple[Record, ...]  # the sitting's own log (its builds and runs)
+
+    @property
+    def destination(self) -> str:
+        return f"{advice.DIRNAME}/{self.identity.slug}/{self.path.name}"
+
+
+def is_sitting_dir(directory: Path) -> bool:
+    return Path(directory).is_dir() and any(Path(directory).glob(f"{advice.FILE_PREFIX}*.json"))
+
+
+def read(directory: Path) -> list[Sitting]:
+    """Every sitting of `directory`, each checked (module docstring); a UserError naming the first
+    that fails."""
+    directory = Path(directory)
+    log = directory / RESULTS
+    records = tuple(ResultsLog(log)) if log.is_file() else ()
+    compiled = {
+        r.metric.module_sha256 for r in records if r.stage in ("compile", "run") and r.metric.module_sha256
+    }
+    found = []
+    for path in sorted(directory.glob(f"{advice.FILE_PREFIX}*.json")):
+        document = advice.read(path)
+        if document is None:
+            readable = ", ".join(map(str, advice.SCHEMAS))
+            raise UserError(
+                f"merge: {path}: not a sitting this iree-matrix reads (schema {readable}); nothing merged"
+            )
+        why = problem(document, compiled)
+        if why:
+            raise UserError(f"merge: {path}: {why}; nothing merged")
+        identity = advice.Identity.of(document["host"], str(document.get("llvm_cpu") or ""))
+        found.append(Sitting(path, document, identity, records))
+    return found
+
+
+def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
+    """Why a sitting document cannot be published, or None."""
+    about = document.get("host")
+    if not isinstance(about, Mapping) or not about.get("identity") or not about.get("family"):
+        return "no machine identity (host.identity, family)"
+    if host.identity_of({k: v for k, v in about.items() if k != "identity"}) != about["identity"]:
+        return "its identity string does not agree with the CPU fields it is made of"
+    llvm = str(document.get("llvm_cpu") or "")
+    if llvm and not _NAME.fullmatch(llvm):
+        return f"LLVM CPU name {llvm[:40]!r} is not a name"
+    model = str(document.get("model") or "")
+    if not _NAME.fullmatch(model):
+        return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
+    for function in document.get("functions") or ():
+        if not isinstance(function, Mapping) or not isinstance(function.get("arms"), list):
+            return "a function without arms"
+        for arm in function["arms"]:
+            why = _arm_problem(arm, compiled)
+            if why:
+                return f"{function.get('function')}: arm {str(arm.get('name'))[:60]!r}: {why}"
+    return None
+
+
+def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
+    if not isinstance(arm, Mapping) or not _NAME.fullmatch(str(arm.get("name") or "")):
+        return "not a named arm"
+    ms = arm.get("ms") or []
+    if not isinstance(ms, list) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 < x < _MAX_MS
+        for x in ms
+    ):
+        return "its round times are not finite positive milliseconds"
+    digest = arm.get("module_sha256")
+    if digest and compiled and digest not in compiled:
+        return f"module {str(digest)[:12]} is not one the sitting's own records compiled"
+    return None
+
+
+def publish(sittings: Sequence[Sitting], to: Path) -> list[Path]:
+    """Each sitting under TO/answers/<identity>/, its records merged into the evidence log there."""
+    from iree_matrix.answers.merge import merge_records
+
+    written = []
+    by_folder: dict[Path, list[Sitting]] = {}
+    for sitting in sittings:
+        target = Path(to) / sitting.destination
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, sitting.path.read_text(encoding="utf-8"))
+        written.append(target)
+        by_folder.setdefault(target.parent, []).append(sitting)
+    for folder, found in by_folder.items():
+        log = folder / RESULTS
+        sources = [(str(log), list(ResultsLog(log)))] if log.is_file() else []
+        sources += [(str(s.path.parent), list(s.records)) for s in found if s.records]
+        merged = merge_records(sources, histories=frozenset({str(log)}))
+        write_atomically(log, "".join(r.to_json() + "\n" for r in merged.records))
+        written.append(log)
+    return written

@@ -1,0 +1,226 @@
+"""Run bundles: the runner's pure parts agree with the tool's own (identity, output check), a
+damaged bundle is refused, and records and sittings from elsewhere are taken only when they check
+out (answers/bundles.py, answers/sittings.py). The end-to-end run is tests/integration/test_bundle.py."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from iree_matrix.answers import bundles, sittings
+from iree_matrix.core import host
+from iree_matrix.core.results import Record
+from iree_matrix.stages import run as run_stage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _runner() -> Any:
+    spec = importlib.util.spec_from_file_location("bundle_run", ROOT / "scripts" / "bundle_run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _runner()
+
+
+def test_the_runner_names_this_cpu_as_the_tool_does() -> None:
+    mine, theirs = runner.identity(), host.describe()
+    for field in (
+        "identity",
+        "machine",
+        "vendor",
+        "family",
+        "model",
+        "stepping",
+        "cpu_flags_sha256",
+        "cores",
+    ):
+        assert mine[field] == theirs[field], field
+    assert mine["cpu_features"] == theirs["cpu_features"]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "family", "model", "stepping", "name"),
+    [
+        ("AuthenticAMD", "25", "17", "1", "znver4"),
+        ("AuthenticAMD", "26", "2", "0", "znver5"),
+        ("AuthenticAMD", "25", "1", "1", "znver3"),
+        ("GenuineIntel", "6", "167", "1", "rocketlake"),
+        ("GenuineIntel", "6", "207", "2", "emeraldrapids"),
+        ("GenuineIntel", "6", "85", "7", "cascadelake"),
+        ("GenuineIntel", "6", "250", "0", ""),  # not in the table: recorded without a name
+        ("ARM", "8", "0xd08", "3", ""),
+    ],
+)
+def test_llvm_names_from_cpuid(vendor: str, family: str, model: str, stepping: str, name: str) -> None:
+    assert runner.llvm_cpu_name(vendor, family, model, stepping) == name
+
+
+def test_the_runner_checks_outputs_as_the_run_stage_does(tmp_path: Path) -> None:
+    ref = np.array([[1.0, -2.0, 3.0]], dtype=np.float32)
+    for got in (ref + 1e-7, ref + np.float32(0.5), np.array([[np.nan, 0, 0]], dtype=np.float32)):
+        np.save(tmp_path / "got.npy", got)
+        np.save(tmp_path / "ref.npy", ref)
+        theirs = run_stage.compare([tmp_path / "got.npy"], [tmp_path / "ref.npy"], atol=1e-5, rtol=1e-4)
+        mine = runner.compare([got], [ref], 1e-5, 1e-4)
+        assert mine["matches"] == theirs["matches"]
+        assert mine["max_abs_err"] == pytest.approx(theirs["max_abs_err"], nan_ok=True)
+
+
+def _tiny_bundle(root: Path) -> Path:
+    root.mkdir()
+    (root / "bundle.json").write_text(json.dumps({"schema": 1, "cells": [], "runtimes": []}))
+    (root / "modules").mkdir()
+    (root / "modules" / "m.vmfb").write_bytes(b"module")
+    sums = "".join(
+        f"{hashlib.sha256((root / n).read_bytes()).hexdigest()}  {n}\n"
+        for n in ("bundle.json", "modules/m.vmfb")
+    )
+    (root / "SHA256SUMS").write_text(sums)
+    return root
+
+
+def test_a_damaged_or_incomplete_bundle_is_refused_in_one_line(tmp_path: Path) -> None:
+    root = _tiny_bundle(tmp_path / "b")
+    assert len(runner.verify(root)) == 64
+    (root / "modules" / "m.vmfb").write_bytes(b"moduLe")
+    with pytest.raises(runner.BundleError, match=r"modules/m.vmfb: damaged"):
+        runner.verify(root)
+    (root / "modules" / "m.vmfb").unlink()
+    with pytest.raises(runner.BundleError, match=r"modules/m.vmfb: missing"):
+        runner.verify(root)
+    (root / "SHA256SUMS").write_text("")
+    with pytest.raises(runner.BundleError, match="empty or malformed"):
+        runner.verify(root)
+    (root / "SHA256SUMS").write_text(f"{'0' * 64}  ../../etc/passwd\n")
+    with pytest.raises(runner.BundleError, match="outside the bundle"):
+        runner.verify(root)
+
+
+def test_a_bundle_for_another_python_says_which_to_use() -> None:
+    manifest = {"runtimes": [{"release": "3.13.0", "python": "2.7", "machine": "x86_64"}]}
+    with pytest.raises(runner.BundleError, match=r"Python 2.7 on x86_64.*--python"):
+        runner.wheel_for(manifest, "3.13.0")
+
+
+# --------------------------------------------------------------------------- records coming home
+
+DIGEST = "a" * 64
+MODULE = "b" * 64
+LABELS = {
+    "model": "tiny_cnn",
+    "compiler": "3.13.0",
+    "runtime": "3.13.0",
+    "arch": "x86_64",
+    "profile": "x86-64-v3",
+}
+
+
+def _record(**changes: Any) -> Record:
+    here = {k: v for k, v in host.describe().items() if not k.startswith("llvm")}
+    data: dict[str, Any] = {
+        "schema": 2, "job": "run:tiny_cnn/e/iree3.13.0/x86_64/x86-64-v3", "stage": "run",
+        "cell": "tiny_cnn/e/iree3.13.0/x86_64/x86-64-v3", "key": "k", "status": "ok", "labels": dict(LABELS),
+        "metrics": {"module_sha256": MODULE, "matches": True}, "host": here,
+        "env": {"backend": "bundle", "bundle_sha256": DIGEST},
+    }  # fmt: skip
+    for key, value in changes.items():
+        data[key] = value
+    return Record.from_dict(data)
+
+
+def _manifests(tmp_path: Path) -> bundles.Manifests:
+    cell = {"job": "run:tiny_cnn/e/iree3.13.0/x86_64/x86-64-v3", "module_sha256": MODULE, "labels": LABELS}
+    return bundles.Manifests(tmp_path, {DIGEST: {"cells": [cell]}})
+
+
+def test_a_bundle_record_that_checks_out_is_taken(tmp_path: Path) -> None:
+    assert bundles.problem(_record(), _manifests(tmp_path)) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"metrics": {"module_sha256": "c" * 64}}, "is not the one bundle"),
+        ({"env": {"backend": "bundle", "bundle_sha256": "d" * 64}}, "which this machine did not make"),
+        ({"env": {"backend": "venv"}}, "not a bundle's record"),
+        ({"host": {"cpu": "x"}}, "no machine identity"),
+        ({"labels": {**LABELS, "compiler": "3.12.0"}}, "labels differ"),
+        ({"stage": "compile", "job": "compile:x"}, "runs only"),
+        ({"job": "run:other"}, "has no cell"),
+    ],
+)
+def test_a_bundle_record_that_does_not_check_out_is_refused(
+    tmp_path: Path, change: dict[str, Any], words: str
+) -> None:
+    assert words in (bundles.problem(_record(**change), _manifests(tmp_path)) or "")
+
+
+def test_an_identity_string_that_disagrees_with_its_cpu_is_refused(tmp_path: Path) -> None:
+    forged = {**_record().host, "identity": "x86_64|GenuineIntel|6|207|2|0000000000000000|16"}
+    assert "does not agree" in (bundles.problem(_record(host=forged), _manifests(tmp_path)) or "")
+
+
+def test_a_results_file_with_an_unknown_schema_or_garbage_is_refused_naming_its_line(tmp_path: Path) -> None:
+    good = json.loads(_record().to_json())
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "schema": 99}) + "\n")
+    with pytest.raises(bundles.RefusedRecord, match=r"results.jsonl:2: schema 99 is newer.*nothing merged"):
+        bundles.read(path, _manifests(tmp_path))
+    path.write_text(json.dumps(good) + "\n{not json\n")
+    with pytest.raises(bundles.RefusedRecord, match=r"results.jsonl:2: not a record"):
+        bundles.read(path, _manifests(tmp_path))
+
+
+def test_the_kept_manifest_is_found_by_digest_and_an_edited_copy_is_not(tmp_path: Path) -> None:
+    from iree_matrix.execution import bundle as packing
+
+    text = b'{"cells": []}\n'
+    digest = hashlib.sha256(text).hexdigest()
+    path = packing.keep(tmp_path, digest, text)
+    assert bundles.Manifests(tmp_path).get(digest) == {"cells": []}
+    path.write_bytes(b'{"cells": [{"job": "x"}]}\n')
+    assert bundles.Manifests(tmp_path).get(digest) is None
+
+
+# --------------------------------------------------------------------------- sittings from elsewhere
+
+
+def _sitting() -> dict[str, Any]:
+    here = {k: v for k, v in host.describe().items() if not k.startswith("llvm")}
+    arm = {"name": "default", "kind": "default", "config": "default", "release": "3.13.0", "ms": [10.0, 11.0],
+           "module_sha256": MODULE, "matches": True, "flags": []}  # fmt: skip
+    return {"schema": 2, "model": "tiny_cnn", "llvm_cpu": "znver4", "host": here,
+            "functions": [{"function": "main", "arms": [arm]}]}  # fmt: skip
+
+
+def test_a_sitting_that_checks_out_is_taken() -> None:
+    assert sittings.problem(_sitting(), {MODULE}) is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda d: d["functions"][0]["arms"][0].update(ms=[float("nan")]), "finite positive"),
+        (lambda d: d["functions"][0]["arms"][0].update(ms=[-5.0]), "finite positive"),
+        (lambda d: d["functions"][0]["arms"][0].update(ms=[1e308]), "finite positive"),
+        (lambda d: d.update(model="\x1b[2Jevil"), "is not a name"),
+        (lambda d: d.update(model="m" * 300), "is not a name"),
+        (lambda d: d["host"].update(family="26"), "does not agree"),
+        (lambda d: d["functions"][0]["arms"][0].update(module_sha256="e" * 64), "not one the sitting's own"),
+    ],
+)
+def test_a_sitting_that_does_not_check_out_is_refused(edit: Any, words: str) -> None:
+    document = copy.deepcopy(_sitting())
+    edit(document)
+    assert words in (sittings.problem(document, {MODULE}) or "")
