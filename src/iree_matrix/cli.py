@@ -128,8 +128,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         complete = getattr(args, "complete_arguments", None)
         if complete is not None:  # options whose default depends on another's (commands/options.py)
             complete(args)
-        _finish_publishes(args)
-        return args.command.main(args)
+        with console.answers():  # stdout without terminal controls, whatever a record held
+            _finish_publishes(args)
+            return args.command.main(args)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return exc.exit_code

@@ -190,6 +190,40 @@ def runtime_name(label: str) -> str:
 
 # --- metrics ---------------------------------------------------------------------------------------
 
+# Figures that readers divide, compare, plot and format: a record from another party holding a
+# latency of -5 or 1e308 would be a negative speed-up, an overflow to inf or a crash in a plot. Held
+# on read to what a measurement can be (a time in ms or s, a size in bytes): 0 up to these bounds.
+# The published extremes are far inside them (a 52-minute latency, 237 MB of MLIR).
+MAX_TIME = 1e9  # ms: 11.6 days; s: 31 years
+MAX_BYTES = float(1 << 50)
+_BOUNDED = (("_bytes", MAX_BYTES), ("_ms", MAX_TIME), ("seconds", MAX_TIME))
+
+
+def figure_problem(name: str, value: Any) -> str:
+    """Why a metric (a time or a size, by its name's suffix: `_ms`, `seconds`, `_bytes`) is refused
+    ("" when it is in bounds, or not such a figure): a number in it below 0, above its bound, or NaN.
+    A timed metric's dictionary (median, min, max, times, n) is held whole."""
+    bound = next((limit for suffix, limit in _BOUNDED if name.endswith(suffix)), None)
+    if bound is None:
+        return ""
+    for figure in _figures(value):
+        if not 0 <= figure <= bound:  # NaN fails both
+            return f"metric {name!r} holds {figure!r}, outside 0 … {bound:g}"
+    return ""
+
+
+def _figures(value: Any) -> Any:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield value
+    elif isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _figures(inner)
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _figures(inner)
+
 
 def number(value: Any) -> Optional[float]:
     """A finite float from a metric, or None (missing, a bool, text, NaN)."""

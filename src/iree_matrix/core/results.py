@@ -23,7 +23,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from iree_matrix.core import console, excerpts, refusals
 from iree_matrix.core.errors import StorageError, UserError
-from iree_matrix.core.records import Labels, Metrics, name_problem, text_problem
+from iree_matrix.core.records import Labels, Metrics, figure_problem, name_problem, text_problem
 
 logger = console.logger(__name__)
 
@@ -149,6 +149,12 @@ class Record:
         problem = name_problem(data["stage"])
         if problem:
             raise ValueError(f"field 'stage' {problem}")
+        problem = next(
+            (p for name, value in (data.get("metrics") or {}).items() if (p := figure_problem(name, value))),
+            figure_problem("seconds", data.get("seconds")),
+        )
+        if problem:
+            raise ValueError(problem)
         if not all(isinstance(v, str) for v in data.get("labels", {}).values()):
             raise TypeError("field 'labels' has a value that is not a string")
         kwargs = {k: v for k, v in data.items() if k in fields}
