@@ -98,6 +98,13 @@ def _finish_publishes(args: argparse.Namespace) -> None:
     finish_interrupted([Path(d) for d in named if d])
 
 
+# Paths no command can use, whichever reached them: said in one line with what to do.
+_PATH_ERRORS = {
+    errno.ELOOP: "a loop of symbolic links (each names the next): point it at the file or directory itself",
+    errno.ENAMETOOLONG: "a name longer than the file system allows (255 bytes a name): shorten it",
+}
+
+
 def entry() -> NoReturn:
     """The console script. After an interrupt it leaves at once: every record is already on disk
     (fsynced), and the interpreter's own teardown takes half a second on a busy machine, a quarter of
@@ -122,8 +129,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         complete = getattr(args, "complete_arguments", None)
         if complete is not None:  # options whose default depends on another's (commands/options.py)
             complete(args)
-        _finish_publishes(args)
-        return args.command.main(args)
+        with console.answers():  # stdout without terminal controls, whatever a record held
+            _finish_publishes(args)
+            return args.command.main(args)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return exc.exit_code
@@ -134,6 +142,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as exc:  # a disk that is full or read-only where no writer said so itself
+        if exc.errno in _PATH_ERRORS:  # a path given (or read from a record) that no file can have
+            logger.error(f"error: {exc.filename}: {exc.strerror}; {_PATH_ERRORS[exc.errno]}")
+            return 2
         if not (atomic_files.is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM)):
             raise
         where = Path(exc.filename).parent if exc.filename else Path.cwd()

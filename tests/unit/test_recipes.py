@@ -90,6 +90,25 @@ def test_shell_words() -> None:
     assert recipes.shell_word("-DCMAKE_C_FLAGS=-marm -static") == "'-DCMAKE_C_FLAGS=-marm -static'"
     assert recipes.shell_word("-DF=-include $X/c.h") == '"-DF=-include $X/c.h"'
     assert recipes.shell_word("") == "''"
+    # a variable in double quotes, but nothing else that expands there
+    assert recipes.shell_word("-DX=$(touch P)") == "'-DX=$(touch P)'"
+    assert recipes.shell_word("${X:-$(id)} y") == "'${X:-$(id)} y'"
+    assert recipes.shell_word("$((1+1)) y") == "'$((1+1)) y'"
+    assert recipes.shell_word("${OUT}/a b") == '"${OUT}/a b"'
+
+
+def test_a_firmwares_recorded_defines_never_run_when_pasted(tmp_path: Path) -> None:
+    """`show --commands` of a Cortex-M run prints the link line with the defines its record holds
+    (in this iree-matrix's own recipe, where `$OUT` must expand): a define `X=$(touch P)` from a
+    record made by another party stays text."""
+    hostile = [f"X=$(touch {tmp_path}/a)", f"Y=`touch {tmp_path}/b`", f"Z=${{HOME:-$(touch {tmp_path}/c)}} w"]
+    link = next(s for s in recipes.firmware_steps("cortex-m4", hostile) if s.what == "link the firmware")
+    line = link.text().splitlines()[-1]
+    echoed = subprocess.run(["bash", "-c", f"OUT=/o RUNTIME=/r; printf '%s\\n' {line.split(' ', 1)[1]}"],
+                            cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+    assert echoed.returncode == 0, echoed.stderr
+    assert all(f"-D{d}" in echoed.stdout.splitlines() for d in hostile), echoed.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> None:

@@ -255,3 +255,83 @@ def test_the_mlir_is_compared_too_whatever_the_cpu() -> None:
 def test_threads_go_into_the_one_cell_matrix() -> None:
     assert "threads = 1\n" in reproduce.matrix_text(_run(), threads=1)
     assert "threads" not in reproduce.matrix_text(_run())
+
+
+INJECTED = (
+    '3.13.0"]\n[profile.default]\nflags=["--iree-llvmcpu-embedded-linker-path=sh -c \'touch PWNED\'"]\n#'
+)
+
+
+@pytest.mark.parametrize("compiler", [INJECTED, INJECTED.replace("\n", " "), '3.9.0"]'])
+def test_a_label_that_would_close_the_toml_string_is_refused_in_one_line_and_nothing_runs(
+    compiler: str, tmp_path: Path, monkeypatch, capsys
+):
+    """A record arrives from another party (merge, shards): a compiler label that closes the matrix
+    file's string and adds a profile whose linker "path" is a shell command must never reach
+    iree-compile. The log is refused before anything is planned, written or run."""
+    import json
+
+    from iree_matrix import cli
+
+    good = _compile().to_json()
+    bad = json.loads(good)
+    bad["labels"]["compiler"] = compiler
+    (tmp_path / "results.jsonl").write_text(good + "\n" + json.dumps(bad) + "\n")
+
+    def never(*args, **kwargs):
+        raise AssertionError("a cell was re-created from a refused record")
+
+    monkeypatch.setattr(reproduce, "_recreate", never)
+    monkeypatch.setattr(reproduce.subprocess, "run", never)
+    cache = tmp_path / "cache"
+    code = cli.main(["reproduce", "compile:*", "--results-dir", str(tmp_path), "--cache", str(cache)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"iree-matrix: error: {tmp_path / 'results.jsonl'}:2: ") and "'compiler'" in err
+    assert f"compile:{CELL}" in err and "nothing was run" in err
+    assert "\x1b" not in err and not cache.exists() and not list(tmp_path.rglob("PWNED"))
+
+
+def test_the_matrix_file_is_written_by_a_serializer_whatever_a_value_holds() -> None:
+    """Even past the label checks, a value is a value: the TOML reads back as exactly the data."""
+    from iree_matrix.core import toml_text
+    from iree_matrix.matrix.spec import tomllib
+
+    for text in (INJECTED, "a\\b", "\x00\x1b\x7f\u2028", "é😀", "'''", '"""'):
+        document = {"compiler": [text], "benchmark": {"repetitions": 1, "flags": [text]}}
+        written = toml_text.dumps(document)
+        assert tomllib.loads(written) == document
+        assert "profile" not in tomllib.loads(written) and written.isascii()
+
+
+@pytest.mark.parametrize(
+    ("labels", "said"),
+    [
+        ({"compiler": "latest"}, "label 'compiler' is 'latest', not a version"),
+        ({"torch": "2.5.1 ; id"}, "label 'torch' is '2.5.1 ; id', with ' '"),
+        ({"profile": "x" * 300}, "label 'profile' is 300 characters long (a name has at most 200)"),
+        ({"arch": "x86_64$(id)"}, "label 'arch' is 'x86_64$(id)', with '$'"),
+    ],
+)
+def test_labels_are_checked_before_they_are_used(labels, said, tmp_path: Path) -> None:
+    """Releases parse as versions and names keep to the safe alphabet and length, on reading a log
+    (any command) and again where reproduce writes them into a matrix file."""
+    import json
+
+    from iree_matrix.core.errors import UserError
+    from iree_matrix.core.results import ResultsLog
+
+    data = json.loads(_compile().to_json())
+    data["labels"].update(labels)
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps(data) + "\n")
+    if "compiler" in labels:  # a name, so readable: only reproduce, which needs a version, refuses it
+        record = ResultsLog(path).checked()[0]
+        with pytest.raises(UserError) as refused:
+            reproduce.select({record.job: record}, ["compile:*"], path)
+    else:
+        with pytest.raises(UserError) as refused:
+            ResultsLog(path).checked()
+    assert said in str(refused.value) and str(path) in str(refused.value)
+    assert "\n" not in str(refused.value)

@@ -175,7 +175,7 @@ def test_an_older_schema_without_a_migration_is_refused_clearly(log, capsys, mon
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         f"warning: {log.path}:1: schema {now} has no migration to {bumped} (this iree-matrix reads "
-        f"{bumped}); re-run the stage or use the iree-matrix that wrote it; skipped"
+        f"{bumped}); re-run the stage or use the iree-matrix that wrote it, skipped"
     ]
 
 

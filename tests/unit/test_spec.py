@@ -502,7 +502,7 @@ def test_missing_file(tmp_path):
 def test_unreadable_path_is_a_spec_error(tmp_path):
     with pytest.raises(SpecError) as info:
         spec.load(tmp_path)  # a directory
-    assert str(info.value).startswith(f"{tmp_path}: cannot read")
+    assert str(info.value).startswith(f"{tmp_path}: a directory, not a regular file")
 
 
 @pytest.mark.parametrize(

@@ -267,3 +267,73 @@ def test_a_scratch_directory_links_the_inputs_by_name_and_is_no_store_entry(tmp_
             (cwd / "graph.dot").write_text("a relative dump lands here")
         assert not cwd.exists()
     assert not (entry.path / "graph.dot").exists() and store.changed(entry) is None
+
+
+@pytest.mark.parametrize(
+    "sums",
+    [
+        b"",  # what a power loss after an unsynced commit left (the drill: a flipped byte then reused)
+        b"\xff\xfe not text\n",
+        b"not a sum line\n",
+        b"  module.vmfb\n",  # a name without its digest
+    ],
+    ids=["empty", "not-utf8", "garbage", "no-digest"],
+)
+def test_a_sums_file_that_vouches_for_nothing_is_an_unverified_entry_redone(tmp_path, capsys, sums):
+    store, entry = _committed_vmfb(tmp_path)
+    (entry.path / SUMS).write_bytes(sums)
+    entry.artifact("module.vmfb").write_bytes(b"\xff" + entry.artifact("module.vmfb").read_bytes()[1:])
+    assert store.get("compile", "k1") is None
+    assert not entry.path.exists()  # discarded: the stage runs again
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and SUMS in err[0] and "redone" in err[0], err
+
+
+def test_an_unreadable_sums_file_is_an_unverified_entry_redone(tmp_path, capsys):
+    store, entry = _committed_vmfb(tmp_path)
+    (entry.path / SUMS).unlink()
+    (entry.path / SUMS).mkdir()  # reading it is an OSError (root reads any mode: a directory it is)
+    assert store.get("compile", "k1") is None and not entry.path.exists()
+    assert "redone" in capsys.readouterr().err
+
+
+def test_an_entry_without_artifacts_has_an_empty_sums_file_and_is_trusted(tmp_path):
+    """A stored failure may hold no file but its record: its empty SHA256SUMS lists all there is."""
+    store = Store(tmp_path)
+    with store.staging() as out:
+        store.commit("compile", "k1", out, _record(Status.FAIL))
+    assert (tmp_path / "compile" / "k1" / SUMS).read_bytes() == b""
+    assert store.get("compile", "k1") is not None
+
+
+def test_an_entry_from_before_sums_were_kept_is_trusted_as_before(tmp_path):
+    store, entry = _committed_vmfb(tmp_path)
+    (entry.path / SUMS).unlink()
+    assert store.get("compile", "k1") is not None
+
+
+def test_commit_syncs_every_file_and_directory_before_the_rename(tmp_path, monkeypatch):
+    """Every file (artifacts, SHA256SUMS, the record) and every directory of the staged entry is
+    on disk before the rename makes it an entry, and the rename itself after it."""
+    from iree_matrix.core import store as store_module
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_rename = os.fsync, os.rename
+    monkeypatch.setattr(
+        store_module.os, "fsync",
+        lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))), real_fsync(fd))[1],
+    )  # fmt: skip
+    monkeypatch.setattr(
+        store_module.os, "rename", lambda a, b: (events.append(("rename", str(a))), real_rename(a, b))[1]
+    )
+    store = Store(tmp_path)
+    with store.staging() as out:
+        (out / "module.vmfb").write_bytes(b"\x00vmfb")
+        (out / "sub").mkdir()
+        (out / "sub" / "log.txt").write_text("compiled\n")
+        store.commit("compile", "k1", out, _record())
+    renamed = events.index(("rename", str(out)))
+    synced = {path for what, path in events[:renamed] if what == "fsync"}
+    wanted = {out / "module.vmfb", out / "sub" / "log.txt", out / "sub", out / SUMS, out / RECORD, out}
+    assert {str(p) for p in wanted} <= synced, sorted(synced)
+    assert ("fsync", str(tmp_path / "compile")) in events[renamed:]

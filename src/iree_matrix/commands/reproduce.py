@@ -28,13 +28,14 @@ from typing import Any, Optional
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED
 from iree_matrix.commands.shared_options import BACKEND, CACHE, RESULTS_DIR, backend_names
-from iree_matrix.core import console
+from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.records import name_problem, shown
+from iree_matrix.core.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.store import Store
 from iree_matrix.execution.progress import Steps, cost
-from iree_matrix.iree import flags
+from iree_matrix.iree import flags, versions
 from iree_matrix.matrix import models
 
 logger = console.logger(__name__)
@@ -75,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     path = args.results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")
-    latest = ResultsLog(path).latest()
+    latest = latest_by_job(ResultsLog(path).checked())  # nothing runs from a log with a bad line
     chosen = select(latest, args.jobs, path)
     cache, temporary = _fresh_cache(args.cache)
     logger.info(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
@@ -142,12 +143,40 @@ def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> li
     for record in records:
         problem = unreproducible(record)
         if problem:
-            raise UserError(f"{record.job}: {problem}")
+            raise UserError(f"{path}: {record.job}: {problem}")
     return records
+
+
+# The labels a re-created cell's matrix file is written from: releases, which must read as versions
+# (a runtime only when the run had one of its own), and names.
+_VERSION_LABELS = ("python", "torch", "turbine", "compiler")
+_NAME_LABELS = ("model", "source_model", "arch", "profile", "form", "device")
+
+
+def label_problem(record: Record) -> str:
+    """Why the record's labels cannot be written into a matrix file ("" when they can): each release
+    a version, each name of the safe alphabet and length (`records.name_problem`)."""
+    label = record.label
+    runtime = ("runtime",) if label.runtime and label.runtime != label.compiler else ()
+    for name in (*_VERSION_LABELS, *runtime):
+        text = getattr(label, name)
+        problem = name_problem(text)
+        if not problem and not versions.is_valid(text):
+            problem = f"is {shown(text)}, not a version"
+        if problem:
+            return f"label {name!r} {problem}"
+    for name in _NAME_LABELS:
+        problem = name_problem(getattr(label, name))
+        if problem:
+            return f"label {name!r} {problem}"
+    return ""
 
 
 def unreproducible(record: Record) -> str:
     """Why a record's cell cannot be planned from its labels alone ("" when it can)."""
+    problem = label_problem(record)
+    if problem:
+        return problem
     label = record.label
     model = label.unit
     if model not in models.builtin_names():
@@ -174,32 +203,31 @@ class Made:
 
 def matrix_text(record: Record, threads: Optional[int] = None) -> str:
     """A matrix file whose plan has the record's cell (and its dependencies); with `threads`, that
-    `[benchmark] threads`."""
+    `[benchmark] threads`. Written by a serializer from labels `unreproducible` has checked: a label
+    is a value of the file, never a line of it."""
     label = record.label
-    compiler = label.compiler
     runtime = label.runtime or "same"
-    device = label.device
-    lines = [
-        f'description = "iree-matrix reproduce {record.job}"',
-        f'python = ["{label.python}"]',
-        f'torch = ["{label.torch}"]',
-        f'turbine = ["{label.turbine}"]',
-        f'compiler = ["{compiler}"]',
-        f'runtime = "{runtime}"' if runtime == "same" else f'runtime = ["{runtime}"]',
-        f'arch = ["{label.arch}"]',
-        f'models = ["{label.unit}"]',
-        f'profiles = ["{label.profile}"]',
-        "",
-        "[benchmark]",
-        "repetitions = 1  # what is compared is bytes, not time",
-    ]
+    document: dict[str, Any] = {
+        "description": f"iree-matrix reproduce {record.job}",
+        "python": [label.python],
+        "torch": [label.torch],
+        "turbine": [label.turbine],
+        "compiler": [label.compiler],
+        "runtime": runtime if runtime == "same" else [runtime],
+        "arch": [label.arch],
+        "models": [label.unit],
+        "profiles": [label.profile],
+    }
     if label.form:  # MLIR bytecode (text, the default, is not labelled)
-        lines.insert(-3, f'forms = ["{label.form}"]')
-    if device:
-        lines.append(f'devices = ["{device}"]')
+        document["forms"] = [label.form]
+    # repetitions 1: what is compared is bytes, not time
+    benchmark: dict[str, Any] = {"repetitions": 1}
+    if label.device:
+        benchmark["devices"] = [label.device]
     if threads is not None:
-        lines.append(f"threads = {int(threads)}")
-    return "\n".join(lines) + "\n"
+        benchmark["threads"] = int(threads)
+    document["benchmark"] = benchmark
+    return toml_text.dumps(document)
 
 
 def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Generic, Optional, TypeVar, cast
@@ -72,18 +74,37 @@ def backend_names() -> tuple[str, ...]:
     return ("auto", *BACKENDS)
 
 
+def directory(text: str) -> Path:
+    """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
+    a loop of symbolic links or a file, which every later step would trip over with a traceback."""
+    path = absolute(text)
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return path  # made when it is written
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise argparse.ArgumentTypeError(
+                f"{text}: a loop of symbolic links (each names the next): point it at a directory"
+            ) from None
+        return path  # (no permission, ...): said by whatever reads or writes it
+    if not stat.S_ISDIR(found.st_mode):
+        raise argparse.ArgumentTypeError(f"{text}: not a directory")
+    return path
+
+
 CACHE: Option[Path] = Option(
     "--cache",
     "wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
     # Absolute where parsed: a stage runs its tools in other directories (#41); core/cache_layout.py
     # says what is in it.
-    absolute,
+    directory,
 )
 RESULTS_DIR: Option[Path] = Option(
     "--results-dir",
     "where results.jsonl and the report go (default: runs/<matrix file name>; the published results/ "
     "are written only by `iree-matrix publish`)",
-    absolute,
+    directory,
 )
 MATRIX: Option[Path] = Option("--matrix", "the matrix file", Path)
 BACKEND: Option[str] = Option(

@@ -15,11 +15,67 @@ the command line says; `configure` (cli.main) sets the verbosity a command line 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import re
 import sys
+from collections.abc import Iterator
 from typing import TextIO
 
-__all__ = ["LOGGER", "configure", "level", "logger", "shows"]
+__all__ = ["LOGGER", "answers", "configure", "level", "logger", "plain", "shows"]
+
+# What a terminal acts on rather than shows: the C0 controls but tab and newline (ESC begins every
+# escape sequence: clear the screen, move the cursor up and erase, a hyperlink, the window's title;
+# a carriage return overwrites the line), DEL, and the C1 controls (U+009B is a one-character CSI).
+# Records arrive from other parties (merge, shards), and their words reach both streams.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: str) -> str:
+    """`text` without the characters a terminal would act on (`_CONTROL`)."""
+    return _CONTROL.sub("", text)
+
+
+class _Plain(io.TextIOBase):
+    """A text stream that writes through `plain` to the stream it wraps."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__()
+        self.out = out
+
+    def write(self, text: str) -> int:
+        self.out.write(plain(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def isatty(self) -> bool:
+        return self.out.isatty()
+
+    def fileno(self) -> int:
+        return self.out.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.out, "encoding", "utf-8")
+
+
+@contextlib.contextmanager
+def answers() -> Iterator[None]:
+    """stdout through `plain` while a command runs: the one boundary every answer crosses (`print`
+    is on stdout, commands/ only), so no call site has to remember a record's text may hold ESC."""
+    real = sys.stdout
+    sys.stdout = _Plain(real)
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        finally:
+            sys.stdout = real
+
 
 LOGGER = "iree_matrix"
 # The package's loggers, by verbosity (-2 … 1 and above).
@@ -55,6 +111,7 @@ class _Words(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
+        text = plain(text)  # a record's words reach the log too: the other stream's boundary
         if record.levelno >= logging.ERROR:
             text = f"iree-matrix: {text}"
         elif record.levelno >= logging.WARNING:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,10 +62,14 @@ class Labels:
         unknown = sorted(set(labels) - set(NAMES))
         if unknown:
             raise LabelError(
-                f"{job or 'a record'}: unknown label {unknown[0]!r} (the labels are {', '.join(NAMES)}); "
+                f"{_who(job)}: unknown label {unknown[0]!r} (the labels are {', '.join(NAMES)}); "
                 "a record written by another iree-matrix: re-run its stage or read it with that version"
             )
         view = cls(**{name: "" if value is None else str(value) for name, value in labels.items()})
+        for name, text in view.as_dict().items():
+            problem = label_problem(name, text)
+            if problem:
+                raise LabelError(f"{_who(job)}: label {name!r} {problem}")
         if stage:
             view.require(stage, job)
         return view
@@ -75,7 +80,7 @@ class Labels:
         missing = [name for name in needed if not getattr(self, name)]
         if missing:
             raise LabelError(
-                f"{job or 'a record'}: no label {missing[0]!r}, which every {stage} record carries "
+                f"{_who(job)}: no label {missing[0]!r}, which every {stage} record carries "
                 f"({', '.join(needed)})"
             )
 
@@ -99,6 +104,61 @@ NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Labels))
 # iree-matrix wrote (no source_model, no function) stays readable.
 _EXPORT = ("model", "source_model", "function", "python", "torch", "turbine", "exporter")
 _COMPILE = (*_EXPORT, "compiler", "arch", "profile")
+# A label names a model, a release, a target, a profile: it travels in records other parties made
+# (merge, shards, a published set) and ends up in file names, tables, shell lines and matrix files.
+# So a name is held, wherever a record is read, to the alphabet the planner names things in and to a
+# length that leaves room in a file name (255 bytes) for what is added to it. The labels that are a
+# path or a list (below) may hold more, but never a control character: an ESC in a name redrew the
+# terminal that printed it, a newline in one began a new line of a generated file.
+NAME_CHARS = "A-Za-z0-9._+@~:/-"
+MAX_NAME = 200
+MAX_TEXT = 4096
+_NAME = re.compile(f"[{NAME_CHARS}]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# runtime: "source build <directory's name>" for tools in a directory; runtime_tools and
+# runtime_source: paths (and URLs); peers: a comma-separated list.
+_TEXT_LABELS = frozenset({"runtime", "runtime_tools", "runtime_source", "peers"})
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """`text` as a message may quote it from a record: its repr (no control character reaches the
+    terminal) and at most `limit` characters of it, so one bad value is one line."""
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def _who(job: str) -> str:
+    """A job id as a message names it: itself, or its repr when it holds what a terminal acts on."""
+    if not job:
+        return "a record"
+    return shown(job) if text_problem(job) else job
+
+
+def name_problem(text: str, limit: int = MAX_NAME) -> str:
+    """Why `text` is not a name ("" when it is): a character outside `NAME_CHARS`, or too long."""
+    if len(text) > limit:
+        return f"is {len(text)} characters long (a name has at most {limit})"
+    if not _NAME.fullmatch(text):
+        bad = next(c for c in text if not _NAME.fullmatch(c))
+        return f"is {shown(text)}, with {bad!r} (a name is made of {NAME_CHARS})"
+    return ""
+
+
+def text_problem(text: str, limit: int = MAX_TEXT) -> str:
+    """Why `text` (read from a record, to be shown or written) is refused: a control character
+    (tab and newline included: it is one value on one line), or too long ("" when neither)."""
+    if len(text) > limit:
+        return f"is {len(text)} characters long (at most {limit})"
+    found = _CONTROL.search(text)
+    if found:
+        return f"is {shown(text)}, with the control character {found.group()!r}"
+    return ""
+
+
+def label_problem(name: str, text: str) -> str:
+    """Why a label's value is refused ("" when it is not)."""
+    return text_problem(text) if name in _TEXT_LABELS else name_problem(text)
+
+
 REQUIRED: dict[str, tuple[str, ...]] = {
     "runtime-build": ("runtime", "arch", "runtime_source", "linkage"),
     "install": ("env", "kind", "python"),
@@ -129,6 +189,40 @@ def runtime_name(label: str) -> str:
 
 
 # --- metrics ---------------------------------------------------------------------------------------
+
+# Figures that readers divide, compare, plot and format: a record from another party holding a
+# latency of -5 or 1e308 would be a negative speed-up, an overflow to inf or a crash in a plot. Held
+# on read to what a measurement can be (a time in ms or s, a size in bytes): 0 up to these bounds.
+# The published extremes are far inside them (a 52-minute latency, 237 MB of MLIR).
+MAX_TIME = 1e9  # ms: 11.6 days; s: 31 years
+MAX_BYTES = float(1 << 50)
+_BOUNDED = (("_bytes", MAX_BYTES), ("_ms", MAX_TIME), ("seconds", MAX_TIME))
+
+
+def figure_problem(name: str, value: Any) -> str:
+    """Why a metric (a time or a size, by its name's suffix: `_ms`, `seconds`, `_bytes`) is refused
+    ("" when it is in bounds, or not such a figure): a number in it below 0, above its bound, or NaN.
+    A timed metric's dictionary (median, min, max, times, n) is held whole."""
+    bound = next((limit for suffix, limit in _BOUNDED if name.endswith(suffix)), None)
+    if bound is None:
+        return ""
+    for figure in _figures(value):
+        if not 0 <= figure <= bound:  # NaN fails both
+            return f"metric {name!r} holds {figure!r}, outside 0 … {bound:g}"
+    return ""
+
+
+def _figures(value: Any) -> Any:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield value
+    elif isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _figures(inner)
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _figures(inner)
 
 
 def number(value: Any) -> Optional[float]:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
 from iree_matrix.core import console, excerpts, refusals
-from iree_matrix.core.errors import StorageError
-from iree_matrix.core.records import Labels, Metrics
+from iree_matrix.core.errors import StorageError, UserError
+from iree_matrix.core.records import Labels, Metrics, figure_problem, name_problem, text_problem
 
 logger = console.logger(__name__)
 
@@ -44,6 +44,10 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 # MIGRATIONS[n] turns a record of schema n into one of schema n + 1. A bump of SCHEMA_VERSION adds
 # its step here, so a results.jsonl (or a store) written by an older iree-matrix stays readable.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
+
+
+class RecordError(UserError):
+    """A results log holding a line that is no record, read by a command that refuses such a log."""
 
 
 class SchemaError(ValueError):
@@ -138,6 +142,19 @@ class Record:
         for name in ("job", "stage", "status"):
             if name not in data:
                 raise KeyError(name)
+        for name in ("job", "cell"):  # what every reader prints and names files by
+            problem = text_problem(data.get(name) or "", MAX_JOB)
+            if problem:
+                raise ValueError(f"field {name!r} {problem}")
+        problem = name_problem(data["stage"])
+        if problem:
+            raise ValueError(f"field 'stage' {problem}")
+        problem = next(
+            (p for name, value in (data.get("metrics") or {}).items() if (p := figure_problem(name, value))),
+            figure_problem("seconds", data.get("seconds")),
+        )
+        if problem:
+            raise ValueError(problem)
         if not all(isinstance(v, str) for v in data.get("labels", {}).values()):
             raise TypeError("field 'labels' has a value that is not a string")
         kwargs = {k: v for k, v in data.items() if k in fields}
@@ -153,6 +170,9 @@ class Record:
         return record
 
 
+# A job id is its stage and its labels (a few of them paths): the longest published is 226 characters.
+MAX_JOB = 1024
+
 _TEXT = (str,)
 _OPTIONAL_TEXT = (str, type(None))
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -167,6 +187,8 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 def _names(types: tuple[type, ...]) -> str:
     return " or ".join("null" if t is type(None) else t.__name__ for t in types)
 
+
+_TORN = "a torn last line (a write that never finished)"
 
 # (file:line, warning) already printed by this process.
 _WARNED: set[tuple[str, str]] = set()
@@ -223,6 +245,27 @@ class ResultsLog:
 
     def _lines(self) -> Iterator[tuple[str, Optional[Record]]]:
         """Every non-empty line and the record read from it (None, with a warning, if none)."""
+        for lineno, line, record, problem in self._read():
+            if record is None:
+                self._warn(lineno, "ignoring a torn last line" if problem == _TORN else f"{problem}, skipped")
+            yield line, record
+
+    def checked(self) -> list[Record]:
+        """Every record, or a `RecordError` naming the first line no record can be read from and
+        why: for a command that acts on what the records say (`reproduce` plans and runs their
+        cells), where a line skipped with a warning would hide a record made to mislead it."""
+        records = []
+        for lineno, _, record, problem in self._read():
+            if record is None:
+                raise RecordError(
+                    f"{self.path}:{lineno}: {problem}; nothing was run (this command reads only a log "
+                    "whose every line is a record: remove that line, or re-run its stage)"
+                )
+            records.append(record)
+        return records
+
+    def _read(self) -> Iterator[tuple[int, str, Optional[Record], str]]:
+        """Every non-empty line: its number, its text, the record read from it, and why none was."""
         if not self.path.exists():
             return
         with open(self.path, encoding="utf-8", errors="replace") as f:
@@ -230,26 +273,26 @@ class ResultsLog:
                 if not line.strip():
                     continue
                 if not line.endswith("\n"):
-                    self._warn(lineno, "ignoring a torn last line")
-                    yield line, None
+                    yield lineno, line, None, _TORN
                     return
-                yield line, self._parse(lineno, line.strip())
+                yield (lineno, line, *self._parse(line.strip()))
 
-    def _parse(self, lineno: int, line: str) -> Optional[Record]:
+    @staticmethod
+    def _parse(line: str) -> tuple[Optional[Record], str]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError:
-            self._warn(lineno, "not JSON, skipped")
-            return None
+            return None, "not JSON"
+        except RecursionError:  # a line of 100,000 brackets
+            return None, "nested too deep to be a record"
         try:
             if not isinstance(data, dict):
                 raise TypeError(f"not a record object ({type(data).__name__})")
-            return Record.from_dict(data)
+            return Record.from_dict(data), ""
         except SchemaError as exc:
-            self._warn(lineno, f"{exc}; skipped")
+            return None, str(exc)
         except (KeyError, ValueError, TypeError) as exc:
-            self._warn(lineno, f"malformed record ({type(exc).__name__}: {exc}); skipped")
-        return None
+            return None, f"malformed record ({type(exc).__name__}: {exc})"
 
     def keys(self) -> set[str]:
         return {r.key for r in self if r.key}

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -70,9 +71,13 @@ class Store:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # unreadable: treat as absent, the stage runs again and replaces it
         damaged = _damaged(path)
-        if damaged is not None:
+        if damaged == SUMS:
+            logger.warning(f"{path / SUMS}: empty, unreadable or not sums, so it vouches for nothing; "
+                           "entry discarded, the stage will be redone")  # fmt: skip
+        elif damaged is not None:
             logger.warning(f"{path / damaged}: does not match its stored sha256; entry discarded, "
                         "the stage will be redone")  # fmt: skip
+        if damaged is not None:
             shutil.rmtree(path, ignore_errors=True)
             return None
         return Entry(record, path)
@@ -103,10 +108,14 @@ class Store:
             tmp = staged / (RECORD + ".tmp")
             tmp.write_text(record.to_json(), encoding="utf-8")
             os.replace(tmp, staged / RECORD)
+            # On disk before the rename makes it an entry: a power loss after a rename whose files were
+            # still in the page cache left an entry with an empty SHA256SUMS and a module of zeros.
+            _sync_tree(staged)
             final.parent.mkdir(parents=True, exist_ok=True)
             if final.exists():  # a stale entry being replaced (e.g. --retry-failed)
                 shutil.rmtree(final)
             os.rename(staged, final)
+            _sync(final.parent)  # the rename itself
         except OSError as exc:
             # The staged directory is removed by `staging()`; nothing under `final` is half-written.
             raise storage_error(final, exc, needed=needed, doing="cannot store the result") from None
@@ -150,6 +159,24 @@ def scratch(staged: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _sync(path: Path) -> None:
+    """fsync a file or a directory (a directory's fsync makes the names in it durable)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | (os.O_DIRECTORY if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_tree(root: Path) -> None:
+    """fsync every file under `root`, then every directory, deepest first, `root` last."""
+    found = sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True)
+    for path in [p for p in found if p.is_file() and not p.is_symlink()]:
+        _sync(path)
+    for path in [*(p for p in found if p.is_dir() and not p.is_symlink()), root]:
+        _sync(path)
+
+
 def _artifacts(entry: Path) -> list[Path]:
     own = {entry / RECORD, entry / SUMS, entry / VERIFIED}
     return sorted(f for f in entry.rglob("*") if f.is_file() and f not in own)
@@ -182,13 +209,17 @@ def _unchanged_since_verified(entry: Path, names: list[str]) -> bool:
 def _damaged(entry: Path) -> Optional[str]:
     """The first artifact whose content is not what was committed; None when all match (without
     hashing files unchanged since they last matched). An entry from before checksums were kept has
-    no SHA256SUMS and is trusted as before."""
+    no SHA256SUMS and is trusted as before; one whose SHA256SUMS is unreadable, has a line that is
+    no sum, or is empty beside artifacts (what a power loss after an unsynced commit leaves) vouches
+    for nothing: it is SHA256SUMS that is damaged, and the entry is redone."""
     try:
         sums = _sums(entry)
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError, ValueError):
         return SUMS
     if sums is None:
         return None
+    if not sums and _artifacts(entry):
+        return SUMS
     if _unchanged_since_verified(entry, [name for _, name in sums]):
         return None
     for digest, name in sums:
@@ -214,7 +245,7 @@ def unvouched(path: Path) -> Optional[str]:
         return "is not in an iree-matrix store entry"
     try:
         sums = _sums(entry)
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError, ValueError):
         return f"is in a store entry whose {SUMS} is unreadable"
     if sums is None:
         return None
@@ -226,12 +257,20 @@ def unvouched(path: Path) -> Optional[str]:
 
 def _sums(entry: Path) -> Optional[list[tuple[str, str]]]:
     """(sha256, name) of each artifact the entry's SHA256SUMS lists; None for an entry from before
-    checksums were kept (no SHA256SUMS). OSError or UnicodeDecodeError when it cannot be read."""
+    checksums were kept (no SHA256SUMS). OSError or UnicodeDecodeError when it cannot be read,
+    ValueError when a line is no sum."""
     try:
         text = (entry / SUMS).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    return [(digest, name) for digest, _, name in (line.partition("  ") for line in text.splitlines())]
+    sums = [(digest, name) for digest, _, name in (line.partition("  ") for line in text.splitlines())]
+    for digest, name in sums:
+        if not _SHA256.fullmatch(digest) or not name:
+            raise ValueError(f"{entry / SUMS}: a line that is no sha256 and name ({digest[:70]!r})")
+    return sums
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def failure_is_stale(entry: Entry, deps: Mapping[str, Entry]) -> bool:

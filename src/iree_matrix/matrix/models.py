@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import shipped
+from iree_matrix.core import input_files, shipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.matrix import export_recipes as recipes
 
@@ -111,9 +111,14 @@ def resolve(text: str, base: Path) -> ModelRef:
     if not factory.isidentifier() or keyword.iskeyword(factory):
         raise ModelError(f"factory {factory!r} is not a Python name")
     if target.endswith(".py") or "/" in target:
-        file = (base / target).expanduser().resolve()
-        if not file.is_file():
-            raise ModelError(f"no such file: {file}")
+        given = (base / target).expanduser()
+        try:  # before resolve(): a symlink loop there is a RuntimeError, not a message
+            input_files.check_regular(given)
+        except input_files.InputFileError as exc:
+            if exc.missing:
+                raise ModelError(f"no such file: {given}") from None
+            raise ModelError(f"{given}: {exc.reason}; a model is a Python file") from None
+        file = given.resolve()
         name = file.stem if factory == "build" else f"{file.stem}-{factory}"
         return _with_statics(ModelRef(_check_name(name), file, factory))
     return _from_module(target, factory, base)
@@ -170,11 +175,19 @@ def _with_statics(ref: ModelRef) -> ModelRef:
     return dataclasses.replace(ref, functions=tuple(functions), requirements=tuple(requirements))
 
 
+# A model file is Python source: the largest built-in is a few kB. Its weights are made by its code
+# (or downloaded by it), never read from the file itself.
+MAX_FILE_BYTES = 16 << 20
+
+
 def read_statics(file: Path) -> dict:
     """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, and under "names" every name
     its top level binds (None when a `*` import makes that unknowable), without executing it."""
     try:
-        tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
+        source = input_files.read_bounded(file, MAX_FILE_BYTES).decode("utf-8")
+        tree = ast.parse(source, filename=str(file))
+    except input_files.InputFileError as exc:
+        raise ModelError(f"{file}: {exc.reason}; a model is a Python file") from None
     except SyntaxError as exc:
         raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
     except UnicodeDecodeError as exc:

@@ -20,7 +20,7 @@ from typing import Any, Optional, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from iree_matrix.core import process_tree
+from iree_matrix.core import input_files, process_tree
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree import peers as peer_registry
@@ -199,21 +199,19 @@ def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Res
     """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
     working directory, paths in the file to the file's directory."""
     path = Path(path)
+    try:  # a regular file, read to the bound: never a device or FIFO (its size says 0)
+        raw = input_files.read_bounded(path, MAX_FILE_BYTES)
+    except input_files.InputFileError as exc:
+        if exc.missing:
+            raise SpecError(f"{path}: no such matrix file (the shipped ones are in matrix/)") from None
+        if exc.too_large:
+            raise SpecError(
+                f"{path}: too large for a matrix file (at most {MAX_FILE_BYTES >> 20} MiB; the shipped "
+                "ones are a few kB): is this the right file?"
+            ) from None
+        raise SpecError(f"{path}: {exc.reason}; a matrix file is a TOML file (as in matrix/)") from None
     try:
-        size = path.stat().st_size if path.is_file() else 0
-    except OSError:
-        size = 0  # reading it says why
-    if size > MAX_FILE_BYTES:
-        raise SpecError(
-            f"{path}: {size / (1 << 20):.0f} MiB, too large for a matrix file (at most "
-            f"{MAX_FILE_BYTES >> 20} MiB; the shipped ones are a few kB): is this the right file?"
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such matrix file (the shipped ones are in matrix/)") from None
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     try:

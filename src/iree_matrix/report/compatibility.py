@@ -25,7 +25,7 @@ from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import CompileKey, ExportKey, Index, Record, RunKey, Status, latest_by_job
 from iree_matrix.iree import compile_errors, hints
 from iree_matrix.matrix import export_recipes as recipes
-from iree_matrix.report import sections
+from iree_matrix.report import markdown, sections
 from iree_matrix.report.exporters import render as exporters_section
 from iree_matrix.report.gpu import gpu_section
 from iree_matrix.report.machine import Figure as CpuFigure
@@ -137,7 +137,8 @@ def render_compatibility(
         *gpu_section(ix.index.by_job.values()),
         *_environments_section(ix),
     ]
-    return "\n".join(parts).rstrip("\n") + "\n"
+    # Record text (a tool's message, a name) shown as text: its HTML escaped outside code, once here
+    return markdown.no_html("\n".join(parts).rstrip("\n") + "\n")
 
 
 def write_compatibility(

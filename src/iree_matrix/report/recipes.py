@@ -34,12 +34,19 @@ from iree_matrix.stages.benchmark_tool import device_argv
 _BARE = re.compile(r"^[A-Za-z0-9_@%+=:,./${}*-]+$")
 
 
+# What may stand in double quotes: text, and `$NAME` / `${NAME}` variables; no command substitution
+# (`$(...)`), arithmetic or parameter operators: a word that carries a record's value (a firmware's
+# defines) with `$(id)` in it would run it when pasted.
+_VARIABLES_ONLY = re.compile(r'(?:[^$"\\`]|\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\}))*')
+
+
 def shell_word(arg: str) -> str:
     """One argument as shell: bare when it needs no quoting (a `$VAR` and a `*.a` glob expand),
-    in double quotes when it has a variable and a space, else single-quoted."""
+    in double quotes when it has a variable and a space (and nothing else that expands), else
+    single-quoted."""
     if arg and _BARE.match(arg):
         return arg
-    if "$" in arg and not re.search(r'["\\`]', arg):
+    if "$" in arg and _VARIABLES_ONLY.fullmatch(arg):
         return f'"{arg}"'
     return shlex.quote(arg)
 

@@ -1,0 +1,93 @@
+"""Files a user names as input (a matrix file, a model file), read with a bound.
+
+A size check on `stat` alone trusts the file to be what it says: `/dev/zero` reports 0 bytes and is
+endless (`--matrix /dev/zero` read 22.9 GB until the OOM killer came), and a FIFO reports 0 and
+opening it waits for a writer that never comes. So an input must be a regular file, which is
+checked before it is opened and again on the open descriptor (it may have been swapped in between),
+it is opened without blocking (a FIFO put there meanwhile cannot hang the open), and at most one byte
+past the limit is read, whatever its size says.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class InputFileError(ValueError):
+    """A named input that is not a regular file of bounded size: why, in words (the caller names the
+    file, and the kind of file it should be)."""
+
+    def __init__(self, reason: str, *, missing: bool = False, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        # the two a caller words itself: where such files are, and how large one is
+        self.missing = missing
+        self.too_large = too_large
+
+
+def _not_regular(mode: int) -> str:
+    for test, kind in _KINDS:
+        if test(mode):
+            return f"{kind}, not a regular file"
+    return "not a regular file"
+
+
+def _os_reason(exc: OSError) -> InputFileError:
+    if exc.errno == errno.ELOOP:
+        return InputFileError("a loop of symbolic links (each names the next): point it at the file itself")
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return InputFileError("no such file", missing=True)
+    return InputFileError(f"cannot read: {exc.strerror}")
+
+
+def check_regular(path: Path) -> None:
+    """An `InputFileError` when `path` (its symbolic links followed) is not a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _os_reason(exc) from None
+    if not stat.S_ISREG(mode):
+        raise InputFileError(_not_regular(mode))
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file `path`, at most `limit` of them; an `InputFileError` saying why
+    not (no such file, a directory, device, FIFO or socket, a symlink loop, larger than `limit`)."""
+    check_regular(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise _os_reason(exc) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):  # replaced between the check and the open
+            raise InputFileError(_not_regular(mode))
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _os_reason(exc) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise InputFileError(f"larger than {_size(limit)}", too_large=True)
+    return b"".join(chunks)
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 and not n % (1 << 20) else f"{n} bytes"
