@@ -445,6 +445,163 @@ def _clip(exc: object, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+# --------------------------------------------------------------------------- a paired sitting
+
+
+def _worker_loop(root: Path) -> int:
+    """A timing worker: reads one JSON command per line on stdin, answers one line on stdout.
+    {"load": cell} (IREE, on local-sync) or {"load_onnx": path} (ONNX Runtime on one thread) makes
+    an arm; {"time": arm, "calls": n} times it: one untimed call, then n calls, each by this
+    process's CPU time (local-sync and a one-thread ONNX Runtime session run in the calling thread)."""
+    import numpy as np
+
+    arms: dict = {}
+    for line in sys.stdin:
+        order = json.loads(line)
+        try:
+            if "load" in order:
+                cell = order["load"]
+                import iree.runtime as rt
+
+                export = root / cell["export"]
+                inputs = [np.load(export / "inputs" / n) for n in cell["inputs"]]
+                context = rt.SystemContext(config=rt.Config("local-sync"))
+                context.add_vm_module(
+                    rt.VmModule.copy_buffer(context.instance, (root / cell["module"]).read_bytes())
+                )
+                function = context.modules.module[cell["function"]]
+                arms[cell["job"]] = lambda f=function, x=inputs: f(*x)
+                answer: dict = {"ok": True}
+            elif "load_onnx" in order:
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = 1
+                options.inter_op_num_threads = 1
+                options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+                session = ort.InferenceSession(str(root / order["load_onnx"]), options,
+                                               providers=["CPUExecutionProvider"])  # fmt: skip
+                export = root / order["export"]
+                feeds = {
+                    i.name: np.load(export / "inputs" / n)
+                    for i, n in zip(session.get_inputs(), order["inputs"])
+                }
+                references = [np.load(export / "reference" / n) for n in order["references"]]
+                got = [np.asarray(o) for o in session.run(None, feeds)]
+                check = compare(got, references, float(order["atol"]), float(order["rtol"]))
+                arms[order["name"]] = lambda s=session, f=feeds: s.run(None, f)
+                answer = {"ok": True, "version": ort.__version__, **check}
+            else:
+                call = arms[order["time"]]
+                call()
+                times = []
+                for _ in range(int(order["calls"])):
+                    t0 = time.process_time()
+                    call()
+                    times.append((time.process_time() - t0) * 1e3)
+                answer = {"ok": True, "ms": times}
+        except Exception as exc:  # noqa: BLE001 - the arm's failure is the answer
+            answer = {"ok": False, "error": _clip(exc)}
+        print(json.dumps(answer), flush=True)
+    return 0
+
+
+class _Worker:
+    def __init__(self, root: Path, pythonpath: str) -> None:
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(p for p in (pythonpath, os.environ.get("PYTHONPATH")) if p)
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", "--bundle", str(root)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
+        )  # fmt: skip
+
+    def ask(self, order: dict) -> dict:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(order) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            name = signal.Signals(-code).name if code < 0 else f"exit {code}"
+            return {"ok": False, "error": f"the timing process ended ({name})"}
+        return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.process.wait()
+
+
+def _onnxruntime_here() -> bool:
+    return subprocess.run([sys.executable, "-c", "import onnxruntime"], capture_output=True).returncode == 0
+
+
+def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, checked: dict, rounds: int,
+        calls: int, say) -> dict:  # fmt: skip
+    """One function's paired sitting: its module arms (those whose cell ran and matched here) and
+    ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
+    `calls` calls per arm per round; an advice document's function entry."""
+    cells = {c["job"]: c for c in manifest["cells"]}
+    arms = []
+    for arm in sitting["arms"]:
+        result = checked.get(arm["job"], {})
+        entry = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
+        entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
+                     job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
+        if result.get("status") != "ok":  # it did not run and match torch here: never the answer
+            entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
+        arms.append(entry)
+    workers: dict = {}
+    try:
+        for arm in arms:
+            if arm.get("error"):
+                continue
+            cell = cells[arm["job"]]
+            if cell["runtime"] not in workers:
+                workers[cell["runtime"]] = _Worker(
+                    root, str(install(root, wheel_for(manifest, cell["runtime"])))
+                )
+            loaded = workers[cell["runtime"]].ask({"load": cell})
+            if not loaded["ok"]:
+                arm["error"] = loaded["error"]
+        peer = sitting.get("onnx")
+        if peer and _onnxruntime_here():
+            workers["peer"] = _Worker(root, "")
+            loaded = workers["peer"].ask({"load_onnx": peer["model"], "name": "onnxruntime", **peer})
+            version = loaded.get("version", "")
+            entry = {"name": "onnxruntime", "kind": "peer", "config": "onnxruntime", "ms": [], "job": "peer",
+                     "matches": bool(loaded.get("matches")), "source": f"onnxruntime {version}"}  # fmt: skip
+            if not loaded["ok"]:
+                entry["error"] = loaded["error"]
+            arms.append(entry)
+        elif peer:
+            say(
+                "ONNX Runtime is not importable here: the sitting has no peer arm (`pip install onnxruntime`)"
+            )
+        timed = [a for a in arms if not a.get("error")]
+        for index in range(rounds):
+            order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
+            for arm in order if index % 2 == 0 else order[::-1]:
+                worker = workers["peer" if arm["job"] == "peer" else cells[arm["job"]]["runtime"]]
+                answer = worker.ask(
+                    {"time": "onnxruntime" if arm["job"] == "peer" else arm["job"], "calls": calls}
+                )
+                if answer["ok"]:
+                    arm["ms"].append(statistics.median(answer["ms"]))
+                else:
+                    arm["error"] = answer["error"]
+            say(f"{sitting['function']}: round {index + 1} of {rounds}")
+    finally:
+        for worker in workers.values():
+            worker.close()
+    for arm in arms:
+        arm.pop("job", None)
+    return {"function": sitting["function"], "arms": arms}
+
+
 # --------------------------------------------------------------------------- the run (the parent)
 
 
@@ -599,10 +756,19 @@ def main(argv: list = None) -> int:  # type: ignore[assignment]
         "--list", action="store_true", help="print the cells and this machine's identity, run nothing"
     )
     parser.add_argument("--bundle", type=Path, default=HERE, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=8,
+        help="a sitting's paired rounds (a bundle made with --advise; default 8, least 6)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     root = args.bundle.resolve()
     try:
+        if args.worker:
+            return _worker_loop(root)
         if args.child:
             cell = next(c for c in load_manifest(root)["cells"] if c["job"] == args.child)
             print(json.dumps(run_cell(root, cell, args.repetitions), default=str), flush=True)
@@ -682,8 +848,57 @@ def _run(root: Path, args: argparse.Namespace) -> int:
               "runs the rest", file=sys.stderr)  # fmt: skip
         return 130
     said = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{len(cells)} cells: {said}. Bring {out} home: iree-matrix merge {out.name} --to DIR")
+    print(f"{len(cells)} cells: {said}.")
+    if manifest.get("sittings"):
+        if args.rounds < 6:
+            raise BundleError(f"--rounds {args.rounds}: at least 6 (fewer decide nothing)")
+        try:
+            _sittings(root, manifest, digest, host, out, args.rounds)
+        except KeyboardInterrupt:
+            print("interrupted in the sitting: the cells' records are kept; run again for the sitting",
+                  file=sys.stderr)  # fmt: skip
+            return 130
+    print(f"Bring {out} home: iree-matrix merge {out.name} --to DIR")
     return 0
+
+
+def _sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int) -> None:
+    """Each model's paired sitting, written as an advice document beside the records."""
+    checked = {}
+    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if data.get("env", {}).get("bundle_sha256") == digest:
+            checked[data["job"]] = {"status": data.get("status"), "message": data.get("message")}
+    by_model: dict = {}
+    for sitting in manifest["sittings"]:
+        by_model.setdefault(sitting["model"], []).append(sitting)
+    for model, found in by_model.items():
+        arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) for s in found)
+        calls = int(manifest.get("calls", 3))
+        print(f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread",
+              file=sys.stderr)  # fmt: skip
+        load = {"start": os.getloadavg()[0]}
+        started = _now()
+
+        def say(text: str) -> None:
+            print(f"  {text}", file=sys.stderr, flush=True)
+
+        functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, say) for s in found]
+        load["end"] = os.getloadavg()[0]
+        document = {
+            "schema": 1, "model": model, "release": found[0]["release"], "llvm_cpu": host.get("llvm_cpu", ""),
+            "host": {k: v for k, v in host.items() if k != "gpus"}, "rounds": rounds,
+            "repetitions": int(manifest.get("calls", 3)), "started": started, "finished": _now(),
+            "load_average": load, "functions": functions, "bundle_sha256": digest,
+        }  # fmt: skip
+        path = out / f"advice-{model}.json"
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        os.replace(partial, path)
+        print(f"sitting kept: {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

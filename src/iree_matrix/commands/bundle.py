@@ -6,9 +6,10 @@ import argparse
 import dataclasses
 import re
 from pathlib import Path
+from typing import Optional
 
 from iree_matrix.commands.options import add_matrix_options
-from iree_matrix.commands.shared_options import cache_dir
+from iree_matrix.commands.shared_options import REPETITIONS, cache_dir
 from iree_matrix.commands.workflow import Loaded, RunOptions, load_plan, run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
@@ -20,6 +21,7 @@ NAME = "bundle"
 HELP = "compile a matrix's cells here; pack them, a runtime wheel and a numpy-only run.py for another machine"
 logger = console.logger(__name__)
 MIB = 1 << 20
+NEWEST = "3.13.0"  # without a published answer: the newest release
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +43,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-size", type=float, default=None, metavar="MIB", help="refuse a bundle larger than this"
     )
+    parser.add_argument(
+        "--advise",
+        metavar="MODEL",
+        help="instead of a matrix file: advise's arms for MODEL (default, the published picks, the naive "
+        "build, ONNX Runtime), compiled for --cpu, and a paired sitting there that makes that CPU's answer",
+    )
+    parser.add_argument(
+        "--cpu", metavar="LLVM_CPU", help="with --advise: the target's CPU (znver4, emeraldrapids, …)"
+    )
+    parser.add_argument("--release", help="with --advise: the IREE release (default: the published answer's)")
+    REPETITIONS.add(
+        parser, help="with --advise: the sitting's calls per arm and round (default: %(default)s)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,7 +64,17 @@ def main(args: argparse.Namespace) -> int:
     where = _where(args)
     if not args.list and args.to is None:
         raise UserError("bundle: --to DIR is required (where the bundle's folder goes)")
-    loaded = load_plan(args, "bundle.toml")
+    cpu = _cpu(args)
+    if args.advise:
+        release, picks = _published(args.advise, args.release)
+        print(f"bundle --advise {args.advise}: IREE {release}, for {cpu}: default, the naive build, "
+              f"{len(picks)} published pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
+        args.model = [args.advise]  # load_plan reads the models from the command line, as advise's
+        loaded = load_plan(
+            args, "advise.toml", adjust=lambda m: bundle.sitting_matrix(m, args.advise, release, picks, cpu)
+        )
+    else:
+        loaded = load_plan(args, "bundle.toml")
     building = _build_plan(loaded)
     if args.list:
         print("\n".join(f"  {job.id}" for job in building.plan.jobs if job.stage == "compile"))
@@ -66,11 +91,17 @@ def main(args: argparse.Namespace) -> int:
         raise UserError("bundle: no compiled cell to carry (each is listed above with why)")
     wheels = bundle.wheels(found, where, cache)
     files = bundle.plan_files(found, wheels)
+    sittings: list = []
+    if args.advise:
+        sittings, peer_files = bundle.sittings(
+            loaded.plan, results.latest(), Store(cache / "store"), found, cpu
+        )
+        files.update(peer_files)
     size = bundle.size_of(files)
     print(f"bundle: {len(found)} cells, {len(wheels)} runtime wheel(s), {size / MIB:.1f} MiB -> {args.to}")
     if args.max_size is not None and size > args.max_size * MIB:
         raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
-    document = bundle.manifest(args.to.name, found, wheels, files)
+    document = bundle.manifest(args.to.name, found, wheels, files, sittings, REPETITIONS.of(args) or 3)
     packed = bundle.write(args.to, document, files, cache)
     print(
         f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
@@ -90,10 +121,40 @@ def _where(args: argparse.Namespace) -> Where:
 
 
 def _build_plan(loaded: Loaded) -> Loaded:
-    """The plan's exports and compiles (what travels), not its runs: those happen there."""
+    """The plan's exports, compiles and peers (what travels, ONNX Runtime's model among it), not
+    its runs: those happen there."""
     from iree_matrix.matrix import plan
 
     compiles = [job.id for job in loaded.plan.jobs if job.stage == "compile"]
     if not compiles:
         raise UserError(f"bundle: {loaded.path} (with --select) plans no compile; nothing to carry")
-    return dataclasses.replace(loaded, plan=plan.select(loaded.plan, compiles))
+    peers = [job.id for job in loaded.plan.jobs if job.stage == "peer"]
+    return dataclasses.replace(loaded, plan=plan.select(loaded.plan, [*compiles, *peers]))
+
+
+def _cpu(args: argparse.Namespace) -> str:
+    cpu = (args.cpu or "").strip()
+    if args.advise and not cpu:
+        raise UserError(
+            "bundle --advise MODEL: name the target's CPU, --cpu LLVM_CPU (znver4, emeraldrapids, x86-64-v3)"
+        )
+    if cpu and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", cpu):
+        raise UserError(f"bundle --cpu {cpu!r}: not an LLVM CPU name (znver4, emeraldrapids, x86-64-v3, …)")
+    if cpu and not args.advise:
+        raise UserError(
+            "bundle --cpu: for --advise; a matrix file names its CPUs in its profiles (target_cpu)"
+        )
+    return cpu
+
+
+def _published(model: str, release: Optional[str]) -> tuple[str, list[str]]:
+    """The release to advise on (the published answers' for MODEL, else the newest) and its picks."""
+    from collections import Counter
+
+    from iree_matrix.answers import advice
+    from iree_matrix.core import shipped
+
+    found = [a for a in advice.published(shipped.results_dir() / advice.DIRNAME) if a.model == model]
+    chosen = release or (Counter(a.release for a in found).most_common(1)[0][0] if found else NEWEST)
+    picks = sorted({a.config for a in found if a.release == chosen} - {"default", "generic"})
+    return chosen, picks

@@ -39,7 +39,7 @@ from iree_matrix.core.results import Record, Status
 from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.store import Store
 from iree_matrix.iree import targets, versions
-from iree_matrix.matrix import wheelhouse
+from iree_matrix.matrix import spec, wheelhouse
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE
 
@@ -77,6 +77,7 @@ class Cell:
 
     job: str  # run:<compile cell>[/rt...]: the id a run of it here would have
     labels: Mapping[str, str]
+    compile_job: str
     compile_key: str
     export_key: str
     module: Path  # in the store
@@ -92,7 +93,6 @@ def cells(
 ) -> tuple[list[Cell], list[str]]:
     """The plan's compiled cells as bundle cells, and one line for each cell that cannot travel
     (failed or missing compile, a runtime built from source, a module for this host's CPU only)."""
-    jobs = plan.by_id()
     runs = {
         dep: job for job in plan.jobs if job.stage == "run" for dep in job.deps if dep.startswith("compile:")
     }
@@ -121,6 +121,7 @@ def cells(
         found.append(Cell(
             job=run.id if run is not None else f"run:{job.cell}",
             labels=dataclasses.replace(labels, device="").as_dict(),  # the cell's plain run, on its device
+            compile_job=job.id,
             compile_key=entry.record.key,
             export_key=source.record.key,
             module=MODULE.of(entry),
@@ -130,7 +131,6 @@ def cells(
             target=job.label.arch,
             machine=where.machine if gpu is not None else target.run_arch(),
         ))  # fmt: skip
-    del jobs
     return found, left
 
 
@@ -221,7 +221,12 @@ def _module_name(cell: Cell) -> str:
 
 
 def manifest(
-    name: str, found: Sequence[Cell], wheels_: Sequence[Wheel], files: Mapping[str, Path]
+    name: str,
+    found: Sequence[Cell],
+    wheels_: Sequence[Wheel],
+    files: Mapping[str, Path],
+    sittings_: Sequence[Mapping[str, Any]] = (),
+    calls: int = 3,
 ) -> dict[str, Any]:
     digests = {path: file_sha256(source) for path, source in files.items()}
     cell_rows = []
@@ -256,6 +261,8 @@ def manifest(
         "tool_version": __version__,
         "made_on": {k: v for k, v in host.describe().items() if k != "instance"},
         "cells": cell_rows,
+        "sittings": list(sittings_),
+        "calls": calls,  # a sitting's calls per arm per round
         "runtimes": [
             {
                 "release": w.release,
@@ -351,3 +358,98 @@ def _readme(document: Mapping[str, Any]) -> str:
         "    python3 run.py [--out DIR]       # check and time every cell; Ctrl-C keeps what is done\n\n"
         "Bring the results folder home and: iree-matrix merge DIR --to RESULTS_DIR\n"
     )
+
+
+# --------------------------------------------------------------------------- a sitting there
+
+
+FLEET_PREFIX = "cpu-"  # a profile compiling for a named CPU (advise's --fleet spells it the same)
+
+
+def sitting_matrix(
+    matrix: spec.MatrixSpec, model: str, release: str, picks: Sequence[str], cpu: str
+) -> spec.MatrixSpec:
+    """advise's matrix for a sitting on another CPU: `default` and each pick compiled for the named
+    LLVM CPU instead of `host` (this machine is not the target), and the naive build (no CPU), all
+    by one release; the peers as the matrix file names them (ONNX Runtime's model travels)."""
+    from iree_matrix.answers import search
+    from iree_matrix.iree.flags import COMBINE, Profile
+
+    fleet = f"{FLEET_PREFIX}{cpu}"
+    named = Profile(fleet, target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}")
+    matrix = spec.with_profiles(matrix, ["generic"])
+    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
+    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells]
+    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    template = matrix.cells[0]
+    extra = []
+    for name in [fleet, *(f"{p}{COMBINE}{fleet}" for p in picks if "avx2" not in p.split(COMBINE))]:
+        config = search.parse(name)
+        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
+    return spec.with_cells(matrix, extra)
+
+
+def _arm(profile: str, cpu: str) -> tuple[str, str]:
+    """(name, kind) of a sitting's arm from its cell's profile."""
+    from iree_matrix.iree.flags import COMBINE
+
+    fleet = f"{FLEET_PREFIX}{cpu}"
+    if profile == fleet:
+        return "default", "default"
+    if profile == "generic":
+        return "generic", "naive"
+    return COMBINE.join(p for p in profile.split(COMBINE) if p != fleet), "pick"
+
+
+def sittings(
+    plan: Plan, latest: Mapping[str, Record], store: Store, found: Sequence[Cell], cpu: str
+) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+    """Each function's sitting (its arms: the CPU cells of `found`; ONNX Runtime's model where the
+    peer stage made one) and the peer files that travel with them."""
+    files: dict[str, Path] = {}
+    by_function: dict[tuple[str, str], list[Cell]] = {}
+    for cell in found:
+        if cell.device == CPU_DEVICE:
+            labels = Labels.of(cell.labels)
+            by_function.setdefault((labels.source_model or labels.model, labels.function), []).append(cell)
+    from iree_matrix.iree.flags import compile_flags
+
+    jobs = plan.by_id()
+    peers = {
+        (j.label.source_model or j.label.model, j.label.function): j for j in plan.jobs if j.stage == "peer"
+    }
+    out = []
+    for (model, function), cells_ in sorted(by_function.items()):
+        arms = []
+        for cell in cells_:
+            name, kind = _arm(Labels.of(cell.labels).profile, cpu)
+            job = jobs.get(cell.compile_job)
+            # The flags as a user types them (advise's spelling), not the recorded command's
+            # store paths and statistics dumps.
+            flags = compile_flags(cell.runtime, cell.target, job.profile) if job and job.profile else []
+            arms.append({"name": name, "kind": kind, "config": name, "release": cell.runtime, "flags": flags,
+                         "job": cell.job})  # fmt: skip
+        sitting: dict[str, Any] = {
+            "model": model,
+            "function": function,
+            "release": cells_[0].runtime,
+            "arms": arms,
+        }
+        peer = peers.get((model, function))
+        record = latest.get(peer.id) if peer is not None else None
+        entry = store.get("peer", record.key) if record is not None and record.status is Status.OK else None
+        if entry is not None and (entry.path / "model.onnx").is_file():
+            base = f"peers/{entry.record.key[:16]}"
+            for name in ("model.onnx", "model.onnx.data"):
+                if (entry.path / name).is_file():
+                    files[f"{base}/{name}"] = entry.path / name
+            export = f"exports/{cells_[0].export_key[:16]}"
+            info = json.loads((cells_[0].export / EXPORT_INFO.path).read_text())
+            sitting["onnx"] = {
+                "model": f"{base}/model.onnx", "export": export,
+                "inputs": sorted(p.name for p in (cells_[0].export / INPUTS.path).glob("*.npy")),
+                "references": sorted(p.name for p in (cells_[0].export / REFERENCE.path).glob("*.npy")),
+                "atol": info.get("atol"), "rtol": info.get("rtol"),
+            }  # fmt: skip
+        out.append(sitting)
+    return out, files
