@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +17,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.core.store import Store
 from iree_matrix.execution.bundle import Where
+from iree_matrix.matrix import spec
 
 NAME = "bundle"
 HELP = "compile a matrix's cells here; pack them, a runtime wheel and a numpy-only run.py for another machine"
@@ -71,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
               f"{len(picks)} published pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
         args.model = [args.advise]  # load_plan reads the models from the command line, as advise's
         loaded = load_plan(
-            args, "advise.toml", adjust=lambda m: bundle.sitting_matrix(m, args.advise, release, picks, cpu)
+            args, "advise.toml", adjust=lambda m: _sitting_matrix(m, args.advise, release, picks, cpu)
         )
     else:
         loaded = load_plan(args, "bundle.toml")
@@ -158,3 +160,27 @@ def _published(model: str, release: Optional[str]) -> tuple[str, list[str]]:
     chosen = release or (Counter(a.release for a in found).most_common(1)[0][0] if found else NEWEST)
     picks = sorted({a.config for a in found if a.release == chosen} - {"default", "generic"})
     return chosen, picks
+
+
+def _sitting_matrix(
+    matrix: spec.MatrixSpec, model: str, release: str, picks: Sequence[str], cpu: str
+) -> spec.MatrixSpec:
+    """advise's matrix for a sitting on another CPU: `default` and each pick compiled for the named
+    LLVM CPU instead of `host` (this machine is not the target), and the naive build (no CPU), all
+    by one release; the peers as the matrix file names them (ONNX Runtime's model travels)."""
+    from iree_matrix.answers import search
+    from iree_matrix.execution.bundle import FLEET_PREFIX
+    from iree_matrix.iree.flags import COMBINE, Profile
+
+    fleet = f"{FLEET_PREFIX}{cpu}"
+    named = Profile(fleet, target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}")
+    matrix = spec.with_profiles(matrix, ["generic"])
+    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
+    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells]
+    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    template = matrix.cells[0]
+    extra = []
+    for name in [fleet, *(f"{p}{COMBINE}{fleet}" for p in picks if "avx2" not in p.split(COMBINE))]:
+        config = search.parse(name)
+        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
+    return spec.with_cells(matrix, extra)

@@ -39,7 +39,7 @@ from iree_matrix.core.results import Record, Status
 from iree_matrix.core.shipped import scripts_dir
 from iree_matrix.core.store import Store
 from iree_matrix.iree import targets, versions
-from iree_matrix.matrix import spec, wheelhouse
+from iree_matrix.matrix import wheelhouse
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE
 
@@ -364,29 +364,6 @@ def _readme(document: Mapping[str, Any]) -> str:
 
 
 FLEET_PREFIX = "cpu-"  # a profile compiling for a named CPU (advise's --fleet spells it the same)
-
-
-def sitting_matrix(
-    matrix: spec.MatrixSpec, model: str, release: str, picks: Sequence[str], cpu: str
-) -> spec.MatrixSpec:
-    """advise's matrix for a sitting on another CPU: `default` and each pick compiled for the named
-    LLVM CPU instead of `host` (this machine is not the target), and the naive build (no CPU), all
-    by one release; the peers as the matrix file names them (ONNX Runtime's model travels)."""
-    from iree_matrix.answers import search
-    from iree_matrix.iree.flags import COMBINE, Profile
-
-    fleet = f"{FLEET_PREFIX}{cpu}"
-    named = Profile(fleet, target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}")
-    matrix = spec.with_profiles(matrix, ["generic"])
-    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
-    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells]
-    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
-    template = matrix.cells[0]
-    extra = []
-    for name in [fleet, *(f"{p}{COMBINE}{fleet}" for p in picks if "avx2" not in p.split(COMBINE))]:
-        config = search.parse(name)
-        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
-    return spec.with_cells(matrix, extra)
 
 
 def _arm(profile: str, cpu: str) -> tuple[str, str]:
