@@ -3,6 +3,7 @@ one row per function and CPU identity, each row from one paired sitting on that 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
@@ -135,10 +136,23 @@ def write(root: Path) -> Optional[Path]:
 
 
 def readme_block(root: Path) -> list[str]:
-    """README's first table: the same rows, their "take" linking to ANSWERS.md for the flags."""
+    """README's first table: the rows of the identity with the most answers (README stays a page
+    however many CPUs answer), their "take" linking to ANSWERS.md for the flags; a line names the
+    other identities and how many functions each answers."""
+    found = advice.published(root)
+    counts = Counter(a.identity.key for a in found)
+    shown = max(counts, key=lambda key: (counts[key], key)) if counts else ""
+    others = {a.identity.short: counts[a.identity.key] for a in found if a.identity.key != shown}
+    line = (
+        ["", "Also answered, each in its own sitting: "
+         + ", ".join(f"{name} ({n} function{'' if n == 1 else 's'})" for name, n in sorted(others.items()))
+         + " — [every row](results/answers/ANSWERS.md)."]
+        if others else []
+    )  # fmt: skip
     return [
         README_BEGIN,
-        *table(advice.published(root), link=" ([flags](results/answers/ANSWERS.md))"),
+        *table([a for a in found if a.identity.key == shown], link=" ([flags](results/answers/ANSWERS.md))"),
+        *line,
         README_END,
     ]
 
