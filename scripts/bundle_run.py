@@ -491,6 +491,8 @@ def _worker_loop(root: Path) -> int:
                 check = compare(got, references, float(order["atol"]), float(order["rtol"]))
                 arms[order["name"]] = lambda s=session, f=feeds: s.run(None, f)
                 answer = {"ok": True, "version": ort.__version__, **check}
+            elif "load_torch" in order:
+                answer = _load_torch(root, order, arms)
             else:
                 call = arms[order["time"]]
                 call()
@@ -504,6 +506,36 @@ def _worker_loop(root: Path) -> int:
             answer = {"ok": False, "error": _clip(exc)}
         print(json.dumps(answer), flush=True)
     return 0
+
+
+def _load_torch(root: Path, order: dict, arms: dict) -> dict:
+    """torch eager on one thread: the model built from its own file and seed (the reference
+    models' weights are the same bits on any CPU and thread count), run on the export's inputs."""
+    import importlib
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(1)
+    sys.path.insert(0, str(root / order["root"]))
+    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
+    spec = built[order["function"]] if isinstance(built, dict) else built
+    module = spec.module.eval()
+    export = root / order["export"]
+    inputs = [torch.from_numpy(np.load(export / "inputs" / n)) for n in order["inputs"]]
+    references = [np.load(export / "reference" / n) for n in order["references"]]
+
+    def call() -> object:
+        with torch.no_grad():
+            return module(*inputs)
+
+    out = call()
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    check = compare(
+        [o.detach().numpy() for o in outs], references, float(order["atol"]), float(order["rtol"])
+    )
+    arms["eager"] = call
+    return {"ok": True, "version": torch.__version__, **check}
 
 
 class _Worker:
@@ -535,8 +567,8 @@ class _Worker:
         self.process.wait()
 
 
-def _onnxruntime_here() -> bool:
-    return subprocess.run([sys.executable, "-c", "import onnxruntime"], capture_output=True).returncode == 0
+def _importable(name: str) -> bool:
+    return subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True).returncode == 0
 
 
 def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, checked: dict, rounds: int,
@@ -567,28 +599,30 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
             loaded = workers[cell["runtime"]].ask({"load": cell})
             if not loaded["ok"]:
                 arm["error"] = loaded["error"]
-        peer = sitting.get("onnx")
-        if peer and _onnxruntime_here():
-            workers["peer"] = _Worker(root, "")
-            loaded = workers["peer"].ask({"load_onnx": peer["model"], "name": "onnxruntime", **peer})
+        # The peers, in one process of their own: each where its package is importable here.
+        for name, key, package, order in (("onnxruntime", "onnx", "onnxruntime", "load_onnx"),
+                                          ("eager", "torch", "torch", "load_torch")):  # fmt: skip
+            peer = sitting.get(key)
+            if not peer:
+                continue
+            if not _importable(package):
+                say(f"{package} is not importable here: no {name} arm (`pip install {package}`)")
+                continue
+            workers.setdefault("peer", _Worker(root, ""))
+            loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
             version = loaded.get("version", "")
-            entry = {"name": "onnxruntime", "kind": "peer", "config": "onnxruntime", "ms": [], "job": "peer",
-                     "matches": bool(loaded.get("matches")), "source": f"onnxruntime {version}"}  # fmt: skip
+            entry = {"name": name, "kind": "peer", "config": name, "ms": [], "job": f"peer:{name}",
+                     "matches": bool(loaded.get("matches")), "source": f"{package} {version}"}  # fmt: skip
             if not loaded["ok"]:
                 entry["error"] = loaded["error"]
             arms.append(entry)
-        elif peer:
-            say(
-                "ONNX Runtime is not importable here: the sitting has no peer arm (`pip install onnxruntime`)"
-            )
         timed = [a for a in arms if not a.get("error")]
         for index in range(rounds):
             order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
             for arm in order if index % 2 == 0 else order[::-1]:
-                worker = workers["peer" if arm["job"] == "peer" else cells[arm["job"]]["runtime"]]
-                answer = worker.ask(
-                    {"time": "onnxruntime" if arm["job"] == "peer" else arm["job"], "calls": calls}
-                )
+                peer = arm["job"].startswith("peer:")
+                worker = workers["peer" if peer else cells[arm["job"]]["runtime"]]
+                answer = worker.ask({"time": arm["name"] if peer else arm["job"], "calls": calls})
                 if answer["ok"]:
                     arm["ms"].append(statistics.median(answer["ms"]))
                 else:
@@ -876,7 +910,7 @@ def _sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, ro
     for sitting in manifest["sittings"]:
         by_model.setdefault(sitting["model"], []).append(sitting)
     for model, found in by_model.items():
-        arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) for s in found)
+        arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) + (1 if s.get("torch") else 0) for s in found)
         calls = int(manifest.get("calls", 3))
         print(f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread",
               file=sys.stderr)  # fmt: skip

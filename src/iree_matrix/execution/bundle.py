@@ -428,5 +428,12 @@ def sittings(
                 "references": sorted(p.name for p in (cells_[0].export / REFERENCE.path).glob("*.npy")),
                 "atol": info.get("atol"), "rtol": info.get("rtol"),
             }  # fmt: skip
+        model_file = scripts_dir() / "models" / f"{model.replace('@', '__')}.py"
+        if "onnx" in sitting and model_file.is_file():  # a reference model: torch eager can build it there
+            for source in sorted((scripts_dir() / "models").glob("*.py")):
+                files[f"torch/models/{source.name}"] = source
+            eager = {k: v for k, v in sitting["onnx"].items() if k != "model"}
+            sitting["torch"] = {**eager, "root": "torch", "module": f"models.{model_file.stem}",
+                                "function": function, "seed": 0}  # fmt: skip
         out.append(sitting)
     return out, files
