@@ -120,3 +120,58 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
     print(done.stdout, done.stderr)
     return done
+
+
+def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_path: Path) -> None:
+    """`bundle --advise` for the tiny CNN compiled for x86-64-v3: run.py sits default, the naive
+    build and ONNX Runtime (installed there from the wheelhouse, offline) in paired rounds; merge
+    publishes the sitting under this machine's identity and ANSWERS.md gains its row."""
+    bundle = tmp_path / "tiny"
+    done = iree_matrix(
+        "bundle", "--advise", "tiny_cnn", "--cpu", "x86-64-v3", "--to", str(bundle), "--python", PYTHON,
+        cache=cache, results=tmp_path / "runs",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    (sitting,) = manifest["sittings"]
+    assert {a["kind"] for a in sitting["arms"]} == {"default", "naive"} and "onnx" in sitting
+    default = next(a for a in sitting["arms"] if a["kind"] == "default")
+    assert "--iree-llvmcpu-target-cpu=x86-64-v3" in default["flags"]
+
+    python = _there(tmp_path, cache)
+    # ONNX Runtime there: its wheel and what it imports, from the wheelhouse the peers' lock filled.
+    files = cache / "wheelhouse" / "files"
+    names = (
+        "onnxruntime",
+        "flatbuffers",
+        "protobuf",
+        "packaging",
+        "sympy",
+        "mpmath",
+        "coloredlogs",
+        "humanfriendly",
+    )
+    wheels = [max(files.glob(f"{name}-*.whl")) for name in names if any(files.glob(f"{name}-*.whl"))]
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", *map(str, wheels)], check=True
+    )
+    out = tmp_path / "answered"
+    ran = subprocess.run(
+        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", "6"]),
+        capture_output=True, text=True, timeout=1200, cwd=tmp_path,
+    )  # fmt: skip
+    print(ran.stdout, ran.stderr)
+    assert ran.returncode == 0, ran.stderr
+    document = json.loads((out / "advice-tiny_cnn.json").read_text())
+    arms = {a["name"]: a for a in document["functions"][0]["arms"]}
+    assert set(arms) >= {"default", "generic", "onnxruntime"}
+    assert all(len(a["ms"]) == 6 for a in arms.values()), arms
+    assert document["host"]["identity"] == host.describe()["identity"]
+
+    published = tmp_path / "published"
+    merged = _cli("merge", str(out), "--to", str(published), "--cache", str(cache))
+    assert merged.returncode == 0, merged.stderr
+    (folder,) = [p for p in (published / "answers").iterdir() if p.is_dir()]
+    assert (folder / "advice-tiny_cnn.json").is_file() and (folder / "results.jsonl").is_file()
+    answers = (published / "answers" / "ANSWERS.md").read_text()
+    assert "| tiny_cnn |" in answers and "--iree-llvmcpu-target-cpu=x86-64-v3" in answers
