@@ -346,14 +346,38 @@ def read(path: Path) -> Optional[dict[str, Any]]:
     return data
 
 
-def published(root: Path) -> list[Advice]:
-    """Every Advice under `root` (results/answers: one folder per identity)."""
-    found: list[Advice] = []
-    for path in sorted(root.glob(f"*/{FILE_PREFIX}*.json")):
+def file_name(model: str, started: str, partial: bool = False) -> str:
+    """The file a sitting is kept in: its model and when it started, so a second sitting of a model
+    (another `--fleet`, another day) is kept beside the first, never over it; readers take the
+    newest of each model and CPU identity (`sittings`). An interrupted one is `partial-`, which no
+    reader takes."""
+    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
+    return f"{'partial-' if partial else ''}{FILE_PREFIX}{model}.{stamp}.json"
+
+
+def sittings(paths: Iterable[Path]) -> list[Advice]:
+    """The Advice of the newest sitting of each (model, CPU identity) among `paths` (by the time it
+    started; files that are not sittings are skipped), in the order the paths first name them."""
+    newest: dict[tuple[str, str], tuple[str, str, Path, dict[str, Any]]] = {}
+    for path in paths:
         data = read(path)
-        if data is not None:
-            found.extend(derive(data, str(path)))
+        if data is None:
+            continue
+        identity = Identity.of(data.get("host") or {}, str(data.get("llvm_cpu") or ""))
+        key = (str(data.get("model") or ""), identity.key)
+        when = (str(data.get("started") or ""), path.name)
+        if key not in newest or when > newest[key][:2]:
+            newest[key] = (*when, path, data)
+    found: list[Advice] = []
+    for _, _, path, data in newest.values():
+        found.extend(derive(data, str(path)))
     return found
+
+
+def published(root: Path) -> list[Advice]:
+    """Every Advice under `root` (results/answers: one folder per identity), the newest sitting of
+    each model and identity."""
+    return sittings(sorted(root.glob(f"*/{FILE_PREFIX}*.json")))
 
 
 def of_model(advice: Iterable[Advice], model: str) -> list[Advice]:
@@ -430,15 +454,17 @@ def flags_text(flags: Sequence[str]) -> str:
     return " ".join(shlex.quote(f) for f in flags)
 
 
-def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
+def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") -> list[str]:
     """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
-    one line; `advise`: each fleet CPU's flags and time)."""
+    one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
+    model as `argument` (a user's model's FILE:FACTORY), else as `model`."""
     first = chosen.advice[0]
+    argument = argument or model
     where = (
         f"on this CPU ({first.identity.label})"
         if chosen.here
         else f"NEAREST identity measured ({chosen.how_near}): {first.identity.label} — not this CPU; "
-        f"ratios do not carry between CPUs: `{COMMAND} {model}` measures them here (minutes)"
+        f"ratios do not carry between CPUs: `{COMMAND} {argument}` measures them here (minutes)"
     )
     out = [f"{model}: the answer {where}"]
     for a in chosen.advice:
@@ -465,7 +491,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
         known = f" (measured: {', '.join(measured)})" if measured and not fleet else ""
         out.append(
             "  target-cpu=host is the compiling CPU: for other CPUs, "
-            f"`{COMMAND} {model} --fleet x86-64-v3` gives the flags{known}"
+            f"`{COMMAND} {argument} --fleet x86-64-v3` gives the flags{known}"
         )
     return out
 
