@@ -4,10 +4,11 @@ compares with torch eager and the best peer — every ratio from one paired sitt
 (`iree-matrix advise`), on a named CPU identity.
 
 A sitting file (`advice-MODEL.STARTED.json`, one per sitting, written by `advise`; the published
-ones under results/answers/<identity>/; readers take the newest of each model and identity) holds each arm's CPU ms per call round by round; `Advice` is derived
-from it here, once. `query model`, the run's report, the site, compat.json and README read Advice;
-none re-derives it. Ratios are never carried from one identity to another: a user on another CPU
-is shown the nearest identity's answer, marked so, with the command that measures it here.
+ones under results/answers/<identity>/; readers take the newest of each model and identity) holds
+each arm's CPU ms per call round by round; `Advice` is derived from it here, once. `query model`,
+the run's report, the site, compat.json and README read Advice; none re-derives it. Ratios are
+never carried from one identity to another: a user on another CPU is shown the nearest identity's
+answer, marked so, with the command that measures it here.
 
 Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
 """
