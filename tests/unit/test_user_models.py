@@ -96,6 +96,8 @@ def test_a_users_failure_with_no_known_signature_offers_the_recipe_search(tmp_pa
     text = query.model(_records(_two(tmp_path)), "two-b").text()
     odd = text.split("something no signature knows", 1)[1].splitlines()[1]
     assert "what to do: no known failure signature" in odd and "search-recipes --model" in odd
+    sdpa = text.split("scaled_dot_product_attention", 1)[1].splitlines()[1]
+    assert 'attn_implementation="eager"' in sdpa  # the SDPA hint, by the exporter, not the model's name
 
 
 def test_advise_and_search_recipes_take_the_name_the_tool_printed(tmp_path, monkeypatch):
