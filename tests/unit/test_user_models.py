@@ -185,3 +185,23 @@ def test_query_outside_a_checkout_reads_the_published_results(tmp_path, monkeypa
     (tmp_path / "results" / "results.jsonl").write_text("")
     assert query_command._results_dir(None) == Path("results")  # a set of one's own here comes first
     assert query_command._results_dir(tmp_path) == tmp_path
+
+
+def test_advise_plans_a_users_factory_with_the_reference_picks_as_arms(tmp_path, monkeypatch, capsys, caplog):
+    file = _two(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert (
+        cli.main(["advise", f"{file}:b", "--list", "--no-proof", "--results-dir", str(tmp_path / "r")]) == 0
+    )
+    out = capsys.readouterr().out
+    picks = re.findall(r"compile:two-b/\S+/iree[\d.]+/x86_64/(\S+)", out)
+    assert {"default", "generic"} <= set(picks) and len(set(picks) - {"default", "generic"}) >= 1, out
+    assert "none published" not in caplog.text
+
+
+def test_query_model_takes_file_and_factory(tmp_path, capsys):
+    file = _two(tmp_path)
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "results.jsonl").write_text("".join(r.to_json() + "\n" for r in _records(file)))
+    assert cli.main(["query", "model", f"{file}:a", "--results-dir", str(tmp_path / "r")]) == 0
+    assert capsys.readouterr().out.startswith("two-a")
