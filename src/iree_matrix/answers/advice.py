@@ -425,15 +425,18 @@ def nearest(advice: Sequence[Advice], about: Mapping[str, Any]) -> Optional[Chos
 # --------------------------------------------------------------------------- words
 
 
-def rival_text(rival: Rival, release: str) -> str:
-    """Another release's pick against the answer, from the same sitting."""
+def rival_text(rival: Rival, release: str, argument: str = "MODEL") -> str:
+    """Another release's pick against the answer, from the same sitting; the command it suggests
+    names the model as `argument`."""
     head = f"IREE {rival.release} `{rival.config}`"
     if rival.error or rival.against_answer is None:
         return f"{head}: not measured ({rival.error or 'it did not run here'})"
     r = rival.against_answer
     if r.paired.verdict == stats.FASTER:
-        return (f"{head} was FASTER in this sitting ({r.value:.2f}× the answer's time, {r.span()}): "
-                f"`{COMMAND} MODEL --release {rival.release}` measures that release's answer")  # fmt: skip
+        measure = f"`{COMMAND} {argument} --release {rival.release}`"
+        return f"{head} was FASTER in this sitting ({r.value:.2f}× the answer's time, {r.span()}): " + (
+            f"{measure} measures that release's answer"
+        )
     if r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE, stats.TOO_FEW):
         return f"{head}: no faster than IREE {release}'s ({r.value:.2f}× its time, {r.paired.verdict})"
     return f"{head} takes {r.value:.2f}× its time ({r.span()})"
@@ -480,7 +483,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         for rival in a.rivals:
-            out.append(f"    other release: {rival_text(rival, a.release)}")
+            out.append(f"    other release: {rival_text(rival, a.release, argument)}")
         if a.proof is not None:
             out.append(f"    proof: {neighbourhood.summary(a.proof)}")
         for f in a.fleet if fleet else ():

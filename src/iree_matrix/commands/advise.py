@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
@@ -139,7 +140,7 @@ def main(args: argparse.Namespace) -> int:
         return 1
     chosen = advice.Chosen(tuple(found), True, "")
     print()
-    print("\n".join(advice.lines(chosen, base_model)))
+    print("\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference))))
     _print_proofs(found)
     if document.get("interrupted"):
         return 130
