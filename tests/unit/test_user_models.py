@@ -19,6 +19,7 @@ from iree_matrix.commands import advise, base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import hints
 from iree_matrix.matrix import models
 from iree_matrix.report import machine
 
@@ -79,6 +80,8 @@ def test_every_command_the_tool_suggests_for_a_users_model_runs_as_printed(tmp_p
         answer = query.model(records, name)
         said += "\n" + query.with_advice(answer, None, name, models.references(records)).text()
     commands = _suggested(said)
+    # A hint cannot know the model's reference: it names no command that takes one (query does).
+    assert not [h.name for h in hints.HINTS if _suggested(h.advice)]
     assert f"iree-matrix advise {file}:a" in commands
     assert f"iree-matrix search-recipes --model {file}:b" in commands
     assert not any("advise" in c and ":b" in c for c in commands), "advise offered for a model that never ran"

@@ -249,9 +249,9 @@ HINTS: tuple[Hint, ...] = (
         "prepend=...)`), a check whose early exit is skipped while torch.export traces. Call the model "
         "with an attention mask (`attention_mask=torch.ones_like(input_ids)`) or with a cache "
         "(`past_key_values=`, as gpt2_tiny@transformers' `prefill` does): the check is made only "
-        "without both; or export with torch's core ATen decompositions (the recipe `fx+decompose`: "
-        "`iree-matrix search-recipes --model FILE:FACTORY --recipes fx+decompose`), which spells "
-        "`aten.diff` as slices, a concatenation and a subtraction",
+        "without both; or export with torch's core ATen decompositions (the export recipe "
+        "`fx+decompose`, one of those `search-recipes` tries), which spell `aten.diff` as slices, a "
+        "concatenation and a subtraction",
         "read, not measured: transformers' masking_utils.py (`_preprocess_mask_arguments` calls "
         "`find_packed_sequence_indices` when position_ids are given and attention_mask and "
         "past_key_values are None; it returns early only when not tracing); checked here that torch "
