@@ -928,7 +928,10 @@ def _sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, ro
             "repetitions": int(manifest.get("calls", 3)), "started": started, "finished": _now(),
             "load_average": load, "functions": functions, "bundle_sha256": digest,
         }  # fmt: skip
-        path = out / f"advice-{model}.json"
+        # One file per sitting, named by when it started (as advise names its own): a second
+        # sitting of the model is kept beside the first, and readers take the newest.
+        stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
+        path = out / f"advice-{model}.{stamp}.json"
         partial = path.with_name(path.name + ".partial")
         partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
         os.replace(partial, path)

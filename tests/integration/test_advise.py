@@ -26,7 +26,8 @@ def test_advise_times_default_a_pick_the_naive_build_and_the_peers_in_one_sittin
         "--rounds", "6", "--repetitions", "1", "--backend", "venv", cache=cache, results=results,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    sitting = json.loads((results / "advice-tiny_cnn.json").read_text())
+    (kept,) = results.glob("advice-tiny_cnn.*.json")  # one file per sitting, named by when it started
+    sitting = json.loads(kept.read_text())
     arms = {a["name"]: a for f in sitting["functions"] for a in f["arms"]}
     assert {"default", "generic", "im2col", "onnxruntime", "eager", "im2col+cpu-x86-64-v3"} <= set(arms)
     for name in ("default", "generic", "onnxruntime", "eager"):

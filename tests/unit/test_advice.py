@@ -227,7 +227,6 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
     assert plan.release == "3.13.0" and list(plan.picks)[0] == "a+b" and len(plan.picks) == 3
     assert "@decomposed+a" not in plan.picks
     assert plan.fleet == ("x86-64-v3",)
-    assert advise._model_name("path/to/my_net.py:build") == "my_net"
 
 
 def test_a_fleet_cpu_that_is_not_a_name_is_one_line():

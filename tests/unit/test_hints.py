@@ -78,8 +78,9 @@ control flow
 
 
 def _failed(stage: str, function: str, compiler: str, message: str, metrics: Any = None, **kw) -> Record:
-    cell = f"{function}/{EXP}" + ("" if stage == "export" else f"/iree{compiler}/x86_64/default")
-    labels = {"model": function, "source_model": function.split(".")[0], "exporter": EXP}
+    exporter = kw.pop("exporter", EXP)
+    cell = f"{function}/{exporter}" + ("" if stage == "export" else f"/iree{compiler}/x86_64/default")
+    labels = {"model": function, "source_model": function.split(".")[0], "exporter": exporter}
     if stage != "export":
         labels.update(compiler=compiler, arch="x86_64", profile="default")
     error_class = kw.pop("error_class", f"{stage}-error")
@@ -211,11 +212,13 @@ def test_every_hint_formats_and_names_its_source():
         "sdpa-scale-ignored": "outputs differ from torch: max abs err 0.0571, max rel err 0.0123",
         "bool-literal": "model.mlir:109:11: error: failed to legalize operation 'torch.vtensor.literal': "
         '%11 = "torch.vtensor.literal"() <{value = dense<true> : tensor<i1>}> : () -> !torch.vtensor<[],i1>',
+        "packed-sequence-diff": "model.mlir:60:11: error: failed to legalize operation 'torch.aten.diff' "
+        "that was explicitly marked illegal",
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:
-        model = "whisper_tiny@transformers.encoder" if hint.models else None
-        found = hints.find(samples[hint.name], hint.stages[0] if hint.stages else None, model)
+        made = hints.Made(HF if hint.exporters else "", hint.releases[0] if hint.releases else "")
+        found = hints.find(samples[hint.name], hint.stages[0] if hint.stages else None, made)
         assert found is not None and found.name == hint.name, hint.name
         assert "{" not in found.advice and hint.source
     assert hints.find(
@@ -225,26 +228,40 @@ def test_every_hint_formats_and_names_its_source():
     assert hints.find("error: 'linalg.generic' op writes into a global resource") is None
 
 
-def test_a_model_scoped_hint_needs_its_model():
-    """ "outputs differ from torch" has a known cause only in transformers' sdpa attention: another
-    model's mismatch, or one whose model is not known, gets no hint rather than that guess."""
+def test_an_exporter_scoped_hint_needs_its_exporter_whatever_the_model_is_called():
+    """ "outputs differ from torch" has a known cause only in transformers' sdpa attention, on the
+    releases before the fix: an export made without transformers, or one whose exporter is not
+    known, gets no hint rather than that guess; a user's model exported with transformers gets the
+    hint the built-in one gets, whatever its name."""
     words = "outputs differ from torch: max abs err 0.107, max rel err 0.0678 (atol 2e-05, rtol 1e-05)"
     assert hints.find(words, "run") is None
-    assert hints.find(words, "run", "whisper_tiny.encoder") is None
-    found = hints.find(words, "run", "whisper_tiny@transformers.decoder_step")
+    assert hints.find(words, "run", hints.Made(EXP, "3.9.0")) is None
+    found = hints.find(words, "run", hints.Made(HF, "3.9.0"))
     assert found is not None and found.name == "sdpa-scale-ignored"
     assert 'attn_implementation="eager"' in found.advice and "3.12.0" in found.advice
-    assert hints.find(words, "compile", "whisper_tiny@transformers.encoder") is None  # a run's words only
+    assert hints.find(words, "run", hints.Made(HF, "3.12.0")) is None  # the release fixed it
+    assert hints.find(words, "compile", hints.Made(HF, "3.9.0")) is None  # a run's words only
     # an old compiler's SDPA failure on a plain model is not transformers' `scale=`
     sdpa = "error: failed to legalize operation 'torch.aten.scaled_dot_product_attention' that was"
-    assert hints.find(sdpa, "compile", "llama_stories15m.prefill") is None
-    assert hints.find(sdpa, "compile", "llama@transformers.prefill").name == "sdpa-scale"  # type: ignore[union-attr]
+    assert hints.find(sdpa, "compile", hints.Made(EXP, "20240828.999")) is None
+    assert hints.find(sdpa, "compile", hints.Made(HF, "3.10.0")).name == "sdpa-scale"  # type: ignore[union-attr]
     cls = "numeric-mismatch"
-    mismatch = _failed("run", "whisper_tiny@transformers.encoder", "3.9.0", words, error_class=cls)
-    found = release_verdicts.hint(dataclasses.replace(mismatch, status=Status.MISMATCH))
-    assert found is not None and found.name == "sdpa-scale-ignored"
+    for model in ("whisper_tiny@transformers.encoder", "hf_models-whisper"):
+        mismatch = _failed("run", model, "3.9.0", words, error_class=cls, exporter=HF)
+        found = release_verdicts.hint(dataclasses.replace(mismatch, status=Status.MISMATCH))
+        assert found is not None and found.name == "sdpa-scale-ignored", model
     other = _failed("run", "whisper_tiny.encoder", "3.9.0", words, error_class=cls)
     assert release_verdicts.hint(dataclasses.replace(other, status=Status.MISMATCH)) is None
+
+
+def test_transformers_packed_sequence_diff_says_how_to_call_the_model():
+    words = "model.mlir:60:11: error: failed to legalize operation 'torch.aten.diff' that was explicitly"
+    user = _failed("compile", "hf_models-gpt2", "3.13.0", words, exporter=HF)
+    found = release_verdicts.hint(user)
+    assert found is not None and found.name == "packed-sequence-diff"
+    assert "attention_mask=torch.ones_like(input_ids)" in found.advice and "fx+decompose" in found.advice
+    plain = _failed("compile", "net", "3.13.0", words)  # torch.diff in a model of one's own: not this cause
+    assert release_verdicts.hint(plain) is None
 
 
 FOREIGN = "/work/other-box/store/export/ab"

@@ -108,3 +108,41 @@ def test_a_syntax_error_in_the_module_itself_is_one_line(tmp_path, capsys):
     assert cli.main(["matrix", "--matrix", str(matrix), "--list"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "nets.py:1: not valid Python" in err[0], err
+
+
+TWO = "import torch\n\ndef a(seed=0):\n    pass\n\ndef b(seed=0):\n    pass\n\ndef build(seed=0):\n    pass\n"
+
+
+def test_a_users_model_is_named_in_one_place_and_read_back_from_its_reference(tmp_path):
+    file = tmp_path / "two.py"
+    file.write_text(TWO)
+    for factory, name in (("a", "two-a"), ("b", "two-b"), ("build", "two")):
+        ref = models.resolve(f"{file}:{factory}", tmp_path)
+        assert ref.name == name == models.name_of(f"{file}:{factory}") == models.name_of(f"two.py:{factory}")
+        assert models.resolve(ref.reference, Path("/")).name == name  # the reference names it again
+        argv = ["python", "export_model.py", *ref.worker_args(), "--function", "main", "--out", "o"]
+        assert models.reference_in(argv) == ref.reference
+    assert models.name_of("mobilenet_v2") == "mobilenet_v2" and models.name_of("two-a") == "two-a"
+    assert models.name_of("pkg.hf_models:vit") == "hf_models-vit"
+
+
+def test_a_builtin_models_worker_command_is_no_users_reference():
+    ref = models.resolve("mobilenet_v2", Path.cwd())
+    assert models.reference_in(["python", "w.py", *ref.worker_args()]) is None
+    assert ref.reference == "mobilenet_v2"
+
+
+def test_a_recipe_follows_a_users_factory_too(tmp_path):
+    file = tmp_path / "hf_models.py"
+    file.write_text("def gpt2(seed=0, attn_implementation='sdpa'):\n    pass\n")
+    ref = models.resolve(f"{file}:gpt2~nonstrict", tmp_path)
+    assert (ref.name, ref.recipe, ref.factory) == ("hf_models-gpt2~nonstrict", "nonstrict", "gpt2")
+    assert models.name_of(f"{file}:gpt2~nonstrict") == ref.name
+    argv = ["python", "export_recipe.py", *ref.worker_args(), "--out", "o", "--recipe", "nonstrict"]
+    assert models.reference_in(argv) == ref.reference == f"{file}:gpt2~nonstrict"
+    with pytest.raises(models.ModelError, match="unknown choice"):
+        models.resolve(f"{file}:gpt2~fast", tmp_path)
+    with pytest.raises(models.ModelError, match="follows a built-in model's name"):
+        models.resolve("hf_models-gpt2~nonstrict", tmp_path)
+    home = models.split_recipe("~/nets/x.py:build")  # a path's own `~` is no recipe
+    assert home == ("~/nets/x.py:build", "")

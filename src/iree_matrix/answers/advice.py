@@ -3,11 +3,12 @@
 compares with torch eager and the best peer — every ratio from one paired sitting on one thread
 (`iree-matrix advise`), on a named CPU identity.
 
-A sitting file (`advice-MODEL.json`, written by `advise`; the published ones under
-results/answers/<identity>/) holds each arm's CPU ms per call round by round; `Advice` is derived
-from it here, once. `query model`, the run's report, the site, compat.json and README read Advice;
-none re-derives it. Ratios are never carried from one identity to another: a user on another CPU
-is shown the nearest identity's answer, marked so, with the command that measures it here.
+A sitting file (`advice-MODEL.STARTED.json`, one per sitting, written by `advise`; the published
+ones under results/answers/<identity>/; readers take the newest of each model and identity) holds
+each arm's CPU ms per call round by round; `Advice` is derived from it here, once. `query model`,
+the run's report, the site, compat.json and README read Advice; none re-derives it. Ratios are
+never carried from one identity to another: a user on another CPU is shown the nearest identity's
+answer, marked so, with the command that measures it here.
 
 Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
 """
@@ -346,14 +347,38 @@ def read(path: Path) -> Optional[dict[str, Any]]:
     return data
 
 
-def published(root: Path) -> list[Advice]:
-    """Every Advice under `root` (results/answers: one folder per identity)."""
-    found: list[Advice] = []
-    for path in sorted(root.glob(f"*/{FILE_PREFIX}*.json")):
+def file_name(model: str, started: str, partial: bool = False) -> str:
+    """The file a sitting is kept in: its model and when it started, so a second sitting of a model
+    (another `--fleet`, another day) is kept beside the first, never over it; readers take the
+    newest of each model and CPU identity (`sittings`). An interrupted one is `partial-`, which no
+    reader takes."""
+    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
+    return f"{'partial-' if partial else ''}{FILE_PREFIX}{model}.{stamp}.json"
+
+
+def sittings(paths: Iterable[Path]) -> list[Advice]:
+    """The Advice of the newest sitting of each (model, CPU identity) among `paths` (by the time it
+    started; files that are not sittings are skipped), in the order the paths first name them."""
+    newest: dict[tuple[str, str], tuple[str, str, Path, dict[str, Any]]] = {}
+    for path in paths:
         data = read(path)
-        if data is not None:
-            found.extend(derive(data, str(path)))
+        if data is None:
+            continue
+        identity = Identity.of(data.get("host") or {}, str(data.get("llvm_cpu") or ""))
+        key = (str(data.get("model") or ""), identity.key)
+        when = (str(data.get("started") or ""), path.name)
+        if key not in newest or when > newest[key][:2]:
+            newest[key] = (*when, path, data)
+    found: list[Advice] = []
+    for _, _, path, data in newest.values():
+        found.extend(derive(data, str(path)))
     return found
+
+
+def published(root: Path) -> list[Advice]:
+    """Every Advice under `root` (results/answers: one folder per identity), the newest sitting of
+    each model and identity."""
+    return sittings(sorted(root.glob(f"*/{FILE_PREFIX}*.json")))
 
 
 def of_model(advice: Iterable[Advice], model: str) -> list[Advice]:
@@ -400,15 +425,18 @@ def nearest(advice: Sequence[Advice], about: Mapping[str, Any]) -> Optional[Chos
 # --------------------------------------------------------------------------- words
 
 
-def rival_text(rival: Rival, release: str) -> str:
-    """Another release's pick against the answer, from the same sitting."""
+def rival_text(rival: Rival, release: str, argument: str = "MODEL") -> str:
+    """Another release's pick against the answer, from the same sitting; the command it suggests
+    names the model as `argument`."""
     head = f"IREE {rival.release} `{rival.config}`"
     if rival.error or rival.against_answer is None:
         return f"{head}: not measured ({rival.error or 'it did not run here'})"
     r = rival.against_answer
     if r.paired.verdict == stats.FASTER:
-        return (f"{head} was FASTER in this sitting ({r.value:.2f}× the answer's time, {r.span()}): "
-                f"`{COMMAND} MODEL --release {rival.release}` measures that release's answer")  # fmt: skip
+        measure = f"`{COMMAND} {argument} --release {rival.release}`"
+        return f"{head} was FASTER in this sitting ({r.value:.2f}× the answer's time, {r.span()}): " + (
+            f"{measure} measures that release's answer"
+        )
     if r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE, stats.TOO_FEW):
         return f"{head}: no faster than IREE {release}'s ({r.value:.2f}× its time, {r.paired.verdict})"
     return f"{head} takes {r.value:.2f}× its time ({r.span()})"
@@ -430,15 +458,17 @@ def flags_text(flags: Sequence[str]) -> str:
     return " ".join(shlex.quote(f) for f in flags)
 
 
-def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
+def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") -> list[str]:
     """The answer in a few lines per function (`query model`: `fleet` False, the fleet's flags in
-    one line; `advise`: each fleet CPU's flags and time)."""
+    one line; `advise`: each fleet CPU's flags and time). The `advise` commands it suggests name the
+    model as `argument` (a user's model's FILE:FACTORY), else as `model`."""
     first = chosen.advice[0]
+    argument = argument or model
     where = (
         f"on this CPU ({first.identity.label})"
         if chosen.here
         else f"NEAREST identity measured ({chosen.how_near}): {first.identity.label} — not this CPU; "
-        f"ratios do not carry between CPUs: `{COMMAND} {model}` measures them here (minutes)"
+        f"ratios do not carry between CPUs: `{COMMAND} {argument}` measures them here (minutes)"
     )
     out = [f"{model}: the answer {where}"]
     for a in chosen.advice:
@@ -453,7 +483,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         for rival in a.rivals:
-            out.append(f"    other release: {rival_text(rival, a.release)}")
+            out.append(f"    other release: {rival_text(rival, a.release, argument)}")
         if a.proof is not None:
             out.append(f"    proof: {neighbourhood.summary(a.proof)}")
         for f in a.fleet if fleet else ():
@@ -465,7 +495,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True) -> list[str]:
         known = f" (measured: {', '.join(measured)})" if measured and not fleet else ""
         out.append(
             "  target-cpu=host is the compiling CPU: for other CPUs, "
-            f"`{COMMAND} {model} --fleet x86-64-v3` gives the flags{known}"
+            f"`{COMMAND} {argument} --fleet x86-64-v3` gives the flags{known}"
         )
     return out
 

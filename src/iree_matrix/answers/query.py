@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
@@ -20,6 +20,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
+from iree_matrix.matrix import models
 
 NOT_MEASURED = "not measured"
 UNKNOWN = release_verdicts.Load.UNKNOWN.value  # measured, but no cell got as far as the question
@@ -256,9 +257,10 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     for via, releases_via in _grouped_via(passing).items():
         listed = version_listing(releases_via, limit=20)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
+    offer = _recipe_search(rec.model, models.references(records))
     for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
-        lines += [f"          what to do: {a}" for a in todo]
+        lines += [f"          what to do: {a}" for a in todo or offer]
     for why, names in _grouped_unrun(unrun).items():
         lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
     evidence: list[str] = []
@@ -307,6 +309,20 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     return Answer(question, answer, tuple(lines), tuple(evidence), data)
 
 
+def _recipe_search(model: str, references: Mapping[str, str]) -> tuple[str, ...]:
+    """What to do about a user's model's failure that no known signature explains: search the ways
+    to export it (the recipe search takes a user's model as it takes a built-in one)."""
+    base, recipe = recipes.split(model)
+    if recipe or base in models.builtin_names():
+        return ()
+    return (
+        "no known failure signature matches these words; "
+        f"`iree-matrix search-recipes --model {models.command_argument(base, references)}` exports "
+        f"it the other ways it knows ({', '.join(recipes.ORDER)}; docs/transformers.md), each "
+        "compiled, run and checked against torch on each release",
+    )
+
+
 def recipe_passes(recs: Iterable[release_verdicts.Recommendation], model: str) -> dict[str, list[str]]:
     """The export recipes (`model~recipe`, found by `iree-matrix search-recipes`) whose every
     function passes, with the compiler releases they pass on, most releases first."""
@@ -321,10 +337,16 @@ def recipe_passes(recs: Iterable[release_verdicts.Recommendation], model: str) -
     return dict(sorted(found.items(), key=lambda kv: -len(kv[1])))
 
 
-def with_advice(answer: Answer, chosen: Optional[advice.Chosen], name: str) -> Answer:
+def with_advice(
+    answer: Answer,
+    chosen: Optional[advice.Chosen],
+    name: str,
+    references: Mapping[str, str] = {},  # noqa: B006 - read only
+) -> Answer:
     """The model's answer led by its Advice (issue #48: the release, the exact flags, the peer
     ratio, the CPU identity, in a few lines); the releases' pass/fail summary shortened to one line
-    plus its failures' what-to-do (`--releases` prints it whole). Without Advice, unchanged."""
+    plus its failures' what-to-do (`--releases` prints it whole). Without Advice, unchanged. A
+    command it suggests names a user's model as `references` (models.references) says to."""
     if answer.answer == NOT_MEASURED:
         return answer
     wanted = [
@@ -332,16 +354,20 @@ def with_advice(answer: Answer, chosen: Optional[advice.Chosen], name: str) -> A
         for a in (chosen.advice if chosen else ())
         if name in (a.model, a.function, f"{a.model}.{a.function}")
     ]
+    model = (wanted[0].model if wanted else "") or name.split(".", 1)[0]
+    argument = models.command_argument(model, references)
     if chosen is None or not wanted:
+        if answer.answer != "passes":  # no release passes: there is nothing to time
+            return answer
         said = (
             f"  the answer (release, flags, peer ratio) for {name} is not published: "
-            f"`{advice.COMMAND} {name}` measures it here"
+            f"`{advice.COMMAND} {argument}` measures it here"
         )
         return dataclasses.replace(answer, lines=(*answer.lines, said))
     shown = dataclasses.replace(chosen, advice=tuple(wanted))
     summary = answer.lines[0].split(":", 1)[-1].split("(", 1)[0].strip()
     lines = [
-        *advice.lines(shown, wanted[0].model, fleet=False),
+        *advice.lines(shown, wanted[0].model, fleet=False, argument=argument),
         f"  releases: {summary}; `--releases` lists them",
     ]
     lines += [line for line in answer.lines if line.lstrip().startswith(("fails:", "what to do:"))]

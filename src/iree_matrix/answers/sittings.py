@@ -1,7 +1,7 @@
-"""Sittings that arrive from elsewhere: an `advise` results folder (its `advice-MODEL.json` beside
+"""Sittings that arrive from elsewhere: an `advise` results folder (its `advice-MODEL*.json` beside
 the records of the builds it timed), published under the identity that made it.
 
-`merge SITTING_DIR --to RESULTS` puts each sitting at RESULTS/answers/<identity>/advice-MODEL.json
+`merge SITTING_DIR --to RESULTS` puts each sitting at RESULTS/answers/<identity>/ under its own name
 (where `report` renders ANSWERS.md, README's table and compat.json's answers from) and its records
 into RESULTS/answers/<identity>/results.jsonl, the evidence beside the answer (not into RESULTS'
 own log: a sitting's builds for one CPU are not the release matrix). A sitting is data from another

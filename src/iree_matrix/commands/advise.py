@@ -6,8 +6,9 @@ against torch, and the peers), then times them all again on one thread, interlea
 rounds: `default`, each pick, the naive build and the matrix file's peers (ONNX Runtime and torch
 eager; a peer added to its `peers` is timed too). It prints the answer for
 this CPU (the release, the exact flags, the speed-ups and the peer ratios, every one from this
-sitting) and keeps the sitting with its identity (RESULTS_DIR/advice-MODEL.json), so it can be
-published beside the others (results/answers/).
+sitting) and keeps the sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each
+sitting its own file, the newest of a model and CPU read first), so it can be published beside the
+others (results/answers/).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import dataclasses
 import datetime
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
@@ -91,8 +93,8 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.iree import peers
 
     paired_sitting(args)
-    args.model = [args.model_ref]
-    base_model = _model_name(args.model_ref)
+    reference, base_model = _model(args.model_ref)
+    args.model = [reference]
     root = shipped.results_dir()
     plan = _choose(args, base_model, advice.published(root / advice.DIRNAME), _search_picks(root))
     logger.info(
@@ -127,9 +129,7 @@ def main(args: argparse.Namespace) -> int:
     document = _sitting(args, base_model, plan, records, cache, peer_names)
     _prove(args, base_model, plan, document, cache, peer_names)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
-    prefix = "partial-" if document.get("interrupted") else ""
-    out = loaded.results_dir / f"{prefix}{advice.FILE_PREFIX}{base_model}.json"
-    _write(out, document)
+    out = _write(loaded.results_dir, base_model, document)
     found = advice.derive(document, str(out))
     if document.get("interrupted"):
         logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {out}")
@@ -140,7 +140,7 @@ def main(args: argparse.Namespace) -> int:
         return 1
     chosen = advice.Chosen(tuple(found), True, "")
     print()
-    print("\n".join(advice.lines(chosen, base_model)))
+    print("\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference))))
     _print_proofs(found)
     if document.get("interrupted"):
         return 130
@@ -169,12 +169,17 @@ def _print_proofs(found: Sequence[Any]) -> None:
             print("\n".join(neighbourhood.console_lines(a.proof)))
 
 
-def _model_name(ref: str) -> str:
-    """The model's name as its jobs carry it: a built-in name, or a file's stem."""
-    if ":" in ref or ref.endswith(".py"):
-        path = ref.split(":", 1)[0]
-        return Path(path).stem if path.endswith(".py") else path.rsplit(".", 1)[-1]
-    return ref
+def _model(text: str) -> tuple[str, str]:
+    """(what to build, the name its jobs, records and sitting carry) for the model `text` names: a
+    built-in, `FILE:FACTORY`, or a user's model by the name the tool printed for it."""
+    from iree_matrix.commands.base import model_reference
+    from iree_matrix.matrix import models
+
+    reference = model_reference(text)
+    try:
+        return reference, models.resolve(reference, Path.cwd()).name
+    except models.ModelError as exc:
+        raise UserError(f"advise {text}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- which picks
@@ -246,16 +251,7 @@ def _choose(
             if s.unit in units and s.compiler == release:
                 picks.setdefault(s.config, s.source)
         if not units and not mine:  # a user's model: the picks most reference functions took
-            from collections import Counter
-
-            from iree_matrix.answers import search
-
-            # An export variant (`@decomposed`) is a reference model's own file: a user's model has none.
-            common = Counter(
-                s.config for s in searched if s.compiler == release and not search.parse(s.config).variant
-            )
-            for config, _ in common.most_common(MAX_USER_PICKS):
-                picks.setdefault(config, "a pick of the reference models (none is published for this model)")
+            picks.update(_user_picks(release, published, searched))
     picks.pop("default", None)
     picks.pop("generic", None)
     fleet = tuple(dict.fromkeys(c.strip() for c in args.fleet if c.strip()))
@@ -268,6 +264,29 @@ def _choose(
             if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
                 rivals.setdefault((s.compiler, s.config), s.source)
     return Plan(release, picks, fleet, tuple((r, c, src) for (r, c), src in sorted(rivals.items())))
+
+
+def _user_picks(release: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> dict[str, str]:
+    """The picks a user's model is timed with: the configurations most reference functions took on
+    `release`, their published answers' first (each won a paired sitting against `default`), then
+    the flag searches' results (an installed iree-matrix ships the answers; a checkout the searches
+    too). At most MAX_USER_PICKS; a reference model's export variant (`@decomposed`) is its own
+    file, which a user's model has not."""
+    from collections import Counter
+
+    from iree_matrix.answers import search
+
+    answered = Counter(a.config for a in published if a.release == release and a.config != "default")
+    found = Counter(s.config for s in searched if s.compiler == release)
+    picks: dict[str, str] = {}
+    for counted, source in (
+        (answered, "a published answer of the reference models"),
+        (found, "a flag-search pick of the reference models"),
+    ):
+        for config, n in counted.most_common():
+            if len(picks) < MAX_USER_PICKS and not search.parse(config).variant:
+                picks.setdefault(config, f"{source} ({n} function(s); none is published for this model)")
+    return picks
 
 
 def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
@@ -674,8 +693,17 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _write(path: Path, document: Mapping[str, Any]) -> None:
+def _write(directory: Path, model: str, document: Mapping[str, Any]) -> Path:
+    """The sitting kept under a name of its own (advice.file_name), beside earlier ones."""
+    from iree_matrix.answers import advice
     from iree_matrix.core.atomic_files import write_atomically
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    name = advice.file_name(model, str(document.get("started") or ""), bool(document.get("interrupted")))
+    path = directory / name
+    n = 1
+    while path.exists():  # two sittings started in one second: neither is lost
+        n += 1
+        path = directory / name.replace(".json", f"-{n}.json")
+    directory.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return path

@@ -222,3 +222,31 @@ def add_verbosity_options(p: argparse.ArgumentParser, after_command: bool = Fals
 def verbosity(args: argparse.Namespace) -> int:
     """-v count minus -q count, before and after the command together."""
     return sum(getattr(args, f"verbose{d}", 0) - getattr(args, f"quiet{d}", 0) for d in ("", _AFTER))
+
+
+def model_reference(text: str, runs: Optional[Path] = None) -> str:
+    """What to build for the model a command was given: a built-in name or `FILE:FACTORY` as it is;
+    a user's model by the name the tool printed (`hf_models-vit`, the matrix summary's and the
+    report's) as the reference its runs' records ran it by (models.references). A name no run
+    knows is one line that says how to name a model of one's own."""
+    from iree_matrix.answers.publish import RUNS_DIR
+    from iree_matrix.matrix import export_recipes as recipes
+    from iree_matrix.matrix import models
+
+    base, recipe = models.split_recipe(text)
+    if ":" in base or base in models.builtin_names():
+        return text
+    found: dict[str, str] = {}
+    for log in sorted((runs or RUNS_DIR).glob("*/results.jsonl")):
+        try:
+            found.update({k: v for k, v in models.references(read_log(log)).items() if k not in found})
+        except (OSError, ValueError):
+            continue  # a log being written or not a log: the others may still name it
+    if text in found:
+        return found[text]
+    if recipe and base in found:  # the model ran, not yet by this recipe
+        return f"{models.split_recipe(found[base])[0]}{recipes.SEP}{recipe}"
+    raise UserError(
+        f"{text!r}: not a built-in model ({', '.join(models.builtin_names())}) nor one your runs under "
+        f"{runs or RUNS_DIR}/ ran; name your own by its file and factory: path/to/file.py:factory"
+    )

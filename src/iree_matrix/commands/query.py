@@ -58,16 +58,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     qe.add_argument("--python", default=None, help="e.g. 3.10 (default: every Python measured)")
     for sub in (ql, qm, qe):
-        RESULTS_DIR.add(sub, default=Path("results"), help="the results set asked (default: results)")
+        RESULTS_DIR.add(
+            sub,
+            default=None,
+            help="the results set asked (default: ./results, else the published results this "
+            "iree-matrix ships: the same answers from any directory)",
+        )
         sub.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+
+def _results_dir(given: Path | None) -> Path:
+    """The results set a question is asked of: the one given; else ./results where it holds a log
+    (a checkout, or a user's own published set); else the published results installed with the
+    tool (core/shipped.py), so `query` answers outside a checkout too."""
+    from iree_matrix.core import shipped
+
+    if given is not None:
+        return given
+    here = Path("results")
+    if (here / "results.jsonl").is_file():
+        return here
+    try:
+        return shipped.results_dir()
+    except FileNotFoundError:
+        return here  # a broken install: said as the missing file below
 
 
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.answers import query, release_verdicts
+    from iree_matrix.matrix import models
 
+    args.results_dir = _results_dir(args.results_dir)
     path = args.results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
+    if getattr(args, "name", None):  # `FILE:FACTORY` asks about the model the records name from it
+        args.name = models.name_of(args.name)
     records = release_verdicts.read(path)
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all" (#51)
         value = getattr(args, option, None)
@@ -99,7 +125,9 @@ def main(args: argparse.Namespace) -> int:
     else:
         answer = query.model(records, args.name, args.arch)
         if not args.releases and args.arch is None:
-            answer = query.with_advice(answer, _advice(args.results_dir), args.name)
+            answer = query.with_advice(
+                answer, _advice(args.results_dir), args.name, models.references(records)
+            )
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
     return 0 if answer.decided else 1
 
@@ -108,13 +136,21 @@ def _advice(results_dir: Path) -> Any:
     """This CPU's answer, else the nearest published identity's: from the published answers and
     any sitting `advise` kept in RESULTS_DIR (yours, on this machine, comes first)."""
     from iree_matrix.answers import advice
+    from iree_matrix.answers.publish import run_dir
+    from iree_matrix.commands.advise import MATRIX
     from iree_matrix.core import host, shipped
 
-    found = []
-    for path in sorted(results_dir.glob(f"{advice.FILE_PREFIX}*.json")):  # `advise`'s own, unpublished
-        data = advice.read(path)
-        found += advice.derive(data, str(path)) if data is not None else []
-    for root in dict.fromkeys([results_dir / advice.DIRNAME, shipped.results_dir() / advice.DIRNAME]):
+    # `advise`'s own sittings, unpublished: those in RESULTS_DIR and where advise keeps them by
+    # default (runs/advise), the newest of each model and CPU first, so this machine's answers
+    # come before a published nearest identity's without naming their folder.
+    own = dict.fromkeys([results_dir, run_dir(Path(MATRIX))])
+    found = advice.sittings(path for d in own for path in sorted(d.glob(f"{advice.FILE_PREFIX}*.json")))
+    roots = [results_dir / advice.DIRNAME]
+    try:
+        roots.append(shipped.results_dir() / advice.DIRNAME)
+    except FileNotFoundError:
+        pass
+    for root in dict.fromkeys(roots):
         found += advice.published(root)
     return advice.nearest(found, host.describe())
 

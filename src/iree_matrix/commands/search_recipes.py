@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from iree_matrix.commands.base import EXIT_INTERRUPTED
+from iree_matrix.commands.base import EXIT_INTERRUPTED, model_reference
 from iree_matrix.commands.options import add_matrix_options
 from iree_matrix.commands.shared_options import cache_dir
 from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
@@ -61,6 +61,7 @@ def main(args: argparse.Namespace) -> int:
             recipes.parse(recipe)
         except ValueError as exc:
             raise UserError(f"--recipes: {exc}") from None
+    args.model = [model_reference(m) for m in args.model]  # a printed name, or FILE:FACTORY
     tried: dict[str, list[str]] = {}  # model -> the recipes of the rounds so far
 
     def with_recipes(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
@@ -69,11 +70,10 @@ def main(args: argparse.Namespace) -> int:
             base, recipe = recipes.split(cell.model)
             if recipe:
                 continue
-            names = tried.setdefault(base, given or recipes.round_one(refs[base].file))
-            for name in names:
-                model = f"{base}{recipes.SEP}{name}"
-                refs.setdefault(model, models.resolve(model, matrix.path.parent))
-                cells.append(dataclasses.replace(cell, model=model))
+            names = tried.setdefault(base, given or recipes.round_one(refs[base].file, refs[base].factory))
+            for name in names:  # a user's model too: its own code, exported another way
+                refs.setdefault(f"{base}{recipes.SEP}{name}", models.with_recipe(refs[base], name))
+                cells.append(dataclasses.replace(cell, model=f"{base}{recipes.SEP}{name}"))
         return dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)), models=refs)
 
     loaded = load_plan(args, "export-recipes.toml", adjust=with_recipes)

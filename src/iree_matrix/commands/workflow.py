@@ -341,7 +341,8 @@ def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
-        found = hints.of_record(record.stage, record.metrics, record.message, record.label.model or None)
+        made = hints.Made(record.label.exporter, record.label.compiler)  # a hint is by what failed
+        found = hints.of_record(record.stage, record.metrics, record.message, made)
         if found is not None:
             said = advised.setdefault(found.advice, record.job)
             print(f"           what to do: {found.advice if said == record.job else 'as for ' + said}")

@@ -15,12 +15,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.excerpts import first_line
+from iree_matrix.iree import versions
 
 
 def _next_power_of_two(match: re.Match[str]) -> dict[str, str]:
     """The stack limit to try: the next power of two at or above what the function needs."""
     got = int(match["got"])
     return {"suggested": str(1 << max(got - 1, 1).bit_length())}
+
+
+# An exporter environment with Hugging Face transformers in it (the model's REQUIREMENTS asked for it)
+TRANSFORMERS = r"\+transformers"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +36,15 @@ class Hint:
     source: str  # where the advice comes from: a measurement here or a page of docs/
     stages: tuple[str, ...] = ()  # the stages whose words it is read in; () any stage
     fields: Optional[Callable[[re.Match[str]], dict[str, str]]] = None  # values derived from the match
-    # only for the models this expression is found in (a record's model label): words as generic as
-    # "outputs differ from torch", or an SDPA that fails to legalize (an old compiler on a plain
-    # model's 8-operand SDPA), have the cause the advice names only in a family of models; None: any
-    models: Optional[str] = None
+    # Only for exports made where this expression is found in the exporter environment's name (a
+    # record's exporter label, `...+transformers5.23.0` where the model asked for transformers):
+    # words as generic as "outputs differ from torch", or an SDPA that fails to legalize (an old
+    # compiler on a plain model's 8-operand SDPA), have the cause the advice names only in that
+    # library's code. Keyed on what made the export, not on the model's name, so a user's own
+    # transformers model gets the hint a built-in one does. None: any exporter.
+    exporters: Optional[str] = None
+    # Only for compiler releases in this inclusive range (first, last): a cause a release fixed
+    releases: Optional[tuple[str, str]] = None
 
     def search(self, line: str) -> Optional[re.Match[str]]:
         return re.search(self.signature, line)
@@ -183,7 +193,7 @@ HINTS: tuple[Hint, ...] = (
         "prefill and the Whisper encoder on 3.12.0 and 3.13.0; with `eager` attention the Whisper "
         "encoder matches on 3.9.0 (docs/models.md, 'transformers')",
         stages=("compile",),
-        models=r"@transformers\b",
+        exporters=TRANSFORMERS,
     ),
     Hint(
         "global-scatter",
@@ -214,7 +224,7 @@ HINTS: tuple[Hint, ...] = (
         "3.13.0); with the 4-D mask it compiles and matches torch to 1.2e-6 on 3.11.0, 3.12.0 and "
         "3.13.0 (docs/models.md, 'transformers')",
         stages=("compile",),
-        models=r"@transformers\b",
+        exporters=TRANSFORMERS,
     ),
     Hint(
         "sdpa-scale-ignored",
@@ -227,7 +237,30 @@ HINTS: tuple[Hint, ...] = (
         "matches on 3.12.0 and 3.13.0; on 3.9.0 IREE's output is torch's with the scale squared, and "
         "with `eager` attention it matches (docs/models.md, 'transformers')",
         stages=("run",),
-        models=r"@transformers\b",
+        exporters=TRANSFORMERS,
+        releases=("2.9.0", "3.10.0"),
+    ),
+    Hint(
+        "packed-sequence-diff",
+        r"torch\.aten\.diff\b",
+        "IREE's torch lowering has no `aten.diff`, and transformers puts one in the export of a model "
+        "called with no `attention_mask` and no cache: its `masking_utils` then looks for packed "
+        "sequences in the position ids (`find_packed_sequence_indices`: `torch.diff(position_ids, "
+        "prepend=...)`), a check whose early exit is skipped while torch.export traces. Call the model "
+        "with an attention mask (`attention_mask=torch.ones_like(input_ids)`) or with a cache "
+        "(`past_key_values=`, as gpt2_tiny@transformers' `prefill` does): the check is made only "
+        "without both; or export with torch's core ATen decompositions (the export recipe "
+        "`fx+decompose`, one of those `search-recipes` tries), which spell `aten.diff` as slices, a "
+        "concatenation and a subtraction",
+        "read, not measured: transformers' masking_utils.py (`_preprocess_mask_arguments` calls "
+        "`find_packed_sequence_indices` when position_ids are given and attention_mask and "
+        "past_key_values are None; it returns early only when not tracing); checked here that torch "
+        "2.13.0's torch.export keeps `aten.diff.default` and that `run_decompositions()` replaces it "
+        "by cat, slice and sub; a user's GPT-2 called without a mask failed so on 3.2.0-3.13.0, while "
+        "gpt2_tiny@transformers, called with a cache, passes from 3.11.0; that the changed calls "
+        "compile was not measured",
+        stages=("compile",),
+        exporters=TRANSFORMERS,
     ),
 )
 
@@ -252,18 +285,34 @@ def _advice(hint: Hint, match: re.Match[str]) -> str:
     return hint.advice.format(**values)  # an advice names only groups its every match has
 
 
-def _applies(hint: Hint, stage: Optional[str], model: Optional[str]) -> bool:
-    if hint.models is not None and (model is None or not re.search(hint.models, model)):
-        return False  # a model-scoped hint needs the model to be known and one of its family
+@dataclasses.dataclass(frozen=True)
+class Made:
+    """What made the words, as a record's labels say: the exporter environment and the compiler
+    release (empty when not known: a hint scoped to either then does not apply)."""
+
+    exporter: str = ""
+    compiler: str = ""
+
+
+UNKNOWN = Made()  # words alone: no exporter- or release-scoped hint applies
+
+
+def _applies(hint: Hint, stage: Optional[str], made: Made) -> bool:
+    if hint.exporters is not None and not re.search(hint.exporters, made.exporter):
+        return False  # a hint scoped to an exporter needs the exporter known and one of them
+    if hint.releases is not None:
+        first, last = (versions.release_order(v) for v in hint.releases)
+        if not versions.is_valid(made.compiler) or not first <= versions.release_order(made.compiler) <= last:
+            return False
     return not hint.stages or stage is None or stage in hint.stages
 
 
-def find(text: Optional[str], stage: Optional[str] = None, model: Optional[str] = None) -> Optional[Found]:
+def find(text: Optional[str], stage: Optional[str] = None, made: Made = UNKNOWN) -> Optional[Found]:
     """The first hint (in `HINTS`' order) whose signature a line of `text` matches; hints scoped to
-    some models (`Hint.models`) only when `model` (a record's model label) is one of them."""
+    an exporter or to releases (`Hint.exporters`, `Hint.releases`) only when `made` is one of them."""
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
     for hint in HINTS:
-        if not _applies(hint, stage, model):
+        if not _applies(hint, stage, made):
             continue
         for line in lines:
             match = hint.search(line)
@@ -282,10 +331,11 @@ def words(stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[st
 
 
 def of_record(
-    stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str], model: Optional[str] = None
+    stage: str, metrics: Optional[Mapping[str, Any]], message: Optional[str], made: Made = UNKNOWN
 ) -> Optional[Found]:
-    """The hint for a stored failure (a record's stage, metrics, message and model label), or None."""
-    return find(words(stage, metrics, message), stage, model)
+    """The hint for a stored failure (a record's stage, metrics, message, exporter and compiler),
+    or None."""
+    return find(words(stage, metrics, message), stage, made)
 
 
 def telling_line(text: Optional[str], stage: Optional[str] = None) -> str:

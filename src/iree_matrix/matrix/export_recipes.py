@@ -90,23 +90,23 @@ def describe(recipe: str) -> str:
     return "; ".join(HOW[c] for c in parse(recipe))
 
 
-def applicable(source: Path) -> tuple[str, ...]:
-    """The choices that can change how the model in `source` is exported: `eager` when its `build`
-    takes an attention implementation (a second parameter), `select-cache` when it uses
-    transformers' StaticCache; the export choices always."""
+def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
+    """The choices that can change how the model in `source` is exported: `eager` when its factory
+    (a built-in's `build`, a user's FILE:FACTORY) takes an attention implementation (a second
+    parameter), `select-cache` when it uses transformers' StaticCache; the export choices always."""
     text = source.read_text(encoding="utf-8")
     found = []
     for node in ast.parse(text).body:
-        if isinstance(node, ast.FunctionDef) and node.name == "build" and len(node.args.args) >= 2:
+        if isinstance(node, ast.FunctionDef) and node.name == factory and len(node.args.args) >= 2:
             found.append("eager")
     if "StaticCache" in text:
         found.append("select-cache")
     return (*found, "nonstrict", "fx")
 
 
-def round_one(source: Path) -> list[str]:
+def round_one(source: Path, factory: str = "build") -> list[str]:
     """Each applicable choice alone, and fx with decompositions."""
-    singles = [c for c in applicable(source)]
+    singles = [c for c in applicable(source, factory)]
     return [*singles, name(["fx", "decompose"])]
 
 

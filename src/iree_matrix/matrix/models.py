@@ -22,12 +22,13 @@ import dataclasses
 import keyword
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core import input_files, shipped
 from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.results import Record
 from iree_matrix.matrix import export_recipes as recipes
 
 MAIN = "main"
@@ -72,6 +73,15 @@ class ModelRef:
     def source_hash(self) -> str:
         return file_sha256(self.file)
 
+    @property
+    def reference(self) -> str:
+        """What a command line takes to name this model again (`advise`, `search-recipes`, `--model`):
+        a built-in's name, else `FILE:FACTORY` (or `MODULE:FACTORY`), with its recipe after `~`."""
+        if self.builtin:
+            return self.name
+        where = self.module if self.module is not None else str(self.file)
+        return f"{where}:{self.factory}" + (f"{recipes.SEP}{self.recipe}" if self.recipe else "")
+
 
 # An upstream variant of a model (the real library's code, e.g. Hugging Face transformers) is
 # named `whisper_tiny@transformers`; `@` cannot be in a module name, so its file is
@@ -85,19 +95,56 @@ def builtin_names() -> tuple[str, ...]:
     return tuple(sorted(stem.replace(_VARIANT_FILE_SEP, "@") for stem in stems))
 
 
+def user_name(stem: str, factory: str) -> str:
+    """The name a user's model goes by in job ids, records, tables and sitting files: its file's (or
+    module's) stem, and the factory after a `-` unless it is `build` (`hf_models.py:vit` is
+    `hf_models-vit`). Every command that takes a model derives it here, so the names the tool prints
+    and the references a user types meet."""
+    return (stem if factory == "build" else f"{stem}-{factory}").replace(".", "_")
+
+
+def split_recipe(text: str) -> tuple[str, str]:
+    """(the model reference, its export recipe or "") of `text`: `llama@transformers~eager`, or
+    `nets.py:gpt2~nonstrict`, where the recipe follows the factory (a path may hold a `~`)."""
+    if ":" in text:
+        target, _, tail = text.rpartition(":")
+        factory, tilde, recipe = tail.partition(recipes.SEP)
+        return f"{target}:{factory}", recipe if tilde else ""
+    model, _, recipe = text.partition(recipes.SEP)
+    return model, recipe
+
+
+def name_of(text: str) -> str:
+    """The name the tool prints for the model `text` names (a built-in or printed name is itself;
+    `path/to/hf_models.py:vit` is `hf_models-vit`), derived as `resolve` does without reading the
+    file: a question about records outlives the file that made them."""
+    model, recipe = split_recipe(text)
+    if ":" not in model:
+        return text
+    target, _, factory = model.rpartition(":")
+    stem = Path(target).stem if target.endswith(".py") or "/" in target else target.rsplit(".", 1)[-1]
+    return user_name(stem, factory) + (f"{recipes.SEP}{recipe}" if recipe else "")
+
+
+def with_recipe(ref: ModelRef, recipe: str) -> ModelRef:
+    """`ref` exported by an export recipe: the same code, another export worker, its own name."""
+    try:
+        recipes.parse(recipe)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
+    return dataclasses.replace(ref, name=f"{ref.name}{recipes.SEP}{recipe}", recipe=recipe)
+
+
 def resolve(text: str, base: Path) -> ModelRef:
     """A model reference from a matrix file (paths relative to `base`) or the command line."""
-    model, tilde, recipe = text.partition(recipes.SEP)
-    if tilde:  # a built-in model exported by a recipe: the same module, another export worker
-        if ":" in model or model not in builtin_names():
+    model, recipe = split_recipe(text)
+    if recipe or text.endswith(recipes.SEP):  # the same module, exported by another worker
+        if not model or (":" not in model and model not in builtin_names()):
             raise ModelError(
-                f"{text}: a recipe ({recipes.SEP}...) follows a built-in model's name, not {model!r}"
+                f"{text}: a recipe ({recipes.SEP}...) follows a built-in model's name or "
+                f"path/to/file.py:factory, not {model!r}"
             )
-        try:
-            recipes.parse(recipe)
-        except ValueError as exc:
-            raise ModelError(str(exc)) from None
-        return dataclasses.replace(resolve(model, base), name=text, recipe=recipe)
+        return with_recipe(resolve(model, base), recipe)
     if ":" not in text:
         if text not in builtin_names():
             raise ModelError(
@@ -119,15 +166,57 @@ def resolve(text: str, base: Path) -> ModelRef:
                 raise ModelError(f"no such file: {given}") from None
             raise ModelError(f"{given}: {exc.reason}; a model is a Python file") from None
         file = given.resolve()
-        name = file.stem if factory == "build" else f"{file.stem}-{factory}"
-        return _with_statics(ModelRef(_check_name(name), file, factory))
+        return _with_statics(ModelRef(_check_name(user_name(file.stem, factory)), file, factory))
     return _from_module(target, factory, base)
 
 
 def _from_module(module: str, factory: str, base: Path) -> ModelRef:
     file, root = find_module_file(module, [str(base), *sys.path])
-    name = module.rsplit(".", 1)[-1] if factory == "build" else f"{module.rsplit('.', 1)[-1]}-{factory}"
+    name = user_name(module.rsplit(".", 1)[-1], factory)
     return _with_statics(ModelRef(_check_name(name), file, factory, module, root))
+
+
+def reference_in(argv: Sequence[str]) -> Optional[str]:
+    """The reference of a user's model that a worker's command line ran (`ModelRef.worker_args`
+    read back, with an export recipe's `--recipe`); None for a built-in model or no model worker. A
+    record keeps its command, so what to type for a model the records name is known from them."""
+    values: dict[str, str] = {}
+    for flag, value in zip(argv, argv[1:]):
+        if flag in ("--file", "--module", "--import-root", "--factory", "--recipe"):
+            values.setdefault(flag, value)
+    factory = values.get("--factory")
+    if factory is None:
+        return None
+    module = values.get("--module")
+    stem = module[len("models.") :] if module is not None and module.startswith("models.") else ""
+    if stem and stem.replace(_VARIANT_FILE_SEP, "@") in builtin_names():
+        return None
+    where = module if module is not None else values.get("--file")
+    if where is None:
+        return None
+    recipe = values.get("--recipe")
+    return f"{where}:{factory}" + (f"{recipes.SEP}{recipe}" if recipe else "")
+
+
+def references(records: Iterable[Record]) -> dict[str, str]:
+    """Each user model's name (as its records name it) -> what a command line takes to name it:
+    read from the commands of its export records. A built-in model's name is its own reference."""
+    found: dict[str, str] = {}
+    for record in records:
+        if record.stage != "export" or not record.command:
+            continue
+        reference = reference_in(record.command)
+        if reference is not None:
+            found.setdefault(record.label.source_model or record.label.model, reference)
+    return found
+
+
+def command_argument(name: str, known: Mapping[str, str]) -> str:
+    """`name` as a command line takes it, quoted for a shell: its reference when `known` (from
+    `references`) has one, else the name (a built-in's)."""
+    import shlex
+
+    return shlex.quote(known.get(name, name))
 
 
 def find_module_file(module: str, path: Sequence[str]) -> tuple[Path, Path]:
@@ -156,7 +245,7 @@ def find_module_file(module: str, path: Sequence[str]) -> tuple[Path, Path]:
 def _check_name(name: str) -> str:
     if name in builtin_names():
         raise ModelError(f"its name {name!r} is a built-in model's; rename the file or the factory")
-    return name.replace(".", "_")
+    return name
 
 
 def _with_statics(ref: ModelRef) -> ModelRef:

@@ -217,9 +217,21 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
     return figure.text() if figure is not None else (why or "—")
 
 
+def advise_commands(records: Iterable[Record], found: Sequence[Row]) -> list[str]:
+    """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran
+    has nothing to time), each naming the model as the command takes it: a user's by its
+    FILE:FACTORY (models.references), so every suggested command runs as printed."""
+    from iree_matrix.matrix import models
+
+    known = models.references(records)
+    timed = dict.fromkeys(row.model for row in found if row.iree is not None)
+    return [ADVISE.format(model=models.command_argument(model, known)) for model in timed]
+
+
 def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] = None) -> list[str]:
     """The report's section: a row per function, every figure one thread's CPU time per call; with
     `advised`, the published answer for each model (this CPU's, or the nearest identity's, marked)."""
+    records = list(records)
     found = [row for row in rows(records) if row.iree is not None or row.peers]
     if not found:
         return []
@@ -260,7 +272,7 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
         "To settle one, and to see whether the published pick holds here, time `default`, the "
         "published pick(s) and ONNX Runtime in one paired sitting:",
         "",
-        *(f"- `{ADVISE.format(model=model)}`" for model in models),
+        *(f"- `{command}`" for command in advise_commands(records, found)),
         "",
         *_published_answers(advised, models),
     ]
@@ -306,6 +318,7 @@ def _published_answers(advised: Optional[advice.Chosen], models: Sequence[str]) 
 
 def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
     """The run's last words on speed: a line per function, the same rows as the report's section."""
+    records = list(records)
     found = [row for row in rows(records) if row.iree is not None or row.peers]
     if not found:
         return []
@@ -319,13 +332,13 @@ def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
         verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, _name(EAGER))]
         tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
-    models = list(dict.fromkeys(row.model for row in found))
+    commands = advise_commands(records, found)
     lines.append(
         f"  (separate sittings: a ratio under {formats.ratio(release_verdicts.NOISE_RATIO, 1)} is not a "
-        "finding by "
-        f"itself.) Whether the published pick beats these here, in one paired sitting: "
-        f"{ADVISE.format(model='MODEL')} (MODEL: {', '.join(models)})"
+        "finding by itself.)"
+        + (" Whether the published pick beats these here, in one paired sitting:" if commands else "")
     )
+    lines += [f"    {command}" for command in commands]
     if report:
         lines.append(f"  the same figures and how each was taken: {report}, 'Your machine'")
     return lines
