@@ -28,6 +28,7 @@ from iree_matrix.core.results import Record, ResultsLog
 
 RESULTS = "results.jsonl"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@~-]{0,119}")
+_TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,200}")  # an arm's name: "dt-ukernels on 3.13.0", no control
 _MAX_MS = 1e7  # a call of nearly three hours: anything longer is not a measurement
 
 
@@ -96,7 +97,7 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
 
 
 def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
-    if not isinstance(arm, Mapping) or not _NAME.fullmatch(str(arm.get("name") or "")):
+    if not isinstance(arm, Mapping) or not _TEXT.fullmatch(str(arm.get("name") or "")):
         return "not a named arm"
     ms = arm.get("ms") or []
     if not isinstance(ms, list) or not all(
