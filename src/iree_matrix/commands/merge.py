@@ -53,9 +53,11 @@ def main(args: argparse.Namespace) -> int:
                 print(f"published: {path}")
         from iree_matrix.commands.report import render, render_answers
 
-        if not logs:  # the answers' documents (and compat.json, which carries them, where there is a log)
-            return render(args.to, performance=False) if (args.to / "results.jsonl").is_file() else 0
+        if not logs and (args.to / "results.jsonl").is_file():  # compat.json carries the answers too
+            return render(args.to, performance=False)
         render_answers(args.to)
+        if not logs:
+            return 0
     merged = merge(logs, args.to, manifests)
     # A flag search's own account of its descents travels with its records.
     descents = search.merge_descents(logs, args.to)
