@@ -109,17 +109,18 @@ def _timed_figures(log: Path) -> list[dict]:
 
 
 def test_the_reference_packaged_for_user_runs_names_its_cpu():
-    """The one published log the wheel carries (what every user run relates its figures to) holds no
-    timing of an unnamed CPU (issue #48)."""
+    """The reference bench the wheel carries (what every user run relates its figures to) holds no
+    timing of an unnamed CPU; the release log it also carries (what `query` answers from outside a
+    checkout) is the published one, whose figures are held to the archive's bar below."""
     import tomllib
 
     from iree_matrix.report.published import PUBLISHED_SET
 
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     carried = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
-    logs = [source for source in carried if source.endswith("results.jsonl")]
-    assert logs == [f"results/{PUBLISHED_SET}/results.jsonl"]
-    timed = _timed_figures(REPO / logs[0])
+    logs = sorted(source for source in carried if source.endswith("results.jsonl"))
+    assert logs == sorted([f"results/{PUBLISHED_SET}/results.jsonl", "results/results.jsonl"])
+    timed = _timed_figures(REPO / f"results/{PUBLISHED_SET}/results.jsonl")
     assert timed and not [r["job"] for r in timed if archive.unidentified(r)]
 
 
