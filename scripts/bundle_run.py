@@ -811,6 +811,10 @@ def main(argv: list = None) -> int:  # type: ignore[assignment]
     except BundleError as exc:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only --out: the records written so far are kept
+        print(f"run.py: {exc.filename or ''}: {exc.strerror or exc}; the records written so far are kept",
+              file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def _run(root: Path, args: argparse.Namespace) -> int:
