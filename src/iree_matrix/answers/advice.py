@@ -381,10 +381,6 @@ def published(root: Path) -> list[Advice]:
     return sittings(sorted(root.glob(f"*/{FILE_PREFIX}*.json")))
 
 
-def of_model(advice: Iterable[Advice], model: str) -> list[Advice]:
-    return [a for a in advice if a.model == model]
-
-
 @dataclasses.dataclass(frozen=True)
 class Chosen:
     advice: tuple[Advice, ...]  # one per function, all of one identity

@@ -302,9 +302,6 @@ class Runs:
                 counts[exporter] = counts.get(exporter, 0) + 1
         return max(counts, key=lambda e: (counts[e], e)) if counts else ""
 
-    def by_cell_record(self, job: str) -> Optional[Record]:
-        return next((r for r in self.by_cell.values() if r.job == job), None)
-
     def same(self, function: str, exporter: str, compiler: str) -> Optional[Record]:
         """The cell whose module ran on its own release's runtime — or, where the matrix gave this
         target one runtime built from source (armv6: IREE publishes none), on that runtime."""

@@ -80,10 +80,6 @@ def storage_error(
     )
 
 
-def tree_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file() and not f.is_symlink())
-
-
 def write_atomically(target: Path, data: str | bytes) -> Path:
     """Write to a temporary file beside `target`, fsync, then rename over it. Mode 0644: mkstemp's
     0600 would make a committed document private."""

@@ -112,10 +112,6 @@ def load_factor() -> float:
 IO_STAGES = frozenset(stage.name for stage in stages.ordered() if stage.io_bound)
 
 
-def _ratio(pairs: Sequence[tuple[float, float]]) -> float:
-    return sum(a for _, a in pairs) / sum(b for b, _ in pairs)
-
-
 # How a stage's time grows with the load before any stage finished here: as L**k, L the load average
 # over the CPUs (at least 1). From the loaded first run docs/first-run.md describes, against the same
 # jobs run quiet on the same host (tests/data/eta: load average median 16.7 on 2 cores), each stage's

@@ -18,7 +18,7 @@ import dataclasses
 import re
 import shlex
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -49,10 +49,6 @@ def shell_word(arg: str) -> str:
     if "$" in arg and _VARIABLES_ONLY.fullmatch(arg):
         return f'"{arg}"'
     return shlex.quote(arg)
-
-
-def shell_join(argv: Iterable[str]) -> str:
-    return " ".join(shell_word(a) for a in argv)
 
 
 def comment(text: str) -> str:
