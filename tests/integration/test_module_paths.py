@@ -2,7 +2,7 @@
 MLIR's bare name in a scratch directory that links it (`neutral_input`, `store.scratch`), so one
 export compiled under two store paths gives one sha256. The absolute path, as the stage passed it
 before, gives two: that half proves the check can fail. And a knob's relative output file lands in
-the scratch directory, never over the stored export (#51). Real iree-compile (the test session's
+the scratch directory, never over the stored export. Real iree-compile (the test session's
 3.9.0) and turbine."""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def test_one_export_under_two_store_paths_compiles_to_one_module(model_mlir: Pat
     assert three != four and one not in (three, four)
 
 
-DUMP = "--iree-flow-dump-dispatch-graph-output-file=model.mlir"  # the knob of issue #51
+DUMP = "--iree-flow-dump-dispatch-graph-output-file=model.mlir"  # a knob that writes a file of its own
 
 
 def _stored_export(model_mlir: Path, root: Path) -> tuple[Store, Path]:
@@ -87,50 +87,56 @@ def _stored_export(model_mlir: Path, root: Path) -> tuple[Store, Path]:
     return store, entry.path / "model.mlir"
 
 
-def test_a_knobs_relative_output_file_never_lands_on_the_stored_export(
-    model_mlir: Path, tmp_path: Path
-) -> None:
-    """Named as its input, the dump may not write through the scratch link (Landlock): the compile
-    fails, saying which flag's file it was (not the store's path), and stores nothing; named
-    otherwise, the dump lands in the scratch directory and the compile succeeds."""
-    store, mlir = _stored_export(model_mlir, tmp_path / "store")
+def _compile_with_a_dump(model_mlir: Path, root: Path, dump: str) -> tuple[processes.Completed, bool]:
+    """One compile of a stored export, as the stage runs it (in a scratch directory linking the MLIR
+    by its bare name), with the dispatch graph dumped to `dump`, a relative file name: the compile's
+    result, and whether the dump is a file of its own in the scratch directory. The stored export
+    must come out unchanged either way, with no file beside it."""
+    store, mlir = _stored_export(model_mlir, root)
     before = file_sha256(mlir)
     env = VenvEnvironment("test", Path(sys.executable).parent.parent, {})
     flags = [
         *compile_flags("3.9.0", "x86_64", BUILTIN_PROFILES["default"]),
         "--iree-flow-dump-dispatch-graph",
+        f"--iree-flow-dump-dispatch-graph-output-file={dump}",
     ]
-    for dump, landed in ((DUMP, "model.mlir"), (DUMP.replace("model.mlir", "graph.dot"), "graph.dot")):
-        with store.staging() as out, scratch(out, [mlir]) as cwd:
-            argv = [
-                env.tool("iree-compile"),
-                *neutral_input(mlir),
-                *flags,
-                dump,
-                "-o",
-                str(out / "module.vmfb"),
-            ]
-            done = env.run(argv, timeout=600, cwd=cwd, writable=[out, cwd], check=False)
-            dumped = (cwd / landed).is_file() and not (cwd / landed).is_symlink()
-        entry = store.get("export", "k")
-        assert entry is not None and file_sha256(mlir) == before, done.output
-        assert store.changed(entry) is None and [p.name for p in entry.path.glob("*.mlir")] == ["model.mlir"]
-        assert not (entry.path / landed).is_symlink() and not (entry.path / "graph.dot").exists()
-        if done.returncode == 0:
-            assert dumped, done.output  # the dump is a file of its own in the scratch directory
-        else:
-            failure = processes.failure(done, "compile-error")
-            assert failure.error_class == "flag-output" and not failure.cacheable, failure.message
-            assert "'model.mlir'" in failure.message and "store's path" not in failure.message
-        assert dump == DUMP or done.returncode == 0, done.output
-        assert dump != DUMP or not landlock.available() or done.returncode != 0, done.output
+    with store.staging() as out, scratch(out, [mlir]) as cwd:
+        argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, "-o", str(out / "module.vmfb")]
+        done = env.run(argv, timeout=600, cwd=cwd, writable=[out, cwd], check=False)
+        dumped = (cwd / dump).is_file() and not (cwd / dump).is_symlink()
+    entry = store.get("export", "k")
+    assert entry is not None and file_sha256(mlir) == before, done.output
+    assert store.changed(entry) is None and [p.name for p in entry.path.glob("*.mlir")] == ["model.mlir"]
+    assert not (entry.path / dump).is_symlink() and not (entry.path / "graph.dot").exists()
+    return done, dumped
+
+
+def test_a_knobs_output_file_lands_in_the_scratch_directory(model_mlir: Path, tmp_path: Path) -> None:
+    """Named otherwise than its input, the dump lands in the scratch directory and the compile
+    succeeds."""
+    done, dumped = _compile_with_a_dump(model_mlir, tmp_path / "store", "graph.dot")
+    assert done.returncode == 0, done.output
+    assert dumped, done.output
+
+
+@pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
+def test_a_knobs_output_file_named_as_its_input_never_lands_on_the_stored_export(
+    model_mlir: Path, tmp_path: Path
+) -> None:
+    """Named as its input, the dump may not write through the scratch link (Landlock): the compile
+    fails, saying which flag's file it was (not the store's path), and stores nothing."""
+    done, _ = _compile_with_a_dump(model_mlir, tmp_path / "store", "model.mlir")
+    assert done.returncode != 0, done.output
+    failure = processes.failure(done, "compile-error")
+    assert failure.error_class == "flag-output" and not failure.cacheable, failure.message
+    assert "'model.mlir'" in failure.message and "store's path" not in failure.message
 
 
 @pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
 def test_the_sandbox_refuses_a_write_in_a_working_directory_it_was_not_given(
     model_mlir: Path, tmp_path: Path
 ) -> None:
-    """What the stage did before (#51): the compile ran in the export's entry. Now that directory is
+    """What the stage did before: the compile ran in the export's entry. Now that directory is
     not writable to the tool unless listed, so the knob's file cannot replace the export."""
     store, mlir = _stored_export(model_mlir, tmp_path / "store")
     before = file_sha256(mlir)

@@ -248,11 +248,25 @@ def test_waiting_hears_ctrl_c(tmp_path: Path) -> None:
 
 
 def test_a_thread_that_holds_it_does_not_lock_again(tmp_path: Path) -> None:
-    lock = tmp_path / "q.lock"
-    with locks.machine_lock(True, lock), locks.machine_lock(True, lock):  # a worker, then its job
-        pass
-    with locks.machine_lock(True, lock):  # and it was let go
-        pass
+    """Re-entrant per thread: a worker that holds the lock around a whole job takes it again inside
+    at once, without waiting for itself; the inner block's end keeps it held, the outer's lets go.
+    In a thread joined with a limit: a lock that waited for itself would otherwise wait out the whole
+    hold limit (an hour) and then go on without it, and the test would pass."""
+    lock, said, held = tmp_path / "q.lock", [], {}
+
+    def a_worker_then_its_job() -> None:
+        with locks.machine_lock(True, lock, report=said.append):  # the worker
+            with locks.machine_lock(True, lock, job="run:x", report=said.append):  # then its job
+                held["inside"] = _held_by_someone(lock)
+            held["after the job"] = _held_by_someone(lock)
+
+    thread = threading.Thread(target=a_worker_then_its_job, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), f"the job waits for its own worker's lock: {said}"
+    assert said == []  # never waited, so never said so
+    assert held == {"inside": True, "after the job": True}
+    assert not _held_by_someone(lock)  # and the worker's end let it go
 
 
 # -- (c) a holder past its limit loses it ------------------------------------------------------------
