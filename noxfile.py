@@ -137,7 +137,7 @@ def publish(session: nox.Session) -> None:
 def stage_times(session: nox.Session) -> None:
     """Regenerate the published stage times the progress estimate ships with, after a publish."""
     _install(session, "-e", ".")
-    session.run("python", "-m", "iree_matrix.execution.stage_times", "results")
+    session.run("python", "bin/update_stage_times.py", "results")
 
 
 @nox.session(python=PYTHON)
@@ -204,8 +204,8 @@ def unit(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and mypy over src/ (pyproject.toml's [tool.mypy])."""
     _install(session, "-e", ".[lint]")
-    session.run("ruff", "check", "src", "scripts", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "scripts", "tests", "noxfile.py")
+    session.run("ruff", "check", "src", "scripts", "bin", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "scripts", "bin", "tests", "noxfile.py")
     session.run("mypy")
 
 

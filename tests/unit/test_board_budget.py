@@ -74,7 +74,7 @@ def test_the_docs_table_is_the_published_records() -> None:
     shown = budget.docs_table(text)
     assert shown is not None, "docs/boards.md holds no <!-- board-budget --> table"
     made = budget.table(budget.published(REPO))
-    assert shown == made, "docs/boards.md's board table differs: run python -m iree_matrix.report.budget"
+    assert shown == made, "docs/boards.md's board table differs: run bin/update_board_budget.py"
     nano = _row(budget.rows(budget.published(REPO)), "Arduino Nano 33 BLE")
     assert nano[5].startswith("1 of 10 as linked (ds_cnn_kws 3.3.0)")  # what docs/cortex-m.md says
 

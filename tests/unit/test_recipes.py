@@ -30,7 +30,7 @@ def test_the_docs_recipes_are_what_the_tool_runs(doc: str) -> None:
     blocks = recipes.docs_blocks()
     for name, body in shown.items():
         assert body == blocks[name], (
-            f"{doc}'s recipe:{name} differs: run python -m iree_matrix.report.recipes"
+            f"{doc}'s recipe:{name} differs: run bin/update_recipes.py"
         )
 
 

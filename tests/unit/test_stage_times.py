@@ -16,7 +16,7 @@ def test_the_shipped_summary_is_current_with_the_published_results():
     made = stage_times.render(stage_times.of_published(REPO / "results"))
     assert stage_times.SUMMARY.read_text() == made, (
         "execution/stage_times.json is stale: regenerate it with `nox -s stage_times` "
-        "(python -m iree_matrix.execution.stage_times results) after publishing"
+        "(bin/update_stage_times.py) after publishing"
     )
 
 

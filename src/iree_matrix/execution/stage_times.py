@@ -4,7 +4,7 @@ the tool as a small summary (`stage_times.json`, beside this module) instead of 
 
 The summary is generated from the checkout's published logs (results/**/results.jsonl: each job's
 quiet time over its sittings, `quiet_times`; each model's and stage's typical time from the newest
-records): `python -m iree_matrix.execution.stage_times` (or `nox -s stage_times`) after publishing;
+records): `bin/update_stage_times.py` (or `nox -s stage_times`) after publishing;
 tests/unit/test_stage_times.py fails when it is not current.
 """
 
@@ -170,18 +170,3 @@ def published() -> StageTimes:
         return StageTimes.from_json(json.loads(SUMMARY.read_text()))
     except (OSError, ValueError, KeyError, TypeError):
         return StageTimes({}, {}, {})
-
-
-def main(argv: Optional[list[str]] = None) -> None:
-    """Write the summary from a checkout's published results (`results`, or the directory given)."""
-    import sys
-
-    results = Path((argv if argv is not None else sys.argv[1:] or ["results"])[0])
-    if not any(results.glob("**/results.jsonl")):
-        raise SystemExit(f"{results}: no published results.jsonl under it (run this in a checkout)")
-    SUMMARY.write_text(render(of_published(results)))
-    print(f"wrote {SUMMARY} from {results}")
-
-
-if __name__ == "__main__":
-    main()

@@ -9,19 +9,16 @@ compiler's `--help-hidden` and skips a profile whose flag it lacks.
 
 Refreshing the table, after installing the compilers (any matrix's `install:*iree-compiler*` jobs):
 
-    python -m iree_matrix.iree.compiler_options 3.13.0=PATH/bin/iree-compile 3.12.0=... [--merge]
+    bin/update_compiler_options.py 3.13.0=PATH/bin/iree-compile 3.12.0=... [--merge]
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import functools
 import json
 import re
-import subprocess
-import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Optional
 
@@ -106,42 +103,7 @@ def encode(listings: Mapping[str, frozenset[str]]) -> dict[str, object]:
                 runs.append([index, index])
     return {
         "source": "each release's `iree-compile --help-hidden`, `--iree-*` options only "
-        "(python -m iree_matrix.iree.compiler_options)",
+        "(bin/update_compiler_options.py)",
         "releases": releases,
         "options": {o: spans[o] for o in sorted(spans)},
     }
-
-
-def main(argv: Sequence[str] = ()) -> int:
-    parser = argparse.ArgumentParser(prog="python -m iree_matrix.iree.compiler_options", description=__doc__)
-    parser.add_argument(
-        "compilers", nargs="+", metavar="RELEASE=IREE_COMPILE", help="a release and its iree-compile"
-    )
-    parser.add_argument("--merge", action="store_true", help="keep the table's other releases")
-    parser.add_argument("--out", type=Path, default=TABLE)
-    args = parser.parse_args(list(argv) or None)
-    listings: dict[str, frozenset[str]] = {}
-    if args.merge:
-        listings.update({r: options(r) or frozenset() for r in known_releases()})
-    for item in args.compilers:
-        release, sep, tool = item.partition("=")
-        if not sep or not release or not tool:
-            parser.error(f"{item!r}: expected RELEASE=PATH (e.g. 3.13.0=/venv/bin/iree-compile)")
-        done = subprocess.run(
-            [tool, "--help-hidden"], capture_output=True, text=True, timeout=120, check=False
-        )
-        found = options_in(done.stdout)
-        if not found:
-            print(
-                f"{tool}: --help-hidden listed no --iree-* option (exit {done.returncode})", file=sys.stderr
-            )
-            return 1
-        listings[release] = found
-        print(f"IREE {release}: {len(found)} --iree-* options")
-    args.out.write_text(json.dumps(encode(listings), indent=0, sort_keys=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({len(listings)} releases)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -12,14 +12,13 @@ counting what the firmware itself reserves, and what that leaves for the platfor
   application's.
 
 docs/boards.md holds the table between `<!-- board-budget -->` markers, made from the published
-sets (`BUDGET_RESULTS`); `python -m iree_matrix.report.budget` rewrites it, and
+sets (`BUDGET_RESULTS`); `bin/update_board_budget.py` rewrites it, and
 tests/unit/test_board_budget.py holds it equal to this code.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Optional
@@ -145,20 +144,11 @@ def published(root: Path) -> list[Record]:
 _BLOCK = re.compile(r"(<!-- board-budget -->\n)(?P<body>.*?)(<!-- /board-budget -->)", re.DOTALL)
 
 
+def rewrite_docs(text: str, made: str) -> str:
+    """docs/boards.md's `text` with the table between its markers replaced by `made`."""
+    return _BLOCK.sub(lambda m: m.group(1) + made + "\n" + m.group(3), text)
+
+
 def docs_table(text: str) -> Optional[str]:
     found = _BLOCK.search(text)
     return found.group("body").rstrip("\n") if found else None
-
-
-def main(argv: Sequence[str] = ()) -> int:
-    """Rewrite docs/boards.md's table from the published sets (run from the repository's root)."""
-    root = Path(argv[0]) if argv else Path(".")
-    path = root / "docs" / "boards.md"
-    made = table(published(root))
-    text = path.read_text()
-    path.write_text(_BLOCK.sub(lambda m: m.group(1) + made + "\n" + m.group(3), text))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -5,8 +5,8 @@ Both are printed from here, and here from the functions the stages run — the r
 `cmake_runtime.build_commands`, the firmware's `cortex_m.runtime_commands` / `link_command` /
 `qemu_command`, the compile's `flags.compile_flags` + `compile.target_outputs`, the run's
 `run.run_command` — so the docs cannot say other flags than the tool passes
-(tests/unit/test_recipes.py holds each docs block equal to `docs_blocks()`; `python -m
-iree_matrix.report.recipes` rewrites them). What a record holds itself (the export's, the
+(tests/unit/test_recipes.py holds each docs block equal to `docs_blocks()`; `bin/update_recipes.py`
+rewrites them). What a record holds itself (the export's, the
 compile's and a run's argv) is printed as recorded.
 
 A recipe is shell: variables first (`IREE_SRC=…`), then each step with a comment saying what it is.
@@ -517,21 +517,3 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
     ]
     steps = firmware_steps(cpu, record.metric.runtime_defines, quirks=quirks)
     return variables, steps
-
-
-def main(argv: Sequence[str] = ()) -> int:
-    """Rewrite the docs' recipe blocks from the code (run from the repository's root)."""
-    root = Path(argv[0]) if argv else Path(".")
-    blocks = docs_blocks()
-    for doc in DOCS:
-        path = root / doc
-        text = path.read_text()
-        new = rewrite_docs(text, blocks)
-        if new != text:
-            path.write_text(new)
-            print(f"rewrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
