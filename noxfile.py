@@ -2,7 +2,7 @@
 
 Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke.toml --list`; so
 do its `-v`/`-q` (`nox -s matrix -- -q`: warnings and errors only on stderr; docs/running.md).
-A bare `nox` runs the fast checks (lint and the unit tests); `nox -l` lists every session.
+A bare `nox` runs the fast checks (lint and the unit tier's fast part); `nox -l` lists every session.
 """
 
 from __future__ import annotations
@@ -142,9 +142,10 @@ def stage_times(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Every test: unit, then integration with real torch, IREE and Docker (~16 min).
+    """Every test: the whole unit tier, then integration with real torch, IREE and Docker (~16 min).
 
-    `-- tests/unit` runs the fast tier only (what a bare `nox` runs, as the `unit` session)."""
+    The unit tier's `processes` and `heavy` tests too; `-- tests/unit` runs that tier alone, and
+    `nox -s unit` (a bare `nox`) its fast part only."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
     targets = session.posargs or ["tests/unit", "tests/integration"]
     if any("integration" in a for a in targets) or not any(a.startswith("tests/unit") for a in targets):
@@ -193,11 +194,18 @@ def _which(name: str) -> bool:
     return shutil.which(name) is not None
 
 
+# The unit tier's fast part: its tests that start processes, sleep or wait on real time (`processes`)
+# and those that take seconds of CPU (`heavy`) are left to `nox -s tests`, which runs everything.
+FAST = "not processes and not heavy"
+
+
 @nox.session(python=PYTHON)
 def unit(session: nox.Session) -> None:
-    """The unit tests only (fast; no IREE or Docker)."""
+    """The unit tier's fast part: no IREE, Docker or processes, at most 3 minutes on 2 cores.
+
+    `nox -s tests -- tests/unit` runs the whole tier."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH)
-    session.run("pytest", *(session.posargs or ["tests/unit"]))
+    session.run("pytest", "-m", FAST, *(session.posargs or ["tests/unit"]))
 
 
 @nox.session(python=PYTHON)

@@ -24,6 +24,8 @@ from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix import plan
 from tests.unit.test_execute import FakeBackend
 
+pytestmark = pytest.mark.processes  # real file locks held by other processes, and waits
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Another run: holds the cache, as `iree-matrix matrix --matrix m.toml` would, until its stdin closes.

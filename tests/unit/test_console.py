@@ -189,7 +189,8 @@ def test_compare_with_q_prints_its_table_and_says_nothing_else(tmp_path, monkeyp
 def test_below_the_commands_nothing_prints_to_stdout_but_a_programs_own_main():
     """Answers are the commands' to print (commands/); a module below them logs instead, so `-q` and
     a redirected stdout mean what they say. Allowed: a module's own command line (`def main`, e.g.
-    `python -m iree_matrix.execution.distributed resources`) and a print to a stream its caller gave (`file=`)."""
+    `python -m iree_matrix.execution.distributed resources`) and a print to a stream its caller gave
+    (`file=`)."""
     import ast
     from pathlib import Path
 

@@ -24,6 +24,8 @@ from tests.unit.test_execute import FakeBackend, FakeStage, World, _plan
 distributed = pytest.importorskip("distributed", reason="pip install '.[distributed]'")
 from iree_matrix.execution import distributed as dist  # noqa: E402 - only with Dask installed
 
+pytestmark = pytest.mark.processes  # a real local Dask cluster's worker processes
+
 SPEC = types.SimpleNamespace(timeouts={})
 
 

@@ -22,6 +22,8 @@ if str(SCRIPTS) not in sys.path:
 
 import export_model as em  # noqa: E402  (needs no torch to import)
 
+pytestmark = pytest.mark.processes  # children that hang are waited for and killed on real timeouts
+
 # ------------------------------------------------------------------ the decision: ExitWatch
 
 

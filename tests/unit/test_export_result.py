@@ -91,6 +91,7 @@ def test_process_time_calls_counts_cpu_not_waiting():
 
 
 @pytest.mark.torch
+@pytest.mark.heavy
 def test_torch_threads_is_restored_even_after_a_failure():
     torch = pytest.importorskip("torch")
     before = torch.get_num_threads()

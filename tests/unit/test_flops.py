@@ -24,6 +24,7 @@ def _one(result: dict, op_part: str) -> dict:
     return found
 
 
+@pytest.mark.heavy
 def test_a_matmul_is_two_flops_per_multiply_add() -> None:
     a, b = torch.ones(64, 128), torch.ones(128, 32)
 

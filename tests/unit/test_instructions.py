@@ -238,6 +238,7 @@ instructions = ["ops.*/avx2"]
         spec.load(path)
 
 
+@pytest.mark.processes
 def test_io_uring_is_refused_with_eperm_and_nothing_else(tmp_path: Path) -> None:
     """The wrapper valgrind runs under (IREE 3.12+'s io_uring proactor deadlocks valgrind 3.19)."""
     import subprocess

@@ -261,6 +261,7 @@ def test_merge_never_drops_a_record_it_cannot_read(tmp_path, capsys):
     assert "kept 2 lines it cannot read" in capsys.readouterr().err
 
 
+@pytest.mark.heavy
 def test_merge_renders_performance_where_the_records_hold_peers(tmp_path, capsys):
     """A merged set reads as `report --performance` renders it: PERFORMANCE.md beside the report
     when its records hold timed peers (merge once left it out, and the published set read stale)."""

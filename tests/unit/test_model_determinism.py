@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.processes]  # each setting is a fresh torch process
 
 ROOT = Path(__file__).parents[2]
 DIGESTS = Path(__file__).with_name("model_digests.py")

@@ -14,7 +14,7 @@ SCRIPTS = Path(__file__).parents[2] / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.heavy]  # every built-in model built in torch, some twice
 
 # single-function models: module name -> expected output shape
 EXPECTED_OUTPUT_SHAPES = {

@@ -389,6 +389,7 @@ def test_onnxruntime_ops_from_a_real_profile():
 
 
 @pytest.mark.torch
+@pytest.mark.heavy
 def test_eager_op_profile_on_tiny_cnn(tmp_path):
     pytest.importorskip("torch")
     argv = ["--module", "models.tiny_cnn", "--import-root", str(SCRIPTS), "--threads", "1", "--op-profile"]

@@ -11,6 +11,8 @@ import pytest
 from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure
 
+pytestmark = pytest.mark.processes  # every test runs real subprocesses, some until their timeout
+
 
 def _py(code: str) -> list[str]:
     return [sys.executable, "-c", code]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.processes  # Ctrl-C and kills sent to real process groups
+
 _PARENT = """
 import sys
 from iree_matrix.core import processes

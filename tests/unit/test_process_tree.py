@@ -20,6 +20,8 @@ from iree_matrix.core import containers, process_tree, processes
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.envs.venv import VenvEnvironment
 
+pytestmark = pytest.mark.processes  # real process trees, their limits, timeouts and ends
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

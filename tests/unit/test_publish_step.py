@@ -18,6 +18,8 @@ from iree_matrix.answers import publish as published
 from iree_matrix.commands import publish as publish_command
 from iree_matrix.core.errors import UserError
 
+pytestmark = pytest.mark.processes  # a publish is killed in a child process and finished by the next
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "results" / "runtime-source"
 

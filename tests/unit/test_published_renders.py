@@ -15,6 +15,8 @@ import pytest
 from iree_matrix.commands import report
 from iree_matrix.core import shipped
 
+pytestmark = pytest.mark.heavy  # every published set rendered in full: seconds each
+
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = REPO / "results"
 SETS = sorted(log.parent.relative_to(REPO) for log in PUBLISHED.glob("**/results.jsonl"))

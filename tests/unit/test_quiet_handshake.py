@@ -21,6 +21,8 @@ from iree_matrix.core.results import Status
 from iree_matrix.envs.venv import VenvEnvironment
 from iree_matrix.stages import model_worker
 
+pytestmark = pytest.mark.processes  # real worker processes hold and wait for the quiet lock
+
 SCRIPTS = Path(__file__).parents[2] / "scripts"
 
 # forward() notes each call's time in CALLS (in the worker's writable output), then, for HANG, never

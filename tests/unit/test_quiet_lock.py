@@ -30,6 +30,8 @@ from iree_matrix.matrix import plan
 from iree_matrix.stages.base import StageBase
 from tests.unit.test_execute import FakeBackend
 
+pytestmark = pytest.mark.processes  # real file locks held by other processes, and waits of seconds
+
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_JOB = "run:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
 

@@ -29,9 +29,7 @@ def test_the_docs_recipes_are_what_the_tool_runs(doc: str) -> None:
     assert shown, f"{doc} holds no <!-- recipe:NAME --> block"
     blocks = recipes.docs_blocks()
     for name, body in shown.items():
-        assert body == blocks[name], (
-            f"{doc}'s recipe:{name} differs: run bin/update_recipes.py"
-        )
+        assert body == blocks[name], f"{doc}'s recipe:{name} differs: run bin/update_recipes.py"
 
 
 def test_every_recipe_is_in_a_doc() -> None:
