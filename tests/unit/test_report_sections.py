@@ -74,7 +74,7 @@ def _records() -> list[Record]:
 def test_a_toy_section_is_rendered_in_performance_md_by_its_rank(toy: None) -> None:
     headings = [line for line in performance.render_all(_records()) if line.startswith("## ")]
     assert headings == [
-        "## Performance: IREE against torch eager, torch.compile, ONNX Runtime and TFLite",
+        "## Performance: IREE against torch eager",  # the one peer the records ran
         "## Toy: runs counted",  # rank 95: after the dispatches' 90, before the emulated runs' 100
         "## Emulated runs (kept apart: qemu's speed, not a board's)",
     ]

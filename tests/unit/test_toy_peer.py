@@ -35,16 +35,31 @@ def _contributing_example() -> str:
     return section[section.index("```python\n") + len("```python\n") : section.index("\n```\n")] + "\n"
 
 
-@pytest.fixture
-def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A copy of scripts/ with the toy peer's module added: the only file written."""
+def _scripts_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toy: bool) -> Iterator[Path]:
+    """A copy of scripts/ with the toy peer's module written (`toy`) or taken away (a checkout that
+    has it already, as when the example is dropped into a copy of the repository), as the peers'."""
     copy = tmp_path / "scripts"
     shutil.copytree(shipped.scripts_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / peer_registry.PACKAGE / f"{TOY}.py").write_text(_contributing_example())
+    module = copy / peer_registry.PACKAGE / f"{TOY}.py"
+    if toy:
+        module.write_text(_contributing_example())
+    else:
+        module.unlink(missing_ok=True)
     monkeypatch.setattr(shipped, "scripts_dir", lambda: copy)
     peer_registry.refresh()
     yield copy
     peer_registry.refresh()
+
+
+@pytest.fixture
+def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of scripts/ with the toy peer's module added: the only file written."""
+    yield from _scripts_copy(tmp_path, monkeypatch, toy=True)
+
+
+@pytest.fixture
+def without_the_toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    yield from _scripts_copy(tmp_path, monkeypatch, toy=False)
 
 
 def _matrix(tmp_path: Path, peers: str) -> spec.MatrixSpec:
@@ -57,7 +72,10 @@ def _matrix(tmp_path: Path, peers: str) -> spec.MatrixSpec:
 
 
 def test_the_toy_is_a_peer_in_its_place(scripts: Path) -> None:
-    assert peer_registry.names() == ("eager", "torch_compile", TOY, "onnxruntime", "tflite")
+    names = peer_registry.names()
+    ranks = [peer_registry.get(name).rank for name in names]
+    assert TOY in names and ranks == sorted(ranks)  # its rank's place among the others
+    assert names[names.index(TOY) - 1 : names.index(TOY) + 2] == ("torch_compile", TOY, "onnxruntime")
     toy = peer_registry.get(TOY)
     assert (toy.display, toy.requirements, toy.op_kinds) == ("TorchScript", (), None)
     assert toy.path == scripts / "peer_frameworks" / "torchscript.py"
@@ -78,8 +96,11 @@ def test_a_matrix_file_may_ask_for_the_toy_and_its_plan_times_it(scripts: Path, 
     assert peer._framework_files(matrix.peers)[TOY] == scripts / "peer_frameworks" / "torchscript.py"
 
 
-def test_without_the_toy_module_a_matrix_asking_for_it_is_refused(tmp_path: Path) -> None:
-    known = "eager, torch_compile, onnxruntime, tflite"
+def test_without_the_toy_module_a_matrix_asking_for_it_is_refused(
+    without_the_toy: Path, tmp_path: Path
+) -> None:
+    known = ", ".join(peer_registry.names())
+    assert TOY not in known
     with pytest.raises(SpecError, match=f"peers = 'torchscript': unknown peer .known: {known}"):
         _matrix(tmp_path, '["torchscript"]')
 
@@ -111,13 +132,16 @@ def test_the_reports_name_the_toy(scripts: Path) -> None:
     said = "torch eager, torch.compile and TorchScript under `torch.set_num_threads(1)`, ONNX Runtime with"
     assert peer_registry.one_thread_prose(peer_registry.names()).startswith(said)
     tables = "\n".join(performance.render_performance(records) + performance.render_cpu_performance(records))
+    assert "## Performance: IREE against TorchScript and ONNX Runtime" in tables  # the peers the records ran
     header = next(line for line in tables.splitlines() if line.startswith("| model"))
-    assert [c.strip() for c in header.strip("|").split("|")][-5:] == list(peer_registry.names())
-    assert said in tables  # PERFORMANCE.md's one-thread prose
+    assert [c.strip() for c in header.strip("|").split("|")][-2:] == [TOY, "onnxruntime"]
+    ran = "TorchScript under `torch.set_num_threads(1)`, ONNX Runtime with one intra-op thread"
+    assert ran in tables  # PERFORMANCE.md's one-thread prose
     assert peer_registry.display(TOY) == "TorchScript"
 
 
 @pytest.mark.torch
+@pytest.mark.processes
 def test_the_worker_runs_the_toy_after_eager_and_checks_it(scripts: Path, tmp_path: Path) -> None:
     pytest.importorskip("torch")
     out = tmp_path / "out"
@@ -131,3 +155,26 @@ def test_the_worker_runs_the_toy_after_eager_and_checks_it(scripts: Path, tmp_pa
     entry = result["peers"][TOY]
     assert entry["status"] == "ok" and entry["matches"] is True, entry
     assert entry["latency_ms"]["n"] == 2 and entry["cpu_ms"]["threads"] == 1
+
+
+# The unit tests that name the peers, run with the toy installed: a peer added beside the shipped ones
+# changes none of their answers, and no published document until a run times it.
+
+
+def test_with_the_toy_the_peer_environment_and_the_headings_are_unchanged(scripts: Path) -> None:
+    from tests.unit import test_machine, test_report_sections
+
+    test_machine.test_the_peer_environment_installs_only_what_the_asked_peers_need()
+    headings = [ln for ln in performance.render_all(test_report_sections._records()) if ln.startswith("## ")]
+    assert headings[0] == "## Performance: IREE against torch eager"
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("published", [Path("results/bench-rocketlake"), Path("results/first-run")], ids=str)
+def test_with_the_toy_a_published_set_re_renders_byte_identical(
+    scripts: Path, published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every peer ran in the one set, ONNX Runtime alone in the other: neither names the toy."""
+    from tests.unit import test_published_renders
+
+    test_published_renders.test_a_published_set_re_renders_byte_identical(published, tmp_path, monkeypatch)

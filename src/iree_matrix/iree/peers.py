@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -69,6 +69,13 @@ def refresh() -> None:
 
 def names() -> tuple[str, ...]:
     return tuple(p.name for p in ordered())
+
+
+def among(found: Iterable[str]) -> tuple[str, ...]:
+    """The peers named in `found` (a record's peer results, say), in the peers' order; a name no
+    module declares (an old record's) is left out."""
+    named = set(found)
+    return tuple(name for name in names() if name in named)
 
 
 def get(name: str) -> Peer:
