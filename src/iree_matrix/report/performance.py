@@ -21,10 +21,10 @@ from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
 from iree_matrix.report.sections import Document, Section, View
-from iree_matrix.report.timed import CPU, WALL, measured_runs, native
+from iree_matrix.report.timed import CPU, WALL, measured_runs, native, peers_ran
 
 # Its own sections' titles (`OWN`), as their headings print them; the peers' heading goes on to name
-# the peers its records ran (`_peers_heading`).
+# the peers its records ran (`render_performance`).
 _PEERS = "Performance: IREE against"
 _PEERS_CPU = "One thread's CPU time per call: the comparison load does not move"
 _EMULATED = "Emulated runs (kept apart: qemu's speed, not a board's)"
@@ -41,7 +41,7 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
     if not peers or (figure == CPU and not any(r.metric.cpu_time for r in runs)):
         return None
     releases = release_verdicts.sorted_versions({r.label.compiler for r in runs})
-    known = _ran(records)  # a column each, in their order
+    known = peers_ran(records)  # a column each, in their order
     rows = []
     for model in sorted(peers):
         results = peers[model].metric.peers
@@ -59,21 +59,13 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def _ran(records: Iterable[Record]) -> tuple[str, ...]:
-    """The peers these records' peer stages ran, in the peers' order: the tables' columns and the
-    names the prose lists. A peer that no record ran is not shown as a column of empty cells, and a
-    peer added to scripts/peer_frameworks/ changes no published document until a run times it."""
-    ran = (name for r in records if r.stage == "peer" and r.status is Status.OK for name in r.metric.peers)
-    return peer_registry.among(ran)
-
-
 def render_performance(latest: Iterable[Record]) -> list[str]:
     latest = list(latest)
     table = _peers_table(latest, WALL)
     if table is None:
         return []
     return [
-        f"## {_PEERS} " + peer_registry.listed([peer_registry.display(p) for p in _ran(latest)]),
+        f"## {_PEERS} " + peer_registry.listed([peer_registry.display(p) for p in peers_ran(latest)]),
         "",
         "Median latency per call on this host and, in brackets, the interval of the median (the "
         "repetitions' order statistics, at least 90 %; with five, [min, max]) and the ratio to torch "
@@ -99,7 +91,7 @@ def render_cpu_performance(latest: Iterable[Record]) -> list[str]:
         "",
         "The table above on the figure a shared machine's load moves least (±5 % where wall time moved "
         "2–5×): CPU time per call on one thread — IREE's module on `local-sync` (iree-benchmark-module's "
-        f"process CPU time), {peer_registry.one_thread_prose(_ran(latest))} — with the median's "
+        f"process CPU time), {peer_registry.one_thread_prose(peers_ran(latest))} — with the median's "
         "interval and the ratio "
         "to torch eager's on one thread. It ranks the frameworks' code, not their use of threads.",
         "",

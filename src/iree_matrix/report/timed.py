@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import peers as peer_registry
 
 WALL, CPU = "latency_ms", "cpu_ms"  # the two figures the peers table is drawn on
 
@@ -26,3 +27,11 @@ def measured_runs(records: Iterable[Record]) -> list[Record]:
         r for r in records
         if r.stage == "run" and r.status is Status.OK and native(r) and same_runtime(r)
     ]  # fmt: skip
+
+
+def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:
+    """The peers these records' peer stages ran, in the peers' order: the tables' columns and the
+    names the prose lists. A peer no record ran is not a column of empty cells, so a peer added to
+    scripts/peer_frameworks/ changes no published document until a run times it."""
+    ran = (name for r in records if r.stage == "peer" and r.status is Status.OK for name in r.metric.peers)
+    return peer_registry.among(ran)

@@ -15,7 +15,7 @@ from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report.sections import Document, Section
-from iree_matrix.report.timed import CPU
+from iree_matrix.report.timed import CPU, peers_ran
 
 TITLE = "Flag search: each knob against `default`, beyond noise"
 
@@ -75,7 +75,8 @@ def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] =
         "threads: the same two runs' wall-time medians at the matrix's thread count (default's over "
         "the best's; ✓ where the intervals do not overlap either, ~ where they do), the step confirmed "
         "on the figure a user sees. Best peer: the fastest of "
-        + peer_registry.listed([peer_registry.display(p) for p in _peers_ran(latest)])
+        # every peer where none ran, so that the sentence still says what the column would hold
+        + peer_registry.listed([peer_registry.display(p) for p in peers_ran(latest) or peer_registry.names()])
         + " on one thread's CPU time per call, measured on the same CPU identity (the peer "
         "stage of the same results); best / peer above 1 is IREE slower.",
         "",
@@ -136,13 +137,6 @@ def _recommended(effects: Sequence[search.Effect], result: Optional[str]) -> sea
     in its last sitting: the recommendation), else the fastest candidate beyond noise."""
     chosen = next((e for e in effects if result and e.candidate.name == result and e.ratio), None)
     return chosen or search.best(effects)
-
-
-def _peers_ran(records: Sequence[Record]) -> tuple[str, ...]:
-    """The peers the records' peer stages ran (the ones a best peer is chosen from), in their order;
-    every peer where none ran, so that the sentence still says what the column would hold."""
-    ran = (name for r in records if r.stage == "peer" and r.status is Status.OK for name in r.metric.peers)
-    return peer_registry.among(ran) or peer_registry.names()
 
 
 def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
