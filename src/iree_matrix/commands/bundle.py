@@ -69,8 +69,8 @@ def main(args: argparse.Namespace) -> int:
     cpu = _cpu(args)
     if args.advise:
         release, picks = _published(args.advise, args.release)
-        print(f"bundle --advise {args.advise}: IREE {release}, for {cpu}: default, the naive build, "
-              f"{len(picks)} published pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
+        logger.info(f"bundle --advise {args.advise}: IREE {release}, for {cpu}: default, the naive build, "
+                    f"{len(picks)} published pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
         args.model = [args.advise]  # load_plan reads the models from the command line, as advise's
         loaded = load_plan(
             args, "advise.toml", adjust=lambda m: _sitting_matrix(m, args.advise, release, picks, cpu)
