@@ -37,7 +37,7 @@ def test_a_death_by_signal_reads_as_popen_says_it() -> None:
 
 def test_without_bubblewrap_model_code_refuses_in_one_line_unless_allowed(monkeypatch) -> None:
     monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
-    monkeypatch.delenv(bubblewrap.UNSANDBOXED_ENV, raising=False)
+    monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")  # restored after allow_unsandboxed
     said = bubblewrap.refusal("export")
     assert said is not None and "\n" not in said
     assert "bubblewrap (bwrap) is not installed" in said and "apt-get install bubblewrap" in said
@@ -48,8 +48,37 @@ def test_without_bubblewrap_model_code_refuses_in_one_line_unless_allowed(monkey
 
 def test_with_bubblewrap_nothing_is_refused(monkeypatch) -> None:
     monkeypatch.setattr(bubblewrap, "problem", lambda: None)
-    monkeypatch.delenv(bubblewrap.UNSANDBOXED_ENV, raising=False)
+    monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")  # restored after allow_unsandboxed
     assert bubblewrap.refusal("peer") is None
+
+
+def test_a_plan_with_model_code_refuses_before_anything_runs(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from iree_matrix.commands.workflow import require_sandbox
+    from iree_matrix.core.errors import UserError
+
+    monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")
+    jobs = [SimpleNamespace(stage="install"), SimpleNamespace(stage="export")]
+    with pytest.raises(UserError, match="the export stage runs your model's code"):
+        require_sandbox(jobs, unsandboxed=False)  # type: ignore[arg-type]
+    require_sandbox([SimpleNamespace(stage="compile")], unsandboxed=False)  # type: ignore[list-item]
+    require_sandbox(jobs, unsandboxed=True)  # type: ignore[arg-type]
+
+
+def test_a_venv_stage_with_model_code_refuses_and_nothing_is_stored(monkeypatch, tmp_path: Path) -> None:
+    from iree_matrix.core.errors import StageFailure
+    from iree_matrix.envs.venv import VenvEnvironment
+
+    monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")
+    env = VenvEnvironment("py3.11-torch", tmp_path, {})
+    with pytest.raises(StageFailure) as refused:
+        env.run(["true"], timeout=10, model_code="peer")
+    assert refused.value.error_class == "no-sandbox" and not refused.value.cacheable
+    assert "the peer stage runs your model's code" in str(refused.value)
+    assert env.run(["true"], timeout=10).returncode == 0  # IREE's own tools: not model code
 
 
 real = pytest.mark.skipif(bubblewrap.problem() is not None, reason=f"{bubblewrap.problem()}")
