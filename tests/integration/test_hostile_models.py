@@ -26,7 +26,7 @@ import pytest
 from iree_matrix.core import bubblewrap
 from iree_matrix.core.results import Status
 
-from .conftest import records
+from .conftest import iree_matrix, records
 
 pytestmark = [
     pytest.mark.integration,
@@ -266,3 +266,39 @@ def test_it_cannot_write_the_kernel_log(hostile, name: str) -> None:
     if not hostile["seen"]["log_readable"]:
         pytest.skip("the host's kernel log cannot be read here")
     assert not hostile["seen"]["kmsg"][name]
+
+
+PEERS_AND_FLOPS = """
+python = "3.11"
+torch = "2.13.0"
+turbine = "3.9.0"
+compiler = "3.13.0"
+models = "tiny_cnn"
+peers = ["eager", "onnxruntime"]
+
+[benchmark]
+repetitions = 1
+threads = 2
+roofline = ["tiny_cnn/default"]
+"""
+
+
+def test_the_peer_and_flops_stages_run_their_model_in_the_sandbox(
+    cache: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The other two stages that run model code: the same sandbox, and their answers as before."""
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(PEERS_AND_FLOPS)
+    monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "peer:*", "--select", "flops:*",
+        cache=cache, results=results, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+    for stage in ("peer", "flops"):
+        (record,) = [r for job, r in got.items() if job.startswith(f"{stage}:")]
+        assert record.status is Status.OK, record.message
+        (log,) = (cache / "logs").glob(f"{stage}--*/*.log")
+        assert "bwrap --unshare-all" in log.read_text().splitlines()[0]  # the command as started
