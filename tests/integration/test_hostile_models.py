@@ -73,6 +73,11 @@ def immutable(path):
     return set_flag
 
 
+def read_home():
+    with open({secret!r}) as f:
+        return "read: " + f.read()
+
+
 def kmsg():
     if not os.path.exists("/dev/kmsg"):
         return "absent"
@@ -91,6 +96,7 @@ def build(seed=0):
         "immutable-beside": attempt(immutable({beside!r})),
         "immutable-host": attempt(immutable({host!r})),
         "kmsg": attempt(kmsg),
+        "read-home": attempt(read_home),
     }}
     pids = sum(name.isdigit() for name in os.listdir("/proc"))
     report = f"hostile: {{said}} pids={{pids}} uid={{os.getuid()}}"
@@ -167,14 +173,16 @@ def hostile(tmp_path_factory):  # type: ignore[no-untyped-def]
             victims[name] = subprocess.Popen(["sleep", "600"])
             victim_in_dev = Path(f"/dev/{tag}-victim")
             victim_in_dev.write_text("the host's")
-            made += [victim_in_dev, Path(f"/dev/{tag}-made")]
+            secret = Path.home() / f".{tag}-secret"
+            secret.write_text("a key in the user's home")
+            made += [victim_in_dev, Path(f"/dev/{tag}-made"), secret]
             beside, host = models / f"{name}.target", host_dir / f"{name}.target"
             for target in (beside, host):
                 target.write_text("the test's file\n")
                 targets.append(target)
             source = HOSTILE.format(
                 victim=victims[name].pid, tag=tag, setflags=FS_IOC_SETFLAGS, immutable_fl=FS_IMMUTABLE_FL,
-                beside=str(beside), host=str(host), succeeds=succeeds,
+                beside=str(beside), host=str(host), succeeds=succeeds, secret=str(secret),
             )  # fmt: skip
             (models / f"{name}.py").write_text(source)
             refs.append(f'"{models / name}.py:build"')
@@ -302,3 +310,9 @@ def test_the_peer_and_flops_stages_run_their_model_in_the_sandbox(
         assert record.status is Status.OK, record.message
         (log,) = (cache / "logs").glob(f"{stage}--*/*.log")
         assert "bwrap --unshare-all" in log.read_text().splitlines()[0]  # the command as started
+
+
+@pytest.mark.parametrize("name", ["hostile_fails", "hostile_returns"])
+def test_it_cannot_read_the_users_home(hostile, name: str) -> None:
+    said = _said(hostile, name)
+    assert "'read-home': 'ENOENT'" in said, said  # its home is an empty tmpfs

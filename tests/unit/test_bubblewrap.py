@@ -30,6 +30,12 @@ def test_the_command_line_isolates_everything_and_binds_outer_paths_first() -> N
     )
 
 
+def test_hidden_directories_are_empty_before_anything_is_bound_into_them() -> None:
+    argv = " ".join(bubblewrap.Sandbox(read_only=("/home/u/.cache/env",), hidden=("/home/u", "/")).argv())
+    assert "--tmpfs /tmp --tmpfs /home/u --ro-bind-try /home/u/.cache/env /home/u/.cache/env --" in argv
+    assert "--tmpfs / " not in argv
+
+
 def test_a_death_by_signal_reads_as_popen_says_it() -> None:
     assert bubblewrap.signal_status(128 + signal.SIGKILL) == -signal.SIGKILL
     assert bubblewrap.signal_status(3) == 3 and bubblewrap.signal_status(0) == 0

@@ -36,12 +36,15 @@ _PROBE_TIMEOUT = 30.0
 
 @dataclasses.dataclass(frozen=True)
 class Sandbox:
-    """One command's sandbox: what it may read beyond the host's root (paths under /tmp, which it
-    sees as an empty tmpfs), what it may write, and where it starts."""
+    """One command's sandbox: what it may read beyond the host's root (paths under /tmp and the
+    `hidden` directories, which it sees as empty tmpfs), what it may write, and where it starts."""
 
     read_only: tuple[str, ...] = ()
     writable: tuple[str, ...] = ()
     cwd: Optional[str] = None
+    # Directories it sees empty: the tool's user's home (its keys, tokens and other caches), whose
+    # files bubblewrap would otherwise let it read as their owner (its uid maps to the tool's).
+    hidden: tuple[str, ...] = ()
 
     def argv(self, bwrap: str = "bwrap") -> list[str]:
         """The command line that runs a command (appended after it) in this sandbox."""
@@ -50,8 +53,11 @@ class Sandbox:
             "--die-with-parent", "--new-session",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
         ]  # fmt: skip
-        # Outer before inner (a writable output inside a read-only input stays writable); of the same
-        # path, writable last. A missing input is left out (`--ro-bind-try`), as Landlock left it.
+        for path in sorted({os.path.normpath(p) for p in self.hidden} - {"/", "/tmp"}):
+            argv += ["--tmpfs", path]
+        # After the tmpfs, outer before inner (a writable output inside a read-only input stays
+        # writable); of the same path, writable last. A missing input is left out
+        # (`--ro-bind-try`), as Landlock left it.
         binds = sorted(
             {(os.path.normpath(p), False) for p in self.read_only}
             | {(os.path.normpath(p), True) for p in self.writable},

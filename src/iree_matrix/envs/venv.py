@@ -104,14 +104,15 @@ class VenvEnvironment:
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
             clean = {**_clean(self.path), "TMPDIR": str(job), **(env or {})}
-            # Model code: bubblewrap (`bubblewrap.Sandbox`), which sees the host's /tmp as an empty
-            # tmpfs: what it reads there (the environment and its Python, when a cache is under /tmp;
-            # the stage's inputs) is bound in read-only.
+            # Model code: bubblewrap (`bubblewrap.Sandbox`), which sees the host's /tmp and the user's
+            # home as empty: what it reads there (the environment and its Python, in ~/.cache and
+            # ~/.pyenv or a cache under /tmp; the stage's inputs) is bound in read-only.
             sandbox = (
                 bubblewrap.Sandbox(
                     read_only=(*(str(p) for p in read_only), str(self.path), *self._interpreter()),
                     writable=(str(job), *(str(w) for w in writable)),
                     cwd=str(cwd or job),
+                    hidden=_home(),
                 )
                 if sandboxed
                 else None
@@ -362,6 +363,15 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
         "tools_digest": hashing.tools_digest(str(tools)),
     }
     return ToolsVenvEnvironment(env.id, tools, description)
+
+
+def _home() -> tuple[str, ...]:
+    """The tool's user's home, which model code sees empty (`bubblewrap.Sandbox.hidden`)."""
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, OSError):
+        return ()
+    return (str(home),) if home.is_dir() and home != Path("/") else ()
 
 
 def _clean(path: Path) -> dict[str, str]:
