@@ -73,6 +73,7 @@ def test_a_plan_with_model_code_refuses_before_anything_runs(monkeypatch) -> Non
     require_sandbox(jobs, unsandboxed=True)  # type: ignore[arg-type]
 
 
+@pytest.mark.processes  # the last call runs `true`
 def test_a_venv_stage_with_model_code_refuses_and_nothing_is_stored(monkeypatch, tmp_path: Path) -> None:
     from iree_matrix.core.errors import StageFailure
     from iree_matrix.envs.venv import VenvEnvironment
@@ -87,11 +88,15 @@ def test_a_venv_stage_with_model_code_refuses_and_nothing_is_stored(monkeypatch,
     assert env.run(["true"], timeout=10).returncode == 0  # IREE's own tools: not model code
 
 
-real = pytest.mark.skipif(bubblewrap.problem() is not None, reason=f"{bubblewrap.problem()}")
+@pytest.fixture
+def real() -> None:
+    """A real bubblewrap that can make its sandbox here (probed when a test asks, not at collection)."""
+    if bubblewrap.problem() is not None:
+        pytest.skip(str(bubblewrap.problem()))
 
 
 @pytest.mark.processes
-@real
+@pytest.mark.usefixtures("real")
 def test_a_sandboxed_command_is_nobody_alone_and_writes_only_its_directories(tmp_path: Path) -> None:
     out, inputs = tmp_path / "out", tmp_path / "in"
     out.mkdir()
@@ -113,14 +118,14 @@ def test_a_sandboxed_command_is_nobody_alone_and_writes_only_its_directories(tmp
 
 
 @pytest.mark.processes
-@real
+@pytest.mark.usefixtures("real")
 def test_a_sandboxed_command_killed_by_a_signal_says_so() -> None:
     done = processes.run(["sh", "-c", "kill -9 $$"], check=False, sandbox=bubblewrap.Sandbox())
     assert done.returncode == -signal.SIGKILL
 
 
 @pytest.mark.processes
-@real
+@pytest.mark.usefixtures("real")
 def test_a_sandboxed_command_cannot_signal_a_host_process() -> None:
     import subprocess
 
