@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -320,3 +321,37 @@ def test_a_models_dev_shm_is_its_own(misbehaving):
     assert misbehaving["shm"] == {"mine": False, "theirs": True}
     # Its own /dev/shm (bubblewrap's private /dev) took the write and had no such file.
     assert "shm=['wrote', 'FileNotFoundError']" in export.message
+
+
+TINY = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\nmodels = "tiny_cnn"\n'
+
+
+def test_without_bubblewrap_model_code_refuses_in_one_line_unless_unsandboxed(cache, tmp_path):
+    """bwrap not on PATH (a PATH with only `sh` and `true`): the run refuses before it starts, saying
+    why and how to fix it; with --unsandboxed the export runs (Landlock and its own /dev/shm only)."""
+    bare = tmp_path / "bin-without-bwrap"
+    bare.mkdir()
+    for tool in ("sh", "true"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bare / tool).symlink_to(found)
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(TINY)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
+            "--select", "export:*", "--cache", str(cache), "--results-dir", str(out)]  # fmt: skip
+    env = {**_quiet_lock(tmp_path), "PATH": str(bare)}
+    env.pop("IREE_MATRIX_UNSANDBOXED", None)
+    refused = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2, refused.stderr
+    (line,) = [ln for ln in refused.stderr.splitlines() if "bubblewrap" in ln]
+    assert "the export stage runs your model's code" in line and "bwrap) is not installed" in line
+    assert "apt-get install bubblewrap" in line and "--unsandboxed" in line
+    assert not (out / "results.jsonl").exists() or not records(out)  # nothing ran
+
+    allowed = subprocess.run([*argv, "--unsandboxed"], env=env, capture_output=True, text=True, timeout=600)
+    assert allowed.returncode == 0, allowed.stderr
+    export = records(out)[EXPORT.format("tiny_cnn")]
+    assert export.status is Status.OK, export.message
+    (log,) = cache.glob("logs/export*/*.log")
+    assert not log.read_text().startswith("$ /usr/bin/bwrap")  # the model's python, unsandboxed
