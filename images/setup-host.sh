@@ -7,6 +7,8 @@
 #     libc6-dev-armel-cross (the armel cross compilers and C library), cmake and ninja (IREE's
 #     runtime built from source);
 #   - gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm (the bare-metal Cortex-M target);
+#   - bubblewrap (bwrap), the sandbox a user's model code runs in on the venv backend
+#     (src/iree_matrix/core/bubblewrap.py; without it those stages refuse unless --unsandboxed);
 #   - valgrind, whose callgrind counts the instructions a module executes (the instructions stage);
 #   - libvulkan1 and mesa-vulkan-drivers (lavapipe, a software Vulkan device: the vulkan-spirv cells);
 #   - Debian's Chromium and the DejaVu fonts, so the published site (results/site) is checked in a
@@ -53,6 +55,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || missing+=(gcc-arm-none-eabi)
 [ -f /usr/lib/arm-none-eabi/include/stdio.h ] || missing+=(libnewlib-arm-none-eabi)
 command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
+# The venv backend's sandbox for model code (export, peer, flops): docs/failures.md.
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 # Instruction counts (`[benchmark] instructions`, stages/instructions.py): callgrind.
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 # GPU targets (docs/gpu.md): the Vulkan loader and Mesa's lavapipe, a software Vulkan device, so
@@ -67,7 +71,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-    say "docker.io, debootstrap, qemu-user-static, the ARM and native toolchains, valgrind, chromium and binutils already installed"
+    say "docker.io, debootstrap, qemu-user-static, the ARM and native toolchains, bubblewrap, valgrind, chromium and binutils already installed"
 fi
 command -v docker >/dev/null 2>&1 || { say "no docker client on PATH after installing docker.io" >&2; exit 1; }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,8 +29,8 @@ pytestmark = pytest.mark.integration
 EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 TIMEOUT = 40  # importing torch here takes 5-25 s (a loaded 2-core machine)
 
-# The child's pid goes to the stage's log (the model may write nowhere outside its job directory);
-# while the stage runs, the child is found by its own sleep's duration (a test's own number).
+# The child is found by its own sleep's duration (a test's own number): the pid it prints to the
+# stage's log is its pid in the sandbox's own pid namespace (bubblewrap), not the host's.
 HANGS = """
 import subprocess, sys, time
 def build(seed=0):
@@ -118,7 +119,8 @@ def _quiet_lock(tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache, tmp_path, monkeypatch):
-    matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=_duration(tmp_path))})
+    duration = _duration(tmp_path)
+    matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)})
     # The file says 900 s; `--timeout` (issue #52) sets this run's limit.
     matrix.write_text(matrix.read_text().replace(f"export = {TIMEOUT}\n", "export = 900\n"))
     monkeypatch.setenv("IREE_MATRIX_QUIET_LOCK", str(tmp_path / "quiet.lock"))
@@ -131,16 +133,16 @@ def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache
             cache=cache, results=results, timeout=TIMEOUT + 120,
         )  # fmt: skip
         took = time.monotonic() - start
-        child = _child_pid(cache)
+        assert "child pid" in "".join(p.read_text() for p in cache.glob("logs/export*/*.log"))  # it started
         assert done.returncode == 0, done.stderr
         export = records(results)[EXPORT.format("hangs")]
         assert export.status is Status.TIMEOUT
         assert f"your model did not return within {TIMEOUT} s, the export stage's limit" in export.message
         assert "what to do: run the model's forward() once" in done.stdout
-        assert not _alive(child), "the detached child outlived the stage"
+        assert not _sleeping(duration), "the detached child outlived the stage"
         assert took < TIMEOUT + 60, f"the run took {took:.0f} s for a {TIMEOUT} s timeout"
     finally:
-        _kill_child(cache)
+        _kill_child(duration)
 
 
 def _duration(tmp_path: Path) -> str:
@@ -159,22 +161,10 @@ def _sleeping(duration: str) -> int:
     return 0
 
 
-def _child_pid(cache: Path) -> int:
-    """The detached child's pid, as the model wrote it to the export's log."""
-    for log in sorted(cache.glob("logs/export*/*.log")):
-        found = re.search(r"child pid (\d+)", log.read_text(errors="replace"))
-        if found:
-            return int(found.group(1))
-    raise AssertionError(f"no 'child pid' in the export logs under {cache}")
-
-
-def _kill_child(cache: Path) -> None:
+def _kill_child(duration: str) -> None:
     """The model's detached child, should a failing test have left it (its pid, never a name)."""
-    try:
-        child = _child_pid(cache)
-    except AssertionError:
-        return
-    if _alive(child):
+    child = _sleeping(duration)
+    if child and _alive(child):
         os.kill(child, signal.SIGKILL)
 
 
@@ -206,7 +196,44 @@ def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_pa
         if tool.poll() is None:
             tool.kill()
             tool.wait()
-        _kill_child(cache)
+        _kill_child(duration)
+
+
+def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, tmp_path):
+    """Ctrl-C as a terminal sends it, to the tool's process group, while the model (in bubblewrap, its
+    own session and pid namespace) sleeps and its detached child sleeps on."""
+    duration = _duration(tmp_path)
+    matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)})
+    matrix.write_text(matrix.read_text().replace(f"export = {TIMEOUT}", "export = 3600"))
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
+            "--cache", str(cache), "--results-dir", str(tmp_path / "out")]  # fmt: skip
+    tool = subprocess.Popen(
+        argv,
+        env=_quiet_lock(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        end = time.monotonic() + 300
+        child = 0
+        while not child:
+            assert tool.poll() is None, tool.communicate()
+            assert time.monotonic() < end, "the model never started"
+            time.sleep(0.2)
+            child = _sleeping(duration)
+        start = time.monotonic()
+        os.killpg(tool.pid, signal.SIGINT)
+        out, err = tool.communicate(timeout=30)
+        took = time.monotonic() - start
+        assert tool.returncode == 130, err
+        assert took < 2, f"{took:.1f} s after Ctrl-C"
+        assert not _alive(child), "the model's child outlived the tool"
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+            tool.wait()
+        _kill_child(duration)
 
 
 @pytest.fixture(scope="module")
@@ -252,18 +279,19 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def test_a_model_writes_and_deletes_in_its_job_directory_not_the_users(misbehaving):
-    from iree_matrix.core import landlock
+    from iree_matrix.core import bubblewrap
 
     users = misbehaving["users"]
     export = misbehaving["got"][EXPORT.format("writes_here")]
     assert export.status is Status.FAIL and "gave up" in export.message
     job = Path(re.search(r"cwd=(\S+)", export.message).group(1))
     assert job != users and job.name.startswith("iree-matrix-job-") and not job.exists()
-    if not landlock.available():
-        pytest.skip("no Landlock here: a model may still write by absolute path (docs/backends.md)")
-    # Not even by its absolute path (Landlock: what a container could write, nothing else).
+    if bubblewrap.problem() is not None:
+        pytest.skip(f"no sandbox for model code here ({bubblewrap.problem()}): the stage refuses")
+    # Not even by its absolute path: bubblewrap's /tmp, where the user's directory is here, is its
+    # own tmpfs (elsewhere the host's root is read-only: EROFS, tests/integration/test_hostile_models.py).
     assert sorted(p.name for p in users.iterdir()) == ["precious.txt"]  # before: deleted, junk.txt left
-    assert "outside=['PermissionError', 'PermissionError']" in export.message
+    assert "outside=['FileNotFoundError', 'FileNotFoundError']" in export.message
 
 
 def test_an_out_of_memory_model_is_named_and_not_stored(misbehaving):
@@ -291,5 +319,39 @@ def test_a_models_dev_shm_is_its_own(misbehaving):
     export = misbehaving["got"][EXPORT.format("shm")]
     assert export.status is Status.FAIL and "shm=[" in export.message, export.message
     assert misbehaving["shm"] == {"mine": False, "theirs": True}
-    # Its own tmpfs took the write and had no such file; or (no namespace here) it could write none.
-    assert "shm=['wrote', 'FileNotFoundError']" in export.message or "PermissionError" in export.message
+    # Its own /dev/shm (bubblewrap's private /dev) took the write and had no such file.
+    assert "shm=['wrote', 'FileNotFoundError']" in export.message
+
+
+TINY = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.13.0"\nmodels = "tiny_cnn"\n'
+
+
+def test_without_bubblewrap_model_code_refuses_in_one_line_unless_unsandboxed(cache, tmp_path):
+    """bwrap not on PATH (a PATH with only `sh` and `true`): the run refuses before it starts, saying
+    why and how to fix it; with --unsandboxed the export runs (Landlock and its own /dev/shm only)."""
+    bare = tmp_path / "bin-without-bwrap"
+    bare.mkdir()
+    for tool in ("sh", "true"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bare / tool).symlink_to(found)
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(TINY)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
+            "--select", "export:*", "--cache", str(cache), "--results-dir", str(out)]  # fmt: skip
+    env = {**_quiet_lock(tmp_path), "PATH": str(bare)}
+    env.pop("IREE_MATRIX_UNSANDBOXED", None)
+    refused = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2, refused.stderr
+    (line,) = [ln for ln in refused.stderr.splitlines() if "bubblewrap" in ln]
+    assert "the export stage runs your model's code" in line and "bwrap) is not installed" in line
+    assert "apt-get install bubblewrap" in line and "--unsandboxed" in line
+    assert not (out / "results.jsonl").exists() or not records(out)  # nothing ran
+
+    allowed = subprocess.run([*argv, "--unsandboxed"], env=env, capture_output=True, text=True, timeout=600)
+    assert allowed.returncode == 0, allowed.stderr
+    export = records(out)[EXPORT.format("tiny_cnn")]
+    assert export.status is Status.OK, export.message
+    (log,) = cache.glob("logs/export*/*.log")
+    assert not log.read_text().startswith("$ /usr/bin/bwrap")  # the model's python, unsandboxed

@@ -88,3 +88,16 @@ def test_a_missing_build_tool_for_source_runtimes_is_named_with_its_fix(monkeypa
     assert not check.ok and check.needed_for == "src"
     assert check.detail.startswith("missing cmake, ninja (needed by src:<release> runtimes")
     assert "apt-get install cmake ninja-build" in check.fix
+
+
+def test_bubblewrap_missing_fails_the_venv_backend_with_its_fix(monkeypatch):
+    from iree_matrix.core import bubblewrap
+
+    monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
+    check = doctor.check_sandbox()
+    assert not check.ok and check.needed_for == "venv" and "--unsandboxed" in check.detail
+    assert "apt-get install bubblewrap" in check.fix
+    assert doctor.exit_code([check], "venv") == 1 and doctor.exit_code([check], "docker") == 0
+    monkeypatch.setattr(bubblewrap, "problem", lambda: None)
+    monkeypatch.setattr(bubblewrap, "executable", lambda: "/usr/bin/bwrap")
+    assert doctor.check_sandbox().ok

@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 
 from iree_matrix.commands.base import absolute, add_output_options, default_results_dir
-from iree_matrix.commands.shared_options import BACKEND, MATRIX, TIMEOUT
+from iree_matrix.commands.shared_options import BACKEND, MATRIX, TIMEOUT, UNSANDBOXED
 from iree_matrix.core import shipped
 
 # Installs and compiles overlap with each other and with exports (timed stages still take the
@@ -44,6 +44,7 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
         help=f"stages run at once (default {DEFAULT_JOBS}: one per CPU, at most 4; timed stages run alone)",
     )
     BACKEND.add(m)
+    UNSANDBOXED.add(m)
     m.add_argument(
         "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"
     )

@@ -154,6 +154,12 @@ NO_PROOF = Switch(
     "skip the pick's proof (its neighbourhood: every one-knob change timed against it; it costs "
     "about as many sittings of the pick as it has neighbours): a quick sitting, an answer unproved",
 )
+UNSANDBOXED = Switch(
+    "--unsandboxed",
+    "on the venv backend, run the user's model code (export, peer, flops) without bubblewrap where "
+    "bubblewrap cannot run: the model then reaches the host's /dev, processes and kernel log "
+    "(default: such a stage refuses; docs/failures.md)",
+)
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
     "at most this many steps of the proof's local search (each a sitting of the centre and its "

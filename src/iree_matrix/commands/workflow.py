@@ -24,7 +24,7 @@ from iree_matrix.commands.base import (
     resolver,
     write_report,
 )
-from iree_matrix.commands.shared_options import BACKEND, cache_dir
+from iree_matrix.commands.shared_options import BACKEND, UNSANDBOXED, cache_dir
 from iree_matrix.core import console, refusals, shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
@@ -66,6 +66,7 @@ class RunOptions:
     cluster: Optional[Cluster] = None  # --scheduler/--cluster; None: on this machine
     wait: bool = False  # --wait: a cache another run uses is waited for
     cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: the executor's)
+    unsandboxed: bool = False  # --unsandboxed: model code may run without bubblewrap where it cannot run
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
@@ -83,6 +84,7 @@ class RunOptions:
             strict=getattr(args, "strict", False),
             cluster=where,
             wait=getattr(args, "wait", False),
+            unsandboxed=UNSANDBOXED.of(args),
         )
 
 
@@ -138,6 +140,23 @@ def load_plan(
         # it too, so a CI plan job can hand every shard the same release list.
         releases.save()
     return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(releases.describe()))
+
+
+# The stages whose worker imports the user's model file and calls its code (the run stage runs only
+# IREE's runtime on the compiled module; the tool compares its outputs itself).
+MODEL_CODE_STAGES = ("export", "peer", "flops")
+
+
+def require_sandbox(jobs: Iterable[plan.Job], unsandboxed: bool) -> None:
+    """Before anything runs on host venvs: a plan with model code refuses in one line where
+    bubblewrap cannot run, unless `--unsandboxed` (each such stage checks again, `VenvEnvironment.run`)."""
+    from iree_matrix.core import bubblewrap
+
+    bubblewrap.allow_unsandboxed(unsandboxed)
+    stage = next((j.stage for j in jobs if j.stage in MODEL_CODE_STAGES), None)
+    refused = bubblewrap.refusal(stage) if stage is not None else None
+    if refused is not None:
+        raise UserError(refused)
 
 
 def parse_timeouts(text: str) -> dict[str, float]:
@@ -276,6 +295,7 @@ def run_plan(
         from iree_matrix.matrix import interpreters
 
         interpreters.check_plan(loaded.plan.jobs, loaded.matrix.interpreters)
+        require_sandbox(loaded.plan.jobs, options.unsandboxed)
     logger.info(f"iree-matrix {__version__}: {loaded.path}, {stages.describe(loaded.plan).splitlines()[0]}")
     logger.info(f"backend: {backend} ({why}); cache: {cache}; results: {results.path}")
     remember_cache(results_dir, cache, options.cluster.store if options.cluster is not None else None)

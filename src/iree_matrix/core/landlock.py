@@ -5,7 +5,14 @@ unprivileged sandbox: https://docs.kernel.org/userspace-api/landlock.html) lets 
 itself before exec, for good and for everything it starts: every write, removal, creation,
 rename or truncation outside the allowed directories fails with EACCES; reading and executing stay
 free. Where the kernel has no Landlock the command runs unrestricted, and `available()` says so
-(docs/backends.md)."""
+(docs/backends.md).
+
+Kept only for what bubblewrap (core/bubblewrap.py) does not already cover: the venv commands that run
+IREE's own tools (compile, run, benchmark, dispatches, a runtime's build), which do not run in
+bubblewrap (a GPU cell needs the host's device nodes; they run no model code), and model code the user
+allowed to run without bubblewrap (`--unsandboxed`). A command in bubblewrap gets none of this: its
+read-only root already refuses every write outside its binds (EROFS), and a Landlock-restricted
+process could not make bubblewrap's mounts anyway."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import console, landlock, process_tree, shm_namespace
+from iree_matrix.core import bubblewrap, console, landlock, process_tree, shm_namespace
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.process_tree import Limits
@@ -230,6 +230,7 @@ def run(
     writes_beneath: Optional[Sequence[str]] = None,
     private_shm: bool = False,
     paused: Optional[Callable[[], float]] = None,
+    sandbox: Optional[bubblewrap.Sandbox] = None,
 ) -> Completed:
     """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
     `feed`: chunks written to its stdin as it reads them (from a thread), then end of file.
@@ -237,10 +238,17 @@ def run(
     `writes_beneath`: the only directories its tree may change (`landlock`; None: anywhere).
     `private_shm`: its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write.
     `paused`: the seconds it has so far spent stopped on purpose (a model worker waiting for the
-    machine's quiet lock, `model_worker.QuietHandshake`), which its `timeout` does not count."""
+    machine's quiet lock, `model_worker.QuietHandshake`), which its `timeout` does not count.
+    `sandbox`: run it inside bubblewrap (`bubblewrap.Sandbox`), which then replaces `writes_beneath`
+    and `private_shm` (its read-only root and private /dev give both; Landlock could not be used
+    inside anyway: a Landlock-restricted process may not mount). `Completed.argv` is still `argv`."""
     argv = tuple(str(a) for a in argv)
-    _log(log, f"$ {format_command(argv)}\n")
-    logger.debug(f"$ {format_command(argv)}" + (f"  (in {cwd})" if cwd is not None else ""))
+    started = argv
+    if sandbox is not None:
+        started = tuple(bubblewrap.wrap(argv, sandbox))
+        writes_beneath, private_shm = None, False
+    _log(log, f"$ {format_command(started)}\n")
+    logger.debug(f"$ {format_command(started)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
     tree = process_tree.Tree(limits)
     full_env = {**os.environ, **(env or {}), **tree.environment()}
@@ -262,7 +270,7 @@ def run(
                 _shm_size(tree.limits) if private_shm else None,
             )
             proc = _Popen(
-                argv,
+                started,
                 cwd=cwd,
                 env=full_env,
                 stdin=stdin,
@@ -299,6 +307,8 @@ def run(
         raise Timeout(argv, timeout or 0.0, (stdout + stderr).strip())
     seconds = time.monotonic() - start
     returncode = -signal.SIGKILL if proc.returncode is None else proc.returncode  # None: unkillable
+    if sandbox is not None:
+        returncode = bubblewrap.signal_status(returncode)
     killed = _why_killed(returncode, tree, stdout + stderr)
     said = f"; {killed}" if killed else ""
     _log(log, logged + f"\n[exit {returncode} after {seconds:.1f} s{said}]\n")

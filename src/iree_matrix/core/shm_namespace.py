@@ -5,6 +5,9 @@ user's own uid and gid, which Debian and most distributions allow unprivileged) 
 /dev/shm: POSIX shared memory and semaphores (Python's multiprocessing, torch's DataLoader) work as
 before, among the command's own processes, and vanish with them. Where neither namespace can be
 made, the caller denies writes to /dev/shm instead (`landlock.DEVICES`).
+
+Kept, like `landlock`, only for the venv commands that do not run in bubblewrap (IREE's own tools,
+and `--unsandboxed` model code): bubblewrap's private /dev has a /dev/shm of its own.
 """
 
 from __future__ import annotations

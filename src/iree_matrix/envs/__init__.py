@@ -41,13 +41,16 @@ class Environment(Protocol):
         error_class: Optional[str] = None,
         cwd: Optional[Path] = None,
         paused: Optional[Callable[[], float]] = None,
+        model_code: Optional[str] = None,
     ) -> Completed:
         """Run `argv` (host paths) here. `read_only` / `writable` name every host path the command
         touches, so an isolating backend can mount exactly those (at the same paths). `cwd` (one of
         those paths) is the working directory; by default a fresh one of its own, thrown away after
         (a container's /tmp, a venv command's job directory). Every command runs within the
         configured limits (`limit`); one its limits stopped raises, `check` or not. `paused`: the
-        seconds it spent stopped on purpose so far, not counted by `timeout` (`processes.run`)."""
+        seconds it spent stopped on purpose so far, not counted by `timeout` (`processes.run`).
+        `model_code`: the stage's name when the command runs the user's model code, which an
+        isolating backend must contain (a container already does; a venv command runs in bubblewrap)."""
 
     def describe(self) -> Mapping[str, Any]:
         """id, backend, lock digest, Python version and every installed package with its version."""

@@ -51,6 +51,7 @@ class DockerEnvironment:
     def run(self, argv: Sequence[str], **options: Any) -> processes.Completed:
         """`Environment.run`, in a fresh container of this image (`containers.run` takes the same
         options, and `peak_memory`: the container's peak memory)."""
+        options.pop("model_code", None)  # every container is a sandbox already
         labels = {f"{LABEL}.env": self.id}
         # The image's id, not its tag: exactly the image the manifest describes.
         return containers.run(self.image.image_id, argv, what=self.id, labels=labels, **options)

@@ -127,6 +127,25 @@ def check_binfmt(root: Optional[Path] = None) -> Check:
     return Check("binfmt", True, detail, needed_for="qemu")
 
 
+def check_sandbox() -> Check:
+    """bubblewrap, which a user's model code runs in on the venv backend (core/bubblewrap.py): on PATH
+    and able to make its sandbox here (it needs unprivileged user namespaces)."""
+    from iree_matrix.core import bubblewrap
+
+    why = bubblewrap.problem()
+    if why is None:
+        return Check(
+            "bubblewrap", True, f"{bubblewrap.executable()} (model code's sandbox)", needed_for="venv"
+        )
+    return Check(
+        "bubblewrap",
+        False,
+        f"{why}: export, peer and flops refuse on venv unless --unsandboxed",
+        f"bash {SETUP} (apt-get install bubblewrap), and allow unprivileged user namespaces",
+        "venv",
+    )
+
+
 def check_disk(path: Path) -> Check:
     path.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(path).free
@@ -177,6 +196,7 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
         check_docker_client,
         check_docker_daemon,
         check_debootstrap,
+        check_sandbox,
         check_binfmt,
         check_native_toolchain,
         check_arm_toolchain,

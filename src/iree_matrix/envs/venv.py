@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import console, hashing, process_tree, processes
+from iree_matrix.core import bubblewrap, console, hashing, process_tree, processes
 from iree_matrix.core.atomic_files import free_bytes, is_disk_full, storage_error
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.locks import file_lock
@@ -83,6 +83,7 @@ class VenvEnvironment:
         error_class: Optional[str] = None,
         cwd: Optional[Path] = None,
         paused: Optional[Callable[[], float]] = None,
+        model_code: Optional[str] = None,
     ) -> processes.Completed:
         # A relative path would name another file in the tool's directory.
         relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
@@ -90,6 +91,11 @@ class VenvEnvironment:
             raise ValueError(
                 f"relative path(s) {', '.join(relative)} for a command run in {cwd or 'its job directory'}"
             )
+        sandboxed = model_code is not None and bubblewrap.problem() is None
+        if model_code is not None and not sandboxed:
+            refused = bubblewrap.refusal(model_code)
+            if refused is not None:  # checked at plan time too (`require_sandbox`): a plan run another way
+                raise StageFailure("no-sandbox", refused, cacheable=False)
         # Without a `cwd`, the command runs in a job directory of its own, removed afterwards (as a
         # container runs in its own /tmp): a model's relative writes and deletions land there, never
         # in the directory iree-matrix was started from.
@@ -98,6 +104,19 @@ class VenvEnvironment:
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
             clean = {**_clean(self.path), "TMPDIR": str(job), **(env or {})}
+            # Model code: bubblewrap (`bubblewrap.Sandbox`), which sees the host's /tmp and the user's
+            # home as empty: what it reads there (the environment and its Python, in ~/.cache and
+            # ~/.pyenv or a cache under /tmp; the stage's inputs) is bound in read-only.
+            sandbox = (
+                bubblewrap.Sandbox(
+                    read_only=(*(str(p) for p in read_only), str(self.path), *self._interpreter()),
+                    writable=(str(job), *(str(w) for w in writable)),
+                    cwd=str(cwd or job),
+                    hidden=_home(),
+                )
+                if sandboxed
+                else None
+            )
             done = processes.run(
                 argv,
                 cwd=cwd or job,
@@ -113,6 +132,7 @@ class VenvEnvironment:
                 # and a knob's relative output file overwrote the stored model.mlir (#51).
                 writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
                 private_shm=True,  # a container's /dev/shm is its own; so is this command's (#51)
+                sandbox=sandbox,
             )
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
@@ -136,6 +156,15 @@ class VenvEnvironment:
         if check and done.returncode != 0:
             raise processes.failure(done, error_class)
         return done
+
+    def _interpreter(self) -> tuple[str, ...]:
+        """The installation of the Python this venv was made from (its pyvenv.cfg `home`'s parent)."""
+        try:
+            lines = (self.path / "pyvenv.cfg").read_text().splitlines()
+        except OSError:
+            return ()
+        homes = [ln.partition("=")[2].strip() for ln in lines if ln.partition("=")[0].strip() == "home"]
+        return tuple(str(Path(h).parent) for h in homes if h)
 
     def content_damage(self) -> Optional[str]:
         """`content_damage` of this venv, remembered as its damage when found: the next `open` then
@@ -334,6 +363,15 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
         "tools_digest": hashing.tools_digest(str(tools)),
     }
     return ToolsVenvEnvironment(env.id, tools, description)
+
+
+def _home() -> tuple[str, ...]:
+    """The tool's user's home, which model code sees empty (`bubblewrap.Sandbox.hidden`)."""
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, OSError):
+        return ()
+    return (str(home),) if home.is_dir() and home != Path("/") else ()
 
 
 def _clean(path: Path) -> dict[str, str]:

@@ -114,7 +114,7 @@ class ExportStage(StageBase):
             script, extra = recipes.WORKER, ["--recipe", recipe, *extra]
         argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
         try:
-            done = worker.run_timed(env, argv, ctx, out, reads, check=False)
+            done = worker.run_timed(env, argv, ctx, out, reads, check=False, model_code=self.name)
         except processes.Timeout as exc:
             # Killed with its whole tree at the timeout. If it had written every output (export.json
             # comes last, whole), it hung at exit: the export stands, the hang is the finding.

@@ -50,7 +50,15 @@ class FlopsStage(StageBase):
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         env = ctx.environment(job)
         argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False)
+        done = env.run(
+            argv,
+            timeout=ctx.timeout,
+            log=ctx.log,
+            read_only=reads,
+            writable=[out],
+            check=False,
+            model_code=self.name,
+        )
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
         counted = worker.read_result(out / "flops.json", done)

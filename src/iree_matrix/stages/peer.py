@@ -96,7 +96,7 @@ class PeerStage(StageBase):
         argv, reads = worker.command(
             job, ctx, env.python(), WORKER, "--peers", peers, *extra, "--out", str(out)
         )
-        done = worker.run_timed(env, argv, ctx, out, reads, check=False)
+        done = worker.run_timed(env, argv, ctx, out, reads, check=False, model_code=self.name)
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
         report = worker.read_result(out / "peers.json", done)
