@@ -29,8 +29,8 @@ def _there(tmp_path: Path, cache: Path) -> Path:
     """A venv with numpy only, installed from the wheelhouse the bundle's lock filled (offline)."""
     venv = tmp_path / "there"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
-    wheel = next((cache / "wheelhouse" / "files").glob(f"numpy-*-{tag}-*.whl"))
+    wheel = _installable(cache, "numpy")
+    assert wheel is not None, "no numpy wheel for this Python in the wheelhouse"
     python = venv / "bin" / "python"
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True
@@ -38,6 +38,21 @@ def _there(tmp_path: Path, cache: Path) -> Path:
     assert subprocess.run([str(python), "-c", "import torch"], capture_output=True).returncode != 0
     assert subprocess.run([str(python), "-c", "import iree.runtime"], capture_output=True).returncode != 0
     return python
+
+
+def _installable(cache: Path, name: str) -> Path | None:
+    """The newest wheel of `name` in the wheelhouse that this interpreter can install: the
+    wheelhouse also holds other Pythons' and other machines' wheels (aarch64 images, bundles)."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    here = set(sys_tags())
+    fitting = []
+    for wheel in (cache / "wheelhouse" / "files").glob(f"{name}-*.whl"):
+        _, version, _, tags = parse_wheel_filename(wheel.name)
+        if tags & here:
+            fitting.append((version, wheel))
+    return max(fitting)[1] if fitting else None
 
 
 def _offline(argv: list[str]) -> list[str]:
@@ -140,7 +155,6 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
 
     python = _there(tmp_path, cache)
     # ONNX Runtime there: its wheel and what it imports, from the wheelhouse the peers' lock filled.
-    files = cache / "wheelhouse" / "files"
     names = (
         "onnxruntime",
         "flatbuffers",
@@ -151,7 +165,7 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
         "coloredlogs",
         "humanfriendly",
     )
-    wheels = [max(files.glob(f"{name}-*.whl")) for name in names if any(files.glob(f"{name}-*.whl"))]
+    wheels = [w for w in (_installable(cache, name) for name in names) if w is not None]
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", *map(str, wheels)], check=True
     )
