@@ -224,3 +224,22 @@ def test_a_sitting_that_does_not_check_out_is_refused(edit: Any, words: str) -> 
     document = copy.deepcopy(_sitting())
     edit(document)
     assert words in (sittings.problem(document, {MODULE}) or "")
+
+
+def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path: Path) -> None:
+    """A bundle's results folder with a sitting: its records are checked against the bundle before
+    the sitting's arms are checked against them, so an edited digest in both is still refused."""
+    folder = tmp_path / "answered"
+    folder.mkdir()
+    (folder / "bundle.json").write_text("{}")
+    forged = json.loads(_record(metrics={"module_sha256": "c" * 64}).to_json())
+    (folder / "results.jsonl").write_text(json.dumps(forged) + "\n")
+    document = _sitting()
+    document["functions"][0]["arms"][0]["module_sha256"] = "c" * 64
+    (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
+    with pytest.raises(bundles.RefusedRecord, match="is not the one bundle"):
+        sittings.read(folder, _manifests(tmp_path))
+    (folder / "results.jsonl").write_text(_record().to_json() + "\n")
+    document["functions"][0]["arms"][0]["module_sha256"] = MODULE
+    (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
+    assert len(sittings.read(folder, _manifests(tmp_path))) == 1

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice
+from iree_matrix.answers import advice, bundles
 from iree_matrix.core import host
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
@@ -48,12 +48,17 @@ def is_sitting_dir(directory: Path) -> bool:
     return Path(directory).is_dir() and any(Path(directory).glob(f"{advice.FILE_PREFIX}*.json"))
 
 
-def read(directory: Path) -> list[Sitting]:
+def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
     """Every sitting of `directory`, each checked (module docstring); a UserError naming the first
-    that fails."""
+    that fails. A sitting a bundle's runner made comes with that bundle's records, which are checked
+    against the bundle (answers/bundles.py) like any bundle's: the arms' digests are only as good as
+    the records they are checked against."""
     directory = Path(directory)
     log = directory / RESULTS
-    records = tuple(ResultsLog(log)) if log.is_file() else ()
+    if bundles.is_bundle_results(directory):
+        records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
+    else:
+        records = tuple(ResultsLog(log)) if log.is_file() else ()
     compiled = {
         r.metric.module_sha256 for r in records if r.stage in ("compile", "run") and r.metric.module_sha256
     }

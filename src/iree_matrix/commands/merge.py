@@ -34,38 +34,32 @@ def main(args: argparse.Namespace) -> int:
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
 
-    # An `advise` sitting's folder publishes its answers under their identity (answers/sittings.py);
-    # every sitting is checked before anything is written.
-    found = [s for d in args.dirs if sittings.is_sitting_dir(d) for s in sittings.read(d)]
-    logs = [d for d in args.dirs if not sittings.is_sitting_dir(d)]
+    # An `advise` sitting's folder publishes its answers under their identity (answers/sittings.py).
+    # Every sitting is checked here and every bundle's log in `merge`, which writes only after its
+    # own checks: so the logs are merged first, and nothing is written when any input is refused.
     manifests = Manifests.of(cache_dir(args), args.bundle)
+    found = [s for d in args.dirs if sittings.is_sitting_dir(d) for s in sittings.read(d, manifests)]
+    logs = [d for d in args.dirs if not sittings.is_sitting_dir(d)]
     if logs:
-        from iree_matrix.answers import bundles
-
-        for d in logs:  # a bundle's records, checked before the sittings are written
-            if bundles.is_bundle_results(Path(d)):
-                bundles.read(Path(d) / "results.jsonl", manifests)
+        merged = merge(logs, args.to, manifests)
+        # A flag search's own account of its descents travels with its records.
+        descents = search.merge_descents(logs, args.to)
+        print(
+            f"merged {len(logs)} result logs into {args.to / 'results.jsonl'}: "
+            f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
+            + (f"; {descents} flag-search descents into {args.to / search.DESCENTS}" if descents else "")
+        )
+        if merged.records and not found:
+            write_documents(args.to)
     if found:
         from iree_matrix.answers.publish import locked
 
         with locked(args.to, say=print):
             for path in sittings.publish(found, args.to):
                 print(f"published: {path}")
-        from iree_matrix.commands.report import render, render_answers
+        from iree_matrix.commands.report import render_answers
 
-        if not logs and (args.to / "results.jsonl").is_file():  # compat.json carries the answers too
-            return render(args.to, performance=False)
         render_answers(args.to)
-        if not logs:
-            return 0
-    merged = merge(logs, args.to, manifests)
-    # A flag search's own account of its descents travels with its records.
-    descents = search.merge_descents(logs, args.to)
-    print(
-        f"merged {len(logs)} result logs into {args.to / 'results.jsonl'}: "
-        f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
-        + (f"; {descents} flag-search descents into {args.to / search.DESCENTS}" if descents else "")
-    )
-    if merged.records:
-        write_documents(args.to)
+        if (args.to / "results.jsonl").is_file():  # compat.json and the site carry the answers too
+            write_documents(args.to)
     return 0
