@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
 from iree_matrix.core import formats, host, stats
 from iree_matrix.iree import peers as peer_registry
@@ -193,6 +194,7 @@ class Advice:
     fleet: tuple[Fleet, ...] = ()
     rivals: tuple[Rival, ...] = ()
     proof: Optional[neighbourhood.Proof] = None  # the pick's neighbourhood, timed against it
+    gap: Optional[gaps.Gap] = None  # where a pick that trails the best peer spends the difference
 
     @property
     def speedup_default(self) -> Optional[float]:
@@ -246,6 +248,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     for entry in document.get("functions") or ():
         arms = [Arm.of(a) for a in entry.get("arms") or ()]
         proof = entry.get("proof")
+        gap = entry.get("gap")
         advice = _advice(
             str(document.get("model") or ""),
             str(entry.get("function") or ""),
@@ -254,6 +257,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             _sitting_text(document),
             source,
             neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
+            gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
         )
         if advice is not None:
             found.append(advice)
@@ -278,6 +282,7 @@ def _advice(
     sitting: str,
     source: str,
     proof: Optional[neighbourhood.Proof] = None,
+    gap: Optional[gaps.Gap] = None,
 ) -> Optional[Advice]:
     default = next((a for a in arms if a.kind == DEFAULT), None)
     if default is None or not default.usable:
@@ -326,6 +331,8 @@ def _advice(
             Rival(a.release, a.config, _paired(chosen, a), a.error) for a in arms if a.kind == RIVAL
         ),
         proof=proof,
+        # A gap profiled for another configuration than the answer's is not this answer's.
+        gap=gap if gap is not None and (gap.config, gap.release) == (chosen.config, chosen.release) else None,
     )
 
 
@@ -482,6 +489,9 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             out.append(f"    other release: {rival_text(rival, a.release, argument)}")
         if a.proof is not None:
             out.append(f"    proof: {neighbourhood.summary(a.proof)}")
+        if a.gap is not None:
+            out.append(f"    where the gap is: {gaps.summary(a.gap)}")
+            out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")
         for f in a.fleet if fleet else ():
             out.append(f"    for a fleet of {f.cpu}: iree-compile {flags_text(f.flags)}")
             out.append(f"      {fleet_text(f)}")
@@ -544,6 +554,7 @@ def as_json(a: Advice) -> dict[str, Any]:
             for r in a.rivals
         ],
         "proof": _proof_json(a.proof),
+        "gap": a.gap.to_json() if a.gap is not None else None,
         "sitting": a.sitting,
         "source": a.source,
     }

@@ -24,7 +24,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.commands.shared_options import NO_PROOF, PROOF_STEPS, REPETITIONS, ROUNDS, paired_sitting
+from iree_matrix.commands.shared_options import (
+    NO_GAP,
+    NO_PROOF,
+    PROOF_STEPS,
+    REPETITIONS,
+    ROUNDS,
+    paired_sitting,
+)
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 
@@ -68,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     REPETITIONS.add(parser)
     NO_PROOF.add(parser)
     PROOF_STEPS.add(parser)
+    NO_GAP.add(parser)
     add_matrix_options(parser, MATRIX)
     parser.set_defaults(model=None)
 
@@ -128,6 +136,7 @@ def main(args: argparse.Namespace) -> int:
     records = list(summary.records.values())
     document = _sitting(args, base_model, plan, records, cache, peer_names)
     _prove(args, base_model, plan, document, cache, peer_names)
+    _explain(args, base_model, plan, document)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     out = _write(loaded.results_dir, base_model, document)
     found = advice.derive(document, str(out))
@@ -559,8 +568,67 @@ def _prove(
         document["interrupted"] = True
 
 
+def _explain(args: argparse.Namespace, model: str, plan: Plan, document: dict[str, Any]) -> None:
+    """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
+    once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
+    op kinds that hold the difference kept in its entry (answers/gap.py). A run that profiles has
+    a key of its own, so the sitting's timed runs are not the profiled ones."""
+    from iree_matrix.answers import advice, search
+    from iree_matrix.answers import gap as gaps
+    from iree_matrix.core.results import Status
+
+    if NO_GAP.of(args) or document.get("interrupted"):
+        return
+    trailing = [a for a in advice.derive(document) if gaps.trails(a.vs_peer.value if a.vs_peer else None)]
+    if not trailing:
+        return
+    names = ", ".join(advice.display_name(a) for a in trailing)
+    logger.info(
+        f"advise {model}: {names} takes more than {gaps.GAP}× the best peer's time; profiling the "
+        "answer's module and the peers op by op (one run each, about 2 s of profiled calls)"
+    )
+    records = _build(args, model, plan, sorted({a.config for a in trailing}), profile_ops=True)
+    if records is None:
+        document["interrupted"] = True
+        return
+    runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
+    peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
+    for a in trailing:
+        function = a.function or "main"
+        config = search.parse(a.config)
+        run = _run_of(runs, config.model(model), function, config.profile, a.release)
+        peer = next(
+            (p for p in peers if (p.label.function or "main") == function and p.label.source_model == model),
+            None,
+        )
+        entry = next(e for e in document["functions"] if e.get("function") == a.function)
+        if run is None or run.status is not Status.OK or peer is None:
+            entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
+            continue
+        found, why = gaps.measure(
+            run.metric.op_profile, peer.metric.peers, config=a.config, release=a.release,
+            threads=peer.metric.threads or 0, run_job=run.job,  # the matrix's, for both profiles
+        )  # fmt: skip
+        if found is None:
+            entry["gap_error"] = why
+        else:
+            entry["gap"] = found.to_json()
+
+
+def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
+    """`matrix` with the run stage's in-context profiler on for `configs` (and so the peers')."""
+    from iree_matrix.answers import search
+
+    globs = tuple(f"*/{search.parse(c).profile}" for c in configs)
+    benchmark = matrix.benchmark
+    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_profile")
+    mine = dict(benchmark.opt_in).get("op_profile", ())
+    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_profile", (*mine, *globs))))
+    return dataclasses.replace(matrix, benchmark=benchmark)
+
+
 def _build(
-    args: argparse.Namespace, model: str, plan: Plan, configs: Sequence[str]
+    args: argparse.Namespace, model: str, plan: Plan, configs: Sequence[str], profile_ops: bool = False
 ) -> Optional[dict[str, Any]]:
     """Compile, run and check `configs` as the sitting's picks are (stored ones are reused at once):
     every record of that run by job, or None when it was interrupted."""
@@ -571,7 +639,12 @@ def _build(
 
     # Only these configurations: no fleet or other release is built for a proof's neighbours.
     wanted = dataclasses.replace(plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=())
-    loaded = load_plan(args, MATRIX, adjust=lambda m: _adjusted(m, model, wanted))
+
+    def adjust(matrix: Any) -> Any:
+        matrix = _adjusted(matrix, model, wanted)
+        return _with_op_profile(matrix, configs) if profile_ops else matrix
+
+    loaded = load_plan(args, MATRIX, adjust=adjust)
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     _, summary = run_plan(loaded, RunOptions.from_args(args), cache_dir(args), results, loaded.results_dir)
     return None if summary.interrupted else dict(summary.records)

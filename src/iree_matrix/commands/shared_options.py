@@ -154,6 +154,12 @@ NO_PROOF = Switch(
     "skip the pick's proof (its neighbourhood: every one-knob change timed against it; it costs "
     "about as many sittings of the pick as it has neighbours): a quick sitting, an answer unproved",
 )
+NO_GAP = Switch(
+    "--no-gap",
+    "skip the profile of an answer that takes more than 1.5× the best peer's time (its pick and the "
+    "peers run once more with their per-op profilers, seconds each): the answer then does not say "
+    "which op kinds hold the gap",
+)
 UNSANDBOXED = Switch(
     "--unsandboxed",
     "on the venv backend, run the user's model code (export, peer, flops) without bubblewrap where "
