@@ -160,6 +160,12 @@ UNSANDBOXED = Switch(
     "bubblewrap cannot run: the model then reaches the host's /dev, processes and kernel log "
     "(default: such a stage refuses; docs/failures.md)",
 )
+WAIT_WRITER = Switch(
+    "--wait",
+    "when another iree-matrix command writes the results directory (a publish, merge or forget; a "
+    "running matrix only while it appends a record), wait for it instead of stopping (it is named: "
+    "pid, command, since when)",
+)
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
     "at most this many steps of the proof's local search (each a sitting of the centre and its "
