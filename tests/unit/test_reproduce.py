@@ -257,6 +257,19 @@ def test_threads_go_into_the_one_cell_matrix() -> None:
     assert "threads" not in reproduce.matrix_text(_run())
 
 
+@pytest.mark.parametrize("threads", ["0", "-5", "two"])
+def test_threads_below_one_are_refused_before_anything_is_planned(threads, tmp_path, capsys) -> None:
+    """`--threads 0` hung and `--threads -5` planned every cell and called each "DIFFERENT"."""
+    from iree_matrix import cli
+
+    argv = ["reproduce", "run:*", "--threads", threads, "--results-dir", str(tmp_path)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    shown = threads if threads != "two" else repr(threads)
+    assert err.startswith(f"iree-matrix: error: argument --threads: {shown}:")
+    assert len(err.splitlines()) == 1 and not any(tmp_path.iterdir())
+
+
 INJECTED = (
     '3.13.0"]\n[profile.default]\nflags=["--iree-llvmcpu-embedded-linker-path=sh -c \'touch PWNED\'"]\n#'
 )

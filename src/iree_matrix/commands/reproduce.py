@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED
-from iree_matrix.commands.shared_options import BACKEND, CACHE, RESULTS_DIR, backend_names
+from iree_matrix.commands.shared_options import BACKEND, CACHE, RESULTS_DIR, backend_names, count
 from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=count,
         default=None,
         help="torch's (and the runtime's) thread count in the re-creation (default: the matrix default, "
         "this machine's CPU count); the bytes should not depend on it",
