@@ -66,6 +66,7 @@ class PeerArm:
         self.work = work
         self.about: dict[str, object] = {}
         self._proc: Optional[subprocess.Popen[str]] = None
+        self._asked = False  # a request is out and its answer not read (Ctrl-C came meanwhile)
 
     def __enter__(self) -> PeerArm:
         self._proc = subprocess.Popen(
@@ -86,16 +87,21 @@ class PeerArm:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        try:
-            if proc.stdin:
-                proc.stdin.close()
-            proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
+        if not self._asked:  # idle: it ends when its stdin closes
             try:
-                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the whole group
-            except ProcessLookupError:
+                if proc.stdin:
+                    proc.stdin.close()
+                proc.wait(timeout=5)
+                return
+            except (OSError, subprocess.TimeoutExpired):
                 pass
-            proc.wait()
+        # Interrupted mid-request (it would time on for seconds before it read its stdin again: an
+        # advise stopped in round 1 took 6 s to end), or it did not end: the whole group, at once.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: the whole group
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
     def _answer(self) -> dict[str, object]:
         assert self._proc is not None and self._proc.stdout is not None
@@ -111,9 +117,12 @@ class PeerArm:
 
     def time(self, repetitions: int) -> float:
         assert self._proc is not None and self._proc.stdin is not None
+        self._asked = True
         self._proc.stdin.write(f"{repetitions}\n")
         self._proc.stdin.flush()
-        times = self._answer().get("cpu_ms")
+        answer = self._answer()
+        self._asked = False
+        times = answer.get("cpu_ms")
         if not isinstance(times, list) or not times:
             raise PeerFailed(f"{self.name}: no times in its answer")
         return float(statistics.median(times))
