@@ -21,8 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Optional, Protocol
 
-from iree_matrix.core import shipped
+from iree_matrix.core import bubblewrap, shipped
 from iree_matrix.core.results import Record, Status
+from iree_matrix.envs import venv as venv_env
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution import abtest
 
@@ -153,14 +154,33 @@ def peer_argv(
     if why is not None:
         raise abtest.NotComparable(f"{record.job}: its Python {python}: the venv's pyvenv.cfg {why}")
     model_args: list[str] = []
+    reads: list[Path] = []  # what it reads beside its venv: the worker, the model, its weights, the ONNX
     argv = list(record.command[2:])
     keep = {"--module", "--file", "--import-root", "--factory", "--function", "--weights", "--seed"}
     for flag, value in zip(argv, argv[1:]):
         if flag in keep:
             model_args += [flag, value]
+        if flag in ("--file", "--weights"):
+            reads.append(Path(value).parent)
+        elif flag == "--import-root":
+            reads.append(Path(value))
     worker = shipped.scripts_dir() / PEER_WORKER
     extra = ["--onnx", str(onnx)] if onnx is not None and peer == "onnxruntime" else []
-    return [str(python), str(worker), *model_args, "--peer", peer, *extra, "--work", str(work)]
+    reads += [worker.parent, *([onnx.parent] if extra and onnx is not None else [])]
+    command = [str(python), str(worker), *model_args, "--peer", peer, *extra, "--work", str(work)]
+    return sandboxed(command, python.parent.parent, reads, work)
+
+
+def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path) -> list[str]:
+    """A peer arm's command in the sandbox its peer stage ran in (torch eager calls the user's
+    model, in this process as in the stage's): bubblewrap, `work` its one writable directory; where
+    bubblewrap cannot run, as it is only with `--unsandboxed`, else NotComparable saying why."""
+    if bubblewrap.problem() is None:
+        return bubblewrap.wrap(argv, venv_env.model_sandbox(venv, reads, [work], work))
+    refused = bubblewrap.refusal("peer")
+    if refused is not None:
+        raise abtest.NotComparable(refused)
+    return list(argv)
 
 
 @dataclasses.dataclass(frozen=True)
