@@ -353,3 +353,86 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
         "  [1/4 0:00:00 ETA 0:01:20] encoder: default",
         "  [3/4 0:00:20 ETA 0:00:20] encoder: default",
     ]
+
+
+def _cut(document, rounds):
+    """The sitting as Ctrl-C after `rounds` whole rounds leaves it."""
+    for entry in document["functions"]:
+        for arm in entry["arms"]:
+            arm["ms"] = arm["ms"][:rounds]
+    return {**document, "interrupted": True}
+
+
+def test_an_interrupted_sitting_says_the_rounds_it_timed_not_those_asked():
+    """Ctrl-C in round 3 of 8 headlined "8 paired rounds" for the 2 it had."""
+    (a,) = advice.derive(_cut(_sitting(), 2))
+    assert "2 of 8 paired rounds (interrupted)" in a.sitting
+    (whole,) = advice.derive(_sitting())
+    assert "8 paired rounds of one thread's CPU time" in whole.sitting and "of 8" not in whole.sitting
+
+
+def test_no_answer_from_a_sitting_interrupted_in_round_1_says_so(tmp_path):
+    """It said "`default` did not run and match torch" (it had) and exited 1."""
+    cut = _cut(_sitting(), 0)
+    assert advice.derive(cut) == []
+    said = advice.no_answer(cut, "mobilenet_v2", tmp_path / "partial.json", tmp_path / "results.jsonl")
+    assert said.startswith("advise mobilenet_v2: interrupted before a whole round was timed, so no answer;")
+    assert str(tmp_path / "partial.json") in said and "did not run" not in said
+    failed = _sitting()
+    failed["functions"][0]["arms"][0].update(error="mismatch: outputs differ", matches=False, ms=[])
+    assert "`default` did not run and match torch" in advice.no_answer(failed, "m", tmp_path, tmp_path)
+    assert "`default` did not run" in advice.no_answer(
+        {**failed, "interrupted": True}, "m", tmp_path, tmp_path
+    )
+
+
+def test_an_unknown_model_is_refused_before_any_pick_is_listed(tmp_path, capsys):
+    from iree_matrix import cli
+
+    argv = [
+        "advise",
+        "no_such_model",
+        "--results-dir",
+        str(tmp_path / "r"),
+        "--cache",
+        str(tmp_path / "c"),
+        "--list",
+    ]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "'no_such_model': not a built-in model (" in err and "mobilenet_v2" in err
+    assert "path/to/file.py:factory" in err and "pick" not in err
+
+
+class _Worker:
+    """A peer arm's worker that answers its first request (ready) and then times for a minute."""
+
+    SOURCE = (
+        "import sys, time\nprint('{\"ready\": true}', flush=True)\nsys.stdin.readline()\ntime.sleep(60)\n"
+    )
+
+
+@pytest.mark.processes
+def test_a_peer_interrupted_mid_request_ends_at_once(tmp_path):
+    """Ctrl-C while a peer timed its calls: the sitting waited 5 s for it before it ended."""
+    import signal
+    import time
+
+    def ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    arm = sitting.PeerArm("eager", [sys.executable, "-c", _Worker.SOURCE], tmp_path)
+    arm.__enter__()
+    proc = arm._proc
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(KeyboardInterrupt):
+            arm.time(3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    started = time.monotonic()
+    arm.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
+    assert time.monotonic() - started < 2.0 and proc is not None and proc.returncode == -9

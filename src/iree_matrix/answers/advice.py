@@ -254,7 +254,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             str(entry.get("function") or ""),
             identity,
             arms,
-            _sitting_text(document),
+            _sitting_text(document, timed_rounds(entry)),
             source,
             neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
             gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
@@ -264,14 +264,44 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     return found
 
 
-def _sitting_text(document: Mapping[str, Any]) -> str:
+def timed_rounds(entry: Mapping[str, Any]) -> int:
+    """The whole rounds a function's sitting timed: as many as it asked for, fewer when it was
+    interrupted (every timed arm has as many: whole rounds only)."""
+    return max((len(a.get("ms") or ()) for a in entry.get("arms") or () if isinstance(a, Mapping)), default=0)
+
+
+def _sitting_text(document: Mapping[str, Any], timed: Optional[int] = None) -> str:
+    """The sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load 1.2–3.4"), with
+    the rounds the function was timed for, not those asked (interrupted after 2 of 8, it said "8")."""
     day = str(document.get("started") or "")[:10]
     load = document.get("load_average") or {}
     span = ""
     if load:
         values = sorted(float(v) for v in load.values() if isinstance(v, (int, float)))
         span = f", load {values[0]:.1f}–{values[-1]:.1f}" if values else ""
-    return f"{day}, {document.get('rounds', '?')} paired rounds of one thread's CPU time{span}"
+    asked = document.get("rounds", "?")
+    rounds = f"{asked} paired rounds"
+    if document.get("interrupted") and timed is not None and timed != asked:
+        rounds = f"{timed} of {asked} paired rounds (interrupted)"
+    return f"{day}, {rounds} of one thread's CPU time{span}"
+
+
+def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) -> str:
+    """Why a sitting gave no answer, in one line: interrupted before `default` had a whole round
+    timed (it was built and checked; the sitting so far is `kept`), or `default` did not run and
+    match torch (`log` says why)."""
+    defaults = [
+        a for entry in document.get("functions") or () for a in entry.get("arms") or ()
+        if isinstance(a, Mapping) and a.get("kind") == DEFAULT
+    ]  # fmt: skip
+    checked = [a for a in defaults if not a.get("error") and a.get("matches") is not False]
+    if document.get("interrupted") and (checked or not defaults):
+        return (
+            f"advise {model}: interrupted before a whole round was timed, so no answer; kept: what was "
+            f"built and checked (the records in {log}, reused by the next sitting) and the sitting so far "
+            f"({kept})"
+        )
+    return f"advise {model}: no answer: `default` did not run and match torch here (see {log})"
 
 
 def _advice(

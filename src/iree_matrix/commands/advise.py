@@ -143,10 +143,8 @@ def main(args: argparse.Namespace) -> int:
     if document.get("interrupted"):
         logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {out}")
     if not found:
-        print(
-            f"advise {base_model}: no answer: `default` did not run and match torch here (see {results.path})"
-        )
-        return 1
+        print(advice.no_answer(document, base_model, out, results.path))
+        return 130 if document.get("interrupted") else 1
     chosen = advice.Chosen(tuple(found), True, "")
     print()
     print("\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference))))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
-from iree_matrix.commands.shared_options import REPETITIONS, RESULTS_DIR, ROUNDS, paired_sitting
+from iree_matrix.commands.shared_options import REPETITIONS, RESULTS_DIR, ROUNDS, directory, paired_sitting
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("runs/default"),
         help="whose run records give the modules (default: %(default)s)",
     )
-    parser.add_argument("--out", type=Path, default=None, help="where to write (default: --results-dir)")
+    parser.add_argument("--out", type=directory, default=None, help="where to write (default: --results-dir)")
     parser.add_argument(
         "--pairs", type=int, default=54, metavar="N", help="null pairs (default: %(default)s)"
     )

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix.commands.base import write_documents
-from iree_matrix.commands.shared_options import CACHE, cache_dir
+from iree_matrix.commands.shared_options import CACHE, WAIT_WRITER, cache_dir
 
 NAME = "merge"
 HELP = "merge the results of shards or workers into one log (duplicate-safe) and render it"
@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "machine made (those made here are known by their digest)",
     )
     CACHE.add(parser)
+    WAIT_WRITER.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -41,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
     found = [s for d in args.dirs if sittings.is_sitting_dir(d) for s in sittings.read(d, manifests)]
     logs = [d for d in args.dirs if not sittings.is_sitting_dir(d)]
     if logs:
-        merged = merge(logs, args.to, manifests)
+        merged = merge(logs, args.to, manifests, wait=WAIT_WRITER.of(args), say=print)
         # A flag search's own account of its descents travels with its records.
         descents = search.merge_descents(logs, args.to)
         print(
@@ -54,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
     if found:
         from iree_matrix.answers.publish import locked
 
-        with locked(args.to, say=print):
+        with locked(args.to, say=print, wait=WAIT_WRITER.of(args)):
             for path in sittings.publish(found, args.to):
                 print(f"published: {path}")
         from iree_matrix.commands.report import render_answers

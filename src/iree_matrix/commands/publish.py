@@ -10,6 +10,7 @@ from typing import Callable
 
 from iree_matrix.commands.base import has_performance, write_documents
 from iree_matrix.commands.report import render
+from iree_matrix.commands.shared_options import WAIT_WRITER
 from iree_matrix.core import console
 
 logger = console.logger(__name__)
@@ -23,12 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to", type=Path, default=Path("results"), help="the published directory (default: results)"
     )
+    WAIT_WRITER.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.answers.publish import publish, publishing
 
-    with publishing(args.run, args.to):
+    with publishing(args.run, args.to, wait=WAIT_WRITER.of(args), say=print):
         written = publish(args.run, args.to)
         print(
             f"published {args.run} -> {args.to}: "

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.commands.base import EXIT_INTERRUPTED
-from iree_matrix.commands.shared_options import BACKEND, CACHE, RESULTS_DIR, backend_names
-from iree_matrix.core import console, toml_text
+from iree_matrix.commands.shared_options import BACKEND, CACHE, RESULTS_DIR, UNSANDBOXED, backend_names, count
+from iree_matrix.core import bubblewrap, console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import name_problem, shown
@@ -65,11 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=count,
         default=None,
         help="torch's (and the runtime's) thread count in the re-creation (default: the matrix default, "
         "this machine's CPU count); the bytes should not depend on it",
     )
+    UNSANDBOXED.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -78,6 +79,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")
     latest = latest_by_job(ResultsLog(path).checked())  # nothing runs from a log with a bad line
     chosen = select(latest, args.jobs, path)
+    _require_sandbox(chosen, args.backend, UNSANDBOXED.of(args))
     cache, temporary = _fresh_cache(args.cache)
     logger.info(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
     expected = [_expected_seconds(record, latest) for record in chosen]
@@ -105,6 +107,18 @@ def main(args: argparse.Namespace) -> int:
             shutil.rmtree(cache, ignore_errors=True)
     print(summary(verdicts))
     return EXIT_DIFFERENT if any(v.different for v in verdicts) else 0
+
+
+def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandboxed: bool) -> None:
+    """Each cell is made again from its export, which runs the model's code: on host venvs only
+    inside bubblewrap, or with `--unsandboxed` (passed on to each cell's matrix). Refused here, in one
+    line, rather than by each cell's matrix in its log (a cell "not re-created")."""
+    bubblewrap.allow_unsandboxed(unsandboxed)
+    if all((backend or r.env.get("backend")) == "docker" for r in chosen):
+        return
+    refused = bubblewrap.refusal("export")
+    if refused is not None:
+        raise UserError(refused)
 
 
 def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
@@ -256,6 +270,7 @@ def _recreate(
         sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(work / "matrix.toml"),
         "--select", record.job, "--cache", str(cache), "--results-dir", str(work / "results"),
         "--backend", backend or str(record.env.get("backend") or "auto"),
+        *(["--unsandboxed"] if bubblewrap.unsandboxed_allowed() else []),
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("IREE_MATRIX_STORE", "IREE_MATRIX_CACHE")}
     env["PIP_CONSTRAINT"] = str(work / "constraints.txt")

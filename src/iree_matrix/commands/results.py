@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix.commands.base import write_documents, write_report
-from iree_matrix.commands.shared_options import RESULTS_DIR
+from iree_matrix.commands.shared_options import RESULTS_DIR, WAIT_WRITER
 from iree_matrix.core.errors import UserError
 
 NAME = "results"
@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("globs", nargs="*", metavar="GLOB", help="forget: job ids or cells (globs)")
     RESULTS_DIR.add(parser, required=True, help="the run directory whose log to edit")
     parser.add_argument("--to", type=Path, metavar="DIR", help="archive-timings: the archive directory")
+    WAIT_WRITER.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -29,12 +30,19 @@ def main(args: argparse.Namespace) -> int:
 
     if not args.globs:
         raise UserError("results forget: name the job ids or cells to remove (GLOB...)")
-    removed, kept = forget(args.results_dir, args.globs)
+    done = forget(args.results_dir, args.globs, wait=WAIT_WRITER.of(args), say=print)
+    log = args.results_dir / "results.jsonl"
     print(
-        f"{args.results_dir}/results.jsonl: removed {removed} records, kept {kept} "
-        "(the previous file is results.jsonl.bak)"
+        f"{log}: removed {done.removed} records, kept {done.kept} (the previous file is results.jsonl.bak)"
+        + (f"; matched nothing: {', '.join(map(repr, done.unmatched))}" if done.unmatched else "")
     )
-    write_report(args.results_dir)
+    if done.kept:
+        write_report(args.results_dir)
+    else:  # nothing to render from: the documents are not rendered again (a report of nothing)
+        print(
+            f"{log} is empty now: COMPATIBILITY.md and the site beside it still show the records it "
+            "had, until a run appends new ones (or restore results.jsonl.bak)"
+        )
     return 0
 
 
@@ -45,7 +53,7 @@ def _archive(args: argparse.Namespace) -> int:
         raise UserError(
             "results archive-timings: takes no GLOB, needs --to DIR (e.g. --to results/archive/microbench)"
         )
-    moved = archive_timings(args.results_dir, args.to)
+    moved = archive_timings(args.results_dir, args.to, wait=WAIT_WRITER.of(args), say=print)
     print(
         f"{args.results_dir}/results.jsonl: {moved.stripped} of {moved.records} records kept without their "
         f"timings (identity not recorded), {moved.removed} timing-only records removed; the records as they "

@@ -76,7 +76,10 @@ def backend_names() -> tuple[str, ...]:
 
 def directory(text: str) -> Path:
     """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
-    a loop of symbolic links or a file, which every later step would trip over with a traceback."""
+    a loop of symbolic links or a file, which every later step would trip over with a traceback, or
+    nothing (`--out ''` wrote into the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a directory")
     path = absolute(text)
     try:
         found = path.stat()
@@ -91,6 +94,18 @@ def directory(text: str) -> Path:
     if not stat.S_ISDIR(found.st_mode):
         raise argparse.ArgumentTypeError(f"{text}: not a directory")
     return path
+
+
+def count(text: str) -> int:
+    """A count's value (threads, pairs): a whole number, 1 or more; argparse's one-line error
+    otherwise (`reproduce --threads 0` hung, `--threads -5` was planned and said "DIFFERENT")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected 1 or more")
+    return value
 
 
 CACHE: Option[Path] = Option(
@@ -165,6 +180,12 @@ UNSANDBOXED = Switch(
     "on the venv backend, run the user's model code (export, peer, flops) without bubblewrap where "
     "bubblewrap cannot run: the model then reaches the host's /dev, processes and kernel log "
     "(default: such a stage refuses; docs/failures.md)",
+)
+WAIT_WRITER = Switch(
+    "--wait",
+    "when another iree-matrix command writes the results directory (a publish, merge or forget; a "
+    "running matrix only while it appends a record), wait for it instead of stopping (it is named: "
+    "pid, command, since when)",
 )
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
