@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from iree_matrix.answers import exporters, release_verdicts
 from iree_matrix.core.results import Record, Status
 
+TITLE = "Exporter environments: which compilers take their MLIR"
 _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
 
 
@@ -33,7 +34,7 @@ def render(records: Iterable[Record]) -> list[str]:
     if len(environments) < 2 and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
         return []
     lines = [
-        "## Exporter environments: which compilers take their MLIR",
+        f"## {TITLE}",
         "",
         "Rows: an exporter environment (Python, torch, iree-turbine, and the IREE compiler package "
         "whose importer turbine used); columns: IREE compiler releases. `T` = the MLIR text, `B` = "

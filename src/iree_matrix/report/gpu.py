@@ -18,6 +18,7 @@ from iree_matrix.core import formats, refusals
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
 
+TITLE = "GPU targets"
 _Key = tuple[str, str, str, str]  # function (the label `model`), target, compiler, profile
 
 
@@ -64,7 +65,7 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
         "a failure: on a machine with the device the same cells run."
     )
     table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-    return ["## GPU targets", "", intro, "", table, ""]
+    return [f"## {TITLE}", "", intro, "", table, ""]
 
 
 def _cell(r: Record) -> _Key:

@@ -37,6 +37,7 @@ IREE = "IREE"
 # this machine (issue #48 "What to build" 2).
 ADVISE = "iree-matrix advise {model}"
 SIGNAL = "one thread's CPU time per call"
+TITLE = "Your machine: IREE against the alternatives"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,7 +229,9 @@ def advise_commands(records: Iterable[Record], found: Sequence[Row]) -> list[str
     return [ADVISE.format(model=models.command_argument(model, known)) for model in timed]
 
 
-def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] = None) -> list[str]:
+def render_machine(
+    records: Iterable[Record], advised: Optional[advice.Chosen] = None, tool: str = "iree-matrix"
+) -> list[str]:
     """The report's section: a row per function, every figure one thread's CPU time per call; with
     `advised`, the published answer for each model (this CPU's, or the nearest identity's, marked)."""
     records = list(records)
@@ -251,7 +254,7 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
     models = list(dict.fromkeys(row.model for row in found))
     disturbed = [f"{row.function} ({', '.join(row.disturbed)})" for row in found if row.disturbed]
     lines = [
-        "## Your machine: IREE against the alternatives",
+        f"## {TITLE}",
         "",
         f"Every figure is {SIGNAL} on this machine: IREE's module on `local-sync` "
         f"(iree-benchmark-module's process CPU time), {peer_registry.one_thread(EAGER)} (the "

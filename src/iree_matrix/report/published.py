@@ -26,6 +26,7 @@ from iree_matrix.report.machine import ADVISE
 # from a checkout: the one of this machine's identity is preferred.
 PUBLISHED_SET = "bench-rocketlake"
 BENCH_SETS = "bench*"
+TITLE = "Your machine and the published figures"
 
 
 def _ms(value: Optional[float]) -> str:
@@ -121,7 +122,7 @@ def render_against_published(
     ]  # fmt: skip
     models = sorted({function.split(".")[0] for function, _ in here.keys() & there.keys()})
     return [
-        "## Your machine and the published figures",
+        f"## {TITLE}",
         "",
         f"Here: **{here_view.label}**. Published (`results/{name}`): **{there_view.label}**. {why}{explain}",
         "",
