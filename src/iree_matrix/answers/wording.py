@@ -5,7 +5,8 @@ once from the records: answers/compat.py). COMPATIBILITY.md prints them as Markd
 (report/release_answers.py), the site as HTML (report/site.py) and `query model` as lines
 (answers/query.py); none of them words an answer of its own.
 
-Text only: a `code span` in backticks is the one markup, which the site turns into `<code>`."""
+Text only: a `code span` in backticks and **bold** are the one markup, which Markdown reads as it is
+and the site turns into `<code>` and `<b>` (report/markup.py)."""
 
 from __future__ import annotations
 
