@@ -48,7 +48,7 @@ def render_compatibility(
     published_name: str = PUBLISHED_SET,
     stage_order: Sequence[str] = (),
     machine: bool = False,
-    advised: Optional[advice.Chosen] = None,
+    advised: Sequence[advice.Chosen] = (),
     answers: Optional[Mapping[str, Any]] = None,
     tool: str = "iree-matrix",
 ) -> str:
@@ -58,13 +58,14 @@ def render_compatibility(
     `stage_order` the pipeline's stages in order (`stages.names()`, which the command passes: this
     module renders records and does not load the stages), failures and skips listed in it; without
     it, the order the records' stages first appear in; `machine` a run's own report (not a published
-    set's): IREE against torch eager and the peers on this machine, first (report/machine.py), with
-    `advised` the published answers for this CPU or the nearest identity measured; `answers`
+    set's): what to take and IREE against torch eager and the peers on this machine, first
+    (report/machine.py), with `advised` the one answer per model `query model` gives (this CPU's or
+    the nearest identity's); `answers`
     compat.json's document where the caller derived it already; `tool` the command that runs
     iree-matrix where the reader is, in the commands the document suggests."""
     all_records = list(records)
     setting = Setting(
-        tuple(stage_order), machine, advised, tuple(published), published_name, tool, answers
+        tuple(stage_order), machine, tuple(advised), tuple(published), published_name, tool, answers
     )  # fmt: skip
     view = View.of(latest_by_job(all_records).values(), setting=setting)
     parts = [
@@ -90,7 +91,7 @@ def write_compatibility(
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     speed, name = _published_speed(Path(results_path))
     own = not _is_published(Path(results_path))  # a run's own report, not a published set's
-    advised = _published_answers() if own else None
+    advised = _answers_here(Path(results_path).parent, records) if own else ()
     text = render_compatibility(
         records, Path(results_path), speed, name, stage_order, own, advised, answers,
         shipped.command() if own else "iree-matrix",
@@ -98,11 +99,14 @@ def write_compatibility(
     return write_atomically(Path(out_path), text)
 
 
-def _published_answers() -> Optional[advice.Chosen]:
-    """The published answers (results/answers) of this CPU's identity, else of the nearest one."""
+def _answers_here(results_dir: Path, records: Sequence[Record]) -> tuple[advice.Chosen, ...]:
+    """For each model the records ran, the one answer `query model` gives on this machine: this
+    CPU's (an `advise` sitting of yours, or a published one), else the nearest identity's."""
     from iree_matrix.core import host
 
-    return advice.nearest(advice.published(shipped.results_dir() / advice.DIRNAME), host.describe())
+    found, about = advice.gathered(results_dir), host.describe()
+    ran = dict.fromkeys(row.model for row in machine.rows(latest_by_job(records).values()))
+    return tuple(chosen for model in ran if (chosen := advice.answer(found, model, about)) is not None)
 
 
 def _is_published(results_path: Path) -> bool:

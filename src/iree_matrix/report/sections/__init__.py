@@ -39,14 +39,14 @@ class Document(enum.Enum):
 class Setting:
     """What a document is rendered for beyond its records (COMPATIBILITY.md's): the pipeline's stages
     in order (failures are listed in it); whether it is a run's own report (`own`: this machine's
-    figures first, with the answers for this CPU, `advised`, and the published figures its own are
-    related to, `published` from the set `published_name`); the command that runs the tool where the
-    reader is (`tool`); and the answers derived once from the records (`answers`: compat.json's
-    document), which the sections word as the site and `query` do."""
+    figures first, with the one answer per model `query model` gives here, `advised`, and the
+    published figures its own are related to, `published` from the set `published_name`); the command
+    that runs the tool where the reader is (`tool`); and the answers derived once from the records
+    (`answers`: compat.json's document), which the sections word as the site and `query` do."""
 
     stage_order: tuple[str, ...] = ()
     own: bool = False
-    advised: Optional[advice.Chosen] = None
+    advised: tuple[advice.Chosen, ...] = ()
     published: tuple[Record, ...] = ()
     published_name: str = ""
     tool: str = "iree-matrix"
