@@ -39,13 +39,17 @@ def _peer(a: advice.Advice) -> str:
 
 
 def lines(
-    advised: Sequence[advice.Chosen], models: Sequence[str], tool: str, arguments: Mapping[str, str] = {}
-) -> list[str]:  # noqa: B006 - read only
+    advised: Sequence[advice.Chosen],
+    models: Sequence[str],
+    tool: str,
+    arguments: Optional[Mapping[str, str]] = None,
+) -> list[str]:
     """The answer for each of `models` (as the run names them; `arguments` how a command takes a
     user's model), from `advised` (one answer per model, this CPU's or the nearest identity's);
     `tool` the command that runs iree-matrix where the reader is."""
     if not models:
         return []
+    arguments = arguments or {}
     rows, flags, unanswered = [], [], []
     for model in models:
         chosen = _of(advised, model)
@@ -78,7 +82,10 @@ def lines(
     if unanswered:
         named = ", ".join(f"`{m}`" for m in unanswered)
         commands = ", ".join(f"`{tool} advise {m}`" for m in unanswered)
-        out += [f"No answer is published for {named}: {commands} measures it on this CPU.", ""]
+        out += [
+            f"No answer is published or was measured here for {named}: {commands} measures it on this CPU.",
+            "",
+        ]
     nearest = [m for m in models if (c := _of(advised, m)) is not None and not c.here]
     if nearest:
         said = ", ".join(f"`{tool} advise {arguments.get(m, m)}`" for m in nearest)
