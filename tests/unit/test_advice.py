@@ -147,6 +147,21 @@ def test_another_cpu_gets_the_nearest_identity_marked_with_the_command_to_measur
     assert zen is not None and zen.here and zen.advice[0].identity.family == "26"
 
 
+def test_a_models_answer_is_the_nearest_identity_that_answered_that_model():
+    """Zen 5 answered only MobileNetV2, rocketlake also QuartzNet: on a Zen 5, `query model
+    quartznet5x5` and a run's report give rocketlake's QuartzNet answer, marked NEAREST — the nearer
+    identity's answer of another model does not hide it."""
+    quartznet = {**_sitting(), "model": "quartznet5x5"}
+    published = advice.derive(_sitting()) + advice.derive(quartznet) + advice.derive(_sitting(about=ZEN5))
+    mine = advice.answer(published, "mobilenet_v2", ZEN5)
+    assert mine is not None and mine.here and mine.advice[0].identity.vendor == "AuthenticAMD"
+    theirs = advice.answer(published, "quartznet5x5", ZEN5)
+    assert theirs is not None and not theirs.here and theirs.how_near == "another vendor"
+    assert [a.model for a in theirs.advice] == ["quartznet5x5"]
+    assert advice.nearest(published, ZEN5).advice[0].model == "mobilenet_v2"  # the whole set: Zen 5's
+    assert advice.answer(published, "yolox_nano", ZEN5) is None
+
+
 def test_fleet_arms_of_the_answer_are_reported_against_the_host_build():
     fleet = [
         _arm(

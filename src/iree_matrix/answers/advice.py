@@ -37,6 +37,7 @@ DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
 RIVAL = "rival"  # another release's published pick: the evidence for the release, in the same sitting
 COMMAND = "iree-matrix advise"
+MATRIX = "advise.toml"  # advise's matrix: a sitting it makes is kept in its run's folder, runs/advise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -453,6 +454,40 @@ def nearest(advice: Sequence[Advice], about: Mapping[str, Any]) -> Optional[Chos
                     first.setdefault((a.model, a.function), a)
             return Chosen(tuple(first.values()), why == "", why)
     return None
+
+
+def matching(found: Iterable[Advice], name: str) -> list[Advice]:
+    """The Advice that answers `name`: a model, one of its functions, or `model.function`."""
+    return [a for a in found if name in (a.model, a.function, f"{a.model}.{a.function}")]
+
+
+def answer(found: Sequence[Advice], name: str, about: Mapping[str, Any]) -> Optional[Chosen]:
+    """The one answer for `name` on the machine `about` describes, as `query model` and a run's
+    report give it: this CPU's identity, else the nearest identity that answered this model (another
+    model's nearer answer does not hide this one's)."""
+    return nearest(matching(found, name), about)
+
+
+def gathered(results_dir: Path) -> list[Advice]:
+    """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
+    sittings, unpublished (in `results_dir` and where `advise` keeps them, runs/advise), the newest of
+    each model and CPU; then the published ones (`results_dir`/answers and the package's)."""
+    from iree_matrix.answers.publish import run_dir
+    from iree_matrix.core import shipped
+
+    own = dict.fromkeys([Path(results_dir), run_dir(Path(MATRIX))])
+    found = sittings(path for d in own for path in sorted(d.glob(f"{FILE_PREFIX}*.json")))
+    roots = [Path(results_dir) / DIRNAME]
+    try:
+        roots.append(shipped.results_dir() / DIRNAME)
+    except FileNotFoundError:  # an install that carries no published results
+        pass
+    seen: dict[Path, Path] = {}
+    for root in roots:  # each folder once, as it was first named
+        seen.setdefault(root.resolve(), root)
+    for root in seen.values():
+        found += published(root)
+    return found
 
 
 # --------------------------------------------------------------------------- words

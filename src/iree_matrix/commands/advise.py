@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answers import advice
 from iree_matrix.commands.shared_options import (
     NO_GAP,
     NO_PROOF,
@@ -42,7 +43,7 @@ HELP = (
     "time default, the published picks, the naive build and ONNX Runtime here in one paired sitting: "
     "this CPU's answer"
 )
-MATRIX = "advise.toml"
+MATRIX = advice.MATRIX  # its sittings are kept in runs/advise, where `query` looks for them
 NEWEST = "3.13.0"  # the release asked when nothing is published for the model
 MAX_USER_PICKS = 3  # a user's model tries the picks published for the most reference functions
 FLEET_PREFIX = "cpu-"

@@ -126,33 +126,19 @@ def main(args: argparse.Namespace) -> int:
         answer = query.model(records, args.name, args.arch)
         if not args.releases and args.arch is None:
             answer = query.with_advice(
-                answer, _advice(args.results_dir), args.name, models.references(records)
+                answer, _advice(args.results_dir, args.name), args.name, models.references(records)
             )
     print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
     return 0 if answer.decided else 1
 
 
-def _advice(results_dir: Path) -> Any:
-    """This CPU's answer, else the nearest published identity's: from the published answers and
-    any sitting `advise` kept in RESULTS_DIR (yours, on this machine, comes first)."""
+def _advice(results_dir: Path, name: str) -> Any:
+    """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
+    own sittings (yours, on this machine, first) and the published ones (answers/advice.py)."""
     from iree_matrix.answers import advice
-    from iree_matrix.answers.publish import run_dir
-    from iree_matrix.commands.advise import MATRIX
-    from iree_matrix.core import host, shipped
+    from iree_matrix.core import host
 
-    # `advise`'s own sittings, unpublished: those in RESULTS_DIR and where advise keeps them by
-    # default (runs/advise), the newest of each model and CPU first, so this machine's answers
-    # come before a published nearest identity's without naming their folder.
-    own = dict.fromkeys([results_dir, run_dir(Path(MATRIX))])
-    found = advice.sittings(path for d in own for path in sorted(d.glob(f"{advice.FILE_PREFIX}*.json")))
-    roots = [results_dir / advice.DIRNAME]
-    try:
-        roots.append(shipped.results_dir() / advice.DIRNAME)
-    except FileNotFoundError:
-        pass
-    for root in dict.fromkeys(roots):
-        found += advice.published(root)
-    return advice.nearest(found, host.describe())
+    return advice.answer(advice.gathered(results_dir), name, host.describe())
 
 
 def _gpu(arch: str | None) -> bool:

@@ -11,8 +11,10 @@ from typing import Optional
 from iree_matrix.answers import advice, neighbourhood
 from iree_matrix.answers import gap as gaps
 from iree_matrix.core import formats
+from iree_matrix.report import markup
 
 FILENAME = "ANSWERS.md"
+PAGE = "What to take per model and CPU: release, flags, and how it compares"
 # README's first table sits between these lines; a unit test checks it is this module's render.
 README_BEGIN = "<!-- answers:begin (rendered from results/answers by `iree-matrix report`) -->"
 README_END = "<!-- answers:end -->"
@@ -210,3 +212,19 @@ def write_readme(readme: Path, root: Path) -> bool:
         return False
     write_atomically(readme, new)
     return True
+
+
+def html_body(found: Sequence[advice.Advice]) -> list[str]:
+    """The site's page: the table, and each answer's identity, sitting and exact flags."""
+    body = [
+        "<p class=lead>Every figure of a row is one thread's CPU time per call from one paired sitting on "
+        "the CPU it names (<code>iree-matrix advise MODEL</code>); ratios do not carry between CPUs.</p>",
+        markup.table(HEADERS, rows(found)),
+    ]
+    for a in found:
+        body.append(f"<h2>{markup.e(advice.display_name(a))} on {markup.e(a.identity.short)}</h2>")
+        body.append(f"<p>{markup.e(a.identity.label)}; {markup.e(a.sitting)}</p>")
+        body.append(
+            f"<pre>iree-compile model.mlir {markup.e(advice.flags_text(a.flags))} -o model.vmfb</pre>"
+        )
+    return body
