@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from iree_matrix.answers import advice
 from iree_matrix.answers import gap as gaps
 from iree_matrix.iree import opkinds
@@ -101,7 +103,9 @@ def test_answers_md_names_the_gap_or_says_it_was_not_profiled(tmp_path):
     if not derived or derived[0].vs_peer is None:
         raise AssertionError(f"the test's sitting gives no answer against the peer: {derived}")
     a = derived[0]
-    assert a.gap == found
+    assert a.gap is not None and a.gap.scale is not None  # at the sitting's scale: 10 ms against 5 ms
+    assert a.gap.scale[0] == a.ms and a.gap.difference > 0
+    assert [k.kind for k in a.gap.leading()][:1] == ["matmul"]
     text = "\n".join(answers_md.render([a]))
     assert "Where the gap to ONNX Runtime is" in text and "| depthwise |" in text
     assert "(ident/reproducers/m.md)" in text
@@ -115,3 +119,21 @@ def test_answers_md_names_the_gap_or_says_it_was_not_profiled(tmp_path):
     # A gap profiled for another configuration is not this answer's.
     other = dict(found.to_json(), config="im2col")
     assert advice.derive(_document(5.0, other), str(source))[0].gap is None
+
+
+def test_scaled_to_the_paired_medians_the_kinds_add_up_to_the_answers_gap():
+    """Profiles taken at different loads: each side's shares, scaled to its paired median."""
+    gap = gaps.Gap(
+        "onnxruntime", "c", "3.13.0", 2,
+        (gaps.Kind("matmul", 13.0, 28.0), gaps.Kind("depthwise", 8.0, 6.0), gaps.Kind("copy", 1.0, 0.0)),
+        (gaps.Dispatch("main$async_dispatch_1_matmul_1x2x3_f32", "matmul", 2.2),),
+    )  # fmt: skip
+    assert gap.difference < 0  # as profiled, the loaded peer looks slower than IREE
+    scaled = gap.scaled(13.5, 8.4)
+    assert scaled.difference == pytest.approx(13.5 - 8.4)
+    assert sum(k.iree_ms for k in scaled.kinds) == pytest.approx(13.5)
+    assert scaled.kinds[0].kind == "depthwise"  # 8/22 of 13.5 against 6/34 of 8.4
+    assert scaled.dispatches[0].ms == pytest.approx(2.2 * 13.5 / 22)
+    assert "scaled to its one-thread median" in gaps.summary(scaled)
+    assert gaps.Gap.of(scaled.to_json()) == scaled
+    assert gap.scaled(None, 8.4) is gap

@@ -362,9 +362,16 @@ def _advice(
             Rival(a.release, a.config, _paired(chosen, a), a.error) for a in arms if a.kind == RIVAL
         ),
         proof=proof,
-        # A gap profiled for another configuration than the answer's is not this answer's.
-        gap=gap if gap is not None and (gap.config, gap.release) == (chosen.config, chosen.release) else None,
+        gap=_gap(gap, chosen, best),
     )
+
+
+def _gap(gap: Optional[gaps.Gap], chosen: Arm, best: Optional[Arm]) -> Optional[gaps.Gap]:
+    """The answer's gap at the paired sitting's scale (answers/gap.py); a gap profiled for another
+    configuration than the answer's is not this answer's."""
+    if gap is None or (gap.config, gap.release) != (chosen.config, chosen.release):
+        return None
+    return gap.scaled(chosen.median, best.median if best is not None else None)
 
 
 # --------------------------------------------------------------------------- the published answers

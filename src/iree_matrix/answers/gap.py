@@ -7,6 +7,11 @@ peer's per-op times (ONNX Runtime's profiler, the peer stage's `op_profile`). Op
 they compute (iree/opkinds.py), so "matmul" on one side is matmul on the other. The profiles are the
 pick's own build, so the kinds are those of the module the answer tells the user to take.
 
+The two profiles are taken minutes apart, each in one sitting of its own, so a load that moves
+between them would move the difference: each side's kinds are therefore read as shares of its own
+profiled sum, scaled to that side's median in the paired sitting (`scaled`), where load falls on
+both alike. The difference then adds up to the answer's own gap, and the kinds share it out.
+
 This module owns the comparison and its wording: the advise sitting stores a `Gap` in its function's
 entry, ANSWERS.md and `advise`/`query` render it from there.
 """
@@ -100,6 +105,8 @@ class Gap:
     kinds: tuple[Kind, ...]  # every comparable kind, largest difference first
     dispatches: tuple[Dispatch, ...]  # IREE's slowest dispatches in context
     run_job: str = ""  # the profiled run's job id (its record is the sitting's evidence)
+    # (IREE's ms, the peer's ms) of the paired sitting the kinds were scaled to; None: as profiled
+    scale: Optional[tuple[float, float]] = None
 
     @property
     def difference(self) -> float:
@@ -110,6 +117,19 @@ class Gap:
         """The kinds that hold the gap: those IREE spends more on, most first, at most TOP_KINDS."""
         return [k for k in self.kinds if k.difference > 0][:TOP_KINDS]
 
+    def scaled(self, iree_ms: Optional[float], peer_ms: Optional[float]) -> Gap:
+        """The kinds as shares of each side's profiled sum times that side's paired median (the
+        dispatches by IREE's factor); unchanged when a median or a profiled sum is missing."""
+        ours, theirs = sum(k.iree_ms for k in self.kinds), sum(k.peer_ms for k in self.kinds)
+        if not iree_ms or not peer_ms or ours <= 0 or theirs <= 0:
+            return self
+        a, b = iree_ms / ours, peer_ms / theirs
+        kinds = sorted(
+            (Kind(k.kind, k.iree_ms * a, k.peer_ms * b) for k in self.kinds), key=lambda k: -k.difference
+        )
+        dispatches = tuple(dataclasses.replace(d, ms=d.ms * a) for d in self.dispatches)
+        return dataclasses.replace(self, kinds=tuple(kinds), dispatches=dispatches, scale=(iree_ms, peer_ms))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "peer": self.peer,
@@ -119,6 +139,7 @@ class Gap:
             "kinds": [dataclasses.asdict(k) for k in self.kinds],
             "dispatches": [dataclasses.asdict(d) for d in self.dispatches],
             "run_job": self.run_job,
+            "scale": list(self.scale) if self.scale is not None else None,
         }
 
     @classmethod
@@ -139,9 +160,17 @@ class Gap:
                 kinds=kinds,
                 dispatches=dispatches,
                 run_job=str(data.get("run_job") or ""),
+                scale=_pair(data.get("scale")),
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def _pair(value: Any) -> Optional[tuple[float, float]]:
+    if value is None:
+        return None
+    first, second = value  # anything else is not a stored gap: Gap.of's except drops it
+    return float(first), float(second)
 
 
 def measure(
@@ -200,7 +229,13 @@ def summary(gap: Gap) -> str:
         return f"profiled in context, no op kind takes IREE longer than {peer}: the gap is outside the ops"
     total = f"+{duration_ms(gap.difference)}" if gap.difference > 0 else duration_ms(gap.difference)
     threads = f" on {gap.threads} thread(s)" if gap.threads else ""
-    return f"against {peer}, both profiled in context{threads} ({total} per call in all): " + "; ".join(named)
+    how = f"both profiled in context{threads}"
+    if gap.scale is not None:
+        how += (
+            f", each side's op-kind shares scaled to its one-thread median of the paired sitting "
+            f"({duration_ms(gap.scale[0])} against {duration_ms(gap.scale[1])})"
+        )
+    return f"against {peer}, {how}; {total} per call in all: " + "; ".join(named)
 
 
 def dispatches_text(gap: Gap) -> str:
