@@ -85,8 +85,9 @@ def _published(basis: str = "published-stage-times.json") -> StageTimes:
 
 # How each stage's time grew with the load in the loaded first run docs/first-run.md describes, against
 # the same jobs in the quiet run (each stage's total: exports 20x, compiles 8.4x, runs 3.6x at a load
-# factor of ~8.4: L**k), the measured exponents, not the estimator's (`progress.LOAD_SENSITIVITY`,
-# three quarters of these). `test_the_measured_exponents_are_the_recorded_runs` derives them.
+# factor of ~8.4: L**k); the estimator takes them as the Docker backend's relation between stages
+# (`progress.RELATIVE`), not as the exponents themselves, which it learns.
+# `test_the_measured_exponents_are_the_recorded_runs` derives them.
 MEASURED_K = {"export": 1.41, "compile": 1.0, "run": 0.6}
 LOAD_6 = 6.0  # the load: its median was 6.3 on this 2-core machine
 
