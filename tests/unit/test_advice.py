@@ -162,6 +162,44 @@ def test_a_models_answer_is_the_nearest_identity_that_answered_that_model():
     assert advice.answer(published, "yolox_nano", ZEN5) is None
 
 
+def test_the_command_to_measure_it_says_what_it_costs_hours_when_it_is_hours():
+    """`query model whisper_tiny` promised advise in "(minutes)"; the encoder's sitting takes about an
+    hour. The promise is the published sitting's own span, in the unit it needs."""
+    other_intel = {**ROCKETLAKE, "model": "143", "cpu_flags_sha256": "cd" * 32}
+    for finished, said in (
+        ("2026-11-25T15:32:27+00:00", "its sitting took about 2 min on Intel family 6 model 167"),
+        ("2026-11-25T16:19:55+00:00", "its sitting took about 50 min on Intel family 6 model 167"),
+        ("2026-11-25T17:00:00+00:00", "its sitting took about 1.5 h on Intel family 6 model 167"),
+    ):
+        chosen = advice.nearest(advice.derive({**_sitting(), "finished": finished}), other_intel)
+        assert chosen is not None and not chosen.here
+        first = advice.lines(chosen, "mobilenet_v2")[0]
+        assert f"measures them here ({said}" in first and "the builds before it more)" in first
+        assert "minutes" not in first
+    unstamped = advice.nearest(advice.derive(_sitting()), other_intel)  # no "finished": no promise
+    assert unstamped is not None and advice.lines(unstamped, "mobilenet_v2")[0].endswith("measures them here")
+
+
+def test_advise_states_the_models_published_sitting_time_before_it_builds():
+    published = advice.derive(
+        {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
+    )
+    said = advise._sitting_cost(published, "whisper_tiny", ZEN5)
+    assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
+    assert "an hour for the Whisper encoder" in advise._sitting_cost(published, "my_net", ZEN5)  # none
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(36, "about 36 s"), (149, "about 2 min"), (2995, "about 50 min"), (3300, "about 1 h"),
+     (5400, "about 1.5 h"), (36000, "about 10 h")],
+)  # fmt: skip
+def test_a_duration_a_person_plans_for_is_said_in_its_unit(seconds: float, said: str) -> None:
+    from iree_matrix.core import formats
+
+    assert formats.about(seconds) == said
+
+
 def test_fleet_arms_of_the_answer_are_reported_against_the_host_build():
     fleet = [
         _arm(

@@ -196,6 +196,9 @@ class Advice:
     rivals: tuple[Rival, ...] = ()
     proof: Optional[neighbourhood.Proof] = None  # the pick's neighbourhood, timed against it
     gap: Optional[gaps.Gap] = None  # where a pick that trails the best peer spends the difference
+    # The whole sitting's wall time (every function of the model): what `advise` costs on that identity
+    # beyond its builds (the Whisper encoder's: 50 min; a CNN's: 1-3 min). None: not recorded.
+    sitting_seconds: Optional[float] = None
 
     @property
     def speedup_default(self) -> Optional[float]:
@@ -261,8 +264,30 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
         )
         if advice is not None:
-            found.append(advice)
+            found.append(dataclasses.replace(advice, sitting_seconds=_sitting_seconds(document)))
     return found
+
+
+def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
+    import datetime
+
+    try:
+        started, finished = (
+            datetime.datetime.fromisoformat(str(document[k])) for k in ("started", "finished")
+        )
+    except (KeyError, ValueError):
+        return None
+    seconds = (finished - started).total_seconds()
+    return seconds if seconds > 0 else None
+
+
+def cost_text(a: Advice) -> str:
+    """What `advise` costs, as the sitting behind `a` took on its identity: "its sitting took about
+    50 min there", or "" when the sitting did not record its span."""
+    if not a.sitting_seconds:
+        return ""
+    took = formats.about(a.sitting_seconds)
+    return f"its sitting took {took} on {a.identity.short}, the builds before it more"
 
 
 def timed_rounds(entry: Mapping[str, Any]) -> int:
@@ -543,7 +568,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         f"on this CPU ({first.identity.label})"
         if chosen.here
         else f"NEAREST identity measured ({chosen.how_near}): {first.identity.label} — not this CPU; "
-        f"ratios do not carry between CPUs: `{COMMAND} {argument}` measures them here (minutes)"
+        f"ratios do not carry between CPUs: `{COMMAND} {argument}` measures them here"
+        + (f" ({cost_text(first)})" if cost_text(first) else "")
     )
     out = [f"{model}: the answer {where}"]
     for a in chosen.advice:

@@ -105,7 +105,8 @@ def main(args: argparse.Namespace) -> int:
     reference, base_model = _model(args.model_ref)
     args.model = [reference]
     root = shipped.results_dir()
-    plan = _choose(args, base_model, advice.published(root / advice.DIRNAME), _search_picks(root))
+    published = advice.published(root / advice.DIRNAME)
+    plan = _choose(args, base_model, published, _search_picks(root))
     logger.info(
         f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
         f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
@@ -127,9 +128,8 @@ def main(args: argparse.Namespace) -> int:
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {args.rounds} rounds × "
         f"{arms_per_function} arms × {args.repetitions} calls per function on one thread "
-        "(a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build "
-        "takes ~90 s a call; each function's sitting states its own before it starts; fewer --rounds "
-        "is cheaper, 6 is the least with a verdict)" + _proof_cost(args)
+        f"({_sitting_cost(published, base_model, host.describe())}; each function's sitting states its "
+        "own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)" + _proof_cost(args)
     )
     code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
     if summary.interrupted:
@@ -155,6 +155,21 @@ def main(args: argparse.Namespace) -> int:
     identity = advice.Identity.of(host.describe(), str(document.get("llvm_cpu") or ""))
     print(f"\nkept: {out} (publish it: copy it to results/answers/{identity.slug}/)")
     return 0
+
+
+def _sitting_cost(published: Sequence[Any], model: str, about: Mapping[str, Any]) -> str:
+    """What the model's sitting took where it was published (the identity nearest this one), else
+    what the reference models' take."""
+    from iree_matrix.answers import advice
+
+    nearest = advice.nearest([a for a in published if a.model == model], about)
+    took = advice.cost_text(nearest.advice[0]) if nearest else ""
+    if took:
+        return f"as published: {took}"
+    return (
+        "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
+        "~90 s a call"
+    )
 
 
 def _proof_cost(args: argparse.Namespace) -> str:
