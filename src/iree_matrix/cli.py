@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import NoReturn, Optional, cast
 
 from iree_matrix import __version__
-from iree_matrix.commands import Command
-from iree_matrix.commands.base import EXIT_INTERRUPTED, add_verbosity_options, verbosity
+from iree_matrix.commands import Command, options
+from iree_matrix.commands.base import EXIT_INTERRUPTED
+from iree_matrix.commands.option_types import add_verbosity_options, add_version, renamed, verbosity
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 
@@ -63,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Which torch / iree-turbine / IREE compiler / IREE runtime combination works "
         "for my model, on which CPU, and how fast.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_version(parser, __version__)
     add_verbosity_options(parser)
     every = commands()
     verbs = parser.add_subparsers(
@@ -94,7 +95,7 @@ def _finish_publishes(args: argparse.Namespace) -> None:
     finished before anything reads it, with a warning (`commands.publish.finish_interrupted`)."""
     from iree_matrix.commands.publish import finish_interrupted
 
-    named = [getattr(args, name, None) for name in ("to", "results_dir")]
+    named = [options.TO.of(args), options.results_dir(args)]
     finish_interrupted([Path(d) for d in named if d])
 
 
@@ -125,10 +126,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     console.configure(verbosity(args))
     if threading.current_thread() is threading.main_thread():
         _interruptible()
+    for said in renamed(args):  # an option's old spelling, taken
+        logger.warning(said)
     try:
-        complete = getattr(args, "complete_arguments", None)
-        if complete is not None:  # options whose default depends on another's (commands/options.py)
-            complete(args)
         with console.answers():  # stdout without terminal controls, whatever a record held
             _finish_publishes(args)
             return args.command.main(args)

@@ -3,7 +3,6 @@ cannot be read backwards, and chosen for another CPU only as "nearest", saying s
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sys
@@ -11,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import advice
-from iree_matrix.commands import advise
+from iree_matrix.answers import advice, advise_plan, advise_sitting
 from iree_matrix.core import stats
 from iree_matrix.execution import sitting
 
@@ -211,7 +209,7 @@ def test_the_peer_worker_times_the_calls_it_is_asked_for():
 
 def test_a_users_model_tries_the_picks_most_reference_functions_took():
     searched = [
-        advise.SearchPick(u, "3.13.0", c, 1.0, "search")
+        advise_plan.SearchPick(u, "3.13.0", c, 1.0, "search")
         for u, c in (
             ("mobilenet_v2", "a+b"),
             ("yolox_nano", "a+b"),
@@ -222,8 +220,8 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
             *((unit, "@decomposed+a") for unit in ("whisper_tiny.encoder", "y", "z")),
         )
     ]
-    args = argparse.Namespace(release=None, picks=None, fleet=["x86-64-v3"])
-    plan = advise._choose(args, "my_net", [], searched)
+    args = advise_plan.Settings(release=None, picks=None, fleet=("x86-64-v3",))
+    plan = advise_plan.choose(args, "my_net", [], searched)
     assert plan.release == "3.13.0" and list(plan.picks)[0] == "a+b" and len(plan.picks) == 3
     assert "@decomposed+a" not in plan.picks
     assert plan.fleet == ("x86-64-v3",)
@@ -232,9 +230,9 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
 def test_a_fleet_cpu_that_is_not_a_name_is_one_line():
     from iree_matrix.core.errors import UserError
 
-    args = argparse.Namespace(release="3.13.0", picks=None, fleet=["x86-64-v3; rm -rf /"])
+    args = advise_plan.Settings(release="3.13.0", picks=None, fleet=("x86-64-v3; rm -rf /",))
     with pytest.raises(UserError, match="not an LLVM CPU name"):
-        advise._choose(args, "mobilenet_v2", [], [])
+        advise_plan.choose(args, "mobilenet_v2", [], [])
 
 
 def test_readme_table_is_the_render_of_the_published_answers():
@@ -323,9 +321,9 @@ def test_an_environment_fault_is_not_the_models_failure():
 def test_a_release_that_is_no_version_is_one_line():
     from iree_matrix.core.errors import UserError
 
-    args = argparse.Namespace(release="banana", picks=None, fleet=[])
+    args = advise_plan.Settings(release="banana", picks=None, fleet=())
     with pytest.raises(UserError, match="--release 'banana': not an IREE release"):
-        advise._choose(args, "mobilenet_v2", [], [])
+        advise_plan.choose(args, "mobilenet_v2", [], [])
 
 
 def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
@@ -336,14 +334,14 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
     from types import SimpleNamespace
 
     timed = lambda median: SimpleNamespace(metric=SimpleNamespace(cpu_time=SimpleNamespace(median=median)))  # noqa: E731
-    assert advise._module_step_seconds(timed(93_000.0), 3) == 279.0  # 3 calls of 93 s: 281 s measured
-    assert advise._module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
+    assert advise_sitting.module_step_seconds(timed(93_000.0), 3) == 279.0  # 3 calls of 93 s: 281 s measured
+    assert advise_sitting.module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
     peer = SimpleNamespace(metric=SimpleNamespace(peers={"onnxruntime": {"cpu_ms": {"median": 300.0}}}))
-    assert advise._peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)
-    assert advise._peer_step_seconds(peer, "eager", 3) == advise.UNKNOWN_STEP_SECONDS
+    assert advise_sitting.peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)
+    assert advise_sitting.peer_step_seconds(peer, "eager", 3) == advise_sitting.UNKNOWN_STEP_SECONDS
 
     now = [0.0]
-    say = advise._progress("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
+    say = advise_sitting.progress_of("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
     with caplog.at_level(logging.INFO):
         say(0, 4, "default")  # two rounds of two arms: 80 s expected
         now[0] = 20.0  # the first round took half its 40 s

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
-from iree_matrix.commands.base import has_performance, write_documents
-from iree_matrix.commands.report import render
+from iree_matrix.commands.options import RUN, TO
 from iree_matrix.core import console
+from iree_matrix.report.documents import has_performance, render, write_documents
 
 logger = console.logger(__name__)
 
@@ -19,23 +19,23 @@ HELP = "copy a run's records into the published results (results/) and render th
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=Path, help="the directory a run wrote, e.g. runs/default")
-    parser.add_argument(
-        "--to", type=Path, default=Path("results"), help="the published directory (default: results)"
-    )
+    RUN.add(parser)
+    TO.add(parser, default=Path("results"), help="the published directory (default: results)")
 
 
 def main(args: argparse.Namespace) -> int:
+    return run(RUN.of(args), TO.of(args) or Path("results"))
+
+
+def run(source: Path, to: Path) -> int:
+    """Copy the run in `source` into the published directory `to`, and render it there."""
     from iree_matrix.answers.publish import publish, publishing
 
-    with publishing(args.run, args.to):
-        written = publish(args.run, args.to)
-        print(
-            f"published {args.run} -> {args.to}: "
-            + ", ".join(str(p) for p in written[:3])
-            + (" …" if len(written) > 3 else "")
-        )
-        code = render(args.to, performance=has_performance(args.to))
+    with publishing(source, to):
+        written = publish(source, to)
+        print(f"published {source} -> {to}: " + ", ".join(str(p) for p in written[:3])
+              + (" …" if len(written) > 3 else ""))  # fmt: skip
+        code = render(to, has_performance(to), print)
     return code
 
 
