@@ -12,12 +12,19 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Optional, cast
+from typing import Any, NoReturn, Optional, cast
 
 from iree_matrix import __version__
 from iree_matrix.commands import Command, options
 from iree_matrix.commands.base import EXIT_INTERRUPTED
-from iree_matrix.commands.option_types import add_verbosity_options, add_version, renamed, verbosity
+from iree_matrix.commands.option_types import (
+    Parsed,
+    add_verbosity_options,
+    add_version,
+    marking,
+    renamed,
+    verbosity,
+)
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 
@@ -52,7 +59,18 @@ def commands() -> list[Command]:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option is one line like every other input error (not usage + error)."""
+    """argparse, but a bad option is one line like every other input error (not usage + error), and
+    the namespace keeps which options the command line gave (`option_types.Parsed`: provenance)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in (None, "store", "store_true", "append", "count"):
+            self.register("action", kind, marking(self._registry_get("action", kind)))
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        return super().parse_known_args(args, Parsed() if namespace is None else namespace)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"iree-matrix: error: {message} (`{self.prog} --help` lists the options)\n")

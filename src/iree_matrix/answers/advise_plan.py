@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answers import search
 from iree_matrix.core.errors import UserError
+from iree_matrix.iree.flags import Profile
+from iree_matrix.matrix import spec
 
 MATRIX = "advise.toml"
 NEWEST = "3.13.0"  # the release asked when nothing is published for the model
@@ -137,8 +140,6 @@ def _user_picks(release: str, published: Sequence[Any], searched: Sequence[Searc
     file, which a user's model has not."""
     from collections import Counter
 
-    from iree_matrix.answers import search
-
     answered = Counter(a.config for a in published if a.release == release and a.config != "default")
     found = Counter(s.config for s in searched if s.compiler == release)
     picks: dict[str, str] = {}
@@ -168,11 +169,9 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
 # --------------------------------------------------------------------------- the matrix
 
 
-def adjusted(matrix: Any, model: str, plan: Plan) -> Any:
-    from iree_matrix.answers import search
-    from iree_matrix.iree.flags import Profile
-    from iree_matrix.matrix import spec
-
+def adjusted(matrix: spec.MatrixSpec, model: str, plan: Plan) -> spec.MatrixSpec:
+    """advise's matrix for `plan`: one release's cells under default and the naive build, the picks,
+    the fleet's and the other release's builds added."""
     cpus = {
         f"{FLEET_PREFIX}{cpu}": Profile(
             f"{FLEET_PREFIX}{cpu}", target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}"

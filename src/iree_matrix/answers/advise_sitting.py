@@ -17,7 +17,7 @@ from iree_matrix.answers import advice, search
 from iree_matrix.answers.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.results import Status
+from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import abtest, sitting
 from iree_matrix.iree import flags as iree_flags
 
@@ -28,7 +28,7 @@ def run(
     settings: Settings,
     model: str,
     plan: Plan,
-    records: Sequence[Any],
+    records: Sequence[Record],
     cache: Path,
     peer_names: Sequence[str],
     only: Optional[Collection[str]] = None,
@@ -88,7 +88,13 @@ class _Function:
     a configuration is made of, and the cache its modules are in."""
 
     def __init__(
-        self, model: str, function: str, runs: Sequence[Any], peer: Any, known: Mapping[str, Any], cache: Path
+        self,
+        model: str,
+        function: str,
+        runs: Sequence[Record],
+        peer: Optional[Record],
+        known: Mapping[str, iree_flags.Profile],
+        cache: Path,
     ) -> None:
         self.model, self.function, self.runs, self.peer, self.known, self.cache = (
             model, function, runs, peer, known, cache
@@ -228,7 +234,7 @@ def _arm_list(plan: Plan) -> list[tuple[str, str, str, str, str, str]]:
     return arms
 
 
-def run_of(runs: Sequence[Any], model: str, function: str, profile: str, release: str) -> Optional[Any]:
+def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
     for r in runs:
         label = r.label
         if (label.source_model, label.function or "main", label.profile, label.compiler) == (
@@ -276,7 +282,7 @@ class _Peers:
 UNKNOWN_STEP_SECONDS = 2.0  # an arm whose stage recorded no one-thread time: a guess, small
 
 
-def module_step_seconds(run: Any, repetitions: int) -> float:
+def module_step_seconds(run: Record, repetitions: int) -> float:
     """One round's step of a module arm, from the run stage's one-thread time per call (`cpu_ms`):
     iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
     time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
@@ -290,7 +296,7 @@ def module_step_seconds(run: Any, repetitions: int) -> float:
     return pass_seconds(timed.median / 1000.0, repetitions)
 
 
-def peer_step_seconds(peer: Any, name: str, repetitions: int) -> float:
+def peer_step_seconds(peer: Record, name: str, repetitions: int) -> float:
     """One round's step of a peer arm: `repetitions` calls at its peer stage's one-thread time."""
     from iree_matrix.report.machine import Figure
 

@@ -15,6 +15,39 @@ T = TypeVar("T")
 _UNCHANGED: Any = object()
 Choices = Union[Sequence[str], Sequence[int], Callable[[], Sequence[str]], None]
 
+# Where a `Parsed` namespace keeps the names of the options the command line gave.
+GIVEN = "options_given"
+
+
+class Parsed(argparse.Namespace):
+    """argparse's namespace, keeping which options the command line gave (`given`, as the actions
+    `marking` makes note them): a command's own namespace is copied into the top one whole, these
+    names merged with the top one's."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == GIVEN:
+            value = {*self.__dict__.get(GIVEN, ()), *value}
+        super().__setattr__(name, value)
+
+
+def marking(action: type[argparse.Action]) -> type[argparse.Action]:
+    """`action`, noting its option as given when the command line gives it (argparse calls an
+    action only for what the command line holds; defaults it sets itself)."""
+
+    class Marked(action):  # type: ignore[valid-type,misc]
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                     option_string: Optional[str] = None) -> None:  # fmt: skip
+            super().__call__(parser, namespace, values, option_string)
+            setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
+
+    return Marked
+
+
+def given(args: argparse.Namespace) -> frozenset[str]:
+    """The options (by `dest`) the command line gave; defaults are not."""
+    return frozenset(getattr(args, GIVEN, ()))
+
+
 # Where argparse keeps the old spellings a command line used (`Option.renamed_from`), said once
 # the console is set up (cli.main): parsing itself says nothing.
 RENAMED = "renamed_options"
@@ -30,6 +63,7 @@ class _Renamed(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: Optional[str] = None) -> None:  # fmt: skip
         setattr(namespace, self.dest, values)
+        setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
         new = self.option_strings[0]
         if option_string is not None and option_string != new:
             said = f"{option_string} is now {new} (the same value; {option_string} will be removed)"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.commands.option_types import Option, Positional, Switch
+from iree_matrix.commands.option_types import Option, Positional, Switch, given
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
 from iree_matrix.envs.cache_usage import absolute, default_cache
@@ -497,6 +497,7 @@ def plan_settings(args: argparse.Namespace) -> PlanSettings:
         armv6_runtime=ARMV6_RUNTIME.of(args),
         shard=SHARD.of(args),
         profiles=tuple(_globs(profiles)) if profiles else (),
+        given=given(args),
     )
 
 

@@ -74,6 +74,20 @@ class Loaded:
     plan: plan.Plan
     results_dir: Path
     releases: tuple[str, ...] = ()  # what the version selectors meant, for `--list`
+    settings: tuple[Setting, ...] = ()  # each setting of the run and where it came from
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One setting of a run, and where its value came from: the command line (the option), the
+    environment (the variable), the matrix file, or a default."""
+
+    name: str
+    value: str
+    source: str
+
+    def line(self) -> str:
+        return f"  {self.name}: {self.value} ({self.source})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +126,7 @@ class PlanSettings:
     armv6_runtime: Optional[str] = None  # `--armv6-runtime DIR`: armv6=DIR
     shard: Optional[str] = None  # K/N
     profiles: tuple[str, ...] = ()  # `tune --profiles`: instead of the file's
+    given: frozenset[str] = frozenset()  # the options (by name) the command line gave: provenance
 
     def with_retime(self, globs: Iterable[str]) -> PlanSettings:
         """The same plan, with these timed jobs measured again although stored."""
@@ -153,7 +168,10 @@ def load_plan(
             f"{matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
             f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
         )
+    read = matrix
     matrix = _rewritten(matrix, settings, transform, adjust)
+    said = provenance(settings, read, matrix)
+    logger.debug("settings (where each came from):\n" + "\n".join(s.line() for s in said))
     the_plan = plan.select(stages.plan(matrix, _runtime_dirs(settings)), list(settings.select))
     if shard is not None:
         the_plan = shards.select(the_plan, shard)
@@ -162,7 +180,7 @@ def load_plan(
         # What the selectors meant, kept so a re-run plans the same releases; `--list --shard` keeps
         # it too, so a CI plan job can hand every shard the same release list.
         known.save()
-    return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(known.describe()))
+    return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(known.describe()), said)
 
 
 def _rewritten(
@@ -178,6 +196,44 @@ def _rewritten(
     if settings.profiles:
         matrix = spec.with_profiles(matrix, list(settings.profiles))
     return adjust(matrix) if adjust is not None else matrix
+
+
+def provenance(settings: PlanSettings, read: spec.MatrixSpec, matrix: spec.MatrixSpec) -> tuple[Setting, ...]:
+    """Each setting of a run and where it came from: `read` is the matrix file as read (with
+    `--model`), `matrix` the matrix after the command line's and the command's rewrites."""
+    from iree_matrix.source_builds.cmake_runtime import SOURCE_ENV
+
+    given = settings.given
+
+    def said(option: str, dest: str, default: str) -> str:
+        return option if dest in given else default
+
+    cache = "$IREE_MATRIX_CACHE" if "IREE_MATRIX_CACHE" in os.environ else "default: ~/.cache/iree-matrix"
+    models = "the matrix file" if not settings.models else "the command's own"
+    found = [
+        Setting("matrix", str(settings.matrix), said("--matrix", "matrix", "the command's own")),
+        Setting("results", str(settings.results_dir), said("--results-dir", "results_dir", "default")),
+        Setting("cache", str(settings.cache), said("--cache", "cache", cache)),
+        Setting("backend", settings.run.backend, said("--backend", "backend", "default")),
+        Setting("jobs", str(settings.run.jobs), said("--jobs", "jobs", "default: one per CPU, at most 4")),
+        Setting("models", ", ".join(sorted({c.model for c in read.cells})), said("--model", "model", models)),
+    ]
+    profiles = sorted({c.profile for c in matrix.cells})
+    rewritten = profiles != sorted({c.profile for c in read.cells})
+    where = "the command's own, over the matrix file's" if rewritten else "the matrix file"
+    found.append(Setting("profiles", ", ".join(profiles), said("--profiles", "profiles", where)))
+    given_timeouts = parse_timeouts(settings.timeout) if settings.timeout else {}
+    for stage, seconds in sorted(matrix.timeouts.items()):
+        where = "--timeout" if stage in given_timeouts else "the matrix file's [timeouts]"
+        found.append(Setting(f"timeout of {stage}", f"{seconds:g} s", where))
+    sources = "--iree-source" if settings.iree_sources else f"${SOURCE_ENV}"
+    for release, source in sorted(matrix.iree_sources.items()):
+        where = "the matrix file's iree_source" if read.iree_sources.get(release) == source else sources
+        found.append(Setting(f"IREE source of {release}", source, where))
+    for name, values in (("select", settings.select), ("retime", settings.run.retime)):
+        if values:
+            found.append(Setting(name, ", ".join(values), said(f"--{name}", name, "the command's own")))
+    return tuple(found)
 
 
 # The stages whose worker imports the user's model file and calls its code (the run stage runs only
