@@ -461,7 +461,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
     what a failed cell exits with."""
     scheduler, cluster = SCHEDULER.of(args), CLUSTER.of(args)
     where = None
-    if scheduler is not None or cluster is not None or STORE.of(args) is not None:
+    if scheduler is not None or cluster is not None:
         from iree_matrix.execution.distributed import Cluster
 
         where = Cluster(scheduler=scheduler, cluster=cluster, store=STORE.of(args))
@@ -496,6 +496,7 @@ def plan_settings(args: argparse.Namespace) -> PlanSettings:
         runtime_dirs=RUNTIME_DIR.each(args),
         armv6_runtime=ARMV6_RUNTIME.of(args),
         shard=SHARD.of(args),
+        store=STORE.of(args),
         profiles=tuple(_globs(profiles)) if profiles else (),
         given=given(args),
     )

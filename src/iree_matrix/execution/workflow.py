@@ -125,6 +125,7 @@ class PlanSettings:
     runtime_dirs: tuple[str, ...] = ()  # ARCH=DIR
     armv6_runtime: Optional[str] = None  # `--armv6-runtime DIR`: armv6=DIR
     shard: Optional[str] = None  # K/N
+    store: Optional[Path] = None  # `--store`: for --scheduler/--cluster (`run.cluster` holds it)
     profiles: tuple[str, ...] = ()  # `tune --profiles`: instead of the file's
     given: frozenset[str] = frozenset()  # the options (by name) the command line gave: provenance
 
@@ -155,12 +156,12 @@ def load_plan(
         from iree_matrix.execution.distributed import parse_cluster
 
         parse_cluster(where.cluster)
-    elif where is not None and where.store is not None and where.scheduler is None:
+    elif settings.store is not None and (where is None or where.scheduler is None):
         raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
     matrix_path, results_dir, cache = settings.matrix, settings.results_dir, settings.cache
     if cache.exists() and not cache.is_dir():
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
-    require_usable(cache, where.store if where is not None else None)  # `--list` too: compiles would fail
+    require_usable(cache, settings.store)  # `--list` too: every compile would fail
     known = resolver(results_dir, refresh=settings.refresh_releases)
     matrix = spec.load(matrix_path, models=list(settings.models), resolver=known)
     for name in matrix.redefined:
