@@ -351,3 +351,49 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
         "  [1/4 0:00:00 ETA 0:01:20] encoder: default",
         "  [3/4 0:00:20 ETA 0:00:20] encoder: default",
     ]
+
+
+def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_was_not(monkeypatch, tmp_path):
+    """advise's sitting (answers/advise_sitting.py) with the timing faked: each function's arms are
+    default, the naive build, the picks and the peers; a pick whose module is default's is the same
+    program (timed once, its times default's), and a peer whose stage did not run says so."""
+    import contextlib
+
+    from iree_matrix.core import locks
+    from iree_matrix.core.results import Record, Status
+    from iree_matrix.execution import abtest
+
+    def run(profile: str, sha: str) -> Record:
+        labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",
+                  "runtime": "3.13.0", "profile": profile, "arch": "x86_64"}  # fmt: skip
+        metrics = {"module_sha256": sha, "matches": True, "cpu_ms": {"median": 10.0, "n": 3}}
+        return Record(f"run:m/{profile}", "run", f"m/{profile}", "k", Status.OK, labels, metrics)
+
+    records = [run("default", "d"), run("generic", "g"), run("im2col", "d"), run("channels-last", "c")]
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
+    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
+    sat: list[tuple[str, ...]] = []
+
+    def sit(arms, rounds, repetitions, progress=None):
+        sat.append(tuple(a.name for a in arms))
+        return sitting.Rounds(
+            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
+        )
+
+    monkeypatch.setattr(sitting, "sit", sit)
+    plan = advise_plan.Plan("3.13.0", {"im2col": "--picks", "channels-last": "--picks"}, ())
+    settings = advise_plan.Settings(rounds=6, repetitions=1)
+    document = advise_sitting.run(settings, "m", plan, records, tmp_path, ["onnxruntime"])
+    assert (document["model"], document["rounds"], document["release"]) == ("m", 6, "3.13.0")
+    assert sat == [("default", "generic", "channels-last")]  # im2col is default's module: not timed again
+    (function,) = document["functions"]
+    arms = {a["name"]: a for a in function["arms"]}
+    assert list(arms) == ["default", "generic", "im2col", "channels-last", "onnxruntime"]
+    assert (
+        arms["im2col"]["same_as"] == "default" and arms["im2col"]["ms"] == arms["default"]["ms"] == [10.0] * 6
+    )
+    assert arms["channels-last"]["ms"] == [12.0] * 6 and arms["channels-last"]["kind"] == advice.PICK
+    assert "--iree-llvmcpu-target-cpu=host" in arms["default"]["flags"]
+    assert arms["onnxruntime"] == {"name": "onnxruntime", "kind": advice.PEER, "config": "onnxruntime",
+                                   "error": "the peer stage did not run"}  # fmt: skip
+    assert "interrupted" not in document and document["finished"] >= document["started"]
