@@ -240,15 +240,15 @@ def slowest(
     return [e for _, e in timed[:top] if e]
 
 
-def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
-    """From a published results log: the op kinds where IREE (profile default, timed in context)
-    spends more than ONNX Runtime, ms per call, largest first. The function's own export (an export
+def op_kind_gaps(published: Path, unit: str, compiler: str, profile: str = "default") -> str:
+    """From a published results log: the op kinds where IREE (`profile`, timed in context; an advise
+    sitting's results profile the answer's pick) spends more than ONNX Runtime, ms per call, largest first. The function's own export (an export
     variant's, e.g. `@decomposed`, before its base function's) on `compiler`, else on the newest
     release with the runtime's profiler — and then the line says why not `compiler`'s own."""
     from packaging.version import Version
 
     from iree_matrix.answers import search
-    from iree_matrix.report.sections.op_kinds import comparable_kinds, kind_gaps, op_kind_times
+    from iree_matrix.answers.gap import comparable_kinds, kind_gaps, op_kind_times
 
     records = [json.loads(line) for line in (published / "results.jsonl").read_text().splitlines()]
 
@@ -258,7 +258,7 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
             for r in records
             if r["stage"] == "run" and r["labels"].get("model") == model
             and r["labels"].get("compiler") == r["labels"].get("runtime")
-            and r["labels"].get("profile") == "default" and isinstance(r["metrics"].get("op_profile"), dict)
+            and r["labels"].get("profile") == profile and isinstance(r["metrics"].get("op_profile"), dict)
         }  # fmt: skip
 
     base = search.split_unit(unit)[0]
@@ -288,7 +288,7 @@ def op_kind_gaps(published: Path, unit: str, compiler: str) -> str:
         unavailable = str((runs.get(compiler) or {}).get("metrics", {}).get("op_profile", {}).get("unavailable", ""))
         reason = unavailable.strip().splitlines()[-1] if unavailable.strip() else "not profiled in this set"
         why = f"; IREE {compiler}'s own runtime has no in-context profile (`{reason}`), so these are another build's"
-    return f"(IREE {release} `default`, {model}{why}) {named}"
+    return f"(IREE {release} `{profile}`, {model}{why}) {named}"
 
 
 # The reproducer file's lines that refresh_kinds finds again.
@@ -297,7 +297,7 @@ _MADE_FROM = re.compile(r"from the compile of `compile:([^/`]+)/[^`]*` \(iree-ba
 
 
 def _kinds_line(kinds: str) -> str:
-    return f"{_KINDS_LINE}, timed in context (the published performance table, quiet): {kinds}"
+    return f"{_KINDS_LINE}, timed in context (the profiled results of `--published`): {kinds}"
 
 
 def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: str, bench: Path,
@@ -335,7 +335,8 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         f"- **tile sizes**: {tuned}",
         f"- **compile flags of the model**: `{' '.join(argv[2:])}`",
         "",
-        "Reproduce (the file is configured for an AVX-512 x86_64 host; it compiles without flags):",
+        f"Reproduce (the file is configured for the compiling host's CPU, {_host_cpu(argv, record)}; it compiles "
+        "without flags):",
         "",
         "```",
         f"iree-compile {mlir.name} -o dispatch.vmfb     # iree-base-compiler=={lab['compiler']}",
@@ -356,6 +357,16 @@ def refresh_kinds(reproducer: Path, published: Path) -> None:
     kinds = op_kind_gaps(published, made.group(1), made.group(2))
     lines = [_kinds_line(kinds) if line.startswith(_KINDS_LINE) else line for line in text.split("\n")]
     reproducer.write_text("\n".join(lines))
+
+
+def _host_cpu(argv: list[str], record: dict) -> str:
+    """The CPU the dump was configured for: the flags' target CPU, `host` named as the compile
+    record's LLVM saw it."""
+    target = next((a.split("=", 1)[1] for a in argv if a.startswith("--iree-llvmcpu-target-cpu=")), "host")
+    if target != "host":
+        return f"LLVM `{target}`"
+    seen = record.get("metrics", {}).get("llvm_host_cpu") or "host"
+    return f"LLVM `{seen}` (`target-cpu=host` on the compiling machine)"
 
 
 def _safe(name: str) -> str:
@@ -461,7 +472,8 @@ def main() -> int:
                 f"best `{best.config.describe()}` {b.median / w.median:.2f}x faster alone"
                 if best is not baseline and b and w else "none faster beyond noise")  # fmt: skip
             if args.reproducer and executable == chosen[0]:
-                kinds = op_kind_gaps(args.published, record["labels"]["model"], record["labels"]["compiler"])
+                lab = record["labels"]
+                kinds = op_kind_gaps(args.published, lab["model"], lab["compiler"], lab["profile"])
                 write_reproducer(args.reproducer, record, argv, executable, base_bench, baseline, kinds,
                                  args.note, summary)  # fmt: skip
                 print(f"reproducer: {args.reproducer}.md / .mlir")

@@ -294,24 +294,33 @@ def install(root: Path, wheel: dict) -> Path:
 
 
 def compare(got_arrays: list, references: list, atol: float, rtol: float) -> dict:
-    """iree-matrix's run check (stages/run.py `compare`): the largest absolute and relative error,
-    and whether every value is finite and within the model's tolerance of torch's."""
+    """iree-matrix's run check (stages/run.py `compare`): only where torch's own value is finite (a
+    NaN or inf there is the model's: `unchecked_values`), the largest absolute and relative error,
+    IREE's NaN or inf there counted apart (`nonfinite_values`), and whether every checked value is
+    finite and within the model's tolerance of torch's."""
     import numpy as np
 
     max_abs = max_rel = 0.0
     matches = True
+    unchecked = nonfinite = 0
     for got, ref in zip(got_arrays, references):
         if got.shape != ref.shape:
             return {"error": f"output shape {got.shape}, torch gave {ref.shape}"}
-        got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
-        err = np.abs(got64 - ref64)
-        finite = bool(np.isfinite(got64).all())
+        ref64 = ref.astype(np.float64)
+        checked = np.isfinite(ref64)
+        ref64, got64 = ref64[checked], got.astype(np.float64)[checked]
+        unchecked += int(checked.size - np.count_nonzero(checked))
+        finite = np.isfinite(got64)
+        nonfinite += int(finite.size - np.count_nonzero(finite))
+        err = np.abs(got64[finite] - ref64[finite])
         abs_err = float(err.max()) if err.size else 0.0
         scale = float(np.abs(ref64).max()) if ref64.size else 0.0
         max_abs = max(max_abs, abs_err)
         max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
-        matches = matches and finite and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
-    return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches}
+        matches = matches and bool(finite.all()) and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
+    return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches,
+            **({"nonfinite_values": nonfinite} if nonfinite else {}),
+            **({"unchecked_values": unchecked} if unchecked else {})}  # fmt: skip
 
 
 def outputs_digest(arrays: list) -> str:
@@ -399,8 +408,10 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
     if not gpu:
         result["cpu_ms"] = summary(cpus, "one thread's CPU time per call, local-sync (run.py)")
     if not check["matches"]:
+        nonfinite = check.get("nonfinite_values")
+        said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
         result.update(status="mismatch", message=(
-            f"outputs differ from torch: max abs err {check['max_abs_err']:.3g}, max rel err "
+            f"outputs differ from torch: {said}max abs err {check['max_abs_err']:.3g}, max rel err "
             f"{check['max_rel_err']:.3g} (atol {cell['atol']}, rtol {cell['rtol']})"))  # fmt: skip
     else:
         result["status"] = "ok"

@@ -16,6 +16,18 @@ writes into DIR:
                                max, stdev, n, times, threads: 1}, from time.process_time; if that
                                timing fails, eager_cpu_ms_error: its message instead)
 or, on failure, error.json (which phase failed and the exception's own message) and exit code 1.
+A failure outside the model's code and turbine's is the worker's own (phase `harness`).
+
+What the model does is the model's answer, never IREE's: its reference is its first call, on a copy
+of the inputs as built, and those inputs are what inputs/ holds (what IREE is given), so a model
+that changes its input in place is compared on the same inputs and export.json says so
+(`changes_inputs`); torch's NaN or inf outputs are named (`reference_nonfinite`) and left unchecked,
+and a model none of whose outputs is finite, or that returns a Python number among them, is the
+model's failure. A tensor of a dtype numpy lacks (bfloat16, float8) is saved as its raw bits (a
+void dtype of its width, which IREE's tools read as that type) with the dtype named in export.json.
+
+While it runs, .phase in DIR names the phase last entered: if the process is ended from outside (the
+model killing it, or this worker's supervisor), the export stage knows whose code was running.
 
 The export runs in a child interpreter that ends the normal way, watched by this one (`supervise`):
 some releases' MLIR bindings never let a process end after an export (iree-base-compiler 3.6.0:
@@ -53,7 +65,28 @@ class PhaseError(Exception):
         self.exc = exc
 
 
+class ModelFinding(Exception):
+    """What the model itself does that leaves nothing for IREE to be checked against: said in these
+    words (no exception type before them)."""
+
+
+# The phase last entered, in DIR/.phase (see the docstring; `track_phases` starts it). Each is written
+# whole (replaced, never truncated) and not reset when the phase ends: a model that kills this
+# process's parent goes on running until the sandbox ends it, and its next note must still be whole.
+PHASE_FILE = ".phase"
+HARNESS = "harness"  # the worker's own code, before the model is built
+_phase_file = None
+
+
+def note_phase(name):
+    if _phase_file is not None:
+        tmp = _phase_file.with_name(_phase_file.name + ".part")
+        tmp.write_text(name)
+        os.replace(str(tmp), str(_phase_file))
+
+
 def _phase(name, fn, *args):
+    note_phase(name)
     try:
         return fn(*args)
     except Exception as exc:  # the worker's whole job is to report what failed, and where
@@ -151,6 +184,107 @@ def flat_outputs(result):
     return [leaf for leaf in leaves if hasattr(leaf, "detach")]
 
 
+def copy_tensors(tensors):
+    """Copies that share no storage with `tensors` (a model's in-place change of one stays there)."""
+    return tuple(t.detach().clone() for t in tensors)
+
+
+def tensor_outputs(result):
+    """The reference's outputs, copied (a later call cannot change them); a Python number among them
+    is the model's finding: an exported function returns tensors, and turbine's importer fails on it
+    with only the number for a message (`KeyError: 3.0`)."""
+    import torch.utils._pytree as pytree
+
+    leaves, _ = pytree.tree_flatten(result)
+    for i, leaf in enumerate(leaves):
+        if isinstance(leaf, (bool, int, float, complex)):
+            raise ModelFinding(
+                f"the model's forward() returns a Python {type(leaf).__name__} ({leaf!r}) as output {i}: an "
+                "exported function returns tensors, and only tensors are checked against IREE's; return "
+                f"it as a tensor (torch.tensor({leaf!r})) or leave it out"
+            )
+    return [leaf.detach().clone() for leaf in leaves if hasattr(leaf, "detach")]
+
+
+def _bits(tensor):
+    """A tensor's dtype, shape and bytes: equal exactly when nothing in it changed (NaN included)."""
+    t = tensor.detach().contiguous()
+    return t.dtype, tuple(t.shape), _raw_bytes(t).tobytes()
+
+
+def _raw_bytes(tensor):
+    """A contiguous tensor's bytes as a flat numpy uint8 array (any dtype, numpy's or not)."""
+    import torch
+
+    return tensor.reshape(-1).view(torch.uint8).numpy()
+
+
+def changed_inputs(before, after):
+    """Which of the inputs a call was given it changed in place: 'input 0: 8 of 8 values'."""
+    said = []
+    for i, (was, now) in enumerate(zip(before, after)):
+        if _bits(was) == _bits(now):
+            continue
+        if was.shape == now.shape and was.dtype == now.dtype:
+            differ = (was != now) & ~((was != was) & (now != now))  # NaN where it was NaN is unchanged
+            said.append(f"input {i}: {int(differ.sum())} of {was.numel()} values")
+        else:
+            said.append(f"input {i}: now {tuple(now.shape)} {now.dtype}, was {tuple(was.shape)} {was.dtype}")
+    return said
+
+
+def nonfinite(outputs):
+    """Per output with NaN or inf in it: {"output0": {"nan": n, "inf": n, "of": size}}."""
+    import torch
+
+    found = {}
+    for i, t in enumerate(outputs):
+        if not (t.is_floating_point() or t.is_complex()) or t.numel() == 0:
+            continue
+        nan = int(torch.isnan(t).sum())
+        inf = int(torch.isinf(t).sum())
+        if nan or inf:
+            found[f"output{i}"] = {"nan": nan, "inf": inf, "of": t.numel()}
+    return found
+
+
+def nonfinite_words(found):
+    """'output0: 8 NaN of 8 values; output1: 2 inf of 6 values'."""
+    parts = []
+    for name, n in found.items():
+        kinds = " and ".join(f"{n[k]} {'NaN' if k == 'nan' else 'inf'}" for k in ("nan", "inf") if n[k])
+        parts.append(f"{name}: {kinds} of {n['of']} values")
+    return "; ".join(parts)
+
+
+class Reference:
+    """torch's answer: the model's first call, on a copy of the inputs as built."""
+
+    def __init__(self, outputs, changes_inputs, reference_nonfinite):
+        self.outputs = outputs
+        self.changes_inputs = changes_inputs
+        self.nonfinite = reference_nonfinite
+
+
+def reference_call(spec, as_built):
+    """The model's first call (under no_grad, as every timed call), on a copy of `as_built`: its
+    outputs, and what it changed of that copy. None of its outputs finite leaves nothing to check
+    IREE's against: that is the model's finding."""
+    import torch
+
+    given = copy_tensors(as_built)
+    with torch.no_grad():
+        outputs = tensor_outputs(spec.module(*given))
+    found = nonfinite(outputs)
+    finite = sum(t.numel() for t in outputs) - sum(n["nan"] + n["inf"] for n in found.values())
+    if found and finite <= 0:
+        raise ModelFinding(
+            f"torch's own outputs are all NaN or inf ({nonfinite_words(found)}): there is nothing to check "
+            "IREE's against; the model's weights or example inputs make its result undefined"
+        )
+    return Reference(outputs, changed_inputs(as_built, given), found)
+
+
 # The quiet handshake (`--quiet-handshake DIR`, from iree-matrix's export and peer stages): the
 # model's first call, the one that pays its one-off costs and the one a model that hangs never returns
 # from, runs before the machine's quiet lock is taken. The worker then writes DIR/ready and waits for
@@ -177,12 +311,50 @@ def wait_for_quiet(directory, poll=HANDSHAKE_POLL):
         time.sleep(poll)
 
 
-def warm_up(spec, args):
-    """`first_call` (its failure is the eager phase's), then, with --quiet-handshake, the handshake.
-    One warm-up call fewer follows in `eager`, so as many untimed calls precede the timing as before."""
-    _phase("eager", first_call, spec)
+def warm_up(spec, args, as_built):
+    """The model's first call, `reference_call` on a copy of `as_built` (its failure is the eager
+    phase's), then, with --quiet-handshake, the handshake; returns the `Reference`. One warm-up call
+    fewer follows in `eager`, so as many untimed calls precede the timing as before."""
+    reference = _phase("eager", reference_call, spec, as_built)
     if getattr(args, "quiet_handshake", None):
         wait_for_quiet(args.quiet_handshake)
+    return reference
+
+
+def measure(spec, args, out):
+    """The eager side every export worker shares: the reference (`warm_up`), the timings (each call on
+    a copy of the inputs as built, so a model that changes its input changes only that copy), the
+    inputs as built and the reference saved in `out`. Returns export.json's fields for them; leaves
+    `spec.inputs` a fresh copy of the inputs as built, for the export to trace."""
+    import torch
+
+    as_built = copy_tensors(spec.inputs)
+    reference = warm_up(spec, args, as_built)
+    spec.inputs = copy_tensors(as_built)
+    times = _phase("eager", eager, spec, args.repetitions, 1)[1]
+    try:  # the model's code runs: its phase, should the model end the process
+        cpu = {"eager_cpu_ms": _phase("eager", eager_cpu, spec, args.repetitions)}
+    except PhaseError as err:  # the wall timing and the export stand without it
+        traceback.print_exception(type(err.exc), err.exc, err.exc.__traceback__)
+        cpu = {"eager_cpu_ms_error": f"{type(err.exc).__name__}: {err.exc}"[:4000]}
+    spec.inputs = copy_tensors(as_built)
+    findings = {}
+    if reference.changes_inputs:
+        findings["changes_inputs"] = reference.changes_inputs
+    if reference.nonfinite:
+        findings["reference_nonfinite"] = reference.nonfinite
+    return {
+        "atol": spec.atol,
+        "rtol": spec.rtol,
+        "inputs": save_arrays(out / "inputs", "input", as_built),
+        "outputs": save_arrays(out / "reference", "output", reference.outputs),
+        "eager_ms": summary(times),
+        **cpu,
+        "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+        "parameters": sum(p.numel() for p in spec.module.parameters()),
+        **findings,
+    }
 
 
 def eager(spec, repetitions, warmup=2):
@@ -305,53 +477,72 @@ def importer_version():
     return None
 
 
+def as_numpy(tensor):
+    """(array, saved_as): the tensor as numpy has it; a dtype numpy lacks (bfloat16, the float8s) as its
+    raw bits in a void dtype of the same width, `saved_as` naming that dtype ('|V2'; None otherwise).
+    IREE's tools read a void .npy as the function's own type of that width. ml_dtypes is not used: its
+    arrays are saved with the same void header, and one form keeps the files (and their digests) the
+    same whichever environment wrote them."""
+    import numpy as np  # noqa: F401  (torch's .numpy() needs it)
+
+    tensor = tensor.detach().cpu()
+    try:
+        return tensor.numpy(), None
+    except TypeError:  # "Got unsupported ScalarType BFloat16"
+        pass
+    t = tensor.contiguous()
+    width = t.element_size()
+    raw = _raw_bytes(t).view(f"V{width}").reshape(tuple(t.shape))
+    return raw, raw.dtype.str
+
+
+def dtype_name(tensor):
+    """torch's name of its dtype, without the module: 'float32', 'bfloat16'."""
+    return str(tensor.dtype).replace("torch.", "")
+
+
 def save_arrays(directory, prefix, tensors):
     import numpy as np
 
     directory.mkdir(parents=True, exist_ok=True)
     described = []
     for i, tensor in enumerate(tensors):
-        array = tensor.detach().cpu().numpy()
+        array, saved_as = as_numpy(tensor)
         np.save(str(directory / f"{prefix}{i}.npy"), array)
-        described.append({"shape": list(array.shape), "dtype": str(array.dtype)})
+        if saved_as is None:
+            described.append({"shape": list(array.shape), "dtype": str(array.dtype)})
+        else:
+            described.append({"shape": list(array.shape), "dtype": dtype_name(tensor), "saved_as": saved_as})
     return described
+
+
+def track_phases(out):
+    """From now on, `_phase` notes in out/.phase whose code is running."""
+    global _phase_file
+    _phase_file = out / PHASE_FILE
+    note_phase(HARNESS)
 
 
 def run(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    track_phases(out)
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
 
     spec = _phase("model", load_model, args)
-    warm_up(spec, args)
-    outputs, times = _phase("eager", eager, spec, args.repetitions, 1)
-    try:
-        cpu = {"eager_cpu_ms": eager_cpu(spec, args.repetitions)}
-    except Exception as exc:  # the wall timing and the export stand without it
-        traceback.print_exc()
-        cpu = {"eager_cpu_ms_error": f"{type(exc).__name__}: {exc}"[:4000]}
-    inputs = save_arrays(out / "inputs", "input", spec.inputs)
-    references = save_arrays(out / "reference", "output", outputs)
+    measured = measure(spec, args, out)
     aot, aot_module = _phase("import", import_aot)
     seconds, bytecode_error = _phase("export", export, aot, spec, out / "model.mlir", args.bytecode)
     info = {
         "factory": args.factory,
         "model_function": args.function,
         "function": "main",  # the name turbine gives an exported forward
-        "atol": spec.atol,
-        "rtol": spec.rtol,
-        "inputs": inputs,
-        "outputs": references,
+        **measured,
         "seconds": seconds,
-        "eager_ms": summary(times),
-        **cpu,
-        "torch_threads": torch.get_num_threads(),
-        "torch_version": torch.__version__,
         "aot_module": aot_module,
-        "parameters": sum(p.numel() for p in spec.module.parameters()),
         "importer": importer_version(),
     }
     if bytecode_error:
@@ -391,19 +582,29 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     parser.add_argument("--bytecode", action="store_true", help="also write model.mlirbc (MLIR bytecode)")
     args = parser.parse_args(argv)
+    return run_reporting(run, args)
+
+
+def run_reporting(work, args):
+    """`work(args)`, its failure written to error.json: a phase's with its phase, any other the
+    worker's own (phase `harness`: iree-matrix's code failed, not the model's nor turbine's)."""
     try:
-        run(args)
+        work(args)
     except PhaseError as err:
-        traceback.print_exception(type(err.exc), err.exc, err.exc.__traceback__)
-        error = {
-            "phase": err.phase,
-            "type": type(err.exc).__name__,
-            "message": f"{type(err.exc).__name__}: {err.exc}"[:4000],
-        }
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        write_json(Path(args.out) / "error.json", error)
+        write_error(args.out, err.phase, err.exc)
+        return 1
+    except Exception as exc:
+        write_error(args.out, HARNESS, exc)
         return 1
     return 0
+
+
+def write_error(out, phase, exc):
+    traceback.print_exception(type(exc), exc, exc.__traceback__)
+    said = f"{exc}" if isinstance(exc, ModelFinding) else f"{type(exc).__name__}: {exc}"
+    error = {"phase": phase, "type": type(exc).__name__, "message": said[:4000]}
+    Path(out).mkdir(parents=True, exist_ok=True)
+    write_json(Path(out) / "error.json", error)
 
 
 # A finished export's process that has not ended EXIT_GRACE seconds after its outputs were complete,

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import time
-import traceback
 from pathlib import Path
 
 import export_model as base
@@ -49,39 +47,24 @@ def export_onnx(spec, path, opset):
 def run(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    base.track_phases(out)
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
     spec = base._phase("model", base.load_model, args)
-    base.warm_up(spec, args)
-    outputs, times = base._phase("eager", base.eager, spec, args.repetitions, 1)
-    try:
-        cpu = {"eager_cpu_ms": base.eager_cpu(spec, args.repetitions)}
-    except Exception as exc:  # the wall timing and the export stand without it
-        traceback.print_exc()
-        cpu = {"eager_cpu_ms_error": f"{type(exc).__name__}: {exc}"[:4000]}
-    inputs = base.save_arrays(out / "inputs", "input", spec.inputs)
-    references = base.save_arrays(out / "reference", "output", outputs)
+    measured = base.measure(spec, args, out)
     seconds, exporter, function = base._phase("onnx", export_onnx, spec, out / "model.onnx", args.opset)
     info = {
         "factory": args.factory,
         "model_function": args.function,
         "function": function,
-        "atol": spec.atol,
-        "rtol": spec.rtol,
-        "inputs": inputs,
-        "outputs": references,
+        **measured,
         "seconds": seconds,
-        "eager_ms": base.summary(times),
-        **cpu,
-        "torch_threads": torch.get_num_threads(),
-        "torch_version": torch.__version__,
-        "parameters": sum(p.numel() for p in spec.module.parameters()),
         "onnx_opset": args.opset,
         "onnx_exporter": exporter,
     }
-    (out / "export.json").write_text(json.dumps(info, indent=1, sort_keys=True))
+    base.write_json(out / "export.json", info)
 
 
 def main(argv=None):
@@ -92,19 +75,7 @@ def main(argv=None):
     parser.add_argument("--opset", type=int, required=True, help="the ONNX opset to export at")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    try:
-        run(args)
-    except base.PhaseError as err:
-        traceback.print_exception(type(err.exc), err.exc, err.exc.__traceback__)
-        error = {
-            "phase": err.phase,
-            "type": type(err.exc).__name__,
-            "message": f"{type(err.exc).__name__}: {err.exc}"[:4000],
-        }
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        (Path(args.out) / "error.json").write_text(json.dumps(error, indent=1))
-        return 1
-    return 0
+    return base.run_reporting(run, args)
 
 
 if __name__ == "__main__":

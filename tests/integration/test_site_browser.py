@@ -234,7 +234,7 @@ def site_with_failures(tmp_path_factory) -> Path:
 def test_failed_refused_and_not_run_are_three_colours_in_the_dom_and_on_screen(
     site_with_failures: Path, tmp_path
 ):
-    from iree_matrix.report.site import COLOURS
+    from iree_matrix.report.figures import COLOURS
 
     page = site_with_failures / "site" / "index.html"
     done = chromium("--virtual-time-budget=3000", "--dump-dom", page.as_uri())

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answers import advice, advise_plan, advise_sitting
+from iree_matrix.answers import advise as answers_advise
 from iree_matrix.core import stats
 from iree_matrix.execution import sitting
 
@@ -143,6 +144,60 @@ def test_another_cpu_gets_the_nearest_identity_marked_with_the_command_to_measur
     assert "NEAREST" in joined and "iree-matrix advise mobilenet_v2" in joined
     zen = advice.nearest(published, ZEN5)
     assert zen is not None and zen.here and zen.advice[0].identity.family == "26"
+
+
+def test_a_models_answer_is_the_nearest_identity_that_answered_that_model():
+    """Zen 5 answered only MobileNetV2, rocketlake also QuartzNet: on a Zen 5, `query model
+    quartznet5x5` and a run's report give rocketlake's QuartzNet answer, marked NEAREST — the nearer
+    identity's answer of another model does not hide it."""
+    quartznet = {**_sitting(), "model": "quartznet5x5"}
+    published = advice.derive(_sitting()) + advice.derive(quartznet) + advice.derive(_sitting(about=ZEN5))
+    mine = advice.answer(published, "mobilenet_v2", ZEN5)
+    assert mine is not None and mine.here and mine.advice[0].identity.vendor == "AuthenticAMD"
+    theirs = advice.answer(published, "quartznet5x5", ZEN5)
+    assert theirs is not None and not theirs.here and theirs.how_near == "another vendor"
+    assert [a.model for a in theirs.advice] == ["quartznet5x5"]
+    assert advice.nearest(published, ZEN5).advice[0].model == "mobilenet_v2"  # the whole set: Zen 5's
+    assert advice.answer(published, "yolox_nano", ZEN5) is None
+
+
+def test_the_command_to_measure_it_says_what_it_costs_hours_when_it_is_hours():
+    """`query model whisper_tiny` promised advise in "(minutes)"; the encoder's sitting takes about an
+    hour. The promise is the published sitting's own span, in the unit it needs."""
+    other_intel = {**ROCKETLAKE, "model": "143", "cpu_flags_sha256": "cd" * 32}
+    for finished, said in (
+        ("2026-11-25T15:32:27+00:00", "its sitting took about 2 min on Intel family 6 model 167"),
+        ("2026-11-25T16:19:55+00:00", "its sitting took about 50 min on Intel family 6 model 167"),
+        ("2026-11-25T17:00:00+00:00", "its sitting took about 1.5 h on Intel family 6 model 167"),
+    ):
+        chosen = advice.nearest(advice.derive({**_sitting(), "finished": finished}), other_intel)
+        assert chosen is not None and not chosen.here
+        first = advice.lines(chosen, "mobilenet_v2")[0]
+        assert f"measures them here ({said}" in first and "the builds before it more)" in first
+        assert "minutes" not in first
+    unstamped = advice.nearest(advice.derive(_sitting()), other_intel)  # no "finished": no promise
+    assert unstamped is not None and advice.lines(unstamped, "mobilenet_v2")[0].endswith("measures them here")
+
+
+def test_advise_states_the_models_published_sitting_time_before_it_builds():
+    published = advice.derive(
+        {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
+    )
+    said = answers_advise._sitting_cost(published, "whisper_tiny", ZEN5)
+    assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
+    none = answers_advise._sitting_cost(published, "my_net", ZEN5)  # nothing published for it
+    assert "an hour for the Whisper encoder" in none
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(36, "about 36 s"), (149, "about 2 min"), (2995, "about 50 min"), (3300, "about 1 h"),
+     (5400, "about 1.5 h"), (36000, "about 10 h")],
+)  # fmt: skip
+def test_a_duration_a_person_plans_for_is_said_in_its_unit(seconds: float, said: str) -> None:
+    from iree_matrix.core import formats
+
+    assert formats.about(seconds) == said
 
 
 def test_fleet_arms_of_the_answer_are_reported_against_the_host_build():
@@ -397,3 +452,86 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
     assert arms["onnxruntime"] == {"name": "onnxruntime", "kind": advice.PEER, "config": "onnxruntime",
                                    "error": "the peer stage did not run"}  # fmt: skip
     assert "interrupted" not in document and document["finished"] >= document["started"]
+
+
+def _cut(document, rounds):
+    """The sitting as Ctrl-C after `rounds` whole rounds leaves it."""
+    for entry in document["functions"]:
+        for arm in entry["arms"]:
+            arm["ms"] = arm["ms"][:rounds]
+    return {**document, "interrupted": True}
+
+
+def test_an_interrupted_sitting_says_the_rounds_it_timed_not_those_asked():
+    """Ctrl-C in round 3 of 8 headlined "8 paired rounds" for the 2 it had."""
+    (a,) = advice.derive(_cut(_sitting(), 2))
+    assert "2 of 8 paired rounds (interrupted)" in a.sitting
+    (whole,) = advice.derive(_sitting())
+    assert "8 paired rounds of one thread's CPU time" in whole.sitting and "of 8" not in whole.sitting
+
+
+def test_no_answer_from_a_sitting_interrupted_in_round_1_says_so(tmp_path):
+    """It said "`default` did not run and match torch" (it had) and exited 1."""
+    cut = _cut(_sitting(), 0)
+    assert advice.derive(cut) == []
+    said = advice.no_answer(cut, "mobilenet_v2", tmp_path / "partial.json", tmp_path / "results.jsonl")
+    assert said.startswith("advise mobilenet_v2: interrupted before a whole round was timed, so no answer;")
+    assert str(tmp_path / "partial.json") in said and "did not run" not in said
+    failed = _sitting()
+    failed["functions"][0]["arms"][0].update(error="mismatch: outputs differ", matches=False, ms=[])
+    assert "`default` did not run and match torch" in advice.no_answer(failed, "m", tmp_path, tmp_path)
+    assert "`default` did not run" in advice.no_answer(
+        {**failed, "interrupted": True}, "m", tmp_path, tmp_path
+    )
+
+
+def test_an_unknown_model_is_refused_before_any_pick_is_listed(tmp_path, capsys):
+    from iree_matrix import cli
+
+    argv = [
+        "advise",
+        "no_such_model",
+        "--results-dir",
+        str(tmp_path / "r"),
+        "--cache",
+        str(tmp_path / "c"),
+        "--list",
+    ]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "'no_such_model': not a built-in model (" in err and "mobilenet_v2" in err
+    assert "path/to/file.py:factory" in err and "pick" not in err
+
+
+class _Worker:
+    """A peer arm's worker that answers its first request (ready) and then times for a minute."""
+
+    SOURCE = (
+        "import sys, time\nprint('{\"ready\": true}', flush=True)\nsys.stdin.readline()\ntime.sleep(60)\n"
+    )
+
+
+@pytest.mark.processes
+def test_a_peer_interrupted_mid_request_ends_at_once(tmp_path):
+    """Ctrl-C while a peer timed its calls: the sitting waited 5 s for it before it ended."""
+    import signal
+    import time
+
+    def ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    arm = sitting.PeerArm("eager", [sys.executable, "-c", _Worker.SOURCE], tmp_path)
+    arm.__enter__()
+    proc = arm._proc
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(KeyboardInterrupt):
+            arm.time(3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    started = time.monotonic()
+    arm.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
+    assert time.monotonic() - started < 2.0 and proc is not None and proc.returncode == -9

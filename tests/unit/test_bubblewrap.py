@@ -143,3 +143,42 @@ def test_a_sandboxed_command_cannot_signal_a_host_process() -> None:
     finally:
         victim.kill()
         victim.wait()
+
+
+def test_an_advise_peer_arm_without_bubblewrap_is_left_out_unless_allowed(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """The sitting's peer arms import and call the user's model as the peer stage does: the same
+    refusal, the same `--unsandboxed`."""
+    from iree_matrix.execution import abtest, sitting
+
+    monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")
+    argv = ["python", "peer_arm.py", "--peer", "eager"]
+    with pytest.raises(abtest.NotComparable, match="the peer stage runs your model's code"):
+        sitting.sandboxed(argv, tmp_path / "venv", [], tmp_path)
+    bubblewrap.allow_unsandboxed(True)
+    assert sitting.sandboxed(argv, tmp_path / "venv", [], tmp_path) == argv
+
+
+_PEER = (
+    "import json, os\n"
+    "pids = sum(name.isdigit() for name in os.listdir('/proc'))\n"
+    "print(json.dumps({'ready': True, 'uid': os.getuid(), 'pids': pids, 'kmsg': os.path.exists('/dev/kmsg'),"
+    " 'cwd': os.getcwd()}), flush=True)\n"
+)
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_an_advise_peer_arm_runs_in_the_sandbox(tmp_path: Path) -> None:
+    import sys
+
+    from iree_matrix.execution import sitting
+
+    argv = sitting.sandboxed([sys.executable, "-c", _PEER], Path(sys.prefix), [], tmp_path)
+    assert argv[0].endswith("bwrap") and argv[-3:] == [sys.executable, "-c", _PEER]
+    with sitting.PeerArm("eager", argv, tmp_path) as arm:
+        about = arm.about
+    assert about["uid"] == 65534 and about["pids"] < 10 and about["kmsg"] is False, about
+    assert about["cwd"] == str(tmp_path)

@@ -181,6 +181,24 @@ def test_results_forget_removes_cells_and_keeps_a_backup(tmp_path, capsys):
     assert "no record matches" in _one_error_line(capsys.readouterr().err)
 
 
+def test_forgetting_every_record_says_how_many_and_exits_0(tmp_path, capsys):
+    """`results forget '*'` emptied the log, then said "no results yet" and exited 2."""
+    log = tmp_path / "results.jsonl"
+    log.write_text(
+        _record_line("install:py3.11-iree-compiler3.99.0") + "\n" + _record_line("export:m/e") + "\n"
+    )
+    assert cli.main(["results", "forget", "*", "nothing-like-this", "--results-dir", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{log}: removed 2 records, kept 0 (the previous file is results.jsonl.bak); matched nothing: " \
+        "'nothing-like-this'\n" in out  # fmt: skip
+    assert f"{log} is empty now" in out and err == ""
+    assert log.read_text() == "" and (tmp_path / "results.jsonl.bak").read_text().count("\n") == 2
+    assert cli.main(["results", "forget", "*", "--results-dir", str(tmp_path)]) == 2
+    assert "no record matches '*'; nothing forgotten (0 records there)" in _one_error_line(
+        capsys.readouterr().err
+    )
+
+
 def test_headline_puts_the_error_before_its_path(tmp_path):
     from iree_matrix.execution.progress import headline
 

@@ -15,7 +15,7 @@ import pytest
 from iree_matrix.answers import query, release_verdicts
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints
-from iree_matrix.report import compatibility, site
+from iree_matrix.report import compatibility, failures, site
 from tests.unit.test_answers import EXP, _compile, _run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,9 +119,9 @@ def test_a_data_dependent_branch_says_torch_cond():
 
 
 def test_the_telling_line_is_never_behind_lines_omitted_in_the_report():
-    excerpt = compatibility._excerpt(QUANTIZED_MESSAGE, "export")
+    excerpt = failures.excerpt(QUANTIZED_MESSAGE, "export")
     assert "torch.ops.quantized.linear_dynamic" in excerpt
-    assert "/root/.cache" not in compatibility._excerpt(
+    assert "/root/.cache" not in failures.excerpt(
         LSTM_MESSAGE.replace("model.mlir", "/root/.cache/iree-matrix/store/export/ab/model.mlir")
     )
     # A long message whose telling line is its 40th: the window moves to it.
@@ -129,7 +129,7 @@ def test_the_telling_line_is_never_behind_lines_omitted_in_the_report():
         [f"warning: noise {i}" for i in range(39)] + ["  File x.py, in forward", *["    at y"] * 30]
     )
     long = long.replace("  File x.py, in forward", "    Y = torch.ops.quantized.linear_dynamic(")
-    shown = compatibility._excerpt(long, "export")
+    shown = failures.excerpt(long, "export")
     assert "torch.ops.quantized.linear_dynamic" in shown and "lines omitted" in shown
 
 

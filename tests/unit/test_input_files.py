@@ -149,3 +149,17 @@ def test_a_loop_reached_later_is_one_line_too(tmp_path: Path, capsys) -> None:
     _loop(tmp_path, "results.jsonl")
     err = _one_line(["report", "--results-dir", str(tmp_path)], capsys)
     assert "results.jsonl: Too many levels of symbolic links; a loop of symbolic links" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["calibrate", "--out", ""],  # was accepted: it wrote into the working directory
+        ["calibrate", "--results-dir", ""],
+        ["report", "--results-dir", " "],
+        ["matrix", "--matrix", str(SMOKE), "--cache", "", "--list"],
+    ],
+)
+def test_an_empty_directory_option_is_refused_in_one_line(argv: list[str], capsys) -> None:
+    option = next(a for a in argv if a.startswith("--") and argv[argv.index(a) + 1].strip() == "")
+    assert f"argument {option}: an empty path: name a directory" in _one_line(argv, capsys)

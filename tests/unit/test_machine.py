@@ -116,9 +116,12 @@ def test_the_console_says_the_same_in_a_line_per_function() -> None:
     )
     whisper = next(line for line in lines if line.strip().startswith("whisper_tiny.encoder"))
     assert "ONNX Runtime failed (convert) → IREE is 200.00× faster than torch eager" in whisper
-    # one command a line, each runnable as printed (no MODEL placeholder to fill in)
+    # one command a line, each runnable as printed (no MODEL placeholder to fill in), by the tool as
+    # it runs here (nox's venv is on no shell's PATH: its launcher's path)
+    from iree_matrix.core import shipped
+
     assert [line.strip() for line in lines[-4:-1]] == [
-        f"iree-matrix advise {model}" for model in ("mobilenet_v2", "tiny_cnn", "whisper_tiny")
+        f"{shipped.command()} advise {model}" for model in ("mobilenet_v2", "tiny_cnn", "whisper_tiny")
     ]
     assert machine.console_lines([]) == []
 
@@ -149,18 +152,37 @@ def test_the_peer_environment_installs_only_what_the_asked_peers_need() -> None:
     assert peer.environment(cell, ("eager",)).id.endswith("torch2.13.0-peers-torch")
 
 
-def test_the_run_report_names_the_published_answer_and_whose_cpu_it_is():
+def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_cpu_it_is():
+    """Issue #61: the first report named two "best" configurations per function (the published
+    answers' and a "published search's best" column), neither saying which question it answered, and
+    no flags, only a command not on PATH. Now: the one answer `query model` gives, flags printed, the
+    identity (NEAREST when not this CPU), and every command as it runs here."""
     from iree_matrix.answers import advice
-    from iree_matrix.report import machine
     from tests.unit.test_advice import ROCKETLAKE, ZEN5, _sitting
 
     published = advice.derive(_sitting())
-    here = machine._published_answers(advice.nearest(published, ROCKETLAKE), ["mobilenet_v2"])
-    assert here[0].startswith("The published answers on this CPU (Intel family 6 model 167")
-    assert "IREE takes 1.65× ONNX Runtime's time" in here[2] and "3.50× faster than `default`" in here[2]
-    elsewhere = machine._published_answers(advice.nearest(published, ZEN5), ["mobilenet_v2"])
-    assert "nearest CPU measured" in elsewhere[0] and "ratios do not carry between CPUs" in elsewhere[0]
-    assert machine._published_answers(advice.nearest(published, ROCKETLAKE), ["tiny_cnn"]) == []
+    tool = ".nox/matrix/bin/iree-matrix"
+    here = render_compatibility(
+        _records(), machine=True, advised=[advice.answer(published, "mobilenet_v2", ROCKETLAKE)], tool=tool
+    )
+    row = next(
+        line for line in here.splitlines() if line.startswith("| mobilenet_v2 ") and "this CPU" in line
+    )
+    assert "3.50× faster than `default`" in row and "IREE takes 1.65× ONNX Runtime's time" in row
+    (pick,) = [a for a in published if a.model == "mobilenet_v2"]
+    assert f"iree-compile model.mlir {advice.flags_text(pick.flags)} -o model.vmfb" in here
+    # one answer: no second "best" configuration beside it (the best peer is a peer)
+    assert "best" not in here.split("## Answers")[0].replace("the best peer", "")
+    assert f"`{tool} query model MODEL`" in here and f"`{tool} advise tiny_cnn`" in here  # none published
+    assert "`python3 -m pip install .`" in here  # how to have iree-matrix on the PATH
+    elsewhere = render_compatibility(
+        _records(), machine=True, advised=[advice.answer(published, "mobilenet_v2", ZEN5)]
+    )
+    row = next(
+        line for line in elsewhere.splitlines() if line.startswith("| mobilenet_v2 ") and "NEAREST" in line
+    )
+    assert "not this CPU" in row and "`iree-matrix advise mobilenet_v2`" in elsewhere
+    assert "on your PATH" not in elsewhere  # `iree-matrix` is on the PATH: nothing to say
 
 
 def test_a_models_eager_line_gives_one_threads_cpu_time_first_and_labels_the_wall_time() -> None:

@@ -296,7 +296,7 @@ def test_a_merge_waits_for_another_into_the_same_directory(tmp_path):
     two = _write(tmp_path / "two", _rec("install:b"))
     out = tmp_path / "out"
     with locked(out):  # another merge (or publish) holds OUT
-        second = threading.Thread(target=merge, args=([two], out))
+        second = threading.Thread(target=merge, args=([two], out), kwargs={"wait": True})  # --wait
         second.start()
         second.join(timeout=1.0)
         assert second.is_alive() and not (out / "results.jsonl").exists()  # it waits, writing nothing

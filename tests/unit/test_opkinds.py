@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.answers.gap import kind_gaps, op_kind_times
 from iree_matrix.iree import opkinds
-from iree_matrix.report.sections.op_kinds import kind_gaps, op_kind_times
 from iree_matrix.stages import hal_profile
 
 PROFILES = Path(__file__).parents[1] / "data" / "profiles"

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import io
+import math
 import time
 
+import pytest
+
 from iree_matrix.core.results import Record, Status
-from iree_matrix.execution.progress import REUSED_SECONDS, UNKNOWN_STAGE_SECONDS, Estimates, Progress
+from iree_matrix.execution import progress as progress_module
+from iree_matrix.execution.progress import (
+    COUPLING,
+    COUPLING_WEIGHT,
+    LONG_CALLS,
+    REUSED_SECONDS,
+    UNKNOWN_STAGE_SECONDS,
+    Estimates,
+    Progress,
+    StageTimes,
+)
 from iree_matrix.matrix.plan import EnvSpec, Job
 
 ENV = EnvSpec("compiler", "3.11", (), "c")
@@ -62,7 +75,8 @@ def test_log_lines_carry_the_estimate_and_shrink_it_as_jobs_end():
     assert lines[1].startswith("[1/2 0:00:00 ETA 0:01:00] compile a/")
 
 
-def test_on_a_terminal_a_live_status_line_stays_under_the_log():
+def test_on_a_terminal_a_live_status_line_stays_under_the_log(monkeypatch):
+    monkeypatch.setattr(progress_module, "load_factor", lambda: 1.0)  # a quiet machine, whatever this one's
     out = io.StringIO()
     job = _job("compile", "yolox")
     progress = Progress(3, out=out, heartbeat=0, estimates=Estimates.of([job], {}), live=True)
@@ -75,8 +89,9 @@ def test_on_a_terminal_a_live_status_line_stays_under_the_log():
 
 
 def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_factor():
-    from iree_matrix.execution.progress import StageTimes, sensitivity
-
+    """Before any job finished, every computing stage takes L**COUPLING (L the load over the CPUs);
+    each job that finishes teaches how hard the load hits (k, for every stage) and its own kind's excess
+    over that (n to 1 against none); a change of load moves every factor as L**k."""
     published = StageTimes({}, {("compile", "yolox"): 100.0, ("run", "yolox"): 4.0}, {"export": 15.0})
     compile_a, compile_b, run = (
         _job("compile", "yolox"),
@@ -85,27 +100,80 @@ def test_a_stage_never_seen_here_takes_the_published_time_times_this_hosts_facto
     )
     export = _job("export", "tiny")
     e = Estimates.of([compile_a, compile_b, run, export], {}, {"run"}, published=published, load=3.0)
-    kc, ke = sensitivity("compile"), sensitivity("export")
     assert e.source == {j.id: "published" for j in (compile_a, compile_b, run, export)}
-    # Nothing finished: the load as compiles feel it (issue #52: exports more, runs less).
-    assert e.expected(compile_a.id) == pytest_approx(100.0 * 3**kc)
-    e.finished(compile_a.id, 150.0)  # the first compile took 1.5x its published time
-    # compiles: as compiles did here, weighed 1 to 1 against the load as compiles feel it (one job)
-    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5 * 3**kc) ** 0.5)
-    e.finished(compile_b.id, 150.0)
-    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**kc) ** (1 / 3))  # 2 to 1
-    # exports: between the load as they feel it and the square root of what the compiles showed
-    assert e.expected(export.id) == pytest_approx(15.0 * (3**ke * 1.5**0.5) ** 0.5)
-    assert "compile x1.7 (from 2 finished here)" in e.basis() and "4 from the published" in e.basis()
-    e.factor.load = 6.0  # the load doubled since the compiles finished: compiles as they feel that
-    assert e.expected(compile_b.id) == pytest_approx(100.0 * (1.5**2 * 3**kc) ** (1 / 3) * 2**kc)
+    # Nothing finished: the load, as the publication's loaded runs felt it.
+    assert e.expected(compile_a.id) == pytest_approx(100.0 * 3**COUPLING)
+    assert e.expected(export.id) == pytest_approx(15.0 * 3**COUPLING)
+    e.finished(compile_a.id, 150.0)  # the first compile took 1.5x its published time, at load 3
+    x = math.log(3.0)
+    k = (COUPLING * COUPLING_WEIGHT + x * math.log(1.5)) / (COUPLING_WEIGHT + x * x)
+    assert e.factor.coupling() == pytest.approx(k) and k < COUPLING  # the load hits softer than thought
+    # exports, none finished: the load as k says it hits
+    assert e.expected(export.id) == pytest_approx(15.0 * 3**k)
+    # compiles: also their own excess over that, weighed 1 to 1 against none (one job)
+    excess = math.log(1.5) - k * x
+    assert e.expected(compile_b.id) == pytest_approx(100.0 * math.exp(excess / 2 + k * x))
+    before = e.expected(compile_b.id)
+    e.factor.load = 6.0  # the load doubled since the compile finished: every stage as k says
+    assert e.expected(compile_b.id) == pytest_approx(before * 2**k)
+    assert e.expected(export.id) == pytest_approx(15.0 * 6**k)
     e.factor.load = 3.0
-    # A running job past its estimate: pending jobs of its stage are expected to overrun alike.
+    assert "compile x1.7, other stages x1.9" in e.basis() and "4 from the published" in e.basis()
+    # A running job past its estimate: pending jobs of its kind are expected to overrun alike.
     long_ago = time.monotonic() - 300.0
     expected = e.expected(compile_b.id)
     assert e.left([compile_b.id], {compile_a.id: long_ago}) == pytest_approx(
         300.0 / expected * expected + 75.0
     )
+
+
+def test_long_calls_and_peers_learn_their_own_factor():
+    """A run of long calls (the Whisper encoder's: 53 s, no benchmark floor) is its own kind: its
+    overrun is learned from its own jobs, not from the 7-s runs that are mostly floor, and a peer's
+    from the peers'. A newcomer's encoder runs and nine peers each outlasted their estimates."""
+    labels = {"model": "m"}
+    short, long_a, long_b = (Job("run", cell, (), labels, ENV) for cell in ("short", "long-a", "long-b"))
+    peer_a, peer_b = (Job("peer", cell, (), {"model": "m", "peers": "onnxruntime"}, ENV) for cell in "ab")
+    published = StageTimes(
+        {short.id: 7.5, long_a.id: 53.0, long_b.id: 53.0, peer_a.id: 10.0, peer_b.id: 10.0},
+        {},
+        {"run": 7.5},
+        {short.id: 6.0},
+    )
+    jobs = [short, long_a, long_b, peer_a, peer_b]
+    e = Estimates.of(jobs, {}, {"run", "peer"}, published=published, load=5.0)
+    assert e.kind(long_a.id) == LONG_CALLS and e.kind(short.id) == "run" and e.kind(peer_a.id) == "peer"
+    long_before, peer_before = e.expected(long_b.id), e.expected(peer_b.id)
+    assert long_before == pytest_approx(53.0 * 5**COUPLING)
+    e.finished(long_a.id, long_before * 2)  # twice its estimate
+    long_after, peer_after = e.expected(long_b.id), e.expected(peer_b.id)
+    assert long_after / long_before > 1.6  # most of it, from one job of its own kind
+    # the peers as the load now seems to hit harder, the long calls also by their own excess
+    assert 1.0 < peer_after / peer_before < long_after / long_before
+    e.finished(short.id, 60.0)  # a run that is mostly benchmark floor teaches nothing
+    assert e.expected(long_b.id) == long_after
+    e.finished(peer_a.id, peer_after * 1.5)
+    assert e.expected(peer_b.id) / peer_after > 1.25  # the peers' own excess
+
+
+def test_the_estimate_follows_the_load_as_it_changes(monkeypatch):
+    """The ETA takes the recent load (a LoadTrace over the last two minutes), not the load of the
+    run's start: a newcomer's first estimate took load 4.0, the load rose to 9-15 within two minutes."""
+    loads = iter([2.0] + [2.0] * 3 + [6.0] * 200)
+    monkeypatch.setattr(progress_module, "load_factor", lambda: next(loads))
+    clock = [1000.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    job = _job("compile", "yolox")
+    published = StageTimes({}, {("compile", "yolox"): 100.0}, {})
+    estimates = Estimates.of([job], {}, published=published, load=2.0)
+    progress = Progress(1, out=io.StringIO(), heartbeat=0, estimates=estimates, live=False)
+    first = progress.eta()
+    assert first == f"ETA {progress_module.clock(100.0 * 2**COUPLING)}"
+    for _ in range(130):  # two minutes and more at load 6: the recent load is 6
+        clock[0] += 1.0
+        progress.eta()
+    assert progress.eta() == f"ETA {progress_module.clock(100.0 * 6**COUPLING)}"
+    progress.close()
 
 
 def test_a_stored_job_that_runs_after_all_does_not_stretch_its_stage():

@@ -105,7 +105,8 @@ def test_a_running_publish_is_neither_finished_nor_joined(run_and_published):
         (to / published.PENDING).write_text('{"run": "/elsewhere", "pid": 1, "since": 0}')
         assert publish_command.finish_interrupted([to]) == []
         assert (to / published.PENDING).exists()
-        with pytest.raises(UserError, match="another `iree-matrix publish` or `merge` into .* is running"):
+        refused = "another iree-matrix command is writing .*: a process that left no note"
+        with pytest.raises(UserError, match=refused):
             with published.publishing(run, to):
                 pass
     finally:

@@ -358,12 +358,14 @@ def test_write_compatibility_round_trips_through_the_log(tmp_path) -> None:
     text = out.read_text(encoding="utf-8")
     # A run's report relates its figures to the published ones (results/bench-rocketlake): the same
     # records and those render the same text.
+    from iree_matrix.core import shipped
     from iree_matrix.report.compatibility import _published_speed
 
-    assert text == render_compatibility(fixture_records(), results, *_published_speed(results))
+    tool = shipped.command()  # a run's report names the tool as its reader can run it
+    assert text == render_compatibility(fixture_records(), results, *_published_speed(results), tool=tool)
     assert "✅ 12.3 ms" in text
     # The header names the log it was read from and the command that renders it again (issue #30).
-    assert f"_Generated from `{results}` by `iree-matrix report --results-dir {results.parent}`" in text
+    assert f"_Generated from `{results}` by `{tool} report --results-dir {results.parent}`" in text
     assert sorted(p.name for p in out.parent.iterdir()) == ["COMPATIBILITY.md", "results.jsonl"]
 
 
@@ -413,7 +415,7 @@ def test_emulated_board_runs_are_marked_and_a_runtime_directory_counts_as_the_bo
 
 
 def test_a_runtime_source_is_named_by_its_file_not_by_where_it_lay() -> None:
-    from iree_matrix.report.compatibility import _source_name
+    from iree_matrix.report.loads import source_name as _source_name
 
     assert _source_name("/work/somewhere/iree-v3.9.0-runtime-src.tar.xz") == "iree-v3.9.0-runtime-src.tar.xz"
     assert (

@@ -1,7 +1,9 @@
 """Adding a stage's report section is adding its module: a toy section, written as a module into the
 `report.sections` package (a temporary directory put on the package's path), is rendered in
-PERFORMANCE.md by its rank among the others, listed by the site with a page of its own and named by
-`iree-matrix show` for its stage's jobs — with no edit to performance.py, site.py or show.py."""
+PERFORMANCE.md or COMPATIBILITY.md by its rank among the others, listed by the site with a page of
+its own and named by `iree-matrix show` for its stage's jobs — with no edit to performance.py,
+compatibility.py, site.py or show.py. Neither document has a fixed chain of parts: a section of rank
+1 is the first."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pytest
 
 from iree_matrix.commands import show
 from iree_matrix.core.results import Record, Status
-from iree_matrix.report import performance, sections, site
+from iree_matrix.report import compatibility, performance, sections, site
 from iree_matrix.report.sections import Document
 
 TOY = """
@@ -43,17 +45,30 @@ SECTION = Section(
 """
 
 
-@pytest.fixture
-def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+# The same toy, placed first in COMPATIBILITY.md.
+FIRST = TOY.replace("Document.PERFORMANCE", "Document.COMPATIBILITY").replace("rank=95", "rank=1")
+
+
+def _installed(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     folder = tmp_path / "more_sections"
     folder.mkdir()
-    (folder / "toy.py").write_text(TOY)
+    (folder / "toy.py").write_text(source)
     monkeypatch.setattr(sections, "__path__", [*sections.__path__, str(folder)])
     importlib.invalidate_caches()
     sections.refresh()
     yield
     sys.modules.pop("iree_matrix.report.sections.toy", None)
     sections.refresh()
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from _installed(TOY, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from _installed(FIRST, tmp_path, monkeypatch)
 
 
 def _record(stage: str, labels: dict[str, str], metrics: dict[str, Any]) -> Record:
@@ -81,6 +96,36 @@ def test_a_toy_section_is_rendered_in_performance_md_by_its_rank(toy: None) -> N
     assert [s.name for s in performance.sections()][-3:] == ["dispatches", "toy", "emulated"]
 
 
+def _headings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("## ")]
+
+
+def test_a_toy_section_of_rank_1_is_the_first_of_compatibility_md(first: None) -> None:
+    """Every part of COMPATIBILITY.md is a registered section rendered by rank: none comes before
+    a section of rank 1, in a published set's document or in a run's own (which leads with this
+    machine's figures)."""
+    for own in (False, True):
+        headings = _headings(compatibility.render_compatibility(_records(), machine=own))
+        assert headings[0] == "## Toy: runs counted", headings
+        assert len(headings) > 2  # the document's own sections follow it
+    assert compatibility.sections()[0].name == "toy"
+
+
+def test_every_part_of_compatibility_md_is_a_registered_section() -> None:
+    """The document is its head (title, legend, source) and its sections: each heading it prints is
+    one section's title, in the order of their ranks."""
+    text = compatibility.render_compatibility(_records())
+    titles = [s.title for s in compatibility.sections()]
+    shown = [h.removeprefix("## ") for h in _headings(text)]
+    placed = [next(i for i, t in enumerate(titles) if h.startswith(t)) for h in shown]
+    assert placed == sorted(placed) and len(shown) >= 4, shown
+    ranks = [s.rank for s in compatibility.sections()]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+    assert {"gpu", "machine", "published", "failures", "environments", "firmware"} <= {
+        s.name for s in compatibility.sections()
+    }
+
+
 def test_a_toy_section_with_a_page_is_listed_by_the_site(toy: None) -> None:
     assert [(s.name, body) for s, body in site.section_pages(_records())] == [("toy", ["<p>2 runs.</p>"])]
     pages = site.render(_records())
@@ -90,6 +135,7 @@ def test_a_toy_section_with_a_page_is_listed_by_the_site(toy: None) -> None:
 
 def test_show_names_the_sections_of_a_jobs_stage(toy: None) -> None:
     assert "PERFORMANCE.md § Toy: runs counted" in show.section_titles("run")
+    assert "COMPATIBILITY.md § Environments" in show.section_titles("install")
     assert "Toy" not in show.section_titles("dispatches")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
+from iree_matrix.core import bubblewrap
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import reproduce
@@ -220,6 +221,7 @@ def test_reproduce_states_its_cost_shows_progress_and_ctrl_c_prints_what_finishe
 
     monkeypatch.setattr(reproduce, "_recreate", recreate)
     monkeypatch.setattr(reproduce, "_host_cpu", lambda: CPU)
+    monkeypatch.setattr(bubblewrap, "problem", lambda: None)  # (the venv cells' sandbox: below)
     code = cli.main(["reproduce", "run:*", "--results-dir", str(tmp_path), "--cache", str(tmp_path / "c")])
     out, err = capsys.readouterr()  # what it does, its cost and progress on stderr; the verdicts on stdout
     assert code == 130
@@ -255,6 +257,19 @@ def test_the_mlir_is_compared_too_whatever_the_cpu() -> None:
 def test_threads_go_into_the_one_cell_matrix() -> None:
     assert "threads = 1\n" in reproduce.matrix_text(_run(), threads=1)
     assert "threads" not in reproduce.matrix_text(_run())
+
+
+@pytest.mark.parametrize("threads", ["0", "-5", "two"])
+def test_threads_below_one_are_refused_before_anything_is_planned(threads, tmp_path, capsys) -> None:
+    """`--threads 0` hung and `--threads -5` planned every cell and called each "DIFFERENT"."""
+    from iree_matrix import cli
+
+    argv = ["reproduce", "run:*", "--threads", threads, "--results-dir", str(tmp_path)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    shown = threads if threads != "two" else repr(threads)
+    assert err.startswith(f"iree-matrix: error: argument --threads: {shown}:")
+    assert len(err.splitlines()) == 1 and not any(tmp_path.iterdir())
 
 
 INJECTED = (
@@ -335,3 +350,35 @@ def test_labels_are_checked_before_they_are_used(labels, said, tmp_path: Path) -
             ResultsLog(path).checked()
     assert said in str(refused.value) and str(path) in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_without_bubblewrap_reproduce_refuses_in_one_line_or_passes_unsandboxed_on(
+    tmp_path, monkeypatch, capsys
+):
+    """Each cell is made again from its export (the model's code): on host venvs, as `matrix` does,
+    only inside bubblewrap or with `--unsandboxed`, which each cell's own matrix is then given."""
+    import subprocess
+
+    from iree_matrix import cli
+    from iree_matrix.core.results import ResultsLog
+
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for r in (_compile(), _run()):
+        log.append(r)
+    monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")
+    argv = ["reproduce", "run:*", "--results-dir", str(tmp_path), "--cache", str(tmp_path / "c")]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "the export stage runs your model's code" in err
+    assert "--unsandboxed" in err and not (tmp_path / "c").exists()  # refused before anything was made
+    started: list[list[str]] = []
+
+    def run(command, **kwargs):
+        started.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(reproduce.subprocess, "run", run)
+    monkeypatch.setattr(reproduce, "_host_cpu", lambda: CPU)
+    cli.main([*argv, "--unsandboxed"])
+    assert len(started) == 1 and started[0][3] == "matrix" and "--unsandboxed" in started[0]

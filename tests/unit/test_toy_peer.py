@@ -127,7 +127,7 @@ def _run(cpu: float) -> Record:
 def test_the_reports_name_the_toy(scripts: Path) -> None:
     records = [_run(1.0), _peer_record({TOY: _timed(2.0), "onnxruntime": _timed(3.0)})]
     text = "\n".join(machine.render_machine(records))
-    assert "IREE against TorchScript" in text
+    assert "IREE `default` against TorchScript" in text
     assert "TorchScript under `torch.set_num_threads(1)` (the peer stage's)" in text
     said = "torch eager, torch.compile and TorchScript under `torch.set_num_threads(1)`, ONNX Runtime with"
     assert peer_registry.one_thread_prose(peer_registry.names()).startswith(said)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
 from iree_matrix.core import formats, host, stats
 from iree_matrix.iree import peers as peer_registry
@@ -36,6 +37,7 @@ DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
 RIVAL = "rival"  # another release's published pick: the evidence for the release, in the same sitting
 COMMAND = "iree-matrix advise"
+MATRIX = "advise.toml"  # advise's matrix: a sitting it makes is kept in its run's folder, runs/advise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +195,10 @@ class Advice:
     fleet: tuple[Fleet, ...] = ()
     rivals: tuple[Rival, ...] = ()
     proof: Optional[neighbourhood.Proof] = None  # the pick's neighbourhood, timed against it
+    gap: Optional[gaps.Gap] = None  # where a pick that trails the best peer spends the difference
+    # The whole sitting's wall time (every function of the model): what `advise` costs on that identity
+    # beyond its builds (the Whisper encoder's: 50 min; a CNN's: 1-3 min). None: not recorded.
+    sitting_seconds: Optional[float] = None
 
     @property
     def speedup_default(self) -> Optional[float]:
@@ -246,28 +252,82 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     for entry in document.get("functions") or ():
         arms = [Arm.of(a) for a in entry.get("arms") or ()]
         proof = entry.get("proof")
+        gap = entry.get("gap")
         advice = _advice(
             str(document.get("model") or ""),
             str(entry.get("function") or ""),
             identity,
             arms,
-            _sitting_text(document),
+            _sitting_text(document, timed_rounds(entry)),
             source,
             neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
+            gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
         )
         if advice is not None:
-            found.append(advice)
+            found.append(dataclasses.replace(advice, sitting_seconds=_sitting_seconds(document)))
     return found
 
 
-def _sitting_text(document: Mapping[str, Any]) -> str:
+def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
+    import datetime
+
+    try:
+        started, finished = (
+            datetime.datetime.fromisoformat(str(document[k])) for k in ("started", "finished")
+        )
+    except (KeyError, ValueError):
+        return None
+    seconds = (finished - started).total_seconds()
+    return seconds if seconds > 0 else None
+
+
+def cost_text(a: Advice) -> str:
+    """What `advise` costs, as the sitting behind `a` took on its identity: "its sitting took about
+    50 min there", or "" when the sitting did not record its span."""
+    if not a.sitting_seconds:
+        return ""
+    took = formats.about(a.sitting_seconds)
+    return f"its sitting took {took} on {a.identity.short}, the builds before it more"
+
+
+def timed_rounds(entry: Mapping[str, Any]) -> int:
+    """The whole rounds a function's sitting timed: as many as it asked for, fewer when it was
+    interrupted (every timed arm has as many: whole rounds only)."""
+    return max((len(a.get("ms") or ()) for a in entry.get("arms") or () if isinstance(a, Mapping)), default=0)
+
+
+def _sitting_text(document: Mapping[str, Any], timed: Optional[int] = None) -> str:
+    """The sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load 1.2–3.4"), with
+    the rounds the function was timed for, not those asked (interrupted after 2 of 8, it said "8")."""
     day = str(document.get("started") or "")[:10]
     load = document.get("load_average") or {}
     span = ""
     if load:
         values = sorted(float(v) for v in load.values() if isinstance(v, (int, float)))
         span = f", load {values[0]:.1f}–{values[-1]:.1f}" if values else ""
-    return f"{day}, {document.get('rounds', '?')} paired rounds of one thread's CPU time{span}"
+    asked = document.get("rounds", "?")
+    rounds = f"{asked} paired rounds"
+    if document.get("interrupted") and timed is not None and timed != asked:
+        rounds = f"{timed} of {asked} paired rounds (interrupted)"
+    return f"{day}, {rounds} of one thread's CPU time{span}"
+
+
+def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) -> str:
+    """Why a sitting gave no answer, in one line: interrupted before `default` had a whole round
+    timed (it was built and checked; the sitting so far is `kept`), or `default` did not run and
+    match torch (`log` says why)."""
+    defaults = [
+        a for entry in document.get("functions") or () for a in entry.get("arms") or ()
+        if isinstance(a, Mapping) and a.get("kind") == DEFAULT
+    ]  # fmt: skip
+    checked = [a for a in defaults if not a.get("error") and a.get("matches") is not False]
+    if document.get("interrupted") and (checked or not defaults):
+        return (
+            f"advise {model}: interrupted before a whole round was timed, so no answer; kept: what was "
+            f"built and checked (the records in {log}, reused by the next sitting) and the sitting so far "
+            f"({kept})"
+        )
+    return f"advise {model}: no answer: `default` did not run and match torch here (see {log})"
 
 
 def _advice(
@@ -278,6 +338,7 @@ def _advice(
     sitting: str,
     source: str,
     proof: Optional[neighbourhood.Proof] = None,
+    gap: Optional[gaps.Gap] = None,
 ) -> Optional[Advice]:
     default = next((a for a in arms if a.kind == DEFAULT), None)
     if default is None or not default.usable:
@@ -326,7 +387,16 @@ def _advice(
             Rival(a.release, a.config, _paired(chosen, a), a.error) for a in arms if a.kind == RIVAL
         ),
         proof=proof,
+        gap=_gap(gap, chosen, best),
     )
+
+
+def _gap(gap: Optional[gaps.Gap], chosen: Arm, best: Optional[Arm]) -> Optional[gaps.Gap]:
+    """The answer's gap at the paired sitting's scale (answers/gap.py); a gap profiled for another
+    configuration than the answer's is not this answer's."""
+    if gap is None or (gap.config, gap.release) != (chosen.config, chosen.release):
+        return None
+    return gap.scaled(chosen.median, best.median if best is not None else None)
 
 
 # --------------------------------------------------------------------------- the published answers
@@ -418,6 +488,40 @@ def nearest(advice: Sequence[Advice], about: Mapping[str, Any]) -> Optional[Chos
     return None
 
 
+def matching(found: Iterable[Advice], name: str) -> list[Advice]:
+    """The Advice that answers `name`: a model, one of its functions, or `model.function`."""
+    return [a for a in found if name in (a.model, a.function, f"{a.model}.{a.function}")]
+
+
+def answer(found: Sequence[Advice], name: str, about: Mapping[str, Any]) -> Optional[Chosen]:
+    """The one answer for `name` on the machine `about` describes, as `query model` and a run's
+    report give it: this CPU's identity, else the nearest identity that answered this model (another
+    model's nearer answer does not hide this one's)."""
+    return nearest(matching(found, name), about)
+
+
+def gathered(results_dir: Path) -> list[Advice]:
+    """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
+    sittings, unpublished (in `results_dir` and where `advise` keeps them, runs/advise), the newest of
+    each model and CPU; then the published ones (`results_dir`/answers and the package's)."""
+    from iree_matrix.answers.publish import run_dir
+    from iree_matrix.core import shipped
+
+    own = dict.fromkeys([Path(results_dir), run_dir(Path(MATRIX))])
+    found = sittings(path for d in own for path in sorted(d.glob(f"{FILE_PREFIX}*.json")))
+    roots = [Path(results_dir) / DIRNAME]
+    try:
+        roots.append(shipped.results_dir() / DIRNAME)
+    except FileNotFoundError:  # an install that carries no published results
+        pass
+    seen: dict[Path, Path] = {}
+    for root in roots:  # each folder once, as it was first named
+        seen.setdefault(root.resolve(), root)
+    for root in seen.values():
+        found += published(root)
+    return found
+
+
 # --------------------------------------------------------------------------- words
 
 
@@ -464,7 +568,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         f"on this CPU ({first.identity.label})"
         if chosen.here
         else f"NEAREST identity measured ({chosen.how_near}): {first.identity.label} — not this CPU; "
-        f"ratios do not carry between CPUs: `{COMMAND} {argument}` measures them here (minutes)"
+        f"ratios do not carry between CPUs: `{COMMAND} {argument}` measures them here"
+        + (f" ({cost_text(first)})" if cost_text(first) else "")
     )
     out = [f"{model}: the answer {where}"]
     for a in chosen.advice:
@@ -482,6 +587,9 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             out.append(f"    other release: {rival_text(rival, a.release, argument)}")
         if a.proof is not None:
             out.append(f"    proof: {neighbourhood.summary(a.proof)}")
+        if a.gap is not None:
+            out.append(f"    where the gap is: {gaps.summary(a.gap)}")
+            out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")
         for f in a.fleet if fleet else ():
             out.append(f"    for a fleet of {f.cpu}: iree-compile {flags_text(f.flags)}")
             out.append(f"      {fleet_text(f)}")
@@ -544,6 +652,7 @@ def as_json(a: Advice) -> dict[str, Any]:
             for r in a.rivals
         ],
         "proof": _proof_json(a.proof),
+        "gap": a.gap.to_json() if a.gap is not None else None,
         "sitting": a.sitting,
         "source": a.source,
     }

@@ -16,7 +16,6 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix import spec
 
-MATRIX = "advise.toml"
 NEWEST = "3.13.0"  # the release asked when nothing is published for the model
 MAX_USER_PICKS = 3  # a user's model tries the picks published for the most reference functions
 FLEET_PREFIX = "cpu-"
@@ -30,6 +29,7 @@ class Settings:
     rounds: int = 8  # paired rounds
     repetitions: int = 3  # timed calls per arm and round
     no_proof: bool = False  # no proof of the picks: a quick sitting, an answer unproved
+    no_gap: bool = False  # no profile of an answer that trails the best peer: its gap not explained
     proof_steps: int = 3  # at most this many steps of each proof's local search
     release: Optional[str] = None  # the IREE release (default: the published answer's)
     picks: Optional[str] = None  # comma-separated configurations instead of the published picks

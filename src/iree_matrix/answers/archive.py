@@ -13,13 +13,14 @@ each archived set is.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host
+from iree_matrix.core import host, locks
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 
@@ -103,16 +104,26 @@ def _lines(path: Path) -> Iterable[tuple[str, Optional[dict[str, Any]]]]:
         yield line if line.endswith("\n") else line + "\n", data if isinstance(data, dict) else None
 
 
-def archive_timings(results_dir: Path, archive_dir: Path) -> Moved:
+def archive_timings(
+    results_dir: Path, archive_dir: Path, *, wait: bool = False, say: Callable[[str], None] = lambda s: None
+) -> Moved:
     """Move the unidentified timings of `results_dir`'s log to `archive_dir`'s (appended, each record
     once: a second call finds nothing left to move). The published log is rewritten atomically; a
-    line it cannot parse is kept as it was."""
+    line it cannot parse is kept as it was. Both directories' writer locks are held from the read to
+    the last rename (taken in one order, so two such moves never wait for each other)."""
     source = Path(results_dir) / RESULTS
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass the published set's directory)")
     target = Path(archive_dir) / RESULTS
     if target.resolve() == source.resolve():
         raise UserError(f"--to {archive_dir}: the archive must be another directory than {results_dir}")
+    with contextlib.ExitStack() as held:
+        for directory in sorted({source.parent.resolve(), target.parent.resolve()}):
+            held.enter_context(locks.results_lock(directory, wait=wait, report=say))
+        return _move(source, target)
+
+
+def _move(source: Path, target: Path) -> Moved:
     kept, archived, count, stripped, removed = [], [], 0, 0, 0
     for line, data in _lines(source):
         count += 1

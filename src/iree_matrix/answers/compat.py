@@ -49,7 +49,7 @@ def derive(
         "module_versions": release_verdicts.module_versions(runs),
         "windows": [_window(w) for w in release_verdicts.windows(runs)],
         "pairs": [_pair(p) for _, p in sorted(release_verdicts.pairs(runs).items(), key=_pair_order)],
-        "models": [_recommendation(r) for r in release_verdicts.recommendations(runs)],
+        "models": [recommendation(r) for r in release_verdicts.recommendations(runs)],
         "regressions": [_plain(r) for r in release_verdicts.regressions(runs)],
         "identical_exports": [_plain(s) for s in release_verdicts.identical_exports(runs)],
         **_exporters(latest),
@@ -85,9 +85,22 @@ def validate(document: Mapping[str, Any]) -> None:
     jsonschema.validate(document, schema())
 
 
-def write(records: Iterable[Record], out_path: Path, source: Optional[Path] = None) -> Path:
-    root = Path(out_path).parent / advice.DIRNAME
-    document = derive(records, source, advice.published(root) if root.is_dir() else ())
+def advised_in(results_dir: Path) -> list[advice.Advice]:
+    """The answers per function and CPU identity published in a set (its answers/ folder)."""
+    root = Path(results_dir) / advice.DIRNAME
+    return advice.published(root) if root.is_dir() else []
+
+
+def write(
+    records: Iterable[Record],
+    out_path: Path,
+    source: Optional[Path] = None,
+    document: Optional[Mapping[str, Any]] = None,
+) -> Path:
+    """compat.json: `document` where the caller derived it (the report renders from the same one),
+    else derived here with the answers published beside it."""
+    if document is None:
+        document = derive(records, source, advised_in(Path(out_path).parent))
     validate(document)
     text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return write_atomically(Path(out_path), text)
@@ -138,7 +151,7 @@ def _pair(p: release_verdicts.Pair) -> dict[str, Any]:
     return {**_plain(p), "load": p.load.value}
 
 
-def _release(r: Optional[release_verdicts.ReleaseResult]) -> Optional[dict[str, Any]]:
+def release(r: Optional[release_verdicts.ReleaseResult]) -> Optional[dict[str, Any]]:
     if r is None:
         return None
     # `via` is the query's (a lowered form answering for the exporter's MLIR); the recommendations
@@ -146,17 +159,18 @@ def _release(r: Optional[release_verdicts.ReleaseResult]) -> Optional[dict[str, 
     return {k: v for k, v in _plain(r).items() if k != "via"}
 
 
-def _recommendation(r: release_verdicts.Recommendation) -> dict[str, Any]:
+def recommendation(r: release_verdicts.Recommendation) -> dict[str, Any]:
+    """A model's "Which release should I use?" as compat.json gives it (`wording` words it)."""
     return {
         "model": r.model,
         "functions": list(r.functions),
         "passing": [x.compiler for x in r.releases if x.passes],
-        "releases": [_release(x) for x in r.releases],
-        "newest_passing": _release(r.newest_passing),
-        "fastest": _release(r.fastest),
+        "releases": [release(x) for x in r.releases],
+        "newest_passing": release(r.newest_passing),
+        "fastest": release(r.fastest),
         "fastest_ratio": r.fastest_ratio,
         "fastest_basis": r.fastest_basis,
-        "smallest": _release(r.smallest),
+        "smallest": release(r.smallest),
     }
 
 

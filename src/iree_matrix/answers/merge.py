@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -143,10 +143,19 @@ def _order(record: Record) -> tuple[str, str]:
     return (record.finished or record.started or "", record.to_json())
 
 
-def merge(dirs: Sequence[Path], to: Path, manifests: Optional[bundles.Manifests] = None) -> Merged:
+def merge(
+    dirs: Sequence[Path],
+    to: Path,
+    manifests: Optional[bundles.Manifests] = None,
+    *,
+    wait: bool = False,
+    say: Callable[[str], None] = logger.info,
+) -> Merged:
     """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`. A folder a
     run bundle's runner wrote is checked against the bundle it came from (answers/bundles.py) before
-    anything is written: `manifests` are the bundles this machine made (default: none known)."""
+    anything is written: `manifests` are the bundles this machine made (default: none known).
+    Another writer of `to` (a merge, publish, forget; a matrix appending) is refused in one line
+    naming it, or with `wait` waited for (`say` says whom for)."""
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"merge --to {to}: exists and is not a directory")
@@ -156,7 +165,7 @@ def merge(dirs: Sequence[Path], to: Path, manifests: Optional[bundles.Manifests]
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
     known = manifests or bundles.Manifests(Path("/nonexistent"))
     checked = {p.resolve(): bundles.read(p, known) for p in inputs if bundles.is_bundle_results(p.parent)}
-    with locked(to, say=logger.info):  # OUT's log read and written by one merge at a time
+    with locked(to, say, wait=wait):  # OUT's log read and written by one writer at a time
         return _merge_into(inputs, to, checked)
 
 

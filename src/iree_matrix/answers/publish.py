@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import fnmatch
 import json
 import os
@@ -27,10 +26,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import console
+from iree_matrix.core import console, locks
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.results import Record, ResultsLog
 
 logger = console.logger(__name__)
 
@@ -97,18 +96,17 @@ class Pending:
 
 
 @contextlib.contextmanager
-def publishing(run: Path, to: Path) -> Iterator[None]:
+def publishing(
+    run: Path, to: Path, *, wait: bool = False, say: Callable[[str], None] = lambda s: None
+) -> Iterator[None]:
     """The block publishes `run` into `to`: marked pending before it starts, unmarked only when it
-    ended well, and locked so that no other publish into `to` runs meanwhile (nor finishes this one).
-    A publish refused before it starts (`check`: a missing run directory) leaves no mark, which the
-    next command would take for an interrupted publish."""
+    ended well, and holding `to`'s writer lock (`locks.results_lock`), so that no other publish,
+    merge, forget or append writes `to` meanwhile (nor finishes this one); another writer of `to` is
+    refused in one line naming it, or with `wait` waited for (`say` says whom for). A publish refused
+    before it starts (`check`: a missing run directory) leaves no mark, which the next command would
+    take for an interrupted publish."""
     check(run, to)
-    to.mkdir(parents=True, exist_ok=True)
-    with _locked(to, wait=False) as held:
-        if not held:
-            raise UserError(
-                f"another `iree-matrix publish` or `merge` into {to} is running; wait for it to end"
-            )
+    with locks.results_lock(to, wait=wait, report=say):
         mark = {"run": str(Path(run).resolve()), "pid": os.getpid(), "since": time.time()}
         write_atomically(to / PENDING, json.dumps(mark) + "\n")
         yield
@@ -122,9 +120,15 @@ def pending(to: Path) -> Iterator[Optional[Pending]]:
     if not (to / PENDING).is_file():
         yield None
         return
-    with _locked(to, wait=False) as held:
-        if not held:
-            yield None  # it is running now
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(locks.results_lock(to, grace=0.0))
+        except locks.ResultsBusy:
+            running = True  # its publish is running now
+        else:
+            running = False
+        if running:
+            yield None
             return
         try:
             data = json.loads((to / PENDING).read_text())
@@ -152,16 +156,15 @@ def marked(dirs: Iterable[Path]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def locked(directory: Path, say: Callable[[str], None] = lambda s: None) -> Iterator[None]:
-    """The directory's lock (the one `publishing` holds), waited for: two `merge --to` into one
-    directory each read its log and wrote theirs, and one's records were lost (#51)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with _locked(directory, wait=False) as held:
-        if held:
-            yield
-            return
-    say(f"waiting for another merge or publish into {directory} to end")
-    with _locked(directory, wait=True):
+def locked(
+    directory: Path, say: Callable[[str], None] = lambda s: None, *, wait: bool = True
+) -> Iterator[None]:
+    """The directory's writer lock (`locks.results_lock`, the one `publishing` and every append
+    hold) for a read-modify-write of its log: two `merge --to` into one directory each read its log
+    and wrote theirs, and one's records were lost (#51); so were a running matrix's records, appended
+    between a merge's or a forget's read and its rename. Another writer is waited for (`say` says
+    whom for), or, without `wait`, refused in one line naming it once it holds on past a moment."""
+    with locks.results_lock(directory, wait=wait, report=say):
         yield
 
 
@@ -187,51 +190,56 @@ def backup(path: Path, replacement: bytes) -> Optional[Path]:
     return kept
 
 
-@contextlib.contextmanager
-def _locked(directory: Path, wait: bool) -> Iterator[bool]:
-    """An exclusive lock on the directory itself (no lock file beside the published files): whether
-    it was taken. The kernel lets it go when its holder dies, however it dies."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+@dataclasses.dataclass(frozen=True)
+class Forgotten:
+    """What `forget` did: records removed and kept, and the globs that matched none."""
+
+    removed: int
+    kept: int
+    unmatched: tuple[str, ...] = ()
 
 
-def forget(results_dir: Path, globs: Sequence[str]) -> tuple[int, int]:
-    """Drop every record whose job id or cell matches a glob. Returns (removed, kept)."""
+def forget(
+    results_dir: Path,
+    globs: Sequence[str],
+    *,
+    wait: bool = False,
+    say: Callable[[str], None] = lambda s: None,
+) -> Forgotten:
+    """Drop every record whose job id or cell matches a glob, the previous file kept as
+    results.jsonl.bak. Under the directory's writer lock from the read to the rename (`locked`): a
+    running matrix's records appended meanwhile were lost. A glob that matches nothing is said
+    (`unmatched`); when none matches, nothing is written and the error says so."""
     path = Path(results_dir) / RESULTS
     if not path.is_file():
         raise UserError(f"{path}: no such results file")
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-    records = {r.job: r for r in ResultsLog(path)}
-    doomed = {
-        job
-        for job, r in records.items()
-        if any(fnmatch.fnmatchcase(job, g) or fnmatch.fnmatchcase(r.cell, g) for g in globs)
-    }
-    if not doomed:
-        raise UserError(f"{path}: no record matches {', '.join(map(repr, globs))}; nothing forgotten")
-    import json
+    with locked(Path(results_dir), say, wait=wait):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        records = {r.job: r for r in ResultsLog(path)}
+        matched = {glob: {job for job, r in records.items() if _matches(glob, r)} for glob in globs}
+        doomed = set().union(*matched.values())
+        if not doomed:
+            raise UserError(
+                f"{path}: no record matches {', '.join(map(repr, globs))}; nothing forgotten "
+                f"({len(records)} records there)"
+            )
+        kept, removed = [], 0
+        for line in lines:
+            try:
+                job = json.loads(line).get("job")
+            except (ValueError, AttributeError):
+                job = None
+            if job in doomed:
+                removed += 1
+            else:
+                kept.append(line)
+        shutil.copyfile(path, path.with_name(RESULTS + ".bak"))
+        write_atomically(path, "".join(kept))
+    return Forgotten(removed, len(kept), tuple(g for g, jobs in matched.items() if not jobs))
 
-    kept, removed = [], 0
-    for line in lines:
-        try:
-            job = json.loads(line).get("job")
-        except (ValueError, AttributeError):
-            job = None
-        if job in doomed:
-            removed += 1
-        else:
-            kept.append(line)
-    shutil.copyfile(path, path.with_name(RESULTS + ".bak"))
-    write_atomically(path, "".join(kept))
-    return removed, len(kept)
+
+def _matches(glob: str, record: Record) -> bool:
+    return fnmatch.fnmatchcase(record.job, glob) or fnmatch.fnmatchcase(record.cell, glob)
 
 
 def _copy_atomically(source: Path, target: Path) -> Path:

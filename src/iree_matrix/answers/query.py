@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answers import advice, bundles, release_verdicts
+from iree_matrix.answers import advice, bundles, compat, release_verdicts, wording
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
@@ -271,24 +271,17 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         lines.append("  no release passes")
         evidence += [job for r in rec.releases for job in r.failed[:1]]
     else:
-        lines.append(f"  newest passing: {newest.compiler}{_latency(newest, runs)}")
+        lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
         evidence += list(newest.evidence)
-        if rec.fastest is not None and rec.fastest_ratio is not None:
-            lines.append(
-                f"  fastest: {rec.fastest.compiler}{_latency(rec.fastest, runs)}, "
-                f"{formats.ratio(rec.fastest_ratio)} faster than {newest.compiler}"
-                + (f" ({rec.fastest_basis})" if rec.fastest_basis else "")
-            )
-            evidence += list(rec.fastest.evidence)
-        elif rec.fastest_basis:
-            lines.append(
-                f"  fastest: no passing release beats {newest.compiler} beyond noise ({rec.fastest_basis})"
-            )
-        else:  # no paired rounds and no quiet sitting of one identified CPU: nothing decides it
-            lines.append(
-                f"  fastest: not decided (no paired rounds or quiet sitting of one identified CPU; "
-                f"`iree-matrix compare A {newest.compiler}` decides it here)"
-            )
+        # In the words COMPATIBILITY.md and the site print (answers/wording.py), of the same data.
+        said = wording.fastest({**compat.recommendation(rec), "newest_passing": compat.release(newest)})
+        decides = (
+            f"; `iree-matrix compare A {newest.compiler}` decides it here"
+            if said == wording.NOT_DECIDED
+            else ""
+        )
+        lines.append(f"  fastest: {said}{decides}")
+        evidence += list(rec.fastest.evidence) if rec.fastest is not None else []
     if newest is not None:
         evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
     via_recipe = recipe_passes(recs, rec.model)
@@ -398,20 +391,17 @@ def _grouped_unrun(unrun: Sequence[release_verdicts.ReleaseResult]) -> dict[str,
     return grouped_by(("; ".join(r.why) or "not run", r.compiler) for r in unrun)
 
 
-def _latency(r: release_verdicts.ReleaseResult, runs: Optional[release_verdicts.Runs] = None) -> str:
+def _latency(r: release_verdicts.ReleaseResult) -> str:
     """A release's latency per call; a model of several functions says each one's (a prefill and
     a decode step are two figures, not one sum)."""
     if r.latency_ms is None:
         return ""
     cpu = f"; {formats.duration_ms(r.cpu_ms)} one thread's CPU" if r.cpu_ms else ""
     noisy = ", noisy" if r.noisy else ""
-    parts = []
-    for job in r.evidence if runs is not None and len(r.evidence) > 1 else ():
-        run = runs.by_job.get(job) if runs is not None else None
-        timed = release_verdicts.timing(run) if run is not None and run.stage == "run" else None
-        if run is not None and timed is not None:
-            function = run.label.model.split(".", 1)[-1]
-            parts.append(f"{function} {'~' if timed.noisy else ''}{formats.duration_ms(timed.median)}")
+    parts = [
+        f"{t.function.split('.', 1)[-1]} {'~' if t.noisy else ''}{formats.duration_ms(t.ms)}"
+        for t in r.timings
+    ]
     apart = f" = {' + '.join(parts)}" if len(parts) > 1 else ""
     return f" ({'~' if r.noisy else ''}{formats.duration_ms(r.latency_ms)}{apart}{noisy}{cpu})"
 

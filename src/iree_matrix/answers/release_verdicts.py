@@ -490,6 +490,17 @@ def module_versions(runs: Runs) -> dict[str, dict[str, str]]:
 
 
 @dataclasses.dataclass(frozen=True)
+class FunctionTiming:
+    """One function's latency per call on a release, as the answers show it."""
+
+    function: str
+    ms: float  # the median
+    noisy: bool
+    measured: str  # when and where (`measured`)
+    why_noisy: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class ReleaseResult:
     compiler: str
     passes: bool  # every function compiled, ran and matched torch (runtime = same)
@@ -511,6 +522,9 @@ class ReleaseResult:
     # How the release was fed where the exporter's own MLIR did not compile or pass there: "linalg
     # lowered by 20231113.707" (`with_lowered`); "" for the exporter's MLIR itself.
     via: str = ""
+    # Each function's own figure where every function passed: a prefill and a decode step are two
+    # figures, not one sum, and each says when and where it was measured.
+    timings: tuple[FunctionTiming, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -562,9 +576,24 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
                 cpu_ms=_total([_cpu_median(run) for _, run, _ in cells]) if all(passing) else None,
                 hints=_advice(causes),
                 not_run=not all(passing) and not any(failed(r) for r in causes),
+                timings=_function_timings(cells) if all(passing) else (),
             )
         )
     return out
+
+
+def _function_timings(
+    cells: Sequence[tuple[str, Optional[Record], Optional[Record]]],
+) -> tuple[FunctionTiming, ...]:
+    """(function, its run, its compile) -> each timed run's figure."""
+    out = []
+    for function, run, _ in cells:
+        t = timing(run)
+        if run is not None and t is not None:
+            out.append(
+                FunctionTiming(function, t.median, t.noisy, measured(run), t.why_noisy() if t.noisy else "")
+            )
+    return tuple(out)
 
 
 # stages/lower.py names a lowered export "<exporter>+linalg-iree<release>" (a `linalg:<release>` form).
@@ -807,8 +836,12 @@ class Regression:
 
     @property
     def subject(self) -> str:
-        """The function, and the build when it is not the default one."""
-        return self.function if self.profile == "default" else f"{self.function} (`{self.profile}` build)"
+        return subject(self.function, self.profile)
+
+
+def subject(function: str, profile: str) -> str:
+    """What a regression is about: the function, and the build when it is not the default one."""
+    return function if profile == "default" else f"{function} (`{profile}` build)"
 
 
 def slower_beyond_noise(older: Timing, newer: Timing) -> bool:

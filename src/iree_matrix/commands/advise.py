@@ -11,6 +11,7 @@ from iree_matrix.answers import advise
 from iree_matrix.commands.options import (
     FLEET,
     MODEL_REF,
+    NO_GAP,
     NO_PROOF,
     PICKS,
     PROOF_STEPS,
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_paired_options(parser)
     NO_PROOF.add(parser)
     PROOF_STEPS.add(parser)
+    NO_GAP.add(parser)
     add_matrix_options(parser, advise.MATRIX)
 
 
@@ -48,6 +50,7 @@ def main(args: argparse.Namespace) -> int:
         repetitions=repetitions,
         no_proof=NO_PROOF.of(args),
         proof_steps=PROOF_STEPS.of(args) or 0,
+        no_gap=NO_GAP.of(args),
         release=RELEASE.of(args),
         picks=PICKS.of(args),
         fleet=FLEET.each(args),

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.commands.options import BUNDLE, CACHE, RUN_DIRS, TO, cache_dir
+from iree_matrix.commands.options import BUNDLE, CACHE, RUN_DIRS, TO, WAIT, WAIT_WRITER_HELP, cache_dir
 from iree_matrix.report.documents import render_answers, write_documents
 
 NAME = "merge"
@@ -18,15 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     TO.add(parser, required=True, help="where the merged results.jsonl and report go")
     BUNDLE.add(parser)
     CACHE.add(parser)
+    WAIT.add(parser, help=WAIT_WRITER_HELP)
 
 
 def main(args: argparse.Namespace) -> int:
     to = TO.of(args)
     assert to is not None  # required
-    return run(RUN_DIRS.each(args), to, cache_dir(args), BUNDLE.each(args))
+    return run(RUN_DIRS.each(args), to, cache_dir(args), BUNDLE.each(args), wait=WAIT.of(args))
 
 
-def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path]) -> int:
+def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
     from iree_matrix.answers import search, sittings
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
@@ -38,7 +39,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path]) ->
     found = [s for d in dirs if sittings.is_sitting_dir(d) for s in sittings.read(d, manifests)]
     logs = [d for d in dirs if not sittings.is_sitting_dir(d)]
     if logs:
-        merged = merge(logs, to, manifests)
+        merged = merge(logs, to, manifests, wait=wait, say=print)
         # A flag search's own account of its descents travels with its records.
         descents = search.merge_descents(logs, to)
         print(
@@ -51,7 +52,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path]) ->
     if found:
         from iree_matrix.answers.publish import locked
 
-        with locked(to, say=print):
+        with locked(to, say=print, wait=wait):
             for path in sittings.publish(found, to):
                 print(f"published: {path}")
         render_answers(to, print)

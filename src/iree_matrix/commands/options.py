@@ -32,7 +32,10 @@ def backend_names() -> tuple[str, ...]:
 
 def directory(text: str) -> Path:
     """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
-    a loop of symbolic links or a file, which every later step would trip over with a traceback."""
+    a loop of symbolic links or a file, which every later step would trip over with a traceback, or
+    nothing (`--out ''` wrote into the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a directory")
     path = absolute(text)
     try:
         found = path.stat()
@@ -47,6 +50,18 @@ def directory(text: str) -> Path:
     if not stat.S_ISDIR(found.st_mode):
         raise argparse.ArgumentTypeError(f"{text}: not a directory")
     return path
+
+
+def count(text: str) -> int:
+    """A count's value (threads, pairs): a whole number, 1 or more; argparse's one-line error
+    otherwise (`reproduce --threads 0` hung, `--threads -5` was planned and said "DIFFERENT")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected 1 or more")
+    return value
 
 
 def _globs(text: str) -> list[str]:
@@ -127,10 +142,18 @@ RETIME: Option[str] = Option(
     metavar="GLOB",
     repeat=True,
 )
+# `--wait` means one thing wherever it is taken: wait for whoever holds what the command needs,
+# instead of stopping; a matrix needs the cache, publish, merge and results the results directory
+# (their help says so: `WAIT.add(parser, help=WAIT_WRITER_HELP)`).
 WAIT = Switch(
     "--wait",
     "when another run uses the cache, wait for it to end (it is named: pid, command, since when) instead "
     "of stopping",
+)
+WAIT_WRITER_HELP = (
+    "when another iree-matrix command writes the results directory (a publish, merge or forget; a "
+    "running matrix only while it appends a record), wait for it instead of stopping (it is named: "
+    "pid, command, since when)"
 )
 TIMEOUT: Option[str] = Option(
     "--timeout",
@@ -250,6 +273,12 @@ NO_PROOF = Switch(
     "skip the pick's proof (its neighbourhood: every one-knob change timed against it; it costs about "
     "as many sittings of the pick as it has neighbours): a quick sitting, an answer unproved",
 )
+NO_GAP = Switch(
+    "--no-gap",
+    "skip the profile of an answer that takes more than 1.5× the best peer's time (its pick and the "
+    "peers run once more with their per-op profilers, seconds each): the answer then does not say "
+    "which op kinds hold the gap",
+)
 PROOF_STEPS: Option[int] = Option(
     "--proof-steps",
     "at most this many steps of the proof's local search (each a sitting of the centre and its "
@@ -281,7 +310,7 @@ MAX_CALL_MS: Option[float] = Option(
     "--max-call-ms", "leave out modules slower than this per call (default: %(default)s)", float,
     default=300.0, metavar="MS",
 )  # fmt: skip
-OUT: Option[Path] = Option("--out", "where to write (default: --results-dir)", Path)
+OUT: Option[Path] = Option("--out", "where to write (default: --results-dir)", directory)
 JSON = Switch("--json", "print the answer as JSON")
 
 # --- bundles ---------------------------------------------------------------------------------------
@@ -342,7 +371,7 @@ THREADS: Option[int] = Option(
     "--threads",
     "torch's (and the runtime's) thread count in the re-creation (default: the matrix default, this "
     "machine's CPU count); the bytes should not depend on it",
-    int,
+    count,
 )
 LOG = Switch("--log", "also print the job's log")
 COMMANDS = Switch(

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
-from iree_matrix.commands.options import RUN, TO
+from iree_matrix.commands.options import RUN, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core import console
 from iree_matrix.report.documents import has_performance, render, write_documents
 
@@ -21,17 +21,18 @@ HELP = "copy a run's records into the published results (results/) and render th
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     RUN.add(parser)
     TO.add(parser, default=Path("results"), help="the published directory (default: results)")
+    WAIT.add(parser, help=WAIT_WRITER_HELP)
 
 
 def main(args: argparse.Namespace) -> int:
-    return run(RUN.of(args), TO.of(args) or Path("results"))
+    return run(RUN.of(args), TO.of(args) or Path("results"), wait=WAIT.of(args))
 
 
-def run(source: Path, to: Path) -> int:
+def run(source: Path, to: Path, *, wait: bool = False) -> int:
     """Copy the run in `source` into the published directory `to`, and render it there."""
     from iree_matrix.answers.publish import publish, publishing
 
-    with publishing(source, to):
+    with publishing(source, to, wait=wait, say=print):
         written = publish(source, to)
         print(f"published {source} -> {to}: " + ", ".join(str(p) for p in written[:3])
               + (" …" if len(written) > 3 else ""))  # fmt: skip

@@ -157,31 +157,17 @@ def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
         return gpu.model(records, name, gpu_target)
     answer = query.model(records, name, asked.arch)
     if not asked.releases and asked.arch is None:
-        answer = query.with_advice(answer, _advice(results_dir), name, models.references(records))
+        answer = query.with_advice(answer, _advice(results_dir, name), name, models.references(records))
     return answer
 
 
-def _advice(results_dir: Path) -> Any:
-    """This CPU's answer, else the nearest published identity's: from the published answers and
-    any sitting `advise` kept in RESULTS_DIR (yours, on this machine, comes first)."""
+def _advice(results_dir: Path, name: str) -> Any:
+    """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
+    own sittings (yours, on this machine, first) and the published ones (answers/advice.py)."""
     from iree_matrix.answers import advice
-    from iree_matrix.answers.advise_plan import MATRIX
-    from iree_matrix.answers.publish import run_dir
-    from iree_matrix.core import host, shipped
+    from iree_matrix.core import host
 
-    # `advise`'s own sittings, unpublished: those in RESULTS_DIR and where advise keeps them by
-    # default (runs/advise), the newest of each model and CPU first, so this machine's answers
-    # come before a published nearest identity's without naming their folder.
-    own = dict.fromkeys([results_dir, run_dir(Path(MATRIX))])
-    found = advice.sittings(path for d in own for path in sorted(d.glob(f"{advice.FILE_PREFIX}*.json")))
-    roots = [results_dir / advice.DIRNAME]
-    try:
-        roots.append(shipped.results_dir() / advice.DIRNAME)
-    except FileNotFoundError:
-        pass
-    for root in dict.fromkeys(roots):
-        found += advice.published(root)
-    return advice.nearest(found, host.describe())
+    return advice.answer(advice.gathered(results_dir), name, host.describe())
 
 
 def _gpu(arch: str | None) -> bool:

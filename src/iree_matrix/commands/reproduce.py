@@ -7,7 +7,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from iree_matrix.commands.options import BACKEND, CACHE, JOBS_GLOBS, RESULTS_DIR, THREADS, backend_names
+from iree_matrix.commands.options import (
+    BACKEND,
+    CACHE,
+    JOBS_GLOBS,
+    RESULTS_DIR,
+    THREADS,
+    UNSANDBOXED,
+    backend_names,
+)
 from iree_matrix.execution import reproduce
 
 NAME = "reproduce"
@@ -29,10 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[name for name in backend_names() if name != "auto"],
     )
     THREADS.add(parser)
+    UNSANDBOXED.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     results_dir = RESULTS_DIR.of(args) or Path("results")
     return reproduce.run(
-        results_dir, JOBS_GLOBS.each(args), CACHE.of(args), BACKEND.of(args), THREADS.of(args), out=sys.stdout
-    )
+        results_dir, JOBS_GLOBS.each(args), CACHE.of(args), BACKEND.of(args), THREADS.of(args),
+        unsandboxed=UNSANDBOXED.of(args), out=sys.stdout,
+    )  # fmt: skip

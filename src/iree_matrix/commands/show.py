@@ -101,8 +101,8 @@ def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
 
 
 def section_titles(stage: str) -> str:
-    """The report's sections that read `stage`'s records (report/sections/, and PERFORMANCE.md's own)."""
-    from iree_matrix.report import performance, sections
+    """The report's sections that read `stage`'s records: each document's, its own and the stages'."""
+    from iree_matrix.report import compatibility, performance
 
-    found = [*sections.of(sections.Document.COMPATIBILITY), *performance.sections()]
+    found = [*compatibility.sections(), *performance.sections()]
     return "; ".join(f"{s.document.value} § {s.title}" for s in found if stage in s.stages)

@@ -36,6 +36,17 @@ def seconds(s: float) -> str:
     return f"{sig3(s)} s"
 
 
+def about(s: float) -> str:
+    """A duration said to a person planning for it: "about 40 s", "about 3 min", "about 50 min",
+    "about 1 h", "about 1.5 h" — hours when it is hours, not "minutes"."""
+    if s < 90:
+        return f"about {max(1, round(s))} s"
+    if s < 55 * 60:
+        return f"about {round(s / 60)} min"
+    hours = round(s / 1800) / 2 if s < 10 * 3600 else round(s / 3600)  # half hours, then hours
+    return f"about {hours:g} h"
+
+
 def ratio(x: float, digits: int = 2) -> str:
     """How many times another figure: "1.23×" (a slowdown, a speed-up, a size)."""
     return f"{x:.{digits}f}×"

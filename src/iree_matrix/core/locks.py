@@ -1,7 +1,8 @@
 """Advisory file locks: one so two iree-matrix processes never build the same thing at once, the
-cache's (one run per cache), and the machine's quiet lock, so no two runs on a machine time a stage
-at the same moment. The cache's lock and the quiet lock both name their holder (pid, command or job,
-since when) in a file beside the lock, so whoever waits, or is refused, is told whom for."""
+cache's (one run per cache), a results directory's (one writer of its records at a time), and the
+machine's quiet lock, so no two runs on a machine time a stage at the same moment. The last three
+name their holder (pid, command or job, since when) in a file beside the lock, so whoever waits, or
+is refused, is told whom for."""
 
 from __future__ import annotations
 
@@ -83,36 +84,133 @@ def cache_lock(
     path = CacheLayout(Path(cache)).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    mine: Optional[Holder] = None
     try:
-        said: Optional[tuple[int, float]] = _NOBODY
+        with _one_holder(
+            fd, holder_path(path), wait=wait, report=report, cancelled=cancelled, job=_program(),
+            busy=lambda who: CacheBusy(
+                f"another iree-matrix run is using {path.parent}: {who}; wait for it "
+                "(--wait waits for it), or pass another --cache"
+            ),
+            waiting=lambda who: f"waiting for the cache {path.parent}: in use by {who}",
+        ):  # fmt: skip
+            yield
+    finally:
+        os.close(fd)
+
+
+class ResultsBusy(UserError):
+    """Another process writes the results directory and this one was not told to wait (`--wait`)."""
+
+
+# The note a results directory's writer leaves in it while it holds the directory's lock.
+RESULTS_HOLDER = ".writer.json"
+# How long a writer not told to wait still waits before it is refused: a running matrix holds the
+# lock only while it appends one record (milliseconds; an fsync on a slow disk, a second), and a
+# `results forget` typed while a matrix runs must not be refused for that.
+RESULTS_GRACE = 3.0
+_results_held = threading.local()  # (device, inode) of the directories this thread holds
+
+
+@contextlib.contextmanager
+def results_lock(
+    directory: Path,
+    *,
+    wait: bool = False,
+    job: str = "",
+    report: Optional[Callable[[str], None]] = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    grace: float = RESULTS_GRACE,
+) -> Iterator[None]:
+    """One writer at a time of a results directory's records: `results forget`, `merge --to`,
+    `publish`, `results archive-timings` for their read-modify-write of results.jsonl, and a running
+    matrix for each append (`ResultsLog.append`). The lock is the directory's own (flock on it: no
+    lock file beside the published files, and the kernel lets it go however its holder dies); the
+    holder names itself (pid, `job` or the command line, since when) in `RESULTS_HOLDER` inside it.
+
+    Why a matrix holds it per append, not for its whole run: a run lasts hours, and a user may well
+    forget a mistaken cell or merge a shard into its directory meanwhile. What loses records is a
+    rewrite (read the log, write it back renamed) that runs between another writer's read and its
+    write: an append made to the old file after the rewrite read it is gone with the rename (the
+    drill lost 1 and 5 records, every command exit 0). So every rewrite holds the lock from its read
+    to its rename, and every append holds it around its write, opening the file under it (the file
+    the last rename left). A rewrite waits for an append (milliseconds) and an append for a rewrite
+    (seconds): neither is refused for it (`grace`).
+
+    Another holder past `grace` is refused with a one-line error naming it (`ResultsBusy`), or, with
+    `wait`, waited for — `report` says whom for when it starts waiting and whenever the holder
+    changes; `cancelled()` True (Ctrl-C) raises LockCancelled. Re-entrant per thread: a merge that
+    holds it does not wait for itself when it appends."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        found = os.fstat(fd)
+        key = (found.st_dev, found.st_ino)
+        held: set[tuple[int, int]] = _results_held.__dict__.setdefault("dirs", set())
+        if key in held:
+            yield
+            return
+        with _one_holder(
+            fd, directory / RESULTS_HOLDER, wait=wait, report=report, cancelled=cancelled,
+            job=job or _program(), grace=grace,
+            busy=lambda who: ResultsBusy(
+                f"another iree-matrix command is writing {directory}: {who}; wait for it "
+                "(--wait waits for it)"
+            ),
+            waiting=lambda who: f"waiting for {directory}: {who} is writing it",
+        ):  # fmt: skip
+            held.add(key)
+            try:
+                yield
+            finally:
+                held.discard(key)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _one_holder(
+    fd: int,
+    note: Path,
+    *,
+    wait: bool,
+    report: Optional[Callable[[str], None]],
+    cancelled: Callable[[], bool],
+    job: str,
+    busy: Callable[[str], Exception],
+    waiting: Callable[[str], str],
+    grace: float = 0.0,
+) -> Iterator[None]:
+    """An exclusive flock on `fd`, its holder named in `note` while held. Busy: past `grace`
+    seconds, `busy(holder)` is raised, or with `wait`, `waiting(holder)` is reported and it waits."""
+    mine: Optional[Holder] = None
+    said: Optional[tuple[int, float]] = _NOBODY
+    first = time.monotonic()
+    try:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 pass
-            now, who = time.time(), holder(path)
-            if not wait:
-                raise CacheBusy(
-                    f"another iree-matrix run is using {path.parent}: {_name(who, now)}; wait for it "
-                    "(--wait waits for it), or pass another --cache"
-                )
-            key = (who.pid, who.since) if who is not None else None
-            if key != said and report is not None:
-                report(f"waiting for the cache {path.parent}: in use by {_name(who, now)}")
-                said = key
+            now, who = time.time(), _read_holder(note)
+            if time.monotonic() - first >= grace:
+                if not wait:
+                    raise busy(_name(who, now))
+                key = (who.pid, who.since) if who is not None else None
+                if key != said and report is not None:
+                    report(waiting(_name(who, now)))
+                    said = key
             if cancelled():
-                raise LockCancelled(f"interrupted while waiting for the cache {path.parent}")
-            time.sleep(POLL)
-        mine = Holder(os.getpid(), _program(), time.time(), None, os.urandom(8).hex())
-        _write_holder(path, mine)
+                raise LockCancelled(f"interrupted while {waiting(_name(who, now))}")
+            time.sleep(min(POLL, 0.02) if time.monotonic() - first < grace else POLL)
+        mine = Holder(os.getpid(), job, time.time(), None, os.urandom(8).hex())
+        _write_holder_file(note, mine)
         yield
     finally:
         if mine is not None:
-            _remove_holder(path, mine)
+            _remove_holder_file(note, mine)
             fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,8 +255,17 @@ def holder_path(lock: Path) -> Path:
 def holder(lock: Path) -> Optional[Holder]:
     """The quiet lock's holder as its file says, or None: no file, unreadable, or its process is gone
     (a holder killed outright leaves its file; the kernel has let its lock go)."""
+    return _read_holder(holder_path(lock))
+
+
+def results_holder(directory: Path) -> Optional[Holder]:
+    """Who writes a results directory now (`results_lock`), or None."""
+    return _read_holder(Path(directory) / RESULTS_HOLDER)
+
+
+def _read_holder(note: Path) -> Optional[Holder]:
     try:
-        data = json.loads(holder_path(lock).read_text())
+        data = json.loads(note.read_text())
         found = Holder(
             int(data["pid"]), str(data.get("job") or ""), float(data["since"]),
             float(data["timeout"]) if data.get("timeout") else None, str(data.get("token") or ""),
@@ -414,9 +521,12 @@ def _name(who: Optional[Holder], now: float) -> str:
 
 
 def _write_holder(lock: Path, mine: Holder) -> None:
+    _write_holder_file(holder_path(lock), mine)
+
+
+def _write_holder_file(target: Path, mine: Holder) -> None:
     """Best effort: a waiter without it only says less (a sticky /tmp may refuse to replace another
     user's stale file)."""
-    target = holder_path(lock)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError:
@@ -432,11 +542,15 @@ def _write_holder(lock: Path, mine: Holder) -> None:
 
 
 def _remove_holder(lock: Path, mine: Holder) -> None:
+    _remove_holder_file(holder_path(lock), mine)
+
+
+def _remove_holder_file(note: Path, mine: Holder) -> None:
     """Before the lock is let go, and only the file this taking wrote."""
-    current = holder(lock)
+    current = _read_holder(note)
     if current is not None and current.token == mine.token:
         with contextlib.suppress(OSError):
-            holder_path(lock).unlink()
+            note.unlink()
 
 
 def _program() -> str:

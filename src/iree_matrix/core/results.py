@@ -4,8 +4,9 @@ One record per stage execution. The schema is versioned (`SCHEMA_VERSION`); read
 of a newer schema with a warning instead of misreading them, and bring older ones up to date
 through `MIGRATIONS` (one function per version step) or refuse them with a warning naming the step
 that is missing. Appends are a single `write` of one
-line on an `O_APPEND` descriptor followed by `fsync`, under an advisory lock, so a crash or Ctrl-C
-never leaves a half record behind a complete one; a torn last line (power loss) is skipped on read.
+line on an `O_APPEND` descriptor followed by `fsync`, under the directory's writer lock (the one a
+rewrite of the log holds), so a crash or Ctrl-C never leaves a half record behind a complete one,
+and no rewrite drops a record appended meanwhile; a torn last line (power loss) is skipped on read.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
-from iree_matrix.core import console, excerpts, refusals
+from iree_matrix.core import console, excerpts, locks, refusals
 from iree_matrix.core.errors import StorageError, UserError
 from iree_matrix.core.records import Labels, Metrics, figure_problem, name_problem, text_problem
 
@@ -201,8 +202,14 @@ class ResultsLog:
         self.path = Path(path)
 
     def append(self, record: Record) -> None:
+        """One record, at the end. Under the directory's writer lock (`locks.results_lock`), and the
+        file opened under it: a `results forget` or `merge --to` rewriting the log meanwhile would
+        otherwise rename its copy over the file this appends to, and the record would be gone."""
+        with locks.results_lock(self.path.parent, wait=True, report=logger.info):
+            self._append(record)
+
+    def _append(self, record: Record) -> None:
         line = (record.to_json() + "\n").encode()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

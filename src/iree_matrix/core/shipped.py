@@ -6,6 +6,8 @@ wheel they are package data (`iree_matrix/_scripts`, `iree_matrix/_matrix`, see 
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -32,3 +34,15 @@ def results_dir() -> Path:
     cross-checked against, and the bench a run's speed figures are related to (the wheel carries the
     reference bench only, results/bench-rocketlake: report/published.py PUBLISHED_SET)."""
     return _first_existing(_PACKAGE / "_results", _CHECKOUT / "results")
+
+
+def command() -> str:
+    """The command that runs this tool, as its user can type it: in a virtual environment, the
+    launcher beside this interpreter, relative to the working directory where it is under it
+    (`.nox/matrix/bin/iree-matrix` after `nox -s matrix`: nox's venv is on no shell's PATH but its
+    own); else `iree-matrix`, which `pip install` put on the PATH."""
+    launcher = Path(sys.prefix) / "bin" / "iree-matrix"
+    if sys.prefix == sys.base_prefix or not launcher.is_file():
+        return "iree-matrix"
+    shown = os.path.relpath(launcher)
+    return shown if not shown.startswith("..") else str(launcher)

@@ -104,19 +104,8 @@ class VenvEnvironment:
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
             clean = {**_clean(self.path), "TMPDIR": str(job), **(env or {})}
-            # Model code: bubblewrap (`bubblewrap.Sandbox`), which sees the host's /tmp and the user's
-            # home as empty: what it reads there (the environment and its Python, in ~/.cache and
-            # ~/.pyenv or a cache under /tmp; the stage's inputs) is bound in read-only.
-            sandbox = (
-                bubblewrap.Sandbox(
-                    read_only=(*(str(p) for p in read_only), str(self.path), *self._interpreter()),
-                    writable=(str(job), *(str(w) for w in writable)),
-                    cwd=str(cwd or job),
-                    hidden=_home(),
-                )
-                if sandboxed
-                else None
-            )
+            # Model code: bubblewrap (`model_sandbox`).
+            sandbox = model_sandbox(self.path, read_only, (job, *writable), cwd or job) if sandboxed else None
             done = processes.run(
                 argv,
                 cwd=cwd or job,
@@ -156,15 +145,6 @@ class VenvEnvironment:
         if check and done.returncode != 0:
             raise processes.failure(done, error_class)
         return done
-
-    def _interpreter(self) -> tuple[str, ...]:
-        """The installation of the Python this venv was made from (its pyvenv.cfg `home`'s parent)."""
-        try:
-            lines = (self.path / "pyvenv.cfg").read_text().splitlines()
-        except OSError:
-            return ()
-        homes = [ln.partition("=")[2].strip() for ln in lines if ln.partition("=")[0].strip() == "home"]
-        return tuple(str(Path(h).parent) for h in homes if h)
 
     def content_damage(self) -> Optional[str]:
         """`content_damage` of this venv, remembered as its damage when found: the next `open` then
@@ -363,6 +343,31 @@ def _tools_environment(env: EnvSpec) -> ToolsVenvEnvironment:
         "tools_digest": hashing.tools_digest(str(tools)),
     }
     return ToolsVenvEnvironment(env.id, tools, description)
+
+
+def model_sandbox(
+    venv: Path, read_only: Sequence[Path], writable: Sequence[Path], cwd: Path
+) -> bubblewrap.Sandbox:
+    """The bubblewrap sandbox model code of the venv at `venv` runs in (a stage's worker, or an
+    `advise` sitting's peer arm): it sees the host's /tmp and the user's home as empty, so what it reads
+    there (the environment and its Python, in ~/.cache and ~/.pyenv or a cache under /tmp; its inputs)
+    is bound in read-only, and only `writable` is writable."""
+    return bubblewrap.Sandbox(
+        read_only=(*(str(p) for p in read_only), str(venv), *_interpreter(venv)),
+        writable=tuple(str(w) for w in writable),
+        cwd=str(cwd),
+        hidden=_home(),
+    )
+
+
+def _interpreter(venv: Path) -> tuple[str, ...]:
+    """The installation of the Python a venv was made from (its pyvenv.cfg `home`'s parent)."""
+    try:
+        lines = (venv / "pyvenv.cfg").read_text().splitlines()
+    except OSError:
+        return ()
+    homes = [ln.partition("=")[2].strip() for ln in lines if ln.partition("=")[0].strip() == "home"]
+    return tuple(str(Path(h).parent) for h in homes if h)
 
 
 def _home() -> tuple[str, ...]:

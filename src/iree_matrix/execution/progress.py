@@ -7,6 +7,7 @@ are the log's (stderr, core/console.py): `-q` hides them, and the live line with
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import os
@@ -112,79 +113,169 @@ def load_factor() -> float:
 IO_STAGES = frozenset(stage.name for stage in stages.ordered() if stage.io_bound)
 
 
-# How a stage's time grows with the load before any stage finished here: as L**k, L the load average
-# over the CPUs (at least 1). From the loaded first run docs/first-run.md describes, against the same
-# jobs run quiet on the same host (tests/data/eta: load average median 16.7 on 2 cores), each stage's
-# total time, not its median job: exports 20x (k 1.41), compiles 8.4x (1.0), runs 3.6x (0.6; their
-# median job only 2.65x: a long run, Whisper's encoder, slows 5-9x where a short one's interpreter
-# start slows 2-3x, and the ETA is the sum). Three quarters of those, which the recorded runs of
-# tests/unit/test_eta.py favour: from a quarter of each run on, ETA / time left within 0.80-1.20 (the whole
-# exponents read up to 2.17 on the loaded run, half of them 0.63-0.95 there). Others: 0.5.
-LOAD_SENSITIVITY = {"export": 1.06, "compile": 0.75, "run": 0.45}
-DEFAULT_SENSITIVITY = 0.5
+# How a job's time grows with the load, L the load average over the CPUs (at least 1): as L**k. Before
+# a job finished, k is `COUPLING`, for every computing stage alike: the loaded venv first run
+# docs/first-run.md describes (the default matrix's 86 jobs at load median 13.7 on 2 cores, L 6.85)
+# against its quiet run (results/first-run/) grew exports 6.1x (k 0.94), compiles 6.3x (0.96), peers
+# ~7x (1.0), runs beyond their benchmark floor 4.2x (0.74); a newcomer's first run at load median 10
+# took 3.1x the quiet run's 14:11, as L**0.8 of every job would. Then k is learned from the jobs that
+# finished (`HostFactor.coupling`): how hard a load hits differs more between hosts and loads than
+# between stages (three busy loops in a session of their own at L 2.5: every stage L**0.35). Per-stage
+# exponents fitted to the Docker run (exports 1.06, compiles 0.75, runs 0.45, never learned) read
+# 0.52-0.66 of the time left from 25 to 85 % of a load-10 replay (tests/unit/test_eta_replay.py), as
+# the newcomer's ETA did (real/ETA 1.28-2.12).
+COUPLING = 0.85
+# What the prior k weighs against the finished jobs', in their (ln L)**2: one job at L = e (load 5.4 on
+# 2 CPUs). A job at L ~1 says nothing of k (a compile basis from a faster host reads 0.5x at any load).
+COUPLING_WEIGHT = 1.0
+# How a backend's stages feel the load against one another, as exponents over k (1 where not named).
+# The Docker run at L 8.4 (tests/data/eta/first-run.jsonl against the quiet jobs: tests/unit/test_eta.py
+# MEASURED_K): exports L**1.41 (each in a container), compiles 1.0, runs 0.6 (the Whisper encoder's long
+# calls ~0.8); host venvs: alike.
+RELATIVE = {"docker": {"export": 1.41, "compile": 1.0, "run": 0.6, "run (long calls)": 0.8}}
+# Downloads and disk (`IO_STAGES`, the installs): their own exponent, learned from their own jobs only.
+IO_SENSITIVITY = 0.5
 LEARNS_FROM_SECONDS = 1.0  # the least stretchable time of a job the factor learns from (`Estimates.finished`)
+# A run whose time beyond its benchmark floor is at least this long is its own kind ("long calls": the
+# Whisper encoder's 53-s runs of 6-s calls) apart from the 7-s runs that are mostly floor, as peers are
+# their own stage: each kind learns its own excess from its own jobs.
+LONG_CALLS_SECONDS = 20.0
+LONG_CALLS = "run (long calls)"
+# How much a finished job weighs against the ones that finished after it: each later one leaves it this
+# much. The host of now is what matters: a load that changed its kind (a build that ended, another that
+# began) shows in the newest jobs first.
+FORGET = 0.9
 
 
-def sensitivity(stage: str) -> float:
-    return LOAD_SENSITIVITY.get(stage, DEFAULT_SENSITIVITY)
+def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
+    """The kind whose factor a job's time teaches and is scaled by: its stage, and for a run whose
+    time beyond its floor is long, `LONG_CALLS`."""
+    return LONG_CALLS if stage == "run" and basis - floor >= LONG_CALLS_SECONDS else stage
+
+
+class LoadTrace:
+    """The load as a run goes (1-minute load average / CPUs, at least 1), sampled as the progress is
+    drawn: the load a finished job ran at is the mean over its own span, not the reading at its end
+    (a 5-min encoder run at load 9-15), and the load the rest is expected at is the recent one, the
+    mean over the last `RECENT_SECONDS`: the ETA follows a load that rose or fell without jumping with
+    each reading."""
+
+    RECENT_SECONDS = 120.0
+    SPACING_SECONDS = 2.0  # samples kept at most this often: a day-long run keeps a few 10 000
+
+    def __init__(self) -> None:
+        self._at: list[float] = []  # monotonic seconds, ascending
+        self._load: list[float] = []  # the load factor from then until the next sample
+        self._lock = threading.Lock()  # the live line's refresh thread and the stages' threads note
+
+    def note(self, load: float, at: float) -> None:
+        load = max(1.0, load)
+        with self._lock:
+            if self._at and at < self._at[-1] + self.SPACING_SECONDS:
+                self._load[-1] = load if at >= self._at[-1] else self._load[-1]
+                return
+            self._at.append(at)
+            self._load.append(load)
+
+    def mean(self, since: float, until: float) -> Optional[float]:
+        """The mean load over [since, until] (before the first sample: the first); None: no sample."""
+        with self._lock:
+            return self._mean(since, until)
+
+    def _mean(self, since: float, until: float) -> Optional[float]:
+        if not self._at:
+            return None
+        if until <= since:
+            return self._load[max(0, bisect.bisect_right(self._at, until) - 1)]
+        i = max(0, bisect.bisect_right(self._at, since) - 1)
+        total, at = 0.0, since
+        while i < len(self._at) and at < until:
+            upto = min(until, self._at[i + 1]) if i + 1 < len(self._at) else until
+            total += self._load[i] * max(0.0, upto - at)
+            at, i = max(at, upto), i + 1
+        return total / (until - since)
+
+    def recent(self, now: float) -> Optional[float]:
+        return self.mean(now - self.RECENT_SECONDS, now)
 
 
 class HostFactor:
-    """How much longer stages take on this host, now, than the basis said. For a stage some of whose
-    jobs finished here: the seconds they took over their basis, moved by how the load changed since
-    they ran (as that stage feels the load, `sensitivity`), weighed against the load as that stage
-    feels it as n to 1 (n jobs finished: one job's time is noisy; a loaded run's first export read
-    13x, its later ones 2-19x). For a stage none of which has finished here: the geometric middle of
-    the load as it feels it and the square root of what the other computing stages show. Before any
-    stage finished, the load as each stage feels it (`load`: `load_factor`, measured as the run goes);
-    and never less than a running job has already overrun its own (`Estimates.left`).
+    """How much longer jobs take on this host, now, than their basis said: L**(k x the kind's relative
+    exponent, `RELATIVE`) times the kind's excess. L is the recent load over the CPUs (`load`, from a
+    `LoadTrace`); k, how hard this host's load hits (`coupling`), is learned from every computing job
+    that finished, at the load it ran at (the mean over its span); a kind's excess (`learns_as`: a
+    stage, and a run's long calls) is what its own jobs took beyond what L**k said — a host faster or
+    slower than the publication's at that kind — weighed n to 1 against none (n jobs: one job's time is
+    noisy: a loaded run's first export read 13x, its later ones 2-19x). Newer jobs weigh more
+    (`FORGET`). A kind none of whose jobs finished takes L**k: a first run's peers and long calls come
+    last, and the load hits them as it hit the exports and compiles before them (a newcomer's: each
+    outlasted an estimate that took runs as L**0.45). And never less than a running job has already
+    overrun its own (`Estimates.left`).
 
-    Replayed on the recorded runs of tests/unit/test_eta.py, at every 5 % of the run from its first
-    quarter: the quiet run (load 1, `--jobs 2`), the quiet jobs grown to load 6 and two of the three
-    real first runs at load 5-6 stay within 25 % of the time left to 90 %, the third to 80 % (its peer
-    jobs took 1.8x their quiet time where the others' took 1.2-1.3x: 0.74 at 85 %); the Docker run at
-    load ~17 on 2 cores to 75 % (its last jobs, the Whisper encoder's runs, took 5-9x their basis where
-    the stage's others took 1-4x: 0.72 at 80 %)."""
+    Replayed in tests/unit/test_eta.py (recorded runs) and tests/unit/test_eta_replay.py (the default
+    plan's quiet jobs under a load that rises to 10-15 on 2 cores, a quiet one, a falling one)."""
 
-    def __init__(self, load: float = 1.0) -> None:
-        self._seen: dict[str, list[tuple[float, float, float]]] = {}  # stage -> (basis, actual, load)
+    def __init__(self, load: float = 1.0, relative: Optional[Mapping[str, float]] = None) -> None:
+        self._seen: list[tuple[str, float, float, float]] = []  # (kind, basis, actual, load it ran at)
         self.load = load
+        self.relative = dict(relative or {})
+        # kind -> factor, for the jobs seen and the load it was made with: an ETA asks for every
+        # pending job's (1700 of a release-history run), twice a second
+        self._memo: tuple[tuple[int, float], dict[str, float]] = ((-1, 0.0), {})
 
-    def observe(self, stage: str, basis: float, actual: float) -> None:
+    def observe(self, kind: str, basis: float, actual: float, load: Optional[float] = None) -> None:
+        """A job of `kind` took `actual` seconds for a `basis` of them, at `load` (None: `self.load`)."""
         if basis > 0 and actual > 0:
-            self._seen.setdefault(stage, []).append((basis, actual, max(1.0, self.load)))
+            self._seen.append((kind, basis, actual, max(1.0, load if load is not None else self.load)))
 
-    def of(self, stage: str) -> float:
-        now = max(1.0, self.load)
-        felt = now ** sensitivity(stage)
-        own = self._seen.get(stage)
-        if own:
-            basis = sum(b for b, _, _ in own)
-            then = sum(b * load for b, _, load in own) / basis  # the load they ran at, by weight
-            seen = sum(a for _, a, _ in own) / basis * (now / then) ** sensitivity(stage)
-            weight = len(own) / (len(own) + 1)
-            return math.exp(weight * math.log(seen) + (1 - weight) * math.log(felt))
-        # A stage not seen yet. Contention slows stages unequally (here, at a load factor of ~8:
-        # exports 13x, compiles 6x, runs 2.4x (medians)), and a host faster than the publication's
-        # speeds up compiles but hardly runs (quiet here: compiles 0.5x, runs 1.1x): the middle of
-        # what the load alone says and the square root of what the other computing stages show.
-        others = [p for name, seen in self._seen.items() if name not in IO_STAGES for p in seen]
-        if others:
-            return math.sqrt(felt * math.sqrt(sum(a for _, a, _ in others) / sum(b for b, _, _ in others)))
-        return felt
+    def coupling(self) -> float:
+        """k: the least-squares slope of ln(actual / basis) on the kind's ln L (through the origin, newer
+        jobs weighing more), and `COUPLING` weighing `COUPLING_WEIGHT` of (ln L)**2."""
+        num, den = COUPLING * COUPLING_WEIGHT, COUPLING_WEIGHT
+        computing = [seen for seen in self._seen if seen[0] not in IO_STAGES]
+        for age, (kind, basis, actual, load) in enumerate(reversed(computing)):
+            weight, x = FORGET**age, self.relative.get(kind, 1.0) * math.log(load)
+            num += weight * x * math.log(actual / basis)
+            den += weight * x * x
+        return num / den
+
+    def exponent(self, kind: str) -> float:
+        """How the load stretches `kind` now: L**exponent."""
+        return IO_SENSITIVITY if kind in IO_STAGES else self.coupling() * self.relative.get(kind, 1.0)
+
+    def of(self, kind: str) -> float:
+        key, memo = self._memo
+        if key != (len(self._seen), self.load):
+            key, memo = (len(self._seen), self.load), {}
+            self._memo = (key, memo)
+        if kind not in memo:
+            memo[kind] = self._of(kind)
+        return memo[kind]
+
+    def _of(self, kind: str) -> float:
+        exponent = self.exponent(kind)
+        own = [(basis, actual, load) for k, basis, actual, load in self._seen if k == kind]
+        total = weights = 0.0
+        for age, (basis, actual, load) in enumerate(reversed(own)):
+            weight = FORGET**age
+            total += weight * (math.log(actual / basis) - exponent * math.log(load))
+            weights += weight
+        excess = total / weights * len(own) / (len(own) + 1) if own else 0.0
+        return math.exp(excess + exponent * math.log(max(1.0, self.load)))
 
     @property
     def samples(self) -> int:
-        return sum(len(v) for v in self._seen.values())
+        return len(self._seen)
 
     def describe(self) -> str:
-        load = f"the load (x{max(1.0, self.load):.2g} the CPUs) as each stage feels it"
+        """ "x1.8: the load (x2 the CPUs) to the power 0.85, until jobs finish here", then each kind's."""
+        load = f"the load (x{max(1.0, self.load):.2g} the CPUs) to the power {self.coupling():.2g}"
         if not self.samples:
-            return f"{load}, until stages finish here"
-        stages = ", ".join(f"{stage} x{self.of(stage):.2g}" for stage in sorted(self._seen))
-        computing = [s for s in self._seen if s not in IO_STAGES]
-        rest = f"x{self.of('?'):.2g} (between the load and the square root of those)" if computing else load
-        return f"{stages} (from {self.samples} finished here), other stages {rest}"
+            return f"x{self.of('?'):.2g}: {load}, until jobs finish here"
+        kinds = sorted({kind for kind, _, _, _ in self._seen})
+        factors = ", ".join(f"{kind} x{self.of(kind):.2g}" for kind in kinds)
+        rest = f"other stages x{self.of('?'):.2g}"
+        return f"{factors}, {rest} ({load}, learned from {self.samples} finished here)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,6 +296,7 @@ class Estimates:
     own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (StageTimes.own)
     # job id -> seconds of its basis no load stretches (a run's benchmark min time, StageTimes.floor)
     floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    kind_of: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> `learns_as`
 
     @classmethod
     def of(
@@ -266,8 +358,10 @@ class Estimates:
                 base_image = False
         exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
         stage_of = {j.id: j.stage for j in plan_jobs}
+        kind_of = {j.id: learns_as(j.stage, seconds[j.id], floor.get(j.id, 0.0)) for j in plan_jobs}
+        factor = HostFactor(load, RELATIVE.get(backend))
         return cls(
-            seconds, exclusive, max(1, jobs), source, stage_of, HostFactor(load), frozenset(own_time), floor
+            seconds, exclusive, max(1, jobs), source, stage_of, factor, frozenset(own_time), floor, kind_of
         )
 
     def expected(self, job_id: str, running_for: float = 0.0) -> float:
@@ -276,12 +370,16 @@ class Estimates:
         basis = self.seconds.get(job_id, 0.0)
         if self.source.get(job_id) in ("published", "guess"):
             fixed = self.floor.get(job_id, 0.0)
-            return fixed + (basis - fixed) * self.factor.of(self.stage_of.get(job_id, ""))
+            return fixed + (basis - fixed) * self.factor.of(self.kind(job_id))
         return basis
 
-    def finished(self, job_id: str, seconds: Optional[float]) -> None:
-        """A job of this run ended after `seconds`: what the host factor learns from — the part of it
-        beyond its `floor`, and only when that part is at least a second and at least the floor: a
+    def kind(self, job_id: str) -> str:
+        return self.kind_of.get(job_id) or self.stage_of.get(job_id, "")
+
+    def finished(self, job_id: str, seconds: Optional[float], load: Optional[float] = None) -> None:
+        """A job of this run ended after `seconds`, at `load` (the mean over its span; None: the load
+        now): what the host factor learns from — the part of it beyond its `floor`, and only when
+        that part is at least a second and at least the floor: a
         7.5-s run of which 6 s are the benchmark's min time reads its factor off a second or two, and
         says nothing of how a 53-s run of long calls stretches (at load 5: 1.0x against 1.47x); a
         refused run (0.1 s published, 0.12-0.26 s at load 5) reads it off process start."""
@@ -289,33 +387,40 @@ class Estimates:
             return
         basis, fixed = self.seconds[job_id], self.floor.get(job_id, 0.0)
         if basis - fixed >= max(fixed, LEARNS_FROM_SECONDS):
-            self.factor.observe(self.stage_of.get(job_id, ""), basis - fixed, seconds - fixed)
+            self.factor.observe(self.kind(job_id), basis - fixed, seconds - fixed, load)
 
-    def left(self, pending: Iterable[str], running: Mapping[str, float]) -> float:
+    def left(
+        self, pending: Iterable[str], running: Mapping[str, float], now: Optional[float] = None
+    ) -> float:
         """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
         past its estimate is expected to need a quarter of what it has run so far, and pending jobs
-        of its stage to overrun alike — unless it was expected to be reused: a stored result whose
-        artifact is gone (another cache, a changed export) runs after all, which says nothing of how
-        slow this host is (one such compile once multiplied every pending compile by 680: "ETA 43:31:57").
+        of its kind (`learns_as`) to overrun alike — unless it was expected to be reused: a stored
+        result whose artifact is gone (another cache, a changed export) runs after all, which says
+        nothing of how slow this host is (one such compile once multiplied every pending compile by
+        680: "ETA 43:31:57").
         An overrun of a coarse estimate (the model's or the stage's typical time) stretches only pending
         jobs estimated as coarsely: a job timed before keeps its own time (a lavapipe run estimated by
         its model's 0.2-s "no CUDA device" runs once multiplied the next lavapipe run's own 1500 s by
-        1700: "ETA 723:03:28")."""
-        now = time.monotonic()
-        overrun: dict[tuple[str, bool], float] = {}  # (stage, from the job's own time) -> factor
+        1700: "ETA 723:03:28"). `running`: job id -> when it started, on the clock `now` reads
+        (`time.monotonic`)."""
+        now = time.monotonic() if now is None else now
+        overrun: dict[tuple[str, bool], float] = {}  # (kind, from the job's own time) -> factor
         rests: dict[str, float] = {}
         for job, since in running.items():
             ran, expected = now - since, self.expected(job)
             rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
-            if expected > 0 and ran > expected and self.source.get(job) != "stored":
-                key = (self.stage_of.get(job, ""), job in self.own_time)
+            # An overrun of a second or less is a process start, not this host (a refused run: 0.1 s
+            # published, 0.12-0.26 s at load 5, stretched every pending run 2x while it ran).
+            overran = expected > 0 and ran - expected > LEARNS_FROM_SECONDS
+            if overran and self.source.get(job) != "stored":
+                key = (self.kind(job), job in self.own_time)
                 overrun[key] = max(overrun.get(key, 1.0), ran / expected)
         alone = shared = 0.0
         for job in pending:
-            stage = self.stage_of.get(job, "")
-            stretch = overrun.get((stage, True), 1.0)
+            kind = self.kind(job)
+            stretch = overrun.get((kind, True), 1.0)
             if job not in self.own_time:
-                stretch = max(stretch, overrun.get((stage, False), 1.0))
+                stretch = max(stretch, overrun.get((kind, False), 1.0))
             value = self.expected(job) * stretch
             alone, shared = (alone + value, shared) if job in self.exclusive else (alone, shared + value)
         for job, rest in rests.items():
@@ -369,6 +474,9 @@ class Progress:
         self._beat: Optional[threading.Thread] = None
         self.estimates = estimates
         self._pending = set(estimates.seconds) if estimates is not None else set()
+        self._loads = LoadTrace()
+        if estimates is not None:
+            self._loads.note(estimates.factor.load, self.start)  # the load the first estimate took
         use_live = live if live is not None else out is None and console.shows() and _is_terminal(sys.stderr)
         self._live = _LiveLine(out or sys.stderr, self._status) if use_live else None
 
@@ -389,16 +497,26 @@ class Progress:
         lock's holder is still expected to take."""
         if self.estimates is None:
             return ""
+        now = time.monotonic()
+        self._measure_load(now)
         # Copies, not the lock: the live display's refresh thread calls this while another thread
         # may hold the lock and wait on the display (dict and set copies are atomic in CPython).
         waiting = set(self._waiting)
         running = {
             job_id: since for job_id, (_, since) in dict(self._running).items() if job_id not in waiting
         }
-        left = self.estimates.left(set(self._pending) | waiting, running)
+        left = self.estimates.left(set(self._pending) | waiting, running, now)
         if waiting:
             left += self._held_for()
         return f"ETA {clock(left)}"
+
+    def _measure_load(self, now: float) -> None:
+        """The load now, into the trace; the estimate takes the recent load (`LoadTrace.recent`), so it
+        follows a load that rose after the run began (a newcomer's first estimate took load 4.0, the
+        load rose to 9-15 within two minutes: 19:18 for a 43:45 run)."""
+        assert self.estimates is not None
+        self._loads.note(load_factor(), now)
+        self.estimates.factor.load = self._loads.recent(now) or self.estimates.factor.load
 
     def _held_for(self) -> float:
         """What another run's timed stage, holding the machine's quiet lock, is still expected to take."""
@@ -475,10 +593,12 @@ class Progress:
         # the factor x11): it teaches the factor nothing.
         learns = record.status not in (Status.NOT_RUN, Status.TIMEOUT)
         if self.estimates is not None and ran is not None and learns:
-            before = self.estimates.factor.of(job.stage)
-            self.estimates.factor.load = load_factor()
-            self.estimates.finished(job.id, record.seconds)
-            after = self.estimates.factor.of(job.stage)
+            kind = self.estimates.kind(job.id)
+            before = self.estimates.factor.of(kind)
+            now = time.monotonic()
+            self._measure_load(now)
+            self.estimates.finished(job.id, record.seconds, self._loads.mean(ran[1], now))
+            after = self.estimates.factor.of(kind)
             if self.estimates.source.get(job.id) == "published" and abs(after / before - 1) > 0.25:
                 self._line(f"estimate: host factor {self.estimates.factor.describe()}")
         seconds, median = record.metric.seconds, record.metric.latency_median

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.core import console, toml_text
+from iree_matrix.core import bubblewrap, console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.records import name_problem, shown
@@ -49,16 +49,19 @@ def run(
     backend: Optional[str] = None,
     threads: Optional[int] = None,
     *,
+    unsandboxed: bool = False,
     out: TextIO,
 ) -> int:
     """Re-create the cells `jobs` names (ids or globs) of the published set in `results_dir`, in
     `cache` (a fresh one; default: a temporary directory, removed at the end), on `backend` (default:
-    each record's), with `threads`; print each verdict on `out`; 1 when any differs."""
+    each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
+    each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
     path = results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")
     latest = latest_by_job(ResultsLog(path).checked())  # nothing runs from a log with a bad line
     chosen = select(latest, jobs, path)
+    _require_sandbox(chosen, backend, unsandboxed)
     cache, temporary = _fresh_cache(cache)
     logger.info(f"reproducing {len(chosen)} cell(s) of {path} in {cache}")
     expected = [_expected_seconds(record, latest) for record in chosen]
@@ -86,6 +89,18 @@ def run(
             shutil.rmtree(cache, ignore_errors=True)
     print(summary(verdicts), file=out)
     return EXIT_DIFFERENT if any(v.different for v in verdicts) else 0
+
+
+def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandboxed: bool) -> None:
+    """Each cell is made again from its export, which runs the model's code: on host venvs only
+    inside bubblewrap, or with `--unsandboxed` (passed on to each cell's matrix). Refused here, in one
+    line, rather than by each cell's matrix in its log (a cell "not re-created")."""
+    bubblewrap.allow_unsandboxed(unsandboxed)
+    if all((backend or r.env.get("backend")) == "docker" for r in chosen):
+        return
+    refused = bubblewrap.refusal("export")
+    if refused is not None:
+        raise UserError(refused)
 
 
 def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
@@ -237,6 +252,7 @@ def _recreate(
         sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(work / "matrix.toml"),
         "--select", record.job, "--cache", str(cache), "--results-dir", str(work / "results"),
         "--backend", backend or str(record.env.get("backend") or "auto"),
+        *(["--unsandboxed"] if bubblewrap.unsandboxed_allowed() else []),
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("IREE_MATRIX_STORE", "IREE_MATRIX_CACHE")}
     env["PIP_CONSTRAINT"] = str(work / "constraints.txt")

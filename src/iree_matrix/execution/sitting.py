@@ -21,8 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Optional, Protocol
 
-from iree_matrix.core import shipped
+from iree_matrix.core import bubblewrap, shipped
 from iree_matrix.core.results import Record, Status
+from iree_matrix.envs import venv as venv_env
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution import abtest
 
@@ -66,6 +67,7 @@ class PeerArm:
         self.work = work
         self.about: dict[str, object] = {}
         self._proc: Optional[subprocess.Popen[str]] = None
+        self._asked = False  # a request is out and its answer not read (Ctrl-C came meanwhile)
 
     def __enter__(self) -> PeerArm:
         self._proc = subprocess.Popen(
@@ -86,16 +88,21 @@ class PeerArm:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        try:
-            if proc.stdin:
-                proc.stdin.close()
-            proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
+        if not self._asked:  # idle: it ends when its stdin closes
             try:
-                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the whole group
-            except ProcessLookupError:
+                if proc.stdin:
+                    proc.stdin.close()
+                proc.wait(timeout=5)
+                return
+            except (OSError, subprocess.TimeoutExpired):
                 pass
-            proc.wait()
+        # Interrupted mid-request (it would time on for seconds before it read its stdin again: an
+        # advise stopped in round 1 took 6 s to end), or it did not end: the whole group, at once.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: the whole group
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
     def _answer(self) -> dict[str, object]:
         assert self._proc is not None and self._proc.stdout is not None
@@ -111,9 +118,12 @@ class PeerArm:
 
     def time(self, repetitions: int) -> float:
         assert self._proc is not None and self._proc.stdin is not None
+        self._asked = True
         self._proc.stdin.write(f"{repetitions}\n")
         self._proc.stdin.flush()
-        times = self._answer().get("cpu_ms")
+        answer = self._answer()
+        self._asked = False
+        times = answer.get("cpu_ms")
         if not isinstance(times, list) or not times:
             raise PeerFailed(f"{self.name}: no times in its answer")
         return float(statistics.median(times))
@@ -144,14 +154,33 @@ def peer_argv(
     if why is not None:
         raise abtest.NotComparable(f"{record.job}: its Python {python}: the venv's pyvenv.cfg {why}")
     model_args: list[str] = []
+    reads: list[Path] = []  # what it reads beside its venv: the worker, the model, its weights, the ONNX
     argv = list(record.command[2:])
     keep = {"--module", "--file", "--import-root", "--factory", "--function", "--weights", "--seed"}
     for flag, value in zip(argv, argv[1:]):
         if flag in keep:
             model_args += [flag, value]
+        if flag in ("--file", "--weights"):
+            reads.append(Path(value).parent)
+        elif flag == "--import-root":
+            reads.append(Path(value))
     worker = shipped.scripts_dir() / PEER_WORKER
     extra = ["--onnx", str(onnx)] if onnx is not None and peer == "onnxruntime" else []
-    return [str(python), str(worker), *model_args, "--peer", peer, *extra, "--work", str(work)]
+    reads += [worker.parent, *([onnx.parent] if extra and onnx is not None else [])]
+    command = [str(python), str(worker), *model_args, "--peer", peer, *extra, "--work", str(work)]
+    return sandboxed(command, python.parent.parent, reads, work)
+
+
+def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path) -> list[str]:
+    """A peer arm's command in the sandbox its peer stage ran in (torch eager calls the user's
+    model, in this process as in the stage's): bubblewrap, `work` its one writable directory; where
+    bubblewrap cannot run, as it is only with `--unsandboxed`, else NotComparable saying why."""
+    if bubblewrap.problem() is None:
+        return bubblewrap.wrap(argv, venv_env.model_sandbox(venv, reads, [work], work))
+    refused = bubblewrap.refusal("peer")
+    if refused is not None:
+        raise abtest.NotComparable(refused)
+    return list(argv)
 
 
 @dataclasses.dataclass(frozen=True)

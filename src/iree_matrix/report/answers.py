@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.answers import advice, neighbourhood
+from iree_matrix.answers import gap as gaps
 from iree_matrix.core import formats
+from iree_matrix.report import markup
 
 FILENAME = "ANSWERS.md"
+PAGE = "What to take per model and CPU: release, flags, and how it compares"
 # README's first table sits between these lines; a unit test checks it is this module's render.
 README_BEGIN = "<!-- answers:begin (rendered from results/answers by `iree-matrix report`) -->"
 README_END = "<!-- answers:end -->"
@@ -107,6 +110,7 @@ def render(found: Sequence[advice.Advice]) -> list[str]:
             out.append(f"- for a fleet of `{f.cpu}`: `{advice.flags_text(f.flags)}` — {advice.fleet_text(f)}")
         out.append("")
         out += _proof(a)
+        out += _gap(a)
     return out
 
 
@@ -121,6 +125,35 @@ def _proof(a: advice.Advice) -> list[str]:
         out += [*(f"- {line}" for line in moves), ""]
     table = neighbourhood.table(a.proof)
     return out + ([*table, ""] if table else [])
+
+
+# A one-dispatch reproducer of a function's gap sits beside its identity's sittings, written by
+# `benchmarks/dispatch_tuning.py --reproducer IDENTITY/reproducers/NAME` (MLIR and the two commands).
+REPRODUCERS = "reproducers"
+
+
+def _gap(a: advice.Advice) -> list[str]:
+    """Where an answer that trails the best peer beyond gaps.GAP spends the difference, op kind by
+    op kind, with IREE's slowest dispatches and the reproducer when one was written; a trailing
+    answer without a profile says so, so a missing explanation is never silent."""
+    ratio = a.vs_peer.value if a.vs_peer is not None else None
+    if not gaps.trails(ratio):
+        return []
+    head = f"Where the gap to {a.best_peer} is ({ratio:.2f}× its time)"
+    if a.gap is None:
+        return [f"{head}: not profiled in this sitting (`iree-matrix advise` profiles it).", ""]
+    out = [f"{head}: {gaps.summary(a.gap)}.", "", *gaps.table(a.gap), ""]
+    if a.gap.dispatches:
+        out += [f"IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}.", ""]
+    source = Path(a.source)
+    reproducer = source.parent / REPRODUCERS / f"{advice.display_name(a)}.md"
+    if reproducer.is_file():
+        out += [
+            f"One-dispatch reproducer (MLIR and the two commands): "
+            f"[{reproducer.name}]({source.parent.name}/{REPRODUCERS}/{reproducer.name}).",
+            "",
+        ]
+    return out
 
 
 def write(root: Path) -> Optional[Path]:
@@ -179,3 +212,19 @@ def write_readme(readme: Path, root: Path) -> bool:
         return False
     write_atomically(readme, new)
     return True
+
+
+def html_body(found: Sequence[advice.Advice]) -> list[str]:
+    """The site's page: the table, and each answer's identity, sitting and exact flags."""
+    body = [
+        "<p class=lead>Every figure of a row is one thread's CPU time per call from one paired sitting on "
+        "the CPU it names (<code>iree-matrix advise MODEL</code>); ratios do not carry between CPUs.</p>",
+        markup.table(HEADERS, rows(found)),
+    ]
+    for a in found:
+        body.append(f"<h2>{markup.e(advice.display_name(a))} on {markup.e(a.identity.short)}</h2>")
+        body.append(f"<p>{markup.e(a.identity.label)}; {markup.e(a.sitting)}</p>")
+        body.append(
+            f"<pre>iree-compile model.mlir {markup.e(advice.flags_text(a.flags))} -o model.vmfb</pre>"
+        )
+    return body

@@ -106,13 +106,15 @@ def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
     from iree_matrix.report.compatibility import generated_by
 
     source = results_dir / "results.jsonl"
-    # Read once: COMPATIBILITY.md and compat.json are rendered from these records; the site and
-    # PERFORMANCE.md read the same log through the same parse (results.read_log).
+    # Read and derived once: COMPATIBILITY.md, compat.json and the site render these records and this
+    # document of their answers; PERFORMANCE.md reads the same log through the same parse.
     records = release_verdicts.read(source)
-    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names())
+    advised = compat.advised_in(results_dir)
+    answers = compat.derive(records, source, advised)
+    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names(), answers)
     say(f"report: {out}")
-    say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source)}")
-    say(f"site: {site.write(source, results_dir / site.SITE_DIR)}")
+    say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source, answers)}")
+    say(f"site: {site.write(source, results_dir / site.SITE_DIR, records, answers, advised)}")
     logged = read_log(source)  # BOARDS.md: the records as logged (not cross-checked), the same parse
     if boards.has_boards(logged):
         # As COMPATIBILITY.md names it: relative to where the report runs, never the publisher's path.

@@ -8,7 +8,9 @@ from collections.abc import Iterable, Sequence
 
 from iree_matrix.answers import exporters, release_verdicts
 from iree_matrix.core.results import Record, Status
+from iree_matrix.report import markup
 
+TITLE = "Exporter environments: which compilers take their MLIR"
 _MARK = {Status.OK.value: "✓", Status.MISMATCH.value: "≠", Status.SKIP.value: "·"}
 
 
@@ -33,7 +35,7 @@ def render(records: Iterable[Record]) -> list[str]:
     if len(environments) < 2 and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
         return []
     lines = [
-        "## Exporter environments: which compilers take their MLIR",
+        f"## {TITLE}",
         "",
         "Rows: an exporter environment (Python, torch, iree-turbine, and the IREE compiler package "
         "whose importer turbine used); columns: IREE compiler releases. `T` = the MLIR text, `B` = "
@@ -92,3 +94,70 @@ def _table(rows: Sequence[exporters.ExporterAnswer], compilers: Sequence[str]) -
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(row) + " |" for row in body]
     return "\n".join(out)
+
+
+# --- the site's page of the same answer --------------------------------------------------------
+
+
+def answered(records: Iterable[Record]) -> list[exporters.ExporterAnswer]:
+    """The exporter environments' answers, when there are several environments or any bytecode."""
+    found = exporters.exporter_answers(records)
+    several = len({a.exporter for a in found}) > 1
+    return found if several or any(t.form == exporters.BYTECODE for a in found for t in a.takes) else []
+
+
+def html_body(found: Sequence[exporters.ExporterAnswer]) -> list[str]:
+    """The site's page: per function, each environment's row of compilers, and the bytecode refused."""
+    body = [
+        "<p class=lead>Each row an exporter environment: Python, torch, iree-turbine and the IREE "
+        "compiler package whose importer turbine used. Each cell: did this compiler take the "
+        "export's MLIR text (<code>T</code>, then run against torch's outputs) and its MLIR bytecode "
+        "(<code>B</code>, <code>.mlirbc</code>)? ✓ yes, ≠ outputs differ, ✗ refused (hover for the "
+        "compiler's words). <code>iree-matrix query export --torch X --turbine Y [--python Z]</code> "
+        "answers one row.</p>"
+    ]
+    counts = {d.function: d for d in exporters.distinct(found)}
+    for k, function in enumerate(sorted({a.function for a in found})):
+        rows = [a for a in found if a.function == function]
+        if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
+            continue  # one exporter, text only: the model's page says it all
+        compilers = release_verdicts.sorted_versions({t.compiler for a in rows for t in a.takes})
+        d = counts.get(function)
+        body.append(f"<h2 id=env-{k}>{markup.e(function)}</h2>")
+        if d is not None:
+            body.append(
+                f"<p>{d.exporters} environments wrote {d.texts} distinct MLIR texts"
+                + (f" and {d.bytecodes} distinct bytecode files" if d.bytecodes else "")
+                + " (byte-identical exports share one compile).</p>"
+            )
+        table_rows = []
+        for a in rows:
+            cells = []
+            for c in compilers:
+                marks = []
+                for form, letter in ((exporters.TEXT, "T"), (exporters.BYTECODE, "B")):
+                    take = next((t for t in a.takes if t.compiler == c and t.form == form), None)
+                    if take is not None:
+                        ok = take.takes and take.run in (None, Status.OK.value)
+                        mark = "✓" if ok else "≠" if take.run == Status.MISMATCH.value else "✗"
+                        marks.append(
+                            f'<span title="{markup.e(take.words or take.status)}">{letter}{mark}</span>'
+                        )
+                cells.append(" ".join(marks) or "–")
+            importer = a.importer.replace("iree-base-compiler ", "") or "?"
+            table_rows.append([a.python, a.torch, a.turbine, importer, *cells])
+        raw = list(range(4, 4 + len(compilers)))
+        body.append(markup.table(["python", "torch", "turbine", "importer", *compilers], table_rows, raw=raw))
+    refusals = exporters.bytecode_refusals(found)
+    if refusals:
+        body.append("<h2 id=bytecode>Bytecode the compilers do not read</h2>")
+        body.append(
+            markup.table(
+                ["exporter", "importer", "compilers", "functions", "the compiler's words"],
+                [
+                    (r.exporter, r.importer, ", ".join(r.compilers), ", ".join(r.functions), r.words)
+                    for r in refusals
+                ],
+            )
+        )
+    return body

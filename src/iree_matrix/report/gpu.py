@@ -7,7 +7,8 @@ hold no GPU target, so the CPU-only published sets render as before."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Optional
 
 from tabulate import tabulate
@@ -17,7 +18,11 @@ from iree_matrix.answers import release_verdicts
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
+from iree_matrix.report import markup
+from iree_matrix.report.figures import Cell, heatmap, legend
 
+TITLE = "GPU targets"
+PAGE = "Does my model compile for Vulkan / CUDA / ROCm, and run there?"
 _Key = tuple[str, str, str, str]  # function (the label `model`), target, compiler, profile
 
 
@@ -64,7 +69,7 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
         "a failure: on a machine with the device the same cells run."
     )
     table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-    return ["## GPU targets", "", intro, "", table, ""]
+    return [f"## {TITLE}", "", intro, "", table, ""]
 
 
 def _cell(r: Record) -> _Key:
@@ -161,3 +166,42 @@ def cross_cells(records: Iterable[Record]) -> list[Heat]:
             Heat(f"{r.label.arch} · {r.label.model}", r.label.compiler, r.label.runtime, state, words, r.job)
         )
     return out
+
+
+def html_body(records: Sequence[Record]) -> list[str]:
+    """The GPU page: per target, function × compiler (each module on its own release's runtime),
+    then the runtime cross where the records hold one."""
+    body = [
+        "<p class=lead>Each compiler's module for the target, run on its own release's runtime where "
+        "a device of that kind is here (on a machine without a GPU, a software Vulkan device: Mesa's "
+        "lavapipe, or SwiftShader for the runtimes that hide lavapipe; the hover says which) and "
+        "checked against torch. ○ compiled, not run here: no device of that kind — on a machine with "
+        "the device the same cells run. A time on a software device is the CPU's, not a GPU's.</p>",
+        legend(gpu=True),
+    ]
+    cells = own_runtime_cells(records)
+    for target in sorted({c.target for c in cells}):
+        mine = [c for c in cells if c.target == target]
+        body += _heat_figure(mine, "gpu", markup.e(target), sorted, "IREE compiler release", "function")
+    crossed = cross_cells(records)
+    for subject in sorted({c.target for c in crossed}):
+        mine = [c for c in crossed if c.target == subject]
+        heading = f"Which runtime loads which compiler's module: {markup.e(subject)}"
+        body += _heat_figure(mine, "cross", heading, release_verdicts.sorted_versions, "runtime", "compiler")
+    return body
+
+
+def _heat_figure(
+    heats: Sequence[Heat],
+    prefix: str,
+    heading: str,
+    order_rows: Callable[[Iterable[str]], list[str]],
+    xlabel: str,
+    ylabel: str,
+) -> list[str]:
+    """One GPU heatmap (its heading and figure) of heats that share a target; columns are releases."""
+    fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", heats[0].target.lower())
+    rows = order_rows({h.row for h in heats})
+    cols = release_verdicts.sorted_versions({h.col for h in heats})
+    squares = [Cell(h.row, h.col, h.state, h.words, h.job) for h in heats]
+    return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]

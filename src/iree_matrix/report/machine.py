@@ -33,10 +33,9 @@ from iree_matrix.iree import peers as peer_registry
 EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's
 _name = peer_registry.display  # what each peer is called where a user reads it (its module's)
 IREE = "IREE"
-# The command that times `default`, the published picks and ONNX Runtime in one paired sitting on
-# this machine (issue #48 "What to build" 2).
-ADVISE = "iree-matrix advise {model}"
 SIGNAL = "one thread's CPU time per call"
+TITLE = "Your machine: IREE against the alternatives"
+MEASURED = "This run's figures: IREE's `default` flags against the alternatives"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,7 +216,7 @@ def _cell(figure: Optional[Figure], why: str = "") -> str:
     return figure.text() if figure is not None else (why or "—")
 
 
-def advise_commands(records: Iterable[Record], found: Sequence[Row]) -> list[str]:
+def advise_commands(records: Iterable[Record], found: Sequence[Row], tool: str = "iree-matrix") -> list[str]:
     """`iree-matrix advise MODEL` for each model of `found` that IREE ran (a model no release ran
     has nothing to time), each naming the model as the command takes it: a user's by its
     FILE:FACTORY (models.references), so every suggested command runs as printed."""
@@ -225,19 +224,33 @@ def advise_commands(records: Iterable[Record], found: Sequence[Row]) -> list[str
 
     known = models.references(records)
     timed = dict.fromkeys(row.model for row in found if row.iree is not None)
-    return [ADVISE.format(model=models.command_argument(model, known)) for model in timed]
+    return [f"{tool} advise {models.command_argument(model, known)}" for model in timed]
 
 
-def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] = None) -> list[str]:
-    """The report's section: a row per function, every figure one thread's CPU time per call; with
-    `advised`, the published answer for each model (this CPU's, or the nearest identity's, marked)."""
+def render_machine(
+    records: Iterable[Record], advised: Sequence[advice.Chosen] = (), tool: str = "iree-matrix"
+) -> list[str]:
+    """The report's section: first what to take for each model run here (`advised`: the one answer
+    `query model` gives, this CPU's or the nearest identity's, marked), then this run's own figures, a
+    row per function, every figure one thread's CPU time per call; the commands it suggests start
+    with `tool`, the command that runs iree-matrix where the reader is."""
+    from iree_matrix.matrix import models as model_names
+    from iree_matrix.report import what_to_take
+
     records = list(records)
     found = [row for row in rows(records) if row.iree is not None or row.peers]
     if not found:
         return []
     peers = _peer_names(found)
-    headers = ["function", "IREE `default`", _name(EAGER), *(_name(p) for p in peers)]
-    headers += [f"IREE against {_name(p)}" for p in peers] + [f"IREE against {_name(EAGER)}"]
+    headers = [
+        "function",
+        "IREE `default` here (the newest release run)",
+        _name(EAGER),
+        *(_name(p) for p in peers),
+    ]
+    headers += [f"IREE `default` against {_name(p)}" for p in peers] + [
+        f"IREE `default` against {_name(EAGER)}"
+    ]
     table = []
     for row in found:
         own = {name: (figure, why) for name, figure, why in row.peers}
@@ -248,10 +261,17 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
             *(compared(row.iree, own.get(p, (None, ""))[0], _name(p)) or "—" for p in peers),
             compared(row.iree, row.eager, _name(EAGER)) or "—",
         ])  # fmt: skip
+    known = model_names.references(records)
     models = list(dict.fromkeys(row.model for row in found))
+    arguments = {m: model_names.command_argument(m, known) for m in models}
     disturbed = [f"{row.function} ({', '.join(row.disturbed)})" for row in found if row.disturbed]
     lines = [
-        "## Your machine: IREE against the alternatives",
+        f"## {TITLE}",
+        "",
+        *what_to_take.lines(
+            advised, [m for m in models if any(r.model == m and r.iree for r in found)], tool, arguments
+        ),
+        f"### {MEASURED}",
         "",
         f"Every figure is {SIGNAL} on this machine: IREE's module on `local-sync` "
         f"(iree-benchmark-module's process CPU time), {peer_registry.one_thread(EAGER)} (the "
@@ -260,21 +280,19 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
         + "each the median of the matrix's repetitions on the same inputs, every output checked against "
         "torch's. One signal, so a ratio compares like with like; wall times (the matrix's threads) "
         "move 2–5× with the machine's load: they are in the model tables below and in PERFORMANCE.md "
-        "(`iree-matrix report --performance`), never in a ratio here. IREE is the "
-        "`default` profile of the newest release that ran here; the published flag search found faster "
-        "flags for most models, and the last command below times them on this machine.",
+        f"(`{tool} report --performance`), never in a ratio here. IREE is the `default` profile of the "
+        "newest release that ran here: how IREE does before any flag is chosen, not the answer above.",
         "",
         tabulate(table, headers=headers, tablefmt="github", disable_numparse=True),
         "",
         f"These figures come from separate sittings (export, run and peer stages at different "
         f"moments): on a loaded machine the same module's {SIGNAL} moved 10–31 % between sittings, so "
         f"a ratio under {formats.ratio(release_verdicts.NOISE_RATIO, 1)} is not a finding by itself. "
-        "To settle one, and to see whether the published pick holds here, time `default`, the "
+        "To settle one, and to see whether the answer above holds here, time `default`, the "
         "published pick(s) and ONNX Runtime in one paired sitting:",
         "",
-        *(f"- `{command}`" for command in advise_commands(records, found)),
+        *(f"- `{command}`" for command in advise_commands(records, found, tool)),
         "",
-        *_published_answers(advised, models),
     ]
     if disturbed:
         lines[-1:-1] = [
@@ -282,43 +300,20 @@ def render_machine(records: Iterable[Record], advised: Optional[advice.Chosen] =
             f"⚠️ repetitions that spread beyond {release_verdicts.NOISY_SPREAD:.0%} of their median "
             "(something "
             f"else ran in the same moments): {'; '.join(disturbed)}. Run again on a quieter machine, "
-            "or time them again: `iree-matrix matrix "
+            f"or time them again: `{tool} matrix "
             + " ".join(glob for row in found for glob in row.retime)
             + "` (with this run's `--matrix`, `--cache` and `--results-dir`).",
         ]
     return lines
 
 
-def _published_answers(advised: Optional[advice.Chosen], models: Sequence[str]) -> list[str]:
-    """What the published answers say for these models: on this CPU, or on the nearest identity
-    measured (then its ratios are that CPU's, which `advise` replaces with this one's)."""
-    if advised is None:
-        return []
-    found = [a for a in advised.advice if a.model in models]
-    if not found:
-        return []
-    where = (
-        f"on this CPU ({found[0].identity.short})"
-        if advised.here
-        else f"on the nearest CPU measured ({found[0].identity.short}: {advised.how_near}) — not this "
-        "one, and ratios do not carry between CPUs"
-    )
-    lines = [f"The published answers {where} (flags: `iree-matrix query model MODEL`):", ""]
-    for a in found:
-        name = advice.display_name(a)
-        peer = (
-            advice.times_text(a.vs_peer, a.best_peer)
-            if a.best_peer
-            else advice.times_text(a.vs_eager, "eager")
-        )
-        faster = advice.speedup_text(a.over_default, "`default`")
-        lines.append(f"- {name}: IREE {a.release} `{a.config}`; {faster}; {peer}")
-    return [*lines, ""]
+def console_lines(records: Iterable[Record], report: str = "", tool: Optional[str] = None) -> list[str]:
+    """The run's last words on speed: a line per function, the same rows as the report's section;
+    the commands it suggests start with `tool`, by default the command that runs this tool here."""
+    from iree_matrix.core import shipped
 
-
-def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
-    """The run's last words on speed: a line per function, the same rows as the report's section."""
     records = list(records)
+    tool = shipped.command() if tool is None else tool
     found = [row for row in rows(records) if row.iree is not None or row.peers]
     if not found:
         return []
@@ -332,7 +327,7 @@ def console_lines(records: Iterable[Record], report: str = "") -> list[str]:
         verdicts = [v for v in verdicts if v] or [compared(row.iree, row.eager, _name(EAGER))]
         tail = f" → {'; '.join(v for v in verdicts if v)}" if any(verdicts) else ""
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
-    commands = advise_commands(records, found)
+    commands = advise_commands(records, found, tool)
     lines.append(
         f"  (separate sittings: a ratio under {formats.ratio(release_verdicts.NOISE_RATIO, 1)} is not a "
         "finding by itself.)"

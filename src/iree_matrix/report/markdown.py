@@ -16,7 +16,10 @@ shows an entity inside code, never a tag outside it.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from tabulate import tabulate
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _TICKS = re.compile(r"`+")
@@ -76,3 +79,19 @@ def _closing(line: str, opening: re.Match[str]) -> Optional[int]:
 
 def _escape(text: str) -> str:
     return text.replace("<", "&lt;")
+
+
+def cell(value: Any) -> str:
+    """Table-safe text: a newline or a bare `|` would end the row or add a column."""
+    text = " ⏎ ".join(line.strip() for line in str(value).strip().splitlines())
+    return re.sub(r"(?<!\\)\|", r"\\|", text)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured table of table-safe cells."""
+    return tabulate(
+        [[cell(v) for v in row] for row in rows],
+        headers=[cell(h) for h in headers],
+        tablefmt="github",
+        disable_numparse=True,  # "3.10" is a version, not the float 3.1
+    )

@@ -25,7 +25,7 @@ from iree_matrix.report.timed import CPU, WALL, measured_runs, native, peers_ran
 
 # Its own sections' titles (`OWN`), as their headings print them; the peers' heading goes on to name
 # the peers its records ran (`render_performance`).
-_PEERS = "Performance: IREE against"
+PEERS = "Performance: IREE against"
 _PEERS_CPU = "One thread's CPU time per call: the comparison load does not move"
 _EMULATED = "Emulated runs (kept apart: qemu's speed, not a board's)"
 _OTHER_CPUS = "Built for another CPU"
@@ -65,7 +65,7 @@ def render_performance(latest: Iterable[Record]) -> list[str]:
     if table is None:
         return []
     return [
-        f"## {_PEERS} " + peer_registry.listed([peer_registry.display(p) for p in peers_ran(latest)]),
+        f"## {PEERS} " + peer_registry.listed([peer_registry.display(p) for p in peers_ran(latest)]),
         "",
         "Median latency per call on this host and, in brackets, the interval of the median (the "
         "repetitions' order statistics, at least 90 %; with five, [min, max]) and the ratio to torch "
@@ -272,7 +272,7 @@ def _own(
 # PERFORMANCE.md's sections no stage owns, and the ranks the stages' are placed between (report/sections/:
 # the roofline 30, op kinds 50, the flag search 60 and its tune table 70, the kernels 80, the dispatches 90).
 OWN = (
-    _own("peers", 10, _PEERS, ("run", "peer"), render_performance),
+    _own("peers", 10, PEERS, ("run", "peer"), render_performance),
     _own("peers_cpu", 20, _PEERS_CPU, ("run", "peer"), render_cpu_performance),
     _own("other_cpus", 40, _OTHER_CPUS, ("compile", "run"), render_other_cpus),
     _own("emulated", 100, _EMULATED, ("run",), render_emulated),

@@ -13,11 +13,10 @@ from typing import Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import identities, release_verdicts, search
+from iree_matrix.answers import identities, release_verdicts
 from iree_matrix.core import formats
 from iree_matrix.core.records import Timed
 from iree_matrix.core.results import Record, Status
-from iree_matrix.report.machine import ADVISE
 
 # The published speed figures a run relates its own to when none were made on its CPU identity:
 # a bench whose every timed record names its CPU (Intel family 6 model 167, LLVM rocketlake), the log
@@ -26,6 +25,7 @@ from iree_matrix.report.machine import ADVISE
 # from a checkout: the one of this machine's identity is preferred.
 PUBLISHED_SET = "bench-rocketlake"
 BENCH_SETS = "bench*"
+TITLE = "Your machine and the published figures"
 
 
 def _ms(value: Optional[float]) -> str:
@@ -90,16 +90,13 @@ def render_against_published(
 ) -> list[str]:
     here_view, there_view = identities.split(records), identities.split(published)
     here, there = _sides(here_view.mine), _sides(there_view.mine)
-    tuned = _published_best(there_view.mine)
     rows = []
     for key in sorted(here.keys() & there.keys()):
         function, release = key
         mine, theirs = here[key], there[key]
-        best = tuned.get(key)
         rows.append([
             function, release, _ms(mine.cpu), _ms(mine.eager_cpu), _eager_words(mine.cpu_ratio),
             _eager_words(theirs.cpu_ratio), formats.ratio(mine.cpu_ratio / theirs.cpu_ratio),
-            f"`{best[0]}` ({formats.ratio(best[1])} faster than `default` there)" if best else "",
         ])  # fmt: skip
     if not rows:
         return []
@@ -116,21 +113,15 @@ def render_against_published(
         "here as published; above 1, it gains less over eager here."
     )
     headers = [
-        "function", "IREE", "IREE here", "torch eager here", "IREE against eager here",
-        "IREE against eager, published", "here / published", "published search's best",
+        "function", "IREE release, `default` flags", "IREE here", "torch eager here",
+        "IREE against eager here", "IREE against eager, published", "here / published",
     ]  # fmt: skip
-    models = sorted({function.split(".")[0] for function, _ in here.keys() & there.keys()})
     return [
-        "## Your machine and the published figures",
+        f"## {TITLE}",
         "",
         f"Here: **{here_view.label}**. Published (`results/{name}`): **{there_view.label}**. {why}{explain}",
         "",
         tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
-        "",
-        "Whether the published search's best holds on this machine is one command per model (it times "
-        "`default`, the published pick(s) and ONNX Runtime in one paired sitting): "
-        + ", ".join(f"`{ADVISE.format(model=m)}`" for m in models)
-        + ".",
         "",
     ]
 
@@ -140,21 +131,3 @@ def _eager_words(ratio: float) -> str:
     if ratio > 1:
         return f"IREE takes {formats.ratio(ratio)} eager's time"
     return f"IREE {formats.ratio(1 / ratio)} faster"
-
-
-def _published_best(records: Sequence[Record]) -> dict[tuple[str, str], tuple[str, float]]:
-    """(function, release) -> the published flag search's fastest configuration that beat `default`
-    beyond noise and that a user can name (built-in knobs, no export variant), with its speed-up."""
-    from iree_matrix.iree.flags import BUILTIN_PROFILES
-
-    found = {}
-    for (unit, compiler), rows in search.effects(search.candidates(records)).items():
-        nameable = [
-            e for e in rows
-            if e.verdict == "faster" and e.ratio and not search.parse(e.candidate.name).variant
-            and all(k in BUILTIN_PROFILES for k in e.candidate.knobs)
-        ]  # fmt: skip
-        if nameable:
-            top = max(nameable, key=lambda e: e.ratio or 0.0)
-            found[(unit, compiler)] = (top.candidate.name, top.ratio or 1.0)
-    return found

@@ -1,10 +1,12 @@
 """`results/site/`: the published answers as static pages a person would rather look at.
 
-Self-contained and offline: every figure is a matplotlib SVG inlined in its page (no script, no
-CDN, works from `file://`), with one stylesheet beside the pages. Heatmap cells carry the cell's
-status and the tool's own words as an SVG `<title>` (shown on hover) and the evidence job id.
-Nothing is derived here: the windows, recommendations and regressions come from `answers.py`,
-exactly as in COMPATIBILITY.md and compat.json.
+Self-contained and offline: every figure is a matplotlib SVG inlined in its page (report/figures.py:
+no script, no CDN, works from `file://`), with one stylesheet beside the pages. Heatmap cells carry
+the cell's status and the tool's own words as an SVG `<title>` (shown on hover) and the evidence job
+id. Nothing is derived or worded here: the windows, "Which release should I use?", the regressions and
+the identical exports are compat.json's document (answers/compat.py) in answers/wording.py's words,
+exactly as COMPATIBILITY.md and `query` print them; a section's, a GPU's, an exporter's and an
+answer's page is rendered by the module that renders its Markdown.
 
 Rendering is deterministic (fixed SVG hash salt, no dates), so re-rendering the same records gives
 the same bytes.
@@ -13,17 +15,13 @@ the same bytes.
 from __future__ import annotations
 
 import dataclasses
-import html
-import io
-import json
 import re
 import statistics
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, compat, exporters, release_verdicts, roofline
+from iree_matrix.answers import advice, compat, paired, release_verdicts, roofline, wording
 from iree_matrix.core import excerpts, formats, refusals
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.host import identity_label
@@ -31,302 +29,30 @@ from iree_matrix.core.records import Metrics
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds
 from iree_matrix.iree import peers as peer_registry
-from iree_matrix.report import gpu, sections
+from iree_matrix.report import exporters as exporters_page
+from iree_matrix.report import gpu, markup, sections
+from iree_matrix.report.figures import (
+    MARKS,
+    Cell,
+    Series,
+    cost_plot,
+    heatmap,
+    latency_plot,
+    legend,
+    op_kind_plot,
+)
+
+_e, _table = markup.e, markup.table
 
 SITE_DIR = "site"
 STYLE = "style.css"
-SVG_NS = "http://www.w3.org/2000/svg"
-
-# Colour per status, shared by every heatmap and legend. Three answers must never look alike: a
-# failure (dark red: the export, compile or run of this cell failed), a refusal (orange: a runtime
-# said no to another release's module — an answer) and a cell never run (grey: no evidence). They
-# differ in lightness as well as hue, and each has its own mark, so they stay apart without colour
-# vision (and in print).
-COLOURS = {
-    "loads": "#4c9be8",
-    "ok": "#4c9be8",
-    "compiled": "#b9d6f5",  # a GPU module that compiled where no device of its kind could run it
-    "refuses": "#e8804c",
-    "fail": "#a50f15",
-    "mismatch": "#f2c14e",
-    "timeout": "#a77dc2",
-    "not_run": "#d0d0d0",
-    "unknown": "#d0d0d0",
-    "skip": "#f4f4f4",
-}
-MARKS = {
-    "loads": "✓",
-    "ok": "✓",
-    "compiled": "○",
-    "refuses": "⊘",
-    "fail": "✗",
-    "mismatch": "≠",
-    "timeout": "◷",  # a clock face DejaVu Sans has: "⏱" was a missing-glyph box, and matplotlib warned
-    "not_run": "·",
-}
-MARKS.update(unknown="?", skip="–")
-# The figures' font: matplotlib's own, so every machine renders the same; every mark is in it.
-FONT = "DejaVu Sans"
 # The packages an environment's row shows (by name prefix), beside the peers' own (iree/peers.py):
 # the ONNX form's exporter and compiler have `onnx` too.
 _SHOWN_PACKAGES = ("iree", "torch", "onnx", "transformers", "numpy")
-DARK = {"fail"}  # states whose mark is drawn white
-
 op_kind = opkinds.of_dispatch
 
 
-# --- figures --------------------------------------------------------------------------------------
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams.update(
-        {
-            "svg.fonttype": "none",  # text stays text: smaller, searchable, readable in the DOM
-            "svg.hashsalt": "iree-matrix",  # stable ids: same records, same bytes
-            "font.size": 9,
-            "font.family": FONT,
-        }
-    )
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _svg(fig: Any, titles: Mapping[str, str], figure_id: str) -> str:
-    """The figure as inline SVG markup, with `<title>` tooltips added to the groups in `titles`."""
-    plt = _pyplot()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    ET.register_namespace("", SVG_NS)
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    root = ET.fromstring(buf.getvalue())
-    _scope_ids(root, figure_id)
-    for group in root.iter(f"{{{SVG_NS}}}g"):
-        text = titles.get(group.get("id", ""))
-        if text is not None:
-            title = ET.Element(f"{{{SVG_NS}}}title")
-            title.text = text
-            group.insert(0, title)
-    root.set("id", figure_id)
-    root.set("class", "figure")
-    return ET.tostring(root, encoding="unicode")
-
-
-def _scope_ids(root: ET.Element, prefix: str) -> None:
-    """matplotlib numbers its ids per figure ("figure_1", "axes_1", clip paths): several figures
-    inlined in one page would repeat them. Prefix every id (ours already carry the figure's id)
-    and every reference to one."""
-    renamed = {}
-    for element in root.iter():
-        ident = element.get("id")
-        if ident and not ident.startswith(prefix):
-            renamed[ident] = f"{prefix}-{ident}"
-            element.set("id", renamed[ident])
-    if not renamed:
-        return
-    reference = re.compile(r"url\(#([^)]+)\)")
-    for element in root.iter():
-        for name, value in element.attrib.items():
-            if "url(#" in value:
-                element.set(name, reference.sub(lambda m: f"url(#{renamed.get(m[1], m[1])})", value))
-            elif name.endswith("href") and value.startswith("#") and value[1:] in renamed:
-                element.set(name, "#" + renamed[value[1:]])
-
-
-# --- figures: a status heatmap, latency across releases, compile cost, op kinds --------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Cell:
-    row: str
-    col: str
-    state: str  # a key of COLOURS
-    title: str  # shown on hover: the status and the tool's words
-    job: str = ""
-
-
-def heatmap(
-    cells: Sequence[Cell],
-    rows: Sequence[str],
-    cols: Sequence[str],
-    figure_id: str,
-    *,
-    xlabel: str,
-    ylabel: str,
-) -> str:
-    from matplotlib.patches import Rectangle
-
-    plt = _pyplot()
-    label_width = max((len(r) for r in rows), default=4) * 0.065
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(cols) + label_width + 1.0), 0.34 * len(rows) + 1.5))
-    titles = {}
-    for cell in cells:
-        i, j = rows.index(cell.row), cols.index(cell.col)
-        gid = f"{figure_id}-cell-{i}-{j}"
-        ax.add_patch(
-            Rectangle((j, i), 1, 1, facecolor=COLOURS[cell.state], edgecolor="white", lw=1.5, gid=gid)
-        )
-        colour = "white" if cell.state in DARK else "black"
-        ax.text(j + 0.5, i + 0.5, MARKS[cell.state], ha="center", va="center", fontsize=9, color=colour)
-        titles[gid] = f"{cell.row} × {cell.col}: {cell.title}" + (f"\n{cell.job}" if cell.job else "")
-    ax.set_xlim(0, len(cols))
-    ax.set_ylim(len(rows), 0)
-    ax.set_xticks([j + 0.5 for j in range(len(cols))], cols, rotation=45, ha="right")
-    ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    return _svg(fig, titles, figure_id)
-
-
-@dataclasses.dataclass(frozen=True)
-class Series:
-    name: str
-    points: tuple[tuple[str, release_verdicts.Timing], ...]  # (compiler, timing)
-
-
-# A reference line (torch eager, a peer) this many times above the highest release figure is drawn
-# as a mark at the top edge with its value, not as a line that would flatten the releases onto
-# the axis (a noisy eager figure of 80 ms against releases of 1-2 ms). Releases whose medians
-# span more than LOG_SPAN times are drawn on a log scale.
-CLIP_RATIO = 3.0
-LOG_SPAN = 10.0
-
-
-def latency_plot(
-    series: Sequence[Series], compilers: Sequence[str], references: Mapping[str, float], figure_id: str
-) -> str:
-    """Median per release with min–max bars; noisy figures hollow; peers as horizontal lines (one far
-    above the releases as a mark at the top edge, "off the scale"); a log scale when the releases'
-    medians span more than LOG_SPAN times."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.2))
-    titles = {}
-    medians = [t.median for s in series for _, t in s.points if t.median > 0]
-    log = bool(medians) and max(medians) / min(medians) > LOG_SPAN
-    top = max((t.high if t.high is not None else t.median for s in series for _, t in s.points), default=0.0)
-    off_scale = {n: v for n, v in references.items() if top > 0 and not log and v > top * CLIP_RATIO}
-    drawn = {n: v for n, v in references.items() if n not in off_scale}
-    upper = max([top, *drawn.values()]) * 1.15 if top or drawn else None
-    for k, s in enumerate(series):
-        xs = [compilers.index(c) for c, _ in s.points]
-        ys = [t.median for _, t in s.points]
-        low = [t.median - (t.low if t.low is not None else t.median) for _, t in s.points]
-        high = [(t.high if t.high is not None else t.median) - t.median for _, t in s.points]
-        colour = f"C{k % 10}"
-        gid = f"{figure_id}-series-{k}"
-        bars = ax.errorbar(xs, ys, yerr=[low, high], color=colour, marker="", capsize=2, lw=1.2, label=s.name)
-        bars.lines[0].set_gid(gid)  # the line only: its caps and bars would repeat the id
-        noisy = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if t.noisy]
-        quiet = [(x, y) for x, y, (_, t) in zip(xs, ys, s.points) if not t.noisy]
-        for group, face in ((quiet, colour), (noisy, "white")):
-            if group:
-                ax.plot(*zip(*group), ls="", marker="o", ms=5, mfc=face, mec=colour)
-        titles[gid] = f"{s.name}: " + ", ".join(
-            f"{c} {formats.duration_ms(t.median)}{' (noisy)' if t.noisy else ''}" for c, t in s.points
-        )
-    shown_off = 0
-    for k, (name, value) in enumerate(sorted(references.items())):
-        gid = f"{figure_id}-reference-{k}"
-        if name in off_scale and upper is not None:
-            # A mark on the top edge, its value written beside it: the line would flatten the releases.
-            x = len(compilers) - 0.5 - 0.4 * shown_off
-            shown_off += 1
-            (mark,) = ax.plot([x], [upper], ls="", marker="^", ms=7, color="0.35", clip_on=False)
-            mark.set_gid(gid)
-            ax.annotate(
-                f"{name} {formats.duration_ms(value)} ↑ off the scale",
-                (x, upper),
-                xytext=(-6, -4),
-                textcoords="offset points",
-                fontsize=8,
-                ha="right",
-                va="top",
-                color="0.25",
-            )
-            above = formats.ratio(value / top)
-            titles[gid] = (
-                f"{name}: {formats.duration_ms(value)} (above the plot: {above} the slowest release)"
-            )
-            continue
-        ax.axhline(value, color="0.35", ls=("--", ":", "-.")[k % 3], lw=1, gid=gid)
-        ax.annotate(
-            f"{name} {formats.duration_ms(value)}",
-            (len(compilers) - 0.5, value),
-            fontsize=8,
-            ha="right",
-            va="bottom",
-            color="0.25",
-        )
-        titles[gid] = f"{name}: {formats.duration_ms(value)}"
-    ax.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")
-    ax.set_xlim(-0.5, len(compilers) - 0.5)
-    if log:
-        ax.set_yscale("log")
-        ax.set_ylabel("latency per call (ms, log scale)")
-    else:
-        ax.set_ylim(bottom=0, top=upper)
-        ax.set_ylabel("latency per call (ms)")
-    ax.set_xlabel("IREE compiler release (module run by the same release's runtime)")
-    ax.grid(axis="y", color="0.9")
-    if series:
-        ax.legend(fontsize=8, loc="upper left")
-    return _svg(fig, titles, figure_id)
-
-
-def cost_plot(
-    compile_s: Mapping[str, float], module_kib: Mapping[str, float], compilers: Sequence[str], figure_id: str
-) -> str:
-    plt = _pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(max(5.0, 0.45 * len(compilers) + 2.5), 3.6))
-    titles = {}
-    for ax, values, label, name, unit in (
-        (top, compile_s, "compile time (s)", "compile", "s"),
-        (bottom, module_kib, "module size (KiB)", "size", "KiB"),
-    ):
-        xs = [compilers.index(c) for c in compilers if c in values]
-        bars = ax.bar(xs, [values[compilers[x]] for x in xs], color="#4c9be8")
-        for x, bar in zip(xs, bars):
-            bar.set_gid(f"{figure_id}-{name}-{x}")
-            titles[bar.get_gid()] = f"{compilers[x]}: {formats.sig3(values[compilers[x]])} {unit}"
-        ax.set_ylabel(label)
-        ax.grid(axis="y", color="0.9")
-    bottom.set_xticks(range(len(compilers)), compilers, rotation=45, ha="right")
-    return _svg(fig, titles, figure_id)
-
-
-def op_kind_plot(by_release: Mapping[str, Mapping[str, float]], figure_id: str) -> str:
-    """Per release, the dispatches' median times summed by op kind (stacked, ms)."""
-    plt = _pyplot()
-    releases = release_verdicts.sorted_versions(by_release)
-    kinds = sorted({k for v in by_release.values() for k in v})
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.8 * len(releases) + 3.0), 3.0))
-    titles = {}
-    bottom = [0.0] * len(releases)
-    for k, kind in enumerate(kinds):
-        values = [by_release[r].get(kind, 0.0) for r in releases]
-        bars = ax.bar(range(len(releases)), values, bottom=bottom, label=kind, color=f"C{k % 10}")
-        for x, bar in enumerate(bars):
-            bar.set_gid(f"{figure_id}-kind-{k}-{x}")
-            titles[bar.get_gid()] = f"{releases[x]}, {kind}: {formats.duration_ms(values[x])}"
-        bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_xticks(range(len(releases)), releases)
-    ax.set_ylabel("dispatch time, summed (ms)")
-    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
-    return _svg(fig, titles, figure_id)
-
-
 # --- pages ----------------------------------------------------------------------------------------
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _page(title: str, body: Sequence[str], depth: int = 0) -> str:
@@ -349,16 +75,6 @@ def _page(title: str, body: Sequence[str], depth: int = 0) -> str:
     )
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], raw: Sequence[int] = ()) -> str:
-    """An HTML table; columns listed in `raw` are already markup."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{v if i in raw else _e(v)}</td>" for i, v in enumerate(row)) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def page_name(model: str) -> str:
     return "models/" + re.sub(r"[^A-Za-z0-9_.-]", "_", model) + ".html"
 
@@ -369,20 +85,25 @@ def _ms(value: Optional[float], noisy: bool = False) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Site:
-    """The records of one results directory, indexed once for every page."""
+    """The records of one results directory, indexed once for every page, and the answers derived
+    from them once (`answers`: compat.json's document)."""
 
     records: tuple[Record, ...]
     runs: release_verdicts.Runs
     arch: str
-    source: Mapping[str, Any]
+    answers: Mapping[str, Any]
 
     @classmethod
-    def of(cls, records: Iterable[Record], source: Optional[Path] = None) -> Site:
+    def of(
+        cls,
+        records: Iterable[Record],
+        source: Optional[Path] = None,
+        answers: Optional[Mapping[str, Any]] = None,
+    ) -> Site:
         latest = tuple(latest_by_job(records).values())
-        arch = release_verdicts.main_arch(latest)
-        document_source = compat.derive([], source)["source"]  # file name and digest, one definition
-        document_source["records"] = len(latest)
-        return cls(latest, release_verdicts.Runs.of(latest, arch=arch), arch, document_source)
+        document = answers if answers is not None else compat.derive(latest, source)
+        arch = document["arch"]
+        return cls(latest, release_verdicts.Runs.of(latest, arch=arch), arch, document)
 
     def compilers(self) -> list[str]:
         return release_verdicts.sorted_versions(c for (_, _, c) in self.runs.compiles)
@@ -434,152 +155,74 @@ def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[
 
 
 def _index_page(site: Site) -> str:
-    runs = site.runs
+    document = site.answers
     body = [
-        f"<p class=lead>From <code>{_e(site.source.get('file', 'results.jsonl'))}</code>: "
-        f"{site.source['records']} records; answers for <b>{_e(site.arch)}</b>. "
+        f"<p class=lead>From <code>{_e(document['source'].get('file', 'results.jsonl'))}</code>: "
+        f"{document['source']['records']} records; answers for <b>{_e(site.arch)}</b>. "
         "A figure marked ~ or drawn hollow was taken while other programs kept ≥ "
         f"{release_verdicts.NOISY_LOAD} cores "
         f"busy or its repetitions spread > {release_verdicts.NOISY_SPREAD:.0%}; only ratios beyond "
         f"{release_verdicts.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
-        _legend(),
+        legend(),
+        *_windows(document),
+        *_releases(document),
+        *_models_heatmap(site),
+        *_exporters_section(site),
+        *_regressions(document),
     ]
-    windows = release_verdicts.windows(runs)
-    body.append("<h2 id=windows>Which compilers' modules does each runtime load?</h2>")
-    body.append(
-        "<ul>"
-        + "".join(
-            f"<li>{_e(w.text())}"
-            + "".join(f" <span class=warn>contradiction: {_e(c)}</span>" for c in w.contradictions)
-            + "</li>"
-            for w in windows
-        )
-        + "</ul>"
-    )
-    found = release_verdicts.pairs(runs)
-    if found:
-        compilers = release_verdicts.sorted_versions(c for c, _ in found)
-        runtimes = release_verdicts.sorted_versions(rt for _, rt in found)
-        cells = [
-            Cell(c, rt, p.load.value, p.load.value + (f": {p.reason}" if p.reason else ""), p.evidence[0])
-            for (c, rt), p in found.items()
-        ]
-        body.append(heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
-        reasons = sorted({p.reason for p in found.values() if p.reason})
-        if reasons:
-            body.append(
-                "<p class=caption>Refusals, in the runtimes' words: "
-                + "; ".join(f"<q>{_e(r)}</q>" for r in reasons)
-                + "</p>"
-            )
-    body += _recommendations_section(site)
-    body += _models_heatmap(site)
-    body += _exporters_section(site)
-    regressions = release_verdicts.regressions(runs)
-    body.append("<h2 id=regressions>Regressions between consecutive releases</h2>")
-    body.append(
-        _table(
-            ["function", "from", "to", "kind", "what", "decided by", "evidence"],
-            [(r.subject, r.older, r.newer, r.kind, r.detail, r.signal, r.evidence[1]) for r in regressions],
-        )
-        if regressions
-        else "<p>None beyond the noise.</p>"
-    )
     return _page("Which IREE release works for my model, and can this runtime load that module?", body)
 
 
-def _legend(gpu: bool = False) -> str:
-    items = [
-        ("loads / ok", "ok"),
-        *([("compiled, not run here", "compiled")] if gpu else []),
-        ("refused by the runtime (an answer)", "refuses"),
-        ("failed: export, compile or run", "fail"),
-        ("output mismatch", "mismatch"),
-        ("timeout", "timeout"),
-        ("not run / unknown", "not_run"),
-        ("skip", "skip"),
-    ]
-    return (
-        "<p class=legend>"
-        + " ".join(
-            f'<span class="swatch state-{s}" style="background:{COLOURS[s]}'
-            + (";color:white" if s in DARK else "")
-            + f'">{MARKS[s]}</span> {_e(t)}'
-            for t, s in items
-        )
-        + "</p>"
-    )
+def _windows(document: Mapping[str, Any]) -> list[str]:
+    """Which compilers' modules each runtime loads: the table, and every measured pair as a heatmap."""
+    rows = [wording.window_row(w, document) for w in wording.windows(document)]
+    out = [f"<h2 id=windows>{_e(wording.WINDOWS)}</h2>", f"<p>{markup.words(wording.WINDOWS_INTRO)}</p>"]
+    out += [_table(wording.WINDOW_HEADERS, rows)] if rows else []
+    found = document.get("pairs") or ()
+    if not found:
+        return out
+    compilers = release_verdicts.sorted_versions({p["compiler"] for p in found})
+    runtimes = release_verdicts.sorted_versions({p["runtime"] for p in found})
+    cells = [
+        Cell(p["compiler"], p["runtime"], p["load"], p["load"] + (f": {p['reason']}" if p["reason"] else ""),
+             p["evidence"][0])
+        for p in found
+    ]  # fmt: skip
+    out.append(heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
+    reasons = sorted({p["reason"] for p in found if p["reason"]})
+    if reasons:
+        said = "; ".join(f"<q>{_e(r)}</q>" for r in reasons)
+        out.append(f"<p class=caption>Refusals, in the runtimes' words: {said}</p>")
+    return out
 
 
-def _recommendations_section(site: Site) -> list[str]:
+def _releases(document: Mapping[str, Any]) -> list[str]:
+    """Which release to use, per model: COMPATIBILITY.md's table, each model linked to its page, and
+    when and where the newest passing release's figures were taken."""
+    models = document.get("models") or ()
     rows = []
-    for rec in release_verdicts.recommendations(site.runs):
-        newest = rec.newest_passing
-        fastest = (
-            f"{rec.fastest.compiler} ({formats.ratio(rec.fastest_ratio)} faster, {rec.fastest_basis})"
-            if rec.fastest and rec.fastest_ratio
-            else f"none beyond noise ({rec.fastest_basis})"
-            if newest and rec.fastest_basis
-            else "not decided (no paired rounds, no quiet sitting)"
-            if newest and newest.latency_ms is not None
-            else ""
-        )
-        passing = [r.compiler for r in rec.releases if r.passes]
-        rows.append(
-            (
-                f'<a href="{page_name(rec.model)}">{_e(rec.model)}</a>',
-                f"{len(passing)} of {len(rec.releases)}",
-                newest.compiler if newest else "none passes",
-                _latencies(site, newest) if newest else "",
-                _measured(site, newest) if newest else "",
-                fastest,
-                f"{rec.smallest.compiler} ({formats.size(rec.smallest.module_bytes)})"
-                if rec.smallest and rec.smallest.module_bytes
-                else "",
-            )
-        )
+    for model in models:
+        cells = [markup.words(c) for c in wording.release_row(model)]
+        cells[0] = f'<a href="{page_name(model["model"])}">{_e(model["model"])}</a>'
+        rows.append([*cells, _e(wording.measured(model.get("newest_passing")))])
+    headers = [*wording.RELEASE_HEADERS, wording.MEASURED]
     return [
-        "<h2 id=recommend>Which release should I use?</h2>",
-        _table(
-            [
-                "model",
-                "releases passing",
-                "newest passing",
-                "its latency per call",
-                "measured",
-                "fastest",
-                "smallest module",
-            ],
-            rows,
-            raw=(0, 3),
-        ),
+        f"<h2 id=recommend>{_e(wording.RELEASE)}</h2>",
+        f"<p>{markup.words(wording.RELEASE_INTRO)}</p>",
+        _table(headers, rows, raw=range(len(headers))),
+        *([f"<p>{markup.words(wording.overall(models))}</p>"] if models else []),
     ]
 
 
-def _latencies(site: Site, result: release_verdicts.ReleaseResult) -> str:
-    """A release's latency per call, each function apart (a prefill and a decode step are two
-    figures, not one sum): markup."""
-    timed = [
-        (r.label.model, t)
-        for job in result.evidence
-        if (r := site.runs.by_job.get(job)) is not None
-        and r.stage == "run"
-        and (t := release_verdicts.timing(r))
+def _regressions(document: Mapping[str, Any]) -> list[str]:
+    found = document.get("regressions") or ()
+    rows = [[markup.words(c) for c in wording.regression_row(r)] for r in found]
+    headers = wording.REGRESSION_HEADERS
+    return [
+        f"<h2 id=regressions>{_e(wording.REGRESSIONS)}</h2>",
+        f"<p>{markup.words(wording.REGRESSIONS_INTRO)}</p>",
+        _table(headers, rows, raw=range(len(headers))) if rows else f"<p>{_e(wording.NO_REGRESSION)}</p>",
     ]
-    if len(timed) <= 1:
-        return _e(_ms(result.latency_ms, result.noisy))
-    return "<br>".join(
-        f"{_e(function.split('.', 1)[-1])}: {_e(_ms(t.median, t.noisy))}" for function, t in timed
-    )
-
-
-def _measured(site: Site, result: release_verdicts.ReleaseResult) -> str:
-    """When and where a release's figure was measured, and why it is marked noisy if it is."""
-    runs = [r for job in result.evidence if (r := site.runs.by_job.get(job)) is not None and r.stage == "run"]
-    if not runs:
-        return ""
-    why = "; ".join(t.why_noisy() for r in runs if (t := release_verdicts.timing(r)) is not None and t.noisy)
-    return release_verdicts.measured(runs[0]) + (f" — noisy: {why}" if why else "")
 
 
 def _models_heatmap(site: Site) -> list[str]:
@@ -626,81 +269,18 @@ def _exporters_section(site: Site) -> list[str]:
                 ylabel="exporter",
             ),
         ]
-    if _exporter_answers(site):
+    if exporters_page.answered(site.records):
         out.append(
             '<p><a href="exporters.html">Exporter environments</a>: for each (Python, torch, '
             "iree-turbine), which compilers take its MLIR as text and as bytecode.</p>"
         )
-    same = release_verdicts.identical_exports(site.runs)
-    groups = [s for s in same if len(s.exporters) > 1]
-    if groups:
+    same = wording.identical(site.answers)
+    if same:
+        listed = "".join(f"<li>{markup.words(line)}</li>" for line in same)
         out.append(
-            "<p>Byte-identical MLIR: "
-            + "; ".join(f"{_e(s.function)} from {_e(', '.join(s.exporters))}" for s in groups)
-            + "</p>"
+            f"<p><b>{_e(wording.IDENTICAL)}.</b> {markup.words(wording.IDENTICAL_INTRO)}</p><ul>{listed}</ul>"
         )
     return out
-
-
-def _exporter_answers(site: Site) -> list[exporters.ExporterAnswer]:
-    """The exporter environments' answers, when there are several environments or any bytecode."""
-    found = exporters.exporter_answers(site.records)
-    several = len({a.exporter for a in found}) > 1
-    return found if several or any(t.form == exporters.BYTECODE for a in found for t in a.takes) else []
-
-
-def _exporters_page(site: Site, found: Sequence[exporters.ExporterAnswer]) -> str:
-    body = [
-        "<p class=lead>Each row an exporter environment: Python, torch, iree-turbine and the IREE "
-        "compiler package whose importer turbine used. Each cell: did this compiler take the "
-        "export's MLIR text (<code>T</code>, then run against torch's outputs) and its MLIR bytecode "
-        "(<code>B</code>, <code>.mlirbc</code>)? ✓ yes, ≠ outputs differ, ✗ refused (hover for the "
-        "compiler's words). <code>iree-matrix query export --torch X --turbine Y [--python Z]</code> "
-        "answers one row.</p>"
-    ]
-    counts = {d.function: d for d in exporters.distinct(found)}
-    for k, function in enumerate(sorted({a.function for a in found})):
-        rows = [a for a in found if a.function == function]
-        if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
-            continue  # one exporter, text only: the model's page says it all
-        compilers = release_verdicts.sorted_versions({t.compiler for a in rows for t in a.takes})
-        d = counts.get(function)
-        body.append(f"<h2 id=env-{k}>{_e(function)}</h2>")
-        if d is not None:
-            body.append(
-                f"<p>{d.exporters} environments wrote {d.texts} distinct MLIR texts"
-                + (f" and {d.bytecodes} distinct bytecode files" if d.bytecodes else "")
-                + " (byte-identical exports share one compile).</p>"
-            )
-        table_rows = []
-        for a in rows:
-            cells = []
-            for c in compilers:
-                marks = []
-                for form, letter in ((exporters.TEXT, "T"), (exporters.BYTECODE, "B")):
-                    take = next((t for t in a.takes if t.compiler == c and t.form == form), None)
-                    if take is not None:
-                        ok = take.takes and take.run in (None, Status.OK.value)
-                        mark = "✓" if ok else "≠" if take.run == Status.MISMATCH.value else "✗"
-                        marks.append(f'<span title="{_e(take.words or take.status)}">{letter}{mark}</span>')
-                cells.append(" ".join(marks) or "–")
-            importer = a.importer.replace("iree-base-compiler ", "") or "?"
-            table_rows.append([a.python, a.torch, a.turbine, importer, *cells])
-        raw = list(range(4, 4 + len(compilers)))
-        body.append(_table(["python", "torch", "turbine", "importer", *compilers], table_rows, raw=raw))
-    refusals = exporters.bytecode_refusals(found)
-    if refusals:
-        body.append("<h2 id=bytecode>Bytecode the compilers do not read</h2>")
-        body.append(
-            _table(
-                ["exporter", "importer", "compilers", "functions", "the compiler's words"],
-                [
-                    (r.exporter, r.importer, ", ".join(r.compilers), ", ".join(r.functions), r.words)
-                    for r in refusals
-                ],
-            )
-        )
-    return _page("Exporter environments: which compilers take their MLIR", body)
 
 
 def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
@@ -933,12 +513,20 @@ code, q { font-family: ui-monospace, monospace; font-size: 12px; }
 """
 
 
-def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str, str]:
-    """Every page of the site, by relative path."""
+def render(
+    records: Iterable[Record],
+    source: Optional[Path] = None,
+    answers: Optional[Mapping[str, Any]] = None,
+    advised: Optional[Sequence[advice.Advice]] = None,
+) -> dict[str, str]:
+    """Every page of the site, by relative path. `answers`: compat.json's document and `advised` the
+    published answers beside the records, where the caller read them already (`iree-matrix report`
+    writes compat.json from the same document); else derived and read here."""
+    from iree_matrix.report import answers as answer_page
     from iree_matrix.report import boards
 
     records = list(records)
-    site = Site.of(records, source)
+    site = Site.of(records, source, answers)
     pages = {
         STYLE: STYLESHEET,
         "index.html": _index_page(site),
@@ -949,17 +537,16 @@ def render(records: Iterable[Record], source: Optional[Path] = None) -> dict[str
         _linked(pages, "boards.html", title, boards.html_body(records, MARKS["timeout"]))
     for rec in release_verdicts.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
-    found = _exporter_answers(site)
+    found = exporters_page.answered(site.records)
     if found:
-        pages["exporters.html"] = _exporters_page(site, found)
+        pages["exporters.html"] = _page(exporters_page.TITLE, exporters_page.html_body(found))
     if gpu.has_gpu(records):  # Vulkan / CUDA / ROCm targets, linked from the index
-        title = "Does my model compile for Vulkan / CUDA / ROCm, and run there?"
-        _linked(pages, "gpu.html", title, _gpu_body(records))
-    advised = _answers(source)
+        _linked(pages, "gpu.html", gpu.PAGE, gpu.html_body(records))
+    if advised is None:
+        advised = compat.advised_in(Path(source).parent) if source is not None else []
     if advised:  # the answer per function and CPU identity (results/answers), linked from the index
-        title = "What to take per model and CPU: release, flags, and how it compares"
-        _linked(pages, "answers.html", title, _answers_body(advised))
-    compared = _comparisons(source)
+        _linked(pages, "answers.html", answer_page.PAGE, answer_page.html_body(advised))
+    compared = paired.read(Path(source).parent) if source is not None else []
     if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
         title = "Paired comparisons: B against A, timed again in interleaved rounds"
         _linked(pages, "compare.html", title, _compare_body(compared))
@@ -980,84 +567,7 @@ def _linked(pages: dict[str, str], name: str, title: str, body: Sequence[str]) -
     """Add the page `name` and link it from the index, above the legend (the latest added first)."""
     pages[name] = _page(title, body)
     link = f'<p><a href="{name}">{_e(title)}</a></p>'
-    pages["index.html"] = pages["index.html"].replace(_legend(), link + "\n" + _legend(), 1)
-
-
-def _gpu_body(records: Sequence[Record]) -> list[str]:
-    """The GPU page: per target, function × compiler (each module on its own release's runtime),
-    then the runtime cross where the records hold one."""
-    body = [
-        "<p class=lead>Each compiler's module for the target, run on its own release's runtime where "
-        "a device of that kind is here (on a machine without a GPU, a software Vulkan device: Mesa's "
-        "lavapipe, or SwiftShader for the runtimes that hide lavapipe; the hover says which) and "
-        "checked against torch. ○ compiled, not run here: no device of that kind — on a machine with "
-        "the device the same cells run. A time on a software device is the CPU's, not a GPU's.</p>",
-        _legend(gpu=True),
-    ]
-    cells = gpu.own_runtime_cells(records)
-    for target in sorted({c.target for c in cells}):
-        mine = [c for c in cells if c.target == target]
-        body += _heat_figure(mine, "gpu", _e(target), sorted, "IREE compiler release", "function")
-    crossed = gpu.cross_cells(records)
-    for subject in sorted({c.target for c in crossed}):
-        mine = [c for c in crossed if c.target == subject]
-        heading = f"Which runtime loads which compiler's module: {_e(subject)}"
-        body += _heat_figure(mine, "cross", heading, release_verdicts.sorted_versions, "runtime", "compiler")
-    return body
-
-
-def _heat_figure(
-    heats: Sequence[gpu.Heat],
-    prefix: str,
-    heading: str,
-    order_rows: Callable[[Iterable[str]], list[str]],
-    xlabel: str,
-    ylabel: str,
-) -> list[str]:
-    """One GPU heatmap (its heading and figure) of heats that share a target; columns are releases."""
-    fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", heats[0].target.lower())
-    rows = order_rows({h.row for h in heats})
-    cols = release_verdicts.sorted_versions({h.col for h in heats})
-    squares = [Cell(h.row, h.col, h.state, h.words, h.job) for h in heats]
-    return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]
-
-
-def _answers(source: Optional[Path]) -> list[advice.Advice]:
-    """The answers published beside the records (their set's answers/ folder), if any."""
-    if source is None or not (Path(source).parent / advice.DIRNAME).is_dir():
-        return []
-    return advice.published(Path(source).parent / advice.DIRNAME)
-
-
-def _answers_body(found: Sequence[advice.Advice]) -> list[str]:
-    from iree_matrix.report import answers as answer_tables
-
-    body = [
-        "<p class=lead>Every figure of a row is one thread's CPU time per call from one paired sitting on "
-        "the CPU it names (<code>iree-matrix advise MODEL</code>); ratios do not carry between CPUs.</p>",
-        _table(answer_tables.HEADERS, answer_tables.rows(found)),
-    ]
-    for a in found:
-        body.append(f"<h2>{_e(advice.display_name(a))} on {_e(a.identity.short)}</h2>")
-        body.append(f"<p>{_e(a.identity.label)}; {_e(a.sitting)}</p>")
-        body.append(f"<pre>iree-compile model.mlir {_e(advice.flags_text(a.flags))} -o model.vmfb</pre>")
-    return body
-
-
-def _comparisons(source: Optional[Path]) -> list[dict[str, Any]]:
-    """The `compare-A-B.json` files `iree-matrix compare` wrote beside the results (ones it cannot
-    read are left out), in name order."""
-    if source is None:
-        return []
-    found = []
-    for path in sorted(Path(source).parent.glob("compare-*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and isinstance(data.get("functions"), list):
-            found.append(data)
-    return found
+    pages["index.html"] = pages["index.html"].replace(legend(), link + "\n" + legend(), 1)
 
 
 def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -1093,9 +603,17 @@ def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
     return body
 
 
-def write(results_path: Path, out_dir: Path) -> Path:
-    """Render the site of `results_path` into `out_dir` (pages no longer produced are removed)."""
-    pages = render(release_verdicts.read(Path(results_path)), Path(results_path))
+def write(
+    results_path: Path,
+    out_dir: Path,
+    records: Optional[Sequence[Record]] = None,
+    answers: Optional[Mapping[str, Any]] = None,
+    advised: Optional[Sequence[advice.Advice]] = None,
+) -> Path:
+    """Render the site of `results_path` into `out_dir` (pages no longer produced are removed);
+    `records`, `answers` and `advised` as the caller read and derived them (see `render`)."""
+    found = release_verdicts.read(Path(results_path)) if records is None else records
+    pages = render(found, Path(results_path), answers, advised)
     out_dir = Path(out_dir)
     for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:
         if str(stale.relative_to(out_dir)) not in pages:

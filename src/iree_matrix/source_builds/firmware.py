@@ -96,9 +96,10 @@ def execute(
     log: Optional[Path],
     timeout: float,
     compare: Callable[..., dict[str, Any]],
+    words: Callable[[dict[str, Any]], str],
 ) -> Outcome:
     """`runtime`: the job's `src:<release>` value; `compare`: the run stage's comparison with torch
-    (the one every target uses)."""
+    (the one every target uses), `words` its words for a mismatch."""
     machine = cortex_m.machine(cpu)
     release, _ = versions.parse_source_runtime(runtime)
     src = cmake_runtime.source(runtime_source, cache, log=log)
@@ -149,7 +150,7 @@ def execute(
     for path, array in zip(paths, ran.outputs):
         np.save(path, array)
     references = [given.references / p.name for p in paths]
-    check = compare(paths, references, atol=info["atol"], rtol=info["rtol"])
+    check = compare(paths, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
     metrics.update(check)
     if check["matches"]:
         return Outcome(Status.OK, metrics=metrics)
@@ -157,8 +158,5 @@ def execute(
         Status.MISMATCH,
         metrics=metrics,
         error_class="numeric-mismatch",
-        message=(
-            f"outputs differ from torch: max abs err {check['max_abs_err']:.3g}, "
-            f"max rel err {check['max_rel_err']:.3g} (atol {info['atol']}, rtol {info['rtol']})"
-        ),
+        message=words(check),
     )

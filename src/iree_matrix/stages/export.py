@@ -66,6 +66,10 @@ class ExportStage(StageBase):
         "exit_hang": "the exporting process did not end after writing its outputs and was killed "
         "(compiler 3.6.0's bindings hang at exit): seconds after its outputs, idle seconds or the "
         "stage timeout; the export stands",
+        "changes_inputs": "the model changes its input in place: which inputs, how many values (the "
+        "reference and the inputs IREE is given are the inputs as built)",
+        "reference_nonfinite": "torch's own outputs that hold NaN or inf, per output: nan, inf, of (the "
+        "runs check only where torch's are finite)",
     }
 
     def plan(self, unit: Unit) -> None:
@@ -126,8 +130,13 @@ class ExportStage(StageBase):
             if done.returncode != 0:
                 raise _failure(out, done)
             info = worker.read_result(out / EXPORT_INFO.path, done)
+        finally:
+            for note in (PHASE_FILE, PHASE_FILE + ".part"):  # the worker's progress note, never stored
+                (out / note).unlink(missing_ok=True)
+        # A line each: the exit hang's first (answers/exporters.py reads it from the first line).
+        said = [words for words in (exit_hang_words(info), model_words(info)) if words]
         return Outcome(
-            Status.OK, metrics=export_metrics(info, out), message=exit_hang_words(info), command=tuple(argv)
+            Status.OK, metrics=export_metrics(info, out), message="\n".join(said) or None, command=tuple(argv)
         )
 
 
@@ -166,6 +175,29 @@ def exit_hang_words(info: dict[str, Any]) -> str | None:
     )
 
 
+def model_words(info: dict[str, Any]) -> str | None:
+    """What the model itself did that the export's record says (None when nothing): it changes its
+    input in place, or torch's own outputs hold NaN or inf."""
+    said = []
+    changed = info.get("changes_inputs")
+    if isinstance(changed, list) and changed:
+        said.append(
+            f"the model changes its input in place ({', '.join(map(str, changed))}): torch's reference is "
+            "its first call on a copy of the inputs as built, and IREE is given the same inputs"
+        )
+    found = info.get("reference_nonfinite")
+    if isinstance(found, dict) and found:
+        parts = []
+        for name, n in found.items():
+            kinds = " and ".join(f"{n.get(k)} {w}" for k, w in (("nan", "NaN"), ("inf", "inf")) if n.get(k))
+            parts.append(f"{name}: {kinds} of {n.get('of')} values")
+        said.append(
+            f"torch's own outputs hold NaN or inf ({'; '.join(parts)}): the model's, not IREE's; the runs "
+            "check IREE's outputs only where torch's are finite"
+        )
+    return "; ".join(said) or None
+
+
 def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
     """The record's metrics from the worker's export.json (`info`) and the files it wrote in `out`."""
     return {
@@ -181,21 +213,70 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         **({"mlirbc_bytes": (out / MLIRBC.path).stat().st_size} if (out / MLIRBC.path).is_file() else {}),
         **({"onnx_bytes": (out / ONNX.path).stat().st_size} if (out / ONNX.path).is_file() else {}),
         **{name: info[name] for name in ("onnx_opset", "onnx_exporter", "exit_hang") if name in info},
+        # What the model itself does (model_words says it in the record's message).
+        **{name: info[name] for name in ("changes_inputs", "reference_nonfinite") if info.get(name)},
         **export_digests(out),
     }
+
+
+# The worker's phases (export_model.py), by whose code runs in them. A model that cannot even be built
+# or called is the model's problem; one that builds but does not export is the finding this stage
+# exists to record; the worker's own code failing is neither (HARNESS).
+_PHASE_CLASS = {
+    "model": "model-error", "eager": "model-error", "import": "turbine-import", "export": "export-error",
+    "onnx": "onnx-export",
+}  # fmt: skip
+PHASE_FILE = ".phase"  # export_model.py's PHASE_FILE: the phase it last entered
+_DOING = {
+    "model": "while the model was being built", "eager": "while the model's forward() ran",
+    "import": "while turbine was imported", "export": "while turbine exported the model",
+    "onnx": "while torch.onnx exported the model",
+}  # fmt: skip
 
 
 def _failure(out: Path, done: processes.Completed) -> StageFailure:
     try:
         error = json.loads((out / "error.json").read_text())
     except (OSError, ValueError):
-        return processes.failure(done, "export-error")
-    # A model that cannot even be built is the model's problem; one that builds but does not
-    # export is the finding this stage exists to record.
-    error_class = {
-        "model": "model-error", "eager": "model-error", "import": "turbine-import", "onnx": "onnx-export",
-    }.get(error["phase"], "export-error")  # fmt: skip
-    return StageFailure(error_class, error["message"])
+        return _ended(out, done)
+    phase = error.get("phase")
+    if phase not in _PHASE_CLASS:  # export_model.py's HARNESS: its own code failed
+        return _harness(f"{error.get('message')}")
+    return StageFailure(_PHASE_CLASS[phase], error["message"])
+
+
+def _ended(out: Path, done: processes.Completed) -> StageFailure:
+    """The worker ended without saying how (no error.json): killed, or ended by the model's code (a
+    model can end its own process, or kill the worker's supervisor, its parent). The phase it last
+    entered says whose code was running."""
+    try:
+        phase = (out / PHASE_FILE).read_text().strip()
+    except OSError:
+        phase = ""
+    said = processes.excerpt(done.output, max_lines=5)
+    last = f" Its last words: {said}" if said else ""
+    if phase not in _PHASE_CLASS and not done.killed:
+        return _harness(f"the export worker ended (status {done.returncode}) in its own code.{last}")
+    ask = (
+        " Does the model's code end its own process, or its parent's?" if phase in ("model", "eager") else ""
+    )
+    return processes.failure(
+        done,
+        _PHASE_CLASS.get(phase, "internal"),
+        f"the export's process ended (status {done.returncode}) without writing its outcome, "
+        f"{_DOING.get(phase, 'in its own code')}.{ask}{last}",
+    )
+
+
+def _harness(message: str) -> StageFailure:
+    """The export worker's own failure: iree-matrix's code, neither the model's nor turbine's answer, so
+    never stored (the next run tries again)."""
+    return StageFailure(
+        "internal",
+        f"{message} (the export worker's own failure, not the model's or turbine's: a bug in iree-matrix; "
+        "please report it)",
+        cacheable=False,
+    )
 
 
 STAGE = ExportStage()

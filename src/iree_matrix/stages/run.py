@@ -29,7 +29,7 @@ from iree_matrix.iree import devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
-from iree_matrix.stages import hal_profile
+from iree_matrix.stages import arrays, hal_profile
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times, device_flags
@@ -75,8 +75,10 @@ class RunStage(StageBase):
     exclusive = True  # it times the module
     metrics = {
         "matches": "whether every output is within the model's tolerance of torch's",
-        "max_abs_err": "the largest absolute error",
+        "max_abs_err": "the largest absolute error (where both are finite)",
         "max_rel_err": "the largest error relative to the output's scale",
+        "nonfinite_values": "IREE's NaN or inf values where torch's are finite (each a mismatch)",
+        "unchecked_values": "values not checked: where torch's own output is NaN or inf (the model's)",
         "atol": "the model's tolerance, absolute",
         "rtol": "and relative",
         "latency_ms": "iree-benchmark-module's repetitions: median, min, max, stdev, n, times",
@@ -191,7 +193,8 @@ class RunStage(StageBase):
         run_on = found.chosen()[0] or device
         common = [*device_flags(ctx, run_on), f"--module={module}", *call]
 
-        outputs = [out / f"output{i}.npy" for i in range(len(info["outputs"]))]
+        # A dtype numpy lacks (bfloat16) comes back as raw bits (arrays.py says why).
+        outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
         run_argv = run_command(env.tool("iree-run-module"), common, outputs)
         mounts: dict[str, Any] = {
             "read_only": [export.path, module.parent], "writable": [out], "env": {**qemu, **gpu_env},
@@ -220,7 +223,7 @@ class RunStage(StageBase):
             raise processes.failure(done, _classify(done.output), _runtime_message(done.output))
 
         references = [REFERENCE.of(export) / f"output{i}.npy" for i in range(len(outputs))]
-        check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"])
+        check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
 
         bench_argv = benchmark_command(env, ctx, module, *call, device=run_on)
         if gpu is not None and found.software:
@@ -254,7 +257,7 @@ class RunStage(StageBase):
             "module_bytes": module.stat().st_size,
             "module_sha256": file_sha256(module),
             # The outputs' exact values (dtype, shape, bytes): equal digests are equal outputs.
-            "outputs_sha256": outputs_digest(outputs),
+            "outputs_sha256": outputs_digest(outputs, info["outputs"]),
             "device": device,
             # The runtime's own size: what a deployment ships (a wheel's tool, or one built here).
             **_tool_bytes(env),
@@ -274,14 +277,13 @@ class RunStage(StageBase):
             median = metrics["latency_ms"]["median"]
             metrics["op_profile"] = hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
         if check["matches"]:
-            return Outcome(Status.OK, metrics=metrics, command=tuple(run_argv))
+            return Outcome(
+                Status.OK, metrics=metrics, message=unchecked_words(check), command=tuple(run_argv)
+            )
         return Outcome(
             Status.MISMATCH,
             metrics=metrics,
-            message=(
-                f"outputs differ from torch: max abs err {check['max_abs_err']:.3g}, "
-                f"max rel err {check['max_rel_err']:.3g} (atol {info['atol']}, rtol {info['rtol']})"
-            ),
+            message=mismatch_words(check),
             error_class="numeric-mismatch",
             command=tuple(run_argv),
         )
@@ -297,7 +299,7 @@ def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
     cache = ctx.cache or Path(tempfile.gettempdir())
     return firmware.execute(
         job.target.cpu or "", job.label.runtime, job.label.runtime_source, given, out,
-        cache=cache, log=ctx.log, timeout=ctx.timeout, compare=compare,
+        cache=cache, log=ctx.log, timeout=ctx.timeout, compare=compare, words=mismatch_words,
     )  # fmt: skip
 
 
@@ -347,32 +349,71 @@ def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
 
 
 def compare(
-    outputs: Sequence[Path], references: Sequence[Path], *, atol: float, rtol: float
+    outputs: Sequence[Path],
+    references: Sequence[Path],
+    *,
+    atol: float,
+    rtol: float,
+    described: Sequence[arrays.Described] = (),
 ) -> dict[str, Any]:
-    """Max abs / relative error of every output against torch's, and whether all are within tolerance."""
+    """Max abs / relative error of every output against torch's, and whether all are within tolerance
+    (`described`: export.json's "outputs", which name a dtype numpy lacks).
+
+    Only where torch's own value is finite: a NaN or inf there is the model's (the export says so),
+    not IREE's to match (`unchecked_values`). Where torch's is finite, an IREE NaN or inf is a
+    mismatch, counted apart (`nonfinite_values`) so the errors stay numbers."""
     max_abs = max_rel = 0.0
     matches = True
-    for got_path, ref_path in zip(outputs, references):
-        got, ref = np.load(got_path), np.load(ref_path)
+    unchecked = nonfinite = 0
+    for i, (got_path, ref_path) in enumerate(zip(outputs, references)):
+        kind = described[i] if i < len(described) else {}
+        got, ref = arrays.load(got_path, kind), arrays.load(ref_path, kind)
         if got.shape != ref.shape:
             raise StageFailure("output-shape", f"{got_path.name}: shape {got.shape}, torch gave {ref.shape}")
-        got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
-        err = np.abs(got64 - ref64)
-        finite = bool(np.isfinite(got64).all())
+        ref64 = arrays.as_float64(ref, kind)
+        checked = np.isfinite(ref64)
+        ref64, got64 = ref64[checked], arrays.as_float64(got, kind)[checked]
+        unchecked += int(checked.size - np.count_nonzero(checked))
+        finite = np.isfinite(got64)
+        nonfinite += int(finite.size - np.count_nonzero(finite))
+        err = np.abs(got64[finite] - ref64[finite])
         abs_err = float(err.max()) if err.size else 0.0
         scale = float(np.abs(ref64).max()) if ref64.size else 0.0
         max_abs = max(max_abs, abs_err)
         max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
-        matches = matches and finite and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
-    return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches}
+        matches = matches and bool(finite.all()) and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
+    return {
+        "max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches,
+        **({"nonfinite_values": nonfinite} if nonfinite else {}),
+        **({"unchecked_values": unchecked} if unchecked else {}),
+    }  # fmt: skip
 
 
-def outputs_digest(outputs: Sequence[Path]) -> str:
+def mismatch_words(check: Mapping[str, Any]) -> str:
+    """'outputs differ from torch: …' for a `compare` that did not match."""
+    nonfinite = check.get("nonfinite_values")
+    said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
+    return (
+        f"outputs differ from torch: {said}max abs err {check['max_abs_err']:.3g}, max rel err "
+        f"{check['max_rel_err']:.3g} (atol {check['atol']}, rtol {check['rtol']})"
+        + (f"; {unchecked_words(check)}" if check.get("unchecked_values") else "")
+    )
+
+
+def unchecked_words(check: Mapping[str, Any]) -> str | None:
+    """What a comparison left unchecked (torch's own NaN or inf), or None."""
+    unchecked = check.get("unchecked_values")
+    if not unchecked:
+        return None
+    return f"{unchecked} values not checked: torch's own output is NaN or inf there (the model's, not IREE's)"
+
+
+def outputs_digest(outputs: Sequence[Path], described: Sequence[arrays.Described] = ()) -> str:
     """One sha256 over the arrays' dtypes, shapes and bytes, in order: independent of how the .npy
     header was written, equal exactly when every value is bit-for-bit equal."""
     h = hashlib.sha256()
-    for path in outputs:
-        array = np.ascontiguousarray(np.load(path))
+    for i, path in enumerate(outputs):
+        array = np.ascontiguousarray(arrays.load(path, described[i] if i < len(described) else {}))
         h.update(f"{array.dtype.str}{array.shape};".encode())
         h.update(array.tobytes())
     return h.hexdigest()

@@ -1,15 +1,18 @@
-"""The report's sections a stage owns, one module per section in this package: `firmware.py` is
-COMPATIBILITY.md's "Bare-metal Cortex-M firmware", `kernels.py` PERFORMANCE.md's "Kernels across
-releases". A newcomer who reads a heading in a document finds its code by the file's name, beside the
-other sections, and a stage's module stays free of Markdown (stages/ sits below report/ in the layers).
+"""The documents' sections, each registered with its rank: COMPATIBILITY.md and PERFORMANCE.md render
+every section of theirs by rank and nothing else (`render`), so a section's place is its number.
+
+A section a stage owns is a module in this package: `firmware.py` is COMPATIBILITY.md's "Bare-metal
+Cortex-M firmware", `kernels.py` PERFORMANCE.md's "Kernels across releases". A newcomer who reads a
+heading in a document finds its code by the file's name, beside the other sections, and a stage's
+module stays free of Markdown (stages/ sits below report/ in the layers). The sections no stage owns
+are each document's own (`OWN` in compatibility.py and performance.py), registered the same way.
 
 A section module declares `SECTION`: its name, the document it belongs to, its rank there, the stages
 whose records it shows (`iree-matrix show JOB` names the sections of a job's stage) and its render
 over a `View` of the records; with a `page`, the site gives it a page of its own linked from the
-index. The documents render every section found here by rank, between their own (`render`): a new
-stage's section is its module here and nothing else is edited (CONTRIBUTING.md, "Adding a stage").
-A module without `SECTION` is a part another section renders (`instructions.py`: a subsection of
-the kernels)."""
+index. A new stage's section is its module here and nothing else is edited (CONTRIBUTING.md, "Adding
+a stage"). A module without `SECTION` is a part another section renders (`instructions.py`: a
+subsection of the kernels)."""
 
 from __future__ import annotations
 
@@ -18,11 +21,13 @@ import enum
 import functools
 import importlib
 import pkgutil
-from collections.abc import Iterable, Sequence
-from typing import Callable, Optional
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Callable, Optional
 
+from iree_matrix.answers import advice, compat
 from iree_matrix.answers.search import Descent
 from iree_matrix.core.results import Index, Record
+from iree_matrix.report.numbering import Numbering
 
 
 class Document(enum.Enum):
@@ -31,20 +36,54 @@ class Document(enum.Enum):
 
 
 @dataclasses.dataclass(frozen=True)
+class Setting:
+    """What a document is rendered for beyond its records (COMPATIBILITY.md's): the pipeline's stages
+    in order (failures are listed in it); whether it is a run's own report (`own`: this machine's
+    figures first, with the one answer per model `query model` gives here, `advised`, and the
+    published figures its own are related to, `published` from the set `published_name`); the command
+    that runs the tool where the reader is (`tool`); and the answers derived once from the records
+    (`answers`: compat.json's document), which the sections word as the site and `query` do."""
+
+    stage_order: tuple[str, ...] = ()
+    own: bool = False
+    advised: tuple[advice.Chosen, ...] = ()
+    published: tuple[Record, ...] = ()
+    published_name: str = ""
+    tool: str = "iree-matrix"
+    answers: Optional[Mapping[str, Any]] = None
+
+
+@dataclasses.dataclass(frozen=True)
 class View:
     """What a section renders from: the newest record of each job its document shows (PERFORMANCE.md:
-    one CPU identity's), and the flag search's own account of its descents (`search.json`)."""
+    one CPU identity's), the flag search's own account of its descents (`search.json`) and the
+    document's setting."""
 
     records: tuple[Record, ...]
     descents: tuple[Descent, ...] = ()
+    setting: Setting = dataclasses.field(default_factory=Setting)
 
     @classmethod
-    def of(cls, records: Iterable[Record], descents: Iterable[Descent] = ()) -> View:
-        return cls(tuple(records), tuple(descents))
+    def of(
+        cls, records: Iterable[Record], descents: Iterable[Descent] = (), setting: Optional[Setting] = None
+    ) -> View:
+        return cls(tuple(records), tuple(descents), setting or Setting())
 
     @functools.cached_property
     def index(self) -> Index:
         return Index.of(self.records)
+
+    @functools.cached_property
+    def numbered(self) -> Numbering:
+        """The failures and refusals the document numbers, once for all its sections."""
+        return Numbering.of(self.records, self.setting.stage_order)
+
+    @functools.cached_property
+    def answers(self) -> Mapping[str, Any]:
+        """The answers derived from the records (compat.json's document): the setting's, where the
+        caller derived them already (a report writes compat.json from the same document)."""
+        given = self.setting.answers
+        return given if given is not None else compat.derive(self.records)
 
 
 Lines = Callable[[View], list[str]]

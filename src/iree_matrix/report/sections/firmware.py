@@ -112,7 +112,7 @@ def _of(used: Any, limit: Any) -> str:
 SECTION = Section(
     name="firmware",
     document=Document.COMPATIBILITY,
-    rank=10,
+    rank=120,
     title=TITLE,
     stages=("run",),
     render=lambda view: firmware_section(view.records),

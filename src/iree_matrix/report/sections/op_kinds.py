@@ -11,6 +11,7 @@ from typing import Any, Optional
 from tabulate import tabulate
 
 from iree_matrix.answers import release_verdicts, roofline
+from iree_matrix.answers.gap import kind_gaps, op_kind_times
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
@@ -23,48 +24,6 @@ from iree_matrix.report.timed import measured_runs
 TITLE = "Where the time goes: op kinds in IREE and in the peers"
 
 TRAILS = 1.2  # IREE this much slower than the best peer: the report explains it op kind by op kind
-
-
-def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
-    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call."""
-    if not isinstance(profile, Mapping):
-        return None
-    classify = opkinds.CLASSIFIERS[framework]
-    rows = profile.get("dispatches") if framework == "iree" else profile.get("ops")
-    if not isinstance(rows, list):
-        return None
-    kinds: dict[str, float] = {}
-    for row in rows:
-        name = str(row.get("name") or row.get("op") or "")
-        kind = classify(name) if framework == "iree" else classify(name, row.get("weight_shape"))
-        kinds[kind] = kinds.get(kind, 0.0) + float(row.get("ms_per_call") or 0.0)
-    return kinds
-
-
-# Attention is one op on one side and matmuls + softmax on the other when an export decomposed it
-# or a framework runs it unfused (ONNX Runtime runs torch's exported attention as MatMul, Softmax):
-# then only the three together compare.
-ATTENTION_PARTS = ("attention", "matmul", "softmax")
-
-
-def comparable_kinds(
-    iree: Mapping[str, float], reference: Mapping[str, float]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Both sides' ms per op kind, in kinds that compare: where only one side has an attention kind,
-    attention, matmul and softmax are one entry on both sides, so an unfused framework's attention is
-    not read as "no time on attention" against IREE's fused one."""
-    ours, theirs = dict(iree), dict(reference)
-    if ("attention" in ours) != ("attention" in theirs):
-        merged = "+".join(ATTENTION_PARTS)
-        for side in (ours, theirs):
-            side[merged] = sum(side.pop(k, 0.0) for k in ATTENTION_PARTS)
-    return ours, theirs
-
-
-def kind_gaps(iree: Mapping[str, float], reference: Mapping[str, float]) -> list[tuple[float, str]]:
-    """(IREE's ms − the reference's ms, op kind) per comparable kind (`comparable_kinds`), largest first."""
-    ours, theirs = comparable_kinds(iree, reference)
-    return sorted(((ours.get(k, 0.0) - theirs.get(k, 0.0), k) for k in {*ours, *theirs}), reverse=True)
 
 
 _INTRO = (

@@ -1,0 +1,265 @@
+"""Where an answer's gap to the best peer is: the op kinds and dispatches that hold most of it.
+
+An answer whose pick still takes more than GAP times the best peer's time says which op kinds hold
+the difference, from two in-context profiles taken on the same machine, inputs and thread count:
+IREE's per-dispatch times (the run stage's `op_profile`, the runtime's own HAL profiler) and the
+peer's per-op times (ONNX Runtime's profiler, the peer stage's `op_profile`). Ops are grouped by what
+they compute (iree/opkinds.py), so "matmul" on one side is matmul on the other. The profiles are the
+pick's own build, so the kinds are those of the module the answer tells the user to take.
+
+The two profiles are taken minutes apart, each in one sitting of its own, so a load that moves
+between them would move the difference: each side's kinds are therefore read as shares of its own
+profiled sum, scaled to that side's median in the paired sitting (`scaled`), where load falls on
+both alike. The difference then adds up to the answer's own gap, and the kinds share it out.
+
+This module owns the comparison and its wording: the advise sitting stores a `Gap` in its function's
+entry, ANSWERS.md and `advise`/`query` render it from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
+
+from iree_matrix.core.formats import duration_ms
+from iree_matrix.iree import opkinds
+from iree_matrix.iree import peers as peer_registry
+
+GAP = 1.5  # IREE's pick takes more than this times the best peer's time: its answer names the kinds
+TOP_KINDS = 3  # the kinds an answer names (the table lists them all)
+TOP_DISPATCHES = 3  # IREE's slowest dispatches in context an answer names
+# The peer whose per-op profile is compared, in order of preference: ONNX Runtime profiles every
+# node of the same graph; torch eager's ATen ops do not fuse, so its kinds differ by construction.
+REFERENCES = ("onnxruntime", "eager")
+
+
+def op_kind_times(profile: Any, framework: str) -> Optional[dict[str, float]]:
+    """An `op_profile` (IREE's dispatches, or a peer's ops) summed per op kind, ms per call."""
+    if not isinstance(profile, Mapping):
+        return None
+    classify = opkinds.CLASSIFIERS[framework]
+    rows = profile.get("dispatches") if framework == "iree" else profile.get("ops")
+    if not isinstance(rows, list):
+        return None
+    kinds: dict[str, float] = {}
+    for row in rows:
+        name = str(row.get("name") or row.get("op") or "")
+        kind = classify(name) if framework == "iree" else classify(name, row.get("weight_shape"))
+        kinds[kind] = kinds.get(kind, 0.0) + float(row.get("ms_per_call") or 0.0)
+    return kinds
+
+
+# Attention is one op on one side and matmuls + softmax on the other when an export decomposed it
+# or a framework runs it unfused (ONNX Runtime runs torch's exported attention as MatMul, Softmax):
+# then only the three together compare.
+ATTENTION_PARTS = ("attention", "matmul", "softmax")
+
+
+def comparable_kinds(
+    iree: Mapping[str, float], reference: Mapping[str, float]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Both sides' ms per op kind, in kinds that compare: where only one side has an attention kind,
+    attention, matmul and softmax are one entry on both sides, so an unfused framework's attention is
+    not read as "no time on attention" against IREE's fused one."""
+    ours, theirs = dict(iree), dict(reference)
+    if ("attention" in ours) != ("attention" in theirs):
+        merged = "+".join(ATTENTION_PARTS)
+        for side in (ours, theirs):
+            side[merged] = sum(side.pop(k, 0.0) for k in ATTENTION_PARTS)
+    return ours, theirs
+
+
+def kind_gaps(iree: Mapping[str, float], reference: Mapping[str, float]) -> list[tuple[float, str]]:
+    """(IREE's ms − the reference's ms, op kind) per comparable kind (`comparable_kinds`), largest first."""
+    ours, theirs = comparable_kinds(iree, reference)
+    return sorted(((ours.get(k, 0.0) - theirs.get(k, 0.0), k) for k in {*ours, *theirs}), reverse=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    kind: str
+    iree_ms: float
+    peer_ms: float
+
+    @property
+    def difference(self) -> float:
+        return self.iree_ms - self.peer_ms
+
+
+@dataclasses.dataclass(frozen=True)
+class Dispatch:
+    name: str  # the executable's function, `main$async_dispatch_61_matmul_49x160x960_f32`
+    kind: str
+    ms: float  # per call, in context
+
+
+@dataclasses.dataclass(frozen=True)
+class Gap:
+    """IREE's pick against one peer, op kind by op kind, both profiled in context."""
+
+    peer: str  # the peer's registry name (`onnxruntime`)
+    config: str  # the pick that was profiled
+    release: str
+    threads: int  # both profiles' thread count
+    kinds: tuple[Kind, ...]  # every comparable kind, largest difference first
+    dispatches: tuple[Dispatch, ...]  # IREE's slowest dispatches in context
+    run_job: str = ""  # the profiled run's job id (its record is the sitting's evidence)
+    # (IREE's ms, the peer's ms) of the paired sitting the kinds were scaled to; None: as profiled
+    scale: Optional[tuple[float, float]] = None
+
+    @property
+    def difference(self) -> float:
+        """The profiled sums' difference: what the kinds share out."""
+        return sum(k.difference for k in self.kinds)
+
+    def leading(self) -> list[Kind]:
+        """The kinds that hold the gap: those IREE spends more on, most first, at most TOP_KINDS."""
+        return [k for k in self.kinds if k.difference > 0][:TOP_KINDS]
+
+    def scaled(self, iree_ms: Optional[float], peer_ms: Optional[float]) -> Gap:
+        """The kinds as shares of each side's profiled sum times that side's paired median (the
+        dispatches by IREE's factor); unchanged when a median or a profiled sum is missing."""
+        ours, theirs = sum(k.iree_ms for k in self.kinds), sum(k.peer_ms for k in self.kinds)
+        if not iree_ms or not peer_ms or ours <= 0 or theirs <= 0:
+            return self
+        a, b = iree_ms / ours, peer_ms / theirs
+        kinds = sorted(
+            (Kind(k.kind, k.iree_ms * a, k.peer_ms * b) for k in self.kinds), key=lambda k: -k.difference
+        )
+        dispatches = tuple(dataclasses.replace(d, ms=d.ms * a) for d in self.dispatches)
+        return dataclasses.replace(self, kinds=tuple(kinds), dispatches=dispatches, scale=(iree_ms, peer_ms))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "config": self.config,
+            "release": self.release,
+            "threads": self.threads,
+            "kinds": [dataclasses.asdict(k) for k in self.kinds],
+            "dispatches": [dataclasses.asdict(d) for d in self.dispatches],
+            "run_job": self.run_job,
+            "scale": list(self.scale) if self.scale is not None else None,
+        }
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Optional[Gap]:
+        """A stored gap, or None when it is not one (a received sitting is data: nothing is trusted)."""
+        try:
+            kinds = tuple(
+                Kind(str(k["kind"]), float(k["iree_ms"]), float(k["peer_ms"])) for k in data["kinds"]
+            )
+            dispatches = tuple(
+                Dispatch(str(d["name"]), str(d["kind"]), float(d["ms"])) for d in data.get("dispatches") or ()
+            )
+            return cls(
+                peer=str(data["peer"]),
+                config=str(data["config"]),
+                release=str(data["release"]),
+                threads=int(data["threads"]),
+                kinds=kinds,
+                dispatches=dispatches,
+                run_job=str(data.get("run_job") or ""),
+                scale=_pair(data.get("scale")),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def _pair(value: Any) -> Optional[tuple[float, float]]:
+    if value is None:
+        return None
+    first, second = value  # anything else is not a stored gap: Gap.of's except drops it
+    return float(first), float(second)
+
+
+def measure(
+    iree_profile: Any,
+    peer_results: Mapping[str, Any],
+    *,
+    config: str,
+    release: str,
+    threads: int,
+    run_job: str = "",
+) -> tuple[Optional[Gap], str]:
+    """The gap of one profiled pick (its run's `op_profile`) against the first profiled peer of
+    REFERENCES among `peer_results` (the peer stage's per-peer metrics): the gap, or None and why."""
+    iree = op_kind_times(iree_profile, "iree")
+    if iree is None:
+        why = iree_profile.get("unavailable") if isinstance(iree_profile, Mapping) else None
+        return None, f"IREE {release}'s runtime gave no in-context profile" + (f": {why}" if why else "")
+    vocabulary = peer_registry.op_profiled()
+    for name in REFERENCES:
+        entry = peer_results.get(name)
+        if name not in vocabulary or not isinstance(entry, Mapping) or entry.get("status") != "ok":
+            continue
+        theirs = op_kind_times(entry.get("op_profile"), vocabulary[name])
+        if theirs is None:
+            continue
+        ours, reference = comparable_kinds(iree, theirs)
+        kinds = tuple(Kind(k, ours.get(k, 0.0), reference.get(k, 0.0)) for _, k in kind_gaps(iree, theirs))
+        rows = iree_profile.get("dispatches") or []
+        slowest = sorted(rows, key=lambda r: -float(r.get("ms_per_call") or 0.0))[:TOP_DISPATCHES]
+        dispatches = tuple(_dispatch(str(r.get("name")), r.get("ms_per_call")) for r in slowest)
+        return Gap(name, config, release, threads, kinds, dispatches, run_job), ""
+    return None, "no peer profiled per op (" + ", ".join(REFERENCES) + ")"
+
+
+def _dispatch(name: str, ms: Any) -> Dispatch:
+    return Dispatch(name, opkinds.of_dispatch(name), float(ms or 0.0))
+
+
+# --------------------------------------------------------------------------- wording (once)
+
+
+def _share(kind: Kind, gap: Gap) -> str:
+    """The kind's part of all the time IREE spends beyond the peer, kind by kind (the kinds where the
+    peer spends more, such as a convolution IREE lowered to a matmul, are not netted against it)."""
+    excess = sum(k.difference for k in gap.kinds if k.difference > 0)
+    return f", {kind.difference / excess:.0%} of IREE's excess" if excess > 0 else ""
+
+
+def summary(gap: Gap) -> str:
+    """One sentence: where IREE spends the time the peer does not."""
+    peer = peer_registry.display(gap.peer)
+    named = [
+        f"{k.kind} {duration_ms(k.iree_ms)} against {duration_ms(k.peer_ms)} (+{duration_ms(k.difference)}"
+        f"{_share(k, gap)})"
+        for k in gap.leading()
+    ]
+    if not named:
+        return f"profiled in context, no op kind takes IREE longer than {peer}: the gap is outside the ops"
+    total = f"+{duration_ms(gap.difference)}" if gap.difference > 0 else duration_ms(gap.difference)
+    threads = f" on {gap.threads} thread(s)" if gap.threads else ""
+    how = f"both profiled in context{threads}"
+    if gap.scale is not None:
+        how += (
+            f", each side's op-kind shares scaled to its one-thread median of the paired sitting "
+            f"({duration_ms(gap.scale[0])} against {duration_ms(gap.scale[1])})"
+        )
+    return f"against {peer}, {how}; {total} per call in all: " + "; ".join(named)
+
+
+def dispatches_text(gap: Gap) -> str:
+    """IREE's slowest dispatches in context, the names an IREE developer looks for."""
+    return "; ".join(f"`{d.name.split('$')[-1]}` ({d.kind}) {duration_ms(d.ms)}" for d in gap.dispatches)
+
+
+def table(gap: Gap) -> list[str]:
+    """ANSWERS.md's table under the sentence: every comparable kind, IREE's pick against the peer."""
+    peer = peer_registry.display(gap.peer)
+    out = [f"| op kind | IREE {gap.release} `{gap.config}` | {peer} | difference |", "|---|---|---|---|"]
+    for k in gap.kinds:
+        sign = "+" if k.difference > 0 else ""
+        cells = (k.kind, duration_ms(k.iree_ms), duration_ms(k.peer_ms), sign + duration_ms(k.difference))
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def trails(ratio: Optional[float]) -> bool:
+    """Whether an answer taking `ratio` times the best peer's time must name its gap."""
+    return ratio is not None and ratio > GAP
+
+
+def kinds_of(gap: Optional[Gap]) -> Sequence[str]:
+    return [k.kind for k in gap.leading()] if gap is not None else []

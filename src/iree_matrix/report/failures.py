@@ -1,0 +1,155 @@
+"""COMPATIBILITY.md's "Failures and their reasons" (with the skipped cells) and "Refusals and the
+runtimes' reasons": each numbered group (report/numbering.py) with the tool's own words, the first
+error and the op it names, and what to do where a known failure signature matches (iree/hints.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from iree_matrix.answers import release_verdicts
+from iree_matrix.core import excerpts, refusals
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import compile_errors, hints
+from iree_matrix.report.numbering import REFUSED_MARK, FailureGroup, Numbering, stage_rank, status_text
+from iree_matrix.report.sections import View
+
+MAX_EXCERPT_LINES = 15
+MAX_EXCERPT_LINE_CHARS = 240  # MLIR dumps put whole functions on one line
+MAX_NOTE_CHARS = 120
+MAX_LISTED_CELLS = 20
+FAILURES = "Failures and their reasons"
+REFUSALS = "Refusals and the runtimes' reasons"
+
+
+def failures_section(view: View) -> list[str]:
+    numbered = view.numbered
+    out = [f"## {FAILURES}", ""]
+    if not numbered.failures:
+        out += ["No stage failed, timed out or produced wrong numbers.", ""]
+    for group in numbered.failures:
+        out += _block(group)
+    return out + _skipped(numbered)
+
+
+def refusals_section(view: View) -> list[str]:
+    """The cross cells a runtime refused, grouped by its words: answers to "can runtime B load
+    compiler A's module?" (the load tables), listed apart from the failures and never called one."""
+    refused = view.numbered.refused
+    if not refused:
+        return []
+    cells = sum(len(g.records) for g in refused)
+    out = [
+        f"## {REFUSALS}",
+        "",
+        f"{cells} cross cell{'s' if cells != 1 else ''} where a runtime would not load a module "
+        "built by another release's compiler, in the runtime's own words. Each is an answer (this "
+        "pair does not work), not a failure of the tool or of the model.",
+        "",
+    ]
+    for group in refused:
+        out += _block(group)
+    return out
+
+
+def _block(group: FailureGroup) -> list[str]:
+    answer = refusals.is_answer(group.records[0])
+    status = f"{REFUSED_MARK} refused" if answer else status_text(group.status)
+    title = f"### {group.fid}: {group.stage} {status}"
+    if group.error_class:
+        title += f" (`{group.error_class}`)"
+    cells = [_mention(r) for r in group.records]
+    shown = cells[:MAX_LISTED_CELLS]
+    more = len(cells) - len(shown)
+    affects = f"Affects {len(cells)} cell{'s' if len(cells) != 1 else ''}: " + ", ".join(shown)
+    affects += f", … and {more} more" if more else ""
+    said = excerpt(group.message, group.stage)
+    fence = "`" * max(3, _longest_backtick_run(said) + 1)
+    named = next((n for r in group.records if r.stage == "compile" for n in [_first_error(r)] if n), None)
+    first = (
+        [f"First error: `{named.message}`" + (f", on `{named.op}`." if named.op else "."), ""]
+        if named
+        else []
+    )
+    # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
+    found = None if answer else release_verdicts.hint(group.records[0])
+    todo = [f"What to do: {found.advice}.", ""] if found is not None else []
+    return [title, "", *first, *todo, affects + ".", "", f"{fence}text", said, fence, ""]
+
+
+def _first_error(record: Record) -> Optional[compile_errors.FirstError]:
+    return compile_errors.of_record(record.metrics, record.message)
+
+
+def error_metrics(record: Record) -> str:
+    """`max abs err 2.0e-03, atol 1.0e-05`: how far a mismatching cell's outputs were off."""
+    metric = record.metric
+    values = [("max abs err", metric.max_abs_err), ("max rel err", metric.max_rel_err), ("atol", metric.atol),
+              ("rtol", metric.rtol)]  # fmt: skip
+    return ", ".join(f"{label} {v:.1e}" for label, v in values if v is not None)
+
+
+def _mention(record: Record) -> str:
+    if record.status is Status.MISMATCH:
+        detail = error_metrics(record)
+        return f"`{record.cell}`" + (f" ({detail})" if detail else "")
+    return f"`{record.cell}`"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(m) for m in re.findall(r"`+", text)), default=0)
+
+
+def excerpt(message: str, stage: Optional[str] = None) -> str:
+    """At most ~15 lines of the tool's words, starting near the first line that says "error"; the
+    telling line — the one a known failure signature matches (iree/hints.py) — is always among them,
+    whole, with a line either side, wherever it is in the message. Host paths are reduced to their
+    file names (`model.mlir:89:5`): the words say the same on every machine."""
+    message = excerpts.without_paths(message)
+    raw = message.strip("\n").splitlines()
+    if not raw:
+        return "(no message recorded)"
+    found = hints.find(message, stage)
+    telling = next((i for i, ln in enumerate(raw) if found is not None and ln.strip() == found.line), None)
+    lines = [
+        ln.rstrip() if i == telling else release_verdicts.clip(ln.rstrip(), MAX_EXCERPT_LINE_CHARS)
+        for i, ln in enumerate(raw)
+    ]
+    if len(lines) <= MAX_EXCERPT_LINES:
+        return "\n".join(lines)
+    first_error = next((i for i, ln in enumerate(lines) if "error" in ln.lower()), 0)
+    start = max(0, min(first_error - 1, len(lines) - MAX_EXCERPT_LINES))
+    shown = set(range(start, start + MAX_EXCERPT_LINES))
+    if telling is not None and telling not in shown:  # the window's last lines give way to it
+        around = set(range(max(0, telling - 1), min(len(lines), telling + 2)))
+        shown = set(range(start, start + MAX_EXCERPT_LINES - len(around))) | around
+    out: list[str] = []
+    previous = -1
+    for i in sorted(shown):
+        if i > previous + 1:
+            gap = i - previous - 1
+            out.append(f"… ({gap} lines omitted)")
+        out.append(lines[i])
+        previous = i
+    if previous < len(lines) - 1:
+        out.append(f"… ({len(lines) - 1 - previous} more lines omitted)")
+    return "\n".join(out)
+
+
+def _skipped(numbered: Numbering) -> list[str]:
+    reasons: dict[tuple[str, str], list[str]] = {}
+    skipped = sorted(
+        (r for r in numbered.index.by_job.values() if r.status is Status.SKIP),
+        key=lambda r: (stage_rank(r.stage, numbered.stage_order), release_verdicts.natural_key(r.job)),
+    )
+    for r in skipped:
+        reason = release_verdicts.first_line(r.message, ()) or "no reason given"
+        reasons.setdefault((r.stage, reason), []).append(f"`{r.cell}`")
+    if not reasons:
+        return []
+    out = ["### Skipped", ""]
+    for (stage, reason), cells in reasons.items():
+        listed = ", ".join(cells[:MAX_LISTED_CELLS])
+        listed += f", … and {len(cells) - MAX_LISTED_CELLS} more" if len(cells) > MAX_LISTED_CELLS else ""
+        out.append(f"- ➖ {stage}: {release_verdicts.clip(reason, MAX_NOTE_CHARS)} ({listed})")
+    return [*out, ""]

@@ -1,0 +1,207 @@
+"""COMPATIBILITY.md's runtime sections: "Can runtime B load a module built by compiler A?" (a
+compiler × runtime table per module, and all models at once), "One module, several runtimes" (a
+wheel's, one built here, each HAL driver) and "IREE runtimes built from source"."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from iree_matrix.answers import release_verdicts
+from iree_matrix.core import formats, refusals
+from iree_matrix.core.formats import size
+from iree_matrix.core.results import CompileKey, Record, RunKey, Status
+from iree_matrix.report import by_model, markdown
+from iree_matrix.report.failures import MAX_NOTE_CHARS
+from iree_matrix.report.numbering import FAILURE_STATUSES, REFUSED_MARK, Numbering, status_text
+from iree_matrix.report.sections import View
+
+natural_key, sorted_versions = release_verdicts.natural_key, release_verdicts.sorted_versions
+first_line, clip = release_verdicts.first_line, release_verdicts.clip
+LOAD = "Can runtime B load a module built by compiler A?"
+RUNTIMES = "One module, several runtimes"
+BUILDS = "IREE runtimes built from source"
+
+_refusal_reason = release_verdicts.refusal_reason
+
+
+def _load_cell(ix: Numbering, run: Record | None) -> str:
+    if run is None:
+        return ""
+    if run.status is Status.OK:
+        return "✅ loads"
+    if run.status is Status.MISMATCH:
+        return f"⚠️ loads, mismatch{ix.ref(run.job)}"
+    if run.status is Status.FAIL:
+        icon = REFUSED_MARK if refusals.is_answer(run) else "❌"
+        return f"{icon} {_refusal_reason(run.message)}{ix.ref(run.job)}"
+    if run.status is Status.SKIP:
+        return f"➖ {clip(first_line(run.message, ()), release_verdicts.MAX_REASON_CHARS)}".rstrip()
+    return ix.stage_outcome(run)
+
+
+def _load_groups(ix: Numbering) -> list[tuple[str, str, str, str]]:
+    """The (model, exporter, profile, arch) groups with at least one cross cell: a group whose
+    modules were only run by their own runtime is in the per-model tables already."""
+    crossed = {_load_group(k) for k in ix.index.runs if k.compiler != k.runtime}
+    return sorted(crossed, key=lambda g: tuple(natural_key(p) for p in g))
+
+
+def load_section(view: View) -> list[str]:
+    ix = view.numbered
+    out = [
+        f"## {LOAD}",
+        "",
+        "Rows: the IREE compiler that built the module; columns: the IREE runtime that loaded "
+        "it. An empty cell is a pair the matrix did not include.",
+        "",
+    ]
+    groups = _load_groups(ix)
+    if not ix.index.runs:
+        return [*out, "No run results yet.", ""]
+    if len({_load_group(k) for k in ix.index.runs}) > 1:
+        out += ["### All models", "", _combined_load_table(ix), ""]
+    for group in groups:
+        out += _load_group_table(ix, group)
+    return out
+
+
+def _load_group(key: RunKey) -> tuple[str, str, str, str]:
+    """A load table's group: the module's model, exporter, profile and target (every compiler and runtime)."""
+    return (key.model, key.exporter, key.profile, key.arch)
+
+
+def _load_group_table(ix: Numbering, group: tuple[str, str, str, str]) -> list[str]:
+    model, exporter, profile, arch = group
+    runs = {(k.compiler, k.runtime): r for k, r in ix.index.runs.items() if _load_group(k) == group}
+    compilers = sorted_versions(c for c, _ in runs)
+    runtimes = sorted_versions(rt for _, rt in runs)
+    versions = release_verdicts.module_versions(release_verdicts.Runs(ix.index, profile=profile or "default"))
+    rows = [
+        [_release_with_versions(c, versions), *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)]
+        for c in compilers
+    ]
+    runtimes = [_release_with_versions(rt, versions) for rt in runtimes]
+    scope = ", ".join(
+        [f"`{exporter}`"]
+        + ([f"profile `{profile}`"] if profile else [])
+        + ([f"arch `{arch}`"] if arch else [])
+    )
+    table = markdown.table(["compiler ↓ runtime →", *runtimes], rows)
+    return [f"### {model}", "", scope, "", table, ""]
+
+
+def _release_with_versions(release: str, versions: Mapping[str, Mapping[str, str]]) -> str:
+    """`3.9.0 (bc 15.0, hal 6)`: a compiler's modules ask for these; the runtime of the same release
+    accepts them (its own modules)."""
+    v = versions.get(release) or {}
+    parts = ([f"bc {v['bytecode']}"] if "bytecode" in v else []) + ([f"hal {v['hal']}"] if "hal" in v else [])
+    return f"{release} ({', '.join(parts)})" if parts else release
+
+
+def _combined_load_table(ix: Numbering) -> str:
+    by_pair: dict[tuple[str, str], list[Record]] = {}
+    for key, run in ix.index.runs.items():
+        by_pair.setdefault((key.compiler, key.runtime), []).append(run)
+    compilers = sorted_versions(c for c, _ in by_pair)
+    runtimes = sorted_versions(rt for _, rt in by_pair)
+    rows = [[c, *(_combined_load_cell(by_pair.get((c, rt), [])) for rt in runtimes)] for c in compilers]
+    return markdown.table(["compiler ↓ runtime →", *runtimes], rows)
+
+
+def _combined_load_cell(runs: list[Record]) -> str:
+    """✅ only if every model's module loaded; otherwise the most common refusal."""
+    if not runs:
+        return ""
+    tried = [r for r in runs if r.status in (*FAILURE_STATUSES, Status.OK)]
+    if not tried:
+        return "⛔ not run"
+    refused = [r for r in tried if r.status in (Status.FAIL, Status.TIMEOUT)]
+    if refused:
+        reasons = Counter(
+            "timeout" if r.status is Status.TIMEOUT else _refusal_reason(r.message) for r in refused
+        )
+        failed = [r for r in refused if r.status is Status.FAIL]
+        icon = "⏱" if not failed else REFUSED_MARK if all(refusals.is_answer(r) for r in failed) else "❌"
+        share = f" ({len(refused)} of {len(tried)} cells)" if len(refused) < len(tried) else ""
+        return f"{icon} {reasons.most_common(1)[0][0]}{share}"
+    mismatched = sum(r.status is Status.MISMATCH for r in tried)
+    if mismatched == len(tried):
+        return "⚠️ loads, mismatch"
+    return "✅ loads" + (f" ({mismatched} of {len(tried)} cells mismatch)" if mismatched else "")
+
+
+def builds_section(view: View) -> list[str]:
+    ix = view.numbered
+    builds = sorted((r for r in ix.index.by_job.values() if r.stage == "runtime-build"), key=lambda r: r.job)
+    if not builds:
+        return []
+    rows = []
+    for r in builds:
+        m = r.metric
+        if r.status is not Status.OK:
+            note = clip(first_line(r.message), MAX_NOTE_CHARS)
+            rows.append([r.label.runtime or r.label.arch, r.label.arch, r.label.linkage,
+                         status_text(r.status), "", "", "", "", note])  # fmt: skip
+            continue
+        sizes = []
+        for tool in ("iree-run-module", "iree-benchmark-module"):
+            full, stripped = m.tool_bytes(tool), m.tool_bytes(tool, stripped=True)
+            sizes.append(f"{size(full)} ({size(stripped)} stripped)" if full and stripped else "")
+        seconds = m.build_seconds
+        rows.append([
+            r.label.runtime or r.label.arch, r.label.arch, r.label.linkage,
+            formats.seconds(seconds) if seconds else "", *sizes,
+            ", ".join(m.needed) or "none (static)",
+            ", ".join(m.glibc_versions) or "—",
+            m.cflags,
+        ])  # fmt: skip
+    headers = ["runtime", "target", "linkage", "build", "iree-run-module", "iree-benchmark-module", "NEEDED",
+               "GLIBC versions", "flags / note"]  # fmt: skip
+    sources = sorted({r.label.runtime_source or r.metric.source for r in builds} - {""})
+    intro = (
+        "IREE's runtime built here from source with cmake (a `src:<release>` runtime, or `nox -s "
+        "armv6_smoke` for the Pi Zero: IREE publishes no 32-bit ARM runtime), from "
+        + ", ".join(f"`{source_name(s)}`" for s in sources)
+        + " (a tarball is IREE's tree at the release's tag with its submodules: docs/arm.md, \"Getting IREE's"
+        " source\"). A cross build uses the native build's host tools. What a dynamic build needs from the "
+        "target's C library is its NEEDED list and GLIBC symbol versions; a static build needs nothing."
+    )
+    return [f"## {BUILDS}", "", intro, "", markdown.table(headers, rows), ""]
+
+
+def source_name(source: str) -> str:
+    """A local tarball or directory by its name (where it lay on the publishing machine tells a
+    reader nothing); a git URL as it is."""
+    return Path(source).name if source.startswith("/") else source
+
+
+def runtimes_section(view: View) -> list[str]:
+    ix = view.numbered
+    groups: dict[CompileKey, dict[str, Record]] = {}
+    for key, run in ix.index.runs.items():
+        groups.setdefault(key.compiled, {})[key.runtime] = run
+    shown = {k: g for k, g in groups.items() if sum(r.status is Status.OK for r in g.values()) >= 2}
+    if not shown:
+        return []
+    rows = []
+    for (model, _exporter, profile, arch, compiler), runs in sorted(
+        shown.items(), key=lambda kv: tuple(natural_key(p) for p in kv[0])
+    ):
+        for runtime in sorted_versions(runs):
+            run = runs[runtime]
+            binary = run.metric.iree_run_module_bytes
+            rows.append([
+                model, compiler, arch, profile, release_verdicts.runtime_name(run.label.runtime),
+                run.metric.device or run.label.device or "local-task",
+                by_model.run_cell(ix, run), size(binary) if binary else "",
+            ])  # fmt: skip
+    intro = (
+        "Each module run by every runtime the matrix gave it that loaded it: a wheel's, one built here "
+        "from source (`src:<release>`, its variants), and each HAL driver (`local-task`: IREE's task "
+        "system; `local-sync`: everything on the calling thread). `iree-run-module` is the tool's "
+        "own binary on disk (a wheel's is the one its launcher runs)."
+    )
+    headers = ["model", "compiler", "arch", "profile", "runtime", "device", "latency", "iree-run-module"]
+    return [f"## {RUNTIMES}", "", intro, "", markdown.table(headers, rows), ""]

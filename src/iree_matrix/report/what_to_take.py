@@ -1,0 +1,100 @@
+"""A run's own report, first: what to take for each function it ran — the one answer `query model`
+gives (answers/advice.py `answer`): the release, the exact `iree-compile` flags, the speed-up over
+`default` and the ratio to the best peer from one paired sitting, and the CPU identity it was measured
+on, marked NEAREST when it is not this CPU. One best per function: the report names no other.
+
+Pure: the answers chosen for this machine (by the caller) in, Markdown lines out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Optional
+
+from iree_matrix.answers import advice
+from iree_matrix.core import formats
+from iree_matrix.report import markdown
+
+TITLE = "What to take here: one answer per function"
+HEADERS = (
+    "function", "take (release and configuration; its flags below)",
+    "one thread's CPU per call, in that sitting", "against `default`, same sitting",
+    "against the best peer, same sitting", "measured on",
+)  # fmt: skip
+
+
+def _of(advised: Sequence[advice.Chosen], model: str) -> Optional[advice.Chosen]:
+    return next((c for c in advised if any(a.model == model for a in c.advice)), None)
+
+
+def _where(chosen: advice.Chosen, a: advice.Advice) -> str:
+    if chosen.here:
+        return f"this CPU ({a.identity.short})"
+    return f"NEAREST identity measured ({chosen.how_near}): {a.identity.short} — not this CPU"
+
+
+def _peer(a: advice.Advice) -> str:
+    if a.best_peer and a.best_peer != "torch eager":
+        return advice.times_text(a.vs_peer, a.best_peer)
+    return advice.times_text(a.vs_eager, "torch eager")
+
+
+def lines(
+    advised: Sequence[advice.Chosen],
+    models: Sequence[str],
+    tool: str,
+    arguments: Optional[Mapping[str, str]] = None,
+) -> list[str]:
+    """The answer for each of `models` (as the run names them; `arguments` how a command takes a
+    user's model), from `advised` (one answer per model, this CPU's or the nearest identity's);
+    `tool` the command that runs iree-matrix where the reader is."""
+    if not models:
+        return []
+    arguments = arguments or {}
+    rows, flags, unanswered = [], [], []
+    for model in models:
+        chosen = _of(advised, model)
+        if chosen is None:
+            unanswered.append(arguments.get(model, model))
+            continue
+        for a in (a for a in chosen.advice if a.model == model):
+            name = advice.display_name(a)
+            config = "`default` flags" if a.config == "default" else f"`{a.config}`"
+            rows.append([
+                name, f"IREE {a.release} {config}", formats.duration_ms(a.ms) if a.ms else "–",
+                advice.speedup_text(a.over_default, "`default`"), _peer(a), _where(chosen, a),
+            ])  # fmt: skip
+            flags += [f"# {name}: IREE {a.release} {a.config}"]
+            flags += [f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb"]
+    out = [
+        f"### {TITLE}",
+        "",
+        f"The answer `{tool} query model MODEL` prints for each model this run ran: the release and exact "
+        "`iree-compile` flags that were fastest against `default` in one paired sitting on one CPU "
+        "identity (`iree-matrix advise`), with every ratio from that sitting — this CPU's where it was "
+        "measured, else the nearest identity's, marked: its ratios are that CPU's, not this one's. It is "
+        "what to take; the figures under it are this run's own, of IREE's `default` flags, and "
+        '"Which IREE release should I use?" says which releases pass with those.',
+        "",
+    ]
+    if rows:
+        said = "Their exact flags (`target-cpu=host` is the CPU that compiles):"
+        out += [markdown.table(HEADERS, rows), "", said, "", "```sh", *flags, "```", ""]
+    if unanswered:
+        named = ", ".join(f"`{m}`" for m in unanswered)
+        commands = ", ".join(f"`{tool} advise {m}`" for m in unanswered)
+        out += [
+            f"No answer is published or was measured here for {named}: {commands} measures it on this CPU.",
+            "",
+        ]
+    nearest = [m for m in models if (c := _of(advised, m)) is not None and not c.here]
+    if nearest:
+        said = ", ".join(f"`{tool} advise {arguments.get(m, m)}`" for m in nearest)
+        out += [f"To measure the answers marked NEAREST on this CPU, in one paired sitting each: {said}.", ""]
+    if tool != "iree-matrix":
+        out += [
+            f"`{tool}` is this run's `iree-matrix`, in the environment nox made for it (on no shell's PATH): "
+            "run it as shown from here, or `python3 -m pip install .` in the checkout to have `iree-matrix` "
+            "on your PATH.",
+            "",
+        ]
+    return out

@@ -1,0 +1,139 @@
+"""Where an answer's gap to the best peer is (answers/gap.py): kinds compared, stored, read back,
+worded, and rendered under the answer only when the answer trails beyond the threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.answers import advice
+from iree_matrix.answers import gap as gaps
+from iree_matrix.iree import opkinds
+from iree_matrix.report import answers as answers_md
+from iree_matrix.stages import hal_profile
+
+PROFILES = Path(__file__).parents[1] / "data" / "profiles"
+
+
+def _iree_profile():
+    text = (PROFILES / "mobilenet_v2-iree3.13.0-dispatch.jsonl").read_text()
+    return {"dispatches": hal_profile.parse_dispatch_groups(text, calls=30)}
+
+
+def _ort(kinds_ms):
+    """An ONNX Runtime op profile with one node per kind (1x1 conv = matmul, depthwise by weight)."""
+    nodes = {
+        "matmul": ("Conv", [16, 32, 1, 1]),
+        "depthwise": ("Conv", [32, 1, 3, 3]),
+        "conv": ("Conv", [32, 3, 3, 3]),
+        "reduction": ("GlobalAveragePool", None),
+    }
+    ops = [{"op": nodes[k][0], "weight_shape": nodes[k][1], "ms_per_call": ms} for k, ms in kinds_ms.items()]
+    return {"status": "ok", "op_profile": {"ops": ops}}
+
+
+def test_measure_names_the_kinds_iree_spends_more_on_against_onnxruntime():
+    iree = _iree_profile()
+    ours = gaps.op_kind_times(iree, "iree")
+    assert ours is not None
+    # ONNX Runtime: depthwise at a third of IREE's time, matmul as fast as IREE's: the gap is depthwise.
+    peer = _ort({"depthwise": ours["depthwise"] / 3, "matmul": ours["matmul"], "conv": ours.get("conv", 0)})
+    found, why = gaps.measure(iree, {"onnxruntime": peer}, config="data-tiling", release="3.13.0", threads=2)
+    assert why == "" and found is not None
+    assert found.peer == "onnxruntime"
+    assert found.leading()[0].kind == "depthwise"
+    assert found.leading()[0].difference > 0
+    assert sum(k.iree_ms for k in found.kinds) == sum(ours.values())  # every kind is in the table
+    assert [d.ms for d in found.dispatches] == sorted((d.ms for d in found.dispatches), reverse=True)
+    assert all(d.kind == opkinds.of_dispatch(d.name) for d in found.dispatches)
+    text = gaps.summary(found)
+    assert "depthwise" in text and "ONNX Runtime" in text and "2 thread(s)" in text
+    assert gaps.Gap.of(found.to_json()) == found  # stored in the sitting, read back the same
+
+
+def test_measure_says_why_when_no_profile():
+    found, why = gaps.measure(
+        {"unavailable": "unknown command line flag"}, {}, config="x", release="3.9.0", threads=1
+    )
+    assert found is None and "3.9.0" in why and "unknown command line flag" in why
+    failed = {"onnxruntime": {"status": "failed"}}
+    found, why = gaps.measure(_iree_profile(), failed, config="x", release="3.13.0", threads=1)
+    assert found is None and "no peer profiled" in why
+
+
+def test_a_received_gap_that_is_not_one_is_dropped():
+    assert gaps.Gap.of({"peer": "onnxruntime"}) is None
+    assert gaps.Gap.of({"peer": "x", "config": "c", "release": "r", "threads": "two", "kinds": []}) is None
+
+
+def test_threshold():
+    assert gaps.trails(1.73) and not gaps.trails(1.5) and not gaps.trails(None) and not gaps.trails(0.6)
+
+
+def _document(peer_ms: float, gap=None):
+    def arm(name, kind, ms, **extra):
+        rounds = [ms * (1 + 0.01 * i) for i in range(8)]
+        return {"name": name, "kind": kind, "config": name, "release": "3.13.0", "ms": rounds,
+                "matches": True, "flags": ["--iree-hal-target-backends=llvm-cpu"], **extra}  # fmt: skip
+
+    entry = {
+        "function": "main",
+        "arms": [
+            arm("default", advice.DEFAULT, 30.0),
+            arm("data-tiling", advice.PICK, 10.0),
+            arm("onnxruntime", advice.PEER, peer_ms),
+        ],
+    }
+    if gap is not None:
+        entry["gap"] = gap
+    host = {"vendor": "AuthenticAMD", "family": "25", "model": "17"}
+    return {"schema": advice.SCHEMA, "model": "m", "host": host, "llvm_cpu": "znver4",
+            "started": "2026-11-26T10:00:00+00:00", "rounds": 8, "functions": [entry]}  # fmt: skip
+
+
+def test_answers_md_names_the_gap_or_says_it_was_not_profiled(tmp_path):
+    found, _ = gaps.measure(_iree_profile(), {"onnxruntime": _ort({"depthwise": 1.0, "matmul": 1.0})},
+                            config="data-tiling", release="3.13.0", threads=2)  # fmt: skip
+    assert found is not None
+    source = tmp_path / "ident" / "advice-m.json"
+    (tmp_path / "ident" / answers_md.REPRODUCERS).mkdir(parents=True)
+    (tmp_path / "ident" / answers_md.REPRODUCERS / "m.md").write_text("# reproducer\n")
+    derived = advice.derive(_document(5.0, found.to_json()), str(source))
+    if not derived or derived[0].vs_peer is None:
+        raise AssertionError(f"the test's sitting gives no answer against the peer: {derived}")
+    a = derived[0]
+    assert a.gap is not None and a.gap.scale is not None  # at the sitting's scale: 10 ms against 5 ms
+    assert a.gap.scale[0] == a.ms and a.gap.difference > 0
+    assert [k.kind for k in a.gap.leading()][:1] == ["matmul"]
+    text = "\n".join(answers_md.render([a]))
+    assert "Where the gap to ONNX Runtime is" in text and "| depthwise |" in text
+    assert "(ident/reproducers/m.md)" in text
+    assert "gap" in advice.as_json(a) and advice.as_json(a)["gap"]["peer"] == "onnxruntime"
+    # Trailing without a profile: said, not silent.
+    bare = advice.derive(_document(5.0), str(source))[0]
+    assert "not profiled in this sitting" in "\n".join(answers_md.render([bare]))
+    # Within the threshold: nothing to explain.
+    close = advice.derive(_document(9.0, found.to_json()), str(source))[0]
+    assert "Where the gap" not in "\n".join(answers_md.render([close]))
+    # A gap profiled for another configuration is not this answer's.
+    other = dict(found.to_json(), config="im2col")
+    assert advice.derive(_document(5.0, other), str(source))[0].gap is None
+
+
+def test_scaled_to_the_paired_medians_the_kinds_add_up_to_the_answers_gap():
+    """Profiles taken at different loads: each side's shares, scaled to its paired median."""
+    gap = gaps.Gap(
+        "onnxruntime", "c", "3.13.0", 2,
+        (gaps.Kind("matmul", 13.0, 28.0), gaps.Kind("depthwise", 8.0, 6.0), gaps.Kind("copy", 1.0, 0.0)),
+        (gaps.Dispatch("main$async_dispatch_1_matmul_1x2x3_f32", "matmul", 2.2),),
+    )  # fmt: skip
+    assert gap.difference < 0  # as profiled, the loaded peer looks slower than IREE
+    scaled = gap.scaled(13.5, 8.4)
+    assert scaled.difference == pytest.approx(13.5 - 8.4)
+    assert sum(k.iree_ms for k in scaled.kinds) == pytest.approx(13.5)
+    assert scaled.kinds[0].kind == "depthwise"  # 8/22 of 13.5 against 6/34 of 8.4
+    assert scaled.dispatches[0].ms == pytest.approx(2.2 * 13.5 / 22)
+    assert "scaled to its one-thread median" in gaps.summary(scaled)
+    assert gaps.Gap.of(scaled.to_json()) == scaled
+    assert gap.scaled(None, 8.4) is gap

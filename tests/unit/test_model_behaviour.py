@@ -1,0 +1,261 @@
+"""What a model does is the model's answer, never IREE's (the drill's false answers): torch's NaN or inf
+left unchecked and named, IREE's NaN where torch's is finite a mismatch with numbers that mean
+something, a dtype numpy lacks read back from its raw bits, a Python number among the outputs and a
+model that kills the export worker said as the model's, and the worker's own failure as its own.
+
+The worker's functions run here on this environment's torch; the same models through the real export,
+compile and run stages are tests/integration/test_model_behaviour.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.processes import Completed
+from iree_matrix.stages import arrays, export, run
+
+SCRIPTS = Path(__file__).parents[2] / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+import bundle_run  # noqa: E402  (scripts/ is on sys.path now)
+import export_model as em  # noqa: E402
+
+
+def _save(tmp_path: Path, got: np.ndarray, ref: np.ndarray) -> tuple[list[Path], list[Path]]:
+    """One output IREE wrote and torch's, as files: `run.compare`'s two lists."""
+    np.save(tmp_path / "got.npy", got)
+    np.save(tmp_path / "ref.npy", ref)
+    return [tmp_path / "got.npy"], [tmp_path / "ref.npy"]
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+def test_torchs_own_nan_is_left_unchecked_not_a_mismatch(tmp_path: Path) -> None:
+    ref = np.array([np.nan, 1.0, np.inf, -2.0], dtype=np.float32)
+    got = np.array([0.0, 1.0, 7.0, -2.0], dtype=np.float32)  # whatever IREE makes of torch's NaN and inf
+    check = run.compare(*_save(tmp_path, got, ref), atol=1e-5, rtol=1e-4)
+    assert check["matches"] and check["unchecked_values"] == 2 and "nonfinite_values" not in check
+    assert check["max_abs_err"] == 0.0
+    said = run.unchecked_words(check)
+    assert said is not None and said.startswith("2 values not checked: torch's own output is NaN or inf")
+
+
+def test_irees_nan_where_torch_is_finite_is_a_mismatch_that_says_so(tmp_path: Path) -> None:
+    """The drill's "outputs differ … max abs err 0, max rel err 0": a NaN made the error NaN, and
+    max(0.0, nan) is 0.0."""
+    ref = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+    got = np.array([np.nan, -2.0, 3.5], dtype=np.float32)
+    check = run.compare(*_save(tmp_path, got, ref), atol=1e-5, rtol=1e-4)
+    assert not check["matches"] and check["nonfinite_values"] == 1
+    assert check["max_abs_err"] == pytest.approx(0.5) and "unchecked_values" not in check
+    words = run.mismatch_words(check)
+    assert words.startswith("outputs differ from torch: 1 NaN or inf where torch's are finite; elsewhere ")
+    assert "max abs err 0.5," in words
+    json.dumps(check, allow_nan=False)  # every figure a number a record can hold
+
+    only_nan = run.compare(*_save(tmp_path, np.full(3, np.nan, np.float32), ref), atol=1e-5, rtol=1e-4)
+    assert not only_nan["matches"] and only_nan["nonfinite_values"] == 3
+    assert run.mismatch_words(only_nan).startswith("outputs differ from torch: 3 NaN or inf where")
+
+
+@pytest.mark.parametrize(
+    ("got", "ref"),
+    [
+        ([1.0, -2.0, 3.0], [1.0, -2.0, 3.0]),
+        ([1.5, -2.0, 3.0], [1.0, -2.0, 3.0]),
+        ([np.nan, -2.0, 3.0], [1.0, -2.0, 3.0]),
+        ([5.0, -2.0, np.inf], [np.nan, -2.0, 3.0]),
+        ([0.0, 0.0, 0.0], [np.nan, np.nan, np.inf]),
+    ],
+)
+def test_the_bundle_runner_checks_as_the_run_stage_does(tmp_path: Path, got: list, ref: list) -> None:
+    g, r = np.array(got, np.float32), np.array(ref, np.float32)
+    theirs = run.compare(*_save(tmp_path, g, r), atol=1e-5, rtol=1e-4)
+    assert bundle_run.compare([g], [r], 1e-5, 1e-4) == theirs
+
+
+# ---------------------------------------------------------------- dtypes numpy lacks
+
+BF16 = {"shape": [2, 3], "dtype": "bfloat16", "saved_as": "|V2"}
+# bfloat16 bit patterns: 1.0, -2.0, 0.5, 3.140625, NaN, -inf
+BITS = np.array([[0x3F80, 0xC000, 0x3F00], [0x4049, 0x7FC0, 0xFF80]], dtype=np.uint16)
+
+
+def test_bfloat16_raw_bits_are_read_back_from_irees_bin_and_the_exports_npy(tmp_path: Path) -> None:
+    assert arrays.is_raw(BF16) and arrays.output_name(0, BF16) == "output0.bin"
+    assert arrays.output_name(1, {"shape": [2], "dtype": "float32"}) == "output1.npy"
+    BITS.tofile(tmp_path / "output0.bin")  # what iree-run-module --output=@output0.bin writes
+    np.save(tmp_path / "ref.npy", BITS.view("V2"))  # what the export saved
+    got, ref = arrays.load(tmp_path / "output0.bin", BF16), arrays.load(tmp_path / "ref.npy", BF16)
+    assert got.shape == ref.shape == (2, 3) and got.dtype.kind == ref.dtype.kind == "V"
+    values = arrays.as_float64(got, BF16)
+    assert values[0].tolist() == [1.0, -2.0, 0.5] and values[1, 0] == 3.140625
+    assert np.isnan(values[1, 1]) and values[1, 2] == -np.inf
+    check = run.compare([tmp_path / "output0.bin"], [tmp_path / "ref.npy"], atol=0, rtol=0, described=[BF16])
+    assert check["matches"] and check["unchecked_values"] == 2
+    digest = run.outputs_digest([tmp_path / "output0.bin"], [BF16])
+    assert digest == run.outputs_digest([tmp_path / "output0.bin"], [BF16]) and len(digest) == 64
+
+
+def test_another_dtype_numpy_lacks_without_ml_dtypes_is_one_line_saying_what_to_install(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)  # an import of it fails
+    raw = np.zeros(4, np.uint8).view("V1")
+    with pytest.raises(UserError, match=r"float8_e4m3fn arrays as raw bits .*\(pip install ml_dtypes\)$"):
+        arrays.as_float64(raw, {"shape": [4], "dtype": "float8_e4m3fn", "saved_as": "|V1"})
+
+
+# ---------------------------------------------------------------- the export stage's classes
+
+
+def _done(code: int, output: str = "") -> Completed:
+    return Completed(("python", "export_model.py"), code, output, "", 1.0)
+
+
+def test_the_export_workers_own_failure_is_iree_matrixs_never_stored(tmp_path: Path) -> None:
+    (tmp_path / "error.json").write_text(json.dumps({"phase": "harness", "message": "TypeError: oops"}))
+    failure = export._failure(tmp_path, _done(1))
+    assert failure.error_class == "internal" and not failure.cacheable
+    assert failure.message.startswith("TypeError: oops (the export worker's own failure, not the model's")
+
+
+@pytest.mark.parametrize(
+    ("phase", "error_class", "words"),
+    [
+        (
+            "eager",
+            "model-error",
+            "while the model's forward() ran. Does the model's code end its own process",
+        ),
+        ("model", "model-error", "while the model was being built. Does the model's code end"),
+        ("export", "export-error", "while turbine exported the model."),
+        ("harness", "internal", "ended (status 137) in its own code"),
+        (None, "internal", "ended (status 137) in its own code"),
+    ],
+)
+def test_a_worker_ended_from_outside_is_classed_by_the_phase_it_was_in(
+    tmp_path: Path, phase: str | None, error_class: str, words: str
+) -> None:
+    """The drill's model that kills its supervisor: `export-error` before."""
+    if phase is not None:
+        (tmp_path / export.PHASE_FILE).write_text(phase)
+    failure = export._failure(tmp_path, _done(137, "building the model\n"))
+    assert isinstance(failure, StageFailure) and failure.error_class == error_class
+    assert words in failure.message and "building the model" in failure.message
+
+
+def test_what_the_model_does_is_said_in_the_exports_record() -> None:
+    info = {
+        "changes_inputs": ["input 0: 8 of 8 values"],
+        "reference_nonfinite": {"output1": {"nan": 3, "inf": 1, "of": 8}},
+    }
+    said = export.model_words(info)
+    assert said is not None
+    assert said.startswith("the model changes its input in place (input 0: 8 of 8 values): torch's reference")
+    assert "torch's own outputs hold NaN or inf (output1: 3 NaN and 1 inf of 8 values)" in said
+    assert export.model_words({}) is None
+
+
+# ---------------------------------------------------------------- the worker, on this environment's torch
+
+
+@pytest.fixture
+def torch():  # type: ignore[no-untyped-def]
+    return pytest.importorskip("torch")
+
+
+def _models(torch):  # type: ignore[no-untyped-def]
+    """The drill's models, as small modules (made here: this file's other tests need no torch)."""
+
+    class InPlace(torch.nn.Module):
+        def forward(self, x):
+            x.mul_(2.0)
+            return x + 1.0
+
+    class Log(torch.nn.Module):
+        def forward(self, x):
+            return torch.log(x)
+
+    class FloatOut(torch.nn.Module):
+        def forward(self, x):
+            return x * 2.0, 3.0
+
+    return InPlace().eval(), Log().eval(), FloatOut().eval()
+
+
+class Spec:
+    def __init__(self, module, *inputs):  # type: ignore[no-untyped-def]
+        self.module, self.inputs, self.atol, self.rtol = module, inputs, 1e-5, 1e-4
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_a_model_that_changes_its_input_is_compared_on_the_inputs_as_built(torch) -> None:
+    """The drill's "outputs differ from torch: max abs err 41.7": the reference was the last timed call's,
+    on inputs every call had doubled, and the saved inputs were those doubled ones."""
+    x = torch.tensor([[1.0, -2.0], [3.0, 0.5]])
+    as_built = em.copy_tensors((x,))
+    reference = em.reference_call(Spec(_models(torch)[0], x), as_built)
+    assert torch.equal(as_built[0], x)  # the copy it was given took the change
+    assert torch.equal(reference.outputs[0], x * 2.0 + 1.0)
+    assert reference.changes_inputs == ["input 0: 4 of 4 values"] and reference.nonfinite == {}
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_torchs_nan_is_named_and_a_model_with_nothing_finite_is_its_own_failure(torch) -> None:
+    log = _models(torch)[1]
+    x = torch.tensor([1.0, -1.0, 4.0, 0.0])
+    reference = em.reference_call(Spec(log, x), (x,))
+    assert reference.nonfinite == {"output0": {"nan": 1, "inf": 1, "of": 4}} and not reference.changes_inputs
+    with pytest.raises(
+        em.ModelFinding, match=r"all NaN or inf \(output0: 4 NaN of 4 values\): there is nothing"
+    ):
+        em.reference_call(Spec(log, -x.abs() - 1), (-x.abs() - 1,))
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_a_python_number_among_the_outputs_is_the_models_finding(torch) -> None:
+    """The drill's `export-error: KeyError: 3.0` (turbine's importer, given a float output)."""
+    x = torch.ones(2)
+    with pytest.raises(em.ModelFinding, match=r"returns a Python float \(3.0\) as output 1: .*torch.tensor"):
+        em.reference_call(Spec(_models(torch)[2], x), (x,))
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_bfloat16_is_saved_as_its_raw_bits_with_the_dtype_named(tmp_path: Path, torch) -> None:
+    """The drill's `export-error: Got unsupported ScalarType BFloat16`, from the worker's own saver."""
+    t = torch.tensor([[1.0, -2.0, 0.5], [3.140625, float("nan"), float("-inf")]], dtype=torch.bfloat16)
+    described = em.save_arrays(tmp_path, "output", [t, torch.ones(2, dtype=torch.float16)])
+    assert described == [BF16, {"shape": [2], "dtype": "float16"}]
+    saved = np.load(tmp_path / "output0.npy")
+    assert saved.dtype.str == "|V2" and saved.view(np.uint16).tolist() == BITS.tolist()
+    assert np.load(tmp_path / "output1.npy").dtype == np.float16
+
+
+def test_the_workers_own_failure_is_written_as_the_harness_phase(tmp_path: Path) -> None:
+    class Args:
+        out = str(tmp_path)
+
+    def broken(args):
+        raise TypeError("Got unsupported ScalarType BFloat16")
+
+    def model_finding(args):
+        raise em.PhaseError("eager", em.ModelFinding("the model's words"))
+
+    assert em.run_reporting(broken, Args) == 1
+    error = json.loads((tmp_path / "error.json").read_text())
+    assert (
+        error["phase"] == "harness" and error["message"] == "TypeError: Got unsupported ScalarType BFloat16"
+    )
+    assert em.run_reporting(model_finding, Args) == 1
+    error = json.loads((tmp_path / "error.json").read_text())
+    assert error["phase"] == "eager" and error["message"] == "the model's words"  # no type before a finding
