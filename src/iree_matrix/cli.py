@@ -12,11 +12,19 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Optional, cast
+from typing import Any, NoReturn, Optional, cast
 
 from iree_matrix import __version__
-from iree_matrix.commands import Command
-from iree_matrix.commands.base import EXIT_INTERRUPTED, add_verbosity_options, verbosity
+from iree_matrix.commands import Command, options
+from iree_matrix.commands.base import EXIT_INTERRUPTED
+from iree_matrix.commands.option_types import (
+    Parsed,
+    add_verbosity_options,
+    add_version,
+    marking,
+    renamed,
+    verbosity,
+)
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 
@@ -51,7 +59,18 @@ def commands() -> list[Command]:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option is one line like every other input error (not usage + error)."""
+    """argparse, but a bad option is one line like every other input error (not usage + error), and
+    the namespace keeps which options the command line gave (`option_types.Parsed`: provenance)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in (None, "store", "store_true", "append", "count"):
+            self.register("action", kind, marking(self._registry_get("action", kind)))
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        return super().parse_known_args(args, Parsed() if namespace is None else namespace)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"iree-matrix: error: {message} (`{self.prog} --help` lists the options)\n")
@@ -63,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Which torch / iree-turbine / IREE compiler / IREE runtime combination works "
         "for my model, on which CPU, and how fast.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_version(parser, __version__)
     add_verbosity_options(parser)
     every = commands()
     verbs = parser.add_subparsers(
@@ -94,7 +113,7 @@ def _finish_publishes(args: argparse.Namespace) -> None:
     finished before anything reads it, with a warning (`commands.publish.finish_interrupted`)."""
     from iree_matrix.commands.publish import finish_interrupted
 
-    named = [getattr(args, name, None) for name in ("to", "results_dir")]
+    named = [options.TO.of(args), options.results_dir(args)]
     finish_interrupted([Path(d) for d in named if d])
 
 
@@ -125,10 +144,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     console.configure(verbosity(args))
     if threading.current_thread() is threading.main_thread():
         _interruptible()
+    for said in renamed(args):  # an option's old spelling, taken
+        logger.warning(said)
     try:
-        complete = getattr(args, "complete_arguments", None)
-        if complete is not None:  # options whose default depends on another's (commands/options.py)
-            complete(args)
         with console.answers():  # stdout without terminal controls, whatever a record held
             _finish_publishes(args)
             return args.command.main(args)

@@ -3,7 +3,6 @@ cannot be read backwards, and chosen for another CPU only as "nearest", saying s
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sys
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import advice
-from iree_matrix.commands import advise
+from iree_matrix.answers import advice, advise_plan, advise_sitting
+from iree_matrix.answers import advise as answers_advise
 from iree_matrix.core import stats
 from iree_matrix.execution import sitting
 
@@ -184,9 +183,10 @@ def test_advise_states_the_models_published_sitting_time_before_it_builds():
     published = advice.derive(
         {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
     )
-    said = advise._sitting_cost(published, "whisper_tiny", ZEN5)
+    said = answers_advise._sitting_cost(published, "whisper_tiny", ZEN5)
     assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
-    assert "an hour for the Whisper encoder" in advise._sitting_cost(published, "my_net", ZEN5)  # none
+    none = answers_advise._sitting_cost(published, "my_net", ZEN5)  # nothing published for it
+    assert "an hour for the Whisper encoder" in none
 
 
 @pytest.mark.parametrize(
@@ -264,7 +264,7 @@ def test_the_peer_worker_times_the_calls_it_is_asked_for():
 
 def test_a_users_model_tries_the_picks_most_reference_functions_took():
     searched = [
-        advise.SearchPick(u, "3.13.0", c, 1.0, "search")
+        advise_plan.SearchPick(u, "3.13.0", c, 1.0, "search")
         for u, c in (
             ("mobilenet_v2", "a+b"),
             ("yolox_nano", "a+b"),
@@ -275,8 +275,8 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
             *((unit, "@decomposed+a") for unit in ("whisper_tiny.encoder", "y", "z")),
         )
     ]
-    args = argparse.Namespace(release=None, picks=None, fleet=["x86-64-v3"])
-    plan = advise._choose(args, "my_net", [], searched)
+    args = advise_plan.Settings(release=None, picks=None, fleet=("x86-64-v3",))
+    plan = advise_plan.choose(args, "my_net", [], searched)
     assert plan.release == "3.13.0" and list(plan.picks)[0] == "a+b" and len(plan.picks) == 3
     assert "@decomposed+a" not in plan.picks
     assert plan.fleet == ("x86-64-v3",)
@@ -285,9 +285,9 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
 def test_a_fleet_cpu_that_is_not_a_name_is_one_line():
     from iree_matrix.core.errors import UserError
 
-    args = argparse.Namespace(release="3.13.0", picks=None, fleet=["x86-64-v3; rm -rf /"])
+    args = advise_plan.Settings(release="3.13.0", picks=None, fleet=("x86-64-v3; rm -rf /",))
     with pytest.raises(UserError, match="not an LLVM CPU name"):
-        advise._choose(args, "mobilenet_v2", [], [])
+        advise_plan.choose(args, "mobilenet_v2", [], [])
 
 
 def test_readme_table_is_the_render_of_the_published_answers():
@@ -376,9 +376,9 @@ def test_an_environment_fault_is_not_the_models_failure():
 def test_a_release_that_is_no_version_is_one_line():
     from iree_matrix.core.errors import UserError
 
-    args = argparse.Namespace(release="banana", picks=None, fleet=[])
+    args = advise_plan.Settings(release="banana", picks=None, fleet=())
     with pytest.raises(UserError, match="--release 'banana': not an IREE release"):
-        advise._choose(args, "mobilenet_v2", [], [])
+        advise_plan.choose(args, "mobilenet_v2", [], [])
 
 
 def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
@@ -389,14 +389,14 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
     from types import SimpleNamespace
 
     timed = lambda median: SimpleNamespace(metric=SimpleNamespace(cpu_time=SimpleNamespace(median=median)))  # noqa: E731
-    assert advise._module_step_seconds(timed(93_000.0), 3) == 279.0  # 3 calls of 93 s: 281 s measured
-    assert advise._module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
+    assert advise_sitting.module_step_seconds(timed(93_000.0), 3) == 279.0  # 3 calls of 93 s: 281 s measured
+    assert advise_sitting.module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
     peer = SimpleNamespace(metric=SimpleNamespace(peers={"onnxruntime": {"cpu_ms": {"median": 300.0}}}))
-    assert advise._peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)
-    assert advise._peer_step_seconds(peer, "eager", 3) == advise.UNKNOWN_STEP_SECONDS
+    assert advise_sitting.peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)
+    assert advise_sitting.peer_step_seconds(peer, "eager", 3) == advise_sitting.UNKNOWN_STEP_SECONDS
 
     now = [0.0]
-    say = advise._progress("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
+    say = advise_sitting.progress_of("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
     with caplog.at_level(logging.INFO):
         say(0, 4, "default")  # two rounds of two arms: 80 s expected
         now[0] = 20.0  # the first round took half its 40 s
@@ -406,6 +406,52 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
         "  [1/4 0:00:00 ETA 0:01:20] encoder: default",
         "  [3/4 0:00:20 ETA 0:00:20] encoder: default",
     ]
+
+
+def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_was_not(monkeypatch, tmp_path):
+    """advise's sitting (answers/advise_sitting.py) with the timing faked: each function's arms are
+    default, the naive build, the picks and the peers; a pick whose module is default's is the same
+    program (timed once, its times default's), and a peer whose stage did not run says so."""
+    import contextlib
+
+    from iree_matrix.core import locks
+    from iree_matrix.core.results import Record, Status
+    from iree_matrix.execution import abtest
+
+    def run(profile: str, sha: str) -> Record:
+        labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",
+                  "runtime": "3.13.0", "profile": profile, "arch": "x86_64"}  # fmt: skip
+        metrics = {"module_sha256": sha, "matches": True, "cpu_ms": {"median": 10.0, "n": 3}}
+        return Record(f"run:m/{profile}", "run", f"m/{profile}", "k", Status.OK, labels, metrics)
+
+    records = [run("default", "d"), run("generic", "g"), run("im2col", "d"), run("channels-last", "c")]
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
+    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
+    sat: list[tuple[str, ...]] = []
+
+    def sit(arms, rounds, repetitions, progress=None):
+        sat.append(tuple(a.name for a in arms))
+        return sitting.Rounds(
+            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
+        )
+
+    monkeypatch.setattr(sitting, "sit", sit)
+    plan = advise_plan.Plan("3.13.0", {"im2col": "--picks", "channels-last": "--picks"}, ())
+    settings = advise_plan.Settings(rounds=6, repetitions=1)
+    document = advise_sitting.run(settings, "m", plan, records, tmp_path, ["onnxruntime"])
+    assert (document["model"], document["rounds"], document["release"]) == ("m", 6, "3.13.0")
+    assert sat == [("default", "generic", "channels-last")]  # im2col is default's module: not timed again
+    (function,) = document["functions"]
+    arms = {a["name"]: a for a in function["arms"]}
+    assert list(arms) == ["default", "generic", "im2col", "channels-last", "onnxruntime"]
+    assert (
+        arms["im2col"]["same_as"] == "default" and arms["im2col"]["ms"] == arms["default"]["ms"] == [10.0] * 6
+    )
+    assert arms["channels-last"]["ms"] == [12.0] * 6 and arms["channels-last"]["kind"] == advice.PICK
+    assert "--iree-llvmcpu-target-cpu=host" in arms["default"]["flags"]
+    assert arms["onnxruntime"] == {"name": "onnxruntime", "kind": advice.PEER, "config": "onnxruntime",
+                                   "error": "the peer stage did not run"}  # fmt: skip
+    assert "interrupted" not in document and document["finished"] >= document["started"]
 
 
 def _cut(document, rounds):

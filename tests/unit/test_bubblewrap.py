@@ -61,8 +61,8 @@ def test_with_bubblewrap_nothing_is_refused(monkeypatch) -> None:
 def test_a_plan_with_model_code_refuses_before_anything_runs(monkeypatch) -> None:
     from types import SimpleNamespace
 
-    from iree_matrix.commands.workflow import require_sandbox
     from iree_matrix.core.errors import UserError
+    from iree_matrix.execution.workflow import require_sandbox
 
     monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
     monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")

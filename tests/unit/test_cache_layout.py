@@ -1,6 +1,6 @@
 """The cache's layout is named once (core/cache_layout.py, issue 49): it names every folder of the
 cache. That no other module joins a cache path with one of its folders' names, and that `--cache` is
-declared once (commands/shared_options.py), test_one_place.py holds (with a planted violation each)."""
+declared once (commands/options.py), test_one_place.py holds (with a planted violation each)."""
 
 from __future__ import annotations
 

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.commands import base, workflow
-from iree_matrix.commands import matrix as matrix_command
+from iree_matrix.commands import options
 from iree_matrix.core.results import ResultsLog
+from iree_matrix.envs.cache_usage import default_cache
+from iree_matrix.execution import workflow
+from iree_matrix.report import documents
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
 SMOKE = MATRIX_DIR / "smoke.toml"
@@ -104,10 +106,10 @@ def test_report_without_results(tmp_path, capsys):
 
 
 def test_default_cache_honours_the_environment(tmp_path, monkeypatch):
-    assert base.default_cache() == tmp_path / "cache"
+    assert default_cache() == tmp_path / "cache"
     monkeypatch.delenv("IREE_MATRIX_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert base.default_cache() == tmp_path / "xdg" / "iree-matrix"
+    assert default_cache() == tmp_path / "xdg" / "iree-matrix"
 
 
 def test_verb_is_required(capsys):
@@ -133,15 +135,15 @@ def test_retime_without_a_matching_timed_job(capsys):
 
 
 def test_a_run_defaults_to_its_own_directory_never_the_published_one(monkeypatch):
-    assert base.default_results_dir(None, SMOKE) == Path("runs") / "smoke"
+    assert options.default_results_dir(None, SMOKE) == Path("runs") / "smoke"
     args = cli._parser().parse_args(["matrix", "--matrix", str(SMOKE), "--list"])
-    loaded = workflow.load_plan(args, "smoke.toml")
-    assert loaded.results_dir == Path("runs") / "smoke" and args.results_dir is None  # not written back
-    # Parsed by the command line, the default is complete before any command reads it.
-    seen = []
-    monkeypatch.setattr(matrix_command, "main", lambda parsed: seen.append(parsed.results_dir) or 0)
-    assert cli.main(["matrix", "--matrix", str(SMOKE), "--list"]) == 0
-    assert seen == [Path("runs") / "smoke"]
+    settings = options.plan_settings(args)
+    loaded = workflow.load_plan(settings)
+    assert loaded.results_dir == settings.results_dir == Path("runs") / "smoke"
+    assert args.results_dir is None  # the command line's settings are made once, never written back
+    # Without --matrix, the command's own matrix file names it.
+    default = options.plan_settings(cli._parser().parse_args(["search", "--list"]))
+    assert default.results_dir == Path("runs") / "search" and default.matrix.name == "search.toml"
 
 
 def _record_line(job: str, status: str = "ok") -> str:
@@ -284,9 +286,9 @@ def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
 
 def test_show_finds_the_runs_own_cache_recorded_in_its_results_directory(tmp_path, capsys, monkeypatch):
     """Issue #39 item 5: a run on --cache elsewhere records it; `show --log` reads it back."""
-    from iree_matrix.commands.base import recorded_cache, remember_cache
     from iree_matrix.core.results import Record, Status
     from iree_matrix.execution.execute import job_log
+    from iree_matrix.execution.workflow import recorded_cache, remember_cache
 
     monkeypatch.setenv("IREE_MATRIX_CACHE", str(tmp_path / "default-cache"))  # not where the run was
     job = "compile:yolox/e/iree3.9.0/x86_64/default"
@@ -307,39 +309,38 @@ def test_show_finds_the_runs_own_cache_recorded_in_its_results_directory(tmp_pat
 def test_a_runs_report_is_not_rendered_again_when_nothing_it_reads_changed(tmp_path):
     """Issue #39 item 5: a no-op re-run spent most of its time re-rendering identical pages."""
     from iree_matrix.answers import compat
-    from iree_matrix.commands import base
     from iree_matrix.report import site
     from tests.unit.test_answers import _compile, _run
 
-    assert base.REPORT_FILES == ("COMPATIBILITY.md", compat.FILENAME, f"{site.SITE_DIR}/index.html")
+    assert documents.REPORT_FILES == ("COMPATIBILITY.md", compat.FILENAME, f"{site.SITE_DIR}/index.html")
     log = ResultsLog(tmp_path / "results.jsonl")
     for record in (_compile("tiny", "3.9.0"), _run("tiny", "3.9.0")):
         log.append(record)
     said: list[str] = []
-    base.write_report(tmp_path, said.append, if_changed=True)
+    documents.write_report(tmp_path, said.append, if_changed=True)
     assert any(line.startswith("site:") for line in said)
     said.clear()
-    base.write_report(tmp_path, said.append, if_changed=True)
+    documents.write_report(tmp_path, said.append, if_changed=True)
     assert said == [
         f"report: {tmp_path / 'COMPATIBILITY.md'} and the site unchanged (same records, same renderer)"
     ]
     log.append(_compile("tiny", "3.10.0"))  # a new record: rendered again
     said.clear()
-    base.write_report(tmp_path, said.append, if_changed=True)
+    documents.write_report(tmp_path, said.append, if_changed=True)
     assert (
         any(line.startswith("site:") for line in said)
         and "3.10.0" in (tmp_path / "COMPATIBILITY.md").read_text()
     )
     (tmp_path / "site" / "index.html").unlink()  # an output gone: rendered again
     said.clear()
-    base.write_report(tmp_path, said.append, if_changed=True)
+    documents.write_report(tmp_path, said.append, if_changed=True)
     assert (tmp_path / "site" / "index.html").is_file()
     (tmp_path / "COMPATIBILITY.md").write_text("rendered by another version\n")  # rendered over since
     said.clear()
-    base.write_report(tmp_path, said.append, if_changed=True)
+    documents.write_report(tmp_path, said.append, if_changed=True)
     assert "3.10.0" in (tmp_path / "COMPATIBILITY.md").read_text()
     said.clear()
-    base.write_report(tmp_path, said.append)  # `iree-matrix report` always renders
+    documents.write_report(tmp_path, said.append)  # `iree-matrix report` always renders
     assert any(line.startswith("site:") for line in said)
 
 
@@ -349,7 +350,7 @@ def test_a_users_run_goes_to_an_ignored_directory_never_the_published_one():
     import subprocess
 
     repo = Path(__file__).resolve().parents[2]
-    assert base.default_results_dir(None, SMOKE) == Path("runs") / "smoke"  # relative to where one runs it
+    assert options.default_results_dir(None, SMOKE) == Path("runs") / "smoke"  # relative to where one runs it
     ignored = subprocess.run(
         ["git", "check-ignore", "runs/smoke/results.jsonl"], cwd=repo, capture_output=True, text=True
     )
@@ -391,7 +392,7 @@ def test_every_command_module_is_registered_and_has_the_four_names():
 
     package = Path(commands.__file__).parent
     # What commands share, and advise's proof (its own module to keep advise's functions short).
-    shared = {"__init__", "base", "options", "shared_options", "workflow", "advise_proof"}
+    shared = {"__init__", "base", "options", "option_types"}
     modules = sorted(p.stem for p in package.glob("*.py") if p.stem not in shared)
     assert sorted(cli.COMMANDS) == modules
     names = []
@@ -404,7 +405,7 @@ def test_every_command_module_is_registered_and_has_the_four_names():
 
 
 def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, monkeypatch, capsys):
-    """A run's exit policy (commands/workflow.py): a failure is a recorded result; --strict exits 1."""
+    """A run's exit policy (answers/runs.py): a failure is a recorded result; --strict exits 1."""
     from iree_matrix.core.results import Record, ResultsLog, Status
     from iree_matrix.envs import backends
     from iree_matrix.execution import execute

@@ -6,6 +6,7 @@ the run's summary, with the telling line never cut."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -303,7 +304,7 @@ def test_query_model_site_and_report_show_the_hint_and_never_a_foreign_path():
 
 
 def test_the_run_summary_prints_what_to_do(capsys):
-    from iree_matrix.commands import workflow
+    from iree_matrix.execution import workflow
 
     record = _failed("compile", "net.lstm", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
 
@@ -323,7 +324,7 @@ def test_the_run_summary_prints_what_to_do(capsys):
         def failures(self) -> list:
             return [record]
 
-    workflow._print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"))  # type: ignore[arg-type]
+    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), sys.stdout)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert "(op: torch.aten.lstm.input)" in out
     assert "what to do: IREE has no lowering for torch's recurrent op `aten.lstm`" in out
@@ -331,7 +332,7 @@ def test_the_run_summary_prints_what_to_do(capsys):
     other = _failed("compile", "net.lstm", "3.9.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
     _Summary.records[other.job] = other
     _Summary.failures = lambda self: [record, other]  # type: ignore[method-assign]
-    workflow._print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"))  # type: ignore[arg-type]
+    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), sys.stdout)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert out.count("IREE has no lowering") == 1 and f"what to do: as for {record.job}" in out
 

@@ -198,11 +198,12 @@ def test_a_quick_sitting_skips_the_proof_and_the_proof_bound_is_an_option():
 
 
 def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(monkeypatch, tmp_path):
-    """advise's side of a step (commands/advise_proof.py) with the timing faked: a neighbour whose
+    """advise's side of a step (answers/advise_proof.py) with the timing faked: a neighbour whose
     module is the centre's is the same program, untimed; a skipped compile is said in its words."""
     import contextlib
 
-    from iree_matrix.commands import advise_proof
+    from iree_matrix.answers import advise_proof, advise_sitting
+    from iree_matrix.answers.advise_plan import Settings
     from iree_matrix.core import locks
     from iree_matrix.core.results import Record, Status
     from iree_matrix.execution import abtest, sitting
@@ -215,10 +216,12 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
 
     skipped = Record("compile:m/im2col", "compile", "m/im2col", "k", Status.SKIP, {}, {},
                      message="profile 'im2col' uses a flag IREE 3.13.0 lacks")  # fmt: skip
-    from iree_matrix.commands import advise
-
     tools = advise_proof.Tools(
-        lambda configs: {}, advise._run_of, advise._module_step_seconds, advise._progress, 2.0
+        lambda configs: {},
+        advise_sitting.run_of,
+        advise_sitting.module_step_seconds,
+        advise_sitting.progress_of,
+        2.0,
     )
     built = advise_proof.Built(tools, {r.job: r for r in (
         run("data-tiling", "x"), run("default", "x"), run("data-tiling+loop-unrolling", "y"),
@@ -235,7 +238,7 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
         )
 
     monkeypatch.setattr(sitting, "sit", sit)
-    args = argparse.Namespace(rounds=8, repetitions=3)
+    args = Settings(rounds=8, repetitions=3)
     names = ["data-tiling", "default", "data-tiling+loop-unrolling", "data-tiling+im2col"]
     step = advise_proof._sit(args, "m", "main", "3.13.0", names, built, tmp_path)
     assert sat == [("data-tiling", "data-tiling+loop-unrolling")]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from iree_matrix.commands import shared_options
+from iree_matrix.commands import option_types, options
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.stages import artifacts
 
@@ -74,13 +74,13 @@ def _called(node: ast.Call) -> str:
 
 
 def declarations(flag: str, package: Path = PACKAGE) -> list[str]:
-    """`module:line` of each call declaring the option `flag` (`add_argument`, or an `Option`)."""
+    """`module:line` of each call declaring the option `flag` (`add_argument`, or an `Option` or `Switch`)."""
     return [
         f"{name}:{node.lineno}"
         for name, tree in _modules(package)
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
-        and _called(node) in ("add_argument", "Option")
+        and _called(node) in ("add_argument", "Option", "Switch")
         and any(isinstance(a, ast.Constant) and a.value == flag for a in node.args)
     ]
 
@@ -218,23 +218,17 @@ def test_a_cache_folder_spelled_elsewhere_is_found(tmp_path: Path) -> None:
     }
 
 
-def test_every_shared_option_is_declared_once_where_they_all_are() -> None:
-    """Issue #49 item 4: `--cache`, `--results-dir`, `--backend`, ... declared in shared_options.py
-    only; the commands add them from there."""
-    shared = [v for v in vars(shared_options).values() if isinstance(v, shared_options.Option)]
-    assert {o.flag for o in shared} >= {"--cache", "--results-dir", "--backend", "--timeout", "--matrix"}
-    for option in shared:
-        found = [
-            d for d in declarations(option.flag) if d.split(":")[0] not in OTHER_MEANING.get(option.flag, ())
-        ]
-        where = "iree_matrix.commands.shared_options:"
+def test_every_option_is_declared_once_where_they_all_are() -> None:
+    """`--cache`, `--results-dir`, `--backend`, ... declared in commands/options.py only; the
+    commands add them from there (tests/unit/test_thin_commands.py: no `add_argument` elsewhere)."""
+    declared = [
+        v for v in vars(options).values() if isinstance(v, (option_types.Option, option_types.Switch))
+    ]
+    assert {o.flag for o in declared} >= {"--cache", "--results-dir", "--backend", "--timeout", "--matrix"}
+    for option in declared:
+        found = declarations(option.flag)
+        where = "iree_matrix.commands.options:"
         assert len(found) == 1 and found[0].startswith(where), (option.flag, found)
-
-
-# The same flag for another option: `search --rounds` counts the search's rounds of candidate flags
-# (at most; default 6), `search-recipes --rounds` is 1 (each choice alone) or 2 (then combined), not
-# the paired timing rounds `ROUNDS` is.
-OTHER_MEANING = {"--rounds": ("iree_matrix.commands.search", "iree_matrix.commands.search_recipes")}
 
 
 def test_backend_choices_are_the_registrys(monkeypatch) -> None:

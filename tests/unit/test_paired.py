@@ -351,15 +351,15 @@ def test_compare_functions_glob_names_the_model_and_a_glob_matching_none_is_one_
 
 def test_calibrate_replaces_a_finished_calibration_only_when_it_finishes(tmp_path) -> None:
     """#51: a new calibration overwrote a finished calibration.json after its first pair."""
-    from iree_matrix.commands import calibrate
+    from iree_matrix.answers import calibrate
 
     finished = {"nulls": [], "finished": "then"}
-    calibrate._write(tmp_path, finished)
+    calibrate.write(tmp_path, finished)
     before = (tmp_path / calibration.FILENAME).read_text()
-    calibrate._write(tmp_path, {"nulls": [], "started": "now"}, partial=True)
+    calibrate.write(tmp_path, {"nulls": [], "started": "now"}, partial=True)
     assert (tmp_path / calibration.FILENAME).read_text() == before
     assert (tmp_path / calibrate.PARTIAL).is_file()
-    calibrate._write(tmp_path, {"nulls": [], "finished": "now"})
+    calibrate.write(tmp_path, {"nulls": [], "finished": "now"})
     assert (
         '"now"' in (tmp_path / calibration.FILENAME).read_text()
         and not (tmp_path / calibrate.PARTIAL).exists()

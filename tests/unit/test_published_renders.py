@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.commands import report
 from iree_matrix.core import shipped
+from iree_matrix.report import documents as report
 
 pytestmark = pytest.mark.heavy  # every published set rendered in full: seconds each
 
@@ -38,6 +38,6 @@ def test_a_published_set_re_renders_byte_identical(published: Path, tmp_path: Pa
     shutil.copytree(PUBLISHED, copy)
     monkeypatch.setattr(shipped, "results_dir", lambda: copy)
     monkeypatch.chdir(tmp_path)
-    report.render(published, performance=(REPO / published / "PERFORMANCE.md").is_file())
+    report.render(published, (REPO / published / "PERFORMANCE.md").is_file(), print)
     stale = _differing(REPO / published, tmp_path / published)
     assert not stale, f"{published}: re-render it (`iree-matrix report --results-dir {published}`): {stale}"

@@ -72,7 +72,7 @@ def test_the_progress_line_says_refused_expected_answer_with_the_runtimes_words(
 
 
 def test_list_calls_a_cross_refusal_refused_and_its_own_release_refusal_failed(tmp_path):
-    from iree_matrix.commands.workflow import with_states
+    from iree_matrix.execution.workflow import with_states
 
     cross, own = _run("3.8.0", "3.10.0"), _run("3.10.0", "3.10.0")
     log = tmp_path / "results.jsonl"

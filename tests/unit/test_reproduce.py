@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.commands import reproduce
 from iree_matrix.core import bubblewrap
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
+from iree_matrix.execution import reproduce
 from iree_matrix.matrix import spec
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"

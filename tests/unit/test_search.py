@@ -299,7 +299,7 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
 
 
 def test_each_function_starts_its_descent_from_round_ones_best():
-    from iree_matrix.commands import search as command
+    from iree_matrix.answers import flag_search as command
 
     records = [
         _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
@@ -518,12 +518,10 @@ def test_search_table_counts_each_knob_per_release_and_sets_the_best_against_the
 def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     """Issue #37 item 4: the descents' state after a round is kept beside the results and read back
     the same; a file the search cannot read means starting over, never a traceback."""
-    from iree_matrix.commands import search as command
+    from iree_matrix.answers import flag_search as command
 
     prior = search.Prior({"im2col": 1.5}, frozenset(), frozenset({"im2col"}))
-    d = command._Descent(
-        "mobilenet_v2", "3.13.0", (), prior, search.parse("im2col"), {"default", "im2col"}, []
-    )
+    d = search.Walk("mobilenet_v2", "3.13.0", (), prior, search.parse("im2col"), {"default", "im2col"}, [])
     d.steps.append(search.Step(2, "im2col", ("im2col+ukernels",), None))
     d.spent, d.done, d.pruned = 1, "budget spent", ["round 2: nothing left out"]
     states = command._states({("mobilenet_v2", "3.13.0"): d})
@@ -531,7 +529,7 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     search.write_progress(tmp_path, search.Progress({"budget": 12}, 2, states, sittings))
     back = search.read_progress(tmp_path)
     assert back is not None and back.round == 2 and back.sittings == sittings
-    fresh = command._Descent("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
+    fresh = search.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, back)
     assert (fresh.incumbent, fresh.tried, fresh.steps, fresh.spent, fresh.done, fresh.pruned) == (
         d.incumbent,
@@ -555,7 +553,7 @@ def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before
     """--max-minutes: round 1 measured every knob (here 4 runs in 120 s), a descent round measures a
     few candidates; stored runs reused cost nothing, and a sitting that measured none keeps the
     estimate it had."""
-    from iree_matrix.commands import search as command
+    from iree_matrix.answers import flag_search as command
     from iree_matrix.execution.execute import Summary
 
     def rec(job: str) -> Record:
@@ -572,7 +570,7 @@ def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before
 def test_round_one_is_measured_again_unless_reused_or_named():
     """A finished search cleared its progress; `--reuse-round-1` descends further from its stored
     round 1 instead of re-timing every knob (65 minutes for the Whisper models here)."""
-    from iree_matrix.commands import search as command
+    from iree_matrix.answers import flag_search as command
 
     assert command._round_one_retime([], reuse=False) == ["run:*"]
     assert command._round_one_retime([], reuse=True) == []
@@ -657,7 +655,7 @@ def test_three_repetitions_give_no_verdict_not_within_noise():
 
 
 def test_the_search_raises_too_few_repetitions_saying_so_once(capsys):
-    from iree_matrix.commands import search as command
+    from iree_matrix.answers import flag_search as command
     from iree_matrix.matrix import spec
 
     @dataclasses.dataclass(frozen=True)
@@ -676,7 +674,7 @@ def test_the_search_raises_too_few_repetitions_saying_so_once(capsys):
 def test_round_ones_step_needs_the_paired_confirmation_too():
     """#51: round 1 was unpaired: it made O2 the incumbent ("faster 1.03x") where the paired
     `compare` said "no difference". Its step now passes the same paired confirmation."""
-    from iree_matrix.commands import search as command
+    from iree_matrix.answers import flag_search as command
 
     records = [_run("m", "default", [20, 21, 22, 23, 24]), _run("m", "O2", [10, 11, 12, 13, 14])]
     table = search.effects(search.candidates(records))

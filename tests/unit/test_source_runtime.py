@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.commands import workflow
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Entry
-from iree_matrix.execution import pi_zero_session
+from iree_matrix.execution import pi_zero_session, workflow
 from iree_matrix.iree import versions
 from iree_matrix.matrix import plan, spec
 from iree_matrix.source_builds import cmake_runtime as rb

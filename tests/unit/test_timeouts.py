@@ -11,11 +11,11 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.cli import main
-from iree_matrix.commands import workflow
 from iree_matrix.core import outcome, processes
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import progress as progress_module
+from iree_matrix.execution import workflow
 from iree_matrix.execution.progress import Estimates, Progress, StageTimes
 from iree_matrix.execution.stage_times import StageTimes as Times
 from iree_matrix.iree import hints

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import advice, query
+from iree_matrix.answers import advice, advise_plan, advise_sitting, query
 from iree_matrix.commands import advise, base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
@@ -139,7 +139,7 @@ def test_a_users_model_is_timed_with_the_reference_answers_when_no_search_ships(
         SimpleNamespace(release="3.9.0", config="old", model="quartznet5x5"),
     ]
     args = SimpleNamespace(release=None, picks=None, fleet=[])
-    plan = advise._choose(args, "two-a", published, [])  # an installed wheel: answers, no search.json
+    plan = advise_plan.choose(args, "two-a", published, [])  # an installed wheel: answers, no search.json
     assert list(plan.picks) == ["dt+x"] and "published answer" in plan.picks["dt+x"]
 
 
@@ -158,9 +158,9 @@ def _sitting(started: str, pick_ms: float) -> dict:
 
 
 def test_sittings_are_kept_side_by_side_and_the_newest_answers(tmp_path, monkeypatch):
-    first = advise._write(tmp_path, "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
-    second = advise._write(tmp_path, "two-a", _sitting("2026-11-26T09:00:00+00:00", 0.25))
-    again = advise._write(tmp_path, "two-a", _sitting("2026-11-26T09:00:00+00:00", 0.25))
+    first = advise_sitting.write(tmp_path, "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
+    second = advise_sitting.write(tmp_path, "two-a", _sitting("2026-11-26T09:00:00+00:00", 0.25))
+    again = advise_sitting.write(tmp_path, "two-a", _sitting("2026-11-26T09:00:00+00:00", 0.25))
     assert len({first, second, again}) == 3 and all(p.is_file() for p in (first, second, again))
     assert json.loads(first.read_text())["started"].startswith("2026-11-26T08")
     (newest,) = advice.sittings(sorted(tmp_path.glob("advice-*.json")))
@@ -171,7 +171,7 @@ def test_query_reads_this_machines_sitting_without_naming_its_folder(tmp_path, m
     from iree_matrix.core import host
 
     monkeypatch.chdir(tmp_path)
-    sat = advise._write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
+    sat = advise_sitting.write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
     about = {**_sitting("", 1)["host"], "cpu_flags_sha256": "ab" * 32}
     monkeypatch.setattr(host, "describe", lambda: about)
     chosen = query_command._advice(query_command._results_dir(None), "two-a")

@@ -11,7 +11,7 @@ alone is not tried again), at most the budget's remaining candidates; the fastes
 beats the incumbent beyond noise, in the same sitting, becomes the incumbent; none: a local optimum,
 the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
 store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
-logic here; the command in commands/search.py runs the rounds.
+logic here; answers/flag_search.py runs the rounds.
 """
 
 from __future__ import annotations
@@ -702,7 +702,7 @@ class Progress:
 
     signature: Mapping[str, object]
     round: int  # the last finished round
-    descents: tuple[Mapping[str, Any], ...]  # each descent's state (commands/search.py writes them)
+    descents: tuple[Mapping[str, Any], ...]  # each descent's state (answers/flag_search.py writes them)
     sittings: tuple[tuple[str, str, tuple[str, ...]], ...]  # (unit, compiler, configuration names)
 
 

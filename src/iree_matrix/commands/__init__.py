@@ -2,14 +2,15 @@
 
     NAME: str                                                  # the verb, e.g. "matrix"
     HELP: str                                                  # one line for `iree-matrix --help`
-    def add_arguments(parser: argparse.ArgumentParser) -> None
+    def add_arguments(parser: argparse.ArgumentParser) -> None # its options, from options.py
     def main(args: argparse.Namespace) -> int                  # the exit code
 
-and is named once in `cli.COMMANDS`. `cli.py` parses and dispatches; what a command does (the flag
-search's two rounds, the armv6 sequence, which executor runs a plan and what a failure exits with)
-lives here: `base.py` what every command shares, `shared_options.py` the options several commands
-take (each declared once), `options.py` the matrix commands' options, `workflow.py` loading a plan
-and running it.
+and is named once in `cli.COMMANDS`. A command is thin (asv's setup_arguments / run_from_args /
+run(conf, **kwargs)): `add_arguments` adds options declared in `options.py` (each once, typed),
+`main` reads them into typed settings (`options.plan_settings`, a dataclass of its own) and calls a
+typed function of the answers or running layer (the flag search's rounds are answers/flag_search.py's,
+a plan's loading and execution execution/workflow.py's). `base.py` holds what commands share beyond
+options; tests/unit/test_thin_commands.py holds the rules.
 """
 
 from __future__ import annotations

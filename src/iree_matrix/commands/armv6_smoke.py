@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 
 from iree_matrix import stages
-from iree_matrix.commands.options import add_matrix_options
-from iree_matrix.commands.shared_options import cache_dir
-from iree_matrix.commands.workflow import RunOptions, load_plan, run_plan
+from iree_matrix.answers.runs import run_plan
+from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
 from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.execution.workflow import PlanSettings, load_plan
 
 log = console.logger(__name__)
 
@@ -22,39 +23,44 @@ HELP = "Raspberry Pi Zero: hello world under qemu ARM1176, then the armv6 matrix
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_matrix_options(parser, "armv6.toml")
-    parser.add_argument("--no-hello", action="store_true", help="skip the C hello world (needs Docker)")
+    NO_HELLO.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
+    return run(plan_settings(args), hello=not NO_HELLO.of(args))
+
+
+def run(settings: PlanSettings, hello: bool) -> int:
     from iree_matrix.execution import pi_zero_session
 
-    cache = cache_dir(args)
-    transform = None if args.armv6_runtime else (lambda m: pi_zero_session.on_source_runtime(m, cache))
-    loaded = load_plan(args, "armv6.toml", transform)
+    cache = settings.cache
+    built = bool(settings.armv6_runtime)
+    transform = None if built else (lambda m: pi_zero_session.on_source_runtime(m, cache))
+    loaded = load_plan(settings, transform)
     the_plan = loaded.plan
-    if not args.armv6_runtime:
+    if not built:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
         # need from the board's C library (and the native build whose host tools both need).
         the_plan = pi_zero_session.with_dynamic_twins(the_plan, loaded.matrix)
     results = ResultsLog(loaded.results_dir / "results.jsonl")
-    if args.list:
+    if settings.listing:
         print(stages.describe(the_plan))
         return 0
-    hello = None
-    if not args.no_hello:
+    said = None
+    if hello:
         print("== armv6 toolchain: C hello world, static and dynamic, under qemu ARM1176")
-        hello = pi_zero_session.hello(cache, results)
-        print(pi_zero_session.hello_table(hello), end="\n\n")
+        said = pi_zero_session.hello(cache, results)
+        print(pi_zero_session.hello_table(said), end="\n\n")
     log.info(
         "== IREE's runtime from source (native for its host tools, armv6 static and dynamic; stored after "
         "the first time), then the armv6 matrix: compile for arm1176jzf-s (+vfp2), check the kernels, run"
     )
     loaded = dataclasses.replace(loaded, plan=the_plan)
-    code, summary = run_plan(loaded, RunOptions.from_args(args), cache, results, loaded.results_dir)
+    code, summary = run_plan(loaded, settings.run, cache, results, loaded.results_dir, out=sys.stdout)
     print("\n== runtime builds")
     print(pi_zero_session.builds_table(summary.records))
     print("\n== armv6 summary")
     print(pi_zero_session.summary_table(summary.records))
-    if hello is not None and hello.status is not Status.OK:
+    if said is not None and said.status is not Status.OK:
         return 1
     return code

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from pathlib import Path
 
-from iree_matrix.commands.shared_options import CACHE, cache_dir
+from iree_matrix.commands.options import CACHE, CACHE_ACTION, CACHE_PARTS, cache_dir
 
 NAME = "cache"
 HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim it"
@@ -13,11 +15,9 @@ HELP = "the cache's disk use (`cache`), and `cache prune [PART ...]` to reclaim 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from iree_matrix.envs import cache_usage
 
-    parser.add_argument("action", nargs="?", choices=["du", "prune"], default="du")
-    parser.add_argument(
-        "parts",
-        nargs="*",
-        metavar="PART",
+    CACHE_ACTION.add(parser)
+    CACHE_PARTS.add(
+        parser,
         help=f"prune these parts: {', '.join(cache_usage.PARTS)} or all "
         f"(default: {' '.join(cache_usage.CHEAP)}, which no stage has to redo)",
     )
@@ -25,28 +25,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from iree_matrix.core.errors import UserError
+
+    cache, parts = cache_dir(args), CACHE_PARTS.each(args)
+    if CACHE_ACTION.of(args) == "prune":
+        return prune(cache, parts)
+    if parts:
+        raise UserError(f"cache du takes no parts (got {' '.join(parts)}); `cache prune PART` removes one")
+    return usage(cache)
+
+
+def usage(cache: Path) -> int:
+    from iree_matrix.core import formats
+    from iree_matrix.envs import cache_usage
+
+    for part in cache_usage.usage(cache):
+        print(f"{formats.size(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
+    images = cache_usage.docker_images()
+    if images:
+        print(f"{formats.size(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
+              "`iree-matrix images prune [--all]`")  # fmt: skip
+    print(f"reclaim: iree-matrix cache prune [{' | '.join([*cache_usage.PARTS, 'all'])}] (--cache {cache})")
+    return 0
+
+
+def prune(cache: Path, parts: Sequence[str]) -> int:
     from iree_matrix.core import formats
     from iree_matrix.core.errors import UserError
     from iree_matrix.envs import cache_usage
     from iree_matrix.execution.execute import run_lock
 
-    cache = cache_dir(args)
-    if args.action == "du":
-        if args.parts:
-            raise UserError(
-                f"cache du takes no parts (got {' '.join(args.parts)}); `cache prune PART` removes one"
-            )
-        for part in cache_usage.usage(cache):
-            print(f"{formats.size(part.bytes):>9}  {part.name:<10} {part.holds}; removing it: {part.cost}")
-        images = cache_usage.docker_images()
-        if images:
-            print(f"{formats.size(images[1]):>9}  Docker images ({images[0]}, in Docker's storage): "
-                  "`iree-matrix images prune [--all]`")  # fmt: skip
-        print(
-            f"reclaim: iree-matrix cache prune [{' | '.join([*cache_usage.PARTS, 'all'])}] (--cache {cache})"
-        )
-        return 0
-    names = cache_usage.names(args.parts)
+    names = cache_usage.names(list(parts))
     unknown = [n for n in names if n not in cache_usage.PARTS]
     if unknown:
         raise UserError(

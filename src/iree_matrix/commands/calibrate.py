@@ -1,28 +1,22 @@
-"""`iree-matrix calibrate`: measure the paired test's false-positive rate on this host — modules of a
-results directory timed against byte-identical copies of themselves (null pairs), and two builds of
-one function against each other (controls) — and write calibration.json and CALIBRATION.md there."""
+"""`iree-matrix calibrate`: measure the paired test's false-positive rate on this host, from the
+modules of a results directory (answers/calibrate.py)."""
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import math
-import os
-import shutil
-import tempfile
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from iree_matrix.commands.base import EXIT_INTERRUPTED, recorded_cache
-from iree_matrix.commands.shared_options import REPETITIONS, RESULTS_DIR, ROUNDS, directory, paired_sitting
-from iree_matrix.core import console
-from iree_matrix.core.errors import UserError
-
-if TYPE_CHECKING:
-    from iree_matrix.core.results import Record
-    from iree_matrix.execution.progress import Steps
-
-logger = console.logger(__name__)
+from iree_matrix.answers import calibrate
+from iree_matrix.commands.options import (
+    CONTROLS,
+    MAX_CALL_MS,
+    OUT,
+    PAIRS,
+    RESULTS_DIR,
+    add_paired_options,
+    paired,
+)
 
 NAME = "calibrate"
 HELP = "measure how often the paired speed test calls a difference between a module and its copy"
@@ -34,174 +28,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("runs/default"),
         help="whose run records give the modules (default: %(default)s)",
     )
-    parser.add_argument("--out", type=directory, default=None, help="where to write (default: --results-dir)")
-    parser.add_argument(
-        "--pairs", type=int, default=54, metavar="N", help="null pairs (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--controls", type=int, default=8, metavar="N",
-        help="control pairs of two builds of one function (default: %(default)s)",
-    )  # fmt: skip
-    ROUNDS.add(parser)
-    REPETITIONS.add(parser)
-    parser.add_argument(
-        "--max-call-ms", type=float, default=300.0, metavar="MS",
-        help="leave out modules slower than this per call (default: %(default)s)",
-    )  # fmt: skip
+    for option in (OUT, PAIRS, CONTROLS):
+        option.add(parser)
+    add_paired_options(parser)
+    MAX_CALL_MS.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.answers import calibration, identities, release_verdicts
-    from iree_matrix.core import host, stats
-    from iree_matrix.core.results import latest_by_job
-    from iree_matrix.execution import abtest
-    from iree_matrix.execution.progress import Steps, cost, load_factor
-
-    paired_sitting(args)
-    if args.pairs < 1 or args.controls < 0:
-        raise UserError(f"--pairs {args.pairs} --controls {args.controls}: expected pairs ≥ 1, controls ≥ 0")
-    _writable(args.out or args.results_dir, "--out" if args.out else "--results-dir")
-    caches = [c for c in (recorded_cache(args.results_dir)[0],) if c is not None]  # the run's own
-    source = args.results_dir / "results.jsonl"
-    if not source.is_file():
-        raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
-    here = host.identity()
-    found = []
-    latest = list(latest_by_job(release_verdicts.read(source)).values())
-    for record in calibration.candidates(latest, args.max_call_ms):
-        if host.identity_of(record.host) != here:
-            continue  # another machine's module may be built for a CPU this one lacks
-        try:
-            abtest.arm_of(record, caches=caches)
-        except abtest.NotComparable as e:
-            logger.info(f"  left out: {e}")
-            continue
-        found.append(record)
-    if not found:
-        raise UserError(
-            f"{source}: no passed native run of this host whose module and runtime are still here"
-        )
-    out_dir = args.out or args.results_dir
-    nulls, controls = calibration.null_plan(found, args.pairs), calibration.control_plan(found, args.controls)
-    logger.info(
-        f"calibrate: {len(nulls)} null pairs over {len(found)} modules, {len(controls)} controls, "
-        f"{args.rounds} rounds x {args.repetitions} repetitions, on {identities.label(latest, here)}"
+    rounds, repetitions = paired(args)
+    settings = calibrate.Settings(
+        results_dir=RESULTS_DIR.of(args) or Path("runs/default"),
+        out=OUT.of(args),
+        pairs=PAIRS.of(args) or 0,
+        controls=CONTROLS.of(args) or 0,
+        rounds=rounds,
+        repetitions=repetitions,
+        max_call_ms=MAX_CALL_MS.of(args) or 0.0,
     )
-    slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until pairs finish
-    expected = [
-        abtest.expected_seconds(record.metric.latency_median, args.rounds, args.repetitions) * slower
-        for record in [*nulls, *(a for a, _ in controls)]
-    ]
-    logger.info(cost(
-        "calibrate",
-        f"{len(nulls) + len(controls)} pairs ({len(nulls)} null, {len(controls)} controls) x {args.rounds} "
-        f"paired rounds x 2 arms x {args.repetitions} repetitions",
-        sum(expected),
-        "--pairs N (fewer null pairs; under 50 the rate is not a verdict), --controls 0, --rounds 6, "
-        "--repetitions 1, --max-call-ms MS (leaves out slow modules)",
-    ))  # fmt: skip
-    steps = Steps(expected)
-    data: dict[str, Any] = {
-        "host": host.describe(),
-        # With LLVM's name for the CPU, which the run's compile records know (no compile ran here).
-        "identity_label": identities.label(latest, here),
-        "settings": {
-            "rounds": args.rounds,
-            "repetitions": args.repetitions,
-            "alpha": stats.ALPHA,
-            "min_effect": stats.MIN_EFFECT,
-            "source": str(source),
-        },  # fmt: skip
-        "started": _now(),
-        "load_average": {"start": round(os.getloadavg()[0], 2)},
-        "nulls": [],
-        "controls": [],
-    }
-    # Not under the machine's quiet lock: the test is calibrated as it is used, beside whatever else
-    # the machine does (its signal is one thread's CPU time); the load is recorded with it.
-    try:
-        _pairs(nulls, controls, args, caches, data, out_dir, steps)
-    except KeyboardInterrupt:  # what finished is kept (calibration.partial.json) and said
-        timed = len(data["nulls"]) + len(data["controls"])
-        logger.warning(
-            f"interrupted: {timed} of {len(nulls) + len(controls)} pairs timed, kept in {out_dir / PARTIAL} "
-            "(a calibration under way, never read as one); the finished calibration, if any, is "
-            "unchanged; the same command calibrates again"
-        )
-        return EXIT_INTERRUPTED
-    data["finished"] = _now()
-    data["load_average"] = {**data["load_average"], "end": round(os.getloadavg()[0], 2)}
-    _write(out_dir, data)
-    print(calibration.rate_text(data))
-    print(f"calibration: {out_dir / calibration.FILENAME}, {out_dir / calibration.MARKDOWN}")
-    return 0 if calibration.summarize(data).holds or len(nulls) < 50 else 1
-
-
-def _pairs(
-    nulls: list[Record],
-    controls: list[tuple[Record, Record]],
-    args: argparse.Namespace,
-    caches: list[Path],
-    data: dict[str, Any],
-    out_dir: Path,
-    steps: Steps,
-) -> None:
-    """Time the null pairs, then the controls, each kept in `data` (and PARTIAL) as it finishes."""
-    from iree_matrix.execution import abtest
-
-    with tempfile.TemporaryDirectory(prefix="iree-matrix-calibrate-") as tmp:
-        for i, record in enumerate(nulls, 1):
-            a = abtest.arm_of(record, caches=caches)
-            copy = Path(tmp) / f"copy{i}" / a.module.name
-            copy.parent.mkdir()
-            shutil.copyfile(a.module, copy)  # byte-identical, another file: timed as another build
-            argv = tuple(f"--module={copy}" if x.startswith("--module=") else x for x in a.argv)
-            b = abtest.Arm(f"{record.job} (copy)", argv, copy)
-            result = abtest.compare(a, b, rounds=args.rounds, repetitions=args.repetitions, identical=False)
-            data["nulls"].append(result.as_dict())
-            steps.finished(f"null {i}/{len(nulls)} {record.label.model}: {result.result.describe()}")
-            copy.unlink()
-            _write(out_dir, data, partial=True)  # kept as it grows: an interrupted calibration loses nothing
-        for i, (ra, rb) in enumerate(controls, 1):
-            a, b = abtest.arm_of(ra, caches=caches), abtest.arm_of(rb, caches=caches)
-            result = abtest.compare(a, b, rounds=args.rounds, repetitions=args.repetitions)
-            data["controls"].append(result.as_dict())
-            steps.finished(f"control {i}/{len(controls)} {ra.label.model}: {result.result.describe()}")
-            _write(out_dir, data, partial=True)
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-PARTIAL = "calibration.partial.json"  # a calibration under way (or interrupted): never read as one
-
-
-def _writable(out_dir: Path, option: str) -> None:
-    """One line, before any timing, when the directory cannot be written (`--out /proc/x`)."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".{PARTIAL}.probe"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(
-            f"{option} {out_dir}: cannot write there ({exc.strerror}); give a writable directory"
-        ) from None
-
-
-def _write(out_dir: Path, data: dict[str, object], partial: bool = False) -> None:
-    """A calibration under way goes to PARTIAL; calibration.json and CALIBRATION.md are replaced only
-    by a finished one, and at once (#51: a new calibration's first pair overwrote a finished one)."""
-    import json
-
-    from iree_matrix.answers import calibration
-    from iree_matrix.core.atomic_files import write_atomically
-
-    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-    if partial:
-        write_atomically(out_dir / PARTIAL, text)
-        return
-    write_atomically(out_dir / calibration.FILENAME, text)
-    write_atomically(out_dir / calibration.MARKDOWN, calibration.render(data, calibration.FILENAME))
-    (out_dir / PARTIAL).unlink(missing_ok=True)
+    return calibrate.run(settings, sys.stdout)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from iree_matrix import __version__
-from iree_matrix.commands.base import resolver
-from iree_matrix.commands.shared_options import BACKEND, CACHE, MATRIX, cache_dir
+from iree_matrix.commands.options import BACKEND, CACHE, MATRIX, cache_dir
 from iree_matrix.core import shipped
+from iree_matrix.execution.workflow import resolver
 from iree_matrix.matrix import spec
 
 NAME = "doctor"
@@ -24,13 +25,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    matrix = MATRIX.of(args) or shipped.matrix_dir() / "default.toml"
+    return run(matrix, cache_dir(args), BACKEND.of(args) or "auto")
+
+
+def run(matrix_path: Path, cache: Path, backend: str) -> int:
     from iree_matrix.core import containers
     from iree_matrix.envs import doctor
 
-    matrix = spec.load(args.matrix or shipped.matrix_dir() / "default.toml", resolver=resolver(None))
+    matrix = spec.load(matrix_path, resolver=resolver(None))
     pythons = sorted({cell.python for cell in matrix.cells})
-    checks = doctor.run_checks(cache_dir(args), pythons)
+    checks = doctor.run_checks(cache, pythons)
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")
     print(doctor.render(checks))
-    backend = args.backend if args.backend != "auto" else ("docker" if containers.state().ok else "venv")
-    return doctor.exit_code(checks, backend)
+    decides = backend if backend != "auto" else ("docker" if containers.state().ok else "venv")
+    return doctor.exit_code(checks, decides)

@@ -4,13 +4,23 @@ matrix's install jobs run on the Docker backend."""
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from iree_matrix import stages
-from iree_matrix.commands.base import add_output_options, default_results_dir, resolver
-from iree_matrix.commands.shared_options import MATRIX, cache_dir
-from iree_matrix.commands.workflow import Loaded, RunOptions, run_plan
+from iree_matrix.answers.runs import run_plan
+from iree_matrix.commands.options import (
+    ALL,
+    IMAGES_ACTION,
+    MATRIX,
+    RESULTS_DIR,
+    add_output_options,
+    cache_dir,
+    default_results_dir,
+)
 from iree_matrix.core import formats, shipped
 from iree_matrix.core.results import ResultsLog
+from iree_matrix.execution.workflow import Loaded, RunOptions, resolver
 from iree_matrix.matrix import plan, spec
 
 NAME = "images"
@@ -18,29 +28,32 @@ HELP = "list, build or prune a matrix's environment images (Docker)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["list", "build", "prune"], nargs="?", default="list")
+    IMAGES_ACTION.add(parser)
     MATRIX.add(parser, help="the matrix whose images (default: matrix/default.toml)")
-    parser.add_argument("--all", action="store_true", help="prune: every environment image, not just unused")
+    ALL.add(parser)
     add_output_options(parser)
 
 
 def main(args: argparse.Namespace) -> int:
+    matrix_path = MATRIX.of(args) or shipped.matrix_dir() / "default.toml"
+    results_dir = default_results_dir(RESULTS_DIR.of(args), matrix_path)
+    return run(IMAGES_ACTION.of(args), matrix_path, results_dir, cache_dir(args), everything=ALL.of(args))
+
+
+def run(action: str, matrix_path: Path, results_dir: Path, cache: Path, everything: bool = False) -> int:
     from tabulate import tabulate
 
     from iree_matrix.envs import image_inventory
 
-    matrix_path = args.matrix or shipped.matrix_dir() / "default.toml"
-    results_dir = default_results_dir(args.results_dir, matrix_path)
     matrix = spec.load(matrix_path, resolver=resolver(results_dir))
-    cache = cache_dir(args)
-    if args.action == "build":
+    if action == "build":
         the_plan = plan.select(stages.plan(matrix), ["install:*"])
         results = ResultsLog(results_dir / "results.jsonl")
         loaded = Loaded(matrix_path, matrix, the_plan, results_dir)
-        return run_plan(loaded, RunOptions(backend="docker"), cache, results, results_dir)[0]
+        return run_plan(loaded, RunOptions(backend="docker"), cache, results, results_dir, out=sys.stdout)[0]
     the_plan = stages.plan(matrix)
-    if args.action == "prune":
-        removed = image_inventory.prune(matrix, the_plan, cache, everything=args.all)
+    if action == "prune":
+        removed = image_inventory.prune(matrix, the_plan, cache, everything=everything)
         print("\n".join(f"removed {tag}" for tag in removed) or "nothing to remove")
         return 0
     rows = image_inventory.inventory(matrix, the_plan, cache)

@@ -3,34 +3,31 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.commands.base import write_documents
-from iree_matrix.commands.shared_options import CACHE, WAIT_WRITER, cache_dir
+from iree_matrix.commands.options import BUNDLE, CACHE, RUN_DIRS, TO, WAIT, WAIT_WRITER_HELP, cache_dir
+from iree_matrix.report.documents import render_answers, write_documents
 
 NAME = "merge"
 HELP = "merge the results of shards or workers into one log (duplicate-safe) and render it"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "dirs", nargs="+", type=Path, metavar="DIR", help="run directories (or results.jsonl files)"
-    )
-    parser.add_argument("--to", type=Path, required=True, help="where the merged results.jsonl and report go")
-    parser.add_argument(
-        "--bundle",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="DIR",
-        help="a run bundle as shipped (its folder or bundle.json), for results from a bundle another "
-        "machine made (those made here are known by their digest)",
-    )
+    RUN_DIRS.add(parser)
+    TO.add(parser, required=True, help="where the merged results.jsonl and report go")
+    BUNDLE.add(parser)
     CACHE.add(parser)
-    WAIT_WRITER.add(parser)
+    WAIT.add(parser, help=WAIT_WRITER_HELP)
 
 
 def main(args: argparse.Namespace) -> int:
+    to = TO.of(args)
+    assert to is not None  # required
+    return run(RUN_DIRS.each(args), to, cache_dir(args), BUNDLE.each(args), wait=WAIT.of(args))
+
+
+def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
     from iree_matrix.answers import search, sittings
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
@@ -38,29 +35,27 @@ def main(args: argparse.Namespace) -> int:
     # An `advise` sitting's folder publishes its answers under their identity (answers/sittings.py).
     # Every sitting is checked here and every bundle's log in `merge`, which writes only after its
     # own checks: so the logs are merged first, and nothing is written when any input is refused.
-    manifests = Manifests.of(cache_dir(args), args.bundle)
-    found = [s for d in args.dirs if sittings.is_sitting_dir(d) for s in sittings.read(d, manifests)]
-    logs = [d for d in args.dirs if not sittings.is_sitting_dir(d)]
+    manifests = Manifests.of(cache, list(bundles))
+    found = [s for d in dirs if sittings.is_sitting_dir(d) for s in sittings.read(d, manifests)]
+    logs = [d for d in dirs if not sittings.is_sitting_dir(d)]
     if logs:
-        merged = merge(logs, args.to, manifests, wait=WAIT_WRITER.of(args), say=print)
+        merged = merge(logs, to, manifests, wait=wait, say=print)
         # A flag search's own account of its descents travels with its records.
-        descents = search.merge_descents(logs, args.to)
+        descents = search.merge_descents(logs, to)
         print(
-            f"merged {len(logs)} result logs into {args.to / 'results.jsonl'}: "
+            f"merged {len(logs)} result logs into {to / 'results.jsonl'}: "
             f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
-            + (f"; {descents} flag-search descents into {args.to / search.DESCENTS}" if descents else "")
+            + (f"; {descents} flag-search descents into {to / search.DESCENTS}" if descents else "")
         )
         if merged.records and not found:
-            write_documents(args.to)
+            write_documents(to, print)
     if found:
         from iree_matrix.answers.publish import locked
 
-        with locked(args.to, say=print, wait=WAIT_WRITER.of(args)):
-            for path in sittings.publish(found, args.to):
+        with locked(to, say=print, wait=wait):
+            for path in sittings.publish(found, to):
                 print(f"published: {path}")
-        from iree_matrix.commands.report import render_answers
-
-        render_answers(args.to)
-        if (args.to / "results.jsonl").is_file():  # compat.json and the site carry the answers too
-            write_documents(args.to)
+        render_answers(to, print)
+        if (to / "results.jsonl").is_file():  # compat.json and the site carry the answers too
+            write_documents(to, print)
     return 0

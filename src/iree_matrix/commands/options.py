@@ -1,135 +1,550 @@
-"""The options of the commands that plan and run a matrix (`matrix`, `tune`, `search`, `armv6-smoke`)."""
+"""Every option of every command, declared once, typed, one meaning per name (option_types.py says
+how a command adds one and reads it back), the groups several commands take, and the typed settings
+a command line makes (`plan_settings`, `run_options`): a command reads its options here and calls a
+typed function with them; none reads or rewrites argparse's namespace after that.
+
+`--backend`'s choices are the backend registry's (envs/backends.py `BACKENDS`, plus `auto`), looked
+up when the parser is built, so a new backend is one entry there and no list here."""
 
 from __future__ import annotations
 
 import argparse
-import functools
+import errno
 import os
+import stat
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
 
-from iree_matrix.commands.base import absolute, add_output_options, default_results_dir
-from iree_matrix.commands.shared_options import BACKEND, MATRIX, TIMEOUT, UNSANDBOXED
+from iree_matrix.commands.option_types import Option, Positional, Switch, given
 from iree_matrix.core import shipped
+from iree_matrix.core.errors import UserError
+from iree_matrix.envs.cache_usage import absolute, default_cache
+from iree_matrix.execution.workflow import PlanSettings, RunOptions
 
+
+def backend_names() -> tuple[str, ...]:
+    """`--backend`'s choices: `auto` and every backend of the registry."""
+    from iree_matrix.envs.backends import BACKENDS
+
+    return ("auto", *BACKENDS)
+
+
+def directory(text: str) -> Path:
+    """A directory option's value, absolute (`absolute`); argparse's one-line error when it names
+    a loop of symbolic links or a file, which every later step would trip over with a traceback, or
+    nothing (`--out ''` wrote into the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a directory")
+    path = absolute(text)
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return path  # made when it is written
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise argparse.ArgumentTypeError(
+                f"{text}: a loop of symbolic links (each names the next): point it at a directory"
+            ) from None
+        return path  # (no permission, ...): said by whatever reads or writes it
+    if not stat.S_ISDIR(found.st_mode):
+        raise argparse.ArgumentTypeError(f"{text}: not a directory")
+    return path
+
+
+def count(text: str) -> int:
+    """A count's value (threads, pairs): a whole number, 1 or more; argparse's one-line error
+    otherwise (`reproduce --threads 0` hung, `--threads -5` was planned and said "DIFFERENT")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected 1 or more")
+    return value
+
+
+def _globs(text: str) -> list[str]:
+    return [g.strip() for g in text.split(",") if g.strip()]
+
+
+# --- where: the cache, the results, the matrix -----------------------------------------------------
+
+CACHE: Option[Path] = Option(
+    "--cache",
+    "wheelhouse, environments and artifacts (default: ~/.cache/iree-matrix, or $IREE_MATRIX_CACHE)",
+    # Absolute where parsed: a stage runs its tools in other directories; core/cache_layout.py says
+    # what is in it.
+    directory,
+)
+RESULTS_DIR: Option[Path] = Option(
+    "--results-dir",
+    "where results.jsonl and the report go (default: runs/<matrix file name>; the published results/ "
+    "are written only by `iree-matrix publish`)",
+    directory,
+)
+MATRIX: Option[Path] = Option("--matrix", "the matrix file", Path)
+TO: Option[Path] = Option("--to", "the directory written to", Path, metavar="DIR")
+STORE: Option[Path] = Option(
+    "--store",
+    "with --scheduler/--cluster: the content-addressed store every worker reads and writes at the same "
+    "path (default: CACHE/store)",
+    absolute,
+)
+
+# --- which jobs of the matrix, and how they run ----------------------------------------------------
+
+SELECT: Option[str] = Option(
+    "--select",
+    "only jobs whose id matches (repeatable), plus what they depend on",
+    metavar="GLOB",
+    repeat=True,
+)
+LIST = Switch("--list", "print the plan and run nothing")
+STRICT = Switch(
+    "--strict",
+    "exit 1 when a stage failed, timed out or mismatched; a cross cell the runtime refuses is an answer, "
+    "not a failure (default: 0; the last line says)",
+)
+REFRESH_RELEASES = Switch(
+    "--refresh-releases",
+    'ask the package index again what selectors such as compiler = "all" mean, instead of reusing '
+    "RESULTS_DIR/releases.json",
+)
 # Installs and compiles overlap with each other and with exports (timed stages still take the
 # machine alone): on 2 cores a first default run is minutes shorter (docs/first-run.md). Capped
 # because each compile is itself multi-threaded and the large ones take gigabytes.
 DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))
+JOBS: Option[int] = Option(
+    "--jobs",
+    f"stages run at once (default {DEFAULT_JOBS}: one per CPU, at most 4; timed stages run alone)",
+    int,
+    default=DEFAULT_JOBS,
+)
+BACKEND: Option[str] = Option(
+    "--backend",
+    "where stages run: Docker images, host venvs, mixed (venvs for this host's CPU, images for "
+    "aarch64/armv6), or auto (venvs when every environment is for this host, else Docker)",
+    default="auto",
+    choices=backend_names,
+)
+UNSANDBOXED = Switch(
+    "--unsandboxed",
+    "on the venv backend, run the user's model code (export, peer, flops) without bubblewrap where "
+    "bubblewrap cannot run: the model then reaches the host's /dev, processes and kernel log "
+    "(default: such a stage refuses; docs/failures.md)",
+)
+RETRY_FAILED = Switch("--retry-failed", "re-run stages whose stored result is a failure")
+RETIME: Option[str] = Option(
+    "--retime",
+    "measure the timed stages (run, export, peer, dispatches) whose job id matches again, even when "
+    "stored, e.g. --retime 'run:*' (repeatable)",
+    metavar="GLOB",
+    repeat=True,
+)
+# `--wait` means one thing wherever it is taken: wait for whoever holds what the command needs,
+# instead of stopping; a matrix needs the cache, publish, merge and results the results directory
+# (their help says so: `WAIT.add(parser, help=WAIT_WRITER_HELP)`).
+WAIT = Switch(
+    "--wait",
+    "when another run uses the cache, wait for it to end (it is named: pid, command, since when) instead "
+    "of stopping",
+)
+WAIT_WRITER_HELP = (
+    "when another iree-matrix command writes the results directory (a publish, merge or forget; a "
+    "running matrix only while it appends a record), wait for it instead of stopping (it is named: "
+    "pid, command, since when)"
+)
+TIMEOUT: Option[str] = Option(
+    "--timeout",
+    "each stage's limit, over the matrix file's [timeouts]: one number for every stage (--timeout 600) "
+    "or per stage (--timeout export=300,run=120; both: --timeout 600,run=120); a stage past it is "
+    "recorded as a timeout and tried again on the next run",
+    metavar="SECONDS|STAGE=SECONDS,...",
+)
+RUNTIME_DIR: Option[str] = Option(
+    "--runtime-dir",
+    "run ARCH's modules with the IREE runtime tools in DIR (iree-run-module, iree-benchmark-module) "
+    "instead of a runtime wheel",
+    metavar="ARCH=DIR",
+    repeat=True,
+)
+ARMV6_RUNTIME: Option[str] = Option("--armv6-runtime", "same as --runtime-dir armv6=DIR", metavar="DIR")
+IREE_SOURCE: Option[str] = Option(
+    "--iree-source",
+    "IREE's source for the matrix's \"src:RELEASE\" runtimes (built here with cmake): a directory, "
+    "a tarball, or git+URL@TAG; RELEASE= names one release (default: every one; without this option "
+    "IREE's repository at the release's tag, or the matrix's iree_source; offline: a tarball of "
+    "IREE's tree at the tag, docs/arm.md \"Getting IREE's source\"); default: $IREE_MATRIX_IREE_SOURCE",
+    metavar="[RELEASE=]SRC",
+    repeat=True,
+)
+MODEL: Option[str] = Option(
+    "--model",
+    "run these models instead of the file's: a built-in name, path/to/file.py:factory or "
+    "package.module:factory (repeatable)",
+    metavar="REF",
+    repeat=True,
+)
+SHARD: Option[str] = Option(
+    "--shard",
+    "run only the K-th of N independent parts of the plan (each cell's chain whole; shared prerequisites "
+    "may run in several shards); `iree-matrix merge` joins the shards' results",
+    metavar="K/N",
+)
+SCHEDULER: Option[str] = Option(
+    "--scheduler",
+    "run each stage as a task on this Dask scheduler's workers (tcp://host:8786); results.jsonl is "
+    "written here only; the store must be shared (--store)",
+    metavar="ADDRESS",
+)
+CLUSTER: Option[str] = Option(
+    "--cluster", "start N Dask worker processes on this machine and run on them", metavar="local:N"
+)
+PROFILES: Option[str] = Option(
+    "--profiles",
+    "comma-separated profiles replacing the matrix's (default: {default}); built-in or the matrix's own "
+    "[profile.NAME]",
+)
+
+# --- the flag search and the recipe search ----------------------------------------------------------
+
+KNOBS: Option[str] = Option(
+    "--knobs", "comma-separated profiles: the search space, each tried alone in round 1 (default: {default})"
+)
+BUDGET: Option[int] = Option(
+    "--budget",
+    "compiles (candidates) per function and compiler after round 1 (default: %(default)s)",
+    int,
+    default=12,
+    metavar="N",
+)
+WIDTH: Option[int] = Option(
+    "--width",
+    "candidates per function and compiler in each round after the first (default: %(default)s)",
+    int,
+    default=4,
+    metavar="N",
+)
+# The flag search's rounds, apart from the paired rounds `--rounds` counts (advise, compare,
+# calibrate): `search --rounds` was its old name, still taken.
+DESCENT_ROUNDS: Option[int] = Option(
+    "--descent-rounds",
+    "at most this many rounds of the search (default: %(default)s)",
+    int,
+    default=6,
+    metavar="N",
+    renamed_from=("--rounds",),
+)
+MAX_MINUTES: Option[float] = Option(
+    "--max-minutes",
+    "start no round after the first that would end past M minutes from the start, judged by what each "
+    "measured run has cost so far (default: no limit)",
+    float,
+    metavar="M",
+)
+FUNCTIONS: Option[str] = Option(
+    "--functions", "comma-separated globs (default: all)", default="*", metavar="GLOBS"
+)
+REUSE_ROUND_1 = Switch(
+    "--reuse-round-1",
+    "reuse round 1's stored runs from an earlier search in RESULTS_DIR instead of measuring them again "
+    "(e.g. to descend further with a larger budget; the descent rounds and the last sitting are "
+    "measured afresh, so the verdicts stay paired)",
+)
+RECIPES: Option[str] = Option(
+    "--recipes",
+    "comma-separated recipes to try (e.g. 'eager,eager+select-cache') instead of the search's rounds; "
+    "choices: {choices}",
+    metavar="LIST",
+)
+RECIPE_ROUNDS: Option[int] = Option(
+    "--recipe-rounds", "1: each choice alone; 2: then their combination", int, default=2, choices=(1, 2)
+)
+
+# --- paired sittings: advise, compare, calibrate, bundle --advise ------------------------------------
+
+ROUNDS: Option[int] = Option("--rounds", "paired rounds (default: %(default)s)", int, default=8, metavar="N")
+REPETITIONS: Option[int] = Option(
+    "--repetitions", "timed calls per arm and round (default: %(default)s)", int, default=3, metavar="N"
+)
+NO_PROOF = Switch(
+    "--no-proof",
+    "skip the pick's proof (its neighbourhood: every one-knob change timed against it; it costs about "
+    "as many sittings of the pick as it has neighbours): a quick sitting, an answer unproved",
+)
+NO_GAP = Switch(
+    "--no-gap",
+    "skip the profile of an answer that takes more than 1.5× the best peer's time (its pick and the "
+    "peers run once more with their per-op profilers, seconds each): the answer then does not say "
+    "which op kinds hold the gap",
+)
+PROOF_STEPS: Option[int] = Option(
+    "--proof-steps",
+    "at most this many steps of the proof's local search (each a sitting of the centre and its "
+    "neighbours; default: %(default)s)",
+    int,
+    default=3,
+    metavar="N",
+)
+RELEASE: Option[str] = Option("--release", "the IREE release to advise on (default: the published answer's)")
+PICKS: Option[str] = Option(
+    "--picks",
+    "comma-separated configurations to try instead of the published picks (profiles joined with '+', "
+    "e.g. channels-last+im2col)",
+    metavar="CONFIGS",
+)
+FLEET: Option[str] = Option(
+    "--fleet",
+    "also compile the answer for this LLVM CPU (x86-64-v3, x86-64-v4, znver4, …) and time it here: the "
+    "flags to ship to CPUs other than this one (repeatable)",
+    metavar="CPU",
+    repeat=True,
+)
+PAIRS: Option[int] = Option("--pairs", "null pairs (default: %(default)s)", int, default=54, metavar="N")
+CONTROLS: Option[int] = Option(
+    "--controls", "control pairs of two builds of one function (default: %(default)s)", int, default=8,
+    metavar="N",
+)  # fmt: skip
+MAX_CALL_MS: Option[float] = Option(
+    "--max-call-ms", "leave out modules slower than this per call (default: %(default)s)", float,
+    default=300.0, metavar="MS",
+)  # fmt: skip
+OUT: Option[Path] = Option("--out", "where to write (default: --results-dir)", directory)
+JSON = Switch("--json", "print the answer as JSON")
+
+# --- bundles ---------------------------------------------------------------------------------------
+
+PYTHON: Option[str] = Option("--python", "a CPython version, X.Y", metavar="X.Y")
+MACHINE: Option[str] = Option(
+    "--machine",
+    "the target's CPU, for GPU cells (default: this machine's; a CPU cell's is its arch's)",
+    choices=("x86_64", "aarch64"),
+)
+MAX_SIZE: Option[float] = Option("--max-size", "refuse a bundle larger than this", float, metavar="MIB")
+ADVISE: Option[str] = Option(
+    "--advise",
+    "instead of a matrix file: advise's arms for MODEL (default, the published picks, the naive build, "
+    "ONNX Runtime), compiled for --cpu, and a paired sitting there that makes that CPU's answer",
+    metavar="MODEL",
+)
+CPU: Option[str] = Option(
+    "--cpu", "with --advise: the target's CPU (znver4, emeraldrapids, …)", metavar="LLVM_CPU"
+)
+BUNDLE: Option[Path] = Option(
+    "--bundle",
+    "a run bundle as shipped (its folder or bundle.json), for results from a bundle another machine made "
+    "(those made here are known by their digest)",
+    Path,
+    metavar="DIR",
+    repeat=True,
+)
+NO_HELLO = Switch("--no-hello", "skip the C hello world (needs Docker)")
+
+# --- questions and records ---------------------------------------------------------------------------
+
+COMPILER: Option[str] = Option("--compiler", "the compiler release", metavar="C")
+RUNTIME: Option[str] = Option("--runtime", "the runtime release", metavar="R")
+ARCH: Option[str] = Option(
+    "--arch",
+    "the run target: an arch as the results name it (armv6, aarch64-cortex-a72, ...) or a board "
+    "(pi-zero, pi4, pi3); default: the one most runs are for",
+)
+RELEASES = Switch(
+    "--releases",
+    "every release's pass/fail in full (by default the answer leads: release, flags, peer, CPU identity)",
+)
+TARGET: Option[str] = Option(
+    "--target",
+    "a GPU target instead (vulkan-spirv, cuda or cuda:sm_80, rocm or rocm:gfx942): which releases compile "
+    "the model for it, and run it where a device was present (e.g. --results-dir results/gpu)",
+)
+TORCH: Option[str] = Option("--torch", "required unless --onnx-opset")
+TURBINE: Option[str] = Option("--turbine", "required unless --onnx-opset")
+ONNX_OPSET: Option[int] = Option(
+    "--onnx-opset",
+    "instead: which compilers import torch.onnx.export's model at opset N (iree-import-onnx)",
+    int,
+    metavar="N",
+)
+THREADS: Option[int] = Option(
+    "--threads",
+    "torch's (and the runtime's) thread count in the re-creation (default: the matrix default, this "
+    "machine's CPU count); the bytes should not depend on it",
+    count,
+)
+LOG = Switch("--log", "also print the job's log")
+COMMANDS = Switch(
+    "--commands",
+    "print only the command lines the job's cell ran, from the export on, as shell: the recorded ones "
+    "(export, iree-compile, iree-run-module with QEMU_CPU), a runtime built here (cmake) and a firmware "
+    "(arm-none-eabi-gcc, qemu-system-arm) as this iree-matrix runs them",
+)
+PERFORMANCE = Switch("--performance", "also print the performance table")
+ALL = Switch("--all", "prune: every environment image, not just unused")
+
+# --- operands ----------------------------------------------------------------------------------------
+
+MODEL_REF: Positional[str] = Positional(
+    "model_ref", "a reference model (mobilenet_v2) or your own: path/to/model.py:build", metavar="MODEL"
+)
+A: Positional[str] = Positional("a", "a release (3.12.0) or a profile (default)", metavar="A")
+B: Positional[str] = Positional("b", "the other one (3.13.0, channels-last); B is compared to A", metavar="B")
+JOB: Positional[str] = Positional("job", "a job id as printed (run:tiny_cnn/…), or a glob matching one job")
+JOBS_GLOBS: Positional[str] = Positional(
+    "jobs", "compile or run job ids of the published set, or globs", metavar="JOB", nargs="+"
+)
+GLOBS: Positional[str] = Positional(
+    "globs", "forget: job ids or cells (globs)", metavar="GLOB", nargs="*", default=[]
+)
+RUN_DIRS: Positional[Path] = Positional(
+    "dirs", "run directories (or results.jsonl files)", Path, metavar="DIR", nargs="+"
+)
+RUN: Positional[Path] = Positional("run", "the directory a run wrote, e.g. runs/default", Path)
+MODEL_NAME: Positional[str] = Positional(
+    "name", "a model or function name as in the report, e.g. mobilenet_v2"
+)
+CACHE_ACTION: Positional[str] = Positional("action", None, nargs="?", choices=("du", "prune"), default="du")
+CACHE_PARTS: Positional[str] = Positional("parts", None, metavar="PART", nargs="*", default=[])
+IMAGES_ACTION: Positional[str] = Positional(
+    "action", None, nargs="?", choices=("list", "build", "prune"), default="list"
+)
+RESULTS_ACTION: Positional[str] = Positional("action", None, choices=("forget", "archive-timings"))
+
+
+# --- groups --------------------------------------------------------------------------------------------
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """`--results-dir` and `--cache` of the commands that run something."""
+    RESULTS_DIR.add(p)
+    CACHE.add(p)
 
 
 def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     """Which matrix, which of its jobs, where they run, and what is measured again."""
     MATRIX.add(m, help=f"matrix file (default: matrix/{default_matrix})")
-    m.add_argument("--select", action="append", default=[], metavar="GLOB",
-                   help="only jobs whose id matches (repeatable), plus what they depend on")  # fmt: skip
-    m.add_argument("--list", action="store_true", help="print the plan and run nothing")
-    m.add_argument(
-        "--strict",
-        action="store_true",
-        help=(
-            "exit 1 when a stage failed, timed out or mismatched; a cross cell the runtime refuses is "
-            "an answer, not a failure (default: 0; the last line says)"
-        ),
-    )
-    m.add_argument(
-        "--refresh-releases",
-        action="store_true",
-        help='ask the package index again what selectors such as compiler = "all" mean, instead of '
-        "reusing RESULTS_DIR/releases.json",
-    )
-    m.add_argument(
-        "--jobs",
-        type=int,
-        default=DEFAULT_JOBS,
-        help=f"stages run at once (default {DEFAULT_JOBS}: one per CPU, at most 4; timed stages run alone)",
-    )
-    BACKEND.add(m)
-    UNSANDBOXED.add(m)
-    m.add_argument(
-        "--retry-failed", action="store_true", help="re-run stages whose stored result is a failure"
-    )
-    m.add_argument(
-        "--retime",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="measure the timed stages (run, export, peer, dispatches) whose job id matches again, "
-        "even when stored, e.g. --retime 'run:*' (repeatable)",
-    )
-    m.add_argument(
-        "--wait",
-        action="store_true",
-        help="when another run uses the cache, wait for it to end (it is named: pid, command, since "
-        "when) instead of stopping",
-    )
-    TIMEOUT.add(m)
-    m.add_argument(
-        "--runtime-dir",
-        action="append",
-        default=[],
-        metavar="ARCH=DIR",
-        help="run ARCH's modules with the IREE runtime tools in DIR (iree-run-module, "
-        "iree-benchmark-module) instead of a runtime wheel",
-    )
-    m.add_argument("--armv6-runtime", metavar="DIR", help="same as --runtime-dir armv6=DIR")
-    m.add_argument(
-        "--iree-source",
-        action="append",
-        default=[],
-        metavar="[RELEASE=]SRC",
-        help="IREE's source for the matrix's \"src:RELEASE\" runtimes (built here with cmake): a directory, "
-        "a tarball, or git+URL@TAG; RELEASE= names one release (default: every one; without this option "
-        "IREE's repository at the release's tag, or the matrix's iree_source; offline: a tarball of "
-        "IREE's tree at the tag, docs/arm.md \"Getting IREE's source\"); default: $IREE_MATRIX_IREE_SOURCE",
-    )
-    m.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="REF",
-        help="run these models instead of the file's: a built-in name, path/to/file.py:factory "
-        "or package.module:factory (repeatable)",
-    )
+    for option in (SELECT, LIST, STRICT, REFRESH_RELEASES, JOBS, BACKEND, UNSANDBOXED, RETRY_FAILED, RETIME):
+        option.add(m)
+    for option in (WAIT, TIMEOUT, RUNTIME_DIR, ARMV6_RUNTIME, IREE_SOURCE, MODEL):
+        option.add(m)
     add_output_options(m)
-    # `--results-dir`'s default (runs/<matrix file name>) depends on `--matrix`: the command line
-    # completes it once parsed (cli.main), so no command reads it before it is known or writes it later.
-    m.set_defaults(complete_arguments=functools.partial(_complete, default_matrix))
-
-
-def _complete(default_matrix: str, args: argparse.Namespace) -> None:
-    matrix_path = args.matrix or shipped.matrix_dir() / default_matrix
-    args.results_dir = default_results_dir(args.results_dir, matrix_path)
+    # `--results-dir`'s default (runs/<matrix file name>) depends on `--matrix`: `plan_settings`
+    # completes it from this, once, so no command reads it before it is known.
+    m.set_defaults(default_matrix=default_matrix)
 
 
 def add_scale_options(m: argparse.ArgumentParser) -> None:
-    """Scale out (#17): a CI shard of the plan, or the plan on a Dask cluster."""
-    m.add_argument(
-        "--shard",
-        metavar="K/N",
-        help="run only the K-th of N independent parts of the plan (each cell's chain whole; shared "
-        "prerequisites may run in several shards); `iree-matrix merge` joins the shards' results",
-    )
+    """Scale out: a CI shard of the plan, or the plan on a Dask cluster."""
+    SHARD.add(m)
     where = m.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run each stage as a task on this Dask scheduler's workers (tcp://host:8786); results.jsonl "
-        "is written here only; the store must be shared (--store)",
-    )
-    where.add_argument(
-        "--cluster", metavar="local:N", help="start N Dask worker processes on this machine and run on them"
-    )
-    m.add_argument(
-        "--store",
-        type=absolute,
-        default=None,
-        help="with --scheduler/--cluster: the content-addressed store every worker reads and writes at "
-        "the same path (default: CACHE/store)",
-    )
+    SCHEDULER.add(where)
+    CLUSTER.add(where)
+    STORE.add(m)
 
 
-def add_profile_list(parser: argparse.ArgumentParser, flag: str, defaults: Sequence[str], help: str) -> None:
-    """A comma-separated list of compile profiles (`tune --profiles`, `search --knobs`); `help`
-    names the default where it says `{default}`."""
+def add_profile_list(parser: argparse.ArgumentParser, option: Option[str], defaults: Sequence[str]) -> None:
+    """A comma-separated list of compile profiles (`tune --profiles`, `search --knobs`)."""
     default = ",".join(defaults)
-    parser.add_argument(flag, default=default, help=help.format(default=default))
+    option.add(parser, default=default, help=option.help.format(default=default))
+
+
+def add_paired_options(parser: argparse.ArgumentParser) -> None:
+    ROUNDS.add(parser)
+    REPETITIONS.add(parser)
+
+
+# --- typed settings from a command line -----------------------------------------------------------------
+
+
+def cache_dir(args: argparse.Namespace) -> Path:
+    """`--cache`, else the default cache."""
+    return CACHE.of(args) or default_cache()
+
+
+def default_results_dir(given: Path | None, matrix_path: Path) -> Path:
+    """`--results-dir` (`given`) or runs/<matrix file name>; the published results/ only via `publish`."""
+    from iree_matrix.answers.publish import run_dir
+
+    results_dir = given if given is not None else run_dir(matrix_path)
+    if results_dir.exists() and not results_dir.is_dir():
+        raise UserError(f"--results-dir {results_dir}: exists and is not a directory")
+    return results_dir
+
+
+def matrix_path(args: argparse.Namespace) -> Path:
+    """`--matrix`, else the command's own matrix file (`add_matrix_options`)."""
+    return MATRIX.of(args) or shipped.matrix_dir() / getattr(args, "default_matrix", "default.toml")
+
+
+def results_dir(args: argparse.Namespace) -> Optional[Path]:
+    """Where a command writes its results: `--results-dir`, else for a matrix command
+    runs/<matrix file name>; None for a command that takes neither."""
+    if getattr(args, "default_matrix", None) is None:
+        return RESULTS_DIR.of(args)
+    return default_results_dir(RESULTS_DIR.of(args), matrix_path(args))
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """How a plan is run, from the command line once: where, how many at once, what again, and
+    what a failed cell exits with."""
+    scheduler, cluster = SCHEDULER.of(args), CLUSTER.of(args)
+    where = None
+    if scheduler is not None or cluster is not None:
+        from iree_matrix.execution.distributed import Cluster
+
+        where = Cluster(scheduler=scheduler, cluster=cluster, store=STORE.of(args))
+    return RunOptions(
+        backend=BACKEND.of(args) or "auto",
+        jobs=JOBS.of(args) or 0,
+        retry_failed=RETRY_FAILED.of(args),
+        retime=RETIME.each(args),
+        strict=STRICT.of(args),
+        cluster=where,
+        wait=WAIT.of(args),
+        unsandboxed=UNSANDBOXED.of(args),
+    )
+
+
+def plan_settings(args: argparse.Namespace) -> PlanSettings:
+    """A matrix command's settings (`add_matrix_options`, `add_scale_options`, `--profiles`)."""
+    resolved = results_dir(args)
+    assert resolved is not None, "plan_settings is for the commands add_matrix_options made"
+    profiles = PROFILES.of(args)
+    return PlanSettings(
+        matrix=matrix_path(args),
+        results_dir=resolved,
+        cache=cache_dir(args),
+        run=run_options(args),
+        models=MODEL.each(args),
+        select=SELECT.each(args),
+        listing=LIST.of(args),
+        refresh_releases=REFRESH_RELEASES.of(args),
+        timeout=TIMEOUT.of(args),
+        iree_sources=IREE_SOURCE.each(args),
+        runtime_dirs=RUNTIME_DIR.each(args),
+        armv6_runtime=ARMV6_RUNTIME.of(args),
+        shard=SHARD.of(args),
+        store=STORE.of(args),
+        profiles=tuple(_globs(profiles)) if profiles else (),
+        given=given(args),
+    )
+
+
+def paired(args: argparse.Namespace) -> tuple[int, int]:
+    """`--rounds` and `--repetitions` of a paired sitting (advise, compare, calibrate), checked:
+    fewer rounds than `stats.MIN_PAIRED_ROUNDS` can give no verdict."""
+    from iree_matrix.core import stats
+
+    rounds, repetitions = ROUNDS.of(args) or 0, REPETITIONS.of(args) or 0
+    if rounds < stats.MIN_PAIRED_ROUNDS or repetitions < 1:
+        raise UserError(
+            f"--rounds {rounds} --repetitions {repetitions}: expected rounds ≥ {stats.MIN_PAIRED_ROUNDS} "
+            "(fewer cannot give a verdict), repetitions ≥ 1"
+        )
+    return rounds, repetitions
+
+
+def globs(text: Optional[str]) -> list[str]:
+    """A comma-separated option's items (`--functions`, `--knobs`, `--recipes`, `--picks`)."""
+    return _globs(text or "")

@@ -8,10 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
-from iree_matrix.commands.base import has_performance, write_documents
-from iree_matrix.commands.report import render
-from iree_matrix.commands.shared_options import WAIT_WRITER
+from iree_matrix.commands.options import RUN, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core import console
+from iree_matrix.report.documents import has_performance, render, write_documents
 
 logger = console.logger(__name__)
 
@@ -20,24 +19,24 @@ HELP = "copy a run's records into the published results (results/) and render th
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run", type=Path, help="the directory a run wrote, e.g. runs/default")
-    parser.add_argument(
-        "--to", type=Path, default=Path("results"), help="the published directory (default: results)"
-    )
-    WAIT_WRITER.add(parser)
+    RUN.add(parser)
+    TO.add(parser, default=Path("results"), help="the published directory (default: results)")
+    WAIT.add(parser, help=WAIT_WRITER_HELP)
 
 
 def main(args: argparse.Namespace) -> int:
+    return run(RUN.of(args), TO.of(args) or Path("results"), wait=WAIT.of(args))
+
+
+def run(source: Path, to: Path, *, wait: bool = False) -> int:
+    """Copy the run in `source` into the published directory `to`, and render it there."""
     from iree_matrix.answers.publish import publish, publishing
 
-    with publishing(args.run, args.to, wait=WAIT_WRITER.of(args), say=print):
-        written = publish(args.run, args.to)
-        print(
-            f"published {args.run} -> {args.to}: "
-            + ", ".join(str(p) for p in written[:3])
-            + (" …" if len(written) > 3 else "")
-        )
-        code = render(args.to, performance=has_performance(args.to))
+    with publishing(source, to, wait=wait, say=print):
+        written = publish(source, to)
+        print(f"published {source} -> {to}: " + ", ".join(str(p) for p in written[:3])
+              + (" …" if len(written) > 3 else ""))  # fmt: skip
+        code = render(to, has_performance(to), print)
     return code
 
 

@@ -5,10 +5,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-from iree_matrix.commands.shared_options import RESULTS_DIR
+from iree_matrix.commands.options import (
+    ARCH,
+    COMPILER,
+    JSON,
+    MODEL_NAME,
+    ONNX_OPSET,
+    PYTHON,
+    RELEASES,
+    RESULTS_DIR,
+    RUNTIME,
+    TARGET,
+    TORCH,
+    TURBINE,
+)
 from iree_matrix.core.errors import UserError
 
 NAME = "query"
@@ -21,42 +35,19 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     questions = parser.add_subparsers(dest="question", required=True, metavar="{load,model,export}")
     ql = questions.add_parser("load", help="can runtime R load a module built by compiler C?")
-    ql.add_argument("--compiler", required=True, metavar="C")
-    ql.add_argument("--runtime", required=True, metavar="R")
+    COMPILER.add(ql, required=True)
+    RUNTIME.add(ql, required=True)
     qm = questions.add_parser("model", help="which compiler releases pass for a model, newest, fastest")
-    qm.add_argument("name", help="a model or function name as in the report, e.g. mobilenet_v2")
-    qm.add_argument(
-        "--arch",
-        default=None,
-        help="the run target: an arch as the results name it (armv6, aarch64-cortex-a72, ...) or a board "
-        "(pi-zero, pi4, pi3); default: the one most runs are for",
-    )
-    qm.add_argument(
-        "--releases",
-        action="store_true",
-        help="every release's pass/fail in full (by default the answer leads: release, flags, peer, "
-        "CPU identity)",
-    )
-    qm.add_argument(
-        "--target",
-        default=None,
-        help="a GPU target instead (vulkan-spirv, cuda or cuda:sm_80, rocm or rocm:gfx942): which "
-        "releases compile the model for it, and run it where a device was present (e.g. "
-        "--results-dir results/gpu)",
-    )
+    MODEL_NAME.add(qm)
+    for option in (ARCH, RELEASES, TARGET):
+        option.add(qm)
     qe = questions.add_parser(
         "export", help="which compilers take the MLIR of my torch/turbine/Python, in which form"
     )
-    qe.add_argument("--torch", default=None, help="required unless --onnx-opset")
-    qe.add_argument("--turbine", default=None, help="required unless --onnx-opset")
-    qe.add_argument(
-        "--onnx-opset",
-        type=int,
-        default=None,
-        metavar="N",
-        help="instead: which compilers import torch.onnx.export's model at opset N (iree-import-onnx)",
-    )
-    qe.add_argument("--python", default=None, help="e.g. 3.10 (default: every Python measured)")
+    TORCH.add(qe)
+    TURBINE.add(qe)
+    ONNX_OPSET.add(qe)
+    PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
     for sub in (ql, qm, qe):
         RESULTS_DIR.add(
             sub,
@@ -64,7 +55,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help="the results set asked (default: ./results, else the published results this "
             "iree-matrix ships: the same answers from any directory)",
         )
-        sub.add_argument("--json", action="store_true", help="print the answer as JSON")
+        JSON.add(sub)
+
+
+@dataclasses.dataclass(frozen=True)
+class Question:
+    """One question, as the command line asked it."""
+
+    question: str  # load, model or export
+    name: Optional[str] = None  # model: the model or function
+    arch: Optional[str] = None
+    target: Optional[str] = None
+    releases: bool = False
+    compiler: Optional[str] = None  # load
+    runtime: Optional[str] = None
+    torch: Optional[str] = None  # export
+    turbine: Optional[str] = None
+    python: Optional[str] = None
+    onnx_opset: Optional[int] = None
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Question:
+        name = MODEL_NAME.of(args) if hasattr(args, MODEL_NAME.name) else None
+        return cls(
+            args.question, name, ARCH.of(args), TARGET.of(args), RELEASES.of(args), COMPILER.of(args),
+            RUNTIME.of(args), TORCH.of(args), TURBINE.of(args), PYTHON.of(args), ONNX_OPSET.of(args),
+        )  # fmt: skip
 
 
 def _results_dir(given: Path | None) -> Path:
@@ -85,51 +101,64 @@ def _results_dir(given: Path | None) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.answers import query, release_verdicts
+    return run(Question.of(args), _results_dir(RESULTS_DIR.of(args)), as_json=JSON.of(args))
+
+
+def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
+    """Answer `asked` from `results_dir`'s records; 0 when it is answered, 1 when not measured."""
+    from iree_matrix.answers import release_verdicts
     from iree_matrix.matrix import models
 
-    args.results_dir = _results_dir(args.results_dir)
-    path = args.results_dir / "results.jsonl"
+    path = results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
-    if getattr(args, "name", None):  # `FILE:FACTORY` asks about the model the records name from it
-        args.name = models.name_of(args.name)
+    if asked.name:  # `FILE:FACTORY` asks about the model the records name from it
+        asked = dataclasses.replace(asked, name=models.name_of(asked.name))
     records = release_verdicts.read(path)
-    for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all" (#51)
-        value = getattr(args, option, None)
+    for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all"
+        value = getattr(asked, option)
         if value is not None and not str(value).strip():
             what = "the model's name" if option == "name" else f"--{option}"
             fix = "give one" if option == "name" else "give one or leave it out"
-            raise UserError(f"query {args.question}: {what} {value!r} is empty; {fix}")
-    if args.question == "load":
-        answer = query.load(records, args.compiler, args.runtime)
-    elif args.question == "export" and args.onnx_opset is not None:
+            raise UserError(f"query {asked.question}: {what} {value!r} is empty; {fix}")
+    answer = _answer(asked, records, results_dir)
+    print(json.dumps(answer.as_json(), indent=1) if as_json else answer.text())
+    return 0 if answer.decided else 1
+
+
+def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
+    from iree_matrix.answers import query
+    from iree_matrix.matrix import models
+
+    if asked.question == "load":
+        return query.load(records, asked.compiler or "", asked.runtime or "")
+    if asked.question == "export" and asked.onnx_opset is not None:
         from iree_matrix.answers import onnx
 
-        answer = onnx.export(records, args.onnx_opset, args.torch)
-    elif args.question == "export":
-        if not (args.torch and args.turbine):
+        return onnx.export(records, asked.onnx_opset, asked.torch)
+    if asked.question == "export":
+        if not (asked.torch and asked.turbine):
             raise UserError("query export: give --torch and --turbine (or --onnx-opset N)")
         from iree_matrix.answers import onnx
 
-        answer = query.export(records, args.torch, args.turbine, args.python)
-        said = onnx.install_lines(args.torch, args.turbine)
-        if said:  # what a plain pip install of this pair gives today (issue #38 item 4)
+        answer = query.export(records, asked.torch, asked.turbine, asked.python)
+        said = onnx.install_lines(asked.torch, asked.turbine)
+        if said:  # what a plain pip install of this pair gives today
             answer = dataclasses.replace(answer, lines=(*answer.lines, *said))
-    elif args.target is not None or _gpu(args.arch):
+        return answer
+    name = asked.name or ""
+    if asked.target is not None or _gpu(asked.arch):
         from iree_matrix.answers import gpu
 
-        if args.target is not None and args.arch is not None:
+        if asked.target is not None and asked.arch is not None:
             raise UserError("query model: give --arch (a CPU or board) or --target (a GPU), not both")
-        answer = gpu.model(records, args.name, args.arch if args.target is None else args.target)
-    else:
-        answer = query.model(records, args.name, args.arch)
-        if not args.releases and args.arch is None:
-            answer = query.with_advice(
-                answer, _advice(args.results_dir, args.name), args.name, models.references(records)
-            )
-    print(json.dumps(answer.as_json(), indent=1) if args.json else answer.text())
-    return 0 if answer.decided else 1
+        gpu_target = asked.arch if asked.target is None else asked.target
+        assert gpu_target is not None  # `_gpu` named one
+        return gpu.model(records, name, gpu_target)
+    answer = query.model(records, name, asked.arch)
+    if not asked.releases and asked.arch is None:
+        answer = query.with_advice(answer, _advice(results_dir, name), name, models.references(records))
+    return answer
 
 
 def _advice(results_dir: Path, name: str) -> Any:

@@ -6,38 +6,45 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Optional
 
-from iree_matrix.commands.base import write_documents, write_report
-from iree_matrix.commands.shared_options import RESULTS_DIR, WAIT_WRITER
+from iree_matrix.commands.options import GLOBS, RESULTS_ACTION, RESULTS_DIR, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core.errors import UserError
+from iree_matrix.report.documents import write_documents, write_report
 
 NAME = "results"
 HELP = "edit a results log: `results forget GLOB...`, `results archive-timings --to DIR`"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["forget", "archive-timings"])
-    parser.add_argument("globs", nargs="*", metavar="GLOB", help="forget: job ids or cells (globs)")
+    RESULTS_ACTION.add(parser)
+    GLOBS.add(parser)
     RESULTS_DIR.add(parser, required=True, help="the run directory whose log to edit")
-    parser.add_argument("--to", type=Path, metavar="DIR", help="archive-timings: the archive directory")
-    WAIT_WRITER.add(parser)
+    TO.add(parser, help="archive-timings: the archive directory")
+    WAIT.add(parser, help=WAIT_WRITER_HELP)
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.action == "archive-timings":
-        return _archive(args)
-    from iree_matrix.answers.publish import forget
+    results_dir, globs = RESULTS_DIR.of(args), list(GLOBS.each(args))
+    assert results_dir is not None  # required
+    if RESULTS_ACTION.of(args) == "archive-timings":
+        return archive(results_dir, globs, TO.of(args), wait=WAIT.of(args))
+    return forget(results_dir, globs, wait=WAIT.of(args))
 
-    if not args.globs:
+
+def forget(results_dir: Path, globs: list[str], *, wait: bool = False) -> int:
+    from iree_matrix.answers import publish
+
+    if not globs:
         raise UserError("results forget: name the job ids or cells to remove (GLOB...)")
-    done = forget(args.results_dir, args.globs, wait=WAIT_WRITER.of(args), say=print)
-    log = args.results_dir / "results.jsonl"
+    done = publish.forget(results_dir, globs, wait=wait, say=print)
+    log = results_dir / "results.jsonl"
     print(
         f"{log}: removed {done.removed} records, kept {done.kept} (the previous file is results.jsonl.bak)"
         + (f"; matched nothing: {', '.join(map(repr, done.unmatched))}" if done.unmatched else "")
     )
     if done.kept:
-        write_report(args.results_dir)
+        write_report(results_dir, print)
     else:  # nothing to render from: the documents are not rendered again (a report of nothing)
         print(
             f"{log} is empty now: COMPATIBILITY.md and the site beside it still show the records it "
@@ -46,19 +53,19 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _archive(args: argparse.Namespace) -> int:
+def archive(results_dir: Path, globs: list[str], to: Optional[Path], *, wait: bool = False) -> int:
     from iree_matrix.answers.archive import archive_timings
 
-    if args.globs or args.to is None:
+    if globs or to is None:
         raise UserError(
             "results archive-timings: takes no GLOB, needs --to DIR (e.g. --to results/archive/microbench)"
         )
-    moved = archive_timings(args.results_dir, args.to, wait=WAIT_WRITER.of(args), say=print)
+    moved = archive_timings(results_dir, to, wait=wait, say=print)
     print(
-        f"{args.results_dir}/results.jsonl: {moved.stripped} of {moved.records} records kept without their "
+        f"{results_dir}/results.jsonl: {moved.stripped} of {moved.records} records kept without their "
         f"timings (identity not recorded), {moved.removed} timing-only records removed; the records as they "
         f"were appended to {moved.archive}"
     )
     if moved.stripped or moved.removed:
-        write_documents(args.results_dir)
+        write_documents(results_dir, print)
     return 0

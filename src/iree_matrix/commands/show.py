@@ -7,58 +7,70 @@ import fnmatch
 import json
 import shlex
 from pathlib import Path
+from typing import Optional
 
-from iree_matrix.commands.base import default_cache, recorded_cache
-from iree_matrix.commands.shared_options import CACHE, RESULTS_DIR
+from iree_matrix.commands.options import CACHE, COMMANDS, JOB, LOG, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.results import Record, ResultsLog
+from iree_matrix.envs.cache_usage import default_cache
+from iree_matrix.execution.workflow import recorded_cache
 
 NAME = "show"
 HELP = "one job's record in full: status, the tool's whole message, its logs; --commands: what it ran"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job", help="a job id as printed (run:tiny_cnn/…), or a glob matching one job")
+    JOB.add(parser)
     RESULTS_DIR.add(parser, default=Path("results"), help="the results set it is in (default: results)")
     CACHE.add(parser, help="where its logs are (default: the run's cache)")
-    parser.add_argument("--log", action="store_true", help="also print the job's log")
-    parser.add_argument(
-        "--commands",
-        action="store_true",
-        help="print only the command lines the job's cell ran, from the export on, as shell: the "
-        "recorded ones (export, iree-compile, iree-run-module with QEMU_CPU), a runtime built here "
-        "(cmake) and a firmware (arm-none-eabi-gcc, qemu-system-arm) as this iree-matrix runs them",
-    )
+    LOG.add(parser)
+    COMMANDS.add(parser)
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.core.store import Store
-    from iree_matrix.execution.execute import job_log
+    results_dir = RESULTS_DIR.of(args) or Path("results")
+    return run(JOB.of(args), results_dir, CACHE.of(args), log=LOG.of(args), commands=COMMANDS.of(args))
 
-    path = args.results_dir / "results.jsonl"
+
+def run(
+    job: str, results_dir: Path, given_cache: Optional[Path], log: bool = False, commands: bool = False
+) -> int:
+    """Print the record of `job` in `results_dir`'s log, with its logs (`log`: the newest in full), or
+    (`commands`) the command lines its cell ran."""
+    path = results_dir / "results.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. runs/default)")
-    latest = ResultsLog(path).latest()
-    matches = [job for job in latest if job == args.job] or sorted(
-        job for job in latest if fnmatch.fnmatchcase(job, args.job)
-    )
-    if len(matches) != 1:
-        near = sorted(j for j in latest if args.job.split(":")[-1].split("/")[0] in j)[:5]
-        what = "no job" if not matches else f"{len(matches)} jobs"
-        hint = f"; e.g. {', '.join(near)}" if near and not matches else ""
-        listing = f": {', '.join(matches[:5])}{' …' if len(matches) > 5 else ''}" if matches else hint
-        raise UserError(f"{path}: {what} matching {args.job!r}{listing}")
-    record = latest[matches[0]]
-    recorded, store = recorded_cache(args.results_dir)  # the cache the run itself used
-    cache = args.cache or recorded or default_cache()
-    if args.cache is not None or store is None:
+    record = _one(ResultsLog(path).latest(), job, path)
+    recorded, store = recorded_cache(results_dir)  # the cache the run itself used
+    cache = given_cache or recorded or default_cache()
+    if given_cache is not None or store is None:
         store = CacheLayout(cache).store
-    if args.commands:
+    if commands:
         from iree_matrix.report import recipes
 
         print(recipes.cell_commands(record, tuple(ResultsLog(path)), store, cache))
         return 0
+    _print(record, cache, store, log)
+    return 0
+
+
+def _one(latest: dict[str, Record], job: str, path: Path) -> Record:
+    """The one job `job` names (its id, or a glob matching one), else a one-line error."""
+    matches = [j for j in latest if j == job] or sorted(j for j in latest if fnmatch.fnmatchcase(j, job))
+    if len(matches) != 1:
+        near = sorted(j for j in latest if job.split(":")[-1].split("/")[0] in j)[:5]
+        what = "no job" if not matches else f"{len(matches)} jobs"
+        hint = f"; e.g. {', '.join(near)}" if near and not matches else ""
+        listing = f": {', '.join(matches[:5])}{' …' if len(matches) > 5 else ''}" if matches else hint
+        raise UserError(f"{path}: {what} matching {job!r}{listing}")
+    return latest[matches[0]]
+
+
+def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
+    from iree_matrix.core.store import Store
+    from iree_matrix.execution.execute import job_log
+
     print(
         f"{record.job}\n  status: {record.status.value}"
         + (f" ({record.error_class})" if record.error_class else "")
@@ -84,9 +96,8 @@ def main(args: argparse.Namespace) -> int:
     print("  logs: " + (", ".join(str(log) for log in present) or f"none under {cache}"))
     if record.message:
         print("\n" + record.message.rstrip())
-    if args.log and present:
+    if with_log and present:
         print(f"\n--- {present[-1]}\n" + present[-1].read_text(errors="replace").rstrip())
-    return 0
 
 
 def section_titles(stage: str) -> str:

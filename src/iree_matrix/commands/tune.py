@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from iree_matrix.commands.matrix import run_matrix
-from iree_matrix.commands.options import add_matrix_options, add_profile_list
+from iree_matrix.commands import matrix
+from iree_matrix.commands.options import PROFILES, add_matrix_options, add_profile_list, plan_settings
 from iree_matrix.iree.flags import TUNE_PROFILES
 
 NAME = "tune"
@@ -14,19 +14,13 @@ HELP = "run a matrix under several compile profiles; the fastest correct one per
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_matrix_options(parser, "bench.toml")
-    add_profile_list(
-        parser,
-        "--profiles",
-        TUNE_PROFILES,
-        "comma-separated profiles replacing the matrix's (default: {default}); "
-        "built-in or the matrix's own [profile.NAME]",
-    )
+    add_profile_list(parser, PROFILES, TUNE_PROFILES)
 
 
 def main(args: argparse.Namespace) -> int:
     from iree_matrix.report.sections.tune import render_tune
 
-    code, summary = run_matrix(args, "bench.toml")
+    code, summary = matrix.run(plan_settings(args))
     if summary is None:  # --list
         return code
     print("\n".join(render_tune(summary.records.values())) or "nothing to compare: one profile per model")

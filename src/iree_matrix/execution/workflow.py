@@ -1,36 +1,28 @@
-"""Loading a matrix into a (selected, sharded) plan, and running it: which executor, the summary,
-the report, and the exit policy. Shared by `matrix`, `tune`, `search`, `armv6-smoke` and `images build`."""
+"""Loading a matrix into a (selected, sharded) plan, and executing it: which executor, the summary,
+the manifests. Shared by `matrix`, `tune`, `search`, `advise`, `bundle`, `armv6-smoke` and `images
+build`; what a run ends with (its report, its exit code) is `answers/runs.py`'s. Both take typed
+settings (`PlanSettings`, `RunOptions`), which the command line makes once (commands/options.py)."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import fnmatch
+import json
 import os
 import shlex
 import shutil
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, TextIO
 
 from iree_matrix import __version__, stages
-from iree_matrix.commands.base import (
-    EXIT_INTERRUPTED,
-    absolute,
-    default_cache,
-    default_results_dir,
-    remember_cache,
-    resolver,
-    write_report,
-)
-from iree_matrix.commands.shared_options import BACKEND, UNSANDBOXED, cache_dir
-from iree_matrix.core import console, refusals, shipped
+from iree_matrix.core import console, refusals
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
-from iree_matrix.envs.cache_usage import require_usable
+from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
-from iree_matrix.matrix import plan, spec
+from iree_matrix.matrix import plan, releases, spec
 
 logger = console.logger(__name__)
 
@@ -39,6 +31,37 @@ if TYPE_CHECKING:
     from iree_matrix.execution.execute import Summary
 
 Rewrite = Callable[[spec.MatrixSpec], spec.MatrixSpec]
+
+EXIT_INTERRUPTED = 130
+# Beside a run's results: the cache (and store) it ran with, so `show JOB --log` finds that run's
+# logs and store entries without being told (a run on --cache /tmp/c writes nothing to the default).
+RUN_CACHE = "cache.json"
+
+
+def remember_cache(results_dir: Path, cache: Path, store: Optional[Path] = None) -> None:
+    """Record where a run starting now keeps its logs and artifacts, in its results directory."""
+    from iree_matrix.core.atomic_files import write_atomically
+
+    found = {"cache": str(cache), "store": str(store or CacheLayout(Path(cache)).store)}
+    write_atomically(Path(results_dir) / RUN_CACHE, json.dumps(found, indent=1, sort_keys=True) + "\n")
+
+
+def recorded_cache(results_dir: Path) -> tuple[Optional[Path], Optional[Path]]:
+    """(cache, store) the last run into `results_dir` used, or (None, None) when none is recorded."""
+    try:
+        found = json.loads((Path(results_dir) / RUN_CACHE).read_text())
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(found, dict) or not isinstance(found.get("cache"), str):
+        return None, None
+    store = found.get("store")
+    return Path(found["cache"]), Path(store) if isinstance(store, str) else None
+
+
+def resolver(results_dir: Path | None, refresh: bool = False) -> releases.Resolver:
+    """Release selectors are resolved against the index once and kept beside the results
+    (`results_dir`, else results/); `refresh`: --refresh-releases."""
+    return releases.Resolver((results_dir or Path("results")) / "releases.json", refresh=refresh)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +74,20 @@ class Loaded:
     plan: plan.Plan
     results_dir: Path
     releases: tuple[str, ...] = ()  # what the version selectors meant, for `--list`
+    settings: tuple[Setting, ...] = ()  # each setting of the run and where it came from
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One setting of a run, and where its value came from: the command line (the option), the
+    environment (the variable), the matrix file, or a default."""
+
+    name: str
+    value: str
+    source: str
+
+    def line(self) -> str:
+        return f"  {self.name}: {self.value} ({self.source})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,78 +105,136 @@ class RunOptions:
     cheaper: Optional[str] = None  # how to make it cheaper, said with its cost (default: the executor's)
     unsandboxed: bool = False  # --unsandboxed: model code may run without bubblewrap where it cannot run
 
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> RunOptions:
-        scheduler, cluster = getattr(args, "scheduler", None), getattr(args, "cluster", None)
-        where = None
-        if scheduler is not None or cluster is not None:
-            from iree_matrix.execution.distributed import Cluster
 
-            where = Cluster(scheduler=scheduler, cluster=cluster, store=getattr(args, "store", None))
-        return cls(
-            backend=BACKEND.of(args) or "auto",
-            jobs=args.jobs,
-            retry_failed=args.retry_failed,
-            retime=tuple(args.retime),
-            strict=getattr(args, "strict", False),
-            cluster=where,
-            wait=getattr(args, "wait", False),
-            unsandboxed=UNSANDBOXED.of(args),
-        )
+@dataclasses.dataclass(frozen=True)
+class PlanSettings:
+    """What to plan, from the command line once: the matrix file, the models, jobs and releases of
+    it, the command line's rewrites of the file (timeouts, IREE sources, profiles), the cache, where
+    the results go, and how the plan is run (`run`)."""
+
+    matrix: Path  # the matrix file (the command's default when none was given)
+    results_dir: Path  # `--results-dir`, else runs/<matrix file name>
+    cache: Path
+    run: RunOptions = RunOptions()
+    models: tuple[str, ...] = ()  # `--model`: instead of the file's
+    select: tuple[str, ...] = ()
+    listing: bool = False  # `--list`: plan, print, run nothing
+    refresh_releases: bool = False
+    timeout: Optional[str] = None
+    iree_sources: tuple[str, ...] = ()  # `--iree-source`, else $IREE_MATRIX_IREE_SOURCE's
+    runtime_dirs: tuple[str, ...] = ()  # ARCH=DIR
+    armv6_runtime: Optional[str] = None  # `--armv6-runtime DIR`: armv6=DIR
+    shard: Optional[str] = None  # K/N
+    store: Optional[Path] = None  # `--store`: for --scheduler/--cluster (`run.cluster` holds it)
+    profiles: tuple[str, ...] = ()  # `tune --profiles`: instead of the file's
+    given: frozenset[str] = frozenset()  # the options (by name) the command line gave: provenance
+
+    def with_retime(self, globs: Iterable[str]) -> PlanSettings:
+        """The same plan, with these timed jobs measured again although stored."""
+        return dataclasses.replace(self, run=dataclasses.replace(self.run, retime=tuple(globs)))
+
+    def with_models(self, models: Iterable[str]) -> PlanSettings:
+        return dataclasses.replace(self, models=tuple(models))
 
 
 def load_plan(
-    args: argparse.Namespace,
-    default_matrix: str,
+    settings: PlanSettings,
     transform: Optional[Rewrite] = None,
     adjust: Optional[Rewrite] = None,
 ) -> Loaded:
-    """The matrix file and its (selected) plan, shared by `matrix`, `search` and `armv6-smoke`.
-    `transform` rewrites the file's matrix (armv6-smoke: its boards run on a runtime built from
-    source), `adjust` the matrix once its profiles are chosen (the flag search's rounds)."""
+    """The matrix file and its (selected) plan, shared by `matrix`, `search`, `advise` and
+    `armv6-smoke`. `transform` rewrites the file's matrix (armv6-smoke: its boards run on a runtime
+    built from source), `adjust` the matrix once its profiles are chosen (the flag search's rounds)."""
     from iree_matrix.matrix import shards
 
-    if args.jobs < 1:
-        raise UserError(f"--jobs {args.jobs}: expected 1 or more")
-    shard = shards.parse(args.shard) if getattr(args, "shard", None) is not None else None
+    if settings.run.jobs < 1:
+        raise UserError(f"--jobs {settings.run.jobs}: expected 1 or more")
+    shard = shards.parse(settings.shard) if settings.shard is not None else None
     # Checked before planning, so `--list` refuses them too rather than ignoring them.
-    if getattr(args, "cluster", None) is not None:
+    where = settings.run.cluster
+    if where is not None and where.cluster is not None:
         from iree_matrix.execution.distributed import parse_cluster
 
-        parse_cluster(args.cluster)
-    elif getattr(args, "store", None) is not None and getattr(args, "scheduler", None) is None:
+        parse_cluster(where.cluster)
+    elif settings.store is not None and (where is None or where.scheduler is None):
         raise UserError("--store is for --scheduler/--cluster; a run here keeps its store in CACHE/store")
-    matrix_path = args.matrix or shipped.matrix_dir() / default_matrix
-    results_dir = default_results_dir(args.results_dir, matrix_path)  # read, never written back
-    cache = cache_dir(args)
+    matrix_path, results_dir, cache = settings.matrix, settings.results_dir, settings.cache
     if cache.exists() and not cache.is_dir():
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
-    require_usable(cache, getattr(args, "store", None))  # `--list` too: the run would fail every compile
-    releases = resolver(results_dir, refresh=args.refresh_releases)
-    matrix = spec.load(matrix_path, models=args.model, resolver=releases)
+    require_usable(cache, settings.store)  # `--list` too: every compile would fail
+    known = resolver(results_dir, refresh=settings.refresh_releases)
+    matrix = spec.load(matrix_path, models=list(settings.models), resolver=known)
     for name in matrix.redefined:
         logger.warning(
             f"{matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
             f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
         )
-    matrix = with_timeouts(matrix, getattr(args, "timeout", None))
-    matrix = _with_iree_sources(matrix, _iree_sources_given(args.iree_source))
-    if transform is not None:
-        matrix = transform(matrix)
-    _check_iree_sources(matrix, args.iree_source)
-    if getattr(args, "profiles", None):
-        matrix = spec.with_profiles(matrix, [p.strip() for p in args.profiles.split(",") if p.strip()])
-    if adjust is not None:
-        matrix = adjust(matrix)
-    the_plan = plan.select(stages.plan(matrix, _runtime_dirs(args)), args.select)
+    read = matrix
+    matrix = _rewritten(matrix, settings, transform, adjust)
+    said = provenance(settings, read, matrix)
+    logger.debug("settings (where each came from):\n" + "\n".join(s.line() for s in said))
+    the_plan = plan.select(stages.plan(matrix, _runtime_dirs(settings)), list(settings.select))
     if shard is not None:
         the_plan = shards.select(the_plan, shard)
-    _check_retime(the_plan, args.retime)
-    if not args.list or shard is not None:
+    _check_retime(the_plan, settings.run.retime)
+    if not settings.listing or shard is not None:
         # What the selectors meant, kept so a re-run plans the same releases; `--list --shard` keeps
         # it too, so a CI plan job can hand every shard the same release list.
-        releases.save()
-    return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(releases.describe()))
+        known.save()
+    return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(known.describe()), said)
+
+
+def _rewritten(
+    matrix: spec.MatrixSpec, settings: PlanSettings, transform: Optional[Rewrite], adjust: Optional[Rewrite]
+) -> spec.MatrixSpec:
+    """The file's matrix with the command line's settings over it: timeouts, IREE sources, the
+    command's own rewrite (`transform`), profiles, then the command's `adjust`."""
+    matrix = with_timeouts(matrix, settings.timeout)
+    matrix = _with_iree_sources(matrix, _iree_sources_given(settings.iree_sources))
+    if transform is not None:
+        matrix = transform(matrix)
+    _check_iree_sources(matrix, settings.iree_sources)
+    if settings.profiles:
+        matrix = spec.with_profiles(matrix, list(settings.profiles))
+    return adjust(matrix) if adjust is not None else matrix
+
+
+def provenance(settings: PlanSettings, read: spec.MatrixSpec, matrix: spec.MatrixSpec) -> tuple[Setting, ...]:
+    """Each setting of a run and where it came from: `read` is the matrix file as read (with
+    `--model`), `matrix` the matrix after the command line's and the command's rewrites."""
+    from iree_matrix.source_builds.cmake_runtime import SOURCE_ENV
+
+    given = settings.given
+
+    def said(option: str, dest: str, default: str) -> str:
+        return option if dest in given else default
+
+    cache = "$IREE_MATRIX_CACHE" if "IREE_MATRIX_CACHE" in os.environ else "default: ~/.cache/iree-matrix"
+    models = "the matrix file" if not settings.models else "the command's own"
+    found = [
+        Setting("matrix", str(settings.matrix), said("--matrix", "matrix", "the command's own")),
+        Setting("results", str(settings.results_dir), said("--results-dir", "results_dir", "default")),
+        Setting("cache", str(settings.cache), said("--cache", "cache", cache)),
+        Setting("backend", settings.run.backend, said("--backend", "backend", "default")),
+        Setting("jobs", str(settings.run.jobs), said("--jobs", "jobs", "default: one per CPU, at most 4")),
+        Setting("models", ", ".join(sorted({c.model for c in read.cells})), said("--model", "model", models)),
+    ]
+    profiles = sorted({c.profile for c in matrix.cells})
+    rewritten = profiles != sorted({c.profile for c in read.cells})
+    where = "the command's own, over the matrix file's" if rewritten else "the matrix file"
+    found.append(Setting("profiles", ", ".join(profiles), said("--profiles", "profiles", where)))
+    given_timeouts = parse_timeouts(settings.timeout) if settings.timeout else {}
+    for stage, seconds in sorted(matrix.timeouts.items()):
+        where = "--timeout" if stage in given_timeouts else "the matrix file's [timeouts]"
+        found.append(Setting(f"timeout of {stage}", f"{seconds:g} s", where))
+    sources = "--iree-source" if settings.iree_sources else f"${SOURCE_ENV}"
+    for release, source in sorted(matrix.iree_sources.items()):
+        where = "the matrix file's iree_source" if read.iree_sources.get(release) == source else sources
+        found.append(Setting(f"IREE source of {release}", source, where))
+    for name, values in (("select", settings.select), ("retime", settings.run.retime)):
+        if values:
+            found.append(Setting(name, ", ".join(values), said(f"--{name}", name, "the command's own")))
+    return tuple(found)
 
 
 # The stages whose worker imports the user's model file and calls its code (the run stage runs only
@@ -228,8 +323,9 @@ def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:
         )
 
 
-def _runtime_dirs(args: argparse.Namespace) -> dict[str, str]:
-    pairs = list(args.runtime_dir) + ([f"armv6={args.armv6_runtime}"] if args.armv6_runtime else [])
+def _runtime_dirs(settings: PlanSettings) -> dict[str, str]:
+    armv6 = [f"armv6={settings.armv6_runtime}"] if settings.armv6_runtime else []
+    pairs = [*settings.runtime_dirs, *armv6]
     dirs = {}
     for pair in pairs:
         arch, sep, directory = pair.partition("=")
@@ -281,10 +377,11 @@ def with_states(described: str, log_path: Path) -> str:
     return "\n".join([f"{lines[0]} ({counts}, from {log_path})", *body])
 
 
-def run_plan(
-    loaded: Loaded, options: RunOptions, cache: Path, results: ResultsLog, results_dir: Path
-) -> tuple[int, Summary]:
-    """Execute a plan, print the summary, keep manifests, write the report: (exit code, summary)."""
+def execute(
+    loaded: Loaded, options: RunOptions, cache: Path, results: ResultsLog, results_dir: Path, out: TextIO
+) -> Summary:
+    """Execute a plan, print the summary on `out`, keep the manifests (what a run ends with, its
+    report and exit code, is answers/runs.py's `run_plan`)."""
     from iree_matrix.envs.backends import BACKENDS, choose
     from iree_matrix.execution.execute import Executor, Options
 
@@ -310,31 +407,16 @@ def run_plan(
             options.cluster, loaded.matrix, loaded.plan, cache, results, backend, executing
         )
         summary = on_cluster.run()
-        print(on_cluster.placement_line())
+        print(on_cluster.placement_line(), file=out)
     else:
         here = BACKENDS[backend](cache, loaded.matrix)
         summary = Executor(
             loaded.matrix, loaded.plan, cache=cache, results=results, backend=here, options=executing
         ).run()
-    _print_summary(summary, cache, results_dir)
-    if summary.interrupted:  # out within 2 s: the report only if it renders at once
-        if any(True for _ in results):
-            _write_report_if_quick(results_dir)
-        return EXIT_INTERRUPTED, summary
-    _keep_manifests(summary.records.values(), results_dir / "manifests")
-    if any(True for _ in results):
-        write_report(results_dir, if_changed=True)
-        _print_machine(results, results_dir)
-    failed = summary.failures()
-    if failed:
-        print(
-            f"{len(failed)} stage(s) failed, timed out or mismatched (recorded results, listed above); "
-            + ("exit 1 (--strict)" if options.strict else "exit 0 (pass --strict to exit 1)")
-        )
-        return (1 if options.strict else 0), summary
-    if summary.answers():
-        print("no failures (the refusals above are answers; --strict exits 1 only on failures)")
-    return 0, summary
+    print_summary(summary, cache, results_dir, out)
+    if not summary.interrupted:
+        _keep_manifests(summary.records.values(), results_dir / "manifests")
+    return summary
 
 
 def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
@@ -346,61 +428,34 @@ def _keep_manifests(records: Iterable[Record], directory: Path) -> None:
             shutil.copyfile(manifest, directory / manifest.name)
 
 
-def _print_summary(summary: Summary, cache: Path, results_dir: Path) -> None:
+def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO) -> None:
     from iree_matrix.execution.progress import first_words
 
     print(
         f"\n{len(summary.records)} jobs in {summary.seconds:.0f} s: {summary.tally()} "
-        f"({summary.executed} executed, {len(summary.reused)} reused from earlier runs)"
+        f"({summary.executed} executed, {len(summary.reused)} reused from earlier runs)",
+        file=out,
     )
     answers = summary.answers()
     if answers:
-        print(f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (see the cross)")
+        print(
+            f"  {len(answers)} cross cell(s) refused by the runtime: answers, not failures (see the cross)",
+            file=out,
+        )
     problems = summary.failures()
     advised: dict[str, str] = {}  # advice said once in full, then referred to
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
-        print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}")
+        print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}", file=out)
         made = hints.Made(record.label.exporter, record.label.compiler)  # a hint is by what failed
         found = hints.of_record(record.stage, record.metrics, record.message, made)
         if found is not None:
             said = advised.setdefault(found.advice, record.job)
-            print(f"           what to do: {found.advice if said == record.job else 'as for ' + said}")
+            print(
+                f"           what to do: {found.advice if said == record.job else 'as for ' + said}", file=out
+            )
     if problems or answers:
         where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
-        print(f"the whole message and the logs of one: iree-matrix show JOB{where}")
+        print(f"the whole message and the logs of one: iree-matrix show JOB{where}", file=out)
     if summary.interrupted:
-        print("interrupted: finished stages are saved; run the same command again to resume")
-
-
-def _print_machine(results: ResultsLog, results_dir: Path) -> None:
-    """How IREE compares with torch eager and the peers on this machine, one line per function: the
-    rows of the report's 'Your machine' section (report/machine.py), so the two never disagree."""
-    from iree_matrix.report import machine
-
-    lines = machine.console_lines(results.latest().values(), str(results_dir / "COMPATIBILITY.md"))
-    if lines:
-        print("\n".join(lines))
-
-
-# An interrupted run exits within 2 s (README): the report, site and answers are rendered only if they
-# take less than this, in a thread left behind otherwise (every file is written atomically).
-QUICK_REPORT_SECONDS = 0.5
-
-
-def _write_report_if_quick(results_dir: Path, budget: float = QUICK_REPORT_SECONDS) -> bool:
-    said: list[str] = []
-    done = threading.Event()
-
-    def render() -> None:
-        write_report(results_dir, said.append)
-        done.set()
-
-    threading.Thread(target=render, name="report", daemon=True).start()
-    if done.wait(budget):
-        print("\n".join(said))
-        return True
-    logger.warning(
-        f"report not rendered (interrupted); render it with: iree-matrix report --results-dir {results_dir}"
-    )
-    return False
+        print("interrupted: finished stages are saved; run the same command again to resume", file=out)

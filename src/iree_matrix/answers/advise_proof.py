@@ -5,13 +5,13 @@ pick on one thread in paired, interleaved rounds, under the machine's quiet lock
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import neighbourhood, search
+from iree_matrix.answers.advise_plan import Settings
 from iree_matrix.core import console
 
 logger = console.logger(__name__)
@@ -52,7 +52,7 @@ class Built:
 
 
 def prove(
-    args: argparse.Namespace, model: str, document: dict[str, Any], cache: Path, tools: Tools
+    settings: Settings, model: str, document: dict[str, Any], cache: Path, tools: Tools
 ) -> dict[str, str]:
     """Each function's proof, kept in its entry of `document` (`proof`); the functions whose proof
     moved the pick, with the configuration it moved to."""
@@ -65,7 +65,7 @@ def prove(
         found = answers.get(str(entry.get("function") or ""))
         if found is None or built.interrupted:
             continue
-        proof = _prove_one(args, model, found, cache, built)
+        proof = _prove_one(settings, model, found, cache, built)
         entry["proof"] = proof.as_dict()
         if proof.interrupted or built.interrupted:
             document["interrupted"] = True
@@ -75,18 +75,17 @@ def prove(
     return moved
 
 
-def _prove_one(
-    args: argparse.Namespace, model: str, found: Any, cache: Path, built: Built
-) -> neighbourhood.Proof:
+def _prove_one(settings: Settings, model: str, found: Any, cache: Path, built: Built) -> neighbourhood.Proof:
     knobs = neighbourhood.accepted_knobs(found.release)
     start = search.parse(found.config)
-    steps = max(1, args.proof_steps)
+    steps = max(1, settings.proof_steps)
     count = len(neighbourhood.neighbours(start, knobs))
-    pick_step = _pick_step_seconds(found.ms, args.repetitions) or built.tools.unknown_step
+    pick_step = _pick_step_seconds(found.ms, settings.repetitions) or built.tools.unknown_step
     logger.info(
         f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built "
-        f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {args.rounds} rounds, "
-        f"about {_clock(neighbourhood.estimate_seconds(pick_step, count, args.rounds))} at the pick's "
+        f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {settings.rounds} "
+        "rounds, "
+        f"about {_clock(neighbourhood.estimate_seconds(pick_step, count, settings.rounds))} at the pick's "
         f"step; each step that finds a faster neighbour costs as much again (at most {steps} steps), "
         "and a moved pick is sat again with default, the naive build and the peers; --no-proof skips it"
     )
@@ -96,7 +95,7 @@ def _prove_one(
         built.build(names)
         if built.interrupted:
             return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
-        return _sit(args, model, found.function, found.release, names, built, cache)
+        return _sit(settings, model, found.function, found.release, names, built, cache)
 
     return neighbourhood.local_search(start, lambda c: neighbourhood.neighbours(c, knobs), sit, steps)
 
@@ -110,7 +109,7 @@ def _pick_step_seconds(ms: Optional[float], repetitions: int) -> Optional[float]
 
 
 def _sit(
-    args: argparse.Namespace,
+    settings: Settings,
     model: str,
     function: str,
     release: str,
@@ -128,7 +127,7 @@ def _sit(
     timed: dict[str, neighbourhood.Timed] = {}
     per_arm: dict[str, float] = {}
     for name in names:
-        one, arm, seconds = _arm(built, runs, (model, function, release, name), cache, args.repetitions)
+        one, arm, seconds = _arm(built, runs, (model, function, release, name), cache, settings.repetitions)
         if arm is not None and one.module_sha256 in arms:
             one = dataclasses.replace(one, same_as=arms[one.module_sha256].name)
         elif arm is not None:
@@ -138,14 +137,14 @@ def _sit(
     logger.info(
         progress.cost(
             f"proof sitting: {function}, `{names[0]}` and its neighbours",
-            f"{len(arms)} arms × {args.rounds} rounds on one thread",
-            sum(per_arm.values()) * args.rounds,
+            f"{len(arms)} arms × {settings.rounds} rounds on one thread",
+            sum(per_arm.values()) * settings.rounds,
             f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
         )
     )
     with locks.machine_lock(True, job=f"advise {model} (proof)", report=logger.info):
         rounds = sitting.sit(
-            list(arms.values()), args.rounds, args.repetitions,
+            list(arms.values()), settings.rounds, settings.repetitions,
             progress=built.tools.progress(f"{function} proof", per_arm),
         )  # fmt: skip
     ms = {name: rounds.of(name) for name in rounds.names}

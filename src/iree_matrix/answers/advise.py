@@ -1,0 +1,285 @@
+"""`iree-matrix advise MODEL`: the published answer made this machine's, in one paired sitting.
+
+It builds what it needs like any matrix (matrix/advise.toml: the model exported once, compiled by
+one release under `default`, the naive build and the published picks, each module run and checked
+against torch, and the peers), then times them all again on one thread, interleaved, for `--rounds`
+rounds: `default`, each pick, the naive build and the matrix file's peers (ONNX Runtime and torch
+eager; a peer added to its `peers` is timed too). It prints the answer for this CPU (the release,
+the exact flags, the speed-ups and the peer ratios, every one from this sitting) and keeps the
+sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, the
+newest of a model and CPU read first), so it can be published beside the others (results/answers/).
+Which picks: advise_plan.py; the sitting: advise_sitting.py; each pick's proof: advise_proof.py; the
+op kinds that hold an answer's gap to the best peer: gap.py (`_explain`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional, TextIO
+
+from iree_matrix.answers import advice, advise_proof, advise_sitting
+from iree_matrix.answers.advice import MATRIX
+from iree_matrix.answers.advise_plan import (
+    Plan,
+    Settings,
+    adjusted,
+    choose,
+    fleet_names,
+    search_picks,
+)
+from iree_matrix.answers.runs import run_plan
+from iree_matrix.core import console
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
+
+logger = console.logger(__name__)
+
+__all__ = ["MATRIX", "Settings", "run"]
+
+
+def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: str, out: TextIO) -> int:
+    """Build `reference` (the model named `base_model`) as advise's matrix, sit it here, prove its
+    picks, keep the sitting and print this CPU's answer on `out`; the exit code."""
+    from iree_matrix.core import shipped
+    from iree_matrix.iree import peers
+
+    matrix = matrix.with_models([reference])
+    root = shipped.results_dir()
+    published = advice.published(root / advice.DIRNAME)
+    plan = choose(settings, base_model, published, search_picks(root))
+    logger.info(
+        f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
+        f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
+        + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
+        + "".join(f", {c} on {r} (the other release's pick)" for r, c, _ in plan.rivals)
+    )
+    loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, plan))
+    peer_names = loaded.matrix.peers
+    logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")
+    if matrix.listing:
+        from iree_matrix import stages
+
+        print(stages.describe(loaded.plan), file=out)
+        return 0
+    cache = matrix.cache
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    from iree_matrix.core import host
+
+    cost = len(loaded.plan.jobs)
+    arms_per_function = 2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(peer_names)
+    logger.info(
+        f"cost: {cost} jobs to build and check (seconds each when stored), then {settings.rounds} rounds × "
+        f"{arms_per_function} arms × {settings.repetitions} calls per function on one thread "
+        f"({_sitting_cost(published, base_model, host.describe())}; each function's sitting states its "
+        "own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
+        + _proof_cost(settings)
+    )
+    code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
+    if summary.interrupted:
+        return code or EXIT_INTERRUPTED
+    records = list(summary.records.values())
+    document = advise_sitting.run(settings, base_model, plan, records, cache, peer_names)
+    _prove(settings, matrix, base_model, plan, document, peer_names, out)
+    _explain(settings, matrix, base_model, plan, document, out)
+    # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
+    kept = advise_sitting.write(loaded.results_dir, base_model, document)
+    return _answer(document, kept, base_model, reference, results.path, out)
+
+
+def _answer(
+    document: dict[str, Any], kept: Path, base_model: str, reference: str, log: Path, out: TextIO
+) -> int:
+    """The sitting's answer printed (with each pick's proof); the exit code."""
+    from iree_matrix.core import host
+
+    found = advice.derive(document, str(kept))
+    if document.get("interrupted"):
+        logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {kept}")
+    if not found:
+        print(advice.no_answer(document, base_model, kept, log), file=out)
+        return EXIT_INTERRUPTED if document.get("interrupted") else 1
+    chosen = advice.Chosen(tuple(found), True, "")
+    print(file=out)
+    print("\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference))), file=out)
+    _print_proofs(found, out)
+    if document.get("interrupted"):
+        return EXIT_INTERRUPTED
+    identity = advice.Identity.of(host.describe(), str(document.get("llvm_cpu") or ""))
+    print(f"\nkept: {kept} (publish it: copy it to results/answers/{identity.slug}/)", file=out)
+    return 0
+
+
+def _sitting_cost(published: Sequence[Any], model: str, about: Mapping[str, Any]) -> str:
+    """What the model's sitting took where it was published (the identity nearest this one), else
+    what the reference models' take."""
+    nearest = advice.nearest([a for a in published if a.model == model], about)
+    took = advice.cost_text(nearest.advice[0]) if nearest else ""
+    if took:
+        return f"as published: {took}"
+    return (
+        "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
+        "~90 s a call"
+    )
+
+
+def _proof_cost(settings: Settings) -> str:
+    """What the proofs add to the sitting's cost, said before anything is built."""
+    if settings.no_proof:
+        return ""
+    return (
+        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
+        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {settings.proof_steps} steps "
+        "(each function's proof states its own; --no-proof skips it)"
+    )
+
+
+def _print_proofs(found: Sequence[Any], out: TextIO) -> None:
+    from iree_matrix.answers import neighbourhood
+
+    for a in found:
+        if a.proof is not None:
+            print(
+                f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):",
+                file=out,
+            )
+            print("\n".join(neighbourhood.console_lines(a.proof)), file=out)
+
+
+def _prove(
+    settings: Settings,
+    matrix: PlanSettings,
+    model: str,
+    plan: Plan,
+    document: dict[str, Any],
+    peer_names: Sequence[str],
+    out: TextIO,
+) -> None:
+    """Each pick's proof (advise_proof.py), kept in its function's entry. A function whose proof
+    moved its pick is sat again with the proven pick beside default, the other picks, the naive
+    build and the peers: every ratio of an answer stays one sitting's."""
+    if settings.no_proof or document.get("interrupted"):
+        return
+    tools = advise_proof.Tools(
+        lambda configs: _build(matrix, model, plan, configs, out),
+        advise_sitting.run_of,
+        advise_sitting.module_step_seconds,
+        advise_sitting.progress_of,
+        advise_sitting.UNKNOWN_STEP_SECONDS,
+    )
+    cache = matrix.cache
+    moved = advise_proof.prove(settings, model, document, cache, tools)
+    if not moved or document.get("interrupted"):
+        return
+    again = dataclasses.replace(
+        plan, picks={**plan.picks, **{c: advise_proof.SOURCE for c in moved.values()}}
+    )
+    logger.info(
+        f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
+        "sitting again with it beside default, the other picks, the naive build and the peers "
+        "(as long as the first sitting of it)"
+    )
+    loaded = load_plan(matrix, adjust=lambda m: adjusted(m, model, again))
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    _, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
+    if summary.interrupted:
+        document["interrupted"] = True
+        return
+    records = list(summary.records.values())
+    resat = advise_sitting.run(settings, model, again, records, cache, peer_names, only=set(moved))
+    arms = {e["function"]: e["arms"] for e in resat["functions"]}
+    for entry in document["functions"]:
+        if entry["function"] in arms:
+            entry["arms"] = arms[entry["function"]]
+            entry["sat_again"] = f"with the proof's result, {resat['started']}"
+    document["finished"] = resat["finished"]
+    document["load_average"]["end"] = resat["load_average"]["end"]
+    if resat.get("interrupted"):
+        document["interrupted"] = True
+
+
+def _explain(
+    settings: Settings, matrix: PlanSettings, model: str, plan: Plan, document: dict[str, Any], out: TextIO
+) -> None:
+    """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
+    once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
+    op kinds that hold the difference kept in its entry (answers/gap.py). A run that profiles has
+    a key of its own, so the sitting's timed runs are not the profiled ones."""
+    from iree_matrix.answers import gap as gaps
+    from iree_matrix.answers import search
+    from iree_matrix.core.results import Status
+
+    if settings.no_gap or document.get("interrupted"):
+        return
+    trailing = [a for a in advice.derive(document) if gaps.trails(a.vs_peer.value if a.vs_peer else None)]
+    if not trailing:
+        return
+    names = ", ".join(advice.display_name(a) for a in trailing)
+    logger.info(
+        f"advise {model}: {names} takes more than {gaps.GAP}× the best peer's time; profiling the "
+        "answer's module and the peers op by op (one run each, about 2 s of profiled calls)"
+    )
+    records = _build(matrix, model, plan, sorted({a.config for a in trailing}), out, profile_ops=True)
+    if records is None:
+        document["interrupted"] = True
+        return
+    runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
+    peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
+    for a in trailing:
+        function = a.function or "main"
+        config = search.parse(a.config)
+        run = advise_sitting.run_of(runs, config.model(model), function, config.profile, a.release)
+        peer = next(
+            (p for p in peers if (p.label.function or "main") == function and p.label.source_model == model),
+            None,
+        )
+        entry = next(e for e in document["functions"] if e.get("function") == a.function)
+        if run is None or run.status is not Status.OK or peer is None:
+            entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
+            continue
+        found, why = gaps.measure(
+            run.metric.op_profile, peer.metric.peers, config=a.config, release=a.release,
+            threads=peer.metric.threads or 0, run_job=run.job,  # the matrix's, for both profiles
+        )  # fmt: skip
+        if found is None:
+            entry["gap_error"] = why
+        else:
+            entry["gap"] = found.to_json()
+
+
+def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
+    """`matrix` with the run stage's in-context profiler on for `configs` (and so the peers')."""
+    from iree_matrix.answers import search
+
+    globs = tuple(f"*/{search.parse(c).profile}" for c in configs)
+    benchmark = matrix.benchmark
+    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_profile")
+    mine = dict(benchmark.opt_in).get("op_profile", ())
+    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_profile", (*mine, *globs))))
+    return dataclasses.replace(matrix, benchmark=benchmark)
+
+
+def _build(
+    matrix: PlanSettings,
+    model: str,
+    plan: Plan,
+    configs: Sequence[str],
+    out: TextIO,
+    profile_ops: bool = False,
+) -> Optional[dict[str, Any]]:
+    """Compile, run and check `configs` as the sitting's picks are (stored ones are reused at once):
+    every record of that run by job, or None when it was interrupted; `profile_ops`: the run stage's
+    in-context profiler on for them (`_with_op_profile`)."""
+    # Only these configurations: no fleet or other release is built for a proof's neighbours.
+    wanted = dataclasses.replace(plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=())
+
+    def adjust(m: Any) -> Any:
+        m = adjusted(m, model, wanted)
+        return _with_op_profile(m, configs) if profile_ops else m
+
+    loaded = load_plan(matrix, adjust=adjust)
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    _, summary = run_plan(loaded, matrix.run, matrix.cache, results, loaded.results_dir, out=out)
+    return None if summary.interrupted else dict(summary.records)

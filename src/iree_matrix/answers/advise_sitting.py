@@ -1,0 +1,347 @@
+"""`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive
+build, the fleet's and the other release's builds, and the peers) timed on one thread in paired,
+interleaved rounds under the machine's quiet lock, and the sitting kept with its identity
+(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answers import advice, search
+from iree_matrix.answers.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names
+from iree_matrix.core import console
+from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.results import Record, Status
+from iree_matrix.execution import abtest, sitting
+from iree_matrix.iree import flags as iree_flags
+
+logger = console.logger(__name__)
+
+
+def run(
+    settings: Settings,
+    model: str,
+    plan: Plan,
+    records: Sequence[Record],
+    cache: Path,
+    peer_names: Sequence[str],
+    only: Optional[Collection[str]] = None,
+) -> dict[str, Any]:
+    """The sitting of each function (of `only`, when given): its arms timed in paired rounds."""
+    from iree_matrix.core import host
+
+    releases = {plan.release, *(release for release, _, _ in plan.rivals)}
+    runs = [
+        r for r in records if r.stage == "run" and r.label.compiler in releases and not r.label.device
+        and r.label.runtime == r.label.compiler
+    ]  # fmt: skip
+    peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
+    llvm = next(
+        (r.metric.llvm_host_cpu for r in records if r.stage == "compile" and r.metric.llvm_host_cpu), ""
+    )
+    functions = sorted(
+        {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
+    )
+    functions = [f for f in functions if only is None or f in only]
+    started = _now()
+    load_start = os.getloadavg()[0]
+    document: dict[str, Any] = {
+        "schema": advice.SCHEMA,
+        "model": model,
+        "host": host.describe(),
+        "llvm_cpu": llvm or "",
+        "started": started,
+        "rounds": settings.rounds,
+        "repetitions": settings.repetitions,
+        "release": plan.release,
+        "functions": [],
+    }
+    known = {**iree_flags.BUILTIN_PROFILES}
+    known.update(
+        {f"{FLEET_PREFIX}{c}": iree_flags.Profile(f"{FLEET_PREFIX}{c}", target_cpu=c) for c in plan.fleet}
+    )
+    for function in functions:
+        peer = next(
+            (r for r in peers if (r.label.function or "main") == function and r.label.source_model == model),
+            None,
+        )
+        where = _Function(model, function, runs, peer, known, cache)
+        arms_meta, interrupted = _sit_function(settings, plan, where, peer_names)
+        if interrupted:
+            document["interrupted"] = True
+        document["functions"].append({"function": function, "arms": arms_meta})
+        if document.get("interrupted"):
+            break  # Ctrl-C: the functions finished so far, and this one's whole rounds, are kept
+    document["finished"] = _now()
+    document["load_average"] = {"start": load_start, "end": os.getloadavg()[0]}
+    return document
+
+
+class _Function:
+    """One function's part of the sitting: its model's runs, its peer stage's record, the profiles
+    a configuration is made of, and the cache its modules are in."""
+
+    def __init__(
+        self,
+        model: str,
+        function: str,
+        runs: Sequence[Record],
+        peer: Optional[Record],
+        known: Mapping[str, iree_flags.Profile],
+        cache: Path,
+    ) -> None:
+        self.model, self.function, self.runs, self.peer, self.known, self.cache = (
+            model, function, runs, peer, known, cache
+        )  # fmt: skip
+
+
+def _sit_function(
+    settings: Settings, plan: Plan, where: _Function, peer_names: Sequence[str]
+) -> tuple[list[dict[str, Any]], bool]:
+    """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
+    whether the sitting was interrupted."""
+    from iree_matrix.core import locks, stats
+    from iree_matrix.execution import progress
+
+    model, function = where.model, where.function
+    arms_meta: list[dict[str, Any]] = []
+    timed: list[Any] = []
+    expected: dict[str, float] = {}  # arm -> seconds of one round's step, from its stage's timing
+    with sitting.scratch() as work, _Peers() as peer_arms:
+        for name, kind, source, base, release, config_name in _arm_list(plan):
+            meta = _module_arm(
+                settings, where, (name, kind, source, base, release, config_name), timed, expected
+            )
+            arms_meta.append(meta)
+        for name in peer_names:
+            arms_meta.append(_peer_arm(settings, where, name, Path(work), peer_arms, timed, expected))
+        timed = _dedupe(timed, arms_meta)
+        per_arm = {a.name: expected.get(a.name, UNKNOWN_STEP_SECONDS) for a in timed}
+        slowest = max(per_arm, key=per_arm.__getitem__, default="")
+        logger.info(
+            progress.cost(
+                f"sitting: {function}",
+                f"{len(timed)} arms × {settings.rounds} rounds on one thread"
+                + (f" (the slowest, {slowest}: {per_arm[slowest]:.0f} s a round)" if slowest else ""),
+                sum(per_arm.values()) * settings.rounds,
+                f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)",
+            )
+        )
+        # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
+        with locks.machine_lock(True, job=f"advise {model}", report=logger.info):
+            rounds = sitting.sit(
+                timed, settings.rounds, settings.repetitions, progress=progress_of(function, per_arm)
+            )
+    for meta in arms_meta:
+        alias = meta.get("same_as") or meta["name"]
+        if alias in rounds.names:
+            meta["ms"] = list(rounds.of(alias))
+    return arms_meta, rounds.interrupted
+
+
+def _module_arm(
+    settings: Settings,
+    where: _Function,
+    arm: tuple[str, str, str, str, str, str],
+    timed: list[Any],
+    expected: dict[str, float],
+) -> dict[str, Any]:
+    """An IREE arm's entry (`arm` as `_arm_list` gives it); a module that can be timed joins
+    `timed`, with its seconds a round in `expected`."""
+    name, kind, source, base, release, config_name = arm
+    config = search.parse(config_name)
+    meta: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "release": release,
+        "config": config_name,
+        "source": source,
+        "base": base,
+    }
+    cpu = next((k[len(FLEET_PREFIX) :] for k in config.knobs if k.startswith(FLEET_PREFIX)), "")
+    if cpu:
+        meta["cpu"] = cpu
+    known = where.known
+    try:
+        profile = (
+            known[config.profile] if config.profile in known else iree_flags.combine(config.profile, known)
+        )
+        meta["flags"] = iree_flags.compile_flags(release, "x86_64", profile)
+    except (KeyError, ValueError) as exc:
+        meta["error"] = f"not a configuration of {release}: {exc}"
+        return meta
+    run = run_of(where.runs, config.model(where.model), where.function, config.profile, release)
+    if run is None:
+        meta["error"] = "no run of it in this run's results"
+    elif run.status is not Status.OK:
+        meta["error"] = f"{run.status.value}: {(run.message or '').splitlines()[0] if run.message else ''}"
+        meta["matches"] = False if run.status is Status.MISMATCH else None
+    else:
+        meta["matches"] = bool(run.metric.matches) if run.metric.matches is not None else None
+        meta["module_sha256"] = run.metric.module_sha256 or ""
+        try:
+            timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name, [where.cache])))
+            expected[name] = module_step_seconds(run, settings.repetitions)
+        except abtest.NotComparable as exc:
+            meta["error"] = str(exc)
+    return meta
+
+
+def _peer_arm(
+    settings: Settings,
+    where: _Function,
+    name: str,
+    work: Path,
+    peer_arms: _Peers,
+    timed: list[Any],
+    expected: dict[str, float],
+) -> dict[str, Any]:
+    """A peer's arm entry; its worker, started, joins `timed`."""
+    peer = where.peer
+    meta: dict[str, Any] = {"name": name, "kind": advice.PEER, "config": name}
+    if peer is None:
+        meta["error"] = "the peer stage did not run"
+        return meta
+    onnx = CacheLayout(where.cache).store / "peer" / peer.key / "model.onnx"
+    try:
+        argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, work, [where.cache])
+        arm = peer_arms.start(sitting.PeerArm(name, argv, work))
+        meta.update({k: v for k, v in arm.about.items() if k != "ready"})
+        timed.append(arm)
+        expected[name] = peer_step_seconds(peer, name, settings.repetitions)
+    except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
+        meta["error"] = str(exc)
+    return meta
+
+
+def _arm_list(plan: Plan) -> list[tuple[str, str, str, str, str, str]]:
+    """(arm name, kind, where it comes from, the configuration a fleet arm is built from, release,
+    configuration) of every IREE arm."""
+    r = plan.release
+    arms = [
+        ("default", advice.DEFAULT, "", "", r, "default"),
+        ("generic", advice.NAIVE, "", "", r, "generic"),
+    ]
+    arms += [(name, advice.PICK, source, "", r, name) for name, source in plan.picks.items()]
+    arms += [(name, advice.FLEET, "", base, r, name) for name, base in fleet_names(plan)]
+    arms += [(f"{c} on {rel}", advice.RIVAL, src, "", rel, c) for rel, c, src in plan.rivals]
+    return arms
+
+
+def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
+    for r in runs:
+        label = r.label
+        if (label.source_model, label.function or "main", label.profile, label.compiler) == (
+            model, function, profile, release
+        ):  # fmt: skip
+            return r
+    return None
+
+
+def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:
+    """Byte-identical modules are one program: timed once, the others point at it."""
+    first: dict[str, str] = {}
+    kept = []
+    by_name = {m["name"]: m for m in metas}
+    for arm in timed:
+        sha = by_name.get(arm.name, {}).get("module_sha256", "") if isinstance(arm, sitting.ModuleArm) else ""
+        if sha and sha in first:
+            by_name[arm.name]["same_as"] = first[sha]
+            continue
+        if sha:
+            first[sha] = arm.name
+        kept.append(arm)
+    return kept
+
+
+class _Peers:
+    """The peer workers of one sitting, all ended when it ends (also on Ctrl-C)."""
+
+    def __init__(self) -> None:
+        self.started: list[Any] = []
+
+    def start(self, arm: Any) -> Any:
+        arm.__enter__()
+        self.started.append(arm)
+        return arm
+
+    def __enter__(self) -> _Peers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for arm in self.started:
+            arm.__exit__(None, None, None)
+
+
+UNKNOWN_STEP_SECONDS = 2.0  # an arm whose stage recorded no one-thread time: a guess, small
+
+
+def module_step_seconds(run: Record, repetitions: int) -> float:
+    """One round's step of a module arm, from the run stage's one-thread time per call (`cpu_ms`):
+    iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
+    time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
+    encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
+    time, plus the pass that sizes them."""
+    from iree_matrix.stages.benchmark_tool import pass_seconds
+
+    timed = run.metric.cpu_time
+    if timed is None or not timed.median:
+        return UNKNOWN_STEP_SECONDS
+    return pass_seconds(timed.median / 1000.0, repetitions)
+
+
+def peer_step_seconds(peer: Record, name: str, repetitions: int) -> float:
+    """One round's step of a peer arm: `repetitions` calls at its peer stage's one-thread time."""
+    from iree_matrix.report.machine import Figure
+
+    entry = peer.metric.peers.get(name)
+    figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
+    return repetitions * figure.median / 1000.0 if figure is not None else UNKNOWN_STEP_SECONDS
+
+
+def progress_of(
+    function: str, per_arm: Mapping[str, float], clock: Callable[[], float] = time.monotonic
+) -> Callable[[int, int, str], None]:
+    """The sitting's line before each step, with the elapsed time and an estimate of what is left:
+    the steps to come at their arms' expected seconds (every round times each arm once), scaled by
+    how the steps so far ran against theirs."""
+    from iree_matrix.execution import progress
+
+    start = clock()
+    each_round = sum(per_arm.values())
+
+    def say(done: int, total: int, arm: str) -> None:
+        elapsed = clock() - start
+        arms = max(1, len(per_arm))
+        thought = each_round * done / arms
+        slowdown = elapsed / thought if done and thought > 0 and elapsed > 0 else 1.0
+        left = each_round * (total - done) / arms * slowdown
+        stamp = f"{progress.clock(elapsed)} ETA {progress.clock(left)}"
+        logger.info(f"  [{done + 1}/{total} {stamp}] {function}: {arm}")
+
+    return say
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def write(directory: Path, model: str, document: Mapping[str, Any]) -> Path:
+    """The sitting kept under a name of its own (advice.file_name), beside earlier ones."""
+    from iree_matrix.core.atomic_files import write_atomically
+
+    name = advice.file_name(model, str(document.get("started") or ""), bool(document.get("interrupted")))
+    path = directory / name
+    n = 1
+    while path.exists():  # two sittings started in one second: neither is lost
+        n += 1
+        path = directory / name.replace(".json", f"-{n}.json")
+    directory.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return path

@@ -1,0 +1,185 @@
+"""`iree-matrix bundle --to DIR`: compile here, pack what another machine needs to answer there
+(execution/bundle.py says what travels and writes it): a matrix file's cells, or with `--advise
+MODEL` advise's arms compiled for the target's CPU and the sitting that makes its answer there."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional, TextIO
+
+from iree_matrix.answers.runs import run_plan
+from iree_matrix.core import console
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.store import Store
+from iree_matrix.execution.bundle import Where
+from iree_matrix.execution.workflow import Loaded, PlanSettings, load_plan
+from iree_matrix.matrix import spec
+
+logger = console.logger(__name__)
+MIB = 1 << 20
+NEWEST = "3.13.0"  # without a published answer: the newest release
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What the bundle is for: its folder, the target's Pythons and machine, a size limit, and with
+    `advise` (a model) the target's LLVM CPU, the release and the sitting's calls per arm and round."""
+
+    to: Optional[Path]
+    python: tuple[str, ...] = ()
+    machine: Optional[str] = None
+    max_size: Optional[float] = None  # MiB
+    advise: Optional[str] = None
+    cpu: Optional[str] = None
+    release: Optional[str] = None
+    repetitions: int = 3
+
+
+def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
+    """Build what the bundle carries (the plan's compiles and peers), then pack it into `args.to`
+    (and its archive). With `args.advise`, `plan`'s matrix is advise's, rewritten for the sitting."""
+    where = _where(args)
+    if not plan.listing and args.to is None:
+        raise UserError("bundle: --to DIR is required (where the bundle's folder goes)")
+    cpu = _cpu(args)
+    if args.advise:
+        model = args.advise
+        release, picks = _published(model, args.release)
+        logger.info(f"bundle --advise {model}: IREE {release}, for {cpu}: default, the naive build, "
+                    f"{len(picks)} published pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
+        loaded = load_plan(
+            plan.with_models([model]), adjust=lambda m: _sitting_matrix(m, model, release, picks, cpu)
+        )
+    else:
+        loaded = load_plan(plan)
+    building = _build_plan(loaded)
+    if plan.listing:
+        print("\n".join(f"  {job.id}" for job in building.plan.jobs if job.stage == "compile"), file=out)
+        return 0
+    cache = plan.cache
+    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    code, summary = run_plan(building, plan.run, cache, results, loaded.results_dir, out=out)
+    if summary.interrupted:
+        return code
+    assert args.to is not None
+    return _pack(loaded, args, args.to, where, cpu, cache, results, out)
+
+
+def _pack(
+    loaded: Loaded,
+    args: Settings,
+    to: Path,
+    where: Where,
+    cpu: str,
+    cache: Path,
+    results: ResultsLog,
+    out: TextIO,
+) -> int:
+    """The compiled cells (and with --advise the sittings), their runtime wheels and run.py, packed."""
+    from iree_matrix.execution import bundle
+
+    found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where)
+    for line in left:
+        print(f"not in the bundle: {line}", file=out)
+    if not found:
+        raise UserError("bundle: no compiled cell to carry (each is listed above with why)")
+    wheels = bundle.wheels(found, where, cache)
+    files = bundle.plan_files(found, wheels)
+    sittings: list = []
+    if args.advise:
+        sittings, peer_files = bundle.sittings(
+            loaded.plan, results.latest(), Store(cache / "store"), found, cpu
+        )
+        files.update(peer_files)
+    size = bundle.size_of(files)
+    print(
+        f"bundle: {len(found)} cells, {len(wheels)} runtime wheel(s), {size / MIB:.1f} MiB -> {to}", file=out
+    )
+    if args.max_size is not None and size > args.max_size * MIB:
+        raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
+    document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions)
+    packed = bundle.write(to, document, files, cache)
+    print(
+        f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
+        f"({packed.archive_bytes / MIB:.1f} MiB); bundle {packed.digest[:12]}.\n"
+        f"There: python3 run.py (Python >= 3.9 and numpy). Back here: iree-matrix merge RESULTS --to DIR",
+        file=out,
+    )
+    return 0
+
+
+def _where(args: Settings) -> Where:
+    here = Where.here()
+    pythons = tuple(dict.fromkeys(p.strip() for p in args.python if p.strip())) or here.pythons
+    for python in pythons:
+        if not re.fullmatch(r"3\.(9|1[0-9])", python):
+            raise UserError(f"bundle --python {python!r}: a CPython 3.9 or newer, as X.Y (e.g. 3.12)")
+    return Where(pythons, args.machine or here.machine)
+
+
+def _build_plan(loaded: Loaded) -> Loaded:
+    """The plan's exports, compiles and peers (what travels, ONNX Runtime's model among it), not
+    its runs: those happen there."""
+    from iree_matrix.matrix import plan
+
+    compiles = [job.id for job in loaded.plan.jobs if job.stage == "compile"]
+    if not compiles:
+        raise UserError(f"bundle: {loaded.path} (with --select) plans no compile; nothing to carry")
+    peers = [job.id for job in loaded.plan.jobs if job.stage == "peer"]
+    return dataclasses.replace(loaded, plan=plan.select(loaded.plan, [*compiles, *peers]))
+
+
+def _cpu(args: Settings) -> str:
+    cpu = (args.cpu or "").strip()
+    if args.advise and not cpu:
+        raise UserError(
+            "bundle --advise MODEL: name the target's CPU, --cpu LLVM_CPU (znver4, emeraldrapids, x86-64-v3)"
+        )
+    if cpu and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", cpu):
+        raise UserError(f"bundle --cpu {cpu!r}: not an LLVM CPU name (znver4, emeraldrapids, x86-64-v3, …)")
+    if cpu and not args.advise:
+        raise UserError(
+            "bundle --cpu: for --advise; a matrix file names its CPUs in its profiles (target_cpu)"
+        )
+    return cpu
+
+
+def _published(model: str, release: Optional[str]) -> tuple[str, list[str]]:
+    """The release to advise on (the published answers' for MODEL, else the newest) and its picks."""
+    from collections import Counter
+
+    from iree_matrix.answers import advice
+    from iree_matrix.core import shipped
+
+    found = [a for a in advice.published(shipped.results_dir() / advice.DIRNAME) if a.model == model]
+    chosen = release or (Counter(a.release for a in found).most_common(1)[0][0] if found else NEWEST)
+    picks = sorted({a.config for a in found if a.release == chosen} - {"default", "generic"})
+    return chosen, picks
+
+
+def _sitting_matrix(
+    matrix: spec.MatrixSpec, model: str, release: str, picks: Sequence[str], cpu: str
+) -> spec.MatrixSpec:
+    """advise's matrix for a sitting on another CPU: `default` and each pick compiled for the named
+    LLVM CPU instead of `host` (this machine is not the target), and the naive build (no CPU), all
+    by one release; the peers as the matrix file names them (ONNX Runtime's model travels)."""
+    from iree_matrix.answers import search
+    from iree_matrix.execution.bundle import FLEET_PREFIX
+    from iree_matrix.iree.flags import COMBINE, Profile
+
+    fleet = f"{FLEET_PREFIX}{cpu}"
+    named = Profile(fleet, target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}")
+    matrix = spec.with_profiles(matrix, ["generic"])
+    matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
+    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells]
+    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
+    template = matrix.cells[0]
+    extra = []
+    for name in [fleet, *(f"{p}{COMBINE}{fleet}" for p in picks if "avx2" not in p.split(COMBINE))]:
+        config = search.parse(name)
+        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
+    return spec.with_cells(matrix, extra)

@@ -1,0 +1,458 @@
+"""The budgeted flag search, as one session (`iree-matrix search`). Round 1 measures default, each
+compile knob alone and each export variant; later rounds descend from the best configuration so far,
+per function and compiler, one change at a time, until no neighbour beats it beyond noise or the
+budget is spent; a last sitting measures the naive build (`generic`: no target CPU, what turbine's
+own `compile()` passes), default and each function's result again side by side. Every round is one
+sitting: its cells' timed runs are measured again even when stored (the verdicts and the plan of
+each round are answers/search.py's). An interrupted search resumes after its last finished round."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, TextIO
+
+from iree_matrix import stages
+from iree_matrix.answers import search
+from iree_matrix.answers.runs import run_plan
+from iree_matrix.core import console
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
+from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
+from iree_matrix.matrix import spec
+
+logger = console.logger(__name__)
+
+if TYPE_CHECKING:
+    from iree_matrix.execution.execute import Summary
+
+# Round 1 states its cost before it starts (the executor's cost line) with the search's levers.
+CHEAPER = (
+    "--model REF or --functions GLOB (fewer functions), --knobs (fewer knobs), --budget N and "
+    "--descent-rounds N (a shorter descent), --max-minutes M"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The search's own settings (the plan's are `PlanSettings`)."""
+
+    knobs: str  # comma-separated profiles: round 1's single changes
+    budget: int = 12  # candidates per function and compiler after round 1
+    width: int = 4  # candidates per function and compiler a round
+    rounds: int = 6  # at most this many rounds
+    max_minutes: Optional[float] = None  # no round started that would end past it
+    functions: str = "*"  # comma-separated globs over the functions that descend
+    reuse_round_1: bool = False  # an earlier search's round 1, not measured again
+
+    def check(self) -> None:
+        if self.budget < 0 or self.rounds < 1 or self.width < 1:
+            raise UserError(
+                f"--budget {self.budget} --width {self.width} --descent-rounds {self.rounds}: expected "
+                "budget ≥ 0, width ≥ 1, rounds ≥ 1"
+            )
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise UserError(f"--max-minutes {self.max_minutes:g}: expected a positive number of minutes")
+
+
+def run(plan: PlanSettings, settings: Settings, out: TextIO) -> int:
+    """The whole search: round 1, the descents, the last sitting (its table on `out`); the exit code."""
+    settings.check()
+    return _Search(plan, settings, out).run()
+
+
+class _Search:
+    """One search's state: the knobs of round 1, each function's descent, the cells the rounds
+    added, and what a measured run has cost so far."""
+
+    def __init__(self, plan: PlanSettings, settings: Settings, out: TextIO) -> None:
+        self.plan, self.settings, self.out = plan, settings, out
+        given = [k.strip() for k in settings.knobs.split(",")]
+        self.given = [k for k in given if k and k != search.BASELINE]
+        self.knobs: list[str] = []  # the built-in knobs asked for and the matrix file's own ([search.knobs])
+        self.said: list[str] = []  # what `_enough_repetitions` said, once
+        self.extra: list[spec.Cell] = []  # the cells the rounds after the first added
+        self.sittings: list[tuple[str, str, tuple[str, ...]]] = []
+        self.descents: dict[tuple[str, str], search.Walk] = {}
+        self.codes: list[int] = []
+        self.per_run = [0.0]
+        self.started = time.monotonic()
+        self.signed: dict[str, object] = {}  # the signature an interrupted search is resumed by
+        self.summary: Optional[Summary] = None  # round 1's
+        self.results = ResultsLog(plan.results_dir / "results.jsonl")
+        # Round 1's steps are paired too: its best against default (from the sitting's intervals) is
+        # the first incumbent only when paired rounds call it faster (an unpaired "O2 faster 1.03x"
+        # where `compare` said "no difference"). A resumed search restores its descents instead.
+        self.paired = functools.partial(_paired_confirm, plan.cache)
+
+    def round_one(self, matrix: spec.MatrixSpec) -> spec.MatrixSpec:
+        matrix = _enough_repetitions(matrix, self.said)
+        self.knobs[:] = list(dict.fromkeys([*self.given, *matrix.search_knobs]))
+        matrix = spec.with_profiles(matrix, [search.BASELINE, *self.knobs])
+        # An export variant is itself a change: measured under default only in the first round.
+        cells = tuple(
+            c for c in matrix.cells if search.VARIANT not in c.model or c.profile == search.BASELINE
+        )
+        return dataclasses.replace(matrix, cells=cells)
+
+    def signature(self, loaded: Loaded) -> dict[str, object]:
+        """What makes a search the same one (an interrupted search resumes only its own)."""
+        s = self.settings
+        return {
+            "matrix": str(loaded.path), "models": sorted(self.plan.models), "knobs": self.knobs,
+            "budget": s.budget, "width": s.width, "rounds": s.rounds, "functions": s.functions,
+        }  # fmt: skip
+
+    def load(self) -> tuple[PlanSettings, Loaded, Optional[search.Progress]]:
+        """Round 1's plan, and the interrupted search this one resumes (None: it starts afresh)."""
+        given_retime = self.plan.run.retime
+        first = self.plan.with_retime(_round_one_retime(given_retime, self.settings.reuse_round_1))
+        loaded = load_plan(first, adjust=self.round_one)
+        resumed = search.read_progress(self.plan.results_dir)
+        if resumed is not None and resumed.signature != self.signature(loaded):
+            resumed = None  # another search's: this one starts over (and replaces it when a round ends)
+        if resumed is not None and not self.plan.listing:
+            # Round 1's runs are stored: reused, not measured again, so its verdicts are the ones the
+            # interrupted search descended from.
+            first = self.plan.with_retime(given_retime)
+            loaded = load_plan(first, adjust=self.round_one)
+        return first, loaded, resumed
+
+    def run(self) -> int:
+        first, loaded, resumed = self.load()
+        s = self.settings
+        if self.plan.listing:
+            print(
+                f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells (later rounds are planned from "
+                f"its results: at most {s.budget} candidates per function and compiler)",
+                file=self.out,
+            )
+            print(stages.describe(loaded.plan), file=self.out)
+            return 0
+        if resumed is not None:
+            progress = self.plan.results_dir / search.PROGRESS
+            logger.info(f"== flag search: resuming after round {resumed.round} ({progress}); "
+                        "round 1's stored runs are reused")  # fmt: skip
+        logger.info(
+            f"== flag search, round 1: default and {len(self.knobs)} knobs one at a time, export variants"
+        )
+        logger.info(
+            f"   budget after round 1: at most {s.budget} compiles per function and release, {s.width} "
+            f"a round, {s.rounds} rounds in all"
+            + (f", no round started past {s.max_minutes:g} min" if s.max_minutes else "")
+        )
+        self.started = time.monotonic()
+        options = dataclasses.replace(first.run, cheaper=CHEAPER)
+        code, summary = run_plan(
+            loaded, options, self.plan.cache, self.results, self.plan.results_dir, out=self.out
+        )
+        if code == EXIT_INTERRUPTED:  # round 1 incomplete: the same command resumes it
+            return code
+        self.codes.append(code)
+        self.summary = summary  # what the search's table shows when no function descends
+        number = self.start(loaded, summary, resumed)
+        known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
+        limits = search.Limits(s.width, s.budget, s.rounds)
+        measure = functools.partial(self.measure, loaded.matrix)
+        dims = search.space(self.knobs, known)
+        if not search.descend(self.descents, dims, limits, measure, number, self.time_budget(), self.after):
+            return EXIT_INTERRUPTED
+        return self.finish(loaded)
+
+    def start(self, loaded: Loaded, summary: Summary, resumed: Optional[search.Progress]) -> int:
+        """Each function's descent from round 1 (or as the interrupted search left it); the number
+        of the first round to measure."""
+        known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
+        wanted = [g.strip() for g in self.settings.functions.split(",") if g.strip()]
+        confirm = None if resumed is not None else self.paired
+        table = search.effects(search.candidates(summary.records.values()))
+        self.descents = _start(table, wanted, known, confirm)
+        first = 2
+        if resumed is not None:
+            _restore(self.descents, resumed)
+            self.sittings = list(resumed.sittings)
+            sat = {(u, c): [search.parse(n) for n in names] for u, c, names in self.sittings}
+            _grow(loaded.matrix, self.extra, sat)
+            first = resumed.round + 1
+        # Round 1 is saved as a finished round: a crash or Ctrl-C after it resumes at the descents with
+        # round 1's stored runs, instead of measuring every knob again.
+        if resumed is None:
+            progress = search.Progress(self.signature(loaded), 1, _states(self.descents), ())
+            search.write_progress(self.plan.results_dir, progress)
+        # What one measured run (compile, timing, paired confirmation) has cost so far: a descent round
+        # measures a few candidates per function, not round 1's every knob, so its cost is estimated
+        # per run rather than as long as the round before.
+        self.per_run = [_per_run_seconds(time.monotonic() - self.started, summary)]
+        self.signed = self.signature(loaded)
+        return first
+
+    def measure(
+        self, matrix: spec.MatrixSpec, phase: str, number: int, sitting: search.Sitting
+    ) -> Optional[dict[search.Key, Optional[str]]]:
+        """One sitting of a round (or of the pair steps): each function's winner, None if interrupted."""
+        _say_round(phase, number, sitting, self.descents)
+        round_start = time.monotonic()
+        plan = {key: list(configs) for key, configs in sitting.items()}
+        measured_code, measured = self.sit(matrix, plan)
+        if measured_code == EXIT_INTERRUPTED:  # no verdicts from a half-measured round
+            return None
+        self.codes.append(measured_code)
+        self.per_run[0] = _per_run_seconds(time.monotonic() - round_start, measured, default=self.per_run[0])
+        if phase == "round":
+            self.sittings.extend(
+                (u, c, tuple(x.name for x in configs)) for (u, c), configs in sitting.items()
+            )
+        return _winners(sitting, measured, self.paired)
+
+    def after(self, number: int) -> None:
+        progress = search.Progress(self.signed, number, _states(self.descents), tuple(self.sittings))
+        search.write_progress(self.plan.results_dir, progress)
+
+    def time_budget(self) -> search.TimeBudget:
+        return _time_budget(self.settings.max_minutes, self.started, self.per_run)
+
+    def sit(
+        self, matrix: spec.MatrixSpec, sitting: dict[tuple[str, str], list[search.Config]]
+    ) -> tuple[int, Summary]:
+        """Measure `sitting` ({(unit, compiler): configurations}) in one run: its cells are added to the
+        search's matrix (`extra` grows) and their timed runs re-measured even when stored."""
+        plan = self.plan.with_retime(sorted(set(_grow(matrix, self.extra, sitting))))
+        cells = list(self.extra)
+
+        def grown(m: spec.MatrixSpec) -> spec.MatrixSpec:
+            return spec.with_cells(self.round_one(m), cells)
+
+        loaded = load_plan(plan, adjust=grown)
+        return run_plan(loaded, plan.run, plan.cache, self.results, plan.results_dir, out=self.out)
+
+    def finish(self, loaded: Loaded) -> int:
+        """The last sitting (default, each result and the naive build side by side: the speed-ups
+        are one sitting's), the descents printed and kept, and the exit code."""
+        from iree_matrix.report.sections.search import render_search
+
+        code = next((c for c in self.codes if c), 0)
+        summary = self.summary
+        assert summary is not None, "finish follows round 1"
+        if self.descents:
+            logger.info(
+                "== flag search, last sitting: the naive build (generic CPU) and default beside each "
+                "function's best"
+            )
+            sitting = {
+                key: list(dict.fromkeys([search.NAIVE_CONFIG, search.Config(), d.incumbent]))
+                for key, d in self.descents.items()
+            }
+            last, summary = self.sit(loaded.matrix, sitting)
+            if last == EXIT_INTERRUPTED:
+                return last
+            code = code or last
+        self.keep()
+        print(
+            "\n".join(render_search(summary.records.values(), search.read_descents(self.plan.results_dir))),
+            file=self.out,
+        )
+        return code
+
+    def keep(self) -> None:
+        """Each descent printed, and kept in RESULTS_DIR (search.DESCENTS); the progress cleared."""
+        s, results_dir = self.settings, self.plan.results_dir
+        print("\n== descent per function (incumbent → winner of each round):", file=self.out)
+        for (unit, compiler), d in sorted(self.descents.items()):
+            print(f"  {unit} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
+                  f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]",
+                  file=self.out)  # fmt: skip
+        search.clear_progress(results_dir)  # finished: the next search starts afresh
+        search.write_descents(results_dir, [
+            search.Descent(unit, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name,
+                           d.spent, d.done or "rounds spent", tuple(d.pruned))
+            for (unit, compiler), d in sorted(self.descents.items())
+        ], {"budget": s.budget, "width": s.width, "rounds": s.rounds, "max_minutes": s.max_minutes,
+            "knobs": self.knobs, "minutes": round((time.monotonic() - self.started) / 60, 1)})  # fmt: skip
+
+
+def _winners(
+    sitting: search.Sitting, summary: Summary, paired: Callable[[search.Candidate, search.Candidate], bool]
+) -> dict[search.Key, Optional[str]]:
+    """A measured sitting's verdicts: each function's winner (paired-confirmed), or None."""
+    found = search.candidates(summary.records.values())
+    winners: dict[search.Key, Optional[str]] = {}
+    for key, configs in sitting.items():
+        measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
+        incumbent = measured.get(configs[0].name)
+        tried = [measured[c.name] for c in configs[1:] if c.name in measured]
+        winner = search.choose(incumbent, tried, paired) if incumbent else None
+        winners[key] = winner.name if winner else None
+    return winners
+
+
+def _say_round(
+    phase: str, number: int, sitting: search.Sitting, descents: Mapping[search.Key, search.Walk]
+) -> None:
+    """The line before a sitting: each function's incumbent and candidates, and what was left out."""
+    if phase == "pairs":
+        what = "; ".join(
+            f"{u} on {c}: {', '.join(x.name for x in configs[1:])}"
+            for (u, c), configs in sorted(sitting.items())
+        )
+        logger.info(
+            f"== flag search, pairs (round {number}): each knob neutral alone beside each best: {what}"
+        )
+        return
+    logger.info(f"== flag search, round {number}: " + "; ".join(
+        f"{unit} on {compiler}: {configs[0].name} and {len(configs) - 1} candidates "
+        f"({descents[(unit, compiler)].pruned[-1].partition(': ')[2]})"
+        for (unit, compiler), configs in sorted(sitting.items())
+    ))  # fmt: skip
+
+
+def _time_budget(max_minutes: Optional[float], started: float, per_run: Sequence[float]) -> search.TimeBudget:
+    """--max-minutes as the descent asks it: the seconds left, and what a measured run costs so far."""
+    if not max_minutes:
+        return search.TimeBudget(per_run=lambda: per_run[0])
+    limit = max_minutes * 60
+
+    def spent() -> str:
+        return f"{(time.monotonic() - started) / 60:.0f} of {max_minutes:g} min spent"
+
+    return search.TimeBudget(lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent)
+
+
+def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
+    """A step of the descent is taken only when paired, interleaved rounds of the two modules on
+    one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
+    be timed here again (a container's runtime), the sitting's intervals decide, as before."""
+    from iree_matrix.core import stats
+    from iree_matrix.execution import abtest
+
+    if incumbent.record is None or challenger.record is None:
+        return True
+    try:
+        a, b = (
+            abtest.arm_of(incumbent.record, incumbent.name, [cache]),
+            abtest.arm_of(challenger.record, challenger.name, [cache]),
+        )
+    except abtest.NotComparable as e:
+        logger.info(f"  (paired check skipped: {e})")
+        return True
+    result = abtest.compare(a, b)
+    logger.info(
+        f"  paired: {challenger.name} against {incumbent.name} on {challenger.unit}: "
+        f"{result.result.describe()}"
+    )
+    return result.result.verdict == stats.FASTER
+
+
+def _grow(
+    matrix: spec.MatrixSpec,
+    extra: list[spec.Cell],
+    sitting: Mapping[tuple[str, str], Sequence[search.Config]],
+) -> list[str]:
+    """Add `sitting`'s cells to `extra` (once each); the globs of their timed runs."""
+    globs = []
+    for (unit, compiler), configs in sitting.items():
+        base, _, function = unit.partition(".")
+        template = next(c for c in matrix.cells if c.model == base and c.compiler == compiler)
+        for config in configs:
+            model = config.model(base)
+            extra.append(dataclasses.replace(template, model=model, profile=config.profile))
+            job_model = f"{model}.{function}" if function else model
+            globs.append(f"run:{job_model}/*/iree{compiler}/*/{config.profile}")
+    extra[:] = list(dict.fromkeys(extra))
+    return globs
+
+
+def _round_one_retime(given: Sequence[str], reuse: bool) -> list[str]:
+    """What round 1 measures again although stored. Round 1 is a sitting too: every run, unless
+    --retime names what to re-measure or --reuse-round-1 keeps an earlier search's runs (its descent
+    rounds and last sitting re-measure their incumbents, so their verdicts stay paired)."""
+    return list(given) or ([] if reuse else ["run:*"])
+
+
+def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> float:
+    """The seconds a sitting took per run it measured (stored runs reused cost nothing); `default`
+    when it measured none."""
+    measured = sum(1 for job in summary.records if job.startswith("run:") and job not in summary.reused)
+    return seconds / measured if measured else default
+
+
+def _states(descents: Mapping[tuple[str, str], search.Walk]) -> tuple[dict[str, object], ...]:
+    """Each descent's state, as `search.Progress` keeps it (its prior is round 1's, made again)."""
+    return tuple(
+        {"unit": d.unit, "compiler": d.compiler, "incumbent": d.incumbent.name, "tried": sorted(d.tried),
+         "steps": [[s.round, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
+         "done": d.done, "pruned": list(d.pruned)}
+        for _, d in sorted(descents.items())
+    )  # fmt: skip
+
+
+def _restore(descents: Mapping[tuple[str, str], search.Walk], progress: search.Progress) -> None:
+    """The interrupted search's descents over the ones round 1 started afresh."""
+    for state in progress.descents:
+        d = descents.get((str(state["unit"]), str(state["compiler"])))
+        if d is None:
+            continue
+        d.incumbent = search.parse(str(state["incumbent"]))
+        d.tried = {str(n) for n in state["tried"]}
+        d.steps = [search.Step(int(r), str(i), tuple(t), w) for r, i, t, w in state["steps"]]
+        # "local optimum" once meant "none of one round's candidates won"; now it is "no neighbour left".
+        d.spent, d.done = int(state["spent"]), "" if state["done"] == "local optimum" else str(state["done"])
+        d.pruned = [str(p) for p in state["pruned"]]
+
+
+def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.MatrixSpec:
+    """The matrix with at least `stats.MIN_REPETITIONS` benchmark repetitions, saying so once: with
+    fewer, no median has an interval and no verdict can be had."""
+    from iree_matrix.core import stats
+
+    given = matrix.benchmark.repetitions
+    if given >= stats.MIN_REPETITIONS:
+        return matrix
+    if not said:
+        need = stats.MIN_REPETITIONS
+        level = f"{stats.LEVEL:.0%}"
+        said.append(f"search: [benchmark] repetitions = {given}: a median of {given} has no {level} "
+                    f"interval (order statistics need {need}), so no verdict: raised to {need}")  # fmt: skip
+        logger.warning(said[0])
+    return dataclasses.replace(
+        matrix, benchmark=dataclasses.replace(matrix.benchmark, repetitions=stats.MIN_REPETITIONS)
+    )
+
+
+def _start(
+    table: dict[tuple[str, str], list[search.Effect]],
+    wanted: Sequence[str],
+    known: Optional[Mapping[str, Profile]] = None,
+    confirm: Optional[search.Confirm] = None,
+) -> dict[tuple[str, str], search.Walk]:
+    """Each function's descent after round 1: its fastest change beyond noise against default that
+    `confirm` (the paired test) calls faster is the first incumbent, round 1's single changes are
+    the prior."""
+    descents = {}
+    for (unit, compiler), rows in table.items():
+        if not any(fnmatch.fnmatchcase(unit, g) for g in wanted):
+            continue
+        base = next((r.candidate for r in rows if r.candidate.name == search.BASELINE), None)
+        if base is None:
+            continue
+        others = [r.candidate for r in rows if r.candidate.name not in (search.BASELINE, search.NAIVE)]
+        chosen = search.choose(base, others, confirm)
+        top = next(r for r in rows if r.candidate is (chosen or base))
+        names = {r.candidate.name for r in rows}
+        variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
+        winner = top.candidate.name if top.candidate.name != search.BASELINE else None
+        first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
+        descents[(unit, compiler)] = search.Walk(
+            unit,
+            compiler,
+            variants,
+            search.Prior.of(rows, known),
+            search.parse(top.candidate.name),
+            names,
+            [first],
+        )
+    return descents

@@ -1,0 +1,192 @@
+"""The export-recipe search, as one session (`iree-matrix search-recipes`). For each model of the
+matrix (`--model`), the pipeline's default export beside each applicable export choice alone (round
+1), then the combination of the choices that changed a function's outcome (round 2); every candidate
+is exported, compiled, run and checked against torch on each release by the pipeline's own stages, as
+the model `MODEL~RECIPE` (`matrix/export_recipes.py`). The table says, per model, recipe, function and
+release, "pass" or the first stage that failed and its words; `recipes.json` in the results
+directory keeps it, and the records are ordinary results: merged into a published set, `query
+model MODEL` names the recipes that pass."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from iree_matrix import stages
+from iree_matrix.answers.runs import run_plan
+from iree_matrix.core import atomic_files, console
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.results import Record, ResultsLog
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
+from iree_matrix.matrix import export_recipes as recipes
+from iree_matrix.matrix import models, spec
+
+logger = console.logger(__name__)
+
+RESULT = "recipes.json"
+STAGES = ("export", "compile", "run")
+CHEAPER = "--model REF (fewer models), --recipes LIST (fewer recipes), --recipe-rounds 1, --select GLOB"
+
+# model -> recipe ("" the default export) -> (function, compiler release) -> outcome
+Table = dict[str, dict[str, dict[tuple[str, str], str]]]
+
+
+def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> int:
+    """The search over `given` recipes (none: the search's own rounds, `rounds` of them), its table
+    printed on `out` and kept in RESULT; the exit code."""
+    for recipe in given:
+        try:
+            recipes.parse(recipe)
+        except ValueError as exc:
+            raise UserError(f"--recipes: {exc}") from None
+    tried: dict[str, list[str]] = {}  # model -> the recipes of the rounds so far
+
+    def with_recipes(matrix: spec.MatrixSpec) -> spec.MatrixSpec:
+        cells, refs = list(matrix.cells), dict(matrix.models)
+        for cell in matrix.cells:
+            base, recipe = recipes.split(cell.model)
+            if recipe:
+                continue
+            names = tried.setdefault(
+                base, list(given) or recipes.round_one(refs[base].file, refs[base].factory)
+            )
+            for name in names:  # a user's model too: its own code, exported another way
+                refs.setdefault(f"{base}{recipes.SEP}{name}", models.with_recipe(refs[base], name))
+                cells.append(dataclasses.replace(cell, model=f"{base}{recipes.SEP}{name}"))
+        return dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)), models=refs)
+
+    loaded = load_plan(plan, adjust=with_recipes)
+    if plan.listing:
+        print(f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells", file=out)
+        print(stages.describe(loaded.plan), file=out)
+        return 0
+    results = ResultsLog(plan.results_dir / "results.jsonl")
+    options = dataclasses.replace(plan.run, cheaper=CHEAPER)
+    for model, names in sorted(tried.items()):
+        logger.info(f"== recipe search, round 1: {model}: the default export and {', '.join(names)}")
+    code, summary = run_plan(loaded, options, plan.cache, results, plan.results_dir, out=out)
+    if code == EXIT_INTERRUPTED:
+        return code
+    table = outcomes(summary.records.values())
+    if rounds == 2 and not given and _round_two(tried, table):
+        loaded = load_plan(plan, adjust=with_recipes)
+        code2, summary = run_plan(loaded, options, plan.cache, results, plan.results_dir, out=out)
+        if code2 == EXIT_INTERRUPTED:
+            return code2
+        code = code or code2
+        table = outcomes(summary.records.values())
+    print("\n".join(render(table)), file=out)
+    write(plan.results_dir / RESULT, table)
+    return code
+
+
+def _round_two(tried: dict[str, list[str]], table: Table) -> bool:
+    """Add round 2's recipes to `tried` (the choices that changed an outcome, together): whether
+    there are any."""
+    more = {m: recipes.round_two(
+        {r: t for r, t in table.get(m, {}).items() if r}, table.get(m, {}).get("", {})
+    ) for m in tried}  # fmt: skip
+    more = {m: [r for r in rs if r not in tried[m]] for m, rs in more.items()}
+    if not any(more.values()):
+        return False
+    for model, names in sorted(more.items()):
+        if names:
+            changed = "the choices that changed an outcome, together"
+            logger.info(f"== recipe search, round 2: {model}: {', '.join(names)} ({changed})")
+        tried[model] = [*tried[model], *names]
+    return True
+
+
+def outcomes(records: Iterable[Record]) -> Table:
+    """Each model's, recipe's, function's and release's outcome (`recipes.outcome`) from the default
+    profile's export, compile and run records (a cross cell's runtime aside: each release's own)."""
+    found: dict[tuple[str, str, str, str], dict[str, tuple[str, str, str]]] = {}
+    for record in records:
+        label = record.label
+        if record.stage not in STAGES or (record.stage != "export" and label.profile not in ("", "default")):
+            continue
+        if label.device or label.form:
+            continue
+        base, recipe = recipes.split(label.source_model)
+        function = label.function or models.MAIN
+        if record.stage == "export":
+            for key in [k for k in found if k[:3] == (base, recipe, function)]:
+                found[key].setdefault("export", _entry(record))
+            found.setdefault((base, recipe, function, "*"), {})["export"] = _entry(record)
+            continue
+        if label.runtime and label.runtime != label.compiler:
+            continue
+        cell = found.setdefault((base, recipe, function, label.compiler), {})
+        cell[record.stage] = _entry(record)
+    exports = {k[:3]: v["export"] for k, v in found.items() if k[3] == "*"}
+    table: Table = {}
+    for (base, recipe, function, release), stages_ in found.items():
+        if release == "*":
+            continue
+        if "export" not in stages_ and (base, recipe, function) in exports:
+            stages_["export"] = exports[(base, recipe, function)]
+        ordered = [stages_[s] for s in STAGES if s in stages_]
+        table.setdefault(base, {}).setdefault(recipe, {})[(function, release)] = recipes.outcome(ordered)
+    return table
+
+
+def _entry(record: Record) -> tuple[str, str, str]:
+    return record.stage, record.status.value, record.message or ""
+
+
+def render(table: Table) -> list[str]:
+    """The outcome table: per model, a row per recipe and function, a column per release."""
+    lines: list[str] = []
+    for model, by_recipe in sorted(table.items()):
+        releases = sorted({r for t in by_recipe.values() for _, r in t}, key=_release_key, reverse=True)
+        lines += ["", f"== {model}: export recipes × releases (pass, or the stage that failed)"]
+        for recipe, cells in sorted(by_recipe.items(), key=lambda kv: (kv[0] != "", kv[0])):
+            for function in sorted({f for f, _ in cells}):
+                row = [cells.get((function, r), "—") for r in releases]
+                shown = recipe or "(default export)"
+                lines.append(f"  {shown} · {function}")
+                lines += [f"      {r}: {o}" for r, o in zip(releases, row)]
+        passing = passes(by_recipe)
+        if passing:
+            for recipe, where in passing.items():
+                lines.append(
+                    f"  passes via recipe {recipe} on {', '.join(where)}: {recipes.describe(recipe)}"
+                )
+        else:
+            lines.append("  no recipe tried passes on any release")
+    return lines
+
+
+def passes(by_recipe: Mapping[str, Mapping[tuple[str, str], str]]) -> dict[str, list[str]]:
+    """The recipes whose every function passes, with the releases (newest first) they pass on."""
+    found = {}
+    for recipe, cells in by_recipe.items():
+        if not recipe:
+            continue
+        functions = {f for f, _ in cells}
+        releases = {r for _, r in cells}
+        ok = [r for r in releases if all(cells.get((f, r)) == recipes.PASS for f in functions)]
+        if ok:
+            found[recipe] = sorted(ok, key=_release_key, reverse=True)
+    return found
+
+
+def _release_key(release: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in release.split("."))
+    except ValueError:
+        return (0,)
+
+
+def write(path: Path, table: Table) -> None:
+    data = {
+        model: {
+            recipe or "default": {f"{f}@{r}": o for (f, r), o in sorted(cells.items())}
+            for recipe, cells in sorted(by_recipe.items())
+        }
+        for model, by_recipe in sorted(table.items())
+    }
+    atomic_files.write_atomically(path, json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,78 @@
+"""What a run of a plan ends with: executed (execution/workflow.py), its report rendered in its
+results directory (only if quick when interrupted), this machine's lines printed, and its exit code:
+a failed cell is a recorded result (exit 0), unless `--strict`."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from iree_matrix.core import console
+from iree_matrix.core.results import ResultsLog
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, RunOptions, execute
+from iree_matrix.report.documents import write_report
+
+if TYPE_CHECKING:
+    from iree_matrix.execution.execute import Summary
+
+logger = console.logger(__name__)
+
+
+def run_plan(
+    loaded: Loaded, options: RunOptions, cache: Path, results: ResultsLog, results_dir: Path, *, out: TextIO
+) -> tuple[int, Summary]:
+    """Execute a plan, print the summary (on `out`), keep manifests, write the report: (exit code,
+    summary)."""
+    summary = execute(loaded, options, cache, results, results_dir, out)
+    if summary.interrupted:  # out within 2 s: the report only if it renders at once
+        if any(True for _ in results):
+            _write_report_if_quick(results_dir, out)
+        return EXIT_INTERRUPTED, summary
+    if any(True for _ in results):
+        write_report(results_dir, lambda said: print(said, file=out), if_changed=True)
+        _print_machine(results, results_dir, out)
+    failed = summary.failures()
+    if failed:
+        print(
+            f"{len(failed)} stage(s) failed, timed out or mismatched (recorded results, listed above); "
+            + ("exit 1 (--strict)" if options.strict else "exit 0 (pass --strict to exit 1)"),
+            file=out,
+        )
+        return (1 if options.strict else 0), summary
+    if summary.answers():
+        print("no failures (the refusals above are answers; --strict exits 1 only on failures)", file=out)
+    return 0, summary
+
+
+def _print_machine(results: ResultsLog, results_dir: Path, out: TextIO) -> None:
+    """How IREE compares with torch eager and the peers on this machine, one line per function: the
+    rows of the report's 'Your machine' section (report/machine.py), so the two never disagree."""
+    from iree_matrix.report import machine
+
+    lines = machine.console_lines(results.latest().values(), str(results_dir / "COMPATIBILITY.md"))
+    if lines:
+        print("\n".join(lines), file=out)
+
+
+# An interrupted run exits within 2 s (README): the report, site and answers are rendered only if they
+# take less than this, in a thread left behind otherwise (every file is written atomically).
+QUICK_REPORT_SECONDS = 0.5
+
+
+def _write_report_if_quick(results_dir: Path, out: TextIO, budget: float = QUICK_REPORT_SECONDS) -> bool:
+    said: list[str] = []
+    done = threading.Event()
+
+    def render() -> None:
+        write_report(results_dir, said.append)
+        done.set()
+
+    threading.Thread(target=render, name="report", daemon=True).start()
+    if done.wait(budget):
+        print("\n".join(said), file=out)
+        return True
+    logger.warning(
+        f"report not rendered (interrupted); render it with: iree-matrix report --results-dir {results_dir}"
+    )
+    return False

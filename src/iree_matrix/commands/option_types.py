@@ -1,0 +1,209 @@
+"""The kinds of command-line option, each declared once in options.py (as nox's `NoxConfig` declares
+its options): the flag, the type argparse parses the value with (the type `of` gives back), its
+default and its help. A command adds one with `CACHE.add(parser)`, naming only what differs for it
+(a default, its help's words), and reads it back with `CACHE.of(args)`. Nothing else in the package
+calls argparse's `add_argument` (tests/unit/test_thin_commands.py holds it)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Optional, TypeVar, Union, cast
+
+T = TypeVar("T")
+_UNCHANGED: Any = object()
+Choices = Union[Sequence[str], Sequence[int], Callable[[], Sequence[str]], None]
+
+# Where a `Parsed` namespace keeps the names of the options the command line gave.
+GIVEN = "options_given"
+
+
+class Parsed(argparse.Namespace):
+    """argparse's namespace, keeping which options the command line gave (`given`, as the actions
+    `marking` makes note them): a command's own namespace is copied into the top one whole, these
+    names merged with the top one's."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == GIVEN:
+            value = {*self.__dict__.get(GIVEN, ()), *value}
+        super().__setattr__(name, value)
+
+
+def marking(action: type[argparse.Action]) -> type[argparse.Action]:
+    """`action`, noting its option as given when the command line gives it (argparse calls an
+    action only for what the command line holds; defaults it sets itself)."""
+
+    class Marked(action):  # type: ignore[valid-type,misc]
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                     option_string: Optional[str] = None) -> None:  # fmt: skip
+            super().__call__(parser, namespace, values, option_string)
+            setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
+
+    return Marked
+
+
+def given(args: argparse.Namespace) -> frozenset[str]:
+    """The options (by `dest`) the command line gave; defaults are not."""
+    return frozenset(getattr(args, GIVEN, ()))
+
+
+# Where argparse keeps the old spellings a command line used (`Option.renamed_from`), said once
+# the console is set up (cli.main): parsing itself says nothing.
+RENAMED = "renamed_options"
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+class _Renamed(argparse.Action):
+    """Takes the value under its new name; an old spelling is noted, to be said (`RENAMED`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: Optional[str] = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), self.dest})
+        new = self.option_strings[0]
+        if option_string is not None and option_string != new:
+            said = f"{option_string} is now {new} (the same value; {option_string} will be removed)"
+            setattr(namespace, RENAMED, [*getattr(namespace, RENAMED, []), said])
+
+
+@dataclasses.dataclass(frozen=True)
+class Option(Generic[T]):
+    """One command-line option with a value, declared once; `repeat`: given any number of times
+    (a list, `each`)."""
+
+    flag: str  # "--cache"
+    help: str
+    type: Callable[[str], T] = cast(Callable[[str], T], str)
+    default: Optional[T] = None
+    choices: Choices = None  # a callable is looked up when added (a registry's names)
+    metavar: Optional[str] = None
+    repeat: bool = False
+    renamed_from: tuple[str, ...] = ()  # old spellings, still taken and said to be old
+
+    @property
+    def dest(self) -> str:
+        """Where argparse keeps the value: `--results-dir` -> `results_dir`."""
+        return _dest(self.flag)
+
+    def add(
+        self,
+        parser: Any,  # a parser or one of its groups
+        *,
+        default: Any = _UNCHANGED,
+        help: Optional[str] = None,
+        required: bool = False,
+        choices: Choices = None,
+        repeat: Optional[bool] = None,
+    ) -> None:
+        """Add the option to `parser`; `default`, `help`, `required`, `choices` (a subset of the
+        declared ones) and `repeat` only where this command differs."""
+        settings: dict[str, Any] = {"type": self.type, "help": help or self.help, "dest": self.dest}
+        listed = choices if choices is not None else self.choices
+        if callable(listed):
+            listed = listed()
+        if listed is not None:
+            settings["choices"] = list(listed)
+        if self.metavar:
+            settings["metavar"] = self.metavar
+        if required:
+            settings["required"] = True
+        elif self.repeat if repeat is None else repeat:
+            settings.update(action="append", default=[])
+        else:
+            settings["default"] = self.default if default is _UNCHANGED else default
+        if self.renamed_from:
+            settings["action"] = _Renamed
+        parser.add_argument(self.flag, *self.renamed_from, **settings)
+
+    def of(self, args: argparse.Namespace) -> Optional[T]:
+        """The parsed value (None where the command does not take the option)."""
+        return cast(Optional[T], getattr(args, self.dest, None))
+
+    def each(self, args: argparse.Namespace) -> tuple[T, ...]:
+        """A repeated option's values, in the order given."""
+        return tuple(getattr(args, self.dest, None) or ())
+
+
+@dataclasses.dataclass(frozen=True)
+class Switch:
+    """An on/off option (no value), declared once like an `Option`."""
+
+    flag: str  # "--no-proof"
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return _dest(self.flag)
+
+    def add(self, parser: Any, *, help: Optional[str] = None) -> None:
+        parser.add_argument(self.flag, action="store_true", help=help or self.help, dest=self.dest)
+
+    def of(self, args: argparse.Namespace) -> bool:
+        return bool(getattr(args, self.dest, False))
+
+
+@dataclasses.dataclass(frozen=True)
+class Positional(Generic[T]):
+    """A command's operand (`iree-matrix advise MODEL`): its name, how many, and what it may be."""
+
+    name: str  # where argparse keeps it
+    help: Optional[str]
+    type: Callable[[str], T] = cast(Callable[[str], T], str)
+    metavar: Optional[str] = None
+    nargs: Optional[str] = None  # "+", "*", "?"
+    choices: Optional[Sequence[str]] = None
+    default: Any = None
+
+    def add(self, parser: Any, *, help: Optional[str] = None) -> None:
+        settings: dict[str, Any] = {"type": self.type}
+        for key in ("metavar", "nargs", "choices"):
+            if getattr(self, key) is not None:
+                settings[key] = getattr(self, key)
+        if self.nargs in ("?", "*"):
+            settings["default"] = self.default
+        if help or self.help:
+            settings["help"] = help or self.help
+        parser.add_argument(self.name, **settings)
+
+    def of(self, args: argparse.Namespace) -> T:
+        return cast(T, getattr(args, self.name))
+
+    def each(self, args: argparse.Namespace) -> tuple[T, ...]:
+        return tuple(getattr(args, self.name, None) or ())
+
+
+# Before the command (`iree-matrix -q matrix`) the top parser's, after it (`iree-matrix matrix -q`)
+# the command's: argparse copies a command's namespace over the top one's, so the two are kept
+# under two names (given after the command only) and counted together (`verbosity`).
+_AFTER = "_after_command"
+
+
+def add_verbosity_options(p: argparse.ArgumentParser, after_command: bool = False) -> None:
+    """`-v`/`-q`, counted (core/console.py says what each level shows): on `iree-matrix` itself and
+    on every command."""
+    dest = _AFTER if after_command else ""
+    default = argparse.SUPPRESS if after_command else 0
+    p.add_argument("-v", "--verbose", action="count", dest=f"verbose{dest}", default=default,
+                   help="say more on stderr: -v the commands run and the cache's decisions, and "
+                   "Python's warnings; -vv every library's debug log")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="count", dest=f"quiet{dest}", default=default,
+                   help="say less on stderr: -q warnings and errors only (no progress), -qq errors "
+                   "only; answers on stdout are the same")  # fmt: skip
+
+
+def add_version(p: argparse.ArgumentParser, version: str) -> None:
+    p.add_argument("--version", action="version", version=f"%(prog)s {version}")
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """-v count minus -q count, before and after the command together."""
+    return sum(getattr(args, f"verbose{d}", 0) - getattr(args, f"quiet{d}", 0) for d in ("", _AFTER))
+
+
+def renamed(args: argparse.Namespace) -> list[str]:
+    """What to say of the old spellings the command line used."""
+    return list(getattr(args, RENAMED, []))

@@ -1,0 +1,156 @@
+"""A results directory's documents, rendered from its log: COMPATIBILITY.md, compat.json, the site,
+BOARDS.md and CALIBRATION.md where it holds their records (`write_report`), PERFORMANCE.md where it
+holds timed peers or dispatches (`write_documents`), and the published answers' ANSWERS.md and the
+checkout's README table (`render_answers`). A run's own report is rendered again only when what it
+is rendered from changed (`report_inputs`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from iree_matrix import __version__
+from iree_matrix.core import shipped
+from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.results import ResultsLog, read_log
+
+# Beside a run's report: what it was rendered from (the records, the published logs it relates to,
+# the renderer's code), so a run that changed none of it does not render it again (a no-op re-run
+# of the default matrix spent most of its time re-rendering identical pages).
+REPORT_INPUTS = ".report-inputs"
+
+
+def report_inputs(results_dir: Path) -> str:
+    """A digest of everything a results directory's report is rendered from: its records and
+    calibration, the published logs it relates its figures to (by size and time), the renderer's
+    source and matplotlib's version (the SVGs' bytes)."""
+    digest = hashlib.sha256(__version__.encode())
+    for name in ("results.jsonl", "calibration.json"):
+        path = Path(results_dir) / name
+        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+    try:
+        published = sorted(shipped.results_dir().glob("**/results.jsonl"))
+    except FileNotFoundError:
+        published = []
+    try:  # the published answers, which a run's report names for its CPU (report/machine.py)
+        published += sorted(shipped.results_dir().glob("answers/*/*.json"))
+    except FileNotFoundError:
+        pass
+    for log in published:
+        stat = log.stat()
+        digest.update(f"{log}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    package = Path(__file__).resolve().parents[1]
+    for source in sorted([*package.rglob("*.py"), *package.rglob("*.json")]):
+        digest.update(str(source.relative_to(package)).encode() + source.read_bytes())
+    try:
+        digest.update(metadata.version("matplotlib").encode())
+    except metadata.PackageNotFoundError:
+        pass
+    return digest.hexdigest()
+
+
+# What `_write_report` always writes (compat.FILENAME, site.SITE_DIR: named here without importing
+# the renderers, which a run that renders nothing need not load; tests/unit/test_cli.py checks them).
+REPORT_FILES = ("COMPATIBILITY.md", "compat.json", "site/index.html")
+
+
+def _rendered(results_dir: Path) -> str:
+    """The report's files as they are now (size and time of each), or "" when one is missing: a
+    report another version rendered over this one's since is rendered again."""
+    made = [Path(results_dir) / name for name in REPORT_FILES]
+    if not all(path.is_file() for path in made):
+        return ""
+    return " ".join(f"{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in made)
+
+
+def write_report(results_dir: Path, say: Callable[[str], None], *, if_changed: bool = False) -> Path:
+    """COMPATIBILITY.md, compat.json and the site from a results directory's log, each said (`say`:
+    the command's answer stream, or a list). `if_changed` (a
+    run's own report): not again when nothing it is rendered from changed since it was last
+    rendered here (`report_inputs`); `iree-matrix report` always renders."""
+    stamp = Path(results_dir) / REPORT_INPUTS
+    inputs = report_inputs(results_dir) if if_changed else ""
+    rendered = _rendered(results_dir) if if_changed else ""
+    if rendered and stamp.is_file() and stamp.read_text().splitlines() == [inputs, rendered]:
+        say(
+            f"report: {results_dir / 'COMPATIBILITY.md'} and the site unchanged (same records, same renderer)"
+        )
+        return results_dir / "COMPATIBILITY.md"
+    out = _write_report(results_dir, say)
+    if if_changed:
+        write_atomically(stamp, f"{inputs}\n{_rendered(results_dir)}\n")
+    return out
+
+
+def write_documents(results_dir: Path, say: Callable[[str], None]) -> None:
+    """Every document of a results directory (the report, and PERFORMANCE.md when it holds timed
+    peers or dispatches), as `publish` and `merge` leave it: the same as `iree-matrix report`
+    renders, so a published set never reads stale."""
+    write_report(results_dir, say=say)
+    if has_performance(results_dir):
+        from iree_matrix.report.performance import write_performance
+
+        write_performance(results_dir / "results.jsonl", results_dir / "PERFORMANCE.md")
+
+
+def has_performance(results_dir: Path) -> bool:
+    return any(r.stage in ("peer", "dispatches") for r in ResultsLog(results_dir / "results.jsonl"))
+
+
+def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
+    from iree_matrix import stages
+    from iree_matrix.answers import calibration, compat, release_verdicts
+    from iree_matrix.report import boards, site, write_compatibility
+    from iree_matrix.report.compatibility import generated_by
+
+    source = results_dir / "results.jsonl"
+    # Read and derived once: COMPATIBILITY.md, compat.json and the site render these records and this
+    # document of their answers; PERFORMANCE.md reads the same log through the same parse.
+    records = release_verdicts.read(source)
+    advised = compat.advised_in(results_dir)
+    answers = compat.derive(records, source, advised)
+    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names(), answers)
+    say(f"report: {out}")
+    say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source, answers)}")
+    say(f"site: {site.write(source, results_dir / site.SITE_DIR, records, answers, advised)}")
+    logged = read_log(source)  # BOARDS.md: the records as logged (not cross-checked), the same parse
+    if boards.has_boards(logged):
+        # As COMPATIBILITY.md names it: relative to where the report runs, never the publisher's path.
+        text = boards.render_markdown(logged, generated_by(source)[0])
+        say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
+    measured = calibration.read(results_dir / calibration.FILENAME)
+    if measured is not None:  # `iree-matrix calibrate --out DIR` left one here: its page, rendered again
+        page = write_atomically(results_dir / calibration.MARKDOWN, calibration.render(measured))
+        say(f"calibration: {page}")
+    return out
+
+
+def render(results_dir: Path, performance: bool, say: Callable[[str], None]) -> int:
+    """`iree-matrix report`'s documents (and `publish`'s): the answers, the report, and with
+    `performance` PERFORMANCE.md, its table said."""
+    render_answers(results_dir, say)
+    write_report(results_dir, say)
+    if performance:
+        from iree_matrix.report.performance import write_performance
+
+        out = results_dir / "PERFORMANCE.md"
+        lines = write_performance(results_dir / "results.jsonl", out)
+        say("\n".join(lines) + f"\nreport: {out}" if lines else "no performance results yet: `nox -s bench`")
+    return 0
+
+
+def render_answers(results_dir: Path, say: Callable[[str], None]) -> None:
+    """ANSWERS.md of the published answers (RESULTS/answers), and the checkout's README table."""
+    answers_dir = results_dir / "answers"
+    if not answers_dir.is_dir():
+        return
+    from iree_matrix.report import answers
+
+    out = answers.write(answers_dir)
+    if out is not None:
+        say(f"report: {out}")
+    readme = results_dir.resolve().parent / "README.md"  # the checkout's README: its first table
+    if answers.write_readme(readme, answers_dir):
+        say(f"report: {readme} (its answers table)")
