@@ -53,7 +53,7 @@ class ExporterAnswer:
     mlir_sha256: str
     mlirbc_sha256: str
     takes: tuple[Take, ...]
-    # a finding of an export that stands: its process hung at exit and was killed (issue #51 item 9)
+    # a finding of an export that stands: its process hung at exit and was killed
     exit_hang: str = ""
 
     def compilers(self, form: str, *, taking: bool = True) -> list[str]:

@@ -127,7 +127,7 @@ def _same(record: Record) -> tuple:
         return ("not_run", record.blocked_by, record.message)
     if not record.key:  # its key could not be computed (the failure is the record): by status
         return ("", record.status.value, record.error_class)
-    if _timed(record.stage):  # two machines of one CPU identity: one key, two measurements (#51)
+    if _timed(record.stage):  # two machines of one CPU identity: one key, two measurements
         return (record.key, host.instance_of(record.host))
     return (record.key,)
 

@@ -1,6 +1,6 @@
 """`query export --onnx-opset N`: which IREE compilers import an ONNX model of that opset (each
 compiler's own iree-import-onnx, then iree-compile, then a run checked against torch), and the turbine
-install answers `query export` prints beside its exporters (issue #38 items 3-4).
+install answers `query export` prints beside its exporters.
 
 Derived from the records: an `onnx:<opset>` form's export, compile and run records (stages/export.py,
 stages/compile.py). A compile skipped because the compiler ships no importer, an import the importer
@@ -71,7 +71,7 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
 
 
 # What a plain `pip install torch==T iree-turbine==B` resolves to today, and whether it exports
-# (issue #38 item 4): turbine does not pin iree-base-compiler, so pip takes the newest. Measured with
+# (turbine does not pin iree-base-compiler, so pip takes the newest). Measured with
 # `pip install --dry-run --report` (Python 3.11, 2026-11-25) and, where the CPU wheel of torch
 # 2.13.0 fits, an install and `import iree.turbine.aot` for real (docs/exporters.md).
 _FLOAT8 = (
@@ -80,9 +80,9 @@ _FLOAT8 = (
     "requires; torch has that dtype from 2.7)"
 )
 _OLDER = "3.11.0 is the newest without that line)"
-# iree-base-compiler 3.6.0's Python bindings keep a process from ending after an export (issue #51
-# item 9): measured here with torch 2.13.0 + iree-turbine 3.6.0 and the compiler pinned to 3.6.0
-# (and by the issue's reporter with torch 2.5.1): a script that exports a Conv2d + ReLU and saves
+# iree-base-compiler 3.6.0's Python bindings keep a process from ending after an export:
+# measured here with torch 2.13.0 + iree-turbine 3.6.0 and the compiler pinned to 3.6.0
+# (and by a user with torch 2.5.1): a script that exports a Conv2d + ReLU and saves
 # the MLIR hung at exit 3 of 3 times (90-400 s, then killed), stuck in PyGILState_Ensure while
 # MLIR's resources are destroyed; with `del` of the export's output and `gc.collect()` before the
 # end it exited 2 of 2 times. The export stage records the hang on the export (`exit_hang`).

@@ -161,7 +161,7 @@ def locked(
 ) -> Iterator[None]:
     """The directory's writer lock (`locks.results_lock`, the one `publishing` and every append
     hold) for a read-modify-write of its log: two `merge --to` into one directory each read its log
-    and wrote theirs, and one's records were lost (#51); so were a running matrix's records, appended
+    and wrote theirs, and one's records were lost; so were a running matrix's records, appended
     between a merge's or a forget's read and its rename. Another writer is waited for (`say` says
     whom for), or, without `wait`, refused in one line naming it once it holds on past a moment."""
     with locks.results_lock(directory, wait=wait, report=say):
@@ -171,7 +171,7 @@ def locked(
 def backup(path: Path, replacement: bytes) -> Optional[Path]:
     """Before `path` (a results log) is replaced by other bytes: the previous file kept beside it as
     `results.jsonl.bak`, and a line on stderr when records of jobs it had are not in the new one (a
-    publish replaced 3,003 records with 6 and kept nothing: #51). None when nothing is replaced."""
+    publish replaced 3,003 records with 6 and kept nothing). None when nothing is replaced."""
     try:
         previous = path.read_bytes()
     except FileNotFoundError:

@@ -174,7 +174,7 @@ def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
 
 def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> Optional[Answer]:
     """A model the results hold but none of whose cells reached a run on `target` (its only compile
-    failed): which stage stopped each compiler, not "no model" (#51). None when they hold no record
+    failed): which stage stopped each compiler, not "no model". None when they hold no record
     of it."""
     own = [
         r for r in records if r.label.model == name and (r.label.arch in ("", target) or r.stage == "export")
@@ -199,7 +199,7 @@ def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> 
 
 
 def emulation(records: Iterable[Record], target: str) -> str:
-    """How the target's runs ran, as their records' `timing` says (#51: a GPU's and a Cortex-M's
+    """How the target's runs ran, as their records' `timing` says (a GPU's and a Cortex-M's
     were called "emulated under qemu-user"): " (emulated under qemu-user, arm1176)", " (emulated
     under qemu-system-arm mps2-an386)", " (emulated: software Vulkan device: …)"; "" when native."""
     runs = [r for r in records if r.stage == "run" and r.label.arch == target]
@@ -336,7 +336,7 @@ def with_advice(
     name: str,
     references: Mapping[str, str] = {},  # noqa: B006 - read only
 ) -> Answer:
-    """The model's answer led by its Advice (issue #48: the release, the exact flags, the peer
+    """The model's answer led by its Advice (the release, the exact flags, the peer
     ratio, the CPU identity, in a few lines); the releases' pass/fail summary shortened to one line
     plus its failures' what-to-do (`--releases` prints it whole). Without Advice, unchanged. A
     command it suggests names a user's model as `references` (models.references) says to."""

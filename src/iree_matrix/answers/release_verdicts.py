@@ -714,7 +714,7 @@ def _fastest(
     runs: Runs, functions: Sequence[str], exporter: str, passing: Sequence[ReleaseResult]
 ) -> tuple[Optional[ReleaseResult], Optional[float], str]:
     """(the release faster than the newest passing one, newest's time over its, what decided it).
-    Only two kinds of evidence name it (issue #48: a loaded sitting's medians named releases 1.7x
+    Only two kinds of evidence name it (a loaded sitting's medians named releases 1.7x
     faster, and one thread's CPU time of one module moved 10-31 % between loaded sittings):
     - paired rounds (`iree-matrix compare NEWEST OTHER`, kept beside the log): every function timed,
       none slower, one faster at least; the largest speed-up over the rounds' medians is named;
@@ -849,7 +849,7 @@ def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
     disturbance explains: the newer release's fastest repetition slower than LOADED_RATIO times
     the older one's slowest (another program on this 2-core machine can at most about double a
     time; the softmax kernel of 3.11 is 11x). Never from a figure of too few repetitions to have an
-    interval (#51: the recipe search's one-call timings, taken at load 14 in two sittings, read
+    interval (the recipe search's one-call timings, taken at load 14 in two sittings, read
     4.03x slower where one paired sitting measured 1.5-2x)."""
     if older.too_few or newer.too_few:
         return False

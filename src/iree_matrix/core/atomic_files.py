@@ -38,7 +38,7 @@ def free_bytes(path: Path) -> Optional[int]:
 def fuller(path: Path, temporary: Optional[Path] = None) -> Path:
     """Of a stage's output directory and the temporary directory its tools write in ($TMPDIR), the
     one whose file system has less free space: where a tool's "No space left on device" most likely
-    came from. A full $TMPDIR was blamed on --cache, quoting the cache's 49 GB free (#51)."""
+    came from. A full $TMPDIR was blamed on --cache, quoting the cache's 49 GB free."""
     temporary = Path(tempfile.gettempdir()) if temporary is None else temporary
     try:
         if os.stat(temporary).st_dev == os.stat(_existing(path)).st_dev:

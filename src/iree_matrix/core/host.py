@@ -75,7 +75,7 @@ _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 def instance() -> str:
     """Which machine this is, apart from its CPU identity: two machines of one identity time one job
-    under one key, and `merge` keeps both only if their records say they are two (#51). A digest of
+    under one key, and `merge` keeps both only if their records say they are two. A digest of
     /etc/machine-id, salted as machine-id(5) asks (the id itself is confidential); without one, of
     this boot's id (a reboot then reads as another machine: both records kept, none lost)."""
     for source in (*_MACHINE_IDS, _BOOT_ID):
@@ -222,7 +222,7 @@ def _cpu_ticks() -> list[int]:
 # removed children (cgroup v1 cpuacct charges every ancestor; v2's cpu.stat folds a removed child
 # into its parent), so the difference across a stage is what this process's containers used. One
 # parent per iree-matrix process: another run's containers (its emulators, its compiles) are other
-# load, not ours — with one parent for all, a loaded run read as quiet (issue #36: a Pi Zero cell
+# load, not ours — with one parent for all, a loaded run read as quiet (a Pi Zero cell
 # recorded other_load 1.79 beside another run's qemu and took 21x its quiet time).
 CONTAINERS_CGROUP_ROOT = "iree-matrix"
 CONTAINERS_CGROUP = f"{CONTAINERS_CGROUP_ROOT}/{os.getpid()}"

@@ -1,4 +1,4 @@
-"""Where a venv command may write: what a container could (issue #41). The Docker backend mounts
+"""Where a venv command may write: what a container could. The Docker backend mounts
 only the stage's writable paths and gives the container its own /tmp; on venv, a model's code ran as
 the tool's user and could delete anything that user owns. Landlock (Linux 5.13+, the kernel's
 unprivileged sandbox: https://docs.kernel.org/userspace-api/landlock.html) lets the child restrict
@@ -65,7 +65,7 @@ def abi() -> int:
 
 
 # What a command may write under /dev when it cannot have a /dev/shm of its own (`shm_namespace`):
-# these files and the terminals, not /dev/shm, which is the host's and every program's (#51).
+# these files and the terminals, not /dev/shm, which is the host's and every program's.
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/pts",
            "/dev/ptmx")  # fmt: skip
 

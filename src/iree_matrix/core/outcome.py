@@ -28,7 +28,7 @@ class Outcome:
 
 
 # Who did not return when a stage timed out, in a user's words: the export and the peers run the
-# model's own forward() (a forward() that never returns is the commonest timeout: issue #52), the
+# model's own forward() (a forward() that never returns is the commonest timeout), the
 # run stage the module compiled from it. Other stages name their tool. iree/hints.py's timeout hints
 # read these words ("did not return within N s, the STAGE stage's limit") to say what to do.
 _WHO_TIMED_OUT = {"export": "your model", "peer": "your model", "run": "your compiled model"}

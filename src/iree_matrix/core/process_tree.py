@@ -60,7 +60,7 @@ class Limits:
     def memory_text(self) -> str:
         """The memory limit as a failure names it: "limit 2 GiB", "the default limit 19.2 GiB (80 % of
         this machine's memory; none was set)" — a 30 GiB allocation refused by the default was said to
-        hit a "limit" the user never set (#51)."""
+        hit a "limit" the user never set."""
         if not self.memory:
             return "no limit set"
         if self.memory_default:

@@ -75,7 +75,7 @@ def _die_with_parent(
             pass
     if shm_size is not None and not shm_namespace.private_shm(shm_size) and writes_beneath is not None:
         # No /dev/shm of its own: none at all (a model wrote 64 MB into the host's and deleted
-        # another program's file there, #51), the devices a program writes still allowed.
+        # another program's file there), the devices a program writes still allowed.
         writes_beneath = [*(w for w in writes_beneath if w != "/dev"), *landlock.DEVICES]
     if shm_size is not None and _prctl is not None:  # a user namespace's new credentials clear it
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -621,7 +621,7 @@ def environment_fault(
     if found is not None:
         return Fault(found, damaged=True)
     own = first(_NO_OUTPUT)
-    if own is not None and flag_output(own, argv):  # a flag's own file (#51): the flag's fault, below
+    if own is not None and flag_output(own, argv):  # a flag's own file: the flag's fault, below
         own = None
     for written in (own, *(_about(lines, str(path), _UNWRITABLE) for path in outputs)):
         if written is not None:

@@ -1,4 +1,4 @@
-"""A venv command's own /dev/shm (issue #51): on the venv backend a model wrote 64 MB into the host's
+"""A venv command's own /dev/shm: on the venv backend a model wrote 64 MB into the host's
 /dev/shm and deleted another program's file there, where a container has a private one. In the child
 before exec, a mount namespace of its own (as root; else inside a user namespace that maps only the
 user's own uid and gid, which Debian and most distributions allow unprivileged) with a fresh tmpfs on

@@ -48,7 +48,7 @@ def _rank(n: int, level: float) -> int:
 
 
 # The fewest repetitions whose median has an interval at LEVEL (5: [min, max] at 93.75 %). With
-# fewer, no verdict about two medians can be had: not "within noise" either (#51: with 3 a search
+# fewer, no verdict about two medians can be had: not "within noise" either (with 3 a search
 # called a build 22x slower "within noise").
 MIN_REPETITIONS = next(n for n in range(1, 64) if _rank(n, LEVEL) > 0)
 # With fewer paired rounds not even all equal signs reach p < 0.05: no verdict can be had.

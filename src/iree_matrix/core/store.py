@@ -51,7 +51,7 @@ class Entry:
 class Store:
     def __init__(self, root: Path) -> None:
         # Absolute: a stage's tools write into its staging directory from other directories (iree-compile
-        # runs in a scratch one), where a relative path would name something else (#41).
+        # runs in a scratch one), where a relative path would name something else.
         self.root = Path(os.path.abspath(root))
         self._staging = self.root / "staging"
 
@@ -125,7 +125,7 @@ class Store:
         """The first artifact of a stored entry whose bytes are no longer those committed (a tool that
         wrote into its input, a hand edit), discarding the entry so that the next run re-creates it;
         None when all match. A stage checks its inputs with it before it runs and after: a result made
-        from changed bytes is never stored (#51)."""
+        from changed bytes is never stored."""
         if not (entry.path / RECORD).is_file():  # discarded meanwhile (another stage found it changed)
             return RECORD
         damaged = _damaged(entry.path)
@@ -144,7 +144,7 @@ def scratch(staged: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     a flag's relative output (`--iree-flow-dump-dispatch-graph-output-file=model.mlir`) lands there
     and is removed with it. `inputs` appear in it by their bare names, as relative symlinks into the
     store, which resolve under a container's mounts too (they keep the store's layout); the sandbox
-    lets the tool write in the scratch directory, not through those links (#51)."""
+    lets the tool write in the scratch directory, not through those links."""
     path = staged.parent / f"{staged.name}.cwd"
     try:
         path.mkdir(parents=True)
@@ -234,7 +234,7 @@ def _damaged(entry: Path) -> Optional[str]:
 
 def unvouched(path: Path) -> Optional[str]:
     """Why the file at `path` is not an artifact of an intact store entry (a record names it, and
-    records arrive through `merge` from other parties: #51), or None when it is one: the entry is
+    records arrive through `merge` from other parties), or None when it is one: the entry is
     the nearest folder above it that holds a record, the file is listed in its SHA256SUMS, and every
     listed file still has its committed bytes. An entry from before checksums were kept is trusted,
     as the store trusts it (`_damaged`)."""

@@ -118,9 +118,9 @@ class VenvEnvironment:
                 # What a container may write (its mounts and its own /tmp): the job's directory (its
                 # TMPDIR), the stage's writable paths and /dev; nothing else (`landlock`). A `cwd` is
                 # writable only when it is one of them: a compile once ran in the export's store entry
-                # and a knob's relative output file overwrote the stored model.mlir (#51).
+                # and a knob's relative output file overwrote the stored model.mlir.
                 writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
-                private_shm=True,  # a container's /dev/shm is its own; so is this command's (#51)
+                private_shm=True,  # a container's /dev/shm is its own; so is this command's
                 sandbox=sandbox,
             )
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
@@ -430,7 +430,7 @@ _hashed: dict[str, tuple[int, int, int, int]] = {}
 
 def content_damage(path: Path) -> Optional[str]:
     """The first file of the venv at `path` whose bytes are not those its distribution's RECORD
-    lists (a zero-byte turbine `aot/exporter.py` was stored as "export-error: AttributeError": #51),
+    lists (a zero-byte turbine `aot/exporter.py` was stored as "export-error: AttributeError"),
     or a file missing; None when every one matches. Hashes a file only when it changed since it last
     matched in this process (the first check of torch's venv reads its ~1 GB once)."""
     missing = _missing_file(path, until_stop=True)
@@ -463,7 +463,7 @@ def content_damage(path: Path) -> Optional[str]:
 
 def unvouched(path: Path) -> Optional[str]:
     """Why the file at `path` is not a file its venv's packages installed, unchanged (a record's
-    command names its tool, and records arrive through `merge`: #51), or None when it is one."""
+    command names its tool, and records arrive through `merge`), or None when it is one."""
     file = Path(os.path.abspath(path))
     root = next((p for p in file.parents if (p / "pyvenv.cfg").is_file()), None)
     if root is None:

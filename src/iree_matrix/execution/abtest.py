@@ -78,7 +78,7 @@ def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
 
 def vouched_against(path: Path, caches: Sequence[Path]) -> Optional[str]:
     """Why a file a record names may not be run or read (None: it may). A record's command arrives
-    through `merge` from other parties (#51); what compare, calibrate, search and advise run from it
+    through `merge` from other parties; what compare, calibrate, search and advise run from it
     must lie in one of this host's caches and be a file one of its environments installed, or a
     stored artifact, each with the bytes it had then."""
     file = Path(os.path.abspath(path))
@@ -121,7 +121,7 @@ Timer = Callable[[Arm, int], float]  # one arm, repetitions -> CPU ms per call
 # What timing one arm once costs, for a comparison's estimate before it starts: the tool's start and
 # the module's load, then each repetition's minimum time (google benchmark's default, 0.5 s) or the
 # call itself when slower. At load 6 on 2 cores, `compare` took 390 s for 8 functions of 8 rounds of 3
-# repetitions (issue #52): 3.0 s per arm, this model's 2.0 s times the load's square root.
+# repetitions: 3.0 s per arm, this model's 2.0 s times the load's square root.
 ARM_START_SECONDS = 0.5
 MIN_REPETITION_SECONDS = 0.5
 

@@ -371,7 +371,7 @@ class Executor:
         with self.store.staging() as out:
             try:
                 # Inputs checked by content before and after: a result made from bytes that are not
-                # the stored ones (a tool of another stage wrote into them) is never stored (#51).
+                # the stored ones (a tool of another stage wrote into them) is never stored.
                 outcome = self._changed_inputs(ctx) or self._attempts(job, stage, ctx, out)
             except StorageError:
                 raise
@@ -382,7 +382,7 @@ class Executor:
             outcome = self._changed_inputs(ctx) or outcome
             if outcome.status is Status.FAIL and any(t in (outcome.message or "") for t in DISK_FULL_TEXT):
                 # Whatever class the stage gave it (a model's OSError was stored as a "model-error"
-                # when $TMPDIR filled, #51): the disk's state, never the inputs' answer.
+                # when $TMPDIR filled): the disk's state, never the inputs' answer.
                 outcome = dataclasses.replace(outcome, error_class="disk-full", cacheable=False)
             if outcome.error_class == "disk-full":  # a tool ran out of space: its output's or $TMPDIR's
                 raise storage_error(
@@ -410,7 +410,7 @@ class Executor:
             return self._done(job, record, ctx), entry, False
 
     def _attempts(self, job: Job, stage: stages.Stage, ctx: stages.Context, out: Path) -> Outcome:
-        """The stage, and once more when its environment failed it (#51: a damaged venv is rebuilt
+        """The stage, and once more when its environment failed it (a damaged venv is rebuilt
         when the stage asks for it again, `Context.environment`): an install is not retried (it is
         the one building the environment), and a second fault is the record (never stored)."""
         try:
@@ -465,7 +465,7 @@ class Executor:
     def _reusable(self, job: Job, stage: stages.Stage, ctx: stages.Context, entry: Entry) -> bool:
         if self.options.retry_failed and entry.record.status is not Status.OK:
             return False
-        # #14: a failure whose inputs were made again since (a damaged module recompiled) is redone.
+        # A failure whose inputs were made again since (a damaged module recompiled) is redone.
         # Timed stages are left out: `--retime` re-measures them with the same outputs, and must not
         # send every stored compile failure back to the compiler.
         made = {d: e for d, e in ctx.deps.items() if not stages.get(d.split(":", 1)[0]).exclusive}

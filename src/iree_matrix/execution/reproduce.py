@@ -288,7 +288,7 @@ _HOST_FLAGS = ("-target-cpu=host", "-target-cpu-features=host")
 
 def _for_host(compiled: Record) -> bool:
     """Whether a compile asked for the host's CPU; a record without its command is taken to have
-    (the published cells before issue #41 were all `host`)."""
+    (the published cells before target CPUs were recorded were all `host`)."""
     if not compiled.command:
         return True
     return any(arg.startswith("--iree-llvm") and arg.endswith(_HOST_FLAGS) for arg in compiled.command)
@@ -330,7 +330,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     if new.status is not published.status:
         lines.append(f"status  {new.status.value}, published {published.status.value}")
         different = True
-    # the MLIR first: the model's weights are a function of its seed alone (issue #51), so the
+    # the MLIR first: the model's weights are a function of its seed alone, so the
     # same packages export the same bytes on any CPU and with any thread count
     export_old = _dep(published, latest, "export")
     export_new = made.records.get(export_old.job) if export_old is not None else None

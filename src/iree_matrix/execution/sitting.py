@@ -144,7 +144,7 @@ def peer_argv(
 ) -> list[str]:
     """The peer worker's command from a peer record's own (its Python and the model's arguments),
     or NotComparable when that Python is not on this host (a container's) or not an intact venv of
-    one of `caches` (the run's) or the default cache: a record names it (#51)."""
+    one of `caches` (the run's) or the default cache: a record names it."""
     if record.stage != "peer" or record.status is not Status.OK or not record.command:
         raise abtest.NotComparable(f"{record.job}: not a peer run that finished")
     python = Path(record.command[0])

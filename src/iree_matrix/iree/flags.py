@@ -83,7 +83,7 @@ class Profile:
     source: str = ""  # where the knob comes from: IREE's docs, its benchmark configs, an issue
     # Knobs it works together with: beside one of them the search ranks it as promising as that one
     # was alone, whatever it did alone (SLP packs the scalar ops unrolling exposes: alone it finds
-    # little, after unrolling it was the by-hand win of issue #37).
+    # little, after unrolling it was a by-hand win).
     pairs: tuple[str, ...] = ()
 
     def applies_to(self, version: str) -> bool:
@@ -143,7 +143,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             flags=("--iree-opt-aggressively-propagate-transposes=true",),
             description="host CPU, transposes propagated aggressively",
         ),
-        # Four more knobs of the budgeted search (issue #25). Defaults from IREE's source
+        # Four more knobs of the budgeted search. Defaults from IREE's source
         # (compiler/src/iree/compiler/Codegen/LLVMCPU/Passes.cpp and, from 3.11, its options
         # binder): FP-reduction reassociation is off at codegen opt level O0, the default since the
         # binder tied it to `--iree-llvmcpu-mlir-opt-level`; softmax decomposition fuses by default.
@@ -174,7 +174,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
             target_cpu="x86-64-v3",
             description="llvm-cpu for an AVX2 CPU (x86-64-v3): what valgrind can run, for instruction counts",
         ),
-        # The knobs an IREE CPU expert reaches for (issue #37), each checked against every
+        # The knobs an IREE CPU expert reaches for, each checked against every
         # release's `--help-hidden` (compiler_options.json). Data tiling has been off by default
         # since iree-org/iree#21935 (in 3.9.0 and 3.13.0), while IREE's own x86 benchmark configs
         # (the former benchmark suite, iree-comparative-benchmark) turn it on with microkernels:
@@ -283,7 +283,7 @@ def is_vmvx(profile: Profile) -> bool:
 # What `iree-matrix tune` compares when the matrix names no profiles of its own.
 TUNE_PROFILES = ("default", "generic", "O3", "no-data-tiling", "ukernels", "stripped")
 
-# The flag search's knobs (issue #13): each a built-in profile that is `default` plus one change.
+# The flag search's knobs: each a built-in profile that is `default` plus one change.
 # Which compiler has which flag comes from its `--help-hidden` (the compile stage skips a knob whose
 # flag a release lacks); a pass named inside a pipeline string can only be tried, and a release
 # without it fails with the compiler's own words.

@@ -150,7 +150,7 @@ HINTS: tuple[Hint, ...] = (
         "waits (for input, a lock, a condition that never changes) never returns, and no limit tells it "
         "from a slow one; a model that is only slow gets longer with `--timeout {stage}=SECONDS` (or "
         "`[timeouts] {stage} = SECONDS` in the matrix file); it is tried again on the next run",
-        "measured: a model whose forward() never returns times out its export at the limit (issue #52; "
+        "measured: a model whose forward() never returns times out its export at the limit ("
         "docs/failures.md, 'A stage's whole process tree ends with it')",
         stages=("export", "peer"),
     ),

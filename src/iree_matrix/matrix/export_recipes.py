@@ -1,4 +1,4 @@
-"""Export recipes (issue #50): how a model is exported, searched like compile flags.
+"""Export recipes: how a model is exported, searched like compile flags.
 
 A recipe is named after a built-in model as `MODEL~CHOICE+CHOICE`, e.g.
 `llama@transformers~eager+select-cache`: the same model module, seed, inputs and tolerance, exported

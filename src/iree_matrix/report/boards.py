@@ -1,5 +1,5 @@
 """BOARDS.md (and the site's boards page): which IREE release runs my model on the Pi Zero, the
-Pi 4, the Pi 3 — from a results file's records alone (issue #24).
+Pi 4, the Pi 3 — from a results file's records alone.
 
 - The answer per board and function: the newest compiler release whose module ran and matched
   torch on the board's runtime, else the first failure in the tool's own words.

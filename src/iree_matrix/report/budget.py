@@ -1,5 +1,5 @@
 """One table of every board (iree/targets.py) and its RAM budget: what the measured cells need of it,
-counting what the firmware itself reserves, and what that leaves for the platform (issue #42 item 4).
+counting what the firmware itself reserves, and what that leaves for the platform.
 
 - A microcontroller board (a bare-metal target's): a firmware needs, as linked, its data + bss +
   the heap's peak + the `cortex_m.STACK_BYTES` its linker script reserves for the stack (the heap

@@ -1,4 +1,4 @@
-"""The GPU targets' section of COMPATIBILITY.md (issue #42, docs/gpu.md): per model, GPU target
+"""The GPU targets' section of COMPATIBILITY.md (docs/gpu.md): per model, GPU target
 (vulkan-spirv, cuda-CHIP, rocm-CHIP) and compiler, did it compile (module size, compile time, or
 the first error and its op), and its run by the runtime: torch's answer, or "not run" with the
 reason (no device of that kind here, or a runtime that hides lavapipe). Nothing when the records

@@ -11,7 +11,7 @@ Where each figure comes from (one figure per thing, docs/figures.md):
   every run has it, so the peer stage does not time eager again unless a matrix asks for it;
 - a peer: the peer stage's `cpu_ms` for it (one intra-op thread, time.process_time).
 A wall time (the matrix's threads) never enters a ratio here: on a loaded machine it moved 2-5x
-and made a row read 0.63x on wall time and 2.36x slower on CPU time (issue #52).
+and made a row read 0.63x on wall time and 2.36x slower on CPU time.
 
 Pure: records in, rows and lines out.
 """

@@ -48,7 +48,7 @@ def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
 @dataclasses.dataclass(frozen=True)
 class _Side:
     """One machine's figures of a function on a release, by one signal: IREE's and torch eager's one
-    thread's CPU time per call (wall times are not compared: issue #52 saw a row read 0.63x on wall
+    thread's CPU time per call (wall times are not compared: a loaded sitting saw a row read 0.63x on wall
     time and 2.36x slower on CPU time)."""
 
     cpu: float

@@ -69,7 +69,7 @@ class Step:
     env: tuple[tuple[str, str], ...] = ()
     shell: str = ""
     # From a record (not this iree-matrix's own recipe): every word single-quoted, so that nothing in
-    # it expands when pasted — a flag `--x=$(touch X)` printed in double quotes ran it (#51).
+    # it expands when pasted — a flag `--x=$(touch X)` printed in double quotes ran it.
     recorded: bool = False
 
     def text(self) -> str:

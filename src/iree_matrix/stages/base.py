@@ -81,7 +81,7 @@ class Context:
         install = self.dep("install")
         spec = built_env(job.env, install.record.env)
         env = self.backend.open(spec, install.record.env["lock_digest"])
-        if env is None:  # damaged (its files' content, #51) or removed meanwhile: rebuilt from its lock
+        if env is None:  # damaged (its files' content) or removed meanwhile: rebuilt from its lock
             env = self._rebuilt(spec, install)
         if env is None:
             raise StageFailure(

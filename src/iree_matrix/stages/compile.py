@@ -195,7 +195,7 @@ class CompileStage(StageBase):
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(module)]
         # In a scratch directory holding the input by its bare name (`neutral_input`: the module does
         # not depend on the store's path), never in the export's store entry: a knob's relative output
-        # file once overwrote the stored model.mlir there (#51).
+        # file once overwrote the stored model.mlir there.
         with store.scratch(out, [mlir]) as cwd:
             done = env.run(
                 argv,
@@ -270,7 +270,7 @@ def neutral_input(mlir: Path) -> list[str]:
     directory that links it by that name (`store.scratch`).
     iree-compile embeds the input's path as given in the module's debug information (source map,
     debug ops, DWARF), so an absolute path would make the module's bytes depend on where the store
-    lives; measured with IREE 3.9.0 (issue 26): absolute paths in two directories gave two sha256,
+    lives; measured with IREE 3.9.0: absolute paths in two directories gave two sha256,
     the bare name one."""
     return [mlir.name]
 
@@ -409,7 +409,7 @@ def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
         raise StageFailure("onnx-import", _importer_needs(job.label.compiler, probe.output))
     source = ctx.read(ONNX)
     argv = [env.tool(_ONNX_IMPORTER), source.name, "-o", str(out / _IMPORTED)]
-    with store.scratch(out, [source]) as cwd:  # never in the export's entry (#51)
+    with store.scratch(out, [source]) as cwd:  # never in the export's entry
         done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent],
                        writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
     if done.returncode != 0 or not (out / _IMPORTED).is_file():

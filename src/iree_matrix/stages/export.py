@@ -204,7 +204,7 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         "seconds": round(info["seconds"], 3),
         **({"mlir_bytes": (out / MLIR.path).stat().st_size} if (out / MLIR.path).is_file() else {}),
         "eager_ms": info["eager_ms"],
-        # One thread's CPU time per call beside the wall time: what load moves least (issue #36).
+        # One thread's CPU time per call beside the wall time: what load moves least.
         **{name: info[name] for name in ("eager_cpu_ms", "eager_cpu_ms_error") if name in info},
         "parameters": info["parameters"],
         "torch_threads": info["torch_threads"],

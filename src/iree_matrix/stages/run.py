@@ -156,7 +156,7 @@ class RunStage(StageBase):
             **({"op_profile": hal_profile.SCHEME} if _profiles_ops(job, ctx) else {}),
             # The module by content: two profiles whose modules are byte-identical (a null knob such
             # as --iree-opt-data-tiling=false where it is the default) share one timed run, so a
-            # search pays for a null knob's compile only (issue #37). A compile that recorded no
+            # search pays for a null knob's compile only. A compile that recorded no
             # digest falls back to its key.
             module=_module_digest(ctx.dep("compile").record),
             # Inputs, torch's outputs and the tolerance by content: exporters that agree on them
@@ -200,7 +200,7 @@ class RunStage(StageBase):
             "read_only": [export.path, module.parent], "writable": [out], "env": {**qemu, **gpu_env},
         }  # fmt: skip
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
-        # cache), measured on the checked call only: what a board's RAM must hold (issue #24).
+        # cache), measured on the checked call only: what a board's RAM must hold.
         peak: dict[str, Any] = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
         done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
         if (
@@ -240,7 +240,7 @@ class RunStage(StageBase):
                 "process_cpu_ms": latency_ms(bench_json, "cpu_time"),
             }
         # The load-robust figure beside the wall time: one thread's CPU time per call, which moved
-        # ±5 % at load 4-17 where wall time moved 2-5x (issue #36). A local-sync cell's own benchmark
+        # ±5 % at load 4-17 where wall time moved 2-5x. A local-sync cell's own benchmark
         # is that already; any other driver's cell times a second, one-thread benchmark.
         if device == "local-sync":
             sync_json = bench_json
