@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 
 
 def _busy(deadline: float) -> None:
@@ -55,7 +55,7 @@ def sitting(args: argparse.Namespace, loaded: bool) -> None:
     print(f"\n{args.backend}, {label}:")
     for job, record in sorted(latest.items()):
         eager, load = record["metrics"]["eager_ms"], record["metrics"].get("other_load")
-        figure = release_verdicts.Timing(eager["median"], eager["min"], eager["max"], load)
+        figure = runs_view.Timing(eager["median"], eager["min"], eager["max"], load)
         verdict = f"NOISY ({figure.why_noisy()})" if figure.noisy else "clean"
         print(f"  {job}: median {eager['median']:.2f} ms, min {eager['min']:.2f}, max {eager['max']:.2f}, "
               f"other_load {load}: {verdict}")  # fmt: skip

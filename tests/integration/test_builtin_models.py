@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import release_choice
 from iree_matrix.core.results import Status
 from iree_matrix.matrix.models import builtin_names, resolve
 
@@ -70,7 +70,7 @@ def test_every_builtin_function_exports_compiles_and_matches_torch(cache: Path, 
             for stage in ("compile", "run"):
                 record = got[f"{stage}:{unit}/{upstream}/iree3.9.0/x86_64/default"]
                 if record.status in (Status.FAIL, Status.MISMATCH):
-                    assert release_verdicts.hint(record) is not None, f"{record.job}: {record.message}"
+                    assert release_choice.hint(record) is not None, f"{record.job}: {record.message}"
     # IREE 3.9.0 rejects SDPA with an explicit scale (transformers always passes one)...
     prefill = got[f"compile:llama@transformers.prefill/{upstream}/iree3.9.0/x86_64/default"]
     assert prefill.status is Status.FAIL and "scaled_dot_product_attention" in prefill.message

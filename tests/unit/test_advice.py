@@ -361,16 +361,15 @@ def test_the_other_releases_pick_is_timed_in_the_sitting_and_said_when_it_wins()
 def test_an_environment_fault_is_not_the_models_failure():
     import dataclasses as dc
 
-    from iree_matrix.answers import release_verdicts
+    from iree_matrix.answers import release_choice
     from iree_matrix.core.errors import EnvironmentFault
+    from iree_matrix.core.results import Status
     from tests.unit.test_answers import _compile
 
     record = _compile("tiny", "3.9.0")
-    broken = dc.replace(record, status=release_verdicts.Status.FAIL, error_class=EnvironmentFault.CLASS)
-    assert not release_verdicts.failed(broken)
-    assert release_verdicts.failed(
-        dc.replace(record, status=release_verdicts.Status.FAIL, error_class="compile-error")
-    )
+    broken = dc.replace(record, status=Status.FAIL, error_class=EnvironmentFault.CLASS)
+    assert not release_choice.failed(broken)
+    assert release_choice.failed(dc.replace(record, status=Status.FAIL, error_class="compile-error"))
 
 
 def test_a_release_that_is_no_version_is_one_line():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import exporters, load_windows, release_choice, release_regressions, runs_view
 from iree_matrix.core import stats
 from iree_matrix.core.results import Record, Status
 from iree_matrix.report import render_compatibility
@@ -102,17 +102,17 @@ def _refused(function: str, compiler: str, runtime: str) -> Record:
     )
 
 
-def _runs(records) -> release_verdicts.Runs:
-    return release_verdicts.Runs.of(records)
+def _runs(records) -> runs_view.Runs:
+    return runs_view.Runs.of(records)
 
 
 def test_noise_rule():
-    quiet = release_verdicts.Timing(10.0, 9.5, 10.5, 0.02)
+    quiet = runs_view.Timing(10.0, 9.5, 10.5, 0.02)
     assert not quiet.noisy
-    assert release_verdicts.Timing(10.0, 9.5, 10.5, 0.3).noisy  # under load
-    spread = release_verdicts.Timing(10.0, 8.0, 12.5, 0.0)  # 45 % spread
+    assert runs_view.Timing(10.0, 9.5, 10.5, 0.3).noisy  # under load
+    spread = runs_view.Timing(10.0, 8.0, 12.5, 0.0)  # 45 % spread
     assert spread.noisy and "spread 45%" in spread.why_noisy()
-    assert not release_verdicts.Timing(10.0, None, None, None).noisy  # nothing says it is noisy
+    assert not runs_view.Timing(10.0, None, None, None).noisy  # nothing says it is noisy
 
 
 def test_windows_from_a_cross():
@@ -121,7 +121,7 @@ def test_windows_from_a_cross():
         for c in ("3.8.0", "3.9.0", "3.10.0"):
             compatible = {"3.8.0", "3.9.0"} >= {c, rt} or c == rt
             records.append(_run("tiny", c, rt) if compatible else _refused("tiny", c, rt))
-    by_runtime = {w.runtime: w for w in release_verdicts.windows(_runs(records))}
+    by_runtime = {w.runtime: w for w in load_windows.windows(_runs(records))}
     assert by_runtime["3.9.0"].loads == ("3.8.0", "3.9.0")
     assert by_runtime["3.9.0"].text() == "runtime 3.9.0 loads modules from compilers 3.8.0–3.9.0"
     assert by_runtime["3.10.0"].loads == ("3.10.0",) and by_runtime["3.10.0"].refuses == ("3.8.0", "3.9.0")
@@ -130,7 +130,7 @@ def test_windows_from_a_cross():
 
 def test_a_refusal_inside_a_window_is_a_contradiction():
     records = [_run("tiny", "3.0.0", "3.2.0"), _refused("tiny", "3.1.0", "3.2.0"), _run("tiny", "3.2.0")]
-    (window,) = release_verdicts.windows(_runs(records))
+    (window,) = load_windows.windows(_runs(records))
     assert window.loads == ("3.0.0", "3.2.0")
     assert window.contradictions and "compiler 3.1.0 is refused inside the window" in window.contradictions[0]
 
@@ -142,14 +142,14 @@ def test_functions_that_disagree_are_a_contradiction():
         _run("a", "3.9.0"),
         _run("b", "3.9.0"),
     ]
-    (window,) = release_verdicts.windows(_runs(records))
+    (window,) = load_windows.windows(_runs(records))
     assert window.refuses == ("3.8.0",)
     assert any("some functions' modules load, others are refused" in c for c in window.contradictions)
 
 
 def test_a_run_that_never_started_says_nothing_about_loading():
     records = [_run("tiny", "3.9.0"), _run("tiny", "3.8.0", "3.9.0", Status.NOT_RUN)]
-    (window,) = release_verdicts.windows(_runs(records))
+    (window,) = load_windows.windows(_runs(records))
     assert window.loads == ("3.9.0",) and window.unknown == ("3.8.0",) and not window.refuses
 
 
@@ -158,10 +158,10 @@ def test_recommendation_newest_fastest_smallest():
     for compiler, median, size in (("3.0.0", 5.0, 900), ("3.1.0", 9.0, 1000), ("3.2.0", 10.0, 1100)):
         records += [_compile("m", compiler, size), _run("m", compiler, median=median, cpu=median)]
     records += [_compile("m", "3.3.0"), _run("m", "3.3.0", status=Status.MISMATCH)]
-    (rec,) = release_verdicts.recommendations(_runs(records))
+    (rec,) = release_choice.recommendations(_runs(records))
     assert rec.newest_passing.compiler == "3.2.0"
     assert rec.fastest.compiler == "3.0.0" and round(rec.fastest_ratio, 1) == 2.0
-    assert rec.fastest_basis == release_verdicts.FASTEST_SITTING
+    assert rec.fastest_basis == release_choice.FASTEST_SITTING
     assert rec.smallest.compiler == "3.0.0"
     assert [r.passes for r in rec.releases] == [True, True, True, False]
 
@@ -170,7 +170,7 @@ def test_no_fastest_within_noise():
     records = []
     for compiler, median in (("3.0.0", 9.0), ("3.1.0", 10.0)):
         records += [_compile("m", compiler), _run("m", compiler, median=median)]
-    (rec,) = release_verdicts.recommendations(_runs(records))
+    (rec,) = release_choice.recommendations(_runs(records))
     assert rec.newest_passing.compiler == "3.1.0" and rec.fastest is None
 
 
@@ -181,7 +181,7 @@ def test_a_model_passes_a_release_only_if_every_function_does():
         _compile("w.dec", "3.0.0"),
         _run("w.dec", "3.0.0", status=Status.FAIL, error_class="run-error"),
     ]
-    (rec,) = release_verdicts.recommendations(_runs(records))
+    (rec,) = release_choice.recommendations(_runs(records))
     assert rec.model == "w" and rec.newest_passing is None
     assert rec.releases[0].failed == ("run:w.dec/py3.11-torch2.13.0-turbine3.9.0/iree3.0.0/x86_64/default",)
 
@@ -197,7 +197,7 @@ def test_regressions():
         _compile("m", "3.13.0", status=Status.FAIL),
         _run("m", "3.13.0", status=Status.NOT_RUN),
     ]
-    found = {(r.older, r.newer, r.kind): r for r in release_verdicts.regressions(_runs(records))}
+    found = {(r.older, r.newer, r.kind): r for r in release_regressions.regressions(_runs(records))}
     assert ("3.10.0", "3.11.0", "slower") in found and "2.00× slower" in found[
         ("3.10.0", "3.11.0", "slower")
     ].detail
@@ -225,7 +225,7 @@ def test_identical_exports():
         export("py3.11-torch2.13.0-turbine3.9.0", "b"),
         export("py3.11-torch2.13.0-turbine3.0.0", "a"),
     ]
-    groups = release_verdicts.identical_exports(_runs(records))
+    groups = exporters.identical_exports(_runs(records))
     assert [(g.sha256, g.exporters) for g in groups] == [
         ("a", ("py3.11-torch2.13.0-turbine3.0.0",)),
         ("b", ("py3.11-torch2.13.0-turbine3.9.0", "py3.11-torch2.13.0-turbine3.10.0")),
@@ -277,24 +277,26 @@ def test_regressions_use_each_functions_own_exporter_and_skip_a_release_without_
         records[4].labels,
         blocked_by="install:py3.11-iree-runtime3.7.1",
     )
-    found = release_verdicts.regressions(_runs(records))
+    found = release_regressions.regressions(_runs(records))
     assert [(r.function, r.older, r.newer, r.kind) for r in found] == [("m", "3.7.0", "3.8.0", "slower")]
 
 
 def test_a_noisy_figure_is_a_regression_only_beyond_what_contention_explains():
     quiet, noisy_slow = (
-        release_verdicts.Timing(40.0, 38.0, 42.0, 0.0),
-        release_verdicts.Timing(500.0, 420.0, 560.0, 0.4),
+        runs_view.Timing(40.0, 38.0, 42.0, 0.0),
+        runs_view.Timing(500.0, 420.0, 560.0, 0.4),
     )
-    assert release_verdicts.slower_beyond_noise(quiet, noisy_slow)  # 420 > 2 x 42: no load does that
-    noisy_bit_slower = release_verdicts.Timing(60.0, 50.0, 70.0, 0.4)
-    assert not release_verdicts.slower_beyond_noise(quiet, noisy_bit_slower)  # 1.5x under load: not a finding
-    assert release_verdicts.slower_beyond_noise(
-        quiet, release_verdicts.Timing(60.0, 58.0, 62.0, 0.0)
+    assert release_regressions.slower_beyond_noise(quiet, noisy_slow)  # 420 > 2 x 42: no load does that
+    noisy_bit_slower = runs_view.Timing(60.0, 50.0, 70.0, 0.4)
+    assert not release_regressions.slower_beyond_noise(
+        quiet, noisy_bit_slower
+    )  # 1.5x under load: not a finding
+    assert release_regressions.slower_beyond_noise(
+        quiet, runs_view.Timing(60.0, 58.0, 62.0, 0.0)
     )  # quiet: 1.5x is
     records = [_compile("m", "3.10.0"), _run("m", "3.10.0", median=40.0)]
     records += [_compile("m", "3.11.0"), _run("m", "3.11.0", median=500.0, spread=0.3, load=0.4)]
-    (found,) = [r for r in release_verdicts.regressions(_runs(records)) if r.kind == "slower"]
+    (found,) = [r for r in release_regressions.regressions(_runs(records)) if r.kind == "slower"]
     assert found.detail.startswith("12.50× slower (40.0 ms → 500 ms; noisy, but")
 
 
@@ -302,15 +304,15 @@ def test_a_figure_of_too_few_repetitions_decides_no_regression():
     """#51's rule for the search holds for the published regressions too: with fewer repetitions
     than an interval needs (stats.MIN_REPETITIONS) no verdict. The recipe search's one-call timings
     read "4.03x slower" where one paired sitting measured 1.5-2x."""
-    older = release_verdicts.Timing(22.9, 22.9, 22.9, 0.0, n=1)
-    newer = release_verdicts.Timing(92.4, 92.4, 92.4, 0.0, n=1)
-    assert older.too_few and not release_verdicts.slower_beyond_noise(older, newer)
-    assert release_verdicts.slower_pair(older, newer) is None
-    enough = release_verdicts.Timing(92.4, 92.0, 93.0, 0.0, n=stats.MIN_REPETITIONS)
-    assert release_verdicts.slower_beyond_noise(
+    older = runs_view.Timing(22.9, 22.9, 22.9, 0.0, n=1)
+    newer = runs_view.Timing(92.4, 92.4, 92.4, 0.0, n=1)
+    assert older.too_few and not release_regressions.slower_beyond_noise(older, newer)
+    assert release_regressions.slower_pair(older, newer) is None
+    enough = runs_view.Timing(92.4, 92.0, 93.0, 0.0, n=stats.MIN_REPETITIONS)
+    assert release_regressions.slower_beyond_noise(
         dataclasses.replace(older, n=None), enough
     )  # n unknown: as before
-    assert not release_verdicts.slower_beyond_noise(
+    assert not release_regressions.slower_beyond_noise(
         dataclasses.replace(older, n=stats.MIN_REPETITIONS - 1), enough
     )
 
@@ -331,11 +333,11 @@ def test_a_compiler_without_a_runtime_release_is_answered_by_its_stand_in_run():
     runs = _runs(records)
     assert runs.same("m", EXP, "3.7.1").job.endswith("/iree3.7.1/x86_64/default/rt3.7.0")
     assert runs.same("m", EXP, "3.8.0").labels["runtime"] == "3.8.0"
-    (rec,) = release_verdicts.recommendations(runs)
+    (rec,) = release_choice.recommendations(runs)
     assert [r.compiler for r in rec.releases if r.passes] == ["3.7.0", "3.7.1", "3.8.0"]
     # A stand-in's figure is not its own release's: consecutive releases skip it (3.7.0 -> 3.8.0).
     slow = [*records, _compile("m", "3.9.0"), _run("m", "3.9.0", median=9.0)]
-    assert [(r.older, r.newer) for r in release_verdicts.regressions(_runs(slow))] == [("3.8.0", "3.9.0")]
+    assert [(r.older, r.newer) for r in release_regressions.regressions(_runs(slow))] == [("3.8.0", "3.9.0")]
     text = render_compatibility(records)
     assert "✅ 3.10 ms (rt 3.7.0)" in text
     assert "compiler 3.7.1 has no runtime release of its own" in text
@@ -344,11 +346,9 @@ def test_a_compiler_without_a_runtime_release_is_answered_by_its_stand_in_run():
 
 def test_date_releases_come_before_2_9_0_in_every_table():
     """iree-compiler 20240410.859 is older than iree-base-compiler 2.9.0, whatever PEP 440 says."""
-    found = release_verdicts.sorted_versions(["3.13.0", "20241104.1068", "2.9.0", "20230209.425", "3.9.0"])
+    found = runs_view.sorted_versions(["3.13.0", "20241104.1068", "2.9.0", "20230209.425", "3.9.0"])
     assert found == ["20230209.425", "20241104.1068", "2.9.0", "3.9.0", "3.13.0"]
-    assert release_verdicts.version_key("py3.11") > release_verdicts.version_key(
-        "3.13.0"
-    )  # non-versions after
+    assert runs_view.version_key("py3.11") > runs_view.version_key("3.13.0")  # non-versions after
 
 
 def _twice_as_fast(**older: Any) -> list[Record]:
@@ -362,10 +362,10 @@ def _twice_as_fast(**older: Any) -> list[Record]:
 def test_fastest_is_named_only_from_one_quiet_sitting_of_one_identified_cpu():
     """Issue #48: a loaded sitting, a record naming no family/model, or two sittings apart name no
     fastest release, and say that nothing decided it."""
-    (rec,) = release_verdicts.recommendations(_runs(_twice_as_fast()))
-    assert rec.fastest.compiler == "3.0.0" and rec.fastest_basis == release_verdicts.FASTEST_SITTING
+    (rec,) = release_choice.recommendations(_runs(_twice_as_fast()))
+    assert rec.fastest.compiler == "3.0.0" and rec.fastest_basis == release_choice.FASTEST_SITTING
     for older in ({"load": 1.5}, {"host": LEGACY}, {"started": "2026-11-24T10:00:00+00:00"}):
-        (rec,) = release_verdicts.recommendations(_runs(_twice_as_fast(**older)))
+        (rec,) = release_choice.recommendations(_runs(_twice_as_fast(**older)))
         assert rec.fastest is None and rec.fastest_basis == "", older
 
 
@@ -383,15 +383,15 @@ def test_paired_rounds_name_the_fastest_where_the_medians_cannot():
     from iree_matrix.answers import paired
 
     loaded = _twice_as_fast(load=1.5, host=LEGACY)
-    (rec,) = release_verdicts.recommendations(
+    (rec,) = release_choice.recommendations(
         _runs(paired.attach(loaded, [_compare("3.1.0", "3.0.0", "faster", 0.8)]))
     )
     assert rec.fastest.compiler == "3.0.0" and round(rec.fastest_ratio, 2) == 1.25
-    assert rec.fastest_basis == f"{release_verdicts.FASTEST_PAIRED} on {WHERE}"
+    assert rec.fastest_basis == f"{release_choice.FASTEST_PAIRED} on {WHERE}"
     # The paired test overrules quiet medians: no difference in rounds is no fastest release.
     quiet = paired.attach(_twice_as_fast(), [_compare("3.0.0", "3.1.0", "no difference", 1.01)])
-    (rec,) = release_verdicts.recommendations(_runs(quiet))
-    assert rec.fastest is None and rec.fastest_basis == f"{release_verdicts.FASTEST_PAIRED} on {WHERE}"
+    (rec,) = release_choice.recommendations(_runs(quiet))
+    assert rec.fastest is None and rec.fastest_basis == f"{release_choice.FASTEST_PAIRED} on {WHERE}"
 
 
 def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
@@ -403,10 +403,12 @@ def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
             _compile("m", "3.7.0"), _run("m", "3.7.0", median=1.5, host=host),
         ]  # fmt: skip
 
-    assert [r.signal for r in release_verdicts.regressions(_runs(records(IDENTIFIED)))] == ["timing"]
-    assert release_verdicts.regressions(_runs(records(LEGACY))) == []  # AMD EPYC, family/model not recorded
+    assert [r.signal for r in release_regressions.regressions(_runs(records(IDENTIFIED)))] == ["timing"]
+    assert (
+        release_regressions.regressions(_runs(records(LEGACY))) == []
+    )  # AMD EPYC, family/model not recorded
     slower = paired.attach(records(LEGACY), [_compare("3.6.0", "3.7.0", "slower", 1.2)])
-    (found,) = release_verdicts.regressions(_runs(slower))
+    (found,) = release_regressions.regressions(_runs(slower))
     assert found.signal == "paired" and found.kind == "slower" and found.evidence[1].startswith("run:m/")
     assert found.detail.startswith(
         "1.20× slower (8 paired rounds of one thread's CPU time, round ratios 1.18–1.22, on Intel"
@@ -415,7 +417,7 @@ def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
         "on Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1 (LLVM rocketlake), 2 cores)"
     )
     same = paired.attach(records(IDENTIFIED), [_compare("3.6.0", "3.7.0", "no difference", 1.01)])
-    assert release_verdicts.regressions(_runs(same)) == []  # the rounds overrule the medians' 3.75x
+    assert release_regressions.regressions(_runs(same)) == []  # the rounds overrule the medians' 3.75x
 
 
 def test_a_paired_fastest_follows_the_chain_of_verdicts():
@@ -425,7 +427,7 @@ def test_a_paired_fastest_follows_the_chain_of_verdicts():
 
     records = [r for c in ("3.6.0", "3.7.0", "3.8.0") for r in (_compile("m", c), _run("m", c, load=1.5))]
     documents = [_compare("3.8.0", "3.7.0", "faster", 0.74), _compare("3.6.0", "3.7.0", "slower", 4.0)]
-    (rec,) = release_verdicts.recommendations(_runs(paired.attach(records, documents)))
+    (rec,) = release_choice.recommendations(_runs(paired.attach(records, documents)))
     assert rec.fastest.compiler == "3.6.0" and round(rec.fastest_ratio, 2) == round(4.0 / 0.74, 2)
 
 

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import compat, query, release_verdicts
+from iree_matrix.answers import compat, query, release_choice, runs_view
+from iree_matrix.core.records import runtime_name
 from iree_matrix.core.results import ResultsLog, Status
 from tests.unit.test_answers import EXP, _compile, _refused, _run
 
@@ -73,8 +74,8 @@ def test_the_published_compat_json_follows_its_schema():
 
 def test_a_source_built_runtime_is_named_by_its_build_not_its_path():
     label = "dir:/root/.cache/iree-matrix/runtime-builds/7a92b85a92ce0997/tools"
-    assert release_verdicts.runtime_name(label) == "source build 7a92b85a"
-    assert release_verdicts.runtime_name("3.9.0") == "3.9.0"
+    assert runtime_name(label) == "source build 7a92b85a"
+    assert runtime_name("3.9.0") == "3.9.0"
 
 
 def test_query_load_answers_from_the_cell_and_names_it():
@@ -163,7 +164,7 @@ def test_compat_json_carries_the_module_and_output_digests_of_schema_2_records()
 
 
 def test_query_model_on_a_board_of_the_published_older_torch_set():
-    records = release_verdicts.read(
+    records = runs_view.read(
         Path(__file__).resolve().parents[2] / "results/pi-zero-older-torch/results.jsonl"
     )
     default = query.model(records, "mobilenet_v2")
@@ -258,9 +259,9 @@ def test_query_model_counts_the_lowered_form_naming_its_exporter():
 
 
 def test_the_lowered_exporter_is_known_by_its_name():
-    assert release_verdicts.lowered_by(LOWERED, EXP) == "20231113.707"
-    assert release_verdicts.lowered_by(EXP, EXP) is None
-    assert release_verdicts.lowered_by("py3.10-torch2.5.1-turbine3.6.0+linalg-iree20231113.707", EXP) is None
+    assert release_choice.lowered_by(LOWERED, EXP) == "20231113.707"
+    assert release_choice.lowered_by(EXP, EXP) is None
+    assert release_choice.lowered_by("py3.10-torch2.5.1-turbine3.6.0+linalg-iree20231113.707", EXP) is None
 
 
 def test_an_exporters_refusal_names_its_front_door_and_the_schema_checks_it():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core.outcome import Outcome, record
 from iree_matrix.core.results import Status
 from iree_matrix.iree import compile_errors
@@ -61,7 +61,7 @@ def test_why_a_compile_failed_comes_from_the_record_or_its_older_message():
         Outcome(Status.FAIL, message=GRU, error_class="compile-error"),
     )  # noqa: E501
     for r in (stored, older):
-        assert release_verdicts.why(r) == (
+        assert runs_view.why(r) == (
             "compile: failed to legalize operation 'torch.operator' that was explicitly marked illegal "
             "(op: torch.aten.gru.input)"
         )

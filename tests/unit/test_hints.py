@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answers import query, release_verdicts
+from iree_matrix.answers import query, release_choice, runs_view
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import hints
 from iree_matrix.report import compatibility, failures, site
@@ -93,28 +93,28 @@ def _failed(stage: str, function: str, compiler: str, message: str, metrics: Any
 
 def test_an_lstm_compile_failure_carries_the_unroll_hint():
     record = _failed("compile", "net.lstm", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
-    found = release_verdicts.hint(record)
+    found = release_choice.hint(record)
     assert found is not None and found.name == "recurrent-op"
     assert "`aten.lstm`" in found.advice and "out of its gates" in found.advice
     # The op is only in the compile stage's metrics when a stage cut its message: still found.
     cut = _failed(
         "compile", "net.lstm", "3.13.0", "model.mlir:33:13: error: failed to legalize", LSTM_METRICS
     )
-    assert release_verdicts.hint(cut) is not None
+    assert release_choice.hint(cut) is not None
     for op in ("torch.aten.gru.input", "torch.aten.lstm_cell", "torch.aten.rnn_tanh.input"):
         assert hints.find(f'<{{name = "{op}"}}>', "compile").name == "recurrent-op"  # type: ignore[union-attr]
 
 
 def test_a_quantized_export_failure_names_the_op_and_says_export_the_float_model():
     record = _failed("export", "net.quantized", "", QUANTIZED_MESSAGE)
-    found = release_verdicts.hint(record)
+    found = release_choice.hint(record)
     assert found is not None and found.name == "quantized-op" and "export the float model" in found.advice
     assert hints.telling_line(QUANTIZED_MESSAGE) == "Y = torch.ops.quantized.linear_dynamic("
-    assert "torch.ops.quantized.linear_dynamic" in release_verdicts.why(record)  # not "Unsupported: …" alone
+    assert "torch.ops.quantized.linear_dynamic" in runs_view.why(record)  # not "Unsupported: …" alone
 
 
 def test_a_data_dependent_branch_says_torch_cond():
-    found = release_verdicts.hint(_failed("export", "net.branchy", "", DATA_DEPENDENT_MESSAGE))
+    found = release_choice.hint(_failed("export", "net.branchy", "", DATA_DEPENDENT_MESSAGE))
     assert found is not None and found.name == "data-dependent-shape" and "torch.cond" in found.advice
 
 
@@ -178,7 +178,7 @@ def test_published_failures_carry_their_hints():
     for (path, part, status), name in cases.items():
         records = [r for r in ResultsLog(ROOT / path) if part in r.job and r.status.value == status]
         assert records, (path, part)
-        found = [release_verdicts.hint(r) for r in records]
+        found = [release_choice.hint(r) for r in records]
         if name is None:
             continue
         assert any(f is not None and f.name == name for f in found), (path, part, found[:1])
@@ -187,7 +187,7 @@ def test_published_failures_carry_their_hints():
         for r in ResultsLog(ROOT / "results/archive/bench/results.jsonl")
         if "stack allocation" in (r.message or "")
     ]
-    found = release_verdicts.hint(stack[0])
+    found = release_choice.hint(stack[0])
     assert found is not None and found.name == "stack-limit"
     assert "--iree-llvmcpu-stack-allocation-limit=65536" in found.advice or "=131072" in found.advice
 
@@ -249,20 +249,20 @@ def test_an_exporter_scoped_hint_needs_its_exporter_whatever_the_model_is_called
     cls = "numeric-mismatch"
     for model in ("whisper_tiny@transformers.encoder", "hf_models-whisper"):
         mismatch = _failed("run", model, "3.9.0", words, error_class=cls, exporter=HF)
-        found = release_verdicts.hint(dataclasses.replace(mismatch, status=Status.MISMATCH))
+        found = release_choice.hint(dataclasses.replace(mismatch, status=Status.MISMATCH))
         assert found is not None and found.name == "sdpa-scale-ignored", model
     other = _failed("run", "whisper_tiny.encoder", "3.9.0", words, error_class=cls)
-    assert release_verdicts.hint(dataclasses.replace(other, status=Status.MISMATCH)) is None
+    assert release_choice.hint(dataclasses.replace(other, status=Status.MISMATCH)) is None
 
 
 def test_transformers_packed_sequence_diff_says_how_to_call_the_model():
     words = "model.mlir:60:11: error: failed to legalize operation 'torch.aten.diff' that was explicitly"
     user = _failed("compile", "hf_models-gpt2", "3.13.0", words, exporter=HF)
-    found = release_verdicts.hint(user)
+    found = release_choice.hint(user)
     assert found is not None and found.name == "packed-sequence-diff"
     assert "attention_mask=torch.ones_like(input_ids)" in found.advice and "fx+decompose" in found.advice
     plain = _failed("compile", "net", "3.13.0", words)  # torch.diff in a model of one's own: not this cause
-    assert release_verdicts.hint(plain) is None
+    assert release_choice.hint(plain) is None
 
 
 FOREIGN = "/work/other-box/store/export/ab"
@@ -355,7 +355,7 @@ def test_every_failing_transformers_cell_says_what_to_do():
         if r.stage in ("compile", "run") and r.status in (Status.FAIL, Status.MISMATCH)
     ]
     assert len(failing) >= 20
-    unexplained = [r.job for r in failing if release_verdicts.hint(r) is None]
+    unexplained = [r.job for r in failing if release_choice.hint(r) is None]
     assert not unexplained
     for model in ("bert_tiny", "vit_tiny", "gpt2_tiny", "llama", "whisper_tiny"):
         text = query.model(list(ResultsLog(log)), f"{model}@transformers").text()

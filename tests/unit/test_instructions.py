@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.results import Record, Status
 from iree_matrix.matrix import spec
@@ -94,32 +94,34 @@ def test_native_tool_is_the_wheels_binary_not_its_launcher(tmp_path: Path) -> No
         instructions.native_tool(Env(), "iree-benchmark-module")  # type: ignore[arg-type]
 
 
-def _timed(median: float, spread: float, load: float) -> release_verdicts.Timing:
-    return release_verdicts.Timing(median, median * (1 - spread / 2), median * (1 + spread / 2), load)
+def _timed(median: float, spread: float, load: float) -> runs_view.Timing:
+    return runs_view.Timing(median, median * (1 - spread / 2), median * (1 + spread / 2), load)
 
 
 def test_noisy_timings_are_decided_by_instruction_counts_and_say_so() -> None:
     quiet, noisy = _timed(10.0, 0.05, 0.0), _timed(16.0, 0.5, 0.6)
     # noisy: the counts decide, both ways
-    detail, signal = release_verdicts.slower_pair(quiet, noisy, 1e6, 1.6e6)  # type: ignore[misc]
+    detail, signal = release_regressions.slower_pair(quiet, noisy, 1e6, 1.6e6)  # type: ignore[misc]
     assert signal == "instructions" and detail.startswith("1.60× the instructions (1 M → 1.6 M per call")
-    assert release_verdicts.slower_pair(quiet, noisy, 1e6, 1.05e6) is None  # the code did not change: noise
-    assert release_verdicts.slower_pair(quiet, _timed(10.0, 0.5, 0.6), 1e6, 5e6) is not None  # load hid it
+    assert (
+        release_regressions.slower_pair(quiet, noisy, 1e6, 1.05e6) is None
+    )  # the code did not change: noise
+    assert release_regressions.slower_pair(quiet, _timed(10.0, 0.5, 0.6), 1e6, 5e6) is not None  # load hid it
     # noisy without counts: the loaded rule (fastest > 2x the older slowest)
-    assert release_verdicts.slower_pair(quiet, noisy) is None
+    assert release_regressions.slower_pair(quiet, noisy) is None
     # the same build's count did not move: a noisy 4x is the load's, not the code's
-    assert release_verdicts.slower_pair(quiet, _timed(40.0, 0.5, 0.6), 1e6, 1.01e6) is None
-    assert release_verdicts.slower_pair(quiet, _timed(40.0, 0.5, 0.6)) == (
+    assert release_regressions.slower_pair(quiet, _timed(40.0, 0.5, 0.6), 1e6, 1.01e6) is None
+    assert release_regressions.slower_pair(quiet, _timed(40.0, 0.5, 0.6)) == (
         "4.00× slower (10.0 ms → 40.0 ms; noisy, but its fastest repetition is > 2× the older's slowest)",
         "timing",
     )
     # two quiet timings: the clock decides, counts or not — and the counts' ratio stays beside it
     # (ops.sdpa 3.2.0 -> 3.3.0: 1.75x slower at 0.91x the instructions, a real change)
-    assert release_verdicts.slower_pair(quiet, _timed(14.0, 0.05, 0.0), 1e6, 1e6) == (
+    assert release_regressions.slower_pair(quiet, _timed(14.0, 0.05, 0.0), 1e6, 1e6) == (
         "1.40× slower (10.0 ms → 14.0 ms; 1.00× the instructions)",
         "timing",
     )
-    assert release_verdicts.slower_pair(quiet, _timed(14.0, 0.05, 0.0)) == (
+    assert release_regressions.slower_pair(quiet, _timed(14.0, 0.05, 0.0)) == (
         "1.40× slower (10.0 ms → 14.0 ms)",
         "timing",
     )
@@ -185,12 +187,12 @@ def _softmax_records(avx2_noisy: frozenset[str] = frozenset()) -> list[Record]:
 def test_counts_decide_only_their_own_build() -> None:
     # the avx2 build's 3.11.0 timing is noisy too: its counts decide its pair...
     records = _softmax_records(avx2_noisy=frozenset({"3.11.0"}))
-    runs = release_verdicts.Runs.of(records)
+    runs = runs_view.Runs.of(records)
     # ...never the default build's: another program (IREE picks vector tiles from the CPU's features)
     assert runs.instructions == {} and runs.counted_profiles() == ["avx2"]
-    avx2 = release_verdicts.Runs.of(records, profile="avx2")
+    avx2 = runs_view.Runs.of(records, profile="avx2")
     assert set(avx2.instructions) == {("ops.softmax", EXP, v) for v in ("3.8.0", "3.9.0", "3.10.0", "3.11.0")}
-    (found,) = [r for r in release_verdicts.regressions(runs) if r.kind == "slower"]
+    (found,) = [r for r in release_regressions.regressions(runs) if r.kind == "slower"]
     assert (found.older, found.newer, found.signal, found.profile) == (
         "3.10.0",
         "3.11.0",
@@ -258,8 +260,6 @@ def test_io_uring_is_refused_with_eperm_and_nothing_else(tmp_path: Path) -> None
 def test_an_untimed_build_is_decided_by_its_counts_alone() -> None:
     """The counted build need not be timed: a count needs no quiet machine."""
     records = [r for r in _softmax_records() if not (r.stage == "run" and r.label.profile == "avx2")]
-    (found,) = [
-        r for r in release_verdicts.regressions(release_verdicts.Runs.of(records)) if r.profile == "avx2"
-    ]
+    (found,) = [r for r in release_regressions.regressions(runs_view.Runs.of(records)) if r.profile == "avx2"]
     assert (found.older, found.newer, found.signal) == ("3.10.0", "3.11.0", "instructions")
     assert found.detail == "8.82× the instructions (102 M → 900 M per call, callgrind); not timed"

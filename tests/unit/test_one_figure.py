@@ -1,13 +1,13 @@
 """One figure per thing (issue #30): no two published latencies of one module on one host (function,
 exporter, compiler, runtime, profile, target, CPU) disagree beyond their spreads unless the slower
-is marked noisy — in every view, since every view reads the logs through `release_verdicts.read`."""
+is marked noisy — in every view, since every view reads the logs through `runs_view.read`."""
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core.results import Record, Status, latest_by_job
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -25,8 +25,7 @@ def _run(median: float, spread: float, started: str, *, cpu: str = "AMD EPYC") -
 def test_the_slower_of_two_figures_that_do_not_overlap_is_marked_with_the_other():
     quiet, loaded = _run(19.6, 0.5, "2026-11-23T09:12:27+00:00"), _run(36.9, 3.0, "2026-11-23T03:03:48+00:00")
     marked = {
-        r.job: release_verdicts.timing(r)
-        for r in release_verdicts.cross_checked([loaded], {"results/bench": [quiet]})
+        r.job: runs_view.timing(r) for r in runs_view.cross_checked([loaded], {"results/bench": [quiet]})
     }
     timing = marked[loaded.job]
     assert timing.noisy
@@ -34,22 +33,20 @@ def test_the_slower_of_two_figures_that_do_not_overlap_is_marked_with_the_other(
         "a quieter measurement of the same module gave 19.6 ms (results/bench, 2026-11-23 09:12 UTC on "
         "AMD EPYC (x86_64))"
     )
-    (kept,) = release_verdicts.cross_checked([quiet], {"results": [loaded]})
-    assert not release_verdicts.timing(kept).noisy  # the quiet one stands
+    (kept,) = runs_view.cross_checked([quiet], {"results": [loaded]})
+    assert not runs_view.timing(kept).noisy  # the quiet one stands
     other_host = _run(36.9, 4.0, "2026-11-23T03:03:48+00:00", cpu="Intel Xeon")
-    (alone,) = release_verdicts.cross_checked([other_host], {"results/bench": [quiet]})
-    assert release_verdicts.timing(alone).disagrees is None  # another CPU: another thing
+    (alone,) = runs_view.cross_checked([other_host], {"results/bench": [quiet]})
+    assert runs_view.timing(alone).disagrees is None  # another CPU: another thing
 
 
 def test_no_two_unmarked_published_latencies_of_one_module_disagree():
-    by_module: dict[tuple, list[tuple[str, release_verdicts.Timing]]] = {}
+    by_module: dict[tuple, list[tuple[str, runs_view.Timing]]] = {}
     for log in sorted(RESULTS.glob("**/results.jsonl")):
-        for r in latest_by_job(release_verdicts.read(log)).values():
-            t = release_verdicts.timing(r) if r.stage == "run" and r.status is Status.OK else None
+        for r in latest_by_job(runs_view.read(log)).values():
+            t = runs_view.timing(r) if r.stage == "run" and r.status is Status.OK else None
             if t is not None and t.low is not None and not t.noisy:
-                by_module.setdefault(release_verdicts._same_module(r), []).append(
-                    (f"{log.parent.name}:{r.job}", t)
-                )
+                by_module.setdefault(runs_view._same_module(r), []).append((f"{log.parent.name}:{r.job}", t))
     assert by_module
     disagreeing = [
         (a, b)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core.records import NAMES, REQUIRED, LabelError, Labels
 from iree_matrix.core.results import Index, Record, ResultsLog, Status
 from iree_matrix.matrix import releases, spec
@@ -198,11 +198,11 @@ def test_one_index_serves_the_answers_scope_and_the_document():
     index = Index.of(records)
     assert len(index.runs) == 3  # one per (model, exporter, profile, arch, compiler, runtime)
     assert index.runs[("m", "e", "default", "x86_64", "3.9.0", "3.9.0")].job == "run:renamed"
-    scoped = release_verdicts.Runs(index)
+    scoped = runs_view.Runs(index)
     assert list(scoped.by_cell) == [("m", "e", "3.9.0", "3.9.0")] and scoped.by_job is index.by_job
-    assert list(release_verdicts.Runs(index, profile="fast").by_cell.values())[0].job == "run:b"
-    assert list(release_verdicts.Runs(index, arch="aarch64").by_cell.values())[0].job == "run:c"
-    assert release_verdicts.Runs.of(records).by_cell == scoped.by_cell
+    assert list(runs_view.Runs(index, profile="fast").by_cell.values())[0].job == "run:b"
+    assert list(runs_view.Runs(index, arch="aarch64").by_cell.values())[0].job == "run:c"
+    assert runs_view.Runs.of(records).by_cell == scoped.by_cell
 
 
 def test_every_label_the_schema_has_is_a_field():

@@ -79,17 +79,14 @@ def test_every_load_refusal_is_incompatible_module(output):
 
 
 def test_a_date_runtimes_refusal_reads_as_one_line():
-    from iree_matrix.answers import release_verdicts
+    from iree_matrix.answers import runs_view
 
     assert (
-        release_verdicts.refusal_reason(DATE_REFUSALS[0])
+        runs_view.refusal_reason(DATE_REFUSALS[0])
         == "FlatBuffer verification failed: vector count exceeds representable vector size"
     )
-    assert release_verdicts.refusal_reason(DATE_REFUSALS[3]) == "no type registered with name '!hal.file'"
-    assert (
-        release_verdicts.refusal_reason(DATE_REFUSALS[4])
-        == "no function hal.ex.shared_device exported by module"
-    )
+    assert runs_view.refusal_reason(DATE_REFUSALS[3]) == "no type registered with name '!hal.file'"
+    assert runs_view.refusal_reason(DATE_REFUSALS[4]) == "no function hal.ex.shared_device exported by module"
 
 
 def test_a_crash_after_loading_is_a_run_error():
@@ -98,19 +95,19 @@ def test_a_crash_after_loading_is_a_run_error():
 
 def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():
     """Records from before the executable-version phrase was known say `run-error`."""
-    from iree_matrix.answers import release_verdicts
+    from iree_matrix.answers import load_windows, runs_view
     from iree_matrix.core.results import Record, Status
 
     record = Record("run:x", "run", "x", "k", Status.FAIL, {}, error_class="run-error", message=REFUSALS[-1])
-    assert release_verdicts.load_of(record) is release_verdicts.Load.REFUSES
+    assert load_windows.load_of(record) is load_windows.Load.REFUSES
     assert (
-        release_verdicts.refusal_reason(record.message)
+        runs_view.refusal_reason(record.message)
         == "executable does not support this version of the runtime (00000006)"
     )
     crash = Record(
         "run:y", "run", "y", "k", Status.FAIL, {}, error_class="run-error", message="Segmentation fault"
     )
-    assert release_verdicts.load_of(crash) is release_verdicts.Load.UNKNOWN
+    assert load_windows.load_of(crash) is load_windows.Load.UNKNOWN
 
 
 def test_a_stored_run_error_with_a_refusals_words_is_read_as_incompatible_module(tmp_path):

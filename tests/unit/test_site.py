@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from iree_matrix.core.records import DISAGREES
 from iree_matrix.core.results import Status
 from iree_matrix.report import figures, site
 from tests.unit.test_answers import _compile, _refused, _run
@@ -79,14 +80,12 @@ def test_a_release_run_on_a_stand_in_runtime_says_so_on_hover():
 def test_the_recommendation_says_when_and_where_its_figure_was_measured_and_why_it_is_noisy():
     import dataclasses
 
-    from iree_matrix.answers import release_verdicts
-
     records = _records()
     host = {"cpu": "AMD EPYC", "machine": "x86_64"}
     records = [dataclasses.replace(r, started="2026-11-23T09:12:27+00:00", host=host) for r in records]
     index = site.render(records)["index.html"]
     assert "<th>measured</th>" in index and "2026-11-23 09:12 UTC on AMD EPYC (x86_64)" in index
-    disagrees = {release_verdicts.DISAGREES: "5.00 ms (results/bench)"}
+    disagrees = {DISAGREES: "5.00 ms (results/bench)"}
     loaded = [dataclasses.replace(r, metrics={**r.metrics, **disagrees})
               if r.stage == "run" else r for r in records]  # fmt: skip
     assert (
@@ -129,19 +128,19 @@ def test_failed_refused_and_not_run_are_three_colours():
 
 def test_a_reference_far_above_the_releases_is_a_mark_not_a_flattening_line():
     """Issue #39 item 4: a noisy eager line of 80 ms against releases of 1-2 ms."""
-    from iree_matrix.answers import release_verdicts
+    from iree_matrix.answers import runs_view
 
     points = (
-        ("3.8.0", release_verdicts.Timing(1.0, 0.9, 1.1, 0.0)),
-        ("3.9.0", release_verdicts.Timing(2.0, 1.9, 2.1, 0.0)),
+        ("3.8.0", runs_view.Timing(1.0, 0.9, 1.1, 0.0)),
+        ("3.9.0", runs_view.Timing(2.0, 1.9, 2.1, 0.0)),
     )
     svg = figures.latency_plot([figures.Series("f", points)], ["3.8.0", "3.9.0"], {"torch eager": 80.0}, "p")
     assert "off the scale" in svg and 'id="p-reference-0"' in svg
     near = figures.latency_plot([figures.Series("f", points)], ["3.8.0", "3.9.0"], {"torch eager": 3.0}, "q")
     assert "off the scale" not in near
     wide = (
-        ("3.8.0", release_verdicts.Timing(1.0, 0.9, 1.1, 0.0)),
-        ("3.9.0", release_verdicts.Timing(50.0, 49.0, 51.0, 0.0)),
+        ("3.8.0", runs_view.Timing(1.0, 0.9, 1.1, 0.0)),
+        ("3.9.0", runs_view.Timing(50.0, 49.0, 51.0, 0.0)),
     )
     assert "log scale" in figures.latency_plot([figures.Series("f", wide)], ["3.8.0", "3.9.0"], {}, "r")
 

@@ -63,7 +63,7 @@ class SearchPick:
 def search_picks(root: Path) -> list[SearchPick]:
     """The flag searches' results in the published sets whose timings name their CPU identity (a
     set whose records do not is left out: its picks were made on a CPU no one can name)."""
-    from iree_matrix.answers import identities, release_verdicts
+    from iree_matrix.answers import identities, runs_view
 
     found = []
     for path in sorted(root.glob("*/search.json")):
@@ -72,7 +72,7 @@ def search_picks(root: Path) -> list[SearchPick]:
         except (OSError, ValueError):
             continue
         log = path.parent / "results.jsonl"
-        records = release_verdicts.read(log) if log.is_file() else []
+        records = runs_view.read(log) if log.is_file() else []
         identity = identities.main_identity(records) or ""
         if not identity or identity.startswith("legacy:"):
             continue

@@ -74,7 +74,7 @@ def run(args: Settings, out: TextIO) -> int:
 def _modules(args: Settings, caches: list[Path]) -> tuple[list[Record], list[Record]]:
     """The modules that can be timed here (passed native runs of this host whose module and runtime
     are still here), and the log's latest records."""
-    from iree_matrix.answers import calibration, release_verdicts
+    from iree_matrix.answers import calibration, runs_view
     from iree_matrix.core import host
     from iree_matrix.core.results import latest_by_job
     from iree_matrix.execution import abtest
@@ -84,7 +84,7 @@ def _modules(args: Settings, caches: list[Path]) -> tuple[list[Record], list[Rec
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
     here = host.identity()
     found = []
-    latest = list(latest_by_job(release_verdicts.read(source)).values())
+    latest = list(latest_by_job(runs_view.read(source)).values())
     for record in calibration.candidates(latest, args.max_call_ms):
         if host.identity_of(record.host) != here:
             continue  # another machine's module may be built for a CPU this one lacks

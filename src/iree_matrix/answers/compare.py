@@ -71,13 +71,13 @@ def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
 def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     """The results directory's latest records, and the pairs of runs to compare (a one-line error
     when there are none, before anything is timed)."""
-    from iree_matrix.answers import calibration, release_verdicts
+    from iree_matrix.answers import calibration, runs_view
     from iree_matrix.core.results import latest_by_job
 
     source = what.results_dir / "results.jsonl"
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass --results-dir, e.g. runs/default)")
-    records = list(latest_by_job(release_verdicts.read(source)).values())
+    records = list(latest_by_job(runs_view.read(source)).values())
     pairs = calibration.matched(records, what.a, what.b)
     if not pairs:
         raise UserError(

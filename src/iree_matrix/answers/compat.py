@@ -16,7 +16,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, exporters, release_verdicts, roofline
+from iree_matrix.answers import (
+    advice,
+    exporters,
+    load_windows,
+    release_choice,
+    release_regressions,
+    roofline,
+    runs_view,
+)
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.results import Record, latest_by_job
 
@@ -35,23 +43,23 @@ def derive(
     """The document for `records` (newest record per job wins), with the answers per function and
     CPU identity `advised` beside them (the set's answers/ folder: results/answers)."""
     latest = list(latest_by_job(records).values())
-    arch = release_verdicts.main_arch(latest)
-    runs = release_verdicts.Runs.of(latest, arch=arch)
+    arch = runs_view.main_arch(latest)
+    runs = runs_view.Runs.of(latest, arch=arch)
     return {
         "schema": COMPAT_SCHEMA,
         "source": _source(source, len(latest)),
         "arch": arch,
         "noise": {
-            "load_cores": release_verdicts.NOISY_LOAD,
-            "spread": release_verdicts.NOISY_SPREAD,
-            "ratio": release_verdicts.NOISE_RATIO,
+            "load_cores": runs_view.NOISY_LOAD,
+            "spread": runs_view.NOISY_SPREAD,
+            "ratio": runs_view.NOISE_RATIO,
         },
-        "module_versions": release_verdicts.module_versions(runs),
-        "windows": [_window(w) for w in release_verdicts.windows(runs)],
-        "pairs": [_pair(p) for _, p in sorted(release_verdicts.pairs(runs).items(), key=_pair_order)],
-        "models": [recommendation(r) for r in release_verdicts.recommendations(runs)],
-        "regressions": [_plain(r) for r in release_verdicts.regressions(runs)],
-        "identical_exports": [_plain(s) for s in release_verdicts.identical_exports(runs)],
+        "module_versions": load_windows.module_versions(runs),
+        "windows": [_window(w) for w in load_windows.windows(runs)],
+        "pairs": [_pair(p) for _, p in sorted(load_windows.pairs(runs).items(), key=_pair_order)],
+        "models": [recommendation(r) for r in release_choice.recommendations(runs)],
+        "regressions": [_plain(r) for r in release_regressions.regressions(runs)],
+        "identical_exports": [_plain(s) for s in exporters.identical_exports(runs)],
         **_exporters(latest),
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
         **({"answers": [_answer(a, source) for a in advised]} if advised else {}),
@@ -129,12 +137,12 @@ def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
     return out
 
 
-def _pair_order(item: tuple[tuple[str, str], release_verdicts.Pair]) -> tuple[Any, ...]:
+def _pair_order(item: tuple[tuple[str, str], load_windows.Pair]) -> tuple[Any, ...]:
     (compiler, runtime), _ = item
-    return (release_verdicts.version_key(runtime), release_verdicts.version_key(compiler))
+    return (runs_view.version_key(runtime), runs_view.version_key(compiler))
 
 
-def _window(w: release_verdicts.Window) -> dict[str, Any]:
+def _window(w: load_windows.Window) -> dict[str, Any]:
     return {
         "runtime": w.runtime,
         "low": w.low,
@@ -147,11 +155,11 @@ def _window(w: release_verdicts.Window) -> dict[str, Any]:
     }
 
 
-def _pair(p: release_verdicts.Pair) -> dict[str, Any]:
+def _pair(p: load_windows.Pair) -> dict[str, Any]:
     return {**_plain(p), "load": p.load.value}
 
 
-def release(r: Optional[release_verdicts.ReleaseResult]) -> Optional[dict[str, Any]]:
+def release(r: Optional[release_choice.ReleaseResult]) -> Optional[dict[str, Any]]:
     if r is None:
         return None
     # `via` is the query's (a lowered form answering for the exporter's MLIR); the recommendations
@@ -159,7 +167,7 @@ def release(r: Optional[release_verdicts.ReleaseResult]) -> Optional[dict[str, A
     return {k: v for k, v in _plain(r).items() if k != "via"}
 
 
-def recommendation(r: release_verdicts.Recommendation) -> dict[str, Any]:
+def recommendation(r: release_choice.Recommendation) -> dict[str, Any]:
     """A model's "Which release should I use?" as compat.json gives it (`wording` words it)."""
     return {
         "model": r.model,

@@ -13,7 +13,8 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
+from iree_matrix.answers.runs_view import Runs, natural_key
 from iree_matrix.core.results import Index, Record, Status
 
 TEXT, BYTECODE = "text", "bytecode"
@@ -57,7 +58,7 @@ class ExporterAnswer:
     exit_hang: str = ""
 
     def compilers(self, form: str, *, taking: bool = True) -> list[str]:
-        return release_verdicts.sorted_versions(
+        return runs_view.sorted_versions(
             t.compiler for t in self.takes if t.form == form and t.takes == taking
         )
 
@@ -65,7 +66,7 @@ class ExporterAnswer:
 def exporter_answers(records: Iterable[Record], profile: str = "default") -> list[ExporterAnswer]:
     """One answer per (function, exporter environment), on the main architecture and `profile`."""
     index = Index.of(records)
-    arch = release_verdicts.main_arch(index.by_job.values())
+    arch = runs_view.main_arch(index.by_job.values())
     compiles: dict[tuple[str, str], list[Record]] = {}
     for (model, exporter, p, a, _), r in [*index.compiles.items(), *index.bytecode.items()]:
         if p == profile and a in (arch, ""):
@@ -89,9 +90,7 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                     form=form,
                     status=c.status.value,
                     run=run.status.value if run is not None else None,
-                    words=release_verdicts.clip(release_verdicts.first_line(problem.message), 300)
-                    if problem
-                    else "",
+                    words=runs_view.clip(runs_view.first_line(problem.message), 300) if problem else "",
                     job=c.job,
                 )
             )
@@ -104,14 +103,14 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                 turbine=export.label.turbine,
                 importer=export.metric.importer or "",
                 export=export.status.value,
-                export_words=release_verdicts.clip(release_verdicts.first_line(export.message), 300)
+                export_words=runs_view.clip(runs_view.first_line(export.message), 300)
                 if export.status is not Status.OK
                 else "",
                 export_job=export.job,
                 mlir_sha256=export.metric.mlir_sha256 or "",
                 mlirbc_sha256=export.metric.mlirbc_sha256 or "",
-                takes=tuple(sorted(takes, key=lambda t: (release_verdicts.version_key(t.compiler), t.form))),
-                exit_hang=release_verdicts.first_line(export.message) if export.metric.exit_hang else "",
+                takes=tuple(sorted(takes, key=lambda t: (runs_view.version_key(t.compiler), t.form))),
+                exit_hang=runs_view.first_line(export.message) if export.metric.exit_hang else "",
             )
         )
     return out
@@ -120,9 +119,9 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
 def _order(export: Record) -> tuple[Any, ...]:
     return (
         export.label.model,
-        release_verdicts.version_key(export.label.turbine),
-        release_verdicts.version_key(export.label.torch),
-        release_verdicts.version_key(export.label.python),
+        runs_view.version_key(export.label.turbine),
+        runs_view.version_key(export.label.torch),
+        runs_view.version_key(export.label.python),
         export.label.exporter,
     )
 
@@ -176,7 +175,7 @@ def bytecode_refusals(found: Sequence[ExporterAnswer]) -> list[Refusal]:
                 compilers.add(t.compiler)
                 functions.add(a.function)
     return [
-        Refusal(exporter, importer, tuple(release_verdicts.sorted_versions(c)), words, tuple(sorted(f)))
+        Refusal(exporter, importer, tuple(runs_view.sorted_versions(c)), words, tuple(sorted(f)))
         for (exporter, words), (importer, c, f) in sorted(groups.items())
     ]
 
@@ -214,3 +213,23 @@ def as_json(found: Sequence[ExporterAnswer]) -> dict[str, Any]:
         ],
         "distinct": [dataclasses.asdict(d) for d in distinct(found)],
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class SameMLIR:
+    function: str
+    sha256: str
+    exporters: tuple[str, ...]
+
+
+def identical_exports(runs: Runs) -> list[SameMLIR]:
+    """Per function, the exporters whose MLIR is byte-identical (by the export's content digest)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for (function, exporter), r in runs.exports.items():
+        sha = r.metric.mlir_sha256
+        if r.status is Status.OK and sha:
+            groups.setdefault((function, sha), []).append(exporter)
+    return [
+        SameMLIR(function, sha, tuple(sorted(exporters, key=natural_key)))
+        for (function, sha), exporters in sorted(groups.items())
+    ]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix.answers import gpu_measured as measured
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import load_windows, runs_view
 from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.errors import UserError
@@ -114,8 +114,8 @@ _STRENGTH = ["fails", UNKNOWN, "compiles", "passes"]
 
 def own_runtime_run(compiler: str, ran: Sequence[Record]) -> Optional[Record]:
     """Of a module's runs, the one on its own release's runtime, or its line's stand-in for a release
-    without one (3.7.1 on 3.7.0): `release_verdicts.own_run`, as the CPU tables pick it; else the first."""
-    own = release_verdicts.own_run({release_verdicts.run_runtime(r): r for r in ran}, compiler)
+    without one (3.7.1 on 3.7.0): `runs_view.own_run`, as the CPU tables pick it; else the first."""
+    own = runs_view.own_run({runs_view.run_runtime(r): r for r in ran}, compiler)
     return own or (ran[0] if ran else None)
 
 
@@ -128,7 +128,7 @@ def _one_function(
         ran = [r for c, r in runs.items() if (c + "/").startswith(compiled.cell + "/")]
         rows.append((compiled, own_runtime_run(compiled.label.compiler, ran)))
         crossed += [(compiled, r) for r in ran]
-    rows.sort(key=lambda row: release_verdicts.version_key(row[0].label.compiler))
+    rows.sort(key=lambda row: runs_view.version_key(row[0].label.compiler))
     found = _answer(question, name, label, rows)
     if len({(c.cell, r.label.runtime) for c, r in crossed}) <= len(rows):
         return found  # each module on one runtime: no cross to tell
@@ -147,11 +147,11 @@ def _one_function(
     )
 
 
-# A runtime-cross pair's outcome, in `query load`'s words (release_verdicts.Load) — the one vocabulary of this
+# A runtime-cross pair's outcome, in `query load`'s words (load_windows.Load) — the one vocabulary of this
 # answer's lines and data and of the site's GPU page (whose colours these states key): the runtime
 # loads the module and it matches torch, refuses it (in its own words), or was not asked here (no
 # device it can see); any other failure is its run's status (fail, mismatch, timeout).
-LOADS, REFUSES, NOT_RUN = release_verdicts.Load.LOADS.value, release_verdicts.Load.REFUSES.value, "not_run"
+LOADS, REFUSES, NOT_RUN = load_windows.Load.LOADS.value, load_windows.Load.REFUSES.value, "not_run"
 
 
 def cross_state(run: Record) -> str:
@@ -169,7 +169,7 @@ def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str,
     """The runtime cross: compiler A's module on runtime B, for every pair the records hold: the
     runtimes that ran it and matched torch, the refusals (the runtime's reason), the pairs not run
     here (a runtime that hides the only device: it cannot be asked), and any other failure."""
-    key = release_verdicts.version_key
+    key = runs_view.version_key
     pairs = sorted(pairs, key=lambda p: (key(p[1].label.runtime), key(p[0].label.compiler)))
     ran: dict[str, list[str]] = {}
     refused: dict[str, list[str]] = {}
@@ -285,24 +285,22 @@ def _sizes(built: Sequence[tuple[Record, Optional[Record]]]) -> str:
     return f" (module {size}{took})"
 
 
-def compile_words(r: Record, limit: int = release_verdicts.MAX_REASON_CHARS) -> str:
+def compile_words(r: Record, limit: int = runs_view.MAX_REASON_CHARS) -> str:
     """Why a GPU compile did not succeed, in words: "skipped: " and the skip's reason, else its status
     and first error (and its op), clipped to `limit` characters (the report's table allows more)."""
     if r.status is Status.SKIP:
-        return "skipped: " + release_verdicts.clip(release_verdicts.first_line(r.message or ""), limit)
+        return "skipped: " + runs_view.clip(runs_view.first_line(r.message or ""), limit)
     found = compile_errors.of_record(r.metrics, r.message)
-    words = (
-        found.text() if found is not None else release_verdicts.first_line(r.message or "") or r.status.value
-    )
-    return f"{r.status.value}: {release_verdicts.clip(words, limit)}"
+    words = found.text() if found is not None else runs_view.first_line(r.message or "") or r.status.value
+    return f"{r.status.value}: {runs_view.clip(words, limit)}"
 
 
 def _run_words(r: Record) -> str:
     """A failed run's status and first line; on a software device, which one (a reader weighs a
     mismatch on lavapipe against one on a real GPU)."""
-    words = release_verdicts.first_line(r.message or "")
+    words = runs_view.first_line(r.message or "")
     on = f" on {_device(r)}" if r.metric.emulated else ""
-    return f"{r.status.value}{on}: {release_verdicts.clip(words, release_verdicts.MAX_REASON_CHARS)}"
+    return f"{r.status.value}{on}: {runs_view.clip(words, runs_view.MAX_REASON_CHARS)}"
 
 
 def _unrun_words(r: Optional[Record]) -> str:
@@ -310,8 +308,8 @@ def _unrun_words(r: Optional[Record]) -> str:
         return "no run recorded"
     if r.status is Status.NOT_RUN:
         return "the compile's module was not run"
-    words = release_verdicts.first_line(r.message or "").removeprefix("not run: ") or "skipped"
-    return release_verdicts.clip(words, release_verdicts.MAX_REASON_CHARS)
+    words = runs_view.first_line(r.message or "").removeprefix("not run: ") or "skipped"
+    return runs_view.clip(words, runs_view.MAX_REASON_CHARS)
 
 
 def _latency(r: Record) -> str:
@@ -370,7 +368,7 @@ def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Op
     if any(c.status is Status.OK for c in shown) or not (shown or by_hand):
         return None
     groups: dict[tuple[str, str], list[Record]] = {}
-    for c in sorted(shown, key=lambda c: release_verdicts.version_key(c.label.compiler)):
+    for c in sorted(shown, key=lambda c: runs_view.version_key(c.label.compiler)):
         groups.setdefault((c.label.model, c.label.arch), []).append(c)
     words = f"no IREE release compiles for {label.split('-', 1)[1]}"
     if not own:  # the headline of an answer these results alone leave "not measured"
@@ -395,7 +393,7 @@ def _compile_instead(name: str, instead: Sequence[measured.Run]) -> list[str]:
     and 3.13.0)", this model's runs there, and where the figures come from."""
     sitting = instead[0].sitting
     chips = sorted(dict.fromkeys(r.chip for r in instead))
-    releases = release_verdicts.sorted_versions({r.release for r in instead})
+    releases = runs_view.sorted_versions({r.release for r in instead})
     lines = [
         f"  compile for {' or '.join(chips)}: runs on {sitting.family} (measured on an {sitting.gpu}, "
         f"driver {sitting.driver}, {' and '.join(releases)})"
@@ -459,9 +457,9 @@ def _results(runs: Sequence[measured.Run]) -> str:
     said = []
     if right:
         who = ", ".join(
-            f"{chip} with {' and '.join(release_verdicts.sorted_versions(set(releases)))}"
+            f"{chip} with {' and '.join(runs_view.sorted_versions(set(releases)))}"
             if len(kinds) > 1
-            else " and ".join(release_verdicts.sorted_versions(set(releases)))
+            else " and ".join(runs_view.sorted_versions(set(releases)))
             for chip, releases in right.items()
         )
         errors = [r.max_abs_err for r in runs if r.matches]
@@ -488,7 +486,7 @@ def _timing(runs: Sequence[measured.Run]) -> str:
     if benched or compared:
         pairs = benched or compared
         how = "iree-benchmark-module" if benched else "the Python call, output read back"
-        releases = " and ".join(release_verdicts.sorted_versions({r.release for r, _ in pairs}))
+        releases = " and ".join(runs_view.sorted_versions({r.release for r, _ in pairs}))
         ms = _span([r.iree_ms for r, _ in pairs], formats.duration_ms)
         eager = _span([r.iree_ms / t.eager_ms for r, t in pairs], formats.ratio)
         compiled = _span([r.iree_ms / t.compiled_ms for r, t in pairs], formats.ratio)
@@ -497,7 +495,7 @@ def _timing(runs: Sequence[measured.Run]) -> str:
             f"torch.compile's with CUDA graphs (torch {measured.TORCH_VERSION} on that GPU, each ratio "
             "within one sitting)"
         )
-    releases = " and ".join(release_verdicts.sorted_versions({r.release for r in runs}))
+    releases = " and ".join(runs_view.sorted_versions({r.release for r in runs}))
     ms = _span([r.call_ms for r in runs], formats.duration_ms)
     return f"IREE {releases} takes {ms} a call (the Python call, output read back)"
 

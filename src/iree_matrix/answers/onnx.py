@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import exporters, release_verdicts
+from iree_matrix.answers import exporters, runs_view
 from iree_matrix.answers.query import NOT_MEASURED, Answer, matching_version, version_listing
 from iree_matrix.core.results import Record
 from iree_matrix.iree.versions import ONNX_REQUIREMENT
@@ -59,7 +59,7 @@ def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -
                 lines.append(f"  {t.compiler}: run {t.run}: {t.words}")
         evidence += [t.job for t in takes if not t.takes][:2] + [t.job for t in takes if t.takes][:2]
         data[f"{a.function}/{a.exporter}"] = {
-            "imports": release_verdicts.sorted_versions(imports),
+            "imports": runs_view.sorted_versions(imports),
             "correct": correct,
         }
     answer = "imports" if any(v["imports"] for v in data.values()) else "refuses"

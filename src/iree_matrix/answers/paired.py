@@ -4,7 +4,7 @@ the calibrated sign-flip test's verdict), read back so that the answers derived 
 "slower" and "fastest" on them instead of on two medians taken apart.
 
 `attach` gives each run the verdicts it took part in (`Metrics.paired`: the other arm's release or
-profile -> the verdict of this run against it), as `release_verdicts.read` gives every view the log's
+profile -> the verdict of this run against it), as `runs_view.read` gives every view the log's
 records; `against` reads one back. Pure but for `read` (the files).
 """
 
@@ -22,6 +22,8 @@ from iree_matrix.core.records import PAIRED
 from iree_matrix.core.results import Record, latest_by_job
 
 GLOB = "compare-*.json"
+# Verdicts that decide: byte-identical modules and a too-short comparison say nothing of speed.
+DECIDED = (stats.FASTER, stats.SLOWER, stats.NO_DIFFERENCE)
 _INVERSE = {stats.FASTER: stats.SLOWER, stats.SLOWER: stats.FASTER}
 
 

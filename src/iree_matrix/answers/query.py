@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answers import advice, bundles, compat, release_verdicts, wording
+from iree_matrix.answers import advice, bundles, compat, load_windows, release_choice, runs_view, wording
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
@@ -23,7 +23,7 @@ from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
 
 NOT_MEASURED = "not measured"
-UNKNOWN = release_verdicts.Load.UNKNOWN.value  # measured, but no cell got as far as the question
+UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +79,7 @@ def matching_version(wanted: str, present: Iterable[str]) -> Optional[str]:
 
 
 def version_listing(given: Iterable[str], limit: int = 8) -> str:
-    values = release_verdicts.sorted_versions(given)
+    values = runs_view.sorted_versions(given)
     if len(values) > limit:
         return ", ".join(values[:3]) + f" … {', '.join(values[-3:])} ({len(values)} in all)"
     return ", ".join(values) or "none"
@@ -92,8 +92,8 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         if not versions.is_valid(value):
             raise UserError(f'query load {option} {value!r}: not a version (PEP 440), e.g. "3.9.0"')
     records = list(records)
-    runs = release_verdicts.Runs.of(records, arch=release_verdicts.main_arch(records))
-    found = release_verdicts.pairs(runs)
+    runs = runs_view.Runs.of(records, arch=runs_view.main_arch(records))
+    found = load_windows.pairs(runs)
     question = f"can runtime {runtime} load a module from compiler {compiler}?"
     compilers = {c for c, _ in found}
     runtimes = {rt for _, rt in found}
@@ -112,10 +112,10 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: " + "; ".join(why),))
     pair = found[(c, rt)]
     lines = []
-    if pair.load is release_verdicts.Load.LOADS:
+    if pair.load is load_windows.Load.LOADS:
         cells = f"{len(pair.evidence)} cell{'s' if len(pair.evidence) != 1 else ''}"
         lines.append(f"loads: runtime {rt} loads modules from compiler {c} ({cells})")
-    elif pair.load is release_verdicts.Load.REFUSES:
+    elif pair.load is load_windows.Load.REFUSES:
         lines.append(f"refuses: runtime {rt} refuses modules from compiler {c}: {_shown(pair.reason)}")
         advice = next((h for job in pair.evidence if (h := _hint_of(runs.by_job.get(job))) is not None), None)
         if advice is not None:
@@ -124,10 +124,10 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
         first = runs.by_job.get(pair.evidence[0])
         state = first.status.value.replace("_", " ") if first is not None else "no record"
         if first is not None and first.stage != "run":  # no cell ran: what stopped them
-            state = f"{first.stage} {state}: {release_verdicts.why(first).split(': ', 1)[-1]}"
+            state = f"{first.stage} {state}: {runs_view.why(first).split(': ', 1)[-1]}"
         elif first is not None and first.message:
-            shown = _shown(release_verdicts.first_line(first.message))
-            state += f": {release_verdicts.clip(shown, release_verdicts.MAX_REASON_CHARS)}"
+            shown = _shown(runs_view.first_line(first.message))
+            state += f": {runs_view.clip(shown, runs_view.MAX_REASON_CHARS)}"
         lines.append(f"unknown: no cell with compiler {c} on runtime {rt} got as far as loading ({state})")
     if pair.disagreement:
         lines.append("note: some functions' modules load and others are refused (see the evidence)")
@@ -135,7 +135,7 @@ def load(records: Iterable[Record], compiler: str, runtime: str) -> Answer:
 
 
 def _hint_of(record: Optional[Record]) -> Optional[hints.Found]:
-    return release_verdicts.hint(record) if record is not None else None
+    return release_choice.hint(record) if record is not None else None
 
 
 def _shown(text: str) -> str:
@@ -144,7 +144,7 @@ def _shown(text: str) -> str:
 
 
 def _grouped(
-    failing: Sequence[release_verdicts.ReleaseResult],
+    failing: Sequence[release_choice.ReleaseResult],
 ) -> dict[tuple[str, tuple[str, ...]], list[str]]:
     """Failing releases by what failed (the failing stage's words) and what to do, in release order."""
     out: dict[tuple[str, tuple[str, ...]], list[str]] = {}
@@ -158,7 +158,7 @@ def target_arch(records: Sequence[Record], asked: Optional[str]) -> str:
     prefix such as `aarch64` when only one target has it, or a board: pi-zero, pi4, pi3), else the
     one most runs are for. A target the records do not hold is one line naming those they do."""
     if asked is None:
-        return release_verdicts.main_arch(records)
+        return runs_view.main_arch(records)
     present = sorted({r.label.arch for r in records if r.stage == "run"} - {""})
     aliases = targets.board_aliases()
     wanted = aliases.get(asked.lower(), asked)
@@ -186,9 +186,7 @@ def _stopped_before_a_run(records: Sequence[Record], name: str, target: str) -> 
         if r.status not in (Status.OK, Status.SKIP, Status.NOT_RUN):
             failed.setdefault(r.label.compiler or "", r)
     lines = [f"{name}: in the results, but no cell of it reached a run on {target}"]
-    for compiler in ([""] if "" in failed else []) + release_verdicts.sorted_versions(
-        [c for c in failed if c]
-    ):
+    for compiler in ([""] if "" in failed else []) + runs_view.sorted_versions([c for c in failed if c]):
         r = failed[compiler]
         said = excerpts.clip(excerpts.first_line(r.message), 160) if r.message else ""
         release = f"{compiler}: " if compiler else ""
@@ -219,8 +217,8 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     on one run target (`arch`: see `target_arch`)."""
     records = list(records)
     target = target_arch(records, arch)
-    runs = release_verdicts.Runs.of(records, arch=target)
-    recs = release_verdicts.recommendations(runs)
+    runs = runs_view.Runs.of(records, arch=target)
+    recs = release_choice.recommendations(runs)
     question = f"which IREE releases work for {name}" + ("?" if arch is None else f" on {target}?")
     rec = next((r for r in recs if r.model == name), None) or next(
         (r for r in recs if name in r.functions), None
@@ -238,7 +236,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         return Answer(question, NOT_MEASURED, (line,))
     # A compiler that cannot read the exporter's MLIR may have been fed it lowered to linalg by an
     # older-compatible release (matrix/history.toml): a pass there counts, the exporter named.
-    releases = release_verdicts.with_lowered(
+    releases = release_choice.with_lowered(
         runs, rec.functions, runs.main_exporter(rec.functions), rec.releases
     )
     passing = [r for r in releases if r.passes]
@@ -316,7 +314,7 @@ def _recipe_search(model: str, references: Mapping[str, str]) -> tuple[str, ...]
     )
 
 
-def recipe_passes(recs: Iterable[release_verdicts.Recommendation], model: str) -> dict[str, list[str]]:
+def recipe_passes(recs: Iterable[release_choice.Recommendation], model: str) -> dict[str, list[str]]:
     """The export recipes (`model~recipe`, found by `iree-matrix search-recipes`) whose every
     function passes, with the compiler releases they pass on, most releases first."""
     found = {}
@@ -383,15 +381,15 @@ def grouped_by(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def _grouped_via(passing: Sequence[release_verdicts.ReleaseResult]) -> dict[str, list[str]]:
+def _grouped_via(passing: Sequence[release_choice.ReleaseResult]) -> dict[str, list[str]]:
     return grouped_by((r.via, r.compiler) for r in passing if r.via)
 
 
-def _grouped_unrun(unrun: Sequence[release_verdicts.ReleaseResult]) -> dict[str, list[str]]:
+def _grouped_unrun(unrun: Sequence[release_choice.ReleaseResult]) -> dict[str, list[str]]:
     return grouped_by(("; ".join(r.why) or "not run", r.compiler) for r in unrun)
 
 
-def _latency(r: release_verdicts.ReleaseResult) -> str:
+def _latency(r: release_choice.ReleaseResult) -> str:
     """A release's latency per call; a model of several functions says each one's (a prefill and
     a decode step are two figures, not one sum)."""
     if r.latency_ms is None:

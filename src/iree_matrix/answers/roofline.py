@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
-from iree_matrix.answers import identities, release_verdicts
+from iree_matrix.answers import identities, runs_view
 from iree_matrix.core.metrics.flops import FlopsMetrics
 from iree_matrix.core.metrics.peak import PeakMetrics
 from iree_matrix.core.results import Record, Status
@@ -71,7 +71,7 @@ def peak_of(records: Iterable[Record]) -> Optional[Peak]:
         gflops=ceiling, gflops_1=m.gflops_1 or 0.0, gbs=m.triad_gbs_all or 0.0,
         gbs_1=m.triad_gbs_1 or 0.0, threads=m.threads or 1, isa=m.isa, lanes=m.lanes, cpu=m.cpu,
         isa_flags=tuple(m.isa_flags), load_average=dict(m.load_average), other_load=m.other_load,
-        method=m.method, measured=release_verdicts.measured(r), job=r.job,
+        method=m.method, measured=runs_view.measured(r), job=r.job,
         identity=identities.of(r), identity_label=identities.label(list(records_), identities.of(r)),
     )  # fmt: skip
 
@@ -129,13 +129,13 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
             continue
         rows: list[tuple[str, Optional[float]]] = []
         mine = [r for r in runs if r.label.model == unit]
-        for r in sorted(mine, key=lambda rec: release_verdicts.version_key(rec.label.compiler)):
+        for r in sorted(mine, key=lambda rec: runs_view.version_key(rec.label.compiler)):
             rows.append((f"IREE {r.label.compiler}", r.metric.latency_median))
         results = peers[unit].metric.peers if unit in peers else {}
         for name in peer_registry.names():
             entry = results.get(name)
             if isinstance(entry, Mapping) and entry.get("status") == "ok":
-                rows.append((name, release_verdicts.median(entry.get("latency_ms"))))
+                rows.append((name, runs_view.median(entry.get("latency_ms"))))
         found = []
         for framework, ms in rows:
             rate = gflops(w.flops, ms)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core import formats, stats
 from iree_matrix.matrix import export_recipes as recipes
 
@@ -68,7 +68,7 @@ RELEASE_INTRO = (
     "IREE's `default` flags): the newest release where every function compiles and matches torch; the "
     "fastest correct release, named only from paired rounds against the newest (`iree-matrix compare "
     "NEWEST OTHER`, kept beside the log) or from one quiet sitting's one-thread CPU times on one "
-    f"identified CPU where it beats the newest by more than {release_verdicts.NOISE_RATIO}× (this "
+    f"identified CPU where it beats the newest by more than {runs_view.NOISE_RATIO}× (this "
     "machine's noise between sittings); the smallest module. Which flags to take with a release on a "
     "given CPU is another question, answered per function by `iree-matrix query model MODEL`."
 )
@@ -136,7 +136,7 @@ def overall(models: Sequence[Entry]) -> str:
     passes (with their export recipes that do)."""
     passing = [set(m["passing"]) for m in models if m.get("newest_passing") is not None]
     common = set.intersection(*passing) if passing else set()
-    every = release_verdicts.sorted_versions(common)[-1] if common else "none"
+    every = runs_view.sorted_versions(common)[-1] if common else "none"
     never = [m["model"] for m in models if m.get("newest_passing") is None]
     said = {m: _passing_recipes(m, models) for m in never}
     named = [
@@ -158,7 +158,7 @@ def _passing_recipes(model: str, models: Iterable[Entry]) -> list[str]:
     for entry in models:
         base, recipe = recipes.split(entry["model"])
         if base == model and recipe and entry.get("newest_passing") is not None:
-            found.append(f"`{entry['model']}` from {release_verdicts.sorted_versions(entry['passing'])[0]}")
+            found.append(f"`{entry['model']}` from {runs_view.sorted_versions(entry['passing'])[0]}")
     return found
 
 
@@ -169,18 +169,18 @@ REGRESSIONS_INTRO = (
     "Each module run by its own runtime: a function that passed and then fails; slower by the paired test "
     "where the two releases were timed in interleaved rounds (`iree-matrix compare OLDER NEWER`, kept "
     "beside the log: it decides over the medians); else, for two figures of one identified CPU, a latency "
-    f"up by more than {release_verdicts.NOISE_RATIO}× where neither figure is noisy, or — with a noisy "
-    f"one — where the newer release's fastest repetition is over {release_verdicts.LOADED_RATIO:g}× the "
+    f"up by more than {runs_view.NOISE_RATIO}× where neither figure is noisy, or — with a noisy "
+    f"one — where the newer release's fastest repetition is over {runs_view.LOADED_RATIO:g}× the "
     "older's slowest (more than contention explains), or more instructions per call; a timing of a "
     f"record that names no CPU family/model, or of fewer than {stats.MIN_REPETITIONS} repetitions (too "
-    f"few for an interval), decides nothing; a module more than {release_verdicts.SIZE_RATIO - 1:.0%} larger."
+    f"few for an interval), decides nothing; a module more than {runs_view.SIZE_RATIO - 1:.0%} larger."
 )
 REGRESSION_HEADERS = ("function", "releases", "kind", "what", "decided by", "evidence")
 NO_REGRESSION = "None found."
 
 
 def regression_row(found: Entry) -> list[str]:
-    subject = release_verdicts.subject(found["function"], found.get("profile") or "default")
+    subject = release_regressions.subject(found["function"], found.get("profile") or "default")
     return [subject, f"{found['older']} → {found['newer']}", found["kind"], found["detail"],
             found.get("signal") or "", f"`{found['evidence'][1]}`"]  # fmt: skip
 

@@ -106,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
 
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     """Answer `asked` from `results_dir`'s records; 0 when it is answered, 1 when not measured."""
-    from iree_matrix.answers import release_verdicts
+    from iree_matrix.answers import runs_view
     from iree_matrix.matrix import models
 
     path = results_dir / "results.jsonl"
@@ -114,7 +114,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
     if asked.name:  # `FILE:FACTORY` asks about the model the records name from it
         asked = dataclasses.replace(asked, name=models.name_of(asked.name))
-    records = release_verdicts.read(path)
+    records = runs_view.read(path)
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all"
         value = getattr(asked, option)
         if value is not None and not str(value).strip():

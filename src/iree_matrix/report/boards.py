@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers.release_verdicts import sorted_versions, version_key
+from iree_matrix.answers.runs_view import sorted_versions, version_key
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.results import Index, Record, Status
 from iree_matrix.iree import compile_errors, targets

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms, size
 from iree_matrix.core.results import CompileKey, ExportKey, Record, RunKey, Status
@@ -18,7 +18,7 @@ from iree_matrix.report.sections import View
 
 TITLE = "Results by model (each module run by the runtime of its own compiler version)"
 RowKey = Tuple[str, str, str]  # exporter, profile, arch
-natural_key, sorted_versions = release_verdicts.natural_key, release_verdicts.sorted_versions
+natural_key, sorted_versions = runs_view.natural_key, runs_view.sorted_versions
 
 
 def _models(ix: Numbering) -> list[str]:
@@ -53,9 +53,9 @@ def _same_version_cell(ix: Numbering, model: str, row: RowKey, compiler: str) ->
     key = CompileKey(model, exporter, profile, arch, compiler)
     compiled = ix.index.compiles.get(key)
     by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
-    run = release_verdicts.own_run(by_runtime, compiler) or _dir_run(ix, key)
+    run = runs_view.own_run(by_runtime, compiler) or _dir_run(ix, key)
     if run is not None and run.status is not Status.NOT_RUN:
-        stand_in = release_verdicts.stand_in_of(run)
+        stand_in = runs_view.stand_in_of(run)
         return run_cell(ix, run) + (f" (rt {stand_in})" if stand_in else "")
     if compiled is not None and compiled.status is not Status.OK:
         return ix.stage_outcome(compiled)
@@ -68,11 +68,7 @@ def _dir_run(ix: Numbering, compile_key: CompileKey) -> Record | None:
     """A board with no runtime wheel runs on the user's runtime directory: that is its
     same-version run (a runtime built from some IREE source the tool cannot name)."""
     for key, run in ix.index.runs.items():
-        if (
-            key.compiled == compile_key
-            and release_verdicts.is_built_here(key.runtime)
-            and not run.label.device
-        ):
+        if key.compiled == compile_key and runs_view.is_built_here(key.runtime) and not run.label.device:
             return run
     return None
 
@@ -82,7 +78,7 @@ def run_cell(ix: Numbering, run: Record) -> str:
         latency = run.metric.latency_median
         # qemu's speed is not the board's: such figures are marked and never compared with native ones.
         emulated = " (emulated)" if run.metric.emulated else ""
-        figure = release_verdicts.timing(run)
+        figure = runs_view.timing(run)
         noisy = NOISY_MARK if figure is not None and figure.noisy else ""
         return f"✅ {noisy}{duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
     if run.status is Status.MISMATCH:
@@ -146,12 +142,12 @@ def _model_section(ix: Numbering, model: str) -> list[str]:
 
 
 def _stand_in_lines(ix: Numbering, model: str) -> list[str]:
-    """Says which compilers' modules ran on another release's runtime (`release_verdicts.own_run`)."""
+    """Says which compilers' modules ran on another release's runtime (`runs_view.own_run`)."""
     used = {}
     for key in {k.compiled for k in ix.index.runs if k.model == model}:
         by_runtime = {k.runtime: r for k, r in ix.index.runs.items() if k.compiled == key}
-        run = release_verdicts.own_run(by_runtime, key.compiler)
-        stand_in = release_verdicts.stand_in_of(run) if run is not None else None
+        run = runs_view.own_run(by_runtime, key.compiler)
+        stand_in = runs_view.stand_in_of(run) if run is not None else None
         if stand_in:
             used[key.compiler] = stand_in
     return [
@@ -173,7 +169,7 @@ def _baseline_lines(ix: Numbering, model: str) -> list[str]:
         if eager is None and not extras:
             continue
         export = ix.index.exports[ExportKey(model, exporter)]
-        text = timing_text(release_verdicts.timing(export, eager=True))
+        text = timing_text(runs_view.timing(export, eager=True))
         # One thread's CPU time first, the figure 'Your machine' compares: a loaded wall time read 1.83 s
         # for a call of 10 ms of CPU.
         cpu = CpuFigure.of(export.metric.raw.get("eager_cpu_ms"))
@@ -186,7 +182,7 @@ def _baseline_lines(ix: Numbering, model: str) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def timing_text(figure: release_verdicts.Timing | None) -> str:
+def timing_text(figure: runs_view.Timing | None) -> str:
     """`13.5 ms (12.9–14.2 ms, other load 0.03)`, marked and explained when noisy."""
     if figure is None:
         return "n/a"

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from iree_matrix.answers import advice, release_verdicts
+from iree_matrix.answers import advice, runs_view
 from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
@@ -84,9 +84,9 @@ def write_compatibility(
     answers: Optional[Mapping[str, Any]] = None,
 ) -> Path:
     """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
-    the log as `release_verdicts.read` gave it, when the caller has read it already; `stage_order` and
+    the log as `runs_view.read` gave it, when the caller has read it already; `stage_order` and
     `answers` (compat.json's document, when the caller derived it): as `render_compatibility`'s."""
-    records = list(records) if records is not None else release_verdicts.read(Path(results_path))
+    records = list(records) if records is not None else runs_view.read(Path(results_path))
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
     speed, name = _published_speed(Path(results_path))
@@ -126,7 +126,7 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
         return [], PUBLISHED_SET
     found: list[Record] = []
     for log in sorted(published_root.glob(f"{BENCH_SETS}/results.jsonl")):
-        records = list(latest_by_job(release_verdicts.read(log)).values())
+        records = list(latest_by_job(runs_view.read(log)).values())
         if identities.main_identity(records) == host.identity():
             return records, log.parent.name
         if log.parent.name == PUBLISHED_SET:
@@ -169,9 +169,9 @@ def _header(view: View, total: int, source: Optional[Path] = None) -> list[str]:
         f"[{failures.FAILURES}](#failures-and-their-reasons), `[R2]` to refusal R2 under "
         f"[{failures.REFUSALS}](#refusals-and-the-runtimes-reasons). "
         f"`{NOISY_MARK}` before a time marks a noisy figure: other programs kept at least "
-        f"{release_verdicts.NOISY_LOAD} cores busy while it was measured, or its repetitions spread by "
+        f"{runs_view.NOISY_LOAD} cores busy while it was measured, or its repetitions spread by "
         "more than "
-        f"{release_verdicts.NOISY_SPREAD:.0%} of the median; compare such figures with care, or "
+        f"{runs_view.NOISY_SPREAD:.0%} of the median; compare such figures with care, or "
         "re-measure them "
         "with `--retime`."
     )
@@ -204,7 +204,7 @@ def _environments_section(view: View) -> list[str]:
 
 
 def _environment_sort_key(record: Record) -> tuple[Any, ...]:
-    return (record.label.kind, release_verdicts.natural_key(_environment_id(record)))
+    return (record.label.kind, runs_view.natural_key(_environment_id(record)))
 
 
 def _environment_id(record: Record) -> str:
@@ -219,9 +219,9 @@ def _environment_row(ix: Numbering, record: Record) -> list[str]:
     elif record.status is Status.NOT_RUN:
         note = f"blocked by {record.blocked_by or 'a failed dependency'}"
     else:
-        note = release_verdicts.clip(
-            release_verdicts.first_line(record.message), failures.MAX_NOTE_CHARS
-        ) + ix.ref(record.job)
+        note = runs_view.clip(runs_view.first_line(record.message), failures.MAX_NOTE_CHARS) + ix.ref(
+            record.job
+        )
     status = status_text(record.status)
     return [
         _environment_id(record),

@@ -101,14 +101,14 @@ def has_performance(results_dir: Path) -> bool:
 
 def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
     from iree_matrix import stages
-    from iree_matrix.answers import calibration, compat, release_verdicts
+    from iree_matrix.answers import calibration, compat, runs_view
     from iree_matrix.report import boards, site, write_compatibility
     from iree_matrix.report.compatibility import generated_by
 
     source = results_dir / "results.jsonl"
     # Read and derived once: COMPATIBILITY.md, compat.json and the site render these records and this
     # document of their answers; PERFORMANCE.md reads the same log through the same parse.
-    records = release_verdicts.read(source)
+    records = runs_view.read(source)
     advised = compat.advised_in(results_dir)
     answers = compat.derive(records, source, advised)
     out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names(), answers)

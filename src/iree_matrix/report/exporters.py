@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from iree_matrix.answers import exporters, release_verdicts
+from iree_matrix.answers import exporters, runs_view
 from iree_matrix.core.results import Record, Status
 from iree_matrix.report import markup
 
@@ -50,7 +50,7 @@ def render(records: Iterable[Record]) -> list[str]:
         rows = [a for a in found if a.function == function]
         if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
             continue  # one exporter, text only: the model's own table says it all
-        compilers = release_verdicts.sorted_versions({t.compiler for a in rows for t in a.takes})
+        compilers = runs_view.sorted_versions({t.compiler for a in rows for t in a.takes})
         d = distinct.get(function)
         if d is not None:
             forms = f"{d.texts} distinct MLIR text(s)" + (
@@ -121,7 +121,7 @@ def html_body(found: Sequence[exporters.ExporterAnswer]) -> list[str]:
         rows = [a for a in found if a.function == function]
         if len(rows) < 2 and not any(t.form == exporters.BYTECODE for a in rows for t in a.takes):
             continue  # one exporter, text only: the model's page says it all
-        compilers = release_verdicts.sorted_versions({t.compiler for a in rows for t in a.takes})
+        compilers = runs_view.sorted_versions({t.compiler for a in rows for t in a.takes})
         d = counts.get(function)
         body.append(f"<h2 id=env-{k}>{markup.e(function)}</h2>")
         if d is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import release_choice, runs_view
 from iree_matrix.core import excerpts, refusals
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import compile_errors, hints
@@ -72,7 +72,7 @@ def _block(group: FailureGroup) -> list[str]:
         else []
     )
     # A cross cell's refusal is an answer (the load tables say it): what to do is for failures.
-    found = None if answer else release_verdicts.hint(group.records[0])
+    found = None if answer else release_choice.hint(group.records[0])
     todo = [f"What to do: {found.advice}.", ""] if found is not None else []
     return [title, "", *first, *todo, affects + ".", "", f"{fence}text", said, fence, ""]
 
@@ -112,7 +112,7 @@ def excerpt(message: str, stage: Optional[str] = None) -> str:
     found = hints.find(message, stage)
     telling = next((i for i, ln in enumerate(raw) if found is not None and ln.strip() == found.line), None)
     lines = [
-        ln.rstrip() if i == telling else release_verdicts.clip(ln.rstrip(), MAX_EXCERPT_LINE_CHARS)
+        ln.rstrip() if i == telling else runs_view.clip(ln.rstrip(), MAX_EXCERPT_LINE_CHARS)
         for i, ln in enumerate(raw)
     ]
     if len(lines) <= MAX_EXCERPT_LINES:
@@ -140,10 +140,10 @@ def _skipped(numbered: Numbering) -> list[str]:
     reasons: dict[tuple[str, str], list[str]] = {}
     skipped = sorted(
         (r for r in numbered.index.by_job.values() if r.status is Status.SKIP),
-        key=lambda r: (stage_rank(r.stage, numbered.stage_order), release_verdicts.natural_key(r.job)),
+        key=lambda r: (stage_rank(r.stage, numbered.stage_order), runs_view.natural_key(r.job)),
     )
     for r in skipped:
-        reason = release_verdicts.first_line(r.message, ()) or "no reason given"
+        reason = runs_view.first_line(r.message, ()) or "no reason given"
         reasons.setdefault((r.stage, reason), []).append(f"`{r.cell}`")
     if not reasons:
         return []
@@ -151,5 +151,5 @@ def _skipped(numbered: Numbering) -> list[str]:
     for (stage, reason), cells in reasons.items():
         listed = ", ".join(cells[:MAX_LISTED_CELLS])
         listed += f", … and {len(cells) - MAX_LISTED_CELLS} more" if len(cells) > MAX_LISTED_CELLS else ""
-        out.append(f"- ➖ {stage}: {release_verdicts.clip(reason, MAX_NOTE_CHARS)} ({listed})")
+        out.append(f"- ➖ {stage}: {runs_view.clip(reason, MAX_NOTE_CHARS)} ({listed})")
     return [*out, ""]

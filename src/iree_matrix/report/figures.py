@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -165,7 +165,7 @@ def heatmap(
 @dataclasses.dataclass(frozen=True)
 class Series:
     name: str
-    points: tuple[tuple[str, release_verdicts.Timing], ...]  # (compiler, timing)
+    points: tuple[tuple[str, runs_view.Timing], ...]  # (compiler, timing)
 
 
 # A reference line (torch eager, a peer) this many times above the highest release figure is drawn
@@ -281,7 +281,7 @@ def cost_plot(
 def op_kind_plot(by_release: Mapping[str, Mapping[str, float]], figure_id: str) -> str:
     """Per release, the dispatches' median times summed by op kind (stacked, ms)."""
     plt = _pyplot()
-    releases = release_verdicts.sorted_versions(by_release)
+    releases = runs_view.sorted_versions(by_release)
     kinds = sorted({k for v in by_release.values() for k in v})
     fig, ax = plt.subplots(figsize=(max(4.0, 0.8 * len(releases) + 3.0), 3.0))
     titles = {}

@@ -14,7 +14,7 @@ from typing import Optional
 from tabulate import tabulate
 
 from iree_matrix.answers import gpu as answers_gpu
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
@@ -48,10 +48,10 @@ def gpu_section(records: Iterable[Record]) -> list[str]:
     if not compiles:
         return []
     rows = []
-    for cell in sorted(compiles, key=lambda c: (c[0], c[1], release_verdicts.version_key(c[2]), c[3])):
+    for cell in sorted(compiles, key=lambda c: (c[0], c[1], runs_view.version_key(c[2]), c[3])):
         compiled = compiles[cell]
         ordered: list[Optional[Record]] = [
-            *sorted(runs.get(cell, []), key=lambda r: release_verdicts.version_key(r.label.runtime))
+            *sorted(runs.get(cell, []), key=lambda r: runs_view.version_key(r.label.runtime))
         ]
         for run in ordered or [None]:
             rows.append(
@@ -93,7 +93,7 @@ def _run(r: Optional[Record]) -> str:
         return ""
     m = r.metric
     if r.status is Status.SKIP:
-        return release_verdicts.clip(release_verdicts.first_line(r.message or ""), 200)
+        return runs_view.clip(runs_view.first_line(r.message or ""), 200)
     if r.status is Status.NOT_RUN:
         return "not run (the compile did not succeed)"
     if r.status in (Status.OK, Status.MISMATCH):
@@ -103,7 +103,7 @@ def _run(r: Optional[Record]) -> str:
         time = f", {formats.duration_ms(median)}" if median is not None else ""
         on = f" on {m.timing.split(': ', 1)[-1][:-1]}" if m.emulated and m.timing and ": " in m.timing else ""
         return f"{'✅' if r.status is Status.OK else '⚠️'} {check}{err}{time}{on}"
-    return f"❌ {r.status.value}: {release_verdicts.clip(release_verdicts.first_line(r.message or ''), 160)}"
+    return f"❌ {r.status.value}: {runs_view.clip(runs_view.first_line(r.message or ''), 160)}"
 
 
 # --- the site's GPU page: one heatmap per target (function × compiler), and the runtime cross -----
@@ -187,7 +187,7 @@ def html_body(records: Sequence[Record]) -> list[str]:
     for subject in sorted({c.target for c in crossed}):
         mine = [c for c in crossed if c.target == subject]
         heading = f"Which runtime loads which compiler's module: {markup.e(subject)}"
-        body += _heat_figure(mine, "cross", heading, release_verdicts.sorted_versions, "runtime", "compiler")
+        body += _heat_figure(mine, "cross", heading, runs_view.sorted_versions, "runtime", "compiler")
     return body
 
 
@@ -202,6 +202,6 @@ def _heat_figure(
     """One GPU heatmap (its heading and figure) of heats that share a target; columns are releases."""
     fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", heats[0].target.lower())
     rows = order_rows({h.row for h in heats})
-    cols = release_verdicts.sorted_versions({h.col for h in heats})
+    cols = runs_view.sorted_versions({h.col for h in heats})
     squares = [Cell(h.row, h.col, h.state, h.words, h.job) for h in heats]
     return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]

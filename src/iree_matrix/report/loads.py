@@ -8,22 +8,23 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import load_windows, runs_view
 from iree_matrix.core import formats, refusals
 from iree_matrix.core.formats import size
+from iree_matrix.core.records import runtime_name
 from iree_matrix.core.results import CompileKey, Record, RunKey, Status
 from iree_matrix.report import by_model, markdown
 from iree_matrix.report.failures import MAX_NOTE_CHARS
 from iree_matrix.report.numbering import FAILURE_STATUSES, REFUSED_MARK, Numbering, status_text
 from iree_matrix.report.sections import View
 
-natural_key, sorted_versions = release_verdicts.natural_key, release_verdicts.sorted_versions
-first_line, clip = release_verdicts.first_line, release_verdicts.clip
+natural_key, sorted_versions = runs_view.natural_key, runs_view.sorted_versions
+first_line, clip = runs_view.first_line, runs_view.clip
 LOAD = "Can runtime B load a module built by compiler A?"
 RUNTIMES = "One module, several runtimes"
 BUILDS = "IREE runtimes built from source"
 
-_refusal_reason = release_verdicts.refusal_reason
+_refusal_reason = runs_view.refusal_reason
 
 
 def _load_cell(ix: Numbering, run: Record | None) -> str:
@@ -37,7 +38,7 @@ def _load_cell(ix: Numbering, run: Record | None) -> str:
         icon = REFUSED_MARK if refusals.is_answer(run) else "❌"
         return f"{icon} {_refusal_reason(run.message)}{ix.ref(run.job)}"
     if run.status is Status.SKIP:
-        return f"➖ {clip(first_line(run.message, ()), release_verdicts.MAX_REASON_CHARS)}".rstrip()
+        return f"➖ {clip(first_line(run.message, ()), runs_view.MAX_REASON_CHARS)}".rstrip()
     return ix.stage_outcome(run)
 
 
@@ -77,7 +78,7 @@ def _load_group_table(ix: Numbering, group: tuple[str, str, str, str]) -> list[s
     runs = {(k.compiler, k.runtime): r for k, r in ix.index.runs.items() if _load_group(k) == group}
     compilers = sorted_versions(c for c, _ in runs)
     runtimes = sorted_versions(rt for _, rt in runs)
-    versions = release_verdicts.module_versions(release_verdicts.Runs(ix.index, profile=profile or "default"))
+    versions = load_windows.module_versions(runs_view.Runs(ix.index, profile=profile or "default"))
     rows = [
         [_release_with_versions(c, versions), *(_load_cell(ix, runs.get((c, rt))) for rt in runtimes)]
         for c in compilers
@@ -193,7 +194,7 @@ def runtimes_section(view: View) -> list[str]:
             run = runs[runtime]
             binary = run.metric.iree_run_module_bytes
             rows.append([
-                model, compiler, arch, profile, release_verdicts.runtime_name(run.label.runtime),
+                model, compiler, arch, profile, runtime_name(run.label.runtime),
                 run.metric.device or run.label.device or "local-task",
                 by_model.run_cell(ix, run), size(binary) if binary else "",
             ])  # fmt: skip

@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import advice, release_verdicts
+from iree_matrix.answers import advice, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.records import number
 from iree_matrix.core.results import Record, Status
@@ -60,14 +60,14 @@ class Figure:
 
     @property
     def spread(self) -> Optional[float]:
-        """(max - min) / median: beyond release_verdicts.NOISY_SPREAD the figure is flagged."""
+        """(max - min) / median: beyond runs_view.NOISY_SPREAD the figure is flagged."""
         if self.low is None or self.high is None:
             return None
         return (self.high - self.low) / self.median
 
     @property
     def disturbed(self) -> bool:
-        return self.spread is not None and self.spread > release_verdicts.NOISY_SPREAD
+        return self.spread is not None and self.spread > runs_view.NOISY_SPREAD
 
     def text(self) -> str:
         """'12.6 ms', or '12.6 ms ⚠️ spread 61183 %' when its repetitions disagree."""
@@ -96,7 +96,7 @@ class Row:
 
     @property
     def disturbed(self) -> list[str]:
-        """The names of this row's figures whose repetitions spread beyond release_verdicts.NOISY_SPREAD."""
+        """The names of this row's figures whose repetitions spread beyond runs_view.NOISY_SPREAD."""
         return [name for name, _, figure in self._named() if figure is not None and figure.disturbed]
 
     @property
@@ -167,7 +167,7 @@ def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
         ):
             continue
         by_function.setdefault(label.model, {})[label.compiler] = r
-    return {f: found[release_verdicts.sorted_versions(found)[-1]] for f, found in by_function.items()}
+    return {f: found[runs_view.sorted_versions(found)[-1]] for f, found in by_function.items()}
 
 
 def _export_of(
@@ -287,7 +287,7 @@ def render_machine(
         "",
         f"These figures come from separate sittings (export, run and peer stages at different "
         f"moments): on a loaded machine the same module's {SIGNAL} moved 10–31 % between sittings, so "
-        f"a ratio under {formats.ratio(release_verdicts.NOISE_RATIO, 1)} is not a finding by itself. "
+        f"a ratio under {formats.ratio(runs_view.NOISE_RATIO, 1)} is not a finding by itself. "
         "To settle one, and to see whether the answer above holds here, time `default`, the "
         "published pick(s) and ONNX Runtime in one paired sitting:",
         "",
@@ -297,7 +297,7 @@ def render_machine(
     if disturbed:
         lines[-1:-1] = [
             "",
-            f"⚠️ repetitions that spread beyond {release_verdicts.NOISY_SPREAD:.0%} of their median "
+            f"⚠️ repetitions that spread beyond {runs_view.NOISY_SPREAD:.0%} of their median "
             "(something "
             f"else ran in the same moments): {'; '.join(disturbed)}. Run again on a quieter machine, "
             f"or time them again: `{tool} matrix "
@@ -329,7 +329,7 @@ def console_lines(records: Iterable[Record], report: str = "", tool: Optional[st
         lines.append(f"  {row.function:<{width}}  {' · '.join(said)}{tail}")
     commands = advise_commands(records, found, tool)
     lines.append(
-        f"  (separate sittings: a ratio under {formats.ratio(release_verdicts.NOISE_RATIO, 1)} is not a "
+        f"  (separate sittings: a ratio under {formats.ratio(runs_view.NOISE_RATIO, 1)} is not a "
         "finding by itself.)"
         + (" Whether the published pick beats these here, in one paired sitting:" if commands else "")
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core import refusals
 from iree_matrix.core.results import Index, Record, Status
 
@@ -25,7 +25,7 @@ ICONS = {
 # failure — its own mark, its own list (R1, R2 …) apart from the failures (F1 …).
 REFUSED_MARK = "🚫"
 FAILURE_STATUSES = (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
-# Before a timed figure taken under load or with a wide spread (release_verdicts.Timing.noisy).
+# Before a timed figure taken under load or with a wide spread (runs_view.Timing.noisy).
 NOISY_MARK = "~"
 
 
@@ -52,7 +52,7 @@ class FailureGroup:
 def _groups(records: Iterable[Record], stage_order: Sequence[str], prefix: str) -> list[FailureGroup]:
     failed = sorted(
         (r for r in records if r.status in FAILURE_STATUSES),
-        key=lambda r: (stage_rank(r.stage, stage_order), release_verdicts.natural_key(r.job)),
+        key=lambda r: (stage_rank(r.stage, stage_order), runs_view.natural_key(r.job)),
     )
     groups: dict[tuple[str, Status, str, str], FailureGroup] = {}
     for r in failed:

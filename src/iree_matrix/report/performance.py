@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import identities, release_verdicts, search
+from iree_matrix.answers import identities, runs_view, search
 from iree_matrix.core import formats, stats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status, latest_by_job
@@ -40,13 +40,13 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
     runs = [r for r in measured_runs(records) if r.label.profile == "default" and r.label.model in peers]
     if not peers or (figure == CPU and not any(r.metric.cpu_time for r in runs)):
         return None
-    releases = release_verdicts.sorted_versions({r.label.compiler for r in runs})
+    releases = runs_view.sorted_versions({r.label.compiler for r in runs})
     known = peers_ran(records)  # a column each, in their order
     rows = []
     for model in sorted(peers):
         results = peers[model].metric.peers
         eager_entry = results.get("eager")
-        eager = release_verdicts.median(eager_entry.get(figure)) if isinstance(eager_entry, Mapping) else None
+        eager = runs_view.median(eager_entry.get(figure)) if isinstance(eager_entry, Mapping) else None
         mine = {r.label.compiler: r for r in runs if r.label.model == model}
         intervals = [
             (mine[v].metric.latency_interval if figure == WALL else mine[v].metric.cpu_interval)
@@ -165,7 +165,7 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
     by = {(r.label.model, r.label.profile, r.label.compiler): r for r in runs}
     other = sorted(
         {(p, c) for (_, p, c) in by if p != "default"},
-        key=lambda pc: (pc[0], release_verdicts.version_key(pc[1])),
+        key=lambda pc: (pc[0], runs_view.version_key(pc[1])),
     )
     if not other:
         return []
@@ -174,7 +174,7 @@ def render_other_cpus(latest: Iterable[Record]) -> list[str]:
         row = [model]
         for profile, compiler in other:
             built, here = by.get((model, profile, compiler)), by.get((model, "default", compiler))
-            t, d = release_verdicts.timing(built), release_verdicts.timing(here)
+            t, d = runs_view.timing(built), runs_view.timing(here)
             cell = ("~" if t and t.noisy else "") + formats.duration_ms(t.median) if t else ""
             if t and d:
                 cell += f" ({formats.ratio(t.median / d.median)})"
@@ -238,7 +238,7 @@ def render_other_identities(view: identities.Split) -> list[str]:
         rows = []
         for r in sorted(
             measured_runs(timed),
-            key=lambda r: (r.label.model, release_verdicts.version_key(r.label.compiler)),
+            key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler)),
         ):
             base = eager.get(r.label.model)
             if r.label.profile != "default" or not base or r.metric.latency_median is None:
@@ -254,7 +254,7 @@ def render_other_identities(view: identities.Split) -> list[str]:
 def write_performance(results: Path, out: Path) -> list[str]:
     """results/PERFORMANCE.md from the newest record of every job; the lines it wrote."""
     lines = render_all(
-        latest_by_job(release_verdicts.read(Path(results))).values(),
+        latest_by_job(runs_view.read(Path(results))).values(),
         search.read_descents(Path(results).parent),
     )
     if lines:

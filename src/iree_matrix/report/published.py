@@ -13,7 +13,7 @@ from typing import Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import identities, release_verdicts
+from iree_matrix.answers import identities, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.records import Timed
 from iree_matrix.core.results import Record, Status
@@ -75,7 +75,7 @@ def _sides(records: Sequence[Record]) -> dict[tuple[str, str], _Side]:
         if function in exports:
             eager_cpu = (exports[function].metric.eager_cpu or _NONE).median
         if eager_cpu is None and isinstance(entry, Mapping) and entry.get("status") == "ok":
-            eager_cpu = release_verdicts.median(entry.get("cpu_ms"))
+            eager_cpu = runs_view.median(entry.get("cpu_ms"))
         if cpu is None or not cpu.median or not eager_cpu:
             continue
         found[(function, release)] = _Side(cpu.median, eager_cpu)

@@ -21,11 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, compat, paired, release_verdicts, roofline, wording
+from iree_matrix.answers import advice, compat, paired, release_choice, roofline, runs_view, wording
 from iree_matrix.core import excerpts, formats, refusals
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.host import identity_label
-from iree_matrix.core.records import Metrics
+from iree_matrix.core.records import Metrics, number
 from iree_matrix.core.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds
 from iree_matrix.iree import peers as peer_registry
@@ -89,7 +89,7 @@ class Site:
     from them once (`answers`: compat.json's document)."""
 
     records: tuple[Record, ...]
-    runs: release_verdicts.Runs
+    runs: runs_view.Runs
     arch: str
     answers: Mapping[str, Any]
 
@@ -103,10 +103,10 @@ class Site:
         latest = tuple(latest_by_job(records).values())
         document = answers if answers is not None else compat.derive(latest, source)
         arch = document["arch"]
-        return cls(latest, release_verdicts.Runs.of(latest, arch=arch), arch, document)
+        return cls(latest, runs_view.Runs.of(latest, arch=arch), arch, document)
 
     def compilers(self) -> list[str]:
-        return release_verdicts.sorted_versions(c for (_, _, c) in self.runs.compiles)
+        return runs_view.sorted_versions(c for (_, _, c) in self.runs.compiles)
 
     def stage(self, name: str) -> list[Record]:
         return [r for r in self.records if r.stage == name]
@@ -128,16 +128,16 @@ def _words(record: Optional[Record]) -> str:
     # A refusal is drawn as one (_state) and said as one: never "fail".
     status = refusals.REFUSED if refusals.refused(record) else record.status.value
     text = f"{record.stage} {status}" + (f" ({record.error_class})" if record.error_class else "")
-    if record.stage == "run" and (stand_in := release_verdicts.stand_in_of(record)):
+    if record.stage == "run" and (stand_in := runs_view.stand_in_of(record)):
         text += f" on runtime {stand_in} (no runtime {record.label.compiler} of its own)"
-    found = release_verdicts.hint(record)
+    found = release_choice.hint(record)
     advice = f"\nwhat to do: {found.advice}" if found is not None else ""
     if refusals.refused(record):
-        return f"{text}: {excerpts.without_paths(release_verdicts.refusal_reason(record.message))}{advice}"
+        return f"{text}: {excerpts.without_paths(runs_view.refusal_reason(record.message))}{advice}"
     if record.status is Status.OK:
         return text
     # the first error and its op, uncut; else the line a known signature matches, or the first error
-    return f"{text}: {release_verdicts.clip(release_verdicts.why(record).split(': ', 1)[-1], 300)}{advice}"
+    return f"{text}: {runs_view.clip(runs_view.why(record).split(': ', 1)[-1], 300)}{advice}"
 
 
 def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[Record]:
@@ -149,7 +149,7 @@ def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[
     )
     if record is not None and record.status is Status.NOT_RUN:
         cause = site.runs.cause(record)
-        if release_verdicts.failed(cause):
+        if release_choice.failed(cause):
             return cause
     return record
 
@@ -160,9 +160,9 @@ def _index_page(site: Site) -> str:
         f"<p class=lead>From <code>{_e(document['source'].get('file', 'results.jsonl'))}</code>: "
         f"{document['source']['records']} records; answers for <b>{_e(site.arch)}</b>. "
         "A figure marked ~ or drawn hollow was taken while other programs kept ≥ "
-        f"{release_verdicts.NOISY_LOAD} cores "
-        f"busy or its repetitions spread > {release_verdicts.NOISY_SPREAD:.0%}; only ratios beyond "
-        f"{release_verdicts.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
+        f"{runs_view.NOISY_LOAD} cores "
+        f"busy or its repetitions spread > {runs_view.NOISY_SPREAD:.0%}; only ratios beyond "
+        f"{runs_view.NOISE_RATIO}× are called findings. Hover a cell for the tool's own words.</p>",
         legend(),
         *_windows(document),
         *_releases(document),
@@ -181,8 +181,8 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
     found = document.get("pairs") or ()
     if not found:
         return out
-    compilers = release_verdicts.sorted_versions({p["compiler"] for p in found})
-    runtimes = release_verdicts.sorted_versions({p["runtime"] for p in found})
+    compilers = runs_view.sorted_versions({p["compiler"] for p in found})
+    runtimes = runs_view.sorted_versions({p["runtime"] for p in found})
     cells = [
         Cell(p["compiler"], p["runtime"], p["load"], p["load"] + (f": {p['reason']}" if p["reason"] else ""),
              p["evidence"][0])
@@ -286,7 +286,7 @@ def _exporters_section(site: Site) -> list[str]:
 def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
     """torch eager (the export's own timing) and the peers, as horizontal reference lines."""
     out = {}
-    eager = release_verdicts.timing(site.runs.exports.get((function, exporter)), eager=True)
+    eager = runs_view.timing(site.runs.exports.get((function, exporter)), eager=True)
     if eager is not None:
         # Marked like every other noisy figure: a two-thread torch op on a busy machine waits a
         # scheduler tick for its second thread, so a sub-millisecond op can read 8 ms.
@@ -296,13 +296,13 @@ def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
             continue
         for name, result in peer.metric.peers.items():
             if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
-                median = release_verdicts.timing(Record("", "", "", "", Status.OK, {}, result))
+                median = runs_view.timing(Record("", "", "", "", Status.OK, {}, result))
                 if median is not None:
                     out[name] = median.median
     return out
 
 
-def _model_page(site: Site, rec: release_verdicts.Recommendation) -> str:
+def _model_page(site: Site, rec: release_choice.Recommendation) -> str:
     compilers = [r.compiler for r in rec.releases]
     body = [
         f"<p>Functions: {_e(', '.join(rec.functions))}. Passing releases: "
@@ -316,7 +316,7 @@ def _model_page(site: Site, rec: release_verdicts.Recommendation) -> str:
             for c in compilers
             if (ran := site.runs.same(function, exporter, c)) is not None
             and ran.status is Status.OK
-            and (t := release_verdicts.timing(ran)) is not None
+            and (t := runs_view.timing(ran)) is not None
         )
         body.append(f"<h2>{_e(function)}: latency across releases</h2>")
         if points:
@@ -354,7 +354,7 @@ def _compiled(record: Optional[Record]) -> Optional[Metrics]:
     return record.metric if record is not None and record.status is Status.OK else None
 
 
-def _roofline_section(site: Site, rec: release_verdicts.Recommendation) -> list[str]:
+def _roofline_section(site: Site, rec: release_choice.Recommendation) -> list[str]:
     """The model's functions as GFLOP/s and fraction of this machine's measured peak (roofline.py)."""
     document = roofline.document(site.records)
     if document is None:
@@ -380,14 +380,14 @@ def _roofline_section(site: Site, rec: release_verdicts.Recommendation) -> list[
     ]
 
 
-def _op_kinds_section(site: Site, rec: release_verdicts.Recommendation, fid: str) -> list[str]:
+def _op_kinds_section(site: Site, rec: release_choice.Recommendation, fid: str) -> list[str]:
     by_release: dict[str, dict[str, float]] = {}
     for record in site.stage("dispatches"):
         if record.label.model not in rec.functions or record.status is not Status.OK:
             continue
         kinds = by_release.setdefault(record.label.compiler or "?", {})
         for dispatch in record.metric.dispatches:
-            median = release_verdicts.number(dispatch.get("median_us"))
+            median = number(dispatch.get("median_us"))
             if median is not None:
                 kind = op_kind(str(dispatch.get("op") or dispatch.get("name") or ""))
                 kinds[kind] = kinds.get(kind, 0.0) + median / 1000
@@ -406,7 +406,7 @@ def _op_kinds_section(site: Site, rec: release_verdicts.Recommendation, fid: str
     ]
 
 
-def _failures_section(site: Site, rec: release_verdicts.Recommendation) -> list[str]:
+def _failures_section(site: Site, rec: release_choice.Recommendation) -> list[str]:
     """The model's own failures: refusals of other releases' modules are answers (index page)."""
     failing = [
         r
@@ -428,7 +428,7 @@ def _failures_section(site: Site, rec: release_verdicts.Recommendation) -> list[
             _what_to_do(r),
             r.job,
         )
-        for r in sorted(failing, key=lambda r: (release_verdicts.version_key(r.label.compiler), r.job))
+        for r in sorted(failing, key=lambda r: (runs_view.version_key(r.label.compiler), r.job))
     ]
     return [
         "<h2>Failures, in the tools' words</h2>",
@@ -440,14 +440,12 @@ def _failure_words(record: Record) -> str:
     """A compile's first error and the op it names, uncut; else the line a known signature matches,
     or the tool's first error line — without the paths of the machine it ran on."""
     if record.stage == "compile" and record.status is Status.FAIL:
-        return release_verdicts.why(record).split(": ", 1)[1]
-    return release_verdicts.clip(
-        excerpts.without_paths(hints.telling_line(record.message, record.stage)), 300
-    )
+        return runs_view.why(record).split(": ", 1)[1]
+    return runs_view.clip(excerpts.without_paths(hints.telling_line(record.message, record.stage)), 300)
 
 
 def _what_to_do(record: Record) -> str:
-    found = release_verdicts.hint(record)
+    found = release_choice.hint(record)
     return found.advice if found is not None else ""
 
 
@@ -535,7 +533,7 @@ def render(
     if boards.has_boards(records):  # the Pi Zero / Pi 4 answer, linked from the index
         title = "Which IREE release runs my model on the Pi Zero / Pi 4 / Pi 3?"
         _linked(pages, "boards.html", title, boards.html_body(records, MARKS["timeout"]))
-    for rec in release_verdicts.recommendations(site.runs):
+    for rec in release_choice.recommendations(site.runs):
         pages[page_name(rec.model)] = _model_page(site, rec)
     found = exporters_page.answered(site.records)
     if found:
@@ -612,7 +610,7 @@ def write(
 ) -> Path:
     """Render the site of `results_path` into `out_dir` (pages no longer produced are removed);
     `records`, `answers` and `advised` as the caller read and derived them (see `render`)."""
-    found = release_verdicts.read(Path(results_path)) if records is None else records
+    found = runs_view.read(Path(results_path)) if records is None else records
     pages = render(found, Path(results_path), answers, advised)
     out_dir = Path(out_dir)
     for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
@@ -32,7 +32,7 @@ def render_dispatches(latest: Iterable[Record], top: int = 10) -> list[str]:
         groups.setdefault((r.label.model, r.label.exporter, r.label.arch, r.label.profile), []).append(r)
     lines: list[str] = []
     for group, records in sorted(groups.items()):
-        releases = sorted(records, key=lambda r: release_verdicts.version_key(r.label.compiler))
+        releases = sorted(records, key=lambda r: runs_view.version_key(r.label.compiler))
         lines += _table(group, releases, top)
     return lines
 

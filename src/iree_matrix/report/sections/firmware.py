@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record, Status
 from iree_matrix.report.sections import Document, Section
@@ -21,7 +21,7 @@ TITLE = "Bare-metal Cortex-M firmware"
 def firmware_section(records: Iterable[Record]) -> list[str]:
     runs = sorted(
         (r for r in records if r.stage == "run" and _bare_metal(r.label.arch)),
-        key=lambda r: (r.label.model, release_verdicts.version_key(r.label.compiler), r.job),
+        key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler), r.job),
     )
     if not runs:
         return []
@@ -62,7 +62,7 @@ def _row(r: Record) -> list[str]:
     m = r.metric
     status = r.status.value if isinstance(r.status, Status) else str(r.status)
     if r.status is not Status.OK:
-        status += ": " + release_verdicts.clip(release_verdicts.first_line(r.message or ""), 160)
+        status += ": " + runs_view.clip(runs_view.first_line(r.message or ""), 160)
     err = m.max_abs_err
     check = "" if err is None else f"{'ok' if m.matches else 'differs'} ({err:.2g})"
     # Recomputed from the recorded figures, so a record made before the stack reserve was counted

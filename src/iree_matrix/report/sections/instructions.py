@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.results import Record
 
@@ -17,25 +17,25 @@ KERNEL_RELEASES = 4  # a function measured on at least this many releases gets a
 Counted = dict[str, dict[str, Record]]  # function -> release -> its instructions record
 
 
-def render_instructions(runs: release_verdicts.Runs, versions: Sequence[str]) -> list[str]:
+def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[str]:
     """Instructions per call per function and release (callgrind, stages/instructions.py), and
     where both releases of a consecutive pair had quiet timings of the counted module itself, the
     instruction ratio beside the time ratio: whether the noise-free signal agrees with the clock.
-    Never the `default` build's timing: it is another program (`release_verdicts.Runs.instructions`)."""
+    Never the `default` build's timing: it is another program (`runs_view.Runs.instructions`)."""
     table = _counted(runs)
     if not table:
         return []
     shown = [v for v in versions if any(v in cells for cells in table.values())]
-    shown += release_verdicts.sorted_versions({v for cells in table.values() for v in cells} - set(shown))
+    shown += runs_view.sorted_versions({v for cells in table.values() for v in cells} - set(shown))
     profiles = sorted({r.label.profile for cells in table.values() for r in cells.values()})
     tools = sorted({str(r.metric.instructions.get("tool", "")) for c in table.values() for r in c.values()})
     rows: list[list[str]] = []
     for function, cells in sorted(table.items()):
-        figures = {v: n for v, r in cells.items() if (n := release_verdicts.counted(r))}
+        figures = {v: n for v, r in cells.items() if (n := release_regressions.counted(r))}
         rows.append(
             [
                 function,
-                *(release_verdicts.instructions_text(figures[v]) if v in figures else "" for v in shown),
+                *(release_regressions.instructions_text(figures[v]) if v in figures else "" for v in shown),
             ]
         )
     return [
@@ -57,19 +57,19 @@ def render_instructions(runs: release_verdicts.Runs, versions: Sequence[str]) ->
     ]
 
 
-def _counted(runs: release_verdicts.Runs) -> Counted:
+def _counted(runs: runs_view.Runs) -> Counted:
     """The functions counted on at least `KERNEL_RELEASES` releases, each release's count from the
     runs' own profile if it was counted, else from a counted build's."""
     table: Counted = {}
     for profile in [runs.profile, *runs.counted_profiles()]:
-        for (function, _, compiler), record in release_verdicts.Runs(
+        for (function, _, compiler), record in runs_view.Runs(
             runs.index, profile, runs.arch
         ).instructions.items():
             table.setdefault(function, {}).setdefault(compiler, record)
     return {f: cells for f, cells in table.items() if len(cells) >= KERNEL_RELEASES}
 
 
-def _render_pairs(runs: release_verdicts.Runs, table: Counted) -> list[str]:
+def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:
     """Consecutive releases whose counted build had quiet timings on both: the time ratio beside the
     instruction ratio; the pairs where either moved beyond noise, with the quiet ones summed up."""
     pairs: list[list[str]] = []
@@ -83,9 +83,9 @@ def _render_pairs(runs: release_verdicts.Runs, table: Counted) -> list[str]:
     lines = [
         "Consecutive releases whose counted build had quiet timings on both (local-task, this host; "
         "the build named beside the ratio)"
-        + (f", where either ratio moved beyond {release_verdicts.NOISE_RATIO:g}×" if moved else "")
+        + (f", where either ratio moved beyond {runs_view.NOISE_RATIO:g}×" if moved else "")
         + ": newer over older. 'agree': both signals say slower, faster or neither beyond "
-        f"{release_verdicts.NOISE_RATIO:g}×.",
+        f"{runs_view.NOISE_RATIO:g}×.",
         "",
         tabulate(
             pairs or quiet_pairs,
@@ -98,7 +98,7 @@ def _render_pairs(runs: release_verdicts.Runs, table: Counted) -> list[str]:
     if moved and quiet_pairs:
         lines += [
             f"The other {len(quiet_pairs)} quiet pairs: neither signal moved beyond "
-            f"{release_verdicts.NOISE_RATIO:g}× ("
+            f"{runs_view.NOISE_RATIO:g}× ("
             + ", ".join(f"{p[0]} {p[1]}: {p[2]} vs {p[3]}" for p in quiet_pairs)
             + ").",
             "",
@@ -106,21 +106,19 @@ def _render_pairs(runs: release_verdicts.Runs, table: Counted) -> list[str]:
     return lines
 
 
-def _pairs(
-    runs: release_verdicts.Runs, function: str, cells: dict[str, Record]
-) -> list[tuple[list[str], bool]]:
+def _pairs(runs: runs_view.Runs, function: str, cells: dict[str, Record]) -> list[tuple[list[str], bool]]:
     """A function's consecutive counted releases with quiet timings on both: each pair's row, and
     whether either ratio moved beyond noise."""
-    figures = {v: n for v, r in cells.items() if (n := release_verdicts.counted(r))}
-    present = [v for v in release_verdicts.sorted_versions(cells) if figures.get(v)]
+    figures = {v: n for v, r in cells.items() if (n := release_regressions.counted(r))}
+    present = [v for v in runs_view.sorted_versions(cells) if figures.get(v)]
     found = []
     for older, newer in zip(present, present[1:]):
-        ta, tb = (release_verdicts.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer))
+        ta, tb = (runs_view.timing(runs.by_job.get("run:" + cells[v].cell)) for v in (older, newer))
         if ta is None or tb is None or ta.noisy or tb.noisy:
             continue
         time_ratio, count_ratio = tb.median / ta.median, figures[newer] / figures[older]
         build = cells[older].label.profile
-        moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > release_verdicts.NOISE_RATIO
+        moved = max(time_ratio, 1 / time_ratio, count_ratio, 1 / count_ratio) > runs_view.NOISE_RATIO
         row = [function, f"{older} → {newer}", f"{formats.ratio(time_ratio)} ({build})",
                formats.ratio(count_ratio), _agrees(time_ratio, count_ratio)]  # fmt: skip
         found.append((row, moved))
@@ -131,12 +129,6 @@ def _agrees(time_ratio: float, count_ratio: float) -> str:
     """Whether the two signals say the same beyond noise: both slower, both faster, or both within."""
 
     def direction(ratio: float) -> int:
-        return (
-            1
-            if ratio > release_verdicts.NOISE_RATIO
-            else -1
-            if ratio < 1 / release_verdicts.NOISE_RATIO
-            else 0
-        )
+        return 1 if ratio > runs_view.NOISE_RATIO else -1 if ratio < 1 / runs_view.NOISE_RATIO else 0
 
     return "yes" if direction(time_ratio) == direction(count_ratio) else "no"

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
 from iree_matrix.report.sections import Document, Section
@@ -20,12 +20,12 @@ TITLE = "Kernels across releases"
 def render_kernels(latest: Iterable[Record]) -> list[str]:
     """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
     own release's runtime, profile default): median ms per release, and the regressions beyond noise
-    between consecutive releases (release_verdicts.regressions, the same rule as COMPATIBILITY.md)."""
-    runs = release_verdicts.Runs.of(list(latest))
+    between consecutive releases (release_regressions.regressions, the same rule as COMPATIBILITY.md)."""
+    runs = runs_view.Runs.of(list(latest))
     table = _timed(runs)
     if not table:
         return []
-    versions = release_verdicts.sorted_versions({v for cells in table.values() for v in cells})
+    versions = runs_view.sorted_versions({v for cells in table.values() for v in cells})
     days = sorted(
         {(r.finished or "")[:10] for (f, *_), r in runs.by_cell.items() if f in table and r.finished}
     )
@@ -46,7 +46,7 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
     ]
 
 
-def _timed(runs: release_verdicts.Runs) -> dict[str, dict[str, str]]:
+def _timed(runs: runs_view.Runs) -> dict[str, dict[str, str]]:
     """Per function timed on at least `KERNEL_RELEASES` releases (its main exporter's module, each on
     its own release's runtime): each release's median, `~` where noisy."""
     table: dict[str, dict[str, str]] = {}
@@ -55,7 +55,7 @@ def _timed(runs: release_verdicts.Runs) -> dict[str, dict[str, str]]:
         cells = {}
         for (f, e, c, rt), run in runs.by_cell.items():
             if f == function and e == exporter and c == rt and run.status is Status.OK:
-                t = release_verdicts.timing(run)
+                t = runs_view.timing(run)
                 if t is not None:
                     cells[c] = ("~" if t.noisy else "") + _ms(t.median)
         if len(cells) >= KERNEL_RELEASES:
@@ -63,17 +63,17 @@ def _timed(runs: release_verdicts.Runs) -> dict[str, dict[str, str]]:
     return table
 
 
-def _slower(runs: release_verdicts.Runs, table: Mapping[str, object]) -> list[str]:
+def _slower(runs: runs_view.Runs, table: Mapping[str, object]) -> list[str]:
     """The regressions beyond noise between consecutive releases of the functions in `table`."""
-    slower = [r for r in release_verdicts.regressions(runs) if r.kind == "slower" and r.function in table]
+    slower = [r for r in release_regressions.regressions(runs) if r.kind == "slower" and r.function in table]
     if not slower:
         return []
     return [
         "Slower beyond noise between consecutive releases (two quiet timings decide by their medians; "
         f"where either is noisy, the same build's instruction counts decide — more than "
-        f"{release_verdicts.NOISE_RATIO:g}× the instructions per call — when both releases have one; "
+        f"{runs_view.NOISE_RATIO:g}× the instructions per call — when both releases have one; "
         "without them, the newer fastest repetition must exceed "
-        f"{release_verdicts.LOADED_RATIO:g}× the older slowest). "
+        f"{runs_view.LOADED_RATIO:g}× the older slowest). "
         "The `default` build (this host's AVX-512) cannot be counted, so its pairs are decided by "
         "timings; the counted build's own pairs are listed with its name:",
         "",

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_verdicts, roofline
+from iree_matrix.answers import roofline, runs_view
 from iree_matrix.answers.gap import kind_gaps, op_kind_times
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
@@ -89,7 +89,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
 
 
 def _order(r: Record) -> tuple:
-    return (r.label.model, release_verdicts.version_key(r.label.compiler), r.label.profile)
+    return (r.label.model, runs_view.version_key(r.label.compiler), r.label.profile)
 
 
 def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> list[str]:
@@ -164,7 +164,7 @@ def _unprofiled(why: Mapping[str, str]) -> list[str]:
     """The note on the releases whose runtime has no in-context profiler, with its words."""
     if not why:
         return []
-    notes = "; ".join(f"IREE {v}: `{why[v]}`" for v in sorted(why, key=release_verdicts.version_key))
+    notes = "; ".join(f"IREE {v}: `{why[v]}`" for v in sorted(why, key=runs_view.version_key))
     return [
         "Runtimes without the in-context profiler (their executables are timed alone in the "
         f"dispatches section): {notes}.",
@@ -173,7 +173,7 @@ def _unprofiled(why: Mapping[str, str]) -> list[str]:
 
 
 def _median(metrics: Any) -> Optional[float]:
-    return release_verdicts.median(metrics.get("latency_ms")) if isinstance(metrics, Mapping) else None
+    return runs_view.median(metrics.get("latency_ms")) if isinstance(metrics, Mapping) else None
 
 
 SECTION = Section(

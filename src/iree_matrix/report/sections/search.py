@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_verdicts, search
+from iree_matrix.answers import runs_view, search
 from iree_matrix.core import formats, stats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
@@ -31,7 +31,7 @@ def _any_judged(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> boo
 
 def _unit_and_release(item: tuple[tuple[str, str], Any]) -> tuple:
     (unit, compiler), _ = item
-    return (unit, release_verdicts.version_key(compiler))
+    return (unit, runs_view.version_key(compiler))
 
 
 def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] = ()) -> list[str]:
@@ -148,7 +148,7 @@ def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
         for name, entry in r.metric.peers.items():
             if not isinstance(entry, Mapping) or entry.get("status") != "ok":
                 continue
-            median = release_verdicts.median(entry.get(CPU))
+            median = runs_view.median(entry.get(CPU))
             if median and (r.label.model not in found or median < found[r.label.model][1]):
                 found[r.label.model] = (name, median)
     return found
@@ -204,7 +204,7 @@ def _render_knobs(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> l
                 ratios.setdefault(key, []).append(e.ratio)
     if not counts:
         return []
-    releases = release_verdicts.sorted_versions({c for _, c in counts})
+    releases = runs_view.sorted_versions({c for _, c in counts})
     rows = []
     for knob in sorted({k for k, _ in counts}):
         row = [knob]
@@ -249,7 +249,7 @@ def _render_descents(descents: Sequence[search.Descent]) -> list[str]:
         return []
     rows = [
         [d.unit, d.compiler, d.path, str(d.spent), d.stopped, "<br>".join(d.pruned) or "—"]
-        for d in sorted(descents, key=lambda d: (d.unit, release_verdicts.version_key(d.compiler)))
+        for d in sorted(descents, key=lambda d: (d.unit, runs_view.version_key(d.compiler)))
     ]
     return [
         "### The descents",

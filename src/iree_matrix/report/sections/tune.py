@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_verdicts
+from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.records import Metrics
@@ -110,7 +110,7 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
 
 def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:
     (model, arch, compiler), _ = item
-    return (model, arch, release_verdicts.version_key(compiler))
+    return (model, arch, runs_view.version_key(compiler))
 
 
 def _text(value: Optional[float]) -> str:

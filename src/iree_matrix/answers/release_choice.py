@@ -1,0 +1,345 @@
+"""Which release should I use? Per model, each release's outcome and figures, the newest passing, the
+fastest beyond noise (and what decided it) and the smallest module. Pure: records in, plain data out;
+every answer names the job ids of the cells it rests on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Optional
+
+from iree_matrix.answers import paired
+from iree_matrix.answers.runs_view import (
+    NOISE_RATIO,
+    NOISY_LOAD,
+    Runs,
+    identified,
+    measured,
+    sorted_versions,
+    timing,
+    version_key,
+    why,
+)
+from iree_matrix.core import stats
+from iree_matrix.core.errors import EnvironmentFault
+from iree_matrix.core.results import Record, Status
+from iree_matrix.iree import hints
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionTiming:
+    """One function's latency per call on a release, as the answers show it."""
+
+    function: str
+    ms: float  # the median
+    noisy: bool
+    measured: str  # when and where (`measured`)
+    why_noisy: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseResult:
+    compiler: str
+    passes: bool  # every function compiled, ran and matched torch (runtime = same)
+    latency_ms: Optional[float]  # sum of the functions' medians (None unless all ran)
+    noisy: bool
+    module_bytes: Optional[int]
+    evidence: tuple[str, ...]
+    failed: tuple[str, ...]  # job ids of the stages that failed (the compile, not its not-run runs)
+    why: tuple[str, ...] = ()  # one line per failed stage, uncut: "compile: failed to legalize …"
+    # The sum of the functions' one-thread CPU time per call (None unless every run measured it):
+    # what "fastest" is decided on where present, as the load moves it least.
+    cpu_ms: Optional[float] = None
+    # What to do about each failure a known signature matches (iree/hints.py), in `why`'s order.
+    hints: tuple[str, ...] = ()
+    # Not passing, yet nothing of it failed: a compile with no run recorded, a stage never run
+    # (not planned on this target, or blocked by an environment that could not be installed).
+    # Not evidence either way: `query` and the tables list it apart from the failures.
+    not_run: bool = False
+    # How the release was fed where the exporter's own MLIR did not compile or pass there: "linalg
+    # lowered by 20231113.707" (`with_lowered`); "" for the exporter's MLIR itself.
+    via: str = ""
+    # Each function's own figure where every function passed: a prefill and a decode step are two
+    # figures, not one sum, and each says when and where it was measured.
+    timings: tuple[FunctionTiming, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    model: str
+    functions: tuple[str, ...]
+    releases: tuple[ReleaseResult, ...]  # oldest first
+    newest_passing: Optional[ReleaseResult]
+    fastest: Optional[ReleaseResult]  # only when faster than the newest passing beyond noise
+    fastest_ratio: Optional[float]
+    smallest: Optional[ReleaseResult]
+    # What "fastest" was decided on (`FASTEST_PAIRED` "on" the CPU they were timed on, or
+    # `FASTEST_SITTING`), named or not; "" when
+    # nothing could decide it: no paired rounds, no quiet sitting of one identity (`_fastest`).
+    fastest_basis: str = ""
+
+
+def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list[ReleaseResult]:
+    compilers = sorted_versions(c for (f, e, c) in runs.compiles if f in functions and e == exporter)
+    out = []
+    for compiler in compilers:
+        cells = [
+            (f, runs.same(f, exporter, compiler), runs.compiles.get((f, exporter, compiler)))
+            for f in functions
+        ]
+        passing = [run is not None and run.status is Status.OK for _, run, _ in cells]
+        timings = [timing(run) for _, run, _ in cells]
+        sizes = [c.metric.module_bytes if c is not None else None for _, _, c in cells]
+        evidence = tuple(
+            (run.job if run is not None else (c.job if c is not None else f"{f}@{compiler}"))
+            for f, run, c in cells
+        )
+        causes = [
+            runs.cause(record)
+            for (_, run, c), ok in zip(cells, passing)
+            if not ok and (record := run if run is not None else c) is not None
+        ]
+        out.append(
+            ReleaseResult(
+                compiler=compiler,
+                passes=all(passing),
+                latency_ms=_total([t.median if t else None for t in timings]) if all(passing) else None,
+                noisy=any(t.noisy for t in timings if t is not None),
+                module_bytes=int(total) if (total := _total(sizes)) is not None else None,
+                evidence=evidence,
+                failed=tuple(dict.fromkeys(r.job for r in causes))
+                or tuple(e for e, ok in zip(evidence, passing) if not ok),
+                why=tuple(dict.fromkeys(why(r) for r in causes)),
+                cpu_ms=_total([_cpu_median(run) for _, run, _ in cells]) if all(passing) else None,
+                hints=_advice(causes),
+                not_run=not all(passing) and not any(failed(r) for r in causes),
+                timings=_function_timings(cells) if all(passing) else (),
+            )
+        )
+    return out
+
+
+def _function_timings(
+    cells: Sequence[tuple[str, Optional[Record], Optional[Record]]],
+) -> tuple[FunctionTiming, ...]:
+    """(function, its run, its compile) -> each timed run's figure."""
+    out = []
+    for function, run, _ in cells:
+        t = timing(run)
+        if run is not None and t is not None:
+            out.append(
+                FunctionTiming(function, t.median, t.noisy, measured(run), t.why_noisy() if t.noisy else "")
+            )
+    return tuple(out)
+
+
+# stages/lower.py names a lowered export "<exporter>+linalg-iree<release>" (a `linalg:<release>` form).
+LOWERED_MARK = "+linalg-iree"
+
+
+def lowered_by(exporter: str, source: str) -> Optional[str]:
+    """The IREE release that lowered `exporter`'s MLIR when it is `source`'s export lowered to
+    linalg-on-tensors, else None."""
+    prefix = source + LOWERED_MARK
+    return exporter[len(prefix) :] or None if exporter.startswith(prefix) else None
+
+
+def with_lowered(
+    runs: Runs, functions: Sequence[str], exporter: str, results: Sequence[ReleaseResult]
+) -> list[ReleaseResult]:
+    """`results` (one exporter's, oldest first) with each compiler that did not pass on the
+    exporter's own MLIR answered by the same export lowered to linalg, where the results hold it
+    (matrix/history.toml feeds the 2023 compilers so): passing there, the release passes `via` the
+    lowering; failing there too, its reasons are both forms'. A compiler only the lowered form
+    reached joins the list. Oldest first, as `release_results`."""
+    lowered: dict[str, list[ReleaseResult]] = {}
+    exporters = {e for (f, e, _) in runs.compiles if f in functions}
+    for other in sorted(exporters):
+        release = lowered_by(other, exporter)
+        if release is not None:
+            for result in release_results(runs, functions, other):
+                via = f"linalg lowered by {release}"
+                lowered.setdefault(result.compiler, []).append(dataclasses.replace(result, via=via))
+    out = {r.compiler: r for r in results}
+    for compiler, found in lowered.items():
+        own = out.get(compiler)
+        if own is not None and own.passes:
+            continue
+        passing = next((r for r in found if r.passes), None)
+        if passing is not None or own is None:
+            out[compiler] = passing or found[0]
+            continue
+        why = tuple(f"via {r.via}: {w}" for r in found for w in r.why or ("did not pass",))
+        out[compiler] = dataclasses.replace(
+            own,
+            failed=own.failed + tuple(job for r in found for job in r.failed),
+            why=own.why + why,
+            hints=tuple(dict.fromkeys(own.hints + tuple(h for r in found for h in r.hints))),
+            not_run=own.not_run and all(r.not_run for r in found),
+        )
+    return [out[c] for c in sorted_versions(out)]
+
+
+def _advice(causes: Sequence[Record]) -> tuple[str, ...]:
+    """What to do about the failures, one advice per known failure (the first of each kind: an LSTM
+    and a GRU are one piece of advice)."""
+    found: dict[str, str] = {}
+    for record in causes:
+        h = hint(record)
+        if h is not None:
+            found.setdefault(h.name, h.advice)
+    return tuple(found.values())
+
+
+def failed(record: Record) -> bool:
+    """A stage that ran and did not pass (a failure, a timeout, a mismatch): a cell's outcome. An
+    install that failed is not one of the model's: the cells it blocked were never run; nor is a
+    stage that an environment fault stopped (a damaged venv, a missing tool): the answer is not
+    known until it runs in a sound one."""
+    return (
+        record.status in (Status.FAIL, Status.TIMEOUT, Status.MISMATCH)
+        and record.stage != "install"
+        and record.error_class != EnvironmentFault.CLASS
+    )
+
+
+def hint(record: Record) -> Optional[hints.Found]:
+    """What to do about a failed stage, when a known signature matches its words (iree/hints.py)."""
+    if record.status is Status.OK or record.status is Status.NOT_RUN:
+        return None
+    made = hints.Made(record.label.exporter, record.label.compiler)
+    return hints.of_record(record.stage, record.metrics, record.message, made)
+
+
+def _cpu_median(record: Optional[Record]) -> Optional[float]:
+    figure = record.metric.cpu_time if record is not None else None
+    return figure.median if figure is not None else None
+
+
+def _total(values: Sequence[Optional[float]]) -> Optional[float]:
+    """The sum, or None when any value is missing."""
+    present = [v for v in values if v is not None]
+    return sum(present) if len(present) == len(values) else None
+
+
+def recommendations(runs: Runs, exporter: Optional[str] = None) -> list[Recommendation]:
+    by_model: dict[str, list[str]] = {}
+    for function in runs.functions():
+        by_model.setdefault(runs.model_of(function), []).append(function)
+    out = []
+    for model, functions in sorted(by_model.items()):
+        results = release_results(runs, functions, exporter or runs.main_exporter(functions))
+        passing = [r for r in results if r.passes]
+        newest = passing[-1] if passing else None
+        fastest, ratio, basis = _fastest(runs, functions, exporter or runs.main_exporter(functions), passing)
+        sized = [r for r in passing if r.module_bytes is not None]
+        smallest = min(sized, key=lambda r: (r.module_bytes, version_key(r.compiler))) if sized else None
+        out.append(
+            Recommendation(model, tuple(functions), tuple(results), newest, fastest, ratio, smallest, basis)
+        )
+    return out
+
+
+FASTEST_PAIRED = "paired rounds"
+FASTEST_SITTING = "one quiet sitting's one-thread CPU time"
+# Runs started within this long of each other count as one sitting (a matrix run times its cells
+# one after another: the release-history runs of one model took minutes).
+SITTING = 3600.0  # seconds
+
+
+def _fastest(
+    runs: Runs, functions: Sequence[str], exporter: str, passing: Sequence[ReleaseResult]
+) -> tuple[Optional[ReleaseResult], Optional[float], str]:
+    """(the release faster than the newest passing one, newest's time over its, what decided it).
+    Only two kinds of evidence name it (a loaded sitting's medians named releases 1.7x
+    faster, and one thread's CPU time of one module moved 10-31 % between loaded sittings):
+    - paired rounds (`iree-matrix compare NEWEST OTHER`, kept beside the log): every function timed,
+      none slower, one faster at least; the largest speed-up over the rounds' medians is named;
+    - else one quiet sitting of one identified CPU: every function's one-thread CPU time, other
+      programs under `NOISY_LOAD` cores, the runs within `SITTING`, beyond `NOISE_RATIO`.
+    Without either, nothing is named and the basis is ""."""
+    newest = passing[-1] if passing else None
+    if newest is None:
+        return None, None, ""
+    best: Optional[tuple[float, ReleaseResult]] = None
+    decided = ""  # where the paired rounds were timed
+    for release in passing[:-1]:
+        found = _paired_against(runs, functions, exporter, release, newest)
+        if found is None:
+            continue
+        decided, speedup = found
+        if speedup is not None and (best is None or speedup > best[0]):
+            best = (speedup, release)
+    # A release paired-faster than the one found is faster than the newest too: the chain is
+    # followed (3.6.0 beat 3.7.0 4.16x, 3.7.0 beat 3.8.0 1.36x: the fastest is 3.6.0, 5.7x).
+    seen = {newest.compiler}
+    while best is not None and best[1].compiler not in seen:
+        seen.add(best[1].compiler)
+        for release in passing[:-1]:
+            found = _paired_against(runs, functions, exporter, release, best[1])
+            if release.compiler not in seen and found is not None and found[1] is not None:
+                best = (best[0] * found[1], release)
+                break
+    if best is not None:
+        return best[1], best[0], f"{FASTEST_PAIRED} on {decided}"
+    if decided:
+        return None, None, f"{FASTEST_PAIRED} on {decided}"
+    sitting = _quiet_sitting(runs, newest)
+    if sitting is None:
+        return None, None, ""
+    identity, start = sitting
+    sittings = {r.compiler: _quiet_sitting(runs, r) for r in passing[:-1]}
+    same = [
+        r for r in passing[:-1]
+        if (s := sittings[r.compiler]) is not None and s[0] == identity and abs(s[1] - start) <= SITTING
+    ]  # fmt: skip
+    fastest = min(same, key=lambda r: r.cpu_ms or math.inf, default=None)
+    if fastest is None or not fastest.cpu_ms or not newest.cpu_ms:
+        return None, None, FASTEST_SITTING if same else ""
+    ratio = newest.cpu_ms / fastest.cpu_ms
+    return (fastest, ratio, FASTEST_SITTING) if ratio >= NOISE_RATIO else (None, None, FASTEST_SITTING)
+
+
+def _paired_against(
+    runs: Runs, functions: Sequence[str], exporter: str, release: ReleaseResult, other: ReleaseResult
+) -> Optional[tuple[str, Optional[float]]]:
+    """(where, the speed-up of `release` over `other`) when paired rounds compared the two on every
+    function, the speed-up None unless none was slower and one faster at least; None when they did
+    not compare on every function (or said nothing of speed)."""
+    verdicts = [paired.against(runs.same(f, exporter, release.compiler), other.compiler) for f in functions]
+    found = [v for v in verdicts if v is not None and v.verdict in paired.DECIDED]
+    if not verdicts or len(found) != len(verdicts):
+        return None
+    if any(v.verdict == stats.SLOWER for v in found) or not any(v.verdict == stats.FASTER for v in found):
+        return found[0].where, None
+    mine, theirs = _total([v.ms for v in found]), _total([v.other_ms for v in found])
+    return found[0].where, theirs / mine if mine and theirs else 1.0 / max(v.ratio for v in found)
+
+
+def _quiet_sitting(runs: Runs, release: ReleaseResult) -> Optional[tuple[str, float]]:
+    """(identity, start time in seconds) when every run of the release measured one thread's CPU
+    time on one identified CPU with other programs under NOISY_LOAD cores; else None."""
+    records = [runs.by_job.get(job) for job in release.evidence]
+    if not release.cpu_ms or not records or any(r is None or r.stage != "run" for r in records):
+        return None
+    found = [r for r in records if r is not None]
+    identities = {identified(r) for r in found}
+    if len(identities) != 1 or None in identities:
+        return None
+    if any((r.metric.other_load is None or r.metric.other_load >= NOISY_LOAD) for r in found):
+        return None
+    times = [_seconds(r.started) for r in found]
+    if any(t is None for t in times):
+        return None
+    return identities.pop() or "", min(t for t in times if t is not None)
+
+
+def _seconds(stamp: Optional[str]) -> Optional[float]:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stamp).timestamp() if stamp else None
+    except ValueError:
+        return None

@@ -1,0 +1,199 @@
+"""What regressed between consecutive compiler releases: a function that passed and now fails, a
+latency up beyond noise (or more instructions per call), a module more than 10 % larger. Pure:
+records in, plain data out; every regression names the two cells it rests on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from iree_matrix.answers import paired
+from iree_matrix.answers.runs_view import (
+    LOADED_RATIO,
+    NOISE_RATIO,
+    SIZE_RATIO,
+    Runs,
+    Timing,
+    identified,
+    no_runtime,
+    sorted_versions,
+    stand_in_of,
+    timing,
+)
+from iree_matrix.core import formats, stats
+from iree_matrix.core.results import Record, Status
+
+
+@dataclasses.dataclass(frozen=True)
+class Regression:
+    function: str
+    older: str
+    newer: str
+    kind: str  # "fails" | "slower" | "larger"
+    detail: str
+    evidence: tuple[str, str]  # job ids: older cell, newer cell
+    # What decided it: "outcome" (fails), "size" (larger), "timing", "instructions" or "paired" (slower).
+    signal: str = ""
+    profile: str = "default"  # the build it is about: `default`, or a counted one (`avx2`)
+
+    @property
+    def subject(self) -> str:
+        return subject(self.function, self.profile)
+
+
+def subject(function: str, profile: str) -> str:
+    """What a regression is about: the function, and the build when it is not the default one."""
+    return function if profile == "default" else f"{function} (`{profile}` build)"
+
+
+def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
+    """Two quiet figures: the newer median beyond NOISE_RATIO. With a noisy one, only a change no
+    disturbance explains: the newer release's fastest repetition slower than LOADED_RATIO times
+    the older one's slowest (another program on this 2-core machine can at most about double a
+    time; the softmax kernel of 3.11 is 11x). Never from a figure of too few repetitions to have an
+    interval (the recipe search's one-call timings, taken at load 14 in two sittings, read
+    4.03x slower where one paired sitting measured 1.5-2x)."""
+    if older.too_few or newer.too_few:
+        return False
+    if not older.noisy and not newer.noisy:
+        return newer.median > older.median * NOISE_RATIO
+    if older.high is None or newer.low is None:
+        return False
+    return newer.low > older.high * LOADED_RATIO
+
+
+def counted(record: Optional[Record]) -> Optional[float]:
+    """Instructions per call of an `instructions` record (stages/instructions.py), if it has them."""
+    return record.metric.instructions_per_call if record is not None else None
+
+
+def slower_pair(
+    older: Timing, newer: Timing, older_count: Optional[float] = None, newer_count: Optional[float] = None
+) -> Optional[tuple[str, str]]:
+    """(detail, signal) when the newer release is slower beyond noise, else None. Two quiet timings
+    decide by their medians ("timing"). Where either is noisy and both releases have a count of the
+    same build, the counts decide — which the load does not move: more than NOISE_RATIO times the
+    instructions is slower ("instructions"), an unchanged count is not (a timing taken beside other
+    programs cannot overrule it: session 7's loaded avx2 timings were 10-40x tonight's quiet ones).
+    Without counts, the loaded rule of `slower_beyond_noise` still may ("timing"). Quiet timings
+    that decide carry the count ratio in their detail where both releases have one."""
+    both = f"{formats.duration_ms(older.median)} → {formats.duration_ms(newer.median)}"
+    times = formats.ratio(newer.median / older.median)
+    quiet = not older.noisy and not newer.noisy
+    if not quiet and older_count and newer_count:
+        count_ratio = newer_count / older_count
+        if count_ratio <= NOISE_RATIO:
+            return None
+        counts = f"{instructions_text(older_count)} → {instructions_text(newer_count)} per call"
+        detail = f"{formats.ratio(count_ratio)} the instructions ({counts}, callgrind)"
+        return f"{detail}; timings noisy: {times} ({both})", "instructions"
+    if not slower_beyond_noise(older, newer):
+        return None
+    if not quiet:
+        both += f"; noisy, but its fastest repetition is > {LOADED_RATIO:g}× the older's slowest"
+    elif older_count and newer_count:
+        # Quiet timings decide, but the count stays beside them: a slower time at the same count is
+        # a change in how the instructions run (threads, memory, dependencies), worth reading apart.
+        both += f"; {formats.ratio(newer_count / older_count)} the instructions"
+    return f"{times} slower ({both})", "timing"
+
+
+def more_instructions(older: Optional[Record], newer: Optional[Record]) -> Optional[tuple[str, str]]:
+    """(detail, "instructions") when an untimed build's count grew more than NOISE_RATIO times: a
+    count needs no quiet machine, so it decides without a timing."""
+    a, b = counted(older), counted(newer)
+    if not a or not b or b <= a * NOISE_RATIO:
+        return None
+    counts = f"{instructions_text(a)} → {instructions_text(b)} per call"
+    return f"{formats.ratio(b / a)} the instructions ({counts}, callgrind); not timed", "instructions"
+
+
+def instructions_text(count: float) -> str:
+    """An instruction count as a reader takes it in: 767.7 k, 12.3 M, 4.56 G."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count:.0f}"
+
+
+def regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
+    """Between consecutive compiler releases (each run by its own runtime): a function that passed
+    and now fails; a latency up beyond noise (`slower_pair`); a module > 10 % larger — of the
+    runs' profile, then of each build whose instructions were counted (`Runs.counted_profiles`),
+    for the functions counted: there the counts decide what noisy timings cannot."""
+    out = _profile_regressions(runs, exporter)
+    for profile in runs.counted_profiles():
+        other = Runs(runs.index, profile, runs.arch)
+        counted = {function for (function, _, _) in other.instructions}
+        out += [
+            dataclasses.replace(r, profile=profile)
+            for r in _profile_regressions(other, exporter)
+            if r.function in counted
+        ]
+    return out
+
+
+def _profile_regressions(runs: Runs, exporter: Optional[str] = None) -> list[Regression]:
+    """`regressions` of one profile. A release run on a stand-in runtime (3.7.1 on 3.7.0) is left
+    out like one with no runtime: its figure comes from the cross, not from its own release's runtime."""
+    out = []
+    for function in runs.functions():
+        reference = exporter or runs.main_exporter([function])
+        compilers = [
+            c
+            for c in sorted_versions(c for (f, e, c) in runs.compiles if f == function and e == reference)
+            if not no_runtime(run := runs.same(function, reference, c))
+            and not (run is not None and stand_in_of(run))
+        ]
+        out += _function_regressions(runs, function, reference, compilers)
+    return out
+
+
+def _function_regressions(runs: Runs, function: str, exporter: str, compilers: list[str]) -> list[Regression]:
+    out = []
+    for older, newer in zip(compilers, compilers[1:]):
+        a, b = runs.same(function, exporter, older), runs.same(function, exporter, newer)
+        ca, cb = (
+            runs.compiles.get((function, exporter, older)),
+            runs.compiles.get((function, exporter, newer)),
+        )
+        ok_a = a is not None and a.status is Status.OK
+        ok_b = b is not None and b.status is Status.OK
+        first, second = a or ca, b or cb
+        evidence = (first.job if first is not None else "", second.job if second is not None else "")
+        # A cell never run (not planned: an untimed counted build, a run still to come) is no evidence.
+        if ok_a and b is not None and not ok_b and b.status is not Status.SKIP:
+            what = b.status.value + (f" ({b.error_class})" if b.error_class else "")
+            if b is not None and b.status is Status.NOT_RUN and cb is not None and cb.status is not Status.OK:
+                what = f"compile {cb.status.value} ({cb.error_class or ''})".replace(" ()", "")
+            detail = f"passed in {older}, {what} in {newer}"
+            out.append(Regression(function, older, newer, "fails", detail, evidence, "outcome"))
+            continue
+        ia, ib = (runs.instructions.get((function, exporter, v)) for v in (older, newer))
+        verdict = paired.against(b, older) if ok_a and ok_b else None
+        if verdict is not None and verdict.verdict in paired.DECIDED:
+            # Paired rounds decide (`iree-matrix compare OLDER NEWER` beside the log): "slower" is a
+            # regression, anything else is none, whatever the two medians said.
+            if verdict.verdict == stats.SLOWER:
+                detail = f"{formats.ratio(verdict.ratio)} slower ({verdict.describe()})"
+                out.append(Regression(function, older, newer, "slower", detail, evidence, "paired"))
+            slower = None
+        else:
+            # Two medians decide only as figures of one named CPU: a timing of a record that names no
+            # family/model is no evidence (a count needs none, `more_instructions`).
+            same_cpu = ok_a and ok_b and identified(a) is not None and identified(a) == identified(b)
+            ta, tb = (timing(a), timing(b)) if same_cpu else (None, None)
+            slower = slower_pair(ta, tb, counted(ia), counted(ib)) if ta and tb else more_instructions(ia, ib)
+        if slower is not None:
+            detail, signal = slower
+            if signal == "instructions" and ia is not None and ib is not None:
+                evidence = (ia.job, ib.job)
+            out.append(Regression(function, older, newer, "slower", detail, evidence, signal))
+        sa = ca.metric.module_bytes if ca is not None and ca.status is Status.OK else None
+        sb = cb.metric.module_bytes if cb is not None and cb.status is Status.OK else None
+        if sa and sb and sb > sa * SIZE_RATIO:
+            detail = f"module {formats.ratio(sb / sa)} larger ({formats.size(sa)} → {formats.size(sb)})"
+            jobs = (ca.job if ca else "", cb.job if cb else "")
+            out.append(Regression(function, older, newer, "larger", detail, jobs, "size"))
+    return out

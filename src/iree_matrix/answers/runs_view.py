@@ -1,0 +1,375 @@
+"""The result records as every answer reads them: releases in release order, a timed figure and its
+noise, latencies cross-checked between logs, and `Runs`, one profile and arch of the record index.
+
+Pure: records in, plain data out (no I/O but `read`, no clock). The answers (load_windows.py,
+release_choice.py, release_regressions.py), the Markdown report, `compat.json` and `query` all read
+records through this view; none derives a figure on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional, cast
+
+from packaging.version import InvalidVersion
+
+from iree_matrix.answers import paired
+from iree_matrix.core import excerpts, formats, host, refusals, stats
+from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
+from iree_matrix.core.results import Index, Record, Status, latest_by_job, read_log
+from iree_matrix.iree import compile_errors, hints, versions
+
+# A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
+# its repetitions spread by more than this share of the median. Defined here, used everywhere.
+NOISY_LOAD = 0.25
+NOISY_SPREAD = 0.20
+# Two figures from different sittings on this shared machine differ by up to ~1.3x for identical
+# code (docs/measurements.md): only a larger ratio is a finding.
+NOISE_RATIO = 1.3
+# A noisy figure is compared by its extremes, and only a change beyond what contention explains.
+LOADED_RATIO = 2.0
+# Module sizes are deterministic; a growth this large between releases is worth a line.
+SIZE_RATIO = 1.10
+INCOMPATIBLE = refusals.INCOMPATIBLE
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Text with numbers as a person reads it: "torch2.5" before "torch2.13"."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+def version_key(text: str) -> tuple[int, Any]:
+    """Releases in release order ("3.10.0" after "3.9.0", the date releases such as 20240410.859
+    before 2.9.0); anything else after them, naturally."""
+    try:
+        return (0, versions.release_order(text))
+    except InvalidVersion:
+        return (1, natural_key(text))
+
+
+def sorted_versions(values: Iterable[str]) -> list[str]:
+    return sorted(set(values), key=version_key)
+
+
+# The tools' words: one definition each, re-exported for the report.
+first_line, clip, refusal_reason = excerpts.first_line, excerpts.clip, refusals.reason
+MAX_REASON_CHARS = refusals.MAX_REASON_CHARS
+
+
+def median(value: Any) -> Optional[float]:
+    """The median of a timed metric (`{"median": …, "min": …}`) or a bare number."""
+    return number(value.get("median")) if isinstance(value, Mapping) else number(value)
+
+
+# --- noise --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    median: float
+    low: Optional[float]
+    high: Optional[float]
+    other_load: Optional[float]
+    # Set when another published measurement of the same module on the same host lies wholly below
+    # this one's spread (`cross_checked`): what it said, where and when.
+    disagrees: Optional[str] = None
+    n: Optional[int] = None  # repetitions behind the median (None: not recorded)
+
+    @property
+    def too_few(self) -> bool:
+        """Fewer repetitions than any interval needs (`stats.MIN_REPETITIONS`): no verdict from it."""
+        return self.n is not None and self.n < stats.MIN_REPETITIONS
+
+    @property
+    def spread(self) -> Optional[float]:
+        if self.low is None or self.high is None or self.median <= 0:
+            return None
+        return (self.high - self.low) / self.median
+
+    @property
+    def noisy(self) -> bool:
+        loaded = self.other_load is not None and self.other_load >= NOISY_LOAD
+        spread = self.spread is not None and self.spread > NOISY_SPREAD
+        return loaded or spread or self.disagrees is not None
+
+    def why_noisy(self) -> str:
+        reasons = []
+        if self.other_load is not None and self.other_load >= NOISY_LOAD:
+            reasons.append(f"other programs kept {self.other_load:.2g} cores busy")
+        if self.spread is not None and self.spread > NOISY_SPREAD:
+            reasons.append(f"repetitions spread {self.spread:.0%} of the median")
+        if self.disagrees is not None:
+            reasons.append(f"a quieter measurement of the same module gave {self.disagrees}")
+        return "; ".join(reasons)
+
+
+def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
+    """The timed figure of a run (its latency) or, `eager`, of an export (torch's), with its noise facts."""
+    if record is None:
+        return None
+    timed = record.metric.eager if eager else record.metric.latency
+    if timed is None or timed.median is None:
+        return None
+    disagrees = None if eager else record.metric.disagrees
+    return Timing(timed.median, timed.low, timed.high, record.metric.other_load, disagrees, timed.n)
+
+
+# --- one figure per thing ---------------------------------------------------------------------------
+
+
+def measured(record: Record) -> str:
+    """When and where a timed figure was taken: "2026-11-23 09:12 UTC on AMD EPYC (x86_64)"."""
+    when = (record.started or "")[:16].replace("T", " ")
+    cpu = str(record.host.get("cpu") or "") if isinstance(record.host, Mapping) else ""
+    machine = str(record.host.get("machine") or "") if isinstance(record.host, Mapping) else ""
+    where = f"{cpu} ({machine})" if cpu and machine else cpu or machine
+    return " on ".join(p for p in (f"{when} UTC" if when else "", where) if p)
+
+
+def _same_module(record: Record) -> tuple[str, ...]:
+    """What makes two latencies figures of one thing: the function, exporter, compiler, runtime,
+    profile and target, on one host CPU (model and features)."""
+    host = record.host if isinstance(record.host, Mapping) else {}
+    features = ",".join(sorted(map(str, host.get("cpu_features") or ())))
+    return (
+        record.label.model, record.label.exporter, record.label.compiler, record.label.profile,
+        record.label.arch, record.label.run_runtime, str(host.get("cpu") or ""), features,
+    )  # fmt: skip
+
+
+def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Record]] = {}) -> list[Record]:
+    """`records` with every latency that lies wholly above another measurement of the same module on
+    the same host — in `records` or in another published log (`others`, by name) — marked noisy
+    (metrics["disagrees"]: the other figure, where and when). Interference only ever adds time, so
+    of two figures that do not overlap, the slower one is the one that was disturbed; after this, no
+    two unmarked figures of one thing disagree beyond their spreads."""
+    measurements: dict[tuple[str, ...], list[tuple[Timing, str]]] = {}
+    latest = list(latest_by_job(records).values())  # a re-measured job's old figure is history
+    for name, group in [("", latest), *others.items()]:
+        for r in group:
+            t = timing(r) if r.stage == "run" and r.status is Status.OK else None
+            if t is not None and t.low is not None and t.high is not None:
+                where = f"{formats.duration_ms(t.median)} ({name + ', ' if name else ''}{measured(r)})"
+                measurements.setdefault(_same_module(r), []).append((t, where))
+    out = []
+    for r in records:
+        t = timing(r) if r.stage == "run" and r.status is Status.OK else None
+        if t is not None and t.low is not None:
+            below = [(o, w) for o, w in measurements.get(_same_module(r), []) if (o.high or 0.0) < t.low]
+            if below:
+                _, where = min(below, key=lambda ow: ow[0].median)
+                r = dataclasses.replace(r, metrics={**r.metrics, DISAGREES: where})
+        out.append(r)
+    return out
+
+
+def read(source: Path) -> list[Record]:
+    """A results log as every view reads it (report, site, answers, `query`): each record, latencies
+    cross-checked against the other published logs when `source` is one of them. Each log is parsed
+    once per process while it is unchanged (`results.read_log`): a report's pages share the parse."""
+    from iree_matrix.core import shipped
+
+    # `iree-matrix compare` verdicts kept beside the log decide "slower" and "fastest" (paired.py).
+    records = paired.attach(list(read_log(source)), paired.read(Path(source).parent))
+    try:
+        published = shipped.results_dir().resolve()
+    except FileNotFoundError:
+        return cross_checked(records)
+    if published not in Path(source).resolve().parents:
+        return cross_checked(records)
+    others = {
+        str(log.parent.relative_to(published.parent)): list(latest_by_job(read_log(log)).values())
+        for log in sorted(published.glob("**/results.jsonl"))
+        if log.resolve() != Path(source).resolve()
+    }
+    return cross_checked(records, others)
+
+
+# --- the records, indexed --------------------------------------------------------------------------
+
+
+def main_arch(records: Iterable[Record]) -> str:
+    """The architecture most run records are for: the answers are about one CPU at a time (the
+    armv6 results directory holds armv6 runs, the release history x86_64 ones)."""
+    counts = Counter(r.label.arch for r in records if r.stage == "run")
+    counts.pop("", None)
+    return max(counts, key=lambda a: (counts[a], a == "x86_64", a)) if counts else "x86_64"
+
+
+def run_runtime(record: Record) -> str:
+    """The runtime a run record used, as the tables name it (`Labels.run_runtime`)."""
+    return record.label.run_runtime
+
+
+def is_built_here(runtime: str) -> bool:
+    """A runtime built from source: a `src:` value, or a directory of tools the user gave."""
+    return runtime.startswith((SOURCE_BUILD, "src:"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Runs:
+    """One profile and one arch of the record index (`results.Index`): the newest run per cell,
+    keyed (function, exporter, compiler, runtime) — the answers are about the default profile on the
+    host unless asked otherwise."""
+
+    index: Index
+    profile: str = "default"
+    arch: Optional[str] = None  # None: x86_64 (or a record that names none)
+
+    @classmethod
+    def of(cls, records: Iterable[Record], profile: str = "default", arch: Optional[str] = None) -> Runs:
+        return cls(records if isinstance(records, Index) else Index.of(records), profile, arch)
+
+    def _here(self, profile: str, arch: str) -> bool:
+        return profile == self.profile and self._on_arch(arch)
+
+    def _on_arch(self, arch: str) -> bool:
+        return arch in (("x86_64", "") if self.arch is None else (self.arch,))
+
+    @functools.cached_property
+    def by_cell(self) -> Mapping[tuple[str, str, str, str], Record]:
+        return {(m, e, c, rt): r for (m, e, p, a, c, rt), r in self.index.runs.items() if self._here(p, a)}
+
+    @functools.cached_property
+    def compiles(self) -> Mapping[tuple[str, str, str], Record]:  # (function, exporter, compiler)
+        return {(m, e, c): r for (m, e, p, a, c), r in self.index.compiles.items() if self._here(p, a)}
+
+    @property
+    def exports(self) -> Mapping[tuple[str, str], Record]:  # (function, exporter)
+        return cast("Mapping[tuple[str, str], Record]", self.index.exports)  # an ExportKey is that pair
+
+    @property
+    def by_job(self) -> Mapping[str, Record]:  # every record, by job id
+        return self.index.by_job
+
+    @functools.cached_property
+    def instructions(self) -> Mapping[tuple[str, str, str], Record]:
+        """(function, exporter, compiler) -> its module's instructions per call on its own runtime
+        (stages/instructions.py), this profile's only. Another profile's count is another program:
+        IREE picks vector tiles from the target CPU's features, and IREE 3.9.0 leaves the
+        x86-64-v3 (`avx2`) build of a 1500x384x1536 batch_matmul scalar where the AVX-512 build is
+        vectorized (4.47 G instructions per call up to 3.7.0, 245 M from 3.12.0, while the AVX-512
+        build's time stayed 9-13 ms), so it cannot stand in for the `default` build's figure."""
+        counted: dict[tuple[str, str, str], Record] = {}
+        for r in self.by_job.values():
+            label = r.label
+            if r.stage != "instructions" or r.status is not Status.OK or label.runtime != label.compiler:
+                continue
+            if self._here(label.profile, label.arch):
+                counted[(label.model, label.exporter, label.compiler)] = r
+        return counted
+
+    def counted_profiles(self) -> list[str]:
+        """The other profiles with instruction counts on this arch (`avx2`): builds whose own
+        regressions the counts can decide."""
+        return sorted(
+            {
+                r.label.profile
+                for r in self.by_job.values()
+                if r.stage == "instructions"
+                and r.status is Status.OK
+                and r.label.profile != self.profile
+                and self._on_arch(r.label.arch)
+            }
+        )
+
+    def cause(self, record: Record) -> Record:
+        return self.index.cause(record)
+
+    def functions(self) -> list[str]:
+        return sorted({f for f, *_ in self.by_cell} | {f for f, *_ in self.compiles})
+
+    def model_of(self, function: str) -> str:
+        for (f, *_), r in [*self.by_cell.items(), *self.compiles.items()]:
+            if f == function:
+                return r.label.source_model or function.split(".", 1)[0]
+        return function.split(".", 1)[0]
+
+    def main_exporter(self, functions: Optional[Sequence[str]] = None) -> str:
+        """The exporter most cells (of these functions) used: the matrix's reference exporter."""
+        counts: dict[str, int] = {}
+        for function, exporter, *_ in [*self.by_cell, *self.compiles]:
+            if functions is None or function in functions:
+                counts[exporter] = counts.get(exporter, 0) + 1
+        return max(counts, key=lambda e: (counts[e], e)) if counts else ""
+
+    def same(self, function: str, exporter: str, compiler: str) -> Optional[Record]:
+        """The cell whose module ran on its own release's runtime — or, where the matrix gave this
+        target one runtime built from source (armv6: IREE publishes none), on that runtime."""
+        by_runtime = {
+            rt: r for (f, e, c, rt), r in self.by_cell.items() if (f, e, c) == (function, exporter, compiler)
+        }
+        own = own_run(by_runtime, compiler)
+        if own is not None:
+            return own
+        built = [
+            r for (f, e, c, rt), r in self.by_cell.items()
+            if (f, e, c) == (function, exporter, compiler) and is_built_here(rt) and not r.label.device
+        ]  # fmt: skip
+        return built[0] if len(built) == 1 else None
+
+
+def own_run(by_runtime: Mapping[str, Record], compiler: str) -> Optional[Record]:
+    """Of one module's runs (keyed by `run_runtime`), the one on its compiler's own release — or,
+    when that release has no runtime of its own (iree-base-runtime 3.7.1 is not on PyPI, so no
+    record ran it, or its install failed), the run on the newest runtime of its release line: what
+    the planner runs such a compiler on (`versions.stand_in_runtime`)."""
+    own = by_runtime.get(compiler)
+    if own is not None and not no_runtime(own):
+        return own
+    stand_in = versions.stand_in_runtime(compiler, [rt for rt in by_runtime if versions.is_valid(rt)])
+    return by_runtime[stand_in] if stand_in is not None else own
+
+
+def stand_in_of(run: Record) -> Optional[str]:
+    """The runtime a run stood in with for its compiler's missing release ("3.7.0"), or None."""
+    compiler, runtime = run.label.compiler, run.label.runtime
+    if runtime == compiler or not versions.is_valid(runtime) or not versions.is_valid(compiler):
+        return None
+    return runtime if versions.stand_in_runtime(compiler, [runtime]) == runtime else None
+
+
+def why(record: Record) -> str:
+    """Why a stage did not pass, in the tool's words, uncut: a compile's first error and the op it
+    names, a runtime's refusal, a mismatch's error, else the first error line of its message."""
+    stage = record.stage
+    if record.status is Status.OK:  # the cell's last record passed: what should follow it is missing
+        return f"{stage} passed, but no run of its module is recorded"
+    if record.status is Status.MISMATCH:
+        err = record.metric.max_abs_err
+        return f"{stage}: outputs differ from torch" + (
+            f" (max abs error {err:.3g})" if err is not None else ""
+        )
+    if record.status is Status.TIMEOUT:
+        return f"{stage}: timed out"
+    if record.status is Status.SKIP:
+        return f"{stage}: skipped: {first_line(record.message)}"
+    if stage == "compile":
+        named = compile_errors.of_record(record.metrics, record.message)
+        if named is not None:
+            return f"compile: {excerpts.without_paths(named.text())}"
+    if refusals.refused(record):
+        return f"run: refused: {excerpts.without_paths(refusals.reason(record.message))}"
+    cls = f"{record.error_class}: " if record.error_class else ""
+    told = excerpts.without_paths(hints.telling_line(record.message, stage))  # never another machine's paths
+    return f"{stage}: {cls}{told or record.status.value}"
+
+
+def identified(record: Optional[Record]) -> Optional[str]:
+    """The CPU identity a timed record names, or None when it names no family/model (a record
+    written before identities were recorded: its figure belongs to no CPU a reader can name)."""
+    if record is None or not record.host:
+        return None
+    identity = host.identity_of(record.host)
+    return None if identity.startswith("legacy:") else identity
+
+
+def no_runtime(run: Optional[Record]) -> bool:
+    """A compiler release whose own runtime could not be installed (3.7.1 has no runtime release):
+    no evidence either way, so consecutive releases skip it."""
+    return run is not None and run.status is Status.NOT_RUN and (run.blocked_by or "").startswith("install:")
