@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from iree_matrix import stages
-from iree_matrix.matrix import releases, spec
+from iree_matrix.matrix import releases, spec_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MATRIX = ROOT / "matrix" / "environments.toml"
@@ -112,7 +112,7 @@ def main() -> int:
     args = parser.parse_args()
     args.results_dir.mkdir(parents=True, exist_ok=True)
     resolver = releases.Resolver(args.results_dir / "releases.json")
-    the_plan = stages.plan(spec.load(MATRIX, resolver=resolver))
+    the_plan = stages.plan(spec_file.load(MATRIX, resolver=resolver))
     jobs = [j.id for j in the_plan.jobs]
     ledger = Ledger(args.cache, args.results_dir / "environments-run.json")
     start = time.monotonic()

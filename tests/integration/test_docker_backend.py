@@ -23,7 +23,7 @@ from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec
 from iree_matrix.matrix.wheelhouse import Lock, Target, Wheelhouse
 
@@ -91,7 +91,7 @@ def leftover_containers() -> str:
 
 
 def test_registered_under_its_name_with_the_matrix_base_images() -> None:
-    matrix = spec.load(SMOKE)
+    matrix = spec_file.load(SMOKE)
     matrix = dataclasses.replace(matrix, images={"3.12": "python:3.12-slim"})
     backend = BACKENDS["docker"](default_cache(), matrix)
     assert isinstance(backend, DockerBackend)

@@ -16,7 +16,7 @@ import pytest
 from iree_matrix.answers import compat
 from iree_matrix.core import shipped
 from iree_matrix.core.results import Status
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 
 from .conftest import REPO, SMOKE, iree_matrix, raw_lines, records
 
@@ -238,7 +238,7 @@ def test_the_first_runs_report_says_how_iree_compares_with_the_default_peer(
     names, for real — the report's 'Your machine' row and the console's line give IREE, torch eager
     and ONNX Runtime by one thread's CPU time, a ratio in words, and the command that confirms the
     pick here; no placeholder file."""
-    default = spec.load(REPO / "matrix" / "default.toml")
+    default = spec_file.load(REPO / "matrix" / "default.toml")
     assert default.peers == ("onnxruntime",)
     peers = ", ".join(f'"{p}"' for p in default.peers)
     text = (

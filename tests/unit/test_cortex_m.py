@@ -11,7 +11,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.iree import flags, targets
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 from iree_matrix.source_builds import cortex_m
 
 MATRIX = Path(__file__).resolve().parents[2] / "matrix" / "cortex-m.toml"
@@ -43,7 +43,7 @@ def test_compile_flags_ask_for_a_hard_float_static_library():
 
 
 def test_plan_runs_firmware_without_a_runtime_install(tmp_path):
-    matrix = spec.load(MATRIX)
+    matrix = spec_file.load(MATRIX)
     p = stages.plan(matrix)
     runs = [j for j in p.jobs if j.stage == "run"]
     assert len(runs) == 16  # 2 models x (5 releases on the Cortex-M4 + 3 on the Cortex-M55)
@@ -64,7 +64,7 @@ def test_a_pip_runtime_on_bare_metal_is_a_one_line_error(tmp_path):
         'arch = ["cortex-m:cortex-m4"]\nmodels = ["tiny_cnn"]\n'
     )
     with pytest.raises(SpecError, match=r'runtime = \["src:3.9.0"\]'):
-        stages.plan(spec.load(path))
+        stages.plan(spec_file.load(path))
 
 
 def test_linker_script_places_code_in_flash_and_the_stack_at_the_top_of_ram():

@@ -23,7 +23,7 @@ from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.core.store import Entry, Store
 from iree_matrix.envs import cache_usage, venv
 from iree_matrix.execution.execute import Executor
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
 from iree_matrix.matrix.wheelhouse import Lock, Target
 from iree_matrix.stages.base import StageBase
@@ -336,7 +336,7 @@ def test_a_deeply_nested_array_is_one_line_naming_the_file(tmp_path, capsys, dep
     matrix = tmp_path / "deep.toml"
     matrix.write_text(GOOD + "arch = " + "[" * depth + "]" * depth + "\n")
     with pytest.raises(SpecError, match="nested more than"):
-        spec.load(matrix)
+        spec_file.load(matrix)
     assert cli.main(["matrix", "--matrix", str(matrix), "--list"]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "Traceback" not in err and str(matrix) in err, err
@@ -345,16 +345,16 @@ def test_a_deeply_nested_array_is_one_line_naming_the_file(tmp_path, capsys, dep
 def test_a_huge_matrix_file_is_one_line(tmp_path, monkeypatch):
     matrix = tmp_path / "huge.toml"
     matrix.write_text(GOOD + "#" * 2000 + "\n")
-    monkeypatch.setattr(spec, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(spec_file, "MAX_FILE_BYTES", 1024)
     with pytest.raises(SpecError, match="too large for a matrix file") as raised:
-        spec.load(matrix)
+        spec_file.load(matrix)
     assert str(matrix) in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_a_matrix_nested_as_deep_as_a_real_one_loads(tmp_path):
     matrix = tmp_path / "m.toml"
     matrix.write_text(GOOD + '[[include]]\nmodels = ["tiny_cnn"]\n[profile.p]\nflags = ["--x"]\n')
-    assert spec.load(matrix).cells
+    assert spec_file.load(matrix).cells
 
 
 def test_a_flags_own_output_file_is_the_flags_fault_not_the_stores(tmp_path):

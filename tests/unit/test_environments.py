@@ -12,7 +12,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
 from iree_matrix.envs.venv import share_identical_files
-from iree_matrix.matrix import interpreters, releases, spec, torch_ranges
+from iree_matrix.matrix import interpreters, releases, spec, spec_file, torch_ranges
 from tests.unit.fake_index import INDEX, FakeIndex
 
 TORCH = [
@@ -83,7 +83,7 @@ def test_a_range_with_no_release_on_the_index_says_so():
 def _load(tmp_path: Path, text: str) -> spec.MatrixSpec:
     path = tmp_path / "m.toml"
     path.write_text(text, encoding="utf-8")
-    return spec.load(path, resolver=releases.Resolver(None, query=FakeIndex(INDEX_WITH_TORCH)))
+    return spec_file.load(path, resolver=releases.Resolver(None, query=FakeIndex(INDEX_WITH_TORCH)))
 
 
 BASE = 'python = "3.11"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
@@ -127,7 +127,7 @@ def test_supported_for_a_turbine_without_a_range_is_one_line(tmp_path):
     assert "\n" not in str(info.value)
     assert "supported" in str(info.value)
     with pytest.raises(SpecError, match="needs the package index"):
-        spec.parse({"python": "3.11", "torch": "supported", "turbine": "3.9.0", "compiler": "3.9.0",
+        spec_file.parse({"python": "3.11", "torch": "supported", "turbine": "3.9.0", "compiler": "3.9.0",
                     "models": "tiny_cnn"}, tmp_path / "m.toml")  # fmt: skip
 
 

@@ -254,7 +254,7 @@ def test_a_missing_or_hidden_device_is_no_refusal(output: str):
 
 def test_a_gpu_cell_plans_one_run_on_the_hosts_runtime(tmp_path):
     from iree_matrix import stages
-    from iree_matrix.matrix import spec
+    from iree_matrix.matrix import spec_file
 
     path = tmp_path / "gpu.toml"
     path.write_text(
@@ -262,7 +262,7 @@ def test_a_gpu_cell_plans_one_run_on_the_hosts_runtime(tmp_path):
         'models = ["tiny_cnn"]\narch = ["x86_64", "vulkan-spirv", "cuda:sm_80"]\n'
         '[benchmark]\ndevices = ["local-task", "local-sync"]\n'
     )
-    jobs = stages.plan(spec.load(path)).jobs
+    jobs = stages.plan(spec_file.load(path)).jobs
     runs = sorted(j.id for j in jobs if j.stage == "run")
     gpu_runs = [r for r in runs if "/vulkan-spirv/" in r or "/cuda-sm_80/" in r]
     assert len(gpu_runs) == 2, runs  # one each: no local-sync twin

@@ -13,7 +13,7 @@ from iree_matrix import stages
 from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.results import Record, Status
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 from iree_matrix.report.sections.kernels import render_kernels
 from iree_matrix.stages import instructions
 
@@ -232,12 +232,12 @@ instructions = ["ops.*/avx2"]
 """
     path = tmp_path / "m.toml"
     path.write_text(text)
-    jobs = [j for j in stages.plan(spec.load(path)).jobs if j.stage == "instructions"]
+    jobs = [j for j in stages.plan(spec_file.load(path)).jobs if j.stage == "instructions"]
     assert jobs and all(j.cell.endswith("/avx2") and j.labels["device"] == "local-sync" for j in jobs)
     assert all(j.deps[0].startswith("export:") and j.deps[1].startswith("compile:") for j in jobs)
     path.write_text(text.replace('"ops.*/avx2"', '"ops"'))
-    with pytest.raises(spec.SpecError, match="benchmark.instructions"):
-        spec.load(path)
+    with pytest.raises(spec_file.SpecError, match="benchmark.instructions"):
+        spec_file.load(path)
 
 
 @pytest.mark.processes

@@ -10,7 +10,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import mlir_resources
-from iree_matrix.matrix import releases, spec
+from iree_matrix.matrix import releases, spec, spec_file
 from tests.unit.fake_index import INDEX, FakeIndex
 
 BASE = (
@@ -24,7 +24,7 @@ DATED = {**INDEX, "iree-compiler": ["20230209.425", "20231113.707"], "iree-runti
 def _load(tmp_path: Path, text: str) -> spec.MatrixSpec:
     path = tmp_path / "m.toml"
     path.write_text(text, encoding="utf-8")
-    return spec.load(path, resolver=releases.Resolver(None, query=FakeIndex(DATED)))
+    return spec_file.load(path, resolver=releases.Resolver(None, query=FakeIndex(DATED)))
 
 
 def test_lowering_compiler_reads_the_form():

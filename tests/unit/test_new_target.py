@@ -16,7 +16,7 @@ from iree_matrix.answers import query
 from iree_matrix.core.results import Record, Status
 from iree_matrix.images import debian
 from iree_matrix.iree import elf, targets
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 from iree_matrix.report import boards
 from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages import compile as compile_stage
@@ -70,7 +70,7 @@ def test_a_matrix_file_names_it_and_the_plan_cross_builds_its_runtime(tmp_path: 
     target = targets.parse("armv7hf")
     assert target.label == LABEL and target.triple == "armv7-unknown-linux-gnueabihf"
     assert target.qemu_cpu == "cortex-a7" and target.arch.platform.oci_platform == "linux/arm/v7"
-    matrix = spec.parse(
+    matrix = spec_file.parse(
         {"python": "3.11", "torch": "2.13.0", "turbine": "3.9.0", "compiler": "3.9.0",
          "runtime": "src:3.9.0", "models": "tiny_cnn", "arch": "armv7hf"},
         tmp_path / "m.toml",

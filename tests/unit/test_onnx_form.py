@@ -13,7 +13,7 @@ from iree_matrix import stages
 from iree_matrix.core import processes
 from iree_matrix.core.errors import SpecError, StageSkipped
 from iree_matrix.iree import versions
-from iree_matrix.matrix import releases, spec
+from iree_matrix.matrix import releases, spec, spec_file
 from iree_matrix.stages import artifacts
 from iree_matrix.stages import compile as compile_stage
 from tests.unit.fake_index import INDEX, FakeIndex
@@ -27,7 +27,7 @@ BASE = (
 def _load(tmp_path: Path, text: str) -> spec.MatrixSpec:
     path = tmp_path / "m.toml"
     path.write_text(text, encoding="utf-8")
-    return spec.load(path, resolver=releases.Resolver(None, query=FakeIndex(INDEX)))
+    return spec_file.load(path, resolver=releases.Resolver(None, query=FakeIndex(INDEX)))
 
 
 def test_onnx_opset_reads_the_form():

@@ -9,7 +9,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.errors import SelectionError, UserError
 from iree_matrix.iree import versions
-from iree_matrix.matrix import plan, spec
+from iree_matrix.matrix import plan, spec, spec_file
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
@@ -22,7 +22,7 @@ MODELS = ("mobilenet_v2", "quartznet5x5")
 
 @pytest.fixture(scope="module")
 def default_spec() -> spec.MatrixSpec:
-    return spec.load(Path(__file__).parent / "data" / "five_releases.toml")
+    return spec_file.load(Path(__file__).parent / "data" / "five_releases.toml")
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +248,7 @@ def test_plan_from_a_date_versioned_matrix(tmp_path):
         'models = "tiny_cnn"\n',
         encoding="utf-8",
     )
-    by_id = stages.plan(spec.load(path)).by_id()
+    by_id = stages.plan(spec_file.load(path)).by_id()
     assert by_id["install:py3.11-iree-compiler20240410.865"].env.requirements == (
         "iree-compiler==20240410.865",
     )
@@ -344,7 +344,7 @@ def test_each_function_of_a_model_is_its_own_chain(tmp_path):
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
         'models = ["two_heads.py:build", "tiny_cnn"]\n'
     )
-    the_plan = stages.plan(spec.load(matrix))
+    the_plan = stages.plan(spec_file.load(matrix))
     exporter = "py3.11-torch2.13.0-turbine3.9.0+transformers5.0.0"
     ids = set(the_plan.by_id())
     assert f"export:two_heads.encoder/{exporter}" in ids
@@ -366,7 +366,7 @@ def test_dispatches_job_only_for_the_named_model_and_profile(tmp_path):
         'models = "tiny_cnn"\nprofiles = ["default", "generic"]\n\n'
         '[benchmark]\ndispatches = ["tiny_cnn/default"]\n'
     )
-    the_plan = stages.plan(spec.load(matrix))
+    the_plan = stages.plan(spec_file.load(matrix))
     by_id = the_plan.by_id()
     dispatches = [job for job in the_plan.jobs if job.stage == "dispatches"]
     assert the_plan.count("dispatches") == 2  # one per compiler, none for generic
@@ -397,7 +397,7 @@ def test_dispatches_are_timed_by_the_modules_own_runtime_only(tmp_path):
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
         'runtime = ["same", "3.13.0"]\nmodels = "tiny_cnn"\n\n[benchmark]\ndispatches = ["tiny_cnn/*"]\n'
     )
-    the_plan = stages.plan(spec.load(matrix))
+    the_plan = stages.plan(spec_file.load(matrix))
     assert the_plan.count("run") == 2
     assert [job.id for job in the_plan.jobs if job.stage == "dispatches"] == [
         f"dispatches:tiny_cnn/{EXPORTER}/iree3.9.0/x86_64/default"

@@ -18,7 +18,7 @@ from iree_matrix import stages
 from iree_matrix.answers import runs_view
 from iree_matrix.core.records import NAMES, REQUIRED, LabelError, Labels
 from iree_matrix.core.results import Index, Record, ResultsLog, Status
-from iree_matrix.matrix import releases, spec
+from iree_matrix.matrix import releases, spec_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "iree_matrix"
@@ -145,7 +145,7 @@ def test_the_planner_gives_every_job_the_labels_its_stage_requires():
     planned = 0
     for path in sorted((ROOT / "matrix").glob("*.toml")):
         try:
-            matrix = spec.load(path, resolver=resolver)
+            matrix = spec_file.load(path, resolver=resolver)
             jobs = stages.plan(matrix, runtime_dirs={"armv6": "/opt/armv6-runtime"}).jobs
         except Exception:  # a matrix that needs IREE's source or a board: the others cover its stages
             continue

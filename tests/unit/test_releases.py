@@ -10,7 +10,7 @@ import pytest
 
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.iree import versions
-from iree_matrix.matrix import releases, spec
+from iree_matrix.matrix import releases, spec, spec_file
 from tests.unit.fake_index import COMPILERS, INDEX, FakeIndex
 
 
@@ -19,7 +19,7 @@ def _load(tmp_path: Path, text: str, index=None, refresh=False) -> tuple[spec.Ma
     base = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\nmodels = "tiny_cnn"\n'
     path.write_text(base + text, encoding="utf-8")
     resolver = releases.Resolver(tmp_path / "releases.json", query=index or FakeIndex(), refresh=refresh)
-    return spec.load(path, resolver=resolver), resolver
+    return spec_file.load(path, resolver=resolver), resolver
 
 
 def _compilers(matrix: spec.MatrixSpec) -> list[str]:
@@ -78,7 +78,7 @@ def test_aliases_are_one_even_offline(tmp_path):
     path = tmp_path / "m.toml"
     path.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\nmodels = "tiny_cnn"\n'
                     'compiler = ["3.9.0", "3.9"]\n')  # fmt: skip
-    assert {c.compiler for c in spec.load(path).cells} == {"3.9.0"}
+    assert {c.compiler for c in spec_file.load(path).cells} == {"3.9.0"}
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_a_release_with_a_wheel_for_only_some_pythons_is_still_a_release(tmp_pat
     path = tmp_path / "m.toml"
     path.write_text('python = ["3.9", "3.11"]\ntorch = "2.13.0"\nturbine = "2.13.0"\nmodels = "tiny_cnn"\n'
                     'compiler = "2.13.0"\n')  # fmt: skip
-    matrix = spec.load(path, resolver=releases.Resolver(None, query=per_python))
+    matrix = spec_file.load(path, resolver=releases.Resolver(None, query=per_python))
     assert {(c.python, c.torch) for c in matrix.cells} == {("3.9", "2.13.0"), ("3.11", "2.13.0")}
 
 
@@ -177,11 +177,11 @@ def test_a_turbine_below_2_3_is_checked_against_shark_turbine(tmp_path):
         'compiler = "3.9.0"\nmodels = "tiny_cnn"\n',
         encoding="utf-8",
     )
-    matrix = spec.load(path, resolver=releases.Resolver(None, query=index))
+    matrix = spec_file.load(path, resolver=releases.Resolver(None, query=index))
     assert sorted({c.turbine for c in matrix.cells}) == ["0.9.3", "2.3.0"]
     path.write_text(path.read_text().replace('"0.9.3"', '"0.9.1"'), encoding="utf-8")
     with pytest.raises(SpecError) as caught:
-        spec.load(path, resolver=releases.Resolver(None, query=index))
+        spec_file.load(path, resolver=releases.Resolver(None, query=index))
     assert "shark-turbine has no release 0.9.1" in str(caught.value)
 
 
@@ -197,7 +197,7 @@ def test_a_python_without_the_release_names_the_python_not_the_compiler(tmp_path
                     'compiler = "3.9.0"\n')  # fmt: skip
     resolver = releases.Resolver(None, query=per_python, host_python="3.11")
     with pytest.raises(SpecError) as caught:
-        spec.load(path, resolver=resolver)
+        spec_file.load(path, resolver=resolver)
     message = str(caught.value)
     assert "python = '3.99'" in message and "no wheel for Python 3.99" in message, message
     assert "has one for Python 3.11" in message

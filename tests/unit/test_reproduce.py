@@ -13,7 +13,7 @@ from iree_matrix.core import bubblewrap
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import reproduce
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"
 CELL = f"tiny_cnn/{EXP}/iree3.9.0/x86_64/default"
@@ -135,7 +135,7 @@ def test_constraints_pin_what_every_environment_agrees_on():
 def test_the_matrix_it_writes_plans_the_records_job(record: Record, tmp_path: Path):
     path = tmp_path / "m.toml"
     path.write_text(reproduce.matrix_text(record))
-    jobs = {job.id for job in stages.plan(spec.load(path)).jobs}
+    jobs = {job.id for job in stages.plan(spec_file.load(path)).jobs}
     assert record.job in jobs, sorted(jobs)
 
 
@@ -311,7 +311,7 @@ def test_a_label_that_would_close_the_toml_string_is_refused_in_one_line_and_not
 def test_the_matrix_file_is_written_by_a_serializer_whatever_a_value_holds() -> None:
     """Even past the label checks, a value is a value: the TOML reads back as exactly the data."""
     from iree_matrix.core import toml_text
-    from iree_matrix.matrix.spec import tomllib
+    from iree_matrix.matrix.spec_file import tomllib
 
     for text in (INJECTED, "a\\b", "\x00\x1b\x7f\u2028", "é😀", "'''", '"""'):
         document = {"compiler": [text], "benchmark": {"repetitions": 1, "flags": [text]}}

@@ -15,7 +15,7 @@ from iree_matrix.core import stats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile, combine, with_needs
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec, spec_file
 from iree_matrix.report.sections.search import render_search
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +143,7 @@ def test_named_target_cpus_are_one_dimension_like_opt_levels():
 
 
 def test_with_cells_adds_a_combination_to_one_cell():
-    matrix = spec.load(ROOT / "matrix" / "search.toml")
+    matrix = spec_file.load(ROOT / "matrix" / "search.toml")
     cell = matrix.cells[0]
     grown = spec.with_cells(matrix, [dataclasses.replace(cell, profile="im2col+ukernels")])
     assert len(grown.cells) == len(matrix.cells) + 1
@@ -155,7 +155,7 @@ def test_with_cells_adds_a_combination_to_one_cell():
 def test_with_cells_brings_the_model_of_an_export_variant_pick():
     """advise's pick `@decomposed+loop-unrolling` adds a cell of `whisper_tiny@decomposed` to a matrix
     of `whisper_tiny`: its model reference comes with it (its export once failed `KeyError`)."""
-    matrix = spec.load(ROOT / "matrix" / "advise.toml", models=["whisper_tiny"])
+    matrix = spec_file.load(ROOT / "matrix" / "advise.toml", models=["whisper_tiny"])
     cell = matrix.cells[0]
     grown = spec.with_cells(matrix, [dataclasses.replace(cell, model="whisper_tiny@decomposed")])
     assert grown.models["whisper_tiny@decomposed"].file.is_file()
@@ -178,15 +178,17 @@ def test_report_section():
 
 def test_op_profile_globs(tmp_path):
     base = (ROOT / "matrix" / "bench.toml").read_text()
-    matrix = spec.load(ROOT / "matrix" / "bench.toml")
+    matrix = spec_file.load(ROOT / "matrix" / "bench.toml")
     assert matrix.benchmark.profiles_ops("mobilenet_v2", "default")
     assert not matrix.benchmark.profiles_ops("mobilenet_v2", "im2col")  # only default is profiled
     # The search profiles nothing: default's run keeps the key every null knob's run shares.
-    assert not spec.load(ROOT / "matrix" / "search.toml").benchmark.profiles_ops("mobilenet_v2", "default")
+    assert not spec_file.load(ROOT / "matrix" / "search.toml").benchmark.profiles_ops(
+        "mobilenet_v2", "default"
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text(base.replace('op_profile = ["*/default"]', 'op_profile = ["mobilenet_v2"]'))
     with pytest.raises(UserError, match=r"benchmark.op_profile.*<model>/<profile>"):
-        spec.load(bad)
+        spec_file.load(bad)
 
 
 # -- the budgeted descent (issue #25) ----------------------------------------------------------------
@@ -411,7 +413,7 @@ def _knob_matrix(tmp_path: Path, knobs: str, compilers: str = '"3.9.0", "3.13.0"
 
 
 def test_a_matrix_file_adds_knobs_checked_against_each_release(tmp_path):
-    matrix = spec.load(_knob_matrix(tmp_path, """
+    matrix = spec_file.load(_knob_matrix(tmp_path, """
 [search.knobs]
 distribution-64 = ["--iree-llvmcpu-distribution-size=64"]
 
@@ -431,17 +433,19 @@ group = "data tiling"
         match=r"search.knobs.late-im2col.flags = '--iree-global-opt-use-im2col-for-convs': "
         r"not an option of IREE 3.9.0's iree-compile .*releases = \">=3.11.0\"",
     ):
-        spec.load(
+        spec_file.load(
             _knob_matrix(
                 tmp_path, '[search.knobs]\nlate-im2col = ["--iree-global-opt-use-im2col-for-convs=true"]'
             )
         )
     # limited to the releases that have it, it plans
     late = '[search.knobs.late-im2col]\nflags = ["--iree-global-opt-use-im2col-for-convs=true"]\n'
-    ok = spec.load(_knob_matrix(tmp_path, late + 'releases = ">=3.11"'))
+    ok = spec_file.load(_knob_matrix(tmp_path, late + 'releases = ">=3.11"'))
     assert ok.profiles["late-im2col"].releases == ">=3.11"
     with pytest.raises(UserError, match=r"did you mean --iree-llvmcpu-loop-unrolling\?"):
-        spec.load(_knob_matrix(tmp_path, '[search.knobs]\nunroll = ["--iree-llvmcpu-loop-unroling=true"]'))
+        spec_file.load(
+            _knob_matrix(tmp_path, '[search.knobs]\nunroll = ["--iree-llvmcpu-loop-unroling=true"]')
+        )
 
 
 @pytest.mark.parametrize(
@@ -470,7 +474,7 @@ group = "data tiling"
 )
 def test_bad_knobs_are_one_line_errors(tmp_path, body, message):
     with pytest.raises(UserError, match=message) as caught:
-        spec.load(_knob_matrix(tmp_path, body))
+        spec_file.load(_knob_matrix(tmp_path, body))
     assert "\n" not in str(caught.value)
 
 
@@ -619,10 +623,10 @@ def test_a_knob_that_pairs_with_the_incumbents_is_ranked_as_its_partner_and_null
 
 def test_a_matrix_file_knob_names_its_pairs_and_an_unknown_pair_is_refused(tmp_path):
     knob = '[search.knobs.slp]\nflags = ["--iree-llvmcpu-slp-vectorization=true"]\n'
-    good = spec.load(_knob_matrix(tmp_path, knob + 'pairs = ["loop-unrolling"]'))
+    good = spec_file.load(_knob_matrix(tmp_path, knob + 'pairs = ["loop-unrolling"]'))
     assert good.profiles["slp"].pairs == ("loop-unrolling",)
     with pytest.raises(UserError, match=r"search.knobs.slp.pairs = 'unrolling': no such knob"):
-        spec.load(_knob_matrix(tmp_path, knob + 'pairs = ["unrolling"]'))
+        spec_file.load(_knob_matrix(tmp_path, knob + 'pairs = ["unrolling"]'))
 
 
 def test_the_polish_step_tries_each_knob_neutral_alone_beside_the_result():

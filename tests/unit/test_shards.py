@@ -8,7 +8,7 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.core.errors import UserError
-from iree_matrix.matrix import plan, shards, spec
+from iree_matrix.matrix import plan, shards, spec_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,16 +16,16 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module", params=["five_releases", "smoke", "peers"])
 def a_plan(request, tmp_path_factory) -> plan.Plan:
     if request.param == "five_releases":
-        return stages.plan(spec.load(Path(__file__).parent / "data" / "five_releases.toml"))
+        return stages.plan(spec_file.load(Path(__file__).parent / "data" / "five_releases.toml"))
     if request.param == "smoke":
-        return stages.plan(spec.load(REPO / "matrix" / "smoke.toml"))
+        return stages.plan(spec_file.load(REPO / "matrix" / "smoke.toml"))
     path = tmp_path_factory.mktemp("peers") / "peers.toml"
     path.write_text(
         'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.9.0"]\ncompiler = ["3.9.0", "3.13.0"]\n'
         'runtime = "same"\nmodels = ["tiny_cnn", "mobilenet_v2"]\npeers = ["eager"]\n'
         '[benchmark]\ndispatches = ["tiny_cnn/default"]\n'
     )
-    return stages.plan(spec.load(path))
+    return stages.plan(spec_file.load(path))
 
 
 def _leaves(p: plan.Plan) -> set[str]:
@@ -74,7 +74,7 @@ def test_runs_of_one_module_stay_together(a_plan):
 
 
 def test_shards_are_balanced_on_the_default_matrix():
-    p = stages.plan(spec.load(Path(__file__).parent / "data" / "five_releases.toml"))
+    p = stages.plan(spec_file.load(Path(__file__).parent / "data" / "five_releases.toml"))
     sizes = [len(part) for part in shards.partition(p, 4)]
     leaves = [len(_leaves(part)) for part in shards.partition(p, 4)]
     assert max(sizes) - min(sizes) <= 0.25 * max(sizes), sizes
@@ -83,7 +83,7 @@ def test_shards_are_balanced_on_the_default_matrix():
 
 
 def test_smoke_in_two_shards_splits_by_module():
-    p = stages.plan(spec.load(REPO / "matrix" / "smoke.toml"))
+    p = stages.plan(spec_file.load(REPO / "matrix" / "smoke.toml"))
     one, two = shards.partition(p, 2)
     compiles = [[j.id for j in part.jobs if j.stage == "compile"] for part in (one, two)]
     assert sorted(len(c) for c in compiles) == [1, 1]
@@ -91,7 +91,7 @@ def test_smoke_in_two_shards_splits_by_module():
 
 
 def test_more_shards_than_chains_leaves_some_empty():
-    p = stages.plan(spec.load(REPO / "matrix" / "smoke.toml"))
+    p = stages.plan(spec_file.load(REPO / "matrix" / "smoke.toml"))
     parts = shards.partition(p, 5)
     assert sum(1 for part in parts if len(part)) == 2
 

@@ -15,7 +15,7 @@ from iree_matrix.core.results import Record, Status
 from iree_matrix.core.store import Entry
 from iree_matrix.execution import pi_zero_session, workflow
 from iree_matrix.iree import versions
-from iree_matrix.matrix import plan, spec
+from iree_matrix.matrix import plan, spec, spec_file
 from iree_matrix.source_builds import cmake_runtime as rb
 from iree_matrix.stages.base import Context, built_env
 from iree_matrix.stages.run import device_flags
@@ -26,7 +26,7 @@ TARBALL = "/src/iree-v3.9.0-runtime-src.tar.xz"
 
 
 def _spec(tmp_path: Path, **extra) -> spec.MatrixSpec:
-    return spec.parse({**BASE, **extra}, tmp_path / "m.toml")
+    return spec_file.parse({**BASE, **extra}, tmp_path / "m.toml")
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -174,9 +174,8 @@ def test_the_smokes_own_source_runtime_without_any_source_stops_in_one_line_too(
     """matrix/armv6.toml names src:3.9.0+static: with no source given, IREE's repository must be
     reachable before any work (here it is not: example.invalid)."""
     from iree_matrix.core.errors import UserError
-    from iree_matrix.matrix import spec as spec_module
 
-    monkeypatch.setattr(spec_module.versions, "DEFAULT_IREE_GIT", "git+https://example.invalid/iree")
+    monkeypatch.setattr(versions, "DEFAULT_IREE_GIT", "git+https://example.invalid/iree")
     matrix = _spec(tmp_path, arch=["armv6"], runtime=["src:3.9.0+static"])
     with pytest.raises(UserError) as err:
         pi_zero_session.on_source_runtime(matrix, tmp_path / "cache")

@@ -9,7 +9,7 @@ from typing import Optional
 import pytest
 
 from iree_matrix.core.errors import SpecError, UserError
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec, spec_file
 from iree_matrix.matrix.spec import Cell
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
@@ -34,7 +34,7 @@ def _text(extra: str = "", **axes: Optional[str]) -> str:
 def _load(tmp_path: Path, extra: str = "", **axes: Optional[str]) -> spec.MatrixSpec:
     path = tmp_path / "m.toml"
     path.write_text(_text(extra, **axes), encoding="utf-8")
-    return spec.load(path)
+    return spec_file.load(path)
 
 
 def _error(tmp_path: Path, extra: str = "", **axes: Optional[str]) -> str:
@@ -42,7 +42,7 @@ def _error(tmp_path: Path, extra: str = "", **axes: Optional[str]) -> str:
     path = tmp_path / "m.toml"
     path.write_text(_text(extra, **axes), encoding="utf-8")
     with pytest.raises(SpecError) as info:
-        spec.load(path)
+        spec_file.load(path)
     message = str(info.value)
     assert "\n" not in message, message
     assert message.startswith(f"{path}: "), message
@@ -73,7 +73,7 @@ def _pairs(matrix: spec.MatrixSpec) -> set[tuple[str, str]]:
 def test_default_matrix_has_the_promised_cells():
     # Every reference model on the newest release and its window neighbour, each module on both
     # runtimes; tiny_cnn through 3.11.0 too (the window's edge: the refusals). Minutes, not an hour.
-    matrix = spec.load(MATRIX_DIR / "default.toml")
+    matrix = spec_file.load(MATRIX_DIR / "default.toml")
     models = ("tiny_cnn", "mobilenet_v2", "mobilenet_v3_small", "yolox_nano", "quartznet5x5", "whisper_tiny",
               "llama_stories15m")  # fmt: skip
     window, edge = ("3.12.0", "3.13.0"), ("3.11.0", "3.12.0", "3.13.0")
@@ -91,7 +91,7 @@ def test_the_cross_is_every_compiler_on_every_runtime():
     from iree_matrix.matrix import releases
     from tests.unit.fake_index import COMPILERS, FakeIndex
 
-    matrix = spec.load(MATRIX_DIR / "cross.toml", resolver=releases.Resolver(None, query=FakeIndex()))
+    matrix = spec_file.load(MATRIX_DIR / "cross.toml", resolver=releases.Resolver(None, query=FakeIndex()))
     runtimes = [v for v in COMPILERS if v != "3.7.1"]  # the fake index has no runtime 3.7.1
     expected = {
         _cell(model=m, compiler=c, runtime=r)
@@ -103,7 +103,7 @@ def test_the_cross_is_every_compiler_on_every_runtime():
 
 
 def test_smoke_matrix_is_two_same_and_two_cross_cells():
-    matrix = spec.load(MATRIX_DIR / "smoke.toml")
+    matrix = spec_file.load(MATRIX_DIR / "smoke.toml")
     assert {c.model for c in matrix.cells} == {"tiny_cnn"}
     assert _pairs(matrix) == {
         ("3.9.0", "3.9.0"),
@@ -428,7 +428,7 @@ def test_target_spellings_are_one_cell_and_armv6_defaults_to_the_pi_zero_cpu(tmp
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
         'models = "tiny_cnn"\narch = ["aarch64:cortex-a72", "aarch64-cortex-a72", "armv6", "x86_64"]\n'
     )
-    matrix = spec.load(path)
+    matrix = spec_file.load(path)
     assert sorted({c.arch for c in matrix.cells}) == ["aarch64-cortex-a72", "armv6-arm1176jzf-s", "x86_64"]
 
 
@@ -484,7 +484,7 @@ def test_invalid_toml(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text('python = "3.11\ncompiler = [\n', encoding="utf-8")
     with pytest.raises(SpecError) as info:
-        spec.load(path)
+        spec_file.load(path)
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"{path}: not valid TOML: ")
@@ -493,7 +493,7 @@ def test_invalid_toml(tmp_path):
 def test_missing_file(tmp_path):
     path = tmp_path / "nope.toml"
     with pytest.raises(SpecError) as info:
-        spec.load(path)
+        spec_file.load(path)
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"{path}: no such matrix file")
@@ -501,7 +501,7 @@ def test_missing_file(tmp_path):
 
 def test_unreadable_path_is_a_spec_error(tmp_path):
     with pytest.raises(SpecError) as info:
-        spec.load(tmp_path)  # a directory
+        spec_file.load(tmp_path)  # a directory
     assert str(info.value).startswith(f"{tmp_path}: a directory, not a regular file")
 
 

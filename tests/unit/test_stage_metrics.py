@@ -63,17 +63,17 @@ def test_the_index_finds_any_stages_record_of_a_cell():
 
 def test_an_opt_in_is_a_key_a_stage_declares_parsed_and_checked_in_spec(tmp_path):
     from iree_matrix.core.errors import SpecError
-    from iree_matrix.matrix import spec
+    from iree_matrix.matrix import spec, spec_file
 
     assert {"roofline", "instructions", "dispatches", "op_profile"} <= set(spec.opt_ins())
     path = tmp_path / "m.toml"
     base = 'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\nmodels = "tiny_cnn"\n'
     path.write_text(base + '[benchmark]\nroofline = "tiny_cnn/*"\n')
-    benchmark = spec.load(path).benchmark
+    benchmark = spec_file.load(path).benchmark
     assert benchmark.globs("roofline") == ("tiny_cnn/*",) and benchmark.opts_in("roofline", "tiny_cnn")
     assert not benchmark.opts_in("instructions", "tiny_cnn")
     path.write_text(base + '[benchmark]\nno_such_opt_in = "tiny_cnn/*"\n')
     with pytest.raises(
         SpecError, match=r"unknown key 'benchmark.no_such_opt_in' \(known: devices, dispatches, instr"
     ):
-        spec.load(path)
+        spec_file.load(path)

@@ -17,7 +17,7 @@ from iree_matrix.core.hashing import digest
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.execution.execute import Executor
 from iree_matrix.iree import targets
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import Plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def test_an_unknown_stage_in_timeouts_is_one_line_naming_the_key(tmp_path):
     path.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
                     'models = "tiny_cnn"\n\n[timeouts]\nbuild = 10\n')  # fmt: skip
     with pytest.raises(SpecError) as info:
-        stages.plan(spec.load(path))
+        stages.plan(spec_file.load(path))
     assert str(info.value).startswith(f"{path}: unknown key 'timeouts.build' (known: compile, dispatches,")
 
 
@@ -74,7 +74,7 @@ def _pin(the_plan: Plan) -> dict:
 
 @pytest.mark.skipif(targets.host_arch() != "x86_64", reason="the pins were planned on x86_64")
 def test_the_plans_of_shipped_matrices_are_pinned():
-    got = {name: _pin(stages.plan(spec.load(REPO / "matrix" / f"{name}.toml"))) for name in PINNED}
+    got = {name: _pin(stages.plan(spec_file.load(REPO / "matrix" / f"{name}.toml"))) for name in PINNED}
     if os.environ.get("IREE_MATRIX_PIN_PLANS"):
         PINS.write_text(json.dumps(got, indent=1) + "\n")
     pinned = json.loads(PINS.read_text())

@@ -19,7 +19,7 @@ from iree_matrix.execution import workflow
 from iree_matrix.execution.progress import Estimates, Progress, StageTimes
 from iree_matrix.execution.stage_times import StageTimes as Times
 from iree_matrix.iree import hints
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
@@ -49,7 +49,7 @@ def test_a_bad_timeout_is_a_one_line_error_naming_it(given, says):
 
 
 def test_the_option_overrides_the_matrix_files_timeouts_stage_by_stage():
-    matrix = spec.load(SMOKE)
+    matrix = spec_file.load(SMOKE)
     given = workflow.with_timeouts(matrix, "export=300,run=120")
     assert stages.timeout(given, "export") == 300.0 and stages.timeout(given, "run") == 120.0
     assert stages.timeout(given, "compile") == stages.timeout(matrix, "compile")  # untouched

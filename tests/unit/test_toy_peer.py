@@ -20,7 +20,7 @@ from iree_matrix.core import shipped
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec, spec_file
 from iree_matrix.report import machine, performance
 from iree_matrix.stages import peer
 
@@ -68,7 +68,7 @@ def _matrix(tmp_path: Path, peers: str) -> spec.MatrixSpec:
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
         f'models = "tiny_cnn"\npeers = {peers}\n'
     )
-    return spec.load(path)
+    return spec_file.load(path)
 
 
 def test_the_toy_is_a_peer_in_its_place(scripts: Path) -> None:

@@ -18,7 +18,7 @@ from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.results import ResultsLog, Status
 from iree_matrix.execution.execute import Executor, Options
-from iree_matrix.matrix import plan, spec
+from iree_matrix.matrix import plan, spec, spec_file
 from tests.unit.test_execute import FakeBackend
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def _matrix(tmp_path: Path, extra: str = "") -> spec.MatrixSpec:
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = ["3.8.0", "3.9.0"]\n'
         'models = "tiny_cnn"\nprofiles = ["default", "O3"]\n' + extra
     )
-    return spec.load(path)
+    return spec_file.load(path)
 
 
 def test_the_toy_module_is_a_stage_in_its_place(toy):

@@ -9,7 +9,7 @@ from iree_matrix import __version__
 from iree_matrix.commands.options import BACKEND, CACHE, MATRIX, cache_dir
 from iree_matrix.core import shipped
 from iree_matrix.execution.workflow import resolver
-from iree_matrix.matrix import spec
+from iree_matrix.matrix import spec_file
 
 NAME = "doctor"
 HELP = "what this machine lacks for each backend, and how to fix it"
@@ -33,7 +33,7 @@ def run(matrix_path: Path, cache: Path, backend: str) -> int:
     from iree_matrix.core import containers
     from iree_matrix.envs import doctor
 
-    matrix = spec.load(matrix_path, resolver=resolver(None))
+    matrix = spec_file.load(matrix_path, resolver=resolver(None))
     pythons = sorted({cell.python for cell in matrix.cells})
     checks = doctor.run_checks(cache, pythons)
     print(f"iree-matrix {__version__} doctor ({doctor.env_summary()})")

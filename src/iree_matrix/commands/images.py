@@ -21,7 +21,7 @@ from iree_matrix.commands.options import (
 from iree_matrix.core import formats, shipped
 from iree_matrix.core.results import ResultsLog
 from iree_matrix.execution.workflow import Loaded, RunOptions, resolver
-from iree_matrix.matrix import plan, spec
+from iree_matrix.matrix import plan, spec_file
 
 NAME = "images"
 HELP = "list, build or prune a matrix's environment images (Docker)"
@@ -45,7 +45,7 @@ def run(action: str, matrix_path: Path, results_dir: Path, cache: Path, everythi
 
     from iree_matrix.envs import image_inventory
 
-    matrix = spec.load(matrix_path, resolver=resolver(results_dir))
+    matrix = spec_file.load(matrix_path, resolver=resolver(results_dir))
     if action == "build":
         the_plan = plan.select(stages.plan(matrix), ["install:*"])
         results = ResultsLog(results_dir / "results.jsonl")

@@ -22,7 +22,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
-from iree_matrix.matrix import plan, releases, spec
+from iree_matrix.matrix import plan, releases, spec, spec_file
 
 logger = console.logger(__name__)
 
@@ -163,7 +163,7 @@ def load_plan(
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
     require_usable(cache, settings.store)  # `--list` too: every compile would fail
     known = resolver(results_dir, refresh=settings.refresh_releases)
-    matrix = spec.load(matrix_path, models=list(settings.models), resolver=known)
+    matrix = spec_file.load(matrix_path, models=list(settings.models), resolver=known)
     for name in matrix.redefined:
         logger.warning(
             f"{matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "

@@ -1,0 +1,637 @@
+"""Matrix files (`matrix/*.toml`) parsed and validated into a `MatrixSpec` (matrix/spec.py).
+
+A matrix file lists axes; the cells are their product, minus `[[exclude]]` rules, plus
+`[[include]]` rules (GitHub-Actions-like: an include's unnamed axes take the matrix's values).
+Every validation error is a `SpecError` whose one line names the file, the key and the bad value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from iree_matrix.core import input_files, process_tree
+from iree_matrix.core.errors import SpecError
+from iree_matrix.iree import compiler_options, targets, versions
+from iree_matrix.iree import peers as peer_registry
+from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
+from iree_matrix.matrix import releases, schema, torch_ranges
+from iree_matrix.matrix.models import ModelError, ModelRef, resolve
+from iree_matrix.matrix.spec import (
+    AXES,
+    DEVICES,
+    FORMS,
+    SAME,
+    Benchmark,
+    Cell,
+    MatrixSpec,
+    lowering_compiler,
+    onnx_opset,
+    opt_ins,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+_VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
+_AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text",)}
+_PYTHON_RE = re.compile(r"3\.\d+")
+# A name that becomes part of job ids, labels and file names (profiles, models): what a job id may
+# hold, so `--list` prints one id a line and `--select` globs can name it (models also take "@").
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+_NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
+
+
+# A matrix file is a few kB of tables, lists and strings, nested 4 deep at most (`[[include]]` tables
+# of lists of strings). Beyond these it is not a matrix file: said in one line, not a traceback (a
+# 5000-deep array made tomllib raise RecursionError).
+MAX_FILE_BYTES = 4 << 20
+MAX_NESTING = 16
+
+
+def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Resolver] = None) -> MatrixSpec:
+    """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
+    working directory, paths in the file to the file's directory."""
+    path = Path(path)
+    try:  # a regular file, read to the bound: never a device or FIFO (its size says 0)
+        raw = input_files.read_bounded(path, MAX_FILE_BYTES)
+    except input_files.InputFileError as exc:
+        if exc.missing:
+            raise SpecError(f"{path}: no such matrix file (the shipped ones are in matrix/)") from None
+        if exc.too_large:
+            raise SpecError(
+                f"{path}: too large for a matrix file (at most {MAX_FILE_BYTES >> 20} MiB; the shipped "
+                "ones are a few kB): is this the right file?"
+            ) from None
+        raise SpecError(f"{path}: {exc.reason}; a matrix file is a TOML file (as in matrix/)") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(_too_deep(path, "arrays or inline tables")) from None
+    deep = _deepest(data, MAX_NESTING)
+    if deep is not None:
+        raise SpecError(_too_deep(path, f"'{deep}'"))
+    return parse(data, path, models, resolver)
+
+
+def _too_deep(path: Path, what: str) -> str:
+    return (
+        f"{path}: {what} nested more than {MAX_NESTING} levels deep (lists or tables inside each other); "
+        "a matrix file needs 4: fix the brackets"
+    )
+
+
+def _deepest(data: Mapping[str, Any], limit: int) -> Optional[str]:
+    """The top-level key whose value is nested more than `limit` levels deep, if one is (walked
+    without recursion)."""
+    stack: list[tuple[Any, str, int]] = [(value, str(key), 1) for key, value in data.items()]
+    while stack:
+        value, key, depth = stack.pop()
+        if depth > limit:
+            return key
+        if isinstance(value, Mapping):
+            stack.extend((v, key, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, key, depth + 1) for v in value)
+    return None
+
+
+def parse(
+    data: Mapping[str, Any],
+    path: Path,
+    models: Sequence[str] = (),
+    resolver: Optional[releases.Resolver] = None,
+) -> MatrixSpec:
+    """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
+    against the package index; without one, selectors are refused and versions taken as written."""
+    where = _Where(path)
+    schema.check(data, path)  # every key known, the required ones there, each value of its type
+
+    own_profiles = _parse_profiles(data.get("profile", {}), where)
+    knobs = _parse_search(data.get("search", {}), where)
+    clash = sorted(set(knobs) & set(own_profiles))
+    if clash:
+        raise where.error(f"search.knobs.{clash[0]}", clash[0], "also a [profile.NAME]: name the knob once")
+    own_profiles = _resolve_needs({**own_profiles, **knobs}, where)
+    profiles = {**BUILTIN_PROFILES, **own_profiles}
+    known = _Known(profiles=tuple(profiles), base=path.parent, resolver=resolver)
+    known.supported_torch = _parse_supported_torch(data.get("supported_torch", {}), where)
+
+    axes = {"python": _axis_values(data, "python", where, known)}
+    if resolver is not None:
+        resolver.pythons = tuple(axes["python"])
+    axes.update(
+        {name: _axis_values(data, name, where, known) for name in AXES if name not in (*axes, "runtime")}
+    )
+    if models:
+        known.base = Path.cwd()
+        axes["models"] = _canonical(
+            "models", [_checked("models", m, "--model", where, known) for m in models], known
+        )
+        known.base = path.parent
+    axes["runtime"] = _runtime_values(data, "runtime", where, known)
+
+    excludes = [_rule(r, where, f"exclude[{i}]", known) for i, r in enumerate(data.get("exclude", []))]
+    includes = [_rule(r, where, f"include[{i}]", known) for i, r in enumerate(data.get("include", []))]
+
+    every = list(_expand(axes, known, where))
+    for i, rule in enumerate(excludes):
+        # Like an include that adds nothing, an exclude that removes nothing is a typo. Not under
+        # --model, which replaces the models axis the file's rules were written against.
+        if not models and not any(_matches(c, rule, known, where) for c in every):
+            raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
+    cells = [c for c in every if not any(_matches(c, rule, known, where) for rule in excludes)]
+    for i, rule in enumerate(includes):
+        added = list(_expand({**axes, **rule}, known, where))
+        if not added:
+            raise SpecError(f"{path}: include[{i}] adds no cell")
+        cells.extend(added)
+    if not cells:
+        raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
+    unique = tuple(sorted(set(cells)))
+    _check_flags(unique, own_profiles, tuple(knobs), where)
+
+    return MatrixSpec(
+        path=path,
+        cells=unique,
+        # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
+        profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
+        timeouts=_parse_timeouts(data.get("timeouts", {}), where),
+        benchmark=_parse_benchmark(data.get("benchmark", {}), where),
+        description=_description(data, "description"),
+        images=_parse_images(data.get("images", {}), where),
+        models={name: known.refs[name] for name in sorted({c.model for c in unique})},
+        weights=_parse_weights(data.get("weights", {}), where, known),
+        peers=_parse_peers(data.get("peers", []), where),
+        iree_sources=_parse_iree_source(data.get("iree_source", {}), where),
+        redefined=tuple(sorted(set(own_profiles) & set(BUILTIN_PROFILES))),
+        supported_torch=known.supported_torch,
+        compiler_python=_parse_compiler_python(data.get("compiler_python", ""), where),
+        interpreters=_parse_interpreters(data.get("interpreters", {}), where),
+        search_knobs=tuple(knobs),
+        limits=_parse_limits(data.get("limits", {}), where),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Where:
+    path: Path
+
+    def error(self, key: str, value: Any, why: str) -> SpecError:
+        return SpecError(f"{self.path}: {key} = {value!r}: {why}")
+
+
+def _description(table: Mapping[str, Any], key: str) -> str:
+    return str(table.get(key.rpartition(".")[2], ""))
+
+
+@dataclasses.dataclass
+class _Known:
+    profiles: tuple[str, ...]
+    base: Path  # what model paths are relative to
+    resolver: Optional[releases.Resolver] = None
+    refs: dict[str, ModelRef] = dataclasses.field(default_factory=dict)  # name -> model
+    by_text: dict[str, ModelRef] = dataclasses.field(default_factory=dict)
+    supported_torch: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def supported(self, mode: str, turbine: str, where: _Where) -> list[str]:
+        """The torch releases `torch = "supported"` means for one turbine release."""
+        if self.resolver is None:
+            raise where.error("torch", mode, "needs the package index (plan it with the CLI)")
+        try:
+            return torch_ranges.supported(
+                turbine, self.resolver.releases("torch").versions, mode, self.supported_torch
+            )
+        except (torch_ranges.RangeError, releases.ReleaseError) as exc:
+            raise SpecError(f"{where.path}: torch = {mode!r}: {exc}") from None
+
+    def same(self, compiler: str) -> str:
+        """What `runtime = "same"` means for `compiler` (releases.Resolver.own_runtime)."""
+        return self.resolver.own_runtime(compiler) if self.resolver is not None else compiler
+
+    def model(self, text: str) -> ModelRef:
+        if text not in self.by_text:
+            ref = resolve(text, self.base)
+            other = self.refs.get(ref.name)
+            if other is not None and other.file != ref.file:
+                raise ModelError(f"two models are both called {ref.name!r} ({other.file} and {ref.file})")
+            self.by_text[text] = self.refs[ref.name] = ref
+        return self.by_text[text]
+
+
+def _as_list(value: Any, key: str, where: _Where) -> list[str]:
+    """A string or a non-empty list of strings (the schema's), as a list without repeats."""
+    return list(dict.fromkeys([value] if isinstance(value, str) else value))
+
+
+def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
+    if axis == "torch" and value in torch_ranges.MODES:
+        return
+    if axis == "forms" and value not in FORMS and lowering_compiler(value) is not None:
+        lowering = lowering_compiler(value) or ""
+        if not versions.is_valid(lowering):
+            raise where.error(
+                key,
+                value,
+                'expected "linalg:<IREE release>" (the release that lowers it), e.g. "linalg:20231113.707"',
+            )
+    elif axis == "forms" and value not in FORMS:
+        opset = onnx_opset(value)
+        if opset is None:
+            raise where.error(
+                key, value, f"unknown form (known: {', '.join(FORMS)}, onnx, onnx:<opset>, linalg:<release>)"
+            )
+        if not 7 <= opset <= 30:
+            raise where.error(key, value, "an ONNX opset between 7 and 30 (torch.onnx.export's range)")
+    if axis in _VERSION_AXES:
+        problem = releases.selector_problem(value)
+        if problem:
+            raise where.error(key, value, problem)
+    if axis == "python" and not _PYTHON_RE.fullmatch(value):
+        raise where.error(key, value, 'expected a Python minor version such as "3.11"')
+    if axis == "arch":
+        try:
+            targets.parse(value)
+        except targets.UnknownTarget as exc:
+            raise where.error(key, value, str(exc)) from None
+    if axis == "models":
+        try:
+            name = known.model(value).name
+        except ModelError as exc:
+            raise where.error(key, value, str(exc)) from None
+        if not _MODEL_NAME_RE.fullmatch(name):
+            raise where.error(
+                key, value, f"its name {name!r} does not fit a job id: {_NAME_RULE} (or the factory)"
+            )
+    if axis == "profiles" and value not in known.profiles:
+        raise where.error(
+            key,
+            value,
+            f"unknown profile (known: {', '.join(known.profiles)}; define more under [profile.NAME])",
+        )
+
+
+def _axis_values(data: Mapping[str, Any], axis: str, where: _Where, known: _Known) -> list[str]:
+    if axis not in data:
+        return list(_AXIS_DEFAULTS[axis])
+    values = _as_list(data[axis], axis, where)
+    return _canonical(axis, _expanded(axis, values, axis, where, known), known)
+
+
+def _checked(axis: str, value: str, key: str, where: _Where, known: _Known) -> str:
+    _check_value(axis, value, key, where, known)
+    return value
+
+
+def _expanded(axis: str, values: Sequence[str], key: str, where: _Where, known: _Known) -> list[str]:
+    """Each value checked; a release selector replaced by the releases it means (oldest first)."""
+    out: list[str] = []
+    for value in values:
+        _check_value(axis, value, key, where, known)
+        if axis not in _VERSION_AXES or (axis == "torch" and value in torch_ranges.MODES):
+            out.append(value)  # "supported" is resolved per turbine release, in _expand
+        elif known.resolver is None:
+            if releases.is_selector(value):
+                raise where.error(
+                    key, value, "a release selector needs the package index (plan it with the CLI)"
+                )
+            out.append(value)
+        else:
+            try:
+                out.extend(known.resolver.versions(axis, value))
+            except releases.ReleaseError as exc:
+                raise SpecError(f"{where.path}: {exc}") from None
+    return out
+
+
+def _canonical(axis: str, values: list[str], known: _Known) -> list[str]:
+    """One spelling per value: `aarch64:cortex-a72` and `aarch64-cortex-a72` are one target, and
+    a model given by path is called by its name."""
+    if axis == "arch":
+        return list(dict.fromkeys(targets.parse(v).label for v in values))
+    if axis == "models":
+        return list(dict.fromkeys(known.model(v).name for v in values))
+    if axis in _VERSION_AXES:  # "3.9" and "3.9.0" are one release: one environment
+        by_version: dict[Any, str] = {}
+        for v in values:
+            by_version.setdefault(_release_identity(v), v)
+        return list(by_version.values())
+    return values
+
+
+def _release_identity(value: str) -> Any:
+    if value == SAME or value in torch_ranges.MODES:
+        return value
+    if versions.is_source_runtime(value):
+        release, variants = versions.parse_source_runtime(value)
+        return ("src", versions.Version(release), variants)
+    return versions.Version(value)
+
+
+def _runtime_values(table: Mapping[str, Any], key: str, where: _Where, known: _Known) -> list[str]:
+    value = table.get("runtime", SAME)
+    values = _as_list(value, key, where)
+    built = []
+    for v in values:
+        if versions.is_source_runtime(v):
+            try:
+                built.append(versions.source_runtime(*versions.parse_source_runtime(v)))
+            except ValueError as exc:
+                raise where.error(key, v, str(exc)) from None
+        elif v != SAME and (problem := releases.selector_problem(v)):
+            raise where.error(
+                key,
+                v,
+                problem
+                + f' nor "{SAME}" (the compiler\'s own version) nor "src:<release>" (built from source)',
+            )
+    resolved = [SAME] if SAME in values else []
+    plain = [v for v in values if v != SAME and not versions.is_source_runtime(v)]
+    resolved += _expanded("runtime", plain, key, where, known)
+    return _canonical("runtime", resolved + built, known)
+
+
+def _parse_supported_torch(table: Any, where: _Where) -> dict[str, str]:
+    """`[supported_torch]`: turbine release ("3.9.0", or "3.9" for its patches) -> torch range."""
+    for turbine, specifier in table.items():
+        key = f"supported_torch.{turbine}"
+        if not versions.is_valid(turbine):
+            raise where.error(key, specifier, 'keys are iree-turbine releases such as "3.9.0" or "3.9"')
+        problem = torch_ranges.range_problem(specifier)
+        if problem:
+            raise where.error(key, specifier, problem)
+    return dict(table)
+
+
+def _parse_compiler_python(value: Any, where: _Where) -> str:
+    if value != "" and not _PYTHON_RE.fullmatch(value):
+        raise where.error("compiler_python", value, 'expected a Python minor version such as "3.11"')
+    return value
+
+
+def _parse_interpreters(table: Any, where: _Where) -> dict[str, str]:
+    """`[interpreters]`: the interpreter for a Python version (venv backend); relative to the file."""
+    out = {}
+    for python, interpreter in table.items():
+        if not _PYTHON_RE.fullmatch(python):
+            raise where.error(
+                f"interpreters.{python}", interpreter, 'keys are Python versions such as "3.10"'
+            )
+        if not interpreter.strip():
+            raise where.error(
+                f"interpreters.{python}", interpreter, "expected the path of a python executable"
+            )
+        out[python] = str((where.path.parent / interpreter).expanduser())
+    return out
+
+
+def _parse_iree_source(value: Any, where: _Where) -> dict[str, str]:
+    """`iree_source = "SRC"` (every src: runtime) or `[iree_source] "3.9.0" = "SRC"`; a local path
+    is relative to the matrix file."""
+    table = {"*": value} if isinstance(value, str) else value
+    out = {}
+    for release, source in table.items():
+        key = "iree_source" if release == "*" else f"iree_source.{release}"
+        if release != "*" and not versions.is_valid(release):
+            raise where.error(key, source, 'keys are releases such as "3.9.0"')
+        if not source.strip():
+            raise where.error(key, source, "expected IREE's source: a directory, a tarball, or git+URL@TAG")
+        out[release] = source if source.startswith("git+") else str((where.path.parent / source).expanduser())
+    return out
+
+
+def _rule(table: Mapping[str, Any], where: _Where, name: str, known: _Known) -> dict[str, list[str]]:
+    if not table:
+        raise SpecError(f"{where.path}: {name} is empty; name at least one axis")
+    rule: dict[str, list[str]] = {}
+    for axis in table:
+        if axis == "runtime":
+            rule[axis] = _runtime_values(table, f"{name}.runtime", where, known)
+            continue
+        values = _as_list(table[axis], f"{name}.{axis}", where)
+        rule[axis] = _canonical(axis, _expanded(axis, values, f"{name}.{axis}", where, known), known)
+    return rule
+
+
+def _expand(axes: Mapping[str, list[str]], known: _Known, where: _Where) -> Iterable[Cell]:
+    names = list(AXES)
+    for combo in itertools.product(*(axes[n] for n in names)):
+        values = {AXES[n]: v for n, v in zip(names, combo)}
+        if values["runtime"] == SAME:
+            values["runtime"] = known.same(values["compiler"])
+        torches = [values["torch"]]
+        if values["torch"] in torch_ranges.MODES:
+            torches = known.supported(values["torch"], values["turbine"], where)
+        for torch in torches:
+            yield Cell(**{**values, "torch": torch})
+
+
+def _matches(cell: Cell, rule: Mapping[str, list[str]], known: _Known, where: _Where) -> bool:
+    for axis, allowed in rule.items():
+        value = getattr(cell, AXES[axis])
+        if axis == "runtime":
+            allowed = [known.same(cell.compiler) if a == SAME else a for a in allowed]
+        if axis == "torch":
+            allowed = [t for a in allowed for t in (
+                known.supported(a, cell.turbine, where) if a in torch_ranges.MODES else [a]
+            )]  # fmt: skip
+        if value not in allowed:
+            return False
+    return True
+
+
+def _parse_search(table: Any, where: _Where) -> dict[str, Profile]:
+    """`[search.knobs.NAME]` tables (the keys of a `[profile.NAME]`), or `NAME = ["--flag", ...]`."""
+    knobs = table.get("knobs", {})
+    bodies = {name: {"flags": body} if isinstance(body, list) else body for name, body in knobs.items()}
+    return _parse_profiles(bodies, where, "search.knobs")
+
+
+def _resolve_needs(profiles: dict[str, Profile], where: _Where) -> dict[str, Profile]:
+    """Each knob's `needs` resolved against the built-in and the file's profiles, their flags folded in."""
+    for name, p in profiles.items():
+        for need in p.needs:
+            if need not in profiles and need not in BUILTIN_PROFILES:
+                raise where.error(
+                    f"{name}.needs",
+                    need,
+                    f"unknown knob (known: {', '.join(sorted({*profiles, *BUILTIN_PROFILES}))})",
+                )
+    try:
+        return with_needs(profiles, BUILTIN_PROFILES)
+    except ValueError as exc:
+        raise SpecError(f"{where.path}: {exc}") from None
+
+
+def _check_flags(
+    cells: Sequence[Cell], own: Mapping[str, Profile], knobs: Sequence[str], where: _Where
+) -> None:
+    """Refuse, when the matrix is planned, a flag of the file's own profiles or knobs that a release
+    it will be compiled with does not have (by that release's `iree-compile --help-hidden`, as
+    `compiler_options` recorded it): a knob is checked against every compiler of the matrix its
+    `releases` admit, a profile against the compilers of the cells that use it."""
+    compilers = sorted({c.compiler for c in cells}, key=versions.release_order)
+    for name, profile in own.items():
+        key = f"search.knobs.{name}" if name in knobs else f"profile.{name}"
+        used_by = (
+            compilers
+            if name in knobs
+            else sorted({c.compiler for c in cells if c.profile == name}, key=versions.release_order)
+        )
+        for release in used_by:
+            if not profile.applies_to(release):
+                continue
+            for flag in compiler_options.unknown(release, profile.flags):
+                near = compiler_options.nearest(flag, release)
+                having = compiler_options.releases_with(flag)
+                fix = (
+                    f"did you mean {near}?"
+                    if near
+                    else f'limit it with releases = ">={having[0]}" (the releases that have it)'
+                    if having
+                    else "no release of the table has it: check the spelling"
+                )
+                raise where.error(
+                    f"{key}.flags", flag,
+                    f"not an option of IREE {release}'s iree-compile (its --help-hidden lists none such); "
+                    f"{fix}",
+                )  # fmt: skip
+
+
+def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict[str, Profile]:
+    profiles = {}
+    for name, body in table.items():
+        key = f"{section}.{name}"
+        if not _NAME_RE.fullmatch(name) or COMBINE in name:
+            raise where.error(section, name, _NAME_RULE + " (and no '+': it joins knobs)")
+        target_cpu = body.get("target_cpu", "host")
+        opt_level = body.get("opt_level")
+        if opt_level is not None and opt_level not in OPT_LEVELS:
+            raise where.error(f"{key}.opt_level", opt_level, f"expected one of {', '.join(OPT_LEVELS)}")
+        flags, needs, pairs = body.get("flags", []), body.get("needs", []), body.get("pairs", [])
+        group, wanted = body.get("group", ""), body.get("releases", "")
+        try:
+            SpecifierSet(wanted)
+        except InvalidSpecifier:
+            raise where.error(
+                f"{key}.releases", wanted, 'expected a version range like ">=3.9.0" or ">=3.3,<3.11"'
+            ) from None
+        profiles[name] = Profile(
+            name=name,
+            target_cpu=target_cpu or None,
+            opt_level=opt_level,
+            flags=tuple(flags),
+            description=_description(body, f"{key}.description"),
+            needs=tuple(needs),
+            group=group,
+            releases=wanted,
+            pairs=tuple(pairs),
+        )
+    for name, profile in profiles.items():  # a pair names a knob there is (built in or the file's)
+        unknown = [k for k in profile.pairs if k not in profiles and k not in BUILTIN_PROFILES]
+        if unknown:
+            raise where.error(
+                f"{section}.{name}.pairs", unknown[0], "no such knob (built in or in this file)"
+            )
+    return profiles
+
+
+def _parse_limits(table: Any, where: _Where) -> dict[str, Union[str, int]]:
+    """`[limits]`: what each environment command may use - memory = "8G" (or "75%", "none"),
+    processes = 4096 (tasks: processes and threads; or "none"). docs/failures.md says how."""
+    parsers = {"memory": process_tree.parse_memory, "processes": process_tree.parse_processes}
+    for key, value in table.items():
+        try:
+            parsers[key](value)
+        except (ValueError, TypeError) as exc:
+            raise where.error(f"limits.{key}", value, str(exc)) from None
+    return dict(table)
+
+
+def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
+    # Which keys name a stage is the stages' to say (`stages.check`, when the matrix is planned):
+    # here, only the seconds. A stage not named takes its own default (its module's `timeout`).
+    timeouts = {}
+    for stage, seconds in table.items():
+        if not 0 < seconds < math.inf:  # the schema says a number > 0: not nan nor inf either
+            raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
+        timeouts[stage] = float(seconds)
+    return timeouts
+
+
+def _parse_peers(value: Any, where: _Where) -> tuple[str, ...]:
+    if value == []:
+        return ()
+    peers = _as_list(value, "peers", where)
+    known = peer_registry.names()  # the modules of scripts/peer_frameworks/
+    for peer in peers:
+        if peer not in known:
+            raise where.error("peers", peer, f"unknown peer (known: {', '.join(known)})")
+    return tuple(p for p in known if p in peers)
+
+
+def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
+    """`[weights]`: real weights for a model (or one function: "whisper_tiny.encoder"), as a
+    torch state dict; without it a model keeps its seeded random weights."""
+    weights = {}
+    units = {ref.unit(f) for ref in known.refs.values() for f in ref.functions}
+    for unit, value in table.items():
+        key = f"weights.{unit}"
+        if unit not in units:
+            raise where.error(
+                key, value, f"no such model or function in this matrix (known: {', '.join(sorted(units))})"
+            )
+        path = (where.path.parent / value).expanduser().resolve()
+        if not path.is_file():
+            raise where.error(key, value, f"no such file: {path}")
+        weights[unit] = path
+    return weights
+
+
+def _parse_images(table: Any, where: _Where) -> dict[str, str]:
+    """`[images]`: a base image per Python for the docker backend, instead of a Debian suite."""
+    for python, image in table.items():
+        if not _PYTHON_RE.fullmatch(python):
+            raise where.error(f"images.{python}", image, 'keys are Python versions such as "3.12"')
+        if not image.strip():
+            raise where.error(f"images.{python}", image, "expected an image reference (name:tag)")
+    return dict(table)
+
+
+def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
+    opt_in_keys = opt_ins()
+    values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
+    opt_in = []
+    for key in (k for k in table if k in opt_in_keys):
+        globs = _as_list(table[key], f"benchmark.{key}", where)
+        for glob in globs:
+            if "/" not in glob:
+                expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
+                raise where.error(f"benchmark.{key}", glob, expected)
+        opt_in.append((key, tuple(globs)))
+    values["opt_in"] = tuple(opt_in)
+    if "devices" in table:
+        devices = _as_list(table["devices"], "benchmark.devices", where)
+        for device in devices:
+            if device not in DEVICES:
+                known = ", ".join(DEVICES)
+                raise where.error("benchmark.devices", device, f"unknown HAL driver (known: {known})")
+        values["devices"] = tuple(devices)
+    return Benchmark(**values)
