@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import flag_search, search
+from iree_matrix.answers import flag_search, search_descent
 from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import abtest, execute
 
@@ -83,9 +83,9 @@ def test_the_search_descends_to_the_fastest_and_re_measures_only_each_sittings_c
     assert retimed[-1] == [  # the last sitting: the result beside default and the naive build
         f"run:tiny_cnn/*/iree3.13.0/*/{p}" for p in ("O2+data-tiling+im2col", "default", "generic")
     ]
-    (descent,) = json.loads((tmp_path / "r" / search.DESCENTS).read_text())["descents"]
+    (descent,) = json.loads((tmp_path / "r" / search_descent.DESCENTS).read_text())["descents"]
     assert descent["result"] == "O2+data-tiling+im2col" and descent["spent"] == 4
-    assert not (tmp_path / "r" / search.PROGRESS).exists()  # finished: the next search starts afresh
+    assert not (tmp_path / "r" / search_descent.PROGRESS).exists()  # finished: the next search starts afresh
 
 
 def test_an_interrupted_search_resumes_after_its_last_round_reusing_round_one(
@@ -93,7 +93,7 @@ def test_an_interrupted_search_resumes_after_its_last_round_reusing_round_one(
 ) -> None:
     retimed = _fake_runs(monkeypatch, stop_at=3)
     assert _search(tmp_path) == 130
-    assert (tmp_path / "r" / search.PROGRESS).is_file()
+    assert (tmp_path / "r" / search_descent.PROGRESS).is_file()
     capsys.readouterr()
     again = _fake_runs(monkeypatch)
     assert _search(tmp_path) == 0

@@ -10,7 +10,7 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix.answers import search
+from iree_matrix.answers import search, search_descent
 from iree_matrix.core import stats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
@@ -525,15 +525,17 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     from iree_matrix.answers import flag_search as command
 
     prior = search.Prior({"im2col": 1.5}, frozenset(), frozenset({"im2col"}))
-    d = search.Walk("mobilenet_v2", "3.13.0", (), prior, search.parse("im2col"), {"default", "im2col"}, [])
+    d = search_descent.Walk(
+        "mobilenet_v2", "3.13.0", (), prior, search.parse("im2col"), {"default", "im2col"}, []
+    )
     d.steps.append(search.Step(2, "im2col", ("im2col+ukernels",), None))
     d.spent, d.done, d.pruned = 1, "budget spent", ["round 2: nothing left out"]
     states = command._states({("mobilenet_v2", "3.13.0"): d})
     sittings = (("mobilenet_v2", "3.13.0", ("im2col", "im2col+ukernels")),)
-    search.write_progress(tmp_path, search.Progress({"budget": 12}, 2, states, sittings))
-    back = search.read_progress(tmp_path)
+    search_descent.write_progress(tmp_path, search_descent.Progress({"budget": 12}, 2, states, sittings))
+    back = search_descent.read_progress(tmp_path)
     assert back is not None and back.round == 2 and back.sittings == sittings
-    fresh = search.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
+    fresh = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, back)
     assert (fresh.incumbent, fresh.tried, fresh.steps, fresh.spent, fresh.done, fresh.pruned) == (
         d.incumbent,
@@ -547,10 +549,12 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     reopened = dict(states[0], done="local optimum")
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, dataclasses.replace(back, descents=(reopened,)))
     assert fresh.done == ""
-    (tmp_path / search.PROGRESS).write_text("{not json")
-    assert search.read_progress(tmp_path) is None
-    search.clear_progress(tmp_path)
-    assert search.read_progress(tmp_path) is None and not (tmp_path / search.PROGRESS).exists()
+    (tmp_path / search_descent.PROGRESS).write_text("{not json")
+    assert search_descent.read_progress(tmp_path) is None
+    search_descent.clear_progress(tmp_path)
+    assert (
+        search_descent.read_progress(tmp_path) is None and not (tmp_path / search_descent.PROGRESS).exists()
+    )
 
 
 def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before():
@@ -586,12 +590,14 @@ def test_merge_carries_each_search_s_descents(tmp_path):
     first, second, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
     for d in (first, second, out):
         d.mkdir()
-    a = search.Descent("mobilenet_v2", "3.13.0", "default → im2col", "im2col", 2, "local optimum")
-    b = search.Descent("yolox_nano", "3.13.0", "default → channels-last", "channels-last", 4, "budget spent")
-    search.write_descents(first, [a], {"budget": 4})
-    search.write_descents(second, [b], {"budget": 12})
-    assert search.merge_descents([first, second / "results.jsonl", tmp_path / "none"], out) == 2
-    assert search.read_descents(out) == [a, b]
+    a = search_descent.Descent("mobilenet_v2", "3.13.0", "default → im2col", "im2col", 2, "local optimum")
+    b = search_descent.Descent(
+        "yolox_nano", "3.13.0", "default → channels-last", "channels-last", 4, "budget spent"
+    )
+    search_descent.write_descents(first, [a], {"budget": 4})
+    search_descent.write_descents(second, [b], {"budget": 12})
+    assert search_descent.merge_descents([first, second / "results.jsonl", tmp_path / "none"], out) == 2
+    assert search_descent.read_descents(out) == [a, b]
 
 
 def test_a_knob_that_pairs_with_the_incumbents_is_ranked_as_its_partner_and_null_knobs_come_last():

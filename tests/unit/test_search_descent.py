@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from iree_matrix.answers import search
+from iree_matrix.answers import search, search_descent
 from iree_matrix.core import stats
 from iree_matrix.core.results import Status
 
@@ -47,13 +47,13 @@ def _candidate(config: search.Config, ms: float) -> search.Candidate:
     return search.Candidate(KEY[0], KEY[1], config.name, Status.OK, stats.median_interval(times))
 
 
-def _walk(landscape: Callable[[search.Config], float], knobs=KNOBS) -> search.Walk:
+def _walk(landscape: Callable[[search.Config], float], knobs=KNOBS) -> search_descent.Walk:
     """Round 1 (default and each knob alone) measured on the landscape, and the descent it starts."""
     first = [search.Config(), *(search.Config("", frozenset({k})) for k in knobs)]
     rows = search.effects([_candidate(c, landscape(c)) for c in first])[KEY]
     best = search.best(rows).candidate.name
     names = {c.name for c in first}
-    return search.Walk(KEY[0], KEY[1], (), search.Prior.of(rows), search.parse(best), names,
+    return search_descent.Walk(KEY[0], KEY[1], (), search.Prior.of(rows), search.parse(best), names,
                        [search.Step(1, "default", tuple(sorted(names - {"default"})), best)])  # fmt: skip
 
 
@@ -67,7 +67,7 @@ class FakeSitting:
         self.spent = 0.0
         self.sittings: list[tuple[str, int, dict]] = []
 
-    def __call__(self, phase: str, number: int, sitting: search.Sitting) -> Mapping:
+    def __call__(self, phase: str, number: int, sitting: search_descent.Sitting) -> Mapping:
         self.sittings.append((phase, number, {k: [c.name for c in v] for k, v in sitting.items()}))
         winners: dict = {}
         for key, (incumbent, *candidates) in sitting.items():
@@ -89,7 +89,7 @@ def test_a_knob_neutral_alone_that_wins_beside_the_best_is_found():
     fake = FakeSitting(quartznet)
     dims = search.space(KNOBS)
     # A budget of one round: round 2 takes data-tiling+loop-unrolling, then the budget is spent.
-    assert search.descend({KEY: walk}, dims, search.Limits(width=4, budget=4, rounds=3), fake)
+    assert search_descent.descend({KEY: walk}, dims, search_descent.Limits(width=4, budget=4, rounds=3), fake)
     assert {"data-tiling", "loop-unrolling", "loop-vectorization"} <= walk.incumbent.knobs
     published = search.parse("data-tiling+loop-unrolling+slp-vectorization")
     assert quartznet(walk.incumbent) < quartznet(published) * 0.6
@@ -105,14 +105,18 @@ def test_no_candidate_is_left_past_the_rounds_width_while_budget_remains():
     all in one round, and the last round takes all the budget allows."""
     flat = lambda c: 50.0 if c.knobs else 60.0  # noqa: E731 - any knob helps alone; none helps another
     walk = _walk(flat, ("data-tiling", "loop-unrolling", "loop-vectorization", "O2"))
-    assert search.descend({KEY: walk}, search.space(("data-tiling", "loop-unrolling", "loop-vectorization",
-                          "O2")), search.Limits(width=1, budget=12, rounds=3), FakeSitting(flat))  # fmt: skip
+    dims = search.space(("data-tiling", "loop-unrolling", "loop-vectorization", "O2"))
+    assert search_descent.descend(
+        {KEY: walk}, dims, search_descent.Limits(width=1, budget=12, rounds=3), FakeSitting(flat)
+    )
     assert walk.spent < 12 and walk.done == "local optimum: every neighbour tried"
     assert not any(search.PAST_WIDTH in p or search.PAST_BUDGET in p for p in walk.pruned)
 
     many = _walk(quartznet)
     fake = FakeSitting(lambda c: quartznet(search.parse("data-tiling")) if c.knobs else DEFAULT_MS)
-    assert search.descend({KEY: many}, search.space(KNOBS), search.Limits(width=2, budget=9, rounds=4), fake)
+    assert search_descent.descend(
+        {KEY: many}, search.space(KNOBS), search_descent.Limits(width=2, budget=9, rounds=4), fake
+    )
     rounds = [p for p in many.pruned if p.startswith("round")]
     assert len(rounds) == 3 and many.spent >= 9  # 3, 3, 3: the budget paced over the three rounds
     assert search.PAST_WIDTH in rounds[0] and search.PAST_BUDGET in rounds[-1]  # the last takes all it can
@@ -129,11 +133,15 @@ def test_a_round_is_narrowed_to_the_time_left_never_skipped_while_its_next_candi
     walk = _walk(quartznet)
     fake = FakeSitting(quartznet, run_seconds=60.0)
     limit = 420.0  # round 2: 4 candidates + the incumbent = 300 s; then 120 s left
-    budget = search.TimeBudget(
+    budget = search_descent.TimeBudget(
         lambda: limit - fake.spent, lambda: 60.0, lambda: f"{fake.spent / 60:.0f} of 7 min spent"
     )
-    assert search.descend(
-        {KEY: walk}, search.space(KNOBS), search.Limits(width=4, budget=12, rounds=6), fake, time=budget
+    assert search_descent.descend(
+        {KEY: walk},
+        search.space(KNOBS),
+        search_descent.Limits(width=4, budget=12, rounds=6),
+        fake,
+        time=budget,
     )
     sizes = [len(s[KEY]) - 1 for phase, _, s in fake.sittings if phase == "round"]
     assert sizes[:2] == [4, 1]  # round 3: the one candidate (with its incumbent) that fits in 120 s
@@ -153,7 +161,9 @@ def test_allot_widens_to_spend_the_budget_and_never_past_it():
 def test_fit_shares_the_time_between_functions_most_promising_first():
     a, b = ("a", "3.9.0"), ("b", "3.9.0")
     plans = {a: [search.parse(n) for n in ("x", "y", "z")], b: [search.parse(n) for n in ("u", "v")]}
-    fitted = search.fit(plans, search.TimeBudget(lambda: 5.0, lambda: 1.0))  # 2 + 2 (with incumbents) + 1
+    fitted = search_descent.fit(
+        plans, search_descent.TimeBudget(lambda: 5.0, lambda: 1.0)
+    )  # 2 + 2 (with incumbents) + 1
     assert {k: [c.name for c in v] for k, v in fitted.items()} == {a: ["x", "y"], b: ["u"]}
-    assert search.fit(plans, search.TimeBudget(lambda: 1.0, lambda: 1.0)) == {}
-    assert search.fit(plans, search.TimeBudget()) == {k: list(v) for k, v in plans.items()}
+    assert search_descent.fit(plans, search_descent.TimeBudget(lambda: 1.0, lambda: 1.0)) == {}
+    assert search_descent.fit(plans, search_descent.TimeBudget()) == {k: list(v) for k, v in plans.items()}

@@ -4,7 +4,8 @@ per function and compiler, one change at a time, until no neighbour beats it bey
 budget is spent; a last sitting measures the naive build (`generic`: no target CPU, what turbine's
 own `compile()` passes), default and each function's result again side by side. Every round is one
 sitting: its cells' timed runs are measured again even when stored (the verdicts and the plan of
-each round are answers/search.py's). An interrupted search resumes after its last finished round."""
+each round are answers/search.py's, the descent's bookkeeping answers/search_descent.py's). An
+interrupted search resumes after its last finished round."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.answers import search
+from iree_matrix.answers import search, search_descent
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
@@ -78,7 +79,7 @@ class _Search:
         self.said: list[str] = []  # what `_enough_repetitions` said, once
         self.extra: list[spec.Cell] = []  # the cells the rounds after the first added
         self.sittings: list[tuple[str, str, tuple[str, ...]]] = []
-        self.descents: dict[tuple[str, str], search.Walk] = {}
+        self.descents: dict[tuple[str, str], search_descent.Walk] = {}
         self.codes: list[int] = []
         self.per_run = [0.0]
         self.started = time.monotonic()
@@ -108,12 +109,12 @@ class _Search:
             "budget": s.budget, "width": s.width, "rounds": s.rounds, "functions": s.functions,
         }  # fmt: skip
 
-    def load(self) -> tuple[PlanSettings, Loaded, Optional[search.Progress]]:
+    def load(self) -> tuple[PlanSettings, Loaded, Optional[search_descent.Progress]]:
         """Round 1's plan, and the interrupted search this one resumes (None: it starts afresh)."""
         given_retime = self.plan.run.retime
         first = self.plan.with_retime(_round_one_retime(given_retime, self.settings.reuse_round_1))
         loaded = load_plan(first, adjust=self.round_one)
-        resumed = search.read_progress(self.plan.results_dir)
+        resumed = search_descent.read_progress(self.plan.results_dir)
         if resumed is not None and resumed.signature != self.signature(loaded):
             resumed = None  # another search's: this one starts over (and replaces it when a round ends)
         if resumed is not None and not self.plan.listing:
@@ -135,7 +136,7 @@ class _Search:
             print(stages.describe(loaded.plan), file=self.out)
             return 0
         if resumed is not None:
-            progress = self.plan.results_dir / search.PROGRESS
+            progress = self.plan.results_dir / search_descent.PROGRESS
             logger.info(f"== flag search: resuming after round {resumed.round} ({progress}); "
                         "round 1's stored runs are reused")  # fmt: skip
         logger.info(
@@ -157,14 +158,16 @@ class _Search:
         self.summary = summary  # what the search's table shows when no function descends
         number = self.start(loaded, summary, resumed)
         known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
-        limits = search.Limits(s.width, s.budget, s.rounds)
+        limits = search_descent.Limits(s.width, s.budget, s.rounds)
         measure = functools.partial(self.measure, loaded.matrix)
         dims = search.space(self.knobs, known)
-        if not search.descend(self.descents, dims, limits, measure, number, self.time_budget(), self.after):
+        if not search_descent.descend(
+            self.descents, dims, limits, measure, number, self.time_budget(), self.after
+        ):
             return EXIT_INTERRUPTED
         return self.finish(loaded)
 
-    def start(self, loaded: Loaded, summary: Summary, resumed: Optional[search.Progress]) -> int:
+    def start(self, loaded: Loaded, summary: Summary, resumed: Optional[search_descent.Progress]) -> int:
         """Each function's descent from round 1 (or as the interrupted search left it); the number
         of the first round to measure."""
         known = {**BUILTIN_PROFILES, **loaded.matrix.profiles}
@@ -182,8 +185,8 @@ class _Search:
         # Round 1 is saved as a finished round: a crash or Ctrl-C after it resumes at the descents with
         # round 1's stored runs, instead of measuring every knob again.
         if resumed is None:
-            progress = search.Progress(self.signature(loaded), 1, _states(self.descents), ())
-            search.write_progress(self.plan.results_dir, progress)
+            progress = search_descent.Progress(self.signature(loaded), 1, _states(self.descents), ())
+            search_descent.write_progress(self.plan.results_dir, progress)
         # What one measured run (compile, timing, paired confirmation) has cost so far: a descent round
         # measures a few candidates per function, not round 1's every knob, so its cost is estimated
         # per run rather than as long as the round before.
@@ -192,8 +195,8 @@ class _Search:
         return first
 
     def measure(
-        self, matrix: spec.MatrixSpec, phase: str, number: int, sitting: search.Sitting
-    ) -> Optional[dict[search.Key, Optional[str]]]:
+        self, matrix: spec.MatrixSpec, phase: str, number: int, sitting: search_descent.Sitting
+    ) -> Optional[dict[search_descent.Key, Optional[str]]]:
         """One sitting of a round (or of the pair steps): each function's winner, None if interrupted."""
         _say_round(phase, number, sitting, self.descents)
         round_start = time.monotonic()
@@ -210,10 +213,10 @@ class _Search:
         return _winners(sitting, measured, self.paired)
 
     def after(self, number: int) -> None:
-        progress = search.Progress(self.signed, number, _states(self.descents), tuple(self.sittings))
-        search.write_progress(self.plan.results_dir, progress)
+        progress = search_descent.Progress(self.signed, number, _states(self.descents), tuple(self.sittings))
+        search_descent.write_progress(self.plan.results_dir, progress)
 
-    def time_budget(self) -> search.TimeBudget:
+    def time_budget(self) -> search_descent.TimeBudget:
         return _time_budget(self.settings.max_minutes, self.started, self.per_run)
 
     def sit(
@@ -253,22 +256,24 @@ class _Search:
             code = code or last
         self.keep()
         print(
-            "\n".join(render_search(summary.records.values(), search.read_descents(self.plan.results_dir))),
+            "\n".join(
+                render_search(summary.records.values(), search_descent.read_descents(self.plan.results_dir))
+            ),
             file=self.out,
         )
         return code
 
     def keep(self) -> None:
-        """Each descent printed, and kept in RESULTS_DIR (search.DESCENTS); the progress cleared."""
+        """Each descent printed, and kept in RESULTS_DIR (search_descent.DESCENTS); the progress cleared."""
         s, results_dir = self.settings, self.plan.results_dir
         print("\n== descent per function (incumbent → winner of each round):", file=self.out)
         for (unit, compiler), d in sorted(self.descents.items()):
             print(f"  {unit} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
                   f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]",
                   file=self.out)  # fmt: skip
-        search.clear_progress(results_dir)  # finished: the next search starts afresh
-        search.write_descents(results_dir, [
-            search.Descent(unit, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name,
+        search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
+        search_descent.write_descents(results_dir, [
+            search_descent.Descent(unit, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name,
                            d.spent, d.done or "rounds spent", tuple(d.pruned))
             for (unit, compiler), d in sorted(self.descents.items())
         ], {"budget": s.budget, "width": s.width, "rounds": s.rounds, "max_minutes": s.max_minutes,
@@ -276,11 +281,13 @@ class _Search:
 
 
 def _winners(
-    sitting: search.Sitting, summary: Summary, paired: Callable[[search.Candidate, search.Candidate], bool]
-) -> dict[search.Key, Optional[str]]:
+    sitting: search_descent.Sitting,
+    summary: Summary,
+    paired: Callable[[search.Candidate, search.Candidate], bool],
+) -> dict[search_descent.Key, Optional[str]]:
     """A measured sitting's verdicts: each function's winner (paired-confirmed), or None."""
     found = search.candidates(summary.records.values())
-    winners: dict[search.Key, Optional[str]] = {}
+    winners: dict[search_descent.Key, Optional[str]] = {}
     for key, configs in sitting.items():
         measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
         incumbent = measured.get(configs[0].name)
@@ -291,7 +298,10 @@ def _winners(
 
 
 def _say_round(
-    phase: str, number: int, sitting: search.Sitting, descents: Mapping[search.Key, search.Walk]
+    phase: str,
+    number: int,
+    sitting: search_descent.Sitting,
+    descents: Mapping[search_descent.Key, search_descent.Walk],
 ) -> None:
     """The line before a sitting: each function's incumbent and candidates, and what was left out."""
     if phase == "pairs":
@@ -310,16 +320,18 @@ def _say_round(
     ))  # fmt: skip
 
 
-def _time_budget(max_minutes: Optional[float], started: float, per_run: Sequence[float]) -> search.TimeBudget:
+def _time_budget(
+    max_minutes: Optional[float], started: float, per_run: Sequence[float]
+) -> search_descent.TimeBudget:
     """--max-minutes as the descent asks it: the seconds left, and what a measured run costs so far."""
     if not max_minutes:
-        return search.TimeBudget(per_run=lambda: per_run[0])
+        return search_descent.TimeBudget(per_run=lambda: per_run[0])
     limit = max_minutes * 60
 
     def spent() -> str:
         return f"{(time.monotonic() - started) / 60:.0f} of {max_minutes:g} min spent"
 
-    return search.TimeBudget(lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent)
+    return search_descent.TimeBudget(lambda: limit - (time.monotonic() - started), lambda: per_run[0], spent)
 
 
 def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search.Candidate) -> bool:
@@ -380,8 +392,8 @@ def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> 
     return seconds / measured if measured else default
 
 
-def _states(descents: Mapping[tuple[str, str], search.Walk]) -> tuple[dict[str, object], ...]:
-    """Each descent's state, as `search.Progress` keeps it (its prior is round 1's, made again)."""
+def _states(descents: Mapping[tuple[str, str], search_descent.Walk]) -> tuple[dict[str, object], ...]:
+    """Each descent's state, as `search_descent.Progress` keeps it (its prior is round 1's, made again)."""
     return tuple(
         {"unit": d.unit, "compiler": d.compiler, "incumbent": d.incumbent.name, "tried": sorted(d.tried),
          "steps": [[s.round, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
@@ -390,7 +402,9 @@ def _states(descents: Mapping[tuple[str, str], search.Walk]) -> tuple[dict[str, 
     )  # fmt: skip
 
 
-def _restore(descents: Mapping[tuple[str, str], search.Walk], progress: search.Progress) -> None:
+def _restore(
+    descents: Mapping[tuple[str, str], search_descent.Walk], progress: search_descent.Progress
+) -> None:
     """The interrupted search's descents over the ones round 1 started afresh."""
     for state in progress.descents:
         d = descents.get((str(state["unit"]), str(state["compiler"])))
@@ -428,7 +442,7 @@ def _start(
     wanted: Sequence[str],
     known: Optional[Mapping[str, Profile]] = None,
     confirm: Optional[search.Confirm] = None,
-) -> dict[tuple[str, str], search.Walk]:
+) -> dict[tuple[str, str], search_descent.Walk]:
     """Each function's descent after round 1: its fastest change beyond noise against default that
     `confirm` (the paired test) calls faster is the first incumbent, round 1's single changes are
     the prior."""
@@ -446,7 +460,7 @@ def _start(
         variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
         winner = top.candidate.name if top.candidate.name != search.BASELINE else None
         first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
-        descents[(unit, compiler)] = search.Walk(
+        descents[(unit, compiler)] = search_descent.Walk(
             unit,
             compiler,
             variants,

@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
-    from iree_matrix.answers import search, sittings
+    from iree_matrix.answers import search_descent, sittings
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
 
@@ -41,11 +41,11 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
     if logs:
         merged = merge(logs, to, manifests, wait=wait, say=print)
         # A flag search's own account of its descents travels with its records.
-        descents = search.merge_descents(logs, to)
+        descents = search_descent.merge_descents(logs, to)
         print(
             f"merged {len(logs)} result logs into {to / 'results.jsonl'}: "
             f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
-            + (f"; {descents} flag-search descents into {to / search.DESCENTS}" if descents else "")
+            + (f"; {descents} flag-search descents into {to / search_descent.DESCENTS}" if descents else "")
         )
         if merged.records and not found:
             write_documents(to, print)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional
 
 from iree_matrix.answers import advice, compat
-from iree_matrix.answers.search import Descent
+from iree_matrix.answers.search_descent import Descent
 from iree_matrix.core.results import Index, Record
 from iree_matrix.report.numbering import Numbering
 

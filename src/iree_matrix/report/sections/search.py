@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import runs_view, search
+from iree_matrix.answers import runs_view, search, search_descent
 from iree_matrix.core import formats, stats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.results import Record, Status
@@ -34,7 +34,7 @@ def _unit_and_release(item: tuple[tuple[str, str], Any]) -> tuple:
     return (unit, runs_view.version_key(compiler))
 
 
-def render_search(latest: Iterable[Record], descents: Sequence[search.Descent] = ()) -> list[str]:
+def render_search(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:
     """The flag search: per function and IREE version, each knob's measured effect against
     `default` (median with its 90 % interval), and the best configuration only where it beats
     `default` beyond noise; with the search's own account (`search.json`), each descent's walk."""
@@ -242,7 +242,7 @@ def _over(naive: Optional[search.Candidate], best: search.Candidate) -> str:
     return formats.ratio(naive.interval.median / best.interval.median)
 
 
-def _render_descents(descents: Sequence[search.Descent]) -> list[str]:
+def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
     """Each descent's walk as the search took it (a step only when a paired comparison called the
     challenger faster), why it stopped, and what its rounds left out."""
     if not descents:

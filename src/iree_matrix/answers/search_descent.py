@@ -1,0 +1,291 @@
+"""The flag search's descent: the loop that walks each function from round to round over a callback
+that measures each sitting (`descend`), the time it may spend (`TimeBudget`, `fit`), and the files it
+leaves (search.json's descents, search-progress.json while it runs). The configuration space and
+each round's choice are answers/search.py's; answers/flag_search.py runs the rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answers.search import (
+    PAST_BUDGET,
+    PAST_TIME,
+    PAST_WIDTH,
+    Config,
+    Dimension,
+    Prior,
+    Step,
+    allot,
+    explain_pruned,
+    parse,
+    polish,
+    rank_round,
+)
+from iree_matrix.core import atomic_files
+
+Key = tuple[str, str]  # (unit, compiler)
+# One round's sitting: per function, its incumbent (first) and the candidates measured beside it.
+Sitting = Mapping[Key, Sequence[Config]]
+# A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
+# noise and in the paired confirmation) or None; None for the whole sitting when it was interrupted.
+# `phase` is "round" or "pairs".
+Measure = Callable[[str, int, Sitting], Optional[Mapping[Key, Optional[str]]]]
+PAIR_ROUNDS = 3  # pair steps after the rounds: each a sitting of every result beside its neutral knobs
+
+
+@dataclasses.dataclass
+class Walk:
+    """One function's descent under one compiler (mutable: the loop's own bookkeeping)."""
+
+    unit: str
+    compiler: str
+    variants: tuple[str, ...]
+    prior: Prior
+    incumbent: Config
+    tried: set[str]
+    steps: list[Step]
+    spent: int = 0
+    done: str = ""
+    pruned: list[str] = dataclasses.field(default_factory=list)  # each round's "left out: ..."
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    width: int  # candidates per function a round, unless the budget left needs more
+    budget: int  # candidates per function after round 1
+    rounds: int  # the last round's number (round 1 is the ablation)
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeBudget:
+    """What is left of `--max-minutes` and what a measured run costs, asked before each sitting."""
+
+    left: Callable[[], Optional[float]] = lambda: None  # seconds left; None: no limit
+    per_run: Callable[[], float] = lambda: 0.0  # seconds one measured run has cost so far
+    spent: Callable[[], str] = lambda: ""  # "30 of 40 min spent"
+
+
+def fit(plans: Mapping[Key, Sequence[Config]], budget: TimeBudget) -> dict[Key, list[Config]]:
+    """The candidates of one sitting that fit in the time left, most promising first and shared out
+    evenly between the functions: each function's first candidate (with its incumbent, measured
+    again beside it), then each one's second, and so on, until the next one's cost is more than
+    what is left. A round is narrowed to the time left, never skipped while its first candidate fits."""
+    left, each = budget.left(), budget.per_run()
+    if left is None or each <= 0:
+        return {key: list(p) for key, p in plans.items() if p}
+    fitted: dict[Key, list[Config]] = {}
+    cost = 0.0
+    for depth in range(max((len(p) for p in plans.values()), default=0)):
+        for key, p in plans.items():
+            if depth >= len(p):
+                continue
+            more = each * (2 if depth == 0 else 1)  # a function's first candidate brings its incumbent
+            if cost + more > left:
+                return fitted
+            cost += more
+            fitted.setdefault(key, []).append(p[depth])
+    return fitted
+
+
+def settle(walk: Walk, configs: Sequence[Config], winner: Optional[str], number: int) -> None:
+    """A measured sitting's verdict for one function: its winner becomes the incumbent."""
+    walk.steps.append(Step(number, walk.incumbent.name, tuple(c.name for c in configs), winner))
+    walk.tried.update([walk.incumbent.name, *(c.name for c in configs)])
+    walk.spent += len(configs)
+    # No winner among this round's candidates: the next round tries the next most promising
+    # neighbours beside the same incumbent; it is a local optimum only when none is left.
+    if winner is not None:
+        walk.incumbent = parse(winner)
+
+
+def _round_plans(
+    walks: Mapping[Key, Walk], dims: Sequence[Dimension], limits: Limits, number: int
+) -> dict[Key, tuple[list[Config], list[Config], list[Config]]]:
+    """Each open function's (ranked, dead, allotted) candidates for round `number`; a function with
+    none left is done, saying why."""
+    plans = {}
+    for key, w in walks.items():
+        if w.done:
+            continue
+        ranked, dead = rank_round(w.incumbent, w.tried, dims, w.variants, w.prior)
+        n = allot(len(ranked), limits.width, limits.budget - w.spent, limits.rounds - number + 1)
+        if n == 0:
+            w.done = "budget spent" if w.spent >= limits.budget else "local optimum: every neighbour tried"
+            continue
+        plans[key] = (ranked, dead, ranked[:n])
+    return plans
+
+
+def descend(
+    walks: Mapping[Key, Walk],
+    dims: Sequence[Dimension],
+    limits: Limits,
+    measure: Measure,
+    first: int = 2,
+    time: Optional[TimeBudget] = None,
+    after: Callable[[int], None] = lambda number: None,
+) -> bool:
+    """The rounds from `first` to `limits.rounds`, then the pair steps; False when a sitting was
+    interrupted (the walks hold every finished round). Each round measures every open function's
+    allotted candidates (`allot`), narrowed to the time left (`fit`); a function whose candidates no
+    longer fit is done ("time budget")."""
+    time = time or TimeBudget()
+    for number in range(first, limits.rounds + 1):
+        plans = _round_plans(walks, dims, limits, number)
+        if not plans:
+            break
+        fitted = fit({key: picked for key, (_, _, picked) in plans.items()}, time)
+        for key, (ranked, dead, picked) in plans.items():
+            w, measured = walks[key], fitted.get(key, [])
+            capped = len(picked) == limits.budget - w.spent  # `allot` took all the budget allows
+            why = PAST_TIME if len(measured) < len(picked) else PAST_BUDGET if capped else PAST_WIDTH
+            w.pruned.append(f"round {number}: " + explain_pruned(measured, ranked, dead, w.prior, why))
+            if not measured:
+                w.done = f"time budget: {time.spent()}" if time.spent() else "time budget"
+        if not fitted:
+            break
+        winners = measure("round", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
+        if winners is None:
+            return False
+        for key, p in fitted.items():
+            settle(walks[key], p, winners.get(key), number)
+        after(number)  # a finished round: what an interrupted search resumes from
+    last = max((step.round for w in walks.values() for step in w.steps), default=first - 1)
+    return _pairs(walks, dims, measure, last + 1, time)
+
+
+def _pairs(
+    walks: Mapping[Key, Walk], dims: Sequence[Dimension], measure: Measure, number: int, time: TimeBudget
+) -> bool:
+    """The pair steps: each function's result beside each knob neutral alone (`polish`), an
+    interaction a knob-alone ablation hides; a pair that wins is the result, and its own pairs are
+    tried next (at most `PAIR_ROUNDS` sittings, each narrowed to the time left)."""
+    for _ in range(PAIR_ROUNDS):
+        wanted = {key: polish(w.incumbent, w.tried, dims, w.prior) for key, w in walks.items()}
+        fitted = fit({key: p for key, p in wanted.items() if p}, time)
+        if not fitted:
+            return True
+        winners = measure("pairs", number, {key: [walks[key].incumbent, *p] for key, p in fitted.items()})
+        if winners is None:
+            return False
+        for key, p in fitted.items():
+            settle(walks[key], p, winners.get(key), number)
+        if not any(winners.get(key) for key in fitted):
+            return True
+        number += 1
+    return True
+
+
+# -- the descent's own account, kept beside the results ------------------------------------------
+
+DESCENTS = "search.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Descent:
+    """How one function's descent under one release went: its walk, where it stopped and why, and
+    what each round left out."""
+
+    unit: str
+    compiler: str
+    path: str  # "default → channels-last → …"
+    result: str  # the last incumbent's name
+    spent: int  # candidates compiled after round 1
+    stopped: str  # "local optimum", "budget spent", "time budget: …"
+    pruned: tuple[str, ...] = ()
+
+
+def write_descents(results_dir: Path, descents: Sequence[Descent], budget: Mapping[str, object]) -> Path:
+    """`search.json` in the results directory: the last search's budget and every descent. A later
+    search of other functions keeps the descents it did not redo."""
+    kept = {(d.unit, d.compiler): d for d in read_descents(results_dir)}
+    kept.update({(d.unit, d.compiler): d for d in descents})
+    data = {"budget": dict(budget), "descents": [dataclasses.asdict(d) for _, d in sorted(kept.items())]}
+    return atomic_files.write_atomically(
+        results_dir / DESCENTS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    )
+
+
+def merge_descents(sources: Sequence[Path], to: Path) -> int:
+    """The descents of each source's `search.json` into `to`'s (a later source's descent of the same
+    function and release replaces an earlier one), each source's budget kept; how many were merged."""
+    merged = 0
+    for source in sources:
+        directory = source.parent if source.name.endswith(".jsonl") else source
+        descents = read_descents(directory)
+        if descents:
+            write_descents(to, descents, _budget(directory))
+            merged += len(descents)
+    return merged
+
+
+def _budget(results_dir: Path) -> dict[str, object]:
+    try:
+        data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
+        budget = data.get("budget")
+        return dict(budget) if isinstance(budget, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def read_descents(results_dir: Path) -> list[Descent]:
+    """The descents `search.json` holds ([] without one, or from a file it cannot read)."""
+    try:
+        data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
+        return [Descent(**{**d, "pruned": tuple(d.get("pruned", ()))}) for d in data.get("descents", [])]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
+# -- an interrupted search resumes where its last finished round left it ------------------------
+
+PROGRESS = "search-progress.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """What a search had decided when its last round ended: the rounds done, each descent's state
+    and every sitting's candidates, under the arguments that made them (`signature`). Kept beside the
+    results; the same command reads it back and goes on from the next round."""
+
+    signature: Mapping[str, object]
+    round: int  # the last finished round
+    descents: tuple[Mapping[str, Any], ...]  # each descent's state (answers/flag_search.py writes them)
+    sittings: tuple[tuple[str, str, tuple[str, ...]], ...]  # (unit, compiler, configuration names)
+
+
+def write_progress(results_dir: Path, progress: Progress) -> Path:
+    data = {
+        "signature": dict(progress.signature),
+        "round": progress.round,
+        "descents": [dict(d) for d in progress.descents],
+        "sittings": [[u, c, list(names)] for u, c, names in progress.sittings],
+    }
+    return atomic_files.write_atomically(
+        Path(results_dir) / PROGRESS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    )
+
+
+def read_progress(results_dir: Path) -> Optional[Progress]:
+    """The progress file, or None without one (or from one it cannot read: the search starts over)."""
+    try:
+        data = json.loads((Path(results_dir) / PROGRESS).read_text(encoding="utf-8"))
+        return Progress(
+            signature=dict(data["signature"]),
+            round=int(data["round"]),
+            descents=tuple(dict(d) for d in data["descents"]),
+            sittings=tuple(
+                (str(u), str(c), tuple(str(n) for n in names)) for u, c, names in data["sittings"]
+            ),
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def clear_progress(results_dir: Path) -> None:
+    (Path(results_dir) / PROGRESS).unlink(missing_ok=True)
