@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.results import Record, Status
-from iree_matrix.execution.progress import COUPLING, Estimates, StageTimes
+from iree_matrix.execution.eta import COUPLING, Estimates
+from iree_matrix.execution.stage_times import StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "eta"

@@ -38,7 +38,8 @@ import pytest
 
 from iree_matrix.core.results import Record, read_log
 from iree_matrix.execution import stage_times
-from iree_matrix.execution.progress import Estimates, LoadTrace, StageTimes
+from iree_matrix.execution.eta import Estimates, LoadTrace
+from iree_matrix.execution.stage_times import StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
 
 REPO = Path(__file__).resolve().parents[2]

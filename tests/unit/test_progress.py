@@ -10,16 +10,16 @@ import pytest
 
 from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import progress as progress_module
-from iree_matrix.execution.progress import (
+from iree_matrix.execution.eta import (
     COUPLING,
     COUPLING_WEIGHT,
     LONG_CALLS,
     REUSED_SECONDS,
     UNKNOWN_STAGE_SECONDS,
     Estimates,
-    Progress,
-    StageTimes,
 )
+from iree_matrix.execution.progress import Progress
+from iree_matrix.execution.stage_times import StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
 
 ENV = EnvSpec("compiler", "3.11", (), "c")
@@ -190,7 +190,7 @@ def test_a_stored_job_that_runs_after_all_does_not_stretch_its_stage():
 def test_a_mixed_run_adds_image_time_only_to_its_foreign_installs():
     """`--backend mixed`: this host's environments are venvs, the foreign CPUs' are Docker images
     (each built from a base image the first time): only those installs expect an image build."""
-    from iree_matrix.execution.progress import DOCKER_BASE_IMAGE_SECONDS, DOCKER_IMAGE_SECONDS
+    from iree_matrix.execution.eta import DOCKER_BASE_IMAGE_SECONDS, DOCKER_IMAGE_SECONDS
     from iree_matrix.iree import targets
 
     host = targets.host_arch()

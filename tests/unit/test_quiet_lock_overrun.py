@@ -14,7 +14,9 @@ from pathlib import Path
 from iree_matrix.core import locks
 from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import progress as progress_module
-from iree_matrix.execution.progress import Estimates, Progress, StageTimes
+from iree_matrix.execution.eta import Estimates
+from iree_matrix.execution.progress import Progress
+from iree_matrix.execution.stage_times import StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
 
 

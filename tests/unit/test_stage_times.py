@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from iree_matrix.core.results import ResultsLog
-from iree_matrix.execution import progress, stage_times
+from iree_matrix.execution import eta, stage_times
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def test_the_estimate_reads_the_summary_not_the_published_logs(monkeypatch):
     job_id, seconds = next(iter(stage_times.published().by_job.items()))
     stage = job_id.split(":", 1)[0]
     job = SimpleNamespace(id=job_id, stage=stage, label=SimpleNamespace(model="?"))
-    times = progress.published_times()
+    times = eta.published_times()
     assert times.exact(job) == seconds and (times.stage(job) or 0) > 0  # type: ignore[arg-type]
     assert stage_times.SUMMARY.stat().st_size < 1_000_000  # the published logs: ~12 MB
 

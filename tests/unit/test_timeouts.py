@@ -16,7 +16,9 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.results import Record, Status
 from iree_matrix.execution import progress as progress_module
 from iree_matrix.execution import workflow
-from iree_matrix.execution.progress import Estimates, Progress, StageTimes
+from iree_matrix.execution.eta import Estimates
+from iree_matrix.execution.progress import Progress
+from iree_matrix.execution.stage_times import StageTimes
 from iree_matrix.execution.stage_times import StageTimes as Times
 from iree_matrix.iree import hints
 from iree_matrix.matrix import spec_file

@@ -112,7 +112,8 @@ def _started(
     from iree_matrix.answers import identities
     from iree_matrix.core import host, stats
     from iree_matrix.execution import abtest
-    from iree_matrix.execution.progress import Steps, cost, load_factor
+    from iree_matrix.execution.eta import load_factor
+    from iree_matrix.execution.progress import Steps, cost
 
     here = host.identity()
     logger.info(

@@ -106,7 +106,8 @@ def _timed(
     whether Ctrl-C ended it (what finished is kept; the one under way is dropped)."""
     from iree_matrix.core import locks
     from iree_matrix.execution import abtest
-    from iree_matrix.execution.progress import Steps, cost, load_factor
+    from iree_matrix.execution.eta import load_factor
+    from iree_matrix.execution.progress import Steps, cost
 
     slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until steps finish
     expected = [

@@ -34,7 +34,8 @@ from iree_matrix.core.outcome import record as make_record
 from iree_matrix.core.results import Record, ResultsLog, Status
 from iree_matrix.core.store import Entry, Store, failure_is_stale
 from iree_matrix.envs import Backend
-from iree_matrix.execution.progress import Estimates, Progress, cost, load_factor, published_times
+from iree_matrix.execution.eta import Estimates, load_factor, published_times
+from iree_matrix.execution.progress import Progress, cost
 from iree_matrix.matrix.plan import Job, Plan
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Wheelhouse

@@ -106,7 +106,7 @@ def _require_sandbox(chosen: Sequence[Record], backend: Optional[str], unsandbox
 def _expected_seconds(record: Record, latest: Mapping[str, Record]) -> float:
     """What re-creating a cell costs here now: its published stages' own times and an install per
     environment (the published median), scaled by the load as the matrix's first estimate is."""
-    from iree_matrix.execution.progress import load_factor, published_times
+    from iree_matrix.execution.eta import load_factor, published_times
 
     chain = [_dep(record, latest, stage) for stage in ("export", "compile", "run") if stage != "run" or
              record.stage == "run"]  # fmt: skip

@@ -1,0 +1,384 @@
+"""The ETA model: how long each job of a plan is expected to take on this host now, from how long the
+same stages took here before or on the publication host (execution/stage_times.py), scaled by the
+load (`HostFactor`, learned from the jobs as they finish), and what is left of a run (`Estimates`).
+execution/progress.py shows it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Optional
+
+from iree_matrix import stages
+from iree_matrix.core.results import Record, Status
+from iree_matrix.execution import stage_times
+from iree_matrix.execution.stage_times import StageTimes  # the estimate's basis (execution/stage_times.py)
+from iree_matrix.iree import targets
+from iree_matrix.matrix.plan import Job
+
+# A stage never seen here nor in the published records: a guess, said as one.
+UNKNOWN_STAGE_SECONDS = {"install": 60.0, "export": 30.0, "compile": 30.0, "run": 10.0}
+REUSED_SECONDS = 0.05
+# The published records' installs are host venvs; an environment image costs more: the image itself
+# (its venv installed offline, .pyc compiled once: IREE-NOTES, +35 s for torch) and, once per run
+# that has none, the Debian base image (debootstrap: 41 s quiet, 158 s with the machine shared).
+DOCKER_IMAGE_SECONDS = 40.0
+DOCKER_BASE_IMAGE_SECONDS = 120.0
+
+
+def published_times() -> StageTimes:
+    """The stage times of the published records, from the summary that ships with the tool
+    (execution/stage_times.json): what the jobs took on the publication host, the basis for jobs never
+    run here."""
+    return stage_times.published()
+
+
+def load_factor() -> float:
+    """How many times over this host's CPUs are asked for now (1-minute load average / CPUs, at least
+    1): what a stage not yet seen here is expected to be slowed by."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:
+        return 1.0
+
+
+# Stages whose time is downloads and disk (`io_bound`): their factor says nothing of how fast this
+# host computes.
+IO_STAGES = frozenset(stage.name for stage in stages.ordered() if stage.io_bound)
+
+
+# How a job's time grows with the load, L the load average over the CPUs (at least 1): as L**k. Before
+# a job finished, k is `COUPLING`, for every computing stage alike: the loaded venv first run
+# docs/first-run.md describes (the default matrix's 86 jobs at load median 13.7 on 2 cores, L 6.85)
+# against its quiet run (results/first-run/) grew exports 6.1x (k 0.94), compiles 6.3x (0.96), peers
+# ~7x (1.0), runs beyond their benchmark floor 4.2x (0.74); a newcomer's first run at load median 10
+# took 3.1x the quiet run's 14:11, as L**0.8 of every job would. Then k is learned from the jobs that
+# finished (`HostFactor.coupling`): how hard a load hits differs more between hosts and loads than
+# between stages (three busy loops in a session of their own at L 2.5: every stage L**0.35). Per-stage
+# exponents fitted to the Docker run (exports 1.06, compiles 0.75, runs 0.45, never learned) read
+# 0.52-0.66 of the time left from 25 to 85 % of a load-10 replay (tests/unit/test_eta_replay.py), as
+# the newcomer's ETA did (real/ETA 1.28-2.12).
+COUPLING = 0.85
+# What the prior k weighs against the finished jobs', in their (ln L)**2: one job at L = e (load 5.4 on
+# 2 CPUs). A job at L ~1 says nothing of k (a compile basis from a faster host reads 0.5x at any load).
+COUPLING_WEIGHT = 1.0
+# How a backend's stages feel the load against one another, as exponents over k (1 where not named).
+# The Docker run at L 8.4 (tests/data/eta/first-run.jsonl against the quiet jobs: tests/unit/test_eta.py
+# MEASURED_K): exports L**1.41 (each in a container), compiles 1.0, runs 0.6 (the Whisper encoder's long
+# calls ~0.8); host venvs: alike.
+RELATIVE = {"docker": {"export": 1.41, "compile": 1.0, "run": 0.6, "run (long calls)": 0.8}}
+# Downloads and disk (`IO_STAGES`, the installs): their own exponent, learned from their own jobs only.
+IO_SENSITIVITY = 0.5
+LEARNS_FROM_SECONDS = 1.0  # the least stretchable time of a job the factor learns from (`Estimates.finished`)
+# A run whose time beyond its benchmark floor is at least this long is its own kind ("long calls": the
+# Whisper encoder's 53-s runs of 6-s calls) apart from the 7-s runs that are mostly floor, as peers are
+# their own stage: each kind learns its own excess from its own jobs.
+LONG_CALLS_SECONDS = 20.0
+LONG_CALLS = "run (long calls)"
+# How much a finished job weighs against the ones that finished after it: each later one leaves it this
+# much. The host of now is what matters: a load that changed its kind (a build that ended, another that
+# began) shows in the newest jobs first.
+FORGET = 0.9
+
+
+def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
+    """The kind whose factor a job's time teaches and is scaled by: its stage, and for a run whose
+    time beyond its floor is long, `LONG_CALLS`."""
+    return LONG_CALLS if stage == "run" and basis - floor >= LONG_CALLS_SECONDS else stage
+
+
+class LoadTrace:
+    """The load as a run goes (1-minute load average / CPUs, at least 1), sampled as the progress is
+    drawn: the load a finished job ran at is the mean over its own span, not the reading at its end
+    (a 5-min encoder run at load 9-15), and the load the rest is expected at is the recent one, the
+    mean over the last `RECENT_SECONDS`: the ETA follows a load that rose or fell without jumping with
+    each reading."""
+
+    RECENT_SECONDS = 120.0
+    SPACING_SECONDS = 2.0  # samples kept at most this often: a day-long run keeps a few 10 000
+
+    def __init__(self) -> None:
+        self._at: list[float] = []  # monotonic seconds, ascending
+        self._load: list[float] = []  # the load factor from then until the next sample
+        self._lock = threading.Lock()  # the live line's refresh thread and the stages' threads note
+
+    def note(self, load: float, at: float) -> None:
+        load = max(1.0, load)
+        with self._lock:
+            if self._at and at < self._at[-1] + self.SPACING_SECONDS:
+                self._load[-1] = load if at >= self._at[-1] else self._load[-1]
+                return
+            self._at.append(at)
+            self._load.append(load)
+
+    def mean(self, since: float, until: float) -> Optional[float]:
+        """The mean load over [since, until] (before the first sample: the first); None: no sample."""
+        with self._lock:
+            return self._mean(since, until)
+
+    def _mean(self, since: float, until: float) -> Optional[float]:
+        if not self._at:
+            return None
+        if until <= since:
+            return self._load[max(0, bisect.bisect_right(self._at, until) - 1)]
+        i = max(0, bisect.bisect_right(self._at, since) - 1)
+        total, at = 0.0, since
+        while i < len(self._at) and at < until:
+            upto = min(until, self._at[i + 1]) if i + 1 < len(self._at) else until
+            total += self._load[i] * max(0.0, upto - at)
+            at, i = max(at, upto), i + 1
+        return total / (until - since)
+
+    def recent(self, now: float) -> Optional[float]:
+        return self.mean(now - self.RECENT_SECONDS, now)
+
+
+class HostFactor:
+    """How much longer jobs take on this host, now, than their basis said: L**(k x the kind's relative
+    exponent, `RELATIVE`) times the kind's excess. L is the recent load over the CPUs (`load`, from a
+    `LoadTrace`); k, how hard this host's load hits (`coupling`), is learned from every computing job
+    that finished, at the load it ran at (the mean over its span); a kind's excess (`learns_as`: a
+    stage, and a run's long calls) is what its own jobs took beyond what L**k said — a host faster or
+    slower than the publication's at that kind — weighed n to 1 against none (n jobs: one job's time is
+    noisy: a loaded run's first export read 13x, its later ones 2-19x). Newer jobs weigh more
+    (`FORGET`). A kind none of whose jobs finished takes L**k: a first run's peers and long calls come
+    last, and the load hits them as it hit the exports and compiles before them (a newcomer's: each
+    outlasted an estimate that took runs as L**0.45). And never less than a running job has already
+    overrun its own (`Estimates.left`).
+
+    Replayed in tests/unit/test_eta.py (recorded runs) and tests/unit/test_eta_replay.py (the default
+    plan's quiet jobs under a load that rises to 10-15 on 2 cores, a quiet one, a falling one)."""
+
+    def __init__(self, load: float = 1.0, relative: Optional[Mapping[str, float]] = None) -> None:
+        self._seen: list[tuple[str, float, float, float]] = []  # (kind, basis, actual, load it ran at)
+        self.load = load
+        self.relative = dict(relative or {})
+        # kind -> factor, for the jobs seen and the load it was made with: an ETA asks for every
+        # pending job's (1700 of a release-history run), twice a second
+        self._memo: tuple[tuple[int, float], dict[str, float]] = ((-1, 0.0), {})
+
+    def observe(self, kind: str, basis: float, actual: float, load: Optional[float] = None) -> None:
+        """A job of `kind` took `actual` seconds for a `basis` of them, at `load` (None: `self.load`)."""
+        if basis > 0 and actual > 0:
+            self._seen.append((kind, basis, actual, max(1.0, load if load is not None else self.load)))
+
+    def coupling(self) -> float:
+        """k: the least-squares slope of ln(actual / basis) on the kind's ln L (through the origin, newer
+        jobs weighing more), and `COUPLING` weighing `COUPLING_WEIGHT` of (ln L)**2."""
+        num, den = COUPLING * COUPLING_WEIGHT, COUPLING_WEIGHT
+        computing = [seen for seen in self._seen if seen[0] not in IO_STAGES]
+        for age, (kind, basis, actual, load) in enumerate(reversed(computing)):
+            weight, x = FORGET**age, self.relative.get(kind, 1.0) * math.log(load)
+            num += weight * x * math.log(actual / basis)
+            den += weight * x * x
+        return num / den
+
+    def exponent(self, kind: str) -> float:
+        """How the load stretches `kind` now: L**exponent."""
+        return IO_SENSITIVITY if kind in IO_STAGES else self.coupling() * self.relative.get(kind, 1.0)
+
+    def of(self, kind: str) -> float:
+        key, memo = self._memo
+        if key != (len(self._seen), self.load):
+            key, memo = (len(self._seen), self.load), {}
+            self._memo = (key, memo)
+        if kind not in memo:
+            memo[kind] = self._of(kind)
+        return memo[kind]
+
+    def _of(self, kind: str) -> float:
+        exponent = self.exponent(kind)
+        own = [(basis, actual, load) for k, basis, actual, load in self._seen if k == kind]
+        total = weights = 0.0
+        for age, (basis, actual, load) in enumerate(reversed(own)):
+            weight = FORGET**age
+            total += weight * (math.log(actual / basis) - exponent * math.log(load))
+            weights += weight
+        excess = total / weights * len(own) / (len(own) + 1) if own else 0.0
+        return math.exp(excess + exponent * math.log(max(1.0, self.load)))
+
+    @property
+    def samples(self) -> int:
+        return len(self._seen)
+
+    def describe(self) -> str:
+        """ "x1.8: the load (x2 the CPUs) to the power 0.85, until jobs finish here", then each kind's."""
+        load = f"the load (x{max(1.0, self.load):.2g} the CPUs) to the power {self.coupling():.2g}"
+        if not self.samples:
+            return f"x{self.of('?'):.2g}: {load}, until jobs finish here"
+        kinds = sorted({kind for kind, _, _, _ in self._seen})
+        factors = ", ".join(f"{kind} x{self.of(kind):.2g}" for kind in kinds)
+        rest = f"other stages x{self.of('?'):.2g}"
+        return f"{factors}, {rest} ({load}, learned from {self.samples} finished here)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimates:
+    """Seconds each job of a plan is expected to take, and on what basis: a job with a stored result
+    that will be reused almost nothing; a job run before in this results directory, what it (or the
+    same stage of the same model) took here; otherwise what it took on the publication host (the
+    published records ship with the tool) scaled by this host's factor, measured as the run goes;
+    else a stated guess (`redo`: jobs that will run although stored, e.g. `--retime`). Timed stages run
+    alone, the rest `jobs` at a time: the estimate of what is left divides only those."""
+
+    seconds: Mapping[str, float]  # job id -> expected seconds (basis, before the host factor)
+    exclusive: frozenset[str]  # job ids of timed stages
+    jobs: int = 1
+    source: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> "here" | ...
+    stage_of: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    factor: HostFactor = dataclasses.field(default_factory=HostFactor, compare=False)
+    own_time: frozenset[str] = frozenset()  # job ids estimated from their own earlier time (StageTimes.own)
+    # job id -> seconds of its basis no load stretches (a run's benchmark min time, StageTimes.floor)
+    floor: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    kind_of: Mapping[str, str] = dataclasses.field(default_factory=dict)  # job id -> `learns_as`
+
+    @classmethod
+    def of(
+        cls,
+        plan_jobs: Sequence[Job],
+        history: Mapping[str, Record],
+        exclusive_stages: Iterable[str] = (),
+        jobs: int = 1,
+        redo: Callable[[str], bool] = lambda job_id: False,
+        published: Optional[StageTimes] = None,
+        backend: str = "venv",
+        load: float = 1.0,
+        still_stored: Callable[[Record], bool] = lambda record: True,
+    ) -> Estimates:
+        here = StageTimes.of(history.values())
+        published = published or StageTimes({}, {}, {})
+        seconds: dict[str, float] = {}
+        source: dict[str, str] = {}
+        own_time: set[str] = set()  # jobs whose basis is their own earlier time, not their model's or stage's
+        floor: dict[str, float] = {}
+
+        def in_image(job: Job) -> bool:  # `mixed` installs only the foreign CPUs' environments in images
+            return backend == "docker" or (backend == "mixed" and job.env.arch != targets.host_arch())
+
+        base_image = backend in ("docker", "mixed") and not any(
+            r.stage == "install" and r.status is Status.OK and r.env.get("backend") == "docker"
+            for r in history.values()
+        )
+        for job in plan_jobs:
+            stored = history.get(job.id)
+            # Reused only if its result is still where that record left it: a record of another CPU
+            # identity or another cache (whose keys differ) would make every job look free — an
+            # upgraded tool's first run showed "ETA 0:00:01" with 60 jobs to go.
+            if (
+                stored is not None
+                and stored.status is Status.OK
+                and not redo(job.id)
+                and still_stored(stored)
+            ):
+                seconds[job.id], source[job.id] = REUSED_SECONDS, "stored"
+                continue
+            for origin, value, own in (
+                ("here", here.exact(job), here.own(job)),
+                ("published", published.exact(job), published.own(job)),
+                ("here", here.stage(job), None),
+                ("published", published.stage(job), None),
+                ("guess", UNKNOWN_STAGE_SECONDS.get(job.stage, 30.0), None),
+            ):
+                if value:
+                    seconds[job.id], source[job.id] = value, origin
+                    if own:
+                        own_time.add(job.id)
+                        fixed = published.floor_of(job) if origin == "published" else 0.0
+                        if fixed:
+                            floor[job.id] = min(value, fixed)
+                    break
+            if job.stage == "install" and in_image(job) and source[job.id] != "here":
+                seconds[job.id] += DOCKER_IMAGE_SECONDS + (DOCKER_BASE_IMAGE_SECONDS if base_image else 0.0)
+                base_image = False
+        exclusive = frozenset(j.id for j in plan_jobs if j.stage in set(exclusive_stages))
+        stage_of = {j.id: j.stage for j in plan_jobs}
+        kind_of = {j.id: learns_as(j.stage, seconds[j.id], floor.get(j.id, 0.0)) for j in plan_jobs}
+        factor = HostFactor(load, RELATIVE.get(backend))
+        return cls(
+            seconds, exclusive, max(1, jobs), source, stage_of, factor, frozenset(own_time), floor, kind_of
+        )
+
+    def expected(self, job_id: str, running_for: float = 0.0) -> float:
+        """The job's seconds on this host now: its basis, scaled unless it was measured here (but for
+        its `floor`, which no load stretches)."""
+        basis = self.seconds.get(job_id, 0.0)
+        if self.source.get(job_id) in ("published", "guess"):
+            fixed = self.floor.get(job_id, 0.0)
+            return fixed + (basis - fixed) * self.factor.of(self.kind(job_id))
+        return basis
+
+    def kind(self, job_id: str) -> str:
+        return self.kind_of.get(job_id) or self.stage_of.get(job_id, "")
+
+    def finished(self, job_id: str, seconds: Optional[float], load: Optional[float] = None) -> None:
+        """A job of this run ended after `seconds`, at `load` (the mean over its span; None: the load
+        now): what the host factor learns from — the part of it beyond its `floor`, and only when
+        that part is at least a second and at least the floor: a
+        7.5-s run of which 6 s are the benchmark's min time reads its factor off a second or two, and
+        says nothing of how a 53-s run of long calls stretches (at load 5: 1.0x against 1.47x); a
+        refused run (0.1 s published, 0.12-0.26 s at load 5) reads it off process start."""
+        if self.source.get(job_id) not in ("published", "guess") or not isinstance(seconds, (int, float)):
+            return
+        basis, fixed = self.seconds[job_id], self.floor.get(job_id, 0.0)
+        if basis - fixed >= max(fixed, LEARNS_FROM_SECONDS):
+            self.factor.observe(self.kind(job_id), basis - fixed, seconds - fixed, load)
+
+    def left(
+        self, pending: Iterable[str], running: Mapping[str, float], now: Optional[float] = None
+    ) -> float:
+        """Seconds until the run ends: pending jobs, plus what running ones still need. A running job
+        past its estimate is expected to need a quarter of what it has run so far, and pending jobs
+        of its kind (`learns_as`) to overrun alike — unless it was expected to be reused: a stored
+        result whose artifact is gone (another cache, a changed export) runs after all, which says
+        nothing of how slow this host is (one such compile once multiplied every pending compile by
+        680: "ETA 43:31:57").
+        An overrun of a coarse estimate (the model's or the stage's typical time) stretches only pending
+        jobs estimated as coarsely: a job timed before keeps its own time (a lavapipe run estimated by
+        its model's 0.2-s "no CUDA device" runs once multiplied the next lavapipe run's own 1500 s by
+        1700: "ETA 723:03:28"). `running`: job id -> when it started, on the clock `now` reads
+        (`time.monotonic`)."""
+        now = time.monotonic() if now is None else now
+        overrun: dict[tuple[str, bool], float] = {}  # (kind, from the job's own time) -> factor
+        rests: dict[str, float] = {}
+        for job, since in running.items():
+            ran, expected = now - since, self.expected(job)
+            rests[job] = max(expected - ran, 0.25 * ran if ran > expected else 0.0)
+            # An overrun of a second or less is a process start, not this host (a refused run: 0.1 s
+            # published, 0.12-0.26 s at load 5, stretched every pending run 2x while it ran).
+            overran = expected > 0 and ran - expected > LEARNS_FROM_SECONDS
+            if overran and self.source.get(job) != "stored":
+                key = (self.kind(job), job in self.own_time)
+                overrun[key] = max(overrun.get(key, 1.0), ran / expected)
+        alone = shared = 0.0
+        for job in pending:
+            kind = self.kind(job)
+            stretch = overrun.get((kind, True), 1.0)
+            if job not in self.own_time:
+                stretch = max(stretch, overrun.get((kind, False), 1.0))
+            value = self.expected(job) * stretch
+            alone, shared = (alone + value, shared) if job in self.exclusive else (alone, shared + value)
+        for job, rest in rests.items():
+            alone, shared = (alone + rest, shared) if job in self.exclusive else (alone, shared + rest)
+        return alone + shared / self.jobs
+
+    def basis(self) -> str:
+        """What the estimate rests on, for the first lines of a run."""
+        counts = Counter(self.source.values())
+        parts = [
+            f"{counts[name]} {what}"
+            for name, what in (
+                ("published", "from the published records' stage times"),
+                ("here", "from earlier runs here"),
+                ("guess", "guessed"),
+                ("stored", "stored (reused)"),
+            )
+            if counts[name]
+        ]
+        return f"estimate: {', '.join(parts)}; host factor {self.factor.describe()}"
