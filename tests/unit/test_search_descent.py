@@ -1,4 +1,4 @@
-"""The flag search's descent loop (answers/search.py `descend`) over a fake sitting: no compiler, no
+"""The flag search's descent loop (answers/search_descent.py `descend`) over a fake sitting: no compiler, no
 timing, a made-up landscape. A round is widened while the budget would otherwise go unspent and
 narrowed to the time left rather than skipped; knobs neutral alone are tried beside the result."""
 
