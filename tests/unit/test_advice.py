@@ -12,7 +12,7 @@ import pytest
 
 from iree_matrix.answers import advice, advise_plan, advise_sitting
 from iree_matrix.answers import advise as answers_advise
-from iree_matrix.core import stats
+from iree_matrix.core.model import stats
 from iree_matrix.execution import sitting
 
 ROCKETLAKE = {
@@ -414,8 +414,8 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
     program (timed once, its times default's), and a peer whose stage did not run says so."""
     import contextlib
 
-    from iree_matrix.core import locks
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
 
     def run(profile: str, sha: str) -> Record:

@@ -16,11 +16,11 @@ from typing import Optional
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.core import processes
 from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure
-from iree_matrix.core.outcome import Outcome, from_exception
-from iree_matrix.core.results import Record, ResultsLog, Status
-from iree_matrix.core.store import Entry, Store
+from iree_matrix.core.model.outcome import Outcome, from_exception
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.model.store import Entry, Store
+from iree_matrix.core.system import processes
 from iree_matrix.envs import cache_usage, venv
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution.progress import COUPLING, Estimates, StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job
 

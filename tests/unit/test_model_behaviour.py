@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.processes import Completed
+from iree_matrix.core.system.processes import Completed
 from iree_matrix.stages import arrays, export, run
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.system import processes
 
 pytestmark = pytest.mark.processes  # every test runs real subprocesses, some until their timeout
 

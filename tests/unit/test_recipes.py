@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.commands import show
-from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.system import processes
 from iree_matrix.report import recipes
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
@@ -186,7 +186,7 @@ def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> 
     """#51: a record's flag `--x=$(touch X)` was printed in double quotes and ran when pasted.
     Records arrive through `merge` from other parties: every word they hold is quoted whole, and no
     newline of theirs ends a comment. The printed text is run by bash here: nothing is touched."""
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
 
     hostile = [f"--iree-x=$(touch {tmp_path}/a)", f"`touch {tmp_path}/b`", f"'; touch {tmp_path}/c; '",
                f'"$(touch {tmp_path}/d)"', "a b", "${HOME}*"]  # fmt: skip

@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers import advice, exporters, release_verdicts, roofline
 from iree_matrix.core.atomic_files import write_atomically
-from iree_matrix.core.results import Record, latest_by_job
+from iree_matrix.core.model.results import Record, latest_by_job
 
 COMPAT_SCHEMA = 1
 FILENAME = "compat.json"

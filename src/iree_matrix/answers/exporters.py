@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
 from iree_matrix.answers import release_verdicts
-from iree_matrix.core.results import Index, Record, Status
+from iree_matrix.core.model.results import Index, Record, Status
 
 TEXT, BYTECODE = "text", "bytecode"
 

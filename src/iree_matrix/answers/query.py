@@ -17,7 +17,7 @@ from packaging.version import InvalidVersion, Version
 from iree_matrix.answers import advice, bundles, compat, release_verdicts, wording
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models

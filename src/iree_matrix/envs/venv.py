@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import bubblewrap, console, hashing, process_tree, processes
+from iree_matrix.core import console, hashing
 from iree_matrix.core.atomic_files import free_bytes, is_disk_full, storage_error
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
-from iree_matrix.core.locks import file_lock
+from iree_matrix.core.system import bubblewrap, process_tree, processes
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.envs.cache_usage import unsafe_characters
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import console, formats, locks, refusals
+from iree_matrix.core import console, formats
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import locks
 from iree_matrix.execution import stage_times
 from iree_matrix.execution.stage_times import StageTimes  # the estimate's basis (execution/stage_times.py)
 from iree_matrix.iree import compile_errors, hints, targets

@@ -20,8 +20,9 @@ from typing import Any, Optional, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from iree_matrix.core import input_files, process_tree
+from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
+from iree_matrix.core.system import process_tree
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, combine, with_needs
@@ -144,7 +145,7 @@ class Benchmark:
 
 def opt_ins() -> tuple[str, ...]:
     """Every key that opts cells in to a stage's measurement: the schema's and those the stages'
-    metrics declare (core/metrics/), in matrix/schema.py."""
+    metrics declare (core/model/metrics/), in matrix/schema.py."""
     return schema.opt_ins()
 
 

@@ -27,10 +27,11 @@ from typing import Optional
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.core import console, processes
+from iree_matrix.core import console
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.locks import file_lock
+from iree_matrix.core.system import processes
+from iree_matrix.core.system.locks import file_lock
 
 logger = console.logger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Tuple
 from iree_matrix.answers import release_verdicts
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms, size
-from iree_matrix.core.results import CompileKey, ExportKey, Record, RunKey, Status
+from iree_matrix.core.model.results import CompileKey, ExportKey, Record, RunKey, Status
 from iree_matrix.report import markdown
 from iree_matrix.report.machine import Figure as CpuFigure
 from iree_matrix.report.numbering import NOISY_MARK, Numbering

@@ -24,7 +24,7 @@ from typing import Optional
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import compile as compile_stage
@@ -311,7 +311,7 @@ def cortex_m_recipe(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> 
 def published_defines(release: str, results: Optional[Path] = None) -> list[str]:
     """The API switches the published Cortex-M cells of `release` were built with (they are read off
     the release's headers while building; the docs' recipe takes them from results/cortex-m)."""
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     path = results or Path(__file__).resolve().parents[3] / "results" / "cortex-m" / "results.jsonl"
     for record in ResultsLog(path):
@@ -438,7 +438,7 @@ def _key(build: Record, release: str, variants: Sequence[str], native: Optional[
 def cell_commands(record: Record, records: Sequence[Record], store: Path, cache: Path) -> str:
     """Every command the record's cell ran, in order, from the export on: what the records hold as
     recorded, a runtime built here and a firmware as this iree-matrix builds them."""
-    from iree_matrix.core.results import latest_by_job
+    from iree_matrix.core.model.results import latest_by_job
 
     latest = latest_by_job(records)
     chain = [r for stage in ("export", "compile") if (r := _dep(record, latest, stage)) is not None]

@@ -41,10 +41,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from iree_matrix.core import processes
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.system import processes
 from iree_matrix.iree import elf, targets, versions
 
 DEFAULT_GIT = versions.DEFAULT_IREE_GIT

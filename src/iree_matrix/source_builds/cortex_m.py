@@ -24,11 +24,12 @@ from typing import Any, Optional
 
 import numpy as np
 
-from iree_matrix.core import processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.locks import file_lock
+from iree_matrix.core.system import processes
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cmake_runtime
 

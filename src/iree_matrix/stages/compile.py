@@ -10,12 +10,14 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host, processes, shipped, store
+from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.outcome import Outcome, from_exception
-from iree_matrix.core.results import Status
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model import store
+from iree_matrix.core.model.outcome import Outcome, from_exception
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system import host, processes
 from iree_matrix.envs import Environment
 from iree_matrix.iree import compile_errors, compiler_options, elf, targets, versions, vmfb
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES

@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 from iree_matrix.envs import Environment
 from iree_matrix.stages.base import Context
 

@@ -12,10 +12,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Optional
 
-from iree_matrix.core import host, processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.locks import LockCancelled
+from iree_matrix.core.system import host, processes
+from iree_matrix.core.system.locks import LockCancelled
 from iree_matrix.envs import Environment
 from iree_matrix.matrix.models import ModelRef
 from iree_matrix.matrix.plan import Job

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Optional, TypeVar, Union
 
-from iree_matrix.core import stats
+from iree_matrix.core.model import stats
 
 
 class LabelError(ValueError):
@@ -273,7 +273,7 @@ class StageMetrics:
     its fields (`described`: the stage's `metrics`), and every reader reads one back from a record
     (`record.metric.of(PeakMetrics)`, `read`): each value converted by its field's type — a value of
     another type (an older record, a hand-edited log) reads as the field's default, never as a wrong
-    figure. One module per stage in `core/metrics/` (the foundation layer, so the report reads it
+    figure. One module per stage in `core/model/metrics/` (the foundation layer, so the report reads it
     without importing the stages)."""
 
     stage: ClassVar[str] = ""
@@ -345,7 +345,7 @@ class Metrics:
         self.raw: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
 
     def of(self, kind: type[_M]) -> _M:
-        """These metrics as a stage's dataclass (`core/metrics/`): `metric.of(PeakMetrics).gflops_1`."""
+        """These metrics as a stage's dataclass (`core/model/metrics/`): `metric.of(PeakMetrics).gflops_1`."""
         return kind.read(self.raw)
 
     def _number(self, name: str) -> Optional[float]:
@@ -619,7 +619,7 @@ class Metrics:
     def instructions_per_call(self) -> Optional[float]:
         return number(self.instructions.get("per_call"))
 
-    # flops and peak (stages/flops.py, stages/peak.py): `core/metrics/flops.py`, `core/metrics/peak.py`
+    # flops and peak (stages/flops.py, stages/peak.py): `core/model/metrics/flops.py`, `.../peak.py`
     @property
     def threads(self) -> Optional[int]:
         return self._int("threads")

@@ -52,8 +52,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host, process_tree, processes
 from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.system import host, process_tree, processes
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
 NOBODY = (65534, 65534)  # what containers run as when the host user is root

@@ -22,9 +22,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
-from iree_matrix.core import console, excerpts, locks, refusals
+from iree_matrix.core import console, excerpts
 from iree_matrix.core.errors import StorageError, UserError
-from iree_matrix.core.records import Labels, Metrics, figure_problem, name_problem, text_problem
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.records import Labels, Metrics, figure_problem, name_problem, text_problem
+from iree_matrix.core.system import locks
 
 logger = console.logger(__name__)
 

@@ -32,10 +32,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import bubblewrap, console, landlock, process_tree, shm_namespace
+from iree_matrix.core import console
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
-from iree_matrix.core.process_tree import Limits
+from iree_matrix.core.system import bubblewrap, landlock, process_tree, shm_namespace
+from iree_matrix.core.system.process_tree import Limits
 
 logger = console.logger(__name__)
 

@@ -11,7 +11,7 @@ import importlib
 import inspect
 import pkgutil
 
-from iree_matrix.core.records import StageMetrics
+from iree_matrix.core.model.records import StageMetrics
 
 
 @functools.cache

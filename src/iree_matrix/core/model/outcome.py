@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
-from iree_matrix.core import host, processes
 from iree_matrix.core.errors import StageFailure, StageSkipped, UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import host, processes
 
 
 @dataclasses.dataclass(frozen=True)
