@@ -79,7 +79,9 @@ def test_no_metric_is_read_by_string_outside_the_typed_view():
         kept = METRICS_KEPT.get(name, [])
         lines = [ln.strip() for ln in path.read_text().splitlines() if METRICS_ACCESS.search(ln)]
         offenders += [f"{name}: {line}" for line in lines if path != VIEW and line not in kept]
-    assert not offenders, "read metrics through Record.metric (records.Metrics):\n" + "\n".join(offenders)
+    assert not offenders, "read metrics through Record.metric (metrics_view.Metrics):\n" + "\n".join(
+        offenders
+    )
 
 
 # --- the view ------------------------------------------------------------------------------------

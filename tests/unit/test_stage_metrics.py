@@ -12,7 +12,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.metrics.peak import PeakMetrics
-from iree_matrix.core.model.records import StageMetrics, metric
+from iree_matrix.core.model.metrics_view import StageMetrics, metric
 from iree_matrix.core.model.results import Index, Record, Status
 
 

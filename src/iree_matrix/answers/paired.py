@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
-from iree_matrix.core.model.records import PAIRED
+from iree_matrix.core.model.metrics_view import PAIRED
 from iree_matrix.core.model.results import Record, latest_by_job
 from iree_matrix.core.system import host
 

@@ -24,7 +24,8 @@ from iree_matrix.answers import paired
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import EnvironmentFault
 from iree_matrix.core.model import refusals, stats
-from iree_matrix.core.model.records import DISAGREES, SOURCE_BUILD, number
+from iree_matrix.core.model.metrics_view import DISAGREES, number
+from iree_matrix.core.model.records import SOURCE_BUILD
 from iree_matrix.core.model.records import (
     runtime_name as runtime_name,  # re-exported: the tables name runtimes so
 )

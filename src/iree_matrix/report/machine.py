@@ -26,7 +26,7 @@ from tabulate import tabulate
 
 from iree_matrix.answers import advice, release_verdicts
 from iree_matrix.core import formats
-from iree_matrix.core.model.records import number
+from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 

@@ -15,7 +15,7 @@ from tabulate import tabulate
 
 from iree_matrix.answers import identities, release_verdicts
 from iree_matrix.core import formats
-from iree_matrix.core.model.records import Timed
+from iree_matrix.core.model.metrics_view import Timed
 from iree_matrix.core.model.results import Record, Status
 
 # The published speed figures a run relates its own to when none were made on its CPU identity:

@@ -25,7 +25,7 @@ from iree_matrix.answers import advice, compat, paired, release_verdicts, roofli
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import refusals
-from iree_matrix.core.model.records import Metrics
+from iree_matrix.core.model.metrics_view import Metrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.core.system.host import identity_label
 from iree_matrix.iree import hints, opkinds
