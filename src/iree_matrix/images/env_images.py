@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest
-from iree_matrix.core.system import containers, processes
+from iree_matrix.core.system import containers, process_output
 from iree_matrix.core.system.containers import LABEL
 from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.processes import note
@@ -88,7 +88,7 @@ class EnvImages:
             base.tag, argv, what="environment build", read_only=read_only, timeout=timeout, log=log
         ) as built:
             if built.done.returncode != 0:
-                raise StageFailure("pip-install", processes.excerpt(built.done.output))
+                raise StageFailure("pip-install", process_output.excerpt(built.done.output))
             probe = json.loads(built.done.stdout.strip().splitlines()[-1])
             manifest = _manifest(tag, base, lock, probe, precompiled=self.precompile)
             _check_installed(lock, probe["installed"])

@@ -30,7 +30,7 @@ from packaging.version import InvalidVersion, Version
 from iree_matrix.core import console
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.system import processes
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import file_lock
 
 logger = console.logger(__name__)
@@ -190,7 +190,7 @@ class Wheelhouse:
         try:
             done = processes.run(argv, log=log, check=False)
             if done.returncode != 0:
-                message = processes.excerpt(done.output)
+                message = process_output.excerpt(done.output)
                 definite = any(marker in done.output for marker in _DEFINITE)
                 raise StageFailure("resolve", message, cacheable=definite)
             data = json.loads(report.read_text())

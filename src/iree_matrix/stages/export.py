@@ -18,7 +18,7 @@ from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system import processes
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
@@ -254,7 +254,7 @@ def _ended(out: Path, done: processes.Completed) -> StageFailure:
         phase = (out / PHASE_FILE).read_text().strip()
     except OSError:
         phase = ""
-    said = processes.excerpt(done.output, max_lines=5)
+    said = process_output.excerpt(done.output, max_lines=5)
     last = f" Its last words: {said}" if said else ""
     if phase not in _PHASE_CLASS and not done.killed:
         return _harness(f"the export worker ended (status {done.returncode}) in its own code.{last}")

@@ -24,7 +24,7 @@ from iree_matrix.core.model import refusals
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import tools_runtime
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system import processes
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.envs import Environment
 from iree_matrix.iree import devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
@@ -490,7 +490,7 @@ def _runtime_message(output: str) -> str:
             )
         )
     ]
-    return "\n".join(status[:10]) if status else processes.excerpt(output)
+    return "\n".join(status[:10]) if status else process_output.excerpt(output)
 
 
 STAGE = RunStage()
