@@ -27,6 +27,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
+from iree_matrix.stages import arrays
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
@@ -171,13 +172,26 @@ def compile_step(
     return Step(f"compile: IREE {compiler} for {target.label}, profile {profile}", tuple(argv))
 
 
+# The docs' recipes' model: one float32 output (export.json's "outputs" describe a record's own).
+FLOAT32_OUTPUT: tuple[arrays.Described, ...] = ({"dtype": "float32"},)
+
+
 def run_step(
-    arch: str, tools: str, *, device: str = "local-sync", inputs: Sequence[str] = ("input0.npy",)
+    arch: str,
+    tools: str,
+    *,
+    device: str = "local-sync",
+    inputs: Sequence[str] = ("input0.npy",),
+    outputs: Sequence[arrays.Described] = FLOAT32_OUTPUT,
 ) -> Step:
-    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target."""
+    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target;
+    each output written as the run stage has it written (`outputs`: export.json's descriptions): a
+    .npy, or the raw contents (.bin) of a dtype numpy lacks, which iree-run-module cannot write as
+    .npy."""
     target = targets.parse(arch)
     common = [*device_argv(device, 1), "--module=module.vmfb", *run_stage.call_flags("main", inputs)]
-    argv = run_stage.run_command(f"{tools}/iree-run-module", common, ["output0.npy"])
+    names = [arrays.output_name(i, described) for i, described in enumerate(outputs)]
+    argv = run_stage.run_command(f"{tools}/iree-run-module", common, names)
     env = (("QEMU_CPU", target.qemu_cpu),) if target.emulated and target.qemu_cpu else ()
     how = f" under qemu (binfmt_misc; QEMU_CPU={target.qemu_cpu})" if env else ""
     return Step(f"run: the module on {target.label}{how}, outputs to compare with torch's", tuple(argv), env)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -188,15 +188,21 @@ def model_words(info: dict[str, Any]) -> str | None:
         )
     found = info.get("reference_nonfinite")
     if isinstance(found, dict) and found:
-        parts = []
-        for name, n in found.items():
-            kinds = " and ".join(f"{n.get(k)} {w}" for k, w in (("nan", "NaN"), ("inf", "inf")) if n.get(k))
-            parts.append(f"{name}: {kinds} of {n.get('of')} values")
         said.append(
-            f"torch's own outputs hold NaN or inf ({'; '.join(parts)}): the model's, not IREE's; the runs "
-            "check IREE's outputs only where torch's are finite"
+            f"torch's own outputs hold NaN or inf ({nonfinite_words(found)}): the model's, not IREE's; the "
+            "runs check IREE's outputs only where torch's are finite"
         )
     return "; ".join(said) or None
+
+
+def nonfinite_words(found: Mapping[str, Any]) -> str:
+    """`reference_nonfinite` in words: 'output0: 1 NaN and 1 inf of 4 values; output1: 2 NaN of 8 values'."""
+    parts = []
+    for name, n in found.items():
+        n = n if isinstance(n, Mapping) else {}
+        kinds = " and ".join(f"{n.get(k)} {w}" for k, w in (("nan", "NaN"), ("inf", "inf")) if n.get(k))
+        parts.append(f"{name}: {kinds} of {n.get('of')} values")
+    return "; ".join(parts)
 
 
 def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:

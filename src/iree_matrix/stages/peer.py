@@ -63,6 +63,11 @@ class PeerStage(StageBase):
         "warmup": "untimed warm-up calls",
         "atol": "the model's tolerance, absolute",
         "rtol": "and relative",
+        # torch's reference, as the export's: the model's first call on a copy of the inputs as built
+        "changes_inputs": "the model changes its input in place: which inputs, how many values (every "
+        "peer's calls get a fresh copy of the inputs as built)",
+        "reference_nonfinite": "torch's own outputs that hold NaN or inf, per output: nan, inf, of",
+        "reference_error": "why torch's reference could not be taken (the peers are timed, not compared)",
     }
 
     def plan(self, unit: Unit) -> None:
