@@ -267,7 +267,7 @@ def test_the_workers_own_failure_is_written_as_the_harness_phase(tmp_path: Path)
 
 def _behaving(unchecked: int = 2) -> list:
     """A model's cells (tests/unit/test_answers.py's records) whose export says what the model did."""
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
     from tests.unit.test_answers import EXP, _compile, _run
 
     labels = {"model": "tiny", "source_model": "tiny", "exporter": EXP}
@@ -302,7 +302,7 @@ def test_query_model_and_compatibility_md_say_it_under_the_models_answer(tmp_pat
     """In the record and `show` only before: the answer a user reads did not say it."""
     from iree_matrix import cli
     from iree_matrix.answers import query
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
     from iree_matrix.report.compatibility import render_compatibility
 
     records = _behaving()

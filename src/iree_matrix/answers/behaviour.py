@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any, Optional
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.stages.export import nonfinite_words
 
 HEAD = "the model's own behaviour, not IREE's:"
