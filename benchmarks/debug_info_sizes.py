@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from iree_matrix.answers.runs_view import version_key
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model.results import ResultsLog, Status
 
 
 def table(results: Path) -> list[str]:

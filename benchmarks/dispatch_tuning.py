@@ -14,7 +14,7 @@ same compiler, model and flags), and the executables named with --dispatch:
    matrix's device flags), in rounds, interleaved (one call of the benchmark tool per candidate per
    round), so all of one dispatch's candidates share the machine's moods;
 4. a variant wins only when its median's order-statistic interval lies wholly below IREE's choice's
-   (`iree_matrix.core.stats`); with --descend the search goes on from the winner (coordinate descent)
+   (`iree_matrix.core.model.stats`); with --descend the search goes on from the winner (coordinate descent)
    until none beats it or --budget variants per dispatch are spent.
 
 Prints one table per dispatch (median µs [min, max] per candidate, verdict) and writes the winning
@@ -41,8 +41,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from iree_matrix.core import stats
-from iree_matrix.core.locks import machine_lock
+from iree_matrix.core.model import stats
+from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.iree import tiling
 from iree_matrix.stages.compile import attach_resources
 from iree_matrix.stages.dispatches import parse_benchmarks

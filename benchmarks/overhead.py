@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.envs.cache_usage import default_cache
 
 _STAGING = re.compile(r"[^\s=@]*/store/staging/[0-9a-f]{32}")  # also inside --flag=PATH

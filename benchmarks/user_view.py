@@ -33,8 +33,8 @@ import sys
 from pathlib import Path
 
 from iree_matrix.answers import search
-from iree_matrix.core import stats
-from iree_matrix.core.locks import machine_lock
+from iree_matrix.core.model import stats
+from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.iree import flags
 from iree_matrix.stages.run import benchmark_times
 

@@ -15,6 +15,13 @@ tolerance is where IREE leaves torch.
 
 A truncated model (``--limit N``: only the first N recorded tensors are returned) lets the
 compiler drop everything after them, so one op's lowering can be looked at in a small module.
+
+As the pipeline does: torch's reference is a call on a copy of the inputs as built (a model that
+changes its input in place changes only that copy), the inputs are saved by the export's own saver
+(a dtype numpy lacks, bfloat16, as its raw bits, which iree-run-module reads as that type), such an
+output is asked for as raw contents (``--output=@resultN.bin``: iree-run-module cannot write a
+bfloat16 .npy) and read back as the reference tensor's dtype, and where torch's own value is NaN or
+inf it is not compared.
 """
 
 from __future__ import annotations
@@ -79,6 +86,39 @@ def wrap(spec, limit):
     return Recorded(spec.module).eval(), names, hooks
 
 
+def result_name(index, tensor):
+    """The file iree-run-module writes output `index` (torch's `tensor`) to: .npy, or the raw contents
+    (.bin) of a dtype numpy lacks (the export saves it as raw bits), as the run stage asks for it."""
+    _, saved_as = export_model.as_numpy(tensor)
+    return "result{}.{}".format(index, "bin" if saved_as else "npy")
+
+
+def read_result(path, reference):
+    """IREE's output at `path` as float64, read as the reference tensor's dtype and shape."""
+    import numpy as np
+    import torch
+
+    if path.suffix != ".bin":
+        return np.load(str(path)).astype(np.float64)
+    bits = torch.from_numpy(np.fromfile(str(path), dtype=np.uint8))
+    return bits.view(reference.dtype).reshape(reference.shape).to(torch.float64).numpy()
+
+
+def difference(got, ref, atol, rtol):
+    """(max abs err, max |ref|, differs) of float64 arrays, where torch's own value is finite: its
+    NaN or inf is the model's, not IREE's to match; IREE's NaN or inf there differs."""
+    import numpy as np
+
+    checked = np.isfinite(ref)
+    got, ref = got.reshape(ref.shape)[checked], ref[checked]
+    if not ref.size:
+        return 0.0, 0.0, False
+    finite = np.isfinite(got)
+    err = float(np.max(np.abs(got[finite] - ref[finite]))) if finite.any() else float("inf")
+    differs = not finite.all() or not np.allclose(got, ref, rtol=rtol, atol=atol)
+    return err, float(np.max(np.abs(ref))), differs
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     export_model.add_model_arguments(parser)
@@ -88,36 +128,35 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, default=0, help="return only the first N activations")
     parser.add_argument("--flag", action="append", default=[], help="an extra iree-compile flag")
     args = parser.parse_args(argv)
-    import numpy as np
     import torch
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     spec = export_model.load_model(args)
+    as_built = export_model.copy_tensors(spec.inputs)
     wrapped, names, _ = wrap(spec, args.limit)
-    with torch.no_grad():
-        reference = [t.detach().numpy() for t in wrapped(*spec.inputs)]
+    with torch.no_grad():  # on a copy: what the model changes in place stays there
+        reference = [t.detach().clone() for t in wrapped(*export_model.copy_tensors(as_built))]
     labels = [f"output {i}" for i in range(len(reference) - len(names[: len(reference)]))]
     labels = (labels + names)[: len(reference)]
     aot, _ = export_model.import_aot()
-    exported = aot.export(wrapped, *spec.inputs)
+    exported = aot.export(wrapped, *export_model.copy_tensors(as_built))
     export_model.save_text(exported, out / "model.mlir")
     flags = ["--iree-hal-target-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host", *args.flag]
     subprocess.run([args.compile, str(out / "model.mlir"), *flags, "-o", str(out / "model.vmfb")], check=True)
     command = [args.run, "--device=local-task", "--module=" + str(out / "model.vmfb"), "--function=main"]
-    for i, tensor in enumerate(spec.inputs):
-        np.save(str(out / f"input{i}.npy"), tensor.numpy())
-        command.append("--input=@" + str(out / f"input{i}.npy"))
-    command += ["--output=@" + str(out / f"result{i}.npy") for i in range(len(reference))]
+    export_model.save_arrays(out, "input", as_built)
+    command += ["--input=@" + str(out / f"input{i}.npy") for i in range(len(as_built))]
+    results = [out / result_name(i, t) for i, t in enumerate(reference)]
+    command += ["--output=@" + str(path) for path in results]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     print(
         "{:>4}  {:<58} {:>18} {:>11} {:>9}  {}".format("#", "tensor", "shape", "max abs err", "max |ref|", "")
     )
     first = None
-    for i, (label, ref) in enumerate(zip(labels, reference)):
-        got = np.load(str(out / f"result{i}.npy"))
-        err = float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
-        bad = not np.allclose(got, ref, rtol=spec.rtol, atol=spec.atol)
+    for i, (label, ref, path) in enumerate(zip(labels, reference, results)):
+        ref64 = ref.to(torch.float64).numpy()
+        err, scale, bad = difference(read_result(path, ref), ref64, spec.atol, spec.rtol)
         if bad and first is None and label.startswith("output") is False:
             first = label
         print(
@@ -126,7 +165,7 @@ def main(argv=None):
                 label[:58],
                 "x".join(map(str, ref.shape)),
                 err,
-                float(np.max(np.abs(ref))) if ref.size else 0.0,
+                scale,
                 "DIFFERS" if bad else "",
             )
         )

@@ -43,12 +43,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MANIFEST = "bundle.json"
 SUMS = "SHA256SUMS"
-RECORD_SCHEMA = 2  # iree-matrix's core/results.py SCHEMA_VERSION when this runner was written
+RECORD_SCHEMA = 2  # iree-matrix's core/model/results.py SCHEMA_VERSION when this runner was written
 MANIFEST_SCHEMA = 1
 # Google Benchmark's default min time per repetition, which iree-benchmark-module keeps: a
 # repetition here lasts at least this long too, so short calls are averaged over many.
 MIN_REPETITION_SECONDS = 0.5
-MIN_REPETITIONS = 5  # fewer decide nothing in iree-matrix's paired tests (core/stats.py)
+MIN_REPETITIONS = 5  # fewer decide nothing in iree-matrix's paired tests (core/model/stats.py)
 INTERESTING_FLAGS = ("avx", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "fma", "sse4_2",
                      "neon", "asimd")  # fmt: skip
 GPU_KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
@@ -120,7 +120,7 @@ def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
 
 
 def identity() -> dict:
-    """This machine as iree-matrix's records describe a host (core/host.py `describe`): the same
+    """This machine as iree-matrix's records describe a host (core/system/host.py `describe`): the same
     fields, the same `identity` string, so a view at home files these figures under the right CPU."""
     fields = _cpuinfo()
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))

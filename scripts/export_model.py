@@ -295,14 +295,6 @@ HANDSHAKE_GO = "go"
 HANDSHAKE_POLL = 0.02
 
 
-def first_call(spec):
-    """The model's first call, untimed (under no_grad, as every timed call)."""
-    import torch
-
-    with torch.no_grad():
-        spec.module(*spec.inputs)
-
-
 def wait_for_quiet(directory, poll=HANDSHAKE_POLL):
     """Say the first call returned (`HANDSHAKE_READY` in `directory`), then wait for the go."""
     directory = Path(directory)
@@ -407,17 +399,20 @@ def torch_threads(count):
 SETTLE_SECONDS = 0.2
 
 
-def process_time_calls(call, warmup, repetitions, settle=SETTLE_SECONDS):
+def process_time_calls(call, warmup, repetitions, settle=SETTLE_SECONDS, arguments=None):
     """After `settle` seconds' pause, `warmup` untimed calls, then `repetitions` calls each timed by
     the process's CPU time (time.process_time: every thread of the process, so a helper thread's
-    work is counted), in ms."""
+    work is counted), in ms. With `arguments`, each call is `call(*arguments())`, `arguments()` made
+    before it, untimed (a fresh copy of the inputs for a model that changes them)."""
+    given = arguments or tuple
     time.sleep(settle)
     for _ in range(warmup):
-        call()
+        call(*given())
     times = []
     for _ in range(repetitions):
+        args = given()
         start = time.process_time()
-        call()
+        call(*args)
         times.append((time.process_time() - start) * 1000.0)
     return times
 

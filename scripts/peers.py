@@ -11,9 +11,15 @@ libraries (a missing library is that peer's recorded failure, not a crash).
         --peers eager,torch_compile,onnxruntime,tflite --out DIR
     python peers.py --file path/to/my_model.py --factory build ...     (a user's model)
 
+torch's reference is taken as the export takes it: the model's first call (before the quiet lock),
+on a copy of the inputs as built; peers.json names what the model did to that copy
+(`changes_inputs`) and torch's own NaN or inf (`reference_nonfinite`), or why there is no reference
+(`reference_error`: then the peers are timed but not compared).
+
 Peers, always run in the order of their `rank`, on the same inputs, thread count and repetition
-policy (W untimed calls, then R calls each timed with perf_counter); the four shipped:
-    eager          torch eager under no_grad; its outputs are the reference for the others
+policy (W untimed calls, then R calls each timed with perf_counter), every call and conversion that
+hands the model torch tensors on a fresh copy of the inputs as built; the four shipped:
+    eager          torch eager under no_grad
     torch_compile  torch.compile(module, backend="inductor"); the first call is the compile
     onnxruntime    torch.onnx.export to DIR/model.onnx (dynamo exporter, else TorchScript),
                    run by onnxruntime's CPUExecutionProvider (intra-op N, inter-op 1 threads)
@@ -37,6 +43,8 @@ the others say why they have none. The report groups ops by kind (iree_matrix/ir
 writes DIR/peers.json:
     {"threads", "warmup", "repetitions", "torch_version", "versions": {distribution: version},
      "cpu_count", "load_average": {"start", "end"}, "atol", "rtol",
+     ["changes_inputs": ["input 0: 8 of 8 values"], "reference_nonfinite": {"output0": {"nan", "inf",
+     "of"}}, "reference_error": message,]
      "peers": {name: {"status": "ok" | "fail" | "mismatch",
      "latency_ms": {"median", "min", "max", "stdev", "n"} (wall, N threads),
      "cpu_ms": {"median", "min", "max", "stdev", "n", "times", "threads": 1} (CPU, one thread; a
@@ -198,7 +206,7 @@ def run_peer(name, ctx, function=None):
         if ctx.reference is not None:
             entry.update(compare(ctx.reference, outputs, ctx.spec.atol, ctx.spec.rtol))
         else:
-            entry["compare_note"] = "no eager reference to compare with"
+            entry["compare_note"] = "no torch reference to compare with (reference_error says why)"
     del entry["_phase"]
     entry["status"] = status_of(entry)
     latency = entry.get("latency_ms", {}).get("median")
@@ -212,10 +220,23 @@ def run_peer(name, ctx, function=None):
 
 
 def torch_reference(ctx):
-    import torch
+    """torch's answer as the export takes it (em.reference_call): the model's first call, on a copy of
+    the inputs as built. Returns its outputs as numpy arrays and what peers.json says of the model
+    (`changes_inputs`, `reference_nonfinite`)."""
+    reference = em.reference_call(ctx.spec, ctx.as_built)
+    said = {}
+    if reference.changes_inputs:
+        said["changes_inputs"] = reference.changes_inputs
+    if reference.nonfinite:
+        said["reference_nonfinite"] = reference.nonfinite
+    return base.to_numpy(reference.outputs), said
 
-    with torch.no_grad():
-        return base.to_numpy(em.flat_outputs(ctx.spec.module(*ctx.spec.inputs)))
+
+def reference_error(exc):
+    """Why there is no reference: a model finding in its own words, anything else with its type."""
+    return (str(exc) if isinstance(exc, em.ModelFinding) else f"{type(exc).__name__}: {exc}")[
+        : base.MESSAGE_CHARS
+    ]
 
 
 def run(args, spec):
@@ -224,19 +245,15 @@ def run(args, spec):
     out = Path(args.out)
     torch.set_num_threads(args.threads)
     ctx = base.Context(spec, args.threads, args.warmup, args.repetitions, out, op_profile=args.op_profile)
-    try:  # the model's first call, before the quiet lock (em.warm_up); a failure is each peer's again
-        em.first_call(spec)
-    except Exception:
+    try:  # the model's first call, before the quiet lock (em.warm_up)
+        ctx.reference, said = torch_reference(ctx)
+    except Exception as exc:  # the peers are timed but not compared; a failure is each peer's again
         traceback.print_exc()
+        said = {"reference_error": reference_error(exc)}
     if args.quiet_handshake:
         em.wait_for_quiet(args.quiet_handshake)
     load_start = load_average()
     peers = {}
-    if "eager" not in args.peers:  # the others still need eager's outputs to compare with
-        try:
-            ctx.reference = torch_reference(ctx)
-        except Exception:  # then they are timed but not compared
-            traceback.print_exc()
     for name in args.peers:
         peers[name] = run_peer(name, ctx)
         torch.set_num_threads(args.threads)  # in case a converter changed it
@@ -251,6 +268,7 @@ def run(args, spec):
         "atol": spec.atol,
         "rtol": spec.rtol,
         "peers": peers,
+        **said,
     }
 
 

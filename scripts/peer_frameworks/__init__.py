@@ -13,8 +13,12 @@ A peer is a module of this package (not starting with `_`) with two things (CONT
   in the report's words after its name ("with one intra-op thread");
 - `run(ctx, entry)`: convert, time and return the model's outputs as a list of numpy arrays, with
   the helpers below (`timed_run` for the wall timing, `one_thread_cpu` for the one-thread CPU
-  figure). It sets `entry["_phase"]` ("import", "convert", "run") before each step, so a failure
-  is recorded with the step it happened in, and may add its own fields (notes, convert_seconds).
+  figure). The model's torch inputs are `ctx.inputs()`, a fresh copy of the inputs as built each
+  time: a converter gets one, and so does each call where the peer hands torch tensors to the model
+  (`arguments=ctx.inputs`), so a model that changes its input in place changes only its own copy and
+  every call computes what the reference computed. It sets `entry["_phase"]` ("import", "convert",
+  "run") before each step, so a failure is recorded with the step it happened in, and may add its
+  own fields (notes, convert_seconds).
 
 Runs inside a peer environment: Python 3.9 syntax; the stdlib at the top of each module, torch,
 numpy and the peer's own library imported inside `run` (a missing library is the peer's recorded
@@ -57,8 +61,8 @@ def error_info(phase, exc, limit=MESSAGE_CHARS):
 
 
 class Context:
-    """What every peer gets: the model, its inputs (torch and numpy), eager's reference
-    outputs, and the shared policy."""
+    """What every peer gets: the model, its inputs as built (`inputs()` copies them, `numpy_inputs`
+    holds them as numpy), torch's reference outputs, and the shared policy."""
 
     def __init__(self, spec, threads, warmup, repetitions, out, op_profile=False):
         self.op_profile = op_profile
@@ -67,42 +71,64 @@ class Context:
         self.warmup = warmup
         self.repetitions = repetitions
         self.out = out
-        self.numpy_inputs = [t.detach().cpu().numpy() for t in spec.inputs]
-        self.reference = None  # list of numpy arrays, set by the eager peer
+        # taken before the model's first call: what the export saves and IREE is given
+        self.as_built = em.copy_tensors(spec.inputs)
+        # copies (numpy shares a tensor's memory); ONNX Runtime and LiteRT read a feed, never write it
+        self.numpy_inputs = to_numpy(self.inputs())
+        self.reference = None  # list of numpy arrays: torch's first call (peers.torch_reference)
+
+    def inputs(self):
+        """A fresh copy of the inputs as built, for one call (or conversion) to change as it likes."""
+        return em.copy_tensors(self.as_built)
 
 
-def time_calls(call, warmup, repetitions, clock=time.perf_counter):
-    """Call `call` `warmup` times untimed, then `repetitions` times timed (milliseconds).
+def time_calls(call, warmup, repetitions, clock=time.perf_counter, arguments=None):
+    """Call `call` `warmup` times untimed, then `repetitions` times timed (milliseconds). With
+    `arguments`, each call is `call(*arguments())`, `arguments()` made before it, untimed.
 
     Returns the last call's result and the list of timings."""
+    given = arguments or tuple
     result = None
     for _ in range(warmup):
-        result = call()
+        result = call(*given())
     times = []
     for _ in range(repetitions):
+        args = given()
         start = clock()
-        result = call()
+        result = call(*args)
         times.append((clock() - start) * 1000.0)
     return result, times
 
 
 def to_numpy(tensors):
-    return [t.detach().cpu().numpy() for t in tensors]
+    """Tensors as numpy arrays; a dtype numpy lacks (bfloat16, the float8s) widened to float32, which
+    holds each of its values exactly (to compare, never to time)."""
+    import torch
+
+    arrays = []
+    for t in tensors:
+        t = t.detach().cpu()
+        try:
+            arrays.append(t.numpy())
+        except TypeError:  # "Got unsupported ScalarType BFloat16"
+            arrays.append(t.to(torch.float32).numpy())
+    return arrays
 
 
-def timed_run(ctx, entry, call, to_arrays):
+def timed_run(ctx, entry, call, to_arrays, arguments=None):
     """The wall timing: `ctx.warmup` untimed calls, `ctx.repetitions` timed (entry "latency_ms"),
-    the last call's result as numpy arrays."""
+    the last call's result as numpy arrays (`arguments`: as `time_calls`)."""
     entry["_phase"] = "run"
-    result, times = time_calls(call, ctx.warmup, ctx.repetitions)
+    result, times = time_calls(call, ctx.warmup, ctx.repetitions, arguments=arguments)
     entry["latency_ms"] = em.summary(times)
     return to_arrays(result)
 
 
-def cpu_times(ctx, call):
+def cpu_times(ctx, call, arguments=None):
     """The same warm-up and repetitions as the wall timing, each call timed by the process's CPU
-    time (ms), once the wall timing's threads have gone idle (em.process_time_calls)."""
-    return em.process_time_calls(call, ctx.warmup, ctx.repetitions)
+    time (ms), once the wall timing's threads have gone idle (em.process_time_calls; `arguments`: as
+    `time_calls`)."""
+    return em.process_time_calls(call, ctx.warmup, ctx.repetitions, arguments=arguments)
 
 
 # One thread's CPU time per call moves a few per cent between repetitions; a round whose repetitions

@@ -1,4 +1,5 @@
-"""torch eager under no_grad: its outputs are the reference the other peers are checked against."""
+"""torch eager under no_grad, each call on its own copy of the inputs as built: checked, like every
+peer, against torch's reference (the model's first call, peers.torch_reference)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import export_model as em
 import peer_frameworks as base
 
 PEER = {
-    "rank": 10,  # first: the reference
+    "rank": 10,  # first: the model itself, timed
     "display": "torch eager",
     "requirements": (),  # torch alone
     "distributions": (),
@@ -21,33 +22,36 @@ def run(ctx, entry):
 
     torch.set_num_threads(ctx.threads)
 
-    def call():
+    def call(*inputs):
         with torch.no_grad():
-            return ctx.spec.module(*ctx.spec.inputs)
+            return ctx.spec.module(*inputs)
 
-    outputs = base.timed_run(ctx, entry, call, lambda r: base.to_numpy(em.flat_outputs(r)))
-    ctx.reference = outputs
+    outputs = base.timed_run(
+        ctx, entry, call, lambda r: base.to_numpy(em.flat_outputs(r)), arguments=ctx.inputs
+    )
 
     def one_thread():
         with em.torch_threads(1):
-            return base.cpu_times(ctx, call)
+            return base.cpu_times(ctx, call, arguments=ctx.inputs)
 
     base.one_thread_cpu(entry, one_thread)
-    entry["notes"] = "torch eager under no_grad; its outputs are the reference for the other peers"
+    entry["notes"] = "torch eager under no_grad, each call on a fresh copy of the inputs as built"
     if ctx.op_profile:
-        entry["op_profile"] = base.guarded(torch_op_profile, call, ctx.repetitions)
+        entry["op_profile"] = base.guarded(torch_op_profile, call, ctx.repetitions, ctx.inputs)
     return outputs
 
 
-def torch_op_profile(call, calls):
-    """torch.profiler over `calls` calls: each ATen op's self CPU time (its own work, not its
-    children's, so the rows add up) per call, with the weight shape of convolutions (which decides
-    pointwise / depthwise / ordinary)."""
+def torch_op_profile(call, calls, arguments):
+    """torch.profiler over `calls` calls (each on its own `arguments()`, made before the profile so
+    their copying is not profiled): each ATen op's self CPU time (its own work, not its children's, so
+    the rows add up) per call, with the weight shape of convolutions (which decides pointwise /
+    depthwise / ordinary)."""
     from torch.profiler import ProfilerActivity, profile
 
+    given = [arguments() for _ in range(calls)]
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
-        for _ in range(calls):
-            call()
+        for args in given:
+            call(*args)
 
     def samples():
         for event in prof.key_averages(group_by_input_shape=True):

@@ -48,7 +48,8 @@ def run(ctx, entry):
     path = ctx.out / "model.onnx"
     entry["_phase"] = "convert"
     start = time.perf_counter()
-    exporter, dynamo_error = export_onnx(ctx.spec.module, ctx.spec.inputs, path)
+    # the TorchScript exporter runs the model on them: a copy of its own
+    exporter, dynamo_error = export_onnx(ctx.spec.module, ctx.inputs(), path)
     entry["convert_seconds"] = time.perf_counter() - start
     entry["exporter"] = exporter
     if dynamo_error:

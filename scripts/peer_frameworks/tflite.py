@@ -43,7 +43,7 @@ def run(ctx, entry):
     path = ctx.out / "model.tflite"
     entry["_phase"] = "convert"
     start = time.perf_counter()
-    edge_model = litert_torch.convert(ctx.spec.module, ctx.spec.inputs)
+    edge_model = litert_torch.convert(ctx.spec.module, ctx.inputs())  # a copy: conversion may run it
     edge_model.export(str(path))
     entry["convert_seconds"] = time.perf_counter() - start
     del edge_model

@@ -37,30 +37,33 @@ def run(ctx, entry):
     try:
         compiled = torch.compile(ctx.spec.module, backend="inductor")
 
-        def call():
+        # the compiled graph keeps the model's in-place changes to its inputs: each call its own copy
+        def call(*inputs):
             with torch.no_grad():
-                return compiled(*ctx.spec.inputs)
+                return compiled(*inputs)
 
         entry["_phase"] = "convert"
         start = time.perf_counter()
-        call()  # torch.compile is lazy: the first call traces and compiles
+        call(*ctx.inputs())  # torch.compile is lazy: the first call traces and compiles
         entry["convert_seconds"] = time.perf_counter() - start
-        outputs = base.timed_run(ctx, entry, call, lambda r: base.to_numpy(em.flat_outputs(r)))
+        outputs = base.timed_run(
+            ctx, entry, call, lambda r: base.to_numpy(em.flat_outputs(r)), arguments=ctx.inputs
+        )
 
         def one_thread():
             with em.torch_threads(1):
                 if ctx.threads == 1:
-                    return base.cpu_times(ctx, call)
+                    return base.cpu_times(ctx, call, arguments=ctx.inputs)
                 # inductor's C++ kernels fix their OpenMP thread count when compiled: compile again
                 torch._dynamo.reset()
                 single = torch.compile(ctx.spec.module, backend="inductor")
 
-                def call_single():
+                def call_single(*inputs):
                     with torch.no_grad():
-                        return single(*ctx.spec.inputs)
+                        return single(*inputs)
 
-                call_single()  # the compile, untimed
-                return base.cpu_times(ctx, call_single)
+                call_single(*ctx.inputs())  # the compile, untimed
+                return base.cpu_times(ctx, call_single, arguments=ctx.inputs)
 
         base.one_thread_cpu(entry, one_thread)
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog
 from iree_matrix.envs.cache_usage import default_cache
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import binfmt, containers
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import binfmt, containers
 
 from .conftest import iree_matrix, records
 

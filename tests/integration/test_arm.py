@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import images
-from iree_matrix.core import binfmt, containers, processes
+from iree_matrix.core.system import binfmt, containers, processes
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import elf

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 
 from .conftest import REPO, SMOKE
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import host
+from iree_matrix.core.system import host
 
 from .conftest import REPO, iree_matrix
 

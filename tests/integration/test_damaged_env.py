@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.errors import EnvironmentFault
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Entry
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.matrix.plan import EnvSpec

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Status
-from iree_matrix.core.store import Store
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.model.store import Store
 
 from .conftest import SMOKE, iree_matrix, module_digests, records
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import images
-from iree_matrix.core import containers, processes
 from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.system import containers, processes
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import images
-from iree_matrix.core import containers
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import containers
 
 from .conftest import iree_matrix, raw_lines, records
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import containers
+from iree_matrix.core.system import containers
 
 from .conftest import SMOKE
 

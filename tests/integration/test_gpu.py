@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
 from iree_matrix.iree import devices
 
 from .conftest import REPO, iree_matrix, records

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import bubblewrap
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import bubblewrap
 
 from .conftest import iree_matrix, records
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import host
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import host
 from iree_matrix.iree import targets
 
 from .conftest import run_matrix_text

@@ -20,8 +20,8 @@ import sys
 import numpy as np
 import pytest
 
-from iree_matrix.core import bubblewrap
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import bubblewrap
 
 from .conftest import records
 

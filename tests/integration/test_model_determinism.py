@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
 
 from ..unit.test_model_determinism import assert_all_equal, digests_under_settings
 from .conftest import iree_matrix, records

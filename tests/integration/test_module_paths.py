@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import landlock, processes
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Store, scratch
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Store, scratch
+from iree_matrix.core.system import landlock, processes
 from iree_matrix.envs.venv import VenvEnvironment
 from iree_matrix.iree.flags import BUILTIN_PROFILES, compile_flags
 from iree_matrix.stages.compile import neutral_input

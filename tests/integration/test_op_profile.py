@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answers.gap import op_kind_times
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
 from iree_matrix.iree import opkinds
 from iree_matrix.stages import hal_profile
 

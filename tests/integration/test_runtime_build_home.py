@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import containers
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import containers
 from iree_matrix.envs.cache_usage import default_cache
 
 from .conftest import REPO, iree_matrix, records

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
 
 from .conftest import iree_matrix, records
 
@@ -279,7 +279,7 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def test_a_model_writes_and_deletes_in_its_job_directory_not_the_users(misbehaving):
-    from iree_matrix.core import bubblewrap
+    from iree_matrix.core.system import bubblewrap
 
     users = misbehaving["users"]
     export = misbehaving["got"][EXPORT.format("writes_here")]

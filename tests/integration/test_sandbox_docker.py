@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from iree_matrix.core import containers, process_tree, processes
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.system import containers, process_tree, processes
 
 pytestmark = pytest.mark.integration
 

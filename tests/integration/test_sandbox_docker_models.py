@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import containers
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import containers
 
 from .conftest import records
 

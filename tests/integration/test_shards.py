@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model.results import ResultsLog, Status
 
 from .conftest import SMOKE, iree_matrix, module_digests, records
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
 
 from .conftest import iree_matrix, records
 

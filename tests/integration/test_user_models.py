@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
 
 from .conftest import SMOKE, iree_matrix, records
 

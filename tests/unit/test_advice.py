@@ -12,7 +12,7 @@ import pytest
 
 from iree_matrix.answers import advice, advise_plan, advise_sitting
 from iree_matrix.answers import advise as answers_advise
-from iree_matrix.core import stats
+from iree_matrix.core.model import stats
 from iree_matrix.execution import sitting
 
 ROCKETLAKE = {
@@ -363,7 +363,7 @@ def test_an_environment_fault_is_not_the_models_failure():
 
     from iree_matrix.answers import release_choice
     from iree_matrix.core.errors import EnvironmentFault
-    from iree_matrix.core.results import Status
+    from iree_matrix.core.model.results import Status
     from tests.unit.test_answers import _compile
 
     record = _compile("tiny", "3.9.0")
@@ -413,8 +413,8 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
     program (timed once, its times default's), and a peer whose stage did not run says so."""
     import contextlib
 
-    from iree_matrix.core import locks
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
 
     def run(profile: str, sha: str) -> Record:

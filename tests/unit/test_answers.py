@@ -6,8 +6,8 @@ import dataclasses
 from typing import Any, Optional
 
 from iree_matrix.answers import exporters, load_windows, release_choice, release_regressions, runs_view
-from iree_matrix.core import stats
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report import render_compatibility
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"

@@ -10,7 +10,7 @@ import pytest
 
 from iree_matrix.answers import archive
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 
 LEGACY = {"cpu": "AMD EPYC", "cpu_features": ["avx2", "avx512f"], "machine": "x86_64", "cores": 2}
 IDENTIFIED = {

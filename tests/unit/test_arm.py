@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import binfmt
+from iree_matrix.core.system import binfmt
 from iree_matrix.iree import elf
 from iree_matrix.source_builds import armv6_hello
 
@@ -214,7 +214,7 @@ def test_calls_to_a_function_with_no_code_are_found_in_arm_kernels() -> None:
     assert "19 call(s) to a function with no code" in problem and "fmaf" in problem
     assert empty_function_problem({"kernel": {"armv6_ok": True}}) == ""
     # Only a crash is explained by it (a runtime that refuses the module first says its own words).
-    from iree_matrix.core.processes import Completed
+    from iree_matrix.core.system.processes import Completed
     from iree_matrix.stages.run import _crashed
 
     qemu = "EXEC @main\nqemu: uncaught target signal 11 (Segmentation fault) - core dumped"

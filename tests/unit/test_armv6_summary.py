@@ -3,7 +3,7 @@ the runtime's reason, and a real failure as a failure."""
 
 from __future__ import annotations
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution.pi_zero_session import _run_text
 
 REFUSAL = (

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from iree_matrix.core import containers
+from iree_matrix.core.system import containers
 from iree_matrix.envs import backends
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import targets
 from iree_matrix.report import budget
 from iree_matrix.source_builds import cortex_m

@@ -1,4 +1,4 @@
-"""The sandbox of model code on host venvs (core/bubblewrap.py): its command line, the refusal where
+"""The sandbox of model code on host venvs (core/system/bubblewrap.py): its command line, the refusal where
 bubblewrap cannot run, and (where it can) real processes inside it through `processes.run`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import bubblewrap, processes
+from iree_matrix.core.system import bubblewrap, processes
 
 
 def test_the_command_line_isolates_everything_and_binds_outer_paths_first() -> None:

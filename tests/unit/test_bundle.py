@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from iree_matrix.answers import bundles, sittings
-from iree_matrix.core import host
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
+from iree_matrix.core.system import host
 from iree_matrix.stages import run as run_stage
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.core import locks
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.system import locks
 from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix import plan
 from tests.unit.test_execute import FakeBackend
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _HOLD = """
 import sys
 from pathlib import Path
-from iree_matrix.core import locks
+from iree_matrix.core.system import locks
 sys.argv = ["/venv/bin/iree-matrix", "matrix", "--matrix", "m.toml"]
 with locks.cache_lock(Path(sys.stdin.readline().strip())):
     print("held", flush=True)

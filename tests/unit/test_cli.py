@@ -8,7 +8,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.commands import options
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution import workflow
 from iree_matrix.report import documents
@@ -147,7 +147,7 @@ def test_a_run_defaults_to_its_own_directory_never_the_published_one(monkeypatch
 
 
 def _record_line(job: str, status: str = "ok") -> str:
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
 
     return Record(job, job.split(":")[0], job.split(":", 1)[1], "k", Status(status), {"model": "m"}).to_json()
 
@@ -264,7 +264,7 @@ def test_list_shows_each_jobs_state_from_the_runs_log(tmp_path, capsys):
 
 
 def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
     from iree_matrix.execution.execute import job_log
 
     job = "compile:yolox/e/iree3.9.0/x86_64/default"
@@ -286,7 +286,7 @@ def test_show_prints_the_whole_message_and_where_the_logs_are(tmp_path, capsys):
 
 def test_show_finds_the_runs_own_cache_recorded_in_its_results_directory(tmp_path, capsys, monkeypatch):
     """Issue #39 item 5: a run on --cache elsewhere records it; `show --log` reads it back."""
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
     from iree_matrix.execution.execute import job_log
     from iree_matrix.execution.workflow import recorded_cache, remember_cache
 
@@ -406,7 +406,7 @@ def test_every_command_module_is_registered_and_has_the_four_names():
 
 def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, monkeypatch, capsys):
     """A run's exit policy (answers/runs.py): a failure is a recorded result; --strict exits 1."""
-    from iree_matrix.core.results import Record, ResultsLog, Status
+    from iree_matrix.core.model.results import Record, ResultsLog, Status
     from iree_matrix.envs import backends
     from iree_matrix.execution import execute
 

@@ -11,8 +11,8 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.answers import compat, query, release_choice, runs_view
-from iree_matrix.core.records import runtime_name
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model.records import runtime_name
+from iree_matrix.core.model.results import ResultsLog, Status
 from tests.unit.test_answers import EXP, _compile, _refused, _run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -295,7 +295,7 @@ def test_a_targets_runs_are_named_as_their_records_say_they_ran(results: str, sa
 
 
 def test_a_model_whose_only_export_failed_is_not_called_absent() -> None:
-    from iree_matrix.core.results import Record
+    from iree_matrix.core.model.results import Record
 
     cell = "m/py3.11-torch2.13.0-turbine3.9.0"
     said = "AttributeError: module has no attribute 'export'"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from iree_matrix.answers import runs_view
-from iree_matrix.core.outcome import Outcome, record
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome, record
+from iree_matrix.core.model.results import Status
 from iree_matrix.iree import compile_errors
 
 # IREE 3.13.0 on a 2-layer GRU classifier exported by iree-turbine 3.9.0 / torch 2.13.0 (issue #30;

@@ -11,8 +11,9 @@ import warnings
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.core import console, processes
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core import console
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import processes
 from iree_matrix.execution.progress import Steps
 
 
@@ -147,8 +148,8 @@ def test_configure_twice_keeps_one_handler():
 
 def _two_releases_timed(where) -> None:
     """A results log `compare 3.12.0 3.13.0` reads: one function timed natively by each release."""
-    from iree_matrix.core import host
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
+    from iree_matrix.core.system import host
 
     log = ResultsLog(where / "results.jsonl")
     for release in ("3.12.0", "3.13.0"):
@@ -168,7 +169,7 @@ def _two_releases_timed(where) -> None:
 @pytest.mark.parametrize("flags", [(), ("-q",), ("-v",)])
 def test_compare_with_q_prints_its_table_and_says_nothing_else(tmp_path, monkeypatch, capsys, flags):
     """A long command end to end: its cost line and progress (stderr) go with -q, its table stays."""
-    from iree_matrix.core import stats
+    from iree_matrix.core.model import stats
     from iree_matrix.execution import abtest
 
     _two_releases_timed(tmp_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "iree_matrix"
-THE_LAYER = PACKAGE / "core" / "containers.py"
+THE_LAYER = PACKAGE / "core" / "system" / "containers.py"
 
 
 # What starts a process from a command line or an argument list.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Entry
 from iree_matrix.execution import execute
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.matrix import plan

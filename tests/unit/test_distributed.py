@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.envs import backends
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan

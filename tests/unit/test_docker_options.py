@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import containers, processes
-from iree_matrix.core.containers import RUN_LABEL_ENV
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.system import containers, processes
+from iree_matrix.core.system.containers import RUN_LABEL_ENV
 from iree_matrix.envs.docker import DockerEnvironment
 from iree_matrix.images import Bases, EnvImage
 

@@ -13,9 +13,9 @@ from typing import Any, Optional
 
 import pytest
 
-from iree_matrix.core import metrics
 from iree_matrix.core.errors import SpecError
-from iree_matrix.core.results import SCHEMA_VERSION
+from iree_matrix.core.model import metrics
+from iree_matrix.core.model.results import SCHEMA_VERSION
 from iree_matrix.matrix import schema
 
 if sys.version_info >= (3, 11):

@@ -91,7 +91,7 @@ def test_a_missing_build_tool_for_source_runtimes_is_named_with_its_fix(monkeypa
 
 
 def test_bubblewrap_missing_fails_the_venv_backend_with_its_fix(monkeypatch):
-    from iree_matrix.core import bubblewrap
+    from iree_matrix.core.system import bubblewrap
 
     monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
     check = doctor.check_sandbox()

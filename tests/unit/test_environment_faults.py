@@ -16,11 +16,11 @@ from typing import Optional
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.core import processes
 from iree_matrix.core.errors import EnvironmentFault, SpecError, StageFailure
-from iree_matrix.core.outcome import Outcome, from_exception
-from iree_matrix.core.results import Record, ResultsLog, Status
-from iree_matrix.core.store import Entry, Store
+from iree_matrix.core.model.outcome import Outcome, from_exception
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.model.store import Entry, Store
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.envs import cache_usage, venv
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec_file
@@ -262,7 +262,7 @@ def test_a_tool_that_cannot_import_its_own_package_fails_as_an_environment_fault
 def test_a_worker_scripts_import_error_stays_an_answer(tmp_path):
     """turbine failing to import a torch it does not support is an answer about them, not damage."""
     said = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'torch._export.x'\n"
-    fault = processes.environment_fault(
+    fault = process_output.environment_fault(
         said, [str(tmp_path / "bin" / "python"), "export.py"], 1, str(tmp_path)
     )
     assert fault is None
@@ -368,11 +368,11 @@ def test_a_flags_own_output_file_is_the_flags_fault_not_the_stores(tmp_path):
         "/s/module.vmfb",
     ]
     knob = "error: cannot open output file 'model.mlir': Permission denied"
-    assert processes.flag_output(knob, argv) == ("model.mlir", "Permission denied")
-    assert processes.environment_fault(knob, argv, 1, str(tmp_path)) is None
+    assert process_output.flag_output(knob, argv) == ("model.mlir", "Permission denied")
+    assert process_output.environment_fault(knob, argv, 1, str(tmp_path)) is None
     own = "error: cannot open output file '/s/module.vmfb': No such file or directory"
-    assert processes.flag_output(own, argv) is None
-    assert processes.environment_fault(own, argv, 1, str(tmp_path)) is not None
+    assert process_output.flag_output(own, argv) is None
+    assert process_output.environment_fault(own, argv, 1, str(tmp_path)) is not None
     done = processes.Completed(argv=tuple(argv), returncode=1, stdout="", stderr=knob + "\n", seconds=1.0)
     failure = processes.failure(done, "compile-error")
     assert (failure.error_class, failure.cacheable) == ("flag-output", False)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution.eta import COUPLING, Estimates
 from iree_matrix.execution.stage_times import StageTimes
 from iree_matrix.matrix.plan import EnvSpec, Job

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Record, read_log
+from iree_matrix.core.model.results import Record, read_log
 from iree_matrix.execution import stage_times
 from iree_matrix.execution.eta import Estimates, LoadTrace
 from iree_matrix.execution.stage_times import StageTimes

@@ -17,10 +17,10 @@ from typing import Callable, Iterator, Optional
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.core import processes
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import ResultsLog, Status
-from iree_matrix.core.store import Store
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.core.model.store import Store
+from iree_matrix.core.system import processes
 from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
 

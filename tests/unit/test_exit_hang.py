@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import processes
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import processes
 from iree_matrix.stages import export as export_stage
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"

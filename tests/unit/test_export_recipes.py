@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answers import recipe_search as search_recipes
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
 

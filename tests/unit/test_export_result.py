@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.processes import Completed
+from iree_matrix.core.system.processes import Completed
 from iree_matrix.stages.model_worker import read_result
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import processes
-from iree_matrix.core import store as store_module
 from iree_matrix.core.errors import StageFailure, StorageError
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Store
+from iree_matrix.core.model import store as store_module
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Store
+from iree_matrix.core.system import processes
 from iree_matrix.envs import venv as venv_module
 from iree_matrix.envs.venv import VenvBackend
 from iree_matrix.matrix.plan import EnvSpec
@@ -161,7 +161,7 @@ def test_a_full_disk_mid_run_stops_it_records_the_stage_and_keeps_the_rest(world
 
 
 def _log(tmp_path: Path):
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     return ResultsLog(tmp_path / "results.jsonl")
 

@@ -273,7 +273,7 @@ def test_a_gpu_cell_plans_one_run_on_the_hosts_runtime(tmp_path):
 
 
 def _record(stage: str, arch: str, status, **kw):
-    from iree_matrix.core.results import Record
+    from iree_matrix.core.model.results import Record
 
     labels = {"model": "tiny_cnn", "python": "3.11", "torch": "2.13.0", "turbine": "3.9.0",
               "compiler": "3.13.0", "runtime": "3.13.0", "arch": arch, "profile": "default"}  # fmt: skip
@@ -283,7 +283,7 @@ def _record(stage: str, arch: str, status, **kw):
 
 
 def test_the_gpu_section_says_what_ran_and_what_was_not_run():
-    from iree_matrix.core.results import Status
+    from iree_matrix.core.model.results import Status
     from iree_matrix.report.gpu import gpu_section
 
     assert gpu_section([_record("compile", "x86_64", Status.OK)]) == []  # CPU-only records: no section
@@ -336,7 +336,7 @@ def test_the_sites_gpu_page_draws_each_target_and_the_cross_in_the_runtimes_word
     hold the cross, each refusal in the runtime's words."""
     import dataclasses
 
-    from iree_matrix.core.results import Status
+    from iree_matrix.core.model.results import Status
     from iree_matrix.report import gpu, site
 
     hidden = "not run: this runtime hides lavapipe (llvmpipe), the only Vulkan device here"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from iree_matrix.answers import query, release_choice, runs_view
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints
 from iree_matrix.report import compatibility, failures, site
 from tests.unit.test_answers import EXP, _compile, _run
@@ -173,7 +173,7 @@ def test_published_failures_carry_their_hints():
         (HF_SET, f"compile:llama@transformers.decode/{HF}/iree3.12.0/", "fail"): "global-scatter",
         (HF_SET, f"run:whisper_tiny@transformers.encoder/{HF}/iree3.10.0/", "mismatch"): "sdpa-scale-ignored",
     }
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     for (path, part, status), name in cases.items():
         records = [r for r in ResultsLog(ROOT / path) if part in r.job and r.status.value == status]
@@ -346,7 +346,7 @@ def test_a_refusal_hint_points_at_query_load(line: str):
 def test_every_failing_transformers_cell_says_what_to_do():
     """Issue #50 item 4: in the published transformers set, every failed or mismatched compile and
     run has a hint, and `query model` prints a "what to do" under every failing release group."""
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     log = ROOT / HF_SET
     failing = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 
-from iree_matrix.core import host, processes
+from iree_matrix.core.system import host, processes
 
 
 def test_a_childs_cpu_time_counts_as_our_own_and_as_the_machines() -> None:

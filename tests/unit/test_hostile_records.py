@@ -11,7 +11,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.core import console
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"
 CELL = f"tiny_cnn/{EXP}/iree3.9.0/x86_64/default"

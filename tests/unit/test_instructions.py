@@ -12,7 +12,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.errors import StageFailure
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import spec_file
 from iree_matrix.report.sections.kernels import render_kernels
 from iree_matrix.stages import instructions

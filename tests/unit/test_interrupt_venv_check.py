@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 from iree_matrix.envs import venv
 from iree_matrix.envs.venv import VenvEnvironment
 

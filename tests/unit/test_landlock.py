@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import landlock, processes
+from iree_matrix.core.system import landlock, processes
 
 pytestmark = pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
 
@@ -80,7 +80,7 @@ def test_without_a_namespace_a_command_may_not_write_dev_shm(tmp_path: Path, mon
     not writable to the command; /dev/null still is."""
     import sys
 
-    from iree_matrix.core import shm_namespace
+    from iree_matrix.core.system import shm_namespace
 
     monkeypatch.setattr(shm_namespace, "private_shm", lambda size: False)
     code = "open('/dev/null', 'w').write('x'); open('/dev/shm/iree-matrix-no', 'w')"

@@ -18,11 +18,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "iree_matrix"
 
-# Lowest first, by folder: a module is in its folder's layer (`"core/"`: core and everything below it);
-# a module of the package root is named by itself. A module may import its own layer and the ones
-# below, never one above.
+# Lowest first, by folder: a module is in the layer of the deepest folder named here that holds it
+# (`"core/"`: core and everything below it but `core/system/` and `core/model/`, which are layers of
+# their own); a module of the package root is named by itself. A module may import its own layer and
+# the ones below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("iree_matrix", "core/")),
+    ("system", ("core/system/",)),
+    ("model", ("core/model/",)),
     ("iree", ("iree/",)),
     ("matrix", ("matrix/",)),
     ("environments", ("envs/", "images/", "source_builds/")),
@@ -48,9 +51,10 @@ def _in(module: str, member: str) -> bool:
 
 
 def _layer(module: str) -> int:
-    for index, (_, members) in enumerate(LAYERS):
-        if any(_in(module, member) for member in members):
-            return index
+    """The layer of the longest member that holds `module` (`core.system.locks`: system, not core)."""
+    found = [(len(m), index) for index, (_, members) in enumerate(LAYERS) for m in members if _in(module, m)]
+    if found:
+        return max(found)[1]
     raise AssertionError(
         f"{module}: in no layer of tests/unit/test_layers.py; put it in a layer's folder (or name it there)"
     )
@@ -192,3 +196,11 @@ def test_the_package_root_holds_at_most_twelve_modules():
     `__main__`, `cli`)."""
     modules = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(modules) <= 12, f"src/iree_matrix/ holds {len(modules)} modules: {modules}"
+
+
+def test_core_holds_three_layers():
+    """core/system/ and core/model/ are layers of their own inside core/: the deepest folder decides,
+    so the plumbing importing a record (`core.system` -> `core.model`) is an arrow up."""
+    names = [LAYERS[_layer(m)][0] for m in ("core.errors", "core.system.processes", "core.model.records")]
+    assert names == ["core", "system", "model"]
+    assert _layer("core.model.metrics.flops") > _layer("core.system.locks") > _layer("core.console")

@@ -9,8 +9,9 @@ import re
 import time
 
 from iree_matrix import cli
-from iree_matrix.core import host, stats
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.system import host
 from iree_matrix.execution import abtest
 from iree_matrix.execution.progress import Steps, cost
 

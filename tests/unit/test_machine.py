@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.report import machine

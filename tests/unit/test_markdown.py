@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from iree_matrix import cli
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.markdown import no_html
 from tests.unit.test_hostile_records import CELL, FINISHED, LABELS, _compiled, _write
 

@@ -11,7 +11,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.answers.merge import merge, merge_records
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 

@@ -8,6 +8,7 @@ compile and run stages are tests/integration/test_model_behaviour.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.processes import Completed
+from iree_matrix.core.system.processes import Completed
 from iree_matrix.stages import arrays, export, run
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"
@@ -259,3 +260,59 @@ def test_the_workers_own_failure_is_written_as_the_harness_phase(tmp_path: Path)
     assert em.run_reporting(model_finding, Args) == 1
     error = json.loads((tmp_path / "error.json").read_text())
     assert error["phase"] == "eager" and error["message"] == "the model's words"  # no type before a finding
+
+
+# ---------------------------------------------------------------- where a user reads the model's answer
+
+
+def _behaving(unchecked: int = 2) -> list:
+    """A model's cells (tests/unit/test_answers.py's records) whose export says what the model did."""
+    from iree_matrix.core.model.results import Record, Status
+    from tests.unit.test_answers import EXP, _compile, _run
+
+    labels = {"model": "tiny", "source_model": "tiny", "exporter": EXP}
+    found = {"changes_inputs": ["input 0: 8 of 8 values"],
+             "reference_nonfinite": {"output0": {"nan": 1, "inf": 1, "of": 4}}}  # fmt: skip
+    exported = Record(f"export:tiny/{EXP}", "export", f"tiny/{EXP}", "k", Status.OK, labels, found)
+    ran = _run("tiny", "3.9.0")
+    ran = dataclasses.replace(ran, metrics={**ran.metrics, "unchecked_values": unchecked})
+    return [exported, _compile("tiny", "3.9.0"), ran]
+
+
+NOTE = (
+    "the model's own behaviour, not IREE's: it changes its input in place (input 0: 8 of 8 values); it is "
+    "checked on the inputs as built; torch's own outputs hold NaN or inf (output0: 1 NaN and 1 inf of 4 "
+    "values), left unchecked"
+)
+
+
+def test_what_the_model_does_is_one_line_worded_once() -> None:
+    from iree_matrix.answers import behaviour
+
+    records = _behaving()
+    assert behaviour.line(records, {"tiny"}) == NOTE
+    assert behaviour.line(records, {"other"}) is None
+    # a run's own count says it where no export record is at hand (a bundle's runs)
+    said = behaviour.line(records[1:], {"tiny"})
+    assert said == f"{behaviour.HEAD} 2 values left unchecked, where torch's own output is NaN or inf"
+    assert behaviour.line(_behaving(0)[1:], {"tiny"}) is None
+
+
+def test_query_model_and_compatibility_md_say_it_under_the_models_answer(tmp_path: Path, capsys) -> None:
+    """In the record and `show` only before: the answer a user reads did not say it."""
+    from iree_matrix import cli
+    from iree_matrix.answers import query
+    from iree_matrix.core.model.results import ResultsLog
+    from iree_matrix.report.compatibility import render_compatibility
+
+    records = _behaving()
+    answer = query.model(records, "tiny")
+    assert answer.answer == "passes" and f"  note: {NOTE}" in answer.lines
+    log = ResultsLog(tmp_path / "results.jsonl")
+    for record in records:
+        log.append(record)
+    assert cli.main(["query", "model", "tiny", "--results-dir", str(tmp_path)]) == 0
+    assert f"  note: {NOTE}\n" in capsys.readouterr().out
+    text = render_compatibility(records)
+    section = text[text.index("### tiny") :]
+    assert f"\n- {NOTE}\n" in section

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.answers import advice, neighbourhood, search
-from iree_matrix.core import stats
+from iree_matrix.core.model import stats
 
 QUARTZ_PICK = "data-tiling+loop-unrolling+slp-vectorization"
 # Round-to-round drift of the machine, the same for every arm of a round (what pairing cancels), and
@@ -204,8 +204,8 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
 
     from iree_matrix.answers import advise_proof, advise_sitting
     from iree_matrix.answers.advise_plan import Settings
-    from iree_matrix.core import locks
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest, sitting
 
     def run(profile: str, sha: str, status: Status = Status.OK, **kw) -> Record:

@@ -8,7 +8,7 @@ import itertools
 from pathlib import Path
 
 from iree_matrix.answers import runs_view
-from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 

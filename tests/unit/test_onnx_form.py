@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core import processes
 from iree_matrix.core.errors import SpecError, StageSkipped
+from iree_matrix.core.system import processes
 from iree_matrix.iree import versions
 from iree_matrix.matrix import releases, spec, spec_file
 from iree_matrix.stages import artifacts
@@ -107,7 +107,7 @@ def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):
 
 
 def _onnx_records():
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
 
     exporter = "py3.11-torch2.13.0-turbine3.9.0+onnx1.23.2-opset17"
     base = {"model": "tiny", "source_model": "tiny", "python": "3.11", "torch": "2.13.0", "turbine": "3.9.0",

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from iree_matrix import __version__
-from iree_matrix.core import outcome, processes
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model import outcome
+from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.core.system import processes
 from iree_matrix.execution import pi_zero_session
 
 
@@ -33,7 +34,7 @@ def test_a_record_says_when_where_and_by_which_version():
 def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatch, tmp_path: Path):
     """The issue's own case: the hello world's cross-gcc hangs. It used to escape as a traceback."""
     from iree_matrix import images
-    from iree_matrix.core import containers
+    from iree_matrix.core.system import containers
     from iree_matrix.source_builds import armv6_hello
 
     class Bases:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answers import calibration, search
-from iree_matrix.core import host, stats
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import host
 from iree_matrix.execution import abtest
 
 
@@ -328,7 +329,7 @@ def test_compare_functions_glob_names_the_model_and_a_glob_matching_none_is_one_
     """`compare default im2col --functions mobilenet_v2` picks the row "mobilenet_v2 on 3.13.0" (it
     printed an empty table); a glob that matches nothing says which functions there are."""
     from iree_matrix import cli
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     log = ResultsLog(tmp_path / "results.jsonl")
     for profile in ("default", "im2col"):

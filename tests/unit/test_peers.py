@@ -71,6 +71,29 @@ def test_time_calls_without_warmup():
     assert result == "x" and len(times) == 1 and times[0] >= 0
 
 
+def test_each_call_gets_its_own_arguments_made_outside_the_timing():
+    """A model that changes its input in place changes only its own call's copy, and the copying is
+    not timed: the clock is read around the call alone."""
+    made, given, readings = [], [], []
+
+    def arguments():
+        made.append([1.0])
+        return (made[-1],)
+
+    def call(x):
+        given.append(x)
+        x[0] *= 2.0  # in place
+        return x[0]
+
+    def clock():
+        readings.append(len(made))
+        return len(readings) / 1000.0
+
+    result, times = base.time_calls(call, 1, 2, clock=clock, arguments=arguments)
+    assert result == 2.0 and len(made) == 3 and all(g is m for g, m in zip(given, made))
+    assert readings == [2, 2, 3, 3]  # each timed call's arguments made before its first reading
+
+
 # ---------------------------------------------------------------- compare
 
 
@@ -200,7 +223,7 @@ def test_run_peer_compares_with_the_reference():
     ctx = _FakeContext()
     ctx.reference = None
     entry = peers.run_peer("x", ctx, lambda ctx, entry: [np.array([1.0])])
-    assert entry["status"] == "ok" and "no eager reference" in entry["compare_note"]
+    assert entry["status"] == "ok" and "no torch reference" in entry["compare_note"]
 
 
 # ---------------------------------------------------------------- one thread's CPU time (issue #36)
@@ -333,6 +356,90 @@ def test_eager_is_timed_on_the_matrixs_threads_then_on_one(tmp_path, monkeypatch
     eager = result["peers"]["eager"]
     assert eager["latency_ms"]["n"] == 3 and eager["cpu_ms"]["n"] == 3 and eager["cpu_ms"]["threads"] == 1
     assert set(result) <= set(STAGE.metrics)  # the peer stage records peers.json as its metrics
+
+
+# The drill's model that changes its input in place, and one whose torch output is all NaN.
+BEHAVING_MODEL = """
+import torch
+from models.api import ModelSpec
+
+
+class InPlace(torch.nn.Module):
+    def forward(self, x):
+        x.mul_(2.0)
+        return x + 1.0
+
+
+class AllNaN(torch.nn.Module):
+    def forward(self, x):
+        return torch.log(-x.abs() - 1.0)
+
+
+def build():
+    x = torch.arange(6.0).reshape(2, 3)
+    return {"main": ModelSpec(InPlace().eval(), (x,), 1e-6, 1e-6),
+            "nan": ModelSpec(AllNaN().eval(), (x.clone(),), 1e-6, 1e-6)}
+"""
+
+
+class _AsBuiltPeer:
+    """A peer that computes the model's answer on the inputs as built, by numpy: what a converted
+    model (ONNX Runtime, LiteRT) gives, which never writes to its feed."""
+
+    seen = []
+
+    @classmethod
+    def run(cls, ctx, entry):
+        cls.seen.append(ctx.numpy_inputs[0].copy())
+        entry["latency_ms"] = {"median": 1.0, "min": 1.0, "max": 1.0, "stdev": 0.0, "n": 1}
+        return [ctx.numpy_inputs[0] * 2.0 + 1.0]
+
+
+@pytest.mark.torch
+def test_a_model_that_changes_its_input_is_checked_on_the_inputs_as_built(tmp_path, monkeypatch):
+    """The reference was taken from the inputs the model had already changed (its first call
+    doubled them), so a peer that computed the right answer was a false mismatch."""
+    pytest.importorskip("torch")
+    model = tmp_path / "behaving_model.py"
+    model.write_text(BEHAVING_MODEL)
+    monkeypatch.setattr(base, "RETIME_SPREAD", math.inf)
+    monkeypatch.setitem(peers.FRAMEWORKS, "converted", _AsBuiltPeer)
+    args = peers.build_parser().parse_args(
+        ["--file", str(model), "--warmup", "2", "--repetitions", "3", "--out", str(tmp_path)]
+    )
+    args.peers = ["eager", "converted"]
+    spec = peers.em.load_model(args)
+    as_built = spec.inputs[0].clone()
+    result = peers.run(args, spec)
+    assert result["changes_inputs"] == ["input 0: 5 of 6 values"]  # 0 doubled is 0
+    assert "reference_nonfinite" not in result and "reference_error" not in result
+    converted, eager = result["peers"]["converted"], result["peers"]["eager"]
+    assert converted["status"] == "ok" and converted["max_abs_err"] == 0.0, converted
+    assert _AsBuiltPeer.seen[-1].tolist() == as_built.tolist()
+    # every eager call on its own copy: the last one computes what the first did
+    assert eager["status"] == "ok" and eager["max_abs_err"] == 0.0, eager
+    assert "fresh copy" in eager["notes"]
+
+
+@pytest.mark.torch
+def test_a_reference_with_nothing_finite_is_said_and_the_peers_are_timed_uncompared(tmp_path):
+    pytest.importorskip("torch")
+    model = tmp_path / "behaving_model.py"
+    model.write_text(BEHAVING_MODEL)
+    argv = ["--file", str(model), "--function", "nan", "--warmup", "0", "--repetitions", "1"]
+    assert peers.main(argv + ["--peers", "eager", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "peers.json").read_text())
+    assert result["reference_error"].startswith("torch's own outputs are all NaN or inf (output0: 6 NaN")
+    eager = result["peers"]["eager"]
+    assert eager["status"] == "ok" and eager["compare_note"].startswith("no torch reference")
+
+
+@pytest.mark.torch
+def test_bfloat16_outputs_are_compared_widened_to_float32():
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([1.0, -2.0, 3.140625], dtype=torch.bfloat16)
+    (array,) = base.to_numpy([t])
+    assert array.dtype == np.float32 and array.tolist() == [1.0, -2.0, 3.140625]
 
 
 def test_model_that_fails_to_load_writes_error_json(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.performance import render_performance
 
 

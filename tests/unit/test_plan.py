@@ -405,7 +405,7 @@ def test_dispatches_are_timed_by_the_modules_own_runtime_only(tmp_path):
 
 
 def test_labels_are_one_schema_and_a_tools_runtime_is_named_not_a_path():
-    from iree_matrix.core.records import Labels, tools_runtime
+    from iree_matrix.core.model.records import Labels, tools_runtime
 
     assert Labels(model="m", compiler="3.9.0").as_dict() == {"model": "m", "compiler": "3.9.0"}
     assert tools_runtime("/c/runtime-builds/7a92b85a92ce0997/tools") == "source build 7a92b85a"

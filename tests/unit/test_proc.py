@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.system import process_output, processes
 
 pytestmark = pytest.mark.processes  # every test runs real subprocesses, some until their timeout
 
@@ -154,7 +154,7 @@ def test_excerpt_keeps_error_lines_and_drops_pip_noise():
             "[notice] A new release of pip is available: 23.0 -> 25.0",
         ]
     )
-    text = processes.excerpt(output)
+    text = process_output.excerpt(output)
     assert text.splitlines() == [
         "ERROR: Could not find a version that satisfies the requirement iree-base-compiler==9.9.9",
         "ERROR: No matching distribution found for iree-base-compiler==9.9.9",
@@ -165,28 +165,28 @@ def test_excerpt_keeps_error_lines_and_drops_pip_noise():
 
 def test_excerpt_without_errors_keeps_the_tail():
     output = "\n".join(f"line {i}" for i in range(100))
-    text = processes.excerpt(output, max_lines=5)
+    text = process_output.excerpt(output, max_lines=5)
     assert text.splitlines() == [f"line {i}" for i in range(95, 100)]
 
 
 def test_excerpt_drops_blank_lines_and_trailing_spaces():
-    assert processes.excerpt("\n\n  \nonly line   \n\n") == "only line"
-    assert processes.excerpt("") == ""
-    assert processes.excerpt("WARNING: Location 'file:///x' is ignored\n") == ""
+    assert process_output.excerpt("\n\n  \nonly line   \n\n") == "only line"
+    assert process_output.excerpt("") == ""
+    assert process_output.excerpt("WARNING: Location 'file:///x' is ignored\n") == ""
 
 
 def test_excerpt_bounds_the_number_of_error_lines():
     output = "\n".join(f"error {i}" for i in range(40))
-    lines = processes.excerpt(output, max_lines=10).splitlines()
+    lines = process_output.excerpt(output, max_lines=10).splitlines()
     assert lines == [f"error {i}" for i in range(10)] + ["... (30 more lines)"]
 
 
 def test_excerpt_bounds_the_length():
-    text = processes.excerpt("error: " + "x" * 10_000, max_chars=4000)
+    text = process_output.excerpt("error: " + "x" * 10_000, max_chars=4000)
     assert len(text) <= 4000
     assert text.startswith("error: xxx")
     assert text.endswith(" ...")
-    many = processes.excerpt("\n".join("error " + "y" * 500 for _ in range(25)))
+    many = process_output.excerpt("\n".join("error " + "y" * 500 for _ in range(25)))
     assert len(many) <= 4000
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.processes  # Ctrl-C and kills sent to real process grou
 
 _PARENT = """
 import sys
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 processes.run(["sh", "-c", "echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
 """
 
@@ -59,7 +59,7 @@ def test_sigkill_of_the_tool_kills_its_child(tmp_path):
 # for it. The parent-death signal is cleared on fork, so only the watchdog can stop the grandchild.
 _GRANDPARENT = """
 import sys
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 processes.run(["sh", "-c", "sleep 60 & echo $! > " + sys.argv[1] + "; wait"], check=False)
 """
 
@@ -100,7 +100,7 @@ def test_sigkill_of_the_tools_process_group_kills_its_grandchildren(tmp_path):
 
 _STRAY = """
 import sys
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 processes.run(["sh", "-c", "sleep 60 > /dev/null 2>&1 & echo $! > " + sys.argv[1]], check=False)
 open(sys.argv[2], "w").write(str(processes._watchdog._proc.pid))
 """
@@ -122,7 +122,7 @@ def test_a_finished_command_leaves_no_stray_and_the_watchdog_ends_with_the_tool(
 _TWO_CTRL_C = """
 import sys, threading, time
 from iree_matrix import cli
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 cli._interruptible()
 def work():
     try:
@@ -166,7 +166,7 @@ def test_the_watchdog_runs_the_removal_command_it_was_given_for_containers_still
 
     out = tmp_path / "removed"
     remove = ["sh", "-c", f'echo "$@" >> {out}', "rm"]
-    watchdog = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "core" / "watchdog.py"
+    watchdog = Path(__file__).resolve().parents[2] / "src" / "iree_matrix" / "core" / "system" / "watchdog.py"
     lines = [["ct", remove, "a"], ["ct", remove, "b"], ["ct", remove, "c"], ["-ct", "b"]]
     subprocess.run(
         [sys.executable, "-I", "-S", str(watchdog)],

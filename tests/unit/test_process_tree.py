@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import containers, process_tree, processes
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.system import containers, process_tree, processes
 from iree_matrix.envs.venv import VenvEnvironment
 
 pytestmark = pytest.mark.processes  # real process trees, their limits, timeouts and ends
@@ -212,7 +212,7 @@ def test_the_tree_is_found_by_cgroup_where_one_can_be_made(tmp_path, strays, mon
 
 _DIES_WITH_A_DETACHED_CHILD = """
 import sys
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 processes.run(["sh", "-c", "setsid sleep 3600 & echo $! > " + sys.argv[1] + "; wait"], check=False)
 """
 
@@ -252,7 +252,7 @@ def test_sigkill_of_the_tool_ends_a_detached_child_too(how, tmp_path, strays):
 _MAXRSS = """
 import resource, sys
 from pathlib import Path
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 code = "import sys\\nfor i in range(200): sys.stdout.write(str(i) * 1048576)"
 done = processes.run([sys.executable, "-c", code], log=Path(sys.argv[1]))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import progress as progress_module
 from iree_matrix.execution.eta import (
     COUPLING,

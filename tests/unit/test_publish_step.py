@@ -143,7 +143,7 @@ def test_publish_keeps_what_it_replaces(tmp_path, capsys):
     """#51: a publish replaced 3,003 records with 6 and kept nothing: now the previous log is kept
     as results.jsonl.bak and the jobs it loses are counted on stderr."""
     from iree_matrix.answers.publish import publish
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
 
     def log(directory, *jobs):
         directory.mkdir(parents=True, exist_ok=True)

@@ -15,9 +15,9 @@ from typing import Any, Optional
 
 import pytest
 
-from iree_matrix.core import locks, processes
-from iree_matrix.core.outcome import from_exception
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import from_exception
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import locks, processes
 from iree_matrix.envs.venv import VenvEnvironment
 from iree_matrix.stages import model_worker
 
@@ -54,7 +54,7 @@ def build():
 OTHER_RUN = """
 import os, sys, time
 from pathlib import Path
-from iree_matrix.core import locks
+from iree_matrix.core.system import locks
 
 lock, release = Path(sys.argv[1]), sys.argv[2]
 with locks.machine_lock(True, lock, job="run:another-run/e"):

@@ -21,9 +21,9 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix.core import locks
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.core.system import locks
 from iree_matrix.execution.execute import Executor, Options, job_log
 from iree_matrix.execution.progress import Progress
 from iree_matrix.matrix import plan
@@ -39,7 +39,7 @@ OTHER_JOB = "run:mobilenet_v2/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/d
 _HOLD = """
 import sys
 from pathlib import Path
-from iree_matrix.core import locks
+from iree_matrix.core.system import locks
 timeout = float(sys.argv[3]) if sys.argv[3] else None
 with locks.machine_lock(True, Path(sys.argv[1]), job=sys.argv[2], timeout=timeout):
     print("held", flush=True)

@@ -11,8 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from iree_matrix.core import locks
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import locks
 from iree_matrix.execution import progress as progress_module
 from iree_matrix.execution.eta import Estimates
 from iree_matrix.execution.progress import Progress

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.commands import show
-from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.system import processes
 from iree_matrix.report import recipes
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
@@ -186,7 +186,7 @@ def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> 
     """#51: a record's flag `--x=$(touch X)` was printed in double quotes and ran when pasted.
     Records arrive through `merge` from other parties: every word they hold is quoted whole, and no
     newline of theirs ends a comment. The printed text is run by bash here: nothing is touched."""
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
 
     hostile = [f"--iree-x=$(touch {tmp_path}/a)", f"`touch {tmp_path}/b`", f"'; touch {tmp_path}/c; '",
                f'"$(touch {tmp_path}/d)"', "a b", "${HOME}*"]  # fmt: skip
@@ -211,3 +211,12 @@ def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> 
     printed = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  command: "))
     done = subprocess.run(["bash", "-c", printed.removeprefix("  command: ")], cwd=tmp_path)
     assert done.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"]
+
+
+def test_the_run_step_writes_each_output_as_the_run_stage_does() -> None:
+    """A bfloat16 output as raw contents (`.bin`): iree-run-module 3.13 cannot write a bfloat16 .npy
+    ("UNIMPLEMENTED"), and the run stage asks for `--output=@output0.bin`."""
+    bf16 = {"shape": [2, 3], "dtype": "bfloat16", "saved_as": "|V2"}
+    argv = recipes.run_step("x86_64", "$TOOLS", outputs=[{"shape": [2], "dtype": "float32"}, bf16]).argv
+    assert argv[-2:] == ("--output=@output0.npy", "--output=@output1.bin")
+    assert recipes.run_step("armv6", "$BUILD/tools").argv[-1] == "--output=@output0.npy"  # the docs' model

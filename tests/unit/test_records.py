@@ -16,13 +16,13 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.answers import runs_view
-from iree_matrix.core.records import NAMES, REQUIRED, LabelError, Labels
-from iree_matrix.core.results import Index, Record, ResultsLog, Status
+from iree_matrix.core.model.records import NAMES, REQUIRED, LabelError, Labels
+from iree_matrix.core.model.results import Index, Record, ResultsLog, Status
 from iree_matrix.matrix import releases, spec_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "iree_matrix"
-VIEW = SRC / "core" / "records.py"
+VIEW = SRC / "core" / "model" / "records.py"
 
 # A label read by its name as a string: `r.labels.get("model")`, `job.labels['arch']`, `x.labels.get(name)`,
 # `labels["compiler"]` after `labels = r.labels`, and the `_label(record, "model")` helpers there were.
@@ -79,7 +79,9 @@ def test_no_metric_is_read_by_string_outside_the_typed_view():
         kept = METRICS_KEPT.get(name, [])
         lines = [ln.strip() for ln in path.read_text().splitlines() if METRICS_ACCESS.search(ln)]
         offenders += [f"{name}: {line}" for line in lines if path != VIEW and line not in kept]
-    assert not offenders, "read metrics through Record.metric (records.Metrics):\n" + "\n".join(offenders)
+    assert not offenders, "read metrics through Record.metric (metrics_view.Metrics):\n" + "\n".join(
+        offenders
+    )
 
 
 # --- the view ------------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def _fake_index():
 def test_a_renamed_field_is_a_type_error_at_its_reader(tmp_path):
     reader = tmp_path / "reader.py"
     reader.write_text(
-        "from iree_matrix.core.results import Record\n\n\n"
+        "from iree_matrix.core.model.results import Record\n\n\n"
         "def compiler(record: Record) -> str:\n    return record.label.compiler_release\n"
     )
     done = subprocess.run(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 
-from iree_matrix.core import refusals
-from iree_matrix.core.outcome import Outcome, record
-from iree_matrix.core.results import Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.outcome import Outcome, record
+from iree_matrix.core.model.results import Status
 from iree_matrix.execution.execute import Summary
 from iree_matrix.execution.progress import Progress
 from iree_matrix.matrix.plan import EnvSpec, Job

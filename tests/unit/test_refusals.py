@@ -96,7 +96,7 @@ def test_a_crash_after_loading_is_a_run_error():
 def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():
     """Records from before the executable-version phrase was known say `run-error`."""
     from iree_matrix.answers import load_windows, runs_view
-    from iree_matrix.core.results import Record, Status
+    from iree_matrix.core.model.results import Record, Status
 
     record = Record("run:x", "run", "x", "k", Status.FAIL, {}, error_class="run-error", message=REFUSALS[-1])
     assert load_windows.load_of(record) is load_windows.Load.REFUSES
@@ -116,7 +116,7 @@ def test_a_stored_run_error_with_a_refusals_words_is_read_as_incompatible_module
     filter on the class) must see `incompatible-module`, with the runtime's words unchanged."""
     import json
 
-    from iree_matrix.core.results import Record, ResultsLog, Status
+    from iree_matrix.core.model.results import Record, ResultsLog, Status
     from iree_matrix.report import render_compatibility
 
     stored = Record(

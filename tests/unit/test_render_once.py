@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from iree_matrix.core import results
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model import results
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 
 
 def _record(job: str) -> Record:
@@ -33,7 +33,7 @@ def test_a_log_is_parsed_once_until_it_changes(tmp_path: Path, monkeypatch) -> N
 def test_compatibility_renders_without_loading_the_stages() -> None:
     code = (
         "import sys\n"
-        "from iree_matrix.core.results import Record, Status\n"
+        "from iree_matrix.core.model.results import Record, Status\n"
         "from iree_matrix.report.compatibility import render_compatibility\n"
         "r = Record('compile:m/a', 'compile', 'm/a', 'k', Status.FAIL, {'model': 'm'}, {}, 'x', 'no')\n"
         "assert render_compatibility([r]).startswith('#')\n"

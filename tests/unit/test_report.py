@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.report import render_compatibility, write_compatibility
 
 EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"

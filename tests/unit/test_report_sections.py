@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from iree_matrix.commands import show
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report import compatibility, performance, sections, site
 from iree_matrix.report.sections import Document
 

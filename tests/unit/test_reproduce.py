@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core import bubblewrap
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution import reproduce
 from iree_matrix.matrix import spec_file
 
@@ -204,7 +204,7 @@ def test_reproduce_states_its_cost_shows_progress_and_ctrl_c_prints_what_finishe
 ):
     """Issue #52: no ETA, and an interrupt printed nothing of the cells already reproduced."""
     from iree_matrix import cli
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     compiled, ran = dataclasses.replace(_compile(), seconds=20.0), dataclasses.replace(_run(), seconds=2.0)
     other = dataclasses.replace(ran, job=ran.job + "/local-sync", cell=ran.cell + "/local-sync")
@@ -335,7 +335,7 @@ def test_labels_are_checked_before_they_are_used(labels, said, tmp_path: Path) -
     import json
 
     from iree_matrix.core.errors import UserError
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     data = json.loads(_compile().to_json())
     data["labels"].update(labels)
@@ -360,7 +360,7 @@ def test_without_bubblewrap_reproduce_refuses_in_one_line_or_passes_unsandboxed_
     import subprocess
 
     from iree_matrix import cli
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     log = ResultsLog(tmp_path / "results.jsonl")
     for r in (_compile(), _run()):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from iree_matrix.core import results
-from iree_matrix.core.results import SCHEMA_VERSION, Record, ResultsLog, Status, latest_by_job
+from iree_matrix.core.model import results
+from iree_matrix.core.model.results import SCHEMA_VERSION, Record, ResultsLog, Status, latest_by_job
 
 
 def _record(job: str = "run:tiny_cnn/x", status: Status = Status.OK, **fields) -> Record:
@@ -180,7 +180,7 @@ def test_an_older_schema_without_a_migration_is_refused_clearly(log, capsys, mon
 
 
 def test_a_stored_record_of_an_unreadable_schema_is_an_absent_entry(tmp_path, monkeypatch):
-    from iree_matrix.core.store import Store
+    from iree_matrix.core.model.store import Store
 
     store = Store(tmp_path / "store")
     with store.staging() as out:
@@ -269,8 +269,8 @@ def test_a_full_disk_is_one_line_naming_the_path_and_keeps_the_log(tmp_path, mon
     import errno
     import os as _os
 
-    from iree_matrix.core import results as results_module
     from iree_matrix.core.errors import StorageError, UserError
+    from iree_matrix.core.model import results as results_module
 
     log = ResultsLog(tmp_path / "results.jsonl")
     log.append(_full_disk_record("a"))

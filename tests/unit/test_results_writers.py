@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core import locks
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.system import locks
 
 pytestmark = pytest.mark.processes  # processes that append, rewrite and hold locks at once
 
@@ -27,7 +27,7 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.enviro
 _MATRIX = """
 import select, sys, time
 from pathlib import Path
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 log = ResultsLog(Path(sys.argv[1]) / "results.jsonl")
 sys.argv = ["/venv/bin/iree-matrix", "matrix", "--matrix", "m.toml"]
 print("running", flush=True)
@@ -44,7 +44,7 @@ print(n, flush=True)
 _HOLDER = """
 import sys
 from pathlib import Path
-from iree_matrix.core import locks
+from iree_matrix.core.system import locks
 sys.argv = ["/venv/bin/iree-matrix", "publish", "runs/x", "--to", "results/x"]
 with locks.results_lock(Path(sys.stdin.readline().strip())):
     print("held", flush=True)

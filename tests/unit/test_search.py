@@ -11,9 +11,9 @@ from typing import Optional
 import pytest
 
 from iree_matrix.answers import search, search_descent
-from iree_matrix.core import stats
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile, combine, with_needs
 from iree_matrix.matrix import spec, spec_file
 from iree_matrix.report.sections.search import render_search

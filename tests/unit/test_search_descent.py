@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from iree_matrix.answers import search, search_descent
-from iree_matrix.core import stats
-from iree_matrix.core.results import Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Status
 
 KEY = ("quartznet5x5", "3.9.0")
 DEFAULT_MS = 84.0

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from iree_matrix.core.records import DISAGREES
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.metrics_view import DISAGREES
+from iree_matrix.core.model.results import Status
 from iree_matrix.report import figures, site
 from tests.unit.test_answers import _compile, _refused, _run
 

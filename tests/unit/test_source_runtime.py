@@ -11,8 +11,8 @@ import pytest
 
 from iree_matrix import cli, stages
 from iree_matrix.core.errors import SpecError, StageFailure
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Entry
 from iree_matrix.execution import pi_zero_session, workflow
 from iree_matrix.iree import versions
 from iree_matrix.matrix import plan, spec, spec_file

@@ -1,4 +1,4 @@
-"""A stage owns its results (issue #40 item 2): its metrics are one dataclass (`core/metrics/`) the
+"""A stage owns its results (issue #40 item 2): its metrics are one dataclass (`core/model/metrics/`) the
 stage writes and declares and every reader reads back, typed by field; any stage's record of a
 cell is found through the one index by stage."""
 
@@ -10,10 +10,10 @@ from typing import Optional
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core.metrics.flops import FlopsMetrics
-from iree_matrix.core.metrics.peak import PeakMetrics
-from iree_matrix.core.records import StageMetrics, metric
-from iree_matrix.core.results import Index, Record, Status
+from iree_matrix.core.model.metrics.flops import FlopsMetrics
+from iree_matrix.core.model.metrics.peak import PeakMetrics
+from iree_matrix.core.model.metrics_view import StageMetrics, metric
+from iree_matrix.core.model.results import Index, Record, Status
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.hashing import digest
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.execute import Executor
 from iree_matrix.iree import targets
 from iree_matrix.matrix import spec_file

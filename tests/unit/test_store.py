@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import RECORD, SUMS, Entry, Store, failure_is_stale
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import RECORD, SUMS, Entry, Store, failure_is_stale
 
 
 def _record(status: Status = Status.OK, **fields) -> Record:
@@ -188,7 +188,7 @@ def test_a_damaged_artifact_discards_the_entry(tmp_path, capsys, damage):
 def test_a_file_changed_after_it_was_verified_is_hashed_again(tmp_path, capsys, damage):
     """The sums are checked without hashing what did not change since they last matched; a file
     that changed since is hashed again and found."""
-    from iree_matrix.core import store as store_module
+    from iree_matrix.core.model import store as store_module
 
     store, entry = _committed_vmfb(tmp_path)
     assert (entry.path / store_module.VERIFIED).is_file()  # written at commit: the sums were just made
@@ -199,7 +199,7 @@ def test_a_file_changed_after_it_was_verified_is_hashed_again(tmp_path, capsys, 
 
 
 def test_an_unchanged_entry_is_not_hashed_again(tmp_path, monkeypatch):
-    from iree_matrix.core import store as store_module
+    from iree_matrix.core.model import store as store_module
 
     store, entry = _committed_vmfb(tmp_path)
     hashed: list[Path] = []
@@ -252,7 +252,7 @@ def test_changed_names_an_artifact_whose_bytes_changed_and_discards_its_entry(tm
 
 
 def test_a_scratch_directory_links_the_inputs_by_name_and_is_no_store_entry(tmp_path):
-    from iree_matrix.core.store import scratch
+    from iree_matrix.core.model.store import scratch
 
     store = Store(tmp_path)
     with store.staging() as out:
@@ -315,7 +315,7 @@ def test_an_entry_from_before_sums_were_kept_is_trusted_as_before(tmp_path):
 def test_commit_syncs_every_file_and_directory_before_the_rename(tmp_path, monkeypatch):
     """Every file (artifacts, SHA256SUMS, the record) and every directory of the staged entry is
     on disk before the rename makes it an entry, and the rename itself after it."""
-    from iree_matrix.core import store as store_module
+    from iree_matrix.core.model import store as store_module
 
     events: list[tuple[str, str]] = []
     real_fsync, real_rename = os.fsync, os.rename

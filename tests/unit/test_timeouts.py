@@ -11,9 +11,10 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.cli import main
-from iree_matrix.core import outcome, processes
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import outcome
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import processes
 from iree_matrix.execution import progress as progress_module
 from iree_matrix.execution import workflow
 from iree_matrix.execution.eta import Estimates

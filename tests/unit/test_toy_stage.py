@@ -16,7 +16,7 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.core.errors import SpecError
-from iree_matrix.core.results import ResultsLog, Status
+from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix import plan, spec, spec_file
 from tests.unit.test_execute import FakeBackend
@@ -35,8 +35,8 @@ def _contributing_example() -> str:
 ALONE = """
 from pathlib import Path
 
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Status
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.base import Context, StageBase
 

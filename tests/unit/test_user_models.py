@@ -18,7 +18,7 @@ from iree_matrix.answers import advice, advise_plan, advise_sitting, query
 from iree_matrix.commands import advise, base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints
 from iree_matrix.matrix import models
 from iree_matrix.report import machine
@@ -168,7 +168,7 @@ def test_sittings_are_kept_side_by_side_and_the_newest_answers(tmp_path, monkeyp
 
 
 def test_query_reads_this_machines_sitting_without_naming_its_folder(tmp_path, monkeypatch):
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     monkeypatch.chdir(tmp_path)
     sat = advise_sitting.write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Store
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Store
 from iree_matrix.execution import abtest
 
 TOOL = b"#!/bin/sh\necho an iree-benchmark-module stand-in\n"

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from iree_matrix.answers import compat, paired, query, runs_view, wording
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.report import markup, site
 from iree_matrix.report.compatibility import write_compatibility
 from tests.unit.test_answers import _compare, _compile, _run

@@ -24,7 +24,9 @@ from typing import Any, Optional
 
 from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
-from iree_matrix.core import formats, host, stats
+from iree_matrix.core import formats
+from iree_matrix.core.model import stats
+from iree_matrix.core.system import host
 from iree_matrix.iree import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: answers/neighbourhood.py); a schema-1 document

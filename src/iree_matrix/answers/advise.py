@@ -32,7 +32,7 @@ from iree_matrix.answers.advise_plan import (
 )
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 
 logger = console.logger(__name__)
@@ -66,7 +66,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         return 0
     cache = matrix.cache
     results = ResultsLog(loaded.results_dir / "results.jsonl")
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     cost = len(loaded.plan.jobs)
     arms_per_function = 2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(peer_names)
@@ -93,7 +93,7 @@ def _answer(
     document: dict[str, Any], kept: Path, base_model: str, reference: str, log: Path, out: TextIO
 ) -> int:
     """The sitting's answer printed (with each pick's proof); the exit code."""
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     found = advice.derive(document, str(kept))
     if document.get("interrupted"):
@@ -209,7 +209,7 @@ def _explain(
     a key of its own, so the sitting's timed runs are not the profiled ones."""
     from iree_matrix.answers import gap as gaps
     from iree_matrix.answers import search
-    from iree_matrix.core.results import Status
+    from iree_matrix.core.model.results import Status
 
     if settings.no_gap or document.get("interrupted"):
         return

@@ -119,7 +119,8 @@ def _sit(
 ) -> neighbourhood.Step:
     """The centre (`names[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
-    from iree_matrix.core import locks, stats
+    from iree_matrix.core.model import stats
+    from iree_matrix.core.system import locks
     from iree_matrix.execution import progress, sitting
 
     runs = [r for r in built.records.values() if r.stage == "run" and not r.label.device]
@@ -164,7 +165,7 @@ def _arm(
     """A configuration's arm (None when it cannot be timed, its `error` says why) and one round's
     seconds of it; `what` is (model, function, release, configuration)."""
     from iree_matrix.core.errors import StageSkipped
-    from iree_matrix.core.results import Status
+    from iree_matrix.core.model.results import Status
     from iree_matrix.execution import abtest, sitting
     from iree_matrix.iree import flags as iree_flags
 

@@ -17,7 +17,7 @@ from iree_matrix.answers import advice, search
 from iree_matrix.answers.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest, sitting
 from iree_matrix.iree import flags as iree_flags
 
@@ -34,7 +34,7 @@ def run(
     only: Optional[Collection[str]] = None,
 ) -> dict[str, Any]:
     """The sitting of each function (of `only`, when given): its arms timed in paired rounds."""
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     releases = {plan.release, *(release for release, _, _ in plan.rivals)}
     runs = [
@@ -106,7 +106,8 @@ def _sit_function(
 ) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
-    from iree_matrix.core import locks, stats
+    from iree_matrix.core.model import stats
+    from iree_matrix.core.system import locks
     from iree_matrix.execution import progress
 
     model, function = where.model, where.function

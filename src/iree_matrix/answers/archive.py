@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host, locks
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.system import host, locks
 
 # What a timing is, per stage: the figures and the load they were taken under (the executor's
 # TIMING_CONTEXT). A peer record keeps each peer's status and errors, not its times.

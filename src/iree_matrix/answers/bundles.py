@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.results import Record, SchemaError
+from iree_matrix.core.model.results import Record, SchemaError
+from iree_matrix.core.system import host
 
 BACKEND = "bundle"  # a bundle record's env.backend (scripts/bundle_run.py `record`)
 HEAD = "  run elsewhere by a bundle"  # how a view's block of them starts

@@ -13,8 +13,8 @@ from typing import Optional, TextIO
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import ResultsLog
-from iree_matrix.core.store import Store
+from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, load_plan
 from iree_matrix.matrix import spec

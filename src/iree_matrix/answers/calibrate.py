@@ -19,7 +19,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 if TYPE_CHECKING:
-    from iree_matrix.core.results import Record
+    from iree_matrix.core.model.results import Record
     from iree_matrix.execution.progress import Steps
 
 logger = console.logger(__name__)
@@ -75,8 +75,8 @@ def _modules(args: Settings, caches: list[Path]) -> tuple[list[Record], list[Rec
     """The modules that can be timed here (passed native runs of this host whose module and runtime
     are still here), and the log's latest records."""
     from iree_matrix.answers import calibration, runs_view
-    from iree_matrix.core import host
-    from iree_matrix.core.results import latest_by_job
+    from iree_matrix.core.model.results import latest_by_job
+    from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
 
     source = args.results_dir / "results.jsonl"
@@ -110,7 +110,8 @@ def _started(
 ) -> tuple[dict[str, Any], Steps]:
     """The calibration's document as it starts, and its steps (its cost said first)."""
     from iree_matrix.answers import identities
-    from iree_matrix.core import host, stats
+    from iree_matrix.core.model import stats
+    from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
     from iree_matrix.execution.eta import load_factor
     from iree_matrix.execution.progress import Steps, cost

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host, stats
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import host
 
 FILENAME = "calibration.json"
 MARKDOWN = "CALIBRATION.md"

@@ -16,7 +16,7 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 logger = console.logger(__name__)
@@ -41,7 +41,7 @@ def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
     """Compare, keep the comparison, render the site's page of it, and print the table (or JSON) on
     `out`."""
     from iree_matrix.answers import identities
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     records, chosen = _chosen(what)
     here = host.identity()
@@ -72,7 +72,7 @@ def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     """The results directory's latest records, and the pairs of runs to compare (a one-line error
     when there are none, before anything is timed)."""
     from iree_matrix.answers import calibration, runs_view
-    from iree_matrix.core.results import latest_by_job
+    from iree_matrix.core.model.results import latest_by_job
 
     source = what.results_dir / "results.jsonl"
     if not source.is_file():
@@ -104,7 +104,7 @@ def _timed(
 ) -> tuple[list[list[str]], list[dict[str, object]], bool]:
     """Each pair timed under the machine's quiet lock: the table's rows, the comparisons, and
     whether Ctrl-C ended it (what finished is kept; the one under way is dropped)."""
-    from iree_matrix.core import locks
+    from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
     from iree_matrix.execution.eta import load_factor
     from iree_matrix.execution.progress import Steps, cost
@@ -143,8 +143,8 @@ def _keep(
     """The comparison written to RESULTS_DIR/compare-A-B.json (and the site's page of it, unless
     interrupted: done within 2 s, the next compare or report renders it)."""
     from iree_matrix.answers import calibration
-    from iree_matrix.core import host
     from iree_matrix.core.atomic_files import write_atomically
+    from iree_matrix.core.system import host
 
     rate = calibration.rate_text(calibration.read(what.results_dir / calibration.FILENAME) or _published())
     path = what.results_dir / f"compare-{what.a}-{what.b}.json"
@@ -165,7 +165,8 @@ def _compared(function: str, ra: Record, rb: Record, here: str, what: Comparison
     """One function's row of the table (its comparison appended to `found`)."""
     import statistics
 
-    from iree_matrix.core import formats, host
+    from iree_matrix.core import formats
+    from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
 
     if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
@@ -194,7 +195,8 @@ def _published() -> Optional[dict]:
     """A published calibration of this machine's CPU identity (the test's false-positive rate is a
     property of the machine it was measured on), or None."""
     from iree_matrix.answers import calibration
-    from iree_matrix.core import host, shipped
+    from iree_matrix.core import shipped
+    from iree_matrix.core.system import host
 
     for path in sorted(shipped.results_dir().glob(f"*/{calibration.FILENAME}")):
         data = calibration.read(path)

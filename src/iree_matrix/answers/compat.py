@@ -26,7 +26,7 @@ from iree_matrix.answers import (
     runs_view,
 )
 from iree_matrix.core.atomic_files import write_atomically
-from iree_matrix.core.results import Record, latest_by_job
+from iree_matrix.core.model.results import Record, latest_by_job
 
 COMPAT_SCHEMA = 1
 FILENAME = "compat.json"

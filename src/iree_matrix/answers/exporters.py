@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers import runs_view
 from iree_matrix.answers.runs_view import Runs, natural_key
-from iree_matrix.core.results import Index, Record, Status
+from iree_matrix.core.model.results import Index, Record, Status
 
 TEXT, BYTECODE = "text", "bytecode"
 

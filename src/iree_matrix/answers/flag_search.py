@@ -22,7 +22,7 @@ from iree_matrix.answers import search, search_descent
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
@@ -338,7 +338,7 @@ def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search
     """A step of the descent is taken only when paired, interleaved rounds of the two modules on
     one thread (`abtest`, the calibrated test) call the challenger faster. Where the modules cannot
     be timed here again (a container's runtime), the sitting's intervals decide, as before."""
-    from iree_matrix.core import stats
+    from iree_matrix.core.model import stats
     from iree_matrix.execution import abtest
 
     if incumbent.record is None or challenger.record is None:
@@ -421,7 +421,7 @@ def _restore(
 def _enough_repetitions(matrix: spec.MatrixSpec, said: list[str]) -> spec.MatrixSpec:
     """The matrix with at least `stats.MIN_REPETITIONS` benchmark repetitions, saying so once: with
     fewer, no median has an interval and no verdict can be had."""
-    from iree_matrix.core import stats
+    from iree_matrix.core.model import stats
 
     given = matrix.benchmark.repetitions
     if given >= stats.MIN_REPETITIONS:

@@ -17,9 +17,10 @@ from typing import Any, Optional
 from iree_matrix.answers import gpu_measured as measured
 from iree_matrix.answers import load_windows, runs_view
 from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
-from iree_matrix.core import formats, refusals
+from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import compile_errors, targets
 
 

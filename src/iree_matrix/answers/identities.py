@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
-from iree_matrix.core import host
-from iree_matrix.core.metrics.peak import PeakMetrics
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.metrics.peak import PeakMetrics
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import host
 
 # Stages whose figures are timings of this host (counts of instructions are not: callgrind counts
 # the same on any x86-64 that runs the same build).

@@ -10,8 +10,8 @@ import enum
 from typing import Optional
 
 from iree_matrix.answers.runs_view import Runs, refusal_reason, sorted_versions
-from iree_matrix.core import refusals
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Record, Status
 
 
 class Load(str, enum.Enum):

@@ -38,10 +38,11 @@ from typing import Optional
 from iree_matrix import stages
 from iree_matrix.answers import bundles
 from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
-from iree_matrix.core import console, host
+from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.system import host
 from iree_matrix.iree import devices
 
 logger = console.logger(__name__)

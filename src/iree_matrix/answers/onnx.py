@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers import exporters, runs_view
 from iree_matrix.answers.query import NOT_MEASURED, Answer, matching_version, version_listing
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
 from iree_matrix.iree.versions import ONNX_REQUIREMENT
 
 

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host, stats
-from iree_matrix.core.records import PAIRED
-from iree_matrix.core.results import Record, latest_by_job
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics_view import PAIRED
+from iree_matrix.core.model.results import Record, latest_by_job
+from iree_matrix.core.system import host
 
 GLOB = "compare-*.json"
 # Verdicts that decide: byte-identical modules and a too-short comparison say nothing of speed.

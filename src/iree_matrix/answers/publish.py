@@ -26,10 +26,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import console, locks
+from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.system import locks
 
 logger = console.logger(__name__)
 

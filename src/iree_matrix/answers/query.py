@@ -14,16 +14,26 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answers import advice, bundles, compat, load_windows, release_choice, runs_view, wording
+from iree_matrix.answers import (
+    advice,
+    behaviour,
+    bundles,
+    compat,
+    load_windows,
+    release_choice,
+    runs_view,
+    wording,
+)
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
 
 NOT_MEASURED = "not measured"
 UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
+NOTE = "note:"  # a line on the model itself (answers/behaviour.py), kept in every form of the answer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,6 +298,9 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
             f"  passes via recipe {recipe} on {version_listing(names, limit=20)} "
             f"(export it as `{rec.model}{recipes.SEP}{recipe}`: {recipes.describe(recipe)})"
         )
+    itself = behaviour.line(records, rec.functions)
+    if itself is not None:  # what the model itself does: its answer, never IREE's
+        lines.append(f"  {NOTE} {itself}")
     lines += elsewhere
     answer = "passes" if passing else "fails" if failing else UNKNOWN
     data = {
@@ -361,7 +374,7 @@ def with_advice(
         *advice.lines(shown, wanted[0].model, fleet=False, argument=argument),
         f"  releases: {summary}; `--releases` lists them",
     ]
-    lines += [line for line in answer.lines if line.lstrip().startswith(("fails:", "what to do:"))]
+    lines += [line for line in answer.lines if line.lstrip().startswith(("fails:", "what to do:", NOTE))]
     lines += _elsewhere(answer.lines)  # runs a bundle made on other machines stay in view
     data = {**(answer.data or {}), "advice": [advice.as_json(a) for a in wanted], "advice_here": chosen.here}
     return dataclasses.replace(answer, lines=tuple(lines), evidence=(), data=data)

@@ -22,9 +22,9 @@ from iree_matrix.answers.runs_view import (
     version_key,
     why,
 )
-from iree_matrix.core import stats
 from iree_matrix.core.errors import EnvironmentFault
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints
 
 

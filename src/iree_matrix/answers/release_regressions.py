@@ -21,8 +21,9 @@ from iree_matrix.answers.runs_view import (
     stand_in_of,
     timing,
 )
-from iree_matrix.core import formats, stats
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core import formats
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
 from iree_matrix.answers import identities, runs_view
-from iree_matrix.core.metrics.flops import FlopsMetrics
-from iree_matrix.core.metrics.peak import PeakMetrics
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.metrics.flops import FlopsMetrics
+from iree_matrix.core.model.metrics.peak import PeakMetrics
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from iree_matrix.core import console
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, RunOptions, execute
 from iree_matrix.report.documents import write_report
 

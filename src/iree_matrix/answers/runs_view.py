@@ -19,9 +19,12 @@ from typing import Any, Optional, cast
 from packaging.version import InvalidVersion
 
 from iree_matrix.answers import paired
-from iree_matrix.core import excerpts, formats, host, refusals, stats
-from iree_matrix.core.records import DISAGREES, SOURCE_BUILD, number
-from iree_matrix.core.results import Index, Record, Status, latest_by_job, read_log
+from iree_matrix.core import excerpts, formats
+from iree_matrix.core.model import refusals, stats
+from iree_matrix.core.model.metrics_view import DISAGREES, number
+from iree_matrix.core.model.records import SOURCE_BUILD
+from iree_matrix.core.model.results import Index, Record, Status, latest_by_job, read_log
+from iree_matrix.core.system import host
 from iree_matrix.iree import compile_errors, hints, versions
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when

@@ -22,8 +22,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Optional
 
-from iree_matrix.core import stats
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile
 
 BASELINE = "default"

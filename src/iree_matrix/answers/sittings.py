@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import advice, bundles
-from iree_matrix.core import host
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.system import host
 
 RESULTS = "results.jsonl"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@~-]{0,119}")

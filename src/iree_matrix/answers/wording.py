@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
 from iree_matrix.answers import release_regressions, runs_view
-from iree_matrix.core import formats, stats
+from iree_matrix.core import formats
+from iree_matrix.core.model import stats
 from iree_matrix.matrix import export_recipes as recipes
 
 Entry = Mapping[str, Any]  # one item of a compat.json list ("models", "windows", "regressions" …)

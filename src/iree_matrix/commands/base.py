@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import read_log
+from iree_matrix.core.model.results import read_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 
 __all__ = ["EXIT_INTERRUPTED", "model_reference"]

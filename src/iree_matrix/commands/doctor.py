@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(matrix_path: Path, cache: Path, backend: str) -> int:
-    from iree_matrix.core import containers
+    from iree_matrix.core.system import containers
     from iree_matrix.envs import doctor
 
     matrix = spec_file.load(matrix_path, resolver=resolver(None))

@@ -19,7 +19,7 @@ from iree_matrix.commands.options import (
     default_results_dir,
 )
 from iree_matrix.core import formats, shipped
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import Loaded, RunOptions, resolver
 from iree_matrix.matrix import plan, spec_file
 

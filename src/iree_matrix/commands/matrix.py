@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 from iree_matrix import stages
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.commands.options import add_matrix_options, add_scale_options, plan_settings
-from iree_matrix.core.results import ResultsLog
+from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import PlanSettings, load_plan, with_states
 
 if TYPE_CHECKING:

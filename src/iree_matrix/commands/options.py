@@ -534,7 +534,7 @@ def plan_settings(args: argparse.Namespace) -> PlanSettings:
 def paired(args: argparse.Namespace) -> tuple[int, int]:
     """`--rounds` and `--repetitions` of a paired sitting (advise, compare, calibrate), checked:
     fewer rounds than `stats.MIN_PAIRED_ROUNDS` can give no verdict."""
-    from iree_matrix.core import stats
+    from iree_matrix.core.model import stats
 
     rounds, repetitions = ROUNDS.of(args) or 0, REPETITIONS.of(args) or 0
     if rounds < stats.MIN_PAIRED_ROUNDS or repetitions < 1:

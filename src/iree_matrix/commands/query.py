@@ -165,7 +165,7 @@ def _advice(results_dir: Path, name: str) -> Any:
     """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
     own sittings (yours, on this machine, first) and the published ones (answers/advice.py)."""
     from iree_matrix.answers import advice
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     return advice.answer(advice.gathered(results_dir), name, host.describe())
 

@@ -12,7 +12,7 @@ from typing import Optional
 from iree_matrix.commands.options import CACHE, COMMANDS, JOB, LOG, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution.workflow import recorded_cache
 
@@ -68,7 +68,7 @@ def _one(latest: dict[str, Record], job: str, path: Path) -> Record:
 
 
 def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
-    from iree_matrix.core.store import Store
+    from iree_matrix.core.model.store import Store
     from iree_matrix.execution.execute import job_log
 
     print(

@@ -15,7 +15,7 @@ class CacheLayout:
 
     @property
     def store(self) -> Path:
-        """Stage results by key: exports, modules, their records and logs (core/store.py)."""
+        """Stage results by key: exports, modules, their records and logs (core/model/store.py)."""
         return self.root / "store"
 
     @property

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core.processes import Completed
+from iree_matrix.core.system.processes import Completed
 from iree_matrix.matrix.plan import EnvSpec
 from iree_matrix.matrix.wheelhouse import Lock, Target
 

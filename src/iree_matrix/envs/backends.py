@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Callable
 
-from iree_matrix.core import containers, process_tree
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.system import containers, process_tree
 from iree_matrix.envs import Backend
 from iree_matrix.envs.docker import DockerBackend
 from iree_matrix.envs.mixed import MixedBackend

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Optional, Union
 
-from iree_matrix.core import containers, formats
+from iree_matrix.core import formats
 from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.system import containers
 from iree_matrix.images.common import BASE_REPO, ENV_REPO
 
 # The cache's parts, by their `CacheLayout` names: (what it holds, what removing it costs the next run).

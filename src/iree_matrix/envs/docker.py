@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import images
-from iree_matrix.core import containers, hashing, host, processes
+from iree_matrix.core import hashing
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.system import containers, host, processes
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix.core import binfmt, containers, formats, processes
-from iree_matrix.core.containers import SETUP
+from iree_matrix.core import formats
+from iree_matrix.core.system import binfmt, containers, processes
+from iree_matrix.core.system.containers import SETUP
 
 MIN_FREE_BYTES = 20 * 2**30  # the default matrix's wheels, environments and modules, with room to spare
 
@@ -128,9 +129,9 @@ def check_binfmt(root: Optional[Path] = None) -> Check:
 
 
 def check_sandbox() -> Check:
-    """bubblewrap, which a user's model code runs in on the venv backend (core/bubblewrap.py): on PATH
+    """bubblewrap, which a user's model code runs in on the venv backend (core/system/bubblewrap.py): on PATH
     and able to make its sandbox here (it needs unprivileged user namespaces)."""
-    from iree_matrix.core import bubblewrap
+    from iree_matrix.core.system import bubblewrap
 
     why = bubblewrap.problem()
     if why is None:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix import images
-from iree_matrix.core import containers
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import MatrixError
+from iree_matrix.core.system import containers
 from iree_matrix.envs.docker import DockerBackend
 from iree_matrix.matrix.plan import Plan
 from iree_matrix.matrix.spec import MatrixSpec

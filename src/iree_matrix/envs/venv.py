@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import bubblewrap, console, hashing, process_tree, processes
+from iree_matrix.core import console, hashing
 from iree_matrix.core.atomic_files import free_bytes, is_disk_full, storage_error
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
-from iree_matrix.core.locks import file_lock
+from iree_matrix.core.system import bubblewrap, process_output, process_tree, processes
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.envs.cache_usage import unsafe_characters
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
@@ -126,7 +127,7 @@ class VenvEnvironment:
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
                 raise
-            raise self.fault(processes.Fault(f"{argv[0]}: {exc.strerror}", damaged=True)) from None
+            raise self.fault(process_output.Fault(f"{argv[0]}: {exc.strerror}", damaged=True)) from None
         finally:
             shutil.rmtree(job, ignore_errors=True)
         if done.killed:  # a limit (or the machine) stopped it: never an answer, whatever the caller checks
@@ -134,14 +135,14 @@ class VenvEnvironment:
         # Ctrl-C killed it (`processes.stopping`): not the environment's failure. Its content check
         # hashed torch's ~1 GB venv after a stopped export, and `nox -s bench` took 10-45 s to stop.
         if done.returncode > 0 and not processes.stopping():
-            fault = processes.environment_fault(
+            fault = process_output.environment_fault(
                 done.output, done.argv, done.returncode, str(self.path), writable
             )
             if fault is not None:
                 raise self.fault(fault)
             damage = self.content_damage()  # a failure may be the environment's though it says nothing
             if damage is not None:
-                raise self.fault(processes.Fault(damage, damaged=True))
+                raise self.fault(process_output.Fault(damage, damaged=True))
         if check and done.returncode != 0:
             raise processes.failure(done, error_class)
         return done
@@ -155,7 +156,7 @@ class VenvEnvironment:
                 _verified[str(self.path)] = damage
         return damage
 
-    def fault(self, fault: processes.Fault) -> EnvironmentFault:
+    def fault(self, fault: process_output.Fault) -> EnvironmentFault:
         """The failure a command of this environment met because of the environment, saying what to fix."""
         if not fault.damaged:
             return EnvironmentFault(
@@ -317,7 +318,7 @@ class ToolsVenvEnvironment(VenvEnvironment):
     def tool(self, name: str) -> str:
         return str(self.path / name)
 
-    def fault(self, fault: processes.Fault) -> EnvironmentFault:
+    def fault(self, fault: process_output.Fault) -> EnvironmentFault:
         if not fault.damaged:
             return super().fault(fault)
         return EnvironmentFault(
@@ -417,7 +418,7 @@ def verify(path: Path) -> Optional[str]:
         except OSError as exc:
             return f"{tool} cannot be started: {exc.strerror}"
         # Only what says the environment failed it counts: an old tool may exit 1 after its usage.
-        fault = processes.environment_fault(done.output, done.argv, done.returncode, str(path))
+        fault = process_output.environment_fault(done.output, done.argv, done.returncode, str(path))
         if done.returncode > 0 and fault is not None:
             return f"`{tool} {flag}` fails: {fault.cause}"
     return None

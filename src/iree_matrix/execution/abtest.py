@@ -20,9 +20,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import processes, stats, store
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats, store
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import processes
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.stages.benchmark_tool import benchmark_times

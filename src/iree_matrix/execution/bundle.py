@@ -29,15 +29,16 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
-from iree_matrix.core import console, host
+from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Store
 from iree_matrix.core.shipped import scripts_dir
-from iree_matrix.core.store import Store
+from iree_matrix.core.system import host
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import wheelhouse
 from iree_matrix.matrix.plan import Job, Plan

@@ -49,11 +49,11 @@ from iree_matrix import stages
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
-from iree_matrix.core.locks import machine_lock
-from iree_matrix.core.outcome import Outcome, from_exception
-from iree_matrix.core.outcome import record as make_record
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Entry, Store
+from iree_matrix.core.model.outcome import Outcome, from_exception
+from iree_matrix.core.model.outcome import record as make_record
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Entry, Store
+from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.execution.execute import Executor, Options, Summary
@@ -84,7 +84,7 @@ def resources(job: Job, backend: str) -> dict[str, float]:
 def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Optional[bool] = None) -> dict:
     """What a worker on this machine can offer: its architecture, those qemu-user runs for it (binfmt
     handler registered), Docker when a daemon answers, and `quiet` unless told its timings don't count."""
-    from iree_matrix.core import binfmt, containers
+    from iree_matrix.core.system import binfmt, containers
 
     host = targets.host_arch()
     offered = {f"arch-{host}": 1}

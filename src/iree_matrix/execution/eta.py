@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Optional
 
 from iree_matrix import stages
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import stage_times
 from iree_matrix.execution.stage_times import StageTimes  # the estimate's basis (execution/stage_times.py)
 from iree_matrix.iree import targets

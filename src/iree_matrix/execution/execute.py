@@ -24,15 +24,17 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.core import console, excerpts, host, processes, refusals
+from iree_matrix.core import console, excerpts
 from iree_matrix.core.atomic_files import DISK_FULL_TEXT, fuller, is_disk_full, storage_error
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import EnvironmentFault, StorageError
-from iree_matrix.core.locks import LockCancelled, cache_lock, machine_lock
-from iree_matrix.core.outcome import Outcome, from_exception, now
-from iree_matrix.core.outcome import record as make_record
-from iree_matrix.core.results import Record, ResultsLog, Status
-from iree_matrix.core.store import Entry, Store, failure_is_stale
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.outcome import Outcome, from_exception, now
+from iree_matrix.core.model.outcome import record as make_record
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.model.store import Entry, Store, failure_is_stale
+from iree_matrix.core.system import host, processes
+from iree_matrix.core.system.locks import LockCancelled, cache_lock, machine_lock
 from iree_matrix.envs import Backend
 from iree_matrix.execution.eta import Estimates, load_factor, published_times
 from iree_matrix.execution.progress import Progress, cost

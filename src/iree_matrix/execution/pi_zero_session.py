@@ -21,11 +21,13 @@ from typing import Any
 from tabulate import tabulate
 
 from iree_matrix import images, stages
-from iree_matrix.core import containers, formats, refusals
+from iree_matrix.core import formats
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.outcome import Outcome, from_exception, now
-from iree_matrix.core.outcome import record as make_record
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.outcome import Outcome, from_exception, now
+from iree_matrix.core.model.outcome import record as make_record
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.system import containers
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import plan, spec

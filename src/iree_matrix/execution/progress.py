@@ -16,9 +16,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
-from iree_matrix.core import console, formats, locks, refusals
+from iree_matrix.core import console, formats
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import locks
 from iree_matrix.execution.eta import Estimates, LoadTrace, load_factor
 from iree_matrix.iree import compile_errors, hints
 from iree_matrix.matrix.plan import Job

@@ -25,12 +25,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.core import bubblewrap, console, toml_text
+from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.records import name_problem, shown
-from iree_matrix.core.results import Record, ResultsLog, Status, latest_by_job
-from iree_matrix.core.store import Store
+from iree_matrix.core.model.records import name_problem, shown
+from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.core.model.store import Store
+from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 from iree_matrix.iree import flags, versions

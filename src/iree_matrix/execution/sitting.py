@@ -21,8 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Optional, Protocol
 
-from iree_matrix.core import bubblewrap, shipped
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core import shipped
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import bubblewrap
 from iree_matrix.envs import venv as venv_env
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution import abtest

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Record, Status, latest_by_job, read_log
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Record, Status, latest_by_job, read_log
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.benchmark_tool import min_time_seconds
 

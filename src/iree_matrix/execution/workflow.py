@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, TextIO
 
 from iree_matrix import __version__, stages
-from iree_matrix.core import console, refusals
+from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, ResultsLog, Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import plan, releases, spec, spec_file
@@ -245,7 +246,7 @@ MODEL_CODE_STAGES = ("export", "peer", "flops")
 def require_sandbox(jobs: Iterable[plan.Job], unsandboxed: bool) -> None:
     """Before anything runs on host venvs: a plan with model code refuses in one line where
     bubblewrap cannot run, unless `--unsandboxed` (each such stage checks again, `VenvEnvironment.run`)."""
-    from iree_matrix.core import bubblewrap
+    from iree_matrix.core.system import bubblewrap
 
     bubblewrap.allow_unsandboxed(unsandboxed)
     stage = next((j.stage for j in jobs if j.stage in MODEL_CODE_STAGES), None)

@@ -17,8 +17,8 @@ No container registry is assumed reachable, so every image is made here:
 
 from __future__ import annotations
 
-from iree_matrix.core.containers import LABEL
-from iree_matrix.core.processes import note
+from iree_matrix.core.system.containers import LABEL
+from iree_matrix.core.system.processes import note
 from iree_matrix.images.bases import BaseImage, Bases
 from iree_matrix.images.common import BASE_REPO, ENV_REPO, ENV_ROOT, RECIPE
 from iree_matrix.images.debian import SUITES, Suite, debian_mirror, suite_for_python

@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import console, containers
+from iree_matrix.core import console
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.locks import file_lock
-from iree_matrix.core.processes import note
+from iree_matrix.core.system import containers
+from iree_matrix.core.system.locks import file_lock
+from iree_matrix.core.system.processes import note
 from iree_matrix.images.common import BASE_REPO, read_json, write_json
 from iree_matrix.images.debian import (
     BASE_PACKAGES,

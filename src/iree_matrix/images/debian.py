@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import binfmt, processes
-from iree_matrix.core.containers import SETUP_HINT
 from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.system import binfmt, processes
+from iree_matrix.core.system.containers import SETUP_HINT
 from iree_matrix.iree import targets
 from iree_matrix.iree.targets import Platform
 

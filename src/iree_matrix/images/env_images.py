@@ -10,12 +10,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import containers, processes
-from iree_matrix.core.containers import LABEL
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest
-from iree_matrix.core.locks import file_lock
-from iree_matrix.core.processes import note
+from iree_matrix.core.system import containers, process_output
+from iree_matrix.core.system.containers import LABEL
+from iree_matrix.core.system.locks import file_lock
+from iree_matrix.core.system.processes import note
 from iree_matrix.images.bases import BaseImage
 from iree_matrix.images.common import ENV_REPO, ENV_ROOT, RECIPE, read_json, write_json
 from iree_matrix.matrix.wheelhouse import Lock
@@ -88,7 +88,7 @@ class EnvImages:
             base.tag, argv, what="environment build", read_only=read_only, timeout=timeout, log=log
         ) as built:
             if built.done.returncode != 0:
-                raise StageFailure("pip-install", processes.excerpt(built.done.output))
+                raise StageFailure("pip-install", process_output.excerpt(built.done.output))
             probe = json.loads(built.done.stdout.strip().splitlines()[-1])
             manifest = _manifest(tag, base, lock, probe, precompiled=self.precompile)
             _check_installed(lock, probe["installed"])

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import processes
-from iree_matrix.core.containers import LABEL
+from iree_matrix.core.system import processes
+from iree_matrix.core.system.containers import LABEL
 from iree_matrix.iree.targets import Platform
 
 

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.core import refusals
+from iree_matrix.core.model import refusals
 
 # `--dump_devices` (3.13.0): "# --device=vulkan://GPU-6d65…" then "name: llvmpipe (LLVM 15.0.6, 256 bits)".
 _DEVICE = re.compile(r"--device=([\w-]+://\S*)")

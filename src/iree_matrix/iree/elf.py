@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 from iree_matrix.iree import targets
 
 ELF_MAGIC = b"\x7fELF"

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-from iree_matrix.core import processes
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.system import processes
 
 # Asks an interpreter its "major.minor" (None: it does not run). Tests replace it.
 Probe = Callable[[str], Optional[str]]

@@ -28,7 +28,7 @@ from typing import Optional
 
 from iree_matrix.core import input_files, shipped
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
 from iree_matrix.matrix import export_recipes as recipes
 
 MAIN = "main"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional, Protocol
 
 from iree_matrix.core.errors import SelectionError
-from iree_matrix.core.records import Labels
+from iree_matrix.core.model.records import Labels
 from iree_matrix.iree import targets
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix.models import MAIN, ModelRef

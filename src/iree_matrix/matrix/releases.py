@@ -32,9 +32,9 @@ from typing import Any, Callable, Optional
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.core import processes
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.system import processes
 from iree_matrix.iree import versions
 
 ALL = "all"

@@ -22,8 +22,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from iree_matrix.core import metrics
 from iree_matrix.core.errors import SpecError
+from iree_matrix.core.model import metrics
 
 SCHEMA = "schemas/matrix-1.schema.json"
 OPT_IN = "#/$defs/opt_in"
@@ -37,7 +37,7 @@ def shipped() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    """The shipped schema plus the opt-in keys the stages declare (`core/metrics`)."""
+    """The shipped schema plus the opt-in keys the stages declare (`core/model/metrics`)."""
     found = copy.deepcopy(shipped())
     benchmark = found["properties"]["benchmark"]["properties"]
     for key, doc in metrics.opt_in_docs().items():

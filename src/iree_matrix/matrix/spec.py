@@ -122,7 +122,7 @@ class Benchmark:
 
 def opt_ins() -> tuple[str, ...]:
     """Every key that opts cells in to a stage's measurement: the schema's and those the stages'
-    metrics declare (core/metrics/), in matrix/schema.py."""
+    metrics declare (core/model/metrics/), in matrix/schema.py."""
     return schema.opt_ins()
 
 

@@ -18,8 +18,9 @@ from typing import Any, Optional, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from iree_matrix.core import input_files, process_tree
+from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
+from iree_matrix.core.system import process_tree
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs

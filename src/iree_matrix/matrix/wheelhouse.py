@@ -27,10 +27,11 @@ from typing import Optional
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.core import console, processes
+from iree_matrix.core import console
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.locks import file_lock
+from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.locks import file_lock
 
 logger = console.logger(__name__)
 
@@ -189,7 +190,7 @@ class Wheelhouse:
         try:
             done = processes.run(argv, log=log, check=False)
             if done.returncode != 0:
-                message = processes.excerpt(done.output)
+                message = process_output.excerpt(done.output)
                 definite = any(marker in done.output for marker in _DEFINITE)
                 raise StageFailure("resolve", message, cacheable=definite)
             data = json.loads(report.read_text())

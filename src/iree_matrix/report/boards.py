@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers.runs_view import sorted_versions, version_key
 from iree_matrix.core import excerpts, formats
-from iree_matrix.core.results import Index, Record, Status
+from iree_matrix.core.model.results import Index, Record, Status
 from iree_matrix.iree import compile_errors, targets
 
 # The boards this page answers for, by the run records' arch labels, with what people call them and

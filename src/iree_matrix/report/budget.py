@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core import formats
-from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cortex_m
 
@@ -136,7 +136,7 @@ def table(records: Iterable[Record]) -> str:
 
 
 def published(root: Path) -> list[Record]:
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     return [r for d in BUDGET_RESULTS for r in ResultsLog(root / d / "results.jsonl")]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-from iree_matrix.answers import runs_view
+from iree_matrix.answers import behaviour, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms, size
-from iree_matrix.core.results import CompileKey, ExportKey, Record, RunKey, Status
+from iree_matrix.core.model.results import CompileKey, ExportKey, Record, RunKey, Status
 from iree_matrix.report import markdown
 from iree_matrix.report.machine import Figure as CpuFigure
 from iree_matrix.report.numbering import NOISY_MARK, Numbering
@@ -136,6 +136,7 @@ def _model_section(ix: Numbering, model: str) -> list[str]:
         markdown.table(layout.headers + compilers, table_rows),
         "",
         *_stand_in_lines(ix, model),
+        *_behaviour_lines(ix, model),
         *_baseline_lines(ix, model),
         *_compile_stats(ix, model, rows, compilers, layout),
     ]
@@ -155,6 +156,14 @@ def _stand_in_lines(ix: Numbering, model: str) -> list[str]:
         f"its modules ran on runtime {used[c]}, the newest of its release line (`rt {used[c]}`)."
         for c in sorted_versions(used)
     ] + ([""] if used else [])
+
+
+def _behaviour_lines(ix: Numbering, model: str) -> list[str]:
+    """What the model itself does (answers/behaviour.py), as `query model` says it."""
+    records = [*(r for (m, _), r in ix.index.exports.items() if m == model),
+               *(r for k, r in ix.index.runs.items() if k.model == model)]  # fmt: skip
+    said = behaviour.line(records, {model})
+    return [f"- {said}", ""] if said else []
 
 
 def _baseline_lines(ix: Numbering, model: str) -> list[str]:

@@ -20,7 +20,7 @@ from iree_matrix.answers import advice, runs_view
 from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.report import (
     by_model,
     exporters,
@@ -102,7 +102,7 @@ def write_compatibility(
 def _answers_here(results_dir: Path, records: Sequence[Record]) -> tuple[advice.Chosen, ...]:
     """For each model the records ran, the one answer `query model` gives on this machine: this
     CPU's (an `advise` sitting of yours, or a published one), else the nearest identity's."""
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     found, about = advice.gathered(results_dir), host.describe()
     ran = dict.fromkeys(row.model for row in machine.rows(latest_by_job(records).values()))
@@ -119,7 +119,7 @@ def _published_speed(results_path: Path) -> tuple[list[Record], str]:
     on this machine's CPU identity when one is published, else the reference set (PUBLISHED_SET, an
     identified one) — none when rendering a published set itself, or where the package carries none."""
     from iree_matrix.answers import identities
-    from iree_matrix.core import host
+    from iree_matrix.core.system import host
 
     published_root = shipped.results_dir().resolve()
     if _is_published(results_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 from iree_matrix import __version__
 from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
-from iree_matrix.core.results import ResultsLog, read_log
+from iree_matrix.core.model.results import ResultsLog, read_log
 
 # Beside a run's report: what it was rendered from (the records, the published logs it relates to,
 # the renderer's code), so a run that changed none of it does not render it again (a no-op re-run

@@ -15,8 +15,9 @@ from tabulate import tabulate
 
 from iree_matrix.answers import gpu as answers_gpu
 from iree_matrix.answers import runs_view
-from iree_matrix.core import formats, refusals
-from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.core import formats
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
 from iree_matrix.report import markup
 from iree_matrix.report.figures import Cell, heatmap, legend

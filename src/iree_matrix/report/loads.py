@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from iree_matrix.answers import load_windows, runs_view
-from iree_matrix.core import formats, refusals
+from iree_matrix.core import formats
 from iree_matrix.core.formats import size
-from iree_matrix.core.records import runtime_name
-from iree_matrix.core.results import CompileKey, Record, RunKey, Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.records import runtime_name
+from iree_matrix.core.model.results import CompileKey, Record, RunKey, Status
 from iree_matrix.report import by_model, markdown
 from iree_matrix.report.failures import MAX_NOTE_CHARS
 from iree_matrix.report.numbering import FAILURE_STATUSES, REFUSED_MARK, Numbering, status_text

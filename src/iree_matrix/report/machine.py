@@ -26,8 +26,8 @@ from tabulate import tabulate
 
 from iree_matrix.answers import advice, runs_view
 from iree_matrix.core import formats
-from iree_matrix.core.records import number
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.metrics_view import number
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 
 EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's

@@ -10,8 +10,8 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 from iree_matrix.answers import runs_view
-from iree_matrix.core import refusals
-from iree_matrix.core.results import Index, Record, Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.results import Index, Record, Status
 
 ICONS = {
     Status.OK: "✅",

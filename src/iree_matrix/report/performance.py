@@ -13,9 +13,10 @@ from typing import Any, Callable, Optional
 from tabulate import tabulate
 
 from iree_matrix.answers import identities, runs_view, search_descent
-from iree_matrix.core import formats, stats
+from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
-from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import flags
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report import boards

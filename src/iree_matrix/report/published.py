@@ -15,8 +15,8 @@ from tabulate import tabulate
 
 from iree_matrix.answers import identities, runs_view
 from iree_matrix.core import formats
-from iree_matrix.core.records import Timed
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.metrics_view import Timed
+from iree_matrix.core.model.results import Record, Status
 
 # The published speed figures a run relates its own to when none were made on its CPU identity:
 # a bench whose every timed record names its CPU (Intel family 6 model 167, LLVM rocketlake), the log

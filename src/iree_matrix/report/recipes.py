@@ -24,9 +24,10 @@ from typing import Optional
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
+from iree_matrix.stages import arrays
 from iree_matrix.stages import compile as compile_stage
 from iree_matrix.stages import run as run_stage
 from iree_matrix.stages.benchmark_tool import device_argv
@@ -171,13 +172,26 @@ def compile_step(
     return Step(f"compile: IREE {compiler} for {target.label}, profile {profile}", tuple(argv))
 
 
+# The docs' recipes' model: one float32 output (export.json's "outputs" describe a record's own).
+FLOAT32_OUTPUT: tuple[arrays.Described, ...] = ({"dtype": "float32"},)
+
+
 def run_step(
-    arch: str, tools: str, *, device: str = "local-sync", inputs: Sequence[str] = ("input0.npy",)
+    arch: str,
+    tools: str,
+    *,
+    device: str = "local-sync",
+    inputs: Sequence[str] = ("input0.npy",),
+    outputs: Sequence[arrays.Described] = FLOAT32_OUTPUT,
 ) -> Step:
-    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target."""
+    """iree-run-module as the run stage calls it (one thread), QEMU_CPU pinned for an emulated target;
+    each output written as the run stage has it written (`outputs`: export.json's descriptions): a
+    .npy, or the raw contents (.bin) of a dtype numpy lacks, which iree-run-module cannot write as
+    .npy."""
     target = targets.parse(arch)
     common = [*device_argv(device, 1), "--module=module.vmfb", *run_stage.call_flags("main", inputs)]
-    argv = run_stage.run_command(f"{tools}/iree-run-module", common, ["output0.npy"])
+    names = [arrays.output_name(i, described) for i, described in enumerate(outputs)]
+    argv = run_stage.run_command(f"{tools}/iree-run-module", common, names)
     env = (("QEMU_CPU", target.qemu_cpu),) if target.emulated and target.qemu_cpu else ()
     how = f" under qemu (binfmt_misc; QEMU_CPU={target.qemu_cpu})" if env else ""
     return Step(f"run: the module on {target.label}{how}, outputs to compare with torch's", tuple(argv), env)
@@ -311,7 +325,7 @@ def cortex_m_recipe(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> 
 def published_defines(release: str, results: Optional[Path] = None) -> list[str]:
     """The API switches the published Cortex-M cells of `release` were built with (they are read off
     the release's headers while building; the docs' recipe takes them from results/cortex-m)."""
-    from iree_matrix.core.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog
 
     path = results or Path(__file__).resolve().parents[3] / "results" / "cortex-m" / "results.jsonl"
     for record in ResultsLog(path):
@@ -438,7 +452,7 @@ def _key(build: Record, release: str, variants: Sequence[str], native: Optional[
 def cell_commands(record: Record, records: Sequence[Record], store: Path, cache: Path) -> str:
     """Every command the record's cell ran, in order, from the export on: what the records hold as
     recorded, a runtime built here and a firmware as this iree-matrix builds them."""
-    from iree_matrix.core.results import latest_by_job
+    from iree_matrix.core.model.results import latest_by_job
 
     latest = latest_by_job(records)
     chain = [r for stage in ("export", "compile") if (r := _dep(record, latest, stage)) is not None]

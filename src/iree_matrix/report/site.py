@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import advice, compat, paired, release_choice, roofline, runs_view, wording
-from iree_matrix.core import excerpts, formats, refusals
+from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
-from iree_matrix.core.host import identity_label
-from iree_matrix.core.records import Metrics, number
-from iree_matrix.core.results import Record, Status, latest_by_job
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics_view import Metrics, number
+from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.core.system.host import identity_label
 from iree_matrix.iree import hints, opkinds
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report import exporters as exporters_page

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 
 WALL, CPU = "latency_ms", "cpu_ms"  # the two figures the peers table is drawn on

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core import processes
+from iree_matrix.core.system import processes
 from iree_matrix.iree import targets
 from iree_matrix.iree.elf import binary_facts
 

@@ -41,10 +41,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from iree_matrix.core import processes
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import elf, targets, versions
 
 DEFAULT_GIT = versions.DEFAULT_IREE_GIT
@@ -550,4 +550,4 @@ def _build_error(output: str) -> str:
     """The compiler's own error lines, not ninja's progress."""
     lines = output.splitlines()
     errors = [ln for ln in lines if re.search(r"\berror\b", ln, re.IGNORECASE)]
-    return "\n".join(errors[:15]) if errors else processes.excerpt(output)
+    return "\n".join(errors[:15]) if errors else process_output.excerpt(output)

@@ -24,11 +24,12 @@ from typing import Any, Optional
 
 import numpy as np
 
-from iree_matrix.core import processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.locks import file_lock
+from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cmake_runtime
 
@@ -234,7 +235,7 @@ def _build_error(output: str) -> str:
             continue  # the command, not what it said
         elif re.search(r"\berror\b", line, re.IGNORECASE) and line.strip() not in picked:
             picked.append(line.strip())
-    return "\n".join(dict.fromkeys(picked[:15])) if picked else processes.excerpt(output)
+    return "\n".join(dict.fromkeys(picked[:15])) if picked else process_output.excerpt(output)
 
 
 def source_flags(tree: Path) -> tuple[str, ...]:
@@ -463,9 +464,8 @@ def parse(text: str, output_dtypes: Sequence[str], returncode: int, seconds: flo
         elif word == "IREE_MATRIX_FAIL":
             message = rest
     if not ok and not message:
-        message = (
-            f"the firmware stopped without a verdict (qemu exit {returncode}): {processes.excerpt(text, 8)}"
-        )
+        said = process_output.excerpt(text, 8)
+        message = f"the firmware stopped without a verdict (qemu exit {returncode}): {said}"
     arrays = []
     for i, (shape, raw) in enumerate(outputs):
         dtype = np.dtype(output_dtypes[i] if i < len(output_dtypes) else "float32").newbyteorder("<")

@@ -21,8 +21,8 @@ import numpy as np
 
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Status
 from iree_matrix.iree import versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 

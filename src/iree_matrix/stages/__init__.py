@@ -19,7 +19,7 @@ import pkgutil
 from collections.abc import Mapping
 
 from iree_matrix.core.errors import SpecError
-from iree_matrix.core.outcome import Outcome
+from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.matrix import plan as _plan
 from iree_matrix.matrix.plan import EnvSpec, Plan
 from iree_matrix.matrix.spec import MatrixSpec

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model.store import Entry
 
 
 @dataclasses.dataclass(frozen=True)

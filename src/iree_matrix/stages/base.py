@@ -12,12 +12,12 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from iree_matrix.core import host, processes
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Record, Status
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.envs import Backend, Environment, identity
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
 from iree_matrix.matrix.spec import MatrixSpec
@@ -172,4 +172,4 @@ def environment_fault(record: Record) -> bool:
     if record.status is Status.OK or record.error_class in ("environment-fault", "timeout", "internal"):
         return False
     root = record.env.get("path") or record.env.get("tools")
-    return processes.environment_fault(record.message or "", record.command, None, root) is not None
+    return process_output.environment_fault(record.message or "", record.command, None, root) is not None

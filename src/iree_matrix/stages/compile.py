@@ -10,12 +10,14 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host, processes, shipped, store
+from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.outcome import Outcome, from_exception
-from iree_matrix.core.results import Status
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model import store
+from iree_matrix.core.model.outcome import Outcome, from_exception
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.envs import Environment
 from iree_matrix.iree import compile_errors, compiler_options, elf, targets, versions, vmfb
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
@@ -478,7 +480,7 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
         if done.returncode != 0:
             errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
             failed.append(
-                {"file": source.name, "error": errors[0] if errors else processes.excerpt(done.output)}
+                {"file": source.name, "error": errors[0] if errors else process_output.excerpt(done.output)}
             )
     return {"dispatch_benchmarks": len(sources) - len(failed), "dispatch_benchmark_failures": failed}
 
@@ -529,7 +531,7 @@ def _compile_failure(done: processes.Completed, target: targets.Target) -> Excep
     missing = elf.undefined_symbols(done.output) if target.arch.triple.startswith("arm") else []
     if not missing:
         return processes.failure(done, "compile-error")
-    message = f"undefined symbols at link: {', '.join(missing)}\n{processes.excerpt(done.output)}"
+    message = f"undefined symbols at link: {', '.join(missing)}\n{process_output.excerpt(done.output)}"
     return processes.failure(done, "link-error", message)
 
 

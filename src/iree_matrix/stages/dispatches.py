@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.errors import StageFailure, StageSkipped
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Status
 from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
 from iree_matrix.stages.artifacts import DISPATCHES
 from iree_matrix.stages.base import Context, StageBase

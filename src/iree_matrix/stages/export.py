@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.iree import versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
@@ -187,15 +188,21 @@ def model_words(info: dict[str, Any]) -> str | None:
         )
     found = info.get("reference_nonfinite")
     if isinstance(found, dict) and found:
-        parts = []
-        for name, n in found.items():
-            kinds = " and ".join(f"{n.get(k)} {w}" for k, w in (("nan", "NaN"), ("inf", "inf")) if n.get(k))
-            parts.append(f"{name}: {kinds} of {n.get('of')} values")
         said.append(
-            f"torch's own outputs hold NaN or inf ({'; '.join(parts)}): the model's, not IREE's; the runs "
-            "check IREE's outputs only where torch's are finite"
+            f"torch's own outputs hold NaN or inf ({nonfinite_words(found)}): the model's, not IREE's; the "
+            "runs check IREE's outputs only where torch's are finite"
         )
     return "; ".join(said) or None
+
+
+def nonfinite_words(found: Mapping[str, Any]) -> str:
+    """`reference_nonfinite` in words: 'output0: 1 NaN and 1 inf of 4 values; output1: 2 NaN of 8 values'."""
+    parts = []
+    for name, n in found.items():
+        n = n if isinstance(n, Mapping) else {}
+        kinds = " and ".join(f"{n.get(k)} {w}" for k, w in (("nan", "NaN"), ("inf", "inf")) if n.get(k))
+        parts.append(f"{name}: {kinds} of {n.get('of')} values")
+    return "; ".join(parts)
 
 
 def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -253,7 +260,7 @@ def _ended(out: Path, done: processes.Completed) -> StageFailure:
         phase = (out / PHASE_FILE).read_text().strip()
     except OSError:
         phase = ""
-    said = processes.excerpt(done.output, max_lines=5)
+    said = process_output.excerpt(done.output, max_lines=5)
     last = f" Its last words: {said}" if said else ""
     if phase not in _PHASE_CLASS and not done.killed:
         return _harness(f"the export worker ended (status {done.returncode}) in its own code.{last}")

@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.metrics.flops import FlopsMetrics
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.metrics.flops import FlopsMetrics
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import processes
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix.plan import Job, Unit
 from iree_matrix.stages import model_worker as worker

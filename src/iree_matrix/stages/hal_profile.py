@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import processes
+from iree_matrix.core.system import process_output
 from iree_matrix.envs import Environment
 from iree_matrix.stages.base import Context
 
@@ -55,7 +55,7 @@ def capture(
     ]
     done = env.run(argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
     if done.returncode != 0 or not profile.exists():
-        return {"unavailable": processes.excerpt(done.output) or f"exit code {done.returncode}"}
+        return {"unavailable": process_output.excerpt(done.output) or f"exit code {done.returncode}"}
     listing = env.run(
         [env.tool("iree-profile"), "dispatch", "--format=jsonl", str(profile)],
         timeout=ctx.timeout,
@@ -64,7 +64,7 @@ def capture(
         **mounts,
     )
     if listing.returncode != 0:
-        return {"unavailable": processes.excerpt(listing.output)}
+        return {"unavailable": process_output.excerpt(listing.output)}
     try:
         dispatches = parse_dispatch_groups(listing.stdout, calls)
     except (ValueError, KeyError, TypeError) as exc:  # a format this parser does not know

@@ -7,12 +7,13 @@ import time
 from pathlib import Path
 
 from iree_matrix import envs
-from iree_matrix.core import hashing, processes
+from iree_matrix.core import hashing
 from iree_matrix.core.hashing import digest
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Status
-from iree_matrix.core.store import Entry
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system import processes
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job
 from iree_matrix.matrix.wheelhouse import Lock
 from iree_matrix.stages.artifacts import TOOLS

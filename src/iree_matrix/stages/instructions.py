@@ -29,11 +29,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import host, processes
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.envs import Environment
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
@@ -166,9 +166,9 @@ def why_failed(output: str) -> tuple[str, str]:
             "valgrind-isa",
             f"{valgrind_version() or 'valgrind'} cannot decode an instruction of the module (it emulates no "
             "AVX-512 CPU): count a module compiled for an AVX2 CPU, the `avx2` profile (x86-64-v3)\n"
-            + processes.excerpt(output, max_lines=5),
+            + process_output.excerpt(output, max_lines=5),
         )
-    return "instructions-error", processes.excerpt(output)
+    return "instructions-error", process_output.excerpt(output)
 
 
 _TOTAL = re.compile(r"^(?:summary|totals):\s*(\d+)", re.M)

@@ -19,11 +19,11 @@ import dataclasses
 import time
 from pathlib import Path
 
-from iree_matrix.core import processes
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import processes
 from iree_matrix.iree import mlir_resources, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.matrix.spec import lowering_compiler

@@ -12,10 +12,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Optional
 
-from iree_matrix.core import host, processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.locks import LockCancelled
+from iree_matrix.core.system import host, process_output, processes
+from iree_matrix.core.system.locks import LockCancelled
 from iree_matrix.envs import Environment
 from iree_matrix.matrix.models import ModelRef
 from iree_matrix.matrix.plan import Job
@@ -80,7 +81,7 @@ def read_result(path: Path, done: processes.Completed) -> dict:
         return json.loads(path.read_text())
     except FileNotFoundError:
         said = (
-            "Its last words: " + processes.excerpt(done.output, max_lines=5)
+            "Its last words: " + process_output.excerpt(done.output, max_lines=5)
             if done.output
             else "It printed nothing."
         )

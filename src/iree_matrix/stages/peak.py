@@ -15,13 +15,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.core import host, processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.metrics.peak import PeakMetrics
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.metrics.peak import PeakMetrics
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import host, processes
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec, Job, Unit
 from iree_matrix.stages.base import Context, StageBase

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.core import processes, shipped
+from iree_matrix.core import shipped
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import processes
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.matrix.plan import EnvSpec, Job, Unit
 from iree_matrix.matrix.spec import Cell
@@ -62,6 +63,11 @@ class PeerStage(StageBase):
         "warmup": "untimed warm-up calls",
         "atol": "the model's tolerance, absolute",
         "rtol": "and relative",
+        # torch's reference, as the export's: the model's first call on a copy of the inputs as built
+        "changes_inputs": "the model changes its input in place: which inputs, how many values (every "
+        "peer's calls get a fresh copy of the inputs as built)",
+        "reference_nonfinite": "torch's own outputs that hold NaN or inf, per output: nan, inf, of",
+        "reference_error": "why torch's reference could not be taken (the peers are timed, not compared)",
     }
 
     def plan(self, unit: Unit) -> None:

@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from iree_matrix.core import processes, refusals
 from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.records import tools_runtime
-from iree_matrix.core.results import Status
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import tools_runtime
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.envs import Environment
 from iree_matrix.iree import devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
@@ -489,7 +490,7 @@ def _runtime_message(output: str) -> str:
             )
         )
     ]
-    return "\n".join(status[:10]) if status else processes.excerpt(output)
+    return "\n".join(status[:10]) if status else process_output.excerpt(output)
 
 
 STAGE = RunStage()

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.outcome import Outcome
-from iree_matrix.core.records import Labels
-from iree_matrix.core.results import Status
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Status
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job
 from iree_matrix.source_builds import cmake_runtime

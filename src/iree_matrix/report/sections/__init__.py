@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 
 from iree_matrix.answers import advice, compat
 from iree_matrix.answers.search_descent import Descent
-from iree_matrix.core.results import Index, Record
+from iree_matrix.core.model.results import Index, Record
 from iree_matrix.report.numbering import Numbering
 
 

@@ -9,7 +9,7 @@ from tabulate import tabulate
 
 from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core import formats
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
 
 KERNEL_RELEASES = 4  # a function measured on at least this many releases gets a row
 

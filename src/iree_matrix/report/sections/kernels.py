@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.formats import duration_ms as _ms
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.instructions import KERNEL_RELEASES, render_instructions
 

@@ -14,7 +14,7 @@ from iree_matrix.answers import roofline, runs_view
 from iree_matrix.answers.gap import kind_gaps, op_kind_times
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import opkinds
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report.sections import Document, Section

@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from iree_matrix.answers import roofline
 from iree_matrix.core import formats
-from iree_matrix.core.results import Record
+from iree_matrix.core.model.results import Record
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Roofline: GFLOP/s and fraction of this machine's peak"

@@ -10,9 +10,10 @@ from typing import Any, Optional
 from tabulate import tabulate
 
 from iree_matrix.answers import runs_view, search, search_descent
-from iree_matrix.core import formats, stats
+from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import CPU, peers_ran

@@ -13,8 +13,8 @@ from tabulate import tabulate
 from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
-from iree_matrix.core.records import Metrics
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.metrics_view import Metrics
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.sections.search import judged
 from iree_matrix.report.timed import same_runtime

@@ -1,4 +1,4 @@
-"""Each stage's metrics as one frozen dataclass (`records.StageMetrics`), a module per stage: what
+"""Each stage's metrics as one frozen dataclass (`metrics_view.StageMetrics`), a module per stage: what
 the stage writes (`written`), declares (`described`, its `metrics`) and every reader reads back
 (`record.metric.of(...)`). In the foundation layer, so the answers and the report read them
 without importing the stages; and the `[benchmark]` key that opts cells in to the stage (`opt_in`),
@@ -11,7 +11,7 @@ import importlib
 import inspect
 import pkgutil
 
-from iree_matrix.core.records import StageMetrics
+from iree_matrix.core.model.metrics_view import StageMetrics
 
 
 @functools.cache

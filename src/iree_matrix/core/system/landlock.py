@@ -7,7 +7,7 @@ rename or truncation outside the allowed directories fails with EACCES; reading 
 free. Where the kernel has no Landlock the command runs unrestricted, and `available()` says so
 (docs/backends.md).
 
-Kept only for what bubblewrap (core/bubblewrap.py) does not already cover: the venv commands that run
+Kept only for what bubblewrap (core/system/bubblewrap.py) does not already cover: the venv commands that run
 IREE's own tools (compile, run, benchmark, dispatches, a runtime's build), which do not run in
 bubblewrap (a GPU cell needs the host's device nodes; they run no model code), and model code the user
 allowed to run without bubblewrap (`--unsandboxed`). A command in bubblewrap gets none of this: its

@@ -30,7 +30,7 @@ from typing import Optional
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import storage_error
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
 
 logger = console.logger(__name__)
 

@@ -8,7 +8,7 @@ import re
 from typing import Any, Optional, Protocol
 
 from iree_matrix.core.excerpts import clip, first_line
-from iree_matrix.core.records import Labels
+from iree_matrix.core.model.records import Labels
 
 
 class Record(Protocol):

@@ -52,8 +52,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core import host, process_tree, processes
 from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.system import host, process_output, process_tree, processes
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
 NOBODY = (65534, 65534)  # what containers run as when the host user is root
@@ -142,7 +142,7 @@ def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optiona
 
 
 def _daemon_failure(what: str, done: processes.Completed) -> StageFailure:
-    text = processes.excerpt(done.stderr) or f"docker exited {done.returncode}"
+    text = process_output.excerpt(done.stderr) or f"docker exited {done.returncode}"
     if any(mark in text.lower() for mark in _NO_DAEMON):
         return StageFailure(
             "docker-daemon", f"{what}: lost the Docker daemon ({text}); {SETUP_HINT}", cacheable=False
@@ -264,7 +264,7 @@ def build_container(
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
             raise processes.Timeout([what], exc.seconds, exc.output) from None
         if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-            raise StageFailure("docker-run", processes.excerpt(done.stderr), cacheable=False)
+            raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
         yield Built(name, dataclasses.replace(done, argv=tuple(argv)))
     finally:
         _quiet([*_remove_argv(docker), name])
@@ -349,7 +349,7 @@ def run(
         peak_rss_bytes=peak,
     )
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
-        raise StageFailure("docker-run", processes.excerpt(done.stderr), cacheable=False)
+        raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
     if done.killed or (check and done.returncode != 0):  # a limit's answer is never the tool's
         raise processes.failure(done, error_class)
     return done

@@ -22,9 +22,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
-from iree_matrix.core import console, excerpts, locks, refusals
+from iree_matrix.core import console, excerpts
 from iree_matrix.core.errors import StorageError, UserError
-from iree_matrix.core.records import Labels, Metrics, figure_problem, name_problem, text_problem
+from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics_view import Metrics, figure_problem
+from iree_matrix.core.model.records import Labels, name_problem, text_problem
+from iree_matrix.core.system import locks
 
 logger = console.logger(__name__)
 
@@ -122,7 +125,7 @@ class Record:
 
     @functools.cached_property
     def metric(self) -> Metrics:
-        """The metrics, typed (`records.Metrics`)."""
+        """The metrics, typed (`metrics_view.Metrics`)."""
         return Metrics(self.metrics)
 
     def to_json(self) -> str:

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from iree_matrix.core.records import StageMetrics, metric
+from iree_matrix.core.model.metrics_view import StageMetrics, metric
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix import __version__
-from iree_matrix.core import host, processes
 from iree_matrix.core.errors import StageFailure, StageSkipped, UserError
-from iree_matrix.core.results import Record, Status
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.system import host, process_output, processes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +50,7 @@ def from_exception(exc: BaseException, stage: Optional[str] = None) -> Outcome:
     if isinstance(exc, StageFailure):
         return Outcome(Status.FAIL, message=exc.message, error_class=exc.error_class, cacheable=exc.cacheable)
     if isinstance(exc, processes.Timeout):
-        tail = processes.excerpt(exc.output, max_lines=8)
+        tail = process_output.excerpt(exc.output, max_lines=8)
         said = timed_out(stage, exc) if stage else f"{exc}"
         message = said + (f"; last output:\n{tail}" if tail else "")
         return Outcome(Status.TIMEOUT, message=message, error_class="timeout", cacheable=False)

@@ -1,0 +1,51 @@
+"""What a model itself does that its records hold, in one line, worded once: `query model` prints it
+under the model's answer and COMPATIBILITY.md under the model's table (report/by_model.py).
+
+These are the model's answer, not IREE's: a model that changes its input in place (its exports'
+`changes_inputs`: torch's reference and IREE's run are both given the inputs as built), and torch's own
+NaN or inf (the exports' `reference_nonfinite`; a run leaves those values unchecked, its
+`unchecked_values`, which alone says it where no export record is at hand, as for a bundle's runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any, Optional
+
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.stages.export import nonfinite_words
+
+HEAD = "the model's own behaviour, not IREE's:"
+
+
+def line(records: Iterable[Record], models: Collection[str]) -> Optional[str]:
+    """The note for the records of `models` (a model's functions, as the records name them), or None
+    when they show nothing of the kind."""
+    changed: list[str] = []
+    nonfinite: dict[str, Any] = {}
+    unchecked = 0
+    for record in records:
+        if record.label.model not in models or record.status is not Status.OK:
+            continue
+        metrics = record.metrics
+        if record.stage == "export":
+            for said in metrics.get("changes_inputs") or ():
+                if isinstance(said, str) and said not in changed:
+                    changed.append(said)
+            found = metrics.get("reference_nonfinite")
+            if isinstance(found, dict):
+                for output, counts in found.items():
+                    nonfinite.setdefault(str(output), counts)
+        elif record.stage == "run":
+            count = metrics.get("unchecked_values")
+            if isinstance(count, int) and not isinstance(count, bool):
+                unchecked = max(unchecked, count)
+    said = []
+    if changed:
+        said.append(
+            f"it changes its input in place ({', '.join(changed)}); it is checked on the inputs as built"
+        )
+    if nonfinite:
+        said.append(f"torch's own outputs hold NaN or inf ({nonfinite_words(nonfinite)}), left unchecked")
+    elif unchecked:
+        said.append(f"{unchecked} values left unchecked, where torch's own output is NaN or inf")
+    return f"{HEAD} {'; '.join(said)}" if said else None

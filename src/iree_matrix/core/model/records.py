@@ -1,0 +1,183 @@
+"""The typed view of a result record's labels (`Labels`, the one schema of `Record.labels`; its
+metrics are `metrics_view.Metrics`). Everything that reads a record reads them through
+`Record.label` and `Record.metric`, never the dictionaries by string (tests/unit/test_records.py
+holds src/ to that): a label renamed here is then a mypy error at every reader, a record read back
+with a label the schema does not know (an old name) is a `LabelError` naming its job and the label,
+and a planned job lacking one its stage requires (`REQUIRED`) is one too — not a blank table cell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+class LabelError(ValueError):
+    """A record's labels do not fit `Labels`: a name it does not know, or one its stage requires missing."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Labels:
+    """What every record says about its cell (reports group and filter by these names). The plan
+    makes them; `as_dict` is how they are written (empty fields are left out, so an install record
+    carries only its own); `of` is how they are read back."""
+
+    model: str = ""  # the function's unit: "whisper_tiny.encoder", or just "mobilenet_v2"
+    source_model: str = ""  # the model: "whisper_tiny"
+    function: str = ""
+    python: str = ""
+    torch: str = ""
+    turbine: str = ""
+    exporter: str = ""  # the exporter environment
+    compiler: str = ""
+    # a release, "src:<release>[+variant]" (built here), or "source build <id>" (a directory)
+    runtime: str = ""
+    runtime_tools: str = ""  # that directory
+    runtime_source: str = ""  # runtime-build jobs: IREE's source (directory, tarball, git+URL@TAG)
+    linkage: str = ""  # runtime-build jobs: static | dynamic
+    device: str = ""  # run jobs on a HAL driver other than the default local-task: local-sync
+    arch: str = ""  # a target's label: x86_64, aarch64-cortex-a72, armv6-arm1176jzf-s
+    profile: str = ""
+    form: str = ""  # compile and run jobs of MLIR bytecode: "bytecode" (text, the default, is left out);
+    # export, compile and run jobs of the ONNX front door: "onnx:<opset>"
+    peers: str = ""  # peer jobs: the peers asked for, comma-separated
+    env: str = ""  # install jobs: the environment
+    kind: str = ""  # install jobs: exporter | compiler | runtime | peer
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v}
+
+    @classmethod
+    def of(cls, labels: Mapping[str, Any], job: str = "", stage: str = "") -> Labels:
+        """`labels` (a record's or a job's) as the schema; a `LabelError` naming `job` and the label
+        when one is not a label, or — given the `stage` — one that every record of it carries is missing."""
+        unknown = sorted(set(labels) - set(NAMES))
+        if unknown:
+            raise LabelError(
+                f"{_who(job)}: unknown label {unknown[0]!r} (the labels are {', '.join(NAMES)}); "
+                "a record written by another iree-matrix: re-run its stage or read it with that version"
+            )
+        view = cls(**{name: "" if value is None else str(value) for name, value in labels.items()})
+        for name, text in view.as_dict().items():
+            problem = label_problem(name, text)
+            if problem:
+                raise LabelError(f"{_who(job)}: label {name!r} {problem}")
+        if stage:
+            view.require(stage, job)
+        return view
+
+    def require(self, stage: str, job: str = "") -> None:
+        """A `LabelError` naming the first label every `stage` record carries that this one lacks."""
+        needed = REQUIRED.get(stage, ())
+        missing = [name for name in needed if not getattr(self, name)]
+        if missing:
+            raise LabelError(
+                f"{_who(job)}: no label {missing[0]!r}, which every {stage} record carries "
+                f"({', '.join(needed)})"
+            )
+
+    @property
+    def run_runtime(self) -> str:
+        """The runtime a run used, as the tables name it: "3.9.0", "src:3.9.0+static", and
+        " (local-sync)" after it for a HAL driver other than the default local-task."""
+        return runtime_name(self.runtime) + (f" ({self.device})" if self.device else "")
+
+    @property
+    def unit(self) -> str:
+        """The model a cell is of, as the planner named it (`source_model`, else the unit's model)."""
+        return self.source_model or self.model
+
+
+NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Labels))
+
+# The labels the planner gives every job of a stage (tests/unit/test_records.py holds the two equal
+# over the shipped matrices), so every record it writes carries them. A record read back is held
+# to the names only (`of` without a stage): labels were added over time, and a log an older
+# iree-matrix wrote (no source_model, no function) stays readable.
+_EXPORT = ("model", "source_model", "function", "python", "torch", "turbine", "exporter")
+_COMPILE = (*_EXPORT, "compiler", "arch", "profile")
+# A label names a model, a release, a target, a profile: it travels in records other parties made
+# (merge, shards, a published set) and ends up in file names, tables, shell lines and matrix files.
+# So a name is held, wherever a record is read, to the alphabet the planner names things in and to a
+# length that leaves room in a file name (255 bytes) for what is added to it. The labels that are a
+# path or a list (below) may hold more, but never a control character: an ESC in a name redrew the
+# terminal that printed it, a newline in one began a new line of a generated file.
+NAME_CHARS = "A-Za-z0-9._+@~:/-"
+MAX_NAME = 200
+MAX_TEXT = 4096
+_NAME = re.compile(f"[{NAME_CHARS}]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# runtime: "source build <directory's name>" for tools in a directory; runtime_tools and
+# runtime_source: paths (and URLs); peers: a comma-separated list.
+_TEXT_LABELS = frozenset({"runtime", "runtime_tools", "runtime_source", "peers"})
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """`text` as a message may quote it from a record: its repr (no control character reaches the
+    terminal) and at most `limit` characters of it, so one bad value is one line."""
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def _who(job: str) -> str:
+    """A job id as a message names it: itself, or its repr when it holds what a terminal acts on."""
+    if not job:
+        return "a record"
+    return shown(job) if text_problem(job) else job
+
+
+def name_problem(text: str, limit: int = MAX_NAME) -> str:
+    """Why `text` is not a name ("" when it is): a character outside `NAME_CHARS`, or too long."""
+    if len(text) > limit:
+        return f"is {len(text)} characters long (a name has at most {limit})"
+    if not _NAME.fullmatch(text):
+        bad = next(c for c in text if not _NAME.fullmatch(c))
+        return f"is {shown(text)}, with {bad!r} (a name is made of {NAME_CHARS})"
+    return ""
+
+
+def text_problem(text: str, limit: int = MAX_TEXT) -> str:
+    """Why `text` (read from a record, to be shown or written) is refused: a control character
+    (tab and newline included: it is one value on one line), or too long ("" when neither)."""
+    if len(text) > limit:
+        return f"is {len(text)} characters long (at most {limit})"
+    found = _CONTROL.search(text)
+    if found:
+        return f"is {shown(text)}, with the control character {found.group()!r}"
+    return ""
+
+
+def label_problem(name: str, text: str) -> str:
+    """Why a label's value is refused ("" when it is not)."""
+    return text_problem(text) if name in _TEXT_LABELS else name_problem(text)
+
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "runtime-build": ("runtime", "arch", "runtime_source", "linkage"),
+    "install": ("env", "kind", "python"),
+    "export": _EXPORT,
+    "compile": _COMPILE,
+    "run": (*_COMPILE, "runtime"),
+    "dispatches": (*_COMPILE, "runtime"),
+    "peer": ("model", "source_model", "function", "python", "torch", "peers"),
+}
+
+
+SOURCE_BUILD = "source build"
+
+
+def tools_runtime(tools: str) -> str:
+    """A directory of runtime tools as a reader names that runtime: "source build <id>" (the build's
+    store key for a runtime built here, `<cache>/store/runtime-build/<key>/tools`; else the directory)."""
+    parts = Path(tools).parts
+    if len(parts) >= 2 and parts[-1] == "tools":
+        return f"{SOURCE_BUILD} {parts[-2][:8]}"
+    return f"{SOURCE_BUILD} {parts[-1] if parts else tools}"
+
+
+def runtime_name(label: str) -> str:
+    """A runtime as a reader names it: a release ("3.9.0"), or "source build <id>" for tools in a
+    directory. Records written before the plan named them so carry "dir:<path>"."""
+    return tools_runtime(label[len("dir:") :]) if label.startswith("dir:") else label
