@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any, Optional
 
+from iree_matrix.core.model.metrics_view import nonfinite_words
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.stages.export import nonfinite_words
 
 HEAD = "the model's own behaviour, not IREE's:"
 
@@ -26,19 +26,13 @@ def line(records: Iterable[Record], models: Collection[str]) -> Optional[str]:
     for record in records:
         if record.label.model not in models or record.status is not Status.OK:
             continue
-        metrics = record.metrics
+        metric = record.metric
         if record.stage == "export":
-            for said in metrics.get("changes_inputs") or ():
-                if isinstance(said, str) and said not in changed:
-                    changed.append(said)
-            found = metrics.get("reference_nonfinite")
-            if isinstance(found, dict):
-                for output, counts in found.items():
-                    nonfinite.setdefault(str(output), counts)
-        elif record.stage == "run":
-            count = metrics.get("unchecked_values")
-            if isinstance(count, int) and not isinstance(count, bool):
-                unchecked = max(unchecked, count)
+            changed += [said for said in metric.changes_inputs if said not in changed]
+            for output, counts in metric.reference_nonfinite.items():
+                nonfinite.setdefault(str(output), counts)
+        elif record.stage == "run" and metric.unchecked_values:
+            unchecked = max(unchecked, metric.unchecked_values)
     said = []
     if changed:
         said.append(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics_view import nonfinite_words
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
@@ -193,16 +194,6 @@ def model_words(info: dict[str, Any]) -> str | None:
             "runs check IREE's outputs only where torch's are finite"
         )
     return "; ".join(said) or None
-
-
-def nonfinite_words(found: Mapping[str, Any]) -> str:
-    """`reference_nonfinite` in words: 'output0: 1 NaN and 1 inf of 4 values; output1: 2 NaN of 8 values'."""
-    parts = []
-    for name, n in found.items():
-        n = n if isinstance(n, Mapping) else {}
-        kinds = " and ".join(f"{n.get(k)} {w}" for k, w in (("nan", "NaN"), ("inf", "inf")) if n.get(k))
-        parts.append(f"{name}: {kinds} of {n.get('of')} values")
-    return "; ".join(parts)
 
 
 def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:

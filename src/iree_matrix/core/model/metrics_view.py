@@ -382,6 +382,24 @@ class Metrics:
         """LLVM's name for that CPU, as the compiler resolved `target-cpu=host` (znver4)."""
         return self._text("llvm_host_cpu")
 
+    # what the model itself did, found by the export and the run (the model's answer, not IREE's)
+    @property
+    def changes_inputs(self) -> tuple[str, ...]:
+        """An export's words per input the model changed in place ("input 0: 8 of 8 values")."""
+        value = self.raw.get("changes_inputs")
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, (list, tuple)) else ()
+
+    @property
+    def reference_nonfinite(self) -> Mapping[str, Any]:
+        """An export's NaN and inf counts per output of torch's own reference (`nonfinite_words`)."""
+        value = self.raw.get("reference_nonfinite")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def unchecked_values(self) -> Optional[int]:
+        """A run's output values left unchecked where torch's own output is NaN or inf."""
+        return self._int("unchecked_values")
+
     @property
     def matches(self) -> bool:
         """A run's outputs match torch's within the model's tolerance."""
@@ -542,3 +560,13 @@ class Metrics:
 
 DISAGREES = "disagrees"  # the metric `runs_view.cross_checked` adds to a run it marks
 PAIRED = "paired"  # the metric `answers.paired.attach` adds to a run a compare document timed
+
+
+def nonfinite_words(found: Mapping[str, Any]) -> str:
+    """`reference_nonfinite` in words: 'output0: 1 NaN and 1 inf of 4 values; output1: 2 NaN of 8 values'."""
+    parts = []
+    for name, n in found.items():
+        n = n if isinstance(n, Mapping) else {}
+        kinds = " and ".join(f"{n.get(k)} {w}" for k, w in (("nan", "NaN"), ("inf", "inf")) if n.get(k))
+        parts.append(f"{name}: {kinds} of {n.get('of')} values")
+    return "; ".join(parts)
