@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dispatch_tuning import attach_resources  # beside this script
+from dispatch_tuning import attach_resources, base_argv, export_key  # beside this script
 
 from iree_matrix.answers import advice
 from iree_matrix.answers import gap as gaps
@@ -71,14 +71,10 @@ def main() -> int:
     export_name = chosen["name"]  # main$async_dispatch_12_conv_56x56x144x3x3_f32
     executable = re.sub(r"(_dispatch_\d+)_.*$", r"\1", export_name)  # main$async_dispatch_12
 
-    command = compile_record["command"]
-    compiler, model_file = command[0], command[1]
-    flags = [a for a in command[2:] if not a.startswith("--iree-scheduling-dump") and a != "-o"]
-    flags = [a for a in flags if not a.endswith(".vmfb")]
-    export = next(r for r in records if r["job"].startswith("export:") and r["status"] == "ok"
-                  and r["job"].split(":", 1)[1] == compile_record["job"].split(":", 1)[1].rsplit("/iree", 1)[0])  # fmt: skip
-    store = Path(compiler).parents[4] / "store"
-    model = store / "export" / export["key"] / model_file
+    compiler, model_file, *flags = base_argv(compile_record)  # the record's own compile, no output
+    store = Path(compiler.split("/envs/")[0]) / "store"
+    model = store / "export" / export_key(args.sitting_dir, compile_record, store) / model_file
+    codegen = [f for f in flags if f.startswith("--iree-llvmcpu-") and "target-triple" not in f]
     scratch = Path(tempfile.mkdtemp(prefix="gap-reproducer-"))
     try:
         sources, benchmarks = scratch / "sources", scratch / "benchmarks"
@@ -90,9 +86,10 @@ def main() -> int:
         source = sources / f"module_{executable}.mlir"
         # Constants the dispatch reads are blobs of the model's file: attached, it compiles alone.
         attach_resources([source], model)
-        alone, alone_why = _compiles(compiler, ["--compile-mode=hal-executable", str(source), *[
-            f for f in flags if f.startswith("--iree-llvmcpu-") and "target-triple" not in f
-        ], "-o", str(scratch / "dispatch.so")])  # fmt: skip
+        alone, alone_why = _compiles(
+            compiler,
+            ["--compile-mode=hal-executable", str(source), *codegen, "-o", str(scratch / "dispatch.so")],
+        )
         bench = next(benchmarks.glob(f"module_{executable}_*benchmark.mlir"), None)
         dumped, dumped_why = (
             (False, "not dumped")
@@ -107,7 +104,6 @@ def main() -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    codegen = [f for f in flags if f.startswith("--iree-llvmcpu-") and "target-triple" not in f]
     release = answer.release
     ratio = answer.vs_peer.value if answer.vs_peer else float("nan")
     lines = [
@@ -140,7 +136,7 @@ def main() -> int:
             if dumped
             else f"executable does not compile alone in {release}: `{dumped_why}`."
         ),
-        f"- **compile flags of the model**: `{' '.join(flags[1:] if flags and flags[0].endswith('.mlir') else flags)}`",
+        f"- **compile flags of the model**: `{' '.join(flags)}`",
         "",
         "Reproduce the dispatch's code generation, and the model's in-context profile:",
         "",

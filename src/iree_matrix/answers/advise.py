@@ -231,10 +231,7 @@ def _explain(
         function = a.function or "main"
         config = search.parse(a.config)
         run = advise_sitting.run_of(runs, config.model(model), function, config.profile, a.release)
-        peer = next(
-            (p for p in peers if (p.label.function or "main") == function and p.label.source_model == model),
-            None,
-        )
+        peer = advise_sitting.peer_of(peers, model, function)
         entry = next(e for e in document["functions"] if e.get("function") == a.function)
         if run is None or run.status is not Status.OK or peer is None:
             entry["gap_error"] = "the profiled run or the peers did not run: see the results log"

@@ -67,10 +67,7 @@ def run(
         {f"{FLEET_PREFIX}{c}": iree_flags.Profile(f"{FLEET_PREFIX}{c}", target_cpu=c) for c in plan.fleet}
     )
     for function in functions:
-        peer = next(
-            (r for r in peers if (r.label.function or "main") == function and r.label.source_model == model),
-            None,
-        )
+        peer = peer_of(peers, model, function)
         where = _Function(model, function, runs, peer, known, cache)
         arms_meta, interrupted = _sit_function(settings, plan, where, peer_names)
         if interrupted:
@@ -243,6 +240,13 @@ def run_of(runs: Sequence[Record], model: str, function: str, profile: str, rele
         ):  # fmt: skip
             return r
     return None
+
+
+def peer_of(peers: Sequence[Record], model: str, function: str) -> Optional[Record]:
+    """The peer record of one function of `model` (its peers ran once for all its arms)."""
+    return next(
+        (r for r in peers if (r.label.function or "main") == function and r.label.source_model == model), None
+    )
 
 
 def _dedupe(timed: list[Any], metas: list[dict[str, Any]]) -> list[Any]:

@@ -19,7 +19,7 @@ entry, ANSWERS.md and `advise`/`query` render it from there.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from iree_matrix.core.formats import duration_ms
@@ -259,7 +259,3 @@ def table(gap: Gap) -> list[str]:
 def trails(ratio: Optional[float]) -> bool:
     """Whether an answer taking `ratio` times the best peer's time must name its gap."""
     return ratio is not None and ratio > GAP
-
-
-def kinds_of(gap: Optional[Gap]) -> Sequence[str]:
-    return [k.kind for k in gap.leading()] if gap is not None else []
