@@ -17,6 +17,7 @@ import pytest
 
 from iree_matrix import images
 from iree_matrix.core.system import binfmt, containers, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import base_environment
 from iree_matrix.iree import elf
@@ -82,7 +83,9 @@ def test_hello_world_runs_as_armv6_in_the_armel_base(
     assert "ARMv6" not in got["cpuinfo"]
 
     leftovers = processes.run(
-        ["docker", "ps", "-a", "--quiet", "--filter", f"ancestor={armel_base.tag}"], timeout=60
+        ProcessRequest(
+            ["docker", "ps", "-a", "--quiet", "--filter", f"ancestor={armel_base.tag}"], timeout=60
+        )
     ).stdout.strip()
     assert leftovers == ""
 
@@ -136,7 +139,7 @@ def _compile(iree_compile: str, mlir: Path, out: Path, abi: str, log: Path) -> p
     flags = [f"--iree-llvmcpu-target-triple={triple}" if f.startswith("--iree-llvmcpu-target-triple=") else f
              for f in armv6]  # fmt: skip
     argv = [iree_compile, str(mlir), *flags, "-o", str(out)]
-    return processes.run(argv, timeout=300, log=log, check=False)
+    return processes.run(ProcessRequest(argv, timeout=300, log=log, check=False))
 
 
 @pytest.mark.torch
@@ -224,9 +227,11 @@ def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
     binary = tmp_path / "fmaf-test"
     sources = [str(tmp_path / "driver.c"), str(tmp_path / "fmaf.o")]
     processes.run(
-        [armv6_hello.CROSS_GCC, *armv6_hello.HELLO_FLAGS, "-static", *sources, "-o", str(binary)],
-        timeout=120,
-        log=log,
+        ProcessRequest(
+            [armv6_hello.CROSS_GCC, *armv6_hello.HELLO_FLAGS, "-static", *sources, "-o", str(binary)],
+            timeout=120,
+            log=log,
+        )
     )
     cases = [
         (1 + 2**-12, 1 - 2**-12, -1.0),  # fused: -2^-24; float mul then add: 0
@@ -238,10 +243,10 @@ def test_the_soft_fmaf_object_fuses_multiply_add_on_the_arm1176(
     (tmp_path / "in.txt").write_text(
         "".join(" ".join(f"{_f32_bits(v):08x}" for v in case) + "\n" for case in cases)
     )
-    done = base_environment("armv6-fmaf", armel_base).run(
+    done = base_environment("armv6-fmaf", armel_base).run(ProcessRequest(
         ["/bin/sh", "-ec", f"{binary} < {tmp_path / 'in.txt'}"], timeout=300, log=log, read_only=[tmp_path],
         env={"QEMU_CPU": armv6_hello.QEMU_CPU_ARMV6},
-    )  # fmt: skip
+    ))  # fmt: skip
     got = [int(line, 16) for line in done.stdout.split()]
     f32 = [[struct.unpack("<f", struct.pack("<f", v))[0] for v in case] for case in cases]
     exact = [Fraction(x) * Fraction(y) + Fraction(z) for x, y, z in f32]

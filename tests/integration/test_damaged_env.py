@@ -15,6 +15,7 @@ import pytest
 from iree_matrix.core.errors import EnvironmentFault
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.matrix.plan import EnvSpec
@@ -32,7 +33,7 @@ def test_a_damaged_file_is_found_by_content_and_the_environment_rebuilt(tmp_path
     log = tmp_path / "log.txt"
     lock = house.lock(SPEC.requirements, backend.target(SPEC), log=log)
     env = backend.create(SPEC, lock, house.fetch(lock, log=log), timeout=900, log=log)
-    assert env.run([env.tool("iree-compile"), "--version"], timeout=120).returncode == 0
+    assert env.run(ProcessRequest([env.tool("iree-compile"), "--version"], timeout=120)).returncode == 0
     assert venv.content_damage(env.path) is None  # as built: every file its RECORD's bytes
 
     (damaged,) = env.path.glob("lib/python3.11/site-packages/iree/compiler/tools/core.py")
@@ -43,7 +44,7 @@ def test_a_damaged_file_is_found_by_content_and_the_environment_rebuilt(tmp_path
     # worker's own answer could have (never taken for damage by its text), exit 1.
     uses = [env.python(), "-c", "from iree.compiler.tools import core; core.compile_file"]
     with pytest.raises(EnvironmentFault) as raised:
-        env.run(uses, timeout=120)
+        env.run(ProcessRequest(uses, timeout=120))
     assert "tools/core.py is not the file its package installed" in raised.value.message, raised.value.message
     assert raised.value.cacheable is False
     assert backend.open(SPEC, lock.digest) is None  # so the next stage asking for it rebuilds it
@@ -56,5 +57,5 @@ def test_a_damaged_file_is_found_by_content_and_the_environment_rebuilt(tmp_path
     rebuilt = base._rebuild(ctx, SPEC, Entry(record, entry))  # type: ignore[arg-type]
     assert rebuilt is not None and Path(rebuilt.path) == Path(env.path)
     assert damaged.stat().st_size == size and venv.content_damage(env.path) is None
-    assert rebuilt.run(uses, timeout=120).returncode == 0
+    assert rebuilt.run(ProcessRequest(uses, timeout=120)).returncode == 0
     assert json.loads((env.path / ".complete").read_text())["lock_digest"] == lock.digest

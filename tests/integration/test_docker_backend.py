@@ -20,6 +20,7 @@ import pytest
 from iree_matrix import images
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system import containers, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.backends import BACKENDS
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
@@ -135,12 +136,14 @@ def test_manifest_pins_packages_and_base(
 
 
 def test_runtime_tool_runs_and_streams_are_separate(environment: DockerEnvironment, log: Path) -> None:
-    done = environment.run([environment.tool("iree-run-module"), "--help"], timeout=120, log=log, check=False)
+    done = environment.run(
+        ProcessRequest([environment.tool("iree-run-module"), "--help"], timeout=120, log=log, check=False)
+    )
     assert "--module" in done.output, done.output
     assert done.argv[0] == "/opt/env/bin/iree-run-module"
 
     code = "import sys; print('to-stdout'); print('to-stderr', file=sys.stderr)"
-    done = environment.run([environment.python(), "-c", code], timeout=120, log=log)
+    done = environment.run(ProcessRequest([environment.python(), "-c", code], timeout=120, log=log))
     assert done.stdout == "to-stdout\n"
     assert "to-stderr" in done.stderr and "to-stdout" not in done.stderr
     assert "docker run" in log.read_text()  # the equivalent command line is in the log
@@ -151,7 +154,9 @@ def test_writable_dir_receives_files_owned_by_the_host_user(
 ) -> None:
     target = shared_dir / "nested" / "out.txt"
     code = f"import os; os.makedirs({str(target.parent)!r}); open({str(target)!r}, 'w').write('hello')"
-    environment.run([environment.python(), "-c", code], timeout=120, log=log, writable=[shared_dir])
+    environment.run(
+        ProcessRequest([environment.python(), "-c", code], timeout=120, log=log, writable=[shared_dir])
+    )
     assert target.read_text() == "hello"
     for path in (shared_dir, target.parent, target):
         assert path.stat().st_uid == os.getuid(), path
@@ -163,7 +168,9 @@ def test_read_only_mount_cannot_be_written(
     (shared_dir / "input.txt").write_text("data")
     code = f"print(open({str(shared_dir / 'input.txt')!r}).read()); open({str(shared_dir / 'new')!r}, 'w')"
     done = environment.run(
-        [environment.python(), "-c", code], timeout=120, log=log, read_only=[shared_dir], check=False
+        ProcessRequest(
+            [environment.python(), "-c", code], timeout=120, log=log, read_only=[shared_dir], check=False
+        )
     )
     assert done.returncode != 0
     assert done.stdout.strip() == "data"  # readable
@@ -171,17 +178,21 @@ def test_read_only_mount_cannot_be_written(
     assert not (shared_dir / "new").exists()
 
     with pytest.raises(StageFailure) as info:
-        environment.run([environment.python(), "-c", code], timeout=120, log=log, read_only=[shared_dir])
+        environment.run(
+            ProcessRequest([environment.python(), "-c", code], timeout=120, log=log, read_only=[shared_dir])
+        )
     assert info.value.error_class == "python-error"
 
 
 def test_no_network_and_not_root(environment: DockerEnvironment, log: Path) -> None:
     code = "import socket; socket.create_connection(('1.1.1.1', 53), timeout=5)"
-    done = environment.run([environment.python(), "-c", code], timeout=120, log=log, check=False)
+    done = environment.run(
+        ProcessRequest([environment.python(), "-c", code], timeout=120, log=log, check=False)
+    )
     assert done.returncode != 0
     assert "unreachable" in done.stderr.lower() or "OSError" in done.stderr or "Errno" in done.stderr
 
-    uid = environment.run(["id", "-u"], timeout=120, log=log).stdout.strip()
+    uid = environment.run(ProcessRequest(["id", "-u"], timeout=120, log=log)).stdout.strip()
     assert uid != "0"
 
 
@@ -189,7 +200,7 @@ def test_unmounted_host_paths_are_invisible(
     environment: DockerEnvironment, shared_dir: Path, log: Path
 ) -> None:
     (shared_dir / "secret").write_text("x")
-    done = environment.run(["ls", str(shared_dir)], timeout=120, log=log, check=False)
+    done = environment.run(ProcessRequest(["ls", str(shared_dir)], timeout=120, log=log, check=False))
     assert done.returncode != 0
 
 
@@ -198,15 +209,15 @@ def test_timeout_kills_the_container_and_removes_it(environment: DockerEnvironme
     code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
     start = time.monotonic()
     with pytest.raises(processes.Timeout) as info:
-        environment.run([environment.python(), "-c", code], timeout=3, log=log)
+        environment.run(ProcessRequest([environment.python(), "-c", code], timeout=3, log=log))
     assert time.monotonic() - start < 30
     assert info.value.argv[0] == environment.python()
     assert leftover_containers() == ""
 
 
 def test_containers_are_removed_after_success_and_failure(environment: DockerEnvironment, log: Path) -> None:
-    environment.run(["true"], timeout=120, log=log)
-    environment.run(["false"], timeout=120, log=log, check=False)
+    environment.run(ProcessRequest(["true"], timeout=120, log=log))
+    environment.run(ProcessRequest(["false"], timeout=120, log=log, check=False))
     assert leftover_containers() == ""
 
 
@@ -215,7 +226,7 @@ def test_keep_containers_leaves_it_and_names_it(
 ) -> None:
     monkeypatch.setenv("IREE_MATRIX_KEEP_CONTAINERS", "1")
     own_log = tmp_path / "keep.log"
-    environment.run(["true"], timeout=120, log=own_log)
+    environment.run(ProcessRequest(["true"], timeout=120, log=own_log))
     kept = leftover_containers()
     try:
         assert kept
@@ -246,7 +257,7 @@ def test_second_create_builds_nothing_and_open_finds_it(
 def test_missing_image_is_a_docker_error_not_a_tool_error(environment: DockerEnvironment, log: Path) -> None:
     gone = dataclasses.replace(environment.image, image_id="sha256:" + "0" * 64)
     with pytest.raises(StageFailure) as info:
-        DockerEnvironment(SPEC.id, gone).run(["true"], timeout=120, log=log, check=False)
+        DockerEnvironment(SPEC.id, gone).run(ProcessRequest(["true"], timeout=120, log=log, check=False))
     assert info.value.error_class == "docker-run" and not info.value.cacheable
     assert leftover_containers() == ""
 
@@ -295,7 +306,7 @@ def test_an_environment_image_is_built_committed_and_found_by_its_labels(
         assert "iree-base-runtime" in {p["name"] for p in built.manifest["python_packages"]}
         env = DockerEnvironment("test", built)
         code = "import os, iree.runtime; print(os.environ['VIRTUAL_ENV'], os.getcwd())"
-        assert env.run([env.python(), "-c", code], timeout=120, log=log).stdout.split() == [
+        assert env.run(ProcessRequest([env.python(), "-c", code], timeout=120, log=log)).stdout.split() == [
             "/opt/env",
             "/tmp",
         ]

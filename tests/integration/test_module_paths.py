@@ -17,6 +17,7 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Store, scratch
 from iree_matrix.core.system import landlock, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.venv import VenvEnvironment
 from iree_matrix.iree.flags import BUILTIN_PROFILES, compile_flags
 from iree_matrix.stages.compile import neutral_input
@@ -57,10 +58,12 @@ def _compile(model_mlir: Path, store: Path, *, neutral: bool, profile: str = "de
     # As the stage does: the module's directory and the scratch one are where it may write (Landlock).
     with scratch(module.parent, [mlir]) as cwd:
         env.run(
-            [env.tool("iree-compile"), *source, *flags, "-o", str(module)],
-            timeout=600,
-            cwd=cwd,
-            writable=[module.parent, cwd],
+            ProcessRequest(
+                [env.tool("iree-compile"), *source, *flags, "-o", str(module)],
+                timeout=600,
+                cwd=cwd,
+                writable=[module.parent, cwd],
+            )
         )
     return file_sha256(module)
 
@@ -102,7 +105,7 @@ def _compile_with_a_dump(model_mlir: Path, root: Path, dump: str) -> tuple[proce
     ]
     with store.staging() as out, scratch(out, [mlir]) as cwd:
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, "-o", str(out / "module.vmfb")]
-        done = env.run(argv, timeout=600, cwd=cwd, writable=[out, cwd], check=False)
+        done = env.run(ProcessRequest(argv, timeout=600, cwd=cwd, writable=[out, cwd], check=False))
         dumped = (cwd / dump).is_file() and not (cwd / dump).is_symlink()
     entry = store.get("export", "k")
     assert entry is not None and file_sha256(mlir) == before, done.output
@@ -148,5 +151,5 @@ def test_the_sandbox_refuses_a_write_in_a_working_directory_it_was_not_given(
     ]
     with store.staging() as out:
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, "-o", str(out / "module.vmfb")]
-        done = env.run(argv, timeout=600, cwd=mlir.parent, writable=[out], check=False)
+        done = env.run(ProcessRequest(argv, timeout=600, cwd=mlir.parent, writable=[out], check=False))
     assert done.returncode != 0 and file_sha256(mlir) == before, done.output

@@ -15,6 +15,7 @@ import pytest
 
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, process_tree, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 
 pytestmark = pytest.mark.integration
 
@@ -63,9 +64,8 @@ def test_a_never_returning_command_with_a_detached_child_ends_at_its_timeout(tin
     with pytest.raises(processes.Timeout):
         containers.run(
             tiny_image,
-            ["sh", "-c", "setsid sleep 3600 & echo started; exec sleep 3600"],
+            ProcessRequest(["sh", "-c", "setsid sleep 3600 & echo started; exec sleep 3600"], timeout=3),
             what="sandbox-hang",
-            timeout=3,
         )
     took = time.monotonic() - start
     assert took < 3 + 15, f"{took:.0f} s for a 3 s timeout"
@@ -77,7 +77,7 @@ def test_a_container_over_its_memory_is_named(tiny_image: str, monkeypatch: pyte
     # tail -n 1 of a stream without a newline keeps all of it: 1 GB against a 64 MiB limit.
     with pytest.raises(StageFailure) as info:
         hog = ["sh", "-c", "head -c 1000000000 /dev/zero | tail -n 1"]
-        containers.run(tiny_image, hog, what="sandbox-oom", timeout=120, check=False)
+        containers.run(tiny_image, ProcessRequest(hog, timeout=120, check=False), what="sandbox-oom")
     assert info.value.error_class == "out-of-memory" and info.value.cacheable is False
     assert info.value.message.startswith("killed: out of memory (limit 64 MiB)"), info.value.message
     assert _ours() == []
@@ -89,6 +89,8 @@ def test_the_container_has_the_limits(tiny_image: str, monkeypatch: pytest.Monke
     files = "/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max"
     files += " /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max"
     done = containers.run(
-        tiny_image, ["sh", "-c", f"cat {files} 2>/dev/null; true"], what="sandbox-limits", timeout=60
+        tiny_image,
+        ProcessRequest(["sh", "-c", f"cat {files} 2>/dev/null; true"], timeout=60),
+        what="sandbox-limits",
     )
     assert done.stdout.split() == [str(128 << 20), "64"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.system import bubblewrap, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 
 
 def test_the_command_line_isolates_everything_and_binds_outer_paths_first() -> None:
@@ -82,10 +83,10 @@ def test_a_venv_stage_with_model_code_refuses_and_nothing_is_stored(monkeypatch,
     monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")
     env = VenvEnvironment("py3.11-torch", tmp_path, {})
     with pytest.raises(StageFailure) as refused:
-        env.run(["true"], timeout=10, model_code="peer")
+        env.run(ProcessRequest(["true"], timeout=10, model_code="peer"))
     assert refused.value.error_class == "no-sandbox" and not refused.value.cacheable
     assert "the peer stage runs your model's code" in str(refused.value)
-    assert env.run(["true"], timeout=10).returncode == 0  # IREE's own tools: not model code
+    assert env.run(ProcessRequest(["true"], timeout=10)).returncode == 0  # IREE's own tools: not model code
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_a_sandboxed_command_is_nobody_alone_and_writes_only_its_directories(tmp
         "echo no > /etc/iree-matrix-x || echo root-refused; test -e /dev/kmsg || echo no-kmsg"
     )
     sandbox = bubblewrap.Sandbox(read_only=(str(inputs),), writable=(str(out),), cwd=str(out))
-    done = processes.run(["sh", "-c", script], check=False, sandbox=sandbox)
+    done = processes.run(ProcessRequest(["sh", "-c", script], check=False, sandbox=sandbox))
     lines = done.stdout.split()
     assert done.argv == ("sh", "-c", script)  # the command as given, not bubblewrap's
     assert lines[0] == "65534" and int(lines[1]) < 10, done.output  # host: every pid
@@ -120,7 +121,9 @@ def test_a_sandboxed_command_is_nobody_alone_and_writes_only_its_directories(tmp
 @pytest.mark.processes
 @pytest.mark.usefixtures("real")
 def test_a_sandboxed_command_killed_by_a_signal_says_so() -> None:
-    done = processes.run(["sh", "-c", "kill -9 $$"], check=False, sandbox=bubblewrap.Sandbox())
+    done = processes.run(
+        ProcessRequest(["sh", "-c", "kill -9 $$"], check=False, sandbox=bubblewrap.Sandbox())
+    )
     assert done.returncode == -signal.SIGKILL
 
 
@@ -136,7 +139,11 @@ def test_a_sandboxed_command_cannot_signal_a_host_process() -> None:
             "except OSError as e:\n print(type(e).__name__)"
         )
         done = processes.run(
-            [os.path.realpath("/usr/bin/python3"), "-c", script], check=False, sandbox=bubblewrap.Sandbox()
+            ProcessRequest(
+                [os.path.realpath("/usr/bin/python3"), "-c", script],
+                check=False,
+                sandbox=bubblewrap.Sandbox(),
+            )
         )
         assert victim.poll() is None, done.output
         assert "killed" not in done.stdout

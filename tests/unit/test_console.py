@@ -14,6 +14,7 @@ from iree_matrix import cli
 from iree_matrix.core import console
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.execution.progress import Steps
 
 
@@ -99,7 +100,7 @@ def test_progress_given_a_stream_writes_there_whatever_the_verbosity(capsys):
 @pytest.mark.parametrize("verbosity", [0, 1])
 def test_v_shows_the_commands_run_and_what_was_reused(tmp_path, capsys, verbosity):
     console.configure(verbosity)
-    processes.run([sys.executable, "-c", "print('from the child')"], timeout=60)
+    processes.run(ProcessRequest([sys.executable, "-c", "print('from the child')"], timeout=60))
     log = tmp_path / "compile--m" / "started.log"
     log.parent.mkdir()
     processes.note(log, "[venv] reusing /envs/x (the same lock)")

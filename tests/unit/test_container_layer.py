@@ -13,9 +13,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "iree_matrix"
 THE_LAYER = PACKAGE / "core" / "system" / "containers.py"
 
 
-# What starts a process from a command line or an argument list.
+# What starts a process from a command line or an argument list (a `ProcessRequest` is one to start).
 PROCESS_CALLS = {"run", "Popen", "call", "check_call", "check_output", "system", "popen", "getoutput",
-                 "getstatusoutput", "create_subprocess_exec", "create_subprocess_shell"}  # fmt: skip
+                 "getstatusoutput", "create_subprocess_exec", "create_subprocess_shell",
+                 "ProcessRequest"}  # fmt: skip
 # `docker`'s subcommands: `["docker", "ps"]` is a command, `["docker", "venv"]` a list of backends.
 SUBCOMMANDS = {"run", "ps", "rm", "kill", "load", "save", "image", "images", "inspect", "commit", "create",
                "start", "stop", "exec", "version", "info", "system", "pull", "build", "rmi"}  # fmt: skip
@@ -80,10 +81,11 @@ def invocations(source: str) -> list[int]:
         "from docker.errors import ImageNotFound",
         "shutil.which('docker')",
         "subprocess.run(['docker', 'ps'])",
-        "processes.run([docker, 'rm', name], timeout=60)",
-        "processes.run((self._docker, 'load'), feed=chunks)",
-        "processes.run([find_docker(), 'version'])",
-        "processes.run(argv=['/usr/bin/docker', 'images'])",
+        "processes.run(ProcessRequest([docker, 'rm', name], timeout=60))",
+        "processes.run(ProcessRequest((self._docker, 'load'), feed=chunks))",
+        "processes.run(ProcessRequest([find_docker(), 'version']))",
+        "processes.run(ProcessRequest(argv=['/usr/bin/docker', 'images']))",
+        "request = ProcessRequest(('docker',))",
         "os.system('docker rm -f x')",
         "argv = ['docker', 'image', 'ls']",
         "argv = [self._docker, 'ps']",
@@ -98,10 +100,10 @@ def test_each_way_of_running_docker_is_seen(source: str) -> None:
     "source",
     [
         "from iree_matrix.envs.docker import DockerBackend",
-        "processes.run([cmake, '--build', docker_dir])",
+        "processes.run(ProcessRequest([cmake, '--build', docker_dir]))",
         "print('the docker backend')",
         "backend == 'docker'",
-        "processes.run([*remove, *names])",
+        "processes.run(ProcessRequest([*remove, *names]))",
         'parser.add_argument("--backend", choices=["docker", "venv"])',
         'Check("docker client", False, "not installed")',
         "print('docker rm -f x')",

@@ -15,6 +15,7 @@ import pytest
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, processes
 from iree_matrix.core.system.containers import RUN_LABEL_ENV
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.docker import DockerEnvironment
 from iree_matrix.images import Bases, EnvImage
 
@@ -60,7 +61,8 @@ class _Docker:
         self.calls: list[tuple[str, ...]] = []
         self.stdout = stdout
 
-    def __call__(self, argv, **kwargs) -> processes.Completed:
+    def __call__(self, request: ProcessRequest) -> processes.Completed:
+        argv = request.argv
         self.calls.append(tuple(argv))
         return processes.Completed(tuple(argv), 0, self.stdout if argv[1] == "run" else "", "", 0.1, 1 << 20)
 
@@ -74,7 +76,7 @@ def test_a_stage_command_runs_isolated_in_its_environment_and_reads_as_its_own(m
     docker = _Docker("out")
     monkeypatch.setattr(processes, "run", docker)
     env = DockerEnvironment("py3.11-x", EnvImage("t:1", "sha256:0", {}, Path("/m.json")))
-    done = env.run(["python", "-V"], timeout=10)
+    done = env.run(ProcessRequest(["python", "-V"], timeout=10))
     run, remove = docker.calls
     assert _isolated(run) and "iree-matrix.env=py3.11-x" in run and run[-3:] == ("sha256:0", "python", "-V")
     assert remove[1:3] == ("rm", "--force")
@@ -98,7 +100,7 @@ def test_a_container_names_its_owner_and_is_watched_until_removed(monkeypatch: p
     monkeypatch.setattr(processes, "watch_container", lambda cli, name: told.append(("ct", name)))
     monkeypatch.setattr(processes, "unwatch_container", lambda name: told.append(("-ct", name)))
     monkeypatch.delenv(containers.KEEP_ENV, raising=False)
-    containers.run("sha256:abc", ["true"], what="t", timeout=10)
+    containers.run("sha256:abc", ProcessRequest(["true"], timeout=10), what="t")
     run = next(c for c in docker.calls if c[1] == "run")
     name = run[run.index("--name") + 1]
     assert f"{containers.OWNER_LABEL}={containers.owner()}" in run
@@ -111,7 +113,7 @@ def test_a_kept_container_is_neither_owned_nor_watched(monkeypatch: pytest.Monke
     monkeypatch.setattr(processes, "run", docker)
     monkeypatch.setattr(processes, "watch_container", lambda *a: pytest.fail("a kept container was watched"))
     monkeypatch.setenv(containers.KEEP_ENV, "1")
-    containers.run("sha256:abc", ["true"], what="t", timeout=10)
+    containers.run("sha256:abc", ProcessRequest(["true"], timeout=10), what="t")
     run = " ".join(next(c for c in docker.calls if c[1] == "run"))
     assert containers.OWNER_LABEL not in run and f"{containers.KEPT_LABEL}=1" in run
 
@@ -144,7 +146,7 @@ def test_remove_orphans_removes_only_containers_whose_owner_is_gone(monkeypatch:
     )
     docker = _Docker(stdout=listing)
     monkeypatch.setattr(
-        processes, "run", lambda argv, **kw: dataclasses.replace(docker(argv), stdout=listing)
+        processes, "run", lambda request: dataclasses.replace(docker(request), stdout=listing)
     )
     assert containers.remove_orphans() == ["dead"]
     assert ("docker", "rm", "--force", "--volumes", "dead") in docker.calls
@@ -181,8 +183,10 @@ def test_a_path_nobody_cannot_reach_is_mounted_where_it_can_and_the_command_read
     monkeypatch.setattr(containers, "_container_user", lambda: containers.NOBODY)
     monkeypatch.setattr(containers, "_writable_by", lambda user, paths: _NoChown())
     done = containers.run(
-        "sha256:0", ["cmake", "-S", str(src), f"-DX={src}/a", f"{src}x"], what="t", timeout=10,
-        read_only=[src, open_dir], env={"SRC": str(src)},
+        "sha256:0",
+        ProcessRequest(["cmake", "-S", str(src), f"-DX={src}/a", f"{src}x"], timeout=10,
+                       read_only=[src, open_dir], env={"SRC": str(src)}),
+        what="t",
     )  # fmt: skip
     run = " ".join(docker.calls[0])
     inside = containers.HOST_MOUNTS + str(src)
@@ -203,7 +207,9 @@ class _NoChown:
 def test_peak_memory_is_the_containers_and_leaves_the_commands_stderr_as_it_was(monkeypatch) -> None:
     docker = _Docker()
     monkeypatch.setattr(processes, "run", docker)
-    containers.run("sha256:0", ["iree-run-module", "--x"], what="t", timeout=10, peak_memory=True)
+    containers.run(
+        "sha256:0", ProcessRequest(["iree-run-module", "--x"], timeout=10, peak_memory=True), what="t"
+    )
     assert docker.calls[0][-6:] == (*containers.PEAK_MEMORY_WRAPPER, "iree-run-module", "--x")
     assert docker.calls[0][-5] == "-c" and "max_usage_in_bytes" in docker.calls[0][-4]
     mark = "iree-matrix-peak-memory-bytes: "
@@ -228,7 +234,8 @@ def _answers(monkeypatch: pytest.MonkeyPatch, *replies: tuple[int, str, str]) ->
     calls: list[tuple[str, ...]] = []
     queue = list(replies)
 
-    def run(argv, **kwargs) -> processes.Completed:
+    def run(request: ProcessRequest) -> processes.Completed:
+        argv = request.argv
         calls.append(tuple(argv))
         code, out, err = queue.pop(0)
         return processes.Completed(tuple(argv), code, out, err, 0.1)

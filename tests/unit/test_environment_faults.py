@@ -21,6 +21,7 @@ from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import cache_usage, venv
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec_file
@@ -89,10 +90,10 @@ def _venv(root: Path, stderr: str = "", code: int = 0, record: tuple[str, ...] =
 
 def _compile(env: venv.VenvEnvironment, out: Path) -> processes.Completed:
     """As the compile stage runs it: the MLIR's bare name, in the MLIR's directory, `-o` the store."""
-    return env.run(
+    return env.run(ProcessRequest(
         [env.tool("iree-compile"), "model.mlir", "-o", str(out / "module.vmfb")],
         timeout=60, writable=[out], check=False, cwd=out,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 class _CompileLike(StageBase):
@@ -297,7 +298,7 @@ def test_a_tool_exiting_127_is_an_environment_fault(tmp_path, monkeypatch):
     # Outside a venv (a container's tool) exit 127 is one too.
     tool = _tool(tmp_path / "elsewhere" / "tool", "tool: not found\n", code=127)
     with pytest.raises(EnvironmentFault) as raised:
-        processes.run([str(tool)], error_class="compile-error")
+        processes.run(ProcessRequest([str(tool)], error_class="compile-error"))
     assert raised.value.cacheable is False and "could not be started" in raised.value.message
 
 

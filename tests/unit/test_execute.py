@@ -21,6 +21,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.execution.execute import Executor, Options
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
 
@@ -226,7 +227,7 @@ def test_sigterm_mid_stage_stores_nothing_for_that_job_and_resumes(world: World,
     def killed_mid_command(job: Job) -> Outcome:
         # The command itself sends the signal: it is surely running (and known to processes) by then.
         argv = ["sh", "-c", f"kill -TERM {os.getpid()}; exec sleep 30"]
-        commands.append(processes.run(argv, timeout=60, check=False))
+        commands.append(processes.run(ProcessRequest(argv, timeout=60, check=False)))
         return Outcome(Status.OK, {"n": 1})
 
     world.behaviour[victim] = killed_mid_command

@@ -154,7 +154,8 @@ class _Env:
     def python(self) -> str:
         return "python"
 
-    def run(self, argv, *, timeout, out_dir: Path | None = None, **kwargs):
+    def run(self, request):
+        argv, timeout = request.argv, request.timeout
         out = Path(argv[argv.index("--out") + 1])
         if self.write:
             (out / "model.mlir").write_text("module {}\n")

@@ -78,16 +78,15 @@ ENV = EnvSpec("compiler", "3.11", ("iree-base-compiler==3.9.0",), "py3.11-iree-c
 def _half_building(pip_output: str):
     """A `processes.run` whose venv step writes a partial environment and whose pip step fails."""
 
-    def run(argv, **kwargs):
+    def run(request):
+        argv = request.argv
         if "venv" in argv:
             path = Path(argv[-1])
             (path / "bin").mkdir(parents=True)
             (path / "lib").mkdir()
             (path / "lib" / "half-a-wheel.so").write_bytes(b"\0" * 4096)
             return processes.Completed(tuple(argv), 0, "", "", 0.1)
-        raise processes.failure(
-            processes.Completed(tuple(argv), 1, "", pip_output, 0.1), kwargs.get("error_class")
-        )
+        raise processes.failure(processes.Completed(tuple(argv), 1, "", pip_output, 0.1), request.error_class)
 
     return run
 

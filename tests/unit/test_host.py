@@ -6,16 +6,19 @@ import math
 import sys
 
 from iree_matrix.core.system import host, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 
 
 def test_a_childs_cpu_time_counts_as_our_own_and_as_the_machines() -> None:
     busy_before, own_before = host.cpu_seconds()
     processes.run(
-        [
-            sys.executable,
-            "-c",
-            "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass",
-        ]
+        ProcessRequest(
+            [
+                sys.executable,
+                "-c",
+                "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass",
+            ]
+        )
     )
     busy_after, own_after = host.cpu_seconds()
     assert own_after - own_before >= 0.45  # the child's 0.5 s of CPU, once waited for

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.venv import VenvEnvironment
 
@@ -41,7 +42,7 @@ def test_a_command_stopped_by_ctrl_c_is_not_taken_for_a_damaged_environment(tmp_
     def stage() -> None:
         try:
             ended["done"] = env.run(
-                [env.python(), "-c", STUBBORN], timeout=300, log=tmp_path / "log", check=False
+                ProcessRequest([env.python(), "-c", STUBBORN], timeout=300, log=tmp_path / "log", check=False)
             )
         except BaseException as exc:  # noqa: BLE001 - the test reads it
             ended["exc"] = exc

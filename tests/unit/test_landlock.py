@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.system import landlock, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 
 pytestmark = pytest.mark.skipif(not landlock.available(), reason="this kernel has no Landlock")
 
@@ -22,7 +23,9 @@ def test_a_command_cannot_delete_or_write_outside_its_directories(tmp_path: Path
         f"rm -f {victim}; echo no > {elsewhere}/new.txt; mkdir {elsewhere}/d; "
         f"echo yes > {out}/result.txt; echo here > relative.txt"
     )
-    done = processes.run(["sh", "-c", script], cwd=job, check=False, writes_beneath=[str(job), str(out)])
+    done = processes.run(
+        ProcessRequest(["sh", "-c", script], cwd=job, check=False, writes_beneath=[str(job), str(out)])
+    )
     assert victim.read_text() == "keep me"
     assert not (elsewhere / "new.txt").exists() and not (elsewhere / "d").exists()
     assert "Permission denied" in done.output
@@ -32,7 +35,10 @@ def test_a_command_cannot_delete_or_write_outside_its_directories(tmp_path: Path
 def test_without_the_argument_nothing_is_restricted(tmp_path: Path) -> None:
     victim = tmp_path / "v.txt"
     victim.write_text("x")
-    assert processes.run(["rm", str(victim)], check=False).returncode == 0 and not victim.exists()
+    assert (
+        processes.run(ProcessRequest(["rm", str(victim)], check=False)).returncode == 0
+        and not victim.exists()
+    )
 
 
 SHM_DRILL = (
@@ -56,8 +62,9 @@ def test_a_venv_command_has_a_dev_shm_of_its_own(tmp_path: Path) -> None:
     other.write_text("another program's")
     try:
         code = SHM_DRILL.format(mine=mine, theirs=theirs)
-        done = processes.run([sys.executable, "-c", code], cwd=tmp_path, check=False,
-                         writes_beneath=[str(tmp_path), "/dev"], private_shm=True)  # fmt: skip
+        request = ProcessRequest([sys.executable, "-c", code], cwd=tmp_path, check=False,
+                                 writes_beneath=[str(tmp_path), "/dev"], private_shm=True)  # fmt: skip
+        done = processes.run(request)
         assert other.read_text() == "another program's", done.output
         assert not (Path("/dev/shm") / mine).exists(), done.output
         # Its own /dev/shm held its file (a private tmpfs) or it could write none (Landlock).
@@ -71,7 +78,9 @@ def test_a_venv_command_has_a_dev_shm_of_its_own(tmp_path: Path) -> None:
 def test_a_device_file_can_be_allowed_alone(tmp_path: Path) -> None:
     """Without a /dev/shm of its own a command may write /dev/null (a file rule), not /dev/shm."""
     script = "echo x > /dev/null && echo ok; echo y > /dev/shm/iree-matrix-no; true"
-    done = processes.run(["sh", "-c", script], check=False, writes_beneath=[str(tmp_path), *landlock.DEVICES])
+    done = processes.run(
+        ProcessRequest(["sh", "-c", script], check=False, writes_beneath=[str(tmp_path), *landlock.DEVICES])
+    )
     assert "ok" in done.stdout and not Path("/dev/shm/iree-matrix-no").exists(), done.output
 
 
@@ -84,8 +93,14 @@ def test_without_a_namespace_a_command_may_not_write_dev_shm(tmp_path: Path, mon
 
     monkeypatch.setattr(shm_namespace, "private_shm", lambda size: False)
     code = "open('/dev/null', 'w').write('x'); open('/dev/shm/iree-matrix-no', 'w')"
-    done = processes.run([sys.executable, "-c", code], check=False, writes_beneath=[str(tmp_path), "/dev"],
-                     private_shm=True)  # fmt: skip
+    done = processes.run(
+        ProcessRequest(
+            [sys.executable, "-c", code],
+            check=False,
+            writes_beneath=[str(tmp_path), "/dev"],
+            private_shm=True,
+        )
+    )
     assert (
         done.returncode == 1 and "PermissionError" in done.output and "/dev/shm/iree-matrix-no" in done.output
     )

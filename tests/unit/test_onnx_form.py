@@ -92,9 +92,9 @@ class _NoImporter:
     def tool(self, name: str) -> str:
         return name
 
-    def run(self, argv, **_):
-        self.argvs.append(list(argv))
-        return processes.Completed(tuple(argv), 3, "", "", 0.1)
+    def run(self, request):
+        self.argvs.append(list(request.argv))
+        return processes.Completed(request.argv, 3, "", "", 0.1)
 
 
 def test_a_compiler_without_the_importer_is_a_skip_saying_so(tmp_path):

@@ -44,7 +44,8 @@ def test_armv6_smoke_records_a_timed_out_cross_gcc_of_the_hello_world(monkeypatc
         def suite(self, *args: object, **kwargs: object) -> object:
             return object()
 
-    def run(argv, **kwargs):
+    def run(request):
+        argv = request.argv
         assert argv[0] == armv6_hello.CROSS_GCC  # the compiler is the first command the hello world runs
         raise processes.Timeout(argv, 120.0, "cc1: still thinking")
 

@@ -10,6 +10,7 @@ import pytest
 
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 
 pytestmark = pytest.mark.processes  # every test runs real subprocesses, some until their timeout
 
@@ -28,7 +29,9 @@ def _alive(pid: int) -> bool:
 
 
 def test_stdout_and_stderr_captured(tmp_path):
-    done = processes.run(_py("import sys; print('hello out'); print('hello err', file=sys.stderr)"))
+    done = processes.run(
+        ProcessRequest(_py("import sys; print('hello out'); print('hello err', file=sys.stderr)"))
+    )
     assert done.returncode == 0
     assert done.stdout == "hello out\n"
     assert done.stderr == "hello err\n"
@@ -38,7 +41,7 @@ def test_stdout_and_stderr_captured(tmp_path):
 
 
 def test_peak_rss_is_the_childs_largest_resident_set():
-    done = processes.run(_py("b = bytearray(64 * 2**20)"))  # zero-filled: every page touched
+    done = processes.run(ProcessRequest(_py("b = bytearray(64 * 2**20)")))  # zero-filled: every page touched
     assert done.peak_rss_bytes is not None
     assert done.peak_rss_bytes > 64 * 2**20
     assert done.peak_rss_bytes < 2**30  # KiB converted to bytes once, not twice
@@ -46,9 +49,11 @@ def test_peak_rss_is_the_childs_largest_resident_set():
 
 def test_env_and_cwd(tmp_path):
     done = processes.run(
-        _py("import os; print(os.getcwd()); print(os.environ['IREE_MATRIX_TEST_VAR'])"),
-        cwd=tmp_path,
-        env={"IREE_MATRIX_TEST_VAR": "42"},
+        ProcessRequest(
+            _py("import os; print(os.getcwd()); print(os.environ['IREE_MATRIX_TEST_VAR'])"),
+            cwd=tmp_path,
+            env={"IREE_MATRIX_TEST_VAR": "42"},
+        )
     )
     assert done.stdout.splitlines() == [str(tmp_path), "42"]
 
@@ -57,7 +62,7 @@ def test_log_gets_the_command_and_the_output(tmp_path):
     log = tmp_path / "job.log"
     log.write_text("earlier\n")
     argv = _py("import sys; print('to stdout'); print('to stderr', file=sys.stderr)")
-    processes.run(argv, log=log)
+    processes.run(ProcessRequest(argv, log=log))
     text = log.read_text()
     assert text.startswith("earlier\n$ ")  # appended, never truncated
     assert f"$ {processes.format_command(argv)}\n" in text
@@ -74,7 +79,7 @@ def test_non_zero_exit_raises_with_the_tools_words(tmp_path):
     log = tmp_path / "job.log"
     code = "import sys; print('chatter'); sys.stderr.write('error: the module is broken\\n'); sys.exit(3)"
     with pytest.raises(StageFailure) as info:
-        processes.run(_py(code), log=log, error_class="compile-error")
+        processes.run(ProcessRequest(_py(code), log=log, error_class="compile-error"))
     assert "error: the module is broken" in info.value.message
     assert "error: the module is broken" in str(info.value)
     assert info.value.error_class == "compile-error"
@@ -84,32 +89,36 @@ def test_non_zero_exit_raises_with_the_tools_words(tmp_path):
 
 def test_non_zero_exit_default_error_class_names_the_tool():
     with pytest.raises(StageFailure) as info:
-        processes.run(_py("import sys; sys.stderr.write('cannot go on\\n'); sys.exit(1)"))
+        processes.run(ProcessRequest(_py("import sys; sys.stderr.write('cannot go on\\n'); sys.exit(1)")))
     assert info.value.error_class == f"{Path(sys.executable).name}-error"
     assert "cannot go on" in info.value.message
 
 
 def test_silent_failure_says_the_exit_code():
     with pytest.raises(StageFailure) as info:
-        processes.run(_py("import sys; sys.exit(5)"))
+        processes.run(ProcessRequest(_py("import sys; sys.exit(5)")))
     assert "exited 5" in info.value.message
 
 
 def test_non_zero_exit_without_check_returns():
-    done = processes.run(_py("import sys; sys.exit(4)"), check=False)
+    done = processes.run(ProcessRequest(_py("import sys; sys.exit(4)"), check=False))
     assert done.returncode == 4
 
 
 def test_missing_tool_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
-        processes.run([str(tmp_path / "no-such-tool")])
+        processes.run(ProcessRequest([str(tmp_path / "no-such-tool")]))
 
 
 def test_timeout_kills_the_child(tmp_path):
     log = tmp_path / "job.log"
     start = time.monotonic()
     with pytest.raises(processes.Timeout) as info:
-        processes.run(_py("import time; print('started', flush=True); time.sleep(30)"), timeout=1, log=log)
+        processes.run(
+            ProcessRequest(
+                _py("import time; print('started', flush=True); time.sleep(30)"), timeout=1, log=log
+            )
+        )
     elapsed = time.monotonic() - start
     assert elapsed < 10
     assert info.value.seconds == 1
@@ -129,7 +138,7 @@ def test_timeout_kills_the_whole_process_tree(tmp_path):
     )
     start = time.monotonic()
     with pytest.raises(processes.Timeout):
-        processes.run(_py(code), timeout=1)
+        processes.run(ProcessRequest(_py(code), timeout=1))
     assert time.monotonic() - start < 10
     parent, grandchild = map(int, pids.read_text().split())
     deadline = time.monotonic() + 5
@@ -200,7 +209,7 @@ def test_excerpt_bounds_the_length():
 )
 def test_failure_is_stored_only_when_the_tool_itself_answered(script: str, cacheable: bool) -> None:
     with pytest.raises(StageFailure) as err:
-        processes.run([sys.executable, "-c", script])
+        processes.run(ProcessRequest([sys.executable, "-c", script]))
     assert err.value.cacheable is cacheable
 
 
@@ -211,22 +220,24 @@ def test_no_process_starts_after_kill_all(monkeypatch):
     processes.kill_all()
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        processes.run(_py("import time; time.sleep(30)"))
+        processes.run(ProcessRequest(_py("import time; time.sleep(30)")))
     assert time.monotonic() - start < 5
     processes.resume()
-    assert processes.run(_py("print('again')")).stdout.strip() == "again"
+    assert processes.run(ProcessRequest(_py("print('again')"))).stdout.strip() == "again"
 
 
 def test_feed_streams_chunks_into_stdin_then_end_of_file():
     """`docker load` reads the hand-made image archive this way: generated, never written to disk."""
     chunks = (bytes([65 + i % 26]) * 65536 for i in range(64))  # 4 MiB: more than a pipe holds
-    done = processes.run(_py("import sys, hashlib; print(len(sys.stdin.buffer.read()))"), feed=chunks)
+    done = processes.run(
+        ProcessRequest(_py("import sys, hashlib; print(len(sys.stdin.buffer.read()))"), feed=chunks)
+    )
     assert done.stdout.strip() == str(64 * 65536)
 
 
 def test_feed_ends_when_the_child_stops_reading_and_a_failing_source_is_raised():
     endless = iter(lambda: b"x" * 65536, None)  # never ends: only the child's exit stops it
-    done = processes.run(_py("import sys; sys.stdin.read(10)"), feed=endless, check=False)
+    done = processes.run(ProcessRequest(_py("import sys; sys.stdin.read(10)"), feed=endless, check=False))
     assert done.returncode == 0
 
     def broken():
@@ -234,4 +245,4 @@ def test_feed_ends_when_the_child_stops_reading_and_a_failing_source_is_raised()
         raise OSError("the archive's layer vanished")
 
     with pytest.raises(OSError, match="vanished"):
-        processes.run(_py("import sys; sys.stdin.read()"), feed=broken())
+        processes.run(ProcessRequest(_py("import sys; sys.stdin.read()"), feed=broken()))

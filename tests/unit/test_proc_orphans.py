@@ -19,7 +19,8 @@ pytestmark = pytest.mark.processes  # Ctrl-C and kills sent to real process grou
 _PARENT = """
 import sys
 from iree_matrix.core.system import processes
-processes.run(["sh", "-c", "echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
+from iree_matrix.core.system.process_request import ProcessRequest
+processes.run(ProcessRequest(["sh", "-c", "echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False))
 """
 
 
@@ -60,7 +61,8 @@ def test_sigkill_of_the_tool_kills_its_child(tmp_path):
 _GRANDPARENT = """
 import sys
 from iree_matrix.core.system import processes
-processes.run(["sh", "-c", "sleep 60 & echo $! > " + sys.argv[1] + "; wait"], check=False)
+from iree_matrix.core.system.process_request import ProcessRequest
+processes.run(ProcessRequest(["sh", "-c", "sleep 60 & echo $! > " + sys.argv[1] + "; wait"], check=False))
 """
 
 
@@ -101,7 +103,9 @@ def test_sigkill_of_the_tools_process_group_kills_its_grandchildren(tmp_path):
 _STRAY = """
 import sys
 from iree_matrix.core.system import processes
-processes.run(["sh", "-c", "sleep 60 > /dev/null 2>&1 & echo $! > " + sys.argv[1]], check=False)
+from iree_matrix.core.system.process_request import ProcessRequest
+script = "sleep 60 > /dev/null 2>&1 & echo $! > " + sys.argv[1]
+processes.run(ProcessRequest(["sh", "-c", script], check=False))
 open(sys.argv[2], "w").write(str(processes._watchdog._proc.pid))
 """
 
@@ -123,10 +127,12 @@ _TWO_CTRL_C = """
 import sys, threading, time
 from iree_matrix import cli
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 cli._interruptible()
 def work():
     try:
-        processes.run(["sh", "-c", "trap '' TERM; echo $$ > " + sys.argv[1] + "; exec sleep 60"], check=False)
+        script = "trap '' TERM; echo $$ > " + sys.argv[1] + "; exec sleep 60"
+        processes.run(ProcessRequest(["sh", "-c", script], check=False))
     except BaseException:
         pass
 threading.Thread(target=work, daemon=True).start()

@@ -18,6 +18,7 @@ import pytest
 
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, process_tree, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.venv import VenvEnvironment
 
 pytestmark = pytest.mark.processes  # real process trees, their limits, timeouts and ends
@@ -110,7 +111,7 @@ def _wait_for(path: Path, seconds: float = 20) -> int:
 def test_a_timeout_ends_a_child_in_its_own_session_and_stops_reading(how, tmp_path, strays):
     pidfile, log = tmp_path / "child.pid", tmp_path / "job.log"
     argv = _detached(pidfile, "time.sleep(3600)")
-    box, took = _in_thread(lambda: processes.run(argv, timeout=1, log=log), 15)
+    box, took = _in_thread(lambda: processes.run(ProcessRequest(argv, timeout=1, log=log)), 15)
     strays.append(_wait_for(pidfile))
     assert isinstance(box.get("error"), processes.Timeout), box
     assert box["error"].output == "started"
@@ -124,7 +125,7 @@ def test_a_command_that_returns_with_a_stray_child_is_ok_and_the_child_is_killed
     """The child holds stdout open: before, the stage waited for it and was recorded as a timeout."""
     pidfile, log = tmp_path / "child.pid", tmp_path / "job.log"
     box, took = _in_thread(
-        lambda: processes.run(_detached(pidfile, "print('done')"), timeout=30, log=log), 15
+        lambda: processes.run(ProcessRequest(_detached(pidfile, "print('done')"), timeout=30, log=log)), 15
     )
     strays.append(_wait_for(pidfile))
     done = box["result"]
@@ -143,7 +144,7 @@ def test_a_stray_with_its_output_elsewhere_is_killed_too(how, tmp_path, strays):
         "p = subprocess.Popen(['setsid', 'sleep', '3600'], **quiet)\n"
         f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
     )
-    assert processes.run([sys.executable, "-c", code], timeout=30).returncode == 0
+    assert processes.run(ProcessRequest([sys.executable, "-c", code], timeout=30)).returncode == 0
     strays.append(_wait_for(pidfile))
     time.sleep(0.1)
     assert not _alive(strays[0])
@@ -156,7 +157,7 @@ def test_kill_all_ends_a_tree_with_a_detached_child_at_once(how, tmp_path, stray
     argv = _detached(pidfile, "time.sleep(3600)")
     box: dict = {}
     thread = threading.Thread(
-        target=lambda: box.setdefault("done", processes.run(argv, check=False)), daemon=True
+        target=lambda: box.setdefault("done", processes.run(ProcessRequest(argv, check=False))), daemon=True
     )
     thread.start()
     strays.append(_wait_for(pidfile))
@@ -182,7 +183,9 @@ def test_a_process_outside_the_tree_holding_the_pipe_is_given_up_on(tmp_path, st
         "p = subprocess.Popen(['setsid', 'env', '-i', 'sleep', '3600'])\n"
         f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
     )
-    box, took = _in_thread(lambda: processes.run([sys.executable, "-c", code], timeout=30, log=log), 15)
+    box, took = _in_thread(
+        lambda: processes.run(ProcessRequest([sys.executable, "-c", code], timeout=30, log=log)), 15
+    )
     strays.append(_wait_for(pidfile))
     assert box["result"].returncode == 0
     assert took < processes.PIPE_GRACE + 3
@@ -202,7 +205,9 @@ def test_the_tree_is_found_by_cgroup_where_one_can_be_made(tmp_path, strays, mon
         "p = subprocess.Popen(['setsid', 'env', '-i', 'sleep', '3600'])\n"
         f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
     )
-    box, took = _in_thread(lambda: processes.run([sys.executable, "-c", code], timeout=30), 15)
+    box, took = _in_thread(
+        lambda: processes.run(ProcessRequest([sys.executable, "-c", code], timeout=30)), 15
+    )
     strays.append(_wait_for(pidfile))
     assert box["result"].returncode == 0 and took < 3
     time.sleep(0.1)
@@ -213,7 +218,10 @@ def test_the_tree_is_found_by_cgroup_where_one_can_be_made(tmp_path, strays, mon
 _DIES_WITH_A_DETACHED_CHILD = """
 import sys
 from iree_matrix.core.system import processes
-processes.run(["sh", "-c", "setsid sleep 3600 & echo $! > " + sys.argv[1] + "; wait"], check=False)
+from iree_matrix.core.system.process_request import ProcessRequest
+
+script = "setsid sleep 3600 & echo $! > " + sys.argv[1] + "; wait"
+processes.run(ProcessRequest(["sh", "-c", script], check=False))
 """
 
 
@@ -253,9 +261,11 @@ _MAXRSS = """
 import resource, sys
 from pathlib import Path
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
+
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 code = "import sys\\nfor i in range(200): sys.stdout.write(str(i) * 1048576)"
-done = processes.run([sys.executable, "-c", code], log=Path(sys.argv[1]))
+done = processes.run(ProcessRequest([sys.executable, "-c", code], log=Path(sys.argv[1])))
 grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 print(grew * 1024, len(done.stdout))
 """
@@ -283,7 +293,7 @@ def test_514_mb_of_output_is_neither_held_nor_logged(tmp_path):
 def test_kept_output_has_its_head_and_tail(monkeypatch):
     monkeypatch.setattr(processes, "KEEP", 1000)
     code = "import sys; sys.stdout.write('h' * 1000 + 'm' * 5000 + 't' * 1000)"
-    done = processes.run([sys.executable, "-c", code])
+    done = processes.run(ProcessRequest([sys.executable, "-c", code]))
     assert done.stdout.startswith("h" * 1000 + "\n[... 5000 bytes of output left out: 7000 in all")
     assert done.stdout.endswith("]\n" + "t" * 1000)
 
@@ -291,7 +301,9 @@ def test_kept_output_has_its_head_and_tail(monkeypatch):
 def test_a_memory_limit_kill_is_named_and_never_stored(how):
     limits = process_tree.Limits(memory=200 << 20)
     with pytest.raises(StageFailure) as info:
-        processes.run([sys.executable, "-c", "b = bytearray(1 << 30)"], limits=limits, timeout=60)
+        processes.run(
+            ProcessRequest([sys.executable, "-c", "b = bytearray(1 << 30)"], limits=limits, timeout=60)
+        )
     assert info.value.error_class == "out-of-memory" and info.value.cacheable is False
     if how == "cgroup":  # the kernel's OOM killer in the command's cgroup
         assert info.value.message.startswith("killed: out of memory (limit 200 MiB); python")
@@ -310,7 +322,9 @@ def test_a_default_memory_limit_is_named_as_the_default(how, monkeypatch):
         and not process_tree.configured(environ={process_tree.MEMORY_ENV: "1G"}).memory_default
     )
     with pytest.raises(StageFailure) as info:
-        processes.run([sys.executable, "-c", "b = bytearray(1 << 30)"], limits=limits, timeout=60)
+        processes.run(
+            ProcessRequest([sys.executable, "-c", "b = bytearray(1 << 30)"], limits=limits, timeout=60)
+        )
     assert "(the default limit 200 MiB" in info.value.message and "none was set" in info.value.message
     if how != "cgroup":
         assert info.value.message.startswith(
@@ -323,14 +337,18 @@ def test_a_process_limit_is_named(how):
         pytest.skip("a process limit needs a cgroup (RLIMIT_NPROC counts the whole user's processes)")
     code = "import os, time\nfor i in range(100):\n    if os.fork() == 0:\n        time.sleep(30)\n"
     with pytest.raises(StageFailure) as info:
-        processes.run([sys.executable, "-c", code], limits=process_tree.Limits(processes=20), timeout=60)
+        processes.run(
+            ProcessRequest([sys.executable, "-c", code], limits=process_tree.Limits(processes=20), timeout=60)
+        )
     assert info.value.error_class == "process-limit" and info.value.cacheable is False
     assert info.value.message.startswith("out of processes (limit 20 tasks)")
 
 
 def test_without_a_limit_a_plain_kill_is_not_called_out_of_memory():
     with pytest.raises(StageFailure) as info:
-        processes.run([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+        processes.run(
+            ProcessRequest([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+        )
     assert info.value.error_class != "out-of-memory"
 
 
@@ -352,7 +370,7 @@ def test_a_venv_command_runs_in_a_job_directory_of_its_own(tmp_path, monkeypatch
         "for name in os.listdir('.'): os.remove(name)\n"
         "assert not os.path.exists('precious.txt')\n"
     )
-    done = env.run([sys.executable, "-c", code], timeout=60)
+    done = env.run(ProcessRequest([sys.executable, "-c", code], timeout=60))
     job = Path(done.stdout.strip())
     assert job != here and job.name.startswith("iree-matrix-job-")
     assert not job.exists(), "the job directory is removed afterwards"
@@ -363,14 +381,14 @@ def test_a_venv_command_gets_the_configured_limits_and_a_kill_is_raised_even_unc
     monkeypatch.setenv(process_tree.MEMORY_ENV, "200M")
     env = VenvEnvironment("fake", tmp_path / "venv", {})
     with pytest.raises(StageFailure) as info:
-        env.run([sys.executable, "-c", "b = bytearray(1 << 30)"], timeout=60, check=False)
+        env.run(ProcessRequest([sys.executable, "-c", "b = bytearray(1 << 30)"], timeout=60, check=False))
     assert info.value.error_class == "out-of-memory" and "limit 200 MiB" in info.value.message
 
 
 def test_a_relative_path_is_refused_even_without_a_cwd(tmp_path):
     env = VenvEnvironment("fake", tmp_path / "venv", {})
     with pytest.raises(ValueError, match="relative path"):
-        env.run([sys.executable, "-c", "pass"], timeout=60, writable=[Path("out")])
+        env.run(ProcessRequest([sys.executable, "-c", "pass"], timeout=60, writable=[Path("out")]))
 
 
 # --- pure -----------------------------------------------------------------------------------------
@@ -457,7 +475,8 @@ def test_docker_containers_get_the_limits():
 def test_an_oom_killed_container_is_named(monkeypatch):
     calls = []
 
-    def docker(argv, **kw):  # type: ignore[no-untyped-def]
+    def docker(request: ProcessRequest) -> processes.Completed:
+        argv = request.argv
         calls.append(list(argv))
         if argv[1] == "inspect":
             return processes.Completed(tuple(argv), 0, "true\n", "", 0.1)
@@ -469,7 +488,7 @@ def test_an_oom_killed_container_is_named(monkeypatch):
     monkeypatch.setattr(processes, "unwatch_container", lambda *a: None)
     monkeypatch.setenv(process_tree.MEMORY_ENV, "1G")
     with pytest.raises(StageFailure) as info:
-        containers.run("sha256:x", ["python", "model.py"], what="e", timeout=60, check=False)
+        containers.run("sha256:x", ProcessRequest(["python", "model.py"], timeout=60, check=False), what="e")
     assert info.value.error_class == "out-of-memory" and info.value.cacheable is False
     assert info.value.message.startswith("killed: out of memory (limit 1 GiB)")
     assert any(c[1] == "inspect" for c in calls)

@@ -18,6 +18,7 @@ import pytest
 from iree_matrix.core.model.outcome import from_exception
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import locks, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.venv import VenvEnvironment
 from iree_matrix.stages import model_worker
 
@@ -102,6 +103,14 @@ def _wait_for(path: Path, seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _request(argv: list[str], ctx: Any, out: Path, tmp_path: Path) -> ProcessRequest:
+    """What the export and peer stages ask of `run_timed`."""
+    reads = [SCRIPTS, tmp_path]
+    return ProcessRequest(
+        argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out], check=False
+    )
+
+
 @pytest.mark.torch
 def test_a_model_hung_in_its_first_call_holds_up_no_other_run(tmp_path: Path):
     pytest.importorskip("torch")
@@ -115,7 +124,7 @@ def test_a_model_hung_in_its_first_call_holds_up_no_other_run(tmp_path: Path):
 
     def export() -> None:
         try:
-            model_worker.run_timed(_env(), argv, ctx, out, [SCRIPTS, tmp_path], check=False)  # type: ignore[arg-type]
+            model_worker.run_timed(_env(), _request(argv, ctx, out, tmp_path), ctx, out)  # type: ignore[arg-type]
         except BaseException as exc:  # noqa: BLE001 - the test reads it
             ended["exc"] = exc
 
@@ -159,7 +168,7 @@ def test_the_first_call_runs_before_the_lock_and_every_timed_call_after(tmp_path
     done: dict[str, Any] = {}
     worker = threading.Thread(
         target=lambda: done.update(
-            result=model_worker.run_timed(_env(), argv, ctx, out, [SCRIPTS, tmp_path], check=False)  # type: ignore[arg-type]
+            result=model_worker.run_timed(_env(), _request(argv, ctx, out, tmp_path), ctx, out)  # type: ignore[arg-type]
         )
     )
     worker.start()
@@ -184,10 +193,10 @@ def test_the_first_call_runs_before_the_lock_and_every_timed_call_after(tmp_path
 
 def test_a_pause_is_not_counted_against_the_timeout(tmp_path: Path):
     """`processes.run`'s deadline moves on by what `paused()` says (the wait for the quiet lock)."""
-    done = processes.run(["sleep", "2"], timeout=1.0, paused=lambda: 5.0)
+    done = processes.run(ProcessRequest(["sleep", "2"], timeout=1.0, paused=lambda: 5.0))
     assert done.returncode == 0
     with pytest.raises(processes.Timeout):
-        processes.run(["sleep", "2"], timeout=1.0, paused=lambda: 0.0)
+        processes.run(ProcessRequest(["sleep", "2"], timeout=1.0, paused=lambda: 0.0))
 
 
 def test_without_a_quiet_lock_to_take_there_is_no_handshake(tmp_path: Path):

@@ -112,9 +112,9 @@ def test_a_firmwares_recorded_defines_never_run_when_pasted(tmp_path: Path) -> N
 def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> None:
     ran: list[list[str]] = []
 
-    def runner(argv, *, timeout, log, check=False):
-        ran.append(list(argv))
-        return processes.Completed(tuple(argv), 0, "", "", 0.0)
+    def runner(request):
+        ran.append(list(request.argv))
+        return processes.Completed(request.argv, 0, "", "", 0.0)
 
     src = cmake_runtime.Source("x", tmp_path / "iree", "tarball:0")
     with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing

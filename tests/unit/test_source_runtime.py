@@ -13,6 +13,7 @@ from iree_matrix import cli, stages
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.execution import pi_zero_session, workflow
 from iree_matrix.iree import versions
 from iree_matrix.matrix import plan, spec, spec_file
@@ -311,13 +312,13 @@ def test_host_venvs_build_with_the_hosts_toolchain_and_docker_in_its_toolchain_i
     env = backend.toolchain_environment(timeout=60, log=None)
     assert asked == {"suite": "bookworm", "arch": "amd64", "toolchain": True}
     calls = []
-    monkeypatch.setattr(type(env), "run", lambda self, argv, **kw: calls.append((argv, kw)))
+    monkeypatch.setattr(type(env), "run", lambda self, request: calls.append(request))
     docker = Context(_spec(tmp_path), backend, None, {}, 60.0, tmp_path / "log")  # type: ignore[arg-type]
     runner = stage._runner(docker, [Path("/src")], [Path("/out")])
-    runner(["cmake", "--version"], timeout=10, log=None)
+    runner(ProcessRequest(["cmake", "--version"], timeout=10, log=None, check=False))
     assert calls == [
-        (["cmake", "--version"], {"timeout": 10, "log": None, "check": False, "read_only": [Path("/src")],
-                                  "writable": [Path("/out")]}),
+        ProcessRequest(["cmake", "--version"], timeout=10, log=None, check=False, read_only=[Path("/src")],
+                       writable=[Path("/out")]),
     ]  # fmt: skip
 
 

@@ -9,10 +9,11 @@ A backend *creates* an environment from a lock (installing offline from the whee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.matrix.plan import EnvSpec
 from iree_matrix.matrix.wheelhouse import Lock, Target
@@ -28,29 +29,14 @@ class Environment(Protocol):
     def python(self) -> str:
         """The command that runs this environment's Python."""
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: Optional[float],
-        log: Optional[Path] = None,
-        read_only: Sequence[Path] = (),
-        writable: Sequence[Path] = (),
-        env: Optional[Mapping[str, str]] = None,
-        check: bool = True,
-        error_class: Optional[str] = None,
-        cwd: Optional[Path] = None,
-        paused: Optional[Callable[[], float]] = None,
-        model_code: Optional[str] = None,
-    ) -> Completed:
-        """Run `argv` (host paths) here. `read_only` / `writable` name every host path the command
-        touches, so an isolating backend can mount exactly those (at the same paths). `cwd` (one of
-        those paths) is the working directory; by default a fresh one of its own, thrown away after
-        (a container's /tmp, a venv command's job directory). Every command runs within the
-        configured limits (`limit`); one its limits stopped raises, `check` or not. `paused`: the
-        seconds it spent stopped on purpose so far, not counted by `timeout` (`processes.run`).
-        `model_code`: the stage's name when the command runs the user's model code, which an
-        isolating backend must contain (a container already does; a venv command runs in bubblewrap)."""
+    def run(self, request: ProcessRequest) -> Completed:
+        """Run `request` (its argv of host paths) here. Its `read_only` / `writable` name every host path
+        the command touches, so an isolating backend can mount exactly those (at the same paths). Its
+        `cwd` (one of those paths) is the working directory; by default a fresh one of its own, thrown
+        away after (a container's /tmp, a venv command's job directory). Every command runs within the
+        configured limits (`limit`); one its limits stopped raises, `check` or not. `model_code`: the
+        command runs the user's model code, which an isolating backend must contain (a container
+        already does; a venv command runs in bubblewrap)."""
 
     def describe(self) -> Mapping[str, Any]:
         """id, backend, lock digest, Python version and every installed package with its version."""

@@ -16,6 +16,7 @@ from iree_matrix import images
 from iree_matrix.core import hashing
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import containers, host, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec
@@ -49,13 +50,12 @@ class DockerEnvironment:
             "manifest": str(self.image.manifest_path),
         }
 
-    def run(self, argv: Sequence[str], **options: Any) -> processes.Completed:
-        """`Environment.run`, in a fresh container of this image (`containers.run` takes the same
-        options, and `peak_memory`: the container's peak memory)."""
-        options.pop("model_code", None)  # every container is a sandbox already
+    def run(self, request: ProcessRequest) -> processes.Completed:
+        """`Environment.run`, in a fresh container of this image (every container is a sandbox already,
+        model code or not)."""
         labels = {f"{LABEL}.env": self.id}
         # The image's id, not its tag: exactly the image the manifest describes.
-        return containers.run(self.image.image_id, argv, what=self.id, labels=labels, **options)
+        return containers.run(self.image.image_id, request, what=self.id, labels=labels)
 
 
 class DockerBackend:
@@ -202,10 +202,8 @@ class ToolsEnvironment(DockerEnvironment):
             "manifest": str(self.image.manifest_path),
         }
 
-    def run(
-        self, argv: Sequence[str], *, read_only: Sequence[Path] = (), **kwargs: Any
-    ) -> processes.Completed:
-        return super().run(argv, read_only=[*read_only, self.tools], **kwargs)
+    def run(self, request: ProcessRequest) -> processes.Completed:
+        return super().run(request.reading(self.tools))
 
 
 def base_environment(env_id: str, base: BaseImage) -> DockerEnvironment:

@@ -16,6 +16,7 @@ from typing import Callable, Optional
 from iree_matrix.core import formats
 from iree_matrix.core.system import binfmt, containers, processes
 from iree_matrix.core.system.containers import SETUP
+from iree_matrix.core.system.process_request import ProcessRequest
 
 MIN_FREE_BYTES = 20 * 2**30  # the default matrix's wheels, environments and modules, with room to spare
 
@@ -36,7 +37,7 @@ def _which(tool: str) -> Optional[str]:
 
 def _probe(argv: Sequence[str], timeout: float = 15) -> tuple[int, str]:
     try:
-        done = processes.run(argv, timeout=timeout, check=False)
+        done = processes.run(ProcessRequest(argv, timeout=timeout, check=False))
     except (OSError, processes.Timeout) as exc:
         return 127, str(exc)
     return done.returncode, done.output

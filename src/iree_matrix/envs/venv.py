@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -35,6 +36,7 @@ from iree_matrix.core.atomic_files import free_bytes, is_disk_full, storage_erro
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import bubblewrap, process_output, process_tree, processes
 from iree_matrix.core.system.locks import file_lock
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs.cache_usage import unsafe_characters
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
@@ -71,21 +73,9 @@ class VenvEnvironment:
     def python(self) -> str:
         return str(self.path / "bin" / "python")
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: Optional[float],
-        log: Optional[Path] = None,
-        read_only: Sequence[Path] = (),
-        writable: Sequence[Path] = (),
-        env: Optional[Mapping[str, str]] = None,
-        check: bool = True,
-        error_class: Optional[str] = None,
-        cwd: Optional[Path] = None,
-        paused: Optional[Callable[[], float]] = None,
-        model_code: Optional[str] = None,
-    ) -> processes.Completed:
+    def run(self, request: ProcessRequest) -> processes.Completed:
+        argv, read_only, writable, cwd = request.argv, request.read_only, request.writable, request.cwd
+        model_code = request.model_code
         # A relative path would name another file in the tool's directory.
         relative = [str(p) for p in (*read_only, *writable) if not Path(p).is_absolute()]
         if relative:
@@ -104,25 +94,24 @@ class VenvEnvironment:
         # caches take it), so that no command needs the machine's /tmp, which it may not change.
         job = Path(tempfile.mkdtemp(prefix="iree-matrix-job-"))
         try:
-            clean = {**_clean(self.path), "TMPDIR": str(job), **(env or {})}
+            clean = {**_clean(self.path), "TMPDIR": str(job), **(request.env or {})}
             # Model code: bubblewrap (`model_sandbox`).
             sandbox = model_sandbox(self.path, read_only, (job, *writable), cwd or job) if sandboxed else None
             done = processes.run(
-                argv,
-                cwd=cwd or job,
-                env=clean,
-                timeout=timeout,
-                paused=paused,
-                log=log,
-                check=False,
-                limits=process_tree.configured(),
-                # What a container may write (its mounts and its own /tmp): the job's directory (its
-                # TMPDIR), the stage's writable paths and /dev; nothing else (`landlock`). A `cwd` is
-                # writable only when it is one of them: a compile once ran in the export's store entry
-                # and a knob's relative output file overwrote the stored model.mlir.
-                writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
-                private_shm=True,  # a container's /dev/shm is its own; so is this command's
-                sandbox=sandbox,
+                dataclasses.replace(
+                    request,
+                    cwd=cwd or job,
+                    env=clean,
+                    check=False,
+                    limits=process_tree.configured(),
+                    # What a container may write (its mounts and its own /tmp): the job's directory (its
+                    # TMPDIR), the stage's writable paths and /dev; nothing else (`landlock`). A `cwd` is
+                    # writable only when it is one of them: a compile once ran in the export's store
+                    # entry and a knob's relative output file overwrote the stored model.mlir.
+                    writes_beneath=[str(job), *(str(w) for w in writable), "/dev"],
+                    private_shm=True,  # a container's /dev/shm is its own; so is this command's
+                    sandbox=sandbox,
+                )
             )
         except OSError as exc:  # the tool, or its script's interpreter, missing or not executable
             if str(exc.filename) != str(argv[0]) or not str(argv[0]).startswith(str(self.path)):
@@ -131,7 +120,7 @@ class VenvEnvironment:
         finally:
             shutil.rmtree(job, ignore_errors=True)
         if done.killed:  # a limit (or the machine) stopped it: never an answer, whatever the caller checks
-            raise processes.failure(done, error_class)
+            raise processes.failure(done, request.error_class)
         # Ctrl-C killed it (`processes.stopping`): not the environment's failure. Its content check
         # hashed torch's ~1 GB venv after a stopped export, and `nox -s bench` took 10-45 s to stop.
         if done.returncode > 0 and not processes.stopping():
@@ -143,8 +132,8 @@ class VenvEnvironment:
             damage = self.content_damage()  # a failure may be the environment's though it says nothing
             if damage is not None:
                 raise self.fault(process_output.Fault(damage, damaged=True))
-        if check and done.returncode != 0:
-            raise processes.failure(done, error_class)
+        if request.check and done.returncode != 0:
+            raise processes.failure(done, request.error_class)
         return done
 
     def content_damage(self) -> Optional[str]:
@@ -278,13 +267,17 @@ class VenvBackend:
         self, env: EnvSpec, path: Path, lock: Lock, wheels: Sequence[Path], *, timeout: float, log: Path
     ) -> VenvEnvironment:
         interpreter = _find_python(env.python, self.interpreters)
-        processes.run([interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv")
-        python = str(path / "bin" / "python")
         processes.run(
+            ProcessRequest(
+                [interpreter, "-m", "venv", str(path)], timeout=timeout, log=log, error_class="venv"
+            )
+        )
+        python = str(path / "bin" / "python")
+        processes.run(ProcessRequest(
             [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-compile",
              "--disable-pip-version-check", *map(str, wheels)],
             timeout=timeout, log=log, error_class="pip-install",
-        )  # fmt: skip
+        ))  # fmt: skip
         share_identical_files(path, self.root / _SHARED)
         damage = content_damage(path) or verify(path)
         if damage is not None:  # made from the wheelhouse just now: the wheels, or this host
@@ -295,9 +288,11 @@ class VenvBackend:
         with _verify_lock:
             _verified[str(path)] = None
         probe = processes.run(
-            [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
-            timeout=60,
-            log=log,
+            ProcessRequest(
+                [python, "-c", "import json, platform; print(json.dumps(platform.python_version()))"],
+                timeout=60,
+                log=log,
+            )
         )
         description = {
             "id": env.id,
@@ -412,7 +407,9 @@ def verify(path: Path) -> Optional[str]:
         if not exe.is_file():
             continue
         try:
-            done = processes.run([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
+            done = processes.run(
+                ProcessRequest([str(exe), flag], env=_clean(path), timeout=_PROBE_TIMEOUT, check=False)
+            )
         except processes.Timeout:
             continue
         except OSError as exc:

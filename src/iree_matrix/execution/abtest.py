@@ -24,6 +24,7 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import stats, store
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.stages.benchmark_tool import benchmark_times
@@ -134,7 +135,9 @@ def expected_seconds(call_ms: Optional[float], rounds: int, repetitions: int) ->
 
 
 def time_arm(arm: Arm, repetitions: int, *, timeout: float = 900.0, log: Optional[Path] = None) -> float:
-    done = processes.run(arm.command(repetitions), timeout=timeout, log=log, error_class="benchmark-error")
+    done = processes.run(
+        ProcessRequest(arm.command(repetitions), timeout=timeout, log=log, error_class="benchmark-error")
+    )
     return cpu_ms_per_call(done.stdout)
 
 

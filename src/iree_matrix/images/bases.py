@@ -18,6 +18,7 @@ from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.system import containers
 from iree_matrix.core.system.locks import file_lock
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.processes import note
 from iree_matrix.images.common import BASE_REPO, read_json, write_json
 from iree_matrix.images.debian import (
@@ -134,7 +135,7 @@ class Bases:
             "'glibc': [int(x) for x in ver.split('.')[:2]] if ver else [0, 0]}))"
         )
         argv = ["python3", "-c", code]
-        out = containers.run(image_id, argv, what="probe", timeout=120, check=False)
+        out = containers.run(image_id, ProcessRequest(argv, timeout=120, check=False), what="probe")
         try:
             probe = json.loads(out.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):

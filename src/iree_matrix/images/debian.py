@@ -17,6 +17,7 @@ from typing import Optional
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.system import binfmt, processes
 from iree_matrix.core.system.containers import SETUP_HINT
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.iree.targets import Platform
 
@@ -123,7 +124,9 @@ def debootstrap(
     foreign = arch.machine != platform.machine()
     if not foreign:
         processes.run(
-            [*argv, suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap"
+            ProcessRequest(
+                [*argv, suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap"
+            )
         )
         return
     # A foreign rootfs: unpack with --foreign, then run the second stage (dpkg's maintainer
@@ -143,7 +146,12 @@ def debootstrap(
             cacheable=False,
         )
     processes.run(
-        [*argv, "--foreign", suite, str(target), mirror], timeout=timeout, log=log, error_class="debootstrap"
+        ProcessRequest(
+            [*argv, "--foreign", suite, str(target), mirror],
+            timeout=timeout,
+            log=log,
+            error_class="debootstrap",
+        )
     )
     inside = None if entry.fix_binary else target / entry.interpreter.lstrip("/")
     made = []
@@ -152,10 +160,10 @@ def debootstrap(
         inside.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(qemu, inside)
     try:
-        processes.run(
+        processes.run(ProcessRequest(
             ["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"],
             timeout=timeout, log=log, error_class="debootstrap",
-        )  # fmt: skip
+        ))  # fmt: skip
     finally:
         if inside is not None:
             inside.unlink(missing_ok=True)
@@ -200,11 +208,11 @@ def trim_rootfs(rootfs: Path) -> None:
 
 def dpkg_list(rootfs: Path, *, log: Optional[Path]) -> str:
     # The host's dpkg-query reads the rootfs's database: works for foreign arches without qemu.
-    done = processes.run(
+    done = processes.run(ProcessRequest(
         ["dpkg-query", f"--admindir={rootfs / 'var' / 'lib' / 'dpkg'}", "-W",
          "-f", "${Package}\t${Version}\t${Architecture}\n"],
         timeout=120, log=None, error_class="base-image",
-    )  # fmt: skip
+    ))  # fmt: skip
     return "".join(sorted(done.stdout.splitlines(keepends=True)))
 
 

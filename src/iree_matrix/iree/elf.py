@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 
 ELF_MAGIC = b"\x7fELF"
@@ -111,7 +112,9 @@ def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
 
 def arm_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """`parse_arm_attributes` of `readelf -h -A elf`."""
-    done = processes.run(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
+    done = processes.run(
+        ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
+    )
     return parse_arm_attributes(done.stdout)
 
 
@@ -172,7 +175,7 @@ def undefined_symbols(compile_output: str) -> list[str]:
 def binary_facts(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
     """Size, interpreter, NEEDED libraries and required GLIBC_x.y versions of a (cross) binary."""
     headers = processes.run(
-        ["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf"
+        ProcessRequest(["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf")
     )
     return {"bytes": elf.stat().st_size, **parse_binary_facts(headers.stdout),
             "attributes": arm_attributes(elf, log=log)}  # fmt: skip

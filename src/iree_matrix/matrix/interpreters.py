@@ -18,6 +18,7 @@ from typing import Callable, Optional
 
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 
 # Asks an interpreter its "major.minor" (None: it does not run). Tests replace it.
 Probe = Callable[[str], Optional[str]]
@@ -30,7 +31,11 @@ class MissingInterpreter(UserError):
 def probe(executable: str) -> Optional[str]:
     try:
         done = processes.run(
-            [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], timeout=30, check=False
+            ProcessRequest(
+                [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                timeout=30,
+                check=False,
+            )
         )
     except (OSError, processes.Timeout):
         return None
@@ -63,7 +68,7 @@ def candidates(version: str, named: Mapping[str, str] = {}) -> Iterator[str]:  #
         yield on_path
     uv = shutil.which("uv")
     if uv:
-        done = processes.run([uv, "python", "find", version], timeout=60, check=False)
+        done = processes.run(ProcessRequest([uv, "python", "find", version], timeout=60, check=False))
         if done.returncode == 0 and done.stdout.strip():
             yield done.stdout.strip().splitlines()[-1]
 

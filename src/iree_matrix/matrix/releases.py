@@ -35,6 +35,7 @@ from packaging.version import InvalidVersion, Version
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import versions
 
 ALL = "all"
@@ -134,7 +135,7 @@ def final_releases(texts: Sequence[str]) -> tuple[str, ...]:
 def query_pip(package: str, python: str, pip: Sequence[str] = (sys.executable, "-m", "pip")) -> Releases:
     """`pip index versions` for the matrix's Python on this platform, with the user's pip config."""
     argv = [*pip, "index", "versions", package, "--python-version", python, "--disable-pip-version-check"]
-    done = processes.run(argv, log=None, check=False, timeout=180)
+    done = processes.run(ProcessRequest(argv, log=None, check=False, timeout=180))
     found = _AVAILABLE.search(done.stdout)
     if done.returncode != 0 or not found:
         last = (done.output.strip().splitlines() or ["(no output)"])[-1]

@@ -32,6 +32,7 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import file_lock
+from iree_matrix.core.system.process_request import ProcessRequest
 
 logger = console.logger(__name__)
 
@@ -188,7 +189,7 @@ class Wheelhouse:
             "--report", str(report), "--target", str(scratch), *target.pip_options(), *requirements,
         ]  # fmt: skip
         try:
-            done = processes.run(argv, log=log, check=False)
+            done = processes.run(ProcessRequest(argv, log=log, check=False))
             if done.returncode != 0:
                 message = process_output.excerpt(done.output)
                 definite = any(marker in done.output for marker in _DEFINITE)
@@ -237,11 +238,11 @@ class Wheelhouse:
                 urls = [f"{p.url.split('#')[0]}#sha256={p.sha256}" for p in remote]
                 staging = self.root / f"download-{os.getpid()}"
                 try:
-                    processes.run(
+                    processes.run(ProcessRequest(
                         [*self._pip, "download", "--no-deps", "--dest", str(staging),
                          *lock.target.pip_options(), *urls],
                         log=log, error_class="download",
-                    )  # fmt: skip
+                    ))  # fmt: skip
                     for package in remote:
                         os.replace(staging / package.filename, self.files / package.filename)
                 except StageFailure as exc:

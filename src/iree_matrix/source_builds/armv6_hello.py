@@ -5,11 +5,12 @@ comes before any IREE runtime is built for the Pi Zero (`armv6-smoke`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.iree.elf import binary_facts
 
@@ -21,15 +22,7 @@ QEMU_CPU_ARMV6 = BOARD.qemu_cpu or ""
 class Runner(Protocol):
     """Where the binaries run: a container environment (envs.docker), with its isolation."""
 
-    def run(
-        self,
-        argv: list[str],
-        *,
-        timeout: Optional[float],
-        log: Optional[Path] = None,
-        read_only: Sequence[Path] = (),
-        env: Optional[Mapping[str, str]] = None,
-    ) -> processes.Completed: ...
+    def run(self, request: ProcessRequest) -> processes.Completed: ...
 
 
 HELLO_C = r"""#include <stdio.h>
@@ -63,10 +56,10 @@ def hello_world(
     binaries = {"static": out_dir / "hello-static", "dynamic": out_dir / "hello-dynamic"}
     for kind, binary in binaries.items():
         extra = ["-static"] if kind == "static" else []
-        processes.run(
+        processes.run(ProcessRequest(
             [CROSS_GCC, *HELLO_FLAGS, *extra, str(source), "-o", str(binary)],
             timeout=120, log=log, error_class="cross-gcc",
-        )  # fmt: skip
+        ))  # fmt: skip
     script = (
         "echo '== uname'; uname -m; "
         f"echo '== static'; {binaries['static']}; "
@@ -76,7 +69,9 @@ def hello_world(
     )
     # QEMU_CPU reaches qemu-arm through the container's environment (binfmt starts it per process).
     done = runner.run(
-        ["/bin/sh", "-ec", script], timeout=300, log=log, read_only=[out_dir], env={"QEMU_CPU": qemu_cpu}
+        ProcessRequest(
+            ["/bin/sh", "-ec", script], timeout=300, log=log, read_only=[out_dir], env={"QEMU_CPU": qemu_cpu}
+        )
     )
     sections = _sections(done.stdout)
     return {

@@ -45,6 +45,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import elf, targets, versions
 
 DEFAULT_GIT = versions.DEFAULT_IREE_GIT
@@ -245,7 +246,7 @@ def _clone(url: str, tag: str, tree: Path, *, log: Optional[Path]) -> None:
     subs = ["git", "-C", str(staging), "submodule", "update", "--init", "--depth", "1",
             *runtime_submodules(tag.lstrip("v"))]  # fmt: skip
     for argv in (clone, subs):
-        done = processes.run(argv, timeout=1800, log=log, check=False)
+        done = processes.run(ProcessRequest(argv, timeout=1800, log=log, check=False))
         if done.returncode != 0:
             raise UserError(clone_failure(url, tag, done.output))
     os.replace(staging, tree)
@@ -314,20 +315,14 @@ def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
     return home
 
 
-Runner = Callable[..., processes.Completed]  # run(argv, *, timeout, log, check=False): host or container
-
-
-def host_runner(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
-    return processes.run(argv, timeout=timeout, log=log, check=check)
+# Where a build's commands run: this host (`processes.run`) or a container (an environment's `run`).
+Runner = Callable[[ProcessRequest], processes.Completed]
+host_runner: Runner = processes.run
 
 
 def host_runner_in(env: Any, read_only: Sequence[Path] = ()) -> Runner:
     """A runner for an environment's commands that write no files (e.g. `gcc --version`)."""
-
-    def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
-        return env.run(argv, timeout=timeout, log=log, check=check, read_only=list(read_only))
-
-    return run
+    return lambda request: env.run(request.reading(*read_only))
 
 
 def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str = "cmake") -> dict[str, str]:
@@ -337,7 +332,7 @@ def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str =
     if run is not None:
         ident = {}
         for name, exe in tools.items():
-            done = run([exe, "--version"], timeout=120, log=None, check=False)
+            done = run(ProcessRequest([exe, "--version"], timeout=120, log=None, check=False))
             if done.returncode != 0:
                 why = f"{name} --version failed in the toolchain image: {done.output[:200]}"
                 raise StageFailure("toolchain-missing", why)
@@ -351,7 +346,7 @@ def toolchain_identity(tc: Toolchain, run: Optional[Runner] = None, cmake: str =
                 f"{name} not found: the runtime build needs cmake, ninja and {tc.cc}/{tc.cxx} "
                 "(bash images/setup-host.sh installs them; `iree-matrix doctor` checks)"
             )
-        done = processes.run([path, "--version"], timeout=60, check=False)
+        done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
         ident[name] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
 
@@ -486,7 +481,7 @@ def build_into(
         release_flags=release_flags,
     )  # fmt: skip
     for step in steps:
-        done = run(step, timeout=timeout, log=log, check=False)
+        done = run(ProcessRequest(step, timeout=timeout, log=log, check=False))
         if done.returncode != 0:
             raise StageFailure(
                 "runtime-build", _build_error(done.output) + missing_submodules(src.tree, done.output)
@@ -521,7 +516,7 @@ def _stripped_size(
     strip = tc.cc.replace("gcc", "strip") if tc.cross else "strip"
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         out = Path(tmp) / binary.name
-        done = run([strip, "-o", str(out), str(binary)], timeout=120, log=log, check=False)
+        done = run(ProcessRequest([strip, "-o", str(out), str(binary)], timeout=120, log=log, check=False))
         if done.returncode != 0:
             raise StageFailure("runtime-build", f"{strip}: {done.output[:300]}")
         return out.stat().st_size

@@ -30,6 +30,7 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import file_lock
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cmake_runtime
 
@@ -85,7 +86,7 @@ def toolchain_identity() -> dict[str, str]:
                 "and qemu-system-arm (bash images/setup-host.sh installs them)",
                 cacheable=False,
             )
-        done = processes.run([path, "--version"], timeout=60, check=False)
+        done = processes.run(ProcessRequest([path, "--version"], timeout=60, check=False))
         ident[tool] = (done.stdout.strip().splitlines() or ["?"])[0]
     return ident
 
@@ -216,7 +217,7 @@ def _not_headers(folder: str, names: list[str]) -> list[str]:
 
 
 def _step(argv: Sequence[str], log: Optional[Path], timeout: float, what: str) -> None:
-    done = processes.run(["nice", "-n", "10", *argv], timeout=timeout, log=log, check=False)
+    done = processes.run(ProcessRequest(["nice", "-n", "10", *argv], timeout=timeout, log=log, check=False))
     if done.returncode != 0:
         raise StageFailure("runtime-build", f"{what}: {_build_error(done.output)}")
 
@@ -350,7 +351,7 @@ def link(runtime: Runtime, cpu: str, kernels: Path, data_c: Path, out: Path, *, 
     argv = link_command(
         cpu, runtime.defines, runtime.includes, [str(p) for p in runtime.libraries], kernels, data_c, out
     )
-    done = processes.run(argv, timeout=600, log=log, check=False)
+    done = processes.run(ProcessRequest(argv, timeout=600, log=log, check=False))
     if done.returncode != 0:
         raise StageFailure("link-error", _link_error(done.output))
     return elf
@@ -391,7 +392,7 @@ def _link_error(output: str) -> str:
 
 def sizes(elf: Path, *, log: Optional[Path]) -> dict[str, int]:
     """text, rodata, data and bss of the firmware (arm-none-eabi-size -A, by section)."""
-    done = processes.run(["arm-none-eabi-size", "-A", str(elf)], timeout=60, log=log)
+    done = processes.run(ProcessRequest(["arm-none-eabi-size", "-A", str(elf)], timeout=60, log=log))
     got = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     for line in done.stdout.splitlines():
         parts = line.split()
@@ -426,7 +427,9 @@ def run(
 ) -> FirmwareRun:
     """The firmware under qemu-system-arm with semihosting; its printed outputs parsed back."""
     argv = qemu_command(elf, cpu)
-    done = processes.run(argv, timeout=timeout, log=log, check=False)  # a Timeout is the run's result
+    done = processes.run(
+        ProcessRequest(argv, timeout=timeout, log=log, check=False)
+    )  # a Timeout is the run's result
     return parse(done.stdout + done.stderr, output_dtypes, done.returncode, done.seconds)
 
 

@@ -18,6 +18,7 @@ from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import compile_errors, compiler_options, elf, targets, versions, vmfb
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
@@ -200,14 +201,16 @@ class CompileStage(StageBase):
         # file once overwrote the stored model.mlir there.
         with store.scratch(out, [mlir]) as cwd:
             done = env.run(
-                argv,
-                timeout=ctx.timeout,
-                log=ctx.log,
-                read_only=reads,
-                writable=[out, cwd],
-                env=run_env,
-                check=False,
-                cwd=cwd,
+                ProcessRequest(
+                    argv,
+                    timeout=ctx.timeout,
+                    log=ctx.log,
+                    read_only=reads,
+                    writable=[out, cwd],
+                    env=run_env,
+                    check=False,
+                    cwd=cwd,
+                )
             )
         target = job.target
         if done.returncode != 0:
@@ -299,8 +302,17 @@ def _llvm_host(env: Any, ctx: Context, out: Path) -> dict[str, str]:
         probe = out / "llvm-host-probe.mlir"
         probe.write_text(host.LLVM_PROBE_MLIR)
         try:
-            done = env.run([tool, probe.name, *host.LLVM_PROBE_FLAGS], timeout=120, log=ctx.log,
-                           read_only=[], writable=[out], check=False, cwd=out)  # fmt: skip
+            done = env.run(
+                ProcessRequest(
+                    [tool, probe.name, *host.LLVM_PROBE_FLAGS],
+                    timeout=120,
+                    log=ctx.log,
+                    read_only=[],
+                    writable=[out],
+                    check=False,
+                    cwd=out,
+                )
+            )
             found = host.parse_llvm_target(done.stdout) if done.returncode == 0 else None
         finally:
             probe.unlink(missing_ok=True)
@@ -401,7 +413,9 @@ def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
     MLIR the compile reads, kept beside the module). A compiler without the importer is a skip that
     says so; an import that fails is the cell's failure (`onnx-import`), in the importer's words.
     Returns the MLIR's path, or that failure's Outcome."""
-    probe = env.run([env.python(), "-c", _HAS_IMPORTER], timeout=120, log=ctx.log, check=False)
+    probe = env.run(
+        ProcessRequest([env.python(), "-c", _HAS_IMPORTER], timeout=120, log=ctx.log, check=False)
+    )
     if probe.returncode == 3:
         raise StageSkipped(
             f"IREE {job.label.compiler}'s compiler package ships no ONNX importer "
@@ -412,8 +426,9 @@ def _import_onnx(env: Environment, job: Job, ctx: Context, out: Path) -> Any:
     source = ctx.read(ONNX)
     argv = [env.tool(_ONNX_IMPORTER), source.name, "-o", str(out / _IMPORTED)]
     with store.scratch(out, [source]) as cwd:  # never in the export's entry
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent],
-                       writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
+        request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=[source.parent],
+                                 writable=[out, cwd], check=False, cwd=cwd)  # fmt: skip
+        done = env.run(request)
     if done.returncode != 0 or not (out / _IMPORTED).is_file():
         return _failed(processes.failure(done, "onnx-import"), done.output, argv)
     return out / _IMPORTED
@@ -447,7 +462,11 @@ def _help_text(env: Environment) -> str:
     """Which flags this compiler has, asked once per environment and process."""
     with _help_lock:
         if env.id not in _help_texts:
-            done = env.run([env.tool("iree-compile"), "--help-hidden"], timeout=120, log=None, check=False)
+            done = env.run(
+                ProcessRequest(
+                    [env.tool("iree-compile"), "--help-hidden"], timeout=120, log=None, check=False
+                )
+            )
             _help_texts[env.id] = done.stdout
         return _help_texts[env.id]
 
@@ -476,7 +495,9 @@ def _compile_dispatch_benchmarks(env: Environment, folder: Path, model: Path, ct
     failed = []
     for source in sources:
         argv = [env.tool("iree-compile"), source.name, "-o", source.with_suffix(".vmfb").name]
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[folder], check=False, cwd=folder)
+        done = env.run(
+            ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[folder], check=False, cwd=folder)
+        )
         if done.returncode != 0:
             errors = [ln.split("error: ", 1)[1] for ln in done.output.splitlines() if "error: " in ln]
             failed.append(

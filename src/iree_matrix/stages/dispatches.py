@@ -19,6 +19,7 @@ from typing import Any
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
 from iree_matrix.stages.artifacts import DISPATCHES
 from iree_matrix.stages.base import Context, StageBase
@@ -62,7 +63,13 @@ class DispatchesStage(StageBase):
         for module in modules:
             argv = benchmark_command(env, ctx, module)
             done = env.run(
-                argv, timeout=ctx.timeout, log=ctx.log, read_only=[folder], error_class="dispatch-benchmark"
+                ProcessRequest(
+                    argv,
+                    timeout=ctx.timeout,
+                    log=ctx.log,
+                    read_only=[folder],
+                    error_class="dispatch-benchmark",
+                )
             )
             timed.extend(parse_benchmarks(done.stdout, module.stem))
         timed.sort(key=lambda d: d["median_us"], reverse=True)

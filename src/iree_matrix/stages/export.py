@@ -20,6 +20,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
@@ -119,8 +120,10 @@ class ExportStage(StageBase):
         if recipe and opset is None:
             script, extra = recipes.WORKER, ["--recipe", recipe, *extra]
         argv, reads = worker.command(job, ctx, env.python(), script, "--out", str(out), *extra)
+        request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads, writable=[out],
+                                 check=False, model_code=self.name)  # fmt: skip
         try:
-            done = worker.run_timed(env, argv, ctx, out, reads, check=False, model_code=self.name)
+            done = worker.run_timed(env, request, ctx, out)
         except processes.Timeout as exc:
             # Killed with its whole tree at the timeout. If it had written every output (export.json
             # comes last, whole), it hung at exit: the export stands, the hang is the finding.

@@ -16,6 +16,7 @@ from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import opkinds
 from iree_matrix.matrix.plan import Job, Unit
 from iree_matrix.stages import model_worker as worker
@@ -52,13 +53,15 @@ class FlopsStage(StageBase):
         env = ctx.environment(job)
         argv, reads = worker.command(job, ctx, env.python(), WORKER, "--out", str(out))
         done = env.run(
-            argv,
-            timeout=ctx.timeout,
-            log=ctx.log,
-            read_only=reads,
-            writable=[out],
-            check=False,
-            model_code=self.name,
+            ProcessRequest(
+                argv,
+                timeout=ctx.timeout,
+                log=ctx.log,
+                read_only=reads,
+                writable=[out],
+                check=False,
+                model_code=self.name,
+            )
         )
         if done.returncode != 0:
             raise processes.failure(done, "model-error")

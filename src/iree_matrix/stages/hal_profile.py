@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.system import process_output
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.stages.base import Context
 
@@ -53,15 +54,17 @@ def capture(
         "--device_profiling_mode=host-execution",
         f"--device_profiling_output={profile}",
     ]
-    done = env.run(argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts)
+    done = env.run(ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts))
     if done.returncode != 0 or not profile.exists():
         return {"unavailable": process_output.excerpt(done.output) or f"exit code {done.returncode}"}
     listing = env.run(
-        [env.tool("iree-profile"), "dispatch", "--format=jsonl", str(profile)],
-        timeout=ctx.timeout,
-        log=None,  # hundreds of JSON lines: kept in the profile file, not the log
-        check=False,
-        **mounts,
+        ProcessRequest(
+            [env.tool("iree-profile"), "dispatch", "--format=jsonl", str(profile)],
+            timeout=ctx.timeout,
+            log=None,  # hundreds of JSON lines: kept in the profile file, not the log
+            check=False,
+            **mounts,
+        )
     )
     if listing.returncode != 0:
         return {"unavailable": process_output.excerpt(listing.output)}

@@ -34,6 +34,7 @@ from iree_matrix.core.hashing import digest
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
@@ -111,7 +112,7 @@ class InstructionsStage(StageBase):
             "--benchmark_repetitions=1", "--benchmark_format=json",
         ]  # fmt: skip
         # callgrind writes its counts beside the stage's output: the one place the command may write.
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False)
+        done = env.run(ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False))
         if done.returncode != 0:
             raise processes.failure(done, *why_failed(done.output))
         run = {"iterations": iterations_of(done.stdout), "total": total_of(counted.read_text())}
@@ -134,7 +135,7 @@ def valgrind_version() -> str:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return ""
-    return processes.run([valgrind, "--version"], timeout=60, check=False).stdout.strip()
+    return processes.run(ProcessRequest([valgrind, "--version"], timeout=60, check=False)).stdout.strip()
 
 
 def native_tool(env: Environment, name: str) -> str:

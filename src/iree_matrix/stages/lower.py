@@ -24,6 +24,7 @@ from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import mlir_resources, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.matrix.spec import lowering_compiler
@@ -90,7 +91,9 @@ class LowerStage(StageBase):
         (out / _INLINED).write_text(inlined, encoding="utf-8")
         argv = [env.tool("iree-compile"), _INLINED, *LOWER_FLAGS, "-o", LOWERED.path]
         start = time.monotonic()
-        done = env.run(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False, cwd=out)
+        done = env.run(
+            ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, writable=[out], check=False, cwd=out)
+        )
         seconds = time.monotonic() - start
         (out / _INLINED).unlink(missing_ok=True)
         lowered = out / LOWERED.path

@@ -4,6 +4,7 @@ same description of the model."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import threading
@@ -17,6 +18,7 @@ from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.locks import LockCancelled
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.matrix.models import ModelRef
 from iree_matrix.matrix.plan import Job
@@ -162,12 +164,9 @@ class QuietHandshake:
                 self._waiting_since = None
 
 
-def run_timed(
-    env: Environment, argv: list[str], ctx: Context, out: Path, reads: list[Path], **options: Any
-) -> processes.Completed:
-    """Run a model worker's `argv` in `env` with the quiet handshake (`QuietHandshake`): its
-    timeout counts none of its wait for the machine's quiet lock."""
+def run_timed(env: Environment, request: ProcessRequest, ctx: Context, out: Path) -> processes.Completed:
+    """Run a model worker's `request` in `env` with the quiet handshake (`QuietHandshake`, in `out`):
+    its timeout counts none of its wait for the machine's quiet lock."""
     with QuietHandshake(out, ctx.quiet) as shake:
-        return env.run([*argv, *shake.argv()], timeout=ctx.timeout, log=ctx.log, read_only=reads,
-                       writable=[out], paused=shake.paused if ctx.quiet is not None else None,
-                       **options)  # fmt: skip
+        paused = shake.paused if ctx.quiet is not None else None
+        return env.run(dataclasses.replace(request, argv=[*request.argv, *shake.argv()], paused=paused))

@@ -23,6 +23,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec, Job, Unit
 from iree_matrix.stages.base import Context, StageBase
@@ -64,12 +65,20 @@ class PeakStage(StageBase):
         cc = compiler()
         binary = out / "peak"
         source = shipped.scripts_dir() / SOURCE
-        processes.run([cc, *FLAGS, str(source), "-o", str(binary)], timeout=ctx.timeout, log=ctx.log,
-                  error_class="peak-build")  # fmt: skip
+        processes.run(
+            ProcessRequest(
+                [cc, *FLAGS, str(source), "-o", str(binary)],
+                timeout=ctx.timeout,
+                log=ctx.log,
+                error_class="peak-build",
+            )
+        )
         threads = ctx.spec.benchmark.thread_count()
         before = os.getloadavg()
         done = processes.run(
-            [str(binary), str(threads)], timeout=ctx.timeout, log=ctx.log, error_class="peak-run"
+            ProcessRequest(
+                [str(binary), str(threads)], timeout=ctx.timeout, log=ctx.log, error_class="peak-run"
+            )
         )
         after = os.getloadavg()
         metrics = PeakMetrics(
@@ -100,7 +109,7 @@ def compiler_version() -> str:
         cc = compiler()
     except StageFailure:
         return ""
-    lines = processes.run([cc, "--version"], timeout=60, check=False).stdout.splitlines()
+    lines = processes.run(ProcessRequest([cc, "--version"], timeout=60, check=False)).stdout.splitlines()
     return lines[0].strip() if lines else ""
 
 

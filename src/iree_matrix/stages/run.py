@@ -25,6 +25,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import tools_runtime
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
@@ -187,7 +188,7 @@ class RunStage(StageBase):
         gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
         if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
             dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
-            dumped = env.run(dump, timeout=ctx.timeout, log=ctx.log, check=False, env=gpu_env)
+            dumped = env.run(ProcessRequest(dump, timeout=ctx.timeout, log=ctx.log, check=False, env=gpu_env))
             found = devices.listed(dumped.output, gpu.driver)
         device = gpu.driver if gpu is not None else job.label.device or DEFAULT_DEVICE
         # A GPU cell names the device it takes (found.chosen: lavapipe before SwiftShader) by URI.
@@ -203,7 +204,9 @@ class RunStage(StageBase):
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold.
         peak: dict[str, Any] = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
-        done = env.run(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
+        done = env.run(
+            ProcessRequest(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
+        )
         if (
             done.returncode != 0
             and gpu is not None
@@ -234,7 +237,9 @@ class RunStage(StageBase):
             bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
         else:
             bench_json = env.run(
-                bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
+                ProcessRequest(
+                    bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
+                )
             ).stdout
             timed = {
                 "latency_ms": latency_ms(bench_json),
@@ -249,8 +254,11 @@ class RunStage(StageBase):
             sync_json = ""
         else:
             sync_argv = benchmark_command(env, ctx, module, *call, device="local-sync")
-            sync_json = env.run(sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error",
-                                **mounts).stdout  # fmt: skip
+            sync_json = env.run(
+                ProcessRequest(
+                    sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
+                )
+            ).stdout
         metrics = {
             **check,
             **timed,

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.model.outcome import Outcome
@@ -132,11 +131,7 @@ class RuntimeBuildStage(StageBase):
         if env is None:
             return cmake_runtime.host_runner
 
-        def run(argv: Sequence[str], *, timeout: Optional[float], log: Optional[Path], check: bool = False):
-            mounts = {"read_only": read_only, "writable": writable}
-            return env.run(argv, timeout=timeout, log=log, check=check, **mounts)
-
-        return run
+        return lambda request: env.run(dataclasses.replace(request, read_only=read_only, writable=writable))
 
     def _identity(self, tc: cmake_runtime.Toolchain, ctx: Context) -> dict[str, str]:
         cmake = cmake_runtime.pypi_cmake(ctx.cache or Path("."), log=ctx.log)

@@ -48,12 +48,13 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system import host, process_output, process_tree, processes
+from iree_matrix.core.system.process_request import ProcessRequest
 
 LABEL = "iree-matrix"  # on every image and container this tool makes: `--filter label=iree-matrix=1`
 NOBODY = (65534, 65534)  # what containers run as when the host user is root
@@ -102,7 +103,9 @@ def state(timeout: int = 10) -> State:
         return State(False, "no `docker` command on PATH", f"bash {SETUP} (apt-get install docker.io)")
     try:
         done = processes.run(
-            [docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False
+            ProcessRequest(
+                [docker, "version", "--format", "{{.Server.Version}}"], timeout=timeout, check=False
+            )
         )
     except (processes.Timeout, OSError) as exc:
         return State(False, f"not running ({exc})", f"bash {SETUP} starts dockerd (no init system does)")
@@ -132,7 +135,9 @@ def _docker(*args: str, what: str, timeout: Optional[float] = 3600, log: Optiona
     """A `docker` command about images or the daemon, not a stage's own command: its failure is the
     daemon's moment (an API error, a dead socket), never a cached result. `what` names it for people."""
     try:
-        done = processes.run([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
+        done = processes.run(
+            ProcessRequest([docker_cli(), *args], timeout=timeout, log=log, check=False, feed=feed)
+        )
     except processes.Timeout:
         raise StageFailure("docker", f"{what}: `docker {args[0]}` did not finish within {timeout:.0f} s",
                            cacheable=False) from None  # fmt: skip
@@ -210,7 +215,7 @@ def disk_usage() -> Optional[list[dict[str, Any]]]:
         return None
     try:
         done = processes.run(
-            [docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False
+            ProcessRequest([docker, "system", "df", "-v", "--format", "{{json .}}"], timeout=60, check=False)
         )
         return list(json.loads(done.stdout).get("Images") or [])
     except (OSError, processes.Timeout, ValueError):
@@ -258,7 +263,9 @@ def build_container(
     try:
         try:
             done = processes.run(
-                [docker, "run", *opts, image_ref, *argv], timeout=timeout, log=log, check=False
+                ProcessRequest(
+                    [docker, "run", *opts, image_ref, *argv], timeout=timeout, log=log, check=False
+                )
             )
         except processes.Timeout as exc:
             _quiet([docker, "kill", name])  # the client is gone; the container may not be
@@ -286,27 +293,19 @@ def _remove_argv(docker: str) -> list[str]:
 
 
 def run(
-    image_id: str,
-    argv: Sequence[str],
-    *,
-    what: str,
-    labels: Mapping[str, str] = {},
-    timeout: Optional[float],
-    log: Optional[Path] = None,
-    read_only: Sequence[Path] = (),
-    writable: Sequence[Path] = (),
-    env: Optional[Mapping[str, str]] = None,
-    check: bool = True,
-    error_class: Optional[str] = None,
-    peak_memory: bool = False,
-    cwd: Optional[Path] = None,
-    paused: Optional[Callable[[], float]] = None,
+    image_id: str, request: ProcessRequest, *, what: str, labels: Mapping[str, str] = {}
 ) -> processes.Completed:
-    """Run `argv` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
-    the result reads as if `argv` had run here: its argv, its exit code, its output. `peak_memory`:
-    its `peak_rss_bytes` is the container's peak memory (`peak_memory_wrapper`). `cwd`: the working
-    directory, one of the mounted paths."""
-    argv = [str(a) for a in argv]
+    """Run `request` in a fresh container of `image_id` (`what` names it, for people and `docker ps`);
+    the result reads as if its argv had run here: its argv, its exit code, its output. Its `read_only`
+    and `writable` paths are mounted at the same paths; its `cwd` (one of them) is the working
+    directory; `peak_memory`: its `peak_rss_bytes` is the container's peak memory
+    (`peak_memory_wrapper`). Its limits are the configured ones (`process_tree.configured`), its
+    isolation the container's: a request for the host's (`writes_beneath`, a sandbox) is refused."""
+    host_only = [*request.host_isolation(), *(["feed"] if request.feed is not None else [])]
+    if host_only:
+        raise ValueError(f"a container cannot take {', '.join(host_only)}: it is isolated its own way")
+    argv, read_only, writable, cwd = list(request.argv), request.read_only, request.writable, request.cwd
+    log = request.log
     docker = docker_cli()
     _check_readable(read_only)
     name = f"iree-matrix-{_slug(what)}-{secrets.token_hex(4)}"
@@ -315,9 +314,9 @@ def run(
     labels = {**labels, **({KEPT_LABEL: "1"} if keep else {OWNER_LABEL: owner()})}
     moved = moved_mounts([*read_only, *writable]) if user == NOBODY else {}
     inside = [_translate(a, moved) for a in argv]
-    if peak_memory:
+    if request.peak_memory:
         inside = [*PEAK_MEMORY_WRAPPER, *inside]
-    env = {k: _translate(v, moved) for k, v in (env or {}).items()}
+    env = {k: _translate(v, moved) for k, v in (request.env or {}).items()}
     limits = process_tree.configured()
     opts = options(name, user, read_only, writable, env, labels, moved, cwd, limits)
     docker_argv = [docker, "run", *opts, image_id, *inside]
@@ -325,7 +324,11 @@ def run(
         if not keep:
             processes.watch_container(_remove_argv(docker), name)
         try:
-            done = processes.run(docker_argv, timeout=timeout, log=log, check=False, paused=paused)
+            # The client runs here as itself: the request's cwd and env are the container's.
+            client = ProcessRequest(
+                docker_argv, timeout=request.timeout, log=log, check=False, paused=request.paused
+            )
+            done = processes.run(client)
             if done.returncode in _KILLED and _oom_killed(docker, name):
                 done = dataclasses.replace(done, killed=f"killed: out of memory ({_memory_limit(limits)})")
                 processes.note(log, f"[the container was killed: out of memory ({_memory_limit(limits)})]")
@@ -340,7 +343,7 @@ def run(
                 processes.unwatch_container(name)
     # The docker client's own footprint says nothing about the tool in the container.
     back = {inner: outer for outer, inner in moved.items()}
-    stderr, peak = split_peak_memory(done.stderr) if peak_memory else (done.stderr, None)
+    stderr, peak = split_peak_memory(done.stderr) if request.peak_memory else (done.stderr, None)
     done = dataclasses.replace(
         done,
         argv=tuple(argv),
@@ -350,8 +353,8 @@ def run(
     )
     if done.returncode == _DOCKER_ERROR and done.stderr.lstrip().startswith("docker:"):
         raise StageFailure("docker-run", process_output.excerpt(done.stderr), cacheable=False)
-    if done.killed or (check and done.returncode != 0):  # a limit's answer is never the tool's
-        raise processes.failure(done, error_class)
+    if done.killed or (request.check and done.returncode != 0):  # a limit's answer is never the tool's
+        raise processes.failure(done, request.error_class)
     return done
 
 
@@ -363,7 +366,9 @@ def _oom_killed(docker: str, name: str) -> bool:
     """Whether the container's memory limit killed a process in it (Docker's State.OOMKilled)."""
     try:
         done = processes.run(
-            [docker, "inspect", "--format", "{{.State.OOMKilled}}", name], timeout=60, check=False
+            ProcessRequest(
+                [docker, "inspect", "--format", "{{.State.OOMKilled}}", name], timeout=60, check=False
+            )
         )
     except processes.Timeout:
         return False
@@ -489,11 +494,11 @@ def remove_orphans() -> list[str]:
     if docker is None:
         return []  # no docker command: no containers either
     fmt = '{{.Names}}\t{{.Label "' + OWNER_LABEL + '"}}'
-    done = processes.run(
+    done = processes.run(ProcessRequest(
         [docker, "ps", "--all", "--filter", f"label={LABEL}=1", "--filter", f"label={OWNER_LABEL}",
          "--format", fmt],
         timeout=60, check=False,
-    )  # fmt: skip
+    ))  # fmt: skip
     if done.returncode != 0:
         return []  # no daemon: no containers either
     rows = (line.partition("\t") for line in done.stdout.splitlines())
@@ -530,7 +535,7 @@ def _start_time(pid: int) -> Optional[str]:
 def _quiet(argv: Sequence[str]) -> None:
     # Cleanup must not hide the command's own error: its failure ("no such container") is fine.
     try:
-        processes.run(argv, timeout=60, check=False)
+        processes.run(ProcessRequest(argv, timeout=60, check=False))
     except processes.Timeout:
         pass
 

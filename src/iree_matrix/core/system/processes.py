@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -36,6 +36,7 @@ from iree_matrix.core.atomic_files import DISK_FULL_TEXT
 from iree_matrix.core.errors import EnvironmentFault, StageFailure
 from iree_matrix.core.system import bubblewrap, landlock, process_tree, shm_namespace
 from iree_matrix.core.system.process_output import environment_fault, excerpt, flag_output
+from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.process_tree import Limits
 
 logger = console.logger(__name__)
@@ -217,33 +218,11 @@ PIPE_GRACE = 2.0
 _TERM_GRACE = 3.0  # SIGTERM first (a docker client passes it on to its container), then SIGKILL
 
 
-def run(
-    argv: Sequence[str],
-    *,
-    cwd: Optional[Path] = None,
-    env: Optional[Mapping[str, str]] = None,
-    timeout: Optional[float] = None,
-    log: Optional[Path] = None,
-    check: bool = True,
-    error_class: Optional[str] = None,
-    feed: Optional[Iterable[bytes]] = None,
-    limits: Optional[Limits] = None,
-    writes_beneath: Optional[Sequence[str]] = None,
-    private_shm: bool = False,
-    paused: Optional[Callable[[], float]] = None,
-    sandbox: Optional[bubblewrap.Sandbox] = None,
-) -> Completed:
-    """Run `argv`; raise `StageFailure` (with the tool's output) on a non-zero exit when `check`.
-    `feed`: chunks written to its stdin as it reads them (from a thread), then end of file.
-    `limits`: the memory and tasks its whole tree may use (`process_tree.Limits`; default: none).
-    `writes_beneath`: the only directories its tree may change (`landlock`; None: anywhere).
-    `private_shm`: its tree gets a /dev/shm of its own (`shm_namespace`), or none it may write.
-    `paused`: the seconds it has so far spent stopped on purpose (a model worker waiting for the
-    machine's quiet lock, `model_worker.QuietHandshake`), which its `timeout` does not count.
-    `sandbox`: run it inside bubblewrap (`bubblewrap.Sandbox`), which then replaces `writes_beneath`
-    and `private_shm` (its read-only root and private /dev give both; Landlock could not be used
-    inside anyway: a Landlock-restricted process may not mount). `Completed.argv` is still `argv`."""
-    argv = tuple(str(a) for a in argv)
+def run(request: ProcessRequest) -> Completed:
+    """Run `request` (`process_request.ProcessRequest`: what each field asks); raise `StageFailure`
+    (with the tool's output) on a non-zero exit when it `check`s, `Timeout` after its `timeout`."""
+    argv, cwd, timeout, log = tuple(request.argv), request.cwd, request.timeout, request.log
+    writes_beneath, private_shm, sandbox = request.writes_beneath, request.private_shm, request.sandbox
     started = argv
     if sandbox is not None:
         started = tuple(bubblewrap.wrap(argv, sandbox))
@@ -251,9 +230,9 @@ def run(
     _log(log, f"$ {format_command(started)}\n")
     logger.debug(f"$ {format_command(started)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
-    tree = process_tree.Tree(limits)
-    full_env = {**os.environ, **(env or {}), **tree.environment()}
-    stdin, feeder = (subprocess.DEVNULL, None) if feed is None else _Feeder.pipe(feed)
+    tree = process_tree.Tree(request.limits)
+    full_env = {**os.environ, **(request.env or {}), **tree.environment()}
+    stdin, feeder = (subprocess.DEVNULL, None) if request.feed is None else _Feeder.pipe(request.feed)
     with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
         watchdog = _watchdog.fileno()
         try:
@@ -292,7 +271,7 @@ def run(
         feeder.start()
     left = 0
     try:
-        got = _collect(proc, tree, timeout, start, paused)
+        got = _collect(proc, tree, timeout, start, request.paused)
     finally:
         with _live_lock:
             _live.discard(proc)
@@ -315,8 +294,8 @@ def run(
     _log(log, logged + f"\n[exit {returncode} after {seconds:.1f} s{said}]\n")
     peak = proc.rusage.ru_maxrss * 1024 if proc.rusage is not None else None  # Linux: KiB
     done = Completed(argv, returncode, stdout, stderr, seconds, peak, killed)
-    if check and returncode != 0:
-        raise failure(done, error_class)
+    if request.check and returncode != 0:
+        raise failure(done, request.error_class)
     return done
 
 
