@@ -26,24 +26,6 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.iree import versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
-# A firmware run's metrics, beside a run's comparison with torch (the run stage's `metrics`).
-METRICS = {
-    "machine": "the emulated machine (qemu-system-arm)",
-    "cpu": "its CPU",
-    "sections": "the firmware's section sizes",
-    "flash_bytes": "text + rodata + the initial values of data",
-    "ram_bytes": "data + bss + the heap's and the stack's peaks",
-    "heap_peak_bytes": "the heap's peak",
-    "stack_peak_bytes": "the stack's peak",
-    "heap_at_bytes": "the heap in use at each step (the runtime's own share: before the call)",
-    "machine_flash_bytes": "the machine's flash",
-    "machine_ram_bytes": "the machine's RAM",
-    "fits": "on which boards it fits as linked (its RAM with the stack reserve, cortex_m.linked_ram)",
-    "kernels_bytes": "the compile's static library",
-    "runtime_build": "the runtime's build: seconds, library size, defines",
-    "qemu_seconds": "the emulation's wall time",
-}
-
 _toolchain: dict[str, str] = {}  # asked once per process (every key needs it)
 
 
