@@ -60,6 +60,17 @@ def test_every_stage_that_writes_metrics_declares_them_as_its_dataclass():
     assert [name for name in vars(Metrics) if not name.startswith("_")] == ["of"]
 
 
+def test_a_stage_that_gathers_its_metrics_is_held_to_its_dataclass_where_it_writes_them():
+    assert RunMetrics.checked({"matches": True, "latency_ms": {"median": 1.0}}) == {
+        "matches": True,
+        "latency_ms": {"median": 1.0},
+    }
+    with pytest.raises(
+        ValueError, match=r"the run stage wrote metrics RunMetrics does not declare: \['latncy_ms'\]"
+    ):
+        RunMetrics.checked({"matches": True, "latncy_ms": 1.0})
+
+
 def test_a_field_whose_name_is_no_python_name_reads_and_writes_under_its_key():
     raw = {"iree-run-module_bytes": 10, "iree-run-module_stripped_bytes": 4}
     built = RuntimeBuildMetrics.read(raw)

@@ -21,6 +21,7 @@ import numpy as np
 
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import versions
@@ -124,10 +125,17 @@ def execute(
         "device": "local-sync",
     }
     if not ran.ok:
-        return Outcome(Status.FAIL, metrics=metrics, error_class="firmware-error", message=ran.message)
+        return Outcome(
+            Status.FAIL,
+            metrics=RunMetrics.checked(metrics),
+            error_class="firmware-error",
+            message=ran.message,
+        )
     if len(ran.outputs) != len(info["outputs"]):
         why = f"the firmware printed {len(ran.outputs)} outputs, torch gave {len(info['outputs'])}"
-        return Outcome(Status.FAIL, metrics=metrics, error_class="output-count", message=why)
+        return Outcome(
+            Status.FAIL, metrics=RunMetrics.checked(metrics), error_class="output-count", message=why
+        )
     paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
     for path, array in zip(paths, ran.outputs):
         np.save(path, array)
@@ -135,10 +143,10 @@ def execute(
     check = compare(paths, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
     metrics.update(check)
     if check["matches"]:
-        return Outcome(Status.OK, metrics=metrics)
+        return Outcome(Status.OK, metrics=RunMetrics.checked(metrics))
     return Outcome(
         Status.MISMATCH,
-        metrics=metrics,
+        metrics=RunMetrics.checked(metrics),
         error_class="numeric-mismatch",
         message=words(check),
     )

@@ -219,13 +219,13 @@ class CompileStage(StageBase):
                 metrics["artifact_sha256"] = artifact_digests(out)
                 return Outcome(
                     Status.FAIL,
-                    metrics=metrics,
+                    metrics=CompileMetrics.checked(metrics),
                     error_class="kernel-isa",
                     message=f"the module's kernels are not {check.what} can run: {kernel}",
                     command=tuple(argv),
                 )
         metrics["artifact_sha256"] = artifact_digests(out)
-        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+        return Outcome(Status.OK, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
 
 
 def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: str = "") -> list[str]:
@@ -505,7 +505,7 @@ def _failed(failure: Exception, output: str, argv: list[str]) -> Outcome:
     outcome = from_exception(failure)
     named = compile_errors.first_error(output)
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
-    return dataclasses.replace(outcome, metrics=metrics, command=tuple(argv))
+    return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
 
 
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:

@@ -114,7 +114,10 @@ class ExportStage(StageBase):
         # A line each: the exit hang's first (answers/exporters.py reads it from the first line).
         said = [words for words in (exit_hang_words(info), model_words(info)) if words]
         return Outcome(
-            Status.OK, metrics=export_metrics(info, out), message="\n".join(said) or None, command=tuple(argv)
+            Status.OK,
+            metrics=ExportMetrics.checked(export_metrics(info, out)),
+            message="\n".join(said) or None,
+            command=tuple(argv),
         )
 
 

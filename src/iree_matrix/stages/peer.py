@@ -86,7 +86,7 @@ class PeerStage(StageBase):
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
         report = worker.read_result(out / "peers.json", done)
-        return Outcome(Status.OK, metrics=report, command=tuple(argv))
+        return Outcome(Status.OK, metrics=PeerMetrics.checked(report), command=tuple(argv))
 
 
 def _framework_files(peers: Sequence[str]) -> dict[str, Path]:

@@ -258,11 +258,14 @@ class RunStage(StageBase):
             metrics["op_profile"] = hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
         if check["matches"]:
             return Outcome(
-                Status.OK, metrics=metrics, message=unchecked_words(check), command=tuple(run_argv)
+                Status.OK,
+                metrics=RunMetrics.checked(metrics),
+                message=unchecked_words(check),
+                command=tuple(run_argv),
             )
         return Outcome(
             Status.MISMATCH,
-            metrics=metrics,
+            metrics=RunMetrics.checked(metrics),
             message=mismatch_words(check),
             error_class="numeric-mismatch",
             command=tuple(run_argv),

@@ -98,7 +98,7 @@ class RuntimeBuildStage(StageBase):
         )
         where = "the toolchain image" if self._image(ctx) is not None else "the host's toolchain"
         metrics = {**facts, "release": release, "variants": list(variants), "built_in": where}
-        return Outcome(Status.OK, metrics=metrics)
+        return Outcome(Status.OK, metrics=RuntimeBuildMetrics.checked(metrics))
 
     # On the docker backend the build runs in the toolchain image (cmake, ninja, GCC, the armel
     # cross compilers from Debian); on host venvs with the host's, which `doctor` checks.

@@ -128,6 +128,18 @@ class StageMetrics:
         return {_key(f): v for f in fields if (v := getattr(self, f.name)) is not None}
 
     @classmethod
+    def checked(cls, written: Mapping[str, Any]) -> dict[str, Any]:
+        """A stage's metrics as it built them, once each key is one its dataclass declares (for a
+        stage that gathers them from several tools rather than building the dataclass): a key no
+        reader can read is this stage's bug, raised where it is written, not a figure lost later."""
+        unknown = sorted(set(written) - set(cls.described()))
+        if unknown:
+            raise ValueError(
+                f"the {cls.stage} stage wrote metrics {cls.__name__} does not declare: {unknown}"
+            )
+        return dict(written)
+
+    @classmethod
     def described(cls) -> dict[str, str]:
         """Name -> meaning of every field: the stage's `metrics` (what test_stages holds records to)."""
         return {_key(f): f.metadata.get("doc", "") for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
