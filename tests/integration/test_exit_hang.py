@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Status
 
 from .conftest import iree_matrix, records
@@ -36,11 +37,11 @@ def test_an_export_that_hangs_at_exit_is_stored_as_exported_with_the_finding(
     got = records(results)
     export = got[EXPORT]
     assert export.status is Status.OK, export.message
-    assert export.metric.importer == "iree-base-compiler 3.6.0"
-    hang = export.metric.exit_hang
+    assert export.metric.of(ExportMetrics).importer == "iree-base-compiler 3.6.0"
+    hang = export.metric.of(ExportMetrics).exit_hang
     assert hang["seconds_after_outputs"] >= 20 and hang["idle_seconds"] >= 10
     assert export.message is not None
     assert "the importer's Python process hangs at exit (iree-base-compiler 3.6.0)" in export.message
-    assert export.metric.mlir_sha256
+    assert export.metric.of(ExportMetrics).mlir_sha256
     (compile_,) = [r for r in got.values() if r.stage == "compile"]
     assert compile_.status is Status.OK, compile_.message  # its MLIR is used

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answers.gap import op_kind_times
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import opkinds
 from iree_matrix.stages import hal_profile
@@ -85,7 +86,7 @@ def test_search_round_one_on_tiny_cnn(cache: Path, tmp_path: Path) -> None:
     # Data tiling is off by default on 3.13.0 (iree-org/iree#21935): turning it off again gives
     # default's own module, whose timed run it shares, and the verdict says so without timing.
     null, base = got[f"run:{CELL}/no-data-tiling"], got[f"run:{CELL}/default"]
-    assert null.metric.module_sha256 == base.metric.module_sha256
+    assert null.metric.of(RunMetrics).module_sha256 == base.metric.of(RunMetrics).module_sha256
     assert null.key == base.key
     assert "flag search, round 1" in done.stderr  # progress: stderr; the tables: stdout
     every = done.stdout.split("### Every candidate", 1)[1]
@@ -97,7 +98,9 @@ def test_search_round_one_on_tiny_cnn(cache: Path, tmp_path: Path) -> None:
     # The file's three repetitions give no 90 % interval of a median: the search raises them to five
     # and says so (issue #51 item 3), so each knob gets a verdict the interval can carry.
     assert "warning: search: [benchmark] repetitions = 3" in done.stderr
-    assert all(len(got[f"run:{CELL}/{k}"].metric.cpu_times or []) >= 5 for k in ("default", "unroll"))
+    assert all(
+        len(got[f"run:{CELL}/{k}"].metric.of(RunMetrics).cpu_times or []) >= 5 for k in ("default", "unroll")
+    )
     assert {verdicts[k] for k in ("ukernels", "im2col", "unroll")} <= {"within noise", "faster", "slower"}, (
         rows
     )

@@ -13,6 +13,7 @@ import pytest
 from iree_matrix.answers import advice, advise_plan, advise_sitting
 from iree_matrix.answers import advise as answers_advise
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import sitting
 
 ROCKETLAKE = {
@@ -385,12 +386,13 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
     nothing of its length. Each step's line now carries the elapsed time and what is left: the steps to
     come at their arms' expected seconds, scaled by how the finished ones ran."""
     import logging
-    from types import SimpleNamespace
 
-    timed = lambda median: SimpleNamespace(metric=SimpleNamespace(cpu_time=SimpleNamespace(median=median)))  # noqa: E731
+    timed = lambda median: Record("run:m", "run", "m", "k", Status.OK, {}, {"cpu_ms": {"median": median}})  # noqa: E731
     assert advise_sitting.module_step_seconds(timed(93_000.0), 3) == 279.0  # 3 calls of 93 s: 281 s measured
     assert advise_sitting.module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
-    peer = SimpleNamespace(metric=SimpleNamespace(peers={"onnxruntime": {"cpu_ms": {"median": 300.0}}}))
+    peer = Record(
+        "peer:m", "peer", "m", "k", Status.OK, {}, {"peers": {"onnxruntime": {"cpu_ms": {"median": 300.0}}}}
+    )
     assert advise_sitting.peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)
     assert advise_sitting.peer_step_seconds(peer, "eager", 3) == advise_sitting.UNKNOWN_STEP_SECONDS
 

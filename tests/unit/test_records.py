@@ -16,6 +16,9 @@ import pytest
 
 from iree_matrix import stages
 from iree_matrix.answers import runs_view
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.records import NAMES, REQUIRED, LabelError, Labels
 from iree_matrix.core.model.results import Index, Record, ResultsLog, Status
 from iree_matrix.matrix import releases, spec_file
@@ -79,7 +82,7 @@ def test_no_metric_is_read_by_string_outside_the_typed_view():
         kept = METRICS_KEPT.get(name, [])
         lines = [ln.strip() for ln in path.read_text().splitlines() if METRICS_ACCESS.search(ln)]
         offenders += [f"{name}: {line}" for line in lines if path != VIEW and line not in kept]
-    assert not offenders, "read metrics through Record.metric (metrics_view.Metrics):\n" + "\n".join(
+    assert not offenders, "read metrics through Record.metric.of(<the stage>Metrics):\n" + "\n".join(
         offenders
     )
 
@@ -133,12 +136,15 @@ def test_metrics_are_typed_figures():
                "other_load": 0.1, "module_bytes": 2048, "module_sha256": "a" * 64,
                "timing": "emulated (qemu)", "max_abs_err": "x",
                "module_versions": {"bytecode": 15, "hal": 6}}  # fmt: skip
-    m = Record("run:m", "run", "m", "k", Status.OK, {}, metrics).metric
-    assert (m.latency_median, m.latency.low, m.latency.high) == (2.0, 1.5, 3.0)
-    assert (m.eager_median, m.eager.low, m.other_load, m.module_bytes) == (4.0, None, 0.1, 2048.0)
+    metric = Record("run:m", "run", "m", "k", Status.OK, {}, metrics).metric
+    m = metric.of(RunMetrics)
+    assert m.latency is not None and (m.latency_median, m.latency.low, m.latency.high) == (2.0, 1.5, 3.0)
+    assert (m.other_load, m.module_bytes) == (0.1, 2048.0)
     assert m.module_sha256 == "a" * 64 and m.outputs_sha256 is None
     assert m.emulated and m.max_abs_err is None  # text where a number belongs: unknown, not a crash
-    assert m.module_versions == {"bytecode": "15", "hal": "6"}
+    exported = metric.of(ExportMetrics)  # each stage's figures by its own dataclass
+    assert exported.eager is not None and (exported.eager_median, exported.eager.low) == (4.0, None)
+    assert metric.of(CompileMetrics).module_versions == {"bytecode": "15", "hal": "6"}
 
 
 def test_the_planner_gives_every_job_the_labels_its_stage_requires():

@@ -489,7 +489,7 @@ def _cpu_run(
         "n": len(cpu),
         "times": cpu,
     }
-    metrics = {**record.metrics, "cpu_ms": stat, "module_sha256": sha, "threads": 2}
+    metrics = {**record.metrics, "cpu_ms": stat, "module_sha256": sha}
     return dataclasses.replace(record, metrics=metrics)
 
 
@@ -513,7 +513,7 @@ def test_search_table_counts_each_knob_per_release_and_sets_the_best_against_the
     assert "| no-data-tiling | 1 slower, median 0.81× | 1 same module |" in knobs
     assert "| im2col | | 1 faster, median 2.02× |" in knobs
     best = next(line for line in text.splitlines() if line.startswith("| mobilenet_v2 | 3.13.0 |"))
-    assert "| ✓ 1.71× (2 threads) |" in best  # wall 12 → 7 ms, intervals apart
+    assert "| ✓ 1.71× |" in best  # wall 12 → 7 ms, intervals apart
     assert (
         "| onnxruntime 2.60 ms | 4.00× |" in best
     )  # 10.4 ms of CPU against ORT's 2.6, a failed TFLite ignored

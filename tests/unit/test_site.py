@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from iree_matrix.core.model.metrics_view import DISAGREES
+from iree_matrix.core.model.metrics.run import DISAGREES
 from iree_matrix.core.model.results import Status
 from iree_matrix.report import figures, site
 from tests.unit.test_answers import _compile, _refused, _run

@@ -10,9 +10,11 @@ from typing import Optional
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.core.model.metrics.flops import FlopsMetrics
+from iree_matrix.core.model import metrics
 from iree_matrix.core.model.metrics.peak import PeakMetrics
-from iree_matrix.core.model.metrics_view import StageMetrics, metric
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
+from iree_matrix.core.model.metrics_view import Metrics, StageMetrics, Timed, metric
 from iree_matrix.core.model.results import Index, Record, Status
 
 
@@ -44,9 +46,55 @@ def test_the_writer_writes_what_the_reader_reads_and_the_stage_declares_it():
     }
 
 
-def test_converted_stages_declare_their_dataclass_fields():
-    for kind in (PeakMetrics, FlopsMetrics):
-        assert stages.get(kind.stage).metrics == kind.described()
+def test_every_stage_that_writes_metrics_declares_them_as_its_dataclass():
+    """One model per stage: a stage with metrics declares exactly its dataclass's fields, and every
+    dataclass names a stage that exists (a new stage writing a dict of its own fails here)."""
+    with_metrics = [s for s in stages.ordered() if s.metrics]
+    assert {"export", "compile", "run", "peer", "flops", "peak"} <= {s.name for s in with_metrics}
+    for stage in with_metrics:
+        kind = metrics.of_stage(stage.name)
+        assert kind is not None, f"the {stage.name} stage writes metrics without a StageMetrics dataclass"
+        assert stage.metrics == kind.described()
+    assert {kind.stage for kind in metrics.declared()} <= set(stages.names())
+    # and none is read any other way: a record's metrics offer nothing but their stage's dataclass
+    assert [name for name in vars(Metrics) if not name.startswith("_")] == ["of"]
+
+
+def test_a_stage_that_gathers_its_metrics_is_held_to_its_dataclass_where_it_writes_them():
+    assert RunMetrics.checked({"matches": True, "latency_ms": {"median": 1.0}}) == {
+        "matches": True,
+        "latency_ms": {"median": 1.0},
+    }
+    with pytest.raises(
+        ValueError, match=r"the run stage wrote metrics RunMetrics does not declare: \['latncy_ms'\]"
+    ):
+        RunMetrics.checked({"matches": True, "latncy_ms": 1.0})
+
+
+def test_a_field_whose_name_is_no_python_name_reads_and_writes_under_its_key():
+    raw = {"iree-run-module_bytes": 10, "iree-run-module_stripped_bytes": 4}
+    built = RuntimeBuildMetrics.read(raw)
+    assert (
+        built.tool_bytes("iree-run-module") == 10 and built.tool_bytes("iree-run-module", stripped=True) == 4
+    )
+    assert built.tool_bytes("iree-benchmark-module") is None and built.written().items() >= raw.items()
+    assert "iree-run-module_bytes" in RuntimeBuildMetrics.described()
+
+
+def test_a_run_reads_its_timed_figures_and_the_load_the_executor_added():
+    raw = {
+        "latency_ms": {"median": 2.0, "min": 1.0, "max": 3.0, "n": 5},
+        "cpu_ms": {"median": 1.5, "times": [1, 2]},
+        "timing": "emulated (qemu-user, cortex-a72)",
+        "other_load": 0.5,
+    }
+    ran = RunMetrics.read(raw)
+    assert (
+        ran.latency_median == 2.0 and ran.latency == Timed(2.0, 1.0, 3.0, 5) and ran.cpu_times == [1.0, 2.0]
+    )
+    assert ran.emulated and ran.other_load == 0.5 and not ran.matches and ran.gpu_devices == ()
+    assert RunMetrics.read({"latency_ms": 4}).latency_median == 4.0  # an older record's bare median
+    assert RunMetrics.read({"timing": 3}).timing is None and not RunMetrics.read({}).emulated
 
 
 def _record(stage: str, cell: str, **metrics: object) -> Record:

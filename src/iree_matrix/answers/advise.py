@@ -32,6 +32,8 @@ from iree_matrix.answers.advise_plan import (
 )
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
 
@@ -236,9 +238,10 @@ def _explain(
         if run is None or run.status is not Status.OK or peer is None:
             entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
             continue
+        peered = peer.metric.of(PeerMetrics)
         found, why = gaps.measure(
-            run.metric.op_profile, peer.metric.peers, config=a.config, release=a.release,
-            threads=peer.metric.threads or 0, run_job=run.job,  # the matrix's, for both profiles
+            run.metric.of(RunMetrics).op_profile, peered.peers, config=a.config, release=a.release,
+            threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
         )  # fmt: skip
         if found is None:
             entry["gap_error"] = why

@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers import search
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix import spec
 
@@ -86,7 +87,7 @@ def search_picks(root: Path) -> list[SearchPick]:
                     and job.endswith(f"/{result}")
                     and job.startswith(f"run:{unit}/")
                 ):
-                    timed = r.metric.cpu_time
+                    timed = r.metric.of(RunMetrics).cpu_time
                     cpu = timed.median if timed is not None else cpu
             label = identities.label(records, identity)
             found.append(

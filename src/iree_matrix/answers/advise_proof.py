@@ -13,6 +13,7 @@ from typing import Any, Optional
 from iree_matrix.answers import neighbourhood, search
 from iree_matrix.answers.advise_plan import Settings
 from iree_matrix.core import console
+from iree_matrix.core.model.metrics.run import RunMetrics
 
 logger = console.logger(__name__)
 
@@ -195,8 +196,8 @@ def _arm(
             None,
             0.0,
         )
-    sha = run.metric.module_sha256 or ""
-    one = neighbourhood.Timed(name, flags=flags, module_sha256=sha, matches=run.metric.matches)
+    sha = run.metric.of(RunMetrics).module_sha256 or ""
+    one = neighbourhood.Timed(name, flags=flags, module_sha256=sha, matches=run.metric.of(RunMetrics).matches)
     if one.matches is False:
         return one, None, 0.0
     try:

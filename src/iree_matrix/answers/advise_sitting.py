@@ -17,6 +17,9 @@ from iree_matrix.answers import advice, search
 from iree_matrix.answers.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest, sitting
 from iree_matrix.iree import flags as iree_flags
@@ -43,7 +46,12 @@ def run(
     ]  # fmt: skip
     peers = [r for r in records if r.stage == "peer" and r.status is Status.OK]
     llvm = next(
-        (r.metric.llvm_host_cpu for r in records if r.stage == "compile" and r.metric.llvm_host_cpu), ""
+        (
+            r.metric.of(CompileMetrics).llvm_host_cpu
+            for r in records
+            if r.stage == "compile" and r.metric.of(CompileMetrics).llvm_host_cpu
+        ),
+        "",
     )
     functions = sorted(
         {r.label.function or "main" for r in runs if r.label.source_model.partition("@")[0] == model}
@@ -181,8 +189,10 @@ def _module_arm(
         meta["error"] = f"{run.status.value}: {(run.message or '').splitlines()[0] if run.message else ''}"
         meta["matches"] = False if run.status is Status.MISMATCH else None
     else:
-        meta["matches"] = bool(run.metric.matches) if run.metric.matches is not None else None
-        meta["module_sha256"] = run.metric.module_sha256 or ""
+        meta["matches"] = (
+            bool(run.metric.of(RunMetrics).matches) if run.metric.of(RunMetrics).matches is not None else None
+        )
+        meta["module_sha256"] = run.metric.of(RunMetrics).module_sha256 or ""
         try:
             timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name, [where.cache])))
             expected[name] = module_step_seconds(run, settings.repetitions)
@@ -295,7 +305,7 @@ def module_step_seconds(run: Record, repetitions: int) -> float:
     time, plus the pass that sizes them."""
     from iree_matrix.stages.benchmark_tool import pass_seconds
 
-    timed = run.metric.cpu_time
+    timed = run.metric.of(RunMetrics).cpu_time
     if timed is None or not timed.median:
         return UNKNOWN_STEP_SECONDS
     return pass_seconds(timed.median / 1000.0, repetitions)
@@ -305,7 +315,7 @@ def peer_step_seconds(peer: Record, name: str, repetitions: int) -> float:
     """One round's step of a peer arm: `repetitions` calls at its peer stage's one-thread time."""
     from iree_matrix.report.machine import Figure
 
-    entry = peer.metric.peers.get(name)
+    entry = peer.metric.of(PeerMetrics).peers.get(name)
     figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
     return repetitions * figure.median / 1000.0 if figure is not None else UNKNOWN_STEP_SECONDS
 

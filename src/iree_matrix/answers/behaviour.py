@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any, Optional
 
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import nonfinite_words
 from iree_matrix.core.model.results import Record, Status
 
@@ -26,13 +28,13 @@ def line(records: Iterable[Record], models: Collection[str]) -> Optional[str]:
     for record in records:
         if record.label.model not in models or record.status is not Status.OK:
             continue
-        metric = record.metric
         if record.stage == "export":
-            changed += [said for said in metric.changes_inputs if said not in changed]
-            for output, counts in metric.reference_nonfinite.items():
+            exported = record.metric.of(ExportMetrics)
+            changed += [said for said in exported.changes_inputs if said not in changed]
+            for output, counts in exported.reference_nonfinite.items():
                 nonfinite.setdefault(str(output), counts)
-        elif record.stage == "run" and metric.unchecked_values:
-            unchecked = max(unchecked, metric.unchecked_values)
+        elif record.stage == "run" and (values := record.metric.of(RunMetrics).unchecked_values):
+            unchecked = max(unchecked, values)
     said = []
     if changed:
         said.append(

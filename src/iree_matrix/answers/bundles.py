@@ -20,6 +20,7 @@ from typing import Any, Optional
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, SchemaError
 from iree_matrix.core.system import host
 
@@ -120,9 +121,9 @@ def problem(record: Record, manifests: Manifests) -> Optional[str]:
     cell = next((c for c in manifest.get("cells", ()) if c.get("job") == record.job), None)
     if cell is None:
         return f"bundle {digest[:12]} has no cell {record.job}"
-    if record.metric.module_sha256 != cell.get("module_sha256"):
+    if record.metric.of(RunMetrics).module_sha256 != cell.get("module_sha256"):
         return (
-            f"module digest {str(record.metric.module_sha256)[:12]} is not the one "
+            f"module digest {str(record.metric.of(RunMetrics).module_sha256)[:12]} is not the one "
             f"bundle {digest[:12]} "
             f"shipped ({str(cell.get('module_sha256'))[:12]})"
         )
@@ -144,12 +145,12 @@ def where_ran(record: Record) -> str:
     found = record.host if isinstance(record.host, Mapping) else {}
     text = host.identity_label(found, str(found.get("llvm_cpu") or ""))
     gpus = [g for g in found.get("gpus") or () if isinstance(g, Mapping)]
-    devices = record.metric.gpu_devices
-    if record.metric.device in ("cuda", "hip") and gpus:
+    devices = record.metric.of(RunMetrics).gpu_devices
+    if record.metric.of(RunMetrics).device in ("cuda", "hip") and gpus:
         g = gpus[0]
         capability = g.get("compute_capability")
         text += f"; GPU {g.get('name')} (driver {g.get('driver')}, compute capability {capability})"
-    elif devices and record.metric.device not in ("", "local-sync"):
+    elif devices and record.metric.of(RunMetrics).device not in ("", "local-sync"):
         text += f"; device {devices[0]}"
     return text
 
@@ -168,12 +169,12 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
         for r in sorted(found, key=lambda r: (r.label.arch, r.label.profile, r.label.compiler)):
             what = f"{r.label.arch}/{r.label.profile} IREE {r.label.compiler}"
             if r.status.value == "ok":
-                figure = r.metric.cpu_time or r.metric.latency
-                kind = "one thread's CPU" if r.metric.cpu_time else "wall"
-                said = f"matches torch (max abs err {r.metric.max_abs_err or 0:.2g})"
+                figure = r.metric.of(RunMetrics).cpu_time or r.metric.of(RunMetrics).latency
+                kind = "one thread's CPU" if r.metric.of(RunMetrics).cpu_time else "wall"
+                said = f"matches torch (max abs err {r.metric.of(RunMetrics).max_abs_err or 0:.2g})"
                 if figure is not None and figure.median is not None:
                     said += f", {duration_ms(figure.median)} {kind} per call (n={figure.n})"
-                timing = r.metric.timing
+                timing = r.metric.of(RunMetrics).timing
                 said += f" [{timing}]" if timing else ""
             else:
                 said = f"{r.status.value}: {r.message or r.error_class or ''}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 if TYPE_CHECKING:
@@ -123,7 +124,8 @@ def _started(
     )
     slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until pairs finish
     expected = [
-        abtest.expected_seconds(record.metric.latency_median, args.rounds, args.repetitions) * slower
+        abtest.expected_seconds(record.metric.of(RunMetrics).latency_median, args.rounds, args.repetitions)
+        * slower
         for record in [*nulls, *(a for a, _ in controls)]
     ]
     logger.info(cost(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import host
 
@@ -30,16 +31,17 @@ def candidates(records: Iterable[Record], max_call_ms: float = MAX_CALL_MS) -> l
     for r in sorted(records, key=lambda r: r.finished or "", reverse=True):  # the newest of a module
         if r.stage != "run" or r.status is not Status.OK or r.label.device:
             continue
-        if r.metric.emulated or not r.metric.module_sha256:
+        ran = r.metric.of(RunMetrics)
+        if ran.emulated or not ran.module_sha256:
             continue
         if _call_ms(r) > max_call_ms:  # no figure at all: infinitely long
             continue
-        by_module.setdefault(r.metric.module_sha256, r)
+        by_module.setdefault(ran.module_sha256, r)
     return sorted(by_module.values(), key=lambda r: (_call_ms(r), r.job))
 
 
 def _call_ms(record: Record) -> float:
-    figure = record.metric.cpu_time or record.metric.latency
+    figure = record.metric.of(RunMetrics).cpu_time or record.metric.of(RunMetrics).latency
     return figure.median if figure is not None and figure.median is not None else float("inf")
 
 
@@ -202,7 +204,7 @@ def matched(records: Iterable[Record], a: str, b: str) -> list[tuple[str, Record
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and not r.label.device
-        and not r.metric.emulated and r.label.runtime == r.label.compiler
+        and not r.metric.of(RunMetrics).emulated and r.label.runtime == r.label.compiler
     ]  # fmt: skip
     by_cell: dict[tuple[str, str, str, str], Record] = {}
     for r in runs:

@@ -16,6 +16,7 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
@@ -111,7 +112,8 @@ def _timed(
 
     slower = math.sqrt(load_factor())  # as the matrix's estimate takes the load, until steps finish
     expected = [
-        abtest.expected_seconds(ra.metric.latency_median, what.rounds, what.repetitions) * slower
+        abtest.expected_seconds(ra.metric.of(RunMetrics).latency_median, what.rounds, what.repetitions)
+        * slower
         for _, ra, _ in chosen
     ]
     logger.info(cost(

@@ -26,6 +26,8 @@ from iree_matrix.answers import (
     runs_view,
 )
 from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.model import metrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, latest_by_job
 
 COMPAT_SCHEMA = 1
@@ -127,12 +129,12 @@ def _digests(latest: Iterable[Record]) -> list[dict[str, Any]]:
     reproduce` compares a re-created cell with."""
     out = []
     for r in sorted(latest, key=lambda r: r.job):
-        module = r.metric.module_sha256
+        module = metrics.module_sha256(r)
         if r.stage not in ("compile", "run") or module is None:
             continue
         entry: dict[str, Any] = {"job": r.job, "status": r.status.value, "module_sha256": module}
-        if r.stage == "run" and r.metric.outputs_sha256 is not None:
-            entry["outputs_sha256"] = r.metric.outputs_sha256
+        if r.stage == "run" and r.metric.of(RunMetrics).outputs_sha256 is not None:
+            entry["outputs_sha256"] = r.metric.of(RunMetrics).outputs_sha256
         out.append(entry)
     return out
 

@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers import runs_view
 from iree_matrix.answers.runs_view import Runs, natural_key
+from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Index, Record, Status
 
 TEXT, BYTECODE = "text", "bytecode"
@@ -101,16 +102,18 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                 python=export.label.python,
                 torch=export.label.torch,
                 turbine=export.label.turbine,
-                importer=export.metric.importer or "",
+                importer=export.metric.of(ExportMetrics).importer or "",
                 export=export.status.value,
                 export_words=runs_view.clip(runs_view.first_line(export.message), 300)
                 if export.status is not Status.OK
                 else "",
                 export_job=export.job,
-                mlir_sha256=export.metric.mlir_sha256 or "",
-                mlirbc_sha256=export.metric.mlirbc_sha256 or "",
+                mlir_sha256=export.metric.of(ExportMetrics).mlir_sha256 or "",
+                mlirbc_sha256=export.metric.of(ExportMetrics).mlirbc_sha256 or "",
                 takes=tuple(sorted(takes, key=lambda t: (runs_view.version_key(t.compiler), t.form))),
-                exit_hang=runs_view.first_line(export.message) if export.metric.exit_hang else "",
+                exit_hang=runs_view.first_line(export.message)
+                if export.metric.of(ExportMetrics).exit_hang
+                else "",
             )
         )
     return out
@@ -226,7 +229,7 @@ def identical_exports(runs: Runs) -> list[SameMLIR]:
     """Per function, the exporters whose MLIR is byte-identical (by the export's content digest)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for (function, exporter), r in runs.exports.items():
-        sha = r.metric.mlir_sha256
+        sha = r.metric.of(ExportMetrics).mlir_sha256
         if r.status is Status.OK and sha:
             groups.setdefault((function, sha), []).append(exporter)
     return [

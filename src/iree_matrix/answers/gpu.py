@@ -20,6 +20,8 @@ from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by,
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import compile_errors, targets
 
@@ -276,8 +278,9 @@ def _by_cell(records: Sequence[Record]) -> dict[str, Record]:
 
 
 def _sizes(built: Sequence[tuple[Record, Optional[Record]]]) -> str:
-    sizes = [c.metric.module_bytes for c, _ in built if c.metric.module_bytes is not None]
-    seconds = [c.metric.seconds for c, _ in built if c.metric.seconds is not None]
+    made = [c.metric.of(CompileMetrics) for c, _ in built]
+    sizes = [m.module_bytes for m in made if m.module_bytes is not None]
+    seconds = [m.seconds for m in made if m.seconds is not None]
     if not sizes:
         return ""
     low, high = formats.size(min(sizes)), formats.size(max(sizes))
@@ -300,7 +303,7 @@ def _run_words(r: Record) -> str:
     """A failed run's status and first line; on a software device, which one (a reader weighs a
     mismatch on lavapipe against one on a real GPU)."""
     words = runs_view.first_line(r.message or "")
-    on = f" on {_device(r)}" if r.metric.emulated else ""
+    on = f" on {_device(r)}" if r.metric.of(RunMetrics).emulated else ""
     return f"{r.status.value}{on}: {runs_view.clip(words, runs_view.MAX_REASON_CHARS)}"
 
 
@@ -314,11 +317,11 @@ def _unrun_words(r: Optional[Record]) -> str:
 
 
 def _latency(r: Record) -> str:
-    median = r.metric.latency_median
+    median = r.metric.of(RunMetrics).latency_median
     if median is None:
         return ""
-    timing = r.metric.timing or ""
-    on = f", {timing}" if r.metric.emulated and timing else ""
+    timing = r.metric.of(RunMetrics).timing or ""
+    on = f", {timing}" if r.metric.of(RunMetrics).emulated and timing else ""
     return f" ({formats.duration_ms(median)}{on})"
 
 
@@ -431,11 +434,11 @@ def _on_a_real_gpu(
     ]
     for r in real:
         here = _published_run(records, name, label, r.release)
-        if here is None or not here.metric.emulated:
+        if here is None or not here.metric.of(RunMetrics).emulated:
             continue
         device = _device(here)
         if not r.matches and here.status is Status.MISMATCH:
-            shown = here.metric.max_abs_err
+            shown = here.metric.of(RunMetrics).max_abs_err
             err = f" (max abs err {measured.error(shown)})" if shown is not None else ""
             lines.append(
                 f"    {r.release}'s wrong outputs are IREE's, not the software device's: wrong on {device} "
@@ -526,7 +529,7 @@ def _published_run(records: Sequence[Record], name: str, label: str, release: st
 
 def _device(run: Record) -> str:
     """The software device a run was timed on: "llvmpipe (LLVM 15.0.6, 256 bits)"."""
-    timing = run.metric.timing or ""
+    timing = run.metric.of(RunMetrics).timing or ""
     return timing.split("device: ", 1)[1].removesuffix(")") if "device: " in timing else "a software device"
 
 

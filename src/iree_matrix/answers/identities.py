@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Optional
 
+from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.peak import PeakMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import host
@@ -35,7 +36,14 @@ def label(records: Iterable[Record], identity: str) -> str:
     if not found:
         return identity
     llvm = next((str(r.host.get("llvm_cpu")) for r in found if r.host.get("llvm_cpu")), "")
-    llvm = llvm or next((r.metric.llvm_host_cpu or "" for r in found if r.metric.llvm_host_cpu), "")
+    llvm = llvm or next(
+        (
+            r.metric.of(CompileMetrics).llvm_host_cpu or ""
+            for r in found
+            if r.metric.of(CompileMetrics).llvm_host_cpu
+        ),
+        "",
+    )
     text = host.identity_label(found[0].host, llvm)
     if identity.startswith("legacy:"):
         peaks = [r.metric.of(PeakMetrics) for r in found if r.stage == "peak"]

@@ -11,6 +11,7 @@ from typing import Optional
 
 from iree_matrix.answers.runs_view import Runs, refusal_reason, sorted_versions
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, Status
 
 
@@ -127,7 +128,7 @@ def module_versions(runs: Runs) -> dict[str, dict[str, str]]:
     """Per compiler release, what its modules ask of a runtime (the first compile that says)."""
     out: dict[str, dict[str, str]] = {}
     for (_, _, compiler), r in sorted(runs.compiles.items()):
-        versions = r.metric.module_versions
+        versions = r.metric.of(CompileMetrics).module_versions
         if versions and compiler not in out:
             out[compiler] = versions
     return out

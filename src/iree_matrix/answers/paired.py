@@ -3,7 +3,7 @@ writes (two modules of each function timed in interleaved rounds on one thread, 
 the calibrated sign-flip test's verdict), read back so that the answers derived from the log decide
 "slower" and "fastest" on them instead of on two medians taken apart.
 
-`attach` gives each run the verdicts it took part in (`Metrics.paired`: the other arm's release or
+`attach` gives each run the verdicts it took part in (`RunMetrics.paired`: the other arm's release or
 profile -> the verdict of this run against it), as `runs_view.read` gives every view the log's
 records; `against` reads one back. Pure but for `read` (the files).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
-from iree_matrix.core.model.metrics_view import PAIRED
+from iree_matrix.core.model.metrics.run import PAIRED, RunMetrics
 from iree_matrix.core.model.results import Record, latest_by_job
 from iree_matrix.core.system import host
 
@@ -135,7 +135,9 @@ def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) ->
     out = []
     for r in records:
         if r.job in extra and r.stage == "run":
-            r = dataclasses.replace(r, metrics={**r.metrics, PAIRED: {**r.metric.paired, **extra[r.job]}})
+            r = dataclasses.replace(
+                r, metrics={**r.metrics, PAIRED: {**r.metric.of(RunMetrics).paired, **extra[r.job]}}
+            )
         out.append(r)
     return out
 
@@ -144,5 +146,5 @@ def against(record: Optional[Record], other: str) -> Optional[Verdict]:
     """`record`'s paired verdict against the run named `other` (a release or a profile), if any."""
     if record is None:
         return None
-    data = record.metric.paired.get(other)
+    data = record.metric.of(RunMetrics).paired.get(other)
     return Verdict.of(data) if isinstance(data, Mapping) else None

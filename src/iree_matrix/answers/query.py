@@ -26,6 +26,7 @@ from iree_matrix.answers import (
 )
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
@@ -211,7 +212,7 @@ def emulation(records: Iterable[Record], target: str) -> str:
     were called "emulated under qemu-user"): " (emulated under qemu-user, arm1176)", " (emulated
     under qemu-system-arm mps2-an386)", " (emulated: software Vulkan device: …)"; "" when native."""
     runs = [r for r in records if r.stage == "run" and r.label.arch == target]
-    said = Counter(r.metric.timing or "" for r in runs if r.metric.emulated)
+    said = Counter(r.metric.of(RunMetrics).timing or "" for r in runs if r.metric.of(RunMetrics).emulated)
     if not said:
         return ""
     inners = []

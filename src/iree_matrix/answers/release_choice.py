@@ -24,6 +24,8 @@ from iree_matrix.answers.runs_view import (
 )
 from iree_matrix.core.errors import EnvironmentFault
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints
 
@@ -91,7 +93,7 @@ def release_results(runs: Runs, functions: Sequence[str], exporter: str) -> list
         ]
         passing = [run is not None and run.status is Status.OK for _, run, _ in cells]
         timings = [timing(run) for _, run, _ in cells]
-        sizes = [c.metric.module_bytes if c is not None else None for _, _, c in cells]
+        sizes = [c.metric.of(CompileMetrics).module_bytes if c is not None else None for _, _, c in cells]
         evidence = tuple(
             (run.job if run is not None else (c.job if c is not None else f"{f}@{compiler}"))
             for f, run, c in cells
@@ -214,7 +216,7 @@ def hint(record: Record) -> Optional[hints.Found]:
 
 
 def _cpu_median(record: Optional[Record]) -> Optional[float]:
-    figure = record.metric.cpu_time if record is not None else None
+    figure = record.metric.of(RunMetrics).cpu_time if record is not None else None
     return figure.median if figure is not None else None
 
 
@@ -328,7 +330,9 @@ def _quiet_sitting(runs: Runs, release: ReleaseResult) -> Optional[tuple[str, fl
     identities = {identified(r) for r in found}
     if len(identities) != 1 or None in identities:
         return None
-    if any((r.metric.other_load is None or r.metric.other_load >= NOISY_LOAD) for r in found):
+    if any(
+        (load is None or load >= NOISY_LOAD) for load in (r.metric.of(RunMetrics).other_load for r in found)
+    ):
         return None
     times = [_seconds(r.started) for r in found]
     if any(t is None for t in times):

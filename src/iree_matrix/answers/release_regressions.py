@@ -23,6 +23,8 @@ from iree_matrix.answers.runs_view import (
 )
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.results import Record, Status
 
 
@@ -66,7 +68,7 @@ def slower_beyond_noise(older: Timing, newer: Timing) -> bool:
 
 def counted(record: Optional[Record]) -> Optional[float]:
     """Instructions per call of an `instructions` record (stages/instructions.py), if it has them."""
-    return record.metric.instructions_per_call if record is not None else None
+    return record.metric.of(InstructionsMetrics).per_call if record is not None else None
 
 
 def slower_pair(
@@ -191,8 +193,8 @@ def _function_regressions(runs: Runs, function: str, exporter: str, compilers: l
             if signal == "instructions" and ia is not None and ib is not None:
                 evidence = (ia.job, ib.job)
             out.append(Regression(function, older, newer, "slower", detail, evidence, signal))
-        sa = ca.metric.module_bytes if ca is not None and ca.status is Status.OK else None
-        sb = cb.metric.module_bytes if cb is not None and cb.status is Status.OK else None
+        sa = ca.metric.of(CompileMetrics).module_bytes if ca is not None and ca.status is Status.OK else None
+        sb = cb.metric.of(CompileMetrics).module_bytes if cb is not None and cb.status is Status.OK else None
         if sa and sb and sb > sa * SIZE_RATIO:
             detail = f"module {formats.ratio(sb / sa)} larger ({formats.size(sa)} → {formats.size(sb)})"
             jobs = (ca.job if ca else "", cb.job if cb else "")

@@ -17,6 +17,8 @@ from typing import Any, Optional
 from iree_matrix.answers import identities, runs_view
 from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.metrics.peak import PeakMetrics
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 
@@ -121,7 +123,8 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
     runs = [
         r for r in records
         if r.stage == "run" and r.status is Status.OK and r.label.profile == "default"
-        and r.label.runtime == r.label.compiler and not r.label.device and not r.metric.emulated
+        and r.label.runtime == r.label.compiler and not r.label.device
+        and not r.metric.of(RunMetrics).emulated
     ]  # fmt: skip
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     for unit, w in work.items():
@@ -130,8 +133,8 @@ def achieved(records: Iterable[Record], peak: Peak, work: Mapping[str, Work]) ->
         rows: list[tuple[str, Optional[float]]] = []
         mine = [r for r in runs if r.label.model == unit]
         for r in sorted(mine, key=lambda rec: runs_view.version_key(rec.label.compiler)):
-            rows.append((f"IREE {r.label.compiler}", r.metric.latency_median))
-        results = peers[unit].metric.peers if unit in peers else {}
+            rows.append((f"IREE {r.label.compiler}", r.metric.of(RunMetrics).latency_median))
+        results = peers[unit].metric.of(PeerMetrics).peers if unit in peers else {}
         for name in peer_registry.names():
             entry = results.get(name)
             if isinstance(entry, Mapping) and entry.get("status") == "ok":

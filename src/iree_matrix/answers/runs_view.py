@@ -21,7 +21,9 @@ from packaging.version import InvalidVersion
 from iree_matrix.answers import paired
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import refusals, stats
-from iree_matrix.core.model.metrics_view import DISAGREES, number
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.run import DISAGREES, RunMetrics
+from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.records import SOURCE_BUILD
 from iree_matrix.core.model.results import Index, Record, Status, latest_by_job, read_log
 from iree_matrix.core.system import host
@@ -115,11 +117,12 @@ def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
     """The timed figure of a run (its latency) or, `eager`, of an export (torch's), with its noise facts."""
     if record is None:
         return None
-    timed = record.metric.eager if eager else record.metric.latency
+    measured = record.metric.of(ExportMetrics) if eager else record.metric.of(RunMetrics)
+    timed = measured.eager if isinstance(measured, ExportMetrics) else measured.latency
     if timed is None or timed.median is None:
         return None
-    disagrees = None if eager else record.metric.disagrees
-    return Timing(timed.median, timed.low, timed.high, record.metric.other_load, disagrees, timed.n)
+    disagrees = None if isinstance(measured, ExportMetrics) else measured.disagrees or None
+    return Timing(timed.median, timed.low, timed.high, measured.other_load, disagrees, timed.n)
 
 
 # --- one figure per thing ---------------------------------------------------------------------------
@@ -344,7 +347,7 @@ def why(record: Record) -> str:
     if record.status is Status.OK:  # the cell's last record passed: what should follow it is missing
         return f"{stage} passed, but no run of its module is recorded"
     if record.status is Status.MISMATCH:
-        err = record.metric.max_abs_err
+        err = record.metric.of(RunMetrics).max_abs_err
         return f"{stage}: outputs differ from torch" + (
             f" (max abs error {err:.3g})" if err is not None else ""
         )

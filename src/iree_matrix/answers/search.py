@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Optional
 
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile
 
@@ -84,7 +85,7 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
         label = record.label
         if record.stage != "run" or label.compiler != label.runtime:
             continue
-        if record.metric.timing not in (None, "native"):
+        if record.metric.of(RunMetrics).timing not in (None, "native"):
             continue
         why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
         unit, variant = split_unit(label.model)
@@ -96,7 +97,7 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
                 status=why.status,
                 interval=_interval(record) if record.status is Status.OK else None,
                 message=first_line(why.message),
-                module_sha256=record.metric.module_sha256 or "",
+                module_sha256=record.metric.of(RunMetrics).module_sha256 or "",
                 record=record,
             )
         )
@@ -106,7 +107,7 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
 def _interval(record: Record) -> Optional[stats.Interval]:
     """The figure a search compares: one thread's CPU time per call where the run measured it (the
     load moves it least), else the wall time."""
-    return record.metric.cpu_interval or record.metric.latency_interval
+    return record.metric.of(RunMetrics).cpu_interval or record.metric.of(RunMetrics).latency_interval
 
 
 def first_line(message: Optional[str]) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Optional
 from iree_matrix.answers import advice, bundles
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model import metrics
 from iree_matrix.core.model.results import Record, ResultsLog
 from iree_matrix.core.system import host
 
@@ -59,9 +60,7 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
     else:
         records = tuple(ResultsLog(log)) if log.is_file() else ()
-    compiled = {
-        r.metric.module_sha256 for r in records if r.stage in ("compile", "run") and r.metric.module_sha256
-    }
+    compiled = {digest for r in records if (digest := metrics.module_sha256(r))}
     found = []
     for path in sorted(directory.glob(f"{advice.FILE_PREFIX}*.json")):
         document = advice.read(path)

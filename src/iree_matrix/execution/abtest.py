@@ -22,6 +22,7 @@ from typing import Optional
 
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import stats, store
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
@@ -57,7 +58,7 @@ def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
     the tool and files it names are this host's: in one of `caches` (the run's) or the default cache."""
     if record.stage != "run" or record.status not in (Status.OK, Status.MISMATCH) or not record.command:
         raise NotComparable(f"{record.job}: not a run that loaded its module")
-    if record.metric.emulated:
+    if record.metric.of(RunMetrics).emulated:
         raise NotComparable(f"{record.job}: an emulated run (its time is qemu's)")
     tool = Path(record.command[0])
     bench = tool.with_name(BENCHMARK_TOOL)

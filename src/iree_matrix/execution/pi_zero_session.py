@@ -24,6 +24,9 @@ from iree_matrix import images, stages
 from iree_matrix.core import formats
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception, now
 from iree_matrix.core.model.outcome import record as make_record
 from iree_matrix.core.model.results import Record, ResultsLog, Status
@@ -114,7 +117,7 @@ def builds_table(records: Mapping[str, Record]) -> str:
     for job, r in sorted(records.items()):
         if r.stage != "runtime-build":
             continue
-        m = r.metric
+        m = r.metric.of(RuntimeBuildMetrics)
         if r.status is not Status.OK:
             rows.append((job, r.status.value, (r.message or "").splitlines()[0][:100] if r.message else ""))
             continue
@@ -195,7 +198,7 @@ def summary_table(records: Mapping[str, Record]) -> str:
         if compiled.stage != "compile" or not compiled.label.arch.startswith("armv6"):
             continue
         mine = [r for r in runs if r.cell.startswith(compiled.cell)]
-        kernel = compiled.metric.kernel
+        kernel = compiled.metric.of(CompileMetrics).kernel
         isa = (
             f"{kernel.get('Tag_CPU_arch')}, {kernel.get('Tag_FP_arch')}, "
             f"{'NEON' if kernel.get('Tag_Advanced_SIMD_arch') else 'no NEON'}"
@@ -218,7 +221,7 @@ def summary_table(records: Mapping[str, Record]) -> str:
 
 def _compile_text(record: Record) -> str:
     if record.status is Status.OK:
-        return f"ok ({int(record.metric.module_bytes or 0):,} B)"
+        return f"ok ({int(record.metric.of(CompileMetrics).module_bytes or 0):,} B)"
     first = (record.message or "").strip().splitlines()[0] if record.message else ""
     return f"{record.status.value} {record.error_class or ''}: {first}"[:100]
 
@@ -227,7 +230,7 @@ def _run_text(record: Any) -> str:
     if record is None:
         return ""
     if record.status is Status.OK:
-        latency, err = record.metric.latency_median, record.metric.max_abs_err
+        latency, err = record.metric.of(RunMetrics).latency_median, record.metric.of(RunMetrics).max_abs_err
         return f"ok, {formats.duration_ms(latency or 0.0)} (emulated), max err {err or 0.0:.1e}"
     if record.status is Status.NOT_RUN:
         return f"not run ({record.blocked_by})"

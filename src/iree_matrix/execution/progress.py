@@ -18,7 +18,12 @@ from typing import Optional, TextIO
 
 from iree_matrix.core import console, formats
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.model import refusals
+from iree_matrix.core.model import metrics, refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.install import InstallMetrics
+from iree_matrix.core.model.metrics.lower import LowerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import locks
 from iree_matrix.execution.eta import Estimates, LoadTrace, load_factor
@@ -83,6 +88,10 @@ HEARTBEAT_SECONDS = 60.0
 def clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+# The stages whose metrics hold their own wall time (`seconds`).
+_SECONDS = (ExportMetrics, CompileMetrics, LowerMetrics, InstallMetrics)
 
 
 class Progress:
@@ -238,7 +247,9 @@ class Progress:
             after = self.estimates.factor.of(kind)
             if self.estimates.source.get(job.id) == "published" and abs(after / before - 1) > 0.25:
                 self._line(f"estimate: host factor {self.estimates.factor.describe()}")
-        seconds, median = record.metric.seconds, record.metric.latency_median
+        measured = record.metric.of(stage) if (stage := metrics.of_stage(record.stage)) else None
+        seconds = measured.seconds if isinstance(measured, _SECONDS) else None
+        median = measured.latency_median if isinstance(measured, RunMetrics) else None
         detail = f" {seconds:.1f} s" if seconds is not None else ""
         if median is not None:
             detail += f", {formats.duration_ms(median)}/call"

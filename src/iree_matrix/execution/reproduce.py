@@ -28,6 +28,10 @@ from typing import Any, Optional, TextIO
 from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model import metrics
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.records import name_problem, shown
 from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.core.model.store import Store
@@ -130,7 +134,7 @@ def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> li
             raise UserError(f"{path}: no compile or run job matches {glob!r} (`iree-matrix show` names jobs)")
         chosen.update((r.job, r) for r in found)
     records = sorted(chosen.values(), key=lambda r: r.job)
-    undigested = [r.job for r in records if r.metric.module_sha256 is None]
+    undigested = [r.job for r in records if metrics.module_sha256(r) is None]
     if undigested:
         raise UserError(
             f"{path}: {undigested[0]}" + (f" (and {len(undigested) - 1} more)" if len(undigested) > 1 else "")
@@ -335,8 +339,8 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     # same packages export the same bytes on any CPU and with any thread count
     export_old = _dep(published, latest, "export")
     export_new = made.records.get(export_old.job) if export_old is not None else None
-    old_mlir = export_old.metric.mlir_sha256 if export_old is not None else None
-    new_mlir = export_new.metric.mlir_sha256 if export_new is not None else None
+    old_mlir = export_old.metric.of(ExportMetrics).mlir_sha256 if export_old is not None else None
+    new_mlir = export_new.metric.of(ExportMetrics).mlir_sha256 if export_new is not None else None
     if old_mlir and new_mlir:
         if old_mlir == new_mlir:
             lines.append(f"mlir    same sha256 {_short(new_mlir)}")
@@ -345,8 +349,8 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
             lines.append(f"mlir    DIFFERENT sha256: {_short(old_mlir)} published, {_short(new_mlir)} here")
     compile_new = made.records.get(_compile_job(published, latest) or "") or new
     compile_old = _dep(published, latest, "compile") or published
-    old_cpu = compile_old.metric.host_cpu
-    old_module, new_module = published.metric.module_sha256 or "", new.metric.module_sha256 or ""
+    old_cpu = compile_old.metric.of(CompileMetrics).host_cpu
+    old_module, new_module = metrics.module_sha256(published) or "", metrics.module_sha256(new) or ""
     module_same: Optional[bool] = new_module == old_module
     if module_same:
         lines.append(f"module  same sha256 {_short(new_module)}")
@@ -359,7 +363,8 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
     else:
         different = True
         part = first_differing_part(
-            compile_old.metric.module_parts_sha256, compile_new.metric.module_parts_sha256
+            compile_old.metric.of(CompileMetrics).module_parts_sha256,
+            compile_new.metric.of(CompileMetrics).module_parts_sha256,
         )
         lines.append(
             f"module  DIFFERENT sha256: {_short(old_module)} published, "
@@ -367,7 +372,7 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
         )
     outputs_same = None
     if published.stage == "run":
-        old, got = published.metric.outputs_sha256, new.metric.outputs_sha256
+        old, got = published.metric.of(RunMetrics).outputs_sha256, new.metric.of(RunMetrics).outputs_sha256
         outputs_same = old == got
         if old is None:
             outputs_same = None
@@ -376,9 +381,9 @@ def compare(published: Record, latest: Mapping[str, Record], made: Made, *, here
             lines.append(f"outputs same sha256 {_short(got or '')}")
         elif module_same is None:
             lines.append("outputs differ, as the module does (compiled for another CPU)")
-        elif published.metric.matches and new.metric.matches:
+        elif published.metric.of(RunMetrics).matches and new.metric.of(RunMetrics).matches:
             different = True
-            errors = (published.metric.max_abs_err, new.metric.max_abs_err)
+            errors = (published.metric.of(RunMetrics).max_abs_err, new.metric.of(RunMetrics).max_abs_err)
             lines.append(
                 "outputs DIFFERENT bits, both within torch's tolerance "
                 f"(max abs err {errors[0]:.3g} published, {errors[1]:.3g} here)"

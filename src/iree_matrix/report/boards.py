@@ -20,6 +20,8 @@ from typing import Any, Optional
 
 from iree_matrix.answers.runs_view import sorted_versions, version_key
 from iree_matrix.core import excerpts, formats
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Index, Record, Status
 from iree_matrix.iree import compile_errors, targets
 
@@ -161,7 +163,7 @@ def run_text(record: Optional[Record], *, short: bool = False) -> str:
     if record is None:
         return ""
     if record.status is Status.OK:
-        peak = record.metric.peak_memory_bytes
+        peak = record.metric.of(RunMetrics).peak_memory_bytes
         memory = ""
         if peak is not None:  # against the board's RAM (less the OS's share)
             memory = f"{'peak ' if not short else ''}{formats.size(peak)}{over_ram(peak, record)}"
@@ -179,7 +181,7 @@ def emulated_time(record: Record, extra: str = "") -> str:
     `7.30 s CPU per call (n=3, 7.20–7.40 s; wall 9.10 s, other load 1.2)`. A record from before
     `cpu_ms` was recorded has only its wall time, marked so: `155 s wall`. `extra` (the peak memory)
     goes in the brackets last; "" when the record has no time."""
-    m = record.metric
+    m = record.metric.of(RunMetrics)
     cpu, wall = m.cpu_time, m.latency_median
     if cpu is not None and cpu.median is not None:
         times = m.cpu_times or []
@@ -358,13 +360,12 @@ def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
 def _median(record: Optional[Record]) -> Optional[float]:
     if record is None or record.status is not Status.OK:
         return None
-    return record.metric.latency_median
+    return record.metric.of(RunMetrics).latency_median
 
 
 def _cpu_median(record: Optional[Record]) -> Optional[float]:
-    if record is None or record.status is not Status.OK or record.metric.cpu_time is None:
-        return None
-    return record.metric.cpu_time.median
+    cpu = record.metric.of(RunMetrics).cpu_time if record is not None and record.status is Status.OK else None
+    return cpu.median if cpu is not None else None
 
 
 def _comparable(a: Optional[Record], b: Optional[Record]) -> tuple[Optional[float], Optional[float]]:
@@ -385,7 +386,7 @@ def build_rows(records: Iterable[Record]) -> list[list[str]]:
         if r.status is not Status.OK:
             rows.append([*head, run_text(r, short=True), short_reason(r), "", ""])
             continue
-        m = r.metric
+        m = r.metric.of(RuntimeBuildMetrics)
         needs = ", ".join(m.needed) or "nothing (static)"
         if m.glibc_versions:
             needs += f", up to {m.glibc_versions[-1]}"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core import formats
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
 from iree_matrix.source_builds import cortex_m
@@ -42,7 +43,8 @@ def _cells(records: Iterable[Record], target: targets.Target, board: targets.Boa
         return [
             r
             for r in runs
-            if r.label.arch.startswith(target.arch.name + "-") and r.metric.cpu == board.target_cpu
+            if r.label.arch.startswith(target.arch.name + "-")
+            and r.metric.of(RunMetrics).cpu == board.target_cpu
         ]
     return [r for r in runs if r.label.arch == target.label]
 
@@ -54,9 +56,9 @@ def _name(r: Record) -> str:
 def _mcu_row(board: targets.Board, cells: Sequence[Record]) -> Optional[list[str]]:
     need: list[tuple[int, int, int, Record]] = []  # (as linked, with the stack's peak, flash, cell)
     for r in cells:
-        ram, flash = r.metric.ram_bytes, r.metric.flash_bytes
+        ram, flash = r.metric.of(RunMetrics).ram_bytes, r.metric.of(RunMetrics).flash_bytes
         if isinstance(ram, int) and isinstance(flash, int):
-            need.append((cortex_m.linked_ram(ram, r.metric.stack_peak_bytes), ram, flash, r))
+            need.append((cortex_m.linked_ram(ram, r.metric.of(RunMetrics).stack_peak_bytes), ram, flash, r))
     if not need:
         return None
     need.sort(key=lambda n: (n[0], n[3].job))
@@ -90,7 +92,11 @@ def _left(n: float) -> str:
 
 def _linux_row(board: targets.Board, target: targets.Target, cells: Sequence[Record]) -> Optional[list[str]]:
     peaks = sorted(
-        ((r.metric.peak_memory_bytes, r) for r in cells if r.metric.peak_memory_bytes is not None),
+        (
+            (r.metric.of(RunMetrics).peak_memory_bytes, r)
+            for r in cells
+            if r.metric.of(RunMetrics).peak_memory_bytes is not None
+        ),
         key=lambda p: (p[0] or 0, p[1].job),
     )
     if not peaks:

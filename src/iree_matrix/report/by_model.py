@@ -10,6 +10,9 @@ from typing import Tuple
 from iree_matrix.answers import behaviour, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms, size
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import CompileKey, ExportKey, Record, RunKey, Status
 from iree_matrix.report import markdown
 from iree_matrix.report.machine import Figure as CpuFigure
@@ -75,14 +78,14 @@ def _dir_run(ix: Numbering, compile_key: CompileKey) -> Record | None:
 
 def run_cell(ix: Numbering, run: Record) -> str:
     if run.status is Status.OK:
-        latency = run.metric.latency_median
+        latency = run.metric.of(RunMetrics).latency_median
         # qemu's speed is not the board's: such figures are marked and never compared with native ones.
-        emulated = " (emulated)" if run.metric.emulated else ""
+        emulated = " (emulated)" if run.metric.of(RunMetrics).emulated else ""
         figure = runs_view.timing(run)
         noisy = NOISY_MARK if figure is not None and figure.noisy else ""
         return f"✅ {noisy}{duration_ms(latency)}{emulated}" if latency is not None else "✅ run"
     if run.status is Status.MISMATCH:
-        err = run.metric.max_abs_err
+        err = run.metric.of(RunMetrics).max_abs_err
         detail = f" (max err {err:.1e})" if err is not None else ""
         return f"⚠️ run{detail}{ix.ref(run.job)}"
     return ix.stage_outcome(run)
@@ -170,7 +173,7 @@ def _baseline_lines(ix: Numbering, model: str) -> list[str]:
     lines = []
     exporters = sorted((e for (m, e) in ix.index.exports if m == model), key=natural_key)
     for exporter in exporters:
-        metric = ix.index.exports[ExportKey(model, exporter)].metric
+        metric = ix.index.exports[ExportKey(model, exporter)].metric.of(ExportMetrics)
         eager, seconds, mlir = metric.eager_median, metric.seconds, metric.mlir_bytes
         extras = ([f"export {formats.seconds(seconds)}"] if seconds is not None else []) + (
             [f"MLIR {size(mlir)}"] if mlir is not None else []
@@ -181,7 +184,7 @@ def _baseline_lines(ix: Numbering, model: str) -> list[str]:
         text = timing_text(runs_view.timing(export, eager=True))
         # One thread's CPU time first, the figure 'Your machine' compares: a loaded wall time read 1.83 s
         # for a call of 10 ms of CPU.
-        cpu = CpuFigure.of(export.metric.raw.get("eager_cpu_ms"))
+        cpu = CpuFigure.of(export.metric.of(ExportMetrics).eager_cpu_ms)
         if cpu is not None:
             span = f" ({duration_ms(cpu.low)}–{duration_ms(cpu.high)})" if cpu.low and cpu.high else ""
             text = (
@@ -222,7 +225,8 @@ def _compile_stats(
 def _compile_stat_cell(compiled: Record | None) -> str:
     if compiled is None:
         return ""
-    seconds, module = compiled.metric.seconds, compiled.metric.module_bytes
+    compiled_metric = compiled.metric.of(CompileMetrics)
+    seconds, module = compiled_metric.seconds, compiled_metric.module_bytes
     parts = ([formats.seconds(seconds)] if seconds is not None else []) + (
         [size(module)] if module is not None else []
     )

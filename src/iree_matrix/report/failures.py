@@ -10,6 +10,7 @@ from typing import Optional
 from iree_matrix.answers import release_choice, runs_view
 from iree_matrix.core import excerpts
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import compile_errors, hints
 from iree_matrix.report.numbering import REFUSED_MARK, FailureGroup, Numbering, stage_rank, status_text
@@ -84,7 +85,7 @@ def _first_error(record: Record) -> Optional[compile_errors.FirstError]:
 
 def error_metrics(record: Record) -> str:
     """`max abs err 2.0e-03, atol 1.0e-05`: how far a mismatching cell's outputs were off."""
-    metric = record.metric
+    metric = record.metric.of(RunMetrics)
     values = [("max abs err", metric.max_abs_err), ("max rel err", metric.max_rel_err), ("atol", metric.atol),
               ("rtol", metric.rtol)]  # fmt: skip
     return ", ".join(f"{label} {v:.1e}" for label, v in values if v is not None)

@@ -17,6 +17,8 @@ from iree_matrix.answers import gpu as answers_gpu
 from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
 from iree_matrix.report import markup
@@ -78,7 +80,7 @@ def _cell(r: Record) -> _Key:
 
 
 def _compiled(r: Record) -> list[str]:
-    m = r.metric
+    m = r.metric.of(CompileMetrics)
     if r.status is Status.OK:
         size = formats.size(m.module_bytes) if m.module_bytes is not None else ""
         return ["✅", size, f"{m.seconds:.1f} s" if m.seconds is not None else ""]
@@ -92,7 +94,7 @@ def _not_compiled(r: Record) -> str:
 def _run(r: Optional[Record]) -> str:
     if r is None:
         return ""
-    m = r.metric
+    m = r.metric.of(RunMetrics)
     if r.status is Status.SKIP:
         return runs_view.clip(runs_view.first_line(r.message or ""), 200)
     if r.status is Status.NOT_RUN:

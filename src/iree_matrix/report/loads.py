@@ -12,6 +12,8 @@ from iree_matrix.answers import load_windows, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import size
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.records import runtime_name
 from iree_matrix.core.model.results import CompileKey, Record, RunKey, Status
 from iree_matrix.report import by_model, markdown
@@ -141,7 +143,7 @@ def builds_section(view: View) -> list[str]:
         return []
     rows = []
     for r in builds:
-        m = r.metric
+        m = r.metric.of(RuntimeBuildMetrics)
         if r.status is not Status.OK:
             note = clip(first_line(r.message), MAX_NOTE_CHARS)
             rows.append([r.label.runtime or r.label.arch, r.label.arch, r.label.linkage,
@@ -161,7 +163,9 @@ def builds_section(view: View) -> list[str]:
         ])  # fmt: skip
     headers = ["runtime", "target", "linkage", "build", "iree-run-module", "iree-benchmark-module", "NEEDED",
                "GLIBC versions", "flags / note"]  # fmt: skip
-    sources = sorted({r.label.runtime_source or r.metric.source for r in builds} - {""})
+    sources = sorted(
+        {r.label.runtime_source or r.metric.of(RuntimeBuildMetrics).source for r in builds} - {""}
+    )
     intro = (
         "IREE's runtime built here from source with cmake (a `src:<release>` runtime, or `nox -s "
         "armv6_smoke` for the Pi Zero: IREE publishes no 32-bit ARM runtime), from "
@@ -193,10 +197,10 @@ def runtimes_section(view: View) -> list[str]:
     ):
         for runtime in sorted_versions(runs):
             run = runs[runtime]
-            binary = run.metric.iree_run_module_bytes
+            binary = run.metric.of(RunMetrics).iree_run_module_bytes
             rows.append([
                 model, compiler, arch, profile, runtime_name(run.label.runtime),
-                run.metric.device or run.label.device or "local-task",
+                run.metric.of(RunMetrics).device or run.label.device or "local-task",
                 by_model.run_cell(ix, run), size(binary) if binary else "",
             ])  # fmt: skip
     intro = (

@@ -26,6 +26,9 @@ from tabulate import tabulate
 
 from iree_matrix.answers import advice, runs_view
 from iree_matrix.core import formats
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
@@ -135,10 +138,10 @@ def rows(records: Iterable[Record]) -> list[Row]:
         export = _export_of(function, run, exports)
         peer = peer_records.get(function)
         source = _source_model(function, (run, export, peer))
-        eager = Figure.of(export.metric.raw.get("eager_cpu_ms")) if export is not None else None
+        eager = Figure.of(export.metric.of(ExportMetrics).eager_cpu_ms) if export is not None else None
         if eager is None and peer is not None:  # a matrix that asked the peers for eager (no export)
-            eager = _peer_figure(peer.metric.peers.get("eager"))[0]
-        entries = peer.metric.peers if peer is not None else {}
+            eager = _peer_figure(peer.metric.of(PeerMetrics).peers.get("eager"))[0]
+        entries = peer.metric.of(PeerMetrics).peers if peer is not None else {}
         known = peer_registry.names()
         order = [*known, *sorted(set(entries) - set(known))]  # the peers' own order
         peers = tuple(
@@ -146,7 +149,7 @@ def rows(records: Iterable[Record]) -> list[Row]:
             for name in order
             if name != "eager" and isinstance(entries.get(name), Mapping)
         )
-        iree = run.metric.raw.get("cpu_ms") if run is not None else None
+        iree = run.metric.of(RunMetrics).cpu_ms if run is not None else None
         release = run.label.compiler if run is not None else None
         found.append(Row(function, source, release, Figure.of(iree), eager, peers))
     return found
@@ -162,8 +165,8 @@ def _newest_default_runs(records: Sequence[Record]) -> dict[str, Record]:
             continue
         if (
             label.runtime != label.compiler
-            or r.metric.emulated
-            or Figure.of(r.metric.raw.get("cpu_ms")) is None
+            or r.metric.of(RunMetrics).emulated
+            or Figure.of(r.metric.of(RunMetrics).cpu_ms) is None
         ):
             continue
         by_function.setdefault(label.model, {})[label.compiler] = r

@@ -16,6 +16,9 @@ from iree_matrix.answers import identities, runs_view, search_descent
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import flags
 from iree_matrix.iree import peers as peer_registry
@@ -39,21 +42,21 @@ def _peers_table(records: Sequence[Record], figure: str) -> Optional[str]:
     peers = {r.label.model: r for r in records if r.stage == "peer" and r.status is Status.OK}
     # Functions the peers ran: a micro-benchmark merged into the same log has no row (or column) here.
     runs = [r for r in measured_runs(records) if r.label.profile == "default" and r.label.model in peers]
-    if not peers or (figure == CPU and not any(r.metric.cpu_time for r in runs)):
+    if not peers or (figure == CPU and not any(r.metric.of(RunMetrics).cpu_time for r in runs)):
         return None
     releases = runs_view.sorted_versions({r.label.compiler for r in runs})
     known = peers_ran(records)  # a column each, in their order
     rows = []
     for model in sorted(peers):
-        results = peers[model].metric.peers
+        results = peers[model].metric.of(PeerMetrics).peers
         eager_entry = results.get("eager")
         eager = runs_view.median(eager_entry.get(figure)) if isinstance(eager_entry, Mapping) else None
         mine = {r.label.compiler: r for r in runs if r.label.model == model}
+        ran = {v: mine[v].metric.of(RunMetrics) for v in releases if v in mine}
         intervals = [
-            (mine[v].metric.latency_interval if figure == WALL else mine[v].metric.cpu_interval)
-            if v in mine else None
+            (ran[v].latency_interval if figure == WALL else ran[v].cpu_interval) if v in ran else None
             for v in releases
-        ]  # fmt: skip
+        ]
         iree = [_with_interval(interval, eager) for interval in intervals]
         rows.append([model, *iree, *(_peer_cell(results.get(name), eager, figure) for name in known)])
     headers = ["model", *(f"IREE {v}" for v in releases), *known]
@@ -129,9 +132,10 @@ def render_emulated(latest: Iterable[Record]) -> list[str]:
     its wall time marked so."""
     rows = [
         [r.label.model, r.label.arch, r.label.compiler, r.label.profile,
-         boards.emulated_time(r), str(r.metric.timing)]
+         boards.emulated_time(r), str(r.metric.of(RunMetrics).timing)]
         for r in latest
-        if r.stage == "run" and r.status is Status.OK and not native(r) and r.metric.latency_median
+        if r.stage == "run" and r.status is Status.OK and not native(r)
+        and r.metric.of(RunMetrics).latency_median
     ]  # fmt: skip
     if not rows:
         return []
@@ -235,16 +239,23 @@ def render_other_identities(view: identities.Split) -> list[str]:
         "",
     ]
     for identity, timed in sorted(view.others.items()):
-        eager = {r.label.model: r.metric.eager_median for r in timed if r.stage == "export"}
+        eager = {r.label.model: r.metric.of(ExportMetrics).eager_median for r in timed if r.stage == "export"}
         rows = []
         for r in sorted(
             measured_runs(timed),
             key=lambda r: (r.label.model, runs_view.version_key(r.label.compiler)),
         ):
             base = eager.get(r.label.model)
-            if r.label.profile != "default" or not base or r.metric.latency_median is None:
+            median = r.metric.of(RunMetrics).latency_median
+            if r.label.profile != "default" or not base or median is None:
                 continue
-            rows.append([r.label.model, r.label.compiler, formats.ratio(r.metric.latency_median / base)])
+            rows.append(
+                [
+                    r.label.model,
+                    r.label.compiler,
+                    formats.ratio(median / base),
+                ]
+            )
         if rows:
             lines += [f"**{identities.label(timed, identity)}**", "",
                       tabulate(rows, headers=["function", "IREE", "IREE / eager"], tablefmt="github",

@@ -15,6 +15,9 @@ from tabulate import tabulate
 
 from iree_matrix.answers import identities, runs_view
 from iree_matrix.core import formats
+from iree_matrix.core.model.metrics.export import ExportMetrics
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import Timed
 from iree_matrix.core.model.results import Record, Status
 
@@ -39,7 +42,7 @@ def _default_runs(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
         label = r.label
         if r.stage != "run" or r.status is not Status.OK or label.profile != "default" or label.device:
             continue
-        if label.runtime != label.compiler or r.metric.emulated:
+        if label.runtime != label.compiler or r.metric.of(RunMetrics).emulated:
             continue
         found[(label.model, label.compiler)] = r
     return found
@@ -69,11 +72,11 @@ def _sides(records: Sequence[Record]) -> dict[tuple[str, str], _Side]:
     exports = {r.label.model: r for r in records if r.stage == "export" and r.status is Status.OK}
     found = {}
     for (function, release), run in _default_runs(records).items():
-        cpu = run.metric.cpu_time
-        entry = peers[function].metric.peers.get("eager") if function in peers else None
+        cpu = run.metric.of(RunMetrics).cpu_time
+        entry = peers[function].metric.of(PeerMetrics).peers.get("eager") if function in peers else None
         eager_cpu: Optional[float] = None
         if function in exports:
-            eager_cpu = (exports[function].metric.eager_cpu or _NONE).median
+            eager_cpu = (exports[function].metric.of(ExportMetrics).eager_cpu or _NONE).median
         if eager_cpu is None and isinstance(entry, Mapping) and entry.get("status") == "ok":
             eager_cpu = runs_view.median(entry.get("cpu_ms"))
         if cpu is None or not cpu.median or not eager_cpu:

@@ -24,6 +24,8 @@ from typing import Optional
 
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
 from iree_matrix.iree import flags, targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
@@ -329,8 +331,12 @@ def published_defines(release: str, results: Optional[Path] = None) -> list[str]
 
     path = results or Path(__file__).resolve().parents[3] / "results" / "cortex-m" / "results.jsonl"
     for record in ResultsLog(path):
-        if record.stage == "run" and record.label.compiler == release and record.metric.runtime_defines:
-            return record.metric.runtime_defines
+        if (
+            record.stage == "run"
+            and record.label.compiler == release
+            and record.metric.of(RunMetrics).runtime_defines
+        ):
+            return record.metric.of(RunMetrics).runtime_defines
     raise UserError(f"{path}: no Cortex-M run of {release} with its runtime's defines")
 
 
@@ -396,7 +402,8 @@ def built_runtime(
     release, variants = versions.parse_source_runtime(build.label.runtime)
     target = build.label.arch
     tc = cmake_runtime.toolchain(target)
-    source = build.metric.source
+    built = build.metric.of(RuntimeBuildMetrics)
+    source = built.source
     tree = str(cmake_runtime.source_tree(source, cache)) if source else "$IREE_SRC"
     variables = [
         ("IREE_SRC", tree, f"the source: {build.label.runtime_source or source}"),
@@ -414,7 +421,8 @@ def built_runtime(
         natives = [
             r for r in records
             if r.stage == "runtime-build" and r.label.arch == host and r.key
-            and r.label.runtime == versions.source_runtime(release) and r.metric.source == source
+            and r.label.runtime == versions.source_runtime(release)
+            and r.metric.of(RuntimeBuildMetrics).source == source
         ]  # fmt: skip
         for native in natives:
             if _key(build, release, variants, native.key) == build.key:
@@ -434,9 +442,9 @@ def built_runtime(
         "its key recomputes from these commands' inputs: these are the commands that build ran"
         if recomputes
         else "its key does not recompute (another iree-matrix, or flags since changed): these are "
-        f"this iree-matrix's commands for it; the build recorded C flags {build.metric.cflags!r}"
+        f"this iree-matrix's commands for it; the build recorded C flags {built.cflags!r}"
     )
-    where = build.metric.built_in
+    where = built.built_in
     if where:
         verdict += f"; it ran in {where}"
     return variables, steps, verdict
@@ -445,7 +453,13 @@ def built_runtime(
 def _key(build: Record, release: str, variants: Sequence[str], native: Optional[str]) -> str:
     tc = cmake_runtime.toolchain(build.label.arch)
     return cmake_runtime.job_key(
-        build.metric.source, tc, build.label.linkage, build.metric.toolchain, variants, release, native
+        build.metric.of(RuntimeBuildMetrics).source,
+        tc,
+        build.label.linkage,
+        build.metric.of(RuntimeBuildMetrics).toolchain,
+        variants,
+        release,
+        native,
     )
 
 
@@ -529,5 +543,5 @@ def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str,
         ("RUNTIME", "$RUNTIME", "the tool keeps the runtime in <cache>/cortex-m-runtime/<key>/"),
         ("OUT", str(store / "run" / record.key) if record.key else "$OUT", "the run's entry"),
     ]
-    steps = firmware_steps(cpu, record.metric.runtime_defines, quirks=quirks)
+    steps = firmware_steps(cpu, record.metric.of(RunMetrics).runtime_defines, quirks=quirks)
     return variables, steps

@@ -25,7 +25,11 @@ from iree_matrix.answers import advice, compat, paired, release_choice, roofline
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import refusals
-from iree_matrix.core.model.metrics_view import Metrics, number
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
+from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.core.system.host import identity_label
 from iree_matrix.iree import hints, opkinds
@@ -295,7 +299,7 @@ def _references(site: Site, function: str, exporter: str) -> dict[str, float]:
     for peer in site.stage("peer"):
         if peer.label.model != function:
             continue
-        for name, result in peer.metric.peers.items():
+        for name, result in peer.metric.of(PeerMetrics).peers.items():
             if isinstance(result, Mapping) and result.get("status") == "ok" and name != "eager":
                 median = runs_view.timing(Record("", "", "", "", Status.OK, {}, result))
                 if median is not None:
@@ -350,9 +354,9 @@ def _or_blank(value: Optional[float]) -> Any:
     return "" if value is None else value
 
 
-def _compiled(record: Optional[Record]) -> Optional[Metrics]:
+def _compiled(record: Optional[Record]) -> Optional[CompileMetrics]:
     """A compile's metrics, when it succeeded."""
-    return record.metric if record is not None and record.status is Status.OK else None
+    return record.metric.of(CompileMetrics) if record is not None and record.status is Status.OK else None
 
 
 def _roofline_section(site: Site, rec: release_choice.Recommendation) -> list[str]:
@@ -387,7 +391,7 @@ def _op_kinds_section(site: Site, rec: release_choice.Recommendation, fid: str) 
         if record.label.model not in rec.functions or record.status is not Status.OK:
             continue
         kinds = by_release.setdefault(record.label.compiler or "?", {})
-        for dispatch in record.metric.dispatches:
+        for dispatch in record.metric.of(DispatchesMetrics).dispatches:
             median = number(dispatch.get("median_us"))
             if median is not None:
                 kind = op_kind(str(dispatch.get("op") or dispatch.get("name") or ""))
@@ -484,10 +488,10 @@ def _environments_page(site: Site) -> str:
                     (
                         r.job,
                         r.status.value,
-                        _or_blank(r.metric.bytes),
-                        " ".join(r.metric.needed) or "static",
-                        r.metric.float_abi or "",
-                        _or_blank(r.metric.build_seconds),
+                        _or_blank(r.metric.of(RuntimeBuildMetrics).bytes),
+                        " ".join(r.metric.of(RuntimeBuildMetrics).needed) or "static",
+                        r.metric.of(RuntimeBuildMetrics).float_abi or "",
+                        _or_blank(r.metric.of(RuntimeBuildMetrics).build_seconds),
                     )
                     for r in builds
                 ],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 
@@ -17,7 +19,7 @@ def same_runtime(run: Record) -> bool:
 
 
 def native(run: Record) -> bool:
-    return not run.metric.emulated
+    return not run.metric.of(RunMetrics).emulated
 
 
 def measured_runs(records: Iterable[Record]) -> list[Record]:
@@ -33,5 +35,10 @@ def peers_ran(records: Iterable[Record]) -> tuple[str, ...]:
     """The peers these records' peer stages ran, in the peers' order: the tables' columns and the
     names the prose lists. A peer no record ran is not a column of empty cells, so a peer added to
     scripts/peer_frameworks/ changes no published document until a run times it."""
-    ran = (name for r in records if r.stage == "peer" and r.status is Status.OK for name in r.metric.peers)
+    ran = (
+        name
+        for r in records
+        if r.stage == "peer" and r.status is Status.OK
+        for name in r.metric.of(PeerMetrics).peers
+    )
     return peer_registry.among(ran)

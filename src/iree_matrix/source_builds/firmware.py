@@ -21,28 +21,11 @@ import numpy as np
 
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
-
-# A firmware run's metrics, beside a run's comparison with torch (the run stage's `metrics`).
-METRICS = {
-    "machine": "the emulated machine (qemu-system-arm)",
-    "cpu": "its CPU",
-    "sections": "the firmware's section sizes",
-    "flash_bytes": "text + rodata + the initial values of data",
-    "ram_bytes": "data + bss + the heap's and the stack's peaks",
-    "heap_peak_bytes": "the heap's peak",
-    "stack_peak_bytes": "the stack's peak",
-    "heap_at_bytes": "the heap in use at each step (the runtime's own share: before the call)",
-    "machine_flash_bytes": "the machine's flash",
-    "machine_ram_bytes": "the machine's RAM",
-    "fits": "on which boards it fits as linked (its RAM with the stack reserve, cortex_m.linked_ram)",
-    "kernels_bytes": "the compile's static library",
-    "runtime_build": "the runtime's build: seconds, library size, defines",
-    "qemu_seconds": "the emulation's wall time",
-}
 
 _toolchain: dict[str, str] = {}  # asked once per process (every key needs it)
 
@@ -142,10 +125,17 @@ def execute(
         "device": "local-sync",
     }
     if not ran.ok:
-        return Outcome(Status.FAIL, metrics=metrics, error_class="firmware-error", message=ran.message)
+        return Outcome(
+            Status.FAIL,
+            metrics=RunMetrics.checked(metrics),
+            error_class="firmware-error",
+            message=ran.message,
+        )
     if len(ran.outputs) != len(info["outputs"]):
         why = f"the firmware printed {len(ran.outputs)} outputs, torch gave {len(info['outputs'])}"
-        return Outcome(Status.FAIL, metrics=metrics, error_class="output-count", message=why)
+        return Outcome(
+            Status.FAIL, metrics=RunMetrics.checked(metrics), error_class="output-count", message=why
+        )
     paths = [out / f"output{i}.npy" for i in range(len(ran.outputs))]
     for path, array in zip(paths, ran.outputs):
         np.save(path, array)
@@ -153,10 +143,10 @@ def execute(
     check = compare(paths, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
     metrics.update(check)
     if check["matches"]:
-        return Outcome(Status.OK, metrics=metrics)
+        return Outcome(Status.OK, metrics=RunMetrics.checked(metrics))
     return Outcome(
         Status.MISMATCH,
-        metrics=metrics,
+        metrics=RunMetrics.checked(metrics),
         error_class="numeric-mismatch",
         message=words(check),
     )

@@ -14,6 +14,8 @@ from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model import store
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.model.store import Entry
@@ -75,26 +77,7 @@ def environment(cell: Cell, python: str = "") -> EnvSpec:
 class CompileStage(StageBase):
     name = "compile"
     rank = 40
-    metrics = {
-        "seconds": "iree-compile's wall time",
-        "peak_memory_bytes": "its peak resident memory",
-        "module_bytes": "the module's size",
-        "module_sha256": "the module's digest",
-        "module_parts_sha256": "per part (bytecode, each executable): where two modules differ",
-        "module_versions": "what the module asks of a runtime (vmfb.module_versions)",
-        "artifact_sha256": "every other file the compile left, by path",
-        "dispatch_count": "dispatches, from the compiler's scheduling statistics",
-        "executable_count": "executables, from the same",
-        "constant_bytes": "constants, from the same",
-        "dispatch_benchmarks": "executables compiled to a benchmark module each ([benchmark] dispatches)",
-        "dispatch_benchmark_failures": "those that did not compile, with the compiler's words",
-        "host_cpu": "what target-cpu=host resolved to",
-        "llvm_host_cpu": "LLVM's name for this CPU, as the compiler resolved target-cpu=host (znver4)",
-        "llvm_host_cpu_features": "the whole feature string target-cpu=host compiles for",
-        "kernel": "a target with a kernel check (armv6): the kernel ELF's ARM attributes and the verdict",
-        "first_error": "a failed compile's first error (compile_errors)",
-        "failing_op": "the op it names",
-    }
+    metrics = CompileMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """One compile per export, compiler, target and profile (and MLIR form), reused by every runtime."""
@@ -239,13 +222,13 @@ class CompileStage(StageBase):
                 metrics["artifact_sha256"] = artifact_digests(out)
                 return Outcome(
                     Status.FAIL,
-                    metrics=metrics,
+                    metrics=CompileMetrics.checked(metrics),
                     error_class="kernel-isa",
                     message=f"the module's kernels are not {check.what} can run: {kernel}",
                     command=tuple(argv),
                 )
         metrics["artifact_sha256"] = artifact_digests(out)
-        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+        return Outcome(Status.OK, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
 
 
 def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: str = "") -> list[str]:
@@ -365,7 +348,7 @@ def _lowered(job: Job) -> bool:
 def _source_digest(job: Job, ctx: Context) -> str:
     """The digest of what the compile reads: the lowering's MLIR, else the export's file."""
     if _lowered(job):
-        return ctx.dep("lower").record.metric.mlir_sha256 or ""
+        return ctx.dep("lower").record.metric.of(LowerMetrics).mlir_sha256 or ""
     return export_digest(ctx.dep("export"), _digest_metric(job))
 
 
@@ -543,7 +526,7 @@ def _failed(failure: Exception, output: str, argv: list[str]) -> Outcome:
     outcome = from_exception(failure)
     named = compile_errors.first_error(output)
     metrics = {**outcome.metrics, **(named.metrics() if named is not None else {})}
-    return dataclasses.replace(outcome, metrics=metrics, command=tuple(argv))
+    return dataclasses.replace(outcome, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
 
 
 def _compile_failure(done: processes.Completed, target: targets.Target) -> Exception:

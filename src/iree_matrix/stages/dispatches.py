@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.errors import StageFailure, StageSkipped
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system.process_request import ProcessRequest
@@ -32,12 +34,7 @@ class DispatchesStage(StageBase):
     optional = True
     exclusive = True  # it times
     timeout = 1800.0
-    metrics = {
-        "dispatches": "per executable: IREE's name, its op, median, min, max (µs), n",
-        "benchmarked": "how many were timed",
-        "sum_median_us": "their medians' sum",
-        "not_benchmarked": "those whose benchmark module did not compile, with the compiler's words",
-    }
+    metrics = DispatchesMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """For a cell `[benchmark] dispatches` names, run by its own runtime: each executable timed
@@ -74,14 +71,11 @@ class DispatchesStage(StageBase):
             timed.extend(parse_benchmarks(done.stdout, module.stem))
         timed.sort(key=lambda d: d["median_us"], reverse=True)
         total = sum(d["median_us"] for d in timed)
-        compiled = ctx.dep("compile").record.metrics
-        metrics: dict[str, Any] = {
-            "dispatches": timed,
-            "benchmarked": len(timed),
-            "sum_median_us": total,
-            "not_benchmarked": list(compiled.get("dispatch_benchmark_failures", [])),
-        }
-        return Outcome(Status.OK, metrics=metrics)
+        failed = ctx.dep("compile").record.metric.of(CompileMetrics).dispatch_benchmark_failures
+        metrics = DispatchesMetrics(
+            dispatches=timed, benchmarked=len(timed), sum_median_us=total, not_benchmarked=list(failed)
+        )
+        return Outcome(Status.OK, metrics=metrics.written())
 
 
 def export_name(benchmark: str, module_stem: str) -> str:

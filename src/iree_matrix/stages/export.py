@@ -15,6 +15,7 @@ from typing import Any
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics_view import nonfinite_words
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
@@ -48,32 +49,7 @@ class ExportStage(StageBase):
     rank = 30
     exclusive = True  # it times torch eager
     warms_up = True  # the quiet lock is taken after the model's first call (worker.QuietHandshake)
-    metrics = {
-        "seconds": "the export's wall time",
-        "mlir_bytes": "the MLIR text's size",
-        "mlirbc_bytes": "the MLIR bytecode's size (a bytecode form in the matrix)",
-        "eager_ms": "torch eager's latency",
-        "eager_cpu_ms": "torch eager's CPU time per call on one thread (process_time; the load-robust "
-        "signal): median, min, max, stdev, n, times, threads (1)",
-        "eager_cpu_ms_error": "why the one-thread CPU timing failed (the export and eager_ms stand)",
-        "parameters": "the model's parameter count",
-        "torch_threads": "the threads torch ran with",
-        "importer": "the compiler package whose importer wrote the MLIR",
-        "mlir_sha256": "the MLIR text's digest (artifacts.export_digests)",
-        "mlirbc_sha256": "the MLIR bytecode's digest",
-        "io_sha256": "inputs, torch's outputs and the tolerance, by content",
-        "onnx_opset": "an `onnx` form's export: the opset torch.onnx.export wrote",
-        "onnx_bytes": "its model.onnx's size",
-        "onnx_sha256": "its digest (each compiler's iree-import-onnx reads it)",
-        "onnx_exporter": "which torch.onnx exporter wrote it (TorchScript)",
-        "exit_hang": "the exporting process did not end after writing its outputs and was killed "
-        "(compiler 3.6.0's bindings hang at exit): seconds after its outputs, idle seconds or the "
-        "stage timeout; the export stands",
-        "changes_inputs": "the model changes its input in place: which inputs, how many values (the "
-        "reference and the inputs IREE is given are the inputs as built)",
-        "reference_nonfinite": "torch's own outputs that hold NaN or inf, per output: nan, inf, of (the "
-        "runs check only where torch's are finite)",
-    }
+    metrics = ExportMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """One export per function and exporter environment, reused by every compiler."""
@@ -141,7 +117,10 @@ class ExportStage(StageBase):
         # A line each: the exit hang's first (answers/exporters.py reads it from the first line).
         said = [words for words in (exit_hang_words(info), model_words(info)) if words]
         return Outcome(
-            Status.OK, metrics=export_metrics(info, out), message="\n".join(said) or None, command=tuple(argv)
+            Status.OK,
+            metrics=ExportMetrics.checked(export_metrics(info, out)),
+            message="\n".join(said) or None,
+            command=tuple(argv),
         )
 
 

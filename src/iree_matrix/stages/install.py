@@ -9,6 +9,7 @@ from pathlib import Path
 from iree_matrix import envs
 from iree_matrix.core import hashing
 from iree_matrix.core.hashing import digest
+from iree_matrix.core.model.metrics.install import InstallMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
@@ -25,7 +26,7 @@ class InstallStage(StageBase):
     rank = 20
     io_bound = True  # downloads and disk (an install reused from an existing environment takes a moment)
     timeout = 1800.0
-    metrics = {"seconds": "the install's wall time", "packages": "how many packages the lock holds"}
+    metrics = InstallMetrics.described()
 
     def provide(self, builder: Builder, env: EnvSpec) -> str:
         """The job that realises `env`, which every job running in it depends on (`Unit.install`);
@@ -68,7 +69,7 @@ class InstallStage(StageBase):
         (out / "lock.json").write_text(lock.to_json())
         return Outcome(
             Status.OK,
-            metrics={"seconds": round(time.monotonic() - start, 3), "packages": len(lock.packages)},
+            metrics=InstallMetrics(round(time.monotonic() - start, 3), len(lock.packages)).written(),
             env=dict(env.describe()),
         )
 

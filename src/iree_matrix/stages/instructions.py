@@ -31,6 +31,7 @@ from typing import Any
 
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest
+from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output, processes
@@ -46,7 +47,6 @@ COUNTED_FUNCTION = "iree_vm_invoke"  # what the tools call once per benchmark it
 # valgrind runs under a seccomp filter refusing io_uring_setup (stages/no_io_uring.py: IREE 3.12+'s
 # io_uring proactor otherwise deadlocks valgrind 3.19; the runtime falls back to its POSIX proactor).
 WRAPPER = "iree_matrix.stages.no_io_uring"
-METRIC = "instructions"
 INSTALL_HINT = "apt-get install -y valgrind (images/setup-host.sh installs it)"
 
 
@@ -56,10 +56,7 @@ class InstructionsStage(StageBase):
     optional = True
     exclusive = False  # a count, not a time: other jobs may run beside it
     timeout = 3600.0  # under valgrind a call takes some 50x its native time
-    metrics = {
-        METRIC: "per_call (instructions of one call), runs (iterations, total), counted (the function), "
-        "device, tool",
-    }
+    metrics = InstructionsMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """For a cell `[benchmark] instructions` names, run by its own runtime: the same module's
@@ -117,16 +114,14 @@ class InstructionsStage(StageBase):
             raise processes.failure(done, *why_failed(done.output))
         run = {"iterations": iterations_of(done.stdout), "total": total_of(counted.read_text())}
         counted.unlink()  # hundreds of KiB of per-function counts; the total is kept
-        metrics = {
-            METRIC: {
-                "per_call": per_call(run),
-                "runs": [run],
-                "counted": COUNTED_FUNCTION,
-                "device": "local-sync",
-                "tool": f"callgrind ({valgrind_version()})",
-            }
+        counts = {
+            "per_call": per_call(run),
+            "runs": [run],
+            "counted": COUNTED_FUNCTION,
+            "device": "local-sync",
+            "tool": f"callgrind ({valgrind_version()})",
         }
-        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+        return Outcome(Status.OK, metrics=InstructionsMetrics(counts).written(), command=tuple(argv))
 
 
 @functools.cache

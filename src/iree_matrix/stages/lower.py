@@ -21,6 +21,7 @@ from pathlib import Path
 
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
@@ -49,13 +50,7 @@ class LowerStage(StageBase):
     name = "lower"
     rank = 35  # after export (30), before compile (40)
     optional = True  # only a `linalg:<release>` form plans its jobs
-    metrics = {
-        "seconds": "the lowering's wall time (iree-compile --compile-to=input)",
-        "lowered_by": "the IREE release that lowered it",
-        "mlir_bytes": "the lowered MLIR's size",
-        "mlir_sha256": "its digest (what each compile reads)",
-        "source_mlir_sha256": "the export's MLIR it was lowered from",
-    }
+    metrics = LowerMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """One lowering per export and lowering release, reused by every compiler that reads it."""
@@ -99,14 +94,14 @@ class LowerStage(StageBase):
         lowered = out / LOWERED.path
         if done.returncode != 0 or not lowered.is_file():
             raise processes.failure(done, "lower-error")
-        metrics = {
-            "seconds": round(seconds, 3),
-            "lowered_by": lowering_compiler(job.label.form),
-            "mlir_bytes": lowered.stat().st_size,
-            "mlir_sha256": file_sha256(lowered),
-            "source_mlir_sha256": file_sha256(source),
-        }
-        return Outcome(Status.OK, metrics=metrics, command=tuple(argv))
+        metrics = LowerMetrics(
+            seconds=round(seconds, 3),
+            lowered_by=lowering_compiler(job.label.form),
+            mlir_bytes=lowered.stat().st_size,
+            mlir_sha256=file_sha256(lowered),
+            source_mlir_sha256=file_sha256(source),
+        )
+        return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
 
 
 STAGE = LowerStage()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from iree_matrix.core import shipped
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
@@ -48,28 +49,7 @@ class PeerStage(StageBase):
     warms_up = True  # the quiet lock is taken after the model's first call (worker.QuietHandshake)
     timeout = 1800.0
     # scripts/peers.py's report: per peer its latency or its failure (phase and message)
-    metrics = {
-        "peers": "per peer: latency_ms (wall, `threads` threads), cpu_ms (CPU time per call on one "
-        "thread, process_time: the load-robust signal; median, min, max, stdev, n, times, threads (1)) "
-        "or cpu_ms_error (why only that timing failed), cpu_ms_other_round (a round that spread beyond "
-        "peer_frameworks' RETIME_SPREAD and the one timed again: the round not kept), errors against "
-        "eager, or "
-        "the phase and message of its failure",
-        "versions": "each peer's package versions",
-        "torch_version": "torch's",
-        "threads": "the threads every peer got",
-        "cpu_count": "the host's CPUs",
-        "load_average": "the load when it ran",
-        "repetitions": "timed repetitions",
-        "warmup": "untimed warm-up calls",
-        "atol": "the model's tolerance, absolute",
-        "rtol": "and relative",
-        # torch's reference, as the export's: the model's first call on a copy of the inputs as built
-        "changes_inputs": "the model changes its input in place: which inputs, how many values (every "
-        "peer's calls get a fresh copy of the inputs as built)",
-        "reference_nonfinite": "torch's own outputs that hold NaN or inf, per output: nan, inf, of",
-        "reference_error": "why torch's reference could not be taken (the peers are timed, not compared)",
-    }
+    metrics = PeerMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """With `peers = [...]`: one job per function and torch release, beside the exports."""
@@ -109,7 +89,7 @@ class PeerStage(StageBase):
         if done.returncode != 0:
             raise processes.failure(done, "model-error")
         report = worker.read_result(out / "peers.json", done)
-        return Outcome(Status.OK, metrics=report, command=tuple(argv))
+        return Outcome(Status.OK, metrics=PeerMetrics.checked(report), command=tuple(argv))
 
 
 def _framework_files(peers: Sequence[str]) -> dict[str, Path]:

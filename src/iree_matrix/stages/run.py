@@ -21,6 +21,8 @@ import numpy as np
 from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import tools_runtime
 from iree_matrix.core.model.results import Status
@@ -75,30 +77,7 @@ class RunStage(StageBase):
     name = "run"
     rank = 50
     exclusive = True  # it times the module
-    metrics = {
-        "matches": "whether every output is within the model's tolerance of torch's",
-        "max_abs_err": "the largest absolute error (where both are finite)",
-        "max_rel_err": "the largest error relative to the output's scale",
-        "nonfinite_values": "IREE's NaN or inf values where torch's are finite (each a mismatch)",
-        "unchecked_values": "values not checked: where torch's own output is NaN or inf (the model's)",
-        "atol": "the model's tolerance, absolute",
-        "rtol": "and relative",
-        "latency_ms": "iree-benchmark-module's repetitions: median, min, max, stdev, n, times",
-        "cpu_ms": "CPU time per call on one thread (local-sync; under qemu the emulator's): the "
-        "load-robust signal, same shape as latency_ms",
-        "process_cpu_ms": "the process's CPU time per call on the cell's own HAL driver (every thread)",
-        "module_bytes": "the module's size",
-        "module_sha256": "the module's digest",
-        "outputs_sha256": "the outputs' exact values",
-        "device": "the HAL driver",
-        "iree_run_module_bytes": "the runtime tool's size",
-        "peak_memory_bytes": "iree-run-module's peak memory",
-        "peak_memory_of": "whose peak that is (a container's cgroup)",
-        "timing": "native, or emulated (qemu-user): never ranked with native",
-        "op_profile": "each dispatch in context (IREE's HAL profiler; [benchmark] op_profile)",
-        "gpu_devices": "a GPU target's devices the runtime listed (--dump_devices): names, else URIs",
-        **firmware.METRICS,
-    }
+    metrics = RunMetrics.described()
 
     def plan(self, unit: Unit) -> None:
         """One run per compile, runtime and HAL driver (the text form's module: a bytecode form's is
@@ -287,11 +266,14 @@ class RunStage(StageBase):
             metrics["op_profile"] = hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
         if check["matches"]:
             return Outcome(
-                Status.OK, metrics=metrics, message=unchecked_words(check), command=tuple(run_argv)
+                Status.OK,
+                metrics=RunMetrics.checked(metrics),
+                message=unchecked_words(check),
+                command=tuple(run_argv),
             )
         return Outcome(
             Status.MISMATCH,
-            metrics=metrics,
+            metrics=RunMetrics.checked(metrics),
             message=mismatch_words(check),
             error_class="numeric-mismatch",
             command=tuple(run_argv),
@@ -313,7 +295,7 @@ def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
 
 
 def _module_digest(compiled: Any) -> str:
-    sha = compiled.metric.module_sha256
+    sha = compiled.metric.of(CompileMetrics).module_sha256
     return f"sha256:{sha}" if sha else str(compiled.key)
 
 

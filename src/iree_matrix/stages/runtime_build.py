@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from iree_matrix.core.errors import StageFailure, UserError
+from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
@@ -31,28 +32,7 @@ class RuntimeBuildStage(StageBase):
     rank = 10
     optional = True
     timeout = 3600.0
-    metrics = {
-        "release": "the IREE release of the source",
-        "variants": "the runtime value's +variants",
-        "built_in": "the toolchain image, or the host's toolchain",
-        "source": "the source's identity (tarball sha256, git URL and tag, directory)",
-        "target": "the target triple",
-        "linkage": "static or dynamic",
-        "cflags": "the C flags of the build",
-        "build_type": "CMake's build type",
-        "toolchain": "the compilers' and CMake's version lines",
-        "build_seconds": "the build's wall time",
-        "iree-run-module_bytes": "the tool's size",
-        "iree-run-module_stripped_bytes": "the same, stripped",
-        "iree-benchmark-module_bytes": "the tool's size",
-        "iree-benchmark-module_stripped_bytes": "the same, stripped",
-        "bytes": "iree-run-module's size (elf.binary_facts)",
-        "attributes": "iree-run-module's ARM attributes",
-        "needed": "the shared libraries it needs (dynamic)",
-        "glibc_versions": "the GLIBC symbol versions it needs",
-        "interpreter": "its ELF interpreter",
-        "float_abi": "the float calling convention of the target",
-    }
+    metrics = RuntimeBuildMetrics.described()
 
     def provide(self, builder: Builder, env: EnvSpec) -> str:
         """The job that builds `env.build` ("src:3.9.0+static") for `env.arch` from IREE's source;
@@ -117,7 +97,7 @@ class RuntimeBuildStage(StageBase):
         )
         where = "the toolchain image" if self._image(ctx) is not None else "the host's toolchain"
         metrics = {**facts, "release": release, "variants": list(variants), "built_in": where}
-        return Outcome(Status.OK, metrics=metrics)
+        return Outcome(Status.OK, metrics=RuntimeBuildMetrics.checked(metrics))
 
     # On the docker backend the build runs in the toolchain image (cmake, ninja, GCC, the armel
     # cross compilers from Debian); on host venvs with the host's, which `doctor` checks.

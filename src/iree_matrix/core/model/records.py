@@ -1,9 +1,10 @@
 """The typed view of a result record's labels (`Labels`, the one schema of `Record.labels`; its
-metrics are `metrics_view.Metrics`). Everything that reads a record reads them through
-`Record.label` and `Record.metric`, never the dictionaries by string (tests/unit/test_records.py
-holds src/ to that): a label renamed here is then a mypy error at every reader, a record read back
-with a label the schema does not know (an old name) is a `LabelError` naming its job and the label,
-and a planned job lacking one its stage requires (`REQUIRED`) is one too — not a blank table cell.
+metrics are read as their stage's dataclass, `core/model/metrics/`). Everything that reads a record
+reads them through `Record.label` and `Record.metric`, never the dictionaries by string
+(tests/unit/test_records.py holds src/ to that): a label renamed here is then a mypy error at every
+reader, a record read back with a label the schema does not know (an old name) is a `LabelError`
+naming its job and the label, and a planned job lacking one its stage requires (`REQUIRED`) is one
+too — not a blank table cell.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ class Record:
 
     @functools.cached_property
     def metric(self) -> Metrics:
-        """The metrics, typed (`metrics_view.Metrics`)."""
+        """The metrics, read as a stage's dataclass: `record.metric.of(RunMetrics).latency_median`."""
         return Metrics(self.metrics)
 
     def to_json(self) -> str:

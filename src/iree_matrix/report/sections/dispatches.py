@@ -12,6 +12,7 @@ from tabulate import tabulate
 from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
+from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import same_runtime
@@ -41,17 +42,17 @@ def _table(group: Group, releases: Sequence[Record], top: int) -> list[str]:
     """One model's table: its `top` slowest ops, one column per release (oldest first)."""
     model, exporter, arch, profile = group
     versions = [r.label.compiler for r in releases]
-    tables = [_occurrences(r.metric.dispatches) for r in releases]
+    tables = [_occurrences(r.metric.of(DispatchesMetrics).dispatches) for r in releases]
     slowest = sorted(
         {op for table in tables for op in table},
         key=lambda op: max(t[op]["median_us"] for t in tables if op in t),
         reverse=True,
     )[:top]
+    timed = [r.metric.of(DispatchesMetrics) for r in releases]
     total = [
-        f"{_ms((r.metric.sum_median_us or 0) / 1000)} over {r.metric.benchmarked}"
-        " executables"
-        + (f" ({len(r.metric.not_benchmarked)} not compilable alone)" if r.metric.not_benchmarked else "")
-        for r in releases
+        f"{_ms((m.sum_median_us or 0) / 1000)} over {m.benchmarked}"
+        " executables" + (f" ({len(m.not_benchmarked)} not compilable alone)" if m.not_benchmarked else "")
+        for m in timed
     ]
     return [
         f"## {TITLE}: {model} ({arch}, profile {profile})",

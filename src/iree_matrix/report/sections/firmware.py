@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.source_builds import cortex_m
@@ -59,7 +60,7 @@ def _bare_metal(arch: str) -> bool:
 
 
 def _row(r: Record) -> list[str]:
-    m = r.metric
+    m = r.metric.of(RunMetrics)
     status = r.status.value if isinstance(r.status, Status) else str(r.status)
     if r.status is not Status.OK:
         status += ": " + runs_view.clip(runs_view.first_line(r.message or ""), 160)

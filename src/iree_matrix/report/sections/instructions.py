@@ -9,6 +9,7 @@ from tabulate import tabulate
 
 from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core import formats
+from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.results import Record
 
 KERNEL_RELEASES = 4  # a function measured on at least this many releases gets a row
@@ -28,7 +29,13 @@ def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[s
     shown = [v for v in versions if any(v in cells for cells in table.values())]
     shown += runs_view.sorted_versions({v for cells in table.values() for v in cells} - set(shown))
     profiles = sorted({r.label.profile for cells in table.values() for r in cells.values()})
-    tools = sorted({str(r.metric.instructions.get("tool", "")) for c in table.values() for r in c.values()})
+    tools = sorted(
+        {
+            str(r.metric.of(InstructionsMetrics).instructions.get("tool", ""))
+            for c in table.values()
+            for r in c.values()
+        }
+    )
     rows: list[list[str]] = []
     for function, cells in sorted(table.items()):
         figures = {v: n for v, r in cells.items() if (n := release_regressions.counted(r))}

@@ -14,6 +14,8 @@ from iree_matrix.answers import roofline, runs_view
 from iree_matrix.answers.gap import kind_gaps, op_kind_times
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import opkinds
 from iree_matrix.iree import peers as peer_registry
@@ -65,7 +67,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     torch eager and ONNX Runtime, and — where IREE trails the best peer by more than 1.2x — the
     kinds that account for the gap."""
     records = list(latest)
-    runs = [r for r in measured_runs(records) if r.metric.op_profile is not None]
+    runs = [r for r in measured_runs(records) if r.metric.of(RunMetrics).op_profile is not None]
     if not runs:
         return []
     machine = _Machine.of(records)
@@ -78,7 +80,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
         ]
     unprofiled: dict[str, str] = {}
     for run in sorted(runs, key=_order):
-        profile = run.metric.op_profile or {}  # every run here has one
+        profile = run.metric.of(RunMetrics).op_profile or {}  # every run here has one
         iree_kinds = op_kind_times(profile, "iree")
         if iree_kinds is None:
             why = str(profile.get("unavailable", "no profile")).strip().splitlines()
@@ -95,9 +97,9 @@ def _order(r: Record) -> tuple:
 def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> list[str]:
     """One run's table: its time per op kind beside the profiled peers', its verdict against the best
     peer, and its slowest dispatches."""
-    unit, compiler, iree_ms = run.label.model, run.label.compiler, run.metric.latency_median
+    unit, compiler, iree_ms = run.label.model, run.label.compiler, run.metric.of(RunMetrics).latency_median
     peer = machine.peers.get(unit)
-    results = peer.metric.peers if peer is not None else {}
+    results = peer.metric.of(PeerMetrics).peers if peer is not None else {}
     timed = {
         n: v
         for n, e in results.items()
@@ -130,7 +132,7 @@ def _function(run: Record, iree_kinds: dict[str, float], machine: _Machine) -> l
         tabulate(rows, headers=["op kind", *columns], tablefmt="github", disable_numparse=True),
         "",
     ]
-    top = ((run.metric.op_profile or {}).get("dispatches") or [])[:5]
+    top = ((run.metric.of(RunMetrics).op_profile or {}).get("dispatches") or [])[:5]
     if top:
         lines += [
             "Slowest dispatches in context: "

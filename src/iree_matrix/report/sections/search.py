@@ -13,6 +13,8 @@ from iree_matrix.answers import runs_view, search, search_descent
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report.sections import Document, Section
@@ -146,7 +148,7 @@ def _best_peers(records: Sequence[Record]) -> dict[str, tuple[str, float]]:
     for r in records:
         if r.stage != "peer" or r.status is not Status.OK:
             continue
-        for name, entry in r.metric.peers.items():
+        for name, entry in r.metric.of(PeerMetrics).peers.items():
             if not isinstance(entry, Mapping) or entry.get("status") != "ok":
                 continue
             median = runs_view.median(entry.get(CPU))
@@ -161,7 +163,7 @@ def _gap(peer: Optional[tuple[str, float]], best: search.Candidate) -> list[str]
     if (
         peer is None
         or best.record is None
-        or best.record.metric.cpu_interval is None
+        or best.record.metric.of(RunMetrics).cpu_interval is None
         or best.interval is None
     ):
         return ["", ""]
@@ -173,12 +175,14 @@ def _wall_check(base: search.Candidate, best: search.Candidate) -> str:
     """default's wall median over the best's at the matrix's threads, from the same two runs."""
     if base.record is None or best.record is None:
         return ""
-    a, b = base.record.metric.latency_interval, best.record.metric.latency_interval
+    a, b = (
+        base.record.metric.of(RunMetrics).latency_interval,
+        best.record.metric.of(RunMetrics).latency_interval,
+    )
     if a is None or b is None or b.median <= 0:
         return ""
-    threads = best.record.metric.threads
     mark = "✓" if b.faster_than(a) else "~"
-    return f"{mark} {formats.ratio(a.median / b.median)}" + (f" ({threads} threads)" if threads else "")
+    return f"{mark} {formats.ratio(a.median / b.median)}"
 
 
 # Knob verdicts, in the order the per-release table counts them.

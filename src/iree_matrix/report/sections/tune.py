@@ -13,7 +13,8 @@ from tabulate import tabulate
 from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
-from iree_matrix.core.model.metrics_view import Metrics
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.sections.search import judged
@@ -84,14 +85,18 @@ def _groups(records: Sequence[Record]) -> dict[Group, list[Record]]:
 
 def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
     """The fastest correct profile of a group, against `default`, and what did not work."""
-    timed = [(c, r) for c, r in tried if r is not None and r.status is Status.OK and r.metric.latency_median]
+    timed = [
+        (c, r)
+        for c, r in tried
+        if r is not None and r.status is Status.OK and r.metric.of(RunMetrics).latency_median
+    ]
     default = next((r for c, r in timed if c.label.profile == "default"), None)
-    best = min(timed, key=lambda cr: cr[1].metric.latency_median or float("inf"), default=None)
+    best = min(timed, key=lambda cr: cr[1].metric.of(RunMetrics).latency_median or float("inf"), default=None)
     failed = "; ".join(f"{c.label.profile}: {why}" for c, r in tried if (why := _why(c, r)))
     if best is None:
         return [*group, "none correct", "", "", "", failed]
-    best_ms = best[1].metric.latency_median
-    default_ms = default.metric.latency_median if default is not None else None
+    best_ms = best[1].metric.of(RunMetrics).latency_median
+    default_ms = default.metric.of(RunMetrics).latency_median if default is not None else None
     speedup = formats.ratio(default_ms / best_ms) if default_ms and best_ms else ""
     return [*group, best[0].label.profile, _ms(best_ms) if best_ms else "",
             _ms(default_ms) if default_ms else "", speedup, failed]  # fmt: skip
@@ -100,12 +105,13 @@ def _best_row(group: Group, tried: Sequence[Tried]) -> list[str]:
 def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[str]:
     """One profile's compile and run: status, median, sizes, peaks, dispatches and the load."""
     model, _, compiler = group
-    ran = run.metric if run is not None else Metrics({})
+    ran = run.metric.of(RunMetrics) if run is not None else RunMetrics()
+    made = compiled.metric.of(CompileMetrics)
     return [model, compiler, compiled.label.profile, _why(compiled, run) or "ok",
             _ms(run_ms) if (run_ms := ran.latency_median) else "",
-            _size(compiled.metric.module_bytes), _seconds(compiled.metric.seconds),
-            _size(compiled.metric.peak_memory_bytes), _size(ran.peak_memory_bytes),
-            _text(compiled.metric.dispatch_count), _text(ran.other_load)]  # fmt: skip
+            _size(made.module_bytes), _seconds(made.seconds),
+            _size(made.peak_memory_bytes), _size(ran.peak_memory_bytes),
+            _text(made.dispatch_count), _text(ran.other_load)]  # fmt: skip
 
 
 def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:
@@ -135,7 +141,7 @@ def _why(compiled: Record, run: Optional[Record]) -> str:
         return "not run"
     if run.status is Status.NOT_RUN:
         return f"not run ({run.message})" if run.message else "not run"
-    return "" if run.metric.latency_median else "no latency"
+    return "" if run.metric.of(RunMetrics).latency_median else "no latency"
 
 
 def _unless_searched(view: View) -> list[str]:

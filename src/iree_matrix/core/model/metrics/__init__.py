@@ -10,8 +10,14 @@ import functools
 import importlib
 import inspect
 import pkgutil
+from typing import TYPE_CHECKING, Optional
 
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import StageMetrics
+
+if TYPE_CHECKING:
+    from iree_matrix.core.model.results import Record
 
 
 @functools.cache
@@ -28,6 +34,11 @@ def declared() -> tuple[type[StageMetrics], ...]:
     return tuple(found)
 
 
+def of_stage(stage: str) -> Optional[type[StageMetrics]]:
+    """The dataclass of a stage's metrics, None for a stage that writes none."""
+    return next((kind for kind in declared() if kind.stage == stage), None)
+
+
 def opt_ins() -> frozenset[str]:
     """The `[benchmark]` keys the stages declare (`StageMetrics.opt_in`): what a file may opt cells in to."""
     return frozenset(kind.opt_in for kind in declared() if kind.opt_in)
@@ -41,3 +52,10 @@ def opt_in_docs() -> dict[str, str]:
         if kind.opt_in:
             found.setdefault(kind.opt_in, []).append(kind.opt_in_doc)
     return {key: "; ".join(d for d in docs if d) for key, docs in sorted(found.items())}
+
+
+def module_sha256(record: Record) -> Optional[str]:
+    """The module digest a compile or a run record carries (both write it, of the same module)."""
+    if record.stage == "compile":
+        return record.metric.of(CompileMetrics).module_sha256
+    return record.metric.of(RunMetrics).module_sha256 if record.stage == "run" else None
