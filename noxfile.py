@@ -2,7 +2,7 @@
 
 Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke.toml --list`; so
 do its `-v`/`-q` (`nox -s matrix -- -q`: warnings and errors only on stderr; docs/running.md).
-A bare `nox` runs the fast checks (lint and the unit tier's fast part); `nox -l` lists every session.
+A bare `nox` runs the fast checks (lint and the unit tier); `nox -l` lists every session.
 """
 
 from __future__ import annotations
