@@ -33,7 +33,7 @@ from iree_matrix.answers.advise_plan import (
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 
 logger = console.logger(__name__)
 
@@ -63,6 +63,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         from iree_matrix import stages
 
         print(stages.describe(loaded.plan), file=out)
+        print(listed_settings(loaded), file=out)
         return 0
     cache = matrix.cache
     results = ResultsLog(loaded.results_dir / "results.jsonl")

@@ -23,7 +23,7 @@ from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
 
@@ -134,6 +134,7 @@ class _Search:
                 file=self.out,
             )
             print(stages.describe(loaded.plan), file=self.out)
+            print(listed_settings(loaded), file=self.out)
             return 0
         if resumed is not None:
             progress = self.plan.results_dir / search_descent.PROGRESS
