@@ -119,9 +119,9 @@ class _Search:
             resumed = None  # another search's: this one starts over (and replaces it when a round ends)
         if resumed is not None and not self.plan.listing:
             # Round 1's runs are stored: reused, not measured again, so its verdicts are the ones the
-            # interrupted search descended from.
+            # interrupted search descended from. The plan is the same one: only what is measured
+            # again changes, so it is not loaded again.
             first = self.plan.with_retime(given_retime)
-            loaded = load_plan(first, adjust=self.round_one)
         return first, loaded, resumed
 
     def run(self) -> int:
