@@ -43,6 +43,6 @@ def test_with_the_toy_a_published_set_re_renders_byte_identical(
     scripts: Path, published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every peer ran in the one set, ONNX Runtime alone in the other: neither names the toy."""
-    from tests.unit import test_published_renders
+    from tests.processes import test_published_renders
 
     test_published_renders.test_a_published_set_re_renders_byte_identical(published, tmp_path, monkeypatch)
