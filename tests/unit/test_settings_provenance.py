@@ -4,6 +4,7 @@ default. `-v` shows them on stderr before the plan or the run."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,22 @@ def test_the_command_line_is_merged_before_one_parse(tmp_path: Path, monkeypatch
         "--iree-source",
     )
     assert said["profiles"].value == "O3" and said["profiles"].source == "--profiles"
+
+
+def test_a_release_source_joins_the_files_and_the_environment_is_named(tmp_path: Path, monkeypatch) -> None:
+    from iree_matrix.matrix.settings import Layered
+    from iree_matrix.source_builds.cmake_runtime import SOURCE_ENV
+
+    tree = tmp_path / "iree"
+    (tree / "runtime").mkdir(parents=True)
+    matrix = tmp_path / "m.toml"
+    matrix.write_text('iree_source = "every.tar.xz"\n' + SMOKE.read_text())
+    plain = workflow.PlanSettings(matrix=matrix, results_dir=tmp_path, cache=tmp_path)
+    monkeypatch.setenv(SOURCE_ENV, f"3.9.0={tree}")
+    layered = workflow.merged(Layered.read(matrix), plain)
+    assert layered.data["iree_source"] == {"*": "every.tar.xz", "3.9.0": str(tree.resolve())}
+    assert layered.origin("iree_source.3.9.0") == f"environment {SOURCE_ENV}"
+    assert layered.origin("iree_source.*") is None  # the file's
+    given = workflow.merged(Layered.read(matrix), dataclasses.replace(plain, iree_sources=(str(tree),)))
+    assert given.data["iree_source"] == {"*": str(tree.resolve())}  # one source for every release
+    assert given.origin("iree_source.*") == "--iree-source"
