@@ -122,7 +122,7 @@ class RunOptions:
 @dataclasses.dataclass(frozen=True)
 class PlanSettings:
     """What to plan, from the command line once: the matrix file, the models, jobs and releases of
-    it, the command line's rewrites of the file (timeouts, IREE sources, profiles), the cache, where
+    it, the command line's values over the file's (timeouts, IREE sources, profiles), the cache, where
     the results go, and how the plan is run (`run`)."""
 
     matrix: Path  # the matrix file (the command's default when none was given)
