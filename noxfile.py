@@ -2,7 +2,7 @@
 
 Options for the tool go after `--`, e.g. `nox -s matrix -- --matrix matrix/smoke.toml --list`; so
 do its `-v`/`-q` (`nox -s matrix -- -q`: warnings and errors only on stderr; docs/running.md).
-A bare `nox` runs the fast checks (lint and the unit tier's fast part); `nox -l` lists every session.
+A bare `nox` runs the fast checks (lint and the unit tier); `nox -l` lists every session.
 """
 
 from __future__ import annotations
@@ -142,17 +142,21 @@ def stage_times(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Every test: the whole unit tier, then integration with real torch, IREE and Docker (~16 min).
+    """Every test: the unit and process tiers, then integration with real torch, IREE and Docker (~16 min).
 
-    The unit tier's `processes` and `heavy` tests too; `-- tests/unit` runs that tier alone, and
-    `nox -s unit` (a bare `nox`) its fast part only."""
+    Each test once: `-- tests/unit tests/processes` runs the first two alone, and `nox -s unit` (a bare
+    `nox`) the unit tier only."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
-    targets = session.posargs or ["tests/unit", "tests/integration"]
-    if any("integration" in a for a in targets) or not any(a.startswith("tests/unit") for a in targets):
+    targets = session.posargs or [*TIERS, "tests/integration"]
+    if any("integration" in a for a in targets) or not any(a.startswith(TIERS) for a in targets):
         _room_for_integration(session)
         _host_ready(session)
     # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
     session.run("pytest", *targets)
+
+
+# The tiers without the integration tier's real environments: seconds to minutes, no IREE or Docker.
+TIERS = ("tests/unit", "tests/processes")
 
 
 # What one integration run writes at most at once (venvs, stores, Docker images under the temp dir;
@@ -169,7 +173,8 @@ def _room_for_integration(session: nox.Session) -> None:
         if free < INTEGRATION_FREE_GB:
             session.error(
                 f"{where}: {free:.1f} GB free; the integration tier needs about {INTEGRATION_FREE_GB} GB "
-                "(venvs, stores, images): free some space, or run `nox -s tests -- tests/unit`"
+                "(venvs, stores, images): free some space, or run "
+                "`nox -s tests -- tests/unit tests/processes`"
             )
 
 
@@ -194,18 +199,14 @@ def _which(name: str) -> bool:
     return shutil.which(name) is not None
 
 
-# The unit tier's fast part: its tests that start processes, sleep or wait on real time (`processes`)
-# and those that take seconds of CPU (`heavy`) are left to `nox -s tests`, which runs everything.
-FAST = "not processes and not heavy"
-
-
 @nox.session(python=PYTHON)
 def unit(session: nox.Session) -> None:
-    """The unit tier's fast part: no IREE, Docker or processes, at most 3 minutes on 2 cores.
+    """The unit tier: no IREE, Docker or processes, at most 3 minutes on 2 cores.
 
-    `nox -s tests -- tests/unit` runs the whole tier."""
+    Its tests that start processes, sleep or wait on real time (`processes`) and those that take
+    seconds of CPU (`heavy`) are a tier of their own, tests/processes, which `nox -s tests` runs."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH)
-    session.run("pytest", "-m", FAST, *(session.posargs or ["tests/unit"]))
+    session.run("pytest", *(session.posargs or ["tests/unit"]))
 
 
 @nox.session(python=PYTHON)

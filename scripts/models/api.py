@@ -94,7 +94,7 @@ def exactly(seed: int) -> Iterator[None]:
     :func:`to_float32` rounds them to the same float32 except with a probability of that order
     per number (measured: MobileNetV2's and QuartzNet's float64 state dicts differ in 32,288 and
     3,535,407 values between ATen's default and AVX-512 kernels, their float32 roundings in
-    none). ``tests/unit/test_model_determinism.py`` builds the models under each setting and
+    none). ``tests/processes/test_model_determinism.py`` builds the models under each setting and
     compares the hashes.
 
     Inside the block ``torch.get_default_dtype()`` is float64: modules constructed and tensors

@@ -1,5 +1,5 @@
 """The big reference models' weights and inputs are the same bits with 1 and 2 torch threads, under
-two oneDNN ISAs and under ATen's scalar and AVX2 kernels (issue #51 item 8): tests/unit has the CNNs;
+two oneDNN ISAs and under ATen's scalar and AVX2 kernels (issue #51 item 8): tests/processes has the CNNs;
 these take minutes under five settings. The transformers variants are built in the exporter
 environment the tool installs for them (torch 2.13.0, transformers 5.23.0), the others in this
 interpreter's torch."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from iree_matrix.matrix import releases
@@ -13,3 +15,22 @@ def _offline_index(monkeypatch):
         raise releases.ReleaseError(f"unit tests do not ask the index (for {package})")
 
     monkeypatch.setattr(releases, "query_pip", offline)
+
+
+# The unit tier stays minutes on 2 cores because its slow kinds live in tests/processes: a test marked
+# as one of them here would be run by `nox -s unit` after all, so it is refused at collection.
+SLOW_KINDS = ("processes", "heavy")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    misplaced = [
+        item.nodeid
+        for item in items
+        if here in Path(item.fspath).parents and any(item.get_closest_marker(k) for k in SLOW_KINDS)
+    ]
+    if misplaced:
+        raise pytest.UsageError(
+            f"{misplaced[0]} is marked {' or '.join(SLOW_KINDS)}: move it to tests/processes/ "
+            f"(the unit tier runs none; {len(misplaced)} such test(s))"
+        )

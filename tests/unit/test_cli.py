@@ -68,7 +68,9 @@ def test_list_prints_the_plan(capsys):
     assert "  install:py3.11-torch2.13.0-turbine3.9.0" in lines
     assert "  compile:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default" in lines
     assert "  run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default/rt3.13.0" in lines
-    assert len(lines) == 2 + 12
+    assert lines[2 + 12].startswith(
+        "settings (those not the defaults"
+    )  # after the plan, where each came from
 
 
 def test_list_with_select(capsys):
@@ -76,7 +78,10 @@ def test_list_with_select(capsys):
     assert cli.main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "6 jobs: 3 install, 1 export, 1 compile, 1 run"
-    assert lines[-1] == "  run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default/rt3.9.0"
+    assert (
+        lines[2 + 6 - 1] == "  run:tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default/rt3.9.0"
+    )
+    assert lines[-1] == "  select = *iree3.13.0*/rt3.9.0 (from --select)"
 
 
 def test_select_without_match(capsys):

@@ -90,23 +90,6 @@ def test_process_time_calls_counts_cpu_not_waiting():
     assert len(helped) == 2 and all(t >= 29.0 for t in helped)
 
 
-@pytest.mark.torch
-@pytest.mark.heavy
-def test_torch_threads_is_restored_even_after_a_failure():
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        with em.torch_threads(1):
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 2
-        with pytest.raises(RuntimeError), em.torch_threads(1):
-            raise RuntimeError("a model that fails")
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)
-
-
 @pytest.fixture
 def torch_threads_kept():
     torch = pytest.importorskip("torch")

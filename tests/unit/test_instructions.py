@@ -240,23 +240,6 @@ instructions = ["ops.*/avx2"]
         spec_file.load(path)
 
 
-@pytest.mark.processes
-def test_io_uring_is_refused_with_eperm_and_nothing_else(tmp_path: Path) -> None:
-    """The wrapper valgrind runs under (IREE 3.12+'s io_uring proactor deadlocks valgrind 3.19)."""
-    import subprocess
-    import sys
-
-    probe = (
-        "import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
-        "r = libc.syscall(425, 8, ctypes.create_string_buffer(120)); "
-        "print(r, ctypes.get_errno(), os.getpid() > 0)"
-    )
-    argv = [sys.executable, "-m", "iree_matrix.stages.no_io_uring", sys.executable, "-c", probe]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["-1", "1", "True"]  # EPERM: the runtime's "blocked by security policy"
-
-
 def test_an_untimed_build_is_decided_by_its_counts_alone() -> None:
     """The counted build need not be timed: a count needs no quiet machine."""
     records = [r for r in _softmax_records() if not (r.stage == "run" and r.label.profile == "avx2")]

@@ -261,19 +261,6 @@ def test_merge_never_drops_a_record_it_cannot_read(tmp_path, capsys):
     assert "kept 2 lines it cannot read" in capsys.readouterr().err
 
 
-@pytest.mark.heavy
-def test_merge_renders_performance_where_the_records_hold_peers(tmp_path, capsys):
-    """A merged set reads as `report --performance` renders it: PERFORMANCE.md beside the report
-    when its records hold timed peers (merge once left it out, and the published set read stale)."""
-    published = Path(__file__).resolve().parents[2] / "results" / "archive" / "bench-2026-11-22"
-    out = tmp_path / "merged"
-    assert cli.main(["merge", str(published), "--to", str(out)]) == 0
-    assert (out / "PERFORMANCE.md").read_text() == (published / "PERFORMANCE.md").read_text()
-    compat_only = _write(tmp_path / "shard", _rec("install:e"), _rec("run:m/e", key="r"))
-    assert cli.main(["merge", str(compat_only), "--to", str(tmp_path / "plain")]) == 0
-    assert not (tmp_path / "plain" / "PERFORMANCE.md").exists()
-
-
 def test_two_machines_of_one_identity_are_both_kept_for_a_timed_stage_only():
     """#51: records named no machine, so a run timed on two hosts of one CPU identity (one key)
     merged to one. Their `host.instance` now tells them apart; a compile under one key stays one."""

@@ -41,3 +41,12 @@ def test_the_tool_runs_with_signals_passed_on():
     text = NOXFILE.read_text()
     assert 'session.run("iree-matrix"' not in text
     assert "signal.signal(sig, forward)" in text and "process_group" in text
+
+
+def test_ci_runs_every_tier_once():
+    """`nox -s tests` (what .ci/run runs) names each test folder once; `nox -s unit` the unit tier."""
+    folders = sorted(p.name for p in (NOXFILE.parent / "tests").iterdir() if p.is_dir() and p.name != "data")
+    text = NOXFILE.read_text()
+    tiers = ast.literal_eval(text.split("\nTIERS = ", 1)[1].split("\n", 1)[0])
+    assert sorted(Path(t).name for t in [*tiers, "tests/integration"]) == folders
+    assert "nox -s tests" in (NOXFILE.parent / ".ci" / "run").read_text()

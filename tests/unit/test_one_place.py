@@ -10,6 +10,7 @@ Each check is a function of a source tree, so each is also shown failing on a pl
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,15 @@ def _modules(package: Path) -> Iterator[tuple[str, ast.Module]]:
     for path in sorted(package.rglob("*.py")):
         parts = path.relative_to(package).with_suffix("").parts
         name = ".".join([package.name, *(parts[:-1] if parts[-1] == "__init__" else parts)])
-        yield name, ast.parse(path.read_text(), str(path))
+        stat = path.stat()
+        yield name, _parsed(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _parsed(path: str, mtime_ns: int, size: int) -> ast.Module:
+    """A source file's tree, parsed once per version of it: the checks below walk the whole package
+    for every option, which re-parsing made minutes of the unit tier under load."""
+    return ast.parse(Path(path).read_text(), path)
 
 
 def _private(name: str) -> bool:
@@ -75,14 +84,19 @@ def _called(node: ast.Call) -> str:
 
 def declarations(flag: str, package: Path = PACKAGE) -> list[str]:
     """`module:line` of each call declaring the option `flag` (`add_argument`, or an `Option` or `Switch`)."""
-    return [
-        f"{name}:{node.lineno}"
-        for name, tree in _modules(package)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and _called(node) in ("add_argument", "Option", "Switch")
-        and any(isinstance(a, ast.Constant) and a.value == flag for a in node.args)
-    ]
+    return declared_flags(package).get(flag, [])
+
+
+def declared_flags(package: Path = PACKAGE) -> dict[str, list[str]]:
+    """Each string a declaring call (`add_argument`, `Option`, `Switch`) names: its `module:line`s."""
+    found: dict[str, list[str]] = {}
+    for name, tree in _modules(package):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _called(node) in ("add_argument", "Option", "Switch"):
+                for a in node.args:
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str):
+                        found.setdefault(a.value, []).append(f"{name}:{node.lineno}")
+    return found
 
 
 def cache_folders() -> set[str]:
@@ -225,8 +239,9 @@ def test_every_option_is_declared_once_where_they_all_are() -> None:
         v for v in vars(options).values() if isinstance(v, (option_types.Option, option_types.Switch))
     ]
     assert {o.flag for o in declared} >= {"--cache", "--results-dir", "--backend", "--timeout", "--matrix"}
+    flags = declared_flags()
     for option in declared:
-        found = declarations(option.flag)
+        found = flags.get(option.flag, [])
         where = "iree_matrix.commands.options:"
         assert len(found) == 1 and found[0].startswith(where), (option.flag, found)
 

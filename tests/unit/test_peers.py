@@ -495,21 +495,6 @@ def test_onnxruntime_ops_from_a_real_profile():
     assert result["sum_ms"] == pytest.approx(kernel_us / 1000 / 2)
 
 
-@pytest.mark.torch
-@pytest.mark.heavy
-def test_eager_op_profile_on_tiny_cnn(tmp_path):
-    pytest.importorskip("torch")
-    argv = ["--module", "models.tiny_cnn", "--import-root", str(SCRIPTS), "--threads", "1", "--op-profile"]
-    argv += ["--warmup", "1", "--repetitions", "2", "--peers", "eager", "--out", str(tmp_path)]
-    assert peers.main(argv) == 0
-    profile = json.loads((tmp_path / "peers.json").read_text())["peers"]["eager"]["op_profile"]
-    assert profile["calls"] == 2
-    convs = [r for r in profile["ops"] if "conv" in r["op"] and r["weight_shape"]]
-    assert convs, profile["ops"][:5]  # the convolutions, with the weight shape that classifies them
-    assert all(len(r["weight_shape"]) == 4 for r in convs)
-    assert profile["sum_ms"] > 0
-
-
 # ---------------------------------------------------------------- retimed
 
 

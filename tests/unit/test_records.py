@@ -6,10 +6,7 @@ one record index (`results.Index`) serves the report, the answers and `query`.""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -169,21 +166,6 @@ def _fake_index():
     from tests.unit.fake_index import FakeIndex
 
     return FakeIndex()
-
-
-def test_a_renamed_field_is_a_type_error_at_its_reader(tmp_path):
-    reader = tmp_path / "reader.py"
-    reader.write_text(
-        "from iree_matrix.core.model.results import Record\n\n\n"
-        "def compiler(record: Record) -> str:\n    return record.label.compiler_release\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--follow-imports=silent",
-         "--config-file", str(ROOT / "pyproject.toml"), str(reader)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MYPYPATH": str(ROOT / "src")},
-    )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert '"Labels" has no attribute "compiler_release"' in done.stdout
 
 
 # --- one index -----------------------------------------------------------------------------------

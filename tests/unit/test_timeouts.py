@@ -4,6 +4,7 @@ teach the estimate how fast this host is."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from iree_matrix.execution.stage_times import StageTimes as Times
 from iree_matrix.iree import hints
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job
+from iree_matrix.matrix.settings import Layered
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 
@@ -51,12 +53,15 @@ def test_a_bad_timeout_is_a_one_line_error_naming_it(given, says):
     assert says in str(info.value) and "\n" not in str(info.value)
 
 
-def test_the_option_overrides_the_matrix_files_timeouts_stage_by_stage():
+def test_the_option_overrides_the_matrix_files_timeouts_stage_by_stage(tmp_path):
     matrix = spec_file.load(SMOKE)
-    given = workflow.with_timeouts(matrix, "export=300,run=120")
+    plain = workflow.PlanSettings(matrix=SMOKE, results_dir=tmp_path, cache=tmp_path)
+    layered = workflow.merged(Layered.read(SMOKE), dataclasses.replace(plain, timeout="export=300,run=120"))
+    given = spec_file.parse(layered.data, SMOKE)  # merged before the one parse, not rewritten after it
     assert stages.timeout(given, "export") == 300.0 and stages.timeout(given, "run") == 120.0
     assert stages.timeout(given, "compile") == stages.timeout(matrix, "compile")  # untouched
-    assert workflow.with_timeouts(matrix, None) is matrix
+    assert layered.origin("timeouts.run") == "--timeout" and layered.origin("timeouts.compile") is None
+    assert workflow.merged(Layered.read(SMOKE), plain).data == Layered.read(SMOKE).data
 
 
 def test_the_cli_takes_it_on_every_matrix_command_and_refuses_a_bad_one(tmp_path, capsys):

@@ -6,10 +6,7 @@ scripts/peers.py."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,23 +137,6 @@ def test_the_reports_name_the_toy(scripts: Path) -> None:
     assert peer_registry.display(TOY) == "TorchScript"
 
 
-@pytest.mark.torch
-@pytest.mark.processes
-def test_the_worker_runs_the_toy_after_eager_and_checks_it(scripts: Path, tmp_path: Path) -> None:
-    pytest.importorskip("torch")
-    out = tmp_path / "out"
-    argv = [sys.executable, str(scripts / "peers.py"), "--module", "models.tiny_cnn", "--import-root",
-            str(scripts), "--threads", "1", "--warmup", "1", "--repetitions", "2",
-            "--peers", f"{TOY},eager", "--out", str(out)]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads((out / "peers.json").read_text())
-    assert list(result["peers"]) == ["eager", TOY]  # the peers' order: eager, the reference, first
-    entry = result["peers"][TOY]
-    assert entry["status"] == "ok" and entry["matches"] is True, entry
-    assert entry["latency_ms"]["n"] == 2 and entry["cpu_ms"]["threads"] == 1
-
-
 # The unit tests that name the peers, run with the toy installed: a peer added beside the shipped ones
 # changes none of their answers, and no published document until a run times it.
 
@@ -167,14 +147,3 @@ def test_with_the_toy_the_peer_environment_and_the_headings_are_unchanged(script
     test_machine.test_the_peer_environment_installs_only_what_the_asked_peers_need()
     headings = [ln for ln in performance.render_all(test_report_sections._records()) if ln.startswith("## ")]
     assert headings[0] == "## Performance: IREE against torch eager"
-
-
-@pytest.mark.heavy
-@pytest.mark.parametrize("published", [Path("results/bench-rocketlake"), Path("results/first-run")], ids=str)
-def test_with_the_toy_a_published_set_re_renders_byte_identical(
-    scripts: Path, published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every peer ran in the one set, ONNX Runtime alone in the other: neither names the toy."""
-    from tests.unit import test_published_renders
-
-    test_published_renders.test_a_published_set_re_renders_byte_identical(published, tmp_path, monkeypatch)

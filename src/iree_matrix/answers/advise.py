@@ -35,7 +35,7 @@ from iree_matrix.core import console
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 
 logger = console.logger(__name__)
 
@@ -65,6 +65,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         from iree_matrix import stages
 
         print(stages.describe(loaded.plan), file=out)
+        print(listed_settings(loaded), file=out)
         return 0
     cache = matrix.cache
     results = ResultsLog(loaded.results_dir / "results.jsonl")

@@ -16,7 +16,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import Where
-from iree_matrix.execution.workflow import Loaded, PlanSettings, load_plan
+from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.matrix import spec
 
 logger = console.logger(__name__)
@@ -59,6 +59,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
     building = _build_plan(loaded)
     if plan.listing:
         print("\n".join(f"  {job.id}" for job in building.plan.jobs if job.stage == "compile"), file=out)
+        print(listed_settings(loaded), file=out)
         return 0
     cache = plan.cache
     results = ResultsLog(loaded.results_dir / "results.jsonl")

@@ -23,7 +23,7 @@ from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
 
@@ -119,9 +119,9 @@ class _Search:
             resumed = None  # another search's: this one starts over (and replaces it when a round ends)
         if resumed is not None and not self.plan.listing:
             # Round 1's runs are stored: reused, not measured again, so its verdicts are the ones the
-            # interrupted search descended from.
+            # interrupted search descended from. The plan is the same one: only what is measured
+            # again changes, so it is not loaded again.
             first = self.plan.with_retime(given_retime)
-            loaded = load_plan(first, adjust=self.round_one)
         return first, loaded, resumed
 
     def run(self) -> int:
@@ -134,6 +134,7 @@ class _Search:
                 file=self.out,
             )
             print(stages.describe(loaded.plan), file=self.out)
+            print(listed_settings(loaded), file=self.out)
             return 0
         if resumed is not None:
             progress = self.plan.results_dir / search_descent.PROGRESS

@@ -20,7 +20,7 @@ from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, load_plan
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
 
@@ -62,6 +62,7 @@ def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> i
     if plan.listing:
         print(f"{loaded.path}: round 1, {len(loaded.matrix.cells)} cells", file=out)
         print(stages.describe(loaded.plan), file=out)
+        print(listed_settings(loaded), file=out)
         return 0
     results = ResultsLog(plan.results_dir / "results.jsonl")
     options = dataclasses.replace(plan.run, cheaper=CHEAPER)

@@ -13,7 +13,7 @@ from iree_matrix.answers.runs import run_plan
 from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
 from iree_matrix.core.model.results import ResultsLog, Status
-from iree_matrix.execution.workflow import PlanSettings, load_plan
+from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan
 
 log = console.logger(__name__)
 
@@ -35,8 +35,8 @@ def run(settings: PlanSettings, hello: bool) -> int:
 
     cache = settings.cache
     built = bool(settings.armv6_runtime)
-    transform = None if built else (lambda m: pi_zero_session.on_source_runtime(m, cache))
-    loaded = load_plan(settings, transform)
+    adjust = None if built else (lambda m: pi_zero_session.on_source_runtime(m, cache))
+    loaded = load_plan(settings, adjust=adjust)
     the_plan = loaded.plan
     if not built:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
@@ -45,6 +45,7 @@ def run(settings: PlanSettings, hello: bool) -> int:
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     if settings.listing:
         print(stages.describe(the_plan))
+        print(listed_settings(loaded))
         return 0
     said = None
     if hello:

@@ -10,7 +10,7 @@ from iree_matrix import stages
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.commands.options import add_matrix_options, add_scale_options, plan_settings
 from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import PlanSettings, load_plan, with_states
+from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan, with_states
 
 if TYPE_CHECKING:
     from iree_matrix.execution.execute import Summary
@@ -36,6 +36,7 @@ def run(settings: PlanSettings) -> tuple[int, Optional[Summary]]:
         print(with_states(stages.describe(loaded.plan), loaded.results_dir / "results.jsonl"))
         if loaded.releases:
             print("releases (what the version axes mean):", *loaded.releases, sep="\n")
+        print(listed_settings(loaded))
         return 0, None
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     if settings.shard and not loaded.plan.jobs:

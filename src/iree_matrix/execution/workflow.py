@@ -24,6 +24,7 @@ from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import plan, releases, spec, spec_file
+from iree_matrix.matrix.settings import Layered
 
 logger = console.logger(__name__)
 
@@ -81,14 +82,25 @@ class Loaded:
 @dataclasses.dataclass(frozen=True)
 class Setting:
     """One setting of a run, and where its value came from: the command line (the option), the
-    environment (the variable), the matrix file, or a default."""
+    environment (the variable), the matrix file, or a default (`default`: the tool's or the command's
+    own choice, left out of `--list`)."""
 
     name: str
     value: str
     source: str
+    default: bool = False
 
     def line(self) -> str:
         return f"  {self.name}: {self.value} ({self.source})"
+
+    def listed(self) -> str:
+        return f"  {self.name} = {self.value} (from {self.source})"
+
+
+def listed_settings(loaded: Loaded) -> str:
+    """`--list`'s last lines: each setting that did not come from the defaults, and from where."""
+    return "\n".join(["settings (those not the defaults, and where each came from):",
+                      *(s.listed() for s in loaded.settings if not s.default)])  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +122,7 @@ class RunOptions:
 @dataclasses.dataclass(frozen=True)
 class PlanSettings:
     """What to plan, from the command line once: the matrix file, the models, jobs and releases of
-    it, the command line's rewrites of the file (timeouts, IREE sources, profiles), the cache, where
+    it, the command line's values over the file's (timeouts, IREE sources, profiles), the cache, where
     the results go, and how the plan is run (`run`)."""
 
     matrix: Path  # the matrix file (the command's default when none was given)
@@ -138,14 +150,12 @@ class PlanSettings:
         return dataclasses.replace(self, models=tuple(models))
 
 
-def load_plan(
-    settings: PlanSettings,
-    transform: Optional[Rewrite] = None,
-    adjust: Optional[Rewrite] = None,
-) -> Loaded:
-    """The matrix file and its (selected) plan, shared by `matrix`, `search`, `advise` and
-    `armv6-smoke`. `transform` rewrites the file's matrix (armv6-smoke: its boards run on a runtime
-    built from source), `adjust` the matrix once its profiles are chosen (the flag search's rounds)."""
+def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loaded:
+    """The matrix file and its (selected) plan, shared by `matrix`, `search`, `advise`, `bundle` and
+    `armv6-smoke`. The file's settings with the command line's over them are parsed once
+    (`merged`); `adjust` is the command's own matrix made from that one (advise's sitting, the
+    flag search's rounds, armv6-smoke's boards on a runtime built from source): each is a function
+    of the parsed cells, so it cannot be given before the parse."""
     from iree_matrix.matrix import shards
 
     if settings.run.jobs < 1:
@@ -164,15 +174,18 @@ def load_plan(
         raise UserError(f"--cache {cache}: exists and is not a directory; name a directory (or a new path)")
     require_usable(cache, settings.store)  # `--list` too: every compile would fail
     known = resolver(results_dir, refresh=settings.refresh_releases)
-    matrix = spec_file.load(matrix_path, models=list(settings.models), resolver=known)
-    for name in matrix.redefined:
+    layered = merged(Layered.read(matrix_path), settings)
+    parsed = spec_file.parse(
+        layered.data, matrix_path, list(settings.models), resolver=known, profiles=list(settings.profiles)
+    )
+    for name in parsed.redefined:
         logger.warning(
             f"{matrix_path} redefines the built-in profile {name!r} ([profile.{name}]): its cells "
             f"named {name!r} use the file's flags, not what the published {name!r} columns mean"
         )
-    read = matrix
-    matrix = _rewritten(matrix, settings, transform, adjust)
-    said = provenance(settings, read, matrix)
+    matrix = adjust(parsed) if adjust is not None else parsed
+    _check_iree_sources(matrix, settings.iree_sources)
+    said = provenance(settings, layered, parsed, matrix)
     logger.debug("settings (where each came from):\n" + "\n".join(s.line() for s in said))
     the_plan = plan.select(stages.plan(matrix, _runtime_dirs(settings)), list(settings.select))
     if shard is not None:
@@ -185,56 +198,70 @@ def load_plan(
     return Loaded(matrix_path, matrix, the_plan, results_dir, tuple(known.describe()), said)
 
 
-def _rewritten(
-    matrix: spec.MatrixSpec, settings: PlanSettings, transform: Optional[Rewrite], adjust: Optional[Rewrite]
-) -> spec.MatrixSpec:
-    """The file's matrix with the command line's settings over it: timeouts, IREE sources, the
-    command's own rewrite (`transform`), profiles, then the command's `adjust`."""
-    matrix = with_timeouts(matrix, settings.timeout)
-    matrix = _with_iree_sources(matrix, _iree_sources_given(settings.iree_sources))
-    if transform is not None:
-        matrix = transform(matrix)
-    _check_iree_sources(matrix, settings.iree_sources)
-    if settings.profiles:
-        matrix = spec.with_profiles(matrix, list(settings.profiles))
-    return adjust(matrix) if adjust is not None else matrix
+def merged(layered: Layered, settings: PlanSettings) -> Layered:
+    """The matrix file's settings with the command line's (and the environment's) over them, before
+    the one parse: `--timeout` over `[timeouts]` stage by stage, `--iree-source` (else
+    $IREE_MATRIX_IREE_SOURCE) over `iree_source`. (`--model` and `--profiles` replace an axis: the
+    parser takes them, `spec_file.parse`.)"""
+    from iree_matrix.iree import versions
+    from iree_matrix.source_builds import cmake_runtime
+
+    if settings.timeout:
+        layered = layered.over("timeouts", parse_timeouts(settings.timeout), "--timeout")
+    origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
+    for item in _iree_sources_given(settings.iree_sources):
+        release, sep, source = item.partition("=")
+        if not sep or not versions.is_valid(release) or release.startswith(("/", ".")):
+            release, source = "*", item
+        if not source.startswith("git+"):
+            source = str(Path(source).expanduser().resolve())
+        cmake_runtime.source_digest(source)  # a missing or malformed source: a one-line error now
+        if release == "*":  # the one source for every release
+            layered = layered.replacing("iree_source", {"*": source}, origin)
+        else:
+            layered = layered.over("iree_source", {release: source}, origin)
+    return layered
 
 
-def provenance(settings: PlanSettings, read: spec.MatrixSpec, matrix: spec.MatrixSpec) -> tuple[Setting, ...]:
-    """Each setting of a run and where it came from: `read` is the matrix file as read (with
-    `--model`), `matrix` the matrix after the command line's and the command's rewrites."""
-    from iree_matrix.source_builds.cmake_runtime import SOURCE_ENV
-
+def provenance(
+    settings: PlanSettings, layered: Layered, parsed: spec.MatrixSpec, matrix: spec.MatrixSpec
+) -> tuple[Setting, ...]:
+    """Each setting of a run and where it came from: `layered` is what was parsed, `parsed` its
+    matrix, `matrix` that after the command's own `adjust`."""
     given = settings.given
+    in_file = f"matrix file {settings.matrix}"
 
-    def said(option: str, dest: str, default: str) -> str:
-        return option if dest in given else default
+    def said(option: str, dest: str, default: str, name: str, value: str) -> Setting:
+        if dest in given:
+            return Setting(name, value, option)
+        return Setting(name, value, default, default=not default.startswith(("matrix file", "environment")))
 
-    cache = "$IREE_MATRIX_CACHE" if "IREE_MATRIX_CACHE" in os.environ else "default: ~/.cache/iree-matrix"
-    models = "the matrix file" if not settings.models else "the command's own"
+    cache_env = "IREE_MATRIX_CACHE" in os.environ
+    cache = "environment IREE_MATRIX_CACHE" if cache_env else "default: ~/.cache/iree-matrix"
     found = [
-        Setting("matrix", str(settings.matrix), said("--matrix", "matrix", "the command's own")),
-        Setting("results", str(settings.results_dir), said("--results-dir", "results_dir", "default")),
-        Setting("cache", str(settings.cache), said("--cache", "cache", cache)),
-        Setting("backend", settings.run.backend, said("--backend", "backend", "default")),
-        Setting("jobs", str(settings.run.jobs), said("--jobs", "jobs", "default: one per CPU, at most 4")),
-        Setting("models", ", ".join(sorted({c.model for c in read.cells})), said("--model", "model", models)),
+        said("--matrix", "matrix", "the command's own", "matrix", str(settings.matrix)),
+        said("--results-dir", "results_dir", "default", "results", str(settings.results_dir)),
+        said("--cache", "cache", cache, "cache", str(settings.cache)),
+        said("--backend", "backend", "default", "backend", settings.run.backend),
+        said("--jobs", "jobs", "default: one per CPU, at most 4", "jobs", str(settings.run.jobs)),
     ]
+    models = in_file if not settings.models else "the command's own"
+    found.append(
+        said("--model", "model", models, "models", ", ".join(sorted({c.model for c in parsed.cells})))
+    )
     profiles = sorted({c.profile for c in matrix.cells})
-    rewritten = profiles != sorted({c.profile for c in read.cells})
-    where = "the command's own, over the matrix file's" if rewritten else "the matrix file"
-    found.append(Setting("profiles", ", ".join(profiles), said("--profiles", "profiles", where)))
-    given_timeouts = parse_timeouts(settings.timeout) if settings.timeout else {}
+    rewritten = profiles != sorted({c.profile for c in parsed.cells})
+    where = "the command's own, over the matrix file's" if rewritten else in_file
+    found.append(said("--profiles", "profiles", where, "profiles", ", ".join(profiles)))
     for stage, seconds in sorted(matrix.timeouts.items()):
-        where = "--timeout" if stage in given_timeouts else "the matrix file's [timeouts]"
-        found.append(Setting(f"timeout of {stage}", f"{seconds:g} s", where))
-    sources = "--iree-source" if settings.iree_sources else f"${SOURCE_ENV}"
+        source = layered.origin(f"timeouts.{stage}") or f"{in_file} [timeouts]"
+        found.append(Setting(f"timeout of {stage}", f"{seconds:g} s", source))
     for release, source in sorted(matrix.iree_sources.items()):
-        where = "the matrix file's iree_source" if read.iree_sources.get(release) == source else sources
-        found.append(Setting(f"IREE source of {release}", source, where))
+        origin = layered.origin(f"iree_source.{release}") or f"{in_file} iree_source"
+        found.append(Setting(f"IREE source of {release}", source, origin))
     for name, values in (("select", settings.select), ("retime", settings.run.retime)):
         if values:
-            found.append(Setting(name, ", ".join(values), said(f"--{name}", name, "the command's own")))
+            found.append(said(f"--{name}", name, "the command's own", name, ", ".join(values)))
     return tuple(found)
 
 
@@ -281,37 +308,11 @@ def parse_timeouts(text: str) -> dict[str, float]:
     return {**({name: every for name in known} if every is not None else {}), **out}
 
 
-def with_timeouts(matrix: spec.MatrixSpec, given: Optional[str]) -> spec.MatrixSpec:
-    """`--timeout` over the matrix file's [timeouts] (stages.timeout reads them)."""
-    if not given:
-        return matrix
-    return dataclasses.replace(matrix, timeouts={**matrix.timeouts, **parse_timeouts(given)})
-
-
 def _iree_sources_given(given: Sequence[str]) -> list[str]:
     """--iree-source's values, else $IREE_MATRIX_IREE_SOURCE's (the same syntax, space-separated)."""
     from iree_matrix.source_builds.cmake_runtime import SOURCE_ENV
 
     return list(given) or shlex.split(os.environ.get(SOURCE_ENV, ""))
-
-
-def _with_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> spec.MatrixSpec:
-    """`--iree-source [RELEASE=]SRC` over the matrix's `iree_source`; a local source must exist."""
-    from iree_matrix.iree import versions
-    from iree_matrix.source_builds import cmake_runtime
-
-    sources = dict(matrix.iree_sources)
-    for item in given:
-        release, sep, source = item.partition("=")
-        if not sep or not versions.is_valid(release) or release.startswith(("/", ".")):
-            release, source = "*", item
-        if not source.startswith("git+"):
-            source = str(Path(source).expanduser().resolve())
-        cmake_runtime.source_digest(source)  # a missing or malformed source: a one-line error now
-        if release == "*":
-            sources = {r: s for r, s in sources.items() if r == "*"}  # the one source for every release
-        sources[release] = source
-    return dataclasses.replace(matrix, iree_sources=sources)
 
 
 def _check_iree_sources(matrix: spec.MatrixSpec, given: Sequence[str]) -> None:

@@ -37,6 +37,7 @@ from iree_matrix.matrix.spec import (
     lowering_compiler,
     onnx_opset,
     opt_ins,
+    with_profiles,
 )
 
 if sys.version_info >= (3, 11):
@@ -64,6 +65,12 @@ MAX_NESTING = 16
 def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Resolver] = None) -> MatrixSpec:
     """`models` (from `--model`) replaces the file's models axis; paths in it are relative to the
     working directory, paths in the file to the file's directory."""
+    return parse(read(path), Path(path), models, resolver)
+
+
+def read(path: Path) -> dict[str, Any]:
+    """The matrix file's tables as TOML gives them, not yet checked against the schema (`parse`
+    does that, once, after matrix/settings.py has merged the command line over them)."""
     path = Path(path)
     try:  # a regular file, read to the bound: never a device or FIFO (its size says 0)
         raw = input_files.read_bounded(path, MAX_FILE_BYTES)
@@ -89,7 +96,7 @@ def load(path: Path, models: Sequence[str] = (), resolver: Optional[releases.Res
     deep = _deepest(data, MAX_NESTING)
     if deep is not None:
         raise SpecError(_too_deep(path, f"'{deep}'"))
-    return parse(data, path, models, resolver)
+    return data
 
 
 def _too_deep(path: Path, what: str) -> str:
@@ -119,9 +126,22 @@ def parse(
     path: Path,
     models: Sequence[str] = (),
     resolver: Optional[releases.Resolver] = None,
+    profiles: Sequence[str] = (),
 ) -> MatrixSpec:
     """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
-    against the package index; without one, selectors are refused and versions taken as written."""
+    against the package index; without one, selectors are refused and versions taken as written.
+    `profiles` (`tune --profiles`) replace the profile of every cell the file makes, its include and
+    exclude rules applied: each cell under each of them (`spec.with_profiles`)."""
+    matrix = _parse(data, path, models, resolver)
+    return with_profiles(matrix, profiles) if profiles else matrix
+
+
+def _parse(
+    data: Mapping[str, Any],
+    path: Path,
+    models: Sequence[str] = (),
+    resolver: Optional[releases.Resolver] = None,
+) -> MatrixSpec:
     where = _Where(path)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 

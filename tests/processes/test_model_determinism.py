@@ -20,7 +20,7 @@ pytest.importorskip("torch")
 pytestmark = [pytest.mark.torch, pytest.mark.processes]  # each setting is a fresh torch process
 
 ROOT = Path(__file__).parents[2]
-DIGESTS = Path(__file__).with_name("model_digests.py")
+DIGESTS = Path(__file__).parents[1] / "unit" / "model_digests.py"
 SMALL = ["tiny_cnn", "ds_cnn_kws", "mobilenet_v2", "mobilenet_v3_small", "quartznet5x5", "yolox_nano"]
 # what each fresh interpreter sets, and the thread counts it builds with; the first is the reference
 SETTINGS: dict[str, tuple[dict[str, str], str]] = {

@@ -1,0 +1,58 @@
+"""A matrix file's settings as one layered mapping, before the one parse (matrix/spec_file.py):
+the file's tables, with the command line's and the environment's values merged over them, and where
+each value came from. A key neither gives takes the parser's default.
+
+The command line is merged here, as data, rather than rewriting the parsed matrix afterwards: the
+schema check and the parser see every value once, whatever gave it, and `-v` and `--list` say which
+did (cibuildwheel's one chain, defaults < file < environment and command line)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.matrix import spec_file
+
+
+@dataclasses.dataclass(frozen=True)
+class Layered:
+    """The matrix file's mapping (`path`) with other values over it; `origins` maps a dotted key
+    ("timeouts.run", "iree_source.3.9.0") to what gave its value ("--timeout", "environment
+    IREE_MATRIX_IREE_SOURCE"); a key it does not name is the file's, or the parser's default."""
+
+    path: Path
+    data: Mapping[str, Any]
+    origins: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def over(self, table: str, values: Mapping[str, Any], origin: str) -> Layered:
+        """`values` over the file's `[table]` (key by key), each said to come from `origin`."""
+        if not values:
+            return self
+        merged = {**self.table(table), **values}
+        said = {**self.origins, **{f"{table}.{key}": origin for key in values}}
+        return dataclasses.replace(self, data={**self.data, table: merged}, origins=said)
+
+    def table(self, name: str) -> dict[str, Any]:
+        """`[name]` as a table; `iree_source = "SRC"` (every release) is the table {"*": SRC}."""
+        found = self.data.get(name, {})
+        return {"*": found} if isinstance(found, str) else dict(found)
+
+    def replacing(self, table: str, values: Mapping[str, Any], origin: str) -> Layered:
+        """`values` instead of the file's `[table]`: `--iree-source SRC` is every release's source."""
+        kept = dataclasses.replace(
+            self,
+            data={k: v for k, v in self.data.items() if k != table},
+            origins={k: v for k, v in self.origins.items() if not k.startswith(f"{table}.")},
+        )
+        return kept.over(table, values, origin)
+
+    @classmethod
+    def read(cls, path: Path) -> Layered:
+        """The matrix file at `path`, as read (a bad file: one SpecError line naming it)."""
+        return cls(Path(path), spec_file.read(path))
+
+    def origin(self, key: str) -> Optional[str]:
+        """What gave `key`'s value, if not the matrix file (or a default)."""
+        return self.origins.get(key)

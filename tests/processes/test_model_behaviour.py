@@ -1,0 +1,70 @@
+"""The process-heavy part of tests/unit/test_model_behaviour.py (each test's marker says why); the rest
+there runs in the fast tier."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.unit.test_model_behaviour import BF16, BITS, Spec, _models
+
+SCRIPTS = Path(__file__).parents[2] / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+import export_model as em  # noqa: E402
+
+
+@pytest.fixture
+def torch():  # type: ignore[no-untyped-def]
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_a_model_that_changes_its_input_is_compared_on_the_inputs_as_built(torch) -> None:
+    """The drill's "outputs differ from torch: max abs err 41.7": the reference was the last timed call's,
+    on inputs every call had doubled, and the saved inputs were those doubled ones."""
+    x = torch.tensor([[1.0, -2.0], [3.0, 0.5]])
+    as_built = em.copy_tensors((x,))
+    reference = em.reference_call(Spec(_models(torch)[0], x), as_built)
+    assert torch.equal(as_built[0], x)  # the copy it was given took the change
+    assert torch.equal(reference.outputs[0], x * 2.0 + 1.0)
+    assert reference.changes_inputs == ["input 0: 4 of 4 values"] and reference.nonfinite == {}
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_torchs_nan_is_named_and_a_model_with_nothing_finite_is_its_own_failure(torch) -> None:
+    log = _models(torch)[1]
+    x = torch.tensor([1.0, -1.0, 4.0, 0.0])
+    reference = em.reference_call(Spec(log, x), (x,))
+    assert reference.nonfinite == {"output0": {"nan": 1, "inf": 1, "of": 4}} and not reference.changes_inputs
+    with pytest.raises(
+        em.ModelFinding, match=r"all NaN or inf \(output0: 4 NaN of 4 values\): there is nothing"
+    ):
+        em.reference_call(Spec(log, -x.abs() - 1), (-x.abs() - 1,))
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_a_python_number_among_the_outputs_is_the_models_finding(torch) -> None:
+    """The drill's `export-error: KeyError: 3.0` (turbine's importer, given a float output)."""
+    x = torch.ones(2)
+    with pytest.raises(em.ModelFinding, match=r"returns a Python float \(3.0\) as output 1: .*torch.tensor"):
+        em.reference_call(Spec(_models(torch)[2], x), (x,))
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_bfloat16_is_saved_as_its_raw_bits_with_the_dtype_named(tmp_path: Path, torch) -> None:
+    """The drill's `export-error: Got unsupported ScalarType BFloat16`, from the worker's own saver."""
+    t = torch.tensor([[1.0, -2.0, 0.5], [3.140625, float("nan"), float("-inf")]], dtype=torch.bfloat16)
+    described = em.save_arrays(tmp_path, "output", [t, torch.ones(2, dtype=torch.float16)])
+    assert described == [BF16, {"shape": [2], "dtype": "float16"}]
+    saved = np.load(tmp_path / "output0.npy")
+    assert saved.dtype.str == "|V2" and saved.view(np.uint16).tolist() == BITS.tolist()
+    assert np.load(tmp_path / "output1.npy").dtype == np.float16
