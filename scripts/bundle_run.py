@@ -617,6 +617,10 @@ def how_it_runs(tool: Path, machine: str = "", entries: dict | None = None) -> d
     if machine in _NATIVE.get(elf, ()):
         return {}
     handler = binfmt_handler(head, _binfmt_entries() if entries is None else entries)
+    if not handler and elf == "ARM" and machine in _NATIVE["AArch64"]:
+        # A 64-bit ARM kernel runs 32-bit ARM code itself (AArch32), where it was built with it:
+        # where not, the tool's exec fails and the cell records the kernel's words.
+        return {"runs_as": "AArch32 on an AArch64 CPU"}
     if not handler:
         raise BundleError(
             f"the runtime's tools are {elf} code and this machine is {machine}, with no binfmt "
@@ -659,7 +663,7 @@ def run_cell_tools(
     except BundleError as exc:
         return {**result, "status": "skip", "message": f"not run: {exc}"}
     env = dict(os.environ)
-    if how and runtime.get("qemu_cpu"):  # the board's CPU: an instruction it lacks traps here too
+    if how.get("emulated") and runtime.get("qemu_cpu"):  # the board's CPU: what it lacks traps here too
         env["QEMU_CPU"] = runtime["qemu_cpu"]
     export = root / cell["export"]
     references = [np.load(export / "reference" / name) for name in cell["references"]]
@@ -690,8 +694,9 @@ def run_cell_tools(
             "(run.py; under qemu-user: the emulator's)"
         )
         result["cpu_ms"] = summary(cpus, of)
-    if how:  # qemu's speed, not the board's: iree-matrix never ranks it with a native figure
-        result.update(how, timing=f"emulated ({how['emulated']}, {runtime.get('qemu_cpu') or 'default CPU'})")
+    result.update(how)
+    if how.get("emulated"):  # qemu's speed, not the board's: iree-matrix never ranks it with a native figure
+        result["timing"] = f"emulated ({how['emulated']}, {runtime.get('qemu_cpu') or 'default CPU'})"
     if not check["matches"]:
         nonfinite = check.get("nonfinite_values")
         said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""

@@ -122,6 +122,7 @@ def test_arm_tools_on_this_cpu_run_through_binfmt_and_say_so(tmp_path: Path) -> 
     assert runner.elf_machine(arm.read_bytes()) == bundle.elf_machine(arm) == "ARM"
     assert runner.how_it_runs(arm, "armv6l", {}) == {}  # a Pi Zero runs its own code
     assert runner.how_it_runs(x86, "x86_64", {}) == {}
+    assert runner.how_it_runs(arm, "aarch64", {}) == {"runs_as": "AArch32 on an AArch64 CPU"}  # a Pi 4
     entries = {"qemu-arm": QEMU_ARM, "qemu-aarch64": QEMU_ARM.replace("2800", "b700")}
     how = runner.how_it_runs(arm, "x86_64", entries)
     assert how == {"emulated": "qemu-user", "elf_machine": "ARM", "binfmt": "qemu-arm",

@@ -144,8 +144,11 @@ def _cannot_travel(job: Job) -> Optional[str]:
         return "a bare-metal firmware links its runtime here (cortex_m.py); it does not travel as a module"
     if versions.is_source_runtime(job.label.compiler):
         return "a compiler built from source does not travel: compile with a released one"
+    from iree_matrix.iree.flags import target_cpu
+
     profile = job.profile
-    if target.gpu is None and profile is not None and profile.target_cpu == "host":
+    # A board target's own CPU (armv6-arm1176jzf-s) replaces the profile's "host" (flags.target_cpu).
+    if target.gpu is None and profile is not None and target_cpu(target, profile) == "host":
         return (
             f'profile {profile.name!r} compiles for this machine\'s CPU (target_cpu = "host"), '
             "not the target's: "
