@@ -259,22 +259,24 @@ def _is_wheel(runtime: dict) -> bool:
     return runtime.get("kind", "wheel") == "wheel"
 
 
-def runtime_for(manifest: dict, release: str) -> dict:
-    """The runtime that runs `release`'s cells here: its wheel for this Python and machine, else the
-    command-line tools of the runtime built from source that the bundle carries (IREE publishes no
-    32-bit ARM wheel); they need no Python, and run natively or through this machine's binfmt."""
+def runtime_for(manifest: dict, release: str, machine: str = "") -> dict:
+    """The runtime that runs `release`'s cells (those of `machine`, the target's arch) here: its wheel
+    for this Python and machine, else the command-line tools of the runtime built from source for
+    that arch that the bundle carries (IREE publishes no 32-bit ARM wheel); they need no Python, and
+    run natively or through this machine's binfmt."""
     try:
         return wheel_for(manifest, release)
     except BundleError:
-        tools = [r for r in manifest.get("runtimes", []) if r.get("release") == release and not _is_wheel(r)]
-        if tools:
-            return tools[0]
+        for found in manifest.get("runtimes", []):
+            if found.get("release") == release and not _is_wheel(found):
+                if not machine or found.get("machine") == machine:
+                    return found
         raise
 
 
-def _has_runtime(manifest: dict, release: str) -> bool:
+def _has_runtime(manifest: dict, cell: dict) -> bool:
     try:
-        runtime_for(manifest, release)
+        runtime_for(manifest, cell["runtime"], cell.get("machine", ""))
     except BundleError:
         return False
     return True
@@ -663,8 +665,9 @@ def run_cell_tools(
     except BundleError as exc:
         return {**result, "status": "skip", "message": f"not run: {exc}"}
     env = dict(os.environ)
-    if how.get("emulated") and runtime.get("qemu_cpu"):  # the board's CPU: what it lacks traps here too
-        env["QEMU_CPU"] = runtime["qemu_cpu"]
+    qemu_cpu = cell.get("qemu_cpu") or runtime.get("qemu_cpu")
+    if how.get("emulated") and qemu_cpu:  # the board's CPU: an instruction it lacks traps here too
+        env["QEMU_CPU"] = qemu_cpu
     export = root / cell["export"]
     references = [np.load(export / "reference" / name) for name in cell["references"]]
     with tempfile.TemporaryDirectory(prefix="iree-matrix-cell-") as tmp:
@@ -696,7 +699,7 @@ def run_cell_tools(
         result["cpu_ms"] = summary(cpus, of)
     result.update(how)
     if how.get("emulated"):  # qemu's speed, not the board's: iree-matrix never ranks it with a native figure
-        result["timing"] = f"emulated ({how['emulated']}, {runtime.get('qemu_cpu') or 'default CPU'})"
+        result["timing"] = f"emulated ({how['emulated']}, {qemu_cpu or 'default CPU'})"
     if not check["matches"]:
         nonfinite = check.get("nonfinite_values")
         said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
@@ -1163,9 +1166,9 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     shutil.copyfile(root / MANIFEST, out / MANIFEST)  # what the records were made from, beside them
     (out / "identity.json").write_text(json.dumps(host, indent=1, sort_keys=True) + "\n")
     results = out / "results.jsonl"
-    runnable = [c for c in cells if _has_runtime(manifest, c["runtime"])]
+    runnable = [c for c in cells if _has_runtime(manifest, c)]
     if not runnable:
-        runtime_for(manifest, cells[0]["runtime"])  # says which Pythons the bundle is for
+        runtime_for(manifest, cells[0]["runtime"], cells[0].get("machine", ""))  # says which it is for
     done_before = _recorded(results, digest, host["identity"])
     if done_before:  # a run interrupted into this folder: what it finished is kept, not redone
         print(f"{len(done_before)} cells already recorded in {results}: not run again", file=sys.stderr)
@@ -1176,7 +1179,7 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         for cell in cells:
             started, t0 = _now(), time.monotonic()
             try:
-                wheel = runtime_for(manifest, cell["runtime"])
+                wheel = runtime_for(manifest, cell["runtime"], cell.get("machine", ""))
                 runtime = install(root, wheel) if _is_wheel(wheel) else None
                 if runtime is not None and not needs_tools(cell):
                     result = _child(root, cell, runtime, args.repetitions, args.timeout)

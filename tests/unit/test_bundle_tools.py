@@ -88,6 +88,9 @@ def test_the_wheel_runs_a_cell_where_it_fits_else_the_carried_tools() -> None:
     assert runner.runtime_for(both, "src:3.9.0+static")["kind"] == "wheel"
     other = {"runtimes": [TOOLS, {**WHEEL, "release": "src:3.9.0+static", "machine": "riscv64"}]}
     assert runner.runtime_for(other, "src:3.9.0+static") is TOOLS
+    assert runner.runtime_for(other, "src:3.9.0+static", "armv6") is TOOLS
+    with pytest.raises(runner.BundleError):  # the armv6 build never runs another arch's cells
+        runner.runtime_for(other, "src:3.9.0+static", "x86_64")
     with pytest.raises(runner.BundleError, match=r"Python .* on riscv64, not for Python"):
         runner.runtime_for({"runtimes": [other["runtimes"][1]]}, "src:3.9.0+static")
     # A wheel is never taken for the tools (a sitting's worker imports the Python binding).

@@ -226,7 +226,7 @@ def source_tools(
 ) -> list[Tools]:
     """The source-built runtime's tools for every (runtime value, arch) the cells run on: the
     runtime-build job's store entry (built by this bundle's plan, or found stored), stripped into
-    the cache (CacheLayout.bundles) so the bundle carries what a board would."""
+    the cache (CacheLayout.bundles/runtimes) so the bundle carries what a board would."""
     from iree_matrix.source_builds import cmake_runtime
 
     out: list[Tools] = []
@@ -242,20 +242,18 @@ def source_tools(
         )
         if entry is None:
             said = (
-                "did not run" if record is None else f"ended {record.status.value!r}: {record.message or ''}"
+                "did not run"
+                if record is None
+                else f"ended {record.status.value!r}: {(record.message or '').strip()[:200]}"
             )
             raise BundleError(f"bundle: {job} {said}; its cells need the runtime it builds")
         built = TOOLS.of(entry)
         tc = cmake_runtime.toolchain(machine)
         folder = CacheLayout(cache).bundles / "runtimes" / entry.record.key[:32]
         files, stripped = [], True
-        for name in cmake_runtime.TOOLS:
-            copy = folder / name
-            if not copy.is_file():
-                stripped = cmake_runtime.strip_into(built / name, copy, tc) and stripped
-            else:
-                stripped = stripped and copy.stat().st_size < (built / name).stat().st_size
-            files.append(copy)
+        for name in cmake_runtime.TOOLS:  # stripped again each time (a second): no stale copy is reused
+            stripped = cmake_runtime.strip_into(built / name, folder / name, tc) and stripped
+            files.append(folder / name)
         if not stripped:
             logger.warning(f"bundle: {cmake_runtime.strip_tool(tc)} is not on this machine: "
                            f"{release}'s tools travel unstripped")  # fmt: skip
@@ -348,6 +346,8 @@ def manifest(
             # Each array's dtype and shape as the export described it: a dtype numpy lacks
             # (bfloat16) is saved as raw bits (`saved_as`), which the runner decodes by this.
             "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
+            # The board's CPU as qemu-user names it: where its tools are emulated, pinned to it.
+            "qemu_cpu": targets.parse(cell.target).qemu_cpu,
         })  # fmt: skip
     return {
         "schema": SCHEMA,
