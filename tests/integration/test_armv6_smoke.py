@@ -200,7 +200,18 @@ def test_an_arm32_bundle_carries_the_built_runtime_runs_under_binfmt_and_comes_h
     assert answer["host"]["machine"] == os.uname().machine  # who ran the emulator, not the board
 
     home = tmp_path / "home"
-    merged = iree_matrix("merge", str(out), "--to", str(home), cache=smoke.cache, results=home)
+    merge = [
+        sys.executable,
+        "-m",
+        "iree_matrix",
+        "merge",
+        str(out),
+        "--to",
+        str(home),
+        "--cache",
+        str(smoke.cache),
+    ]
+    merged = subprocess.run(merge, capture_output=True, text=True, timeout=600)
     assert merged.returncode == 0, merged.stderr
     (record,) = [r for r in records(home).values() if r.stage == "run"]
     assert record.status is Status.OK and record.label.runtime == "src:3.9.0+static"
