@@ -150,6 +150,11 @@ def test_armv6_smoke_builds_checks_kernels_and_names_link_gaps(smoke: Smoke) -> 
     )
 
 
+# Minutes: the module's smoke run builds IREE's runtime twice (native for the host tools, then
+# armv6): 8-9.5 min with this test on 2 busy cores (2026-11-26), of which the bundle, run.py under
+# qemu-arm and merge take under a minute.
+@pytest.mark.qemu
+@pytest.mark.slow
 def test_an_arm32_bundle_carries_the_built_runtime_runs_under_binfmt_and_comes_home(
     smoke: Smoke, tmp_path: Path
 ) -> None:
