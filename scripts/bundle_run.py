@@ -38,7 +38,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = "bundle.json"
@@ -241,7 +243,7 @@ def _python() -> str:
 def wheel_for(manifest: dict, release: str) -> dict:
     """The runtime the bundle carries for this Python and machine (a wheel resolved for X.Y)."""
     machine = platform.machine()
-    found = [w for w in manifest.get("runtimes", []) if w.get("release") == release]
+    found = [w for w in manifest.get("runtimes", []) if w.get("release") == release and _is_wheel(w)]
     for wheel in found:
         if wheel.get("python") == _python() and wheel.get("machine") == machine:
             return wheel
@@ -253,9 +255,28 @@ def wheel_for(manifest: dict, release: str) -> dict:
     )
 
 
-def _has_wheel(manifest: dict, release: str) -> bool:
+def _is_wheel(runtime: dict) -> bool:
+    return runtime.get("kind", "wheel") == "wheel"
+
+
+def runtime_for(manifest: dict, release: str, machine: str = "") -> dict:
+    """The runtime that runs `release`'s cells (those of `machine`, the target's arch) here: its wheel
+    for this Python and machine, else the command-line tools of the runtime built from source for
+    that arch that the bundle carries (IREE publishes no 32-bit ARM wheel); they need no Python, and
+    run natively or through this machine's binfmt."""
     try:
-        wheel_for(manifest, release)
+        return wheel_for(manifest, release)
+    except BundleError:
+        for found in manifest.get("runtimes", []):
+            if found.get("release") == release and not _is_wheel(found):
+                if not machine or found.get("machine") == machine:
+                    return found
+        raise
+
+
+def _has_runtime(manifest: dict, cell: dict) -> bool:
+    try:
+        runtime_for(manifest, cell["runtime"], cell.get("machine", ""))
     except BundleError:
         return False
     return True
@@ -293,22 +314,62 @@ def install(root: Path, wheel: dict) -> Path:
 # --------------------------------------------------------------------------- one cell (a child process)
 
 
-def compare(got_arrays: list, references: list, atol: float, rtol: float) -> dict:
+def as_float64(array: object, described: dict | None = None) -> Any:
+    """An array's values as float64 to compare: numpy's dtypes cast; the raw bits of a dtype numpy
+    lacks decoded by the dtype the export named (stages/arrays.py `as_float64`): bfloat16 is the
+    upper half of a float32, exactly; the float8s where ml_dtypes is importable."""
+    import numpy as np
+
+    array = np.asarray(array)
+    if array.dtype.kind != "V":
+        return array.astype(np.float64)
+    name = str((described or {}).get("dtype", ""))
+    if name == "bfloat16":
+        bits = array.view(np.uint16).astype(np.uint32) << 16
+        return bits.view(np.float32).astype(np.float64)
+    try:
+        import ml_dtypes  # type: ignore[import-not-found,unused-ignore]
+
+        return array.view(getattr(ml_dtypes, name)).astype(np.float64)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        raise BundleError(f"the cell's {name or 'unnamed'} arrays are raw bits numpy cannot decode: "
+                          "`python3 -m pip install ml_dtypes`") from None  # fmt: skip
+
+
+def load_array(path: Path, described: dict | None = None) -> Any:
+    """An array the export saved (.npy, raw bits in a void dtype for a dtype numpy lacks) or an IREE
+    tool wrote: .npy, or the raw contents of an output (`--output=@outputN.bin`, which the tools
+    write for a dtype .npy cannot name) read with the shape the export described."""
+    import numpy as np
+
+    if path.suffix != ".bin":
+        return np.load(path)
+    described = described or {}
+    width = np.dtype(str(described["saved_as"])).itemsize
+    shape = tuple(int(n) for n in described["shape"])
+    return np.fromfile(path, dtype=np.uint8).view(f"V{width}").reshape(shape)
+
+
+def compare(
+    got_arrays: list, references: list, atol: float, rtol: float, described: Sequence[dict] = ()
+) -> dict:
     """iree-matrix's run check (stages/run.py `compare`): only where torch's own value is finite (a
     NaN or inf there is the model's: `unchecked_values`), the largest absolute and relative error,
     IREE's NaN or inf there counted apart (`nonfinite_values`), and whether every checked value is
-    finite and within the model's tolerance of torch's."""
+    finite and within the model's tolerance of torch's. `described`: the outputs' export.json
+    entries, which decode raw bits (bfloat16)."""
     import numpy as np
 
     max_abs = max_rel = 0.0
     matches = True
     unchecked = nonfinite = 0
-    for got, ref in zip(got_arrays, references):
+    for index, (got, ref) in enumerate(zip(got_arrays, references)):
         if got.shape != ref.shape:
             return {"error": f"output shape {got.shape}, torch gave {ref.shape}"}
-        ref64 = ref.astype(np.float64)
+        entry = described[index] if index < len(described) else {}
+        ref64 = as_float64(ref, entry)
         checked = np.isfinite(ref64)
-        ref64, got64 = ref64[checked], got.astype(np.float64)[checked]
+        ref64, got64 = ref64[checked], as_float64(got, entry)[checked]
         unchecked += int(checked.size - np.count_nonzero(checked))
         finite = np.isfinite(got64)
         nonfinite += int(finite.size - np.count_nonzero(finite))
@@ -385,7 +446,7 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
         got = call()
     except Exception as exc:  # noqa: BLE001
         return {**result, "status": "fail", "error_class": "run", "message": _clip(exc)}
-    check = compare(got, references, float(cell["atol"]), float(cell["rtol"]))
+    check = compare(got, references, float(cell["atol"]), float(cell["rtol"]), _described(cell, "outputs"))
     if "error" in check:
         return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}
     result.update(check, outputs_sha256=outputs_digest(got))
@@ -454,6 +515,224 @@ def _clip(exc: object, limit: int = 600) -> str:
         seen = (seen.__cause__ or seen.__context__) if isinstance(seen, BaseException) else None
     text = " ".join("; ".join(p for p in parts if p).split())
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------- one cell by IREE's tools
+
+
+def _described(cell: dict, which: str) -> list:
+    """The export's description of the cell's inputs or outputs (dtype, shape, `saved_as` for raw bits)."""
+    return list((cell.get("arrays") or {}).get(which) or [])
+
+
+def needs_tools(cell: dict) -> bool:
+    """A cell with an array numpy has no dtype for (bfloat16, saved as raw bits): the Python binding
+    takes and gives numpy arrays, IREE's tools take the raw bits (as the run stage gives them)."""
+    return any(a.get("saved_as") for a in _described(cell, "inputs") + _described(cell, "outputs"))
+
+
+def output_names(cell: dict) -> list:
+    """The files the tools write the outputs to: .npy, or .bin (the raw contents) for a dtype .npy
+    cannot name (iree-run-module: "unsupported data encoding" for a bfloat16 .npy)."""
+    described = _described(cell, "outputs")
+    return [
+        f"output{i}.{'bin' if i < len(described) and described[i].get('saved_as') else 'npy'}"
+        for i in range(len(cell["references"]))
+    ]
+
+
+def run_argv(tool: str, cell: dict, root: Path, outputs: list, device: str = "local-sync") -> list:
+    """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
+    export = root / cell["export"]
+    return [tool, f"--device={device}", f"--module={root / cell['module']}", f"--function={cell['function']}",
+            *(f"--input=@{export / 'inputs' / name}" for name in cell["inputs"]),
+            *(f"--output=@{path}" for path in outputs)]  # fmt: skip
+
+
+def benchmark_argv(tool: str, cell: dict, root: Path, repetitions: int, device: str = "local-sync") -> list:
+    """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
+    export = root / cell["export"]
+    return [tool, f"--device={device}", f"--module={root / cell['module']}", f"--function={cell['function']}",
+            *(f"--input=@{export / 'inputs' / name}" for name in cell["inputs"]),
+            f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]  # fmt: skip
+
+
+_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def benchmark_ms(text: str, field: str) -> list:
+    """Each repetition's `field` (real_time, cpu_time) per call in ms from iree-benchmark-module's
+    JSON, its aggregates left out (stages/benchmark_tool.py `benchmark_times`). Its cpu_time is the
+    process's CPU time (on local-sync: the one thread's; under qemu-user: the emulator's)."""
+    start = text.find("{")
+    data = json.loads(text[start:]) if start >= 0 else {}
+    return [b[field] * _UNIT_MS[b.get("time_unit", "ns")] for b in data.get("benchmarks", [])
+            if b.get("run_type", "iteration") == "iteration"
+            and isinstance(b.get(field), (int, float))]  # fmt: skip
+
+
+# ELF e_machine (the System V ABI's numbers) and the uname -m values of a machine that runs it natively.
+_ELF_MACHINES = {3: "x86", 40: "ARM", 62: "x86-64", 183: "AArch64"}
+_NATIVE = {"x86-64": ("x86_64", "amd64"), "AArch64": ("aarch64", "arm64"), "x86": ("i386", "i686", "x86_64"),
+           "ARM": ("armv5tel", "armv6l", "armv7l", "armv8l", "arm")}  # fmt: skip
+
+
+def elf_machine(head: bytes) -> str:
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return "unknown"
+    number = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    return _ELF_MACHINES.get(number, f"e_machine {number}")
+
+
+def binfmt_handler(head: bytes, entries: dict) -> dict:
+    """The enabled binfmt_misc entry (name -> its /proc/sys/fs/binfmt_misc text) whose magic and mask
+    match the file's first bytes: {"name", "interpreter"}; {} where none does."""
+    for name, text in sorted(entries.items()):
+        fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+        if not text.startswith("enabled") or "magic" not in fields:
+            continue
+        magic = bytes.fromhex(fields["magic"].strip())
+        mask = bytes.fromhex(fields.get("mask", "ff" * len(magic)).strip())
+        offset = int(fields.get("offset", "0").strip() or 0)
+        window = head[offset : offset + len(magic)]
+        if len(window) == len(magic) and all((b & m) == (g & m) for b, m, g in zip(window, mask, magic)):
+            return {"name": name, "interpreter": fields.get("interpreter", "").strip()}
+    return {}
+
+
+def _binfmt_entries() -> dict:
+    base = Path("/proc/sys/fs/binfmt_misc")
+    try:
+        return {p.name: p.read_text() for p in base.iterdir() if p.name not in ("register", "status")}
+    except OSError:
+        return {}
+
+
+def how_it_runs(tool: Path, machine: str = "", entries: dict | None = None) -> dict:
+    """Whether this machine's CPU runs `tool` itself, or an emulator does: {} natively; {"emulated":
+    "qemu-user", ...} through a binfmt_misc handler (the host's CPU did not run the board's code, and
+    its time is the emulator's); raises where nothing here runs it."""
+    with open(tool, "rb") as f:
+        head = f.read(64)
+    elf = elf_machine(head)
+    machine = machine or platform.machine()
+    if machine in _NATIVE.get(elf, ()):
+        return {}
+    handler = binfmt_handler(head, _binfmt_entries() if entries is None else entries)
+    if not handler and elf == "ARM" and machine in _NATIVE["AArch64"]:
+        # A 64-bit ARM kernel runs 32-bit ARM code itself (AArch32), where it was built with it:
+        # where not, the tool's exec fails and the cell records the kernel's words.
+        return {"runs_as": "AArch32 on an AArch64 CPU"}
+    if not handler:
+        raise BundleError(
+            f"the runtime's tools are {elf} code and this machine is {machine}, with no binfmt "
+            "handler for them: run the bundle on the board, or install qemu-user-static"
+        )
+    kind = "qemu-user" if "qemu" in (handler["name"] + handler["interpreter"]) else handler["name"]
+    return {"emulated": kind, "elf_machine": elf, "binfmt": handler["name"],
+            "interpreter": handler["interpreter"]}  # fmt: skip
+
+
+def tools_of(root: Path, runtime: dict, installed: Path | None = None) -> dict:
+    """The runtime's iree-run-module and iree-benchmark-module: those the bundle carries, or the
+    wheel's own (unpacked at `installed`), made executable where a copy lost the bit."""
+    if _is_wheel(runtime):
+        assert installed is not None
+        found = {name: installed / "iree" / "_runtime_libs" / name
+                 for name in ("iree-run-module", "iree-benchmark-module")}  # fmt: skip
+    else:
+        found = {name: root / path for name, path in runtime["tools"].items()}
+    for path in found.values():
+        if not os.access(path, os.X_OK):
+            os.chmod(path, 0o755)
+    return found
+
+
+def run_cell_tools(
+    root: Path, cell: dict, runtime: dict, tools: dict, repetitions: int, timeout: float
+) -> dict:
+    """Check and time one cell with IREE's command-line tools, as the run stage does: iree-run-module
+    writes the outputs (raw .bin where .npy has no dtype), numpy compares them with torch's, and
+    iree-benchmark-module on local-sync times one thread's CPU per call."""
+    import numpy as np
+
+    result: dict = {"device": cell["device"], "runtime_version": runtime.get("version") or runtime["release"]}
+    if cell["device"] != "local-sync":
+        said = f"not run: the runtime's tools run CPU cells here, not {cell['device']}"
+        return {**result, "status": "skip", "message": said}
+    try:
+        how = how_it_runs(tools["iree-run-module"])
+    except BundleError as exc:
+        return {**result, "status": "skip", "message": f"not run: {exc}"}
+    env = dict(os.environ)
+    qemu_cpu = cell.get("qemu_cpu") or runtime.get("qemu_cpu")
+    if how.get("emulated") and qemu_cpu:  # the board's CPU: an instruction it lacks traps here too
+        env["QEMU_CPU"] = qemu_cpu
+    export = root / cell["export"]
+    references = [np.load(export / "reference" / name) for name in cell["references"]]
+    with tempfile.TemporaryDirectory(prefix="iree-matrix-cell-") as tmp:
+        outputs = [Path(tmp) / name for name in output_names(cell)]
+        done = _tool(run_argv(str(tools["iree-run-module"]), cell, root, outputs), env, timeout)
+        if "status" in done:
+            return {**result, **done}
+        described = _described(cell, "outputs")
+        got = [
+            load_array(path, described[i] if i < len(described) else None) for i, path in enumerate(outputs)
+        ]
+    check = compare(got, references, float(cell["atol"]), float(cell["rtol"]), described)
+    if "error" in check:
+        return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}
+    result.update(check, outputs_sha256=outputs_digest(got))
+    timed = _tool(benchmark_argv(str(tools["iree-benchmark-module"]), cell, root, repetitions), env, timeout)
+    if "status" in timed:
+        return {**result, **timed, "error_class": timed.get("error_class") or "benchmark-error"}
+    walls, cpus = benchmark_ms(timed["stdout"], "real_time"), benchmark_ms(timed["stdout"], "cpu_time")
+    if walls:
+        result["latency_ms"] = summary(
+            walls, "iree-benchmark-module's wall time per call, local-sync (run.py)"
+        )
+    if cpus:
+        of = (
+            "iree-benchmark-module's CPU time per call on one thread, local-sync "
+            "(run.py; under qemu-user: the emulator's)"
+        )
+        result["cpu_ms"] = summary(cpus, of)
+    result.update(how)
+    if how.get("emulated"):  # qemu's speed, not the board's: iree-matrix never ranks it with a native figure
+        result["timing"] = f"emulated ({how['emulated']}, {qemu_cpu or 'default CPU'})"
+    if not check["matches"]:
+        nonfinite = check.get("nonfinite_values")
+        said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
+        result.update(status="mismatch", message=(
+            f"outputs differ from torch: {said}max abs err {check['max_abs_err']:.3g}, max rel err "
+            f"{check['max_rel_err']:.3g} (atol {cell['atol']}, rtol {cell['rtol']})"))  # fmt: skip
+    else:
+        result["status"] = "ok"
+    return result
+
+
+def _tool(argv: list, env: dict, timeout: float) -> dict:
+    """One tool's run: {"stdout"} when it succeeded, else the cell's failure in the tool's words."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {
+            "status": "timeout",
+            "message": f"{Path(argv[0]).name}: no answer within {timeout:.0f} s (--timeout)",
+        }
+    except OSError as exc:
+        return {"status": "fail", "error_class": "runner", "message": f"{argv[0]}: {exc}"}
+    if done.returncode == 0:
+        return {"stdout": done.stdout}
+    name = Path(argv[0]).name
+    if done.returncode < 0 or done.returncode in (132, 139):  # a signal (qemu-user exits 128 + it)
+        number = -done.returncode if done.returncode < 0 else done.returncode - 128
+        why = " (an instruction this CPU lacks)" if number == signal.SIGILL else ""
+        return {"status": "fail", "error_class": "crash",
+                "message": f"{name} died of {signal.Signals(number).name}{why}"}  # fmt: skip
+    words = (done.stderr.strip() or done.stdout.strip()).splitlines()
+    error = "load" if any("version mismatch" in w or "not available" in w for w in words) else "run"
+    return {"status": "fail", "error_class": error, "message": _clip(f"{name}: " + " ".join(words[-4:]))}
 
 
 # --------------------------------------------------------------------------- a paired sitting
@@ -650,13 +929,33 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
 # --------------------------------------------------------------------------- the run (the parent)
 
 
+def runtime_env(runtime: dict, by_tools: bool) -> dict:
+    """What a record says of the runtime that ran the cell: the wheel (by its Python binding, or by
+    its own tools for raw-bits arrays), or the tools built from source that the bundle carries."""
+    if not runtime:
+        return {}
+    if _is_wheel(runtime):
+        return {
+            "runtime": "wheel's tools" if by_tools else "wheel",
+            "runtime_wheel": (runtime.get("wheels") or [""])[0].rsplit("/", 1)[-1],
+            "runtime_wheel_sha256": runtime.get("sha256", ""),
+        }
+    return {
+        "runtime": "source-built tools",
+        "runtime_release": runtime.get("release", ""),
+        "runtime_build_key": runtime.get("build_key", ""),
+        "runtime_tools_sha256": dict(runtime.get("tools_sha256") or {}),
+        "runtime_elf_machine": runtime.get("elf_machine", ""),
+    }
+
+
 def record(manifest: dict, digest: str, host: dict, cell: dict, wheel: dict, result: dict,
            started: str, seconds: float) -> dict:  # fmt: skip
-    """One record of iree-matrix's schema for a cell's result."""
+    """One record of iree-matrix's schema for a cell's result (`wheel`: the runtime that ran it)."""
     status = result.get("status", "fail")
     key_parts = [cell["module_sha256"], cell.get("io_sha256", ""), wheel.get("sha256", ""), cell["device"],
                  host["identity"]]  # fmt: skip
-    metrics = {k: v for k, v in result.items() if k not in ("status", "message", "error_class")}
+    metrics = {k: v for k, v in result.items() if k not in ("status", "message", "error_class", "by_tools")}
     metrics.update(module_sha256=cell["module_sha256"], module_bytes=cell["module_bytes"])
     return {
         "schema": RECORD_SCHEMA,
@@ -675,10 +974,13 @@ def record(manifest: dict, digest: str, host: dict, cell: dict, wheel: dict, res
             "id": f"bundle-{digest[:12]}",
             "bundle_sha256": digest,
             "bundle_name": manifest.get("name", ""),
-            "runtime_wheel": (wheel.get("wheels") or [""])[0].rsplit("/", 1)[-1],
-            "runtime_wheel_sha256": wheel.get("sha256", ""),
+            **runtime_env(wheel, bool(result.get("by_tools"))),
             "packages": {
-                wheel.get("distribution", "iree-base-runtime"): wheel.get("version", ""),
+                **(
+                    {wheel.get("distribution", "iree-base-runtime"): wheel.get("version", "")}
+                    if _is_wheel(wheel)
+                    else {}
+                ),
                 "numpy": _numpy_version(),
             },  # fmt: skip
             "python": platform.python_version(),
@@ -864,9 +1166,9 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     shutil.copyfile(root / MANIFEST, out / MANIFEST)  # what the records were made from, beside them
     (out / "identity.json").write_text(json.dumps(host, indent=1, sort_keys=True) + "\n")
     results = out / "results.jsonl"
-    runnable = [c for c in cells if _has_wheel(manifest, c["runtime"])]
+    runnable = [c for c in cells if _has_runtime(manifest, c)]
     if not runnable:
-        wheel_for(manifest, cells[0]["runtime"])  # says which Pythons the bundle is for
+        runtime_for(manifest, cells[0]["runtime"], cells[0].get("machine", ""))  # says which it is for
     done_before = _recorded(results, digest, host["identity"])
     if done_before:  # a run interrupted into this folder: what it finished is kept, not redone
         print(f"{len(done_before)} cells already recorded in {results}: not run again", file=sys.stderr)
@@ -877,9 +1179,14 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         for cell in cells:
             started, t0 = _now(), time.monotonic()
             try:
-                wheel = wheel_for(manifest, cell["runtime"])
-                runtime = install(root, wheel)
-                result = _child(root, cell, runtime, args.repetitions, args.timeout)
+                wheel = runtime_for(manifest, cell["runtime"], cell.get("machine", ""))
+                runtime = install(root, wheel) if _is_wheel(wheel) else None
+                if runtime is not None and not needs_tools(cell):
+                    result = _child(root, cell, runtime, args.repetitions, args.timeout)
+                else:  # tools built from source, or a wheel's own for raw-bits arrays
+                    tools = tools_of(root, wheel, runtime)
+                    result = run_cell_tools(root, cell, wheel, tools, args.repetitions, args.timeout)
+                    result["by_tools"] = True
             except BundleError as exc:
                 wheel, result = {}, {"status": "skip", "message": f"not run: {exc}"}
             _append(

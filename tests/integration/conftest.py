@@ -25,8 +25,12 @@ SMOKE = REPO / "matrix" / "smoke.toml"
 
 @pytest.fixture
 def cache(tmp_path: Path) -> Path:
+    return shared_cache(tmp_path / "cache")
+
+
+def shared_cache(fresh: Path) -> Path:
+    """A cache at `fresh` whose wheelhouse, environments and images are the persistent cache's."""
     persistent = default_cache()
-    fresh = tmp_path / "cache"
     fresh.mkdir()
     for shared in ("wheelhouse", "envs", "images"):
         (persistent / shared).mkdir(parents=True, exist_ok=True)

@@ -2,21 +2,29 @@
 real turbine export, real IREE cross-compile for the Pi Zero, the kernel ELF checked, a model
 that needs integer division recorded as a link failure naming the missing symbol, and IREE's
 runtime built from source (cmake, native + armv6 cross) running the tiny model under qemu ARM1176,
-its outputs checked against torch."""
+its outputs checked against torch. Then the same builds (one smoke run per module: the runtime
+builds take minutes) carried in a run bundle whose `run.py` runs the board's tools through this
+machine's binfmt handler, and `merge` taking its record home."""
 
 from __future__ import annotations
 
+import dataclasses
 import glob
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from iree_matrix.core.model.results import Status
+from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.core.system import binfmt
 
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, records, shared_cache
 
 pytestmark = pytest.mark.integration
+ON_CI = os.environ.get("CI", "").lower() == "true"
 
 IDIV = """
 import torch
@@ -62,7 +70,19 @@ def iree_source() -> str:
     pytest.skip("no IREE source tarball (set IREE_MATRIX_IREE_SOURCE to a tree, tarball or git+URL@TAG)")
 
 
-def test_armv6_smoke_builds_checks_kernels_and_names_link_gaps(cache: Path, tmp_path: Path) -> None:
+@dataclasses.dataclass(frozen=True)
+class Smoke:
+    cache: Path
+    results: Path
+    models: Path
+    done: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Smoke:
+    """One armv6-smoke run (its runtime builds, exports and compiles) that both tests read."""
+    tmp_path = tmp_path_factory.mktemp("armv6")
+    cache = shared_cache(tmp_path / "cache")
     models = tmp_path / "models"
     models.mkdir(mode=0o755)
     (models / "idiv.py").write_text(IDIV)
@@ -75,6 +95,11 @@ def test_armv6_smoke_builds_checks_kernels_and_names_link_gaps(cache: Path, tmp_
         "--model", "tiny_cnn", "--model", f"{models / 'idiv.py'}:build",
         cache=cache, results=results,
     )  # fmt: skip
+    return Smoke(cache, results, models, done)
+
+
+def test_armv6_smoke_builds_checks_kernels_and_names_link_gaps(smoke: Smoke) -> None:
+    done, results = smoke.done, smoke.results
     assert done.returncode == 0, done.stderr
     got = records(results)
 
@@ -123,3 +148,76 @@ def test_armv6_smoke_builds_checks_kernels_and_names_link_gaps(cache: Path, tmp_
     assert (
         "v6, VFPv2, no NEON" in summary and "link-error: undefined symbols at link: __aeabi_idiv" in summary
     )
+
+
+# Minutes: the module's smoke run builds IREE's runtime twice (native for the host tools, then
+# armv6): 8-9.5 min with this test on 2 busy cores (2026-11-26), of which the bundle, run.py under
+# qemu-arm and merge take under a minute.
+@pytest.mark.qemu
+@pytest.mark.slow
+def test_an_arm32_bundle_carries_the_built_runtime_runs_under_binfmt_and_comes_home(
+    smoke: Smoke, tmp_path: Path
+) -> None:
+    """No wheel exists for 32-bit ARM: the bundle carries the runtime-build stage's static tools,
+    stripped, and run.py (Python and numpy only) runs them; on this x86_64 host through binfmt's
+    qemu-arm, which the record says instead of claiming the host's CPU ran the board's code."""
+    handler = binfmt.entry("qemu-arm")
+    if handler is None or not handler.enabled or not Path(handler.interpreter).exists():
+        said = f"no usable qemu-arm binfmt handler ({handler}): bash images/setup-host.sh registers it"
+        pytest.fail(said) if ON_CI else pytest.skip(said)
+    matrix = tmp_path / "armv6.toml"
+    matrix.write_text(MATRIX.replace('arch = "armv6"', 'runtime = "src:3.9.0+static"\narch = "armv6"'))
+    to, here = tmp_path / "pi", tmp_path / "here"
+    done = iree_matrix(
+        "bundle", "--matrix", str(matrix), "--iree-source", iree_source(), "--to", str(to),
+        "--model", "tiny_cnn", "--model", f"{smoke.models / 'idiv.py'}:build",
+        cache=smoke.cache, results=here,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # Everything was built by the smoke run: the bundle reused its runtime builds and compiles.
+    assert "0 executed" in done.stdout, done.stdout
+    assert f"not in the bundle: compile:idiv/{BASE}: its compile ended 'fail'" in done.stdout
+    assert "1 cells, 0 runtime wheel(s), 1 runtime(s) built from source" in done.stdout
+
+    manifest = json.loads((to / "bundle.json").read_text())
+    (runtime,) = manifest["runtimes"]
+    assert runtime["kind"] == "tools" and runtime["elf_machine"] == "ARM" and runtime["stripped"]
+    assert runtime["release"] == "src:3.9.0+static" and runtime["qemu_cpu"] == "arm1176"
+    built = ResultsLog(here / "results.jsonl").latest()["runtime-build:src:3.9.0+static/armv6"]
+    carried = to / runtime["tools"]["iree-run-module"]
+    assert carried.stat().st_size < built.metrics["iree-run-module_bytes"]  # stripped
+    sums = dict(reversed(line.split("  ", 1)) for line in (to / "SHA256SUMS").read_text().splitlines())
+    assert sums[runtime["tools"]["iree-run-module"]] == runtime["tools_sha256"]["iree-run-module"]
+
+    out = tmp_path / "answered"
+    # -I: run.py needs Python and numpy only (no iree-matrix, no IREE package on its path).
+    ran = subprocess.run([sys.executable, "-I", str(to / "run.py"), "--out", str(out)],
+                         capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    (line,) = (out / "results.jsonl").read_text().splitlines()
+    answer = json.loads(line)
+    assert answer["status"] == "ok", answer["message"]
+    metrics, env = answer["metrics"], answer["env"]
+    assert metrics["matches"] and metrics["device"] == "local-sync"
+    assert metrics["emulated"] == "qemu-user" and metrics["timing"] == "emulated (qemu-user, arm1176)"
+    assert metrics["cpu_ms"]["n"] == 5 and metrics["cpu_ms"]["median"] > 0
+    assert env["runtime"] == "source-built tools" and env["runtime_tools_sha256"] == runtime["tools_sha256"]
+    assert answer["host"]["machine"] == os.uname().machine  # who ran the emulator, not the board
+
+    home = tmp_path / "home"
+    merge = [
+        sys.executable,
+        "-m",
+        "iree_matrix",
+        "merge",
+        str(out),
+        "--to",
+        str(home),
+        "--cache",
+        str(smoke.cache),
+    ]
+    merged = subprocess.run(merge, capture_output=True, text=True, timeout=600)
+    assert merged.returncode == 0, merged.stderr
+    (record,) = [r for r in records(home).values() if r.stage == "run"]
+    assert record.status is Status.OK and record.label.runtime == "src:3.9.0+static"
+    assert record.metric.timing == "emulated (qemu-user, arm1176)"

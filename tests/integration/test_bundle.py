@@ -190,3 +190,63 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     assert (folder / sat.name).is_file() and (folder / "results.jsonl").is_file()
     answers = (published / "answers" / "ANSWERS.md").read_text()
     assert "| tiny_cnn |" in answers and "--iree-llvmcpu-target-cpu=x86-64-v3" in answers
+
+
+BF16_MODEL = """
+import torch
+from models.api import ModelSpec
+
+
+class Affine(torch.nn.Module):
+    def forward(self, x):
+        return torch.relu(x) * 2.0 + 1.0
+
+
+def build(seed=0):
+    torch.manual_seed(seed)
+    return ModelSpec(Affine().eval(), (torch.randn(2, 4).to(torch.bfloat16),), atol=1e-2, rtol=1e-2)
+"""
+BF16_MATRIX = """
+python = "3.11"
+torch = "2.13.0"
+turbine = "3.9.0"
+compiler = "3.9.0"
+runtime = "same"
+arch = "x86_64"
+models = "{model}:build"
+profiles = ["x86-64-v3"]
+
+[profile.x86-64-v3]
+target_cpu = "x86-64-v3"
+"""
+
+
+def test_a_bfloat16_cell_runs_through_the_wheels_own_tools_and_is_checked(
+    cache: Path, tmp_path: Path
+) -> None:
+    """numpy has no bfloat16: the export saves its raw bits, the runner hands them to the wheel's
+    iree-run-module, reads the output's raw contents back and compares them decoded to float32."""
+    models = tmp_path / "models"
+    models.mkdir(mode=0o755)
+    (models / "bf16.py").write_text(BF16_MODEL)
+    (models / "bf16.py").chmod(0o644)
+    matrix = tmp_path / "bf16.toml"
+    matrix.write_text(BF16_MATRIX.format(model=models / "bf16.py"))
+    bundle = tmp_path / "bundle"
+    done = iree_matrix(
+        "bundle", "--matrix", str(matrix), "--to", str(bundle), "--python", PYTHON,
+        cache=cache, results=tmp_path / "runs",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (cell,) = json.loads((bundle / "bundle.json").read_text())["cells"]
+    assert cell["arrays"]["outputs"] == [{"dtype": "bfloat16", "saved_as": "|V2", "shape": [2, 4]}]
+
+    out = tmp_path / "answered"
+    ran = subprocess.run([str(_there(tmp_path, cache)), str(bundle / "run.py"), "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    (record,) = map(json.loads, (out / "results.jsonl").read_text().splitlines())
+    assert record["status"] == "ok", record["message"]
+    assert record["env"]["runtime"] == "wheel's tools" and record["env"]["runtime_wheel_sha256"]
+    assert record["metrics"]["matches"] and record["metrics"]["max_abs_err"] <= 1e-2
+    assert record["metrics"]["cpu_ms"]["n"] == 5

@@ -89,7 +89,8 @@ def _pack(
     if not found:
         raise UserError("bundle: no compiled cell to carry (each is listed above with why)")
     wheels = bundle.wheels(found, where, cache)
-    files = bundle.plan_files(found, wheels)
+    tools = bundle.source_tools(found, results.latest(), Store(cache / "store"), cache)
+    files = bundle.plan_files(found, wheels, tools)
     sittings: list = []
     if args.advise:
         sittings, peer_files = bundle.sittings(
@@ -97,12 +98,14 @@ def _pack(
         )
         files.update(peer_files)
     size = bundle.size_of(files)
+    built = f", {len(tools)} runtime(s) built from source" if tools else ""
     print(
-        f"bundle: {len(found)} cells, {len(wheels)} runtime wheel(s), {size / MIB:.1f} MiB -> {to}", file=out
+        f"bundle: {len(found)} cells, {len(wheels)} runtime wheel(s){built}, {size / MIB:.1f} MiB -> {to}",
+        file=out,
     )
     if args.max_size is not None and size > args.max_size * MIB:
         raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
-    document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions)
+    document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools)
     packed = bundle.write(to, document, files, cache)
     print(
         f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
@@ -123,15 +126,16 @@ def _where(args: Settings) -> Where:
 
 
 def _build_plan(loaded: Loaded) -> Loaded:
-    """The plan's exports, compiles and peers (what travels, ONNX Runtime's model among it), not
-    its runs: those happen there."""
+    """The plan's exports, compiles and peers (what travels, ONNX Runtime's model among it) and the
+    runtimes it builds from source (their tools travel where IREE publishes no wheel), not its
+    runs: those happen there."""
     from iree_matrix.matrix import plan
 
     compiles = [job.id for job in loaded.plan.jobs if job.stage == "compile"]
     if not compiles:
         raise UserError(f"bundle: {loaded.path} (with --select) plans no compile; nothing to carry")
-    peers = [job.id for job in loaded.plan.jobs if job.stage == "peer"]
-    return dataclasses.replace(loaded, plan=plan.select(loaded.plan, [*compiles, *peers]))
+    others = [job.id for job in loaded.plan.jobs if job.stage in ("peer", "runtime-build")]
+    return dataclasses.replace(loaded, plan=plan.select(loaded.plan, [*compiles, *others]))
 
 
 def _cpu(args: Settings) -> str:

@@ -24,7 +24,10 @@ from iree_matrix.commands.options import (
 from iree_matrix.core import shipped
 
 NAME = "bundle"
-HELP = "compile a matrix's cells here; pack them, a runtime wheel and a numpy-only run.py for another machine"
+HELP = (
+    "compile a matrix's cells here; pack them, a runtime (wheel, or tools built from source) and a "
+    "numpy-only run.py for another machine"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,8 +3,10 @@
 `iree-matrix bundle` builds a plan's exports and compiles here (as any run does, stored under the
 same keys), then packs what a machine needs to run and check them with nothing but Python and
 numpy: each cell's module, its inputs and torch's reference outputs with the model's tolerance,
-IREE's runtime wheel for the target's Python and machine, a manifest naming every cell's job and
-digests, and the runner (`scripts/bundle_run.py`, as `run.py`). The manifest is also kept in the
+IREE's runtime wheel for the target's Python and machine (or, where IREE publishes none, 32-bit
+ARM, the command-line tools of the runtime the `runtime-build` stage built here from source,
+stripped), a manifest naming every cell's job and digests, and the runner
+(`scripts/bundle_run.py`, as `run.py`). The manifest is also kept in the
 cache (`CacheLayout.bundles`), so `merge` can check that a record coming home names a module this
 machine shipped, whatever was edited on the way.
 
@@ -14,6 +16,7 @@ Layout of a bundle (its SHA256SUMS lists every file):
     exports/<export key>/{export.json, inputs/*.npy, reference/*.npy}
     modules/<module sha256>.vmfb
     runtime/<wheel>.whl
+    runtimes/<runtime value>-<arch>/{iree-run-module, iree-benchmark-module}
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from iree_matrix.core.system import host
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix import wheelhouse
 from iree_matrix.matrix.plan import Job, Plan
-from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, TOOLS
 
 logger = console.logger(__name__)
 
@@ -93,7 +96,7 @@ def cells(
     plan: Plan, latest: Mapping[str, Record], store: Store, where: Where
 ) -> tuple[list[Cell], list[str]]:
     """The plan's compiled cells as bundle cells, and one line for each cell that cannot travel
-    (failed or missing compile, a runtime built from source, a module for this host's CPU only)."""
+    (failed or missing compile, a module for this host's CPU only)."""
     runs = {
         dep: job for job in plan.jobs if job.stage == "run" for dep in job.deps if dep.startswith("compile:")
     }
@@ -139,10 +142,13 @@ def _cannot_travel(job: Job) -> Optional[str]:
     target = job.target
     if target.arch.bare_metal:
         return "a bare-metal firmware links its runtime here (cortex_m.py); it does not travel as a module"
-    if versions.is_source_runtime(job.label.runtime or "") or versions.is_source_runtime(job.label.compiler):
-        return "a runtime built from source does not travel in a bundle yet: use a released runtime"
+    if versions.is_source_runtime(job.label.compiler):
+        return "a compiler built from source does not travel: compile with a released one"
+    from iree_matrix.iree.flags import target_cpu
+
     profile = job.profile
-    if target.gpu is None and profile is not None and profile.target_cpu == "host":
+    # A board target's own CPU (armv6-arm1176jzf-s) replaces the profile's "host" (flags.target_cpu).
+    if target.gpu is None and profile is not None and target_cpu(target, profile) == "host":
         return (
             f'profile {profile.name!r} compiles for this machine\'s CPU (target_cpu = "host"), '
             "not the target's: "
@@ -168,7 +174,7 @@ def wheels(found: Sequence[Cell], where: Where, cache: Path) -> list[Wheel]:
     """IREE's runtime wheel for every (release, Python, machine) the cells need, from the wheelhouse
     (resolved and downloaded once, as every environment's packages are)."""
     house = wheelhouse.Wheelhouse(CacheLayout(cache).wheelhouse)
-    wanted = sorted({(c.runtime, c.machine) for c in found})
+    wanted = sorted({(c.runtime, c.machine) for c in found if not versions.is_source_runtime(c.runtime)})
     out: list[Wheel] = []
     for release, machine in wanted:
         requirement = versions.runtime_requirement(release)
@@ -191,6 +197,84 @@ def _normal(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
+# e_machine of the ELF header (the System V ABI's values): what a carried tool is built for, which
+# the runner compares with the machine its Python runs on.
+_ELF_MACHINES = {3: "x86", 40: "ARM", 62: "x86-64", 183: "AArch64"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Tools:
+    """IREE's runtime built here from source (the `runtime-build` stage) for one (runtime value,
+    arch): its command-line tools, stripped where the toolchain's strip is here. Where IREE publishes
+    no wheel (32-bit ARM) they are the runtime a bundle carries; run.py runs them as the run stage does."""
+
+    release: str  # the runtime value: src:3.9.0+static
+    machine: str  # the target arch (armv6)
+    elf_machine: str  # the tools' ELF e_machine (ARM)
+    build_key: str  # the runtime-build's store key
+    qemu_cpu: Optional[str]  # the board's CPU as qemu-user names it, to pin where it is emulated
+    files: tuple[Path, ...]  # iree-run-module, iree-benchmark-module
+    stripped: bool
+
+    @property
+    def folder(self) -> str:
+        return f"runtimes/{self.release.replace(':', '')}-{self.machine}"
+
+
+def source_tools(
+    found: Sequence[Cell], latest: Mapping[str, Record], store: Store, cache: Path
+) -> list[Tools]:
+    """The source-built runtime's tools for every (runtime value, arch) the cells run on: the
+    runtime-build job's store entry (built by this bundle's plan, or found stored), stripped into
+    the cache (CacheLayout.bundles/runtimes) so the bundle carries what a board would."""
+    from iree_matrix.source_builds import cmake_runtime
+
+    out: list[Tools] = []
+    for release, machine in sorted(
+        {(c.runtime, c.machine) for c in found if versions.is_source_runtime(c.runtime)}
+    ):
+        job = f"runtime-build:{release}/{machine}"
+        record = latest.get(job)
+        entry = (
+            store.get("runtime-build", record.key)
+            if record is not None and record.status is Status.OK
+            else None
+        )
+        if entry is None:
+            said = (
+                "did not run"
+                if record is None
+                else f"ended {record.status.value!r}: {(record.message or '').strip()[:200]}"
+            )
+            raise BundleError(f"bundle: {job} {said}; its cells need the runtime it builds")
+        built = TOOLS.of(entry)
+        tc = cmake_runtime.toolchain(machine)
+        folder = CacheLayout(cache).bundles / "runtimes" / entry.record.key[:32]
+        files, stripped = [], True
+        for name in cmake_runtime.TOOLS:  # stripped again each time (a second): no stale copy is reused
+            stripped = cmake_runtime.strip_into(built / name, folder / name, tc) and stripped
+            files.append(folder / name)
+        if not stripped:
+            logger.warning(f"bundle: {cmake_runtime.strip_tool(tc)} is not on this machine: "
+                           f"{release}'s tools travel unstripped")  # fmt: skip
+        target = targets.parse(machine)
+        qemu = target.arch.qemu.get(target.arch.default_cpu or "")
+        out.append(
+            Tools(release, machine, elf_machine(files[0]), entry.record.key, qemu, tuple(files), stripped)
+        )
+    return out
+
+
+def elf_machine(path: Path) -> str:
+    """An ELF file's e_machine as the System V ABI names it (`ARM`), or `unknown`."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return "unknown"
+    number = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    return _ELF_MACHINES.get(number, f"e_machine {number}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Packed:
     directory: Path
@@ -201,7 +285,9 @@ class Packed:
     archive_bytes: int
 
 
-def plan_files(found: Sequence[Cell], wheels_: Sequence[Wheel]) -> dict[str, Path]:
+def plan_files(
+    found: Sequence[Cell], wheels_: Sequence[Wheel], tools: Sequence[Tools] = ()
+) -> dict[str, Path]:
     """Bundle path -> source file, for every file but the manifest, the sums and the runner."""
     files: dict[str, Path] = {}
     for cell in found:
@@ -214,6 +300,9 @@ def plan_files(found: Sequence[Cell], wheels_: Sequence[Wheel]) -> dict[str, Pat
     for wheel in wheels_:
         for path in wheel.files:
             files[f"runtime/{path.name}"] = path
+    for built in tools:
+        for path in built.files:
+            files[f"{built.folder}/{path.name}"] = path
     return files
 
 
@@ -228,6 +317,7 @@ def manifest(
     files: Mapping[str, Path],
     sittings_: Sequence[Mapping[str, Any]] = (),
     calls: int = 3,
+    tools: Sequence[Tools] = (),
 ) -> dict[str, Any]:
     digests = {path: file_sha256(source) for path, source in files.items()}
     cell_rows = []
@@ -253,6 +343,11 @@ def manifest(
             "atol": info.get("atol"),
             "rtol": info.get("rtol"),
             "io_sha256": _io_digest(cell),
+            # Each array's dtype and shape as the export described it: a dtype numpy lacks
+            # (bfloat16) is saved as raw bits (`saved_as`), which the runner decodes by this.
+            "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
+            # The board's CPU as qemu-user names it: where its tools are emulated, pinned to it.
+            "qemu_cpu": targets.parse(cell.target).qemu_cpu,
         })  # fmt: skip
     return {
         "schema": SCHEMA,
@@ -266,6 +361,7 @@ def manifest(
         "calls": calls,  # a sitting's calls per arm per round
         "runtimes": [
             {
+                "kind": "wheel",
                 "release": w.release,
                 "distribution": w.distribution,
                 "version": w.version,
@@ -275,7 +371,22 @@ def manifest(
                 "sha256": digests[f"runtime/{w.files[0].name}"],
             }
             for w in wheels_
-        ],  # fmt: skip
+        ]  # fmt: skip
+        + [
+            {
+                "kind": "tools",
+                "release": t.release,
+                "machine": t.machine,
+                "elf_machine": t.elf_machine,
+                "build_key": t.build_key,
+                "stripped": t.stripped,
+                "qemu_cpu": t.qemu_cpu,
+                "tools": {p.name: f"{t.folder}/{p.name}" for p in t.files},
+                "tools_sha256": {p.name: digests[f"{t.folder}/{p.name}"] for p in t.files},
+                "sha256": digests[f"{t.folder}/{t.files[0].name}"],  # iree-run-module's: the record's runtime
+            }
+            for t in tools
+        ],
     }
 
 
@@ -307,6 +418,8 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
+            if relative.startswith("runtimes/"):  # a carried runtime's tools run as they are
+                os.chmod(target, 0o755)
         shutil.copyfile(runner(), staging / RUNNER)
         os.chmod(staging / RUNNER, 0o755)
         (staging / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
@@ -349,7 +462,10 @@ def keep(cache: Path, digest: str, text: bytes) -> Path:
 
 def _readme(document: Mapping[str, Any]) -> str:
     runtimes = ", ".join(
-        f"IREE {r['release']} for Python {r['python']} on {r['machine']}" for r in document["runtimes"]
+        f"IREE {r['release']} for Python {r['python']} on {r['machine']}"
+        if r.get("kind", "wheel") == "wheel"
+        else f"IREE {r['release']} built from source, its tools for {r['machine']} ({r['elf_machine']})"
+        for r in document["runtimes"]
     )
     return (
         f"iree-matrix run bundle {document['name']!r}: {len(document['cells'])} cells; "

@@ -513,13 +513,33 @@ def build_into(
 def _stripped_size(
     binary: Path, tc: Toolchain, log: Optional[Path], run: Runner = host_runner, root: Optional[Path] = None
 ) -> int:
-    strip = tc.cc.replace("gcc", "strip") if tc.cross else "strip"
+    strip = strip_tool(tc)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         out = Path(tmp) / binary.name
         done = run(ProcessRequest([strip, "-o", str(out), str(binary)], timeout=120, log=log, check=False))
         if done.returncode != 0:
             raise StageFailure("runtime-build", f"{strip}: {done.output[:300]}")
         return out.stat().st_size
+
+
+def strip_tool(tc: Toolchain) -> str:
+    """The binutils `strip` of the toolchain's target (a cross build's is its compiler's prefix's)."""
+    return tc.cc.replace("gcc", "strip") if tc.cross else "strip"
+
+
+def strip_into(binary: Path, out: Path, tc: Toolchain, log: Optional[Path] = None) -> bool:
+    """`binary` stripped to `out` (written whole, then renamed), with the host's strip of the target;
+    where that is not installed (the build ran in the toolchain image), `binary` as it is: False."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    strip = shutil.which(strip_tool(tc))
+    if strip is None:
+        shutil.copyfile(binary, partial)
+    else:
+        host_runner([strip, "-o", str(partial), str(binary)], timeout=120, log=log, check=True)
+    os.chmod(partial, 0o755)
+    os.replace(partial, out)
+    return strip is not None
 
 
 def missing_submodules(tree: Path, output: str) -> str:

@@ -1,0 +1,181 @@
+"""A run bundle's runtime by IREE's command-line tools (scripts/bundle_run.py): which runtime runs a
+cell (the wheel for this Python and machine, else the source-built tools the bundle carries), the
+tools' command lines, whether this CPU or an emulator runs them, iree-benchmark-module's JSON read
+back, and bfloat16 arrays (raw bits) decoded to compare. End to end on an emulated ARM1176:
+tests/integration/test_armv6_smoke.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from iree_matrix.execution import bundle
+from iree_matrix.stages import arrays
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _runner() -> Any:
+    spec = importlib.util.spec_from_file_location("bundle_run_tools", ROOT / "scripts" / "bundle_run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _runner()
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+WHEEL = {"kind": "wheel", "release": "3.9.0", "python": PYTHON, "machine": platform.machine(),
+         "wheels": ["runtime/iree_base_runtime-3.9.0.whl"], "sha256": "w" * 64}  # fmt: skip
+TOOLS = {"kind": "tools", "release": "src:3.9.0+static", "machine": "armv6", "elf_machine": "ARM",
+         "qemu_cpu": "arm1176", "build_key": "k" * 64,
+         "tools": {"iree-run-module": "runtimes/src3.9.0+static-armv6/iree-run-module",
+                   "iree-benchmark-module": "runtimes/src3.9.0+static-armv6/iree-benchmark-module"},
+         "tools_sha256": {"iree-run-module": "a" * 64, "iree-benchmark-module": "b" * 64},
+         "sha256": "a" * 64}  # fmt: skip
+BF16 = {"shape": [2], "dtype": "bfloat16", "saved_as": "|V2"}
+F32 = {"shape": [2], "dtype": "float32"}
+# This machine's qemu-arm entry as binfmt_misc lists it (Debian's qemu-user-static, flags POF).
+QEMU_ARM = """enabled
+interpreter /usr/libexec/qemu-binfmt/arm-binfmt-P
+flags: POF
+offset 0
+magic 7f454c4601010100000000000000000002002800
+mask ffffffffffffff00fffffffffffffffffeffffff
+"""
+
+
+def _elf(e_machine: int) -> bytes:
+    """The first bytes of a little-endian 32-bit executable for `e_machine`."""
+    return b"\x7fELF\x01\x01\x01" + bytes(9) + (2).to_bytes(2, "little") + e_machine.to_bytes(2, "little")
+
+
+def _cell(outputs: list | None = None) -> dict:
+    return {"job": "run:tiny/x", "module": "modules/m.vmfb", "export": "exports/e", "function": "main",
+            "inputs": ["input0.npy", "input1.npy"], "references": ["output0.npy", "output1.npy"],
+            "device": "local-sync", "runtime": "src:3.9.0+static",
+            "arrays": {"inputs": [F32, BF16],
+                       "outputs": [F32, BF16] if outputs is None else outputs}}  # fmt: skip
+
+
+def test_the_tools_are_called_as_the_run_stage_calls_them(tmp_path: Path) -> None:
+    cell = _cell()
+    names = runner.output_names(cell)
+    assert names == ["output0.npy", "output1.bin"]  # bfloat16: the raw contents, .npy has no such dtype
+    assert names[1] == arrays.output_name(1, BF16)  # the run stage's own choice
+    argv = runner.run_argv("iree-run-module", cell, tmp_path, [tmp_path / n for n in names])
+    assert argv == [
+        "iree-run-module", "--device=local-sync", f"--module={tmp_path}/modules/m.vmfb", "--function=main",
+        f"--input=@{tmp_path}/exports/e/inputs/input0.npy",
+        f"--input=@{tmp_path}/exports/e/inputs/input1.npy",
+        f"--output=@{tmp_path}/output0.npy", f"--output=@{tmp_path}/output1.bin",
+    ]  # fmt: skip
+    bench = runner.benchmark_argv("iree-benchmark-module", cell, tmp_path, 5)
+    assert bench[:4] == ["iree-benchmark-module", "--device=local-sync", argv[2], "--function=main"]
+    assert bench[-2:] == ["--benchmark_repetitions=5", "--benchmark_format=json"]
+    assert [a for a in bench if a.startswith("--input=")] == argv[4:6]
+
+
+def test_the_wheel_runs_a_cell_where_it_fits_else_the_carried_tools() -> None:
+    both = {"runtimes": [TOOLS, {**WHEEL, "release": "src:3.9.0+static"}]}
+    assert runner.runtime_for(both, "src:3.9.0+static")["kind"] == "wheel"
+    other = {"runtimes": [TOOLS, {**WHEEL, "release": "src:3.9.0+static", "machine": "riscv64"}]}
+    assert runner.runtime_for(other, "src:3.9.0+static") is TOOLS
+    assert runner.runtime_for(other, "src:3.9.0+static", "armv6") is TOOLS
+    with pytest.raises(runner.BundleError):  # the armv6 build never runs another arch's cells
+        runner.runtime_for(other, "src:3.9.0+static", "x86_64")
+    with pytest.raises(runner.BundleError, match=r"Python .* on riscv64, not for Python"):
+        runner.runtime_for({"runtimes": [other["runtimes"][1]]}, "src:3.9.0+static")
+    # A wheel is never taken for the tools (a sitting's worker imports the Python binding).
+    with pytest.raises(runner.BundleError):
+        runner.wheel_for({"runtimes": [TOOLS]}, "src:3.9.0+static")
+    # bfloat16 arrays go through the tools even where the wheel runs the cell (numpy has no bfloat16).
+    assert runner.needs_tools(_cell())
+    assert not runner.needs_tools({"arrays": {"inputs": [], "outputs": [{"shape": [2], "dtype": "float32"}]}})
+
+
+def test_bfloat16_raw_bits_decode_exactly_and_compare(tmp_path: Path) -> None:
+    bits = np.array([0x3F80, 0xC020], dtype=np.uint16)  # 1.0 and -2.5 in bfloat16
+    raw = bits.view("V2")
+    assert runner.as_float64(raw, BF16).tolist() == [1.0, -2.5]
+    assert runner.as_float64(raw, BF16).tolist() == arrays.as_float64(raw, BF16).tolist()
+    (tmp_path / "output0.bin").write_bytes(bits.tobytes())  # what --output=@output0.bin writes
+    got = runner.load_array(tmp_path / "output0.bin", BF16)
+    assert got.dtype == np.dtype("V2") and got.shape == (2,)
+    ok = runner.compare([got], [raw], 1e-3, 1e-3, [BF16])
+    assert ok["matches"] and ok["max_abs_err"] == 0.0
+    off = np.array([0x3F80, 0xC040], dtype=np.uint16).view("V2")  # -3.0
+    worse = runner.compare([off], [raw], 1e-3, 1e-3, [BF16])
+    assert not worse["matches"] and worse["max_abs_err"] == 0.5
+    with pytest.raises(runner.BundleError, match="ml_dtypes"):
+        runner.as_float64(raw, {"dtype": "no-such-float", "saved_as": "|V2"})
+
+
+def test_arm_tools_on_this_cpu_run_through_binfmt_and_say_so(tmp_path: Path) -> None:
+    arm, x86 = tmp_path / "arm", tmp_path / "x86"
+    arm.write_bytes(_elf(40) + bytes(44))
+    x86.write_bytes(_elf(62) + bytes(44))
+    assert runner.elf_machine(arm.read_bytes()) == bundle.elf_machine(arm) == "ARM"
+    assert runner.how_it_runs(arm, "armv6l", {}) == {}  # a Pi Zero runs its own code
+    assert runner.how_it_runs(x86, "x86_64", {}) == {}
+    assert runner.how_it_runs(arm, "aarch64", {}) == {"runs_as": "AArch32 on an AArch64 CPU"}  # a Pi 4
+    entries = {"qemu-arm": QEMU_ARM, "qemu-aarch64": QEMU_ARM.replace("2800", "b700")}
+    how = runner.how_it_runs(arm, "x86_64", entries)
+    assert how == {"emulated": "qemu-user", "elf_machine": "ARM", "binfmt": "qemu-arm",
+                   "interpreter": "/usr/libexec/qemu-binfmt/arm-binfmt-P"}  # fmt: skip
+    assert runner.binfmt_handler(x86.read_bytes(), entries) == {}
+    disabled = {"qemu-arm": QEMU_ARM.replace("enabled", "disabled", 1)}
+    with pytest.raises(runner.BundleError, match="ARM code and this machine is x86_64, with no binfmt"):
+        runner.how_it_runs(arm, "x86_64", disabled)
+
+
+def test_iree_benchmark_module_json_is_read_per_repetition() -> None:
+    rep = {"name": "BM_main", "run_type": "iteration"}
+    text = "some log line\n" + json.dumps({"benchmarks": [
+        {**rep, "real_time": 2.0e6, "cpu_time": 1.5e6, "time_unit": "ns"},
+        {**rep, "real_time": 3.0, "cpu_time": 2.5, "time_unit": "ms"},
+        {"name": "BM_main_mean", "run_type": "aggregate", "real_time": 2.5, "time_unit": "ms"},
+    ]})  # fmt: skip
+    assert runner.benchmark_ms(text, "real_time") == [2.0, 3.0]
+    assert runner.benchmark_ms(text, "cpu_time") == [1.5, 2.5]
+
+
+def test_a_record_names_the_runtime_that_ran_it() -> None:
+    host = runner.identity()
+    cell = {**_cell(), "module_sha256": "m" * 64, "module_bytes": 10, "labels": {"model": "tiny"}}
+    result = {"status": "ok", "by_tools": True, "emulated": "qemu-user", "cpu_ms": {"median": 1.0}}
+    built = runner.record({"name": "b"}, "d" * 64, host, cell, TOOLS, result, "t", 1.0)
+    assert built["env"]["runtime"] == "source-built tools"
+    assert built["env"]["runtime_tools_sha256"] == TOOLS["tools_sha256"]
+    assert built["env"]["runtime_elf_machine"] == "ARM" and "runtime_wheel" not in built["env"]
+    assert set(built["env"]["packages"]) == {"numpy"}
+    assert built["metrics"]["emulated"] == "qemu-user" and "by_tools" not in built["metrics"]
+    wheel = runner.record({"name": "b"}, "d" * 64, host, cell, WHEEL, {"status": "ok"}, "t", 1.0)
+    assert wheel["env"]["runtime"] == "wheel" and wheel["env"]["runtime_wheel_sha256"] == "w" * 64
+    assert built["key"] != wheel["key"]  # another runtime, another result
+
+
+def test_the_bundle_carries_source_built_tools_under_their_runtime(tmp_path: Path) -> None:
+    files = []
+    for name in ("iree-run-module", "iree-benchmark-module"):
+        (tmp_path / name).write_bytes(_elf(40) + bytes(44))
+        files.append(tmp_path / name)
+    tools = bundle.Tools("src:3.9.0+static", "armv6", "ARM", "k" * 64, "arm1176", tuple(files), True)
+    planned = bundle.plan_files([], [], [tools])
+    assert planned == {
+        "runtimes/src3.9.0+static-armv6/iree-run-module": files[0],
+        "runtimes/src3.9.0+static-armv6/iree-benchmark-module": files[1],
+    }
+    document = bundle.manifest("b", [], [], planned, tools=[tools])
+    (entry,) = document["runtimes"]
+    assert entry["kind"] == "tools" and entry["elf_machine"] == "ARM" and entry["qemu_cpu"] == "arm1176"
+    assert entry["tools"]["iree-run-module"] == "runtimes/src3.9.0+static-armv6/iree-run-module"
+    assert entry["sha256"] == entry["tools_sha256"]["iree-run-module"]
+    assert "built from source, its tools for armv6 (ARM)" in bundle._readme(document)
