@@ -536,7 +536,9 @@ def strip_into(binary: Path, out: Path, tc: Toolchain, log: Optional[Path] = Non
     if strip is None:
         shutil.copyfile(binary, partial)
     else:
-        host_runner([strip, "-o", str(partial), str(binary)], timeout=120, log=log, check=True)
+        host_runner(
+            ProcessRequest([strip, "-o", str(partial), str(binary)], timeout=120, log=log, check=True)
+        )
     os.chmod(partial, 0o755)
     os.replace(partial, out)
     return strip is not None
