@@ -56,8 +56,7 @@ class PeakStage(StageBase):
                 "source": file_sha256(shipped.scripts_dir() / SOURCE),
                 "compiler": compiler_version(),
                 "flags": list(FLAGS),
-                "threads": ctx.spec.benchmark.thread_count(),
-                "host": host.identity(),
+                **ctx.machine_timing(),
             }
         )
 
