@@ -33,9 +33,7 @@ def _context(benchmark: Benchmark, deps: dict[str, Entry], tmp_path: Path, **spe
 
 def test_a_published_runs_key_is_the_timed_key_of_its_inputs(tmp_path, monkeypatch) -> None:
     records = _records()
-    run = next(
-        r for r in reversed(records) if r.stage == "run" and r.status is Status.OK and r.host.get("identity")
-    )
+    run = next(r for r in reversed(records) if r.stage == "run" and r.status is Status.OK and r.host.known)
 
     def of(stage: str) -> Record:  # the run's compile, export (by cell) and runtime install (by lock)
         return next(
@@ -44,7 +42,7 @@ def test_a_published_runs_key_is_the_timed_key_of_its_inputs(tmp_path, monkeypat
         )  # fmt: skip
 
     compiled, exported, install = of("compile"), of("export"), of("install")
-    monkeypatch.setattr(host, "identity", lambda: run.host["identity"])
+    monkeypatch.setattr(host, "identity", lambda: run.host.identity)
     ctx = _context(Benchmark(repetitions=5, threads=2), {install.job: Entry(install, tmp_path)}, tmp_path)
     key = ctx.timed_key(
         "run", module=f"sha256:{compiled.metric.module_sha256}", export=exported.metrics["io_sha256"]
@@ -54,7 +52,7 @@ def test_a_published_runs_key_is_the_timed_key_of_its_inputs(tmp_path, monkeypat
 
 def test_a_published_peaks_key_is_its_machine_timing(tmp_path, monkeypatch) -> None:
     measured = next(r for r in _records() if r.stage == "peak")
-    monkeypatch.setattr(host, "identity", lambda: measured.host["identity"])
+    monkeypatch.setattr(host, "identity", lambda: measured.host.identity)
     # peak.c and the compiler as they were when it was measured (the method names the compiler)
     monkeypatch.setattr(peak, "file_sha256", lambda path: PEAK_C)
     monkeypatch.setattr(peak, "compiler_version", lambda: "cc (Debian 12.2.0-14+deb12u1) 12.2.0")
