@@ -13,6 +13,7 @@ import pytest
 from iree_matrix.answers import advice, advise_plan, advise_sitting
 from iree_matrix.answers import advise as answers_advise
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import sitting
 
@@ -124,7 +125,7 @@ def test_ratios_are_worded_so_they_cannot_be_read_backwards():
 
 
 def test_query_lines_name_release_flags_peer_and_identity_in_ten_lines():
-    chosen = advice.nearest(advice.derive(_sitting()), ROCKETLAKE)
+    chosen = advice.nearest(advice.derive(_sitting()), HostIdentity.of(ROCKETLAKE))
     assert chosen is not None and chosen.here
     text = advice.lines(chosen, "mobilenet_v2")
     assert len(text) <= 10
@@ -137,13 +138,13 @@ def test_query_lines_name_release_flags_peer_and_identity_in_ten_lines():
 def test_another_cpu_gets_the_nearest_identity_marked_with_the_command_to_measure_it():
     published = advice.derive(_sitting()) + advice.derive(_sitting(about=ZEN5))
     other_intel = {**ROCKETLAKE, "model": "143", "cpu_flags_sha256": "cd" * 32}
-    chosen = advice.nearest(published, other_intel)
+    chosen = advice.nearest(published, HostIdentity.of(other_intel))
     assert chosen is not None and not chosen.here
     assert chosen.how_near == "the same vendor and family"
     assert chosen.advice[0].identity.vendor == "GenuineIntel"
     joined = "\n".join(advice.lines(chosen, "mobilenet_v2"))
     assert "NEAREST" in joined and "iree-matrix advise mobilenet_v2" in joined
-    zen = advice.nearest(published, ZEN5)
+    zen = advice.nearest(published, HostIdentity.of(ZEN5))
     assert zen is not None and zen.here and zen.advice[0].identity.family == "26"
 
 
@@ -153,19 +154,20 @@ def test_a_models_answer_is_the_nearest_identity_that_answered_that_model():
     identity's answer of another model does not hide it."""
     quartznet = {**_sitting(), "model": "quartznet5x5"}
     published = advice.derive(_sitting()) + advice.derive(quartznet) + advice.derive(_sitting(about=ZEN5))
-    mine = advice.answer(published, "mobilenet_v2", ZEN5)
+    mine = advice.answer(published, "mobilenet_v2", HostIdentity.of(ZEN5))
     assert mine is not None and mine.here and mine.advice[0].identity.vendor == "AuthenticAMD"
-    theirs = advice.answer(published, "quartznet5x5", ZEN5)
+    theirs = advice.answer(published, "quartznet5x5", HostIdentity.of(ZEN5))
     assert theirs is not None and not theirs.here and theirs.how_near == "another vendor"
     assert [a.model for a in theirs.advice] == ["quartznet5x5"]
-    assert advice.nearest(published, ZEN5).advice[0].model == "mobilenet_v2"  # the whole set: Zen 5's
-    assert advice.answer(published, "yolox_nano", ZEN5) is None
+    zen5 = advice.nearest(published, HostIdentity.of(ZEN5))
+    assert zen5 is not None and zen5.advice[0].model == "mobilenet_v2"  # the whole set: Zen 5's
+    assert advice.answer(published, "yolox_nano", HostIdentity.of(ZEN5)) is None
 
 
 def test_the_command_to_measure_it_says_what_it_costs_hours_when_it_is_hours():
     """`query model whisper_tiny` promised advise in "(minutes)"; the encoder's sitting takes about an
     hour. The promise is the published sitting's own span, in the unit it needs."""
-    other_intel = {**ROCKETLAKE, "model": "143", "cpu_flags_sha256": "cd" * 32}
+    other_intel = HostIdentity.of({**ROCKETLAKE, "model": "143", "cpu_flags_sha256": "cd" * 32})
     for finished, said in (
         ("2026-11-25T15:32:27+00:00", "its sitting took about 2 min on Intel family 6 model 167"),
         ("2026-11-25T16:19:55+00:00", "its sitting took about 50 min on Intel family 6 model 167"),
@@ -184,9 +186,10 @@ def test_advise_states_the_models_published_sitting_time_before_it_builds():
     published = advice.derive(
         {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
     )
-    said = answers_advise._sitting_cost(published, "whisper_tiny", ZEN5)
+    said = answers_advise._sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
     assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
-    none = answers_advise._sitting_cost(published, "my_net", ZEN5)  # nothing published for it
+    # nothing published for it
+    none = answers_advise._sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
     assert "an hour for the Whisper encoder" in none
 
 

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers import exporters, load_windows, release_choice, release_regressions, runs_view
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report import render_compatibility
 
@@ -53,7 +54,7 @@ def _run(
     }
     return Record(
         f"run:{cell}", "run", cell, "k", status, labels, metrics, error_class=error_class, message=message,
-        host=IDENTIFIED if host is None else host, started=started,
+        host=HostIdentity.of(IDENTIFIED if host is None else host), started=started,
     )  # fmt: skip
 
 

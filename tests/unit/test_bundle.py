@@ -167,7 +167,7 @@ def test_a_bundle_record_that_does_not_check_out_is_refused(
 
 
 def test_an_identity_string_that_disagrees_with_its_cpu_is_refused(tmp_path: Path) -> None:
-    forged = {**_record().host, "identity": "x86_64|GenuineIntel|6|207|2|0000000000000000|16"}
+    forged = {**_record().host.as_dict(), "identity": "x86_64|GenuineIntel|6|207|2|0000000000000000|16"}
     assert "does not agree" in (bundles.problem(_record(host=forged), _manifests(tmp_path)) or "")
 
 

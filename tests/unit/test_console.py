@@ -149,8 +149,8 @@ def test_configure_twice_keeps_one_handler():
 
 def _two_releases_timed(where) -> None:
     """A results log `compare 3.12.0 3.13.0` reads: one function timed natively by each release."""
+    from iree_matrix.core.model import host_identity
     from iree_matrix.core.model.results import ResultsLog
-    from iree_matrix.core.system import host
 
     log = ResultsLog(where / "results.jsonl")
     for release in ("3.12.0", "3.13.0"):
@@ -164,7 +164,7 @@ def _two_releases_timed(where) -> None:
         job = f"run:alpha/e/iree{release}/x86_64/default"
         metrics = {"timing": "native", "latency_median": 2.0}
         log.append(Record(job=job, stage="run", cell=job[4:], status=Status.OK, key="k", labels=labels,
-                          metrics=metrics, host=host.describe()))  # fmt: skip
+                          metrics=metrics, host=host_identity.here()))  # fmt: skip
 
 
 @pytest.mark.parametrize("flags", [(), ("-q",), ("-v",)])

@@ -279,7 +279,7 @@ def _record(stage: str, arch: str, status, **kw):
               "compiler": "3.13.0", "runtime": "3.13.0", "arch": arch, "profile": "default"}  # fmt: skip
     cell = f"tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/{arch}/default"
     return Record(job=f"{stage}:{cell}", stage=stage, cell=cell, key=f"k-{stage}-{arch}", status=status,
-                  labels=labels, host={}, finished="2025-01-01T00:00:00Z", **kw)  # fmt: skip
+                  labels=labels, finished="2025-01-01T00:00:00Z", **kw)  # fmt: skip
 
 
 def test_the_gpu_section_says_what_ran_and_what_was_not_run():

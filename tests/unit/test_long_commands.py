@@ -9,9 +9,8 @@ import re
 import time
 
 from iree_matrix import cli
-from iree_matrix.core.model import stats
+from iree_matrix.core.model import host_identity, stats
 from iree_matrix.core.model.results import Record, ResultsLog, Status
-from iree_matrix.core.system import host
 from iree_matrix.execution import abtest
 from iree_matrix.execution.progress import Steps, cost
 
@@ -47,7 +46,7 @@ def _log(tmp_path, functions):
             job = f"run:{model}/e/iree{release}/x86_64/default"
             metrics = {"timing": "native", "latency_median": 2.0}
             log.append(Record(job=job, stage="run", cell=job[4:], status=Status.OK, key="k", labels=labels,
-                              metrics=metrics, host=host.describe()))  # fmt: skip
+                              metrics=metrics, host=host_identity.here()))  # fmt: skip
 
 
 def test_compare_states_its_cost_shows_progress_and_ctrl_c_prints_what_finished(

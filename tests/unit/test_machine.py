@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.matrix.spec import Cell
@@ -163,7 +164,10 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
     published = advice.derive(_sitting())
     tool = ".nox/matrix/bin/iree-matrix"
     here = render_compatibility(
-        _records(), machine=True, advised=[advice.answer(published, "mobilenet_v2", ROCKETLAKE)], tool=tool
+        _records(),
+        machine=True,
+        advised=[advice.answer(published, "mobilenet_v2", HostIdentity.of(ROCKETLAKE))],
+        tool=tool,
     )
     row = next(
         line for line in here.splitlines() if line.startswith("| mobilenet_v2 ") and "this CPU" in line
@@ -176,7 +180,7 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
     assert f"`{tool} query model MODEL`" in here and f"`{tool} advise tiny_cnn`" in here  # none published
     assert "`python3 -m pip install .`" in here  # how to have iree-matrix on the PATH
     elsewhere = render_compatibility(
-        _records(), machine=True, advised=[advice.answer(published, "mobilenet_v2", ZEN5)]
+        _records(), machine=True, advised=[advice.answer(published, "mobilenet_v2", HostIdentity.of(ZEN5))]
     )
     row = next(
         line for line in elsewhere.splitlines() if line.startswith("| mobilenet_v2 ") and "NEAREST" in line

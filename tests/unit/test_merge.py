@@ -11,6 +11,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.answers.merge import merge, merge_records
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
@@ -42,7 +43,7 @@ def _one_error_line(err: str) -> str:
 
 def test_same_job_and_key_is_one_record_the_first_made():
     early = _rec("install:e", finished="2026-01-01T00:00:01")
-    late = dataclasses.replace(early, finished="2026-01-01T00:00:09", host={"name": "other"})
+    late = dataclasses.replace(early, finished="2026-01-01T00:00:09", host=HostIdentity.of({"name": "other"}))
     merged = merge_records([("a", [late]), ("b", [early])])
     assert merged.records == (early,)
     assert (merged.inputs, merged.duplicates) == (2, 1)
@@ -264,8 +265,18 @@ def test_merge_never_drops_a_record_it_cannot_read(tmp_path, capsys):
 def test_two_machines_of_one_identity_are_both_kept_for_a_timed_stage_only():
     """#51: records named no machine, so a run timed on two hosts of one CPU identity (one key)
     merged to one. Their `host.instance` now tells them apart; a compile under one key stays one."""
-    a = _rec("run:m/1", key="r", finished="2026-01-01T00:00:01", host={"identity": "x", "instance": "aa"})
-    b = _rec("run:m/1", key="r", finished="2026-01-01T00:00:02", host={"identity": "x", "instance": "bb"})
+    a = _rec(
+        "run:m/1",
+        key="r",
+        finished="2026-01-01T00:00:01",
+        host=HostIdentity.of({"identity": "x", "instance": "aa"}),
+    )
+    b = _rec(
+        "run:m/1",
+        key="r",
+        finished="2026-01-01T00:00:02",
+        host=HostIdentity.of({"identity": "x", "instance": "bb"}),
+    )
     assert merge_records([("one", [a]), ("two", [b])]).records == (a, b)
     c1 = dataclasses.replace(a, job="compile:m/1", stage="compile", cell="m/1")
     c2 = dataclasses.replace(b, job="compile:m/1", stage="compile", cell="m/1")

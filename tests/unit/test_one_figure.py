@@ -8,6 +8,7 @@ import itertools
 from pathlib import Path
 
 from iree_matrix.answers import runs_view
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -19,7 +20,7 @@ def _run(median: float, spread: float, started: str, *, cpu: str = "AMD EPYC") -
     latency = {"median": median, "min": median - spread, "max": median + spread, "n": 5}
     host = {"cpu": cpu, "machine": "x86_64", "cpu_features": ["avx512f"]}
     return Record(f"run:m/{started}", "run", "m", "k", Status.OK, labels, {"latency_ms": latency},
-                  started=started, host=host)  # fmt: skip
+                  started=started, host=HostIdentity.of(host))  # fmt: skip
 
 
 def test_the_slower_of_two_figures_that_do_not_overlap_is_marked_with_the_other():

@@ -27,7 +27,7 @@ def test_a_record_says_when_where_and_by_which_version():
     made = outcome.record(
         "run:m/e", "run", "m/e", {"model": "m"}, outcome.Outcome(Status.OK, {"x": 1}), seconds=1.23456
     )
-    assert made.finished and made.host and made.tool_version == __version__
+    assert made.finished and made.host.known and made.tool_version == __version__
     assert made.seconds == 1.235 and made.metrics == {"x": 1} and made.labels == {"model": "m"}
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from iree_matrix.answers import calibration, search
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import host
 from iree_matrix.execution import abtest
@@ -125,7 +126,7 @@ def _run(
         labels={"model": model, "compiler": "3.13.0", "runtime": "3.13.0", "profile": "default"},
         metrics={"module_sha256": sha, "cpu_ms": {"median": cpu, "min": cpu, "max": cpu, "n": 3},
                  "timing": "native"},
-        command=command, host=dict(host_),
+        command=command, host=HostIdentity.of(host_),
     )  # fmt: skip
 
 
@@ -169,9 +170,10 @@ ZEN5 = {**ZEN4, "family": "26", "model": "2", "cpu_flags_sha256": "bb" * 32}
 
 
 def test_two_cpus_of_one_name_are_two_identities() -> None:
-    assert host.identity_of(ZEN4) != host.identity_of(ZEN5)
-    assert "family 25 model 17" in host.identity_label(ZEN4, "znver4")
-    assert "LLVM znver4" in host.identity_label(ZEN4, "znver4")
+    zen4, zen5 = HostIdentity.of(ZEN4), HostIdentity.of(ZEN5)
+    assert zen4.identity != zen5.identity
+    assert "family 25 model 17" in zen4.label("znver4")
+    assert "LLVM znver4" in zen4.label("znver4")
 
 
 def test_a_record_from_before_identities_is_a_legacy_identity_of_its_own() -> None:
@@ -180,14 +182,16 @@ def test_a_record_from_before_identities_is_a_legacy_identity_of_its_own() -> No
         for k, v in ZEN4.items()
         if k not in ("vendor", "family", "model", "stepping", "cpu_flags_sha256")
     }
-    assert host.identity_of(legacy).startswith("legacy:")
-    assert host.identity_of(legacy) not in (host.identity_of(ZEN4), host.identity_of(ZEN5))
-    assert "family/model not recorded" in host.identity_label(legacy)
+    old = HostIdentity.of(legacy)
+    assert old.legacy and old.identity.startswith("legacy:")
+    assert old.identity not in (HostIdentity.of(ZEN4).identity, HostIdentity.of(ZEN5).identity)
+    assert "family/model not recorded" in old.label()
 
 
 def test_this_host_describes_its_identity_and_family() -> None:
     d = host.describe()
-    assert d["identity"] == host.identity() == host.identity_of(d)
+    assert d["identity"] == host.identity() == HostIdentity.of(d).identity
+    assert HostIdentity.of({k: v for k, v in d.items() if k != "identity"}).identity == d["identity"]
     assert len(d["cpu_flags_sha256"]) == 64
 
 
@@ -229,7 +233,8 @@ def test_a_step_needs_the_paired_confirmation() -> None:
 def _timed(stage: str, model: str, who: dict, **metrics: object) -> Record:
     labels = {"model": model, "compiler": "3.13.0", "runtime": "3.13.0", "profile": "default"}
     return Record(job=f"{stage}:{model}/{who['family']}", stage=stage, cell=model, status=Status.OK, key="k",
-                  labels=labels, metrics={"timing": "native", **metrics}, host=dict(who))  # fmt: skip
+                  labels=labels, metrics={"timing": "native", **metrics},
+                  host=HostIdentity.of(who))  # fmt: skip
 
 
 def test_a_view_holds_one_identity_and_relates_another_only_by_ratios() -> None:
@@ -312,7 +317,7 @@ def test_the_cpu_table_ranks_one_threads_cpu_time_with_ratios_to_eagers() -> Non
     peers = Record(job="peer:m", stage="peer", cell="m", status=Status.OK, key="k", labels={"model": "m"},
                    metrics={"peers": {"eager": {"status": "ok", "latency_ms": {"median": 400.0},
                                                 "cpu_ms": {"median": 10.0, "n": 5, "times": [10.0] * 5}}}},
-                   host=dict(ZEN4))  # fmt: skip
+                   host=HostIdentity.of(ZEN4))  # fmt: skip
     text = "\n".join(render_cpu_performance([run, peers]))
     assert "30.0 ms (30.0 ms–30.0 ms, 3.00×)" in text and "10.0 ms (10.0 ms–10.0 ms, 1.00×)" in text
     assert render_cpu_performance([_timed("run", "m", ZEN4, latency_ms={"median": 90.0}), peers]) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.performance import render_performance
 
@@ -84,7 +85,8 @@ def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
         timed = {**_lat(ms, ms * 0.02), "other_load": 0.0}
         ran = Record(
             f"run:{name}", "run", name, "k", Status.OK, labels, timed, finished="2026-11-23T05:00:00+00:00",
-            host=HOST,  # a timing decides a regression only as a figure of one identified CPU
+            # a timing decides a regression only as a figure of one identified CPU
+            host=HostIdentity.of(HOST),
         )  # fmt: skip
         return [compiled, ran]
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.report import render_compatibility, write_compatibility
 
@@ -60,7 +61,7 @@ def _record(stage: str, status: Status, labels: dict[str, str], cell: str, **kw:
         key="" if status is Status.NOT_RUN else f"k-{stage}-{cell}",
         status=status,
         labels=labels,
-        host=HOST,
+        host=HostIdentity.of(HOST),
         **kw,
     )
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from iree_matrix.core.model import results
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import SCHEMA_VERSION, Record, ResultsLog, Status, latest_by_job
 
 
@@ -47,7 +48,7 @@ def test_round_trip_of_every_status(log):
             blocked_by="export:tiny_cnn",
             env={"id": "py3.11-iree-compiler3.9.0", "packages": {"iree-base-compiler": "3.9.0"}},
             command=("iree-compile", "--flag", "in.mlir"),
-            host={"cpu": "Test CPU"},
+            host=HostIdentity.of({"cpu": "Test CPU"}),
             started="2025-01-01T00:00:00+00:00",
             finished="2025-01-01T00:00:01+00:00",
             tool_version="0.1.0",

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import DISAGREES
 from iree_matrix.core.model.results import Status
 from iree_matrix.report import figures, site
@@ -82,7 +83,10 @@ def test_the_recommendation_says_when_and_where_its_figure_was_measured_and_why_
 
     records = _records()
     host = {"cpu": "AMD EPYC", "machine": "x86_64"}
-    records = [dataclasses.replace(r, started="2026-11-23T09:12:27+00:00", host=host) for r in records]
+    records = [
+        dataclasses.replace(r, started="2026-11-23T09:12:27+00:00", host=HostIdentity.of(host))
+        for r in records
+    ]
     index = site.render(records)["index.html"]
     assert "<th>measured</th>" in index and "2026-11-23 09:12 UTC on AMD EPYC (x86_64)" in index
     disagrees = {DISAGREES: "5.00 ms (results/bench)"}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -26,7 +25,7 @@ from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
-from iree_matrix.core.system import host
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.iree import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: answers/neighbourhood.py); a schema-1 document
@@ -124,31 +123,41 @@ def _paired(a: Arm, b: Arm) -> Optional[Ratio]:
 
 @dataclasses.dataclass(frozen=True)
 class Identity:
-    """A CPU identity as a sitting names it."""
+    """A CPU identity as a sitting names it: its host, and LLVM's name for the CPU (the sitting's
+    own, where its host's record does not know it)."""
 
-    key: str  # host.identity_of
-    label: str  # "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1 (LLVM rocketlake), 2 cores"
-    vendor: str
-    family: str
-    model: str
+    host: HostIdentity
     llvm_cpu: str
 
     @classmethod
-    def of(cls, about: Mapping[str, Any], llvm_cpu: str = "") -> Identity:
-        llvm = llvm_cpu or str(about.get("llvm_cpu") or "")
-        return cls(
-            host.identity_of(about),
-            host.identity_label(about, llvm),
-            str(about.get("vendor") or ""),
-            str(about.get("family") or ""),
-            str(about.get("model") or ""),
-            llvm,
-        )
+    def of(cls, about: HostIdentity, llvm_cpu: str = "") -> Identity:
+        return cls(about, llvm_cpu or about.llvm_cpu or "")
+
+    @property
+    def key(self) -> str:
+        return self.host.identity
+
+    @property
+    def label(self) -> str:
+        """The identity as a reader names it: "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1
+        (LLVM rocketlake), 2 cores"."""
+        return self.host.label(self.llvm_cpu)
+
+    @property
+    def vendor(self) -> str:
+        return self.host.vendor or ""
+
+    @property
+    def family(self) -> str:
+        return self.host.family or ""
+
+    @property
+    def model(self) -> str:
+        return self.host.model or ""
 
     @property
     def slug(self) -> str:
-        parts = [self.vendor or "unknown", self.family, self.model, self.llvm_cpu]
-        return re.sub(r"[^a-z0-9.]+", "-", "-".join(p for p in parts if p).lower()).strip("-")
+        return self.host.slug(self.llvm_cpu)
 
     @property
     def short(self) -> str:
@@ -248,8 +257,7 @@ def speedup_text(ratio: Optional[Ratio], what: str) -> str:
 
 def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     """Each function's Advice from one sitting document."""
-    about = document.get("host") or {}
-    identity = Identity.of(about, str(document.get("llvm_cpu") or ""))
+    identity = Identity.of(HostIdentity.of(document.get("host")), str(document.get("llvm_cpu") or ""))
     found = []
     for entry in document.get("functions") or ():
         arms = [Arm.of(a) for a in entry.get("arms") or ()]
@@ -436,7 +444,7 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
         data = read(path)
         if data is None:
             continue
-        identity = Identity.of(data.get("host") or {}, str(data.get("llvm_cpu") or ""))
+        identity = Identity.of(HostIdentity.of(data.get("host")), str(data.get("llvm_cpu") or ""))
         key = (str(data.get("model") or ""), identity.key)
         when = (str(data.get("started") or ""), path.name)
         if key not in newest or when > newest[key][:2]:
@@ -460,14 +468,14 @@ class Chosen:
     how_near: str  # "" when here; else why this identity ("same vendor and family", …)
 
 
-def nearest(advice: Sequence[Advice], about: Mapping[str, Any]) -> Optional[Chosen]:
+def nearest(advice: Sequence[Advice], about: HostIdentity) -> Optional[Chosen]:
     """The Advice of this machine's identity, else of the nearest published one: the same vendor,
     family and model (another stepping or flags), then the same vendor and family, then the same
     vendor, then any."""
     if not advice:
         return None
-    here = host.identity_of(about)
-    vendor, family, model = (str(about.get(k) or "") for k in ("vendor", "family", "model"))
+    here = about.identity
+    vendor, family, model = about.vendor or "", about.family or "", about.model or ""
     tiers = (
         ("", lambda i: i.key == here),
         (
@@ -495,7 +503,7 @@ def matching(found: Iterable[Advice], name: str) -> list[Advice]:
     return [a for a in found if name in (a.model, a.function, f"{a.model}.{a.function}")]
 
 
-def answer(found: Sequence[Advice], name: str, about: Mapping[str, Any]) -> Optional[Chosen]:
+def answer(found: Sequence[Advice], name: str, about: HostIdentity) -> Optional[Chosen]:
     """The one answer for `name` on the machine `about` describes, as `query model` and a run's
     report give it: this CPU's identity, else the nearest identity that answered this model (another
     model's nearer answer does not hide this one's)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -32,6 +32,8 @@ from iree_matrix.answers.advise_plan import (
 )
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
+from iree_matrix.core.model import host_identity
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog
@@ -69,14 +71,12 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         return 0
     cache = matrix.cache
     results = ResultsLog(loaded.results_dir / "results.jsonl")
-    from iree_matrix.core.system import host
-
     cost = len(loaded.plan.jobs)
     arms_per_function = 2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(peer_names)
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {settings.rounds} rounds × "
         f"{arms_per_function} arms × {settings.repetitions} calls per function on one thread "
-        f"({_sitting_cost(published, base_model, host.describe())}; each function's sitting states its "
+        f"({_sitting_cost(published, base_model, host_identity.here())}; each function's sitting states its "
         "own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
         + _proof_cost(settings)
     )
@@ -96,8 +96,6 @@ def _answer(
     document: dict[str, Any], kept: Path, base_model: str, reference: str, log: Path, out: TextIO
 ) -> int:
     """The sitting's answer printed (with each pick's proof); the exit code."""
-    from iree_matrix.core.system import host
-
     found = advice.derive(document, str(kept))
     if document.get("interrupted"):
         logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {kept}")
@@ -110,12 +108,12 @@ def _answer(
     _print_proofs(found, out)
     if document.get("interrupted"):
         return EXIT_INTERRUPTED
-    identity = advice.Identity.of(host.describe(), str(document.get("llvm_cpu") or ""))
+    identity = advice.Identity.of(host_identity.here(), str(document.get("llvm_cpu") or ""))
     print(f"\nkept: {kept} (publish it: copy it to results/answers/{identity.slug}/)", file=out)
     return 0
 
 
-def _sitting_cost(published: Sequence[Any], model: str, about: Mapping[str, Any]) -> str:
+def _sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> str:
     """What the model's sitting took where it was published (the identity nearest this one), else
     what the reference models' take."""
     nearest = advice.nearest([a for a in published if a.model == model], about)

@@ -1,7 +1,7 @@
 """Timed figures whose CPU identity was not recorded, moved out of a published set into an archive.
 
 A record written before identities existed names its CPU only as "AMD EPYC" and eight ISA flags
-(`host.identity_of` gives it a `legacy:` identity): a Zen 4 and a Zen 5 print the same, and their
+(`HostIdentity.identity` gives it a `legacy:` identity): a Zen 4 and a Zen 5 print the same, and their
 FMA throughput differs twice over, so its milliseconds belong to no CPU a reader can name. What the
 same record answers without a clock — the module compiled, loaded, matched torch within tolerance,
 the peer ran — holds on any CPU. `split` keeps that answer in the published set and moves the
@@ -22,7 +22,8 @@ from typing import Any, Optional
 
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.system import host, locks
+from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.core.system import locks
 
 # What a timing is, per stage: the figures and the load they were taken under (the executor's
 # TIMING_CONTEXT). A peer record keeps each peer's status and errors, not its times.
@@ -40,8 +41,8 @@ RESULTS = "results.jsonl"
 
 def unidentified(data: Mapping[str, Any]) -> bool:
     """A record whose host names no CPU family/model (a `legacy:` identity)."""
-    found = data.get("host")
-    return isinstance(found, Mapping) and bool(found) and host.identity_of(found).startswith("legacy:")
+    found = HostIdentity.of(data.get("host"))
+    return found.known and found.legacy
 
 
 def _strip_peers(peers: Any) -> Any:

@@ -22,7 +22,6 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, SchemaError
-from iree_matrix.core.system import host
 
 BACKEND = "bundle"  # a bundle record's env.backend (scripts/bundle_run.py `record`)
 HEAD = "  run elsewhere by a bundle"  # how a view's block of them starts
@@ -106,10 +105,10 @@ def problem(record: Record, manifests: Manifests) -> Optional[str]:
         return f"a bundle records runs only, not {record.stage!r}"
     if record.env.get("backend") != BACKEND:
         return f"env.backend is {record.env.get('backend')!r}, not {BACKEND!r}: not a bundle's record"
-    found = dict(record.host) if isinstance(record.host, Mapping) else {}
-    if not found.get("identity") or not found.get("family") or not found.get("cpu_flags_sha256"):
+    found = record.host
+    if not found.recorded_identity or not found.family or not found.cpu_flags_sha256:
         return "no machine identity (host.identity, family, cpu_flags_sha256)"
-    if host.identity_of({k: v for k, v in found.items() if k != "identity"}) != found["identity"]:
+    if not found.consistent:
         return "its identity string does not agree with the CPU fields it is made of"
     digest = str(record.env.get("bundle_sha256") or "")
     manifest = manifests.get(digest)
@@ -142,9 +141,8 @@ def is_from_bundle(record: Record) -> bool:
 def where_ran(record: Record) -> str:
     """The machine a bundle's record ran on, as a reader names it: its CPU identity and, for a GPU
     cell, the GPU the runtime used."""
-    found = record.host if isinstance(record.host, Mapping) else {}
-    text = host.identity_label(found, str(found.get("llvm_cpu") or ""))
-    gpus = [g for g in found.get("gpus") or () if isinstance(g, Mapping)]
+    text = record.host.label()
+    gpus = record.host.gpus or ()
     devices = record.metric.of(RunMetrics).gpu_devices
     if record.metric.of(RunMetrics).device in ("cuda", "hip") and gpus:
         g = gpus[0]

@@ -87,7 +87,7 @@ def _modules(args: Settings, caches: list[Path]) -> tuple[list[Record], list[Rec
     found = []
     latest = list(latest_by_job(runs_view.read(source)).values())
     for record in calibration.candidates(latest, args.max_call_ms):
-        if host.identity_of(record.host) != here:
+        if record.host.identity != here:
             continue  # another machine's module may be built for a CPU this one lacks
         try:
             abtest.arm_of(record, caches=caches)

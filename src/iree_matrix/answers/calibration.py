@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.core.system import host
 
 FILENAME = "calibration.json"
 MARKDOWN = "CALIBRATION.md"
@@ -134,7 +134,7 @@ def rate_text(data: Optional[Mapping[str, Any]]) -> str:
 
 def _where(data: Mapping[str, Any]) -> str:
     """The calibrated CPU: its label as the calibration recorded it (with LLVM's name), else from its host."""
-    return str(data.get("identity_label") or host.identity_label(data.get("host") or {}))
+    return str(data.get("identity_label") or HostIdentity.of(data.get("host")).label())
 
 
 def render(data: Mapping[str, Any], source: str = FILENAME) -> str:

@@ -168,10 +168,9 @@ def _compared(function: str, ra: Record, rb: Record, here: str, what: Comparison
     import statistics
 
     from iree_matrix.core import formats
-    from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
 
-    if host.identity_of(ra.host) != here or host.identity_of(rb.host) != here:
+    if ra.host.identity != here or rb.host.identity != here:
         return [function, "", "", "", "not comparable: measured on another CPU identity"]
     try:
         caches = [c for c in (recorded_cache(what.results_dir)[0],) if c is not None]
@@ -198,10 +197,11 @@ def _published() -> Optional[dict]:
     property of the machine it was measured on), or None."""
     from iree_matrix.answers import calibration
     from iree_matrix.core import shipped
+    from iree_matrix.core.model.host_identity import HostIdentity
     from iree_matrix.core.system import host
 
     for path in sorted(shipped.results_dir().glob(f"*/{calibration.FILENAME}")):
         data = calibration.read(path)
-        if data is not None and host.identity_of(data.get("host") or {}) == host.identity():
+        if data is not None and HostIdentity.of(data.get("host")).identity == host.identity():
             return data
     return None

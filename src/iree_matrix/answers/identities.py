@@ -17,7 +17,6 @@ from typing import Optional
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.peak import PeakMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.core.system import host
 
 # Stages whose figures are timings of this host (counts of instructions are not: callgrind counts
 # the same on any x86-64 that runs the same build).
@@ -25,7 +24,7 @@ TIMED = frozenset({"run", "peer", "export", "peak", "dispatches"})
 
 
 def of(record: Record) -> str:
-    return host.identity_of(record.host)
+    return record.host.identity
 
 
 def label(records: Iterable[Record], identity: str) -> str:
@@ -35,7 +34,7 @@ def label(records: Iterable[Record], identity: str) -> str:
     found = [r for r in records if of(r) == identity]
     if not found:
         return identity
-    llvm = next((str(r.host.get("llvm_cpu")) for r in found if r.host.get("llvm_cpu")), "")
+    llvm = next((r.host.llvm_cpu for r in found if r.host.llvm_cpu), "")
     llvm = llvm or next(
         (
             r.metric.of(CompileMetrics).llvm_host_cpu or ""
@@ -44,7 +43,7 @@ def label(records: Iterable[Record], identity: str) -> str:
         ),
         "",
     )
-    text = host.identity_label(found[0].host, llvm)
+    text = found[0].host.label(llvm)
     if identity.startswith("legacy:"):
         peaks = [r.metric.of(PeakMetrics) for r in found if r.stage == "peak"]
         flags = next((m.isa_flags for m in peaks if m.isa_flags), ())
@@ -74,7 +73,7 @@ def main_identity(records: Sequence[Record]) -> Optional[str]:
     peaks = [r for r in records if r.stage == "peak" and r.status is Status.OK]
     if peaks:
         return of(max(peaks, key=lambda r: r.finished or ""))
-    counts = Counter(of(r) for r in records if r.stage == "run" and r.status is Status.OK and r.host)
+    counts = Counter(of(r) for r in records if r.stage == "run" and r.status is Status.OK and r.host.known)
     return counts.most_common(1)[0][0] if counts else None
 
 
@@ -84,7 +83,7 @@ def split(records: Iterable[Record], identity: Optional[str] = None) -> Split:
     mine: list[Record] = []
     others: dict[str, list[Record]] = {}
     for r in records:
-        if r.stage in TIMED and r.host and chosen and of(r) != chosen:
+        if r.stage in TIMED and r.host.known and chosen and of(r) != chosen:
             others.setdefault(of(r), []).append(r)
         else:
             mine.append(r)

@@ -42,7 +42,6 @@ from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, ResultsLog, Status
-from iree_matrix.core.system import host
 from iree_matrix.iree import devices
 
 logger = console.logger(__name__)
@@ -129,7 +128,7 @@ def _same(record: Record) -> tuple:
     if not record.key:  # its key could not be computed (the failure is the record): by status
         return ("", record.status.value, record.error_class)
     if _timed(record.stage):  # two machines of one CPU identity: one key, two measurements
-        return (record.key, host.instance_of(record.host))
+        return (record.key, record.host.instance or "")  # "" from before instances were kept
     return (record.key,)
 
 

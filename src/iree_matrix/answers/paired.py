@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import PAIRED, RunMetrics
 from iree_matrix.core.model.results import Record, latest_by_job
-from iree_matrix.core.system import host
 
 GLOB = "compare-*.json"
 # Verdicts that decide: byte-identical modules and a too-short comparison say nothing of speed.
@@ -40,7 +40,7 @@ class Verdict:
     rounds: int
     ms: Optional[float]  # this arm's median CPU time per call over the rounds
     other_ms: Optional[float]
-    identity: str  # the CPU identity of the sitting (host.identity_of)
+    identity: str  # the CPU identity of the sitting (`HostIdentity.identity`)
     where: str  # its label: "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1, 2 cores"
 
     def inverted(self, other: str) -> Verdict:
@@ -95,12 +95,11 @@ def _verdicts(document: Mapping[str, Any], records: Sequence[Record]) -> dict[st
     of the same identity name it (with LLVM's CPU name where one of them knows it)."""
     from iree_matrix.answers import identities
 
-    given = document.get("host")
-    found_host: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-    identity = host.identity_of(found_host) if found_host else ""
+    found_host = HostIdentity.of(document.get("host"))
+    identity = found_host.identity if found_host.known else ""
     where = identities.label(records, identity) if identity else "an unrecorded host"
     if where == identity:  # no record of that identity here: the document's own words
-        where = host.identity_label(found_host)
+        where = found_host.label()
     out = {}
     for f in document.get("functions") or ():
         if not isinstance(f, Mapping) or not isinstance(f.get("ratio"), (int, float)):

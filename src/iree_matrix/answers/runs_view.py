@@ -26,7 +26,6 @@ from iree_matrix.core.model.metrics.run import DISAGREES, RunMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.records import SOURCE_BUILD
 from iree_matrix.core.model.results import Index, Record, Status, latest_by_job, read_log
-from iree_matrix.core.system import host
 from iree_matrix.iree import compile_errors, hints, versions
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
@@ -131,20 +130,17 @@ def timing(record: Optional[Record], eager: bool = False) -> Optional[Timing]:
 def measured(record: Record) -> str:
     """When and where a timed figure was taken: "2026-11-23 09:12 UTC on AMD EPYC (x86_64)"."""
     when = (record.started or "")[:16].replace("T", " ")
-    cpu = str(record.host.get("cpu") or "") if isinstance(record.host, Mapping) else ""
-    machine = str(record.host.get("machine") or "") if isinstance(record.host, Mapping) else ""
-    where = f"{cpu} ({machine})" if cpu and machine else cpu or machine
+    where = record.host.where
     return " on ".join(p for p in (f"{when} UTC" if when else "", where) if p)
 
 
 def _same_module(record: Record) -> tuple[str, ...]:
     """What makes two latencies figures of one thing: the function, exporter, compiler, runtime,
     profile and target, on one host CPU (model and features)."""
-    host = record.host if isinstance(record.host, Mapping) else {}
-    features = ",".join(sorted(map(str, host.get("cpu_features") or ())))
+    features = ",".join(sorted(record.host.cpu_features or ()))
     return (
         record.label.model, record.label.exporter, record.label.compiler, record.label.profile,
-        record.label.arch, record.label.run_runtime, str(host.get("cpu") or ""), features,
+        record.label.arch, record.label.run_runtime, record.host.cpu or "", features,
     )  # fmt: skip
 
 
@@ -369,10 +365,9 @@ def why(record: Record) -> str:
 def identified(record: Optional[Record]) -> Optional[str]:
     """The CPU identity a timed record names, or None when it names no family/model (a record
     written before identities were recorded: its figure belongs to no CPU a reader can name)."""
-    if record is None or not record.host:
+    if record is None or not record.host.known or record.host.legacy:
         return None
-    identity = host.identity_of(record.host)
-    return None if identity.startswith("legacy:") else identity
+    return record.host.identity
 
 
 def no_runtime(run: Optional[Record]) -> bool:

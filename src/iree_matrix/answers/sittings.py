@@ -24,8 +24,8 @@ from iree_matrix.answers import advice, bundles
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import metrics
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, ResultsLog
-from iree_matrix.core.system import host
 
 RESULTS = "results.jsonl"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@~-]{0,119}")
@@ -72,17 +72,17 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
         why = problem(document, compiled)
         if why:
             raise UserError(f"merge: {path}: {why}; nothing merged")
-        identity = advice.Identity.of(document["host"], str(document.get("llvm_cpu") or ""))
+        identity = advice.Identity.of(HostIdentity.of(document["host"]), str(document.get("llvm_cpu") or ""))
         found.append(Sitting(path, document, identity, records))
     return found
 
 
 def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
     """Why a sitting document cannot be published, or None."""
-    about = document.get("host")
-    if not isinstance(about, Mapping) or not about.get("identity") or not about.get("family"):
+    about = HostIdentity.of(document.get("host"))
+    if not about.recorded_identity or not about.family:
         return "no machine identity (host.identity, family)"
-    if host.identity_of({k: v for k, v in about.items() if k != "identity"}) != about["identity"]:
+    if not about.consistent:
         return "its identity string does not agree with the CPU fields it is made of"
     llvm = str(document.get("llvm_cpu") or "")
     if llvm and not _NAME.fullmatch(llvm):

@@ -165,9 +165,9 @@ def _advice(results_dir: Path, name: str) -> Any:
     """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
     own sittings (yours, on this machine, first) and the published ones (answers/advice.py)."""
     from iree_matrix.answers import advice
-    from iree_matrix.core.system import host
+    from iree_matrix.core.model import host_identity
 
-    return advice.answer(advice.gathered(results_dir), name, host.describe())
+    return advice.answer(advice.gathered(results_dir), name, host_identity.here())
 
 
 def _gpu(arch: str | None) -> bool:

@@ -161,7 +161,7 @@ class Executor:
     def _still_stored(self, record: Record) -> bool:
         """Whether a results log's record is likely reused here: made on this CPU identity (timed keys
         and host-tuned compiles hash it) and its entry still in this cache's store."""
-        if record.host and host.identity_of(record.host) != host.identity():
+        if record.host.known and record.host.identity != host.identity():
             return False
         return bool(record.key) and self.store.entry_path(record.stage, record.key).is_dir()
 

@@ -102,9 +102,9 @@ def write_compatibility(
 def _answers_here(results_dir: Path, records: Sequence[Record]) -> tuple[advice.Chosen, ...]:
     """For each model the records ran, the one answer `query model` gives on this machine: this
     CPU's (an `advise` sitting of yours, or a published one), else the nearest identity's."""
-    from iree_matrix.core.system import host
+    from iree_matrix.core.model import host_identity
 
-    found, about = advice.gathered(results_dir), host.describe()
+    found, about = advice.gathered(results_dir), host_identity.here()
     ran = dict.fromkeys(row.model for row in machine.rows(latest_by_job(records).values()))
     return tuple(chosen for model in ran if (chosen := advice.answer(found, model, about)) is not None)
 
@@ -185,11 +185,9 @@ def _hosts(records: Sequence[Record]) -> list[str]:
 
     seen: dict[str, Record] = {}
     for r in records:
-        if r.host:
+        if r.host.known:
             seen.setdefault(identities.of(r), r)
-    where = {
-        i: ", ".join(str(r.host[k]) for k in ("machine", "system") if r.host.get(k)) for i, r in seen.items()
-    }
+    where = {i: ", ".join(filter(None, (r.host.machine, r.host.system))) for i, r in seen.items()}
     return sorted(f"{identities.label(records, i)} ({where[i] or 'unknown system'})" for i in seen)
 
 

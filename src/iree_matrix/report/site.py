@@ -25,13 +25,13 @@ from iree_matrix.answers import advice, compat, paired, release_choice, roofline
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status, latest_by_job
-from iree_matrix.core.system.host import identity_label
 from iree_matrix.iree import hints, opkinds
 from iree_matrix.iree import peers as peer_registry
 from iree_matrix.report import exporters as exporters_page
@@ -597,8 +597,8 @@ def _compare_body(compared: Sequence[Mapping[str, Any]]) -> list[str]:
                 f"{f['p_value']:.2g}" if isinstance(f.get("p_value"), (int, float)) else "",
                 f.get("rounds", ""),
             ))  # fmt: skip
-        host = data.get("host")
-        where = f" on {_e(identity_label(host))}" if isinstance(host, Mapping) and host else ""
+        host = HostIdentity.of(data.get("host"))
+        where = f" on {_e(host.label())}" if host.known else ""
         body.append(f"<h2>{_e(b)} against {_e(a)}{where}</h2>")
         body.append(_table(["function", a, b, "B / A", "rounds' range", "verdict", "p", "rounds"], rows))
         if data.get("calibration"):

@@ -63,18 +63,24 @@ class Context:
         return identity(self.dep("install").record.env)
 
     def timed_key(self, stage: str, **inputs: Any) -> str:
-        """The key of a stage that times something: its inputs, plus what decides a timing (the
-        environment, repetitions, threads and this host's CPU)."""
-        return digest(
-            {
-                "stage": stage,
-                **inputs,
-                "env": self.env_identity(),
-                "repetitions": self.spec.benchmark.repetitions,
-                "threads": self.spec.benchmark.thread_count(),
-                "host": host.identity(),
-            }
-        )
+        """The key of a stage that times something: its inputs, plus what decides a timing (`timing`)."""
+        return digest({"stage": stage, **inputs, **self.timing()})
+
+    def timing(self) -> dict[str, Any]:
+        """What decides a timing taken in the job's environment, besides what is timed: that
+        environment, the repetitions, and what decides any timing here (`machine_timing`). Every
+        timed stage's key holds these fields, under these names, whatever else it holds."""
+        return {
+            "env": self.env_identity(),
+            "repetitions": self.spec.benchmark.repetitions,
+            **self.machine_timing(),
+        }
+
+    def machine_timing(self) -> dict[str, Any]:
+        """What decides any timing on this machine: its CPU identity and the thread count. All a
+        timing of the machine itself (peak's kernel: built by the host's compiler, which its key
+        names, and repeating on its own) depends on."""
+        return {"threads": self.spec.benchmark.thread_count(), "host": host.identity()}
 
     def environment(self, job: Job) -> Environment:
         """The realised environment this job runs in (installed by its install dependency)."""

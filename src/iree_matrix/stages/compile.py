@@ -13,7 +13,7 @@ from typing import Any, Optional
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.core.model import store
+from iree_matrix.core.model import host_identity, store
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception
@@ -310,8 +310,8 @@ def host_cpu() -> str:
     stepping, every flag), with LLVM's name for it once a compiler was asked. The model name and
     eight flags it used to be read "AMD EPYC" on a Zen 4 and a Zen 5 alike, so `reproduce` called
     their modules DIFFERENT where they are not comparable."""
-    d = host.describe()
-    return f"{d['identity']}" + (f" ({d['llvm_cpu']})" if d.get("llvm_cpu") else "")
+    here = host_identity.here()
+    return here.identity + (f" ({here.llvm_cpu})" if here.llvm_cpu else "")
 
 
 def target_outputs(compiler: str, target: targets.Target, profile: Profile, out: Path | str) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any, Optional
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import file_sha256
-from iree_matrix.core.system import host, process_output, processes
+from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import LockCancelled
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
@@ -46,17 +46,13 @@ def weights_for(job: Job, ctx: Context) -> Optional[Path]:
 def key_fields(job: Job, ctx: Context) -> dict[str, Any]:
     """Everything about the model and the measurement that decides a worker's output."""
     weights = weights_for(job, ctx)
-    bench = ctx.spec.benchmark
     return {
         "model": job.model,
         "function": job.function,
         "sources": model_sources(ctx.spec.models[job.model or ""]),
         "weights": file_sha256(weights) if weights is not None else None,
-        "env": ctx.env_identity(),
-        "seed": bench.seed,
-        "repetitions": bench.repetitions,
-        "threads": bench.thread_count(),
-        "host": host.identity(),
+        "seed": ctx.spec.benchmark.seed,
+        **ctx.timing(),
     }
 
 

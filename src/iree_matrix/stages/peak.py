@@ -18,11 +18,12 @@ from typing import Any
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.metrics.peak import PeakMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
-from iree_matrix.core.system import host, processes
+from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec, Job, Unit
@@ -56,8 +57,7 @@ class PeakStage(StageBase):
                 "source": file_sha256(shipped.scripts_dir() / SOURCE),
                 "compiler": compiler_version(),
                 "flags": list(FLAGS),
-                "threads": ctx.spec.benchmark.thread_count(),
-                "host": host.identity(),
+                **ctx.machine_timing(),
             }
         )
 
@@ -84,7 +84,7 @@ class PeakStage(StageBase):
         metrics = PeakMetrics(
             **parse(done.stdout),
             method=f"scripts/peak/peak.c built by {compiler_version()} with {' '.join(FLAGS)}",
-            cpu=host.describe()["cpu"],
+            cpu=host_identity.here().cpu or "",
             isa_flags=tuple(isa_flags()),
             load_average={"start": round(before[0], 2), "end": round(after[0], 2)},
         )

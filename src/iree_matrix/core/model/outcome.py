@@ -12,8 +12,9 @@ from typing import Any, Optional
 
 from iree_matrix import __version__
 from iree_matrix.core.errors import StageFailure, StageSkipped, UserError
+from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.core.system import host, process_output, processes
+from iree_matrix.core.system import process_output, processes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +104,7 @@ def record(
         blocked_by=blocked_by,
         env=dict(outcome.env if env is None else env),
         command=outcome.command,
-        host=host.describe(),
+        host=host_identity.here(),
         started=started,
         finished=now(),
         seconds=None if seconds is None else round(seconds, 3),

@@ -25,6 +25,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from iree_matrix.core import console, excerpts
 from iree_matrix.core.errors import StorageError, UserError
 from iree_matrix.core.model import refusals
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics_view import Metrics, figure_problem
 from iree_matrix.core.model.records import Labels, name_problem, text_problem
 from iree_matrix.core.system import locks
@@ -109,7 +110,7 @@ class Record:
     blocked_by: Optional[str] = None  # job id of the failed dependency, for NOT_RUN
     env: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # id, backend, lock digest, packages
     command: tuple[str, ...] = ()
-    host: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    host: HostIdentity = dataclasses.field(default_factory=HostIdentity)  # who ran it; its CPU identity
     started: Optional[str] = None  # ISO 8601, UTC
     finished: Optional[str] = None
     # Wall time of the stage's own work (key to outcome), None when reused or not run: with the
@@ -132,6 +133,7 @@ class Record:
         data = dataclasses.asdict(self)
         data["status"] = self.status.value
         data["command"] = list(self.command)
+        data["host"] = self.host.as_dict()
         return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
 
     @classmethod
@@ -164,6 +166,7 @@ class Record:
         kwargs = {k: v for k, v in data.items() if k in fields}
         kwargs["status"] = Status(kwargs["status"])
         kwargs["command"] = tuple(kwargs.get("command") or ())
+        kwargs["host"] = HostIdentity.of(data.get("host") or {})  # a field it cannot read: unknown
         kwargs["error_class"] = refusals.read_class(
             data["stage"], data.get("error_class"), data.get("message")
         )

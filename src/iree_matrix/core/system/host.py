@@ -8,7 +8,6 @@ import os
 import platform
 import re
 import resource
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -65,7 +64,11 @@ def _described() -> dict[str, Any]:
         "python": platform.python_version(),
         "instance": instance(),
     }
-    found["identity"] = identity_of(found)
+    found["identity"] = identity_from(
+        *(str(found[k] or "") for k in ("machine", "vendor", "family", "model", "stepping")),
+        flags_sha256=found["cpu_flags_sha256"],
+        cores=found["cores"],
+    )
     return found
 
 
@@ -88,11 +91,6 @@ def instance() -> str:
     return ""
 
 
-def instance_of(host: Mapping[str, Any]) -> str:
-    """The machine a record's `host` names ("" for a record from before instances were kept)."""
-    return str(host.get("instance") or "") if isinstance(host, Mapping) else ""
-
-
 def identity() -> str:
     """What decides timings (and `target-cpu=host` code): architecture, vendor, family / model /
     stepping, every CPU flag and the core count. LLVM derives its host CPU name and feature string
@@ -101,33 +99,20 @@ def identity() -> str:
     return str(describe()["identity"])
 
 
-def identity_of(host: Mapping[str, Any]) -> str:
-    """The identity a record's `host` names. Records written before identities were recorded carry
-    only the model name and eight flags, which a Zen 4 and a Zen 5 share: they get a `legacy:`
-    identity of their own, never equal to a new record's."""
-    if not isinstance(host, Mapping):
-        return "unknown"
-    if host.get("identity"):
-        return str(host["identity"])
-    if host.get("cpu_flags_sha256") and host.get("family") is not None:
-        parts = [host.get(k) or "" for k in ("machine", "vendor", "family", "model", "stepping")]
-        return "|".join(map(str, [*parts, str(host["cpu_flags_sha256"])[:16], host.get("cores") or ""]))
-    features = ",".join(sorted(map(str, host.get("cpu_features") or ())))
-    return f"legacy:{host.get('machine') or ''}|{host.get('cpu') or ''}|{features}|{host.get('cores') or ''}"
-
-
-def identity_label(host: Mapping[str, Any], llvm_cpu: str = "") -> str:
-    """A reader's name for an identity: "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1
-    (LLVM rocketlake), 2 cores"; a legacy one says what it lacks."""
-    if not isinstance(host, Mapping) or not host:
-        return "unknown host"
-    name = str(host.get("cpu") or "unknown CPU")
-    llvm = llvm_cpu or str(host.get("llvm_cpu") or "")
-    cores = f", {host['cores']} cores" if host.get("cores") else ""
-    if identity_of(host).startswith("legacy:"):
-        return f"{name} (family/model not recorded{', LLVM ' + llvm if llvm else ''}){cores}"
-    fms = f"family {host.get('family')} model {host.get('model')} stepping {host.get('stepping')}"
-    return f"{name}, {fms}" + (f" (LLVM {llvm})" if llvm else "") + cores
+def identity_from(
+    machine: str,
+    vendor: str,
+    family: str,
+    model: str,
+    stepping: str,
+    *,
+    flags_sha256: str,
+    cores: Optional[int],
+) -> str:
+    """The identity string of those fields: what `describe` records, and how a reader names the
+    identity of a record that carries the fields but not the string (`HostIdentity.identity`)."""
+    parts = (machine, vendor, family, model, stepping, flags_sha256[:16], cores or "")
+    return "|".join(map(str, parts))
 
 
 def _cpuinfo_fields() -> dict[str, str]:

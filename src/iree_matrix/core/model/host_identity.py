@@ -1,0 +1,158 @@
+"""The typed view of a record's `host` (`HostIdentity`, `Record.host`): the machine a stage ran on as
+core/system/host.py describes it, and the CPU identity its timings belong to. Every reader reads a
+host through it — a record's, a sitting's, a compare file's — never the dictionary by string.
+
+A host travels in records other parties made (merge, bundles, hand-edited logs), so it is held on
+read: a field of the wrong type, or text a terminal would act on, reads as unknown (never a crash,
+never a record lost), and is kept as it was for writing back (`as_dict`): a log rewritten by `merge`
+or `results forget` holds every host byte for byte as it read it. Fields it does not know (another
+iree-matrix's) are kept the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from iree_matrix.core.model.records import text_problem
+from iree_matrix.core.system import host as system_host
+
+_TEXT = (
+    "machine", "cpu", "vendor", "family", "model", "stepping", "cpu_flags_sha256", "system", "libc",
+    "python", "instance", "identity", "llvm_cpu", "llvm_cpu_features_sha256", "llvm_cpu_from",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class HostIdentity:
+    """A host as a record carries it. None: the record does not say (an older writer, or a value
+    that was no such field: see `extra`)."""
+
+    machine: Optional[str] = None  # platform.machine(): x86_64
+    cpu: Optional[str] = None  # the model name: "Intel(R) Xeon(R) Processor"
+    # x86: vendor_id / cpu family / model / stepping; ARM: implementer / architecture / part / revision
+    vendor: Optional[str] = None
+    family: Optional[str] = None
+    model: Optional[str] = None
+    stepping: Optional[str] = None
+    cpu_features: Optional[tuple[str, ...]] = None  # the ISA flags a reader looks for (avx2, neon, …)
+    cpu_flags_sha256: Optional[str] = None  # every flag, by digest
+    cores: Optional[int] = None
+    system: Optional[str] = None  # platform.platform()
+    libc: Optional[str] = None
+    python: Optional[str] = None
+    instance: Optional[str] = None  # which machine of its identity (a salted digest), `system_host.instance`
+    recorded_identity: Optional[str] = None  # written as `identity`; read through `identity`
+    llvm_cpu: Optional[str] = None  # LLVM's name for the CPU (znver4), once a compiler was asked
+    llvm_cpu_features_sha256: Optional[str] = None
+    llvm_cpu_from: Optional[str] = None  # a bundle's: how it named the CPU without a compiler
+    gpus: Optional[tuple[Mapping[str, Any], ...]] = None  # a bundle's: nvidia-smi's name, driver, capability
+    # What the host held that is none of the above, or not of its type: kept, for writing back.
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: Any) -> HostIdentity:
+        """A host from its JSON form (a record's `host`, a sitting's); anything but a mapping is an
+        unknown host."""
+        if not isinstance(data, Mapping):
+            return cls()
+        fields: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for name, value in data.items():
+            typed = _typed(str(name), value)
+            if typed is None:
+                extra[name] = value
+            else:
+                fields["recorded_identity" if name == "identity" else name] = typed
+        return cls(**fields, extra=extra)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The host as records write it: what `of` read, whole."""
+        found: dict[str, Any] = dict(self.extra)
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "extra" or value is None:
+                continue
+            name = "identity" if field.name == "recorded_identity" else field.name
+            found[name] = list(value) if isinstance(value, tuple) else value
+        return found
+
+    @property
+    def known(self) -> bool:
+        """Whether the record says anything of its host (a skipped or not-run record may not)."""
+        return self != HostIdentity()
+
+    @property
+    def identity(self) -> str:
+        """The CPU identity a timing of this host belongs to (`system_host.identity`): the one it
+        recorded. Records written before identities were recorded carry only the model name and
+        eight flags, which a Zen 4 and a Zen 5 share: they get a `legacy:` identity of their own,
+        never equal to a new record's."""
+        if self.recorded_identity:
+            return self.recorded_identity
+        if self.cpu_flags_sha256 and self.family is not None:
+            return system_host.identity_from(
+                *(v or "" for v in (self.machine, self.vendor, self.family, self.model, self.stepping)),
+                flags_sha256=self.cpu_flags_sha256,
+                cores=self.cores,
+            )
+        features = ",".join(sorted(self.cpu_features or ()))
+        return f"legacy:{self.machine or ''}|{self.cpu or ''}|{features}|{self.cores or ''}"
+
+    @property
+    def legacy(self) -> bool:
+        """A host whose record names no family / model: its figures belong to no CPU a reader can name."""
+        return self.identity.startswith("legacy:")
+
+    @property
+    def consistent(self) -> bool:
+        """Whether its recorded identity is the one its CPU fields make (a bundle's record is checked
+        so before it is merged)."""
+        return dataclasses.replace(self, recorded_identity=None).identity == self.recorded_identity
+
+    def label(self, llvm_cpu: str = "") -> str:
+        """A reader's name for the identity: "Intel(R) Xeon(R) Processor, family 6 model 167 stepping 1
+        (LLVM rocketlake), 2 cores"; a legacy one says what it lacks. `llvm_cpu`: LLVM's name where the
+        host's own record does not know it."""
+        if not self.known:
+            return "unknown host"
+        name = self.cpu or "unknown CPU"
+        llvm = llvm_cpu or self.llvm_cpu or ""
+        cores = f", {self.cores} cores" if self.cores else ""
+        if self.legacy:
+            return f"{name} (family/model not recorded{', LLVM ' + llvm if llvm else ''}){cores}"
+        fms = f"family {self.family} model {self.model} stepping {self.stepping}"
+        return f"{name}, {fms}" + (f" (LLVM {llvm})" if llvm else "") + cores
+
+    def slug(self, llvm_cpu: str = "") -> str:
+        """The identity as a folder names it (results/answers/<slug>/): "genuineintel-6-167-rocketlake"."""
+        parts = [self.vendor or "unknown", self.family, self.model, llvm_cpu or self.llvm_cpu]
+        return re.sub(r"[^a-z0-9.]+", "-", "-".join(p for p in parts if p).lower()).strip("-")
+
+    @property
+    def where(self) -> str:
+        """The CPU's name and its architecture, as a figure's "measured on" says it: "AMD EPYC (x86_64)"."""
+        cpu, machine = self.cpu or "", self.machine or ""
+        return f"{cpu} ({machine})" if cpu and machine else cpu or machine
+
+
+def here() -> HostIdentity:
+    """This machine, as the records it writes now describe it."""
+    return HostIdentity.of(system_host.describe())
+
+
+def _typed(name: str, value: Any) -> Any:
+    """`value` as the field `name` holds it, or None when it is no such field or not of its type."""
+    if name in _TEXT:
+        return value if isinstance(value, str) and not text_problem(value) else None
+    if name == "cores":
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    if name == "cpu_features":
+        ok = isinstance(value, list) and all(isinstance(f, str) and not text_problem(f) for f in value)
+        return tuple(value) if ok else None
+    if name == "gpus":
+        ok = isinstance(value, list) and all(isinstance(g, Mapping) for g in value)
+        return tuple(value) if ok else None
+    return None

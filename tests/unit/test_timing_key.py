@@ -1,0 +1,79 @@
+"""What decides a timing is defined once (`Context.timing`, `Context.machine_timing`) and every timed
+stage's key is built from it: the keys stay those of the results already stored and published (a
+changed key would time every stored run again), checked against published records' own keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from iree_matrix.core.hashing import digest
+from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system import host
+from iree_matrix.matrix.spec import Benchmark
+from iree_matrix.stages import Context, model_worker, peak
+
+PUBLISHED = Path(__file__).parents[2] / "results" / "bench-rocketlake" / "results.jsonl"
+
+
+# scripts/peak/peak.c as it was when the published peak was measured
+PEAK_C = "6b7c3dc7c6ea4a029c35fad06d04546cbf8cfca44a16086d882fe86a6652b923"
+
+
+def _records() -> list[Record]:
+    return list(ResultsLog(PUBLISHED))
+
+
+def _context(benchmark: Benchmark, deps: dict[str, Entry], tmp_path: Path, **spec: Any) -> Context:
+    return Context(SimpleNamespace(benchmark=benchmark, **spec), None, None, deps, 60.0,  # type: ignore[arg-type]
+                   tmp_path / "log")  # fmt: skip
+
+
+def test_a_published_runs_key_is_the_timed_key_of_its_inputs(tmp_path, monkeypatch) -> None:
+    records = _records()
+    run = next(r for r in reversed(records) if r.stage == "run" and r.status is Status.OK and r.host.known)
+
+    def of(stage: str) -> Record:  # the run's compile, export (by cell) and runtime install (by lock)
+        return next(
+            r for r in records if r.stage == stage and ((run.cell + "/").startswith(r.cell + "/")
+            or r.env.get("lock_digest") == run.env["lock_digest"] and stage == "install")
+        )  # fmt: skip
+
+    compiled, exported, install = of("compile"), of("export"), of("install")
+    monkeypatch.setattr(host, "identity", lambda: run.host.identity)
+    ctx = _context(Benchmark(repetitions=5, threads=2), {install.job: Entry(install, tmp_path)}, tmp_path)
+    key = ctx.timed_key(
+        "run", module=f"sha256:{compiled.metric.module_sha256}", export=exported.metrics["io_sha256"]
+    )
+    assert key == run.key
+
+
+def test_a_published_peaks_key_is_its_machine_timing(tmp_path, monkeypatch) -> None:
+    measured = next(r for r in _records() if r.stage == "peak")
+    monkeypatch.setattr(host, "identity", lambda: measured.host.identity)
+    # peak.c and the compiler as they were when it was measured (the method names the compiler)
+    monkeypatch.setattr(peak, "file_sha256", lambda path: PEAK_C)
+    monkeypatch.setattr(peak, "compiler_version", lambda: "cc (Debian 12.2.0-14+deb12u1) 12.2.0")
+    ctx = _context(Benchmark(threads=2), {}, tmp_path)
+    assert peak.PeakStage().key(None, ctx) == measured.key  # type: ignore[arg-type]
+
+
+def test_the_workers_key_fields_are_those_they_were(tmp_path, monkeypatch) -> None:
+    """The export and peer workers' fields (their keys add their own): the model, its measurement,
+    and the timing, under the names the stored keys hashed."""
+    install = Record("install:py3.11-torch", "install", "py3.11-torch", "k", Status.OK, {},
+                     env={"backend": "venv", "lock_digest": "lock", "python": "3.11.7"})  # fmt: skip
+    monkeypatch.setattr(host, "identity", lambda: "x86_64|GenuineIntel|6|167|1|fc7df03f53a7dec4|2")
+    monkeypatch.setattr(model_worker, "model_sources", lambda ref: {"model": "m"})
+    bench = Benchmark(repetitions=7, threads=3, seed=11)
+    ctx = _context(bench, {install.job: Entry(install, tmp_path)}, tmp_path, models={"m": None}, weights={})
+    job = SimpleNamespace(model="m", function="forward", label=SimpleNamespace(model="m"))
+    fields = model_worker.key_fields(job, ctx)  # type: ignore[arg-type]
+    before = {  # key_fields as it was written out before `Context.timing`
+        "model": "m", "function": "forward", "sources": {"model": "m"}, "weights": None,
+        "env": {"backend": "venv", "lock": "lock", "python": "3.11.7", "base": None, "tools": None},
+        "seed": 11, "repetitions": 7, "threads": 3, "host": "x86_64|GenuineIntel|6|167|1|fc7df03f53a7dec4|2",
+    }  # fmt: skip
+    assert fields == before and digest(fields) == digest(before)
