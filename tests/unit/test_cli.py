@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -167,6 +169,20 @@ def test_publish_copies_the_run_and_renders_it(tmp_path, capsys):
     assert (published / "results.jsonl").read_text() == (run / "results.jsonl").read_text()
     assert (published / "releases.json").is_file() and (published / "manifests" / "env.json").is_file()
     assert "# IREE compatibility matrix" in (published / "COMPATIBILITY.md").read_text()
+
+
+def test_publish_carries_a_flag_searchs_walks_and_renders_them(tmp_path, capsys):
+    run, published = tmp_path / "runs" / "search", tmp_path / "results"
+    run.mkdir(parents=True)
+    (run / "results.jsonl").write_text(_record_line("export:m/e") + "\n")
+    walk = {"unit": "m", "compiler": "3.9.0", "path": "default → data-tiling", "result": "data-tiling",
+            "spent": 3, "stopped": "budget spent", "pruned": []}  # fmt: skip
+    (run / "search.json").write_text(json.dumps({"budget": {"budget": 3}, "descents": [walk]}))
+    assert cli.main(["publish", str(run), "--to", str(published)]) == 0
+    assert (published / "search.json").read_text() == (run / "search.json").read_text()
+    from iree_matrix.report.documents import has_performance
+
+    assert has_performance(published)  # so publish renders PERFORMANCE.md's search section from them
 
 
 def test_publish_of_nothing_is_a_one_line_error(tmp_path, capsys):

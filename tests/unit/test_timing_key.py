@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from iree_matrix.core.hashing import digest
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host
@@ -45,7 +47,9 @@ def test_a_published_runs_key_is_the_timed_key_of_its_inputs(tmp_path, monkeypat
     monkeypatch.setattr(host, "identity", lambda: run.host.identity)
     ctx = _context(Benchmark(repetitions=5, threads=2), {install.job: Entry(install, tmp_path)}, tmp_path)
     key = ctx.timed_key(
-        "run", module=f"sha256:{compiled.metric.module_sha256}", export=exported.metrics["io_sha256"]
+        "run",
+        module=f"sha256:{compiled.metric.of(CompileMetrics).module_sha256}",
+        export=exported.metric.of(ExportMetrics).io_sha256,
     )
     assert key == run.key
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
+from iree_matrix.answers.search_descent import DESCENTS
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
@@ -47,8 +48,8 @@ def run_dir(matrix_path: Path) -> Path:
 
 
 def publish(run: Path, to: Path) -> list[Path]:
-    """Copy a run's records (and manifests, release list) into a published directory; the caller
-    renders the documents. Returns the files written."""
+    """Copy a run's records (and manifests, release list, a flag search's descents) into a published
+    directory; the caller renders the documents. Returns the files written."""
     run, to = Path(run), Path(to)
     source = check(run, to)
     to.mkdir(parents=True, exist_ok=True)
@@ -56,6 +57,8 @@ def publish(run: Path, to: Path) -> list[Path]:
     written = [_copy_atomically(source, to / RESULTS)]
     if (run / RELEASES).is_file():
         written.append(_copy_atomically(run / RELEASES, to / RELEASES))
+    if (run / DESCENTS).is_file():  # a flag search's walks: PERFORMANCE.md's descents, advise's search picks
+        written.append(_copy_atomically(run / DESCENTS, to / DESCENTS))
     for manifest in sorted((run / MANIFESTS).glob("*.json")) if (run / MANIFESTS).is_dir() else []:
         (to / MANIFESTS).mkdir(exist_ok=True)
         written.append(_copy_atomically(manifest, to / MANIFESTS / manifest.name))

@@ -96,6 +96,11 @@ def write_documents(results_dir: Path, say: Callable[[str], None]) -> None:
 
 
 def has_performance(results_dir: Path) -> bool:
+    """Whether PERFORMANCE.md has something to say: timed peers, dispatches, or a flag search's walks."""
+    from iree_matrix.answers.search_descent import DESCENTS
+
+    if (results_dir / DESCENTS).is_file():
+        return True
     return any(r.stage in ("peer", "dispatches") for r in ResultsLog(results_dir / "results.jsonl"))
 
 
