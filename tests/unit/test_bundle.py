@@ -243,3 +243,25 @@ def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path
     document["functions"][0]["arms"][0]["module_sha256"] = MODULE
     (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
     assert len(sittings.read(folder, _manifests(tmp_path))) == 1
+
+
+def test_a_target_run_only_by_a_bundle_is_not_called_a_pass_on_0_of_0() -> None:
+    """Here the armv6 run was not run (no Docker), a bundle ran it on a real board: the answer is
+    the bundle's, never "passes on 0 of 0 releases" nor "no release passes"."""
+    from iree_matrix.answers import query
+
+    arm = {**LABELS, "arch": "armv6", "profile": "default", "runtime": "src:3.9.0", "compiler": "3.9.0"}
+    cell = "tiny_cnn/e/iree3.9.0/armv6/default"
+    base = {"schema": 2, "cell": cell, "key": "c", "labels": arm, "host": {}, "env": {"backend": "venv"}}
+    compiled = Record.from_dict({**base, "job": f"compile:{cell}", "stage": "compile", "status": "ok",
+                                 "metrics": {"module_sha256": MODULE}})  # fmt: skip
+    unrun = Record.from_dict({**base, "job": f"run:{cell}", "stage": "run", "status": "not_run",
+                              "error_class": "needs-docker", "message": "needs Docker"})  # fmt: skip
+    answer = query.model(
+        [compiled, _record(job=f"run:{cell}", cell=cell, labels=arm), unrun], "tiny_cnn", "armv6"
+    )
+    text = "\n".join(answer.lines)
+    assert answer.answer == "measured elsewhere", text
+    assert "no compiler release was run to a verdict here; a bundle ran it elsewhere" in answer.lines[0]
+    assert "0 of 0" not in text and "no release passes" not in text
+    assert "armv6/default IREE 3.9.0: matches torch" in text

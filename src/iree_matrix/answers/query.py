@@ -257,12 +257,16 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     unrun = [r for r in releases if not r.passes and r.not_run]
     functions = "" if rec.functions == (rec.model,) else f" ({', '.join(rec.functions)})"
     on = "" if target == "x86_64" else f" on {target}{emulation(records, target)}"
-    lines = [
-        f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
-        "compiler releases run (each module run by its own release's runtime, or the target's "
-        "source-built one; outputs checked against torch)",
-        f"  passes: {version_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
-    ]
+    if passing or failing:
+        lines = [
+            f"{rec.model}{functions}{on}: passes on {len(passing)} of {len(passing) + len(failing)} "
+            "compiler releases run (each module run by its own release's runtime, or the target's "
+            "source-built one; outputs checked against torch)",
+            f"  passes: {version_listing([r.compiler for r in passing], limit=20) if passing else 'none'}",
+        ]
+    else:  # "passes on 0 of 0" would read as a failure: nothing was run to a verdict on this machine
+        where = "here; a bundle ran it elsewhere (below)" if elsewhere else "yet"
+        lines = [f"{rec.model}{functions}{on}: no compiler release was run to a verdict {where}"]
     for via, releases_via in _grouped_via(passing).items():
         listed = version_listing(releases_via, limit=20)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
@@ -277,7 +281,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     if newest is not rec.newest_passing:  # newest only through a lowering: no speed compared
         rec = dataclasses.replace(rec, fastest=None, fastest_ratio=None)
     if newest is None:
-        lines.append("  no release passes")
+        lines += ["  no release passes"] if failing else []
         evidence += [job for r in rec.releases for job in r.failed[:1]]
     else:
         lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
@@ -303,7 +307,7 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     if itself is not None:  # what the model itself does: its answer, never IREE's
         lines.append(f"  {NOTE} {itself}")
     lines += elsewhere
-    answer = "passes" if passing else "fails" if failing else UNKNOWN
+    answer = "passes" if passing else "fails" if failing else "measured elsewhere" if elsewhere else UNKNOWN
     data = {
         "passing": [r.compiler for r in passing],
         "failing": [r.compiler for r in failing],
