@@ -13,7 +13,7 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from ..unit.test_model_determinism import assert_all_equal, digests_under_settings
+from ..processes.test_model_determinism import assert_all_equal, digests_under_settings
 from .conftest import iree_matrix, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
