@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
+from iree_matrix.answers import load_windows
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog
 from iree_matrix.core.model.store import Store
-from iree_matrix.execution.bundle import Where
+from iree_matrix.execution.bundle import Cell, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
+from iree_matrix.iree import versions
 from iree_matrix.matrix import spec
 
 logger = console.logger(__name__)
@@ -88,6 +90,8 @@ def _pack(
         print(f"not in the bundle: {line}", file=out)
     if not found:
         raise UserError("bundle: no compiled cell to carry (each is listed above with why)")
+    for line in refused_pairs(found, shipped_records()):
+        logger.warning(f"bundle: {line}")
     wheels = bundle.wheels(found, where, cache)
     tools = bundle.source_tools(found, results.latest(), Store(cache / "store"), cache)
     files = bundle.plan_files(found, wheels, tools)
@@ -188,3 +192,48 @@ def _sitting_matrix(
         config = search.parse(name)
         extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
     return spec.with_cells(matrix, extra)
+
+
+def shipped_records() -> list[Record]:
+    """The published results installed with the tool (core/shipped.py; [] where there are none):
+    what the load windows are read from."""
+    from iree_matrix.answers import runs_view
+    from iree_matrix.core import shipped
+
+    try:
+        log = shipped.results_dir() / "results.jsonl"
+    except FileNotFoundError:
+        return []
+    return runs_view.read(log) if log.is_file() else []
+
+
+def refused_pairs(found: Sequence[Cell], published: Sequence[Record]) -> list[str]:
+    """Each (compiler, runtime) pair of the cells whose runtime the published results saw refuse
+    that compiler's modules: said before packing, so no one carries a board's only chance to a
+    refusal they could have known (a source-built runtime is its release's: the same VM bytecode
+    and module features as that release's wheel). The cells still travel: a refusal on the
+    target is an answer, recorded as one."""
+    from iree_matrix.answers import query
+
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for cell in found:
+        compiler = cell.labels.get("compiler", "")
+        runtime = cell.runtime
+        release = (
+            versions.parse_source_runtime(runtime)[0] if versions.is_source_runtime(runtime) else runtime
+        )
+        if compiler and release != compiler and versions.is_valid(compiler) and versions.is_valid(release):
+            pairs.setdefault((compiler, release), []).append(cell.labels.get("model", "?"))
+    said = []
+    for (compiler, release), models in sorted(pairs.items()):
+        answer = query.load(published, compiler, release)
+        if answer.answer != load_windows.Load.REFUSES.value:
+            continue
+        first = answer.lines[0].removeprefix("refuses: ")
+        said.append(
+            f"{len(models)} cell(s) ({', '.join(sorted(set(models)))}) pair compiler {compiler} with runtime "
+            f"{release}, and the published results say {first}: run.py will record that refusal; "
+            f"bundle a compiler whose modules {release} loads "
+            f"(`iree-matrix query load --compiler C --runtime {release}`)"
+        )
+    return said
