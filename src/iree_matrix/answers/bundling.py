@@ -14,6 +14,7 @@ from iree_matrix.answers import load_windows
 from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import Cell, Where
@@ -217,13 +218,13 @@ def refused_pairs(found: Sequence[Cell], published: Sequence[Record]) -> list[st
 
     pairs: dict[tuple[str, str], list[str]] = {}
     for cell in found:
-        compiler = cell.labels.get("compiler", "")
-        runtime = cell.runtime
+        labels = Labels.of(cell.labels)
+        compiler, runtime = labels.compiler, cell.runtime
         release = (
             versions.parse_source_runtime(runtime)[0] if versions.is_source_runtime(runtime) else runtime
         )
         if compiler and release != compiler and versions.is_valid(compiler) and versions.is_valid(release):
-            pairs.setdefault((compiler, release), []).append(cell.labels.get("model", "?"))
+            pairs.setdefault((compiler, release), []).append(labels.model or "?")
     said = []
     for (compiler, release), models in sorted(pairs.items()):
         answer = query.load(published, compiler, release)
