@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Rewrite the docs' recipe blocks (docs/arm.md, docs/cortex-m.md, between `<!-- recipe:NAME -->`
-markers) from the functions the stages run: `report/recipes.py` prints them, this writes them.
+markers) from the functions the stages run: `stages/recipes.py` prints them, this writes them.
 tests/unit/test_recipes.py fails until it has been run after a change to those commands.
 
     bin/update_recipes.py [REPO]    # REPO: the checkout to rewrite (default: this one)
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.report import recipes
+from iree_matrix.stages import recipes
 
 REPO = Path(__file__).resolve().parents[1]
 

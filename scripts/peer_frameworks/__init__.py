@@ -4,7 +4,7 @@ A peer is a module of this package (not starting with `_`) with two things (CONT
 "Adding a peer"):
 
 - `PEER`, its declaration, a dict of literals only (the tool reads it without importing the
-  module, `iree_matrix/iree/peers.py`; `DECLARED` names its keys): its place in the order (`rank`:
+  module, `iree_matrix/matrix/peers.py`; `DECLARED` names its keys): its place in the order (`rank`:
   eager, the reference the others are checked against, comes first), the name a reader sees, the
   pinned packages its environment needs beside torch and numpy, the distributions whose versions
   peers.json records, the name prefixes of the packages the site's environment listing shows, the
@@ -35,7 +35,7 @@ import traceback
 
 import export_model as em  # scripts/ is on sys.path: peers.py puts it there
 
-# The keys of a peer's PEER declaration (iree_matrix/iree/peers.py checks each module has these).
+# The keys of a peer's PEER declaration (iree_matrix/matrix/peers.py checks each module has these).
 DECLARED = ("rank", "display", "requirements", "distributions", "shown", "op_kinds", "one_thread")
 MESSAGE_CHARS = 2000
 

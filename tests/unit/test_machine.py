@@ -8,7 +8,7 @@ from typing import Any
 
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.report import machine
 from iree_matrix.report.compatibility import render_compatibility

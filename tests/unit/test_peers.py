@@ -465,7 +465,7 @@ def test_the_workers_peers_are_the_registrys():
     """scripts/peers.py runs inside the environments, without iree_matrix: it finds the peers by
     importing peer_frameworks/, iree_matrix by reading their declarations; both find the same, in
     the same order, with the same declaration."""
-    from iree_matrix.iree import peers as registry
+    from iree_matrix.matrix import peers as registry
 
     assert peers.PEERS == registry.names()
     assert base.DECLARED == registry.DECLARED

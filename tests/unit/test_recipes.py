@@ -1,4 +1,4 @@
-"""The commands a cell ran, printed from the functions the stages run (report/recipes.py): the docs'
+"""The commands a cell ran, printed from the functions the stages run (stages/recipes.py): the docs'
 recipes equal what the tool would run, the runtime build runs the lines `show --commands` prints,
 and a recorded cell's commands come back with its key recomputed (issue #42 item 4)."""
 
@@ -15,8 +15,8 @@ from iree_matrix.commands import show
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.core.system import processes
-from iree_matrix.report import recipes
 from iree_matrix.source_builds import cmake_runtime, cortex_m
+from iree_matrix.stages import recipes
 
 REPO = Path(__file__).resolve().parents[2]
 ARMV6 = REPO / "results" / "armv6"

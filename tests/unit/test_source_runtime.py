@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli, stages
+from iree_matrix.answers import pi_zero_session
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.execution import pi_zero_session, workflow
+from iree_matrix.execution import workflow
 from iree_matrix.iree import versions
 from iree_matrix.matrix import plan, spec, spec_file
 from iree_matrix.source_builds import cmake_runtime as rb

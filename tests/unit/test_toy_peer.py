@@ -16,7 +16,7 @@ from iree_matrix import stages
 from iree_matrix.core import shipped
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix import spec, spec_file
 from iree_matrix.report import machine, performance
 from iree_matrix.stages import peer

@@ -1,3 +1,3 @@
 """Answers from results: windows, recommendations and regressions, each exporter's compilers,
 compat.json, queries, the flag search's verdicts, the roofline, the speed verdicts' calibration,
-the CPU identity of each figure, shards merged, publishing."""
+the CPU identity of each figure, shards merged, publishing, the Pi Zero's `armv6-smoke` session."""

@@ -26,7 +26,7 @@ from iree_matrix.answers import neighbourhood
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: answers/neighbourhood.py); a schema-1 document
 # has none and reads as before.

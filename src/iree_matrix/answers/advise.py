@@ -48,7 +48,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     """Build `reference` (the model named `base_model`) as advise's matrix, sit it here, prove its
     picks, keep the sitting and print this CPU's answer on `out`; the exit code."""
     from iree_matrix.core import shipped
-    from iree_matrix.iree import peers
+    from iree_matrix.matrix import peers
 
     matrix = matrix.with_models([reference])
     root = shipped.results_dir()

@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from iree_matrix.core.formats import duration_ms
 from iree_matrix.iree import opkinds
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 
 GAP = 1.5  # IREE's pick takes more than this times the best peer's time: its answer names the kinds
 TOP_KINDS = 3  # the kinds an answer names (the table lists them all)

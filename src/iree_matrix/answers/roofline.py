@@ -20,7 +20,7 @@ from iree_matrix.core.model.metrics.peak import PeakMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 
 
 @dataclasses.dataclass(frozen=True)

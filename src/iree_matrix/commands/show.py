@@ -47,7 +47,7 @@ def run(
     if given_cache is not None or store is None:
         store = CacheLayout(cache).store
     if commands:
-        from iree_matrix.report import recipes
+        from iree_matrix.stages import recipes
 
         print(recipes.cell_commands(record, tuple(ResultsLog(path)), store, cache))
         return 0

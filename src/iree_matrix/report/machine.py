@@ -31,7 +31,7 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 
 EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's
 _name = peer_registry.display  # what each peer is called where a user reads it (its module's)

@@ -21,7 +21,7 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import flags
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import boards
 from iree_matrix.report import sections as registry
 from iree_matrix.report.sections import Document, Section, View

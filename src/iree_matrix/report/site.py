@@ -33,7 +33,7 @@ from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import exporters as exporters_page
 from iree_matrix.report import gpu, markup, sections
 from iree_matrix.report.figures import (
@@ -51,7 +51,7 @@ _e, _table = markup.e, markup.table
 
 SITE_DIR = "site"
 STYLE = "style.css"
-# The packages an environment's row shows (by name prefix), beside the peers' own (iree/peers.py):
+# The packages an environment's row shows (by name prefix), beside the peers' own (matrix/peers.py):
 # the ONNX form's exporter and compiler have `onnx` too.
 _SHOWN_PACKAGES = ("iree", "torch", "onnx", "transformers", "numpy")
 op_kind = opkinds.of_dispatch

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 
 WALL, CPU = "latency_ms", "cpu_ms"  # the two figures the peers table is drawn on
 

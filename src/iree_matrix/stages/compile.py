@@ -315,7 +315,7 @@ def host_cpu() -> str:
 
 
 def target_outputs(compiler: str, target: targets.Target, profile: Profile, out: Path | str) -> list[str]:
-    """The flags a target adds after `compile_flags` (the compile runs them; report/recipes.py prints
+    """The flags a target adds after `compile_flags` (the compile runs them; stages/recipes.py prints
     them): ARM32 kernels link through the wrapper (`arm32_linker`), a bare-metal target writes its
     kernels as a static library beside the module in `out`."""
     extra = []

@@ -1,5 +1,5 @@
 """peer: the same model, inputs and thread count through the peers a matrix asks for (torch eager,
-torch.compile, ONNX Runtime, TFLite: one module each in scripts/peer_frameworks/, iree/peers.py) —
+torch.compile, ONNX Runtime, TFLite: one module each in scripts/peer_frameworks/, matrix/peers.py) —
 what IREE's latency is compared with. Runs `scripts/peers.py` in a peer environment.
 
 A peer that cannot convert the model is a result inside this stage's record (its phase and
@@ -19,7 +19,7 @@ from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix.plan import EnvSpec, Job, Unit
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import model_worker as worker
@@ -30,7 +30,7 @@ WORKER = "peers.py"
 
 def environment(cell: Cell, peers: Sequence[str], extra: Sequence[str] = ()) -> EnvSpec:
     """torch and the other runtimes IREE is compared with that `peers` asks for (ONNX Runtime, TFLite
-    via litert-torch), pinned by each peer's module (iree/peers.py). Every peer's packages:
+    via litert-torch), pinned by each peer's module (matrix/peers.py). Every peer's packages:
     `torch…-peers`, as it always was; fewer: named by the peers that bring packages
     (`torch…-peers-onnxruntime`), so the two never share a lock."""
     needed = peer_registry.requirements(peers)

@@ -16,7 +16,7 @@ from iree_matrix.core.model import stats
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.iree import peers as peer_registry
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import CPU, peers_ran
 
