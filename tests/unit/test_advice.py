@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import advice, advise_plan, advise_sitting
-from iree_matrix.answers import advise as answers_advise
+from iree_matrix.answers import advice
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import sitting
+from iree_matrix.tasks import advise as answers_advise
+from iree_matrix.tasks import advise_plan, advise_sitting
 
 ROCKETLAKE = {
     "machine": "x86_64",
@@ -413,7 +414,7 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
 
 
 def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_was_not(monkeypatch, tmp_path):
-    """advise's sitting (answers/advise_sitting.py) with the timing faked: each function's arms are
+    """advise's sitting (tasks/advise_sitting.py) with the timing faked: each function's arms are
     default, the naive build, the picks and the peers; a pick whose module is default's is the same
     program (timed once, its times default's), and a peer whose stage did not run says so."""
     import contextlib

@@ -425,7 +425,7 @@ def test_every_command_module_is_registered_and_has_the_four_names():
 
 
 def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, monkeypatch, capsys):
-    """A run's exit policy (answers/runs.py): a failure is a recorded result; --strict exits 1."""
+    """A run's exit policy (tasks/runs.py): a failure is a recorded result; --strict exits 1."""
     from iree_matrix.core.model.results import Record, ResultsLog, Status
     from iree_matrix.envs import backends
     from iree_matrix.execution import execute

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import recipe_search as search_recipes
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
+from iree_matrix.tasks import recipe_search as search_recipes
 
 SCRIPTS = Path(__file__).parents[2] / "scripts"
 

@@ -1,4 +1,4 @@
-"""The flag search as one session (answers/flag_search.py), its runs faked: round 1, the descents and
+"""The flag search as one session (tasks/flag_search.py), its runs faked: round 1, the descents and
 the last sitting are each one run of the search's own matrix, re-measuring just that sitting's
 cells; the walk ends at the fastest configuration; an interrupted search resumes after its last
 finished round, reusing round 1's runs."""
@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import flag_search, search_descent
+from iree_matrix.answers import search_descent
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest, execute
+from iree_matrix.tasks import flag_search
 
 SPEED = {"O2": 0.9, "im2col": 0.8, "O3-stack": 1.05, "data-tiling": 0.95}  # each knob's factor
 

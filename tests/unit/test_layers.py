@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("stages/",)),
     ("running", ("execution/",)),
     ("answers", ("answers/", "report/")),
+    ("tasks", ("tasks/",)),
     ("commands", ("commands/",)),
     ("interface", ("cli", "__main__")),
 )  # fmt: skip

@@ -301,7 +301,7 @@ def test_descent_reaches_the_best_of_a_fake_space_within_budget():
 
 
 def test_each_function_starts_its_descent_from_round_ones_best():
-    from iree_matrix.answers import flag_search as command
+    from iree_matrix.tasks import flag_search as command
 
     records = [
         _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
@@ -522,7 +522,7 @@ def test_search_table_counts_each_knob_per_release_and_sets_the_best_against_the
 def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     """Issue #37 item 4: the descents' state after a round is kept beside the results and read back
     the same; a file the search cannot read means starting over, never a traceback."""
-    from iree_matrix.answers import flag_search as command
+    from iree_matrix.tasks import flag_search as command
 
     prior = search.Prior({"im2col": 1.5}, frozenset(), frozenset({"im2col"}))
     d = search_descent.Walk(
@@ -561,8 +561,8 @@ def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before
     """--max-minutes: round 1 measured every knob (here 4 runs in 120 s), a descent round measures a
     few candidates; stored runs reused cost nothing, and a sitting that measured none keeps the
     estimate it had."""
-    from iree_matrix.answers import flag_search as command
     from iree_matrix.execution.execute import Summary
+    from iree_matrix.tasks import flag_search as command
 
     def rec(job: str) -> Record:
         return Record(job, job.partition(":")[0], "m", "k", Status.OK, {}, {})
@@ -578,7 +578,7 @@ def test_a_round_is_budgeted_by_what_a_measured_run_cost_not_by_the_round_before
 def test_round_one_is_measured_again_unless_reused_or_named():
     """A finished search cleared its progress; `--reuse-round-1` descends further from its stored
     round 1 instead of re-timing every knob (65 minutes for the Whisper models here)."""
-    from iree_matrix.answers import flag_search as command
+    from iree_matrix.tasks import flag_search as command
 
     assert command._round_one_retime([], reuse=False) == ["run:*"]
     assert command._round_one_retime([], reuse=True) == []
@@ -665,8 +665,8 @@ def test_three_repetitions_give_no_verdict_not_within_noise():
 
 
 def test_the_search_raises_too_few_repetitions_saying_so_once(capsys):
-    from iree_matrix.answers import flag_search as command
     from iree_matrix.matrix import spec
+    from iree_matrix.tasks import flag_search as command
 
     @dataclasses.dataclass(frozen=True)
     class Matrix:  # only [benchmark] is read
@@ -684,7 +684,7 @@ def test_the_search_raises_too_few_repetitions_saying_so_once(capsys):
 def test_round_ones_step_needs_the_paired_confirmation_too():
     """#51: round 1 was unpaired: it made O2 the incumbent ("faster 1.03x") where the paired
     `compare` said "no difference". Its step now passes the same paired confirmation."""
-    from iree_matrix.answers import flag_search as command
+    from iree_matrix.tasks import flag_search as command
 
     records = [_run("m", "default", [20, 21, 22, 23, 24]), _run("m", "O2", [10, 11, 12, 13, 14])]
     table = search.effects(search.candidates(records))

@@ -12,7 +12,7 @@ beats the incumbent beyond noise, in the same sitting, becomes the incumbent; no
 the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
 store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
 logic here: the space and each round's choice; answers/search_descent.py walks the rounds and
-keeps their files, answers/flag_search.py runs them.
+keeps their files, tasks/flag_search.py runs them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The flag search's descent: the loop that walks each function from round to round over a callback
 that measures each sitting (`descend`), the time it may spend (`TimeBudget`, `fit`), and the files it
 leaves (search.json's descents, search-progress.json while it runs). The configuration space and
-each round's choice are answers/search.py's; answers/flag_search.py runs the rounds.
+each round's choice are answers/search.py's; tasks/flag_search.py runs the rounds.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ class Progress:
 
     signature: Mapping[str, object]
     round: int  # the last finished round
-    descents: tuple[Mapping[str, Any], ...]  # each descent's state (answers/flag_search.py writes them)
+    descents: tuple[Mapping[str, Any], ...]  # each descent's state (tasks/flag_search.py writes them)
     sittings: tuple[tuple[str, str, tuple[str, ...]], ...]  # (unit, compiler, configuration names)
 
 

@@ -1,5 +1,5 @@
 """`iree-matrix advise MODEL`: the published answer made this machine's, in one paired sitting
-(answers/advise.py runs it)."""
+(tasks/advise.py runs it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from iree_matrix.answers import advise
 from iree_matrix.commands.options import (
     FLEET,
     MODEL_REF,
@@ -22,6 +21,7 @@ from iree_matrix.commands.options import (
     plan_settings,
 )
 from iree_matrix.core.errors import UserError
+from iree_matrix.tasks import advise
 
 NAME = "advise"
 HELP = (

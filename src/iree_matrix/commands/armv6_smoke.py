@@ -9,11 +9,11 @@ import dataclasses
 import sys
 
 from iree_matrix import stages
-from iree_matrix.answers.runs import run_plan
 from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
 from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan
+from iree_matrix.tasks.runs import run_plan
 
 log = console.logger(__name__)
 

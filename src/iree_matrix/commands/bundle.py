@@ -1,5 +1,5 @@
 """`iree-matrix bundle --to DIR`: compile here, pack what another machine needs to answer there
-(answers/bundling.py)."""
+(tasks/bundling.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 import dataclasses
 import sys
 
-from iree_matrix.answers import bundling
 from iree_matrix.commands.options import (
     ADVISE,
     CPU,
@@ -22,6 +21,7 @@ from iree_matrix.commands.options import (
     plan_settings,
 )
 from iree_matrix.core import shipped
+from iree_matrix.tasks import bundling
 
 NAME = "bundle"
 HELP = (

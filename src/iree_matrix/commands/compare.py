@@ -1,5 +1,5 @@
 """`iree-matrix compare A B`: two releases (or two profiles) of every function a results directory
-ran, timed again here in paired rounds, with a calibrated verdict (answers/compare.py)."""
+ran, timed again here in paired rounds, with a calibrated verdict (tasks/compare.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from iree_matrix.answers import compare
 from iree_matrix.commands.options import FUNCTIONS, JSON, RESULTS_DIR, A, B, add_paired_options, paired
+from iree_matrix.tasks import compare
 
 NAME = "compare"
 HELP = "time two releases or profiles of each function against each other here, with a calibrated verdict"

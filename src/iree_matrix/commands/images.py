@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from iree_matrix import stages
-from iree_matrix.answers.runs import run_plan
 from iree_matrix.commands.options import (
     ALL,
     IMAGES_ACTION,
@@ -22,6 +21,7 @@ from iree_matrix.core import formats, shipped
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import Loaded, RunOptions, resolver
 from iree_matrix.matrix import plan, spec_file
+from iree_matrix.tasks.runs import run_plan
 
 NAME = "images"
 HELP = "list, build or prune a matrix's environment images (Docker)"

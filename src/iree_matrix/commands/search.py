@@ -1,11 +1,10 @@
-"""`iree-matrix search`: the budgeted flag search (answers/flag_search.py runs it)."""
+"""`iree-matrix search`: the budgeted flag search (tasks/flag_search.py runs it)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from iree_matrix.answers import flag_search
 from iree_matrix.commands.options import (
     BUDGET,
     DESCENT_ROUNDS,
@@ -19,6 +18,7 @@ from iree_matrix.commands.options import (
     plan_settings,
 )
 from iree_matrix.iree.flags import SEARCH_KNOBS
+from iree_matrix.tasks import flag_search
 
 NAME = "search"
 HELP = "flag search: each compile knob and export variant against default, then a budgeted descent"

@@ -1,14 +1,14 @@
-"""`iree-matrix search-recipes`: the export-recipe search (answers/recipe_search.py runs it)."""
+"""`iree-matrix search-recipes`: the export-recipe search (tasks/recipe_search.py runs it)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from iree_matrix.answers import recipe_search
 from iree_matrix.commands.base import model_reference
 from iree_matrix.commands.options import RECIPE_ROUNDS, RECIPES, add_matrix_options, globs, plan_settings
 from iree_matrix.matrix import export_recipes as recipes
+from iree_matrix.tasks import recipe_search
 
 NAME = "search-recipes"
 HELP = "export-recipe search: attention, cache update, strict export, importer; each checked against torch"

@@ -1,6 +1,6 @@
 """Loading a matrix into a (selected, sharded) plan, and executing it: which executor, the summary,
 the manifests. Shared by `matrix`, `tune`, `search`, `advise`, `bundle`, `armv6-smoke` and `images
-build`; what a run ends with (its report, its exit code) is `answers/runs.py`'s. Both take typed
+build`; what a run ends with (its report, its exit code) is `tasks/runs.py`'s. Both take typed
 settings (`PlanSettings`, `RunOptions`), which the command line makes once (commands/options.py)."""
 
 from __future__ import annotations
@@ -383,7 +383,7 @@ def execute(
     loaded: Loaded, options: RunOptions, cache: Path, results: ResultsLog, results_dir: Path, out: TextIO
 ) -> Summary:
     """Execute a plan, print the summary on `out`, keep the manifests (what a run ends with, its
-    report and exit code, is answers/runs.py's `run_plan`)."""
+    report and exit code, is tasks/runs.py's `run_plan`)."""
     from iree_matrix.envs.backends import BACKENDS, choose
     from iree_matrix.execution.execute import Executor, Options
 

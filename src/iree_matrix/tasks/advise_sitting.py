@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import advice, search
-from iree_matrix.answers.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -23,6 +22,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest, sitting
 from iree_matrix.iree import flags as iree_flags
+from iree_matrix.tasks.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names
 
 logger = console.logger(__name__)
 

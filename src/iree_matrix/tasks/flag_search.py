@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix import stages
 from iree_matrix.answers import search, search_descent
-from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
+from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
 

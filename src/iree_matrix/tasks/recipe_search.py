@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TextIO
 
 from iree_matrix import stages
-from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
+from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
 

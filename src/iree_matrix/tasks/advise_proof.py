@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import neighbourhood, search
-from iree_matrix.answers.advise_plan import Settings
 from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.tasks.advise_plan import Settings
 
 logger = console.logger(__name__)
 

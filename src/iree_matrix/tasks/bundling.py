@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from iree_matrix.answers import load_windows
-from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
@@ -21,6 +20,7 @@ from iree_matrix.execution.bundle import Cell, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.iree import versions
 from iree_matrix.matrix import spec
+from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
 MIB = 1 << 20

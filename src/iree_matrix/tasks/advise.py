@@ -20,17 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answers import advice, advise_proof, advise_sitting
+from iree_matrix.answers import advice
 from iree_matrix.answers.advice import MATRIX
-from iree_matrix.answers.advise_plan import (
-    Plan,
-    Settings,
-    adjusted,
-    choose,
-    fleet_names,
-    search_picks,
-)
-from iree_matrix.answers.runs import run_plan
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -38,6 +29,16 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.tasks import advise_proof, advise_sitting
+from iree_matrix.tasks.advise_plan import (
+    Plan,
+    Settings,
+    adjusted,
+    choose,
+    fleet_names,
+    search_picks,
+)
+from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
 
