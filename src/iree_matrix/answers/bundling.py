@@ -58,6 +58,10 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         said = "given" if args.picks else "published"
         logger.info(f"bundle --advise {model}: IREE {release}, for {cpu}: default, the naive build, "
                     f"{len(picks)} {said} pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
+        for function, centre in proofs.items():
+            if args.proof and not _keeps_cpu(centre.config):
+                logger.warning(f"bundle: no proof of {function or model}: its pick `{centre.config}` names a "
+                               f"CPU of its own, not {cpu} (--picks names another)")  # fmt: skip
         proofs = {f: c for f, c in proofs.items() if args.proof and _keeps_cpu(c.config)}
         advised = Advised(tuple(picks), _say_proofs(proofs, release, args.repetitions))
         extra = [c for centre, around in advised.proofs.values() for c in (centre, *around)]
@@ -114,7 +118,12 @@ def _pack(
         files.update(peer_files)
     size = bundle.size_of(files)
     built = f", {len(tools)} runtime(s) built from source" if tools else ""
-    proved = sum(len(s["proof"]["neighbours"]) for s in sittings if s.get("proof"))
+    # The cells only a proof needs (a neighbour that is also a pick is an arm anyway).
+    arms = {a["job"] for s in sittings for a in s["arms"]}
+    proved = len(
+        {n["job"] for s in sittings for n in (s.get("proof") or {}).get("neighbours", ()) if "job" in n}
+        - arms
+    )
     among = f" ({proved} of them the picks' neighbourhoods)" if proved else ""
     print(
         f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}, {size / MIB:.1f} MiB "

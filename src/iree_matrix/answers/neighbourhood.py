@@ -349,7 +349,7 @@ def not_optimum(proof: Proof) -> str:
     what = change(search.parse(last.centre.config), search.parse(winner.config))
     return (
         f"`{last.centre.config}` is not a local optimum: `{winner.config}` ({what}) takes {ratio} its "
-        f"time{figures} in paired rounds there; bundle again with it as the pick "
+        f"time{figures} in the bundle's paired rounds; bundle again with it as the pick "
         f"(`bundle --advise … --picks {winner.config}`)"
     )
 
