@@ -876,10 +876,11 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
         if result.get("status") != "ok":  # it did not run and match torch here: never the answer
             entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
         arms.append(entry)
+    around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
     workers: dict = {}
     try:
-        for arm in arms:
-            if arm.get("error"):
+        for arm in arms + around:
+            if arm.get("error") or arm.get("same_as"):
                 continue
             cell = cells[arm["job"]]
             if cell["runtime"] not in workers:
@@ -906,7 +907,7 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
             if not loaded["ok"]:
                 entry["error"] = loaded["error"]
             arms.append(entry)
-        timed = [a for a in arms if not a.get("error")]
+        timed = [a for a in arms + around if not a.get("error") and not a.get("same_as")]
         for index in range(rounds):
             order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
             for arm in order if index % 2 == 0 else order[::-1]:
@@ -921,9 +922,60 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
     finally:
         for worker in workers.values():
             worker.close()
-    for arm in arms:
+    for arm in arms + around:
         arm.pop("job", None)
-    return {"function": sitting["function"], "arms": arms}
+    function = {"function": sitting["function"], "arms": arms}
+    if sitting.get("proof"):
+        function["proof"] = _proof(sitting["proof"], arms, around)
+    return function
+
+
+def _neighbours(proof: dict, arms: list, cells: dict, checked: dict) -> list:
+    """The proof's neighbours as arms of the sitting: each the cell that compiled it, checked here
+    against torch's outputs (its record's status); a module byte-identical to one already timed is
+    the same program, timed once (`same_as`)."""
+    seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
+    out = []
+    for n in proof.get("neighbours") or ():
+        entry = {"name": n["config"], "config": n["config"], "flags": n.get("flags") or [], "ms": [],
+                 "module_sha256": "", "matches": None, "error": n.get("error") or "",
+                 "same_as": ""}  # fmt: skip
+        job = n.get("job")
+        if job in cells:
+            entry.update(job=job, module_sha256=cells[job]["module_sha256"])
+            result = checked.get(job, {})
+            status = result.get("status") or "not run"
+            if status == "ok":
+                entry["matches"] = True
+            else:  # it did not run and match torch here: in the words of its record
+                entry["matches"] = False if status == "mismatch" else None
+                entry["error"] = f"{status}: {result.get('message') or 'the cell ' + status}"
+            if not entry["error"] and entry["module_sha256"] in seen:
+                entry["same_as"] = seen[entry["module_sha256"]]
+            seen.setdefault(entry["module_sha256"], entry["config"])
+        elif not entry["error"]:
+            entry["error"] = "not in this bundle's cells"
+        out.append(entry)
+    return out
+
+
+def _proof(proof: dict, arms: list, around: list) -> dict:
+    """The proof's one step, in advise's form (the centre and each neighbour: config, flags, module,
+    ms per round, matches, error, same_as); its verdicts are taken at home from the rounds, by the
+    calibrated paired test (there is no compiler here to time a faster neighbour's neighbourhood)."""
+    keys = ("config", "flags", "module_sha256", "ms", "matches", "error", "same_as")
+    centre = next((a for a in arms if a["config"] == proof["centre"]), {"config": proof["centre"]})
+    timed = {a["config"]: a.get("ms") or [] for a in arms + around if not a.get("same_as")}
+    step_centre = {k: centre.get(k, "" if k != "ms" else []) for k in keys}
+    step_centre.update(matches=centre.get("matches"), same_as="")
+    neighbours = []
+    for n in around:
+        entry = {k: n.get(k) for k in keys}
+        if n.get("same_as"):
+            entry["ms"] = list(timed.get(n["same_as"], []))
+        neighbours.append(entry)
+    return {"start": proof["centre"], "max_steps": 1, "source": "run bundle",
+            "steps": [{"centre": step_centre, "neighbours": neighbours}]}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the run (the parent)
@@ -1232,7 +1284,8 @@ def _sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, ro
     for sitting in manifest["sittings"]:
         by_model.setdefault(sitting["model"], []).append(sitting)
     for model, found in by_model.items():
-        arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) + (1 if s.get("torch") else 0) for s in found)
+        arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) + (1 if s.get("torch") else 0)
+                   + len((s.get("proof") or {}).get("neighbours") or ()) for s in found)  # fmt: skip
         calls = int(manifest.get("calls", 3))
         print(f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread",
               file=sys.stderr)  # fmt: skip

@@ -139,8 +139,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_path: Path) -> None:
     """`bundle --advise` for the tiny CNN compiled for x86-64-v3: run.py sits default, the naive
-    build and ONNX Runtime (installed there from the wheelhouse, offline) in paired rounds; merge
-    publishes the sitting under this machine's identity and ANSWERS.md gains its row."""
+    build and ONNX Runtime (installed there from the wheelhouse, offline) in paired rounds, and
+    proves the pick (`default`: no published answer) against its one-knob neighbours in the same
+    rounds; merge publishes the sitting and its proof under this machine's identity, and
+    ANSWERS.md gains its row and its neighbourhood."""
     bundle = tmp_path / "tiny"
     done = iree_matrix(
         "bundle", "--advise", "tiny_cnn", "--cpu", "x86-64-v3", "--to", str(bundle), "--python", PYTHON,
@@ -152,6 +154,14 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     assert {a["kind"] for a in sitting["arms"]} == {"default", "naive"} and "onnx" in sitting
     default = next(a for a in sitting["arms"] if a["kind"] == "default")
     assert "--iree-llvmcpu-target-cpu=x86-64-v3" in default["flags"]
+    # The proof's neighbourhood travels: each neighbour a cell of the bundle, its module digested.
+    proof = sitting["proof"]
+    cells = {c["job"]: c for c in manifest["cells"]}
+    assert proof["centre"] == "default" and len(proof["neighbours"]) >= 15
+    assert all(
+        n["job"] in cells and "--iree-llvmcpu-target-cpu=x86-64-v3" in n["flags"] for n in proof["neighbours"]
+    )
+    assert re.search(r"proof of each function: `default` and its \d+ one-knob neighbours", done.stderr)
 
     python = _there(tmp_path, cache)
     # ONNX Runtime there: its wheel and what it imports, from the wheelhouse the peers' lock filled.
@@ -182,6 +192,14 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     assert set(arms) >= {"default", "generic", "onnxruntime"}
     assert all(len(a["ms"]) == 6 for a in arms.values()), arms
     assert document["host"]["identity"] == host.describe()["identity"]
+    sat_proof = document["functions"][0]["proof"]
+    assert sat_proof["start"] == "default" and sat_proof["max_steps"] == 1
+    (step,) = sat_proof["steps"]
+    assert step["centre"]["ms"] == arms["default"]["ms"]  # the pick's own rounds: one paired sitting
+    assert len(step["neighbours"]) == len(proof["neighbours"])
+    for n in step["neighbours"]:  # each timed in all 6 rounds, or byte-identical, or why not
+        assert len(n["ms"]) == 6 or n["same_as"] or n["error"], n
+    assert sum(len(n["ms"]) == 6 and not n["same_as"] for n in step["neighbours"]) >= 10
 
     published = tmp_path / "published"
     merged = _cli("merge", str(out), "--to", str(published), "--cache", str(cache))
@@ -190,6 +208,8 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     assert (folder / sat.name).is_file() and (folder / "results.jsonl").is_file()
     answers = (published / "answers" / "ANSWERS.md").read_text()
     assert "| tiny_cnn |" in answers and "--iree-llvmcpu-target-cpu=x86-64-v3" in answers
+    assert "Neighbourhood: `default`" in answers and "| change to `default` |" in answers
+    assert re.search(r"\| \+ loop-unrolling \| `loop-unrolling` \| ", answers)
 
 
 BF16_MODEL = """

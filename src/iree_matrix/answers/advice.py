@@ -596,7 +596,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         for rival in a.rivals:
             out.append(f"    other release: {rival_text(rival, a.release, argument)}")
         if a.proof is not None:
-            out.append(f"    proof: {neighbourhood.summary(a.proof)}")
+            out.append(f"    proof: {neighbourhood.summary(a.proof, a.config)}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")

@@ -32,6 +32,9 @@ from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Prof
 # left several knobs short of a local optimum.
 MAX_STEPS = 3
 ARCH = "x86_64"  # advise's target (matrix/advise.toml)
+# Where a proof was sat: a run bundle's runner has no compiler, so its proof is one step and a
+# faster neighbour is reported, not moved to (its own neighbourhood needs another bundle).
+BUNDLE = "run bundle"
 
 
 def accepted_knobs(
@@ -53,6 +56,13 @@ def accepted_knobs(
         if not compiler_options.unknown(release, flags):
             found.append(knob)
     return tuple(found)
+
+
+def for_named_cpu(knobs: Sequence[str], known: Optional[Mapping[str, Profile]] = None) -> tuple[str, ...]:
+    """The knobs that keep a build's named target CPU (a bundle's `--cpu`): a knob naming a CPU of
+    its own (`avx2`: x86-64-v3) or none cannot combine with it, and the CPU is not a knob there."""
+    known = BUILTIN_PROFILES if known is None else known
+    return tuple(k for k in knobs if k not in known or known[k].target_cpu == "host")
 
 
 def neighbours(
@@ -183,6 +193,7 @@ class Proof:
     start: str
     steps: tuple[Step, ...]
     max_steps: int = MAX_STEPS
+    source: str = ""  # BUNDLE: sat by a run bundle's runner (one step, no compiler there)
 
     @property
     def result(self) -> str:
@@ -211,6 +222,8 @@ class Proof:
             return "interrupted: no verdict from the last step"
         if self.certified:
             return LOCAL_OPTIMUM
+        if self.source == BUNDLE:
+            return "not a local optimum"
         return (
             f"the step bound ({self.max_steps} steps) stopped it: `{self.result}` beat `"
             f"{self.steps[-1].centre.config}` but its own neighbourhood was not timed"
@@ -222,16 +235,20 @@ class Proof:
             str(data.get("start") or ""),
             tuple(Step.of(s) for s in data.get("steps") or ()),
             int(data.get("max_steps") or MAX_STEPS),
+            str(data.get("source") or ""),
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "start": self.start,
             "result": self.result,
             "stopped": self.stopped,
             "max_steps": self.max_steps,
             "steps": [s.as_dict() for s in self.steps],
         }
+        if self.source:
+            out["source"] = self.source
+        return out
 
 
 # (centre, its neighbours) -> the step's sitting: every arm built, checked and timed in one sitting.
@@ -295,8 +312,12 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
     return [row for _, row in sorted(out, key=lambda r: r[0])]
 
 
-def summary(proof: Proof) -> str:
-    """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)"."""
+def summary(proof: Proof, answer: str = "") -> str:
+    """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)". With
+    `answer` (the configuration the sitting chose), a proof of another configuration says so first: a
+    bundle's proof is of the pick it carried, which that CPU's sitting may not have chosen."""
+    if answer and answer not in (proof.start, proof.result):
+        return f"of `{proof.start}`, not of this answer (`{answer}`): {summary(proof)}"
     if not proof.steps:
         return "no neighbourhood timed"
     last = proof.steps[-1]
@@ -310,13 +331,35 @@ def summary(proof: Proof) -> str:
             f"`{proof.result}` is a local optimum: none of its {timed} one-knob changes was faster "
             f"beyond noise in paired rounds against it ({steps}{moved}{missing})"
         )
+    if proof.source == BUNDLE and not proof.interrupted:
+        return not_optimum(proof)
     return f"`{proof.result}`: {proof.stopped} ({steps}{moved})"
+
+
+def not_optimum(proof: Proof) -> str:
+    """A run bundle's proof that found a faster neighbour: there is no compiler there to time that
+    neighbour's own neighbourhood, so the answer says what to bundle next."""
+    last = proof.steps[-1]
+    winner = last.winner
+    if winner is None:
+        return f"`{last.centre.config}`: {proof.stopped}"
+    p = against(last.centre, winner)
+    figures = f" (rounds {p.low:.3g}–{p.high:.3g})" if p is not None else ""
+    ratio = f"{p.ratio:.2f}×" if p is not None else "less than"
+    what = change(search.parse(last.centre.config), search.parse(winner.config))
+    return (
+        f"`{last.centre.config}` is not a local optimum: `{winner.config}` ({what}) takes {ratio} its "
+        f"time{figures} in the bundle's paired rounds; bundle again with it as the pick "
+        f"(`bundle --advise … --picks {winner.config}`)"
+    )
 
 
 def path_lines(proof: Proof) -> list[str]:
     """Each step that moved the pick: "step 1: `+ loop-vectorization` was faster (0.55×, rounds
     0.53–0.58): `data-tiling+…` became the pick"."""
-    out = []
+    out: list[str] = []
+    if proof.source == BUNDLE:  # no move there: the summary names the faster neighbour
+        return out
     for i, step in enumerate(proof.steps, 1):
         winner = step.winner
         if winner is None:
@@ -345,9 +388,9 @@ def table(proof: Proof) -> list[str]:
     return lines
 
 
-def console_lines(proof: Proof, indent: str = "    ") -> list[str]:
+def console_lines(proof: Proof, indent: str = "    ", answer: str = "") -> list[str]:
     """What `advise` prints under a function's answer: the summary, the moves and the table's rows."""
-    out = [f"{indent}proof: {summary(proof)}"]
+    out = [f"{indent}proof: {summary(proof, answer)}"]
     out += [f"{indent}  {line}" for line in path_lines(proof)]
     if proof.steps:
         for change_text, _, ratio, span, verdict in rows(proof.steps[-1]):

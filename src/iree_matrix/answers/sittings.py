@@ -8,7 +8,9 @@ own log: a sitting's builds for one CPU are not the release matrix). A sitting i
 machine, so it is checked first, all of it before anything is written: a schema this iree-matrix
 reads, a machine identity whose string agrees with its CPU fields, a model name of the safe
 alphabet, every arm's round times finite and positive, and every arm's module one the sitting's own
-records compiled. Anything else is one line naming the file and the reason, and nothing is written.
+records compiled; a pick's proof likewise (configurations of the safe alphabet, each centre's and
+neighbour's times finite and positive, each module one the records compiled, steps within its
+bound). Anything else is one line naming the file and the reason, and nothing is written.
 """
 
 from __future__ import annotations
@@ -97,18 +99,79 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
             why = _arm_problem(arm, compiled)
             if why:
                 return f"{function.get('function')}: arm {str(arm.get('name'))[:60]!r}: {why}"
+        if function.get("proof") is not None:
+            why = _proof_problem(function["proof"], compiled)
+            if why:
+                return f"{function.get('function')}: proof: {why}"
+    return None
+
+
+_MAX_PROOF_STEPS = 20
+_MAX_NEIGHBOURS = 200
+
+
+def _proof_problem(proof: Any, compiled: set[str]) -> Optional[str]:
+    """Why a pick's proof (answers/neighbourhood.py's form: advise's local search, or a run bundle's
+    one step) cannot be published: its verdicts are taken here from its rounds, so only its shape,
+    its names, its times and its modules are checked."""
+    if not isinstance(proof, Mapping) or not isinstance(proof.get("steps"), list):
+        return "not a proof (start, max_steps, steps)"
+    if not _NAME.fullmatch(str(proof.get("start") or "")):
+        return f"its start {str(proof.get('start'))[:60]!r} is not a configuration name"
+    bound = proof.get("max_steps")
+    if not isinstance(bound, int) or isinstance(bound, bool) or not 1 <= bound <= _MAX_PROOF_STEPS:
+        return f"max_steps {str(bound)[:20]!r} is not a whole number from 1 to {_MAX_PROOF_STEPS}"
+    if len(proof["steps"]) > bound:
+        return f"{len(proof['steps'])} steps, over its max_steps {bound}"
+    for index, step in enumerate(proof["steps"], 1):
+        if not isinstance(step, Mapping) or not isinstance(step.get("neighbours"), list):
+            return f"step {index} is not a step (centre, neighbours)"
+        if len(step["neighbours"]) > _MAX_NEIGHBOURS:
+            return f"step {index}: {len(step['neighbours'])} neighbours, more than one knob's changes make"
+        for timed in [step.get("centre"), *step["neighbours"]]:
+            why = _timed_problem(timed, compiled)
+            if why:
+                name = str(timed.get("config"))[:60] if isinstance(timed, Mapping) else "?"
+                return f"step {index}: {name!r}: {why}"
+    return None
+
+
+def _timed_problem(timed: Any, compiled: set[str]) -> Optional[str]:
+    if not isinstance(timed, Mapping) or not _NAME.fullmatch(str(timed.get("config") or "")):
+        return "not a configuration (letters, digits, ._+@~-)"
+    why = _times_problem(timed.get("ms"))
+    if why:
+        return why
+    same_as = str(timed.get("same_as") or "")
+    if same_as and not _NAME.fullmatch(same_as):
+        return f"same_as {same_as[:40]!r} is not a configuration name"
+    flags = timed.get("flags") or []
+    if not isinstance(flags, list) or not all(isinstance(f, str) and _TEXT.fullmatch(f) for f in flags):
+        return "its flags are not a list of flags"
+    if not isinstance(timed.get("error") or "", str) or timed.get("matches") not in (True, False, None):
+        return "its error or matches is not what a proof records"
+    digest = timed.get("module_sha256")
+    if digest and compiled and digest not in compiled:
+        return f"module {str(digest)[:12]} is not one the sitting's own records compiled"
+    return None
+
+
+def _times_problem(ms: Any) -> Optional[str]:
+    ms = ms or []
+    if not isinstance(ms, list) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 < x < _MAX_MS
+        for x in ms
+    ):
+        return "its round times are not finite positive milliseconds"
     return None
 
 
 def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
     if not isinstance(arm, Mapping) or not _TEXT.fullmatch(str(arm.get("name") or "")):
         return "not a named arm"
-    ms = arm.get("ms") or []
-    if not isinstance(ms, list) or not all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 < x < _MAX_MS
-        for x in ms
-    ):
-        return "its round times are not finite positive milliseconds"
+    why = _times_problem(arm.get("ms"))
+    if why:
+        return why
     digest = arm.get("module_sha256")
     if digest and compiled and digest not in compiled:
         return f"module {str(digest)[:12]} is not one the sitting's own records compiled"

@@ -13,6 +13,8 @@ from iree_matrix.commands.options import (
     MACHINE,
     MATRIX,
     MAX_SIZE,
+    NO_PROOF,
+    PICKS,
     PYTHON,
     RELEASE,
     REPETITIONS,
@@ -46,6 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     REPETITIONS.add(
         parser, help="with --advise: the sitting's calls per arm and round (default: %(default)s)"
     )
+    PICKS.add(
+        parser,
+        help="with --advise: comma-separated configurations instead of the published picks; the first "
+        "is the one whose neighbourhood travels (e.g. a neighbour a bundle's proof found faster)",
+    )
+    NO_PROOF.add(
+        parser,
+        help="with --advise: leave the pick's neighbourhood out (its one-knob changes, 15-20 more modules "
+        "checked and timed there beside it)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -61,5 +73,7 @@ def main(args: argparse.Namespace) -> int:
         cpu=CPU.of(args),
         release=RELEASE.of(args),
         repetitions=REPETITIONS.of(args) or 3,
+        picks=tuple(p for p in (PICKS.of(args) or "").split(",") if p.strip()),
+        proof=not NO_PROOF.of(args),
     )
     return bundling.run(plan, settings, sys.stdout)

@@ -496,10 +496,19 @@ def _arm(profile: str, cpu: str) -> tuple[str, str]:
 
 
 def sittings(
-    plan: Plan, latest: Mapping[str, Record], store: Store, found: Sequence[Cell], cpu: str
+    plan: Plan,
+    latest: Mapping[str, Record],
+    store: Store,
+    found: Sequence[Cell],
+    cpu: str,
+    picks: Optional[Sequence[str]] = None,
+    proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Path]]:
-    """Each function's sitting (its arms: the CPU cells of `found`; ONNX Runtime's model where the
-    peer stage made one) and the peer files that travel with them."""
+    """Each function's sitting (its arms: the CPU cells of `found` that are default, the naive
+    build or one of `picks` (None: every other cell); ONNX Runtime's model where the peer stage
+    made one), with its proof where `proofs` names the function (or "" for every function): the
+    centre, an arm, and its neighbours, each the cell that compiled it or why none did; and the
+    peer files that travel with them."""
     files: dict[str, Path] = {}
     by_function: dict[tuple[str, str], list[Cell]] = {}
     for cell in found:
@@ -512,17 +521,24 @@ def sittings(
     peers = {
         (j.label.source_model or j.label.model, j.label.function): j for j in plan.jobs if j.stage == "peer"
     }
+
+    def flags_of(cell: Cell) -> list[str]:
+        # The flags as a user types them (advise's spelling), not the recorded command's store
+        # paths and statistics dumps.
+        job = jobs.get(cell.compile_job)
+        return compile_flags(cell.runtime, cell.target, job.profile) if job and job.profile else []
+
     out = []
     for (model, function), cells_ in sorted(by_function.items()):
         arms = []
+        named: dict[str, Cell] = {}
         for cell in cells_:
             name, kind = _arm(Labels.of(cell.labels).profile, cpu)
-            job = jobs.get(cell.compile_job)
-            # The flags as a user types them (advise's spelling), not the recorded command's
-            # store paths and statistics dumps.
-            flags = compile_flags(cell.runtime, cell.target, job.profile) if job and job.profile else []
-            arms.append({"name": name, "kind": kind, "config": name, "release": cell.runtime, "flags": flags,
-                         "job": cell.job})  # fmt: skip
+            named[name] = cell
+            if kind == "pick" and picks is not None and name not in picks:
+                continue  # a proof's neighbour only: timed in the proof, never an answer
+            arms.append({"name": name, "kind": kind, "config": name, "release": cell.runtime,
+                         "flags": flags_of(cell), "job": cell.job})  # fmt: skip
         sitting: dict[str, Any] = {
             "model": model,
             "function": function,
@@ -552,5 +568,14 @@ def sittings(
             eager = {k: v for k, v in sitting["onnx"].items() if k != "model"}
             sitting["torch"] = {**eager, "root": "torch", "module": f"models.{model_file.stem}",
                                 "function": function, "seed": 0}  # fmt: skip
+        proof = (proofs or {}).get(function) or (proofs or {}).get("")
+        if proof is not None and proof[0] in {a["config"] for a in arms}:
+            centre, around = proof
+            sitting["proof"] = {"centre": centre, "max_steps": 1, "neighbours": [
+                {"config": n, "flags": flags_of(named[n]), "job": named[n].job} if n in named
+                else {"config": n, "error": "its compile did not succeed here, so it did not travel "
+                                            "(the bundle's output says why)"}
+                for n in around
+            ]}  # fmt: skip
         out.append(sitting)
     return out, files

@@ -119,7 +119,7 @@ def _proof(a: advice.Advice) -> list[str]:
     rounds of one sitting (the last step of its local search), and the steps that moved it."""
     if a.proof is None:
         return []
-    out = [f"Neighbourhood: {neighbourhood.summary(a.proof)}.", ""]
+    out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.", ""]
     moves = neighbourhood.path_lines(a.proof)
     if moves:
         out += [*(f"- {line}" for line in moves), ""]

@@ -147,7 +147,7 @@ def _print_proofs(found: Sequence[Any], out: TextIO) -> None:
                 f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):",
                 file=out,
             )
-            print("\n".join(neighbourhood.console_lines(a.proof)), file=out)
+            print("\n".join(neighbourhood.console_lines(a.proof, answer=a.config)), file=out)
 
 
 def _prove(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -40,6 +40,8 @@ class Settings:
     cpu: Optional[str] = None
     release: Optional[str] = None
     repetitions: int = 3
+    picks: tuple[str, ...] = ()  # instead of the published picks; the first is the proof's centre
+    proof: bool = True  # the centre's neighbourhood travels and is timed there against it
 
 
 def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
@@ -49,13 +51,23 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
     if not plan.listing and args.to is None:
         raise UserError("bundle: --to DIR is required (where the bundle's folder goes)")
     cpu = _cpu(args)
+    advised: Optional[Advised] = None
     if args.advise:
         model = args.advise
-        release, picks = _published(model, args.release)
+        release, picks, proofs = _published(model, args.release, args.picks)
+        said = "given" if args.picks else "published"
         logger.info(f"bundle --advise {model}: IREE {release}, for {cpu}: default, the naive build, "
-                    f"{len(picks)} published pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
+                    f"{len(picks)} {said} pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
+        for function, centre in proofs.items():
+            if args.proof and not _keeps_cpu(centre.config):
+                logger.warning(f"bundle: no proof of {function or model}: its pick `{centre.config}` names a "
+                               f"CPU of its own, not {cpu} (--picks names another)")  # fmt: skip
+        proofs = {f: c for f, c in proofs.items() if args.proof and _keeps_cpu(c.config)}
+        advised = Advised(tuple(picks), _say_proofs(proofs, release, args.repetitions))
+        extra = [c for centre, around in advised.proofs.values() for c in (centre, *around)]
         loaded = load_plan(
-            plan.with_models([model]), adjust=lambda m: _sitting_matrix(m, model, release, picks, cpu)
+            plan.with_models([model]),
+            adjust=lambda m: _sitting_matrix(m, model, release, list(dict.fromkeys([*picks, *extra])), cpu),
         )
     else:
         loaded = load_plan(plan)
@@ -70,7 +82,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
     if summary.interrupted:
         return code
     assert args.to is not None
-    return _pack(loaded, args, args.to, where, cpu, cache, results, out)
+    return _pack(loaded, args, args.to, where, cpu, cache, results, out, advised)
 
 
 def _pack(
@@ -82,8 +94,10 @@ def _pack(
     cache: Path,
     results: ResultsLog,
     out: TextIO,
+    advised: Optional[Advised] = None,
 ) -> int:
-    """The compiled cells (and with --advise the sittings), their runtime wheels and run.py, packed."""
+    """The compiled cells (and with --advise the sittings, each with its proof's neighbourhood),
+    their runtime wheels and run.py, packed."""
     from iree_matrix.execution import bundle
 
     found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where)
@@ -97,15 +111,23 @@ def _pack(
     tools = bundle.source_tools(found, results.latest(), Store(cache / "store"), cache)
     files = bundle.plan_files(found, wheels, tools)
     sittings: list = []
-    if args.advise:
+    if advised is not None:
         sittings, peer_files = bundle.sittings(
-            loaded.plan, results.latest(), Store(cache / "store"), found, cpu
+            loaded.plan, results.latest(), Store(cache / "store"), found, cpu, advised.picks, advised.proofs
         )
         files.update(peer_files)
     size = bundle.size_of(files)
     built = f", {len(tools)} runtime(s) built from source" if tools else ""
+    # The cells only a proof needs (a neighbour that is also a pick is an arm anyway).
+    arms = {a["job"] for s in sittings for a in s["arms"]}
+    proved = len(
+        {n["job"] for s in sittings for n in (s.get("proof") or {}).get("neighbours", ()) if "job" in n}
+        - arms
+    )
+    among = f" ({proved} of them the picks' neighbourhoods)" if proved else ""
     print(
-        f"bundle: {len(found)} cells, {len(wheels)} runtime wheel(s){built}, {size / MIB:.1f} MiB -> {to}",
+        f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}, {size / MIB:.1f} MiB "
+        f"-> {to}",
         file=out,
     )
     if args.max_size is not None and size > args.max_size * MIB:
@@ -158,8 +180,35 @@ def _cpu(args: Settings) -> str:
     return cpu
 
 
-def _published(model: str, release: Optional[str]) -> tuple[str, list[str]]:
-    """The release to advise on (the published answers' for MODEL, else the newest) and its picks."""
+@dataclasses.dataclass(frozen=True)
+class Centre:
+    """A function's proof centre: the configuration whose neighbourhood travels, and its CPU ms per
+    call where a published answer timed it (on `where`), for the estimate said before building."""
+
+    config: str
+    ms: Optional[float] = None
+    where: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Advised:
+    """What a sitting bundle carries besides default and the naive build: the picks (its arms) and
+    each function's proof (its centre and the centre's one-knob neighbours; "" every function)."""
+
+    picks: tuple[str, ...]
+    proofs: Mapping[str, tuple[str, tuple[str, ...]]]
+
+
+ANY_FUNCTION = ""  # a centre for every function of the model (no published answer names them)
+
+
+def _published(
+    model: str, release: Optional[str], given: Sequence[str] = ()
+) -> tuple[str, list[str], dict[str, Centre]]:
+    """The release to advise on (the published answers' for MODEL, else the newest), its picks (the
+    published ones, or `given`) and each function's proof centre: the first given pick, else the
+    function's published answer (the one most identities chose; `default` where none was faster),
+    else `default` for every function."""
     from collections import Counter
 
     from iree_matrix.answers import advice
@@ -167,16 +216,86 @@ def _published(model: str, release: Optional[str]) -> tuple[str, list[str]]:
 
     found = [a for a in advice.published(shipped.results_dir() / advice.DIRNAME) if a.model == model]
     chosen = release or (Counter(a.release for a in found).most_common(1)[0][0] if found else NEWEST)
-    picks = sorted({a.config for a in found if a.release == chosen} - {"default", "generic"})
-    return chosen, picks
+    found = [a for a in found if a.release == chosen]
+    if given:
+        picks = list(dict.fromkeys(_checked_pick(p) for p in given))
+        return chosen, picks, {ANY_FUNCTION: Centre(picks[0])}
+    picks = sorted({a.config for a in found} - {"default", "generic"})
+    centres: dict[str, Centre] = {}
+    for function in sorted({a.function for a in found}):
+        answers = [a for a in found if a.function == function]
+        config = Counter(a.config for a in answers).most_common(1)[0][0]
+        timed = next(a for a in answers if a.config == config)
+        centres[function] = Centre(config, timed.ms, timed.identity.short)
+    return chosen, picks, centres or {ANY_FUNCTION: Centre("default")}
+
+
+def _checked_pick(name: str) -> str:
+    from iree_matrix.answers import search
+    from iree_matrix.iree.flags import BUILTIN_PROFILES
+
+    name = name.strip()
+    unknown = sorted(k for k in search.parse(name).knobs if k not in BUILTIN_PROFILES)
+    if not name or unknown:
+        raise UserError(
+            f"bundle --picks {name!r}: {', '.join(repr(k) for k in unknown) or 'an empty name'} is not a "
+            "knob; a pick is built-in profiles joined with '+' (e.g. data-tiling+loop-unrolling)"
+        )
+    return name
+
+
+def _keeps_cpu(config: str) -> bool:
+    """Whether `config` compiles for the bundle's named CPU: none of its knobs names a CPU of its own."""
+    from iree_matrix.answers import neighbourhood, search
+
+    knobs = sorted(search.parse(config).knobs)
+    return list(neighbourhood.for_named_cpu(knobs)) == knobs
+
+
+def _neighbours(centre: str, release: str) -> list[str]:
+    """The proof's neighbourhood of `centre` as advise's proof makes it (answers/neighbourhood.py),
+    less the knobs that name a CPU of their own: the bundle compiles for the target's."""
+    from iree_matrix.answers import neighbourhood, search
+
+    knobs = neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
+    return [c.name for c in neighbourhood.neighbours(search.parse(centre), knobs)]
+
+
+# What run.py spends on each neighbour beyond its sitting's rounds: its cell, checked against torch
+# and timed (its MIN_REPETITIONS passes of at least MIN_REPETITION_SECONDS each).
+_CELL_SECONDS = 5 * 0.5
+_ROUNDS = 8  # run.py's default --rounds
+
+
+def _say_proofs(
+    centres: Mapping[str, Centre], release: str, calls: int
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each function's centre and its neighbours (compiled beside the picks), their count and what
+    they cost there said first, as advise says its proof's."""
+    from iree_matrix.execution import progress
+
+    proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for function, centre in sorted(centres.items()):
+        around = tuple(_neighbours(centre.config, release))
+        proofs[function] = (centre.config, around)
+        each = _CELL_SECONDS + (_ROUNDS * (calls + 1) * centre.ms / 1000.0 if centre.ms else 0.0)
+        at = f" at the published {centre.ms:.3g} ms a call on {centre.where}" if centre.ms else ""
+        logger.info(
+            f"proof of {function or 'each function'}: `{centre.config}` and its {len(around)} one-knob "
+            f"neighbours, compiled here; there each is checked against torch and timed beside it in the "
+            f"sitting's rounds, about {progress.clock(len(around) * each)} more{at}; --no-proof leaves "
+            "them out"
+        )
+    return proofs
 
 
 def _sitting_matrix(
     matrix: spec.MatrixSpec, model: str, release: str, picks: Sequence[str], cpu: str
 ) -> spec.MatrixSpec:
-    """advise's matrix for a sitting on another CPU: `default` and each pick compiled for the named
-    LLVM CPU instead of `host` (this machine is not the target), and the naive build (no CPU), all
-    by one release; the peers as the matrix file names them (ONNX Runtime's model travels)."""
+    """advise's matrix for a sitting on another CPU: `default` and each pick (and each proof's
+    neighbour) compiled for the named LLVM CPU instead of `host` (this machine is not the target),
+    and the naive build (no CPU), all by one release; the peers as the matrix file names them (ONNX
+    Runtime's model travels)."""
     from iree_matrix.answers import search
     from iree_matrix.execution.bundle import FLEET_PREFIX
     from iree_matrix.iree.flags import COMBINE, Profile
@@ -189,7 +308,7 @@ def _sitting_matrix(
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
     template = matrix.cells[0]
     extra = []
-    for name in [fleet, *(f"{p}{COMBINE}{fleet}" for p in picks if "avx2" not in p.split(COMBINE))]:
+    for name in [fleet, *(f"{p}{COMBINE}{fleet}" for p in picks if p != "default" and _keeps_cpu(p))]:
         config = search.parse(name)
         extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
     return spec.with_cells(matrix, extra)
