@@ -1,5 +1,5 @@
 """A pick's proof from a run bundle: the neighbourhood advise's proof would time travels with the
-bundle (answers/bundling.py, execution/bundle.py), run.py times it against the pick in the
+bundle (tasks/bundling.py, execution/bundle.py), run.py times it against the pick in the
 sitting's rounds and writes it in advise's form (scripts/bundle_run.py), merge checks it
 (answers/sittings.py) and the views say what it found, a faster neighbour included. The end-to-end
 run is tests/integration/test_bundle.py."""
@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answers import advice, bundling, neighbourhood, search, sittings
+from iree_matrix.answers import advice, neighbourhood, search, sittings
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
+from iree_matrix.tasks import bundling
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "3.13.0"
