@@ -168,9 +168,13 @@ def test_an_arm32_bundle_carries_the_built_runtime_runs_under_binfmt_and_comes_h
     matrix = tmp_path / "armv6.toml"
     matrix.write_text(MATRIX.replace('arch = "armv6"', 'runtime = "src:3.9.0+static"\narch = "armv6"'))
     to, here = tmp_path / "pi", tmp_path / "here"
+    # The smoke run's own backend (Docker where dockerd answers, as in CI; else host venvs): a stage's
+    # key names where it ran (the toolchain image's compilers, the export's environment), so only
+    # the same backend finds what the smoke run stored.
+    (backend,) = {r.env.get("backend") for r in records(smoke.results).values() if r.stage == "export"}
     done = iree_matrix(
         "bundle", "--matrix", str(matrix), "--iree-source", iree_source(), "--to", str(to),
-        "--model", "tiny_cnn", "--model", f"{smoke.models / 'idiv.py'}:build",
+        "--model", "tiny_cnn", "--model", f"{smoke.models / 'idiv.py'}:build", "--backend", str(backend),
         cache=smoke.cache, results=here,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
