@@ -28,6 +28,7 @@ PROFILE_SECONDS = 2.0
 CALLS = (3, 50)
 ANSWERS = ("default", "pick")  # the arms home can choose as the answer
 WORDS = 400  # a tool's words kept when it refuses
+TIMEOUT = 600.0  # seconds per tool: a profile is about PROFILE_SECONDS of calls and the tools' start
 
 
 def calls_for(median_ms: float) -> int:
@@ -51,17 +52,20 @@ def trailing(arms: list, over: float) -> list:
 
 def profile_iree(benchmark: list, profiler: Path, median_ms: float, env: dict, timeout: float) -> dict:
     """One arm's module profiled in context (stages/hal_profile.py `capture`'s flags): its `op_profile`,
-    or {"unavailable": the tool's words} (a runtime before 3.12.0 has no such flags)."""
+    or {"unavailable": why} in the tools' words (a runtime before 3.12.0 ships no iree-profile and
+    knows no `--device_profiling_output`)."""
+    if not profiler.is_file():
+        return {"unavailable": f"its wheel has no {profiler.name}: no in-context profiler (IREE 3.12.0 on)"}
     calls = calls_for(median_ms)
     with tempfile.TemporaryDirectory(prefix="iree-matrix-profile-") as tmp:
         profile = Path(tmp) / "dispatches.ireeprof"
         argv = [*benchmark, "--benchmark_repetitions=1", f"--benchmark_min_time={calls}x",
                 "--device_profiling_mode=host-execution", f"--device_profiling_output={profile}"]  # fmt: skip
         done = _run(argv, env, timeout)
-        if isinstance(done, str) or done.returncode != 0 or not profile.exists():
+        if isinstance(done, str) or done.returncode != 0:
             return {"unavailable": _words(done, argv[0])}
-        if not profiler.is_file():
-            return {"unavailable": f"the runtime wheel has no {profiler.name}"}
+        if not profile.exists():
+            return {"unavailable": f"{Path(argv[0]).name} ran, and wrote no profile"}
         listing = _run([str(profiler), "dispatch", "--format=jsonl", str(profile)], env, timeout)
         if isinstance(listing, str) or listing.returncode != 0:
             return {"unavailable": _words(listing, profiler.name)}

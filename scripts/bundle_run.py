@@ -14,7 +14,9 @@ nothing else: no network, no torch, no compiler, no iree-matrix. It
    call on a CPU, `local-sync`; synchronised wall time per call on a GPU). A device that is absent
    makes the cell "not run: no CUDA device here (the runtime's words)", never a failure;
 5. appends one record per cell (iree-matrix's record schema, carrying the bundle's digest) to
-   OUT/results.jsonl, flushed and fsync'd as each cell ends, so Ctrl-C keeps what was done.
+   OUT/results.jsonl, flushed and fsync'd as each cell ends, so Ctrl-C keeps what was done;
+6. with a sitting (`bundle --advise`): times its arms in paired rounds and, where the answer trails
+   ONNX Runtime, profiles both op by op (bundle_gap.py, carried beside this file).
 
 Bring OUT home and `iree-matrix merge OUT --to DIR`: merge checks every record against the bundle
 it was made from. Python 3.9 syntax, stdlib + numpy only.
@@ -961,7 +963,7 @@ def _profile_gap(root: Path, manifest: dict, cells: dict, arms: list, peer: Any,
     if not found or peer is None:
         return {}
     say(f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
-        "both op by op (about 2 s each)")  # fmt: skip
+        "both op by op (at most about 2 s of calls each)")  # fmt: skip
     profiles, t0 = [], time.monotonic()
     for arm in found:
         cell = cells[arm["job"]]
@@ -970,7 +972,7 @@ def _profile_gap(root: Path, manifest: dict, cells: dict, arms: list, peer: Any,
         benchmark = benchmark_argv(str(tools["iree-benchmark-module"]), cell, root, 1)
         profiler = tools.get("iree-profile") or Path(tools["iree-benchmark-module"]).with_name("iree-profile")
         median = statistics.median(arm["ms"])
-        profile = bundle_gap.profile_iree(benchmark, profiler, median, dict(os.environ), 600.0)
+        profile = bundle_gap.profile_iree(benchmark, profiler, median, dict(os.environ), bundle_gap.TIMEOUT)
         profiles.append({"config": arm["config"], "release": arm["release"], "op_profile": profile})
     ort = next(a for a in arms if a.get("job") == "peer:onnxruntime")
     answer = peer.ask(
@@ -978,7 +980,7 @@ def _profile_gap(root: Path, manifest: dict, cells: dict, arms: list, peer: Any,
     )
     theirs = {"status": "ok", "op_profile": answer["op_profile"]} if answer["ok"] else {
         "status": "error", "error": answer["error"]}  # fmt: skip
-    say(f"profiled in {time.monotonic() - t0:.1f} s")
+    say(f"profiled in {time.monotonic() - t0:.2f} s")
     return {"over": over, "threads": 1, "iree": profiles, "peers": {"onnxruntime": theirs}}
 
 

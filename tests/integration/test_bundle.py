@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.answers import advice
+from iree_matrix.answers import gap as gaps
 from iree_matrix.core.system import host
 
 from .conftest import REPO, iree_matrix
@@ -220,17 +222,22 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     assert merged.returncode == 0, merged.stderr
     (folder,) = [p for p in (published / "answers").iterdir() if p.is_dir()]
     assert (folder / sat.name).is_file() and (folder / "results.jsonl").is_file()
-    # Home read the profiles into the answer's gap with advise's code (answers/gap.py).
-    gap = json.loads((folder / sat.name).read_text())["functions"][0]["gap"]
+    # Home read the profiles into the answer's gap with advise's code (answers/gap.py): compat.json's
+    # and `query model`'s answer carry it; ANSWERS.md names it where the answer trails beyond GAP.
+    kept = json.loads((folder / sat.name).read_text())
+    gap = kept["functions"][0]["gap"]
     assert gap["peer"] == "onnxruntime" and gap["config"] == "default" and gap["release"] == "3.13.0"
     assert gap["threads"] == 1 and any("conv" in k["kind"] for k in gap["kinds"]) and gap["dispatches"]
-    asked = _cli("query", "model", "tiny_cnn", "--results-dir", str(published))
-    assert asked.returncode == 0, asked.stderr
-    assert "where the gap is: against ONNX Runtime, both profiled in context on 1 thread(s)" in asked.stdout
+    (answer,) = advice.derive(kept)
+    assert advice.as_json(answer)["gap"]["scale"] is not None  # at the paired sitting's scale
+    shown = "\n".join(advice.lines(advice.Chosen((answer,), True, ""), "tiny_cnn"))
+    assert "where the gap is: against ONNX Runtime, both profiled in context on 1 thread(s)" in shown
     answers = (published / "answers" / "ANSWERS.md").read_text()
     assert "| tiny_cnn |" in answers and "--iree-llvmcpu-target-cpu=x86-64-v3" in answers
     assert "Neighbourhood: `default`" in answers and "| change to `default` |" in answers
     assert re.search(r"\| \+ loop-unrolling \| `loop-unrolling` \| ", answers)
+    trailing = gaps.trails(answer.vs_peer.value if answer.vs_peer else None)
+    assert ("Where the gap to ONNX Runtime is" in answers) == trailing, answers
 
 
 BF16_MODEL = """
