@@ -14,7 +14,9 @@ nothing else: no network, no torch, no compiler, no iree-matrix. It
    call on a CPU, `local-sync`; synchronised wall time per call on a GPU). A device that is absent
    makes the cell "not run: no CUDA device here (the runtime's words)", never a failure;
 5. appends one record per cell (iree-matrix's record schema, carrying the bundle's digest) to
-   OUT/results.jsonl, flushed and fsync'd as each cell ends, so Ctrl-C keeps what was done.
+   OUT/results.jsonl, flushed and fsync'd as each cell ends, so Ctrl-C keeps what was done;
+6. with a sitting (`bundle --advise`): times its arms in paired rounds and, where the answer trails
+   ONNX Runtime, profiles both op by op (bundle_gap.py, carried beside this file).
 
 Bring OUT home and `iree-matrix merge OUT --to DIR`: merge checks every record against the bundle
 it was made from. Python 3.9 syntax, stdlib + numpy only.
@@ -41,6 +43,10 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # bundle_gap.py travels beside run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bundle_gap  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = "bundle.json"
@@ -635,11 +641,15 @@ def how_it_runs(tool: Path, machine: str = "", entries: dict | None = None) -> d
 
 def tools_of(root: Path, runtime: dict, installed: Path | None = None) -> dict:
     """The runtime's iree-run-module and iree-benchmark-module: those the bundle carries, or the
-    wheel's own (unpacked at `installed`), made executable where a copy lost the bit."""
+    wheel's own (unpacked at `installed`; with its iree-profile where it has one, 3.12.0 on), made
+    executable where a copy lost the bit."""
     if _is_wheel(runtime):
         assert installed is not None
         found = {name: installed / "iree" / "_runtime_libs" / name
                  for name in ("iree-run-module", "iree-benchmark-module")}  # fmt: skip
+        profiler = installed / "iree" / "_runtime_libs" / "iree-profile"
+        if profiler.is_file():
+            found["iree-profile"] = profiler
     else:
         found = {name: root / path for name, path in runtime["tools"].items()}
     for path in found.values():
@@ -746,6 +756,7 @@ def _worker_loop(root: Path) -> int:
     import numpy as np
 
     arms: dict = {}
+    onnx: dict = {}  # an ONNX Runtime arm's model and feeds, for its profile
     for line in sys.stdin:
         order = json.loads(line)
         try:
@@ -780,9 +791,18 @@ def _worker_loop(root: Path) -> int:
                 got = [np.asarray(o) for o in session.run(None, feeds)]
                 check = compare(got, references, float(order["atol"]), float(order["rtol"]))
                 arms[order["name"]] = lambda s=session, f=feeds: s.run(None, f)
+                onnx[order["name"]] = (root / order["load_onnx"], feeds)
                 answer = {"ok": True, "version": ort.__version__, **check}
             elif "load_torch" in order:
                 answer = _load_torch(root, order, arms)
+            elif "profile_onnx" in order:
+                import onnxruntime as ort
+
+                model, feeds = onnx[order["profile_onnx"]]
+                answer = {
+                    "ok": True,
+                    "op_profile": bundle_gap.profile_onnx(ort, model, feeds, order["calls"]),
+                }
             else:
                 call = arms[order["time"]]
                 call()
@@ -862,10 +882,12 @@ def _importable(name: str) -> bool:
 
 
 def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, checked: dict, rounds: int,
-        calls: int, say) -> dict:  # fmt: skip
+        calls: int, say, over: float = bundle_gap.GAP) -> dict:  # fmt: skip
     """One function's paired sitting: its module arms (those whose cell ran and matched here) and
     ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
-    `calls` calls per arm per round; an advice document's function entry."""
+    `calls` calls per arm per round; an advice document's function entry. An arm that can be the
+    answer and took more than `over` times ONNX Runtime's median is then profiled beside it
+    (`_profile_gap`)."""
     cells = {c["job"]: c for c in manifest["cells"]}
     arms = []
     for arm in sitting["arms"]:
@@ -919,15 +941,47 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
                 else:
                     arm["error"] = answer["error"]
             say(f"{sitting['function']}: round {index + 1} of {rounds}")
+        profiled = _profile_gap(root, manifest, cells, arms, workers.get("peer"), over, say)
     finally:
         for worker in workers.values():
             worker.close()
     for arm in arms + around:
         arm.pop("job", None)
     function = {"function": sitting["function"], "arms": arms}
+    if profiled:
+        function["op_profiles"] = profiled
     if sitting.get("proof"):
         function["proof"] = _proof(sitting["proof"], arms, around)
     return function
+
+
+def _profile_gap(root: Path, manifest: dict, cells: dict, arms: list, peer: Any, over: float, say) -> dict:
+    """Each arm of `bundle_gap.trailing` profiled once with its wheel's own tools, and ONNX Runtime's
+    session once with its profiler, both on one thread: the raw rows (bundle_gap.py), or {} when
+    no arm trails."""
+    found = bundle_gap.trailing(arms, over)
+    if not found or peer is None:
+        return {}
+    say(f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
+        "both op by op (at most about 2 s of calls each)")  # fmt: skip
+    profiles, t0 = [], time.monotonic()
+    for arm in found:
+        cell = cells[arm["job"]]
+        wheel = wheel_for(manifest, cell["runtime"])
+        tools = tools_of(root, wheel, install(root, wheel))
+        benchmark = benchmark_argv(str(tools["iree-benchmark-module"]), cell, root, 1)
+        profiler = tools.get("iree-profile") or Path(tools["iree-benchmark-module"]).with_name("iree-profile")
+        median = statistics.median(arm["ms"])
+        profile = bundle_gap.profile_iree(benchmark, profiler, median, dict(os.environ), bundle_gap.TIMEOUT)
+        profiles.append({"config": arm["config"], "release": arm["release"], "op_profile": profile})
+    ort = next(a for a in arms if a.get("job") == "peer:onnxruntime")
+    answer = peer.ask(
+        {"profile_onnx": ort["name"], "calls": bundle_gap.calls_for(statistics.median(ort["ms"]))}
+    )
+    theirs = {"status": "ok", "op_profile": answer["op_profile"]} if answer["ok"] else {
+        "status": "error", "error": answer["error"]}  # fmt: skip
+    say(f"profiled in {time.monotonic() - t0:.2f} s")
+    return {"over": over, "threads": 1, "iree": profiles, "peers": {"onnxruntime": theirs}}
 
 
 def _neighbours(proof: dict, arms: list, cells: dict, checked: dict) -> list:
@@ -1161,6 +1215,12 @@ def main(argv: list = None) -> int:  # type: ignore[assignment]
         default=8,
         help="a sitting's paired rounds (a bundle made with --advise; default 8, least 6)",
     )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        help="profile an answer's arm and ONNX Runtime op by op when it took more than GAP times "
+        "ONNX Runtime's time (default: the bundle's, 1.5; 0 profiles every arm that can be the answer)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1189,6 +1249,10 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         )
     if not args.timeout > 0:
         raise BundleError(f"--timeout {args.timeout}: a positive number of seconds")
+    if args.gap is not None and not 0 <= args.gap < float("inf"):
+        raise BundleError(
+            f"--gap {args.gap}: a ratio, 0 or more (0 profiles every arm that can be the answer)"
+        )
     try:
         import numpy  # noqa: F401
     except ImportError:
@@ -1261,7 +1325,8 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         if args.rounds < 6:
             raise BundleError(f"--rounds {args.rounds}: at least 6 (fewer decide nothing)")
         try:
-            _sittings(root, manifest, digest, host, out, args.rounds)
+            over = args.gap if args.gap is not None else float(manifest.get("gap", bundle_gap.GAP))
+            _sittings(root, manifest, digest, host, out, args.rounds, over)
         except KeyboardInterrupt:
             print("interrupted in the sitting: the cells' records are kept; run again for the sitting",
                   file=sys.stderr)  # fmt: skip
@@ -1270,7 +1335,9 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int) -> None:
+def _sittings(
+    root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int, over: float = bundle_gap.GAP
+) -> None:
     """Each model's paired sitting, written as an advice document beside the records."""
     checked = {}
     for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
@@ -1295,7 +1362,7 @@ def _sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, ro
         def say(text: str) -> None:
             print(f"  {text}", file=sys.stderr, flush=True)
 
-        functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, say) for s in found]
+        functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, say, over) for s in found]
         load["end"] = os.getloadavg()[0]
         document = {
             "schema": 1, "model": model, "release": found[0]["release"], "llvm_cpu": host.get("llvm_cpu", ""),

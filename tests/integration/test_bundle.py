@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.answers import advice
+from iree_matrix.answers import gap as gaps
 from iree_matrix.core.system import host
 
 from .conftest import REPO, iree_matrix
@@ -141,8 +143,10 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     """`bundle --advise` for the tiny CNN compiled for x86-64-v3: run.py sits default, the naive
     build and ONNX Runtime (installed there from the wheelhouse, offline) in paired rounds, and
     proves the pick (`default`: no published answer) against its one-knob neighbours in the same
-    rounds; merge publishes the sitting and its proof under this machine's identity, and
-    ANSWERS.md gains its row and its neighbourhood."""
+    rounds, then profiles the answer's module and ONNX Runtime op by op (`--gap 0`: whatever the
+    ratio, so the path is taken); merge publishes the sitting and its proof under this machine's
+    identity, with the gap read from the profiles, and ANSWERS.md gains its row and its
+    neighbourhood."""
     bundle = tmp_path / "tiny"
     done = iree_matrix(
         "bundle", "--advise", "tiny_cnn", "--cpu", "x86-64-v3", "--to", str(bundle), "--python", PYTHON,
@@ -181,7 +185,7 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     )
     out = tmp_path / "answered"
     ran = subprocess.run(
-        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", "6"]),
+        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", "6", "--gap", "0"]),
         capture_output=True, text=True, timeout=1200, cwd=tmp_path,
     )  # fmt: skip
     print(ran.stdout, ran.stderr)
@@ -200,16 +204,40 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     for n in step["neighbours"]:  # each timed in all 6 rounds, or byte-identical, or why not
         assert len(n["ms"]) == 6 or n["same_as"] or n["error"], n
     assert sum(len(n["ms"]) == 6 and not n["same_as"] for n in step["neighbours"]) >= 10
+    # The raw profiles, as the run and peer stages record theirs: the wheel's own iree-profile's
+    # dispatch functions and ONNX Runtime's profiler's ops (3.13.0 has the in-context profiler).
+    profiles = document["functions"][0]["op_profiles"]
+    assert profiles["threads"] == 1 and profiles["over"] == 0
+    assert {p["config"] for p in profiles["iree"]} == {"default"}  # the one arm that can be the answer
+    (ours,) = profiles["iree"]
+    assert ours["op_profile"]["source"] == "iree-profile host-execution", ours
+    assert ours["op_profile"]["dispatches"] and ours["op_profile"]["sum_ms"] > 0
+    assert all("dispatch" in d["name"] for d in ours["op_profile"]["dispatches"])
+    theirs = profiles["peers"]["onnxruntime"]
+    assert theirs["status"] == "ok" and any(o["op"].endswith("Conv") for o in theirs["op_profile"]["ops"])
+    assert re.search(r"profiled in [\d.]+ s", ran.stderr)
 
     published = tmp_path / "published"
     merged = _cli("merge", str(out), "--to", str(published), "--cache", str(cache))
     assert merged.returncode == 0, merged.stderr
     (folder,) = [p for p in (published / "answers").iterdir() if p.is_dir()]
     assert (folder / sat.name).is_file() and (folder / "results.jsonl").is_file()
+    # Home read the profiles into the answer's gap with advise's code (answers/gap.py): compat.json's
+    # and `query model`'s answer carry it; ANSWERS.md names it where the answer trails beyond GAP.
+    kept = json.loads((folder / sat.name).read_text())
+    gap = kept["functions"][0]["gap"]
+    assert gap["peer"] == "onnxruntime" and gap["config"] == "default" and gap["release"] == "3.13.0"
+    assert gap["threads"] == 1 and any("conv" in k["kind"] for k in gap["kinds"]) and gap["dispatches"]
+    (answer,) = advice.derive(kept)
+    assert advice.as_json(answer)["gap"]["scale"] is not None  # at the paired sitting's scale
+    shown = "\n".join(advice.lines(advice.Chosen((answer,), True, ""), "tiny_cnn"))
+    assert "where the gap is: against ONNX Runtime, both profiled in context on 1 thread(s)" in shown
     answers = (published / "answers" / "ANSWERS.md").read_text()
     assert "| tiny_cnn |" in answers and "--iree-llvmcpu-target-cpu=x86-64-v3" in answers
     assert "Neighbourhood: `default`" in answers and "| change to `default` |" in answers
     assert re.search(r"\| \+ loop-unrolling \| `loop-unrolling` \| ", answers)
+    trailing = gaps.trails(answer.vs_peer.value if answer.vs_peer else None)
+    assert ("Where the gap to ONNX Runtime is" in answers) == trailing, answers
 
 
 BF16_MODEL = """

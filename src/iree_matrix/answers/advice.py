@@ -207,6 +207,7 @@ class Advice:
     rivals: tuple[Rival, ...] = ()
     proof: Optional[neighbourhood.Proof] = None  # the pick's neighbourhood, timed against it
     gap: Optional[gaps.Gap] = None  # where a pick that trails the best peer spends the difference
+    gap_error: str = ""  # why the sitting could not say where (a runtime without the profiler, ...)
     # The whole sitting's wall time (every function of the model): what `advise` costs on that identity
     # beyond its builds (the Whisper encoder's: 50 min; a CNN's: 1-3 min). None: not recorded.
     sitting_seconds: Optional[float] = None
@@ -274,7 +275,10 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
         )
         if advice is not None:
-            found.append(dataclasses.replace(advice, sitting_seconds=_sitting_seconds(document)))
+            why = str(entry.get("gap_error") or "")[:400] if advice.gap is None else ""
+            found.append(
+                dataclasses.replace(advice, sitting_seconds=_sitting_seconds(document), gap_error=why)
+            )
     return found
 
 
@@ -600,6 +604,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")
+        elif a.gap_error:
+            out.append(f"    where the gap is: not profiled: {a.gap_error}")
         for f in a.fleet if fleet else ():
             out.append(f"    for a fleet of {f.cpu}: iree-compile {flags_text(f.flags)}")
             out.append(f"      {fleet_text(f)}")
@@ -663,6 +669,7 @@ def as_json(a: Advice) -> dict[str, Any]:
         ],
         "proof": _proof_json(a.proof),
         "gap": a.gap.to_json() if a.gap is not None else None,
+        "gap_error": a.gap_error,
         "sitting": a.sitting,
         "source": a.source,
     }

@@ -10,12 +10,18 @@ reads, a machine identity whose string agrees with its CPU fields, a model name 
 alphabet, every arm's round times finite and positive, and every arm's module one the sitting's own
 records compiled; a pick's proof likewise (configurations of the safe alphabet, each centre's and
 neighbour's times finite and positive, each module one the records compiled, steps within its
-bound). Anything else is one line naming the file and the reason, and nothing is written.
+bound); a bundle's op-by-op profiles likewise (names of a safe alphabet, finite non-negative times,
+bounded lists). Anything else is one line naming the file and the reason, and nothing is written.
+
+A bundle's sitting carries where its answer trails ONNX Runtime as raw profiles
+(scripts/bundle_gap.py): `explain` reads them into the answer's `gap` here, with the code `advise`
+uses for its own (answers/gap.py `measure`), so a published sitting says where its gap is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -41,6 +47,7 @@ class Sitting:
     document: Mapping[str, Any]
     identity: advice.Identity
     records: tuple[Record, ...]  # the sitting's own log (its builds and runs)
+    explained: bool = False  # `document` gained its gap from its profiles (`explain`): written anew
 
     @property
     def destination(self) -> str:
@@ -75,7 +82,8 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
         if why:
             raise UserError(f"merge: {path}: {why}; nothing merged")
         identity = advice.Identity.of(HostIdentity.of(document["host"]), str(document.get("llvm_cpu") or ""))
-        found.append(Sitting(path, document, identity, records))
+        explained = explain(document)
+        found.append(Sitting(path, explained, identity, records, explained is not document))
     return found
 
 
@@ -103,7 +111,132 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
             why = _proof_problem(function["proof"], compiled)
             if why:
                 return f"{function.get('function')}: proof: {why}"
+        if function.get("op_profiles") is not None:
+            why = _profiles_problem(function["op_profiles"])
+            if why:
+                return f"{function.get('function')}: op_profiles: {why}"
     return None
+
+
+# A dispatch's function (`main$async_dispatch_61_matmul_49x160x960_f32`), an ONNX op type (`Conv`,
+# `com.microsoft.FusedConv`).
+_SYMBOL = re.compile(r"[A-Za-z0-9_$.:@-]{1,300}")
+_MAX_ROWS = 20000  # a model's dispatch functions or (op type, weight shape) rows
+_MAX_PROFILED = 20  # arms profiled per function: default and the picks
+
+
+def _profiles_problem(profiles: Any) -> Optional[str]:
+    """Why a bundle's op-by-op profiles (scripts/bundle_gap.py's form) cannot be published."""
+    if not isinstance(profiles, Mapping) or not isinstance(profiles.get("iree"), list):
+        return "not profiles (iree, peers)"
+    if not _number(profiles.get("threads"), 1, 4096) or not _number(profiles.get("over"), 0, 1e6):
+        return "its threads or threshold is not a number in range"
+    if len(profiles["iree"]) > _MAX_PROFILED:
+        return f"{len(profiles['iree'])} profiled arms, more than {_MAX_PROFILED}"
+    for profiled in profiles["iree"]:
+        if not isinstance(profiled, Mapping) or not all(
+            _NAME.fullmatch(str(profiled.get(k) or "")) for k in ("config", "release")
+        ):
+            return "a profiled arm without a configuration and release name"
+        why = _profile_problem(profiled.get("op_profile"), "dispatches", "name")
+        if why:
+            return f"{str(profiled['config'])[:60]!r}: {why}"
+    peers = profiles.get("peers")
+    if not isinstance(peers, Mapping) or set(peers) - {"onnxruntime"}:
+        return "its peers are not ONNX Runtime's profile"
+    for name, peer in peers.items():
+        if not isinstance(peer, Mapping) or peer.get("status") not in ("ok", "error"):
+            return f"{name}: not a peer's result (status ok or error)"
+        if peer["status"] == "error":
+            if not _TEXT.fullmatch(str(peer.get("error") or "?")[:200]):
+                return f"{name}: its error is not words"
+            continue
+        why = _profile_problem(peer.get("op_profile"), "ops", "op")
+        if why:
+            return f"{name}: {why}"
+    return None
+
+
+def _profile_problem(profile: Any, rows_key: str, name_key: str) -> Optional[str]:
+    if not isinstance(profile, Mapping):
+        return "no profile"
+    if "unavailable" in profile:
+        words = profile["unavailable"]
+        ok = (
+            isinstance(words, str)
+            and len(words) <= 1000
+            and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", words)
+        )
+        return None if ok and len(profile) == 1 else "its reason is not words"
+    rows = profile.get(rows_key)
+    if not isinstance(rows, list) or len(rows) > _MAX_ROWS or not _number(profile.get("calls"), 1, 1e6):
+        return f"not a profile ({rows_key} of at most {_MAX_ROWS}, calls)"
+    if not _number(profile.get("sum_ms"), 0, _MAX_MS):
+        return "its sum is not finite non-negative milliseconds"
+    for row in rows:
+        if not isinstance(row, Mapping) or not _SYMBOL.fullmatch(str(row.get(name_key) or "")):
+            named = row.get(name_key) if isinstance(row, Mapping) else row
+            return f"a row's {name_key} {str(named)[:60]!r} is not a name"
+        if not _number(row.get("ms_per_call"), 0, _MAX_MS) or not _number(row.get("per_call"), 0, 1e9):
+            return f"{str(row[name_key])[:60]!r}: its times are not finite non-negative numbers"
+        shape = row.get("weight_shape")
+        if shape is not None and not (
+            isinstance(shape, list) and len(shape) <= 8 and all(_number(d, 0, 1e9) for d in shape)
+        ):
+            return f"{str(row[name_key])[:60]!r}: its weight shape is not a shape"
+    return None
+
+
+def _number(value: Any, low: float, high: float) -> bool:
+    """A finite number from `low` to `high` (a bool is not one)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
+
+
+def explain(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`document` with each function's `gap` (or `gap_error`: why there is none) read from a bundle's
+    op-by-op profiles, for the arm home chose as its answer, exactly as `advise` stores its own
+    (answers/gap.py `measure`); unchanged where no function carries profiles."""
+    from iree_matrix.answers import gap as gaps
+
+    if not any(isinstance(f, Mapping) and f.get("op_profiles") for f in document.get("functions") or ()):
+        return document
+    out = {**document, "functions": [dict(f) for f in document["functions"]]}
+    chosen = {a.function: a for a in advice.derive(out)}
+    for entry in out["functions"]:
+        profiles = entry.get("op_profiles")
+        answer = chosen.get(str(entry.get("function") or ""))
+        if not profiles or answer is None:
+            continue
+        entry.pop("gap", None)
+        entry.pop("gap_error", None)
+        mine = next(
+            (
+                p["op_profile"]
+                for p in profiles["iree"]
+                if (p["config"], p["release"]) == (answer.config, answer.release)
+            ),
+            None,
+        )
+        if mine is None:
+            over = profiles["over"]
+            entry["gap_error"] = (
+                f"the answer `{answer.config}` took at most {over}× ONNX Runtime's time there"
+            )
+            continue
+        found, why = gaps.measure(
+            mine, profiles["peers"], config=answer.config, release=answer.release,
+            threads=int(profiles["threads"]), run_job="run bundle",
+        )  # fmt: skip
+        if found is None:
+            entry["gap_error"] = why
+        else:
+            entry["gap"] = found.to_json()
+    return out
 
 
 _MAX_PROOF_STEPS = 20
@@ -187,7 +320,12 @@ def publish(sittings: Sequence[Sitting], to: Path) -> list[Path]:
     for sitting in sittings:
         target = Path(to) / sitting.destination
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(target, sitting.path.read_text(encoding="utf-8"))
+        text = (
+            json.dumps(sitting.document, indent=1, sort_keys=True) + "\n"
+            if sitting.explained
+            else sitting.path.read_text(encoding="utf-8")
+        )
+        write_atomically(target, text)
         written.append(target)
         by_folder.setdefault(target.parent, []).append(sitting)
     for folder, found in by_folder.items():

@@ -52,6 +52,8 @@ logger = console.logger(__name__)
 MANIFEST = "bundle.json"
 SUMS = "SHA256SUMS"
 RUNNER = "run.py"
+# Beside it, stdlib only: a sitting's op-by-op profiles where an answer trails ONNX Runtime.
+GAP_PROFILER = "bundle_gap.py"
 SCHEMA = 1  # the manifest's; scripts/bundle_run.py reads exactly this
 CPU_DEVICE = "local-sync"  # the calling thread only: its CPU time is the call's
 
@@ -318,6 +320,7 @@ def manifest(
     sittings_: Sequence[Mapping[str, Any]] = (),
     calls: int = 3,
     tools: Sequence[Tools] = (),
+    gap: float = 1.5,
 ) -> dict[str, Any]:
     digests = {path: file_sha256(source) for path, source in files.items()}
     cell_rows = []
@@ -359,6 +362,8 @@ def manifest(
         "cells": cell_rows,
         "sittings": list(sittings_),
         "calls": calls,  # a sitting's calls per arm per round
+        # an answer's arm taking more than this times ONNX Runtime's time is profiled op by op there
+        "gap": gap,
         "runtimes": [
             {
                 "kind": "wheel",
@@ -397,11 +402,16 @@ def _io_digest(cell: Cell) -> str:
 
 
 def size_of(files: Mapping[str, Path]) -> int:
-    return sum(p.stat().st_size for p in files.values()) + runner().stat().st_size
+    return sum(p.stat().st_size for p in files.values()) + sum(p.stat().st_size for p in runners().values())
 
 
 def runner() -> Path:
     return scripts_dir() / "bundle_run.py"
+
+
+def runners() -> dict[str, Path]:
+    """What runs there, by its name in the bundle: run.py and the module it imports."""
+    return {RUNNER: runner(), GAP_PROFILER: scripts_dir() / GAP_PROFILER}
 
 
 def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cache: Path) -> Packed:
@@ -420,7 +430,8 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
             shutil.copyfile(source, target)
             if relative.startswith("runtimes/"):  # a carried runtime's tools run as they are
                 os.chmod(target, 0o755)
-        shutil.copyfile(runner(), staging / RUNNER)
+        for name, source in runners().items():
+            shutil.copyfile(source, staging / name)
         os.chmod(staging / RUNNER, 0o755)
         (staging / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
         (staging / "README.txt").write_text(_readme(document))

@@ -140,6 +140,8 @@ def _gap(a: advice.Advice) -> list[str]:
     if not gaps.trails(ratio):
         return []
     head = f"Where the gap to {a.best_peer} is ({ratio:.2f}× its time)"
+    if a.gap is None and a.gap_error:
+        return [f"{head}: not profiled: {a.gap_error}.", ""]
     if a.gap is None:
         return [f"{head}: not profiled in this sitting (`iree-matrix advise` profiles it).", ""]
     out = [f"{head}: {gaps.summary(a.gap)}.", "", *gaps.table(a.gap), ""]

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TextIO
 
+from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import load_windows
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
@@ -132,7 +133,7 @@ def _pack(
     )
     if args.max_size is not None and size > args.max_size * MIB:
         raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
-    document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools)
+    document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools, gaps.GAP)
     packed = bundle.write(to, document, files, cache)
     print(
         f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
