@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.core.system import binfmt
 
@@ -224,4 +225,4 @@ def test_an_arm32_bundle_carries_the_built_runtime_runs_under_binfmt_and_comes_h
     assert merged.returncode == 0, merged.stderr
     (record,) = [r for r in records(home).values() if r.stage == "run"]
     assert record.status is Status.OK and record.label.runtime == "src:3.9.0+static"
-    assert record.metric.timing == "emulated (qemu-user, arm1176)"
+    assert record.metric.of(RunMetrics).timing == "emulated (qemu-user, arm1176)"

@@ -125,3 +125,21 @@ def test_an_opt_in_is_a_key_a_stage_declares_parsed_and_checked_in_spec(tmp_path
         SpecError, match=r"unknown key 'benchmark.no_such_opt_in' \(known: devices, dispatches, instr"
     ):
         spec_file.load(path)
+
+
+def test_no_test_or_script_reads_a_metric_by_the_old_property_names() -> None:
+    """`record.metric` offers only `of(...)`; tests are not type-checked, so an old-style read
+    (`record.metric.timing`) there would fail only when that (perhaps slow) test runs."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    old = re.compile(r"\.metric\.(?!of\(|raw\b)[a-z_]+")
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for folder in ("tests", "scripts", "benchmarks", "bin")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if old.search(line) and path.name != Path(__file__).name
+    ]
+    assert not found, "read metrics as record.metric.of(StageMetrics).field:\n" + "\n".join(found)
