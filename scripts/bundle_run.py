@@ -474,6 +474,12 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
         result["timing"] = f"emulated (software Vulkan device: {software[0]})"
     if not gpu:
         result["cpu_ms"] = summary(cpus, "one thread's CPU time per call, local-sync (run.py)")
+    return _verdict(result, check, cell)
+
+
+def _verdict(result: dict, check: dict, cell: dict) -> dict:
+    """`result` with its status from the output check: ok, or a mismatch worded as the run stage words it
+    (the Python binding's path and the carried tools' path share it)."""
     if not check["matches"]:
         nonfinite = check.get("nonfinite_values")
         said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
@@ -710,15 +716,7 @@ def run_cell_tools(
     result.update(how)
     if how.get("emulated"):  # qemu's speed, not the board's: iree-matrix never ranks it with a native figure
         result["timing"] = f"emulated ({how['emulated']}, {qemu_cpu or 'default CPU'})"
-    if not check["matches"]:
-        nonfinite = check.get("nonfinite_values")
-        said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
-        result.update(status="mismatch", message=(
-            f"outputs differ from torch: {said}max abs err {check['max_abs_err']:.3g}, max rel err "
-            f"{check['max_rel_err']:.3g} (atol {cell['atol']}, rtol {cell['rtol']})"))  # fmt: skip
-    else:
-        result["status"] = "ok"
-    return result
+    return _verdict(result, check, cell)
 
 
 def _tool(argv: list, env: dict, timeout: float) -> dict:
