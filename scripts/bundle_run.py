@@ -16,7 +16,8 @@ nothing else: no network, no torch, no compiler, no iree-matrix. It
 5. appends one record per cell (iree-matrix's record schema, carrying the bundle's digest) to
    OUT/results.jsonl, flushed and fsync'd as each cell ends, so Ctrl-C keeps what was done;
 6. with a sitting (`bundle --advise`): times its arms in paired rounds and, where the answer trails
-   ONNX Runtime, profiles both op by op (bundle_gap.py, carried beside this file).
+   ONNX Runtime, profiles both op by op (bundle_gap.py, carried beside this file); a GPU sitting
+   (`--target`) times them on the GPU beside torch eager and torch.compile (bundle_gpu.py).
 
 Bring OUT home and `iree-matrix merge OUT --to DIR`: merge checks every record against the bundle
 it was made from. Python 3.9 syntax, stdlib + numpy only.
@@ -44,9 +45,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-if str(Path(__file__).resolve().parent) not in sys.path:  # bundle_gap.py travels beside run.py
+if str(Path(__file__).resolve().parent) not in sys.path:  # bundle_gap.py, bundle_gpu.py travel beside run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bundle_gap  # noqa: E402
+import bundle_gpu  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = "bundle.json"
@@ -754,6 +756,7 @@ def _worker_loop(root: Path) -> int:
     import numpy as np
 
     arms: dict = {}
+    syncs: dict = {}  # a GPU arm's synchronisation around its timed calls (torch's)
     onnx: dict = {}  # an ONNX Runtime arm's model and feeds, for its profile
     for line in sys.stdin:
         order = json.loads(line)
@@ -793,6 +796,19 @@ def _worker_loop(root: Path) -> int:
                 answer = {"ok": True, "version": ort.__version__, **check}
             elif "load_torch" in order:
                 answer = _load_torch(root, order, arms)
+            elif "load_gpu" in order:
+                import iree.runtime as rt
+
+                call, answer = bundle_gpu.load_arm(rt, root, order["load_gpu"], _to_host, _clip)
+                if call is not None:
+                    arms[order["load_gpu"]["job"]] = call
+            elif "load_torch_cuda" in order:
+                answer = bundle_gpu.load_torch_cuda(root, order, arms, syncs, compare, _clip)
+            elif order.get("clock") == "wall":  # a GPU's call: synchronised wall time
+                times = bundle_gpu.time_wall(
+                    arms[order["time"]], int(order["calls"]), syncs.get(order["time"])
+                )
+                answer = {"ok": True, "ms": times}
             elif "profile_onnx" in order:
                 import onnxruntime as ort
 
@@ -1344,10 +1360,14 @@ def _sittings(
         except ValueError:
             continue
         if data.get("env", {}).get("bundle_sha256") == digest:
-            checked[data["job"]] = {"status": data.get("status"), "message": data.get("message")}
+            listed = (data.get("metrics") or {}).get("gpu_devices") or []  # a GPU cell's: the runtime's list
+            checked[data["job"]] = {"status": data.get("status"), "message": data.get("message"),
+                                    "gpu_devices": listed}  # fmt: skip
+    _gpu_sittings(root, manifest, digest, host, out, rounds, checked)
     by_model: dict = {}
     for sitting in manifest["sittings"]:
-        by_model.setdefault(sitting["model"], []).append(sitting)
+        if not sitting.get("device"):  # a CPU sitting (a GPU's names its HAL driver)
+            by_model.setdefault(sitting["model"], []).append(sitting)
     for model, found in by_model.items():
         arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) + (1 if s.get("torch") else 0)
                    + len((s.get("proof") or {}).get("neighbours") or ()) for s in found)  # fmt: skip
@@ -1368,14 +1388,68 @@ def _sittings(
             "repetitions": int(manifest.get("calls", 3)), "started": started, "finished": _now(),
             "load_average": load, "functions": functions, "bundle_sha256": digest,
         }  # fmt: skip
-        # One file per sitting, named by when it started (as advise names its own): a second
-        # sitting of the model is kept beside the first, and readers take the newest.
-        stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
-        path = out / f"advice-{model}.{stamp}.json"
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
-        os.replace(partial, path)
-        print(f"sitting kept: {path}", file=sys.stderr)
+        _keep(out, model, started, document)
+
+
+def _keep(out: Path, model: str, started: str, document: dict, driver: str = "") -> None:
+    """One file per sitting, named by when it started (as advise names its own): a second sitting of
+    the model is kept beside the first, and readers take the newest; a GPU sitting's name says its
+    driver (a CUDA and a Vulkan sitting of one model may start in the same second)."""
+    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
+    path = out / f"advice-{model}.{stamp}{'-' + driver if driver else ''}.json"
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    os.replace(partial, path)
+    print(f"sitting kept: {path}", file=sys.stderr)
+
+
+def _gpu_sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int,
+                  checked: dict) -> None:  # fmt: skip
+    """Each (model, HAL driver)'s GPU sitting, written as a document of its own (it names one GPU);
+    where the driver finds no device, said, and no document (the cells' records say it)."""
+    cells = {c["job"]: c for c in manifest["cells"]}
+    calls = int(manifest.get("calls", 3))
+    by_device: dict = {}
+    for sitting in manifest["sittings"]:
+        if sitting.get("device"):
+            by_device.setdefault((sitting["model"], sitting["device"]), []).append(sitting)
+    for (model, driver), found in by_device.items():
+        if not any(bundle_gpu.present(s, checked) for s in found):
+            said = next((checked.get(a["job"], {}).get("message") for s in found for a in s["arms"]), "")
+            print(
+                f"no GPU sitting of {model} on {driver}: {said or 'its cells did not run'}", file=sys.stderr
+            )
+            continue
+        listed = next((bundle_gpu.listed(s, checked) for s in found if bundle_gpu.listed(s, checked)), [])
+        gpu = bundle_gpu.device(driver, listed, host.get("gpus") or [])
+        soft = " (a software device: its times are the CPU's, never a GPU's)" if gpu["software"] else ""
+        arms = sum(len(s["arms"]) + len(bundle_gpu.PEERS) for s in found)
+        print(f"sitting: {model} on {gpu['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
+              "calls, synchronised wall time", file=sys.stderr)  # fmt: skip
+        load, started, workers = {"start": os.getloadavg()[0]}, _now(), {}
+
+        def say(text: str) -> None:
+            print(f"  {text}", file=sys.stderr, flush=True)
+
+        def worker(release: str, workers: dict = workers) -> _Worker:
+            if release not in workers:
+                path = "" if release == "peer" else str(install(root, wheel_for(manifest, release)))
+                workers[release] = _Worker(root, path)
+            return workers[release]
+
+        torch = _importable("torch")
+        try:
+            functions = [
+                bundle_gpu.sit(s, cells, checked, gpu, rounds, calls, say, worker, torch) for s in found
+            ]
+        finally:
+            for each in workers.values():
+                each.close()
+        load["end"] = os.getloadavg()[0]
+        release = max((s["release"] for s in found), key=lambda r: tuple(int(p) for p in r.split(".")[:3]))
+        document = bundle_gpu.document(model, release, host, gpu, rounds, calls, started, _now(), load,
+                                       functions, digest)  # fmt: skip
+        _keep(out, model, started, document, driver)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from iree_matrix.commands.options import (
     PYTHON,
     RELEASE,
     REPETITIONS,
+    TARGET,
     TO,
     add_matrix_options,
     plan_settings,
@@ -44,7 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     MAX_SIZE.add(parser)
     ADVISE.add(parser)
     CPU.add(parser)
-    RELEASE.add(parser, help="with --advise: the IREE release (default: the published answer's)")
+    TARGET.add(
+        parser,
+        repeat=True,
+        help="with --advise: a GPU sitting for this target instead of a CPU one (vulkan-spirv, cuda:sm_80, "
+        "rocm:gfx942; repeatable): default by each --release, timed there beside torch on the GPU",
+    )
+    RELEASE.add(
+        parser,
+        help="with --advise: the IREE release (default: the published answer's); with --target, "
+        "comma-separated releases (e.g. 3.9.0,3.13.0)",
+    )
     REPETITIONS.add(
         parser, help="with --advise: the sitting's calls per arm and round (default: %(default)s)"
     )
@@ -75,5 +86,6 @@ def main(args: argparse.Namespace) -> int:
         repetitions=REPETITIONS.of(args) or 3,
         picks=tuple(p for p in (PICKS.of(args) or "").split(",") if p.strip()),
         proof=not NO_PROOF.of(args),
+        targets=TARGET.each(args),
     )
     return bundling.run(plan, settings, sys.stdout)

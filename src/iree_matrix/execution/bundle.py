@@ -54,6 +54,8 @@ SUMS = "SHA256SUMS"
 RUNNER = "run.py"
 # Beside it, stdlib only: a sitting's op-by-op profiles where an answer trails ONNX Runtime.
 GAP_PROFILER = "bundle_gap.py"
+# Beside it, stdlib only: a GPU sitting (`bundle --advise MODEL --target ...`).
+GPU_SITTING = "bundle_gpu.py"
 SCHEMA = 1  # the manifest's; scripts/bundle_run.py reads exactly this
 CPU_DEVICE = "local-sync"  # the calling thread only: its CPU time is the call's
 
@@ -411,7 +413,11 @@ def runner() -> Path:
 
 def runners() -> dict[str, Path]:
     """What runs there, by its name in the bundle: run.py and the module it imports."""
-    return {RUNNER: runner(), GAP_PROFILER: scripts_dir() / GAP_PROFILER}
+    return {
+        RUNNER: runner(),
+        GAP_PROFILER: scripts_dir() / GAP_PROFILER,
+        GPU_SITTING: scripts_dir() / GPU_SITTING,
+    }
 
 
 def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cache: Path) -> Packed:

@@ -1,6 +1,7 @@
 """`iree-matrix bundle --to DIR`: compile here, pack what another machine needs to answer there
 (execution/bundle.py says what travels and writes it): a matrix file's cells, or with `--advise
-MODEL` advise's arms compiled for the target's CPU and the sitting that makes its answer there."""
+MODEL` advise's arms compiled for the target's CPU (or, with `--target`, its GPU) and the sitting that
+makes its answer there."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class Settings:
     repetitions: int = 3
     picks: tuple[str, ...] = ()  # instead of the published picks; the first is the proof's centre
     proof: bool = True  # the centre's neighbourhood travels and is timed there against it
+    targets: tuple[str, ...] = ()  # with `advise`: GPU targets, a GPU sitting instead of a CPU one
 
 
 def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
@@ -53,7 +55,9 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         raise UserError("bundle: --to DIR is required (where the bundle's folder goes)")
     cpu = _cpu(args)
     advised: Optional[Advised] = None
-    if args.advise:
+    if args.advise and args.targets:
+        loaded, advised = _gpu_plan(plan, args)
+    elif args.advise:
         model = args.advise
         release, picks, proofs = _published(model, args.release, args.picks)
         said = "given" if args.picks else "published"
@@ -112,7 +116,17 @@ def _pack(
     tools = bundle.source_tools(found, results.latest(), Store(cache / "store"), cache)
     files = bundle.plan_files(found, wheels, tools)
     sittings: list = []
-    if advised is not None:
+    if advised is not None and advised.gpu:
+        from iree_matrix.execution import gpu_sitting
+
+        sittings, peer_files = gpu_sitting.sittings(loaded.plan, found)
+        files.update(peer_files)
+        if not sittings:
+            raise UserError(
+                "bundle: no GPU target's module compiled, so no GPU sitting (each is listed above)"
+            )
+        logger.info(f"bundle: {gpu_sitting.count(sittings)}")
+    elif advised is not None:
         sittings, peer_files = bundle.sittings(
             loaded.plan, results.latest(), Store(cache / "store"), found, cpu, advised.picks, advised.proofs
         )
@@ -168,9 +182,14 @@ def _build_plan(loaded: Loaded) -> Loaded:
 
 def _cpu(args: Settings) -> str:
     cpu = (args.cpu or "").strip()
-    if args.advise and not cpu:
+    if args.targets and not args.advise:
+        raise UserError("bundle --target: for --advise MODEL (a matrix file names its targets in `arch`)")
+    if args.targets and cpu:
+        raise UserError("bundle --advise: --cpu or --target, not both (a sitting times one device)")
+    if args.advise and not cpu and not args.targets:
         raise UserError(
-            "bundle --advise MODEL: name the target's CPU, --cpu LLVM_CPU (znver4, emeraldrapids, x86-64-v3)"
+            "bundle --advise MODEL: name the target's CPU, --cpu LLVM_CPU (znver4, emeraldrapids, "
+            "x86-64-v3), or its GPU, --target cuda:sm_80 (repeatable)"
         )
     if cpu and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", cpu):
         raise UserError(f"bundle --cpu {cpu!r}: not an LLVM CPU name (znver4, emeraldrapids, x86-64-v3, …)")
@@ -194,10 +213,45 @@ class Centre:
 @dataclasses.dataclass(frozen=True)
 class Advised:
     """What a sitting bundle carries besides default and the naive build: the picks (its arms) and
-    each function's proof (its centre and the centre's one-knob neighbours; "" every function)."""
+    each function's proof (its centre and the centre's one-knob neighbours; "" every function); or,
+    `gpu`, a GPU sitting's arms (default by each release for each target)."""
 
     picks: tuple[str, ...]
     proofs: Mapping[str, tuple[str, tuple[str, ...]]]
+    gpu: bool = False
+
+
+def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
+    """advise's matrix for a GPU sitting: `default` compiled by each release for each target; no
+    picks, proof or ONNX Runtime (not a GPU peer: torch is, built there from the model's source)."""
+    from iree_matrix.execution import gpu_sitting
+
+    assert args.advise
+    model = args.advise
+    chosen = [gpu_sitting.parse_target(t).label for t in args.targets]
+    if args.picks:
+        raise UserError("bundle --picks: a GPU sitting times `default` (its chip flag is the answer's knob)")
+    releases = gpu_sitting.releases(args.release, NEWEST)  # GPU answers are not published yet
+    logger.info(f"bundle --advise {model}: a GPU sitting of `default` by IREE {', '.join(releases)} for "
+                f"{', '.join(gpu_sitting.spelled(t) for t in dict.fromkeys(chosen))}")  # fmt: skip
+    loaded = load_plan(
+        plan.with_models([model]),
+        adjust=lambda m: _gpu_sitting_matrix(m, releases, list(dict.fromkeys(chosen))),
+    )
+    return loaded, Advised((), {}, gpu=True)
+
+
+def _gpu_sitting_matrix(
+    matrix: spec.MatrixSpec, releases: Sequence[str], labels: Sequence[str]
+) -> spec.MatrixSpec:
+    """advise's matrix made a GPU sitting's: its model under `default`, each release x target, each
+    module run by its own release's runtime; no peers (the sitting's are torch's, there)."""
+    matrix = spec.with_profiles(matrix, ["default"])
+    template = matrix.cells[0]
+    cells = [
+        dataclasses.replace(template, compiler=r, runtime=r, arch=label) for r in releases for label in labels
+    ]
+    return dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)), peers=())
 
 
 ANY_FUNCTION = ""  # a centre for every function of the model (no published answer names them)

@@ -1,0 +1,245 @@
+"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`), carried beside run.py.
+
+One sitting per (function, HAL driver): the IREE arms (`default` by each release for each target)
+and torch's peers on the same GPU, timed in paired rotating rounds as the CPU sitting is, each call
+by synchronised wall time (IREE: inputs on the device once, outputs read back; torch: the same, with
+torch.cuda.synchronize() around the call). Its document is the CPU sitting's with schema 3,
+"timing": "wall" and the GPU's identity ("device"). Python 3.9 syntax, stdlib only: numpy,
+iree.runtime and torch are imported by the functions a timing worker calls.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's answers/advice.py SCHEMAS)
+SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
+KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
+PEERS = ("eager", "torch.compile")
+# torch.compile records its CUDA graphs in the first calls (mode="reduce-overhead" warms up, then
+# records): these calls are neither timed nor the check, which is the last of them.
+WARMUP = 5
+
+
+# --------------------------------------------------------------------------- pure parts (the parent)
+
+
+def is_software(name: str) -> bool:
+    """A device that is a CPU running the driver (Mesa's llvmpipe / lavapipe, SwiftShader)."""
+    return any(word in name.lower() for word in SOFTWARE)
+
+
+def device(driver: str, listed: list, nvidia: list) -> dict:
+    """The sitting's GPU as its document names it: the first device the runtime lists for `driver`
+    (the one `rt.Config(driver)` takes), with nvidia-smi's name, driver version and compute
+    capability where that device is one of its GPUs (a CUDA device always is)."""
+    name = str(listed[0]) if listed else ""
+    gpu = next((g for g in nvidia if name and (g["name"] in name or name in g["name"])), None)
+    if gpu is None and driver == "cuda" and nvidia:
+        gpu = nvidia[0]
+    return {
+        "driver": driver,
+        "name": gpu["name"] if gpu else name,
+        "driver_version": gpu["driver"] if gpu else "",
+        "compute_capability": gpu["compute_capability"] if gpu else "",
+        "software": is_software(name),
+    }
+
+
+def is_nvidia(device_: dict) -> bool:
+    return bool(device_.get("compute_capability")) or "nvidia" in str(device_.get("name", "")).lower()
+
+
+def peer_skip(sitting: dict, device_: dict, torch_importable: bool) -> str:
+    """Why torch's peers do not run in this sitting ("" where they may: torch then says whether it
+    sees a CUDA device)."""
+    if not sitting.get("torch"):
+        return "the model's torch source did not travel (not one of iree-matrix's reference models)"
+    if not torch_importable:
+        return "torch is not importable here"
+    if not is_nvidia(device_):
+        what = device_.get("name") or device_.get("driver")
+        return f"the sitting's GPU ({what}) is not an NVIDIA GPU: torch's CUDA time would be another device's"
+    return ""
+
+
+def peer_arm(name: str, version: str, error: str = "", matches: bool = False) -> dict:
+    """A torch peer's entry in the document."""
+    said = f"torch {version}" if version else "torch"
+    source = (
+        f"{said} on cuda" if name == "eager" else f"{said}, torch.compile mode=reduce-overhead (CUDA graphs)"
+    )
+    entry = {"name": name, "kind": "peer", "config": name, "ms": [], "matches": matches, "source": source}
+    if error:
+        entry["error"] = error
+    return entry
+
+
+def document(model: str, release: str, host: dict, device_: dict, rounds: int, calls: int, started: str,
+             finished: str, load: dict, functions: list, digest: str) -> dict:  # fmt: skip
+    """The sitting's document: the CPU sitting's fields, schema 3, wall timing and the GPU."""
+    return {
+        "schema": SCHEMA, "timing": "wall", "device": device_, "model": model, "release": release,
+        "llvm_cpu": host.get("llvm_cpu", ""), "host": {k: v for k, v in host.items() if k != "gpus"},
+        "rounds": rounds, "repetitions": calls, "started": started, "finished": finished,
+        "load_average": load, "functions": functions, "bundle_sha256": digest,
+    }  # fmt: skip
+
+
+def present(sitting: dict, checked: dict) -> bool:
+    """Whether the sitting's device is here: one of its arms' cells reached it (ran, or was refused
+    by it), not "not run: no CUDA device here"."""
+    return any(checked.get(a["job"], {}).get("status") not in (None, "skip") for a in sitting["arms"])
+
+
+def listed(sitting: dict, checked: dict) -> list:
+    """The devices the runtime listed for the sitting's driver, as its cells' records say."""
+    return next((checked[a["job"]]["gpu_devices"] for a in sitting["arms"]
+                 if checked.get(a["job"], {}).get("gpu_devices")), [])  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the sitting (the parent)
+
+
+def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, calls: int, say: Callable,
+        worker: Callable, torch_importable: bool) -> dict:  # fmt: skip
+    """One function's GPU sitting: its IREE arms whose cells ran and matched torch here, each loaded
+    by a worker of its release (`worker(release)`; `worker("peer")` for torch's), and torch's peers
+    where `peer_skip` allows, `rounds` rotating rounds of `calls` calls each; the document's entry."""
+    arms = []
+    for arm in sitting["arms"]:
+        result = checked.get(arm["job"], {})
+        entry = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
+        entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
+                     job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
+        if result.get("status") != "ok":  # it did not run and match torch here: never the answer
+            entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
+        arms.append(entry)
+    for arm in arms:
+        if not arm.get("error"):
+            loaded = worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]})
+            if not loaded["ok"]:
+                arm["error"] = loaded["error"]
+    skip = peer_skip(sitting, device_, torch_importable)
+    if skip:
+        say(f"no torch peers: {skip}")
+        arms.extend(peer_arm(name, "", skip) for name in PEERS)
+    else:
+        say("torch on CUDA: eager and torch.compile(mode='reduce-overhead'), compiled and warmed up first")
+        loaded = worker("peer").ask({"load_torch_cuda": True, **sitting["torch"]})
+        version = loaded.get("version", "")
+        for name in PEERS:
+            got = (loaded.get("arms") or {}).get(name) or {"ok": False, "error": loaded.get("error", "")}
+            arms.append(peer_arm(name, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
+            arms[-1]["job"] = f"peer:{name}"
+    timed = [a for a in arms if not a.get("error")]
+    for index in range(rounds):
+        order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
+        for arm in order if index % 2 == 0 else order[::-1]:
+            peer = arm["job"].startswith("peer:")
+            answer = worker("peer" if peer else arm["release"]).ask(
+                {"time": arm["name"] if peer else arm["job"], "calls": calls, "clock": "wall"}
+            )
+            if answer["ok"]:
+                arm["ms"].append(statistics.median(answer["ms"]))
+            else:
+                arm["error"] = answer["error"]
+        say(f"{sitting['function']}: round {index + 1} of {rounds}")
+    for arm in arms:
+        arm.pop("job", None)
+    return {"function": sitting["function"], "arms": arms}
+
+
+# --------------------------------------------------------------------------- a timing worker's side
+
+
+def load_arm(rt: Any, root: Path, cell: dict, to_host: Callable, clip: Callable) -> tuple:
+    """A module loaded on its driver's device, its inputs copied there once: (a call that reads the
+    outputs back, the worker's answer). An absent device is the runtime's words."""
+    import numpy as np
+
+    driver = cell["device"]
+    try:
+        config = rt.Config(driver)
+    except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
+        return None, {
+            "ok": False,
+            "error": f"not run: no {KINDS.get(driver, driver)} device here ({clip(exc)})",
+        }
+    context = rt.SystemContext(config=config)
+    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, (root / cell["module"]).read_bytes()))
+    function = context.modules.module[cell["function"]]
+    export = root / cell["export"]
+    arguments = [rt.asdevicearray(config.device, np.load(export / "inputs" / n)) for n in cell["inputs"]]
+
+    def call() -> list:
+        out = function(*arguments)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
+
+    return call, {"ok": True}
+
+
+def load_torch_cuda(
+    root: Path, order: dict, arms: dict, syncs: dict, compare: Callable, clip: Callable
+) -> dict:
+    """torch eager and torch.compile(mode="reduce-overhead") on the first CUDA device: the model built
+    from its own file and seed (the same weights as the reference's), inputs on the device once,
+    each warmed up and checked against the reference outputs; each arm's failure is its own."""
+    import importlib
+
+    import numpy as np
+    import torch
+
+    version = str(torch.__version__)
+    if not torch.cuda.is_available():
+        return {
+            "ok": False,
+            "version": version,
+            "error": "torch sees no CUDA device (torch.cuda.is_available())",
+        }
+    sys.path.insert(0, str(root / order["root"]))
+    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
+    spec = built[order["function"]] if isinstance(built, dict) else built
+    module = spec.module.eval().to("cuda")
+    export = root / order["export"]
+    inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to("cuda") for n in order["inputs"]]
+    references = [np.load(export / "reference" / n) for n in order["references"]]
+    answers = {}
+    for name in PEERS:
+        try:
+            run = module if name == "eager" else torch.compile(module, mode="reduce-overhead")
+
+            def call(run: Any = run) -> list:
+                with torch.no_grad():
+                    out = run(*inputs)
+                outs = out if isinstance(out, (list, tuple)) else [out]
+                return [o.detach().cpu().numpy() for o in outs]  # read back, as IREE's are
+
+            for _ in range(WARMUP):
+                got = call()
+            check = compare(got, references, float(order["atol"]), float(order["rtol"]))
+            arms[name], syncs[name] = call, torch.cuda.synchronize
+            answers[name] = {"ok": "error" not in check, **check}
+        except Exception as exc:  # noqa: BLE001 - the arm's failure is the answer
+            answers[name] = {"ok": False, "error": clip(exc)}
+    return {"ok": True, "version": version, "arms": answers}
+
+
+def time_wall(call: Callable, calls: int, sync: Callable = None) -> list:  # type: ignore[assignment]
+    """`calls` calls after one untimed, each by wall time (ms); `sync` (torch's) before and after."""
+    call()
+    times = []
+    for _ in range(calls):
+        if sync is not None:
+            sync()
+        t0 = time.perf_counter()
+        call()
+        if sync is not None:
+            sync()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return times

@@ -1,0 +1,136 @@
+"""A GPU sitting in a run bundle (`bundle --advise MODEL --target cuda:sm_80`): the model's `default`
+compiled by each release for each GPU target, timed there on the GPU in paired rounds beside torch
+eager and torch.compile (scripts/bundle_gpu.py). This module says which targets a bundle takes and
+writes the manifest's sittings: one per (function, HAL driver), since one process times one device
+and a document names one GPU."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.shipped import scripts_dir
+from iree_matrix.iree import targets, versions
+from iree_matrix.matrix.plan import Plan
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, REFERENCE
+
+CONFIG = "default"  # the profile a GPU sitting compiles: the chip flag is the answer's one knob
+GPU_ARM = "gpu"  # an IREE arm's kind in a GPU sitting
+TORCH_PEERS = ("eager", "torch.compile")
+
+
+def accepted() -> str:
+    """Each GPU target as `--target` takes it: `vulkan-spirv`, `cuda[:sm_60|…]`."""
+    return ", ".join(
+        f"{a.name}[:{'|'.join(a.cpus)}]" if a.cpus else a.name for a in targets.ARCHES.values() if a.gpu
+    )
+
+
+def parse_target(text: str) -> targets.Target:
+    """A `--target` value as the matrix files spell a GPU target; one line naming it otherwise."""
+    try:
+        target = targets.parse(text.strip())
+    except targets.UnknownTarget as exc:
+        raise UserError(f"bundle --target {text!r}: {exc}; a GPU target is one of {accepted()}") from None
+    if target.gpu is None:
+        raise UserError(
+            f"bundle --target {text!r}: not a GPU target (a CPU sitting names its CPU: --cpu LLVM_CPU); "
+            f"a GPU target is one of {accepted()}"
+        )
+    return target
+
+
+def spelled(label: str) -> str:
+    """A target's label (`cuda-sm_80`, records' spelling) as a user types it (`cuda:sm_80`)."""
+    target = targets.parse(label)
+    return f"{target.arch.name}:{target.cpu}" if target.cpu else target.arch.name
+
+
+def releases(given: str | None, default: str) -> list[str]:
+    """`--release 3.9.0,3.13.0` as a list (default: `default`), each a release IREE published."""
+    names = list(dict.fromkeys(r.strip() for r in (given or default).split(",") if r.strip()))
+    bad = [r for r in names if not versions.is_valid(r) or versions.is_source_runtime(r)]
+    if not names or bad:
+        raise UserError(
+            f"bundle --release {given!r}: {', '.join(map(repr, bad)) or 'none given'} is not a release "
+            "IREE published; comma-separated X.Y.Z (e.g. 3.9.0,3.13.0)"
+        )
+    return names
+
+
+def sittings(plan: Plan, found: Sequence[Any]) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+    """One sitting per (model, function, HAL driver) of the GPU cells in `found` (execution/bundle.py
+    Cells): its arms, each release x target, and torch's peer spec where the model is a reference
+    model (its source travels, so torch builds it there); and the files that travel with them."""
+    from iree_matrix.stages.compile import gpu_flags
+
+    jobs = plan.by_id()
+    grouped: dict[tuple[str, str, str], list[Any]] = {}
+    for cell in found:
+        if targets.is_gpu(cell.target):
+            labels = Labels.of(cell.labels)
+            grouped.setdefault(
+                (labels.source_model or labels.model, labels.function, cell.device), []
+            ).append(cell)
+    files: dict[str, Path] = {}
+    out = []
+    for (model, function, driver), cells in sorted(grouped.items()):
+        arms = []
+        for cell in sorted(cells, key=lambda c: (versions.release_order(c.runtime), c.target)):
+            job = jobs.get(cell.compile_job)
+            flags = (
+                gpu_flags(cell.runtime, targets.parse(cell.target), job.profile)
+                if job and job.profile
+                else []
+            )
+            target = spelled(cell.target)
+            arms.append({"name": f"{cell.runtime} {target}", "kind": GPU_ARM, "config": CONFIG,
+                         "release": cell.runtime, "target": target, "flags": flags,
+                         "job": cell.job})  # fmt: skip
+        sitting: dict[str, Any] = {
+            "model": model,
+            "function": function,
+            "device": driver,
+            "release": max((c.runtime for c in cells), key=versions.release_order),
+            "arms": arms,
+        }
+        torch = torch_spec(model, function, cells[0], files)
+        if torch:
+            sitting["torch"] = torch
+        out.append(sitting)
+    return out, files
+
+
+def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:
+    """What run.py needs to build the model in torch there and check it: the reference models'
+    sources (added to `files`), the export's inputs and references and the model's tolerance; {}
+    for a model that is not a reference model (its source is not the tool's to carry)."""
+    models = scripts_dir() / "models"
+    source = models / f"{model.replace('@', '__')}.py"
+    if not source.is_file():
+        return {}
+    for path in sorted(models.glob("*.py")):
+        files[f"torch/models/{path.name}"] = path
+    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
+    return {
+        "export": f"exports/{cell.export_key[:16]}",
+        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
+        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
+        "atol": info.get("atol"),
+        "rtol": info.get("rtol"),
+        "root": "torch",
+        "module": f"models.{source.stem}",
+        "function": function,
+        "seed": 0,
+    }
+
+
+def count(sittings_: Sequence[Mapping[str, Any]]) -> str:
+    """What the sittings hold, for the line said before packing."""
+    drivers = sorted({s["device"] for s in sittings_})
+    arms = sum(len(s["arms"]) for s in sittings_)
+    return f"{len(sittings_)} GPU sitting(s) ({', '.join(drivers)}), {arms} IREE arm(s)"
