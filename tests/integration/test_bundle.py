@@ -1,5 +1,6 @@
 """A run bundle end to end, with real components: the tiny CNN and MobileNetV2 compiled by IREE
-3.13.0 for a named CPU (x86-64-v3) and CUDA sm_80, the tiny CNN also for Vulkan; `run.py` run by a
+3.13.0 for a named CPU (x86-64-v3) and CUDA sm_80, the tiny CNN also for Vulkan (and a GPU sitting of
+it on lavapipe); `run.py` run by a
 fresh venv that holds only numpy (torch not importable), with no network (its own network
 namespace, where `unshare` allows); the records merged home and queried; a tampered record refused
 with nothing written."""
@@ -238,6 +239,77 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     assert re.search(r"\| \+ loop-unrolling \| `loop-unrolling` \| ", answers)
     trailing = gaps.trails(answer.vs_peer.value if answer.vs_peer else None)
     assert ("Where the gap to ONNX Runtime is" in answers) == trailing, answers
+
+
+def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_not_run(
+    cache: Path, tmp_path: Path
+) -> None:
+    """`bundle --advise tiny_cnn --target vulkan-spirv --target cuda:sm_80`: one GPU sitting per HAL
+    driver. There, with numpy only: the Vulkan arm sits on Mesa's lavapipe (a software device, said
+    so in the document), the CUDA driver finds no device (its record says so in the runtime's words,
+    and no document names a GPU that is not there), and torch's peers say torch is not importable."""
+    bundle = tmp_path / "gpu"
+    done = iree_matrix(
+        "bundle", "--advise", "tiny_cnn", "--target", "vulkan-spirv", "--target", "cuda:sm_80",
+        "--release", "3.13.0", "--to", str(bundle), "--python", PYTHON,
+        cache=cache, results=tmp_path / "runs",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "bundle: 2 GPU sitting(s) (cuda, vulkan), 2 IREE arm(s)" in done.stdout + done.stderr
+    assert (bundle / "bundle_gpu.py").is_file()
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    cuda, vulkan = manifest["sittings"]
+    assert (cuda["device"], vulkan["device"]) == ("cuda", "vulkan")
+    (arm,) = cuda["arms"]
+    assert (arm["name"], arm["kind"], arm["target"], arm["release"]) == (
+        "3.13.0 cuda:sm_80",
+        "gpu",
+        "cuda:sm_80",
+        "3.13.0",
+    )
+    assert arm["flags"] == ["--iree-hal-target-backends=cuda", "--iree-cuda-target=sm_80"]
+    assert (
+        vulkan["torch"]["module"] == "models.tiny_cnn"
+        and (bundle / "torch" / "models" / "tiny_cnn.py").is_file()
+    )
+
+    out = tmp_path / "answered"
+    ran = subprocess.run(
+        _offline([str(_there(tmp_path, cache)), str(bundle / "run.py"), "--out", str(out), "--rounds", "6"]),
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    print(ran.stdout, ran.stderr)
+    assert ran.returncode == 0, ran.stderr
+    records = {
+        r["labels"]["arch"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
+    }
+    assert records["cuda-sm_80"]["message"].startswith("not run: no CUDA device here ("), records[
+        "cuda-sm_80"
+    ]
+    assert "no GPU sitting of tiny_cnn on cuda: not run: no CUDA device here (" in ran.stderr
+    (sat,) = out.glob("advice-tiny_cnn*.json")  # the Vulkan sitting's; none for the absent CUDA device
+    assert sat.name.endswith("-vulkan.json")
+    document = json.loads(sat.read_text())
+    assert (document["schema"], document["timing"], document["model"]) == (3, "wall", "tiny_cnn")
+    device = document["device"]
+    assert (
+        device["driver"] == "vulkan" and device["software"] is True and device["name"].startswith("llvmpipe")
+    )
+    assert set(device) == {"driver", "name", "driver_version", "compute_capability", "software"}
+    assert document["host"]["identity"] == host.describe()["identity"] and "gpus" not in document["host"]
+    (function,) = document["functions"]
+    arms = {a["name"]: a for a in function["arms"]}
+    assert set(arms) == {"3.13.0 vulkan-spirv", "eager", "torch.compile"}
+    ours = arms["3.13.0 vulkan-spirv"]
+    assert ours["matches"] is True and "error" not in ours and len(ours["ms"]) == 6 and min(ours["ms"]) > 0
+    assert ours["target"] == "vulkan-spirv" and ours["module_sha256"] == _module_of(manifest, "vulkan-spirv")
+    for name in ("eager", "torch.compile"):
+        assert arms[name]["error"] == "torch is not importable here" and arms[name]["ms"] == []
+    assert "a software device: its times are the CPU's" in ran.stderr and "main: round 6 of 6" in ran.stderr
+
+
+def _module_of(manifest: dict, target: str) -> str:
+    return next(c["module_sha256"] for c in manifest["cells"] if c["target"] == target)
 
 
 BF16_MODEL = """
