@@ -185,18 +185,19 @@ def load_arm(rt: Any, root: Path, cell: dict, to_host: Callable, clip: Callable)
 
 
 def load_torch_cuda(
-    root: Path, order: dict, arms: dict, syncs: dict, compare: Callable, clip: Callable
+    root: Path, order: dict, arms: dict, syncs: dict, compare: Callable, clip: Callable, on: str = "cuda"
 ) -> dict:
     """torch eager and torch.compile(mode="reduce-overhead") on the first CUDA device: the model built
     from its own file and seed (the same weights as the reference's), inputs on the device once,
-    each warmed up and checked against the reference outputs; each arm's failure is its own."""
+    each warmed up and checked against the reference outputs; each arm's failure is its own. (`on`:
+    "cpu" only where a test without a GPU takes the same path.)"""
     import importlib
 
     import numpy as np
     import torch
 
     version = str(torch.__version__)
-    if not torch.cuda.is_available():
+    if on == "cuda" and not torch.cuda.is_available():
         return {
             "ok": False,
             "version": version,
@@ -205,9 +206,9 @@ def load_torch_cuda(
     sys.path.insert(0, str(root / order["root"]))
     built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
     spec = built[order["function"]] if isinstance(built, dict) else built
-    module = spec.module.eval().to("cuda")
+    module = spec.module.eval().to(on)
     export = root / order["export"]
-    inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to("cuda") for n in order["inputs"]]
+    inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to(on) for n in order["inputs"]]
     references = [np.load(export / "reference" / n) for n in order["references"]]
     answers = {}
     for name in PEERS:
@@ -223,7 +224,9 @@ def load_torch_cuda(
             for _ in range(WARMUP):
                 got = call()
             check = compare(got, references, float(order["atol"]), float(order["rtol"]))
-            arms[name], syncs[name] = call, torch.cuda.synchronize
+            arms[name] = call
+            if on == "cuda":
+                syncs[name] = torch.cuda.synchronize
             answers[name] = {"ok": "error" not in check, **check}
         except Exception as exc:  # noqa: BLE001 - the arm's failure is the answer
             answers[name] = {"ok": False, "error": clip(exc)}

@@ -6,6 +6,7 @@ document's shape). End to end on lavapipe: tests/integration/test_bundle.py."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
 import json
 import sys
@@ -90,6 +91,8 @@ def test_target_and_cpu_are_one_or_the_other_and_target_is_for_advise() -> None:
     with pytest.raises(UserError, match="or its GPU, --target cuda:sm_80"):
         bundling._cpu(bundling.Settings(to=None, advise="tiny_cnn"))
     assert bundling._cpu(bundling.Settings(to=None, advise="tiny_cnn", targets=("cuda",))) == ""
+    with pytest.raises(UserError, match="bundle --picks: a GPU sitting times `default`"):
+        bundling._gpu_plan(None, bundling.Settings(to=None, advise="m", targets=("cuda",), picks=("im2col",)))  # type: ignore[arg-type]
 
 
 def test_the_sittings_matrix_is_default_by_each_release_for_each_target_without_peers() -> None:
