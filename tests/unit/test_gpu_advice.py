@@ -181,6 +181,7 @@ def _manifests(tmp_path: Path) -> Any:
         (lambda d: d["device"].update(driver="opencl"), "driver 'opencl' is not one of cuda, vulkan, hip"),
         (lambda d: d["device"].update(compute_capability="nine"), "compute capability 'nine' is not one"),
         (lambda d: d["device"].update(software="no"), "`software` is not true or false"),
+        (lambda d: d["device"].update(driver_version="580\x1b[2J"), "driver version"),
         (lambda d: d.update(timing="cpu"), "timing 'cpu' is not a GPU sitting's"),
         (lambda d: d["functions"][0]["arms"][0].update(target="$(rm -rf)"), "is not a GPU target"),
         (lambda d: d["functions"][0]["arms"][0].update(module_sha256=""), "timed but names no module"),
@@ -296,3 +297,13 @@ def test_query_model_shows_the_gpu_answers_under_the_cpu_ones(tmp_path: Path) ->
     assert "take IREE 3.13.0 for sm_80" in text and "take IREE 3.9.0 for vulkan-spirv" in text
     assert shown.data is not None and {a["target"] for a in shown.data["gpu_answers"]} >= {"cuda:sm_80"}
     assert query_command._with_gpu_answers(cpu, tmp_path / "results", "no_such_model") is cpu
+
+
+def test_the_sites_answers_page_shows_the_gpus_table_escaped(tmp_path: Path) -> None:
+    from iree_matrix.report import answers as rendered
+
+    found = gpu_advice.published(_published(tmp_path))
+    page = "".join(rendered.html_body([], found))
+    assert "<h2>On GPUs</h2>" in page and "--iree-cuda-target=sm_80" in page and "`" not in page
+    assert "IREE 3.13.0 vulkan-spirv: differs from torch" in page
+    assert rendered.html_body([], []) == []

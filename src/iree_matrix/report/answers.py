@@ -289,8 +289,30 @@ def write_readme(readme: Path, root: Path) -> bool:
     return True
 
 
-def html_body(found: Sequence[advice.Advice]) -> list[str]:
-    """The site's page: the table, and each answer's identity, sitting and exact flags."""
+def html_body(found: Sequence[advice.Advice], gpu: Sequence[gpu_advice.GpuAnswer] = ()) -> list[str]:
+    """The site's page: the table, and each answer's identity, sitting and exact flags; then the
+    GPUs' table and the arms that differ from torch there."""
+    return _cpu_html(found) + _gpu_html(gpu)
+
+
+def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
+    if not found:
+        return []
+    rows = [tuple(cell.replace("`", "") for cell in row) for row in gpu_rows(found)]
+    body = [
+        "<h2>On GPUs</h2>",
+        "<p>Every figure of a row is the synchronised wall time per call from one paired sitting of a run "
+        "bundle on the GPU it names; a software device's row says how it runs, not how fast a GPU is.</p>",
+        markup.table(GPU_HEADERS, rows),
+    ]
+    wrong = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}: {markup.e(e.text())}</li>"
+             for a in found for e in a.excluded]  # fmt: skip
+    return body + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
+
+
+def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:
+    if not found:
+        return []
     body = [
         "<p class=lead>Every figure of a row is one thread's CPU time per call from one paired sitting on "
         "the CPU it names (<code>iree-matrix advise MODEL</code>); ratios do not carry between CPUs.</p>",
