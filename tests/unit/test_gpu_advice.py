@@ -17,6 +17,7 @@ from iree_matrix.answers import advice, compat, gpu_advice, sittings
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host
+from iree_matrix.stages import run as run_stage
 
 ROUNDS = 8
 H200 = {"driver": "cuda", "name": "NVIDIA H200", "driver_version": "580.159.04", "compute_capability": "9.0",
@@ -24,6 +25,10 @@ H200 = {"driver": "cuda", "name": "NVIDIA H200", "driver_version": "580.159.04",
 LAVAPIPE = {"driver": "vulkan", "name": "llvmpipe (LLVM 15.0.6, 256 bits)", "driver_version": "",
             "compute_capability": "", "software": True}  # fmt: skip
 EAGER_SOURCE = "torch 2.11.0+cu130 on cuda"
+# A cell's mismatch as the run stage words it, which a bundle's run.py copies into the arm's error.
+MISMATCH = run_stage.mismatch_words(
+    {"max_abs_err": 0.2977, "max_rel_err": 12.5, "atol": 5e-05, "rtol": 1e-04}
+)
 
 
 def _rounds(ms: float, wobble: float = 0.01) -> list[float]:
@@ -66,7 +71,7 @@ def _cuda() -> dict[str, Any]:
 
 
 def _vulkan() -> dict[str, Any]:
-    wrong = {"matches": False, "error": "max abs err 0.298 (atol 5e-05, rtol 0.0001)"}
+    wrong = {"matches": False, "error": MISMATCH}
     return _document([
         _iree("3.9.0", "vulkan-spirv", 11.6), _iree("3.13.0", "vulkan-spirv", 9.50, **wrong),
         _peer("eager", 2.64), _peer("torch.compile", 0.725),
@@ -110,9 +115,8 @@ def test_a_release_that_miscomputes_on_vulkan_is_named_and_the_answer_is_the_oth
     assert (a.release, a.target) == ("3.9.0", "vulkan-spirv")
     (wrong,) = a.miscomputes
     assert wrong.release == "3.13.0" and wrong.ran
-    assert "IREE 3.13.0 vulkan-spirv: differs from torch (max abs err 0.298" in "\n".join(
-        gpu_advice.answer_lines(a)
-    )
+    said = "\n".join(gpu_advice.answer_lines(a))
+    assert "IREE 3.13.0 vulkan-spirv: outputs differ from torch: max abs err 0.298" in said
     assert a.identity.slug == "nvidia-h200-cc9.0" and a.identity.api == "Vulkan"
 
 
@@ -130,15 +134,18 @@ def test_a_software_device_is_marked_and_never_worded_as_a_gpus_time() -> None:
 
 
 def test_no_iree_arm_that_matches_torch_is_no_answer_and_says_why() -> None:
-    wrong = {"matches": False, "error": "max abs err 0.298"}
+    wrong = {"matches": False, "error": MISMATCH}
+    # As a bundle records a cell that did not run: matches false, its record's message the error.
+    unrun = {"ms": [], "matches": False, "error": "not run: no Vulkan device here"}
     document = _document([_iree("3.13.0", "vulkan-spirv", 9.5, **wrong),
-                          _iree("3.9.0", "vulkan-spirv", 1, ms=[], error="iree-run-module: no vulkan device"),
+                          _iree("3.9.0", "vulkan-spirv", 1, **unrun),
                           _peer("eager", 2.64)])  # fmt: skip
     (a,) = gpu_advice.derive(document)
     assert not a.answered and a.ms is None
     assert a.why.startswith("no IREE arm ran and matched torch: ")
-    assert "3.13.0 vulkan-spirv: differs from torch (max abs err 0.298)" in a.why
-    assert "3.9.0 vulkan-spirv: did not run (iree-run-module: no vulkan device)" in a.why
+    assert f"3.13.0 vulkan-spirv: {MISMATCH}" in a.why
+    assert "3.9.0 vulkan-spirv: did not run (not run: no Vulkan device here)" in a.why
+    assert [e.ran for e in a.excluded] == [True, False]
     assert gpu_advice.answer_lines(a)[0] == f"no answer: {a.why}"
 
 
@@ -244,9 +251,10 @@ def test_answers_md_has_an_on_gpus_table_with_the_miscomputing_arms_under_it(tmp
     assert cells[:5] == ["mobilenet_v2", "NVIDIA H200 (compute capability 9.0, driver 580.159.04, CUDA)",
                          "IREE 3.13.0", "`--iree-cuda-target=sm_80`", "✅ yes"]  # fmt: skip
     assert cells[6:8] == ["takes 1.11× its time", "takes 4.04× its time"]
-    assert (
-        "- mobilenet_v2 on NVIDIA H200 (cc 9.0, Vulkan): IREE 3.13.0 vulkan-spirv: differs from torch" in text
+    listed = (
+        "- mobilenet_v2 on NVIDIA H200 (cc 9.0, Vulkan): IREE 3.13.0 vulkan-spirv: outputs differ from torch"
     )
+    assert listed in text
 
 
 def test_compat_json_carries_the_gpu_answers_within_its_schema(tmp_path: Path) -> None:
@@ -281,7 +289,7 @@ def test_query_gives_a_bundle_made_answer_for_hopper_in_place_of_the_hand_measur
     assert "compile for sm_80 or sm_89: runs on Hopper (measured on an NVIDIA H200" in alone
     vulkan = gpu.model([], "mobilenet_v2", "vulkan-spirv", found)
     said = "\n".join(vulkan.lines)
-    assert "IREE 3.13.0 vulkan-spirv: differs from torch" in said and "take IREE 3.9.0" in said
+    assert "IREE 3.13.0 vulkan-spirv: outputs differ from torch" in said and "take IREE 3.9.0" in said
     assert vulkan.answer == "passes" and said.startswith("mobilenet_v2 on vulkan-spirv: IREE 3.9.0 runs it")
 
 
@@ -305,5 +313,5 @@ def test_the_sites_answers_page_shows_the_gpus_table_escaped(tmp_path: Path) -> 
     found = gpu_advice.published(_published(tmp_path))
     page = "".join(rendered.html_body([], found))
     assert "<h2>On GPUs</h2>" in page and "--iree-cuda-target=sm_80" in page and "`" not in page
-    assert "IREE 3.13.0 vulkan-spirv: differs from torch" in page
+    assert "IREE 3.13.0 vulkan-spirv: outputs differ from torch" in page
     assert rendered.html_body([], []) == []

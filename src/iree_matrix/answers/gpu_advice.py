@@ -29,6 +29,10 @@ EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sittin
 PEER_NAMES = {EAGER: "torch eager", COMPILED: "torch.compile"}
 DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it
 SOFTWARE = "software device"
+# How a run's mismatch begins (stages/run.py `mismatch_words`, which a bundle's run.py words alike): a
+# GPU sitting's IREE arm carries its cell's message as its error, and an arm whose cell did not run
+# ("not run: no CUDA device here") is recorded with matches false too.
+DIFFERS = "outputs differ from torch"
 TIMING = "synchronised wall time"  # what a GPU sitting times: each call's, its outputs read back
 
 
@@ -105,8 +109,10 @@ class Excluded:
     ran: bool
 
     def text(self) -> str:
-        what = "differs from torch" if self.ran else "did not run"
-        return f"IREE {self.release} {self.target}: {what} ({self.error})"
+        head = f"IREE {self.release} {self.target}"
+        if self.error.startswith(DIFFERS):  # the run's own words say it
+            return f"{head}: {self.error}"
+        return f"{head}: {'differs from torch' if self.ran else 'did not run'} ({self.error})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,13 +191,18 @@ def _why_not(arm: advice.Arm) -> str:
     return "no round was timed"
 
 
+def _miscomputed(arm: advice.Arm) -> bool:
+    """The arm ran and its outputs differ from torch's (not: it did not run, or could not be loaded)."""
+    return arm.matches is False and (not arm.error or arm.error.startswith(DIFFERS))
+
+
 def _answer(
     model: str, function: str, identity: GpuIdentity, arms: Sequence[advice.Arm], sitting: str, source: str
 ) -> GpuAnswer:
     iree = [a for a in arms if a.kind == advice.GPU]
     usable = [a for a in iree if a.usable]
     excluded = tuple(
-        Excluded(a.release, a.target, _why_not(a), ran=a.matches is False) for a in iree if not a.usable
+        Excluded(a.release, a.target, _why_not(a), ran=_miscomputed(a)) for a in iree if not a.usable
     )
     peers = {a.config: a for a in arms if a.kind == advice.PEER}
     none = GpuAnswer(
