@@ -310,11 +310,13 @@ def test_published_answers_render_as_published():
     from iree_matrix.report import answers as rendered
 
     root = Path(__file__).resolve().parents[2] / "results" / advice.DIRNAME
+    from iree_matrix.answers import gpu_advice
+
     found = advice.published(root)
     if not found:
         pytest.skip("no published answers")
     page = (root / rendered.FILENAME).read_text(encoding="utf-8")
-    assert page == "\n".join(rendered.render(found)).rstrip() + "\n"
+    assert page == "\n".join(rendered.render(found, gpu_advice.published(root))).rstrip() + "\n"
     for a in found:  # every published answer names its identity and its sitting
         assert a.identity.family and a.identity.model and a.identity.llvm_cpu
         assert a.flags and a.release and "paired rounds" in a.sitting

@@ -29,14 +29,17 @@ from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: answers/neighbourhood.py); a schema-1 document
-# has none and reads as before.
+# has none and reads as before. 3: a GPU sitting (a run bundle's, `--target`): its `device`, wall
+# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (answers/gpu_advice.py),
+# never a CPU identity's.
 SCHEMA = 2
-SCHEMAS = (1, 2)  # the documents `read` takes
+SCHEMAS = (1, 2, 3)  # the documents `read` takes
 FILE_PREFIX = "advice-"
 DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 # Arm kinds in a sitting.
 DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
 RIVAL = "rival"  # another release's published pick: the evidence for the release, in the same sitting
+GPU = "gpu"  # a GPU sitting's IREE arm: one release's module for one `target`, timed on the GPU
 COMMAND = "iree-matrix advise"
 MATRIX = "advise.toml"  # advise's matrix: a sitting it makes is kept in its run's folder, runs/advise
 
@@ -57,6 +60,7 @@ class Arm:
     source: str = ""  # where a pick came from ("published search, results/bench-rocketlake")
     base: str = ""  # a fleet arm: the configuration it compiles for another CPU
     error: str = ""  # why it has no times
+    target: str = ""  # a GPU arm's target as `--target` names it ("cuda:sm_80", "vulkan-spirv")
 
     @property
     def median(self) -> Optional[float]:
@@ -81,6 +85,7 @@ class Arm:
             source=str(data.get("source") or ""),
             base=str(data.get("base") or ""),
             error=str(data.get("error") or ""),
+            target=str(data.get("target") or ""),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -256,6 +261,11 @@ def speedup_text(ratio: Optional[Ratio], what: str) -> str:
 # --------------------------------------------------------------------------- derivation
 
 
+def is_gpu(document: Mapping[str, Any]) -> bool:
+    """A GPU sitting (it names the device it timed on): its answers are a GPU's, not its host CPU's."""
+    return isinstance(document.get("device"), Mapping)
+
+
 def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     """Each function's Advice from one sitting document."""
     identity = Identity.of(HostIdentity.of(document.get("host")), str(document.get("llvm_cpu") or ""))
@@ -310,9 +320,12 @@ def timed_rounds(entry: Mapping[str, Any]) -> int:
     return max((len(a.get("ms") or ()) for a in entry.get("arms") or () if isinstance(a, Mapping)), default=0)
 
 
-def _sitting_text(document: Mapping[str, Any], timed: Optional[int] = None) -> str:
+def _sitting_text(
+    document: Mapping[str, Any], timed: Optional[int] = None, of: str = "one thread's CPU time"
+) -> str:
     """The sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load 1.2–3.4"), with
-    the rounds the function was timed for, not those asked (interrupted after 2 of 8, it said "8")."""
+    the rounds the function was timed for, not those asked (interrupted after 2 of 8, it said "8");
+    `of`: what was timed (a GPU sitting's synchronised wall time)."""
     day = str(document.get("started") or "")[:10]
     load = document.get("load_average") or {}
     span = ""
@@ -323,7 +336,7 @@ def _sitting_text(document: Mapping[str, Any], timed: Optional[int] = None) -> s
     rounds = f"{asked} paired rounds"
     if document.get("interrupted") and timed is not None and timed != asked:
         rounds = f"{timed} of {asked} paired rounds (interrupted)"
-    return f"{day}, {rounds} of one thread's CPU time{span}"
+    return f"{day}, {rounds} of {of}{span}"
 
 
 def no_answer(document: Mapping[str, Any], model: str, kept: Path, log: Path) -> str:
@@ -446,7 +459,7 @@ def sittings(paths: Iterable[Path]) -> list[Advice]:
     newest: dict[tuple[str, str], tuple[str, str, Path, dict[str, Any]]] = {}
     for path in paths:
         data = read(path)
-        if data is None:
+        if data is None or is_gpu(data):  # a GPU's sitting answers for the GPU (gpu_advice), not this CPU
             continue
         identity = Identity.of(HostIdentity.of(data.get("host")), str(data.get("llvm_cpu") or ""))
         key = (str(data.get("model") or ""), identity.key)
@@ -519,21 +532,28 @@ def gathered(results_dir: Path) -> list[Advice]:
     sittings, unpublished (in `results_dir` and where `advise` keeps them, runs/advise), the newest of
     each model and CPU; then the published ones (`results_dir`/answers and the package's)."""
     from iree_matrix.answers.publish import run_dir
-    from iree_matrix.core import shipped
 
     own = dict.fromkeys([Path(results_dir), run_dir(Path(MATRIX))])
     found = sittings(path for d in own for path in sorted(d.glob(f"{FILE_PREFIX}*.json")))
+    for root in published_roots(results_dir):
+        found += published(root)
+    return found
+
+
+def published_roots(results_dir: Path) -> list[Path]:
+    """The published answers' folders a question reads: `results_dir`/answers, then the package's
+    (each folder once, as it was first named)."""
+    from iree_matrix.core import shipped
+
     roots = [Path(results_dir) / DIRNAME]
     try:
         roots.append(shipped.results_dir() / DIRNAME)
     except FileNotFoundError:  # an install that carries no published results
         pass
     seen: dict[Path, Path] = {}
-    for root in roots:  # each folder once, as it was first named
+    for root in roots:
         seen.setdefault(root.resolve(), root)
-    for root in seen.values():
-        found += published(root)
-    return found
+    return list(seen.values())
 
 
 # --------------------------------------------------------------------------- words

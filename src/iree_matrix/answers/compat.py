@@ -19,6 +19,7 @@ from typing import Any, Optional
 from iree_matrix.answers import (
     advice,
     exporters,
+    gpu_advice,
     load_windows,
     release_choice,
     release_regressions,
@@ -40,10 +41,14 @@ def schema() -> dict[str, Any]:
 
 
 def derive(
-    records: Iterable[Record], source: Optional[Path] = None, advised: Sequence[advice.Advice] = ()
+    records: Iterable[Record],
+    source: Optional[Path] = None,
+    advised: Sequence[advice.Advice] = (),
+    gpu: Sequence[gpu_advice.GpuAnswer] = (),
 ) -> dict[str, Any]:
     """The document for `records` (newest record per job wins), with the answers per function and
-    CPU identity `advised` beside them (the set's answers/ folder: results/answers)."""
+    CPU identity `advised` and per function and GPU `gpu` beside them (the set's answers/ folder:
+    results/answers)."""
     latest = list(latest_by_job(records).values())
     arch = runs_view.main_arch(latest)
     runs = runs_view.Runs.of(latest, arch=arch)
@@ -65,6 +70,7 @@ def derive(
         **_exporters(latest),
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
         **({"answers": [_answer(a, source) for a in advised]} if advised else {}),
+        **({"gpu_answers": [_gpu_answer(a, source) for a in gpu]} if gpu else {}),
         "digests": _digests(latest),
     }
 
@@ -72,6 +78,15 @@ def derive(
 def _answer(a: advice.Advice, source: Optional[Path]) -> dict[str, Any]:
     """An Advice, its sitting file named relative to the set (no publisher's path)."""
     document = advice.as_json(a)
+    if source is not None:
+        with contextlib.suppress(ValueError):
+            document["source"] = str(Path(a.source).resolve().relative_to(Path(source).resolve().parent))
+    return document
+
+
+def _gpu_answer(a: gpu_advice.GpuAnswer, source: Optional[Path]) -> dict[str, Any]:
+    """A GPU answer, its sitting file named relative to the set."""
+    document = gpu_advice.as_json(a)
     if source is not None:
         with contextlib.suppress(ValueError):
             document["source"] = str(Path(a.source).resolve().relative_to(Path(source).resolve().parent))
@@ -101,6 +116,12 @@ def advised_in(results_dir: Path) -> list[advice.Advice]:
     return advice.published(root) if root.is_dir() else []
 
 
+def gpu_advised_in(results_dir: Path) -> list[gpu_advice.GpuAnswer]:
+    """The answers per function and GPU published in a set (its answers/ folder)."""
+    root = Path(results_dir) / advice.DIRNAME
+    return gpu_advice.published(root) if root.is_dir() else []
+
+
 def write(
     records: Iterable[Record],
     out_path: Path,
@@ -110,7 +131,8 @@ def write(
     """compat.json: `document` where the caller derived it (the report renders from the same one),
     else derived here with the answers published beside it."""
     if document is None:
-        document = derive(records, source, advised_in(Path(out_path).parent))
+        folder = Path(out_path).parent
+        document = derive(records, source, advised_in(folder), gpu_advised_in(folder))
     validate(document)
     text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return write_atomically(Path(out_path), text)

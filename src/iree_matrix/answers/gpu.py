@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
+from iree_matrix.answers import gpu_advice, load_windows, runs_view
 from iree_matrix.answers import gpu_measured as measured
-from iree_matrix.answers import load_windows, runs_view
 from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
@@ -66,14 +66,54 @@ def gpu_target(records: Sequence[Record], asked: str) -> tuple[str, list[str]]:
         raise UserError(f"--target {asked}: {exc}") from None
 
 
-def model(records: Iterable[Record], name: str, asked: str) -> Answer:
+def model(
+    records: Iterable[Record], name: str, asked: str, bundled: Sequence[gpu_advice.GpuAnswer] = ()
+) -> Answer:
     """Per compiler release: compiled for the GPU target (module size, compile time) or the first
-    error; run by the release's runtime: torch's answer, or why not. Then what was measured on a
-    real GPU outside the project (answers/gpu_measured.py): the runs of this model's modules there,
-    and for a CUDA chip no release compiles, the chip to compile for instead."""
+    error; run by the release's runtime: torch's answer, or why not. Then the answer on a real GPU:
+    a run bundle's sitting on a GPU of that chip (`bundled`: the published GPU answers,
+    answers/gpu_advice.py) where one is published, else what was measured there outside the project
+    (answers/gpu_measured.py): the runs of this model's modules there, and for a CUDA chip no
+    release compiles, the chip to compile for instead."""
     records = list(records)
     label, present = gpu_target(records, asked)
-    return _with_measured_outside(_published(records, name, label, present), records, name, label)
+    found = _published(records, name, label, present)
+    mine = gpu_advice.for_target(gpu_advice.matching(bundled, name), label)
+    if mine:
+        return _with_bundled(found, records, name, label, mine)
+    return _with_measured_outside(found, records, name, label)
+
+
+def _with_bundled(
+    found: Answer, records: Sequence[Record], name: str, label: str, mine: Sequence[gpu_advice.GpuAnswer]
+) -> Answer:
+    """`found` with the answers of run bundles' sittings on real GPUs for this target: on a GPU of
+    the chip asked, the chip to compile for (sm_80's PTX on Hopper, where no release compiles
+    sm_90), what to take and how it compares with torch there, and the arms that differ."""
+    lines, evidence = list(found.lines), list(found.evidence)
+    answer = found.answer
+    uncompiled = _no_release_compiles(records, name, label)
+    if uncompiled is not None and answer == NOT_MEASURED:
+        words, jobs = uncompiled
+        answer, lines, evidence = "fails", [f"{name} on {label}: {words}"], jobs
+    elif answer == NOT_MEASURED:
+        ran = [a for a in mine if a.answered and label in map(gpu_advice.label_of, a.targets)]
+        if ran:  # these results hold no cell for the target, a bundle's sitting on a real GPU does
+            releases = " and ".join(runs_view.sorted_versions({a.release for a in ran}))
+            answer = "passes"
+            lines = [f"{name} on {label}: IREE {releases} runs it and matches torch on a real GPU (below)"]
+            lines += [f"  {line}" for line in found.lines]
+    for a in mine:
+        chips = [t.split(":", 1)[-1] for t in a.targets if gpu_advice.label_of(t) != label]
+        if a.answered and chips and gpu_advice.label_of(a.target) != label:
+            there = f"runs on {a.identity.label} (a run bundle's sitting there)"
+            lines.append(f"  compile for {' or '.join(chips)}: {there}")
+        else:
+            lines.append(f"  on {a.identity.label} (a run bundle's sitting there):")
+        lines += [f"    {line}" for line in gpu_advice.answer_lines(a)]
+    data: dict[str, Any] = dict(found.data or {"target": label})
+    data["bundled"] = [gpu_advice.as_json(a) for a in mine]
+    return Answer(found.question, answer, tuple(lines), tuple(dict.fromkeys(evidence)), data)
 
 
 def _published(records: Sequence[Record], name: str, label: str, present: Sequence[str]) -> Answer:

@@ -13,6 +13,12 @@ neighbour's times finite and positive, each module one the records compiled, ste
 bound); a bundle's op-by-op profiles likewise (names of a safe alphabet, finite non-negative times,
 bounded lists). Anything else is one line naming the file and the reason, and nothing is written.
 
+A GPU sitting (a run bundle's `--target` sitting: `device`, arms of kind `gpu`) is checked the same
+way and besides: a device with a name, a driver this iree-matrix knows and a compute capability of
+digits; each IREE arm's target, release and module digest (an arm that was timed names the module it
+timed, one the bundle shipped). It is published under the GPU's own slug ("nvidia-h200-cc9.0";
+a software device's "software-llvmpipe"), never its host CPU's: its answers are the GPU's.
+
 A bundle's sitting carries where its answer trails ONNX Runtime as raw profiles
 (scripts/bundle_gap.py): `explain` reads them into the answer's `gap` here, with the code `advise`
 uses for its own (answers/gap.py `measure`), so a published sitting says where its gap is.
@@ -28,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, bundles
+from iree_matrix.answers import advice, bundles, gpu_advice
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import metrics
@@ -48,10 +54,12 @@ class Sitting:
     identity: advice.Identity
     records: tuple[Record, ...]  # the sitting's own log (its builds and runs)
     explained: bool = False  # `document` gained its gap from its profiles (`explain`): written anew
+    gpu: Optional[gpu_advice.GpuIdentity] = None  # a GPU sitting's device: its answers are that GPU's
 
     @property
     def destination(self) -> str:
-        return f"{advice.DIRNAME}/{self.identity.slug}/{self.path.name}"
+        slug = self.gpu.slug if self.gpu is not None else self.identity.slug
+        return f"{advice.DIRNAME}/{slug}/{self.path.name}"
 
 
 def is_sitting_dir(directory: Path) -> bool:
@@ -83,7 +91,12 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
             raise UserError(f"merge: {path}: {why}; nothing merged")
         identity = advice.Identity.of(HostIdentity.of(document["host"]), str(document.get("llvm_cpu") or ""))
         explained = explain(document)
-        found.append(Sitting(path, explained, identity, records, explained is not document))
+        gpu = (
+            gpu_advice.GpuIdentity.of(document["device"], document["host"])
+            if advice.is_gpu(document)
+            else None
+        )
+        found.append(Sitting(path, explained, identity, records, explained is not document, gpu))
     return found
 
 
@@ -100,11 +113,16 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
     model = str(document.get("model") or "")
     if not _NAME.fullmatch(model):
         return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
+    gpu = "device" in document
+    if gpu:
+        why = _device_problem(document)
+        if why:
+            return why
     for function in document.get("functions") or ():
         if not isinstance(function, Mapping) or not isinstance(function.get("arms"), list):
             return "a function without arms"
         for arm in function["arms"]:
-            why = _arm_problem(arm, compiled)
+            why = _arm_problem(arm, compiled) or (_gpu_arm_problem(arm) if gpu else None)
             if why:
                 return f"{function.get('function')}: arm {str(arm.get('name'))[:60]!r}: {why}"
         if function.get("proof") is not None:
@@ -115,6 +133,52 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
             why = _profiles_problem(function["op_profiles"])
             if why:
                 return f"{function.get('function')}: op_profiles: {why}"
+    return None
+
+
+_CAPABILITY = re.compile(r"(\d{1,2}\.\d{1,2})?")  # NVIDIA's "9.0"; "" for another vendor
+_TARGET = re.compile(r"[a-z][a-z0-9-]{0,40}(:[A-Za-z0-9_.+-]{1,40})?")  # "cuda:sm_80", "vulkan-spirv"
+
+
+def _device_problem(document: Mapping[str, Any]) -> Optional[str]:
+    """Why a GPU sitting's `device` and timing cannot be published, or None."""
+    device = document["device"]
+    if document.get("schema") != 3:
+        return f"a GPU sitting (it names a device) is schema 3, not {str(document.get('schema'))[:20]}"
+    if not isinstance(device, Mapping):
+        return "its device is not a device (driver, name, driver_version, compute_capability, software)"
+    if not _TEXT.fullmatch(str(device.get("name") or "")):
+        return "its device has no name (the GPU's, or the software device's)"
+    if device.get("driver") not in gpu_advice.DRIVERS:
+        known = ", ".join(gpu_advice.DRIVERS)
+        return f"its device's driver {str(device.get('driver'))[:20]!r} is not one of {known}"
+    if not _CAPABILITY.fullmatch(str(device.get("compute_capability") or "")):
+        return f"compute capability {str(device.get('compute_capability'))[:20]!r} is not one (e.g. 9.0)"
+    version = str(device.get("driver_version") or "")
+    if version and not _TEXT.fullmatch(version):  # Vulkan's may be words: "1.3.277 (NVIDIA 580.159.04)"
+        return f"driver version {version[:40]!r} is not words"
+    if not isinstance(device.get("software", False), bool):
+        return "its device's `software` is not true or false"
+    if document.get("timing") != "wall":
+        return f"its timing {str(document.get('timing'))[:20]!r} is not a GPU sitting's (wall)"
+    return None
+
+
+def _gpu_arm_problem(arm: Mapping[str, Any]) -> Optional[str]:
+    """Why an IREE arm of a GPU sitting cannot be published: it names its target and release, and
+    one that was timed names the module it timed (checked against the bundle's records by
+    `_arm_problem`)."""
+    if arm.get("kind") != advice.GPU:
+        return None
+    if not _TARGET.fullmatch(str(arm.get("target") or "")):
+        return f"target {str(arm.get('target'))[:40]!r} is not a GPU target (e.g. cuda:sm_80)"
+    if not _NAME.fullmatch(str(arm.get("release") or "")):
+        return "no release"
+    if arm.get("ms") and not arm.get("module_sha256"):
+        return "it was timed but names no module"
+    flags = arm.get("flags") or []
+    if not isinstance(flags, list) or not all(isinstance(f, str) and _TEXT.fullmatch(f) for f in flags):
+        return "its flags are not a list of flags"
     return None
 
 

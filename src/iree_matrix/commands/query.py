@@ -152,13 +152,29 @@ def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
 
         if asked.target is not None and asked.arch is not None:
             raise UserError("query model: give --arch (a CPU or board) or --target (a GPU), not both")
+        from iree_matrix.answers import gpu_advice
+
         gpu_target = asked.arch if asked.target is None else asked.target
         assert gpu_target is not None  # `_gpu` named one
-        return gpu.model(records, name, gpu_target)
+        return gpu.model(records, name, gpu_target, gpu_advice.gathered(results_dir))
     answer = query.model(records, name, asked.arch)
     if not asked.releases and asked.arch is None:
         answer = query.with_advice(answer, _advice(results_dir, name), name, models.references(records))
+        answer = _with_gpu_answers(answer, results_dir, name)
     return answer
+
+
+def _with_gpu_answers(answer: Any, results_dir: Path, name: str) -> Any:
+    """The model's answer with its published GPU answers under it (answers/gpu_advice.py): each
+    GPU's own sitting, never folded into the CPU's answer."""
+    from iree_matrix.answers import gpu_advice
+
+    found = gpu_advice.matching(gpu_advice.gathered(results_dir), name)
+    if not found:
+        return answer
+    data = {**(answer.data or {}), "gpu_answers": [gpu_advice.as_json(a) for a in found]}
+    lines = (*answer.lines, *gpu_advice.lines(found, found[0].model))
+    return dataclasses.replace(answer, lines=lines, data=data)
 
 
 def _advice(results_dir: Path, name: str) -> Any:

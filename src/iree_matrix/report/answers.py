@@ -1,5 +1,7 @@
 """results/answers/ANSWERS.md, and README's first table: the published Advice (answers/advice.py),
-one row per function and CPU identity, each row from one paired sitting on that identity."""
+one row per function and CPU identity, each row from one paired sitting on that identity; and
+ANSWERS.md's "On GPUs" (answers/gpu_advice.py), one row per function and GPU, each from one paired
+sitting of a run bundle on that GPU."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answers import advice, neighbourhood
+from iree_matrix.answers import advice, gpu_advice, neighbourhood
 from iree_matrix.answers import gap as gaps
 from iree_matrix.core import formats
-from iree_matrix.report import markup
+from iree_matrix.core.model import stats
+from iree_matrix.report import markdown, markup
 
 FILENAME = "ANSWERS.md"
 PAGE = "What to take per model and CPU: release, flags, and how it compares"
@@ -70,7 +73,13 @@ def table(found: Sequence[advice.Advice], link: str = "") -> list[str]:
     return lines
 
 
-def render(found: Sequence[advice.Advice]) -> list[str]:
+def render(found: Sequence[advice.Advice], gpu: Sequence[gpu_advice.GpuAnswer] = ()) -> list[str]:
+    return _render_cpu(found) + on_gpus(gpu)
+
+
+def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
+    if not found:
+        return ["# The answer per function and GPU", ""]
     out = [
         "# The answer per function and CPU identity",
         "",
@@ -111,6 +120,69 @@ def render(found: Sequence[advice.Advice]) -> list[str]:
         out.append("")
         out += _proof(a)
         out += _gap(a)
+    return out
+
+
+GPU_HEADERS = (
+    "model", "GPU (identity, driver)", "release", "chip flag", "matches torch", "IREE, per call",
+    "vs torch eager", "vs torch.compile", "sitting",
+)  # fmt: skip
+
+
+def _gpu_ratio(ratio: Optional[advice.Ratio], error: str, software: bool) -> str:
+    if software:
+        return "– (software device)"
+    if ratio is None:
+        return f"not measured ({error})" if error else "not measured"
+    r = ratio.value
+    if ratio.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE):
+        return f"as fast ({r:.2f}× its time)"
+    return f"takes {r:.2f}× its time" if r >= 1 else f"{1 / r:.2f}× faster"
+
+
+def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
+    """One row per function and GPU: the release and chip flag to take and how it compares with
+    torch on that GPU, all one sitting's; a GPU where no IREE arm matched torch says so."""
+    out: list[tuple[str, ...]] = []
+    for a in sorted(found, key=lambda a: (a.model, a.function, a.identity.key)):
+        name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
+        sitting = f"{a.sitting}; `{Path(a.source).name}`"
+        if not a.answered:
+            out.append((name, a.identity.label, "–", "–", f"❌ no: {a.why}", "–", "–", "–", sitting))
+            continue
+        soft = a.identity.software
+        out.append((
+            name, a.identity.label, f"IREE {a.release}", f"`{a.chip_flag}`", "✅ yes", gpu_advice.ms_text(a),
+            _gpu_ratio(a.vs_eager, a.eager_error, soft), _gpu_ratio(a.vs_compiled, a.compiled_error, soft),
+            sitting,
+        ))  # fmt: skip
+    return out
+
+
+def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
+    """ANSWERS.md's "On GPUs": the table, and under it the arms that ran and differ from torch (a
+    release that miscomputes on that GPU) and those that did not run."""
+    if not found:
+        return []
+    out = [
+        "## On GPUs",
+        "",
+        "Rendered from the GPU sittings in this folder (one folder per GPU, made by a run bundle on it:",
+        "`iree-matrix bundle --advise MODEL --target cuda:sm_80 --to DIR`, `python3 run.py` there,",
+        "`iree-matrix merge RESULTS --to results`). Every figure of a row is the synchronised wall time",
+        "per call (outputs read back) from **one** paired sitting on that GPU: each release's module for",
+        "each chip, torch eager and torch.compile (CUDA graphs) timed in alternating rounds. A ratio is",
+        "never carried to another GPU; a software device's row says how it runs, not how fast a GPU is.",
+        "",
+        markdown.table(GPU_HEADERS, gpu_rows(found)),
+        "",
+    ]
+    wrong = [(a, e) for a in found for e in a.excluded]
+    if wrong:
+        out += ["Arms of these sittings that are not the answer:", ""]
+        for a, e in sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target)):
+            out.append(f"- {a.model} on {a.identity.short}: {e.text()}")
+        out.append("")
     return out
 
 
@@ -163,10 +235,11 @@ def write(root: Path) -> Optional[Path]:
     from iree_matrix.core.atomic_files import write_atomically
 
     found = advice.published(root)
-    if not found:
+    gpu = gpu_advice.published(root)
+    if not found and not gpu:
         return None
     out = root / FILENAME
-    write_atomically(out, "\n".join(render(found)).rstrip() + "\n")
+    write_atomically(out, "\n".join(render(found, gpu)).rstrip() + "\n")
     return out
 
 
@@ -216,8 +289,30 @@ def write_readme(readme: Path, root: Path) -> bool:
     return True
 
 
-def html_body(found: Sequence[advice.Advice]) -> list[str]:
-    """The site's page: the table, and each answer's identity, sitting and exact flags."""
+def html_body(found: Sequence[advice.Advice], gpu: Sequence[gpu_advice.GpuAnswer] = ()) -> list[str]:
+    """The site's page: the table, and each answer's identity, sitting and exact flags; then the
+    GPUs' table and the arms that differ from torch there."""
+    return _cpu_html(found) + _gpu_html(gpu)
+
+
+def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
+    if not found:
+        return []
+    rows = [tuple(cell.replace("`", "") for cell in row) for row in gpu_rows(found)]
+    body = [
+        "<h2>On GPUs</h2>",
+        "<p>Every figure of a row is the synchronised wall time per call from one paired sitting of a run "
+        "bundle on the GPU it names; a software device's row says how it runs, not how fast a GPU is.</p>",
+        markup.table(GPU_HEADERS, rows),
+    ]
+    wrong = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}: {markup.e(e.text())}</li>"
+             for a in found for e in a.excluded]  # fmt: skip
+    return body + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
+
+
+def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:
+    if not found:
+        return []
     body = [
         "<p class=lead>Every figure of a row is one thread's CPU time per call from one paired sitting on "
         "the CPU it names (<code>iree-matrix advise MODEL</code>); ratios do not carry between CPUs.</p>",

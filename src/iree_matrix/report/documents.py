@@ -115,7 +115,7 @@ def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
     # document of their answers; PERFORMANCE.md reads the same log through the same parse.
     records = runs_view.read(source)
     advised = compat.advised_in(results_dir)
-    answers = compat.derive(records, source, advised)
+    answers = compat.derive(records, source, advised, compat.gpu_advised_in(results_dir))
     out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names(), answers)
     say(f"report: {out}")
     say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source, answers)}")

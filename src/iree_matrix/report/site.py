@@ -547,8 +547,9 @@ def render(
         _linked(pages, "gpu.html", gpu.PAGE, gpu.html_body(records))
     if advised is None:
         advised = compat.advised_in(Path(source).parent) if source is not None else []
-    if advised:  # the answer per function and CPU identity (results/answers), linked from the index
-        _linked(pages, "answers.html", answer_page.PAGE, answer_page.html_body(advised))
+    on_gpus = compat.gpu_advised_in(Path(source).parent) if source is not None else []
+    if advised or on_gpus:  # the answer per function and CPU identity or GPU (results/answers)
+        _linked(pages, "answers.html", answer_page.PAGE, answer_page.html_body(advised, on_gpus))
     compared = paired.read(Path(source).parent) if source is not None else []
     if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
         title = "Paired comparisons: B against A, timed again in interleaved rounds"

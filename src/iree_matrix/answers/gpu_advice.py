@@ -1,0 +1,398 @@
+"""The answer on a GPU, one per (function, GPU identity): the release and chip flag to take, whether
+it matches torch, IREE's synchronised wall time per call, and its ratio to torch eager and to
+torch.compile on that GPU — every ratio from one paired sitting there (a run bundle's `--target`
+sitting, schema 3 of answers/advice.py's document), under the same one-sitting rule as the CPU
+answers. A GPU's answer is its own: never carried to another GPU, never to the host's CPU.
+
+The arms that ran but differ from torch are named with their error (IREE 3.13.0's vulkan-spirv
+MobileNetV2 on NVIDIA's driver), so a release that miscomputes there is said, not silently skipped.
+A software device's sitting (llvmpipe/lavapipe, SwiftShader) is marked as such: its times are a
+CPU's emulation, never a GPU's.
+
+Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answers import advice
+from iree_matrix.core import formats
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
+
+EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sitting
+PEER_NAMES = {EAGER: "torch eager", COMPILED: "torch.compile"}
+DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it
+SOFTWARE = "software device"
+# How a run's mismatch begins (stages/run.py `mismatch_words`, which a bundle's run.py words alike): a
+# GPU sitting's IREE arm carries its cell's message as its error, and an arm whose cell did not run
+# ("not run: no CUDA device here") is recorded with matches false too.
+DIFFERS = "outputs differ from torch"
+TIMING = "synchronised wall time"  # what a GPU sitting times: each call's, its outputs read back
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuIdentity:
+    """A GPU as its sitting names it: the device, its driver, and the host it was plugged into."""
+
+    name: str  # "NVIDIA H200"; a software device's own name ("llvmpipe (LLVM 15.0.6, 256 bits)")
+    driver: str  # the HAL driver it was timed with: cuda, vulkan, hip
+    driver_version: str = ""
+    compute_capability: str = ""  # NVIDIA's ("9.0"); "" for another vendor
+    software: bool = False  # llvmpipe/lavapipe, SwiftShader: a CPU emulating a GPU
+    host: HostIdentity = dataclasses.field(default_factory=HostIdentity)
+
+    @classmethod
+    def of(cls, device: Mapping[str, Any], host: Any = None) -> GpuIdentity:
+        return cls(
+            name=str(device.get("name") or ""),
+            driver=str(device.get("driver") or ""),
+            driver_version=str(device.get("driver_version") or ""),
+            compute_capability=str(device.get("compute_capability") or ""),
+            software=device.get("software") is True,
+            host=HostIdentity.of(host),
+        )
+
+    @property
+    def slug(self) -> str:
+        """The GPU as a folder names it (results/answers/<slug>/): "nvidia-h200-cc9.0"; a software
+        device by its own kind ("software-llvmpipe"), never beside a GPU's."""
+        if self.software:
+            parts = ["software", self.name.split(" ", 1)[0]]
+        else:
+            parts = [self.name, f"cc{self.compute_capability}" if self.compute_capability else ""]
+        return (
+            re.sub(r"[^a-z0-9.]+", "-", "-".join(p for p in parts if p).lower()).strip("-") or "unknown-gpu"
+        )
+
+    @property
+    def key(self) -> str:
+        """One GPU identity's answers, one per model (the newest sitting's): the GPU and the driver
+        it was timed with (an H200's CUDA sitting and its Vulkan sitting are two answers)."""
+        return f"{self.slug}/{self.driver}"
+
+    @property
+    def api(self) -> str:
+        return DRIVERS.get(self.driver, self.driver)
+
+    @property
+    def label(self) -> str:
+        """ "NVIDIA H200 (compute capability 9.0, driver 580.159.04, CUDA)"; a software device says so."""
+        if self.software:
+            return f"{self.name} ({SOFTWARE}, not a GPU: {self.api} on the CPU)"
+        said = [f"compute capability {self.compute_capability}" if self.compute_capability else ""]
+        said += [f"driver {self.driver_version}" if self.driver_version else "", self.api]
+        return f"{self.name} ({', '.join(s for s in said if s)})"
+
+    @property
+    def short(self) -> str:
+        """ "NVIDIA H200 (cc 9.0, CUDA)"; "llvmpipe (software device, Vulkan)"."""
+        if self.software:
+            return f"{self.name.split(' (', 1)[0]} ({SOFTWARE}, {self.api})"
+        capability = f"cc {self.compute_capability}, " if self.compute_capability else ""
+        return f"{self.name} ({capability}{self.api})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Excluded:
+    """An IREE arm of the sitting that is not the answer because it differs from torch (`ran`: it
+    ran and its outputs are wrong) or did not run at all."""
+
+    release: str
+    target: str
+    error: str
+    ran: bool
+
+    def text(self) -> str:
+        head = f"IREE {self.release} {self.target}"
+        if self.error.startswith(DIFFERS):  # the run's own words say it
+            return f"{head}: {self.error}"
+        return f"{head}: {'differs from torch' if self.ran else 'did not run'} ({self.error})"
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuAnswer:
+    model: str
+    function: str
+    identity: GpuIdentity
+    release: str  # "" when no IREE arm ran and matched torch (`why` says)
+    target: str  # the chip as `--target` names it: "cuda:sm_80", "vulkan-spirv"
+    flags: tuple[str, ...]
+    ms: Optional[float]  # median synchronised wall time per call
+    vs_eager: Optional[advice.Ratio]  # IREE's time over torch eager's, on that GPU
+    vs_compiled: Optional[advice.Ratio]  # IREE's time over torch.compile's (CUDA graphs)
+    eager_error: str  # why there is no ratio to eager ("torch sees no CUDA device")
+    compiled_error: str
+    as_fast: tuple[tuple[str, str], ...]  # (release, target) no different from the answer's
+    excluded: tuple[Excluded, ...]
+    sitting: str
+    source: str
+    why: str = ""  # no answer: why
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.release)
+
+    @property
+    def chip(self) -> str:
+        """ "sm_80", or the backend where it takes no chip ("vulkan-spirv")."""
+        return self.target.split(":", 1)[1] if ":" in self.target else self.target
+
+    @property
+    def chip_flag(self) -> str:
+        """The compile flag that names the chip, as a user types it (from the arm's own flags)."""
+        named = [f for f in self.flags if self.chip in f and f.startswith("--")]
+        return named[0] if named else self.target
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every target that ran and matched torch as fast as the answer (the answer's first)."""
+        return tuple(dict.fromkeys([self.target, *(t for _, t in self.as_fast)]))
+
+    @property
+    def miscomputes(self) -> tuple[Excluded, ...]:
+        return tuple(e for e in self.excluded if e.ran)
+
+
+def label_of(target: str) -> str:
+    """A sitting's target ("cuda:sm_80") as the records label it ("cuda-sm_80")."""
+    return target.replace(":", "-")
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
+    """Each function's GPU answer from one GPU sitting document (answers/advice.py `is_gpu`)."""
+    if not advice.is_gpu(document):
+        return []
+    identity = GpuIdentity.of(document["device"], document.get("host"))
+    found = []
+    for entry in document.get("functions") or ():
+        arms = [advice.Arm.of(a) for a in entry.get("arms") or () if isinstance(a, Mapping)]
+        sitting = advice._sitting_text(document, advice.timed_rounds(entry), of=TIMING)
+        found.append(
+            _answer(str(document.get("model") or ""), str(entry.get("function") or ""), identity, arms,
+                    sitting, source)
+        )  # fmt: skip
+    return found
+
+
+def _why_not(arm: advice.Arm) -> str:
+    if arm.error:
+        return arm.error
+    if arm.matches is False:
+        return "its outputs differ from the reference"
+    return "no round was timed"
+
+
+def _miscomputed(arm: advice.Arm) -> bool:
+    """The arm ran and its outputs differ from torch's (not: it did not run, or could not be loaded)."""
+    return arm.matches is False and (not arm.error or arm.error.startswith(DIFFERS))
+
+
+def _answer(
+    model: str, function: str, identity: GpuIdentity, arms: Sequence[advice.Arm], sitting: str, source: str
+) -> GpuAnswer:
+    iree = [a for a in arms if a.kind == advice.GPU]
+    usable = [a for a in iree if a.usable]
+    excluded = tuple(
+        Excluded(a.release, a.target, _why_not(a), ran=_miscomputed(a)) for a in iree if not a.usable
+    )
+    peers = {a.config: a for a in arms if a.kind == advice.PEER}
+    none = GpuAnswer(
+        model=model, function=function, identity=identity, release="", target="", flags=(), ms=None,
+        vs_eager=None, vs_compiled=None, eager_error="", compiled_error="", as_fast=(), excluded=excluded,
+        sitting=sitting, source=source,
+    )  # fmt: skip
+    if not usable:
+        why = (
+            "no IREE arm in the sitting"
+            if not iree
+            else "no IREE arm ran and matched torch: " + "; ".join(e.text() for e in excluded)
+        )
+        return dataclasses.replace(none, why=why)
+    # The fastest by median; the arms the paired rounds cannot tell from it are named beside it.
+    chosen = min(usable, key=lambda a: a.median or float("inf"))
+    as_fast = tuple(
+        (a.release, a.target)
+        for a in usable
+        if a is not chosen
+        and (r := advice._paired(chosen, a)) is not None
+        and r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE)
+    )
+    eager, eager_error = _against(peers.get(EAGER), chosen)
+    compiled, compiled_error = _against(peers.get(COMPILED), chosen)
+    return dataclasses.replace(
+        none, release=chosen.release, target=chosen.target, flags=chosen.flags, ms=chosen.median,
+        vs_eager=eager, vs_compiled=compiled, eager_error=eager_error, compiled_error=compiled_error,
+        as_fast=as_fast,
+    )  # fmt: skip
+
+
+def _against(peer: Optional[advice.Arm], chosen: advice.Arm) -> tuple[Optional[advice.Ratio], str]:
+    """IREE's time over the peer's from the sitting's rounds, or why there is none."""
+    if peer is None:
+        return None, "not in the sitting"
+    if not peer.usable:
+        return None, _why_not(peer)
+    ratio = advice._paired(peer, chosen)
+    return ratio, "" if ratio is not None else "no rounds to pair"
+
+
+# --------------------------------------------------------------------------- the published answers
+
+
+def sittings(paths: Iterable[Path]) -> list[GpuAnswer]:
+    """The answers of the newest GPU sitting of each (model, GPU identity) among `paths` (by the
+    time it started; CPU sittings and files that are not sittings are skipped)."""
+    newest: dict[tuple[str, str], tuple[str, str, Path, dict[str, Any]]] = {}
+    for path in paths:
+        data = advice.read(path)
+        if data is None or not advice.is_gpu(data):
+            continue
+        key = (str(data.get("model") or ""), GpuIdentity.of(data["device"]).key)
+        when = (str(data.get("started") or ""), path.name)
+        if key not in newest or when > newest[key][:2]:
+            newest[key] = (*when, path, data)
+    found: list[GpuAnswer] = []
+    for _, _, path, data in newest.values():
+        found.extend(derive(data, str(path)))
+    return found
+
+
+def published(root: Path) -> list[GpuAnswer]:
+    """Every GPU answer under `root` (results/answers: one folder per identity)."""
+    return sittings(sorted(Path(root).glob(f"*/{advice.FILE_PREFIX}*.json")))
+
+
+def gathered(results_dir: Path) -> list[GpuAnswer]:
+    """The published GPU answers a question reads (`results_dir`'s, then the package's)."""
+    found: list[GpuAnswer] = []
+    for root in advice.published_roots(results_dir):
+        found += published(root)
+    return found
+
+
+def matching(found: Iterable[GpuAnswer], name: str) -> list[GpuAnswer]:
+    return [a for a in found if name in (a.model, a.function, f"{a.model}.{a.function}")]
+
+
+def for_target(found: Iterable[GpuAnswer], label: str) -> list[GpuAnswer]:
+    """The answers that speak for a GPU target's label ("cuda-sm_90", "vulkan-spirv"): those of a GPU
+    of that chip's compute capability (whichever chip its answer compiles for), or of a module
+    compiled for that very target; for a backend without a chip, those timed with its driver."""
+    from iree_matrix.answers import gpu_measured
+
+    capability = gpu_measured.compute_capability(label)
+
+    def fits(a: GpuAnswer) -> bool:
+        if (
+            capability is not None
+            and a.identity.driver == "cuda"
+            and a.identity.compute_capability == capability
+        ):
+            return True
+        if label_of(a.target) == label or any(label_of(t) == label for t in a.targets):
+            return True
+        return label == "vulkan-spirv" and a.identity.driver == "vulkan"
+
+    return [a for a in found if fits(a)]
+
+
+# --------------------------------------------------------------------------- words
+
+
+def ms_text(a: GpuAnswer) -> str:
+    """ "2.93 ms" on a GPU; a software device's time says it is not a GPU's."""
+    if a.ms is None:
+        return "–"
+    said = formats.duration_ms(a.ms)
+    return f"{said} ({SOFTWARE}, not a GPU's time)" if a.identity.software else said
+
+
+def peer_text(ratio: Optional[advice.Ratio], peer: str, error: str) -> str:
+    """IREE's time over the peer's on that GPU (advice.times_text's words), or why not measured."""
+    said = advice.times_text(ratio, PEER_NAMES.get(peer, peer))
+    return f"{said} ({error})" if ratio is None and error else said
+
+
+def lines(found: Sequence[GpuAnswer], model: str, argument: str = "") -> list[str]:
+    """A model's GPU answers in a few lines each (`query model`)."""
+    if not found:
+        return []
+    out = [f"  on GPUs (each from one paired sitting of a run bundle on that GPU, {TIMING}):"]
+    for a in found:
+        name = "" if a.function in ("", "main", model, a.model) else f"{a.function}: "
+        out.append(f"    {name}{a.identity.label}")
+        out += [f"      {line}" for line in answer_lines(a)]
+    return out
+
+
+def answer_lines(a: GpuAnswer) -> list[str]:
+    """One GPU answer: what to take and how it compares, the arms that differ, the sitting."""
+    out = []
+    if a.answered:
+        ms = f" ({ms_text(a)} a call)" if a.ms is not None else ""
+        out.append(f"take IREE {a.release} for {a.chip}{ms}: matches torch")
+        out.append(f"  iree-compile {advice.flags_text(a.flags)}")
+        if a.identity.software:
+            out.append(f"  timed on a {SOFTWARE}: says it runs, not how fast a GPU runs it")
+        else:
+            out.append(f"  {peer_text(a.vs_eager, EAGER, a.eager_error)}")
+            out.append(f"  {peer_text(a.vs_compiled, COMPILED, a.compiled_error)}")
+        for release, target in a.as_fast:
+            out.append(f"  as fast (no difference in the paired rounds): IREE {release} {target}")
+    else:
+        out.append(f"no answer: {a.why}")
+    for e in a.excluded if a.answered else ():  # without an answer, `why` names them
+        out.append(f"  {e.text()}")
+    out.append(f"  from {a.sitting} ({a.source})")
+    return out
+
+
+def as_json(a: GpuAnswer) -> dict[str, Any]:
+    """A GPU answer as compat.json and `query --json` give it."""
+
+    def ratio(r: Optional[advice.Ratio]) -> Optional[dict[str, Any]]:
+        if r is None:
+            return None
+        p = r.paired
+        return {"ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "verdict": p.verdict}
+
+    g = a.identity
+    return {
+        "model": a.model,
+        "function": a.function,
+        "gpu": {
+            "key": g.key,
+            "label": g.label,
+            "name": g.name,
+            "driver": g.driver,
+            "driver_version": g.driver_version,
+            "compute_capability": g.compute_capability,
+            "software": g.software,
+            "host": g.host.identity or "",
+        },
+        "release": a.release,
+        "target": a.target,
+        "chip_flag": a.chip_flag if a.answered else "",
+        "flags": list(a.flags),
+        "wall_ms": a.ms,
+        "time_over_eager": ratio(a.vs_eager),
+        "eager_error": a.eager_error,
+        "time_over_torch_compile": ratio(a.vs_compiled),
+        "torch_compile_error": a.compiled_error,
+        "as_fast": [{"release": r, "target": t} for r, t in a.as_fast],
+        "differs": [
+            {"release": e.release, "target": e.target, "error": e.error, "ran": e.ran} for e in a.excluded
+        ],
+        "no_answer": a.why,
+        "sitting": a.sitting,
+        "source": a.source,
+    }
