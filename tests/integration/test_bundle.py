@@ -307,6 +307,32 @@ def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_n
         assert arms[name]["error"] == "torch is not importable here" and arms[name]["ms"] == []
     assert "a software device: its times are the CPU's" in ran.stderr and "main: round 6 of 6" in ran.stderr
 
+    # Home: merge publishes the sitting under the device's own folder (a software device's, never
+    # this host CPU's answer), ANSWERS.md gains its GPU row marked as software, `query` says it.
+    home = tmp_path / "home"
+    merged = _cli("merge", str(out), "--to", str(home), "--cache", str(cache))
+    assert merged.returncode == 0, merged.stderr
+    (folder,) = [p for p in (home / "answers").iterdir() if p.is_dir()]
+    assert folder.name == "software-llvmpipe" and (folder / sat.name).is_file()
+    answers = (home / "answers" / "ANSWERS.md").read_text()
+    assert "On GPUs" in answers and "| tiny_cnn |" in answers and "not a GPU's time" in answers
+    asked = _cli("query", "model", "tiny_cnn", "--results-dir", str(home))
+    assert asked.returncode == 0, asked.stderr
+    assert "on GPUs" in asked.stdout and "take IREE 3.13.0 for vulkan-spirv" in asked.stdout
+    assert "run elsewhere by a bundle" in asked.stdout and "no CUDA device here" in asked.stdout
+
+    # A sitting whose arm names a module the bundle did not ship is refused, and nothing is written.
+    tampered = tmp_path / "tampered"
+    shutil.copytree(out, tampered)
+    forged = json.loads((tampered / sat.name).read_text())
+    next(a for a in forged["functions"][0]["arms"] if a["kind"] == "gpu")["module_sha256"] = "0" * 64
+    (tampered / sat.name).write_text(json.dumps(forged))
+    before = sorted(p.relative_to(home) for p in home.rglob("*"))
+    refused = _cli("merge", str(tampered), "--to", str(tmp_path / "home2"), "--cache", str(cache))
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert not (tmp_path / "home2").exists()
+    assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
+
 
 def _module_of(manifest: dict, target: str) -> str:
     return next(c["module_sha256"] for c in manifest["cells"] if c["target"] == target)

@@ -315,3 +315,17 @@ def test_the_sites_answers_page_shows_the_gpus_table_escaped(tmp_path: Path) -> 
     assert "<h2>On GPUs</h2>" in page and "--iree-cuda-target=sm_80" in page and "`" not in page
     assert "IREE 3.13.0 vulkan-spirv: outputs differ from torch" in page
     assert rendered.html_body([], []) == []
+
+
+def test_query_answers_from_a_folder_merge_made_of_sittings_only(tmp_path: Path, capsys) -> None:
+    """`merge` of a bundle's sitting writes answers/<identity>/ and no log at the root: `query model`
+    reads the answers (and the records that travelled beside them) instead of refusing the folder."""
+    from iree_matrix import cli
+
+    _published(tmp_path)
+    where = ["--results-dir", str(tmp_path / "results")]
+    assert cli.main(["query", "model", "mobilenet_v2", *where]) == 1  # no CPU record decides it
+    out = capsys.readouterr().out
+    assert "on GPUs (each from one paired sitting" in out and "take IREE 3.13.0 for sm_80" in out
+    assert cli.main(["query", "model", "mobilenet_v2", "--results-dir", str(tmp_path / "none")]) == 2
+    assert "no such results file" in capsys.readouterr().err

@@ -106,15 +106,19 @@ def main(args: argparse.Namespace) -> int:
 
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     """Answer `asked` from `results_dir`'s records; 0 when it is answered, 1 when not measured."""
-    from iree_matrix.answers import runs_view
+    from iree_matrix.answers import advice, runs_view
     from iree_matrix.matrix import models
 
     path = results_dir / "results.jsonl"
-    if not path.is_file():
+    # A folder `merge` made of sittings only (answers/<identity>/, no log of its own) answers from them.
+    sittings_only = not path.is_file() and (results_dir / advice.DIRNAME).is_dir()
+    if not path.is_file() and not sittings_only:
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
     if asked.name:  # `FILE:FACTORY` asks about the model the records name from it
         asked = dataclasses.replace(asked, name=models.name_of(asked.name))
-    records = runs_view.read(path)
+    # There, the cells' records travelled with each sitting (answers/<identity>/results.jsonl).
+    logs = sorted((results_dir / advice.DIRNAME).glob("*/results.jsonl")) if sittings_only else [path]
+    records = [r for log in logs for r in runs_view.read(log)]
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all"
         value = getattr(asked, option)
         if value is not None and not str(value).strip():
