@@ -183,6 +183,19 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         for a, e in sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target)):
             out.append(f"- {a.model} on {a.identity.short}: {e.text()}")
         out.append("")
+    return out + _gpu_proofs(found)
+
+
+def _gpu_proofs(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
+    """Each answer's neighbourhood on its GPU: the table of every one-knob change of its compile
+    flags timed against it in the sitting's rounds, or that none was measured there yet."""
+    answered = sorted((a for a in found if a.answered), key=lambda a: (a.model, a.function, a.identity.key))
+    out: list[str] = []
+    for a in answered:
+        name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
+        out += [f"{name} on {a.identity.short}, IREE {a.release} {a.target}: {gpu_advice.proof_text(a)}.", ""]
+        table = neighbourhood.table(a.proof) if a.proof is not None else []
+        out += [*table, ""] if table else []
     return out
 
 
