@@ -314,6 +314,7 @@ def test_the_sites_answers_page_shows_the_gpus_table_escaped(tmp_path: Path) -> 
     page = "".join(rendered.html_body([], found))
     assert "<h2>On GPUs</h2>" in page and "--iree-cuda-target=sm_80" in page and "`" not in page
     assert "IREE 3.13.0 vulkan-spirv: outputs differ from torch" in page
+    assert "IREE 3.13.0 cuda:sm_80: neighbourhood: not yet measured on this GPU (bundle --advise" in page
     assert rendered.html_body([], []) == []
 
 

@@ -320,7 +320,14 @@ def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
     ]
     wrong = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}: {markup.e(e.text())}</li>"
              for a in found for e in a.excluded]  # fmt: skip
-    return body + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
+    proofs = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}, IREE {markup.e(a.release)} "
+              f"{markup.e(a.target)}: {markup.e(gpu_advice.proof_text(a).replace('`', ''))}</li>"
+              for a in found if a.answered]  # fmt: skip
+    return (
+        body
+        + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
+        + ([f"<ul>{''.join(proofs)}</ul>"] if proofs else [])
+    )
 
 
 def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:
