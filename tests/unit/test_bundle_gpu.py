@@ -476,3 +476,26 @@ def test_a_gpu_sittings_file_names_its_driver(tmp_path: Path) -> None:
         "advice-tiny_cnn.20261126T185058-cuda.json", "advice-tiny_cnn.20261126T185058-vulkan.json",
         "advice-tiny_cnn.20261126T185058.json",
     ]  # fmt: skip
+
+
+def test_no_proof_leaves_the_gpu_neighbourhood_out_of_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iree_matrix.matrix.spec_file import load
+
+    advise = load(ROOT / "matrix" / "advise.toml")
+    made: list = []
+
+    def load_plan(plan: Any, adjust: Any) -> str:
+        made.append(adjust(advise))
+        return "loaded"
+
+    monkeypatch.setattr(bundling, "load_plan", load_plan)
+    plan = types.SimpleNamespace(with_models=lambda models: None)
+    for proof in (True, False):
+        args = bundling.Settings(to=None, advise="tiny_cnn", targets=("vulkan-spirv",), proof=proof)
+        _, advised = bundling._gpu_plan(plan, args)  # type: ignore[arg-type]
+        assert advised.gpu and bool(advised.proofs) is proof
+    with_proof, without = ({c.profile for c in m.cells} for m in made)
+    assert without == {"default"} and with_proof == {
+        "default",
+        *bundling._gpu_neighbours("3.13.0", "vulkan-spirv"),
+    }
