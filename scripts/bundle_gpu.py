@@ -4,8 +4,11 @@ One sitting per (function, HAL driver): the IREE arms (`default` by each release
 and torch's peers on the same GPU, timed in paired rotating rounds as the CPU sitting is, each call
 by synchronised wall time (IREE: inputs on the device once, outputs read back; torch: the same, with
 torch.cuda.synchronize() around the call). Its document is the CPU sitting's with schema 3,
-"timing": "wall" and the GPU's identity ("device"). Python 3.9 syntax, stdlib only: numpy,
-iree.runtime and torch are imported by the functions a timing worker calls.
+"timing": "wall" and the GPU's identity ("device"). Where the manifest's sitting carries `proofs`
+(one per centre arm: `default` of a release on a target), each centre's neighbours are checked as
+cells and timed in the same rounds by the centre's worker, and the function's `proofs` lists each
+in the CPU proof's form (run.py `_proof`) with its `release` and `target`. Python 3.9 syntax,
+stdlib only: numpy, iree.runtime and torch are imported by the functions a timing worker calls.
 """
 
 from __future__ import annotations
@@ -106,10 +109,13 @@ def listed(sitting: dict, checked: dict) -> list:
 
 
 def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, calls: int, say: Callable,
-        worker: Callable, torch_importable: bool) -> dict:  # fmt: skip
+        worker: Callable, torch_importable: bool, around_of: Callable = None,  # type: ignore[assignment]
+        proof_of: Callable = None) -> dict:  # type: ignore[assignment]  # fmt: skip
     """One function's GPU sitting: its IREE arms whose cells ran and matched torch here, each loaded
-    by a worker of its release (`worker(release)`; `worker("peer")` for torch's), and torch's peers
-    where `peer_skip` allows, `rounds` rotating rounds of `calls` calls each; the document's entry."""
+    by a worker of its release (`worker(release)`; `worker("peer")` for torch's), torch's peers
+    where `peer_skip` allows, and each proof's neighbours (`around_of`: run.py's `_neighbours`,
+    loaded by the centre's worker), `rounds` rotating rounds of `calls` calls each; the document's
+    entry, with `proofs` (`proof_of`: run.py's `_proof`, against the centre arm alone)."""
     arms = []
     for arm in sitting["arms"]:
         result = checked.get(arm["job"], {})
@@ -119,7 +125,19 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
         if result.get("status") != "ok":  # it did not run and match torch here: never the answer
             entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
         arms.append(entry)
-    for arm in arms:
+    proofs = []  # (the manifest's proof, its centre arm, its neighbours as arms)
+    for proof in sitting.get("proofs") or ():
+        centre = next(
+            (a for a in arms if (a["release"], a["target"]) == (proof["release"], proof["target"])), None
+        )
+        if centre is None or around_of is None:
+            continue
+        around = around_of(proof, [centre], cells, checked)
+        for n in around:
+            n["release"] = proof["release"]  # loaded and timed by the centre's worker
+        proofs.append((proof, centre, around))
+    neighbours = [n for _, _, around in proofs for n in around if not n.get("same_as")]
+    for arm in arms + neighbours:
         if not arm.get("error"):
             loaded = worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]})
             if not loaded["ok"]:
@@ -136,7 +154,7 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
             got = (loaded.get("arms") or {}).get(name) or {"ok": False, "error": loaded.get("error", "")}
             arms.append(peer_arm(name, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
             arms[-1]["job"] = f"peer:{name}"
-    timed = [a for a in arms if not a.get("error")]
+    timed = [a for a in arms + neighbours if not a.get("error")]
     for index in range(rounds):
         order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
         for arm in order if index % 2 == 0 else order[::-1]:
@@ -149,9 +167,15 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
             else:
                 arm["error"] = answer["error"]
         say(f"{sitting['function']}: round {index + 1} of {rounds}")
+    out = {"function": sitting["function"], "arms": arms}
+    if proofs and proof_of is not None:
+        out["proofs"] = [
+            {**proof_of(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
+            for proof, centre, around in proofs
+        ]
     for arm in arms:
         arm.pop("job", None)
-    return {"function": sitting["function"], "arms": arms}
+    return out
 
 
 # --------------------------------------------------------------------------- a timing worker's side

@@ -1423,7 +1423,8 @@ def _gpu_sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path
         listed = next((bundle_gpu.listed(s, checked) for s in found if bundle_gpu.listed(s, checked)), [])
         gpu = bundle_gpu.device(driver, listed, host.get("gpus") or [])
         soft = " (a software device: its times are the CPU's, never a GPU's)" if gpu["software"] else ""
-        arms = sum(len(s["arms"]) + len(bundle_gpu.PEERS) for s in found)
+        around = sum(len(p["neighbours"]) for s in found for p in s.get("proofs") or ())
+        arms = sum(len(s["arms"]) + len(bundle_gpu.PEERS) for s in found) + around
         print(f"sitting: {model} on {gpu['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
               "calls, synchronised wall time", file=sys.stderr)  # fmt: skip
         load, started, workers = {"start": os.getloadavg()[0]}, _now(), {}
@@ -1440,7 +1441,8 @@ def _gpu_sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path
         torch = _importable("torch")
         try:
             functions = [
-                bundle_gpu.sit(s, cells, checked, gpu, rounds, calls, say, worker, torch) for s in found
+                bundle_gpu.sit(s, cells, checked, gpu, rounds, calls, say, worker, torch, _neighbours, _proof)
+                for s in found
             ]
         finally:
             for each in workers.values():

@@ -255,11 +255,19 @@ def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_n
         cache=cache, results=tmp_path / "runs",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "bundle: 2 GPU sitting(s) (cuda, vulkan), 2 IREE arm(s)" in done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "bundle: 2 GPU sitting(s) (cuda, vulkan), 2 IREE arm(s), " in said
+    assert "proof of `default` by IREE 3.13.0 for vulkan-spirv: its " in said
     assert (bundle / "bundle_gpu.py").is_file()
     manifest = json.loads((bundle / "bundle.json").read_text())
     cuda, vulkan = manifest["sittings"]
     assert (cuda["device"], vulkan["device"]) == ("cuda", "vulkan")
+    # Each target's proof: default's neighbours that compile for a GPU, each a cell of its own.
+    (proof,) = vulkan["proofs"]
+    assert (proof["centre"], proof["release"], proof["target"]) == ("default", "3.13.0", "vulkan-spirv")
+    around = {n["config"]: n for n in proof["neighbours"]}
+    assert "O2" in around and not {"avx2", "loop-unrolling", "data-tiling"} & set(around)
+    assert all("job" in n for n in around.values()), around
     (arm,) = cuda["arms"]
     assert (arm["name"], arm["kind"], arm["target"], arm["release"]) == (
         "3.13.0 cuda:sm_80",
@@ -281,7 +289,9 @@ def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_n
     print(ran.stdout, ran.stderr)
     assert ran.returncode == 0, ran.stderr
     records = {
-        r["labels"]["arch"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
+        r["labels"]["arch"]: r
+        for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
+        if r["labels"]["profile"] == "default"
     }
     assert records["cuda-sm_80"]["message"].startswith("not run: no CUDA device here ("), records[
         "cuda-sm_80"
@@ -306,6 +316,15 @@ def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_n
     for name in ("eager", "torch.compile"):
         assert arms[name]["error"] == "torch is not importable here" and arms[name]["ms"] == []
     assert "a software device: its times are the CPU's" in ran.stderr and "main: round 6 of 6" in ran.stderr
+    # The proof came back in the CPU proof's form: each neighbour checked and timed in the same rounds
+    # (or the same module as default's, timed once).
+    (timed,) = function["proofs"]
+    assert (timed["release"], timed["target"], timed["source"]) == ("3.13.0", "vulkan-spirv", "run bundle")
+    (step,) = timed["steps"]
+    assert step["centre"]["ms"] == ours["ms"]
+    for n in step["neighbours"]:
+        assert n["matches"] is True and len(n["ms"]) == 6 and not n["error"], n
+        assert n["module_sha256"] == _module_of(manifest, "vulkan-spirv", n["config"])
 
     # Home: merge publishes the sitting under the device's own folder (a software device's, never
     # this host CPU's answer), ANSWERS.md gains its GPU row marked as software, `query` says it.
@@ -316,6 +335,7 @@ def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_n
     assert folder.name == "software-llvmpipe" and (folder / sat.name).is_file()
     answers = (home / "answers" / "ANSWERS.md").read_text()
     assert "On GPUs" in answers and "| tiny_cnn |" in answers and "not a GPU's time" in answers
+    assert "Neighbourhood (on a software device: says nothing of a GPU): `default` " in answers
     asked = _cli("query", "model", "tiny_cnn", "--results-dir", str(home))
     assert asked.returncode == 0, asked.stderr
     assert "on GPUs" in asked.stdout and "take IREE 3.13.0 for vulkan-spirv" in asked.stdout
@@ -334,8 +354,12 @@ def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_n
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
 
 
-def _module_of(manifest: dict, target: str) -> str:
-    return next(c["module_sha256"] for c in manifest["cells"] if c["target"] == target)
+def _module_of(manifest: dict, target: str, profile: str = "default") -> str:
+    return next(
+        c["module_sha256"]
+        for c in manifest["cells"]
+        if c["target"] == target and c["labels"].get("profile") == profile
+    )
 
 
 BF16_MODEL = """

@@ -106,10 +106,70 @@ def test_the_sittings_matrix_is_default_by_each_release_for_each_target_without_
     assert matrix.peers == () and isinstance(matrix, spec.MatrixSpec)
 
 
+def test_a_gpu_proofs_knobs_are_those_the_compile_stage_compiles_for_a_gpu() -> None:
+    """The rule is gpu_flags' own: every search knob it skips for a GPU (llvm-cpu flags, a named CPU)
+    is left out, every other one the release accepts is a neighbour of `default`."""
+    from iree_matrix.answers import neighbourhood
+    from iree_matrix.core.errors import StageSkipped
+    from iree_matrix.iree import targets
+    from iree_matrix.iree.flags import SEARCH_KNOBS
+    from iree_matrix.stages.compile import gpu_flags
+
+    for label in ("cuda-sm_80", "vulkan-spirv"):
+        found = bundling._gpu_neighbours("3.13.0", label)
+        assert found and "default" not in found
+        for knob in neighbourhood.accepted_knobs("3.13.0", SEARCH_KNOBS):
+            try:
+                gpu_flags("3.13.0", targets.parse(label), BUILTIN_PROFILES[knob])
+                compiles = True
+            except StageSkipped:
+                compiles = False
+            assert (knob in found) == compiles, knob
+        assert {"O2", "channels-last", "aggressive-fusion"} <= set(found)
+        assert not {"avx2", "loop-unrolling", "ukernels", "data-tiling", "vector-256"} & set(found)
+    # A knob the release's compiler does not list is not a neighbour for it (3.9.0 has no im2col flag).
+    assert "im2col" in bundling._gpu_neighbours("3.13.0", "cuda-sm_80")
+    assert "im2col" not in bundling._gpu_neighbours("3.9.0", "cuda-sm_80")
+    assert neighbourhood.for_gpu(["vmvx", "avx2", "O2", "no-such-knob"], "3.13.0", "cuda-sm_80") == ("O2",)
+
+
+def test_the_proofs_are_said_first_with_their_size_and_cost(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        proofs = bundling._say_gpu_proofs("3.13.0", ["cuda-sm_80", "vulkan-spirv"], 3)
+    assert list(proofs) == ["3.13.0 cuda:sm_80", "3.13.0 vulkan-spirv"]
+    centre, around = proofs["3.13.0 cuda:sm_80"]
+    assert centre == "default" and around == tuple(bundling._gpu_neighbours("3.13.0", "cuda-sm_80"))
+    said = caplog.text
+    assert (
+        f"proof of `default` by IREE 3.13.0 for cuda:sm_80: its {len(around)} one-knob neighbours (O2" in said
+    )
+    assert f"{len(around)} compiles here" in said and "--no-proof leaves them out" in said
+
+
+def test_the_sittings_matrix_compiles_each_proofs_neighbours_for_its_centres_release_and_target() -> None:
+    from iree_matrix.matrix.spec_file import load
+
+    advise = load(ROOT / "matrix" / "advise.toml")
+    proofs = {"3.9.0 cuda:sm_80": ("default", ("O2", "channels-last"))}
+    matrix = bundling._gpu_sitting_matrix(advise, ["3.9.0", "3.13.0"], ["cuda-sm_80", "vulkan-spirv"], proofs)
+    cells = {(c.compiler, c.runtime, c.arch, c.profile) for c in matrix.cells}
+    assert cells == {
+        (r, r, t, "default") for r in ("3.9.0", "3.13.0") for t in ("cuda-sm_80", "vulkan-spirv")
+    } | {
+        ("3.9.0", "3.9.0", "cuda-sm_80", "O2"),
+        ("3.9.0", "3.9.0", "cuda-sm_80", "channels-last"),
+    }
+    assert {"O2", "channels-last", "default"} <= set(matrix.profiles) and matrix.peers == ()
+
+
 # --------------------------------------------------------------------------- here: the manifest
 
 
-def _cell(tmp_path: Path, target: str, release: str, function: str = "main") -> Cell:
+def _cell(
+    tmp_path: Path, target: str, release: str, function: str = "main", profile: str = "default"
+) -> Cell:
     export = tmp_path / "export"
     (export / "inputs").mkdir(parents=True, exist_ok=True)
     (export / "reference").mkdir(exist_ok=True)
@@ -117,9 +177,9 @@ def _cell(tmp_path: Path, target: str, release: str, function: str = "main") -> 
     (export / "inputs" / "input0.npy").write_bytes(b"")
     (export / "reference" / "output0.npy").write_bytes(b"")
     driver = {"cuda": "cuda", "vulkan": "vulkan"}[target.split("-")[0]]
-    job = f"tiny_cnn/iree{release}/{target}/default"
+    job = f"tiny_cnn/iree{release}/{target}/{profile}"
     return Cell(
-        job=f"run:{job}", labels={"model": "tiny_cnn", "function": function, "profile": "default"},
+        job=f"run:{job}", labels={"model": "tiny_cnn", "function": function, "profile": profile},
         compile_job=f"compile:{job}", compile_key="k" * 64, export_key="e" * 64, module=tmp_path / "m.vmfb",
         export=export, device=driver, runtime=release, target=target, machine="x86_64",
     )  # fmt: skip
@@ -151,6 +211,32 @@ def test_the_manifest_holds_one_sitting_per_function_and_driver_with_torchs_spec
     assert torch["module"] == "models.tiny_cnn" and torch["root"] == "torch" and torch["function"] == "main"
     assert (torch["inputs"], torch["references"], torch["atol"]) == (["input0.npy"], ["output0.npy"], 1e-4)
     assert "torch/models/tiny_cnn.py" in files and "torch/models/api.py" in files
+
+
+def test_the_manifest_carries_a_proof_per_centre_its_neighbours_cells_never_arms(tmp_path: Path) -> None:
+    found = [_cell(tmp_path, t, r) for r in ("3.9.0", "3.13.0") for t in ("cuda-sm_80", "vulkan-spirv")]
+    found += [_cell(tmp_path, "cuda-sm_80", "3.9.0", profile="O2")]
+    profiles = {
+        c.compile_job: types.SimpleNamespace(profile=BUILTIN_PROFILES[c.labels["profile"]]) for c in found
+    }
+    plan = types.SimpleNamespace(by_id=lambda: profiles)
+    proofs = {"3.9.0 cuda:sm_80": ("default", ("O2", "channels-last"))}
+    made, _ = gpu_sitting.sittings(plan, found, proofs)  # type: ignore[arg-type]
+    cuda, vulkan = made
+    assert [a["name"] for a in cuda["arms"]] == ["3.9.0 cuda:sm_80", "3.13.0 cuda:sm_80"]
+    assert all(a["config"] == "default" for a in cuda["arms"]), "a neighbour is never an arm"
+    (proof,) = cuda["proofs"]
+    assert proof == {
+        "centre": "default", "release": "3.9.0", "target": "cuda:sm_80", "max_steps": 1,
+        "neighbours": [
+            {"config": "O2", "job": "run:tiny_cnn/iree3.9.0/cuda-sm_80/O2",
+             "flags": ["--iree-hal-target-backends=cuda", "--iree-cuda-target=sm_80", "--iree-opt-level=O2"]},
+            {"config": "channels-last", "error": "its compile did not succeed here, so it did not travel "
+                                                 "(the bundle's output says why)"},
+        ],
+    }  # fmt: skip
+    assert "proofs" not in vulkan
+    assert gpu_sitting.count(made) == "2 GPU sitting(s) (cuda, vulkan), 4 IREE arm(s), 2 proof neighbour(s)"
 
 
 def test_a_model_that_is_not_a_reference_model_travels_without_torchs_spec(tmp_path: Path) -> None:
@@ -279,6 +365,82 @@ def test_an_arm_the_worker_cannot_load_and_a_skipped_peer_are_errors_not_crashes
     assert not bundle_gpu.present(sitting, {"run:3.9.0": {"status": "skip"}})
 
 
+class _TimedWorker(_FakeWorker):
+    """A worker whose calls take what `ms` says for the job (a neighbour faster than its centre)."""
+
+    def __init__(self, key: str, asked: list, ms: dict) -> None:
+        super().__init__(key, asked)
+        self.ms = ms
+
+    def ask(self, order: dict) -> dict:
+        if "time" in order:
+            self.asked.append((self.key, order))
+            return {"ok": True, "ms": [self.ms.get(order["time"], 2.0)] * order["calls"]}
+        return super().ask(order)
+
+
+def test_a_proofs_neighbours_are_checked_and_timed_in_the_centres_rounds_and_written_as_a_proof() -> None:
+    from iree_matrix.answers import neighbourhood
+
+    sitting, cells = _manifest_sitting()
+    around = [("O2", "run:O2", "o2"), ("im2col", "run:im2col", "im"),
+              ("channels-last", "run:cl", "3.13.0" * 3),  # byte-identical to the centre's module
+              ("transposes", "run:tr", "tr"), ("no-data-tiling", "run:ndt", "ndt")]  # fmt: skip
+    for _, job, digest in around:
+        cells[job] = {"job": job, "module_sha256": digest}
+    sitting["proofs"] = [{
+        "centre": "default", "release": "3.13.0", "target": "cuda:sm_80", "max_steps": 1,
+        "neighbours": [{"config": c, "flags": [f"--{c}"], "job": j} for c, j, _ in around]
+        + [{"config": "aggressive-fusion", "error": "its compile did not succeed here"}],
+    }]  # fmt: skip
+    checked = {"run:3.9.0": {"status": "ok"}, "run:3.13.0": {"status": "ok"}, "run:O2": {"status": "ok"},
+               "run:im2col": {"status": "ok"}, "run:cl": {"status": "ok"},
+               "run:tr": {"status": "mismatch",
+                          "message": "outputs differ from torch: max abs err 3"}}  # fmt: skip
+    asked: list = []
+    ms = {"run:3.13.0": 2.0, "run:O2": 2.02, "run:im2col": 1.6, "run:3.9.0": 2.4}
+    h200 = bundle_gpu.device("cuda", [], [H200])
+    function = bundle_gpu.sit(sitting, cells, checked, h200, 8, 3, lambda _: None,
+                              lambda key: _TimedWorker(key, asked, ms), False,
+                              runner._neighbours, runner._proof)  # fmt: skip
+    # The neighbours are loaded and timed by the centre's release's worker, in the same rounds.
+    loads = [(key, o["load_gpu"]["job"]) for key, o in asked if "load_gpu" in o]
+    assert ("3.13.0", "run:O2") in loads and ("3.13.0", "run:im2col") in loads
+    assert not any(job in ("run:cl", "run:tr", "run:ndt") for _, job in loads), "same module, mismatch, unrun"
+    rounds = [o["time"] for _, o in asked if "time" in o]
+    assert rounds[:4] == ["run:3.9.0", "run:3.13.0", "run:O2", "run:im2col"] and len(rounds) == 4 * 8
+    assert [a["name"] for a in function["arms"]] == [
+        "3.9.0 cuda:sm_80",
+        "3.13.0 cuda:sm_80",
+        "eager",
+        "torch.compile",
+    ]
+    (written,) = function["proofs"]
+    assert (written["release"], written["target"], written["source"], written["max_steps"]) == (
+        "3.13.0", "cuda:sm_80", "run bundle", 1
+    )  # fmt: skip
+    proof = neighbourhood.Proof.of(json.loads(json.dumps(written)))
+    (step,) = proof.steps
+    assert step.centre.config == "default" and step.centre.ms == (2.0,) * 8
+    by = {n.config: n for n in step.neighbours}
+    assert by["channels-last"].same_as == "default" and by["channels-last"].ms == (2.0,) * 8
+    assert by["transposes"].matches is False and by["transposes"].error.startswith("mismatch: outputs differ")
+    assert by["no-data-tiling"].error == "not run: the cell not run" and by["aggressive-fusion"].error
+    assert by["im2col"].ms == (1.6,) * 8 and step.winner is not None and step.winner.config == "im2col"
+    assert not proof.certified and proof.stopped == "not a local optimum"
+
+
+def test_a_proof_whose_centre_is_not_an_arm_of_the_sitting_is_not_timed() -> None:
+    sitting, cells = _manifest_sitting()
+    sitting["proofs"] = [{"centre": "default", "release": "3.13.0", "target": "cuda:sm_89", "max_steps": 1,
+                          "neighbours": [{"config": "O2", "flags": [], "job": "run:3.9.0"}]}]  # fmt: skip
+    checked = {"run:3.9.0": {"status": "ok"}, "run:3.13.0": {"status": "ok"}}
+    function = bundle_gpu.sit(sitting, cells, checked, bundle_gpu.device("cuda", [], [H200]), 6, 3,
+                              lambda _: None, lambda key: _FakeWorker(key, []), False,
+                              runner._neighbours, runner._proof)  # fmt: skip
+    assert "proofs" not in function
+
+
 def test_the_document_is_the_cpu_sittings_with_schema_3_wall_timing_and_the_gpu() -> None:
     host = {
         "identity": "x86_64|AuthenticAMD|25|17|1|abc|16",
@@ -314,3 +476,26 @@ def test_a_gpu_sittings_file_names_its_driver(tmp_path: Path) -> None:
         "advice-tiny_cnn.20261126T185058-cuda.json", "advice-tiny_cnn.20261126T185058-vulkan.json",
         "advice-tiny_cnn.20261126T185058.json",
     ]  # fmt: skip
+
+
+def test_no_proof_leaves_the_gpu_neighbourhood_out_of_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iree_matrix.matrix.spec_file import load
+
+    advise = load(ROOT / "matrix" / "advise.toml")
+    made: list = []
+
+    def load_plan(plan: Any, adjust: Any) -> str:
+        made.append(adjust(advise))
+        return "loaded"
+
+    monkeypatch.setattr(bundling, "load_plan", load_plan)
+    plan = types.SimpleNamespace(with_models=lambda models: None)
+    for proof in (True, False):
+        args = bundling.Settings(to=None, advise="tiny_cnn", targets=("vulkan-spirv",), proof=proof)
+        _, advised = bundling._gpu_plan(plan, args)  # type: ignore[arg-type]
+        assert advised.gpu and bool(advised.proofs) is proof
+    with_proof, without = ({c.profile for c in m.cells} for m in made)
+    assert without == {"default"} and with_proof == {
+        "default",
+        *bundling._gpu_neighbours("3.13.0", "vulkan-spirv"),
+    }

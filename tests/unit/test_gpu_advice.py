@@ -314,6 +314,7 @@ def test_the_sites_answers_page_shows_the_gpus_table_escaped(tmp_path: Path) -> 
     page = "".join(rendered.html_body([], found))
     assert "<h2>On GPUs</h2>" in page and "--iree-cuda-target=sm_80" in page and "`" not in page
     assert "IREE 3.13.0 vulkan-spirv: outputs differ from torch" in page
+    assert "IREE 3.13.0 cuda:sm_80: neighbourhood: not yet measured on this GPU (bundle --advise" in page
     assert rendered.html_body([], []) == []
 
 
@@ -329,3 +330,128 @@ def test_query_answers_from_a_folder_merge_made_of_sittings_only(tmp_path: Path,
     assert "on GPUs (each from one paired sitting" in out and "take IREE 3.13.0 for sm_80" in out
     assert cli.main(["query", "model", "mobilenet_v2", "--results-dir", str(tmp_path / "none")]) == 2
     assert "no such results file" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the neighbourhood proof
+
+
+def _timed(config: str, median: float, **extra: Any) -> dict[str, Any]:
+    return {"config": config, "flags": [f"--{config}"], "module_sha256": config.ljust(64, "1"),
+            "ms": _rounds(median), "matches": True, "error": "", "same_as": "", **extra}  # fmt: skip
+
+
+def _proofs(
+    centre: float = 2.93, release: str = "3.13.0", target: str = "cuda:sm_80", **around: float
+) -> list:
+    """The proofs run.py writes: one per centre arm, the CPU proof's form with its release and target
+    (the centre's digest is its arm's)."""
+    step = {"centre": _timed("default", centre, module_sha256=f"{release}-{target}".ljust(64, "0")),
+            "neighbours": [_timed(c.replace("_", "-"), ms) for c, ms in around.items()]}  # fmt: skip
+    return [{"start": "default", "max_steps": 1, "source": "run bundle", "steps": [step],
+             "release": release, "target": target}]  # fmt: skip
+
+
+def _with_proofs(proofs: list) -> dict[str, Any]:
+    document = _cuda()
+    document["functions"][0]["proofs"] = proofs
+    return document
+
+
+def test_a_gpu_answer_carries_its_arms_proof_and_names_a_faster_neighbour() -> None:
+    (a,) = gpu_advice.derive(_with_proofs(_proofs(O2=2.95, im2col=2.93 * 0.8)))
+    assert a.proof is not None and a.proof.start == "default" and a.proved == (("3.13.0", "cuda:sm_80"),)
+    said = gpu_advice.proof_text(a)
+    assert said.startswith(
+        "Neighbourhood: `default` is not a local optimum: `im2col` (+ im2col) takes 0.80× its time"
+    )
+    assert said.endswith("; a GPU bundle times `default` only: compile with `--im2col` and time it by hand")
+    assert "--picks" not in said
+    assert f"  {said}" in gpu_advice.answer_lines(a)
+    proof = gpu_advice.as_json(a)["proof"]
+    assert proof["certified"] is False and {n["config"] for n in proof["neighbours"]} == {"O2", "im2col"}
+
+
+def test_a_gpu_answer_whose_neighbours_are_all_slower_is_a_local_optimum() -> None:
+    (a,) = gpu_advice.derive(_with_proofs(_proofs(O2=3.3, channels_last=3.5)))
+    assert a.proof is not None and a.proof.certified
+    assert gpu_advice.proof_text(a).startswith(
+        "Neighbourhood: `default` is a local optimum: none of its 2 one-knob changes was faster"
+    )
+
+
+def test_a_gpu_answer_without_its_proof_says_not_yet_measured_never_an_optimum() -> None:
+    (bare,) = gpu_advice.derive(_cuda())
+    assert bare.proof is None and gpu_advice.proof_text(bare) == (
+        "neighbourhood: not yet measured on this GPU "
+        "(`bundle --advise mobilenet_v2 --target cuda:sm_80 --release 3.13.0` carries it)"
+    )
+    assert gpu_advice.as_json(bare)["proof"] is None
+    # The sitting proved another arm (3.9.0's): not this answer's, said so.
+    (other,) = gpu_advice.derive(_with_proofs(_proofs(3.20, "3.9.0", O2=3.3)))
+    assert other.proof is None and other.release == "3.13.0"
+    assert gpu_advice.proof_text(other).endswith(
+        "this sitting timed that of IREE 3.9.0 cuda:sm_80, not this answer's"
+    )
+    (lost,) = gpu_advice.derive(
+        _document([_iree("3.13.0", "cuda:sm_80", 2.9, matches=False, error=MISMATCH)])
+    )
+    assert gpu_advice.proof_text(lost) == ""  # no answer: nothing to prove
+
+
+def test_merge_checks_a_gpu_proof_as_a_cpu_proof_its_neighbours_modules_the_bundles() -> None:
+    document = _with_proofs(_proofs(O2=2.95, im2col=2.5))
+    shipped = {a["module_sha256"] for a in document["functions"][0]["arms"] if a.get("module_sha256")}
+    shipped |= {"O2".ljust(64, "1"), "im2col".ljust(64, "1")}
+    assert sittings.problem(document, shipped) is None
+    assert (
+        "proofs: 3.13.0 cuda:sm_80: step 1: 'im2col': module im2col111111 is not one the sitting's own"
+        in (sittings.problem(document, shipped - {"im2col".ljust(64, "1")}) or "")
+    )
+    for edit, words in (
+        (lambda p: p[0].update(target="$(x)"), "proofs: target '$(x)' is not a GPU target"),
+        (lambda p: p[0].update(release=""), "proofs: a proof without its release"),
+        (lambda p: p[0]["steps"][0]["neighbours"][0].update(ms=[-1.0]), "finite positive"),
+        (lambda p: p.append("x"), "a proof that is not one"),
+    ):
+        bad = copy.deepcopy(document)
+        edit(bad["functions"][0]["proofs"])
+        assert words in (sittings.problem(bad, shipped) or ""), words
+    cpu = copy.deepcopy(document)
+    del cpu["device"]
+    cpu.update(schema=2, timing=None)
+    assert "only a GPU sitting has proofs" in (sittings.problem(cpu, set()) or "")
+
+
+def test_answers_md_compat_and_query_show_the_gpu_neighbourhood_or_not_yet_measured(tmp_path: Path) -> None:
+    from iree_matrix.report import answers as rendered
+
+    root = tmp_path / "results" / advice.DIRNAME
+    for slug, document in (("nvidia-h200-cc9.0", _with_proofs(_proofs(O2=2.95, im2col=2.93 * 0.8))),
+                           ("nvidia-h200-cc9.0", _vulkan())):  # fmt: skip
+        (root / slug).mkdir(parents=True, exist_ok=True)
+        name = document["device"]["driver"]
+        (root / slug / f"advice-mobilenet_v2.{name}.json").write_text(json.dumps(document))
+    found = gpu_advice.published(root)
+    page = rendered.write(root)
+    assert page is not None
+    text = page.read_text(encoding="utf-8")
+    assert (
+        "mobilenet_v2 on NVIDIA H200 (cc 9.0, CUDA), IREE 3.13.0 cuda:sm_80: Neighbourhood: `default` is not "
+        "a local optimum: `im2col` (+ im2col) takes 0.80× its time" in text
+    )
+    assert "| + im2col | `im2col` | 0.80× |" in text and "| change to `default` |" in text
+    assert (
+        "mobilenet_v2 on NVIDIA H200 (cc 9.0, Vulkan), IREE 3.9.0 vulkan-spirv: neighbourhood: not yet "
+        "measured on this GPU (`bundle --advise mobilenet_v2 --target vulkan-spirv --release 3.9.0` "
+        "carries it)." in text
+    )
+    document = compat.derive([], None, (), found)
+    compat.validate(document)
+    cuda = next(a for a in document["gpu_answers"] if a["target"] == "cuda:sm_80")
+    assert cuda["proof"]["result"] == "im2col" and cuda["neighbourhood"].startswith(
+        "Neighbourhood: `default`"
+    )
+    lines = "\n".join(gpu_advice.lines(found, "mobilenet_v2"))
+    assert (
+        "Neighbourhood: `default` is not a local optimum" in lines and "not yet measured on this GPU" in lines
+    )

@@ -9,6 +9,11 @@ MobileNetV2 on NVIDIA's driver), so a release that miscomputes there is said, no
 A software device's sitting (llvmpipe/lavapipe, SwiftShader) is marked as such: its times are a
 CPU's emulation, never a GPU's.
 
+An answer carries the neighbourhood proof of its own arm where the sitting timed one (`proofs`: for
+each target, `default` of the bundle's first release against every one-knob change that compiles
+for a GPU, in the same rounds; answers/neighbourhood.py's form and verdicts); an answer without one
+says its neighbourhood is not yet measured on that GPU, never that it is an optimum.
+
 Pure: sitting documents in, answers out (reading the published files is the one I/O, `published`).
 """
 
@@ -20,12 +25,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice
+from iree_matrix.answers import advice, neighbourhood
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 
 EAGER, COMPILED = "eager", "torch.compile"  # the peers' configs in a GPU sitting
+CONFIG = "default"  # what a GPU sitting's IREE arms compile (execution/gpu_sitting.py): a proof's centre
 PEER_NAMES = {EAGER: "torch eager", COMPILED: "torch.compile"}
 DRIVERS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}  # a device's driver, as a reader names it
 SOFTWARE = "software device"
@@ -133,6 +139,8 @@ class GpuAnswer:
     sitting: str
     source: str
     why: str = ""  # no answer: why
+    proof: Optional[neighbourhood.Proof] = None  # the answer's arm's one-knob neighbourhood
+    proved: tuple[tuple[str, str], ...] = ()  # (release, target) of every proof the sitting timed
 
     @property
     def answered(self) -> bool:
@@ -176,11 +184,28 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
     for entry in document.get("functions") or ():
         arms = [advice.Arm.of(a) for a in entry.get("arms") or () if isinstance(a, Mapping)]
         sitting = advice._sitting_text(document, advice.timed_rounds(entry), of=TIMING)
-        found.append(
-            _answer(str(document.get("model") or ""), str(entry.get("function") or ""), identity, arms,
-                    sitting, source)
-        )  # fmt: skip
+        answer = _answer(str(document.get("model") or ""), str(entry.get("function") or ""), identity,
+                         arms, sitting, source)  # fmt: skip
+        found.append(_with_proof(answer, entry.get("proofs")))
     return found
+
+
+def _with_proof(answer: GpuAnswer, proofs: Any) -> GpuAnswer:
+    """The answer with the proof whose centre is its own arm (release and target), and the centres
+    of every proof the sitting timed (to say which one it has, when it is not the answer's)."""
+    given = [p for p in proofs or () if isinstance(p, Mapping)]
+    proved = tuple((str(p.get("release") or ""), str(p.get("target") or "")) for p in given)
+    mine = next(
+        (
+            p
+            for p in given
+            if answer.answered and (p.get("release"), p.get("target")) == (answer.release, answer.target)
+        ),
+        None,
+    )
+    return dataclasses.replace(
+        answer, proof=neighbourhood.Proof.of(mine) if mine is not None else None, proved=proved
+    )
 
 
 def _why_not(arm: advice.Arm) -> str:
@@ -334,6 +359,33 @@ def lines(found: Sequence[GpuAnswer], model: str, argument: str = "") -> list[st
     return out
 
 
+# A GPU sitting takes no picks yet: a faster neighbour is said with its flags, not bundled again.
+AGAIN = "a GPU bundle times `default` only: compile with `{flags}` and time it by hand"
+
+
+def proof_text(a: GpuAnswer) -> str:
+    """The answer's neighbourhood in one line (neighbourhood.summary's words), or that it is not yet
+    measured on this GPU and which bundle carries it."""
+    if not a.answered:
+        return ""
+    if a.proof is not None:
+        winner = a.proof.steps[-1].winner if a.proof.steps else None
+        again = AGAIN.format(flags=advice.flags_text(winner.flags)) if winner is not None else ""
+        said = neighbourhood.summary(a.proof, CONFIG, again=again)
+        soft = f" (on a {SOFTWARE}: says nothing of a GPU)" if a.identity.software else ""
+        return f"Neighbourhood{soft}: {said}"
+    release = f" --release {a.release}" if a.release else ""
+    other = (
+        f"; this sitting timed that of {', '.join(f'IREE {r} {t}' for r, t in a.proved)}, not this answer's"
+        if a.proved
+        else ""
+    )
+    return (
+        f"neighbourhood: not yet measured on this GPU (`bundle --advise {a.model} --target {a.target}"
+        f"{release}` carries it){other}"
+    )
+
+
 def answer_lines(a: GpuAnswer) -> list[str]:
     """One GPU answer: what to take and how it compares, the arms that differ, the sitting."""
     out = []
@@ -348,6 +400,7 @@ def answer_lines(a: GpuAnswer) -> list[str]:
             out.append(f"  {peer_text(a.vs_compiled, COMPILED, a.compiled_error)}")
         for release, target in a.as_fast:
             out.append(f"  as fast (no difference in the paired rounds): IREE {release} {target}")
+        out.append(f"  {proof_text(a)}")
     else:
         out.append(f"no answer: {a.why}")
     for e in a.excluded if a.answered else ():  # without an answer, `why` names them
@@ -393,6 +446,8 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
             {"release": e.release, "target": e.target, "error": e.error, "ran": e.ran} for e in a.excluded
         ],
         "no_answer": a.why,
+        "proof": advice._proof_json(a.proof),
+        "neighbourhood": proof_text(a),
         "sitting": a.sitting,
         "source": a.source,
     }

@@ -65,6 +65,28 @@ def for_named_cpu(knobs: Sequence[str], known: Optional[Mapping[str, Profile]] =
     return tuple(k for k in knobs if k not in known or known[k].target_cpu == "host")
 
 
+def for_gpu(
+    knobs: Sequence[str], release: str, target: str, known: Optional[Mapping[str, Profile]] = None
+) -> tuple[str, ...]:
+    """The knobs that compile for a GPU target (`cuda-sm_80`, `vulkan-spirv`): the compile stage's
+    own rule (stages/compile.py `gpu_flags` skips a CPU profile: a named CPU, llvm-cpu flags, vmvx)."""
+    from iree_matrix.iree import targets
+    from iree_matrix.stages.compile import gpu_flags
+
+    known = BUILTIN_PROFILES if known is None else known
+    parsed = targets.parse(target)
+    found = []
+    for knob in knobs:
+        if knob not in known:
+            continue
+        try:
+            gpu_flags(release, parsed, known[knob])
+        except StageSkipped:
+            continue
+        found.append(knob)
+    return tuple(found)
+
+
 def neighbours(
     centre: search.Config, knobs: Sequence[str], known: Optional[Mapping[str, Profile]] = None
 ) -> list[search.Config]:
@@ -312,12 +334,12 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
     return [row for _, row in sorted(out, key=lambda r: r[0])]
 
 
-def summary(proof: Proof, answer: str = "") -> str:
+def summary(proof: Proof, answer: str = "", again: str = "") -> str:
     """One line: "a local optimum: none of 17 one-knob changes faster beyond noise (2 steps)". With
     `answer` (the configuration the sitting chose), a proof of another configuration says so first: a
     bundle's proof is of the pick it carried, which that CPU's sitting may not have chosen."""
     if answer and answer not in (proof.start, proof.result):
-        return f"of `{proof.start}`, not of this answer (`{answer}`): {summary(proof)}"
+        return f"of `{proof.start}`, not of this answer (`{answer}`): {summary(proof, again=again)}"
     if not proof.steps:
         return "no neighbourhood timed"
     last = proof.steps[-1]
@@ -332,13 +354,14 @@ def summary(proof: Proof, answer: str = "") -> str:
             f"beyond noise in paired rounds against it ({steps}{moved}{missing})"
         )
     if proof.source == BUNDLE and not proof.interrupted:
-        return not_optimum(proof)
+        return not_optimum(proof, again)
     return f"`{proof.result}`: {proof.stopped} ({steps}{moved})"
 
 
-def not_optimum(proof: Proof) -> str:
+def not_optimum(proof: Proof, again: str = "") -> str:
     """A run bundle's proof that found a faster neighbour: there is no compiler there to time that
-    neighbour's own neighbourhood, so the answer says what to bundle next."""
+    neighbour's own neighbourhood, so the answer says what to bundle next (`again`, where the
+    bundle's `--picks` is not it: a GPU sitting times `default` only)."""
     last = proof.steps[-1]
     winner = last.winner
     if winner is None:
@@ -349,8 +372,8 @@ def not_optimum(proof: Proof) -> str:
     what = change(search.parse(last.centre.config), search.parse(winner.config))
     return (
         f"`{last.centre.config}` is not a local optimum: `{winner.config}` ({what}) takes {ratio} its "
-        f"time{figures} in the bundle's paired rounds; bundle again with it as the pick "
-        f"(`bundle --advise … --picks {winner.config}`)"
+        f"time{figures} in the bundle's paired rounds; "
+        + (again or f"bundle again with it as the pick (`bundle --advise … --picks {winner.config}`)")
     )
 
 

@@ -16,8 +16,10 @@ bounded lists). Anything else is one line naming the file and the reason, and no
 A GPU sitting (a run bundle's `--target` sitting: `device`, arms of kind `gpu`) is checked the same
 way and besides: a device with a name, a driver this iree-matrix knows and a compute capability of
 digits; each IREE arm's target, release and module digest (an arm that was timed names the module it
-timed, one the bundle shipped). It is published under the GPU's own slug ("nvidia-h200-cc9.0";
-a software device's "software-llvmpipe"), never its host CPU's: its answers are the GPU's.
+timed, one the bundle shipped); each proof (`proofs`, one per centre: its release, target, and the
+CPU proof's checks, its neighbours' modules ones the bundle shipped). It is published under the
+GPU's own slug ("nvidia-h200-cc9.0"; a software device's "software-llvmpipe"), never its host
+CPU's: its answers are the GPU's.
 
 A bundle's sitting carries where its answer trails ONNX Runtime as raw profiles
 (scripts/bundle_gap.py): `explain` reads them into the answer's `gap` here, with the code `advise`
@@ -129,6 +131,12 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
             why = _proof_problem(function["proof"], compiled)
             if why:
                 return f"{function.get('function')}: proof: {why}"
+        if function.get("proofs") is not None:
+            why = (
+                _gpu_proofs_problem(function["proofs"], compiled) if gpu else "only a GPU sitting has proofs"
+            )
+            if why:
+                return f"{function.get('function')}: proofs: {why}"
         if function.get("op_profiles") is not None:
             why = _profiles_problem(function["op_profiles"])
             if why:
@@ -179,6 +187,27 @@ def _gpu_arm_problem(arm: Mapping[str, Any]) -> Optional[str]:
     flags = arm.get("flags") or []
     if not isinstance(flags, list) or not all(isinstance(f, str) and _TEXT.fullmatch(f) for f in flags):
         return "its flags are not a list of flags"
+    return None
+
+
+_MAX_GPU_PROOFS = 64  # one per (release, target) centre: a bundle's targets
+
+
+def _gpu_proofs_problem(proofs: Any, compiled: set[str]) -> Optional[str]:
+    """Why a GPU sitting's proofs (one per centre arm: its release, target and a proof in the CPU
+    proof's form) cannot be published; each is checked as a CPU proof is."""
+    if not isinstance(proofs, list) or len(proofs) > _MAX_GPU_PROOFS:
+        return f"not a list of at most {_MAX_GPU_PROOFS} proofs"
+    for proof in proofs:
+        if not isinstance(proof, Mapping):
+            return "a proof that is not one (release, target, start, max_steps, steps)"
+        if not _TARGET.fullmatch(str(proof.get("target") or "")):
+            return f"target {str(proof.get('target'))[:40]!r} is not a GPU target (e.g. cuda:sm_80)"
+        if not _NAME.fullmatch(str(proof.get("release") or "")):
+            return "a proof without its release"
+        why = _proof_problem(proof, compiled)
+        if why:
+            return f"{proof['release']} {proof['target']}: {why}"
     return None
 
 

@@ -1,15 +1,16 @@
 """A GPU sitting in a run bundle (`bundle --advise MODEL --target cuda:sm_80`): the model's `default`
 compiled by each release for each GPU target, timed there on the GPU in paired rounds beside torch
-eager and torch.compile (scripts/bundle_gpu.py). This module says which targets a bundle takes and
-writes the manifest's sittings: one per (function, HAL driver), since one process times one device
-and a document names one GPU."""
+eager and torch.compile (scripts/bundle_gpu.py), with `default`'s one-knob neighbourhood on each
+target (the first release's) timed in the same rounds: the CUDA pick's proof. This module says
+which targets a bundle takes and writes the manifest's sittings: one per (function, HAL driver),
+since one process times one device and a document names one GPU."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
@@ -62,13 +63,26 @@ def releases(given: str | None, default: str) -> list[str]:
     return names
 
 
-def sittings(plan: Plan, found: Sequence[Any]) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+def sittings(
+    plan: Plan,
+    found: Sequence[Any],
+    proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
+) -> tuple[list[dict[str, Any]], dict[str, Path]]:
     """One sitting per (model, function, HAL driver) of the GPU cells in `found` (execution/bundle.py
-    Cells): its arms, each release x target, and torch's peer spec where the model is a reference
-    model (its source travels, so torch builds it there); and the files that travel with them."""
+    Cells): its arms, each release x target of `default`; torch's peer spec where the model is a
+    reference model (its source travels, so torch builds it there); and `proofs`, one per centre arm
+    that `proofs` names ("3.13.0 cuda:sm_80" -> (centre, neighbours)): its release, target and
+    neighbours, each the cell that compiled it for that release and target, or why none did. With
+    the files that travel with them."""
     from iree_matrix.stages.compile import gpu_flags
 
     jobs = plan.by_id()
+
+    def flags_of(cell: Any) -> list[str]:
+        # The flags as a user types them, not the recorded command's store paths.
+        job = jobs.get(cell.compile_job)
+        return gpu_flags(cell.runtime, targets.parse(cell.target), job.profile) if job and job.profile else []
+
     grouped: dict[tuple[str, str, str], list[Any]] = {}
     for cell in found:
         if targets.is_gpu(cell.target):
@@ -78,18 +92,15 @@ def sittings(plan: Plan, found: Sequence[Any]) -> tuple[list[dict[str, Any]], di
             ).append(cell)
     files: dict[str, Path] = {}
     out = []
-    for (model, function, driver), cells in sorted(grouped.items()):
+    for (model, function, driver), every in sorted(grouped.items()):
+        # A cell of another profile is a proof's neighbour only: timed in its proof, never an answer.
+        cells = [c for c in every if Labels.of(c.labels).profile in ("", CONFIG)]
+        named = {(c.runtime, spelled(c.target), Labels.of(c.labels).profile): c for c in every}
         arms = []
         for cell in sorted(cells, key=lambda c: (versions.release_order(c.runtime), c.target)):
-            job = jobs.get(cell.compile_job)
-            flags = (
-                gpu_flags(cell.runtime, targets.parse(cell.target), job.profile)
-                if job and job.profile
-                else []
-            )
             target = spelled(cell.target)
             arms.append({"name": f"{cell.runtime} {target}", "kind": GPU_ARM, "config": CONFIG,
-                         "release": cell.runtime, "target": target, "flags": flags,
+                         "release": cell.runtime, "target": target, "flags": flags_of(cell),
                          "job": cell.job})  # fmt: skip
         sitting: dict[str, Any] = {
             "model": model,
@@ -98,11 +109,43 @@ def sittings(plan: Plan, found: Sequence[Any]) -> tuple[list[dict[str, Any]], di
             "release": max((c.runtime for c in cells), key=versions.release_order),
             "arms": arms,
         }
-        torch = torch_spec(model, function, cells[0], files)
+        torch = torch_spec(model, function, (cells or every)[0], files)
         if torch:
             sitting["torch"] = torch
+        proved = [
+            proof(arm, *(proofs or {})[arm["name"]], named, flags_of)
+            for arm in arms
+            if arm["name"] in (proofs or {})
+        ]
+        if proved:
+            sitting["proofs"] = proved
         out.append(sitting)
     return out, files
+
+
+def proof(
+    arm: Mapping[str, Any], centre: str, around: Sequence[str], named: Mapping[tuple[str, str, str], Any],
+    flags_of: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """A centre arm's proof as the manifest carries it: the CPU proof's form (execution/bundle.py
+    `sittings`) with the centre's release and target; a neighbour whose compile failed here travels
+    as its config and why."""
+    from iree_matrix.answers import search
+
+    neighbours = []
+    for name in around:
+        cell = named.get((arm["release"], arm["target"], search.parse(name).profile))
+        neighbours.append(
+            {"config": name, "flags": flags_of(cell), "job": cell.job}
+            if cell is not None
+            else {
+                "config": name,
+                "error": "its compile did not succeed here, so it did not travel "
+                "(the bundle's output says why)",
+            }  # fmt: skip
+        )
+    return {"centre": centre, "release": arm["release"], "target": arm["target"], "max_steps": 1,
+            "neighbours": neighbours}  # fmt: skip
 
 
 def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:
@@ -133,4 +176,6 @@ def count(sittings_: Sequence[Mapping[str, Any]]) -> str:
     """What the sittings hold, for the line said before packing."""
     drivers = sorted({s["device"] for s in sittings_})
     arms = sum(len(s["arms"]) for s in sittings_)
-    return f"{len(sittings_)} GPU sitting(s) ({', '.join(drivers)}), {arms} IREE arm(s)"
+    around = sum(len(p["neighbours"]) for s in sittings_ for p in s.get("proofs", ()))
+    proved = f", {around} proof neighbour(s)" if around else ""
+    return f"{len(sittings_)} GPU sitting(s) ({', '.join(drivers)}), {arms} IREE arm(s){proved}"

@@ -183,6 +183,19 @@ def on_gpus(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
         for a, e in sorted(wrong, key=lambda p: (p[0].model, p[0].identity.key, p[1].release, p[1].target)):
             out.append(f"- {a.model} on {a.identity.short}: {e.text()}")
         out.append("")
+    return out + _gpu_proofs(found)
+
+
+def _gpu_proofs(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
+    """Each answer's neighbourhood on its GPU: the table of every one-knob change of its compile
+    flags timed against it in the sitting's rounds, or that none was measured there yet."""
+    answered = sorted((a for a in found if a.answered), key=lambda a: (a.model, a.function, a.identity.key))
+    out: list[str] = []
+    for a in answered:
+        name = a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
+        out += [f"{name} on {a.identity.short}, IREE {a.release} {a.target}: {gpu_advice.proof_text(a)}.", ""]
+        table = neighbourhood.table(a.proof) if a.proof is not None else []
+        out += [*table, ""] if table else []
     return out
 
 
@@ -307,7 +320,14 @@ def _gpu_html(found: Sequence[gpu_advice.GpuAnswer]) -> list[str]:
     ]
     wrong = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}: {markup.e(e.text())}</li>"
              for a in found for e in a.excluded]  # fmt: skip
-    return body + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
+    proofs = [f"<li>{markup.e(a.model)} on {markup.e(a.identity.short)}, IREE {markup.e(a.release)} "
+              f"{markup.e(a.target)}: {markup.e(gpu_advice.proof_text(a).replace('`', ''))}</li>"
+              for a in found if a.answered]  # fmt: skip
+    return (
+        body
+        + ([f"<ul>{''.join(wrong)}</ul>"] if wrong else [])
+        + ([f"<ul>{''.join(proofs)}</ul>"] if proofs else [])
+    )
 
 
 def _cpu_html(found: Sequence[advice.Advice]) -> list[str]:

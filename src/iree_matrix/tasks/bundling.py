@@ -119,7 +119,7 @@ def _pack(
     if advised is not None and advised.gpu:
         from iree_matrix.execution import gpu_sitting
 
-        sittings, peer_files = gpu_sitting.sittings(loaded.plan, found)
+        sittings, peer_files = gpu_sitting.sittings(loaded.plan, found, advised.proofs)
         files.update(peer_files)
         if not sittings:
             raise UserError(
@@ -133,12 +133,13 @@ def _pack(
         files.update(peer_files)
     size = bundle.size_of(files)
     built = f", {len(tools)} runtime(s) built from source" if tools else ""
-    # The cells only a proof needs (a neighbour that is also a pick is an arm anyway).
+    # The cells only a proof needs (a neighbour that is also a pick is an arm anyway); a GPU sitting
+    # has one proof per target (`proofs`).
     arms = {a["job"] for s in sittings for a in s["arms"]}
     proved = len(
-        {n["job"] for s in sittings for n in (s.get("proof") or {}).get("neighbours", ()) if "job" in n}
-        - arms
-    )
+        {n["job"] for s in sittings for p in [s.get("proof") or {}, *s.get("proofs", ())]
+         for n in p.get("neighbours", ()) if "job" in n} - arms
+    )  # fmt: skip
     among = f" ({proved} of them the picks' neighbourhoods)" if proved else ""
     print(
         f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}, {size / MIB:.1f} MiB "
@@ -214,7 +215,8 @@ class Centre:
 class Advised:
     """What a sitting bundle carries besides default and the naive build: the picks (its arms) and
     each function's proof (its centre and the centre's one-knob neighbours; "" every function); or,
-    `gpu`, a GPU sitting's arms (default by each release for each target)."""
+    `gpu`, a GPU sitting's arms (default by each release for each target), its proofs then keyed by
+    the centre arm's name ("3.13.0 cuda:sm_80": `default` of the first release on each target)."""
 
     picks: tuple[str, ...]
     proofs: Mapping[str, tuple[str, tuple[str, ...]]]
@@ -222,8 +224,10 @@ class Advised:
 
 
 def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
-    """advise's matrix for a GPU sitting: `default` compiled by each release for each target; no
-    picks, proof or ONNX Runtime (not a GPU peer: torch is, built there from the model's source)."""
+    """advise's matrix for a GPU sitting: `default` compiled by each release for each target, and
+    unless --no-proof its one-knob neighbourhood by the first release for each target (the knobs
+    that compile for a GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from
+    the model's source)."""
     from iree_matrix.execution import gpu_sitting
 
     assert args.advise
@@ -232,26 +236,78 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     if args.picks:
         raise UserError("bundle --picks: a GPU sitting times `default` (its chip flag is the answer's knob)")
     releases = gpu_sitting.releases(args.release, NEWEST)  # GPU answers are not published yet
+    labels = list(dict.fromkeys(chosen))
     logger.info(f"bundle --advise {model}: a GPU sitting of `default` by IREE {', '.join(releases)} for "
-                f"{', '.join(gpu_sitting.spelled(t) for t in dict.fromkeys(chosen))}")  # fmt: skip
+                f"{', '.join(gpu_sitting.spelled(t) for t in labels)}")  # fmt: skip
+    proofs = _say_gpu_proofs(releases[0], labels, args.repetitions) if args.proof else {}
     loaded = load_plan(
         plan.with_models([model]),
-        adjust=lambda m: _gpu_sitting_matrix(m, releases, list(dict.fromkeys(chosen))),
+        adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs),
     )
-    return loaded, Advised((), {}, gpu=True)
+    return loaded, Advised((), proofs, gpu=True)
+
+
+def _gpu_neighbours(release: str, label: str) -> list[str]:
+    """`default`'s one-knob neighbours on a GPU target: the knobs `release` accepts that compile
+    for it (answers/neighbourhood.py `for_gpu`, the compile stage's rule)."""
+    from iree_matrix.answers import neighbourhood, search
+    from iree_matrix.execution.gpu_sitting import CONFIG
+
+    knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
+    return [c.name for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
+
+
+def _say_gpu_proofs(
+    release: str, labels: Sequence[str], calls: int
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
+    from iree_matrix.execution import gpu_sitting, progress
+
+    proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for label in labels:
+        around = tuple(_gpu_neighbours(release, label))
+        target = gpu_sitting.spelled(label)
+        proofs[f"{release} {target}"] = (gpu_sitting.CONFIG, around)
+        logger.info(
+            f"proof of `{gpu_sitting.CONFIG}` by IREE {release} for {target}: its {len(around)} one-knob "
+            f"neighbours ({', '.join(around) or 'none'}), {len(around)} compiles here; there each cell is "
+            f"checked against torch and timed beside it in the sitting's rounds, about "
+            f"{progress.clock(len(around) * _CELL_SECONDS)} more and a GPU's calls; --no-proof leaves "
+            "them out"
+        )
+    return proofs
 
 
 def _gpu_sitting_matrix(
-    matrix: spec.MatrixSpec, releases: Sequence[str], labels: Sequence[str]
+    matrix: spec.MatrixSpec,
+    releases: Sequence[str],
+    labels: Sequence[str],
+    proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
 ) -> spec.MatrixSpec:
     """advise's matrix made a GPU sitting's: its model under `default`, each release x target, each
-    module run by its own release's runtime; no peers (the sitting's are torch's, there)."""
+    module run by its own release's runtime, and each proof's neighbours for its centre's release and
+    target; no peers (the sitting's are torch's, there)."""
+    from iree_matrix.answers import search
+    from iree_matrix.execution.gpu_sitting import spelled
+
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
     cells = [
         dataclasses.replace(template, compiler=r, runtime=r, arch=label) for r in releases for label in labels
     ]
-    return dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)), peers=())
+    matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)), peers=())
+    extra = []
+    for r in releases:
+        for label in labels:
+            for name in (proofs or {}).get(f"{r} {spelled(label)}", ("", ()))[1]:
+                config = search.parse(name)
+                model = config.model(template.model)
+                extra.append(
+                    dataclasses.replace(
+                        template, compiler=r, runtime=r, arch=label, model=model, profile=config.profile
+                    )
+                )
+    return spec.with_cells(matrix, extra) if extra else matrix
 
 
 ANY_FUNCTION = ""  # a centre for every function of the model (no published answer names them)
