@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
+from iree_matrix.answers.arms import Arm, Ratio, paired
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -42,88 +43,6 @@ RIVAL = "rival"  # another release's published pick: the evidence for the releas
 GPU = "gpu"  # a GPU sitting's IREE arm: one release's module for one `target`, timed on the GPU
 COMMAND = "iree-matrix advise"
 MATRIX = "advise.toml"  # advise's matrix: a sitting it makes is kept in its run's folder, runs/advise
-
-
-@dataclasses.dataclass(frozen=True)
-class Arm:
-    """One arm of a sitting as stored: its kind, what it is, each round's CPU ms per call."""
-
-    name: str
-    kind: str
-    ms: tuple[float, ...]
-    flags: tuple[str, ...] = ()
-    release: str = ""
-    config: str = ""  # the profile ("default", "channels-last+im2col"), or the peer
-    cpu: str = ""  # a fleet arm's target CPU
-    module_sha256: str = ""
-    matches: Optional[bool] = None  # outputs checked against torch
-    source: str = ""  # where a pick came from ("published search, results/bench-rocketlake")
-    base: str = ""  # a fleet arm: the configuration it compiles for another CPU
-    error: str = ""  # why it has no times
-    target: str = ""  # a GPU arm's target as `--target` names it ("cuda:sm_80", "vulkan-spirv")
-
-    @property
-    def median(self) -> Optional[float]:
-        return _median(self.ms)
-
-    @property
-    def usable(self) -> bool:
-        return bool(self.ms) and not self.error and self.matches is not False
-
-    @classmethod
-    def of(cls, data: Mapping[str, Any]) -> Arm:
-        return cls(
-            name=str(data["name"]),
-            kind=str(data["kind"]),
-            ms=tuple(float(x) for x in data.get("ms") or ()),
-            flags=tuple(str(f) for f in data.get("flags") or ()),
-            release=str(data.get("release") or ""),
-            config=str(data.get("config") or ""),
-            cpu=str(data.get("cpu") or ""),
-            module_sha256=str(data.get("module_sha256") or ""),
-            matches=data.get("matches"),
-            source=str(data.get("source") or ""),
-            base=str(data.get("base") or ""),
-            error=str(data.get("error") or ""),
-            target=str(data.get("target") or ""),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
-
-
-def _median(values: Sequence[float]) -> Optional[float]:
-    import statistics
-
-    return statistics.median(values) if values else None
-
-
-@dataclasses.dataclass(frozen=True)
-class Ratio:
-    """B's time over A's from one sitting's rounds (> 1: B slower), with the paired verdict."""
-
-    paired: stats.Paired
-
-    @property
-    def value(self) -> float:
-        return self.paired.ratio
-
-    def span(self) -> str:
-        p = self.paired
-        return f"rounds {p.low:.3g}–{p.high:.3g}"
-
-
-def _paired(a: Arm, b: Arm) -> Optional[Ratio]:
-    """b against a over the rounds both have (> 1: b is slower)."""
-    if not a.usable or not b.usable:
-        return None
-    if a.module_sha256 and a.module_sha256 == b.module_sha256:
-        return Ratio(stats.same_module())
-    n = min(len(a.ms), len(b.ms))
-    try:
-        return Ratio(stats.paired(a.ms[:n], b.ms[:n]))
-    except ValueError:
-        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,7 +198,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             str(entry.get("function") or ""),
             identity,
             arms,
-            _sitting_text(document, timed_rounds(entry)),
+            sitting_text(document, timed_rounds(entry)),
             source,
             neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
             gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
@@ -320,7 +239,7 @@ def timed_rounds(entry: Mapping[str, Any]) -> int:
     return max((len(a.get("ms") or ()) for a in entry.get("arms") or () if isinstance(a, Mapping)), default=0)
 
 
-def _sitting_text(
+def sitting_text(
     document: Mapping[str, Any], timed: Optional[int] = None, of: str = "one thread's CPU time"
 ) -> str:
     """The sitting in words ("2026-11-25, 8 paired rounds of one thread's CPU time, load 1.2–3.4"), with
@@ -374,7 +293,7 @@ def _advice(
     # A pick replaces default only when the sitting calls it faster; the fastest such pick wins.
     faster = []
     for pick in picks:
-        r = _paired(pick, default)  # default's time over the pick's
+        r = paired(pick, default)  # default's time over the pick's
         if r is not None and r.paired.verdict == stats.SLOWER:
             faster.append(pick)
     chosen = min(faster, key=lambda a: a.median or float("inf")) if faster else default
@@ -389,7 +308,7 @@ def _advice(
     others = [a for a in peers if a.config != "eager"] or peers
     best = min(others, key=lambda a: a.median or float("inf")) if others else None
     fleet = tuple(
-        Fleet(a.cpu, a.flags, _paired(chosen, a), a.error)
+        Fleet(a.cpu, a.flags, paired(chosen, a), a.error)
         for a in arms
         if a.kind == FLEET and a.base == chosen.config
     )
@@ -400,19 +319,17 @@ def _advice(
         release=chosen.release,
         config=chosen.config,
         flags=chosen.flags,
-        over_default=_paired(default, chosen) if chosen is not default else Ratio(stats.same_module()),
-        over_naive=_paired(naive, chosen) if naive is not None else None,
-        vs_eager=_paired(eager, chosen) if eager is not None else None,
+        over_default=paired(default, chosen) if chosen is not default else Ratio(stats.same_module()),
+        over_naive=paired(naive, chosen) if naive is not None else None,
+        vs_eager=paired(eager, chosen) if eager is not None else None,
         best_peer=peer_registry.display(best.config) if best is not None else "",
-        vs_peer=_paired(best, chosen) if best is not None else None,
+        vs_peer=paired(best, chosen) if best is not None else None,
         ms=chosen.median,
         sitting=sitting,
         source=source,
         picks_tried=tuple(a.config for a in arms if a.kind == PICK),
         fleet=fleet,
-        rivals=tuple(
-            Rival(a.release, a.config, _paired(chosen, a), a.error) for a in arms if a.kind == RIVAL
-        ),
+        rivals=tuple(Rival(a.release, a.config, paired(chosen, a), a.error) for a in arms if a.kind == RIVAL),
         proof=proof,
         gap=_gap(gap, chosen, best),
     )
@@ -687,7 +604,7 @@ def as_json(a: Advice) -> dict[str, Any]:
             }
             for r in a.rivals
         ],
-        "proof": _proof_json(a.proof),
+        "proof": proof_json(a.proof),
         "gap": a.gap.to_json() if a.gap is not None else None,
         "gap_error": a.gap_error,
         "sitting": a.sitting,
@@ -695,7 +612,7 @@ def as_json(a: Advice) -> dict[str, Any]:
     }
 
 
-def _proof_json(proof: Optional[neighbourhood.Proof]) -> Optional[dict[str, Any]]:
+def proof_json(proof: Optional[neighbourhood.Proof]) -> Optional[dict[str, Any]]:
     """The proof as compat.json gives it: where it ended, why, and the last step's verdicts."""
     if proof is None:
         return None

@@ -183,7 +183,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[GpuAnswer]:
     found = []
     for entry in document.get("functions") or ():
         arms = [advice.Arm.of(a) for a in entry.get("arms") or () if isinstance(a, Mapping)]
-        sitting = advice._sitting_text(document, advice.timed_rounds(entry), of=TIMING)
+        sitting = advice.sitting_text(document, advice.timed_rounds(entry), of=TIMING)
         answer = _answer(str(document.get("model") or ""), str(entry.get("function") or ""), identity,
                          arms, sitting, source)  # fmt: skip
         found.append(_with_proof(answer, entry.get("proofs")))
@@ -248,7 +248,7 @@ def _answer(
         (a.release, a.target)
         for a in usable
         if a is not chosen
-        and (r := advice._paired(chosen, a)) is not None
+        and (r := advice.paired(chosen, a)) is not None
         and r.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE)
     )
     eager, eager_error = _against(peers.get(EAGER), chosen)
@@ -266,7 +266,7 @@ def _against(peer: Optional[advice.Arm], chosen: advice.Arm) -> tuple[Optional[a
         return None, "not in the sitting"
     if not peer.usable:
         return None, _why_not(peer)
-    ratio = advice._paired(peer, chosen)
+    ratio = advice.paired(peer, chosen)
     return ratio, "" if ratio is not None else "no rounds to pair"
 
 
@@ -446,7 +446,7 @@ def as_json(a: GpuAnswer) -> dict[str, Any]:
             {"release": e.release, "target": e.target, "error": e.error, "ran": e.ran} for e in a.excluded
         ],
         "no_answer": a.why,
-        "proof": advice._proof_json(a.proof),
+        "proof": advice.proof_json(a.proof),
         "neighbourhood": proof_text(a),
         "sitting": a.sitting,
         "source": a.source,

@@ -8,7 +8,7 @@ since one process times one device and a document names one GPU."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -67,12 +67,14 @@ def sittings(
     plan: Plan,
     found: Sequence[Any],
     proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
+    profile_of: Callable[[str], str] = str,
 ) -> tuple[list[dict[str, Any]], dict[str, Path]]:
     """One sitting per (model, function, HAL driver) of the GPU cells in `found` (execution/bundle.py
     Cells): its arms, each release x target of `default`; torch's peer spec where the model is a
     reference model (its source travels, so torch builds it there); and `proofs`, one per centre arm
     that `proofs` names ("3.13.0 cuda:sm_80" -> (centre, neighbours)): its release, target and
-    neighbours, each the cell that compiled it for that release and target, or why none did. With
+    neighbours, each the cell that compiled it for that release and target (`profile_of`: a
+    neighbour's configuration as the profile its cell was compiled with), or why none did. With
     the files that travel with them."""
     from iree_matrix.stages.compile import gpu_flags
 
@@ -113,7 +115,7 @@ def sittings(
         if torch:
             sitting["torch"] = torch
         proved = [
-            proof(arm, *(proofs or {})[arm["name"]], named, flags_of)
+            proof(arm, *(proofs or {})[arm["name"]], named, flags_of, profile_of)
             for arm in arms
             if arm["name"] in (proofs or {})
         ]
@@ -125,16 +127,14 @@ def sittings(
 
 def proof(
     arm: Mapping[str, Any], centre: str, around: Sequence[str], named: Mapping[tuple[str, str, str], Any],
-    flags_of: Any,
+    flags_of: Any, profile_of: Callable[[str], str] = str,
 ) -> dict[str, Any]:  # fmt: skip
     """A centre arm's proof as the manifest carries it: the CPU proof's form (execution/bundle.py
     `sittings`) with the centre's release and target; a neighbour whose compile failed here travels
     as its config and why."""
-    from iree_matrix.answers import search
-
     neighbours = []
     for name in around:
-        cell = named.get((arm["release"], arm["target"], search.parse(name).profile))
+        cell = named.get((arm["release"], arm["target"], profile_of(name)))
         neighbours.append(
             {"config": name, "flags": flags_of(cell), "job": cell.job}
             if cell is not None

@@ -117,9 +117,12 @@ def _pack(
     files = bundle.plan_files(found, wheels, tools)
     sittings: list = []
     if advised is not None and advised.gpu:
+        from iree_matrix.answers import search
         from iree_matrix.execution import gpu_sitting
 
-        sittings, peer_files = gpu_sitting.sittings(loaded.plan, found, advised.proofs)
+        sittings, peer_files = gpu_sitting.sittings(
+            loaded.plan, found, advised.proofs, lambda name: search.parse(name).profile
+        )
         files.update(peer_files)
         if not sittings:
             raise UserError(

@@ -1,0 +1,95 @@
+"""One arm of a paired sitting as its document stores it (a CPU sitting's or a GPU sitting's: the
+same rounds, another clock), and the ratio of two arms over the rounds both were timed in, with
+the paired verdict. Every answer (answers/advice.py, answers/gpu_advice.py) compares arms only
+through `paired`: one sitting, never figures from two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
+
+from iree_matrix.core.model import stats
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One arm of a sitting as stored: its kind, what it is, each round's CPU ms per call."""
+
+    name: str
+    kind: str
+    ms: tuple[float, ...]
+    flags: tuple[str, ...] = ()
+    release: str = ""
+    config: str = ""  # the profile ("default", "channels-last+im2col"), or the peer
+    cpu: str = ""  # a fleet arm's target CPU
+    module_sha256: str = ""
+    matches: Optional[bool] = None  # outputs checked against torch
+    source: str = ""  # where a pick came from ("published search, results/bench-rocketlake")
+    base: str = ""  # a fleet arm: the configuration it compiles for another CPU
+    error: str = ""  # why it has no times
+    target: str = ""  # a GPU arm's target as `--target` names it ("cuda:sm_80", "vulkan-spirv")
+
+    @property
+    def median(self) -> Optional[float]:
+        return median(self.ms)
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.ms) and not self.error and self.matches is not False
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Arm:
+        return cls(
+            name=str(data["name"]),
+            kind=str(data["kind"]),
+            ms=tuple(float(x) for x in data.get("ms") or ()),
+            flags=tuple(str(f) for f in data.get("flags") or ()),
+            release=str(data.get("release") or ""),
+            config=str(data.get("config") or ""),
+            cpu=str(data.get("cpu") or ""),
+            module_sha256=str(data.get("module_sha256") or ""),
+            matches=data.get("matches"),
+            source=str(data.get("source") or ""),
+            base=str(data.get("base") or ""),
+            error=str(data.get("error") or ""),
+            target=str(data.get("target") or ""),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def median(values: Sequence[float]) -> Optional[float]:
+    import statistics
+
+    return statistics.median(values) if values else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Ratio:
+    """B's time over A's from one sitting's rounds (> 1: B slower), with the paired verdict."""
+
+    paired: stats.Paired
+
+    @property
+    def value(self) -> float:
+        return self.paired.ratio
+
+    def span(self) -> str:
+        p = self.paired
+        return f"rounds {p.low:.3g}–{p.high:.3g}"
+
+
+def paired(a: Arm, b: Arm) -> Optional[Ratio]:
+    """b against a over the rounds both have (> 1: b is slower)."""
+    if not a.usable or not b.usable:
+        return None
+    if a.module_sha256 and a.module_sha256 == b.module_sha256:
+        return Ratio(stats.same_module())
+    n = min(len(a.ms), len(b.ms))
+    try:
+        return Ratio(stats.paired(a.ms[:n], b.ms[:n]))
+    except ValueError:
+        return None
