@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -18,19 +17,9 @@ from iree_matrix.answers import bundles, sittings
 from iree_matrix.core.model.results import Record
 from iree_matrix.core.system import host
 from iree_matrix.stages import run as run_stage
+from tests.unit import shipped_scripts
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _runner() -> Any:
-    spec = importlib.util.spec_from_file_location("bundle_run", ROOT / "scripts" / "bundle_run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-runner = _runner()
+runner = shipped_scripts.load("bundle_run", "bundle_run")
 
 
 def test_the_runner_names_this_cpu_as_the_tool_does() -> None:

@@ -6,7 +6,6 @@ with advise's code (answers/gap.py `measure`). End to end: tests/integration/tes
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from iree_matrix.answers import gap as gaps
 from iree_matrix.core.system import host
 from iree_matrix.report import answers as answers_md
 from iree_matrix.stages import hal_profile
+from tests.unit import shipped_scripts
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ROOT / "tests" / "data" / "profiles"
@@ -28,16 +28,7 @@ if str(SCRIPTS) not in sys.path:
 
 import peer_frameworks.onnxruntime as onnx_peer  # noqa: E402  (scripts/ is on sys.path now)
 
-
-def _load(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"{name}_under_test", SCRIPTS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bundle_gap = _load("bundle_gap")
+bundle_gap = shipped_scripts.load("bundle_gap")
 RELEASE = "3.13.0"
 
 

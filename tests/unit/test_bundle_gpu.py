@@ -6,10 +6,7 @@ document's shape). End to end on lavapipe: tests/integration/test_bundle.py."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.util
 import json
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -22,23 +19,11 @@ from iree_matrix.execution.bundle import Cell
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.matrix import spec
 from iree_matrix.tasks import bundling
+from tests.unit import shipped_scripts
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ROOT / "scripts"
-
-
-def _load(name: str) -> Any:
-    spec_ = importlib.util.spec_from_file_location(f"{name}_under_test", SCRIPTS / f"{name}.py")
-    assert spec_ is not None and spec_.loader is not None
-    module = importlib.util.module_from_spec(spec_)
-    spec_.loader.exec_module(module)
-    return module
-
-
-if str(SCRIPTS) not in sys.path:  # run.py imports its neighbours by name, as it does in a bundle
-    sys.path.insert(0, str(SCRIPTS))
-bundle_gpu = _load("bundle_gpu")
-runner = _load("bundle_run")
+bundle_gpu = shipped_scripts.load("bundle_gpu")
+runner = shipped_scripts.load("bundle_run")
 
 H200 = {"vendor": "NVIDIA", "name": "NVIDIA H200", "driver": "580.159.04", "compute_capability": "9.0",
         "memory": "143771 MiB"}  # fmt: skip

@@ -7,7 +7,6 @@ run is tests/integration/test_bundle.py."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import types
 from pathlib import Path
 from typing import Any
@@ -18,22 +17,14 @@ from iree_matrix.answers import advice, neighbourhood, search, sittings
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.tasks import bundling
+from tests.unit import shipped_scripts
 
-ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "3.13.0"
 PICK = "data-tiling+loop-unrolling"
 CENTRE_MS = [10.0, 10.2, 9.9, 10.1, 10.0, 10.3]
 
 
-def _runner() -> Any:
-    spec = importlib.util.spec_from_file_location("bundle_run", ROOT / "scripts" / "bundle_run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-runner = _runner()
+runner = shipped_scripts.load("bundle_run", "bundle_run")
 
 
 def _sha(name: str) -> str:

@@ -6,31 +6,19 @@ tests/integration/test_armv6_smoke.py."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import platform
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from iree_matrix.execution import bundle
 from iree_matrix.stages import arrays
+from tests.unit import shipped_scripts
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _runner() -> Any:
-    spec = importlib.util.spec_from_file_location("bundle_run_tools", ROOT / "scripts" / "bundle_run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-runner = _runner()
+runner = shipped_scripts.load("bundle_run", "bundle_run_tools")
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 WHEEL = {"kind": "wheel", "release": "3.9.0", "python": PYTHON, "machine": platform.machine(),
          "wheels": ["runtime/iree_base_runtime-3.9.0.whl"], "sha256": "w" * 64}  # fmt: skip
