@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_bundle_gpu import SCRIPTS, bundle_gpu, runner
+from tests.unit.shipped_scripts import SCRIPTS
+from tests.unit.test_bundle_gpu import bundle_gpu, runner
 
 
 def _tiny_cnn_order(tmp_path: Path) -> dict:
