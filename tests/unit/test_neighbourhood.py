@@ -248,3 +248,46 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
     assert by["data-tiling+loop-unrolling"].ms == (11.0,) * 8
     assert "IREE 3.13.0 lacks" in by["data-tiling+im2col"].error and not by["data-tiling+im2col"].ms
     assert step.centre.flags and "--iree-opt-data-tiling=true" in step.centre.flags
+
+
+def test_an_unproved_pick_says_so_and_readme_shows_the_identity_with_proved_picks_first(tmp_path: Path):
+    """A sitting made before picks were proved is published as it is, but never reads as proved: its
+    row says "(not proved)", its section how to time its neighbourhood, and README's table shows the
+    identity whose picks are proved even where another answers more functions."""
+    from iree_matrix.report import answers as rendered
+
+    proof = _proof()
+    assert proof.certified
+    proved = tmp_path / "authenticamd-25-17-znver4"
+    older = tmp_path / "genuineintel-6-167-rocketlake"
+    for folder in (proved, older):
+        folder.mkdir()
+    zen4 = {"vendor": "AuthenticAMD", "family": "25", "model": "17", "stepping": "1",
+            "cpu_flags_sha256": "ab" * 32, "cores": 2, "machine": "x86_64", "cpu": "AMD EPYC"}  # fmt: skip
+    (proved / "advice-quartznet5x5.json").write_text(
+        json.dumps({**_document(advice.SCHEMA, proof), "host": zen4, "llvm_cpu": "znver4"})
+    )
+    (older / "advice-quartznet5x5.json").write_text(json.dumps(_document(1)))
+    (older / "advice-other.json").write_text(json.dumps({**_document(1), "model": "other"}))
+    found = advice.published(tmp_path)
+    page = "\n".join(rendered.render(found))
+    unproved = [line for line in page.splitlines() if line.startswith("| quartznet5x5 | Intel")]
+    assert len(unproved) == 1 and unproved[0].count("(not proved)") == 1
+    assert "(not proved)" not in next(
+        line for line in page.splitlines() if line.startswith("| quartznet5x5 | AMD")
+    )
+    assert (
+        "Neighbourhood: not timed in this sitting (it predates the pick's proof): `iree-matrix advise "
+        "quartznet5x5` on that CPU times it, or without the tool there `iree-matrix bundle --advise "
+        "quartznet5x5 --cpu rocketlake --to DIR`" in page
+    )
+    block = "\n".join(rendered.readme_block(tmp_path))
+    assert "| quartznet5x5 | AMD family 25 model 17 `znver4` |" in block and "| other |" not in block
+    assert (
+        "Also answered, each in its own sitting: Intel family 6 model 167 `rocketlake` "
+        "(2 functions, 2 not proved)" in block
+    )
+    said = "\n".join(
+        advice.lines(advice.Chosen((next(a for a in found if a.model == "other"),), True, ""), "other")
+    )
+    assert "proof: not timed in this sitting" in said

@@ -536,8 +536,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         for rival in a.rivals:
             out.append(f"    other release: {rival_text(rival, a.release, argument)}")
-        if a.proof is not None:
-            out.append(f"    proof: {neighbourhood.summary(a.proof, a.config)}")
+        proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
+        out.append(f"    proof: {proof or neighbourhood.untimed(argument or a.model, a.identity.llvm_cpu)}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")

@@ -358,6 +358,17 @@ def summary(proof: Proof, answer: str = "", again: str = "") -> str:
     return f"`{proof.result}`: {proof.stopped} ({steps}{moved})"
 
 
+def untimed(model: str, llvm_cpu: str = "") -> str:
+    """What an answer whose sitting timed no neighbourhood says of it (a sitting made before picks
+    were proved), and the two ways to time it on that CPU."""
+    cpu = llvm_cpu or "LLVM_CPU"
+    return (
+        f"not timed in this sitting (it predates the pick's proof): `iree-matrix advise {model}` on that "
+        f"CPU times it, or without the tool there `iree-matrix bundle --advise {model} --cpu {cpu} --to DIR` "
+        "and `python3 run.py` there"
+    )
+
+
 def not_optimum(proof: Proof, again: str = "") -> str:
     """A run bundle's proof that found a faster neighbour: there is no compiler there to time that
     neighbour's own neighbourhood, so the answer says what to bundle next (`again`, where the

@@ -52,7 +52,7 @@ HEADERS = (
 def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     """One row per function and identity: what to take, and how it compares, all one sitting's."""
     out: list[tuple[str, ...]] = []
-    for a in sorted(found, key=lambda a: (advice.display_name(a), a.identity.short)):
+    for a in _in_order(found):
         config = "default" if a.config == "default" else a.config
         out.append((
             advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
@@ -63,14 +63,26 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     return out
 
 
+def _in_order(found: Sequence[advice.Advice]) -> list[advice.Advice]:
+    return sorted(found, key=lambda a: (advice.display_name(a), a.identity.short))
+
+
 def table(found: Sequence[advice.Advice], link: str = "") -> list[str]:
+    """The answers' table; a pick whose neighbourhood was not timed in its sitting says so beside it
+    (a sitting made before picks were proved), so an unproved pick never reads as a proved one."""
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for row in rows(found):
+    for a, row in zip(_in_order(found), rows(found)):
         cells = list(row)
         release, _, config = cells[2].rpartition(" ")
-        cells[2] = f"{release} `{config}`{link}"
+        cells[2] = f"{release} `{config}`{link}{_proof_mark(a)}"
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _proof_mark(a: advice.Advice) -> str:
+    if a.proof is None:
+        return " (not proved)"
+    return "" if a.proof.certified else " (not proved: see its neighbourhood)"
 
 
 def render(found: Sequence[advice.Advice], gpu: Sequence[gpu_advice.GpuAnswer] = ()) -> list[str]:
@@ -203,7 +215,7 @@ def _proof(a: advice.Advice) -> list[str]:
     """The pick's neighbourhood under its answer: every one-knob change timed against it in paired
     rounds of one sitting (the last step of its local search), and the steps that moved it."""
     if a.proof is None:
-        return []
+        return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.identity.llvm_cpu)}.", ""]
     out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.", ""]
     moves = neighbourhood.path_lines(a.proof)
     if moves:
@@ -257,16 +269,26 @@ def write(root: Path) -> Optional[Path]:
 
 
 def readme_block(root: Path) -> list[str]:
-    """README's first table: the rows of the identity with the most answers (README stays a page
-    however many CPUs answer), their "take" linking to ANSWERS.md for the flags; a line names the
-    other identities and how many functions each answers."""
+    """README's first table: the rows of the identity with the most proved answers, then the most
+    answers (README stays a page however many CPUs answer; a proved pick is the one to show first),
+    their "take" linking to ANSWERS.md for the flags; a line names the other identities, how many
+    functions each answers and how many of those are not proved."""
     found = advice.published(root)
     counts = Counter(a.identity.key for a in found)
-    shown = max(counts, key=lambda key: (counts[key], key)) if counts else ""
-    others = {a.identity.short: counts[a.identity.key] for a in found if a.identity.key != shown}
+    proved = Counter(a.identity.key for a in found if a.proof is not None and a.proof.certified)
+    shown = max(counts, key=lambda key: (proved[key], counts[key], key)) if counts else ""
+    others = {
+        a.identity.short: (counts[a.identity.key], counts[a.identity.key] - proved[a.identity.key])
+        for a in found
+        if a.identity.key != shown
+    }
+
+    def said(n: int, unproved: int) -> str:
+        return f"{n} function{'' if n == 1 else 's'}" + (f", {unproved} not proved" if unproved else "")
+
     line = (
         ["", "Also answered, each in its own sitting: "
-         + ", ".join(f"{name} ({n} function{'' if n == 1 else 's'})" for name, n in sorted(others.items()))
+         + ", ".join(f"{name} ({said(*n)})" for name, n in sorted(others.items()))
          + " — [every row](results/answers/ANSWERS.md)."]
         if others else []
     )  # fmt: skip
