@@ -517,3 +517,30 @@ class _Worker:
     SOURCE = (
         "import sys, time\nprint('{\"ready\": true}', flush=True)\nsys.stdin.readline()\ntime.sleep(60)\n"
     )
+
+
+def test_each_function_answers_from_the_newest_sitting_that_timed_it(tmp_path: Path):
+    """`advise MODEL --select '*decoder*'` sits one function: its sitting answers for that function
+    and leaves the model's other function to the older sitting that timed it; a newer sitting of the
+    same function replaces the older one's answer."""
+    both = _sitting()
+    both["functions"] = [{**both["functions"][0], "function": f} for f in ("encoder", "decoder")]
+    decoder = {**_sitting(default_ms=[x * 2 for x in range(20, 28)]), "started": "2026-11-26T10:00:00+00:00"}
+    decoder["functions"] = [{**decoder["functions"][0], "function": "decoder"}]
+    (tmp_path / "advice-m.1.json").write_text(json.dumps(both))
+    (tmp_path / "advice-m.2.json").write_text(json.dumps(decoder))
+    found = {a.function: a for a in advice.sittings(sorted(tmp_path.glob("advice-*.json")))}
+    assert set(found) == {"encoder", "decoder"}
+    assert found["encoder"].source.endswith("advice-m.1.json")
+    assert found["decoder"].source.endswith("advice-m.2.json") and found["decoder"].sitting.startswith(
+        "2026-11-26"
+    )
+
+
+def test_a_pick_of_an_export_variant_is_a_configuration_name_merge_takes():
+    """Whisper's encoder pick is `@decomposed+loop-unrolling` (an export variant first): its proof's
+    start and its neighbours' names pass merge's check; a name that is not one still does not."""
+    from iree_matrix.answers import sittings
+
+    assert sittings._NAME.fullmatch("@decomposed+data-tiling+loop-unrolling")
+    assert not sittings._NAME.fullmatch("$(touch X)") and not sittings._NAME.fullmatch("+loop-unrolling")

@@ -371,21 +371,28 @@ def file_name(model: str, started: str, partial: bool = False) -> str:
 
 
 def sittings(paths: Iterable[Path]) -> list[Advice]:
-    """The Advice of the newest sitting of each (model, CPU identity) among `paths` (by the time it
-    started; files that are not sittings are skipped), in the order the paths first name them."""
-    newest: dict[tuple[str, str], tuple[str, str, Path, dict[str, Any]]] = {}
+    """The Advice of each (model, CPU identity, function) from the newest sitting that timed that
+    function among `paths` (by the time it started; files that are not sittings are skipped): a
+    sitting of one function (`advise MODEL --select`) answers for it without hiding the model's
+    other functions, which an older sitting answered. In the order the paths first name them."""
+    newest: dict[tuple[str, str, str], tuple[str, str, Path, dict[str, Any]]] = {}
     for path in paths:
         data = read(path)
         if data is None or is_gpu(data):  # a GPU's sitting answers for the GPU (gpu_advice), not this CPU
             continue
         identity = Identity.of(HostIdentity.of(data.get("host")), str(data.get("llvm_cpu") or ""))
-        key = (str(data.get("model") or ""), identity.key)
         when = (str(data.get("started") or ""), path.name)
-        if key not in newest or when > newest[key][:2]:
-            newest[key] = (*when, path, data)
+        for entry in data.get("functions") or ():
+            key = (str(data.get("model") or ""), identity.key, str(entry.get("function") or ""))
+            if key not in newest or when > newest[key][:2]:
+                newest[key] = (*when, path, data)
+    chosen: dict[Path, tuple[dict[str, Any], set[str]]] = {}
+    for (_, _, function), (_, _, path, data) in newest.items():
+        chosen.setdefault(path, (data, set()))[1].add(function)
     found: list[Advice] = []
-    for _, _, path, data in newest.values():
-        found.extend(derive(data, str(path)))
+    for path, (data, functions) in chosen.items():
+        kept = [e for e in data.get("functions") or () if str(e.get("function") or "") in functions]
+        found.extend(derive({**data, "functions": kept}, str(path)))
     return found
 
 

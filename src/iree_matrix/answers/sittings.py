@@ -44,7 +44,7 @@ from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, ResultsLog
 
 RESULTS = "results.jsonl"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@~-]{0,119}")
+_NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
 _TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,200}")  # an arm's name: "dt-ukernels on 3.13.0", no control
 _MAX_MS = 1e7  # a call of nearly three hours: anything longer is not a measurement
 
