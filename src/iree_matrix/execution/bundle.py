@@ -578,13 +578,9 @@ def sittings(
                 "references": sorted(p.name for p in (cells_[0].export / REFERENCE.path).glob("*.npy")),
                 "atol": info.get("atol"), "rtol": info.get("rtol"),
             }  # fmt: skip
-        model_file = scripts_dir() / "models" / f"{model.replace('@', '__')}.py"
-        if "onnx" in sitting and model_file.is_file():  # a reference model: torch eager can build it there
-            for source in sorted((scripts_dir() / "models").glob("*.py")):
-                files[f"torch/models/{source.name}"] = source
-            eager = {k: v for k, v in sitting["onnx"].items() if k != "model"}
-            sitting["torch"] = {**eager, "root": "torch", "module": f"models.{model_file.stem}",
-                                "function": function, "seed": 0}  # fmt: skip
+        torch = torch_spec(model, function, cells_[0], files) if "onnx" in sitting else {}
+        if torch:  # a reference model: torch eager can build it there
+            sitting["torch"] = torch
         proof = (proofs or {}).get(function) or (proofs or {}).get("")
         if proof is not None and proof[0] in {a["config"] for a in arms}:
             centre, around = proof
@@ -596,3 +592,27 @@ def sittings(
             ]}  # fmt: skip
         out.append(sitting)
     return out, files
+
+
+def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:
+    """What run.py needs to build the model in torch there and check it: the reference models'
+    sources (added to `files`), the export's inputs and references and the model's tolerance; {}
+    for a model that is not a reference model (its source is not the tool's to carry)."""
+    models = scripts_dir() / "models"
+    source = models / f"{model.replace('@', '__')}.py"
+    if not source.is_file():
+        return {}
+    for path in sorted(models.glob("*.py")):
+        files[f"torch/models/{path.name}"] = path
+    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
+    return {
+        "export": f"exports/{cell.export_key[:16]}",
+        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
+        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
+        "atol": info.get("atol"),
+        "rtol": info.get("rtol"),
+        "root": "torch",
+        "module": f"models.{source.stem}",
+        "function": function,
+        "seed": 0,
+    }

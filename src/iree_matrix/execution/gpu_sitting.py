@@ -7,17 +7,15 @@ since one process times one device and a document names one GPU."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.shipped import scripts_dir
+from iree_matrix.execution import bundle
 from iree_matrix.iree import targets, versions
 from iree_matrix.matrix.plan import Plan
-from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, REFERENCE
 
 CONFIG = "default"  # the profile a GPU sitting compiles: the chip flag is the answer's one knob
 GPU_ARM = "gpu"  # an IREE arm's kind in a GPU sitting
@@ -111,7 +109,7 @@ def sittings(
             "release": max((c.runtime for c in cells), key=versions.release_order),
             "arms": arms,
         }
-        torch = torch_spec(model, function, (cells or every)[0], files)
+        torch = bundle.torch_spec(model, function, (cells or every)[0], files)
         if torch:
             sitting["torch"] = torch
         proved = [
@@ -146,30 +144,6 @@ def proof(
         )
     return {"centre": centre, "release": arm["release"], "target": arm["target"], "max_steps": 1,
             "neighbours": neighbours}  # fmt: skip
-
-
-def torch_spec(model: str, function: str, cell: Any, files: dict[str, Path]) -> dict[str, Any]:
-    """What run.py needs to build the model in torch there and check it: the reference models'
-    sources (added to `files`), the export's inputs and references and the model's tolerance; {}
-    for a model that is not a reference model (its source is not the tool's to carry)."""
-    models = scripts_dir() / "models"
-    source = models / f"{model.replace('@', '__')}.py"
-    if not source.is_file():
-        return {}
-    for path in sorted(models.glob("*.py")):
-        files[f"torch/models/{path.name}"] = path
-    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
-    return {
-        "export": f"exports/{cell.export_key[:16]}",
-        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
-        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
-        "atol": info.get("atol"),
-        "rtol": info.get("rtol"),
-        "root": "torch",
-        "module": f"models.{source.stem}",
-        "function": function,
-        "seed": 0,
-    }
 
 
 def count(sittings_: Sequence[Mapping[str, Any]]) -> str:
