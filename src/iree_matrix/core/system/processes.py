@@ -161,7 +161,9 @@ class Completed:
     stderr: str
     seconds: float
     # The largest resident set of the process or any descendant it waited for (wait4's
-    # ru_maxrss), None where it says nothing about the tool (a `docker run` client).
+    # ru_maxrss), None where it says nothing about the tool (a `docker run` client). A floor: Linux
+    # copies the spawning process's own high-water mark into the child's at exec (fs/exec.c,
+    # exec_mmap), so a child smaller than the tool's process reads as the tool's size.
     peak_rss_bytes: Optional[int] = None
     # Why its limits or the system ended it, when that was not the tool's own answer: "killed: out of
     # memory (limit 2 GiB)", "out of memory (limit 2 GiB of address space)" (RLIMIT_AS refused an
