@@ -15,7 +15,7 @@ import sys
 
 import nox
 
-nox.options.sessions = ["lint", "unit"]  # minutes, not the integration tier's quarter hour
+nox.options.sessions = ["lint", "unit"]  # minutes, not the whole suite's half hour
 nox.options.reuse_existing_virtualenvs = True
 # uv makes a session's venv in a second or two instead of 7-14 s (pip + virtualenv) when it is
 # installed (.ci/run and images/setup-host.sh's README step install it); otherwise virtualenv.
@@ -142,21 +142,83 @@ def stage_times(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Every test: the unit and process tiers, then integration with real torch, IREE and Docker (~16 min).
+    """Every test, each once: the unit tier, then the processes and integration tiers on both cores
+    (about 35 min on 2 cores at load 2; what CI runs, .ci/run).
 
-    Each test once: `-- tests/unit tests/processes` runs the first two alone, and `nox -s unit` (a bare
-    `nox`) the unit tier only."""
+    Each tier's JUnit file, wall and CPU time go to runs/tests/ and the slowest tests are printed at
+    the end (bin/test_durations.py), so a change of CI's time is measured, not guessed.
+    `-- tests/unit tests/processes` runs the first two alone (any paths: one pytest, as given), and
+    `nox -s unit` (a bare `nox`) the unit tier only."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
-    targets = session.posargs or [*TIERS, "tests/integration"]
-    if any("integration" in a for a in targets) or not any(a.startswith(TIERS) for a in targets):
-        _room_for_integration(session)
-        _host_ready(session)
-    # Fast tier first, so a broken unit fails in seconds rather than after the integration tier.
-    session.run("pytest", *targets)
+    if session.posargs:
+        if any("integration" in a for a in session.posargs) or not any(
+            a.startswith(TIERS) for a in session.posargs
+        ):
+            _room_for_integration(session)
+            _host_ready(session)
+        session.run("pytest", *session.posargs)
+        return
+    _room_for_integration(session)
+    _host_ready(session)
+    out = os.path.join("runs", "tests")
+    os.makedirs(out, exist_ok=True)
+    failed = []
+    for name, args in TIER_RUNS:
+        ok = _timed_tier(session, name, out, ["pytest", *args, f"--junitxml={out}/junit-{name}.xml"])
+        if not ok:
+            failed.append(name)
+            if name == "unit":  # a broken unit fails in seconds, not after the integration tier
+                break
+    session.run("python", "bin/test_durations.py", out, "--slowest", "30")
+    if failed:
+        session.error(f"failed tiers: {', '.join(failed)} (their JUnit files: {out}/)")
 
 
 # The tiers without the integration tier's real environments: seconds to minutes, no IREE or Docker.
 TIERS = ("tests/unit", "tests/processes")
+# How many tests run at once in the processes and integration tiers (pytest-xdist): one per core,
+# at least 2. The processes tier waits far more than it computes (858 s wall for 215 s of CPU in
+# one measured run); the integration tier's tests that need the machine's Docker daemon, qemu or
+# a bound on wall time share a group (tests/integration/conftest.py) and so never overlap.
+WORKERS = os.environ.get("IREE_MATRIX_TEST_WORKERS") or str(max(2, os.cpu_count() or 1))
+TIER_RUNS = (
+    ("unit", ["tests/unit"]),  # hermetic and fast: one process, no workers to start
+    ("processes", ["-n", WORKERS, "--dist", "loadgroup", "tests/processes"]),
+    # The whole reference zoo (marker `zoo`) is `nox -s slow`'s: CI runs each kind of export instead.
+    ("integration", ["-n", WORKERS, "--dist", "loadgroup", "-m", "not zoo", "tests/integration"]),
+)
+
+
+def _timed_tier(session: nox.Session, name: str, out: str, argv: list[str]) -> bool:
+    """Run one tier; write its wall and CPU seconds (its processes' and every child's they waited
+    for) to OUT/tier-NAME.json. False when it failed."""
+    import json
+    import resource
+    import time
+
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    try:
+        session.run(*argv)
+        ok = True
+    except nox.command.CommandFailed:
+        ok = False
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    with open(os.path.join(out, f"tier-{name}.json"), "w") as f:
+        json.dump({"tier": name, "wall_s": round(time.monotonic() - start, 1), "cpu_s": round(cpu, 1),
+                   "passed": ok, "argv": argv, "load_at_end": os.getloadavg()[0]}, f)  # fmt: skip
+    return ok
+
+
+@nox.session(python=PYTHON)
+def slow(session: nox.Session) -> None:
+    """The tests CI leaves to a schedule (marker `zoo`): every reference model and function through
+    the real toolchain, about 11 minutes on 2 cores. The weekly workflow (.github/workflows/slow.yml)
+    runs it; `nox -s tests` runs each kind of export on its smallest models instead."""
+    _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
+    _room_for_integration(session)
+    _host_ready(session)
+    session.run("pytest", "-m", "zoo", *(session.posargs or ["tests/integration"]))
 
 
 # What one integration run writes at most at once (venvs, stores, Docker images under the temp dir;
