@@ -2,14 +2,19 @@
 
 The wheelhouse and the built environments are kept in a persistent cache (the user's
 `~/.cache/iree-matrix`, or `$IREE_MATRIX_CACHE`), because downloading IREE for every test run
-proves nothing new. The store (exports, modules, results) is fresh for every test, so every stage
-after install really executes.
+proves nothing new. The store (exports, modules, results) is fresh for every test that takes
+`cache`, so every stage after install really executes; a test whose subject is not an empty store
+takes `warm_cache` instead, whose store starts with what the smoke chain made once per test run
+(tiny_cnn's export, 15 s of an exclusive stage, and its default modules from IREE 3.9.0 and 3.13.0),
+and `built_runtime_store` gives the source-built runtimes to the tests that need one.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.envs.cache_usage import default_cache
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,6 +32,76 @@ SMOKE = REPO / "matrix" / "smoke.toml"
 @pytest.fixture
 def cache(tmp_path: Path) -> Path:
     return shared_cache(tmp_path / "cache")
+
+
+@pytest.fixture(scope="session")
+def smoke_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding matrix/smoke.toml's export and compiles, made once per test run: the first
+    pytest-xdist worker to ask makes it under a lock, the others wait for it and reuse it."""
+    return _made_once(tmp_path_factory, "smoke-store", ["matrix", "--matrix", str(SMOKE), "--backend",
+                                                         "venv", "--select", "compile:*"])  # fmt: skip
+
+
+@pytest.fixture
+def warm_cache(tmp_path: Path, smoke_store: Path) -> Path:
+    """`cache`, its store a copy of `smoke_store`: tiny_cnn's export (turbine 3.9.0, torch 2.13.0) and
+    its default modules are reused from it, every other stage runs. A copy, not a link: a test may
+    damage or prune its own store."""
+    return seeded_cache(tmp_path / "cache", smoke_store)
+
+
+@pytest.fixture(scope="session")
+def source_runtime_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding IREE 3.9.0's runtime built from source for this host (runtime-build
+    src:3.9.0/x86_64: minutes of cmake), built once per test run for the tests that run a
+    source-built runtime (the armv6 smoke builds its host tools with it)."""
+    matrix = tmp_path_factory.mktemp("source-runtime") / "m.toml"
+    matrix.write_text('python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
+                      'runtime = "src:3.9.0"\nmodels = "tiny_cnn"\n')  # fmt: skip
+    argv = ["matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
+            "--select", "runtime-build:*"]  # fmt: skip
+    return _made_once(tmp_path_factory, "source-runtime-store", argv)
+
+
+def iree_source() -> str:
+    """IREE's source for the runtime build: offline machines (and CI) have a tarball beside the
+    checkout (../shared/iree-src); IREE_MATRIX_IREE_SOURCE overrides."""
+    if os.environ.get("IREE_MATRIX_IREE_SOURCE"):
+        return os.environ["IREE_MATRIX_IREE_SOURCE"]
+    for pattern in (REPO.parent / "shared" / "iree-src" / "*.tar.xz", Path("/work/shared/iree-src/*.tar.xz")):
+        found = sorted(glob.glob(str(pattern)))
+        if found:
+            return found[-1]
+    pytest.skip("no IREE source tarball (set IREE_MATRIX_IREE_SOURCE to a tree, tarball or git+URL@TAG)")
+
+
+def seeded_cache(fresh: Path, *stores: Path) -> Path:
+    """`shared_cache(fresh)` whose store starts as a copy of these stores' entries."""
+    cache = shared_cache(fresh)
+    for store in stores:
+        shutil.copytree(store, cache / "store", symlinks=True, dirs_exist_ok=True)
+    return cache
+
+
+def _made_once(tmp_path_factory: pytest.TempPathFactory, name: str, argv: list[str]) -> Path:
+    """The store of one `iree-matrix` command run once per test run (all workers: the run's base
+    temp, above each worker's own), kept when it exited 0; a failure fails each test that asked."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    made, complete = root / name, root / f"{name}.complete"
+    with file_lock(root / f"{name}.lock"):
+        if not complete.is_file():
+            work = root / f"{name}-work"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            cache = shared_cache(work / "cache")
+            done = iree_matrix(*argv, cache=cache, results=work / "results")
+            assert done.returncode == 0, f"{name}: {done.stderr[-3000:]}"
+            shutil.rmtree(made, ignore_errors=True)
+            shutil.copytree(cache / "store", made, symlinks=True)
+            complete.write_text(" ".join(argv) + "\n")
+    return made
 
 
 def shared_cache(fresh: Path) -> Path:
@@ -85,3 +161,27 @@ def run_matrix_text(text: str, cache: Path, tmp_path: Path) -> tuple[Path, dict[
     done = iree_matrix("matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=results)
     assert done.returncode == 0, done.stderr
     return results, records(results)
+
+
+# pytest-xdist (`nox -s tests` runs this tier on every core with `--dist loadgroup`): the tests that
+# need the machine's Docker daemon to themselves (an orphan sweep removes what another test's run
+# left) share one group, so one worker runs them one after another; so do the emulated ARM runs,
+# the heaviest CPU users, that neither starve the other's qemu nor wait on the daemon's group.
+DOCKER_MODULES = {"test_sandbox_docker", "test_sandbox_docker_models"}  # docker without the marker
+QEMU_MODULES = {"test_arm", "test_armv6_smoke", "test_cortex_m"}  # qemu-user / qemu-system-arm
+
+
+def xdist_group(item: pytest.Item) -> str | None:
+    module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+    if item.get_closest_marker("docker") or module in DOCKER_MODULES:
+        return "docker"
+    if item.get_closest_marker("qemu") or module in QEMU_MODULES:
+        return "qemu"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -9,7 +9,6 @@ machine's binfmt handler, and `merge` taking its record home."""
 from __future__ import annotations
 
 import dataclasses
-import glob
 import json
 import os
 import subprocess
@@ -22,7 +21,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.core.system import binfmt
 
-from .conftest import iree_matrix, records, shared_cache
+from .conftest import iree_matrix, iree_source, records, seeded_cache
 
 pytestmark = pytest.mark.integration
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -59,18 +58,6 @@ BASE = "py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/armv6-arm1176jzf-s/default"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def iree_source() -> str:
-    """IREE's source for the runtime build: offline machines (and CI) have a tarball beside the
-    checkout (../shared/iree-src); IREE_MATRIX_IREE_SOURCE overrides."""
-    if os.environ.get("IREE_MATRIX_IREE_SOURCE"):
-        return os.environ["IREE_MATRIX_IREE_SOURCE"]
-    for pattern in (REPO.parent / "shared" / "iree-src" / "*.tar.xz", Path("/work/shared/iree-src/*.tar.xz")):
-        found = sorted(glob.glob(str(pattern)))
-        if found:
-            return found[-1]
-    pytest.skip("no IREE source tarball (set IREE_MATRIX_IREE_SOURCE to a tree, tarball or git+URL@TAG)")
-
-
 @dataclasses.dataclass(frozen=True)
 class Smoke:
     cache: Path
@@ -80,10 +67,11 @@ class Smoke:
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory: pytest.TempPathFactory) -> Smoke:
-    """One armv6-smoke run (its runtime builds, exports and compiles) that both tests read."""
+def smoke(tmp_path_factory: pytest.TempPathFactory, source_runtime_store: Path) -> Smoke:
+    """One armv6-smoke run (its runtime builds, exports and compiles) that both tests read. Its
+    native runtime build (the armv6 build's host tools) is the run's shared one; the armv6 ones run."""
     tmp_path = tmp_path_factory.mktemp("armv6")
-    cache = shared_cache(tmp_path / "cache")
+    cache = seeded_cache(tmp_path / "cache", source_runtime_store)
     models = tmp_path / "models"
     models.mkdir(mode=0o755)
     (models / "idiv.py").write_text(IDIV)

@@ -28,18 +28,25 @@ pytestmark = pytest.mark.integration
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
+_THERE: dict[Path, Path] = {}  # numpy wheel -> the venv's python: one venv for the module's tests
+
+
 def _there(tmp_path: Path, cache: Path) -> Path:
-    """A venv with numpy only, installed from the wheelhouse the bundle's lock filled (offline)."""
-    venv = tmp_path / "there"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    """A venv with numpy only, installed from the wheelhouse the bundle's lock filled (offline);
+    made by the first test that asks and reused by the others (run.py writes nothing into it)."""
     wheel = _installable(cache, "numpy")
     assert wheel is not None, "no numpy wheel for this Python in the wheelhouse"
+    if wheel in _THERE:
+        return _THERE[wheel]
+    venv = tmp_path / "there"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True
     )
     assert subprocess.run([str(python), "-c", "import torch"], capture_output=True).returncode != 0
     assert subprocess.run([str(python), "-c", "import iree.runtime"], capture_output=True).returncode != 0
+    _THERE[wheel] = python
     return python
 
 
@@ -67,8 +74,9 @@ def _offline(argv: list[str]) -> list[str]:
 
 
 def test_a_bundle_answers_with_numpy_only_and_its_records_come_home_checked(
-    cache: Path, tmp_path: Path
+    warm_cache: Path, tmp_path: Path
 ) -> None:
+    cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     bundle = tmp_path / "bundle"
     done = iree_matrix(
         "bundle", "--matrix", str(REPO / "matrix" / "bundle.toml"), "--to", str(bundle), "--python", PYTHON,
@@ -140,7 +148,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return done
 
 
-def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_path: Path) -> None:
+def test_a_sitting_made_there_comes_home_as_that_cpus_answer(warm_cache: Path, tmp_path: Path) -> None:
     """`bundle --advise` for the tiny CNN compiled for x86-64-v3: run.py sits default, the naive
     build and ONNX Runtime (installed there from the wheelhouse, offline) in paired rounds, and
     proves the pick (`default`: no published answer) against its one-knob neighbours in the same
@@ -148,6 +156,7 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
     ratio, so the path is taken); merge publishes the sitting and its proof under this machine's
     identity, with the gap read from the profiles, and ANSWERS.md gains its row and its
     neighbourhood."""
+    cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     bundle = tmp_path / "tiny"
     done = iree_matrix(
         "bundle", "--advise", "tiny_cnn", "--cpu", "x86-64-v3", "--to", str(bundle), "--python", PYTHON,
@@ -242,12 +251,13 @@ def test_a_sitting_made_there_comes_home_as_that_cpus_answer(cache: Path, tmp_pa
 
 
 def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_not_run(
-    cache: Path, tmp_path: Path
+    warm_cache: Path, tmp_path: Path
 ) -> None:
     """`bundle --advise tiny_cnn --target vulkan-spirv --target cuda:sm_80`: one GPU sitting per HAL
     driver. There, with numpy only: the Vulkan arm sits on Mesa's lavapipe (a software device, said
     so in the document), the CUDA driver finds no device (its record says so in the runtime's words,
     and no document names a GPU that is not there), and torch's peers say torch is not importable."""
+    cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     bundle = tmp_path / "gpu"
     done = iree_matrix(
         "bundle", "--advise", "tiny_cnn", "--target", "vulkan-spirv", "--target", "cuda:sm_80",
@@ -392,10 +402,11 @@ target_cpu = "x86-64-v3"
 
 
 def test_a_bfloat16_cell_runs_through_the_wheels_own_tools_and_is_checked(
-    cache: Path, tmp_path: Path
+    warm_cache: Path, tmp_path: Path
 ) -> None:
     """numpy has no bfloat16: the export saves its raw bits, the runner hands them to the wheel's
     iree-run-module, reads the output's raw contents back and compares them decoded to float32."""
+    cache = warm_cache  # tiny_cnn's export and modules made once per run: not the subject here
     models = tmp_path / "models"
     models.mkdir(mode=0o755)
     (models / "bf16.py").write_text(BF16_MODEL)

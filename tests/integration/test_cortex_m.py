@@ -16,8 +16,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.source_builds import cortex_m
 
-from .conftest import iree_matrix, records
-from .test_armv6_smoke import iree_source
+from .conftest import iree_matrix, iree_source, records
 
 pytestmark = [pytest.mark.integration, pytest.mark.cortex_m]
 

@@ -10,8 +10,7 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import iree_matrix, records
-from .test_armv6_smoke import iree_source
+from .conftest import iree_matrix, iree_source, records, seeded_cache
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +29,11 @@ devices = ["local-task", "local-sync"]
 CELL = "tiny_cnn/py3.11-torch2.13.0-turbine3.9.0/iree3.9.0/x86_64/default"
 
 
-def test_a_source_built_runtime_beside_the_pip_one(cache: Path, tmp_path: Path) -> None:
+def test_a_source_built_runtime_beside_the_pip_one(
+    tmp_path: Path, smoke_store: Path, source_runtime_store: Path
+) -> None:
+    # The build itself was made once for the run (conftest.source_runtime_store), by this stage.
+    cache = seeded_cache(tmp_path / "cache", smoke_store, source_runtime_store)
     matrix = tmp_path / "m.toml"
     matrix.write_text(MATRIX)
     results = tmp_path / "results"
