@@ -142,8 +142,9 @@ def stage_times(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Every test, each once: the unit tier, then the processes and integration tiers on both cores
-    (about 35 min on 2 cores at load 2; what CI runs, .ci/run).
+    """Every test CI runs (.ci/run), each once: unit, then processes and integration on every core.
+
+    About 35 minutes on 2 cores at load 2 (docs/measurements.md has a CI run's tiers and slowest tests).
 
     Each tier's JUnit file, wall and CPU time go to runs/tests/ and the slowest tests are printed at
     the end (bin/test_durations.py), so a change of CI's time is measured, not guessed.
@@ -212,9 +213,11 @@ def _timed_tier(session: nox.Session, name: str, out: str, argv: list[str]) -> b
 
 @nox.session(python=PYTHON)
 def slow(session: nox.Session) -> None:
-    """The tests CI leaves to a schedule (marker `zoo`): every reference model and function through
-    the real toolchain, about 11 minutes on 2 cores. The weekly workflow (.github/workflows/slow.yml)
-    runs it; `nox -s tests` runs each kind of export on its smallest models instead."""
+    """The tests CI leaves to a schedule (marker `zoo`): every reference model through IREE.
+
+    Every reference model and function through turbine and IREE 3.9.0, about 11 minutes on 2 cores.
+    The weekly workflow (.github/workflows/slow.yml) runs it; `nox -s tests` runs each kind of
+    export on its smallest models instead."""
     _install(session, "-e", ".[test,distributed]", TEST_TORCH, *TEST_IREE)
     _room_for_integration(session)
     _host_ready(session)

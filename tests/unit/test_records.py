@@ -168,7 +168,7 @@ def _published_index():
     return query
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _planned_stages(path: Path) -> frozenset[str]:
     """The stages of a shipped matrix's plan, each job's labels checked against its stage's schema.
     Cached: the test of the union asks again for what the per-file tests planned."""
