@@ -26,7 +26,7 @@ import pytest
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import bubblewrap
 
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, records, shared_cache
 
 pytestmark = [
     pytest.mark.integration,
@@ -153,14 +153,8 @@ def _kernel_log() -> str:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One run of two hostile models (one raises, one returns a model), then what the host kept."""
-    from iree_matrix.envs.cache_usage import default_cache
-
     tmp_path = tmp_path_factory.mktemp("hostile")
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for shared in ("wheelhouse", "envs", "images"):
-        (default_cache() / shared).mkdir(parents=True, exist_ok=True)
-        (cache / shared).symlink_to(default_cache() / shared)
+    cache = shared_cache(tmp_path / "cache")
     models = tmp_path / "models"
     models.mkdir()
     host_dir = Path(tempfile.mkdtemp(prefix="iree-matrix-hostile-", dir="/var/tmp"))

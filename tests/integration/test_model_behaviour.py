@@ -23,7 +23,7 @@ import pytest
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import bubblewrap
 
-from .conftest import records
+from .conftest import records, shared_cache
 
 # The model that kills its supervisor must only ever run in the sandbox (its own pid namespace):
 # unsandboxed, its orphaned process goes on sending SIGKILL to its new parent.
@@ -104,14 +104,8 @@ RUN = "run:drill-{}/py3.11-torch2.13.0-turbine3.9.0/iree3.13.0/x86_64/default"
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One matrix of the drill's models on host venvs: its records and its cache."""
-    from iree_matrix.envs.cache_usage import default_cache
-
     tmp_path = tmp_path_factory.mktemp("behaviour")
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for shared in ("wheelhouse", "envs", "images"):
-        (default_cache() / shared).mkdir(parents=True, exist_ok=True)
-        (cache / shared).symlink_to(default_cache() / shared)
+    cache = shared_cache(tmp_path / "cache")
     models = tmp_path / "models"
     models.mkdir(mode=0o755)
     (models / "drill.py").write_text(MODELS)

@@ -22,7 +22,7 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import iree_matrix, records
+from .conftest import iree_matrix, records, shared_cache
 
 pytestmark = pytest.mark.integration
 
@@ -239,14 +239,8 @@ def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, t
 @pytest.fixture(scope="module")
 def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One run of the three models below, from a directory holding the user's precious file."""
-    from iree_matrix.envs.cache_usage import default_cache
-
     tmp_path = tmp_path_factory.mktemp("sandbox")
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for shared in ("wheelhouse", "envs", "images"):
-        (default_cache() / shared).mkdir(parents=True, exist_ok=True)
-        (cache / shared).symlink_to(default_cache() / shared)
+    cache = shared_cache(tmp_path / "cache")
     users = tmp_path / "users-project"
     users.mkdir()
     (users / "precious.txt").write_text("keep me")

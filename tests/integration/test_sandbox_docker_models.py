@@ -20,7 +20,7 @@ import pytest
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import containers
 
-from .conftest import records
+from .conftest import records, shared_cache
 
 pytestmark = pytest.mark.integration
 
@@ -97,16 +97,10 @@ def _sleeping(duration: str) -> list[int]:
 
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from iree_matrix.envs.cache_usage import default_cache
-
     if not containers.state().ok:
         pytest.skip("no Docker daemon")
     tmp_path = tmp_path_factory.mktemp("docker-drill")
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for shared in ("wheelhouse", "envs", "images"):
-        (default_cache() / shared).mkdir(parents=True, exist_ok=True)
-        (cache / shared).symlink_to(default_cache() / shared)
+    cache = shared_cache(tmp_path / "cache")
     users = tmp_path / "users-project"
     users.mkdir()
     (users / "precious.txt").write_text("keep me")
