@@ -1,4 +1,5 @@
-"""`compat.json`: the answers of `answers.py` in machine-readable form, for scripts and the site.
+"""`compat.json`: the answers of answers/ (`load_windows`, `release_choice`, `release_regressions`,
+`advice`, ...) in machine-readable form, for scripts and the site.
 
 Versioned like the records (`COMPAT_SCHEMA`), validated against its JSON Schema before it is
 written, and deterministic (no clock, sorted keys): re-rendering the same `results.jsonl` gives the

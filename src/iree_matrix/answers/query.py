@@ -1,8 +1,9 @@
 """`iree-matrix query`: one question answered from stored results, with the cells it rests on.
 
-Every answer comes from `answers.py` (the same derivations as the report and `compat.json`), and
-one that the records do not contain is "not measured" — never interpolated from neighbouring
-releases, even where a window suggests what the answer would be.
+Every answer comes from the answers/ derivations (`runs_view`, `load_windows`, `release_choice`,
+`advice`: the same as the report and `compat.json`), and one that the records do not contain is
+"not measured" — never interpolated from neighbouring releases, even where a window suggests what
+the answer would be.
 """
 
 from __future__ import annotations
