@@ -352,6 +352,21 @@ def test_without_a_limit_a_plain_kill_is_not_called_out_of_memory():
     assert info.value.error_class != "out-of-memory"
 
 
+
+def test_another_commands_oom_kill_on_the_machine_is_not_this_ones(monkeypatch):
+    """The machine's OOM-kill count rising while a command runs (another test's or job's child
+    killed meanwhile: two tests at once under pytest-xdist) does not make this command's plain
+    SIGKILL "out of memory": its own memory cgroup counts its own kills."""
+    if not any(h.name in ("memory", "") for h in process_tree._hierarchies()):
+        pytest.skip("no memory cgroup here: only the machine's count can be read")
+    machine = iter(range(1000))  # every read of /proc/vmstat finds a new OOM kill somewhere
+    monkeypatch.setattr(process_tree, "_machine_oom_kills", lambda: next(machine))
+    with pytest.raises(StageFailure) as info:
+        processes.run(
+            ProcessRequest([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+        )
+    assert info.value.error_class != "out-of-memory", info.value
+
 # --- item 3: the venv backend's job directory and limits -----------------------------------------
 
 

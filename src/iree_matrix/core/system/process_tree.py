@@ -294,6 +294,14 @@ class _Cgroup:
         """cgroup v2's `cgroup.kill` (Linux 5.14): every member SIGKILLed by the kernel at once."""
         return not self.hierarchy.name and self._write("cgroup.kill", "1")
 
+    @property
+    def accounts_memory(self) -> bool:
+        """A memory cgroup (v1's memory hierarchy, or v2's with the controller on): it counts its
+        members' OOM kills, the machine's OOM killer's too."""
+        return self.hierarchy.name == "memory" or (
+            not self.hierarchy.name and (self.path / "memory.events").is_file()
+        )
+
     def oom_kills(self) -> int:
         """How many processes the memory limit has killed here (v2 memory.events, v1 memory.oom_control)."""
         return self._count(("memory.events", "memory.oom_control"), "oom_kill")
@@ -350,6 +358,7 @@ class Tree:
         self._needle = b"\0" + f"{TOKEN_ENV}={self.token}".encode() + b"\0"
         self._oom_before = _machine_oom_kills()
         self._oom_kills = 0  # read before the cgroups go (`close`)
+        self._own_oom_kills: Optional[int] = None  # every OOM kill in its memory cgroups (`close`)
         self._refused_forks = 0
 
     @property
@@ -429,7 +438,15 @@ class Tree:
         )
 
     def machine_oom_killed(self) -> bool:
-        """Whether the kernel OOM-killed any process on this machine since the command started."""
+        """Whether the kernel's OOM killer ended one of the command's processes: counted in its own
+        memory cgroup where it has one (the kernel counts every OOM kill of a member there, the
+        machine's too), else any OOM kill on the machine since it started. The machine-wide count
+        alone blamed a plain `kill -9` on memory when another command was OOM-killed meanwhile."""
+        if self._own_oom_kills is not None:
+            return self._own_oom_kills > 0
+        counted = [g.oom_kills() for g in self.cgroups if g.accounts_memory]
+        if counted:
+            return sum(counted) > 0
         now = _machine_oom_kills()
         return now is not None and self._oom_before is not None and now > self._oom_before
 
@@ -437,6 +454,8 @@ class Tree:
         """After the command: every member killed, the cgroups removed; how many members were left."""
         left = self.kill()
         self._oom_kills = sum(g.oom_kills() for g in self.cgroups if g.memory_limited)
+        counted = [g.oom_kills() for g in self.cgroups if g.accounts_memory]
+        self._own_oom_kills = sum(counted) if counted else None
         self._refused_forks = sum(g.refused_forks() for g in self.cgroups if g.processes_limited)
         for group in self.cgroups:
             group.remove()
