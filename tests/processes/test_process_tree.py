@@ -352,7 +352,6 @@ def test_without_a_limit_a_plain_kill_is_not_called_out_of_memory():
     assert info.value.error_class != "out-of-memory"
 
 
-
 def test_another_commands_oom_kill_on_the_machine_is_not_this_ones(monkeypatch):
     """The machine's OOM-kill count rising while a command runs (another test's or job's child
     killed meanwhile: two tests at once under pytest-xdist) does not make this command's plain
@@ -366,6 +365,7 @@ def test_another_commands_oom_kill_on_the_machine_is_not_this_ones(monkeypatch):
             ProcessRequest([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
         )
     assert info.value.error_class != "out-of-memory", info.value
+
 
 # --- item 3: the venv backend's job directory and limits -----------------------------------------
 
