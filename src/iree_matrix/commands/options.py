@@ -186,6 +186,13 @@ MODEL: Option[str] = Option(
     metavar="REF",
     repeat=True,
 )
+KERNEL: Option[str] = Option(
+    "--kernel",
+    "also plan each cell with this kernel swapped in (a directory with a kernel.toml: C sources, a "
+    "transform spec, the object it names), beside the matrix file's `kernels` (repeatable)",
+    metavar="DIR",
+    repeat=True,
+)
 SHARD: Option[str] = Option(
     "--shard",
     "run only the K-th of N independent parts of the plan (each cell's chain whole; shared prerequisites "
@@ -426,7 +433,7 @@ def add_matrix_options(m: argparse.ArgumentParser, default_matrix: str) -> None:
     MATRIX.add(m, help=f"matrix file (default: matrix/{default_matrix})")
     for option in (SELECT, LIST, STRICT, REFRESH_RELEASES, JOBS, BACKEND, UNSANDBOXED, RETRY_FAILED, RETIME):
         option.add(m)
-    for option in (WAIT, TIMEOUT, RUNTIME_DIR, ARMV6_RUNTIME, IREE_SOURCE, MODEL):
+    for option in (WAIT, TIMEOUT, RUNTIME_DIR, ARMV6_RUNTIME, IREE_SOURCE, MODEL, KERNEL):
         option.add(m)
     add_output_options(m)
     # `--results-dir`'s default (runs/<matrix file name>) depends on `--matrix`: `plan_settings`
@@ -517,6 +524,7 @@ def plan_settings(args: argparse.Namespace) -> PlanSettings:
         cache=cache_dir(args),
         run=run_options(args),
         models=MODEL.each(args),
+        kernels=KERNEL.each(args),
         select=SELECT.each(args),
         listing=LIST.of(args),
         refresh_releases=REFRESH_RELEASES.of(args),

@@ -130,6 +130,7 @@ class PlanSettings:
     cache: Path
     run: RunOptions = RunOptions()
     models: tuple[str, ...] = ()  # `--model`: instead of the file's
+    kernels: tuple[str, ...] = ()  # `--kernel`: beside the file's
     select: tuple[str, ...] = ()
     listing: bool = False  # `--list`: plan, print, run nothing
     refresh_releases: bool = False
@@ -208,6 +209,9 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
 
     if settings.timeout:
         layered = layered.over("timeouts", parse_timeouts(settings.timeout), "--timeout")
+    if settings.kernels:  # relative to the working directory, as `--model`'s paths are
+        given = [str(Path(k).expanduser().resolve()) for k in settings.kernels]
+        layered = layered.extended("kernels", given, "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
     for item in _iree_sources_given(settings.iree_sources):
         release, sep, source = item.partition("=")

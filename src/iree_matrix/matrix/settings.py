@@ -34,6 +34,13 @@ class Layered:
         said = {**self.origins, **{f"{table}.{key}": origin for key in values}}
         return dataclasses.replace(self, data={**self.data, table: merged}, origins=said)
 
+    def extended(self, key: str, values: list[Any], origin: str) -> Layered:
+        """`values` after the file's list `key` (`--kernel` after `kernels`), said to come from `origin`."""
+        found = self.data.get(key, [])
+        before = [found] if isinstance(found, str) else list(found)
+        said = {**self.origins, key: origin}
+        return dataclasses.replace(self, data={**self.data, key: before + values}, origins=said)
+
     def table(self, name: str) -> dict[str, Any]:
         """`[name]` as a table; `iree_source = "SRC"` (every release) is the table {"*": SRC}."""
         found = self.data.get(name, {})

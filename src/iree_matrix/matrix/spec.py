@@ -17,6 +17,7 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile, combine
 from iree_matrix.matrix import schema
+from iree_matrix.matrix.kernels import Kernel, configuration
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 
 # Axis name in the file -> field of `Cell`.
@@ -84,6 +85,12 @@ class Cell:
     arch: str
     profile: str
     form: str = TEXT  # the MLIR form the compiler reads: text or bytecode
+    kernel: str = ""  # a kernel of the matrix's (`kernels`) swapped in by the compile, or none
+
+    @property
+    def configuration(self) -> str:
+        """The profile, with the kernel after it: "default", "default+k:depthwise3x3"."""
+        return configuration(self.profile, self.kernel)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +162,9 @@ class MatrixSpec:
     search_knobs: tuple[str, ...] = ()
     # `[limits]`: memory ("8G", "75%", "none") and processes (tasks) of every environment command.
     limits: Mapping[str, Union[str, int]] = dataclasses.field(default_factory=dict)
+    # `kernels = [...]` and `--kernel`: name -> kernel; each cell of a model a kernel is meant for is
+    # planned without it and with it (`Cell.kernel`).
+    kernels: Mapping[str, Kernel] = dataclasses.field(default_factory=dict)
 
     @property
     def bytecode(self) -> bool:

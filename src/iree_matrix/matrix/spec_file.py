@@ -24,6 +24,7 @@ from iree_matrix.core.system import process_tree
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
 from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.matrix import kernels as kernel_files
 from iree_matrix.matrix import releases, schema, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (
@@ -186,7 +187,8 @@ def _parse(
         cells.extend(added)
     if not cells:
         raise SpecError(f"{path}: the exclude rules remove every cell; nothing to run")
-    unique = tuple(sorted(set(cells)))
+    kernels = _parse_kernels(data.get("kernels", []), where)
+    unique = tuple(sorted(set(cells) | set(_with_kernels(cells, kernels))))
     _check_flags(unique, own_profiles, tuple(knobs), where)
 
     return MatrixSpec(
@@ -208,6 +210,7 @@ def _parse(
         interpreters=_parse_interpreters(data.get("interpreters", {}), where),
         search_knobs=tuple(knobs),
         limits=_parse_limits(data.get("limits", {}), where),
+        kernels=kernels,
     )
 
 
@@ -572,6 +575,28 @@ def _parse_profiles(table: Any, where: _Where, section: str = "profile") -> dict
                 f"{section}.{name}.pairs", unknown[0], "no such knob (built in or in this file)"
             )
     return profiles
+
+
+def _parse_kernels(value: Any, where: _Where) -> dict[str, kernel_files.Kernel]:
+    """`kernels = ["kernels/depthwise3x3"]`: kernel directories, relative to the matrix file (the
+    command line's `--kernel` are absolute by then, matrix/settings.py)."""
+    paths = [] if value == [] else _as_list(value, "kernels", where)
+    try:
+        return kernel_files.load_all([(where.path.parent / p, f"{where.path}: kernels") for p in paths])
+    except kernel_files.KernelError as exc:
+        raise SpecError(str(exc)) from None
+
+
+def _with_kernels(cells: Iterable[Cell], kernels: Mapping[str, kernel_files.Kernel]) -> list[Cell]:
+    """Each cell again with each kernel meant for its model (a kernel-less cell stays: it is what
+    the kernel's compile is compared with, and what its speed-up is over)."""
+    return [
+        dataclasses.replace(cell, kernel=name)
+        for cell in cells
+        if not cell.kernel
+        for name, kernel in kernels.items()
+        if kernel.for_model(cell.model)
+    ]
 
 
 def _parse_limits(table: Any, where: _Where) -> dict[str, Union[str, int]]:

@@ -39,6 +39,9 @@ LOWERED = Artifact("lower", "model.mlir")
 # compile
 MODULE = Artifact("compile", "module.vmfb")
 DISPATCHES = Artifact("compile", "dispatches")  # one benchmark module per executable
+# kernel (a user's C kernel built for one target, and the transform spec that swaps it in)
+KERNEL_SPEC = Artifact("kernel", "spec.mlir")
+KERNEL_OBJECTS = Artifact("kernel", "objects")  # the object, by the name the spec gives it
 # runtime-build
 TOOLS = Artifact("runtime-build", "tools")  # iree-run-module, iree-benchmark-module
 

@@ -15,6 +15,7 @@ from iree_matrix.core.errors import StageFailure, StageSkipped
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model import host_identity, store
 from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.lower import LowerMetrics
 from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.results import Status
@@ -22,7 +23,7 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.iree import compile_errors, compiler_options, elf, targets, versions, vmfb
+from iree_matrix.iree import compile_errors, compiler_options, custom_dispatch, elf, targets, versions, vmfb
 from iree_matrix.iree.flags import ARM32_LINKER as ARM32_LINKER_FILES
 from iree_matrix.iree.flags import (
     Profile,
@@ -33,12 +34,15 @@ from iree_matrix.iree.flags import (
     opt_level_flags,
     target_cpu,
 )
+from iree_matrix.matrix import kernels
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,
+    KERNEL_OBJECTS,
+    KERNEL_SPEC,
     LOWERED,
     MLIR,
     MLIRBC,
@@ -80,7 +84,18 @@ class CompileStage(StageBase):
     metrics = CompileMetrics.described()
 
     def plan(self, unit: Unit) -> None:
-        """One compile per export, compiler, target and profile (and MLIR form), reused by every runtime."""
+        """One compile per export, compiler, target and profile (and MLIR form), reused by every
+        runtime; a cell with a kernel is compiled with it swapped in, after the same cell without it
+        (what tells a spec that matched nothing from a kernel that changed the module)."""
+        cell = unit.cell
+        if not cell.kernel:
+            unit.planned[self.name] = self._plan(unit)
+            return
+        baseline = self._plan(unit, without_kernel=True)
+        kernel = unit.planned["kernel"]
+        unit.planned[self.name] = self._plan(unit, extra=(kernel.id, baseline.id))
+
+    def _plan(self, unit: Unit, without_kernel: bool = False, extra: tuple[str, ...] = ()) -> Planned:
         export, cell = unit.planned["export"], unit.cell
         env = environment(cell, unit.spec.compiler_python)
         opset = onnx_opset(cell.form)
@@ -88,15 +103,18 @@ class CompileStage(StageBase):
         # A `linalg:<release>` form reads the lowering's MLIR text: its exporter names the lowering.
         lowered = unit.planned.get("lower")
         source = lowered or export
+        kernel = "" if without_kernel else cell.kernel
+        configuration = kernels.configuration(cell.profile, kernel)
         labels = dataclasses.replace(
-            source.labels, compiler=cell.compiler, arch=cell.arch, profile=cell.profile, form=form
-        )
-        cell_id = f"{source.cell}/iree{cell.compiler}/{cell.arch}/{cell.profile}"
+            source.labels, compiler=cell.compiler, arch=cell.arch, profile=configuration, form=form,
+            kernel=kernel,
+        )  # fmt: skip
+        cell_id = f"{source.cell}/iree{cell.compiler}/{cell.arch}/{configuration}"
         if form == BYTECODE:
             cell_id += "/mlirbc"  # the text form's ids stay as they were (an ONNX export's id names it)
-        deps = (export.id, *((lowered.id,) if lowered else ()), unit.install(env))
+        deps = (export.id, *((lowered.id,) if lowered else ()), unit.install(env), *extra)
         job_id = unit.add(self.name, cell_id, deps, labels, env, profile=unit.spec.profiles[cell.profile])
-        unit.planned[self.name] = Planned(cell_id, labels, env, id=job_id)
+        return Planned(cell_id, labels, env, id=job_id)
 
     def _flags(self, job: Job, listing: str = "") -> list[str]:
         assert job.profile is not None
@@ -123,6 +141,15 @@ class CompileStage(StageBase):
         }
         if _onnx(job):  # the ONNX file through this compiler's own importer
             fields["import"] = _ONNX_IMPORTER
+        if job.label.kernel:  # the object and the spec by content (the object's: sources and C compiler)
+            built = ctx.dep("kernel").record.metric.of(KernelMetrics)
+            fields["kernel"] = {
+                "object": built.object_sha256,
+                "spec": built.spec_sha256,
+                "flags": list(custom_dispatch.FLAGS),
+                # What "not applied" is judged against: the module of the same cell without it.
+                "baseline": _module_sha256(ctx.dep("compile")),
+            }
         if _arm32(job):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
             # (the float ABI); other targets' keys stay as they were, so their modules stay valid.
@@ -178,11 +205,17 @@ class CompileStage(StageBase):
         dispatches = self._profiles_dispatches(job, ctx)
         if dispatches:
             extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
+        inputs = [mlir]
+        if job.label.kernel:  # the spec and the object by their bare names beside the MLIR
+            spec, objects = ctx.read(KERNEL_SPEC), ctx.read(KERNEL_OBJECTS)
+            inputs += [spec, *sorted(objects.iterdir())]
+            reads += [spec.parent, objects]
+            extra += custom_dispatch.compile_flags(spec.name, ".")
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(module)]
         # In a scratch directory holding the input by its bare name (`neutral_input`: the module does
         # not depend on the store's path), never in the export's store entry: a knob's relative output
         # file once overwrote the stored model.mlir there.
-        with store.scratch(out, [mlir]) as cwd:
+        with store.scratch(out, inputs) as cwd:
             done = env.run(
                 ProcessRequest(
                     argv,
@@ -197,7 +230,10 @@ class CompileStage(StageBase):
             )
         target = job.target
         if done.returncode != 0:
-            return _failed(_compile_failure(done, target), done.output, argv)
+            failure = _compile_failure(done, target)
+            if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
+                failure = _kernel_refused(job.label.kernel, done)
+            return _failed(failure, done.output, argv)
         metrics: dict[str, Any] = {
             "seconds": round(done.seconds, 3),
             "module_bytes": module.stat().st_size,
@@ -228,7 +264,56 @@ class CompileStage(StageBase):
                     command=tuple(argv),
                 )
         metrics["artifact_sha256"] = artifact_digests(out)
+        if job.label.kernel:
+            metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics["module_sha256"])
+            if not metrics["custom_kernel"]["applied"]:
+                return Outcome(
+                    Status.FAIL,
+                    metrics=CompileMetrics.checked(metrics),
+                    error_class="kernel-not-applied",
+                    message=not_applied_words(job.label.kernel),
+                    command=tuple(argv),
+                )
         return Outcome(Status.OK, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
+
+
+def _module_sha256(compiled: Entry) -> str:
+    return compiled.record.metric.of(CompileMetrics).module_sha256 or file_sha256(MODULE.of(compiled))
+
+
+def _kernel_facts(job: Job, ctx: Context, module_sha256: str) -> dict[str, Any]:
+    """What the kernel's compile says of it: its object and spec, and whether it changed the module
+    (a spec that matches nothing leaves the module byte for byte the one compiled without it)."""
+    built = ctx.dep("kernel").record.metric.of(KernelMetrics)
+    baseline = _module_sha256(ctx.dep("compile"))
+    return {
+        "name": job.label.kernel,
+        "object_sha256": built.object_sha256,
+        "spec_sha256": built.spec_sha256,
+        "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
+        "baseline_module_sha256": baseline,
+        "applied": module_sha256 != baseline,
+    }
+
+
+def not_applied_words(kernel: str) -> str:
+    """A spec that matched nothing: said, never taken for a speed-up of the kernel's."""
+    return (
+        f"kernel {kernel!r} was not applied: its transform spec matched nothing in this model, so the "
+        "module is byte for byte the one compiled without it (a run would time IREE's own code)"
+    )
+
+
+def _kernel_refused(kernel: str, done: processes.Completed) -> Exception:
+    """A compile the kernel broke (the same cell compiled without it: it is a dependency): the
+    compiler's words, said to be about the kernel's spec or object."""
+    named = compile_errors.first_error(done.output)
+    said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=5)
+    what = "its transform spec" if custom_dispatch.spec_refused(done.output, KERNEL_SPEC.path) else "it"
+    return StageFailure(
+        "kernel-rejected",
+        f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): {said}",
+    )
 
 
 def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: str = "") -> list[str]:

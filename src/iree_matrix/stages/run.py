@@ -203,6 +203,11 @@ class RunStage(StageBase):
                 raise processes.failure(
                     done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}"
                 )
+            # A kernel of the user's that faulted (a signal: IREE 3.9/3.13's tools exit 245 or 139).
+            if job.label.kernel and (done.returncode < 0 or done.returncode > 128 or _crashed(done)):
+                raise processes.failure(
+                    done, "kernel-crash", kernel_blamed(job.label.kernel, _runtime_message(done.output))
+                )
             raise processes.failure(done, _classify(done.output), _runtime_message(done.output))
 
         references = [REFERENCE.of(export) / f"output{i}.npy" for i in range(len(outputs))]
@@ -274,8 +279,8 @@ class RunStage(StageBase):
         return Outcome(
             Status.MISMATCH,
             metrics=RunMetrics.checked(metrics),
-            message=mismatch_words(check),
-            error_class="numeric-mismatch",
+            message=kernel_blamed(job.label.kernel, mismatch_words(check)),
+            error_class="kernel-mismatch" if job.label.kernel else "numeric-mismatch",
             command=tuple(run_argv),
         )
 
@@ -378,6 +383,14 @@ def compare(
         **({"nonfinite_values": nonfinite} if nonfinite else {}),
         **({"unchecked_values": unchecked} if unchecked else {}),
     }  # fmt: skip
+
+
+def kernel_blamed(kernel: str, words: str) -> str:
+    """A run with a kernel swapped in whose outputs are wrong: the kernel's, not IREE's (the same
+    cell without it is planned beside it, and its run says whether IREE alone matches)."""
+    if not kernel:
+        return words
+    return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"
 
 
 def mismatch_words(check: Mapping[str, Any]) -> str:

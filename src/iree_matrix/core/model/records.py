@@ -41,7 +41,8 @@ class Labels:
     linkage: str = ""  # runtime-build jobs: static | dynamic
     device: str = ""  # run jobs on a HAL driver other than the default local-task: local-sync
     arch: str = ""  # a target's label: x86_64, aarch64-cortex-a72, armv6-arm1176jzf-s
-    profile: str = ""
+    profile: str = ""  # a kernel's cells: the profile and the kernel, "default+k:depthwise3x3"
+    kernel: str = ""  # kernel, compile and run jobs with a kernel swapped in: its name
     form: str = ""  # compile and run jobs of MLIR bytecode: "bytecode" (text, the default, is left out);
     # export, compile and run jobs of the ONNX front door: "onnx:<opset>"
     peers: str = ""  # peer jobs: the peers asked for, comma-separated
@@ -158,6 +159,7 @@ def label_problem(name: str, text: str) -> str:
 REQUIRED: dict[str, tuple[str, ...]] = {
     "runtime-build": ("runtime", "arch", "runtime_source", "linkage"),
     "install": ("env", "kind", "python"),
+    "kernel": ("kernel", "arch"),
     "export": _EXPORT,
     "compile": _COMPILE,
     "run": (*_COMPILE, "runtime"),

@@ -40,5 +40,10 @@ class CompileMetrics(StageMetrics):
     kernel: Mapping[str, Any] = metric(
         "a target with a kernel check (armv6): the kernel ELF's ARM attributes and the verdict", {}
     )
+    custom_kernel: Mapping[str, Any] = metric(
+        "a cell with a kernel swapped in: its name, object and spec digests, the module of the same cell "
+        "without it, and whether the kernel changed it (applied)",
+        {},
+    )
     first_error: Optional[str] = metric("a failed compile's first error (compile_errors)")
     failing_op: Optional[str] = metric("the op it names")

@@ -1,0 +1,21 @@
+"""The kernel stage's metrics (stages/kernel.py): a user's C kernel built for one target."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from iree_matrix.core.model.metrics_view import StageMetrics, metric
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelMetrics(StageMetrics):
+    stage = "kernel"
+
+    seconds: Optional[float] = metric("the C compile's wall time (every source and the link of several)")
+    object_bytes: Optional[int] = metric("the object's size")
+    object_sha256: Optional[str] = metric("the object's digest (in each compile key that links it)")
+    spec_sha256: Optional[str] = metric("the transform spec's digest (in each compile key that reads it)")
+    sources_sha256: Optional[str] = metric("the sources' and the kernel's flags' digest")
+    cc: Optional[str] = metric("the C compiler, as it names itself (Zig's clang, its versions)")
+    first_error: Optional[str] = metric("a failed C compile: the C compiler's first error")

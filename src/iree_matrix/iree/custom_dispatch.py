@@ -1,0 +1,103 @@
+"""IREE's custom dispatches on llvm-cpu, as the tool uses them: a C kernel compiled freestanding for
+the cell's target (IREE's samples/custom_dispatch/cpu/embedded), swapped in by a transform spec
+(`--iree-preprocessing-transform-spec-filename`) whose `#hal.executable.object` the compiler finds
+in a directory (`--iree-hal-executable-object-search-path`) and links into the executable.
+
+The C compiler is Zig's clang from PyPI (`ziglang`): one pinned package with every target in it
+(x86_64, aarch64, the Pi Zero's armv6), installed like any environment of the matrix, from the
+wheelhouse, so its identity is the environment's lock (in the kernel stage's key). Debian 12's
+clang 14 knows neither `znver4` nor `znver5`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Optional
+
+from iree_matrix.iree import targets
+
+TRANSFORM_SPEC_FLAG = "--iree-preprocessing-transform-spec-filename"
+OBJECT_SEARCH_PATH_FLAG = "--iree-hal-executable-object-search-path"
+FLAGS = (TRANSFORM_SPEC_FLAG, OBJECT_SEARCH_PATH_FLAG)
+
+ZIGLANG = "ziglang"
+ZIGLANG_VERSION = "0.15.1"
+CC_REQUIREMENT = f"{ZIGLANG}=={ZIGLANG_VERSION}"
+CC_ENV_NAME = f"{ZIGLANG}{ZIGLANG_VERSION}"
+CC_MODULE = ZIGLANG  # `python -m ziglang cc ...`
+
+# What IREE's samples compile their embedded objects with: no libc, no PLT, hidden symbols, each
+# function and datum in its own section (the embedded linker keeps what is called).
+BASE_CFLAGS = (
+    "-std=c17",
+    "-ffreestanding",
+    "-fvisibility=hidden",
+    "-fno-plt",
+    "-fno-stack-protector",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-fPIC",
+    "-g0",
+    "-O3",
+)
+_CPU_NATIVE = "native"
+
+
+def zig_target(target: targets.Target) -> str:
+    """Zig's spelling of a freestanding target: `x86_64-freestanding-none`,
+    `arm-freestanding-eabi` (soft-float calls: Debian armel's runtime), `aarch64-freestanding-none`."""
+    arch = target.triple.split("-", 1)[0]
+    if arch.startswith(("armv", "thumbv")) or arch == "arm":
+        abi = "eabihf" if target.arch.float_abi == "hard" else "eabi"
+        return f"{'thumb' if arch.startswith('thumb') else 'arm'}-freestanding-{abi}"
+    return f"{arch}-freestanding-none"
+
+
+def zig_cpu(cpu: Optional[str]) -> str:
+    """Zig's spelling of an LLVM CPU: `cortex_a72` for cortex-a72; `native` for `host`; the target's
+    baseline for none (a generic profile)."""
+    if cpu is None:
+        return "baseline"
+    if cpu == "host":
+        return _CPU_NATIVE
+    return cpu.replace("-", "_")
+
+
+def cflags(target: targets.Target, cpu: Optional[str], extra: Sequence[str] = ()) -> list[str]:
+    """The C compiler's flags for one kernel object: the target and CPU the module's kernels are
+    compiled for (`cpu`: flags.target_cpu's, "host" for this machine), the features the target
+    table adds (armv6's VFPv2), then the kernel's own `cflags`."""
+    flags = ["-target", zig_target(target), f"-mcpu={zig_cpu(cpu)}{_features(target)}", *BASE_CFLAGS]
+    return [*flags, *extra]
+
+
+def _features(target: targets.Target) -> str:
+    """The target table's features as Zig's `-mcpu=cpu+feature` suffix."""
+    return "".join(f"+{f.lstrip('+').replace('-', '_')}" for f in target.arch.features if f.startswith("+"))
+
+
+def compile_flags(spec: str, search_dir: str) -> list[str]:
+    """iree-compile's flags that swap the kernel in: the spec, and where its object is."""
+    return [f"{TRANSFORM_SPEC_FLAG}={spec}", f"{OBJECT_SEARCH_PATH_FLAG}={search_dir}"]
+
+
+_C_ERROR = re.compile(r"^(?P<where>[^\s:]+:\d+:\d+): error: (?P<what>.+)$", re.MULTILINE)
+_ANY_ERROR = re.compile(r"^(?:error|fatal error): (?P<what>.+)$", re.MULTILINE)
+
+
+def first_c_error(output: str) -> str:
+    """The C compiler's first error, as it said it: "depthwise.c:12:5: error: use of undeclared
+    identifier 'x'" (a file's line), else its first `error:` line; "" when it printed none."""
+    found = _C_ERROR.search(output)
+    if found:
+        return f"{found.group('where')}: error: {found.group('what').strip()}"
+    other = _ANY_ERROR.search(output)
+    return f"error: {other.group('what').strip()}" if other else ""
+
+
+# The compiler's words when the spec is refused before it matches anything (a release whose
+# transform dialect or HAL attributes do not parse the spec: a recorded answer, the compiler's).
+def spec_refused(output: str, spec_name: str) -> bool:
+    """Whether a failed compile's errors are about the spec file itself (its name before `:LINE:`)."""
+    return re.search(rf"(^|/){re.escape(spec_name)}:\d+:\d+: error:", output, re.MULTILINE) is not None

@@ -1,0 +1,202 @@
+"""Kernels: a user's own C, swapped into a model's dispatches, as an input like a model.
+
+A kernel is a directory with a `kernel.toml`:
+
+    name = "depthwise3x3"                 # what ids, labels and tables call it
+    description = "3x3 depthwise f32, NHWC, stride 1 and 2"
+    sources = ["depthwise.c"]             # freestanding C, compiled for each cell's target
+    spec = "spec.mlir"                    # the transform spec (--iree-preprocessing-transform-spec-filename)
+    object = "depthwise.o"                # the object the spec names (found through the search path)
+    replaces = "linalg.depthwise_conv_2d_nhwc_hwc 3x3"   # what it replaces, in words
+    cflags = ["-DBLOCK=16"]               # optional: more C compiler flags
+    models = ["mobilenet_v2"]             # optional: the models it is meant for (else every model)
+
+A matrix file names kernel directories (`kernels = ["kernels/depthwise3x3"]`, relative to the file)
+and the command line adds more (`--kernel DIR`, relative to the working directory): each cell of a
+model the kernel is meant for is then planned twice, without it and with it (`…/default+k:NAME`).
+
+Read here and checked, each problem one line naming the file and the key; never compiled here (the
+`kernel` stage builds the object, stages/kernel.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from iree_matrix.core import input_files
+from iree_matrix.core.hashing import digest, file_sha256
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+KERNEL_FILE = "kernel.toml"
+# How a configuration with a kernel is spelled in job ids and the `profile` label: "default+k:NAME".
+MARK = "+k:"
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_OBJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.o")
+_SOURCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\.(c|h)")
+_MAX_BYTES = 1 << 20
+# key -> (type check, what a value should be)
+_KEYS: dict[str, tuple[Any, str]] = {
+    "name": (str, "a name of letters, digits and . _ - (it becomes part of job ids)"),
+    "description": (str, "a string"),
+    "sources": (list, 'a list of C files in the kernel\'s directory, e.g. ["depthwise.c"]'),
+    "spec": (str, 'the transform spec\'s file in the kernel\'s directory, e.g. "spec.mlir"'),
+    "object": (str, 'the object file name the spec names, e.g. "depthwise.o"'),
+    "replaces": (str, "what the kernel replaces, in words"),
+    "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
+    "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
+}
+_REQUIRED = ("name", "sources", "spec", "object")
+# Flags that would change what the object is for, or where it looks: the target's are the stage's.
+_REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem|include|B)\b")
+
+
+class KernelError(ValueError):
+    """A kernel that cannot be read or is not well formed; the message is one line naming it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Kernel:
+    name: str
+    directory: Path
+    sources: tuple[str, ...]  # relative to `directory`
+    spec: str  # relative to `directory`
+    object: str  # the object's file name, as the spec names it
+    description: str = ""
+    replaces: str = ""
+    cflags: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()  # empty: meant for every model
+
+    def for_model(self, model: str) -> bool:
+        return not self.models or model in self.models
+
+    def source_digest(self) -> str:
+        """What decides the object, besides the target and the C compiler: each source's content
+        (and every header beside them: a source may include one) and the kernel's flags."""
+        files = sorted(
+            {*self.sources, *(p.name for p in self.directory.glob("*.h") if p.is_file())}
+        )
+        return digest(
+            {
+                "sources": {f: file_sha256(self.directory / f) for f in files},
+                "cflags": list(self.cflags),
+                "object": self.object,
+            }
+        )
+
+    def spec_digest(self) -> str:
+        return file_sha256(self.directory / self.spec)
+
+
+def configuration(profile: str, kernel: str) -> str:
+    """A cell's configuration as ids and the `profile` label spell it: "default+k:depthwise3x3"."""
+    return f"{profile}{MARK}{kernel}" if kernel else profile
+
+
+def split_configuration(text: str) -> tuple[str, str]:
+    """("default", "depthwise3x3") from "default+k:depthwise3x3"; (text, "") without a kernel."""
+    profile, _, kernel = text.partition(MARK)
+    return profile, kernel
+
+
+def load(where: Path) -> Kernel:
+    """The kernel of a directory (or of its kernel.toml given itself), checked."""
+    where = Path(where)
+    toml = where if where.name == KERNEL_FILE else where / KERNEL_FILE
+    if not where.exists():
+        raise KernelError(f"{where}: no such kernel directory (a kernel is a directory with a {KERNEL_FILE})")
+    try:
+        raw = input_files.read_bounded(toml, _MAX_BYTES)
+    except input_files.InputFileError as exc:
+        if exc.missing:
+            raise KernelError(f"{toml}: no such file (a kernel directory holds a {KERNEL_FILE})") from None
+        raise KernelError(f"{toml}: {exc.reason}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise KernelError(f"{toml}: not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KernelError(f"{toml}: not valid TOML: {exc}") from None
+    return parse(data, toml)
+
+
+def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
+    """A kernel.toml's tables (read from `toml`) checked into a `Kernel`."""
+    directory = toml.parent
+
+    def error(key: str, value: Any, why: str) -> KernelError:
+        return KernelError(f"{toml}: {key} = {value!r}: {why}")
+
+    for key, value in data.items():
+        if key not in _KEYS:
+            raise KernelError(f"{toml}: unknown key {key!r} (the keys are {', '.join(_KEYS)})")
+        kind, expected = _KEYS[key]
+        if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+            raise error(key, value, f"expected {expected}")
+    for key in _REQUIRED:
+        if key not in data:
+            raise KernelError(f"{toml}: no {key!r} (a kernel names {', '.join(_REQUIRED)})")
+    name = data["name"]
+    if not _NAME_RE.fullmatch(name) or len(name) > 64:
+        raise error("name", name, f"expected {_KEYS['name'][1]}")
+    sources = list(dict.fromkeys(data["sources"]))
+    if not sources:
+        raise error("sources", data["sources"], "expected at least one C file")
+    for source in sources:
+        _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
+    _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
+    if not _OBJECT_RE.fullmatch(data["object"]):
+        raise error("object", data["object"], "expected a bare file name ending in .o, as the spec names it")
+    spec_text = (directory / data["spec"]).read_text(encoding="utf-8", errors="replace")
+    if data["object"] not in spec_text:
+        raise error(
+            "object", data["object"], f"the spec ({data['spec']}) names no such object: it must be the "
+            "path of its #hal.executable.object",
+        )  # fmt: skip
+    for flag in data.get("cflags", []):
+        if _REFUSED_FLAG.match(flag):
+            raise error("cflags", flag, "the target's flags and the output are the tool's: leave them out")
+    return Kernel(
+        name=name,
+        directory=directory,
+        sources=tuple(sources),
+        spec=data["spec"],
+        object=data["object"],
+        description=data.get("description", ""),
+        replaces=data.get("replaces", ""),
+        cflags=tuple(data.get("cflags", [])),
+        models=tuple(dict.fromkeys(data.get("models", []))),
+    )
+
+
+def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, expected: str) -> None:
+    path = directory / relative
+    if relative.startswith("/") or ".." in Path(relative).parts or (pattern and not pattern.fullmatch(relative)):
+        raise error(key, relative, f"expected {expected}")
+    if not path.is_file():
+        raise error(key, relative, f"no such file: {path}")
+
+
+def load_all(paths: Sequence[tuple[Path, str]]) -> dict[str, Kernel]:
+    """Kernels by name from (path, who named it) pairs; two directories of one name refused."""
+    found: dict[str, Kernel] = {}
+    for path, who in paths:
+        try:
+            kernel = load(path)
+        except KernelError as exc:
+            raise KernelError(f"{who}: {exc}") from None
+        other = found.get(kernel.name)
+        if other is not None and other.directory.resolve() != kernel.directory.resolve():
+            raise KernelError(
+                f"{who}: two kernels are both called {kernel.name!r} ({other.directory} and {kernel.directory})"
+            )
+        found[kernel.name] = kernel
+    return found

@@ -1,0 +1,169 @@
+"""kernel: a user's C kernel (matrix/kernels.py) built for one target and CPU, freestanding, as IREE's
+custom-dispatch samples build theirs; the compile stage of each cell that names the kernel swaps it
+in with the kernel's transform spec (iree/custom_dispatch.py).
+
+One job per kernel, target and CPU (`kernel:depthwise3x3/x86_64/host`), reused by every compiler
+and profile that compiles for that CPU. It runs in its own environment, Zig's clang from PyPI
+(`ziglang`), installed from the wheelhouse like IREE: the C compiler's identity is that
+environment's lock, in the key. The sources and the spec are copied into the entry first, so what
+the compile links is what is stored, whatever the kernel's directory holds later. A C error is
+the job's recorded failure, in the C compiler's words (its first error)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core.errors import SpecError, StageFailure
+from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
+from iree_matrix.core.model.outcome import Outcome
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Status
+from iree_matrix.core.system import host, process_output
+from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.iree import custom_dispatch, targets
+from iree_matrix.iree.flags import target_cpu
+from iree_matrix.matrix.kernels import Kernel
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC
+from iree_matrix.stages.base import Context, StageBase
+
+_SOURCES = "src"  # the sources as built, kept in the entry
+_GENERIC = "generic"  # a profile with no target CPU: the target's baseline
+
+
+def environment(python: str) -> EnvSpec:
+    """The C compiler's environment: Zig's clang, pinned (custom_dispatch.CC_REQUIREMENT)."""
+    return EnvSpec("cc", python, (custom_dispatch.CC_REQUIREMENT,), custom_dispatch.CC_ENV_NAME)
+
+
+def job_cell(kernel: str, arch: str, cpu: Optional[str]) -> str:
+    return f"{kernel}/{arch}/{cpu or _GENERIC}"
+
+
+def job_cpu(job: Job) -> Optional[str]:
+    """The CPU a kernel job builds for, from its id's last part ("host", a named CPU, or none)."""
+    cpu = job.cell.rsplit("/", 1)[-1]
+    return None if cpu == _GENERIC else cpu
+
+
+class KernelStage(StageBase):
+    name = "kernel"
+    rank = 37  # after lower (35), before compile (40)
+    optional = True  # only a matrix with kernels plans its jobs
+    timeout = 300.0
+    metrics = KernelMetrics.described()
+
+    def plan(self, unit: Unit) -> None:
+        """One build per kernel, target and CPU the cell's profile compiles for."""
+        cell = unit.cell
+        if not cell.kernel:
+            return
+        if cell.kernel not in unit.spec.kernels:
+            raise SpecError(f"cell {cell.configuration}: no kernel {cell.kernel!r} in the matrix")
+        target = targets.parse(cell.arch)
+        if target.gpu is not None or target.arch.bare_metal:
+            raise SpecError(
+                f"kernel {cell.kernel!r} on {cell.arch}: a kernel is linked into llvm-cpu executables "
+                "of a hosted target (x86_64, aarch64, armv6)"
+            )
+        cpu = target_cpu(target, unit.spec.profiles[cell.profile])
+        env = environment(unit.spec.compiler_python or cell.python)
+        labels = Labels(kernel=cell.kernel, arch=cell.arch)
+        job_id = unit.add(self.name, job_cell(cell.kernel, cell.arch, cpu), (unit.install(env),), labels, env)
+        unit.planned[self.name] = Planned(job_cell(cell.kernel, cell.arch, cpu), labels, env, id=job_id)
+
+    def key(self, job: Job, ctx: Context) -> str:
+        kernel = _kernel(job, ctx)
+        cpu = job_cpu(job)
+        return digest(
+            {
+                "stage": self.name,
+                "sources": kernel.source_digest(),
+                "spec": kernel.spec_digest(),
+                "env": ctx.env_identity(),  # the C compiler: ziglang's exact wheel
+                "flags": custom_dispatch.cflags(job.target, cpu, kernel.cflags),
+                # `-mcpu=native` means this machine's CPU.
+                "host": host.identity() if cpu == "host" else None,
+            }
+        )
+
+    def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
+        kernel = _kernel(job, ctx)
+        env = ctx.environment(job)
+        sources = out / _SOURCES
+        sources.mkdir(parents=True)
+        for name in {*kernel.sources, *(p.name for p in kernel.directory.glob("*.h") if p.is_file())}:
+            (sources / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kernel.directory / name, sources / name)
+        shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
+        objects = out / KERNEL_OBJECTS.path
+        objects.mkdir()
+        flags = custom_dispatch.cflags(job.target, job_cpu(job), kernel.cflags)
+        cache = out / "zig-cache"  # Zig's caches, inside the entry's staging (thrown away below)
+        run_env = {"ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
+        cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
+        seconds = 0.0
+        several = len(kernel.sources) > 1
+        built = []
+        argv: list[str] = []
+        try:
+            for source in kernel.sources:
+                target = sources / f"{source}.o" if several else objects / kernel.object
+                argv = [*cc, "cc", *flags, "-c", source, "-o", str(target)]
+                done = env.run(_request(argv, ctx, sources, out, run_env))
+                seconds += done.seconds
+                if done.returncode != 0:
+                    return _c_error(kernel, done.output, argv)
+                built.append(str(target))
+            if several:  # one relocatable object, by the name the spec gives it
+                argv = [*cc, "ld.lld", "-r", *built, "-o", str(objects / kernel.object)]
+                done = env.run(_request(argv, ctx, sources, out, run_env))
+                seconds += done.seconds
+                if done.returncode != 0:
+                    return _c_error(kernel, done.output, argv)
+            version = env.run(_request([*cc, "version"], ctx, sources, out, run_env))
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+        made = objects / kernel.object
+        metrics = KernelMetrics(
+            seconds=round(seconds, 3),
+            object_bytes=made.stat().st_size,
+            object_sha256=file_sha256(made),
+            spec_sha256=file_sha256(out / KERNEL_SPEC.path),
+            sources_sha256=kernel.source_digest(),
+            cc=f"zig {version.stdout.strip()} ({custom_dispatch.CC_REQUIREMENT})",
+        )
+        return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
+
+
+def _kernel(job: Job, ctx: Context) -> Kernel:
+    found = ctx.spec.kernels.get(job.label.kernel)
+    if found is None:
+        raise StageFailure("unknown-kernel", f"no kernel {job.label.kernel!r} in the matrix", cacheable=False)
+    return found
+
+
+def _request(argv: list[str], ctx: Context, cwd: Path, out: Path, env: dict[str, str]) -> ProcessRequest:
+    return ProcessRequest(
+        argv, timeout=ctx.timeout, log=ctx.log, check=False, cwd=cwd, writable=[out], env=env
+    )
+
+
+def _c_error(kernel: Kernel, output: str, argv: list[str]) -> Outcome:
+    """A kernel the C compiler refused: its first error, the cell's answer (stored: the same sources
+    fail the same way)."""
+    first = custom_dispatch.first_c_error(output) or process_output.excerpt(output, max_lines=3)
+    fields: dict[str, Any] = {"first_error": first} if first else {}
+    return Outcome(
+        Status.FAIL,
+        metrics=KernelMetrics(**fields).written(),
+        error_class="kernel-c-error",
+        message=f"kernel {kernel.name!r} does not compile: {first}",
+        command=tuple(argv),
+    )
+
+
+STAGE = KernelStage()

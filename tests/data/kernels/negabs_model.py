@@ -1,0 +1,28 @@
+"""Two tiny models for the kernel tests: `negabs` computes -|a * b| over 16 floats (what the
+negabs kernel replaces), `plain_add` a + b (which it does not: its compile is "not applied")."""
+
+import torch
+from models.api import ModelSpec
+
+
+class NegAbs(torch.nn.Module):
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.neg(torch.abs(a * b))
+
+
+class PlainAdd(torch.nn.Module):
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return a + b
+
+
+def _inputs(seed: int) -> tuple:
+    generator = torch.Generator().manual_seed(seed)
+    return (torch.randn(16, generator=generator), torch.randn(16, generator=generator))
+
+
+def negabs(seed: int = 0) -> ModelSpec:
+    return ModelSpec(NegAbs().eval(), _inputs(seed), atol=1e-6, rtol=1e-6)
+
+
+def plain_add(seed: int = 0) -> ModelSpec:
+    return ModelSpec(PlainAdd().eval(), _inputs(seed), atol=1e-6, rtol=1e-6)
