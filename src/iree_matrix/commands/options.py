@@ -411,6 +411,7 @@ RUN: Positional[Path] = Positional("run", "the directory a run wrote, e.g. runs/
 MODEL_NAME: Positional[str] = Positional(
     "name", "a model or function name as in the report, e.g. mobilenet_v2"
 )
+KERNEL_NAME: Positional[str] = Positional("kernel", "a kernel's name (its kernel.toml's), e.g. depthwise3x3")
 CACHE_ACTION: Positional[str] = Positional("action", None, nargs="?", choices=("du", "prune"), default="du")
 CACHE_PARTS: Positional[str] = Positional("parts", None, metavar="PART", nargs="*", default=[])
 IMAGES_ACTION: Positional[str] = Positional(

@@ -13,6 +13,7 @@ from iree_matrix.commands.options import (
     ARCH,
     COMPILER,
     JSON,
+    KERNEL_NAME,
     MODEL_NAME,
     ONNX_OPSET,
     PYTHON,
@@ -33,7 +34,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    questions = parser.add_subparsers(dest="question", required=True, metavar="{load,model,export}")
+    questions = parser.add_subparsers(dest="question", required=True, metavar="{load,model,export,kernel}")
     ql = questions.add_parser("load", help="can runtime R load a module built by compiler C?")
     COMPILER.add(ql, required=True)
     RUNTIME.add(ql, required=True)
@@ -48,7 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     TURBINE.add(qe)
     ONNX_OPSET.add(qe)
     PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
-    for sub in (ql, qm, qe):
+    qk = questions.add_parser(
+        "kernel", help="which IREE releases take a kernel (compile with it applied, load, match torch), per architecture"
+    )
+    KERNEL_NAME.add(qk)
+    for sub in (ql, qm, qe, qk):
         RESULTS_DIR.add(
             sub,
             default=None,
@@ -62,8 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class Question:
     """One question, as the command line asked it."""
 
-    question: str  # load, model or export
-    name: Optional[str] = None  # model: the model or function
+    question: str  # load, model, export or kernel
+    name: Optional[str] = None  # model: the model or function; kernel: the kernel
     arch: Optional[str] = None
     target: Optional[str] = None
     releases: bool = False
@@ -77,6 +82,8 @@ class Question:
     @classmethod
     def of(cls, args: argparse.Namespace) -> Question:
         name = MODEL_NAME.of(args) if hasattr(args, MODEL_NAME.name) else None
+        if hasattr(args, KERNEL_NAME.name):
+            name = KERNEL_NAME.of(args)
         return cls(
             args.question, name, ARCH.of(args), TARGET.of(args), RELEASES.of(args), COMPILER.of(args),
             RUNTIME.of(args), TORCH.of(args), TURBINE.of(args), PYTHON.of(args), ONNX_OPSET.of(args),
@@ -114,7 +121,7 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     sittings_only = not path.is_file() and (results_dir / advice.DIRNAME).is_dir()
     if not path.is_file() and not sittings_only:
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
-    if asked.name:  # `FILE:FACTORY` asks about the model the records name from it
+    if asked.name and asked.question == "model":  # `FILE:FACTORY` asks about the model the records name from it
         asked = dataclasses.replace(asked, name=models.name_of(asked.name))
     # There, the cells' records travelled with each sitting (answers/<identity>/results.jsonl).
     logs = sorted((results_dir / advice.DIRNAME).glob("*/results.jsonl")) if sittings_only else [path]
@@ -136,6 +143,10 @@ def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
 
     if asked.question == "load":
         return query.load(records, asked.compiler or "", asked.runtime or "")
+    if asked.question == "kernel":
+        from iree_matrix.answers import kernels
+
+        return kernels.answer(records, asked.name or "")
     if asked.question == "export" and asked.onnx_opset is not None:
         from iree_matrix.answers import onnx
 
