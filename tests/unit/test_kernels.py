@@ -1,0 +1,360 @@
+"""Kernels as an input (matrix/kernels.py, stages/kernel.py, the compile's kernel cells, query
+kernel): kernel.toml read and checked in one line per mistake, `kernels` and `--kernel` planned as
+an axis beside the kernel-less cells, the kernel in every key it affects, the C compiler's flags
+and first error, and the verdicts `query kernel` derives from records (pure logic, fakes)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iree_matrix import stages
+from iree_matrix.answers import kernels as kernel_answers
+from iree_matrix.core.errors import SpecError
+from iree_matrix.core.model.records import Labels
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.store import Entry
+from iree_matrix.execution.workflow import PlanSettings, merged
+from iree_matrix.iree import custom_dispatch, targets
+from iree_matrix.iree.flags import BUILTIN_PROFILES
+from iree_matrix.matrix import kernels, plan, spec_file
+from iree_matrix.matrix.settings import Layered
+from iree_matrix.stages import Context
+from iree_matrix.stages import kernel as kernel_stage
+from iree_matrix.stages import run as run_stage
+from iree_matrix.stages.compile import CompileStage, not_applied_words
+
+NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
+EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
+BASE = f"tiny_cnn/{EXPORTER}/iree3.9.0/x86_64"
+
+MATRIX = """
+python = ["3.11"]
+torch = ["2.13.0"]
+turbine = ["3.9.0"]
+compiler = ["3.9.0", "3.13.0"]
+models = ["tiny_cnn", "mobilenet_v2"]
+"""
+
+
+def _kernel_dir(tmp_path: Path, dirname: str = "negabs", **changes: Any) -> Path:
+    """A copy of the test kernel named after its directory, its kernel.toml's keys changed (None:
+    removed)."""
+    where = tmp_path / dirname
+    shutil.copytree(NEGABS, where)
+    lines = {}
+    for line in (where / "kernel.toml").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            lines[key.strip()] = value.strip()
+    lines["name"] = f'"{dirname}"'
+    for key, value in changes.items():
+        if value is None:
+            lines.pop(key, None)
+        else:
+            lines[key] = value
+    (where / "kernel.toml").write_text("".join(f"{k} = {v}\n" for k, v in lines.items()))
+    return where
+
+
+def _matrix(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "m.toml"
+    path.write_text(MATRIX + extra)
+    return path
+
+
+# --- kernel.toml --------------------------------------------------------------------------------
+
+
+def test_the_test_kernel_reads() -> None:
+    kernel = kernels.load(NEGABS)
+    assert (kernel.name, kernel.sources, kernel.spec, kernel.object) == ("negabs", ("negabs.c",), "spec.mlir", "negabs.o")
+    assert kernel.for_model("anything") and kernel.cflags == () and kernel.models == ()
+    assert kernels.load(NEGABS / "kernel.toml") == kernel
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"sources": '["missing.c"]'}, "sources = 'missing.c': no such file"),
+        ({"sources": '["../negabs/negabs.c"]'}, "sources = '../negabs/negabs.c': expected a .c file"),
+        ({"spec": '"nope.mlir"'}, "spec = 'nope.mlir': no such file"),
+        ({"object": '"other.o"'}, "object = 'other.o': the spec (spec.mlir) names no such object"),
+        ({"object": '"dir/x.o"'}, "expected a bare file name ending in .o"),
+        ({"colour": '"red"'}, "unknown key 'colour'"),
+        ({"object": None}, "no 'object'"),
+        ({"sources": '"negabs.c"'}, "sources = 'negabs.c': expected a list of C files"),
+        ({"name": '"has space"'}, "name = 'has space': expected a name"),
+        ({"cflags": '["-march=native"]'}, "cflags = '-march=native': the target's flags"),
+        ({"cflags": '["-o", "x"]'}, "cflags = '-o'"),
+    ],
+)
+def test_a_bad_kernel_is_one_line_naming_the_file_and_key(tmp_path: Path, changes: dict, said: str) -> None:
+    where = _kernel_dir(tmp_path, **changes)
+    if "name" in changes:  # _kernel_dir sets the name; put the bad one back
+        text = (where / "kernel.toml").read_text().replace('name = "negabs"', f"name = {changes['name']}")
+        (where / "kernel.toml").write_text(text)
+    with pytest.raises(kernels.KernelError) as caught:
+        kernels.load(where)
+    message = str(caught.value)
+    assert said in message and str(where / "kernel.toml") in message and "\n" not in message
+
+
+def test_a_missing_kernel_directory_or_file_is_said(tmp_path: Path) -> None:
+    with pytest.raises(kernels.KernelError, match="no such kernel directory"):
+        kernels.load(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(kernels.KernelError, match="kernel.toml: no such file"):
+        kernels.load(tmp_path / "empty")
+    bad = _kernel_dir(tmp_path, "bad")
+    (bad / "kernel.toml").write_text("name = ")
+    with pytest.raises(kernels.KernelError, match="not valid TOML"):
+        kernels.load(bad)
+
+
+def test_configuration_spells_the_kernel_after_the_profile() -> None:
+    assert kernels.configuration("default", "negabs") == "default+k:negabs"
+    assert kernels.configuration("default", "") == "default"
+    assert kernels.split_configuration("fast+loop-unrolling+k:negabs") == ("fast+loop-unrolling", "negabs")
+    assert kernels.split_configuration("default") == ("default", "")
+
+
+def test_the_source_digest_follows_sources_headers_and_flags(tmp_path: Path) -> None:
+    where = _kernel_dir(tmp_path)
+    first = kernels.load(where).source_digest()
+    (where / "extra.h").write_text("#define X 1\n")
+    with_header = kernels.load(where).source_digest()
+    flagged = kernels.load(_kernel_dir(tmp_path / "f", cflags='["-DNEGABS_BIAS=0.5f"]')).source_digest()
+    assert len({first, with_header, flagged}) == 3
+
+
+# --- the matrix file and the command line --------------------------------------------------------
+
+
+def test_kernels_plan_each_cell_without_and_with_the_kernel(tmp_path: Path) -> None:
+    _kernel_dir(tmp_path)
+    matrix = spec_file.load(_matrix(tmp_path, 'kernels = ["negabs"]\n'))
+    assert set(matrix.kernels) == {"negabs"}
+    assert len(matrix.cells) == 2 * 2 * 2  # models x compilers x (without, with)
+    the_plan = stages.plan(matrix)
+    ids = {job.id for job in the_plan.jobs}
+    assert f"compile:{BASE}/default" in ids and f"compile:{BASE}/default+k:negabs" in ids
+    assert f"run:{BASE}/default+k:negabs" in ids
+    assert "kernel:negabs/x86_64/host" in ids and "install:py3.11-ziglang0.15.1" in ids
+    assert the_plan.count("kernel") == 1  # one object for every compiler and model on this target
+    by_id = the_plan.by_id()
+    with_kernel = by_id[f"compile:{BASE}/default+k:negabs"]
+    assert {"kernel:negabs/x86_64/host", f"compile:{BASE}/default"} <= set(with_kernel.deps)
+    assert with_kernel.label.kernel == "negabs" and with_kernel.label.profile == "default+k:negabs"
+    assert by_id[f"compile:{BASE}/default"].label.kernel == ""
+    run = by_id[f"run:{BASE}/default+k:negabs"]
+    assert run.label.kernel == "negabs" and run.deps[1] == with_kernel.id
+    kernel_job = by_id["kernel:negabs/x86_64/host"]
+    assert kernel_job.label.kernel == "negabs" and kernel_job.deps == ("install:py3.11-ziglang0.15.1",)
+    for job in the_plan.jobs:  # every job carries the labels its stage's records must (records.REQUIRED)
+        Labels.of(job.labels, job=job.id, stage=job.stage)
+
+
+def test_a_kernel_meant_for_some_models_is_planned_for_those(tmp_path: Path) -> None:
+    _kernel_dir(tmp_path, models='["mobilenet_v2"]')
+    matrix = spec_file.load(_matrix(tmp_path, 'kernels = ["negabs"]\n'))
+    assert {c.model for c in matrix.cells if c.kernel} == {"mobilenet_v2"}
+
+
+def test_a_kernel_per_cpu_a_profile_compiles_for(tmp_path: Path) -> None:
+    _kernel_dir(tmp_path)
+    matrix = spec_file.load(_matrix(tmp_path, 'kernels = ["negabs"]\nprofiles = ["default", "generic"]\n'))
+    ids = {job.id for job in stages.plan(matrix).jobs if job.stage == "kernel"}
+    assert ids == {"kernel:negabs/x86_64/host", "kernel:negabs/x86_64/generic"}
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ('kernels = ["missing"]', "kernels: " + "{tmp}/missing: no such kernel directory"),
+        ('kernels = ["negabs", "copy"]', "two kernels are both called 'negabs'"),
+        ("kernels = [3]", "kernels = 3: expected a string"),
+    ],
+)
+def test_a_bad_kernels_entry_is_one_line(tmp_path: Path, value: str, said: str) -> None:
+    _kernel_dir(tmp_path)
+    shutil.copytree(tmp_path / "negabs", tmp_path / "copy")
+    with pytest.raises(SpecError) as caught:
+        spec_file.load(_matrix(tmp_path, value + "\n"))
+    assert said.format(tmp=tmp_path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_command_lines_kernel_joins_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _kernel_dir(tmp_path)
+    _kernel_dir(tmp_path, "other")
+    path = _matrix(tmp_path, 'kernels = ["negabs"]\n')
+    monkeypatch.chdir(tmp_path)
+    settings = PlanSettings(matrix=path, results_dir=tmp_path / "r", cache=tmp_path / "c", kernels=("other",))
+    layered = merged(Layered.read(path), settings)
+    assert layered.data["kernels"] == ["negabs", str(tmp_path / "other")]
+    assert layered.origin("kernels") == "--kernel"
+    matrix = spec_file.parse(layered.data, path)
+    assert set(matrix.kernels) == {"negabs", "other"}
+
+
+# --- the C compiler ------------------------------------------------------------------------------
+
+
+def test_the_c_flags_name_the_target_and_cpu() -> None:
+    x86 = targets.parse("x86_64")
+    flags = custom_dispatch.cflags(x86, "host", ("-DX=1",))
+    assert flags[:3] == ["-target", "x86_64-freestanding-none", "-mcpu=native"]
+    assert "-ffreestanding" in flags and "-fvisibility=hidden" in flags and flags[-1] == "-DX=1"
+    assert custom_dispatch.cflags(x86, "znver4")[2] == "-mcpu=znver4"
+    assert custom_dispatch.cflags(x86, None)[2] == "-mcpu=baseline"
+    armv6 = targets.parse("armv6")
+    assert custom_dispatch.cflags(armv6, "arm1176jzf-s")[1:3] == ["arm-freestanding-eabi", "-mcpu=arm1176jzf_s+vfp2"]
+    pi4 = targets.parse("aarch64:cortex-a72")
+    assert custom_dispatch.cflags(pi4, "cortex-a72")[1:3] == ["aarch64-freestanding-none", "-mcpu=cortex_a72"]
+
+
+def test_the_c_compilers_first_error() -> None:
+    output = "negabs.c:3:1: warning: unused\nnegabs.c:12:5: error: use of undeclared identifier 'x'\nnegabs.c:13:1: error: later\n"
+    assert custom_dispatch.first_c_error(output) == "negabs.c:12:5: error: use of undeclared identifier 'x'"
+    assert custom_dispatch.first_c_error("error: unable to parse target\n") == "error: unable to parse target"
+    assert custom_dispatch.first_c_error("all fine") == ""
+    assert custom_dispatch.spec_refused("spec.mlir:4:3: error: unknown attribute", "spec.mlir")
+    assert not custom_dispatch.spec_refused("model.mlir:4:3: error: failed to legalize", "spec.mlir")
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def _record(job: str, stage: str, status: Status = Status.OK, metrics: Any = None, **labels: str) -> Record:
+    return Record(job, stage, job.split(":", 1)[1], "k-" + job, status, labels, metrics or {})
+
+
+def _compile_ctx(tmp_path: Path, object_sha: str = "obj", spec_sha: str = "spec", baseline: str = "base"):
+    install = Record("install:py3.11-iree-compiler3.9.0", "install", "c", "k", Status.OK, {},
+                     env={"backend": "venv", "lock_digest": "lock-3.9.0", "python": "3.11.7"})  # fmt: skip
+    export = _record(f"export:tiny_cnn/{EXPORTER}", "export", metrics={"mlir_sha256": "mlir"})
+    built = _record("kernel:negabs/x86_64/host", "kernel",
+                    metrics={"object_sha256": object_sha, "spec_sha256": spec_sha}, kernel="negabs")  # fmt: skip
+    without = _record(f"compile:{BASE}/default", "compile", metrics={"module_sha256": baseline})
+    labels = {"model": "tiny_cnn", "exporter": EXPORTER, "compiler": "3.9.0", "arch": "x86_64",
+              "profile": "default+k:negabs", "kernel": "negabs"}  # fmt: skip
+    deps = (export.job, install.job, built.job, without.job)
+    job = plan.Job("compile", f"{BASE}/default+k:negabs", deps, labels, None,  # type: ignore[arg-type]
+                   profile=BUILTIN_PROFILES["default"], model="tiny_cnn")  # fmt: skip
+
+    class Spec:
+        class benchmark:
+            @staticmethod
+            def profiles_dispatches(unit: str, profile: str) -> bool:
+                return False
+
+    entries = {r.job: Entry(r, tmp_path) for r in (install, export, built, without)}
+    return job, Context(Spec(), None, None, entries, 60.0, tmp_path / "log")  # type: ignore[arg-type]
+
+
+def test_the_kernels_object_and_spec_are_in_the_compile_key(tmp_path: Path) -> None:
+    key = CompileStage().key(*_compile_ctx(tmp_path))
+    assert key == CompileStage().key(*_compile_ctx(tmp_path))
+    assert key != CompileStage().key(*_compile_ctx(tmp_path, object_sha="other"))
+    assert key != CompileStage().key(*_compile_ctx(tmp_path, spec_sha="other"))
+    assert key != CompileStage().key(*_compile_ctx(tmp_path, baseline="other"))
+
+
+def _kernel_ctx(tmp_path: Path, kernel: kernels.Kernel, lock: str = "zig-lock") -> tuple[plan.Job, Context]:
+    install = Record("install:py3.11-ziglang0.15.1", "install", "c", "k", Status.OK, {},
+                     env={"backend": "venv", "lock_digest": lock, "python": "3.11.7"})  # fmt: skip
+    job = plan.Job("kernel", "negabs/x86_64/znver4", (install.job,), {"kernel": "negabs", "arch": "x86_64"},
+                   kernel_stage.environment("3.11"))  # fmt: skip
+
+    class Spec:
+        kernels = {"negabs": kernel}
+
+    return job, Context(Spec(), None, None, {install.job: Entry(install, tmp_path)}, 60.0, tmp_path / "log")  # type: ignore[arg-type]
+
+
+def test_the_kernel_key_holds_sources_spec_flags_and_the_c_compiler(tmp_path: Path) -> None:
+    where = _kernel_dir(tmp_path)
+    kernel = kernels.load(where)
+    key = kernel_stage.STAGE.key(*_kernel_ctx(tmp_path, kernel))
+    assert kernel_stage.job_cpu(_kernel_ctx(tmp_path, kernel)[0]) == "znver4"
+    assert key != kernel_stage.STAGE.key(*_kernel_ctx(tmp_path, kernel, lock="another zig"))
+    (where / "negabs.c").write_text((where / "negabs.c").read_text() + "\n// changed\n")
+    changed_source = kernel_stage.STAGE.key(*_kernel_ctx(tmp_path, kernel))
+    (where / "spec.mlir").write_text((where / "spec.mlir").read_text() + "\n// changed\n")
+    changed_spec = kernel_stage.STAGE.key(*_kernel_ctx(tmp_path, kernel))
+    assert len({key, changed_source, changed_spec}) == 3
+
+
+# --- words ---------------------------------------------------------------------------------------
+
+
+def test_a_mismatch_with_a_kernel_blames_the_kernel() -> None:
+    said = run_stage.kernel_blamed("negabs", "outputs differ from torch: max abs err 0.5")
+    assert said.startswith("with kernel 'negabs' (the kernel's error, not IREE's")
+    assert run_stage.kernel_blamed("", "outputs differ") == "outputs differ"
+    assert "matched nothing" in not_applied_words("negabs") and "byte for byte" in not_applied_words("negabs")
+
+
+# --- query kernel --------------------------------------------------------------------------------
+
+
+def _cell(release: str, model: str = "m") -> str:
+    return f"{model}/{EXPORTER}/iree{release}/x86_64/default+k:negabs"
+
+
+def _records() -> list[Record]:
+    labels = {"kernel": "negabs", "arch": "x86_64"}
+    return [
+        _record("kernel:negabs/x86_64/host", "kernel", **labels),
+        _record(f"compile:{_cell('3.9.0')}", "compile", compiler="3.9.0", **labels),
+        _record(f"run:{_cell('3.9.0')}", "run", compiler="3.9.0", runtime="3.9.0", **labels),
+        _record(f"compile:{_cell('3.9.0', 'other')}", "compile", Status.FAIL, compiler="3.9.0", **labels),
+        _record(f"compile:{_cell('3.13.0')}", "compile", Status.FAIL, compiler="3.13.0", **labels),
+        _record(f"compile:{_cell('3.11.0')}", "compile", compiler="3.11.0", **labels),
+        _record(f"run:{_cell('3.11.0')}", "run", Status.MISMATCH, compiler="3.11.0", **labels),
+        _record(f"compile:{_cell('3.8.0')}", "compile", Status.FAIL, compiler="3.8.0", **labels),
+    ]
+
+
+def test_query_kernel_says_each_releases_verdict_with_its_evidence() -> None:
+    records = _records()
+    # The failures as their stages write them.
+    records[3] = Record(**{**records[3].__dict__, "error_class": "kernel-not-applied", "message": "not applied"})
+    records[4] = Record(**{**records[4].__dict__, "error_class": "kernel-rejected",
+                           "message": "with kernel 'negabs' this iree-compile refuses its transform spec: bad"})  # fmt: skip
+    records[6] = Record(**{**records[6].__dict__, "error_class": "kernel-mismatch", "message": "with kernel 'negabs': differ"})
+    records[7] = Record(**{**records[7].__dict__, "error_class": "kernel-not-applied", "message": "not applied"})
+    verdicts = {v.release: v for v in kernel_answers.window(records, "negabs")}
+    assert list(verdicts) == ["3.8.0", "3.9.0", "3.11.0", "3.13.0"]
+    assert verdicts["3.9.0"].verdict == kernel_answers.TAKES
+    assert verdicts["3.9.0"].evidence[0] == "kernel:negabs/x86_64/host"
+    assert f"run:{_cell('3.9.0')}" in verdicts["3.9.0"].evidence
+    assert verdicts["3.11.0"].verdict == kernel_answers.WRONG and "differ" in verdicts["3.11.0"].reason
+    assert verdicts["3.13.0"].verdict == kernel_answers.REFUSED and "refuses its transform spec" in verdicts["3.13.0"].reason
+    assert verdicts["3.8.0"].verdict == kernel_answers.NOTHING
+    answer = kernel_answers.answer(records, "negabs")
+    assert answer.answer == kernel_answers.TAKES and answer.decided
+    text = answer.text()
+    assert text.splitlines()[0] == "x86_64: takes it in 3.9.0"
+    assert "IREE 3.13.0: refused (compile refused, load not run, match not run)" in text
+    assert answer.as_json()["data"]["releases"][0]["release"] == "3.8.0"
+
+
+def test_query_kernel_of_a_kernel_not_measured() -> None:
+    answer = kernel_answers.answer(_records(), "other")
+    assert not answer.decided and "the kernels measured: negabs" in answer.text()
+
+
+def test_a_kernel_that_does_not_build_is_its_releases_answer() -> None:
+    labels = {"kernel": "negabs", "arch": "x86_64"}
+    records = [
+        Record("kernel:negabs/x86_64/host", "kernel", "c", "k", Status.FAIL, labels,
+               error_class="kernel-c-error", message="kernel 'negabs' does not compile: negabs.c:1:1: error: x"),
+        Record(f"compile:{_cell('3.9.0')}", "compile", "c", "", Status.NOT_RUN, {**labels, "compiler": "3.9.0"},
+               blocked_by="kernel:negabs/x86_64/host"),
+    ]  # fmt: skip
+    (verdict,) = kernel_answers.window(records, "negabs")
+    assert verdict.verdict == kernel_answers.NO_BUILD and "negabs.c:1:1: error: x" in verdict.reason
