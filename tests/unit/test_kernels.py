@@ -71,7 +71,12 @@ def _matrix(tmp_path: Path, extra: str = "") -> Path:
 
 def test_the_test_kernel_reads() -> None:
     kernel = kernels.load(NEGABS)
-    assert (kernel.name, kernel.sources, kernel.spec, kernel.object) == ("negabs", ("negabs.c",), "spec.mlir", "negabs.o")
+    assert (kernel.name, kernel.sources, kernel.spec, kernel.object) == (
+        "negabs",
+        ("negabs.c",),
+        "spec.mlir",
+        "negabs.o",
+    )
     assert kernel.for_model("anything") and kernel.cflags == () and kernel.models == ()
     assert kernels.load(NEGABS / "kernel.toml") == kernel
 
@@ -211,13 +216,19 @@ def test_the_c_flags_name_the_target_and_cpu() -> None:
     assert custom_dispatch.cflags(x86, "znver4")[2] == "-mcpu=znver4"
     assert custom_dispatch.cflags(x86, None)[2] == "-mcpu=baseline"
     armv6 = targets.parse("armv6")
-    assert custom_dispatch.cflags(armv6, "arm1176jzf-s")[1:3] == ["arm-freestanding-eabi", "-mcpu=arm1176jzf_s+vfp2"]
+    assert custom_dispatch.cflags(armv6, "arm1176jzf-s")[1:3] == [
+        "arm-freestanding-eabi",
+        "-mcpu=arm1176jzf_s+vfp2",
+    ]
     pi4 = targets.parse("aarch64:cortex-a72")
     assert custom_dispatch.cflags(pi4, "cortex-a72")[1:3] == ["aarch64-freestanding-none", "-mcpu=cortex_a72"]
 
 
 def test_the_c_compilers_first_error() -> None:
-    output = "negabs.c:3:1: warning: unused\nnegabs.c:12:5: error: use of undeclared identifier 'x'\nnegabs.c:13:1: error: later\n"
+    output = (
+        "negabs.c:3:1: warning: unused\nnegabs.c:12:5: error: use of undeclared identifier 'x'\n"
+        "negabs.c:13:1: error: later\n"
+    )
     assert custom_dispatch.first_c_error(output) == "negabs.c:12:5: error: use of undeclared identifier 'x'"
     assert custom_dispatch.first_c_error("error: unable to parse target\n") == "error: unable to parse target"
     assert custom_dispatch.first_c_error("all fine") == ""
@@ -237,7 +248,8 @@ def _compile_ctx(tmp_path: Path, object_sha: str = "obj", spec_sha: str = "spec"
                      env={"backend": "venv", "lock_digest": "lock-3.9.0", "python": "3.11.7"})  # fmt: skip
     export = _record(f"export:tiny_cnn/{EXPORTER}", "export", metrics={"mlir_sha256": "mlir"})
     built = _record("kernel:negabs/x86_64/host", "kernel",
-                    metrics={"object_sha256": object_sha, "spec_sha256": spec_sha}, kernel="negabs")  # fmt: skip
+                    metrics={"object_sha256": object_sha, "spec_sha256": spec_sha},
+                    kernel="negabs")  # fmt: skip
     without = _record(f"compile:{BASE}/default", "compile", metrics={"module_sha256": baseline})
     labels = {"model": "tiny_cnn", "exporter": EXPORTER, "compiler": "3.9.0", "arch": "x86_64",
               "profile": "default+k:negabs", "kernel": "negabs"}  # fmt: skip
@@ -322,18 +334,27 @@ def _records() -> list[Record]:
 def test_query_kernel_says_each_releases_verdict_with_its_evidence() -> None:
     records = _records()
     # The failures as their stages write them.
-    records[3] = Record(**{**records[3].__dict__, "error_class": "kernel-not-applied", "message": "not applied"})
-    records[4] = Record(**{**records[4].__dict__, "error_class": "kernel-rejected",
-                           "message": "with kernel 'negabs' this iree-compile refuses its transform spec: bad"})  # fmt: skip
-    records[6] = Record(**{**records[6].__dict__, "error_class": "kernel-mismatch", "message": "with kernel 'negabs': differ"})
-    records[7] = Record(**{**records[7].__dict__, "error_class": "kernel-not-applied", "message": "not applied"})
+    records[3] = Record(
+        **{**records[3].__dict__, "error_class": "kernel-not-applied", "message": "not applied"}
+    )
+    refused = "with kernel 'negabs' this iree-compile refuses its spec: bad"
+    records[4] = Record(**{**records[4].__dict__, "error_class": "kernel-rejected", "message": refused})
+    records[6] = Record(
+        **{**records[6].__dict__, "error_class": "kernel-mismatch", "message": "with kernel 'negabs': differ"}
+    )
+    records[7] = Record(
+        **{**records[7].__dict__, "error_class": "kernel-not-applied", "message": "not applied"}
+    )
     verdicts = {v.release: v for v in kernel_answers.window(records, "negabs")}
     assert list(verdicts) == ["3.8.0", "3.9.0", "3.11.0", "3.13.0"]
     assert verdicts["3.9.0"].verdict == kernel_answers.TAKES
     assert verdicts["3.9.0"].evidence[0] == "kernel:negabs/x86_64/host"
     assert f"run:{_cell('3.9.0')}" in verdicts["3.9.0"].evidence
     assert verdicts["3.11.0"].verdict == kernel_answers.WRONG and "differ" in verdicts["3.11.0"].reason
-    assert verdicts["3.13.0"].verdict == kernel_answers.REFUSED and "refuses its transform spec" in verdicts["3.13.0"].reason
+    assert (
+        verdicts["3.13.0"].verdict == kernel_answers.REFUSED
+        and "refuses its spec" in verdicts["3.13.0"].reason
+    )
     assert verdicts["3.8.0"].verdict == kernel_answers.NOTHING
     answer = kernel_answers.answer(records, "negabs")
     assert answer.answer == kernel_answers.TAKES and answer.decided
@@ -352,9 +373,10 @@ def test_a_kernel_that_does_not_build_is_its_releases_answer() -> None:
     labels = {"kernel": "negabs", "arch": "x86_64"}
     records = [
         Record("kernel:negabs/x86_64/host", "kernel", "c", "k", Status.FAIL, labels,
-               error_class="kernel-c-error", message="kernel 'negabs' does not compile: negabs.c:1:1: error: x"),
-        Record(f"compile:{_cell('3.9.0')}", "compile", "c", "", Status.NOT_RUN, {**labels, "compiler": "3.9.0"},
-               blocked_by="kernel:negabs/x86_64/host"),
+               error_class="kernel-c-error",
+               message="kernel 'negabs' does not compile: negabs.c:1:1: error: x"),
+        Record(f"compile:{_cell('3.9.0')}", "compile", "c", "", Status.NOT_RUN,
+               {**labels, "compiler": "3.9.0"}, blocked_by="kernel:negabs/x86_64/host"),
     ]  # fmt: skip
     (verdict,) = kernel_answers.window(records, "negabs")
     assert verdict.verdict == kernel_answers.NO_BUILD and "negabs.c:1:1: error: x" in verdict.reason

@@ -25,7 +25,13 @@ from iree_matrix.core import excerpts
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import versions
 
-TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES = "takes it", "wrong results", "crashes", "refused at run", "compiles"
+TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES = (
+    "takes it",
+    "wrong results",
+    "crashes",
+    "refused at run",
+    "compiles",
+)
 REFUSED, NOTHING, NO_BUILD, NOT_RUN = "refused", "matches nothing", "does not build", "not run"
 _ORDER = (TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES, REFUSED, NOTHING, NO_BUILD, NOT_RUN)
 _MAX_WORDS = 240
@@ -74,7 +80,9 @@ def _verdict(
 ) -> ReleaseVerdict:
     applied = [c for c in compiles if c.status is Status.OK]
     nothing = [c for c in compiles if c.error_class == "kernel-not-applied"]
-    refused = [c for c in compiles if c.status is Status.FAIL and c.error_class not in ("kernel-not-applied",)]
+    refused = [
+        c for c in compiles if c.status is Status.FAIL and c.error_class not in ("kernel-not-applied",)
+    ]
     ran = [r for r in runs if r.status in (Status.OK, Status.MISMATCH, Status.FAIL)]
     matched = [r for r in ran if r.status is Status.OK]
     wrong = [r for r in ran if r.status is Status.MISMATCH]
@@ -112,7 +120,9 @@ def _verdict(
         evidence += [c.job for c in compiles]
     if build is not None and build.job not in evidence:
         evidence.insert(0, build.job)
-    return ReleaseVerdict(arch, release, verdict, compile, load, match, reason, tuple(dict.fromkeys(evidence)))
+    return ReleaseVerdict(
+        arch, release, verdict, compile, load, match, reason, tuple(dict.fromkeys(evidence))
+    )
 
 
 def _words(record: Record) -> str:
@@ -140,7 +150,9 @@ def answer(records: Iterable[Record], kernel: str) -> Answer:
     if not verdicts:
         known = names(records)
         said = f"the kernels measured: {', '.join(known)}" if known else "no kernel was measured"
-        return Answer(question, NOT_MEASURED, (f"{NOT_MEASURED}: no cell compiled kernel {kernel!r} ({said})",))
+        return Answer(
+            question, NOT_MEASURED, (f"{NOT_MEASURED}: no cell compiled kernel {kernel!r} ({said})",)
+        )
     lines = []
     for arch in dict.fromkeys(v.arch for v in verdicts):
         mine = [v for v in verdicts if v.arch == arch]

@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ONNX_OPSET.add(qe)
     PYTHON.add(qe, help="e.g. 3.10 (default: every Python measured)")
     qk = questions.add_parser(
-        "kernel", help="which IREE releases take a kernel (compile with it applied, load, match torch), per architecture"
+        "kernel",
+        help="which IREE releases take a kernel (compile it applied, load, match torch), per arch",
     )
     KERNEL_NAME.add(qk)
     for sub in (ql, qm, qe, qk):
@@ -121,7 +122,9 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     sittings_only = not path.is_file() and (results_dir / advice.DIRNAME).is_dir()
     if not path.is_file() and not sittings_only:
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
-    if asked.name and asked.question == "model":  # `FILE:FACTORY` asks about the model the records name from it
+    if (
+        asked.name and asked.question == "model"
+    ):  # `FILE:FACTORY` asks about the model the records name from it
         asked = dataclasses.replace(asked, name=models.name_of(asked.name))
     # There, the cells' records travelled with each sitting (answers/<identity>/results.jsonl).
     logs = sorted((results_dir / advice.DIRNAME).glob("*/results.jsonl")) if sittings_only else [path]

@@ -48,7 +48,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "name": (str, "a name of letters, digits and . _ - (it becomes part of job ids)"),
     "description": (str, "a string"),
     "sources": (list, 'a list of C files in the kernel\'s directory, e.g. ["depthwise.c"]'),
-    "spec": (str, 'the transform spec\'s file in the kernel\'s directory, e.g. "spec.mlir"'),
+    "spec": (str, "the transform spec's file in the kernel's directory, e.g. \"spec.mlir\""),
     "object": (str, 'the object file name the spec names, e.g. "depthwise.o"'),
     "replaces": (str, "what the kernel replaces, in words"),
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
@@ -81,9 +81,7 @@ class Kernel:
     def source_digest(self) -> str:
         """What decides the object, besides the target and the C compiler: each source's content
         (and every header beside them: a source may include one) and the kernel's flags."""
-        files = sorted(
-            {*self.sources, *(p.name for p in self.directory.glob("*.h") if p.is_file())}
-        )
+        files = sorted({*self.sources, *(p.name for p in self.directory.glob("*.h") if p.is_file())})
         return digest(
             {
                 "sources": {f: file_sha256(self.directory / f) for f in files},
@@ -179,7 +177,11 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
 
 def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, expected: str) -> None:
     path = directory / relative
-    if relative.startswith("/") or ".." in Path(relative).parts or (pattern and not pattern.fullmatch(relative)):
+    if (
+        relative.startswith("/")
+        or ".." in Path(relative).parts
+        or (pattern and not pattern.fullmatch(relative))
+    ):
         raise error(key, relative, f"expected {expected}")
     if not path.is_file():
         raise error(key, relative, f"no such file: {path}")
@@ -196,7 +198,8 @@ def load_all(paths: Sequence[tuple[Path, str]]) -> dict[str, Kernel]:
         other = found.get(kernel.name)
         if other is not None and other.directory.resolve() != kernel.directory.resolve():
             raise KernelError(
-                f"{who}: two kernels are both called {kernel.name!r} ({other.directory} and {kernel.directory})"
+                f"{who}: two kernels are both called {kernel.name!r} "
+                f"({other.directory} and {kernel.directory})"
             )
         found[kernel.name] = kernel
     return found

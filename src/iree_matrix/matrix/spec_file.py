@@ -23,8 +23,8 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.core.system import process_tree
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
-from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.matrix import releases, schema, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (

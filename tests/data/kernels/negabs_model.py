@@ -2,6 +2,7 @@
 negabs kernel replaces), `plain_add` a + b (which it does not: its compile is "not applied")."""
 
 import torch
+
 from models.api import ModelSpec
 
 
