@@ -1,0 +1,113 @@
+"""A kernel of one's own through the CLI, end to end on real torch / turbine / IREE 3.9.0 and a real
+C compiler (Zig's clang from PyPI): the tiny test kernel (tests/data/kernels/negabs: -|a * b|)
+built, swapped in, run and checked against torch; the same kernel on a model it does not apply to
+("not applied", never run); a kernel computing the wrong thing (its mismatch blamed on it); one
+that does not compile (the C compiler's first error) given with `--kernel`; one whose spec
+iree-compile refuses (its words). Then `query kernel` answers from the records."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.core.model.results import Status
+
+from .conftest import REPO, iree_matrix, records
+
+pytestmark = pytest.mark.integration
+
+DATA = REPO / "tests" / "data" / "kernels"
+EXPORTER = "py3.11-torch2.13.0-turbine3.9.0"
+NEGABS = f"negabs_model-negabs/{EXPORTER}/iree3.9.0/x86_64/default"
+PLAIN = f"negabs_model-plain_add/{EXPORTER}/iree3.9.0/x86_64/default"
+
+MATRIX = """
+python = ["3.11"]
+torch = ["2.13.0"]
+turbine = ["3.9.0"]
+compiler = ["3.9.0"]
+models = ["{data}/negabs_model.py:negabs", "{data}/negabs_model.py:plain_add"]
+kernels = ["{data}/negabs", "negabs_wrong", "bad_spec"]
+
+[benchmark]
+repetitions = 1
+"""
+
+
+def _variant(tmp_path: Path, name: str, **keys: str) -> Path:
+    """The test kernel copied under another name, for the negabs model only, keys added."""
+    where = tmp_path / name
+    shutil.copytree(DATA / "negabs", where)
+    text = (where / "kernel.toml").read_text().replace('name = "negabs"', f'name = "{name}"')
+    text += 'models = ["negabs_model-negabs"]\n' + "".join(f"{k} = {v}\n" for k, v in keys.items())
+    (where / "kernel.toml").write_text(text)
+    return where
+
+
+def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Path) -> None:
+    _variant(tmp_path, "negabs_wrong", cflags='["-DNEGABS_BIAS=0.5f"]')  # off by 0.5: wrong results
+    bad_spec = _variant(tmp_path, "bad_spec")
+    (bad_spec / "spec.mlir").write_text((bad_spec / "spec.mlir").read_text() + "\n#not_an_attribute<\n")
+    broken = _variant(tmp_path, "broken")
+    (broken / "negabs.c").write_text("void negabs_workgroup(void) { return undeclared_name; }\n")
+    matrix = tmp_path / "kernels.toml"
+    matrix.write_text(MATRIX.format(data=DATA))
+    results = tmp_path / "results"
+
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--kernel", str(broken),
+        cache=cache, results=results, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr  # failures are answers (exit 1 only with --strict)
+    got = records(results)
+
+    built = got["kernel:negabs/x86_64/host"]
+    assert built.status is Status.OK, built.message
+    assert built.metrics["cc"].startswith("zig 0.15.1") and built.metrics["object_bytes"] > 0
+
+    # The kernel swapped in: the module differs from the kernel-less one, and its outputs match torch's.
+    with_kernel = got[f"compile:{NEGABS}+k:negabs"]
+    assert with_kernel.status is Status.OK, with_kernel.message
+    facts = with_kernel.metrics["custom_kernel"]
+    assert facts["applied"] and facts["baseline_job"] == f"compile:{NEGABS}"
+    assert facts["object_sha256"] == built.metrics["object_sha256"]
+    assert "--iree-preprocessing-transform-spec-filename=spec.mlir" in with_kernel.command
+    assert got[f"run:{NEGABS}+k:negabs"].status is Status.OK
+    assert got[f"run:{NEGABS}"].status is Status.OK
+
+    # A model the spec matches nothing in: said, and never run as if it were the kernel's.
+    plain = got[f"compile:{PLAIN}+k:negabs"]
+    assert (plain.status, plain.error_class) == (Status.FAIL, "kernel-not-applied")
+    assert "matched nothing" in (plain.message or "")
+    assert got[f"run:{PLAIN}+k:negabs"].status is Status.NOT_RUN
+
+    # Wrong results: the kernel's error.
+    wrong = got[f"run:{NEGABS}+k:negabs_wrong"]
+    assert (wrong.status, wrong.error_class) == (Status.MISMATCH, "kernel-mismatch")
+    assert "with kernel 'negabs_wrong'" in (wrong.message or "")
+
+    # A spec iree-compile refuses: its words.
+    refused = got[f"compile:{NEGABS}+k:bad_spec"]
+    assert (refused.status, refused.error_class) == (Status.FAIL, "kernel-rejected"), refused.message
+    assert "refuses its transform spec" in (refused.message or "")
+
+    # A kernel that does not compile (given with --kernel): the C compiler's first error.
+    c_error = got["kernel:broken/x86_64/host"]
+    assert (c_error.status, c_error.error_class) == (Status.FAIL, "kernel-c-error")
+    assert "negabs.c:1:" in (c_error.message or "") and "error:" in (c_error.message or "")
+    assert got[f"compile:{NEGABS}+k:broken"].status is Status.NOT_RUN
+
+    answered = _query("negabs", results)
+    assert answered.returncode == 0, answered.stderr
+    assert answered.stdout.splitlines()[0] == "x86_64: takes it in 3.9.0"
+    assert "IREE 3.9.0: wrong results" in _query("negabs_wrong", results).stdout
+    assert "IREE 3.9.0: does not build" in _query("broken", results).stdout
+
+
+def _query(kernel: str, results: Path) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "iree_matrix", "query", "kernel", kernel, "--results-dir", str(results)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120)
