@@ -380,3 +380,27 @@ def test_a_kernel_that_does_not_build_is_its_releases_answer() -> None:
     ]  # fmt: skip
     (verdict,) = kernel_answers.window(records, "negabs")
     assert verdict.verdict == kernel_answers.NO_BUILD and "negabs.c:1:1: error: x" in verdict.reason
+
+
+# --- show --commands -----------------------------------------------------------------------------
+
+
+def test_a_kernel_cells_commands_build_the_object_before_the_compile(tmp_path: Path) -> None:
+    from iree_matrix.stages import recipes
+
+    labels = {"kernel": "negabs", "arch": "x86_64", "compiler": "3.9.0", "profile": "default+k:negabs"}
+    export = Record(
+        f"export:m/{EXPORTER}", "export", f"m/{EXPORTER}", "ke", Status.OK, {}, command=("python", "x")
+    )
+    built = Record("kernel:negabs/x86_64/host", "kernel", "negabs/x86_64/host", "kk", Status.OK,
+                   {"kernel": "negabs", "arch": "x86_64"}, {"object_sha256": "o"},
+                   command=("python", "-m", "ziglang", "cc", "-c", "negabs.c"))  # fmt: skip
+    cell = f"m/{EXPORTER}/iree3.9.0/x86_64/default+k:negabs"
+    linked = {"custom_kernel": {"object_sha256": "o"}}
+    compiled = Record(f"compile:{cell}", "compile", cell, "kc", Status.OK, labels, linked,
+                      command=("iree-compile", "model.mlir"))  # fmt: skip
+    run = Record(f"run:{cell}", "run", cell, "kr", Status.OK, {**labels, "runtime": "3.9.0"},
+                 command=("iree-run-module",))  # fmt: skip
+    text = recipes.cell_commands(run, [export, built, compiled, run], tmp_path / "store", tmp_path / "cache")
+    assert text.index("ziglang cc") < text.index("iree-compile model.mlir") < text.index("iree-run-module")
+    assert f"{tmp_path}/store/kernel/kk/src" in text

@@ -381,6 +381,24 @@ def _dep(record: Record, latest: Mapping[str, Record], stage: str) -> Optional[R
     return max(found, key=lambda r: len(r.cell), default=None)
 
 
+def _kernel_dep(record: Record, latest: Mapping[str, Record]) -> Optional[Record]:
+    """The kernel job whose object the record's compile linked (a cell with a kernel), if recorded."""
+    from iree_matrix.core.model.metrics.compile import CompileMetrics
+    from iree_matrix.core.model.metrics.kernel import KernelMetrics
+
+    if not record.label.kernel or record.stage == "kernel":
+        return None
+    compiled = _dep(record, latest, "compile")
+    linked = compiled.metric.of(CompileMetrics).custom_kernel.get("object_sha256") if compiled else None
+    found = [
+        r
+        for r in latest.values()
+        if r.stage == "kernel" and r.label.kernel == record.label.kernel and r.label.arch == record.label.arch
+    ]
+    same = [r for r in found if linked and r.metric.of(KernelMetrics).object_sha256 == linked]
+    return (same or found or [None])[0]
+
+
 def _recorded(record: Record, what: str) -> Step:
     if not record.command:
         said = f"{record.status.value}" + (f" ({record.error_class})" if record.error_class else "")
@@ -470,6 +488,9 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
 
     latest = latest_by_job(records)
     chain = [r for stage in ("export", "compile") if (r := _dep(record, latest, stage)) is not None]
+    kernel = _kernel_dep(record, latest)
+    if kernel is not None and kernel is not record:  # the object the compile linked, built first
+        chain.insert(len(chain) - 1 if chain and chain[-1].stage == "compile" else len(chain), kernel)
     variables: list[tuple[str, str, str]] = []
     steps: list[Step] = []
     notes: list[str] = []
@@ -477,6 +498,12 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         if dep is record:
             continue
         steps.append(_recorded(dep, dep.stage))
+        if dep.stage == "kernel":
+            entry = store / "kernel" / dep.key
+            notes.append(
+                f"the kernel's C compiler ran in {entry}/src (its sources as built); the compile's directory "
+                f"also held {entry}/spec.mlir and the object of {entry}/objects by their bare names"
+            )
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
             export = _dep(record, latest, "export")
             where = (
