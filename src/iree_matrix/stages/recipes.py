@@ -396,7 +396,8 @@ def _kernel_dep(record: Record, latest: Mapping[str, Record]) -> Optional[Record
         if r.stage == "kernel" and r.label.kernel == record.label.kernel and r.label.arch == record.label.arch
     ]
     same = [r for r in found if linked and r.metric.of(KernelMetrics).object_sha256 == linked]
-    return (same or found or [None])[0]
+    chosen = same or found
+    return chosen[0] if chosen else None
 
 
 def _recorded(record: Record, what: str) -> Step:
