@@ -101,6 +101,7 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert "negabs.c:1:" in (c_error.message or "") and "error:" in (c_error.message or "")
     assert got[f"compile:{NEGABS}+k:broken"].status is Status.NOT_RUN
 
+    assert "## Your kernels across releases" in (results / "COMPATIBILITY.md").read_text()
     answered = _query("negabs", results)
     assert answered.returncode == 0, answered.stderr
     assert answered.stdout.splitlines()[0] == "x86_64: takes it in 3.9.0"

@@ -404,3 +404,12 @@ def test_a_kernel_cells_commands_build_the_object_before_the_compile(tmp_path: P
     text = recipes.cell_commands(run, [export, built, compiled, run], tmp_path / "store", tmp_path / "cache")
     assert text.index("ziglang cc") < text.index("iree-compile model.mlir") < text.index("iree-run-module")
     assert f"{tmp_path}/store/kernel/kk/src" in text
+
+
+def test_compatibility_md_has_a_kernels_window() -> None:
+    from iree_matrix.report.sections import custom_kernels
+
+    lines = custom_kernels.render(_records())
+    assert lines[0] == "## Your kernels across releases" and "### negabs" in lines
+    assert any("| x86_64 | 3.9.0  | takes it" in line for line in lines)
+    assert custom_kernels.render([]) == []

@@ -1,0 +1,54 @@
+"""COMPATIBILITY.md's "Your kernels across releases": per kernel of the user's (matrix/kernels.py),
+architecture and IREE release, whether the same spec and object compile with the kernel applied,
+load and match torch (answers/kernels.py, the window `query kernel` answers from)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+from iree_matrix.answers import kernels
+from iree_matrix.core.model.results import Record
+from iree_matrix.report.sections import Document, Section
+
+TITLE = "Your kernels across releases"
+
+
+def render(records: Iterable[Record]) -> list[str]:
+    records = list(records)
+    names = kernels.names(records)
+    if not names:
+        return []
+    lines = [
+        "## " + TITLE,
+        "",
+        "Each kernel compiled with each release (its transform spec and its object, built for the "
+        "target by Zig's clang), run and checked against torch: `takes it` where a module with the "
+        "kernel applied matched; `matches nothing` where the spec left every module byte for byte "
+        "the kernel-less one. `iree-matrix query kernel NAME` says the same with every job.",
+        "",
+    ]
+    for name in names:
+        rows = [
+            [v.arch, v.release, v.verdict, v.compile, v.load, v.match, v.reason or "", v.evidence[-1]]
+            for v in kernels.window(records, name)
+        ]
+        headers = ["arch", "IREE", "verdict", "compile", "load", "match", "why", "evidence"]
+        lines += [
+            f"### {name}",
+            "",
+            tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
+            "",
+        ]
+    return lines
+
+
+SECTION = Section(
+    name="custom_kernels",
+    document=Document.COMPATIBILITY,
+    rank=85,  # after the load windows (80): a kernel's window beside them
+    title=TITLE,
+    stages=("kernel", "compile", "run"),
+    render=lambda view: render(view.records),
+)
