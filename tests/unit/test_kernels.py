@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from iree_matrix import stages
+from iree_matrix.answers import kernel_windows
 from iree_matrix.answers import kernels as kernel_answers
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.records import Labels
@@ -345,19 +346,19 @@ def test_query_kernel_says_each_releases_verdict_with_its_evidence() -> None:
     records[7] = Record(
         **{**records[7].__dict__, "error_class": "kernel-not-applied", "message": "not applied"}
     )
-    verdicts = {v.release: v for v in kernel_answers.window(records, "negabs")}
+    verdicts = {v.release: v for v in kernel_windows.window(records, "negabs")}
     assert list(verdicts) == ["3.8.0", "3.9.0", "3.11.0", "3.13.0"]
-    assert verdicts["3.9.0"].verdict == kernel_answers.TAKES
+    assert verdicts["3.9.0"].verdict == kernel_windows.TAKES
     assert verdicts["3.9.0"].evidence[0] == "kernel:negabs/x86_64/host"
     assert f"run:{_cell('3.9.0')}" in verdicts["3.9.0"].evidence
-    assert verdicts["3.11.0"].verdict == kernel_answers.WRONG and "differ" in verdicts["3.11.0"].reason
+    assert verdicts["3.11.0"].verdict == kernel_windows.WRONG and "differ" in verdicts["3.11.0"].reason
     assert (
-        verdicts["3.13.0"].verdict == kernel_answers.REFUSED
+        verdicts["3.13.0"].verdict == kernel_windows.REFUSED
         and "refuses its spec" in verdicts["3.13.0"].reason
     )
-    assert verdicts["3.8.0"].verdict == kernel_answers.NOTHING
+    assert verdicts["3.8.0"].verdict == kernel_windows.NOTHING
     answer = kernel_answers.answer(records, "negabs")
-    assert answer.answer == kernel_answers.TAKES and answer.decided
+    assert answer.answer == kernel_windows.TAKES and answer.decided
     text = answer.text()
     assert text.splitlines()[0] == "x86_64: takes it in 3.9.0"
     assert "IREE 3.13.0: refused (compile refused, load not run, match not run)" in text
@@ -378,8 +379,8 @@ def test_a_kernel_that_does_not_build_is_its_releases_answer() -> None:
         Record(f"compile:{_cell('3.9.0')}", "compile", "c", "", Status.NOT_RUN,
                {**labels, "compiler": "3.9.0"}, blocked_by="kernel:negabs/x86_64/host"),
     ]  # fmt: skip
-    (verdict,) = kernel_answers.window(records, "negabs")
-    assert verdict.verdict == kernel_answers.NO_BUILD and "negabs.c:1:1: error: x" in verdict.reason
+    (verdict,) = kernel_windows.window(records, "negabs")
+    assert verdict.verdict == kernel_windows.NO_BUILD and "negabs.c:1:1: error: x" in verdict.reason
 
 
 # --- show --commands -----------------------------------------------------------------------------
@@ -413,3 +414,13 @@ def test_compatibility_md_has_a_kernels_window() -> None:
     assert lines[0] == "## Your kernels across releases" and "### negabs" in lines
     assert any("| x86_64 | 3.9.0  | takes it" in line for line in lines)
     assert custom_kernels.render([]) == []
+
+
+def test_compat_json_holds_the_kernels_window_and_validates() -> None:
+    from iree_matrix.answers import compat
+
+    document = compat.derive(_records())
+    compat.validate(document)
+    (entry,) = document["kernels"]
+    assert entry["kernel"] == "negabs" and {r["release"] for r in entry["releases"]} >= {"3.9.0", "3.13.0"}
+    assert "kernels" not in compat.derive([])

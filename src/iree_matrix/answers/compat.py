@@ -21,6 +21,7 @@ from iree_matrix.answers import (
     advice,
     exporters,
     gpu_advice,
+    kernel_windows,
     load_windows,
     release_choice,
     release_regressions,
@@ -72,8 +73,17 @@ def derive(
         **({"roofline": found} if (found := roofline.document(latest)) is not None else {}),
         **({"answers": [_answer(a, source) for a in advised]} if advised else {}),
         **({"gpu_answers": [_gpu_answer(a, source) for a in gpu]} if gpu else {}),
+        **({"kernels": windows} if (windows := _kernels(latest)) else {}),
         "digests": _digests(latest),
     }
+
+
+def _kernels(latest: list[Record]) -> list[dict[str, Any]]:
+    """Each kernel's window (answers/kernel_windows.py), as `query kernel` and COMPATIBILITY.md say it."""
+    return [
+        {"kernel": name, "releases": [v.as_json() for v in kernel_windows.window(latest, name)]}
+        for name in kernel_windows.names(latest)
+    ]
 
 
 def _answer(a: advice.Advice, source: Optional[Path]) -> dict[str, Any]:

@@ -1,137 +1,14 @@
-"""Which releases take a kernel (matrix/kernels.py): per architecture and IREE release, does the same
-spec and object compile (and change the module: applied), load, and match torch? Derived once from
-the records of the kernel's cells (`labels.kernel`), as the load windows are from the runs, each
-verdict with the jobs it rests on. `query kernel NAME` prints it.
-
-A release's verdict, the first that holds:
-- `takes it`: a compile with the kernel applied, and a run of it whose outputs match torch;
-- `wrong results`: the kernel's module ran and its outputs differ from torch (the kernel's error);
-- `crashes` / `refused at run`: the kernel's module ran and failed;
-- `compiles`: applied, not run (yet);
-- `refused`: iree-compile refused the spec or the object (the compiler's words);
-- `matches nothing`: the spec matched nothing in any model it was compiled with;
-- `does not build`: the C compiler refused the kernel (its first error);
-- `not run`: what stopped every cell, said.
-"""
+"""`iree-matrix query kernel NAME`: which releases take a kernel, per architecture, each verdict with
+the jobs it rests on (the window answers/kernel_windows.py derives)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
-from typing import Any, Optional
+from collections.abc import Iterable
 
+from iree_matrix.answers.kernel_windows import ORDER, TAKES, names, window
 from iree_matrix.answers.query import NOT_MEASURED, Answer
-from iree_matrix.core import excerpts
-from iree_matrix.core.model.results import Record, Status
-from iree_matrix.iree import versions
-
-TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES = (
-    "takes it",
-    "wrong results",
-    "crashes",
-    "refused at run",
-    "compiles",
-)
-REFUSED, NOTHING, NO_BUILD, NOT_RUN = "refused", "matches nothing", "does not build", "not run"
-_ORDER = (TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES, REFUSED, NOTHING, NO_BUILD, NOT_RUN)
-_MAX_WORDS = 240
-
-
-@dataclasses.dataclass(frozen=True)
-class ReleaseVerdict:
-    arch: str
-    release: str  # the compiler's
-    verdict: str
-    compile: str  # ok / not applied / refused / not run: the compiles with the kernel, summed up
-    load: str  # loads / refused / not run
-    match: str  # matches / differs / not run
-    reason: str  # the tools' words, where the verdict is a failure
-    evidence: tuple[str, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self) | {"evidence": list(self.evidence)}
-
-
-def names(records: Iterable[Record]) -> list[str]:
-    """The kernels the records name."""
-    return sorted({r.label.kernel for r in records if r.label.kernel})
-
-
-def window(records: Iterable[Record], kernel: str) -> list[ReleaseVerdict]:
-    """The kernel's verdict per architecture and compiler release, oldest release first."""
-    mine = [r for r in records if r.label.kernel == kernel]
-    builds = {r.label.arch: r for r in mine if r.stage == "kernel"}
-    compiles = [r for r in mine if r.stage == "compile"]
-    runs = [r for r in mine if r.stage == "run"]
-    keys = sorted({(r.label.arch, r.label.compiler) for r in compiles},
-                  key=lambda k: (k[0], versions.release_order(k[1])))  # fmt: skip
-    return [
-        _verdict(arch, release, builds.get(arch), _of(compiles, arch, release), _of(runs, arch, release))
-        for arch, release in keys
-    ]
-
-
-def _of(records: Sequence[Record], arch: str, release: str) -> list[Record]:
-    return [r for r in records if r.label.arch == arch and r.label.compiler == release]
-
-
-def _verdict(
-    arch: str, release: str, build: Optional[Record], compiles: list[Record], runs: list[Record]
-) -> ReleaseVerdict:
-    applied = [c for c in compiles if c.status is Status.OK]
-    nothing = [c for c in compiles if c.error_class == "kernel-not-applied"]
-    refused = [
-        c for c in compiles if c.status is Status.FAIL and c.error_class not in ("kernel-not-applied",)
-    ]
-    ran = [r for r in runs if r.status in (Status.OK, Status.MISMATCH, Status.FAIL)]
-    matched = [r for r in ran if r.status is Status.OK]
-    wrong = [r for r in ran if r.status is Status.MISMATCH]
-    failed = [r for r in ran if r.status is Status.FAIL]
-    crashed = [r for r in failed if r.error_class == "kernel-crash"]
-    compile = "ok" if applied else "refused" if refused else "not applied" if nothing else "not run"
-    load = "loads" if matched or wrong or crashed else "refused" if failed else "not run"
-    match = "matches" if matched and not wrong else "differs" if wrong else "not run"
-    reason, evidence = "", [r.job for r in (*applied, *refused, *nothing)]
-    if matched and not wrong and not failed:
-        verdict = TAKES
-        evidence += [r.job for r in matched]
-    elif wrong:
-        verdict, reason = WRONG, _words(wrong[0])
-        evidence += [r.job for r in wrong]
-    elif crashed:
-        verdict, reason = CRASHES, _words(crashed[0])
-        evidence += [r.job for r in crashed]
-    elif failed:
-        verdict, reason = REFUSED_AT_RUN, _words(failed[0])
-        evidence += [r.job for r in failed]
-    elif applied:
-        verdict = COMPILES
-    elif refused:
-        verdict, reason = REFUSED, _words(refused[0])
-    elif nothing:
-        verdict, reason = NOTHING, _words(nothing[0])
-    elif build is not None and build.status is Status.FAIL:
-        verdict, reason = NO_BUILD, _words(build)
-        evidence.append(build.job)
-    else:
-        verdict = NOT_RUN
-        first = compiles[0] if compiles else None
-        reason = _words(first) if first is not None else ""
-        evidence += [c.job for c in compiles]
-    if build is not None and build.job not in evidence:
-        evidence.insert(0, build.job)
-    return ReleaseVerdict(
-        arch, release, verdict, compile, load, match, reason, tuple(dict.fromkeys(evidence))
-    )
-
-
-def _words(record: Record) -> str:
-    """A record's reason as a reader sees it: one line, without this machine's paths."""
-    text = record.message or record.error_class or record.status.value
-    if record.status is Status.NOT_RUN and record.blocked_by:
-        text = f"blocked by {record.blocked_by}: {text}"
-    line = excerpts.without_paths(text.strip().splitlines()[0] if text.strip() else text)
-    return line if len(line) <= _MAX_WORDS else line[: _MAX_WORDS - 1] + "…"
+from iree_matrix.core.model.results import Record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,7 +43,7 @@ def answer(records: Iterable[Record], kernel: str) -> Answer:
                 f"  IREE {v.release}: {v.verdict} (compile {v.compile}, load {v.load}, match {v.match}){said}"
             )
             lines.append(f"    evidence: {', '.join(v.evidence)}")
-    best = min((_ORDER.index(v.verdict) for v in verdicts), default=len(_ORDER) - 1)
+    best = min((ORDER.index(v.verdict) for v in verdicts), default=len(ORDER) - 1)
     data = {"kernel": kernel, "releases": [v.as_json() for v in verdicts]}
     evidence = tuple(dict.fromkeys(j for v in verdicts for j in v.evidence))
-    return KernelAnswer(question, _ORDER[best], tuple(lines), evidence, data)
+    return KernelAnswer(question, ORDER[best], tuple(lines), evidence, data)

@@ -1,6 +1,6 @@
 """COMPATIBILITY.md's "Your kernels across releases": per kernel of the user's (matrix/kernels.py),
 architecture and IREE release, whether the same spec and object compile with the kernel applied,
-load and match torch (answers/kernels.py, the window `query kernel` answers from)."""
+load and match torch (answers/kernel_windows.py, the window `query kernel` answers from)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from iree_matrix.answers import kernels
+from iree_matrix.answers import kernel_windows
 from iree_matrix.core.model.results import Record
 from iree_matrix.report.sections import Document, Section
 
@@ -17,7 +17,7 @@ TITLE = "Your kernels across releases"
 
 def render(records: Iterable[Record]) -> list[str]:
     records = list(records)
-    names = kernels.names(records)
+    names = kernel_windows.names(records)
     if not names:
         return []
     lines = [
@@ -32,7 +32,7 @@ def render(records: Iterable[Record]) -> list[str]:
     for name in names:
         rows = [
             [v.arch, v.release, v.verdict, v.compile, v.load, v.match, v.reason or "", v.evidence[-1]]
-            for v in kernels.window(records, name)
+            for v in kernel_windows.window(records, name)
         ]
         headers = ["arch", "IREE", "verdict", "compile", "load", "match", "why", "evidence"]
         lines += [
