@@ -182,6 +182,13 @@ class CompileStage(StageBase):
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
             )
+        lacking = missing_flags(custom_dispatch.FLAGS, listing) if job.label.kernel and listing else []
+        if lacking:  # the release's answer: it cannot take a kernel this way
+            raise StageFailure(
+                "kernel-rejected",
+                f"with kernel {job.label.kernel!r}: IREE {job.label.compiler}'s iree-compile has no "
+                f"{', '.join(lacking)} (iree-compile --help-hidden), so it cannot swap the kernel in",
+            )
         if _onnx(job):
             imported = _import_onnx(env, job, ctx, out)
             if isinstance(imported, Outcome):
