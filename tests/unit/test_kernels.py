@@ -424,3 +424,14 @@ def test_compat_json_holds_the_kernels_window_and_validates() -> None:
     (entry,) = document["kernels"]
     assert entry["kernel"] == "negabs" and {r["release"] for r in entry["releases"]} >= {"3.9.0", "3.13.0"}
     assert "kernels" not in compat.derive([])
+
+
+def test_a_runtime_refusing_a_cross_does_not_hide_a_run_that_matched() -> None:
+    labels = {"kernel": "negabs", "arch": "x86_64", "compiler": "3.9.0"}
+    records = [
+        _record(f"compile:{_cell('3.9.0')}", "compile", **labels),
+        _record(f"run:{_cell('3.9.0')}", "run", runtime="3.9.0", **labels),
+        _record(f"run:{_cell('3.9.0')}/rt3.13.0", "run", Status.FAIL, runtime="3.13.0", **labels),
+    ]
+    (verdict,) = kernel_windows.window(records, "negabs")
+    assert verdict.verdict == kernel_windows.TAKES and verdict.load == "loads"

@@ -5,9 +5,10 @@ verdict with the jobs it rests on. `query kernel NAME` prints it
 (answers/kernels.py), COMPATIBILITY.md shows it and compat.json holds it.
 
 A release's verdict, the first that holds:
-- `takes it`: a compile with the kernel applied, and a run of it whose outputs match torch;
 - `wrong results`: the kernel's module ran and its outputs differ from torch (the kernel's error);
-- `crashes` / `refused at run`: the kernel's module ran and failed;
+- `crashes`: the kernel's module ran and died of a signal;
+- `takes it`: a compile with the kernel applied, and a run of it whose outputs match torch;
+- `refused at run`: every run of the kernel's module failed (a runtime's refusal);
 - `compiles`: applied, not run (yet);
 - `refused`: iree-compile refused the spec or the object (the compiler's words);
 - `matches nothing`: the spec matched nothing in any model it was compiled with;
@@ -33,6 +34,7 @@ TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES = (
     "compiles",
 )
 REFUSED, NOTHING, NO_BUILD, NOT_RUN = "refused", "matches nothing", "does not build", "not run"
+# The answer of several releases: the best verdict among them (a release that takes it first).
 ORDER = (TAKES, WRONG, CRASHES, REFUSED_AT_RUN, COMPILES, REFUSED, NOTHING, NO_BUILD, NOT_RUN)
 _MAX_WORDS = 240
 
@@ -89,18 +91,22 @@ def _verdict(
     failed = [r for r in ran if r.status is Status.FAIL]
     crashed = [r for r in failed if r.error_class == "kernel-crash"]
     compile = "ok" if applied else "refused" if refused else "not applied" if nothing else "not run"
-    load = "loads" if matched or wrong or crashed else "refused" if failed else "not run"
+    load = (
+        "loads" if matched or wrong or crashed else "refused" if failed else "not run"
+    )  # a crash loaded first
     match = "matches" if matched and not wrong else "differs" if wrong else "not run"
     reason, evidence = "", [r.job for r in (*applied, *refused, *nothing)]
-    if matched and not wrong and not failed:
-        verdict = TAKES
-        evidence += [r.job for r in matched]
-    elif wrong:
+    # A run the kernel broke outweighs one that matched; a runtime's refusal (a cross of releases)
+    # does not, where another runtime ran the same module right.
+    if wrong:
         verdict, reason = WRONG, _words(wrong[0])
         evidence += [r.job for r in wrong]
     elif crashed:
         verdict, reason = CRASHES, _words(crashed[0])
         evidence += [r.job for r in crashed]
+    elif matched:
+        verdict = TAKES
+        evidence += [r.job for r in matched]
     elif failed:
         verdict, reason = REFUSED_AT_RUN, _words(failed[0])
         evidence += [r.job for r in failed]
