@@ -74,6 +74,7 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert with_kernel.status is Status.OK, with_kernel.message
     facts = with_kernel.metrics["custom_kernel"]
     assert facts["applied"] and facts["baseline_job"] == f"compile:{NEGABS}"
+    assert facts["executables_found"] == ["negabs_executable_negabs_x86_64.so"]
     assert facts["object_sha256"] == built.metrics["object_sha256"]
     assert "--iree-preprocessing-transform-spec-filename=spec.mlir" in with_kernel.command
     assert got[f"run:{NEGABS}+k:negabs"].status is Status.OK
@@ -82,7 +83,9 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     # A model the spec matches nothing in: said, and never run as if it were the kernel's.
     plain = got[f"compile:{PLAIN}+k:negabs"]
     assert (plain.status, plain.error_class) == (Status.FAIL, "kernel-not-applied")
-    assert "matched nothing" in (plain.message or "")
+    assert (
+        "matched nothing" in (plain.message or "") and plain.metrics["custom_kernel"]["identical_to_baseline"]
+    )
     assert got[f"run:{PLAIN}+k:negabs"].status is Status.NOT_RUN
 
     # Wrong results: the kernel's error.

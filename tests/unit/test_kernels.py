@@ -5,6 +5,7 @@ and first error, and the verdicts `query kernel` derives from records (pure logi
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any
@@ -244,7 +245,9 @@ def _record(job: str, stage: str, status: Status = Status.OK, metrics: Any = Non
     return Record(job, stage, job.split(":", 1)[1], "k-" + job, status, labels, metrics or {})
 
 
-def _compile_ctx(tmp_path: Path, object_sha: str = "obj", spec_sha: str = "spec", baseline: str = "base"):
+def _compile_ctx(
+    tmp_path: Path, object_sha: str = "obj", spec_sha: str = "spec", baseline: str = "base", needs: str = ""
+):
     install = Record("install:py3.11-iree-compiler3.9.0", "install", "c", "k", Status.OK, {},
                      env={"backend": "venv", "lock_digest": "lock-3.9.0", "python": "3.11.7"})  # fmt: skip
     export = _record(f"export:tiny_cnn/{EXPORTER}", "export", metrics={"mlir_sha256": "mlir"})
@@ -258,7 +261,13 @@ def _compile_ctx(tmp_path: Path, object_sha: str = "obj", spec_sha: str = "spec"
     job = plan.Job("compile", f"{BASE}/default+k:negabs", deps, labels, None,  # type: ignore[arg-type]
                    profile=BUILTIN_PROFILES["default"], model="tiny_cnn")  # fmt: skip
 
+    kernel = kernels.load(NEGABS)
+    if needs:
+        kernel = dataclasses.replace(kernel, requires_flags=(needs,))
+
     class Spec:
+        kernels = {"negabs": kernel}
+
         class benchmark:
             @staticmethod
             def profiles_dispatches(unit: str, profile: str) -> bool:
@@ -274,6 +283,17 @@ def test_the_kernels_object_and_spec_are_in_the_compile_key(tmp_path: Path) -> N
     assert key != CompileStage().key(*_compile_ctx(tmp_path, object_sha="other"))
     assert key != CompileStage().key(*_compile_ctx(tmp_path, spec_sha="other"))
     assert key != CompileStage().key(*_compile_ctx(tmp_path, baseline="other"))
+    assert key != CompileStage().key(*_compile_ctx(tmp_path, needs="--iree-opt-data-tiling"))
+
+
+def test_requires_flags_and_the_specs_executables(tmp_path: Path) -> None:
+    kernel = kernels.load(_kernel_dir(tmp_path, requires_flags='["--iree-opt-data-tiling"]'))
+    assert kernel.requires_flags == ("--iree-opt-data-tiling",)
+    with pytest.raises(kernels.KernelError, match="expected an iree-compile flag"):
+        kernels.load(_kernel_dir(tmp_path / "b", requires_flags='["-O3"]'))
+    spec = (NEGABS / "spec.mlir").read_text()
+    assert kernels.spec_executables(spec) == ("negabs_executable",)
+    assert kernels.spec_executables("hal.executable @a {} hal.executable public @b") == ("a", "b")
 
 
 def _kernel_ctx(tmp_path: Path, kernel: kernels.Kernel, lock: str = "zig-lock") -> tuple[plan.Job, Context]:

@@ -10,6 +10,7 @@ A kernel is a directory with a `kernel.toml`:
     replaces = "linalg.depthwise_conv_2d_nhwc_hwc 3x3"   # what it replaces, in words
     cflags = ["-DBLOCK=16"]               # optional: more C compiler flags
     models = ["mobilenet_v2"]             # optional: the models it is meant for (else every model)
+    requires_flags = ["--iree-..."]       # optional: iree-compile flags its pattern needs
 
 A matrix file names kernel directories (`kernels = ["kernels/depthwise3x3"]`, relative to the file)
 and the command line adds more (`--kernel DIR`, relative to the working directory): each cell of a
@@ -53,6 +54,7 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "replaces": (str, "what the kernel replaces, in words"),
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
     "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
+    "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
 }
 _REQUIRED = ("name", "sources", "spec", "object")
 # Flags that would change what the object is for, or where it looks: the target's are the stage's.
@@ -74,6 +76,9 @@ class Kernel:
     replaces: str = ""
     cflags: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # empty: meant for every model
+    # iree-compile flags the spec's pattern needs (a preprocessing pipeline that makes the op it
+    # matches): the compile with the kernel adds them after the profile's.
+    requires_flags: tuple[str, ...] = ()
 
     def for_model(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -92,6 +97,15 @@ class Kernel:
 
     def spec_digest(self) -> str:
         return file_sha256(self.directory / self.spec)
+
+
+_EXECUTABLE = re.compile(r"\bhal\.executable\s+(?:private\s+|public\s+)?@([\w$.-]+)")
+
+
+def spec_executables(spec_text: str) -> tuple[str, ...]:
+    """The `hal.executable` symbols a spec declares: where it matched, the module holds an executable
+    of that name (its part `<executable>_<variant>.so`)."""
+    return tuple(dict.fromkeys(_EXECUTABLE.findall(spec_text)))
 
 
 def configuration(profile: str, kernel: str) -> str:
@@ -162,6 +176,9 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     for flag in data.get("cflags", []):
         if _REFUSED_FLAG.match(flag):
             raise error("cflags", flag, "the target's flags and the output are the tool's: leave them out")
+    for flag in data.get("requires_flags", []):
+        if not flag.startswith("--iree-"):
+            raise error("requires_flags", flag, "expected an iree-compile flag (--iree-...)")
     return Kernel(
         name=name,
         directory=directory,
@@ -172,6 +189,7 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         replaces=data.get("replaces", ""),
         cflags=tuple(data.get("cflags", [])),
         models=tuple(dict.fromkeys(data.get("models", []))),
+        requires_flags=tuple(data.get("requires_flags", [])),
     )
 
 

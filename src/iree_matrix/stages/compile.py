@@ -146,7 +146,7 @@ class CompileStage(StageBase):
             fields["kernel"] = {
                 "object": built.object_sha256,
                 "spec": built.spec_sha256,
-                "flags": list(custom_dispatch.FLAGS),
+                "flags": [*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags],
                 # What "not applied" is judged against: the module of the same cell without it.
                 "baseline": _module_sha256(ctx.dep("compile")),
             }
@@ -182,7 +182,8 @@ class CompileStage(StageBase):
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
             )
-        lacking = missing_flags(custom_dispatch.FLAGS, listing) if job.label.kernel and listing else []
+        needed = (*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags) if job.label.kernel else ()
+        lacking = missing_flags(needed, listing) if listing else []
         if lacking:  # the release's answer: it cannot take a kernel this way
             raise StageFailure(
                 "kernel-rejected",
@@ -217,7 +218,7 @@ class CompileStage(StageBase):
             spec, objects = ctx.read(KERNEL_SPEC), ctx.read(KERNEL_OBJECTS)
             inputs += [spec, *sorted(objects.iterdir())]
             reads += [spec.parent, objects]
-            extra += custom_dispatch.compile_flags(spec.name, ".")
+            extra += [*_kernel(job, ctx).requires_flags, *custom_dispatch.compile_flags(spec.name, ".")]
         argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(module)]
         # In a scratch directory holding the input by its bare name (`neutral_input`: the module does
         # not depend on the store's path), never in the export's store entry: a knob's relative output
@@ -272,13 +273,13 @@ class CompileStage(StageBase):
                 )
         metrics["artifact_sha256"] = artifact_digests(out)
         if job.label.kernel:
-            metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics["module_sha256"])
+            metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics)
             if not metrics["custom_kernel"]["applied"]:
                 return Outcome(
                     Status.FAIL,
                     metrics=CompileMetrics.checked(metrics),
                     error_class="kernel-not-applied",
-                    message=not_applied_words(job.label.kernel),
+                    message=not_applied_words(job.label.kernel, metrics["custom_kernel"]),
                     command=tuple(argv),
                 )
         return Outcome(Status.OK, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
@@ -288,26 +289,52 @@ def _module_sha256(compiled: Entry) -> str:
     return compiled.record.metric.of(CompileMetrics).module_sha256 or file_sha256(MODULE.of(compiled))
 
 
-def _kernel_facts(job: Job, ctx: Context, module_sha256: str) -> dict[str, Any]:
-    """What the kernel's compile says of it: its object and spec, and whether it changed the module
-    (a spec that matches nothing leaves the module byte for byte the one compiled without it)."""
+def _kernel(job: Job, ctx: Context) -> kernels.Kernel:
+    found = ctx.spec.kernels.get(job.label.kernel)
+    if found is None:
+        raise StageFailure("unknown-kernel", f"no kernel {job.label.kernel!r} in the matrix", cacheable=False)
+    return found
+
+
+def _kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any]) -> dict[str, Any]:
+    """What the kernel's compile says of it: its object and spec, and whether the spec applied. Where
+    the spec declares executables (`hal.executable @name`), applied means the module holds one of
+    them (its part `<name>_<variant>.so`); else, that the module differs from the one compiled
+    without the kernel (a spec that matches nothing leaves it byte for byte that one; a kernel's
+    `requires_flags` change it too, so they need the first way)."""
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     baseline = _module_sha256(ctx.dep("compile"))
+    declared = kernels.spec_executables(ctx.read(KERNEL_SPEC).read_text(encoding="utf-8", errors="replace"))
+    parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
+    found = sorted(
+        p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
+    )
+    identical = metrics["module_sha256"] == baseline
     return {
         "name": job.label.kernel,
         "object_sha256": built.object_sha256,
         "spec_sha256": built.spec_sha256,
         "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
         "baseline_module_sha256": baseline,
-        "applied": module_sha256 != baseline,
+        "identical_to_baseline": identical,
+        "spec_executables": list(declared),
+        "executables_found": found,
+        "applied": bool(found) if declared and parts else not identical,
     }
 
 
-def not_applied_words(kernel: str) -> str:
+def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> str:
     """A spec that matched nothing: said, never taken for a speed-up of the kernel's."""
+    facts = facts or {}
+    declared = facts.get("spec_executables") or []
+    how = (
+        f"the module holds none of its executables ({', '.join(declared)})"
+        if declared and not facts.get("identical_to_baseline", True)
+        else "the module is byte for byte the one compiled without it"
+    )
     return (
-        f"kernel {kernel!r} was not applied: its transform spec matched nothing in this model, so the "
-        "module is byte for byte the one compiled without it (a run would time IREE's own code)"
+        f"kernel {kernel!r} was not applied: its transform spec matched nothing in this model, so {how} "
+        "(a run would time IREE's own code)"
     )
 
 
