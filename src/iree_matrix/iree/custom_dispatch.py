@@ -35,6 +35,10 @@ BASE_CFLAGS = (
     "-fvisibility=hidden",
     "-fno-plt",
     "-fno-stack-protector",
+    # No unwinder in an embedded ELF: an unwind table's personality routine (__aeabi_unwind_cpp_pr0
+    # on ARM) would be an undefined symbol at IREE's link.
+    "-fno-unwind-tables",
+    "-fno-asynchronous-unwind-tables",
     "-ffunction-sections",
     "-fdata-sections",
     "-fPIC",
@@ -69,6 +73,9 @@ def cflags(target: targets.Target, cpu: Optional[str], extra: Sequence[str] = ()
     compiled for (`cpu`: flags.target_cpu's, "host" for this machine), the features the target
     table adds (armv6's VFPv2), then the kernel's own `cflags`."""
     flags = ["-target", zig_target(target), f"-mcpu={zig_cpu(cpu)}{_features(target)}", *BASE_CFLAGS]
+    if target.arch.float_abi:  # Zig's `eabi` alone is soft float throughout (__aeabi_fadd calls):
+        # VFP instructions with the soft-float calling convention (softfp) are what armv6 runs.
+        flags.append("-mfloat-abi=" + ("hard" if target.arch.float_abi == "hard" else "softfp"))
     return [*flags, *extra]
 
 

@@ -99,13 +99,20 @@ class Kernel:
         return file_sha256(self.directory / self.spec)
 
 
-_EXECUTABLE = re.compile(r"\bhal\.executable\s+(?:private\s+|public\s+)?@([\w$.-]+)")
+# `hal.executable private @name` or `hal.executable.source private @name`, and the generic form
+# `"hal.executable.source"() <{sym_name = "name", ...}>` (some specs use it: releases differ in how the
+# custom form spells `objects`).
+_EXECUTABLE = re.compile(r"\bhal\.executable(?:\.source)?\s+(?:private\s+|public\s+)?@([\w$.-]+)")
+_GENERIC = re.compile(r'"hal\.executable(?:\.source)?"\s*\(\)\s*<\{[^@]{0,400}?sym_name\s*=\s*"([\w$.-]+)"')
 
 
 def spec_executables(spec_text: str) -> tuple[str, ...]:
-    """The `hal.executable` symbols a spec declares: where it matched, the module holds an executable
-    of that name (its part `<executable>_<variant>.so`)."""
-    return tuple(dict.fromkeys(_EXECUTABLE.findall(spec_text)))
+    """The executables a spec declares (`hal.executable`, `hal.executable.source`): where it matched,
+    the module holds an executable of that name (its part `<executable>_<variant>.so`)."""
+    found = [
+        (m.start(), m.group(1)) for pattern in (_EXECUTABLE, _GENERIC) for m in pattern.finditer(spec_text)
+    ]
+    return tuple(dict.fromkeys(name for _, name in sorted(found)))
 
 
 def configuration(profile: str, kernel: str) -> str:
