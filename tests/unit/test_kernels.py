@@ -456,3 +456,52 @@ def test_a_runtime_refusing_a_cross_does_not_hide_a_run_that_matched() -> None:
     ]
     (verdict,) = kernel_windows.window(records, "negabs")
     assert verdict.verdict == kernel_windows.TAKES and verdict.load == "loads"
+
+
+def _object(wide: bool, symbols: list[tuple[str, int, int]]) -> bytes:
+    """A minimal relocatable ELF (header, null, .symtab, .strtab): `symbols` as (name, st_info,
+    st_shndx)."""
+    import struct
+
+    strtab = b"\0" + b"".join(name.encode() + b"\0" for name, _, _ in symbols)
+    offsets, at = [], 1
+    for name, _, _ in symbols:
+        offsets.append(at)
+        at += len(name) + 1
+    if wide:
+        entries = [struct.pack("<IBBHQQ", 0, 0, 0, 0, 0, 0)]
+        entries += [
+            struct.pack("<IBBHQQ", o, info, 0, shndx, 0, 0) for o, (_, info, shndx) in zip(offsets, symbols)
+        ]
+    else:
+        entries = [struct.pack("<IIIBBH", 0, 0, 0, 0, 0, 0)]
+        entries += [
+            struct.pack("<IIIBBH", o, 0, 0, info, 0, shndx) for o, (_, info, shndx) in zip(offsets, symbols)
+        ]
+    symtab = b"".join(entries)
+    header_size, section_size = (64, 64) if wide else (52, 40)
+    symtab_at = header_size
+    strtab_at = symtab_at + len(symtab)
+    shoff = strtab_at + len(strtab)
+    entsize = 24 if wide else 16
+    section = "<IIQQQQIIQQ" if wide else "<IIIIIIIIII"
+    sections = [
+        struct.pack(section, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        struct.pack(section, 0, 2, 0, 0, symtab_at, len(symtab), 2, 1, 8, entsize),
+        struct.pack(section, 0, 3, 0, 0, strtab_at, len(strtab), 0, 0, 1, 0),
+    ]
+    ident = b"\x7fELF" + bytes([2 if wide else 1, 1, 1]) + bytes(9)
+    fields = "<HHIQQQIHHHHHH" if wide else "<HHIIIIIHHHHHH"
+    header = ident + struct.pack(fields, 1, 62 if wide else 40, 1, 0, 0, shoff, 0, header_size, 0, 0,
+                                 section_size, 3, 2)  # fmt: skip
+    return header + symtab + strtab + b"".join(sections)
+
+
+@pytest.mark.parametrize("wide", [True, False])
+def test_the_functions_an_object_defines(wide: bool) -> None:
+    from iree_matrix.iree import elf
+
+    blob = _object(wide, [("kernel_a", 0x12, 1), ("hidden_b", 0x12, 1), ("local_c", 0x02, 1),
+                          ("undefined_d", 0x12, 0), ("data_e", 0x11, 1), ("weak_f", 0x22, 1)])  # fmt: skip
+    assert elf.defined_functions(blob) == ["kernel_a", "hidden_b", "weak_f"]
+    assert elf.defined_functions(b"not an object") == [] and elf.defined_functions(blob[:70]) == []

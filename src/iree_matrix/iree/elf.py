@@ -63,6 +63,36 @@ def scan_elves(blob: bytes) -> list[bytes]:
     return elves
 
 
+def defined_functions(blob: bytes) -> list[str]:
+    """The functions an ELF object defines with global or weak binding (hidden ones included), from
+    its symbol table: a kernel's entry points, whose names a module that linked it holds. [] for a
+    blob that is no ELF or has no symbol table."""
+    if not blob.startswith(ELF_MAGIC) or len(blob) < 64 or blob[4] not in (1, 2) or blob[5] not in (1, 2):
+        return []
+    wide, order = blob[4] == 2, "<" if blob[5] == 1 else ">"
+    try:
+        header = struct.unpack_from(order + ("HHIQQQIHHHHHH" if wide else "HHIIIIIHHHHHH"), blob, 16)
+        shoff, shentsize, shnum = header[5], header[10], header[11]
+        section = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
+        sections = [struct.unpack_from(section, blob, shoff + i * shentsize) for i in range(shnum)]
+        names = []
+        for _, sh_type, _, _, offset, size, link, _, _, entsize in sections:
+            if sh_type != 2 or not entsize:  # SHT_SYMTAB
+                continue
+            strings = sections[link]
+            for at in range(offset, offset + size, entsize):
+                if wide:
+                    name, info, _, shndx = struct.unpack_from(order + "IBBH", blob, at)
+                else:
+                    name, _, _, info, _, shndx = struct.unpack_from(order + "IIIBBH", blob, at)
+                if info & 0xF == 2 and info >> 4 in (1, 2) and shndx != 0:  # FUNC, GLOBAL/WEAK, defined
+                    start = strings[4] + name
+                    names.append(blob[start : blob.index(b"\0", start)].decode("utf-8", "replace"))
+        return names
+    except (struct.error, IndexError, ValueError):
+        return []
+
+
 def elf_size(blob: bytes, start: int = 0) -> int:
     """The length of the ELF at `blob[start:]` from its own headers (0 when it is not one).
 

@@ -147,8 +147,10 @@ class CompileStage(StageBase):
                 "object": built.object_sha256,
                 "spec": built.spec_sha256,
                 "flags": [*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags],
-                # What "not applied" is judged against: the module of the same cell without it.
+                # What "not applied" is judged against: the module of the same cell without it, and
+                # (first) the object's function names in the module.
                 "baseline": _module_sha256(ctx.dep("compile")),
+                "applied_by": "functions",
             }
         if _arm32(job):
             # ARM32 kernels also depend on the linker wrapper and on the flags spelled for them
@@ -273,7 +275,7 @@ class CompileStage(StageBase):
                 )
         metrics["artifact_sha256"] = artifact_digests(out)
         if job.label.kernel:
-            metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics)
+            metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics, module)
             if not metrics["custom_kernel"]["applied"]:
                 return Outcome(
                     Status.FAIL,
@@ -296,19 +298,22 @@ def _kernel(job: Job, ctx: Context) -> kernels.Kernel:
     return found
 
 
-def _kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any]) -> dict[str, Any]:
-    """What the kernel's compile says of it: its object and spec, and whether the spec applied. Where
-    the spec declares executables (`hal.executable @name`), applied means the module holds one of
-    them (its part `<name>_<variant>.so`); else, that the module differs from the one compiled
-    without the kernel (a spec that matches nothing leaves it byte for byte that one; a kernel's
-    `requires_flags` change it too, so they need the first way)."""
+def _kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) -> dict[str, Any]:
+    """What the kernel's compile says of it: its object and spec, and whether the spec applied: the
+    module holds the names of the object's functions (IREE 3.9 keeps the kernel's executable apart,
+    3.13 links every executable into one ELF: the names are there either way), else the executables
+    the spec declares as parts. With neither, a module byte for byte the one compiled without the
+    kernel matched nothing for certain; one that differs did only where the kernel adds no flags of
+    its own (`requires_flags` change the module whatever the spec does)."""
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     baseline = _module_sha256(ctx.dep("compile"))
     declared = kernels.spec_executables(ctx.read(KERNEL_SPEC).read_text(encoding="utf-8", errors="replace"))
     parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
-    found = sorted(
+    executables = sorted(
         p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
     )
+    data = module.read_bytes()
+    functions = [f for f in built.object_functions if f and f.encode() in data]
     identical = metrics["module_sha256"] == baseline
     return {
         "name": job.label.kernel,
@@ -317,20 +322,19 @@ def _kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any]) -> dict[str, 
         "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
         "baseline_module_sha256": baseline,
         "identical_to_baseline": identical,
-        "spec_executables": list(declared),
-        "executables_found": found,
-        "applied": bool(found) if declared and parts else not identical,
+        "functions_found": functions,
+        "executables_found": executables,
+        "applied": bool(functions or executables) or (not identical and not _kernel(job, ctx).requires_flags),
     }
 
 
 def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> str:
     """A spec that matched nothing: said, never taken for a speed-up of the kernel's."""
     facts = facts or {}
-    declared = facts.get("spec_executables") or []
     how = (
-        f"the module holds none of its executables ({', '.join(declared)})"
-        if declared and not facts.get("identical_to_baseline", True)
-        else "the module is byte for byte the one compiled without it"
+        "the module is byte for byte the one compiled without it"
+        if facts.get("identical_to_baseline", True)
+        else "the module holds neither its object's functions nor its spec's executables"
     )
     return (
         f"kernel {kernel!r} was not applied: its transform spec matched nothing in this model, so {how} "

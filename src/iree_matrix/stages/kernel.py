@@ -23,7 +23,7 @@ from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.iree import custom_dispatch, targets
+from iree_matrix.iree import custom_dispatch, elf, targets
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
@@ -87,6 +87,7 @@ class KernelStage(StageBase):
                 "flags": custom_dispatch.cflags(job.target, cpu, kernel.cflags),
                 # `-mcpu=native` means this machine's CPU.
                 "host": host.identity() if cpu == "host" else None,
+                "records": "object_functions",  # what its record says of the object (the compile reads it)
             }
         )
 
@@ -134,6 +135,7 @@ class KernelStage(StageBase):
             object_sha256=file_sha256(made),
             spec_sha256=file_sha256(out / KERNEL_SPEC.path),
             sources_sha256=kernel.source_digest(),
+            object_functions=elf.defined_functions(made.read_bytes()),
             cc=f"zig {version.stdout.strip()} ({custom_dispatch.CC_REQUIREMENT})",
         )
         return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))

@@ -17,5 +17,8 @@ class KernelMetrics(StageMetrics):
     object_sha256: Optional[str] = metric("the object's digest (in each compile key that links it)")
     spec_sha256: Optional[str] = metric("the transform spec's digest (in each compile key that reads it)")
     sources_sha256: Optional[str] = metric("the sources' and the kernel's flags' digest")
+    object_functions: list[str] = metric(
+        "the functions the object defines (global or hidden): a module that linked it holds their names", []
+    )
     cc: Optional[str] = metric("the C compiler, as it names itself (Zig's clang, its versions)")
     first_error: Optional[str] = metric("a failed C compile: the C compiler's first error")
