@@ -123,10 +123,10 @@ def test_a_missing_kernel_directory_or_file_is_said(tmp_path: Path) -> None:
 
 
 def test_configuration_spells_the_kernel_after_the_profile() -> None:
-    assert kernels.configuration("default", "negabs") == "default+k:negabs"
-    assert kernels.configuration("default", "") == "default"
-    assert kernels.split_configuration("fast+loop-unrolling+k:negabs") == ("fast+loop-unrolling", "negabs")
-    assert kernels.split_configuration("default") == ("default", "")
+    assert kernels.profile_label("default", "negabs") == "default+k:negabs"
+    assert kernels.profile_label("default", "") == "default"
+    assert kernels.split_profile_label("fast+loop-unrolling+k:negabs") == ("fast+loop-unrolling", "negabs")
+    assert kernels.split_profile_label("default") == ("default", "")
 
 
 def test_the_source_digest_follows_sources_headers_and_flags(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
 
 KERNEL_FILE = "kernel.toml"
-# How a configuration with a kernel is spelled in job ids and the `profile` label: "default+k:NAME".
+# How a profile with a kernel is spelled in job ids and the `profile` label: "default+k:NAME".
 MARK = "+k:"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _OBJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.o")
@@ -115,12 +115,12 @@ def spec_executables(spec_text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for _, name in sorted(found)))
 
 
-def configuration(profile: str, kernel: str) -> str:
-    """A cell's configuration as ids and the `profile` label spell it: "default+k:depthwise3x3"."""
+def profile_label(profile: str, kernel: str) -> str:
+    """A cell's profile with its kernel, as ids and the `profile` label spell it: "default+k:depthwise3x3"."""
     return f"{profile}{MARK}{kernel}" if kernel else profile
 
 
-def split_configuration(text: str) -> tuple[str, str]:
+def split_profile_label(text: str) -> tuple[str, str]:
     """("default", "depthwise3x3") from "default+k:depthwise3x3"; (text, "") without a kernel."""
     profile, _, kernel = text.partition(MARK)
     return profile, kernel

@@ -17,7 +17,7 @@ from iree_matrix.core.errors import SpecError
 from iree_matrix.iree import versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile, combine
 from iree_matrix.matrix import schema
-from iree_matrix.matrix.kernels import Kernel, configuration
+from iree_matrix.matrix.kernels import Kernel, profile_label
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 
 # Axis name in the file -> field of `Cell`.
@@ -88,9 +88,9 @@ class Cell:
     kernel: str = ""  # a kernel of the matrix's (`kernels`) swapped in by the compile, or none
 
     @property
-    def configuration(self) -> str:
+    def profile_label(self) -> str:
         """The profile, with the kernel after it: "default", "default+k:depthwise3x3"."""
-        return configuration(self.profile, self.kernel)
+        return profile_label(self.profile, self.kernel)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -104,12 +104,12 @@ class CompileStage(StageBase):
         lowered = unit.planned.get("lower")
         source = lowered or export
         kernel = "" if without_kernel else cell.kernel
-        configuration = kernels.configuration(cell.profile, kernel)
+        profile_label = kernels.profile_label(cell.profile, kernel)
         labels = dataclasses.replace(
-            source.labels, compiler=cell.compiler, arch=cell.arch, profile=configuration, form=form,
+            source.labels, compiler=cell.compiler, arch=cell.arch, profile=profile_label, form=form,
             kernel=kernel,
         )  # fmt: skip
-        cell_id = f"{source.cell}/iree{cell.compiler}/{cell.arch}/{configuration}"
+        cell_id = f"{source.cell}/iree{cell.compiler}/{cell.arch}/{profile_label}"
         if form == BYTECODE:
             cell_id += "/mlirbc"  # the text form's ids stay as they were (an ONNX export's id names it)
         deps = (export.id, *((lowered.id,) if lowered else ()), unit.install(env), *extra)

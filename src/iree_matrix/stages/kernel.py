@@ -62,7 +62,7 @@ class KernelStage(StageBase):
         if not cell.kernel:
             return
         if cell.kernel not in unit.spec.kernels:
-            raise SpecError(f"cell {cell.configuration}: no kernel {cell.kernel!r} in the matrix")
+            raise SpecError(f"cell {cell.profile_label}: no kernel {cell.kernel!r} in the matrix")
         target = targets.parse(cell.arch)
         if target.gpu is not None or target.arch.bare_metal:
             raise SpecError(
