@@ -166,22 +166,45 @@ def run_matrix_text(text: str, cache: Path, tmp_path: Path) -> tuple[Path, dict[
 # pytest-xdist (`nox -s tests` runs this tier on every core with `--dist loadgroup`): the tests that
 # need the machine's Docker daemon to themselves (an orphan sweep removes what another test's run
 # left) share one group, so one worker runs them one after another; so do the emulated ARM runs,
-# the heaviest CPU users, that neither starve the other's qemu nor wait on the daemon's group.
+# the heaviest CPU users, that neither starve the other's qemu nor wait on the daemon's group. The
+# tests of a module with a module-scoped fixture (one armv6 smoke run, one hostile drill) share the
+# module's group: split over two workers, each would make the fixture (two armv6 builds at once).
 DOCKER_MODULES = {"test_sandbox_docker", "test_sandbox_docker_models"}  # docker without the marker
 QEMU_MODULES = {"test_arm", "test_armv6_smoke", "test_cortex_m"}  # qemu-user / qemu-system-arm
 
 
 def xdist_group(item: pytest.Item) -> str | None:
-    module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+    """One test's own group: docker, qemu, its module's (a module-scoped fixture), or none."""
+    module = _module(item)
     if item.get_closest_marker("docker") or module in DOCKER_MODULES:
         return "docker"
     if item.get_closest_marker("qemu") or module in QEMU_MODULES:
         return "qemu"
+    fixtures = getattr(item, "_fixtureinfo", None)
+    defs = fixtures.name2fixturedefs.values() if fixtures is not None else ()
+    if any(d[-1].scope == "module" for d in defs if d):
+        return module
     return None
 
 
+def _module(item: pytest.Item) -> str:
+    return item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
+
+
+# First: xdist's own hook (its worker's) reads the groups to name each test `NODEID@GROUP`. A module
+# goes whole to its strongest group (docker, then qemu): test_arm's docker tests and its qemu tests
+# share one module-scoped build.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {"docker": 0, "qemu": 1}
+    chosen: dict[str, str] = {}
     for item in items:
         group = xdist_group(item)
+        if group is not None:
+            held = chosen.get(_module(item))
+            if held is None or rank.get(group, 2) < rank.get(held, 2):
+                chosen[_module(item)] = group
+    for item in items:
+        group = chosen.get(_module(item))
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
