@@ -326,7 +326,7 @@ def test_show_finds_the_runs_own_cache_recorded_in_its_results_directory(tmp_pat
     assert str(job_log(cache, job)) in out and out.rstrip().endswith("the run's own log")
 
 
-def test_a_runs_report_is_not_rendered_again_when_nothing_it_reads_changed(tmp_path):
+def test_a_runs_report_is_not_rendered_again_when_nothing_it_reads_changed(tmp_path, no_published):
     """Issue #39 item 5: a no-op re-run spent most of its time re-rendering identical pages."""
     from iree_matrix.answers import compat
     from iree_matrix.report import site
