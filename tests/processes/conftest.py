@@ -4,4 +4,5 @@ it, they never ask the package index."""
 
 from __future__ import annotations
 
-from tests.unit.conftest import _offline_index  # noqa: F401 - the autouse fixture, applied here too
+# The unit tier's fixtures: the autouse one applies here too.
+from tests.unit.conftest import _offline_index, no_published  # noqa: F401

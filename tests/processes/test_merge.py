@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
+from iree_matrix.answers.merge import merge
+from iree_matrix.core.model.results import ResultsLog
 from tests.unit.test_merge import _rec, _write
 
 
@@ -22,3 +24,24 @@ def test_merge_renders_performance_where_the_records_hold_peers(tmp_path, capsys
     compat_only = _write(tmp_path / "shard", _rec("install:e"), _rec("run:m/e", key="r"))
     assert cli.main(["merge", str(compat_only), "--to", str(tmp_path / "plain")]) == 0
     assert not (tmp_path / "plain" / "PERFORMANCE.md").exists()
+
+
+@pytest.mark.processes
+def test_a_merge_waits_for_another_into_the_same_directory(tmp_path):
+    """#51: two concurrent `merge --to OUT` each read OUT's log and wrote theirs: one's records were
+    lost, both exited 0. A merge holds OUT's lock while it reads and writes; a second one waits."""
+    import threading
+
+    from iree_matrix.answers.publish import locked
+
+    one = _write(tmp_path / "one", _rec("install:a"))
+    two = _write(tmp_path / "two", _rec("install:b"))
+    out = tmp_path / "out"
+    with locked(out):  # another merge (or publish) holds OUT
+        second = threading.Thread(target=merge, args=([two], out), kwargs={"wait": True})  # --wait
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive() and not (out / "results.jsonl").exists()  # it waits, writing nothing
+        _write(out, *merge([one], tmp_path / "elsewhere").records)  # what the holder wrote meanwhile
+    second.join(timeout=30)
+    assert sorted(ResultsLog(out / "results.jsonl").latest()) == ["install:a", "install:b"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.core import shipped
 from iree_matrix.matrix import releases
 
 
@@ -15,6 +16,17 @@ def _offline_index(monkeypatch):
         raise releases.ReleaseError(f"unit tests do not ask the index (for {package})")
 
     monkeypatch.setattr(releases, "query_pip", offline)
+
+
+@pytest.fixture
+def no_published(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An install that carries no published results (`shipped.results_dir()` an empty folder), for a
+    test of a run's own report or merge whose subject is not the published figures: a report relates
+    its speed figures to the published bench, read and cross-checked against every published log,
+    seconds of CPU per render."""
+    published = tmp_path_factory.mktemp("published")
+    monkeypatch.setattr(shipped, "results_dir", lambda: published)
+    return published
 
 
 # The unit tier stays minutes on 2 cores because its slow kinds live in tests/processes: a test marked

@@ -9,10 +9,8 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.commands import options
-from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution import workflow
-from iree_matrix.report import documents
 
 MATRIX_DIR = Path(__file__).resolve().parents[2] / "matrix"
 SMOKE = MATRIX_DIR / "smoke.toml"
@@ -158,7 +156,7 @@ def _record_line(job: str, status: str = "ok") -> str:
     return Record(job, job.split(":")[0], job.split(":", 1)[1], "k", Status(status), {"model": "m"}).to_json()
 
 
-def test_publish_copies_the_run_and_renders_it(tmp_path, capsys):
+def test_publish_copies_the_run_and_renders_it(tmp_path, capsys, no_published):
     run, published = tmp_path / "runs" / "x", tmp_path / "results"
     (run / "manifests").mkdir(parents=True)
     (run / "results.jsonl").write_text(_record_line("export:m/e") + "\n")
@@ -170,7 +168,7 @@ def test_publish_copies_the_run_and_renders_it(tmp_path, capsys):
     assert "# IREE compatibility matrix" in (published / "COMPATIBILITY.md").read_text()
 
 
-def test_publish_carries_a_flag_searchs_walks_and_renders_them(tmp_path, capsys):
+def test_publish_carries_a_flag_searchs_walks_and_renders_them(tmp_path, capsys, no_published):
     run, published = tmp_path / "runs" / "search", tmp_path / "results"
     run.mkdir(parents=True)
     (run / "results.jsonl").write_text(_record_line("export:m/e") + "\n")
@@ -189,7 +187,7 @@ def test_publish_of_nothing_is_a_one_line_error(tmp_path, capsys):
     assert "no such results file" in _one_error_line(capsys.readouterr().err)
 
 
-def test_results_forget_removes_cells_and_keeps_a_backup(tmp_path, capsys):
+def test_results_forget_removes_cells_and_keeps_a_backup(tmp_path, capsys, no_published):
     log = tmp_path / "results.jsonl"
     lines = [_record_line("install:py3.11-iree-compiler3.99.0", "fail"), _record_line("export:m/e")]
     log.write_text("\n".join(lines) + "\n")
@@ -326,44 +324,6 @@ def test_show_finds_the_runs_own_cache_recorded_in_its_results_directory(tmp_pat
     assert str(job_log(cache, job)) in out and out.rstrip().endswith("the run's own log")
 
 
-def test_a_runs_report_is_not_rendered_again_when_nothing_it_reads_changed(tmp_path):
-    """Issue #39 item 5: a no-op re-run spent most of its time re-rendering identical pages."""
-    from iree_matrix.answers import compat
-    from iree_matrix.report import site
-    from tests.unit.test_answers import _compile, _run
-
-    assert documents.REPORT_FILES == ("COMPATIBILITY.md", compat.FILENAME, f"{site.SITE_DIR}/index.html")
-    log = ResultsLog(tmp_path / "results.jsonl")
-    for record in (_compile("tiny", "3.9.0"), _run("tiny", "3.9.0")):
-        log.append(record)
-    said: list[str] = []
-    documents.write_report(tmp_path, said.append, if_changed=True)
-    assert any(line.startswith("site:") for line in said)
-    said.clear()
-    documents.write_report(tmp_path, said.append, if_changed=True)
-    assert said == [
-        f"report: {tmp_path / 'COMPATIBILITY.md'} and the site unchanged (same records, same renderer)"
-    ]
-    log.append(_compile("tiny", "3.10.0"))  # a new record: rendered again
-    said.clear()
-    documents.write_report(tmp_path, said.append, if_changed=True)
-    assert (
-        any(line.startswith("site:") for line in said)
-        and "3.10.0" in (tmp_path / "COMPATIBILITY.md").read_text()
-    )
-    (tmp_path / "site" / "index.html").unlink()  # an output gone: rendered again
-    said.clear()
-    documents.write_report(tmp_path, said.append, if_changed=True)
-    assert (tmp_path / "site" / "index.html").is_file()
-    (tmp_path / "COMPATIBILITY.md").write_text("rendered by another version\n")  # rendered over since
-    said.clear()
-    documents.write_report(tmp_path, said.append, if_changed=True)
-    assert "3.10.0" in (tmp_path / "COMPATIBILITY.md").read_text()
-    said.clear()
-    documents.write_report(tmp_path, said.append)  # `iree-matrix report` always renders
-    assert any(line.startswith("site:") for line in said)
-
-
 def test_a_users_run_goes_to_an_ignored_directory_never_the_published_one():
     """`iree-matrix matrix` without --results-dir writes runs/<matrix>/, which git ignores, so a
     newcomer's smoke run leaves `git status` clean and results/ byte-identical."""
@@ -424,7 +384,9 @@ def test_every_command_module_is_registered_and_has_the_four_names():
     assert len(set(names)) == len(names)
 
 
-def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(tmp_path, monkeypatch, capsys):
+def test_a_failed_cell_exits_0_unless_strict_and_the_summary_names_it(
+    tmp_path, monkeypatch, capsys, no_published
+):
     """A run's exit policy (tasks/runs.py): a failure is a recorded result; --strict exits 1."""
     from iree_matrix.core.model.results import Record, ResultsLog, Status
     from iree_matrix.envs import backends

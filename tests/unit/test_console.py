@@ -16,6 +16,7 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.execution.progress import Steps
+from tests.unit import source_tree
 
 
 @pytest.fixture(autouse=True)
@@ -201,7 +202,7 @@ def test_below_the_commands_nothing_prints_to_stdout_but_a_programs_own_main():
     for path in sorted(package.rglob("*.py")):
         if path.relative_to(package).parts[0] == "commands":
             continue
-        tree = ast.parse(path.read_text())
+        tree = source_tree.tree(path)
         allowed = {
             id(call)
             for fn in ast.walk(tree)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit import source_tree
+
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "iree_matrix"
 THE_LAYER = PACKAGE / "core" / "system" / "containers.py"
 
@@ -46,11 +48,12 @@ def _func(node: ast.Call) -> str:
     return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
 
 
-def invocations(source: str) -> list[int]:
-    """The lines where `source` runs Docker: an import of the SDK, `shutil.which("docker")`, a docker
-    argument list, or a process started from a command line that begins with `docker `."""
+def invocations(source: str | ast.Module) -> list[int]:
+    """The lines where `source` (a module's text or tree) runs Docker: an import of the SDK,
+    `shutil.which("docker")`, a docker argument list, or a process started from a command line that
+    begins with `docker `."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(ast.parse(source) if isinstance(source, str) else source):
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "docker" for a in node.names):
             found.append(node.lineno)
         elif (
@@ -117,11 +120,11 @@ def test_docker_is_run_from_containers_py_only() -> None:
     elsewhere = {
         str(path.relative_to(PACKAGE)): lines
         for path in sorted(PACKAGE.rglob("*.py"))
-        if path != THE_LAYER and (lines := invocations(path.read_text()))
+        if path != THE_LAYER and (lines := invocations(source_tree.tree(path)))
     }
     assert not elsewhere, (
         f"Docker run outside containers.py (file: lines): {elsewhere}; call containers instead"
     )
-    assert invocations(THE_LAYER.read_text()), (
+    assert invocations(source_tree.tree(THE_LAYER)), (
         "containers.py runs no docker command: is this test still reading it?"
     )

@@ -3,7 +3,6 @@ item 14): said as such, not as `[Errno 2] No such file … export.json`."""
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -39,25 +38,6 @@ if str(SCRIPTS) not in sys.path:
 
 import export_model as em  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
 
-# A model that notes torch's thread count at each eager call (not while turbine traces it).
-THREADS_MODEL = """
-import torch
-from models.api import ModelSpec
-
-SEEN = []
-
-
-class Doubler(torch.nn.Module):
-    def forward(self, x):
-        if not (torch.compiler.is_compiling() or torch.compiler.is_exporting()):
-            SEEN.append(torch.get_num_threads())
-        return x * 2.0 + 1.0
-
-
-def build():
-    return ModelSpec(Doubler().eval(), (torch.arange(6, dtype=torch.float32).reshape(2, 3),), 1e-6, 1e-6)
-"""
-
 
 def _spin_on_a_helper_thread(cpu_seconds):
     """The caller waits (no CPU) while a helper thread spends `cpu_seconds` of its own CPU time."""
@@ -88,64 +68,6 @@ def test_process_time_calls_counts_cpu_not_waiting():
     # a helper thread's work is the process's CPU time too (30 ms each, however loaded the machine)
     helped = em.process_time_calls(lambda: _spin_on_a_helper_thread(0.03), warmup=0, repetitions=2)
     assert len(helped) == 2 and all(t >= 29.0 for t in helped)
-
-
-@pytest.fixture
-def torch_threads_kept():
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
-
-
-def _export(tmp_path, *extra):
-    model = tmp_path / "threads_model.py"
-    model.write_text(THREADS_MODEL)
-    out = tmp_path / "out"
-    code = em.main(["--file", str(model), "--repetitions", "3", "--threads", "2", "--out", str(out), *extra])
-    return code, out, sys.modules["user_model_threads_model"].SEEN
-
-
-@pytest.mark.torch
-def test_export_times_eager_on_one_thread_beside_its_wall_time(tmp_path, torch_threads_kept):
-    pytest.importorskip("iree.turbine")
-    from iree_matrix.stages.export import STAGE, export_metrics
-
-    code, out, seen = _export(tmp_path)
-    assert code == 0, (out / "error.json").read_text()
-    # eager_ms: 2 warm-up + 3 timed calls on --threads 2; then eager_cpu_ms: 2 + 3 on one thread
-    assert seen == [2] * 5 + [1] * 5
-    info = json.loads((out / "export.json").read_text())
-    assert info["torch_threads"] == 2  # the thread count is restored after the one-thread timing
-    cpu = info["eager_cpu_ms"]
-    assert cpu["threads"] == 1 and cpu["n"] == 3 and len(cpu["times"]) == 3
-    assert cpu["min"] <= cpu["median"] <= cpu["max"] and cpu["median"] == sorted(cpu["times"])[1]
-    assert all(t >= 0 for t in cpu["times"])
-    assert "eager_cpu_ms_error" not in info
-
-    metrics = export_metrics(info, out)  # what the export stage records
-    assert metrics["eager_cpu_ms"] == cpu and metrics["eager_ms"] == info["eager_ms"]
-    assert set(metrics) <= set(STAGE.metrics)
-
-
-@pytest.mark.torch
-def test_a_failing_one_thread_timing_keeps_the_export(tmp_path, monkeypatch, torch_threads_kept):
-    pytest.importorskip("iree.turbine")
-    from iree_matrix.stages.export import STAGE, export_metrics
-
-    def broken(spec, repetitions, warmup=2):
-        raise RuntimeError("set_num_threads refused")
-
-    monkeypatch.setattr(em, "eager_cpu", broken)
-    code, out, _ = _export(tmp_path)
-    assert code == 0 and not (out / "error.json").exists()
-    info = json.loads((out / "export.json").read_text())
-    assert info["eager_ms"]["n"] == 3 and (out / "model.mlir").is_file()
-    assert info["eager_cpu_ms_error"] == "RuntimeError: set_num_threads refused"
-    assert "eager_cpu_ms" not in info
-    metrics = export_metrics(info, out)
-    assert metrics["eager_cpu_ms_error"] == info["eager_cpu_ms_error"] and "eager_cpu_ms" not in metrics
-    assert set(metrics) <= set(STAGE.metrics)
 
 
 class _OldExport:

@@ -99,7 +99,7 @@ def test_a_log_line_quoting_a_record_has_no_terminal_controls(capsys) -> None:
     ],  # fmt: skip
 )
 def test_report_and_merge_skip_a_record_out_of_bounds_with_one_warning(
-    tmp_path: Path, capsys, change: dict, said: str
+    tmp_path: Path, capsys, change: dict, said: str, no_published: Path
 ) -> None:
     bad = json.loads(_run().to_json())
     for field, value in change.items():

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit import source_tree
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "iree_matrix"
 
@@ -79,7 +81,7 @@ def _imports(package: Path = PACKAGE) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         found = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(source_tree.tree(path)):
             if isinstance(node, ast.ImportFrom) and node.level:  # none today; counted all the same
                 node = ast.ImportFrom(_absolute(node, path, package), node.names, 0)
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("iree_matrix"):

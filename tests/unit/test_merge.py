@@ -281,23 +281,3 @@ def test_two_machines_of_one_identity_are_both_kept_for_a_timed_stage_only():
     c1 = dataclasses.replace(a, job="compile:m/1", stage="compile", cell="m/1")
     c2 = dataclasses.replace(b, job="compile:m/1", stage="compile", cell="m/1")
     assert merge_records([("one", [c1]), ("two", [c2])]).records == (c1,)
-
-
-def test_a_merge_waits_for_another_into_the_same_directory(tmp_path):
-    """#51: two concurrent `merge --to OUT` each read OUT's log and wrote theirs: one's records were
-    lost, both exited 0. A merge holds OUT's lock while it reads and writes; a second one waits."""
-    import threading
-
-    from iree_matrix.answers.publish import locked
-
-    one = _write(tmp_path / "one", _rec("install:a"))
-    two = _write(tmp_path / "two", _rec("install:b"))
-    out = tmp_path / "out"
-    with locked(out):  # another merge (or publish) holds OUT
-        second = threading.Thread(target=merge, args=([two], out), kwargs={"wait": True})  # --wait
-        second.start()
-        second.join(timeout=1.0)
-        assert second.is_alive() and not (out / "results.jsonl").exists()  # it waits, writing nothing
-        _write(out, *merge([one], tmp_path / "elsewhere").records)  # what the holder wrote meanwhile
-    second.join(timeout=30)
-    assert sorted(ResultsLog(out / "results.jsonl").latest()) == ["install:a", "install:b"]

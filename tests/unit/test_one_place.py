@@ -10,7 +10,6 @@ Each check is a function of a source tree, so each is also shown failing on a pl
 from __future__ import annotations
 
 import ast
-import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from iree_matrix.commands import option_types, options
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.stages import artifacts
+from tests.unit import source_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "iree_matrix"
@@ -29,15 +29,7 @@ def _modules(package: Path) -> Iterator[tuple[str, ast.Module]]:
     for path in sorted(package.rglob("*.py")):
         parts = path.relative_to(package).with_suffix("").parts
         name = ".".join([package.name, *(parts[:-1] if parts[-1] == "__init__" else parts)])
-        stat = path.stat()
-        yield name, _parsed(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.cache
-def _parsed(path: str, mtime_ns: int, size: int) -> ast.Module:
-    """A source file's tree, parsed once per version of it: the checks below walk the whole package
-    for every option, which re-parsing made minutes of the unit tier under load."""
-    return ast.parse(Path(path).read_text(), path)
+        yield name, source_tree.tree(path)
 
 
 def _private(name: str) -> bool:

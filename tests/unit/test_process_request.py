@@ -17,6 +17,7 @@ from iree_matrix.envs.docker import DockerEnvironment, ToolsEnvironment
 from iree_matrix.envs.venv import VenvEnvironment
 from iree_matrix.source_builds import armv6_hello
 from iree_matrix.stages import model_worker
+from tests.unit import source_tree
 
 PACKAGE = Path(envs.__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def test_no_way_of_running_a_command_forwards_keywords_it_does_not_name():
                PACKAGE / "source_builds/cmake_runtime.py"]  # fmt: skip
     forwarding = []
     for module in modules:
-        for node in ast.walk(ast.parse(module.read_text())):
+        for node in ast.walk(source_tree.tree(module)):
             if isinstance(node, (ast.FunctionDef, ast.Lambda)) and node.args.kwarg is not None:
                 name = getattr(node, "name", "lambda")
                 if name == "run" or name.startswith("run_") or name == "lambda":

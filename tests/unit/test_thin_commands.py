@@ -22,6 +22,7 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.commands import option_types
+from tests.unit import source_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "iree_matrix"
@@ -32,8 +33,8 @@ MAX_COMMANDS_LINES = 2400
 
 def _files(package: Path, under: str = "") -> Iterator[tuple[str, ast.Module, str]]:
     for path in sorted((package / under).rglob("*.py")):
-        text = path.read_text()
-        yield path.relative_to(package).as_posix(), ast.parse(text, str(path)), text
+        text, tree = source_tree.source(path)
+        yield path.relative_to(package).as_posix(), tree, text
 
 
 def raw_add_arguments(package: Path = PACKAGE) -> list[str]:

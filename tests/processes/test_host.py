@@ -1,14 +1,18 @@
-"""host.cpu_seconds: what the machine and what this process tree used (for `other_load`)."""
+"""host.cpu_seconds: what the machine and what this process tree used (for `other_load`). Its test
+starts a child that spends half a second of CPU: the process-heavy tier."""
 
 from __future__ import annotations
 
 import math
 import sys
 
+import pytest
+
 from iree_matrix.core.system import host, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 
 
+@pytest.mark.processes
 def test_a_childs_cpu_time_counts_as_our_own_and_as_the_machines() -> None:
     busy_before, own_before = host.cpu_seconds()
     processes.run(
