@@ -105,3 +105,99 @@ def test_an_advise_peer_arm_runs_in_the_sandbox(tmp_path: Path) -> None:
         about = arm.about
     assert about["uid"] == 65534 and about["pids"] < 10 and about["kmsg"] is False, about
     assert about["cwd"] == str(tmp_path)
+
+
+# What a model tries, from inside (issue 68 item 1): who it is on the host, a root-only unix socket
+# beside it, /run, the tool's tokens and the home.
+_NOBODY_MODEL = """
+import json, os, socket, sys
+out, sock, home = sys.argv[1], sys.argv[2], sys.argv[3]
+open(os.path.join(out, "made.txt"), "w").write("by the model")
+try:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    connected = "connected"
+except OSError as e:
+    connected = type(e).__name__
+print(json.dumps({
+    "euid": os.geteuid(), "groups": os.getgroups(), "connected": connected,
+    "run": os.listdir("/run"), "var_run": os.listdir("/var/run") if os.path.isdir("/var/run") else [],
+    "env": sorted(os.environ), "home": os.environ.get("HOME"),
+    "home_listing": os.listdir(home) if os.path.isdir(home) else None,
+}))
+"""
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_the_model_is_an_unprivileged_host_uid_with_no_tokens_and_no_run(monkeypatch, tmp_path: Path) -> None:
+    """Through a venv's `run` as a stage runs its worker (model_code): what it creates is owned on the
+    host by a uid that is not root (65534 when the tool is root: no user namespace maps it to root),
+    a root-owned mode-0600 unix socket beside it cannot be connected, /run and /var/run are empty,
+    and the tool's tokens are not in its environment."""
+    import json
+    import socket
+    import sys
+
+    from iree_matrix.envs.venv import VenvEnvironment
+
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws_secret")
+    monkeypatch.setenv("GITHUB_TOKEN", "gh_secret")
+    models, out = tmp_path / "models", tmp_path / "out"
+    models.mkdir()
+    out.mkdir()
+    (models / "model.py").write_text(_NOBODY_MODEL)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(models / "root.sock"))
+    os.chmod(models / "root.sock", 0o600)
+    server.listen(1)
+    try:
+        env = VenvEnvironment("py3.11-torch", Path(sys.prefix), {})
+        model = models / "model.py"
+        argv = [sys.executable, str(model), str(out), str(models / "root.sock"), str(Path.home())]
+        done = env.run(
+            ProcessRequest(
+                argv,
+                timeout=60, read_only=[models], writable=[out], model_code="export", check=False,
+            )
+        )  # fmt: skip
+    finally:
+        server.close()
+    assert done.returncode == 0, done.output
+    seen = json.loads(done.stdout)
+    made = (out / "made.txt").stat()
+    if os.geteuid() == 0:
+        # On the host: a real uid 65534, whose socket connect() the root-only socket refuses.
+        assert seen["euid"] == 65534 and seen["groups"] in ([], [65534]), seen
+        assert seen["connected"] == "PermissionError", seen
+        assert made.st_uid == 0  # taken back by the tool after the command ended (`take_back`)
+    assert seen["euid"] != 0 or os.geteuid() != 0
+    assert seen["run"] == [] and seen["var_run"] == [], seen
+    assert not {"HF_TOKEN", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN"} & set(seen["env"]), seen["env"]
+    assert "PATH" in seen["env"] and seen["home"] != str(Path.home()), seen
+    # The tool's home: empty but for the way to what is bound (the venv's Python, under ~/.pyenv here).
+    assert set(seen["home_listing"] or ()) <= {".pyenv", ".cache", ".local"}, seen
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_as_root_the_host_sees_the_models_files_owned_by_nobody_while_it_runs(tmp_path: Path) -> None:
+    """What the model's process creates is owned on the host by uid 65534 (checked by the host, not by
+    what the model says), and a setuid file it leaves keeps that owner: it grants nobody's rights."""
+    if os.geteuid() != 0:
+        pytest.skip("the tool's own uid is already unprivileged: bubblewrap maps 65534 to it")
+    out = tmp_path / "out"
+    out.mkdir()
+    script = f"id -u; cp /usr/bin/id {out}/id; chmod 4755 {out}/id; touch {out}/plain; mkfifo {out}/fifo"
+    sandbox = bubblewrap.Sandbox(writable=(str(out),), cwd=str(out))
+    done = processes.run(ProcessRequest(["sh", "-c", script], check=False, sandbox=sandbox))
+    assert done.returncode == 0 and done.stdout.split()[0] == "65534", done.output
+    setuid = (out / "id").stat()
+    assert setuid.st_uid == 65534 and setuid.st_mode & 0o4000  # left for the store to refuse
+    assert (out / "plain").stat().st_uid == 0  # the rest: the tool's again
+    import subprocess
+
+    other = ["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups"]
+    ran = subprocess.run([*other, str(out / "id"), "-u"], capture_output=True, text=True)
+    assert ran.stdout.strip() == "65534", ran  # the setuid bit gives nobody's uid, never root's

@@ -20,7 +20,7 @@ from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import LockCancelled
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.matrix.models import ModelRef
+from iree_matrix.matrix.models import ModelRef, readable_beside
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.base import Context, QuietLock
 
@@ -69,7 +69,7 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     weights = weights_for(job, ctx)
     if weights is not None:
         argv += ["--weights", str(weights)]
-    return argv, [worker.parent, *ref.mounts(), *([weights.parent] if weights else [])]
+    return argv, [worker.parent, *ref.mounts(), *([readable_beside(weights)] if weights else [])]
 
 
 def read_result(path: Path, done: processes.Completed) -> dict:
