@@ -201,3 +201,43 @@ def test_as_root_the_host_sees_the_models_files_owned_by_nobody_while_it_runs(tm
     other = ["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups"]
     ran = subprocess.run([*other, str(out / "id"), "-u"], capture_output=True, text=True)
     assert ran.stdout.strip() == "65534", ran  # the setuid bit gives nobody's uid, never root's
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+@pytest.mark.parametrize(
+    "leaves, said",
+    [
+        ("ln -s /etc/shadow weights.bin", "weights.bin, a symbolic link (to '/etc/shadow')"),
+        ("cp /usr/bin/id id && chmod 4755 id", "id with the setuid bit (mode 4755)"),
+        ("mkfifo pipe", "pipe, a FIFO"),
+    ],
+)
+def test_what_a_sandboxed_model_leaves_in_its_output_is_refused_at_commit(
+    tmp_path: Path, leaves, said
+) -> None:
+    """Issue 68 item 2, from a real sandboxed command in a real staging directory: a link to a
+    root-only file, a setuid copy of `id` and a FIFO are refused by name, the stage's failure says
+    so, and nothing is stored (no digest of the secret, no copy of it)."""
+    import sys
+
+    from iree_matrix.core.model.outcome import Outcome
+    from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.core.model.store import Store, UnsafeOutput
+    from iree_matrix.envs.venv import VenvEnvironment
+    from iree_matrix.execution.execute import _kept_as_data
+
+    store = Store(tmp_path / "store")
+    env = VenvEnvironment("py3.11-torch", Path(sys.prefix), {})
+    with store.staging() as out:
+        script = f"cd {out} && echo module > model.mlir && {leaves}"
+        done = env.run(ProcessRequest(["sh", "-c", script], timeout=60, writable=[out], model_code="export"))
+        assert done.returncode == 0, done.output
+        record = Record(job="export:m/e", stage="export", cell="m/e", key="k1", status=Status.OK, labels={})
+        with pytest.raises(UnsafeOutput, match="its output holds"):
+            store.commit("export", "k1", out, record)
+        kept = _kept_as_data(out, Outcome(Status.OK))
+        assert kept.status is Status.FAIL and kept.error_class == "unsafe-output"
+        assert said in (kept.message or ""), kept.message
+        assert list(out.iterdir()) == []
+    assert store.get("export", "k1") is None

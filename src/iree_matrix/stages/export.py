@@ -110,7 +110,7 @@ class ExportStage(StageBase):
         else:
             if done.returncode != 0:
                 raise _failure(out, done)
-            info = worker.read_result(out / EXPORT_INFO.path, done)
+            info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
         finally:
             for note in (PHASE_FILE, PHASE_FILE + ".part"):  # the worker's progress note, never stored
                 (out / note).unlink(missing_ok=True)
@@ -122,6 +122,16 @@ class ExportStage(StageBase):
             message="\n".join(said) or None,
             command=tuple(argv),
         )
+
+
+# What export.json must hold to be the worker's (`model_worker.read_result`): what `export_metrics`
+# reads unconditionally, and its types.
+RESULT_FIELDS: dict[str, tuple[type, ...]] = {
+    "seconds": (int, float),
+    "eager_ms": (dict,),
+    "parameters": (int,),
+    "torch_threads": (int,),
+}
 
 
 def _recipe(job: Job, ctx: Context) -> str:
