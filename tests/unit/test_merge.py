@@ -301,3 +301,53 @@ def test_a_merge_waits_for_another_into_the_same_directory(tmp_path):
         _write(out, *merge([one], tmp_path / "elsewhere").records)  # what the holder wrote meanwhile
     second.join(timeout=30)
     assert sorted(ResultsLog(out / "results.jsonl").latest()) == ["install:a", "install:b"]
+
+
+def test_a_hostile_results_folder_leaves_the_host_untouched(tmp_path, capsys):
+    """Issue 68 item 3: a shard whose manifests/*.json and releases.json link to a root-only file,
+    and an OUT whose results.jsonl.bak links elsewhere: merge copies no secret and writes through no
+    link (the .bak is replaced by rename), each left-out file said on stderr."""
+    import os
+
+    secret = tmp_path / "secret"
+    secret.write_text('{"ssh": "PRIVATE KEY"}')
+    os.chmod(secret, 0o600)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    shard = _write(tmp_path / "shard", _rec("install:e"))
+    (shard / "manifests").mkdir()
+    (shard / "manifests" / "env.json").symlink_to(secret)
+    (shard / "manifests" / "good.json").write_text("{}")
+    (shard / "releases.json").symlink_to(secret)
+    out = _write(tmp_path / "out", _rec("export:m/e", key="x"))
+    (out / "results.jsonl.bak").symlink_to(victim)
+    merge([shard], out)
+    assert victim.read_text() == "untouched" and not (out / "results.jsonl.bak").is_symlink()
+    assert "export:m/e" in (out / "results.jsonl.bak").read_text()
+    assert not (out / "releases.json").exists() and not (out / "manifests" / "env.json").exists()
+    assert (out / "manifests" / "good.json").read_text() == "{}"
+    assert "PRIVATE KEY" not in "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    err = capsys.readouterr().err
+    assert "env.json: a symbolic link" in err and "releases.json: a symbolic link" in err
+
+
+def test_a_results_log_that_is_a_link_is_refused_in_one_line(tmp_path, capsys):
+    elsewhere = _write(tmp_path / "elsewhere", _rec("install:e"))
+    shard = tmp_path / "shard"
+    shard.mkdir()
+    (shard / "results.jsonl").symlink_to(elsewhere / "results.jsonl")
+    assert cli.main(["merge", str(shard), "--to", str(tmp_path / "out")]) != 0
+    line = _one_error_line(capsys.readouterr().err)
+    assert "results.jsonl is a symbolic link" in line and not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_forget_writes_its_backup_by_rename_never_through_a_link(tmp_path):
+    from iree_matrix.answers.publish import forget
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    out = _write(tmp_path / "out", _rec("install:e"), _rec("export:m/e", key="x"))
+    (out / "results.jsonl.bak").symlink_to(victim)
+    assert forget(out, ["export:*"]).removed == 1
+    assert victim.read_text() == "untouched" and not (out / "results.jsonl.bak").is_symlink()
+    assert "export:m/e" in (out / "results.jsonl.bak").read_text()

@@ -30,7 +30,8 @@ meanwhile (the lock `publish` takes): a second merge into it waits, then merges 
 from __future__ import annotations
 
 import dataclasses
-import shutil
+import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
@@ -38,7 +39,7 @@ from typing import Optional
 from iree_matrix import stages
 from iree_matrix.answers import bundles
 from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
-from iree_matrix.core import console
+from iree_matrix.core import console, input_files
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, ResultsLog, Status
@@ -163,6 +164,14 @@ def merge(
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
+    # A received folder is data: its log is read as the regular file it must be, never through a link
+    # (one linked elsewhere was read, and OUT's own linked one had its target overwritten).
+    linked = [str(p) for p in [*inputs, to / RESULTS] if p.is_symlink()]
+    if linked:
+        raise UserError(
+            f"merge: {', '.join(linked)} is a symbolic link: a results folder's results.jsonl is read and "
+            "written only as a regular file in it; name the file it points to instead"
+        )
     known = manifests or bundles.Manifests(Path("/nonexistent"))
     checked = {p.resolve(): bundles.read(p, known) for p in inputs if bundles.is_bundle_results(p.parent)}
     with locked(to, say, wait=wait):  # OUT's log read and written by one writer at a time
@@ -184,22 +193,53 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.
     kept = ResultsLog(target).unreadable() if target.is_file() else []
-    if target.is_file():
-        shutil.copyfile(target, target.with_name(RESULTS + ".bak"))
+    if target.is_file():  # by rename: a results.jsonl.bak linked elsewhere is replaced, never written through
+        write_atomically(target.with_name(RESULTS + ".bak"), target.read_bytes())
     if kept:
         logger.warning(
             f"{target}: kept {len(kept)} lines it cannot read, unchanged (the previous file is {RESULTS}.bak)"
         )
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (_dir(p) for p in inputs):
-        if (directory / RELEASES).is_file() and not (to / RELEASES).exists():
-            shutil.copyfile(directory / RELEASES, to / RELEASES)
-        if (directory / MANIFESTS).is_dir() and directory.resolve() != to.resolve():
-            for manifest in sorted((directory / MANIFESTS).glob("*.json")):
-                (to / MANIFESTS).mkdir(exist_ok=True)
-                if not (to / MANIFESTS / manifest.name).exists():
-                    shutil.copyfile(manifest, to / MANIFESTS / manifest.name)
+        if not os.path.lexists(to / RELEASES):
+            releases = _received(directory / RELEASES)
+            if releases is not None:
+                write_atomically(to / RELEASES, releases)
+        manifests = directory / MANIFESTS
+        if manifests.is_dir() and not manifests.is_symlink() and directory.resolve() != to.resolve():
+            for manifest in sorted(manifests.glob("*.json")):
+                if os.path.lexists(to / MANIFESTS / manifest.name):
+                    continue
+                text = _received(manifest)
+                if text is not None:
+                    write_atomically(to / MANIFESTS / manifest.name, text)
     return merged
+
+
+# A received document (releases.json, a manifest) is at most this large.
+_RECEIVED_LIMIT = 64 << 20
+
+
+def _received(path: Path) -> Optional[bytes]:
+    """A document of a received results folder, read only as the regular file it must be (never
+    through a link: a shard's manifests/*.json linked to a root-only file was copied into the merged
+    results, which publish and the site carry); None, said, when it is anything else; None when absent."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        logger.warning(f"{path}: {exc.strerror}: left out")
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(found.st_mode) else "not a regular file"
+        logger.warning(f"{path}: {kind}: a results folder's documents are regular files in it; left out")
+        return None
+    try:
+        return input_files.read_bounded(path, _RECEIVED_LIMIT)
+    except input_files.InputFileError as exc:
+        logger.warning(f"{path}: {exc.reason}: left out")
+        return None
 
 
 def _dir(results_file: Path) -> Path:

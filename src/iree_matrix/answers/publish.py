@@ -20,7 +20,6 @@ import dataclasses
 import fnmatch
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -217,6 +216,8 @@ def forget(
     path = Path(results_dir) / RESULTS
     if not path.is_file():
         raise UserError(f"{path}: no such results file")
+    if path.is_symlink():
+        raise UserError(f"{path}: a symbolic link: forget rewrites a results folder's own regular file only")
     with locked(Path(results_dir), say, wait=wait):
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         records = {r.job: r for r in ResultsLog(path)}
@@ -237,7 +238,8 @@ def forget(
                 removed += 1
             else:
                 kept.append(line)
-        shutil.copyfile(path, path.with_name(RESULTS + ".bak"))
+        # By rename: a results.jsonl.bak linked elsewhere is replaced, never written through.
+        write_atomically(path.with_name(RESULTS + ".bak"), path.read_bytes())
         write_atomically(path, "".join(kept))
     return Forgotten(removed, len(kept), tuple(g for g, jobs in matched.items() if not jobs))
 
