@@ -116,3 +116,29 @@ def test_report_and_merge_skip_a_record_out_of_bounds_with_one_warning(
     assert cli.main(["merge", str(shard), "--to", str(tmp_path / "merged")]) == 0
     merged = list(ResultsLog(tmp_path / "merged" / "results.jsonl"))
     assert [r.job for r in merged] == [f"run:{CELL}"]
+
+
+@pytest.mark.parametrize("field, value", [("key", "../../../../etc"), ("key", ".."), ("key", "a/b"),
+                                          ("stage", "..")])  # fmt: skip
+def test_a_records_key_never_chooses_a_host_file_for_show_log(tmp_path: Path, capsys, field, value) -> None:
+    """Issue 68 item 3: `show --log` printed any host log.txt a received record's `key` chose (labels
+    were validated, the key was not). A key or stage that is not one path component is a malformed
+    record, left out with one warning, as a bad label is."""
+    secret = tmp_path / "etc" / "log.txt"
+    secret.parent.mkdir()
+    secret.write_text("SECRET")
+    bad = json.loads(_run().to_json())
+    bad[field] = value
+    results = _write(tmp_path / "r", raw=(bad,))
+    cache = tmp_path / "c"
+    cli.main(["show", f"run:{CELL}", "--log", "--results-dir", str(results), "--cache", str(cache)])
+    out, err = capsys.readouterr()
+    assert "SECRET" not in out + err
+    assert "malformed record" in err and "one path component" in err, err
+
+
+def test_a_records_started_time_never_chooses_a_folder_for_its_log(tmp_path: Path, capsys) -> None:
+    from iree_matrix.commands.show import _plain
+
+    assert _plain("2026-01-01T00:00:00+00:00") and not _plain("../../x") and not _plain("a/b")
+    assert not _plain(None) and not _plain("")

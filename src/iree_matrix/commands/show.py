@@ -87,7 +87,7 @@ def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
     for name, value in sorted(record.metrics.items()):
         print(f"  {name}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
     logs = [job_log(cache, record.job)] + (
-        [job_log(cache, record.job, record.started)] if record.started else []
+        [job_log(cache, record.job, record.started)] if _plain(record.started) else []
     )
     if record.key:
         logs.append(Store(store).entry_path(record.stage, record.key) / "log.txt")
@@ -98,6 +98,12 @@ def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
         print("\n" + record.message.rstrip())
     if with_log and present:
         print(f"\n--- {present[-1]}\n" + present[-1].read_text(errors="replace").rstrip())
+
+
+def _plain(started: Optional[str]) -> bool:
+    """A record's `started` that may name its log's file (`job_log`): a time, no folder or "..": a
+    received record's fields never choose which host file `show --log` prints."""
+    return bool(started) and "/" not in (started or "") and not (started or "").startswith(".")
 
 
 def section_titles(stage: str) -> str:
