@@ -257,13 +257,61 @@ def nonfinite_words(found):
     return "; ".join(parts)
 
 
+def module_state(module):
+    """A copy of the model's own tensors (its parameters and buffers, by name), or {} for a callable
+    that is no torch module."""
+    state = getattr(module, "state_dict", None)
+    if not callable(state):
+        return {}
+    try:
+        return {name: t.detach().clone() for name, t in state(keep_vars=True).items() if hasattr(t, "detach")}
+    except Exception:  # noqa: BLE001 - a model's own state_dict failing is no reason to stop
+        return {}
+
+
+def changed_state(module, before):
+    """Which of the model's parameters and buffers a call changed in place ('buffer calls: 1 of 1
+    values'), as `changed_inputs` names inputs."""
+    now = module_state(module)
+    buffers = {name for name, _ in getattr(module, "named_buffers", lambda: [])()}
+    said = []
+    for name, was in before.items():
+        kind = "buffer" if name in buffers else "parameter"
+        after = now.get(name)
+        if after is None:
+            said.append(f"{kind} {name}: removed")
+        elif _bits(was) != _bits(after):
+            if was.shape == after.shape and was.dtype == after.dtype:
+                differ = (was != after) & ~((was != was) & (after != after))
+                said.append(f"{kind} {name}: {int(differ.sum())} of {was.numel()} values")
+            else:
+                now_is, was_is = f"{tuple(after.shape)} {after.dtype}", f"{tuple(was.shape)} {was.dtype}"
+                said.append(f"{kind} {name}: now {now_is}, was {was_is}")
+    return said
+
+
+def restore_state(module, before):
+    """The model's parameters and buffers back to `before` (its state as built), so that what is
+    exported is the model its reference call saw, not the one its timed calls left."""
+    import torch
+
+    if not before:
+        return
+    with torch.no_grad():
+        try:
+            module.load_state_dict(before, strict=False)
+        except Exception:  # noqa: BLE001 - a buffer whose shape it changed: named, exported as left
+            pass
+
+
 class Reference:
     """torch's answer: the model's first call, on a copy of the inputs as built."""
 
-    def __init__(self, outputs, changes_inputs, reference_nonfinite):
+    def __init__(self, outputs, changes_inputs, reference_nonfinite, changes_state=()):
         self.outputs = outputs
         self.changes_inputs = changes_inputs
         self.nonfinite = reference_nonfinite
+        self.changes_state = list(changes_state)
 
 
 def reference_call(spec, as_built):
@@ -273,6 +321,7 @@ def reference_call(spec, as_built):
     import torch
 
     given = copy_tensors(as_built)
+    state = module_state(spec.module)
     with torch.no_grad():
         outputs = tensor_outputs(spec.module(*given))
     found = nonfinite(outputs)
@@ -282,7 +331,9 @@ def reference_call(spec, as_built):
             f"torch's own outputs are all NaN or inf ({nonfinite_words(found)}): there is nothing to check "
             "IREE's against; the model's weights or example inputs make its result undefined"
         )
-    return Reference(outputs, changed_inputs(as_built, given), found)
+    reference = Reference(outputs, changed_inputs(as_built, given), found, changed_state(spec.module, state))
+    reference.state = state
+    return reference
 
 
 # The quiet handshake (`--quiet-handshake DIR`, from iree-matrix's export and peer stages): the
@@ -330,9 +381,15 @@ def measure(spec, args, out):
         traceback.print_exception(type(err.exc), err.exc, err.exc.__traceback__)
         cpu = {"eager_cpu_ms_error": f"{type(err.exc).__name__}: {err.exc}"[:4000]}
     spec.inputs = copy_tensors(as_built)
+    # A model that changes its own buffers or parameters in forward() (a call counter, a running
+    # statistic) is exported in the state its reference call started from: IREE's first call then
+    # answers what torch's first call did (exported as its timed calls left it, it was IREE's mismatch).
+    restore_state(spec.module, reference.state)
     findings = {}
     if reference.changes_inputs:
         findings["changes_inputs"] = reference.changes_inputs
+    if reference.changes_state:
+        findings["changes_state"] = reference.changes_state
     if reference.nonfinite:
         findings["reference_nonfinite"] = reference.nonfinite
     return {
