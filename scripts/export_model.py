@@ -258,50 +258,65 @@ def nonfinite_words(found):
 
 
 def module_state(module):
-    """A copy of the model's own tensors (its parameters and buffers, by name), or {} for a callable
-    that is no torch module."""
-    state = getattr(module, "state_dict", None)
-    if not callable(state):
-        return {}
+    """What the model's own tensors are before a call: its buffers copied (a counter, running
+    statistics: small, and restored after), its parameters by digest (a copy of every weight would
+    double a large model's memory). ({}, {}) for a callable that is no torch module."""
+    named = getattr(module, "named_buffers", None), getattr(module, "named_parameters", None)
+    if not all(callable(n) for n in named):
+        return {}, {}
     try:
-        return {name: t.detach().clone() for name, t in state(keep_vars=True).items() if hasattr(t, "detach")}
-    except Exception:  # noqa: BLE001 - a model's own state_dict failing is no reason to stop
-        return {}
+        buffers = {name: t.detach().clone() for name, t in module.named_buffers()}
+        parameters = {name: _digest(t) for name, t in module.named_parameters()}
+    except Exception:  # noqa: BLE001 - a model's own accessors failing is no reason to stop
+        return {}, {}
+    return buffers, parameters
+
+
+def _digest(tensor):
+    """A tensor's dtype, shape and the sha256 of its bytes (no copy of a contiguous one)."""
+    import hashlib
+
+    t = tensor.detach().contiguous()
+    return t.dtype, tuple(t.shape), hashlib.sha256(memoryview(_raw_bytes(t))).hexdigest()
 
 
 def changed_state(module, before):
-    """Which of the model's parameters and buffers a call changed in place ('buffer calls: 1 of 1
-    values'), as `changed_inputs` names inputs."""
-    now = module_state(module)
-    buffers = {name for name, _ in getattr(module, "named_buffers", lambda: [])()}
+    """Which of the model's buffers and parameters a call changed in place ('buffer calls: 1 of 1
+    values', 'parameter w: changed'), as `changed_inputs` names inputs."""
+    buffers, parameters = before
+    now_buffers, now_parameters = module_state(module)
     said = []
-    for name, was in before.items():
-        kind = "buffer" if name in buffers else "parameter"
-        after = now.get(name)
+    for name, was in buffers.items():
+        after = now_buffers.get(name)
         if after is None:
-            said.append(f"{kind} {name}: removed")
+            said.append(f"buffer {name}: removed")
         elif _bits(was) != _bits(after):
             if was.shape == after.shape and was.dtype == after.dtype:
                 differ = (was != after) & ~((was != was) & (after != after))
-                said.append(f"{kind} {name}: {int(differ.sum())} of {was.numel()} values")
+                said.append(f"buffer {name}: {int(differ.sum())} of {was.numel()} values")
             else:
                 now_is, was_is = f"{tuple(after.shape)} {after.dtype}", f"{tuple(was.shape)} {was.dtype}"
-                said.append(f"{kind} {name}: now {now_is}, was {was_is}")
+                said.append(f"buffer {name}: now {now_is}, was {was_is}")
+    for name, was in parameters.items():
+        if now_parameters.get(name) != was:
+            said.append(f"parameter {name}: changed")
     return said
 
 
 def restore_state(module, before):
-    """The model's parameters and buffers back to `before` (its state as built), so that what is
-    exported is the model its reference call saw, not the one its timed calls left."""
+    """The model's buffers back to `before` (as built), so that what is exported is the model its
+    reference call saw, not the one its timed calls left (a parameter it changes is named only)."""
     import torch
 
-    if not before:
+    buffers = before[0] if before else {}
+    if not buffers:
         return
+    now = dict(module.named_buffers())
     with torch.no_grad():
-        try:
-            module.load_state_dict(before, strict=False)
-        except Exception:  # noqa: BLE001 - a buffer whose shape it changed: named, exported as left
-            pass
+        for name, saved in buffers.items():
+            tensor = now.get(name)
+            if tensor is not None and tensor.shape == saved.shape and tensor.dtype == saved.dtype:
+                tensor.copy_(saved)  # one whose shape it changed: named, exported as left
 
 
 class Reference:

@@ -82,20 +82,35 @@ def test_a_model_that_changes_its_own_buffer_is_exported_in_the_state_its_refere
             super().__init__()
             self.scale = torch.nn.Parameter(torch.ones(2))
             self.register_buffer("calls", torch.zeros(1))
+            self.register_buffer("seen", torch.zeros(2), persistent=False)
 
         def forward(self, x):  # type: ignore[no-untyped-def]
             self.calls += 1
-            return x * self.scale * self.calls
+            self.seen += x
+            return x * self.scale * self.calls + self.seen
 
     model, x = Counter(), torch.tensor([1.0, 2.0])
     reference = em.reference_call(Spec(model, x), em.copy_tensors((x,)))
-    assert reference.changes_state == ["buffer calls: 1 of 1 values"] and reference.changes_inputs == []
+    assert reference.changes_state == ["buffer calls: 1 of 1 values", "buffer seen: 2 of 2 values"]
+    assert reference.changes_inputs == []
     with torch.no_grad():
         for _ in range(5):  # the timed calls
             model(x)
     em.restore_state(model, reference.state)
     with torch.no_grad():
         assert torch.equal(model(x), reference.outputs[0])  # what the export now traces answers as torch did
+
+    class Learns(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(2))
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            self.w.add_(1.0)
+            return x * self.w
+
+    learns = em.reference_call(Spec(Learns(), x), em.copy_tensors((x,)))
+    assert learns.changes_state == ["parameter w: changed"]
     plain = em.reference_call(Spec(torch.nn.Linear(2, 2), x), em.copy_tensors((x,)))
     assert plain.changes_state == []
     function = em.reference_call(Spec(lambda t: t + 1.0, x), em.copy_tensors((x,)))

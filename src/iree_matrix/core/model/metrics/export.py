@@ -48,7 +48,7 @@ class ExportMetrics(TimingContext):
     )
     changes_state: tuple[str, ...] = metric(
         "the model changes its own buffers or parameters in forward(): which, how many values (the "
-        "reference is its first call from its state as built, and that state is what is exported)",
+        "reference is its first call from its state as built; its buffers as built are what is exported)",
         (),
     )
     reference_nonfinite: Mapping[str, Any] = metric(
