@@ -142,3 +142,17 @@ def test_a_records_started_time_never_chooses_a_folder_for_its_log(tmp_path: Pat
 
     assert _plain("2026-01-01T00:00:00+00:00") and not _plain("../../x") and not _plain("a/b")
     assert not _plain(None) and not _plain("")
+
+
+def test_a_refused_records_bidi_controls_never_reach_the_terminal(tmp_path: Path, capsys) -> None:
+    """Issue 68 item 7: bidirectional controls (U+202E shows the rest of a line reversed) in a refused
+    record's job were printed raw; they are a control like any other: the record is malformed, its
+    job shown escaped, and nothing prints them."""
+    bad = json.loads(_run().to_json())
+    bad["job"] = f"run:{CELL}/\u202eexe.txt"
+    shard = _write(tmp_path / "shard", _run(), raw=(bad,))
+    assert cli.main(["report", "--results-dir", str(shard)]) == 0
+    out, err = capsys.readouterr()
+    assert "malformed record" in err and "\\u202e" in err, err
+    assert not any(c in out + err for c in "\u202e\u2066\u200f")
+    assert console.plain("a\u202eb\u2067c") == "abc"
