@@ -38,7 +38,7 @@ from typing import Optional
 
 from iree_matrix import stages
 from iree_matrix.answers import bundles
-from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
+from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
 from iree_matrix.core import console, input_files
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
@@ -199,6 +199,7 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
         logger.warning(
             f"{target}: kept {len(kept)} lines it cannot read, unchanged (the previous file is {RESULTS}.bak)"
         )
+    rendering(to, "merge")  # `rendered` once its documents are (commands/merge.py)
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (_dir(p) for p in inputs):
         if not os.path.lexists(to / RELEASES):
