@@ -351,3 +351,26 @@ def test_forget_writes_its_backup_by_rename_never_through_a_link(tmp_path):
     assert forget(out, ["export:*"]).removed == 1
     assert victim.read_text() == "untouched" and not (out / "results.jsonl.bak").is_symlink()
     assert "export:m/e" in (out / "results.jsonl.bak").read_text()
+
+
+def test_records_are_ordered_by_when_they_were_received_not_by_their_own_clocks(tmp_path):
+    """Issue 68 item 6: a shard from a machine whose clock ran ahead outranked every later real
+    measurement (records were ordered by their own `finished`). OUT's own records keep their order
+    and come first; those received now follow, none later than the merge's time."""
+    ahead = _rec("run:m/1", key="from-the-future", finished="2099-01-01T00:00:00+00:00")
+    out = tmp_path / "out"
+    merge([_write(tmp_path / "fast-clock", ahead)], out)
+    real = _rec("run:m/1", key="measured-later", finished="2026-11-27T00:00:00+00:00")
+    merge([_write(tmp_path / "later", real)], out)
+    log = ResultsLog(out / "results.jsonl")
+    assert [r.key for r in log] == ["from-the-future", "measured-later"]
+    assert log.latest()["run:m/1"].key == "measured-later"
+    # In one merge, a record claiming a later time than the merge's own counts as received now.
+    merged = merge_records(
+        [("a", [ahead]), ("b", [_rec("run:m/1", key="now", finished="2026-11-27T10:00:00+00:00")])],
+        received="2026-11-27T12:00:00+00:00",
+    )
+    assert [r.key for r in merged.records] == ["now", "from-the-future"]  # 10:00 < 12:00 (clamped)
+    # The same result received again keeps its place: re-merging an older shard flips nothing.
+    merge([_write(tmp_path / "fast-clock", ahead)], out)
+    assert ResultsLog(out / "results.jsonl").latest()["run:m/1"].key == "measured-later"

@@ -42,6 +42,7 @@ from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked, re
 from iree_matrix.core import console, input_files
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.iree import devices
 
@@ -61,11 +62,20 @@ def _source(path: Path) -> Path:
 
 
 def merge_records(
-    sources: Sequence[tuple[str, Sequence[Record]]], histories: frozenset[str] = frozenset()
+    sources: Sequence[tuple[str, Sequence[Record]]],
+    histories: frozenset[str] = frozenset(),
+    received: Optional[str] = None,
 ) -> Merged:
     """`sources`: (name for messages, that source's records); pure. A source named in `histories`
     (OUT's own log: a merged log already) gives its latest record per job *and key*, not per job, so
-    the results it keeps side by side (one job timed on two hosts) stay kept when merged into again."""
+    the results it keeps side by side (one job timed on two hosts) stay kept when merged into again.
+
+    Records are ordered by when OUT received them, not by their own clocks (a shard from a machine
+    whose clock ran ahead outranked every later real measurement): OUT's own keep their order, and
+    come before the records received now (`received`, the merge's time, default now), which are
+    ordered by their `finished` time, none later than `received`."""
+    received = received or now()
+    order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}
     read = 0
     # Records an input itself replaced under the same key (`--retime`: a newer measurement of the
@@ -83,6 +93,12 @@ def merge_records(
         given = list(latest.values())
         if name in histories:
             given = list({(r.job, r.key): r for r in records}.values())
+            position = {id(r): i for i, r in enumerate(records)}
+            order.update((id(r), (0, "", f"{position[id(r)]:012d}")) for r in given)
+        else:
+            order.update(
+                (id(r), (1, min(r.finished or r.started or "", received), r.to_json())) for r in given
+            )
         read += len(given)
         for record in given:
             per_job.setdefault(record.job, []).append((name, record))
@@ -107,11 +123,11 @@ def merge_records(
                 )
             replaced = (other.job, other.key, other.started or "") in superseded
             also = (record.job, record.key, record.started or "") in superseded
-            if replaced and not also or (replaced == also and _order(record) < _order(other)):
+            if replaced and not also or (replaced == also and order[id(record)] < order[id(other)]):
                 chosen[_same(record)] = (name, record)
         kept += [record for _, record in chosen.values()]
     rank = {stage: i for i, stage in enumerate(stages.names())}
-    kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, _order(r)))
+    kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, order[id(r)]))
     return Merged(tuple(kept), read, read - len(kept))
 
 
@@ -138,10 +154,6 @@ def _timed(stage: str) -> bool:
         return bool(stages.get(stage).exclusive)
     except (KeyError, ValueError):
         return False
-
-
-def _order(record: Record) -> tuple[str, str]:
-    return (record.finished or record.started or "", record.to_json())
 
 
 def merge(
