@@ -182,6 +182,27 @@ def test_the_kept_manifest_is_found_by_digest_and_an_edited_copy_is_not(tmp_path
     assert bundles.Manifests(tmp_path).get(digest) is None
 
 
+def test_a_record_that_claims_a_bundle_is_checked_even_without_bundle_json(tmp_path: Path) -> None:
+    """Issue 68 item 4: a results folder without bundle.json skipped every bundle check (a record with
+    no digests and 0.001 ms was merged and shown as run elsewhere by a bundle). Any record whose
+    env says a bundle ran it is checked against that bundle's manifest, or nothing is merged."""
+    from iree_matrix.answers.merge import merge
+
+    forged = json.loads(_record().to_json())
+    forged["metrics"] = {"latency_ms": {"median": 0.001, "n": 1}, "matches": True}
+    folder = tmp_path / "no-manifest"
+    folder.mkdir()
+    (folder / "results.jsonl").write_text(json.dumps(forged) + "\n")
+    out = tmp_path / "out"
+    with pytest.raises(bundles.RefusedRecord, match=r"says a run bundle ran it, and module digest"):
+        merge([folder], out, _manifests(tmp_path))
+    assert not (out / "results.jsonl").exists()
+    (folder / "results.jsonl").write_text(_record().to_json() + "\n")  # one that checks out
+    with pytest.raises(bundles.RefusedRecord, match="which this machine did not make"):
+        merge([folder], out)  # no manifest known: refused, saying how (--bundle)
+    assert len(merge([folder], out, _manifests(tmp_path)).records) == 1
+
+
 # --------------------------------------------------------------------------- sittings from elsewhere
 
 
