@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from iree_matrix.answers import bundles, sittings
+from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record
 from iree_matrix.core.system import host
 from iree_matrix.stages import run as run_stage
@@ -254,6 +255,28 @@ def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path
     document["functions"][0]["arms"][0]["module_sha256"] = MODULE
     (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
     assert len(sittings.read(folder, _manifests(tmp_path))) == 1
+
+
+def test_a_sitting_folder_without_bundle_json_or_with_a_linked_sitting_is_refused(tmp_path: Path) -> None:
+    """Issue 68 items 3 and 4: a forged bundle record in a folder without bundle.json vouched for a
+    sitting's digests unchecked; a sitting file linked elsewhere was read as the folder's own."""
+    folder = tmp_path / "answered"
+    folder.mkdir()
+    forged = json.loads(_record(metrics={"module_sha256": "c" * 64}).to_json())
+    (folder / "results.jsonl").write_text(json.dumps(forged) + "\n")
+    document = _sitting()
+    document["functions"][0]["arms"][0]["module_sha256"] = "c" * 64
+    (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
+    with pytest.raises(bundles.RefusedRecord, match="says a run bundle ran it, and module digest"):
+        sittings.read(folder, _manifests(tmp_path))
+    (folder / "results.jsonl").write_text(_record().to_json() + "\n")
+    elsewhere = tmp_path / "elsewhere.json"
+    document["functions"][0]["arms"][0]["module_sha256"] = MODULE
+    elsewhere.write_text(json.dumps(document))
+    (folder / "advice-tiny_cnn.json").unlink()
+    (folder / "advice-tiny_cnn.json").symlink_to(elsewhere)
+    with pytest.raises(UserError, match="a symbolic link or not a regular file"):
+        sittings.read(folder, _manifests(tmp_path))
 
 
 def test_a_target_run_only_by_a_bundle_is_not_called_a_pass_on_0_of_0() -> None:
