@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import importlib.util
 import inspect
@@ -78,7 +79,29 @@ HARNESS = "harness"  # the worker's own code, before the model is built
 _phase_file = None
 
 
+_last_phase = HARNESS
+# Descriptors held from the start and let go when the worker must write its outcome: a model that
+# opens files until EMFILE left the worker unable to write error.json, and its failure read as "the
+# model ended its process".
+_spare_fds = []
+
+
+def reserve_fds(count=2):
+    while len(_spare_fds) < count:
+        try:
+            _spare_fds.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            return
+
+
+def release_fds():
+    while _spare_fds:
+        os.close(_spare_fds.pop())
+
+
 def note_phase(name):
+    global _last_phase
+    _last_phase = name
     if _phase_file is not None:
         tmp = _phase_file.with_name(_phase_file.name + ".part")
         tmp.write_text(name)
@@ -86,11 +109,20 @@ def note_phase(name):
 
 
 def _phase(name, fn, *args):
-    note_phase(name)
     try:
+        note_phase(name)  # fails when the model's code has used up the descriptors: its failure too
         return fn(*args)
     except Exception as exc:  # the worker's whole job is to report what failed, and where
         raise PhaseError(name, exc) from exc
+
+
+def out_of_descriptors(exc):
+    """`exc`, or what it was raised from, is EMFILE or ENFILE: no file descriptor left."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def import_model(args):
@@ -588,6 +620,7 @@ def track_phases(out):
     global _phase_file
     _phase_file = out / PHASE_FILE
     note_phase(HARNESS)
+    reserve_fds()
 
 
 def run(args):
@@ -668,10 +701,28 @@ def run_reporting(work, args):
 
 def write_error(out, phase, exc):
     traceback.print_exception(type(exc), exc, exc.__traceback__)
+    release_fds()  # the outcome is written whatever the model left open
+    if out_of_descriptors(exc):
+        if phase == HARNESS:  # the worker holds a handful of files: the model's code used them up
+            phase = _last_phase if _last_phase != HARNESS else "model"
+        limit = _descriptor_limit()
+        exc = ModelFinding(
+            f"the model's code used up the process's file descriptors ({exc}; the limit is {limit}): "
+            "does it open files, sockets or pipes without closing them?"
+        )
     said = f"{exc}" if isinstance(exc, ModelFinding) else f"{type(exc).__name__}: {exc}"
     error = {"phase": phase, "type": type(exc).__name__, "message": said[:4000]}
     Path(out).mkdir(parents=True, exist_ok=True)
     write_json(Path(out) / "error.json", error)
+
+
+def _descriptor_limit():
+    try:
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return "unknown"
 
 
 # A finished export's process that has not ended EXIT_GRACE seconds after its outputs were complete,
