@@ -180,22 +180,42 @@ def check_spec(spec, factory):
 
     problems = []
     if not isinstance(getattr(spec, "module", None), torch.nn.Module):
-        problems.append("`module` (a torch.nn.Module)")
+        problems.append(("module", "a torch.nn.Module"))
     inputs = getattr(spec, "inputs", None)
     if not isinstance(inputs, (tuple, list)) or not all(isinstance(t, torch.Tensor) for t in inputs):
-        problems.append("`inputs` (a tuple of tensors)")
+        problems.append(("inputs", "a tuple of tensors"))
     for name in ("atol", "rtol"):
-        if not isinstance(getattr(spec, name, None), (int, float)):
-            problems.append(f"`{name}` (a number)")
+        value = getattr(spec, name, None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            problems.append((name, "a number, 0 or more"))
+    if problems and all(hasattr(spec, name) for name, _ in problems):
+        # The right object with a wrong value: say which value, not that the object is of the wrong
+        # class ("returned ModelSpec; expected a ModelSpec ..." was said of an atol given as a string).
+        raise TypeError(
+            "{}() returned a {} whose {}".format(
+                factory,
+                type(spec).__name__,
+                "; whose ".join(
+                    f"`{name}` is {_shown(getattr(spec, name))} ({type(getattr(spec, name)).__name__}), "
+                    f"not {what}"
+                    for name, what in problems
+                ),
+            )
+        )
     if problems:
         raise TypeError(
             "{}() returned {}; expected a ModelSpec (from models.api) or an object with {}".format(
-                factory, type(spec).__name__, ", ".join(problems)
+                factory, type(spec).__name__, ", ".join(f"`{name}` ({what})" for name, what in problems)
             )
         )
     spec.inputs = tuple(inputs)
     spec.module.eval()
     return spec
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def import_aot():

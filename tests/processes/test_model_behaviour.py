@@ -115,3 +115,23 @@ def test_a_model_that_changes_its_own_buffer_is_exported_in_the_state_its_refere
     assert plain.changes_state == []
     function = em.reference_call(Spec(lambda t: t + 1.0, x), em.copy_tensors((x,)))
     assert function.changes_state == []
+
+
+@pytest.mark.torch
+@pytest.mark.heavy
+def test_a_spec_with_a_wrong_tolerance_names_the_value_not_the_class(torch) -> None:
+    """Issue 68 item 7: an `atol` given as a string read "build() returned ModelSpec; expected a
+    ModelSpec ...": the right class named as the wrong one. The value is named instead."""
+    sys.path.insert(0, str(SCRIPTS))
+    from models.api import ModelSpec
+
+    module, x = torch.nn.Linear(2, 2), torch.ones(1, 2)
+    for atol, said in [("1e-3", "'1e-3' (str)"), (-1.0, "-1.0 (float)"), (float("nan"), "nan (float)"),
+                       (True, "True (bool)")]:  # fmt: skip
+        with pytest.raises(TypeError) as caught:
+            em.check_spec(ModelSpec(module=module, inputs=(x,), atol=atol, rtol=1e-4), "build")
+        message = str(caught.value)
+        assert message == f"build() returned a ModelSpec whose `atol` is {said}, not a number, 0 or more"
+    with pytest.raises(TypeError, match=r"build\(\) returned str; expected a ModelSpec"):
+        em.check_spec("not a spec", "build")
+    assert em.check_spec(ModelSpec(module=module, inputs=(x,), atol=0, rtol=1e-4), "build").atol == 0
