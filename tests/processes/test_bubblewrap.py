@@ -241,3 +241,81 @@ def test_what_a_sandboxed_model_leaves_in_its_output_is_refused_at_commit(
         assert said in (kept.message or ""), kept.message
         assert list(out.iterdir()) == []
     assert store.get("export", "k1") is None
+
+
+_HOSTILE_EXPORT = """
+import os, shutil, socket, sys
+import torch
+from models.api import ModelSpec
+def build(seed=0):
+    out = sys.argv[sys.argv.index("--out") + 1]
+    os.symlink("/etc/shadow", os.path.join(out, "weights.bin"))
+    shutil.copy("/usr/bin/id", os.path.join(out, "id"))
+    os.chmod(os.path.join(out, "id"), 0o4755)
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(os.path.join(os.path.dirname(__file__), "root.sock"))
+        connected = "connected"
+    except OSError as e:
+        connected = type(e).__name__
+    token = os.environ.get("HF_TOKEN")
+    print(f"hostile: euid={os.geteuid()} socket={connected} token={token}", file=sys.stderr)
+    return ModelSpec(module=torch.nn.Linear(2, 2), inputs=(torch.ones(1, 2),), atol=1e-4, rtol=1e-4)
+"""
+
+
+@pytest.mark.processes
+@pytest.mark.torch
+@pytest.mark.heavy  # the real export worker imports torch and turbine
+@pytest.mark.usefixtures("real")
+def test_a_hostile_model_through_the_real_export_worker_is_nobody_and_stores_nothing(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """Issue 68 items 1 and 2 end to end: the shipped export worker, in this test environment's venv
+    (torch and turbine), runs a model that leaves a link to a root-only file and a setuid copy of `id`
+    in its output and connects to a root-only socket beside it. It is not root, the socket refuses it,
+    the tool's token is not in its environment, and the store refuses its output by name."""
+    import sys
+
+    pytest.importorskip("torch")
+    pytest.importorskip("iree.turbine")
+    import socket
+
+    from iree_matrix.core import shipped
+    from iree_matrix.core.model.outcome import Outcome
+    from iree_matrix.core.model.results import Status
+    from iree_matrix.core.model.store import Store
+    from iree_matrix.envs.venv import VenvEnvironment
+    from iree_matrix.execution.execute import _kept_as_data
+    from iree_matrix.matrix import models
+
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "hostile.py").write_text(_HOSTILE_EXPORT)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "root.sock"))
+    os.chmod(folder / "root.sock", 0o600)
+    server.listen(1)
+    ref = models.resolve(f"{folder / 'hostile.py'}:build", tmp_path)
+    worker = shipped.scripts_dir() / "export_model.py"
+    env = VenvEnvironment("py-test", Path(sys.prefix), {})
+    store = Store(tmp_path / "store")
+    try:
+        with store.staging() as out:
+            argv = [env.python(), str(worker), *ref.worker_args(), "--function", "main", "--seed", "0",
+                    "--repetitions", "1", "--threads", "1", "--out", str(out)]  # fmt: skip
+            request = ProcessRequest(argv, timeout=300, read_only=[worker.parent, *ref.mounts()],
+                                     writable=[out], model_code="export", check=False)  # fmt: skip
+            done = env.run(request)
+            assert done.returncode == 0, done.output
+            said = next(line for line in done.stderr.splitlines() if line.startswith("hostile:"))
+            assert "token=None" in said, said
+            if os.geteuid() == 0:
+                assert "euid=65534" in said and "socket=PermissionError" in said, said
+            kept = _kept_as_data(out, Outcome(Status.OK))
+            assert kept.error_class == "unsafe-output", kept
+            assert "a symbolic link" in (kept.message or "") or "setuid" in (kept.message or "")
+            assert list(out.iterdir()) == []
+    finally:
+        server.close()
