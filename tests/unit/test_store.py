@@ -432,7 +432,7 @@ def test_a_refused_output_is_a_recorded_failure_that_stores_nothing_of_it(tmp_pa
         assert _kept_as_data(out, plain) is plain
 
 
-def test_what_is_stored_is_writable_by_no_one_else(tmp_path):
+def test_what_is_stored_is_writable_by_no_one_else_and_readable_by_all(tmp_path):
     store = Store(tmp_path)
     with store.staging() as out:
         (out / "sub").mkdir()
@@ -441,7 +441,10 @@ def test_what_is_stored_is_writable_by_no_one_else(tmp_path):
         os.chmod(out / "sub", 0o777)
         (out / "tool").write_bytes(b"#!")
         os.chmod(out / "tool", 0o777)
+        (out / "private.npy").write_bytes(b"x")  # what a umask of 077 makes
+        os.chmod(out / "private.npy", 0o600)
         entry = store.commit("export", "k1", out, _record())
+    assert (entry.path / "private.npy").stat().st_mode & 0o777 == 0o644
     assert (entry.path / "sub" / "inputs.npy").stat().st_mode & 0o777 == 0o644
     assert (entry.path / "sub").stat().st_mode & 0o777 == 0o755
     assert (entry.path / "tool").stat().st_mode & 0o777 == 0o755

@@ -18,8 +18,9 @@ link (a drill's model left links to a root-only file: the store hashed the secre
 shipped it; one to a 20 GB file held the commit 2.5 minutes, beyond every timeout), a FIFO, a
 socket or a device, and a file with the setuid or setgid bit (a model's setuid copy of `id`),
 make the stage's outcome a failure that names it (`unsafe-output`), and nothing of its output is
-stored. What is stored is the tool's (its owner, when the tool is root) and writable by no one
-else (group and other write bits cleared). No link is followed when the store walks an entry.
+stored. What is stored is the tool's (its owner, when the tool is root), writable by no one else
+and readable by all (files 0644, or 0755 with an execute bit; directories 0755). No link is
+followed when the store walks an entry.
 """
 
 from __future__ import annotations
@@ -247,14 +248,16 @@ def refused(staged: Path) -> Optional[str]:
 
 
 def _as_data(staged: Path) -> None:
-    """The staged output made the tool's (its owner, when the tool is root) and writable by the tool
-    alone: what a sandboxed model wrote as uid 65534 is not left to any program that runs as it."""
+    """The staged output made the tool's (its owner, when the tool is root), writable by the tool
+    alone and readable by all: what a sandboxed model wrote as uid 65534 is not left to any program
+    that runs as it, and a later stage's sandbox (uid 65534 when the tool is root) reads it whatever
+    the umask it was written with (a file it made 0600 under umask 077)."""
     uid, gid = os.geteuid(), os.getegid()
     for path, found in [(staged, os.lstat(staged)), *_walk(staged)]:
         if uid == 0 and (found.st_uid, found.st_gid) != (uid, gid):
             os.chown(path, uid, gid, follow_symlinks=False)
         mode = stat.S_IMODE(found.st_mode)
-        keep = mode & 0o755 if stat.S_ISREG(found.st_mode) else (mode & 0o755) | 0o700
+        keep = (mode & 0o755) | 0o644 if stat.S_ISREG(found.st_mode) else 0o755
         if keep != mode:
             os.chmod(path, keep)
 
