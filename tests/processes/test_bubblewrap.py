@@ -319,3 +319,29 @@ def test_a_hostile_model_through_the_real_export_worker_is_nobody_and_stores_not
             assert list(out.iterdir()) == []
     finally:
         server.close()
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_as_root_an_input_uid_65534_cannot_read_is_refused_before_the_model_starts(tmp_path: Path) -> None:
+    """A model file of mode 0600 (root's): the sandbox's uid 65534 could not read it, and the model's
+    import would fail as the model's error. It is refused before anything starts, naming the path and
+    the chmod, never stored (`no-sandbox`)."""
+    from iree_matrix.core.errors import StageFailure
+
+    if os.geteuid() != 0:
+        pytest.skip("run by a user, the sandbox's uid is that user's: it reads what the user reads")
+    model, out = tmp_path / "model.py", tmp_path / "out"
+    model.write_text("print('built')")
+    os.chmod(model, 0o600)
+    out.mkdir()
+    sandbox = bubblewrap.Sandbox(read_only=(str(model),), writable=(str(out),), cwd=str(out))
+    with pytest.raises(StageFailure) as refused:
+        processes.run(ProcessRequest(["cat", str(model)], check=False, sandbox=sandbox))
+    assert refused.value.error_class == "no-sandbox" and not refused.value.cacheable
+    assert f"{model} (mode 600) is not readable by other users" in str(refused.value)
+    assert f"chmod o+r {model}" in str(refused.value)
+    assert out.stat().st_uid == 0  # handed back
+    os.chmod(model, 0o644)
+    done = processes.run(ProcessRequest(["cat", str(model)], check=False, sandbox=sandbox))
+    assert done.returncode == 0 and "built" in done.stdout, done.output

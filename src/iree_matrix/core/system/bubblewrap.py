@@ -84,6 +84,10 @@ class Sandbox:
     # files it could otherwise read as far as their modes let uid 65534 (or the user it maps to).
     hidden: tuple[str, ...] = ()
 
+    def empty(self) -> list[str]:
+        """The directories it sees as an empty tmpfs besides /tmp: `hidden`, /run and /var/run."""
+        return sorted({os.path.normpath(p) for p in (*self.hidden, *_run_dirs())} - {"/", "/tmp"})
+
     def argv(self, bwrap: str = "bwrap", root: Optional[bool] = None) -> list[str]:
         """The command line that runs a command (appended after it) in this sandbox. `root`: whether
         the tool runs as root (default: `as_root()`), which drops to host uid 65534 with setpriv."""
@@ -98,7 +102,7 @@ class Sandbox:
             bwrap, *namespaces, "--die-with-parent", "--new-session",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
         ]  # fmt: skip
-        empty = sorted({os.path.normpath(p) for p in (*self.hidden, *_run_dirs())} - {"/", "/tmp"})
+        empty = self.empty()
         for path in empty:
             argv += ["--tmpfs", path]
         binds = sorted(
@@ -171,7 +175,7 @@ def hand_over(sandbox: Sandbox) -> Optional[str]:
     for writable in sandbox.writable:
         for path, _ in _walk(Path(writable)):
             os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
-    hidden = ["/tmp", *sandbox.hidden, *_run_dirs()]
+    hidden = ["/tmp", *sandbox.empty()]
     for given in (*sandbox.read_only, *sandbox.writable, *([sandbox.cwd] if sandbox.cwd else [])):
         path = Path(os.path.normpath(given))
         try:
