@@ -17,7 +17,6 @@ import fcntl
 import functools
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -28,7 +27,7 @@ from iree_matrix.core.errors import StorageError, UserError
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics_view import Metrics, figure_problem
-from iree_matrix.core.model.records import Labels, name_problem, shown, text_problem
+from iree_matrix.core.model.records import Labels, name_problem, text_problem
 from iree_matrix.core.system import locks
 
 logger = console.logger(__name__)
@@ -156,13 +155,6 @@ class Record:
         problem = name_problem(data["stage"])
         if problem:
             raise ValueError(f"field 'stage' {problem}")
-        # The key and the stage name a store entry's folder (`show --log` reads its log.txt): one path
-        # component each, never "..", "/" or a leading dot (a received record's key chose a host file).
-        for name in ("stage", "key"):
-            if not _PATH_PART.fullmatch(data.get(name) or "x"):
-                raise ValueError(
-                    f"field {name!r} is {shown(data[name])}, which is no store key (one path component)"
-                )
         problem = next(
             (p for name, value in (data.get("metrics") or {}).items() if (p := figure_problem(name, value))),
             figure_problem("seconds", data.get("seconds")),
@@ -184,8 +176,6 @@ class Record:
         _ = record.label  # the typed view, built now: a LabelError naming a label that is none
         return record
 
-
-_PATH_PART = re.compile(r"[A-Za-z0-9_+@~-][A-Za-z0-9._+@~-]{0,199}")
 
 # A job id is its stage and its labels (a few of them paths): the longest published is 226 characters.
 MAX_JOB = 1024
