@@ -299,6 +299,8 @@ def test_a_target_run_only_by_a_bundle_is_not_called_a_pass_on_0_of_0() -> None:
     assert "no compiler release was run to a verdict here; a bundle ran it elsewhere" in answer.lines[0]
     assert "0 of 0" not in text and "no release passes" not in text
     assert "armv6/default IREE 3.9.0: matches torch" in text
+    # What merge could not prove is said as that machine's report (issue 68 item 4).
+    assert "(status and times as its run.py reported them):" in text
 
 
 def test_a_bundle_says_before_packing_which_pairs_the_published_results_saw_refused() -> None:
