@@ -1164,9 +1164,21 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def _replace(path: Path, data: bytes) -> None:
+    """`path` written whole, by rename: never through a link put there."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
 def _append(path: Path, data: dict) -> None:
     line = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str) + "\n"
-    fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:  # never through a link: the records go into this folder's own file
+        fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise BundleError(
+            f"{path}: cannot append a record ({exc.strerror}); is it a symbolic link?"
+        ) from None
     try:
         os.write(fd, line.encode())
         os.fsync(fd)
@@ -1330,8 +1342,9 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or root / "results" / f"{slug(host)}-{stamp}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(root / MANIFEST, out / MANIFEST)  # what the records were made from, beside them
-    (out / "identity.json").write_text(json.dumps(host, indent=1, sort_keys=True) + "\n")
+    # What the records were made from, beside them; written by rename (a link there is replaced).
+    _replace(out / MANIFEST, (root / MANIFEST).read_bytes())
+    _replace(out / "identity.json", (json.dumps(host, indent=1, sort_keys=True) + "\n").encode())
     results = out / "results.jsonl"
     runnable = [c for c in cells if _has_runtime(manifest, c)]
     if not runnable:
@@ -1433,7 +1446,7 @@ def _keep(out: Path, model: str, started: str, document: dict, driver: str = "")
     the model is kept beside the first, and readers take the newest; a GPU sitting's name says its
     driver (a CUDA and a Vulkan sitting of one model may start in the same second)."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
-    path = out / f"advice-{model}.{stamp}{'-' + driver if driver else ''}.json"
+    path = out / f"advice-{named(model, 'model')}.{stamp}{'-' + driver if driver else ''}.json"
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     os.replace(partial, path)

@@ -202,3 +202,21 @@ def test_a_manifest_whose_names_lead_outside_the_bundle_is_refused(tmp_path):
     assert run.within(root, "exports/abc") == root / "exports" / "abc"
     with pytest.raises(run.BundleError, match="is not a name"):
         run.named("../input0.npy", "input")
+
+
+def test_the_runner_writes_its_output_folder_never_through_a_link(tmp_path):
+    """Issue 68 item 3: what run.py writes into its output folder (the manifest's copy, identity.json,
+    results.jsonl, a sitting named by a manifest's model) goes into that folder's own files."""
+    run = shipped_scripts.load("bundle_run", "bundle_run_output")
+    victim = tmp_path / "victim"
+    victim.write_text("untouched")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.jsonl").symlink_to(victim)
+    with pytest.raises(run.BundleError, match="cannot append a record"):
+        run._append(out / "results.jsonl", {"job": "run:x"})
+    (out / "identity.json").symlink_to(victim)
+    run._replace(out / "identity.json", b"{}\n")
+    assert victim.read_text() == "untouched" and not (out / "identity.json").is_symlink()
+    with pytest.raises(run.BundleError, match="is not a name"):
+        run._keep(out, "../../escape", "2026-01-01T00:00:00", {})
