@@ -290,10 +290,47 @@ def _has_runtime(manifest: dict, cell: dict) -> bool:
     return True
 
 
+# What a manifest's names that become a file's name must be (a release, a Python, a machine): one
+# path component, never "..", "/" or a control character.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@-]{0,127}")
+
+
+def named(value: object, what: str) -> str:
+    """`value`, a manifest's name that becomes part of a file's name; BundleError when it is not one."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise BundleError(
+            f"{MANIFEST}: its {what} {str(value)[:80]!r} is not a name (letters, digits, . _ + @ -)"
+        )
+    return value
+
+
+def within(root: Path, relative: object) -> Path:
+    """The file a manifest names (relative to the bundle's folder `root`), which must be inside it:
+    a manifest whose paths lead out (`../../x`, `/etc/x`, a link out) is refused, never followed."""
+    if not isinstance(relative, str) or not relative or "\0" in relative:
+        raise BundleError(f"{MANIFEST}: names a file {str(relative)[:80]!r} that is no path in the bundle")
+    path = Path(relative)
+    if path.is_absolute() or ".." in path.parts:
+        raise BundleError(f"{MANIFEST}: names {relative[:80]!r}, outside the bundle")
+    found = root / path
+    base = os.path.realpath(root)
+    if os.path.commonpath([base, os.path.realpath(found)]) != base:
+        raise BundleError(f"{MANIFEST}: {relative[:80]!r} leads outside the bundle (a symbolic link)")
+    return found
+
+
 def install(root: Path, wheel: dict) -> Path:
     """The runtime's wheels unpacked under the bundle's .runtime/ (else a temporary folder, when the
-    bundle is read-only): what `pip install --target` would leave, without pip or a network."""
-    name = f"{wheel['release']}-py{wheel['python']}-{wheel['machine']}-{wheel['sha256'][:12]}"
+    bundle is read-only): what `pip install --target` would leave, without pip or a network. Its
+    folder is named from the manifest's names, each checked (`named`): a release
+    `../../../canary/EVIL` once unpacked the wheel outside the bundle."""
+    digest = str(wheel.get("sha256", ""))
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise BundleError(f"{MANIFEST}: a runtime's sha256 {digest[:80]!r} is no sha256")
+    name = "-".join(
+        [named(wheel.get("release"), "runtime release"), "py" + named(wheel.get("python"), "runtime Python"),
+         named(wheel.get("machine"), "runtime machine"), digest[:12]]
+    )  # fmt: skip
     for base in (root / ".runtime", Path(tempfile.gettempdir()) / "iree-matrix-bundle-runtime"):
         target = base / name
         if (target / ".complete").is_file():
@@ -304,7 +341,7 @@ def install(root: Path, wheel: dict) -> Path:
         except OSError:
             continue
         for path in wheel["wheels"]:
-            with zipfile.ZipFile(root / path) as archive:
+            with zipfile.ZipFile(within(root, path)) as archive:
                 for info in archive.infolist():
                     out = Path(archive.extract(info, staging))
                     mode = (info.external_attr >> 16) & 0o777
@@ -415,7 +452,7 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
     import numpy as np
 
     driver = cell["device"]
-    export = root / cell["export"]
+    export = within(root, cell["export"])
     inputs = [np.load(export / "inputs" / name) for name in cell["inputs"]]
     references = [np.load(export / "reference" / name) for name in cell["references"]]
     result: dict = {"device": driver, "runtime_version": getattr(rt, "__version__", "")}
@@ -434,7 +471,7 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
             pass
     try:
         context = rt.SystemContext(config=config)
-        module = rt.VmModule.copy_buffer(context.instance, (root / cell["module"]).read_bytes())
+        module = rt.VmModule.copy_buffer(context.instance, (within(root, cell["module"])).read_bytes())
         context.add_vm_module(module)
         function = context.modules.module[cell["function"]]
     except Exception as exc:  # noqa: BLE001
@@ -557,17 +594,17 @@ def output_names(cell: dict) -> list:
 
 def run_argv(tool: str, cell: dict, root: Path, outputs: list, device: str = "local-sync") -> list:
     """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
-    export = root / cell["export"]
-    return [tool, f"--device={device}", f"--module={root / cell['module']}", f"--function={cell['function']}",
-            *(f"--input=@{export / 'inputs' / name}" for name in cell["inputs"]),
+    export, module = within(root, cell["export"]), within(root, cell["module"])
+    return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
+            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
             *(f"--output=@{path}" for path in outputs)]  # fmt: skip
 
 
 def benchmark_argv(tool: str, cell: dict, root: Path, repetitions: int, device: str = "local-sync") -> list:
     """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
-    export = root / cell["export"]
-    return [tool, f"--device={device}", f"--module={root / cell['module']}", f"--function={cell['function']}",
-            *(f"--input=@{export / 'inputs' / name}" for name in cell["inputs"]),
+    export, module = within(root, cell["export"]), within(root, cell["module"])
+    return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
+            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
             f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]  # fmt: skip
 
 
@@ -659,7 +696,7 @@ def tools_of(root: Path, runtime: dict, installed: Path | None = None) -> dict:
         if profiler.is_file():
             found["iree-profile"] = profiler
     else:
-        found = {name: root / path for name, path in runtime["tools"].items()}
+        found = {name: within(root, path) for name, path in runtime["tools"].items()}
     for path in found.values():
         if not os.access(path, os.X_OK):
             os.chmod(path, 0o755)
@@ -686,7 +723,7 @@ def run_cell_tools(
     qemu_cpu = cell.get("qemu_cpu") or runtime.get("qemu_cpu")
     if how.get("emulated") and qemu_cpu:  # the board's CPU: an instruction it lacks traps here too
         env["QEMU_CPU"] = qemu_cpu
-    export = root / cell["export"]
+    export = within(root, cell["export"])
     references = [np.load(export / "reference" / name) for name in cell["references"]]
     with tempfile.TemporaryDirectory(prefix="iree-matrix-cell-") as tmp:
         outputs = [Path(tmp) / name for name in output_names(cell)]
@@ -765,11 +802,11 @@ def _worker_loop(root: Path) -> int:
                 cell = order["load"]
                 import iree.runtime as rt
 
-                export = root / cell["export"]
+                export = within(root, cell["export"])
                 inputs = [np.load(export / "inputs" / n) for n in cell["inputs"]]
                 context = rt.SystemContext(config=rt.Config("local-sync"))
                 context.add_vm_module(
-                    rt.VmModule.copy_buffer(context.instance, (root / cell["module"]).read_bytes())
+                    rt.VmModule.copy_buffer(context.instance, (within(root, cell["module"])).read_bytes())
                 )
                 function = context.modules.module[cell["function"]]
                 arms[cell["job"]] = lambda f=function, x=inputs: f(*x)
@@ -781,9 +818,9 @@ def _worker_loop(root: Path) -> int:
                 options.intra_op_num_threads = 1
                 options.inter_op_num_threads = 1
                 options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                session = ort.InferenceSession(str(root / order["load_onnx"]), options,
+                session = ort.InferenceSession(str(within(root, order["load_onnx"])), options,
                                                providers=["CPUExecutionProvider"])  # fmt: skip
-                export = root / order["export"]
+                export = within(root, order["export"])
                 feeds = {
                     i.name: np.load(export / "inputs" / n)
                     for i, n in zip(session.get_inputs(), order["inputs"])
@@ -792,7 +829,7 @@ def _worker_loop(root: Path) -> int:
                 got = [np.asarray(o) for o in session.run(None, feeds)]
                 check = compare(got, references, float(order["atol"]), float(order["rtol"]))
                 arms[order["name"]] = lambda s=session, f=feeds: s.run(None, f)
-                onnx[order["name"]] = (root / order["load_onnx"], feeds)
+                onnx[order["name"]] = (within(root, order["load_onnx"]), feeds)
                 answer = {"ok": True, "version": ort.__version__, **check}
             elif "load_torch" in order:
                 answer = _load_torch(root, order, arms)
@@ -841,11 +878,11 @@ def _load_torch(root: Path, order: dict, arms: dict) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    sys.path.insert(0, str(root / order["root"]))
+    sys.path.insert(0, str(within(root, order["root"])))
     built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
     spec = built[order["function"]] if isinstance(built, dict) else built
     module = spec.module.eval()
-    export = root / order["export"]
+    export = within(root, order["export"])
     inputs = [torch.from_numpy(np.load(export / "inputs" / n)) for n in order["inputs"]]
     references = [np.load(export / "reference" / n) for n in order["references"]]
 
@@ -1127,9 +1164,21 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def _replace(path: Path, data: bytes) -> None:
+    """`path` written whole, by rename: never through a link put there."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
 def _append(path: Path, data: dict) -> None:
     line = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str) + "\n"
-    fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:  # never through a link: the records go into this folder's own file
+        fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise BundleError(
+            f"{path}: cannot append a record ({exc.strerror}); is it a symbolic link?"
+        ) from None
     try:
         os.write(fd, line.encode())
         os.fsync(fd)
@@ -1293,8 +1342,9 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or root / "results" / f"{slug(host)}-{stamp}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(root / MANIFEST, out / MANIFEST)  # what the records were made from, beside them
-    (out / "identity.json").write_text(json.dumps(host, indent=1, sort_keys=True) + "\n")
+    # What the records were made from, beside them; written by rename (a link there is replaced).
+    _replace(out / MANIFEST, (root / MANIFEST).read_bytes())
+    _replace(out / "identity.json", (json.dumps(host, indent=1, sort_keys=True) + "\n").encode())
     results = out / "results.jsonl"
     runnable = [c for c in cells if _has_runtime(manifest, c)]
     if not runnable:
@@ -1396,7 +1446,7 @@ def _keep(out: Path, model: str, started: str, document: dict, driver: str = "")
     the model is kept beside the first, and readers take the newest; a GPU sitting's name says its
     driver (a CUDA and a Vulkan sitting of one model may start in the same second)."""
     stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
-    path = out / f"advice-{model}.{stamp}{'-' + driver if driver else ''}.json"
+    path = out / f"advice-{named(model, 'model')}.{stamp}{'-' + driver if driver else ''}.json"
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     os.replace(partial, path)

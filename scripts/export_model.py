@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import importlib.util
 import inspect
@@ -78,7 +79,29 @@ HARNESS = "harness"  # the worker's own code, before the model is built
 _phase_file = None
 
 
+_last_phase = HARNESS
+# Descriptors held from the start and let go when the worker must write its outcome: a model that
+# opens files until EMFILE left the worker unable to write error.json, and its failure read as "the
+# model ended its process".
+_spare_fds = []
+
+
+def reserve_fds(count=2):
+    while len(_spare_fds) < count:
+        try:
+            _spare_fds.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            return
+
+
+def release_fds():
+    while _spare_fds:
+        os.close(_spare_fds.pop())
+
+
 def note_phase(name):
+    global _last_phase
+    _last_phase = name
     if _phase_file is not None:
         tmp = _phase_file.with_name(_phase_file.name + ".part")
         tmp.write_text(name)
@@ -86,11 +109,20 @@ def note_phase(name):
 
 
 def _phase(name, fn, *args):
-    note_phase(name)
     try:
+        note_phase(name)  # fails when the model's code has used up the descriptors: its failure too
         return fn(*args)
     except Exception as exc:  # the worker's whole job is to report what failed, and where
         raise PhaseError(name, exc) from exc
+
+
+def out_of_descriptors(exc):
+    """`exc`, or what it was raised from, is EMFILE or ENFILE: no file descriptor left."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def import_model(args):
@@ -148,22 +180,42 @@ def check_spec(spec, factory):
 
     problems = []
     if not isinstance(getattr(spec, "module", None), torch.nn.Module):
-        problems.append("`module` (a torch.nn.Module)")
+        problems.append(("module", "a torch.nn.Module"))
     inputs = getattr(spec, "inputs", None)
     if not isinstance(inputs, (tuple, list)) or not all(isinstance(t, torch.Tensor) for t in inputs):
-        problems.append("`inputs` (a tuple of tensors)")
+        problems.append(("inputs", "a tuple of tensors"))
     for name in ("atol", "rtol"):
-        if not isinstance(getattr(spec, name, None), (int, float)):
-            problems.append(f"`{name}` (a number)")
+        value = getattr(spec, name, None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            problems.append((name, "a number, 0 or more"))
+    if problems and all(hasattr(spec, name) for name, _ in problems):
+        # The right object with a wrong value: say which value, not that the object is of the wrong
+        # class ("returned ModelSpec; expected a ModelSpec ..." was said of an atol given as a string).
+        raise TypeError(
+            "{}() returned a {} whose {}".format(
+                factory,
+                type(spec).__name__,
+                "; whose ".join(
+                    f"`{name}` is {_shown(getattr(spec, name))} ({type(getattr(spec, name)).__name__}), "
+                    f"not {what}"
+                    for name, what in problems
+                ),
+            )
+        )
     if problems:
         raise TypeError(
             "{}() returned {}; expected a ModelSpec (from models.api) or an object with {}".format(
-                factory, type(spec).__name__, ", ".join(problems)
+                factory, type(spec).__name__, ", ".join(f"`{name}` ({what})" for name, what in problems)
             )
         )
     spec.inputs = tuple(inputs)
     spec.module.eval()
     return spec
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def import_aot():
@@ -257,13 +309,76 @@ def nonfinite_words(found):
     return "; ".join(parts)
 
 
+def module_state(module):
+    """What the model's own tensors are before a call: its buffers copied (a counter, running
+    statistics: small, and restored after), its parameters by digest (a copy of every weight would
+    double a large model's memory). ({}, {}) for a callable that is no torch module."""
+    named = getattr(module, "named_buffers", None), getattr(module, "named_parameters", None)
+    if not all(callable(n) for n in named):
+        return {}, {}
+    try:
+        buffers = {name: t.detach().clone() for name, t in module.named_buffers()}
+        parameters = {name: _digest(t) for name, t in module.named_parameters()}
+    except Exception:  # noqa: BLE001 - a model's own accessors failing is no reason to stop
+        return {}, {}
+    return buffers, parameters
+
+
+def _digest(tensor):
+    """A tensor's dtype, shape and the sha256 of its bytes (no copy of a contiguous one)."""
+    import hashlib
+
+    t = tensor.detach().contiguous()
+    return t.dtype, tuple(t.shape), hashlib.sha256(memoryview(_raw_bytes(t))).hexdigest()
+
+
+def changed_state(module, before):
+    """Which of the model's buffers and parameters a call changed in place ('buffer calls: 1 of 1
+    values', 'parameter w: changed'), as `changed_inputs` names inputs."""
+    buffers, parameters = before
+    now_buffers, now_parameters = module_state(module)
+    said = []
+    for name, was in buffers.items():
+        after = now_buffers.get(name)
+        if after is None:
+            said.append(f"buffer {name}: removed")
+        elif _bits(was) != _bits(after):
+            if was.shape == after.shape and was.dtype == after.dtype:
+                differ = (was != after) & ~((was != was) & (after != after))
+                said.append(f"buffer {name}: {int(differ.sum())} of {was.numel()} values")
+            else:
+                now_is, was_is = f"{tuple(after.shape)} {after.dtype}", f"{tuple(was.shape)} {was.dtype}"
+                said.append(f"buffer {name}: now {now_is}, was {was_is}")
+    for name, was in parameters.items():
+        if now_parameters.get(name) != was:
+            said.append(f"parameter {name}: changed")
+    return said
+
+
+def restore_state(module, before):
+    """The model's buffers back to `before` (as built), so that what is exported is the model its
+    reference call saw, not the one its timed calls left (a parameter it changes is named only)."""
+    import torch
+
+    buffers = before[0] if before else {}
+    if not buffers:
+        return
+    now = dict(module.named_buffers())
+    with torch.no_grad():
+        for name, saved in buffers.items():
+            tensor = now.get(name)
+            if tensor is not None and tensor.shape == saved.shape and tensor.dtype == saved.dtype:
+                tensor.copy_(saved)  # one whose shape it changed: named, exported as left
+
+
 class Reference:
     """torch's answer: the model's first call, on a copy of the inputs as built."""
 
-    def __init__(self, outputs, changes_inputs, reference_nonfinite):
+    def __init__(self, outputs, changes_inputs, reference_nonfinite, changes_state=()):
         self.outputs = outputs
         self.changes_inputs = changes_inputs
         self.nonfinite = reference_nonfinite
+        self.changes_state = list(changes_state)
 
 
 def reference_call(spec, as_built):
@@ -273,6 +388,7 @@ def reference_call(spec, as_built):
     import torch
 
     given = copy_tensors(as_built)
+    state = module_state(spec.module)
     with torch.no_grad():
         outputs = tensor_outputs(spec.module(*given))
     found = nonfinite(outputs)
@@ -282,7 +398,9 @@ def reference_call(spec, as_built):
             f"torch's own outputs are all NaN or inf ({nonfinite_words(found)}): there is nothing to check "
             "IREE's against; the model's weights or example inputs make its result undefined"
         )
-    return Reference(outputs, changed_inputs(as_built, given), found)
+    reference = Reference(outputs, changed_inputs(as_built, given), found, changed_state(spec.module, state))
+    reference.state = state
+    return reference
 
 
 # The quiet handshake (`--quiet-handshake DIR`, from iree-matrix's export and peer stages): the
@@ -330,9 +448,15 @@ def measure(spec, args, out):
         traceback.print_exception(type(err.exc), err.exc, err.exc.__traceback__)
         cpu = {"eager_cpu_ms_error": f"{type(err.exc).__name__}: {err.exc}"[:4000]}
     spec.inputs = copy_tensors(as_built)
+    # A model that changes its own buffers or parameters in forward() (a call counter, a running
+    # statistic) is exported in the state its reference call started from: IREE's first call then
+    # answers what torch's first call did (exported as its timed calls left it, it was IREE's mismatch).
+    restore_state(spec.module, reference.state)
     findings = {}
     if reference.changes_inputs:
         findings["changes_inputs"] = reference.changes_inputs
+    if reference.changes_state:
+        findings["changes_state"] = reference.changes_state
     if reference.nonfinite:
         findings["reference_nonfinite"] = reference.nonfinite
     return {
@@ -516,6 +640,7 @@ def track_phases(out):
     global _phase_file
     _phase_file = out / PHASE_FILE
     note_phase(HARNESS)
+    reserve_fds()
 
 
 def run(args):
@@ -596,10 +721,28 @@ def run_reporting(work, args):
 
 def write_error(out, phase, exc):
     traceback.print_exception(type(exc), exc, exc.__traceback__)
+    release_fds()  # the outcome is written whatever the model left open
+    if out_of_descriptors(exc):
+        if phase == HARNESS:  # the worker holds a handful of files: the model's code used them up
+            phase = _last_phase if _last_phase != HARNESS else "model"
+        limit = _descriptor_limit()
+        exc = ModelFinding(
+            f"the model's code used up the process's file descriptors ({exc}; the limit is {limit}): "
+            "does it open files, sockets or pipes without closing them?"
+        )
     said = f"{exc}" if isinstance(exc, ModelFinding) else f"{type(exc).__name__}: {exc}"
     error = {"phase": phase, "type": type(exc).__name__, "message": said[:4000]}
     Path(out).mkdir(parents=True, exist_ok=True)
     write_json(Path(out) / "error.json", error)
+
+
+def _descriptor_limit():
+    try:
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return "unknown"
 
 
 # A finished export's process that has not ended EXIT_GRACE seconds after its outputs were complete,

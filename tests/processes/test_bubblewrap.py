@@ -105,3 +105,243 @@ def test_an_advise_peer_arm_runs_in_the_sandbox(tmp_path: Path) -> None:
         about = arm.about
     assert about["uid"] == 65534 and about["pids"] < 10 and about["kmsg"] is False, about
     assert about["cwd"] == str(tmp_path)
+
+
+# What a model tries, from inside (issue 68 item 1): who it is on the host, a root-only unix socket
+# beside it, /run, the tool's tokens and the home.
+_NOBODY_MODEL = """
+import json, os, socket, sys
+out, sock, home = sys.argv[1], sys.argv[2], sys.argv[3]
+open(os.path.join(out, "made.txt"), "w").write("by the model")
+try:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    connected = "connected"
+except OSError as e:
+    connected = type(e).__name__
+print(json.dumps({
+    "euid": os.geteuid(), "groups": os.getgroups(), "connected": connected,
+    "run": os.listdir("/run"), "var_run": os.listdir("/var/run") if os.path.isdir("/var/run") else [],
+    "env": sorted(os.environ), "home": os.environ.get("HOME"),
+    "home_listing": os.listdir(home) if os.path.isdir(home) else None,
+}))
+"""
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_the_model_is_an_unprivileged_host_uid_with_no_tokens_and_no_run(monkeypatch, tmp_path: Path) -> None:
+    """Through a venv's `run` as a stage runs its worker (model_code): what it creates is owned on the
+    host by a uid that is not root (65534 when the tool is root: no user namespace maps it to root),
+    a root-owned mode-0600 unix socket beside it cannot be connected, /run and /var/run are empty,
+    and the tool's tokens are not in its environment."""
+    import json
+    import socket
+    import sys
+
+    from iree_matrix.envs.venv import VenvEnvironment
+
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws_secret")
+    monkeypatch.setenv("GITHUB_TOKEN", "gh_secret")
+    models, out = tmp_path / "models", tmp_path / "out"
+    models.mkdir()
+    out.mkdir()
+    (models / "model.py").write_text(_NOBODY_MODEL)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(models / "root.sock"))
+    os.chmod(models / "root.sock", 0o600)
+    server.listen(1)
+    try:
+        env = VenvEnvironment("py3.11-torch", Path(sys.prefix), {})
+        model = models / "model.py"
+        argv = [sys.executable, str(model), str(out), str(models / "root.sock"), str(Path.home())]
+        done = env.run(
+            ProcessRequest(
+                argv,
+                timeout=60, read_only=[models], writable=[out], model_code="export", check=False,
+            )
+        )  # fmt: skip
+    finally:
+        server.close()
+    assert done.returncode == 0, done.output
+    seen = json.loads(done.stdout)
+    made = (out / "made.txt").stat()
+    if os.geteuid() == 0:
+        # On the host: a real uid 65534, whose socket connect() the root-only socket refuses.
+        assert seen["euid"] == 65534 and seen["groups"] in ([], [65534]), seen
+        assert seen["connected"] == "PermissionError", seen
+        assert made.st_uid == 0  # taken back by the tool after the command ended (`take_back`)
+    assert seen["euid"] != 0 or os.geteuid() != 0
+    assert seen["run"] == [] and seen["var_run"] == [], seen
+    assert not {"HF_TOKEN", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN"} & set(seen["env"]), seen["env"]
+    assert "PATH" in seen["env"] and seen["home"] != str(Path.home()), seen
+    # The tool's home: empty but for the way to what is bound (the venv's Python, under ~/.pyenv here).
+    assert set(seen["home_listing"] or ()) <= {".pyenv", ".cache", ".local"}, seen
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_as_root_the_host_sees_the_models_files_owned_by_nobody_while_it_runs(tmp_path: Path) -> None:
+    """What the model's process creates is owned on the host by uid 65534 (checked by the host, not by
+    what the model says), and a setuid file it leaves keeps that owner: it grants nobody's rights."""
+    if os.geteuid() != 0:
+        pytest.skip("the tool's own uid is already unprivileged: bubblewrap maps 65534 to it")
+    out = tmp_path / "out"
+    out.mkdir()
+    script = f"id -u; cp /usr/bin/id {out}/id; chmod 4755 {out}/id; touch {out}/plain; mkfifo {out}/fifo"
+    sandbox = bubblewrap.Sandbox(writable=(str(out),), cwd=str(out))
+    done = processes.run(ProcessRequest(["sh", "-c", script], check=False, sandbox=sandbox))
+    assert done.returncode == 0 and done.stdout.split()[0] == "65534", done.output
+    setuid = (out / "id").stat()
+    assert setuid.st_uid == 65534 and setuid.st_mode & 0o4000  # left for the store to refuse
+    assert (out / "plain").stat().st_uid == 0  # the rest: the tool's again
+    import subprocess
+
+    other = ["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups"]
+    ran = subprocess.run([*other, str(out / "id"), "-u"], capture_output=True, text=True)
+    assert ran.stdout.strip() == "65534", ran  # the setuid bit gives nobody's uid, never root's
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+@pytest.mark.parametrize(
+    "leaves, said",
+    [
+        ("ln -s /etc/shadow weights.bin", "weights.bin, a symbolic link (to '/etc/shadow')"),
+        ("cp /usr/bin/id id && chmod 4755 id", "id with the setuid bit (mode 4755)"),
+        ("mkfifo pipe", "pipe, a FIFO"),
+    ],
+)
+def test_what_a_sandboxed_model_leaves_in_its_output_is_refused_at_commit(
+    tmp_path: Path, leaves, said
+) -> None:
+    """Issue 68 item 2, from a real sandboxed command in a real staging directory: a link to a
+    root-only file, a setuid copy of `id` and a FIFO are refused by name, the stage's failure says
+    so, and nothing is stored (no digest of the secret, no copy of it)."""
+    import sys
+
+    from iree_matrix.core.model.outcome import Outcome
+    from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.core.model.store import Store, UnsafeOutput
+    from iree_matrix.envs.venv import VenvEnvironment
+    from iree_matrix.execution.execute import _kept_as_data
+
+    store = Store(tmp_path / "store")
+    env = VenvEnvironment("py3.11-torch", Path(sys.prefix), {})
+    with store.staging() as out:
+        script = f"cd {out} && echo module > model.mlir && {leaves}"
+        done = env.run(ProcessRequest(["sh", "-c", script], timeout=60, writable=[out], model_code="export"))
+        assert done.returncode == 0, done.output
+        record = Record(job="export:m/e", stage="export", cell="m/e", key="k1", status=Status.OK, labels={})
+        with pytest.raises(UnsafeOutput, match="its output holds"):
+            store.commit("export", "k1", out, record)
+        kept = _kept_as_data(out, Outcome(Status.OK))
+        assert kept.status is Status.FAIL and kept.error_class == "unsafe-output"
+        assert said in (kept.message or ""), kept.message
+        assert list(out.iterdir()) == []
+    assert store.get("export", "k1") is None
+
+
+_HOSTILE_EXPORT = """
+import os, shutil, socket, sys
+import torch
+from models.api import ModelSpec
+def build(seed=0):
+    out = sys.argv[sys.argv.index("--out") + 1]
+    os.symlink("/etc/shadow", os.path.join(out, "weights.bin"))
+    shutil.copy("/usr/bin/id", os.path.join(out, "id"))
+    os.chmod(os.path.join(out, "id"), 0o4755)
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(os.path.join(os.path.dirname(__file__), "root.sock"))
+        connected = "connected"
+    except OSError as e:
+        connected = type(e).__name__
+    token = os.environ.get("HF_TOKEN")
+    print(f"hostile: euid={os.geteuid()} socket={connected} token={token}", file=sys.stderr)
+    return ModelSpec(module=torch.nn.Linear(2, 2), inputs=(torch.ones(1, 2),), atol=1e-4, rtol=1e-4)
+"""
+
+
+@pytest.mark.processes
+@pytest.mark.torch
+@pytest.mark.heavy  # the real export worker imports torch and turbine
+@pytest.mark.usefixtures("real")
+def test_a_hostile_model_through_the_real_export_worker_is_nobody_and_stores_nothing(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """Issue 68 items 1 and 2 end to end: the shipped export worker, in this test environment's venv
+    (torch and turbine), runs a model that leaves a link to a root-only file and a setuid copy of `id`
+    in its output and connects to a root-only socket beside it. It is not root, the socket refuses it,
+    the tool's token is not in its environment, and the store refuses its output by name."""
+    import sys
+
+    pytest.importorskip("torch")
+    pytest.importorskip("iree.turbine")
+    import socket
+
+    from iree_matrix.core import shipped
+    from iree_matrix.core.model.outcome import Outcome
+    from iree_matrix.core.model.results import Status
+    from iree_matrix.core.model.store import Store
+    from iree_matrix.envs.venv import VenvEnvironment
+    from iree_matrix.execution.execute import _kept_as_data
+    from iree_matrix.matrix import models
+
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "hostile.py").write_text(_HOSTILE_EXPORT)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "root.sock"))
+    os.chmod(folder / "root.sock", 0o600)
+    server.listen(1)
+    ref = models.resolve(f"{folder / 'hostile.py'}:build", tmp_path)
+    worker = shipped.scripts_dir() / "export_model.py"
+    env = VenvEnvironment("py-test", Path(sys.prefix), {})
+    store = Store(tmp_path / "store")
+    try:
+        with store.staging() as out:
+            argv = [env.python(), str(worker), *ref.worker_args(), "--function", "main", "--seed", "0",
+                    "--repetitions", "1", "--threads", "1", "--out", str(out)]  # fmt: skip
+            request = ProcessRequest(argv, timeout=300, read_only=[worker.parent, *ref.mounts()],
+                                     writable=[out], model_code="export", check=False)  # fmt: skip
+            done = env.run(request)
+            assert done.returncode == 0, done.output
+            said = next(line for line in done.stderr.splitlines() if line.startswith("hostile:"))
+            assert "token=None" in said, said
+            if os.geteuid() == 0:
+                assert "euid=65534" in said and "socket=PermissionError" in said, said
+            kept = _kept_as_data(out, Outcome(Status.OK))
+            assert kept.error_class == "unsafe-output", kept
+            assert "a symbolic link" in (kept.message or "") or "setuid" in (kept.message or "")
+            assert list(out.iterdir()) == []
+    finally:
+        server.close()
+
+
+@pytest.mark.processes
+@pytest.mark.usefixtures("real")
+def test_as_root_an_input_uid_65534_cannot_read_is_refused_before_the_model_starts(tmp_path: Path) -> None:
+    """A model file of mode 0600 (root's): the sandbox's uid 65534 could not read it, and the model's
+    import would fail as the model's error. It is refused before anything starts, naming the path and
+    the chmod, never stored (`no-sandbox`)."""
+    from iree_matrix.core.errors import StageFailure
+
+    if os.geteuid() != 0:
+        pytest.skip("run by a user, the sandbox's uid is that user's: it reads what the user reads")
+    model, out = tmp_path / "model.py", tmp_path / "out"
+    model.write_text("print('built')")
+    os.chmod(model, 0o600)
+    out.mkdir()
+    sandbox = bubblewrap.Sandbox(read_only=(str(model),), writable=(str(out),), cwd=str(out))
+    with pytest.raises(StageFailure) as refused:
+        processes.run(ProcessRequest(["cat", str(model)], check=False, sandbox=sandbox))
+    assert refused.value.error_class == "no-sandbox" and not refused.value.cacheable
+    assert f"{model} (mode 600) is not readable by other users" in str(refused.value)
+    assert f"chmod o+r {model}" in str(refused.value)
+    assert out.stat().st_uid == 0  # handed back
+    os.chmod(model, 0o644)
+    done = processes.run(ProcessRequest(["cat", str(model)], check=False, sandbox=sandbox))
+    assert done.returncode == 0 and "built" in done.stdout, done.output

@@ -156,3 +156,41 @@ def test_publish_keeps_what_it_replaces(tmp_path, capsys):
     publish(tmp_path / "run", tmp_path / "published")
     assert (tmp_path / "published" / "results.jsonl.bak").read_bytes() == before
     assert "2 of its 3 jobs are not in what replaces it" in capsys.readouterr().err
+
+
+# The merge command, SIGKILLed where it starts rendering: its log is written by then.
+_MERGE_KILLED_AT_RENDER = """
+import os, signal, sys
+from iree_matrix import cli
+from iree_matrix.commands import merge
+merge.write_documents = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+cli.main(["merge", sys.argv[1], "--to", sys.argv[2]])
+"""
+
+
+def test_a_merge_killed_while_rendering_is_rendered_by_the_next_command(run_and_published, capsys):
+    """Issue 68 item 6: `kill -9` during merge's rendering left COMPATIBILITY.md, compat.json and the
+    site disagreeing with the log, and nothing marked the folder. The merge marks it before it writes
+    the log, as publish does; the next command renders its documents and says so."""
+    run, to = run_and_published
+    before = (to / "COMPATIBILITY.md").read_text()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", _MERGE_KILLED_AT_RENDER, str(run), str(to)], env=env, timeout=300
+    )
+    assert done.returncode == -9
+    assert (to / published.PENDING).is_file(), "the mark stays when the merge is killed"
+    assert (to / "COMPATIBILITY.md").read_text() == before  # the merged log, the old tables
+    assert cli.main(["results", "forget", "no-such-job", "--results-dir", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert f"warning: the merge into {to} (pid " in err and "its documents rendered from" in err, err
+    assert not (to / published.PENDING).exists()
+    assert "21 records" in (to / "COMPATIBILITY.md").read_text()
+
+
+def test_a_merge_and_a_forget_that_end_leave_no_mark(run_and_published):
+    run, to = run_and_published
+    assert cli.main(["merge", str(run), "--to", str(to)]) == 0
+    assert not (to / published.PENDING).exists()
+    assert cli.main(["results", "forget", "run:*", "--results-dir", str(to)]) == 0
+    assert not (to / published.PENDING).exists()

@@ -11,10 +11,11 @@ import pytest
 from iree_matrix.core.system import bubblewrap
 
 
-def test_the_command_line_isolates_everything_and_binds_outer_paths_first() -> None:
+def test_the_command_line_isolates_everything_and_binds_outer_paths_first(monkeypatch) -> None:
+    monkeypatch.setattr(bubblewrap, "_run_dirs", lambda: [])
     argv = bubblewrap.Sandbox(
         read_only=("/tmp/a/models", "/tmp/a"), writable=("/tmp/a/out", "/tmp/a"), cwd="/tmp/a/out"
-    ).argv("bwrap")
+    ).argv("bwrap", root=False)
     assert argv[0] == "bwrap" and argv[-1] == "--"
     for option in ("--unshare-all", "--die-with-parent", "--new-session"):
         assert option in argv
@@ -29,10 +30,46 @@ def test_the_command_line_isolates_everything_and_binds_outer_paths_first() -> N
     )
 
 
-def test_hidden_directories_are_empty_before_anything_is_bound_into_them() -> None:
-    argv = " ".join(bubblewrap.Sandbox(read_only=("/home/u/.cache/env",), hidden=("/home/u", "/")).argv())
-    assert "--tmpfs /tmp --tmpfs /home/u --ro-bind-try /home/u/.cache/env /home/u/.cache/env --" in argv
+def test_hidden_directories_are_empty_before_anything_is_bound_into_them(monkeypatch) -> None:
+    monkeypatch.setattr(bubblewrap, "_run_dirs", lambda: ["/run"])
+    sandbox = bubblewrap.Sandbox(read_only=("/home/u/.cache/env",), hidden=("/home/u", "/"))
+    argv = " ".join(sandbox.argv(root=False))
+    assert (
+        "--tmpfs /tmp --tmpfs /home/u --tmpfs /run --ro-bind-try /home/u/.cache/env /home/u/.cache/env --"
+        in argv
+    )
     assert "--tmpfs / " not in argv
+
+
+def test_as_root_the_command_is_host_uid_65534_and_may_pass_to_its_binds(monkeypatch) -> None:
+    """A user namespace would map the sandbox's uid to root's: as root there is none, and setpriv makes
+    the command host uid 65534 with no groups, capabilities or new privileges. The directories
+    bubblewrap makes on the way to a bind in an empty tmpfs are 0755 (it makes them 0700 as root)."""
+    monkeypatch.setattr(bubblewrap, "_run_dirs", lambda: ["/run"])
+    monkeypatch.setattr(bubblewrap, "setpriv", lambda: "/usr/bin/setpriv")
+    sandbox = bubblewrap.Sandbox(read_only=("/root/.cache/env",), writable=("/tmp/job",), hidden=("/root",))
+    argv = sandbox.argv("bwrap", root=True)
+    text = " ".join(argv)
+    assert "--unshare-all" not in argv and "--uid" not in argv and "--unshare-user" not in argv
+    for option in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"):
+        assert option in argv
+    assert (
+        "--tmpfs /tmp --tmpfs /root --tmpfs /run --perms 0755 --dir /root/.cache --bind /tmp/job /tmp/job "
+        "--ro-bind-try /root/.cache/env /root/.cache/env"
+    ) in text
+    assert text.endswith(
+        "-- /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --inh-caps=-all "
+        "--bounding-set=-all --"
+    )
+
+
+def test_a_sandboxed_command_gets_the_locale_and_path_never_the_tools_tokens() -> None:
+    tool = {"PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "OMP_NUM_THREADS": "2",
+            "HF_TOKEN": "hf_x", "AWS_SECRET_ACCESS_KEY": "k", "GITHUB_TOKEN": "g", "HOME": "/root",
+            "SSH_AUTH_SOCK": "/run/ssh", "https_proxy": "http://p", "IREE_MATRIX_CACHE": "/c"}  # fmt: skip
+    assert bubblewrap.environment(tool) == {
+        "PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "OMP_NUM_THREADS": "2"
+    }  # fmt: skip
 
 
 def test_a_death_by_signal_reads_as_popen_says_it() -> None:

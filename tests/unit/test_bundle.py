@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from iree_matrix.answers import bundles, sittings
+from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record
 from iree_matrix.core.system import host
 from iree_matrix.stages import run as run_stage
@@ -182,6 +183,27 @@ def test_the_kept_manifest_is_found_by_digest_and_an_edited_copy_is_not(tmp_path
     assert bundles.Manifests(tmp_path).get(digest) is None
 
 
+def test_a_record_that_claims_a_bundle_is_checked_even_without_bundle_json(tmp_path: Path) -> None:
+    """Issue 68 item 4: a results folder without bundle.json skipped every bundle check (a record with
+    no digests and 0.001 ms was merged and shown as run elsewhere by a bundle). Any record whose
+    env says a bundle ran it is checked against that bundle's manifest, or nothing is merged."""
+    from iree_matrix.answers.merge import merge
+
+    forged = json.loads(_record().to_json())
+    forged["metrics"] = {"latency_ms": {"median": 0.001, "n": 1}, "matches": True}
+    folder = tmp_path / "no-manifest"
+    folder.mkdir()
+    (folder / "results.jsonl").write_text(json.dumps(forged) + "\n")
+    out = tmp_path / "out"
+    with pytest.raises(bundles.RefusedRecord, match=r"says a run bundle ran it, and module digest"):
+        merge([folder], out, _manifests(tmp_path))
+    assert not (out / "results.jsonl").exists()
+    (folder / "results.jsonl").write_text(_record().to_json() + "\n")  # one that checks out
+    with pytest.raises(bundles.RefusedRecord, match="which this machine did not make"):
+        merge([folder], out)  # no manifest known: refused, saying how (--bundle)
+    assert len(merge([folder], out, _manifests(tmp_path)).records) == 1
+
+
 # --------------------------------------------------------------------------- sittings from elsewhere
 
 
@@ -235,6 +257,28 @@ def test_a_sitting_a_bundle_made_is_only_as_good_as_its_checked_records(tmp_path
     assert len(sittings.read(folder, _manifests(tmp_path))) == 1
 
 
+def test_a_sitting_folder_without_bundle_json_or_with_a_linked_sitting_is_refused(tmp_path: Path) -> None:
+    """Issue 68 items 3 and 4: a forged bundle record in a folder without bundle.json vouched for a
+    sitting's digests unchecked; a sitting file linked elsewhere was read as the folder's own."""
+    folder = tmp_path / "answered"
+    folder.mkdir()
+    forged = json.loads(_record(metrics={"module_sha256": "c" * 64}).to_json())
+    (folder / "results.jsonl").write_text(json.dumps(forged) + "\n")
+    document = _sitting()
+    document["functions"][0]["arms"][0]["module_sha256"] = "c" * 64
+    (folder / "advice-tiny_cnn.json").write_text(json.dumps(document))
+    with pytest.raises(bundles.RefusedRecord, match="says a run bundle ran it, and module digest"):
+        sittings.read(folder, _manifests(tmp_path))
+    (folder / "results.jsonl").write_text(_record().to_json() + "\n")
+    elsewhere = tmp_path / "elsewhere.json"
+    document["functions"][0]["arms"][0]["module_sha256"] = MODULE
+    elsewhere.write_text(json.dumps(document))
+    (folder / "advice-tiny_cnn.json").unlink()
+    (folder / "advice-tiny_cnn.json").symlink_to(elsewhere)
+    with pytest.raises(UserError, match="a symbolic link or not a regular file"):
+        sittings.read(folder, _manifests(tmp_path))
+
+
 def test_a_target_run_only_by_a_bundle_is_not_called_a_pass_on_0_of_0() -> None:
     """Here the armv6 run was not run (no Docker), a bundle ran it on a real board: the answer is
     the bundle's, never "passes on 0 of 0 releases" nor "no release passes"."""
@@ -255,3 +299,5 @@ def test_a_target_run_only_by_a_bundle_is_not_called_a_pass_on_0_of_0() -> None:
     assert "no compiler release was run to a verdict here; a bundle ran it elsewhere" in answer.lines[0]
     assert "0 of 0" not in text and "no release passes" not in text
     assert "armv6/default IREE 3.9.0: matches torch" in text
+    # What merge could not prove is said as that machine's report (issue 68 item 4).
+    assert "(status and times as its run.py reported them):" in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -167,3 +168,55 @@ def test_the_bundle_carries_source_built_tools_under_their_runtime(tmp_path: Pat
     assert entry["tools"]["iree-run-module"] == "runtimes/src3.9.0+static-armv6/iree-run-module"
     assert entry["sha256"] == entry["tools_sha256"]["iree-run-module"]
     assert "built from source, its tools for armv6 (ARM)" in bundle._readme(document)
+
+
+def test_a_manifest_whose_names_lead_outside_the_bundle_is_refused(tmp_path):
+    """Issue 68 item 3: a bundle manifest whose runtime release was `../../../canary/EVIL` made the
+    genuine run.py unpack its wheel outside the bundle. Every name that becomes a file name is checked,
+    every path it names must stay inside the bundle's folder, a link out included."""
+    import zipfile
+
+    run = shipped_scripts.load("bundle_run", "bundle_run_paths")
+    root = tmp_path / "bundle"
+    (root / "runtime").mkdir(parents=True)
+    with zipfile.ZipFile(root / "runtime" / "w.whl", "w") as wheel:
+        wheel.writestr("iree/_runtime/x.py", "")
+    good = {"release": "3.9.0", "python": "3.11", "machine": "x86_64", "sha256": "a" * 64,
+            "wheels": ["runtime/w.whl"]}  # fmt: skip
+    assert (run.install(root, good) / "iree" / "_runtime" / "x.py").is_file()
+    canary = tmp_path / "canary"
+    for bad, said in [
+        ({"release": "../../../canary/EVIL"}, "runtime release '../../../canary/EVIL' is not a name"),
+        ({"python": "3.11/../../x"}, "runtime Python"),
+        ({"machine": ".."}, "runtime machine '..'"),
+        ({"sha256": "../x"}, "is no sha256"),
+        ({"wheels": ["../../etc/passwd"]}, "outside the bundle"),
+        ({"wheels": ["/etc/passwd"]}, "outside the bundle"),
+    ]:
+        with pytest.raises(run.BundleError, match=re.escape(said)):
+            run.install(root, {**good, **bad, "sha256": bad.get("sha256", "b" * 64)})
+    assert not canary.exists()
+    (root / "out").symlink_to(tmp_path)
+    with pytest.raises(run.BundleError, match="leads outside the bundle"):
+        run.within(root, "out/secret")
+    assert run.within(root, "exports/abc") == root / "exports" / "abc"
+    with pytest.raises(run.BundleError, match="is not a name"):
+        run.named("../input0.npy", "input")
+
+
+def test_the_runner_writes_its_output_folder_never_through_a_link(tmp_path):
+    """Issue 68 item 3: what run.py writes into its output folder (the manifest's copy, identity.json,
+    results.jsonl, a sitting named by a manifest's model) goes into that folder's own files."""
+    run = shipped_scripts.load("bundle_run", "bundle_run_output")
+    victim = tmp_path / "victim"
+    victim.write_text("untouched")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.jsonl").symlink_to(victim)
+    with pytest.raises(run.BundleError, match="cannot append a record"):
+        run._append(out / "results.jsonl", {"job": "run:x"})
+    (out / "identity.json").symlink_to(victim)
+    run._replace(out / "identity.json", b"{}\n")
+    assert victim.read_text() == "untouched" and not (out / "identity.json").is_symlink()
+    with pytest.raises(run.BundleError, match="is not a name"):
+        run._keep(out, "../../escape", "2026-01-01T00:00:00", {})

@@ -3,6 +3,7 @@ item 14): said as such, not as `[Errno 2] No such file … export.json`."""
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -28,6 +29,33 @@ def test_a_model_process_that_exits_before_its_result_is_said_so(tmp_path):
 def test_a_result_is_read(tmp_path):
     (tmp_path / "export.json").write_text('{"seconds": 1.5}')
     assert read_result(tmp_path / "export.json", Completed(("x",), 0, "", "", 0.1)) == {"seconds": 1.5}
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ('{"seconds": 1.5, "parameters": 3}', "it lacks eager_ms, torch_threads"),
+        ('{"seconds": 1.5, "eager_ms": 2.0, "parameters": 3, "torch_threads": 1}', "it lacks eager_ms"),
+        ('{"seconds": true, "eager_ms": {}, "parameters": 3, "torch_threads": 1}', "it lacks seconds"),
+        ("[1, 2]", "not a JSON object"),
+        ("{not json", "Expecting property name"),
+        ("\udcff", "not the worker's"),
+    ],
+)
+def test_an_export_result_the_model_wrote_is_the_models_failure_in_one_line(tmp_path, text, said):
+    """Issue 68: a model that wrote its own export.json (the worker's file, in the worker's process)
+    raised `KeyError: 'eager_ms'` in iree-matrix; it is now the model's failure, said in one line."""
+    from iree_matrix.stages.export import RESULT_FIELDS
+
+    (tmp_path / "export.json").write_text(text, errors="surrogateescape")
+    with pytest.raises(StageFailure) as caught:
+        read_result(tmp_path / "export.json", Completed(("x",), 0, "", "", 0.1), RESULT_FIELDS)
+    message = caught.value.message
+    assert caught.value.error_class == "model-error" and said in message and "\n" not in message, message
+    assert "the worker's result export.json is not the worker's" in message and "KeyError" not in message
+    good = {"seconds": 1.5, "eager_ms": {"median": 2.0}, "parameters": 3, "torch_threads": 1}
+    (tmp_path / "export.json").write_text(json.dumps(good))
+    assert read_result(tmp_path / "export.json", Completed(("x",), 0, "", "", 0.1), RESULT_FIELDS) == good
 
 
 # ---------------------------------------------------------------- eager's one-thread CPU time (issue #36)

@@ -116,3 +116,47 @@ def test_report_and_merge_skip_a_record_out_of_bounds_with_one_warning(
     assert cli.main(["merge", str(shard), "--to", str(tmp_path / "merged")]) == 0
     merged = list(ResultsLog(tmp_path / "merged" / "results.jsonl"))
     assert [r.job for r in merged] == [f"run:{CELL}"]
+
+
+@pytest.mark.parametrize("field, value", [("key", "../../../etc"), ("key", ".."), ("key", "a/../../../etc"),
+                                          ("stage", "..")])  # fmt: skip
+def test_a_records_key_never_chooses_a_host_file_for_show_log(tmp_path: Path, capsys, field, value) -> None:
+    """Issue 68 item 3: `show --log` printed any host log.txt a received record's `key` chose (labels
+    were validated, the key was not). A key or stage that is not one path component names no log."""
+    import os
+
+    cache = tmp_path / "c" / "d"
+    bad = json.loads(_run().to_json())
+    bad[field] = value
+    # The file the record's key leads to from the cache's store: a host file outside any entry.
+    secret = Path(os.path.normpath(cache / "store" / bad["stage"] / bad["key"] / "log.txt"))
+    assert secret.is_relative_to(tmp_path)
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("SECRET")
+    (cache / "store" / "run" / "a").mkdir(parents=True, exist_ok=True)  # a used store: its folders exist
+    results = _write(tmp_path / "r", raw=(bad,))
+    job = bad["job"]
+    assert cli.main(["show", job, "--log", "--results-dir", str(results), "--cache", str(cache)]) == 0
+    out, err = capsys.readouterr()
+    assert "SECRET" not in out + err and str(secret) not in out, out
+
+
+def test_a_records_started_time_never_chooses_a_folder_for_its_log(tmp_path: Path, capsys) -> None:
+    from iree_matrix.commands.show import _plain
+
+    assert _plain("2026-01-01T00:00:00+00:00") and not _plain("../../x") and not _plain("a/b")
+    assert not _plain(None) and not _plain("")
+
+
+def test_a_refused_records_bidi_controls_never_reach_the_terminal(tmp_path: Path, capsys) -> None:
+    """Issue 68 item 7: bidirectional controls (U+202E shows the rest of a line reversed) in a refused
+    record's job were printed raw; they are a control like any other: the record is malformed, its
+    job shown escaped, and nothing prints them."""
+    bad = json.loads(_run().to_json())
+    bad["job"] = f"run:{CELL}/\u202eexe.txt"
+    shard = _write(tmp_path / "shard", _run(), raw=(bad,))
+    assert cli.main(["report", "--results-dir", str(shard)]) == 0
+    out, err = capsys.readouterr()
+    assert "malformed record" in err and "\\u202e" in err, err
+    assert not any(c in out + err for c in "\u202e\u2066\u200f")
+    assert console.plain("a\u202eb\u2067c") == "abc"

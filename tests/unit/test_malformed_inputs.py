@@ -39,6 +39,19 @@ def test_matrix_file_not_utf8(tmp_path, capsys):
     _expect_one_line(capsys, ["matrix", "--matrix", str(bad), "--list"], str(bad), "UTF-8")
 
 
+def test_a_matrix_file_that_starts_with_a_byte_order_mark_reads_as_without_it(tmp_path, capsys):
+    """Issue 68 item 7: a UTF-8 BOM (what Windows' Notepad writes first) was "not valid TOML: Invalid
+    statement (at line 1, column 1)" of a file that looks right."""
+    from iree_matrix.matrix import spec_file
+
+    plain, bommed = tmp_path / "plain.toml", tmp_path / "bom.toml"
+    plain.write_text(GOOD + 'models = "tiny_cnn"\n')
+    bommed.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert spec_file.read(bommed) == spec_file.read(plain)
+    assert cli.main(["matrix", "--matrix", str(bommed), "--list"]) == 0
+    capsys.readouterr()
+
+
 def test_model_file_not_utf8(tmp_path, capsys):
     model = _model(tmp_path, b"# caf\xe9\ndef build():\n    pass\n")
     matrix = tmp_path / "m.toml"
@@ -225,3 +238,18 @@ def test_a_module_missing_from_a_package_is_one_line_without_running_the_package
     matrix.write_text(GOOD + 'models = "userpkg.absent:build"\n')
     _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list"], "userpkg/absent.py", str(matrix))
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind, said", [("device", "a character device"), ("fifo", "a FIFO")])
+def test_weights_that_are_a_device_or_a_fifo_are_said_as_what_they_are(tmp_path, capsys, kind, said):
+    """Issue 68 item 7: a device or FIFO as `weights` was called "no such file"."""
+    import os
+
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "w.pt")
+        weights = str(tmp_path / "w.pt")
+    else:
+        weights = "/dev/null"
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(GOOD + 'models = "tiny_cnn"\n' + f'[weights]\ntiny_cnn = "{weights}"\n')
+    _expect_one_line(capsys, ["matrix", "--matrix", str(matrix), "--list"], said, "torch state dict")

@@ -281,3 +281,76 @@ def test_two_machines_of_one_identity_are_both_kept_for_a_timed_stage_only():
     c1 = dataclasses.replace(a, job="compile:m/1", stage="compile", cell="m/1")
     c2 = dataclasses.replace(b, job="compile:m/1", stage="compile", cell="m/1")
     assert merge_records([("one", [c1]), ("two", [c2])]).records == (c1,)
+
+
+def test_a_hostile_results_folder_leaves_the_host_untouched(tmp_path, capsys):
+    """Issue 68 item 3: a shard whose manifests/*.json and releases.json link to a root-only file,
+    and an OUT whose results.jsonl.bak links elsewhere: merge copies no secret and writes through no
+    link (the .bak is replaced by rename), each left-out file said on stderr."""
+    import os
+
+    secret = tmp_path / "secret"
+    secret.write_text('{"ssh": "PRIVATE KEY"}')
+    os.chmod(secret, 0o600)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    shard = _write(tmp_path / "shard", _rec("install:e"))
+    (shard / "manifests").mkdir()
+    (shard / "manifests" / "env.json").symlink_to(secret)
+    (shard / "manifests" / "good.json").write_text("{}")
+    (shard / "releases.json").symlink_to(secret)
+    out = _write(tmp_path / "out", _rec("export:m/e", key="x"))
+    (out / "results.jsonl.bak").symlink_to(victim)
+    merge([shard], out)
+    assert victim.read_text() == "untouched" and not (out / "results.jsonl.bak").is_symlink()
+    assert "export:m/e" in (out / "results.jsonl.bak").read_text()
+    assert not (out / "releases.json").exists() and not (out / "manifests" / "env.json").exists()
+    assert (out / "manifests" / "good.json").read_text() == "{}"
+    assert "PRIVATE KEY" not in "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    err = capsys.readouterr().err
+    assert "env.json: a symbolic link" in err and "releases.json: a symbolic link" in err
+
+
+def test_a_results_log_that_is_a_link_is_refused_in_one_line(tmp_path, capsys):
+    elsewhere = _write(tmp_path / "elsewhere", _rec("install:e"))
+    shard = tmp_path / "shard"
+    shard.mkdir()
+    (shard / "results.jsonl").symlink_to(elsewhere / "results.jsonl")
+    assert cli.main(["merge", str(shard), "--to", str(tmp_path / "out")]) != 0
+    line = _one_error_line(capsys.readouterr().err)
+    assert "results.jsonl is a symbolic link" in line and not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_forget_writes_its_backup_by_rename_never_through_a_link(tmp_path):
+    from iree_matrix.answers.publish import forget
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    out = _write(tmp_path / "out", _rec("install:e"), _rec("export:m/e", key="x"))
+    (out / "results.jsonl.bak").symlink_to(victim)
+    assert forget(out, ["export:*"]).removed == 1
+    assert victim.read_text() == "untouched" and not (out / "results.jsonl.bak").is_symlink()
+    assert "export:m/e" in (out / "results.jsonl.bak").read_text()
+
+
+def test_records_are_ordered_by_when_they_were_received_not_by_their_own_clocks(tmp_path):
+    """Issue 68 item 6: a shard from a machine whose clock ran ahead outranked every later real
+    measurement (records were ordered by their own `finished`). OUT's own records keep their order
+    and come first; those received now follow, none later than the merge's time."""
+    ahead = _rec("run:m/1", key="from-the-future", finished="2099-01-01T00:00:00+00:00")
+    out = tmp_path / "out"
+    merge([_write(tmp_path / "fast-clock", ahead)], out)
+    real = _rec("run:m/1", key="measured-later", finished="2026-11-27T00:00:00+00:00")
+    merge([_write(tmp_path / "later", real)], out)
+    log = ResultsLog(out / "results.jsonl")
+    assert [r.key for r in log] == ["from-the-future", "measured-later"]
+    assert log.latest()["run:m/1"].key == "measured-later"
+    # In one merge, a record claiming a later time than the merge's own counts as received now.
+    merged = merge_records(
+        [("a", [ahead]), ("b", [_rec("run:m/1", key="now", finished="2026-11-27T10:00:00+00:00")])],
+        received="2026-11-27T12:00:00+00:00",
+    )
+    assert [r.key for r in merged.records] == ["now", "from-the-future"]  # 10:00 < 12:00 (clamped)
+    # The same result received again keeps its place: re-merging an older shard flips nothing.
+    merge([_write(tmp_path / "fast-clock", ahead)], out)
+    assert ResultsLog(out / "results.jsonl").latest()["run:m/1"].key == "measured-later"

@@ -146,3 +146,22 @@ def test_a_recipe_follows_a_users_factory_too(tmp_path):
         models.resolve("hf_models-gpt2~nonstrict", tmp_path)
     home = models.split_recipe("~/nets/x.py:build")  # a path's own `~` is no recipe
     assert home == ("~/nets/x.py:build", "")
+
+
+def test_a_model_kept_in_the_home_binds_only_its_file_never_the_home(monkeypatch, tmp_path: Path) -> None:
+    """Issue 68: a model file kept in ~ bound its whole directory (the home, its ~/.ssh) into the
+    sandbox. Its directory is bound only when it is neither the home, nor above it, nor system-wide."""
+    from iree_matrix.matrix.models import ModelRef, readable_beside
+
+    home = tmp_path / "home" / "u"
+    (home / "work").mkdir(parents=True)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: home))
+    assert readable_beside(home / "m.py") == home / "m.py"
+    assert readable_beside(tmp_path / "home" / "m.py") == tmp_path / "home" / "m.py"  # holds the home
+    assert readable_beside(home / "work" / "m.py") == home / "work"  # its own folder: siblings too
+    assert readable_beside(Path("/tmp/m.py")) == Path("/tmp/m.py")
+    assert readable_beside(Path("/m.py")) == Path("/m.py")
+    assert ModelRef("m", home / "m.py", "build").mounts() == [home / "m.py"]
+    (home / "pkg").mkdir()
+    packaged = ModelRef("m", home / "pkg" / "m.py", "build", module="pkg.m", import_root=home)
+    assert packaged.mounts() == [home / "pkg"]  # its package, not the import root (the home)

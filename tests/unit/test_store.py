@@ -337,3 +337,138 @@ def test_commit_syncs_every_file_and_directory_before_the_rename(tmp_path, monke
     wanted = {out / "module.vmfb", out / "sub" / "log.txt", out / "sub", out / SUMS, out / RECORD, out}
     assert {str(p) for p in wanted} <= synced, sorted(synced)
     assert ("fsync", str(tmp_path / "compile")) in events[renamed:]
+
+
+# Issue 68 item 2: what a stage wrote is kept as data. Each unsafe thing a drill's model left in its
+# output, and the first words of the line that refuses it.
+def _link_to_secret(out: Path, secret: Path) -> None:
+    (out / "weights.bin").symlink_to(secret)
+
+
+def _fifo(out: Path, secret: Path) -> None:
+    os.mkfifo(out / "pipe")
+
+
+def _setuid(out: Path, secret: Path) -> None:
+    (out / "id").write_bytes(b"\x7fELF")
+    os.chmod(out / "id", 0o4755)
+
+
+def _setgid_deep(out: Path, secret: Path) -> None:
+    (out / "sub").mkdir()
+    (out / "sub" / "tool").write_bytes(b"#!")
+    os.chmod(out / "sub" / "tool", 0o2755)
+
+
+def _socket(out: Path, secret: Path) -> None:
+    import socket
+
+    here = os.getcwd()
+    os.chdir(out)  # a socket's path is at most 107 bytes: bound by its relative name
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind("s.sock")
+    finally:
+        os.chdir(here)
+
+
+def _dir_link(out: Path, secret: Path) -> None:
+    (out / "inputs").symlink_to(secret.parent, target_is_directory=True)
+
+
+@pytest.mark.parametrize(
+    "leave, said",
+    [
+        (_link_to_secret, "its output holds weights.bin, a symbolic link (to '"),
+        (_dir_link, "its output holds inputs, a symbolic link"),
+        (_fifo, "its output holds pipe, a FIFO"),
+        (_socket, "its output holds s.sock, a socket"),
+        (_setuid, "its output holds id with the setuid bit (mode 4755)"),
+        (_setgid_deep, "its output holds sub/tool with the setgid bit (mode 2755)"),
+    ],
+)
+def test_a_stage_output_that_is_not_only_regular_files_is_refused_at_commit(tmp_path, leave, said):
+    from iree_matrix.core.model.store import UnsafeOutput, refused
+
+    secret = tmp_path / "secret" / "shadow"
+    secret.parent.mkdir()
+    secret.write_text("root:$6$hash")
+    os.chmod(secret, 0o600)
+    store = Store(tmp_path / "store")
+    with store.staging() as out:
+        (out / "model.mlir").write_text("module {}")
+        leave(out, secret)
+        why = refused(out)
+        assert why is not None and why.startswith(said) and "\n" not in why, why
+        assert "nothing of it is stored" in why
+        with pytest.raises(UnsafeOutput, match="its output holds"):
+            store.commit("export", "k1", out, _record())
+    assert store.get("export", "k1") is None
+    assert secret.read_text() == "root:$6$hash"
+
+
+def test_a_refused_output_is_a_recorded_failure_that_stores_nothing_of_it(tmp_path):
+    """The executor's side: the stage's outcome becomes an `unsafe-output` failure naming the file,
+    its output emptied (the link removed, never its target), and that failure can be stored."""
+    from iree_matrix.core.model.outcome import Outcome
+    from iree_matrix.execution.execute import _kept_as_data
+
+    secret = tmp_path / "secret"
+    secret.write_text("key")
+    store = Store(tmp_path / "store")
+    with store.staging() as out:
+        (out / "model.mlir").write_text("module {}")
+        (out / "copy").symlink_to(secret)
+        kept = _kept_as_data(out, Outcome(Status.OK, metrics={"eager_ms": 1.0}, command=("python", "w.py")))
+        assert kept.status is Status.FAIL and kept.error_class == "unsafe-output" and kept.cacheable
+        assert kept.message is not None and "copy, a symbolic link" in kept.message and not kept.metrics
+        assert kept.command == ("python", "w.py") and list(out.iterdir()) == []
+        (out / "log.txt").write_text("the stage's log")
+        entry = store.commit("export", "k1", out, _record(Status.FAIL, message=kept.message))
+    assert (entry.path / SUMS).read_text().endswith("  log.txt\n") and secret.read_text() == "key"
+    plain = Outcome(Status.OK)
+    with store.staging() as out:
+        (out / "model.mlir").write_text("module {}")
+        assert _kept_as_data(out, plain) is plain
+
+
+def test_what_is_stored_is_writable_by_no_one_else_and_readable_by_all(tmp_path):
+    store = Store(tmp_path)
+    with store.staging() as out:
+        (out / "sub").mkdir()
+        (out / "sub" / "inputs.npy").write_bytes(b"x")
+        os.chmod(out / "sub" / "inputs.npy", 0o666)
+        os.chmod(out / "sub", 0o777)
+        (out / "tool").write_bytes(b"#!")
+        os.chmod(out / "tool", 0o777)
+        (out / "private.npy").write_bytes(b"x")  # what a umask of 077 makes
+        os.chmod(out / "private.npy", 0o600)
+        entry = store.commit("export", "k1", out, _record())
+    assert (entry.path / "private.npy").stat().st_mode & 0o777 == 0o644
+    assert (entry.path / "sub" / "inputs.npy").stat().st_mode & 0o777 == 0o644
+    assert (entry.path / "sub").stat().st_mode & 0o777 == 0o755
+    assert (entry.path / "tool").stat().st_mode & 0o777 == 0o755
+
+
+def test_a_link_put_in_a_stored_files_place_is_damage_never_followed(tmp_path):
+    store = Store(tmp_path / "store")
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"\x00vmfb")  # the very bytes committed: a followed link would match
+    with store.staging() as out:
+        (out / "module.vmfb").write_bytes(b"\x00vmfb")
+        entry = store.commit("compile", "k1", out, _record())
+    (entry.path / "module.vmfb").unlink()
+    (entry.path / "module.vmfb").symlink_to(secret)
+    (entry.path / ".verified").unlink()
+    assert store.get("compile", "k1") is None
+    assert secret.read_bytes() == b"\x00vmfb"
+
+
+def test_a_sums_line_naming_a_path_outside_its_entry_vouches_for_nothing(tmp_path, capsys):
+    store = Store(tmp_path / "store")
+    with store.staging() as out:
+        (out / "module.vmfb").write_bytes(b"m")
+        entry = store.commit("compile", "k1", out, _record())
+    (entry.path / SUMS).write_text(f"{'0' * 64}  ../../../etc/passwd\n")
+    assert store.get("compile", "k1") is None
+    assert "vouches for nothing" in capsys.readouterr().err

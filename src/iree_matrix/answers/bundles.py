@@ -163,7 +163,9 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
         by_machine.setdefault(where_ran(r), []).append(r)
     out: list[str] = []
     for machine, found in sorted(by_machine.items()):
-        out.append(f"{HEAD}, on {machine}:")
+        # What merge proved: the bundle, module, labels and machine identity. What it cannot: the
+        # status and figures, which are that machine's run.py's report (issue 68 item 4).
+        out.append(f"{HEAD}, on {machine} (status and times as its run.py reported them):")
         for r in sorted(found, key=lambda r: (r.label.arch, r.label.profile, r.label.compiler)):
             what = f"{r.label.arch}/{r.label.profile} IREE {r.label.compiler}"
             if r.status.value == "ok":

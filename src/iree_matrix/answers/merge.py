@@ -30,17 +30,19 @@ meanwhile (the lock `publish` takes): a second merge into it waits, then merges 
 from __future__ import annotations
 
 import dataclasses
-import shutil
+import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
 from iree_matrix import stages
 from iree_matrix.answers import bundles
-from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked
-from iree_matrix.core import console
+from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
+from iree_matrix.core import console, input_files
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.iree import devices
 
@@ -60,11 +62,20 @@ def _source(path: Path) -> Path:
 
 
 def merge_records(
-    sources: Sequence[tuple[str, Sequence[Record]]], histories: frozenset[str] = frozenset()
+    sources: Sequence[tuple[str, Sequence[Record]]],
+    histories: frozenset[str] = frozenset(),
+    received: Optional[str] = None,
 ) -> Merged:
     """`sources`: (name for messages, that source's records); pure. A source named in `histories`
     (OUT's own log: a merged log already) gives its latest record per job *and key*, not per job, so
-    the results it keeps side by side (one job timed on two hosts) stay kept when merged into again."""
+    the results it keeps side by side (one job timed on two hosts) stay kept when merged into again.
+
+    Records are ordered by when OUT received them, not by their own clocks (a shard from a machine
+    whose clock ran ahead outranked every later real measurement): OUT's own keep their order, and
+    come before the records received now (`received`, the merge's time, default now), which are
+    ordered by their `finished` time, none later than `received`."""
+    received = received or now()
+    order: dict[int, tuple[int, str, str]] = {}
     per_job: dict[str, list[tuple[str, Record]]] = {}
     read = 0
     # Records an input itself replaced under the same key (`--retime`: a newer measurement of the
@@ -82,6 +93,12 @@ def merge_records(
         given = list(latest.values())
         if name in histories:
             given = list({(r.job, r.key): r for r in records}.values())
+            position = {id(r): i for i, r in enumerate(records)}
+            order.update((id(r), (0, "", f"{position[id(r)]:012d}")) for r in given)
+        else:
+            order.update(
+                (id(r), (1, min(r.finished or r.started or "", received), r.to_json())) for r in given
+            )
         read += len(given)
         for record in given:
             per_job.setdefault(record.job, []).append((name, record))
@@ -106,11 +123,11 @@ def merge_records(
                 )
             replaced = (other.job, other.key, other.started or "") in superseded
             also = (record.job, record.key, record.started or "") in superseded
-            if replaced and not also or (replaced == also and _order(record) < _order(other)):
+            if replaced and not also or (replaced == also and order[id(record)] < order[id(other)]):
                 chosen[_same(record)] = (name, record)
         kept += [record for _, record in chosen.values()]
     rank = {stage: i for i, stage in enumerate(stages.names())}
-    kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, _order(r)))
+    kept.sort(key=lambda r: (rank.get(r.stage, len(rank)), r.job, order[id(r)]))
     return Merged(tuple(kept), read, read - len(kept))
 
 
@@ -139,10 +156,6 @@ def _timed(stage: str) -> bool:
         return False
 
 
-def _order(record: Record) -> tuple[str, str]:
-    return (record.finished or record.started or "", record.to_json())
-
-
 def merge(
     dirs: Sequence[Path],
     to: Path,
@@ -163,8 +176,28 @@ def merge(
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
         raise UserError(f"merge: no results file at {', '.join(missing)} (name the directories shards wrote)")
+    # A received folder is data: its log is read as the regular file it must be, never through a link
+    # (one linked elsewhere was read, and OUT's own linked one had its target overwritten).
+    linked = [str(p) for p in [*inputs, to / RESULTS] if p.is_symlink()]
+    if linked:
+        raise UserError(
+            f"merge: {', '.join(linked)} is a symbolic link: a results folder's results.jsonl is read and "
+            "written only as a regular file in it; name the file it points to instead"
+        )
     known = manifests or bundles.Manifests(Path("/nonexistent"))
     checked = {p.resolve(): bundles.read(p, known) for p in inputs if bundles.is_bundle_results(p.parent)}
+    # A record that says a bundle ran it is checked against that bundle's manifest wherever it comes
+    # from: without bundle.json beside it, a folder skipped every check (a record with no digests and
+    # 0.001 ms was merged and shown as run elsewhere by a bundle). OUT's own were checked when merged.
+    for path in inputs:
+        if path.resolve() in checked or path.resolve() == (to / RESULTS).resolve():
+            continue
+        for record in ResultsLog(path):
+            why = bundles.problem(record, known) if bundles.is_from_bundle(record) else None
+            if why:
+                raise bundles.RefusedRecord(
+                    f"merge: {path}: {record.job}: says a run bundle ran it, and {why}; nothing merged"
+                )
     with locked(to, say, wait=wait):  # OUT's log read and written by one writer at a time
         return _merge_into(inputs, to, checked)
 
@@ -184,22 +217,54 @@ def _merge_into(inputs: list[Path], to: Path, checked: Mapping[Path, Sequence[Re
     # What this iree-matrix cannot read in OUT's own log (a newer schema, a garbage line) is kept
     # verbatim, first, with the previous file beside it: a merge never loses a record.
     kept = ResultsLog(target).unreadable() if target.is_file() else []
-    if target.is_file():
-        shutil.copyfile(target, target.with_name(RESULTS + ".bak"))
+    if target.is_file():  # by rename: a results.jsonl.bak linked elsewhere is replaced, never written through
+        write_atomically(target.with_name(RESULTS + ".bak"), target.read_bytes())
     if kept:
         logger.warning(
             f"{target}: kept {len(kept)} lines it cannot read, unchanged (the previous file is {RESULTS}.bak)"
         )
+    rendering(to, "merge")  # `rendered` once its documents are (commands/merge.py)
     write_atomically(target, "".join(kept) + "".join(r.to_json() + "\n" for r in merged.records))
     for directory in (_dir(p) for p in inputs):
-        if (directory / RELEASES).is_file() and not (to / RELEASES).exists():
-            shutil.copyfile(directory / RELEASES, to / RELEASES)
-        if (directory / MANIFESTS).is_dir() and directory.resolve() != to.resolve():
-            for manifest in sorted((directory / MANIFESTS).glob("*.json")):
-                (to / MANIFESTS).mkdir(exist_ok=True)
-                if not (to / MANIFESTS / manifest.name).exists():
-                    shutil.copyfile(manifest, to / MANIFESTS / manifest.name)
+        if not os.path.lexists(to / RELEASES):
+            releases = _received(directory / RELEASES)
+            if releases is not None:
+                write_atomically(to / RELEASES, releases)
+        manifests = directory / MANIFESTS
+        if manifests.is_dir() and not manifests.is_symlink() and directory.resolve() != to.resolve():
+            for manifest in sorted(manifests.glob("*.json")):
+                if os.path.lexists(to / MANIFESTS / manifest.name):
+                    continue
+                text = _received(manifest)
+                if text is not None:
+                    write_atomically(to / MANIFESTS / manifest.name, text)
     return merged
+
+
+# A received document (releases.json, a manifest) is at most this large.
+_RECEIVED_LIMIT = 64 << 20
+
+
+def _received(path: Path) -> Optional[bytes]:
+    """A document of a received results folder, read only as the regular file it must be (never
+    through a link: a shard's manifests/*.json linked to a root-only file was copied into the merged
+    results, which publish and the site carry); None, said, when it is anything else; None when absent."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        logger.warning(f"{path}: {exc.strerror}: left out")
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(found.st_mode) else "not a regular file"
+        logger.warning(f"{path}: {kind}: a results folder's documents are regular files in it; left out")
+        return None
+    try:
+        return input_files.read_bounded(path, _RECEIVED_LIMIT)
+    except input_files.InputFileError as exc:
+        logger.warning(f"{path}: {exc.reason}: left out")
+        return None
 
 
 def _dir(results_file: Path) -> Path:

@@ -20,7 +20,6 @@ import dataclasses
 import fnmatch
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -88,15 +87,34 @@ class Pending:
     """A publish into `to` that was killed before it ended: its run, process and start."""
 
     to: Path
-    run: Optional[Path]  # None: the mark was torn
+    run: Optional[Path]  # None: the mark was torn, or a merge's or forget's (`rendering`)
     pid: int
     since: float
+    what: str = "publish"  # or "merge", "forget": a command whose documents were not all rendered
 
     def describe(self) -> str:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
+        if self.what != "publish":
+            return f"the {self.what} into {self.to} (pid {self.pid}, started {started})"
         if self.run is None:
             return f"a publish into {self.to}"
-        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
         return f"the publish of {self.run} into {self.to} (pid {self.pid}, started {started})"
+
+
+def rendering(to: Path, what: str) -> None:
+    """Before a merge or forget (`what`) changes `to`'s log, under its writer lock: the documents
+    rendered from it (COMPATIBILITY.md, compat.json, the site) are stale until `rendered`. A kill in
+    between leaves the mark, and the next command renders them again, as for a killed publish
+    (commands/publish.py `finish_interrupted`): a kill -9 during merge's rendering left compat.json
+    and the site saying "pass" while the log said "mismatch". A publish's own mark is left as it is."""
+    if not (to / PENDING).exists():
+        mark = {"what": what, "pid": os.getpid(), "since": time.time()}
+        write_atomically(to / PENDING, json.dumps(mark) + "\n")
+
+
+def rendered(to: Path) -> None:
+    """The documents of `to` agree with its log again (`rendering`)."""
+    (to / PENDING).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -136,7 +154,9 @@ def pending(to: Path) -> Iterator[Optional[Pending]]:
             return
         try:
             data = json.loads((to / PENDING).read_text())
-            found = Pending(to, Path(data["run"]), int(data.get("pid") or 0), float(data.get("since") or 0))
+            what = str(data.get("what") or "publish")
+            run = Path(data["run"]) if what == "publish" else None
+            found = Pending(to, run, int(data.get("pid") or 0), float(data.get("since") or 0), what)
         except (OSError, ValueError, KeyError, TypeError):
             found = Pending(to, None, 0, 0.0)  # torn: no run to copy from, still re-rendered
         yield found
@@ -217,6 +237,8 @@ def forget(
     path = Path(results_dir) / RESULTS
     if not path.is_file():
         raise UserError(f"{path}: no such results file")
+    if path.is_symlink():
+        raise UserError(f"{path}: a symbolic link: forget rewrites a results folder's own regular file only")
     with locked(Path(results_dir), say, wait=wait):
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         records = {r.job: r for r in ResultsLog(path)}
@@ -237,7 +259,9 @@ def forget(
                 removed += 1
             else:
                 kept.append(line)
-        shutil.copyfile(path, path.with_name(RESULTS + ".bak"))
+        # By rename: a results.jsonl.bak linked elsewhere is replaced, never written through.
+        write_atomically(path.with_name(RESULTS + ".bak"), path.read_bytes())
+        rendering(Path(results_dir), "forget")  # `rendered` once its documents are
         write_atomically(path, "".join(kept))
     return Forgotten(removed, len(kept), tuple(g for g, jobs in matched.items() if not jobs))
 

@@ -79,9 +79,20 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
     else:
         records = tuple(ResultsLog(log)) if log.is_file() else ()
+        for record in records:  # one that says a bundle ran it is checked, bundle.json beside it or not
+            why = bundles.problem(record, manifests) if bundles.is_from_bundle(record) else None
+            if why:
+                raise bundles.RefusedRecord(
+                    f"merge: {log}: {record.job}: says a run bundle ran it, and {why}; nothing merged"
+                )
     compiled = {digest for r in records if (digest := metrics.module_sha256(r))}
     found = []
     for path in sorted(directory.glob(f"{advice.FILE_PREFIX}*.json")):
+        if path.is_symlink() or not path.is_file():  # a received folder's files are read as its own
+            raise UserError(
+                f"merge: {path}: a symbolic link or not a regular file: a sitting is a regular file in "
+                "its folder; nothing merged"
+            )
         document = advice.read(path)
         if document is None:
             readable = ", ".join(map(str, advice.SCHEMAS))

@@ -31,6 +31,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
     from iree_matrix.answers import search_descent, sittings
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
+    from iree_matrix.answers.publish import rendered
 
     # An `advise` sitting's folder publishes its answers under their identity (answers/sittings.py).
     # Every sitting is checked here and every bundle's log in `merge`, which writes only after its
@@ -49,6 +50,8 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         )
         if merged.records and not found:
             write_documents(to, print)
+        if not found:
+            rendered(to)  # marked by `merge` before it wrote the log (answers/publish.py `rendering`)
     if found:
         from iree_matrix.answers.publish import locked
 
@@ -58,4 +61,5 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         render_answers(to, print)
         if (to / "results.jsonl").is_file():  # compat.json and the site carry the answers too
             write_documents(to, print)
+        rendered(to)
     return 0

@@ -53,7 +53,9 @@ def finish_interrupted(dirs: Iterable[Path] = (), say: Callable[[str], None] = l
             if found is None:
                 continue
             try:
-                if found.run is not None and (found.run / published.RESULTS).is_file():
+                if found.what != "publish":
+                    how = f"its documents rendered from {to / published.RESULTS}"
+                elif found.run is not None and (found.run / published.RESULTS).is_file():
                     published.publish(found.run, to)
                     how = f"its records copied again from {found.run} and its documents rendered"
                 else:

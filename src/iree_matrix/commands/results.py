@@ -50,6 +50,7 @@ def forget(results_dir: Path, globs: list[str], *, wait: bool = False) -> int:
             f"{log} is empty now: COMPATIBILITY.md and the site beside it still show the records it "
             "had, until a run appends new ones (or restore results.jsonl.bak)"
         )
+    publish.rendered(results_dir)  # marked by `forget` before it wrote the log
     return 0
 
 

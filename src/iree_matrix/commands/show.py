@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Optional
@@ -87,9 +88,9 @@ def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
     for name, value in sorted(record.metrics.items()):
         print(f"  {name}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
     logs = [job_log(cache, record.job)] + (
-        [job_log(cache, record.job, record.started)] if record.started else []
+        [job_log(cache, record.job, record.started)] if _plain(record.started) else []
     )
-    if record.key:
+    if _one_part(record.key) and _one_part(record.stage):  # a received record's key chooses no host file
         logs.append(Store(store).entry_path(record.stage, record.key) / "log.txt")
     present = [log for log in logs if log.is_file() and log.stat().st_size]
     print(f"  sections drawn from {record.stage} records: " + (section_titles(record.stage) or "none"))
@@ -98,6 +99,20 @@ def _print(record: Record, cache: Path, store: Path, with_log: bool) -> None:
         print("\n" + record.message.rstrip())
     if with_log and present:
         print(f"\n--- {present[-1]}\n" + present[-1].read_text(errors="replace").rstrip())
+
+
+_ONE_PART = re.compile(r"[A-Za-z0-9_+@~-][A-Za-z0-9._+@~-]{0,199}")
+
+
+def _one_part(text: str) -> bool:
+    """`text` names one folder (a store key, a stage): no "/", no leading dot ("..")."""
+    return bool(_ONE_PART.fullmatch(text or ""))
+
+
+def _plain(started: Optional[str]) -> bool:
+    """A record's `started` that may name its log's file (`job_log`): a time, no folder or "..": a
+    received record's fields never choose which host file `show --log` prints."""
+    return bool(started) and "/" not in (started or "") and not (started or "").startswith(".")
 
 
 def section_titles(stage: str) -> str:

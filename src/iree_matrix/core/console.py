@@ -29,7 +29,8 @@ __all__ = ["LOGGER", "answers", "configure", "level", "logger", "plain", "shows"
 # escape sequence: clear the screen, move the cursor up and erase, a hyperlink, the window's title;
 # a carriage return overwrites the line), DEL, and the C1 controls (U+009B is a one-character CSI).
 # Records arrive from other parties (merge, shards), and their words reach both streams.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# With the bidirectional controls (U+202E turns the rest of a line around: a job id shown reversed).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def plain(text: str) -> str:

@@ -32,7 +32,7 @@ from iree_matrix.core.model import refusals
 from iree_matrix.core.model.outcome import Outcome, from_exception, now
 from iree_matrix.core.model.outcome import record as make_record
 from iree_matrix.core.model.results import Record, ResultsLog, Status
-from iree_matrix.core.model.store import Entry, Store, failure_is_stale
+from iree_matrix.core.model.store import Entry, Store, failure_is_stale, refused
 from iree_matrix.core.system import host, processes
 from iree_matrix.core.system.locks import LockCancelled, cache_lock, machine_lock
 from iree_matrix.envs import Backend
@@ -393,6 +393,7 @@ class Executor:
                 )
             if self._cancel.is_set():
                 return self._interrupted(job), None, False
+            outcome = _kept_as_data(out, outcome)
             with self._lock:  # what it waited for the quiet lock it took itself is not its time
                 seconds = time.monotonic() - clock - self._lock_waits.pop(job.id, 0.0)
             if stage.exclusive:
@@ -557,3 +558,18 @@ def run_lock(cache: Path, **waiting: Any) -> AbstractContextManager[None]:
     """The cache's lock: one run (or `cache prune`) per cache at a time (`locks.cache_lock`: a busy
     cache names its holder; `wait=True` waits for it)."""
     return cache_lock(cache, **waiting)
+
+
+def _kept_as_data(out: Path, outcome: Outcome) -> Outcome:
+    """`outcome`, or the failure that says why its stage's output may not be stored (a symbolic link,
+    FIFO, device or setuid file in it: `store.refused`), its output then emptied: the failure is
+    recorded and stored with the stage's log, nothing the stage wrote."""
+    unsafe = refused(out)
+    if unsafe is None:
+        return outcome
+    for left in list(out.iterdir()):
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left, ignore_errors=True)
+        else:
+            left.unlink(missing_ok=True)
+    return Outcome(Status.FAIL, error_class="unsafe-output", message=unsafe, command=outcome.command)

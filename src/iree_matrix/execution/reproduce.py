@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
+
+from packaging.version import InvalidVersion, Version
 
 from iree_matrix.core import console, toml_text
 from iree_matrix.core.cache_layout import CacheLayout
@@ -145,6 +148,7 @@ def select(latest: Mapping[str, Record], globs: Sequence[str], path: Path) -> li
         problem = unreproducible(record)
         if problem:
             raise UserError(f"{path}: {record.job}: {problem}")
+        constraints(record, latest)  # what pip would be handed, checked before anything runs
     return records
 
 
@@ -236,10 +240,38 @@ def constraints(record: Record, latest: Mapping[str, Record]) -> list[str]:
     records of its export, compile and run (each names its environment's packages)."""
     seen: dict[str, set[str]] = {}
     for dep in (_dep(record, latest, "export"), _dep(record, latest, "compile"), record):
-        packages = dep.env.get("packages") if dep is not None else None
+        if dep is None:
+            continue
+        packages = dep.env.get("packages")
+        if packages is not None and not isinstance(packages, Mapping):
+            raise UserError(f"{shown(dep.job)}: its env.packages is not a table of names and versions")
         for name, version in (packages or {}).items():
+            why = package_problem(name, version)
+            if why is not None:  # a received record's: never handed to pip
+                raise UserError(
+                    f"{shown(dep.job)}: its env.packages {why}, which iree-matrix never writes; nothing is "
+                    "handed to pip (a name such as '--extra-index-url …' would be read as pip's option)"
+                )
             seen.setdefault(name.lower(), set()).add(str(version))
     return sorted(f"{name}=={versions.pop()}" for name, versions in seen.items() if len(versions) == 1)
+
+
+# PEP 508's project name (https://peps.python.org/pep-0508/#names).
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
+
+
+def package_problem(name: object, version: object) -> Optional[str]:
+    """Why (`name`, `version`) of a record's env.packages is not a PEP 508 project name with a PEP 440
+    version, as pip's own lock gives them (None when it is)."""
+    if not isinstance(name, str) or not _PROJECT_NAME.fullmatch(name):
+        return f"names a package {shown(str(name))} that is no PEP 508 project name"
+    if not isinstance(version, str) or version != version.strip() or len(version) > 100:
+        return f"gives {name} a version {shown(str(version))} that is no PEP 440 version"
+    try:
+        Version(version)
+    except InvalidVersion:
+        return f"gives {name} a version {shown(version)} that is no PEP 440 version"
+    return None
 
 
 def _recreate(

@@ -27,6 +27,7 @@ from iree_matrix.core.system import bubblewrap
 from iree_matrix.envs import venv as venv_env
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution import abtest
+from iree_matrix.matrix import models
 
 PEER_WORKER = "peer_arm.py"
 # How long a peer may take to build its model and convert it (ONNX) before its first answer, and
@@ -162,9 +163,13 @@ def peer_argv(
         if flag in keep:
             model_args += [flag, value]
         if flag in ("--file", "--weights"):
-            reads.append(Path(value).parent)
-        elif flag == "--import-root":
-            reads.append(Path(value))
+            reads.append(models.readable_beside(Path(value)))  # never a directory holding the home
+    given = dict(zip(model_args[::2], model_args[1::2]))
+    if "--import-root" in given:
+        root = Path(given["--import-root"])
+        module = given.get("--module")
+        ref = models.ModelRef("", root, "", module=module, import_root=root) if module else None
+        reads += ref.mounts() if ref is not None else [root]
     worker = shipped.scripts_dir() / PEER_WORKER
     extra = ["--onnx", str(onnx)] if onnx is not None and peer == "onnxruntime" else []
     reads += [worker.parent, *([onnx.parent] if extra and onnx is not None else [])]
@@ -177,7 +182,13 @@ def sandboxed(argv: Sequence[str], venv: Path, reads: Sequence[Path], work: Path
     model, in this process as in the stage's): bubblewrap, `work` its one writable directory; where
     bubblewrap cannot run, as it is only with `--unsandboxed`, else NotComparable saying why."""
     if bubblewrap.problem() is None:
-        return bubblewrap.wrap(argv, venv_env.model_sandbox(venv, reads, [work], work))
+        sandbox = venv_env.model_sandbox(venv, reads, [work], work)
+        unreachable = bubblewrap.hand_over(sandbox)  # as root: `work` becomes uid 65534's
+        if unreachable is not None:
+            raise abtest.NotComparable(unreachable)
+        # The environment a stage's sandboxed command gets (processes.run): no token of the tool's.
+        env = {**bubblewrap.environment(os.environ), "HOME": str(work), "TMPDIR": str(work)}
+        return bubblewrap.wrap(["env", "-i", *(f"{k}={v}" for k, v in sorted(env.items())), *argv], sandbox)
     refused = bubblewrap.refusal("peer")
     if refused is not None:
         raise abtest.NotComparable(refused)

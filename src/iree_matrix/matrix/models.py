@@ -67,8 +67,15 @@ class ModelRef:
         return ["--file", str(self.file), "--factory", self.factory]
 
     def mounts(self) -> list[Path]:
-        """What an isolating backend must make readable for the worker to import the model."""
-        return [self.import_root] if self.import_root is not None else [self.file.parent]
+        """What an isolating backend must make readable for the worker to import the model: its
+        top-level package (or module file) under its import root, or its file's directory (its
+        sibling modules and data files), never a directory that holds the home (`readable_beside`)."""
+        if self.import_root is not None and self.module is not None:
+            top = self.import_root / self.module.split(".")[0]
+            return [top if top.is_dir() else top.with_name(top.name + ".py")]
+        if self.import_root is not None:
+            return [self.import_root]
+        return [readable_beside(self.file)]
 
     def source_hash(self) -> str:
         return file_sha256(self.file)
@@ -81,6 +88,27 @@ class ModelRef:
             return self.name
         where = self.module if self.module is not None else str(self.file)
         return f"{where}:{self.factory}" + (f"{recipes.SEP}{self.recipe}" if self.recipe else "")
+
+
+# Directories too wide to bind for a file found in them: the sandbox would show all they hold.
+_WIDE = ("/", "/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/run", "/etc", "/usr", "/var")
+
+
+def readable_beside(file: Path) -> Path:
+    """What a sandbox binds read-only for a file a model's worker reads (the model's source, its
+    weights): the file's directory, so that its sibling modules and data files are there too, unless
+    that directory is the home, holds it, or is a system-wide one (/tmp, /etc, ...): then the file
+    alone. A model kept in ~ once bound the whole home (its ~/.ssh) into the sandbox."""
+    file = Path(os.path.abspath(file))
+    parent = file.parent
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, OSError):
+        home = None
+    for candidate in {parent, parent.resolve()}:
+        if str(candidate) in _WIDE or (home is not None and home.is_relative_to(candidate)):
+            return file
+    return parent
 
 
 # An upstream variant of a model (the real library's code, e.g. Hugging Face transformers) is

@@ -85,7 +85,9 @@ def read(path: Path) -> dict[str, Any]:
             ) from None
         raise SpecError(f"{path}: {exc.reason}; a matrix file is a TOML file (as in matrix/)") from None
     try:
-        text = raw.decode("utf-8")
+        # A byte-order mark (what Windows' Notepad writes first) is no part of the TOML: without this
+        # it was "not valid TOML: Invalid statement (at line 1, column 1)" of a file that looks right.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     try:
@@ -645,8 +647,15 @@ def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
                 key, value, f"no such model or function in this matrix (known: {', '.join(sorted(units))})"
             )
         path = (where.path.parent / value).expanduser().resolve()
-        if not path.is_file():
-            raise where.error(key, value, f"no such file: {path}")
+        try:  # a device or FIFO is said as what it is (it was "no such file"), and never opened
+            input_files.check_regular(path)
+        except input_files.InputFileError as exc:
+            said = (
+                f"no such file: {path}"
+                if exc.missing
+                else f"{path}: {exc.reason} (weights are a torch state dict file)"
+            )
+            raise where.error(key, value, said) from None
         weights[unit] = path
     return weights
 

@@ -110,7 +110,7 @@ class ExportStage(StageBase):
         else:
             if done.returncode != 0:
                 raise _failure(out, done)
-            info = worker.read_result(out / EXPORT_INFO.path, done)
+            info = worker.read_result(out / EXPORT_INFO.path, done, RESULT_FIELDS)
         finally:
             for note in (PHASE_FILE, PHASE_FILE + ".part"):  # the worker's progress note, never stored
                 (out / note).unlink(missing_ok=True)
@@ -122,6 +122,16 @@ class ExportStage(StageBase):
             message="\n".join(said) or None,
             command=tuple(argv),
         )
+
+
+# What export.json must hold to be the worker's (`model_worker.read_result`): what `export_metrics`
+# reads unconditionally, and its types.
+RESULT_FIELDS: dict[str, tuple[type, ...]] = {
+    "seconds": (int, float),
+    "eager_ms": (dict,),
+    "parameters": (int,),
+    "torch_threads": (int,),
+}
 
 
 def _recipe(job: Job, ctx: Context) -> str:
@@ -169,6 +179,12 @@ def model_words(info: dict[str, Any]) -> str | None:
             f"the model changes its input in place ({', '.join(map(str, changed))}): torch's reference is "
             "its first call on a copy of the inputs as built, and IREE is given the same inputs"
         )
+    state = info.get("changes_state")
+    if isinstance(state, list) and state:
+        said.append(
+            f"the model changes its own state in forward() ({', '.join(map(str, state))}): torch's reference "
+            "is its first call from its state as built, and that state is what IREE is given"
+        )
     found = info.get("reference_nonfinite")
     if isinstance(found, dict) and found:
         said.append(
@@ -194,7 +210,11 @@ def export_metrics(info: dict[str, Any], out: Path) -> dict[str, Any]:
         **({"onnx_bytes": (out / ONNX.path).stat().st_size} if (out / ONNX.path).is_file() else {}),
         **{name: info[name] for name in ("onnx_opset", "onnx_exporter", "exit_hang") if name in info},
         # What the model itself does (model_words says it in the record's message).
-        **{name: info[name] for name in ("changes_inputs", "reference_nonfinite") if info.get(name)},
+        **{
+            name: info[name]
+            for name in ("changes_inputs", "changes_state", "reference_nonfinite")
+            if info.get(name)
+        },
         **export_digests(out),
     }
 

@@ -9,6 +9,7 @@ import json
 import shutil
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Optional
@@ -20,7 +21,7 @@ from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.locks import LockCancelled
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.matrix.models import ModelRef
+from iree_matrix.matrix.models import ModelRef, readable_beside
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.base import Context, QuietLock
 
@@ -69,14 +70,20 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     weights = weights_for(job, ctx)
     if weights is not None:
         argv += ["--weights", str(weights)]
-    return argv, [worker.parent, *ref.mounts(), *([weights.parent] if weights else [])]
+    return argv, [worker.parent, *ref.mounts(), *([readable_beside(weights)] if weights else [])]
 
 
-def read_result(path: Path, done: processes.Completed) -> dict:
+def read_result(path: Path, done: processes.Completed, required: Mapping[str, tuple[type, ...]] = {}) -> dict:
     """The worker's result file; its absence after a clean exit means the model's own code ended
-    the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno."""
+    the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno. The
+    model's code runs in the worker's process and may write where the worker writes: a result that is
+    not a JSON object with each of `required` (name: the types its value may have) is not the
+    worker's, and is the model's failure, said in one line (a model's own export.json once raised
+    `KeyError: 'eager_ms'` in iree-matrix)."""
+    found: Any = None
+    unreadable: Optional[str] = None
     try:
-        return json.loads(path.read_text())
+        found = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         said = (
             "Its last words: " + process_output.excerpt(done.output, max_lines=5)
@@ -88,6 +95,25 @@ def read_result(path: Path, done: processes.Completed) -> dict:
             f"the model's process exited (status {done.returncode}) before writing its result "
             f"({path.name}): does the model's code call os._exit() or sys.exit()? " + said,
         ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        unreadable = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    wrong = [
+        name
+        for name, types in required.items()
+        if not isinstance(found, dict)
+        or not isinstance(found.get(name), types)
+        or isinstance(found.get(name), bool)
+    ]
+    if unreadable is not None or not isinstance(found, dict) or wrong:
+        why = unreadable or (
+            "not a JSON object" if not isinstance(found, dict) else "it lacks " + ", ".join(wrong)
+        )
+        raise StageFailure(
+            "model-error",
+            f"the worker's result {path.name} is not the worker's ({why}): the model's code runs in the "
+            "worker's process; did it write or change that file?",
+        )
+    return found
 
 
 class QuietHandshake:

@@ -111,7 +111,8 @@ NAME_CHARS = "A-Za-z0-9._+@~:/-"
 MAX_NAME = 200
 MAX_TEXT = 4096
 _NAME = re.compile(f"[{NAME_CHARS}]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0, C1 and the bidirectional controls (U+202E shows the rest of a job id reversed).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # runtime: "source build <directory's name>" for tools in a directory; runtime_tools and
 # runtime_source: paths (and URLs); peers: a comma-separated list.
 _TEXT_LABELS = frozenset({"runtime", "runtime_tools", "runtime_source", "peers"})

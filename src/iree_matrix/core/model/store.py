@@ -12,6 +12,15 @@ only when it changed since its sum last matched (`.verified`: its size, inode, m
 status-change times then — writing, truncating, replacing or `touch`ing a file changes its
 status-change time, which no one can set back): re-hashing the default matrix's 1.7 GB of stored
 artifacts took ~6 s (of two threads) of a re-run that had nothing to do.
+
+What a stage wrote is kept as data (`refused`): regular files and directories only. A symbolic
+link (a drill's model left links to a root-only file: the store hashed the secret and `bundle`
+shipped it; one to a 20 GB file held the commit 2.5 minutes, beyond every timeout), a FIFO, a
+socket or a device, and a file with the setuid or setgid bit (a model's setuid copy of `id`),
+make the stage's outcome a failure that names it (`unsafe-output`), and nothing of its output is
+stored. What is stored is the tool's (its owner, when the tool is root), writable by no one else
+and readable by all (files 0644, or 0755 with an execute bit; directories 0755). No link is
+followed when the store walks an entry.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -100,7 +110,11 @@ class Store:
         needed) when the disk refuses, with every entry committed before it intact."""
         final = self.entry_path(stage, key)
         needed = len(record.to_json()) + 4096  # the record and SHA256SUMS: the artifacts are written
+        unsafe = refused(staged)
+        if unsafe is not None:  # the caller checks first (and stores the failure): never stored
+            raise UnsafeOutput(f"{staged}: {unsafe}")
         try:
+            _as_data(staged)
             artifacts = _artifacts(staged)
             sums = [f"{file_sha256(f)}  {f.relative_to(staged).as_posix()}\n" for f in artifacts]
             (staged / SUMS).write_text("".join(sums), encoding="utf-8")
@@ -177,9 +191,81 @@ def _sync_tree(root: Path) -> None:
         _sync(path)
 
 
+class UnsafeOutput(ValueError):
+    """A stage's output that is not only regular files and directories (`refused` says why)."""
+
+
+# What the store refuses in a stage's output, by the file type lstat gives.
+_KINDS = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """Everything beneath `root` with its own lstat, never through a link (os.walk follows none)."""
+    for parent, dirs, files in os.walk(root):
+        for name in sorted([*dirs, *files]):
+            path = Path(parent) / name
+            try:
+                yield path, os.lstat(path)
+            except FileNotFoundError:
+                continue
+
+
+def refused(staged: Path) -> Optional[str]:
+    """Why a stage's output in `staged` may not be stored, None when it may: it holds something
+    other than regular files and directories (a link, FIFO, socket or device), or a file with the
+    setuid or setgid bit. One line, naming the first such file (relative to `staged`)."""
+    for path, found in _walk(staged):
+        name = path.relative_to(staged).as_posix()
+        kind = _KINDS.get(stat.S_IFMT(found.st_mode))
+        if kind == "a symbolic link":
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            return (
+                f"its output holds {name}, a symbolic link (to {target[:200]!r}): a stage's output is "
+                "regular files only, and the store follows no link; nothing of it is stored"
+            )
+        if kind is not None:
+            only = "a stage's output is regular files only; nothing of it is stored"
+            return f"its output holds {name}, {kind}: {only}"
+        bits = found.st_mode & (stat.S_ISUID | stat.S_ISGID)
+        if stat.S_ISREG(found.st_mode) and bits:
+            which = " and ".join(
+                word for bit, word in ((stat.S_ISUID, "setuid"), (stat.S_ISGID, "setgid")) if bits & bit
+            )
+            return (
+                f"its output holds {name} with the {which} bit (mode {stat.S_IMODE(found.st_mode):o}): "
+                "a stage's output is data, never a program that runs as its owner; nothing of it is stored"
+            )
+    return None
+
+
+def _as_data(staged: Path) -> None:
+    """The staged output made the tool's (its owner, when the tool is root), writable by the tool
+    alone and readable by all: what a sandboxed model wrote as uid 65534 is not left to any program
+    that runs as it, and a later stage's sandbox (uid 65534 when the tool is root) reads it whatever
+    the umask it was written with (a file it made 0600 under umask 077)."""
+    uid, gid = os.geteuid(), os.getegid()
+    for path, found in [(staged, os.lstat(staged)), *_walk(staged)]:
+        if uid == 0 and (found.st_uid, found.st_gid) != (uid, gid):
+            os.chown(path, uid, gid, follow_symlinks=False)
+        mode = stat.S_IMODE(found.st_mode)
+        keep = (mode & 0o755) | 0o644 if stat.S_ISREG(found.st_mode) else 0o755
+        if keep != mode:
+            os.chmod(path, keep)
+
+
 def _artifacts(entry: Path) -> list[Path]:
+    """The regular files of an entry (never a link's target), but the store's own."""
     own = {entry / RECORD, entry / SUMS, entry / VERIFIED}
-    return sorted(f for f in entry.rglob("*") if f.is_file() and f not in own)
+    return sorted(f for f, found in _walk(entry) if stat.S_ISREG(found.st_mode) and f not in own)
 
 
 def _stat(path: Path) -> list[int]:
@@ -224,8 +310,8 @@ def _damaged(entry: Path) -> Optional[str]:
         return None
     for digest, name in sums:
         try:
-            if file_sha256(entry / name) != digest:
-                return name
+            if not stat.S_ISREG(os.lstat(entry / name).st_mode) or file_sha256(entry / name) != digest:
+                return name  # a link put in a file's place is never followed
         except OSError:
             return name
     _remember_verified(entry, [name for _, name in sums])
@@ -265,7 +351,7 @@ def _sums(entry: Path) -> Optional[list[tuple[str, str]]]:
         return None
     sums = [(digest, name) for digest, _, name in (line.partition("  ") for line in text.splitlines())]
     for digest, name in sums:
-        if not _SHA256.fullmatch(digest) or not name:
+        if not _SHA256.fullmatch(digest) or not name or name.startswith("/") or ".." in name.split("/"):
             raise ValueError(f"{entry / SUMS}: a line that is no sha256 and name ({digest[:70]!r})")
     return sums
 

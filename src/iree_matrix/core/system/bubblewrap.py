@@ -8,8 +8,19 @@ Landlock covers none of these (it restricts file writes only). Under bubblewrap 
 what a container gives: its own pid, ipc, network, uts and mount namespaces; a private /dev
 (null, zero, full, random, urandom, tty, pts, shm: no /dev/kmsg, no disks); its own /proc; the
 host's root read-only (EROFS, the immutable-flag ioctl included) with only its job directory and the
-stage's writable paths writable; a private /tmp; uid and gid 65534 (nobody) in a user namespace;
-its own session (no TIOCSTI into the tool's terminal); and it dies with the tool.
+stage's writable paths writable; a private /tmp, an empty /run (no daemon's socket: docker.sock,
+D-Bus) and an empty home; its own session (no TIOCSTI into the tool's terminal); and it dies with
+the tool.
+
+Its uid is an unprivileged one on the host, never root's. Run by a user, bubblewrap's user namespace
+maps the sandbox's uid 65534 to that user's. Run as root, a user namespace would map it to root
+(a drill's model left a setuid copy of `id` that printed euid=0 for `nobody`, and connected to a
+root-owned mode-0600 unix socket): bubblewrap then makes its mounts with root's own rights and no
+user namespace, and `setpriv` makes the command host uid and gid 65534 (`nobody`), no groups, no
+capabilities and no new privileges, before it execs. What it writes is then owned by 65534 on the
+host; `hand_over` gives it its writable directories before it starts and `take_back` takes them
+back after (a setuid or setgid file excepted: the store refuses it, core/model/store.py). Its
+environment is `environment()`'s: the locale, PATH and the thread counts, never the tool's tokens.
 
 `Sandbox` describes one command's sandbox; `Sandbox.argv` is the only place its command line is
 written. `problem()` says why bubblewrap cannot run here (None when it can): a stage that needs it
@@ -22,8 +33,9 @@ import dataclasses
 import functools
 import os
 import shutil
+import stat
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -32,6 +44,32 @@ NOBODY = 65534
 # workers): model code runs without bubblewrap where bubblewrap cannot run.
 UNSANDBOXED_ENV = "IREE_MATRIX_UNSANDBOXED"
 _PROBE_TIMEOUT = 30.0
+# Always empty inside: daemons' sockets (/run/docker.sock, D-Bus, systemd's) live there.
+RUN_DIRS = ("/run", "/var/run")
+# What of the tool's environment a sandboxed command gets (`environment`): the locale, the time zone,
+# the terminal, PATH and the thread counts a user set for the measurement. Nothing else: no tokens
+# (HF_TOKEN, AWS_*, GITHUB_TOKEN), proxies or the tool's own settings. The caller adds its own
+# (a venv's PYTHONPATH, VIRTUAL_ENV, TMPDIR), and HOME is the job's directory.
+KEPT_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NO_COLOR", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS")  # fmt: skip
+KEPT_ENV_PREFIXES = ("LC_",)
+
+
+def as_root() -> bool:
+    """The tool runs as root: the sandbox drops to host uid 65534 itself (`Sandbox.argv`)."""
+    return os.geteuid() == 0
+
+
+def setpriv() -> Optional[str]:
+    return shutil.which("setpriv")
+
+
+def _drop(setpriv_path: str) -> list[str]:
+    """What runs the command as host uid and gid 65534, with no groups, capabilities or new privileges."""
+    return [
+        setpriv_path, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs",
+        "--inh-caps=-all", "--bounding-set=-all", "--",
+    ]  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,31 +81,147 @@ class Sandbox:
     writable: tuple[str, ...] = ()
     cwd: Optional[str] = None
     # Directories it sees empty: the tool's user's home (its keys, tokens and other caches), whose
-    # files bubblewrap would otherwise let it read as their owner (its uid maps to the tool's).
+    # files it could otherwise read as far as their modes let uid 65534 (or the user it maps to).
     hidden: tuple[str, ...] = ()
 
-    def argv(self, bwrap: str = "bwrap") -> list[str]:
-        """The command line that runs a command (appended after it) in this sandbox."""
+    def empty(self) -> list[str]:
+        """The directories it sees as an empty tmpfs besides /tmp: `hidden`, /run and /var/run."""
+        return sorted({os.path.normpath(p) for p in (*self.hidden, *_run_dirs())} - {"/", "/tmp"})
+
+    def argv(self, bwrap: str = "bwrap", root: Optional[bool] = None) -> list[str]:
+        """The command line that runs a command (appended after it) in this sandbox. `root`: whether
+        the tool runs as root (default: `as_root()`), which drops to host uid 65534 with setpriv."""
+        root = as_root() if root is None else root
+        if root:
+            # No user namespace (it would map the sandbox's uid to root): every other one.
+            namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                          "--unshare-cgroup-try"]  # fmt: skip
+        else:
+            namespaces = ["--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY)]
         argv = [
-            bwrap, "--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY),
-            "--die-with-parent", "--new-session",
+            bwrap, *namespaces, "--die-with-parent", "--new-session",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
         ]  # fmt: skip
-        for path in sorted({os.path.normpath(p) for p in self.hidden} - {"/", "/tmp"}):
+        empty = self.empty()
+        for path in empty:
             argv += ["--tmpfs", path]
-        # After the tmpfs, outer before inner (a writable output inside a read-only input stays
-        # writable); of the same path, writable last. A missing input is left out
-        # (`--ro-bind-try`), as Landlock left it.
         binds = sorted(
             {(os.path.normpath(p), False) for p in self.read_only}
             | {(os.path.normpath(p), True) for p in self.writable},
             key=lambda bind: (len(Path(bind[0]).parts), bind[1], bind[0]),
         )
+        if root:
+            # The directories bubblewrap makes in an empty tmpfs on the way to a bind: 0755, so
+            # that uid 65534 may pass (bubblewrap makes them 0700 as root).
+            tmpfs = ["/tmp", *empty]
+            ways = {
+                str(parent)
+                for path, _ in binds
+                for parent in Path(path).parents
+                if any(parent != Path(t) and parent.is_relative_to(t) for t in tmpfs)
+            }
+            for way in sorted(ways, key=lambda w: (len(Path(w).parts), w)):
+                argv += ["--perms", "0755", "--dir", way]
+        # After the tmpfs, outer before inner (a writable output inside a read-only input stays
+        # writable); of the same path, writable last. A missing input is left out
+        # (`--ro-bind-try`), as Landlock left it.
         for path, writable in binds:
             argv += ["--bind" if writable else "--ro-bind-try", path, path]
         if self.cwd is not None:
             argv += ["--chdir", self.cwd]
-        return [*argv, "--"]
+        return [*argv, "--", *(_drop(setpriv() or "setpriv") if root else [])]
+
+
+def _run_dirs() -> list[str]:
+    """/run and /var/run as directories of their own (Debian's /var/run is a link to /run: hidden
+    once, by its target)."""
+    return sorted({os.path.realpath(d) for d in RUN_DIRS if os.path.isdir(d)})
+
+
+def environment(tool_env: Mapping[str, str]) -> dict[str, str]:
+    """What of the tool's environment `tool_env` a sandboxed command gets (`KEPT_ENV`)."""
+    return {
+        name: value
+        for name, value in tool_env.items()
+        if name in KEPT_ENV or name.startswith(KEPT_ENV_PREFIXES)
+    }
+
+
+def _walk(path: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """`path` and everything beneath it, each with its own lstat (no link is followed)."""
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return
+    yield path, top
+    if not stat.S_ISDIR(top.st_mode):
+        return
+    for parent, dirs, files in os.walk(path):
+        for name in [*dirs, *files]:
+            here = Path(parent) / name
+            try:
+                yield here, os.lstat(here)
+            except OSError:
+                continue
+
+
+def hand_over(sandbox: Sandbox) -> Optional[str]:
+    """Before a sandbox that drops to uid 65534 starts (the tool runs as root): its writable paths
+    become its own (they are the tool's, fresh), and why it could not reach one of its paths (None
+    when it can): a directory above one that uid 65534 may not pass, an input it may not read.
+    Nothing to do for a tool that is not root: its sandbox's uid maps to the tool's."""
+    if not as_root():
+        return None
+    for writable in sandbox.writable:
+        for path, _ in _walk(Path(writable)):
+            os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+    hidden = ["/tmp", *sandbox.empty()]
+    for given in (*sandbox.read_only, *sandbox.writable, *([sandbox.cwd] if sandbox.cwd else [])):
+        path = Path(os.path.normpath(given))
+        try:
+            found = os.stat(path)
+        except OSError:
+            continue  # a missing input is left out (`--ro-bind-try`)
+        for parent in path.parents:
+            if any(parent == Path(h) or parent.is_relative_to(h) for h in hidden):
+                continue  # an empty tmpfs inside, its directories 0755 (`Sandbox.argv`)
+            mode = os.stat(parent).st_mode
+            if not _others_may(mode, stat.S_IXOTH):
+                return (
+                    f"{parent} (mode {stat.S_IMODE(mode):o}) lets no other user pass, and the sandbox runs "
+                    f"the model's code as uid {NOBODY}, which must reach {path}: chmod o+x {parent}, or "
+                    "keep the cache and the model elsewhere"
+                )
+        directory = stat.S_ISDIR(found.st_mode)
+        wanted = stat.S_IROTH | (stat.S_IXOTH if directory else 0)
+        if found.st_uid != NOBODY and not _others_may(found.st_mode, wanted):
+            return (
+                f"{path} (mode {stat.S_IMODE(found.st_mode):o}) is not readable by other users, and the "
+                f"sandbox runs the model's code as uid {NOBODY}: chmod o+r{'x' if directory else ''} {path}"
+            )
+    return None
+
+
+def _others_may(mode: int, bits: int) -> bool:
+    return mode & bits == bits
+
+
+def take_back(sandbox: Sandbox) -> None:
+    """After a sandbox that dropped to uid 65534 ended: what it wrote is the tool's again (root's,
+    not any host program's that runs as nobody). A setuid or setgid file is left as it is, its
+    owner 65534 (the model's own rights), for the store to refuse by name; a chown would clear the
+    bits and hide it."""
+    if not as_root():
+        return
+    uid, gid = os.geteuid(), os.getegid()
+    for writable in sandbox.writable:
+        for path, found in _walk(Path(writable)):
+            if stat.S_ISREG(found.st_mode) and found.st_mode & (stat.S_ISUID | stat.S_ISGID):
+                continue
+            try:
+                os.chown(path, uid, gid, follow_symlinks=False)
+            except OSError:
+                continue
 
 
 def executable() -> Optional[str]:
@@ -76,21 +230,30 @@ def executable() -> Optional[str]:
 
 @functools.cache
 def problem() -> Optional[str]:
-    """Why bubblewrap cannot run a sandbox here (None when it can): missing, or the kernel refuses its
-    user namespace (Ubuntu 24.04's AppArmor, kernel.unprivileged_userns_clone=0, a container's seccomp)."""
+    """Why bubblewrap cannot run a sandbox here (None when it can): missing, the kernel refuses its
+    user namespace (Ubuntu 24.04's AppArmor, kernel.unprivileged_userns_clone=0, a container's seccomp),
+    or, as root, no setpriv to drop to uid 65534 with; its command must not run as host root."""
     bwrap = executable()
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed"
-    true = shutil.which("true") or "/bin/true"
+    if as_root() and setpriv() is None:
+        return (
+            "setpriv (util-linux), which makes the sandbox's command uid 65534 when the tool runs as root, "
+            "is not installed"
+        )
+    uid = shutil.which("id") or "/usr/bin/id"
     try:
         done = subprocess.run(
-            [*Sandbox().argv(bwrap), true], capture_output=True, text=True, timeout=_PROBE_TIMEOUT
-        )
+            [*Sandbox().argv(bwrap), uid, "-u"], capture_output=True, text=True, timeout=_PROBE_TIMEOUT,
+            env=environment(os.environ),
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{bwrap} did not start ({exc})"
     if done.returncode != 0:
         said = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         return f"{bwrap} cannot make its sandbox here ({said})"
+    if done.stdout.strip() == "0":
+        return f"{bwrap}'s command runs as root here"
     return None
 
 

@@ -223,17 +223,38 @@ _TERM_GRACE = 3.0  # SIGTERM first (a docker client passes it on to its containe
 def run(request: ProcessRequest) -> Completed:
     """Run `request` (`process_request.ProcessRequest`: what each field asks); raise `StageFailure`
     (with the tool's output) on a non-zero exit when it `check`s, `Timeout` after its `timeout`."""
-    argv, cwd, timeout, log = tuple(request.argv), request.cwd, request.timeout, request.log
-    writes_beneath, private_shm, sandbox = request.writes_beneath, request.private_shm, request.sandbox
+    argv, sandbox = tuple(request.argv), request.sandbox
+    writes_beneath, private_shm = request.writes_beneath, request.private_shm
     started = argv
     if sandbox is not None:
         started = tuple(bubblewrap.wrap(argv, sandbox))
         writes_beneath, private_shm = None, False
+        unreachable = bubblewrap.hand_over(sandbox)  # as root: its writable paths become uid 65534's
+        if unreachable is not None:
+            bubblewrap.take_back(sandbox)
+            raise StageFailure("no-sandbox", unreachable, cacheable=False)
+    try:
+        return _run(request, started, writes_beneath, private_shm)
+    finally:
+        if sandbox is not None:
+            bubblewrap.take_back(sandbox)
+
+
+def _run(
+    request: ProcessRequest, started: tuple[str, ...], writes_beneath: Optional[Sequence[str]], shm: bool
+) -> Completed:
+    argv, cwd, timeout, log = tuple(request.argv), request.cwd, request.timeout, request.log
+    sandbox, private_shm = request.sandbox, shm
     _log(log, f"$ {format_command(started)}\n")
     logger.debug(f"$ {format_command(started)}" + (f"  (in {cwd})" if cwd is not None else ""))
     start = time.monotonic()
     tree = process_tree.Tree(request.limits)
-    full_env = {**os.environ, **(request.env or {}), **tree.environment()}
+    # A sandboxed command (model code) gets only the locale, PATH and thread counts of the tool's
+    # environment (`bubblewrap.environment`), never its tokens; HOME is its temporary directory.
+    base = os.environ if sandbox is None else bubblewrap.environment(os.environ)
+    full_env = {**base, **(request.env or {}), **tree.environment()}
+    if sandbox is not None:
+        full_env["HOME"] = full_env.get("TMPDIR", "/tmp")
     stdin, feeder = (subprocess.DEVNULL, None) if request.feed is None else _Feeder.pipe(request.feed)
     with _live_lock:  # held while starting, so `kill_all` either sees this child or stops it starting
         watchdog = _watchdog.fileno()

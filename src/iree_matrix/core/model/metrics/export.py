@@ -46,6 +46,11 @@ class ExportMetrics(TimingContext):
         "reference and the inputs IREE is given are the inputs as built)",
         (),
     )
+    changes_state: tuple[str, ...] = metric(
+        "the model changes its own buffers or parameters in forward(): which, how many values (the "
+        "reference is its first call from its state as built; its buffers as built are what is exported)",
+        (),
+    )
     reference_nonfinite: Mapping[str, Any] = metric(
         "torch's own outputs that hold NaN or inf, per output: nan, inf, of (the "
         "runs check only where torch's are finite)",
