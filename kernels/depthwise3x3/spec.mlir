@@ -95,7 +95,7 @@ module attributes {transform.with_named_sequence} {
   // Padded NHWC input [1, hp, wp, c], filter [c, 3, 3] -> NCHW result [1, c, oh, ow], as the
   // replaced linalg.depthwise_conv_2d_nchw_chw gave it (the transpose back to NHWC cancels
   // against the one the channels-last pass put after the convolution's consumers).
-  util.func private @depthwise3x3_s1_call(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> {
+  util.func private @depthwise3x3_s1_call(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> attributes {inlining_policy = #util.inline.always} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c2 = arith.constant 2 : index
@@ -119,7 +119,7 @@ module attributes {transform.with_named_sequence} {
     util.return %nchw : tensor<1x?x?x?xf32>
   }
 
-  util.func private @depthwise3x3_s2_call(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> {
+  util.func private @depthwise3x3_s2_call(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> attributes {inlining_policy = #util.inline.always} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c2 = arith.constant 2 : index
@@ -217,6 +217,9 @@ module attributes {transform.with_named_sequence} {
           : (!transform.any_op) -> (!transform.any_op)
     }
     transform.apply_dce to %module : !transform.any_op
+    // Inline the call wrappers: no inliner runs after preprocessing, and inlined, their filter
+    // transposes fold into constants and their output transposes cancel against the model's.
+    %inlined = transform.apply_registered_pass "inline" to %module : (!transform.any_op) -> !transform.any_op
     transform.yield
   }
 }
