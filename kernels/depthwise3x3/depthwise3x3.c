@@ -1,72 +1,123 @@
-// Depthwise 3x3 convolution, f32, NHWC (channels innermost), stride 1 or 2, for IREE's llvm-cpu
-// custom dispatches (an object file linked into the executable; see spec.mlir).
+// Depthwise 3x3 convolution, f32, NHWC (channels innermost), zero padding of one pixel on each
+// side handled inside (no padded copy of the input), stride 1 or 2. For IREE's llvm-cpu custom
+// dispatches: an object file linked into the model's executable (see spec.mlir).
 //
-// Freestanding: no libc, no headers but the compiler's own <stddef.h>. The channel loop works
-// on blocks of BLOCK channels accumulated in a local array, so that clang vectorises it for the
-// target it is given (-march/-mcpu): AVX-512, AVX2, NEON, or scalar code on a CPU without SIMD.
+// Freestanding: no libc, only the compiler's own <stddef.h>. The channel loop works on blocks
+// of BLOCK channels accumulated in local vector values (clang's vector extension), several output
+// pixels at a time, so that the code is vectorised for the target it is given (-march/-mcpu):
+// AVX-512, AVX2, NEON, or plain scalar code on a CPU without SIMD. Channels that do not fill a
+// block take a scalar loop.
 //
-// ABI: each memref<?xf32> argument of the func.func that spec.mlir declares reaches C as five
-// values (allocated pointer, aligned pointer, offset, size, stride); each index as a size_t.
+// ABI (what IREE passes to a `hal.import.static` function): each memref<?xf32> argument arrives
+// as five values (allocated pointer, aligned pointer, offset, size, stride), each index as a
+// size_t.
 #include <stddef.h>
 
 #define BLOCK 16
+#define INLINE static inline __attribute__((always_inline))
 
-#define MEMREF(name) \
+// BLOCK floats as one value: clang's vector extension, lowered to whatever the target has
+// (one AVX-512 register, two AVX2 ones, four NEON ones, or sixteen scalars). aligned(4): loads
+// and stores of it need no more alignment than a float's.
+typedef float vblock __attribute__((ext_vector_type(BLOCK), aligned(4)));
+
+INLINE vblock load(const float *p) { return *(const vblock *)p; }
+INLINE void store(float *p, vblock v) { *(vblock *)p = v; }
+
+// `npix` output pixels of one row, channels [c0, c0 + BLOCK). `src` points at input row
+// iy0 = oy * stride - 1, column ix0 = ox * stride - 1, channel c0: it may point before the
+// input; only rows ky0..ky1-1 and columns kx0..kx1-1 of the 3x3 window are read.
+INLINE void pixels(float *restrict dst, const float *restrict src, const vblock wt[9], size_t c,
+                   size_t row_stride, int ky0, int ky1, const int kx0, const int kx1,
+                   const int npix, const int stride) {
+  vblock acc[4];
+  for (int p = 0; p < npix; ++p) acc[p] = (vblock)0.0f;
+  for (int ky = ky0; ky < ky1; ++ky) {
+    const float *row = src + (ptrdiff_t)ky * (ptrdiff_t)row_stride;
+    for (int kx = kx0; kx < kx1; ++kx)
+      for (int p = 0; p < npix; ++p)
+        acc[p] += load(row + (ptrdiff_t)(p * stride + kx) * (ptrdiff_t)c) * wt[ky * 3 + kx];
+  }
+  for (int p = 0; p < npix; ++p) store(dst + (size_t)p * c, acc[p]);
+}
+
+// Channel c0 alone, any window bounds: the tail of channels that fill no block.
+INLINE float one(const float *in, const float *filter, size_t h, size_t w, size_t c, ptrdiff_t iy0,
+                 ptrdiff_t ix0, size_t c0) {
+  float acc = 0.0f;
+  for (int ky = 0; ky < 3; ++ky) {
+    ptrdiff_t iy = iy0 + ky;
+    if (iy < 0 || iy >= (ptrdiff_t)h) continue;
+    for (int kx = 0; kx < 3; ++kx) {
+      ptrdiff_t ix = ix0 + kx;
+      if (ix < 0 || ix >= (ptrdiff_t)w) continue;
+      acc += in[((size_t)iy * w + (size_t)ix) * c + c0] * filter[(size_t)(ky * 3 + kx) * c + c0];
+    }
+  }
+  return acc;
+}
+
+// Output row `oy`:  in [h][w][c], filter [3][3][c], out [oh][ow][c].
+INLINE void row(const float *restrict in, const float *restrict filter, float *restrict out,
+                size_t h, size_t w, size_t c, size_t ow, size_t oy, const int stride) {
+  const size_t row_stride = w * c;
+  const ptrdiff_t iy0 = (ptrdiff_t)(oy * stride) - 1;
+  const int ky0 = iy0 < 0 ? 1 : 0;
+  const int ky1 = iy0 + 3 > (ptrdiff_t)h ? (int)((ptrdiff_t)h - iy0) : 3;
+  // Output columns whose whole window lies inside the input: ox >= 1 and ox*stride + 1 < w.
+  size_t inner_end = (w - 2) / stride + 1;  // first ox with ox*stride + 1 >= w
+  if (inner_end > ow) inner_end = ow;
+  const float *top = in + iy0 * (ptrdiff_t)row_stride;  // may point before `in`: never read
+  float *dst = out + oy * ow * c;
+  size_t c0 = 0;
+  for (; c0 + BLOCK <= c; c0 += BLOCK) {
+    vblock wt[9];
+    for (int k = 0; k < 9; ++k) wt[k] = load(filter + (size_t)k * c + c0);
+    const float *base = top + c0 - (ptrdiff_t)c;  // column -1
+    // ox = 0: the left column of the window is padding.
+    pixels(dst + c0, base, wt, c, row_stride, ky0, ky1, 1, 3, 1, stride);
+    size_t ox = 1;
+    for (; ox + 4 <= inner_end; ox += 4)
+      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0, ky1,
+             0, 3, 4, stride);
+    for (; ox < inner_end; ++ox)
+      pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0, ky1,
+             0, 3, 1, stride);
+    // The right edge: the window's right column (or two) is padding.
+    for (; ox < ow; ++ox) {
+      ptrdiff_t ix0 = (ptrdiff_t)(ox * stride) - 1;
+      if (ix0 + 2 == (ptrdiff_t)w)
+        pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0,
+               ky1, 0, 2, 1, stride);
+      else
+        pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0,
+               ky1, 0, 1, 1, stride);
+    }
+  }
+  for (; c0 < c; ++c0)
+    for (size_t ox = 0; ox < ow; ++ox)
+      dst[ox * c + c0] = one(in, filter, h, w, c, iy0, (ptrdiff_t)(ox * stride) - 1, c0);
+}
+
+#define MEMREF(name)                                                                      \
   const float *name##_base, const float *name, size_t name##_offset, size_t name##_size, \
       size_t name##_stride
 #define MEMREF_OUT(name) \
   float *name##_base, float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
 
-// One output row `oy` of a depthwise 3x3 convolution over a padded NHWC input.
-//   in:     [hp][wp][c]  (already padded)
-//   filter: [3][3][c]
-//   out:    [oh][ow][c]
-static inline __attribute__((always_inline)) void dw3x3_row(
-    const float *restrict in, const float *restrict filter, float *restrict out, size_t wp,
-    size_t c, size_t ow, size_t oy, size_t stride) {
-  const size_t row_stride = wp * c;
-  const float *rows = in + oy * stride * row_stride;
-  float *dst = out + oy * ow * c;
-  size_t c0 = 0;
-  for (; c0 + BLOCK <= c; c0 += BLOCK) {
-    float w[9][BLOCK];
-    for (int k = 0; k < 9; ++k)
-      for (int j = 0; j < BLOCK; ++j) w[k][j] = filter[k * c + c0 + j];
-    for (size_t ox = 0; ox < ow; ++ox) {
-      float acc[BLOCK];
-      for (int j = 0; j < BLOCK; ++j) acc[j] = 0.0f;
-      for (int ky = 0; ky < 3; ++ky) {
-        const float *src = rows + ky * row_stride + ox * stride * c + c0;
-        for (int kx = 0; kx < 3; ++kx)
-          for (int j = 0; j < BLOCK; ++j) acc[j] += src[kx * c + j] * w[ky * 3 + kx][j];
-      }
-      for (int j = 0; j < BLOCK; ++j) dst[ox * c + c0 + j] = acc[j];
-    }
-  }
-  // A channel tail (c not a multiple of BLOCK): plain scalar loop.
-  for (; c0 < c; ++c0) {
-    for (size_t ox = 0; ox < ow; ++ox) {
-      float acc = 0.0f;
-      for (int ky = 0; ky < 3; ++ky)
-        for (int kx = 0; kx < 3; ++kx)
-          acc += rows[ky * row_stride + (ox * stride + kx) * c + c0] * filter[(ky * 3 + kx) * c + c0];
-      dst[ox * c + c0] = acc;
-    }
-  }
-}
-
-#define ENTRY(name, STRIDE)                                                                      \
-  __attribute__((visibility("default"))) void name(                                             \
-      MEMREF(in), MEMREF(filter), MEMREF_OUT(out), size_t hp, size_t wp, size_t c, size_t oh, \
-      size_t ow, size_t row_begin, size_t row_count) {                                          \
-    (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size,       \
-        (void)filter_stride, (void)out_base, (void)out_size, (void)out_stride, (void)hp;       \
-    size_t row_end = row_begin + row_count;                                                     \
-    if (row_end > oh) row_end = oh;                                                             \
-    for (size_t oy = row_begin; oy < row_end; ++oy)                                             \
-      dw3x3_row(in + in_offset, filter + filter_offset, out + out_offset, wp, c, ow, oy,        \
-                STRIDE);                                                                        \
+// in: [h][w][c] (unpadded), filter: [3][3][c], out: [oh][ow][c]; output rows
+// [row_begin, row_begin + row_count) clipped to oh.
+#define ENTRY(name, STRIDE)                                                                    \
+  __attribute__((visibility("default"))) void name(                                           \
+      MEMREF(in), MEMREF(filter), MEMREF_OUT(out), size_t h, size_t w, size_t c, size_t oh, \
+      size_t ow, size_t row_begin, size_t row_count) {                                        \
+    (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size,     \
+        (void)filter_stride, (void)out_base, (void)out_size, (void)out_stride;               \
+    size_t row_end = row_begin + row_count;                                                   \
+    if (row_end > oh) row_end = oh;                                                           \
+    for (size_t oy = row_begin; oy < row_end; ++oy)                                           \
+      row(in + in_offset, filter + filter_offset, out + out_offset, h, w, c, ow, oy, STRIDE); \
   }
 
-ENTRY(depthwise3x3_s1_nhwc_padded, 1)
-ENTRY(depthwise3x3_s2_nhwc_padded, 2)
+ENTRY(depthwise3x3_s1_nhwc, 1)
+ENTRY(depthwise3x3_s2_nhwc, 2)

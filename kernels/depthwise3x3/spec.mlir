@@ -1,8 +1,19 @@
-// Transform spec: MobileNetV2-style depthwise 3x3 convolutions (f32, stride 1 and 2, as
-// `iree-preprocessing-convert-conv-to-channels-last` leaves them: an NHWC tensor transposed to
-// NCHW, then linalg.depthwise_conv_2d_nchw_chw) become calls into depthwise3x3.o.
-// Given to iree-compile with --iree-preprocessing-transform-spec-filename=spec.mlir and
-// --iree-hal-executable-object-search-path=<directory holding depthwise3x3.o>.
+// Transform spec: depthwise 3x3 convolutions (f32, zero padding 1, stride 1 and 2) as
+// `iree-preprocessing-convert-conv-to-channels-last` leaves them in a PyTorch model
+// (tensor.pad of an NHWC tensor, collapsed, transposed to NCHW, linalg.depthwise_conv_2d_nchw_chw)
+// become calls into depthwise3x3.o, which reads the unpadded NHWC tensor and pads inside.
+//
+//   iree-compile ... --iree-preprocessing-transform-spec-filename=spec.mlir \
+//     --iree-hal-executable-object-search-path=<directory holding depthwise3x3.o>
+//
+// One pattern per stride, shape-generic (dynamic dims, cast-compatible). Two passes, because
+// `transform.iree.match.cast_compatible_dag_from_root` cannot match a tensor.pad: it compares
+// the pad's region, whose tensor.yield uses a constant defined outside the DAG, before that
+// constant is mapped. Pass 1 outlines each pad of one pixel on each side of H and W (checked by
+// its static_low/static_high attributes) into a call of @depthwise3x3_pad(x, value); pass 2
+// matches that call (with value 0.0) through the convolution and replaces the lot. The spec
+// inlines whatever it created at the end, so a pad that fed no depthwise convolution is a
+// tensor.pad again.
 
 // Objects by target, each generic (no configuration): they apply to every llvm-cpu target of
 // that format, whatever its CPU and features, so the executable below is compiled for the very
@@ -37,23 +48,24 @@ module attributes {transform.with_named_sequence} {
         hal.return %x, %c1, %c1 : index, index, index
       }
       builtin.module {
-        func.func private @depthwise3x3_s1_nhwc_padded(memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) attributes {hal.import.static}
-        func.func private @depthwise3x3_s2_nhwc_padded(memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) attributes {hal.import.static}
+        // in [h][w][c], filter [3][3][c], out [oh][ow][c]; h, w, c, oh, ow, first row, rows.
+        func.func private @depthwise3x3_s1_nhwc(memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) attributes {hal.import.static}
+        func.func private @depthwise3x3_s2_nhwc(memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) attributes {hal.import.static}
+        // Two output rows per workgroup.
         func.func @s1() {
           %c0 = arith.constant 0 : index
           %c2 = arith.constant 2 : index
-          %c9 = arith.constant 9 : index
-          %hp_i32 = hal.interface.constant.load layout(#layout) ordinal(0) : i32
-          %wp_i32 = hal.interface.constant.load layout(#layout) ordinal(1) : i32
+          %h_i32 = hal.interface.constant.load layout(#layout) ordinal(0) : i32
+          %w_i32 = hal.interface.constant.load layout(#layout) ordinal(1) : i32
           %c_i32 = hal.interface.constant.load layout(#layout) ordinal(2) : i32
           %oh_i32 = hal.interface.constant.load layout(#layout) ordinal(3) : i32
           %ow_i32 = hal.interface.constant.load layout(#layout) ordinal(4) : i32
-          %hp = arith.index_castui %hp_i32 : i32 to index
-          %wp = arith.index_castui %wp_i32 : i32 to index
+          %h = arith.index_castui %h_i32 : i32 to index
+          %w = arith.index_castui %w_i32 : i32 to index
           %c = arith.index_castui %c_i32 : i32 to index
           %oh = arith.index_castui %oh_i32 : i32 to index
           %ow = arith.index_castui %ow_i32 : i32 to index
-          %in_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%hp, %wp, %c]
+          %in_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%h, %w, %c]
           %f_n = affine.apply affine_map<()[s0] -> (s0 * 9)>()[%c]
           %out_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%oh, %ow, %c]
           %in = hal.interface.binding.subspan layout(#layout) binding(0) alignment(64) offset(%c0) : memref<?xf32>{%in_n}
@@ -61,23 +73,24 @@ module attributes {transform.with_named_sequence} {
           %out = hal.interface.binding.subspan layout(#layout) binding(2) alignment(64) offset(%c0) : memref<?xf32>{%out_n}
           %wg = hal.interface.workgroup.id[0] : index
           %row = affine.apply affine_map<()[s0] -> (s0 * 2)>()[%wg]
-          func.call @depthwise3x3_s1_nhwc_padded(%in, %filter, %out, %hp, %wp, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
+          func.call @depthwise3x3_s1_nhwc(%in, %filter, %out, %h, %w, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
           return
         }
+        // Two output rows per workgroup.
         func.func @s2() {
           %c0 = arith.constant 0 : index
           %c2 = arith.constant 2 : index
-          %hp_i32 = hal.interface.constant.load layout(#layout) ordinal(0) : i32
-          %wp_i32 = hal.interface.constant.load layout(#layout) ordinal(1) : i32
+          %h_i32 = hal.interface.constant.load layout(#layout) ordinal(0) : i32
+          %w_i32 = hal.interface.constant.load layout(#layout) ordinal(1) : i32
           %c_i32 = hal.interface.constant.load layout(#layout) ordinal(2) : i32
           %oh_i32 = hal.interface.constant.load layout(#layout) ordinal(3) : i32
           %ow_i32 = hal.interface.constant.load layout(#layout) ordinal(4) : i32
-          %hp = arith.index_castui %hp_i32 : i32 to index
-          %wp = arith.index_castui %wp_i32 : i32 to index
+          %h = arith.index_castui %h_i32 : i32 to index
+          %w = arith.index_castui %w_i32 : i32 to index
           %c = arith.index_castui %c_i32 : i32 to index
           %oh = arith.index_castui %oh_i32 : i32 to index
           %ow = arith.index_castui %ow_i32 : i32 to index
-          %in_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%hp, %wp, %c]
+          %in_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%h, %w, %c]
           %f_n = affine.apply affine_map<()[s0] -> (s0 * 9)>()[%c]
           %out_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%oh, %ow, %c]
           %in = hal.interface.binding.subspan layout(#layout) binding(0) alignment(64) offset(%c0) : memref<?xf32>{%in_n}
@@ -85,69 +98,91 @@ module attributes {transform.with_named_sequence} {
           %out = hal.interface.binding.subspan layout(#layout) binding(2) alignment(64) offset(%c0) : memref<?xf32>{%out_n}
           %wg = hal.interface.workgroup.id[0] : index
           %row = affine.apply affine_map<()[s0] -> (s0 * 2)>()[%wg]
-          func.call @depthwise3x3_s2_nhwc_padded(%in, %filter, %out, %hp, %wp, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
+          func.call @depthwise3x3_s2_nhwc(%in, %filter, %out, %h, %w, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
           return
         }
       }
       "hal.executable.source_end"() : () -> ()
   }) : () -> ()
 
-  // Padded NHWC input [1, hp, wp, c], filter [c, 3, 3] -> NCHW result [1, c, oh, ow], as the
-  // replaced linalg.depthwise_conv_2d_nchw_chw gave it (the transpose back to NHWC cancels
-  // against the one the channels-last pass put after the convolution's consumers).
-  util.func private @depthwise3x3_s1_call(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> attributes {inlining_policy = #util.inline.always} {
+  // Pass 1's outlined pad: exactly the tensor.pad it replaces.
+  util.func private @depthwise3x3_pad(%x: tensor<1x1x?x?x?xf32>, %value: f32) -> tensor<1x1x?x?x?xf32> {
+    %padded = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] {
+    ^bb0(%i0: index, %i1: index, %i2: index, %i3: index, %i4: index):
+      tensor.yield %value : f32
+    } : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+    util.return %padded : tensor<1x1x?x?x?xf32>
+  }
+
+  // Unpadded NHWC input [1, 1, h, w, c], filter [c, 3, 3] -> the NCHW result [1, c, oh, ow] the
+  // replaced convolution gave (the transpose back to NHWC cancels against the one the
+  // channels-last pass put after the convolution's consumers). Inlined where it is called.
+  util.func private @depthwise3x3_s1_call(%x: tensor<1x1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c2 = arith.constant 2 : index
     %c3 = arith.constant 3 : index
-    %hp = tensor.dim %in, %c1 : tensor<1x?x?x?xf32>
-    %wp = tensor.dim %in, %c2 : tensor<1x?x?x?xf32>
+    %in = tensor.collapse_shape %x [[0, 1], [2], [3], [4]] : tensor<1x1x?x?x?xf32> into tensor<1x?x?x?xf32>
+    %h = tensor.dim %in, %c1 : tensor<1x?x?x?xf32>
+    %w = tensor.dim %in, %c2 : tensor<1x?x?x?xf32>
     %c = tensor.dim %in, %c3 : tensor<1x?x?x?xf32>
-    %oh = arith.subi %hp, %c2 : index
-    %ow = arith.subi %wp, %c2 : index
+    %oh = arith.addi %h, %c0 : index
+    %ow = arith.addi %w, %c0 : index
     %fe = tensor.empty(%c) : tensor<3x3x?xf32>
     %ft = linalg.transpose ins(%filter : tensor<?x3x3xf32>) outs(%fe : tensor<3x3x?xf32>) permutation = [1, 2, 0]
-    %hp_i32 = arith.index_cast %hp : index to i32
-    %wp_i32 = arith.index_cast %wp : index to i32
+    %h_i32 = arith.index_cast %h : index to i32
+    %w_i32 = arith.index_cast %w : index to i32
     %c_i32 = arith.index_cast %c : index to i32
     %oh_i32 = arith.index_cast %oh : index to i32
     %ow_i32 = arith.index_cast %ow : index to i32
-    %nhwc = flow.dispatch @depthwise3x3::@s1[%oh](%hp_i32, %wp_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
-        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%hp, %wp, %c}, tensor<3x3x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
+    %nhwc = flow.dispatch @depthwise3x3::@s1[%oh](%h_i32, %w_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
+        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%h, %w, %c}, tensor<3x3x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
     %oe = tensor.empty(%c, %oh, %ow) : tensor<1x?x?x?xf32>
     %nchw = linalg.transpose ins(%nhwc : tensor<1x?x?x?xf32>) outs(%oe : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
     util.return %nchw : tensor<1x?x?x?xf32>
   }
 
-  util.func private @depthwise3x3_s2_call(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> attributes {inlining_policy = #util.inline.always} {
+  // Unpadded NHWC input [1, 1, h, w, c], filter [c, 3, 3] -> the NCHW result [1, c, oh, ow] the
+  // replaced convolution gave (the transpose back to NHWC cancels against the one the
+  // channels-last pass put after the convolution's consumers). Inlined where it is called.
+  util.func private @depthwise3x3_s2_call(%x: tensor<1x1x?x?x?xf32>, %filter: tensor<?x3x3xf32>) -> tensor<1x?x?x?xf32> {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c2 = arith.constant 2 : index
     %c3 = arith.constant 3 : index
-    %hp = tensor.dim %in, %c1 : tensor<1x?x?x?xf32>
-    %wp = tensor.dim %in, %c2 : tensor<1x?x?x?xf32>
+    %in = tensor.collapse_shape %x [[0, 1], [2], [3], [4]] : tensor<1x1x?x?x?xf32> into tensor<1x?x?x?xf32>
+    %h = tensor.dim %in, %c1 : tensor<1x?x?x?xf32>
+    %w = tensor.dim %in, %c2 : tensor<1x?x?x?xf32>
     %c = tensor.dim %in, %c3 : tensor<1x?x?x?xf32>
-    %oh = affine.apply affine_map<()[s0] -> ((s0 - 3) floordiv 2 + 1)>()[%hp]
-    %ow = affine.apply affine_map<()[s0] -> ((s0 - 3) floordiv 2 + 1)>()[%wp]
+    %oh = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%h]
+    %ow = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%w]
     %fe = tensor.empty(%c) : tensor<3x3x?xf32>
     %ft = linalg.transpose ins(%filter : tensor<?x3x3xf32>) outs(%fe : tensor<3x3x?xf32>) permutation = [1, 2, 0]
-    %hp_i32 = arith.index_cast %hp : index to i32
-    %wp_i32 = arith.index_cast %wp : index to i32
+    %h_i32 = arith.index_cast %h : index to i32
+    %w_i32 = arith.index_cast %w : index to i32
     %c_i32 = arith.index_cast %c : index to i32
     %oh_i32 = arith.index_cast %oh : index to i32
     %ow_i32 = arith.index_cast %ow : index to i32
-    %nhwc = flow.dispatch @depthwise3x3::@s2[%oh](%hp_i32, %wp_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
-        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%hp, %wp, %c}, tensor<3x3x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
+    %nhwc = flow.dispatch @depthwise3x3::@s2[%oh](%h_i32, %w_i32, %c_i32, %oh_i32, %ow_i32, %in, %ft)
+        : (i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%h, %w, %c}, tensor<3x3x?xf32>{%c}) -> tensor<1x?x?x?xf32>{%oh, %ow, %c}
     %oe = tensor.empty(%c, %oh, %ow) : tensor<1x?x?x?xf32>
     %nchw = linalg.transpose ins(%nhwc : tensor<1x?x?x?xf32>) outs(%oe : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
     util.return %nchw : tensor<1x?x?x?xf32>
   }
 
-  // linalg.depthwise_conv_2d_nchw_chw (3x3, stride 1) on an NHWC tensor transposed to NCHW,
-  // accumulating into zeros.
+  // Pass 2, stride 1: util.call @depthwise3x3_pad(x, 0.0), collapsed to 4-D, transposed to
+  // NCHW, into linalg.depthwise_conv_2d_nchw_chw (3x3, stride 1, dilation 1) accumulating into
+  // zeros.
   transform.named_sequence @match_s1(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
     %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
-      ^bb0(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>):
+      ^bb0(%x: tensor<1x1x?x?x?xf32>, %filter: tensor<?x3x3xf32>):
+        %zero = arith.constant 0.000000e+00 : f32
+        // (pass 1's cast_and_call casts the static shapes to the function's dynamic ones and back)
+        %xc = tensor.cast %x : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        // (generic form: the call pass 1 builds carries no tied_operands, which the custom form adds)
+        %call = "util.call"(%xc, %zero) <{callee = @depthwise3x3_pad}> : (tensor<1x1x?x?x?xf32>, f32) -> tensor<1x1x?x?x?xf32>
+        %padded = tensor.cast %call : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        %in = tensor.collapse_shape %padded [[0], [1, 2], [3], [4]] : tensor<1x1x?x?x?xf32> into tensor<1x?x?x?xf32>
         %c1 = arith.constant 1 : index
         %c2 = arith.constant 2 : index
         %c3 = arith.constant 3 : index
@@ -156,30 +191,9 @@ module attributes {transform.with_named_sequence} {
         %d3 = tensor.dim %in, %c3 : tensor<1x?x?x?xf32>
         %te = tensor.empty(%d3, %d1, %d2) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
         %nchw = linalg.transpose ins(%in : tensor<1x?x?x?xf32>) outs(%te : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
-        %zero = arith.constant 0.000000e+00 : f32
         %oe = tensor.empty(%d3, %d1, %d2) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
         %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
         %conv = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
-            ins(%nchw, %filter : tensor<1x?x?x?xf32>, tensor<?x3x3xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
-    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
-    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
-  }
-
-  transform.named_sequence @match_s2(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
-    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
-      ^bb0(%in: tensor<1x?x?x?xf32>, %filter: tensor<?x3x3xf32>):
-        %c1 = arith.constant 1 : index
-        %c2 = arith.constant 2 : index
-        %c3 = arith.constant 3 : index
-        %d1 = tensor.dim %in, %c1 : tensor<1x?x?x?xf32>
-        %d2 = tensor.dim %in, %c2 : tensor<1x?x?x?xf32>
-        %d3 = tensor.dim %in, %c3 : tensor<1x?x?x?xf32>
-        %te = tensor.empty(%d3, %d1, %d2) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
-        %nchw = linalg.transpose ins(%in : tensor<1x?x?x?xf32>) outs(%te : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
-        %zero = arith.constant 0.000000e+00 : f32
-        %oe = tensor.empty(%d3, %d1, %d2) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
-        %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
-        %conv = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
             ins(%nchw, %filter : tensor<1x?x?x?xf32>, tensor<?x3x3xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
     } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
     transform.yield %ins, %outs : !transform.any_value, !transform.any_value
@@ -190,10 +204,39 @@ module attributes {transform.with_named_sequence} {
     %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
     %executable = transform.util.import_symbol @depthwise3x3 into %module if undefined : (!transform.any_op) -> !transform.any_op
     %func = transform.util.import_symbol @depthwise3x3_s1_call into %module if undefined : (!transform.any_op) -> !transform.any_op
-    transform.util.cast_and_call %func(%ins) -> %out after %root {
+    transform.util.cast_and_call inline_call %func(%ins) -> %out after %root {
       transform.type_conversion.tensor.cast_shape_dynamic_dims
-    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> ()
     transform.yield
+  }
+
+  // Pass 2, stride 2: util.call @depthwise3x3_pad(x, 0.0), collapsed to 4-D, transposed to
+  // NCHW, into linalg.depthwise_conv_2d_nchw_chw (3x3, stride 2, dilation 1) accumulating into
+  // zeros.
+  transform.named_sequence @match_s2(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
+    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
+      ^bb0(%x: tensor<1x1x?x?x?xf32>, %filter: tensor<?x3x3xf32>):
+        %zero = arith.constant 0.000000e+00 : f32
+        // (pass 1's cast_and_call casts the static shapes to the function's dynamic ones and back)
+        %xc = tensor.cast %x : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        // (generic form: the call pass 1 builds carries no tied_operands, which the custom form adds)
+        %call = "util.call"(%xc, %zero) <{callee = @depthwise3x3_pad}> : (tensor<1x1x?x?x?xf32>, f32) -> tensor<1x1x?x?x?xf32>
+        %padded = tensor.cast %call : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        %in = tensor.collapse_shape %padded [[0], [1, 2], [3], [4]] : tensor<1x1x?x?x?xf32> into tensor<1x?x?x?xf32>
+        %c1 = arith.constant 1 : index
+        %c2 = arith.constant 2 : index
+        %c3 = arith.constant 3 : index
+        %d1 = tensor.dim %in, %c1 : tensor<1x?x?x?xf32>
+        %d2 = tensor.dim %in, %c2 : tensor<1x?x?x?xf32>
+        %d3 = tensor.dim %in, %c3 : tensor<1x?x?x?xf32>
+        %te = tensor.empty(%d3, %d1, %d2) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
+        %nchw = linalg.transpose ins(%in : tensor<1x?x?x?xf32>) outs(%te : tensor<1x?x?x?xf32>) permutation = [0, 3, 1, 2]
+        %oe = tensor.empty(%d3, %d1, %d2) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
+        %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+        %conv = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+            ins(%nchw, %filter : tensor<1x?x?x?xf32>, tensor<?x3x3xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
   }
 
   transform.named_sequence @call_s2(%ins: !transform.any_value {transform.readonly}, %out: !transform.any_value {transform.readonly}) {
@@ -201,13 +244,31 @@ module attributes {transform.with_named_sequence} {
     %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
     %executable = transform.util.import_symbol @depthwise3x3 into %module if undefined : (!transform.any_op) -> !transform.any_op
     %func = transform.util.import_symbol @depthwise3x3_s2_call into %module if undefined : (!transform.any_op) -> !transform.any_op
-    transform.util.cast_and_call %func(%ins) -> %out after %root {
+    transform.util.cast_and_call inline_call %func(%ins) -> %out after %root {
       transform.type_conversion.tensor.cast_shape_dynamic_dims
-    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> ()
     transform.yield
   }
 
   transform.named_sequence @__transform_main(%module: !transform.any_op) {
+    // Pass 1: every tensor.pad by one pixel on each side of H and W (NHWC with the channels-last
+    // pass's unit dimension), whatever its value, becomes a call of @depthwise3x3_pad.
+    %pads = transform.structured.match ops{["tensor.pad"]} attributes {static_low = array<i64: 0, 0, 1, 1, 0>, static_high = array<i64: 0, 0, 1, 1, 0>} in %module : (!transform.any_op) -> !transform.any_op
+    transform.foreach %pads : !transform.any_op {
+      ^bb0(%pad: !transform.any_op):
+        %yield = transform.structured.match ops{["tensor.yield"]} in %pad : (!transform.any_op) -> !transform.any_op
+        %x = transform.get_operand %pad[0] : (!transform.any_op) -> !transform.any_value
+        %value = transform.get_operand %yield[0] : (!transform.any_op) -> !transform.any_value
+        %args = transform.merge_handles %x, %value : !transform.any_value
+        %padded = transform.get_result %pad[0] : (!transform.any_op) -> !transform.any_value
+        %table = transform.util.get_nearest_symbol_table %pad : (!transform.any_op) -> !transform.any_op
+        %outline = transform.util.import_symbol @depthwise3x3_pad into %table if undefined : (!transform.any_op) -> !transform.any_op
+        transform.util.cast_and_call %outline(%args) -> %padded after %pad {
+          transform.type_conversion.tensor.cast_shape_dynamic_dims
+        } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> !transform.any_op
+    }
+    transform.apply_dce to %module : !transform.any_op
+    // Pass 2: the depthwise convolutions those pads feed.
     %funcs = transform.structured.match ops{["util.func"]} in %module : (!transform.any_op) -> !transform.any_op
     transform.foreach %funcs : !transform.any_op {
       ^bb1(%func: !transform.any_op):
@@ -217,8 +278,7 @@ module attributes {transform.with_named_sequence} {
           : (!transform.any_op) -> (!transform.any_op)
     }
     transform.apply_dce to %module : !transform.any_op
-    // Inline the call wrappers: no inliner runs after preprocessing, and inlined, their filter
-    // transposes fold into constants and their output transposes cancel against the model's.
+    // The pads pass 2 did not take go back inline (no inliner runs after preprocessing).
     %inlined = transform.apply_registered_pass "inline" to %module : (!transform.any_op) -> !transform.any_op
     transform.yield
   }
