@@ -21,8 +21,9 @@
 // and stores of it need no more alignment than a float's.
 typedef float vblock __attribute__((ext_vector_type(BLOCK), aligned(4)));
 
-INLINE vblock load(const float *p) { return *(const vblock *)p; }
-INLINE void store(float *p, vblock v) { *(vblock *)p = v; }
+// (Macros, not functions: a vector passed by value draws -Wpsabi on targets without AVX-512.)
+#define LOAD(p) (*(const vblock *)(p))
+#define STORE(p, v) (*(vblock *)(p) = (v))
 
 // `npix` output pixels of one row, channels [c0, c0 + BLOCK). `src` points at input row
 // iy0 = oy * stride - 1, column ix0 = ox * stride - 1, channel c0: it may point before the
@@ -36,9 +37,9 @@ INLINE void pixels(float *restrict dst, const float *restrict src, const vblock 
     const float *row = src + (ptrdiff_t)ky * (ptrdiff_t)row_stride;
     for (int kx = kx0; kx < kx1; ++kx)
       for (int p = 0; p < npix; ++p)
-        acc[p] += load(row + (ptrdiff_t)(p * stride + kx) * (ptrdiff_t)c) * wt[ky * 3 + kx];
+        acc[p] += LOAD(row + (ptrdiff_t)(p * stride + kx) * (ptrdiff_t)c) * wt[ky * 3 + kx];
   }
-  for (int p = 0; p < npix; ++p) store(dst + (size_t)p * c, acc[p]);
+  for (int p = 0; p < npix; ++p) STORE(dst + (size_t)p * c, acc[p]);
 }
 
 // Channel c0 alone, any window bounds: the tail of channels that fill no block.
@@ -72,7 +73,7 @@ INLINE void row(const float *restrict in, const float *restrict filter, float *r
   size_t c0 = 0;
   for (; c0 + BLOCK <= c; c0 += BLOCK) {
     vblock wt[9];
-    for (int k = 0; k < 9; ++k) wt[k] = load(filter + (size_t)k * c + c0);
+    for (int k = 0; k < 9; ++k) wt[k] = LOAD(filter + (size_t)k * c + c0);
     const float *base = top + c0 - (ptrdiff_t)c;  // column -1
     // ox = 0: the left column of the window is padding.
     pixels(dst + c0, base, wt, c, row_stride, ky0, ky1, 1, 3, 1, stride);
