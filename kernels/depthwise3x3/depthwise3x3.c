@@ -20,6 +20,7 @@
 // (one AVX-512 register, two AVX2 ones, four NEON ones, or sixteen scalars). aligned(4): loads
 // and stores of it need no more alignment than a float's.
 typedef float vblock __attribute__((ext_vector_type(BLOCK), aligned(4)));
+typedef int vint __attribute__((ext_vector_type(BLOCK), aligned(4)));
 
 // (Macros, not functions: a vector passed by value draws -Wpsabi on targets without AVX-512.)
 #define LOAD(p) (*(const vblock *)(p))
@@ -28,9 +29,12 @@ typedef float vblock __attribute__((ext_vector_type(BLOCK), aligned(4)));
 // `npix` output pixels of one row, channels [c0, c0 + BLOCK). `src` points at input row
 // iy0 = oy * stride - 1, column ix0 = ox * stride - 1, channel c0: it may point before the
 // input; only rows ky0..ky1-1 and columns kx0..kx1-1 of the 3x3 window are read.
+// With `ep` (the fused epilogue): out = min(max(acc * ep[0] + ep[1], 0), 6), the per-channel
+// scale and shift of an inference BatchNorm followed by ReLU6, as compares and selects (what the
+// model's linalg ops do), so no libm call is needed on any target.
 INLINE void pixels(float *restrict dst, const float *restrict src, const vblock wt[9], size_t c,
                    size_t row_stride, int ky0, int ky1, const int kx0, const int kx1,
-                   const int npix, const int stride) {
+                   const int npix, const int stride, const vblock *ep) {
   vblock acc[4];
   for (int p = 0; p < npix; ++p) acc[p] = (vblock)0.0f;
   for (int ky = ky0; ky < ky1; ++ky) {
@@ -38,6 +42,16 @@ INLINE void pixels(float *restrict dst, const float *restrict src, const vblock 
     for (int kx = kx0; kx < kx1; ++kx)
       for (int p = 0; p < npix; ++p)
         acc[p] += LOAD(row + (ptrdiff_t)(p * stride + kx) * (ptrdiff_t)c) * wt[ky * 3 + kx];
+  }
+  if (ep) {
+    const vblock zero = 0.0f, six = 6.0f;
+    for (int p = 0; p < npix; ++p) {
+      vblock v = acc[p] * ep[0] + ep[1];
+      vint pos = v > zero;  // select(v > 0, v, 0)
+      v = (vblock)(pos & (vint)v);
+      vint big = six < v;  // select(6 < v, 6, v)
+      acc[p] = (vblock)((big & (vint)six) | (~big & (vint)v));
+    }
   }
   for (int p = 0; p < npix; ++p) STORE(dst + (size_t)p * c, acc[p]);
 }
@@ -58,9 +72,17 @@ INLINE float one(const float *in, const float *filter, size_t h, size_t w, size_
   return acc;
 }
 
+INLINE float epilogue(float v, const float *scale, const float *shift, size_t c0) {
+  if (!scale) return v;
+  v = v * scale[c0] + shift[c0];
+  v = v > 0.0f ? v : 0.0f;
+  return 6.0f < v ? 6.0f : v;
+}
+
 // Output row `oy`:  in [h][w][c], filter [3][3][c], out [oh][ow][c].
-INLINE void row(const float *restrict in, const float *restrict filter, float *restrict out,
-                size_t h, size_t w, size_t c, size_t ow, size_t oy, const int stride) {
+INLINE void row(const float *restrict in, const float *restrict filter, const float *scale,
+                const float *shift, float *restrict out, size_t h, size_t w, size_t c, size_t ow,
+                size_t oy, const int stride) {
   const size_t row_stride = w * c;
   const ptrdiff_t iy0 = (ptrdiff_t)(oy * stride) - 1;
   const int ky0 = iy0 < 0 ? 1 : 0;
@@ -74,30 +96,38 @@ INLINE void row(const float *restrict in, const float *restrict filter, float *r
   for (; c0 + BLOCK <= c; c0 += BLOCK) {
     vblock wt[9];
     for (int k = 0; k < 9; ++k) wt[k] = LOAD(filter + (size_t)k * c + c0);
+    vblock epv[2];
+    const vblock *ep = 0;
+    if (scale) {
+      epv[0] = LOAD(scale + c0);
+      epv[1] = LOAD(shift + c0);
+      ep = epv;
+    }
     const float *base = top + c0 - (ptrdiff_t)c;  // column -1
     // ox = 0: the left column of the window is padding.
-    pixels(dst + c0, base, wt, c, row_stride, ky0, ky1, 1, 3, 1, stride);
+    pixels(dst + c0, base, wt, c, row_stride, ky0, ky1, 1, 3, 1, stride, ep);
     size_t ox = 1;
     for (; ox + 4 <= inner_end; ox += 4)
       pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0, ky1,
-             0, 3, 4, stride);
+             0, 3, 4, stride, ep);
     for (; ox < inner_end; ++ox)
       pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0, ky1,
-             0, 3, 1, stride);
+             0, 3, 1, stride, ep);
     // The right edge: the window's right column (or two) is padding.
     for (; ox < ow; ++ox) {
       ptrdiff_t ix0 = (ptrdiff_t)(ox * stride) - 1;
       if (ix0 + 2 == (ptrdiff_t)w)
         pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0,
-               ky1, 0, 2, 1, stride);
+               ky1, 0, 2, 1, stride, ep);
       else
         pixels(dst + ox * c + c0, base + (ptrdiff_t)(ox * stride * c), wt, c, row_stride, ky0,
-               ky1, 0, 1, 1, stride);
+               ky1, 0, 1, 1, stride, ep);
     }
   }
   for (; c0 < c; ++c0)
     for (size_t ox = 0; ox < ow; ++ox)
-      dst[ox * c + c0] = one(in, filter, h, w, c, iy0, (ptrdiff_t)(ox * stride) - 1, c0);
+      dst[ox * c + c0] = epilogue(
+          one(in, filter, h, w, c, iy0, (ptrdiff_t)(ox * stride) - 1, c0), scale, shift, c0);
 }
 
 #define MEMREF(name)                                                                      \
@@ -117,8 +147,28 @@ INLINE void row(const float *restrict in, const float *restrict filter, float *r
     size_t row_end = row_begin + row_count;                                                   \
     if (row_end > oh) row_end = oh;                                                           \
     for (size_t oy = row_begin; oy < row_end; ++oy)                                           \
-      row(in + in_offset, filter + filter_offset, out + out_offset, h, w, c, ow, oy, STRIDE); \
+      row(in + in_offset, filter + filter_offset, 0, 0, out + out_offset, h, w, c, ow, oy,    \
+          STRIDE);                                                                            \
+  }
+
+// The same with the epilogue fused: scale [c], shift [c] (out = min(max(conv * scale + shift,
+// 0), 6)): an inference BatchNorm and ReLU6 after the convolution.
+#define ENTRY_BN_RELU6(name, STRIDE)                                                            \
+  __attribute__((visibility("default"))) void name(                                            \
+      MEMREF(in), MEMREF(filter), MEMREF(scale), MEMREF(shift), MEMREF_OUT(out), size_t h,     \
+      size_t w, size_t c, size_t oh, size_t ow, size_t row_begin, size_t row_count) {          \
+    (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size,      \
+        (void)filter_stride, (void)scale_base, (void)scale_size, (void)scale_stride,           \
+        (void)shift_base, (void)shift_size, (void)shift_stride, (void)out_base,                \
+        (void)out_size, (void)out_stride;                                                      \
+    size_t row_end = row_begin + row_count;                                                    \
+    if (row_end > oh) row_end = oh;                                                            \
+    for (size_t oy = row_begin; oy < row_end; ++oy)                                            \
+      row(in + in_offset, filter + filter_offset, scale + scale_offset, shift + shift_offset,  \
+          out + out_offset, h, w, c, ow, oy, STRIDE);                                          \
   }
 
 ENTRY(depthwise3x3_s1_nhwc, 1)
 ENTRY(depthwise3x3_s2_nhwc, 2)
+ENTRY_BN_RELU6(depthwise3x3_bn_relu6_s1_nhwc, 1)
+ENTRY_BN_RELU6(depthwise3x3_bn_relu6_s2_nhwc, 2)
