@@ -172,3 +172,88 @@ ENTRY(depthwise3x3_s1_nhwc, 1)
 ENTRY(depthwise3x3_s2_nhwc, 2)
 ENTRY_BN_RELU6(depthwise3x3_bn_relu6_s1_nhwc, 1)
 ENTRY_BN_RELU6(depthwise3x3_bn_relu6_s2_nhwc, 2)
+
+// ---------------------------------------------------------------------------------------------
+// The stem: a full 3x3 convolution, stride 2, zero padding 1, with few input channels (an image's
+// 3), reading the model's NCHW input directly (IREE's own lowering first transposes it to NHWC,
+// a slow dispatch for 3 channels) and writing NHWC, BatchNorm and ReLU6 fused. Output channels in
+// blocks of BLOCK, four output pixels at a time; the rest take the scalar loop.
+//   in [cin][h][w], filter [3][3][cin][cout] (HWCF), scale/shift [cout], out [oh][ow][cout].
+
+// `npix` pixels of output row oy from column ox; window columns kx0..kx1-1, rows ky0..ky1-1.
+INLINE void stem_pixels(float *restrict dst, const float *restrict in, const float *restrict filter,
+                        const vblock ep[2], size_t h, size_t w, size_t cin, size_t cout,
+                        ptrdiff_t iy0, ptrdiff_t ix0, int ky0, int ky1, int kx0, int kx1,
+                        const int npix, size_t co0) {
+  vblock acc[4];
+  for (int p = 0; p < npix; ++p) acc[p] = (vblock)0.0f;
+  for (size_t ci = 0; ci < cin; ++ci)
+    for (int ky = ky0; ky < ky1; ++ky) {
+      const float *row = in + (ci * h + (size_t)(iy0 + ky)) * w;
+      for (int kx = kx0; kx < kx1; ++kx) {
+        vblock wt = LOAD(filter + ((size_t)(ky * 3 + kx) * cin + ci) * cout + co0);
+        for (int p = 0; p < npix; ++p) acc[p] += row[ix0 + 2 * p + kx] * wt;
+      }
+    }
+  const vblock zero = 0.0f, six = 6.0f;
+  for (int p = 0; p < npix; ++p) {
+    vblock v = acc[p] * ep[0] + ep[1];
+    vint pos = v > zero;
+    v = (vblock)(pos & (vint)v);
+    vint big = six < v;
+    STORE(dst + (size_t)p * cout, (vblock)((big & (vint)six) | (~big & (vint)v)));
+  }
+}
+
+INLINE void stem_row(const float *restrict in, const float *restrict filter, const float *scale,
+                     const float *shift, float *restrict out, size_t h, size_t w, size_t cin,
+                     size_t cout, size_t ow, size_t oy) {
+  const ptrdiff_t iy0 = (ptrdiff_t)(oy * 2) - 1;
+  const int ky0 = iy0 < 0 ? 1 : 0;
+  const int ky1 = iy0 + 3 > (ptrdiff_t)h ? (int)((ptrdiff_t)h - iy0) : 3;
+  size_t inner_end = (w - 2) / 2 + 1;  // first ox whose window passes the right edge
+  if (inner_end > ow) inner_end = ow;
+  float *dst = out + oy * ow * cout;
+  size_t co0 = 0;
+  for (; co0 + BLOCK <= cout; co0 += BLOCK) {
+    vblock ep[2] = {LOAD(scale + co0), LOAD(shift + co0)};
+    stem_pixels(dst + co0, in, filter, ep, h, w, cin, cout, iy0, -1, ky0, ky1, 1, 3, 1, co0);
+    size_t ox = 1;
+    for (; ox + 4 <= inner_end; ox += 4)
+      stem_pixels(dst + ox * cout + co0, in, filter, ep, h, w, cin, cout, iy0,
+                  (ptrdiff_t)(2 * ox) - 1, ky0, ky1, 0, 3, 4, co0);
+    for (; ox < ow; ++ox) {
+      ptrdiff_t ix0 = (ptrdiff_t)(2 * ox) - 1;
+      int kx1 = ix0 + 3 > (ptrdiff_t)w ? (int)((ptrdiff_t)w - ix0) : 3;
+      stem_pixels(dst + ox * cout + co0, in, filter, ep, h, w, cin, cout, iy0, ix0, ky0, ky1, 0,
+                  kx1, 1, co0);
+    }
+  }
+  for (; co0 < cout; ++co0)
+    for (size_t ox = 0; ox < ow; ++ox) {
+      float acc = 0.0f;
+      for (size_t ci = 0; ci < cin; ++ci)
+        for (int ky = ky0; ky < ky1; ++ky)
+          for (int kx = 0; kx < 3; ++kx) {
+            ptrdiff_t ix = (ptrdiff_t)(2 * ox) - 1 + kx;
+            if (ix < 0 || ix >= (ptrdiff_t)w) continue;
+            acc += in[(ci * h + (size_t)(iy0 + ky)) * w + (size_t)ix] *
+                   filter[((size_t)(ky * 3 + kx) * cin + ci) * cout + co0];
+          }
+      dst[ox * cout + co0] = epilogue(acc, scale, shift, co0);
+    }
+}
+
+__attribute__((visibility("default"))) void conv3x3_s2_bn_relu6_nchw_nhwc(
+    MEMREF(in), MEMREF(filter), MEMREF(scale), MEMREF(shift), MEMREF_OUT(out), size_t h, size_t w,
+    size_t cin, size_t cout, size_t oh, size_t ow, size_t row_begin, size_t row_count) {
+  (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size,
+      (void)filter_stride, (void)scale_base, (void)scale_size, (void)scale_stride,
+      (void)shift_base, (void)shift_size, (void)shift_stride, (void)out_base, (void)out_size,
+      (void)out_stride;
+  size_t row_end = row_begin + row_count;
+  if (row_end > oh) row_end = oh;
+  for (size_t oy = row_begin; oy < row_end; ++oy)
+    stem_row(in + in_offset, filter + filter_offset, scale + scale_offset, shift + shift_offset,
+             out + out_offset, h, w, cin, cout, ow, oy);
+}

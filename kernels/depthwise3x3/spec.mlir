@@ -36,6 +36,14 @@
   #hal.pipeline.binding<storage_buffer>
 ]>
 
+#layout_stem = #hal.pipeline.layout<constants = 6, bindings = [
+  #hal.pipeline.binding<storage_buffer, ReadOnly>,
+  #hal.pipeline.binding<storage_buffer, ReadOnly>,
+  #hal.pipeline.binding<storage_buffer, ReadOnly>,
+  #hal.pipeline.binding<storage_buffer, ReadOnly>,
+  #hal.pipeline.binding<storage_buffer>
+]>
+
 module attributes {transform.with_named_sequence} {
 
   // (Generic syntax: releases differ in how the custom form spells `objects`.)
@@ -61,6 +69,11 @@ module attributes {transform.with_named_sequence} {
         hal.return %x, %c1, %c1 : index, index, index
       }
       hal.executable.export public @s2_bn ordinal(3) layout(#layout_bn) count(%device: !hal.device, %oh: index) -> (index, index, index) {
+        %x = affine.apply affine_map<()[s0] -> (s0 ceildiv 2)>()[%oh]
+        %c1 = arith.constant 1 : index
+        hal.return %x, %c1, %c1 : index, index, index
+      }
+      hal.executable.export public @stem ordinal(4) layout(#layout_stem) count(%device: !hal.device, %oh: index) -> (index, index, index) {
         %x = affine.apply affine_map<()[s0] -> (s0 ceildiv 2)>()[%oh]
         %c1 = arith.constant 1 : index
         hal.return %x, %c1, %c1 : index, index, index
@@ -173,6 +186,37 @@ module attributes {transform.with_named_sequence} {
           %wg = hal.interface.workgroup.id[0] : index
           %row = affine.apply affine_map<()[s0] -> (s0 * 2)>()[%wg]
           func.call @depthwise3x3_bn_relu6_s2_nhwc(%in, %filter, %scale, %shift, %out, %h, %w, %c, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index) -> ()
+          return
+        }
+        func.func private @conv3x3_s2_bn_relu6_nchw_nhwc(memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index, index) attributes {hal.import.static}
+        // The stem: NCHW input [cin][h][w], filter [3][3][cin][cout], NHWC output; two output rows
+        // per workgroup.
+        func.func @stem() {
+          %c0 = arith.constant 0 : index
+          %c2 = arith.constant 2 : index
+          %h_i32 = hal.interface.constant.load layout(#layout_stem) ordinal(0) : i32
+          %w_i32 = hal.interface.constant.load layout(#layout_stem) ordinal(1) : i32
+          %ci_i32 = hal.interface.constant.load layout(#layout_stem) ordinal(2) : i32
+          %co_i32 = hal.interface.constant.load layout(#layout_stem) ordinal(3) : i32
+          %oh_i32 = hal.interface.constant.load layout(#layout_stem) ordinal(4) : i32
+          %ow_i32 = hal.interface.constant.load layout(#layout_stem) ordinal(5) : i32
+          %h = arith.index_castui %h_i32 : i32 to index
+          %w = arith.index_castui %w_i32 : i32 to index
+          %ci = arith.index_castui %ci_i32 : i32 to index
+          %co = arith.index_castui %co_i32 : i32 to index
+          %oh = arith.index_castui %oh_i32 : i32 to index
+          %ow = arith.index_castui %ow_i32 : i32 to index
+          %in_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%h, %w, %ci]
+          %f_n = affine.apply affine_map<()[s0, s1] -> (s0 * s1 * 9)>()[%ci, %co]
+          %out_n = affine.apply affine_map<()[s0, s1, s2] -> (s0 * s1 * s2)>()[%oh, %ow, %co]
+          %in = hal.interface.binding.subspan layout(#layout_stem) binding(0) alignment(64) offset(%c0) : memref<?xf32>{%in_n}
+          %filter = hal.interface.binding.subspan layout(#layout_stem) binding(1) alignment(64) offset(%c0) : memref<?xf32>{%f_n}
+          %scale = hal.interface.binding.subspan layout(#layout_stem) binding(2) alignment(64) offset(%c0) : memref<?xf32>{%co}
+          %shift = hal.interface.binding.subspan layout(#layout_stem) binding(3) alignment(64) offset(%c0) : memref<?xf32>{%co}
+          %out = hal.interface.binding.subspan layout(#layout_stem) binding(4) alignment(64) offset(%c0) : memref<?xf32>{%out_n}
+          %wg = hal.interface.workgroup.id[0] : index
+          %row = affine.apply affine_map<()[s0] -> (s0 * 2)>()[%wg]
+          func.call @conv3x3_s2_bn_relu6_nchw_nhwc(%in, %filter, %scale, %shift, %out, %h, %w, %ci, %co, %oh, %ow, %row, %c2) : (memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>, index, index, index, index, index, index, index, index) -> ()
           return
         }
       }
@@ -502,6 +546,131 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 
+  // The stem's replacement: NCHW input [1, cin, h, w], filter [3, 3, cin, cout], the
+  // BatchNorm's vectors [1, 1, 1, cout] -> the ReLU6's NHWC result [1, 1, oh, ow, cout].
+  util.func private @conv3x3_s2_bn_relu6_call(%x: tensor<1x?x?x?xf32>, %filter: tensor<3x3x?x?xf32>, %mean: tensor<1x1x1x?xf32>, %invstd: tensor<1x1x1x?xf32>, %weight: tensor<1x1x1x?xf32>, %bias: tensor<1x1x1x?xf32>) -> tensor<1x1x?x?x?xf32> {
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c3 = arith.constant 3 : index
+    %ci = tensor.dim %x, %c1 : tensor<1x?x?x?xf32>
+    %h = tensor.dim %x, %c2 : tensor<1x?x?x?xf32>
+    %w = tensor.dim %x, %c3 : tensor<1x?x?x?xf32>
+    %co = tensor.dim %filter, %c3 : tensor<3x3x?x?xf32>
+    %oh = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%h]
+    %ow = affine.apply affine_map<()[s0] -> ((s0 - 1) floordiv 2 + 1)>()[%w]
+    %m = tensor.collapse_shape %mean [[0, 1, 2, 3]] : tensor<1x1x1x?xf32> into tensor<?xf32>
+    %i = tensor.collapse_shape %invstd [[0, 1, 2, 3]] : tensor<1x1x1x?xf32> into tensor<?xf32>
+    %g = tensor.collapse_shape %weight [[0, 1, 2, 3]] : tensor<1x1x1x?xf32> into tensor<?xf32>
+    %b = tensor.collapse_shape %bias [[0, 1, 2, 3]] : tensor<1x1x1x?xf32> into tensor<?xf32>
+    %ve = tensor.empty(%co) : tensor<?xf32>
+    %scale = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%i, %g : tensor<?xf32>, tensor<?xf32>) outs(%ve : tensor<?xf32>) {
+    ^bb0(%a0: f32, %a1: f32, %o: f32):
+      %r = arith.mulf %a0, %a1 : f32
+      linalg.yield %r : f32
+    } -> tensor<?xf32>
+    %shift = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%b, %m, %scale : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>) outs(%ve : tensor<?xf32>) {
+    ^bb0(%a0: f32, %a1: f32, %a2: f32, %o: f32):
+      %p = arith.mulf %a1, %a2 : f32
+      %r = arith.subf %a0, %p : f32
+      linalg.yield %r : f32
+    } -> tensor<?xf32>
+    %h_i32 = arith.index_cast %h : index to i32
+    %w_i32 = arith.index_cast %w : index to i32
+    %ci_i32 = arith.index_cast %ci : index to i32
+    %co_i32 = arith.index_cast %co : index to i32
+    %oh_i32 = arith.index_cast %oh : index to i32
+    %ow_i32 = arith.index_cast %ow : index to i32
+    %nhwc = flow.dispatch @depthwise3x3::@stem[%oh](%h_i32, %w_i32, %ci_i32, %co_i32, %oh_i32, %ow_i32, %x, %filter, %scale, %shift)
+        : (i32, i32, i32, i32, i32, i32, tensor<1x?x?x?xf32>{%ci, %h, %w}, tensor<3x3x?x?xf32>{%ci, %co}, tensor<?xf32>{%co}, tensor<?xf32>{%co}) -> tensor<1x1x?x?x?xf32>{%oh, %ow, %co}
+    util.return %nhwc : tensor<1x1x?x?x?xf32>
+  }
+
+  // Pass 3: the stem. The NCHW input transposed to NHWC, expanded (pass 1's call), padded by one
+  // pixel (pass 1's call), linalg.conv_2d_nhwc_hwcf 3x3 stride 2, expanded back (pass 1's call),
+  // then the BatchNorm ((x - mean) * invstd * weight + bias, NHWC: vectors [1, 1, 1, c]),
+  // max(x, 0) and min(x, 6).
+  transform.named_sequence @match_stem(%root: !transform.any_op {transform.readonly}) -> (!transform.any_value, !transform.any_value) {
+    %ins, %outs = transform.iree.match.cast_compatible_dag_from_root %root {
+      ^bb0(%x: tensor<1x?x?x?xf32>, %filter: tensor<3x3x?x?xf32>, %mean: tensor<1x1x1x?xf32>, %invstd: tensor<1x1x1x?xf32>, %weight: tensor<1x1x1x?xf32>, %bias: tensor<1x1x1x?xf32>):
+        %zero = arith.constant 0.000000e+00 : f32
+        %c1 = arith.constant 1 : index
+        %c2 = arith.constant 2 : index
+        %c3 = arith.constant 3 : index
+        %d1 = tensor.dim %x, %c1 : tensor<1x?x?x?xf32>
+        %d2 = tensor.dim %x, %c2 : tensor<1x?x?x?xf32>
+        %d3 = tensor.dim %x, %c3 : tensor<1x?x?x?xf32>
+        %te = tensor.empty(%d2, %d3, %d1) {"match.operation_name_only"} : tensor<1x?x?x?xf32>
+        %xt = linalg.transpose ins(%x : tensor<1x?x?x?xf32>) outs(%te : tensor<1x?x?x?xf32>) permutation = [0, 2, 3, 1]
+        %xtc = tensor.cast %xt : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %x5c = "util.call"(%xtc) <{callee = @depthwise3x3_expand}> : (tensor<1x?x?x?xf32>) -> tensor<1x1x?x?x?xf32>
+        %x5 = tensor.cast %x5c : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        %x5d = tensor.cast %x5 : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        %call = "util.call"(%x5d, %zero) <{callee = @depthwise3x3_pad}> : (tensor<1x1x?x?x?xf32>, f32) -> tensor<1x1x?x?x?xf32>
+        %padded = tensor.cast %call : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        %in = tensor.collapse_shape %padded [[0], [1, 2], [3], [4]] : tensor<1x1x?x?x?xf32> into tensor<1x?x?x?xf32>
+        %oe5 = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x1x?x?x?xf32>
+        %oe = tensor.collapse_shape %oe5 [[0], [1, 2], [3], [4]] : tensor<1x1x?x?x?xf32> into tensor<1x?x?x?xf32>
+        %fill = linalg.fill ins(%zero : f32) outs(%oe : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+        %conv = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+            ins(%in, %filter : tensor<1x?x?x?xf32>, tensor<3x3x?x?xf32>) outs(%fill : tensor<1x?x?x?xf32>) -> tensor<1x?x?x?xf32>
+        %cc = tensor.cast %conv : tensor<1x?x?x?xf32> to tensor<1x?x?x?xf32>
+        %c5c = "util.call"(%cc) <{callee = @depthwise3x3_expand}> : (tensor<1x?x?x?xf32>) -> tensor<1x1x?x?x?xf32>
+        %c5 = tensor.cast %c5c : tensor<1x1x?x?x?xf32> to tensor<1x1x?x?x?xf32>
+        %sub_e = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x1x?x?x?xf32>
+        %sub = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d1, 0, 0, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%c5, %mean : tensor<1x1x?x?x?xf32>, tensor<1x1x1x?xf32>) outs(%sub_e : tensor<1x1x?x?x?xf32>) {
+        ^bb0(%e0: f32, %e1: f32, %eo: f32):
+          %r = arith.subf %e0, %e1 : f32
+          linalg.yield %r : f32
+        } -> tensor<1x1x?x?x?xf32>
+        %mul1_e = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x1x?x?x?xf32>
+        %mul1 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d1, 0, 0, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%sub, %invstd : tensor<1x1x?x?x?xf32>, tensor<1x1x1x?xf32>) outs(%mul1_e : tensor<1x1x?x?x?xf32>) {
+        ^bb0(%e0: f32, %e1: f32, %eo: f32):
+          %r = arith.mulf %e0, %e1 : f32
+          linalg.yield %r : f32
+        } -> tensor<1x1x?x?x?xf32>
+        %mul2_e = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x1x?x?x?xf32>
+        %mul2 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d1, 0, 0, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%mul1, %weight : tensor<1x1x?x?x?xf32>, tensor<1x1x1x?xf32>) outs(%mul2_e : tensor<1x1x?x?x?xf32>) {
+        ^bb0(%e0: f32, %e1: f32, %eo: f32):
+          %r = arith.mulf %e0, %e1 : f32
+          linalg.yield %r : f32
+        } -> tensor<1x1x?x?x?xf32>
+        %add_e = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x1x?x?x?xf32>
+        %add = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d1, 0, 0, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%mul2, %bias : tensor<1x1x?x?x?xf32>, tensor<1x1x1x?xf32>) outs(%add_e : tensor<1x1x?x?x?xf32>) {
+        ^bb0(%e0: f32, %e1: f32, %eo: f32):
+          %r = arith.addf %e0, %e1 : f32
+          linalg.yield %r : f32
+        } -> tensor<1x1x?x?x?xf32>
+        %zt = arith.constant dense<0.000000e+00> : tensor<f32>
+        %re = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x1x?x?x?xf32>
+        %relu = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> ()>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%add, %zt : tensor<1x1x?x?x?xf32>, tensor<f32>) outs(%re : tensor<1x1x?x?x?xf32>) {
+        ^bb0(%e0: f32, %e1: f32, %eo: f32):
+          %p = arith.cmpf ogt, %e0, %e1 : f32
+          %r = arith.select %p, %e0, %e1 : f32
+          linalg.yield %r : f32
+        } -> tensor<1x1x?x?x?xf32>
+        %six = arith.constant dense<6.000000e+00> : tensor<f32>
+        %ee = tensor.empty(%d1, %d2, %d3) {"match.operation_name_only"} : tensor<1x1x?x?x?xf32>
+        %relu6 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> ()>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%six, %relu : tensor<f32>, tensor<1x1x?x?x?xf32>) outs(%ee : tensor<1x1x?x?x?xf32>) {
+        ^bb0(%e0: f32, %e1: f32, %eo: f32):
+          %p = arith.cmpf olt, %e0, %e1 : f32
+          %r = arith.select %p, %e0, %e1 : f32
+          linalg.yield %r : f32
+        } -> tensor<1x1x?x?x?xf32>
+    } : (!transform.any_op) -> (!transform.any_value, !transform.any_value)
+    transform.yield %ins, %outs : !transform.any_value, !transform.any_value
+  }
+
+  transform.named_sequence @call_stem(%ins: !transform.any_value {transform.readonly}, %out: !transform.any_value {transform.readonly}) {
+    %root = transform.get_defining_op %out : (!transform.any_value) -> !transform.any_op
+    %module = transform.util.get_nearest_symbol_table %root : (!transform.any_op) -> !transform.any_op
+    %executable = transform.util.import_symbol @depthwise3x3 into %module if undefined : (!transform.any_op) -> !transform.any_op
+    %func = transform.util.import_symbol @conv3x3_s2_bn_relu6_call into %module if undefined : (!transform.any_op) -> !transform.any_op
+    transform.util.cast_and_call inline_call %func(%ins) -> %out after %root {
+      transform.type_conversion.tensor.cast_shape_dynamic_dims
+    } : (!transform.any_op, !transform.any_value, !transform.any_value, !transform.any_op) -> ()
+    transform.yield
+  }
+
   // Pass 2, stride 1: util.call @depthwise3x3_pad(x, 0.0), collapsed to 4-D, transposed to
   // NCHW, into linalg.depthwise_conv_2d_nchw_chw (3x3, stride 1, dilation 1) accumulating into
   // zeros.
@@ -619,6 +788,15 @@ module attributes {transform.with_named_sequence} {
         transform.foreach_match in %func
             @match_bn_relu6_s1 -> @call_bn_relu6_s1,
             @match_bn_relu6_s2 -> @call_bn_relu6_s2
+          : (!transform.any_op) -> (!transform.any_op)
+    }
+    transform.apply_dce to %module : !transform.any_op
+    // Pass 3: the stem convolution (pass 2a has taken its consumer, whose pad it no longer needs).
+    %funcs3 = transform.structured.match ops{["util.func"]} in %module : (!transform.any_op) -> !transform.any_op
+    transform.foreach %funcs3 : !transform.any_op {
+      ^bb3(%func: !transform.any_op):
+        transform.foreach_match in %func
+            @match_stem -> @call_stem
           : (!transform.any_op) -> (!transform.any_op)
     }
     transform.apply_dce to %module : !transform.any_op
