@@ -6,14 +6,21 @@
 //   iree-compile ... --iree-preprocessing-transform-spec-filename=spec.mlir \
 //     --iree-hal-executable-object-search-path=<directory holding depthwise3x3.o>
 //
-// One pattern per stride, shape-generic (dynamic dims, cast-compatible). Two passes, because
-// `transform.iree.match.cast_compatible_dag_from_root` cannot match a tensor.pad: it compares
-// the pad's region, whose tensor.yield uses a constant defined outside the DAG, before that
-// constant is mapped. Pass 1 outlines each pad of one pixel on each side of H and W (checked by
-// its static_low/static_high attributes) into a call of @depthwise3x3_pad(x, value); pass 2
-// matches that call (with value 0.0) through the convolution and replaces the lot. The spec
-// inlines whatever it created at the end, so a pad that fed no depthwise convolution is a
-// tensor.pad again.
+// Shape-generic patterns (dynamic dims, cast-compatible). Several passes, because
+// `transform.iree.match.cast_compatible_dag_from_root` cannot match a tensor.pad (it compares the
+// pad's region, whose tensor.yield uses a constant defined outside the DAG, before that constant
+// is mapped) nor a static tensor.expand_shape against a dynamic one (output_shape operands):
+//   1. each pad of one pixel on each side of H and W (checked by static_low/static_high) becomes a
+//      call of @depthwise3x3_pad(x, value), each expand to [1, 1, h, w, c] a call of
+//      @depthwise3x3_expand(x);
+//   2a. a depthwise convolution (pad call with value 0.0 ... conv) followed by an inference
+//      BatchNorm, max(x, 0), the transpose back to NHWC and min(x, 6) becomes one dispatch of the
+//      fused entry (stride 1 or 2);
+//   3. the stem (NCHW input transposed, padded, conv_2d_nhwc_hwcf 3x3 stride 2, BatchNorm, ReLU6)
+//      becomes one dispatch reading the NCHW input;
+//   2b. a depthwise convolution without that epilogue becomes the plain entry.
+// The spec inlines whatever it created at the end, so a pad or expand no pattern took is a
+// tensor.pad or tensor.expand_shape again.
 
 // Objects by target, each generic (no configuration): they apply to every llvm-cpu target of
 // that format, whatever its CPU and features, so the executable below is compiled for the very
