@@ -53,13 +53,9 @@
 
 module attributes {transform.with_named_sequence} {
 
-  // (Generic syntax: releases differ in how the custom form spells `objects`.)
-  "hal.executable.source"() <{sym_name = "depthwise3x3", sym_visibility = "private",
-    objects = #hal.executable.objects<{
-      #x86_64 = [#hal.executable.object<{path = "depthwise3x3.o"}>],
-      #arm_64 = [#hal.executable.object<{path = "depthwise3x3.o"}>],
-      #arm_32 = [#hal.executable.object<{path = "depthwise3x3.o"}>]
-    }>}> ({
+  // (Generic syntax, its attributes in the attribute dictionary after the region: releases differ
+  // in how the custom form spells `objects`, and 3.4-3.6 give this op no properties, `<{...}>`.)
+  "hal.executable.source"() ({
       hal.executable.export public @s1 ordinal(0) layout(#layout) count(%device: !hal.device, %oh: index) -> (index, index, index) {
         %x = affine.apply affine_map<()[s0] -> (s0 ceildiv 2)>()[%oh]
         %c1 = arith.constant 1 : index
@@ -228,7 +224,12 @@ module attributes {transform.with_named_sequence} {
         }
       }
       "hal.executable.source_end"() : () -> ()
-  }) : () -> ()
+  }) {sym_name = "depthwise3x3", sym_visibility = "private",
+    objects = #hal.executable.objects<{
+      #x86_64 = [#hal.executable.object<{path = "depthwise3x3.o"}>],
+      #arm_64 = [#hal.executable.object<{path = "depthwise3x3.o"}>],
+      #arm_32 = [#hal.executable.object<{path = "depthwise3x3.o"}>]
+    }>} : () -> ()
 
   // Pass 1's outlined pad: exactly the tensor.pad it replaces.
   util.func private @depthwise3x3_pad(%x: tensor<1x1x?x?x?xf32>, %value: f32) -> tensor<1x1x?x?x?xf32> {
