@@ -61,10 +61,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("/tmp/kernel_sitting"))
     p.add_argument("--kernel-dir", type=Path, default=kernel_sitting.REPO / "kernels" / "depthwise3x3")
+    p.add_argument("--spec", type=Path, help="default: KERNEL_DIR/spec.mlir (spec-pre3.4.mlir for releases before 3.4.0)")
     p.add_argument("venvs", type=Path, nargs="+")
     args = p.parse_args(argv)
     out = args.out.resolve()
-    spec = args.kernel_dir.resolve() / "spec.mlir"
+    spec = (args.spec or args.kernel_dir / "spec.mlir").resolve()
+    print(f"spec: {spec}")
     atol, rtol = (out / "tolerance.txt").read_text().split()
     rows = []
     for venv in args.venvs:
@@ -86,7 +88,7 @@ def main(argv=None) -> int:
             dropped.append(bad[0].split("=")[0])
             flags.remove(bad[0])
         flags_used = "pick flags" + (f" less {', '.join(dropped)} (unknown to it)" if dropped else "")
-        if res.returncode != 0 and "spec.mlir" not in first_error(res.stderr):
+        if res.returncode != 0 and spec.name not in first_error(res.stderr):
             # The pick's flags fail on the model itself in this release: the kernel's own flags only.
             pick_error = first_error(res.stderr)
             cmd = [venv / "bin" / "iree-compile", out / "model.mlir", *NEEDED_FLAGS, *extra, "-o", vmfb]
