@@ -146,8 +146,11 @@ def compile_arms(args, out: Path, obj_dir: Path) -> dict[str, Path]:
             run([iree_compile, out / "model.mlir", *PICK_FLAGS, *extra, "-o", vmfb])
             print(f"  compiled {name} in {time.perf_counter() - t0:.0f} s", flush=True)
         arms[name] = vmfb
-    if b"depthwise3x3" not in arms["kernel"].read_bytes():
+    data = arms["kernel"].read_bytes()
+    if b"depthwise3x3" not in data:
         raise SystemExit("kernel.vmfb holds no depthwise3x3 executable: the spec matched nothing")
+    took = [e for e in ("s1_bn", "s2_bn", "stem") if e.encode() in data]
+    print(f"  kernel.vmfb holds the kernel's executable (fused entries: {', '.join(took) or 'none'})")
     return arms
 
 
