@@ -27,9 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernel_sitting  # noqa: E402
 
 # What the kernel needs: llvm-cpu, the host CPU and the channels-last pipeline its patterns match.
-NEEDED_FLAGS = [f for f in kernel_sitting.PICK_FLAGS
-                if f.startswith(("--iree-hal-target-backends", "--iree-llvmcpu-target-triple",
-                                 "--iree-llvmcpu-target-cpu=", "--iree-preprocessing-pass-pipeline"))]
+NEEDED_FLAGS = [
+    f
+    for f in kernel_sitting.PICK_FLAGS
+    if f.startswith(
+        (
+            "--iree-hal-target-backends",
+            "--iree-llvmcpu-target-triple",
+            "--iree-llvmcpu-target-cpu=",
+            "--iree-preprocessing-pass-pipeline",
+        )
+    )
+]
 
 CHECK = r"""
 import sys, numpy as np, iree.runtime as rt
@@ -38,7 +47,8 @@ ctx = rt.SystemContext(config=rt.Config("local-sync"))
 ctx.add_vm_module(rt.VmModule.copy_buffer(ctx.instance, open(sys.argv[1], "rb").read()))
 out = np.asarray(ctx.modules.module["main"](x))
 err = float(np.abs(out - y).max())
-print("max abs error %.3g: %s" % (err, "matches" if np.allclose(out, y, atol=atol, rtol=rtol) else "MISMATCH"))
+ok = np.allclose(out, y, atol=atol, rtol=rtol)
+print("max abs error %.3g: %s" % (err, "matches" if ok else "MISMATCH"))
 """
 
 
@@ -46,14 +56,21 @@ def first_error(text: str) -> str:
     for line in text.splitlines():
         if "error" in line.lower():
             return line.strip()[:300]
-    lines = [l for l in text.splitlines() if l.strip()]
+    lines = [line for line in text.splitlines() if line.strip()]
     return (lines[-1] if lines else "(no output)")[:300]
 
 
 def version(venv: Path) -> str:
-    out = subprocess.run([venv / "bin" / "python", "-c",
-                          "from importlib.metadata import version as v; print(v('iree-base-compiler'), v('iree-base-runtime'))"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            venv / "bin" / "python",
+            "-c",
+            "from importlib.metadata import version as v; "
+            "print(v('iree-base-compiler'), v('iree-base-runtime'))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip() or "?"
 
 
@@ -61,7 +78,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("/tmp/kernel_sitting"))
     p.add_argument("--kernel-dir", type=Path, default=kernel_sitting.REPO / "kernels" / "depthwise3x3")
-    p.add_argument("--spec", type=Path, help="default: KERNEL_DIR/spec.mlir (spec-pre3.4.mlir for releases before 3.4.0)")
+    p.add_argument(
+        "--spec", type=Path, help="default: KERNEL_DIR/spec.mlir (spec-pre3.4.mlir for releases before 3.4.0)"
+    )
     p.add_argument("venvs", type=Path, nargs="+")
     args = p.parse_args(argv)
     out = args.out.resolve()
@@ -72,8 +91,10 @@ def main(argv=None) -> int:
     for venv in args.venvs:
         ver = version(venv)
         vmfb = out / f"port-{venv.name}.vmfb"
-        extra = [f"--iree-preprocessing-transform-spec-filename={spec}",
-                 f"--iree-hal-executable-object-search-path={out / 'obj'}"]
+        extra = [
+            f"--iree-preprocessing-transform-spec-filename={spec}",
+            f"--iree-hal-executable-object-search-path={out / 'obj'}",
+        ]
         flags = list(kernel_sitting.PICK_FLAGS)
         dropped = []
         while True:
@@ -93,7 +114,9 @@ def main(argv=None) -> int:
             pick_error = first_error(res.stderr)
             cmd = [venv / "bin" / "iree-compile", out / "model.mlir", *NEEDED_FLAGS, *extra, "-o", vmfb]
             res = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-            flags_used = f"pick flags fail without the kernel's fault ({pick_error}); with only the kernel's own flags"
+            flags_used = (
+                f"pick flags fail without the kernel's fault ({pick_error}); with only the kernel's own flags"
+            )
         if res.returncode != 0:
             rows.append((ver, f"no ({flags_used}): {first_error(res.stderr)}", "-"))
             print(rows[-1], flush=True)
@@ -101,9 +124,23 @@ def main(argv=None) -> int:
         data = vmfb.read_bytes()
         took = [e for e in (b"s1_bn", b"s2_bn", b"stem") if e in data]
         compiled = f"yes ({flags_used}; kernel entries {', '.join(t.decode() for t in took) or 'NONE'})"
-        run = subprocess.run([str(venv / "bin" / "python"), "-c", CHECK, str(vmfb), str(out / "x.npy"),
-                              str(out / "y.npy"), atol, rtol], capture_output=True, text=True)
-        ran = run.stdout.strip() if run.returncode == 0 else f"exit {run.returncode}: {first_error(run.stderr)}"
+        run = subprocess.run(
+            [
+                str(venv / "bin" / "python"),
+                "-c",
+                CHECK,
+                str(vmfb),
+                str(out / "x.npy"),
+                str(out / "y.npy"),
+                atol,
+                rtol,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        ran = (
+            run.stdout.strip() if run.returncode == 0 else f"exit {run.returncode}: {first_error(run.stderr)}"
+        )
         rows.append((ver, compiled, ran))
         print(rows[-1], flush=True)
     print()

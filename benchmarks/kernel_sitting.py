@@ -77,7 +77,10 @@ def cpu_name() -> str:
         m = re.search(rf"^{name}\s*:\s*(.*)$", info, re.M)
         return m.group(1).strip() if m else "?"
 
-    return f"{field('model name')} (vendor {field('vendor_id')}, family {field('cpu family')} model {field('model')})"
+    return (
+        f"{field('model name')} (vendor {field('vendor_id')}, "
+        f"family {field('cpu family')} model {field('model')})"
+    )
 
 
 def default_march() -> str:
@@ -86,7 +89,7 @@ def default_march() -> str:
 
 
 def find_cc(name: str | None) -> str:
-    for cand in ([name] if name else ["clang"] + [f"clang-{v}" for v in range(21, 13, -1)]):
+    for cand in [name] if name else ["clang"] + [f"clang-{v}" for v in range(21, 13, -1)]:
         path = shutil.which(cand)
         if path:
             return path
@@ -126,8 +129,18 @@ def build_object(args, out: Path) -> Path:
     obj_dir = out / "obj"
     obj_dir.mkdir(exist_ok=True)
     obj = obj_dir / "depthwise3x3.o"
-    cmd = [find_cc(args.cc), "-target", "x86_64-unknown-unknown-eabi-elf", f"-march={args.march}",
-           *KERNEL_CFLAGS, "-std=c11", "-c", args.kernel_dir / "depthwise3x3.c", "-o", obj]
+    cmd = [
+        find_cc(args.cc),
+        "-target",
+        "x86_64-unknown-unknown-eabi-elf",
+        f"-march={args.march}",
+        *KERNEL_CFLAGS,
+        "-std=c11",
+        "-c",
+        args.kernel_dir / "depthwise3x3.c",
+        "-o",
+        obj,
+    ]
     run(cmd)
     return obj_dir
 
@@ -137,8 +150,13 @@ def compile_arms(args, out: Path, obj_dir: Path) -> dict[str, Path]:
     arms = {}
     for name, extra in (
         ("pick", []),
-        ("kernel", [f"--iree-preprocessing-transform-spec-filename={args.kernel_dir / 'spec.mlir'}",
-                    f"--iree-hal-executable-object-search-path={obj_dir}"]),
+        (
+            "kernel",
+            [
+                f"--iree-preprocessing-transform-spec-filename={args.kernel_dir / 'spec.mlir'}",
+                f"--iree-hal-executable-object-search-path={obj_dir}",
+            ],
+        ),
     ):
         vmfb = out / f"{name}.vmfb"
         if args.fresh or not vmfb.exists() or name == "kernel":
@@ -155,8 +173,8 @@ def compile_arms(args, out: Path, obj_dir: Path) -> dict[str, Path]:
 
 
 def make_callables(out: Path, arms: dict[str, Path]):
-    import numpy as np
     import iree.runtime as rt
+    import numpy as np
     import onnxruntime as ort
 
     x = np.load(out / "x.npy")
@@ -175,8 +193,10 @@ def make_callables(out: Path, arms: dict[str, Path]):
     calls["ort"] = lambda: session.run(None, feed)[0]
     from importlib.metadata import version
 
-    return calls, (f"iree-base-compiler {version('iree-base-compiler')}, iree-base-runtime "
-                   f"{version('iree-base-runtime')}, onnxruntime {ort.__version__}")
+    return calls, (
+        f"iree-base-compiler {version('iree-base-compiler')}, iree-base-runtime "
+        f"{version('iree-base-runtime')}, onnxruntime {ort.__version__}"
+    )
 
 
 def check(out: Path, calls) -> bool:
@@ -190,7 +210,10 @@ def check(out: Path, calls) -> bool:
         err = float(np.abs(got - y).max())
         close = bool(np.allclose(got, y, atol=atol, rtol=rtol))
         ok &= close
-        print(f"check {name:6s} max abs error {err:.3g} (atol {atol:g}, rtol {rtol:g}): {'ok' if close else 'MISMATCH'}")
+        print(
+            f"check {name:6s} max abs error {err:.3g} (atol {atol:g}, rtol {rtol:g}): "
+            f"{'ok' if close else 'MISMATCH'}"
+        )
     return ok
 
 
@@ -198,7 +221,7 @@ def sitting(calls, rounds: int, per_round: int):
     names = list(calls)
     times = {n: [] for n in names}
     for r in range(rounds):
-        order = names[r % len(names):] + names[: r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         if r % 2:
             order.reverse()
         for n in order:
@@ -224,9 +247,15 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=Path("/tmp/kernel_sitting"))
     p.add_argument("--kernel-dir", type=Path, default=REPO / "kernels" / "depthwise3x3")
     p.add_argument("--cc", help="clang to build the object with (default: the newest on PATH)")
-    p.add_argument("--march", default=default_march(), help="-march for the object (default: x86-64-v4 with AVX-512, else x86-64-v3)")
+    p.add_argument(
+        "--march",
+        default=default_march(),
+        help="-march for the object (default: x86-64-v4 with AVX-512, else x86-64-v3)",
+    )
     p.add_argument("--iree-compile", help="default: iree-compile beside this Python")
-    p.add_argument("--threads", type=int, default=1, help="torch threads for the export (weights depend on it)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch threads for the export (weights depend on it)"
+    )
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--calls", type=int, default=10, help="timed calls per arm per round")
     p.add_argument("--fresh", action="store_true")
@@ -248,14 +277,21 @@ def main(argv=None) -> int:
     print()
     print(f"{cpu_name()}, {platform.machine()}, {os.cpu_count()} CPUs; {t0}; load {load0} -> {loadavg()}")
     print(f"{versions}; object: {Path(find_cc(args.cc)).name} -march={args.march}")
-    print(f"{args.rounds} paired rounds, each arm's figure per round the median of {args.calls} calls' one-thread CPU time")
+    print(
+        f"{args.rounds} paired rounds, each arm's figure per round the median of {args.calls} calls' "
+        "one-thread CPU time"
+    )
     for n, v in times.items():
-        print(f"  {n:7s} median {statistics.median(v):7.3f} ms   rounds {min(v):.3f}-{max(v):.3f} ms "
-              f"(spread {100 * (max(v) - min(v)) / statistics.median(v):.0f}%)")
+        print(
+            f"  {n:7s} median {statistics.median(v):7.3f} ms   rounds {min(v):.3f}-{max(v):.3f} ms "
+            f"(spread {100 * (max(v) - min(v)) / statistics.median(v):.0f}%)"
+        )
     for a, b in (("kernel", "pick"), ("kernel", "ort"), ("pick", "ort")):
         ratios = [x / y for x, y in zip(times[a], times[b])]
-        print(f"  {a}/{b}: median of per-round ratios {statistics.median(ratios):.3f} "
-              f"(rounds {min(ratios):.3f}-{max(ratios):.3f})")
+        print(
+            f"  {a}/{b}: median of per-round ratios {statistics.median(ratios):.3f} "
+            f"(rounds {min(ratios):.3f}-{max(ratios):.3f})"
+        )
     return 0
 
 
