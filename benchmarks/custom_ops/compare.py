@@ -229,7 +229,10 @@ def bound_runner(sess, feed: dict[str, np.ndarray]):
     return run, binding
 
 
-def paired(runners: dict[str, object], rounds: int, min_s: float = 0.05) -> dict[str, list[float]]:
+MIN_S = 0.1  # seconds of calls per arm and round (--min-s)
+
+
+def paired(runners: dict[str, object], rounds: int, min_s: float | None = None) -> dict[str, list[float]]:
     """Per round, each arm in a shuffled order runs calls for at least `min_s` seconds (the same
     count for every arm, fixed by the slowest in a warm-up); its figure is the mean time per call."""
     for r in runners.values():
@@ -241,7 +244,7 @@ def paired(runners: dict[str, object], rounds: int, min_s: float = 0.05) -> dict
         for _ in range(5):
             r()
         slowest = max(slowest, (time.perf_counter() - t0) / 5)
-    calls = max(3, int(min_s / max(slowest, 1e-7)))
+    calls = max(3, int((min_s or MIN_S) / max(slowest, 1e-7)))
     out: dict[str, list[float]] = {k: [] for k in runners}
     rnd = random.Random(67)
     for _ in range(rounds):
@@ -330,7 +333,7 @@ def run_mobilenet(lib: Path, rounds: int) -> None:
           f"vs ORT {np.abs(y_custom - y_base).max():.2e}")
     rb, kb = bound_runner(s_base, feed)
     rc, kc = bound_runner(s_custom, feed)
-    t = paired({"ort": rb, "custom": rc}, rounds, min_s=0.3)
+    t = paired({"ort": rb, "custom": rc}, rounds, min_s=3 * MIN_S)
     print(f"ORT alone:             {fmt_us(t['ort'])}")
     print(f"ORT + custom op:       {fmt_us(t['custom'])}")
     print(f"custom / ORT (paired): {fmt_ratio(t['custom'], t['ort'])}")
@@ -616,7 +619,8 @@ def tflite_facts() -> None:
               f"TFLite's C API headers (lite/c/common.h, lite/c/c_api.h, lite/core/c/*): "
               f"{tfl_headers or 'none'}")
         for so in sorted(root.rglob("*.so*")):
-            if "lite" not in so.name.lower() and "tflite" not in str(so).lower():
+            if ("lite" not in so.name.lower() and "tflite" not in str(so).lower()
+                    and so.name != "libtensorflow_cc.so.2"):
                 continue
             syms = dynamic_symbols(so)
             tfl = [s for s in syms if s.startswith(("TfLite", "_ZN6tflite"))]
@@ -654,6 +658,7 @@ def iree_facts(kernel_dir: Path, iree_run_module: str | None) -> None:
 
 
 def main() -> int:
+    global MIN_S
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kernel-dir", type=Path, default=REPO / "kernels" / "depthwise3x3")
     ap.add_argument("--ort-include", type=Path,
@@ -661,13 +666,16 @@ def main() -> int:
                     help="a folder with onnxruntime_c_api.h (ORT's release archive's include/)")
     ap.add_argument("--litert-include", type=Path, default=os.environ.get("LITERT_INCLUDE"),
                     help="a folder with litert/c/*.h (LiteRT's source at the ai-edge-litert release)")
-    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=21)
+    ap.add_argument("--min-s", type=float, default=0.1,
+                    help="seconds of calls per arm and round (three times that for MobileNetV2)")
     ap.add_argument("--no-pin", action="store_true",
                     help="do not pin the process to one CPU (LiteRT's CPU options are not exported, "
                          "so pinning is how its arms get one thread's worth of CPU)")
     ap.add_argument("--iree-run-module", default=shutil.which("iree-run-module"))
     ap.add_argument("--skip-mobilenet", action="store_true")
     args = ap.parse_args()
+    MIN_S = args.min_s
     from importlib import metadata
 
     import onnxruntime as ort
