@@ -210,3 +210,20 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
     missed = arms["default+k:negabs"]
     assert missed["applied"] is False and "ms" not in missed
     assert missed["error"].startswith("kernel-not-applied: kernel 'negabs' was not applied")
+
+
+def test_compat_json_carries_the_kernel_an_answer_takes_within_its_schema():
+    import jsonschema
+
+    from iree_matrix.answers import compat
+
+    taken = advice.derive(_with_kernel(FASTER))
+    missed = advice.derive(_with_kernel((), applied=False, error="kernel-not-applied: …", module_sha256=""))
+    document = compat.derive([], None, [*taken, *missed])
+    compat.validate(document)
+    first, second = document["answers"]
+    assert first["kernel"]["kernel"] == "dw" and first["kernel"]["taken"] is True
+    assert second["kernel"] is None and second["kernel_trials"][0]["applied"] is False
+    first["kernel"]["taken"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        compat.validate(document)
