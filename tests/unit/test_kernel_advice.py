@@ -155,11 +155,15 @@ def _record(stage, job, status=Status.OK, labels=None, metrics=None, **extra):
 def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing(monkeypatch, tmp_path):
     """advise's sitting with the timing faked: the pick's kernel arm is timed beside the pick with
     the kernel's flags and files; default's, whose compile found the spec matched nothing, is
-    named so (never timed: no module of its own)."""
+    named so (never timed: no module of its own). A flag the kernel requires that the pick has
+    already is said once."""
+    import dataclasses
+
     from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
 
-    kernel = kernel_files.load(NEGABS)
+    im2col = "--iree-global-opt-use-im2col-for-convs=true"
+    kernel = dataclasses.replace(kernel_files.load(NEGABS), requires_flags=(im2col,))
 
     def run(profile, sha, status=Status.OK, blocked_by=None):
         labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",
@@ -205,6 +209,7 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
     assert timed["applied"] is True and len(timed["ms"]) == 6
     assert f"--iree-preprocessing-transform-spec-filename={NEGABS}/spec.mlir" in timed["flags"]
     assert f"--iree-hal-executable-object-search-path={NEGABS}" in timed["flags"]
+    assert timed["flags"].count(im2col) == 1 and arms["default+k:negabs"]["flags"].count(im2col) == 1
     assert timed["kernel_build"] == f"cd {NEGABS} && python -m ziglang cc -c negabs.c -o negabs.o"
     assert timed["kernel_object"] == str(tmp_path / "store" / "kernel" / "keykernel" / "objects")
     missed = arms["default+k:negabs"]

@@ -197,7 +197,9 @@ def _module_arm(
     label = config.profile
     if kernel is not None:
         label = kernel_files.profile_label(config.profile, kernel.name)
-        meta["flags"] = [*meta["flags"], *kernel_flags(kernel)]
+        # A flag the kernel requires that the configuration has already (channels-last's pipeline)
+        # is said once: the compile passes it twice, to one effect.
+        meta["flags"] = [*meta["flags"], *(f for f in kernel_flags(kernel) if f not in meta["flags"])]
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         _kernel_facts(meta, run, kernel, where)
