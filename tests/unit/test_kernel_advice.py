@@ -229,6 +229,10 @@ def test_compat_json_carries_the_kernel_an_answer_takes_within_its_schema():
     first, second = document["answers"]
     assert first["kernel"]["kernel"] == "dw" and first["kernel"]["taken"] is True
     assert second["kernel"] is None and second["kernel_trials"][0]["applied"] is False
+    plain = compat.derive([], None, advice.derive(_sitting(about=ZEN5)))["answers"][0]
+    assert (
+        "kernel" not in plain and "kernel_trials" not in plain
+    )  # as before kernels: published sets unchanged
     first["kernel"]["taken"] = "yes"
     with pytest.raises(jsonschema.ValidationError):
         compat.validate(document)

@@ -673,7 +673,6 @@ def ratio_json(r: Optional[Ratio]) -> Optional[dict[str, Any]]:
 def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
     ratio = ratio_json
-
     return {
         "model": a.model,
         "function": a.function,
@@ -713,12 +712,20 @@ def as_json(a: Advice) -> dict[str, Any]:
             for r in a.rivals
         ],
         "proof": proof_json(a.proof),
-        "kernel": kernel_json(a.kernel) if a.kernel is not None else None,
-        "kernel_trials": [kernel_json(t) for t in a.kernel_trials],
         "gap": a.gap.to_json() if a.gap is not None else None,
         "gap_error": a.gap_error,
         "sitting": a.sitting,
         "source": a.source,
+        # Only where the sitting timed a kernel with the answer's configuration (`advise --kernel`):
+        # an answer without one reads as it did before kernels.
+        **(
+            {
+                "kernel": kernel_json(a.kernel) if a.kernel is not None else None,
+                "kernel_trials": [kernel_json(t) for t in a.kernel_trials],
+            }
+            if a.kernel_trials
+            else {}
+        ),
     }
 
 
