@@ -12,6 +12,7 @@ import pytest
 
 from iree_matrix.answers import advice
 from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import sitting
 from iree_matrix.matrix import kernels as kernel_files
@@ -236,3 +237,22 @@ def test_compat_json_carries_the_kernel_an_answer_takes_within_its_schema():
     first["kernel"]["taken"] = "yes"
     with pytest.raises(jsonschema.ValidationError):
         compat.validate(document)
+
+
+def test_a_sitting_from_elsewhere_with_a_kernel_arm_is_checked_before_it_is_published():
+    """`merge` publishes a sitting whose kernel arm names its kernel and one line of text for its
+    directory, object and build command (shown as what to run), and refuses one that does not."""
+    from iree_matrix.answers import sittings
+
+    document = _with_kernel(FASTER)
+    document["host"] = {**ZEN5, "identity": HostIdentity.of(ZEN5).identity}
+    assert sittings.problem(document, set()) is None
+    arm = document["functions"][0]["arms"][-1]
+    arm["kernel_build"] = "cd /k && cc dw.c\nrm -rf ~"
+    assert (
+        sittings.problem(document, set()) == f"main: arm '{KERNEL}': its kernel_build is not one line of text"
+    )
+    arm["kernel_build"], arm["kernel"] = BUILD, "../dw"
+    assert (
+        sittings.problem(document, set()) == f"main: arm '{KERNEL}': a kernel arm whose kernel is not a name"
+    )
