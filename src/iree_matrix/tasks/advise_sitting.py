@@ -202,7 +202,13 @@ def _module_arm(
         meta["flags"] = [*meta["flags"], *(f for f in kernel_flags(kernel) if f not in meta["flags"])]
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
-        _kernel_facts(meta, run, kernel, where)
+        from iree_matrix.iree import targets
+        from iree_matrix.stages.kernel import job_cell
+
+        built = "kernel:" + job_cell(
+            kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
+        )
+        _kernel_facts(meta, run, kernel, where, built)
     if run is None:
         meta["error"] = "no run of it in this run's results"
     elif meta.get("error"):
@@ -236,19 +242,16 @@ def kernel_flags(kernel: Kernel) -> list[str]:
     ]
 
 
-def _kernel_facts(meta: dict[str, Any], run: Optional[Record], kernel: Kernel, where: _Function) -> None:
+def _kernel_facts(
+    meta: dict[str, Any], run: Optional[Record], kernel: Kernel, where: _Function, job: str
+) -> None:
     """A kernel arm's facts beside its times: the command that built its object (the kernel job's,
     as a user runs it in the kernel's directory) and where that object is stored here; whether the
-    spec applied; and why the arm has no module to time when its kernel, compile or spec failed."""
+    spec applied; and why the arm has no module to time when its kernel, compile or spec failed.
+    `job`: the kernel job that built the object for the arm's CPU (`host`, or a pick's named one)."""
     from iree_matrix.stages.artifacts import KERNEL_OBJECTS
 
-    built = next(
-        (
-            r for r in where.by_job.values()
-            if r.stage == "kernel" and r.label.kernel == kernel.name and r.job.endswith("/host")
-        ),
-        None,
-    )  # fmt: skip
+    built = where.by_job.get(job)
     if built is not None and built.command:
         meta["kernel_build"] = build_command(built.command, kernel)
     if built is not None and built.status is Status.OK and built.key:
