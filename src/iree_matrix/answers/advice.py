@@ -41,6 +41,9 @@ DIRNAME = "answers"  # results/answers/<identity slug>/advice-<model>.json
 DEFAULT, NAIVE, PICK, PEER, FLEET = "default", "naive", "pick", "peer", "fleet"
 RIVAL = "rival"  # another release's published pick: the evidence for the release, in the same sitting
 GPU = "gpu"  # a GPU sitting's IREE arm: one release's module for one `target`, timed on the GPU
+# `default` or a pick (its `base`) with a user's kernel swapped in (`advise --kernel DIR`): the
+# answer takes it only where the sitting calls it faster than the configuration alone.
+KERNEL = "kernel"
 COMMAND = "iree-matrix advise"
 MATRIX = "advise.toml"  # advise's matrix: a sitting it makes is kept in its run's folder, runs/advise
 
@@ -111,6 +114,42 @@ class Rival:
 
 
 @dataclasses.dataclass(frozen=True)
+class KernelTrial:
+    """A user's kernel swapped into the answer's configuration (`base`), timed in the answer's
+    sitting: its time over the configuration's alone, the kernel arm's proof. `taken`: the sitting
+    calls it faster beyond noise, its spec applied and its outputs match torch's."""
+
+    kernel: str
+    base: str
+    against_base: Optional[Ratio]  # the kernel arm's time over `base`'s (< 1: the kernel is faster)
+    flags: tuple[str, ...] = ()  # iree-compile's: the base's, the kernel's requires_flags, spec, search path
+    directory: str = ""  # the kernel's directory (its kernel.toml, sources and spec)
+    build: str = ""  # the command that builds its object there (the kernel job's)
+    object: str = ""  # where the sitting's machine stored the object it built
+    applied: Optional[bool] = None  # False: its spec matched nothing (no module of its own to time)
+    matches: Optional[bool] = None  # False: its outputs differ from torch's
+    error: str = ""  # why it has no times
+    taken: bool = False
+
+    @classmethod
+    def of(cls, arm: Arm, base: Arm) -> KernelTrial:
+        return cls(
+            arm.kernel, base.config, paired(base, arm), arm.flags, arm.kernel_dir, arm.kernel_build,
+            arm.kernel_object, arm.applied, arm.matches, arm.error,
+        )  # fmt: skip
+
+    @property
+    def faster(self) -> bool:
+        """Whether the sitting calls the kernel arm faster than its base beyond noise, applied and
+        matching torch: the only kernel arm an answer takes."""
+        r = self.against_base
+        return (
+            r is not None and r.paired.verdict == stats.FASTER and self.applied is not False
+            and self.matches is not False and not self.error
+        )  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
 class Advice:
     model: str
     function: str
@@ -135,6 +174,10 @@ class Advice:
     # The whole sitting's wall time (every function of the model): what `advise` costs on that identity
     # beyond its builds (the Whisper encoder's: 50 min; a CNN's: 1-3 min). None: not recorded.
     sitting_seconds: Optional[float] = None
+    # The kernel the answer takes with `config` (`advise --kernel`): its flags are `flags`, its
+    # figures every ratio above; None: the configuration alone is the answer.
+    kernel: Optional[KernelTrial] = None
+    kernel_trials: tuple[KernelTrial, ...] = ()  # every kernel timed with `config`, the taken one too
 
     @property
     def speedup_default(self) -> Optional[float]:
@@ -302,15 +345,29 @@ def _advice(
     # between picks, not two medians.
     proven = next((a for a in faster if proof is not None and a.config == proof.result), None)
     chosen = proven or chosen
+    # A kernel swapped into the chosen configuration is taken only where the sitting calls it faster
+    # than the configuration alone (the fastest such one); its arm's figures are then the answer's.
+    kernel_arms = [
+        a for a in arms if a.kind == KERNEL and a.base == chosen.config and a.release == chosen.release
+    ]
+    trials = [KernelTrial.of(k, chosen) for k in kernel_arms]
+    winners = [(k, t) for k, t in zip(kernel_arms, trials) if t.faster]
+    taken: Optional[KernelTrial] = None
+    base = chosen
+    if winners:
+        arm, taken = min(winners, key=lambda w: w[0].median or float("inf"))
+        taken = dataclasses.replace(taken, taken=True)
+        trials = [taken if t.kernel == taken.kernel else t for t in trials]
+        chosen = arm
     naive = next((a for a in arms if a.kind == NAIVE), None)
     peers = [a for a in arms if a.kind == PEER and a.usable]
     eager = next((a for a in peers if a.config == "eager"), None)
     others = [a for a in peers if a.config != "eager"] or peers
     best = min(others, key=lambda a: a.median or float("inf")) if others else None
-    fleet = tuple(
-        Fleet(a.cpu, a.flags, paired(chosen, a), a.error)
+    fleet = tuple(  # a fleet's build is the configuration's without the kernel: against it
+        Fleet(a.cpu, a.flags, paired(base, a), a.error)
         for a in arms
-        if a.kind == FLEET and a.base == chosen.config
+        if a.kind == FLEET and a.base == base.config
     )
     return Advice(
         model=model,
@@ -331,7 +388,10 @@ def _advice(
         fleet=fleet,
         rivals=tuple(Rival(a.release, a.config, paired(chosen, a), a.error) for a in arms if a.kind == RIVAL),
         proof=proof,
-        gap=_gap(gap, chosen, best),
+        # A profile of the configuration alone is not the answer's once it takes a kernel.
+        gap=_gap(gap, chosen, best) if taken is None else None,
+        kernel=taken,
+        kernel_trials=tuple(trials),
     )
 
 
@@ -500,6 +560,34 @@ def rival_text(rival: Rival, release: str, argument: str = "MODEL") -> str:
     return f"{head} takes {r.value:.2f}× its time ({r.span()})"
 
 
+def kernel_text(trial: KernelTrial) -> str:
+    """A kernel timed with the answer's configuration, and why it is or is not taken: its time over
+    the configuration's alone from the same sitting's rounds (the kernel arm's proof), or why it has
+    none (its spec matched nothing, its outputs differ from torch's, it did not build)."""
+    head = f"kernel `{trial.kernel}` with `{trial.base}`"
+    if trial.applied is False:
+        return f"{head}: not applied (its spec matched nothing in this model): never taken ({trial.error})"
+    if trial.matches is False:
+        return f"{head}: its outputs differ from torch's: never taken ({trial.error or 'mismatch'})"
+    r = trial.against_base
+    if trial.error or r is None:
+        return f"{head}: not timed ({trial.error or 'it did not run here'}): not taken"
+    p = r.paired
+    if trial.taken:
+        return (
+            f"{head}: {1 / r.value:.2f}× faster than `{trial.base}` alone (takes {r.value:.2f}× its time, "
+            f"{r.span()}, {p.rounds} paired rounds, p = {p.p_value:.2g}): taken"
+        )
+    if p.verdict == stats.SLOWER:
+        return f"{head}: takes {r.value:.2f}× `{trial.base}`'s time alone ({r.span()}), slower: not taken"
+    if p.verdict == stats.FASTER:  # faster, yet not taken: another kernel was faster still
+        return f"{head}: {r.value:.2f}× `{trial.base}`'s time ({r.span()}), faster; another kernel was faster"
+    return (
+        f"{head}: {r.value:.2f}× `{trial.base}`'s time alone ({r.span()}; {p.verdict}): no faster "
+        "beyond noise, not taken"
+    )
+
+
 def fleet_text(fleet: Fleet) -> str:
     if fleet.error or fleet.against_host is None:
         return f"not measured: {fleet.error or 'it did not run here'}"
@@ -534,7 +622,15 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         name = a.function if a.function not in ("", "main", model) else model
         ms = f" ({formats.duration_ms(a.ms)} of one thread's CPU per call)" if a.ms else ""
         config = "default flags" if a.config == "default" else f"`{a.config}`"
-        out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
+        if a.kernel is not None:
+            where = f" ({a.kernel.directory})" if a.kernel.directory else ""
+            out.append(
+                f"  {name}: take IREE {a.release} with {config} and the kernel `{a.kernel.kernel}`{where}{ms}"
+            )
+            if a.kernel.build:
+                out.append(f"    build its object: {a.kernel.build}")
+        else:
+            out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
         out.append(f"    iree-compile {flags_text(a.flags)}")
         naive = speedup_text(a.over_naive, "the naive build (generic CPU)")
         out.append(f"    {speedup_text(a.over_default, 'default')}; {naive}")
@@ -543,6 +639,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
         for rival in a.rivals:
             out.append(f"    other release: {rival_text(rival, a.release, argument)}")
+        for trial in a.kernel_trials:
+            out.append(f"    {kernel_text(trial)}")
         proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
         out.append(f"    proof: {proof or neighbourhood.untimed(argument or a.model, a.identity.llvm_cpu)}")
         if a.gap is not None:
@@ -564,15 +662,17 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
     return out
 
 
+def ratio_json(r: Optional[Ratio]) -> Optional[dict[str, Any]]:
+    """A paired ratio as compat.json and a sitting's `kernel_proof` give it."""
+    if r is None:
+        return None
+    p = r.paired
+    return {"ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "verdict": p.verdict}
+
+
 def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
-
-    def ratio(r: Optional[Ratio]) -> Optional[dict[str, Any]]:
-        if r is None:
-            return None
-        p = r.paired
-        return {"ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "verdict": p.verdict}
-
+    ratio = ratio_json
     return {
         "model": a.model,
         "function": a.function,
@@ -616,6 +716,33 @@ def as_json(a: Advice) -> dict[str, Any]:
         "gap_error": a.gap_error,
         "sitting": a.sitting,
         "source": a.source,
+        # Only where the sitting timed a kernel with the answer's configuration (`advise --kernel`):
+        # an answer without one reads as it did before kernels.
+        **(
+            {
+                "kernel": kernel_json(a.kernel) if a.kernel is not None else None,
+                "kernel_trials": [kernel_json(t) for t in a.kernel_trials],
+            }
+            if a.kernel_trials
+            else {}
+        ),
+    }
+
+
+def kernel_json(trial: KernelTrial) -> dict[str, Any]:
+    """A kernel trial as compat.json and a sitting's `kernel_proof` give it."""
+    return {
+        "kernel": trial.kernel,
+        "base": trial.base,
+        "time_over_base": ratio_json(trial.against_base),
+        "taken": trial.taken,
+        "applied": trial.applied,
+        "matches": trial.matches,
+        "error": trial.error,
+        "flags": list(trial.flags),
+        "directory": trial.directory,
+        "build": trial.build,
+        "object": trial.object,
     }
 
 

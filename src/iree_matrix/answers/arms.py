@@ -30,6 +30,14 @@ class Arm:
     base: str = ""  # a fleet arm: the configuration it compiles for another CPU
     error: str = ""  # why it has no times
     target: str = ""  # a GPU arm's target as `--target` names it ("cuda:sm_80", "vulkan-spirv")
+    # A kernel arm (`base` with a user's kernel swapped in): the kernel's name and directory, the
+    # command that built its object (run in that directory), where the object is stored on the
+    # machine that sat, and whether its spec applied (None: not known, its compile did not finish).
+    kernel: str = ""
+    kernel_dir: str = ""
+    kernel_build: str = ""
+    kernel_object: str = ""
+    applied: Optional[bool] = None
 
     @property
     def median(self) -> Optional[float]:
@@ -55,6 +63,11 @@ class Arm:
             base=str(data.get("base") or ""),
             error=str(data.get("error") or ""),
             target=str(data.get("target") or ""),
+            kernel=str(data.get("kernel") or ""),
+            kernel_dir=str(data.get("kernel_dir") or ""),
+            kernel_build=str(data.get("kernel_build") or ""),
+            kernel_object=str(data.get("kernel_object") or ""),
+            applied=data.get("applied") if isinstance(data.get("applied"), bool) else None,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -46,6 +46,8 @@ from iree_matrix.core.model.results import Record, ResultsLog
 RESULTS = "results.jsonl"
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
 _TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,200}")  # an arm's name: "dt-ukernels on 3.13.0", no control
+# A kernel arm's directory, object and build command: one line of text, no control characters.
+_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f]{0,4000}")
 _MAX_MS = 1e7  # a call of nearly three hours: anything longer is not a measurement
 
 
@@ -412,6 +414,12 @@ def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
     digest = arm.get("module_sha256")
     if digest and compiled and digest not in compiled:
         return f"module {str(digest)[:12]} is not one the sitting's own records compiled"
+    if arm.get("kind") == advice.KERNEL:  # its files and command are shown as what to run
+        if not _NAME.fullmatch(str(arm.get("kernel") or "")):
+            return "a kernel arm whose kernel is not a name"
+        for key in ("kernel_dir", "kernel_build", "kernel_object"):
+            if not isinstance(arm.get(key, ""), str) or not _LINE.fullmatch(arm.get(key, "")):
+                return f"its {key} is not one line of text"
     return None
 
 

@@ -25,8 +25,8 @@ from iree_matrix.tasks import advise
 
 NAME = "advise"
 HELP = (
-    "time default, the published picks, the naive build and ONNX Runtime here in one paired sitting: "
-    "this CPU's answer"
+    "time default, the published picks, the naive build and ONNX Runtime here in one paired sitting "
+    "(with --kernel, each kernel swapped into default and each pick too): this CPU's answer"
 )
 
 

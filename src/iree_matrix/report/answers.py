@@ -54,6 +54,8 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for a in _in_order(found):
         config = "default" if a.config == "default" else a.config
+        if a.kernel is not None:  # the configuration with a user's kernel: "im2col+k:depthwise3x3"
+            config = f"{config}+k:{a.kernel.kernel}"
         out.append((
             advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
             formats.duration_ms(a.ms) if a.ms else "–",
@@ -112,7 +114,9 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
             "",
             f"{a.identity.label}; {a.sitting}; `{Path(a.source).name}`.",
             "",
+            *_kernel_head(a),
             "```sh",
+            *([a.kernel.build] if a.kernel is not None and a.kernel.build else []),
             f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb",
             "```",
             "",
@@ -129,10 +133,21 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
             out.append(f"- the other release, same sitting: {advice.rival_text(rival, a.release)}")
         for f in a.fleet:
             out.append(f"- for a fleet of `{f.cpu}`: `{advice.flags_text(f.flags)}` — {advice.fleet_text(f)}")
+        for trial in a.kernel_trials:
+            out.append(f"- {advice.kernel_text(trial)}")
         out.append("")
         out += _proof(a)
         out += _gap(a)
     return out
+
+
+def _kernel_head(a: advice.Advice) -> list[str]:
+    """An answer that takes a kernel names it and its files before the commands: its object is
+    built in its directory, then the module compiled with its spec and that directory."""
+    if a.kernel is None:
+        return []
+    where = f" (`{a.kernel.directory}`: its kernel.toml, sources and spec)" if a.kernel.directory else ""
+    return [f"With the kernel `{a.kernel.kernel}`{where}: build its object, then compile with it:", ""]
 
 
 GPU_HEADERS = (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -29,6 +29,7 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.tasks import advise_proof, advise_sitting
 from iree_matrix.tasks.advise_plan import (
     Plan,
@@ -36,6 +37,7 @@ from iree_matrix.tasks.advise_plan import (
     adjusted,
     choose,
     fleet_names,
+    kernel_names,
     search_picks,
 )
 from iree_matrix.tasks.runs import run_plan
@@ -64,6 +66,12 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, plan))
     peer_names = loaded.matrix.peers
     logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")
+    kernel_arms = kernel_names(loaded.matrix.kernels, base_model, plan)
+    if loaded.matrix.kernels:
+        logger.info(
+            f"kernels: {', '.join(name for name, _, _ in kernel_arms) or 'none meant for ' + base_model} "
+            "(each timed against the configuration it is swapped into; taken only where faster beyond noise)"
+        )
     if matrix.listing:
         from iree_matrix import stages
 
@@ -73,7 +81,9 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     cache = matrix.cache
     results = ResultsLog(loaded.results_dir / "results.jsonl")
     cost = len(loaded.plan.jobs)
-    arms_per_function = 2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(peer_names)
+    arms_per_function = (
+        2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(kernel_arms) + len(peer_names)
+    )
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {settings.rounds} rounds × "
         f"{arms_per_function} arms × {settings.repetitions} calls per function on one thread "
@@ -85,9 +95,11 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
-    document = advise_sitting.run(settings, base_model, plan, records, cache, peer_names)
-    _prove(settings, matrix, base_model, plan, document, peer_names, out)
+    kernels = loaded.matrix.kernels
+    document = advise_sitting.run(settings, base_model, plan, records, cache, peer_names, kernels=kernels)
+    _prove(settings, matrix, base_model, plan, document, peer_names, out, kernels)
     _explain(settings, matrix, base_model, plan, document, out)
+    _kernel_proofs(document)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     return _answer(document, kept, base_model, reference, results.path, out)
@@ -150,6 +162,17 @@ def _print_proofs(found: Sequence[Any], out: TextIO) -> None:
             print("\n".join(neighbourhood.console_lines(a.proof, answer=a.config)), file=out)
 
 
+def _kernel_proofs(document: dict[str, Any]) -> None:
+    """Each function's kernel arms against the configuration they were swapped into (the answer's),
+    kept in its entry (`kernel_proof`) beside the arms they are derived from: the paired ratio, the
+    rounds' spread, the verdict, and whether the answer takes it."""
+    by_function = {a.function: a for a in advice.derive(document)}
+    for entry in document.get("functions") or ():
+        found = by_function.get(str(entry.get("function") or ""))
+        if found is not None and found.kernel_trials:
+            entry["kernel_proof"] = [advice.kernel_json(t) for t in found.kernel_trials]
+
+
 def _prove(
     settings: Settings,
     matrix: PlanSettings,
@@ -158,6 +181,7 @@ def _prove(
     document: dict[str, Any],
     peer_names: Sequence[str],
     out: TextIO,
+    kernels: Optional[Mapping[str, Kernel]] = None,
 ) -> None:
     """Each pick's proof (advise_proof.py), kept in its function's entry. A function whose proof
     moved its pick is sat again with the proven pick beside default, the other picks, the naive
@@ -190,7 +214,9 @@ def _prove(
         document["interrupted"] = True
         return
     records = list(summary.records.values())
-    resat = advise_sitting.run(settings, model, again, records, cache, peer_names, only=set(moved))
+    resat = advise_sitting.run(
+        settings, model, again, records, cache, peer_names, only=set(moved), kernels=kernels
+    )
     arms = {e["function"]: e["arms"] for e in resat["functions"]}
     for entry in document["functions"]:
         if entry["function"] in arms:
@@ -215,7 +241,12 @@ def _explain(
 
     if settings.no_gap or document.get("interrupted"):
         return
-    trailing = [a for a in advice.derive(document) if gaps.trails(a.vs_peer.value if a.vs_peer else None)]
+    # An answer that takes a kernel is not profiled: the profiled build would be its pick's alone.
+    trailing = [
+        a
+        for a in advice.derive(document)
+        if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)
+    ]
     if not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -273,7 +304,9 @@ def _build(
     every record of that run by job, or None when it was interrupted; `profile_ops`: the run stage's
     in-context profiler on for them (`_with_op_profile`)."""
     # Only these configurations: no fleet or other release is built for a proof's neighbours.
-    wanted = dataclasses.replace(plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=())
+    wanted = dataclasses.replace(
+        plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=(), kernels=False
+    )
 
     def adjust(m: Any) -> Any:
         m = adjusted(m, model, wanted)

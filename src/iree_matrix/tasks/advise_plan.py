@@ -16,6 +16,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix import spec
+from iree_matrix.matrix.kernels import Kernel
 
 NEWEST = "3.13.0"  # the release asked when nothing is published for the model
 MAX_USER_PICKS = 3  # a user's model tries the picks published for the most reference functions
@@ -47,6 +48,9 @@ class Plan:
     # Another release's published pick, timed in the same sitting: the evidence for the release
     # (release, configuration, source).
     rivals: tuple[tuple[str, str, str], ...] = ()
+    # Whether the matrix's kernels (`--kernel`) are swapped into `default` and each pick: one more
+    # arm each (`kernel_names`); a proof's neighbours and a profiled run are built without them.
+    kernels: bool = True
 
 
 # --------------------------------------------------------------------------- which picks
@@ -172,7 +176,9 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
 
 def adjusted(matrix: spec.MatrixSpec, model: str, plan: Plan) -> spec.MatrixSpec:
     """advise's matrix for `plan`: one release's cells under default and the naive build, the picks,
-    the fleet's and the other release's builds added."""
+    the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
+    the model swapped into default and each pick (not into the naive build, a fleet's or the other
+    release's)."""
     cpus = {
         f"{FLEET_PREFIX}{cpu}": Profile(
             f"{FLEET_PREFIX}{cpu}", target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}"
@@ -180,6 +186,8 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: Plan) -> spec.MatrixSpec
         for cpu in plan.fleet
     }
     matrix = spec.with_profiles(matrix, ["default", "generic"])
+    # The matrix file planned every cell with each kernel too: advise chooses its kernel cells below.
+    matrix = dataclasses.replace(matrix, cells=tuple(c for c in matrix.cells if not c.kernel))
     # After with_profiles, which keeps only the profiles it chose: the fleet's CPUs join them.
     matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, **cpus})
     cells = [dataclasses.replace(c, compiler=plan.release, runtime=plan.release) for c in matrix.cells]
@@ -189,6 +197,11 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: Plan) -> spec.MatrixSpec
     for name in [*plan.picks, *(name for name, _ in fleet_names(plan))]:
         config = search.parse(name)
         extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
+    for _, kernel, base in kernel_names(matrix.kernels, model, plan):
+        config = search.parse(base)
+        extra.append(
+            dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
+        )
     for release, name, _ in plan.rivals:
         config = search.parse(name)
         extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile,
@@ -199,6 +212,21 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: Plan) -> spec.MatrixSpec
         raise UserError(
             f"advise: {str(exc).replace('--profiles', '--picks (with default, generic)', 1)}"
         ) from None
+
+
+def kernel_names(kernels: Mapping[str, Kernel], model: str, plan: Plan) -> list[tuple[str, str, str]]:
+    """(arm name, kernel, the configuration it is swapped into) for each kernel of the matrix meant
+    for `model` and each of `default` and the picks: "im2col+k:depthwise3x3"."""
+    from iree_matrix.matrix.kernels import profile_label
+
+    if not plan.kernels:
+        return []
+    return [
+        (profile_label(base, name), name, base)
+        for name, kernel in kernels.items()
+        if kernel.for_model(model)
+        for base in ["default", *plan.picks]
+    ]
 
 
 def fleet_names(plan: Plan) -> list[tuple[str, str]]:

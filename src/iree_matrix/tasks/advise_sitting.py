@@ -1,7 +1,8 @@
 """`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive
-build, the fleet's and the other release's builds, and the peers) timed on one thread in paired,
-interleaved rounds under the machine's quiet lock, and the sitting kept with its identity
-(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file)."""
+build, the fleet's and the other release's builds, default and each pick with each `--kernel`
+swapped in, and the peers) timed on one thread in paired, interleaved rounds under the machine's
+quiet lock, and the sitting kept with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each
+sitting its own file)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest, sitting
 from iree_matrix.iree import flags as iree_flags
-from iree_matrix.tasks.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names
+from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.matrix.kernels import Kernel
+from iree_matrix.tasks.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names, kernel_names
 
 logger = console.logger(__name__)
 
@@ -35,8 +38,10 @@ def run(
     cache: Path,
     peer_names: Sequence[str],
     only: Optional[Collection[str]] = None,
+    kernels: Optional[Mapping[str, Kernel]] = None,
 ) -> dict[str, Any]:
-    """The sitting of each function (of `only`, when given): its arms timed in paired rounds."""
+    """The sitting of each function (of `only`, when given): its arms timed in paired rounds;
+    `kernels` (the matrix's, `--kernel`): each swapped into default and each pick, an arm each."""
     from iree_matrix.core.system import host
 
     releases = {plan.release, *(release for release, _, _ in plan.rivals)}
@@ -76,7 +81,7 @@ def run(
     )
     for function in functions:
         peer = peer_of(peers, model, function)
-        where = _Function(model, function, runs, peer, known, cache)
+        where = _Function(model, function, runs, peer, known, cache, records, kernels)
         arms_meta, interrupted = _sit_function(settings, plan, where, peer_names)
         if interrupted:
             document["interrupted"] = True
@@ -100,10 +105,14 @@ class _Function:
         peer: Optional[Record],
         known: Mapping[str, iree_flags.Profile],
         cache: Path,
+        records: Sequence[Record] = (),
+        kernels: Optional[Mapping[str, Kernel]] = None,
     ) -> None:
         self.model, self.function, self.runs, self.peer, self.known, self.cache = (
             model, function, runs, peer, known, cache
         )  # fmt: skip
+        self.by_job = {r.job: r for r in records}  # what a kernel arm's compile and object said
+        self.kernels: Mapping[str, Kernel] = kernels or {}
 
 
 def _sit_function(
@@ -120,7 +129,7 @@ def _sit_function(
     timed: list[Any] = []
     expected: dict[str, float] = {}  # arm -> seconds of one round's step, from its stage's timing
     with sitting.scratch() as work, _Peers() as peer_arms:
-        for name, kind, source, base, release, config_name in _arm_list(plan):
+        for name, kind, source, base, release, config_name in _arm_list(plan, where.kernels, model):
             meta = _module_arm(
                 settings, where, (name, kind, source, base, release, config_name), timed, expected
             )
@@ -170,6 +179,9 @@ def _module_arm(
         "source": source,
         "base": base,
     }
+    kernel = where.kernels.get(kernel_files.split_profile_label(name)[1]) if kind == advice.KERNEL else None
+    if kernel is not None:
+        meta.update(kernel=kernel.name, kernel_dir=str(kernel.directory))
     cpu = next((k[len(FLEET_PREFIX) :] for k in config.knobs if k.startswith(FLEET_PREFIX)), "")
     if cpu:
         meta["cpu"] = cpu
@@ -182,9 +194,25 @@ def _module_arm(
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
-    run = run_of(where.runs, config.model(where.model), where.function, config.profile, release)
+    label = config.profile
+    if kernel is not None:
+        label = kernel_files.profile_label(config.profile, kernel.name)
+        # A flag the kernel requires that the configuration has already (channels-last's pipeline)
+        # is said once: the compile passes it twice, to one effect.
+        meta["flags"] = [*meta["flags"], *(f for f in kernel_flags(kernel) if f not in meta["flags"])]
+    run = run_of(where.runs, config.model(where.model), where.function, label, release)
+    if kernel is not None:
+        from iree_matrix.iree import targets
+        from iree_matrix.stages.kernel import job_cell
+
+        built = "kernel:" + job_cell(
+            kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
+        )
+        _kernel_facts(meta, run, kernel, where, built)
     if run is None:
         meta["error"] = "no run of it in this run's results"
+    elif meta.get("error"):
+        pass  # a kernel that did not build, compile or apply: said by _kernel_facts
     elif run.status is not Status.OK:
         meta["error"] = f"{run.status.value}: {(run.message or '').splitlines()[0] if run.message else ''}"
         meta["matches"] = False if run.status is Status.MISMATCH else None
@@ -199,6 +227,66 @@ def _module_arm(
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
+
+
+def kernel_flags(kernel: Kernel) -> list[str]:
+    """What a compile adds to swap `kernel` in, as a user gives it: the flags its pattern needs, its
+    spec in its directory, and that directory as where its object is (built there by the command
+    the kernel arm keeps, `kernel_build`)."""
+    from iree_matrix.iree import custom_dispatch
+
+    directory = kernel.directory.resolve()
+    return [
+        *kernel.requires_flags,
+        *custom_dispatch.compile_flags(str(directory / kernel.spec), str(directory)),
+    ]
+
+
+def _kernel_facts(
+    meta: dict[str, Any], run: Optional[Record], kernel: Kernel, where: _Function, job: str
+) -> None:
+    """A kernel arm's facts beside its times: the command that built its object (the kernel job's,
+    as a user runs it in the kernel's directory) and where that object is stored here; whether the
+    spec applied; and why the arm has no module to time when its kernel, compile or spec failed.
+    `job`: the kernel job that built the object for the arm's CPU (`host`, or a pick's named one)."""
+    from iree_matrix.stages.artifacts import KERNEL_OBJECTS
+
+    built = where.by_job.get(job)
+    if built is not None and built.command:
+        meta["kernel_build"] = build_command(built.command, kernel)
+    if built is not None and built.status is Status.OK and built.key:
+        meta["kernel_object"] = str(
+            CacheLayout(where.cache).store / "kernel" / built.key / KERNEL_OBJECTS.path
+        )
+    if run is None:
+        return
+    compiled = where.by_job.get("compile:" + run.cell)
+    if compiled is not None and compiled.status is Status.OK:
+        facts = compiled.metric.of(CompileMetrics).custom_kernel
+        meta["applied"] = bool(facts.get("applied")) if isinstance(facts, Mapping) else None
+    if run.status is Status.NOT_RUN:
+        failed = where.by_job.get(run.blocked_by or "") or compiled
+        if failed is not None and failed.status is not Status.OK:
+            words = (failed.message or "").splitlines()[0] if failed.message else failed.status.value
+            meta["error"] = f"{failed.error_class or failed.status.value}: {words}"
+            if failed.error_class == "kernel-not-applied":
+                meta["applied"] = False
+
+
+def build_command(recorded: Sequence[str], kernel: Kernel) -> str:
+    """The kernel job's recorded command as a user runs it in the kernel's directory: Zig's clang
+    by `python -m ziglang` (custom_dispatch.CC_REQUIREMENT installed), every path it wrote by its
+    bare name (the store's staging is gone), so the object lands beside the spec; a kernel of
+    several sources records its last step, the link of their objects (`ld.lld -r`)."""
+    import shlex
+
+    from iree_matrix.iree import custom_dispatch
+
+    argv = list(recorded)
+    if len(argv) > 2 and argv[1:3] == ["-m", custom_dispatch.CC_MODULE]:  # the environment's python
+        argv[0] = "python"
+    words = [Path(a).name if a.startswith("/") else a for a in argv]
+    return f"cd {shlex.quote(str(kernel.directory.resolve()))} && {shlex.join(words)}"
 
 
 def _peer_arm(
@@ -228,9 +316,12 @@ def _peer_arm(
     return meta
 
 
-def _arm_list(plan: Plan) -> list[tuple[str, str, str, str, str, str]]:
-    """(arm name, kind, where it comes from, the configuration a fleet arm is built from, release,
-    configuration) of every IREE arm."""
+def _arm_list(
+    plan: Plan, kernels: Optional[Mapping[str, Kernel]] = None, model: str = ""
+) -> list[tuple[str, str, str, str, str, str]]:
+    """(arm name, kind, where it comes from, the configuration a fleet or kernel arm is built from,
+    release, configuration) of every IREE arm; a kernel arm's configuration is the one it is
+    swapped into."""
     r = plan.release
     arms = [
         ("default", advice.DEFAULT, "", "", r, "default"),
@@ -239,6 +330,11 @@ def _arm_list(plan: Plan) -> list[tuple[str, str, str, str, str, str]]:
     arms += [(name, advice.PICK, source, "", r, name) for name, source in plan.picks.items()]
     arms += [(name, advice.FLEET, "", base, r, name) for name, base in fleet_names(plan)]
     arms += [(f"{c} on {rel}", advice.RIVAL, src, "", rel, c) for rel, c, src in plan.rivals]
+    kernels = kernels or {}
+    arms += [
+        (name, advice.KERNEL, f"--kernel {kernels[kernel].directory}", base, r, base)
+        for name, kernel, base in kernel_names(kernels, model, plan)
+    ]
     return arms
 
 

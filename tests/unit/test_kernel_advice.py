@@ -1,0 +1,258 @@
+"""`advise --kernel DIR`: a user's kernel swapped into `default` and each pick is one more arm of
+the sitting, and the answer takes it only where the sitting calls it faster than the configuration
+alone beyond noise, applied and matching torch; a kernel that is not taken is named, with its ratio
+or with why it has none (its spec matched nothing, its outputs differ from torch's)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.answers import advice
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.execution import sitting
+from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.report import answers as answers_md
+from iree_matrix.tasks import advise_plan, advise_sitting
+
+from .test_advice import PICK, ZEN5, _arm, _sitting
+
+NEGABS = Path(__file__).resolve().parents[1] / "data" / "kernels" / "negabs"
+KERNEL = f"{PICK}+k:dw"
+SPEC_FLAG = "--iree-preprocessing-transform-spec-filename=/k/dw/spec.mlir"
+BUILD = "cd /k/dw && python -m ziglang cc -target x86_64-freestanding-none -mcpu=native -c dw.c -o dw.o"
+
+
+def _with_kernel(factors, base=PICK, **extra):
+    """The fake sitting with a kernel arm on `base` whose round times are `base`'s times × `factors`."""
+    doc = _sitting(about=ZEN5)
+    arms = doc["functions"][0]["arms"]
+    base_ms = next(a["ms"] for a in arms if a["config"] == base)
+    ms = [x * f for x, f in zip(base_ms, factors)] if factors else []
+    arm = _arm(
+        f"{base}+k:dw" if base != "default" else "default+k:dw", advice.KERNEL, ms, config=base, base=base,
+        kernel="dw", kernel_dir="/k/dw", kernel_build=BUILD, kernel_object="/cache/store/kernel/k1/objects",
+        applied=True, module_sha256="kk", flags=["--iree-llvmcpu-target-cpu=host", SPEC_FLAG],
+    )  # fmt: skip
+    arm.update(extra)
+    arms.append(arm)
+    return doc
+
+
+FASTER = (0.60, 0.62, 0.61, 0.63, 0.60, 0.59, 0.62, 0.61)
+NOISE = (1.01, 0.99, 1.0, 1.01, 0.99, 1.0, 1.01, 0.99)
+
+
+def test_a_kernel_faster_than_the_pick_is_taken_with_its_flags_files_and_proof():
+    (a,) = advice.derive(_with_kernel(FASTER))
+    assert a.config == PICK and a.kernel is not None and a.kernel.taken
+    assert a.kernel.kernel == "dw" and a.kernel.directory == "/k/dw" and a.kernel.build == BUILD
+    assert SPEC_FLAG in a.flags  # the answer's flags are the kernel arm's: the pick's, spec, search path
+    assert a.kernel.against_base is not None and a.kernel.against_base.value == pytest.approx(0.61, abs=0.01)
+    assert a.kernel.against_base.paired.verdict == stats.FASTER
+    # Every figure of the answer is the kernel arm's, from the same sitting.
+    assert a.speedup_default == pytest.approx(3.5 / 0.61, rel=0.02)
+    assert a.vs_peer is not None and a.vs_peer.value == pytest.approx(1.65 * 0.61, rel=0.02)
+    assert a.ms == pytest.approx(advice.Arm.of(_with_kernel(FASTER)["functions"][0]["arms"][-1]).median)
+    text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))
+    assert f"take IREE 3.13.0 with `{PICK}` and the kernel `dw` (/k/dw)" in text
+    assert f"build its object: {BUILD}" in text and SPEC_FLAG in text
+    assert (
+        f"kernel `dw` with `{PICK}`: 1.64× faster than `{PICK}` alone (takes 0.61× its time, rounds" in text
+    )
+    assert "8 paired rounds, p = " in text and "): taken" in text
+    as_json = advice.as_json(a)
+    assert as_json["kernel"]["taken"] and as_json["kernel"]["time_over_base"]["verdict"] == stats.FASTER
+    assert as_json["kernel"]["build"] == BUILD and SPEC_FLAG in as_json["flags"]
+
+
+def test_a_kernel_no_faster_beyond_noise_is_timed_and_said_but_not_taken():
+    (a,) = advice.derive(_with_kernel(NOISE))
+    assert a.kernel is None and a.config == PICK and SPEC_FLAG not in a.flags
+    (trial,) = a.kernel_trials
+    assert not trial.taken and trial.against_base is not None
+    said = advice.kernel_text(trial)
+    assert said.startswith(f"kernel `dw` with `{PICK}`: 1.00× `{PICK}`'s time alone (rounds 0.99–1.01")
+    assert "no difference" in said and said.endswith("not taken")
+    slower = advice.derive(_with_kernel([1.2 + 0.01 * i for i in range(8)]))[0]
+    assert slower.kernel is None and "slower: not taken" in advice.kernel_text(slower.kernel_trials[0])
+
+
+def test_a_kernel_that_mismatches_torch_is_never_taken_however_fast():
+    (a,) = advice.derive(
+        _with_kernel(FASTER, matches=False, error="mismatch: kernel-mismatch: max abs error 0.5")
+    )
+    assert a.kernel is None and a.config == PICK
+    said = advice.kernel_text(a.kernel_trials[0])
+    assert "outputs differ from torch's: never taken" in said and "0.5" in said
+
+
+def test_a_kernel_whose_spec_matched_nothing_is_named_and_never_taken():
+    why = "kernel-not-applied: kernel 'dw' was not applied: its transform spec matched nothing in this model"
+    (a,) = advice.derive(_with_kernel((), applied=False, error=why, module_sha256=""))
+    assert a.kernel is None
+    said = advice.kernel_text(a.kernel_trials[0])
+    assert "not applied (its spec matched nothing in this model): never taken" in said
+    assert advice.as_json(a)["kernel_trials"][0]["applied"] is False
+
+
+def test_a_kernel_is_judged_against_the_answers_configuration_only():
+    """A kernel on `default` that beats `default` says nothing of the pick + kernel: the answer is
+    the pick (faster than default), and a kernel arm of another configuration is not its trial."""
+    doc = _with_kernel([0.5] * 8, base="default")
+    (a,) = advice.derive(doc)
+    assert a.config == PICK and a.kernel is None and a.kernel_trials == ()
+
+
+def test_answers_md_names_the_kernel_its_build_and_its_proof():
+    (a,) = advice.derive(_with_kernel(FASTER))
+    md = "\n".join(answers_md.render([a]))
+    assert f"IREE 3.13.0 `{KERNEL}`" in md  # the table's "take" cell
+    assert "With the kernel `dw` (`/k/dw`: its kernel.toml, sources and spec)" in md
+    assert BUILD in md and SPEC_FLAG in md
+    assert f"- kernel `dw` with `{PICK}`: 1.64× faster" in md
+
+
+def test_advise_plans_each_kernel_with_default_and_each_pick_not_the_naive_build():
+    kernel = kernel_files.load(NEGABS)
+    plan = advise_plan.Plan("3.13.0", {"im2col": "--picks"}, ())
+    names = advise_plan.kernel_names({"negabs": kernel}, "m", plan)
+    assert names == [("default+k:negabs", "negabs", "default"), ("im2col+k:negabs", "negabs", "im2col")]
+    import dataclasses
+
+    assert advise_plan.kernel_names({"negabs": kernel}, "m", dataclasses.replace(plan, kernels=False)) == []
+    only = dataclasses.replace(kernel, models=("other",))
+    assert advise_plan.kernel_names({"negabs": only}, "m", plan) == []
+    listed = advise_sitting._arm_list(plan, {"negabs": kernel}, "m")
+    assert [a[:2] for a in listed if a[1] == advice.KERNEL] == [
+        ("default+k:negabs", advice.KERNEL), ("im2col+k:negabs", advice.KERNEL)
+    ]  # fmt: skip
+    assert listed[-1][3:] == ("im2col", "3.13.0", "im2col")  # its base, release, configuration
+
+
+def test_the_kernel_jobs_command_is_said_as_a_user_runs_it_in_the_kernels_directory():
+    kernel = kernel_files.load(NEGABS)
+    recorded = (
+        "/cache/envs/cc/bin/python", "-m", "ziglang", "cc", "-target", "x86_64-freestanding-none",
+        "-mcpu=native", "-O3", "-c", "negabs.c", "-o", "/cache/store/.staging/x/objects/negabs.o",
+    )  # fmt: skip
+    said = advise_sitting.build_command(recorded, kernel)
+    assert said == (
+        f"cd {NEGABS} && python -m ziglang cc -target x86_64-freestanding-none -mcpu=native -O3 -c negabs.c "
+        "-o negabs.o"
+    )
+
+
+def _record(stage, job, status=Status.OK, labels=None, metrics=None, **extra):
+    return Record(
+        job, stage, job.split(":", 1)[1], "key" + stage, status, labels or {}, metrics or {}, **extra
+    )
+
+
+def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing(monkeypatch, tmp_path):
+    """advise's sitting with the timing faked: the pick's kernel arm is timed beside the pick with
+    the kernel's flags and files; default's, whose compile found the spec matched nothing, is
+    named so (never timed: no module of its own). A flag the kernel requires that the pick has
+    already is said once."""
+    import dataclasses
+
+    from iree_matrix.core.system import locks
+    from iree_matrix.execution import abtest
+
+    im2col = "--iree-global-opt-use-im2col-for-convs=true"
+    kernel = dataclasses.replace(kernel_files.load(NEGABS), requires_flags=(im2col,))
+
+    def run(profile, sha, status=Status.OK, blocked_by=None):
+        labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",
+                  "runtime": "3.13.0", "profile": profile, "arch": "x86_64"}  # fmt: skip
+        metrics = {"module_sha256": sha, "matches": True, "cpu_ms": {"median": 10.0, "n": 3}}
+        return _record("run", f"run:m/{profile}", status, labels, metrics if status is Status.OK else {},
+                       blocked_by=blocked_by)  # fmt: skip
+
+    not_applied = _record(
+        "compile", "compile:m/default+k:negabs", Status.FAIL, error_class="kernel-not-applied",
+        message="kernel 'negabs' was not applied: its transform spec matched nothing in this model",
+    )  # fmt: skip
+    records = [
+        run("default", "d"), run("generic", "g"), run("im2col", "i"), run("im2col+k:negabs", "ik"),
+        run("default+k:negabs", "", Status.NOT_RUN, blocked_by=not_applied.job), not_applied,
+        _record("compile", "compile:m/im2col+k:negabs", metrics={"custom_kernel": {"applied": True}}),
+        _record("kernel", "kernel:negabs/x86_64/host", labels={"kernel": "negabs", "arch": "x86_64"},
+                command=("/env/bin/python", "-m", "ziglang", "cc", "-c", "negabs.c", "-o", "/s/o/negabs.o")),
+    ]  # fmt: skip
+    monkeypatch.setattr(abtest, "arm_of", lambda record, name, caches: abtest.Arm(name, (), tmp_path / name))
+    monkeypatch.setattr(locks, "machine_lock", lambda *a, **k: contextlib.nullcontext())
+    sat = []
+
+    def sit(arms, rounds, repetitions, progress=None):
+        sat.append(tuple(a.name for a in arms))
+        return sitting.Rounds(
+            tuple(a.name for a in arms), tuple((10.0 + i,) * rounds for i in range(len(arms)))
+        )
+
+    monkeypatch.setattr(sitting, "sit", sit)
+    plan = advise_plan.Plan("3.13.0", {"im2col": "--picks"}, ())
+    settings = advise_plan.Settings(rounds=6, repetitions=1)
+    document = advise_sitting.run(settings, "m", plan, records, tmp_path, [], kernels={"negabs": kernel})
+    assert sat == [("default", "generic", "im2col", "im2col+k:negabs")]
+    arms = {a["name"]: a for a in document["functions"][0]["arms"]}
+    timed = arms["im2col+k:negabs"]
+    assert (timed["kind"], timed["base"], timed["config"], timed["kernel"]) == (
+        advice.KERNEL,
+        "im2col",
+        "im2col",
+        "negabs",
+    )
+    assert timed["applied"] is True and len(timed["ms"]) == 6
+    assert f"--iree-preprocessing-transform-spec-filename={NEGABS}/spec.mlir" in timed["flags"]
+    assert f"--iree-hal-executable-object-search-path={NEGABS}" in timed["flags"]
+    assert timed["flags"].count(im2col) == 1 and arms["default+k:negabs"]["flags"].count(im2col) == 1
+    assert timed["kernel_build"] == f"cd {NEGABS} && python -m ziglang cc -c negabs.c -o negabs.o"
+    assert timed["kernel_object"] == str(tmp_path / "store" / "kernel" / "keykernel" / "objects")
+    missed = arms["default+k:negabs"]
+    assert missed["applied"] is False and "ms" not in missed
+    assert missed["error"].startswith("kernel-not-applied: kernel 'negabs' was not applied")
+
+
+def test_compat_json_carries_the_kernel_an_answer_takes_within_its_schema():
+    import jsonschema
+
+    from iree_matrix.answers import compat
+
+    taken = advice.derive(_with_kernel(FASTER))
+    missed = advice.derive(_with_kernel((), applied=False, error="kernel-not-applied: …", module_sha256=""))
+    document = compat.derive([], None, [*taken, *missed])
+    compat.validate(document)
+    first, second = document["answers"]
+    assert first["kernel"]["kernel"] == "dw" and first["kernel"]["taken"] is True
+    assert second["kernel"] is None and second["kernel_trials"][0]["applied"] is False
+    plain = compat.derive([], None, advice.derive(_sitting(about=ZEN5)))["answers"][0]
+    assert (
+        "kernel" not in plain and "kernel_trials" not in plain
+    )  # as before kernels: published sets unchanged
+    first["kernel"]["taken"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        compat.validate(document)
+
+
+def test_a_sitting_from_elsewhere_with_a_kernel_arm_is_checked_before_it_is_published():
+    """`merge` publishes a sitting whose kernel arm names its kernel and one line of text for its
+    directory, object and build command (shown as what to run), and refuses one that does not."""
+    from iree_matrix.answers import sittings
+
+    document = _with_kernel(FASTER)
+    document["host"] = {**ZEN5, "identity": HostIdentity.of(ZEN5).identity}
+    assert sittings.problem(document, set()) is None
+    arm = document["functions"][0]["arms"][-1]
+    arm["kernel_build"] = "cd /k && cc dw.c\nrm -rf ~"
+    assert (
+        sittings.problem(document, set()) == f"main: arm '{KERNEL}': its kernel_build is not one line of text"
+    )
+    arm["kernel_build"], arm["kernel"] = BUILD, "../dw"
+    assert (
+        sittings.problem(document, set()) == f"main: arm '{KERNEL}': a kernel arm whose kernel is not a name"
+    )
