@@ -123,11 +123,15 @@ def test_a_full_tmpdir_is_named_not_the_cache(mounts, cache: Path, tmp_path: Pat
     """#51: a stage whose tool filled $TMPDIR was blamed on --cache, quoting the cache's free space.
     A real 8 MiB tmpfs as TMPDIR, a model writing 64 MiB there, the real CLI on host venvs."""
     tmpdir = mounts("tmpdir", "8M")
-    (tmp_path / "fills.py").write_text(FILLS_TMPDIR)
+    # A folder others may read: the sandbox binds the model's folder and runs it as uid 65534 (as root),
+    # and pytest's own tmp_path is 0700 (that is refused before the model starts, said so).
+    models = tmp_path / "models"
+    models.mkdir(mode=0o755)
+    (models / "fills.py").write_text(FILLS_TMPDIR)
     matrix = tmp_path / "matrix.toml"
     matrix.write_text(
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-        f'models = ["{tmp_path / "fills.py"}:build"]\n[benchmark]\nrepetitions = 1\n'
+        f'models = ["{models / "fills.py"}:build"]\n[benchmark]\nrepetitions = 1\n'
     )
     argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
             "--cache", str(cache), "--results-dir", str(tmp_path / "results")]  # fmt: skip

@@ -21,9 +21,12 @@ def test_the_command_line_isolates_everything_and_binds_outer_paths_first(monkey
         assert option in argv
     text = " ".join(argv)
     assert "--uid 65534 --gid 65534" in text
-    assert "--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp" in text
+    assert (
+        "--ro-bind / / --dev /dev --proc /proc --perms 1777 --tmpfs /tmp --perms 1777 --tmpfs /dev/shm"
+        in text
+    )
     # /tmp/a read-only then writable (same path: writable wins), then its children.
-    binds = text.split("--tmpfs /tmp ", 1)[1]
+    binds = text.split("--tmpfs /dev/shm ", 1)[1]
     assert binds.startswith(
         "--ro-bind-try /tmp/a /tmp/a --bind /tmp/a /tmp/a --ro-bind-try /tmp/a/models /tmp/a/models "
         "--bind /tmp/a/out /tmp/a/out --chdir /tmp/a/out --"
@@ -35,8 +38,8 @@ def test_hidden_directories_are_empty_before_anything_is_bound_into_them(monkeyp
     sandbox = bubblewrap.Sandbox(read_only=("/home/u/.cache/env",), hidden=("/home/u", "/"))
     argv = " ".join(sandbox.argv(root=False))
     assert (
-        "--tmpfs /tmp --tmpfs /home/u --tmpfs /run --ro-bind-try /home/u/.cache/env /home/u/.cache/env --"
-        in argv
+        "--perms 1777 --tmpfs /tmp --perms 1777 --tmpfs /dev/shm "
+        "--tmpfs /home/u --tmpfs /run --ro-bind-try /home/u/.cache/env /home/u/.cache/env --" in argv
     )
     assert "--tmpfs / " not in argv
 
@@ -54,7 +57,8 @@ def test_as_root_the_command_is_host_uid_65534_and_may_pass_to_its_binds(monkeyp
     for option in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"):
         assert option in argv
     assert (
-        "--tmpfs /tmp --tmpfs /root --tmpfs /run --perms 0755 --dir /root/.cache --bind /tmp/job /tmp/job "
+        "--perms 1777 --tmpfs /tmp --perms 1777 --tmpfs /dev/shm "
+        "--tmpfs /root --tmpfs /run --perms 0755 --dir /root/.cache --bind /tmp/job /tmp/job "
         "--ro-bind-try /root/.cache/env /root/.cache/env"
     ) in text
     assert text.endswith(

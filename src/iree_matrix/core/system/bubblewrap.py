@@ -100,7 +100,11 @@ class Sandbox:
             namespaces = ["--unshare-all", "--uid", str(NOBODY), "--gid", str(NOBODY)]
         argv = [
             bwrap, *namespaces, "--die-with-parent", "--new-session",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            # Its own /tmp and /dev/shm, writable by whoever it runs as (1777, as on a host): as
+            # uid 65534 under root bubblewrap makes them root's 0755, and Python's multiprocessing
+            # semaphores, tempfile and torch's shared memory then fail with PermissionError.
+            "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm",
         ]  # fmt: skip
         empty = self.empty()
         for path in empty:
