@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import advice
+from iree_matrix.answers import advice, kernel_trials
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -75,11 +75,11 @@ def test_a_kernel_no_faster_beyond_noise_is_timed_and_said_but_not_taken():
     assert a.kernel is None and a.config == PICK and SPEC_FLAG not in a.flags
     (trial,) = a.kernel_trials
     assert not trial.taken and trial.against_base is not None
-    said = advice.kernel_text(trial)
+    said = kernel_trials.kernel_text(trial)
     assert said.startswith(f"kernel `dw` with `{PICK}`: 1.00× `{PICK}`'s time alone (rounds 0.99–1.01")
     assert "no difference" in said and said.endswith("not taken")
     slower = advice.derive(_with_kernel([1.2 + 0.01 * i for i in range(8)]))[0]
-    assert slower.kernel is None and "slower: not taken" in advice.kernel_text(slower.kernel_trials[0])
+    assert slower.kernel is None and "slower: not taken" in kernel_trials.kernel_text(slower.kernel_trials[0])
 
 
 def test_a_kernel_that_mismatches_torch_is_never_taken_however_fast():
@@ -87,7 +87,7 @@ def test_a_kernel_that_mismatches_torch_is_never_taken_however_fast():
         _with_kernel(FASTER, matches=False, error="mismatch: kernel-mismatch: max abs error 0.5")
     )
     assert a.kernel is None and a.config == PICK
-    said = advice.kernel_text(a.kernel_trials[0])
+    said = kernel_trials.kernel_text(a.kernel_trials[0])
     assert "outputs differ from torch's: never taken" in said and "0.5" in said
 
 
@@ -95,7 +95,7 @@ def test_a_kernel_whose_spec_matched_nothing_is_named_and_never_taken():
     why = "kernel-not-applied: kernel 'dw' was not applied: its transform spec matched nothing in this model"
     (a,) = advice.derive(_with_kernel((), applied=False, error=why, module_sha256=""))
     assert a.kernel is None
-    said = advice.kernel_text(a.kernel_trials[0])
+    said = kernel_trials.kernel_text(a.kernel_trials[0])
     assert "not applied (its spec matched nothing in this model): never taken" in said
     assert advice.as_json(a)["kernel_trials"][0]["applied"] is False
 

@@ -24,6 +24,7 @@ from typing import Any, Optional
 from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
 from iree_matrix.answers.arms import Arm, Ratio, paired
+from iree_matrix.answers.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -111,42 +112,6 @@ class Rival:
     config: str
     against_answer: Optional[Ratio]
     error: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class KernelTrial:
-    """A user's kernel swapped into the answer's configuration (`base`), timed in the answer's
-    sitting: its time over the configuration's alone, the kernel arm's proof. `taken`: the sitting
-    calls it faster beyond noise, its spec applied and its outputs match torch's."""
-
-    kernel: str
-    base: str
-    against_base: Optional[Ratio]  # the kernel arm's time over `base`'s (< 1: the kernel is faster)
-    flags: tuple[str, ...] = ()  # iree-compile's: the base's, the kernel's requires_flags, spec, search path
-    directory: str = ""  # the kernel's directory (its kernel.toml, sources and spec)
-    build: str = ""  # the command that builds its object there (the kernel job's)
-    object: str = ""  # where the sitting's machine stored the object it built
-    applied: Optional[bool] = None  # False: its spec matched nothing (no module of its own to time)
-    matches: Optional[bool] = None  # False: its outputs differ from torch's
-    error: str = ""  # why it has no times
-    taken: bool = False
-
-    @classmethod
-    def of(cls, arm: Arm, base: Arm) -> KernelTrial:
-        return cls(
-            arm.kernel, base.config, paired(base, arm), arm.flags, arm.kernel_dir, arm.kernel_build,
-            arm.kernel_object, arm.applied, arm.matches, arm.error,
-        )  # fmt: skip
-
-    @property
-    def faster(self) -> bool:
-        """Whether the sitting calls the kernel arm faster than its base beyond noise, applied and
-        matching torch: the only kernel arm an answer takes."""
-        r = self.against_base
-        return (
-            r is not None and r.paired.verdict == stats.FASTER and self.applied is not False
-            and self.matches is not False and not self.error
-        )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -560,34 +525,6 @@ def rival_text(rival: Rival, release: str, argument: str = "MODEL") -> str:
     return f"{head} takes {r.value:.2f}× its time ({r.span()})"
 
 
-def kernel_text(trial: KernelTrial) -> str:
-    """A kernel timed with the answer's configuration, and why it is or is not taken: its time over
-    the configuration's alone from the same sitting's rounds (the kernel arm's proof), or why it has
-    none (its spec matched nothing, its outputs differ from torch's, it did not build)."""
-    head = f"kernel `{trial.kernel}` with `{trial.base}`"
-    if trial.applied is False:
-        return f"{head}: not applied (its spec matched nothing in this model): never taken ({trial.error})"
-    if trial.matches is False:
-        return f"{head}: its outputs differ from torch's: never taken ({trial.error or 'mismatch'})"
-    r = trial.against_base
-    if trial.error or r is None:
-        return f"{head}: not timed ({trial.error or 'it did not run here'}): not taken"
-    p = r.paired
-    if trial.taken:
-        return (
-            f"{head}: {1 / r.value:.2f}× faster than `{trial.base}` alone (takes {r.value:.2f}× its time, "
-            f"{r.span()}, {p.rounds} paired rounds, p = {p.p_value:.2g}): taken"
-        )
-    if p.verdict == stats.SLOWER:
-        return f"{head}: takes {r.value:.2f}× `{trial.base}`'s time alone ({r.span()}), slower: not taken"
-    if p.verdict == stats.FASTER:  # faster, yet not taken: another kernel was faster still
-        return f"{head}: {r.value:.2f}× `{trial.base}`'s time ({r.span()}), faster; another kernel was faster"
-    return (
-        f"{head}: {r.value:.2f}× `{trial.base}`'s time alone ({r.span()}; {p.verdict}): no faster "
-        "beyond noise, not taken"
-    )
-
-
 def fleet_text(fleet: Fleet) -> str:
     if fleet.error or fleet.against_host is None:
         return f"not measured: {fleet.error or 'it did not run here'}"
@@ -662,14 +599,6 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
     return out
 
 
-def ratio_json(r: Optional[Ratio]) -> Optional[dict[str, Any]]:
-    """A paired ratio as compat.json and a sitting's `kernel_proof` give it."""
-    if r is None:
-        return None
-    p = r.paired
-    return {"ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "verdict": p.verdict}
-
-
 def as_json(a: Advice) -> dict[str, Any]:
     """An Advice as compat.json and `query --json` give it."""
     ratio = ratio_json
@@ -726,23 +655,6 @@ def as_json(a: Advice) -> dict[str, Any]:
             if a.kernel_trials
             else {}
         ),
-    }
-
-
-def kernel_json(trial: KernelTrial) -> dict[str, Any]:
-    """A kernel trial as compat.json and a sitting's `kernel_proof` give it."""
-    return {
-        "kernel": trial.kernel,
-        "base": trial.base,
-        "time_over_base": ratio_json(trial.against_base),
-        "taken": trial.taken,
-        "applied": trial.applied,
-        "matches": trial.matches,
-        "error": trial.error,
-        "flags": list(trial.flags),
-        "directory": trial.directory,
-        "build": trial.build,
-        "object": trial.object,
     }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answers import advice, gpu_advice, neighbourhood
+from iree_matrix.answers import advice, gpu_advice, kernel_trials, neighbourhood
 from iree_matrix.answers import gap as gaps
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
@@ -134,7 +134,7 @@ def _render_cpu(found: Sequence[advice.Advice]) -> list[str]:
         for f in a.fleet:
             out.append(f"- for a fleet of `{f.cpu}`: `{advice.flags_text(f.flags)}` — {advice.fleet_text(f)}")
         for trial in a.kernel_trials:
-            out.append(f"- {advice.kernel_text(trial)}")
+            out.append(f"- {kernel_trials.kernel_text(trial)}")
         out.append("")
         out += _proof(a)
         out += _gap(a)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answers import advice
+from iree_matrix.answers import advice, kernel_trials
 from iree_matrix.answers.advice import MATRIX
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
@@ -170,7 +170,7 @@ def _kernel_proofs(document: dict[str, Any]) -> None:
     for entry in document.get("functions") or ():
         found = by_function.get(str(entry.get("function") or ""))
         if found is not None and found.kernel_trials:
-            entry["kernel_proof"] = [advice.kernel_json(t) for t in found.kernel_trials]
+            entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in found.kernel_trials]
 
 
 def _prove(
