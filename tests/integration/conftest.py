@@ -6,7 +6,7 @@ proves nothing new. The store (exports, modules, results) is fresh for every tes
 `cache`, so every stage after install really executes; a test whose subject is not an empty store
 takes `warm_cache` instead, whose store starts with what the smoke chain made once per test run
 (tiny_cnn's export, 15 s of an exclusive stage, and its default modules from IREE 3.9.0 and 3.13.0),
-and `built_runtime_store` gives the source-built runtimes to the tests that need one.
+and `source_runtime_store` gives the source-built runtime to the tests that need one.
 """
 
 from __future__ import annotations

@@ -442,11 +442,8 @@ class Tree:
         memory cgroup where it has one (the kernel counts every OOM kill of a member there, the
         machine's too), else any OOM kill on the machine since it started. The machine-wide count
         alone blamed a plain `kill -9` on memory when another command was OOM-killed meanwhile."""
-        if self._own_oom_kills is not None:
+        if self._own_oom_kills is not None:  # read by `close`, which every command's end calls first
             return self._own_oom_kills > 0
-        counted = [g.oom_kills() for g in self.cgroups if g.accounts_memory]
-        if counted:
-            return sum(counted) > 0
         now = _machine_oom_kills()
         return now is not None and self._oom_before is not None and now > self._oom_before
 
