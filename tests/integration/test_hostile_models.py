@@ -25,6 +25,7 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import bubblewrap
+from tests.hostile_models import HOSTILE
 
 from .conftest import iree_matrix, records, shared_cache
 
@@ -35,78 +36,6 @@ pytestmark = [
 
 EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10
-
-HOSTILE = """
-import errno, fcntl, os, struct
-
-import torch
-from models.api import ModelSpec
-
-
-def attempt(what):
-    try:
-        return what() or "done"
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
-
-
-def kill():
-    os.kill({victim}, 9)
-
-
-def make_in_dev():
-    with open("/dev/{tag}-made", "w") as f:
-        f.write("left by the model")
-
-
-def remove_in_dev():
-    os.remove("/dev/{tag}-victim")
-
-
-def immutable(path):
-    def set_flag():
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            fcntl.ioctl(fd, {setflags}, struct.pack("i", {immutable_fl}))
-        finally:
-            os.close(fd)
-    return set_flag
-
-
-def read_home():
-    with open({secret!r}) as f:
-        return "read: " + f.read()
-
-
-def kmsg():
-    if not os.path.exists("/dev/kmsg"):
-        return "absent"
-    fd = os.open("/dev/kmsg", os.O_WRONLY)
-    try:
-        os.write(fd, b"{tag} from the model\\n")
-    finally:
-        os.close(fd)
-
-
-def build(seed=0):
-    said = {{
-        "kill": attempt(kill),
-        "dev-make": attempt(make_in_dev),
-        "dev-remove": attempt(remove_in_dev),
-        "immutable-beside": attempt(immutable({beside!r})),
-        "immutable-host": attempt(immutable({host!r})),
-        "kmsg": attempt(kmsg),
-        "read-home": attempt(read_home),
-    }}
-    pids = sum(name.isdigit() for name in os.listdir("/proc"))
-    report = f"hostile: {{said}} pids={{pids}} uid={{os.getuid()}}"
-    if {succeeds}:
-        print(report, flush=True)
-        torch.manual_seed(seed)
-        return ModelSpec(torch.nn.Linear(4, 4).eval(), (torch.randn(2, 4),), atol=1e-5, rtol=1e-4)
-    raise RuntimeError(report)
-"""
-
 
 def _flags(path: Path) -> int:
     fd = os.open(path, os.O_RDONLY)

@@ -21,6 +21,18 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.core.model.results import Status
+from tests.hostile_models import (
+    CHATTY,
+    GREEDY,
+    HANGS,
+    SHARED_MEMORY,
+    WRITES_HERE,
+    alive,
+    kill_sleeping,
+    sleeping,
+    unique_duration,
+    write_models,
+)  # fmt: skip
 
 from .conftest import iree_matrix, records, shared_cache
 
@@ -29,88 +41,15 @@ pytestmark = pytest.mark.integration
 EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 TIMEOUT = 40  # importing torch here takes 5-25 s (a loaded 2-core machine)
 
-# The child is found by its own sleep's duration (a test's own number): the pid it prints to the
-# stage's log is its pid in the sandbox's own pid namespace (bubblewrap), not the host's.
-HANGS = """
-import subprocess, sys, time
-def build(seed=0):
-    child = subprocess.Popen(["setsid", "sleep", {duration!r}])
-    print("child pid", child.pid, file=sys.stderr, flush=True)
-    time.sleep(3600)
-"""
-
-WRITES_HERE = """
-import os
-def build(seed=0):
-    for name in os.listdir("."):  # what a model did to a user's directory: every file deleted
-        if os.path.isfile(name):
-            os.remove(name)
-    open("junk.txt", "w").write("left by the model")
-    outside = []  # the user's file by its absolute path, and a new file beside it
-    for attempt in (lambda: os.remove({precious!r}), lambda: open({seen!r}, "w").write("x")):
-        try:
-            attempt()
-            outside.append("done")
-        except OSError as e:
-            outside.append(type(e).__name__)
-    raise RuntimeError(f"the model wrote where it runs and gave up: cwd={{os.getcwd()}} outside={{outside}}")
-"""
-
-GREEDY = """
-def build(seed=0):
-    hog = bytearray(3 << 30)  # 3 GiB, every page touched
-    return hog
-"""
-
-CHATTY = """
-import sys
-def build(seed=0):
-    for i in range(50):
-        sys.stdout.write(("line %d of a chatty model\\n" % i) * 40000)  # ~1 MB each
-    raise RuntimeError("the chatty model gave up")
-"""
-
-
-SHARED_MEMORY = """
-import os
-def build(seed=0):
-    did = []
-    try:
-        with open("/dev/shm/{mine}", "wb") as f:
-            f.write(b"x" * (64 << 20))
-        did.append("wrote")
-    except OSError as e:
-        did.append(type(e).__name__)
-    try:
-        os.remove("/dev/shm/{theirs}")
-        did.append("deleted")
-    except OSError as e:
-        did.append(type(e).__name__)
-    raise RuntimeError(f"shm={{did}}")
-"""
-
-
 def _matrix(tmp_path: Path, models: dict[str, str], extra: str = "") -> Path:
-    folder = tmp_path / "models"
-    folder.mkdir(exist_ok=True)
-    refs = []
-    for name, source in models.items():
-        (folder / f"{name}.py").write_text(source)
-        refs.append(f'"{folder / name}.py:build"')
+    refs = ", ".join(f'"{ref}"' for ref in write_models(tmp_path / "models", models))
     matrix = tmp_path / "matrix.toml"
     matrix.write_text(
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
-        f"models = [{', '.join(refs)}]\n[benchmark]\nrepetitions = 1\n"
+        f"models = [{refs}]\n[benchmark]\nrepetitions = 1\n"
         f"[timeouts]\nexport = {TIMEOUT}\n" + extra
     )
     return matrix
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
 
 
 def _quiet_lock(tmp_path: Path) -> dict[str, str]:
@@ -119,7 +58,7 @@ def _quiet_lock(tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache, tmp_path, monkeypatch):
-    duration = _duration(tmp_path)
+    duration = unique_duration(tmp_path)
     matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)})
     # The file says 900 s; `--timeout` (issue #52) sets this run's limit.
     matrix.write_text(matrix.read_text().replace(f"export = {TIMEOUT}\n", "export = 900\n"))
@@ -139,37 +78,14 @@ def test_a_never_returning_model_with_a_detached_child_ends_at_its_timeout(cache
         assert export.status is Status.TIMEOUT
         assert f"your model did not return within {TIMEOUT} s, the export stage's limit" in export.message
         assert "what to do: run the model's forward() once" in done.stdout
-        assert not _sleeping(duration), "the detached child outlived the stage"
+        assert not sleeping(duration), "the detached child outlived the stage"
         assert took < TIMEOUT + 60, f"the run took {took:.0f} s for a {TIMEOUT} s timeout"
     finally:
-        _kill_child(duration)
-
-
-def _duration(tmp_path: Path) -> str:
-    """A sleep's duration no other process here has: 3600 s and a fraction of this test's own."""
-    return f"3600.{abs(hash(str(tmp_path))) % 10**9}"
-
-
-def _sleeping(duration: str) -> int:
-    """The pid of the `sleep` of that duration, 0 when there is none."""
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == f"sleep\0{duration}\0".encode():
-                return int(entry.name)
-        except OSError:
-            continue
-    return 0
-
-
-def _kill_child(duration: str) -> None:
-    """The model's detached child, should a failing test have left it (its pid, never a name)."""
-    child = _sleeping(duration)
-    if child and _alive(child):
-        os.kill(child, signal.SIGKILL)
+        kill_sleeping(duration)
 
 
 def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_path):
-    duration = _duration(tmp_path)
+    duration = unique_duration(tmp_path)
     matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)}).read_text()
     matrix = matrix.replace(f"export = {TIMEOUT}", "export = 3600")
     (tmp_path / "matrix.toml").write_text(matrix)
@@ -183,7 +99,7 @@ def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_pa
             assert tool.poll() is None, tool.communicate()
             assert time.monotonic() < end, "the model never started"
             time.sleep(0.2)
-            child = _sleeping(duration)
+            child = next(iter(sleeping(duration)), 0)
         start = time.monotonic()
         tool.send_signal(signal.SIGTERM)
         # Before: "interrupted: stopping running stages" was printed and the stage stayed stuck.
@@ -191,18 +107,18 @@ def test_sigterm_ends_a_stage_with_a_detached_child_within_seconds(cache, tmp_pa
         took = time.monotonic() - start
         assert tool.returncode == 130, err
         assert took < 8, f"{took:.1f} s after SIGTERM"
-        assert not _alive(child)
+        assert not alive(child)
     finally:
         if tool.poll() is None:
             tool.kill()
             tool.wait()
-        _kill_child(duration)
+        kill_sleeping(duration)
 
 
 def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, tmp_path):
     """Ctrl-C as a terminal sends it, to the tool's process group, while the model (in bubblewrap, its
     own session and pid namespace) sleeps and its detached child sleeps on."""
-    duration = _duration(tmp_path)
+    duration = unique_duration(tmp_path)
     matrix = _matrix(tmp_path, {"hangs": HANGS.format(duration=duration)})
     matrix.write_text(matrix.read_text().replace(f"export = {TIMEOUT}", "export = 3600"))
     argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",
@@ -221,19 +137,19 @@ def test_ctrl_c_ends_a_sandboxed_stage_and_its_child_within_two_seconds(cache, t
             assert tool.poll() is None, tool.communicate()
             assert time.monotonic() < end, "the model never started"
             time.sleep(0.2)
-            child = _sleeping(duration)
+            child = next(iter(sleeping(duration)), 0)
         start = time.monotonic()
         os.killpg(tool.pid, signal.SIGINT)
         out, err = tool.communicate(timeout=30)
         took = time.monotonic() - start
         assert tool.returncode == 130, err
         assert took < 2, f"{took:.1f} s after Ctrl-C"
-        assert not _alive(child), "the model's child outlived the tool"
+        assert not alive(child), "the model's child outlived the tool"
     finally:
         if tool.poll() is None:
             tool.kill()
             tool.wait()
-        _kill_child(duration)
+        kill_sleeping(duration)
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +165,7 @@ def misbehaving(tmp_path_factory):  # type: ignore[no-untyped-def]
     mine, theirs = f"iree-matrix-drill-{tmp_path.name}", f"iree-matrix-other-{tmp_path.name}"
     (Path("/dev/shm") / theirs).write_text("another program's")
     shm = SHARED_MEMORY.format(mine=mine, theirs=theirs)
-    models = {"writes_here": here, "greedy": GREEDY, "chatty": CHATTY, "shm": shm}
+    models = {"writes_here": here, "greedy": GREEDY, "chatty": CHATTY.format(lines=50), "shm": shm}
     matrix = _matrix(tmp_path, models, extra='[limits]\nmemory = "2G"\n')
     results = tmp_path / "results"
     argv = [sys.executable, "-m", "iree_matrix", "matrix", "--matrix", str(matrix), "--backend", "venv",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import uuid
@@ -19,81 +18,22 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import containers
+from tests.hostile_models import (
+    CHATTY,
+    DAEMON,
+    OUTSIDE,
+    SECRETS,
+    SHARED_MEMORY,
+    kill_sleeping,
+    sleeping,
+    write_models,
+)  # fmt: skip
 
 from .conftest import records, shared_cache
 
 pytestmark = pytest.mark.integration
 
 EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
-
-OUTSIDE = """
-import os
-def build(seed=0):
-    did = []
-    for attempt in (lambda: os.remove({precious!r}), lambda: open({seen!r}, "w").write("x")):
-        try:
-            attempt()
-            did.append("done")
-        except OSError as e:
-            did.append(type(e).__name__)
-    raise RuntimeError(f"outside={{did}}")
-"""
-
-SHM = """
-import os
-def build(seed=0):
-    did = []
-    try:
-        with open("/dev/shm/{mine}", "wb") as f:
-            f.write(b"x" * (64 << 20))
-        did.append("wrote")
-    except OSError as e:
-        did.append(type(e).__name__)
-    try:
-        os.remove("/dev/shm/{theirs}")
-        did.append("deleted")
-    except OSError as e:
-        did.append(type(e).__name__)
-    raise RuntimeError(f"shm={{did}} seen={{sorted(os.listdir('/dev/shm'))}}")
-"""
-
-SECRETS = """
-def build(seed=0):
-    read = []
-    for path in ({ssh!r}, {secret!r}):
-        try:
-            read.append(open(path).read()[:8])
-        except OSError as e:
-            read.append(type(e).__name__)
-    raise RuntimeError(f"read={{read}}")
-"""
-
-DAEMON = """
-import os, subprocess
-def build(seed=0):
-    child = subprocess.Popen(["setsid", "sleep", {duration!r}])
-    raise RuntimeError(f"left a daemon behind: pid {{child.pid}}")
-"""
-
-CHATTY = """
-import sys
-def build(seed=0):
-    for i in range(200):
-        sys.stdout.write(("line %d of a chatty model\\n" % i) * 40000)  # ~1 MB each
-    raise RuntimeError("the chatty model gave up")
-"""
-
-
-def _sleeping(duration: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == f"sleep\0{duration}\0".encode():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
 
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
@@ -111,18 +51,14 @@ def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
     duration = f"3600.{uuid.uuid4().int % 10**9}"
     models = {
         "outside": OUTSIDE.format(precious=str(users / "precious.txt"), seen=str(users / "written")),
-        "shm": SHM.format(mine=mine, theirs=theirs),
+        "shm": SHARED_MEMORY.format(mine=mine, theirs=theirs),
         "secrets": SECRETS.format(
             ssh=os.path.expanduser("~/.ssh/known_hosts"), secret=str(users / "secret.txt")
         ),
         "daemon": DAEMON.format(duration=duration),
-        "chatty": CHATTY,
+        "chatty": CHATTY.format(lines=200),
     }
-    folder = tmp_path / "models"
-    folder.mkdir()
-    for name, source in models.items():
-        (folder / f"{name}.py").write_text(source)
-    refs = ", ".join(f'"{folder / name}.py:build"' for name in models)
+    refs = ", ".join(f'"{ref}"' for ref in write_models(tmp_path / "models", models))
     matrix = tmp_path / "matrix.toml"
     matrix.write_text(
         'python = "3.11"\ntorch = "2.13.0"\nturbine = "3.9.0"\ncompiler = "3.9.0"\n'
@@ -138,13 +74,12 @@ def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
         assert done.returncode == 0, done.stderr
         yield {
             "got": records(results), "users": users, "cache": cache, "other": other, "mine": mine,
-            "daemons": _sleeping(duration),
+            "daemons": sleeping(duration),
         }  # fmt: skip
     finally:
         other.unlink(missing_ok=True)
         (Path("/dev/shm") / mine).unlink(missing_ok=True)
-        for pid in _sleeping(duration):  # a daemon that escaped, by its own pid (never by name)
-            os.kill(pid, signal.SIGKILL)
+        kill_sleeping(duration)  # a daemon that escaped
 
 
 def _said(drill, name: str) -> str:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import pytest
 
 from iree_matrix.core.system import bubblewrap, processes
 from iree_matrix.core.system.process_request import ProcessRequest
+from tests.hostile_models import POISONS_ITS_OUTPUT, WHO_AM_I
 from tests.unit.test_bubblewrap import _PEER
 
 
@@ -109,25 +110,6 @@ def test_an_advise_peer_arm_runs_in_the_sandbox(tmp_path: Path) -> None:
 
 # What a model tries, from inside (issue 68 item 1): who it is on the host, a root-only unix socket
 # beside it, /run, the tool's tokens and the home.
-_NOBODY_MODEL = """
-import json, os, socket, sys
-out, sock, home = sys.argv[1], sys.argv[2], sys.argv[3]
-open(os.path.join(out, "made.txt"), "w").write("by the model")
-try:
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sock)
-    connected = "connected"
-except OSError as e:
-    connected = type(e).__name__
-print(json.dumps({
-    "euid": os.geteuid(), "groups": os.getgroups(), "connected": connected,
-    "run": os.listdir("/run"), "var_run": os.listdir("/var/run") if os.path.isdir("/var/run") else [],
-    "env": sorted(os.environ), "home": os.environ.get("HOME"),
-    "home_listing": os.listdir(home) if os.path.isdir(home) else None,
-}))
-"""
-
-
 @pytest.mark.processes
 @pytest.mark.usefixtures("real")
 def test_the_model_is_an_unprivileged_host_uid_with_no_tokens_and_no_run(monkeypatch, tmp_path: Path) -> None:
@@ -147,7 +129,7 @@ def test_the_model_is_an_unprivileged_host_uid_with_no_tokens_and_no_run(monkeyp
     models, out = tmp_path / "models", tmp_path / "out"
     models.mkdir()
     out.mkdir()
-    (models / "model.py").write_text(_NOBODY_MODEL)
+    (models / "model.py").write_text(WHO_AM_I)
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(models / "root.sock"))
     os.chmod(models / "root.sock", 0o600)
@@ -243,27 +225,6 @@ def test_what_a_sandboxed_model_leaves_in_its_output_is_refused_at_commit(
     assert store.get("export", "k1") is None
 
 
-_HOSTILE_EXPORT = """
-import os, shutil, socket, sys
-import torch
-from models.api import ModelSpec
-def build(seed=0):
-    out = sys.argv[sys.argv.index("--out") + 1]
-    os.symlink("/etc/shadow", os.path.join(out, "weights.bin"))
-    shutil.copy("/usr/bin/id", os.path.join(out, "id"))
-    os.chmod(os.path.join(out, "id"), 0o4755)
-    try:
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(os.path.join(os.path.dirname(__file__), "root.sock"))
-        connected = "connected"
-    except OSError as e:
-        connected = type(e).__name__
-    token = os.environ.get("HF_TOKEN")
-    print(f"hostile: euid={os.geteuid()} socket={connected} token={token}", file=sys.stderr)
-    return ModelSpec(module=torch.nn.Linear(2, 2), inputs=(torch.ones(1, 2),), atol=1e-4, rtol=1e-4)
-"""
-
-
 @pytest.mark.processes
 @pytest.mark.torch
 @pytest.mark.heavy  # the real export worker imports torch and turbine
@@ -292,7 +253,7 @@ def test_a_hostile_model_through_the_real_export_worker_is_nobody_and_stores_not
     monkeypatch.setenv("HF_TOKEN", "hf_secret")
     folder = tmp_path / "model"
     folder.mkdir()
-    (folder / "hostile.py").write_text(_HOSTILE_EXPORT)
+    (folder / "hostile.py").write_text(POISONS_ITS_OUTPUT)
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(folder / "root.sock"))
     os.chmod(folder / "root.sock", 0o600)
