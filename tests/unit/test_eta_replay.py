@@ -23,7 +23,11 @@ The estimator does not know K: it starts from `progress.COUPLING` and learns how
 from the jobs that finish. It is also replayed with K = 0.4 and 1.0 (a host whose load hits softer or
 harder), on a quiet trace, on a load that falls from 14 to 1.5-3 in two minutes and on a steady 10:
 within 25 % of the time left at every 5 % from a quarter of the run on, in each. An estimator that
-does not learn fails it (`test_an_estimator_that_does_not_learn_fails_the_replay`)."""
+does not learn fails it (`test_an_estimator_that_does_not_learn_fails_the_replay`).
+
+Issue #69 adds: its cold run's load (`_cold`), hosts 0.7-2x the publication's time at any load, and
+others' work in episodes of minutes that the estimator reads through the 1-minute load average
+(`_episodes`). `python benchmarks/eta_from_log.py --replays` prints every replay's ratios."""
 
 from __future__ import annotations
 
@@ -289,3 +293,16 @@ def test_under_episodes_of_others_work_the_estimate_is_centred_and_the_level_hol
         print(f"ahead={ahead}: {inside:.0%} in 0.75-1.25, median {median:.2f}, 10-90 % {p10:.2f}-{p90:.2f}")
         assert 0.9 <= median <= 1.1
     assert spread[True][0] > spread[False][0] and spread[True][1] < spread[False][1], spread
+
+
+def test_the_load_ahead_is_the_recent_one_for_minutes_then_the_level() -> None:
+    """`LoadTrace.ahead`: a two-minute burst after ten minutes at 2 is expected to pass."""
+    trace = LoadTrace()
+    for t in range(0, 600, 2):
+        trace.note(2.0, float(t))
+    for t in range(600, 720, 2):
+        trace.note(6.0, float(t))
+    assert trace.recent(720.0) == pytest.approx(6.0, abs=0.1)
+    assert trace.ahead(720.0, 120.0) == trace.recent(720.0)  # within the burst's own minutes
+    assert trace.ahead(720.0, 1800.0) == pytest.approx((180 * 6.0 + 1620 * 2.0) / 1800, abs=0.1)
+    assert LoadTrace().ahead(0.0, 600.0) is None

@@ -145,9 +145,10 @@ class LoadTrace:
         """The mean load expected over the next `horizon` seconds: the recent one for `PERSISTS_SECONDS`,
         then the load's level, the median of the last `LEVEL_SECONDS` (a burst of other work is
         outside it; a step the run outlasted half of that is the level). The load that others' work
-        adds comes in episodes of minutes (a compile, a test run): an estimate that carried the last
-        two minutes over the rest of a 40-min run rose with each one (a newcomer's went from 27:52 to
-        52:16 as the load touched 17, the run took 40 min)."""
+        adds comes in episodes of minutes (a compile, a test run): an estimate that carries the last two
+        minutes over the rest of a 40-min run rises and falls with each one (replayed in
+        tests/unit/test_eta_replay.py; issue #69's cold run read 27:52 to 52:16 as the load touched 17,
+        for a run of 40 min)."""
         recent = self.recent(now)
         if recent is None or horizon <= self.PERSISTS_SECONDS:
             return recent
