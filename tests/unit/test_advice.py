@@ -607,3 +607,11 @@ def test_a_runs_report_opens_with_the_answers_and_their_flags_before_the_legend(
     assert (
         Path(__file__).resolve().parents[2] / "scripts" / "models" / "whisper_tiny__decomposed.py"
     ).is_file()
+    noisy = [40.0, 41.0, 39.5, 40.5, 40.2, 39.8, 40.1, 40.9]
+    pick = [x * f for x, f in zip(noisy, (1.01, 0.99, 1.0, 1.01, 0.99, 1.0, 1.01, 0.99))]
+    default = advice.derive(_sitting(pick_ms=pick))
+    assert default[0].config == "default"
+    kept = what_to_take.first_screen(
+        [advice.nearest(default, HostIdentity.of(ROCKETLAKE))], ["mobilenet_v2"], "t"
+    )
+    assert "# mobilenet_v2: IREE 3.13.0 default, no pick faster beyond noise (" in "\n".join(kept)

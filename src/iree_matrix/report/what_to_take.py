@@ -115,6 +115,8 @@ def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: 
         for a in (a for a in chosen.advice if a.model == model) if chosen is not None else ():
             where = a.identity.short if chosen is not None and chosen.here else f"NEAREST: {a.identity.short}"
             speed = advice.speedup_text(a.over_default, "`default`")
+            if a.config == "default":  # no pick beat it in the sitting
+                speed = "no pick faster beyond noise"
             block += [
                 f"# {advice.display_name(a)}: IREE {a.release} {a.config}, {speed} ({where})",
                 f"#   model.mlir: {export_text(a)}",
