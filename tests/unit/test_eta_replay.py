@@ -257,7 +257,7 @@ def test_a_host_slower_or_faster_than_the_publications_is_learned(host: float) -
 @pytest.mark.parametrize("host", [0.7, 1.0, 1.5])
 def test_issue_69s_cold_run_within_25_percent_once_the_load_has_risen(host: float) -> None:
     """Issue #69's load (`_cold`: 3-17, a rise from 6-13 to 10-17 at 20 min). Before that rise the
-    time left holds load still to come, which no estimate knows: 0.73-0.87 there, asserted at 0.7;
+    time left holds load still to come, which no estimate knows: 0.73-0.89 there, asserted at 0.7;
     from it on (and from a quarter of the run) within 25 %. Not asserted: a host 2x slower at any
     load, hit as L**0.6, reads 0.75-1.29 (1.24 and 1.29 at 45-50 %, as the readings touch 17)."""
     replay = _replay(_cold, 0.6 if host > 1 else K, host=host)
