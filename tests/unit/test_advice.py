@@ -615,3 +615,8 @@ def test_a_runs_report_opens_with_the_answers_and_their_flags_before_the_legend(
         [advice.nearest(default, HostIdentity.of(ROCKETLAKE))], ["mobilenet_v2"], "t"
     )
     assert "# mobilenet_v2: IREE 3.13.0 default, no pick faster beyond noise (" in "\n".join(kept)
+    import dataclasses
+
+    users = dataclasses.replace(default[0], model="my_net")  # a user's model: named, its file elsewhere
+    said = what_to_take.export_text(users)
+    assert "iree-matrix show 'compile:my_net*' --results-dir RUN --commands" in said

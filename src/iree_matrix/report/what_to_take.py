@@ -148,7 +148,8 @@ def export_text(a: advice.Advice) -> str:
     try:
         ref = models.resolve(name, Path.cwd())
     except models.ModelError:
-        return f"the export of `{name}` (`iree-matrix show 'compile:{name}*' --commands` prints it)"
+        shown = f"iree-matrix show 'compile:{name}*' --results-dir RUN --commands"
+        return f"the export of `{name}` (`{shown}` prints its command, RUN the run's folder)"
     args = ref.worker_args()
     if ref.builtin:  # the checkout's scripts/, not where this install keeps them
         args[args.index("--import-root") + 1] = "scripts"
