@@ -130,12 +130,15 @@ def parse(
     models: Sequence[str] = (),
     resolver: Optional[releases.Resolver] = None,
     profiles: Sequence[str] = (),
+    own_file: bool = False,
 ) -> MatrixSpec:
     """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
     against the package index; without one, selectors are refused and versions taken as written.
     `profiles` (`tune --profiles`) replace the profile of every cell the file makes, its include and
-    exclude rules applied: each cell under each of them (`spec.with_profiles`)."""
-    matrix = _parse(data, path, models, resolver)
+    exclude rules applied: each cell under each of them (`spec.with_profiles`). Under `models`
+    (`--model`) a command's own file's `[[include]]` tables add cells of those models only (not
+    `--model my_net`'s tiny_cnn); those of a file the user named (`own_file`) all theirs."""
+    matrix = _parse(data, path, models, resolver, own_file)
     return with_profiles(matrix, profiles) if profiles else matrix
 
 
@@ -144,6 +147,7 @@ def _parse(
     path: Path,
     models: Sequence[str] = (),
     resolver: Optional[releases.Resolver] = None,
+    own_file: bool = False,
 ) -> MatrixSpec:
     where = _Where(path)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
@@ -183,6 +187,10 @@ def _parse(
             raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
     cells = [c for c in every if not any(_matches(c, rule, known, where) for rule in excludes)]
     for i, rule in enumerate(includes):
+        if models and not own_file and "models" in rule:
+            rule = {**rule, "models": [m for m in rule["models"] if m in axes["models"]]}
+            if not rule["models"]:
+                continue
         added = list(_expand({**axes, **rule}, known, where))
         if not added:
             raise SpecError(f"{path}: include[{i}] adds no cell")
