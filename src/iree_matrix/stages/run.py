@@ -151,10 +151,11 @@ class RunStage(StageBase):
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
         if job.target.arch.bare_metal:
             return _firmware(job, ctx, out)
+        env = ctx.environment(job)
         abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, job.target)
         if abi_problem:
             raise StageFailure("abi-mismatch", abi_problem)
-        call = _prepared(job, ctx, out)
+        call = _prepared(env, job, ctx, out)
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold.
         peak: dict[str, Any] = {"peak_memory": True} if getattr(call.env, "backend", "") == "docker" else {}
@@ -211,8 +212,8 @@ class _Call:
     mounts: dict[str, Any]
 
 
-def _prepared(job: Job, ctx: Context, out: Path) -> _Call:
-    env = ctx.environment(job)
+def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
+    """The run's setting: a GPU cell asks this runtime which devices of its kind it sees here."""
     target = job.target
     # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
     qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
