@@ -23,7 +23,9 @@ from typing import Any, Optional
 
 from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
-from iree_matrix.answers.arms import Arm, Ratio, paired
+from iree_matrix.answers.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
+from iree_matrix.answers.arms import Ratio as Ratio
+from iree_matrix.answers.arms import paired as paired
 from iree_matrix.answers.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats

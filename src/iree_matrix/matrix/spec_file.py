@@ -414,7 +414,7 @@ def _parse_supported_torch(table: Any, where: _Where) -> dict[str, str]:
     return dict(table)
 
 
-def _parse_compiler_python(value: Any, where: _Where) -> str:
+def _parse_compiler_python(value: str, where: _Where) -> str:  # a string: the schema checked
     if value != "" and not _PYTHON_RE.fullmatch(value):
         raise where.error("compiler_python", value, 'expected a Python minor version such as "3.11"')
     return value

@@ -73,7 +73,9 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     return argv, [worker.parent, *ref.mounts(), *([readable_beside(weights)] if weights else [])]
 
 
-def read_result(path: Path, done: processes.Completed, required: Mapping[str, tuple[type, ...]] = {}) -> dict:
+def read_result(
+    path: Path, done: processes.Completed, required: Mapping[str, tuple[type, ...]] = {}
+) -> dict[str, Any]:
     """The worker's result file; its absence after a clean exit means the model's own code ended
     the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno. The
     model's code runs in the worker's process and may write where the worker writes: a result that is
