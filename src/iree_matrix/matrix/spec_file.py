@@ -52,7 +52,9 @@ _PYTHON_RE = re.compile(r"3\.\d+")
 # A name that becomes part of job ids, labels and file names (profiles, models): what a job id may
 # hold, so `--list` prints one id a line and `--select` globs can name it (models also take "@").
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+# A model's name may end in its export recipe (`tiny~fx+decompose`, matrix/export_recipes.py): the
+# choices `models.with_recipe` has checked, as search-recipes' own job ids spell them and print them.
+_MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*(?:~[a-z][a-z-]*(?:\+[a-z][a-z-]*)*)?")
 _NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
 
 

@@ -36,7 +36,9 @@ POLL = 0.05  # seconds between two looks for READY (a stat)
 def model_sources(ref: ModelRef) -> dict[str, str]:
     """Hashes of the code that defines the model: editing it invalidates its results."""
     scripts = shipped.scripts_dir()
-    files = [scripts / "export_model.py", scripts / "models" / "api.py"]
+    # export_model.py and the modules it is split into (each worker imports them), and the models' API
+    workers = ("export_model.py", "export_phases.py", "export_reference.py", "export_exit.py")
+    files = [*(scripts / w for w in workers), scripts / "models" / "api.py"]
     return {**{f.name: file_sha256(f) for f in files}, "model": ref.source_hash()}
 
 
