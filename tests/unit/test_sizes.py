@@ -18,7 +18,6 @@ PYTHON_HOMES = ("src", "scripts", "benchmarks", "bin", "tests")
 # Known and being split by other work of issue 70; remove an entry with its split.
 PENDING_MODULES = {
     "scripts/bundle_run.py": "the shipped runner becomes a small package (issue 70 item 4)",
-    "scripts/export_model.py": "being split beside the runner (issue 70)",
 }
 PENDING_FUNCTIONS = {
     "src/iree_matrix/answers/query.py::model": "answers/ is being rehomed (issue 70 item 1)",
