@@ -1,6 +1,6 @@
-"""The answer on a GPU from a run bundle's GPU sitting (answers/gpu_advice.py): the release and chip
+"""The answer on a GPU from a run bundle's GPU sitting (answer/gpu_advice.py): the release and chip
 to take, its paired ratios to torch eager and torch.compile on that GPU, the arms that differ from
-torch named, a software device marked; merge's checks of such a sitting (answers/sittings.py), and
+torch named, a software device marked; merge's checks of such a sitting (answer/sittings.py), and
 its renders (ANSWERS.md's "On GPUs", compat.json, `query model`). Synthetic documents: pure logic."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from iree_matrix.answers import advice, compat, gpu_advice, sittings
+from iree_matrix.answer import advice, gpu_advice, sittings
+from iree_matrix.answers import compat
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host

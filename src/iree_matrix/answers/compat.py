@@ -17,10 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answer import advice, gpu_advice
 from iree_matrix.answers import (
-    advice,
     exporters,
-    gpu_advice,
     kernel_windows,
     load_windows,
     release_choice,

@@ -15,16 +15,8 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answers import (
-    advice,
-    behaviour,
-    bundles,
-    compat,
-    load_windows,
-    release_choice,
-    runs_view,
-    wording,
-)
+from iree_matrix.answer import advice
+from iree_matrix.answers import behaviour, bundles, compat, load_windows, release_choice, runs_view, wording
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics

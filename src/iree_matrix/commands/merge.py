@@ -28,12 +28,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
-    from iree_matrix.answers import search_descent, sittings
+    from iree_matrix.answer import sittings
+    from iree_matrix.answers import search_descent
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
     from iree_matrix.answers.publish import rendered
 
-    # An `advise` sitting's folder publishes its answers under their identity (answers/sittings.py).
+    # An `advise` sitting's folder publishes its answers under their identity (answer/sittings.py).
     # Every sitting is checked here and every bundle's log in `merge`, which writes only after its
     # own checks: so the logs are merged first, and nothing is written when any input is refused.
     manifests = Manifests.of(cache, list(bundles))

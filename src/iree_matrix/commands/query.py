@@ -114,7 +114,8 @@ def main(args: argparse.Namespace) -> int:
 
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     """Answer `asked` from `results_dir`'s records; 0 when it is answered, 1 when not measured."""
-    from iree_matrix.answers import advice, runs_view
+    from iree_matrix.answer import advice
+    from iree_matrix.answers import runs_view
     from iree_matrix.matrix import models
 
     path = results_dir / "results.jsonl"
@@ -170,7 +171,7 @@ def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
 
         if asked.target is not None and asked.arch is not None:
             raise UserError("query model: give --arch (a CPU or board) or --target (a GPU), not both")
-        from iree_matrix.answers import gpu_advice
+        from iree_matrix.answer import gpu_advice
 
         gpu_target = asked.arch if asked.target is None else asked.target
         assert gpu_target is not None  # `_gpu` named one
@@ -183,9 +184,9 @@ def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
 
 
 def _with_gpu_answers(answer: Any, results_dir: Path, name: str) -> Any:
-    """The model's answer with its published GPU answers under it (answers/gpu_advice.py): each
+    """The model's answer with its published GPU answers under it (answer/gpu_advice.py): each
     GPU's own sitting, never folded into the CPU's answer."""
-    from iree_matrix.answers import gpu_advice
+    from iree_matrix.answer import gpu_advice
 
     found = gpu_advice.matching(gpu_advice.gathered(results_dir), name)
     if not found:
@@ -197,8 +198,8 @@ def _with_gpu_answers(answer: Any, results_dir: Path, name: str) -> Any:
 
 def _advice(results_dir: Path, name: str) -> Any:
     """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
-    own sittings (yours, on this machine, first) and the published ones (answers/advice.py)."""
-    from iree_matrix.answers import advice
+    own sittings (yours, on this machine, first) and the published ones (answer/advice.py)."""
+    from iree_matrix.answer import advice
     from iree_matrix.core.model import host_identity
 
     return advice.answer(advice.gathered(results_dir), name, host_identity.here())

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from iree_matrix.answers import advice, runs_view
+from iree_matrix.answer import advice
+from iree_matrix.answers import runs_view
 from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError

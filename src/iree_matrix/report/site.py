@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, compat, paired, release_choice, roofline, runs_view, wording
+from iree_matrix.answer import advice
+from iree_matrix.answers import compat, paired, release_choice, roofline, runs_view, wording
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import refusals

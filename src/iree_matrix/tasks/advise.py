@@ -8,8 +8,9 @@ eager; a peer added to its `peers` is timed too). It prints the answer for this 
 the exact flags, the speed-ups and the peer ratios, every one from this sitting) and keeps the
 sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, the
 newest of a model and CPU read first), so it can be published beside the others (results/answers/).
-Which picks: advise_plan.py; the sitting: advise_sitting.py; each pick's proof: advise_proof.py; the
-op kinds that hold an answer's gap to the best peer: gap.py (`_explain`).
+Which picks: answer/advise_plan.py; the sitting: answer/advise_sitting.py; each pick's proof:
+answer/advise_proof.py; the op kinds that hold an answer's gap to the best peer: answer/gap.py
+(`_explain`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answers import advice, kernel_trials
-from iree_matrix.answers.advice import MATRIX
-from iree_matrix.core import console
-from iree_matrix.core.model import host_identity
-from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.core.model.metrics.peer import PeerMetrics
-from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
-from iree_matrix.matrix.kernels import Kernel
-from iree_matrix.tasks import advise_proof, advise_sitting
-from iree_matrix.tasks.advise_plan import (
+from iree_matrix.answer import advice, advise_proof, advise_sitting, kernel_trials
+from iree_matrix.answer.advice import MATRIX
+from iree_matrix.answer.advise_plan import (
     Plan,
     Settings,
     adjusted,
@@ -40,6 +32,14 @@ from iree_matrix.tasks.advise_plan import (
     kernel_names,
     search_picks,
 )
+from iree_matrix.core import console
+from iree_matrix.core.model import host_identity
+from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.core.model.metrics.peer import PeerMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
@@ -151,7 +151,7 @@ def _proof_cost(settings: Settings) -> str:
 
 
 def _print_proofs(found: Sequence[Any], out: TextIO) -> None:
-    from iree_matrix.answers import neighbourhood
+    from iree_matrix.answer import neighbourhood
 
     for a in found:
         if a.proof is not None:
@@ -233,9 +233,9 @@ def _explain(
 ) -> None:
     """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
     once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
-    op kinds that hold the difference kept in its entry (answers/gap.py). A run that profiles has
+    op kinds that hold the difference kept in its entry (answer/gap.py). A run that profiles has
     a key of its own, so the sitting's timed runs are not the profiled ones."""
-    from iree_matrix.answers import gap as gaps
+    from iree_matrix.answer import gap as gaps
     from iree_matrix.answers import search
     from iree_matrix.core.model.results import Status
 

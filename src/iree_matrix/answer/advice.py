@@ -21,18 +21,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import gap as gaps
-from iree_matrix.answers import neighbourhood
-from iree_matrix.answers.arms import Arm, Ratio, paired
-from iree_matrix.answers.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
+from iree_matrix.answer import gap as gaps
+from iree_matrix.answer import neighbourhood
+from iree_matrix.answer.arms import Arm, Ratio, paired
+from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.matrix import peers as peer_registry
 
-# 2: a function may carry its pick's proof (`proof`: answers/neighbourhood.py); a schema-1 document
+# 2: a function may carry its pick's proof (`proof`: answer/neighbourhood.py); a schema-1 document
 # has none and reads as before. 3: a GPU sitting (a run bundle's, `--target`): its `device`, wall
-# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (answers/gpu_advice.py),
+# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (answer/gpu_advice.py),
 # never a CPU identity's.
 SCHEMA = 2
 SCHEMAS = (1, 2, 3)  # the documents `read` takes
@@ -361,7 +361,7 @@ def _advice(
 
 
 def _gap(gap: Optional[gaps.Gap], chosen: Arm, best: Optional[Arm]) -> Optional[gaps.Gap]:
-    """The answer's gap at the paired sitting's scale (answers/gap.py); a gap profiled for another
+    """The answer's gap at the paired sitting's scale (answer/gap.py); a gap profiled for another
     configuration than the answer's is not this answer's."""
     if gap is None or (gap.config, gap.release) != (chosen.config, chosen.release):
         return None
