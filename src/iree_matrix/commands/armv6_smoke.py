@@ -1,6 +1,6 @@
 """`iree-matrix armv6-smoke`: a Raspberry Pi Zero (ARM1176) under qemu — the C hello world, IREE's
 runtime built from source, then the armv6 matrix (the tables are
-`iree_matrix.answers.pi_zero_session`'s)."""
+`iree_matrix.tasks.pi_zero_session`'s)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(settings: PlanSettings, hello: bool) -> int:
-    from iree_matrix.answers import pi_zero_session
+    from iree_matrix.tasks import pi_zero_session
 
     cache = settings.cache
     built = bool(settings.armv6_runtime)
