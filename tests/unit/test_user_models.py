@@ -175,7 +175,9 @@ def test_query_reads_this_machines_sitting_without_naming_its_folder(tmp_path, m
     sat = advise_sitting.write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
     about = {**_sitting("", 1)["host"], "cpu_flags_sha256": "ab" * 32}
     monkeypatch.setattr(host, "describe", lambda: about)
-    chosen = query_command._advice(query_command._results_dir(None), "two-a")
+    from iree_matrix.answers import results_folder
+
+    chosen = query_command._advice(results_folder.load(query_command._results_dir(None)), "two-a")
     assert chosen is not None and chosen.here
     assert [a.source for a in chosen.advice if a.model == "two-a"] == [str(sat)]
 

@@ -476,35 +476,6 @@ def answer(found: Sequence[Advice], name: str, about: HostIdentity) -> Optional[
     return nearest(matching(found, name), about)
 
 
-def gathered(results_dir: Path) -> list[Advice]:
-    """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
-    sittings, unpublished (in `results_dir` and where `advise` keeps them, runs/advise), the newest of
-    each model and CPU; then the published ones (`results_dir`/answers and the package's)."""
-    from iree_matrix.answers.publish import run_dir
-
-    own = dict.fromkeys([Path(results_dir), run_dir(Path(MATRIX))])
-    found = sittings(path for d in own for path in sorted(d.glob(f"{FILE_PREFIX}*.json")))
-    for root in published_roots(results_dir):
-        found += published(root)
-    return found
-
-
-def published_roots(results_dir: Path) -> list[Path]:
-    """The published answers' folders a question reads: `results_dir`/answers, then the package's
-    (each folder once, as it was first named)."""
-    from iree_matrix.core import shipped
-
-    roots = [Path(results_dir) / DIRNAME]
-    try:
-        roots.append(shipped.results_dir() / DIRNAME)
-    except FileNotFoundError:  # an install that carries no published results
-        pass
-    seen: dict[Path, Path] = {}
-    for root in roots:
-        seen.setdefault(root.resolve(), root)
-    return list(seen.values())
-
-
 # --------------------------------------------------------------------------- words
 
 

@@ -296,14 +296,6 @@ def published(root: Path) -> list[GpuAnswer]:
     return sittings(sorted(Path(root).glob(f"*/{advice.FILE_PREFIX}*.json")))
 
 
-def gathered(results_dir: Path) -> list[GpuAnswer]:
-    """The published GPU answers a question reads (`results_dir`'s, then the package's)."""
-    found: list[GpuAnswer] = []
-    for root in advice.published_roots(results_dir):
-        found += published(root)
-    return found
-
-
 def matching(found: Iterable[GpuAnswer], name: str) -> list[GpuAnswer]:
     return [a for a in found if name in (a.model, a.function, f"{a.model}.{a.function}")]
 

@@ -42,9 +42,9 @@ from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import metrics
 from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.model.results import LOG, Record, ResultsLog
 
-RESULTS = "results.jsonl"
+RESULTS = LOG
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
 _TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,200}")  # an arm's name: "dt-ukernels on 3.13.0", no control
 # A kernel arm's directory, object and build command: one line of text, no control characters.

@@ -11,7 +11,7 @@ import sys
 from iree_matrix import stages
 from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
-from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.core.model.results import Status, folder_log
 from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan
 from iree_matrix.tasks.runs import run_plan
 
@@ -42,7 +42,7 @@ def run(settings: PlanSettings, hello: bool) -> int:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
         # need from the board's C library (and the native build whose host tools both need).
         the_plan = pi_zero_session.with_dynamic_twins(the_plan, loaded.matrix)
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     if settings.listing:
         print(stages.describe(the_plan))
         print(listed_settings(loaded))

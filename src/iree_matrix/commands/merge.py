@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.commands.options import BUNDLE, CACHE, RUN_DIRS, TO, WAIT, WAIT_WRITER_HELP, cache_dir
+from iree_matrix.core.model.results import log_path
 from iree_matrix.report.documents import render_answers, write_documents
 
 NAME = "merge"
@@ -60,7 +61,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
             for path in sittings.publish(found, to):
                 print(f"published: {path}")
         render_answers(to, print)
-        if (to / "results.jsonl").is_file():  # compat.json and the site carry the answers too
+        if log_path(to).is_file():  # compat.json and the site carry the answers too
             write_documents(to, print)
         rendered(to)
     return 0

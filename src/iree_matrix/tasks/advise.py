@@ -37,7 +37,7 @@ from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.tasks.runs import run_plan
@@ -79,7 +79,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         print(listed_settings(loaded), file=out)
         return 0
     cache = matrix.cache
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     cost = len(loaded.plan.jobs)
     arms_per_function = (
         2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(kernel_arms) + len(peer_names)
@@ -208,7 +208,7 @@ def _prove(
         "(as long as the first sitting of it)"
     )
     loaded = load_plan(matrix, adjust=lambda m: adjusted(m, model, again))
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     _, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
     if summary.interrupted:
         document["interrupted"] = True
@@ -313,6 +313,6 @@ def _build(
         return _with_op_profile(m, configs) if profile_ops else m
 
     loaded = load_plan(matrix, adjust=adjust)
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     _, summary = run_plan(loaded, matrix.run, matrix.cache, results, loaded.results_dir, out=out)
     return None if summary.interrupted else dict(summary.records)

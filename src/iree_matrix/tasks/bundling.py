@@ -16,7 +16,7 @@ from iree_matrix.answers import load_windows
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog, folder_log, log_path
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import Cell, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
@@ -82,7 +82,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         print(listed_settings(loaded), file=out)
         return 0
     cache = plan.cache
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     code, summary = run_plan(building, plan.run, cache, results, loaded.results_dir, out=out)
     if summary.interrupted:
         return code
@@ -435,14 +435,14 @@ def _sitting_matrix(
 def shipped_records() -> list[Record]:
     """The published results installed with the tool (core/shipped.py; [] where there are none):
     what the load windows are read from."""
-    from iree_matrix.answers import runs_view
+    from iree_matrix.answers import results_folder
     from iree_matrix.core import shipped
 
     try:
-        log = shipped.results_dir() / "results.jsonl"
+        log = log_path(shipped.results_dir())
     except FileNotFoundError:
         return []
-    return runs_view.read(log) if log.is_file() else []
+    return results_folder.read(log) if log.is_file() else []
 
 
 def refused_pairs(found: Sequence[Cell], published: Sequence[Record]) -> list[str]:
