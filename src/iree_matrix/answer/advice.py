@@ -25,6 +25,7 @@ from iree_matrix.answer import gap as gaps
 from iree_matrix.answer import neighbourhood
 from iree_matrix.answer.arms import Arm, Ratio, paired
 from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
+from iree_matrix.answers import search
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -143,6 +144,11 @@ class Advice:
     # figures every ratio above; None: the configuration alone is the answer.
     kernel: Optional[KernelTrial] = None
     kernel_trials: tuple[KernelTrial, ...] = ()  # every kernel timed with `config`, the taken one too
+
+    @property
+    def configuration(self) -> search.Config:
+        """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
+        return search.parse(self.config)
 
     @property
     def speedup_default(self) -> Optional[float]:

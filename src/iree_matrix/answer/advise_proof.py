@@ -79,7 +79,7 @@ def prove(
 
 def _prove_one(settings: Settings, model: str, found: Any, cache: Path, built: Built) -> neighbourhood.Proof:
     knobs = neighbourhood.accepted_knobs(found.release)
-    start = search.parse(found.config)
+    start = found.configuration
     steps = max(1, settings.proof_steps)
     count = len(neighbourhood.neighbours(start, knobs))
     pick_step = _pick_step_seconds(found.ms, settings.repetitions) or built.tools.unknown_step

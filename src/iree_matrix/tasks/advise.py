@@ -236,7 +236,6 @@ def _explain(
     op kinds that hold the difference kept in its entry (answer/gap.py). A run that profiles has
     a key of its own, so the sitting's timed runs are not the profiled ones."""
     from iree_matrix.answer import gap as gaps
-    from iree_matrix.answers import search
     from iree_matrix.core.model.results import Status
 
     if settings.no_gap or document.get("interrupted"):
@@ -262,7 +261,7 @@ def _explain(
     peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
     for a in trailing:
         function = a.function or "main"
-        config = search.parse(a.config)
+        config = a.configuration
         run = advise_sitting.run_of(runs, config.model(model), function, config.profile, a.release)
         peer = advise_sitting.peer_of(peers, model, function)
         entry = next(e for e in document["functions"] if e.get("function") == a.function)
