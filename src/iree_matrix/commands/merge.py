@@ -46,7 +46,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         # A flag search's own account of its descents travels with its records.
         descents = search_descent.merge_descents(logs, to)
         print(
-            f"merged {len(logs)} result logs into {to / 'results.jsonl'}: "
+            f"merged {len(logs)} result logs into {log_path(to)}: "
             f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
             + (f"; {descents} flag-search descents into {to / search_descent.DESCENTS}" if descents else "")
         )
