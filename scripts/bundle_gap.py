@@ -7,7 +7,7 @@ tools, as iree-matrix's run stage profiles (stages/hal_profile.py: iree-benchmar
 runtime's in-context HAL profiler, then `iree-profile dispatch --format=jsonl`), and ONNX Runtime's
 one-thread session once with its profiler on (the peer stage's `op_profile`,
 scripts/peer_frameworks/onnxruntime.py). Only the RAW rows travel back, in the forms those stages
-record: home reads them into op kinds with the code `advise` uses (answers/gap.py), so the kinds are
+record: home reads them into op kinds with the code `advise` uses (answer/gap.py), so the kinds are
 named once. The parsers below repeat those stages' few lines (run.py cannot import iree-matrix);
 tests/unit/test_bundle_gap.py checks that each agrees with its original on the same input.
 """
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-GAP = 1.5  # answers/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
+GAP = 1.5  # answer/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
 # stages/hal_profile.py's: about this much profiled time, within these many calls
 PROFILE_SECONDS = 2.0
 CALLS = (3, 50)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's answers/advice.py SCHEMAS)
+SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's answer/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
 KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
 PEERS = ("eager", "torch.compile")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import advice
+from iree_matrix.answer import advice
 from iree_matrix.core.system import host
 from tests.integration.conftest import iree_matrix
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers.gap import op_kind_times
+from iree_matrix.answer.gap import op_kind_times
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import opkinds

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from iree_matrix.execution import sitting
+from iree_matrix.answer import sitting
 from tests.unit.test_advice import _Worker
 
 

@@ -98,7 +98,7 @@ def test_a_sandboxed_command_cannot_signal_a_host_process() -> None:
 def test_an_advise_peer_arm_runs_in_the_sandbox(tmp_path: Path) -> None:
     import sys
 
-    from iree_matrix.execution import sitting
+    from iree_matrix.answer import sitting
 
     argv = sitting.sandboxed([sys.executable, "-c", _PEER], Path(sys.prefix), [], tmp_path)
     assert argv[0].endswith("bwrap") and argv[-3:] == [sys.executable, "-c", _PEER]

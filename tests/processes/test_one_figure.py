@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import runs_view
+from iree_matrix.answers import results_folder, runs_view
 from iree_matrix.core.model.results import Status, latest_by_job
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -19,7 +19,7 @@ RESULTS = Path(__file__).resolve().parents[2] / "results"
 def test_no_two_unmarked_published_latencies_of_one_module_disagree():
     by_module: dict[tuple, list[tuple[str, runs_view.Timing]]] = {}
     for log in sorted(RESULTS.glob("**/results.jsonl")):
-        for r in latest_by_job(runs_view.read(log)).values():
+        for r in latest_by_job(results_folder.read(log)).values():
             t = runs_view.timing(r) if r.stage == "run" and r.status is Status.OK else None
             if t is not None and t.low is not None and not t.noisy:
                 by_module.setdefault(runs_view._same_module(r), []).append((f"{log.parent.name}:{r.job}", t))

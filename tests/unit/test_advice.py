@@ -10,13 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import advice
+from iree_matrix.answer import advice, advise_answer, advise_plan, advise_sitting, sitting
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.execution import sitting
-from iree_matrix.tasks import advise as answers_advise
-from iree_matrix.tasks import advise_plan, advise_sitting
 
 ROCKETLAKE = {
     "machine": "x86_64",
@@ -187,10 +184,10 @@ def test_advise_states_the_models_published_sitting_time_before_it_builds():
     published = advice.derive(
         {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
     )
-    said = answers_advise._sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
+    said = advise_answer.sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
     assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
     # nothing published for it
-    none = answers_advise._sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
+    none = advise_answer.sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
     assert "an hour for the Whisper encoder" in none
 
 
@@ -310,7 +307,7 @@ def test_published_answers_render_as_published():
     from iree_matrix.report import answers as rendered
 
     root = Path(__file__).resolve().parents[2] / "results" / advice.DIRNAME
-    from iree_matrix.answers import gpu_advice
+    from iree_matrix.answer import gpu_advice
 
     found = advice.published(root)
     if not found:
@@ -416,7 +413,7 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
 
 
 def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_was_not(monkeypatch, tmp_path):
-    """advise's sitting (tasks/advise_sitting.py) with the timing faked: each function's arms are
+    """advise's sitting (answer/advise_sitting.py) with the timing faked: each function's arms are
     default, the naive build, the picks and the peers; a pick whose module is default's is the same
     program (timed once, its times default's), and a peer whose stage did not run says so."""
     import contextlib
@@ -540,7 +537,7 @@ def test_each_function_answers_from_the_newest_sitting_that_timed_it(tmp_path: P
 def test_a_pick_of_an_export_variant_is_a_configuration_name_merge_takes():
     """Whisper's encoder pick is `@decomposed+loop-unrolling` (an export variant first): its proof's
     start and its neighbours' names pass merge's check; a name that is not one still does not."""
-    from iree_matrix.answers import sittings
+    from iree_matrix.answer import sittings
 
     assert sittings._NAME.fullmatch("@decomposed+data-tiling+loop-unrolling")
     assert not sittings._NAME.fullmatch("$(touch X)") and not sittings._NAME.fullmatch("+loop-unrolling")

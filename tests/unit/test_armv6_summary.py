@@ -3,8 +3,8 @@ the runtime's reason, and a real failure as a failure."""
 
 from __future__ import annotations
 
-from iree_matrix.answers.pi_zero_session import _run_text
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.tasks.pi_zero_session import _run_text
 
 REFUSAL = (
     "iree/runtime/src/iree/vm/bytecode/verifier.c:40: INVALID_ARGUMENT; bytecode version mismatch; "

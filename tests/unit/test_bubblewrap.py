@@ -118,7 +118,8 @@ def test_an_advise_peer_arm_without_bubblewrap_is_left_out_unless_allowed(
 ) -> None:
     """The sitting's peer arms import and call the user's model as the peer stage does: the same
     refusal, the same `--unsandboxed`."""
-    from iree_matrix.execution import abtest, sitting
+    from iree_matrix.answer import sitting
+    from iree_matrix.execution import abtest
 
     monkeypatch.setattr(bubblewrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
     monkeypatch.setenv(bubblewrap.UNSANDBOXED_ENV, "0")

@@ -1,6 +1,6 @@
 """Run bundles: the runner's pure parts agree with the tool's own (identity, output check), a
 damaged bundle is refused, and records and sittings from elsewhere are taken only when they check
-out (answers/bundles.py, answers/sittings.py). The end-to-end run is tests/integration/test_bundle.py."""
+out (answers/bundles.py, answer/sittings.py). The end-to-end run is tests/integration/test_bundle.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from iree_matrix.answers import bundles, sittings
+from iree_matrix.answer import sittings
+from iree_matrix.answers import bundles
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record
 from iree_matrix.core.system import host

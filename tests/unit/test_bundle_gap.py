@@ -1,7 +1,7 @@
 """Where a bundle's answer trails ONNX Runtime: run.py profiles both there (scripts/bundle_gap.py,
 which repeats the run and peer stages' parsers: each checked here against its original on the same
-input), merge checks the raw profiles (answers/sittings.py) and reads them into the answer's gap
-with advise's code (answers/gap.py `measure`). End to end: tests/integration/test_bundle.py."""
+input), merge checks the raw profiles (answer/sittings.py) and reads them into the answer's gap
+with advise's code (answer/gap.py `measure`). End to end: tests/integration/test_bundle.py."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answers import advice, sittings
-from iree_matrix.answers import gap as gaps
+from iree_matrix.answer import advice, sittings
+from iree_matrix.answer import gap as gaps
 from iree_matrix.core.system import host
 from iree_matrix.report import answers as answers_md
 from iree_matrix.stages import hal_profile

@@ -1,5 +1,5 @@
 """A bundle's GPU sitting: the targets `bundle --advise MODEL --target` takes, the manifest's sittings
-(one per function and HAL driver, execution/gpu_sitting.py) and what run.py makes of them there
+(one per function and HAL driver, answer/gpu_sitting.py) and what run.py makes of them there
 (scripts/bundle_gpu.py: the GPU's identity, why torch's peers do not run, the paired rounds, the
 document's shape). End to end on lavapipe: tests/integration/test_bundle.py."""
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from iree_matrix.answer import gpu_sitting
 from iree_matrix.core.errors import UserError
-from iree_matrix.execution import gpu_sitting
 from iree_matrix.execution.bundle import Cell
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.matrix import spec
@@ -94,7 +94,7 @@ def test_the_sittings_matrix_is_default_by_each_release_for_each_target_without_
 def test_a_gpu_proofs_knobs_are_those_the_compile_stage_compiles_for_a_gpu() -> None:
     """The rule is gpu_flags' own: every search knob it skips for a GPU (llvm-cpu flags, a named CPU)
     is left out, every other one the release accepts is a neighbour of `default`."""
-    from iree_matrix.answers import neighbourhood
+    from iree_matrix.answer import neighbourhood
     from iree_matrix.core.errors import StageSkipped
     from iree_matrix.iree import targets
     from iree_matrix.iree.flags import SEARCH_KNOBS
@@ -365,7 +365,7 @@ class _TimedWorker(_FakeWorker):
 
 
 def test_a_proofs_neighbours_are_checked_and_timed_in_the_centres_rounds_and_written_as_a_proof() -> None:
-    from iree_matrix.answers import neighbourhood
+    from iree_matrix.answer import neighbourhood
 
     sitting, cells = _manifest_sitting()
     around = [("O2", "run:O2", "o2"), ("im2col", "run:im2col", "im"),

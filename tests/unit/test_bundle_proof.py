@@ -1,7 +1,7 @@
 """A pick's proof from a run bundle: the neighbourhood advise's proof would time travels with the
 bundle (tasks/bundling.py, execution/bundle.py), run.py times it against the pick in the
 sitting's rounds and writes it in advise's form (scripts/bundle_run.py), merge checks it
-(answers/sittings.py) and the views say what it found, a faster neighbour included. The end-to-end
+(answer/sittings.py) and the views say what it found, a faster neighbour included. The end-to-end
 run is tests/integration/test_bundle.py."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answers import advice, neighbourhood, search, sittings
+from iree_matrix.answer import advice, neighbourhood, sittings
+from iree_matrix.answers import search
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.tasks import bundling

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import compat, query, release_choice, runs_view
+from iree_matrix.answers import compat, query, release_choice, results_folder
 from iree_matrix.core.model.records import runtime_name
 from iree_matrix.core.model.results import ResultsLog, Status
 from tests.unit.test_answers import EXP, _compile, _refused, _run
@@ -155,7 +155,7 @@ def test_compat_json_carries_the_module_and_output_digests_of_schema_2_records()
 
 
 def test_query_model_on_a_board_of_the_published_older_torch_set():
-    records = runs_view.read(
+    records = results_folder.read(
         Path(__file__).resolve().parents[2] / "results/pi-zero-older-torch/results.jsonl"
     )
     default = query.model(records, "mobilenet_v2")

@@ -1,6 +1,6 @@
-"""The answer on a GPU from a run bundle's GPU sitting (answers/gpu_advice.py): the release and chip
+"""The answer on a GPU from a run bundle's GPU sitting (answer/gpu_advice.py): the release and chip
 to take, its paired ratios to torch eager and torch.compile on that GPU, the arms that differ from
-torch named, a software device marked; merge's checks of such a sitting (answers/sittings.py), and
+torch named, a software device marked; merge's checks of such a sitting (answer/sittings.py), and
 its renders (ANSWERS.md's "On GPUs", compat.json, `query model`). Synthetic documents: pure logic."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from iree_matrix.answers import advice, compat, gpu_advice, sittings
+from iree_matrix.answer import advice, gpu_advice, sittings
+from iree_matrix.answers import compat
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host
@@ -294,17 +295,19 @@ def test_query_gives_a_bundle_made_answer_for_hopper_in_place_of_the_hand_measur
 
 
 def test_query_model_shows_the_gpu_answers_under_the_cpu_ones(tmp_path: Path) -> None:
+    from iree_matrix.answers import results_folder
     from iree_matrix.answers.query import Answer
     from iree_matrix.commands import query as query_command
 
     _published(tmp_path)
     cpu = Answer("model", "passes", ("mobilenet_v2: passes with 3.13.0",))
-    shown = query_command._with_gpu_answers(cpu, tmp_path / "results", "mobilenet_v2")
+    results = results_folder.load(tmp_path / "results")
+    shown = query_command._with_gpu_answers(cpu, results, "mobilenet_v2")
     text = "\n".join(shown.lines)
     assert text.startswith("mobilenet_v2: passes with 3.13.0\n  on GPUs (each from one paired sitting")
     assert "take IREE 3.13.0 for sm_80" in text and "take IREE 3.9.0 for vulkan-spirv" in text
     assert shown.data is not None and {a["target"] for a in shown.data["gpu_answers"]} >= {"cuda:sm_80"}
-    assert query_command._with_gpu_answers(cpu, tmp_path / "results", "no_such_model") is cpu
+    assert query_command._with_gpu_answers(cpu, results, "no_such_model") is cpu
 
 
 def test_the_sites_answers_page_shows_the_gpus_table_escaped(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import gpu, runs_view
+from iree_matrix.answers import gpu, results_folder
 from iree_matrix.answers import gpu_measured as measured
 from iree_matrix.commands import query as query_command
 
@@ -26,7 +26,7 @@ HOPPER = (
 
 @pytest.fixture(scope="module")
 def published():
-    return runs_view.read(GPU / "results.jsonl")
+    return results_folder.read(GPU / "results.jsonl")
 
 
 @pytest.mark.parametrize("asked", ["cuda:sm_90", "cuda:sm_90a", "cuda-sm_90a"])
@@ -111,7 +111,7 @@ def test_one_compiling_cell_of_the_chip_ends_the_inference(tmp_path: Path) -> No
     ]
     fixed = {**compiled[-1], "finished": "2099-01-01T00:00:00+00:00", "status": "ok", "message": ""}
     (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in [*lines, fixed]) + "\n")
-    records = runs_view.read(tmp_path / "results.jsonl")
+    records = results_folder.read(tmp_path / "results.jsonl")
     answer = gpu.model(records, "mobilenet_v2", "cuda:sm_90")
     assert answer.answer == "not measured" and "compile for" not in answer.text()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import gpu, runs_view
+from iree_matrix.answers import gpu, results_folder
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 
@@ -20,7 +20,7 @@ GPU = Path(__file__).resolve().parents[2] / "results" / "gpu"
 
 @pytest.fixture(scope="module")
 def published():
-    return runs_view.read(GPU / "results.jsonl")
+    return results_folder.read(GPU / "results.jsonl")
 
 
 def test_vulkan_passes_on_a_software_device_with_every_release(published) -> None:
@@ -93,7 +93,7 @@ def test_a_compile_failure_names_its_first_error(tmp_path: Path, published) -> N
     )
     broken["metrics"] = {"first_error": "failed to legalize operation 'x.y'", "failing_op": "x.y"}
     (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in lines + [broken]) + "\n")
-    answer = gpu.model(runs_view.read(tmp_path / "results.jsonl"), "tiny_cnn", "vulkan-spirv")
+    answer = gpu.model(results_folder.read(tmp_path / "results.jsonl"), "tiny_cnn", "vulkan-spirv")
     assert answer.data is not None and answer.data["does_not_compile"] == ["3.0.0"]
     assert "does not compile: 3.0.0: fail: failed to legalize operation 'x.y'" in answer.text()
 

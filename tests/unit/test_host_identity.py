@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from iree_matrix.answers import advice
+from iree_matrix.answer import advice
 from iree_matrix.core.model.host_identity import HostIdentity, here
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.system import host

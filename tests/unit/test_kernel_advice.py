@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import advice, kernel_trials
+from iree_matrix.answer import advice, advise_plan, advise_sitting, kernel_trials, sitting
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.execution import sitting
 from iree_matrix.matrix import kernels as kernel_files
 from iree_matrix.report import answers as answers_md
-from iree_matrix.tasks import advise_plan, advise_sitting
 
 from .test_advice import PICK, ZEN5, _arm, _sitting
 
@@ -242,7 +240,7 @@ def test_compat_json_carries_the_kernel_an_answer_takes_within_its_schema():
 def test_a_sitting_from_elsewhere_with_a_kernel_arm_is_checked_before_it_is_published():
     """`merge` publishes a sitting whose kernel arm names its kernel and one line of text for its
     directory, object and build command (shown as what to run), and refuses one that does not."""
-    from iree_matrix.answers import sittings
+    from iree_matrix.answer import sittings
 
     document = _with_kernel(FASTER)
     document["host"] = {**ZEN5, "identity": HostIdentity.of(ZEN5).identity}

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("environments", ("envs/", "images/", "source_builds/")),
     ("stages", ("stages/",)),
     ("running", ("execution/",)),
-    ("answers", ("answers/", "report/")),
+    ("answers", ("answers/", "answer/", "report/")),
     ("tasks", ("tasks/",)),
     ("commands", ("commands/",)),
     ("interface", ("cli", "__main__")),

@@ -1,4 +1,4 @@
-"""A pick's proof (answers/neighbourhood.py): which configurations are one knob away, the local
+"""A pick's proof (answer/neighbourhood.py): which configurations are one knob away, the local
 search over a fake sitting (no compiler, no timing), the document's form of a proof (old documents
 still read), and its words in ANSWERS.md and on advise's console."""
 
@@ -9,7 +9,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.answers import advice, neighbourhood, search
+from iree_matrix.answer import advice, neighbourhood
+from iree_matrix.answers import search
 from iree_matrix.core.model import stats
 
 QUARTZ_PICK = "data-tiling+loop-unrolling+slp-vectorization"
@@ -198,15 +199,15 @@ def test_a_quick_sitting_skips_the_proof_and_the_proof_bound_is_an_option():
 
 
 def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(monkeypatch, tmp_path):
-    """advise's side of a step (tasks/advise_proof.py) with the timing faked: a neighbour whose
+    """advise's side of a step (answer/advise_proof.py) with the timing faked: a neighbour whose
     module is the centre's is the same program, untimed; a skipped compile is said in its words."""
     import contextlib
 
+    from iree_matrix.answer import advise_proof, advise_sitting, sitting
+    from iree_matrix.answer.advise_plan import Settings
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.core.system import locks
-    from iree_matrix.execution import abtest, sitting
-    from iree_matrix.tasks import advise_proof, advise_sitting
-    from iree_matrix.tasks.advise_plan import Settings
+    from iree_matrix.execution import abtest
 
     def run(profile: str, sha: str, status: Status = Status.OK, **kw) -> Record:
         labels = {"model": "m", "source_model": "m", "function": "main", "compiler": "3.13.0",

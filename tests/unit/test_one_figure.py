@@ -1,6 +1,6 @@
 """One figure per thing (issue #30): no two published latencies of one module on one host (function,
 exporter, compiler, runtime, profile, target, CPU) disagree beyond their spreads unless the slower is
-marked noisy — in every view, since every view reads the logs through `runs_view.read`. Every published
+marked noisy — in every view, since every view reads the logs through `results_folder.read`. Every published
 log checked so: tests/processes/test_one_figure.py (heavy)."""
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from iree_matrix import __version__
-from iree_matrix.answers import pi_zero_session
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.model import outcome
 from iree_matrix.core.model.results import ResultsLog, Status
 from iree_matrix.core.system import processes
+from iree_matrix.tasks import pi_zero_session
 
 
 def test_exceptions_become_statuses():

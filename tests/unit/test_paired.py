@@ -357,7 +357,7 @@ def test_compare_functions_glob_names_the_model_and_a_glob_matching_none_is_one_
 
 def test_calibrate_replaces_a_finished_calibration_only_when_it_finishes(tmp_path) -> None:
     """#51: a new calibration overwrote a finished calibration.json after its first pair."""
-    from iree_matrix.answers import calibrate
+    from iree_matrix.tasks import calibrate
 
     finished = {"nulls": [], "finished": "then"}
     calibrate.write(tmp_path, finished)

@@ -67,7 +67,7 @@ METRICS_ACCESS = re.compile(r"\.metrics\s*(?:\.get\(|\[)|= \w+(?:\.\w+)*\.metric
 # (armv6_smoke.py), and the export's digests as the stages after it read them (stages/artifacts.py,
 # beside the export's files: the stage modules own their metrics).
 METRICS_KEPT = {
-    "answers/pi_zero_session.py": ["m = record.metrics"],
+    "tasks/pi_zero_session.py": ["m = record.metrics"],
     "stages/artifacts.py": ["value = export.record.metrics.get(metric)"],
 }
 

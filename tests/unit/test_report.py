@@ -359,11 +359,13 @@ def test_write_compatibility_round_trips_through_the_log(tmp_path) -> None:
     text = out.read_text(encoding="utf-8")
     # A run's report relates its figures to the published ones (results/bench-rocketlake): the same
     # records and those render the same text.
+    from iree_matrix.answers import results_folder
     from iree_matrix.core import shipped
-    from iree_matrix.report.compatibility import _published_speed
+    from iree_matrix.report.published import BENCH_SETS, PUBLISHED_SET
 
     tool = shipped.command()  # a run's report names the tool as its reader can run it
-    assert text == render_compatibility(fixture_records(), results, *_published_speed(results), tool=tool)
+    speed = results_folder.load(results.parent).published_speed(BENCH_SETS, PUBLISHED_SET)
+    assert text == render_compatibility(fixture_records(), results, *speed, tool=tool)
     assert "✅ 12.3 ms" in text
     # The header names the log it was read from and the command that renders it again (issue #30).
     assert f"_Generated from `{results}` by `{tool} report --results-dir {results.parent}`" in text

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli, stages
-from iree_matrix.answers import pi_zero_session
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
@@ -22,6 +21,7 @@ from iree_matrix.source_builds import cmake_runtime as rb
 from iree_matrix.stages.base import Context, built_env
 from iree_matrix.stages.run import device_flags
 from iree_matrix.stages.runtime_build import RuntimeBuildStage
+from iree_matrix.tasks import pi_zero_session
 
 BASE = {"python": "3.11", "torch": "2.13.0", "turbine": "3.9.0", "compiler": "3.9.0", "models": ["tiny_cnn"]}
 TARBALL = "/src/iree-v3.9.0-runtime-src.tar.xz"

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import advice, query
+from iree_matrix.answer import advice, advise_plan, advise_sitting
+from iree_matrix.answers import query
 from iree_matrix.commands import advise, base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
@@ -22,7 +23,6 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints
 from iree_matrix.matrix import models
 from iree_matrix.report import machine
-from iree_matrix.tasks import advise_plan, advise_sitting
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0+transformers5.23.0"
 TWO = "def a(seed=0):\n    pass\n\ndef b(seed=0, attn_implementation='sdpa'):\n    pass\n"
@@ -175,7 +175,9 @@ def test_query_reads_this_machines_sitting_without_naming_its_folder(tmp_path, m
     sat = advise_sitting.write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
     about = {**_sitting("", 1)["host"], "cpu_flags_sha256": "ab" * 32}
     monkeypatch.setattr(host, "describe", lambda: about)
-    chosen = query_command._advice(query_command._results_dir(None), "two-a")
+    from iree_matrix.answers import results_folder
+
+    chosen = query_command._advice(results_folder.load(query_command._results_dir(None)), "two-a")
     assert chosen is not None and chosen.here
     assert [a.source for a in chosen.advice if a.model == "two-a"] == [str(sat)]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iree_matrix.answers import compat, paired, query, runs_view, wording
+from iree_matrix.answers import compat, paired, query, results_folder, wording
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.report import markup, site
 from iree_matrix.report.compatibility import write_compatibility
@@ -33,7 +33,7 @@ def _published(tmp_path: Path) -> Path:
 
 def test_which_release_reads_the_same_in_the_document_the_site_and_query(tmp_path: Path) -> None:
     source = _published(tmp_path)
-    records = runs_view.read(source)
+    records = results_folder.read(source)
     document = compat.derive(records, source)
     (model,) = document["models"]
     said = wording.fastest(model)
@@ -73,7 +73,7 @@ def test_the_site_reads_the_compare_files_the_answers_read(tmp_path: Path, monke
         return original(directory)
 
     monkeypatch.setattr(paired, "read", counted)
-    pages = site.render(runs_view.read(source), source)
+    pages = site.render(results_folder.read(source), source)
     assert "compare.html" in pages and "3.0.0 against 3.1.0" in pages["compare.html"]
     assert reads and all(d == tmp_path for d in reads)  # every read of them went through paired.read
     package = Path(paired.__file__).parents[1]

@@ -23,6 +23,7 @@ from typing import Any, Optional
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.core.model.results import LOG
 from iree_matrix.core.system import locks
 
 # What a timing is, per stage: the figures and the load they were taken under (the executor's
@@ -36,7 +37,7 @@ TIMED_METRICS: Mapping[str, tuple[str, ...]] = {
 PEER_TIMED = ("latency_ms", "cpu_ms", "load_average", "op_profile")
 # Stages whose records are a timing and nothing else.
 WHOLLY_TIMED = frozenset({"peak", "dispatches"})
-RESULTS = "results.jsonl"
+RESULTS = LOG
 
 
 def unidentified(data: Mapping[str, Any]) -> bool:

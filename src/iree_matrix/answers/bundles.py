@@ -21,7 +21,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record, SchemaError
+from iree_matrix.core.model.results import Record, SchemaError, log_path
 
 BACKEND = "bundle"  # a bundle record's env.backend (scripts/bundle_run.py `record`)
 HEAD = "  run elsewhere by a bundle"  # how a view's block of them starts
@@ -69,7 +69,7 @@ class Manifests:
 
 def is_bundle_results(directory: Path) -> bool:
     """A folder a bundle's runner wrote (its manifest copied beside the records)."""
-    return (Path(directory) / MANIFEST).is_file() and (Path(directory) / "results.jsonl").is_file()
+    return (Path(directory) / MANIFEST).is_file() and log_path(Path(directory)).is_file()
 
 
 def read(results: Path, manifests: Manifests) -> list[Record]:

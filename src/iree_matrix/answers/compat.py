@@ -17,14 +17,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answer import advice, gpu_advice
 from iree_matrix.answers import (
-    advice,
     exporters,
-    gpu_advice,
     kernel_windows,
     load_windows,
     release_choice,
     release_regressions,
+    results_folder,
     roofline,
     runs_view,
 )
@@ -122,18 +122,6 @@ def validate(document: Mapping[str, Any]) -> None:
     jsonschema.validate(document, schema())
 
 
-def advised_in(results_dir: Path) -> list[advice.Advice]:
-    """The answers per function and CPU identity published in a set (its answers/ folder)."""
-    root = Path(results_dir) / advice.DIRNAME
-    return advice.published(root) if root.is_dir() else []
-
-
-def gpu_advised_in(results_dir: Path) -> list[gpu_advice.GpuAnswer]:
-    """The answers per function and GPU published in a set (its answers/ folder)."""
-    root = Path(results_dir) / advice.DIRNAME
-    return gpu_advice.published(root) if root.is_dir() else []
-
-
 def write(
     records: Iterable[Record],
     out_path: Path,
@@ -143,8 +131,8 @@ def write(
     """compat.json: `document` where the caller derived it (the report renders from the same one),
     else derived here with the answers published beside it."""
     if document is None:
-        folder = Path(out_path).parent
-        document = derive(records, source, advised_in(folder), gpu_advised_in(folder))
+        folder = results_folder.load(Path(out_path).parent)
+        document = derive(records, source, folder.advised, folder.gpu_advised)
     validate(document)
     text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     return write_atomically(Path(out_path), text)

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import gpu_advice, load_windows, runs_view
+from iree_matrix.answer import gpu_advice
 from iree_matrix.answers import gpu_measured as measured
+from iree_matrix.answers import load_windows, runs_view
 from iree_matrix.answers.query import NOT_MEASURED, UNKNOWN, Answer, grouped_by, version_listing
 from iree_matrix.core import formats
 from iree_matrix.core.errors import UserError
@@ -72,7 +73,7 @@ def model(
     """Per compiler release: compiled for the GPU target (module size, compile time) or the first
     error; run by the release's runtime: torch's answer, or why not. Then the answer on a real GPU:
     a run bundle's sitting on a GPU of that chip (`bundled`: the published GPU answers,
-    answers/gpu_advice.py) where one is published, else what was measured there outside the project
+    answer/gpu_advice.py) where one is published, else what was measured there outside the project
     (answers/gpu_measured.py): the runs of this model's modules there, and for a CUDA chip no
     release compiles, the chip to compile for instead."""
     records = list(records)

@@ -4,7 +4,7 @@ the calibrated sign-flip test's verdict), read back so that the answers derived 
 "slower" and "fastest" on them instead of on two medians taken apart.
 
 `attach` gives each run the verdicts it took part in (`RunMetrics.paired`: the other arm's release or
-profile -> the verdict of this run against it), as `runs_view.read` gives every view the log's
+profile -> the verdict of this run against it), as `results_folder.read` gives every view the log's
 records; `against` reads one back. Pure but for `read` (the files).
 """
 

@@ -29,14 +29,14 @@ from iree_matrix.answers.search_descent import DESCENTS
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.core.system import locks
 
 logger = console.logger(__name__)
 
 RUNS_DIR = Path("runs")
 PUBLISHED_DIR = Path("results")
-RESULTS = "results.jsonl"
+RESULTS = LOG
 RELEASES = "releases.json"
 MANIFESTS = "manifests"
 

@@ -15,16 +15,8 @@ from typing import Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from iree_matrix.answers import (
-    advice,
-    behaviour,
-    bundles,
-    compat,
-    load_windows,
-    release_choice,
-    runs_view,
-    wording,
-)
+from iree_matrix.answer import advice
+from iree_matrix.answers import behaviour, bundles, compat, load_windows, release_choice, runs_view, wording
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -268,36 +260,9 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     else:  # "passes on 0 of 0" would read as a failure: nothing was run to a verdict on this machine
         where = "here; a bundle ran it elsewhere (below)" if elsewhere else "yet"
         lines = [f"{rec.model}{functions}{on}: no compiler release was run to a verdict {where}"]
-    for via, releases_via in _grouped_via(passing).items():
-        listed = version_listing(releases_via, limit=20)
-        lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
-    offer = _recipe_search(rec.model, models.references(records))
-    for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
-        lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
-        lines += [f"          what to do: {a}" for a in todo or offer]
-    for why, names in _grouped_unrun(unrun).items():
-        lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
-    evidence: list[str] = []
-    newest = passing[-1] if passing else None
-    if newest is not rec.newest_passing:  # newest only through a lowering: no speed compared
-        rec = dataclasses.replace(rec, fastest=None, fastest_ratio=None)
-    if newest is None:
-        lines += ["  no release passes"] if failing else []
-        evidence += [job for r in rec.releases for job in r.failed[:1]]
-    else:
-        lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
-        evidence += list(newest.evidence)
-        # In the words COMPATIBILITY.md and the site print (answers/wording.py), of the same data.
-        said = wording.fastest({**compat.recommendation(rec), "newest_passing": compat.release(newest)})
-        decides = (
-            f"; `iree-matrix compare A {newest.compiler}` decides it here"
-            if said == wording.NOT_DECIDED
-            else ""
-        )
-        lines.append(f"  fastest: {said}{decides}")
-        evidence += list(rec.fastest.evidence) if rec.fastest is not None else []
-    if newest is not None:
-        evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
+    lines += _release_lines(rec.model, records, passing, failing, unrun)
+    said, evidence = _newest_and_fastest(rec, passing, failing)
+    lines += said
     via_recipe = recipe_passes(recs, rec.model)
     known = models.references(records) if via_recipe else {}
     for recipe, names in via_recipe.items():
@@ -321,6 +286,56 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
         **({"recipes": via_recipe} if via_recipe else {}),
     }
     return Answer(question, answer, tuple(lines), tuple(evidence), data)
+
+
+def _release_lines(
+    model: str,
+    records: Sequence[Record],
+    passing: Sequence[release_choice.ReleaseResult],
+    failing: Sequence[release_choice.ReleaseResult],
+    unrun: Sequence[release_choice.ReleaseResult],
+) -> list[str]:
+    """`model`'s passes through a lowering, its failures (one line per reason, uncut, with what to do)
+    and the releases not run to a verdict."""
+    lines = []
+    for via, releases_via in _grouped_via(passing).items():
+        listed = version_listing(releases_via, limit=20)
+        lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
+    offer = _recipe_search(model, models.references(records))
+    for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
+        lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
+        lines += [f"          what to do: {a}" for a in todo or offer]
+    for why, names in _grouped_unrun(unrun).items():
+        lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
+    return lines
+
+
+def _newest_and_fastest(
+    rec: release_choice.Recommendation,
+    passing: Sequence[release_choice.ReleaseResult],
+    failing: Sequence[release_choice.ReleaseResult],
+) -> tuple[list[str], list[str]]:
+    """The newest passing release and the fastest, in the words COMPATIBILITY.md and the site print
+    (answers/wording.py), of the same data; and the jobs that show them (a failing release's too)."""
+    lines: list[str] = []
+    evidence: list[str] = []
+    newest = passing[-1] if passing else None
+    if newest is not rec.newest_passing:  # newest only through a lowering: no speed compared
+        rec = dataclasses.replace(rec, fastest=None, fastest_ratio=None)
+    if newest is None:
+        lines += ["  no release passes"] if failing else []
+        evidence += [job for r in rec.releases for job in r.failed[:1]]
+        return lines, evidence
+    lines.append(f"  newest passing: {newest.compiler}{_latency(newest)}")
+    evidence += list(newest.evidence)
+    said = wording.fastest({**compat.recommendation(rec), "newest_passing": compat.release(newest)})
+    decides = (
+        f"; `iree-matrix compare A {newest.compiler}` decides it here" if said == wording.NOT_DECIDED else ""
+    )
+    lines.append(f"  fastest: {said}{decides}")
+    evidence += list(rec.fastest.evidence) if rec.fastest is not None else []
+    evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
+    return lines, evidence
 
 
 def _recipe_search(model: str, references: Mapping[str, str]) -> tuple[str, ...]:

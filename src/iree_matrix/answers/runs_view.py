@@ -13,19 +13,17 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Optional, cast
 
 from packaging.version import InvalidVersion
 
-from iree_matrix.answers import paired
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model import refusals, stats
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import DISAGREES, RunMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.records import SOURCE_BUILD
-from iree_matrix.core.model.results import Index, Record, Status, latest_by_job, read_log
+from iree_matrix.core.model.results import Index, Record, Status, latest_by_job
 from iree_matrix.iree import compile_errors, hints, versions
 
 # A timed figure is noisy when other programs kept this many cores busy while it was taken, or when
@@ -168,28 +166,6 @@ def cross_checked(records: Sequence[Record], others: Mapping[str, Sequence[Recor
                 r = dataclasses.replace(r, metrics={**r.metrics, DISAGREES: where})
         out.append(r)
     return out
-
-
-def read(source: Path) -> list[Record]:
-    """A results log as every view reads it (report, site, answers, `query`): each record, latencies
-    cross-checked against the other published logs when `source` is one of them. Each log is parsed
-    once per process while it is unchanged (`results.read_log`): a report's pages share the parse."""
-    from iree_matrix.core import shipped
-
-    # `iree-matrix compare` verdicts kept beside the log decide "slower" and "fastest" (paired.py).
-    records = paired.attach(list(read_log(source)), paired.read(Path(source).parent))
-    try:
-        published = shipped.results_dir().resolve()
-    except FileNotFoundError:
-        return cross_checked(records)
-    if published not in Path(source).resolve().parents:
-        return cross_checked(records)
-    others = {
-        str(log.parent.relative_to(published.parent)): list(latest_by_job(read_log(log)).values())
-        for log in sorted(published.glob("**/results.jsonl"))
-        if log.resolve() != Path(source).resolve()
-    }
-    return cross_checked(records, others)
 
 
 # --- the records, indexed --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """`iree-matrix armv6-smoke`: a Raspberry Pi Zero (ARM1176) under qemu — the C hello world, IREE's
 runtime built from source, then the armv6 matrix (the tables are
-`iree_matrix.answers.pi_zero_session`'s)."""
+`iree_matrix.tasks.pi_zero_session`'s)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 from iree_matrix import stages
 from iree_matrix.commands.options import NO_HELLO, add_matrix_options, plan_settings
 from iree_matrix.core import console
-from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.core.model.results import Status, folder_log
 from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan
 from iree_matrix.tasks.runs import run_plan
 
@@ -31,7 +31,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(settings: PlanSettings, hello: bool) -> int:
-    from iree_matrix.answers import pi_zero_session
+    from iree_matrix.tasks import pi_zero_session
 
     cache = settings.cache
     built = bool(settings.armv6_runtime)
@@ -42,7 +42,7 @@ def run(settings: PlanSettings, hello: bool) -> int:
         # The static build is what the boards run; its dynamic twin is built too, for what it would
         # need from the board's C library (and the native build whose host tools both need).
         the_plan = pi_zero_session.with_dynamic_twins(the_plan, loaded.matrix)
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     if settings.listing:
         print(stages.describe(the_plan))
         print(listed_settings(loaded))

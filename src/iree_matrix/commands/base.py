@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import read_log
+from iree_matrix.core.model.results import logs_under, read_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 
 __all__ = ["EXIT_INTERRUPTED", "model_reference"]
@@ -26,7 +26,7 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
     if ":" in base or base in models.builtin_names():
         return text
     found: dict[str, str] = {}
-    for log in sorted((runs or RUNS_DIR).glob("*/results.jsonl")):
+    for log in logs_under(runs or RUNS_DIR, "*"):
         try:
             found.update({k: v for k, v in models.references(read_log(log)).items() if k not in found})
         except (OSError, ValueError):

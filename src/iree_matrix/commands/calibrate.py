@@ -1,5 +1,5 @@
 """`iree-matrix calibrate`: measure the paired test's false-positive rate on this host, from the
-modules of a results directory (answers/calibrate.py)."""
+modules of a results directory (tasks/calibrate.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from iree_matrix.answers import calibrate
 from iree_matrix.commands.options import (
     CONTROLS,
     MAX_CALL_MS,
@@ -17,6 +16,7 @@ from iree_matrix.commands.options import (
     add_paired_options,
     paired,
 )
+from iree_matrix.tasks import calibrate
 
 NAME = "calibrate"
 HELP = "measure how often the paired speed test calls a difference between a module and its copy"

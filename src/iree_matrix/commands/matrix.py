@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 
 from iree_matrix import stages
 from iree_matrix.commands.options import add_matrix_options, add_scale_options, plan_settings
-from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.model.results import folder_log, log_path
 from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan, with_states
 from iree_matrix.tasks.runs import run_plan
 
@@ -33,12 +33,12 @@ def run(settings: PlanSettings) -> tuple[int, Optional[Summary]]:
     loaded = load_plan(settings)
     if settings.listing:
         print(f"{loaded.path}: {len(loaded.matrix.cells)} cells")
-        print(with_states(stages.describe(loaded.plan), loaded.results_dir / "results.jsonl"))
+        print(with_states(stages.describe(loaded.plan), log_path(loaded.results_dir)))
         if loaded.releases:
             print("releases (what the version axes mean):", *loaded.releases, sep="\n")
         print(listed_settings(loaded))
         return 0, None
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     if settings.shard and not loaded.plan.jobs:
         # More shards than chains: an empty log, so `merge` of every shard's directory still works.
         loaded.results_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.commands.options import BUNDLE, CACHE, RUN_DIRS, TO, WAIT, WAIT_WRITER_HELP, cache_dir
+from iree_matrix.core.model.results import log_path
 from iree_matrix.report.documents import render_answers, write_documents
 
 NAME = "merge"
@@ -28,12 +29,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
-    from iree_matrix.answers import search_descent, sittings
+    from iree_matrix.answer import sittings
+    from iree_matrix.answers import search_descent
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
     from iree_matrix.answers.publish import rendered
 
-    # An `advise` sitting's folder publishes its answers under their identity (answers/sittings.py).
+    # An `advise` sitting's folder publishes its answers under their identity (answer/sittings.py).
     # Every sitting is checked here and every bundle's log in `merge`, which writes only after its
     # own checks: so the logs are merged first, and nothing is written when any input is refused.
     manifests = Manifests.of(cache, list(bundles))
@@ -44,7 +46,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         # A flag search's own account of its descents travels with its records.
         descents = search_descent.merge_descents(logs, to)
         print(
-            f"merged {len(logs)} result logs into {to / 'results.jsonl'}: "
+            f"merged {len(logs)} result logs into {log_path(to)}: "
             f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
             + (f"; {descents} flag-search descents into {to / search_descent.DESCENTS}" if descents else "")
         )
@@ -59,7 +61,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
             for path in sittings.publish(found, to):
                 print(f"published: {path}")
         render_answers(to, print)
-        if (to / "results.jsonl").is_file():  # compat.json and the site carry the answers too
+        if log_path(to).is_file():  # compat.json and the site carry the answers too
             write_documents(to, print)
         rendered(to)
     return 0

@@ -7,7 +7,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from iree_matrix.commands.options import (
     ARCH,
@@ -25,6 +25,10 @@ from iree_matrix.commands.options import (
     TURBINE,
 )
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.results import log_path
+
+if TYPE_CHECKING:
+    from iree_matrix.answers.results_folder import Results
 
 NAME = "query"
 HELP = (
@@ -100,7 +104,7 @@ def _results_dir(given: Path | None) -> Path:
     if given is not None:
         return given
     here = Path("results")
-    if (here / "results.jsonl").is_file():
+    if log_path(here).is_file():
         return here
     try:
         return shipped.results_dir()
@@ -114,33 +118,33 @@ def main(args: argparse.Namespace) -> int:
 
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     """Answer `asked` from `results_dir`'s records; 0 when it is answered, 1 when not measured."""
-    from iree_matrix.answers import advice, runs_view
+    from iree_matrix.answers import results_folder
     from iree_matrix.matrix import models
 
-    path = results_dir / "results.jsonl"
+    results = results_folder.load(results_dir)
     # A folder `merge` made of sittings only (answers/<identity>/, no log of its own) answers from them.
-    sittings_only = not path.is_file() and (results_dir / advice.DIRNAME).is_dir()
-    if not path.is_file() and not sittings_only:
-        raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results or runs/default)")
+    if not results.source.is_file() and not results.only_sittings:
+        raise UserError(
+            f"{results.source}: no such results file (pass --results-dir, e.g. results or runs/default)"
+        )
     if (
         asked.name and asked.question == "model"
     ):  # `FILE:FACTORY` asks about the model the records name from it
         asked = dataclasses.replace(asked, name=models.name_of(asked.name))
     # There, the cells' records travelled with each sitting (answers/<identity>/results.jsonl).
-    logs = sorted((results_dir / advice.DIRNAME).glob("*/results.jsonl")) if sittings_only else [path]
-    records = [r for log in logs for r in runs_view.read(log)]
+    records = results.sitting_records if results.only_sittings else results.records
     for option in ("arch", "target", "name"):  # an empty value was a traceback or a silent "all"
         value = getattr(asked, option)
         if value is not None and not str(value).strip():
             what = "the model's name" if option == "name" else f"--{option}"
             fix = "give one" if option == "name" else "give one or leave it out"
             raise UserError(f"query {asked.question}: {what} {value!r} is empty; {fix}")
-    answer = _answer(asked, records, results_dir)
+    answer = _answer(asked, records, results)
     print(json.dumps(answer.as_json(), indent=1) if as_json else answer.text())
     return 0 if answer.decided else 1
 
 
-def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
+def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
     from iree_matrix.answers import query
     from iree_matrix.matrix import models
 
@@ -170,24 +174,22 @@ def _answer(asked: Question, records: Sequence[Any], results_dir: Path) -> Any:
 
         if asked.target is not None and asked.arch is not None:
             raise UserError("query model: give --arch (a CPU or board) or --target (a GPU), not both")
-        from iree_matrix.answers import gpu_advice
-
         gpu_target = asked.arch if asked.target is None else asked.target
         assert gpu_target is not None  # `_gpu` named one
-        return gpu.model(records, name, gpu_target, gpu_advice.gathered(results_dir))
+        return gpu.model(records, name, gpu_target, results.gpu_gathered)
     answer = query.model(records, name, asked.arch)
     if not asked.releases and asked.arch is None:
-        answer = query.with_advice(answer, _advice(results_dir, name), name, models.references(records))
-        answer = _with_gpu_answers(answer, results_dir, name)
+        answer = query.with_advice(answer, _advice(results, name), name, models.references(records))
+        answer = _with_gpu_answers(answer, results, name)
     return answer
 
 
-def _with_gpu_answers(answer: Any, results_dir: Path, name: str) -> Any:
-    """The model's answer with its published GPU answers under it (answers/gpu_advice.py): each
+def _with_gpu_answers(answer: Any, results: Results, name: str) -> Any:
+    """The model's answer with its published GPU answers under it (answer/gpu_advice.py): each
     GPU's own sitting, never folded into the CPU's answer."""
-    from iree_matrix.answers import gpu_advice
+    from iree_matrix.answer import gpu_advice
 
-    found = gpu_advice.matching(gpu_advice.gathered(results_dir), name)
+    found = gpu_advice.matching(results.gpu_gathered, name)
     if not found:
         return answer
     data = {**(answer.data or {}), "gpu_answers": [gpu_advice.as_json(a) for a in found]}
@@ -195,13 +197,13 @@ def _with_gpu_answers(answer: Any, results_dir: Path, name: str) -> Any:
     return dataclasses.replace(answer, lines=lines, data=data)
 
 
-def _advice(results_dir: Path, name: str) -> Any:
+def _advice(results: Results, name: str) -> Any:
     """This CPU's answer for `name`, else the nearest identity's that answered it: from `advise`'s
-    own sittings (yours, on this machine, first) and the published ones (answers/advice.py)."""
-    from iree_matrix.answers import advice
+    own sittings (yours, on this machine, first) and the published ones (answer/advice.py)."""
+    from iree_matrix.answer import advice
     from iree_matrix.core.model import host_identity
 
-    return advice.answer(advice.gathered(results_dir), name, host_identity.here())
+    return advice.answer(results.gathered, name, host_identity.here())
 
 
 def _gpu(arch: str | None) -> bool:

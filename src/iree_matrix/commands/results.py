@@ -10,6 +10,7 @@ from typing import Optional
 
 from iree_matrix.commands.options import GLOBS, RESULTS_ACTION, RESULTS_DIR, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.results import log_path
 from iree_matrix.report.documents import write_documents, write_report
 
 NAME = "results"
@@ -38,7 +39,7 @@ def forget(results_dir: Path, globs: list[str], *, wait: bool = False) -> int:
     if not globs:
         raise UserError("results forget: name the job ids or cells to remove (GLOB...)")
     done = publish.forget(results_dir, globs, wait=wait, say=print)
-    log = results_dir / "results.jsonl"
+    log = log_path(results_dir)
     print(
         f"{log}: removed {done.removed} records, kept {done.kept} (the previous file is results.jsonl.bak)"
         + (f"; matched nothing: {', '.join(map(repr, done.unmatched))}" if done.unmatched else "")

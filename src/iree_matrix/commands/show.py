@@ -13,7 +13,7 @@ from typing import Optional
 from iree_matrix.commands.options import CACHE, COMMANDS, JOB, LOG, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog, log_path
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution.workflow import recorded_cache
 
@@ -39,7 +39,7 @@ def run(
 ) -> int:
     """Print the record of `job` in `results_dir`'s log, with its logs (`log`: the newest in full), or
     (`commands`) the command lines its cell ran."""
-    path = results_dir / "results.jsonl"
+    path = log_path(results_dir)
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. runs/default)")
     record = _one(ResultsLog(path).latest(), job, path)

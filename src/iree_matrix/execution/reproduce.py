@@ -36,7 +36,7 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.records import name_problem, shown
-from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
+from iree_matrix.core.model.results import Record, ResultsLog, Status, folder_log, latest_by_job, log_path
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
@@ -64,7 +64,7 @@ def run(
     `cache` (a fresh one; default: a temporary directory, removed at the end), on `backend` (default:
     each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
     each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
-    path = results_dir / "results.jsonl"
+    path = log_path(results_dir)
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")
     latest = latest_by_job(ResultsLog(path).checked())  # nothing runs from a log with a bad line
@@ -296,7 +296,7 @@ def _recreate(
     log = work / "matrix.log"
     with open(log, "w") as out:
         done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
-    return Made(ResultsLog(work / "results" / "results.jsonl").latest(), log, done.returncode)
+    return Made(folder_log(work / "results").latest(), log, done.returncode)
 
 
 def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:

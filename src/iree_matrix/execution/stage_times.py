@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, Status, latest_by_job, read_log
+from iree_matrix.core.model.results import Record, Status, latest_by_job, logs_under, read_log
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.benchmark_tool import min_time_seconds
 
@@ -115,7 +115,7 @@ def of_published(results: Path) -> StageTimes:
     per job its `quiet_time` over every sitting that published it."""
     newest: list[Record] = []
     every: list[Record] = []
-    for log in sorted(results.glob("**/results.jsonl")):
+    for log in logs_under(results):
         records = read_log(log)
         every += records
         newest += latest_by_job(records).values()

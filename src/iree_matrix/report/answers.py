@@ -1,6 +1,6 @@
-"""results/answers/ANSWERS.md, and README's first table: the published Advice (answers/advice.py),
+"""results/answers/ANSWERS.md, and README's first table: the published Advice (answer/advice.py),
 one row per function and CPU identity, each row from one paired sitting on that identity; and
-ANSWERS.md's "On GPUs" (answers/gpu_advice.py), one row per function and GPU, each from one paired
+ANSWERS.md's "On GPUs" (answer/gpu_advice.py), one row per function and GPU, each from one paired
 sitting of a run bundle on that GPU."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answers import advice, gpu_advice, kernel_trials, neighbourhood
-from iree_matrix.answers import gap as gaps
+from iree_matrix.answer import advice, gpu_advice, kernel_trials, neighbourhood
+from iree_matrix.answer import gap as gaps
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.report import markdown, markup

@@ -22,7 +22,7 @@ from iree_matrix.answers.runs_view import sorted_versions, version_key
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
-from iree_matrix.core.model.results import Index, Record, Status
+from iree_matrix.core.model.results import LOG, Index, Record, Status
 from iree_matrix.iree import compile_errors, targets
 
 # The boards this page answers for, by the run records' arch labels, with what people call them and
@@ -399,7 +399,7 @@ def _size(n: Any) -> str:
     return formats.size(n) if isinstance(n, (int, float)) else "?"
 
 
-def render_markdown(records: Iterable[Record], source: str = "results.jsonl") -> str:
+def render_markdown(records: Iterable[Record], source: str = LOG) -> str:
     recs = latest(records)
     all_cells = cells(recs)
     titled = pages()

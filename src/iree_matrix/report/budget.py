@@ -142,9 +142,9 @@ def table(records: Iterable[Record]) -> str:
 
 
 def published(root: Path) -> list[Record]:
-    from iree_matrix.core.model.results import ResultsLog
+    from iree_matrix.core.model.results import folder_log
 
-    return [r for d in BUDGET_RESULTS for r in ResultsLog(root / d / "results.jsonl")]
+    return [r for d in BUDGET_RESULTS for r in folder_log(root / d)]
 
 
 _BLOCK = re.compile(r"(<!-- board-budget -->\n)(?P<body>.*?)(<!-- /board-budget -->)", re.DOTALL)

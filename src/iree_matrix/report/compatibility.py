@@ -16,11 +16,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from iree_matrix.answers import advice, runs_view
+from iree_matrix.answer import advice
+from iree_matrix.answers import results_folder, runs_view
+from iree_matrix.answers.results_folder import Results
 from iree_matrix.core import shipped
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
 from iree_matrix.report import (
     by_model,
     exporters,
@@ -38,7 +40,7 @@ from iree_matrix.report.numbering import NOISY_MARK, REFUSED_MARK, Numbering, st
 from iree_matrix.report.published import BENCH_SETS, PUBLISHED_SET
 from iree_matrix.report.sections import Document, Section, Setting, View
 
-SOURCE = "results/results.jsonl"
+SOURCE = f"results/{LOG}"
 
 
 def render_compatibility(
@@ -82,16 +84,19 @@ def write_compatibility(
     records: Optional[Sequence[Record]] = None,
     stage_order: Sequence[str] = (),
     answers: Optional[Mapping[str, Any]] = None,
+    results: Optional[Results] = None,
 ) -> Path:
     """Render `results_path` into `out_path`; readers never see a half-written document. `records`:
-    the log as `runs_view.read` gave it, when the caller has read it already; `stage_order` and
-    `answers` (compat.json's document, when the caller derived it): as `render_compatibility`'s."""
-    records = list(records) if records is not None else runs_view.read(Path(results_path))
+    the log as `results_folder.read` gave it, when the caller has read it already; `stage_order` and
+    `answers` (compat.json's document, when the caller derived it): as `render_compatibility`'s;
+    `results`: the folder as the command loaded it (else loaded here)."""
+    results = results or results_folder.load(Path(results_path).parent)
+    records = list(records) if records is not None else results.records
     if not records:
         raise UserError(f"{results_path}: no results yet; run `nox -s matrix` first")
-    speed, name = _published_speed(Path(results_path))
-    own = not _is_published(Path(results_path))  # a run's own report, not a published set's
-    advised = _answers_here(Path(results_path).parent, records) if own else ()
+    speed, name = results.published_speed(BENCH_SETS, PUBLISHED_SET)
+    own = not results.is_published  # a run's own report, not a published set's
+    advised = _answers_here(results.gathered, records) if own else ()
     text = render_compatibility(
         records, Path(results_path), speed, name, stage_order, own, advised, answers,
         shipped.command() if own else "iree-matrix",
@@ -99,39 +104,14 @@ def write_compatibility(
     return write_atomically(Path(out_path), text)
 
 
-def _answers_here(results_dir: Path, records: Sequence[Record]) -> tuple[advice.Chosen, ...]:
+def _answers_here(found: Sequence[advice.Advice], records: Sequence[Record]) -> tuple[advice.Chosen, ...]:
     """For each model the records ran, the one answer `query model` gives on this machine: this
     CPU's (an `advise` sitting of yours, or a published one), else the nearest identity's."""
     from iree_matrix.core.model import host_identity
 
-    found, about = advice.gathered(results_dir), host_identity.here()
+    about = host_identity.here()
     ran = dict.fromkeys(row.model for row in machine.rows(latest_by_job(records).values()))
     return tuple(chosen for model in ran if (chosen := advice.answer(found, model, about)) is not None)
-
-
-def _is_published(results_path: Path) -> bool:
-    """Whether `results_path` is a published set's log (results/…), not a run's."""
-    return shipped.results_dir().resolve() in results_path.resolve().parents
-
-
-def _published_speed(results_path: Path) -> tuple[list[Record], str]:
-    """The published speed figures (results/bench*) a run's report relates its own to: the set made
-    on this machine's CPU identity when one is published, else the reference set (PUBLISHED_SET, an
-    identified one) — none when rendering a published set itself, or where the package carries none."""
-    from iree_matrix.answers import identities
-    from iree_matrix.core.system import host
-
-    published_root = shipped.results_dir().resolve()
-    if _is_published(results_path):
-        return [], PUBLISHED_SET
-    found: list[Record] = []
-    for log in sorted(published_root.glob(f"{BENCH_SETS}/results.jsonl")):
-        records = list(latest_by_job(runs_view.read(log)).values())
-        if identities.main_identity(records) == host.identity():
-            return records, log.parent.name
-        if log.parent.name == PUBLISHED_SET:
-            found = records
-    return found, PUBLISHED_SET
 
 
 def generated_by(source: Optional[Path], tool: str = "iree-matrix") -> tuple[str, str]:

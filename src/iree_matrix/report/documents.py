@@ -12,9 +12,10 @@ from importlib import metadata
 from pathlib import Path
 
 from iree_matrix import __version__
-from iree_matrix.core import shipped
+from iree_matrix.answers import results_folder
+from iree_matrix.answers.results_folder import Results
 from iree_matrix.core.atomic_files import write_atomically
-from iree_matrix.core.model.results import ResultsLog, read_log
+from iree_matrix.core.model.results import log_path
 
 # Beside a run's report: what it was rendered from (the records, the published logs it relates to,
 # the renderer's code), so a run that changed none of it does not render it again (a no-op re-run
@@ -22,22 +23,15 @@ from iree_matrix.core.model.results import ResultsLog, read_log
 REPORT_INPUTS = ".report-inputs"
 
 
-def report_inputs(results_dir: Path) -> str:
-    """A digest of everything a results directory's report is rendered from: its records and
-    calibration, the published logs it relates its figures to (by size and time), the renderer's
-    source and matplotlib's version (the SVGs' bytes)."""
+def report_inputs(results: Results) -> str:
+    """A digest of everything a results folder's report is rendered from: its records and
+    calibration, the published logs and answers it relates its figures to (by size and time; the
+    folder names them, `Results.inputs`), the renderer's source and matplotlib's version (the SVGs'
+    bytes)."""
     digest = hashlib.sha256(__version__.encode())
-    for name in ("results.jsonl", "calibration.json"):
-        path = Path(results_dir) / name
-        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
-    try:
-        published = sorted(shipped.results_dir().glob("**/results.jsonl"))
-    except FileNotFoundError:
-        published = []
-    try:  # the published answers, which a run's report names for its CPU (report/machine.py)
-        published += sorted(shipped.results_dir().glob("answers/*/*.json"))
-    except FileNotFoundError:
-        pass
+    own, published = results.inputs()[:2], results.inputs()[2:]
+    for path in own:
+        digest.update(path.name.encode() + (path.read_bytes() if path.is_file() else b"-"))
     for log in published:
         stat = log.stat()
         digest.update(f"{log}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -70,15 +64,16 @@ def write_report(results_dir: Path, say: Callable[[str], None], *, if_changed: b
     the command's answer stream, or a list). `if_changed` (a
     run's own report): not again when nothing it is rendered from changed since it was last
     rendered here (`report_inputs`); `iree-matrix report` always renders."""
+    results = results_folder.load(results_dir)
     stamp = Path(results_dir) / REPORT_INPUTS
-    inputs = report_inputs(results_dir) if if_changed else ""
+    inputs = report_inputs(results) if if_changed else ""
     rendered = _rendered(results_dir) if if_changed else ""
     if rendered and stamp.is_file() and stamp.read_text().splitlines() == [inputs, rendered]:
         say(
             f"report: {results_dir / 'COMPATIBILITY.md'} and the site unchanged (same records, same renderer)"
         )
         return results_dir / "COMPATIBILITY.md"
-    out = _write_report(results_dir, say)
+    out = _write_report(results, say)
     if if_changed:
         write_atomically(stamp, f"{inputs}\n{_rendered(results_dir)}\n")
     return out
@@ -92,7 +87,7 @@ def write_documents(results_dir: Path, say: Callable[[str], None]) -> None:
     if has_performance(results_dir):
         from iree_matrix.report.performance import write_performance
 
-        write_performance(results_dir / "results.jsonl", results_dir / "PERFORMANCE.md")
+        write_performance(log_path(results_dir), results_dir / "PERFORMANCE.md")
 
 
 def has_performance(results_dir: Path) -> bool:
@@ -101,31 +96,32 @@ def has_performance(results_dir: Path) -> bool:
 
     if (results_dir / DESCENTS).is_file():
         return True
-    return any(r.stage in ("peer", "dispatches") for r in ResultsLog(results_dir / "results.jsonl"))
+    return any(r.stage in ("peer", "dispatches") for r in results_folder.load(results_dir).logged)
 
 
-def _write_report(results_dir: Path, say: Callable[[str], None]) -> Path:
+def _write_report(results: Results, say: Callable[[str], None]) -> Path:
     from iree_matrix import stages
-    from iree_matrix.answers import calibration, compat, runs_view
+    from iree_matrix.answers import calibration, compat
     from iree_matrix.report import boards, site, write_compatibility
     from iree_matrix.report.compatibility import generated_by
 
-    source = results_dir / "results.jsonl"
+    results_dir, source = results.directory, results.source
     # Read and derived once: COMPATIBILITY.md, compat.json and the site render these records and this
     # document of their answers; PERFORMANCE.md reads the same log through the same parse.
-    records = runs_view.read(source)
-    advised = compat.advised_in(results_dir)
-    answers = compat.derive(records, source, advised, compat.gpu_advised_in(results_dir))
-    out = write_compatibility(source, results_dir / "COMPATIBILITY.md", records, stages.names(), answers)
+    records = results.records
+    answers = compat.derive(records, source, results.advised, results.gpu_advised)
+    out = write_compatibility(
+        source, results_dir / "COMPATIBILITY.md", records, stages.names(), answers, results=results
+    )
     say(f"report: {out}")
     say(f"answers: {compat.write(records, results_dir / compat.FILENAME, source, answers)}")
-    say(f"site: {site.write(source, results_dir / site.SITE_DIR, records, answers, advised)}")
-    logged = read_log(source)  # BOARDS.md: the records as logged (not cross-checked), the same parse
+    say(f"site: {site.write(source, results_dir / site.SITE_DIR, records, answers, results=results)}")
+    logged = results.logged  # BOARDS.md: the records as logged (not cross-checked), the same parse
     if boards.has_boards(logged):
         # As COMPATIBILITY.md names it: relative to where the report runs, never the publisher's path.
         text = boards.render_markdown(logged, generated_by(source)[0])
         say(f"boards: {write_atomically(results_dir / boards.FILENAME, text)}")
-    measured = calibration.read(results_dir / calibration.FILENAME)
+    measured = results.calibration
     if measured is not None:  # `iree-matrix calibrate --out DIR` left one here: its page, rendered again
         page = write_atomically(results_dir / calibration.MARKDOWN, calibration.render(measured))
         say(f"calibration: {page}")
@@ -141,7 +137,7 @@ def render(results_dir: Path, performance: bool, say: Callable[[str], None]) -> 
         from iree_matrix.report.performance import write_performance
 
         out = results_dir / "PERFORMANCE.md"
-        lines = write_performance(results_dir / "results.jsonl", out)
+        lines = write_performance(log_path(results_dir), out)
         say("\n".join(lines) + f"\nreport: {out}" if lines else "no performance results yet: `nox -s bench`")
     return 0
 

@@ -24,7 +24,8 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import advice, runs_view
+from iree_matrix.answer import advice
+from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics

@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import identities, runs_view, search_descent
+from iree_matrix.answers import identities, results_folder, runs_view, search_descent
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
@@ -266,7 +266,7 @@ def render_other_identities(view: identities.Split) -> list[str]:
 def write_performance(results: Path, out: Path) -> list[str]:
     """results/PERFORMANCE.md from the newest record of every job; the lines it wrote."""
     lines = render_all(
-        latest_by_job(runs_view.read(Path(results))).values(),
+        latest_by_job(results_folder.read(Path(results))).values(),
         search_descent.read_descents(Path(results).parent),
     )
     if lines:

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, compat, paired, release_choice, roofline, runs_view, wording
+from iree_matrix.answers import compat, release_choice, results_folder, roofline, runs_view, wording
+from iree_matrix.answers.results_folder import Results
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import refusals
@@ -520,11 +521,12 @@ def render(
     records: Iterable[Record],
     source: Optional[Path] = None,
     answers: Optional[Mapping[str, Any]] = None,
-    advised: Optional[Sequence[advice.Advice]] = None,
+    results: Optional[Results] = None,
 ) -> dict[str, str]:
-    """Every page of the site, by relative path. `answers`: compat.json's document and `advised` the
-    published answers beside the records, where the caller read them already (`iree-matrix report`
-    writes compat.json from the same document); else derived and read here."""
+    """Every page of the site, by relative path. `answers`: compat.json's document, where the caller
+    derived it (`iree-matrix report` writes compat.json from the same document); `results`: the
+    folder as the command loaded it (its published answers and paired verdicts), else the folder of
+    `source` loaded here; neither: the records' pages alone."""
     from iree_matrix.report import answers as answer_page
     from iree_matrix.report import boards
 
@@ -545,12 +547,13 @@ def render(
         pages["exporters.html"] = _page(exporters_page.TITLE, exporters_page.html_body(found))
     if gpu.has_gpu(records):  # Vulkan / CUDA / ROCm targets, linked from the index
         _linked(pages, "gpu.html", gpu.PAGE, gpu.html_body(records))
-    if advised is None:
-        advised = compat.advised_in(Path(source).parent) if source is not None else []
-    on_gpus = compat.gpu_advised_in(Path(source).parent) if source is not None else []
+    if results is None and source is not None:
+        results = results_folder.load(Path(source).parent)
+    advised = results.advised if results is not None else []
+    on_gpus = results.gpu_advised if results is not None else []
     if advised or on_gpus:  # the answer per function and CPU identity or GPU (results/answers)
         _linked(pages, "answers.html", answer_page.PAGE, answer_page.html_body(advised, on_gpus))
-    compared = paired.read(Path(source).parent) if source is not None else []
+    compared = results.compared if results is not None else []
     if compared:  # `iree-matrix compare A B` runs kept beside the results, linked from the index
         title = "Paired comparisons: B against A, timed again in interleaved rounds"
         _linked(pages, "compare.html", title, _compare_body(compared))
@@ -612,12 +615,13 @@ def write(
     out_dir: Path,
     records: Optional[Sequence[Record]] = None,
     answers: Optional[Mapping[str, Any]] = None,
-    advised: Optional[Sequence[advice.Advice]] = None,
+    results: Optional[Results] = None,
 ) -> Path:
     """Render the site of `results_path` into `out_dir` (pages no longer produced are removed);
-    `records`, `answers` and `advised` as the caller read and derived them (see `render`)."""
-    found = runs_view.read(Path(results_path)) if records is None else records
-    pages = render(found, Path(results_path), answers, advised)
+    `records`, `answers` and `results` as the caller read and derived them (see `render`)."""
+    results = results or results_folder.load(Path(results_path).parent)
+    found = results.records if records is None else records
+    pages = render(found, Path(results_path), answers, results)
     out_dir = Path(out_dir)
     for stale in out_dir.rglob("*.html") if out_dir.is_dir() else []:
         if str(stale.relative_to(out_dir)) not in pages:

@@ -327,9 +327,9 @@ def cortex_m_recipe(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> 
 def published_defines(release: str, results: Optional[Path] = None) -> list[str]:
     """The API switches the published Cortex-M cells of `release` were built with (they are read off
     the release's headers while building; the docs' recipe takes them from results/cortex-m)."""
-    from iree_matrix.core.model.results import ResultsLog
+    from iree_matrix.core.model.results import ResultsLog, log_path
 
-    path = results or Path(__file__).resolve().parents[3] / "results" / "cortex-m" / "results.jsonl"
+    path = results or log_path(Path(__file__).resolve().parents[3] / "results" / "cortex-m")
     for record in ResultsLog(path):
         if (
             record.stage == "run"

@@ -8,30 +8,20 @@ eager; a peer added to its `peers` is timed too). It prints the answer for this 
 the exact flags, the speed-ups and the peer ratios, every one from this sitting) and keeps the
 sitting with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, the
 newest of a model and CPU read first), so it can be published beside the others (results/answers/).
-Which picks: advise_plan.py; the sitting: advise_sitting.py; each pick's proof: advise_proof.py; the
-op kinds that hold an answer's gap to the best peer: gap.py (`_explain`).
+Which picks: answer/advise_plan.py; the sitting: answer/advise_sitting.py; each pick's proof:
+answer/advise_proof.py; the op kinds that hold an answer's gap to the best peer: answer/gap.py
+(`_explain`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shlex
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answers import advice, kernel_trials
-from iree_matrix.answers.advice import MATRIX
-from iree_matrix.core import console
-from iree_matrix.core.model import host_identity
-from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.core.model.metrics.peer import PeerMetrics
-from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import ResultsLog
-from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
-from iree_matrix.matrix.kernels import Kernel
-from iree_matrix.tasks import advise_proof, advise_sitting
-from iree_matrix.tasks.advise_plan import (
+from iree_matrix.answer import advice, advise_answer, advise_proof, advise_sitting
+from iree_matrix.answer.advice import MATRIX
+from iree_matrix.answer.advise_plan import (
     Plan,
     Settings,
     adjusted,
@@ -40,6 +30,11 @@ from iree_matrix.tasks.advise_plan import (
     kernel_names,
     search_picks,
 )
+from iree_matrix.core import console
+from iree_matrix.core.model import host_identity
+from iree_matrix.core.model.results import folder_log
+from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
@@ -79,7 +74,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         print(listed_settings(loaded), file=out)
         return 0
     cache = matrix.cache
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     cost = len(loaded.plan.jobs)
     arms_per_function = (
         2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(kernel_arms) + len(peer_names)
@@ -87,9 +82,9 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {settings.rounds} rounds × "
         f"{arms_per_function} arms × {settings.repetitions} calls per function on one thread "
-        f"({_sitting_cost(published, base_model, host_identity.here())}; each function's sitting states its "
-        "own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
-        + _proof_cost(settings)
+        f"({advise_answer.sitting_cost(published, base_model, host_identity.here())}; each function's "
+        "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
+        + advise_answer.proof_cost(settings)
     )
     code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
     if summary.interrupted:
@@ -99,78 +94,12 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     document = advise_sitting.run(settings, base_model, plan, records, cache, peer_names, kernels=kernels)
     _prove(settings, matrix, base_model, plan, document, peer_names, out, kernels)
     _explain(settings, matrix, base_model, plan, document, out)
-    _kernel_proofs(document)
+    advise_answer.keep_kernel_proofs(document)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
-    return _answer(document, kept, base_model, reference, results.path, out)
-
-
-def _answer(
-    document: dict[str, Any], kept: Path, base_model: str, reference: str, log: Path, out: TextIO
-) -> int:
-    """The sitting's answer printed (with each pick's proof); the exit code."""
-    found = advice.derive(document, str(kept))
-    if document.get("interrupted"):
-        logger.warning(f"advise {base_model}: interrupted; the whole rounds timed so far are kept in {kept}")
-    if not found:
-        print(advice.no_answer(document, base_model, kept, log), file=out)
-        return EXIT_INTERRUPTED if document.get("interrupted") else 1
-    chosen = advice.Chosen(tuple(found), True, "")
-    print(file=out)
-    print("\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference))), file=out)
-    _print_proofs(found, out)
-    if document.get("interrupted"):
-        return EXIT_INTERRUPTED
-    identity = advice.Identity.of(host_identity.here(), str(document.get("llvm_cpu") or ""))
-    print(f"\nkept: {kept} (publish it: copy it to results/answers/{identity.slug}/)", file=out)
-    return 0
-
-
-def _sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> str:
-    """What the model's sitting took where it was published (the identity nearest this one), else
-    what the reference models' take."""
-    nearest = advice.nearest([a for a in published if a.model == model], about)
-    took = advice.cost_text(nearest.advice[0]) if nearest else ""
-    if took:
-        return f"as published: {took}"
-    return (
-        "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
-        "~90 s a call"
-    )
-
-
-def _proof_cost(settings: Settings) -> str:
-    """What the proofs add to the sitting's cost, said before anything is built."""
-    if settings.no_proof:
-        return ""
-    return (
-        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
-        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {settings.proof_steps} steps "
-        "(each function's proof states its own; --no-proof skips it)"
-    )
-
-
-def _print_proofs(found: Sequence[Any], out: TextIO) -> None:
-    from iree_matrix.answers import neighbourhood
-
-    for a in found:
-        if a.proof is not None:
-            print(
-                f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):",
-                file=out,
-            )
-            print("\n".join(neighbourhood.console_lines(a.proof, answer=a.config)), file=out)
-
-
-def _kernel_proofs(document: dict[str, Any]) -> None:
-    """Each function's kernel arms against the configuration they were swapped into (the answer's),
-    kept in its entry (`kernel_proof`) beside the arms they are derived from: the paired ratio, the
-    rounds' spread, the verdict, and whether the answer takes it."""
-    by_function = {a.function: a for a in advice.derive(document)}
-    for entry in document.get("functions") or ():
-        found = by_function.get(str(entry.get("function") or ""))
-        if found is not None and found.kernel_trials:
-            entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in found.kernel_trials]
+    said, code = advise_answer.answer(document, kept, base_model, reference, results.path)
+    print("\n".join(said), file=out)
+    return code
 
 
 def _prove(
@@ -208,7 +137,7 @@ def _prove(
         "(as long as the first sitting of it)"
     )
     loaded = load_plan(matrix, adjust=lambda m: adjusted(m, model, again))
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     _, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
     if summary.interrupted:
         document["interrupted"] = True
@@ -233,20 +162,13 @@ def _explain(
 ) -> None:
     """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
     once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
-    op kinds that hold the difference kept in its entry (answers/gap.py). A run that profiles has
-    a key of its own, so the sitting's timed runs are not the profiled ones."""
-    from iree_matrix.answers import gap as gaps
-    from iree_matrix.answers import search
-    from iree_matrix.core.model.results import Status
+    op kinds that hold the difference kept in its entry (answer/advise_answer.py). A run that
+    profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
+    from iree_matrix.answer import gap as gaps
 
     if settings.no_gap or document.get("interrupted"):
         return
-    # An answer that takes a kernel is not profiled: the profiled build would be its pick's alone.
-    trailing = [
-        a
-        for a in advice.derive(document)
-        if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)
-    ]
+    trailing = advise_answer.trailing(document)
     if not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -258,26 +180,7 @@ def _explain(
     if records is None:
         document["interrupted"] = True
         return
-    runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
-    peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
-    for a in trailing:
-        function = a.function or "main"
-        config = search.parse(a.config)
-        run = advise_sitting.run_of(runs, config.model(model), function, config.profile, a.release)
-        peer = advise_sitting.peer_of(peers, model, function)
-        entry = next(e for e in document["functions"] if e.get("function") == a.function)
-        if run is None or run.status is not Status.OK or peer is None:
-            entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
-            continue
-        peered = peer.metric.of(PeerMetrics)
-        found, why = gaps.measure(
-            run.metric.of(RunMetrics).op_profile, peered.peers, config=a.config, release=a.release,
-            threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
-        )  # fmt: skip
-        if found is None:
-            entry["gap_error"] = why
-        else:
-            entry["gap"] = found.to_json()
+    advise_answer.keep_gaps(document, trailing, records, model)
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
@@ -313,6 +216,6 @@ def _build(
         return _with_op_profile(m, configs) if profile_ops else m
 
     loaded = load_plan(matrix, adjust=adjust)
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     _, summary = run_plan(loaded, matrix.run, matrix.cache, results, loaded.results_dir, out=out)
     return None if summary.interrupted else dict(summary.records)

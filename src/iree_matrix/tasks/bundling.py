@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from iree_matrix.answers import gap as gaps
+from iree_matrix.answer import gap as gaps
 from iree_matrix.answers import load_windows
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, ResultsLog, folder_log, log_path
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import Cell, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
@@ -82,7 +82,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         print(listed_settings(loaded), file=out)
         return 0
     cache = plan.cache
-    results = ResultsLog(loaded.results_dir / "results.jsonl")
+    results = folder_log(loaded.results_dir)
     code, summary = run_plan(building, plan.run, cache, results, loaded.results_dir, out=out)
     if summary.interrupted:
         return code
@@ -117,8 +117,8 @@ def _pack(
     files = bundle.plan_files(found, wheels, tools)
     sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:
+        from iree_matrix.answer import gpu_sitting
         from iree_matrix.answers import search
-        from iree_matrix.execution import gpu_sitting
 
         sittings, peer_files = gpu_sitting.sittings(
             loaded.plan, found, advised.proofs, lambda name: search.parse(name).profile
@@ -231,7 +231,7 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
     unless --no-proof its one-knob neighbourhood by the first release for each target (the knobs
     that compile for a GPU); no picks or ONNX Runtime (not a GPU peer: torch is, built there from
     the model's source)."""
-    from iree_matrix.execution import gpu_sitting
+    from iree_matrix.answer import gpu_sitting
 
     assert args.advise
     model = args.advise
@@ -252,9 +252,10 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
 
 def _gpu_neighbours(release: str, label: str) -> list[str]:
     """`default`'s one-knob neighbours on a GPU target: the knobs `release` accepts that compile
-    for it (answers/neighbourhood.py `for_gpu`, the compile stage's rule)."""
-    from iree_matrix.answers import neighbourhood, search
-    from iree_matrix.execution.gpu_sitting import CONFIG
+    for it (answer/neighbourhood.py `for_gpu`, the compile stage's rule)."""
+    from iree_matrix.answer import neighbourhood
+    from iree_matrix.answer.gpu_sitting import CONFIG
+    from iree_matrix.answers import search
 
     knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
     return [c.name for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
@@ -264,7 +265,8 @@ def _say_gpu_proofs(
     release: str, labels: Sequence[str], calls: int
 ) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each target's proof (keyed by its centre arm's name) and what it costs, said first."""
-    from iree_matrix.execution import gpu_sitting, progress
+    from iree_matrix.answer import gpu_sitting
+    from iree_matrix.execution import progress
 
     proofs: dict[str, tuple[str, tuple[str, ...]]] = {}
     for label in labels:
@@ -290,8 +292,8 @@ def _gpu_sitting_matrix(
     """advise's matrix made a GPU sitting's: its model under `default`, each release x target, each
     module run by its own release's runtime, and each proof's neighbours for its centre's release and
     target; no peers (the sitting's are torch's, there)."""
+    from iree_matrix.answer.gpu_sitting import spelled
     from iree_matrix.answers import search
-    from iree_matrix.execution.gpu_sitting import spelled
 
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
@@ -325,7 +327,7 @@ def _published(
     else `default` for every function."""
     from collections import Counter
 
-    from iree_matrix.answers import advice
+    from iree_matrix.answer import advice
     from iree_matrix.core import shipped
 
     found = [a for a in advice.published(shipped.results_dir() / advice.DIRNAME) if a.model == model]
@@ -360,16 +362,18 @@ def _checked_pick(name: str) -> str:
 
 def _keeps_cpu(config: str) -> bool:
     """Whether `config` compiles for the bundle's named CPU: none of its knobs names a CPU of its own."""
-    from iree_matrix.answers import neighbourhood, search
+    from iree_matrix.answer import neighbourhood
+    from iree_matrix.answers import search
 
     knobs = sorted(search.parse(config).knobs)
     return list(neighbourhood.for_named_cpu(knobs)) == knobs
 
 
 def _neighbours(centre: str, release: str) -> list[str]:
-    """The proof's neighbourhood of `centre` as advise's proof makes it (answers/neighbourhood.py),
+    """The proof's neighbourhood of `centre` as advise's proof makes it (answer/neighbourhood.py),
     less the knobs that name a CPU of their own: the bundle compiles for the target's."""
-    from iree_matrix.answers import neighbourhood, search
+    from iree_matrix.answer import neighbourhood
+    from iree_matrix.answers import search
 
     knobs = neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
     return [c.name for c in neighbourhood.neighbours(search.parse(centre), knobs)]
@@ -431,14 +435,14 @@ def _sitting_matrix(
 def shipped_records() -> list[Record]:
     """The published results installed with the tool (core/shipped.py; [] where there are none):
     what the load windows are read from."""
-    from iree_matrix.answers import runs_view
+    from iree_matrix.answers import results_folder
     from iree_matrix.core import shipped
 
     try:
-        log = shipped.results_dir() / "results.jsonl"
+        log = log_path(shipped.results_dir())
     except FileNotFoundError:
         return []
-    return runs_view.read(log) if log.is_file() else []
+    return results_folder.read(log) if log.is_file() else []
 
 
 def refused_pairs(found: Sequence[Cell], published: Sequence[Record]) -> list[str]:

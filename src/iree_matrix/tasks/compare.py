@@ -17,7 +17,7 @@ from typing import Any, Optional, TextIO
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record
+from iree_matrix.core.model.results import Record, log_path
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 logger = console.logger(__name__)
@@ -72,13 +72,13 @@ def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
 def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     """The results directory's latest records, and the pairs of runs to compare (a one-line error
     when there are none, before anything is timed)."""
-    from iree_matrix.answers import calibration, runs_view
+    from iree_matrix.answers import calibration, results_folder
     from iree_matrix.core.model.results import latest_by_job
 
-    source = what.results_dir / "results.jsonl"
+    source = log_path(what.results_dir)
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass --results-dir, e.g. runs/default)")
-    records = list(latest_by_job(runs_view.read(source)).values())
+    records = list(latest_by_job(results_folder.read(source)).values())
     pairs = calibration.matched(records, what.a, what.b)
     if not pairs:
         raise UserError(
@@ -159,7 +159,7 @@ def _keep(
     if not interrupted:
         from iree_matrix.report import site
 
-        site.write(what.results_dir / "results.jsonl", what.results_dir / "site")  # its compare.html
+        site.write(log_path(what.results_dir), what.results_dir / "site")  # its compare.html
     return document, path
 
 

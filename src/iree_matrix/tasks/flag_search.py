@@ -21,7 +21,7 @@ from iree_matrix import stages
 from iree_matrix.answers import search, search_descent
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
@@ -85,7 +85,7 @@ class _Search:
         self.started = time.monotonic()
         self.signed: dict[str, object] = {}  # the signature an interrupted search is resumed by
         self.summary: Optional[Summary] = None  # round 1's
-        self.results = ResultsLog(plan.results_dir / "results.jsonl")
+        self.results = folder_log(plan.results_dir)
         # Round 1's steps are paired too: its best against default (from the sitting's intervals) is
         # the first incumbent only when paired rounds call it faster (an unpaired "O2 faster 1.03x"
         # where `compare` said "no difference"). A resumed search restores its descents instead.

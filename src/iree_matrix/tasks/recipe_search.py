@@ -18,7 +18,7 @@ from typing import TextIO
 from iree_matrix import stages
 from iree_matrix.core import atomic_files, console
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, ResultsLog
+from iree_matrix.core.model.results import Record, folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models, spec
@@ -64,7 +64,7 @@ def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> i
         print(stages.describe(loaded.plan), file=out)
         print(listed_settings(loaded), file=out)
         return 0
-    results = ResultsLog(plan.results_dir / "results.jsonl")
+    results = folder_log(plan.results_dir)
     options = dataclasses.replace(plan.run, cheaper=CHEAPER)
     for model, names in sorted(tried.items()):
         logger.info(f"== recipe search, round 1: {model}: the default export and {', '.join(names)}")

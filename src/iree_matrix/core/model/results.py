@@ -197,6 +197,27 @@ def _names(types: tuple[type, ...]) -> str:
 
 _TORN = "a torn last line (a write that never finished)"
 
+# A results folder's log, named here once: every command finds a folder's records through `log_path`,
+# `folder_log` or `logs_under`, so the file's name and how it is read live in this module alone.
+LOG = "results.jsonl"
+
+
+def log_path(folder: Path) -> Path:
+    """The results log of a results folder (a run's `runs/<matrix>`, a published `results/<set>`)."""
+    return Path(folder) / LOG
+
+
+def folder_log(folder: Path) -> ResultsLog:
+    """A results folder's log, to read or append to."""
+    return ResultsLog(log_path(folder))
+
+
+def logs_under(root: Path, folders: str = "**") -> list[Path]:
+    """The logs of the results folders under `root` that `folders` (a glob: `**` every one, `root`
+    itself too; `*` its children; `bench*`) matches, sorted."""
+    return sorted(Path(root).glob(f"{folders}/{LOG}"))
+
+
 # (file:line, warning) already printed by this process.
 _WARNED: set[tuple[str, str]] = set()
 

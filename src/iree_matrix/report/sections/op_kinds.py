@@ -10,8 +10,8 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
+from iree_matrix.answer.gap import kind_gaps, op_kind_times
 from iree_matrix.answers import roofline, runs_view
-from iree_matrix.answers.gap import kind_gaps, op_kind_times
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.metrics.peer import PeerMetrics

@@ -129,6 +129,11 @@ class Timed:
     same_as: str = ""  # a byte-identical module timed under another name
 
     @property
+    def configuration(self) -> search.Config:
+        """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
+        return search.parse(self.config)
+
+    @property
     def usable(self) -> bool:
         return bool(self.ms) and not self.error and self.matches is not False
 
@@ -294,7 +299,7 @@ def local_search(
         winner = step.winner
         if step.interrupted or winner is None:
             break
-        centre = search.parse(winner.config)
+        centre = winner.configuration
     return Proof(start.name, tuple(steps), max(1, max_steps))
 
 
@@ -320,7 +325,7 @@ def _verdict_text(p: Optional[stats.Paired], n: Timed) -> str:
 def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
     """(change, configuration, time over the centre's, rounds' range, verdict) per neighbour,
     fastest first, those without a time last."""
-    centre = search.parse(step.centre.config)
+    centre = step.centre.configuration
     out = []
     for n in step.neighbours:
         p = against(step.centre, n)
@@ -328,9 +333,7 @@ def rows(step: Step) -> list[tuple[str, str, str, str, str]]:
         ratio = f"{p.ratio:.2f}×" if timed and p is not None else "–"
         span = f"{p.low:.3g}–{p.high:.3g}" if timed and p is not None else "–"
         key = p.ratio if timed and p is not None else float("inf")
-        out.append(
-            (key, (change(centre, search.parse(n.config)), n.config, ratio, span, _verdict_text(p, n)))
-        )
+        out.append((key, (change(centre, n.configuration), n.config, ratio, span, _verdict_text(p, n))))
     return [row for _, row in sorted(out, key=lambda r: r[0])]
 
 
@@ -380,7 +383,7 @@ def not_optimum(proof: Proof, again: str = "") -> str:
     p = against(last.centre, winner)
     figures = f" (rounds {p.low:.3g}–{p.high:.3g})" if p is not None else ""
     ratio = f"{p.ratio:.2f}×" if p is not None else "less than"
-    what = change(search.parse(last.centre.config), search.parse(winner.config))
+    what = change(last.centre.configuration, winner.configuration)
     return (
         f"`{last.centre.config}` is not a local optimum: `{winner.config}` ({what}) takes {ratio} its "
         f"time{figures} in the bundle's paired rounds; "
@@ -399,7 +402,7 @@ def path_lines(proof: Proof) -> list[str]:
         if winner is None:
             continue
         p = against(step.centre, winner)
-        what = change(search.parse(step.centre.config), search.parse(winner.config))
+        what = change(step.centre.configuration, winner.configuration)
         figures = f" ({p.ratio:.2f}× its time, rounds {p.low:.3g}–{p.high:.3g})" if p is not None else ""
         out.append(
             f"step {i}: `{what}` on `{step.centre.config}` was faster{figures}: "

@@ -1,4 +1,4 @@
-"""`advise`'s proof of each pick: the pick's neighbourhood (answers/neighbourhood.py says which
+"""`advise`'s proof of each pick: the pick's neighbourhood (answer/neighbourhood.py says which
 configurations and runs the local search) built like the sitting's own arms, compiled, run and
 checked against torch by advise's matrix and stored under the same keys, then timed against the
 pick on one thread in paired, interleaved rounds, under the machine's quiet lock."""
@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import neighbourhood, search
+from iree_matrix.answer import neighbourhood
+from iree_matrix.answer.advise_plan import Settings
+from iree_matrix.answers import search
 from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.tasks.advise_plan import Settings
 
 logger = console.logger(__name__)
 
@@ -57,7 +58,7 @@ def prove(
 ) -> dict[str, str]:
     """Each function's proof, kept in its entry of `document` (`proof`); the functions whose proof
     moved the pick, with the configuration it moved to."""
-    from iree_matrix.answers import advice
+    from iree_matrix.answer import advice
 
     built = Built(tools)
     moved: dict[str, str] = {}
@@ -78,7 +79,7 @@ def prove(
 
 def _prove_one(settings: Settings, model: str, found: Any, cache: Path, built: Built) -> neighbourhood.Proof:
     knobs = neighbourhood.accepted_knobs(found.release)
-    start = search.parse(found.config)
+    start = found.configuration
     steps = max(1, settings.proof_steps)
     count = len(neighbourhood.neighbours(start, knobs))
     pick_step = _pick_step_seconds(found.ms, settings.repetitions) or built.tools.unknown_step
@@ -120,9 +121,10 @@ def _sit(
 ) -> neighbourhood.Step:
     """The centre (`names[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
+    from iree_matrix.answer import sitting
     from iree_matrix.core.model import stats
     from iree_matrix.core.system import locks
-    from iree_matrix.execution import progress, sitting
+    from iree_matrix.execution import progress
 
     runs = [r for r in built.records.values() if r.stage == "run" and not r.label.device]
     arms: dict[str, Any] = {}  # module digest -> the arm timing it
@@ -165,9 +167,10 @@ def _arm(
 ) -> tuple[neighbourhood.Timed, Optional[Any], float]:
     """A configuration's arm (None when it cannot be timed, its `error` says why) and one round's
     seconds of it; `what` is (model, function, release, configuration)."""
+    from iree_matrix.answer import sitting
     from iree_matrix.core.errors import StageSkipped
     from iree_matrix.core.model.results import Status
-    from iree_matrix.execution import abtest, sitting
+    from iree_matrix.execution import abtest
     from iree_matrix.iree import flags as iree_flags
 
     model, function, release, name = what

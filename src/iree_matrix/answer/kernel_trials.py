@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from iree_matrix.answers.arms import Arm, Ratio, paired
+from iree_matrix.answer.arms import Arm, Ratio, paired
 from iree_matrix.core.model import stats
 
 

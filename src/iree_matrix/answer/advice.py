@@ -21,20 +21,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import gap as gaps
-from iree_matrix.answers import neighbourhood
-from iree_matrix.answers.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
-from iree_matrix.answers.arms import Ratio as Ratio
-from iree_matrix.answers.arms import paired as paired
-from iree_matrix.answers.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
+from iree_matrix.answer import gap as gaps
+from iree_matrix.answer import neighbourhood
+from iree_matrix.answer.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
+from iree_matrix.answer.arms import Ratio as Ratio
+from iree_matrix.answer.arms import paired as paired
+from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
+from iree_matrix.answers import search
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.matrix import peers as peer_registry
 
-# 2: a function may carry its pick's proof (`proof`: answers/neighbourhood.py); a schema-1 document
+# 2: a function may carry its pick's proof (`proof`: answer/neighbourhood.py); a schema-1 document
 # has none and reads as before. 3: a GPU sitting (a run bundle's, `--target`): its `device`, wall
-# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (answers/gpu_advice.py),
+# time, and arms of kind `gpu` naming their `target`; its answers are GPU answers (answer/gpu_advice.py),
 # never a CPU identity's.
 SCHEMA = 2
 SCHEMAS = (1, 2, 3)  # the documents `read` takes
@@ -145,6 +146,11 @@ class Advice:
     # figures every ratio above; None: the configuration alone is the answer.
     kernel: Optional[KernelTrial] = None
     kernel_trials: tuple[KernelTrial, ...] = ()  # every kernel timed with `config`, the taken one too
+
+    @property
+    def configuration(self) -> search.Config:
+        """`config` typed: its export variant and knobs (`search.parse`, read here once for all)."""
+        return search.parse(self.config)
 
     @property
     def speedup_default(self) -> Optional[float]:
@@ -376,7 +382,7 @@ def _advice(
 
 
 def _gap(gap: Optional[gaps.Gap], chosen: Arm, best: Optional[Arm]) -> Optional[gaps.Gap]:
-    """The answer's gap at the paired sitting's scale (answers/gap.py); a gap profiled for another
+    """The answer's gap at the paired sitting's scale (answer/gap.py); a gap profiled for another
     configuration than the answer's is not this answer's."""
     if gap is None or (gap.config, gap.release) != (chosen.config, chosen.release):
         return None
@@ -489,35 +495,6 @@ def answer(found: Sequence[Advice], name: str, about: HostIdentity) -> Optional[
     report give it: this CPU's identity, else the nearest identity that answered this model (another
     model's nearer answer does not hide this one's)."""
     return nearest(matching(found, name), about)
-
-
-def gathered(results_dir: Path) -> list[Advice]:
-    """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
-    sittings, unpublished (in `results_dir` and where `advise` keeps them, runs/advise), the newest of
-    each model and CPU; then the published ones (`results_dir`/answers and the package's)."""
-    from iree_matrix.answers.publish import run_dir
-
-    own = dict.fromkeys([Path(results_dir), run_dir(Path(MATRIX))])
-    found = sittings(path for d in own for path in sorted(d.glob(f"{FILE_PREFIX}*.json")))
-    for root in published_roots(results_dir):
-        found += published(root)
-    return found
-
-
-def published_roots(results_dir: Path) -> list[Path]:
-    """The published answers' folders a question reads: `results_dir`/answers, then the package's
-    (each folder once, as it was first named)."""
-    from iree_matrix.core import shipped
-
-    roots = [Path(results_dir) / DIRNAME]
-    try:
-        roots.append(shipped.results_dir() / DIRNAME)
-    except FileNotFoundError:  # an install that carries no published results
-        pass
-    seen: dict[Path, Path] = {}
-    for root in roots:
-        seen.setdefault(root.resolve(), root)
-    return list(seen.values())
 
 
 # --------------------------------------------------------------------------- words

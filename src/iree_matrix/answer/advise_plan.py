@@ -14,6 +14,7 @@ from typing import Any, Optional
 from iree_matrix.answers import search
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.results import log_path
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix import spec
 from iree_matrix.matrix.kernels import Kernel
@@ -68,7 +69,7 @@ class SearchPick:
 def search_picks(root: Path) -> list[SearchPick]:
     """The flag searches' results in the published sets whose timings name their CPU identity (a
     set whose records do not is left out: its picks were made on a CPU no one can name)."""
-    from iree_matrix.answers import identities, runs_view
+    from iree_matrix.answers import identities, results_folder
 
     found = []
     for path in sorted(root.glob("*/search.json")):
@@ -76,8 +77,8 @@ def search_picks(root: Path) -> list[SearchPick]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        log = path.parent / "results.jsonl"
-        records = runs_view.read(log) if log.is_file() else []
+        log = log_path(path.parent)
+        records = results_folder.read(log) if log.is_file() else []
         identity = identities.main_identity(records) or ""
         if not identity or identity.startswith("legacy:"):
             continue

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.results import log_path
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 if TYPE_CHECKING:
@@ -75,17 +76,17 @@ def run(args: Settings, out: TextIO) -> int:
 def _modules(args: Settings, caches: list[Path]) -> tuple[list[Record], list[Record]]:
     """The modules that can be timed here (passed native runs of this host whose module and runtime
     are still here), and the log's latest records."""
-    from iree_matrix.answers import calibration, runs_view
+    from iree_matrix.answers import calibration, results_folder
     from iree_matrix.core.model.results import latest_by_job
     from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
 
-    source = args.results_dir / "results.jsonl"
+    source = log_path(args.results_dir)
     if not source.is_file():
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
     here = host.identity()
     found = []
-    latest = list(latest_by_job(runs_view.read(source)).values())
+    latest = list(latest_by_job(results_folder.read(source)).values())
     for record in calibration.candidates(latest, args.max_call_ms):
         if record.host.identity != here:
             continue  # another machine's module may be built for a CPU this one lacks
@@ -145,7 +146,7 @@ def _started(
             "repetitions": args.repetitions,
             "alpha": stats.ALPHA,
             "min_effect": stats.MIN_EFFECT,
-            "source": str(args.results_dir / "results.jsonl"),
+            "source": str(log_path(args.results_dir)),
         },  # fmt: skip
         "started": _now(),
         "load_average": {"start": round(os.getloadavg()[0], 2)},

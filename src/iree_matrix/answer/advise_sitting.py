@@ -14,18 +14,19 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import advice, search
+from iree_matrix.answer import advice, sitting
+from iree_matrix.answer.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names, kernel_names
+from iree_matrix.answers import search
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.execution import abtest, sitting
+from iree_matrix.execution import abtest
 from iree_matrix.iree import flags as iree_flags
 from iree_matrix.matrix import kernels as kernel_files
 from iree_matrix.matrix.kernels import Kernel
-from iree_matrix.tasks.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names, kernel_names
 
 logger = console.logger(__name__)
 

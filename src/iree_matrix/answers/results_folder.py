@@ -1,0 +1,178 @@
+"""A results folder read once for one command: its records (as every view reads them, and as
+logged), the answers and GPU answers published in it, the sittings a question chooses from, the
+paired verdicts and the calibration kept beside it, and the package's own published results that
+its views relate to (named on the object, `published`, never looked up by a renderer on its own).
+
+`load` makes one `Results` per command and every renderer and query takes it; each part is read the
+first time it is asked for and kept, so a report whose pages all want the records parses the log
+once. Which file of a folder holds what is said here (and the log's name and parse in
+core/model/results.py); the domain modules parse a file they are handed (`advice.published`,
+`paired.read`, `calibration.read`) and open no folder themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.answer import advice, gpu_advice
+from iree_matrix.answers import calibration, identities, paired
+from iree_matrix.answers.runs_view import cross_checked
+from iree_matrix.core.model.results import Record, latest_by_job, log_path, logs_under, read_log
+
+_UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
+
+
+def package_results() -> Optional[Path]:
+    """The published results the package carries (results/ in a checkout), or None where it carries
+    none (a broken install): the one place a command names them."""
+    from iree_matrix.core import shipped
+
+    try:
+        return shipped.results_dir()
+    except FileNotFoundError:
+        return None
+
+
+def read(source: Path, published: Optional[Path] = _UNSET) -> list[Record]:
+    """A results log as every view reads it (report, site, answers, `query`): each record, with the
+    `compare` verdicts kept beside it (paired.py: they decide "slower" and "fastest"), latencies
+    cross-checked against the other published logs when `source` is one of `published`'s (default:
+    the package's). Each log is parsed once per process while it is unchanged (`results.read_log`)."""
+    records = paired.attach(list(read_log(source)), paired.read(Path(source).parent))
+    root = package_results() if published is _UNSET else published
+    if root is None or root.resolve() not in Path(source).resolve().parents:
+        return cross_checked(records)
+    root = root.resolve()
+    others = {
+        str(log.parent.relative_to(root.parent)): list(latest_by_job(read_log(log)).values())
+        for log in logs_under(root)
+        if log.resolve() != Path(source).resolve()
+    }
+    return cross_checked(records, others)
+
+
+@dataclasses.dataclass(frozen=True)
+class Results:
+    """One results folder, each part read once when first asked for (module docstring)."""
+
+    directory: Path
+    published: Optional[Path]  # the package's published results (results/), None where none ships
+
+    @property
+    def source(self) -> Path:
+        """The folder's results log."""
+        return log_path(self.directory)
+
+    @functools.cached_property
+    def records(self) -> list[Record]:
+        """The records as every view reads them (`read`)."""
+        return read(self.source, self.published)
+
+    @functools.cached_property
+    def logged(self) -> tuple[Record, ...]:
+        """The records as logged, not cross-checked (BOARDS.md)."""
+        return read_log(self.source)
+
+    @functools.cached_property
+    def advised(self) -> list[advice.Advice]:
+        """The answers per function and CPU identity published in the folder (its answers/)."""
+        root = self.directory / advice.DIRNAME
+        return advice.published(root) if root.is_dir() else []
+
+    @functools.cached_property
+    def gpu_advised(self) -> list[gpu_advice.GpuAnswer]:
+        """The answers per function and GPU published in the folder (its answers/)."""
+        root = self.directory / advice.DIRNAME
+        return gpu_advice.published(root) if root.is_dir() else []
+
+    @property
+    def answer_roots(self) -> list[Path]:
+        """The published answers' folders a question reads: this folder's answers/, then the
+        package's (each folder once, as it was first named)."""
+        roots = [self.directory / advice.DIRNAME]
+        if self.published is not None:
+            roots.append(self.published / advice.DIRNAME)
+        seen: dict[Path, Path] = {}
+        for root in roots:
+            seen.setdefault(root.resolve(), root)
+        return list(seen.values())
+
+    @functools.cached_property
+    def gathered(self) -> list[advice.Advice]:
+        """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
+        sittings, unpublished (in this folder and where `advise` keeps them, runs/advise), the newest
+        of each model and CPU; then the published ones (`answer_roots`)."""
+        from iree_matrix.answers.publish import run_dir
+
+        own = dict.fromkeys([self.directory, run_dir(Path(advice.MATRIX))])
+        found = advice.sittings(path for d in own for path in sorted(d.glob(f"{advice.FILE_PREFIX}*.json")))
+        for root in self.answer_roots:
+            found += advice.published(root)
+        return found
+
+    @functools.cached_property
+    def gpu_gathered(self) -> list[gpu_advice.GpuAnswer]:
+        """The published GPU answers a question reads (`answer_roots`)."""
+        return [a for root in self.answer_roots for a in gpu_advice.published(root)]
+
+    @property
+    def only_sittings(self) -> bool:
+        """A folder `merge` made of sittings only (answers/<identity>/, no log of its own)."""
+        return not self.source.is_file() and (self.directory / advice.DIRNAME).is_dir()
+
+    @functools.cached_property
+    def sitting_records(self) -> list[Record]:
+        """The records that travelled with each sitting published here (answers/<identity>/'s logs)."""
+        logs = logs_under(self.directory / advice.DIRNAME, "*")
+        return [r for log in logs for r in read(log, self.published)]
+
+    @functools.cached_property
+    def compared(self) -> list[Any]:
+        """The `compare A B` verdicts kept beside the log (paired.py)."""
+        return paired.read(self.directory)
+
+    @functools.cached_property
+    def calibration(self) -> Optional[dict[str, Any]]:
+        """What `calibrate --out` left here, if anything."""
+        return calibration.read(self.directory / calibration.FILENAME)
+
+    @property
+    def is_published(self) -> bool:
+        """Whether this is one of the package's published sets (results/…), not a run's folder."""
+        if self.published is None:
+            return False
+        return self.published.resolve() in self.source.resolve().parents
+
+    def published_speed(self, sets: str, reference: str) -> tuple[list[Record], str]:
+        """The published speed figures (the sets `sets` matches) a run's report relates its own to:
+        the set made on this machine's CPU identity when one is published, else `reference` (an
+        identified one); none when this folder is a published set itself, or none ships."""
+        from iree_matrix.core.system import host
+
+        if self.is_published or self.published is None:
+            return [], reference
+        found: list[Record] = []
+        for log in logs_under(self.published.resolve(), sets):
+            records = list(latest_by_job(read(log, self.published)).values())
+            if identities.main_identity(records) == host.identity():
+                return records, log.parent.name
+            if log.parent.name == reference:
+                found = records
+        return found, reference
+
+    def inputs(self) -> list[Path]:
+        """Every file the folder's report is rendered from, beside the renderer's code: its log and
+        calibration, and the published logs and answers it relates its figures to."""
+        own = [self.source, self.directory / calibration.FILENAME]
+        if self.published is None or not self.published.is_dir():
+            return own
+        answers = sorted(self.published.glob(f"{advice.DIRNAME}/*/*.json"))
+        return [*own, *logs_under(self.published), *answers]
+
+
+def load(directory: Path, published: Optional[Path] = _UNSET) -> Results:
+    """The results folder `directory`, related to `published` (default: the package's results)."""
+    return Results(Path(directory), package_results() if published is _UNSET else published)
