@@ -20,7 +20,6 @@ PENDING_MODULES = {
     "scripts/bundle_run.py": "the shipped runner becomes a small package (issue 70 item 4)",
 }
 PENDING_FUNCTIONS = {
-    "src/iree_matrix/answers/query.py::model": "answers/ is being rehomed (issue 70 item 1)",
     "src/iree_matrix/execution/bundle.py::manifest": "the bundle's runner package (issue 70 item 4)",
 }
 
