@@ -140,10 +140,10 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
 // object may be preempted, so the linker IREE runs (lld -shared) routes the dispatches' calls to it
 // through the PLT, whose slots only a dynamic loader fills (R_*_JUMP_SLOT in .rel.plt, DT_JMPREL).
 // IREE's embedded-ELF loader applies DT_JMPREL on x86_64 only: its arm_32 (and arm_64) loaders read
-// DT_REL/DT_RELA alone (runtime/src/iree/hal/local/elf/arch/arm_32.c, 3.9.0), so on armv6 each
+// DT_REL/DT_RELA alone (runtime/src/iree/hal/local/elf/arch/arm_32.c, 3.3.0-3.11.0), so on armv6 each
 // call jumped through an unfilled slot and faulted. Protected symbols stay exported (the compile
 // stage finds their names in the module) but are bound inside the object: direct `bl` calls.
-// (IREE's own sample builds with -fvisibility=hidden and marks nothing: hidden works as well.)
+// (IREE's own sample builds with -fvisibility=hidden and marks nothing, which binds them too.)
 // in: [h][w][c] (unpadded), filter: [3][3][c], out: [oh][ow][c]; output rows
 // [row_begin, row_begin + row_count) clipped to oh.
 #define ENTRY(name, STRIDE)                                                                    \
