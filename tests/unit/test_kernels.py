@@ -589,3 +589,20 @@ def test_the_compile_key_and_record_take_the_releases_spec(tmp_path: Path) -> No
     assert kernel_stage.spec_of(later, ctx).name == "spec.mlir"
     assert kernel_stage.spec_digest_of(later, ctx, read) == "new"
     assert CompileStage().key(job, ctx) != CompileStage().key(later, ctx)
+
+
+def test_a_kernels_directory_is_shown_relative_to_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers print the directory relative to where the tool ran, or to its checkout; a directory
+    outside both as it was given: never a machine's absolute path to a checkout (issue 67)."""
+    repo = NEGABS.parents[3]
+    kernel = kernels.load(NEGABS)  # absolute, as settings make a --kernel
+    monkeypatch.chdir(repo)
+    assert kernel.shown_directory() == "tests/data/kernels/negabs"
+    assert kernel.shown_directory(cwd=repo / "tests") == "data/kernels/negabs"
+    monkeypatch.chdir(tmp_path)  # elsewhere: the checkout the package runs from
+    assert kernel.shown_directory() == "tests/data/kernels/negabs"
+    outside = kernels.load(_kernel_dir(tmp_path / "own"))
+    assert outside.shown_directory() == "own/negabs"  # inside the working directory
+    assert outside.shown_directory(cwd=repo) == str(tmp_path / "own" / "negabs")  # as given

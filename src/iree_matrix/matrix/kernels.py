@@ -34,7 +34,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from iree_matrix.core import input_files
 from iree_matrix.core.hashing import digest, file_sha256
@@ -127,6 +127,17 @@ class Kernel:
         """Every spec the kernel names, `spec` first."""
         return tuple(dict.fromkeys([self.spec, *(w.file for w in self.spec_windows)]))
 
+    def shown_directory(self, cwd: Optional[Path] = None) -> str:
+        """The directory as records and answers print it: relative to the working directory (a
+        checkout, where the tool is run: `kernels/depthwise3x3`) or to the repository the tool runs
+        from, when it lies inside one; else as it was given. Never this machine's absolute path to a
+        checkout inside it (/work/…/kernels/depthwise3x3), which no reader has."""
+        resolved = self.directory.resolve()
+        for root in (Path(cwd or Path.cwd()).resolve(), _repository()):
+            if root is not None and resolved.is_relative_to(root):
+                return resolved.relative_to(root).as_posix() or "."
+        return str(self.directory)
+
     def for_model(self, model: str) -> bool:
         return not self.models or model in self.models
 
@@ -152,6 +163,13 @@ class Kernel:
                 "windows": [[w.file, w.since, w.before] for w in self.spec_windows],
             }
         )
+
+
+def _repository() -> Optional[Path]:
+    """The checkout this package runs from (src/iree_matrix/… with a pyproject.toml two levels up),
+    None for an installed wheel."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "pyproject.toml").is_file() else None
 
 
 # `hal.executable private @name` or `hal.executable.source private @name`, and the generic form
