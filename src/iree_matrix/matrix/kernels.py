@@ -96,12 +96,6 @@ class SpecWindow:
             return False
         return not (self.before and order >= versions.release_order(self.before))
 
-    def words(self) -> str:
-        """ "before 3.4.0", "from 3.4.0", "from 3.0.0 before 3.4.0"."""
-        return " ".join(
-            w for w in (self.since and f"from {self.since}", self.before and f"before {self.before}") if w
-        )
-
 
 @dataclasses.dataclass(frozen=True)
 class Kernel:
@@ -166,8 +160,8 @@ class Kernel:
 
 
 def _repository() -> Optional[Path]:
-    """The checkout this package runs from (src/iree_matrix/… with a pyproject.toml two levels up),
-    None for an installed wheel."""
+    """The checkout this package runs from (the directory holding src/iree_matrix/ and a
+    pyproject.toml), None for an installed wheel."""
     root = Path(__file__).resolve().parents[3]
     return root if (root / "pyproject.toml").is_file() else None
 
