@@ -136,10 +136,18 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
 #define MEMREF_OUT(name) \
   float *name##_base, float *name, size_t name##_offset, size_t name##_size, size_t name##_stride
 
+// The entry points are `protected`, not `default`: a default-visibility function of a shared
+// object may be preempted, so the linker IREE runs (lld -shared) routes the dispatches' calls to it
+// through the PLT, whose slots only a dynamic loader fills (R_*_JUMP_SLOT in .rel.plt, DT_JMPREL).
+// IREE's embedded-ELF loader applies DT_JMPREL on x86_64 only: its arm_32 (and arm_64) loaders read
+// DT_REL/DT_RELA alone (runtime/src/iree/hal/local/elf/arch/arm_32.c, 3.3.0-3.11.0), so on armv6 each
+// call jumped through an unfilled slot and faulted. Protected symbols stay exported (the compile
+// stage finds their names in the module) but are bound inside the object: direct `bl` calls.
+// (IREE's own sample builds with -fvisibility=hidden and marks nothing, which binds them too.)
 // in: [h][w][c] (unpadded), filter: [3][3][c], out: [oh][ow][c]; output rows
 // [row_begin, row_begin + row_count) clipped to oh.
 #define ENTRY(name, STRIDE)                                                                    \
-  __attribute__((visibility("default"))) void name(                                           \
+  __attribute__((visibility("protected"))) void name(                                           \
       MEMREF(in), MEMREF(filter), MEMREF_OUT(out), size_t h, size_t w, size_t c, size_t oh, \
       size_t ow, size_t row_begin, size_t row_count) {                                        \
     (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size,     \
@@ -154,7 +162,7 @@ INLINE void row(const float *restrict in, const float *restrict filter, const fl
 // The same with the epilogue fused: scale [c], shift [c] (out = min(max(conv * scale + shift,
 // 0), 6)): an inference BatchNorm and ReLU6 after the convolution.
 #define ENTRY_BN_RELU6(name, STRIDE)                                                            \
-  __attribute__((visibility("default"))) void name(                                            \
+  __attribute__((visibility("protected"))) void name(                                            \
       MEMREF(in), MEMREF(filter), MEMREF(scale), MEMREF(shift), MEMREF_OUT(out), size_t h,     \
       size_t w, size_t c, size_t oh, size_t ow, size_t row_begin, size_t row_count) {          \
     (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size,      \
@@ -244,7 +252,7 @@ INLINE void stem_row(const float *restrict in, const float *restrict filter, con
     }
 }
 
-__attribute__((visibility("default"))) void conv3x3_s2_bn_relu6_nchw_nhwc(
+__attribute__((visibility("protected"))) void conv3x3_s2_bn_relu6_nchw_nhwc(
     MEMREF(in), MEMREF(filter), MEMREF(scale), MEMREF(shift), MEMREF_OUT(out), size_t h, size_t w,
     size_t cin, size_t cout, size_t oh, size_t ow, size_t row_begin, size_t row_count) {
   (void)in_base, (void)in_size, (void)in_stride, (void)filter_base, (void)filter_size,

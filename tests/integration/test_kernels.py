@@ -3,7 +3,8 @@ C compiler (Zig's clang from PyPI): the tiny test kernel (tests/data/kernels/neg
 built, swapped in, run and checked against torch; the same kernel on a model it does not apply to
 ("not applied", never run); a kernel computing the wrong thing (its mismatch blamed on it); one
 that does not compile (the C compiler's first error) given with `--kernel`; one whose spec
-iree-compile refuses (its words). Then `query kernel` answers from the records."""
+iree-compile refuses (its words); one whose release window names another spec (taken by 3.9.0,
+its default spec broken). Then `query kernel` answers from the records."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ torch = ["2.13.0"]
 turbine = ["3.9.0"]
 compiler = ["3.9.0"]
 models = ["{data}/negabs_model.py:negabs", "{data}/negabs_model.py:plain_add"]
-kernels = ["{data}/negabs", "negabs_wrong", "bad_spec"]
+kernels = ["{data}/negabs", "negabs_wrong", "bad_spec", "windowed"]
 
 [benchmark]
 repetitions = 1
@@ -52,6 +53,16 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     _variant(tmp_path, "negabs_wrong", cflags='["-DNEGABS_BIAS=0.5f"]')  # off by 0.5: wrong results
     bad_spec = _variant(tmp_path, "bad_spec")
     (bad_spec / "spec.mlir").write_text((bad_spec / "spec.mlir").read_text() + "\n#not_an_attribute<\n")
+    # Specs by release window: 3.9.0 falls in the window, whose spec is the good one; the default
+    # spec is refused by any compiler, so a compile that took it would fail.
+    windowed = _variant(tmp_path, "windowed")
+    # (its own bytes: a compile is keyed by the spec's content, and the same content and object as
+    # negabs's would reuse negabs's compile, whose record names that kernel's spec)
+    good = (windowed / "spec.mlir").read_text() + "\n// the window's spelling\n"
+    (windowed / "spec-window.mlir").write_text(good)
+    (windowed / "spec.mlir").write_text((windowed / "spec.mlir").read_text() + "\n#not_an_attribute<\n")
+    with open(windowed / "kernel.toml", "a") as toml:
+        toml.write('[[specs]]\nfile = "spec-window.mlir"\nfrom = "3.9.0"\nbefore = "3.10.0"\n')
     broken = _variant(tmp_path, "broken")
     (broken / "negabs.c").write_text("void negabs_workgroup(void) { return undeclared_name; }\n")
     matrix = tmp_path / "kernels.toml"
@@ -99,6 +110,15 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     refused = got[f"compile:{NEGABS}+k:bad_spec"]
     assert (refused.status, refused.error_class) == (Status.FAIL, "kernel-rejected"), refused.message
     assert "refuses its transform spec" in (refused.message or "")
+
+    # The release's spec: the window's, named in the compile's record and command.
+    took = got[f"compile:{NEGABS}+k:windowed"]
+    assert took.status is Status.OK, took.message
+    taken = took.metrics["custom_kernel"]
+    assert taken["spec"] == "spec-window.mlir" and taken["applied"]
+    assert "--iree-preprocessing-transform-spec-filename=spec-window.mlir" in took.command
+    assert facts["spec"] == "spec.mlir"  # a kernel without windows: its one spec
+    assert got[f"run:{NEGABS}+k:windowed"].status is Status.OK
 
     # A kernel that does not compile (given with --kernel): the C compiler's first error.
     c_error = got["kernel:broken/x86_64/host"]

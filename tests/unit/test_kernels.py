@@ -245,13 +245,15 @@ def _record(job: str, stage: str, status: Status = Status.OK, metrics: Any = Non
 
 
 def _compile_ctx(
-    tmp_path: Path, object_sha: str = "obj", spec_sha: str = "spec", baseline: str = "base", needs: str = ""
-):
+    tmp_path: Path, object_sha: str = "obj", spec_sha: str = "spec", baseline: str = "base", needs: str = "",
+    kernel: Any = None, specs: Any = None,
+):  # fmt: skip
     install = Record("install:py3.11-iree-compiler3.9.0", "install", "c", "k", Status.OK, {},
                      env={"backend": "venv", "lock_digest": "lock-3.9.0", "python": "3.11.7"})  # fmt: skip
     export = _record(f"export:tiny_cnn/{EXPORTER}", "export", metrics={"mlir_sha256": "mlir"})
     built = _record("kernel:negabs/x86_64/host", "kernel",
-                    metrics={"object_sha256": object_sha, "spec_sha256": spec_sha},
+                    metrics={"object_sha256": object_sha, "spec_sha256": spec_sha,
+                             **({"specs_sha256": specs} if specs else {})},
                     kernel="negabs")  # fmt: skip
     without = _record(f"compile:{BASE}/default", "compile", metrics={"module_sha256": baseline})
     labels = {"model": "tiny_cnn", "exporter": EXPORTER, "compiler": "3.9.0", "arch": "x86_64",
@@ -260,7 +262,7 @@ def _compile_ctx(
     job = plan.Job("compile", f"{BASE}/default+k:negabs", deps, labels, None,  # type: ignore[arg-type]
                    profile=BUILTIN_PROFILES["default"], model="tiny_cnn")  # fmt: skip
 
-    kernel = kernels.load(NEGABS)
+    kernel = kernel or kernels.load(NEGABS)
     if needs:
         kernel = dataclasses.replace(kernel, requires_flags=(needs,))
 
@@ -505,3 +507,101 @@ def test_the_functions_an_object_defines(wide: bool) -> None:
                           ("undefined_d", 0x12, 0), ("data_e", 0x11, 1), ("weak_f", 0x22, 1)])  # fmt: skip
     assert elf.defined_functions(blob) == ["kernel_a", "hidden_b", "weak_f"]
     assert elf.defined_functions(b"not an object") == [] and elf.defined_functions(blob[:70]) == []
+
+
+# --- specs by release window ---------------------------------------------------------------------
+
+
+def _windowed(tmp_path: Path, windows: str) -> Path:
+    where = _kernel_dir(tmp_path)
+    shutil.copyfile(where / "spec.mlir", where / "spec-old.mlir")
+    with open(where / "kernel.toml", "a") as toml:
+        toml.write(windows)
+    return where
+
+
+def test_a_compile_takes_its_releases_spec(tmp_path: Path) -> None:
+    where = _windowed(tmp_path, '[[specs]]\nfile = "spec-old.mlir"\nbefore = "3.4.0"\n')
+    kernel = kernels.load(where)
+    assert kernel.spec_windows == (kernels.SpecWindow("spec-old.mlir", "", "3.4.0"),)
+    assert [kernel.spec_for(r) for r in ("2.9.0", "3.3.0", "3.4.0", "3.13.0")] == [
+        "spec-old.mlir", "spec-old.mlir", "spec.mlir", "spec.mlir",
+    ]  # fmt: skip
+    assert kernel.spec_for("20240410.865") == "spec-old.mlir"  # the date releases came before 2.9.0
+    assert kernel.spec_files() == ("spec.mlir", "spec-old.mlir")
+    # Every spec is in the kernel's key: a change to the old one rebuilds the entry that holds it.
+    before = kernel.spec_digest()
+    (where / "spec-old.mlir").write_text((where / "spec-old.mlir").read_text() + "\n// changed\n")
+    assert kernel.spec_digest() != before
+    bounded = kernels.SpecWindow("x.mlir", "3.0.0", "3.4.0")
+    assert [bounded.holds(r) for r in ("2.9.0", "3.0.0", "3.3.0", "3.4.0")] == [False, True, True, False]
+
+
+def test_a_kernel_without_windows_keeps_its_spec_digest(tmp_path: Path) -> None:
+    kernel = kernels.load(_kernel_dir(tmp_path))
+    assert kernel.spec_windows == () and kernel.spec_for("2.9.0") == "spec.mlir"
+    from iree_matrix.core.hashing import file_sha256
+
+    assert kernel.spec_digest() == file_sha256(kernel.directory / "spec.mlir")  # stored keys stay valid
+
+
+@pytest.mark.parametrize(
+    ("windows", "said"),
+    [
+        ('[[specs]]\nfile = "spec-old.mlir"\n', "no window"),
+        ('[[specs]]\nbefore = "3.4.0"\n', "no file"),
+        ('[[specs]]\nfile = "gone.mlir"\nbefore = "3.4.0"\n', "specs[0].file = 'gone.mlir': no such file"),
+        ('[[specs]]\nfile = "spec-old.mlir"\nbefore = "soon"\n', "specs[0].before = 'soon': expected an"),
+        ('[[specs]]\nfile = "spec-old.mlir"\nfrom = "3.4.0"\nbefore = "3.0.0"\n', "an empty window"),
+        ('[[specs]]\nfile = "spec-old.mlir"\nuntil = "3.4.0"\n', "expected keys file, from, before"),
+        ('specs = ["spec-old.mlir"]\n', "expected tables [[specs]]"),
+    ],
+)
+def test_a_bad_spec_window_is_one_line(tmp_path: Path, windows: str, said: str) -> None:
+    where = _windowed(tmp_path, windows)
+    with pytest.raises(kernels.KernelError) as caught:
+        kernels.load(where)
+    assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_windowed_spec_must_name_the_object(tmp_path: Path) -> None:
+    where = _windowed(tmp_path, '[[specs]]\nfile = "spec-old.mlir"\nbefore = "3.4.0"\n')
+    (where / "spec-old.mlir").write_text("// names no object\n")
+    with pytest.raises(kernels.KernelError, match=r"the spec \(spec-old.mlir\) names no such object"):
+        kernels.load(where)
+
+
+def test_the_compile_key_and_record_take_the_releases_spec(tmp_path: Path) -> None:
+    """The kernel entry holds every spec; a 3.9.0 compile keys and reads the window's, by name."""
+    where = _windowed(tmp_path, '[[specs]]\nfile = "spec-old.mlir"\nfrom = "3.9.0"\nbefore = "3.10.0"\n')
+    kernel = kernels.load(where)
+    job, ctx = _compile_ctx(tmp_path, kernel=kernel, specs={"spec.mlir": "new", "spec-old.mlir": "old"})
+    from iree_matrix.core.model.metrics.kernel import KernelMetrics
+
+    (tmp_path / "specs").mkdir()  # the kernel entry (its record's path: tmp_path)
+    for name in kernel.spec_files():
+        shutil.copyfile(where / name, tmp_path / "specs" / name)
+    read = ctx.dep("kernel").record.metric.of(KernelMetrics)
+    assert kernel_stage.spec_of(job, ctx).name == "spec-old.mlir"
+    assert kernel_stage.spec_digest_of(job, ctx, read) == "old"
+    later = dataclasses.replace(job, labels={**job.labels, "compiler": "3.13.0"})
+    assert kernel_stage.spec_of(later, ctx).name == "spec.mlir"
+    assert kernel_stage.spec_digest_of(later, ctx, read) == "new"
+    assert CompileStage().key(job, ctx) != CompileStage().key(later, ctx)
+
+
+def test_a_kernels_directory_is_shown_relative_to_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers print the directory relative to where the tool ran, or to its checkout; a directory
+    outside both as it was given: never a machine's absolute path to a checkout (issue 67)."""
+    repo = NEGABS.parents[3]
+    kernel = kernels.load(NEGABS)  # absolute, as settings make a --kernel
+    monkeypatch.chdir(repo)
+    assert kernel.shown_directory() == "tests/data/kernels/negabs"
+    assert kernel.shown_directory(cwd=repo / "tests") == "data/kernels/negabs"
+    monkeypatch.chdir(tmp_path)  # elsewhere: the checkout the package runs from
+    assert kernel.shown_directory() == "tests/data/kernels/negabs"
+    outside = kernels.load(_kernel_dir(tmp_path / "own"))
+    assert outside.shown_directory() == "own/negabs"  # inside the working directory
+    assert outside.shown_directory(cwd=repo) == str(tmp_path / "own" / "negabs")  # as given

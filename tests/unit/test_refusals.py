@@ -133,3 +133,26 @@ def test_a_stored_run_error_with_a_refusals_words_is_read_as_incompatible_module
     crash = dataclasses.replace(stored, message="Segmentation fault")
     log.path.write_text(crash.to_json() + "\n")
     assert next(iter(log)).error_class == "run-error"
+
+
+def test_a_crash_message_leads_with_its_signal():
+    """qemu-user's words of a guest's segfault, as the armv6 kernel cell recorded them: the signal is
+    the message's first line, not the tool's echo of the call or docker's platform warning."""
+    output = (
+        "EXEC @main\n"
+        "WARNING: The requested image's platform (linux/arm/v5) does not match the detected host platform "
+        "(linux/amd64) and no specific platform was requested\n"
+        "qemu: uncaught target signal 11 (Segmentation fault) - core dumped\n"
+        "Segmentation fault\n"
+    )
+    lines = _runtime_message(output).splitlines()
+    assert lines[0] == "qemu: uncaught target signal 11 (Segmentation fault) - core dumped"
+    assert lines[1] == "Segmentation fault"
+    assert "EXEC @main" in lines[2:]
+
+
+def test_a_status_line_still_leads_a_refusal_and_a_signal_leads_a_status():
+    refusal = REFUSALS[0]
+    assert _runtime_message("EXEC @main\n" + refusal).splitlines()[0] == refusal
+    crashed = _runtime_message("EXEC @main\nINTERNAL; failed to execute dispatch 3\nBus error\n")
+    assert crashed.splitlines() == ["Bus error", "INTERNAL; failed to execute dispatch 3"]

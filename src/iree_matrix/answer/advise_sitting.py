@@ -182,7 +182,7 @@ def _module_arm(
     }
     kernel = where.kernels.get(kernel_files.split_profile_label(name)[1]) if kind == advice.KERNEL else None
     if kernel is not None:
-        meta.update(kernel=kernel.name, kernel_dir=str(kernel.directory))
+        meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
     cpu = next((k[len(FLEET_PREFIX) :] for k in config.knobs if k.startswith(FLEET_PREFIX)), "")
     if cpu:
         meta["cpu"] = cpu
@@ -200,7 +200,8 @@ def _module_arm(
         label = kernel_files.profile_label(config.profile, kernel.name)
         # A flag the kernel requires that the configuration has already (channels-last's pipeline)
         # is said once: the compile passes it twice, to one effect.
-        meta["flags"] = [*meta["flags"], *(f for f in kernel_flags(kernel) if f not in meta["flags"])]
+        added = kernel_flags(kernel, release)
+        meta["flags"] = [*meta["flags"], *(f for f in added if f not in meta["flags"])]
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
@@ -230,17 +231,15 @@ def _module_arm(
     return meta
 
 
-def kernel_flags(kernel: Kernel) -> list[str]:
+def kernel_flags(kernel: Kernel, release: str = "") -> list[str]:
     """What a compile adds to swap `kernel` in, as a user gives it: the flags its pattern needs, its
-    spec in its directory, and that directory as where its object is (built there by the command
-    the kernel arm keeps, `kernel_build`)."""
+    spec for `release` in its directory, and that directory as where its object is (built there by
+    the command the kernel arm keeps, `kernel_build`); the directory as `shown_directory` says it."""
     from iree_matrix.iree import custom_dispatch
 
-    directory = kernel.directory.resolve()
-    return [
-        *kernel.requires_flags,
-        *custom_dispatch.compile_flags(str(directory / kernel.spec), str(directory)),
-    ]
+    directory = kernel.shown_directory()
+    spec = kernel.spec_for(release) if release else kernel.spec
+    return [*kernel.requires_flags, *custom_dispatch.compile_flags(f"{directory}/{spec}", directory)]
 
 
 def _kernel_facts(
@@ -287,7 +286,7 @@ def build_command(recorded: Sequence[str], kernel: Kernel) -> str:
     if len(argv) > 2 and argv[1:3] == ["-m", custom_dispatch.CC_MODULE]:  # the environment's python
         argv[0] = "python"
     words = [Path(a).name if a.startswith("/") else a for a in argv]
-    return f"cd {shlex.quote(str(kernel.directory.resolve()))} && {shlex.join(words)}"
+    return f"cd {shlex.quote(kernel.shown_directory())} && {shlex.join(words)}"
 
 
 def _peer_arm(
@@ -333,7 +332,7 @@ def _arm_list(
     arms += [(f"{c} on {rel}", advice.RIVAL, src, "", rel, c) for rel, c, src in plan.rivals]
     kernels = kernels or {}
     arms += [
-        (name, advice.KERNEL, f"--kernel {kernels[kernel].directory}", base, r, base)
+        (name, advice.KERNEL, f"--kernel {kernels[kernel].shown_directory()}", base, r, base)
         for name, kernel, base in kernel_names(kernels, model, plan)
     ]
     return arms

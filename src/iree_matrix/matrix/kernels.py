@@ -12,6 +12,13 @@ A kernel is a directory with a `kernel.toml`:
     models = ["mobilenet_v2"]             # optional: the models it is meant for (else every model)
     requires_flags = ["--iree-..."]       # optional: iree-compile flags its pattern needs
 
+    [[specs]]                             # optional: another spec for a window of compiler releases
+    file = "spec-pre3.4.mlir"             #   (releases spell the transform dialect differently)
+    before = "3.4.0"                      #   compilers older than 3.4.0; `from = "X"`: X and newer
+
+A compile takes the first `[[specs]]` window its compiler's release falls in, else `spec`; its record
+says which file (`custom_kernel.spec`).
+
 A matrix file names kernel directories (`kernels = ["kernels/depthwise3x3"]`, relative to the file)
 and the command line adds more (`--kernel DIR`, relative to the working directory): each cell of a
 model the kernel is meant for is then planned twice, without it and with it (`…/default+k:NAME`).
@@ -27,10 +34,11 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from iree_matrix.core import input_files
 from iree_matrix.core.hashing import digest, file_sha256
+from iree_matrix.iree import versions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,7 +63,12 @@ _KEYS: dict[str, tuple[Any, str]] = {
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
     "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
     "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
+    "specs": (
+        list,
+        'tables [[specs]] of file = "spec-old.mlir" and a window: from = "X" and/or before = "Y"',
+    ),
 }
+_WINDOW_KEYS = ("file", "from", "before")
 _REQUIRED = ("name", "sources", "spec", "object")
 # Flags that would change what the object is for, or where it looks: the target's are the stage's.
 _REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem|include|B)\b")
@@ -63,6 +76,25 @@ _REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem
 
 class KernelError(ValueError):
     """A kernel that cannot be read or is not well formed; the message is one line naming it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecWindow:
+    """A spec for the compiler releases in [since, before) (either end open when ""): releases
+    spell the transform dialect and HAL attributes differently, so one pattern may need a file per
+    window (depthwise3x3's 2.9.0-3.3.0 spelling is refused from 3.4.0 on, and the reverse)."""
+
+    file: str
+    since: str = ""
+    before: str = ""
+
+    def holds(self, release: str) -> bool:
+        if not versions.is_valid(release):
+            return False
+        order = versions.release_order(release)
+        if self.since and order < versions.release_order(self.since):
+            return False
+        return not (self.before and order >= versions.release_order(self.before))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +111,26 @@ class Kernel:
     # iree-compile flags the spec's pattern needs (a preprocessing pipeline that makes the op it
     # matches): the compile with the kernel adds them after the profile's.
     requires_flags: tuple[str, ...] = ()
+    spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
+
+    def spec_for(self, release: str) -> str:
+        """The spec file a compile by `release` takes: the first window holding it, else `spec`."""
+        return next((w.file for w in self.spec_windows if w.holds(release)), self.spec)
+
+    def spec_files(self) -> tuple[str, ...]:
+        """Every spec the kernel names, `spec` first."""
+        return tuple(dict.fromkeys([self.spec, *(w.file for w in self.spec_windows)]))
+
+    def shown_directory(self, cwd: Optional[Path] = None) -> str:
+        """The directory as records and answers print it: relative to the working directory (a
+        checkout, where the tool is run: `kernels/depthwise3x3`) or to the repository the tool runs
+        from, when it lies inside one; else as it was given. Never this machine's absolute path to a
+        checkout inside it (/work/…/kernels/depthwise3x3), which no reader has."""
+        resolved = self.directory.resolve()
+        for root in (Path(cwd or Path.cwd()).resolve(), _repository()):
+            if root is not None and resolved.is_relative_to(root):
+                return resolved.relative_to(root).as_posix() or "."
+        return str(self.directory)
 
     def for_model(self, model: str) -> bool:
         return not self.models or model in self.models
@@ -96,7 +148,22 @@ class Kernel:
         )
 
     def spec_digest(self) -> str:
-        return file_sha256(self.directory / self.spec)
+        """Every spec's content (and which window each serves): the kernel entry holds them all."""
+        if not self.spec_windows:  # the digest kernels without windows have always had
+            return file_sha256(self.directory / self.spec)
+        return digest(
+            {
+                "specs": {f: file_sha256(self.directory / f) for f in self.spec_files()},
+                "windows": [[w.file, w.since, w.before] for w in self.spec_windows],
+            }
+        )
+
+
+def _repository() -> Optional[Path]:
+    """The checkout this package runs from (the directory holding src/iree_matrix/ and a
+    pyproject.toml), None for an installed wheel."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "pyproject.toml").is_file() else None
 
 
 # `hal.executable private @name` or `hal.executable.source private @name`, and the generic form
@@ -158,7 +225,9 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         if key not in _KEYS:
             raise KernelError(f"{toml}: unknown key {key!r} (the keys are {', '.join(_KEYS)})")
         kind, expected = _KEYS[key]
-        if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+        if not isinstance(value, kind) or (
+            kind is list and key != "specs" and not all(isinstance(v, str) for v in value)
+        ):
             raise error(key, value, f"expected {expected}")
     for key in _REQUIRED:
         if key not in data:
@@ -174,12 +243,14 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
     if not _OBJECT_RE.fullmatch(data["object"]):
         raise error("object", data["object"], "expected a bare file name ending in .o, as the spec names it")
-    spec_text = (directory / data["spec"]).read_text(encoding="utf-8", errors="replace")
-    if data["object"] not in spec_text:
-        raise error(
-            "object", data["object"], f"the spec ({data['spec']}) names no such object: it must be the "
-            "path of its #hal.executable.object",
-        )  # fmt: skip
+    windows = _windows(data.get("specs", []), directory, error)
+    for spec in dict.fromkeys([data["spec"], *(w.file for w in windows)]):
+        spec_text = (directory / spec).read_text(encoding="utf-8", errors="replace")
+        if data["object"] not in spec_text:
+            raise error(
+                "object", data["object"], f"the spec ({spec}) names no such object: it must be the "
+                "path of its #hal.executable.object",
+            )  # fmt: skip
     for flag in data.get("cflags", []):
         if _REFUSED_FLAG.match(flag):
             raise error("cflags", flag, "the target's flags and the output are the tool's: leave them out")
@@ -197,7 +268,33 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         cflags=tuple(data.get("cflags", [])),
         models=tuple(dict.fromkeys(data.get("models", []))),
         requires_flags=tuple(data.get("requires_flags", [])),
+        spec_windows=windows,
     )
+
+
+def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, ...]:
+    """`[[specs]]` checked: each a table of a file in the directory and a window of releases."""
+    windows = []
+    for n, table in enumerate(raw):
+        where = f"specs[{n}]"
+        if not isinstance(table, Mapping):
+            raise error("specs", table, f"expected {_KEYS['specs'][1]}")
+        unknown = sorted(set(table) - set(_WINDOW_KEYS))
+        if unknown or not all(isinstance(v, str) for v in table.values()):
+            raise error(where, dict(table), f"expected keys {', '.join(_WINDOW_KEYS)}, each a string")
+        if "file" not in table:
+            raise error(where, dict(table), 'no file (e.g. file = "spec-pre3.4.mlir")')
+        _inside(directory, table["file"], f"{where}.file", error, None, "a file in the kernel's directory")
+        for end in ("from", "before"):
+            if end in table and not versions.is_valid(table[end]):
+                raise error(f"{where}.{end}", table[end], "expected an IREE release, e.g. 3.4.0")
+        if "from" not in table and "before" not in table:
+            raise error(where, dict(table), 'no window: give from = "X" and/or before = "Y" (releases)')
+        window = SpecWindow(table["file"], table.get("from", ""), table.get("before", ""))
+        if window.since and window.before and not window.holds(window.since):
+            raise error(where, dict(table), "an empty window: `from` must come before `before`")
+        windows.append(window)
+    return tuple(windows)
 
 
 def _inside(directory: Path, relative: str, key: str, error: Any, pattern: Any, expected: str) -> None:

@@ -42,6 +42,7 @@ DISPATCHES = Artifact("compile", "dispatches")  # one benchmark module per execu
 # kernel (a user's C kernel built for one target, and the transform spec that swaps it in)
 KERNEL_SPEC = Artifact("kernel", "spec.mlir")
 KERNEL_OBJECTS = Artifact("kernel", "objects")  # the object, by the name the spec gives it
+KERNEL_SPECS = Artifact("kernel", "specs")  # a kernel's specs by release window, by their own names
 # runtime-build
 TOOLS = Artifact("runtime-build", "tools")  # iree-run-module, iree-benchmark-module
 

@@ -38,11 +38,11 @@ from iree_matrix.matrix import kernels
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
+from iree_matrix.stages import kernel as kernel_stage
 from iree_matrix.stages.artifacts import (
     DISPATCHES,
     EXPORT_INFO,
     KERNEL_OBJECTS,
-    KERNEL_SPEC,
     LOWERED,
     MLIR,
     MLIRBC,
@@ -145,7 +145,7 @@ class CompileStage(StageBase):
             built = ctx.dep("kernel").record.metric.of(KernelMetrics)
             fields["kernel"] = {
                 "object": built.object_sha256,
-                "spec": built.spec_sha256,
+                "spec": kernel_stage.spec_digest_of(job, ctx, built),
                 "flags": [*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags],
                 # What "not applied" is judged against: the module of the same cell without it, and
                 # (first) the object's function names in the module.
@@ -201,7 +201,7 @@ class CompileStage(StageBase):
         if done.returncode != 0:
             failure = _compile_failure(done, job.target)
             if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
-                failure = _kernel_refused(job.label.kernel, done)
+                failure = _kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name)
             return _failed(failure, done.output, argv)
         metrics: dict[str, Any] = {
             "seconds": round(done.seconds, 3),
@@ -261,7 +261,7 @@ def _command(
         extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
     inputs = [mlir]
     if job.label.kernel:  # the spec and the object by their bare names beside the MLIR
-        spec, objects = ctx.read(KERNEL_SPEC), ctx.read(KERNEL_OBJECTS)
+        spec, objects = kernel_stage.spec_of(job, ctx), ctx.read(KERNEL_OBJECTS)
         inputs += [spec, *sorted(objects.iterdir())]
         reads += [spec.parent, objects]
         extra += [*_kernel(job, ctx).requires_flags, *custom_dispatch.compile_flags(spec.name, ".")]
@@ -318,7 +318,8 @@ def _kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path)
     its own (`requires_flags` change the module whatever the spec does)."""
     built = ctx.dep("kernel").record.metric.of(KernelMetrics)
     baseline = _module_sha256(ctx.dep("compile"))
-    declared = kernels.spec_executables(ctx.read(KERNEL_SPEC).read_text(encoding="utf-8", errors="replace"))
+    spec = kernel_stage.spec_of(job, ctx)
+    declared = kernels.spec_executables(spec.read_text(encoding="utf-8", errors="replace"))
     parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
     executables = sorted(
         p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
@@ -329,7 +330,8 @@ def _kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path)
     return {
         "name": job.label.kernel,
         "object_sha256": built.object_sha256,
-        "spec_sha256": built.spec_sha256,
+        "spec": spec.name,  # which of the kernel's specs this release took ([[specs]] windows)
+        "spec_sha256": kernel_stage.spec_digest_of(job, ctx, built),
         "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
         "baseline_module_sha256": baseline,
         "identical_to_baseline": identical,
@@ -353,12 +355,12 @@ def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> st
     )
 
 
-def _kernel_refused(kernel: str, done: processes.Completed) -> Exception:
+def _kernel_refused(kernel: str, done: processes.Completed, spec_name: str) -> Exception:
     """A compile the kernel broke (the same cell compiled without it: it is a dependency): the
     compiler's words, said to be about the kernel's spec or object."""
     named = compile_errors.first_error(done.output)
     said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=5)
-    what = "its transform spec" if custom_dispatch.spec_refused(done.output, KERNEL_SPEC.path) else "it"
+    what = "its transform spec" if custom_dispatch.spec_refused(done.output, spec_name) else "it"
     return StageFailure(
         "kernel-rejected",
         f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): {said}",

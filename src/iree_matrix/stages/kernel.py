@@ -27,7 +27,7 @@ from iree_matrix.iree import custom_dispatch, elf, targets
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
-from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC
+from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context, StageBase
 
 _SOURCES = "src"  # the sources as built, kept in the entry
@@ -100,6 +100,10 @@ class KernelStage(StageBase):
             (sources / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(kernel.directory / name, sources / name)
         shutil.copyfile(kernel.directory / kernel.spec, out / KERNEL_SPEC.path)
+        if kernel.spec_windows:  # every release window's spec by its own name: each compile takes one
+            (out / KERNEL_SPECS.path).mkdir()
+            for name in kernel.spec_files():
+                shutil.copyfile(kernel.directory / name, out / KERNEL_SPECS.path / name)
         objects = out / KERNEL_OBJECTS.path
         objects.mkdir()
         flags = custom_dispatch.cflags(job.target, job_cpu(job), kernel.cflags)
@@ -134,11 +138,30 @@ class KernelStage(StageBase):
             object_bytes=made.stat().st_size,
             object_sha256=file_sha256(made),
             spec_sha256=file_sha256(out / KERNEL_SPEC.path),
+            specs_sha256={n: file_sha256(out / KERNEL_SPECS.path / n) for n in kernel.spec_files()}
+            if kernel.spec_windows
+            else None,
             sources_sha256=kernel.source_digest(),
             object_functions=elf.defined_functions(made.read_bytes()),
             cc=f"zig {version.stdout.strip()} ({custom_dispatch.CC_REQUIREMENT})",
         )
         return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
+
+
+def spec_of(job: Job, ctx: Context) -> Path:
+    """The kernel's spec for a compile job's release (its `[[specs]]` window, else `spec`), in the
+    kernel's entry: what that compile reads, and what its record names."""
+    kernel = _kernel(job, ctx)
+    if not kernel.spec_windows:
+        return ctx.read(KERNEL_SPEC)
+    return ctx.read(KERNEL_SPECS) / kernel.spec_for(job.label.compiler)
+
+
+def spec_digest_of(job: Job, ctx: Context, built: KernelMetrics) -> Optional[str]:
+    """The digest of the spec `spec_of` names (in the compile's key and record)."""
+    if not built.specs_sha256:  # one spec (a kernel without windows): the digest it always had
+        return built.spec_sha256
+    return built.specs_sha256.get(_kernel(job, ctx).spec_for(job.label.compiler))
 
 
 def _kernel(job: Job, ctx: Context) -> Kernel:

@@ -519,28 +519,46 @@ def latency_ms(benchmark_json: str, field: str = "real_time") -> Mapping[str, An
 _classify = refusals.classify
 
 
+# What a killed process's output says of its end, most telling first: qemu-user's "uncaught target
+# signal N (…)" names the signal; the shell's "Segmentation fault" repeats it; a status code
+# (INVALID_ARGUMENT …) is the runtime's own reason. The tool's echo ("EXEC @main") and docker's
+# platform warning say nothing of why.
+_SIGNAL_WORDS = (
+    "uncaught target signal",
+    "Segmentation fault",
+    "Illegal instruction",
+    "Bus error",
+    "Floating point exception",
+    "Aborted",
+    "Killed",
+)
+_STATUS_WORDS = (
+    "INVALID_ARGUMENT",
+    "NOT_FOUND",
+    "UNIMPLEMENTED",
+    "FAILED_PRECONDITION",
+    "INTERNAL",
+    "error",
+    "ABORTED",
+    "RESOURCE_EXHAUSTED",
+    "UNAVAILABLE",
+)
+
+
 def _runtime_message(output: str) -> str:
-    """The runtime's status line(s): they carry the reason (e.g. bytecode version mismatch)."""
+    """The runtime's reason, its most telling line first: a signal line (a crash), then the status
+    line(s) (they carry the reason, e.g. bytecode version mismatch), then the rest of what it said
+    when neither is there. A crash's lines lead with the signal, the other lines kept after it."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    status = [
-        ln
-        for ln in lines
-        if any(
-            code in ln
-            for code in (
-                "INVALID_ARGUMENT",
-                "NOT_FOUND",
-                "UNIMPLEMENTED",
-                "FAILED_PRECONDITION",
-                "INTERNAL",
-                "error",
-                "ABORTED",
-                "RESOURCE_EXHAUSTED",
-                "UNAVAILABLE",
-            )
-        )
-    ]
-    return "\n".join(status[:10]) if status else process_output.excerpt(output)
+    signals = [ln for ln in lines if any(word in ln for word in _SIGNAL_WORDS)]
+    status = [ln for ln in lines if ln not in signals and any(code in ln for code in _STATUS_WORDS)]
+    if status:
+        return "\n".join([*signals, *status][:10])
+    rest = process_output.excerpt(output)
+    if not signals:
+        return rest
+    others = [ln for ln in rest.splitlines() if ln.strip() not in signals]
+    return "\n".join([*signals, *others])
 
 
 STAGE = RunStage()

@@ -16,6 +16,9 @@ class KernelMetrics(StageMetrics):
     object_bytes: Optional[int] = metric("the object's size")
     object_sha256: Optional[str] = metric("the object's digest (in each compile key that links it)")
     spec_sha256: Optional[str] = metric("the transform spec's digest (in each compile key that reads it)")
+    specs_sha256: Optional[dict[str, str]] = metric(
+        "a kernel with specs by release window: each spec file's digest (the compile takes its release's)"
+    )
     sources_sha256: Optional[str] = metric("the sources' and the kernel's flags' digest")
     object_functions: list[str] = metric(
         "the functions the object defines (global or hidden): a module that linked it holds their names", []
