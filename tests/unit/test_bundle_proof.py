@@ -1,6 +1,6 @@
 """A pick's proof from a run bundle: the neighbourhood advise's proof would time travels with the
 bundle (tasks/bundling.py, execution/bundle.py), run.py times it against the pick in the
-sitting's rounds and writes it in advise's form (scripts/bundle_run.py), merge checks it
+sitting's rounds and writes it in advise's form (bundle_runner/sitting.py), merge checks it
 (answers/sittings.py) and the views say what it found, a faster neighbour included. The end-to-end
 run is tests/integration/test_bundle.py."""
 
@@ -14,17 +14,14 @@ from typing import Any
 import pytest
 
 from iree_matrix.answers import advice, neighbourhood, search, sittings
+from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.tasks import bundling
-from tests.unit import shipped_scripts
 
 RELEASE = "3.13.0"
 PICK = "data-tiling+loop-unrolling"
 CENTRE_MS = [10.0, 10.2, 9.9, 10.1, 10.0, 10.3]
-
-
-runner = shipped_scripts.load("bundle_run", "bundle_run")
 
 
 def _sha(name: str) -> str:
@@ -107,7 +104,7 @@ def _there() -> tuple[list[dict], list[dict], dict, dict]:
         {"config": f"{PICK}+loop-vectorization", "flags": ["--c"], "job": "run:fast"},
         {"config": f"{PICK}+im2col", "error": "its compile did not succeed here"},
     ]}  # fmt: skip
-    return arms, runner._neighbours(proof, arms, cells, checked), proof, cells
+    return arms, runner_sitting._neighbours(proof, arms, cells, checked), proof, cells
 
 
 def test_run_py_times_each_module_once_and_writes_the_proof_in_advises_form() -> None:
@@ -122,7 +119,7 @@ def test_run_py_times_each_module_once_and_writes_the_proof_in_advises_form() ->
     fast["ms"] = [m * 0.8 for m in CENTRE_MS]
     for entry in [*arms, *around]:
         entry.pop("job", None)
-    document = runner._proof(proof, arms, around)
+    document = runner_sitting._proof(proof, arms, around)
     assert document["max_steps"] == 1 and document["source"] == neighbourhood.BUNDLE
     read = neighbourhood.Proof.of(document)
     (step,) = read.steps
@@ -153,7 +150,7 @@ def _bundle_proof() -> dict[str, Any]:
     around[2]["ms"] = [m * 0.8 for m in CENTRE_MS]
     for entry in [*arms, *around]:
         entry.pop("job", None)
-    return runner._proof(proof, arms, around)
+    return runner_sitting._proof(proof, arms, around)
 
 
 COMPILED = {_sha("default"), _sha(PICK), _sha("bad"), _sha("fast")}

@@ -1,6 +1,6 @@
 """Records that come home from a run bundle, checked before anything is written.
 
-A bundle's runner (scripts/bundle_run.py) ran on a machine iree-matrix never saw, and its records
+A bundle's runner (the package bundle_runner/) ran on a machine iree-matrix never saw, and its records
 travelled back by hand: they are data from elsewhere. `merge` takes them only if every line is a
 record of a schema this iree-matrix reads, names the identity of the machine that ran it (its
 `identity` string agreeing with the fields it is made of), and names a bundle this machine made
@@ -23,7 +23,7 @@ from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, SchemaError
 
-BACKEND = "bundle"  # a bundle record's env.backend (scripts/bundle_run.py `record`)
+BACKEND = "bundle"  # a bundle record's env.backend (bundle_runner/records.py `record`)
 HEAD = "  run elsewhere by a bundle"  # how a view's block of them starts
 MANIFEST = "bundle.json"  # execution/bundle.py MANIFEST: the runner copies it beside its records
 
