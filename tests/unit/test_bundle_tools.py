@@ -64,6 +64,8 @@ def test_the_tools_are_called_as_the_run_stage_calls_them(tmp_path: Path) -> Non
     names = runner_tools.output_names(cell)
     assert names == ["output0.npy", "output1.bin"]  # bfloat16: the raw contents, .npy has no such dtype
     assert names[1] == arrays.output_name(1, BF16)  # the run stage's own choice
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "m.vmfb").write_bytes(b"module")  # carried whole (bundle_runner/modules.py)
     argv = runner_tools.run_argv("iree-run-module", cell, tmp_path, [tmp_path / n for n in names])
     assert argv == [
         "iree-run-module", "--device=local-sync", f"--module={tmp_path}/modules/m.vmfb", "--function=main",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -22,6 +23,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, SchemaError
+from iree_matrix.matrix import peers as peer_registry
 
 BACKEND = "bundle"  # a bundle record's env.backend (bundle_runner/records.py `record`)
 HEAD = "  run elsewhere by a bundle"  # how a view's block of them starts
@@ -180,3 +182,21 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
                 said = f"{r.status.value}: {r.message or r.error_class or ''}"
             out.append(f"    {what}: {said}")
     return out
+
+
+def missing_peers(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """The function's `peers_missing` (bundle_runner/sitting.py: a peer whose package that Python
+    could not import) in words, each with the command that adds it there."""
+    out = []
+    for peer in entry.get("peers_missing") or ():
+        name = str(peer.get("name") or "") if isinstance(peer, Mapping) else ""
+        package = str(peer.get("package") or "") if isinstance(peer, Mapping) else ""
+        if _PACKAGE.fullmatch(name) and _PACKAGE.fullmatch(package):
+            out.append(
+                f"{peer_registry.display(name)}: not importable where the sitting ran, so no ratio to it "
+                f"(`python3 -m pip install {package}` there beside numpy, then run.py again)"
+            )
+    return tuple(out)
+
+
+_PACKAGE = re.compile(r"[A-Za-z0-9_.-]{1,40}")

@@ -27,8 +27,9 @@ outputs and reads iree-benchmark-module's JSON with arrays.py and tools.py: one 
 a bundle's top-level `bundle_runner`.
 
 Modules: base (names, the error, helpers), host (this machine), manifest (the bundle's files and
-runtimes), arrays (the output check), cell (one cell by the Python binding), tools (one cell by IREE's
-tools), records, worker (a sitting's timing process), sitting, gap, gpu, cli (the command line).
+runtimes), modules (the modules put together from their chunks), arrays (the output check), cell
+(one cell by the Python binding), tools (one cell by IREE's tools), records, worker (a sitting's
+timing process), sitting, gap, gpu, cli (the command line).
 """
 
 # The bundle's run.py: the package beside it on the path, then its command line. Written into each

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from .arrays import compare, mismatch_words, outputs_digest
 from .base import GPU_KINDS, MIN_REPETITION_SECONDS, clip, command, descriptions, summary
 from .manifest import within
+from .modules import module_path
 
 
 def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
@@ -76,7 +77,7 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
 
 def load_function(rt: Any, context: Any, root: Path, cell: dict) -> Any:
     """The cell's function, its module loaded into `context`."""
-    module = rt.VmModule.copy_buffer(context.instance, within(root, cell["module"]).read_bytes())
+    module = rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes())
     context.add_vm_module(module)
     return context.modules.module[cell["function"]]
 

@@ -17,6 +17,7 @@ from .base import HERE, MANIFEST, MIN_REPETITION_SECONDS, MIN_REPETITIONS, Bundl
 from .cell import child, run_cell
 from .host import identity, nvidia_gpus, slug
 from .manifest import has_runtime, install, is_wheel, load_manifest, runtime_for, verify
+from .modules import assemble
 from .records import append, record, recorded, replace
 from .sitting import sittings
 from .tools import needs_tools, run_cell_tools, tools_of
@@ -133,6 +134,11 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         for cell in cells:
             print(f"{cell['job']}  [{cell['device']}]")
         return 0
+    t0 = time.monotonic()
+    assembled = assemble(root, manifest)
+    if assembled:
+        print(f"{assembled} modules put together from their chunks in {time.monotonic() - t0:.1f} s, each "
+              "checked by its sha256", file=sys.stderr)  # fmt: skip
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or root / "results" / f"{slug(host)}-{stamp}").resolve()
     out.mkdir(parents=True, exist_ok=True)

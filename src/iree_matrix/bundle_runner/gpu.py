@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from .modules import module_path
+
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's answers/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
 KINDS = {"cuda": "CUDA", "vulkan": "Vulkan", "hip": "HIP"}
@@ -209,7 +211,7 @@ def load_arm(rt: Any, root: Path, cell: dict, to_host: Callable, clip: Callable)
             "error": f"not run: no {KINDS.get(driver, driver)} device here ({clip(exc)})",
         }
     context = rt.SystemContext(config=config)
-    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, (root / cell["module"]).read_bytes()))
+    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes()))
     function = context.modules.module[cell["function"]]
     export = root / cell["export"]
     arguments = [rt.asdevicearray(config.device, np.load(export / "inputs" / n)) for n in cell["inputs"]]

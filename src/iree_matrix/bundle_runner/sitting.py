@@ -30,7 +30,8 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
     ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
     `calls` calls per arm per round; an advice document's function entry. An arm that can be the
     answer and took more than `over` times ONNX Runtime's median is then profiled beside it
-    (`_profile_gap`)."""
+    (`_profile_gap`). A peer the bundle meant to time but this Python cannot import is named in
+    `peers_missing`, with how to add it: home then says why the answer has no ratio to it."""
     cells = {c["job"]: c for c in manifest["cells"]}
     arms = [_arm(arm, cells, checked) for arm in sitting["arms"]]
     around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
@@ -39,7 +40,7 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
         for arm in arms + around:
             if not arm.get("error") and not arm.get("same_as"):
                 _load(root, manifest, cells[arm["job"]], arm, workers)
-        _peers(root, sitting, arms, workers, say)
+        missing = _peers(root, sitting, arms, workers, say)
         timed = [a for a in arms + around if not a.get("error") and not a.get("same_as")]
         _rounds(sitting["function"], timed, cells, workers, rounds, calls, say)
         profiled = _profile_gap(root, manifest, cells, arms, workers.get("peer"), over, say)
@@ -49,6 +50,8 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
     for arm in arms + around:
         arm.pop("job", None)
     function: dict = {"function": sitting["function"], "arms": arms}
+    if missing:
+        function["peers_missing"] = missing
     if profiled:
         function["op_profiles"] = profiled
     if sitting.get("proof"):
@@ -77,15 +80,19 @@ def _load(root: Path, manifest: dict, cell: dict, arm: dict, workers: dict) -> N
         arm["error"] = loaded["error"]
 
 
-def _peers(root: Path, sitting: dict, arms: list, workers: dict, say: Callable) -> None:
-    """The peers' arms appended to `arms`, in one process of their own, each where its package is
-    importable here."""
+def _peers(root: Path, sitting: dict, arms: list, workers: dict, say: Callable) -> list:
+    """The peers' arms appended to `arms`, in one process of their own; the peers the sitting names
+    whose package is not importable here: [{"name", "package", "why", "install"}]."""
+    missing = []
     for name, key, package, order in PEERS:
         peer = sitting.get(key)
         if not peer:
             continue
         if not importable(package):
-            say(f"{package} is not importable here: no {name} arm (`pip install {package}`)")
+            how = f"python3 -m pip install {package}"
+            say(f"{package} is not importable here: no {name} arm (`{how}`)")
+            missing.append({"name": name, "package": package, "why": "not importable by this Python",
+                            "install": how})  # fmt: skip
             continue
         workers.setdefault("peer", Worker(root, ""))
         loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
@@ -95,6 +102,7 @@ def _peers(root: Path, sitting: dict, arms: list, workers: dict, say: Callable) 
         if not loaded["ok"]:
             entry["error"] = loaded["error"]
         arms.append(entry)
+    return missing
 
 
 def _rounds(function: str, timed: list, cells: dict, workers: dict, rounds: int, calls: int,

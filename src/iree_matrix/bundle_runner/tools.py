@@ -19,6 +19,7 @@ from .arrays import compare, load_array, outputs_digest
 from .base import BundleError, clip, descriptions, summary
 from .cell import verdict
 from .manifest import is_wheel, named, within
+from .modules import module_path
 
 
 def needs_tools(cell: dict) -> bool:
@@ -39,7 +40,7 @@ def output_names(cell: dict) -> list:
 
 def run_argv(tool: str, cell: dict, root: Path, outputs: list, device: str = "local-sync") -> list:
     """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
-    export, module = within(root, cell["export"]), within(root, cell["module"])
+    export, module = within(root, cell["export"]), module_path(root, cell)
     return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
             *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
             *(f"--output=@{path}" for path in outputs)]  # fmt: skip
@@ -47,7 +48,7 @@ def run_argv(tool: str, cell: dict, root: Path, outputs: list, device: str = "lo
 
 def benchmark_argv(tool: str, cell: dict, root: Path, repetitions: int, device: str = "local-sync") -> list:
     """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
-    export, module = within(root, cell["export"]), within(root, cell["module"])
+    export, module = within(root, cell["export"]), module_path(root, cell)
     return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
             *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
             f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]  # fmt: skip
