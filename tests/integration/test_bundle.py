@@ -268,7 +268,7 @@ def test_a_gpu_sitting_there_times_each_target_on_its_device_and_says_what_did_n
     said = done.stdout + done.stderr
     assert "bundle: 2 GPU sitting(s) (cuda, vulkan), 2 IREE arm(s), " in said
     assert "proof of `default` by IREE 3.13.0 for vulkan-spirv: its " in said
-    assert (bundle / "bundle_gpu.py").is_file()
+    assert (bundle / "bundle_runner" / "gpu.py").is_file()
     manifest = json.loads((bundle / "bundle.json").read_text())
     cuda, vulkan = manifest["sittings"]
     assert (cuda["device"], vulkan["device"]) == ("cuda", "vulkan")

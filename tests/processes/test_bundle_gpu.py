@@ -1,16 +1,22 @@
-"""The process-heavy part of tests/unit/test_bundle_gpu.py: torch's peers of a GPU sitting
-(scripts/bundle_gpu.py `load_torch_cuda`) with the real torch of this machine, which has no GPU."""
+"""The process-heavy part of tests/unit/test_runner_gpu.py: torch's peers of a GPU sitting
+(iree_matrix/bundle_runner/gpu.py `load_torch_cuda`) with the real torch of this machine, which has no GPU."""
 
 from __future__ import annotations
 
 import importlib
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.unit.shipped_scripts import SCRIPTS
-from tests.unit.test_bundle_gpu import bundle_gpu, runner
+from iree_matrix.bundle_runner import arrays as runner_arrays
+from iree_matrix.bundle_runner import base as runner_base
+from iree_matrix.bundle_runner import gpu as runner_gpu
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+if str(SCRIPTS) not in sys.path:  # the reference models (models.tiny_cnn), as the export worker finds them
+    sys.path.insert(0, str(SCRIPTS))
 
 
 def _tiny_cnn_order(tmp_path: Path) -> dict:
@@ -38,7 +44,7 @@ def test_torch_without_a_cuda_device_says_so(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA device")
     arms: dict = {}
-    said = bundle_gpu.load_torch_cuda(tmp_path, {}, arms, {}, runner.compare, runner._clip)
+    said = runner_gpu.load_torch_cuda(tmp_path, {}, arms, {}, runner_arrays.compare, runner_base.clip)
     assert said == {"ok": False, "version": torch.__version__,
                     "error": "torch sees no CUDA device (torch.cuda.is_available())"}  # fmt: skip
     assert arms == {}
@@ -57,11 +63,12 @@ def test_torchs_peers_are_built_from_the_models_source_checked_and_timed_on_the_
     order = _tiny_cnn_order(tmp_path)
     arms: dict = {}
     syncs: dict = {}
-    said = bundle_gpu.load_torch_cuda(tmp_path, order, arms, syncs, runner.compare, runner._clip, on="cpu")
+    check, clip = runner_arrays.compare, runner_base.clip
+    said = runner_gpu.load_torch_cuda(tmp_path, order, arms, syncs, check, clip, on="cpu")
     assert said["ok"] and said["arms"]["eager"]["ok"] and said["arms"]["eager"]["matches"] is True, said
     compiled = said["arms"]["torch.compile"]
     assert compiled["ok"] and compiled["matches"] is True and compiled["max_abs_err"] <= order["atol"], (
         compiled
     )
     assert syncs == {}  # no CUDA: nothing to synchronise
-    assert len(bundle_gpu.time_wall(arms["eager"], 3)) == 3
+    assert len(runner_gpu.time_wall(arms["eager"], 3)) == 3

@@ -1,4 +1,4 @@
-"""Where a bundle's answer trails ONNX Runtime: run.py profiles both there (scripts/bundle_gap.py,
+"""Where a bundle's answer trails ONNX Runtime: run.py profiles both there (scripts/runner_gap.py,
 which repeats the run and peer stages' parsers: each checked here against its original on the same
 input), merge checks the raw profiles (answer/sittings.py) and reads them into the answer's gap
 with advise's code (answer/gap.py `measure`). End to end: tests/integration/test_bundle.py."""
@@ -15,10 +15,10 @@ import pytest
 
 from iree_matrix.answer import advice, sittings
 from iree_matrix.answer import gap as gaps
+from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.core.system import host
 from iree_matrix.report import answers as answers_md
 from iree_matrix.stages import hal_profile
-from tests.unit import shipped_scripts
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ROOT / "tests" / "data" / "profiles"
@@ -28,30 +28,33 @@ if str(SCRIPTS) not in sys.path:
 
 import peer_frameworks.onnxruntime as onnx_peer  # noqa: E402  (scripts/ is on sys.path now)
 
-bundle_gap = shipped_scripts.load("bundle_gap")
 RELEASE = "3.13.0"
 
 
-# --------------------------------------------------------------------------- the repeated parsers
+# --------------------------------------------------------------------------- the parsers
 
 
-def test_the_dispatch_parser_agrees_with_the_run_stages() -> None:
+def test_the_dispatch_parser_reads_iree_profiles_rows_per_call_slowest_first() -> None:
+    """One source with the run stage (stages/hal_profile.py takes these very functions)."""
+    assert hal_profile.parse_dispatch_groups is runner_gap.parse_dispatch_groups
     text = (PROFILES / "mobilenet_v2-iree3.13.0-dispatch.jsonl").read_text()
-    ours = bundle_gap.parse_dispatch_groups(text, 30)
-    assert ours and ours == hal_profile.parse_dispatch_groups(text, 30)
+    rows = runner_gap.parse_dispatch_groups(text, 30)
+    assert rows and all(r["per_call"] > 0 and r["ms_per_call"] >= 0 for r in rows)
+    assert [r["ms_per_call"] for r in rows] == sorted((r["ms_per_call"] for r in rows), reverse=True)
+    assert runner_gap.parse_dispatch_groups(text, 60)[0]["ms_per_call"] == rows[0]["ms_per_call"] / 2
 
 
 def test_the_onnx_parser_agrees_with_the_peer_stages() -> None:
+    """The one copy left: the peer's module runs where iree-matrix is not importable."""
     events = json.loads((PROFILES / "tiny_cnn-onnxruntime-profile.json").read_text())
-    ours = bundle_gap.onnx_ops(events, 7)
+    ours = runner_gap.onnx_ops(events, 7)
     assert ours["ops"] and ours == onnx_peer.ops(events, 7)
 
 
-def test_the_profiles_settings_are_the_run_stages_and_the_threshold_advises() -> None:
-    assert (bundle_gap.PROFILE_SECONDS, bundle_gap.CALLS) == (hal_profile.PROFILE_SECONDS, hal_profile.CALLS)
-    for median in (0.01, 1.0, 40.0, 3000.0):
-        assert bundle_gap.calls_for(median) == hal_profile.calls_for(median)
-    assert bundle_gap.GAP == gaps.GAP
+def test_the_profiled_calls_fill_about_two_seconds_within_bounds_and_the_threshold_advises() -> None:
+    low, high = runner_gap.CALLS
+    assert [runner_gap.calls_for(m) for m in (0.01, 100.0, 3000.0)] == [high, 20, low]
+    assert runner_gap.GAP == gaps.GAP
 
 
 # --------------------------------------------------------------------------- there
@@ -70,10 +73,10 @@ def test_the_arms_that_can_be_the_answer_and_trail_are_profiled() -> None:
         _arm("broken", "pick", 40.0, error="mismatch"),
         _arm("onnxruntime", "peer", 10.0, job="peer:onnxruntime"),
     ]
-    assert [a["name"] for a in bundle_gap.trailing(arms, 1.5)] == ["default"]
-    assert [a["name"] for a in bundle_gap.trailing(arms, 0)] == ["default", "dt"]
+    assert [a["name"] for a in runner_gap.trailing(arms, 1.5)] == ["default"]
+    assert [a["name"] for a in runner_gap.trailing(arms, 0)] == ["default", "dt"]
     arms[-1]["error"] = "not importable"
-    assert bundle_gap.trailing(arms, 0) == []  # no ONNX Runtime that ran: nothing to compare
+    assert runner_gap.trailing(arms, 0) == []  # no ONNX Runtime that ran: nothing to compare
 
 
 def test_a_runtime_without_the_profiler_is_recorded_in_its_words(tmp_path: Path) -> None:
@@ -82,11 +85,11 @@ def test_a_runtime_without_the_profiler_is_recorded_in_its_words(tmp_path: Path)
     tool.write_text(f'#!/bin/sh\necho "{refusal}" >&2\nexit 1\n')
     tool.chmod(0o755)
     profiler = tmp_path / "iree-profile"
-    found = bundle_gap.profile_iree([str(tool)], profiler, 5.0, {}, 30.0)
+    found = runner_gap.profile_iree([str(tool)], profiler, 5.0, {}, 30.0)
     assert "no iree-profile: no in-context profiler" in found["unavailable"]  # 3.9.0's wheel: not run
     profiler.write_text("#!/bin/sh\nexit 0\n")
     profiler.chmod(0o755)
-    found = bundle_gap.profile_iree([str(tool)], profiler, 5.0, {}, 30.0)
+    found = runner_gap.profile_iree([str(tool)], profiler, 5.0, {}, 30.0)
     assert found == {"unavailable": f"iree-benchmark-module: {refusal}"}
 
 
@@ -95,14 +98,14 @@ def test_a_runtime_without_the_profiler_is_recorded_in_its_words(tmp_path: Path)
 
 def _iree_profile() -> dict[str, Any]:
     text = (PROFILES / "mobilenet_v2-iree3.13.0-dispatch.jsonl").read_text()
-    dispatches = bundle_gap.parse_dispatch_groups(text, 30)
+    dispatches = runner_gap.parse_dispatch_groups(text, 30)
     return {"source": "iree-profile host-execution", "calls": 30, "dispatches": dispatches,
             "sum_ms": sum(d["ms_per_call"] for d in dispatches)}  # fmt: skip
 
 
 def _profiles(iree: Any = None) -> dict[str, Any]:
     events = json.loads((PROFILES / "tiny_cnn-onnxruntime-profile.json").read_text())
-    ort = {"source": "onnxruntime profiling (Node kernel_time)", "calls": 7, **bundle_gap.onnx_ops(events, 7)}
+    ort = {"source": "onnxruntime profiling (Node kernel_time)", "calls": 7, **runner_gap.onnx_ops(events, 7)}
     return {"over": 1.5, "threads": 1,
             "iree": [{"config": "default", "release": RELEASE, "op_profile": iree or _iree_profile()}],
             "peers": {"onnxruntime": {"status": "ok", "op_profile": ort}}}  # fmt: skip

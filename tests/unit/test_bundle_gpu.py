@@ -1,6 +1,6 @@
 """A bundle's GPU sitting: the targets `bundle --advise MODEL --target` takes, the manifest's sittings
 (one per function and HAL driver, answer/gpu_sitting.py) and what run.py makes of them there
-(scripts/bundle_gpu.py: the GPU's identity, why torch's peers do not run, the paired rounds, the
+(bundle_runner/gpu.py: the GPU's identity, why torch's peers do not run, the paired rounds, the
 document's shape). End to end on lavapipe: tests/integration/test_bundle.py."""
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ from typing import Any
 import pytest
 
 from iree_matrix.answer import gpu_sitting
+from iree_matrix.bundle_runner import gpu as runner_gpu
+from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.errors import UserError
 from iree_matrix.execution.bundle import Cell
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.matrix import spec
 from iree_matrix.tasks import bundling
-from tests.unit import shipped_scripts
 
 ROOT = Path(__file__).resolve().parents[2]
-bundle_gpu = shipped_scripts.load("bundle_gpu")
-runner = shipped_scripts.load("bundle_run")
 
 H200 = {"vendor": "NVIDIA", "name": "NVIDIA H200", "driver": "580.159.04", "compute_capability": "9.0",
         "memory": "143771 MiB"}  # fmt: skip
@@ -236,30 +235,30 @@ def test_a_model_that_is_not_a_reference_model_travels_without_torchs_spec(tmp_p
 
 
 def test_the_gpu_is_named_by_nvidia_smi_where_it_is_nvidias_and_a_software_device_is_said() -> None:
-    lavapipe = bundle_gpu.device("vulkan", ["llvmpipe (LLVM 15.0.6, 256 bits)"], [])
+    lavapipe = runner_gpu.device("vulkan", ["llvmpipe (LLVM 15.0.6, 256 bits)"], [])
     assert lavapipe == {"driver": "vulkan", "name": "llvmpipe (LLVM 15.0.6, 256 bits)", "driver_version": "",
                         "compute_capability": "", "software": True}  # fmt: skip
-    assert bundle_gpu.device("vulkan", ["SwiftShader Device (Subzero)"], [])["software"] is True
-    cuda = bundle_gpu.device("cuda", [], [H200])
+    assert runner_gpu.device("vulkan", ["SwiftShader Device (Subzero)"], [])["software"] is True
+    cuda = runner_gpu.device("cuda", [], [H200])
     assert cuda == {"driver": "cuda", "name": "NVIDIA H200", "driver_version": "580.159.04",
                     "compute_capability": "9.0", "software": False}  # fmt: skip
-    on_nvidia = bundle_gpu.device("vulkan", ["NVIDIA H200"], [H200])
-    assert on_nvidia["compute_capability"] == "9.0" and bundle_gpu.is_nvidia(on_nvidia)
-    assert not bundle_gpu.is_nvidia(
-        bundle_gpu.device("vulkan", ["AMD Radeon RX 7900 XTX (RADV NAVI31)"], [H200])
+    on_nvidia = runner_gpu.device("vulkan", ["NVIDIA H200"], [H200])
+    assert on_nvidia["compute_capability"] == "9.0" and runner_gpu.is_nvidia(on_nvidia)
+    assert not runner_gpu.is_nvidia(
+        runner_gpu.device("vulkan", ["AMD Radeon RX 7900 XTX (RADV NAVI31)"], [H200])
     )
 
 
 def test_torchs_peers_say_why_they_do_not_run() -> None:
-    h200 = bundle_gpu.device("cuda", [], [H200])
+    h200 = runner_gpu.device("cuda", [], [H200])
     sitting = {"torch": {"module": "models.tiny_cnn"}}
-    assert bundle_gpu.peer_skip({}, h200, True).startswith("the model's torch source did not travel")
-    assert bundle_gpu.peer_skip(sitting, h200, False) == "torch is not importable here"
-    lavapipe = bundle_gpu.device("vulkan", ["llvmpipe (LLVM 15.0.6, 256 bits)"], [])
-    assert "is not an NVIDIA GPU" in bundle_gpu.peer_skip(sitting, lavapipe, True)
-    assert bundle_gpu.peer_skip(sitting, h200, True) == ""
-    assert bundle_gpu.peer_arm("eager", "2.11.0+cu130")["source"] == "torch 2.11.0+cu130 on cuda"
-    compiled = bundle_gpu.peer_arm("torch.compile", "2.11.0+cu130", "it failed")
+    assert runner_gpu.peer_skip({}, h200, True).startswith("the model's torch source did not travel")
+    assert runner_gpu.peer_skip(sitting, h200, False) == "torch is not importable here"
+    lavapipe = runner_gpu.device("vulkan", ["llvmpipe (LLVM 15.0.6, 256 bits)"], [])
+    assert "is not an NVIDIA GPU" in runner_gpu.peer_skip(sitting, lavapipe, True)
+    assert runner_gpu.peer_skip(sitting, h200, True) == ""
+    assert runner_gpu.peer_arm("eager", "2.11.0+cu130")["source"] == "torch 2.11.0+cu130 on cuda"
+    compiled = runner_gpu.peer_arm("torch.compile", "2.11.0+cu130", "it failed")
     assert compiled["source"] == "torch 2.11.0+cu130, torch.compile mode=reduce-overhead (CUDA graphs)"
     assert (
         compiled["error"] == "it failed"
@@ -308,9 +307,9 @@ def test_the_sitting_times_each_arm_that_ran_in_paired_rounds_beside_torchs_peer
         "torch.compile": {"ok": False, "error": "inductor: no triton"},
     }
     said: list = []
-    h200 = bundle_gpu.device("cuda", bundle_gpu.listed(sitting, checked), [H200])
-    assert bundle_gpu.present(sitting, checked)
-    function = bundle_gpu.sit(sitting, cells, checked, h200, 6, 3, said.append,
+    h200 = runner_gpu.device("cuda", runner_gpu.listed(sitting, checked), [H200])
+    assert runner_gpu.present(sitting, checked)
+    function = runner_gpu.sit(sitting, cells, checked, h200, 6, 3, said.append,
                               lambda key: _FakeWorker(key, asked, peers=peers), True)  # fmt: skip
     arms = {a["name"]: a for a in function["arms"]}
     assert list(arms) == ["3.9.0 cuda:sm_80", "3.13.0 cuda:sm_80", "eager", "torch.compile"]
@@ -337,8 +336,8 @@ def test_an_arm_the_worker_cannot_load_and_a_skipped_peer_are_errors_not_crashes
     checked = {"run:3.9.0": {"status": "skip", "message": "not run: no CUDA device here (libcuda.so)"},
                "run:3.13.0": {"status": "ok"}}  # fmt: skip
     asked: list = []
-    lavapipe = bundle_gpu.device("vulkan", ["llvmpipe (LLVM 15.0.6, 256 bits)"], [])
-    function = bundle_gpu.sit(
+    lavapipe = runner_gpu.device("vulkan", ["llvmpipe (LLVM 15.0.6, 256 bits)"], [])
+    function = runner_gpu.sit(
         sitting, cells, checked, lavapipe, 6, 3, lambda _: None,
         lambda key: _FakeWorker(key, asked, load_error="HAL: out of memory"), False,
     )  # fmt: skip
@@ -347,7 +346,7 @@ def test_an_arm_the_worker_cannot_load_and_a_skipped_peer_are_errors_not_crashes
     assert arms["3.13.0 cuda:sm_80"]["error"] == "HAL: out of memory"
     assert arms["eager"]["error"] == arms["torch.compile"]["error"] == "torch is not importable here"
     assert not any("time" in o for _, o in asked) and not any("load_torch_cuda" in o for _, o in asked)
-    assert not bundle_gpu.present(sitting, {"run:3.9.0": {"status": "skip"}})
+    assert not runner_gpu.present(sitting, {"run:3.9.0": {"status": "skip"}})
 
 
 class _TimedWorker(_FakeWorker):
@@ -384,10 +383,10 @@ def test_a_proofs_neighbours_are_checked_and_timed_in_the_centres_rounds_and_wri
                           "message": "outputs differ from torch: max abs err 3"}}  # fmt: skip
     asked: list = []
     ms = {"run:3.13.0": 2.0, "run:O2": 2.02, "run:im2col": 1.6, "run:3.9.0": 2.4}
-    h200 = bundle_gpu.device("cuda", [], [H200])
-    function = bundle_gpu.sit(sitting, cells, checked, h200, 8, 3, lambda _: None,
+    h200 = runner_gpu.device("cuda", [], [H200])
+    function = runner_gpu.sit(sitting, cells, checked, h200, 8, 3, lambda _: None,
                               lambda key: _TimedWorker(key, asked, ms), False,
-                              runner._neighbours, runner._proof)  # fmt: skip
+                              runner_sitting._neighbours, runner_sitting._proof)  # fmt: skip
     # The neighbours are loaded and timed by the centre's release's worker, in the same rounds.
     loads = [(key, o["load_gpu"]["job"]) for key, o in asked if "load_gpu" in o]
     assert ("3.13.0", "run:O2") in loads and ("3.13.0", "run:im2col") in loads
@@ -420,9 +419,9 @@ def test_a_proof_whose_centre_is_not_an_arm_of_the_sitting_is_not_timed() -> Non
     sitting["proofs"] = [{"centre": "default", "release": "3.13.0", "target": "cuda:sm_89", "max_steps": 1,
                           "neighbours": [{"config": "O2", "flags": [], "job": "run:3.9.0"}]}]  # fmt: skip
     checked = {"run:3.9.0": {"status": "ok"}, "run:3.13.0": {"status": "ok"}}
-    function = bundle_gpu.sit(sitting, cells, checked, bundle_gpu.device("cuda", [], [H200]), 6, 3,
+    function = runner_gpu.sit(sitting, cells, checked, runner_gpu.device("cuda", [], [H200]), 6, 3,
                               lambda _: None, lambda key: _FakeWorker(key, []), False,
-                              runner._neighbours, runner._proof)  # fmt: skip
+                              runner_sitting._neighbours, runner_sitting._proof)  # fmt: skip
     assert "proofs" not in function
 
 
@@ -433,9 +432,9 @@ def test_the_document_is_the_cpu_sittings_with_schema_3_wall_timing_and_the_gpu(
         "llvm_cpu": "znver4",
         "gpus": [H200],
     }
-    gpu = bundle_gpu.device("cuda", [], [H200])
+    gpu = runner_gpu.device("cuda", [], [H200])
     load = {"start": 0.1, "end": 0.2}
-    made = bundle_gpu.document(
+    made = runner_gpu.document(
         "tiny_cnn", "3.13.0", host, gpu, 8, 3, "S", "F", load, [{"function": "main"}], "d"
     )
     assert made == {
@@ -448,15 +447,15 @@ def test_the_document_is_the_cpu_sittings_with_schema_3_wall_timing_and_the_gpu(
 
 def test_a_gpu_call_is_timed_by_wall_time_after_one_untimed_call_synchronised_around() -> None:
     events: list = []
-    times = bundle_gpu.time_wall(lambda: events.append("call"), 3, lambda: events.append("sync"))
+    times = runner_gpu.time_wall(lambda: events.append("call"), 3, lambda: events.append("sync"))
     assert len(times) == 3 and all(t >= 0 for t in times)
     assert events == ["call", *["sync", "call", "sync"] * 3]
 
 
 def test_a_gpu_sittings_file_names_its_driver(tmp_path: Path) -> None:
-    runner._keep(tmp_path, "tiny_cnn", "2026-11-26T18:50:58+00:00", {"schema": 3}, "vulkan")
-    runner._keep(tmp_path, "tiny_cnn", "2026-11-26T18:50:58+00:00", {"schema": 3}, "cuda")
-    runner._keep(tmp_path, "tiny_cnn", "2026-11-26T18:50:58+00:00", {"schema": 1})
+    runner_sitting._keep(tmp_path, "tiny_cnn", "2026-11-26T18:50:58+00:00", {"schema": 3}, "vulkan")
+    runner_sitting._keep(tmp_path, "tiny_cnn", "2026-11-26T18:50:58+00:00", {"schema": 3}, "cuda")
+    runner_sitting._keep(tmp_path, "tiny_cnn", "2026-11-26T18:50:58+00:00", {"schema": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "advice-tiny_cnn.20261126T185058-cuda.json", "advice-tiny_cnn.20261126T185058-vulkan.json",
         "advice-tiny_cnn.20261126T185058.json",

@@ -1,6 +1,6 @@
 """A pick's proof from a run bundle: the neighbourhood advise's proof would time travels with the
 bundle (tasks/bundling.py, execution/bundle.py), run.py times it against the pick in the
-sitting's rounds and writes it in advise's form (scripts/bundle_run.py), merge checks it
+sitting's rounds and writes it in advise's form (bundle_runner/sitting.py), merge checks it
 (answer/sittings.py) and the views say what it found, a faster neighbour included. The end-to-end
 run is tests/integration/test_bundle.py."""
 
@@ -14,18 +14,17 @@ from typing import Any
 import pytest
 
 from iree_matrix.answer import advice, neighbourhood, sittings
+from iree_matrix.answers import bundles as bundles_answers
 from iree_matrix.answers import search
+from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.system import host
 from iree_matrix.execution import bundle
 from iree_matrix.tasks import bundling
-from tests.unit import shipped_scripts
+from tests.unit.test_advice import _sitting as _advice_sitting
 
 RELEASE = "3.13.0"
 PICK = "data-tiling+loop-unrolling"
 CENTRE_MS = [10.0, 10.2, 9.9, 10.1, 10.0, 10.3]
-
-
-runner = shipped_scripts.load("bundle_run", "bundle_run")
 
 
 def _sha(name: str) -> str:
@@ -108,7 +107,7 @@ def _there() -> tuple[list[dict], list[dict], dict, dict]:
         {"config": f"{PICK}+loop-vectorization", "flags": ["--c"], "job": "run:fast"},
         {"config": f"{PICK}+im2col", "error": "its compile did not succeed here"},
     ]}  # fmt: skip
-    return arms, runner._neighbours(proof, arms, cells, checked), proof, cells
+    return arms, runner_sitting._neighbours(proof, arms, cells, checked), proof, cells
 
 
 def test_run_py_times_each_module_once_and_writes_the_proof_in_advises_form() -> None:
@@ -123,7 +122,7 @@ def test_run_py_times_each_module_once_and_writes_the_proof_in_advises_form() ->
     fast["ms"] = [m * 0.8 for m in CENTRE_MS]
     for entry in [*arms, *around]:
         entry.pop("job", None)
-    document = runner._proof(proof, arms, around)
+    document = runner_sitting._proof(proof, arms, around)
     assert document["max_steps"] == 1 and document["source"] == neighbourhood.BUNDLE
     read = neighbourhood.Proof.of(document)
     (step,) = read.steps
@@ -154,7 +153,7 @@ def _bundle_proof() -> dict[str, Any]:
     around[2]["ms"] = [m * 0.8 for m in CENTRE_MS]
     for entry in [*arms, *around]:
         entry.pop("job", None)
-    return runner._proof(proof, arms, around)
+    return runner_sitting._proof(proof, arms, around)
 
 
 COMPILED = {_sha("default"), _sha(PICK), _sha("bad"), _sha("fast")}
@@ -246,3 +245,47 @@ def test_the_bundle_command_takes_picks_and_no_proof() -> None:
     command.add_arguments(parser)
     args = parser.parse_args(["--advise", "tiny_cnn", "--cpu", "znver4", "--picks", "a+b,c", "--no-proof"])
     assert args.no_proof is True and args.picks == "a+b,c"
+
+
+def test_a_sitting_without_onnx_runtime_says_so_and_query_says_how_to_add_it(monkeypatch, tmp_path) -> None:
+    """Issue 69 item 6: with numpy only, run.py has no ONNX Runtime arm; the sitting records which peer
+    it could not import, and the answer says the ratio to it is missing and how to add it."""
+    monkeypatch.setattr(runner_sitting, "importable", lambda name: name == "torch")
+    said: list[str] = []
+
+    class Peer:
+        def ask(self, order: dict) -> dict:
+            return {"ok": True, "version": "2.13.0", "matches": True}
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(runner_sitting, "Worker", lambda root, path: Peer())
+    sitting = {"onnx": {"model": "peers/x/model.onnx"}, "torch": {"module": "models.tiny_cnn"}}
+    arms: list = []
+    missing = runner_sitting._peers(tmp_path, sitting, arms, {}, said.append)
+    assert [a["name"] for a in arms] == ["eager"]
+    how = "python3 -m pip install onnxruntime"
+    assert missing == [
+        {
+            "name": "onnxruntime",
+            "package": "onnxruntime",
+            "why": "not importable by this Python",
+            "install": how,
+        }
+    ]
+    assert f"no onnxruntime arm (`{how}`)" in said[0]
+    bad = {"name": "x; rm -rf /", "package": "y"}  # a received document's words are never shown
+    words = bundles_answers.missing_peers({"function": "main", "arms": [], "peers_missing": [*missing, bad]})
+    assert words == (
+        "ONNX Runtime: not importable where the sitting ran, so no ratio to it "
+        f"(`{how}` there beside numpy, then run.py again)",
+    )
+    document = _advice_sitting()
+    document["functions"][0]["arms"] = [
+        a for a in document["functions"][0]["arms"] if a["name"] != "onnxruntime"
+    ]
+    document["functions"][0]["peers_missing"] = missing
+    (answer,) = advice.derive(document)
+    shown = "\n".join(advice.lines(advice.Chosen((answer,), True, ""), "mobilenet_v2", fleet=False))
+    assert f"    no ONNX Runtime: not importable where the sitting ran, so no ratio to it (`{how}`" in shown

@@ -25,6 +25,7 @@ PACKAGE = ROOT / "src" / "iree_matrix"
 # their own); a module of the package root is named by itself. A module may import its own layer and
 # the ones below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("runner", ("bundle_runner/",)),
     ("core", ("iree_matrix", "core/")),
     ("system", ("core/system/",)),
     ("model", ("core/model/",)),

@@ -24,7 +24,6 @@ SCRIPTS = Path(__file__).parents[2] / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
-import bundle_run  # noqa: E402  (scripts/ is on sys.path now)
 import export_model as em  # noqa: E402
 
 
@@ -67,19 +66,26 @@ def test_irees_nan_where_torch_is_finite_is_a_mismatch_that_says_so(tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    ("got", "ref"),
+    ("got", "ref", "matches", "nonfinite", "unchecked"),
     [
-        ([1.0, -2.0, 3.0], [1.0, -2.0, 3.0]),
-        ([1.5, -2.0, 3.0], [1.0, -2.0, 3.0]),
-        ([np.nan, -2.0, 3.0], [1.0, -2.0, 3.0]),
-        ([5.0, -2.0, np.inf], [np.nan, -2.0, 3.0]),
-        ([0.0, 0.0, 0.0], [np.nan, np.nan, np.inf]),
+        ([1.0, -2.0, 3.0], [1.0, -2.0, 3.0], True, 0, 0),
+        ([1.5, -2.0, 3.0], [1.0, -2.0, 3.0], False, 0, 0),
+        ([np.nan, -2.0, 3.0], [1.0, -2.0, 3.0], False, 1, 0),
+        ([5.0, -2.0, np.inf], [np.nan, -2.0, 3.0], False, 1, 1),
+        ([0.0, 0.0, 0.0], [np.nan, np.nan, np.inf], True, 0, 3),
     ],
 )
-def test_the_bundle_runner_checks_as_the_run_stage_does(tmp_path: Path, got: list, ref: list) -> None:
-    g, r = np.array(got, np.float32), np.array(ref, np.float32)
-    theirs = run.compare(*_save(tmp_path, g, r), atol=1e-5, rtol=1e-4)
-    assert bundle_run.compare([g], [r], 1e-5, 1e-4) == theirs
+def test_the_check_counts_nan_and_inf_apart(
+    tmp_path: Path, got: list, ref: list, matches: bool, nonfinite: int, unchecked: int
+) -> None:
+    """The run stage's check is the bundle runner's (bundle_runner/arrays.py, one source): IREE's NaN
+    or inf where torch's value is finite fails and is counted; torch's own is left unchecked."""
+    check = run.compare(
+        *_save(tmp_path, np.array(got, np.float32), np.array(ref, np.float32)), atol=1e-5, rtol=1e-4
+    )
+    assert check["matches"] is matches
+    assert check.get("nonfinite_values", 0) == nonfinite and check.get("unchecked_values", 0) == unchecked
+    assert np.isfinite(check["max_abs_err"])
 
 
 # ---------------------------------------------------------------- dtypes numpy lacks

@@ -38,11 +38,12 @@ def _files(package: Path, under: str = "") -> Iterator[tuple[str, ast.Module, st
 
 
 def raw_add_arguments(package: Path = PACKAGE) -> list[str]:
-    """`file:line` of each `add_argument` call outside the option declarations."""
+    """`file:line` of each `add_argument` call outside the option declarations (and the runner a
+    bundle carries, bundle_runner/: run.py's own command line, where iree-matrix is not)."""
     return [
         f"{name}:{node.lineno}"
         for name, tree, _ in _files(package)
-        if name not in DECLARATIONS
+        if name not in DECLARATIONS and not name.startswith("bundle_runner/")
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)

@@ -27,7 +27,7 @@ from iree_matrix.answer.arms import Arm as Arm  # re-exported: gpu_advice, repor
 from iree_matrix.answer.arms import Ratio as Ratio
 from iree_matrix.answer.arms import paired as paired
 from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
-from iree_matrix.answers import search
+from iree_matrix.answers import bundles, search
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -146,6 +146,9 @@ class Advice:
     # figures every ratio above; None: the configuration alone is the answer.
     kernel: Optional[KernelTrial] = None
     kernel_trials: tuple[KernelTrial, ...] = ()  # every kernel timed with `config`, the taken one too
+    # The peers the sitting meant to time but could not import there (a bundle's run.py with numpy
+    # only: no ONNX Runtime), each as "<peer>: how to add it": why a ratio to it is missing.
+    peers_missing: tuple[str, ...] = ()
 
     @property
     def configuration(self) -> search.Config:
@@ -235,7 +238,12 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
         if advice is not None:
             why = str(entry.get("gap_error") or "")[:400] if advice.gap is None else ""
             found.append(
-                dataclasses.replace(advice, sitting_seconds=_sitting_seconds(document), gap_error=why)
+                dataclasses.replace(
+                    advice,
+                    sitting_seconds=_sitting_seconds(document),
+                    gap_error=why,
+                    peers_missing=bundles.missing_peers(entry),
+                )  # fmt: skip
             )
     return found
 
@@ -566,6 +574,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         out.append(f"    {times_text(a.vs_eager, 'torch eager')}")
         if a.best_peer and a.best_peer != "torch eager":
             out.append(f"    {times_text(a.vs_peer, a.best_peer)}")
+        out.extend(f"    no {said}" for said in a.peers_missing)
         for rival in a.rivals:
             out.append(f"    other release: {rival_text(rival, a.release, argument)}")
         for trial in a.kernel_trials:

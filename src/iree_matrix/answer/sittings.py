@@ -22,7 +22,7 @@ GPU's own slug ("nvidia-h200-cc9.0"; a software device's "software-llvmpipe"), n
 CPU's: its answers are the GPU's.
 
 A bundle's sitting carries where its answer trails ONNX Runtime as raw profiles
-(scripts/bundle_gap.py): `explain` reads them into the answer's `gap` here, with the code `advise`
+(bundle_runner/gap.py): `explain` reads them into the answer's `gap` here, with the code `advise`
 uses for its own (answer/gap.py `measure`), so a published sitting says where its gap is.
 """
 
@@ -233,7 +233,7 @@ _MAX_PROFILED = 20  # arms profiled per function: default and the picks
 
 
 def _profiles_problem(profiles: Any) -> Optional[str]:
-    """Why a bundle's op-by-op profiles (scripts/bundle_gap.py's form) cannot be published."""
+    """Why a bundle's op-by-op profiles (bundle_runner/gap.py's form) cannot be published."""
     if not isinstance(profiles, Mapping) or not isinstance(profiles.get("iree"), list):
         return "not profiles (iree, peers)"
     if not _number(profiles.get("threads"), 1, 4096) or not _number(profiles.get("over"), 0, 1e6):

@@ -1,6 +1,6 @@
 """Records that come home from a run bundle, checked before anything is written.
 
-A bundle's runner (scripts/bundle_run.py) ran on a machine iree-matrix never saw, and its records
+A bundle's runner (the package bundle_runner/) ran on a machine iree-matrix never saw, and its records
 travelled back by hand: they are data from elsewhere. `merge` takes them only if every line is a
 record of a schema this iree-matrix reads, names the identity of the machine that ran it (its
 `identity` string agreeing with the fields it is made of), and names a bundle this machine made
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -22,8 +23,9 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, SchemaError, log_path
+from iree_matrix.matrix import peers as peer_registry
 
-BACKEND = "bundle"  # a bundle record's env.backend (scripts/bundle_run.py `record`)
+BACKEND = "bundle"  # a bundle record's env.backend (bundle_runner/records.py `record`)
 HEAD = "  run elsewhere by a bundle"  # how a view's block of them starts
 MANIFEST = "bundle.json"  # execution/bundle.py MANIFEST: the runner copies it beside its records
 
@@ -180,3 +182,21 @@ def lines(records: Sequence[Record], model: str) -> list[str]:
                 said = f"{r.status.value}: {r.message or r.error_class or ''}"
             out.append(f"    {what}: {said}")
     return out
+
+
+def missing_peers(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """The function's `peers_missing` (bundle_runner/sitting.py: a peer whose package that Python
+    could not import) in words, each with the command that adds it there."""
+    out = []
+    for peer in entry.get("peers_missing") or ():
+        name = str(peer.get("name") or "") if isinstance(peer, Mapping) else ""
+        package = str(peer.get("package") or "") if isinstance(peer, Mapping) else ""
+        if _PACKAGE.fullmatch(name) and _PACKAGE.fullmatch(package):
+            out.append(
+                f"{peer_registry.display(name)}: not importable where the sitting ran, so no ratio to it "
+                f"(`python3 -m pip install {package}` there beside numpy, then run.py again)"
+            )
+    return tuple(out)
+
+
+_PACKAGE = re.compile(r"[A-Za-z0-9_.-]{1,40}")

@@ -6,13 +6,13 @@ numpy: each cell's module, its inputs and torch's reference outputs with the mod
 IREE's runtime wheel for the target's Python and machine (or, where IREE publishes none, 32-bit
 ARM, the command-line tools of the runtime the `runtime-build` stage built here from source,
 stripped), a manifest naming every cell's job and digests, and the runner
-(`scripts/bundle_run.py`, as `run.py`). The manifest is also kept in the
+(the package `bundle_runner/`, run by `run.py`). The manifest is also kept in the
 cache (`CacheLayout.bundles`), so `merge` can check that a record coming home names a module this
 machine shipped, whatever was edited on the way.
 
 Layout of a bundle (its SHA256SUMS lists every file):
 
-    run.py  bundle.json  SHA256SUMS  README.txt
+    run.py  bundle_runner/*.py  bundle.json  SHA256SUMS  README.txt
     exports/<export key>/{export.json, inputs/*.npy, reference/*.npy}
     modules/<module sha256>.vmfb
     runtime/<wheel>.whl
@@ -31,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix import __version__
+from iree_matrix import __version__, bundle_runner
+from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.cache_layout import CacheLayout
@@ -51,12 +52,9 @@ logger = console.logger(__name__)
 
 MANIFEST = "bundle.json"
 SUMS = "SHA256SUMS"
-RUNNER = "run.py"
-# Beside it, stdlib only: a sitting's op-by-op profiles where an answer trails ONNX Runtime.
-GAP_PROFILER = "bundle_gap.py"
-# Beside it, stdlib only: a GPU sitting (`bundle --advise MODEL --target ...`).
-GPU_SITTING = "bundle_gpu.py"
-SCHEMA = 1  # the manifest's; scripts/bundle_run.py reads exactly this
+RUNNER = "run.py"  # bundle_runner's LAUNCHER: what users run
+RUNNER_PACKAGE = "bundle_runner"  # beside it: the runner itself, iree_matrix/bundle_runner's files
+SCHEMA = 1  # the manifest's; bundle_runner/base.py MANIFEST_SCHEMA reads exactly this
 CPU_DEVICE = "local-sync"  # the calling thread only: its CPU time is the call's
 
 
@@ -201,11 +199,6 @@ def _normal(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
-# e_machine of the ELF header (the System V ABI's values): what a carried tool is built for, which
-# the runner compares with the machine its Python runs on.
-_ELF_MACHINES = {3: "x86", 40: "ARM", 62: "x86-64", 183: "AArch64"}
-
-
 @dataclasses.dataclass(frozen=True)
 class Tools:
     """IREE's runtime built here from source (the `runtime-build` stage) for one (runtime value,
@@ -270,13 +263,10 @@ def source_tools(
 
 
 def elf_machine(path: Path) -> str:
-    """An ELF file's e_machine as the System V ABI names it (`ARM`), or `unknown`."""
+    """An ELF file's e_machine as the System V ABI names it (`ARM`), or `unknown`: as the runner
+    names it on the machine that runs the bundle (bundle_runner/tools.py, one source)."""
     with open(path, "rb") as f:
-        head = f.read(20)
-    if len(head) < 20 or head[:4] != b"\x7fELF":
-        return "unknown"
-    number = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
-    return _ELF_MACHINES.get(number, f"e_machine {number}")
+        return runner_tools.elf_machine(f.read(20))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -325,35 +315,6 @@ def manifest(
     gap: float = 1.5,
 ) -> dict[str, Any]:
     digests = {path: file_sha256(source) for path, source in files.items()}
-    cell_rows = []
-    for cell in found:
-        info = json.loads((cell.export / EXPORT_INFO.path).read_text())
-        base = f"exports/{cell.export_key[:16]}"
-        module = _module_name(cell)
-        cell_rows.append({
-            "job": cell.job,
-            "labels": dict(cell.labels),
-            "target": cell.target,
-            "device": cell.device,
-            "runtime": cell.runtime,
-            "machine": cell.machine,
-            "module": module,
-            "module_sha256": digests[module],
-            "module_bytes": files[module].stat().st_size,
-            "compile_key": cell.compile_key,
-            "export": base,
-            "function": str(info.get("function") or "main"),
-            "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
-            "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
-            "atol": info.get("atol"),
-            "rtol": info.get("rtol"),
-            "io_sha256": _io_digest(cell),
-            # Each array's dtype and shape as the export described it: a dtype numpy lacks
-            # (bfloat16) is saved as raw bits (`saved_as`), which the runner decodes by this.
-            "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
-            # The board's CPU as qemu-user names it: where its tools are emulated, pinned to it.
-            "qemu_cpu": targets.parse(cell.target).qemu_cpu,
-        })  # fmt: skip
     return {
         "schema": SCHEMA,
         "kind": "iree-matrix run bundle",
@@ -361,40 +322,76 @@ def manifest(
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "tool_version": __version__,
         "made_on": {k: v for k, v in host.describe().items() if k != "instance"},
-        "cells": cell_rows,
+        "cells": [_cell_row(cell, files, digests) for cell in found],
         "sittings": list(sittings_),
         "calls": calls,  # a sitting's calls per arm per round
         # an answer's arm taking more than this times ONNX Runtime's time is profiled op by op there
         "gap": gap,
-        "runtimes": [
-            {
-                "kind": "wheel",
-                "release": w.release,
-                "distribution": w.distribution,
-                "version": w.version,
-                "python": w.python,
-                "machine": w.machine,
-                "wheels": [f"runtime/{p.name}" for p in w.files],
-                "sha256": digests[f"runtime/{w.files[0].name}"],
-            }
-            for w in wheels_
-        ]  # fmt: skip
-        + [
-            {
-                "kind": "tools",
-                "release": t.release,
-                "machine": t.machine,
-                "elf_machine": t.elf_machine,
-                "build_key": t.build_key,
-                "stripped": t.stripped,
-                "qemu_cpu": t.qemu_cpu,
-                "tools": {p.name: f"{t.folder}/{p.name}" for p in t.files},
-                "tools_sha256": {p.name: digests[f"{t.folder}/{p.name}"] for p in t.files},
-                "sha256": digests[f"{t.folder}/{t.files[0].name}"],  # iree-run-module's: the record's runtime
-            }
-            for t in tools
-        ],
+        "runtimes": _runtime_rows(wheels_, tools, digests),
     }
+
+
+def _cell_row(cell: Cell, files: Mapping[str, Path], digests: Mapping[str, str]) -> dict[str, Any]:
+    """One cell as the manifest lists it: what the runner needs to load, check and time it."""
+    info = json.loads((cell.export / EXPORT_INFO.path).read_text())
+    module = _module_name(cell)
+    return {
+        "job": cell.job,
+        "labels": dict(cell.labels),
+        "target": cell.target,
+        "device": cell.device,
+        "runtime": cell.runtime,
+        "machine": cell.machine,
+        "module": module,
+        "module_sha256": digests[module],
+        "module_bytes": files[module].stat().st_size,
+        "compile_key": cell.compile_key,
+        "export": f"exports/{cell.export_key[:16]}",
+        "function": str(info.get("function") or "main"),
+        "inputs": sorted(p.name for p in (cell.export / INPUTS.path).glob("*.npy")),
+        "references": sorted(p.name for p in (cell.export / REFERENCE.path).glob("*.npy")),
+        "atol": info.get("atol"),
+        "rtol": info.get("rtol"),
+        "io_sha256": _io_digest(cell),
+        # Each array's dtype and shape as the export described it: a dtype numpy lacks
+        # (bfloat16) is saved as raw bits (`saved_as`), which the runner decodes by this.
+        "arrays": {"inputs": info.get("inputs") or [], "outputs": info.get("outputs") or []},
+        # The board's CPU as qemu-user names it: where its tools are emulated, pinned to it.
+        "qemu_cpu": targets.parse(cell.target).qemu_cpu,
+    }
+
+
+def _runtime_rows(
+    wheels_: Sequence[Wheel], tools: Sequence[Tools], digests: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The runtimes the bundle carries: each wheel, then each source-built runtime's tools."""
+    return [
+        {
+            "kind": "wheel",
+            "release": w.release,
+            "distribution": w.distribution,
+            "version": w.version,
+            "python": w.python,
+            "machine": w.machine,
+            "wheels": [f"runtime/{p.name}" for p in w.files],
+            "sha256": digests[f"runtime/{w.files[0].name}"],
+        }
+        for w in wheels_
+    ] + [
+        {
+            "kind": "tools",
+            "release": t.release,
+            "machine": t.machine,
+            "elf_machine": t.elf_machine,
+            "build_key": t.build_key,
+            "stripped": t.stripped,
+            "qemu_cpu": t.qemu_cpu,
+            "tools": {p.name: f"{t.folder}/{p.name}" for p in t.files},
+            "tools_sha256": {p.name: digests[f"{t.folder}/{p.name}"] for p in t.files},
+            "sha256": digests[f"{t.folder}/{t.files[0].name}"],  # iree-run-module's: the record's runtime
+        }
+        for t in tools
+    ]
 
 
 def _io_digest(cell: Cell) -> str:
@@ -404,20 +401,18 @@ def _io_digest(cell: Cell) -> str:
 
 
 def size_of(files: Mapping[str, Path]) -> int:
-    return sum(p.stat().st_size for p in files.values()) + sum(p.stat().st_size for p in runners().values())
-
-
-def runner() -> Path:
-    return scripts_dir() / "bundle_run.py"
+    return (
+        sum(p.stat().st_size for p in files.values())
+        + sum(p.stat().st_size for p in runners().values())
+        + len(bundle_runner.LAUNCHER.encode())
+    )
 
 
 def runners() -> dict[str, Path]:
-    """What runs there, by its name in the bundle: run.py and the module it imports."""
-    return {
-        RUNNER: runner(),
-        GAP_PROFILER: scripts_dir() / GAP_PROFILER,
-        GPU_SITTING: scripts_dir() / GPU_SITTING,
-    }
+    """The runner's package, by each file's name in the bundle (run.py is written from its LAUNCHER):
+    the same files iree-matrix imports as iree_matrix.bundle_runner."""
+    package = Path(bundle_runner.__file__).parent
+    return {f"{RUNNER_PACKAGE}/{p.name}": p for p in sorted(package.glob("*.py"))}
 
 
 def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cache: Path) -> Packed:
@@ -436,8 +431,10 @@ def write(to: Path, document: Mapping[str, Any], files: Mapping[str, Path], cach
             shutil.copyfile(source, target)
             if relative.startswith("runtimes/"):  # a carried runtime's tools run as they are
                 os.chmod(target, 0o755)
+        (staging / RUNNER_PACKAGE).mkdir()
         for name, source in runners().items():
             shutil.copyfile(source, staging / name)
+        (staging / RUNNER).write_text(bundle_runner.LAUNCHER)
         os.chmod(staging / RUNNER, 0o755)
         (staging / MANIFEST).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
         (staging / "README.txt").write_text(_readme(document))

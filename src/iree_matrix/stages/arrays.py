@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.core.errors import UserError
 
 Described = Mapping[str, Any]  # one entry of export.json's "inputs" or "outputs"
@@ -33,33 +34,25 @@ def output_name(index: int, described: Described) -> str:
 
 
 def load(path: Path, described: Described = {}) -> np.ndarray:  # noqa: B006  (read only)
-    """An array the export saved (.npy) or IREE wrote (.npy, or a raw .bin of `described`'s shape)."""
-    if path.suffix != ".bin":
-        saved: np.ndarray = np.load(path)
-        return saved
-    width = np.dtype(str(described["saved_as"])).itemsize
-    raw = np.fromfile(path, dtype=np.uint8)
-    shape = tuple(int(n) for n in described["shape"])
-    return raw.view(f"V{width}").reshape(shape)
+    """An array the export saved (.npy) or IREE wrote (.npy, or a raw .bin of `described`'s shape):
+    the bundle runner's reader (bundle_runner/arrays.py), one source for both."""
+    return np.asarray(runner_arrays.load_array(path, described))
 
 
 def as_float64(array: np.ndarray, described: Described = {}) -> np.ndarray:  # noqa: B006  (read only)
     """The values as float64, to compare: numpy's own dtypes cast; raw bits decoded by the dtype the
-    export named (bfloat16 here, exactly; others with ml_dtypes, where it is installed)."""
-    if array.dtype.kind != "V":
-        return array.astype(np.float64)
-    name = str(described.get("dtype", ""))
-    if name == "bfloat16":  # the upper half of a float32
-        bits = array.view(np.uint16).astype(np.uint32) << 16
-        return bits.view(np.float32).astype(np.float64)
+    export named (bfloat16 here, exactly; others with ml_dtypes, where it is installed), as the bundle
+    runner decodes them (bundle_runner/arrays.py)."""
     try:
-        import ml_dtypes  # type: ignore[import-not-found,unused-ignore]
+        return np.asarray(runner_arrays.as_float64(array, described))
+    except runner_arrays.Undecodable:
+        raise undecodable(str(described.get("dtype", ""))) from None
 
-        decoded: np.ndarray = array.view(getattr(ml_dtypes, name)).astype(np.float64)
-        return decoded
-    except (ImportError, AttributeError, TypeError, ValueError):
-        raise UserError(
-            f"the export saved {name or 'an unnamed dtype'} arrays as raw bits (numpy has no such type), "
-            "and iree-matrix cannot decode them here to compare: install ml_dtypes beside iree-matrix "
-            "(pip install ml_dtypes)"
-        ) from None
+
+def undecodable(name: str) -> UserError:
+    """Raw bits of dtype `name` that neither numpy nor ml_dtypes here decodes, in the tool's words."""
+    return UserError(
+        f"the export saved {name or 'an unnamed dtype'} arrays as raw bits (numpy has no such type), "
+        "and iree-matrix cannot decode them here to compare: install ml_dtypes beside iree-matrix "
+        "(pip install ml_dtypes)"
+    )

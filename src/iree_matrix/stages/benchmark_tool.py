@@ -3,11 +3,11 @@ device flags every runtime tool gets, the command, and its JSON read back."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from iree_matrix.bundle_runner import tools as runner_tools
 from iree_matrix.envs import Environment
 from iree_matrix.matrix.spec import DEFAULT_DEVICE
 from iree_matrix.stages.base import Context
@@ -39,23 +39,8 @@ def benchmark_command(
     ]  # fmt: skip
 
 
-_PER_UNIT = {
-    "ms": {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0},
-    "us": {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6},
-}
-
-
-def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict[str, list[float]]:
-    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name; aggregates left out.
-    `field` "cpu_time" is the process's CPU time per iteration (iree-benchmark-module measures
-    process CPU time: `MeasureProcessCPUTime()` in tools/iree-benchmark-module-main.cc); on
-    local-sync that is the one thread's work, under qemu-user the emulator's CPU time."""
-    scale = _PER_UNIT[unit]
-    times: dict[str, list[float]] = {}
-    for bench in json.loads(benchmark_json).get("benchmarks", []):
-        if bench.get("run_type", "iteration") == "iteration" and isinstance(bench.get(field), (int, float)):
-            times.setdefault(bench["name"], []).append(bench[field] * scale[bench.get("time_unit", "ns")])
-    return times
+# iree-benchmark-module's JSON, read as the bundle runner reads it (bundle_runner/tools.py): one source.
+benchmark_times = runner_tools.benchmark_times
 
 
 # Google Benchmark runs each repetition for at least its min time, wall (`kDefaultMinTimeStr` "0.5s"

@@ -16,11 +16,10 @@ stage, and the Tracy capture a user can take by hand (`IREE_PY_RUNTIME=tracy`, s
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
+from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.core.system import process_output
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
@@ -28,15 +27,14 @@ from iree_matrix.stages.base import Context
 
 # About this much profiled time per function: enough calls to average a fast model's dispatches,
 # few enough that a 3 s Whisper encoder is not called 50 times (the timing itself was taken before).
-PROFILE_SECONDS = 2.0
-CALLS = (3, 50)  # fewest and most profiled calls
+# How much is profiled, and how the profiler's rows are read: the bundle runner's (one source; a
+# bundle's op-by-op profile is this stage's, taken on another machine).
+PROFILE_SECONDS, CALLS = runner_gap.PROFILE_SECONDS, runner_gap.CALLS  # fewest and most profiled calls
 SCHEME = f"{PROFILE_SECONDS}s-{CALLS[0]}-{CALLS[1]}"  # in the run key: changing it re-measures
 PROFILE_FILE = "dispatches.ireeprof"
 
 
-def calls_for(median_ms: float) -> int:
-    low, high = CALLS
-    return max(low, min(high, math.ceil(PROFILE_SECONDS * 1000.0 / max(median_ms, 1e-3))))
+calls_for = runner_gap.calls_for
 
 
 def capture(
@@ -81,22 +79,5 @@ def capture(
     }
 
 
-def parse_dispatch_groups(jsonl: str, calls: int) -> list[dict[str, Any]]:
-    """`iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call."""
-    rows = []
-    for line in jsonl.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        row = json.loads(line)
-        if row.get("type") != "host_dispatch_group":
-            continue
-        rows.append(
-            {
-                "name": row["key"],
-                "per_call": row["count"] / calls,
-                "ms_per_call": row["total_ns"] / 1e6 / calls,
-            }
-        )
-    rows.sort(key=lambda r: r["ms_per_call"], reverse=True)
-    return rows
+# `iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call.
+parse_dispatch_groups = runner_gap.parse_dispatch_groups

@@ -16,8 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
-import numpy as np
-
+from iree_matrix.bundle_runner import arrays as runner_arrays
 from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
@@ -400,36 +399,27 @@ def compare(
     described: Sequence[arrays.Described] = (),
 ) -> dict[str, Any]:
     """Max abs / relative error of every output against torch's, and whether all are within tolerance
-    (`described`: export.json's "outputs", which name a dtype numpy lacks).
+    (`described`: export.json's "outputs", which name a dtype numpy lacks): the bundle runner's check
+    (bundle_runner/arrays.py `compare`), one source, so a bundle's verdict is a run's.
 
     Only where torch's own value is finite: a NaN or inf there is the model's (the export says so),
     not IREE's to match (`unchecked_values`). Where torch's is finite, an IREE NaN or inf is a
     mismatch, counted apart (`nonfinite_values`) so the errors stay numbers."""
-    max_abs = max_rel = 0.0
-    matches = True
-    unchecked = nonfinite = 0
-    for i, (got_path, ref_path) in enumerate(zip(outputs, references)):
-        kind = described[i] if i < len(described) else {}
-        got, ref = arrays.load(got_path, kind), arrays.load(ref_path, kind)
-        if got.shape != ref.shape:
-            raise StageFailure("output-shape", f"{got_path.name}: shape {got.shape}, torch gave {ref.shape}")
-        ref64 = arrays.as_float64(ref, kind)
-        checked = np.isfinite(ref64)
-        ref64, got64 = ref64[checked], arrays.as_float64(got, kind)[checked]
-        unchecked += int(checked.size - np.count_nonzero(checked))
-        finite = np.isfinite(got64)
-        nonfinite += int(finite.size - np.count_nonzero(finite))
-        err = np.abs(got64[finite] - ref64[finite])
-        abs_err = float(err.max()) if err.size else 0.0
-        scale = float(np.abs(ref64).max()) if ref64.size else 0.0
-        max_abs = max(max_abs, abs_err)
-        max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
-        matches = matches and bool(finite.all()) and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
-    return {
-        "max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches,
-        **({"nonfinite_values": nonfinite} if nonfinite else {}),
-        **({"unchecked_values": unchecked} if unchecked else {}),
-    }  # fmt: skip
+    kinds = [described[i] if i < len(described) else {} for i in range(len(outputs))]
+    got = [arrays.load(path, kind) for path, kind in zip(outputs, kinds)]
+    ref = [arrays.load(path, kind) for path, kind in zip(references, kinds)]
+    try:
+        check: dict[str, Any] = runner_arrays.compare(got, ref, atol, rtol, kinds)
+    except runner_arrays.Undecodable:
+        raise arrays.undecodable(
+            next((str(k.get("dtype", "")) for k in kinds if k.get("saved_as")), "")
+        ) from None
+    if "error" in check:
+        i = check["index"]
+        raise StageFailure(
+            "output-shape", f"{outputs[i].name}: shape {got[i].shape}, torch gave {ref[i].shape}"
+        )
+    return check
 
 
 def kernel_blamed(kernel: str, words: str) -> str:
@@ -440,34 +430,15 @@ def kernel_blamed(kernel: str, words: str) -> str:
     return f"with kernel {kernel!r} (the kernel's error, not IREE's: compare the cell without it): {words}"
 
 
-def mismatch_words(check: Mapping[str, Any]) -> str:
-    """'outputs differ from torch: …' for a `compare` that did not match."""
-    nonfinite = check.get("nonfinite_values")
-    said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
-    return (
-        f"outputs differ from torch: {said}max abs err {check['max_abs_err']:.3g}, max rel err "
-        f"{check['max_rel_err']:.3g} (atol {check['atol']}, rtol {check['rtol']})"
-        + (f"; {unchecked_words(check)}" if check.get("unchecked_values") else "")
-    )
-
-
-def unchecked_words(check: Mapping[str, Any]) -> str | None:
-    """What a comparison left unchecked (torch's own NaN or inf), or None."""
-    unchecked = check.get("unchecked_values")
-    if not unchecked:
-        return None
-    return f"{unchecked} values not checked: torch's own output is NaN or inf there (the model's, not IREE's)"
+mismatch_words = runner_arrays.mismatch_words  # 'outputs differ from torch: …', the runner's words too
+unchecked_words = runner_arrays.unchecked_words
 
 
 def outputs_digest(outputs: Sequence[Path], described: Sequence[arrays.Described] = ()) -> str:
     """One sha256 over the arrays' dtypes, shapes and bytes, in order: independent of how the .npy
     header was written, equal exactly when every value is bit-for-bit equal."""
-    h = hashlib.sha256()
-    for i, path in enumerate(outputs):
-        array = np.ascontiguousarray(arrays.load(path, described[i] if i < len(described) else {}))
-        h.update(f"{array.dtype.str}{array.shape};".encode())
-        h.update(array.tobytes())
-    return h.hexdigest()
+    loaded = [arrays.load(path, described[i] if i < len(described) else {}) for i, path in enumerate(outputs)]
+    return runner_arrays.outputs_digest(loaded)
 
 
 def _tool_bytes(env: Environment) -> dict[str, int]:

@@ -103,7 +103,7 @@ def _pack(
 ) -> int:
     """The compiled cells (and with --advise the sittings, each with its proof's neighbourhood),
     their runtime wheels and run.py, packed."""
-    from iree_matrix.execution import bundle
+    from iree_matrix.execution import bundle, bundle_chunks
 
     found, left = bundle.cells(loaded.plan, results.latest(), Store(cache / "store"), where)
     for line in left:
@@ -134,7 +134,29 @@ def _pack(
             loaded.plan, results.latest(), Store(cache / "store"), found, cpu, advised.picks, advised.proofs
         )
         files.update(peer_files)
+    document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools, gaps.GAP)
+    # Weights once: modules of one model share most of their bytes; each distinct chunk travels once.
+    files, chunked, saved = bundle_chunks.packed_files(files, cache)
+    if chunked:
+        document = {**document, "modules_packed": chunked}
+        logger.info(f"bundle: {len(document['cells'])} cells' modules packed as chunks, each distinct one "
+                    f"once: {saved / MIB:.1f} MiB less")  # fmt: skip
     size = bundle.size_of(files)
+    print(f"{_counted(found, sittings, wheels, tools)}, {size / MIB:.1f} MiB -> {to}", file=out)
+    if args.max_size is not None and size > args.max_size * MIB:
+        raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
+    packed = bundle.write(to, document, files, cache)
+    print(
+        f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
+        f"({packed.archive_bytes / MIB:.1f} MiB); bundle {packed.digest[:12]}.\n"
+        f"There: python3 run.py (Python >= 3.9 and numpy). Back here: iree-matrix merge RESULTS --to DIR",
+        file=out,
+    )
+    return 0
+
+
+def _counted(found: list, sittings: list, wheels: list, tools: list) -> str:
+    """What the bundle carries, counted: its cells (those only a proof needs said), runtimes."""
     built = f", {len(tools)} runtime(s) built from source" if tools else ""
     # The cells only a proof needs (a neighbour that is also a pick is an arm anyway); a GPU sitting
     # has one proof per target (`proofs`).
@@ -144,22 +166,7 @@ def _pack(
          for n in p.get("neighbours", ()) if "job" in n} - arms
     )  # fmt: skip
     among = f" ({proved} of them the picks' neighbourhoods)" if proved else ""
-    print(
-        f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}, {size / MIB:.1f} MiB "
-        f"-> {to}",
-        file=out,
-    )
-    if args.max_size is not None and size > args.max_size * MIB:
-        raise UserError(f"bundle: {size / MIB:.1f} MiB is over --max-size {args.max_size:g} MiB; fewer cells")
-    document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools, gaps.GAP)
-    packed = bundle.write(to, document, files, cache)
-    print(
-        f"wrote {packed.directory} ({packed.bytes / MIB:.1f} MiB) and {packed.archive} "
-        f"({packed.archive_bytes / MIB:.1f} MiB); bundle {packed.digest[:12]}.\n"
-        f"There: python3 run.py (Python >= 3.9 and numpy). Back here: iree-matrix merge RESULTS --to DIR",
-        file=out,
-    )
-    return 0
+    return f"bundle: {len(found)} cells{among}, {len(wheels)} runtime wheel(s){built}"
 
 
 def _where(args: Settings) -> Where:

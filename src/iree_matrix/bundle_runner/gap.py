@@ -1,6 +1,6 @@
 """A run bundle's sitting, where an answer trails ONNX Runtime: both profiled once, op by op.
 
-Carried beside run.py (stdlib only; ONNX Runtime where the sitting has it). After a function's paired
+A module of the runner (stdlib only; ONNX Runtime where the sitting has it). After a function's paired
 rounds, each arm that can be its answer (`default` and the picks: home decides which, by its paired
 test) and that took more than GAP times ONNX Runtime's median is profiled once with the wheel's own
 tools, as iree-matrix's run stage profiles (stages/hal_profile.py: iree-benchmark-module with the
@@ -8,8 +8,10 @@ runtime's in-context HAL profiler, then `iree-profile dispatch --format=jsonl`),
 one-thread session once with its profiler on (the peer stage's `op_profile`,
 scripts/peer_frameworks/onnxruntime.py). Only the RAW rows travel back, in the forms those stages
 record: home reads them into op kinds with the code `advise` uses (answer/gap.py), so the kinds are
-named once. The parsers below repeat those stages' few lines (run.py cannot import iree-matrix);
-tests/unit/test_bundle_gap.py checks that each agrees with its original on the same input.
+named once. How much is profiled and how iree-profile's rows are read are ONE source: the run stage
+(stages/hal_profile.py) uses these. ONNX Runtime's events are read as the peer's own module reads them
+(it runs in the peer's environment, where iree-matrix is not importable): tests/unit/test_bundle_gap.py
+holds that one copy equal.
 """
 
 from __future__ import annotations
@@ -99,8 +101,8 @@ def _words(done: Any, tool: str) -> str:
 
 
 def parse_dispatch_groups(jsonl: str, calls: int) -> list:
-    """stages/hal_profile.py's: `iree-profile dispatch --format=jsonl` -> per function: name,
-    dispatches per call, ms per call."""
+    """`iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call
+    (the run stage's too: stages/hal_profile.py)."""
     rows = []
     for line in jsonl.splitlines():
         line = line.strip()

@@ -1,4 +1,4 @@
-"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`), carried beside run.py.
+"""A run bundle's GPU sitting (`bundle --advise MODEL --target cuda:sm_80`), a module of the runner.
 
 One sitting per (function, HAL driver): the IREE arms (`default` by each release for each target)
 and torch's peers on the same GPU, timed in paired rotating rounds as the CPU sitting is, each call
@@ -7,7 +7,7 @@ torch.cuda.synchronize() around the call). Its document is the CPU sitting's wit
 "timing": "wall" and the GPU's identity ("device"). Where the manifest's sitting carries `proofs`
 (one per centre arm: `default` of a release on a target), each centre's neighbours are checked as
 cells and timed in the same rounds by the centre's worker, and the function's `proofs` lists each
-in the CPU proof's form (run.py `_proof`) with its `release` and `target`. Python 3.9 syntax,
+in the CPU proof's form (sitting.py `_proof`) with its `release` and `target`. Python 3.9 syntax,
 stdlib only: numpy, iree.runtime and torch are imported by the functions a timing worker calls.
 """
 
@@ -17,7 +17,9 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
+
+from .modules import module_path
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's answer/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
@@ -113,9 +115,9 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
         proof_of: Callable = None) -> dict:  # type: ignore[assignment]  # fmt: skip
     """One function's GPU sitting: its IREE arms whose cells ran and matched torch here, each loaded
     by a worker of its release (`worker(release)`; `worker("peer")` for torch's), torch's peers
-    where `peer_skip` allows, and each proof's neighbours (`around_of`: run.py's `_neighbours`,
+    where `peer_skip` allows, and each proof's neighbours (`around_of`: sitting.py's `_neighbours`,
     loaded by the centre's worker), `rounds` rotating rounds of `calls` calls each; the document's
-    entry, with `proofs` (`proof_of`: run.py's `_proof`, against the centre arm alone)."""
+    entry, with `proofs` (`proof_of`: sitting.py's `_proof`, against the centre arm alone)."""
     arms = []
     for arm in sitting["arms"]:
         result = checked.get(arm["job"], {})
@@ -142,19 +144,42 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
             loaded = worker(arm["release"]).ask({"load_gpu": cells[arm["job"]]})
             if not loaded["ok"]:
                 arm["error"] = loaded["error"]
+    arms.extend(_torch_peers(sitting, device_, say, worker, torch_importable))
+    _rounds(
+        sitting["function"], [a for a in arms + neighbours if not a.get("error")], rounds, calls, say, worker
+    )
+    out = {"function": sitting["function"], "arms": arms}
+    if proofs and proof_of is not None:
+        out["proofs"] = [
+            {**proof_of(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
+            for proof, centre, around in proofs
+        ]
+    for arm in arms:
+        arm.pop("job", None)
+    return out
+
+
+def _torch_peers(
+    sitting: dict, device_: dict, say: Callable, worker: Callable, torch_importable: bool
+) -> list:
+    """torch's peer arms on the GPU, loaded by the peer worker; where `peer_skip` says why not, each
+    peer's arm carries that as its error."""
     skip = peer_skip(sitting, device_, torch_importable)
     if skip:
         say(f"no torch peers: {skip}")
-        arms.extend(peer_arm(name, "", skip) for name in PEERS)
-    else:
-        say("torch on CUDA: eager and torch.compile(mode='reduce-overhead'), compiled and warmed up first")
-        loaded = worker("peer").ask({"load_torch_cuda": True, **sitting["torch"]})
-        version = loaded.get("version", "")
-        for name in PEERS:
-            got = (loaded.get("arms") or {}).get(name) or {"ok": False, "error": loaded.get("error", "")}
-            arms.append(peer_arm(name, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
-            arms[-1]["job"] = f"peer:{name}"
-    timed = [a for a in arms + neighbours if not a.get("error")]
+        return [peer_arm(name, "", skip) for name in PEERS]
+    say("torch on CUDA: eager and torch.compile(mode='reduce-overhead'), compiled and warmed up first")
+    loaded = worker("peer").ask({"load_torch_cuda": True, **sitting["torch"]})
+    version, arms = loaded.get("version", ""), []
+    for name in PEERS:
+        got = (loaded.get("arms") or {}).get(name) or {"ok": False, "error": loaded.get("error", "")}
+        arms.append(peer_arm(name, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
+        arms[-1]["job"] = f"peer:{name}"
+    return arms
+
+
+def _rounds(function: str, timed: list, rounds: int, calls: int, say: Callable, worker: Callable) -> None:
+    """`rounds` rotating rounds (reversed every other one) of `calls` synchronised calls per arm."""
     for index in range(rounds):
         order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
         for arm in order if index % 2 == 0 else order[::-1]:
@@ -166,16 +191,7 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
                 arm["ms"].append(statistics.median(answer["ms"]))
             else:
                 arm["error"] = answer["error"]
-        say(f"{sitting['function']}: round {index + 1} of {rounds}")
-    out = {"function": sitting["function"], "arms": arms}
-    if proofs and proof_of is not None:
-        out["proofs"] = [
-            {**proof_of(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
-            for proof, centre, around in proofs
-        ]
-    for arm in arms:
-        arm.pop("job", None)
-    return out
+        say(f"{function}: round {index + 1} of {rounds}")
 
 
 # --------------------------------------------------------------------------- a timing worker's side
@@ -195,7 +211,7 @@ def load_arm(rt: Any, root: Path, cell: dict, to_host: Callable, clip: Callable)
             "error": f"not run: no {KINDS.get(driver, driver)} device here ({clip(exc)})",
         }
     context = rt.SystemContext(config=config)
-    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, (root / cell["module"]).read_bytes()))
+    context.add_vm_module(rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes()))
     function = context.modules.module[cell["function"]]
     export = root / cell["export"]
     arguments = [rt.asdevicearray(config.device, np.load(export / "inputs" / n)) for n in cell["inputs"]]
@@ -257,7 +273,7 @@ def load_torch_cuda(
     return {"ok": True, "version": version, "arms": answers}
 
 
-def time_wall(call: Callable, calls: int, sync: Callable = None) -> list:  # type: ignore[assignment]
+def time_wall(call: Callable, calls: int, sync: Optional[Callable] = None) -> list:
     """`calls` calls after one untimed, each by wall time (ms); `sync` (torch's) before and after."""
     call()
     times = []

@@ -1,0 +1,128 @@
+"""A cell's arrays and their check against torch's: ONE source for the runner and iree-matrix's own
+run stage (stages/run.py and stages/arrays.py call these), so a bundle's verdict and a run's cannot
+drift apart.
+
+The export saves a tensor of a dtype numpy has no type for (bfloat16, the float8s) as its raw bits in
+a void dtype of the same width, its export.json entry naming the dtype (`dtype`) and the saved one
+(`saved_as`, '|V2'); IREE's tools write such an output's raw contents (`--output=@outputN.bin`).
+numpy only (ml_dtypes where importable, for the float8s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from .base import BundleError
+
+
+class Undecodable(BundleError):
+    """Raw bits of a dtype neither numpy nor an importable ml_dtypes can decode."""
+
+
+def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> Any:
+    """An array's values as float64 to compare: numpy's dtypes cast; the raw bits of a dtype numpy
+    lacks decoded by the dtype the export named: bfloat16 is the upper half of a float32, exactly;
+    the float8s where ml_dtypes is importable (else Undecodable)."""
+    import numpy as np
+
+    array = np.asarray(array)
+    if array.dtype.kind != "V":
+        return array.astype(np.float64)
+    name = str((described or {}).get("dtype", ""))
+    if name == "bfloat16":
+        bits = array.view(np.uint16).astype(np.uint32) << 16
+        return bits.view(np.float32).astype(np.float64)
+    try:
+        import ml_dtypes  # type: ignore[import-not-found,unused-ignore]
+
+        return array.view(getattr(ml_dtypes, name)).astype(np.float64)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        raise Undecodable(f"the cell's {name or 'unnamed'} arrays are raw bits numpy cannot decode: "
+                          "`python3 -m pip install ml_dtypes`") from None  # fmt: skip
+
+
+def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Any:
+    """An array the export saved (.npy, raw bits in a void dtype for a dtype numpy lacks) or an IREE
+    tool wrote: .npy, or the raw contents of an output (`--output=@outputN.bin`, which the tools
+    write for a dtype .npy cannot name) read with the shape the export described."""
+    import numpy as np
+
+    if path.suffix != ".bin":
+        return np.load(path)
+    described = described or {}
+    width = np.dtype(str(described["saved_as"])).itemsize
+    shape = tuple(int(n) for n in described["shape"])
+    return np.fromfile(path, dtype=np.uint8).view(f"V{width}").reshape(shape)
+
+
+def compare(
+    got_arrays: Sequence[Any],
+    references: Sequence[Any],
+    atol: float,
+    rtol: float,
+    described: Sequence[Mapping[str, Any]] = (),
+) -> dict:
+    """The run check: only where torch's own value is finite (a
+    NaN or inf there is the model's: `unchecked_values`), the largest absolute and relative error,
+    IREE's NaN or inf there counted apart (`nonfinite_values`), and whether every checked value is
+    finite and within the model's tolerance of torch's. `described`: the outputs' export.json
+    entries, which decode raw bits (bfloat16)."""
+    import numpy as np
+
+    max_abs = max_rel = 0.0
+    matches = True
+    unchecked = nonfinite = 0
+    for index, (got, ref) in enumerate(zip(got_arrays, references)):
+        if got.shape != ref.shape:
+            return {"error": f"output shape {got.shape}, torch gave {ref.shape}", "index": index}
+        entry = described[index] if index < len(described) else {}
+        ref64 = as_float64(ref, entry)
+        checked = np.isfinite(ref64)
+        ref64, got64 = ref64[checked], as_float64(got, entry)[checked]
+        unchecked += int(checked.size - np.count_nonzero(checked))
+        finite = np.isfinite(got64)
+        nonfinite += int(finite.size - np.count_nonzero(finite))
+        err = np.abs(got64[finite] - ref64[finite])
+        abs_err = float(err.max()) if err.size else 0.0
+        scale = float(np.abs(ref64).max()) if ref64.size else 0.0
+        max_abs = max(max_abs, abs_err)
+        max_rel = max(max_rel, abs_err / scale if scale > 0 else abs_err)
+        matches = matches and bool(finite.all()) and bool(np.allclose(got64, ref64, rtol=rtol, atol=atol))
+    return {"max_abs_err": max_abs, "max_rel_err": max_rel, "atol": atol, "rtol": rtol, "matches": matches,
+            **({"nonfinite_values": nonfinite} if nonfinite else {}),
+            **({"unchecked_values": unchecked} if unchecked else {})}  # fmt: skip
+
+
+def outputs_digest(arrays: Sequence[Any]) -> str:
+    """One sha256 over the arrays' dtypes, shapes and bytes, in order: independent of how a .npy
+    header was written, equal exactly when every value is bit-for-bit equal."""
+    import numpy as np
+
+    h = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        h.update(f"{array.dtype.str}{array.shape};".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()
+
+
+def mismatch_words(check: Mapping[str, Any]) -> str:
+    """'outputs differ from torch: …' for a `compare` that did not match."""
+    nonfinite = check.get("nonfinite_values")
+    said = f"{nonfinite} NaN or inf where torch's are finite; elsewhere " if nonfinite else ""
+    return (
+        f"outputs differ from torch: {said}max abs err {check['max_abs_err']:.3g}, max rel err "
+        f"{check['max_rel_err']:.3g} (atol {check['atol']}, rtol {check['rtol']})"
+        + (f"; {unchecked_words(check)}" if check.get("unchecked_values") else "")
+    )
+
+
+def unchecked_words(check: Mapping[str, Any]) -> Optional[str]:
+    """What a comparison left unchecked (torch's own NaN or inf), or None."""
+    unchecked = check.get("unchecked_values")
+    if not unchecked:
+        return None
+    return f"{unchecked} values not checked: torch's own output is NaN or inf there (the model's, not IREE's)"

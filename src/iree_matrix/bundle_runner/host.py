@@ -1,0 +1,137 @@
+"""This machine as iree-matrix's records describe a host (core/system/host.py `describe`): CPU vendor,
+family / model / stepping, LLVM's name for it where CPUID's table knows it, each flag by digest,
+cores; and each NVIDIA GPU nvidia-smi lists."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from .base import INTERESTING_FLAGS
+
+# --------------------------------------------------------------------------- identity
+
+
+def _cpuinfo() -> dict:
+    fields: dict = {}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return fields
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _instance() -> str:
+    for source in ("/etc/machine-id", "/var/lib/dbus/machine-id", "/proc/sys/kernel/random/boot_id"):
+        try:
+            text = Path(source).read_text().strip()
+        except OSError:
+            continue
+        if text:
+            return hashlib.sha256(("iree-matrix instance " + text).encode()).hexdigest()[:16]
+    return ""
+
+
+# LLVM's name for the host CPU, as llvm/lib/TargetParser/Host.cpp (sys::getHostCPUName) derives it
+# from CPUID's vendor, family and model: the cases of the CPUs seen by this project and their
+# neighbours. On the machine that compiled, iree-compile itself is asked; here there is no compiler,
+# so a CPU outside the table is recorded without a name (its family / model still identify it).
+_AMD = {25: [((0x10, 0x1F), "znver4"), ((0x60, 0x7F), "znver4"), ((0xA0, 0xAF), "znver4"),
+             ((0x00, 0x0F), "znver3"), ((0x20, 0x5F), "znver3")],
+        26: [((0x00, 0xFF), "znver5")], 23: [((0x30, 0x3F), "znver2"), ((0x60, 0x7F), "znver2"),
+                                             ((0x00, 0x2F), "znver1")]}  # fmt: skip
+_INTEL = {0xA7: "rocketlake", 0xCF: "emeraldrapids", 0x8F: "sapphirerapids", 0xAD: "graniterapids",
+          0xAE: "graniterapids", 0x6A: "icelake-server", 0x6C: "icelake-server", 0x7D: "icelake-client",
+          0x7E: "icelake-client", 0x8C: "tigerlake", 0x8D: "tigerlake", 0x97: "alderlake", 0x9A: "alderlake",
+          0xB7: "raptorlake", 0xBA: "raptorlake", 0xBF: "raptorlake", 0x4E: "skylake", 0x5E: "skylake",
+          0x8E: "skylake", 0x9E: "skylake", 0x3C: "haswell", 0x3F: "haswell", 0x45: "haswell",
+          0x46: "haswell", 0x3D: "broadwell", 0x47: "broadwell", 0x4F: "broadwell",
+          0x56: "broadwell"}  # fmt: skip
+
+
+def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
+    try:
+        fam, mod, step = int(family), int(model), int(stepping or 0)
+    except ValueError:
+        return ""
+    if vendor == "AuthenticAMD":
+        for (low, high), name in _AMD.get(fam, []):
+            if low <= mod <= high:
+                return name
+        return ""
+    if vendor == "GenuineIntel" and fam == 6:
+        if mod == 0x55:  # one model number, three CPUs by stepping (Host.cpp)
+            return "cooperlake" if step >= 10 else "cascadelake" if step >= 5 else "skylake-avx512"
+        return _INTEL.get(mod, "")
+    return ""
+
+
+def identity() -> dict:
+    """This machine as iree-matrix's records describe a host (core/system/host.py `describe`): the same
+    fields, the same `identity` string, so a view at home files these figures under the right CPU."""
+    fields = _cpuinfo()
+    flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
+    found: dict = {
+        "machine": platform.machine(),
+        "cpu": fields.get("model name")
+        or fields.get("Model")
+        or fields.get("CPU part")
+        or platform.processor()
+        or "unknown",
+        "vendor": fields.get("vendor_id") or fields.get("CPU implementer") or "",
+        "family": fields.get("cpu family") or fields.get("CPU architecture") or "",
+        "model": fields.get("model") or fields.get("CPU part") or "",
+        "stepping": fields.get("stepping") or fields.get("CPU revision") or "",
+        "cpu_features": sorted(f for f in flags if f in INTERESTING_FLAGS),
+        "cpu_flags_sha256": hashlib.sha256(" ".join(flags).encode()).hexdigest(),
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "libc": "-".join(platform.libc_ver()),
+        "python": platform.python_version(),
+        "instance": _instance(),
+    }
+    parts = [found[k] or "" for k in ("machine", "vendor", "family", "model", "stepping")]
+    found["identity"] = "|".join(map(str, [*parts, found["cpu_flags_sha256"][:16], found["cores"] or ""]))
+    llvm = llvm_cpu_name(found["vendor"], found["family"], found["model"], found["stepping"])
+    if llvm:
+        found["llvm_cpu"] = llvm
+        found["llvm_cpu_from"] = "CPUID family/model (LLVM Host.cpp's table); no compiler here"
+    return found
+
+
+def slug(host: dict) -> str:
+    parts = [host.get("vendor") or "unknown", host.get("family"), host.get("model"), host.get("llvm_cpu")]
+    return re.sub(r"[^a-z0-9.]+", "-", "-".join(str(p) for p in parts if p).lower()).strip("-")
+
+
+def nvidia_gpus() -> list:
+    """What nvidia-smi says of each GPU (name, driver, compute capability), where it exists."""
+    tool = shutil.which("nvidia-smi")
+    if not tool:
+        return []
+    try:
+        done = subprocess.run([tool, "--query-gpu=name,driver_version,compute_cap,memory.total",
+                               "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=30)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    gpus = []
+    for line in done.stdout.splitlines():
+        cols = [c.strip() for c in line.split(",")]
+        if len(cols) >= 3:
+            gpus.append({"vendor": "NVIDIA", "name": cols[0], "driver": cols[1],
+                         "compute_capability": cols[2],
+                         "memory": cols[3] if len(cols) > 3 else ""})  # fmt: skip
+    return gpus
+
+
+# --------------------------------------------------------------------------- the bundle

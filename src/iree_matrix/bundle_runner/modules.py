@@ -1,0 +1,100 @@
+"""A bundle's modules, where they travel cut into chunks, each distinct chunk once.
+
+A sitting's arms and its proof's neighbours are one model compiled with different flags, and each
+module carries that model's weights (MobileNetV2: 14 MB in each): byte for byte the same runs in
+every module. iree-matrix cuts each module where its content says (execution/bundle_chunks.py) and
+carries each distinct chunk once, in one pack file; each module's recipe lists the pack's ranges it
+is made of. Here each module is put together again, once, before anything runs, and checked against
+the sha256 its compile gave it: the module that runs is that very module, bit for bit.
+
+The manifest's `modules_packed` names the pack and the recipes; a bundle without it carries each
+module whole (`cell["module"]` is then the file itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .base import MANIFEST, BundleError
+from .manifest import within
+
+ASSEMBLED = Path(".runtime") / "modules"  # in the bundle's folder; a temporary one where it is read-only
+
+
+def _places(root: Path) -> list[Path]:
+    """Where assembled modules are kept: the bundle's own folder, else a temporary folder of its own."""
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    return [root / ASSEMBLED, Path(tempfile.gettempdir()) / "iree-matrix-bundle-modules" / digest]
+
+
+def module_path(root: Path, cell: dict) -> Path:
+    """The file of the cell's module: carried whole in the bundle, or assembled by `assemble`."""
+    whole = within(root, cell["module"])
+    if whole.is_file():
+        return whole
+    name = Path(str(cell["module"])).name
+    for place in _places(root):
+        if (place / name).is_file():
+            return place / name
+    raise BundleError(f"{cell['module']}: neither in the bundle nor assembled (run.py assembles it first)")
+
+
+def assemble(root: Path, manifest: dict) -> int:
+    """Every packed module put together from the pack and checked against its sha256 (a module
+    assembled before is kept); how many there are. BundleError where a recipe does not make its
+    module, or nowhere is writable."""
+    packed = manifest.get("modules_packed")
+    if not packed:
+        return 0
+    recipes = json.loads(within(root, packed["recipes"]).read_text(encoding="utf-8"))
+    pack = within(root, packed["pack"])
+    place = _writable(root)
+    with open(pack, "rb") as source:
+        for name, recipe in sorted(recipes.items()):
+            _one(source, place, name, recipe)
+    return len(recipes)
+
+
+def _writable(root: Path) -> Path:
+    for place in _places(root):
+        try:
+            place.mkdir(parents=True, exist_ok=True)
+            probe = place / f".probe.{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return place
+        except OSError:
+            continue
+    raise BundleError(
+        f"nowhere to assemble the bundle's modules: {root} and {tempfile.gettempdir()} are read-only"
+    )
+
+
+def _one(source: object, place: Path, name: str, recipe: dict) -> None:
+    """One module written from its recipe's ranges of the pack, kept only if its sha256 is the one
+    its compile gave it."""
+    digest = str(recipe.get("sha256", ""))
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or Path(name).name != f"{digest}.vmfb":
+        raise BundleError(f"{MANIFEST}: a packed module {name[:80]!r} is not named by its sha256")
+    target = place / Path(name).name
+    if target.is_file():
+        return
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    h = hashlib.sha256()
+    with open(partial, "wb") as out:
+        for offset, length in recipe.get("pieces") or ():
+            source.seek(int(offset))  # type: ignore[attr-defined]
+            piece = source.read(int(length))  # type: ignore[attr-defined]
+            h.update(piece)
+            out.write(piece)
+    if h.hexdigest() != digest:
+        partial.unlink()
+        raise BundleError(
+            f"{name}: its chunks do not make the module its compile made; copy the whole bundle again"
+        )
+    os.replace(partial, target)

@@ -1,0 +1,313 @@
+"""A bundle's paired sittings (`bundle --advise`): each function's arms (its module cells that ran and
+matched here, ONNX Runtime and torch eager where importable, the proof's neighbours) timed in
+rotating rounds, an answer that trails ONNX Runtime profiled op by op (gap.py), and a GPU sitting's
+arms beside torch's (gpu.py); one advice document per model (and per GPU driver) beside the records."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from . import gap, gpu
+from .base import now
+from .manifest import install, named, wheel_for
+from .tools import benchmark_argv, tools_of
+from .worker import Worker, importable
+
+# A sitting's peers, each timed where its package is importable here: (arm name, the sitting's key,
+# the package, the worker's load order).
+PEERS = (("onnxruntime", "onnx", "onnxruntime", "load_onnx"), ("eager", "torch", "torch", "load_torch"))
+
+
+def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, checked: dict, rounds: int,
+        calls: int, say: Callable, over: float = gap.GAP) -> dict:  # fmt: skip
+    """One function's paired sitting: its module arms (those whose cell ran and matched here) and
+    ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
+    `calls` calls per arm per round; an advice document's function entry. An arm that can be the
+    answer and took more than `over` times ONNX Runtime's median is then profiled beside it
+    (`_profile_gap`). A peer the bundle meant to time but this Python cannot import is named in
+    `peers_missing`, with how to add it: home then says why the answer has no ratio to it."""
+    cells = {c["job"]: c for c in manifest["cells"]}
+    arms = [_arm(arm, cells, checked) for arm in sitting["arms"]]
+    around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
+    workers: dict = {}
+    try:
+        for arm in arms + around:
+            if not arm.get("error") and not arm.get("same_as"):
+                _load(root, manifest, cells[arm["job"]], arm, workers)
+        missing = _peers(root, sitting, arms, workers, say)
+        timed = [a for a in arms + around if not a.get("error") and not a.get("same_as")]
+        _rounds(sitting["function"], timed, cells, workers, rounds, calls, say)
+        profiled = _profile_gap(root, manifest, cells, arms, workers.get("peer"), over, say)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    for arm in arms + around:
+        arm.pop("job", None)
+    function: dict = {"function": sitting["function"], "arms": arms}
+    if missing:
+        function["peers_missing"] = missing
+    if profiled:
+        function["op_profiles"] = profiled
+    if sitting.get("proof"):
+        function["proof"] = _proof(sitting["proof"], arms, around)
+    return function
+
+
+def _arm(arm: dict, cells: dict, checked: dict) -> dict:
+    """A module arm of the sitting, as its cell's record here left it: never the answer unless it ran
+    and matched torch."""
+    result = checked.get(arm["job"], {})
+    entry = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
+    entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
+                 job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
+    if result.get("status") != "ok":
+        entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
+    return entry
+
+
+def _load(root: Path, manifest: dict, cell: dict, arm: dict, workers: dict) -> None:
+    """`arm` loaded in its release's worker (started the first time), or its error said."""
+    if cell["runtime"] not in workers:
+        workers[cell["runtime"]] = Worker(root, str(install(root, wheel_for(manifest, cell["runtime"]))))
+    loaded = workers[cell["runtime"]].ask({"load": cell})
+    if not loaded["ok"]:
+        arm["error"] = loaded["error"]
+
+
+def _peers(root: Path, sitting: dict, arms: list, workers: dict, say: Callable) -> list:
+    """The peers' arms appended to `arms`, in one process of their own; the peers the sitting names
+    whose package is not importable here: [{"name", "package", "why", "install"}]."""
+    missing = []
+    for name, key, package, order in PEERS:
+        peer = sitting.get(key)
+        if not peer:
+            continue
+        if not importable(package):
+            how = f"python3 -m pip install {package}"
+            say(f"{package} is not importable here: no {name} arm (`{how}`)")
+            missing.append({"name": name, "package": package, "why": "not importable by this Python",
+                            "install": how})  # fmt: skip
+            continue
+        workers.setdefault("peer", Worker(root, ""))
+        loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
+        version = loaded.get("version", "")
+        entry = {"name": name, "kind": "peer", "config": name, "ms": [], "job": f"peer:{name}",
+                 "matches": bool(loaded.get("matches")), "source": f"{package} {version}"}  # fmt: skip
+        if not loaded["ok"]:
+            entry["error"] = loaded["error"]
+        arms.append(entry)
+    return missing
+
+
+def _rounds(function: str, timed: list, cells: dict, workers: dict, rounds: int, calls: int,
+            say: Callable) -> None:  # fmt: skip
+    """`rounds` rounds over the `timed` arms in rotating order, reversed every other round: each arm's
+    median of `calls` calls per round appended to its "ms" (or its error said)."""
+    for index in range(rounds):
+        order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
+        for arm in order if index % 2 == 0 else order[::-1]:
+            peer = arm["job"].startswith("peer:")
+            worker = workers["peer" if peer else cells[arm["job"]]["runtime"]]
+            answer = worker.ask({"time": arm["name"] if peer else arm["job"], "calls": calls})
+            if answer["ok"]:
+                arm["ms"].append(statistics.median(answer["ms"]))
+            else:
+                arm["error"] = answer["error"]
+        say(f"{function}: round {index + 1} of {rounds}")
+
+
+def _profile_gap(
+    root: Path, manifest: dict, cells: dict, arms: list, peer: Any, over: float, say: Callable
+) -> dict:
+    """Each arm of `gap.trailing` profiled once with its wheel's own tools, and ONNX Runtime's
+    session once with its profiler, both on one thread: the raw rows (gap.py), or {} when
+    no arm trails."""
+    found = gap.trailing(arms, over)
+    if not found or peer is None:
+        return {}
+    say(f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
+        "both op by op (at most about 2 s of calls each)")  # fmt: skip
+    profiles, t0 = [], time.monotonic()
+    for arm in found:
+        cell = cells[arm["job"]]
+        wheel = wheel_for(manifest, cell["runtime"])
+        tools = tools_of(root, wheel, install(root, wheel))
+        benchmark = benchmark_argv(str(tools["iree-benchmark-module"]), cell, root, 1)
+        profiler = tools.get("iree-profile") or Path(tools["iree-benchmark-module"]).with_name("iree-profile")
+        median = statistics.median(arm["ms"])
+        profile = gap.profile_iree(benchmark, profiler, median, dict(os.environ), gap.TIMEOUT)
+        profiles.append({"config": arm["config"], "release": arm["release"], "op_profile": profile})
+    ort = next(a for a in arms if a.get("job") == "peer:onnxruntime")
+    answer = peer.ask({"profile_onnx": ort["name"], "calls": gap.calls_for(statistics.median(ort["ms"]))})
+    theirs = {"status": "ok", "op_profile": answer["op_profile"]} if answer["ok"] else {
+        "status": "error", "error": answer["error"]}  # fmt: skip
+    say(f"profiled in {time.monotonic() - t0:.2f} s")
+    return {"over": over, "threads": 1, "iree": profiles, "peers": {"onnxruntime": theirs}}
+
+
+def _neighbours(proof: dict, arms: list, cells: dict, checked: dict) -> list:
+    """The proof's neighbours as arms of the sitting: each the cell that compiled it, checked here
+    against torch's outputs (its record's status); a module byte-identical to one already timed is
+    the same program, timed once (`same_as`)."""
+    seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
+    out = []
+    for n in proof.get("neighbours") or ():
+        entry = {"name": n["config"], "config": n["config"], "flags": n.get("flags") or [], "ms": [],
+                 "module_sha256": "", "matches": None, "error": n.get("error") or "",
+                 "same_as": ""}  # fmt: skip
+        job = n.get("job")
+        if job in cells:
+            entry.update(job=job, module_sha256=cells[job]["module_sha256"])
+            result = checked.get(job, {})
+            status = result.get("status") or "not run"
+            if status == "ok":
+                entry["matches"] = True
+            else:  # it did not run and match torch here: in the words of its record
+                entry["matches"] = False if status == "mismatch" else None
+                entry["error"] = f"{status}: {result.get('message') or 'the cell ' + status}"
+            if not entry["error"] and entry["module_sha256"] in seen:
+                entry["same_as"] = seen[entry["module_sha256"]]
+            seen.setdefault(entry["module_sha256"], entry["config"])
+        elif not entry["error"]:
+            entry["error"] = "not in this bundle's cells"
+        out.append(entry)
+    return out
+
+
+def _proof(proof: dict, arms: list, around: list) -> dict:
+    """The proof's one step, in advise's form (the centre and each neighbour: config, flags, module,
+    ms per round, matches, error, same_as); its verdicts are taken at home from the rounds, by the
+    calibrated paired test (there is no compiler here to time a faster neighbour's neighbourhood)."""
+    keys = ("config", "flags", "module_sha256", "ms", "matches", "error", "same_as")
+    centre = next((a for a in arms if a["config"] == proof["centre"]), {"config": proof["centre"]})
+    timed = {a["config"]: a.get("ms") or [] for a in arms + around if not a.get("same_as")}
+    step_centre = {k: centre.get(k, "" if k != "ms" else []) for k in keys}
+    step_centre.update(matches=centre.get("matches"), same_as="")
+    neighbours = []
+    for n in around:
+        entry = {k: n.get(k) for k in keys}
+        if n.get("same_as"):
+            entry["ms"] = list(timed.get(n["same_as"], []))
+        neighbours.append(entry)
+    return {"start": proof["centre"], "max_steps": 1, "source": "run bundle",
+            "steps": [{"centre": step_centre, "neighbours": neighbours}]}  # fmt: skip
+
+
+def sittings(
+    root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int, over: float = gap.GAP
+) -> None:
+    """Each model's paired sitting, written as an advice document beside the records."""
+    checked = _checked(out, digest)
+    _gpu_sittings(root, manifest, digest, host, out, rounds, checked)
+    by_model: dict = {}
+    for sitting in manifest["sittings"]:
+        if not sitting.get("device"):  # a CPU sitting (a GPU's names its HAL driver)
+            by_model.setdefault(sitting["model"], []).append(sitting)
+    calls = int(manifest.get("calls", 3))
+    for model, found in by_model.items():
+        arms = sum(len(s["arms"]) + (1 if s.get("onnx") else 0) + (1 if s.get("torch") else 0)
+                   + len((s.get("proof") or {}).get("neighbours") or ()) for s in found)  # fmt: skip
+        print(f"sitting: {model}, {arms} arms x {rounds} rounds x {calls} calls on one thread",
+              file=sys.stderr)  # fmt: skip
+        load, started = {"start": os.getloadavg()[0]}, now()
+        functions = [sit(root, manifest, digest, host, s, checked, rounds, calls, _say, over) for s in found]
+        load["end"] = os.getloadavg()[0]
+        document = {
+            "schema": 1, "model": model, "release": found[0]["release"], "llvm_cpu": host.get("llvm_cpu", ""),
+            "host": {k: v for k, v in host.items() if k != "gpus"}, "rounds": rounds,
+            "repetitions": calls, "started": started, "finished": now(),
+            "load_average": load, "functions": functions, "bundle_sha256": digest,
+        }  # fmt: skip
+        _keep(out, model, started, document)
+
+
+def _say(text: str) -> None:
+    print(f"  {text}", file=sys.stderr, flush=True)
+
+
+def _checked(out: Path, digest: str) -> dict:
+    """What this bundle's records in `out` say of each cell: its status, message, a GPU cell's
+    devices (the runtime's list)."""
+    checked = {}
+    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if data.get("env", {}).get("bundle_sha256") == digest:
+            listed = (data.get("metrics") or {}).get("gpu_devices") or []
+            checked[data["job"]] = {"status": data.get("status"), "message": data.get("message"),
+                                    "gpu_devices": listed}  # fmt: skip
+    return checked
+
+
+def _keep(out: Path, model: str, started: str, document: dict, driver: str = "") -> None:
+    """One file per sitting, named by when it started (as advise names its own): a second sitting of
+    the model is kept beside the first, and readers take the newest; a GPU sitting's name says its
+    driver (a CUDA and a Vulkan sitting of one model may start in the same second)."""
+    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T")
+    path = out / f"advice-{named(model, 'model')}.{stamp}{'-' + driver if driver else ''}.json"
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    os.replace(partial, path)
+    print(f"sitting kept: {path}", file=sys.stderr)
+
+
+def _gpu_sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int,
+                  checked: dict) -> None:  # fmt: skip
+    """Each (model, HAL driver)'s GPU sitting, written as a document of its own (it names one GPU);
+    where the driver finds no device, said, and no document (the cells' records say it)."""
+    by_device: dict = {}
+    for sitting in manifest["sittings"]:
+        if sitting.get("device"):
+            by_device.setdefault((sitting["model"], sitting["device"]), []).append(sitting)
+    for (model, driver), found in by_device.items():
+        if not any(gpu.present(s, checked) for s in found):
+            said = next((checked.get(a["job"], {}).get("message") for s in found for a in s["arms"]), "")
+            print(
+                f"no GPU sitting of {model} on {driver}: {said or 'its cells did not run'}", file=sys.stderr
+            )
+            continue
+        document = _gpu_sitting(root, manifest, digest, host, rounds, checked, driver, found)
+        _keep(out, model, document["started"], document, driver)
+
+
+def _gpu_sitting(root: Path, manifest: dict, digest: str, host: dict, rounds: int, checked: dict,
+                 driver: str, found: list) -> dict:  # fmt: skip
+    """One model's GPU sitting on `driver`: its document (gpu.py `document`)."""
+    model, calls = found[0]["model"], int(manifest.get("calls", 3))
+    cells = {c["job"]: c for c in manifest["cells"]}
+    listed = next((gpu.listed(s, checked) for s in found if gpu.listed(s, checked)), [])
+    device = gpu.device(driver, listed, host.get("gpus") or [])
+    soft = " (a software device: its times are the CPU's, never a GPU's)" if device["software"] else ""
+    around = sum(len(p["neighbours"]) for s in found for p in s.get("proofs") or ())
+    arms = sum(len(s["arms"]) + len(gpu.PEERS) for s in found) + around
+    print(f"sitting: {model} on {device['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
+          "calls, synchronised wall time", file=sys.stderr)  # fmt: skip
+    load, started = {"start": os.getloadavg()[0]}, now()
+    workers: dict = {}
+
+    def worker(release: str, workers: dict = workers) -> Worker:
+        if release not in workers:
+            path = "" if release == "peer" else str(install(root, wheel_for(manifest, release)))
+            workers[release] = Worker(root, path)
+        return workers[release]
+
+    torch = importable("torch")
+    try:
+        functions = [
+            gpu.sit(s, cells, checked, device, rounds, calls, _say, worker, torch, _neighbours, _proof)
+            for s in found
+        ]
+    finally:
+        for each in workers.values():
+            each.close()
+    load["end"] = os.getloadavg()[0]
+    release = max((s["release"] for s in found), key=lambda r: tuple(int(p) for p in r.split(".")[:3]))
+    return gpu.document(model, release, host, device, rounds, calls, started, now(), load, functions, digest)

@@ -1,0 +1,246 @@
+"""One cell by IREE's command-line tools, as iree-matrix's run stage runs it: the tools a bundle
+carries (built from source, for a board with no wheel) or the wheel's own (for arrays numpy has no
+dtype for). Where the tools are another machine's code, the binfmt handler that runs them (qemu-user:
+its time is the emulator's, said so in the record)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Optional
+
+from .arrays import compare, load_array, outputs_digest
+from .base import BundleError, clip, descriptions, summary
+from .cell import verdict
+from .manifest import is_wheel, named, within
+from .modules import module_path
+
+
+def needs_tools(cell: dict) -> bool:
+    """A cell with an array numpy has no dtype for (bfloat16, saved as raw bits): the Python binding
+    takes and gives numpy arrays, IREE's tools take the raw bits (as the run stage gives them)."""
+    return any(a.get("saved_as") for a in descriptions(cell, "inputs") + descriptions(cell, "outputs"))
+
+
+def output_names(cell: dict) -> list:
+    """The files the tools write the outputs to: .npy, or .bin (the raw contents) for a dtype .npy
+    cannot name (iree-run-module: "unsupported data encoding" for a bfloat16 .npy)."""
+    described = descriptions(cell, "outputs")
+    return [
+        f"output{i}.{'bin' if i < len(described) and described[i].get('saved_as') else 'npy'}"
+        for i in range(len(cell["references"]))
+    ]
+
+
+def run_argv(tool: str, cell: dict, root: Path, outputs: list, device: str = "local-sync") -> list:
+    """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
+    export, module = within(root, cell["export"]), module_path(root, cell)
+    return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
+            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
+            *(f"--output=@{path}" for path in outputs)]  # fmt: skip
+
+
+def benchmark_argv(tool: str, cell: dict, root: Path, repetitions: int, device: str = "local-sync") -> list:
+    """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
+    export, module = within(root, cell["export"]), module_path(root, cell)
+    return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
+            *(f"--input=@{export / 'inputs' / named(name, 'input')}" for name in cell["inputs"]),
+            f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"]  # fmt: skip
+
+
+_PER_UNIT = {
+    "ms": {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1000.0},
+    "us": {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6},
+}
+
+
+def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict:
+    """Each benchmark's repetition times in `unit` ("ms" or "us"), by name, from iree-benchmark-module's
+    JSON (what precedes its first "{", a tool's log line, is skipped); aggregates left out. `field`
+    "cpu_time" is the process's CPU time per iteration (iree-benchmark-module measures process CPU
+    time: `MeasureProcessCPUTime()` in tools/iree-benchmark-module-main.cc); on local-sync that is the
+    one thread's work, under qemu-user the emulator's. iree-matrix's run stage reads it here too
+    (stages/benchmark_tool.py)."""
+    scale = _PER_UNIT[unit]
+    start = benchmark_json.find("{")
+    times: dict = {}
+    for bench in (json.loads(benchmark_json[start:]) if start >= 0 else {}).get("benchmarks", []):
+        if bench.get("run_type", "iteration") == "iteration" and isinstance(bench.get(field), (int, float)):
+            times.setdefault(bench["name"], []).append(bench[field] * scale[bench.get("time_unit", "ns")])
+    return times
+
+
+def benchmark_ms(text: str, field: str) -> list:
+    """Every repetition's `field` (real_time, cpu_time) per call in ms, in order."""
+    return [t for times in benchmark_times(text, "ms", field).values() for t in times]
+
+
+# ELF e_machine (the System V ABI's numbers) and the uname -m values of a machine that runs it natively.
+_ELF_MACHINES = {3: "x86", 40: "ARM", 62: "x86-64", 183: "AArch64"}
+_NATIVE = {"x86-64": ("x86_64", "amd64"), "AArch64": ("aarch64", "arm64"), "x86": ("i386", "i686", "x86_64"),
+           "ARM": ("armv5tel", "armv6l", "armv7l", "armv8l", "arm")}  # fmt: skip
+
+
+def elf_machine(head: bytes) -> str:
+    """A file's ELF e_machine from its first 20 bytes, as the System V ABI names it (`ARM`), or
+    `unknown`; iree-matrix names a carried tool's by it too (execution/bundle.py)."""
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return "unknown"
+    number = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    return _ELF_MACHINES.get(number, f"e_machine {number}")
+
+
+def binfmt_handler(head: bytes, entries: Mapping[str, str]) -> dict:
+    """The enabled binfmt_misc entry (name -> its /proc/sys/fs/binfmt_misc text) whose magic and mask
+    match the file's first bytes: {"name", "interpreter"}; {} where none does."""
+    for name, text in sorted(entries.items()):
+        fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+        if not text.startswith("enabled") or "magic" not in fields:
+            continue
+        magic = bytes.fromhex(fields["magic"].strip())
+        mask = bytes.fromhex(fields.get("mask", "ff" * len(magic)).strip())
+        offset = int(fields.get("offset", "0").strip() or 0)
+        window = head[offset : offset + len(magic)]
+        if len(window) == len(magic) and all((b & m) == (g & m) for b, m, g in zip(window, mask, magic)):
+            return {"name": name, "interpreter": fields.get("interpreter", "").strip()}
+    return {}
+
+
+def _binfmt_entries() -> dict:
+    base = Path("/proc/sys/fs/binfmt_misc")
+    try:
+        return {p.name: p.read_text() for p in base.iterdir() if p.name not in ("register", "status")}
+    except OSError:
+        return {}
+
+
+def how_it_runs(tool: Path, machine: str = "", entries: Optional[Mapping[str, str]] = None) -> dict:
+    """Whether this machine's CPU runs `tool` itself, or an emulator does: {} natively; {"emulated":
+    "qemu-user", ...} through a binfmt_misc handler (the host's CPU did not run the board's code, and
+    its time is the emulator's); raises where nothing here runs it."""
+    with open(tool, "rb") as f:
+        head = f.read(64)
+    elf = elf_machine(head)
+    machine = machine or platform.machine()
+    if machine in _NATIVE.get(elf, ()):
+        return {}
+    handler = binfmt_handler(head, _binfmt_entries() if entries is None else entries)
+    if not handler and elf == "ARM" and machine in _NATIVE["AArch64"]:
+        # A 64-bit ARM kernel runs 32-bit ARM code itself (AArch32), where it was built with it:
+        # where not, the tool's exec fails and the cell records the kernel's words.
+        return {"runs_as": "AArch32 on an AArch64 CPU"}
+    if not handler:
+        raise BundleError(
+            f"the runtime's tools are {elf} code and this machine is {machine}, with no binfmt "
+            "handler for them: run the bundle on the board, or install qemu-user-static"
+        )
+    kind = "qemu-user" if "qemu" in (handler["name"] + handler["interpreter"]) else handler["name"]
+    return {"emulated": kind, "elf_machine": elf, "binfmt": handler["name"],
+            "interpreter": handler["interpreter"]}  # fmt: skip
+
+
+def tools_of(root: Path, runtime: dict, installed: Optional[Path] = None) -> dict:
+    """The runtime's iree-run-module and iree-benchmark-module: those the bundle carries, or the
+    wheel's own (unpacked at `installed`; with its iree-profile where it has one, 3.12.0 on), made
+    executable where a copy lost the bit."""
+    if is_wheel(runtime):
+        assert installed is not None
+        found = {name: installed / "iree" / "_runtime_libs" / name
+                 for name in ("iree-run-module", "iree-benchmark-module")}  # fmt: skip
+        profiler = installed / "iree" / "_runtime_libs" / "iree-profile"
+        if profiler.is_file():
+            found["iree-profile"] = profiler
+    else:
+        found = {name: within(root, path) for name, path in runtime["tools"].items()}
+    for path in found.values():
+        if not os.access(path, os.X_OK):
+            os.chmod(path, 0o755)
+    return found
+
+
+def run_cell_tools(
+    root: Path, cell: dict, runtime: dict, tools: dict, repetitions: int, timeout: float
+) -> dict:
+    """Check and time one cell with IREE's command-line tools, as the run stage does: iree-run-module
+    writes the outputs (raw .bin where .npy has no dtype), numpy compares them with torch's, and
+    iree-benchmark-module on local-sync times one thread's CPU per call."""
+    import numpy as np
+
+    result: dict = {"device": cell["device"], "runtime_version": runtime.get("version") or runtime["release"]}
+    if cell["device"] != "local-sync":
+        said = f"not run: the runtime's tools run CPU cells here, not {cell['device']}"
+        return {**result, "status": "skip", "message": said}
+    try:
+        how = how_it_runs(tools["iree-run-module"])
+    except BundleError as exc:
+        return {**result, "status": "skip", "message": f"not run: {exc}"}
+    env = dict(os.environ)
+    qemu_cpu = cell.get("qemu_cpu") or runtime.get("qemu_cpu")
+    if how.get("emulated") and qemu_cpu:  # the board's CPU: an instruction it lacks traps here too
+        env["QEMU_CPU"] = qemu_cpu
+    export = within(root, cell["export"])
+    references = [np.load(export / "reference" / name) for name in cell["references"]]
+    with tempfile.TemporaryDirectory(prefix="iree-matrix-cell-") as tmp:
+        outputs = [Path(tmp) / name for name in output_names(cell)]
+        done = _tool(run_argv(str(tools["iree-run-module"]), cell, root, outputs), env, timeout)
+        if "status" in done:
+            return {**result, **done}
+        described = descriptions(cell, "outputs")
+        got = [
+            load_array(path, described[i] if i < len(described) else None) for i, path in enumerate(outputs)
+        ]
+    check = compare(got, references, float(cell["atol"]), float(cell["rtol"]), described)
+    if "error" in check:
+        return {**result, "status": "fail", "error_class": "output-shape", "message": check["error"]}
+    result.update(check, outputs_sha256=outputs_digest(got))
+    timed = _tool(benchmark_argv(str(tools["iree-benchmark-module"]), cell, root, repetitions), env, timeout)
+    if "status" in timed:
+        return {**result, **timed, "error_class": timed.get("error_class") or "benchmark-error"}
+    walls, cpus = benchmark_ms(timed["stdout"], "real_time"), benchmark_ms(timed["stdout"], "cpu_time")
+    if walls:
+        result["latency_ms"] = summary(
+            walls, "iree-benchmark-module's wall time per call, local-sync (run.py)"
+        )
+    if cpus:
+        of = (
+            "iree-benchmark-module's CPU time per call on one thread, local-sync "
+            "(run.py; under qemu-user: the emulator's)"
+        )
+        result["cpu_ms"] = summary(cpus, of)
+    result.update(how)
+    if how.get("emulated"):  # qemu's speed, not the board's: iree-matrix never ranks it with a native figure
+        result["timing"] = f"emulated ({how['emulated']}, {qemu_cpu or 'default CPU'})"
+    return verdict(result, check)
+
+
+def _tool(argv: list, env: dict, timeout: float) -> dict:
+    """One tool's run: {"stdout"} when it succeeded, else the cell's failure in the tool's words."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {
+            "status": "timeout",
+            "message": f"{Path(argv[0]).name}: no answer within {timeout:.0f} s (--timeout)",
+        }
+    except OSError as exc:
+        return {"status": "fail", "error_class": "runner", "message": f"{argv[0]}: {exc}"}
+    if done.returncode == 0:
+        return {"stdout": done.stdout}
+    name = Path(argv[0]).name
+    if done.returncode < 0 or done.returncode in (132, 139):  # a signal (qemu-user exits 128 + it)
+        number = -done.returncode if done.returncode < 0 else done.returncode - 128
+        why = " (an instruction this CPU lacks)" if number == signal.SIGILL else ""
+        return {"status": "fail", "error_class": "crash",
+                "message": f"{name} died of {signal.Signals(number).name}{why}"}  # fmt: skip
+    words = (done.stderr.strip() or done.stdout.strip()).splitlines()
+    error = "load" if any("version mismatch" in w or "not available" in w for w in words) else "run"
+    return {"status": "fail", "error_class": error, "message": clip(f"{name}: " + " ".join(words[-4:]))}
+
+
+# --------------------------------------------------------------------------- a paired sitting

@@ -1,0 +1,187 @@
+"""A sitting's timing worker: a process that loads arms (IREE modules on local-sync, ONNX Runtime and
+torch eager on one thread, a GPU's arms) and times them on command, one JSON line in, one out."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import gap, gpu
+from .arrays import compare
+from .base import clip, command
+from .cell import load_function, to_host
+from .manifest import within
+
+
+class _Arms:
+    """What a worker holds: each arm's call, a GPU arm's synchronisation around its timed calls
+    (torch's), an ONNX Runtime arm's model and feeds (for its profile)."""
+
+    def __init__(self) -> None:
+        self.calls: dict = {}
+        self.syncs: dict = {}
+        self.onnx: dict = {}
+
+
+def worker_loop(root: Path) -> int:
+    """A timing worker: reads one JSON command per line on stdin, answers one line on stdout.
+    {"load": cell} (IREE, on local-sync) or {"load_onnx": path} (ONNX Runtime on one thread) makes
+    an arm; {"time": arm, "calls": n} times it: one untimed call, then n calls, each by this
+    process's CPU time (local-sync and a one-thread ONNX Runtime session run in the calling thread)."""
+    arms = _Arms()
+    for line in sys.stdin:
+        order = json.loads(line)
+        try:
+            answer = _answer(root, order, arms)
+        except Exception as exc:  # noqa: BLE001 - the arm's failure is the answer
+            answer = {"ok": False, "error": clip(exc)}
+        print(json.dumps(answer), flush=True)
+    return 0
+
+
+def _answer(root: Path, order: dict, arms: _Arms) -> dict:
+    """One command's answer: the first of LOADERS the order names, else a timing."""
+    for key, load in LOADERS:
+        if key in order:
+            return load(root, order, arms)
+    if order.get("clock") == "wall":  # a GPU's call: synchronised wall time
+        times = gpu.time_wall(arms.calls[order["time"]], int(order["calls"]), arms.syncs.get(order["time"]))
+        return {"ok": True, "ms": times}
+    call = arms.calls[order["time"]]
+    call()
+    times = []
+    for _ in range(int(order["calls"])):
+        t0 = time.process_time()
+        call()
+        times.append((time.process_time() - t0) * 1e3)
+    return {"ok": True, "ms": times}
+
+
+def _load_iree(root: Path, order: dict, arms: _Arms) -> dict:
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import numpy as np
+
+    cell = order["load"]
+    export = within(root, cell["export"])
+    inputs = [np.load(export / "inputs" / n) for n in cell["inputs"]]
+    function = load_function(rt, rt.SystemContext(config=rt.Config("local-sync")), root, cell)
+    arms.calls[cell["job"]] = lambda f=function, x=inputs: f(*x)
+    return {"ok": True}
+
+
+def _load_onnx(root: Path, order: dict, arms: _Arms) -> dict:
+    """ONNX Runtime on one thread, sequential, its outputs checked against torch's."""
+    import numpy as np
+    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    session = ort.InferenceSession(str(within(root, order["load_onnx"])), options,
+                                   providers=["CPUExecutionProvider"])  # fmt: skip
+    export = within(root, order["export"])
+    feeds = {i.name: np.load(export / "inputs" / n) for i, n in zip(session.get_inputs(), order["inputs"])}
+    references = [np.load(export / "reference" / n) for n in order["references"]]
+    got = [np.asarray(o) for o in session.run(None, feeds)]
+    check = compare(got, references, float(order["atol"]), float(order["rtol"]))
+    arms.calls[order["name"]] = lambda s=session, f=feeds: s.run(None, f)
+    arms.onnx[order["name"]] = (within(root, order["load_onnx"]), feeds)
+    return {"ok": True, "version": ort.__version__, **check}
+
+
+def _load_gpu(root: Path, order: dict, arms: _Arms) -> dict:
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    call, answer = gpu.load_arm(rt, root, order["load_gpu"], to_host, clip)
+    if call is not None:
+        arms.calls[order["load_gpu"]["job"]] = call
+    return answer
+
+
+def _load_torch_cuda(root: Path, order: dict, arms: _Arms) -> dict:
+    return gpu.load_torch_cuda(root, order, arms.calls, arms.syncs, compare, clip)
+
+
+def _profile_onnx(root: Path, order: dict, arms: _Arms) -> dict:
+    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    model, feeds = arms.onnx[order["profile_onnx"]]
+    return {"ok": True, "op_profile": gap.profile_onnx(ort, model, feeds, order["calls"])}
+
+
+def _load_torch(root: Path, order: dict, arms: _Arms) -> dict:
+    """torch eager on one thread: the model built from its own file and seed (the reference
+    models' weights are the same bits on any CPU and thread count), run on the export's inputs."""
+    import importlib
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(1)
+    sys.path.insert(0, str(within(root, order["root"])))
+    built = importlib.import_module(order["module"]).build(seed=int(order.get("seed", 0)))
+    spec = built[order["function"]] if isinstance(built, dict) else built
+    module = spec.module.eval()
+    export = within(root, order["export"])
+    inputs = [torch.from_numpy(np.load(export / "inputs" / n)) for n in order["inputs"]]
+    references = [np.load(export / "reference" / n) for n in order["references"]]
+
+    def call() -> Any:
+        with torch.no_grad():
+            return module(*inputs)
+
+    out = call()
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    check = compare(
+        [o.detach().numpy() for o in outs], references, float(order["atol"]), float(order["rtol"])
+    )
+    arms.calls["eager"] = call
+    return {"ok": True, "version": torch.__version__, **check}
+
+
+class Worker:
+    """A timing worker's process (`worker_loop`), with `pythonpath` (a runtime's wheel) on its path."""
+
+    def __init__(self, root: Path, pythonpath: str) -> None:
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(p for p in (pythonpath, os.environ.get("PYTHONPATH")) if p)
+        )
+        self.process = subprocess.Popen(
+            command("--worker", "--bundle", str(root)),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
+        )  # fmt: skip
+
+    def ask(self, order: dict) -> dict:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(order) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            name = signal.Signals(-code).name if code < 0 else f"exit {code}"
+            return {"ok": False, "error": f"the timing process ended ({name})"}
+        return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.process.wait()
+
+
+# The orders that load an arm, by the key that names each.
+LOADERS: tuple = (("load", _load_iree), ("load_onnx", _load_onnx), ("load_torch", _load_torch),
+                  ("load_gpu", _load_gpu), ("load_torch_cuda", _load_torch_cuda),
+                  ("profile_onnx", _profile_onnx))  # fmt: skip
+
+
+def importable(name: str) -> bool:
+    return subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True).returncode == 0
