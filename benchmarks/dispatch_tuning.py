@@ -146,7 +146,7 @@ def time_once(benchmark_tool: str, module: Path, device_flags: list[str]) -> flo
 
 
 class Candidate:
-    def __init__(self, label: str, config: tiling.Config, module: Path | None, error: str = ""):
+    def __init__(self, label: str, config: tiling.TileConfig, module: Path | None, error: str = ""):
         self.label, self.config, self.module, self.error = label, config, module, error
         self.times: list[float] = []
 
