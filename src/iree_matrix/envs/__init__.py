@@ -16,7 +16,7 @@ from typing import Any, Optional, Protocol
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Target
+from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
 
 
 class Environment(Protocol):
@@ -45,7 +45,7 @@ class Environment(Protocol):
 class Backend(Protocol):
     name: str
 
-    def target(self, env: EnvSpec) -> Target:
+    def target(self, env: EnvSpec) -> WheelPlatform:
         """What the environment's wheels must fit."""
 
     def create(
