@@ -118,7 +118,7 @@ def _scope_ids(root: ET.Element, prefix: str) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Cell:
+class Square:
     row: str
     col: str
     state: str  # a key of COLOURS
@@ -127,7 +127,7 @@ class Cell:
 
 
 def heatmap(
-    cells: Sequence[Cell],
+    cells: Sequence[Square],
     rows: Sequence[str],
     cols: Sequence[str],
     figure_id: str,
