@@ -32,8 +32,8 @@ from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, liste
 from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.tasks import advise_proof, advise_sitting
 from iree_matrix.tasks.advise_plan import (
-    Plan,
     Settings,
+    SittingPlan,
     adjusted,
     choose,
     fleet_names,
@@ -177,7 +177,7 @@ def _prove(
     settings: Settings,
     matrix: PlanSettings,
     model: str,
-    plan: Plan,
+    plan: SittingPlan,
     document: dict[str, Any],
     peer_names: Sequence[str],
     out: TextIO,
@@ -229,7 +229,12 @@ def _prove(
 
 
 def _explain(
-    settings: Settings, matrix: PlanSettings, model: str, plan: Plan, document: dict[str, Any], out: TextIO
+    settings: Settings,
+    matrix: PlanSettings,
+    model: str,
+    plan: SittingPlan,
+    document: dict[str, Any],
+    out: TextIO,
 ) -> None:
     """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
     once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
@@ -295,7 +300,7 @@ def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
 def _build(
     matrix: PlanSettings,
     model: str,
-    plan: Plan,
+    plan: SittingPlan,
     configs: Sequence[str],
     out: TextIO,
     profile_ops: bool = False,
