@@ -70,7 +70,7 @@ def name_of(backend: Backend, env: EnvSpec) -> str:
     return backend.name if named is None else str(named(env))
 
 
-def identity(description: Mapping[str, Any]) -> dict[str, Any]:
+def key_inputs(description: Mapping[str, Any]) -> dict[str, Any]:
     """What, of a realised environment, decides a stage's output: the exact package set, the
     interpreter, and for images the base they sit on. Stage keys hash this."""
     return {
