@@ -639,7 +639,7 @@ def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
     """`[weights]`: real weights for a model (or one function: "whisper_tiny.encoder"), as a
     torch state dict; without it a model keeps its seeded random weights."""
     weights = {}
-    units = {ref.unit(f) for ref in known.refs.values() for f in ref.functions}
+    units = {ref.function_name(f) for ref in known.refs.values() for f in ref.functions}
     for unit, value in table.items():
         key = f"weights.{unit}"
         if unit not in units:
