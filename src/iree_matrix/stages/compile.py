@@ -260,11 +260,11 @@ class CompileStage(StageBase):
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
             metrics.update(_llvm_host(env, ctx, out))
             metrics["host_cpu"] = host_cpu()
-        check = target.arch.kernel
+        check = target.arch.code_check
         if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
-            kernel = kernel_facts(module, out, ctx.log, target.arch)
+            kernel = dispatch_code_facts(module, out, ctx.log, target.arch)
             metrics["kernel"] = kernel
-            if not kernel[target.arch.kernel_verdict]:
+            if not kernel[target.arch.code_verdict]:
                 metrics["artifact_sha256"] = artifact_digests(out)
                 return Outcome(
                     Status.FAIL,
@@ -662,11 +662,11 @@ def _compile_failure(done: processes.Completed, target: targets.Target) -> Excep
     return processes.failure(done, "link-error", message)
 
 
-def kernel_facts(module: Path, out: Path, log: Optional[Path], arch: targets.Arch) -> dict[str, Any]:
-    """The ARM attributes of the kernel library inside the module, and whether the target's CPU
-    runs it (its kernel check's verdict, `armv6_ok`)."""
-    verdict = arch.kernel_verdict
-    kernels = elf.module_kernels(module, out / "kernels")
+def dispatch_code_facts(module: Path, out: Path, log: Optional[Path], arch: targets.Arch) -> dict[str, Any]:
+    """The ARM attributes of the dispatch code inside the module, and whether the target's CPU runs
+    it (its dispatch code check's verdict, `armv6_ok`)."""
+    verdict = arch.code_verdict
+    kernels = elf.dispatch_code(module, out / "kernels")
     if not kernels:
         return {verdict: False, "error": "no embedded kernel ELF found in the module"}
     facts = [elf.arm_attributes(k, log=log) for k in kernels]
