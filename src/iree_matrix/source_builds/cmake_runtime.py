@@ -431,8 +431,8 @@ def build_commands(
     release_flags: Sequence[str] = (),
 ) -> list[list[str]]:
     """The configure and build command lines of a runtime build: what `build_into` runs, and what
-    `iree-matrix show --commands` and the docs' recipes print (stages/recipes.py), so the three are
-    one list. `tree`, `work`, `host_tools` may be shell variables ("$IREE_SRC")."""
+    `iree-matrix show --commands` and the docs' command blocks print (stages/shell_commands.py), so
+    the three are one list. `tree`, `work`, `host_tools` may be shell variables ("$IREE_SRC")."""
     argv = [cmake, "-G", "Ninja", "-S", str(tree), "-B", str(work), *_CMAKE_COMMON, *release_flags]
     for variant in variants:
         argv += VARIANT_CMAKE.get(variant, ())

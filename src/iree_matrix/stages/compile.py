@@ -438,8 +438,8 @@ def host_cpu() -> str:
 
 
 def target_outputs(compiler: str, target: targets.Target, profile: Profile, out: Path | str) -> list[str]:
-    """The flags a target adds after `compile_flags` (the compile runs them; stages/recipes.py prints
-    them): ARM32 kernels link through the wrapper (`arm32_linker`), a bare-metal target writes its
+    """The flags a target adds after `compile_flags` (the compile runs them; stages/shell_commands.py
+    prints them): ARM32 kernels link through the wrapper (`arm32_linker`), a bare-metal target writes its
     kernels as a static library beside the module in `out`."""
     extra = []
     if target.arch.triple.startswith("arm"):

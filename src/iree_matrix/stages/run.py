@@ -65,7 +65,8 @@ def call_flags(function: str, inputs: Sequence[Path | str]) -> list[str]:
 
 def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str]) -> list[str]:
     """The checked call (`common`: device, module, `call_flags`), writing each output to a file:
-    what the run stage runs and records, and what the docs' recipes print (stages/recipes.py)."""
+    what the run stage runs and records, and what the docs' command blocks print
+    (stages/shell_commands.py)."""
     return [tool, *common, *(f"--output=@{p}" for p in outputs)]
 
 
