@@ -24,8 +24,8 @@ from iree_matrix.core.system import process_tree
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
 from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.matrix import old_spellings, releases, schema, torch_ranges
 from iree_matrix.matrix import peers as peer_registry
-from iree_matrix.matrix import releases, schema, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (
     AXES,
@@ -146,6 +146,7 @@ def _parse(
     resolver: Optional[releases.Resolver] = None,
 ) -> MatrixSpec:
     where = _Where(path)
+    data = old_spellings.current(data, where.error)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
     own_profiles = _parse_profiles(data.get("profile", {}), where)

@@ -291,9 +291,9 @@ def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
 
     globs = tuple(f"*/{search.parse(c).profile}" for c in configs)
     benchmark = matrix.benchmark
-    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_profile")
-    mine = dict(benchmark.opt_in).get("op_profile", ())
-    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_profile", (*mine, *globs))))
+    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
+    mine = dict(benchmark.opt_in).get("op_timings", ())
+    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
     return dataclasses.replace(matrix, benchmark=benchmark)
 
 
