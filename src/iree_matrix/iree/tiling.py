@@ -98,7 +98,7 @@ def _halve(n: int, floor: int) -> Optional[int]:
     return n // 2 if n >= 2 * max(floor, 1) and n % 2 == 0 else None
 
 
-def variants(config: TileConfig, bounds: Sequence[int] = ()) -> list[tuple[str, TileConfig]]:
+def tile_neighbours(config: TileConfig, bounds: Sequence[int] = ()) -> list[tuple[str, TileConfig]]:
     """The neighbours tried for one dispatch, each one change: every non-zero workgroup
     (`distribution`) tile halved or doubled (not above the loop's bound, when known, and never
     below its vector tile), and the innermost vector tile of the parallel and the reduction level
