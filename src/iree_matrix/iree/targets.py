@@ -1,7 +1,7 @@
 """CPU targets: an architecture and, for boards, the exact CPU — what a module is compiled for and
 what its run is emulated as. `ARCHES` is the one table of target facts: triple, CPUs and
 features, Debian / OCI platform and qemu, the toolchain IREE's runtime is built with, which ARM
-build attributes the CPU executes (the kernel check), the real boards with their names, CPUs and
+build attributes the CPU executes (the dispatch code check), the real boards with their names, CPUs and
 memory, and a bare-metal CPU's emulated machine (its compile flags and memory map); everything
 else reads them here (CONTRIBUTING.md, "Adding a CPU target").
 

@@ -160,7 +160,7 @@ class CompileStage(StageBase):
                 scripts = shipped.scripts_dir()
                 fields["linker_files"] = [file_sha256(scripts / f) for f in job.profile.arm32_linker]
             fields["flags"] = self._flags(job)
-            # What the kernel check reads (2: calls to a function with no code) is in the record.
+            # What the dispatch code check reads (2: calls to a function with no code) is in the record.
             fields["kernel_checks"] = 2
         return digest(fields)
 

@@ -200,7 +200,7 @@ class RunStage(StageBase):
             return Outcome(Status.SKIP, message=reason, command=tuple(run_argv), cacheable=False)
         if done.returncode != 0:
             empty = empty_function_problem(ctx.dep("compile").record.metrics)
-            if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
+            if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
                 raise processes.failure(
                     done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}"
                 )
