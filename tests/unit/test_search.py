@@ -191,26 +191,6 @@ def test_op_timings_globs(tmp_path):
         spec_file.load(bad)
 
 
-def test_op_profile_the_old_name_of_op_timings_is_still_read(tmp_path):
-    """Matrix files written before the rename say `op_profile`: read as `op_timings`, never both."""
-    base = (ROOT / "matrix" / "bench.toml").read_text()
-    old = tmp_path / "old.toml"
-    old.write_text(base.replace('op_timings = ["*/default"]', 'op_profile = ["*/default"]'))
-    matrix = spec_file.load(old)
-    assert (
-        matrix.benchmark.globs("op_timings") == ("*/default",) and matrix.benchmark.globs("op_profile") == ()
-    )
-    assert matrix.benchmark.profiles_ops("mobilenet_v2", "default")
-    both = tmp_path / "both.toml"
-    both.write_text(
-        base.replace('op_timings = ["*/default"]', 'op_timings = ["*/default"]\nop_profile = ["*/O2"]')
-    )
-    with pytest.raises(
-        UserError, match=r"benchmark.op_profile = \['\*/O2'\]: the old name of benchmark.op_timings"
-    ):
-        spec_file.load(both)
-
-
 # -- the budgeted descent (issue #25) ----------------------------------------------------------------
 
 
