@@ -4,7 +4,14 @@ that was really left (the run's end is its last progress line's elapsed clock).
 
     nox -s matrix 2>&1 | tee matrix.log; python benchmarks/eta_from_log.py matrix.log
 
-docs/first-run.md quotes it on the loaded first runs of 2026-11-25/26."""
+`--replays` prints the same for the replays of tests/unit/test_eta_replay.py instead (the published
+quiet first run's jobs under load traces: the steps and levels there, issue #69's cold run, a host
+slower or faster than the publication's, others' work in episodes), each ETA read as a run's progress
+would read it, with and without the load's level ahead (`LoadTrace.ahead`):
+
+    PYTHONPATH=src python benchmarks/eta_from_log.py --replays
+
+docs/first-run.md quotes both."""
 
 from __future__ import annotations
 
@@ -38,5 +45,41 @@ def main(path: str) -> int:
     return 0
 
 
+def replays() -> int:
+    """Each replay's ETA / time left from a quarter of the run on, at every 5 %: its range, and all of
+    them for the episodes (median, 10-90 %, the share within 0.75-1.25)."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.unit import test_eta_replay as replay
+
+    def said(name: str, ratios: list[float]) -> None:
+        print(f"{name:<34} {min(ratios):.2f}-{max(ratios):.2f}  " + " ".join(f"{r:.2f}" for r in ratios))
+
+    for ahead in (True, False):
+        print(f"--- {'the level ahead (LoadTrace.ahead)' if ahead else 'the last two minutes carried over'}")
+        for name, trace in sorted(replay.TRACES.items()):
+            said(name, list(replay._replay(trace, ahead=ahead).ratios.values()))
+        for k in (0.4, 1.0):
+            said(
+                f"rising, L**{k}",
+                list(replay._replay(replay.TRACES["rising"], k, ahead=ahead).ratios.values()),
+            )
+        for host in (0.7, 1.0, 1.5, 2.0):
+            k = 0.6 if host > 1 else replay.K
+            said(
+                f"cold (issue #69), host x{host}",
+                list(replay._replay(replay._cold, k, host=host, ahead=ahead).ratios.values()),
+            )
+        ratios = sorted(replay._episode_ratios(ahead))
+        inside = sum(0.75 <= r <= 1.25 for r in ratios) / len(ratios)
+        median, p10, p90 = ratios[len(ratios) // 2], ratios[len(ratios) // 10], ratios[9 * len(ratios) // 10]
+        spread = f"median {median:.2f}, 10-90 % {p10:.2f}-{p90:.2f}"
+        print(f"{'episodes (40 replays)':<34} {spread}, {inside:.0%} within 0.75-1.25")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]) if len(sys.argv) == 2 else "usage: eta_from_log.py LOG")
+    if sys.argv[1:] == ["--replays"]:
+        sys.exit(replays())
+    sys.exit(main(sys.argv[1]) if len(sys.argv) == 2 else "usage: eta_from_log.py LOG | --replays")

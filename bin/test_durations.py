@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+CPU_BAR_S = 1.0  # issue 72: each unit test under 1 s of CPU
+
 
 @dataclass(frozen=True)
 class Timed:
@@ -23,6 +25,7 @@ class Timed:
     test: str  # file::name, as pytest names it
     seconds: float
     outcome: str  # passed, failed, error, skipped
+    cpu_s: float | None = None  # the unit tier's: its setup and call's CPU (tests/unit/conftest.py)
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ def read_tests(junit: Path, tier: str) -> list[Timed]:
     for case in ET.parse(junit).getroot().iter("testcase"):
         path = (case.get("classname") or "").replace(".", "/")
         outcome = next((c.tag for c in case if c.tag in ("failure", "error", "skipped")), "passed")
-        found.append(Timed(tier, f"{path}.py::{case.get('name')}", float(case.get("time") or 0), outcome))
+        cpu = next((p.get("value") for p in case.iter("property") if p.get("name") == "cpu_s"), None)
+        found.append(Timed(tier, f"{path}.py::{case.get('name')}", float(case.get("time") or 0), outcome,
+                           None if cpu is None else float(cpu)))  # fmt: skip
     return found
 
 
@@ -77,6 +82,13 @@ def render(tiers: list[Tier], tests: list[Timed], slowest: int, markdown: bool) 
         lines.append(f"the {len(ranked)} slowest tests (s, setup and teardown included):")
         lines += [f"{t.seconds:8.1f}  {t.tier:12} {t.test}{'' if t.outcome == 'passed' else '  ' + t.outcome}"
                   for t in ranked]  # fmt: skip
+    over = sorted(
+        (t for t in tests if t.cpu_s is not None and t.cpu_s >= CPU_BAR_S), key=lambda t: -(t.cpu_s or 0)
+    )
+    if any(t.cpu_s is not None for t in tests):
+        lines.append("")
+        lines.append(f"unit tests over {CPU_BAR_S:g} s of CPU: {len(over)}")
+        lines += [f"{t.cpu_s:8.2f}  {t.test}" for t in over]
     return "\n".join(lines)
 
 

@@ -17,8 +17,12 @@ strict ``aot.export``):
 ``nonstrict``       non-strict ``torch.export`` (turbine's ``aot.export(strict_export=False)``)
 ``fx``              ``torch.export.export`` and IREE's ``fx_importer`` (``FxImporter``) instead of
                     turbine's ``aot.export``
-``decompose``       with ``fx``: ``ExportedProgram.run_decompositions()`` (torch's core ATen table)
-                    before the import, so e.g. SDPA reaches IREE as matmuls and a softmax
+``decompose``       with ``fx``: ``ExportedProgram.run_decompositions()`` (torch's core ATen table,
+                    and torch's own decomposition of the core ops IREE cannot lower) before the
+                    import, so e.g. SDPA reaches IREE as matmuls and a softmax (export_fx.py)
+``gaps``            with ``fx``: torch's own decompositions of only the ops IREE's torch lowering
+                    lacks (nn.LSTM/GRU/RNN, weight norm, ``diff``, ``squeeze.dims``), every other
+                    op as exported (export_fx.py)
 
 Writes what export_model.py writes; export.json adds ``recipe``.
 """
@@ -31,9 +35,10 @@ import sys
 import time
 from pathlib import Path
 
+import export_fx
 import export_model as base
 
-CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose")
+CHOICES = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps")
 
 
 def parse(recipe):
@@ -44,10 +49,11 @@ def parse(recipe):
         raise ValueError(
             "recipe {!r}: unknown choice {!r} (known: {})".format(recipe, unknown[0], ", ".join(CHOICES))
         )
-    if "decompose" in chosen and "fx" not in chosen:
-        raise ValueError(
-            f"recipe {recipe!r}: decompose needs fx (turbine's aot.export applies its own table)"
-        )
+    for needs_fx in ("decompose", "gaps"):
+        if needs_fx in chosen and "fx" not in chosen:
+            raise ValueError(
+                f"recipe {recipe!r}: {needs_fx} needs fx (turbine's aot.export applies its own table)"
+            )
     if "nonstrict" in chosen and "fx" in chosen:
         pass  # torch.export.export(strict=False): both apply
     return set(chosen)
@@ -108,17 +114,10 @@ def install(chosen):
             exported = aot.export(spec.module, *spec.inputs, strict_export=False)
             base.save_text(exported, path)
             return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
-        import torch
-        from iree.compiler.extras.fx_importer import FxImporter
-
         start = time.perf_counter()
-        program = torch.export.export(spec.module, tuple(spec.inputs), strict="nonstrict" not in chosen)
-        if "decompose" in chosen:
-            program = program.run_decompositions()
-        importer = FxImporter()
-        importer.import_frozen_program(program, func_name="main")
+        text = export_fx.export(spec, chosen)
         with open(str(path), "w") as f:
-            f.write(str(importer.module))
+            f.write(text)
         return time.perf_counter() - start, "bytecode: not written for a recipe" if bytecode else None
 
     base.call_factory = factory_call

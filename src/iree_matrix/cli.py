@@ -149,7 +149,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         with console.answers():  # stdout without terminal controls, whatever a record held
             _finish_publishes(args)
-            return args.command.main(args)
+            code: int = args.command.main(args)  # the command's exit status
+            return code
     except UserError as exc:
         logger.error(f"error: {exc}")
         return exc.exit_code

@@ -37,6 +37,7 @@ pytestmark = [
 EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10
 
+
 def _flags(path: Path) -> int:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -41,6 +41,7 @@ pytestmark = pytest.mark.integration
 EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 TIMEOUT = 40  # importing torch here takes 5-25 s (a loaded 2-core machine)
 
+
 def _matrix(tmp_path: Path, models: dict[str, str], extra: str = "") -> Path:
     refs = ", ".join(f'"{ref}"' for ref in write_models(tmp_path / "models", models))
     matrix = tmp_path / "matrix.toml"

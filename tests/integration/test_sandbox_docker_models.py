@@ -35,6 +35,7 @@ pytestmark = pytest.mark.integration
 
 EXPORT = "export:{}/py3.11-torch2.13.0-turbine3.9.0"
 
+
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
     if not containers.state().ok:

@@ -20,6 +20,7 @@ SCRIPTS = Path(__file__).parents[2] / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
+import export_exit  # noqa: E402  (the supervisor's limits are read in its own module)
 import export_model as em  # noqa: E402  (needs no torch to import)
 
 pytestmark = pytest.mark.processes  # children that hang are waited for and killed on real timeouts
@@ -75,9 +76,9 @@ def test_cpu_seconds_reads_this_process_and_nothing_for_a_missing_one() -> None:
 
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(em, "EXIT_GRACE", 1.0)
-    monkeypatch.setattr(em, "IDLE", 0.5)
-    monkeypatch.setattr(em, "POLL", 0.05)
+    monkeypatch.setattr(export_exit, "EXIT_GRACE", 1.0)
+    monkeypatch.setattr(export_exit, "IDLE", 0.5)
+    monkeypatch.setattr(export_exit, "POLL", 0.05)
 
 
 def _child(out: Path, then: str, name: str = "export.json") -> list[str]:

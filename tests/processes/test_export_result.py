@@ -14,6 +14,7 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 import export_model as em  # noqa: E402  (scripts/ is on sys.path now; importing it needs no torch)
+import export_reference  # noqa: E402
 
 
 @pytest.mark.torch
@@ -104,7 +105,7 @@ def test_a_failing_one_thread_timing_keeps_the_export(tmp_path, monkeypatch, tor
     def broken(spec, repetitions, warmup=2):
         raise RuntimeError("set_num_threads refused")
 
-    monkeypatch.setattr(em, "eager_cpu", broken)
+    monkeypatch.setattr(export_reference, "eager_cpu", broken)  # where `measure` looks it up
     code, out, _ = _export(tmp_path)
     assert code == 0 and not (out / "error.json").exists()
     info = json.loads((out / "export.json").read_text())

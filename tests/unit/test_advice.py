@@ -544,3 +544,79 @@ def test_a_pick_of_an_export_variant_is_a_configuration_name_merge_takes():
 
     assert sittings._NAME.fullmatch("@decomposed+data-tiling+loop-unrolling")
     assert not sittings._NAME.fullmatch("$(touch X)") and not sittings._NAME.fullmatch("+loop-unrolling")
+
+
+def test_every_renderer_words_a_no_difference_as_one():
+    """Issue #69: README's table called the Whisper decoder step "1.03x faster" than ONNX Runtime
+    where the report and `query` said "no difference (0.97x)": the tables take their words from
+    `advice.times_text`/`speedup_text` (`short`), as the report and `query` do."""
+    from iree_matrix.report import answers as rendered
+
+    pick = [40.0, 41.0, 39.5, 40.5, 40.2, 39.8, 40.1, 40.9]
+    doc = _sitting(pick_ms=pick, default_ms=[x * 1.2 for x in pick])
+    for arm in doc["functions"][0]["arms"]:  # ONNX Runtime within noise of the pick: 0.97x its time
+        if arm["name"] == "onnxruntime":
+            arm["ms"] = [x * (1.03 if i % 2 else 1.02) + (1.5 if i % 3 else -1.5) for i, x in enumerate(pick)]
+    (a,) = advice.derive(doc)
+    assert a.vs_peer is not None and a.vs_peer.paired.verdict == stats.NO_DIFFERENCE
+    row = rendered.rows([a])[0]
+    assert row[-1] == advice.times_text(a.vs_peer, "ONNX Runtime", short=True)
+    assert row[-1].startswith("as fast as ONNX Runtime (no difference: 0.9")
+    long = advice.times_text(a.vs_peer, "ONNX Runtime")
+    assert long.startswith(row[-1].rstrip(")")) and "faster than ONNX Runtime" not in row[-1]
+    query = "\n".join(advice.lines(advice.nearest([a], HostIdentity.of(ROCKETLAKE)), "mobilenet_v2"))
+    assert long in query
+    slower = advice.Ratio(stats.paired([10.0] * 8, [16.5] * 8))
+    assert advice.times_text(slower, "eager", short=True) == "IREE takes 1.65× eager's time"
+    assert advice.speedup_text(slower, "", short=True) == "0.61× faster"
+    same = advice.Ratio(stats.paired([10.0] * 8, [10.0] * 8))
+    assert advice.speedup_text(same, "`default`", short=True).startswith("no difference (1.00×)")
+
+
+def test_a_runs_report_opens_with_the_answers_and_their_flags_before_the_legend():
+    """Issue #69: the flags sat under a 984-character legend, off an 80x24 first screen; an export
+    variant's pick (`@decomposed`) says how to make the MLIR its flags compile."""
+    from iree_matrix.report import what_to_take
+
+    decomposed = {**_sitting(), "model": "whisper_tiny"}
+    decomposed["functions"] = [{**decomposed["functions"][0], "function": "encoder"}]
+    for arm in decomposed["functions"][0]["arms"]:
+        if arm["kind"] == advice.PICK:
+            arm["name"] = arm["config"] = "@decomposed+data-tiling"
+    plain = advice.derive(_sitting())
+    (variant,) = advice.derive(decomposed)
+    assert variant.config == "@decomposed+data-tiling"
+    chosen = [
+        advice.nearest(plain, HostIdentity.of(ROCKETLAKE)),
+        advice.nearest([variant], HostIdentity.of(ZEN5)),
+    ]
+    lines = what_to_take.first_screen(
+        [c for c in chosen if c], ["mobilenet_v2", "whisper_tiny"], "iree-matrix"
+    )
+    text = "\n".join(lines)
+    assert "# mobilenet_v2: IREE 3.13.0 " + PICK + ", 3.50× faster than `default` (" in text
+    assert "# whisper_tiny.encoder: IREE 3.13.0 @decomposed+data-tiling" in text and "(NEAREST: " in text
+    assert "--module models.whisper_tiny__decomposed" in text and "--function encoder" in text
+    assert "not `whisper_tiny`'s own export" in text
+    assert text.count("iree-compile model.mlir ") == 2 and "'--x=$(touch X)'" in text
+    assert "--module models.mobilenet_v2 " in text and "not `mobilenet_v2`" not in text
+    # The variant's export command is the export worker's, as the export stage runs it.
+    command = next(line for line in lines if "whisper_tiny__decomposed" in line)
+    worker = command.split(": ", 2)[2].split(" (torch")[0]
+    assert worker.startswith("python3 scripts/export_model.py --module models.whisper_tiny__decomposed")
+    assert (
+        Path(__file__).resolve().parents[2] / "scripts" / "models" / "whisper_tiny__decomposed.py"
+    ).is_file()
+    noisy = [40.0, 41.0, 39.5, 40.5, 40.2, 39.8, 40.1, 40.9]
+    pick = [x * f for x, f in zip(noisy, (1.01, 0.99, 1.0, 1.01, 0.99, 1.0, 1.01, 0.99))]
+    default = advice.derive(_sitting(pick_ms=pick))
+    assert default[0].config == "default"
+    kept = what_to_take.first_screen(
+        [advice.nearest(default, HostIdentity.of(ROCKETLAKE))], ["mobilenet_v2"], "t"
+    )
+    assert "# mobilenet_v2: IREE 3.13.0 default, no pick faster beyond noise (" in "\n".join(kept)
+    import dataclasses
+
+    users = dataclasses.replace(default[0], model="my_net")  # a user's model: named, its file elsewhere
+    said = what_to_take.export_text(users)
+    assert "iree-matrix show 'compile:my_net*' --results-dir RUN --commands" in said

@@ -23,16 +23,22 @@ The estimator does not know K: it starts from `progress.COUPLING` and learns how
 from the jobs that finish. It is also replayed with K = 0.4 and 1.0 (a host whose load hits softer or
 harder), on a quiet trace, on a load that falls from 14 to 1.5-3 in two minutes and on a steady 10:
 within 25 % of the time left at every 5 % from a quarter of the run on, in each. An estimator that
-does not learn fails it (`test_an_estimator_that_does_not_learn_fails_the_replay`)."""
+does not learn fails it (`test_an_estimator_that_does_not_learn_fails_the_replay`).
+
+Issue #69 adds: its cold run's load (`_cold`), hosts 0.7-2x the publication's time at any load, and
+others' work in episodes of minutes that the estimator reads through the 1-minute load average
+(`_episodes`). `python benchmarks/eta_from_log.py --replays` prints every replay's ratios."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 import statistics
 from collections.abc import Callable
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -75,12 +81,47 @@ def _falling(t: float) -> float:
     return 14.0 - 11.0 * t / 120.0 if t < 120.0 else _LOW[int((t - 120.0) // 30.0)]
 
 
+_COLD_MID = _segments(69, 6.0, 13.0, 1.3)
+_COLD_LATE = _segments(70, 10.0, 17.0, 1.3)
+
+
+def _cold(t: float) -> float:
+    """Issue #69's cold `nox -s matrix` (40 min at load median 8.9, 3-17): 3 at the start, 9 three
+    minutes later, a reading every 30 s in 6-13 to 20 min, then in 10-17."""
+    if t < 180.0:
+        return 3.0 + 6.0 * t / 180.0
+    return (_COLD_MID if t < 1200.0 else _COLD_LATE)[int((t - 180.0) // 30.0)]
+
+
 TRACES: dict[str, Callable[[float], float]] = {
     "rising": _rising,
     "quiet": lambda t: 1.0,
     "falling": _falling,
     "steady": lambda t: 10.0,
 }
+
+
+def _episodes(seed: int, level: float) -> tuple[Callable[[float], float], Callable[[float], float]]:
+    """(the load that slows the jobs, the load the estimator reads) of a machine shared by others'
+    work in episodes: a base that rises from 3 to `level` in three minutes, and every 4 min on
+    average another job (a compile, a test run) adding 2-8 for 1-7 min; the reading is the kernel's
+    1-minute load average of it (an exponential mean, 5-s steps)."""
+    draw = random.Random(seed)
+    episodes, at = [], 0.0
+    while at < 4 * 3600:
+        at += draw.expovariate(1 / 240)
+        episodes.append((at, at + draw.uniform(60, 420), draw.uniform(2, 8)))
+    felt, read, mean = [], [], 3.0
+    for i in range(4 * 3600 // 5):
+        now = i * 5.0
+        base = 3.0 + (level - 3.0) * min(1.0, now / 180.0)
+        value = max(
+            1.0, min(18.0, base + sum(h for a, b, h in episodes if a <= now < b) + draw.uniform(-1, 1))
+        )
+        mean += (value - mean) * (1 - math.exp(-5 / 60))
+        felt.append(value)
+        read.append(mean)
+    return (lambda t: felt[int(t // 5)]), (lambda t: read[int(t // 5)])
 
 
 def _records() -> list[Record]:
@@ -93,13 +134,24 @@ class Replay:
     ratios: dict[float, float]  # fraction of the run -> ETA / real time left
 
 
-def _replay(load: Callable[[float], float], k: float = K, learn: bool = True) -> Replay:
+def _replay(
+    load: Callable[[float], float],
+    k: float = K,
+    learn: bool = True,
+    felt: Optional[Callable[[float], float]] = None,
+    host: float = 1.0,
+    ahead: bool = True,
+) -> Replay:
     """The quiet run's jobs under `load`, each stretched as the module docstring says; the estimator
     fed as `Progress` feeds it (the load sampled into a LoadTrace, each job's end with the mean load
-    over its span) and read at every 5 % of the run."""
+    over its span) and read at every 5 % of the run. `felt`: the load that stretches the jobs, where it
+    is not the one the estimator reads (`_episodes`); `host`: how much slower than the publication
+    host this one is at any load (its computing stages); `ahead` False: the estimate carries the
+    recent load over all that is left, as before `LoadTrace.ahead`."""
     records = _records()
     floors = stage_times.floors(records)
     factor = lambda t: max(1.0, load(t) / CORES)  # noqa: E731
+    felt_factor = factor if felt is None else (lambda t: max(1.0, felt(t) / CORES))  # noqa: E731
 
     # The run, on a simulated clock: job id -> (start, end).
     spans: dict[str, tuple[float, float]] = {}
@@ -112,13 +164,14 @@ def _replay(load: Callable[[float], float], k: float = K, learn: bool = True) ->
                 break
             record = queue.pop(0)
             running[record.job] = [record, 0.0, t]
-        stretch = factor(t)
+        stretch = felt_factor(t)
         for job, state in list(running.items()):
             record = state[0]
             quiet = max(float(record.seconds or 0.0), 0.01)
             floor = min(floors.get(job, 0.0), quiet)
             power = INSTALL_K if record.stage == "install" else k
-            state[1] += TICK / (floor + (quiet - floor) * stretch**power)
+            slower = 1.0 if record.stage == "install" else host
+            state[1] += TICK / (floor + (quiet - floor) * slower * stretch**power)
             if state[1] >= 1.0:
                 spans[job] = (state[2], t + TICK)
                 del running[job]
@@ -146,11 +199,14 @@ def _replay(load: Callable[[float], float], k: float = K, learn: bool = True) ->
             if learn:
                 trace.note(factor(clock), clock)
             clock += SAMPLE
-        if learn:
-            estimates.factor.load = trace.recent(moment) or estimates.factor.load
         pending = [job for job, (start, _) in spans.items() if start > moment]
         started = {job: start for job, (start, finish) in spans.items() if start <= moment < finish}
-        ratios[fraction] = estimates.left(pending, started, moment) / (end - moment)
+        if learn and ahead:
+            left = estimates.left_ahead(trace, pending, started, moment)
+        else:
+            estimates.factor.load = (trace.recent(moment) if learn else None) or estimates.factor.load
+            left = estimates.left(pending, started, moment)
+        ratios[fraction] = left / (end - moment)
     return Replay(end, ratios)
 
 
@@ -185,3 +241,68 @@ def test_an_estimator_that_does_not_learn_fails_the_replay() -> None:
     running job has overrun its own: `Estimates.left`)."""
     ratios = list(_replay(TRACES["rising"], learn=False).ratios.values())
     assert statistics.median(ratios) < 0.6 and sum(r < 0.75 for r in ratios) >= len(ratios) - 2
+
+
+@pytest.mark.parametrize("host", [0.7, 1.5, 2.0])
+def test_a_host_slower_or_faster_than_the_publications_is_learned(host: float) -> None:
+    """The jobs take `host` x what the load alone would make them (another CPU, a cold disk), from
+    the first job on, under the rising load (first jobs slow at load 4 must not read as a load that
+    hits hard, then multiplied by 9-15)."""
+    replay = _replay(TRACES["rising"], 0.6 if host > 1 else K, host=host)
+    shown = {f"{f:.0%}": round(r, 2) for f, r in replay.ratios.items()}
+    print("rising", host, f"{replay.seconds / 60:.1f} min", shown)
+    assert all(0.75 <= r <= 1.25 for r in replay.ratios.values()), shown
+
+
+@pytest.mark.parametrize("host", [0.7, 1.0, 1.5])
+def test_issue_69s_cold_run_within_25_percent_once_the_load_has_risen(host: float) -> None:
+    """Issue #69's load (`_cold`: 3-17, a rise from 6-13 to 10-17 at 20 min). Before that rise the
+    time left holds load still to come, which no estimate knows: 0.73-0.89 there, asserted at 0.7;
+    from it on (and from a quarter of the run) within 25 %. Not asserted: a host 2x slower at any
+    load, hit as L**0.6, reads 0.75-1.29 (1.24 and 1.29 at 45-50 %, as the readings touch 17)."""
+    replay = _replay(_cold, 0.6 if host > 1 else K, host=host)
+    shown = {f"{f:.0%}": round(r, 2) for f, r in replay.ratios.items()}
+    print("cold", host, f"{replay.seconds / 60:.1f} min", shown)
+    risen = 1200.0 / replay.seconds
+    assert all(0.7 <= r <= 1.25 for r in replay.ratios.values()), shown
+    assert all(0.75 <= r <= 1.25 for f, r in replay.ratios.items() if f >= risen), shown
+
+
+def _episode_ratios(ahead: bool) -> list[float]:
+    ratios = []
+    for seed in (69, 70, 71, 72):
+        for level in (4.0, 8.0):
+            felt, read = _episodes(seed, level)
+            for host, k in ((1.0, 0.8), (1.5, 0.6), (0.7, 0.8), (1.0, 0.4), (1.0, 1.0)):
+                ratios.extend(_replay(read, k, felt=felt, host=host, ahead=ahead).ratios.values())
+    return ratios
+
+
+def test_under_episodes_of_others_work_the_estimate_is_centred_and_the_level_holds_more() -> None:
+    """Others' work in episodes of minutes (`_episodes`, load medians 4-14, at most 18): what is left
+    depends on episodes still to come, which no estimate knows, so the 25 % band cannot hold at
+    every point. Asserted: the ETA is centred (median ETA / time left within 10 % of 1) and the
+    level ahead (`LoadTrace.ahead`) holds more points in the band, and a narrower 10-90 % spread,
+    than carrying the last two minutes over the rest."""
+    spread = {}
+    for ahead in (False, True):
+        ratios = sorted(_episode_ratios(ahead))
+        inside = sum(0.75 <= r <= 1.25 for r in ratios) / len(ratios)
+        median, p10, p90 = ratios[len(ratios) // 2], ratios[len(ratios) // 10], ratios[9 * len(ratios) // 10]
+        spread[ahead] = (inside, p90 / p10)
+        print(f"ahead={ahead}: {inside:.0%} in 0.75-1.25, median {median:.2f}, 10-90 % {p10:.2f}-{p90:.2f}")
+        assert 0.9 <= median <= 1.1
+    assert spread[True][0] > spread[False][0] and spread[True][1] < spread[False][1], spread
+
+
+def test_the_load_ahead_is_the_recent_one_for_minutes_then_the_level() -> None:
+    """`LoadTrace.ahead`: a two-minute burst after ten minutes at 2 is expected to pass."""
+    trace = LoadTrace()
+    for t in range(0, 600, 2):
+        trace.note(2.0, float(t))
+    for t in range(600, 720, 2):
+        trace.note(6.0, float(t))
+    assert trace.recent(720.0) == pytest.approx(6.0, abs=0.1)
+    assert trace.ahead(720.0, 120.0) == trace.recent(720.0)  # within the burst's own minutes
+    assert trace.ahead(720.0, 1800.0) == pytest.approx((180 * 6.0 + 1620 * 2.0) / 1800, abs=0.1)
+    assert LoadTrace().ahead(0.0, 600.0) is None

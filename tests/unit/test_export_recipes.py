@@ -32,6 +32,9 @@ def test_parse_orders_choices_and_refuses_bad_ones():
         recipes.parse("eager+flash")
     with pytest.raises(ValueError, match="decompose needs fx"):
         recipes.parse("decompose")
+    with pytest.raises(ValueError, match="gaps needs fx"):
+        recipes.parse("gaps+nonstrict")
+    assert recipes.parse("gaps+fx") == ("fx", "gaps")
     with pytest.raises(ValueError, match="named twice"):
         recipes.parse("eager+eager")
 
@@ -52,8 +55,9 @@ def test_a_recipe_model_resolves_to_its_base_module(tmp_path):
 def test_round_one_tries_only_applicable_choices():
     llama = SCRIPTS / "models" / "llama__transformers.py"
     cnn = SCRIPTS / "models" / "tiny_cnn.py"
-    assert recipes.round_one(llama) == ["eager", "select-cache", "nonstrict", "fx", "fx+decompose"]
-    assert recipes.round_one(cnn) == ["nonstrict", "fx", "fx+decompose"]
+    both = ["fx+decompose", "fx+gaps"]  # torch's core table; only the ops IREE's lowering lacks
+    assert recipes.round_one(llama) == ["eager", "select-cache", "nonstrict", "fx", *both]
+    assert recipes.round_one(cnn) == ["nonstrict", "fx", *both]
 
 
 def test_round_two_combines_the_choices_that_changed_an_outcome():
@@ -133,6 +137,10 @@ def test_outcomes_take_each_releases_first_failing_stage():
     assert search_recipes.passes(table["llama@transformers"]) == {"eager": ["3.9.0"]}
     text = "\n".join(search_recipes.render(table))
     assert "passes via recipe eager on 3.9.0" in text and "3.13.0: compile: error: global resources" in text
+    # the commands that run it, as a command line takes the model (tests/processes runs them)
+    assert "run it: `iree-matrix advise 'llama@transformers~eager'`" in text
+    mine = "\n".join(search_recipes.render({"my_net": table["llama@transformers"]}, {"my_net": "n.py:build"}))
+    assert "`iree-matrix matrix --model 'n.py:build~eager'`" in mine
 
 
 def test_query_model_names_the_recipe_that_passes():
@@ -149,6 +157,7 @@ def test_query_model_names_the_recipe_that_passes():
     assert answer.answer == "fails"  # the default export still fails: that is not hidden
     line = next(x for x in answer.lines if "passes via recipe" in x)
     assert "eager+select-cache on 3.10.0, 3.13.0" in line and f"`{recipe}`" in line and "torch.where" in line
+    assert f"`iree-matrix advise '{recipe}'`" in line  # a command that runs as printed
     assert answer.data["recipes"] == {"eager+select-cache": ["3.10.0", "3.13.0"]}
     # a recipe that fails on a release is not said to pass there
     records = [r for r in records if not (r.stage == "run" and "3.10.0" in r.job and "decode" in r.job)]

@@ -126,3 +126,30 @@ def test_another_type_error_of_save_mlir_is_the_exports_own():
 
     with pytest.raises(TypeError, match="unsupported dtype"):
         em.save_text(Broken(), Path("unused.mlir"))
+
+
+def test_an_export_the_harness_made_wrong_is_the_harness_failure_never_iree(tmp_path):
+    """Issue 69: the fx route's function took a buffer as a second argument and IREE's run said
+    "expected 2 arguments but passed 1". The worker now checks the arguments at export; a mismatch is
+    raised as the harness's (`export_fx.HarnessError`), written as phase `harness` whatever phase it
+    arose in, and recorded as iree-matrix's own failure (`internal`, not stored), not the export's
+    nor a run's."""
+    import types
+
+    import export_fx
+    from iree_matrix.stages.export import _failure
+
+    def work(args):
+        def wrong():
+            raise export_fx.HarnessError(
+                "the fx route's export takes 3 arguments where the model is called with 1"
+            )
+
+        em._phase("export", wrong)
+
+    assert em.run_reporting(work, types.SimpleNamespace(out=str(tmp_path))) == 1
+    error = json.loads((tmp_path / "error.json").read_text())
+    assert error["phase"] == em.HARNESS
+    failure = _failure(tmp_path, Completed(("python", "export_recipe.py"), 1, "", "", 0.1))
+    assert failure.error_class == "internal" and "takes 3 arguments" in failure.message
+    assert "not the model's or turbine's" in failure.message and not failure.cacheable

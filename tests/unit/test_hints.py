@@ -156,6 +156,9 @@ def test_every_hint_formats_and_names_its_source():
         '%11 = "torch.vtensor.literal"() <{value = dense<true> : tensor<i1>}> : () -> !torch.vtensor<[],i1>',
         "packed-sequence-diff": "model.mlir:60:11: error: failed to legalize operation 'torch.aten.diff' "
         "that was explicitly marked illegal",
+        "weight-norm": '%5 = "torch.operator"(%1, %2, %c2) <{name = "torch.aten._weight_norm"}> : (',
+        "squeeze-dims": '%30 = "torch.operator"(%25, %29) <{name = "torch.aten.squeeze.dims"}> : (',
+        "diff-op": '%39 = "torch.operator"(%36, %24) <{name = "torch.aten.diff"}> : (!torch.vtensor',
     }
     assert set(samples) == {h.name for h in hints.HINTS}
     for hint in hints.HINTS:
@@ -201,9 +204,18 @@ def test_transformers_packed_sequence_diff_says_how_to_call_the_model():
     user = _failed("compile", "hf_models-gpt2", "3.13.0", words, exporter=HF)
     found = release_choice.hint(user)
     assert found is not None and found.name == "packed-sequence-diff"
-    assert "attention_mask=torch.ones_like(input_ids)" in found.advice and "fx+decompose" in found.advice
-    plain = _failed("compile", "net", "3.13.0", words)  # torch.diff in a model of one's own: not this cause
-    assert release_choice.hint(plain) is None
+    assert "fx+decompose" in found.advice and "torch.arange(n)" in found.advice
+    # the chain: the 2-D mask's next failure is named up front, with the hint that covers it
+    assert (
+        "Next known failure" in found.advice
+        and "tensor<i1>" in found.advice
+        and "bool-literal" in found.advice
+    )
+    bool_literal = next(h for h in hints.HINTS if h.name == "bool-literal")
+    assert "causal" in bool_literal.advice and "fx+decompose" in bool_literal.advice
+    # torch.diff in a model of one's own: not transformers' cause, the plain op's route
+    plain = release_choice.hint(_failed("compile", "net", "3.13.0", words))
+    assert plain is not None and plain.name == "diff-op" and "`fx+gaps`" in plain.advice
 
 
 FOREIGN = "/work/other-box/store/export/ab"

@@ -187,6 +187,14 @@ def test_the_run_report_gives_one_answer_per_function_with_its_flags_and_whose_c
     )
     assert "not this CPU" in row and "`iree-matrix advise mobilenet_v2`" in elsewhere
     assert "on your PATH" not in elsewhere  # `iree-matrix` is on the PATH: nothing to say
+    # Issue #69: the answers and their flags open the report, before the legend (off an 80x24 screen
+    # under it); the legend and the rest follow, and the flags are printed once.
+    head = here.split("**Legend.**")[0]
+    assert head.startswith("# IREE compatibility matrix\n\n**What to take here**")
+    assert f"iree-compile model.mlir {advice.flags_text(pick.flags)} -o model.vmfb" in head
+    assert "# mobilenet_v2: IREE 3.13.0 " in head and "--module models.mobilenet_v2 " in head
+    assert here.count("iree-compile model.mlir ") == 1
+    assert "**What to take here**" not in render_compatibility(_records())  # a published set's: none
 
 
 def test_a_models_eager_line_gives_one_threads_cpu_time_first_and_labels_the_wall_time() -> None:

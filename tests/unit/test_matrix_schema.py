@@ -1,10 +1,12 @@
-"""The matrix file schema (src/iree_matrix/schemas/matrix-1.schema.json, issue 49): a valid JSON
-Schema, every node that can fail saying what it expects, the shipped matrices valid under it, and the
-one-line errors it gives where the parser had none of its own (docs/matrix-files.md is checked
-against it in test_docs_current.py)."""
+"""The matrix file schema (src/iree_matrix/schemas/matrix-1.schema.json, issue 49): generated from the
+definition the parser validates with (matrix/schema.py KEYS and DEFS, issue 70), a valid JSON Schema,
+every node that can fail saying what it expects, the shipped matrices valid under it, and the one-line
+errors it gives where the parser had none of its own (docs/matrix-files.md is checked against it in
+test_docs_current.py)."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from iree_matrix.core.errors import SpecError
 from iree_matrix.matrix import schema, spec
 from tests.unit.test_spec import _error
 
@@ -32,6 +35,51 @@ def _nodes(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     elif isinstance(node, list):
         for i, value in enumerate(node):
             yield from _nodes(value, f"{where}/{i}")
+
+
+def test_the_shipped_schema_file_is_the_one_the_definition_generates() -> None:
+    shipped = (REPO / "src" / "iree_matrix" / schema.SCHEMA).read_text(encoding="utf-8")
+    assert shipped == schema.file_text(), (
+        "the schema file differs from matrix/schema.py: run bin/update_matrix_schema.py"
+    )
+    assert schema.shipped() == schema.generated()
+
+
+def test_the_definitions_axes_are_the_parsers() -> None:
+    assert schema.AXES == tuple(spec.AXES)
+    assert set(schema.REQUIRED) <= set(schema.AXES)
+
+
+def test_the_parser_validates_with_the_definition_not_the_file(monkeypatch, tmp_path) -> None:
+    """A key added to the definition is accepted at once, the shipped file unchanged; the update
+    script then finds the file stale, rewrites it, and finds it current."""
+    planted = {"python": "3.11", "torch": "2.13.0", "turbine": "3.9.0", "compiler": "3.9.0", "models": "m"}
+    with pytest.raises(SpecError, match="unknown key 'notes'"):
+        schema.check({**planted, "notes": "x"}, Path("m.toml"))
+    monkeypatch.setitem(schema.KEYS, "notes", schema.DEFS["description"])
+    schema.schema.cache_clear()
+    try:
+        schema.check({**planted, "notes": "x"}, Path("m.toml"))
+        copy = tmp_path / "src" / "iree_matrix" / schema.SCHEMA
+        copy.parent.mkdir(parents=True)
+        copy.write_text((REPO / "src" / "iree_matrix" / schema.SCHEMA).read_text(encoding="utf-8"))
+        update = _update_script()
+        assert update.main(["--check", str(tmp_path)]) == 1
+        assert update.main([str(tmp_path)]) == 0 and '"notes"' in copy.read_text(encoding="utf-8")
+        assert update.main(["--check", str(tmp_path)]) == 0
+    finally:
+        monkeypatch.undo()
+        schema.schema.cache_clear()
+
+
+def _update_script() -> Any:
+    found = importlib.util.spec_from_file_location(
+        "update_matrix_schema", REPO / "bin" / "update_matrix_schema.py"
+    )
+    assert found is not None and found.loader is not None
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    return module
 
 
 def test_the_schema_is_a_json_schema_and_every_check_says_what_it_expects() -> None:

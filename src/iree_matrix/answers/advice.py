@@ -23,7 +23,9 @@ from typing import Any, Optional
 
 from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import neighbourhood
-from iree_matrix.answers.arms import Arm, Ratio, paired
+from iree_matrix.answers.arms import Arm as Arm  # re-exported: gpu_advice, report/answers use advice.X
+from iree_matrix.answers.arms import Ratio as Ratio
+from iree_matrix.answers.arms import paired as paired
 from iree_matrix.answers.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
@@ -158,31 +160,44 @@ def display_name(a: Advice) -> str:
     return a.model if a.function in ("", "main", a.model) else f"{a.model}.{a.function}"
 
 
-def times_text(ratio: Optional[Ratio], other: str) -> str:
-    """IREE's time over `other`'s, in words that cannot be read backwards."""
+def times_text(ratio: Optional[Ratio], other: str, short: bool = False) -> str:
+    """IREE's time over `other`'s, in words that cannot be read backwards and that say a paired
+    verdict of no difference as one: every renderer (the report, `query`, ANSWERS.md and README's
+    table: `short`, a table cell's words) takes them from here, so one sitting's 0.97x never reads
+    "1.03x faster" in one place and "no difference" in another."""
     if ratio is None:
-        return f"{other}: not measured"
+        return "–" if short else f"{other}: not measured"
     r = ratio.value
     if ratio.paired.verdict == stats.NO_DIFFERENCE:
+        if short:
+            return f"as fast as {other} (no difference: {r:.2f}× its time)"
         return f"as fast as {other} (no difference: {r:.2f}× its time, {ratio.span()})"
     if ratio.paired.verdict == stats.TOO_FEW:
+        if short:
+            return f"IREE takes {r:.2f}× {other}'s time (too few rounds for a verdict)"
         return f"IREE takes {r:.2f}× {other}'s time over {ratio.paired.rounds} rounds: too few for a verdict"
     if r >= 1:
-        return f"IREE takes {r:.2f}× {other}'s time ({other} is {r:.2f}× faster; {ratio.span()})"
-    return f"IREE is {1 / r:.2f}× faster than {other} (takes {r:.2f}× its time; {ratio.span()})"
+        said = f"IREE takes {r:.2f}× {other}'s time"
+        return said if short else f"{said} ({other} is {r:.2f}× faster; {ratio.span()})"
+    said = f"IREE is {1 / r:.2f}× faster than {other}"
+    return said if short else f"{said} (takes {r:.2f}× its time; {ratio.span()})"
 
 
-def speedup_text(ratio: Optional[Ratio], what: str) -> str:
+def speedup_text(ratio: Optional[Ratio], what: str, short: bool = False) -> str:
+    """The answer's speed over `what`'s (`default`, the naive build), noise-aware as `times_text`;
+    `short`: a table cell's words (`what` left to the column's header)."""
     if ratio is None:
-        return f"{what}: not measured"
+        return "–" if short else f"{what}: not measured"
     if ratio.paired.verdict == stats.SAME_MODULE:
-        return f"the same module as {what}"
+        return "the same module" if short else f"the same module as {what}"
     s = 1.0 / ratio.value
     if ratio.paired.verdict == stats.NO_DIFFERENCE:
-        return f"no faster than {what} beyond noise ({s:.2f}×)"
+        return f"no difference ({s:.2f}×)" if short else f"no faster than {what} beyond noise ({s:.2f}×)"
     if ratio.paired.verdict == stats.TOO_FEW:
+        if short:
+            return f"{s:.2f}× (too few rounds for a verdict)"
         return f"{s:.2f}× {what}'s speed over {ratio.paired.rounds} rounds: too few rounds for a verdict"
-    return f"{s:.2f}× faster than {what}"
+    return f"{s:.2f}× faster" if short else f"{s:.2f}× faster than {what}"
 
 
 # --------------------------------------------------------------------------- derivation

@@ -39,7 +39,8 @@ FILENAME = "compat.json"
 
 def schema() -> dict[str, Any]:
     text = resources.files("iree_matrix").joinpath(f"schemas/compat-{COMPAT_SCHEMA}.schema.json").read_text()
-    return json.loads(text)
+    found: dict[str, Any] = json.loads(text)
+    return found
 
 
 def derive(

@@ -205,7 +205,7 @@ def cross_state(run: Record) -> str:
         return LOADS
     if run.status in (Status.SKIP, Status.NOT_RUN):
         return NOT_RUN
-    return run.status.value
+    return str(run.status.value)  # a str enum's value
 
 
 def _cross(pairs: Sequence[tuple[Record, Record]]) -> tuple[list[str], dict[str, Any]]:

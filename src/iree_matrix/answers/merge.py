@@ -108,7 +108,7 @@ def merge_records(
         # may use (a skip, never stored), gives way to the same job executed elsewhere: a machine
         # with the device, or a runtime given one (SwiftShader for the runtimes hiding lavapipe).
         executed = [(n, r) for n, r in candidates if not _unanswered(r)]
-        chosen: dict[tuple, tuple[str, Record]] = {}
+        chosen: dict[tuple[Optional[str], ...], tuple[str, Record]] = {}
         for name, record in executed or candidates:
             previous = chosen.setdefault(_same(record), (name, record))
             if previous[1] is record:
@@ -138,7 +138,7 @@ def _unanswered(record: Record) -> bool:
     )
 
 
-def _same(record: Record) -> tuple:
+def _same(record: Record) -> tuple[Optional[str], ...]:
     """What makes two records of one job the same result."""
     if record.status is Status.NOT_RUN:
         return ("not_run", record.blocked_by, record.message)

@@ -299,10 +299,14 @@ def model(records: Iterable[Record], name: str, arch: Optional[str] = None) -> A
     if newest is not None:
         evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
     via_recipe = recipe_passes(recs, rec.model)
+    known = models.references(records) if via_recipe else {}
     for recipe, names in via_recipe.items():
+        ran = known.get(f"{rec.model}{recipes.SEP}{recipe}")  # a user's model: FILE:FACTORY~RECIPE
+        reference = known.get(rec.model) or (models.split_recipe(ran)[0] if ran else rec.model)
+        run = recipes.commands(reference, recipe)[0]
         lines.append(
             f"  passes via recipe {recipe} on {version_listing(names, limit=20)} "
-            f"(export it as `{rec.model}{recipes.SEP}{recipe}`: {recipes.describe(recipe)})"
+            f"(export it as `{rec.model}{recipes.SEP}{recipe}`, `{run}`: {recipes.describe(recipe)})"
         )
     itself = behaviour.line(records, rec.functions)
     if itself is not None:  # what the model itself does: its answer, never IREE's

@@ -102,7 +102,8 @@ def measured(release: Optional[Entry]) -> str:
     if not timed:
         return ""
     why = "; ".join(t.get("why_noisy") or "" for t in timed if t["noisy"] and t.get("why_noisy"))
-    return timed[0]["measured"] + (f" — noisy: {why}" if why else "")
+    when: str = timed[0]["measured"]
+    return when + (f" — noisy: {why}" if why else "")
 
 
 def fastest(model: Entry) -> str:

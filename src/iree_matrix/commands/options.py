@@ -181,8 +181,9 @@ IREE_SOURCE: Option[str] = Option(
 )
 MODEL: Option[str] = Option(
     "--model",
-    "run these models instead of the file's: a built-in name, path/to/file.py:factory or "
-    "package.module:factory (repeatable)",
+    "run these models only, instead of the matrix file's (repeatable): a built-in name, "
+    "path/to/file.py:factory or package.module:factory; a file given with --matrix adds the cells its "
+    "[[include]] tables name; results go to runs/<matrix file name>-<models> unless --results-dir",
     metavar="REF",
     repeat=True,
 )
@@ -470,14 +471,39 @@ def cache_dir(args: argparse.Namespace) -> Path:
     return CACHE.of(args) or default_cache()
 
 
-def default_results_dir(given: Path | None, matrix_path: Path) -> Path:
-    """`--results-dir` (`given`) or runs/<matrix file name>; the published results/ only via `publish`."""
+def default_results_dir(given: Path | None, matrix_path: Path, models: Sequence[str] = ()) -> Path:
+    """`--results-dir` (`given`) or runs/<matrix file name>, with `--model`'s names after a `-`
+    (runs/default-my_net): a run of some models is not the file's run, and its records kept apart
+    from it. The published results/ only via `publish`."""
     from iree_matrix.answers.publish import run_dir
 
     results_dir = given if given is not None else run_dir(matrix_path)
+    if given is None and models:
+        results_dir = results_dir.with_name(f"{results_dir.name}-{models_part(models)}")
     if results_dir.exists() and not results_dir.is_dir():
         raise UserError(f"--results-dir {results_dir}: exists and is not a directory")
     return results_dir
+
+
+# A results folder's name stays short enough to type and to sit under a path limit with its files.
+_MODELS_PART_CHARS = 60
+
+
+def models_part(models: Sequence[str]) -> str:
+    """`--model`'s models as part of a folder name: their printed names (`my_net.py:build` is
+    `my_net`) joined by `+`, the first ones and a count when they are many."""
+    from iree_matrix.matrix.models import name_of
+
+    names = list(dict.fromkeys(name_of(m).replace("/", "_") for m in models))
+    joined = "+".join(names)
+    if len(joined) <= _MODELS_PART_CHARS:
+        return joined
+    kept = names[:1]
+    for name in names[1:]:
+        if len("+".join([*kept, name])) > _MODELS_PART_CHARS - 12:
+            break
+        kept.append(name)
+    return "+".join(kept)[: _MODELS_PART_CHARS - 12] + f"+{len(names) - len(kept)}-more"
 
 
 def matrix_path(args: argparse.Namespace) -> Path:
@@ -487,10 +513,11 @@ def matrix_path(args: argparse.Namespace) -> Path:
 
 def results_dir(args: argparse.Namespace) -> Optional[Path]:
     """Where a command writes its results: `--results-dir`, else for a matrix command
-    runs/<matrix file name>; None for a command that takes neither."""
+    runs/<matrix file name> (and `--model`'s names, `default_results_dir`); None for a command that
+    takes neither."""
     if getattr(args, "default_matrix", None) is None:
         return RESULTS_DIR.of(args)
-    return default_results_dir(RESULTS_DIR.of(args), matrix_path(args))
+    return default_results_dir(RESULTS_DIR.of(args), matrix_path(args), MODEL.each(args))
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:

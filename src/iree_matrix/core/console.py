@@ -21,7 +21,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 __all__ = ["LOGGER", "answers", "configure", "level", "logger", "plain", "shows"]
 
@@ -86,7 +86,13 @@ _LEVELS = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}
 _THEIRS = {1: logging.WARNING}
 
 
-class _Stderr(logging.StreamHandler):
+if TYPE_CHECKING:  # generic in its stream to typeshed; not subscriptable before Python 3.11
+    _StreamHandler = logging.StreamHandler[TextIO]
+else:
+    _StreamHandler = logging.StreamHandler
+
+
+class _Stderr(_StreamHandler):
     """A handler on whatever sys.stderr is when a line is written (pytest's capsys, rich's live
     display and contextlib.redirect_stderr each replace it after this module was imported)."""
 

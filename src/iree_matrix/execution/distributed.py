@@ -41,7 +41,7 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
@@ -51,7 +51,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, StorageError, UserError
 from iree_matrix.core.model.outcome import Outcome, from_exception
 from iree_matrix.core.model.outcome import record as make_record
-from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.core.model.store import Entry, Store
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.envs import Backend
@@ -81,13 +81,15 @@ def resources(job: Job, backend: str) -> dict[str, float]:
     return need
 
 
-def machine_resources(*, emulated: bool = True, quiet: bool = True, docker: Optional[bool] = None) -> dict:
+def machine_resources(
+    *, emulated: bool = True, quiet: bool = True, docker: Optional[bool] = None
+) -> dict[str, float]:
     """What a worker on this machine can offer: its architecture, those qemu-user runs for it (binfmt
     handler registered), Docker when a daemon answers, and `quiet` unless told its timings don't count."""
     from iree_matrix.core.system import binfmt, containers
 
     host = targets.host_arch()
-    offered = {f"arch-{host}": 1}
+    offered: dict[str, float] = {f"arch-{host}": 1}
     for arch in targets.ARCHES.values():
         qemu = arch.platform.qemu
         if emulated and arch.name != host and qemu and binfmt.entry(qemu) is not None:
@@ -241,7 +243,9 @@ def _dask() -> Any:
 
 
 @contextlib.contextmanager
-def connect(scheduler: Optional[str] = None, cluster: Optional[str] = None, cache: Optional[Path] = None):
+def connect(
+    scheduler: Optional[str] = None, cluster: Optional[str] = None, cache: Optional[Path] = None
+) -> Iterator[Any]:  # a distributed.Client: Dask has no types here (pyproject's mypy overrides)
     """A Dask client: to a running scheduler, or to N worker processes started here (each with
     one thread and this machine's resources, sharing `cache`)."""
     distributed = _dask()
@@ -281,10 +285,10 @@ class DaskExecutor(Executor):
         plan: Plan,
         *,
         cache: Path,
-        results,
+        results: ResultsLog,
         backend: Backend,
         backend_name: str,
-        client: Callable[[], contextlib.AbstractContextManager],
+        client: Callable[[], contextlib.AbstractContextManager[Any]],
         store: Optional[Path] = None,
         options: Optional[Options] = None,
         out: Optional[TextIO] = None,
@@ -344,7 +348,15 @@ class DaskExecutor(Executor):
                 "(python -m iree_matrix.execution.distributed resources prints a machine's)"
             )
 
-    def _submit_ready(self, client, waiting, running, done, summary, by_id) -> list[Job]:
+    def _submit_ready(
+        self,
+        client: Any,  # Dask's Client, its as_completed and futures: untyped (see `connect`)
+        waiting: Sequence[Job],
+        running: dict[Any, Job],
+        done: Any,
+        summary: Summary,
+        by_id: Mapping[str, Job],
+    ) -> list[Job]:
         still_waiting = []
         for job, ready in self._triage(waiting, summary):
             if not ready:
@@ -419,7 +431,13 @@ class Cluster:
 
 
 def executor(
-    where: Cluster, matrix: MatrixSpec, plan: Plan, cache: Path, results, backend: str, options: Options
+    where: Cluster,
+    matrix: MatrixSpec,
+    plan: Plan,
+    cache: Path,
+    results: ResultsLog,
+    backend: str,
+    options: Options,
 ) -> DaskExecutor:
     """The executor `iree-matrix matrix --scheduler/--cluster` runs."""
     if where.cluster is not None:

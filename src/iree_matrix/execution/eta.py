@@ -97,11 +97,13 @@ def learns_as(stage: str, basis: float, floor: float = 0.0) -> str:
 class LoadTrace:
     """The load as a run goes (1-minute load average / CPUs, at least 1), sampled as the progress is
     drawn: the load a finished job ran at is the mean over its own span, not the reading at its end
-    (a 5-min encoder run at load 9-15), and the load the rest is expected at is the recent one, the
-    mean over the last `RECENT_SECONDS`: the ETA follows a load that rose or fell without jumping with
-    each reading."""
+    (a 5-min encoder run at load 9-15), and the load the rest is expected at (`ahead`) the recent one,
+    the mean over the last `RECENT_SECONDS`, for a few minutes, then the load's level: the ETA follows
+    a load that rose or fell without jumping with each reading or each burst of others' work."""
 
     RECENT_SECONDS = 120.0
+    PERSISTS_SECONDS = 180.0  # how long the recent load is expected to last (`ahead`)
+    LEVEL_SECONDS = 600.0
     SPACING_SECONDS = 2.0  # samples kept at most this often: a day-long run keeps a few 10 000
 
     def __init__(self) -> None:
@@ -138,6 +140,23 @@ class LoadTrace:
 
     def recent(self, now: float) -> Optional[float]:
         return self.mean(now - self.RECENT_SECONDS, now)
+
+    def ahead(self, now: float, horizon: float) -> Optional[float]:
+        """The mean load expected over the next `horizon` seconds: the recent one for `PERSISTS_SECONDS`,
+        then the load's level, the median of the last `LEVEL_SECONDS` (a burst of other work is
+        outside it; a step the run outlasted half of that is the level). The load that others' work
+        adds comes in episodes of minutes (a compile, a test run): an estimate that carries the last two
+        minutes over the rest of a 40-min run rises and falls with each one (replayed in
+        tests/unit/test_eta_replay.py; issue #69's cold run read 27:52 to 52:16 as the load touched 17,
+        for a run of 40 min)."""
+        recent = self.recent(now)
+        if recent is None or horizon <= self.PERSISTS_SECONDS:
+            return recent
+        with self._lock:
+            first = max(0, bisect.bisect_right(self._at, now - self.LEVEL_SECONDS) - 1)
+            window = sorted(self._load[first : bisect.bisect_right(self._at, now)] or self._load[-1:])
+        level = window[len(window) // 2]
+        return (self.PERSISTS_SECONDS * recent + (horizon - self.PERSISTS_SECONDS) * level) / horizon
 
 
 class HostFactor:
@@ -367,6 +386,20 @@ class Estimates:
         for job, rest in rests.items():
             alone, shared = (alone + rest, shared) if job in self.exclusive else (alone, shared + rest)
         return alone + shared / self.jobs
+
+    def left_ahead(
+        self, loads: LoadTrace, pending: Iterable[str], running: Mapping[str, float], now: float
+    ) -> float:
+        """`left` at the load expected over that time (`LoadTrace.ahead`): at the recent load first,
+        then at the load ahead for as long as that said."""
+        pending = list(pending)
+        self.factor.load = loads.recent(now) or self.factor.load
+        left = self.left(pending, running, now)
+        expected = loads.ahead(now, left)
+        if expected is None or expected == self.factor.load:
+            return left
+        self.factor.load = expected
+        return self.left(pending, running, now)
 
     def basis(self) -> str:
         """What the estimate rests on, for the first lines of a run."""

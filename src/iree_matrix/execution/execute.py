@@ -44,6 +44,8 @@ from iree_matrix.matrix.wheelhouse import Wheelhouse
 from iree_matrix.stages.base import QuietLock, quiet_around
 
 logger = console.logger(__name__)
+# What one job comes to: its record, its store entry when there is one, whether it was reused.
+Processed = tuple[Record, Optional[Entry], bool]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Summary:
             1 for j, r in self.records.items() if j not in self.reused and r.status is not Status.NOT_RUN
         )
 
-    def counts(self) -> Counter:
+    def counts(self) -> Counter[str]:
         return Counter(r.status.value for r in self.records.values())
 
     def answers(self) -> list[Record]:
@@ -196,7 +198,7 @@ class Executor:
     def _schedule(self, summary: Summary) -> None:
         entries: dict[str, Entry] = {}
         waiting = list(self.plan.jobs)
-        running: dict[cf.Future, Job] = {}
+        running: dict[cf.Future[Processed], Job] = {}
         pool = cf.ThreadPoolExecutor(max_workers=max(1, self.options.jobs), thread_name_prefix="stage")
         try:
             while waiting or running:
@@ -238,7 +240,14 @@ class Executor:
                 continue
             yield job, True
 
-    def _start_ready(self, waiting, running, entries, summary, pool) -> list[Job]:
+    def _start_ready(
+        self,
+        waiting: Sequence[Job],
+        running: dict[cf.Future[Processed], Job],
+        entries: Mapping[str, Entry],
+        summary: Summary,
+        pool: cf.ThreadPoolExecutor,
+    ) -> list[Job]:
         still_waiting = []
         for job, ready in self._triage(waiting, summary):
             if not ready:
@@ -256,13 +265,13 @@ class Executor:
 
     # -- one job ------------------------------------------------------------------------------
 
-    def run_one(self, job: Job, deps: Mapping[str, Entry]) -> tuple[Record, Optional[Entry], bool]:
+    def run_one(self, job: Job, deps: Mapping[str, Entry]) -> Processed:
         """One job on its own, its dependencies' entries given (a distributed worker's unit):
         (its record, its store entry when there is one, whether it was reused). The record is also
         published to this executor's results log."""
         return self._process(job, stages.get(job.stage), deps)
 
-    def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
+    def _process(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]) -> Processed:
         try:
             return self._attempt(job, stage, deps)
         except StorageError as exc:
@@ -278,7 +287,7 @@ class Executor:
             self.progress.finished(job, record)
             return record, None, False
 
-    def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]):
+    def _attempt(self, job: Job, stage: stages.Stage, deps: Mapping[str, Entry]) -> Processed:
         started = now()
         log = job_log(self.cache, job.id, started)
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -363,7 +372,9 @@ class Executor:
         self.progress.note(f"{job.id}: {text}")
         processes.note(log, f"iree-matrix: {text}")
 
-    def _execute(self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str):
+    def _execute(
+        self, job: Job, stage: stages.Stage, ctx: stages.Context, key: str, log: Path, started: str
+    ) -> Processed:
         """The stage itself; a timed stage holds the machine's quiet lock (`locks.machine_lock`)
         meanwhile, so no other iree-matrix run on this machine (its own cache, a worker) times at the
         same moment (other stages take no lock: another run's compile may run beside a timing, which

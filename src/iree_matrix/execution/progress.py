@@ -151,15 +151,15 @@ class Progress:
         running = {
             job_id: since for job_id, (_, since) in dict(self._running).items() if job_id not in waiting
         }
-        left = self.estimates.left(set(self._pending) | waiting, running, now)
+        left = self.estimates.left_ahead(self._loads, set(self._pending) | waiting, running, now)
         if waiting:
             left += self._held_for()
         return f"ETA {clock(left)}"
 
     def _measure_load(self, now: float) -> None:
-        """The load now, into the trace; the estimate takes the recent load (`LoadTrace.recent`), so it
-        follows a load that rose after the run began (a newcomer's first estimate took load 4.0, the
-        load rose to 9-15 within two minutes: 19:18 for a 43:45 run)."""
+        """The load now, into the trace; the estimate takes the recent load (`LoadTrace.recent`, and
+        `ahead` for what is left), so it follows a load that rose after the run began (a newcomer's
+        first estimate took load 4.0, the load rose to 9-15 within two minutes: 19:18 for a 43:45 run)."""
         assert self.estimates is not None
         self._loads.note(load_factor(), now)
         self.estimates.factor.load = self._loads.recent(now) or self.estimates.factor.load

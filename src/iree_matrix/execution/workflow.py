@@ -129,7 +129,7 @@ class PlanSettings:
     results_dir: Path  # `--results-dir`, else runs/<matrix file name>
     cache: Path
     run: RunOptions = RunOptions()
-    models: tuple[str, ...] = ()  # `--model`: instead of the file's
+    models: tuple[str, ...] = ()  # `--model`: only these, instead of the file's (`spec_file.parse`)
     kernels: tuple[str, ...] = ()  # `--kernel`: beside the file's
     select: tuple[str, ...] = ()
     listing: bool = False  # `--list`: plan, print, run nothing
@@ -177,7 +177,12 @@ def load_plan(settings: PlanSettings, adjust: Optional[Rewrite] = None) -> Loade
     known = resolver(results_dir, refresh=settings.refresh_releases)
     layered = merged(Layered.read(matrix_path), settings)
     parsed = spec_file.parse(
-        layered.data, matrix_path, list(settings.models), resolver=known, profiles=list(settings.profiles)
+        layered.data,
+        matrix_path,
+        list(settings.models),
+        resolver=known,
+        profiles=list(settings.profiles),
+        own_file="matrix" in settings.given,
     )
     for name in parsed.redefined:
         logger.warning(
@@ -250,6 +255,8 @@ def provenance(
         said("--jobs", "jobs", "default: one per CPU, at most 4", "jobs", str(settings.run.jobs)),
     ]
     models = in_file if not settings.models else "the command's own"
+    if settings.models and "results_dir" not in given and "model" in given:  # not the file's run's folder
+        found[1] = Setting("results", str(settings.results_dir), "--model: runs/<matrix file name>-<models>")
     found.append(
         said("--model", "model", models, "models", ", ".join(sorted({c.model for c in parsed.cells})))
     )

@@ -126,7 +126,7 @@ class Bases:
     def _probe(self, image_id: str) -> dict[str, Any]:
         """Python version, machine and glibc of an image, asked once and remembered on disk."""
         path = self.root / "probes" / f"{image_id.replace(':', '-')}.json"
-        known = read_json(path)
+        known: Optional[dict[str, Any]] = read_json(path)
         if known is not None:
             return known
         code = (
@@ -137,7 +137,7 @@ class Bases:
         argv = ["python3", "-c", code]
         out = containers.run(image_id, ProcessRequest(argv, timeout=120, check=False), what="probe")
         try:
-            probe = json.loads(out.stdout.strip().splitlines()[-1])
+            probe: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
             raise StageFailure(
                 "python-missing", f"image {image_id[:19]} has no working `python3`: {out.output}"

@@ -55,14 +55,45 @@ HINTS: tuple[Hint, ...] = (
         "recurrent-op",
         r"torch\.aten\.(?P<op>(?:lstm|gru|rnn_tanh|rnn_relu)(?:_cell)?)\b[\w.]*",
         "IREE has no lowering for torch's recurrent op `aten.{op}` (nn.LSTM, nn.GRU, nn.RNN and "
-        "their Cell forms): write the recurrence out of its gates, one time step per loop iteration "
+        "their Cell forms): export the model with the recipe `fx+gaps` (`--model FILE:FACTORY~fx+gaps`, "
+        "one of those `search-recipes` tries: torch's own decomposition of the recurrence, every other op "
+        "as exported), or write the recurrence out of its gates, one time step per loop iteration "
         "(`gates = x[:, t] @ w_ih.t() + h @ w_hh.t() + b`, then sigmoid/tanh: the export unrolls it "
-        "into matmuls and elementwise ops, which compile), or use a release where this model passes",
+        "into matmuls and elementwise ops, which compile), or use a release where this model passes. "
+        "Next known failure: torch's core table alone (`fx+decompose` before it decomposed "
+        "`aten.squeeze.dims` too) stops at `torch.aten.squeeze.dims` (hint squeeze-dims)",
         "measured: a 1-layer nn.LSTM, nn.GRU and an nn.LSTMCell loop fail to compile on IREE 3.9.0 "
         "and 3.13.0; the same LSTM written out of its gates (same weights) compiles and matches torch "
-        "on both "
-        "(docs/failures.md, 'What to do')",
+        "on both; an nn.LSTM keyword spotter exported `~fx+gaps` compiles and matches torch on 3.13.0 "
+        "(tests/integration/test_routes.py; docs/failures.md, 'What to do')",
         stages=("compile", "export"),
+    ),
+    Hint(
+        "weight-norm",
+        r"torch\.aten\.(?P<op>_weight_norm(?:_interface)?)\b",
+        "IREE has no lowering for `aten.{op}`, torch's weight normalisation "
+        "(`nn.utils.parametrizations.weight_norm`, the old `nn.utils.weight_norm`; wav2vec2's, HuBERT's "
+        "and many vocoders' convolutions): fold it into the weight before the export, one line per "
+        'module, `torch.nn.utils.parametrize.remove_parametrizations(conv, "weight")` '
+        "(`torch.nn.utils.remove_weight_norm(conv)` for the old hook; in inference the same function), "
+        "or export with the recipe `fx+gaps` or `fx+decompose` (torch's own decomposition: a norm, a "
+        "division and a multiplication)",
+        "measured: a weight-normed grouped Conv1d (wav2vec2's positional convolution, dim=2) fails to "
+        "compile on 3.13.0 at `torch.aten._weight_norm`; with remove_parametrizations it compiles and "
+        "matches torch, and so does its `~fx+decompose` export (tests/integration/test_routes.py)",
+        stages=("compile", "export"),
+    ),
+    Hint(
+        "squeeze-dims",
+        r"torch\.aten\.squeeze\.dims\b",
+        "IREE's torch lowering squeezes one dim at a time (`aten.squeeze.dim`), not a list of them "
+        "(`aten.squeeze.dims`), which torch's core ATen table keeps as a core op, e.g. where it writes "
+        "an nn.LSTM out of its gates: export with the recipe `fx+gaps` or `fx+decompose` (iree-matrix's "
+        "table adds torch's own decomposition of `squeeze.dims`), or squeeze one dim at a time in the "
+        "model (`x.squeeze(d)`) or reshape",
+        "measured: an nn.LSTM keyword spotter exported with torch's core table alone fails so on 3.13.0; "
+        "with squeeze.dims decomposed too it compiles and matches torch (tests/integration/test_routes.py)",
+        stages=("compile",),
     ),
     Hint(
         "quantized-op",
@@ -218,8 +249,10 @@ HINTS: tuple[Hint, ...] = (
         "`masking_utils`, which starts the attention mask it builds from a (batch, seq) padding mask "
         "with `new_ones((), dtype=torch.bool)` (with `eager` attention too): hand the model the mask "
         "already 4-D and boolean, (batch, 1, query, key), `mask[:, None, None, :].bool().expand(-1, 1, "
-        'n, n)`, which transformers uses as it is (bert_tiny@transformers\' `mask_kind="4d"`); no '
-        "release from 3.11.0 to 3.13.0 compiles the library's own mask",
+        'n, n)`, which transformers uses as it is (bert_tiny@transformers\' `mask_kind="4d"`); for a '
+        "causal (decoder) model, with the causal triangle in it (hint packed-sequence-diff spells it), or "
+        "export with the recipe `fx+decompose`; no release from 3.11.0 to 3.13.0 compiles the library's "
+        "own mask",
         "measured: bert_tiny@transformers fails so on 3.11.0-3.13.0 (and with `eager` attention on "
         "3.13.0); with the 4-D mask it compiles and matches torch to 1.2e-6 on 3.11.0, 3.12.0 and "
         "3.13.0 (docs/models.md, 'transformers')",
@@ -246,21 +279,37 @@ HINTS: tuple[Hint, ...] = (
         "IREE's torch lowering has no `aten.diff`, and transformers puts one in the export of a model "
         "called with no `attention_mask` and no cache: its `masking_utils` then looks for packed "
         "sequences in the position ids (`find_packed_sequence_indices`: `torch.diff(position_ids, "
-        "prepend=...)`), a check whose early exit is skipped while torch.export traces. Call the model "
-        "with an attention mask (`attention_mask=torch.ones_like(input_ids)`) or with a cache "
-        "(`past_key_values=`, as gpt2_tiny@transformers' `prefill` does): the check is made only "
-        "without both; or export with torch's core ATen decompositions (the export recipe "
-        "`fx+decompose`, one of those `search-recipes` tries), which spell `aten.diff` as slices, a "
-        "concatenation and a subtraction",
-        "read, not measured: transformers' masking_utils.py (`_preprocess_mask_arguments` calls "
+        "prepend=...)`), a check whose early exit is skipped while torch.export traces. The route that "
+        "compiles: export with the recipe `fx+decompose` (torch's core ATen decompositions spell "
+        "`aten.diff` as slices and a subtraction, and the library's boolean mask as ops: "
+        "`--model FILE:FACTORY~fx+decompose`), or take the (batch, seq) mask as an input and hand the "
+        "model a 4-D boolean (batch, 1, query, key) mask made from it, which transformers uses as it is; "
+        "for a causal model with the causal triangle in it, `(mask[:, None, None, :] * (torch.arange(n)"
+        "[:, None] >= torch.arange(n)[None, :]).to(mask.dtype)).bool()` (a product: IREE has no "
+        "`aten.__and__`). Next known failure: a 2-D `attention_mask` gets past `aten.diff` to "
+        "the library's own mask, whose 0-d boolean constant (`torch.vtensor.literal ... tensor<i1>`, "
+        "hint bool-literal) no release from 3.11.0 to 3.13.0 compiles; and `fx+gaps` decomposes "
+        "`aten.diff` only, so it stops there too",
+        "measured: a tiny Qwen2ForCausalLM (transformers 5.23.0) called without a mask fails so on "
+        "3.13.0; with a 2-D mask at `torch.vtensor.literal ... tensor<i1>`; with the 4-D causal mask "
+        "above it compiles and matches torch (1.8e-7), the same logits as with the 2-D mask in torch; "
+        "its `~fx+decompose` export compiles and matches (tests/integration/test_routes.py); read: "
+        "transformers' masking_utils.py (`_preprocess_mask_arguments` calls "
         "`find_packed_sequence_indices` when position_ids are given and attention_mask and "
-        "past_key_values are None; it returns early only when not tracing); checked here that torch "
-        "2.13.0's torch.export keeps `aten.diff.default` and that `run_decompositions()` replaces it "
-        "by cat, slice and sub; a user's GPT-2 called without a mask failed so on 3.2.0-3.13.0, while "
-        "gpt2_tiny@transformers, called with a cache, passes from 3.11.0; that the changed calls "
-        "compile was not measured",
+        "past_key_values are None; it returns early only when not tracing)",
         stages=("compile",),
         exporters=TRANSFORMERS,
+    ),
+    Hint(
+        "diff-op",
+        r"torch\.aten\.diff\b",
+        "IREE's torch lowering has no `aten.diff` (`torch.diff`): export with the recipe `fx+gaps` "
+        "(torch's own decomposition: slices, a concatenation and a subtraction; `fx+decompose` does it "
+        "too), or write the difference out in the model, `x[..., 1:] - x[..., :-1]` (with `torch.cat` for "
+        "`prepend=`)",
+        "measured: an attention-mask builder that calls torch.diff fails so on 3.13.0; its `~fx+gaps` "
+        "export compiles and matches torch (tests/integration/test_routes.py)",
+        stages=("compile",),
     ),
 )
 

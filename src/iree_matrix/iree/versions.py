@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Optional
 
-from packaging.version import InvalidVersion, Version
+# Re-exported: callers spell versions.Version, one import for the project's version rules.
+from packaging.version import InvalidVersion as InvalidVersion
+from packaging.version import Version as Version
 
 _DATE_VERSION_MAJOR = 20000000  # 20230209 ... : the date-versioned packages
 

@@ -26,6 +26,7 @@ from iree_matrix.core import shipped
 SEP = "~"  # between a model's name and its recipe
 JOIN = "+"  # between a recipe's choices
 WORKER = "export_recipe.py"
+FX_WORKER = "export_fx.py"  # its fx route (imported by WORKER)
 
 # What each choice does, as a user would do it by hand (the worker's docstring has the details).
 HOW = {
@@ -36,11 +37,18 @@ HOW = {
     "nonstrict": "non-strict torch.export (aot.export(..., strict_export=False))",
     "fx": "torch.export.export, then IREE's fx_importer (FxImporter.import_frozen_program) instead "
     "of turbine's aot.export",
-    "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table) before the import",
+    "decompose": "ExportedProgram.run_decompositions() (torch's core ATen table, and torch's own "
+    "decomposition of aten.squeeze.dims, a core op IREE cannot lower) before the import",
+    "gaps": "ExportedProgram.run_decompositions() with torch's own decompositions of only the ops "
+    "IREE's torch lowering lacks (nn.LSTM/GRU/RNN and their cells, weight norm, aten.diff, "
+    "aten.squeeze.dims), every other op as exported",
 }
 
 # The order choices are spelled in a recipe's name (so one recipe has one name).
-ORDER = ("eager", "select-cache", "nonstrict", "fx", "decompose")
+ORDER = ("eager", "select-cache", "nonstrict", "fx", "decompose", "gaps")
+# The choices that rewrite torch.export's program, so need the fx route (turbine's aot.export
+# applies its own table)
+NEED_FX = ("decompose", "gaps")
 
 
 @functools.cache
@@ -67,10 +75,11 @@ def parse(recipe: str) -> tuple[str, ...]:
             )
     if len(set(chosen)) != len(chosen):
         raise ValueError(f"recipe {recipe!r}: a choice is named twice")
-    if "decompose" in chosen and "fx" not in chosen:
-        raise ValueError(
-            f"recipe {recipe!r}: decompose needs fx (turbine's aot.export applies its own table)"
-        )
+    for choice in NEED_FX:
+        if choice in chosen and "fx" not in chosen:
+            raise ValueError(
+                f"recipe {recipe!r}: {choice} needs fx (turbine's aot.export applies its own table)"
+            )
     return tuple(sorted(chosen, key=ORDER.index))
 
 
@@ -83,6 +92,16 @@ def split(model: str) -> tuple[str, str]:
     """(the model, its recipe or "") of a model name."""
     base, _, recipe = model.partition(SEP)
     return base, recipe
+
+
+def commands(reference: str, recipe: str) -> tuple[str, ...]:
+    """The commands that run the model `reference` (a built-in's name or FILE:FACTORY, as a
+    command line takes it) exported by `recipe`, as the tool prints them: each runs as printed
+    (tests/processes/test_printed_commands.py runs every one)."""
+    import shlex
+
+    model = shlex.quote(f"{reference}{SEP}{recipe}")
+    return (f"iree-matrix advise {model}", f"iree-matrix matrix --model {model}")
 
 
 def describe(recipe: str) -> str:
@@ -105,9 +124,10 @@ def applicable(source: Path, factory: str = "build") -> tuple[str, ...]:
 
 
 def round_one(source: Path, factory: str = "build") -> list[str]:
-    """Each applicable choice alone, and fx with decompositions."""
+    """Each applicable choice alone, and fx with each decomposition table (torch's core table; only
+    the ops IREE lacks)."""
     singles = [c for c in applicable(source, factory)]
-    return [*singles, name(["fx", "decompose"])]
+    return [*singles, *(name(["fx", c]) for c in NEED_FX)]
 
 
 def round_two(

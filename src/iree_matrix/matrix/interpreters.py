@@ -19,6 +19,7 @@ from typing import Callable, Optional
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
+from iree_matrix.matrix.plan import Job
 
 # Asks an interpreter its "major.minor" (None: it does not run). Tests replace it.
 Probe = Callable[[str], Optional[str]]
@@ -111,7 +112,7 @@ def _missing_line(missing: Sequence[str], named: Mapping[str, str]) -> str:
     )
 
 
-def check_plan(jobs: Iterable, named: Mapping[str, str] = {}, ask: Probe = probe) -> dict[str, str]:  # noqa: B006
+def check_plan(jobs: Iterable[Job], named: Mapping[str, str] = {}, ask: Probe = probe) -> dict[str, str]:  # noqa: B006
     """Before anything runs on the venv backend: every Python the plan's venvs need is here."""
     from iree_matrix.iree import targets
 

@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from iree_matrix.core import input_files, shipped
 from iree_matrix.core.hashing import file_sha256
@@ -297,7 +297,7 @@ def _with_statics(ref: ModelRef) -> ModelRef:
 MAX_FILE_BYTES = 16 << 20
 
 
-def read_statics(file: Path) -> dict:
+def read_statics(file: Path) -> dict[str, Any]:
     """Top-level `FUNCTIONS` / `REQUIREMENTS` literals of a model file, and under "names" every name
     its top level binds (None when a `*` import makes that unknowable), without executing it."""
     try:
@@ -309,7 +309,7 @@ def read_statics(file: Path) -> dict:
         raise ModelError(f"{file}:{exc.lineno}: not valid Python: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise ModelError(f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    found: dict = {"names": _top_level_names(tree.body)}
+    found: dict[str, Any] = {"names": _top_level_names(tree.body)}  # and literal_eval's values
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

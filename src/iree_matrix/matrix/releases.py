@@ -296,7 +296,7 @@ def _span(versions: Sequence[str]) -> str:
     return f"{len(versions)} releases, {versions[0]} … {versions[-1]}"
 
 
-def _raw(path: Optional[Path]) -> Mapping[str, dict]:
+def _raw(path: Optional[Path]) -> Mapping[str, dict[str, Any]]:
     if path is None or not path.is_file():
         return {}
     try:

@@ -1,10 +1,12 @@
-"""A matrix file's shape, checked against `schemas/matrix-1.schema.json`: the one list of its keys,
-tables and value types, which docs/matrix-files.md is checked against (tests/unit/test_docs_current.py)
-and which an editor can use too (e.g. `#:schema` in Even Better TOML). Its first error becomes one line
-naming the file, the key, the value and what it should be (each node's `x-expected`).
+"""A matrix file's shape: the one definition of its keys, tables and value types (`KEYS`, `DEFS`),
+which the parser validates every file with (`check`), which `schemas/matrix-1.schema.json` is generated
+from (bin/update_matrix_schema.py; a unit test holds the shipped file equal to it, and an editor can
+use that file, e.g. `#:schema` in Even Better TOML), and which docs/matrix-files.md is checked against
+(tests/unit/test_docs_current.py). Its first error becomes one line naming the file, the key, the
+value and what it should be (each node's `x-expected`).
 
 What a value means - a release, a target, a model, a profile, a flag a compiler has, a stage's name
-in `[timeouts]` - is the parser's to check (matrix/spec.py), against the registries that know it.
+in `[timeouts]` - is the parser's to check (matrix/spec_file.py), against the registries that know it.
 A stage's own `[benchmark]` opt-in (`StageMetrics.opt_in`) joins the schema when it is loaded, so a new
 stage edits neither this file nor the schema's.
 """
@@ -17,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
@@ -29,16 +31,324 @@ SCHEMA = "schemas/matrix-1.schema.json"
 OPT_IN = "#/$defs/opt_in"
 
 
+# --- the definition -------------------------------------------------------------------------------
+# Every key of a matrix file, what it is for and its value's shape, once. `check` validates with it;
+# bin/update_matrix_schema.py writes it to `SCHEMA` (what an editor reads), and a unit test holds the
+# shipped file equal to it. Each node that can fail carries `x-expected`: what its error says a value
+# should be (tests/unit/test_matrix_schema.py holds every check to having one, every table closed).
+
+Node = dict[str, Any]  # a JSON Schema (2020-12) node
+
+# The axes whose product is the cells (matrix/spec.py AXES: a test holds the two equal), and those
+# every matrix names.
+AXES = ("python", "torch", "turbine", "compiler", "runtime", "arch", "models", "profiles", "forms")
+REQUIRED = ("python", "torch", "turbine", "compiler", "models")
+
+
+def _about(description: str) -> Node:
+    return {"description": description} if description else {}
+
+
+def _ref(name: str, description: str = "") -> Node:
+    """A shape defined once under `$defs`."""
+    return {**_about(description), "$ref": f"#/$defs/{name}"}
+
+
+def _value(kind: Union[str, list[str]], expected: str, description: str = "", **checks: Any) -> Node:
+    """A value of one JSON type (or any of several), with `checks` such as minimum or pattern."""
+    return {**_about(description), "type": kind, **checks, "x-expected": expected}
+
+
+def _integer(low: int, high: int, description: str) -> Node:
+    """An integer in [low, high]: its error says the range itself."""
+    return {**_about(description), "type": "integer", "minimum": low, "maximum": high}
+
+
+def _list(item: Node, expected: str, description: str = "") -> Node:
+    return {**_about(description), "type": "array", "items": item, "x-expected": expected}
+
+
+def _one_or_more(item_expected: str, description: str = "") -> Node:
+    """A string, or a non-empty list of strings."""
+    item = {"type": "string", "x-expected": item_expected}
+    one = {"type": ["string", "array"], "minItems": 1, "items": item}
+    return {**_about(description), **one, "x-expected": "a string or a non-empty list of strings"}
+
+
+def _tables(rule: str, expected: str, description: str) -> Node:
+    """[[NAME]]: an array of tables of one shape."""
+    return {**_about(description), "type": "array", "x-expected": expected, "items": _ref(rule)}
+
+
+def _table(
+    expected: str,
+    keys: Mapping[str, Node],
+    description: str = "",
+    marks: Mapping[str, Any] = {},  # noqa: B006
+) -> Node:
+    """A table of `keys` and no other (a typo is an error, never ignored); `marks` are the x- notes
+    its errors read (x-unknown: what an unknown key's error says; x-opt-ins: the stages' opt-ins join
+    it)."""
+    return {**_about(description), "type": "object", "x-expected": expected, **marks,
+            "additionalProperties": False, "properties": dict(keys)}  # fmt: skip
+
+
+def _named(value: Node, expected: str, description: str = "") -> Node:
+    """A table of names the user chooses, each holding `value`."""
+    return {**_about(description), "type": "object", "x-expected": expected, "additionalProperties": value}
+
+
+def _path(expected: str) -> Node:
+    return {"type": "string", "x-expected": expected}
+
+
+_KNOB_NAMES = {"type": "string", "x-expected": "a knob name"}
+
+DEFS: dict[str, Node] = {
+    "description": _value(
+        "string",
+        'a string, e.g. description = "what this matrix answers"',
+        "what this matrix (or profile) is for: said in the plan and the report",
+    ),
+    "axis": _one_or_more('a string (quote versions: "3.9.0")'),
+    "strings": _one_or_more("a string"),
+    "opt_in": _one_or_more(
+        "a string", 'an opt-in: "<model unit>/<profile>" globs naming the cells a stage measures more of'
+    ),
+    "flags": _list(
+        _value("string", 'iree-compile options like "--iree-opt-data-tiling"', pattern="^--"),
+        'a list of iree-compile options like "--iree-opt-data-tiling"',
+    ),
+    "rule": _table("a table of axes", {axis: _ref("axis") for axis in AXES}),
+    "profile": _table(
+        "a table",
+        dict(
+            target_cpu=_value(
+                "string",
+                '"host", a CPU name, or "" for generic',
+                '"host", an LLVM CPU name, or "" for a generic CPU',
+            ),
+            opt_level=_value(
+                "string",
+                "one of O0, O1, O2, O3",
+                "--iree-opt-level: O0, O1, O2, O3 (IREE >= 3.3.0; older releases skip the cell)",
+            ),
+            flags=_ref(
+                "flags",
+                "iree-compile options, passed as they are (checked against each release's iree-compile "
+                "--help-hidden when planned)",
+            ),
+            description=_ref("description"),
+            needs=_list(
+                _KNOB_NAMES,
+                'a list of knob names, e.g. ["stack-1m"]',
+                "knobs (profiles) whose flags this one takes with it",
+            ),
+            group=_value(
+                "string",
+                "a string: knobs of one group exclude each other",
+                "knobs of one group exclude each other in a search",
+            ),
+            pairs=_list(
+                _KNOB_NAMES,
+                'a list of knob names it works with, e.g. ["loop-unrolling"]',
+                "knobs it works with: beside one, the search ranks it as promising as that one was alone",
+            ),
+            releases=_value(
+                "string",
+                'a version range like ">=3.9.0" or ">=3.3,<3.11"',
+                'the releases it is for (a version range such as ">=3.3.0"); others skip the cell, saying so',
+            ),
+        ),
+    ),
+}
+
+KEYS: dict[str, Node] = {
+    "description": _ref("description"),
+    "python": _ref("axis", 'the Python of every environment: "3.11"'),
+    "torch": _ref(
+        "axis", 'torch releases, a selector ("all", ">=2.5"), or "supported" (iree-turbine\'s tested range)'
+    ),
+    "turbine": _ref("axis", "iree-turbine releases, or a selector"),
+    "compiler": _ref(
+        "axis",
+        "IREE compiler releases (iree-base-compiler, or date versions for iree-compiler), or a selector: "
+        '"all", "history", ">=3.0"',
+    ),
+    "runtime": _ref(
+        "axis",
+        'the runtimes each module runs on: "same" (its compiler\'s own, the default), releases, a selector, '
+        'or "src:<release>" (built here from source)',
+    ),
+    "arch": _ref(
+        "axis",
+        'targets: "x86_64" (the default), "aarch64:cortex-a72", "armv6", a GPU target such as "vulkan-spirv"',
+    ),
+    "models": _ref("axis", "built-in model names, or model files (path.py:factory)"),
+    "profiles": _ref(
+        "axis", 'compile profiles: built in or [profile.NAME]; "a+b" combines them (default ["default"])'
+    ),
+    "forms": _ref(
+        "axis",
+        'how an export reaches the compiler: "text" (the default), "bytecode", "onnx", "onnx:<opset>", '
+        '"linalg:<release>"',
+    ),
+    "compiler_python": _value(
+        "string",
+        'a Python minor version such as "3.11"',
+        "the Python of the compiler and runtime environments, so a Python axis multiplies only the exporters",
+    ),
+    "peers": _ref(
+        "strings",
+        "other runtimes timed beside IREE on the same inputs (a peer stage), each the name of a module of "
+        "scripts/peer_frameworks/: eager, torch_compile, onnxruntime and tflite are shipped",
+    ),
+    "kernels": _ref(
+        "strings",
+        "kernel directories (each with a kernel.toml: C sources, a transform spec, the object it names), "
+        "relative to the file: each cell of a model a kernel is meant for is planned again with it swapped "
+        "in (…/default+k:NAME)",
+    ),
+    "iree_source": {
+        **_value(
+            ["string", "object"],
+            'a string or a table such as "3.9.0" = "iree.tar.xz"',
+            "where a src:<release> runtime's source is: a directory, a tarball or git+URL@TAG, for every "
+            "release, or a table of release = source",
+        ),
+        "additionalProperties": _path("IREE's source: a directory, a tarball, or git+URL@TAG"),
+    },
+    "exclude": _tables(
+        "rule",
+        "[[exclude]] tables",
+        "drop the cells matching every axis a rule names (a list matches any of its values)",
+    ),
+    "include": _tables(
+        "rule", "[[include]] tables", "add cells; the axes a rule does not name take the matrix's values"
+    ),
+    "profile": _named(_ref("profile"), "[profile.NAME] tables", "your own compile profiles, [profile.NAME]"),
+    "search": _table(
+        "a [search] table, e.g. [search.knobs.NAME]",
+        {
+            "knobs": _named(
+                {"anyOf": [_ref("flags"), _ref("profile")], "x-expected": "a table"},
+                '[search.knobs.NAME] tables or NAME = ["--flag", ...]',
+                '[search.knobs.NAME]: the keys of a [profile.NAME], or NAME = ["--flag", ...]',
+            )
+        },
+        "the flag search's own knobs (iree-matrix search)",
+    ),
+    "benchmark": _table(
+        "a [benchmark] table",
+        dict(
+            repetitions=_integer(1, 10000, "iree-benchmark-module repetitions and torch eager calls"),
+            seed=_integer(0, 2**32 - 1, "the seed of weights and inputs (numpy's: 32 bits)"),
+            threads=_integer(0, 1024, "every framework's thread count; 0: one per CPU of the host"),
+            devices=_ref("strings", "IREE's CPU HAL drivers each module is run with: local-task, local-sync"),
+            dispatches=_ref(
+                "opt_in",
+                "whose dispatches are each benchmarked on their own (op-wise bisection; one extra compile "
+                "per executable)",
+            ),
+            op_timings=_ref(
+                "opt_in",
+                "whose runs also time every dispatch in context (IREE >= 3.12's HAL profiler) and whose "
+                "peers report their time per op",
+            ),
+            instructions=_ref(
+                "opt_in",
+                "whose modules also get their instructions per call counted (valgrind's callgrind on "
+                "local-sync)",
+            ),
+        ),
+        "how runs are timed, and the cells opted in to more measurement",
+        # The stages' own opt-ins join it when loaded (`schema`), documented where they are declared.
+        marks={"x-opt-ins": True},
+    ),
+    "timeouts": _named(
+        _value("number", "a positive, finite number of seconds", exclusiveMinimum=0),
+        "a [timeouts] table of stage = seconds",
+        "seconds per stage (the stages name their own keys)",
+    ),
+    "limits": _table(
+        'a [limits] table such as memory = "8G"',
+        dict(
+            memory=_value(
+                ["string", "integer"],
+                "a size such as 8G",
+                '"8G", "512M", a share of this machine\'s memory ("80%"), or "none"',
+            ),
+            processes=_value(
+                ["integer", "string"],
+                'a positive number or "none"',
+                'tasks (processes and threads), or "none"',
+            ),
+        ),
+        "what each command of an environment may use",
+        marks={"x-unknown": "expected memory or processes"},
+    ),
+    "weights": _named(
+        _path("the path of a torch state dict (.pt)"),
+        'a [weights] table such as mobilenet_v2 = "mnv2.pt"',
+        "real weights: a torch state dict per model or function (whisper_tiny.encoder)",
+    ),
+    "images": _named(
+        _path("an image reference (name:tag)"),
+        'an [images] table such as "3.12" = "python:3.12-slim"',
+        "docker backend: a base image per Python instead of a Debian suite",
+    ),
+    "interpreters": _named(
+        _path("the path of a python executable"),
+        'a table such as "3.10" = "/opt/py310/bin/python3"',
+        "venv backend: the interpreter for a Python version",
+    ),
+    "supported_torch": _named(
+        _path('a version specifier such as ">=2.5,<2.8"'),
+        'a table such as "3.9.0" = ">=2.5,<2.10"',
+        'replace a row of iree-turbine\'s tested torch ranges (torch = "supported")',
+    ),
+}
+
+
+def generated() -> dict[str, Any]:
+    """The matrix file's JSON Schema, from `KEYS` and `DEFS`: what `SCHEMA` ships (editors read it)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://iree-matrix/matrix-1.schema.json",
+        "title": "iree-matrix matrix file",
+        "description": (
+            "A matrix file (matrix/*.toml): the axes whose product is the cells, and the tables that shape "
+            "them (docs/matrix-files.md). Generated from src/iree_matrix/matrix/schema.py (KEYS, DEFS), the "
+            "one list of keys iree-matrix validates every file with; bin/update_matrix_schema.py writes it "
+            "and a unit test holds docs/matrix-files.md to it. Each node's x-expected is what its error "
+            "says a value should be. The values' meaning (a release, a target, a model, a flag a compiler "
+            "has) is checked by the parser, against the registries that know it."
+        ),
+        "type": "object",
+        "x-expected": "a TOML document of keys and tables",
+        "required": list(REQUIRED),
+        "x-required": f"every matrix names {', '.join(REQUIRED)}",
+        "additionalProperties": False,
+        "properties": copy.deepcopy(KEYS),
+        "$defs": copy.deepcopy(DEFS),
+    }
+
+
+def file_text() -> str:
+    """`generated()` as the shipped file holds it."""
+    return json.dumps(generated(), indent=2, ensure_ascii=False) + "\n"
+
+
 def shipped() -> dict[str, Any]:
-    """The schema file as shipped (what an editor reads)."""
+    """The schema file as shipped (what an editor reads; `generated()`, a unit test holds)."""
     text = resources.files("iree_matrix").joinpath(SCHEMA).read_text(encoding="utf-8")
     return dict(json.loads(text))
 
 
 @functools.lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    """The shipped schema plus the opt-in keys the stages declare (`core/model/metrics`)."""
-    found = copy.deepcopy(shipped())
+    """The definition's schema plus the opt-in keys the stages declare (`core/model/metrics`)."""
+    found = generated()
     benchmark = found["properties"]["benchmark"]["properties"]
     for key, doc in metrics.opt_in_docs().items():
         benchmark.setdefault(key, {"description": doc, "$ref": OPT_IN})

@@ -52,7 +52,9 @@ _PYTHON_RE = re.compile(r"3\.\d+")
 # A name that becomes part of job ids, labels and file names (profiles, models): what a job id may
 # hold, so `--list` prints one id a line and `--select` globs can name it (models also take "@").
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+# A model's name may end in its export recipe (`tiny~fx+decompose`, matrix/export_recipes.py): the
+# choices `models.with_recipe` has checked, as search-recipes' own job ids spell them and print them.
+_MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*(?:~[a-z][a-z-]*(?:\+[a-z][a-z-]*)*)?")
 _NAME_RULE = "names may hold letters, digits and . _ - (they become part of job ids); rename it"
 
 
@@ -130,12 +132,15 @@ def parse(
     models: Sequence[str] = (),
     resolver: Optional[releases.Resolver] = None,
     profiles: Sequence[str] = (),
+    own_file: bool = False,
 ) -> MatrixSpec:
     """`resolver` turns release selectors ("all", ">=3.0") into versions and checks plain versions
     against the package index; without one, selectors are refused and versions taken as written.
     `profiles` (`tune --profiles`) replace the profile of every cell the file makes, its include and
-    exclude rules applied: each cell under each of them (`spec.with_profiles`)."""
-    matrix = _parse(data, path, models, resolver)
+    exclude rules applied: each cell under each of them (`spec.with_profiles`). Under `models`
+    (`--model`) a command's own file's `[[include]]` tables add cells of those models only (not
+    `--model my_net`'s tiny_cnn); those of a file the user named (`own_file`) all theirs."""
+    matrix = _parse(data, path, models, resolver, own_file)
     return with_profiles(matrix, profiles) if profiles else matrix
 
 
@@ -144,6 +149,7 @@ def _parse(
     path: Path,
     models: Sequence[str] = (),
     resolver: Optional[releases.Resolver] = None,
+    own_file: bool = False,
 ) -> MatrixSpec:
     where = _Where(path)
     data = old_spellings.current(data, where.error)
@@ -184,6 +190,10 @@ def _parse(
             raise SpecError(f"{path}: exclude[{i}] = {rule!r} matches no cell; fix or remove it")
     cells = [c for c in every if not any(_matches(c, rule, known, where) for rule in excludes)]
     for i, rule in enumerate(includes):
+        if models and not own_file and "models" in rule:
+            rule = {**rule, "models": [m for m in rule["models"] if m in axes["models"]]}
+            if not rule["models"]:
+                continue
         added = list(_expand({**axes, **rule}, known, where))
         if not added:
             raise SpecError(f"{path}: include[{i}] adds no cell")
@@ -407,7 +417,7 @@ def _parse_supported_torch(table: Any, where: _Where) -> dict[str, str]:
     return dict(table)
 
 
-def _parse_compiler_python(value: Any, where: _Where) -> str:
+def _parse_compiler_python(value: str, where: _Where) -> str:  # a string: the schema checked
     if value != "" and not _PYTHON_RE.fullmatch(value):
         raise where.error("compiler_python", value, 'expected a Python minor version such as "3.11"')
     return value

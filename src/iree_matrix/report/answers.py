@@ -23,24 +23,8 @@ README_BEGIN = "<!-- answers:begin (rendered from results/answers by `iree-matri
 README_END = "<!-- answers:end -->"
 
 
-def _x(value: Optional[float]) -> str:
-    return f"{value:.2f}×" if value else "–"
-
-
 def _peer(a: advice.Advice) -> str:
-    r = a.vs_peer
-    if r is None or not a.best_peer:
-        return "–"
-    if r.value >= 1:
-        return f"IREE takes {r.value:.2f}× {a.best_peer}'s time"
-    return f"IREE is {1 / r.value:.2f}× faster than {a.best_peer}"
-
-
-def _eager(a: advice.Advice) -> str:
-    r = a.vs_eager
-    if r is None:
-        return "–"
-    return f"takes {r.value:.2f}× eager's time" if r.value >= 1 else f"{1 / r.value:.2f}× faster than eager"
+    return advice.times_text(a.vs_peer, a.best_peer, short=True) if a.best_peer else "–"
 
 
 HEADERS = (
@@ -59,8 +43,9 @@ def rows(found: Sequence[advice.Advice]) -> list[tuple[str, ...]]:
         out.append((
             advice.display_name(a), a.identity.short, f"IREE {a.release} {config}",
             formats.duration_ms(a.ms) if a.ms else "–",
-            "is `default`" if a.config == "default" else f"{_x(a.speedup_default)} faster",
-            f"{_x(a.speedup_naive)} faster", _eager(a), _peer(a),
+            "is `default`" if a.config == "default" else advice.speedup_text(a.over_default, "", short=True),
+            advice.speedup_text(a.over_naive, "", short=True),
+            advice.times_text(a.vs_eager, "eager", short=True), _peer(a),
         ))  # fmt: skip
     return out
 
@@ -156,15 +141,14 @@ GPU_HEADERS = (
 )  # fmt: skip
 
 
-def _gpu_ratio(ratio: Optional[advice.Ratio], error: str, software: bool) -> str:
+def _gpu_ratio(ratio: Optional[advice.Ratio], error: str, software: bool, other: str) -> str:
     if software:
         return "– (software device)"
     if ratio is None:
         return f"not measured ({error})" if error else "not measured"
-    r = ratio.value
-    if ratio.paired.verdict in (stats.NO_DIFFERENCE, stats.SAME_MODULE):
-        return f"as fast ({r:.2f}× its time)"
-    return f"takes {r:.2f}× its time" if r >= 1 else f"{1 / r:.2f}× faster"
+    if ratio.paired.verdict == stats.SAME_MODULE:
+        return f"as fast as {other} (the same module)"
+    return advice.times_text(ratio, other, short=True)
 
 
 def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
@@ -180,7 +164,8 @@ def gpu_rows(found: Sequence[gpu_advice.GpuAnswer]) -> list[tuple[str, ...]]:
         soft = a.identity.software
         out.append((
             name, a.identity.label, f"IREE {a.release}", f"`{a.chip_flag}`", "✅ yes", gpu_advice.ms_text(a),
-            _gpu_ratio(a.vs_eager, a.eager_error, soft), _gpu_ratio(a.vs_compiled, a.compiled_error, soft),
+            _gpu_ratio(a.vs_eager, a.eager_error, soft, "eager"),
+            _gpu_ratio(a.vs_compiled, a.compiled_error, soft, "torch.compile"),
             sitting,
         ))  # fmt: skip
     return out

@@ -12,6 +12,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 from iree_matrix.answers import runs_view
@@ -55,7 +56,7 @@ DARK = {"fail"}  # states whose mark is drawn white
 # --- figures --------------------------------------------------------------------------------------
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:  # matplotlib.pyplot, imported on first use (seconds)
     import matplotlib
 
     matplotlib.use("Agg")

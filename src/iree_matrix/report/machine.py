@@ -230,6 +230,15 @@ def advise_commands(records: Iterable[Record], found: Sequence[Row], tool: str =
     return [f"{tool} advise {models.command_argument(model, known)}" for model in timed]
 
 
+def first_screen(records: Iterable[Record], advised: Sequence[advice.Chosen], tool: str) -> list[str]:
+    """The report's first lines, above its legend: the answer for each model IREE ran here, with its
+    exact flags (what_to_take.first_screen); the section `render_machine` gives their figures."""
+    from iree_matrix.report import what_to_take
+
+    models = dict.fromkeys(row.model for row in rows(records) if row.iree is not None)
+    return what_to_take.first_screen(advised, list(models), tool)
+
+
 def render_machine(
     records: Iterable[Record], advised: Sequence[advice.Chosen] = (), tool: str = "iree-matrix"
 ) -> list[str]:
@@ -267,13 +276,12 @@ def render_machine(
     known = model_names.references(records)
     models = list(dict.fromkeys(row.model for row in found))
     arguments = {m: model_names.command_argument(m, known) for m in models}
+    answered = [m for m in models if any(r.model == m and r.iree for r in found)]
     disturbed = [f"{row.function} ({', '.join(row.disturbed)})" for row in found if row.disturbed]
     lines = [
         f"## {TITLE}",
         "",
-        *what_to_take.lines(
-            advised, [m for m in models if any(r.model == m and r.iree for r in found)], tool, arguments
-        ),
+        *what_to_take.lines(advised, answered, tool, arguments),
         f"### {MEASURED}",
         "",
         f"Every figure is {SIGNAL} on this machine: IREE's module on `local-sync` "

@@ -3,11 +3,16 @@ gives (answers/advice.py `answer`): the release, the exact `iree-compile` flags,
 `default` and the ratio to the best peer from one paired sitting, and the CPU identity it was measured
 on, marked NEAREST when it is not this CPU. One best per function: the report names no other.
 
-Pure: the answers chosen for this machine (by the caller) in, Markdown lines out."""
+`first_screen` is the same answers as the report's first lines, above its legend: each function's
+pick, its exact flags and how to make the MLIR they compile (an export variant's, `@decomposed`, is
+not the model's own export). Pure: the answers chosen for this machine (by the caller) in, Markdown
+lines out."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Optional
 
 from iree_matrix.answers import advice
@@ -15,8 +20,9 @@ from iree_matrix.core import formats
 from iree_matrix.report import markdown
 
 TITLE = "What to take here: one answer per function"
+ANCHOR = "#what-to-take-here-one-answer-per-function"
 HEADERS = (
-    "function", "take (release and configuration; its flags below)",
+    "function", "take (release and configuration; its flags: the report's first lines)",
     "one thread's CPU per call, in that sitting", "against `default`, same sitting",
     "against the best peer, same sitting", "measured on",
 )  # fmt: skip
@@ -50,7 +56,7 @@ def lines(
     if not models:
         return []
     arguments = arguments or {}
-    rows, flags, unanswered = [], [], []
+    rows, unanswered = [], []
     for model in models:
         chosen = _of(advised, model)
         if chosen is None:
@@ -63,8 +69,6 @@ def lines(
                 name, f"IREE {a.release} {config}", formats.duration_ms(a.ms) if a.ms else "–",
                 advice.speedup_text(a.over_default, "`default`"), _peer(a), _where(chosen, a),
             ])  # fmt: skip
-            flags += [f"# {name}: IREE {a.release} {a.config}"]
-            flags += [f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb"]
     out = [
         f"### {TITLE}",
         "",
@@ -77,8 +81,8 @@ def lines(
         "",
     ]
     if rows:
-        said = "Their exact flags (`target-cpu=host` is the CPU that compiles):"
-        out += [markdown.table(HEADERS, rows), "", said, "", "```sh", *flags, "```", ""]
+        said = "Their exact flags, and how to make the MLIR each compiles, open this report."
+        out += [markdown.table(HEADERS, rows), "", said, ""]
     if unanswered:
         named = ", ".join(f"`{m}`" for m in unanswered)
         commands = ", ".join(f"`{tool} advise {m}`" for m in unanswered)
@@ -98,3 +102,60 @@ def lines(
             "",
         ]
     return out
+
+
+def first_screen(advised: Sequence[advice.Chosen], models: Sequence[str], tool: str) -> list[str]:
+    """The report's first lines, above its legend: for each of `models` with an answer, its pick in
+    one comment line (release, configuration, speed-up over `default`, where it was measured), how
+    to make the MLIR it compiles, and the exact `iree-compile` line; the table under `TITLE` says
+    the rest (every ratio, the sitting)."""
+    block: list[str] = []
+    for model in models:
+        chosen = _of(advised, model)
+        for a in (a for a in chosen.advice if a.model == model) if chosen is not None else ():
+            where = a.identity.short if chosen is not None and chosen.here else f"NEAREST: {a.identity.short}"
+            speed = advice.speedup_text(a.over_default, "`default`")
+            if a.config == "default":  # no pick beat it in the sitting
+                speed = "no pick faster beyond noise"
+            block += [
+                f"# {advice.display_name(a)}: IREE {a.release} {a.config}, {speed} ({where})",
+                f"#   model.mlir: {export_text(a)}",
+                f"iree-compile model.mlir {advice.flags_text(a.flags)} -o model.vmfb",
+            ]
+    if not block:
+        return []
+    return [
+        f"**What to take here**, one answer per function: the release, the exact flags "
+        f"(`target-cpu=host` is the CPU that compiles) and how to make the MLIR they compile; "
+        f"[every ratio and its sitting]({ANCHOR}), `{tool} query model MODEL` prints the same.",
+        "",
+        "```sh",
+        *block,
+        "```",
+        "",
+    ]
+
+
+def export_text(a: advice.Advice) -> str:
+    """How to make the MLIR `a`'s flags compile: the export worker's command for its model, and for an
+    export variant (`@decomposed+…`, search.py) the variant's model, which is not the model's own
+    export (Whisper's encoder with attention decomposed before it reaches IREE)."""
+    from iree_matrix.answers import search
+    from iree_matrix.matrix import export_recipes, models
+
+    variant = search.parse(a.config).variant if a.config.startswith(search.VARIANT) else ""
+    name = f"{a.model}{search.VARIANT}{variant}" if variant else a.model
+    try:
+        ref = models.resolve(name, Path.cwd())
+    except models.ModelError:
+        shown = f"iree-matrix show 'compile:{name}*' --results-dir RUN --commands"
+        return f"the export of `{name}` (`{shown}` prints its command, RUN the run's folder)"
+    args = ref.worker_args()
+    if ref.builtin:  # the checkout's scripts/, not where this install keeps them
+        args[args.index("--import-root") + 1] = "scripts"
+    script = export_recipes.WORKER if ref.recipe else "export_model.py"
+    extra = ["--recipe", ref.recipe] if ref.recipe else []
+    function = [] if a.function in ("", "main", a.model) else ["--function", a.function]
+    command = shlex.join(["python3", f"scripts/{script}", *args, *function, *extra, "--out", "DIR"])
+    own = f", not `{a.model}`'s own export" if variant else ""
+    return f"`{name}`'s export{own}: {command} (torch and iree-turbine installed; writes DIR/model.mlir)"

@@ -24,7 +24,7 @@ from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
-from iree_matrix.iree import versions
+from iree_matrix.iree import targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 
 _toolchain: dict[str, str] = {}  # asked once per process (every key needs it)
@@ -102,28 +102,7 @@ def execute(
     dtypes = [o.get("dtype", "float32") for o in info["outputs"]]
     ran = cortex_m.run(elf, cpu, dtypes, timeout=timeout, log=log)
 
-    flash = size["text"] + size["rodata"] + size["data"]
-    ram = size["data"] + size["bss"] + (ran.heap_peak or 0) + (ran.stack_peak or 0)
-    metrics: dict[str, Any] = {
-        "machine": machine.qemu,
-        "cpu": cpu,
-        "sections": size,
-        "flash_bytes": flash,
-        "ram_bytes": ram,
-        "heap_peak_bytes": ran.heap_peak,
-        "stack_peak_bytes": ran.stack_peak,
-        # The runtime's own share: the heap in use once everything is set up, before the call.
-        "heap_at_bytes": dict(ran.heap_at),
-        "machine_flash_bytes": machine.flash[1],
-        "machine_ram_bytes": machine.ram[1],
-        "fits": cortex_m.fits(flash, cortex_m.linked_ram(ram, ran.stack_peak), cpu),
-        "module_bytes": module.stat().st_size,
-        "kernels_bytes": kernels.stat().st_size,
-        "runtime_build": {k: built.facts.get(k) for k in ("build_seconds", "library_bytes", "defines")},
-        "qemu_seconds": round(ran.seconds, 2),
-        "timing": f"emulated (qemu-system-arm {machine.qemu}): not the board's speed",
-        "device": "local-sync",
-    }
+    metrics = _metrics(machine, cpu, size, ran, module, kernels, built)
     if not ran.ok:
         return Outcome(
             Status.FAIL,
@@ -150,3 +129,33 @@ def execute(
         error_class="numeric-mismatch",
         message=words(check),
     )
+
+
+def _metrics(
+    machine: targets.Machine, cpu: str, size: dict[str, int], ran: cortex_m.FirmwareRun, module: Path,
+    kernels: Path, built: cortex_m.Runtime,
+) -> dict[str, Any]:  # fmt: skip
+    """What a firmware's run records beside its check: flash and RAM (sections, the heap's and the
+    stack's peaks) against the emulated machine's, the module's and the runtime build's sizes, qemu's time."""
+    flash = size["text"] + size["rodata"] + size["data"]
+    ram = size["data"] + size["bss"] + (ran.heap_peak or 0) + (ran.stack_peak or 0)
+    return {
+        "machine": machine.qemu,
+        "cpu": cpu,
+        "sections": size,
+        "flash_bytes": flash,
+        "ram_bytes": ram,
+        "heap_peak_bytes": ran.heap_peak,
+        "stack_peak_bytes": ran.stack_peak,
+        # The runtime's own share: the heap in use once everything is set up, before the call.
+        "heap_at_bytes": dict(ran.heap_at),
+        "machine_flash_bytes": machine.flash[1],
+        "machine_ram_bytes": machine.ram[1],
+        "fits": cortex_m.fits(flash, cortex_m.linked_ram(ram, ran.stack_peak), cpu),
+        "module_bytes": module.stat().st_size,
+        "kernels_bytes": kernels.stat().st_size,
+        "runtime_build": {k: built.facts.get(k) for k in ("build_seconds", "library_bytes", "defines")},
+        "qemu_seconds": round(ran.seconds, 2),
+        "timing": f"emulated (qemu-system-arm {machine.qemu}): not the board's speed",
+        "device": "local-sync",
+    }

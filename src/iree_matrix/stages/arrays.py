@@ -35,7 +35,8 @@ def output_name(index: int, described: Described) -> str:
 def load(path: Path, described: Described = {}) -> np.ndarray:  # noqa: B006  (read only)
     """An array the export saved (.npy) or IREE wrote (.npy, or a raw .bin of `described`'s shape)."""
     if path.suffix != ".bin":
-        return np.load(path)
+        saved: np.ndarray = np.load(path)
+        return saved
     width = np.dtype(str(described["saved_as"])).itemsize
     raw = np.fromfile(path, dtype=np.uint8)
     shape = tuple(int(n) for n in described["shape"])
@@ -54,7 +55,8 @@ def as_float64(array: np.ndarray, described: Described = {}) -> np.ndarray:  # n
     try:
         import ml_dtypes  # type: ignore[import-not-found,unused-ignore]
 
-        return array.view(getattr(ml_dtypes, name)).astype(np.float64)
+        decoded: np.ndarray = array.view(getattr(ml_dtypes, name)).astype(np.float64)
+        return decoded
     except (ImportError, AttributeError, TypeError, ValueError):
         raise UserError(
             f"the export saved {name or 'an unnamed dtype'} arrays as raw bits (numpy has no such type), "

@@ -58,7 +58,7 @@ class Context:
     def _rebuilt(self, spec: EnvSpec, install: Entry) -> Optional[Environment]:
         return _rebuild(self, spec, install)
 
-    def env_identity(self) -> dict:
+    def env_identity(self) -> dict[str, Any]:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
         return key_inputs(self.dep("install").record.env)
 

@@ -176,27 +176,12 @@ class CompileStage(StageBase):
         assert job.profile is not None
         env = ctx.environment(job)
         listing = _help_text(env)
-        flags = self._flags(job, listing)  # raises StageSkipped when this compiler lacks a flag
-        # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
-        missing = missing_flags(job.profile.flags, listing) if listing else []
-        if missing:
-            raise StageSkipped(
-                f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
-                f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
-            )
-        needed = (*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags) if job.label.kernel else ()
-        lacking = missing_flags(needed, listing) if listing else []
-        if lacking:  # the release's answer: it cannot take a kernel this way
-            raise StageFailure(
-                "kernel-rejected",
-                f"with kernel {job.label.kernel!r}: IREE {job.label.compiler}'s iree-compile has no "
-                f"{', '.join(lacking)} (iree-compile --help-hidden), so it cannot swap the kernel in",
-            )
+        flags = self._flags_here(job, ctx, listing)
         if _onnx(job):
             imported = _import_onnx(env, job, ctx, out)
             if isinstance(imported, Outcome):
                 return imported
-            mlir = imported
+            mlir: Path = imported
         elif _lowered(job):
             mlir = ctx.read(LOWERED)
         else:
@@ -204,43 +189,17 @@ class CompileStage(StageBase):
         if _bytecode(job) and not mlir.is_file():
             raise StageFailure("no-bytecode", _bytecode_missing(ctx.dep("export")))
         module = out / MODULE.path
-        extra = []
-        if listing and not missing_flags(_STATISTICS_FLAGS, listing):
-            extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
-        reads, run_env = [mlir.parent], {}
-        extra += target_outputs(job.label.compiler, job.target, job.profile, out)
-        if _arm32(job):
-            reads.append(arm32_linker(job.profile).parent)
-            run_env["IREE_MATRIX_PYTHON"] = env.python()
         dispatches = self._profiles_dispatches(job, ctx)
-        if dispatches:
-            extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
-        inputs = [mlir]
-        if job.label.kernel:  # the spec and the object by their bare names beside the MLIR
-            spec, objects = ctx.read(KERNEL_SPEC), ctx.read(KERNEL_OBJECTS)
-            inputs += [spec, *sorted(objects.iterdir())]
-            reads += [spec.parent, objects]
-            extra += [*_kernel(job, ctx).requires_flags, *custom_dispatch.compile_flags(spec.name, ".")]
-        argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(module)]
+        argv, inputs, reads, run_env = _command(env, job, ctx, out, listing, flags, mlir, dispatches)
         # In a scratch directory holding the input by its bare name (`neutral_input`: the module does
         # not depend on the store's path), never in the export's store entry: a knob's relative output
         # file once overwrote the stored model.mlir there.
         with store.scratch(out, inputs) as cwd:
-            done = env.run(
-                ProcessRequest(
-                    argv,
-                    timeout=ctx.timeout,
-                    log=ctx.log,
-                    read_only=reads,
-                    writable=[out, cwd],
-                    env=run_env,
-                    check=False,
-                    cwd=cwd,
-                )
-            )
-        target = job.target
+            request = ProcessRequest(argv, timeout=ctx.timeout, log=ctx.log, read_only=reads,
+                                     writable=[out, cwd], env=run_env, check=False, cwd=cwd)  # fmt: skip
+            done = env.run(request)
         if done.returncode != 0:
-            failure = _compile_failure(done, target)
+            failure = _compile_failure(done, job.target)
             if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
                 failure = _kernel_refused(job.label.kernel, done)
             return _failed(failure, done.output, argv)
@@ -260,31 +219,83 @@ class CompileStage(StageBase):
         if self._tunes_for_host(job):  # what `host` resolved to: reproduce compares it
             metrics.update(_llvm_host(env, ctx, out))
             metrics["host_cpu"] = host_cpu()
-        check = target.arch.code_check
-        if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
-            kernel = dispatch_code_facts(module, out, ctx.log, target.arch)
-            metrics["kernel"] = kernel
-            if not kernel[target.arch.code_verdict]:
-                metrics["artifact_sha256"] = artifact_digests(out)
-                return Outcome(
-                    Status.FAIL,
-                    metrics=CompileMetrics.checked(metrics),
-                    error_class="kernel-isa",
-                    message=f"the module's kernels are not {check.what} can run: {kernel}",
-                    command=tuple(argv),
-                )
-        metrics["artifact_sha256"] = artifact_digests(out)
-        if job.label.kernel:
-            metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics, module)
-            if not metrics["custom_kernel"]["applied"]:
-                return Outcome(
-                    Status.FAIL,
-                    metrics=CompileMetrics.checked(metrics),
-                    error_class="kernel-not-applied",
-                    message=not_applied_words(job.label.kernel, metrics["custom_kernel"]),
-                    command=tuple(argv),
-                )
-        return Outcome(Status.OK, metrics=CompileMetrics.checked(metrics), command=tuple(argv))
+        return _judged(job, ctx, out, module, metrics, argv)
+
+    def _flags_here(self, job: Job, ctx: Context, listing: str) -> list[str]:
+        """The profile's flags; a skip where this compiler lacks one, a failure where it lacks a kernel's."""
+        assert job.profile is not None
+        flags = self._flags(job, listing)  # raises StageSkipped when this compiler lacks a flag
+        # No listing (a tool that prints none): nothing can be checked, so nothing is skipped.
+        missing = missing_flags(job.profile.flags, listing) if listing else []
+        if missing:
+            raise StageSkipped(
+                f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
+                f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
+            )
+        needed = (*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags) if job.label.kernel else ()
+        lacking = missing_flags(needed, listing) if listing else []
+        if lacking:  # the release's answer: it cannot take a kernel this way
+            raise StageFailure(
+                "kernel-rejected",
+                f"with kernel {job.label.kernel!r}: IREE {job.label.compiler}'s iree-compile has no "
+                f"{', '.join(lacking)} (iree-compile --help-hidden), so it cannot swap the kernel in",
+            )
+        return flags
+
+
+def _command(
+    env: Environment, job: Job, ctx: Context, out: Path, listing: str, flags: list[str], mlir: Path,
+    dispatches: bool,
+) -> tuple[list[str], list[Path], list[Path], dict[str, str]]:  # fmt: skip
+    """iree-compile's command line, the files its scratch directory holds, what it reads, its env."""
+    assert job.profile is not None
+    extra = []
+    if listing and not missing_flags(_STATISTICS_FLAGS, listing):
+        extra += [f"{_STATISTICS_FLAGS[0]}=json", f"{_STATISTICS_FLAGS[1]}={out / _STATISTICS}"]
+    reads, run_env = [mlir.parent], {}
+    extra += target_outputs(job.label.compiler, job.target, job.profile, out)
+    if _arm32(job):
+        reads.append(arm32_linker(job.profile).parent)
+        run_env["IREE_MATRIX_PYTHON"] = env.python()
+    if dispatches:
+        extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
+    inputs = [mlir]
+    if job.label.kernel:  # the spec and the object by their bare names beside the MLIR
+        spec, objects = ctx.read(KERNEL_SPEC), ctx.read(KERNEL_OBJECTS)
+        inputs += [spec, *sorted(objects.iterdir())]
+        reads += [spec.parent, objects]
+        extra += [*_kernel(job, ctx).requires_flags, *custom_dispatch.compile_flags(spec.name, ".")]
+    argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(out / MODULE.path)]
+    return argv, inputs, reads, run_env
+
+
+def _judged(
+    job: Job, ctx: Context, out: Path, module: Path, metrics: dict[str, Any], argv: list[str]
+) -> Outcome:
+    """A compiled module's record: a failure where its kernels are not what the target can run, or a
+    kernel of the user's was not applied."""
+    assert job.profile is not None
+
+    def judged(status: Status, error_class: Optional[str] = None, message: Optional[str] = None) -> Outcome:
+        checked = CompileMetrics.checked(metrics)
+        return Outcome(status, metrics=checked, error_class=error_class, message=message, command=tuple(argv))
+
+    target = job.target
+    check = target.arch.code_check
+    if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
+        kernel = dispatch_code_facts(module, out, ctx.log, target.arch)
+        metrics["kernel"] = kernel
+        if not kernel[target.arch.code_verdict]:
+            metrics["artifact_sha256"] = artifact_digests(out)
+            message = f"the module's kernels are not {check.what} can run: {kernel}"
+            return judged(Status.FAIL, error_class="kernel-isa", message=message)
+    metrics["artifact_sha256"] = artifact_digests(out)
+    if job.label.kernel:
+        metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics, module)
+        if not metrics["custom_kernel"]["applied"]:
+            message = not_applied_words(job.label.kernel, metrics["custom_kernel"])
+            return judged(Status.FAIL, error_class="kernel-not-applied", message=message)
+    return judged(Status.OK)
 
 
 def _module_sha256(compiled: Entry) -> str:

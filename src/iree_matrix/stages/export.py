@@ -83,6 +83,7 @@ class ExportStage(StageBase):
             fields["bytecode"] = True
         if _recipe(job, ctx):  # a recipe's export is its worker's too (the model name has the recipe)
             fields["recipe_worker"] = file_sha256(shipped.scripts_dir() / recipes.WORKER)
+            fields["fx_worker"] = file_sha256(shipped.scripts_dir() / recipes.FX_WORKER)
         return digest(fields)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:

@@ -205,7 +205,9 @@ def per_call(run: Mapping[str, Any]) -> float:
             f"callgrind counted nothing inside {COUNTED_FUNCTION}: this runtime's iree-benchmark-module has "
             "no symbol table to find it by",
         )
-    return run["total"] / run["iterations"]
+    total: int = run["total"]
+    calls: int = run["iterations"]
+    return total / calls
 
 
 STAGE = InstructionsStage()

@@ -36,7 +36,9 @@ POLL = 0.05  # seconds between two looks for READY (a stat)
 def model_sources(ref: ModelRef) -> dict[str, str]:
     """Hashes of the code that defines the model: editing it invalidates its results."""
     scripts = shipped.scripts_dir()
-    files = [scripts / "export_model.py", scripts / "models" / "api.py"]
+    # export_model.py and the modules it is split into (each worker imports them), and the models' API
+    workers = ("export_model.py", "export_phases.py", "export_reference.py", "export_exit.py")
+    files = [*(scripts / w for w in workers), scripts / "models" / "api.py"]
     return {**{f.name: file_sha256(f) for f in files}, "model": ref.source_hash()}
 
 
@@ -73,7 +75,9 @@ def command(job: Job, ctx: Context, python: str, script: str, *extra: str) -> tu
     return argv, [worker.parent, *ref.mounts(), *([readable_beside(weights)] if weights else [])]
 
 
-def read_result(path: Path, done: processes.Completed, required: Mapping[str, tuple[type, ...]] = {}) -> dict:
+def read_result(
+    path: Path, done: processes.Completed, required: Mapping[str, tuple[type, ...]] = {}
+) -> dict[str, Any]:
     """The worker's result file; its absence after a clean exit means the model's own code ended
     the process first (`os._exit(0)`, `sys.exit()` in a factory), which is said, not an errno. The
     model's code runs in the worker's process and may write where the worker writes: a result that is

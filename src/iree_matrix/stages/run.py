@@ -14,7 +14,7 @@ import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, Optional
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import tools_runtime
 from iree_matrix.core.model.results import Status
+from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
@@ -152,138 +153,184 @@ class RunStage(StageBase):
         if job.target.arch.bare_metal:
             return _firmware(job, ctx, out)
         env = ctx.environment(job)
-        target = job.target
-        abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, target)
+        abi_problem = float_abi_problem(ctx.dep("compile").record.metrics, job.target)
         if abi_problem:
             raise StageFailure("abi-mismatch", abi_problem)
-        # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
-        qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
-        export = ctx.dep("export")
-        info = json.loads(EXPORT_INFO.of(export).read_text())
-        module = ctx.read(MODULE)
-        call = call_flags(
-            info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
-        )
-        gpu, found = target.gpu, devices.Devices()
-        gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
-        if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
-            dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
-            dumped = env.run(ProcessRequest(dump, timeout=ctx.timeout, log=ctx.log, check=False, env=gpu_env))
-            found = devices.listed(dumped.output, gpu.driver)
-        device = gpu.driver if gpu is not None else job.label.device or DEFAULT_DEVICE
-        # A GPU cell names the device it takes (found.chosen: lavapipe before SwiftShader) by URI.
-        run_on = found.chosen()[0] or device
-        common = [*device_flags(ctx, run_on), f"--module={module}", *call]
-
-        # A dtype numpy lacks (bfloat16) comes back as raw bits (arrays.py says why).
-        outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
-        run_argv = run_command(env.tool("iree-run-module"), common, outputs)
-        mounts: dict[str, Any] = {
-            "read_only": [export.path, module.parent], "writable": [out], "env": {**qemu, **gpu_env},
-        }  # fmt: skip
+        call = _prepared(env, job, ctx, out)
         # In a container, the peak is its memory cgroup's (under qemu: emulator + program + page
         # cache), measured on the checked call only: what a board's RAM must hold.
-        peak: dict[str, Any] = {"peak_memory": True} if getattr(env, "backend", "") == "docker" else {}
-        done = env.run(
-            ProcessRequest(run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **mounts, **peak)
+        peak: dict[str, Any] = {"peak_memory": True} if getattr(call.env, "backend", "") == "docker" else {}
+        done = call.env.run(
+            ProcessRequest(
+                call.run_argv, timeout=ctx.timeout, log=ctx.log, check=False, **call.mounts, **peak
+            )
         )
-        if (
-            done.returncode != 0
-            and gpu is not None
-            and not found.uris
-            and not devices.refused_first(done.output)
-        ):
-            # No device of this kind here, or one the runtime hides: not run, never a failure, and
-            # not stored (a machine with the device, or another runtime, runs the same cell). A module
-            # the runtime refused before it looked for a device is the cross's answer (below).
-            reason = devices.not_run_reason(gpu.kind, done.output)
-            return Outcome(Status.SKIP, message=reason, command=tuple(run_argv), cacheable=False)
         if done.returncode != 0:
-            empty = empty_function_problem(ctx.dep("compile").record.metrics)
-            if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
-                raise processes.failure(
-                    done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}"
-                )
-            # A kernel of the user's that faulted (a signal: IREE 3.9/3.13's tools exit 245 or 139).
-            if job.label.kernel and (done.returncode < 0 or done.returncode > 128 or _crashed(done)):
-                raise processes.failure(
-                    done, "kernel-crash", kernel_blamed(job.label.kernel, _runtime_message(done.output))
-                )
-            raise processes.failure(done, _classify(done.output), _runtime_message(done.output))
-
-        references = [REFERENCE.of(export) / f"output{i}.npy" for i in range(len(outputs))]
-        check = compare(outputs, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"])
-
-        bench_argv = benchmark_command(env, ctx, module, *call, device=run_on)
-        if gpu is not None and found.software:
-            # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU,
-            # and its time is no GPU's figure (marked emulated, never ranked): the checked call is
-            # the one timed.
-            bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
-        else:
-            bench_json = env.run(
-                ProcessRequest(
-                    bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
-                )
-            ).stdout
-            timed = {
-                "latency_ms": latency_ms(bench_json),
-                "process_cpu_ms": latency_ms(bench_json, "cpu_time"),
-            }
-        # The load-robust figure beside the wall time: one thread's CPU time per call, which moved
-        # ±5 % at load 4-17 where wall time moved 2-5x. A local-sync cell's own benchmark
-        # is that already; any other driver's cell times a second, one-thread benchmark.
-        if device == "local-sync":
-            sync_json = bench_json
-        elif gpu is not None:  # a GPU module does not run on local-sync
-            sync_json = ""
-        else:
-            sync_argv = benchmark_command(env, ctx, module, *call, device="local-sync")
-            sync_json = env.run(
-                ProcessRequest(
-                    sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
-                )
-            ).stdout
-        metrics = {
-            **check,
-            **timed,
-            **({"cpu_ms": {**latency_ms(sync_json, "cpu_time"), "threads": 1}} if sync_json else {}),
-            "module_bytes": module.stat().st_size,
-            "module_sha256": file_sha256(module),
-            # The outputs' exact values (dtype, shape, bytes): equal digests are equal outputs.
-            "outputs_sha256": outputs_digest(outputs, info["outputs"]),
-            "device": device,
-            # The runtime's own size: what a deployment ships (a wheel's tool, or one built here).
-            **_tool_bytes(env),
-            # iree-run-module's peak resident memory (host venvs: its rusage; Docker: the
-            # container's memory cgroup, which under qemu holds the emulator too).
-            **({"peak_memory_bytes": done.peak_rss_bytes} if done.peak_rss_bytes is not None else {}),
-            **({"peak_memory_of": "container cgroup"} if peak and done.peak_rss_bytes is not None else {}),
-            # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
-            "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
-            if target.emulated
-            else f"emulated (software {gpu.kind} device: {found.chosen()[1]})"
-            if gpu is not None and found.software
-            else "native",
-            **({"gpu_devices": list(found.names or found.uris)} if gpu is not None else {}),
-        }
-        if _profiles_ops(job, ctx) and not target.emulated and gpu is None:
+            return _not_run_here(call, done) or _failed(job, ctx, done)
+        references = [REFERENCE.of(call.export) / f"output{i}.npy" for i in range(len(call.outputs))]
+        info = call.info
+        check = compare(
+            call.outputs, references, atol=info["atol"], rtol=info["rtol"], described=info["outputs"]
+        )
+        bench_argv, timed = _timed(call, ctx, done)
+        metrics = {**check, **timed, **_facts(call, done, bool(peak))}
+        if _profiles_ops(job, ctx) and not job.target.emulated and call.gpu is None:
             median = metrics["latency_ms"]["median"]
-            metrics["op_profile"] = hal_profile.capture(env, ctx, bench_argv, median, out, mounts)
+            metrics["op_profile"] = hal_profile.capture(call.env, ctx, bench_argv, median, out, call.mounts)
         if check["matches"]:
             return Outcome(
                 Status.OK,
                 metrics=RunMetrics.checked(metrics),
                 message=unchecked_words(check),
-                command=tuple(run_argv),
+                command=tuple(call.run_argv),
             )
         return Outcome(
             Status.MISMATCH,
             metrics=RunMetrics.checked(metrics),
             message=kernel_blamed(job.label.kernel, mismatch_words(check)),
             error_class="kernel-mismatch" if job.label.kernel else "numeric-mismatch",
-            command=tuple(run_argv),
+            command=tuple(call.run_argv),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """A run's setting: its environment, the export's description and files, the module, the device
+    it runs on, and the checked call's command line and mounts (the timed calls reuse them)."""
+
+    env: Environment
+    export: Entry
+    info: Mapping[str, Any]  # the export's export.json
+    module: Path
+    call: list[str]  # `call_flags`
+    target: targets.Target
+    gpu: Optional[targets.Gpu]
+    found: devices.Devices  # a GPU's devices this runtime sees here (none: it tries, and says why)
+    device: str  # the HAL driver the record names
+    run_on: str  # what the tools are told: a GPU cell names the device it takes by URI
+    outputs: list[Path]
+    run_argv: list[str]
+    mounts: dict[str, Any]
+
+
+def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
+    """The run's setting: a GPU cell asks this runtime which devices of its kind it sees here."""
+    target = job.target
+    # Pin the emulated CPU to the board's, so an instruction the board lacks traps here too.
+    qemu = {"QEMU_CPU": target.qemu_cpu} if target.emulated and target.qemu_cpu else {}
+    export = ctx.dep("export")
+    info = json.loads(EXPORT_INFO.of(export).read_text())
+    module = ctx.read(MODULE)
+    call = call_flags(
+        info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
+    )
+    gpu, found = target.gpu, devices.Devices()
+    gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
+    if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
+        dump = [env.tool("iree-run-module"), f"--dump_devices={gpu.driver}"]
+        dumped = env.run(ProcessRequest(dump, timeout=ctx.timeout, log=ctx.log, check=False, env=gpu_env))
+        found = devices.listed(dumped.output, gpu.driver)
+    device = gpu.driver if gpu is not None else job.label.device or DEFAULT_DEVICE
+    # A GPU cell names the device it takes (found.chosen: lavapipe before SwiftShader) by URI.
+    run_on = found.chosen()[0] or device
+    common = [*device_flags(ctx, run_on), f"--module={module}", *call]
+    # A dtype numpy lacks (bfloat16) comes back as raw bits (arrays.py says why).
+    outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
+    run_argv = run_command(env.tool("iree-run-module"), common, outputs)
+    mounts: dict[str, Any] = {
+        "read_only": [export.path, module.parent], "writable": [out], "env": {**qemu, **gpu_env},
+    }  # fmt: skip
+    return _Call(
+        env, export, info, module, call, target, gpu, found, device, run_on, outputs, run_argv, mounts
+    )
+
+
+def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
+    """No device of a GPU cell's kind here, or one the runtime hides: not run, never a failure, and not
+    stored (a machine with the device, or another runtime, runs the same cell). A module the runtime
+    refused before it looked for a device is the cross's answer (`_failed`)."""
+    if call.gpu is None or call.found.uris or devices.refused_first(done.output):
+        return None
+    reason = devices.not_run_reason(call.gpu.kind, done.output)
+    return Outcome(Status.SKIP, message=reason, command=tuple(call.run_argv), cacheable=False)
+
+
+def _failed(job: Job, ctx: Context, done: processes.Completed) -> NoReturn:
+    """The checked call failed: the failure, classified, with the runtime's own words."""
+    empty = empty_function_problem(ctx.dep("compile").record.metrics)
+    if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
+        raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
+    # A kernel of the user's that faulted (a signal: IREE 3.9/3.13's tools exit 245 or 139).
+    if job.label.kernel and (done.returncode < 0 or done.returncode > 128 or _crashed(done)):
+        raise processes.failure(
+            done, "kernel-crash", kernel_blamed(job.label.kernel, _runtime_message(done.output))
+        )
+    raise processes.failure(done, _classify(done.output), _runtime_message(done.output))
+
+
+def _timed(call: _Call, ctx: Context, done: processes.Completed) -> tuple[list[str], dict[str, Any]]:
+    """The benchmark's command line, and the times: the call's wall time and process CPU time, and one
+    thread's CPU time per call."""
+    env, mounts = call.env, call.mounts
+    bench_argv = benchmark_command(env, ctx, call.module, *call.call, device=call.run_on)
+    timed: dict[str, Any]
+    if call.gpu is not None and call.found.software:
+        # A software GPU (lavapipe, SwiftShader): a real model's call can take minutes on the CPU,
+        # and its time is no GPU's figure (marked emulated, never ranked): the checked call is
+        # the one timed.
+        bench_json, timed = "", {"latency_ms": checked_call_ms(done.seconds)}
+    else:
+        bench_json = env.run(
+            ProcessRequest(
+                bench_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
+            )
+        ).stdout
+        timed = {"latency_ms": latency_ms(bench_json), "process_cpu_ms": latency_ms(bench_json, "cpu_time")}
+    # The load-robust figure beside the wall time: one thread's CPU time per call, which moved
+    # ±5 % at load 4-17 where wall time moved 2-5x. A local-sync cell's own benchmark
+    # is that already; any other driver's cell times a second, one-thread benchmark.
+    if call.device == "local-sync":
+        sync_json = bench_json
+    elif call.gpu is not None:  # a GPU module does not run on local-sync
+        sync_json = ""
+    else:
+        sync_argv = benchmark_command(env, ctx, call.module, *call.call, device="local-sync")
+        sync_json = env.run(
+            ProcessRequest(
+                sync_argv, timeout=ctx.timeout, log=ctx.log, error_class="benchmark-error", **mounts
+            )
+        ).stdout
+    if sync_json:
+        timed["cpu_ms"] = {**latency_ms(sync_json, "cpu_time"), "threads": 1}
+    return bench_argv, timed
+
+
+def _facts(call: _Call, done: processes.Completed, in_container: bool) -> dict[str, Any]:
+    """What a run records beside its check and times: the module, the outputs, the device, the
+    runtime's size, the peak memory, and whether the timings are emulated."""
+    target, gpu, found, module = call.target, call.gpu, call.found, call.module
+    return {
+        "module_bytes": module.stat().st_size,
+        "module_sha256": file_sha256(module),
+        # The outputs' exact values (dtype, shape, bytes): equal digests are equal outputs.
+        "outputs_sha256": outputs_digest(call.outputs, call.info["outputs"]),
+        "device": call.device,
+        # The runtime's own size: what a deployment ships (a wheel's tool, or one built here).
+        **_tool_bytes(call.env),
+        # iree-run-module's peak resident memory (host venvs: its rusage; Docker: the
+        # container's memory cgroup, which under qemu holds the emulator too).
+        **({"peak_memory_bytes": done.peak_rss_bytes} if done.peak_rss_bytes is not None else {}),
+        **(
+            {"peak_memory_of": "container cgroup"} if in_container and done.peak_rss_bytes is not None else {}
+        ),
+        # Emulated timings are qemu's speed, not the board's: reported apart, never ranked.
+        "timing": f"emulated (qemu-user, {target.qemu_cpu or 'default CPU'})"
+        if target.emulated
+        else f"emulated (software {gpu.kind} device: {found.chosen()[1]})"
+        if gpu is not None and found.software
+        else "native",
+        **({"gpu_devices": list(found.names or found.uris)} if gpu is not None else {}),
+    }
 
 
 def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:

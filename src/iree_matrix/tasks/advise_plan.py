@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answers import search
-from iree_matrix.core.errors import UserError
+from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix import spec
@@ -210,7 +210,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
                                          compiler=release, runtime=release))  # fmt: skip
     try:
         return spec.with_cells(matrix, extra)
-    except spec.SpecError as exc:  # a configuration --picks named that is no profile or combination
+    except SpecError as exc:  # a configuration --picks named that is no profile or combination
         raise UserError(
             f"advise: {str(exc).replace('--profiles', '--picks (with default, generic)', 1)}"
         ) from None

@@ -9,7 +9,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import Any, Optional, TextIO
 
 from iree_matrix.answers import gap as gaps
 from iree_matrix.answers import load_windows
@@ -115,7 +115,7 @@ def _pack(
     wheels = bundle.wheels(found, where, cache)
     tools = bundle.source_tools(found, results.latest(), Store(cache / "store"), cache)
     files = bundle.plan_files(found, wheels, tools)
-    sittings: list = []
+    sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:
         from iree_matrix.answers import search
         from iree_matrix.execution import gpu_sitting

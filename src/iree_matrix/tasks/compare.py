@@ -163,7 +163,9 @@ def _keep(
     return document, path
 
 
-def _compared(function: str, ra: Record, rb: Record, here: str, what: Comparison, found: list) -> list:
+def _compared(
+    function: str, ra: Record, rb: Record, here: str, what: Comparison, found: list[dict[str, object]]
+) -> list[str]:
     """One function's row of the table (its comparison appended to `found`)."""
     import statistics
 
@@ -192,7 +194,7 @@ def _compared(function: str, ra: Record, rb: Record, here: str, what: Comparison
     ]
 
 
-def _published() -> Optional[dict]:
+def _published() -> Optional[dict[str, Any]]:
     """A published calibration of this machine's CPU identity (the test's false-positive rate is a
     property of the machine it was measured on), or None."""
     from iree_matrix.answers import calibration

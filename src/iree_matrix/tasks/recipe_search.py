@@ -79,7 +79,8 @@ def run(plan: PlanSettings, given: Sequence[str], rounds: int, out: TextIO) -> i
             return code2
         code = code or code2
         table = outcomes(summary.records.values())
-    print("\n".join(render(table)), file=out)
+    references = {name: ref.reference for name, ref in loaded.matrix.models.items()}
+    print("\n".join(render(table, references)), file=out)
     write(plan.results_dir / RESULT, table)
     return code
 
@@ -138,8 +139,10 @@ def _entry(record: Record) -> tuple[str, str, str]:
     return record.stage, record.status.value, record.message or ""
 
 
-def render(table: Table) -> list[str]:
-    """The outcome table: per model, a row per recipe and function, a column per release."""
+def render(table: Table, references: Mapping[str, str] = {}) -> list[str]:  # noqa: B006 - read only
+    """The outcome table: per model, a row per recipe and function, a column per release; under a
+    recipe that passes, the commands that run it (`references`: a model's name -> what a command
+    line takes for it, FILE:FACTORY for a user's model)."""
     lines: list[str] = []
     for model, by_recipe in sorted(table.items()):
         releases = sorted({r for t in by_recipe.values() for _, r in t}, key=_release_key, reverse=True)
@@ -156,6 +159,8 @@ def render(table: Table) -> list[str]:
                 lines.append(
                     f"  passes via recipe {recipe} on {', '.join(where)}: {recipes.describe(recipe)}"
                 )
+                said = " or ".join(f"`{c}`" for c in recipes.commands(references.get(model, model), recipe))
+                lines.append(f"    run it: {said}")
         else:
             lines.append("  no recipe tried passes on any release")
     return lines

@@ -35,7 +35,7 @@ class Interval:
 
 def _below(n: int, k: int) -> float:
     """P(Binomial(n, 1/2) < k)."""
-    return sum(math.comb(n, i) for i in range(k)) / 2**n
+    return sum(math.comb(n, i) for i in range(k)) / (1 << n)  # 2**n, an int (int ** int is Any to mypy)
 
 
 def _rank(n: int, level: float) -> int:
@@ -151,7 +151,7 @@ def sign_flip_p(diffs: Sequence[float]) -> float:
         for pattern in range(2**n):
             total = sum(-d if (pattern >> i) & 1 else d for i, d in enumerate(diffs))
             hits += abs(total) >= observed
-        return hits / 2**n
+        return hits / (1 << n)
     import random
 
     rng = random.Random(0)

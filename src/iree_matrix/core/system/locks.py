@@ -342,7 +342,27 @@ def machine_lock(
         finally:
             _held.depth -= 1
         return
-    path = Path(path or quiet_lock_path())
+    with _holding(Path(path or quiet_lock_path()), on_wait, cancelled, job, timeout, report, expected):
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
+
+
+@contextlib.contextmanager
+def _holding(
+    path: Path,
+    on_wait: Optional[Callable[[], None]],
+    cancelled: Callable[[], bool],
+    job: str,
+    timeout: Optional[float],
+    report: Optional[Callable[[str], None]],
+    expected: Optional[float],
+) -> Iterator[None]:
+    """`machine_lock`'s own hold: waits in turn (`_wait`), notes the holder in its file, arms the
+    give-back past the overrun limit; at the block's end removes the note and lets the lock go, one
+    at a time with a give-back that fires then."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open(path)
     mine: Optional[Holder] = None
@@ -358,11 +378,7 @@ def machine_lock(
                 give_back = threading.Timer(limit, _give_back, (fd, path, mine, let_go, ended, report))
                 give_back.daemon = True
                 give_back.start()
-        _held.depth = 1
-        try:
-            yield
-        finally:
-            _held.depth = 0
+        yield
     finally:
         if give_back is not None:
             give_back.cancel()

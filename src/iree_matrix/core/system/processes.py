@@ -92,7 +92,7 @@ class _Watchdog:
     and container, and left to notice the tool's end by the end of its stdin."""
 
     def __init__(self) -> None:
-        self._proc: Optional[subprocess.Popen] = None
+        self._proc: Optional[subprocess.Popen[str]] = None
         self._owner = 0  # the pid that started it: a forked child needs a watchdog of its own
         self._lock = threading.Lock()
 
@@ -183,7 +183,7 @@ class Timeout(Exception):
         self.output = output
 
 
-class _Popen(subprocess.Popen):
+class _Popen(subprocess.Popen[bytes]):
     """Popen that keeps the child's resource usage: the same wait, through `os.wait4`; and its tree."""
 
     rusage: Optional[os.struct_rusage] = None  # type: ignore[name-defined]
@@ -374,7 +374,7 @@ class _Collected:
 
 
 def _collect(
-    proc: subprocess.Popen,
+    proc: subprocess.Popen[bytes],
     tree: process_tree.Tree,
     timeout: Optional[float],
     start: float,
@@ -444,7 +444,7 @@ def _collect(
     return got
 
 
-def _exited(proc: subprocess.Popen) -> bool:
+def _exited(proc: subprocess.Popen[bytes]) -> bool:
     """Whether the process has ended, without reaping it (`Popen.poll` would, losing its rusage)."""
     if proc.returncode is not None:
         return True

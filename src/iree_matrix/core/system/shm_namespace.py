@@ -61,4 +61,5 @@ def private_shm(size: int) -> bool:
     if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return False
     options = f"size={max(size, 1 << 20)},mode=1777".encode()
-    return libc.mount(b"tmpfs", SHM.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) == 0
+    mounted: int = libc.mount(b"tmpfs", SHM.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    return mounted == 0

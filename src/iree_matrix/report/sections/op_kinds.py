@@ -90,7 +90,7 @@ def render_op_kinds(latest: Iterable[Record]) -> list[str]:
     return lines + _unprofiled(unprofiled)
 
 
-def _order(r: Record) -> tuple:
+def _order(r: Record) -> tuple[str, tuple[int, Any], str]:
     return (r.label.model, runs_view.version_key(r.label.compiler), r.label.profile)
 
 

@@ -32,7 +32,7 @@ def _any_judged(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> boo
     return any(len(rows) > 1 for rows in table.values())
 
 
-def _unit_and_release(item: tuple[tuple[str, str], Any]) -> tuple:
+def _unit_and_release(item: tuple[tuple[str, str], Any]) -> tuple[str, tuple[int, Any]]:
     (unit, compiler), _ = item
     return (unit, runs_view.version_key(compiler))
 

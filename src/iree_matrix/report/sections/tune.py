@@ -114,7 +114,7 @@ def _detail_row(group: Group, compiled: Record, run: Optional[Record]) -> list[s
             _text(made.dispatch_count), _text(ran.other_load)]  # fmt: skip
 
 
-def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple:
+def _version_order(item: tuple[tuple[str, str, str], Any]) -> tuple[str, str, tuple[int, Any]]:
     (model, arch, compiler), _ = item
     return (model, arch, runs_view.version_key(compiler))
 

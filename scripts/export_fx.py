@@ -1,0 +1,140 @@
+"""The `fx` route of an export recipe (export_recipe.py): ``torch.export.export``, torch's own
+decompositions, then IREE's ``fx_importer``. Runs inside an exporter environment (Python 3.9 syntax;
+the stdlib, torch and the compiler package's importer).
+
+Two decomposition tables, both torch's own, never written here:
+
+``decompose``  torch's core ATen table (``ExportedProgram.run_decompositions()``), plus torch's own
+               decomposition of each op that table keeps but IREE's torch lowering has no pattern
+               for (``aten.squeeze.dims``, which the core table leaves after it writes ``aten.lstm``
+               out of its gates);
+``gaps``       only the ops IREE's torch lowering lacks (``GAP_OPS``: the recurrent ops and their
+               cells, weight norm, ``aten.diff``, ``aten.squeeze.dims``), each by torch's own
+               decomposition, every other op left as exported (SDPA stays SDPA).
+
+The importer's ``import_frozen_program`` freezes parameters and lifted constants, but not buffers
+where the program has a ``constants`` table (every torch from 2.3): a model with a buffer (Qwen2's
+rotary ``inv_freq``) came out with the buffer as a second argument of ``main``, and IREE's run said
+"expected 2 arguments but passed 1" of an export the harness had made wrong. ``freeze_buffers``
+replaces each buffer by its value first; ``check_arguments`` then holds the function's arguments to
+the inputs the model is called with, so that a mismatch is the harness's failure, said at export,
+never a run failure blamed on IREE.
+"""
+
+from __future__ import annotations
+
+# Ops IREE's torch lowering (torch-mlir in iree-base-compiler 3.9.0-3.13.0) has no pattern for, as
+# `torch.operator "torch.aten.NAME"` that fails to legalize; each has a decomposition in torch.
+GAP_OPS = (
+    "lstm.input", "lstm.data", "gru.input", "gru.data", "rnn_tanh.input", "rnn_tanh.data",
+    "rnn_relu.input", "rnn_relu.data", "lstm_cell.default", "gru_cell.default",
+    "rnn_tanh_cell.default", "rnn_relu_cell.default", "_weight_norm.default",
+    "_weight_norm_interface.default", "diff.default", "squeeze.dims",
+)  # fmt: skip
+
+# Ops the core table keeps (they are core ATen) that IREE's lowering lacks: decomposed after it.
+AFTER_CORE = ("squeeze.dims",)
+
+
+class HarnessError(Exception):
+    """The harness's own export is wrong (not the model's, not IREE's): export_model.py writes it as
+    its own phase (`harness`), which the export stage records as iree-matrix's failure."""
+
+    harness = True
+
+
+def _ops(names):
+    import torch
+
+    found = []
+    for name in names:
+        packet, _, overload = name.partition(".")
+        op = getattr(getattr(torch.ops.aten, packet, None), overload, None)
+        if op is not None:  # an older torch without the overload: nothing to decompose
+            found.append(op)
+    return found
+
+
+def gap_table(names=GAP_OPS):
+    """torch's own decompositions of `names`: the core table's entry where it has one (the CIA ops:
+    the cells, weight norm, diff), else torch._decomp's registered one."""
+    from torch._decomp import core_aten_decompositions, get_decompositions
+
+    core = core_aten_decompositions()
+    table = {}
+    for op in _ops(names):
+        if op in core:
+            table[op] = core[op]
+        else:
+            table.update(get_decompositions([op]))
+    return table
+
+
+def decomposition_table(kind):
+    """The table `run_decompositions` gets for a recipe's `kind` ("decompose" or "gaps")."""
+    if kind == "gaps":
+        return gap_table()
+    from torch._decomp import core_aten_decompositions
+
+    table = core_aten_decompositions()
+    for op, fn in gap_table(AFTER_CORE).items():
+        table[op] = fn
+    return table
+
+
+def freeze_buffers(program):
+    """Each buffer's placeholder replaced by its value (persistent ones from the state dict, the
+    others from the program's constants), as the importer does for parameters: the exported function
+    then takes the model's inputs only."""
+    graph = program.graph
+    placeholders = {n.name: n for n in graph.nodes if n.op == "placeholder"}
+    state = program.state_dict
+    constants = getattr(program, "constants", {}) or {}
+    for input_name, target in program.graph_signature.inputs_to_buffers.items():
+        value = state[target] if target in state else constants.get(target)
+        node = placeholders.get(input_name)
+        if value is None or node is None:
+            continue
+        node.replace_all_uses_with(value)
+        graph.erase_node(node)
+
+
+def main_arguments(module, func_name="main"):
+    """How many arguments the imported function takes (None if there is no such function)."""
+    for op in module.body.operations:
+        if op.operation.name != "func.func":
+            continue
+        if str(op.attributes["sym_name"]).strip('"') == func_name:
+            return len(op.regions[0].blocks[0].arguments)
+    return None
+
+
+def check_arguments(module, inputs, func_name="main"):
+    taken = main_arguments(module, func_name)
+    if taken is not None and taken != len(inputs):
+        raise HarnessError(
+            f"the fx route's export takes {taken} arguments where the model is called with "
+            f"{len(inputs)} inputs (a buffer or constant left as an argument): iree-matrix's export is "
+            "wrong, not IREE's answer; report it with the model"
+        )
+
+
+def export(spec, chosen, func_name="main"):
+    """The model exported by the fx route with the recipe's `chosen` choices: MLIR text."""
+    import torch
+    from iree.compiler.extras.fx_importer import FxImporter
+
+    # Under no_grad, as the reference and every timed call: with grad enabled, transformers' rotary
+    # embedding (a `@torch.no_grad()` forward) is traced as the higher-order op
+    # `wrap_with_set_grad_enabled`, which the importer has no import for (NotImplementedError).
+    with torch.no_grad():
+        program = torch.export.export(spec.module, tuple(spec.inputs), strict="nonstrict" not in chosen)
+    kinds = [k for k in ("decompose", "gaps") if k in chosen]
+    if kinds:
+        # decompose's table holds gaps' ops too: one table, the wider
+        program = program.run_decompositions(decomposition_table(kinds[0]))
+    freeze_buffers(program)
+    importer = FxImporter()
+    importer.import_frozen_program(program, func_name=func_name)
+    check_arguments(importer.module, spec.inputs, func_name)
+    return str(importer.module)

@@ -1,0 +1,183 @@
+"""Every failure of a user's model gets a route that works (issue #69), through real torch, turbine,
+iree-compile and iree-run-module on IREE 3.13.0: the four small models of tests/data/routes, each
+as written (it fails, and the record's hint is the one whose remedy follows), with the hint's remedy
+applied by hand, and exported by the recipe the hint names (`FILE:FACTORY~RECIPE`, on the command
+line as the tool prints it). One matrix run holds them all; each test reads its own rows.
+
+- an nn.LSTM keyword spotter: `aten.lstm` -> `~fx+gaps` and `~fx+decompose` match torch (the core
+  table alone stops at `aten.squeeze.dims`: test_core_table_alone_stops_at_squeeze_dims);
+- wav2vec2's weight-normed positional convolution: `aten._weight_norm` -> `remove_parametrizations`
+  and `~fx+decompose` match;
+- an attention-mask builder with torch.diff: `aten.diff` -> `~fx+gaps` matches;
+- a tiny Qwen2 (transformers): no mask -> `aten.diff`; a 2-D mask -> the 0-d boolean literal (the
+  chain's next failure, named up front); the 4-D causal mask and `~fx+decompose` match, the latter
+  with its buffers frozen (it was run with a missing argument: "expected 2 arguments but passed 1").
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.answers import release_choice
+from iree_matrix.core.model.results import Record, Status
+
+from .conftest import REPO, iree_matrix, records, shared_cache
+
+pytestmark = pytest.mark.integration
+
+MODELS = REPO / "tests" / "data" / "routes"
+RELEASE = "3.13.0"
+PLAIN = "py3.11-torch2.13.0-turbine3.9.0"
+HF = f"{PLAIN}+transformers5.23.0"
+CELL = f"iree{RELEASE}/x86_64/default"
+
+# model reference (relative to MODELS) -> (the name its jobs carry, its exporter)
+CASES = {
+    "kws_lstm.py:build": ("kws_lstm", PLAIN),
+    "kws_lstm.py:build~fx+gaps": ("kws_lstm~fx+gaps", PLAIN),
+    "kws_lstm.py:build~fx+decompose": ("kws_lstm~fx+decompose", PLAIN),
+    "wn_conv.py:build": ("wn_conv", PLAIN),
+    "wn_conv.py:removed": ("wn_conv-removed", PLAIN),
+    "wn_conv.py:build~fx+decompose": ("wn_conv~fx+decompose", PLAIN),
+    "diff_mask.py:build": ("diff_mask", PLAIN),
+    "diff_mask.py:build~fx+gaps": ("diff_mask~fx+gaps", PLAIN),
+    "qwen2_tiny.py:build": ("qwen2_tiny", HF),
+    "qwen2_tiny.py:mask2d": ("qwen2_tiny-mask2d", HF),
+    "qwen2_tiny.py:mask4d": ("qwen2_tiny-mask4d", HF),
+    "qwen2_tiny.py:build~fx+decompose": ("qwen2_tiny~fx+decompose", HF),
+}
+
+
+def _matrix(path: Path, references: list[str]) -> Path:
+    listed = ", ".join(f'"{MODELS / ref}"' for ref in references)
+    path.write_text(
+        f'python = ["3.11"]\ntorch = ["2.13.0"]\nturbine = ["3.9.0"]\ncompiler = ["{RELEASE}"]\n'
+        f'runtime = "same"\narch = ["x86_64"]\nmodels = [{listed}]\nprofiles = ["default"]\n\n'
+        "[benchmark]\nrepetitions = 1\n"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def routed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Record]:
+    """One run of every case on IREE 3.13.0 (export, compile, run; no timing beyond one call)."""
+    tmp = tmp_path_factory.mktemp("routes")
+    cache = shared_cache(tmp / "cache")
+    matrix = _matrix(tmp / "routes.toml", list(CASES))
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", cache=cache, results=tmp / "results",
+        timeout=3600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return records(tmp / "results")
+
+
+def _row(got: dict[str, Record], ref: str, stage: str) -> Record:
+    name, exporter = CASES[ref]
+    return got[f"{stage}:{name}/{exporter}" + ("" if stage == "export" else f"/{CELL}")]
+
+
+def _fails_with_hint(got: dict[str, Record], ref: str, op: str, hint: str) -> None:
+    compiled = _row(got, ref, "compile")
+    assert compiled.status is Status.FAIL, (ref, compiled.message)
+    assert op in (compiled.metrics.get("failing_op") or "") + (compiled.message or ""), compiled.message
+    found = release_choice.hint(compiled)
+    assert found is not None and found.name == hint, (ref, found)
+
+
+def _matches(got: dict[str, Record], ref: str) -> None:
+    ran = _row(got, ref, "run")
+    assert ran.status is Status.OK, (ref, ran.status, ran.message)
+    assert "arguments but passed" not in (ran.message or "")
+
+
+def test_an_lstm_is_routed_by_torchs_own_decomposition(routed):
+    _fails_with_hint(routed, "kws_lstm.py:build", "torch.aten.lstm", "recurrent-op")
+    found = release_choice.hint(_row(routed, "kws_lstm.py:build", "compile"))
+    assert found is not None and "`fx+gaps`" in found.advice and "squeeze.dims" in found.advice
+    _matches(routed, "kws_lstm.py:build~fx+gaps")
+    _matches(routed, "kws_lstm.py:build~fx+decompose")
+
+
+def test_weight_norm_has_a_hint_whose_remedy_compiles_and_matches(routed):
+    _fails_with_hint(routed, "wn_conv.py:build", "torch.aten._weight_norm", "weight-norm")
+    found = release_choice.hint(_row(routed, "wn_conv.py:build", "compile"))
+    assert found is not None and 'remove_parametrizations(conv, "weight")' in found.advice
+    _matches(routed, "wn_conv.py:removed")
+    _matches(routed, "wn_conv.py:build~fx+decompose")
+
+
+def test_a_diff_in_a_users_mask_builder_is_routed_by_fx_gaps(routed):
+    _fails_with_hint(routed, "diff_mask.py:build", "torch.aten.diff", "diff-op")
+    _matches(routed, "diff_mask.py:build~fx+gaps")
+
+
+def test_qwen2s_chain_of_failures_is_named_up_front_and_its_routes_match(routed):
+    _fails_with_hint(routed, "qwen2_tiny.py:build", "torch.aten.diff", "packed-sequence-diff")
+    first = release_choice.hint(_row(routed, "qwen2_tiny.py:build", "compile"))
+    assert first is not None and "tensor<i1>" in first.advice and "fx+decompose" in first.advice
+    # the first remedy's next failure is the one the first hint named
+    _fails_with_hint(routed, "qwen2_tiny.py:mask2d", "torch.vtensor.literal", "bool-literal")
+    _matches(routed, "qwen2_tiny.py:mask4d")
+    _matches(routed, "qwen2_tiny.py:build~fx+decompose")
+
+
+def test_core_table_alone_stops_at_squeeze_dims(routed, tmp_path):
+    """What `squeeze-dims` is keyed on: the LSTM exported with torch's core table and no more (the
+    fx route before it decomposed squeeze.dims) fails at `torch.aten.squeeze.dims` on 3.13.0."""
+    exported = _row(routed, "kws_lstm.py:build~fx+gaps", "export")
+    compiled = _row(routed, "kws_lstm.py:build~fx+gaps", "compile")
+    python, compiler = Path(exported.command[0]), Path(compiled.command[0])  # the run's own
+    assert python.is_file() and compiler.name == "iree-compile", (python, compiler)
+    code = (
+        "import sys, torch; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+        "import kws_lstm\n"
+        "from iree.compiler.extras.fx_importer import FxImporter\n"
+        "spec = kws_lstm.build(0)\n"
+        "with torch.no_grad(): p = torch.export.export(spec.module, spec.inputs).run_decompositions()\n"
+        "i = FxImporter(); i.import_frozen_program(p, func_name='main'); print(i.module)\n"
+    )
+    mlir = tmp_path / "core.mlir"
+    with mlir.open("w") as out:
+        subprocess.run(
+            [str(python), "-c", code, str(MODELS), str(REPO / "scripts")], stdout=out, check=True, timeout=600
+        )
+    done = subprocess.run(
+        [str(compiler), str(mlir), "--iree-hal-target-device=local",
+         "--iree-hal-local-target-device-backends=llvm-cpu", "-o", str(tmp_path / "m.vmfb")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode != 0 and "torch.aten.squeeze.dims" in done.stderr, done.stderr[-2000:]
+    from iree_matrix.iree import hints
+
+    found = hints.find(done.stderr, "compile")
+    assert found is not None and found.name == "squeeze-dims"
+
+
+def test_search_recipes_suggestion_runs_as_printed(tmp_path):
+    """End to end: `search-recipes` finds the route of the torch.diff mask builder and prints the
+    commands that run it; the printed `matrix --model 'FILE:FACTORY~RECIPE'` runs (on this test's
+    3.13.0-only matrix file) and its run matches torch, from the store the search filled."""
+    cache = shared_cache(tmp_path / "cache")
+    matrix = _matrix(tmp_path / "diff.toml", ["diff_mask.py:build"])
+    searched = iree_matrix(
+        "search-recipes", "--matrix", str(matrix), "--recipes", "fx+gaps", "--backend", "venv",
+        cache=cache, results=tmp_path / "search",
+    )  # fmt: skip
+    assert searched.returncode == 0, searched.stderr
+    line = next(x for x in searched.stdout.splitlines() if "run it:" in x)
+    printed = re.findall(r"`iree-matrix ([^`]+)`", line)
+    model = shlex.quote(f"{MODELS / 'diff_mask.py'}:build~fx+gaps")
+    assert f"advise {model}" in printed and f"matrix --model {model}" in printed, line
+    argv = shlex.split(next(p for p in printed if p.startswith("matrix ")))
+    done = iree_matrix(
+        *argv, "--matrix", str(matrix), "--backend", "venv", cache=cache, results=tmp_path / "m"
+    )
+    assert done.returncode == 0, done.stderr
+    ran = records(tmp_path / "m")[f"run:diff_mask~fx+gaps/{PLAIN}/{CELL}"]
+    assert ran.status is Status.OK, ran.message
