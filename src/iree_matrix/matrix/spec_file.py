@@ -140,7 +140,7 @@ def parse(
     exclude rules applied: each cell under each of them (`spec.with_profiles`). Under `models`
     (`--model`) a command's own file's `[[include]]` tables add cells of those models only (not
     `--model my_net`'s tiny_cnn); those of a file the user named (`own_file`) all theirs."""
-    matrix = _parse(data, path, models, resolver, own_file)
+    matrix = _parse(old_spellings.current(data, _Where(path).error), path, models, resolver, own_file)
     return with_profiles(matrix, profiles) if profiles else matrix
 
 
@@ -152,7 +152,6 @@ def _parse(
     own_file: bool = False,
 ) -> MatrixSpec:
     where = _Where(path)
-    data = old_spellings.current(data, where.error)
     schema.check(data, path)  # every key known, the required ones there, each value of its type
 
     own_profiles = _parse_profiles(data.get("profile", {}), where)
