@@ -6,7 +6,7 @@ same compiler, model and flags), and the executables named with --dispatch:
 1. the model is compiled up to the configured executables (`--compile-to=executable-configurations`)
    with `--iree-hal-dump-executable-configurations-to` (IREE's chosen tile sizes, the root op's
    `lowering_config`) and `--iree-hal-dump-executable-benchmarks-to`;
-2. each neighbour of the root op's tile sizes (`iree_matrix.iree.tiling.variants`: a workgroup tile
+2. each neighbour of the root op's tile sizes (`iree_matrix.iree.tiling.tile_neighbours`: a workgroup tile
    halved or doubled, the innermost vector tile halved or doubled) is written into a copy of the
    configuration and put back with `--iree-hal-substitute-executable-configuration=NAME=FILE`, and
    that executable's benchmark is compiled alone;
@@ -146,7 +146,7 @@ def time_once(benchmark_tool: str, module: Path, device_flags: list[str]) -> flo
 
 
 class Candidate:
-    def __init__(self, label: str, config: tiling.Config, module: Path | None, error: str = ""):
+    def __init__(self, label: str, config: tiling.TileConfig, module: Path | None, error: str = ""):
         self.label, self.config, self.module, self.error = label, config, module, error
         self.times: list[float] = []
 
@@ -186,7 +186,7 @@ def tune_dispatch(args: argparse.Namespace, argv: list[str], executable: str, ba
     incumbent, spent, rounds = baseline, 0, []
     seen = {config.render()}
     while spent < args.budget:
-        todo = [(label, c) for label, c in tiling.variants(incumbent.config) if c.render() not in seen]
+        todo = [(label, c) for label, c in tiling.tile_neighbours(incumbent.config) if c.render() not in seen]
         todo = todo[: args.budget - spent]
         if not todo:
             break

@@ -155,7 +155,7 @@ def test_armv6_kernels_are_v6_vfp2_without_neon(
     # the gnueabi/gnueabihf choice does not reach the module at all.
     assert vmfbs["armhf"].read_bytes() == vmfbs["armel"].read_bytes()
 
-    (kernel,) = elf.module_kernels(vmfbs["armhf"], tmp_path / "kernels")
+    (kernel,) = elf.dispatch_code(vmfbs["armhf"], tmp_path / "kernels")
     assert kernel.name.endswith("_embedded_elf_arm_32.so")
     assert kernel.read_bytes() in vmfbs["armhf"].read_bytes()
     attributes = elf.arm_attributes(kernel, log=log)

@@ -26,7 +26,7 @@ from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Target, Wheelhouse
+from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse, WheelPlatform
 
 from .conftest import SMOKE
 
@@ -63,7 +63,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def lock_and_wheels(log: Path) -> tuple[Lock, list[Path]]:
     wheelhouse = Wheelhouse(default_cache() / "wheelhouse")
-    lock = wheelhouse.lock([RUNTIME], Target("3.11"), log=log)
+    lock = wheelhouse.lock([RUNTIME], WheelPlatform("3.11"), log=log)
     return lock, wheelhouse.fetch(lock, log=log)
 
 
@@ -100,7 +100,7 @@ def test_registered_under_its_name_with_the_matrix_base_images() -> None:
 
 
 def test_target_is_bookworm_for_python_311(backend: DockerBackend) -> None:
-    assert backend.target(SPEC) == Target("3.11", "x86_64", (2, 36))
+    assert backend.target(SPEC) == WheelPlatform("3.11", "x86_64", (2, 36))
 
 
 def test_python_without_a_suite_says_what_to_do(backend: DockerBackend) -> None:
@@ -265,7 +265,7 @@ def test_missing_image_is_a_docker_error_not_a_tool_error(environment: DockerEnv
 def test_named_base_image_is_used_as_is(backend: DockerBackend, environment: DockerEnvironment) -> None:
     tag = environment.image.manifest["base"]["tag"]  # a bookworm base: Python 3.11
     named = DockerBackend(backend.root, base_images={"3.11": tag})
-    assert named.target(SPEC) == Target("3.11", "x86_64", (2, 36))  # probed from the image itself
+    assert named.target(SPEC) == WheelPlatform("3.11", "x86_64", (2, 36))  # probed from the image itself
     wrong = DockerBackend(backend.root, base_images={"3.9": tag})
     with pytest.raises(StageFailure) as info:
         wrong.target(EnvSpec("runtime", "3.9", (RUNTIME,), "x"))

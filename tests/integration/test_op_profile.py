@@ -32,7 +32,7 @@ peers = ["eager", "onnxruntime"]
 [benchmark]
 repetitions = 3
 threads = 2
-op_profile = ["tiny_cnn/default"]
+op_timings = ["tiny_cnn/default"]
 """
 
 
@@ -73,7 +73,7 @@ def test_search_round_one_on_tiny_cnn(warm_cache: Path, tmp_path: Path) -> None:
     own = '\n[search.knobs]\nunroll = ["--iree-llvmcpu-loop-unrolling=true"]\n'
     # No op profile: default's run shares its key with a null knob's only when neither profiles.
     plain = MATRIX.replace('peers = ["eager", "onnxruntime"]\n', "").replace(
-        'op_profile = ["tiny_cnn/default"]\n', ""
+        'op_timings = ["tiny_cnn/default"]\n', ""
     )
     matrix.write_text(plain + own)
     results = tmp_path / "results"

@@ -440,7 +440,7 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
         )
 
     monkeypatch.setattr(sitting, "sit", sit)
-    plan = advise_plan.Plan("3.13.0", {"im2col": "--picks", "channels-last": "--picks"}, ())
+    plan = advise_plan.SittingPlan("3.13.0", {"im2col": "--picks", "channels-last": "--picks"}, ())
     settings = advise_plan.Settings(rounds=6, repetitions=1)
     document = advise_sitting.run(settings, "m", plan, records, tmp_path, ["onnxruntime"])
     assert (document["model"], document["rounds"], document["release"]) == ("m", 6, "3.13.0")

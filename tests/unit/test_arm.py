@@ -154,7 +154,7 @@ def test_elves_are_cut_out_of_a_container_by_their_own_headers(tmp_path: Path) -
     assert elf.scan_elves(blob) == [binary]
     container = tmp_path / "module.vmfb"
     container.write_bytes(blob)
-    (kernel,) = elf.module_kernels(container, tmp_path / "out")
+    (kernel,) = elf.dispatch_code(container, tmp_path / "out")
     assert kernel.name == "kernel_0.so" and kernel.read_bytes() == binary
 
 

@@ -26,12 +26,12 @@ from iree_matrix.envs import cache_usage, venv
 from iree_matrix.execution.execute import Executor
 from iree_matrix.matrix import spec_file
 from iree_matrix.matrix.plan import EnvSpec, Job, Plan
-from iree_matrix.matrix.wheelhouse import Lock, Target
+from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
 from iree_matrix.stages.base import StageBase
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 ENV = EnvSpec("compiler", "3.11", ("iree-base-compiler==3.13.0",), "iree-compiler3.13.0")
-LOCK = Lock(ENV.requirements, Target("3.11"), ())
+LOCK = Lock(ENV.requirements, WheelPlatform("3.11"), ())
 # What iree-compile printed with libIREECompiler.so deleted from its venv (IREE 3.13.0).
 IMPORT_ERROR = (
     "Traceback (most recent call last):\n"

@@ -65,7 +65,7 @@ def _records() -> list[Record]:
 
 
 def test_answers_per_environment_and_form():
-    found = {a.exporter: a for a in exporters.exporter_answers(_records())}
+    found = {a.exporter: a for a in exporters.exporter_outcomes(_records())}
     new = found[_env("3.13", "2.9.1", "3.9.0")]
     assert new.compilers("text") == ["3.6.0", "3.9.0"] and new.compilers("bytecode") == ["3.9.0"]
     assert new.importer == "iree-base-compiler 3.9.0"
@@ -75,7 +75,7 @@ def test_answers_per_environment_and_form():
 
 
 def test_distinct_mlirs_count_texts_and_bytecodes_of_successful_exports():
-    (d,) = exporters.distinct(exporters.exporter_answers(_records()))
+    (d,) = exporters.distinct(exporters.exporter_outcomes(_records()))
     assert (d.exporters, d.texts, d.bytecodes) == (2, 1, 2)
 
 
@@ -133,7 +133,7 @@ def test_an_export_whose_process_hung_at_exit_is_taken_with_its_finding() -> Non
         metrics={**records[0].metrics, "exit_hang": {"seconds_after_outputs": 20.2, "idle_seconds": 14.4}},
         message=hung + " 20.2 s after writing its outputs\nmore",
     )
-    found = {a.exporter: a for a in exporters.exporter_answers(records)}
+    found = {a.exporter: a for a in exporters.exporter_outcomes(records)}
     old = found[_env("3.10", "2.5.1", "3.6.0")]
     assert old.export == "ok" and old.exit_hang.startswith(hung) and old.compilers(exporters.TEXT)
     assert found[_env("3.13", "2.9.1", "3.9.0")].exit_hang == ""

@@ -14,7 +14,7 @@ from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.matrix import spec_file
-from iree_matrix.report.sections.kernels import render_kernels
+from iree_matrix.report.sections.ops_across_releases import render_ops
 from iree_matrix.stages import instructions
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"
@@ -200,7 +200,7 @@ def test_counts_decide_only_their_own_build() -> None:
         "avx2",
     )
     assert found.subject == "ops.softmax (`avx2` build)" and found.evidence[1].startswith("instructions:")
-    text = "\n".join(render_kernels(records))
+    text = "\n".join(render_ops(records))
     assert "### Instructions per call" in text and "| ops.softmax | 100 M" in text
     assert "- **ops.softmax (`avx2` build)** 3.10.0 → 3.11.0: 8.82× the instructions" in text
     assert "decided by instructions" in text
@@ -209,12 +209,12 @@ def test_counts_decide_only_their_own_build() -> None:
 
 
 def test_the_counts_are_checked_against_their_own_builds_quiet_timing() -> None:
-    text = "\n".join(render_kernels(_softmax_records()))
+    text = "\n".join(render_ops(_softmax_records()))
     # the quiet avx2 timing and the count agree on 3.10.0 -> 3.11.0 (8.82x both)
     assert "| ops.softmax | 3.10.0 → 3.11.0 | 8.82× (avx2) | 8.82×               | yes     |" in text
     # without the counted build's own quiet timings, no pair: the default build's are another program
     text = "\n".join(
-        render_kernels(_softmax_records(avx2_noisy=frozenset({"3.8.0", "3.9.0", "3.10.0", "3.11.0"})))
+        render_ops(_softmax_records(avx2_noisy=frozenset({"3.8.0", "3.9.0", "3.10.0", "3.11.0"})))
     )
     assert "(default)" not in text and "3.10.0 → 3.11.0 |" not in text
 

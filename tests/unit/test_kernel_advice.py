@@ -119,7 +119,7 @@ def test_answers_md_names_the_kernel_its_build_and_its_proof():
 
 def test_advise_plans_each_kernel_with_default_and_each_pick_not_the_naive_build():
     kernel = kernel_files.load(NEGABS)
-    plan = advise_plan.Plan("3.13.0", {"im2col": "--picks"}, ())
+    plan = advise_plan.SittingPlan("3.13.0", {"im2col": "--picks"}, ())
     names = advise_plan.kernel_names({"negabs": kernel}, "m", plan)
     assert names == [("default+k:negabs", "negabs", "default"), ("im2col+k:negabs", "negabs", "im2col")]
     import dataclasses
@@ -195,7 +195,7 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
         )
 
     monkeypatch.setattr(sitting, "sit", sit)
-    plan = advise_plan.Plan("3.13.0", {"im2col": "--picks"}, ())
+    plan = advise_plan.SittingPlan("3.13.0", {"im2col": "--picks"}, ())
     settings = advise_plan.Settings(rounds=6, repetitions=1)
     document = advise_sitting.run(settings, "m", plan, records, tmp_path, [], kernels={"negabs": kernel})
     assert sat == [("default", "generic", "im2col", "im2col+k:negabs")]

@@ -410,7 +410,7 @@ def test_a_kernel_that_does_not_build_is_its_releases_answer() -> None:
 
 
 def test_a_kernel_cells_commands_build_the_object_before_the_compile(tmp_path: Path) -> None:
-    from iree_matrix.stages import recipes
+    from iree_matrix.stages import shell_commands
 
     labels = {"kernel": "negabs", "arch": "x86_64", "compiler": "3.9.0", "profile": "default+k:negabs"}
     export = Record(
@@ -425,7 +425,9 @@ def test_a_kernel_cells_commands_build_the_object_before_the_compile(tmp_path: P
                       command=("iree-compile", "model.mlir"))  # fmt: skip
     run = Record(f"run:{cell}", "run", cell, "kr", Status.OK, {**labels, "runtime": "3.9.0"},
                  command=("iree-run-module",))  # fmt: skip
-    text = recipes.cell_commands(run, [export, built, compiled, run], tmp_path / "store", tmp_path / "cache")
+    text = shell_commands.cell_commands(
+        run, [export, built, compiled, run], tmp_path / "store", tmp_path / "cache"
+    )
     assert text.index("ziglang cc") < text.index("iree-compile model.mlir") < text.index("iree-run-module")
     assert f"{tmp_path}/store/kernel/kk/src" in text
 

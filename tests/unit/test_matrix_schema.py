@@ -106,7 +106,7 @@ def test_a_stages_opt_in_joins_the_schema_when_loaded() -> None:
     """roofline is declared by the flops and peak stages' metrics, not written in the schema file."""
     assert "roofline" not in schema.shipped()["properties"]["benchmark"]["properties"]
     assert "roofline" in schema.opt_ins() and set(spec.opt_ins()) == set(schema.opt_ins())
-    assert {"dispatches", "op_profile", "instructions"} <= set(schema.opt_ins())
+    assert {"dispatches", "op_timings", "instructions"} <= set(schema.opt_ins())
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ ARMV7HF = targets.Arch(
         system_processor="arm",
         packages=("gcc-arm-linux-gnueabihf", "g++-arm-linux-gnueabihf", "binutils-arm-linux-gnueabihf"),
     ),
-    kernel=targets.KernelCheck(
+    code_check=targets.DispatchCodeCheck(
         cpu_arches=("v4", "v4T", "v5T", "v5TE", "v6", "v6KZ", "v6K", "v6T2", "v7"),
         fp_arches=("VFPv1", "VFPv2", "VFPv3", "VFPv3-D16", "VFPv4"),
         simd_arches=("NEONv1", "NEONv1 with Fused-MAC"),
@@ -95,9 +95,9 @@ def test_its_kernel_check_judges_the_module_and_readelf(monkeypatch, tmp_path: P
     assert attributes["armv7hf_ok"] is True and attributes["armv6_ok"] is False
     kernel = tmp_path / "kernel.so"
     kernel.write_bytes(b"")
-    monkeypatch.setattr(elf, "module_kernels", lambda module, out: [kernel])
+    monkeypatch.setattr(elf, "dispatch_code", lambda module, out: [kernel])
     monkeypatch.setattr(elf, "arm_attributes", lambda path, log=None: elf.parse_arm_attributes(ARMV7_KERNEL))
-    facts = compile_stage.kernel_facts(tmp_path / "module.vmfb", tmp_path, None, ARMV7HF)
+    facts = compile_stage.dispatch_code_facts(tmp_path / "module.vmfb", tmp_path, None, ARMV7HF)
     assert facts["armv7hf_ok"] is True and facts["Tag_CPU_arch"] == "v7" and facts["float_abi"] == "hard"
 
 

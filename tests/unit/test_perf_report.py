@@ -74,7 +74,7 @@ HOST = {"cpu": "Intel(R) Xeon(R) Processor", "identity": "x86_64|GenuineIntel|6|
 
 
 def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
-    from iree_matrix.report.sections.kernels import render_kernels
+    from iree_matrix.report.sections.ops_across_releases import render_ops
 
     def cell(version: str, ms: float) -> list[Record]:
         labels = {"model": "ops.softmax", "exporter": "py3.11-torch2.13.0-turbine3.9.0", "compiler": version,
@@ -91,7 +91,7 @@ def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
         return [compiled, ran]
 
     records = [*cell("3.9.0", 48.0), *cell("3.10.0", 46.5), *cell("3.11.0", 518.0), *cell("3.12.0", 489.0)]
-    text = "\n".join(render_kernels(records))
+    text = "\n".join(render_ops(records))
     row = next(line for line in text.splitlines() if line.startswith("| ops.softmax"))
     assert [c.strip() for c in row.strip("|").split("|")] == [
         "ops.softmax",
@@ -102,7 +102,7 @@ def test_kernels_across_releases_with_the_regression_beyond_noise() -> None:
     ]
     assert "**ops.softmax** 3.10.0 → 3.11.0: 11.14× slower" in text
     assert "measured 2026-11-23" in text
-    assert render_kernels(records[:6]) == []  # three releases: not a row yet
+    assert render_ops(records[:6]) == []  # three releases: not a row yet
 
 
 def test_builds_for_another_cpu_beside_the_hosts_own() -> None:

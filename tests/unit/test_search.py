@@ -176,7 +176,7 @@ def test_report_section():
     assert render_search([_run("m", "default", [1, 2, 3, 4, 5])]) == []  # nothing searched
 
 
-def test_op_profile_globs(tmp_path):
+def test_op_timings_globs(tmp_path):
     base = (ROOT / "matrix" / "bench.toml").read_text()
     matrix = spec_file.load(ROOT / "matrix" / "bench.toml")
     assert matrix.benchmark.profiles_ops("mobilenet_v2", "default")
@@ -186,8 +186,8 @@ def test_op_profile_globs(tmp_path):
         "mobilenet_v2", "default"
     )
     bad = tmp_path / "bad.toml"
-    bad.write_text(base.replace('op_profile = ["*/default"]', 'op_profile = ["mobilenet_v2"]'))
-    with pytest.raises(UserError, match=r"benchmark.op_profile.*<model>/<profile>"):
+    bad.write_text(base.replace('op_timings = ["*/default"]', 'op_timings = ["mobilenet_v2"]'))
+    with pytest.raises(UserError, match=r"benchmark.op_timings.*<model>/<profile>"):
         spec_file.load(bad)
 
 

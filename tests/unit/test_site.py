@@ -194,7 +194,7 @@ def test_every_mark_is_in_the_figures_font_and_a_timeout_draws_without_a_warning
 
     charmap = FT2Font(font_manager.findfont(figures.FONT, fallback_to_default=False)).get_charmap()
     assert not [m for m in figures.MARKS.values() if any(ord(c) not in charmap for c in m)]
-    cells = [figures.Cell(r, c, state, state) for r, c, state in [("a", "x", "timeout"), ("a", "y", "ok")]]
+    cells = [figures.Square(r, c, state, state) for r, c, state in [("a", "x", "timeout"), ("a", "y", "ok")]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph fails here
         svg = figures.heatmap(cells, ["a"], ["x", "y"], "t", xlabel="x", ylabel="y")

@@ -44,7 +44,7 @@ def test_root_config_is_the_distributed_op_with_most_loops():
 def test_variants_halve_and_double_one_tile_each():
     config = tiling.parse(CONV)
     assert config is not None
-    found = dict(tiling.variants(config, bounds=(32, 56, 56, 64, 3, 3)))
+    found = dict(tiling.tile_neighbours(config, bounds=(32, 56, 56, 64, 3, 3)))
     assert found["distribution[0] 8->4"].get(tiling.DISTRIBUTION) == (4, 28, 28, 0, 0, 0)
     assert "distribution[1] 28->56" in found and "distribution[1] 28->14" in found
     assert "distribution[0] 8->16" in found  # 16 <= 32
@@ -57,7 +57,7 @@ def test_variants_halve_and_double_one_tile_each():
         "#iree_cpu.lowering_config<distribution = [8, 16], vector_common_parallel = [8, 16]>"
     )
     assert small is not None
-    labels = [label for label, _ in tiling.variants(small, bounds=(8, 64))]
+    labels = [label for label, _ in tiling.tile_neighbours(small, bounds=(8, 64))]
     assert "distribution[0] 8->4" not in labels and "distribution[0] 8->16" not in labels
     assert "distribution[1] 16->32" in labels
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from iree_matrix.matrix.wheelhouse import Lock, Package, Target
+from iree_matrix.matrix.wheelhouse import Lock, Package, WheelPlatform
 
 PACKAGES = (
     Package(
@@ -15,7 +15,7 @@ PACKAGES = (
 )
 
 
-PY311 = Target("3.11")
+PY311 = WheelPlatform("3.11")
 
 
 def _lock(packages=PACKAGES, target=PY311) -> Lock:
@@ -23,13 +23,13 @@ def _lock(packages=PACKAGES, target=PY311) -> Lock:
 
 
 def test_abi():
-    assert Target("3.9").abi == "cp39"
-    assert Target("3.11").abi == "cp311"
-    assert Target("3.13", machine="aarch64").abi == "cp313"
+    assert WheelPlatform("3.9").abi == "cp39"
+    assert WheelPlatform("3.11").abi == "cp311"
+    assert WheelPlatform("3.13", machine="aarch64").abi == "cp313"
 
 
 def test_platforms_x86_64():
-    tags = Target("3.11", "x86_64", (2, 36)).platforms()
+    tags = WheelPlatform("3.11", "x86_64", (2, 36)).platforms()
     perennial = [f"manylinux_2_{m}_x86_64" for m in range(36, 16, -1)]
     assert tags == perennial + [
         "manylinux2014_x86_64",
@@ -43,7 +43,7 @@ def test_platforms_x86_64():
 
 
 def test_platforms_aarch64_has_no_legacy_x86_tags():
-    tags = Target("3.11", "aarch64", (2, 28)).platforms()
+    tags = WheelPlatform("3.11", "aarch64", (2, 28)).platforms()
     assert tags == [f"manylinux_2_{m}_aarch64" for m in range(28, 16, -1)] + [
         "manylinux2014_aarch64",
         "linux_aarch64",
@@ -52,15 +52,15 @@ def test_platforms_aarch64_has_no_legacy_x86_tags():
 
 
 def test_pip_options_name_the_target():
-    opts = Target("3.12", "x86_64", (2, 17)).pip_options()
+    opts = WheelPlatform("3.12", "x86_64", (2, 17)).pip_options()
     assert opts[:6] == ["--python-version", "3.12", "--implementation", "cp", "--abi", "cp312"]
     assert opts[-1] == "--only-binary=:all:"
     platforms = [opts[i + 1] for i, o in enumerate(opts) if o == "--platform"]
-    assert platforms == Target("3.12", "x86_64", (2, 17)).platforms()
+    assert platforms == WheelPlatform("3.12", "x86_64", (2, 17)).platforms()
 
 
 def test_lock_json_round_trip():
-    lock = _lock(target=Target("3.10", "aarch64", (2, 31)))
+    lock = _lock(target=WheelPlatform("3.10", "aarch64", (2, 31)))
     back = Lock.from_json(lock.to_json())
     assert back == lock
     assert back.target.glibc == (2, 31)
@@ -79,7 +79,7 @@ def test_digest_changes_with_a_sha256():
 
 
 def test_digest_changes_with_the_target_or_a_version():
-    assert _lock(target=Target("3.12")).digest != _lock().digest
+    assert _lock(target=WheelPlatform("3.12")).digest != _lock().digest
     bumped = (dataclasses.replace(PACKAGES[0], version="2.1.1"),) + PACKAGES[1:]
     assert _lock(bumped).digest != _lock().digest
 
@@ -115,6 +115,6 @@ def test_a_release_whose_requires_python_excludes_the_target_is_resolved_away(tm
     fake = tmp_path / "pip.py"
     fake.write_text(FAKE_PIP)
     house = Wheelhouse(tmp_path / "wh", pip=(sys.executable, str(fake)))
-    assert house.lock(["networkx"], Target("3.10")).versions() == {"networkx": "3.4.2"}
-    assert house.lock(["networkx"], Target("3.11")).versions() == {"networkx": "3.6.1"}
-    assert house.lock(["networkx"], Target("3.10")).requirements == ("networkx",)
+    assert house.lock(["networkx"], WheelPlatform("3.10")).versions() == {"networkx": "3.4.2"}
+    assert house.lock(["networkx"], WheelPlatform("3.11")).versions() == {"networkx": "3.6.1"}
+    assert house.lock(["networkx"], WheelPlatform("3.10")).requirements == ("networkx",)

@@ -40,7 +40,7 @@ class Settings:
 
 
 @dataclasses.dataclass(frozen=True)
-class Plan:
+class SittingPlan:
     """What the sitting will time: the release, and per configuration where it comes from."""
 
     release: str
@@ -101,7 +101,9 @@ def search_picks(root: Path) -> list[SearchPick]:
     return found
 
 
-def choose(settings: Settings, model: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> Plan:
+def choose(
+    settings: Settings, model: str, published: Sequence[Any], searched: Sequence[SearchPick]
+) -> SittingPlan:
     from iree_matrix.iree import versions
 
     if settings.release is not None and not versions.is_valid(settings.release):
@@ -135,7 +137,7 @@ def choose(settings: Settings, model: str, published: Sequence[Any], searched: S
         for s in searched:
             if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
                 rivals.setdefault((s.compiler, s.config), s.source)
-    return Plan(release, picks, fleet, tuple((r, c, src) for (r, c), src in sorted(rivals.items())))
+    return SittingPlan(release, picks, fleet, tuple((r, c, src) for (r, c), src in sorted(rivals.items())))
 
 
 def _user_picks(release: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> dict[str, str]:
@@ -175,7 +177,7 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
 # --------------------------------------------------------------------------- the matrix
 
 
-def adjusted(matrix: spec.MatrixSpec, model: str, plan: Plan) -> spec.MatrixSpec:
+def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.MatrixSpec:
     """advise's matrix for `plan`: one release's cells under default and the naive build, the picks,
     the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
     the model swapped into default and each pick (not into the naive build, a fleet's or the other
@@ -215,7 +217,7 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: Plan) -> spec.MatrixSpec
         ) from None
 
 
-def kernel_names(kernels: Mapping[str, Kernel], model: str, plan: Plan) -> list[tuple[str, str, str]]:
+def kernel_names(kernels: Mapping[str, Kernel], model: str, plan: SittingPlan) -> list[tuple[str, str, str]]:
     """(arm name, kernel, the configuration it is swapped into) for each kernel of the matrix meant
     for `model` and each of `default` and the picks: "im2col+k:depthwise3x3"."""
     from iree_matrix.matrix.kernels import profile_label
@@ -230,7 +232,7 @@ def kernel_names(kernels: Mapping[str, Kernel], model: str, plan: Plan) -> list[
     ]
 
 
-def fleet_names(plan: Plan) -> list[tuple[str, str]]:
+def fleet_names(plan: SittingPlan) -> list[tuple[str, str]]:
     """(configuration, the configuration it is built from) for each fleet CPU: every pick and
     default (the sitting decides which one is the answer) with the named CPU in place of `host` —
     a pick that already names a CPU (`avx2`) cannot take another."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, sitting
-from iree_matrix.answer.advise_plan import FLEET_PREFIX, Plan, Settings, fleet_names, kernel_names
+from iree_matrix.answer.advise_plan import FLEET_PREFIX, Settings, SittingPlan, fleet_names, kernel_names
 from iree_matrix.answers import search
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
@@ -34,7 +34,7 @@ logger = console.logger(__name__)
 def run(
     settings: Settings,
     model: str,
-    plan: Plan,
+    plan: SittingPlan,
     records: Sequence[Record],
     cache: Path,
     peer_names: Sequence[str],
@@ -117,7 +117,7 @@ class _Function:
 
 
 def _sit_function(
-    settings: Settings, plan: Plan, where: _Function, peer_names: Sequence[str]
+    settings: Settings, plan: SittingPlan, where: _Function, peer_names: Sequence[str]
 ) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
@@ -317,7 +317,7 @@ def _peer_arm(
 
 
 def _arm_list(
-    plan: Plan, kernels: Optional[Mapping[str, Kernel]] = None, model: str = ""
+    plan: SittingPlan, kernels: Optional[Mapping[str, Kernel]] = None, model: str = ""
 ) -> list[tuple[str, str, str, str, str, str]]:
     """(arm name, kind, where it comes from, the configuration a fleet or kernel arm is built from,
     release, configuration) of every IREE arm; a kernel arm's configuration is the one it is

@@ -107,7 +107,7 @@ def _gpu_answer(a: gpu_advice.GpuAnswer, source: Optional[Path]) -> dict[str, An
 
 def _exporters(records: list[Record]) -> dict[str, Any]:
     """The `exporters` section, when the records have several exporter environments or bytecode."""
-    found = exporters.exporter_answers(records)
+    found = exporters.exporter_outcomes(records)
     several = len({a.exporter for a in found}) > 1
     if not several and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
         return {}

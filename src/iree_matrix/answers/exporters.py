@@ -42,7 +42,7 @@ class Take:
 
 
 @dataclasses.dataclass(frozen=True)
-class ExporterAnswer:
+class ExporterOutcome:
     function: str
     exporter: str  # the environment's id: py3.10-torch2.5.1-turbine3.6.0
     python: str
@@ -64,8 +64,8 @@ class ExporterAnswer:
         )
 
 
-def exporter_answers(records: Iterable[Record], profile: str = "default") -> list[ExporterAnswer]:
-    """One answer per (function, exporter environment), on the main architecture and `profile`."""
+def exporter_outcomes(records: Iterable[Record], profile: str = "default") -> list[ExporterOutcome]:
+    """One outcome per (function, exporter environment), on the main architecture and `profile`."""
     index = Index.of(records)
     arch = runs_view.main_arch(index.by_job.values())
     compiles: dict[tuple[str, str], list[Record]] = {}
@@ -96,7 +96,7 @@ def exporter_answers(records: Iterable[Record], profile: str = "default") -> lis
                 )
             )
         out.append(
-            ExporterAnswer(
+            ExporterOutcome(
                 function=function,
                 exporter=exporter,
                 python=export.label.python,
@@ -139,8 +139,8 @@ class Distinct:
     bytecodes: int  # distinct MLIR bytecode files (0: no bytecode was written)
 
 
-def distinct(found: Sequence[ExporterAnswer]) -> list[Distinct]:
-    by_function: dict[str, list[ExporterAnswer]] = {}
+def distinct(found: Sequence[ExporterOutcome]) -> list[Distinct]:
+    by_function: dict[str, list[ExporterOutcome]] = {}
     for a in found:
         if a.export == Status.OK.value:
             by_function.setdefault(a.function, []).append(a)
@@ -166,7 +166,7 @@ class Refusal:
     functions: tuple[str, ...]
 
 
-def bytecode_refusals(found: Sequence[ExporterAnswer]) -> list[Refusal]:
+def bytecode_refusals(found: Sequence[ExporterOutcome]) -> list[Refusal]:
     """Grouped by (exporter, the compiler's first line): who cannot read whose bytecode, and why."""
     groups: dict[tuple[str, str], tuple[str, set[str], set[str]]] = {}
     for a in found:
@@ -183,7 +183,7 @@ def bytecode_refusals(found: Sequence[ExporterAnswer]) -> list[Refusal]:
     ]
 
 
-def as_json(found: Sequence[ExporterAnswer]) -> dict[str, Any]:
+def as_json(found: Sequence[ExporterOutcome]) -> dict[str, Any]:
     """compat.json's `exporters` section."""
     return {
         "environments": [

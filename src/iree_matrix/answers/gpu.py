@@ -127,7 +127,7 @@ def _published(records: Sequence[Record], name: str, label: str, present: Sequen
         return Answer(question, NOT_MEASURED, (line,))
     chosen = [r for r in records if r.stage in ("compile", "run") and r.label.arch == label]
     compiles = _by_cell([r for r in chosen if r.stage == "compile"])
-    mine = {c: r for c, r in compiles.items() if name in (r.label.model, r.label.unit)}
+    mine = {c: r for c, r in compiles.items() if name in (r.label.model, r.label.planned_model)}
     if not mine:
         models = sorted({r.label.model for r in compiles.values()})
         line = (
@@ -407,7 +407,7 @@ def _no_release_compiles(records: Sequence[Record], name: str, label: str) -> Op
         r for r in records if r.stage == "compile" and measured.compute_capability(r.label.arch) == capability
     ]
     compiled = list(_by_cell(same).values())
-    own = [c for c in compiled if c.label.arch == label and name in (c.label.model, c.label.unit)]
+    own = [c for c in compiled if c.label.arch == label and name in (c.label.model, c.label.planned_model)]
     shown = own or compiled
     by_hand = measured.compile_failures(label)
     if any(c.status is Status.OK for c in shown) or not (shown or by_hand):
@@ -563,7 +563,7 @@ def _published_run(records: Sequence[Record], name: str, label: str, release: st
     ran = [
         r
         for r in _by_cell([r for r in records if r.stage == "run" and r.label.arch == label]).values()
-        if name in (r.label.model, r.label.unit) and r.label.compiler == release
+        if name in (r.label.model, r.label.planned_model) and r.label.compiler == release
     ]
     return own_runtime_run(release, ran) if ran else None
 

@@ -21,7 +21,7 @@ from iree_matrix.iree.versions import ONNX_REQUIREMENT
 def export(records: Iterable[Record], opset: int, torch: Optional[str] = None) -> Answer:
     """Which compilers import (and compile, and run correctly) torch.onnx.export's model at `opset`?"""
     form = f"onnx:{opset}"
-    every = exporters.exporter_answers(records)
+    every = exporters.exporter_outcomes(records)
     found = [a for a in every if any(t.form == form for t in a.takes)]
     measured_torch = {a.torch for a in found}
     who = f"torch.onnx.export at opset {opset}" + (f" (torch {torch})" if torch else "")

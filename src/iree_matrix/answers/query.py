@@ -446,7 +446,7 @@ def export(records: Iterable[Record], torch: str, turbine: str, python: Optional
     """For my (Python, torch, turbine): which compilers take my MLIR, as text and as bytecode?"""
     from iree_matrix.answers import exporters
 
-    found = exporters.exporter_answers(records)
+    found = exporters.exporter_outcomes(records)
     who = f"torch {torch} + iree-turbine {turbine}" + (f" on Python {python}" if python else "")
     question = f"which IREE compilers take the MLIR exported with {who}?"
     t, tb = (

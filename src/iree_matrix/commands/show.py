@@ -48,9 +48,9 @@ def run(
     if given_cache is not None or store is None:
         store = CacheLayout(cache).store
     if commands:
-        from iree_matrix.stages import recipes
+        from iree_matrix.stages import shell_commands
 
-        print(recipes.cell_commands(record, tuple(ResultsLog(path)), store, cache))
+        print(shell_commands.cell_commands(record, tuple(ResultsLog(path)), store, cache))
         return 0
     _print(record, cache, store, log)
     return 0

@@ -16,7 +16,7 @@ from typing import Any, Optional, Protocol
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.core.system.processes import Completed
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Target
+from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
 
 
 class Environment(Protocol):
@@ -45,7 +45,7 @@ class Environment(Protocol):
 class Backend(Protocol):
     name: str
 
-    def target(self, env: EnvSpec) -> Target:
+    def target(self, env: EnvSpec) -> WheelPlatform:
         """What the environment's wheels must fit."""
 
     def create(
@@ -70,7 +70,7 @@ def name_of(backend: Backend, env: EnvSpec) -> str:
     return backend.name if named is None else str(named(env))
 
 
-def identity(description: Mapping[str, Any]) -> dict[str, Any]:
+def key_inputs(description: Mapping[str, Any]) -> dict[str, Any]:
     """What, of a realised environment, decides a stage's output: the exact package set, the
     interpreter, and for images the base they sit on. Stage keys hash this."""
     return {

@@ -20,7 +20,7 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.images import ENV_ROOT, LABEL, BaseImage, EnvImage
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Target
+from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
 
 
 class DockerEnvironment:
@@ -90,12 +90,14 @@ class DockerBackend:
     def remove_orphans(self) -> list[str]:
         return containers.remove_orphans()
 
-    def target(self, env: EnvSpec) -> Target:
+    def target(self, env: EnvSpec) -> WheelPlatform:
         if env.python in self.base_images:
             base = self._named_base(env)
-            return Target(python=env.python, machine=targets.PLATFORMS[base.arch].machine, glibc=base.glibc)
+            return WheelPlatform(
+                python=env.python, machine=targets.PLATFORMS[base.arch].machine, glibc=base.glibc
+            )
         suite = self._suite(env)
-        return Target(
+        return WheelPlatform(
             python=env.python, machine=targets.PLATFORMS[_arch(env)].machine, glibc=images.SUITES[suite].glibc
         )
 

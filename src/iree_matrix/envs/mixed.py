@@ -17,7 +17,7 @@ from iree_matrix.envs.docker import DockerBackend, DockerEnvironment
 from iree_matrix.envs.venv import VenvBackend, VenvEnvironment
 from iree_matrix.iree import targets
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Target
+from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
 
 Chosen = Union[VenvBackend, DockerBackend]
 
@@ -43,7 +43,7 @@ class MixedBackend:
     def name_of(self, env: EnvSpec) -> str:
         return self.backend_of(env).name
 
-    def target(self, env: EnvSpec) -> Target:
+    def target(self, env: EnvSpec) -> WheelPlatform:
         return self.backend_of(env).target(env)
 
     def create(

@@ -41,7 +41,7 @@ from iree_matrix.envs.cache_usage import unsafe_characters
 from iree_matrix.iree import targets
 from iree_matrix.matrix import interpreters
 from iree_matrix.matrix.plan import EnvSpec
-from iree_matrix.matrix.wheelhouse import Lock, Target
+from iree_matrix.matrix.wheelhouse import Lock, WheelPlatform
 
 logger = console.logger(__name__)
 
@@ -192,7 +192,7 @@ class VenvBackend:
     def remove_orphans(self) -> list[str]:
         return []  # a venv's tools are processes: they die with the tool (see processes)
 
-    def target(self, env: EnvSpec) -> Target:
+    def target(self, env: EnvSpec) -> WheelPlatform:
         if env.arch != targets.host_arch():
             raise StageFailure(
                 "needs-docker",
@@ -203,7 +203,7 @@ class VenvBackend:
         libc, version = platform.libc_ver()
         major, _, minor = version.partition(".") if libc == "glibc" and version else ("2", "", "17")
         glibc = (int(major), int(minor.split(".")[0] or 0))
-        return Target(python=env.python, machine=platform.machine(), glibc=glibc)
+        return WheelPlatform(python=env.python, machine=platform.machine(), glibc=glibc)
 
     def _path(self, env: EnvSpec, lock_digest: str) -> Path:
         return self.root / f"{env.id}-{lock_digest[:16]}"

@@ -182,7 +182,7 @@ def wheels(found: Sequence[Cell], where: Where, cache: Path) -> list[Wheel]:
         requirement = versions.runtime_requirement(release)
         name = requirement.split("==")[0]
         for python in where.pythons:
-            target = wheelhouse.Target(python, machine)
+            target = wheelhouse.WheelPlatform(python, machine)
             logger.info(f"bundle: {requirement} for Python {python} on {machine} (wheelhouse)")
             lock = house.lock([requirement], target)
             paths = dict(zip((_normal(p.name) for p in lock.packages), house.fetch(lock)))

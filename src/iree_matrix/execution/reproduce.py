@@ -183,7 +183,7 @@ def unreproducible(record: Record) -> str:
     if problem:
         return problem
     label = record.label
-    model = label.unit
+    model = label.planned_model
     if model not in models.builtin_names():
         return f"model {model!r} is not built in: reproduce plans built-in models only"
     if label.profile not in flags.BUILTIN_PROFILES:
@@ -220,7 +220,7 @@ def matrix_text(record: Record, threads: Optional[int] = None) -> str:
         "compiler": [label.compiler],
         "runtime": runtime if runtime == "same" else [runtime],
         "arch": [label.arch],
-        "models": [label.unit],
+        "models": [label.planned_model],
         "profiles": [label.profile],
     }
     if label.form:  # MLIR bytecode (text, the default, is not labelled)

@@ -20,8 +20,8 @@ ELF_MAGIC = b"\x7fELF"
 # --- what is inside a .vmfb ---------------------------------------------------------------------
 
 
-def module_kernels(vmfb: Path, out_dir: Path) -> list[Path]:
-    """Extract the kernel ELF(s) IREE's llvm-cpu backend embedded in `vmfb` into `out_dir`.
+def dispatch_code(vmfb: Path, out_dir: Path) -> list[Path]:
+    """Extract the dispatch code, the ELF(s) IREE's llvm-cpu backend embedded in `vmfb`, into `out_dir`.
 
     A .vmfb is a FlatBuffer followed by its external files and a zip central directory, so
     `zipfile` reads it (the kernels are stored, named like `module_linked_embedded_elf_arm_32.so`).
@@ -122,8 +122,8 @@ def elf_size(blob: bytes, start: int = 0) -> int:
 
 def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
     """`readelf -h -A` output -> every `Tag_*` with its value, the header's float ABI, and for each
-    target with a kernel check (targets.KernelCheck) its verdict, `<arch>_ok`: whether its CPU runs
-    the code (`armv6_ok`: CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
+    target with a dispatch code check (targets.DispatchCodeCheck) its verdict, `<arch>_ok`: whether
+    its CPU runs the code (`armv6_ok`: CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
     tags: dict[str, str] = {}
     float_abi = None
     for line in readelf_output.splitlines():
@@ -136,7 +136,11 @@ def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
     return {
         **tags,
         "float_abi": float_abi,  # "hard" | "soft" | None (header flags say nothing)
-        **{a.kernel_verdict: a.kernel.runs(tags) for a in targets.ARCHES.values() if a.kernel is not None},
+        **{
+            a.code_verdict: a.code_check.runs(tags)
+            for a in targets.ARCHES.values()
+            if a.code_check is not None
+        },
     }
 
 

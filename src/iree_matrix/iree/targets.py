@@ -1,7 +1,7 @@
 """CPU targets: an architecture and, for boards, the exact CPU — what a module is compiled for and
 what its run is emulated as. `ARCHES` is the one table of target facts: triple, CPUs and
 features, Debian / OCI platform and qemu, the toolchain IREE's runtime is built with, which ARM
-build attributes the CPU executes (the kernel check), the real boards with their names, CPUs and
+build attributes the CPU executes (the dispatch code check), the real boards with their names, CPUs and
 memory, and a bare-metal CPU's emulated machine (its compile flags and memory map); everything
 else reads them here (CONTRIBUTING.md, "Adding a CPU target").
 
@@ -68,9 +68,9 @@ class Toolchain:
 
 
 @dataclasses.dataclass(frozen=True)
-class KernelCheck:
+class DispatchCodeCheck:
     """What a board's CPU executes, by the ARM build attributes `readelf -A` prints: a module's
-    kernels (the compile stage) and a cross-built binary must ask for no more (iree/elf.py)."""
+    dispatch code (the compile stage) and a cross-built binary must ask for no more (iree/elf.py)."""
 
     cpu_arches: tuple[str, ...]  # Tag_CPU_arch values the CPU runs
     fp_arches: tuple[str, ...]  # Tag_FP_arch values its FPU has (no tag: no FP asked for)
@@ -164,7 +164,7 @@ class Arch:
     # A board CPU of another ISA than the arch's triple says (the Cortex-M55 is ARMv8.1-M): its triple.
     cpu_triples: dict[str, str] = dataclasses.field(default_factory=dict)
     toolchain: Optional[Toolchain] = None  # None: no runtime is built from source for it
-    kernel: Optional[KernelCheck] = None  # None: the kernels are not checked (the compiler's target is)
+    code_check: Optional[DispatchCodeCheck] = None  # None: its dispatch code is not checked (the target is)
     # Per board CPU, the heading of its section in BOARDS.md ("Pi 4 (Cortex-A72, aarch64)"): which
     # IREE release runs a model on it. A CPU without one has no section.
     board_titles: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -179,8 +179,9 @@ class Arch:
         return PLATFORMS[self.debian]
 
     @property
-    def kernel_verdict(self) -> str:
-        """The key of the kernel check's verdict in a compile's `kernel` metric: `armv6_ok`."""
+    def code_verdict(self) -> str:
+        """The key of the dispatch code check's verdict in a compile's `kernel` metric (its stored
+        name): `armv6_ok`."""
         return f"{self.name}_ok"
 
     def label(self, cpu: Optional[str]) -> str:
@@ -246,7 +247,7 @@ ARCHES: dict[str, Arch] = {
             ),
             # ARMv6KZ: v6T2 (Thumb-2) and v7 do not run on it; VFPv2 (VFPv3 adds instructions it
             # lacks); no NEON.
-            kernel=KernelCheck(
+            code_check=DispatchCodeCheck(
                 cpu_arches=("Pre-v4", "v4", "v4T", "v5T", "v5TE", "v5TEJ", "v6", "v6KZ", "v6K"),
                 fp_arches=("VFPv1", "VFPv2"),
                 what="ARMv6 code an ARM1176",

@@ -32,7 +32,7 @@ VECTOR_REDUCTION = "vector_reduction"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class TileConfig:
     """One op's tile sizes by level (`distribution`: a workgroup's tile; `vector_common_parallel`
     and `vector_reduction`: the vector tile of parallel and reduction loops), in the order found."""
 
@@ -41,8 +41,8 @@ class Config:
     def get(self, level: str) -> Optional[tuple[int, ...]]:
         return dict(self.levels).get(level)
 
-    def with_level(self, level: str, sizes: Sequence[int]) -> Config:
-        return Config(tuple((n, tuple(sizes) if n == level else s) for n, s in self.levels))
+    def with_level(self, level: str, sizes: Sequence[int]) -> TileConfig:
+        return TileConfig(tuple((n, tuple(sizes) if n == level else s) for n, s in self.levels))
 
     def render(self) -> str:
         body = ", ".join(f"{n} = [{', '.join(map(str, s))}]" for n, s in self.levels)
@@ -52,8 +52,8 @@ class Config:
         return "; ".join(f"{n} {'x'.join(map(str, s))}" for n, s in self.levels)
 
 
-def parse(attribute: str) -> Optional[Config]:
-    """`#iree_cpu.lowering_config<...>` -> Config, or None when it is not one (other attributes in
+def parse(attribute: str) -> Optional[TileConfig]:
+    """`#iree_cpu.lowering_config<...>` -> TileConfig, or None when it is not one (other attributes in
     the same brackets, e.g. a scalable flag list, are not tile sizes and make it None too)."""
     match = _CPU_CONFIG.fullmatch(attribute.strip())
     if not match:
@@ -64,10 +64,10 @@ def parse(attribute: str) -> Optional[Config]:
     )
     if not levels or _LEVEL.sub("", body).strip(" ,"):
         return None
-    return Config(levels)
+    return TileConfig(levels)
 
 
-def root_config(source: str) -> Optional[tuple[str, Config]]:
+def root_config(source: str) -> Optional[tuple[str, TileConfig]]:
     """The executable's root op config, as (its text, parsed): the config with a `distribution`
     level that tiles most loops (IREE distributes a dispatch by its root op's config)."""
     found = []
@@ -86,7 +86,7 @@ def root_config(source: str) -> Optional[tuple[str, Config]]:
     )
 
 
-def replace_root(source: str, old: str, new: Config) -> str:
+def replace_root(source: str, old: str, new: TileConfig) -> str:
     """`source` with the root op's config text replaced (every copy: an alias `#config = ...` is
     defined once and used by name, an inline one is written on the op)."""
     if old not in source:
@@ -98,12 +98,12 @@ def _halve(n: int, floor: int) -> Optional[int]:
     return n // 2 if n >= 2 * max(floor, 1) and n % 2 == 0 else None
 
 
-def variants(config: Config, bounds: Sequence[int] = ()) -> list[tuple[str, Config]]:
+def tile_neighbours(config: TileConfig, bounds: Sequence[int] = ()) -> list[tuple[str, TileConfig]]:
     """The neighbours tried for one dispatch, each one change: every non-zero workgroup
     (`distribution`) tile halved or doubled (not above the loop's bound, when known, and never
     below its vector tile), and the innermost vector tile of the parallel and the reduction level
     halved or doubled. Labelled like `distribution[2] 28->14`."""
-    found: list[tuple[str, Config]] = []
+    found: list[tuple[str, TileConfig]] = []
     dist = config.get(DISTRIBUTION) or ()
     vec = config.get(VECTOR_PARALLEL) or ()
     for i, size in enumerate(dist):

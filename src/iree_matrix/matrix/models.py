@@ -50,7 +50,7 @@ class ModelRef:
     builtin: bool = False
     recipe: str = ""  # an export recipe (matrix/export_recipes.py): `llama@transformers~eager+select-cache`
 
-    def unit(self, function: str) -> str:
+    def function_name(self, function: str) -> str:
         """The model part of a job id: `whisper_tiny.encoder`, or just `mobilenet_v2`."""
         return self.name if function == MAIN else f"{self.name}.{function}"
 

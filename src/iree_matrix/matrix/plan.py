@@ -182,8 +182,8 @@ class Unit:
 
     @property
     def name(self) -> str:
-        """The function's unit: "whisper_tiny.encoder", or just "mobilenet_v2"."""
-        return self.ref.unit(self.function)
+        """The function's name: "whisper_tiny.encoder", or just "mobilenet_v2"."""
+        return self.ref.function_name(self.function)
 
     def install(self, env: EnvSpec) -> str:
         """The id of the job that installs `env` (every stage's job depends on its environment's)."""

@@ -250,9 +250,9 @@ KEYS: dict[str, Node] = {
                 "whose dispatches are each benchmarked on their own (op-wise bisection; one extra compile "
                 "per executable)",
             ),
-            op_profile=_ref(
+            op_timings=_ref(
                 "opt_in",
-                "whose runs also profile every dispatch in context (IREE >= 3.12's HAL profiler) and whose "
+                "whose runs also time every dispatch in context (IREE >= 3.12's HAL profiler) and whose "
                 "peers report their time per op",
             ),
             instructions=_ref(

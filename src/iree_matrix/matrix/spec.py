@@ -124,7 +124,7 @@ class Benchmark:
         return self.opts_in("dispatches", unit, profile)
 
     def profiles_ops(self, unit: str, profile: str = "default") -> bool:
-        return self.opts_in("op_profile", unit, profile)
+        return self.opts_in("op_timings", unit, profile)
 
 
 def opt_ins() -> tuple[str, ...]:

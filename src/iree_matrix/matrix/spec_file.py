@@ -24,8 +24,8 @@ from iree_matrix.core.system import process_tree
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
 from iree_matrix.matrix import kernels as kernel_files
+from iree_matrix.matrix import old_spellings, releases, schema, torch_ranges
 from iree_matrix.matrix import peers as peer_registry
-from iree_matrix.matrix import releases, schema, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (
     AXES,
@@ -140,7 +140,7 @@ def parse(
     exclude rules applied: each cell under each of them (`spec.with_profiles`). Under `models`
     (`--model`) a command's own file's `[[include]]` tables add cells of those models only (not
     `--model my_net`'s tiny_cnn); those of a file the user named (`own_file`) all theirs."""
-    matrix = _parse(data, path, models, resolver, own_file)
+    matrix = _parse(old_spellings.current(data, _Where(path).error), path, models, resolver, own_file)
     return with_profiles(matrix, profiles) if profiles else matrix
 
 
@@ -649,7 +649,7 @@ def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
     """`[weights]`: real weights for a model (or one function: "whisper_tiny.encoder"), as a
     torch state dict; without it a model keeps its seeded random weights."""
     weights = {}
-    units = {ref.unit(f) for ref in known.refs.values() for f in ref.functions}
+    units = {ref.function_name(f) for ref in known.refs.values() for f in ref.functions}
     for unit, value in table.items():
         key = f"weights.{unit}"
         if unit not in units:

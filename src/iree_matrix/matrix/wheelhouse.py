@@ -59,7 +59,7 @@ def _admits(requires_python: str, python: str) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class Target:
+class WheelPlatform:
     """What the wheels must fit: a CPython minor version on a glibc Linux architecture."""
 
     python: str  # "3.11"
@@ -99,7 +99,7 @@ class Package:
 @dataclasses.dataclass(frozen=True)
 class Lock:
     requirements: tuple[str, ...]
-    target: Target
+    target: WheelPlatform
     packages: tuple[Package, ...]
 
     @property
@@ -121,7 +121,9 @@ class Lock:
     @classmethod
     def from_json(cls, text: str) -> Lock:
         data = json.loads(text)
-        target = Target(data["target"]["python"], data["target"]["machine"], tuple(data["target"]["glibc"]))
+        target = WheelPlatform(
+            data["target"]["python"], data["target"]["machine"], tuple(data["target"]["glibc"])
+        )
         packages = tuple(Package(**p) for p in data["packages"])
         return cls(tuple(data["requirements"]), target, packages)
 
@@ -133,18 +135,18 @@ class Wheelhouse:
         self.locks = self.root / "locks"
         self._pip = tuple(pip)
 
-    def lock_path(self, requirements: Sequence[str], target: Target) -> Path:
+    def lock_path(self, requirements: Sequence[str], target: WheelPlatform) -> Path:
         key = digest({"requirements": sorted(requirements), "target": dataclasses.asdict(target)})
         return self.locks / f"{key}.json"
 
-    def cached_lock(self, requirements: Sequence[str], target: Target) -> Optional[Lock]:
+    def cached_lock(self, requirements: Sequence[str], target: WheelPlatform) -> Optional[Lock]:
         path = self.lock_path(requirements, target)
         try:
             return Lock.from_json(path.read_text())
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def lock(self, requirements: Sequence[str], target: Target, *, log: Optional[Path] = None) -> Lock:
+    def lock(self, requirements: Sequence[str], target: WheelPlatform, *, log: Optional[Path] = None) -> Lock:
         """Resolve once (network, through the user's pip config); afterwards read the stored lock."""
         path = self.lock_path(requirements, target)
         with file_lock(path.with_suffix(".lock")):
@@ -160,7 +162,7 @@ class Wheelhouse:
             os.replace(tmp, path)
             return lock
 
-    def _resolve(self, requirements: Sequence[str], target: Target, log: Optional[Path]) -> Lock:
+    def _resolve(self, requirements: Sequence[str], target: WheelPlatform, log: Optional[Path]) -> Lock:
         """pip's answer, minus releases whose own Requires-Python excludes the target: an index that
         does not carry `data-requires-python` (a flat local mirror in the user's pip config) lets pip
         pick them for another Python, and the offline install then refuses them. Such a release is
@@ -178,7 +180,7 @@ class Wheelhouse:
         )
 
     def _resolve_once(
-        self, requirements: Sequence[str], target: Target, log: Optional[Path]
+        self, requirements: Sequence[str], target: WheelPlatform, log: Optional[Path]
     ) -> tuple[tuple[Package, ...], list[tuple[str, str]]]:
         """The packages pip resolved, and those among them whose Requires-Python excludes the target."""
         self.root.mkdir(parents=True, exist_ok=True)

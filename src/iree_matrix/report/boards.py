@@ -48,7 +48,7 @@ FILENAME = "BOARDS.md"
 
 
 @dataclasses.dataclass(frozen=True)
-class Cell:
+class ModuleRuns:
     """One module on one runtime: its run on each device (or why it never ran)."""
 
     unit: str
@@ -126,7 +126,7 @@ def short_reason(record: Record) -> str:
 _EMPTY_CALLS = re.compile(r"make (?P<n>\d+) call\(s\) to a function with no code")
 
 
-def cells(records: Iterable[Record]) -> list[Cell]:
+def cells(records: Iterable[Record]) -> list[ModuleRuns]:
     """The run records grouped into cells (one per module × runtime, devices side by side)."""
     grouped: dict[tuple[str, str, str, str, str], dict[str, Record]] = {}
     for r in root_causes(records):
@@ -135,7 +135,7 @@ def cells(records: Iterable[Record]) -> list[Cell]:
         key = (unit_of(r), (r.label.compiler or "?"), (r.label.runtime or "?"),
                (r.label.arch or "?"), (r.label.profile or LLVM))  # fmt: skip
         grouped.setdefault(key, {})[r.label.device or "local-task"] = r
-    return [Cell(*key, runs=runs) for key, runs in sorted(grouped.items())]
+    return [ModuleRuns(*key, runs=runs) for key, runs in sorted(grouped.items())]
 
 
 def latest(records: Iterable[Record]) -> list[Record]:
@@ -217,7 +217,7 @@ def over_ram(peak: float, record: Record) -> str:
     return f", over the {over[-1][0]}'s {formats.size(over[-1][1])}" if over else ""
 
 
-def cell_text(cell: Cell) -> str:
+def cell_text(cell: ModuleRuns) -> str:
     task, sync = cell.runs.get("local-task"), cell.runs.get(SYNC)
     if task is not None and sync is not None:
         if (
@@ -246,7 +246,9 @@ def anchor(arch: str, unit: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", f"{arch}-{unit}".lower())
 
 
-def answer_rows(all_cells: Sequence[Cell], arch: str, *, links: bool = True) -> list[tuple[str, str, str]]:
+def answer_rows(
+    all_cells: Sequence[ModuleRuns], arch: str, *, links: bool = True
+) -> list[tuple[str, str, str]]:
     """Per function on a board: the newest compiler whose module ran right there, on which
     runtime; else why not, short (the newest attempt's first failure, in the tool's words), with a
     link to the function's cross table, under which the whole reason stands."""
@@ -285,7 +287,7 @@ def _why(record: Record) -> str:
     return f"{run_text(record, short=True)}: {excerpts.clip_words(short_reason(record), 70)}"
 
 
-def why_lines(all_cells: Sequence[Cell], arch: str, unit: str, profile: str = LLVM) -> list[str]:
+def why_lines(all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: str = LLVM) -> list[str]:
     """Each distinct failure of a function's llvm-cpu cells on a board, whole and path-free, with the
     compiler releases it happened on."""
     seen: dict[str, list[str]] = {}
@@ -319,7 +321,7 @@ _version_key = version_key  # releases in release order, anything else after the
 
 
 def cross_table(
-    all_cells: Sequence[Cell], arch: str, unit: str, profile: str = LLVM
+    all_cells: Sequence[ModuleRuns], arch: str, unit: str, profile: str = LLVM
 ) -> tuple[list[str], list[list[str]]]:
     """compiler × runtime release for one function on one board (llvm-cpu, or another profile)."""
     mine = [c for c in all_cells if c.arch == arch and c.unit == unit and c.profile == profile]
@@ -333,7 +335,7 @@ def cross_table(
     return ["compiler \\ runtime", *(runtime_text(r) for r in runtimes)], rows
 
 
-def vmvx_rows(all_cells: Sequence[Cell]) -> list[list[str]]:
+def vmvx_rows(all_cells: Sequence[ModuleRuns]) -> list[list[str]]:
     """vmvx against llvm-cpu on the same runtime and device (local-sync where both have it)."""
     by = {(c.arch, c.unit, c.compiler, c.runtime, c.profile): c for c in all_cells}
     rows = []

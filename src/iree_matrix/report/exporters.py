@@ -19,7 +19,7 @@ def _mark(take: exporters.Take) -> str:
     return _MARK.get(status, "✗")
 
 
-def _cell(found: exporters.ExporterAnswer, compiler: str) -> str:
+def _cell(found: exporters.ExporterOutcome, compiler: str) -> str:
     marks = []
     for form, letter in ((exporters.TEXT, "T"), (exporters.BYTECODE, "B")):
         take = next((t for t in found.takes if t.compiler == compiler and t.form == form), None)
@@ -30,7 +30,7 @@ def _cell(found: exporters.ExporterAnswer, compiler: str) -> str:
 
 def render(records: Iterable[Record]) -> list[str]:
     """The section's Markdown lines; none when the records have one exporter and no bytecode."""
-    found = exporters.exporter_answers(records)
+    found = exporters.exporter_outcomes(records)
     environments = {a.exporter for a in found}
     if len(environments) < 2 and not any(t.form == exporters.BYTECODE for a in found for t in a.takes):
         return []
@@ -84,7 +84,7 @@ def _span(compilers: Sequence[str]) -> str:
     return compilers[0] if len(compilers) == 1 else f"{', '.join(compilers)}"
 
 
-def _table(rows: Sequence[exporters.ExporterAnswer], compilers: Sequence[str]) -> str:
+def _table(rows: Sequence[exporters.ExporterOutcome], compilers: Sequence[str]) -> str:
     headers = ["python", "torch", "turbine", "importer", *compilers]
     body = [
         [a.python, a.torch, a.turbine, a.importer.replace("iree-base-compiler ", "") or "?",
@@ -99,14 +99,14 @@ def _table(rows: Sequence[exporters.ExporterAnswer], compilers: Sequence[str]) -
 # --- the site's page of the same answer --------------------------------------------------------
 
 
-def answered(records: Iterable[Record]) -> list[exporters.ExporterAnswer]:
+def answered(records: Iterable[Record]) -> list[exporters.ExporterOutcome]:
     """The exporter environments' answers, when there are several environments or any bytecode."""
-    found = exporters.exporter_answers(records)
+    found = exporters.exporter_outcomes(records)
     several = len({a.exporter for a in found}) > 1
     return found if several or any(t.form == exporters.BYTECODE for a in found for t in a.takes) else []
 
 
-def html_body(found: Sequence[exporters.ExporterAnswer]) -> list[str]:
+def html_body(found: Sequence[exporters.ExporterOutcome]) -> list[str]:
     """The site's page: per function, each environment's row of compilers, and the bytecode refused."""
     body = [
         "<p class=lead>Each row an exporter environment: Python, torch, iree-turbine and the IREE "

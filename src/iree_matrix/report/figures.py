@@ -119,7 +119,7 @@ def _scope_ids(root: ET.Element, prefix: str) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Cell:
+class Square:
     row: str
     col: str
     state: str  # a key of COLOURS
@@ -128,7 +128,7 @@ class Cell:
 
 
 def heatmap(
-    cells: Sequence[Cell],
+    cells: Sequence[Square],
     rows: Sequence[str],
     cols: Sequence[str],
     figure_id: str,

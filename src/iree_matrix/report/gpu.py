@@ -22,7 +22,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.iree import targets
 from iree_matrix.report import markup
-from iree_matrix.report.figures import Cell, heatmap, legend
+from iree_matrix.report.figures import Square, heatmap, legend
 
 TITLE = "GPU targets"
 PAGE = "Does my model compile for Vulkan / CUDA / ROCm, and run there?"
@@ -206,5 +206,5 @@ def _heat_figure(
     fid = f"{prefix}-" + re.sub(r"[^a-z0-9]+", "-", heats[0].target.lower())
     rows = order_rows({h.row for h in heats})
     cols = runs_view.sorted_versions({h.col for h in heats})
-    squares = [Cell(h.row, h.col, h.state, h.words, h.job) for h in heats]
+    squares = [Square(h.row, h.col, h.state, h.words, h.job) for h in heats]
     return [f"<h2 id={fid}>{heading}</h2>", heatmap(squares, rows, cols, fid, xlabel=xlabel, ylabel=ylabel)]

@@ -39,8 +39,8 @@ from iree_matrix.report import exporters as exporters_page
 from iree_matrix.report import gpu, markup, sections
 from iree_matrix.report.figures import (
     MARKS,
-    Cell,
     Series,
+    Square,
     cost_plot,
     heatmap,
     latency_plot,
@@ -190,8 +190,8 @@ def _windows(document: Mapping[str, Any]) -> list[str]:
     compilers = runs_view.sorted_versions({p["compiler"] for p in found})
     runtimes = runs_view.sorted_versions({p["runtime"] for p in found})
     cells = [
-        Cell(p["compiler"], p["runtime"], p["load"], p["load"] + (f": {p['reason']}" if p["reason"] else ""),
-             p["evidence"][0])
+        Square(p["compiler"], p["runtime"], p["load"],
+               p["load"] + (f": {p['reason']}" if p["reason"] else ""), p["evidence"][0])
         for p in found
     ]  # fmt: skip
     out.append(heatmap(cells, compilers, runtimes, "load", xlabel="runtime", ylabel="compiler"))
@@ -240,7 +240,7 @@ def _models_heatmap(site: Site) -> list[str]:
         for compiler in compilers:
             record = _chain(site, function, exporter, compiler)
             if record is not None:
-                cells.append(Cell(function, compiler, _state(record), _words(record), record.job))
+                cells.append(Square(function, compiler, _state(record), _words(record), record.job))
     if not cells:
         return []
     return [
@@ -259,7 +259,7 @@ def _exporters_section(site: Site) -> list[str]:
             continue
         compilers = site.compilers()
         cells = [
-            Cell(e, c, _state(r), _words(r), r.job)
+            Square(e, c, _state(r), _words(r), r.job)
             for e in exporters
             for c in compilers
             if (r := _chain(site, function, e, c)) is not None

@@ -274,13 +274,13 @@ def cmake_home(cache: Path) -> Path:
 def pypi_cmake(cache: Path, *, log: Optional[Path] = None) -> Path:
     """The directory holding PyPI's CMake (`bin/cmake`, `share/cmake-*`), unpacked once from the
     wheel the wheelhouse fetches (hash-checked, through the user's pip configuration)."""
-    from iree_matrix.matrix.wheelhouse import Target, Wheelhouse
+    from iree_matrix.matrix.wheelhouse import Wheelhouse, WheelPlatform
 
     home = cmake_home(cache)
     if (home / "bin" / "cmake").is_file():
         return home
     house = Wheelhouse(CacheLayout(cache).wheelhouse)
-    target = Target(python="3.11", machine=targets.host_arch())
+    target = WheelPlatform(python="3.11", machine=targets.host_arch())
     try:
         (wheel,) = house.fetch(house.lock([PYPI_CMAKE], target, log=log), log=log)
     except StageFailure as exc:
@@ -431,8 +431,8 @@ def build_commands(
     release_flags: Sequence[str] = (),
 ) -> list[list[str]]:
     """The configure and build command lines of a runtime build: what `build_into` runs, and what
-    `iree-matrix show --commands` and the docs' recipes print (stages/recipes.py), so the three are
-    one list. `tree`, `work`, `host_tools` may be shell variables ("$IREE_SRC")."""
+    `iree-matrix show --commands` and the docs' command blocks print (stages/shell_commands.py), so
+    the three are one list. `tree`, `work`, `host_tools` may be shell variables ("$IREE_SRC")."""
     argv = [cmake, "-G", "Ninja", "-S", str(tree), "-B", str(work), *_CMAKE_COMMON, *release_flags]
     for variant in variants:
         argv += VARIANT_CMAKE.get(variant, ())

@@ -189,7 +189,7 @@ def runtime_commands(
     tree: Path | str, cpu: str, root: Path | str, cmake: str = "cmake", quirks: Sequence[str] = ()
 ) -> tuple[list[list[str]], list[list[str]]]:
     """The runtime build's command lines, run by `_build` and printed by `show --commands` and the
-    docs' recipe (stages/recipes.py): the host tools' native configure and build (in
+    docs' commands (stages/shell_commands.py): the host tools' native configure and build (in
     `root/host-build`, the tools then copied to `root/host-tools`), and the cross configure and
     build (in `root/build`). `quirks`: `source_flags` of the tree."""
     host, target, bin_dir = f"{root}/host-build", f"{root}/build", f"{root}/host-tools"

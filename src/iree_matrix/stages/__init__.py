@@ -5,7 +5,7 @@ it adds to a plan (`plan`, `provide`), whether it is timed, its default timeout,
 metrics hold; and implements its jobs: a key (a hash of everything that decides its output) and,
 when the store has no entry for that key, an execution into a staging directory that returns an
 `Outcome`. What stages store for each other is named by `stages.artifacts`' handles; the commands
-they run, as shell a person can paste, are printed by `stages.recipes`. Stages do not
+they run, as shell a person can paste, are printed by `stages.shell_commands`. Stages do not
 catch exceptions to make statuses: `outcome.from_exception` does that, in one place.
 
 The stages are the modules of this package that have a `STAGE`, in the order of their `rank`:

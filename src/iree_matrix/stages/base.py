@@ -18,7 +18,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
-from iree_matrix.envs import Backend, Environment, identity
+from iree_matrix.envs import Backend, Environment, key_inputs
 from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse
@@ -60,7 +60,7 @@ class Context:
 
     def env_identity(self) -> dict[str, Any]:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
-        return identity(self.dep("install").record.env)
+        return key_inputs(self.dep("install").record.env)
 
     def timed_key(self, stage: str, **inputs: Any) -> str:
         """The key of a stage that times something: its inputs, plus what decides a timing (`timing`)."""

@@ -21,7 +21,7 @@ def device_flags(ctx: Context, device: str = DEFAULT_DEVICE) -> list[str]:
 
 
 def device_argv(device: str, threads: int) -> list[str]:
-    """`device_flags` for a thread count (stages/recipes.py prints a run's command with it)."""
+    """`device_flags` for a thread count (stages/shell_commands.py prints a run's command with it)."""
     if device == "local-sync":
         return ["--device=local-sync"]
     if device != DEFAULT_DEVICE:  # a GPU's HAL driver (targets.Gpu.driver: vulkan, cuda, hip)

@@ -160,7 +160,7 @@ class CompileStage(StageBase):
                 scripts = shipped.scripts_dir()
                 fields["linker_files"] = [file_sha256(scripts / f) for f in job.profile.arm32_linker]
             fields["flags"] = self._flags(job)
-            # What the kernel check reads (2: calls to a function with no code) is in the record.
+            # What the dispatch code check reads (2: calls to a function with no code) is in the record.
             fields["kernel_checks"] = 2
         return digest(fields)
 
@@ -281,11 +281,11 @@ def _judged(
         return Outcome(status, metrics=checked, error_class=error_class, message=message, command=tuple(argv))
 
     target = job.target
-    check = target.arch.kernel
+    check = target.arch.code_check
     if check is not None and not is_vmvx(job.profile):  # vmvx: bytecode, no kernel ELF
-        kernel = kernel_facts(module, out, ctx.log, target.arch)
+        kernel = dispatch_code_facts(module, out, ctx.log, target.arch)
         metrics["kernel"] = kernel
-        if not kernel[target.arch.kernel_verdict]:
+        if not kernel[target.arch.code_verdict]:
             metrics["artifact_sha256"] = artifact_digests(out)
             message = f"the module's kernels are not {check.what} can run: {kernel}"
             return judged(Status.FAIL, error_class="kernel-isa", message=message)
@@ -451,8 +451,8 @@ def host_cpu() -> str:
 
 
 def target_outputs(compiler: str, target: targets.Target, profile: Profile, out: Path | str) -> list[str]:
-    """The flags a target adds after `compile_flags` (the compile runs them; stages/recipes.py prints
-    them): ARM32 kernels link through the wrapper (`arm32_linker`), a bare-metal target writes its
+    """The flags a target adds after `compile_flags` (the compile runs them; stages/shell_commands.py
+    prints them): ARM32 kernels link through the wrapper (`arm32_linker`), a bare-metal target writes its
     kernels as a static library beside the module in `out`."""
     extra = []
     if target.arch.triple.startswith("arm"):
@@ -675,11 +675,11 @@ def _compile_failure(done: processes.Completed, target: targets.Target) -> Excep
     return processes.failure(done, "link-error", message)
 
 
-def kernel_facts(module: Path, out: Path, log: Optional[Path], arch: targets.Arch) -> dict[str, Any]:
-    """The ARM attributes of the kernel library inside the module, and whether the target's CPU
-    runs it (its kernel check's verdict, `armv6_ok`)."""
-    verdict = arch.kernel_verdict
-    kernels = elf.module_kernels(module, out / "kernels")
+def dispatch_code_facts(module: Path, out: Path, log: Optional[Path], arch: targets.Arch) -> dict[str, Any]:
+    """The ARM attributes of the dispatch code inside the module, and whether the target's CPU runs
+    it (its dispatch code check's verdict, `armv6_ok`)."""
+    verdict = arch.code_verdict
+    kernels = elf.dispatch_code(module, out / "kernels")
     if not kernels:
         return {verdict: False, "error": "no embedded kernel ELF found in the module"}
     facts = [elf.arm_attributes(k, log=log) for k in kernels]

@@ -65,7 +65,8 @@ def call_flags(function: str, inputs: Sequence[Path | str]) -> list[str]:
 
 def run_command(tool: str, common: Sequence[str], outputs: Sequence[Path | str]) -> list[str]:
     """The checked call (`common`: device, module, `call_flags`), writing each output to a file:
-    what the run stage runs and records, and what the docs' recipes print (stages/recipes.py)."""
+    what the run stage runs and records, and what the docs' command blocks print
+    (stages/shell_commands.py)."""
     return [tool, *common, *(f"--output=@{p}" for p in outputs)]
 
 
@@ -256,7 +257,7 @@ def _not_run_here(call: _Call, done: processes.Completed) -> Optional[Outcome]:
 def _failed(job: Job, ctx: Context, done: processes.Completed) -> NoReturn:
     """The checked call failed: the failure, classified, with the runtime's own words."""
     empty = empty_function_problem(ctx.dep("compile").record.metrics)
-    if empty and _crashed(done):  # the crash the compile stage's kernel check foresaw
+    if empty and _crashed(done):  # the crash the compile stage's dispatch code check foresaw
         raise processes.failure(done, "empty-function-call", f"{empty}\n{_runtime_message(done.output)}")
     # A kernel of the user's that faulted (a signal: IREE 3.9/3.13's tools exit 245 or 139).
     if job.label.kernel and (done.returncode < 0 or done.returncode > 128 or _crashed(done)):

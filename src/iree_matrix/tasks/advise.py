@@ -22,8 +22,8 @@ from typing import Any, Optional, TextIO
 from iree_matrix.answer import advice, advise_answer, advise_proof, advise_sitting
 from iree_matrix.answer.advice import MATRIX
 from iree_matrix.answer.advise_plan import (
-    Plan,
     Settings,
+    SittingPlan,
     adjusted,
     choose,
     fleet_names,
@@ -106,7 +106,7 @@ def _prove(
     settings: Settings,
     matrix: PlanSettings,
     model: str,
-    plan: Plan,
+    plan: SittingPlan,
     document: dict[str, Any],
     peer_names: Sequence[str],
     out: TextIO,
@@ -158,7 +158,12 @@ def _prove(
 
 
 def _explain(
-    settings: Settings, matrix: PlanSettings, model: str, plan: Plan, document: dict[str, Any], out: TextIO
+    settings: Settings,
+    matrix: PlanSettings,
+    model: str,
+    plan: SittingPlan,
+    document: dict[str, Any],
+    out: TextIO,
 ) -> None:
     """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
     once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
@@ -189,16 +194,16 @@ def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
 
     globs = tuple(f"*/{search.parse(c).profile}" for c in configs)
     benchmark = matrix.benchmark
-    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_profile")
-    mine = dict(benchmark.opt_in).get("op_profile", ())
-    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_profile", (*mine, *globs))))
+    opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
+    mine = dict(benchmark.opt_in).get("op_timings", ())
+    benchmark = dataclasses.replace(benchmark, opt_in=(*opt_in, ("op_timings", (*mine, *globs))))
     return dataclasses.replace(matrix, benchmark=benchmark)
 
 
 def _build(
     matrix: PlanSettings,
     model: str,
-    plan: Plan,
+    plan: SittingPlan,
     configs: Sequence[str],
     out: TextIO,
     profile_ops: bool = False,

@@ -88,8 +88,8 @@ class Labels:
         return runtime_name(self.runtime) + (f" ({self.device})" if self.device else "")
 
     @property
-    def unit(self) -> str:
-        """The model a cell is of, as the planner named it (`source_model`, else the unit's model)."""
+    def planned_model(self) -> str:
+        """The model a cell is of, as the planner named it (`source_model`, else the job's model)."""
         return self.source_model or self.model
 
 

@@ -2,7 +2,7 @@
 every section of theirs by rank and nothing else (`render`), so a section's place is its number.
 
 A section a stage owns is a module in this package: `firmware.py` is COMPATIBILITY.md's "Bare-metal
-Cortex-M firmware", `kernels.py` PERFORMANCE.md's "Kernels across releases". A newcomer who reads a
+Cortex-M firmware", `ops_across_releases.py` PERFORMANCE.md's "Ops across releases". A newcomer who reads a
 heading in a document finds its code by the file's name, beside the other sections, and a stage's
 module stays free of Markdown (stages/ sits below report/ in the layers). The sections no stage owns
 are each document's own (`OWN` in compatibility.py and performance.py), registered the same way.
@@ -12,7 +12,7 @@ whose records it shows (`iree-matrix show JOB` names the sections of a job's sta
 over a `View` of the records; with a `page`, the site gives it a page of its own linked from the
 index. A new stage's section is its module here and nothing else is edited (CONTRIBUTING.md, "Adding
 a stage"). A module without `SECTION` is a part another section renders (`instructions.py`: a
-subsection of the kernels)."""
+subsection of the ops across releases)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """PERFORMANCE.md's "Instructions per call" (the instructions stage: callgrind's counts), a subsection
-of the kernels across releases (`kernels.py` renders it: no `SECTION` of its own)."""
+of the ops across releases (`ops_across_releases.py` renders it: no `SECTION` of its own)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.results import Record
 
-KERNEL_RELEASES = 4  # a function measured on at least this many releases gets a row
+MIN_RELEASES = 4  # a function measured on at least this many releases gets a row
 
 
 Counted = dict[str, dict[str, Record]]  # function -> release -> its instructions record
@@ -65,7 +65,7 @@ def render_instructions(runs: runs_view.Runs, versions: Sequence[str]) -> list[s
 
 
 def _counted(runs: runs_view.Runs) -> Counted:
-    """The functions counted on at least `KERNEL_RELEASES` releases, each release's count from the
+    """The functions counted on at least `MIN_RELEASES` releases, each release's count from the
     runs' own profile if it was counted, else from a counted build's."""
     table: Counted = {}
     for profile in [runs.profile, *runs.counted_profiles()]:
@@ -73,7 +73,7 @@ def _counted(runs: runs_view.Runs) -> Counted:
             runs.index, profile, runs.arch
         ).instructions.items():
             table.setdefault(function, {}).setdefault(compiler, record)
-    return {f: cells for f, cells in table.items() if len(cells) >= KERNEL_RELEASES}
+    return {f: cells for f, cells in table.items() if len(cells) >= MIN_RELEASES}
 
 
 def _render_pairs(runs: runs_view.Runs, table: Counted) -> list[str]:

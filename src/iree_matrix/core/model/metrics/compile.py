@@ -38,7 +38,7 @@ class CompileMetrics(StageMetrics):
     )
     llvm_host_cpu_features: Optional[str] = metric("the whole feature string target-cpu=host compiles for")
     kernel: Mapping[str, Any] = metric(
-        "a target with a kernel check (armv6): the kernel ELF's ARM attributes and the verdict", {}
+        "a target with a dispatch code check (armv6): its dispatch code's ARM attributes and the verdict", {}
     )
     custom_kernel: Mapping[str, Any] = metric(
         "a cell with a kernel swapped in: its name, object and spec digests, the module of the same cell "

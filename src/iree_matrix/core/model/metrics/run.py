@@ -46,7 +46,7 @@ class RunMetrics(TimingContext):
     peak_memory_of: Optional[str] = metric("whose peak that is (a container's cgroup)")
     timing: Optional[str] = metric("native, or emulated (qemu-user): never ranked with native")
     op_profile: Optional[Mapping[str, Any]] = metric(
-        "each dispatch in context (IREE's HAL profiler; [benchmark] op_profile)"
+        "each dispatch in context (IREE's HAL profiler; [benchmark] op_timings)"
     )
     gpu_devices: tuple[str, ...] = metric(
         "a GPU target's devices the runtime listed (--dump_devices): names, else URIs", ()

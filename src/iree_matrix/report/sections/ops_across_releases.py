@@ -1,4 +1,4 @@
-"""PERFORMANCE.md's "Kernels across releases": the `ops` micro-benchmarks, one row per function
+"""PERFORMANCE.md's "Ops across releases": the `ops` micro-benchmarks, one row per function
 measured on many releases, then their instruction counts (`instructions.py`, the instructions stage's
 subsection) and the regressions beyond noise between consecutive releases."""
 
@@ -12,12 +12,12 @@ from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.report.sections import Document, Section
-from iree_matrix.report.sections.instructions import KERNEL_RELEASES, render_instructions
+from iree_matrix.report.sections.instructions import MIN_RELEASES, render_instructions
 
-TITLE = "Kernels across releases"
+TITLE = "Ops across releases"
 
 
-def render_kernels(latest: Iterable[Record]) -> list[str]:
+def render_ops(latest: Iterable[Record]) -> list[str]:
     """Per function measured across many compiler releases (the `ops` micro-benchmarks, each on its
     own release's runtime, profile default): median ms per release, and the regressions beyond noise
     between consecutive releases (release_regressions.regressions, the same rule as COMPATIBILITY.md)."""
@@ -34,7 +34,7 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
         "## " + TITLE,
         "",
         "Median latency per call of each function measured on at least "
-        f"{KERNEL_RELEASES} IREE releases (each module on its own release's runtime, profile "
+        f"{MIN_RELEASES} IREE releases (each module on its own release's runtime, profile "
         "`default`; `~`: noisy — other programs busy or repetitions spread over 20 %)"
         + (f", measured {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "") if days else "")
         + ".",
@@ -47,7 +47,7 @@ def render_kernels(latest: Iterable[Record]) -> list[str]:
 
 
 def _timed(runs: runs_view.Runs) -> dict[str, dict[str, str]]:
-    """Per function timed on at least `KERNEL_RELEASES` releases (its main exporter's module, each on
+    """Per function timed on at least `MIN_RELEASES` releases (its main exporter's module, each on
     its own release's runtime): each release's median, `~` where noisy."""
     table: dict[str, dict[str, str]] = {}
     for function in runs.functions():
@@ -58,7 +58,7 @@ def _timed(runs: runs_view.Runs) -> dict[str, dict[str, str]]:
                 t = runs_view.timing(run)
                 if t is not None:
                     cells[c] = ("~" if t.noisy else "") + _ms(t.median)
-        if len(cells) >= KERNEL_RELEASES:
+        if len(cells) >= MIN_RELEASES:
             table[function] = cells
     return table
 
@@ -83,10 +83,10 @@ def _slower(runs: runs_view.Runs, table: Mapping[str, object]) -> list[str]:
 
 
 SECTION = Section(
-    name="kernels",
+    name="ops_across_releases",
     document=Document.PERFORMANCE,
     rank=80,
     title=TITLE,
     stages=("run", "instructions"),
-    render=lambda view: render_kernels(view.records),
+    render=lambda view: render_ops(view.records),
 )

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Rewrite the docs' recipe blocks (docs/arm.md, docs/cortex-m.md, between `<!-- recipe:NAME -->`
-markers) from the functions the stages run: `stages/recipes.py` prints them, this writes them.
-tests/unit/test_recipes.py fails until it has been run after a change to those commands.
+"""Rewrite the docs' command blocks (docs/arm.md, docs/cortex-m.md, between `<!-- commands:NAME -->`
+markers) from the functions the stages run: `stages/shell_commands.py` prints them, this writes
+them. tests/unit/test_shell_commands.py fails until it has been run after a change to those commands.
 
-    bin/update_recipes.py [REPO]    # REPO: the checkout to rewrite (default: this one)
+    bin/update_shell_commands.py [REPO]    # REPO: the checkout to rewrite (default: this one)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.stages import recipes
+from iree_matrix.stages import shell_commands
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,11 +25,11 @@ def main(argv: Sequence[str] = ()) -> int:
         "root", nargs="?", type=Path, default=REPO, help="the checkout to rewrite (default: this one)"
     )
     root = parser.parse_args(argv).root
-    blocks = recipes.docs_blocks()
-    for doc in recipes.DOCS:
+    blocks = shell_commands.docs_blocks()
+    for doc in shell_commands.DOCS:
         path = root / doc
         text = path.read_text()
-        new = recipes.rewrite_docs(text, blocks)
+        new = shell_commands.rewrite_docs(text, blocks)
         if new != text:
             path.write_text(new)
             print(f"rewrote {path}")

@@ -1,5 +1,5 @@
-"""The commands a cell ran, printed from the functions the stages run (stages/recipes.py): the docs'
-recipes equal what the tool would run, the runtime build runs the lines `show --commands` prints,
+"""The commands a cell ran, printed from the functions the stages run (stages/shell_commands.py): the
+docs' command blocks equal what the tool would run, the runtime build runs the lines `show --commands` prints,
 and a recorded cell's commands come back with its key recomputed (issue #42 item 4)."""
 
 from __future__ import annotations
@@ -16,29 +16,31 @@ from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.core.system import processes
 from iree_matrix.source_builds import cmake_runtime, cortex_m
-from iree_matrix.stages import recipes
+from iree_matrix.stages import shell_commands
 
 REPO = Path(__file__).resolve().parents[2]
 ARMV6 = REPO / "results" / "armv6"
 PI_ZERO_CELL = "run:tiny_cnn/*/iree3.7.0/armv6-arm1176jzf-s/default/rtsrc3.7.0+static/local-sync"
 
 
-@pytest.mark.parametrize("doc", recipes.DOCS)
-def test_the_docs_recipes_are_what_the_tool_runs(doc: str) -> None:
-    shown = recipes.docs_recipes((REPO / doc).read_text())
-    assert shown, f"{doc} holds no <!-- recipe:NAME --> block"
-    blocks = recipes.docs_blocks()
+@pytest.mark.parametrize("doc", shell_commands.DOCS)
+def test_the_docs_commands_are_what_the_tool_runs(doc: str) -> None:
+    shown = shell_commands.docs_commands((REPO / doc).read_text())
+    assert shown, f"{doc} holds no <!-- commands:NAME --> block"
+    blocks = shell_commands.docs_blocks()
     for name, body in shown.items():
-        assert body == blocks[name], f"{doc}'s recipe:{name} differs: run bin/update_recipes.py"
+        assert body == blocks[name], f"{doc}'s commands:{name} differs: run bin/update_shell_commands.py"
 
 
-def test_every_recipe_is_in_a_doc() -> None:
-    shown = {name for doc in recipes.DOCS for name in recipes.docs_recipes((REPO / doc).read_text())}
-    assert shown == set(recipes.docs_blocks())
+def test_every_command_block_is_in_a_doc() -> None:
+    shown = {
+        name for doc in shell_commands.DOCS for name in shell_commands.docs_commands((REPO / doc).read_text())
+    }
+    assert shown == set(shell_commands.docs_blocks())
 
 
-def test_the_pi_zero_recipe_has_the_flags_the_issue_found_missing() -> None:
-    text = recipes.docs_blocks()[f"pi-zero-{recipes.PI_ZERO_RELEASE}"]
+def test_the_pi_zero_commands_have_the_flags_the_issue_found_missing() -> None:
+    text = shell_commands.docs_blocks()[f"pi-zero-{shell_commands.PI_ZERO_RELEASE}"]
     for flag in (
         "-DIREE_ENABLE_CPUINFO=OFF",  # 3.3/3.7 cross links fail without it
         "-mfloat-abi=softfp",  # the runtime's calling convention (armel)
@@ -58,49 +60,52 @@ def test_docs_arm_names_each_releases_own_cmake_switches() -> None:
             assert flag in text, (release, flag)
 
 
-def test_the_cortex_m_recipe_has_the_runtime_and_firmware_lines() -> None:
-    text = recipes.docs_blocks()[f"cortex-m4-{recipes.CORTEX_M_RELEASE}"]
+def test_the_cortex_m_commands_have_the_runtime_and_firmware_lines() -> None:
+    text = shell_commands.docs_blocks()[f"cortex-m4-{shell_commands.CORTEX_M_RELEASE}"]
     expected = ("-mfloat-abi=hard", "--iree-llvmcpu-target-float-abi=hard", "--iree-llvmcpu-link-static",
                 "qemu-system-arm -machine mps2-an386", "--specs=nano.specs")  # fmt: skip
     for flag in (*cortex_m._CMAKE, *expected):
         assert flag in text, flag
 
 
-def test_the_cortex_m_recipe_runs_as_pasted() -> None:
-    """What failed when docs/cortex-m.md's recipe was run by hand (2026-11-25): the compile read
+def test_the_cortex_m_commands_run_as_pasted() -> None:
+    """What failed when docs/cortex-m.md's commands were run by hand (2026-11-25): the compile read
     model.mlir from the current directory, not `$OUT` where the page puts it, and the data step ran
     `python3`, which in a compiler's venv has no iree-matrix."""
-    text = recipes.docs_blocks()[f"cortex-m4-{recipes.CORTEX_M_RELEASE}"]
+    text = shell_commands.docs_blocks()[f"cortex-m4-{shell_commands.CORTEX_M_RELEASE}"]
     assert "\niree-compile $OUT/model.mlir " in text
     assert "\nPYTHON=" in text and "\n$PYTHON -c " in text and "\npython3 -c " not in text
 
 
-def test_the_recipes_are_shell() -> None:
-    for name, text in recipes.docs_blocks().items():
+def test_the_command_blocks_are_shell() -> None:
+    for name, text in shell_commands.docs_blocks().items():
         done = subprocess.run(["bash", "-n"], input=text, text=True, capture_output=True)
         assert done.returncode == 0, (name, done.stderr)
 
 
 def test_shell_words() -> None:
     assert (
-        recipes.shell_word("-DIREE_HOST_BIN_DIR=$HOST_BUILD/tools") == "-DIREE_HOST_BIN_DIR=$HOST_BUILD/tools"
+        shell_commands.shell_word("-DIREE_HOST_BIN_DIR=$HOST_BUILD/tools")
+        == "-DIREE_HOST_BIN_DIR=$HOST_BUILD/tools"
     )
-    assert recipes.shell_word("-DCMAKE_C_FLAGS=-marm -static") == "'-DCMAKE_C_FLAGS=-marm -static'"
-    assert recipes.shell_word("-DF=-include $X/c.h") == '"-DF=-include $X/c.h"'
-    assert recipes.shell_word("") == "''"
+    assert shell_commands.shell_word("-DCMAKE_C_FLAGS=-marm -static") == "'-DCMAKE_C_FLAGS=-marm -static'"
+    assert shell_commands.shell_word("-DF=-include $X/c.h") == '"-DF=-include $X/c.h"'
+    assert shell_commands.shell_word("") == "''"
     # a variable in double quotes, but nothing else that expands there
-    assert recipes.shell_word("-DX=$(touch P)") == "'-DX=$(touch P)'"
-    assert recipes.shell_word("${X:-$(id)} y") == "'${X:-$(id)} y'"
-    assert recipes.shell_word("$((1+1)) y") == "'$((1+1)) y'"
-    assert recipes.shell_word("${OUT}/a b") == '"${OUT}/a b"'
+    assert shell_commands.shell_word("-DX=$(touch P)") == "'-DX=$(touch P)'"
+    assert shell_commands.shell_word("${X:-$(id)} y") == "'${X:-$(id)} y'"
+    assert shell_commands.shell_word("$((1+1)) y") == "'$((1+1)) y'"
+    assert shell_commands.shell_word("${OUT}/a b") == '"${OUT}/a b"'
 
 
 def test_a_firmwares_recorded_defines_never_run_when_pasted(tmp_path: Path) -> None:
     """`show --commands` of a Cortex-M run prints the link line with the defines its record holds
-    (in this iree-matrix's own recipe, where `$OUT` must expand): a define `X=$(touch P)` from a
+    (in this iree-matrix's own commands, where `$OUT` must expand): a define `X=$(touch P)` from a
     record made by another party stays text."""
     hostile = [f"X=$(touch {tmp_path}/a)", f"Y=`touch {tmp_path}/b`", f"Z=${{HOME:-$(touch {tmp_path}/c)}} w"]
-    link = next(s for s in recipes.firmware_steps("cortex-m4", hostile) if s.what == "link the firmware")
+    link = next(
+        s for s in shell_commands.firmware_steps("cortex-m4", hostile) if s.what == "link the firmware"
+    )
     line = link.text().splitlines()[-1]
     echoed = subprocess.run(["bash", "-c", f"OUT=/o RUNTIME=/r; printf '%s\\n' {line.split(' ', 1)[1]}"],
                             cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
@@ -109,7 +114,7 @@ def test_a_firmwares_recorded_defines_never_run_when_pasted(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> None:
+def test_the_runtime_build_runs_the_lines_the_commands_print(tmp_path: Path) -> None:
     ran: list[list[str]] = []
 
     def runner(request):
@@ -123,17 +128,17 @@ def test_the_runtime_build_runs_the_lines_the_recipe_prints(tmp_path: Path) -> N
             variants=("static",), host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
             release_flags=cmake_runtime.release_cmake("3.7.0", "armv6"),
         )  # fmt: skip
-    steps = recipes.runtime_build_steps(
+    steps = shell_commands.runtime_build_steps(
         "3.7.0", "armv6", ("static",), src=str(src.tree), build=str(tmp_path / "out"),
         host_tools=str(tmp_path / "host"), cmake="CMAKE",
     )  # fmt: skip
     assert ran == [list(s.argv) for s in steps if s.argv]
 
 
-def test_the_firmware_runs_the_lines_the_recipe_prints(tmp_path: Path) -> None:
+def test_the_firmware_runs_the_lines_the_commands_print(tmp_path: Path) -> None:
     native, cross = cortex_m.runtime_commands(tmp_path / "iree", "cortex-m4", tmp_path / "rt", "cmake", ())
-    steps = recipes.firmware_steps("cortex-m4", [], src=str(tmp_path / "iree"), runtime=str(tmp_path / "rt"),
-                                   cmake="cmake")  # fmt: skip
+    steps = shell_commands.firmware_steps("cortex-m4", [], src=str(tmp_path / "iree"),
+                                          runtime=str(tmp_path / "rt"), cmake="cmake")  # fmt: skip
     argvs = [list(s.argv) for s in steps if s.argv and s.argv[0] == "cmake"]
     assert argvs == [*native, *cross]
     assert list(steps[-1].argv) == cortex_m.qemu_command("$OUT/firmware.elf", "cortex-m4")
@@ -178,7 +183,7 @@ def test_show_commands_of_a_key_that_no_longer_recomputes(tmp_path: Path, capsys
 def test_published_defines_of_an_unpublished_release_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "results.jsonl").write_text("")
     with pytest.raises(UserError, match="no Cortex-M run of 9.9.9"):
-        recipes.published_defines("9.9.9", tmp_path / "results.jsonl")
+        shell_commands.published_defines("9.9.9", tmp_path / "results.jsonl")
     assert ResultsLog(tmp_path / "results.jsonl").latest() == {}
 
 
@@ -200,7 +205,7 @@ def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> 
     (tmp_path / "results.jsonl").write_text(record.to_json() + "\n")
     out = _show(record.job, tmp_path, capsys)
     line = next(ln for ln in out.splitlines() if ln.startswith("true "))
-    assert recipes.shlex.split(line) == list(record.command)
+    assert shell_commands.shlex.split(line) == list(record.command)
     done = subprocess.run(["bash", "-c", out], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.jsonl"], out
@@ -217,6 +222,10 @@ def test_the_run_step_writes_each_output_as_the_run_stage_does() -> None:
     """A bfloat16 output as raw contents (`.bin`): iree-run-module 3.13 cannot write a bfloat16 .npy
     ("UNIMPLEMENTED"), and the run stage asks for `--output=@output0.bin`."""
     bf16 = {"shape": [2, 3], "dtype": "bfloat16", "saved_as": "|V2"}
-    argv = recipes.run_step("x86_64", "$TOOLS", outputs=[{"shape": [2], "dtype": "float32"}, bf16]).argv
+    argv = shell_commands.run_step(
+        "x86_64", "$TOOLS", outputs=[{"shape": [2], "dtype": "float32"}, bf16]
+    ).argv
     assert argv[-2:] == ("--output=@output0.npy", "--output=@output1.bin")
-    assert recipes.run_step("armv6", "$BUILD/tools").argv[-1] == "--output=@output0.npy"  # the docs' model
+    assert (
+        shell_commands.run_step("armv6", "$BUILD/tools").argv[-1] == "--output=@output0.npy"
+    )  # the docs' model

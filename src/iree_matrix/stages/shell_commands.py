@@ -1,15 +1,16 @@
 """The command lines of a cell as shell text: what `iree-matrix show JOB --commands` prints and what
-the docs' recipes show (docs/arm.md, docs/cortex-m.md, between `<!-- recipe:NAME -->` markers).
+the docs' command blocks show (docs/arm.md, docs/cortex-m.md, between `<!-- commands:NAME -->`
+markers).
 
 Both are printed from here, and here from the functions the stages run — the runtime build's
 `cmake_runtime.build_commands`, the firmware's `cortex_m.runtime_commands` / `link_command` /
 `qemu_command`, the compile's `flags.compile_flags` + `compile.target_outputs`, the run's
 `run.run_command` — so the docs cannot say other flags than the tool passes
-(tests/unit/test_recipes.py holds each docs block equal to `docs_blocks()`; `bin/update_recipes.py`
-rewrites them). What a record holds itself (the export's, the
+(tests/unit/test_shell_commands.py holds each docs block equal to `docs_blocks()`;
+`bin/update_shell_commands.py` rewrites them). What a record holds itself (the export's, the
 compile's and a run's argv) is printed as recorded.
 
-A recipe is shell: variables first (`IREE_SRC=…`), then each step with a comment saying what it is.
+Commands are shell: variables first (`IREE_SRC=…`), then each step with a comment saying what it is.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Step:
     argv: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     shell: str = ""
-    # From a record (not this iree-matrix's own recipe): every word single-quoted, so that nothing in
+    # From a record (not this iree-matrix's own commands): every word single-quoted, so that nothing in
     # it expands when pasted — a flag `--x=$(touch X)` printed in double quotes ran it.
     recorded: bool = False
 
@@ -83,7 +84,7 @@ class Step:
 
 
 @dataclasses.dataclass(frozen=True)
-class Recipe:
+class Commands:
     """Variables (name, value, what it is) and the steps that use them."""
 
     variables: tuple[tuple[str, str, str], ...]
@@ -174,7 +175,7 @@ def compile_step(
     return Step(f"compile: IREE {compiler} for {target.label}, profile {profile}", tuple(argv))
 
 
-# The docs' recipes' model: one float32 output (export.json's "outputs" describe a record's own).
+# The docs' commands' model: one float32 output (export.json's "outputs" describe a record's own).
 FLOAT32_OUTPUT: tuple[arrays.Described, ...] = ({"dtype": "float32"},)
 
 
@@ -272,9 +273,9 @@ def _keep_runtime(src: str, runtime: str) -> str:
     return "\n".join(lines)
 
 
-# --- the docs' recipes -----------------------------------------------------------------------------
+# --- the docs' commands ----------------------------------------------------------------------------
 
-PI_ZERO_RELEASE = "3.7.0"  # the docs' Pi Zero recipe: a release that needs -DIREE_ENABLE_CPUINFO=OFF
+PI_ZERO_RELEASE = "3.7.0"  # the docs' Pi Zero commands: a release that needs -DIREE_ENABLE_CPUINFO=OFF
 CORTEX_M_RELEASE = "3.9.0"
 
 
@@ -291,7 +292,7 @@ def _scripts(steps: Sequence[Step]) -> list[Step]:
     ]
 
 
-def pi_zero_recipe(release: str = PI_ZERO_RELEASE) -> Recipe:
+def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:
     steps = [
         *pi_zero_runtime(release),
         compile_step(release, "armv6"),
@@ -304,10 +305,10 @@ def pi_zero_recipe(release: str = PI_ZERO_RELEASE) -> Recipe:
         ("HOST_BUILD", "/tmp/iree-host", "the native build"),
         ("BUILD", "/tmp/iree-armv6", "the Pi Zero's"),
     )
-    return Recipe(variables, tuple(_scripts(steps)))
+    return Commands(variables, tuple(_scripts(steps)))
 
 
-def cortex_m_recipe(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> Recipe:
+def cortex_m_commands(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> Commands:
     defines = published_defines(release)
     steps = [
         compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT"),
@@ -321,12 +322,12 @@ def cortex_m_recipe(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> 
         ("RUNTIME", "/tmp/iree-cortex-m", "the runtime's build, libraries and headers"),
         ("OUT", "$PWD/out", "model.mlir and input0.npy (the export's) go here; the module, firmware too"),
     )
-    return Recipe(variables, tuple(_scripts(steps)))
+    return Commands(variables, tuple(_scripts(steps)))
 
 
 def published_defines(release: str, results: Optional[Path] = None) -> list[str]:
     """The API switches the published Cortex-M cells of `release` were built with (they are read off
-    the release's headers while building; the docs' recipe takes them from results/cortex-m)."""
+    the release's headers while building; the docs' commands take them from results/cortex-m)."""
     from iree_matrix.core.model.results import ResultsLog, log_path
 
     path = results or log_path(Path(__file__).resolve().parents[3] / "results" / "cortex-m")
@@ -341,21 +342,21 @@ def published_defines(release: str, results: Optional[Path] = None) -> list[str]
 
 
 def docs_blocks() -> dict[str, str]:
-    """Each docs recipe by its marker name."""
+    """Each docs command block by its marker name."""
     return {
-        f"pi-zero-{PI_ZERO_RELEASE}": pi_zero_recipe().text(),
-        f"cortex-m4-{CORTEX_M_RELEASE}": cortex_m_recipe().text(),
+        f"pi-zero-{PI_ZERO_RELEASE}": pi_zero_commands().text(),
+        f"cortex-m4-{CORTEX_M_RELEASE}": cortex_m_commands().text(),
     }
 
 
 DOCS = ("docs/arm.md", "docs/cortex-m.md")
 _BLOCK = re.compile(
-    r"(<!-- recipe:(?P<name>[\w.-]+) -->\n```sh\n)(?P<body>.*?)(```\n<!-- /recipe -->)", re.DOTALL
+    r"(<!-- commands:(?P<name>[\w.-]+) -->\n```sh\n)(?P<body>.*?)(```\n<!-- /commands -->)", re.DOTALL
 )
 
 
-def docs_recipes(text: str) -> dict[str, str]:
-    """The recipe blocks a docs page holds, by marker name."""
+def docs_commands(text: str) -> dict[str, str]:
+    """The command blocks a docs page holds, by marker name."""
     return {m.group("name"): m.group("body").rstrip("\n") for m in _BLOCK.finditer(text)}
 
 
@@ -363,7 +364,7 @@ def rewrite_docs(text: str, blocks: Mapping[str, str]) -> str:
     def body(m: re.Match[str]) -> str:
         name = m.group("name")
         if name not in blocks:
-            raise UserError(f"recipe:{name}: no such recipe (known: {', '.join(blocks)})")
+            raise UserError(f"commands:{name}: no such command block (known: {', '.join(blocks)})")
         return m.group(1) + blocks[name] + "\n" + m.group(4)
 
     return _BLOCK.sub(body, text)
@@ -545,8 +546,8 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
         if image:
             notes.append(f"{record.job} ran in the image {image}")
     head = [f"# {comment(n)}" for n in notes]
-    recipe = Recipe(tuple(variables), tuple(steps), recorded=True).text()
-    return "\n".join([*head, recipe])
+    commands = Commands(tuple(variables), tuple(steps), recorded=True).text()
+    return "\n".join([*head, commands])
 
 
 def _firmware(record: Record, store: Path, cache: Path) -> tuple[list[tuple[str, str, str]], list[Step]]:
