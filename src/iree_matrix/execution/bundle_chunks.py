@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def pack(modules: Mapping[str, Path], cache: Path) -> tuple[Path, Path, int]:
     folder = CacheLayout(cache).bundles / "chunks" / key
     folder.mkdir(parents=True, exist_ok=True)
     where: dict[bytes, int] = {}  # a chunk's digest -> its offset in the pack
-    recipes: dict[str, dict] = {}
+    recipes: dict[str, dict[str, Any]] = {}
     whole = 0
     partial = folder / "chunks.bin.partial"
     with open(partial, "wb") as out:

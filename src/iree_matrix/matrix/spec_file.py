@@ -9,37 +9,34 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from iree_matrix.core import input_files
 from iree_matrix.core.errors import SpecError
-from iree_matrix.core.system import process_tree
 from iree_matrix.iree import compiler_options, targets, versions
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, OPT_LEVELS, Profile, with_needs
 from iree_matrix.matrix import kernels as kernel_files
-from iree_matrix.matrix import old_spellings, releases, schema, torch_ranges
-from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.matrix import old_spellings, releases, schema, spec_tables, torch_ranges
 from iree_matrix.matrix.models import ModelError, ModelRef, resolve
 from iree_matrix.matrix.spec import (
     AXES,
-    DEVICES,
     FORMS,
     SAME,
-    Benchmark,
     Cell,
     MatrixSpec,
     lowering_compiler,
     onnx_opset,
-    opt_ins,
     with_profiles,
 )
+from iree_matrix.matrix.spec_tables import PYTHON_RE as _PYTHON_RE
+from iree_matrix.matrix.spec_tables import Where as _Where
+from iree_matrix.matrix.spec_tables import as_list as _as_list
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +45,6 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
 
 _VERSION_AXES = ("torch", "turbine", "compiler", "runtime")
 _AXIS_DEFAULTS = {"arch": ("x86_64",), "profiles": ("default",), "forms": ("text",)}
-_PYTHON_RE = re.compile(r"3\.\d+")
 # A name that becomes part of job ids, labels and file names (profiles, models): what a job id may
 # hold, so `--list` prints one id a line and `--select` globs can name it (models also take "@").
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -208,30 +204,22 @@ def _parse(
         cells=unique,
         # The profiles the cells use, and every one the file defines (`tune --profiles` may pick it).
         profiles={**{name: profiles[name] for name in sorted({c.profile for c in unique})}, **own_profiles},
-        timeouts=_parse_timeouts(data.get("timeouts", {}), where),
-        benchmark=_parse_benchmark(data.get("benchmark", {}), where),
+        timeouts=spec_tables.parse_timeouts(data.get("timeouts", {}), where),
+        benchmark=spec_tables.parse_benchmark(data.get("benchmark", {}), where),
         description=_description(data, "description"),
-        images=_parse_images(data.get("images", {}), where),
+        images=spec_tables.parse_images(data.get("images", {}), where),
         models={name: known.refs[name] for name in sorted({c.model for c in unique})},
         weights=_parse_weights(data.get("weights", {}), where, known),
-        peers=_parse_peers(data.get("peers", []), where),
+        peers=spec_tables.parse_peers(data.get("peers", []), where),
         iree_sources=_parse_iree_source(data.get("iree_source", {}), where),
         redefined=tuple(sorted(set(own_profiles) & set(BUILTIN_PROFILES))),
         supported_torch=known.supported_torch,
         compiler_python=_parse_compiler_python(data.get("compiler_python", ""), where),
         interpreters=_parse_interpreters(data.get("interpreters", {}), where),
         search_knobs=tuple(knobs),
-        limits=_parse_limits(data.get("limits", {}), where),
+        limits=spec_tables.parse_limits(data.get("limits", {}), where),
         kernels=kernels,
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class _Where:
-    path: Path
-
-    def error(self, key: str, value: Any, why: str) -> SpecError:
-        return SpecError(f"{self.path}: {key} = {value!r}: {why}")
 
 
 def _description(table: Mapping[str, Any], key: str) -> str:
@@ -270,11 +258,6 @@ class _Known:
                 raise ModelError(f"two models are both called {ref.name!r} ({other.file} and {ref.file})")
             self.by_text[text] = self.refs[ref.name] = ref
         return self.by_text[text]
-
-
-def _as_list(value: Any, key: str, where: _Where) -> list[str]:
-    """A string or a non-empty list of strings (the schema's), as a list without repeats."""
-    return list(dict.fromkeys([value] if isinstance(value, str) else value))
 
 
 def _check_value(axis: str, value: str, key: str, where: _Where, known: _Known) -> None:
@@ -611,40 +594,6 @@ def _with_kernels(cells: Iterable[Cell], kernels: Mapping[str, kernel_files.Kern
     ]
 
 
-def _parse_limits(table: Any, where: _Where) -> dict[str, Union[str, int]]:
-    """`[limits]`: what each environment command may use - memory = "8G" (or "75%", "none"),
-    processes = 4096 (tasks: processes and threads; or "none"). docs/failures.md says how."""
-    parsers = {"memory": process_tree.parse_memory, "processes": process_tree.parse_processes}
-    for key, value in table.items():
-        try:
-            parsers[key](value)
-        except (ValueError, TypeError) as exc:
-            raise where.error(f"limits.{key}", value, str(exc)) from None
-    return dict(table)
-
-
-def _parse_timeouts(table: Any, where: _Where) -> dict[str, float]:
-    # Which keys name a stage is the stages' to say (`stages.check`, when the matrix is planned):
-    # here, only the seconds. A stage not named takes its own default (its module's `timeout`).
-    timeouts = {}
-    for stage, seconds in table.items():
-        if not 0 < seconds < math.inf:  # the schema says a number > 0: not nan nor inf either
-            raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
-        timeouts[stage] = float(seconds)
-    return timeouts
-
-
-def _parse_peers(value: Any, where: _Where) -> tuple[str, ...]:
-    if value == []:
-        return ()
-    peers = _as_list(value, "peers", where)
-    known = peer_registry.names()  # the modules of scripts/peer_frameworks/
-    for peer in peers:
-        if peer not in known:
-            raise where.error("peers", peer, f"unknown peer (known: {', '.join(known)})")
-    return tuple(p for p in known if p in peers)
-
-
 def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
     """`[weights]`: real weights for a model (or one function: "whisper_tiny.encoder"), as a
     torch state dict; without it a model keeps its seeded random weights."""
@@ -668,35 +617,3 @@ def _parse_weights(table: Any, where: _Where, known: _Known) -> dict[str, Path]:
             raise where.error(key, value, said) from None
         weights[unit] = path
     return weights
-
-
-def _parse_images(table: Any, where: _Where) -> dict[str, str]:
-    """`[images]`: a base image per Python for the docker backend, instead of a Debian suite."""
-    for python, image in table.items():
-        if not _PYTHON_RE.fullmatch(python):
-            raise where.error(f"images.{python}", image, 'keys are Python versions such as "3.12"')
-        if not image.strip():
-            raise where.error(f"images.{python}", image, "expected an image reference (name:tag)")
-    return dict(table)
-
-
-def _parse_benchmark(table: Any, where: _Where) -> Benchmark:
-    opt_in_keys = opt_ins()
-    values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
-    opt_in = []
-    for key in (k for k in table if k in opt_in_keys):
-        globs = _as_list(table[key], f"benchmark.{key}", where)
-        for glob in globs:
-            if "/" not in glob:
-                expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
-                raise where.error(f"benchmark.{key}", glob, expected)
-        opt_in.append((key, tuple(globs)))
-    values["opt_in"] = tuple(opt_in)
-    if "devices" in table:
-        devices = _as_list(table["devices"], "benchmark.devices", where)
-        for device in devices:
-            if device not in DEVICES:
-                known = ", ".join(DEVICES)
-                raise where.error("benchmark.devices", device, f"unknown HAL driver (known: {known})")
-        values["devices"] = tuple(devices)
-    return Benchmark(**values)

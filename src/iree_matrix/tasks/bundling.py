@@ -155,7 +155,12 @@ def _pack(
     return 0
 
 
-def _counted(found: list, sittings: list, wheels: list, tools: list) -> str:
+def _counted(
+    found: Sequence[object],
+    sittings: Sequence[Mapping[str, Any]],
+    wheels: Sequence[object],
+    tools: Sequence[object],
+) -> str:
     """What the bundle carries, counted: its cells (those only a proof needs said), runtimes."""
     built = f", {len(tools)} runtime(s) built from source" if tools else ""
     # The cells only a proof needs (a neighbour that is also a pick is an arm anyway); a GPU sitting

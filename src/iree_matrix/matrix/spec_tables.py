@@ -1,0 +1,98 @@
+"""A matrix file's run-setting tables (`[limits]`, `[timeouts]`, `[images]`, `[benchmark]`, `peers`)
+checked and read, and where an error in a matrix file is said (`Where`): matrix/spec_file.py
+parses the axes and cells and calls these for the tables beside them. Every error is a
+`SpecError` whose one line names the file, the key and the bad value."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+from typing import Any, Union
+
+from iree_matrix.core.errors import SpecError
+from iree_matrix.core.system import process_tree
+from iree_matrix.matrix import peers as peer_registry
+from iree_matrix.matrix.spec import DEVICES, Benchmark, opt_ins
+
+PYTHON_RE = re.compile(r"3\.\d+")  # a Python version as matrix files name one
+
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    path: Path
+
+    def error(self, key: str, value: Any, why: str) -> SpecError:
+        return SpecError(f"{self.path}: {key} = {value!r}: {why}")
+
+
+def as_list(value: Any, key: str, where: Where) -> list[str]:
+    """A string or a non-empty list of strings (the schema's), as a list without repeats."""
+    return list(dict.fromkeys([value] if isinstance(value, str) else value))
+
+
+def parse_limits(table: Any, where: Where) -> dict[str, Union[str, int]]:
+    """`[limits]`: what each environment command may use - memory = "8G" (or "75%", "none"),
+    processes = 4096 (tasks: processes and threads; or "none"). docs/failures.md says how."""
+    parsers = {"memory": process_tree.parse_memory, "processes": process_tree.parse_processes}
+    for key, value in table.items():
+        try:
+            parsers[key](value)
+        except (ValueError, TypeError) as exc:
+            raise where.error(f"limits.{key}", value, str(exc)) from None
+    return dict(table)
+
+
+def parse_timeouts(table: Any, where: Where) -> dict[str, float]:
+    # Which keys name a stage is the stages' to say (`stages.check`, when the matrix is planned):
+    # here, only the seconds. A stage not named takes its own default (its module's `timeout`).
+    timeouts = {}
+    for stage, seconds in table.items():
+        if not 0 < seconds < math.inf:  # the schema says a number > 0: not nan nor inf either
+            raise where.error(f"timeouts.{stage}", seconds, "expected a positive, finite number of seconds")
+        timeouts[stage] = float(seconds)
+    return timeouts
+
+
+def parse_peers(value: Any, where: Where) -> tuple[str, ...]:
+    if value == []:
+        return ()
+    peers = as_list(value, "peers", where)
+    known = peer_registry.names()  # the modules of scripts/peer_frameworks/
+    for peer in peers:
+        if peer not in known:
+            raise where.error("peers", peer, f"unknown peer (known: {', '.join(known)})")
+    return tuple(p for p in known if p in peers)
+
+
+def parse_images(table: Any, where: Where) -> dict[str, str]:
+    """`[images]`: a base image per Python for the docker backend, instead of a Debian suite."""
+    for python, image in table.items():
+        if not PYTHON_RE.fullmatch(python):
+            raise where.error(f"images.{python}", image, 'keys are Python versions such as "3.12"')
+        if not image.strip():
+            raise where.error(f"images.{python}", image, "expected an image reference (name:tag)")
+    return dict(table)
+
+
+def parse_benchmark(table: Any, where: Where) -> Benchmark:
+    opt_in_keys = opt_ins()
+    values: dict[str, Any] = {k: table[k] for k in ("repetitions", "seed", "threads") if k in table}
+    opt_in = []
+    for key in (k for k in table if k in opt_in_keys):
+        globs = as_list(table[key], f"benchmark.{key}", where)
+        for glob in globs:
+            if "/" not in glob:
+                expected = 'expected "<model>/<profile>" globs, e.g. "mobilenet_v2/default"'
+                raise where.error(f"benchmark.{key}", glob, expected)
+        opt_in.append((key, tuple(globs)))
+    values["opt_in"] = tuple(opt_in)
+    if "devices" in table:
+        devices = as_list(table["devices"], "benchmark.devices", where)
+        for device in devices:
+            if device not in DEVICES:
+                known = ", ".join(DEVICES)
+                raise where.error("benchmark.devices", device, f"unknown HAL driver (known: {known})")
+        values["devices"] = tuple(devices)
+    return Benchmark(**values)
