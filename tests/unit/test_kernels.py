@@ -17,7 +17,7 @@ from iree_matrix.answers import kernel_windows
 from iree_matrix.answers import kernels as kernel_answers
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.core.model.store import Entry
 from iree_matrix.execution.workflow import PlanSettings, merged
 from iree_matrix.iree import custom_dispatch, targets
@@ -386,6 +386,23 @@ def test_query_kernel_says_each_releases_verdict_with_its_evidence() -> None:
     assert text.splitlines()[0] == "x86_64: takes it in 3.9.0"
     assert "IREE 3.13.0: refused (compile refused, load not run, match not run)" in text
     assert answer.as_json()["data"]["releases"][0]["release"] == "3.8.0"
+
+
+def test_a_bare_query_kernel_asks_the_published_kernels_set(tmp_path, monkeypatch, capsys) -> None:
+    """Kernels are measured in their own published set (results/kernels), not in the model results:
+    `query kernel NAME` without --results-dir answers from it (it said "no kernel was measured")."""
+    from iree_matrix import cli
+
+    ResultsLog(log_path(tmp_path / "results")).append(_records()[1])  # the models' set: no kernel verdict
+    log = ResultsLog(log_path(tmp_path / "results" / "kernels"))
+    for record in _records():
+        log.append(record)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["query", "kernel", "negabs"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "x86_64: takes it in 3.9.0"
+    # --results-dir names the set asked, kernels or not
+    assert cli.main(["query", "kernel", "negabs", "--results-dir", "results"]) == 0
+    assert cli.main(["query", "kernel", "negabs", "--results-dir", str(tmp_path / "nothing")]) == 2
 
 
 def test_query_kernel_of_a_kernel_not_measured() -> None:

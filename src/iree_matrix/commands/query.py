@@ -112,8 +112,17 @@ def _results_dir(given: Path | None) -> Path:
         return here  # a broken install: said as the missing file below
 
 
+# Kernels are measured in their own published set (matrix/kernels.toml, matrix/kernels-armv6.toml),
+# not in the model results: a bare `query kernel NAME` asks that set.
+KERNELS_SET = "kernels"
+
+
 def main(args: argparse.Namespace) -> int:
-    return run(Question.of(args), _results_dir(RESULTS_DIR.of(args)), as_json=JSON.of(args))
+    asked, given = Question.of(args), RESULTS_DIR.of(args)
+    folder = _results_dir(given)
+    if given is None and asked.question == "kernel" and log_path(folder / KERNELS_SET).is_file():
+        folder = folder / KERNELS_SET
+    return run(asked, folder, as_json=JSON.of(args))
 
 
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
