@@ -15,12 +15,12 @@ def test_a_bundle_says_before_packing_which_pairs_the_published_results_saw_refu
     """Modules of 3.13.0 beside a runtime built from 3.9.0's source: the published load windows say
     3.9.0 refuses them, so the bundle warns (naming the models and the query to choose by); a pair
     of one release, or one the windows say loads, says nothing."""
-    from iree_matrix.execution.bundle import Cell
+    from iree_matrix.execution.bundle import BundledRun
     from iree_matrix.tasks import bundling
 
-    def cell(model: str, compiler: str, runtime: str) -> Cell:
+    def cell(model: str, compiler: str, runtime: str) -> BundledRun:
         labels = {**LABELS, "model": model, "compiler": compiler, "runtime": runtime, "arch": "armv6"}
-        return Cell(
+        return BundledRun(
             "run:x",
             labels,
             "compile:x",

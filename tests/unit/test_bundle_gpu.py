@@ -17,7 +17,7 @@ from iree_matrix.answer import gpu_sitting
 from iree_matrix.bundle_runner import gpu as runner_gpu
 from iree_matrix.bundle_runner import sitting as runner_sitting
 from iree_matrix.core.errors import UserError
-from iree_matrix.execution.bundle import Cell
+from iree_matrix.execution.bundle import BundledRun
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.matrix import spec
 from iree_matrix.tasks import bundling
@@ -153,7 +153,7 @@ def test_the_sittings_matrix_compiles_each_proofs_neighbours_for_its_centres_rel
 
 def _cell(
     tmp_path: Path, target: str, release: str, function: str = "main", profile: str = "default"
-) -> Cell:
+) -> BundledRun:
     export = tmp_path / "export"
     (export / "inputs").mkdir(parents=True, exist_ok=True)
     (export / "reference").mkdir(exist_ok=True)
@@ -162,7 +162,7 @@ def _cell(
     (export / "reference" / "output0.npy").write_bytes(b"")
     driver = {"cuda": "cuda", "vulkan": "vulkan"}[target.split("-")[0]]
     job = f"tiny_cnn/iree{release}/{target}/{profile}"
-    return Cell(
+    return BundledRun(
         job=f"run:{job}", labels={"model": "tiny_cnn", "function": function, "profile": profile},
         compile_job=f"compile:{job}", compile_key="k" * 64, export_key="e" * 64, module=tmp_path / "m.vmfb",
         export=export, device=driver, runtime=release, target=target, machine="x86_64",

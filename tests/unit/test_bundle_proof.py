@@ -54,10 +54,10 @@ def test_given_picks_are_checked_and_the_first_is_the_proofs_centre() -> None:
         bundling._published("tiny_cnn", RELEASE, ["no-such-knob+im2col"])
 
 
-def _cell(profile: str, function: str = "main") -> bundle.Cell:
+def _cell(profile: str, function: str = "main") -> bundle.BundledRun:
     job = f"run:tiny_cnn/e/iree{RELEASE}/x86_64/{profile}/{function}"
     labels = {"model": "tiny_cnn", "function": function, "profile": profile, "runtime": RELEASE}
-    return bundle.Cell(job, labels, "compile:" + job[4:], "k", "e" * 16, Path("m.vmfb"), Path("export"),
+    return bundle.BundledRun(job, labels, "compile:" + job[4:], "k", "e" * 16, Path("m.vmfb"), Path("export"),
                        bundle.CPU_DEVICE, RELEASE, "x86_64", "x86_64")  # fmt: skip
 
 

@@ -78,7 +78,7 @@ class Where:
 
 
 @dataclasses.dataclass(frozen=True)
-class Cell:
+class BundledRun:
     """One module the bundle runs: the run job it answers for, and the files that answer it."""
 
     job: str  # run:<compile cell>[/rt...]: the id a run of it here would have
@@ -96,13 +96,13 @@ class Cell:
 
 def cells(
     plan: Plan, latest: Mapping[str, Record], store: Store, where: Where
-) -> tuple[list[Cell], list[str]]:
+) -> tuple[list[BundledRun], list[str]]:
     """The plan's compiled cells as bundle cells, and one line for each cell that cannot travel
     (failed or missing compile, a module for this host's CPU only)."""
     runs = {
         dep: job for job in plan.jobs if job.stage == "run" for dep in job.deps if dep.startswith("compile:")
     }
-    found: list[Cell] = []
+    found: list[BundledRun] = []
     left: list[str] = []
     for job in (j for j in plan.jobs if j.stage == "compile"):
         why = _cannot_travel(job)
@@ -124,7 +124,7 @@ def cells(
         labels = Labels.of(run.labels if run is not None else {**job.labels, "runtime": job.label.compiler})
         target = targets.parse(job.label.arch)
         gpu = target.gpu
-        found.append(Cell(
+        found.append(BundledRun(
             job=run.id if run is not None else f"run:{job.cell}",
             labels=dataclasses.replace(labels, device="").as_dict(),  # the cell's plain run, on its device
             compile_job=job.id,
@@ -172,7 +172,7 @@ class Wheel:
     files: tuple[Path, ...]  # the runtime's own wheel first
 
 
-def wheels(found: Sequence[Cell], where: Where, cache: Path) -> list[Wheel]:
+def wheels(found: Sequence[BundledRun], where: Where, cache: Path) -> list[Wheel]:
     """IREE's runtime wheel for every (release, Python, machine) the cells need, from the wheelhouse
     (resolved and downloaded once, as every environment's packages are)."""
     house = wheelhouse.Wheelhouse(CacheLayout(cache).wheelhouse)
@@ -219,7 +219,7 @@ class Tools:
 
 
 def source_tools(
-    found: Sequence[Cell], latest: Mapping[str, Record], store: Store, cache: Path
+    found: Sequence[BundledRun], latest: Mapping[str, Record], store: Store, cache: Path
 ) -> list[Tools]:
     """The source-built runtime's tools for every (runtime value, arch) the cells run on: the
     runtime-build job's store entry (built by this bundle's plan, or found stored), stripped into
@@ -280,7 +280,7 @@ class Packed:
 
 
 def plan_files(
-    found: Sequence[Cell], wheels_: Sequence[Wheel], tools: Sequence[Tools] = ()
+    found: Sequence[BundledRun], wheels_: Sequence[Wheel], tools: Sequence[Tools] = ()
 ) -> dict[str, Path]:
     """Bundle path -> source file, for every file but the manifest, the sums and the runner."""
     files: dict[str, Path] = {}
@@ -300,13 +300,13 @@ def plan_files(
     return files
 
 
-def _module_name(cell: Cell) -> str:
+def _module_name(cell: BundledRun) -> str:
     return f"modules/{file_sha256(cell.module)}.vmfb"
 
 
 def manifest(
     name: str,
-    found: Sequence[Cell],
+    found: Sequence[BundledRun],
     wheels_: Sequence[Wheel],
     files: Mapping[str, Path],
     sittings_: Sequence[Mapping[str, Any]] = (),
@@ -331,7 +331,7 @@ def manifest(
     }
 
 
-def _cell_row(cell: Cell, files: Mapping[str, Path], digests: Mapping[str, str]) -> dict[str, Any]:
+def _cell_row(cell: BundledRun, files: Mapping[str, Path], digests: Mapping[str, str]) -> dict[str, Any]:
     """One cell as the manifest lists it: what the runner needs to load, check and time it."""
     info = json.loads((cell.export / EXPORT_INFO.path).read_text())
     module = _module_name(cell)
@@ -394,7 +394,7 @@ def _runtime_rows(
     ]
 
 
-def _io_digest(cell: Cell) -> str:
+def _io_digest(cell: BundledRun) -> str:
     from iree_matrix.stages.artifacts import export_digests
 
     return export_digests(cell.export)["io_sha256"]
@@ -513,7 +513,7 @@ def sittings(
     plan: Plan,
     latest: Mapping[str, Record],
     store: Store,
-    found: Sequence[Cell],
+    found: Sequence[BundledRun],
     cpu: str,
     picks: Optional[Sequence[str]] = None,
     proofs: Optional[Mapping[str, tuple[str, Sequence[str]]]] = None,
@@ -524,7 +524,7 @@ def sittings(
     centre, an arm, and its neighbours, each the cell that compiled it or why none did; and the
     peer files that travel with them."""
     files: dict[str, Path] = {}
-    by_function: dict[tuple[str, str], list[Cell]] = {}
+    by_function: dict[tuple[str, str], list[BundledRun]] = {}
     for cell in found:
         if cell.device == CPU_DEVICE:
             labels = Labels.of(cell.labels)
@@ -536,7 +536,7 @@ def sittings(
         (j.label.source_model or j.label.model, j.label.function): j for j in plan.jobs if j.stage == "peer"
     }
 
-    def flags_of(cell: Cell) -> list[str]:
+    def flags_of(cell: BundledRun) -> list[str]:
         # The flags as a user types them (advise's spelling), not the recorded command's store
         # paths and statistics dumps.
         job = jobs.get(cell.compile_job)
@@ -545,7 +545,7 @@ def sittings(
     out = []
     for (model, function), cells_ in sorted(by_function.items()):
         arms = []
-        named: dict[str, Cell] = {}
+        named: dict[str, BundledRun] = {}
         for cell in cells_:
             name, kind = _arm(Labels.of(cell.labels).profile, cpu)
             named[name] = cell

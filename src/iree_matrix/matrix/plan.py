@@ -124,7 +124,7 @@ class PlanStage(Protocol):
     name: str
     optional: bool  # `describe` counts its jobs only when the plan has some
 
-    def plan(self, unit: Unit) -> None: ...
+    def plan(self, unit: PlannedFunction) -> None: ...
 
     def provide(self, builder: Builder, env: EnvSpec) -> str: ...
 
@@ -167,7 +167,7 @@ class Builder:
 
 
 @dataclasses.dataclass
-class Unit:
+class PlannedFunction:
     """One function of one cell, while the stages plan it in order: what each planned, for the next."""
 
     builder: Builder
@@ -215,7 +215,7 @@ def build(
     for cell in spec.cells:
         ref = spec.models.get(cell.model) or ModelRef(cell.model, Path(cell.model), "build")
         for function in ref.functions:
-            unit = Unit(builder, cell, ref, function)
+            unit = PlannedFunction(builder, cell, ref, function)
             for stage in builder.stages:
                 stage.plan(unit)
     return builder.plan()

@@ -19,7 +19,7 @@ from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.envs import Backend, Environment, key_inputs
-from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlanStage, Unit
+from iree_matrix.matrix.plan import Builder, EnvSpec, Job, PlannedFunction, PlanStage
 from iree_matrix.matrix.spec import MatrixSpec
 from iree_matrix.matrix.wheelhouse import Lock, Wheelhouse
 from iree_matrix.stages.artifacts import Artifact
@@ -58,7 +58,7 @@ class Context:
     def _rebuilt(self, spec: EnvSpec, install: Entry) -> Optional[Environment]:
         return _rebuild(self, spec, install)
 
-    def env_identity(self) -> dict[str, Any]:
+    def env_key_inputs(self) -> dict[str, Any]:
         """The job's environment as stage keys see it (packages, interpreter, base image)."""
         return key_inputs(self.dep("install").record.env)
 
@@ -71,7 +71,7 @@ class Context:
         environment, the repetitions, and what decides any timing here (`machine_timing`). Every
         timed stage's key holds these fields, under these names, whatever else it holds."""
         return {
-            "env": self.env_identity(),
+            "env": self.env_key_inputs(),
             "repetitions": self.spec.benchmark.repetitions,
             **self.machine_timing(),
         }
@@ -155,7 +155,7 @@ class StageBase:
     timeout = 900.0
     metrics: Mapping[str, str] = {}
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """Add this stage's jobs for one function of one cell (the stages before it have planned theirs)."""
 
     def provide(self, builder: Builder, env: EnvSpec) -> str:

@@ -35,7 +35,7 @@ from iree_matrix.iree.flags import (
     target_cpu,
 )
 from iree_matrix.matrix import kernels
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import BYTECODE, Cell, onnx_opset
 from iree_matrix.source_builds import cortex_m
 from iree_matrix.stages import kernel as kernel_stage
@@ -83,7 +83,7 @@ class CompileStage(StageBase):
     rank = 40
     metrics = CompileMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """One compile per export, compiler, target and profile (and MLIR form), reused by every
         runtime; a cell with a kernel is compiled with it swapped in, after the same cell without it
         (what tells a spec that matched nothing from a kernel that changed the module)."""
@@ -95,7 +95,9 @@ class CompileStage(StageBase):
         kernel = unit.planned["kernel"]
         unit.planned[self.name] = self._plan(unit, extra=(kernel.id, baseline.id))
 
-    def _plan(self, unit: Unit, without_kernel: bool = False, extra: tuple[str, ...] = ()) -> Planned:
+    def _plan(
+        self, unit: PlannedFunction, without_kernel: bool = False, extra: tuple[str, ...] = ()
+    ) -> Planned:
         export, cell = unit.planned["export"], unit.cell
         env = environment(cell, unit.spec.compiler_python)
         opset = onnx_opset(cell.form)
@@ -129,7 +131,7 @@ class CompileStage(StageBase):
             # The MLIR's content, not the export's key: exporters (turbine / torch releases)
             # that write byte-identical MLIR share one compile, and every run of it.
             "mlir": _source_digest(job, ctx),
-            "env": ctx.env_identity(),
+            "env": ctx.env_key_inputs(),
             "arch": job.label.arch,
             "profile": [job.profile.target_cpu, job.profile.opt_level, list(job.profile.flags)],
             # `target-cpu=host` means this machine's CPU: part of what decides the module.

@@ -22,7 +22,7 @@ from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
+from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import DISPATCHES
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times
@@ -36,7 +36,7 @@ class DispatchesStage(StageBase):
     timeout = 1800.0
     metrics = DispatchesMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """For a cell `[benchmark] dispatches` names, run by its own runtime: each executable timed
         on its own (op-wise bisection), on the run's runtime, after the same dependencies."""
         run, compiled = unit.planned.get("run"), unit.planned["compile"]

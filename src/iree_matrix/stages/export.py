@@ -24,7 +24,7 @@ from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import versions
 from iree_matrix.matrix import export_recipes as recipes
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import Cell, onnx_opset
 from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.artifacts import EXPORT_INFO, MLIR, MLIRBC, ONNX, export_digests
@@ -51,7 +51,7 @@ class ExportStage(StageBase):
     warms_up = True  # the quiet lock is taken after the model's first call (worker.QuietHandshake)
     metrics = ExportMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """One export per function and exporter environment, reused by every compiler."""
         cell = unit.cell
         opset = onnx_opset(cell.form)

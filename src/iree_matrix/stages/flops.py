@@ -18,7 +18,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import opkinds
-from iree_matrix.matrix.plan import Job, Unit
+from iree_matrix.matrix.plan import Job, PlannedFunction
 from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.base import Context, StageBase
 
@@ -32,7 +32,7 @@ class FlopsStage(StageBase):
     exclusive = False  # a count
     metrics = FlopsMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """For a cell `[benchmark] roofline` names: the function's FLOPs, in its exporter's environment."""
         if unit.spec.benchmark.opts_in(FlopsMetrics.opt_in, unit.name, unit.cell.profile):
             exported = unit.planned["export"]

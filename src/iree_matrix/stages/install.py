@@ -29,7 +29,7 @@ class InstallStage(StageBase):
     metrics = InstallMetrics.described()
 
     def provide(self, builder: Builder, env: EnvSpec) -> str:
-        """The job that realises `env`, which every job running in it depends on (`Unit.install`);
+        """The job that realises `env`, which every job running in it depends on (`PlannedFunction.install`);
         a runtime built from source waits for the build."""
         labels = Labels(env=env.id, kind=env.kind, python=env.python).as_dict()
         deps: tuple[str, ...] = ()

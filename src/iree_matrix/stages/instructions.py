@@ -38,7 +38,7 @@ from iree_matrix.core.system import host, process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import targets
-from iree_matrix.matrix.plan import Job, Unit, runs_anywhere
+from iree_matrix.matrix.plan import Job, PlannedFunction, runs_anywhere
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 
@@ -58,7 +58,7 @@ class InstructionsStage(StageBase):
     timeout = 3600.0  # under valgrind a call takes some 50x its native time
     metrics = InstructionsMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """For a cell `[benchmark] instructions` names, run by its own runtime: the same module's
         instructions per call, counted single-threaded (local-sync), after the run's dependencies."""
         run, compiled = unit.planned.get("run"), unit.planned["compile"]
@@ -77,7 +77,7 @@ class InstructionsStage(StageBase):
                 "stage": self.name,
                 "module": ctx.dep("compile").record.key,
                 "export": export_digest(ctx.dep("export"), "io_sha256"),
-                "env": ctx.env_identity(),
+                "env": ctx.env_key_inputs(),
                 "valgrind": valgrind_version(),
                 "calls": CALLS,
                 "counted": COUNTED_FUNCTION,

@@ -26,7 +26,7 @@ from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.matrix.kernels import Kernel
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context, StageBase
 
@@ -56,7 +56,7 @@ class KernelStage(StageBase):
     timeout = 300.0
     metrics = KernelMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """One build per kernel, target and CPU the cell's profile compiles for."""
         cell = unit.cell
         if not cell.kernel:
@@ -83,7 +83,7 @@ class KernelStage(StageBase):
                 "stage": self.name,
                 "sources": kernel.source_digest(),
                 "spec": kernel.spec_digest(),
-                "env": ctx.env_identity(),  # the C compiler: ziglang's exact wheel
+                "env": ctx.env_key_inputs(),  # the C compiler: ziglang's exact wheel
                 "flags": custom_dispatch.cflags(job.target, cpu, kernel.cflags),
                 # `-mcpu=native` means this machine's CPU.
                 "host": host.identity() if cpu == "host" else None,

@@ -27,7 +27,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import mlir_resources, versions
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
 from iree_matrix.matrix.spec import lowering_compiler
 from iree_matrix.stages.artifacts import LOWERED, MLIR, export_digest
 from iree_matrix.stages.base import Context, StageBase
@@ -52,7 +52,7 @@ class LowerStage(StageBase):
     optional = True  # only a `linalg:<release>` form plans its jobs
     metrics = LowerMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """One lowering per export and lowering release, reused by every compiler that reads it."""
         release = lowering_compiler(unit.cell.form)
         if release is None:
@@ -70,7 +70,7 @@ class LowerStage(StageBase):
             {
                 "stage": self.name,
                 "mlir": export_digest(ctx.dep("export"), "mlir_sha256"),
-                "env": ctx.env_identity(),
+                "env": ctx.env_key_inputs(),
                 "flags": list(LOWER_FLAGS),
                 "inline": "dense_resource->dense",
             }

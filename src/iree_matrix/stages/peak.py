@@ -26,7 +26,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import targets
-from iree_matrix.matrix.plan import EnvSpec, Job, Unit
+from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.stages.base import Context, StageBase
 
 SOURCE = Path("peak") / "peak.c"
@@ -42,7 +42,7 @@ class PeakStage(StageBase):
     timeout = 600.0
     metrics = PeakMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """With any cell `[benchmark] roofline` names: one measurement of this host, for every function."""
         if unit.spec.benchmark.opts_in(PeakMetrics.opt_in, unit.name, unit.cell.profile):
             arch = targets.host_arch()

@@ -20,7 +20,7 @@ from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.matrix import peers as peer_registry
-from iree_matrix.matrix.plan import EnvSpec, Job, Unit
+from iree_matrix.matrix.plan import EnvSpec, Job, PlannedFunction
 from iree_matrix.matrix.spec import Cell
 from iree_matrix.stages import model_worker as worker
 from iree_matrix.stages.base import Context, StageBase
@@ -51,7 +51,7 @@ class PeerStage(StageBase):
     # scripts/peers.py's report: per peer its latency or its failure (phase and message)
     metrics = PeerMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """With `peers = [...]`: one job per function and torch release, beside the exports."""
         if not unit.spec.peers:
             return

@@ -30,7 +30,7 @@ from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
 from iree_matrix.iree import devices, targets, versions
-from iree_matrix.matrix.plan import EnvSpec, Job, Planned, Unit, runs_anywhere
+from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, hal_profile
@@ -80,7 +80,7 @@ class RunStage(StageBase):
     exclusive = True  # it times the module
     metrics = RunMetrics.described()
 
-    def plan(self, unit: Unit) -> None:
+    def plan(self, unit: PlannedFunction) -> None:
         """One run per compile, runtime and HAL driver (the text form's module: a bytecode form's is
         the same module, not run again)."""
         compiled, cell, spec = unit.planned["compile"], unit.cell, unit.spec

@@ -18,7 +18,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog, folder_log, log_path
 from iree_matrix.core.model.store import Store
-from iree_matrix.execution.bundle import Cell, Where
+from iree_matrix.execution.bundle import BundledRun, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.iree import versions
 from iree_matrix.matrix import spec
@@ -457,7 +457,7 @@ def shipped_records() -> list[Record]:
     return results_folder.read(log) if log.is_file() else []
 
 
-def refused_pairs(found: Sequence[Cell], published: Sequence[Record]) -> list[str]:
+def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> list[str]:
     """Each (compiler, runtime) pair of the cells whose runtime the published results saw refuse
     that compiler's modules: said before packing, so no one carries a board's only chance to a
     refusal they could have known (a source-built runtime is its release's: the same VM bytecode
