@@ -13,9 +13,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .base import BundleError
+
+if TYPE_CHECKING:
+    from .base import Json
 
 
 class Undecodable(BundleError):
@@ -64,7 +67,7 @@ def compare(
     atol: float,
     rtol: float,
     described: Sequence[Mapping[str, Any]] = (),
-) -> dict:
+) -> Json:
     """The run check: only where torch's own value is finite (a
     NaN or inf there is the model's: `unchecked_values`), the largest absolute and relative error,
     IREE's NaN or inf there counted apart (`nonfinite_values`), and whether every checked value is
