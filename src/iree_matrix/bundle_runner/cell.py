@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
     """Load, check and time one cell; its result as a dict (printed as the child's last line)."""
-    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
     import numpy as np
 
     driver = cell["device"]

@@ -67,7 +67,7 @@ def _answer(root: Path, order: Json, arms: _Arms) -> Json:
 
 
 def _load_iree(root: Path, order: Json, arms: _Arms) -> Json:
-    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
     import numpy as np
 
     cell = order["load"]
@@ -85,7 +85,7 @@ def _load_iree(root: Path, order: Json, arms: _Arms) -> Json:
 def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     """ONNX Runtime on one thread, sequential, its outputs checked against torch's."""
     import numpy as np
-    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -108,7 +108,7 @@ def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
 
 
 def _load_gpu(root: Path, order: Json, arms: _Arms) -> Json:
-    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
     call, answer = gpu.load_arm(rt, root, order["load_gpu"], to_host, clip)
     if call is not None:
@@ -121,7 +121,7 @@ def _load_torch_cuda(root: Path, order: Json, arms: _Arms) -> Json:
 
 
 def _profile_onnx(root: Path, order: Json, arms: _Arms) -> Json:
-    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
     model, feeds = arms.onnx[order["profile_onnx"]]
     return {"ok": True, "op_profile": gap.profile_onnx(ort, model, feeds, order["calls"])}
