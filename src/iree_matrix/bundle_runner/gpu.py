@@ -22,11 +22,17 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 from .modules import module_path
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from .base import Array, Json
-    from .worker import Worker
+
+    class Asker(Protocol):
+        """A timing worker (worker.py's `Worker`, which imports this module): one order, one answer."""
+
+        def ask(self, order: Json) -> Json: ...
 
     Say = Callable[[str], None]  # a line said to the user as the sitting goes
-    Workers = Callable[[str], Worker]  # a release's timing worker ("peer": torch's)
+    Workers = Callable[[str], Asker]  # a release's timing worker ("peer": torch's)
     # sitting.py's `_neighbours` and `_proof`
     AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
     ProofOf = Callable[[Json, list[Json], list[Json]], Json]
