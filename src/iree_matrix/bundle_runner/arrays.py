@@ -13,16 +13,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .base import BundleError
+
+if TYPE_CHECKING:
+    from .base import Array, Json
 
 
 class Undecodable(BundleError):
     """Raw bits of a dtype neither numpy nor an importable ml_dtypes can decode."""
 
 
-def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> Any:
+def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> Array:
     """An array's values as float64 to compare: numpy's dtypes cast; the raw bits of a dtype numpy
     lacks decoded by the dtype the export named: bfloat16 is the upper half of a float32, exactly;
     the float8s where ml_dtypes is importable (else Undecodable)."""
@@ -36,22 +39,24 @@ def as_float64(array: object, described: Optional[Mapping[str, Any]] = None) -> 
         bits = array.view(np.uint16).astype(np.uint32) << 16
         return bits.view(np.float32).astype(np.float64)
     try:
-        import ml_dtypes  # type: ignore[import-not-found,unused-ignore]
+        import ml_dtypes  # type: ignore[import-not-found,unused-ignore]  # optional: absent where mypy runs
 
-        return array.view(getattr(ml_dtypes, name)).astype(np.float64)
+        decoded: Array = array.view(getattr(ml_dtypes, name)).astype(np.float64)
+        return decoded
     except (ImportError, AttributeError, TypeError, ValueError):
         raise Undecodable(f"the cell's {name or 'unnamed'} arrays are raw bits numpy cannot decode: "
                           "`python3 -m pip install ml_dtypes`") from None  # fmt: skip
 
 
-def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Any:
+def load_array(path: Path, described: Optional[Mapping[str, Any]] = None) -> Array:
     """An array the export saved (.npy, raw bits in a void dtype for a dtype numpy lacks) or an IREE
     tool wrote: .npy, or the raw contents of an output (`--output=@outputN.bin`, which the tools
     write for a dtype .npy cannot name) read with the shape the export described."""
     import numpy as np
 
     if path.suffix != ".bin":
-        return np.load(path)
+        saved: Array = np.load(path)
+        return saved
     described = described or {}
     width = np.dtype(str(described["saved_as"])).itemsize
     shape = tuple(int(n) for n in described["shape"])
@@ -64,7 +69,7 @@ def compare(
     atol: float,
     rtol: float,
     described: Sequence[Mapping[str, Any]] = (),
-) -> dict:
+) -> Json:
     """The run check: only where torch's own value is finite (a
     NaN or inf there is the model's: `unchecked_values`), the largest absolute and relative error,
     IREE's NaN or inf there counted apart (`nonfinite_values`), and whether every checked value is

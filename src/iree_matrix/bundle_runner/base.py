@@ -8,6 +8,17 @@ import datetime
 import statistics
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    # Only the type checker sees these; every module's annotations stay unevaluated strings
+    # (`from __future__ import annotations`), so a bundle's Python 3.9 never meets them. Json: an
+    # object as the bundle's files, the records and the worker's lines carry it (a manifest's cell,
+    # a result, an arm); Array: an array numpy holds.
+    Json = dict[str, Any]
+    Array = NDArray[Any]
 
 PACKAGE = Path(__file__).resolve().parent
 # Where the runner was unpacked: the bundle's folder (run.py and this package beside bundle.json).
@@ -30,7 +41,7 @@ class BundleError(Exception):
     """A problem with the bundle or the command line: one line, exit 2."""
 
 
-def summary(values: list, of: str) -> dict:
+def summary(values: list[float], of: str) -> Json:
     return {"median": statistics.median(values), "min": min(values), "max": max(values),
             "stdev": statistics.stdev(values) if len(values) > 1 else 0.0, "n": len(values),
             "times": values, "of": of}  # fmt: skip
@@ -39,8 +50,8 @@ def summary(values: list, of: str) -> dict:
 def clip(exc: object, limit: int = 600) -> str:
     """An exception in the runtime's words, with what it chained ("Could not create device.
     Exception for last tried follows." says nothing without the exception it follows)."""
-    parts: list = []
-    seen = exc
+    parts: list[str] = []
+    seen: object = exc
     while seen is not None and len(parts) < 4:
         parts.append(str(seen))
         seen = (seen.__cause__ or seen.__context__) if isinstance(seen, BaseException) else None
@@ -48,7 +59,7 @@ def clip(exc: object, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def descriptions(cell: dict, which: str) -> list:
+def descriptions(cell: Json, which: str) -> list[Json]:
     """The export's description of the cell's inputs or outputs (dtype, shape, `saved_as` for raw bits)."""
     return list((cell.get("arrays") or {}).get(which) or [])
 
@@ -70,6 +81,6 @@ _BOOT = (
 )
 
 
-def command(*args: str) -> list:
+def command(*args: str) -> list[str]:
     """`python -c BOOT PACKAGE ARGS`: this runner's command line `ARGS` in a new process."""
     return [sys.executable, "-c", _BOOT, str(PACKAGE), *args]

@@ -10,24 +10,27 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .arrays import compare, mismatch_words, outputs_digest
 from .base import GPU_KINDS, MIN_REPETITION_SECONDS, clip, command, descriptions, summary
 from .manifest import within
 from .modules import module_path
 
+if TYPE_CHECKING:
+    from .base import Array, Json
 
-def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
+
+def run_cell(root: Path, cell: Json, repetitions: int) -> Json:
     """Load, check and time one cell; its result as a dict (printed as the child's last line)."""
-    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
     import numpy as np
 
     driver = cell["device"]
     export = within(root, cell["export"])
     inputs = [np.load(export / "inputs" / name) for name in cell["inputs"]]
     references = [np.load(export / "reference" / name) for name in cell["references"]]
-    result: dict = {"device": driver, "runtime_version": getattr(rt, "__version__", "")}
+    result: Json = {"device": driver, "runtime_version": getattr(rt, "__version__", "")}
     try:
         config = rt.Config(driver)
     except Exception as exc:  # noqa: BLE001 - the runtime's words are the answer
@@ -51,7 +54,7 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
     # call is the module's, not the upload's.
     arguments = [rt.asdevicearray(config.device, x) for x in inputs] if driver in GPU_KINDS else inputs
 
-    def call() -> list:
+    def call() -> list[Array]:
         out = function(*arguments)
         outs = out if isinstance(out, (list, tuple)) else [out]
         return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
@@ -75,17 +78,20 @@ def run_cell(root: Path, cell: dict, repetitions: int) -> dict:
     return verdict(result, check)
 
 
-def load_function(rt: Any, context: Any, root: Path, cell: dict) -> Any:
+def load_function(rt: Any, context: Any, root: Path, cell: Json) -> Any:
     """The cell's function, its module loaded into `context`."""
     module = rt.VmModule.copy_buffer(context.instance, module_path(root, cell).read_bytes())
     context.add_vm_module(module)
     return context.modules.module[cell["function"]]
 
 
-def _timed(call: Callable[[], object], repetitions: int, clock: Callable[[], float]) -> tuple:
+def _timed(
+    call: Callable[[], object], repetitions: int, clock: Callable[[], float]
+) -> tuple[list[float], list[float]]:
     """Per repetition of at least MIN_REPETITION_SECONDS wall: the wall and `clock` ms per call (the
     one thread's CPU clock on local-sync, which runs in this thread; wall again on a GPU)."""
-    walls, cpus = [], []
+    walls: list[float] = []
+    cpus: list[float] = []
     for _ in range(repetitions):
         calls, wall0, cpu0 = 0, time.perf_counter(), clock()
         while True:
@@ -98,7 +104,7 @@ def _timed(call: Callable[[], object], repetitions: int, clock: Callable[[], flo
     return walls, cpus
 
 
-def verdict(result: dict, check: dict) -> dict:
+def verdict(result: Json, check: Json) -> Json:
     """`result` with its status from the output check: ok, or a mismatch worded as the run stage words it
     (the Python binding's path and the carried tools' path share it)."""
     if not check["matches"]:
@@ -108,34 +114,34 @@ def verdict(result: dict, check: dict) -> dict:
     return result
 
 
-def to_host(rt: object, array: object) -> object:
+def to_host(rt: Any, array: Any) -> object:
     """`DeviceArray.to_host()`, else the runtime's own staging copy. IREE 3.13.0's Python binding
     (iree/runtime/array_interop.py `_copy_to_host`) imports a fresh, unaligned numpy buffer whenever
     the allocator calls host memory importable; Mesa's lavapipe does, and then refuses the pointer
     ("does not satisfy Vulkan minImportedHostPointerAlignment 4096"). The staging branch of the same
     function (allocate, queue_copy, map) is what this does instead."""
     try:
-        return array.to_host()  # type: ignore[attr-defined]
+        return array.to_host()
     except Exception as exc:  # noqa: BLE001
         if "minImportedHostPointerAlignment" not in str(exc):
             raise
-    view, device = array._buffer_view, array._device  # type: ignore[attr-defined]
+    view, device = array._buffer_view, array._device
     source = view.get_buffer()
-    usage = int(rt.BufferUsage.TRANSFER_TARGET | rt.BufferUsage.MAPPING_SCOPED)  # type: ignore[attr-defined]
-    memory = int(rt.MemoryType.HOST_LOCAL | rt.MemoryType.DEVICE_VISIBLE)  # type: ignore[attr-defined]
+    usage = int(rt.BufferUsage.TRANSFER_TARGET | rt.BufferUsage.MAPPING_SCOPED)
+    memory = int(rt.MemoryType.HOST_LOCAL | rt.MemoryType.DEVICE_VISIBLE)
     staging = device.allocator.allocate_buffer(memory_type=memory, allowed_usage=usage,
                                                allocation_size=source.byte_length())  # fmt: skip
     semaphore = device.create_semaphore(0)
-    fence = rt.HalFence.create_at  # type: ignore[attr-defined]
+    fence = rt.HalFence.create_at
     device.queue_copy(
         source, staging, wait_semaphores=fence(semaphore, 0), signal_semaphores=fence(semaphore, 1)
     )
     fence(semaphore, 1).wait()
-    dtype = rt.HalElementType.map_to_dtype(view.element_type)  # type: ignore[attr-defined]
+    dtype = rt.HalElementType.map_to_dtype(view.element_type)
     return staging.map().asarray(view.shape, dtype).copy()
 
 
-def child(root: Path, cell: dict, runtime: Path, repetitions: int, timeout: float) -> dict:
+def child(root: Path, cell: Json, runtime: Path, repetitions: int, timeout: float) -> Json:
     """Run one cell in a process of its own, with the runtime on its path."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(runtime), os.environ.get("PYTHONPATH", "")]))
     argv = command("--child", cell["job"], "--repetitions", str(repetitions), "--bundle", str(root))
@@ -153,7 +159,8 @@ def child(root: Path, cell: dict, runtime: Path, repetitions: int, timeout: floa
         raise
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if process.returncode == 0 and lines:
-        return json.loads(lines[-1])
+        answer: Json = json.loads(lines[-1])
+        return answer
     if process.returncode < 0:
         name = signal.Signals(-process.returncode).name
         why = (

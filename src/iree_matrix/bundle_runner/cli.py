@@ -10,7 +10,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from . import gap
 from .base import HERE, MANIFEST, MIN_REPETITION_SECONDS, MIN_REPETITIONS, BundleError, now
@@ -23,16 +23,20 @@ from .sitting import sittings
 from .tools import needs_tools, run_cell_tools, tools_of
 from .worker import worker_loop
 
+if TYPE_CHECKING:
+    from .base import Json
+
 
 def _hms(seconds: float) -> str:
     seconds = int(round(max(seconds, 0)))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-def _figure(result: dict) -> str:
+def _figure(result: Json) -> str:
     figure = result.get("cpu_ms") or result.get("latency_ms")
     if not figure:
-        return result.get("message") or result.get("status", "")
+        said: str = result.get("message") or result.get("status", "")
+        return said
     what = "CPU" if "cpu_ms" in result else "wall"
     err = f", max abs err {result['max_abs_err']:.2g}" if "max_abs_err" in result else ""
     return f"{figure['median']:.3g} ms {what} per call (n={figure['n']}){err}"
@@ -70,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     args = _parser().parse_args(argv)
     root = args.bundle.resolve()
     try:
@@ -108,7 +112,7 @@ def _checked_args(args: argparse.Namespace) -> None:
                           "a bundle needs besides Python)") from None  # fmt: skip
 
 
-def _host() -> dict:
+def _host() -> Json:
     """This machine's identity with its GPUs, said in one line."""
     host = identity()
     host["gpus"] = nvidia_gpus()
@@ -161,7 +165,7 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cells(root: Path, manifest: dict, digest: str, host: dict, cells: list, out: Path,
+def _cells(root: Path, manifest: Json, digest: str, host: Json, cells: list[Json], out: Path,
            args: argparse.Namespace) -> int:  # fmt: skip
     """Each cell not yet recorded in `out` run and its record appended; 130 when interrupted."""
     results = out / "results.jsonl"
@@ -173,7 +177,7 @@ def _cells(root: Path, manifest: dict, digest: str, host: dict, cells: list, out
         cells = [c for c in cells if c["job"] not in done_before]
     print(f"{len(cells)} cells; records go to {results}", file=sys.stderr)
     begun, done = time.monotonic(), 0
-    counts: dict = {}
+    counts: dict[Optional[str], int] = {}
     try:
         for cell in cells:
             started, t0 = now(), time.monotonic()
@@ -195,7 +199,7 @@ def _cells(root: Path, manifest: dict, digest: str, host: dict, cells: list, out
     return 0
 
 
-def _one(root: Path, manifest: dict, cell: dict, args: argparse.Namespace) -> tuple:
+def _one(root: Path, manifest: Json, cell: Json, args: argparse.Namespace) -> tuple[Json, Json]:
     """One cell's (runtime, result): by the wheel's Python binding in a process of its own, or by
     IREE's tools (built from source, or a wheel's own for raw-bits arrays)."""
     try:

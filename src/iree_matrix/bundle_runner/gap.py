@@ -22,7 +22,10 @@ import statistics
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+
+if TYPE_CHECKING:
+    from .base import Array, Json
 
 GAP = 1.5  # answer/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
 # stages/hal_profile.py's: about this much profiled time, within these many calls
@@ -38,7 +41,7 @@ def calls_for(median_ms: float) -> int:
     return max(low, min(high, math.ceil(PROFILE_SECONDS * 1000.0 / max(median_ms, 1e-3))))
 
 
-def trailing(arms: list, over: float) -> list:
+def trailing(arms: list[Json], over: float) -> list[Json]:
     """The arms that can be the answer and took more than `over` times ONNX Runtime's median (none
     when ONNX Runtime was no arm or did not run and match torch)."""
     peer = next((a for a in arms if a.get("job") == "peer:onnxruntime"), None)
@@ -52,7 +55,9 @@ def trailing(arms: list, over: float) -> list:
     ]  # fmt: skip
 
 
-def profile_iree(benchmark: list, profiler: Path, median_ms: float, env: dict, timeout: float) -> dict:
+def profile_iree(
+    benchmark: list[str], profiler: Path, median_ms: float, env: dict[str, str], timeout: float
+) -> Json:
     """One arm's module profiled in context (stages/hal_profile.py `capture`'s flags): its `op_profile`,
     or {"unavailable": why} in the tools' words (a runtime before 3.12.0 ships no iree-profile and
     knows no `--device_profiling_output`)."""
@@ -83,7 +88,9 @@ def profile_iree(benchmark: list, profiler: Path, median_ms: float, env: dict, t
     }
 
 
-def _run(argv: list, env: dict, timeout: float) -> Any:
+def _run(
+    argv: list[str], env: dict[str, str], timeout: float
+) -> Union[subprocess.CompletedProcess[str], str]:
     try:
         return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -92,7 +99,7 @@ def _run(argv: list, env: dict, timeout: float) -> Any:
         return f"{Path(argv[0]).name}: {exc}"
 
 
-def _words(done: Any, tool: str) -> str:
+def _words(done: Union[subprocess.CompletedProcess[str], str], tool: str) -> str:
     if isinstance(done, str):
         return done[:WORDS]
     lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
@@ -100,10 +107,10 @@ def _words(done: Any, tool: str) -> str:
     return f"{Path(tool).name}: {said}"[:WORDS]
 
 
-def parse_dispatch_groups(jsonl: str, calls: int) -> list:
+def parse_dispatch_groups(jsonl: str, calls: int) -> list[Json]:
     """`iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call
     (the run stage's too: stages/hal_profile.py)."""
-    rows = []
+    rows: list[Json] = []
     for line in jsonl.splitlines():
         line = line.strip()
         if not line.startswith("{"):
@@ -122,7 +129,7 @@ def parse_dispatch_groups(jsonl: str, calls: int) -> list:
     return rows
 
 
-def profile_onnx(ort: Any, model: Path, feeds: dict, calls: int) -> dict:
+def profile_onnx(ort: Any, model: Path, feeds: Mapping[str, Array], calls: int) -> Json:
     """ONNX Runtime's session on one thread with its profiler on (the timed one ran without it),
     one warm-up call in a profile of its own, then `calls` calls: the peer stage's `op_profile`."""
     with tempfile.TemporaryDirectory(prefix="iree-matrix-ort-profile-") as tmp:
@@ -142,10 +149,10 @@ def profile_onnx(ort: Any, model: Path, feeds: dict, calls: int) -> dict:
     return {"source": "onnxruntime profiling (Node kernel_time)", "calls": calls, **onnx_ops(events, calls)}
 
 
-def onnx_ops(events: list, calls: int) -> dict:
+def onnx_ops(events: list[Json], calls: int) -> Json:
     """scripts/peer_frameworks/onnxruntime.py's `ops` and the peers' `ops_per_call`: the profile's
     events -> per (op type, weight shape): ms and nodes per call, slowest first, and their sum."""
-    rows: dict = {}
+    rows: dict[tuple[str, Optional[tuple[int, ...]]], Json] = {}
     for event in events:
         args = event.get("args") or {}
         if event.get("cat") != "Node" or not str(event.get("name", "")).endswith("_kernel_time"):

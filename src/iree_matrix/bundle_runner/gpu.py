@@ -17,9 +17,27 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from .modules import module_path
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from .base import Array, Json
+
+    class Asker(Protocol):
+        """A timing worker (worker.py's `Worker`, which imports this module): one order, one answer."""
+
+        def ask(self, order: Json) -> Json: ...
+
+    Say = Callable[[str], None]  # a line said to the user as the sitting goes
+    Workers = Callable[[str], Asker]  # a release's timing worker ("peer": torch's)
+    # sitting.py's `_neighbours` and `_proof`
+    AroundOf = Callable[[Json, list[Json], dict[str, Json], dict[str, Json]], list[Json]]
+    ProofOf = Callable[[Json, list[Json], list[Json]], Json]
+    Compare = Callable[[Sequence[Any], Sequence[Any], float, float], Json]  # arrays.py `compare`
+    Clip = Callable[[object], str]  # base.py `clip`
 
 SCHEMA = 3  # a sitting document with "timing" and "device" (iree-matrix's answer/advice.py SCHEMAS)
 SOFTWARE = ("llvmpipe", "lavapipe", "swiftshader")  # CPU-emulated devices: never a GPU's time
@@ -38,7 +56,7 @@ def is_software(name: str) -> bool:
     return any(word in name.lower() for word in SOFTWARE)
 
 
-def device(driver: str, listed: list, nvidia: list) -> dict:
+def device(driver: str, listed: list[str], nvidia: list[dict[str, str]]) -> Json:
     """The sitting's GPU as its document names it: the first device the runtime lists for `driver`
     (the one `rt.Config(driver)` takes), with nvidia-smi's name, driver version and compute
     capability where that device is one of its GPUs (a CUDA device always is)."""
@@ -55,11 +73,11 @@ def device(driver: str, listed: list, nvidia: list) -> dict:
     }
 
 
-def is_nvidia(device_: dict) -> bool:
+def is_nvidia(device_: Json) -> bool:
     return bool(device_.get("compute_capability")) or "nvidia" in str(device_.get("name", "")).lower()
 
 
-def peer_skip(sitting: dict, device_: dict, torch_importable: bool) -> str:
+def peer_skip(sitting: Json, device_: Json, torch_importable: bool) -> str:
     """Why torch's peers do not run in this sitting ("" where they may: torch then says whether it
     sees a CUDA device)."""
     if not sitting.get("torch"):
@@ -72,20 +90,21 @@ def peer_skip(sitting: dict, device_: dict, torch_importable: bool) -> str:
     return ""
 
 
-def peer_arm(name: str, version: str, error: str = "", matches: bool = False) -> dict:
+def peer_arm(name: str, version: str, error: str = "", matches: bool = False) -> Json:
     """A torch peer's entry in the document."""
     said = f"torch {version}" if version else "torch"
     source = (
         f"{said} on cuda" if name == "eager" else f"{said}, torch.compile mode=reduce-overhead (CUDA graphs)"
     )
-    entry = {"name": name, "kind": "peer", "config": name, "ms": [], "matches": matches, "source": source}
+    entry: Json = {"name": name, "kind": "peer", "config": name, "ms": [], "matches": matches,
+                   "source": source}  # fmt: skip
     if error:
         entry["error"] = error
     return entry
 
 
-def document(model: str, release: str, host: dict, device_: dict, rounds: int, calls: int, started: str,
-             finished: str, load: dict, functions: list, digest: str) -> dict:  # fmt: skip
+def document(model: str, release: str, host: Json, device_: Json, rounds: int, calls: int, started: str,
+             finished: str, load: dict[str, float], functions: list[Json], digest: str) -> Json:  # fmt: skip
     """The sitting's document: the CPU sitting's fields, schema 3, wall timing and the GPU."""
     return {
         "schema": SCHEMA, "timing": "wall", "device": device_, "model": model, "release": release,
@@ -95,39 +114,41 @@ def document(model: str, release: str, host: dict, device_: dict, rounds: int, c
     }  # fmt: skip
 
 
-def present(sitting: dict, checked: dict) -> bool:
+def present(sitting: Json, checked: dict[str, Json]) -> bool:
     """Whether the sitting's device is here: one of its arms' cells reached it (ran, or was refused
     by it), not "not run: no CUDA device here"."""
     return any(checked.get(a["job"], {}).get("status") not in (None, "skip") for a in sitting["arms"])
 
 
-def listed(sitting: dict, checked: dict) -> list:
+def listed(sitting: Json, checked: dict[str, Json]) -> list[str]:
     """The devices the runtime listed for the sitting's driver, as its cells' records say."""
-    return next((checked[a["job"]]["gpu_devices"] for a in sitting["arms"]
-                 if checked.get(a["job"], {}).get("gpu_devices")), [])  # fmt: skip
+    found: list[str] = next((checked[a["job"]]["gpu_devices"] for a in sitting["arms"]
+                             if checked.get(a["job"], {}).get("gpu_devices")), [])  # fmt: skip
+    return found
 
 
 # --------------------------------------------------------------------------- the sitting (the parent)
 
 
-def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, calls: int, say: Callable,
-        worker: Callable, torch_importable: bool, around_of: Callable = None,  # type: ignore[assignment]
-        proof_of: Callable = None) -> dict:  # type: ignore[assignment]  # fmt: skip
+def sit(sitting: Json, cells: dict[str, Json], checked: dict[str, Json], device_: Json, rounds: int,
+        calls: int, say: Say, worker: Workers, torch_importable: bool, around_of: Optional[AroundOf] = None,
+        proof_of: Optional[ProofOf] = None) -> Json:  # fmt: skip
     """One function's GPU sitting: its IREE arms whose cells ran and matched torch here, each loaded
     by a worker of its release (`worker(release)`; `worker("peer")` for torch's), torch's peers
     where `peer_skip` allows, and each proof's neighbours (`around_of`: sitting.py's `_neighbours`,
     loaded by the centre's worker), `rounds` rotating rounds of `calls` calls each; the document's
     entry, with `proofs` (`proof_of`: sitting.py's `_proof`, against the centre arm alone)."""
-    arms = []
+    arms: list[Json] = []
     for arm in sitting["arms"]:
         result = checked.get(arm["job"], {})
-        entry = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
+        entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "target", "flags")}
         entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
                      job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
         if result.get("status") != "ok":  # it did not run and match torch here: never the answer
             entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
         arms.append(entry)
-    proofs = []  # (the manifest's proof, its centre arm, its neighbours as arms)
+    # (the manifest's proof, its centre arm, its neighbours as arms)
+    proofs: list[tuple[Json, Json, list[Json]]] = []
     for proof in sitting.get("proofs") or ():
         centre = next(
             (a for a in arms if (a["release"], a["target"]) == (proof["release"], proof["target"])), None
@@ -148,7 +169,7 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
     _rounds(
         sitting["function"], [a for a in arms + neighbours if not a.get("error")], rounds, calls, say, worker
     )
-    out = {"function": sitting["function"], "arms": arms}
+    out: Json = {"function": sitting["function"], "arms": arms}
     if proofs and proof_of is not None:
         out["proofs"] = [
             {**proof_of(proof, [centre], around), "release": proof["release"], "target": proof["target"]}
@@ -160,8 +181,8 @@ def sit(sitting: dict, cells: dict, checked: dict, device_: dict, rounds: int, c
 
 
 def _torch_peers(
-    sitting: dict, device_: dict, say: Callable, worker: Callable, torch_importable: bool
-) -> list:
+    sitting: Json, device_: Json, say: Say, worker: Workers, torch_importable: bool
+) -> list[Json]:
     """torch's peer arms on the GPU, loaded by the peer worker; where `peer_skip` says why not, each
     peer's arm carries that as its error."""
     skip = peer_skip(sitting, device_, torch_importable)
@@ -170,7 +191,8 @@ def _torch_peers(
         return [peer_arm(name, "", skip) for name in PEERS]
     say("torch on CUDA: eager and torch.compile(mode='reduce-overhead'), compiled and warmed up first")
     loaded = worker("peer").ask({"load_torch_cuda": True, **sitting["torch"]})
-    version, arms = loaded.get("version", ""), []
+    version: str = loaded.get("version", "")
+    arms: list[Json] = []
     for name in PEERS:
         got = (loaded.get("arms") or {}).get(name) or {"ok": False, "error": loaded.get("error", "")}
         arms.append(peer_arm(name, version, "" if got["ok"] else got["error"], bool(got.get("matches"))))
@@ -178,7 +200,7 @@ def _torch_peers(
     return arms
 
 
-def _rounds(function: str, timed: list, rounds: int, calls: int, say: Callable, worker: Callable) -> None:
+def _rounds(function: str, timed: list[Json], rounds: int, calls: int, say: Say, worker: Workers) -> None:
     """`rounds` rotating rounds (reversed every other one) of `calls` synchronised calls per arm."""
     for index in range(rounds):
         order = timed[index % len(timed) :] + timed[: index % len(timed)] if timed else []
@@ -197,7 +219,9 @@ def _rounds(function: str, timed: list, rounds: int, calls: int, say: Callable, 
 # --------------------------------------------------------------------------- a timing worker's side
 
 
-def load_arm(rt: Any, root: Path, cell: dict, to_host: Callable, clip: Callable) -> tuple:
+def load_arm(
+    rt: Any, root: Path, cell: Json, to_host: Callable[[Any, Any], object], clip: Clip
+) -> tuple[Optional[Callable[[], list[Array]]], Json]:
     """A module loaded on its driver's device, its inputs copied there once: (a call that reads the
     outputs back, the worker's answer). An absent device is the runtime's words."""
     import numpy as np
@@ -216,7 +240,7 @@ def load_arm(rt: Any, root: Path, cell: dict, to_host: Callable, clip: Callable)
     export = root / cell["export"]
     arguments = [rt.asdevicearray(config.device, np.load(export / "inputs" / n)) for n in cell["inputs"]]
 
-    def call() -> list:
+    def call() -> list[Array]:
         out = function(*arguments)
         outs = out if isinstance(out, (list, tuple)) else [out]
         return [np.asarray(to_host(rt, o)) if hasattr(o, "to_host") else np.asarray(o) for o in outs]
@@ -225,8 +249,14 @@ def load_arm(rt: Any, root: Path, cell: dict, to_host: Callable, clip: Callable)
 
 
 def load_torch_cuda(
-    root: Path, order: dict, arms: dict, syncs: dict, compare: Callable, clip: Callable, on: str = "cuda"
-) -> dict:
+    root: Path,
+    order: Json,
+    arms: dict[str, Callable[[], object]],
+    syncs: dict[str, Callable[[], object]],
+    compare: Compare,
+    clip: Clip,
+    on: str = "cuda",
+) -> Json:
     """torch eager and torch.compile(mode="reduce-overhead") on the first CUDA device: the model built
     from its own file and seed (the same weights as the reference's), inputs on the device once,
     each warmed up and checked against the reference outputs; each arm's failure is its own. (`on`:
@@ -250,12 +280,12 @@ def load_torch_cuda(
     export = root / order["export"]
     inputs = [torch.from_numpy(np.load(export / "inputs" / n)).to(on) for n in order["inputs"]]
     references = [np.load(export / "reference" / n) for n in order["references"]]
-    answers = {}
+    answers: dict[str, Json] = {}
     for name in PEERS:
         try:
             run = module if name == "eager" else torch.compile(module, mode="reduce-overhead")
 
-            def call(run: Any = run) -> list:
+            def call(run: Any = run) -> list[Array]:
                 with torch.no_grad():
                     out = run(*inputs)
                 outs = out if isinstance(out, (list, tuple)) else [out]
@@ -273,10 +303,12 @@ def load_torch_cuda(
     return {"ok": True, "version": version, "arms": answers}
 
 
-def time_wall(call: Callable, calls: int, sync: Optional[Callable] = None) -> list:
+def time_wall(
+    call: Callable[[], object], calls: int, sync: Optional[Callable[[], object]] = None
+) -> list[float]:
     """`calls` calls after one untimed, each by wall time (ms); `sync` (torch's) before and after."""
     call()
-    times = []
+    times: list[float] = []
     for _ in range(calls):
         if sync is not None:
             sync()

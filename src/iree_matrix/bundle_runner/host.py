@@ -11,14 +11,18 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .base import INTERESTING_FLAGS
+
+if TYPE_CHECKING:
+    from .base import Json
 
 # --------------------------------------------------------------------------- identity
 
 
-def _cpuinfo() -> dict:
-    fields: dict = {}
+def _cpuinfo() -> dict[str, str]:
+    fields: dict[str, str] = {}
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -75,12 +79,12 @@ def llvm_cpu_name(vendor: str, family: str, model: str, stepping: str) -> str:
     return ""
 
 
-def identity() -> dict:
+def identity() -> Json:
     """This machine as iree-matrix's records describe a host (core/system/host.py `describe`): the same
     fields, the same `identity` string, so a view at home files these figures under the right CPU."""
     fields = _cpuinfo()
     flags = sorted(set((fields.get("flags") or fields.get("Features") or "").split()))
-    found: dict = {
+    found: Json = {
         "machine": platform.machine(),
         "cpu": fields.get("model name")
         or fields.get("Model")
@@ -108,12 +112,12 @@ def identity() -> dict:
     return found
 
 
-def slug(host: dict) -> str:
+def slug(host: Json) -> str:
     parts = [host.get("vendor") or "unknown", host.get("family"), host.get("model"), host.get("llvm_cpu")]
     return re.sub(r"[^a-z0-9.]+", "-", "-".join(str(p) for p in parts if p).lower()).strip("-")
 
 
-def nvidia_gpus() -> list:
+def nvidia_gpus() -> list[dict[str, str]]:
     """What nvidia-smi says of each GPU (name, driver, compute capability), where it exists."""
     tool = shutil.which("nvidia-smi")
     if not tool:
@@ -124,7 +128,7 @@ def nvidia_gpus() -> list:
                               capture_output=True, text=True, timeout=30)  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return []
-    gpus = []
+    gpus: list[dict[str, str]] = []
     for line in done.stdout.splitlines():
         cols = [c.strip() for c in line.split(",")]
         if len(cols) >= 3:

@@ -15,8 +15,12 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .base import MANIFEST, MANIFEST_SCHEMA, SUMS, BundleError
+
+if TYPE_CHECKING:
+    from .base import Json
 
 
 def sha256_of(path: Path) -> str:
@@ -27,10 +31,10 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_manifest(root: Path) -> dict:
+def load_manifest(root: Path) -> Json:
     path = root / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data: object = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BundleError(
             f"{path}: not a readable bundle manifest ({exc}); is this a bundle's folder?"
@@ -76,10 +80,12 @@ def _python() -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-def wheel_for(manifest: dict, release: str) -> dict:
+def wheel_for(manifest: Json, release: str) -> Json:
     """The runtime the bundle carries for this Python and machine (a wheel resolved for X.Y)."""
     machine = platform.machine()
-    found = [w for w in manifest.get("runtimes", []) if w.get("release") == release and is_wheel(w)]
+    found: list[Json] = [
+        w for w in manifest.get("runtimes", []) if w.get("release") == release and is_wheel(w)
+    ]
     for wheel in found:
         if wheel.get("python") == _python() and wheel.get("machine") == machine:
             return wheel
@@ -91,11 +97,11 @@ def wheel_for(manifest: dict, release: str) -> dict:
     )
 
 
-def is_wheel(runtime: dict) -> bool:
-    return runtime.get("kind", "wheel") == "wheel"
+def is_wheel(runtime: Json) -> bool:
+    return bool(runtime.get("kind", "wheel") == "wheel")
 
 
-def runtime_for(manifest: dict, release: str, machine: str = "") -> dict:
+def runtime_for(manifest: Json, release: str, machine: str = "") -> Json:
     """The runtime that runs `release`'s cells (those of `machine`, the target's arch) here: its wheel
     for this Python and machine, else the command-line tools of the runtime built from source for
     that arch that the bundle carries (IREE publishes no 32-bit ARM wheel); they need no Python, and
@@ -103,14 +109,15 @@ def runtime_for(manifest: dict, release: str, machine: str = "") -> dict:
     try:
         return wheel_for(manifest, release)
     except BundleError:
-        for found in manifest.get("runtimes", []):
+        runtimes: list[Json] = manifest.get("runtimes", [])
+        for found in runtimes:
             if found.get("release") == release and not is_wheel(found):
                 if not machine or found.get("machine") == machine:
                     return found
         raise
 
 
-def has_runtime(manifest: dict, cell: dict) -> bool:
+def has_runtime(manifest: Json, cell: Json) -> bool:
     try:
         runtime_for(manifest, cell["runtime"], cell.get("machine", ""))
     except BundleError:
@@ -147,7 +154,7 @@ def within(root: Path, relative: object) -> Path:
     return found
 
 
-def install(root: Path, wheel: dict) -> Path:
+def install(root: Path, wheel: Json) -> Path:
     """The runtime's wheels unpacked under the bundle's .runtime/ (else a temporary folder, when the
     bundle is read-only): what `pip install --target` would leave, without pip or a network. Its
     folder is named from the manifest's names, each checked (`named`): a release

@@ -19,9 +19,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from .base import MANIFEST, BundleError
 from .manifest import within
+
+if TYPE_CHECKING:
+    from .base import Json
 
 ASSEMBLED = Path(".runtime") / "modules"  # in the bundle's folder; a temporary one where it is read-only
 
@@ -32,7 +36,7 @@ def _places(root: Path) -> list[Path]:
     return [root / ASSEMBLED, Path(tempfile.gettempdir()) / "iree-matrix-bundle-modules" / digest]
 
 
-def module_path(root: Path, cell: dict) -> Path:
+def module_path(root: Path, cell: Json) -> Path:
     """The file of the cell's module: carried whole in the bundle, or assembled by `assemble`."""
     whole = within(root, cell["module"])
     if whole.is_file():
@@ -44,14 +48,14 @@ def module_path(root: Path, cell: dict) -> Path:
     raise BundleError(f"{cell['module']}: neither in the bundle nor assembled (run.py assembles it first)")
 
 
-def assemble(root: Path, manifest: dict) -> int:
+def assemble(root: Path, manifest: Json) -> int:
     """Every packed module put together from the pack and checked against its sha256 (a module
     assembled before is kept); how many there are. BundleError where a recipe does not make its
     module, or nowhere is writable."""
     packed = manifest.get("modules_packed")
     if not packed:
         return 0
-    recipes = json.loads(within(root, packed["recipes"]).read_text(encoding="utf-8"))
+    recipes: dict[str, Json] = json.loads(within(root, packed["recipes"]).read_text(encoding="utf-8"))
     pack = within(root, packed["pack"])
     place = _writable(root)
     with open(pack, "rb") as source:
@@ -75,7 +79,7 @@ def _writable(root: Path) -> Path:
     )
 
 
-def _one(source: object, place: Path, name: str, recipe: dict) -> None:
+def _one(source: BinaryIO, place: Path, name: str, recipe: Json) -> None:
     """One module written from its recipe's ranges of the pack, kept only if its sha256 is the one
     its compile gave it."""
     digest = str(recipe.get("sha256", ""))
@@ -88,8 +92,8 @@ def _one(source: object, place: Path, name: str, recipe: dict) -> None:
     h = hashlib.sha256()
     with open(partial, "wb") as out:
         for offset, length in recipe.get("pieces") or ():
-            source.seek(int(offset))  # type: ignore[attr-defined]
-            piece = source.read(int(length))  # type: ignore[attr-defined]
+            source.seek(int(offset))
+            piece = source.read(int(length))
             h.update(piece)
             out.write(piece)
     if h.hexdigest() != digest:

@@ -9,12 +9,16 @@ import json
 import os
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .base import RECORD_SCHEMA, BundleError, now
 from .manifest import is_wheel
 
+if TYPE_CHECKING:
+    from .base import Json
 
-def runtime_env(runtime: dict, by_tools: bool) -> dict:
+
+def runtime_env(runtime: Json, by_tools: bool) -> Json:
     """What a record says of the runtime that ran the cell: the wheel (by its Python binding, or by
     its own tools for raw-bits arrays), or the tools built from source that the bundle carries."""
     if not runtime:
@@ -34,8 +38,8 @@ def runtime_env(runtime: dict, by_tools: bool) -> dict:
     }
 
 
-def record(manifest: dict, digest: str, host: dict, cell: dict, wheel: dict, result: dict,
-           started: str, seconds: float) -> dict:  # fmt: skip
+def record(manifest: Json, digest: str, host: Json, cell: Json, wheel: Json, result: Json,
+           started: str, seconds: float) -> Json:  # fmt: skip
     """One record of iree-matrix's schema for a cell's result (`wheel`: the runtime that ran it)."""
     status = result.get("status", "fail")
     key_parts = [cell["module_sha256"], cell.get("io_sha256", ""), wheel.get("sha256", ""), cell["device"],
@@ -95,7 +99,7 @@ def replace(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def append(path: Path, data: dict) -> None:
+def append(path: Path, data: Json) -> None:
     line = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str) + "\n"
     try:  # never through a link: the records go into this folder's own file
         fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
@@ -110,9 +114,9 @@ def append(path: Path, data: dict) -> None:
         os.close(fd)
 
 
-def recorded(path: Path, digest: str, identity_: str) -> set:
+def recorded(path: Path, digest: str, identity_: str) -> set[str]:
     """The jobs `path` already holds a record of, from this bundle on this CPU identity."""
-    found: set = set()
+    found: set[str] = set()
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:

@@ -11,7 +11,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable, Optional
 
 from . import gap, gpu
 from .base import now
@@ -19,23 +19,28 @@ from .manifest import install, named, wheel_for
 from .tools import benchmark_argv, tools_of
 from .worker import Worker, importable
 
+if TYPE_CHECKING:
+    from .base import Json
+
+    Say = Callable[[str], None]  # a line said to the user as the sitting goes
+
 # A sitting's peers, each timed where its package is importable here: (arm name, the sitting's key,
 # the package, the worker's load order).
 PEERS = (("onnxruntime", "onnx", "onnxruntime", "load_onnx"), ("eager", "torch", "torch", "load_torch"))
 
 
-def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, checked: dict, rounds: int,
-        calls: int, say: Callable, over: float = gap.GAP) -> dict:  # fmt: skip
+def sit(root: Path, manifest: Json, digest: str, host: Json, sitting: Json, checked: dict[str, Json],
+        rounds: int, calls: int, say: Say, over: float = gap.GAP) -> Json:  # fmt: skip
     """One function's paired sitting: its module arms (those whose cell ran and matched here) and
     ONNX Runtime where importable, `rounds` rounds in rotating order (reversed every other round),
     `calls` calls per arm per round; an advice document's function entry. An arm that can be the
     answer and took more than `over` times ONNX Runtime's median is then profiled beside it
     (`_profile_gap`). A peer the bundle meant to time but this Python cannot import is named in
     `peers_missing`, with how to add it: home then says why the answer has no ratio to it."""
-    cells = {c["job"]: c for c in manifest["cells"]}
+    cells: dict[str, Json] = {c["job"]: c for c in manifest["cells"]}
     arms = [_arm(arm, cells, checked) for arm in sitting["arms"]]
     around = _neighbours(sitting.get("proof") or {}, arms, cells, checked)
-    workers: dict = {}
+    workers: dict[str, Worker] = {}
     try:
         for arm in arms + around:
             if not arm.get("error") and not arm.get("same_as"):
@@ -49,7 +54,7 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
             worker.close()
     for arm in arms + around:
         arm.pop("job", None)
-    function: dict = {"function": sitting["function"], "arms": arms}
+    function: Json = {"function": sitting["function"], "arms": arms}
     if missing:
         function["peers_missing"] = missing
     if profiled:
@@ -59,11 +64,11 @@ def sit(root: Path, manifest: dict, digest: str, host: dict, sitting: dict, chec
     return function
 
 
-def _arm(arm: dict, cells: dict, checked: dict) -> dict:
+def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
     """A module arm of the sitting, as its cell's record here left it: never the answer unless it ran
     and matched torch."""
     result = checked.get(arm["job"], {})
-    entry = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
+    entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
     entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
                  job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
     if result.get("status") != "ok":
@@ -71,7 +76,7 @@ def _arm(arm: dict, cells: dict, checked: dict) -> dict:
     return entry
 
 
-def _load(root: Path, manifest: dict, cell: dict, arm: dict, workers: dict) -> None:
+def _load(root: Path, manifest: Json, cell: Json, arm: Json, workers: dict[str, Worker]) -> None:
     """`arm` loaded in its release's worker (started the first time), or its error said."""
     if cell["runtime"] not in workers:
         workers[cell["runtime"]] = Worker(root, str(install(root, wheel_for(manifest, cell["runtime"]))))
@@ -80,10 +85,12 @@ def _load(root: Path, manifest: dict, cell: dict, arm: dict, workers: dict) -> N
         arm["error"] = loaded["error"]
 
 
-def _peers(root: Path, sitting: dict, arms: list, workers: dict, say: Callable) -> list:
+def _peers(
+    root: Path, sitting: Json, arms: list[Json], workers: dict[str, Worker], say: Say
+) -> list[dict[str, str]]:
     """The peers' arms appended to `arms`, in one process of their own; the peers the sitting names
     whose package is not importable here: [{"name", "package", "why", "install"}]."""
-    missing = []
+    missing: list[dict[str, str]] = []
     for name, key, package, order in PEERS:
         peer = sitting.get(key)
         if not peer:
@@ -97,7 +104,7 @@ def _peers(root: Path, sitting: dict, arms: list, workers: dict, say: Callable) 
         workers.setdefault("peer", Worker(root, ""))
         loaded = workers["peer"].ask({order: peer.get("model", True), "name": name, **peer})
         version = loaded.get("version", "")
-        entry = {"name": name, "kind": "peer", "config": name, "ms": [], "job": f"peer:{name}",
+        entry: Json = {"name": name, "kind": "peer", "config": name, "ms": [], "job": f"peer:{name}",
                  "matches": bool(loaded.get("matches")), "source": f"{package} {version}"}  # fmt: skip
         if not loaded["ok"]:
             entry["error"] = loaded["error"]
@@ -105,8 +112,8 @@ def _peers(root: Path, sitting: dict, arms: list, workers: dict, say: Callable) 
     return missing
 
 
-def _rounds(function: str, timed: list, cells: dict, workers: dict, rounds: int, calls: int,
-            say: Callable) -> None:  # fmt: skip
+def _rounds(function: str, timed: list[Json], cells: dict[str, Json], workers: dict[str, Worker], rounds: int,
+            calls: int, say: Say) -> None:  # fmt: skip
     """`rounds` rounds over the `timed` arms in rotating order, reversed every other round: each arm's
     median of `calls` calls per round appended to its "ms" (or its error said)."""
     for index in range(rounds):
@@ -123,8 +130,14 @@ def _rounds(function: str, timed: list, cells: dict, workers: dict, rounds: int,
 
 
 def _profile_gap(
-    root: Path, manifest: dict, cells: dict, arms: list, peer: Any, over: float, say: Callable
-) -> dict:
+    root: Path,
+    manifest: Json,
+    cells: dict[str, Json],
+    arms: list[Json],
+    peer: Optional[Worker],
+    over: float,
+    say: Say,
+) -> Json:
     """Each arm of `gap.trailing` profiled once with its wheel's own tools, and ONNX Runtime's
     session once with its profiler, both on one thread: the raw rows (gap.py), or {} when
     no arm trails."""
@@ -133,7 +146,8 @@ def _profile_gap(
         return {}
     say(f"{', '.join(a['name'] for a in found)} took more than {over}x ONNX Runtime's time: profiling "
         "both op by op (at most about 2 s of calls each)")  # fmt: skip
-    profiles, t0 = [], time.monotonic()
+    profiles: list[Json] = []
+    t0 = time.monotonic()
     for arm in found:
         cell = cells[arm["job"]]
         wheel = wheel_for(manifest, cell["runtime"])
@@ -151,14 +165,16 @@ def _profile_gap(
     return {"over": over, "threads": 1, "iree": profiles, "peers": {"onnxruntime": theirs}}
 
 
-def _neighbours(proof: dict, arms: list, cells: dict, checked: dict) -> list:
+def _neighbours(
+    proof: Json, arms: list[Json], cells: dict[str, Json], checked: dict[str, Json]
+) -> list[Json]:
     """The proof's neighbours as arms of the sitting: each the cell that compiled it, checked here
     against torch's outputs (its record's status); a module byte-identical to one already timed is
     the same program, timed once (`same_as`)."""
     seen = {a["module_sha256"]: a["config"] for a in arms if a.get("module_sha256")}
-    out = []
+    out: list[Json] = []
     for n in proof.get("neighbours") or ():
-        entry = {"name": n["config"], "config": n["config"], "flags": n.get("flags") or [], "ms": [],
+        entry: Json = {"name": n["config"], "config": n["config"], "flags": n.get("flags") or [], "ms": [],
                  "module_sha256": "", "matches": None, "error": n.get("error") or "",
                  "same_as": ""}  # fmt: skip
         job = n.get("job")
@@ -180,7 +196,7 @@ def _neighbours(proof: dict, arms: list, cells: dict, checked: dict) -> list:
     return out
 
 
-def _proof(proof: dict, arms: list, around: list) -> dict:
+def _proof(proof: Json, arms: list[Json], around: list[Json]) -> Json:
     """The proof's one step, in advise's form (the centre and each neighbour: config, flags, module,
     ms per round, matches, error, same_as); its verdicts are taken at home from the rounds, by the
     calibrated paired test (there is no compiler here to time a faster neighbour's neighbourhood)."""
@@ -189,7 +205,7 @@ def _proof(proof: dict, arms: list, around: list) -> dict:
     timed = {a["config"]: a.get("ms") or [] for a in arms + around if not a.get("same_as")}
     step_centre = {k: centre.get(k, "" if k != "ms" else []) for k in keys}
     step_centre.update(matches=centre.get("matches"), same_as="")
-    neighbours = []
+    neighbours: list[Json] = []
     for n in around:
         entry = {k: n.get(k) for k in keys}
         if n.get("same_as"):
@@ -200,12 +216,12 @@ def _proof(proof: dict, arms: list, around: list) -> dict:
 
 
 def sittings(
-    root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int, over: float = gap.GAP
+    root: Path, manifest: Json, digest: str, host: Json, out: Path, rounds: int, over: float = gap.GAP
 ) -> None:
     """Each model's paired sitting, written as an advice document beside the records."""
     checked = _checked(out, digest)
     _gpu_sittings(root, manifest, digest, host, out, rounds, checked)
-    by_model: dict = {}
+    by_model: dict[str, list[Json]] = {}
     for sitting in manifest["sittings"]:
         if not sitting.get("device"):  # a CPU sitting (a GPU's names its HAL driver)
             by_model.setdefault(sitting["model"], []).append(sitting)
@@ -231,10 +247,10 @@ def _say(text: str) -> None:
     print(f"  {text}", file=sys.stderr, flush=True)
 
 
-def _checked(out: Path, digest: str) -> dict:
+def _checked(out: Path, digest: str) -> dict[str, Json]:
     """What this bundle's records in `out` say of each cell: its status, message, a GPU cell's
     devices (the runtime's list)."""
-    checked = {}
+    checked: dict[str, Json] = {}
     for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
         try:
             data = json.loads(line)
@@ -247,7 +263,7 @@ def _checked(out: Path, digest: str) -> dict:
     return checked
 
 
-def _keep(out: Path, model: str, started: str, document: dict, driver: str = "") -> None:
+def _keep(out: Path, model: str, started: str, document: Json, driver: str = "") -> None:
     """One file per sitting, named by when it started (as advise names its own): a second sitting of
     the model is kept beside the first, and readers take the newest; a GPU sitting's name says its
     driver (a CUDA and a Vulkan sitting of one model may start in the same second)."""
@@ -259,11 +275,11 @@ def _keep(out: Path, model: str, started: str, document: dict, driver: str = "")
     print(f"sitting kept: {path}", file=sys.stderr)
 
 
-def _gpu_sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path, rounds: int,
-                  checked: dict) -> None:  # fmt: skip
+def _gpu_sittings(root: Path, manifest: Json, digest: str, host: Json, out: Path, rounds: int,
+                  checked: dict[str, Json]) -> None:  # fmt: skip
     """Each (model, HAL driver)'s GPU sitting, written as a document of its own (it names one GPU);
     where the driver finds no device, said, and no document (the cells' records say it)."""
-    by_device: dict = {}
+    by_device: dict[tuple[str, str], list[Json]] = {}
     for sitting in manifest["sittings"]:
         if sitting.get("device"):
             by_device.setdefault((sitting["model"], sitting["device"]), []).append(sitting)
@@ -278,8 +294,8 @@ def _gpu_sittings(root: Path, manifest: dict, digest: str, host: dict, out: Path
         _keep(out, model, document["started"], document, driver)
 
 
-def _gpu_sitting(root: Path, manifest: dict, digest: str, host: dict, rounds: int, checked: dict,
-                 driver: str, found: list) -> dict:  # fmt: skip
+def _gpu_sitting(root: Path, manifest: Json, digest: str, host: Json, rounds: int, checked: dict[str, Json],
+                 driver: str, found: list[Json]) -> Json:  # fmt: skip
     """One model's GPU sitting on `driver`: its document (gpu.py `document`)."""
     model, calls = found[0]["model"], int(manifest.get("calls", 3))
     cells = {c["job"]: c for c in manifest["cells"]}
@@ -291,9 +307,9 @@ def _gpu_sitting(root: Path, manifest: dict, digest: str, host: dict, rounds: in
     print(f"sitting: {model} on {device['name'] or driver}{soft}, {arms} arms x {rounds} rounds x {calls} "
           "calls, synchronised wall time", file=sys.stderr)  # fmt: skip
     load, started = {"start": os.getloadavg()[0]}, now()
-    workers: dict = {}
+    workers: dict[str, Worker] = {}
 
-    def worker(release: str, workers: dict = workers) -> Worker:
+    def worker(release: str, workers: dict[str, Worker] = workers) -> Worker:
         if release not in workers:
             path = "" if release == "peer" else str(install(root, wheel_for(manifest, release)))
             workers[release] = Worker(root, path)

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .arrays import compare, load_array, outputs_digest
 from .base import BundleError, clip, descriptions, summary
@@ -21,14 +21,17 @@ from .cell import verdict
 from .manifest import is_wheel, named, within
 from .modules import module_path
 
+if TYPE_CHECKING:
+    from .base import Json
 
-def needs_tools(cell: dict) -> bool:
+
+def needs_tools(cell: Json) -> bool:
     """A cell with an array numpy has no dtype for (bfloat16, saved as raw bits): the Python binding
     takes and gives numpy arrays, IREE's tools take the raw bits (as the run stage gives them)."""
     return any(a.get("saved_as") for a in descriptions(cell, "inputs") + descriptions(cell, "outputs"))
 
 
-def output_names(cell: dict) -> list:
+def output_names(cell: Json) -> list[str]:
     """The files the tools write the outputs to: .npy, or .bin (the raw contents) for a dtype .npy
     cannot name (iree-run-module: "unsupported data encoding" for a bfloat16 .npy)."""
     described = descriptions(cell, "outputs")
@@ -38,7 +41,7 @@ def output_names(cell: dict) -> list:
     ]
 
 
-def run_argv(tool: str, cell: dict, root: Path, outputs: list, device: str = "local-sync") -> list:
+def run_argv(tool: str, cell: Json, root: Path, outputs: list[Path], device: str = "local-sync") -> list[str]:
     """iree-run-module's checked call, as the run stage spells it (stages/run.py `run_command`)."""
     export, module = within(root, cell["export"]), module_path(root, cell)
     return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
@@ -46,7 +49,9 @@ def run_argv(tool: str, cell: dict, root: Path, outputs: list, device: str = "lo
             *(f"--output=@{path}" for path in outputs)]  # fmt: skip
 
 
-def benchmark_argv(tool: str, cell: dict, root: Path, repetitions: int, device: str = "local-sync") -> list:
+def benchmark_argv(
+    tool: str, cell: Json, root: Path, repetitions: int, device: str = "local-sync"
+) -> list[str]:
     """iree-benchmark-module on one thread (local-sync runs on the calling thread), JSON out."""
     export, module = within(root, cell["export"]), module_path(root, cell)
     return [tool, f"--device={device}", f"--module={module}", f"--function={cell['function']}",
@@ -60,7 +65,7 @@ _PER_UNIT = {
 }
 
 
-def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict:
+def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") -> dict[str, list[float]]:
     """Each benchmark's repetition times in `unit` ("ms" or "us"), by name, from iree-benchmark-module's
     JSON (what precedes its first "{", a tool's log line, is skipped); aggregates left out. `field`
     "cpu_time" is the process's CPU time per iteration (iree-benchmark-module measures process CPU
@@ -69,14 +74,14 @@ def benchmark_times(benchmark_json: str, unit: str, field: str = "real_time") ->
     (stages/benchmark_tool.py)."""
     scale = _PER_UNIT[unit]
     start = benchmark_json.find("{")
-    times: dict = {}
+    times: dict[str, list[float]] = {}
     for bench in (json.loads(benchmark_json[start:]) if start >= 0 else {}).get("benchmarks", []):
         if bench.get("run_type", "iteration") == "iteration" and isinstance(bench.get(field), (int, float)):
             times.setdefault(bench["name"], []).append(bench[field] * scale[bench.get("time_unit", "ns")])
     return times
 
 
-def benchmark_ms(text: str, field: str) -> list:
+def benchmark_ms(text: str, field: str) -> list[float]:
     """Every repetition's `field` (real_time, cpu_time) per call in ms, in order."""
     return [t for times in benchmark_times(text, "ms", field).values() for t in times]
 
@@ -96,7 +101,7 @@ def elf_machine(head: bytes) -> str:
     return _ELF_MACHINES.get(number, f"e_machine {number}")
 
 
-def binfmt_handler(head: bytes, entries: Mapping[str, str]) -> dict:
+def binfmt_handler(head: bytes, entries: Mapping[str, str]) -> dict[str, str]:
     """The enabled binfmt_misc entry (name -> its /proc/sys/fs/binfmt_misc text) whose magic and mask
     match the file's first bytes: {"name", "interpreter"}; {} where none does."""
     for name, text in sorted(entries.items()):
@@ -112,7 +117,7 @@ def binfmt_handler(head: bytes, entries: Mapping[str, str]) -> dict:
     return {}
 
 
-def _binfmt_entries() -> dict:
+def _binfmt_entries() -> dict[str, str]:
     base = Path("/proc/sys/fs/binfmt_misc")
     try:
         return {p.name: p.read_text() for p in base.iterdir() if p.name not in ("register", "status")}
@@ -120,7 +125,7 @@ def _binfmt_entries() -> dict:
         return {}
 
 
-def how_it_runs(tool: Path, machine: str = "", entries: Optional[Mapping[str, str]] = None) -> dict:
+def how_it_runs(tool: Path, machine: str = "", entries: Optional[Mapping[str, str]] = None) -> dict[str, str]:
     """Whether this machine's CPU runs `tool` itself, or an emulator does: {} natively; {"emulated":
     "qemu-user", ...} through a binfmt_misc handler (the host's CPU did not run the board's code, and
     its time is the emulator's); raises where nothing here runs it."""
@@ -145,7 +150,7 @@ def how_it_runs(tool: Path, machine: str = "", entries: Optional[Mapping[str, st
             "interpreter": handler["interpreter"]}  # fmt: skip
 
 
-def tools_of(root: Path, runtime: dict, installed: Optional[Path] = None) -> dict:
+def tools_of(root: Path, runtime: Json, installed: Optional[Path] = None) -> dict[str, Path]:
     """The runtime's iree-run-module and iree-benchmark-module: those the bundle carries, or the
     wheel's own (unpacked at `installed`; with its iree-profile where it has one, 3.12.0 on), made
     executable where a copy lost the bit."""
@@ -165,14 +170,14 @@ def tools_of(root: Path, runtime: dict, installed: Optional[Path] = None) -> dic
 
 
 def run_cell_tools(
-    root: Path, cell: dict, runtime: dict, tools: dict, repetitions: int, timeout: float
-) -> dict:
+    root: Path, cell: Json, runtime: Json, tools: Mapping[str, Path], repetitions: int, timeout: float
+) -> Json:
     """Check and time one cell with IREE's command-line tools, as the run stage does: iree-run-module
     writes the outputs (raw .bin where .npy has no dtype), numpy compares them with torch's, and
     iree-benchmark-module on local-sync times one thread's CPU per call."""
     import numpy as np
 
-    result: dict = {"device": cell["device"], "runtime_version": runtime.get("version") or runtime["release"]}
+    result: Json = {"device": cell["device"], "runtime_version": runtime.get("version") or runtime["release"]}
     if cell["device"] != "local-sync":
         said = f"not run: the runtime's tools run CPU cells here, not {cell['device']}"
         return {**result, "status": "skip", "message": said}
@@ -219,7 +224,7 @@ def run_cell_tools(
     return verdict(result, check)
 
 
-def _tool(argv: list, env: dict, timeout: float) -> dict:
+def _tool(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, str]:
     """One tool's run: {"stdout"} when it succeeded, else the cell's failure in the tool's words."""
     try:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)

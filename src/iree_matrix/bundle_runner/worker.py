@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import gap, gpu
 from .arrays import compare
@@ -18,15 +18,18 @@ from .base import clip, command
 from .cell import load_function, to_host
 from .manifest import within
 
+if TYPE_CHECKING:
+    from .base import Array, Json
+
 
 class _Arms:
     """What a worker holds: each arm's call, a GPU arm's synchronisation around its timed calls
     (torch's), an ONNX Runtime arm's model and feeds (for its profile)."""
 
     def __init__(self) -> None:
-        self.calls: dict = {}
-        self.syncs: dict = {}
-        self.onnx: dict = {}
+        self.calls: dict[str, Callable[[], object]] = {}
+        self.syncs: dict[str, Callable[[], object]] = {}
+        self.onnx: dict[str, tuple[Path, dict[str, Array]]] = {}
 
 
 def worker_loop(root: Path) -> int:
@@ -45,7 +48,7 @@ def worker_loop(root: Path) -> int:
     return 0
 
 
-def _answer(root: Path, order: dict, arms: _Arms) -> dict:
+def _answer(root: Path, order: Json, arms: _Arms) -> Json:
     """One command's answer: the first of LOADERS the order names, else a timing."""
     for key, load in LOADERS:
         if key in order:
@@ -63,22 +66,26 @@ def _answer(root: Path, order: dict, arms: _Arms) -> dict:
     return {"ok": True, "ms": times}
 
 
-def _load_iree(root: Path, order: dict, arms: _Arms) -> dict:
-    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+def _load_iree(root: Path, order: Json, arms: _Arms) -> Json:
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
     import numpy as np
 
     cell = order["load"]
     export = within(root, cell["export"])
     inputs = [np.load(export / "inputs" / n) for n in cell["inputs"]]
     function = load_function(rt, rt.SystemContext(config=rt.Config("local-sync")), root, cell)
-    arms.calls[cell["job"]] = lambda f=function, x=inputs: f(*x)
+
+    def call(f: Any = function, x: list[Array] = inputs) -> object:
+        return f(*x)
+
+    arms.calls[cell["job"]] = call
     return {"ok": True}
 
 
-def _load_onnx(root: Path, order: dict, arms: _Arms) -> dict:
+def _load_onnx(root: Path, order: Json, arms: _Arms) -> Json:
     """ONNX Runtime on one thread, sequential, its outputs checked against torch's."""
     import numpy as np
-    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -91,13 +98,17 @@ def _load_onnx(root: Path, order: dict, arms: _Arms) -> dict:
     references = [np.load(export / "reference" / n) for n in order["references"]]
     got = [np.asarray(o) for o in session.run(None, feeds)]
     check = compare(got, references, float(order["atol"]), float(order["rtol"]))
-    arms.calls[order["name"]] = lambda s=session, f=feeds: s.run(None, f)
+
+    def call(s: Any = session, f: dict[str, Array] = feeds) -> object:
+        return s.run(None, f)
+
+    arms.calls[order["name"]] = call
     arms.onnx[order["name"]] = (within(root, order["load_onnx"]), feeds)
     return {"ok": True, "version": ort.__version__, **check}
 
 
-def _load_gpu(root: Path, order: dict, arms: _Arms) -> dict:
-    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+def _load_gpu(root: Path, order: Json, arms: _Arms) -> Json:
+    import iree.runtime as rt  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
     call, answer = gpu.load_arm(rt, root, order["load_gpu"], to_host, clip)
     if call is not None:
@@ -105,18 +116,18 @@ def _load_gpu(root: Path, order: dict, arms: _Arms) -> dict:
     return answer
 
 
-def _load_torch_cuda(root: Path, order: dict, arms: _Arms) -> dict:
+def _load_torch_cuda(root: Path, order: Json, arms: _Arms) -> Json:
     return gpu.load_torch_cuda(root, order, arms.calls, arms.syncs, compare, clip)
 
 
-def _profile_onnx(root: Path, order: dict, arms: _Arms) -> dict:
-    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]
+def _profile_onnx(root: Path, order: Json, arms: _Arms) -> Json:
+    import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]  # no stubs; absent where mypy runs
 
     model, feeds = arms.onnx[order["profile_onnx"]]
     return {"ok": True, "op_profile": gap.profile_onnx(ort, model, feeds, order["calls"])}
 
 
-def _load_torch(root: Path, order: dict, arms: _Arms) -> dict:
+def _load_torch(root: Path, order: Json, arms: _Arms) -> Json:
     """torch eager on one thread: the model built from its own file and seed (the reference
     models' weights are the same bits on any CPU and thread count), run on the export's inputs."""
     import importlib
@@ -158,7 +169,7 @@ class Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
         )  # fmt: skip
 
-    def ask(self, order: dict) -> dict:
+    def ask(self, order: Json) -> Json:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(json.dumps(order) + "\n")
         self.process.stdin.flush()
@@ -167,7 +178,8 @@ class Worker:
             code = self.process.wait()
             name = signal.Signals(-code).name if code < 0 else f"exit {code}"
             return {"ok": False, "error": f"the timing process ended ({name})"}
-        return json.loads(line)
+        answer: Json = json.loads(line)
+        return answer
 
     def close(self) -> None:
         try:
@@ -178,9 +190,10 @@ class Worker:
 
 
 # The orders that load an arm, by the key that names each.
-LOADERS: tuple = (("load", _load_iree), ("load_onnx", _load_onnx), ("load_torch", _load_torch),
-                  ("load_gpu", _load_gpu), ("load_torch_cuda", _load_torch_cuda),
-                  ("profile_onnx", _profile_onnx))  # fmt: skip
+LOADERS: tuple[tuple[str, Callable[[Path, Json, _Arms], Json]], ...] = (
+    ("load", _load_iree), ("load_onnx", _load_onnx), ("load_torch", _load_torch), ("load_gpu", _load_gpu),
+    ("load_torch_cuda", _load_torch_cuda), ("profile_onnx", _profile_onnx),
+)  # fmt: skip
 
 
 def importable(name: str) -> bool:
