@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import compat, query, release_choice, results_folder
+from iree_matrix.answers import compat, query, release_choice
 from iree_matrix.core.model.records import runtime_name
 from iree_matrix.core.model.results import ResultsLog, Status
 from tests.unit.test_answers import EXP, _compile, _refused, _run
@@ -152,20 +152,6 @@ def test_compat_json_carries_the_module_and_output_digests_of_schema_2_records()
     document["digests"][0]["module_sha256"] = "not a digest"
     with pytest.raises(jsonschema.ValidationError):
         compat.validate(document)
-
-
-def test_query_model_on_a_board_of_the_published_older_torch_set():
-    records = results_folder.read(
-        Path(__file__).resolve().parents[2] / "results/pi-zero-older-torch/results.jsonl"
-    )
-    default = query.model(records, "mobilenet_v2")
-    pi4 = query.model(records, "mobilenet_v2", "pi4")
-    assert default.lines[0].startswith("mobilenet_v2 on armv6-arm1176jzf-s (emulated")
-    assert pi4.lines[0].startswith("mobilenet_v2 on aarch64-cortex-a72 (emulated")
-    assert pi4.data is not None and pi4.data["passing"] == ["3.9.0", "3.13.0"]
-    assert query.model(records, "mobilenet_v2", "aarch64").lines == pi4.lines  # a prefix that is one target
-    with pytest.raises(query.UserError, match=r"--arch riscv: is not a target .* armv6-arm1176jzf-s"):
-        query.model(records, "mobilenet_v2", "riscv")
 
 
 def test_a_release_whose_module_was_never_run_says_so_not_compile_ok():

@@ -7,7 +7,7 @@ import dataclasses
 
 from iree_matrix.answers import compat, exporters, query
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.report import render_compatibility, site
+from iree_matrix.report import render_compatibility
 
 SHA = {"a": "a" * 64, "b": "b" * 64, "c": "c" * 64}
 REFUSAL = "error: bytecode version 6 is newer than the current version 5"
@@ -89,20 +89,6 @@ def test_the_report_section_table_and_refusals():
         in text
     )
     assert "export fail: TypeError: the importer cannot" in text
-
-
-def test_bytecode_compiles_stay_out_of_the_text_answers():
-    records = _records()
-    document = compat.derive(records)
-    compat.validate(document)
-    (model,) = document["models"]
-    assert model["passing"] == ["3.6.0", "3.9.0"]  # the bytecode refusal is not a failing release
-    envs = {e["exporter"]: e for e in document["exporters"]["environments"]}
-    assert envs[_env("3.13", "2.9.1", "3.9.0")]["bytecode"] == ["3.9.0"]
-    assert document["exporters"]["distinct"] == [
-        {"function": "tiny", "exporters": 2, "texts": 1, "bytecodes": 2}
-    ]
-    assert "exporters.html" in site.render(records)
 
 
 def test_query_export_answers_with_evidence_and_says_what_was_measured():

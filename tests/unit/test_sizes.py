@@ -10,6 +10,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.unit import source_tree
+
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_LINES = 80  # from the `def` line to the last line of its body (decorators not counted)
 MODULE_LINES = 700
@@ -35,8 +37,8 @@ def module_lines() -> dict[str, int]:
     }
 
 
-def function_lines(source: str, filename: str = "<source>") -> Iterator[tuple[str, int, int]]:
-    """(qualified name, first line, length) of every function and method in `source`, nested ones too."""
+def function_lines(module: ast.AST) -> Iterator[tuple[str, int, int]]:
+    """(qualified name, first line, length) of every function and method in `module`, nested ones too."""
 
     def walk(node: ast.AST, prefix: str) -> Iterator[tuple[str, int, int]]:
         for child in ast.iter_child_nodes(node):
@@ -49,13 +51,14 @@ def function_lines(source: str, filename: str = "<source>") -> Iterator[tuple[st
             else:
                 yield from walk(child, prefix)
 
-    yield from walk(ast.parse(source, filename=filename), "")
+    yield from walk(module, "")
 
 
 def src_function_lines() -> dict[str, tuple[int, int]]:
     found = {}
     for path in sorted((ROOT / "src").rglob("*.py")):
-        for name, line, length in function_lines(path.read_text(encoding="utf-8"), str(path)):
+        # The tree the other whole-source tests parse too (source_tree: once per tier run).
+        for name, line, length in function_lines(source_tree.tree(path)):
             found[f"{path.relative_to(ROOT).as_posix()}::{name}"] = (line, length)
     return found
 
@@ -95,4 +98,4 @@ def test_the_function_count_measures_from_def_to_the_last_line() -> None:
     source = (
         "class A:\n    @staticmethod\n    def f():\n        def g():\n            pass\n\n        return g\n"
     )
-    assert list(function_lines(source)) == [("A.f", 3, 5), ("A.f.g", 4, 2)]
+    assert list(function_lines(ast.parse(source))) == [("A.f", 3, 5), ("A.f.g", 4, 2)]
