@@ -339,6 +339,9 @@ def test_the_summary_spells_out_the_hints_route_for_a_users_model():
     assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+decompose'`" in out, out
     # a built-in model (no FILE:FACTORY in its export's command) gets the advice alone
     assert "run it:" not in _summary_of(failed)
+    # `query model` says the same under its what to do
+    answer = "\n".join(query.model([failed, export], "kws").lines)
+    assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+gaps'`" in answer, answer
 
 
 def test_every_recipe_a_hint_names_is_in_its_recipes_and_a_real_one():
