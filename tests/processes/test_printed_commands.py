@@ -116,3 +116,18 @@ def test_query_models_recipe_command_runs_as_printed(user_model: Path, tmp_path:
     asked = _tool(["query", "model", f"{reference}~{recipe}"], results)
     assert asked.returncode == 0, asked.stderr[-2000:]
     assert "my_net~fx+decompose" in asked.stdout and "passes" in asked.stdout, asked.stdout
+
+
+def test_a_run_summarys_route_under_a_hint_runs_as_printed(user_model: Path, tmp_path: Path) -> None:
+    """The `run it:` line a run's summary prints under a hint that names an export recipe (the hint
+    itself can only say `FILE:FACTORY~fx+gaps`) runs as printed, for the model that failed."""
+    from tests.unit.test_hints import LSTM_MESSAGE, LSTM_METRICS, _failed, _summary_of
+
+    failed = _failed("compile", "my_net", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
+    export = dataclasses.replace(
+        failed, job=f"export:{failed.cell.split('/iree')[0]}", stage="export", status=Status.OK,
+        message=None, command=("python", "export_model.py", "--file", str(user_model), "--factory", "build"),
+    )  # fmt: skip
+    line = next(x for x in _summary_of(failed, export).splitlines() if "run it:" in x)
+    printed = _run_printed(line, tmp_path / "results")
+    assert printed == [f"iree-matrix matrix --model {shlex.quote(f'{user_model}:build~fx+gaps')}"]

@@ -162,3 +162,18 @@ def test_query_model_names_the_recipe_that_passes():
     # a recipe that fails on a release is not said to pass there
     records = [r for r in records if not (r.stage == "run" and "3.10.0" in r.job and "decode" in r.job)]
     assert query.model(records, "llama@transformers").data["recipes"] == {"eager+select-cache": ["3.13.0"]}
+
+
+def test_a_route_names_the_model_by_its_file_and_only_recipes_left_to_try():
+    assert recipes.route("nets/kws.py:build", ("fx+gaps", "fx+decompose")) == (
+        "run it: `iree-matrix matrix --model 'nets/kws.py:build~fx+gaps'` "
+        "(or `iree-matrix matrix --model 'nets/kws.py:build~fx+decompose'`)"
+    )
+    assert recipes.route("nets/kws.py:build~fx+gaps", ("fx+gaps", "fx+decompose")) == (
+        "run it: `iree-matrix matrix --model 'nets/kws.py:build~fx+decompose'`"
+    )
+    assert recipes.route("nets/kws.py:build~fx+gaps", ("fx+gaps",)) == ""
+    # a `~` in the file's path is not a recipe
+    assert recipes.route("/home/a~b/kws.py:build", ("fx+gaps",)) == (
+        "run it: `iree-matrix matrix --model '/home/a~b/kws.py:build~fx+gaps'`"
+    )

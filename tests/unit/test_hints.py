@@ -6,6 +6,8 @@ the run's summary, with the telling line never cut."""
 from __future__ import annotations
 
 import dataclasses
+import io
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -288,6 +290,69 @@ def test_the_run_summary_prints_what_to_do(capsys):
     workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), sys.stdout)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     assert out.count("IREE has no lowering") == 1 and f"what to do: as for {record.job}" in out
+
+
+def _summary_of(*records: Record) -> str:
+    from iree_matrix.execution import workflow
+
+    class _Summary:
+        seconds, executed, reused, interrupted = 1.0, 1, (), False
+
+        def __init__(self) -> None:
+            self.records = {r.job: r for r in records}
+
+        def tally(self) -> str:
+            return "1 fail"
+
+        def answers(self) -> list:
+            return []
+
+        def failures(self) -> list:
+            return [r for r in records if r.status is Status.FAIL]
+
+    out = io.StringIO()
+    workflow.print_summary(_Summary(), Path("/tmp/c"), Path("/tmp/r"), out)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def test_the_summary_spells_out_the_hints_route_for_a_users_model():
+    """Issue #69's newcomer: the hint said `--model FILE:FACTORY~fx+gaps`, a placeholder, not a
+    command; the summary now prints the command that runs this model by the hint's recipe."""
+    failed = _failed("compile", "kws", "3.13.0", LSTM_MESSAGE, LSTM_METRICS, error_class="compile-error")
+    export = dataclasses.replace(
+        failed, job=f"export:kws/{EXP}", stage="export", status=Status.OK, message=None,
+        command=("python", "export_model.py", "--file", "/home/me/nets/kws.py", "--factory", "build"),
+    )  # fmt: skip
+    out = _summary_of(failed, export)
+    assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+gaps'`" in out, out
+    # the same model exported by the hint's route and still failing: the route's other recipes only
+    routed = dataclasses.replace(
+        failed, job=f"compile:kws~fx+gaps/{EXP}/iree3.13.0/x86_64/default",
+        message="error: failed to legalize operation 'torch.aten.squeeze.dims'", metrics={},
+        labels={**failed.labels, "model": "kws~fx+gaps", "source_model": "kws~fx+gaps"},
+    )  # fmt: skip
+    routed_export = dataclasses.replace(
+        export, job=f"export:kws~fx+gaps/{EXP}", command=(*export.command, "--recipe", "fx+gaps"),
+        labels={**export.labels, "model": "kws~fx+gaps", "source_model": "kws~fx+gaps"},
+    )  # fmt: skip
+    out = _summary_of(routed, routed_export)
+    assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+decompose'`" in out, out
+    # a built-in model (no FILE:FACTORY in its export's command) gets the advice alone
+    assert "run it:" not in _summary_of(failed)
+    # `query model` says the same under its what to do
+    answer = "\n".join(query.model([failed, export], "kws").lines)
+    assert "run it: `iree-matrix matrix --model '/home/me/nets/kws.py:build~fx+gaps'`" in answer, answer
+
+
+def test_every_recipe_a_hint_names_is_in_its_recipes_and_a_real_one():
+    from iree_matrix.matrix import export_recipes
+
+    for hint in hints.HINTS:
+        named = set(re.findall(r"the recipe `([\w+-]+)`(?: or `([\w+-]+)`)?", hint.advice))
+        said = {r for pair in named for r in pair if r}
+        assert said <= set(hint.recipes), (hint.name, said, hint.recipes)
+        for recipe in hint.recipes:
+            assert export_recipes.parse(recipe), (hint.name, recipe)
 
 
 @pytest.mark.parametrize("line", ["bytecode version mismatch; runtime supports 17.0, module has 15.0"])

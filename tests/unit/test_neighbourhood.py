@@ -292,3 +292,16 @@ def test_an_unproved_pick_says_so_and_readme_shows_the_identity_with_proved_pick
         advice.lines(advice.Chosen((next(a for a in found if a.model == "other"),), True, ""), "other")
     )
     assert "proof: not timed in this sitting" in said
+
+
+def test_a_sitting_run_with_no_proof_says_so_not_that_it_predates_the_proof():
+    """Issue 69's newcomer ran `advise FILE:build --no-proof` and read "not timed in this sitting (it
+    predates the pick's proof)": a sitting made today, unproved by the option, says so."""
+    document = {**_document(advice.SCHEMA), "proof_skipped": True}
+    (found,) = advice.derive(document)
+    assert found.proof_skipped
+    said = "\n".join(advice.lines(advice.Chosen((found,), True, ""), found.model))
+    assert "proof: not timed in this sitting (skipped by --no-proof)" in said and "predates" not in said
+    (older,) = advice.derive(_document(advice.SCHEMA))
+    assert not older.proof_skipped
+    assert "predates the pick's proof" in neighbourhood.untimed(older.model, "", older.proof_skipped)

@@ -149,6 +149,7 @@ class Advice:
     # The peers the sitting meant to time but could not import there (a bundle's run.py with numpy
     # only: no ONNX Runtime), each as "<peer>: how to add it": why a ratio to it is missing.
     peers_missing: tuple[str, ...] = ()
+    proof_skipped: bool = False  # the sitting ran with `--no-proof`: unproved by the user's choice
 
     @property
     def configuration(self) -> search.Config:
@@ -243,6 +244,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
                     sitting_seconds=_sitting_seconds(document),
                     gap_error=why,
                     peers_missing=bundles.missing_peers(entry),
+                    proof_skipped=bool(document.get("proof_skipped")),
                 )  # fmt: skip
             )
     return found
@@ -580,7 +582,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         for trial in a.kernel_trials:
             out.append(f"    {kernel_text(trial)}")
         proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
-        out.append(f"    proof: {proof or neighbourhood.untimed(argument or a.model, a.identity.llvm_cpu)}")
+        unproved = neighbourhood.untimed(argument or a.model, a.identity.llvm_cpu, a.proof_skipped)
+        out.append(f"    proof: {proof or unproved}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")
             out.append(f"      IREE's slowest dispatches in context: {gaps.dispatches_text(a.gap)}")

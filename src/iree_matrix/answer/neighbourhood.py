@@ -361,12 +361,13 @@ def summary(proof: Proof, answer: str = "", again: str = "") -> str:
     return f"`{proof.result}`: {proof.stopped} ({steps}{moved})"
 
 
-def untimed(model: str, llvm_cpu: str = "") -> str:
-    """What an answer whose sitting timed no neighbourhood says of it (a sitting made before picks
-    were proved), and the two ways to time it on that CPU."""
+def untimed(model: str, llvm_cpu: str = "", skipped: bool = False) -> str:
+    """What an answer whose sitting timed no neighbourhood says of it (`skipped`: the sitting ran with
+    `--no-proof`; else one made before picks were proved), and the two ways to time it on that CPU."""
     cpu = llvm_cpu or "LLVM_CPU"
+    why = "skipped by --no-proof" if skipped else "it predates the pick's proof"
     return (
-        f"not timed in this sitting (it predates the pick's proof): `iree-matrix advise {model}` on that "
+        f"not timed in this sitting ({why}): `iree-matrix advise {model}` on that "
         f"CPU times it, or without the tool there `iree-matrix bundle --advise {model} --cpu {cpu} --to DIR` "
         "and `python3 run.py` there"
     )

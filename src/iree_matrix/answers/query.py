@@ -301,10 +301,13 @@ def _release_lines(
     for via, releases_via in _grouped_via(passing).items():
         listed = version_listing(releases_via, limit=20)
         lines.append(f"    via {via} (the exporter's own MLIR does not pass there): {listed}")
-    offer = _recipe_search(model, models.references(records))
+    references = models.references(records)
+    offer = _recipe_search(model, references)
     for (why, todo), names in _grouped(failing).items():  # one line per reason, uncut
         lines.append(f"  fails:  {version_listing(names, limit=20)}: {why}")
         lines += [f"          what to do: {a}" for a in todo or offer]
+        jobs = {job for r in failing if r.compiler in names for job in r.failed}
+        lines += [f"          {r}" for r in _routes(references.get(model), records, jobs)]
     for why, names in _grouped_unrun(unrun).items():
         lines.append(f"  not run: {version_listing(names, limit=20)}: {why}")
     return lines
@@ -336,6 +339,17 @@ def _newest_and_fastest(
     evidence += list(rec.fastest.evidence) if rec.fastest is not None else []
     evidence += [r.failed[0] for r in failing if r.failed]  # where each failing release failed
     return lines, evidence
+
+
+def _routes(reference: Optional[str], records: Sequence[Record], jobs: set[str]) -> list[str]:
+    """The commands that run a user's model (`reference`: FILE:FACTORY) by the export recipes the
+    hints of its failed `jobs` name, as a run's summary prints them (`run it: ...`)."""
+    if not reference:
+        return []
+    found = [release_choice.hint(r) for r in records if r.job in jobs]
+    named = [recipe for f in found if f is not None for recipe in f.hint.recipes]
+    route = recipes.route(reference, list(dict.fromkeys(named)))
+    return [route] if route else []
 
 
 def _recipe_search(model: str, references: Mapping[str, str]) -> tuple[str, ...]:

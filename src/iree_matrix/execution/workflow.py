@@ -23,7 +23,7 @@ from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Record, ResultsLog, Status
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
-from iree_matrix.matrix import plan, releases, spec, spec_file
+from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
 from iree_matrix.matrix.settings import Layered
 
 logger = console.logger(__name__)
@@ -457,6 +457,7 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
         )
     problems = summary.failures()
     advised: dict[str, str] = {}  # advice said once in full, then referred to
+    references = models.references(summary.records.values())  # a user's model: FILE:FACTORY
     for record in sorted(problems, key=lambda r: r.job):
         first = first_words(record, cache)
         print(f"  {record.status.value:<8} {record.job}\n           {record.error_class}: {first}", file=out)
@@ -467,6 +468,10 @@ def print_summary(summary: Summary, cache: Path, results_dir: Path, out: TextIO)
             print(
                 f"           what to do: {found.advice if said == record.job else 'as for ' + said}", file=out
             )
+            reference = references.get(record.label.source_model or record.label.model)
+            route = export_recipes.route(reference, found.hint.recipes) if reference else ""
+            if route:
+                print(f"           {route}", file=out)
     if problems or answers:
         where = f" --results-dir {results_dir}" + (f" --cache {cache}" if cache != default_cache() else "")
         print(f"the whole message and the logs of one: iree-matrix show JOB{where}", file=out)

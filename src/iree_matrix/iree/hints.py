@@ -45,6 +45,9 @@ class Hint:
     exporters: Optional[str] = None
     # Only for compiler releases in this inclusive range (first, last): a cause a release fixed
     releases: Optional[tuple[str, str]] = None
+    # The export recipes the advice names, its route first: a run's summary prints the command that
+    # runs the failing user's model by them (the advice itself can only say `FILE:FACTORY~RECIPE`)
+    recipes: tuple[str, ...] = ()
 
     def search(self, line: str) -> Optional[re.Match[str]]:
         return re.search(self.signature, line)
@@ -67,6 +70,7 @@ HINTS: tuple[Hint, ...] = (
         "on both; an nn.LSTM keyword spotter exported `~fx+gaps` compiles and matches torch on 3.13.0 "
         "(tests/integration/test_routes.py; docs/failures.md, 'What to do')",
         stages=("compile", "export"),
+        recipes=("fx+gaps",),
     ),
     Hint(
         "weight-norm",
@@ -82,6 +86,7 @@ HINTS: tuple[Hint, ...] = (
         "compile on 3.13.0 at `torch.aten._weight_norm`; with remove_parametrizations it compiles and "
         "matches torch, and so does its `~fx+decompose` export (tests/integration/test_routes.py)",
         stages=("compile", "export"),
+        recipes=("fx+gaps", "fx+decompose"),
     ),
     Hint(
         "squeeze-dims",
@@ -94,6 +99,7 @@ HINTS: tuple[Hint, ...] = (
         "measured: an nn.LSTM keyword spotter exported with torch's core table alone fails so on 3.13.0; "
         "with squeeze.dims decomposed too it compiles and matches torch (tests/integration/test_routes.py)",
         stages=("compile",),
+        recipes=("fx+gaps", "fx+decompose"),
     ),
     Hint(
         "quantized-op",
@@ -258,6 +264,7 @@ HINTS: tuple[Hint, ...] = (
         "3.13.0 (docs/models.md, 'transformers')",
         stages=("compile",),
         exporters=TRANSFORMERS,
+        recipes=("fx+decompose",),
     ),
     Hint(
         "sdpa-scale-ignored",
@@ -299,6 +306,7 @@ HINTS: tuple[Hint, ...] = (
         "past_key_values are None; it returns early only when not tracing)",
         stages=("compile",),
         exporters=TRANSFORMERS,
+        recipes=("fx+decompose",),
     ),
     Hint(
         "diff-op",
@@ -310,6 +318,7 @@ HINTS: tuple[Hint, ...] = (
         "measured: an attention-mask builder that calls torch.diff fails so on 3.13.0; its `~fx+gaps` "
         "export compiles and matches torch (tests/integration/test_routes.py)",
         stages=("compile",),
+        recipes=("fx+gaps",),
     ),
 )
 

@@ -104,6 +104,23 @@ def commands(reference: str, recipe: str) -> tuple[str, ...]:
     return (f"iree-matrix advise {model}", f"iree-matrix matrix --model {model}")
 
 
+def route(reference: str, named: Sequence[str]) -> str:
+    """The line under a failure's hint that runs the failing user's model (`reference`, as a command
+    line names it, with its recipe if it has one) by the recipes the hint names (`named`, its route
+    first), those it was not exported by already: the hint's `FILE:FACTORY~RECIPE` spelled out, so
+    it runs as printed. Empty when no named recipe is left to try."""
+    import shlex
+
+    base, sep, current = reference.rpartition(SEP)
+    if not sep or "/" in current or ":" in current:  # a `~` of the path (~/nets/x.py), not a recipe
+        base, current = reference, ""
+    left = [r for r in named if r != current]
+    if not left:
+        return ""
+    said = [f"`iree-matrix matrix --model {shlex.quote(f'{base}{SEP}{r}')}`" for r in left]
+    return "run it: " + said[0] + "".join(f" (or {s})" for s in said[1:])
+
+
 def describe(recipe: str) -> str:
     """How to export a model by `recipe`, in words."""
     return "; ".join(HOW[c] for c in parse(recipe))
