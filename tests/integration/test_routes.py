@@ -170,7 +170,9 @@ def test_search_recipes_suggestion_runs_as_printed(tmp_path):
         cache=cache, results=tmp_path / "search",
     )  # fmt: skip
     assert searched.returncode == 0, searched.stderr
-    line = next(x for x in searched.stdout.splitlines() if "run it:" in x)
+    # The search's own line (advise and matrix); the run summary above it may print a hint's
+    # `run it:` line too (matrix only) for the default export's failure.
+    line = next(x for x in searched.stdout.splitlines() if "run it:" in x and "advise" in x)
     printed = re.findall(r"`iree-matrix ([^`]+)`", line)
     model = shlex.quote(f"{MODELS / 'diff_mask.py'}:build~fx+gaps")
     assert f"advise {model}" in printed and f"matrix --model {model}" in printed, line
