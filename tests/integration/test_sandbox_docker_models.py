@@ -26,6 +26,7 @@ from tests.hostile_models import (
     SHARED_MEMORY,
     kill_sleeping,
     sleeping,
+    unique_duration,
     write_models,
 )  # fmt: skip
 
@@ -49,7 +50,7 @@ def drill(tmp_path_factory):  # type: ignore[no-untyped-def]
     mine, theirs = f"iree-matrix-drill-{uuid.uuid4().hex}", f"iree-matrix-other-{uuid.uuid4().hex}"
     other = Path("/dev/shm") / theirs
     other.write_text("another program's")
-    duration = f"3600.{uuid.uuid4().int % 10**9}"
+    duration = unique_duration(uuid.uuid4())
     models = {
         "outside": OUTSIDE.format(precious=str(users / "precious.txt"), seen=str(users / "written")),
         "shm": SHARED_MEMORY.format(mine=mine, theirs=theirs),
