@@ -498,15 +498,30 @@ FLEET_PREFIX = "cpu-"  # a profile compiling for a named CPU (advise's --fleet s
 
 
 def _arm(profile: str, cpu: str) -> tuple[str, str]:
-    """(name, kind) of a sitting's arm from its cell's profile."""
+    """(name, kind) of a sitting's arm from its cell's profile label; a kernel swapped into default
+    or a pick ("cpu-znver4+k:depthwise3x3") is named as advise names its arm, "default+k:NAME"."""
     from iree_matrix.iree.flags import COMBINE
+    from iree_matrix.matrix.kernels import profile_label, split_profile_label
 
+    profile, kernel = split_profile_label(profile)
     fleet = f"{FLEET_PREFIX}{cpu}"
+    if kernel:
+        return profile_label(_arm(profile, cpu)[0], kernel), KERNEL_ARM
     if profile == fleet:
         return "default", "default"
     if profile == "generic":
         return "generic", "naive"
     return COMBINE.join(p for p in profile.split(COMBINE) if p != fleet), "pick"
+
+
+KERNEL_ARM = "kernel"  # answer/advice.py's KERNEL: a kernel swapped into default or a pick
+
+
+def kernel_base(name: str) -> str:
+    """The configuration a kernel arm's kernel is swapped into: "default" of "default+k:NAME"."""
+    from iree_matrix.matrix.kernels import split_profile_label
+
+    return split_profile_label(name)[0]
 
 
 def sittings(
@@ -551,8 +566,13 @@ def sittings(
             named[name] = cell
             if kind == "pick" and picks is not None and name not in picks:
                 continue  # a proof's neighbour only: timed in the proof, never an answer
-            arms.append({"name": name, "kind": kind, "config": name, "release": cell.runtime,
-                         "flags": flags_of(cell), "job": cell.job})  # fmt: skip
+            arm = {"name": name, "kind": kind, "config": name, "release": cell.runtime,
+                   "flags": flags_of(cell), "job": cell.job}  # fmt: skip
+            if kind == KERNEL_ARM:  # as advise's: its configuration is the one it is swapped into
+                arm.update(
+                    config=kernel_base(name), base=kernel_base(name), kernel=Labels.of(cell.labels).kernel
+                )
+            arms.append(arm)
         sitting: dict[str, Any] = {
             "model": model,
             "function": function,
