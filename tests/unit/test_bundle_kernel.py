@@ -146,3 +146,66 @@ def test_bad_kernels_are_one_line_naming_the_option(tmp_path: Path) -> None:
         bundle_kernels.refuse_on_gpu(plan(given))
     same, names = bundle_kernels.chosen(plan(given), "mobilenet_v2", RELEASE)
     assert names == (DW,) and same.kernels == (given,)
+
+
+def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travels_with_why() -> None:
+    """The pick's kernel cell compiled (its spec applied): its arm gets the kernel's flags, directory
+    and the command that built its object for the bundle's CPU; default's kernel cell was not
+    applied: it did not travel, so its arm is the compile's why, never timed there."""
+    from iree_matrix.core.model.records import Labels
+    from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.matrix import kernels as kernel_files
+
+    negabs = kernel_files.load(REPO / "tests" / "data" / "kernels" / "negabs")
+    built = "kernel:negabs/x86_64/znver4"
+
+    def job(profile: str) -> types.SimpleNamespace:
+        labels = Labels(model="m", source_model="m", function="main", compiler=RELEASE, profile=profile,
+                        kernel=kernel_files.split_profile_label(profile)[1])  # fmt: skip
+        return types.SimpleNamespace(stage="compile", id=f"compile:m/{profile}", label=labels, deps=(built,))
+
+    jobs = [job(f"im2col+{FLEET}+k:negabs"), job(f"{FLEET}+k:negabs")]
+    loaded = types.SimpleNamespace(
+        matrix=types.SimpleNamespace(kernels={"negabs": negabs}),
+        plan=types.SimpleNamespace(jobs=jobs, by_id=lambda: {j.id: j for j in jobs}),
+    )
+    applied = {"custom_kernel": {"applied": True}}
+    why = "kernel 'negabs' was not applied: its transform spec matched nothing"
+    command = ("/env/bin/python", "-m", "ziglang", "cc", "-mcpu=znver4", "-c", "negabs.c")
+    latest = {
+        jobs[0].id: Record(jobs[0].id, "compile", "c", "k1", Status.OK, {}, applied),
+        jobs[1].id: Record(jobs[1].id, "compile", "c", "k2", Status.FAIL, {}, {},
+                           error_class="kernel-not-applied", message=why),
+        built: Record(built, "kernel", "k", "k3", Status.OK, {}, {}, command=command),
+    }  # fmt: skip
+    cell = _cell(f"im2col+{FLEET}+k:negabs", "negabs")
+    cell = bundle.BundledRun(**{**cell.__dict__, "compile_job": jobs[0].id})
+    arm = {
+        "name": "im2col+k:negabs",
+        "kind": "kernel",
+        "config": "im2col",
+        "base": "im2col",
+        "kernel": "negabs",
+        "release": RELEASE,
+        "flags": ["--iree-llvmcpu-target-cpu=znver4"],
+        "job": cell.job,
+    }
+    sitting = {"model": "m", "function": "main", "arms": [arm]}
+    bundle_kernels.describe_arms([sitting], loaded, latest, [cell], "znver4")  # type: ignore[arg-type]
+    timed, lost = sitting["arms"]
+    shown = "tests/data/kernels/negabs"
+    assert timed["applied"] is True and timed["kernel_dir"] == shown
+    assert timed["flags"][0] == "--iree-llvmcpu-target-cpu=znver4"
+    assert f"--iree-hal-executable-object-search-path={shown}" in timed["flags"]
+    assert timed["kernel_build"] == f"cd {shown} && python -m ziglang cc -mcpu=znver4 -c negabs.c"
+    assert (lost["name"], lost["base"], lost["applied"], "job" in lost) == (
+        "default+k:negabs",
+        "default",
+        False,
+        False,
+    )
+    assert (
+        lost["error"]
+        == "kernel-not-applied: kernel 'negabs' was not applied: its transform spec matched nothing"
+    )
+    assert sittings._arm_problem(lost, set()) is None and sittings._arm_problem(timed, set()) is None
