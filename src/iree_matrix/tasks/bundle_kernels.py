@@ -39,7 +39,6 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
     it); without one, the kernel the published answer for `model` by `release` takes, where its
     directory is here (a checkout's `kernels/`)."""
     names = []
-    model = model_name(model)
     for given in plan.kernels:
         try:
             kernel = kernel_files.load(Path(given).expanduser())
@@ -62,17 +61,6 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
         f"({kernel.shown_directory()}): its arms travel too (--kernel DIR names another)"
     )
     return dataclasses.replace(plan, kernels=(str(directory),)), (kernel.name,)
-
-
-def model_name(model: str) -> str:
-    """The name a model's jobs and a kernel's `models` call it: a built-in's own, a user's
-    `FILE:FACTORY`'s (`negabs_model-negabs`); as given where it names none (the plan says why)."""
-    from iree_matrix.matrix import models
-
-    try:
-        return models.resolve(model, Path.cwd()).name
-    except models.ModelError:
-        return model
 
 
 def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_files.Kernel, str]]:

@@ -46,6 +46,13 @@ class Settings:
     picks: tuple[str, ...] = ()  # instead of the published picks; the first is the proof's centre
     proof: bool = True  # the centre's neighbourhood travels and is timed there against it
     targets: tuple[str, ...] = ()  # with `advise`: GPU targets, a GPU sitting instead of a CPU one
+    # With `advise` (the model's name, as its jobs and sitting call it): what to build, where it is
+    # not that name (a user's `FILE:FACTORY`), as advise builds `reference` under `base_model`.
+    reference: Optional[str] = None
+
+    @property
+    def built(self) -> str:
+        return self.reference or self.advise or ""
 
 
 def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
@@ -74,7 +81,7 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         advised = Advised(tuple(picks), _say_proofs(proofs, release, args.repetitions))
         extra = [c for centre, around in advised.proofs.values() for c in (centre, *around)]
         loaded = load_plan(
-            plan.with_models([model]),
+            plan.with_models([args.built]),
             adjust=lambda m: _sitting_matrix(
                 m, model, release, list(dict.fromkeys([*picks, *extra])), cpu, (picks, kernels)
             ),
@@ -264,7 +271,7 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
                 f"{', '.join(gpu_sitting.spelled(t) for t in labels)}")  # fmt: skip
     proofs = _say_gpu_proofs(releases[0], labels, args.repetitions) if args.proof else {}
     loaded = load_plan(
-        plan.with_models([model]),
+        plan.with_models([args.built]),
         adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs),
     )
     return loaded, Advised((), proofs, gpu=True)
