@@ -37,9 +37,9 @@ def _cell(profile: str, kernel: str = "") -> bundle.BundledRun:
 
 
 def test_a_kernel_cell_is_an_arm_named_as_advise_names_it() -> None:
-    assert bundle._arm(f"{FLEET}+k:{DW}", "znver4") == (f"default+k:{DW}", bundle.KERNEL_ARM)
-    assert bundle._arm(f"{PICK}+{FLEET}+k:{DW}", "znver4") == (f"{PICK}+k:{DW}", bundle.KERNEL_ARM)
-    assert bundle._arm(f"{PICK}+{FLEET}", "znver4") == (PICK, "pick")  # without one, as before
+    assert bundle.arm_name(f"{FLEET}+k:{DW}", "znver4") == (f"default+k:{DW}", bundle.KERNEL_ARM)
+    assert bundle.arm_name(f"{PICK}+{FLEET}+k:{DW}", "znver4") == (f"{PICK}+k:{DW}", bundle.KERNEL_ARM)
+    assert bundle.arm_name(f"{PICK}+{FLEET}", "znver4") == (PICK, "pick")  # without one, as before
     found = [
         _cell(FLEET), _cell("generic"), _cell(f"{PICK}+{FLEET}"),
         _cell(f"{FLEET}+k:{DW}", DW), _cell(f"{PICK}+{FLEET}+k:{DW}", DW),
@@ -152,6 +152,7 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
     """The pick's kernel cell compiled (its spec applied): its arm gets the kernel's flags, directory
     and the command that built its object for the bundle's CPU; default's kernel cell was not
     applied: it did not travel, so its arm is the compile's why, never timed there."""
+    from iree_matrix.answer.advise_sitting import kernel_flags
     from iree_matrix.core.model.records import Labels
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.matrix import kernels as kernel_files
@@ -162,7 +163,8 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
     def job(profile: str) -> types.SimpleNamespace:
         labels = Labels(model="m", source_model="m", function="main", compiler=RELEASE, profile=profile,
                         kernel=kernel_files.split_profile_label(profile)[1])  # fmt: skip
-        return types.SimpleNamespace(stage="compile", id=f"compile:m/{profile}", label=labels, deps=(built,))
+        return types.SimpleNamespace(stage="compile", id=f"compile:m/{profile}", label=labels, deps=(built,),
+                                     profile=None)  # fmt: skip
 
     jobs = [job(f"im2col+{FLEET}+k:negabs"), job(f"{FLEET}+k:negabs")]
     loaded = types.SimpleNamespace(
@@ -198,6 +200,7 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
     assert timed["flags"][0] == "--iree-llvmcpu-target-cpu=znver4"
     assert f"--iree-hal-executable-object-search-path={shown}" in timed["flags"]
     assert timed["kernel_build"] == f"cd {shown} && python -m ziglang cc -mcpu=znver4 -c negabs.c"
+    assert lost["flags"] == kernel_flags(negabs, RELEASE)  # the cell's own: none here (no profile)
     assert (lost["name"], lost["base"], lost["applied"], "job" in lost) == (
         "default+k:negabs",
         "default",

@@ -17,7 +17,7 @@ from typing import Any, Optional
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
-from iree_matrix.execution.bundle import KERNEL_ARM, BundledRun
+from iree_matrix.execution.bundle import KERNEL_ARM, BundledRun, arm_name, kernel_base
 from iree_matrix.execution.workflow import Loaded, PlanSettings
 from iree_matrix.matrix import kernels as kernel_files
 
@@ -110,7 +110,7 @@ def describe_arms(
     so the answer there says the kernel was tried and not what became of it."""
     from iree_matrix.answer.advise_sitting import build_command, kernel_flags
     from iree_matrix.core.model.metrics.compile import CompileMetrics
-    from iree_matrix.execution.bundle import FLEET_PREFIX
+    from iree_matrix.iree.flags import compile_flags
 
     kernels = loaded.matrix.kernels
     jobs = loaded.plan.by_id()
@@ -128,15 +128,14 @@ def describe_arms(
             kernel = kernels[job.label.kernel]
             arm = compiles.get(job.id)
             if arm is None and job.id not in travelled:  # its compile failed: the arm says why
-                base = _base_name(
-                    kernel_files.split_profile_label(job.label.profile)[0], f"{FLEET_PREFIX}{cpu}"
-                )
+                name = arm_name(job.label.profile, cpu)[0]
                 failed = latest.get(job.id)
                 if failed is None or failed.status is Status.NOT_RUN:
                     failed = _failed_dep(job.id, jobs, latest) or failed
-                arm = {"name": kernel_files.profile_label(base, kernel.name), "kind": KERNEL_ARM,
-                       "config": base, "base": base, "kernel": kernel.name, "release": job.label.compiler,
-                       "flags": [], "error": _why_not(failed)}  # fmt: skip
+                release, base = job.label.compiler, kernel_base(name)
+                flags = compile_flags(release, job.label.arch, job.profile) if job.profile else []
+                arm = {"name": name, "kind": KERNEL_ARM, "config": base, "base": base, "kernel": kernel.name,
+                       "release": release, "flags": flags, "error": _why_not(failed)}  # fmt: skip
                 if failed is not None and failed.error_class == "kernel-not-applied":
                     arm["applied"] = False
                 arms.append(arm)
@@ -152,16 +151,6 @@ def describe_arms(
             if compiled is not None and compiled.status is Status.OK:
                 facts = compiled.metric.of(CompileMetrics).custom_kernel
                 arm["applied"] = bool(facts.get("applied")) if isinstance(facts, Mapping) else None
-
-
-def _base_name(profile: str, fleet: str) -> str:
-    """The arm name of a kernel cell's base profile ("cpu-znver4" -> "default"), as bundle.py
-    names a sitting's arms."""
-    from iree_matrix.iree.flags import COMBINE
-
-    if profile == fleet:
-        return "default"
-    return COMBINE.join(p for p in profile.split(COMBINE) if p != fleet)
 
 
 def _failed_dep(job_id: str, jobs: Mapping[str, Any], latest: Mapping[str, Record]) -> Optional[Record]:
