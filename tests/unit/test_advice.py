@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answer import advice, advise_answer, advise_plan, advise_sitting, sitting
+from iree_matrix.answers import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -279,8 +280,9 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
     ]
     args = advise_plan.Settings(release=None, picks=None, fleet=("x86-64-v3",))
     plan = advise_plan.choose(args, "my_net", [], searched)
-    assert plan.release == "3.13.0" and list(plan.picks)[0] == "a+b" and len(plan.picks) == 3
-    assert "@decomposed+a" not in plan.picks
+    assert plan.release == "3.13.0" and plan.picks[0].name == "a+b" and len(plan.picks) == 3
+    assert "@decomposed+a" not in [p.name for p in plan.picks]
+    assert plan.picks[0].config == search.Config(knobs=frozenset({"a", "b"}))
     assert plan.fleet == ("x86-64-v3",)
 
 
@@ -440,9 +442,10 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
         )
 
     monkeypatch.setattr(sitting, "sit", sit)
-    plan = advise_plan.SittingPlan("3.13.0", {"im2col": "--picks", "channels-last": "--picks"}, ())
+    picks = tuple(advise_plan.Pick.named(c, "3.13.0", "--picks") for c in ("im2col", "channels-last"))
+    planned = advise_plan.arms(advise_plan.SittingPlan("3.13.0", picks, ()), {}, "m")
     settings = advise_plan.Settings(rounds=6, repetitions=1)
-    document = advise_sitting.run(settings, "m", plan, records, tmp_path, ["onnxruntime"])
+    document = advise_sitting.run(settings, "m", planned, records, tmp_path, ["onnxruntime"])
     assert (document["model"], document["rounds"], document["release"]) == ("m", 6, "3.13.0")
     assert sat == [("default", "generic", "channels-last")]  # im2col is default's module: not timed again
     (function,) = document["functions"]

@@ -40,18 +40,55 @@ class Settings:
 
 
 @dataclasses.dataclass(frozen=True)
+class Pick:
+    """A configuration the sitting times, with its release: typed once, where the plan is made (a
+    published answer's or a search's name, or one `--picks` gave, kept as written: the arm's name)."""
+
+    name: str  # "im2col+ukernels", "@decomposed+O3-stack"
+    config: search.Config
+    release: str
+    source: str  # where it comes from: "published answer on …", "--picks", a flag search
+
+    @classmethod
+    def named(cls, name: str, release: str, source: str) -> Pick:
+        return cls(name, search.parse(name), release, source)
+
+
+@dataclasses.dataclass(frozen=True)
 class SittingPlan:
-    """What the sitting will time: the release, and per configuration where it comes from."""
+    """What the sitting will time: the release, and the picks with where each comes from."""
 
     release: str
-    picks: Mapping[str, str]  # configuration -> its source
+    picks: tuple[Pick, ...]  # of `release`
     fleet: tuple[str, ...]
-    # Another release's published pick, timed in the same sitting: the evidence for the release
-    # (release, configuration, source).
-    rivals: tuple[tuple[str, str, str], ...] = ()
+    # Another release's published pick, timed in the same sitting: the evidence for the release.
+    rivals: tuple[Pick, ...] = ()
     # Whether the matrix's kernels (`--kernel`) are swapped into `default` and each pick: one more
-    # arm each (`kernel_names`); a proof's neighbours and a profiled run are built without them.
+    # arm each (`arms`); a proof's neighbours and a profiled run are built without them.
     kernels: bool = True
+
+    def only(self, picks: Sequence[Pick]) -> SittingPlan:
+        """This release's `picks` alone: no fleet, other release or kernel (a proof's neighbours, a
+        profiled run)."""
+        return SittingPlan(self.release, tuple(picks), (), (), kernels=False)
+
+    def with_picks(self, picks: Sequence[Pick]) -> SittingPlan:
+        """This plan with `picks` timed too (a pick the proof moved to)."""
+        named = {p.name: p for p in picks}
+        kept = tuple(named.pop(p.name, p) for p in self.picks)  # a pick named again keeps its place
+        return SittingPlan(self.release, (*kept, *named.values()), self.fleet, self.rivals, self.kernels)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedArm:
+    """One IREE arm of the sitting, as the plan names it: built by advise's matrix, then timed."""
+
+    name: str  # "default", "im2col", "im2col+cpu-znver4", "im2col on 3.12.0", "im2col+k:dw"
+    kind: str  # advice.DEFAULT, NAIVE, PICK, FLEET, RIVAL, KERNEL
+    pick: Pick  # the configuration built (a kernel arm: the one it is swapped into) and its release
+    base: str = ""  # the configuration a fleet or kernel arm is built from
+    kernel: str = ""  # the kernel swapped in (a kernel arm)
+    source: str = ""  # where it comes from (a pick's, a rival's; a kernel arm's directory)
 
 
 # --------------------------------------------------------------------------- which picks
@@ -126,8 +163,8 @@ def choose(
                 picks.setdefault(s.config, s.source)
         if not units and not mine:  # a user's model: the picks most reference functions took
             picks.update(_user_picks(release, published, searched))
-    picks.pop("default", None)
-    picks.pop("generic", None)
+    picks.pop(search.BASELINE, None)
+    picks.pop(search.NAIVE, None)
     fleet = tuple(dict.fromkeys(c.strip() for c in settings.fleet if c.strip()))
     for cpu in fleet:
         if not all(ch.isalnum() or ch in "-_." for ch in cpu):
@@ -137,7 +174,12 @@ def choose(
         for s in searched:
             if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
                 rivals.setdefault((s.compiler, s.config), s.source)
-    return SittingPlan(release, picks, fleet, tuple((r, c, src) for (r, c), src in sorted(rivals.items())))
+    return SittingPlan(
+        release,
+        tuple(Pick.named(name, release, source) for name, source in picks.items()),
+        fleet,
+        tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items())),
+    )
 
 
 def _user_picks(release: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> dict[str, str]:
@@ -174,7 +216,65 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
     return min(by_release, key=by_release.__getitem__) if by_release else NEWEST
 
 
-# --------------------------------------------------------------------------- the matrix
+# --------------------------------------------------------------------------- the arms and the matrix
+
+
+def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[PlannedArm, ...]:
+    """Every IREE arm of the sitting, in its order: default and the naive build, the picks, the
+    fleet's builds, the other release's picks, and with `plan.kernels` each kernel meant for `model`
+    swapped into default and each pick."""
+    from iree_matrix.answer import advice
+
+    default = Pick(search.BASELINE, search.Config(), plan.release, "")
+    naive = Pick(search.NAIVE, search.NAIVE_CONFIG, plan.release, "")
+    found = [PlannedArm(default.name, advice.DEFAULT, default), PlannedArm(naive.name, advice.NAIVE, naive)]
+    found += [PlannedArm(p.name, advice.PICK, p, source=p.source) for p in plan.picks]
+    found += _fleet(plan, default)
+    found += [PlannedArm(f"{p.name} on {p.release}", advice.RIVAL, p, source=p.source) for p in plan.rivals]
+    found += _kernels(plan, kernels, model, default)
+    return tuple(found)
+
+
+def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
+    """Each fleet CPU's arms: every pick and default (the sitting decides which one is the answer)
+    with the named CPU in place of `host` — a pick that already names a CPU (`avx2`) cannot take
+    another."""
+    from iree_matrix.answer import advice
+    from iree_matrix.iree.flags import COMBINE
+
+    found = []
+    for cpu in plan.fleet:
+        fleet = f"{FLEET_PREFIX}{cpu}"
+        for pick in [*plan.picks, default]:
+            if "avx2" in pick.config.knobs:
+                continue
+            name = f"{pick.name}{COMBINE}{fleet}" if pick is not default else fleet
+            config = search.Config(pick.config.variant, pick.config.knobs | {fleet})
+            found.append(PlannedArm(name, advice.FLEET, Pick(name, config, plan.release, ""), base=pick.name))
+    return found
+
+
+def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, default: Pick) -> list[PlannedArm]:
+    """Each kernel of the matrix meant for `model`, swapped into default and each pick: an arm each,
+    named "im2col+k:depthwise3x3"."""
+    from iree_matrix.answer import advice
+    from iree_matrix.matrix.kernels import profile_label
+
+    if not plan.kernels:
+        return []
+    return [
+        PlannedArm(
+            profile_label(base.name, name),
+            advice.KERNEL,
+            base,
+            base=base.name,
+            kernel=name,
+            source=f"--kernel {kernel.shown_directory()}",
+        )  # fmt: skip
+        for name, kernel in kernels.items()
+        if kernel.for_model(model)
+        for base in [default, *plan.picks]
+    ]
 
 
 def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.MatrixSpec:
@@ -182,6 +282,8 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
     the model swapped into default and each pick (not into the naive build, a fleet's or the other
     release's)."""
+    from iree_matrix.answer import advice
+
     cpus = {
         f"{FLEET_PREFIX}{cpu}": Profile(
             f"{FLEET_PREFIX}{cpu}", target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}"
@@ -196,53 +298,23 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     cells = [dataclasses.replace(c, compiler=plan.release, runtime=plan.release) for c in matrix.cells]
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
     template = matrix.cells[0]
-    extra = []
-    for name in [*plan.picks, *(name for name, _ in fleet_names(plan))]:
-        config = search.parse(name)
-        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
-    for _, kernel, base in kernel_names(matrix.kernels, model, plan):
-        config = search.parse(base)
-        extra.append(
-            dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
-        )
-    for release, name, _ in plan.rivals:
-        config = search.parse(name)
-        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile,
-                                         compiler=release, runtime=release))  # fmt: skip
+    # The picks and the fleet's builds, then the kernels', then the other release's: the cells' order.
+    built = [a for a in arms(plan, matrix.kernels, model) if a.kind not in (advice.DEFAULT, advice.NAIVE)]
+    order = {advice.PICK: 0, advice.FLEET: 0, advice.KERNEL: 1, advice.RIVAL: 2}
+    extra = [
+        dataclasses.replace(
+            template,
+            model=a.pick.config.model(model),
+            profile=a.pick.config.profile,
+            kernel=a.kernel,
+            compiler=a.pick.release,
+            runtime=a.pick.release,
+        )  # fmt: skip
+        for a in sorted(built, key=lambda a: order[a.kind])
+    ]
     try:
         return spec.with_cells(matrix, extra)
     except SpecError as exc:  # a configuration --picks named that is no profile or combination
         raise UserError(
             f"advise: {str(exc).replace('--profiles', '--picks (with default, generic)', 1)}"
         ) from None
-
-
-def kernel_names(kernels: Mapping[str, Kernel], model: str, plan: SittingPlan) -> list[tuple[str, str, str]]:
-    """(arm name, kernel, the configuration it is swapped into) for each kernel of the matrix meant
-    for `model` and each of `default` and the picks: "im2col+k:depthwise3x3"."""
-    from iree_matrix.matrix.kernels import profile_label
-
-    if not plan.kernels:
-        return []
-    return [
-        (profile_label(base, name), name, base)
-        for name, kernel in kernels.items()
-        if kernel.for_model(model)
-        for base in ["default", *plan.picks]
-    ]
-
-
-def fleet_names(plan: SittingPlan) -> list[tuple[str, str]]:
-    """(configuration, the configuration it is built from) for each fleet CPU: every pick and
-    default (the sitting decides which one is the answer) with the named CPU in place of `host` —
-    a pick that already names a CPU (`avx2`) cannot take another."""
-    from iree_matrix.iree.flags import COMBINE
-
-    names = []
-    for cpu in plan.fleet:
-        for pick in [*plan.picks, "default"]:
-            if "avx2" in pick.split(COMBINE):
-                continue
-            fleet = f"{FLEET_PREFIX}{cpu}"
-            names.append((f"{pick}{COMBINE}{fleet}" if pick != "default" else fleet, pick))
-    return names

@@ -27,7 +27,7 @@ class Tools:
     configurations, a function's run of one, an arm's seconds a round, the sitting's progress line."""
 
     # configurations -> every record of the run that built them, by job (None: interrupted)
-    build: Callable[[Sequence[str]], Optional[Mapping[str, Any]]]
+    build: Callable[[Sequence[search.Config]], Optional[Mapping[str, Any]]]
     run_of: Callable[
         [Sequence[Any], str, str, str, str], Optional[Any]
     ]  # runs, model, function, profile, release
@@ -45,7 +45,7 @@ class Built:
     records: dict[str, Any] = dataclasses.field(default_factory=dict)
     interrupted: bool = False
 
-    def build(self, configs: Sequence[str]) -> None:
+    def build(self, configs: Sequence[search.Config]) -> None:
         records = self.tools.build(configs)
         if records is None:
             self.interrupted = True
@@ -94,7 +94,7 @@ def _prove_one(settings: Settings, model: str, found: Any, cache: Path, built: B
 
     def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
         names = [centre.name, *(c.name for c in around)]
-        built.build(names)
+        built.build([centre, *around])
         if built.interrupted:
             return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
         return _sit(settings, model, found.function, found.release, names, built, cache)

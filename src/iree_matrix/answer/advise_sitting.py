@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, sitting
-from iree_matrix.answer.advise_plan import FLEET_PREFIX, Settings, SittingPlan, fleet_names, kernel_names
-from iree_matrix.answers import search
+from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm, Settings
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -34,18 +33,19 @@ logger = console.logger(__name__)
 def run(
     settings: Settings,
     model: str,
-    plan: SittingPlan,
+    arms: Sequence[PlannedArm],
     records: Sequence[Record],
     cache: Path,
     peer_names: Sequence[str],
     only: Optional[Collection[str]] = None,
     kernels: Optional[Mapping[str, Kernel]] = None,
 ) -> dict[str, Any]:
-    """The sitting of each function (of `only`, when given): its arms timed in paired rounds;
-    `kernels` (the matrix's, `--kernel`): each swapped into default and each pick, an arm each."""
+    """The sitting of each function (of `only`, when given): its `arms` (advise_plan.arms: the first
+    is default, of the plan's release) and the peers timed in paired rounds; `kernels`: the matrix's
+    (`--kernel`), by the name a kernel arm gives."""
     from iree_matrix.core.system import host
 
-    releases = {plan.release, *(release for release, _, _ in plan.rivals)}
+    releases = {a.pick.release for a in arms}
     runs = [
         r for r in records if r.stage == "run" and r.label.compiler in releases and not r.label.device
         and r.label.runtime == r.label.compiler
@@ -73,17 +73,17 @@ def run(
         "started": started,
         "rounds": settings.rounds,
         "repetitions": settings.repetitions,
-        "release": plan.release,
+        "release": arms[0].pick.release,
         "functions": [],
     }
     known = {**iree_flags.BUILTIN_PROFILES}
-    known.update(
-        {f"{FLEET_PREFIX}{c}": iree_flags.Profile(f"{FLEET_PREFIX}{c}", target_cpu=c) for c in plan.fleet}
-    )
+    built_for = [a.pick.config.knobs for a in arms if a.kind == advice.FLEET]
+    fleet = {k for knobs in built_for for k in knobs if k.startswith(FLEET_PREFIX)}
+    known.update({k: iree_flags.Profile(k, target_cpu=k[len(FLEET_PREFIX) :]) for k in sorted(fleet)})
     for function in functions:
         peer = peer_of(peers, model, function)
         where = _Function(model, function, runs, peer, known, cache, records, kernels)
-        arms_meta, interrupted = _sit_function(settings, plan, where, peer_names)
+        arms_meta, interrupted = _sit_function(settings, arms, where, peer_names)
         if interrupted:
             document["interrupted"] = True
         document["functions"].append({"function": function, "arms": arms_meta})
@@ -117,7 +117,7 @@ class _Function:
 
 
 def _sit_function(
-    settings: Settings, plan: SittingPlan, where: _Function, peer_names: Sequence[str]
+    settings: Settings, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
 ) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
@@ -130,11 +130,8 @@ def _sit_function(
     timed: list[Any] = []
     expected: dict[str, float] = {}  # arm -> seconds of one round's step, from its stage's timing
     with sitting.scratch() as work, _Peers() as peer_arms:
-        for name, kind, source, base, release, config_name in _arm_list(plan, where.kernels, model):
-            meta = _module_arm(
-                settings, where, (name, kind, source, base, release, config_name), timed, expected
-            )
-            arms_meta.append(meta)
+        for arm in arms:
+            arms_meta.append(_module_arm(settings, where, arm, timed, expected))
         for name in peer_names:
             arms_meta.append(_peer_arm(settings, where, name, Path(work), peer_arms, timed, expected))
         timed = _dedupe(timed, arms_meta)
@@ -164,23 +161,22 @@ def _sit_function(
 def _module_arm(
     settings: Settings,
     where: _Function,
-    arm: tuple[str, str, str, str, str, str],
+    arm: PlannedArm,
     timed: list[Any],
     expected: dict[str, float],
 ) -> dict[str, Any]:
-    """An IREE arm's entry (`arm` as `_arm_list` gives it); a module that can be timed joins
-    `timed`, with its seconds a round in `expected`."""
-    name, kind, source, base, release, config_name = arm
-    config = search.parse(config_name)
+    """An IREE arm's entry; a module that can be timed joins `timed`, with its seconds a round in
+    `expected`."""
+    name, config, release = arm.name, arm.pick.config, arm.pick.release
     meta: dict[str, Any] = {
         "name": name,
-        "kind": kind,
+        "kind": arm.kind,
         "release": release,
-        "config": config_name,
-        "source": source,
-        "base": base,
+        "config": arm.pick.name,
+        "source": arm.source,
+        "base": arm.base,
     }
-    kernel = where.kernels.get(kernel_files.split_profile_label(name)[1]) if kind == advice.KERNEL else None
+    kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
     cpu = next((k[len(FLEET_PREFIX) :] for k in config.knobs if k.startswith(FLEET_PREFIX)), "")
@@ -314,28 +310,6 @@ def _peer_arm(
     except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
         meta["error"] = str(exc)
     return meta
-
-
-def _arm_list(
-    plan: SittingPlan, kernels: Optional[Mapping[str, Kernel]] = None, model: str = ""
-) -> list[tuple[str, str, str, str, str, str]]:
-    """(arm name, kind, where it comes from, the configuration a fleet or kernel arm is built from,
-    release, configuration) of every IREE arm; a kernel arm's configuration is the one it is
-    swapped into."""
-    r = plan.release
-    arms = [
-        ("default", advice.DEFAULT, "", "", r, "default"),
-        ("generic", advice.NAIVE, "", "", r, "generic"),
-    ]
-    arms += [(name, advice.PICK, source, "", r, name) for name, source in plan.picks.items()]
-    arms += [(name, advice.FLEET, "", base, r, name) for name, base in fleet_names(plan)]
-    arms += [(f"{c} on {rel}", advice.RIVAL, src, "", rel, c) for rel, c, src in plan.rivals]
-    kernels = kernels or {}
-    arms += [
-        (name, advice.KERNEL, f"--kernel {kernels[kernel].shown_directory()}", base, r, base)
-        for name, kernel, base in kernel_names(kernels, model, plan)
-    ]
-    return arms
 
 
 def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:

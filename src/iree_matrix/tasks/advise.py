@@ -21,15 +21,8 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix.answer import advice, advise_answer, advise_proof, advise_sitting
 from iree_matrix.answer.advice import MATRIX
-from iree_matrix.answer.advise_plan import (
-    Settings,
-    SittingPlan,
-    adjusted,
-    choose,
-    fleet_names,
-    kernel_names,
-    search_picks,
-)
+from iree_matrix.answer.advise_plan import Pick, Settings, SittingPlan, adjusted, arms, choose, search_picks
+from iree_matrix.answers.search import Config
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import folder_log
@@ -54,17 +47,19 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     plan = choose(settings, base_model, published, search_picks(root))
     logger.info(
         f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
-        f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
+        f"{len(plan.picks)} pick(s) ({', '.join(p.name for p in plan.picks) or 'none published'})"
         + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
-        + "".join(f", {c} on {r} (the other release's pick)" for r, c, _ in plan.rivals)
+        + "".join(f", {p.name} on {p.release} (the other release's pick)" for p in plan.rivals)
     )
     loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, plan))
     peer_names = loaded.matrix.peers
     logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")
-    kernel_arms = kernel_names(loaded.matrix.kernels, base_model, plan)
-    if loaded.matrix.kernels:
+    kernels = loaded.matrix.kernels
+    planned = arms(plan, kernels, base_model)
+    if kernels:
+        kernel_arms = [a.name for a in planned if a.kind == advice.KERNEL]
         logger.info(
-            f"kernels: {', '.join(name for name, _, _ in kernel_arms) or 'none meant for ' + base_model} "
+            f"kernels: {', '.join(kernel_arms) or 'none meant for ' + base_model} "
             "(each timed against the configuration it is swapped into; taken only where faster beyond noise)"
         )
     if matrix.listing:
@@ -76,9 +71,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     cache = matrix.cache
     results = folder_log(loaded.results_dir)
     cost = len(loaded.plan.jobs)
-    arms_per_function = (
-        2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(kernel_arms) + len(peer_names)
-    )
+    arms_per_function = len(planned) + len(peer_names)
     logger.info(
         f"cost: {cost} jobs to build and check (seconds each when stored), then {settings.rounds} rounds × "
         f"{arms_per_function} arms × {settings.repetitions} calls per function on one thread "
@@ -90,8 +83,7 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
-    kernels = loaded.matrix.kernels
-    document = advise_sitting.run(settings, base_model, plan, records, cache, peer_names, kernels=kernels)
+    document = advise_sitting.run(settings, base_model, planned, records, cache, peer_names, kernels=kernels)
     if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
         document["proof_skipped"] = True
     _prove(settings, matrix, base_model, plan, document, peer_names, out, kernels)
@@ -130,9 +122,7 @@ def _prove(
     moved = advise_proof.prove(settings, model, document, cache, tools)
     if not moved or document.get("interrupted"):
         return
-    again = dataclasses.replace(
-        plan, picks={**plan.picks, **{c: advise_proof.SOURCE for c in moved.values()}}
-    )
+    again = plan.with_picks([Pick.named(c, plan.release, advise_proof.SOURCE) for c in moved.values()])
     logger.info(
         f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
         "sitting again with it beside default, the other picks, the naive build and the peers "
@@ -146,12 +136,13 @@ def _prove(
         return
     records = list(summary.records.values())
     resat = advise_sitting.run(
-        settings, model, again, records, cache, peer_names, only=set(moved), kernels=kernels
-    )
-    arms = {e["function"]: e["arms"] for e in resat["functions"]}
+        settings, model, arms(again, kernels or {}, model), records, cache, peer_names, only=set(moved),
+        kernels=kernels,
+    )  # fmt: skip
+    timed = {e["function"]: e["arms"] for e in resat["functions"]}
     for entry in document["functions"]:
-        if entry["function"] in arms:
-            entry["arms"] = arms[entry["function"]]
+        if entry["function"] in timed:
+            entry["arms"] = timed[entry["function"]]
             entry["sat_again"] = f"with the proof's result, {resat['started']}"
     document["finished"] = resat["finished"]
     document["load_average"]["end"] = resat["load_average"]["end"]
@@ -183,18 +174,17 @@ def _explain(
         f"advise {model}: {names} takes more than {gaps.GAP}× the best peer's time; profiling the "
         "answer's module and the peers op by op (one run each, about 2 s of profiled calls)"
     )
-    records = _build(matrix, model, plan, sorted({a.config for a in trailing}), out, profile_ops=True)
+    configs = {a.config: a.configuration for a in trailing}
+    records = _build(matrix, model, plan, [configs[c] for c in sorted(configs)], out, profile_ops=True)
     if records is None:
         document["interrupted"] = True
         return
     advise_answer.keep_gaps(document, trailing, records, model)
 
 
-def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
+def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     """`matrix` with the run stage's in-context profiler on for `configs` (and so the peers')."""
-    from iree_matrix.answers import search
-
-    globs = tuple(f"*/{search.parse(c).profile}" for c in configs)
+    globs = tuple(f"*/{c.profile}" for c in configs)
     benchmark = matrix.benchmark
     opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
     mine = dict(benchmark.opt_in).get("op_timings", ())
@@ -206,7 +196,7 @@ def _build(
     matrix: PlanSettings,
     model: str,
     plan: SittingPlan,
-    configs: Sequence[str],
+    configs: Sequence[Config],
     out: TextIO,
     profile_ops: bool = False,
 ) -> Optional[dict[str, Any]]:
@@ -214,9 +204,7 @@ def _build(
     every record of that run by job, or None when it was interrupted; `profile_ops`: the run stage's
     in-context profiler on for them (`_with_op_profile`)."""
     # Only these configurations: no fleet or other release is built for a proof's neighbours.
-    wanted = dataclasses.replace(
-        plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=(), kernels=False
-    )
+    wanted = plan.only([Pick(c.name, c, plan.release, advise_proof.SOURCE) for c in configs])
 
     def adjust(m: Any) -> Any:
         m = adjusted(m, model, wanted)
