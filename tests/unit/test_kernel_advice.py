@@ -130,7 +130,8 @@ def test_advise_plans_each_kernel_with_default_and_each_pick_not_the_naive_build
     assert names == [("default+k:negabs", "negabs", "default"), ("im2col+k:negabs", "negabs", "im2col")]
     import dataclasses
 
-    assert kernel_arms(plan.only(plan.picks), {"negabs": kernel}) == []  # a proof's neighbours: none
+    neighbours = plan.only([p.config for p in plan.picks], "a proof")
+    assert kernel_arms(neighbours, {"negabs": kernel}) == []  # a proof's neighbours are built alone
     only = dataclasses.replace(kernel, models=("other",))
     assert kernel_arms(plan, {"negabs": only}) == []
     listed = advise_plan.arms(plan, {"negabs": kernel}, "m")
@@ -203,9 +204,10 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
 
     monkeypatch.setattr(sitting, "sit", sit)
     plan = advise_plan.SittingPlan("3.13.0", (advise_plan.Pick.named("im2col", "3.13.0", "--picks"),), ())
-    settings = advise_plan.Settings(rounds=6, repetitions=1)
     planned = advise_plan.arms(plan, {"negabs": kernel}, "m")
-    document = advise_sitting.run(settings, "m", planned, records, tmp_path, [], kernels={"negabs": kernel})
+    document = advise_sitting.run(
+        sitting.Request(6, 1), "m", planned, records, tmp_path, [], kernels={"negabs": kernel}
+    )
     assert sat == [("default", "generic", "im2col", "im2col+k:negabs")]
     arms = {a["name"]: a for a in document["functions"][0]["arms"]}
     timed = arms["im2col+k:negabs"]

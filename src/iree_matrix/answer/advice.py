@@ -221,17 +221,19 @@ def is_gpu(document: Mapping[str, Any]) -> bool:
 def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     """Each function's Advice from one sitting document."""
     identity = Identity.of(HostIdentity.of(document.get("host")), str(document.get("llvm_cpu") or ""))
+    seconds = _sitting_seconds(document)
     found = []
     for entry in document.get("functions") or ():
         arms = [Arm.of(a) for a in entry.get("arms") or ()]
         proof = entry.get("proof")
         gap = entry.get("gap")
+        sitting = sitting_text(document, timed_rounds(entry))
         advice = _advice(
             str(document.get("model") or ""),
             str(entry.get("function") or ""),
             identity,
             arms,
-            sitting_text(document, timed_rounds(entry)),
+            sitting,
             source,
             neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
             gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
@@ -241,7 +243,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             found.append(
                 dataclasses.replace(
                     advice,
-                    sitting_seconds=_sitting_seconds(document),
+                    sitting_seconds=seconds,
                     gap_error=why,
                     peers_missing=bundles.missing_peers(entry),
                     proof_skipped=bool(document.get("proof_skipped")),
@@ -385,18 +387,14 @@ def _advice(
         rivals=tuple(Rival(a.release, a.config, paired(chosen, a), a.error) for a in arms if a.kind == RIVAL),
         proof=proof,
         # A profile of the configuration alone is not the answer's once it takes a kernel.
-        gap=_gap(gap, chosen, best) if taken is None else None,
+        gap=gap.answering(
+            chosen.config, chosen.release, chosen.median, best.median if best is not None else None
+        )
+        if gap is not None and taken is None
+        else None,
         kernel=taken,
         kernel_trials=tuple(trials),
     )
-
-
-def _gap(gap: Optional[gaps.Gap], chosen: Arm, best: Optional[Arm]) -> Optional[gaps.Gap]:
-    """The answer's gap at the paired sitting's scale (answer/gap.py); a gap profiled for another
-    configuration than the answer's is not this answer's."""
-    if gap is None or (gap.config, gap.release) != (chosen.config, chosen.release):
-        return None
-    return gap.scaled(chosen.median, best.median if best is not None else None)
 
 
 # --------------------------------------------------------------------------- the published answers

@@ -49,15 +49,15 @@ def proof_cost(settings: Settings) -> str:
     )
 
 
-def keep_kernel_proofs(document: dict[str, Any]) -> None:
-    """Each function's kernel arms against the configuration they were swapped into (the answer's),
-    kept in its entry (`kernel_proof`) beside the arms they are derived from: the paired ratio, the
-    rounds' spread, the verdict, and whether the answer takes it."""
-    by_function = {a.function: a for a in advice.derive(document)}
+def keep_kernel_proofs(document: dict[str, Any], found: Sequence[advice.Advice]) -> None:
+    """Each function's kernel arms against the configuration they were swapped into (the answer's,
+    of `found`: the document's), kept in its entry (`kernel_proof`) beside the arms they are derived
+    from: the paired ratio, the rounds' spread, the verdict, and whether the answer takes it."""
+    by_function = {a.function: a for a in found}
     for entry in document.get("functions") or ():
-        found = by_function.get(str(entry.get("function") or ""))
-        if found is not None and found.kernel_trials:
-            entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in found.kernel_trials]
+        answered = by_function.get(str(entry.get("function") or ""))
+        if answered is not None and answered.kernel_trials:
+            entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in answered.kernel_trials]
 
 
 def answer(
@@ -73,7 +73,12 @@ def answer(
         return [advice.no_answer(document, base_model, kept, log)], code
     chosen = advice.Chosen(tuple(found), True, "")
     said = ["", "\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference)))]
-    said += _proofs(found)
+    for a in found:  # each pick's proof
+        if a.proof is not None:
+            said.append(
+                f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):"
+            )
+            said.append("\n".join(neighbourhood.console_lines(a.proof, answer=a.config)))
     if document.get("interrupted"):
         return said, EXIT_INTERRUPTED
     identity = advice.Identity.of(host_identity.here(), str(document.get("llvm_cpu") or ""))
@@ -81,26 +86,11 @@ def answer(
     return said, 0
 
 
-def _proofs(found: Sequence[Any]) -> list[str]:
-    said = []
-    for a in found:
-        if a.proof is not None:
-            said.append(
-                f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):"
-            )
-            said.append("\n".join(neighbourhood.console_lines(a.proof, answer=a.config)))
-    return said
-
-
-def trailing(document: dict[str, Any]) -> list[Any]:
-    """The answers that take more than gaps.GAP times the best peer's time: those whose gap `advise`
-    explains. An answer that takes a kernel is not profiled: the profiled build would be its pick's
-    alone."""
-    return [
-        a
-        for a in advice.derive(document)
-        if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)
-    ]
+def trailing(found: Sequence[advice.Advice]) -> list[advice.Advice]:
+    """The answers of `found` that take more than gaps.GAP times the best peer's time: those whose
+    gap `advise` explains. An answer that takes a kernel is not profiled: the profiled build would
+    be its pick's alone."""
+    return [a for a in found if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)]
 
 
 def keep_gaps(

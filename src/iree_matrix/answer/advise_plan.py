@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answer.sitting import Request
 from iree_matrix.answers import search
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -29,8 +30,7 @@ class Settings:
     """advise's own settings (what it builds is `PlanSettings`): the sitting's rounds and calls, the
     proof, and what to advise on instead of the published answer."""
 
-    rounds: int = 8  # paired rounds
-    repetitions: int = 3  # timed calls per arm and round
+    sitting: Request = Request(rounds=8, repetitions=3)  # each sitting's rounds and calls (the proof's too)
     no_proof: bool = False  # no proof of the picks: a quick sitting, an answer unproved
     no_gap: bool = False  # no profile of an answer that trails the best peer: its gap not explained
     proof_steps: int = 3  # at most this many steps of each proof's local search
@@ -67,10 +67,11 @@ class SittingPlan:
     # arm each (`arms`); a proof's neighbours and a profiled run are built without them.
     kernels: bool = True
 
-    def only(self, picks: Sequence[Pick]) -> SittingPlan:
-        """This release's `picks` alone: no fleet, other release or kernel (a proof's neighbours, a
-        profiled run)."""
-        return SittingPlan(self.release, tuple(picks), (), (), kernels=False)
+    def only(self, configs: Sequence[search.Config], source: str) -> SittingPlan:
+        """This release's `configs` alone, as picks from `source`: no fleet, other release or kernel
+        (a proof's neighbours, a profiled run)."""
+        picks = tuple(Pick(c.name, c, self.release, source) for c in configs)
+        return SittingPlan(self.release, picks, (), (), kernels=False)
 
     def with_picks(self, picks: Sequence[Pick]) -> SittingPlan:
         """This plan with `picks` timed too (a pick the proof moved to)."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, sitting
-from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm, Settings
+from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -31,7 +30,7 @@ logger = console.logger(__name__)
 
 
 def run(
-    settings: Settings,
+    request: sitting.Request,
     model: str,
     arms: Sequence[PlannedArm],
     records: Sequence[Record],
@@ -71,8 +70,8 @@ def run(
         "host": host.describe(),
         "llvm_cpu": llvm or "",
         "started": started,
-        "rounds": settings.rounds,
-        "repetitions": settings.repetitions,
+        "rounds": request.rounds,
+        "repetitions": request.repetitions,
         "release": arms[0].pick.release,
         "functions": [],
     }
@@ -83,7 +82,7 @@ def run(
     for function in functions:
         peer = peer_of(peers, model, function)
         where = _Function(model, function, runs, peer, known, cache, records, kernels)
-        arms_meta, interrupted = _sit_function(settings, arms, where, peer_names)
+        arms_meta, interrupted = _sit_function(request, arms, where, peer_names)
         if interrupted:
             document["interrupted"] = True
         document["functions"].append({"function": function, "arms": arms_meta})
@@ -117,40 +116,23 @@ class _Function:
 
 
 def _sit_function(
-    settings: Settings, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
+    request: sitting.Request, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
 ) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
     from iree_matrix.core.model import stats
-    from iree_matrix.core.system import locks
-    from iree_matrix.execution import progress
 
     model, function = where.model, where.function
     arms_meta: list[dict[str, Any]] = []
     timed: list[Any] = []
-    expected: dict[str, float] = {}  # arm -> seconds of one round's step, from its stage's timing
     with sitting.scratch() as work, _Peers() as peer_arms:
         for arm in arms:
-            arms_meta.append(_module_arm(settings, where, arm, timed, expected))
+            arms_meta.append(_module_arm(where, arm, timed))
         for name in peer_names:
-            arms_meta.append(_peer_arm(settings, where, name, Path(work), peer_arms, timed, expected))
+            arms_meta.append(_peer_arm(where, name, Path(work), peer_arms, timed))
         timed = _dedupe(timed, arms_meta)
-        per_arm = {a.name: expected.get(a.name, UNKNOWN_STEP_SECONDS) for a in timed}
-        slowest = max(per_arm, key=per_arm.__getitem__, default="")
-        logger.info(
-            progress.cost(
-                f"sitting: {function}",
-                f"{len(timed)} arms × {settings.rounds} rounds on one thread"
-                + (f" (the slowest, {slowest}: {per_arm[slowest]:.0f} s a round)" if slowest else ""),
-                sum(per_arm.values()) * settings.rounds,
-                f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)",
-            )
-        )
-        # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
-        with locks.machine_lock(True, job=f"advise {model}", report=logger.info):
-            rounds = sitting.sit(
-                timed, settings.rounds, settings.repetitions, progress=progress_of(function, per_arm)
-            )
+        hint = f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)"
+        rounds = sitting.timed(request, timed, f"sitting: {function}", function, hint, f"advise {model}")
     for meta in arms_meta:
         alias = meta.get("same_as") or meta["name"]
         if alias in rounds.names:
@@ -158,15 +140,8 @@ def _sit_function(
     return arms_meta, rounds.interrupted
 
 
-def _module_arm(
-    settings: Settings,
-    where: _Function,
-    arm: PlannedArm,
-    timed: list[Any],
-    expected: dict[str, float],
-) -> dict[str, Any]:
-    """An IREE arm's entry; a module that can be timed joins `timed`, with its seconds a round in
-    `expected`."""
+def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str, Any]:
+    """An IREE arm's entry; a module that can be timed joins `timed`."""
     name, config, release = arm.name, arm.pick.config, arm.pick.release
     meta: dict[str, Any] = {
         "name": name,
@@ -219,9 +194,10 @@ def _module_arm(
             bool(run.metric.of(RunMetrics).matches) if run.metric.of(RunMetrics).matches is not None else None
         )
         meta["module_sha256"] = run.metric.of(RunMetrics).module_sha256 or ""
+        cpu_time = run.metric.of(RunMetrics).cpu_time
         try:
-            timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name, [where.cache])))
-            expected[name] = module_step_seconds(run, settings.repetitions)
+            module = abtest.arm_of(run, name, [where.cache])
+            timed.append(sitting.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None))
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
@@ -285,15 +261,7 @@ def build_command(recorded: Sequence[str], kernel: Kernel) -> str:
     return f"cd {shlex.quote(kernel.shown_directory())} && {shlex.join(words)}"
 
 
-def _peer_arm(
-    settings: Settings,
-    where: _Function,
-    name: str,
-    work: Path,
-    peer_arms: _Peers,
-    timed: list[Any],
-    expected: dict[str, float],
-) -> dict[str, Any]:
+def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed: list[Any]) -> dict[str, Any]:
     """A peer's arm entry; its worker, started, joins `timed`."""
     peer = where.peer
     meta: dict[str, Any] = {"name": name, "kind": advice.PEER, "config": name}
@@ -303,10 +271,9 @@ def _peer_arm(
     onnx = CacheLayout(where.cache).store / "peer" / peer.key / "model.onnx"
     try:
         argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, work, [where.cache])
-        arm = peer_arms.start(sitting.PeerArm(name, argv, work))
+        arm = peer_arms.start(sitting.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
         timed.append(arm)
-        expected[name] = peer_step_seconds(peer, name, settings.repetitions)
     except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
         meta["error"] = str(exc)
     return meta
@@ -364,53 +331,13 @@ class _Peers:
             arm.__exit__(None, None, None)
 
 
-UNKNOWN_STEP_SECONDS = 2.0  # an arm whose stage recorded no one-thread time: a guess, small
-
-
-def module_step_seconds(run: Record, repetitions: int) -> float:
-    """One round's step of a module arm, from the run stage's one-thread time per call (`cpu_ms`):
-    iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
-    time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
-    encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
-    time, plus the pass that sizes them."""
-    from iree_matrix.stages.benchmark_tool import pass_seconds
-
-    timed = run.metric.of(RunMetrics).cpu_time
-    if timed is None or not timed.median:
-        return UNKNOWN_STEP_SECONDS
-    return pass_seconds(timed.median / 1000.0, repetitions)
-
-
-def peer_step_seconds(peer: Record, name: str, repetitions: int) -> float:
-    """One round's step of a peer arm: `repetitions` calls at its peer stage's one-thread time."""
+def peer_call_ms(peer: Record, name: str) -> Optional[float]:
+    """The peer stage's one-thread CPU ms per call of the peer `name` (None: not recorded)."""
     from iree_matrix.report.machine import Figure
 
     entry = peer.metric.of(PeerMetrics).peers.get(name)
     figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
-    return repetitions * figure.median / 1000.0 if figure is not None else UNKNOWN_STEP_SECONDS
-
-
-def progress_of(
-    function: str, per_arm: Mapping[str, float], clock: Callable[[], float] = time.monotonic
-) -> Callable[[int, int, str], None]:
-    """The sitting's line before each step, with the elapsed time and an estimate of what is left:
-    the steps to come at their arms' expected seconds (every round times each arm once), scaled by
-    how the steps so far ran against theirs."""
-    from iree_matrix.execution import progress
-
-    start = clock()
-    each_round = sum(per_arm.values())
-
-    def say(done: int, total: int, arm: str) -> None:
-        elapsed = clock() - start
-        arms = max(1, len(per_arm))
-        thought = each_round * done / arms
-        slowdown = elapsed / thought if done and thought > 0 and elapsed > 0 else 1.0
-        left = each_round * (total - done) / arms * slowdown
-        stamp = f"{progress.clock(elapsed)} ETA {progress.clock(left)}"
-        logger.info(f"  [{done + 1}/{total} {stamp}] {function}: {arm}")
-
-    return say
+    return figure.median if figure is not None else None
 
 
 def _now() -> str:

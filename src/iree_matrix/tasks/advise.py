@@ -72,9 +72,10 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     results = folder_log(loaded.results_dir)
     cost = len(loaded.plan.jobs)
     arms_per_function = len(planned) + len(peer_names)
+    asked = settings.sitting
     logger.info(
-        f"cost: {cost} jobs to build and check (seconds each when stored), then {settings.rounds} rounds × "
-        f"{arms_per_function} arms × {settings.repetitions} calls per function on one thread "
+        f"cost: {cost} jobs to build and check (seconds each when stored), then {asked.rounds} rounds × "
+        f"{arms_per_function} arms × {asked.repetitions} calls per function on one thread "
         f"({advise_answer.sitting_cost(published, base_model, host_identity.here())}; each function's "
         "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
         + advise_answer.proof_cost(settings)
@@ -83,12 +84,17 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
-    document = advise_sitting.run(settings, base_model, planned, records, cache, peer_names, kernels=kernels)
+    document = advise_sitting.run(
+        settings.sitting, base_model, planned, records, cache, peer_names, kernels=kernels
+    )
     if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
         document["proof_skipped"] = True
     _prove(settings, matrix, base_model, plan, document, peer_names, out, kernels)
-    _explain(settings, matrix, base_model, plan, document, out)
-    advise_answer.keep_kernel_proofs(document)
+    # Each function's answer, derived once from the sitting as proved (and sat again): the kernels'
+    # proofs and the gaps to explain are read from it.
+    found = advice.derive(document)
+    advise_answer.keep_kernel_proofs(document, found)
+    _explain(settings, matrix, base_model, plan, document, found, out)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path)
@@ -104,39 +110,34 @@ def _prove(
     document: dict[str, Any],
     peer_names: Sequence[str],
     out: TextIO,
-    kernels: Optional[Mapping[str, Kernel]] = None,
+    kernels: Mapping[str, Kernel],
 ) -> None:
     """Each pick's proof (advise_proof.py), kept in its function's entry. A function whose proof
     moved its pick is sat again with the proven pick beside default, the other picks, the naive
     build and the peers: every ratio of an answer stays one sitting's."""
     if settings.no_proof or document.get("interrupted"):
         return
+    # A proof's neighbours are built alone: no fleet, other release or kernel.
     tools = advise_proof.Tools(
-        lambda configs: _build(matrix, model, plan, configs, out),
+        lambda configs: _build(matrix, model, plan.only(configs, advise_proof.SOURCE), out),
         advise_sitting.run_of,
-        advise_sitting.module_step_seconds,
-        advise_sitting.progress_of,
-        advise_sitting.UNKNOWN_STEP_SECONDS,
     )
-    cache = matrix.cache
-    moved = advise_proof.prove(settings, model, document, cache, tools)
+    moved = advise_proof.prove(settings.sitting, settings.proof_steps, model, document, matrix.cache, tools)
     if not moved or document.get("interrupted"):
         return
     again = plan.with_picks([Pick.named(c, plan.release, advise_proof.SOURCE) for c in moved.values()])
+    planned = arms(again, kernels, model)
     logger.info(
         f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
         "sitting again with it beside default, the other picks, the naive build and the peers "
         "(as long as the first sitting of it)"
     )
-    loaded = load_plan(matrix, adjust=lambda m: adjusted(m, model, again))
-    results = folder_log(loaded.results_dir)
-    _, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
-    if summary.interrupted:
+    records = _build(matrix, model, again, out)
+    if records is None:
         document["interrupted"] = True
         return
-    records = list(summary.records.values())
     resat = advise_sitting.run(
-        settings, model, arms(again, kernels or {}, model), records, cache, peer_names, only=set(moved),
+        settings.sitting, model, planned, list(records.values()), matrix.cache, peer_names, only=set(moved),
         kernels=kernels,
     )  # fmt: skip
     timed = {e["function"]: e["arms"] for e in resat["functions"]}
@@ -156,17 +157,18 @@ def _explain(
     model: str,
     plan: SittingPlan,
     document: dict[str, Any],
+    found: Sequence[advice.Advice],
     out: TextIO,
 ) -> None:
-    """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
-    once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
-    op kinds that hold the difference kept in its entry (answer/advise_answer.py). A run that
-    profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
+    """Each function whose answer (of `found`) takes more than gaps.GAP times the best peer's time:
+    its pick run once more with the runtime's in-context profiler, beside the peers' per-op
+    profilers, and the op kinds that hold the difference kept in its entry (answer/advise_answer.py).
+    A run that profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
     from iree_matrix.answer import gap as gaps
 
     if settings.no_gap or document.get("interrupted"):
         return
-    trailing = advise_answer.trailing(document)
+    trailing = advise_answer.trailing(found)
     if not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
@@ -174,8 +176,9 @@ def _explain(
         f"advise {model}: {names} takes more than {gaps.GAP}× the best peer's time; profiling the "
         "answer's module and the peers op by op (one run each, about 2 s of profiled calls)"
     )
-    configs = {a.config: a.configuration for a in trailing}
-    records = _build(matrix, model, plan, [configs[c] for c in sorted(configs)], out, profile_ops=True)
+    by_name = {a.config: a.configuration for a in trailing}
+    configs = [by_name[c] for c in sorted(by_name)]
+    records = _build(matrix, model, plan.only(configs, advise_proof.SOURCE), out, profiled=configs)
     if records is None:
         document["interrupted"] = True
         return
@@ -193,22 +196,15 @@ def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
 
 
 def _build(
-    matrix: PlanSettings,
-    model: str,
-    plan: SittingPlan,
-    configs: Sequence[Config],
-    out: TextIO,
-    profile_ops: bool = False,
+    matrix: PlanSettings, model: str, plan: SittingPlan, out: TextIO, profiled: Sequence[Config] = ()
 ) -> Optional[dict[str, Any]]:
-    """Compile, run and check `configs` as the sitting's picks are (stored ones are reused at once):
-    every record of that run by job, or None when it was interrupted; `profile_ops`: the run stage's
-    in-context profiler on for them (`_with_op_profile`)."""
-    # Only these configurations: no fleet or other release is built for a proof's neighbours.
-    wanted = plan.only([Pick(c.name, c, plan.release, advise_proof.SOURCE) for c in configs])
+    """Compile, run and check what `plan` times, as advise's matrix builds it (stored ones are
+    reused at once): every record of that run by job, or None when it was interrupted; `profiled`:
+    the configurations whose runs have the run stage's in-context profiler on (`_with_op_profile`)."""
 
     def adjust(m: Any) -> Any:
-        m = adjusted(m, model, wanted)
-        return _with_op_profile(m, configs) if profile_ops else m
+        m = adjusted(m, model, plan)
+        return _with_op_profile(m, profiled) if profiled else m
 
     loaded = load_plan(matrix, adjust=adjust)
     results = folder_log(loaded.results_dir)
