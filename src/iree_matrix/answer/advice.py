@@ -415,15 +415,6 @@ def read(path: Path) -> Optional[dict[str, Any]]:
     return data
 
 
-def file_name(model: str, started: str, partial: bool = False) -> str:
-    """The file a sitting is kept in: its model and when it started, so a second sitting of a model
-    (another `--fleet`, another day) is kept beside the first, never over it; readers take the
-    newest of each model and CPU identity (`sittings`). An interrupted one is `partial-`, which no
-    reader takes."""
-    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
-    return f"{'partial-' if partial else ''}{FILE_PREFIX}{model}.{stamp}.json"
-
-
 def sittings(paths: Iterable[Path]) -> list[Advice]:
     """The Advice of each (model, CPU identity, function) from the newest sitting that timed that
     function among `paths` (by the time it started; files that are not sittings are skipped): a

@@ -1,25 +1,22 @@
 """What `advise` says and keeps around its sitting, worded here and printed by the command (tasks/advise.py):
-the cost it states before anything is built, which answers trail the best peer and the op kinds
-that hold each one's gap, each function's kernel proofs, and the answer when the sitting is done,
-with each pick's proof. Pure: the settings, the sitting document and the records in, lines and the
-document's entries (`gap`, `kernel_proof`) out."""
+the cost it states before anything is built, which answers trail the best peer (their gaps are kept
+by answer/advise_sitting.py), each function's kernel proofs, and the answer when the sitting is done,
+with each pick's proof. Pure: the settings, the sitting document and its answers in, lines and the
+document's `kernel_proof` entries out."""
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.answer import advice, advise_sitting, kernel_trials, neighbourhood
+from iree_matrix.answer import advice, kernel_trials, neighbourhood
 from iree_matrix.answer import gap as gaps
 from iree_matrix.answer.advise_plan import Settings
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.core.model.metrics.peer import PeerMetrics
-from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 
 logger = console.logger(__name__)
@@ -91,32 +88,3 @@ def trailing(found: Sequence[advice.Advice]) -> list[advice.Advice]:
     gap `advise` explains. An answer that takes a kernel is not profiled: the profiled build would
     be its pick's alone."""
     return [a for a in found if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)]
-
-
-def keep_gaps(
-    document: dict[str, Any], found: Sequence[Any], records: Mapping[str, Record], model: str
-) -> None:
-    """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
-    profiles among `records` (answer/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
-    from iree_matrix.core.model.results import Status
-
-    runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
-    peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
-    for a in found:
-        function = a.function or "main"
-        config = a.configuration
-        run = advise_sitting.run_of(runs, config.model(model), function, config.profile, a.release)
-        peer = advise_sitting.peer_of(peers, model, function)
-        entry = next(e for e in document["functions"] if e.get("function") == a.function)
-        if run is None or run.status is not Status.OK or peer is None:
-            entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
-            continue
-        peered = peer.metric.of(PeerMetrics)
-        measured, why = gaps.measure(
-            run.metric.of(RunMetrics).op_profile, peered.peers, config=a.config, release=a.release,
-            threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
-        )  # fmt: skip
-        if measured is None:
-            entry["gap_error"] = why
-        else:
-            entry["gap"] = measured.to_json()

@@ -50,16 +50,21 @@ class Built:
 
 
 def prove(
-    request: sitting.Request, steps: int, model: str, document: dict[str, Any], cache: Path, tools: Tools
+    request: sitting.Request,
+    steps: int,
+    model: str,
+    document: dict[str, Any],
+    sat: Sequence[Any],
+    cache: Path,
+    tools: Tools,
 ) -> dict[str, str]:
-    """Each function's proof (a local search of at most `steps` steps, each step's sitting as
-    `request` asks), kept in its entry of `document` (`proof`); the functions whose proof moved the
-    pick, with the configuration it moved to."""
-    from iree_matrix.answer import advice
-
+    """Each function's proof of its answer among `sat` (the document's, as its sitting left it: a
+    local search of at most `steps` steps, each step's sitting as `request` asks), kept in its entry
+    of `document` (`proof`); the functions whose proof moved the pick, with the configuration it
+    moved to."""
     built = Built(tools)
     moved: dict[str, str] = {}
-    answers = {a.function: a for a in advice.derive(document)}
+    answers = {a.function: a for a in sat}
     for entry in document["functions"]:
         found = answers.get(str(entry.get("function") or ""))
         if found is None or built.interrupted:

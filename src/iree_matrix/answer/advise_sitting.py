@@ -1,8 +1,9 @@
 """`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive
 build, the fleet's and the other release's builds, default and each pick with each `--kernel`
 swapped in, and the peers) timed on one thread in paired, interleaved rounds under the machine's
-quiet lock, and the sitting kept with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each
-sitting its own file)."""
+quiet lock; each trailing answer's gap to the best peer, from its profiled run, kept in its
+function's entry; and the sitting kept with its identity (RESULTS_DIR/advice-MODEL.STARTED.json:
+each sitting its own file, named by `file_name`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, sitting
+from iree_matrix.answer import gap as gaps
 from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
@@ -166,13 +168,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
-    label = config.profile
-    if kernel is not None:
-        label = kernel_files.profile_label(config.profile, kernel.name)
-        # A flag the kernel requires that the configuration has already (channels-last's pipeline)
-        # is said once: the compile passes it twice, to one effect.
-        added = kernel_flags(kernel, release)
-        meta["flags"] = [*meta["flags"], *(f for f in added if f not in meta["flags"])]
+    label = kernel_files.profile_label(config.profile, kernel.name) if kernel is not None else config.profile
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
@@ -182,6 +178,10 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
         )
         _kernel_facts(meta, run, kernel, where, built)
+        # A flag the kernel requires that the configuration has already (channels-last's pipeline)
+        # is said once: the compile passes it twice, to one effect.
+        added = kernel_flags(kernel, release)
+        meta["flags"] = [*meta["flags"], *(f for f in added if f not in meta["flags"])]
     if run is None:
         meta["error"] = "no run of it in this run's results"
     elif meta.get("error"):
@@ -340,15 +340,53 @@ def peer_call_ms(peer: Record, name: str) -> Optional[float]:
     return figure.median if figure is not None else None
 
 
+def keep_gaps(
+    document: dict[str, Any], found: Sequence[Any], records: Mapping[str, Record], model: str
+) -> None:
+    """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
+    profiles among `records` (answer/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
+    from iree_matrix.core.model.results import Status
+
+    runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
+    peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
+    for a in found:
+        function = a.function or "main"
+        config = a.configuration
+        run = run_of(runs, config.model(model), function, config.profile, a.release)
+        peer = peer_of(peers, model, function)
+        entry = next(e for e in document["functions"] if e.get("function") == a.function)
+        if run is None or run.status is not Status.OK or peer is None:
+            entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
+            continue
+        peered = peer.metric.of(PeerMetrics)
+        measured, why = gaps.measure(
+            run.metric.of(RunMetrics).op_profile, peered.peers, config=a.config, release=a.release,
+            threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
+        )  # fmt: skip
+        if measured is None:
+            entry["gap_error"] = why
+        else:
+            entry["gap"] = measured.to_json()
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def file_name(model: str, started: str, partial: bool = False) -> str:
+    """The file a sitting is kept in: its model and when it started, so a second sitting of a model
+    (another `--fleet`, another day) is kept beside the first, never over it; readers take the
+    newest of each model and CPU identity (`advice.sittings`). An interrupted one is `partial-`, which no
+    reader takes."""
+    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
+    return f"{'partial-' if partial else ''}{advice.FILE_PREFIX}{model}.{stamp}.json"
+
+
 def write(directory: Path, model: str, document: Mapping[str, Any]) -> Path:
-    """The sitting kept under a name of its own (advice.file_name), beside earlier ones."""
+    """The sitting kept under a name of its own (`file_name`), beside earlier ones."""
     from iree_matrix.core.atomic_files import write_atomically
 
-    name = advice.file_name(model, str(document.get("started") or ""), bool(document.get("interrupted")))
+    name = file_name(model, str(document.get("started") or ""), bool(document.get("interrupted")))
     path = directory / name
     n = 1
     while path.exists():  # two sittings started in one second: neither is lost

@@ -89,12 +89,14 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     )
     if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
         document["proof_skipped"] = True
-    _prove(settings, matrix, base_model, plan, document, peer_names, out, kernels)
-    # Each function's answer, derived once from the sitting as proved (and sat again): the kernels'
-    # proofs and the gaps to explain are read from it.
+    # Each function's answer as the sitting left it (what each proof starts from), then as proved and
+    # sat again (whose kernels' proofs are kept and whose gaps to the best peer are explained).
+    sat = advice.derive(document)
+    _prove(settings, matrix, base_model, plan, document, sat, peer_names, out, kernels)
     found = advice.derive(document)
     advise_answer.keep_kernel_proofs(document, found)
-    _explain(settings, matrix, base_model, plan, document, found, out)
+    trailing = advise_answer.trailing(found)
+    _explain(settings, matrix, base_model, plan, document, trailing, out)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path)
@@ -108,6 +110,7 @@ def _prove(
     model: str,
     plan: SittingPlan,
     document: dict[str, Any],
+    sat: Sequence[advice.Advice],
     peer_names: Sequence[str],
     out: TextIO,
     kernels: Mapping[str, Kernel],
@@ -122,7 +125,9 @@ def _prove(
         lambda configs: _build(matrix, model, plan.only(configs, advise_proof.SOURCE), out),
         advise_sitting.run_of,
     )
-    moved = advise_proof.prove(settings.sitting, settings.proof_steps, model, document, matrix.cache, tools)
+    moved = advise_proof.prove(
+        settings.sitting, settings.proof_steps, model, document, sat, matrix.cache, tools
+    )
     if not moved or document.get("interrupted"):
         return
     again = plan.with_picks([Pick.named(c, plan.release, advise_proof.SOURCE) for c in moved.values()])
@@ -157,19 +162,16 @@ def _explain(
     model: str,
     plan: SittingPlan,
     document: dict[str, Any],
-    found: Sequence[advice.Advice],
+    trailing: Sequence[advice.Advice],
     out: TextIO,
 ) -> None:
-    """Each function whose answer (of `found`) takes more than gaps.GAP times the best peer's time:
-    its pick run once more with the runtime's in-context profiler, beside the peers' per-op
-    profilers, and the op kinds that hold the difference kept in its entry (answer/advise_answer.py).
+    """Each `trailing` answer (advise_answer.trailing: more than gaps.GAP times the best peer's
+    time): its pick run once more with the runtime's in-context profiler, beside the peers' per-op
+    profilers, and the op kinds that hold the difference kept in its entry (answer/advise_sitting.py).
     A run that profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
     from iree_matrix.answer import gap as gaps
 
-    if settings.no_gap or document.get("interrupted"):
-        return
-    trailing = advise_answer.trailing(found)
-    if not trailing:
+    if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
     logger.info(
@@ -182,7 +184,7 @@ def _explain(
     if records is None:
         document["interrupted"] = True
         return
-    advise_answer.keep_gaps(document, trailing, records, model)
+    advise_sitting.keep_gaps(document, trailing, records, model)
 
 
 def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
