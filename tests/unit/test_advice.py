@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice, advise_answer, advise_plan, advise_sitting, sitting
+from iree_matrix.answer import advice, advise_plan, advise_sitting, sitting
 from iree_matrix.answers import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
@@ -185,10 +185,10 @@ def test_advise_states_the_models_published_sitting_time_before_it_builds():
     published = advice.derive(
         {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
     )
-    said = advise_answer.sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
+    said = advise_plan.sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
     assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
     # nothing published for it
-    none = advise_answer.sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
+    none = advise_plan.sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
     assert "an hour for the Whisper encoder" in none
 
 

@@ -252,6 +252,13 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     return found
 
 
+def trailing(found: Sequence[Advice]) -> list[Advice]:
+    """The answers of `found` that take more than gaps.GAP times the best peer's time: those whose
+    gap `advise` explains. An answer that takes a kernel is not profiled: the profiled build would
+    be its pick's alone."""
+    return [a for a in found if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)]
+
+
 def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
     import datetime
 

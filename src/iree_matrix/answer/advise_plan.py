@@ -1,7 +1,8 @@
 """What `advise` will time (iree-matrix advise MODEL): the release and the picks, from the published
 answers and the flag searches' results (a user's model: the picks most reference functions took),
-the fleet's CPUs, another release's pick as the release's evidence; and advise's matrix (matrix/
-advise.toml rewritten to build them all)."""
+the fleet's CPUs, another release's pick as the release's evidence; every arm that makes; advise's
+matrix (matrix/advise.toml rewritten to build them all); and what it will cost, said before
+anything is built."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, Optional
 from iree_matrix.answer.sitting import Request
 from iree_matrix.answers import search
 from iree_matrix.core.errors import SpecError, UserError
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import log_path
 from iree_matrix.iree.flags import Profile
@@ -319,3 +321,44 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
         raise UserError(
             f"advise: {str(exc).replace('--profiles', '--picks (with default, generic)', 1)}"
         ) from None
+
+
+# --------------------------------------------------------------------------- what it costs
+
+
+def cost_text(settings: Settings, jobs: int, arms: int, took: str) -> str:
+    """The cost stated before anything is built: `jobs` to build and check, then the sitting's rounds
+    of `arms` arms a function (`took`: what such a sitting took, `sitting_cost`), then the proofs."""
+    asked = settings.sitting
+    return (
+        f"cost: {jobs} jobs to build and check (seconds each when stored), then {asked.rounds} rounds × "
+        f"{arms} arms × {asked.repetitions} calls per function on one thread ({took}; each function's "
+        "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
+        + _proof_cost(settings)
+    )
+
+
+def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> str:
+    """What the model's sitting took where it was published (the identity nearest this one), else
+    what the reference models' take."""
+    from iree_matrix.answer import advice
+
+    nearest = advice.nearest([a for a in published if a.model == model], about)
+    took = advice.cost_text(nearest.advice[0]) if nearest else ""
+    if took:
+        return f"as published: {took}"
+    return (
+        "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
+        "~90 s a call"
+    )
+
+
+def _proof_cost(settings: Settings) -> str:
+    """What the proofs add to the sitting's cost."""
+    if settings.no_proof:
+        return ""
+    return (
+        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
+        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {settings.proof_steps} steps "
+        "(each function's proof states its own; --no-proof skips it)"
+    )

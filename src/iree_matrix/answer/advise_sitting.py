@@ -1,9 +1,9 @@
 """`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive
 build, the fleet's and the other release's builds, default and each pick with each `--kernel`
 swapped in, and the peers) timed on one thread in paired, interleaved rounds under the machine's
-quiet lock; each trailing answer's gap to the best peer, from its profiled run, kept in its
-function's entry; and the sitting kept with its identity (RESULTS_DIR/advice-MODEL.STARTED.json:
-each sitting its own file, named by `file_name`)."""
+quiet lock; each answer's kernel proofs and, where it trails the best peer, its gap (from its
+profiled run) kept in its function's entry; and the sitting kept with its identity
+(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, named by `file_name`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advice, sitting
+from iree_matrix.answer import advice, kernel_trials, sitting
 from iree_matrix.answer import gap as gaps
 from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm
 from iree_matrix.core import console
@@ -338,6 +338,17 @@ def peer_call_ms(peer: Record, name: str) -> Optional[float]:
     entry = peer.metric.of(PeerMetrics).peers.get(name)
     figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
     return figure.median if figure is not None else None
+
+
+def keep_kernel_proofs(document: dict[str, Any], found: Sequence[advice.Advice]) -> None:
+    """Each function's kernel arms against the configuration they were swapped into (the answer's,
+    of `found`: the document's), kept in its entry (`kernel_proof`) beside the arms they are derived
+    from: the paired ratio, the rounds' spread, the verdict, and whether the answer takes it."""
+    by_function = {a.function: a for a in found}
+    for entry in document.get("functions") or ():
+        answered = by_function.get(str(entry.get("function") or ""))
+        if answered is not None and answered.kernel_trials:
+            entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in answered.kernel_trials]
 
 
 def keep_gaps(

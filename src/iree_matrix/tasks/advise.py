@@ -21,7 +21,17 @@ from typing import Any, Optional, TextIO
 
 from iree_matrix.answer import advice, advise_answer, advise_proof, advise_sitting
 from iree_matrix.answer.advice import MATRIX
-from iree_matrix.answer.advise_plan import Pick, Settings, SittingPlan, adjusted, arms, choose, search_picks
+from iree_matrix.answer.advise_plan import (
+    Pick,
+    Settings,
+    SittingPlan,
+    adjusted,
+    arms,
+    choose,
+    cost_text,
+    search_picks,
+    sitting_cost,
+)
 from iree_matrix.answers.search import Config
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
@@ -70,16 +80,8 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         return 0
     cache = matrix.cache
     results = folder_log(loaded.results_dir)
-    cost = len(loaded.plan.jobs)
-    arms_per_function = len(planned) + len(peer_names)
-    asked = settings.sitting
-    logger.info(
-        f"cost: {cost} jobs to build and check (seconds each when stored), then {asked.rounds} rounds × "
-        f"{arms_per_function} arms × {asked.repetitions} calls per function on one thread "
-        f"({advise_answer.sitting_cost(published, base_model, host_identity.here())}; each function's "
-        "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
-        + advise_answer.proof_cost(settings)
-    )
+    took = sitting_cost(published, base_model, host_identity.here())
+    logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took))
     code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
@@ -94,9 +96,9 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     sat = advice.derive(document)
     _prove(settings, matrix, base_model, plan, document, sat, peer_names, out, kernels)
     found = advice.derive(document)
-    advise_answer.keep_kernel_proofs(document, found)
-    trailing = advise_answer.trailing(found)
+    trailing = advice.trailing(found)
     _explain(settings, matrix, base_model, plan, document, trailing, out)
+    advise_sitting.keep_kernel_proofs(document, found)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path)
@@ -165,7 +167,7 @@ def _explain(
     trailing: Sequence[advice.Advice],
     out: TextIO,
 ) -> None:
-    """Each `trailing` answer (advise_answer.trailing: more than gaps.GAP times the best peer's
+    """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's
     time): its pick run once more with the runtime's in-context profiler, beside the peers' per-op
     profilers, and the op kinds that hold the difference kept in its entry (answer/advise_sitting.py).
     A run that profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
