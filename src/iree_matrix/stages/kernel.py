@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import SpecError, StageFailure
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
@@ -29,6 +30,7 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
@@ -215,7 +217,10 @@ def _plugin_tree(ctx: Context) -> Path:
     """IREE's tree of `plugin_source` (unpacked or cloned once, in the cache), with the plugin header."""
     given = plugin_source(ctx)
     cache = ctx.cache or Path(tempfile.gettempdir())
-    tree = cmake_runtime.source(given, cache, log=ctx.log).tree
+    # Two plugin kernels built at once would unpack the same tarball into the same tree (the second
+    # one's rename then fails, "Directory not empty"): one at a time, across processes too.
+    with file_lock(CacheLayout(cache).iree_src / "unpack.lock"):
+        tree = cmake_runtime.source(given, cache, log=ctx.log).tree
     if not (tree / custom_dispatch.PLUGIN_HEADER).is_file():
         raise StageFailure(
             "plugin-header",
