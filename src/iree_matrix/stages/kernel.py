@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.cache_layout import CacheLayout
-from iree_matrix.core.errors import SpecError, StageFailure
+from iree_matrix.core.errors import SpecError, StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.outcome import Outcome
@@ -220,7 +220,14 @@ def _plugin_tree(ctx: Context) -> Path:
     # Two plugin kernels built at once would unpack the same tarball into the same tree (the second
     # one's rename then fails, "Directory not empty"): one at a time, across processes too.
     with file_lock(CacheLayout(cache).iree_src / "unpack.lock"):
-        tree = cmake_runtime.source(given, cache, log=ctx.log).tree
+        try:
+            tree = cmake_runtime.source(given, cache, log=ctx.log).tree
+        except UserError as exc:  # no source here (offline, no --iree-source): why it was wanted
+            raise StageFailure(
+                "plugin-header",
+                f"a plugin kernel includes IREE's {custom_dispatch.PLUGIN_HEADER}: {exc}",
+                cacheable=False,  # the network or the option, not the kernel: never stored
+            ) from None
     if not (tree / custom_dispatch.PLUGIN_HEADER).is_file():
         raise StageFailure(
             "plugin-header",
