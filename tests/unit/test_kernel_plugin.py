@@ -17,7 +17,7 @@ from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import custom_dispatch, elf, targets
 from iree_matrix.matrix import kernels, plan, spec_file
-from iree_matrix.stages import Context
+from iree_matrix.stages import Context, compile_kernel
 from iree_matrix.stages import kernel as kernel_stage
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "kernels"
@@ -197,3 +197,17 @@ def test_arm_embedded_objects_are_checked_and_refused_in_one_line() -> None:
     assert "negabs_workgroup has default visibility" in message and "\n" not in message
     assert 'visibility("protected")' in message and "-fvisibility=protected" in message
     assert targets.parse("armv6").triple.startswith("arm")
+
+
+def test_a_plugin_compile_is_keyed_by_its_own_flags(tmp_path: Path) -> None:
+    """A plugin kernel's compile gives iree-compile the spec alone: its key says so, and differs from
+    the same object and spec linked."""
+    from iree_matrix.stages.compile import CompileStage
+    from tests.unit.test_kernels import _compile_ctx
+
+    plugin = kernels.load(PLUGIN)
+    job, ctx = _compile_ctx(tmp_path, kernel=plugin)
+    assert compile_kernel.needed_flags(job, ctx) == ("--iree-preprocessing-transform-spec-filename",)
+    embedded_job, embedded_ctx = _compile_ctx(tmp_path, kernel=kernels.load(DATA / "negabs"))
+    assert len(compile_kernel.needed_flags(embedded_job, embedded_ctx)) == 2
+    assert CompileStage().key(job, ctx) != CompileStage().key(embedded_job, embedded_ctx)
