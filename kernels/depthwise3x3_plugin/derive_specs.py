@@ -14,7 +14,9 @@ NOTE = """// GENERATED from ../depthwise3x3/{name} for the plugin mechanism (ker
 
 """
 OBJECTS = re.compile(
-    r',\n    objects = #hal\.executable\.objects<\{\n(?:      #\w+ = \[#hal\.executable\.object<\{path = "[\w.]+"\}>\],?\n)+    \}>\}'
+    r",\n    objects = #hal\.executable\.objects<\{\n"
+    r'(?:      #\w+ = \[#hal\.executable\.object<\{path = "[\w.]+"\}>\],?\n)+'
+    r"    \}>\}"
 )
 
 for name in ("spec.mlir", "spec-pre3.4.mlir"):
