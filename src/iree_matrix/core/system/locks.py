@@ -42,6 +42,11 @@ def overrun_limit(expected: Optional[float]) -> Optional[float]:
     return max(OVERRUN * expected, expected + OVERRUN_FLOOR)
 
 
+# A holder past its overrun limit gives the lock back itself (its give-back timer), and a waiter that
+# got it so has a clean figure; the waiter takes the holder for stuck (a frozen process whose timer never
+# fires) only this much later. At the same instant the two raced: on a loaded machine the holder's
+# timer thread ran late, the waiter went on without the lock, and the hung holder's note stayed.
+GIVE_BACK_GRACE = 5.0
 POLL = 0.2  # seconds between two tries of a busy lock: a blocked flock would not hear Ctrl-C
 _NOBODY = (-1, 0.0)  # no holder said yet
 _TURN = (-2, 0.0)  # said: an earlier waiter goes first
@@ -228,7 +233,9 @@ class Holder:
     def limit(self, fallback: Optional[float] = None) -> float:
         """How long it may hold the lock before a waiter takes it for stuck: far past its expected
         time (`overrun_limit`), else its stage's timeout, else `fallback`, else `HOLD_LIMIT`."""
-        limits = [t for t in (overrun_limit(self.expected), self.timeout) if t]
+        overrun = overrun_limit(self.expected)
+        given_back = overrun + GIVE_BACK_GRACE if overrun is not None else None
+        limits = [t for t in (given_back, self.timeout) if t]
         return min(limits) if limits else (fallback or HOLD_LIMIT)
 
     def left(self, now: Optional[float] = None) -> float:
