@@ -62,6 +62,10 @@ RUNS = {
     # 1-minute load average every 10 s), with the stage times it shipped with. Its own ETA lines read
     # real left / ETA 0.32-1.33 from 25 % on, 5 of 15 points within 0.75-1.25 (docs/first-run.md).
     "live69": ("first-run-live69", "venv", 2, "published-stage-times-live69.json"),
+    # And again with a run's rest and long calls hit less than a compile (`eta.RELATIVE`, commit 700c01c;
+    # 09:01-09:28, 26.6 min, load median 8.1, 2.2-11.4): its lines read 0.58-1.49, 5 of 15. The same
+    # stage times (its jobs' published times did not change).
+    "live69b": ("first-run-live69b", "venv", 2, "published-stage-times-live69.json"),
 }
 
 
@@ -149,7 +153,7 @@ def estimate_at(fraction: float, run: str = "loaded-docker") -> tuple[float, flo
     return estimates.left(pending, running), end - moment
 
 
-@pytest.mark.parametrize("run", sorted(set(RUNS) - {"live69"}))  # live69: its own tests below
+@pytest.mark.parametrize("run", sorted(set(RUNS) - {"live69", "live69b"}))  # their own tests below
 @pytest.mark.parametrize("fraction", [0.1, 0.5])
 def test_the_estimate_is_within_one_and_a_half_times_the_real_remainder(fraction: float, run: str) -> None:
     estimated, real = estimate_at(fraction, run)
@@ -318,40 +322,51 @@ def live_at(fraction: float, run: str = "live69", foresight: bool = False) -> tu
     return estimates.left_ahead(trace, pending, running, moment), end - moment
 
 
-def _live_ratios(foresight: bool = False) -> list[float]:
-    """Issue #69's live run, real left / ETA at every 5 % from 25 to 95 %."""
+def _live_ratios(run: str, foresight: bool = False) -> list[float]:
+    """A live run, real left / ETA at every 5 % from 25 to 95 %."""
     return [
         real / estimated
-        for estimated, real in (live_at(0.25 + 0.05 * i, foresight=foresight) for i in range(15))
+        for estimated, real in (live_at(0.25 + 0.05 * i, run, foresight=foresight) for i in range(15))
     ]
 
 
-def test_issue_69s_live_run_with_the_load_that_came_within_25_percent(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Issue #69's live cold run, replayed with the load that really came (`_Foresight`): what is left
-    of the model's error. With a run's rest and long calls hit less than a compile (`eta.RELATIVE`):
-    0.71-1.39, 12 of 15 points within 0.75-1.25 (25 %: 0.71, the exports' hosts and the compiles'
-    first minutes; 80-85 %: 1.39 and 1.26, the ONNX Runtime peers at 2-3x their quiet time with the
-    load rising again). Every stage alike, as before: 0.57-1.48, 5 of 15 — the encoder runs expected
-    at L**k of a compile."""
-    ratios = _live_ratios(foresight=True)
-    print("with the load that came", " ".join(f"{r:.2f}" for r in ratios))
-    assert sum(0.75 <= r <= 1.25 for r in ratios) >= 12 and all(0.7 <= r <= 1.4 for r in ratios), ratios
-    monkeypatch.setitem(eta.RELATIVE, "venv", {})
-    alike = _live_ratios(foresight=True)
-    print("every stage alike", " ".join(f"{r:.2f}" for r in alike))
-    assert sum(0.75 <= r <= 1.25 for r in alike) <= 5
+# Issue #69's two live cold runs (`RUNS`): (the least points in the band with the load that came, the
+# most with every stage alike; the least point with the forecast, the most with every stage alike).
+LIVE = {"live69": (12, 4, 0.5, 0.4), "live69b": (11, 7, 0.5, 0.45)}
 
 
-def test_issue_69s_live_run_as_its_estimate_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same run with the load forecast the estimator has (`LoadTrace.ahead`): the load was ~11 from
-    12 to 17 min and ~3-4 from 18 min on; at 55-75 % the estimate expects the level of the last ten
-    minutes (~5 over the CPUs) for the rest, and nothing in the load before says it will fall.
-    Replayed: 0.52-1.79, 5 of 15 within 0.75-1.25 (its live lines read 0.32-1.33, 5 of 15); every stage
-    alike, 0.36-1.87. Asserted: no point under 0.5 (the encoder runs' error, gone) — not the bar."""
-    ratios = _live_ratios()
-    print("as its estimate read it", " ".join(f"{r:.2f}" for r in ratios))
-    assert min(ratios) >= 0.5, ratios
+@pytest.mark.parametrize("run", sorted(LIVE))
+def test_issue_69s_live_runs_with_the_load_that_came(run: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #69's live cold runs, replayed with the load that really came (`_Foresight`): what is
+    left of the model's error. With a run's rest and long calls hit less than a compile
+    (`eta.RELATIVE`), the first: 0.71-1.39, 12 of 15 points within 0.75-1.25 (25 %: 0.71, the exports'
+    hosts and the compiles' first minutes; 80-85 %: 1.39 and 1.26, the ONNX Runtime peers at 2-3x
+    their quiet time with the load rising again); every stage alike, as before: 0.57-1.48, 4 of 15 —
+    the encoder runs expected at L**k of a compile. The second, run with the relation shipped (out of
+    the sample it was measured on): 0.71-1.31, 11 of 15; alike 0.60-1.33, 7 of 15."""
+    least, alike_most, _, _ = LIVE[run]
+    ratios = _live_ratios(run, foresight=True)
+    print(run, "with the load that came", " ".join(f"{r:.2f}" for r in ratios))
+    assert sum(0.75 <= r <= 1.25 for r in ratios) >= least and all(0.7 <= r <= 1.4 for r in ratios), ratios
     monkeypatch.setitem(eta.RELATIVE, "venv", {})
-    assert min(_live_ratios()) < 0.4
+    alike = _live_ratios(run, foresight=True)
+    print(run, "every stage alike", " ".join(f"{r:.2f}" for r in alike))
+    assert sum(0.75 <= r <= 1.25 for r in alike) <= alike_most
+
+
+@pytest.mark.parametrize("run", sorted(LIVE))
+def test_issue_69s_live_runs_as_their_estimate_read_them(run: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same runs with the load forecast the estimator has (`LoadTrace.ahead`). In both the load was
+    high while this run exported and compiled (others' work: ~7 before the second began) and fell to
+    2-5 once its runs began (the first: ~11 from 12 to 17 min, 3-4 from 18 min; the second: 7-11 to
+    17 min, 2-5 from 19 min); at 50-75 % the estimate expects the level of the last ten minutes for
+    the rest, and nothing in the load before says it will fall. Replayed, the first 0.52-1.79, 5 of 15
+    within 0.75-1.25 (its live lines, before the relation: 0.32-1.33, 5 of 15), every stage alike
+    0.36-1.87; the second 0.55-1.45, 2 of 15 (its live lines, with the relation: 0.58-1.49, 5 of 15),
+    alike 0.43-1.46. Asserted: no point under 0.5, where every stage alike goes under — not the bar."""
+    _, _, least, alike_least = LIVE[run]
+    ratios = _live_ratios(run)
+    print(run, "as its estimate read it", " ".join(f"{r:.2f}" for r in ratios))
+    assert min(ratios) >= least, ratios
+    monkeypatch.setitem(eta.RELATIVE, "venv", {})
+    assert min(_live_ratios(run)) < alike_least
