@@ -1,13 +1,15 @@
 """How a finished run's ETA held: read the console log of `iree-matrix matrix` (or `nox -s matrix`) and,
-at every 5 % of the run from its first quarter on, print the ETA its progress line said over the time
-that was really left (the run's end is its last progress line's elapsed clock).
+at every 5 % of the run from its first quarter on, print the time that was really left over the ETA its
+progress line said — issue #69's measure, whose bar is 0.75-1.25 — and the inverse, ETA / time left,
+which docs/first-run.md's older figures read (the run's end is its last progress line's elapsed
+clock). The last line counts the points within 0.75-1.25 of time left / ETA.
 
     nox -s matrix 2>&1 | tee matrix.log; python benchmarks/eta_from_log.py matrix.log
 
 `--replays` prints the same for the replays of tests/unit/test_eta_replay.py instead (the published
 quiet first run's jobs under load traces: the steps and levels there, issue #69's cold run, a host
 slower or faster than the publication's, others' work in episodes), each ETA read as a run's progress
-would read it, with and without the load's level ahead (`LoadTrace.ahead`):
+would read it, with and without the load's level ahead (`LoadTrace.ahead`), as real left / ETA:
 
     PYTHONPATH=src python benchmarks/eta_from_log.py --replays
 
@@ -35,19 +37,30 @@ def main(path: str) -> int:
     end = max(p[0] for p in points)
     print(f"run: {end / 60:.1f} min, {len(points)} progress lines")
     seen: set[int] = set()
+    read: list[float] = []  # time left / ETA at each point
     for elapsed, eta, done, total in points:
         fraction, left = elapsed / end if end else 1.0, end - elapsed
         step = int(fraction * 20)  # every 5 %
-        if fraction < 0.25 or step in seen or left <= 0:
+        if fraction < 0.25 or step in seen or left <= 0 or eta <= 0:
             continue
         seen.add(step)
-        print(f"{fraction:5.0%} {done:3d}/{total} ETA {eta:6d} s, left {left:6.0f} s: {eta / left:.2f}")
+        read.append(left / eta)
+        print(
+            f"{fraction:5.0%} {done:3d}/{total} ETA {eta:6d} s, left {left:6.0f} s: "
+            f"left/ETA {left / eta:.2f} (ETA/left {eta / left:.2f})"
+        )
+    if read:
+        inside = sum(0.75 <= r <= 1.25 for r in read)
+        print(
+            f"left/ETA from 25 %: {min(read):.2f}-{max(read):.2f}, {inside} of {len(read)} within 0.75-1.25; "
+            + " ".join(f"{r:.2f}" for r in read)
+        )
     return 0
 
 
 def replays() -> int:
-    """Each replay's ETA / time left from a quarter of the run on, at every 5 %: its range, and all of
-    them for the episodes (median, 10-90 %, the share within 0.75-1.25)."""
+    """Each replay's time really left / ETA from a quarter of the run on, at every 5 %: its range, and
+    all of them for the episodes (median, 10-90 %, the share within 0.75-1.25)."""
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -60,7 +73,7 @@ def replays() -> int:
         print(f"--- {'the level ahead (LoadTrace.ahead)' if ahead else 'the last two minutes carried over'}")
         for name, trace in sorted(replay.TRACES.items()):
             said(name, list(replay._replay(trace, ahead=ahead).ratios.values()))
-        for k in (0.4, 1.0):
+        for k in (0.4, 1.2):
             said(
                 f"rising, L**{k}",
                 list(replay._replay(replay.TRACES["rising"], k, ahead=ahead).ratios.values()),
