@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from iree_matrix.answers import results_folder
 from iree_matrix.stages import shell_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,7 +26,9 @@ def main(argv: Sequence[str] = ()) -> int:
         "root", nargs="?", type=Path, default=REPO, help="the checkout to rewrite (default: this one)"
     )
     root = parser.parse_args(argv).root
-    blocks = shell_commands.docs_blocks()
+    # The Cortex-M runs' switches come from this checkout's published records, whichever it rewrites.
+    published = results_folder.load(REPO / "results" / shell_commands.CORTEX_M_SET).logged
+    blocks = shell_commands.docs_blocks(published)
     for doc in shell_commands.DOCS:
         path = root / doc
         text = path.read_text()

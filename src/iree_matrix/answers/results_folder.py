@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, gpu_advice
-from iree_matrix.answers import calibration, identities, paired
+from iree_matrix.answers import calibration, identities, paired, search_descent
 from iree_matrix.answers.runs_view import cross_checked
 from iree_matrix.core.model.results import Record, latest_by_job, log_path, logs_under, read_log
 
@@ -135,6 +135,11 @@ class Results:
         return paired.read(self.directory)
 
     @functools.cached_property
+    def descents(self) -> list[search_descent.Descent]:
+        """A flag search's walks kept here (search.json), [] without them."""
+        return search_descent.read_descents(self.directory)
+
+    @functools.cached_property
     def calibration(self) -> Optional[dict[str, Any]]:
         """What `calibrate --out` left here, if anything."""
         return calibration.read(self.directory / calibration.FILENAME)
@@ -176,3 +181,9 @@ class Results:
 def load(directory: Path, published: Optional[Path] = _UNSET) -> Results:
     """The results folder `directory`, related to `published` (default: the package's results)."""
     return Results(Path(directory), package_results() if published is _UNSET else published)
+
+
+def under(root: Path, folders: str = "**", published: Optional[Path] = _UNSET) -> list[Results]:
+    """The results folders under `root` that hold a log and whose path `folders` (a glob, as
+    `results.logs_under` takes it) matches, sorted."""
+    return [load(log.parent, published) for log in logs_under(root, folders)]

@@ -19,7 +19,7 @@ import dataclasses
 import re
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -308,8 +308,12 @@ def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:
     return Commands(variables, tuple(_scripts(steps)))
 
 
-def cortex_m_commands(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> Commands:
-    defines = published_defines(release)
+def cortex_m_commands(
+    published: Sequence[Record], release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4"
+) -> Commands:
+    """A Cortex-M cell's commands, its runtime's API switches from `published` (the records of the
+    published set `CORTEX_M_SET`, as the caller read them: `published_defines`)."""
+    defines = published_defines(release, published)
     steps = [
         compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT"),
         *firmware_steps(cpu, defines),
@@ -325,27 +329,29 @@ def cortex_m_commands(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -
     return Commands(variables, tuple(_scripts(steps)))
 
 
-def published_defines(release: str, results: Optional[Path] = None) -> list[str]:
-    """The API switches the published Cortex-M cells of `release` were built with (they are read off
-    the release's headers while building; the docs' commands take them from results/cortex-m)."""
-    from iree_matrix.core.model.results import ResultsLog, log_path
+# The published set whose Cortex-M runs the docs' commands take their runtime's switches from.
+CORTEX_M_SET = "cortex-m"
 
-    path = results or log_path(Path(__file__).resolve().parents[3] / "results" / "cortex-m")
-    for record in ResultsLog(path):
+
+def published_defines(release: str, records: Iterable[Record]) -> list[str]:
+    """The API switches the published Cortex-M cells of `release` were built with (they are read off
+    the release's headers while building; the docs' commands take them from results/cortex-m, whose
+    records the caller read: answers/results_folder.py is the one reader of a results folder)."""
+    for record in records:
         if (
             record.stage == "run"
             and record.label.compiler == release
             and record.metric.of(RunMetrics).runtime_defines
         ):
             return record.metric.of(RunMetrics).runtime_defines
-    raise UserError(f"{path}: no Cortex-M run of {release} with its runtime's defines")
+    raise UserError(f"results/{CORTEX_M_SET}: no Cortex-M run of {release} with its runtime's defines")
 
 
-def docs_blocks() -> dict[str, str]:
-    """Each docs command block by its marker name."""
+def docs_blocks(cortex_m: Sequence[Record]) -> dict[str, str]:
+    """Each docs command block by its marker name (`cortex_m`: the records of `CORTEX_M_SET`)."""
     return {
         f"pi-zero-{PI_ZERO_RELEASE}": pi_zero_commands().text(),
-        f"cortex-m4-{CORTEX_M_RELEASE}": cortex_m_commands().text(),
+        f"cortex-m4-{CORTEX_M_RELEASE}": cortex_m_commands(cortex_m).text(),
     }
 
 
