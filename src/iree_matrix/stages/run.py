@@ -378,7 +378,7 @@ def _crashed(done: processes.Completed) -> bool:
 
 def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
     """Why the module's kernels crash: they call a function the linker gave no code
-    (elf.arm_calls_past_text), found in the kernel ELF by the compile stage."""
+    (elf.arm32_calls_past_text), found in the kernel ELF by the compile stage."""
     kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
     calls = kernel.get("calls_to_empty_function") if isinstance(kernel, Mapping) else None
     if not calls:
