@@ -134,7 +134,7 @@ def test_the_runtime_build_runs_the_lines_the_commands_print(tmp_path: Path) -> 
     with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing
         cmake_runtime.build_into(
             src, "armv6", "static", tmp_path / "out", tools=tmp_path / "out" / "tools", ident={},
-            variants=("static",), host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
+            build_options=("static",), host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
             release_flags=cmake_runtime.release_cmake("3.7.0", "armv6"),
         )  # fmt: skip
     steps = shell_commands.runtime_build_steps(

@@ -123,24 +123,24 @@ def _copy_found(names: Sequence[str], under: str, into: str) -> Step:
 def runtime_build_steps(
     release: str,
     target: str,
-    variants: Sequence[str] = (),
+    build_options: Sequence[str] = (),
     *,
     src: str = "$IREE_SRC",
     build: str = "$BUILD",
     host_tools: str = "$HOST_BUILD/tools",
     cmake: str = "$CMAKE",
 ) -> list[Step]:
-    """A `src:<release>[+variants]` runtime's build for `target`, as `build_into` runs it: configure
+    """A `src:<release>[+option...]` runtime's build for `target`, as `build_into` runs it: configure
     and build in `build/build`, the tools copied to `build/tools` (a cross build takes a native
     build's tools from `host_tools`)."""
     tc = cmake_runtime.toolchain(target)
-    linkage = "static" if "static" in variants else "dynamic"
+    linkage = "static" if "static" in build_options else "dynamic"
     configure, make = cmake_runtime.build_commands(
-        src, tc, linkage, f"{build}/build", variants=variants,
+        src, tc, linkage, f"{build}/build", build_options=build_options,
         host_tools=host_tools if tc.cross else None, cmake=cmake,
         release_flags=cmake_runtime.release_cmake(release, tc.target),
     )  # fmt: skip
-    name = f"src:{release}{''.join('+' + v for v in variants)}"
+    name = f"src:{release}{''.join('+' + v for v in build_options)}"
     where = f"cross-compiled for {target}" if tc.cross else f"a native build for {target}"
     return [
         Step(f"runtime-build:{name}/{target}: configure ({where})", tuple(configure)),
@@ -149,12 +149,14 @@ def runtime_build_steps(
     ]
 
 
-def pi_zero_runtime(release: str, variants: Sequence[str] = ("static",), host: str = "x86_64") -> list[Step]:
+def pi_zero_runtime(
+    release: str, build_options: Sequence[str] = ("static",), host: str = "x86_64"
+) -> list[Step]:
     """What a Pi Zero cell's runtime takes: the native build on `host` (its host tools), then the
     cross build."""
     return [
         *runtime_build_steps(release, host, build="$HOST_BUILD"),
-        *runtime_build_steps(release, "armv6", variants),
+        *runtime_build_steps(release, "armv6", build_options),
     ]
 
 
@@ -425,7 +427,7 @@ def built_runtime(
 ) -> tuple[list[tuple[str, str, str]], list[Step], str]:
     """A stored runtime build's commands (and its native build's, for a cross build): variables,
     steps, and whether its key recomputes from this iree-matrix's commands."""
-    release, variants = versions.parse_source_runtime(build.label.runtime)
+    release, build_options = versions.parse_source_runtime(build.label.runtime)
     target = build.label.arch
     tc = cmake_runtime.toolchain(target)
     built = build.metric.of(RuntimeBuildMetrics)
@@ -451,7 +453,7 @@ def built_runtime(
             and r.metric.of(RuntimeBuildMetrics).source == source
         ]  # fmt: skip
         for native in natives:
-            if _key(build, release, variants, native.key) == build.key:
+            if _key(build, release, build_options, native.key) == build.key:
                 native_key = native.key
         chosen = next((r for r in natives if r.key == native_key), natives[-1] if natives else None)
         if chosen is not None:
@@ -462,8 +464,8 @@ def built_runtime(
             variables.append(
                 ("HOST_BUILD", "$HOST_BUILD", "the native build of the same source (none recorded)")
             )
-    steps += runtime_build_steps(release, target, variants)
-    recomputes = _key(build, release, variants, native_key) == build.key
+    steps += runtime_build_steps(release, target, build_options)
+    recomputes = _key(build, release, build_options, native_key) == build.key
     verdict = (
         "its key recomputes from these commands' inputs: these are the commands that build ran"
         if recomputes
@@ -476,14 +478,14 @@ def built_runtime(
     return variables, steps, verdict
 
 
-def _key(build: Record, release: str, variants: Sequence[str], native: Optional[str]) -> str:
+def _key(build: Record, release: str, build_options: Sequence[str], native: Optional[str]) -> str:
     tc = cmake_runtime.toolchain(build.label.arch)
     return cmake_runtime.job_key(
         build.metric.of(RuntimeBuildMetrics).source,
         tc,
         build.label.linkage,
         build.metric.of(RuntimeBuildMetrics).toolchain,
-        variants,
+        build_options,
         release,
         native,
     )
