@@ -4,6 +4,7 @@ the report section (fake records, no compiler)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Optional
@@ -103,8 +104,8 @@ def test_best_is_default_when_nothing_beats_it_beyond_noise():
 
 
 def test_export_variant_is_a_candidate_of_the_base_function():
-    assert search.split_unit("whisper_tiny@decomposed.encoder") == ("whisper_tiny.encoder", "decomposed")
-    assert search.split_unit("mobilenet_v2") == ("mobilenet_v2", "")
+    assert search.split_variant("whisper_tiny@decomposed.encoder") == ("whisper_tiny.encoder", "decomposed")
+    assert search.split_variant("mobilenet_v2") == ("mobilenet_v2", "")
     records = [
         _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
         _run("whisper_tiny@decomposed.encoder", "default", [700, 710, 720, 730, 740]),
@@ -698,3 +699,17 @@ def test_round_ones_step_needs_the_paired_confirmation_too():
     assert asked == [("default", "O2")]
     assert descent.incumbent == search.Config() and descent.steps[0].winner is None
     assert command._start(table, ["m"])[("m", "3.13.0")].steps[0].winner == "O2"
+
+
+def test_a_published_search_json_reads_and_writes_back_byte_for_byte(tmp_path):
+    """The code calls a descent's model.function its `function`; search.json keeps the key it was
+    published with, "unit" (advise reads it there too): each published file read and written again
+    is the same bytes, budget and all."""
+    for published in sorted((ROOT / "results").glob("*/search.json")):
+        data = json.loads(published.read_text(encoding="utf-8"))
+        descents = search_descent.read_descents(published.parent)
+        assert descents and all(d.function for d in descents), published
+        out = tmp_path / published.parent.name
+        out.mkdir()
+        search_descent.write_descents(out, descents, data["budget"])
+        assert (out / "search.json").read_text(encoding="utf-8") == published.read_text(encoding="utf-8")
