@@ -44,8 +44,6 @@ NAMES_IT: dict[str, str] = {
 }
 PENDING: dict[str, str] = {
     "iree_matrix.answer.advise_plan": "helper walk owns answer/advise_*: `advise`'s published picks",
-    "iree_matrix.execution.reproduce": "execution/ sits below answers/: its caller (commands/reproduce) "
-    "would hand it the records; its own re-run's log too",
 }
 
 FINDERS = frozenset({"log_path", "logs_under", "read_log"})

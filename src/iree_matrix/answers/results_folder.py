@@ -20,7 +20,7 @@ from typing import Any, Optional
 from iree_matrix.answer import advice, gpu_advice
 from iree_matrix.answers import calibration, identities, paired, search_descent
 from iree_matrix.answers.runs_view import cross_checked
-from iree_matrix.core.model.results import Record, latest_by_job, log_path, logs_under, read_log
+from iree_matrix.core.model.results import Record, ResultsLog, latest_by_job, log_path, logs_under, read_log
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
 
@@ -75,6 +75,12 @@ class Results:
     def logged(self) -> tuple[Record, ...]:
         """The records as logged, not cross-checked (BOARDS.md)."""
         return read_log(self.source)
+
+    @functools.cached_property
+    def checked(self) -> list[Record]:
+        """Every record as logged, or a `RecordError` naming the first line that is no record: for a
+        command that acts on what the records say (`reproduce` runs their cells)."""
+        return ResultsLog(self.source).checked()
 
     @functools.cached_property
     def advised(self) -> list[advice.Advice]:
