@@ -550,6 +550,12 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     reopened = dict(states[0], done="local optimum")
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, dataclasses.replace(back, descents=(reopened,)))
     assert fresh.done == ""
+    # A progress file an older iree-matrix left names the function "unit": still resumed.
+    assert states[0]["function"] == "mobilenet_v2" and "unit" not in states[0]
+    older = {("unit" if k == "function" else k): v for k, v in states[0].items()}
+    old = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
+    command._restore({("mobilenet_v2", "3.13.0"): old}, dataclasses.replace(back, descents=(older,)))
+    assert (old.incumbent, old.tried, old.steps, old.spent) == (d.incumbent, d.tried, d.steps, d.spent)
     (tmp_path / search_descent.PROGRESS).write_text("{not json")
     assert search_descent.read_progress(tmp_path) is None
     search_descent.clear_progress(tmp_path)

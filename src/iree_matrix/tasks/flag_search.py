@@ -409,8 +409,8 @@ def _restore(
 ) -> None:
     """The interrupted search's descents over the ones round 1 started afresh."""
     for state in progress.descents:
-        # "function": the function's name in a progress file an older iree-matrix left (still read).
-        d = descents.get((str(state.get("function", state.get("function"))), str(state["compiler"])))
+        # "unit": the function's name in a progress file an older iree-matrix left (still read).
+        d = descents.get((str(state.get("function", state.get("unit"))), str(state["compiler"])))
         if d is None:
             continue
         d.incumbent = search.parse(str(state["incumbent"]))
