@@ -4,7 +4,6 @@ the report section (fake records, no compiler)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from pathlib import Path
 from typing import Optional
@@ -550,12 +549,6 @@ def test_an_interrupted_search_resumes_from_its_last_round(tmp_path):
     reopened = dict(states[0], done="local optimum")
     command._restore({("mobilenet_v2", "3.13.0"): fresh}, dataclasses.replace(back, descents=(reopened,)))
     assert fresh.done == ""
-    # A progress file an older iree-matrix left names the function "unit": still resumed.
-    assert states[0]["function"] == "mobilenet_v2" and "unit" not in states[0]
-    older = {("unit" if k == "function" else k): v for k, v in states[0].items()}
-    old = search_descent.Walk("mobilenet_v2", "3.13.0", (), prior, search.Config(), {"default"}, [])
-    command._restore({("mobilenet_v2", "3.13.0"): old}, dataclasses.replace(back, descents=(older,)))
-    assert (old.incumbent, old.tried, old.steps, old.spent) == (d.incumbent, d.tried, d.steps, d.spent)
     (tmp_path / search_descent.PROGRESS).write_text("{not json")
     assert search_descent.read_progress(tmp_path) is None
     search_descent.clear_progress(tmp_path)
@@ -705,17 +698,3 @@ def test_round_ones_step_needs_the_paired_confirmation_too():
     assert asked == [("default", "O2")]
     assert descent.incumbent == search.Config() and descent.steps[0].winner is None
     assert command._start(table, ["m"])[("m", "3.13.0")].steps[0].winner == "O2"
-
-
-def test_a_published_search_json_reads_and_writes_back_byte_for_byte(tmp_path):
-    """The code calls a descent's model.function its `function`; search.json keeps the key it was
-    published with, "unit" (advise reads it there too): each published file read and written again
-    is the same bytes, budget and all."""
-    for published in sorted((ROOT / "results").glob("*/search.json")):
-        data = json.loads(published.read_text(encoding="utf-8"))
-        descents = search_descent.read_descents(published.parent)
-        assert descents and all(d.function for d in descents), published
-        out = tmp_path / published.parent.name
-        out.mkdir()
-        search_descent.write_descents(out, descents, data["budget"])
-        assert (out / "search.json").read_text(encoding="utf-8") == published.read_text(encoding="utf-8")
