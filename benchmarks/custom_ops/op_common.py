@@ -9,6 +9,8 @@ import platform
 import random
 import re
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +29,15 @@ SHAPES = [
     (14, 14, 576, 1),
     (7, 7, 960, 1),
 ]
+
+
+def build_shared_library(source: Path, lib: Path, flags: list[str]) -> list[str]:
+    """Build `source` into the shared library `lib` with Zig's clang (from PyPI: no system compiler
+    needed), as a user would for either framework's custom op; returns the command it ran."""
+    cmd = [sys.executable, "-m", "ziglang", "cc", "-shared", "-fPIC", "-O3", "-march=native", "-std=c11"]
+    cmd += [*flags, "-o", str(lib), str(source)]
+    subprocess.run(cmd, check=True)
+    return cmd
 
 
 def cpu_name() -> str:

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from op_common import HERE, c_code_lines, code_lines, fmt_ratio, fmt_us, paired
+from op_common import HERE, build_shared_library, c_code_lines, code_lines, fmt_ratio, fmt_us, paired
 
 # ---------------------------------------------------------------------------------------------
 # 4. TFLite (LiteRT): the custom op through LiteRT's C API custom-op kernel.
@@ -36,26 +36,14 @@ def build_litert_library(
     kernel_dir: Path, out_dir: Path, litert_include: Path, litert_lib_dir: Path
 ) -> tuple[Path, list[str]]:
     lib = out_dir / "libdepthwise_litert.so"
-    cmd = [
-        sys.executable,
-        "-m",
-        "ziglang",
-        "cc",
-        "-shared",
-        "-fPIC",
-        "-O3",
-        "-march=native",
-        "-std=c11",
+    flags = [
         f"-I{litert_include}",
         f"-I{kernel_dir}",
         f"-L{litert_lib_dir}",
         "-lLiteRt",
         f"-Wl,-rpath,{litert_lib_dir}",
-        "-o",
-        str(lib),
-        str(HERE / "depthwise_litert.c"),
     ]
-    subprocess.run(cmd, check=True)
+    cmd = build_shared_library(HERE / "depthwise_litert.c", lib, flags)
     return lib, cmd
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,23 +23,9 @@ def build_ort_library(
     kernel_dir: Path, out_dir: Path, ort_include: Path = HERE / "ort_include"
 ) -> tuple[Path, list[str]]:
     lib = out_dir / "libdepthwise_ort.so"
-    cmd = [
-        sys.executable,
-        "-m",
-        "ziglang",
-        "cc",
-        "-shared",
-        "-fPIC",
-        "-O3",
-        "-march=native",
-        "-std=c11",
-        f"-I{ort_include}",
-        f"-I{kernel_dir}",
-        "-o",
-        str(lib),
-        str(HERE / "depthwise_ort.c"),
-    ]
-    subprocess.run(cmd, check=True)
+    cmd = op_common.build_shared_library(
+        HERE / "depthwise_ort.c", lib, [f"-I{ort_include}", f"-I{kernel_dir}"]
+    )
     return lib, cmd
 
 

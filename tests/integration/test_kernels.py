@@ -17,7 +17,7 @@ import pytest
 
 from iree_matrix.core.model.results import Status
 
-from .conftest import REPO, iree_matrix, records
+from .conftest import REPO, iree_matrix, iree_source, records
 
 pytestmark = pytest.mark.integration
 
@@ -132,6 +132,83 @@ def test_a_kernel_across_its_answers_then_query_kernel(cache: Path, tmp_path: Pa
     assert answered.stdout.splitlines()[0] == "x86_64: takes it in 3.9.0"
     assert "IREE 3.9.0: wrong results" in _query("negabs_wrong", results).stdout
     assert "IREE 3.9.0: does not build" in _query("broken", results).stdout
+
+
+PLUGIN_MATRIX = """
+python = ["3.11"]
+torch = ["2.13.0"]
+turbine = ["3.9.0"]
+compiler = ["3.9.0"]
+models = ["{data}/negabs_model.py:negabs"]
+kernels = ["{data}/negabs_plugin", "plugin_wrong"]
+
+[benchmark]
+repetitions = 1
+"""
+
+
+def test_a_kernel_as_a_runtime_plugin(cache: Path, tmp_path: Path) -> None:
+    """The same test kernel by IREE's other mechanism: built by Zig's clang and lld into a standalone
+    plugin against IREE's header (from the IREE source tarball), the spec declaring an import, the
+    module loading the plugin at run (--executable_plugin=embedded:) and matching torch; a plugin
+    computing the wrong thing blamed on the kernel. ~60 s."""
+    wrong = tmp_path / "plugin_wrong"
+    shutil.copytree(DATA / "negabs_plugin", wrong)
+    toml = (wrong / "kernel.toml").read_text().replace('name = "negabs_plugin"', 'name = "plugin_wrong"')
+    toml = toml.replace('object = "negabs_plugin.so"', 'cflags = ["-DNEGABS_BIAS=0.5f"]')  # and its own .so
+    (wrong / "kernel.toml").write_text(toml)
+    matrix = tmp_path / "plugin.toml"
+    matrix.write_text(PLUGIN_MATRIX.format(data=DATA))
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--iree-source", iree_source(),
+        cache=cache, results=results, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = records(results)
+
+    built = got["kernel:negabs_plugin/x86_64/host"]
+    assert built.status is Status.OK, built.message
+    assert built.metrics["mechanism"] == "plugin" and len(built.metrics["plugin_header_sha256"]) == 64
+    assert built.metrics["object_functions"] == ["iree_hal_executable_plugin_query"]  # its one export
+
+    compiled = got[f"compile:{NEGABS}+k:negabs_plugin"]
+    assert compiled.status is Status.OK, compiled.message
+    facts = compiled.metrics["custom_kernel"]
+    assert facts["applied"] and facts["functions_found"] == ["negabs_workgroup"]  # the import, by name
+    assert not any(a.startswith("--iree-hal-executable-object-search-path") for a in compiled.command)
+
+    ran = got[f"run:{NEGABS}+k:negabs_plugin"]
+    assert ran.status is Status.OK, ran.message
+    loads = [a for a in ran.command if a.startswith("--executable_plugin=embedded:")]
+    assert len(loads) == 1 and loads[0].endswith("/negabs_plugin.so")
+    assert got[f"run:{NEGABS}"].status is Status.OK
+
+    wrong_run = got[f"run:{NEGABS}+k:plugin_wrong"]
+    assert (wrong_run.status, wrong_run.error_class) == (Status.MISMATCH, "kernel-mismatch")
+    assert _query("negabs_plugin", results).stdout.splitlines()[0] == "x86_64: takes it in 3.9.0"
+
+
+def test_an_arm_object_with_default_visibility_is_refused(cache: Path, tmp_path: Path) -> None:
+    """The test kernel compiled for armv6 by the real C compiler with its entry point left default:
+    refused before any compile (IREE's ARM loaders never fill the PLT slots calls to it would take),
+    naming the function and the fix; with `protected` it builds. Only the kernel jobs run."""
+    exposed = _variant(tmp_path, "exposed", cflags='["-fvisibility=default"]')
+    bound = _variant(tmp_path, "bound", cflags='["-fvisibility=protected"]')
+    matrix = tmp_path / "arm.toml"
+    head = MATRIX.format(data=DATA).split("kernels =")[0]
+    matrix.write_text(f'{head}kernels = ["{exposed}", "{bound}"]\narch = ["armv6"]\n')
+    results = tmp_path / "results"
+    done = iree_matrix(
+        "matrix", "--matrix", str(matrix), "--backend", "venv", "--select", "kernel:*",
+        cache=cache, results=results, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = {r.job.split("/")[0]: r for r in records(results).values() if r.stage == "kernel"}
+    refused = got["kernel:exposed"]
+    assert (refused.status, refused.error_class) == (Status.FAIL, "kernel-c-error"), refused.message
+    assert "negabs_workgroup has default visibility" in (refused.message or "")
+    assert got["kernel:bound"].status is Status.OK, got["kernel:bound"].message
 
 
 def _query(kernel: str, results: Path) -> subprocess.CompletedProcess:

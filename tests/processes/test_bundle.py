@@ -44,3 +44,22 @@ def test_a_bundle_says_before_packing_which_pairs_the_published_results_saw_refu
     assert "2 cell(s) (mobilenet_v2, tiny_cnn) pair compiler 3.13.0 with runtime 3.9.0" in said[0]
     assert "runtime 3.9.0 refuses modules from compiler 3.13.0" in said[0]
     assert "iree-matrix query load --compiler C --runtime 3.9.0" in said[0]
+
+
+@pytest.mark.heavy
+def test_without_kernel_a_sitting_bundle_carries_the_kernel_the_published_answer_takes(
+    tmp_path: Path,
+) -> None:
+    """results/answers: MobileNetV2's answer on the Zen 5 (3.13.0) takes depthwise3x3, so `bundle
+    --advise mobilenet_v2` carries it unasked, by its directory in this checkout; a model whose answers
+    take none, or another release, carries none. Reading the published answers takes about a second."""
+    from iree_matrix.execution.workflow import PlanSettings
+    from iree_matrix.tasks import bundle_kernels
+
+    repo = Path(__file__).resolve().parents[2]
+    plan = PlanSettings(matrix=tmp_path / "m.toml", results_dir=tmp_path, cache=tmp_path)
+    taken, names = bundle_kernels.chosen(plan, "mobilenet_v2", "3.13.0")
+    assert names == ("depthwise3x3",)
+    assert [Path(k).resolve() for k in taken.kernels] == [repo / "kernels" / "depthwise3x3"]
+    assert bundle_kernels.chosen(plan, "mobilenet_v2", "3.9.0") == (plan, ())
+    assert bundle_kernels.chosen(plan, "tiny_cnn", "3.13.0") == (plan, ())

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answer import advice, advise_answer, advise_plan, advise_sitting, sitting
+from iree_matrix.answer import advice, advise_plan, advise_sitting, sitting
+from iree_matrix.answers import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -184,10 +185,10 @@ def test_advise_states_the_models_published_sitting_time_before_it_builds():
     published = advice.derive(
         {**_sitting(), "model": "whisper_tiny", "finished": "2026-11-25T16:19:55+00:00"}
     )
-    said = advise_answer.sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
+    said = advise_plan.sitting_cost(published, "whisper_tiny", HostIdentity.of(ZEN5))
     assert said.startswith("as published: its sitting took about 50 min on Intel family 6 model 167")
     # nothing published for it
-    none = advise_answer.sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
+    none = advise_plan.sitting_cost(published, "my_net", HostIdentity.of(ZEN5))
     assert "an hour for the Whisper encoder" in none
 
 
@@ -279,8 +280,9 @@ def test_a_users_model_tries_the_picks_most_reference_functions_took():
     ]
     args = advise_plan.Settings(release=None, picks=None, fleet=("x86-64-v3",))
     plan = advise_plan.choose(args, "my_net", [], searched)
-    assert plan.release == "3.13.0" and list(plan.picks)[0] == "a+b" and len(plan.picks) == 3
-    assert "@decomposed+a" not in plan.picks
+    assert plan.release == "3.13.0" and plan.picks[0].name == "a+b" and len(plan.picks) == 3
+    assert "@decomposed+a" not in [p.name for p in plan.picks]
+    assert plan.picks[0].config == search.Config(knobs=frozenset({"a", "b"}))
     assert plan.fleet == ("x86-64-v3",)
 
 
@@ -390,17 +392,24 @@ def test_the_sitting_states_its_time_and_shows_an_eta(caplog):
     come at their arms' expected seconds, scaled by how the finished ones ran."""
     import logging
 
-    timed = lambda median: Record("run:m", "run", "m", "k", Status.OK, {}, {"cpu_ms": {"median": median}})  # noqa: E731
-    assert advise_sitting.module_step_seconds(timed(93_000.0), 3) == 279.0  # 3 calls of 93 s: 281 s measured
-    assert advise_sitting.module_step_seconds(timed(5.0), 3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
+    from iree_matrix.execution import abtest
+
+    def module(median):
+        return sitting.ModuleArm("m", abtest.Arm("m", (), Path("m")), median)
+
+    assert module(93_000.0).step_seconds(3) == 279.0  # 3 calls of 93 s: 281 s measured
+    assert module(5.0).step_seconds(3) == 2.0  # Google Benchmark's min time, 4 x 0.5 s
+    assert module(None).step_seconds(3) == sitting.UNKNOWN_STEP_SECONDS  # its run stage timed nothing
     peer = Record(
         "peer:m", "peer", "m", "k", Status.OK, {}, {"peers": {"onnxruntime": {"cpu_ms": {"median": 300.0}}}}
     )
-    assert advise_sitting.peer_step_seconds(peer, "onnxruntime", 3) == pytest.approx(0.9)
-    assert advise_sitting.peer_step_seconds(peer, "eager", 3) == advise_sitting.UNKNOWN_STEP_SECONDS
+    onnx = sitting.PeerArm("onnxruntime", [], Path("w"), advise_sitting.peer_call_ms(peer, "onnxruntime"))
+    assert onnx.step_seconds(3) == pytest.approx(0.9)
+    eager = sitting.PeerArm("eager", [], Path("w"), advise_sitting.peer_call_ms(peer, "eager"))
+    assert eager.step_seconds(3) == sitting.UNKNOWN_STEP_SECONDS
 
     now = [0.0]
-    say = advise_sitting.progress_of("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
+    say = sitting.progress_of("encoder", {"default": 10.0, "generic": 30.0}, clock=lambda: now[0])
     with caplog.at_level(logging.INFO):
         say(0, 4, "default")  # two rounds of two arms: 80 s expected
         now[0] = 20.0  # the first round took half its 40 s
@@ -440,9 +449,9 @@ def test_a_sitting_times_each_module_once_in_paired_rounds_and_says_why_an_arm_w
         )
 
     monkeypatch.setattr(sitting, "sit", sit)
-    plan = advise_plan.SittingPlan("3.13.0", {"im2col": "--picks", "channels-last": "--picks"}, ())
-    settings = advise_plan.Settings(rounds=6, repetitions=1)
-    document = advise_sitting.run(settings, "m", plan, records, tmp_path, ["onnxruntime"])
+    picks = tuple(advise_plan.Pick.named(c, "3.13.0", "--picks") for c in ("im2col", "channels-last"))
+    planned = advise_plan.arms(advise_plan.SittingPlan("3.13.0", picks, ()), {}, "m")
+    document = advise_sitting.run(sitting.Request(6, 1), "m", planned, records, tmp_path, ["onnxruntime"])
     assert (document["model"], document["rounds"], document["release"]) == ("m", 6, "3.13.0")
     assert sat == [("default", "generic", "channels-last")]  # im2col is default's module: not timed again
     (function,) = document["functions"]

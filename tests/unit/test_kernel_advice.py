@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answer import advice, advise_plan, advise_sitting, kernel_trials, sitting
+from iree_matrix.answers import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
@@ -119,19 +120,26 @@ def test_answers_md_names_the_kernel_its_build_and_its_proof():
 
 def test_advise_plans_each_kernel_with_default_and_each_pick_not_the_naive_build():
     kernel = kernel_files.load(NEGABS)
-    plan = advise_plan.SittingPlan("3.13.0", {"im2col": "--picks"}, ())
-    names = advise_plan.kernel_names({"negabs": kernel}, "m", plan)
+    plan = advise_plan.SittingPlan("3.13.0", (advise_plan.Pick.named("im2col", "3.13.0", "--picks"),), ())
+
+    def kernel_arms(plan, kernels):
+        listed = advise_plan.arms(plan, kernels, "m")
+        return [(a.name, a.kernel, a.base) for a in listed if a.kind == advice.KERNEL]
+
+    names = kernel_arms(plan, {"negabs": kernel})
     assert names == [("default+k:negabs", "negabs", "default"), ("im2col+k:negabs", "negabs", "im2col")]
     import dataclasses
 
-    assert advise_plan.kernel_names({"negabs": kernel}, "m", dataclasses.replace(plan, kernels=False)) == []
+    neighbours = plan.only([p.config for p in plan.picks], "a proof")
+    assert kernel_arms(neighbours, {"negabs": kernel}) == []  # a proof's neighbours are built alone
     only = dataclasses.replace(kernel, models=("other",))
-    assert advise_plan.kernel_names({"negabs": only}, "m", plan) == []
-    listed = advise_sitting._arm_list(plan, {"negabs": kernel}, "m")
-    assert [a[:2] for a in listed if a[1] == advice.KERNEL] == [
-        ("default+k:negabs", advice.KERNEL), ("im2col+k:negabs", advice.KERNEL)
-    ]  # fmt: skip
-    assert listed[-1][3:] == ("im2col", "3.13.0", "im2col")  # its base, release, configuration
+    assert kernel_arms(plan, {"negabs": only}) == []
+    listed = advise_plan.arms(plan, {"negabs": kernel}, "m")
+    kinds = [advice.DEFAULT, advice.NAIVE, advice.PICK, advice.KERNEL, advice.KERNEL]
+    assert [a.kind for a in listed] == kinds
+    last = listed[-1]  # its base, release, configuration, where it comes from
+    assert (last.base, last.pick.release, last.pick.name) == ("im2col", "3.13.0", "im2col")
+    assert last.pick.config == search.parse("im2col") and last.source.startswith("--kernel ")
 
 
 def test_the_kernel_jobs_command_is_said_as_a_user_runs_it_in_the_kernels_directory():
@@ -195,9 +203,11 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
         )
 
     monkeypatch.setattr(sitting, "sit", sit)
-    plan = advise_plan.SittingPlan("3.13.0", {"im2col": "--picks"}, ())
-    settings = advise_plan.Settings(rounds=6, repetitions=1)
-    document = advise_sitting.run(settings, "m", plan, records, tmp_path, [], kernels={"negabs": kernel})
+    plan = advise_plan.SittingPlan("3.13.0", (advise_plan.Pick.named("im2col", "3.13.0", "--picks"),), ())
+    planned = advise_plan.arms(plan, {"negabs": kernel}, "m")
+    document = advise_sitting.run(
+        sitting.Request(6, 1), "m", planned, records, tmp_path, [], kernels={"negabs": kernel}
+    )
     assert sat == [("default", "generic", "im2col", "im2col+k:negabs")]
     arms = {a["name"]: a for a in document["functions"][0]["arms"]}
     timed = arms["im2col+k:negabs"]

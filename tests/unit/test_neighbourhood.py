@@ -204,7 +204,6 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
     import contextlib
 
     from iree_matrix.answer import advise_proof, advise_sitting, sitting
-    from iree_matrix.answer.advise_plan import Settings
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.core.system import locks
     from iree_matrix.execution import abtest
@@ -217,13 +216,7 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
 
     skipped = Record("compile:m/im2col", "compile", "m/im2col", "k", Status.SKIP, {}, {},
                      message="profile 'im2col' uses a flag IREE 3.13.0 lacks")  # fmt: skip
-    tools = advise_proof.Tools(
-        lambda configs: {},
-        advise_sitting.run_of,
-        advise_sitting.module_step_seconds,
-        advise_sitting.progress_of,
-        2.0,
-    )
+    tools = advise_proof.Tools(lambda configs: {}, advise_sitting.run_of)
     built = advise_proof.Built(tools, {r.job: r for r in (
         run("data-tiling", "x"), run("default", "x"), run("data-tiling+loop-unrolling", "y"),
         run("data-tiling+im2col", "", Status.NOT_RUN, blocked_by=skipped.job), skipped,
@@ -239,9 +232,9 @@ def test_a_proof_step_times_each_module_once_and_says_why_a_neighbour_was_not(mo
         )
 
     monkeypatch.setattr(sitting, "sit", sit)
-    args = Settings(rounds=8, repetitions=3)
     names = ["data-tiling", "default", "data-tiling+loop-unrolling", "data-tiling+im2col"]
-    step = advise_proof._sit(args, "m", "main", "3.13.0", names, built, tmp_path)
+    configs = [search.parse(n) for n in names]
+    step = advise_proof._sit(sitting.Request(8, 3), "m", "main", "3.13.0", configs, built, tmp_path)
     assert sat == [("data-tiling", "data-tiling+loop-unrolling")]
     by = {n.config: n for n in step.neighbours}
     assert by["default"].same_as == "data-tiling"

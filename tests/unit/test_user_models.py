@@ -141,7 +141,7 @@ def test_a_users_model_is_timed_with_the_reference_answers_when_no_search_ships(
     ]
     args = SimpleNamespace(release=None, picks=None, fleet=[])
     plan = advise_plan.choose(args, "two-a", published, [])  # an installed wheel: answers, no search.json
-    assert list(plan.picks) == ["dt+x"] and "published answer" in plan.picks["dt+x"]
+    assert [p.name for p in plan.picks] == ["dt+x"] and "published answer" in plan.picks[0].source
 
 
 def _sitting(started: str, pick_ms: float) -> dict:

@@ -221,17 +221,19 @@ def is_gpu(document: Mapping[str, Any]) -> bool:
 def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
     """Each function's Advice from one sitting document."""
     identity = Identity.of(HostIdentity.of(document.get("host")), str(document.get("llvm_cpu") or ""))
+    seconds = _sitting_seconds(document)
     found = []
     for entry in document.get("functions") or ():
         arms = [Arm.of(a) for a in entry.get("arms") or ()]
         proof = entry.get("proof")
         gap = entry.get("gap")
+        sitting = sitting_text(document, timed_rounds(entry))
         advice = _advice(
             str(document.get("model") or ""),
             str(entry.get("function") or ""),
             identity,
             arms,
-            sitting_text(document, timed_rounds(entry)),
+            sitting,
             source,
             neighbourhood.Proof.of(proof) if isinstance(proof, Mapping) else None,
             gaps.Gap.of(gap) if isinstance(gap, Mapping) else None,
@@ -241,13 +243,20 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
             found.append(
                 dataclasses.replace(
                     advice,
-                    sitting_seconds=_sitting_seconds(document),
+                    sitting_seconds=seconds,
                     gap_error=why,
                     peers_missing=bundles.missing_peers(entry),
                     proof_skipped=bool(document.get("proof_skipped")),
                 )  # fmt: skip
             )
     return found
+
+
+def trailing(found: Sequence[Advice]) -> list[Advice]:
+    """The answers of `found` that take more than gaps.GAP times the best peer's time: those whose
+    gap `advise` explains. An answer that takes a kernel is not profiled: the profiled build would
+    be its pick's alone."""
+    return [a for a in found if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)]
 
 
 def _sitting_seconds(document: Mapping[str, Any]) -> Optional[float]:
@@ -385,18 +394,14 @@ def _advice(
         rivals=tuple(Rival(a.release, a.config, paired(chosen, a), a.error) for a in arms if a.kind == RIVAL),
         proof=proof,
         # A profile of the configuration alone is not the answer's once it takes a kernel.
-        gap=_gap(gap, chosen, best) if taken is None else None,
+        gap=gap.answering(
+            chosen.config, chosen.release, chosen.median, best.median if best is not None else None
+        )
+        if gap is not None and taken is None
+        else None,
         kernel=taken,
         kernel_trials=tuple(trials),
     )
-
-
-def _gap(gap: Optional[gaps.Gap], chosen: Arm, best: Optional[Arm]) -> Optional[gaps.Gap]:
-    """The answer's gap at the paired sitting's scale (answer/gap.py); a gap profiled for another
-    configuration than the answer's is not this answer's."""
-    if gap is None or (gap.config, gap.release) != (chosen.config, chosen.release):
-        return None
-    return gap.scaled(chosen.median, best.median if best is not None else None)
 
 
 # --------------------------------------------------------------------------- the published answers
@@ -415,15 +420,6 @@ def read(path: Path) -> Optional[dict[str, Any]]:
     ):
         return None
     return data
-
-
-def file_name(model: str, started: str, partial: bool = False) -> str:
-    """The file a sitting is kept in: its model and when it started, so a second sitting of a model
-    (another `--fleet`, another day) is kept beside the first, never over it; readers take the
-    newest of each model and CPU identity (`sittings`). An interrupted one is `partial-`, which no
-    reader takes."""
-    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
-    return f"{'partial-' if partial else ''}{FILE_PREFIX}{model}.{stamp}.json"
 
 
 def sittings(paths: Iterable[Path]) -> list[Advice]:

@@ -1,63 +1,19 @@
-"""What `advise` says and keeps around its sitting, worded here and printed by the command (tasks/advise.py):
-the cost it states before anything is built, which answers trail the best peer and the op kinds
-that hold each one's gap, each function's kernel proofs, and the answer when the sitting is done,
-with each pick's proof. Pure: the settings, the sitting document and the records in, lines and the
-document's entries (`gap`, `kernel_proof`) out."""
+"""What `advise` says when its sitting is done, worded here and printed by the command
+(tasks/advise.py): this CPU's answer, with each pick's proof, or why there is none; where the sitting
+is kept. Pure: the sitting document in, lines out (what it costs is said before, answer/advise_plan.py)."""
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iree_matrix.answer import advice, advise_sitting, kernel_trials, neighbourhood
-from iree_matrix.answer import gap as gaps
-from iree_matrix.answer.advise_plan import Settings
+from iree_matrix.answer import advice, neighbourhood
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
-from iree_matrix.core.model.host_identity import HostIdentity
-from iree_matrix.core.model.metrics.peer import PeerMetrics
-from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 
 logger = console.logger(__name__)
-
-
-def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> str:
-    """What the model's sitting took where it was published (the identity nearest this one), else
-    what the reference models' take."""
-    nearest = advice.nearest([a for a in published if a.model == model], about)
-    took = advice.cost_text(nearest.advice[0]) if nearest else ""
-    if took:
-        return f"as published: {took}"
-    return (
-        "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
-        "~90 s a call"
-    )
-
-
-def proof_cost(settings: Settings) -> str:
-    """What the proofs add to the sitting's cost, said before anything is built."""
-    if settings.no_proof:
-        return ""
-    return (
-        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
-        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {settings.proof_steps} steps "
-        "(each function's proof states its own; --no-proof skips it)"
-    )
-
-
-def keep_kernel_proofs(document: dict[str, Any]) -> None:
-    """Each function's kernel arms against the configuration they were swapped into (the answer's),
-    kept in its entry (`kernel_proof`) beside the arms they are derived from: the paired ratio, the
-    rounds' spread, the verdict, and whether the answer takes it."""
-    by_function = {a.function: a for a in advice.derive(document)}
-    for entry in document.get("functions") or ():
-        found = by_function.get(str(entry.get("function") or ""))
-        if found is not None and found.kernel_trials:
-            entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in found.kernel_trials]
 
 
 def answer(
@@ -73,60 +29,14 @@ def answer(
         return [advice.no_answer(document, base_model, kept, log)], code
     chosen = advice.Chosen(tuple(found), True, "")
     said = ["", "\n".join(advice.lines(chosen, base_model, argument=shlex.quote(reference)))]
-    said += _proofs(found)
-    if document.get("interrupted"):
-        return said, EXIT_INTERRUPTED
-    identity = advice.Identity.of(host_identity.here(), str(document.get("llvm_cpu") or ""))
-    said.append(f"\nkept: {kept} (publish it: copy it to results/answers/{identity.slug}/)")
-    return said, 0
-
-
-def _proofs(found: Sequence[Any]) -> list[str]:
-    said = []
-    for a in found:
+    for a in found:  # each pick's proof
         if a.proof is not None:
             said.append(
                 f"\n  {advice.display_name(a)}, the pick's neighbourhood (each one-knob change, paired):"
             )
             said.append("\n".join(neighbourhood.console_lines(a.proof, answer=a.config)))
-    return said
-
-
-def trailing(document: dict[str, Any]) -> list[Any]:
-    """The answers that take more than gaps.GAP times the best peer's time: those whose gap `advise`
-    explains. An answer that takes a kernel is not profiled: the profiled build would be its pick's
-    alone."""
-    return [
-        a
-        for a in advice.derive(document)
-        if a.kernel is None and gaps.trails(a.vs_peer.value if a.vs_peer else None)
-    ]
-
-
-def keep_gaps(
-    document: dict[str, Any], found: Sequence[Any], records: Mapping[str, Record], model: str
-) -> None:
-    """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
-    profiles among `records` (answer/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
-    from iree_matrix.core.model.results import Status
-
-    runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
-    peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
-    for a in found:
-        function = a.function or "main"
-        config = a.configuration
-        run = advise_sitting.run_of(runs, config.model(model), function, config.profile, a.release)
-        peer = advise_sitting.peer_of(peers, model, function)
-        entry = next(e for e in document["functions"] if e.get("function") == a.function)
-        if run is None or run.status is not Status.OK or peer is None:
-            entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
-            continue
-        peered = peer.metric.of(PeerMetrics)
-        measured, why = gaps.measure(
-            run.metric.of(RunMetrics).op_profile, peered.peers, config=a.config, release=a.release,
-            threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
-        )  # fmt: skip
-        if measured is None:
-            entry["gap_error"] = why
-        else:
-            entry["gap"] = measured.to_json()
+    if document.get("interrupted"):
+        return said, EXIT_INTERRUPTED
+    identity = advice.Identity.of(host_identity.here(), str(document.get("llvm_cpu") or ""))
+    said.append(f"\nkept: {kept} (publish it: copy it to results/answers/{identity.slug}/)")
+    return said, 0

@@ -1,7 +1,8 @@
 """What `advise` will time (iree-matrix advise MODEL): the release and the picks, from the published
 answers and the flag searches' results (a user's model: the picks most reference functions took),
-the fleet's CPUs, another release's pick as the release's evidence; and advise's matrix (matrix/
-advise.toml rewritten to build them all)."""
+the fleet's CPUs, another release's pick as the release's evidence; every arm that makes; advise's
+matrix (matrix/advise.toml rewritten to build them all); and what it will cost, said before
+anything is built."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from iree_matrix.answer.sitting import Request
 from iree_matrix.answers import search
 from iree_matrix.core.errors import SpecError, UserError
+from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import log_path
 from iree_matrix.iree.flags import Profile
@@ -29,8 +32,7 @@ class Settings:
     """advise's own settings (what it builds is `PlanSettings`): the sitting's rounds and calls, the
     proof, and what to advise on instead of the published answer."""
 
-    rounds: int = 8  # paired rounds
-    repetitions: int = 3  # timed calls per arm and round
+    sitting: Request = Request(rounds=8, repetitions=3)  # each sitting's rounds and calls (the proof's too)
     no_proof: bool = False  # no proof of the picks: a quick sitting, an answer unproved
     no_gap: bool = False  # no profile of an answer that trails the best peer: its gap not explained
     proof_steps: int = 3  # at most this many steps of each proof's local search
@@ -40,18 +42,56 @@ class Settings:
 
 
 @dataclasses.dataclass(frozen=True)
+class Pick:
+    """A configuration the sitting times, with its release: typed once, where the plan is made (a
+    published answer's or a search's name, or one `--picks` gave, kept as written: the arm's name)."""
+
+    name: str  # "im2col+ukernels", "@decomposed+O3-stack"
+    config: search.Config
+    release: str
+    source: str  # where it comes from: "published answer on …", "--picks", a flag search
+
+    @classmethod
+    def named(cls, name: str, release: str, source: str) -> Pick:
+        return cls(name, search.parse(name), release, source)
+
+
+@dataclasses.dataclass(frozen=True)
 class SittingPlan:
-    """What the sitting will time: the release, and per configuration where it comes from."""
+    """What the sitting will time: the release, and the picks with where each comes from."""
 
     release: str
-    picks: Mapping[str, str]  # configuration -> its source
+    picks: tuple[Pick, ...]  # of `release`
     fleet: tuple[str, ...]
-    # Another release's published pick, timed in the same sitting: the evidence for the release
-    # (release, configuration, source).
-    rivals: tuple[tuple[str, str, str], ...] = ()
+    # Another release's published pick, timed in the same sitting: the evidence for the release.
+    rivals: tuple[Pick, ...] = ()
     # Whether the matrix's kernels (`--kernel`) are swapped into `default` and each pick: one more
-    # arm each (`kernel_names`); a proof's neighbours and a profiled run are built without them.
+    # arm each (`arms`); a proof's neighbours and a profiled run are built without them.
     kernels: bool = True
+
+    def only(self, configs: Sequence[search.Config], source: str) -> SittingPlan:
+        """This release's `configs` alone, as picks from `source`: no fleet, other release or kernel
+        (a proof's neighbours, a profiled run)."""
+        picks = tuple(Pick(c.name, c, self.release, source) for c in configs)
+        return SittingPlan(self.release, picks, (), (), kernels=False)
+
+    def with_picks(self, picks: Sequence[Pick]) -> SittingPlan:
+        """This plan with `picks` timed too (a pick the proof moved to)."""
+        named = {p.name: p for p in picks}
+        kept = tuple(named.pop(p.name, p) for p in self.picks)  # a pick named again keeps its place
+        return SittingPlan(self.release, (*kept, *named.values()), self.fleet, self.rivals, self.kernels)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedArm:
+    """One IREE arm of the sitting, as the plan names it: built by advise's matrix, then timed."""
+
+    name: str  # "default", "im2col", "im2col+cpu-znver4", "im2col on 3.12.0", "im2col+k:dw"
+    kind: str  # advice.DEFAULT, NAIVE, PICK, FLEET, RIVAL, KERNEL
+    pick: Pick  # the configuration built (a kernel arm: the one it is swapped into) and its release
+    base: str = ""  # the configuration a fleet or kernel arm is built from
+    kernel: str = ""  # the kernel swapped in (a kernel arm)
+    source: str = ""  # where it comes from (a pick's, a rival's; a kernel arm's directory)
 
 
 # --------------------------------------------------------------------------- which picks
@@ -126,8 +166,8 @@ def choose(
                 picks.setdefault(s.config, s.source)
         if not units and not mine:  # a user's model: the picks most reference functions took
             picks.update(_user_picks(release, published, searched))
-    picks.pop("default", None)
-    picks.pop("generic", None)
+    picks.pop(search.BASELINE, None)
+    picks.pop(search.NAIVE, None)
     fleet = tuple(dict.fromkeys(c.strip() for c in settings.fleet if c.strip()))
     for cpu in fleet:
         if not all(ch.isalnum() or ch in "-_." for ch in cpu):
@@ -137,7 +177,12 @@ def choose(
         for s in searched:
             if s.unit in units and s.compiler != release and s.config not in ("default", "generic"):
                 rivals.setdefault((s.compiler, s.config), s.source)
-    return SittingPlan(release, picks, fleet, tuple((r, c, src) for (r, c), src in sorted(rivals.items())))
+    return SittingPlan(
+        release,
+        tuple(Pick.named(name, release, source) for name, source in picks.items()),
+        fleet,
+        tuple(Pick.named(c, r, source) for (r, c), source in sorted(rivals.items())),
+    )
 
 
 def _user_picks(release: str, published: Sequence[Any], searched: Sequence[SearchPick]) -> dict[str, str]:
@@ -174,7 +219,65 @@ def _release(mine: Sequence[Any], searched: Sequence[SearchPick]) -> str:
     return min(by_release, key=by_release.__getitem__) if by_release else NEWEST
 
 
-# --------------------------------------------------------------------------- the matrix
+# --------------------------------------------------------------------------- the arms and the matrix
+
+
+def arms(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str) -> tuple[PlannedArm, ...]:
+    """Every IREE arm of the sitting, in its order: default and the naive build, the picks, the
+    fleet's builds, the other release's picks, and with `plan.kernels` each kernel meant for `model`
+    swapped into default and each pick."""
+    from iree_matrix.answer import advice
+
+    default = Pick(search.BASELINE, search.Config(), plan.release, "")
+    naive = Pick(search.NAIVE, search.NAIVE_CONFIG, plan.release, "")
+    found = [PlannedArm(default.name, advice.DEFAULT, default), PlannedArm(naive.name, advice.NAIVE, naive)]
+    found += [PlannedArm(p.name, advice.PICK, p, source=p.source) for p in plan.picks]
+    found += _fleet(plan, default)
+    found += [PlannedArm(f"{p.name} on {p.release}", advice.RIVAL, p, source=p.source) for p in plan.rivals]
+    found += _kernels(plan, kernels, model, default)
+    return tuple(found)
+
+
+def _fleet(plan: SittingPlan, default: Pick) -> list[PlannedArm]:
+    """Each fleet CPU's arms: every pick and default (the sitting decides which one is the answer)
+    with the named CPU in place of `host` — a pick that already names a CPU (`avx2`) cannot take
+    another."""
+    from iree_matrix.answer import advice
+    from iree_matrix.iree.flags import COMBINE
+
+    found = []
+    for cpu in plan.fleet:
+        fleet = f"{FLEET_PREFIX}{cpu}"
+        for pick in [*plan.picks, default]:
+            if "avx2" in pick.config.knobs:
+                continue
+            name = f"{pick.name}{COMBINE}{fleet}" if pick is not default else fleet
+            config = search.Config(pick.config.variant, pick.config.knobs | {fleet})
+            found.append(PlannedArm(name, advice.FLEET, Pick(name, config, plan.release, ""), base=pick.name))
+    return found
+
+
+def _kernels(plan: SittingPlan, kernels: Mapping[str, Kernel], model: str, default: Pick) -> list[PlannedArm]:
+    """Each kernel of the matrix meant for `model`, swapped into default and each pick: an arm each,
+    named "im2col+k:depthwise3x3"."""
+    from iree_matrix.answer import advice
+    from iree_matrix.matrix.kernels import profile_label
+
+    if not plan.kernels:
+        return []
+    return [
+        PlannedArm(
+            profile_label(base.name, name),
+            advice.KERNEL,
+            base,
+            base=base.name,
+            kernel=name,
+            source=f"--kernel {kernel.shown_directory()}",
+        )  # fmt: skip
+        for name, kernel in kernels.items()
+        if kernel.for_model(model)
+        for base in [default, *plan.picks]
+    ]
 
 
 def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.MatrixSpec:
@@ -182,6 +285,8 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     the fleet's and the other release's builds added, and with `plan.kernels` each kernel meant for
     the model swapped into default and each pick (not into the naive build, a fleet's or the other
     release's)."""
+    from iree_matrix.answer import advice
+
     cpus = {
         f"{FLEET_PREFIX}{cpu}": Profile(
             f"{FLEET_PREFIX}{cpu}", target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}"
@@ -196,19 +301,20 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
     cells = [dataclasses.replace(c, compiler=plan.release, runtime=plan.release) for c in matrix.cells]
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
     template = matrix.cells[0]
-    extra = []
-    for name in [*plan.picks, *(name for name, _ in fleet_names(plan))]:
-        config = search.parse(name)
-        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
-    for _, kernel, base in kernel_names(matrix.kernels, model, plan):
-        config = search.parse(base)
-        extra.append(
-            dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
-        )
-    for release, name, _ in plan.rivals:
-        config = search.parse(name)
-        extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile,
-                                         compiler=release, runtime=release))  # fmt: skip
+    # The picks and the fleet's builds, then the kernels', then the other release's: the cells' order.
+    built = [a for a in arms(plan, matrix.kernels, model) if a.kind not in (advice.DEFAULT, advice.NAIVE)]
+    order = {advice.PICK: 0, advice.FLEET: 0, advice.KERNEL: 1, advice.RIVAL: 2}
+    extra = [
+        dataclasses.replace(
+            template,
+            model=a.pick.config.model(model),
+            profile=a.pick.config.profile,
+            kernel=a.kernel,
+            compiler=a.pick.release,
+            runtime=a.pick.release,
+        )  # fmt: skip
+        for a in sorted(built, key=lambda a: order[a.kind])
+    ]
     try:
         return spec.with_cells(matrix, extra)
     except SpecError as exc:  # a configuration --picks named that is no profile or combination
@@ -217,32 +323,42 @@ def adjusted(matrix: spec.MatrixSpec, model: str, plan: SittingPlan) -> spec.Mat
         ) from None
 
 
-def kernel_names(kernels: Mapping[str, Kernel], model: str, plan: SittingPlan) -> list[tuple[str, str, str]]:
-    """(arm name, kernel, the configuration it is swapped into) for each kernel of the matrix meant
-    for `model` and each of `default` and the picks: "im2col+k:depthwise3x3"."""
-    from iree_matrix.matrix.kernels import profile_label
-
-    if not plan.kernels:
-        return []
-    return [
-        (profile_label(base, name), name, base)
-        for name, kernel in kernels.items()
-        if kernel.for_model(model)
-        for base in ["default", *plan.picks]
-    ]
+# --------------------------------------------------------------------------- what it costs
 
 
-def fleet_names(plan: SittingPlan) -> list[tuple[str, str]]:
-    """(configuration, the configuration it is built from) for each fleet CPU: every pick and
-    default (the sitting decides which one is the answer) with the named CPU in place of `host` —
-    a pick that already names a CPU (`avx2`) cannot take another."""
-    from iree_matrix.iree.flags import COMBINE
+def cost_text(settings: Settings, jobs: int, arms: int, took: str) -> str:
+    """The cost stated before anything is built: `jobs` to build and check, then the sitting's rounds
+    of `arms` arms a function (`took`: what such a sitting took, `sitting_cost`), then the proofs."""
+    asked = settings.sitting
+    return (
+        f"cost: {jobs} jobs to build and check (seconds each when stored), then {asked.rounds} rounds × "
+        f"{arms} arms × {asked.repetitions} calls per function on one thread ({took}; each function's "
+        "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
+        + _proof_cost(settings)
+    )
 
-    names = []
-    for cpu in plan.fleet:
-        for pick in [*plan.picks, "default"]:
-            if "avx2" in pick.split(COMBINE):
-                continue
-            fleet = f"{FLEET_PREFIX}{cpu}"
-            names.append((f"{pick}{COMBINE}{fleet}" if pick != "default" else fleet, pick))
-    return names
+
+def sitting_cost(published: Sequence[Any], model: str, about: HostIdentity) -> str:
+    """What the model's sitting took where it was published (the identity nearest this one), else
+    what the reference models' take."""
+    from iree_matrix.answer import advice
+
+    nearest = advice.nearest([a for a in published if a.model == model], about)
+    took = advice.cost_text(nearest.advice[0]) if nearest else ""
+    if took:
+        return f"as published: {took}"
+    return (
+        "a few minutes for the reference CNNs, an hour for the Whisper encoder, whose naive build takes "
+        "~90 s a call"
+    )
+
+
+def _proof_cost(settings: Settings) -> str:
+    """What the proofs add to the sitting's cost."""
+    if settings.no_proof:
+        return ""
+    return (
+        "; then each pick's proof: its one-knob neighbours (15-20) built and checked, then timed beside "
+        f"it, about the pick's arm × (neighbours + 1) × rounds a step, at most {settings.proof_steps} steps "
+        "(each function's proof states its own; --no-proof skips it)"
+    )

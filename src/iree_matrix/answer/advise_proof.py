@@ -10,8 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import neighbourhood
-from iree_matrix.answer.advise_plan import Settings
+from iree_matrix.answer import neighbourhood, sitting
 from iree_matrix.answers import search
 from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
@@ -24,16 +23,13 @@ SOURCE = "the proof's local search"  # where a pick the proof moved to comes fro
 @dataclasses.dataclass(frozen=True)
 class Tools:
     """What the proof takes from advise (which owns its matrix and its sitting's arms): building
-    configurations, a function's run of one, an arm's seconds a round, the sitting's progress line."""
+    configurations, and a function's run of one."""
 
     # configurations -> every record of the run that built them, by job (None: interrupted)
-    build: Callable[[Sequence[str]], Optional[Mapping[str, Any]]]
+    build: Callable[[Sequence[search.Config]], Optional[Mapping[str, Any]]]
     run_of: Callable[
         [Sequence[Any], str, str, str, str], Optional[Any]
     ]  # runs, model, function, profile, release
-    step_seconds: Callable[[Any, int], float]  # a run, repetitions -> one round's seconds of its arm
-    progress: Callable[[str, Mapping[str, float]], Callable[[int, int, str], None]]
-    unknown_step: float  # an arm's seconds a round when nothing says
 
 
 @dataclasses.dataclass
@@ -45,7 +41,7 @@ class Built:
     records: dict[str, Any] = dataclasses.field(default_factory=dict)
     interrupted: bool = False
 
-    def build(self, configs: Sequence[str]) -> None:
+    def build(self, configs: Sequence[search.Config]) -> None:
         records = self.tools.build(configs)
         if records is None:
             self.interrupted = True
@@ -54,20 +50,26 @@ class Built:
 
 
 def prove(
-    settings: Settings, model: str, document: dict[str, Any], cache: Path, tools: Tools
+    request: sitting.Request,
+    steps: int,
+    model: str,
+    document: dict[str, Any],
+    sat: Sequence[Any],
+    cache: Path,
+    tools: Tools,
 ) -> dict[str, str]:
-    """Each function's proof, kept in its entry of `document` (`proof`); the functions whose proof
-    moved the pick, with the configuration it moved to."""
-    from iree_matrix.answer import advice
-
+    """Each function's proof of its answer among `sat` (the document's, as its sitting left it: a
+    local search of at most `steps` steps, each step's sitting as `request` asks), kept in its entry
+    of `document` (`proof`); the functions whose proof moved the pick, with the configuration it
+    moved to."""
     built = Built(tools)
     moved: dict[str, str] = {}
-    answers = {a.function: a for a in advice.derive(document)}
+    answers = {a.function: a for a in sat}
     for entry in document["functions"]:
         found = answers.get(str(entry.get("function") or ""))
         if found is None or built.interrupted:
             continue
-        proof = _prove_one(settings, model, found, cache, built)
+        proof = _prove_one(request, steps, model, found, cache, built)
         entry["proof"] = proof.as_dict()
         if proof.interrupted or built.interrupted:
             document["interrupted"] = True
@@ -77,80 +79,63 @@ def prove(
     return moved
 
 
-def _prove_one(settings: Settings, model: str, found: Any, cache: Path, built: Built) -> neighbourhood.Proof:
+def _prove_one(
+    request: sitting.Request, steps: int, model: str, found: Any, cache: Path, built: Built
+) -> neighbourhood.Proof:
     knobs = neighbourhood.accepted_knobs(found.release)
     start = found.configuration
-    steps = max(1, settings.proof_steps)
+    steps = max(1, steps)
     count = len(neighbourhood.neighbours(start, knobs))
-    pick_step = _pick_step_seconds(found.ms, settings.repetitions) or built.tools.unknown_step
+
+    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
+        built.build([centre, *around])
+        if built.interrupted:
+            return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
+        return _sit(request, model, found.function, found.release, [centre, *around], built, cache)
+
+    # A neighbour is taken to cost about as much as the pick did in the sitting: most are a few per
+    # cent from it, and each step's sitting states its own before it is sat.
+    pick_step = sitting.module_step_seconds(found.ms, request.repetitions)
     logger.info(
         f"proof of {found.function}: `{found.config}` and its {count} one-knob neighbours, each built "
-        f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {settings.rounds} "
+        f"and checked (stored ones at once), then timed beside it: {count + 1} arms × {request.rounds} "
         "rounds, "
-        f"about {_clock(neighbourhood.estimate_seconds(pick_step, count, settings.rounds))} at the pick's "
+        f"about {_clock(neighbourhood.estimate_seconds(pick_step, count, request.rounds))} at the pick's "
         f"step; each step that finds a faster neighbour costs as much again (at most {steps} steps), "
         "and a moved pick is sat again with default, the naive build and the peers; --no-proof skips it"
     )
-
-    def sit(centre: search.Config, around: Sequence[search.Config]) -> neighbourhood.Step:
-        names = [centre.name, *(c.name for c in around)]
-        built.build(names)
-        if built.interrupted:
-            return neighbourhood.Step(neighbourhood.Timed(centre.name), (), interrupted=True)
-        return _sit(settings, model, found.function, found.release, names, built, cache)
-
     return neighbourhood.local_search(start, lambda c: neighbourhood.neighbours(c, knobs), sit, steps)
 
 
-def _pick_step_seconds(ms: Optional[float], repetitions: int) -> Optional[float]:
-    """One round's seconds of the pick's arm, from its time in the sitting (a neighbour is taken to
-    cost about as much: most are a few per cent from it, and each states its own before it is sat)."""
-    from iree_matrix.stages.benchmark_tool import pass_seconds
-
-    return pass_seconds(ms / 1000.0, repetitions) if ms else None
-
-
 def _sit(
-    settings: Settings,
+    request: sitting.Request,
     model: str,
     function: str,
     release: str,
-    names: Sequence[str],
+    configs: Sequence[search.Config],
     built: Built,
     cache: Path,
 ) -> neighbourhood.Step:
-    """The centre (`names[0]`) and its neighbours timed in one sitting; a byte-identical module is
+    """The centre (`configs[0]`) and its neighbours timed in one sitting; a byte-identical module is
     the same program, timed once."""
-    from iree_matrix.answer import sitting
     from iree_matrix.core.model import stats
-    from iree_matrix.core.system import locks
-    from iree_matrix.execution import progress
 
+    names = [c.name for c in configs]
     runs = [r for r in built.records.values() if r.stage == "run" and not r.label.device]
     arms: dict[str, Any] = {}  # module digest -> the arm timing it
     timed: dict[str, neighbourhood.Timed] = {}
-    per_arm: dict[str, float] = {}
-    for name in names:
-        one, arm, seconds = _arm(built, runs, (model, function, release, name), cache, settings.repetitions)
+    for config in configs:
+        one, arm = _arm(built, runs, (model, function, release), config, cache)
         if arm is not None and one.module_sha256 in arms:
             one = dataclasses.replace(one, same_as=arms[one.module_sha256].name)
         elif arm is not None:
-            arms[one.module_sha256 or name] = arm
-            per_arm[name] = seconds
-        timed[name] = one
-    logger.info(
-        progress.cost(
-            f"proof sitting: {function}, `{names[0]}` and its neighbours",
-            f"{len(arms)} arms × {settings.rounds} rounds on one thread",
-            sum(per_arm.values()) * settings.rounds,
-            f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
-        )
-    )
-    with locks.machine_lock(True, job=f"advise {model} (proof)", report=logger.info):
-        rounds = sitting.sit(
-            list(arms.values()), settings.rounds, settings.repetitions,
-            progress=built.tools.progress(f"{function} proof", per_arm),
-        )  # fmt: skip
+            arms[one.module_sha256 or config.name] = arm
+        timed[config.name] = one
+    rounds = sitting.timed(
+        request, list(arms.values()), f"proof sitting: {function}, `{names[0]}` and its neighbours",
+        f"{function} proof", f"--rounds {stats.MIN_PAIRED_ROUNDS}, --proof-steps 1, --no-proof",
+        f"advise {model} (proof)",
+    )  # fmt: skip
     ms = {name: rounds.of(name) for name in rounds.names}
     done = {n: dataclasses.replace(t, ms=ms.get(t.same_as or n, ())) for n, t in timed.items()}
     return neighbourhood.Step(
@@ -161,20 +146,19 @@ def _sit(
 def _arm(
     built: Built,
     runs: Sequence[Any],
-    what: tuple[str, str, str, str],
+    what: tuple[str, str, str],
+    config: search.Config,
     cache: Path,
-    repetitions: int,
-) -> tuple[neighbourhood.Timed, Optional[Any], float]:
-    """A configuration's arm (None when it cannot be timed, its `error` says why) and one round's
-    seconds of it; `what` is (model, function, release, configuration)."""
-    from iree_matrix.answer import sitting
+) -> tuple[neighbourhood.Timed, Optional[sitting.ModuleArm]]:
+    """A configuration's arm (None when it cannot be timed, its `error` says why); `what` is (model,
+    function, release)."""
     from iree_matrix.core.errors import StageSkipped
     from iree_matrix.core.model.results import Status
     from iree_matrix.execution import abtest
     from iree_matrix.iree import flags as iree_flags
 
-    model, function, release, name = what
-    config = search.parse(name)
+    model, function, release = what
+    name = config.name
     known: Mapping[str, iree_flags.Profile] = iree_flags.BUILTIN_PROFILES
     try:
         profile = (
@@ -182,12 +166,12 @@ def _arm(
         )
         flags = tuple(iree_flags.compile_flags(release, neighbourhood.ARCH, profile))
     except (KeyError, ValueError) as exc:
-        return neighbourhood.Timed(name, error=f"not a configuration of {release}: {exc}"), None, 0.0
+        return neighbourhood.Timed(name, error=f"not a configuration of {release}: {exc}"), None
     except StageSkipped as exc:  # a knob the release is not for
-        return neighbourhood.Timed(name, error=str(exc)), None, 0.0
+        return neighbourhood.Timed(name, error=str(exc)), None
     run = built.tools.run_of(runs, config.model(model), function, config.profile, release)
     if run is None:
-        return neighbourhood.Timed(name, flags=flags, error="no run of it in this run's results"), None, 0.0
+        return neighbourhood.Timed(name, flags=flags, error="no run of it in this run's results"), None
     if run.status is not Status.OK:
         # A run that did not happen says why in its blocking stage's words (a skipped or failed compile).
         cause = built.records.get(run.blocked_by or "", run) if run.status is Status.NOT_RUN else run
@@ -197,17 +181,17 @@ def _arm(
         return (
             neighbourhood.Timed(name, flags=flags, matches=matches, error=f"{run.status.value}: {why}"),
             None,
-            0.0,
         )
     sha = run.metric.of(RunMetrics).module_sha256 or ""
     one = neighbourhood.Timed(name, flags=flags, module_sha256=sha, matches=run.metric.of(RunMetrics).matches)
     if one.matches is False:
-        return one, None, 0.0
+        return one, None
+    cpu_time = run.metric.of(RunMetrics).cpu_time
     try:
-        arm = sitting.ModuleArm(name, abtest.arm_of(run, name, [cache]))
+        module = abtest.arm_of(run, name, [cache])
     except abtest.NotComparable as exc:
-        return dataclasses.replace(one, error=str(exc)), None, 0.0
-    return one, arm, built.tools.step_seconds(run, repetitions)
+        return dataclasses.replace(one, error=str(exc)), None
+    return one, sitting.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None)
 
 
 def _clock(seconds: float) -> str:

@@ -1,22 +1,22 @@
 """`advise`'s sitting (iree-matrix advise MODEL): each function's arms (default, the picks, the naive
 build, the fleet's and the other release's builds, default and each pick with each `--kernel`
 swapped in, and the peers) timed on one thread in paired, interleaved rounds under the machine's
-quiet lock, and the sitting kept with its identity (RESULTS_DIR/advice-MODEL.STARTED.json: each
-sitting its own file)."""
+quiet lock; each answer's kernel proofs and, where it trails the best peer, its gap (from its
+profiled run) kept in its function's entry; and the sitting kept with its identity
+(RESULTS_DIR/advice-MODEL.STARTED.json: each sitting its own file, named by `file_name`)."""
 
 from __future__ import annotations
 
 import datetime
 import json
 import os
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answer import advice, sitting
-from iree_matrix.answer.advise_plan import FLEET_PREFIX, Settings, SittingPlan, fleet_names, kernel_names
-from iree_matrix.answers import search
+from iree_matrix.answer import advice, kernel_trials, sitting
+from iree_matrix.answer import gap as gaps
+from iree_matrix.answer.advise_plan import FLEET_PREFIX, PlannedArm
 from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.model.metrics.compile import CompileMetrics
@@ -32,20 +32,21 @@ logger = console.logger(__name__)
 
 
 def run(
-    settings: Settings,
+    request: sitting.Request,
     model: str,
-    plan: SittingPlan,
+    arms: Sequence[PlannedArm],
     records: Sequence[Record],
     cache: Path,
     peer_names: Sequence[str],
     only: Optional[Collection[str]] = None,
     kernels: Optional[Mapping[str, Kernel]] = None,
 ) -> dict[str, Any]:
-    """The sitting of each function (of `only`, when given): its arms timed in paired rounds;
-    `kernels` (the matrix's, `--kernel`): each swapped into default and each pick, an arm each."""
+    """The sitting of each function (of `only`, when given): its `arms` (advise_plan.arms: the first
+    is default, of the plan's release) and the peers timed in paired rounds; `kernels`: the matrix's
+    (`--kernel`), by the name a kernel arm gives."""
     from iree_matrix.core.system import host
 
-    releases = {plan.release, *(release for release, _, _ in plan.rivals)}
+    releases = {a.pick.release for a in arms}
     runs = [
         r for r in records if r.stage == "run" and r.label.compiler in releases and not r.label.device
         and r.label.runtime == r.label.compiler
@@ -71,19 +72,19 @@ def run(
         "host": host.describe(),
         "llvm_cpu": llvm or "",
         "started": started,
-        "rounds": settings.rounds,
-        "repetitions": settings.repetitions,
-        "release": plan.release,
+        "rounds": request.rounds,
+        "repetitions": request.repetitions,
+        "release": arms[0].pick.release,
         "functions": [],
     }
     known = {**iree_flags.BUILTIN_PROFILES}
-    known.update(
-        {f"{FLEET_PREFIX}{c}": iree_flags.Profile(f"{FLEET_PREFIX}{c}", target_cpu=c) for c in plan.fleet}
-    )
+    built_for = [a.pick.config.knobs for a in arms if a.kind == advice.FLEET]
+    fleet = {k for knobs in built_for for k in knobs if k.startswith(FLEET_PREFIX)}
+    known.update({k: iree_flags.Profile(k, target_cpu=k[len(FLEET_PREFIX) :]) for k in sorted(fleet)})
     for function in functions:
         peer = peer_of(peers, model, function)
         where = _Function(model, function, runs, peer, known, cache, records, kernels)
-        arms_meta, interrupted = _sit_function(settings, plan, where, peer_names)
+        arms_meta, interrupted = _sit_function(request, arms, where, peer_names)
         if interrupted:
             document["interrupted"] = True
         document["functions"].append({"function": function, "arms": arms_meta})
@@ -117,43 +118,23 @@ class _Function:
 
 
 def _sit_function(
-    settings: Settings, plan: SittingPlan, where: _Function, peer_names: Sequence[str]
+    request: sitting.Request, arms: Sequence[PlannedArm], where: _Function, peer_names: Sequence[str]
 ) -> tuple[list[dict[str, Any]], bool]:
     """One function's arms timed in paired rounds: each arm's entry (its times under "ms"), and
     whether the sitting was interrupted."""
     from iree_matrix.core.model import stats
-    from iree_matrix.core.system import locks
-    from iree_matrix.execution import progress
 
     model, function = where.model, where.function
     arms_meta: list[dict[str, Any]] = []
     timed: list[Any] = []
-    expected: dict[str, float] = {}  # arm -> seconds of one round's step, from its stage's timing
     with sitting.scratch() as work, _Peers() as peer_arms:
-        for name, kind, source, base, release, config_name in _arm_list(plan, where.kernels, model):
-            meta = _module_arm(
-                settings, where, (name, kind, source, base, release, config_name), timed, expected
-            )
-            arms_meta.append(meta)
+        for arm in arms:
+            arms_meta.append(_module_arm(where, arm, timed))
         for name in peer_names:
-            arms_meta.append(_peer_arm(settings, where, name, Path(work), peer_arms, timed, expected))
+            arms_meta.append(_peer_arm(where, name, Path(work), peer_arms, timed))
         timed = _dedupe(timed, arms_meta)
-        per_arm = {a.name: expected.get(a.name, UNKNOWN_STEP_SECONDS) for a in timed}
-        slowest = max(per_arm, key=per_arm.__getitem__, default="")
-        logger.info(
-            progress.cost(
-                f"sitting: {function}",
-                f"{len(timed)} arms × {settings.rounds} rounds on one thread"
-                + (f" (the slowest, {slowest}: {per_arm[slowest]:.0f} s a round)" if slowest else ""),
-                sum(per_arm.values()) * settings.rounds,
-                f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)",
-            )
-        )
-        # The machine's quiet lock, as every timed stage and `compare` take it: no two time at once.
-        with locks.machine_lock(True, job=f"advise {model}", report=logger.info):
-            rounds = sitting.sit(
-                timed, settings.rounds, settings.repetitions, progress=progress_of(function, per_arm)
-            )
+        hint = f"--rounds {stats.MIN_PAIRED_ROUNDS} (the least with a verdict)"
+        rounds = sitting.timed(request, timed, f"sitting: {function}", function, hint, f"advise {model}")
     for meta in arms_meta:
         alias = meta.get("same_as") or meta["name"]
         if alias in rounds.names:
@@ -161,26 +142,18 @@ def _sit_function(
     return arms_meta, rounds.interrupted
 
 
-def _module_arm(
-    settings: Settings,
-    where: _Function,
-    arm: tuple[str, str, str, str, str, str],
-    timed: list[Any],
-    expected: dict[str, float],
-) -> dict[str, Any]:
-    """An IREE arm's entry (`arm` as `_arm_list` gives it); a module that can be timed joins
-    `timed`, with its seconds a round in `expected`."""
-    name, kind, source, base, release, config_name = arm
-    config = search.parse(config_name)
+def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str, Any]:
+    """An IREE arm's entry; a module that can be timed joins `timed`."""
+    name, config, release = arm.name, arm.pick.config, arm.pick.release
     meta: dict[str, Any] = {
         "name": name,
-        "kind": kind,
+        "kind": arm.kind,
         "release": release,
-        "config": config_name,
-        "source": source,
-        "base": base,
+        "config": arm.pick.name,
+        "source": arm.source,
+        "base": arm.base,
     }
-    kernel = where.kernels.get(kernel_files.split_profile_label(name)[1]) if kind == advice.KERNEL else None
+    kernel = where.kernels.get(arm.kernel) if arm.kernel else None
     if kernel is not None:
         meta.update(kernel=kernel.name, kernel_dir=kernel.shown_directory())
     cpu = next((k[len(FLEET_PREFIX) :] for k in config.knobs if k.startswith(FLEET_PREFIX)), "")
@@ -195,13 +168,7 @@ def _module_arm(
     except (KeyError, ValueError) as exc:
         meta["error"] = f"not a configuration of {release}: {exc}"
         return meta
-    label = config.profile
-    if kernel is not None:
-        label = kernel_files.profile_label(config.profile, kernel.name)
-        # A flag the kernel requires that the configuration has already (channels-last's pipeline)
-        # is said once: the compile passes it twice, to one effect.
-        added = kernel_flags(kernel, release)
-        meta["flags"] = [*meta["flags"], *(f for f in added if f not in meta["flags"])]
+    label = kernel_files.profile_label(config.profile, kernel.name) if kernel is not None else config.profile
     run = run_of(where.runs, config.model(where.model), where.function, label, release)
     if kernel is not None:
         from iree_matrix.iree import targets
@@ -211,6 +178,10 @@ def _module_arm(
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
         )
         _kernel_facts(meta, run, kernel, where, built)
+        # A flag the kernel requires that the configuration has already (channels-last's pipeline)
+        # is said once: the compile passes it twice, to one effect.
+        added = kernel_flags(kernel, release)
+        meta["flags"] = [*meta["flags"], *(f for f in added if f not in meta["flags"])]
     if run is None:
         meta["error"] = "no run of it in this run's results"
     elif meta.get("error"):
@@ -223,9 +194,10 @@ def _module_arm(
             bool(run.metric.of(RunMetrics).matches) if run.metric.of(RunMetrics).matches is not None else None
         )
         meta["module_sha256"] = run.metric.of(RunMetrics).module_sha256 or ""
+        cpu_time = run.metric.of(RunMetrics).cpu_time
         try:
-            timed.append(sitting.ModuleArm(name, abtest.arm_of(run, name, [where.cache])))
-            expected[name] = module_step_seconds(run, settings.repetitions)
+            module = abtest.arm_of(run, name, [where.cache])
+            timed.append(sitting.ModuleArm(name, module, cpu_time.median if cpu_time is not None else None))
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
@@ -289,15 +261,7 @@ def build_command(recorded: Sequence[str], kernel: Kernel) -> str:
     return f"cd {shlex.quote(kernel.shown_directory())} && {shlex.join(words)}"
 
 
-def _peer_arm(
-    settings: Settings,
-    where: _Function,
-    name: str,
-    work: Path,
-    peer_arms: _Peers,
-    timed: list[Any],
-    expected: dict[str, float],
-) -> dict[str, Any]:
+def _peer_arm(where: _Function, name: str, work: Path, peer_arms: _Peers, timed: list[Any]) -> dict[str, Any]:
     """A peer's arm entry; its worker, started, joins `timed`."""
     peer = where.peer
     meta: dict[str, Any] = {"name": name, "kind": advice.PEER, "config": name}
@@ -307,35 +271,12 @@ def _peer_arm(
     onnx = CacheLayout(where.cache).store / "peer" / peer.key / "model.onnx"
     try:
         argv = sitting.peer_argv(peer, name, onnx if onnx.is_file() else None, work, [where.cache])
-        arm = peer_arms.start(sitting.PeerArm(name, argv, work))
+        arm = peer_arms.start(sitting.PeerArm(name, argv, work, peer_call_ms(peer, name)))
         meta.update({k: v for k, v in arm.about.items() if k != "ready"})
         timed.append(arm)
-        expected[name] = peer_step_seconds(peer, name, settings.repetitions)
     except (abtest.NotComparable, sitting.PeerFailed, OSError, ValueError) as exc:
         meta["error"] = str(exc)
     return meta
-
-
-def _arm_list(
-    plan: SittingPlan, kernels: Optional[Mapping[str, Kernel]] = None, model: str = ""
-) -> list[tuple[str, str, str, str, str, str]]:
-    """(arm name, kind, where it comes from, the configuration a fleet or kernel arm is built from,
-    release, configuration) of every IREE arm; a kernel arm's configuration is the one it is
-    swapped into."""
-    r = plan.release
-    arms = [
-        ("default", advice.DEFAULT, "", "", r, "default"),
-        ("generic", advice.NAIVE, "", "", r, "generic"),
-    ]
-    arms += [(name, advice.PICK, source, "", r, name) for name, source in plan.picks.items()]
-    arms += [(name, advice.FLEET, "", base, r, name) for name, base in fleet_names(plan)]
-    arms += [(f"{c} on {rel}", advice.RIVAL, src, "", rel, c) for rel, c, src in plan.rivals]
-    kernels = kernels or {}
-    arms += [
-        (name, advice.KERNEL, f"--kernel {kernels[kernel].shown_directory()}", base, r, base)
-        for name, kernel, base in kernel_names(kernels, model, plan)
-    ]
-    return arms
 
 
 def run_of(runs: Sequence[Record], model: str, function: str, profile: str, release: str) -> Optional[Record]:
@@ -390,64 +331,73 @@ class _Peers:
             arm.__exit__(None, None, None)
 
 
-UNKNOWN_STEP_SECONDS = 2.0  # an arm whose stage recorded no one-thread time: a guess, small
-
-
-def module_step_seconds(run: Record, repetitions: int) -> float:
-    """One round's step of a module arm, from the run stage's one-thread time per call (`cpu_ms`):
-    iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
-    time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
-    encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
-    time, plus the pass that sizes them."""
-    from iree_matrix.stages.benchmark_tool import pass_seconds
-
-    timed = run.metric.of(RunMetrics).cpu_time
-    if timed is None or not timed.median:
-        return UNKNOWN_STEP_SECONDS
-    return pass_seconds(timed.median / 1000.0, repetitions)
-
-
-def peer_step_seconds(peer: Record, name: str, repetitions: int) -> float:
-    """One round's step of a peer arm: `repetitions` calls at its peer stage's one-thread time."""
+def peer_call_ms(peer: Record, name: str) -> Optional[float]:
+    """The peer stage's one-thread CPU ms per call of the peer `name` (None: not recorded)."""
     from iree_matrix.report.machine import Figure
 
     entry = peer.metric.of(PeerMetrics).peers.get(name)
     figure = Figure.of(entry.get("cpu_ms")) if isinstance(entry, Mapping) else None
-    return repetitions * figure.median / 1000.0 if figure is not None else UNKNOWN_STEP_SECONDS
+    return figure.median if figure is not None else None
 
 
-def progress_of(
-    function: str, per_arm: Mapping[str, float], clock: Callable[[], float] = time.monotonic
-) -> Callable[[int, int, str], None]:
-    """The sitting's line before each step, with the elapsed time and an estimate of what is left:
-    the steps to come at their arms' expected seconds (every round times each arm once), scaled by
-    how the steps so far ran against theirs."""
-    from iree_matrix.execution import progress
+def keep_kernel_proofs(document: dict[str, Any], found: Sequence[advice.Advice]) -> None:
+    """Each function's kernel arms against the configuration they were swapped into (the answer's,
+    of `found`: the document's), kept in its entry (`kernel_proof`) beside the arms they are derived
+    from: the paired ratio, the rounds' spread, the verdict, and whether the answer takes it."""
+    by_function = {a.function: a for a in found}
+    for entry in document.get("functions") or ():
+        answered = by_function.get(str(entry.get("function") or ""))
+        if answered is not None and answered.kernel_trials:
+            entry["kernel_proof"] = [kernel_trials.kernel_json(t) for t in answered.kernel_trials]
 
-    start = clock()
-    each_round = sum(per_arm.values())
 
-    def say(done: int, total: int, arm: str) -> None:
-        elapsed = clock() - start
-        arms = max(1, len(per_arm))
-        thought = each_round * done / arms
-        slowdown = elapsed / thought if done and thought > 0 and elapsed > 0 else 1.0
-        left = each_round * (total - done) / arms * slowdown
-        stamp = f"{progress.clock(elapsed)} ETA {progress.clock(left)}"
-        logger.info(f"  [{done + 1}/{total} {stamp}] {function}: {arm}")
+def keep_gaps(
+    document: dict[str, Any], found: Sequence[Any], records: Mapping[str, Record], model: str
+) -> None:
+    """Each of `found`'s gap to the best peer, from its pick's profiled run and the peers' per-op
+    profiles among `records` (answer/gap.py), kept in its function's entry (`gap`, or `gap_error`)."""
+    from iree_matrix.core.model.results import Status
 
-    return say
+    runs = [r for r in records.values() if r.stage == "run" and not r.label.device]
+    peers = [r for r in records.values() if r.stage == "peer" and r.status is Status.OK]
+    for a in found:
+        function = a.function or "main"
+        config = a.configuration
+        run = run_of(runs, config.model(model), function, config.profile, a.release)
+        peer = peer_of(peers, model, function)
+        entry = next(e for e in document["functions"] if e.get("function") == a.function)
+        if run is None or run.status is not Status.OK or peer is None:
+            entry["gap_error"] = "the profiled run or the peers did not run: see the results log"
+            continue
+        peered = peer.metric.of(PeerMetrics)
+        measured, why = gaps.measure(
+            run.metric.of(RunMetrics).op_profile, peered.peers, config=a.config, release=a.release,
+            threads=peered.threads or 0, run_job=run.job,  # the matrix's, for both profiles
+        )  # fmt: skip
+        if measured is None:
+            entry["gap_error"] = why
+        else:
+            entry["gap"] = measured.to_json()
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def file_name(model: str, started: str, partial: bool = False) -> str:
+    """The file a sitting is kept in: its model and when it started, so a second sitting of a model
+    (another `--fleet`, another day) is kept beside the first, never over it; readers take the
+    newest of each model and CPU identity (`advice.sittings`). An interrupted one is `partial-`, which no
+    reader takes."""
+    stamp = "".join(ch for ch in started[:19] if ch.isdigit() or ch == "T") or "undated"
+    return f"{'partial-' if partial else ''}{advice.FILE_PREFIX}{model}.{stamp}.json"
+
+
 def write(directory: Path, model: str, document: Mapping[str, Any]) -> Path:
-    """The sitting kept under a name of its own (advice.file_name), beside earlier ones."""
+    """The sitting kept under a name of its own (`file_name`), beside earlier ones."""
     from iree_matrix.core.atomic_files import write_atomically
 
-    name = advice.file_name(model, str(document.get("started") or ""), bool(document.get("interrupted")))
+    name = file_name(model, str(document.get("started") or ""), bool(document.get("interrupted")))
     path = directory / name
     n = 1
     while path.exists():  # two sittings started in one second: neither is lost

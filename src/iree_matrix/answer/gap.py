@@ -130,6 +130,15 @@ class Gap:
         dispatches = tuple(dataclasses.replace(d, ms=d.ms * a) for d in self.dispatches)
         return dataclasses.replace(self, kinds=tuple(kinds), dispatches=dispatches, scale=(iree_ms, peer_ms))
 
+    def answering(
+        self, config: str, release: str, iree_ms: Optional[float], peer_ms: Optional[float]
+    ) -> Optional[Gap]:
+        """This gap at an answer's paired scale (`scaled`) when it was profiled for the answer's
+        configuration and release; None when for another (a proof moved the pick since)."""
+        if (self.config, self.release) != (config, release):
+            return None
+        return self.scaled(iree_ms, peer_ms)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "peer": self.peer,

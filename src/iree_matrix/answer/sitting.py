@@ -17,11 +17,12 @@ import signal
 import statistics
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Optional, Protocol
 
-from iree_matrix.core import shipped
+from iree_matrix.core import console, shipped
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import bubblewrap
 from iree_matrix.envs import venv as venv_env
@@ -29,30 +30,61 @@ from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution import abtest
 from iree_matrix.matrix import models
 
+logger = console.logger(__name__)
+
 PEER_WORKER = "peer_arm.py"
 # How long a peer may take to build its model and convert it (ONNX) before its first answer, and
 # to answer one request (a request's calls are the same few a benchmark makes).
 READY_SECONDS = 900.0
+UNKNOWN_STEP_SECONDS = 2.0  # an arm whose stage recorded no one-thread time: a guess, small
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """What a sitting is asked, taken from a command's settings once (advise's `--rounds` and
+    `--repetitions`) and handed to each of its sittings: its own and every proof's."""
+
+    rounds: int  # paired rounds
+    repetitions: int  # timed calls per arm and round
 
 
 class TimedArm(Protocol):
-    """Something the sitting can time: `time(repetitions)` is its CPU ms per call (a median)."""
+    """Something the sitting can time: `time(repetitions)` is its CPU ms per call (a median);
+    `step_seconds(repetitions)` what one round's step of it is expected to take."""
 
     name: str
 
     def time(self, repetitions: int) -> float: ...
 
+    def step_seconds(self, repetitions: int) -> float: ...
+
+
+def module_step_seconds(call_ms: Optional[float], repetitions: int) -> float:
+    """One round's step of a module arm, from its run stage's one-thread time per call (`call_ms`):
+    iree-benchmark-module's `repetitions`, each one call when a call outlasts Google Benchmark's min
+    time (the first call, which sizes the iterations, is the first repetition: the naive Whisper
+    encoder's 3 calls, 93 s each in its run stage, took 281 s a round), else each at least the min
+    time, plus the pass that sizes them."""
+    from iree_matrix.stages.benchmark_tool import pass_seconds
+
+    return pass_seconds(call_ms / 1000.0, repetitions) if call_ms else UNKNOWN_STEP_SECONDS
+
 
 @dataclasses.dataclass(frozen=True)
 class ModuleArm:
-    """An IREE module, timed by iree-benchmark-module on local-sync (abtest's arm)."""
+    """An IREE module, timed by iree-benchmark-module on local-sync (abtest's arm); `call_ms`: its
+    run stage's one-thread CPU ms per call (None: not recorded)."""
 
     name: str
     arm: abtest.Arm
+    call_ms: Optional[float] = None
     timer: Callable[[abtest.Arm, int], float] = abtest.time_arm
 
     def time(self, repetitions: int) -> float:
         return self.timer(self.arm, repetitions)
+
+    def step_seconds(self, repetitions: int) -> float:
+        return module_step_seconds(self.call_ms, repetitions)
 
 
 class PeerFailed(Exception):
@@ -61,12 +93,14 @@ class PeerFailed(Exception):
 
 class PeerArm:
     """A peer kept loaded in its own process (scripts/peer_arm.py), asked for N timed calls per
-    round. A context manager: the process and its children end when the sitting does."""
+    round. A context manager: the process and its children end when the sitting does. `call_ms`:
+    its peer stage's one-thread CPU ms per call (None: not recorded)."""
 
-    def __init__(self, name: str, argv: Sequence[str], work: Path):
+    def __init__(self, name: str, argv: Sequence[str], work: Path, call_ms: Optional[float] = None):
         self.name = name
         self.argv = list(argv)
         self.work = work
+        self.call_ms = call_ms
         self.about: dict[str, object] = {}
         self._proc: Optional[subprocess.Popen[str]] = None
         self._asked = False  # a request is out and its answer not read (Ctrl-C came meanwhile)
@@ -117,6 +151,10 @@ class PeerArm:
             error = answer["error"]
             raise PeerFailed(f"{self.name}: {error.get('type', '')}: {error.get('message', '')}".strip())
         return dict(answer)
+
+    def step_seconds(self, repetitions: int) -> float:
+        """`repetitions` calls at its peer stage's time: no sizing pass."""
+        return repetitions * self.call_ms / 1000.0 if self.call_ms else UNKNOWN_STEP_SECONDS
 
     def time(self, repetitions: int) -> float:
         assert self._proc is not None and self._proc.stdin is not None
@@ -234,6 +272,52 @@ def sit(
         whole = min((len(t) for t in times), default=0)
         return Rounds(tuple(a.name for a in arms), tuple(tuple(t[:whole]) for t in times), True)
     return Rounds(tuple(a.name for a in arms), tuple(tuple(t) for t in times))
+
+
+def timed(request: Request, arms: Sequence[TimedArm], title: str, label: str, hint: str, job: str) -> Rounds:
+    """`arms` timed in `request`'s paired rounds under the machine's quiet lock (as every timed
+    stage and `compare` take it: no two time at once; `job` names the holder), its cost said first
+    (`title`; `hint`: how to make it cheaper) from each arm's expected step, and before each step a
+    progress line (`label`: whose arms)."""
+    from iree_matrix.core.system import locks
+    from iree_matrix.execution import progress
+
+    per_arm = {a.name: a.step_seconds(request.repetitions) for a in arms}
+    slowest = max(per_arm, key=per_arm.__getitem__, default="")
+    logger.info(
+        progress.cost(
+            title,
+            f"{len(arms)} arms × {request.rounds} rounds on one thread"
+            + (f" (the slowest, {slowest}: {per_arm[slowest]:.0f} s a round)" if slowest else ""),
+            sum(per_arm.values()) * request.rounds,
+            hint,
+        )
+    )
+    with locks.machine_lock(True, job=job, report=logger.info):
+        return sit(arms, request.rounds, request.repetitions, progress=progress_of(label, per_arm))
+
+
+def progress_of(
+    label: str, per_arm: Mapping[str, float], clock: Callable[[], float] = time.monotonic
+) -> Callable[[int, int, str], None]:
+    """The sitting's line before each step, with the elapsed time and an estimate of what is left:
+    the steps to come at their arms' expected seconds (every round times each arm once), scaled by
+    how the steps so far ran against theirs."""
+    from iree_matrix.execution import progress
+
+    start = clock()
+    each_round = sum(per_arm.values())
+
+    def say(done: int, total: int, arm: str) -> None:
+        elapsed = clock() - start
+        arms = max(1, len(per_arm))
+        thought = each_round * done / arms
+        slowdown = elapsed / thought if done and thought > 0 and elapsed > 0 else 1.0
+        left = each_round * (total - done) / arms * slowdown
+        stamp = f"{progress.clock(elapsed)} ETA {progress.clock(left)}"
+        logger.info(f"  [{done + 1}/{total} {stamp}] {label}: {arm}")
+
+    return say
 
 
 def scratch() -> tempfile.TemporaryDirectory[str]:

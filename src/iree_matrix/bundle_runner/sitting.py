@@ -64,15 +64,29 @@ def sit(root: Path, manifest: Json, digest: str, host: Json, sitting: Json, chec
     return function
 
 
+# A kernel arm's facts (`bundle --advise --kernel`), kept as the manifest gives them: the
+# configuration it is swapped into, the kernel, its directory and build command there, and
+# whether its spec applied.
+KERNEL_KEYS = ("base", "kernel", "kernel_dir", "kernel_build", "applied")
+
+
 def _arm(arm: Json, cells: dict[str, Json], checked: dict[str, Json]) -> Json:
     """A module arm of the sitting, as its cell's record here left it: never the answer unless it ran
-    and matched torch."""
-    result = checked.get(arm["job"], {})
+    and matched torch. An arm without a cell (a kernel arm whose compile failed where the bundle
+    was made) keeps the manifest's why, and is not timed."""
     entry: Json = {k: arm[k] for k in ("name", "kind", "config", "release", "flags")}
+    entry.update({k: arm[k] for k in KERNEL_KEYS if k in arm})
+    if arm.get("job") not in cells:
+        entry.update(module_sha256="", source="run bundle", ms=[], matches=None,
+                     error=arm.get("error") or "not in this bundle's cells")  # fmt: skip
+        return entry
+    result = checked.get(arm["job"], {})
     entry.update(module_sha256=cells[arm["job"]]["module_sha256"], source="run bundle", ms=[],
                  job=arm["job"], matches=result.get("status") == "ok")  # fmt: skip
     if result.get("status") != "ok":
         entry["error"] = result.get("message") or "the cell " + result.get("status", "did not run")
+        # As advise's: only a mismatch says its outputs differ from torch's (a crash compared none).
+        entry["matches"] = False if result.get("status") == "mismatch" else None
     return entry
 
 

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from iree_matrix.answer.sitting import Request
 from iree_matrix.commands.options import (
     FLEET,
     MODEL_REF,
@@ -46,8 +47,7 @@ def main(args: argparse.Namespace) -> int:
     rounds, repetitions = paired(args)
     reference, base_model = _model(MODEL_REF.of(args))
     settings = advise.Settings(
-        rounds=rounds,
-        repetitions=repetitions,
+        sitting=Request(rounds, repetitions),
         no_proof=NO_PROOF.of(args),
         proof_steps=PROOF_STEPS.of(args) or 0,
         no_gap=NO_GAP.of(args),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from typing import Optional
 
 from iree_matrix.commands.options import (
     ADVISE,
@@ -75,12 +76,14 @@ def main(args: argparse.Namespace) -> int:
     plan = plan_settings(args)
     if ADVISE.of(args) and MATRIX.of(args) is None:  # advise's arms: advise's matrix, the results here
         plan = dataclasses.replace(plan, matrix=shipped.matrix_dir() / "advise.toml")
+    reference, name = _model(ADVISE.of(args))
     settings = bundling.Settings(
         to=TO.of(args),
         python=PYTHON.each(args),
         machine=MACHINE.of(args),
         max_size=MAX_SIZE.of(args),
-        advise=ADVISE.of(args),
+        advise=name,
+        reference=reference,
         cpu=CPU.of(args),
         release=RELEASE.of(args),
         repetitions=REPETITIONS.of(args) or 3,
@@ -89,3 +92,22 @@ def main(args: argparse.Namespace) -> int:
         targets=TARGET.each(args),
     )
     return bundling.run(plan, settings, sys.stdout)
+
+
+def _model(text: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+    """(what to build, the name its jobs and sitting carry) for `--advise`, as advise resolves its
+    MODEL: a user's `FILE:FACTORY` is built as given and named by its module and factory, so
+    every arm of the sitting is one model's (`negabs_model-negabs`)."""
+    from pathlib import Path
+
+    from iree_matrix.commands.base import model_reference
+    from iree_matrix.core.errors import UserError
+    from iree_matrix.matrix import models
+
+    if not text:
+        return None, text
+    reference = model_reference(text)
+    try:
+        return reference, models.resolve(reference, Path.cwd()).name
+    except models.ModelError as exc:
+        raise UserError(f"bundle --advise {text}: {exc}") from None

@@ -497,16 +497,47 @@ def _readme(document: Mapping[str, Any]) -> str:
 FLEET_PREFIX = "cpu-"  # a profile compiling for a named CPU (advise's --fleet spells it the same)
 
 
-def _arm(profile: str, cpu: str) -> tuple[str, str]:
-    """(name, kind) of a sitting's arm from its cell's profile."""
+def arm_name(profile: str, cpu: str) -> tuple[str, str]:
+    """(name, kind) of a sitting's arm from its cell's profile label; a kernel swapped into default
+    or a pick ("cpu-znver4+k:depthwise3x3") is named as advise names its arm, "default+k:NAME"."""
     from iree_matrix.iree.flags import COMBINE
+    from iree_matrix.matrix.kernels import profile_label, split_profile_label
 
+    profile, kernel = split_profile_label(profile)
     fleet = f"{FLEET_PREFIX}{cpu}"
+    if kernel:
+        return profile_label(arm_name(profile, cpu)[0], kernel), KERNEL_ARM
     if profile == fleet:
         return "default", "default"
     if profile == "generic":
         return "generic", "naive"
     return COMBINE.join(p for p in profile.split(COMBINE) if p != fleet), "pick"
+
+
+KERNEL_ARM = "kernel"  # answer/advice.py's KERNEL: a kernel swapped into default or a pick
+
+
+def kernel_base(name: str) -> str:
+    """The configuration a kernel arm's kernel is swapped into: "default" of "default+k:NAME"."""
+    from iree_matrix.matrix.kernels import split_profile_label
+
+    return split_profile_label(name)[0]
+
+
+def _sitting_arm(name: str, kind: str, cell: BundledRun, flags: list[str]) -> dict[str, Any]:
+    """A sitting's module arm as the manifest lists it; a kernel arm's configuration is the one its
+    kernel is swapped into, as advise's (home pairs the two)."""
+    arm = {
+        "name": name,
+        "kind": kind,
+        "config": name,
+        "release": cell.runtime,
+        "flags": flags,
+        "job": cell.job,
+    }
+    if kind == KERNEL_ARM:
+        arm.update(config=kernel_base(name), base=kernel_base(name), kernel=Labels.of(cell.labels).kernel)
+    return arm
 
 
 def sittings(
@@ -547,12 +578,11 @@ def sittings(
         arms = []
         named: dict[str, BundledRun] = {}
         for cell in cells_:
-            name, kind = _arm(Labels.of(cell.labels).profile, cpu)
+            name, kind = arm_name(Labels.of(cell.labels).profile, cpu)
             named[name] = cell
             if kind == "pick" and picks is not None and name not in picks:
                 continue  # a proof's neighbour only: timed in the proof, never an answer
-            arms.append({"name": name, "kind": kind, "config": name, "release": cell.runtime,
-                         "flags": flags_of(cell), "job": cell.job})  # fmt: skip
+            arms.append(_sitting_arm(name, kind, cell, flags_of(cell)))
         sitting: dict[str, Any] = {
             "model": model,
             "function": function,

@@ -7,6 +7,14 @@ The C compiler is Zig's clang from PyPI (`ziglang`): one pinned package with eve
 (x86_64, aarch64, the Pi Zero's armv6), installed like any environment of the matrix, from the
 wheelhouse, so its identity is the environment's lock (in the kernel stage's key). Debian 12's
 clang 14 knows neither `znver4` nor `znver5`.
+
+The other mechanism, IREE's samples/custom_dispatch/cpu/plugin: the same C compiled the same way,
+then linked by Zig's lld into a standalone plugin (a freestanding shared ELF, linked with the flags
+IREE's sample CMakeLists.txt gives `standalone_plugin_<arch>.so`) that the runtime's own ELF loader
+loads (`--executable_plugin=embedded:PATH`), so it needs no dynamic loader on the target either. Its
+C includes IREE's `iree/hal/local/executable_plugin.h` (runtime/src of IREE's source: no wheel ships
+it), whose ABI (IREE_HAL_EXECUTABLE_PLUGIN_VERSION_0_1) is byte for byte the same file in 3.3.0,
+3.7.0, 3.9.0, 3.10.0 and 3.11.0.
 """
 
 from __future__ import annotations
@@ -47,6 +55,32 @@ BASE_CFLAGS = (
 )
 _CPU_NATIVE = "native"
 
+RUNTIME_PLUGIN_FLAG = "--executable_plugin"  # iree-run-module / iree-benchmark-module
+PLUGIN_HEADER = "runtime/src/iree/hal/local/executable_plugin.h"  # in IREE's source tree
+PLUGIN_INCLUDE = "runtime/src"  # what the plugin's C is compiled with -I (relative to the tree)
+# samples/custom_dispatch/cpu/plugin/CMakeLists.txt's link of a standalone plugin: no libc, every
+# relocation applied at load (IREE's ELF loader binds nothing lazily), one shared ELF.
+PLUGIN_LDFLAGS = (
+    "--build-id=none",
+    "-nostdlib",
+    "-static",
+    "-shared",
+    "--no-undefined",
+    "--no-allow-shlib-undefined",
+    "--allow-multiple-definition",
+    "--gc-sections",
+    "-z",
+    "now",
+    "-z",
+    "relro",
+    "--discard-all",
+    "--icf=all",
+    "--ignore-data-address-equality",
+    "--ignore-function-address-equality",
+    "--hash-style=sysv",
+    "--strip-debug",
+)
+
 
 def zig_target(target: targets.Target) -> str:
     """Zig's spelling of a freestanding target: `x86_64-freestanding-none`,
@@ -84,9 +118,24 @@ def _features(target: targets.Target) -> str:
     return "".join(f"+{f.lstrip('+').replace('-', '_')}" for f in target.arch.features if f.startswith("+"))
 
 
-def compile_flags(spec: str, search_dir: str) -> list[str]:
-    """iree-compile's flags that swap the kernel in: the spec, and where its object is."""
-    return [f"{TRANSFORM_SPEC_FLAG}={spec}", f"{OBJECT_SEARCH_PATH_FLAG}={search_dir}"]
+def compile_flags(spec: str, search_dir: str, plugin: bool = False) -> list[str]:
+    """iree-compile's flags that swap the kernel in: the spec, and where its object is (a plugin's
+    spec names no object: the runtime resolves its imports)."""
+    return [
+        f"{TRANSFORM_SPEC_FLAG}={spec}",
+        *(() if plugin else (f"{OBJECT_SEARCH_PATH_FLAG}={search_dir}",)),
+    ]
+
+
+def compile_flag_names(plugin: bool) -> tuple[str, ...]:
+    """The iree-compile flags a kernel of the mechanism needs (checked against --help-hidden)."""
+    return (TRANSFORM_SPEC_FLAG,) if plugin else FLAGS
+
+
+def run_flag(plugin: str) -> str:
+    """The runtime tools' flag that loads a standalone plugin with IREE's own ELF loader (`embedded:`:
+    whatever the file's name, and where the runtime has no dlopen, a static armv6 build)."""
+    return f"{RUNTIME_PLUGIN_FLAG}=embedded:{plugin}"
 
 
 _C_ERROR = re.compile(r"^(?P<where>[^\s:]+:\d+:\d+): error: (?P<what>.+)$", re.MULTILINE)

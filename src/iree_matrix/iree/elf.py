@@ -67,6 +67,17 @@ def defined_functions(blob: bytes) -> list[str]:
     """The functions an ELF object defines with global or weak binding (hidden ones included), from
     its symbol table: a kernel's entry points, whose names a module that linked it holds. [] for a
     blob that is no ELF or has no symbol table."""
+    return [name for name, _ in _defined_functions(blob)]
+
+
+def default_visibility_functions(blob: bytes) -> list[str]:
+    """The global or weak functions an ELF object defines with default visibility (STV_DEFAULT):
+    ones a shared-object link may preempt, so calls to them go through the PLT."""
+    return [name for name, visibility in _defined_functions(blob) if visibility == 0]
+
+
+def _defined_functions(blob: bytes) -> list[tuple[str, int]]:
+    """(name, visibility: st_other & 3) of each defined global or weak FUNC in the symbol table."""
     if not blob.startswith(ELF_MAGIC) or len(blob) < 64 or blob[4] not in (1, 2) or blob[5] not in (1, 2):
         return []
     wide, order = blob[4] == 2, "<" if blob[5] == 1 else ">"
@@ -75,20 +86,22 @@ def defined_functions(blob: bytes) -> list[str]:
         shoff, shentsize, shnum = header[5], header[10], header[11]
         section = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
         sections = [struct.unpack_from(section, blob, shoff + i * shentsize) for i in range(shnum)]
-        names = []
+        found = []
         for _, sh_type, _, _, offset, size, link, _, _, entsize in sections:
             if sh_type != 2 or not entsize:  # SHT_SYMTAB
                 continue
             strings = sections[link]
             for at in range(offset, offset + size, entsize):
                 if wide:
-                    name, info, _, shndx = struct.unpack_from(order + "IBBH", blob, at)
+                    name, info, other, shndx = struct.unpack_from(order + "IBBH", blob, at)
                 else:
-                    name, _, _, info, _, shndx = struct.unpack_from(order + "IIIBBH", blob, at)
+                    name, _, _, info, other, shndx = struct.unpack_from(order + "IIIBBH", blob, at)
                 if info & 0xF == 2 and info >> 4 in (1, 2) and shndx != 0:  # FUNC, GLOBAL/WEAK, defined
                     start = strings[4] + name
-                    names.append(blob[start : blob.index(b"\0", start)].decode("utf-8", "replace"))
-        return names
+                    found.append(
+                        (blob[start : blob.index(b"\0", start)].decode("utf-8", "replace"), other & 3)
+                    )
+        return found
     except (struct.error, IndexError, ValueError):
         return []
 

@@ -12,9 +12,18 @@ A kernel is a directory with a `kernel.toml`:
     models = ["mobilenet_v2"]             # optional: the models it is meant for (else every model)
     requires_flags = ["--iree-..."]       # optional: iree-compile flags its pattern needs
 
+    mechanism = "plugin"                  # optional: "embedded" (the default, the object linked
+                                          #   into the executable) or "plugin" (see below)
+
     [[specs]]                             # optional: another spec for a window of compiler releases
     file = "spec-pre3.4.mlir"             #   (releases spell the transform dialect differently)
     before = "3.4.0"                      #   compilers older than 3.4.0; `from = "X"`: X and newer
+
+The two mechanisms are IREE's samples/custom_dispatch/cpu/embedded and .../cpu/plugin. A plugin
+kernel's sources hold an executable plugin (IREE's runtime/src/iree/hal/local/executable_plugin.h:
+`iree_hal_executable_plugin_query` and the imports it resolves); they are linked into a standalone
+plugin (`object`, default NAME.so) that the runtime loads (`--executable_plugin=embedded:PATH`), and
+the spec declares the kernel's functions as imports, naming no object.
 
 A compile takes the first `[[specs]]` window its compiler's release falls in, else `spec`; its record
 says which file (`custom_kernel.spec`).
@@ -51,25 +60,30 @@ MARK = "+k:"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _OBJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.o")
 _SOURCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\.(c|h)")
+_PLUGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.so")
 _MAX_BYTES = 1 << 20
+EMBEDDED = "embedded"  # the object linked into the executable (samples/custom_dispatch/cpu/embedded)
+PLUGIN = "plugin"  # a standalone plugin the runtime loads (samples/custom_dispatch/cpu/plugin)
+MECHANISMS = (EMBEDDED, PLUGIN)
 # key -> (type check, what a value should be)
 _KEYS: dict[str, tuple[Any, str]] = {
     "name": (str, "a name of letters, digits and . _ - (it becomes part of job ids)"),
     "description": (str, "a string"),
     "sources": (list, 'a list of C files in the kernel\'s directory, e.g. ["depthwise.c"]'),
     "spec": (str, "the transform spec's file in the kernel's directory, e.g. \"spec.mlir\""),
-    "object": (str, 'the object file name the spec names, e.g. "depthwise.o"'),
+    "object": (str, 'the object file name the spec names, e.g. "depthwise.o" (a plugin: "name.so")'),
     "replaces": (str, "what the kernel replaces, in words"),
     "cflags": (list, 'a list of C compiler flags, e.g. ["-DBLOCK=16"]'),
     "models": (list, 'a list of model names, e.g. ["mobilenet_v2"]'),
     "requires_flags": (list, 'a list of iree-compile flags, e.g. ["--iree-opt-data-tiling"]'),
+    "mechanism": (str, f"one of {', '.join(repr(m) for m in MECHANISMS)}"),
     "specs": (
         list,
         'tables [[specs]] of file = "spec-old.mlir" and a window: from = "X" and/or before = "Y"',
     ),
 }
 _WINDOW_KEYS = ("file", "from", "before")
-_REQUIRED = ("name", "sources", "spec", "object")
+_REQUIRED = ("name", "sources", "spec")
 # Flags that would change what the object is for, or where it looks: the target's are the stage's.
 _REFUSED_FLAG = re.compile(r"-(target|march|mcpu|mtune|mfloat-abi|o|c|I/|isystem|include|B)\b")
 
@@ -112,6 +126,11 @@ class Kernel:
     # matches): the compile with the kernel adds them after the profile's.
     requires_flags: tuple[str, ...] = ()
     spec_windows: tuple[SpecWindow, ...] = ()  # other specs by compiler release (`spec`: the rest)
+    mechanism: str = EMBEDDED  # or PLUGIN: `object` is then the plugin the runtime loads
+
+    @property
+    def plugin(self) -> bool:
+        return self.mechanism == PLUGIN
 
     def spec_for(self, release: str) -> str:
         """The spec file a compile by `release` takes: the first window holding it, else `spec`."""
@@ -139,13 +158,14 @@ class Kernel:
         """What decides the object, besides the target and the C compiler: each source's content
         (and every header beside them: a source may include one) and the kernel's flags."""
         files = sorted({*self.sources, *(p.name for p in self.directory.glob("*.h") if p.is_file())})
-        return digest(
-            {
-                "sources": {f: file_sha256(self.directory / f) for f in files},
-                "cflags": list(self.cflags),
-                "object": self.object,
-            }
-        )
+        fields = {
+            "sources": {f: file_sha256(self.directory / f) for f in files},
+            "cflags": list(self.cflags),
+            "object": self.object,
+        }
+        if self.plugin:  # an embedded kernel's digest stays what it always was
+            fields["mechanism"] = self.mechanism
+        return digest(fields)
 
     def spec_digest(self) -> str:
         """Every spec's content (and which window each serves): the kernel entry holds them all."""
@@ -180,6 +200,17 @@ def spec_executables(spec_text: str) -> tuple[str, ...]:
         (m.start(), m.group(1)) for pattern in (_EXECUTABLE, _GENERIC) for m in pattern.finditer(spec_text)
     ]
     return tuple(dict.fromkeys(name for _, name in sorted(found)))
+
+
+# A function the spec's executables declare without a body: what the kernel provides (an import that
+# the plugin resolves by this name, or a function the linked object defines).
+_DECLARED = re.compile(r"\bfunc\.func\s+private\s+@([\w$.-]+)\s*\(")
+
+
+def spec_imports(spec_text: str) -> tuple[str, ...]:
+    """The functions a spec declares (`func.func private @name(...)` with no body): a plugin's
+    imports, whose names a module that takes the kernel holds (its import table)."""
+    return tuple(dict.fromkeys(_DECLARED.findall(spec_text)))
 
 
 def profile_label(profile: str, kernel: str) -> str:
@@ -241,15 +272,25 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
     for source in sources:
         _inside(directory, source, "sources", error, _SOURCE_RE, "a .c file in the kernel's directory")
     _inside(directory, data["spec"], "spec", error, None, "a file in the kernel's directory")
-    if not _OBJECT_RE.fullmatch(data["object"]):
-        raise error("object", data["object"], "expected a bare file name ending in .o, as the spec names it")
+    mechanism = data.get("mechanism", EMBEDDED)
+    if mechanism not in MECHANISMS:
+        raise error("mechanism", mechanism, f"expected {_KEYS['mechanism'][1]}")
     windows = _windows(data.get("specs", []), directory, error)
-    for spec in dict.fromkeys([data["spec"], *(w.file for w in windows)]):
+    specs = dict.fromkeys([data["spec"], *(w.file for w in windows)])
+    object_name = _object(data, name, mechanism, error, toml)
+    for spec in specs:
         spec_text = (directory / spec).read_text(encoding="utf-8", errors="replace")
-        if data["object"] not in spec_text:
+        if mechanism == EMBEDDED and object_name not in spec_text:
             raise error(
-                "object", data["object"], f"the spec ({spec}) names no such object: it must be the "
+                "object", object_name, f"the spec ({spec}) names no such object: it must be the "
                 "path of its #hal.executable.object",
+            )  # fmt: skip
+        code = re.sub(r"//[^\n]*", "", spec_text)  # its comments may say what it does not do
+        if mechanism == PLUGIN and ("#hal.executable.object" in code or "hal.import.static" in code):
+            raise error(
+                "spec", spec, "a plugin's spec declares the kernel's functions as imports: it names no "
+                "#hal.executable.object and no hal.import.static (those link an object: mechanism = "
+                "\"embedded\")",
             )  # fmt: skip
     for flag in data.get("cflags", []):
         if _REFUSED_FLAG.match(flag):
@@ -262,14 +303,31 @@ def parse(data: Mapping[str, Any], toml: Path) -> Kernel:
         directory=directory,
         sources=tuple(sources),
         spec=data["spec"],
-        object=data["object"],
+        object=object_name,
         description=data.get("description", ""),
         replaces=data.get("replaces", ""),
         cflags=tuple(data.get("cflags", [])),
         models=tuple(dict.fromkeys(data.get("models", []))),
         requires_flags=tuple(data.get("requires_flags", [])),
         spec_windows=windows,
+        mechanism=mechanism,
     )
+
+
+def _object(data: Mapping[str, Any], name: str, mechanism: str, error: Any, toml: Path) -> str:
+    """The object's file name: the one the spec names (embedded), the plugin's (default NAME.so)."""
+    if mechanism == PLUGIN:
+        plugin = data.get("object", f"{name}.so")
+        if not _PLUGIN_RE.fullmatch(plugin):
+            raise error(
+                "object", plugin, "expected a bare file name ending in .so (the plugin the runtime loads)"
+            )
+        return str(plugin)
+    if "object" not in data:
+        raise KernelError(f"{toml}: no 'object' (an embedded kernel names the object its spec links)")
+    if not _OBJECT_RE.fullmatch(data["object"]):
+        raise error("object", data["object"], "expected a bare file name ending in .o, as the spec names it")
+    return str(data["object"])
 
 
 def _windows(raw: list[Any], directory: Path, error: Any) -> tuple[SpecWindow, ...]:

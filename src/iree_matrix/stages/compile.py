@@ -52,6 +52,14 @@ from iree_matrix.stages.artifacts import (
     export_digest,
 )
 from iree_matrix.stages.base import Context, StageBase
+from iree_matrix.stages.compile_kernel import (
+    kernel_facts,
+    kernel_of,
+    kernel_refused,
+    module_sha256,
+    needed_flags,
+    not_applied_words,
+)
 
 _STATISTICS = "statistics.json"
 _STATISTICS_FLAGS = ("--iree-scheduling-dump-statistics-format", "--iree-scheduling-dump-statistics-file")
@@ -148,10 +156,10 @@ class CompileStage(StageBase):
             fields["kernel"] = {
                 "object": built.object_sha256,
                 "spec": kernel_stage.spec_digest_of(job, ctx, built),
-                "flags": [*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags],
+                "flags": list(needed_flags(job, ctx)),
                 # What "not applied" is judged against: the module of the same cell without it, and
                 # (first) the object's function names in the module.
-                "baseline": _module_sha256(ctx.dep("compile")),
+                "baseline": module_sha256(ctx.dep("compile")),
                 "applied_by": "functions",
             }
         if _arm32(job):
@@ -203,7 +211,7 @@ class CompileStage(StageBase):
         if done.returncode != 0:
             failure = _compile_failure(done, job.target)
             if job.label.kernel and not done.killed:  # a limit's kill is no answer of the kernel's
-                failure = _kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name)
+                failure = kernel_refused(job.label.kernel, done, kernel_stage.spec_of(job, ctx).name)
             return _failed(failure, done.output, argv)
         metrics: dict[str, Any] = {
             "seconds": round(done.seconds, 3),
@@ -234,8 +242,7 @@ class CompileStage(StageBase):
                 f"profile '{job.profile.name}' uses {', '.join(missing)}, which IREE "
                 f"{job.label.compiler}'s iree-compile does not have (iree-compile --help-hidden)"
             )
-        needed = (*custom_dispatch.FLAGS, *_kernel(job, ctx).requires_flags) if job.label.kernel else ()
-        lacking = missing_flags(needed, listing) if listing else []
+        lacking = missing_flags(needed_flags(job, ctx), listing) if listing else []
         if lacking:  # the release's answer: it cannot take a kernel this way
             raise StageFailure(
                 "kernel-rejected",
@@ -262,11 +269,11 @@ def _command(
     if dispatches:
         extra.append(f"{_DUMP_BENCHMARKS}={out / DISPATCHES.path}")
     inputs = [mlir]
-    if job.label.kernel:  # the spec and the object by their bare names beside the MLIR
-        spec, objects = kernel_stage.spec_of(job, ctx), ctx.read(KERNEL_OBJECTS)
-        inputs += [spec, *sorted(objects.iterdir())]
-        reads += [spec.parent, objects]
-        extra += [*_kernel(job, ctx).requires_flags, *custom_dispatch.compile_flags(spec.name, ".")]
+    if job.label.kernel:  # the spec and the object by their bare names beside the MLIR (a plugin: none)
+        spec, objects, kernel = kernel_stage.spec_of(job, ctx), ctx.read(KERNEL_OBJECTS), kernel_of(job, ctx)
+        inputs += [spec, *(() if kernel.plugin else sorted(objects.iterdir()))]
+        reads += [spec.parent, *(() if kernel.plugin else (objects,))]
+        extra += [*kernel.requires_flags, *custom_dispatch.compile_flags(spec.name, ".", kernel.plugin)]
     argv = [env.tool("iree-compile"), *neutral_input(mlir), *flags, *extra, "-o", str(out / MODULE.path)]
     return argv, inputs, reads, run_env
 
@@ -293,80 +300,11 @@ def _judged(
             return judged(Status.FAIL, error_class="kernel-isa", message=message)
     metrics["artifact_sha256"] = artifact_digests(out)
     if job.label.kernel:
-        metrics["custom_kernel"] = _kernel_facts(job, ctx, metrics, module)
+        metrics["custom_kernel"] = kernel_facts(job, ctx, metrics, module)
         if not metrics["custom_kernel"]["applied"]:
             message = not_applied_words(job.label.kernel, metrics["custom_kernel"])
             return judged(Status.FAIL, error_class="kernel-not-applied", message=message)
     return judged(Status.OK)
-
-
-def _module_sha256(compiled: Entry) -> str:
-    return compiled.record.metric.of(CompileMetrics).module_sha256 or file_sha256(MODULE.of(compiled))
-
-
-def _kernel(job: Job, ctx: Context) -> kernels.Kernel:
-    found = ctx.spec.kernels.get(job.label.kernel)
-    if found is None:
-        raise StageFailure("unknown-kernel", f"no kernel {job.label.kernel!r} in the matrix", cacheable=False)
-    return found
-
-
-def _kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) -> dict[str, Any]:
-    """What the kernel's compile says of it: its object and spec, and whether the spec applied: the
-    module holds the names of the object's functions (IREE 3.9 keeps the kernel's executable apart,
-    3.13 links every executable into one ELF: the names are there either way), else the executables
-    the spec declares as parts. With neither, a module byte for byte the one compiled without the
-    kernel matched nothing for certain; one that differs did only where the kernel adds no flags of
-    its own (`requires_flags` change the module whatever the spec does)."""
-    built = ctx.dep("kernel").record.metric.of(KernelMetrics)
-    baseline = _module_sha256(ctx.dep("compile"))
-    spec = kernel_stage.spec_of(job, ctx)
-    declared = kernels.spec_executables(spec.read_text(encoding="utf-8", errors="replace"))
-    parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
-    executables = sorted(
-        p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
-    )
-    data = module.read_bytes()
-    functions = [f for f in built.object_functions if f and f.encode() in data]
-    identical = metrics["module_sha256"] == baseline
-    return {
-        "name": job.label.kernel,
-        "object_sha256": built.object_sha256,
-        "spec": spec.name,  # which of the kernel's specs this release took ([[specs]] windows)
-        "spec_sha256": kernel_stage.spec_digest_of(job, ctx, built),
-        "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
-        "baseline_module_sha256": baseline,
-        "identical_to_baseline": identical,
-        "functions_found": functions,
-        "executables_found": executables,
-        "applied": bool(functions or executables) or (not identical and not _kernel(job, ctx).requires_flags),
-    }
-
-
-def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> str:
-    """A spec that matched nothing: said, never taken for a speed-up of the kernel's."""
-    facts = facts or {}
-    how = (
-        "the module is byte for byte the one compiled without it"
-        if facts.get("identical_to_baseline", True)
-        else "the module holds neither its object's functions nor its spec's executables"
-    )
-    return (
-        f"kernel {kernel!r} was not applied: its transform spec matched nothing in this model, so {how} "
-        "(a run would time IREE's own code)"
-    )
-
-
-def _kernel_refused(kernel: str, done: processes.Completed, spec_name: str) -> Exception:
-    """A compile the kernel broke (the same cell compiled without it: it is a dependency): the
-    compiler's words, said to be about the kernel's spec or object."""
-    named = compile_errors.first_error(done.output)
-    said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=5)
-    what = "its transform spec" if custom_dispatch.spec_refused(done.output, spec_name) else "it"
-    return StageFailure(
-        "kernel-rejected",
-        f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): {said}",
-    )
 
 
 def gpu_flags(version: str, target: targets.Target, profile: Profile, listing: str = "") -> list[str]:

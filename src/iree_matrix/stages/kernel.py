@@ -7,26 +7,36 @@ and profile that compiles for that CPU. It runs in its own environment, Zig's cl
 (`ziglang`), installed from the wheelhouse like IREE: the C compiler's identity is that
 environment's lock, in the key. The sources and the spec are copied into the entry first, so what
 the compile links is what is stored, whatever the kernel's directory holds later. A C error is
-the job's recorded failure, in the C compiler's words (its first error)."""
+the job's recorded failure, in the C compiler's words (its first error).
+
+A plugin kernel (`mechanism = "plugin"`) is linked into a standalone plugin the runtime loads, its
+C compiled against IREE's plugin header from the IREE source the matrix names (`--iree-source`,
+else IREE's repository at the newest runtime release of the matrix): no wheel ships that header.
+An embedded kernel built for ARM whose entry points have default visibility is refused: IREE's
+arm_32/arm_64 ELF loaders never fill the PLT slots such calls go through (docs/kernels.md)."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core.errors import SpecError, StageFailure
+from iree_matrix.core.cache_layout import CacheLayout
+from iree_matrix.core.errors import SpecError, StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.process_request import ProcessRequest
-from iree_matrix.iree import custom_dispatch, elf, targets
+from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
 from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction
+from iree_matrix.source_builds import cmake_runtime
 from iree_matrix.stages.artifacts import KERNEL_OBJECTS, KERNEL_SPEC, KERNEL_SPECS
 from iree_matrix.stages.base import Context, StageBase
 
@@ -88,6 +98,9 @@ class KernelStage(StageBase):
                 # `-mcpu=native` means this machine's CPU.
                 "host": host.identity() if cpu == "host" else None,
                 "records": "object_functions",  # what its record says of the object (the compile reads it)
+                # A plugin: IREE's source its header comes from; an ARM object: the visibility check.
+                **({"plugin_source": _source_digest(ctx)} if kernel.plugin else {}),
+                **({"checks": "arm-visibility"} if _checks_visibility(job, kernel) else {}),
             }
         )
 
@@ -107,32 +120,42 @@ class KernelStage(StageBase):
         objects = out / KERNEL_OBJECTS.path
         objects.mkdir()
         flags = custom_dispatch.cflags(job.target, job_cpu(job), kernel.cflags)
+        tree = _plugin_tree(ctx) if kernel.plugin else None
+        header = tree / custom_dispatch.PLUGIN_HEADER if tree is not None else None
+        reads = [tree / custom_dispatch.PLUGIN_INCLUDE] if tree is not None else []
+        flags += [f"-I{r}" for r in reads]
         cache = out / "zig-cache"  # Zig's caches, inside the entry's staging (thrown away below)
         run_env = {"ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
         cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
         seconds = 0.0
-        several = len(kernel.sources) > 1
+        several = len(kernel.sources) > 1 or kernel.plugin
         built = []
         argv: list[str] = []
         try:
             for source in kernel.sources:
                 target = sources / f"{source}.o" if several else objects / kernel.object
                 argv = [*cc, "cc", *flags, "-c", source, "-o", str(target)]
-                done = env.run(_request(argv, ctx, sources, out, run_env))
+                done = env.run(_request(argv, ctx, sources, out, run_env, reads))
                 seconds += done.seconds
                 if done.returncode != 0:
                     return _c_error(kernel, done.output, argv)
                 built.append(str(target))
-            if several:  # one relocatable object, by the name the spec gives it
-                argv = [*cc, "ld.lld", "-r", *built, "-o", str(objects / kernel.object)]
-                done = env.run(_request(argv, ctx, sources, out, run_env))
+            if several:  # one relocatable object by the name the spec gives it, or the plugin
+                link = custom_dispatch.PLUGIN_LDFLAGS if kernel.plugin else ("-r",)
+                argv = [*cc, "ld.lld", *link, *built, "-o", str(objects / kernel.object)]
+                done = env.run(_request(argv, ctx, sources, out, run_env, reads))
                 seconds += done.seconds
                 if done.returncode != 0:
                     return _c_error(kernel, done.output, argv)
-            version = env.run(_request([*cc, "version"], ctx, sources, out, run_env))
+            version = env.run(_request([*cc, "version"], ctx, sources, out, run_env, reads))
         finally:
             shutil.rmtree(cache, ignore_errors=True)
         made = objects / kernel.object
+        exposed = (
+            elf.default_visibility_functions(made.read_bytes()) if _checks_visibility(job, kernel) else []
+        )
+        if exposed:
+            return _visibility_error(kernel, exposed, argv)
         metrics = KernelMetrics(
             seconds=round(seconds, 3),
             object_bytes=made.stat().st_size,
@@ -144,6 +167,8 @@ class KernelStage(StageBase):
             sources_sha256=kernel.source_digest(),
             object_functions=elf.defined_functions(made.read_bytes()),
             cc=f"zig {version.stdout.strip()} ({custom_dispatch.CC_REQUIREMENT})",
+            mechanism=kernel.mechanism if kernel.plugin else None,
+            plugin_header_sha256=file_sha256(header) if header is not None else None,
         )
         return Outcome(Status.OK, metrics=metrics.written(), command=tuple(argv))
 
@@ -171,9 +196,74 @@ def _kernel(job: Job, ctx: Context) -> Kernel:
     return found
 
 
-def _request(argv: list[str], ctx: Context, cwd: Path, out: Path, env: dict[str, str]) -> ProcessRequest:
+def _request(
+    argv: list[str], ctx: Context, cwd: Path, out: Path, env: dict[str, str], reads: list[Path]
+) -> ProcessRequest:
     return ProcessRequest(
-        argv, timeout=ctx.timeout, log=ctx.log, check=False, cwd=cwd, writable=[out], env=env
+        argv, timeout=ctx.timeout, log=ctx.log, check=False, cwd=cwd, writable=[out], env=env,
+        read_only=reads,
+    )  # fmt: skip
+
+
+def plugin_source(ctx: Context) -> str:
+    """The IREE source a plugin kernel's header comes from: the matrix's (`--iree-source`,
+    `iree_source`) for its newest runtime release, else IREE's repository at that release's tag."""
+    releases = [c.runtime for c in ctx.spec.cells if versions.is_valid(c.runtime)]
+    newest = max(releases, key=versions.release_order, default="3.9.0")
+    return ctx.spec.iree_source(newest)
+
+
+def _plugin_tree(ctx: Context) -> Path:
+    """IREE's tree of `plugin_source` (unpacked or cloned once, in the cache), with the plugin header."""
+    given = plugin_source(ctx)
+    cache = ctx.cache or Path(tempfile.gettempdir())
+    # Two plugin kernels built at once would unpack the same tarball into the same tree (the second
+    # one's rename then fails, "Directory not empty"): one at a time, across processes too.
+    with file_lock(CacheLayout(cache).iree_src / "unpack.lock"):
+        try:
+            tree = cmake_runtime.source(given, cache, log=ctx.log).tree
+        except UserError as exc:  # no source here (offline, no --iree-source): why it was wanted
+            raise StageFailure(
+                "plugin-header",
+                f"a plugin kernel includes IREE's {custom_dispatch.PLUGIN_HEADER}: {exc}",
+                cacheable=False,  # the network or the option, not the kernel: never stored
+            ) from None
+    if not (tree / custom_dispatch.PLUGIN_HEADER).is_file():
+        raise StageFailure(
+            "plugin-header",
+            f"IREE source {given} has no {custom_dispatch.PLUGIN_HEADER}, which a plugin kernel includes: "
+            "give --iree-source a tree, tarball or git+URL@TAG of IREE 3.3.0 or newer",
+        )
+    return tree
+
+
+def _source_digest(ctx: Context) -> str:
+    return cmake_runtime.source_digest(plugin_source(ctx))
+
+
+def _checks_visibility(job: Job, kernel: Kernel) -> bool:
+    """An embedded kernel's object for ARM (32 or 64 bit): IREE's loader for it binds no PLT slot.
+    (A plugin exports its query function by design; the runtime looks it up, never calls it via a PLT.)"""
+    return not kernel.plugin and job.target.triple.startswith(("arm", "thumb", "aarch64"))
+
+
+def _visibility_error(kernel: Kernel, names: list[str], argv: list[str]) -> Outcome:
+    """An ARM object whose entry points are default-visibility functions: refused before IREE links
+    it. The linker calls them through PLT slots (R_ARM_JUMP_SLOT / R_AARCH64_JUMP_SLOT) that IREE's
+    arm_32 and arm_64 ELF loaders never fill (they apply DT_REL/DT_RELA, not DT_JMPREL:
+    runtime/src/iree/hal/local/elf/arch/arm_32.c, arm_64.c), so the module would crash at run."""
+    shown = ", ".join(names)
+    message = (
+        f"kernel {kernel.name!r}: {shown} {'has' if len(names) == 1 else 'have'} default visibility, so "
+        "IREE's ARM ELF loader would call through PLT slots it never fills (a crash at run); declare "
+        'them __attribute__((visibility("protected"))) or add "-fvisibility=protected" to cflags'
+    )
+    return Outcome(
+        Status.FAIL,
+        metrics=KernelMetrics(first_error=message).written(),
+        error_class="kernel-c-error",
+        message=message,
+        command=tuple(argv),
     )
 
 

@@ -21,6 +21,7 @@ from iree_matrix.core.errors import SpecError, StageFailure, StageSkipped
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import tools_runtime
@@ -29,12 +30,12 @@ from iree_matrix.core.model.store import Entry
 from iree_matrix.core.system import process_output, processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import Environment
-from iree_matrix.iree import devices, targets, versions
+from iree_matrix.iree import custom_dispatch, devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
 from iree_matrix.stages import arrays, op_timings
-from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, MODULE, REFERENCE, export_digest
+from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times, device_flags
 
@@ -99,7 +100,7 @@ class RunStage(StageBase):
         # to install.
         bare_metal = targets.parse(cell.arch).arch.bare_metal
         installed = (unit.install(env),) if runs_anywhere(env) and not bare_metal else ()
-        deps = (unit.planned["export"].id, compiled.id, *installed)
+        deps = (unit.planned["export"].id, compiled.id, *installed, *_plugin_job(unit))
         if bare_metal:
             if not versions.is_source_runtime(cell.runtime):
                 raise SpecError(
@@ -146,6 +147,8 @@ class RunStage(StageBase):
             export=export_digest(ctx.dep("export"), "io_sha256"),
             # Only another HAL driver than the default is named: every stored local-task run keeps its key.
             **({"device": device} if device else {}),
+            # A plugin kernel is no part of the module: the plugin the runtime loads, by content.
+            **({"plugin": _plugin_built(ctx).object_sha256} if _plugin_kernel(job, ctx) else {}),
         )
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
@@ -223,6 +226,9 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     call = call_flags(
         info["function"], [INPUTS.of(export) / f"input{i}.npy" for i in range(len(info["inputs"]))]
     )
+    plugin = _plugin_path(job, ctx)
+    if plugin is not None:  # the kernel's plugin, loaded by every call (checked and timed) of this run
+        call.insert(0, custom_dispatch.run_flag(str(plugin)))
     gpu, found = target.gpu, devices.Devices()
     gpu_env = devices.driver_env(gpu.driver) if gpu is not None else {}
     if gpu is not None:  # which devices of its kind this runtime sees here (none: try, and say why)
@@ -237,7 +243,8 @@ def _prepared(env: Environment, job: Job, ctx: Context, out: Path) -> _Call:
     outputs = [out / arrays.output_name(i, d) for i, d in enumerate(info["outputs"])]
     run_argv = run_command(env.tool("iree-run-module"), common, outputs)
     mounts: dict[str, Any] = {
-        "read_only": [export.path, module.parent], "writable": [out], "env": {**qemu, **gpu_env},
+        "read_only": [export.path, module.parent, *((plugin.parent,) if plugin else ())], "writable": [out],
+        "env": {**qemu, **gpu_env},
     }  # fmt: skip
     return _Call(
         env, export, info, module, call, target, gpu, found, device, run_on, outputs, run_argv, mounts
@@ -344,6 +351,28 @@ def _firmware(job: Job, ctx: Context, out: Path) -> Outcome:
         job.target.cpu or "", job.label.runtime, job.label.runtime_source, given, out,
         cache=cache, log=ctx.log, timeout=ctx.timeout, compare=compare, words=mismatch_words,
     )  # fmt: skip
+
+
+def _plugin_job(unit: PlannedFunction) -> tuple[str, ...]:
+    """A cell with a plugin kernel: its kernel job, whose plugin the run loads."""
+    kernel = unit.spec.kernels.get(unit.cell.kernel) if unit.cell.kernel else None
+    return (unit.planned["kernel"].id,) if kernel is not None and kernel.plugin else ()
+
+
+def _plugin_kernel(job: Job, ctx: Context) -> bool:
+    kernel = ctx.spec.kernels.get(job.label.kernel) if job.label.kernel else None
+    return kernel is not None and kernel.plugin
+
+
+def _plugin_built(ctx: Context) -> KernelMetrics:
+    return ctx.dep("kernel").record.metric.of(KernelMetrics)
+
+
+def _plugin_path(job: Job, ctx: Context) -> Optional[Path]:
+    """The plugin the runtime loads for a cell with a plugin kernel (in the kernel's entry), else None."""
+    if not _plugin_kernel(job, ctx):
+        return None
+    return ctx.read(KERNEL_OBJECTS) / ctx.spec.kernels[job.label.kernel].object
 
 
 def _module_digest(compiled: Any) -> str:

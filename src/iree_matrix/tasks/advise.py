@@ -22,14 +22,17 @@ from typing import Any, Optional, TextIO
 from iree_matrix.answer import advice, advise_answer, advise_proof, advise_sitting
 from iree_matrix.answer.advice import MATRIX
 from iree_matrix.answer.advise_plan import (
+    Pick,
     Settings,
     SittingPlan,
     adjusted,
+    arms,
     choose,
-    fleet_names,
-    kernel_names,
+    cost_text,
     search_picks,
+    sitting_cost,
 )
+from iree_matrix.answers.search import Config
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import folder_log
@@ -54,17 +57,19 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
     plan = choose(settings, base_model, published, search_picks(root))
     logger.info(
         f"advise {base_model}: IREE {plan.release}; default, the naive build (generic), "
-        f"{len(plan.picks)} pick(s) ({', '.join(plan.picks) or 'none published'})"
+        f"{len(plan.picks)} pick(s) ({', '.join(p.name for p in plan.picks) or 'none published'})"
         + (f", for a fleet: {', '.join(plan.fleet)}" if plan.fleet else "")
-        + "".join(f", {c} on {r} (the other release's pick)" for r, c, _ in plan.rivals)
+        + "".join(f", {p.name} on {p.release} (the other release's pick)" for p in plan.rivals)
     )
     loaded = load_plan(matrix, adjust=lambda m: adjusted(m, base_model, plan))
     peer_names = loaded.matrix.peers
     logger.info(f"peers, one thread each: {', '.join(peers.display(p) for p in peer_names) or 'none'}")
-    kernel_arms = kernel_names(loaded.matrix.kernels, base_model, plan)
-    if loaded.matrix.kernels:
+    kernels = loaded.matrix.kernels
+    planned = arms(plan, kernels, base_model)
+    if kernels:
+        kernel_arms = [a.name for a in planned if a.kind == advice.KERNEL]
         logger.info(
-            f"kernels: {', '.join(name for name, _, _ in kernel_arms) or 'none meant for ' + base_model} "
+            f"kernels: {', '.join(kernel_arms) or 'none meant for ' + base_model} "
             "(each timed against the configuration it is swapped into; taken only where faster beyond noise)"
         )
     if matrix.listing:
@@ -75,28 +80,25 @@ def run(matrix: PlanSettings, settings: Settings, reference: str, base_model: st
         return 0
     cache = matrix.cache
     results = folder_log(loaded.results_dir)
-    cost = len(loaded.plan.jobs)
-    arms_per_function = (
-        2 + len(plan.picks) + len(fleet_names(plan)) + len(plan.rivals) + len(kernel_arms) + len(peer_names)
-    )
-    logger.info(
-        f"cost: {cost} jobs to build and check (seconds each when stored), then {settings.rounds} rounds × "
-        f"{arms_per_function} arms × {settings.repetitions} calls per function on one thread "
-        f"({advise_answer.sitting_cost(published, base_model, host_identity.here())}; each function's "
-        "sitting states its own before it starts; fewer --rounds is cheaper, 6 is the least with a verdict)"
-        + advise_answer.proof_cost(settings)
-    )
+    took = sitting_cost(published, base_model, host_identity.here())
+    logger.info(cost_text(settings, len(loaded.plan.jobs), len(planned) + len(peer_names), took))
     code, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
     if summary.interrupted:
         return code or EXIT_INTERRUPTED
     records = list(summary.records.values())
-    kernels = loaded.matrix.kernels
-    document = advise_sitting.run(settings, base_model, plan, records, cache, peer_names, kernels=kernels)
+    document = advise_sitting.run(
+        settings.sitting, base_model, planned, records, cache, peer_names, kernels=kernels
+    )
     if settings.no_proof:  # the answer then says why it has no neighbourhood (not "predates")
         document["proof_skipped"] = True
-    _prove(settings, matrix, base_model, plan, document, peer_names, out, kernels)
-    _explain(settings, matrix, base_model, plan, document, out)
-    advise_answer.keep_kernel_proofs(document)
+    # Each function's answer as the sitting left it (what each proof starts from), then as proved and
+    # sat again (whose kernels' proofs are kept and whose gaps to the best peer are explained).
+    sat = advice.derive(document)
+    _prove(settings, matrix, base_model, plan, document, sat, peer_names, out, kernels)
+    found = advice.derive(document)
+    trailing = advice.trailing(found)
+    _explain(settings, matrix, base_model, plan, document, trailing, out)
+    advise_sitting.keep_kernel_proofs(document, found)
     # An interrupted sitting never replaces a finished one: it is kept apart, where no answer is read.
     kept = advise_sitting.write(loaded.results_dir, base_model, document)
     said, code = advise_answer.answer(document, kept, base_model, reference, results.path)
@@ -110,48 +112,45 @@ def _prove(
     model: str,
     plan: SittingPlan,
     document: dict[str, Any],
+    sat: Sequence[advice.Advice],
     peer_names: Sequence[str],
     out: TextIO,
-    kernels: Optional[Mapping[str, Kernel]] = None,
+    kernels: Mapping[str, Kernel],
 ) -> None:
     """Each pick's proof (advise_proof.py), kept in its function's entry. A function whose proof
     moved its pick is sat again with the proven pick beside default, the other picks, the naive
     build and the peers: every ratio of an answer stays one sitting's."""
     if settings.no_proof or document.get("interrupted"):
         return
+    # A proof's neighbours are built alone: no fleet, other release or kernel.
     tools = advise_proof.Tools(
-        lambda configs: _build(matrix, model, plan, configs, out),
+        lambda configs: _build(matrix, model, plan.only(configs, advise_proof.SOURCE), out),
         advise_sitting.run_of,
-        advise_sitting.module_step_seconds,
-        advise_sitting.progress_of,
-        advise_sitting.UNKNOWN_STEP_SECONDS,
     )
-    cache = matrix.cache
-    moved = advise_proof.prove(settings, model, document, cache, tools)
+    moved = advise_proof.prove(
+        settings.sitting, settings.proof_steps, model, document, sat, matrix.cache, tools
+    )
     if not moved or document.get("interrupted"):
         return
-    again = dataclasses.replace(
-        plan, picks={**plan.picks, **{c: advise_proof.SOURCE for c in moved.values()}}
-    )
+    again = plan.with_picks([Pick.named(c, plan.release, advise_proof.SOURCE) for c in moved.values()])
+    planned = arms(again, kernels, model)
     logger.info(
         f"advise {model}: the proof moved the pick of {', '.join(sorted(moved))}; "
         "sitting again with it beside default, the other picks, the naive build and the peers "
         "(as long as the first sitting of it)"
     )
-    loaded = load_plan(matrix, adjust=lambda m: adjusted(m, model, again))
-    results = folder_log(loaded.results_dir)
-    _, summary = run_plan(loaded, matrix.run, cache, results, loaded.results_dir, out=out)
-    if summary.interrupted:
+    records = _build(matrix, model, again, out)
+    if records is None:
         document["interrupted"] = True
         return
-    records = list(summary.records.values())
     resat = advise_sitting.run(
-        settings, model, again, records, cache, peer_names, only=set(moved), kernels=kernels
-    )
-    arms = {e["function"]: e["arms"] for e in resat["functions"]}
+        settings.sitting, model, planned, list(records.values()), matrix.cache, peer_names, only=set(moved),
+        kernels=kernels,
+    )  # fmt: skip
+    timed = {e["function"]: e["arms"] for e in resat["functions"]}
     for entry in document["functions"]:
-        if entry["function"] in arms:
-            entry["arms"] = arms[entry["function"]]
+        if entry["function"] in timed:
+            entry["arms"] = timed[entry["function"]]
             entry["sat_again"] = f"with the proof's result, {resat['started']}"
     document["finished"] = resat["finished"]
     document["load_average"]["end"] = resat["load_average"]["end"]
@@ -165,36 +164,34 @@ def _explain(
     model: str,
     plan: SittingPlan,
     document: dict[str, Any],
+    trailing: Sequence[advice.Advice],
     out: TextIO,
 ) -> None:
-    """Each function whose answer takes more than gaps.GAP times the best peer's time: its pick run
-    once more with the runtime's in-context profiler, beside the peers' per-op profilers, and the
-    op kinds that hold the difference kept in its entry (answer/advise_answer.py). A run that
-    profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
+    """Each `trailing` answer (advice.trailing: more than gaps.GAP times the best peer's
+    time): its pick run once more with the runtime's in-context profiler, beside the peers' per-op
+    profilers, and the op kinds that hold the difference kept in its entry (answer/advise_sitting.py).
+    A run that profiles has a key of its own, so the sitting's timed runs are not the profiled ones."""
     from iree_matrix.answer import gap as gaps
 
-    if settings.no_gap or document.get("interrupted"):
-        return
-    trailing = advise_answer.trailing(document)
-    if not trailing:
+    if settings.no_gap or document.get("interrupted") or not trailing:
         return
     names = ", ".join(advice.display_name(a) for a in trailing)
     logger.info(
         f"advise {model}: {names} takes more than {gaps.GAP}× the best peer's time; profiling the "
         "answer's module and the peers op by op (one run each, about 2 s of profiled calls)"
     )
-    records = _build(matrix, model, plan, sorted({a.config for a in trailing}), out, profile_ops=True)
+    by_name = {a.config: a.configuration for a in trailing}
+    configs = [by_name[c] for c in sorted(by_name)]
+    records = _build(matrix, model, plan.only(configs, advise_proof.SOURCE), out, profiled=configs)
     if records is None:
         document["interrupted"] = True
         return
-    advise_answer.keep_gaps(document, trailing, records, model)
+    advise_sitting.keep_gaps(document, trailing, records, model)
 
 
-def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
+def _with_op_profile(matrix: Any, configs: Sequence[Config]) -> Any:
     """`matrix` with the run stage's in-context profiler on for `configs` (and so the peers')."""
-    from iree_matrix.answers import search
-
-    globs = tuple(f"*/{search.parse(c).profile}" for c in configs)
+    globs = tuple(f"*/{c.profile}" for c in configs)
     benchmark = matrix.benchmark
     opt_in = tuple((k, v) for k, v in benchmark.opt_in if k != "op_timings")
     mine = dict(benchmark.opt_in).get("op_timings", ())
@@ -203,24 +200,15 @@ def _with_op_profile(matrix: Any, configs: Sequence[str]) -> Any:
 
 
 def _build(
-    matrix: PlanSettings,
-    model: str,
-    plan: SittingPlan,
-    configs: Sequence[str],
-    out: TextIO,
-    profile_ops: bool = False,
+    matrix: PlanSettings, model: str, plan: SittingPlan, out: TextIO, profiled: Sequence[Config] = ()
 ) -> Optional[dict[str, Any]]:
-    """Compile, run and check `configs` as the sitting's picks are (stored ones are reused at once):
-    every record of that run by job, or None when it was interrupted; `profile_ops`: the run stage's
-    in-context profiler on for them (`_with_op_profile`)."""
-    # Only these configurations: no fleet or other release is built for a proof's neighbours.
-    wanted = dataclasses.replace(
-        plan, picks={c: advise_proof.SOURCE for c in configs}, fleet=(), rivals=(), kernels=False
-    )
+    """Compile, run and check what `plan` times, as advise's matrix builds it (stored ones are
+    reused at once): every record of that run by job, or None when it was interrupted; `profiled`:
+    the configurations whose runs have the run stage's in-context profiler on (`_with_op_profile`)."""
 
     def adjust(m: Any) -> Any:
-        m = adjusted(m, model, wanted)
-        return _with_op_profile(m, configs) if profile_ops else m
+        m = adjusted(m, model, plan)
+        return _with_op_profile(m, profiled) if profiled else m
 
     loaded = load_plan(matrix, adjust=adjust)
     results = folder_log(loaded.results_dir)

@@ -22,6 +22,7 @@ from iree_matrix.execution.bundle import BundledRun, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
 from iree_matrix.iree import versions
 from iree_matrix.matrix import spec
+from iree_matrix.tasks import bundle_kernels
 from iree_matrix.tasks.runs import run_plan
 
 logger = console.logger(__name__)
@@ -45,6 +46,13 @@ class Settings:
     picks: tuple[str, ...] = ()  # instead of the published picks; the first is the proof's centre
     proof: bool = True  # the centre's neighbourhood travels and is timed there against it
     targets: tuple[str, ...] = ()  # with `advise`: GPU targets, a GPU sitting instead of a CPU one
+    # With `advise` (the model's name, as its jobs and sitting call it): what to build, where it is
+    # not that name (a user's `FILE:FACTORY`), as advise builds `reference` under `base_model`.
+    reference: Optional[str] = None
+
+    @property
+    def built(self) -> str:
+        return self.reference or self.advise or ""
 
 
 def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
@@ -56,10 +64,12 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
     cpu = _cpu(args)
     advised: Optional[Advised] = None
     if args.advise and args.targets:
+        bundle_kernels.refuse_on_gpu(plan)
         loaded, advised = _gpu_plan(plan, args)
     elif args.advise:
         model = args.advise
         release, picks, proofs = _published(model, args.release, args.picks)
+        plan, kernels = bundle_kernels.chosen(plan, model, release)
         said = "given" if args.picks else "published"
         logger.info(f"bundle --advise {model}: IREE {release}, for {cpu}: default, the naive build, "
                     f"{len(picks)} {said} pick(s){': ' + ', '.join(picks) if picks else ''}")  # fmt: skip
@@ -71,8 +81,10 @@ def run(plan: PlanSettings, args: Settings, out: TextIO) -> int:
         advised = Advised(tuple(picks), _say_proofs(proofs, release, args.repetitions))
         extra = [c for centre, around in advised.proofs.values() for c in (centre, *around)]
         loaded = load_plan(
-            plan.with_models([model]),
-            adjust=lambda m: _sitting_matrix(m, model, release, list(dict.fromkeys([*picks, *extra])), cpu),
+            plan.with_models([args.built]),
+            adjust=lambda m: _sitting_matrix(
+                m, model, release, list(dict.fromkeys([*picks, *extra])), cpu, (picks, kernels)
+            ),
         )
     else:
         loaded = load_plan(plan)
@@ -134,6 +146,9 @@ def _pack(
             loaded.plan, results.latest(), Store(cache / "store"), found, cpu, advised.picks, advised.proofs
         )
         files.update(peer_files)
+        # A kernel arm as advise keeps it: the flags with its spec, its directory and build command,
+        # whether its spec applied, and an arm whose compile failed with why (it did not travel).
+        bundle_kernels.describe_arms(sittings, loaded, results.latest(), found, cpu)
     document = bundle.manifest(to.name, found, wheels, files, sittings, args.repetitions, tools, gaps.GAP)
     # Weights once: modules of one model share most of their bytes; each distinct chunk travels once.
     files, chunked, saved = bundle_chunks.packed_files(files, cache)
@@ -256,7 +271,7 @@ def _gpu_plan(plan: PlanSettings, args: Settings) -> tuple[Loaded, Advised]:
                 f"{', '.join(gpu_sitting.spelled(t) for t in labels)}")  # fmt: skip
     proofs = _say_gpu_proofs(releases[0], labels, args.repetitions) if args.proof else {}
     loaded = load_plan(
-        plan.with_models([model]),
+        plan.with_models([args.built]),
         adjust=lambda m: _gpu_sitting_matrix(m, releases, labels, proofs),
     )
     return loaded, Advised((), proofs, gpu=True)
@@ -420,12 +435,19 @@ def _say_proofs(
 
 
 def _sitting_matrix(
-    matrix: spec.MatrixSpec, model: str, release: str, picks: Sequence[str], cpu: str
+    matrix: spec.MatrixSpec,
+    model: str,
+    release: str,
+    picks: Sequence[str],
+    cpu: str,
+    kernel_arms: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> spec.MatrixSpec:
     """advise's matrix for a sitting on another CPU: `default` and each pick (and each proof's
     neighbour) compiled for the named LLVM CPU instead of `host` (this machine is not the target),
     and the naive build (no CPU), all by one release; the peers as the matrix file names them (ONNX
-    Runtime's model travels)."""
+    Runtime's model travels). `kernel_arms`: (the picks, the kernels) — each kernel swapped into
+    default and each of those picks, for that CPU, as advise swaps it in (not into the naive build
+    or a proof's neighbour)."""
     from iree_matrix.answers import search
     from iree_matrix.execution.bundle import FLEET_PREFIX
     from iree_matrix.iree.flags import COMBINE, Profile
@@ -434,13 +456,25 @@ def _sitting_matrix(
     named = Profile(fleet, target_cpu=cpu, description=f"compiled for the LLVM CPU {cpu}")
     matrix = spec.with_profiles(matrix, ["generic"])
     matrix = dataclasses.replace(matrix, profiles={**matrix.profiles, fleet: named})
-    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells]
+    # The matrix planned every cell with each kernel too: the kernel cells are chosen below.
+    cells = [dataclasses.replace(c, compiler=release, runtime=release) for c in matrix.cells if not c.kernel]
     matrix = dataclasses.replace(matrix, cells=tuple(dict.fromkeys(cells)))
     template = matrix.cells[0]
     extra = []
-    for name in [fleet, *(f"{p}{COMBINE}{fleet}" for p in picks if p != "default" and _keeps_cpu(p))]:
+
+    def for_cpu(pick: str) -> str:
+        return f"{pick}{COMBINE}{fleet}" if pick != "default" else fleet
+
+    for name in [fleet, *(for_cpu(p) for p in picks if p != "default" and _keeps_cpu(p))]:
         config = search.parse(name)
         extra.append(dataclasses.replace(template, model=config.model(model), profile=config.profile))
+    arm_picks, kernels = kernel_arms
+    for base in ["default", *(p for p in arm_picks if p != "default" and _keeps_cpu(p))] if kernels else []:
+        config = search.parse(for_cpu(base))
+        extra += [
+            dataclasses.replace(template, model=config.model(model), profile=config.profile, kernel=kernel)
+            for kernel in kernels
+        ]
     return spec.with_cells(matrix, extra)
 
 

@@ -24,4 +24,10 @@ class KernelMetrics(StageMetrics):
         "the functions the object defines (global or hidden): a module that linked it holds their names", []
     )
     cc: Optional[str] = metric("the C compiler, as it names itself (Zig's clang, its versions)")
+    mechanism: Optional[str] = metric(
+        '"plugin": a standalone plugin the runtime loads (else linked into the module)'
+    )
+    plugin_header_sha256: Optional[str] = metric(
+        "a plugin: the digest of IREE's executable_plugin.h it was built against"
+    )
     first_error: Optional[str] = metric("a failed C compile: the C compiler's first error")

@@ -1,0 +1,103 @@
+"""What the compile stage says of a kernel of the user's (matrix/kernels.py) it swapped in: whether
+its spec applied, the compiler's refusal in its words, and the words for a spec that matched
+nothing. Apart from stages/compile.py, which runs iree-compile for every cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core.errors import StageFailure
+from iree_matrix.core.hashing import file_sha256
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.kernel import KernelMetrics
+from iree_matrix.core.model.store import Entry
+from iree_matrix.core.system import process_output, processes
+from iree_matrix.iree import compile_errors, custom_dispatch
+from iree_matrix.matrix import kernels
+from iree_matrix.matrix.plan import Job
+from iree_matrix.stages import kernel as kernel_stage
+from iree_matrix.stages.artifacts import MODULE
+from iree_matrix.stages.base import Context
+
+
+def module_sha256(compiled: Entry) -> str:
+    return compiled.record.metric.of(CompileMetrics).module_sha256 or file_sha256(MODULE.of(compiled))
+
+
+def needed_flags(job: Job, ctx: Context) -> tuple[str, ...]:
+    """The iree-compile flags a cell's kernel needs: the mechanism's and the kernel's own."""
+    if not job.label.kernel:
+        return ()
+    kernel = kernel_of(job, ctx)
+    return (*custom_dispatch.compile_flag_names(kernel.plugin), *kernel.requires_flags)
+
+
+def kernel_of(job: Job, ctx: Context) -> kernels.Kernel:
+    found = ctx.spec.kernels.get(job.label.kernel)
+    if found is None:
+        raise StageFailure("unknown-kernel", f"no kernel {job.label.kernel!r} in the matrix", cacheable=False)
+    return found
+
+
+def kernel_facts(job: Job, ctx: Context, metrics: dict[str, Any], module: Path) -> dict[str, Any]:
+    """What the kernel's compile says of it: its object and spec, and whether the spec applied: the
+    module holds the names of the object's functions (IREE 3.9 keeps the kernel's executable apart,
+    3.13 links every executable into one ELF: the names are there either way), else the executables
+    the spec declares as parts. With neither, a module byte for byte the one compiled without the
+    kernel matched nothing for certain; one that differs did only where the kernel adds no flags of
+    its own (`requires_flags` change the module whatever the spec does)."""
+    built = ctx.dep("kernel").record.metric.of(KernelMetrics)
+    baseline = module_sha256(ctx.dep("compile"))
+    spec = kernel_stage.spec_of(job, ctx)
+    spec_text = spec.read_text(encoding="utf-8", errors="replace")
+    declared = kernels.spec_executables(spec_text)
+    parts = [p for p in metrics.get("module_parts_sha256", {}) if p != "module.fb"]
+    executables = sorted(
+        p for p in parts if any(p.startswith(f"{name}_") or p == f"{name}.so" for name in declared)
+    )
+    data = module.read_bytes()
+    kernel = kernel_of(job, ctx)
+    # A plugin's functions are the spec's imports, which the module names for the runtime to resolve.
+    provided = [*built.object_functions, *(kernels.spec_imports(spec_text) if kernel.plugin else ())]
+    functions = [f for f in dict.fromkeys(provided) if f and f.encode() in data]
+    identical = metrics["module_sha256"] == baseline
+    return {
+        "name": job.label.kernel,
+        "object_sha256": built.object_sha256,
+        "spec": spec.name,  # which of the kernel's specs this release took ([[specs]] windows)
+        "spec_sha256": kernel_stage.spec_digest_of(job, ctx, built),
+        "baseline_job": next((d for d in job.deps if d.startswith("compile:")), ""),
+        "baseline_module_sha256": baseline,
+        "identical_to_baseline": identical,
+        "functions_found": functions,
+        "executables_found": executables,
+        "applied": bool(functions or executables) or (not identical and not kernel.requires_flags),
+        **({"mechanism": kernel.mechanism} if kernel.plugin else {}),
+    }
+
+
+def not_applied_words(kernel: str, facts: Optional[dict[str, Any]] = None) -> str:
+    """A spec that matched nothing: said, never taken for a speed-up of the kernel's."""
+    facts = facts or {}
+    how = (
+        "the module is byte for byte the one compiled without it"
+        if facts.get("identical_to_baseline", True)
+        else "the module holds neither its object's functions nor its spec's executables"
+    )
+    return (
+        f"kernel {kernel!r} was not applied: its transform spec matched nothing in this model, so {how} "
+        "(a run would time IREE's own code)"
+    )
+
+
+def kernel_refused(kernel: str, done: processes.Completed, spec_name: str) -> Exception:
+    """A compile the kernel broke (the same cell compiled without it: it is a dependency): the
+    compiler's words, said to be about the kernel's spec or object."""
+    named = compile_errors.first_error(done.output)
+    said = named.text() if named is not None else process_output.excerpt(done.output, max_lines=5)
+    what = "its transform spec" if custom_dispatch.spec_refused(done.output, spec_name) else "it"
+    return StageFailure(
+        "kernel-rejected",
+        f"with kernel {kernel!r} this iree-compile refuses {what} (the cell compiles without it): {said}",
+    )

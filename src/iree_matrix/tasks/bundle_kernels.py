@@ -1,0 +1,170 @@
+"""A user's kernel in a sitting bundle (`bundle --advise MODEL --cpu CPU --kernel DIR`): which kernels
+travel (those given, else the one the published answer takes), and each kernel arm described as
+`advise --kernel` describes its own (answer/advise_sitting.py), so the sitting made there comes
+home as an answer that takes or refuses the kernel by the same rule.
+
+The kernel's object is built here for the named CPU (the `kernel` stage, `-mcpu=CPU`) and linked
+into each module by iree-compile: what travels is the module, so the machine there needs no C
+compiler, only the runtime wheel and numpy."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from iree_matrix.core import console
+from iree_matrix.core.errors import UserError
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.execution.bundle import KERNEL_ARM, BundledRun, arm_name, kernel_base
+from iree_matrix.execution.workflow import Loaded, PlanSettings
+from iree_matrix.matrix import kernels as kernel_files
+
+logger = console.logger(__name__)
+
+
+def refuse_on_gpu(plan: PlanSettings) -> None:
+    """A kernel is linked into llvm-cpu executables: a GPU sitting cannot take one."""
+    if plan.kernels:
+        raise UserError(
+            f"bundle --kernel {plan.kernels[0]}: a kernel is linked into llvm-cpu executables; a GPU "
+            "sitting (--target) takes none: bundle it for a CPU (--cpu LLVM_CPU)"
+        )
+
+
+def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, tuple[str, ...]]:
+    """The plan with the kernels the sitting bundle carries, and their names: each `--kernel`,
+    checked here (a directory that is no kernel, or a kernel not meant for `model`: one line naming
+    it); without one, the kernel the published answer for `model` by `release` takes, where its
+    directory is here (a checkout's `kernels/`)."""
+    names = []
+    for given in plan.kernels:
+        try:
+            kernel = kernel_files.load(Path(given).expanduser())
+        except kernel_files.KernelError as exc:
+            raise UserError(f"bundle --kernel {given}: {exc}") from None
+        if not kernel.for_model(model):
+            raise UserError(
+                f"bundle --kernel {given}: kernel {kernel.name!r} is meant for {', '.join(kernel.models)} "
+                f"(its {kernel_files.KERNEL_FILE}'s models), not {model}: add {model} there to time it"
+            )
+        names.append(kernel.name)
+    if plan.kernels:
+        return plan, tuple(dict.fromkeys(names))
+    found = published_kernel(model, release)
+    if found is None:
+        return plan, ()
+    directory, kernel, where = found
+    logger.info(
+        f"bundle --advise {model}: the published answer on {where} takes the kernel `{kernel.name}` "
+        f"({kernel.shown_directory()}): its arms travel too (--kernel DIR names another)"
+    )
+    return dataclasses.replace(plan, kernels=(str(directory),)), (kernel.name,)
+
+
+def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_files.Kernel, str]]:
+    """The kernel a published answer for `model` by `release` takes (its directory, the kernel and
+    the identity whose sitting took it), where that directory is a kernel here: relative to the
+    working directory or to the checkout the published results are in. None where no answer takes
+    one; said, and None, where one does but its directory is not here."""
+    from iree_matrix.answer import advice
+    from iree_matrix.core import shipped
+
+    results = shipped.results_dir()
+    taken = [
+        a for a in advice.published(results / advice.DIRNAME)
+        if a.model == model and a.release == release and a.kernel is not None and a.kernel.directory
+    ]  # fmt: skip
+    for answer in taken:
+        assert answer.kernel is not None
+        for root in (Path.cwd(), results.parent):
+            directory = root / answer.kernel.directory
+            if (directory / kernel_files.KERNEL_FILE).is_file():
+                try:
+                    kernel = kernel_files.load(directory)
+                except kernel_files.KernelError:
+                    continue
+                if kernel.for_model(model):
+                    return directory, kernel, answer.identity.short
+    if taken:
+        named = taken[0].kernel.directory if taken[0].kernel is not None else ""
+        logger.warning(
+            f"bundle --advise {model}: the published answer takes the kernel in {named}, which is not "
+            "here: no kernel arm travels (--kernel DIR names it)"
+        )
+    return None
+
+
+def describe_arms(
+    sittings: list[dict[str, Any]],
+    loaded: Loaded,
+    latest: Mapping[str, Record],
+    found: Sequence[BundledRun],
+    cpu: str,
+) -> None:
+    """Each sitting's kernel arms as advise keeps its own: the flags with the kernel's (its
+    requires_flags, spec for the release, search path), its directory, the command that built its
+    object for `cpu`, whether its spec applied; and an arm for each kernel cell that did not
+    compile here (its spec matched nothing, iree-compile refused it, the C compiler did), with why,
+    so the answer there says the kernel was tried and not what became of it."""
+    from iree_matrix.answer.advise_sitting import build_command, kernel_flags
+    from iree_matrix.core.model.metrics.compile import CompileMetrics
+    from iree_matrix.iree.flags import compile_flags
+
+    kernels = loaded.matrix.kernels
+    jobs = loaded.plan.by_id()
+    compile_of = {cell.job: cell.compile_job for cell in found}
+    travelled = set(compile_of.values())
+    for sitting in sittings:
+        arms = sitting["arms"]
+        compiles = {compile_of[a["job"]]: a for a in arms if a["kind"] == KERNEL_ARM and a.get("job")}
+        planned = [
+            job for job in loaded.plan.jobs
+            if job.stage == "compile" and job.label.kernel and job.label.function == sitting["function"]
+            and (job.label.source_model or job.label.model) == sitting["model"]
+        ]  # fmt: skip
+        for job in planned:
+            kernel = kernels[job.label.kernel]
+            arm = compiles.get(job.id)
+            if arm is None and job.id not in travelled:  # its compile failed: the arm says why
+                name = arm_name(job.label.profile, cpu)[0]
+                failed = latest.get(job.id)
+                if failed is None or failed.status is Status.NOT_RUN:
+                    failed = _failed_dep(job.id, jobs, latest) or failed
+                release, base = job.label.compiler, kernel_base(name)
+                flags = compile_flags(release, job.label.arch, job.profile) if job.profile else []
+                arm = {"name": name, "kind": KERNEL_ARM, "config": base, "base": base, "kernel": kernel.name,
+                       "release": release, "flags": flags, "error": _why_not(failed)}  # fmt: skip
+                if failed is not None and failed.error_class == "kernel-not-applied":
+                    arm["applied"] = False
+                arms.append(arm)
+            if arm is None:
+                continue
+            added = kernel_flags(kernel, arm["release"])
+            arm["flags"] = [*arm["flags"], *(f for f in added if f not in arm["flags"])]
+            arm.update(kernel_dir=kernel.shown_directory(), source=f"--kernel {kernel.shown_directory()}")
+            built = next((latest.get(d) for d in jobs[job.id].deps if d.startswith("kernel:")), None)
+            if built is not None and built.command:
+                arm["kernel_build"] = build_command(built.command, kernel)
+            compiled = latest.get(job.id)
+            if compiled is not None and compiled.status is Status.OK:
+                facts = compiled.metric.of(CompileMetrics).custom_kernel
+                arm["applied"] = bool(facts.get("applied")) if isinstance(facts, Mapping) else None
+
+
+def _failed_dep(job_id: str, jobs: Mapping[str, Any], latest: Mapping[str, Record]) -> Optional[Record]:
+    """The first dependency of `job_id` that did not end ok (the kernel's C build, say)."""
+    for dep in jobs[job_id].deps:
+        record = latest.get(dep)
+        if record is not None and record.status is not Status.OK:
+            return record
+    return None
+
+
+def _why_not(failed: Optional[Record]) -> str:
+    """Why a kernel cell did not compile, in its record's words (or its failed dependency's)."""
+    if failed is None:
+        return "its compile did not run here, so it did not travel"
+    words = (failed.message or "").strip().splitlines()
+    return f"{failed.error_class or failed.status.value}: {words[0] if words else failed.status.value}"[:1000]

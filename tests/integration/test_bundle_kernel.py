@@ -1,0 +1,120 @@
+"""`bundle --advise MODEL --cpu CPU --kernel DIR`: the kernel arm travels. With real components: the
+tiny test kernel (tests/data/kernels/negabs) built by Zig's clang for a named CPU (x86-64-v3) and
+linked into the modules by IREE 3.13.0 here, a copy that computes the wrong thing beside it; run.py
+run by a fresh venv that holds only numpy (no torch, no C compiler, nothing on PATH but that venv's
+bin and no network); the kernel arm checked against torch's outputs and timed in the bundle's
+paired rounds beside `default`, the wrong one named as such; the sitting merged home, where it is
+read as advise's own kernel arm."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iree_matrix.answer import advice
+
+from .conftest import REPO, iree_matrix
+from .test_bundle import PYTHON, _cli, _offline, _there
+
+pytestmark = pytest.mark.integration
+
+DATA = REPO / "tests" / "data" / "kernels"
+MODEL = f"{DATA}/negabs_model.py:negabs"
+NAME = "negabs_model-negabs"
+ROUNDS = 6  # run.py's least: fewer decide nothing
+
+
+def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_compiler(
+    warm_cache: Path, tmp_path: Path
+) -> None:
+    cache = warm_cache
+    wrong = tmp_path / "negabs_wrong"  # off by 0.5: its outputs differ from torch's
+    shutil.copytree(DATA / "negabs", wrong)
+    toml = (wrong / "kernel.toml").read_text().replace('name = "negabs"', 'name = "negabs_wrong"')
+    (wrong / "kernel.toml").write_text(toml + 'cflags = ["-DNEGABS_BIAS=0.5f"]\n')
+
+    # Bad input first: a directory that is no kernel is one line naming it, before anything builds.
+    refused = iree_matrix(
+        "bundle", "--advise", MODEL, "--cpu", "x86-64-v3", "--kernel", str(tmp_path), "--to",
+        str(tmp_path / "never"), cache=cache, results=tmp_path / "runs",
+    )  # fmt: skip
+    assert refused.returncode == 2 and not (tmp_path / "never").exists()
+    (line,) = refused.stderr.strip().splitlines()[-1:]
+    assert line.startswith(f"iree-matrix: error: bundle --kernel {tmp_path}: ") and "kernel.toml" in line
+    assert "Traceback" not in refused.stderr
+
+    bundle = tmp_path / "kb"
+    done = iree_matrix(
+        "bundle", "--advise", MODEL, "--cpu", "x86-64-v3", "--release", "3.13.0", "--no-proof",
+        "--kernel", str(DATA / "negabs"), "--kernel", str(wrong), "--to", str(bundle), "--python", PYTHON,
+        "--backend", "venv", cache=cache, results=tmp_path / "runs", timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    (sitting,) = manifest["sittings"]
+    arms = {a["name"]: a for a in sitting["arms"]}
+    assert set(arms) == {"default", "generic", "default+k:negabs", "default+k:negabs_wrong"}
+    kernel = arms["default+k:negabs"]
+    assert (kernel["kind"], kernel["base"], kernel["kernel"], kernel["applied"]) == (
+        advice.KERNEL,
+        "default",
+        "negabs",
+        True,
+    )
+    shown = (DATA / "negabs").relative_to(REPO).as_posix()  # as advise shows it: never this machine's path
+    assert "--iree-llvmcpu-target-cpu=x86-64-v3" in kernel["flags"]
+    assert f"--iree-hal-executable-object-search-path={shown}" in kernel["flags"]
+    # The object was built here for the bundle's CPU, not this machine's (-mcpu=native).
+    assert kernel["kernel_build"].startswith(f"cd {shown} && python -m ziglang cc ")
+    assert "-mcpu=x86_64_v3" in kernel["kernel_build"] or "-mcpu=x86-64-v3" in kernel["kernel_build"]
+    # What travels is the modules (the object linked in): no C source, object or compiler.
+    carried = [p.name for p in bundle.rglob("*") if p.is_file()]
+    assert not [n for n in carried if n.endswith((".c", ".o", ".h")) or "zig" in n], carried
+
+    python = _there(tmp_path, cache)
+    assert subprocess.run([str(python), "-c", "import ziglang"], capture_output=True).returncode != 0
+    out = tmp_path / "answered"
+    # Nothing on PATH but the venv's python: no cc, clang, zig or iree-compile to fall back on.
+    path_env = {"PATH": str(python.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    ran = subprocess.run(
+        _offline([str(python), str(bundle / "run.py"), "--out", str(out), "--rounds", str(ROUNDS)]),
+        capture_output=True, text=True, timeout=900, cwd=tmp_path, env=path_env,
+    )  # fmt: skip
+    print(ran.stdout, ran.stderr)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    records = {r["job"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert records[kernel["job"]]["status"] == "ok" and records[kernel["job"]]["metrics"]["matches"] is True
+    assert records[arms["default+k:negabs_wrong"]["job"]]["status"] == "mismatch"
+
+    (sat,) = out.glob(f"advice-{NAME}*.json")
+    document = json.loads(sat.read_text())
+    (entry,) = document["functions"]
+    timed = {a["name"]: a for a in entry["arms"]}
+    there = timed["default+k:negabs"]
+    assert there["matches"] is True and len(there["ms"]) == ROUNDS and all(ms > 0 for ms in there["ms"])
+    assert there["kind"] == advice.KERNEL and there["kernel"] == "negabs" and there["applied"] is True
+    assert len(timed["default"]["ms"]) == ROUNDS  # the kernel's base, in the same rounds
+    assert timed["default+k:negabs_wrong"]["matches"] is False and not timed["default+k:negabs_wrong"]["ms"]
+    assert {p["package"] for p in entry.get("peers_missing", ())} == {"onnxruntime"}  # numpy only there
+
+    published = tmp_path / "published"
+    merged = _cli("merge", str(out), "--to", str(published), "--cache", str(cache))
+    assert merged.returncode == 0, merged.stderr
+    (folder,) = [p for p in (published / "answers").iterdir() if p.is_dir()]
+    (answer,) = advice.derive(json.loads((folder / sat.name).read_text()))
+    trials = {t.kernel: t for t in answer.kernel_trials}
+    assert trials["negabs"].against_base is not None and trials["negabs"].against_base.paired.rounds == ROUNDS
+    assert trials["negabs"].matches is True and trials["negabs_wrong"].matches is False
+    assert not trials["negabs_wrong"].taken
+    asked = subprocess.run(
+        [sys.executable, "-m", "iree_matrix", "query", "model", NAME, "--results-dir", str(published)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    assert f"kernel `negabs` with `{answer.config}`" in asked.stdout
+    assert f"kernel `negabs_wrong` with `{answer.config}`: its outputs differ from torch's" in asked.stdout
