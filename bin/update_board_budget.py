@@ -8,29 +8,18 @@ until it has been run after a publish into one of them.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+
+from checkout_rewrite import arguments, rewrite
 
 from iree_matrix.report import budget
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def main(argv: Sequence[str] = ()) -> int:
-    raw = argparse.RawDescriptionHelpFormatter  # the docstring's example line kept as written
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
-    parser.add_argument(
-        "root", nargs="?", type=Path, default=REPO, help="the checkout to rewrite (default: this one)"
-    )
-    root = parser.parse_args(argv).root
+    root = arguments(__doc__ or "", argv).root
     path = root / "docs" / "boards.md"
-    text = path.read_text()
-    new = budget.rewrite_docs(text, budget.table(budget.published(root)))
-    if new != text:
-        path.write_text(new)
-        print(f"rewrote {path}")
+    rewrite(path, budget.rewrite_docs(path.read_text(encoding="utf-8"), budget.table(budget.published(root))))
     return 0
 
 

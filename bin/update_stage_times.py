@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from iree_matrix.answers import results_folder
 from iree_matrix.execution import stage_times
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,10 +30,11 @@ def main(argv: Sequence[str] = ()) -> int:
         help="the published results (default: this checkout's)",
     )
     results = parser.parse_args(argv).results
-    if not any(results.glob("**/results.jsonl")):
+    logs = [published.logged for published in results_folder.under(results, published=None)]
+    if not logs:
         print(f"{results}: no published results.jsonl under it (run this in a checkout)", file=sys.stderr)
         return 1
-    stage_times.SUMMARY.write_text(stage_times.render(stage_times.of_published(results)))
+    stage_times.SUMMARY.write_text(stage_times.render(stage_times.of_published(logs)))
     print(f"wrote {stage_times.SUMMARY} from {results}")
     return 0
 

@@ -158,7 +158,7 @@ def test_armv6_kernels_are_v6_vfp2_without_neon(
     (kernel,) = elf.dispatch_code(vmfbs["armhf"], tmp_path / "kernels")
     assert kernel.name.endswith("_embedded_elf_arm_32.so")
     assert kernel.read_bytes() in vmfbs["armhf"].read_bytes()
-    attributes = elf.arm_attributes(kernel, log=log)
+    attributes = elf.arm32_attributes(kernel, log=log)
     assert attributes["Tag_CPU_arch"] == "v6"
     assert attributes["Tag_FP_arch"] == "VFPv2"
     assert "Tag_Advanced_SIMD_arch" not in attributes

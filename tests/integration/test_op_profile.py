@@ -13,7 +13,7 @@ from iree_matrix.answer.gap import op_kind_times
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Status
 from iree_matrix.iree import opkinds
-from iree_matrix.stages import hal_profile
+from iree_matrix.stages import op_timings
 
 from .conftest import iree_matrix, records, run_matrix_text
 
@@ -44,7 +44,7 @@ def test_dispatches_in_context_beside_the_peers_ops(warm_cache: Path, tmp_path: 
     assert ran.status is Status.OK, ran.message
     profile = ran.metrics["op_profile"]
     # As many calls as fit in about 2 s at the measured median (tiny_cnn: the most, 50).
-    assert profile["calls"] == hal_profile.calls_for(ran.metrics["latency_ms"]["median"])
+    assert profile["calls"] == op_timings.calls_for(ran.metrics["latency_ms"]["median"])
     names = [d["name"] for d in profile["dispatches"]]
     assert all("dispatch_" in n for n in names) and any("conv" in n for n in names)
     assert all(d["per_call"] >= 1 and d["ms_per_call"] > 0 for d in profile["dispatches"])

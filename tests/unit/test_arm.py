@@ -81,15 +81,15 @@ def test_undefined_symbols_of_the_armv6_link_failures() -> None:
 
 
 def test_armv6_kernel_attributes_pass_and_armv7_neon_ones_do_not() -> None:
-    v6 = elf.parse_arm_attributes(ARMV6_KERNEL)
+    v6 = elf.parse_arm32_attributes(ARMV6_KERNEL)
     assert v6["Tag_CPU_arch"] == "v6" and v6["Tag_FP_arch"] == "VFPv2"
     assert v6["Tag_CPU_name"] == "arm1176jzf-s"  # quotes stripped
     assert "Tag_Advanced_SIMD_arch" not in v6
     assert v6["float_abi"] == "hard" and v6["armv6_ok"] is True
-    v7 = elf.parse_arm_attributes(ARMV7_KERNEL)
+    v7 = elf.parse_arm32_attributes(ARMV7_KERNEL)
     assert v7["Tag_Advanced_SIMD_arch"] == "NEONv1 with Fused-MAC" and v7["armv6_ok"] is False
     # VFPv3 alone (no NEON) still does not run on an ARM1176.
-    assert not elf.parse_arm_attributes(ARMV6_KERNEL.replace("VFPv2", "VFPv3"))["armv6_ok"]
+    assert not elf.parse_arm32_attributes(ARMV6_KERNEL.replace("VFPv2", "VFPv3"))["armv6_ok"]
 
 
 # `readelf -l -d -V` of hello-dynamic (arm-linux-gnueabi-gcc 12, -march=armv6 -mfloat-abi=softfp).
@@ -207,8 +207,8 @@ def test_calls_to_a_function_with_no_code_are_found_in_arm_kernels() -> None:
 
     # 0x1000: bl 0x100c (the end: 3 words), 0x1004: bl 0x1000 (inside), 0x1008: blne 0x100c (conditional)
     words = [0xEB000001, 0xEBFFFFFD, 0x1B000000 | ((0x100C - 0x1008 - 8) >> 2 & 0xFFFFFF)]
-    assert elf.arm_calls_past_text(_elf32_with_text(words)) == [0x1000]
-    assert elf.arm_calls_past_text(b"not an elf") == []
+    assert elf.arm32_calls_past_text(_elf32_with_text(words)) == [0x1000]
+    assert elf.arm32_calls_past_text(b"not an elf") == []
     metrics = {"kernel": {"armv6_ok": True, "calls_to_empty_function": 19}}
     problem = empty_function_problem(metrics)
     assert "19 call(s) to a function with no code" in problem and "fmaf" in problem

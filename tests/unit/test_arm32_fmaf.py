@@ -51,7 +51,7 @@ def test_the_object_is_a_soft_float_arm_relocatable_with_one_hidden_function(tmp
     assert re.search(r"\.text\s+PROGBITS\s+\S+\s+\S+\s+00002c\s+00\s+AX", out.stdout)
     assert re.search(r"44 FUNC\s+GLOBAL HIDDEN\s+1 my_fmaf", out.stdout)
     # no call leaves the function (elf's empty-function check sees no bl at all)
-    assert elf.arm_calls_past_text(blob) == []
+    assert elf.arm32_calls_past_text(blob) == []
 
 
 def test_the_code_is_what_the_assembler_makes_of_the_documented_instructions(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from iree_matrix.answer import gap as gaps
 from iree_matrix.bundle_runner import gap as runner_gap
 from iree_matrix.core.system import host
 from iree_matrix.report import answers as answers_md
-from iree_matrix.stages import hal_profile
+from iree_matrix.stages import op_timings
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ROOT / "tests" / "data" / "profiles"
@@ -35,8 +35,8 @@ RELEASE = "3.13.0"
 
 
 def test_the_dispatch_parser_reads_iree_profiles_rows_per_call_slowest_first() -> None:
-    """One source with the run stage (stages/hal_profile.py takes these very functions)."""
-    assert hal_profile.parse_dispatch_groups is runner_gap.parse_dispatch_groups
+    """One source with the run stage (stages/op_timings.py takes these very functions)."""
+    assert op_timings.parse_dispatch_groups is runner_gap.parse_dispatch_groups
     text = (PROFILES / "mobilenet_v2-iree3.13.0-dispatch.jsonl").read_text()
     rows = runner_gap.parse_dispatch_groups(text, 30)
     assert rows and all(r["per_call"] > 0 and r["ms_per_call"] >= 0 for r in rows)

@@ -11,14 +11,14 @@ from iree_matrix.answer import advice
 from iree_matrix.answer import gap as gaps
 from iree_matrix.iree import opkinds
 from iree_matrix.report import answers as answers_md
-from iree_matrix.stages import hal_profile
+from iree_matrix.stages import op_timings
 
 PROFILES = Path(__file__).parents[1] / "data" / "profiles"
 
 
 def _iree_profile():
     text = (PROFILES / "mobilenet_v2-iree3.13.0-dispatch.jsonl").read_text()
-    return {"dispatches": hal_profile.parse_dispatch_groups(text, calls=30)}
+    return {"dispatches": op_timings.parse_dispatch_groups(text, calls=30)}
 
 
 def _ort(kinds_ms):

@@ -63,7 +63,7 @@ def test_the_parser_validates_with_the_definition_not_the_file(monkeypatch, tmp_
         copy = tmp_path / "src" / "iree_matrix" / schema.SCHEMA
         copy.parent.mkdir(parents=True)
         copy.write_text((REPO / "src" / "iree_matrix" / schema.SCHEMA).read_text(encoding="utf-8"))
-        update = _update_script()
+        update = _update_script(monkeypatch)
         assert update.main(["--check", str(tmp_path)]) == 1
         assert update.main([str(tmp_path)]) == 0 and '"notes"' in copy.read_text(encoding="utf-8")
         assert update.main(["--check", str(tmp_path)]) == 0
@@ -72,7 +72,8 @@ def test_the_parser_validates_with_the_definition_not_the_file(monkeypatch, tmp_
         schema.schema.cache_clear()
 
 
-def _update_script() -> Any:
+def _update_script(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.syspath_prepend(str(REPO / "bin"))  # its shared prelude, bin/checkout_rewrite.py
     found = importlib.util.spec_from_file_location(
         "update_matrix_schema", REPO / "bin" / "update_matrix_schema.py"
     )

@@ -91,12 +91,14 @@ def test_its_runtime_is_built_with_its_toolchain_which_the_image_installs() -> N
 
 
 def test_its_kernel_check_judges_the_module_and_readelf(monkeypatch, tmp_path: Path) -> None:
-    attributes = elf.parse_arm_attributes(ARMV7_KERNEL)
+    attributes = elf.parse_arm32_attributes(ARMV7_KERNEL)
     assert attributes["armv7hf_ok"] is True and attributes["armv6_ok"] is False
     kernel = tmp_path / "kernel.so"
     kernel.write_bytes(b"")
     monkeypatch.setattr(elf, "dispatch_code", lambda module, out: [kernel])
-    monkeypatch.setattr(elf, "arm_attributes", lambda path, log=None: elf.parse_arm_attributes(ARMV7_KERNEL))
+    monkeypatch.setattr(
+        elf, "arm32_attributes", lambda path, log=None: elf.parse_arm32_attributes(ARMV7_KERNEL)
+    )
     facts = compile_stage.dispatch_code_facts(tmp_path / "module.vmfb", tmp_path, None, ARMV7HF)
     assert facts["armv7hf_ok"] is True and facts["Tag_CPU_arch"] == "v7" and facts["float_abi"] == "hard"
 

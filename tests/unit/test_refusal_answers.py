@@ -77,7 +77,7 @@ def test_list_calls_a_cross_refusal_refused_and_its_own_release_refusal_failed(t
     cross, own = _run("3.8.0", "3.10.0"), _run("3.10.0", "3.10.0")
     log = tmp_path / "results.jsonl"
     log.write_text(cross.to_json() + "\n" + own.to_json() + "\n")
-    listed = with_states(f"2 jobs: 2 run\n  {cross.job}\n  {own.job}", log)
+    listed = with_states(f"2 jobs: 2 run\n  {cross.job}\n  {own.job}", [cross, own], log)
     assert f"  {cross.job}  [refused]" in listed
     assert f"  {own.job}  [failed]" in listed
     assert listed.splitlines()[0].startswith("2 jobs: 2 run (1 refused, 1 failed, from ")

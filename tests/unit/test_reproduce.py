@@ -12,8 +12,8 @@ from iree_matrix import stages
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import bubblewrap
-from iree_matrix.execution import reproduce
 from iree_matrix.matrix import spec_file
+from iree_matrix.tasks import reproduce
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"
 CELL = f"tiny_cnn/{EXP}/iree3.9.0/x86_64/default"

@@ -103,8 +103,8 @@ def test_best_is_default_when_nothing_beats_it_beyond_noise():
 
 
 def test_export_variant_is_a_candidate_of_the_base_function():
-    assert search.split_unit("whisper_tiny@decomposed.encoder") == ("whisper_tiny.encoder", "decomposed")
-    assert search.split_unit("mobilenet_v2") == ("mobilenet_v2", "")
+    assert search.split_variant("whisper_tiny@decomposed.encoder") == ("whisper_tiny.encoder", "decomposed")
+    assert search.split_variant("mobilenet_v2") == ("mobilenet_v2", "")
     records = [
         _run("whisper_tiny.encoder", "default", [3000, 3010, 3020, 3030, 3040]),
         _run("whisper_tiny@decomposed.encoder", "default", [700, 710, 720, 730, 740]),

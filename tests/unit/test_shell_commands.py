@@ -11,15 +11,24 @@ from pathlib import Path
 
 import pytest
 
+from iree_matrix.answers import results_folder
 from iree_matrix.commands import show
 from iree_matrix.core.errors import StageFailure, UserError
-from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.core.system import processes
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import shell_commands
 
 REPO = Path(__file__).resolve().parents[2]
 ARMV6 = REPO / "results" / "armv6"
+
+
+def _blocks() -> dict[str, str]:
+    """The docs' blocks from the published Cortex-M records, read as bin/update_shell_commands.py does."""
+    return shell_commands.docs_blocks(
+        results_folder.load(REPO / "results" / shell_commands.CORTEX_M_SET).logged
+    )
+
+
 PI_ZERO_CELL = "run:tiny_cnn/*/iree3.7.0/armv6-arm1176jzf-s/default/rtsrc3.7.0+static/local-sync"
 
 
@@ -27,7 +36,7 @@ PI_ZERO_CELL = "run:tiny_cnn/*/iree3.7.0/armv6-arm1176jzf-s/default/rtsrc3.7.0+s
 def test_the_docs_commands_are_what_the_tool_runs(doc: str) -> None:
     shown = shell_commands.docs_commands((REPO / doc).read_text())
     assert shown, f"{doc} holds no <!-- commands:NAME --> block"
-    blocks = shell_commands.docs_blocks()
+    blocks = _blocks()
     for name, body in shown.items():
         assert body == blocks[name], f"{doc}'s commands:{name} differs: run bin/update_shell_commands.py"
 
@@ -36,11 +45,11 @@ def test_every_command_block_is_in_a_doc() -> None:
     shown = {
         name for doc in shell_commands.DOCS for name in shell_commands.docs_commands((REPO / doc).read_text())
     }
-    assert shown == set(shell_commands.docs_blocks())
+    assert shown == set(_blocks())
 
 
 def test_the_pi_zero_commands_have_the_flags_the_issue_found_missing() -> None:
-    text = shell_commands.docs_blocks()[f"pi-zero-{shell_commands.PI_ZERO_RELEASE}"]
+    text = _blocks()[f"pi-zero-{shell_commands.PI_ZERO_RELEASE}"]
     for flag in (
         "-DIREE_ENABLE_CPUINFO=OFF",  # 3.3/3.7 cross links fail without it
         "-mfloat-abi=softfp",  # the runtime's calling convention (armel)
@@ -61,7 +70,7 @@ def test_docs_arm_names_each_releases_own_cmake_switches() -> None:
 
 
 def test_the_cortex_m_commands_have_the_runtime_and_firmware_lines() -> None:
-    text = shell_commands.docs_blocks()[f"cortex-m4-{shell_commands.CORTEX_M_RELEASE}"]
+    text = _blocks()[f"cortex-m4-{shell_commands.CORTEX_M_RELEASE}"]
     expected = ("-mfloat-abi=hard", "--iree-llvmcpu-target-float-abi=hard", "--iree-llvmcpu-link-static",
                 "qemu-system-arm -machine mps2-an386", "--specs=nano.specs")  # fmt: skip
     for flag in (*cortex_m._CMAKE, *expected):
@@ -72,13 +81,13 @@ def test_the_cortex_m_commands_run_as_pasted() -> None:
     """What failed when docs/cortex-m.md's commands were run by hand (2026-11-25): the compile read
     model.mlir from the current directory, not `$OUT` where the page puts it, and the data step ran
     `python3`, which in a compiler's venv has no iree-matrix."""
-    text = shell_commands.docs_blocks()[f"cortex-m4-{shell_commands.CORTEX_M_RELEASE}"]
+    text = _blocks()[f"cortex-m4-{shell_commands.CORTEX_M_RELEASE}"]
     assert "\niree-compile $OUT/model.mlir " in text
     assert "\nPYTHON=" in text and "\n$PYTHON -c " in text and "\npython3 -c " not in text
 
 
 def test_the_command_blocks_are_shell() -> None:
-    for name, text in shell_commands.docs_blocks().items():
+    for name, text in _blocks().items():
         done = subprocess.run(["bash", "-n"], input=text, text=True, capture_output=True)
         assert done.returncode == 0, (name, done.stderr)
 
@@ -125,7 +134,7 @@ def test_the_runtime_build_runs_the_lines_the_commands_print(tmp_path: Path) -> 
     with pytest.raises(StageFailure, match="was not built"):  # the fake runner builds nothing
         cmake_runtime.build_into(
             src, "armv6", "static", tmp_path / "out", tools=tmp_path / "out" / "tools", ident={},
-            variants=("static",), host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
+            build_options=("static",), host_tools=tmp_path / "host", run=runner, cmake="CMAKE",
             release_flags=cmake_runtime.release_cmake("3.7.0", "armv6"),
         )  # fmt: skip
     steps = shell_commands.runtime_build_steps(
@@ -180,11 +189,11 @@ def test_show_commands_of_a_key_that_no_longer_recomputes(tmp_path: Path, capsys
     assert "does not recompute" in out and "$CMAKE -G Ninja" in out
 
 
-def test_published_defines_of_an_unpublished_release_is_one_line(tmp_path: Path) -> None:
-    (tmp_path / "results.jsonl").write_text("")
+def test_published_defines_of_an_unpublished_release_is_one_line() -> None:
+    published = results_folder.load(REPO / "results" / shell_commands.CORTEX_M_SET).logged
+    assert shell_commands.published_defines(shell_commands.CORTEX_M_RELEASE, published)
     with pytest.raises(UserError, match="no Cortex-M run of 9.9.9"):
-        shell_commands.published_defines("9.9.9", tmp_path / "results.jsonl")
-    assert ResultsLog(tmp_path / "results.jsonl").latest() == {}
+        shell_commands.published_defines("9.9.9", published)
 
 
 def test_a_recorded_command_is_printed_safe_to_paste(tmp_path: Path, capsys) -> None:

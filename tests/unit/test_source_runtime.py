@@ -49,7 +49,7 @@ def test_a_matrix_names_pip_and_source_runtimes_side_by_side(tmp_path):
     ("value", "words"),
     [
         ("src:3.9.x", '"3.9.x" is not a release'),
-        ("src:3.9.0+fast", "unknown build variant 'fast' (known: static, Os"),
+        ("src:3.9.0+fast", "unknown build option 'fast' (known: static, Os"),
         ("3.9.x", 'nor "src:<release>" (built from source)'),
     ],
 )

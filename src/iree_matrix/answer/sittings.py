@@ -78,7 +78,7 @@ def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
     the records they are checked against."""
     directory = Path(directory)
     log = directory / RESULTS
-    if bundles.is_bundle_results(directory):
+    if bundles.is_bundle_results(log):
         records: tuple[Record, ...] = tuple(bundles.read(log, manifests))
     else:
         records = tuple(ResultsLog(log)) if log.is_file() else ()

@@ -22,7 +22,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.hashing import file_sha256
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record, SchemaError, log_path
+from iree_matrix.core.model.results import Record, SchemaError
 from iree_matrix.matrix import peers as peer_registry
 
 BACKEND = "bundle"  # a bundle record's env.backend (bundle_runner/records.py `record`)
@@ -69,9 +69,10 @@ class Manifests:
         return data if isinstance(data, Mapping) else None
 
 
-def is_bundle_results(directory: Path) -> bool:
-    """A folder a bundle's runner wrote (its manifest copied beside the records)."""
-    return (Path(directory) / MANIFEST).is_file() and log_path(Path(directory)).is_file()
+def is_bundle_results(log: Path) -> bool:
+    """A results log a bundle's runner wrote (its manifest copied beside the records): the caller
+    names the log it is about to read."""
+    return (Path(log).parent / MANIFEST).is_file() and Path(log).is_file()
 
 
 def read(results: Path, manifests: Manifests) -> list[Record]:

@@ -185,7 +185,7 @@ def merge(
             "written only as a regular file in it; name the file it points to instead"
         )
     known = manifests or bundles.Manifests(Path("/nonexistent"))
-    checked = {p.resolve(): bundles.read(p, known) for p in inputs if bundles.is_bundle_results(p.parent)}
+    checked = {p.resolve(): bundles.read(p, known) for p in inputs if bundles.is_bundle_results(p)}
     # A record that says a bundle ran it is checked against that bundle's manifest wherever it comes
     # from: without bundle.json beside it, a folder skipped every check (a record with no digests and
     # 0.001 ms was merged and shown as run elsewhere by a bundle). OUT's own were checked when merged.

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, gpu_advice
-from iree_matrix.answers import calibration, identities, paired
+from iree_matrix.answers import calibration, identities, paired, search_descent
 from iree_matrix.answers.runs_view import cross_checked
-from iree_matrix.core.model.results import Record, latest_by_job, log_path, logs_under, read_log
+from iree_matrix.core.model.results import Record, ResultsLog, latest_by_job, log_path, logs_under, read_log
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
 
@@ -75,6 +75,12 @@ class Results:
     def logged(self) -> tuple[Record, ...]:
         """The records as logged, not cross-checked (BOARDS.md)."""
         return read_log(self.source)
+
+    @functools.cached_property
+    def checked(self) -> list[Record]:
+        """Every record as logged, or a `RecordError` naming the first line that is no record: for a
+        command that acts on what the records say (`reproduce` runs their cells)."""
+        return ResultsLog(self.source).checked()
 
     @functools.cached_property
     def advised(self) -> list[advice.Advice]:
@@ -135,6 +141,11 @@ class Results:
         return paired.read(self.directory)
 
     @functools.cached_property
+    def descents(self) -> list[search_descent.Descent]:
+        """A flag search's walks kept here (search.json), [] without them."""
+        return search_descent.read_descents(self.directory)
+
+    @functools.cached_property
     def calibration(self) -> Optional[dict[str, Any]]:
         """What `calibrate --out` left here, if anything."""
         return calibration.read(self.directory / calibration.FILENAME)
@@ -176,3 +187,9 @@ class Results:
 def load(directory: Path, published: Optional[Path] = _UNSET) -> Results:
     """The results folder `directory`, related to `published` (default: the package's results)."""
     return Results(Path(directory), package_results() if published is _UNSET else published)
+
+
+def under(root: Path, folders: str = "**", published: Optional[Path] = _UNSET) -> list[Results]:
+    """The results folders under `root` that hold a log and whose path `folders` (a glob, as
+    `results.logs_under` takes it) matches, sorted."""
+    return [load(log.parent, published) for log in logs_under(root, folders)]

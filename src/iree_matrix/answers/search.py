@@ -38,7 +38,7 @@ NAIVE = "generic"
 class Candidate:
     """One measured configuration of one function under one compiler."""
 
-    unit: str  # the base model's unit: "whisper_tiny.encoder" also for whisper_tiny@decomposed
+    function: str  # the base model's function name: "whisper_tiny.encoder" also for whisper_tiny@decomposed
     compiler: str
     name: str  # "default", "im2col", "@decomposed", "@decomposed+im2col", "im2col+ukernels"
     status: Status
@@ -61,9 +61,10 @@ class Effect:
     verdict: str
 
 
-def split_unit(unit: str) -> tuple[str, str]:
-    """ "whisper_tiny@decomposed.encoder" -> ("whisper_tiny.encoder", "decomposed")."""
-    model, dot, function = unit.partition(".")
+def split_variant(name: str) -> tuple[str, str]:
+    """A run's model.function name without its variant, and the variant:
+    "whisper_tiny@decomposed.encoder" -> ("whisper_tiny.encoder", "decomposed")."""
+    model, dot, function = name.partition(".")
     base, at, variant = model.partition(VARIANT)
     return base + dot + function, variant if at else ""
 
@@ -88,10 +89,10 @@ def candidates(records: Iterable[Record]) -> list[Candidate]:
         if record.metric.of(RunMetrics).timing not in (None, "native"):
             continue
         why = by_job.get(record.blocked_by or "", record) if record.status is Status.NOT_RUN else record
-        unit, variant = split_unit(label.model)
+        function, variant = split_variant(label.model)
         found.append(
             Candidate(
-                unit=unit,
+                function=function,
                 compiler=label.compiler,
                 name=candidate_name(variant, label.profile),
                 status=why.status,
@@ -119,10 +120,10 @@ def first_line(message: Optional[str]) -> str:
 
 
 def effects(found: Sequence[Candidate]) -> dict[tuple[str, str], list[Effect]]:
-    """Per (unit, compiler), every candidate against that function's `default`, in one run."""
+    """Per (function, compiler), every candidate against that function's `default`, in one run."""
     by_cell: dict[tuple[str, str], list[Candidate]] = {}
     for c in found:
-        by_cell.setdefault((c.unit, c.compiler), []).append(c)
+        by_cell.setdefault((c.function, c.compiler), []).append(c)
     result = {}
     for cell, cands in sorted(by_cell.items()):
         base = next((c for c in cands if c.name == BASELINE), None)

@@ -28,7 +28,7 @@ from iree_matrix.answers.search import (
 )
 from iree_matrix.core import atomic_files
 
-Key = tuple[str, str]  # (unit, compiler)
+Key = tuple[str, str]  # (function, compiler)
 # One round's sitting: per function, its incumbent (first) and the candidates measured beside it.
 Sitting = Mapping[Key, Sequence[Config]]
 # A sitting measured: per function, the winner's name (a candidate that beat the incumbent beyond
@@ -42,7 +42,7 @@ PAIR_ROUNDS = 3  # pair steps after the rounds: each a sitting of every result b
 class Walk:
     """One function's descent under one compiler (mutable: the loop's own bookkeeping)."""
 
-    unit: str
+    function: str
     compiler: str
     variants: tuple[str, ...]
     prior: Prior
@@ -191,7 +191,7 @@ class Descent:
     """How one function's descent under one release went: its walk, where it stopped and why, and
     what each round left out."""
 
-    unit: str
+    function: str
     compiler: str
     path: str  # "default → channels-last → …"
     result: str  # the last incumbent's name
@@ -203,9 +203,9 @@ class Descent:
 def write_descents(results_dir: Path, descents: Sequence[Descent], budget: Mapping[str, object]) -> Path:
     """`search.json` in the results directory: the last search's budget and every descent. A later
     search of other functions keeps the descents it did not redo."""
-    kept = {(d.unit, d.compiler): d for d in read_descents(results_dir)}
-    kept.update({(d.unit, d.compiler): d for d in descents})
-    data = {"budget": dict(budget), "descents": [dataclasses.asdict(d) for _, d in sorted(kept.items())]}
+    kept = {(d.function, d.compiler): d for d in read_descents(results_dir)}
+    kept.update({(d.function, d.compiler): d for d in descents})
+    data = {"budget": dict(budget), "descents": [_stored(d) for _, d in sorted(kept.items())]}
     return atomic_files.write_atomically(
         results_dir / DESCENTS, json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     )
@@ -233,11 +233,28 @@ def _budget(results_dir: Path) -> dict[str, object]:
         return {}
 
 
+# search.json keeps a descent's function under its first name, "unit": the published files hold it,
+# and `advise` reads the key itself (answer/advise_plan.py). The code's name is `function`.
+STORED_FUNCTION = "unit"
+
+
+def _stored(descent: Descent) -> dict[str, Any]:
+    fields = dataclasses.asdict(descent)
+    return {STORED_FUNCTION: fields.pop("function"), **fields}
+
+
+def _read(stored: Mapping[str, Any]) -> Descent:
+    fields = {k: v for k, v in stored.items() if k != STORED_FUNCTION}
+    return Descent(
+        **{**fields, "function": stored[STORED_FUNCTION], "pruned": tuple(stored.get("pruned", ()))}
+    )
+
+
 def read_descents(results_dir: Path) -> list[Descent]:
     """The descents `search.json` holds ([] without one, or from a file it cannot read)."""
     try:
         data = json.loads((Path(results_dir) / DESCENTS).read_text(encoding="utf-8"))
-        return [Descent(**{**d, "pruned": tuple(d.get("pruned", ()))}) for d in data.get("descents", [])]
+        return [_read(d) for d in data.get("descents", [])]
     except (OSError, ValueError, TypeError, AttributeError):
         return []
 
@@ -256,7 +273,7 @@ class Progress:
     signature: Mapping[str, object]
     round: int  # the last finished round
     descents: tuple[Mapping[str, Any], ...]  # each descent's state (tasks/flag_search.py writes them)
-    sittings: tuple[tuple[str, str, tuple[str, ...]], ...]  # (unit, compiler, configuration names)
+    sittings: tuple[tuple[str, str, tuple[str, ...]], ...]  # (function, compiler, configuration names)
 
 
 def write_progress(results_dir: Path, progress: Progress) -> Path:

@@ -3,13 +3,13 @@
 A module of the runner (stdlib only; ONNX Runtime where the sitting has it). After a function's paired
 rounds, each arm that can be its answer (`default` and the picks: home decides which, by its paired
 test) and that took more than GAP times ONNX Runtime's median is profiled once with the wheel's own
-tools, as iree-matrix's run stage profiles (stages/hal_profile.py: iree-benchmark-module with the
+tools, as iree-matrix's run stage profiles (stages/op_timings.py: iree-benchmark-module with the
 runtime's in-context HAL profiler, then `iree-profile dispatch --format=jsonl`), and ONNX Runtime's
 one-thread session once with its profiler on (the peer stage's `op_profile`,
 scripts/peer_frameworks/onnxruntime.py). Only the RAW rows travel back, in the forms those stages
 record: home reads them into op kinds with the code `advise` uses (answer/gap.py), so the kinds are
 named once. How much is profiled and how iree-profile's rows are read are ONE source: the run stage
-(stages/hal_profile.py) uses these. ONNX Runtime's events are read as the peer's own module reads them
+(stages/op_timings.py) uses these. ONNX Runtime's events are read as the peer's own module reads them
 (it runs in the peer's environment, where iree-matrix is not importable): tests/unit/test_bundle_gap.py
 holds that one copy equal.
 """
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .base import Array, Json
 
 GAP = 1.5  # answer/gap.py's GAP: the bundle's manifest names it ("gap"), this is the fallback
-# stages/hal_profile.py's: about this much profiled time, within these many calls
+# stages/op_timings.py's: about this much profiled time, within these many calls
 PROFILE_SECONDS = 2.0
 CALLS = (3, 50)
 ANSWERS = ("default", "pick")  # the arms home can choose as the answer
@@ -58,7 +58,7 @@ def trailing(arms: list[Json], over: float) -> list[Json]:
 def profile_iree(
     benchmark: list[str], profiler: Path, median_ms: float, env: dict[str, str], timeout: float
 ) -> Json:
-    """One arm's module profiled in context (stages/hal_profile.py `capture`'s flags): its `op_profile`,
+    """One arm's module profiled in context (stages/op_timings.py `capture`'s flags): its `op_profile`,
     or {"unavailable": why} in the tools' words (a runtime before 3.12.0 ships no iree-profile and
     knows no `--device_profiling_output`)."""
     if not profiler.is_file():
@@ -109,7 +109,7 @@ def _words(done: Union[subprocess.CompletedProcess[str], str], tool: str) -> str
 
 def parse_dispatch_groups(jsonl: str, calls: int) -> list[Json]:
     """`iree-profile dispatch --format=jsonl` -> per function: name, dispatches per call, ms per call
-    (the run stage's too: stages/hal_profile.py)."""
+    (the run stage's too: stages/op_timings.py)."""
     rows: list[Json] = []
     for line in jsonl.splitlines():
         line = line.strip()

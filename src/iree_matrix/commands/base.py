@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import logs_under, read_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED
 
 __all__ = ["EXIT_INTERRUPTED", "model_reference"]
@@ -18,6 +17,7 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
     a user's model by the name the tool printed (`hf_models-vit`, the matrix summary's and the
     report's) as the reference its runs' records ran it by (models.references). A name no run
     knows is one line that says how to name a model of one's own."""
+    from iree_matrix.answers import results_folder
     from iree_matrix.answers.publish import RUNS_DIR
     from iree_matrix.matrix import export_recipes as recipes
     from iree_matrix.matrix import models
@@ -26,9 +26,9 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
     if ":" in base or base in models.builtin_names():
         return text
     found: dict[str, str] = {}
-    for log in logs_under(runs or RUNS_DIR, "*"):
+    for run in results_folder.under(runs or RUNS_DIR, "*", None):
         try:
-            found.update({k: v for k, v in models.references(read_log(log)).items() if k not in found})
+            found.update({k: v for k, v in models.references(run.logged).items() if k not in found})
         except (OSError, ValueError):
             continue  # a log being written or not a log: the others may still name it
     if text in found:

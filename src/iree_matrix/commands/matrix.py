@@ -7,8 +7,9 @@ import sys
 from typing import TYPE_CHECKING, Optional
 
 from iree_matrix import stages
+from iree_matrix.answers import results_folder
 from iree_matrix.commands.options import add_matrix_options, add_scale_options, plan_settings
-from iree_matrix.core.model.results import folder_log, log_path
+from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan, with_states
 from iree_matrix.tasks.runs import run_plan
 
@@ -33,7 +34,8 @@ def run(settings: PlanSettings) -> tuple[int, Optional[Summary]]:
     loaded = load_plan(settings)
     if settings.listing:
         print(f"{loaded.path}: {len(loaded.matrix.cells)} cells")
-        print(with_states(stages.describe(loaded.plan), log_path(loaded.results_dir)))
+        run_dir = results_folder.load(loaded.results_dir, None)
+        print(with_states(stages.describe(loaded.plan), run_dir.logged, run_dir.source))
         if loaded.releases:
             print("releases (what the version axes mean):", *loaded.releases, sep="\n")
         print(listed_settings(loaded))

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.commands.options import BUNDLE, CACHE, RUN_DIRS, TO, WAIT, WAIT_WRITER_HELP, cache_dir
-from iree_matrix.core.model.results import log_path
 from iree_matrix.report.documents import render_answers, write_documents
 
 NAME = "merge"
@@ -30,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
 
 def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
     from iree_matrix.answer import sittings
-    from iree_matrix.answers import search_descent
+    from iree_matrix.answers import results_folder, search_descent
     from iree_matrix.answers.bundles import Manifests
     from iree_matrix.answers.merge import merge
     from iree_matrix.answers.publish import rendered
@@ -46,7 +45,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         # A flag search's own account of its descents travels with its records.
         descents = search_descent.merge_descents(logs, to)
         print(
-            f"merged {len(logs)} result logs into {log_path(to)}: "
+            f"merged {len(logs)} result logs into {results_folder.load(to, None).source}: "
             f"{len(merged.records)} records ({merged.inputs} read, {merged.duplicates} duplicates dropped)"
             + (f"; {descents} flag-search descents into {to / search_descent.DESCENTS}" if descents else "")
         )
@@ -61,7 +60,7 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
             for path in sittings.publish(found, to):
                 print(f"published: {path}")
         render_answers(to, print)
-        if log_path(to).is_file():  # compat.json and the site carry the answers too
+        if results_folder.load(to, None).source.is_file():  # compat.json and the site carry the answers too
             write_documents(to, print)
         rendered(to)
     return 0

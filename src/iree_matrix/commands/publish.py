@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
+from iree_matrix.answers import results_folder
 from iree_matrix.commands.options import RUN, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core import console
 from iree_matrix.report.documents import has_performance, render, write_documents
@@ -36,7 +37,7 @@ def run(source: Path, to: Path, *, wait: bool = False) -> int:
         written = publish(source, to)
         print(f"published {source} -> {to}: " + ", ".join(str(p) for p in written[:3])
               + (" …" if len(written) > 3 else ""))  # fmt: skip
-        code = render(to, has_performance(to), print)
+        code = render(to, has_performance(results_folder.load(to)), print)
     return code
 
 

@@ -25,7 +25,6 @@ from iree_matrix.commands.options import (
     TURBINE,
 )
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import log_path
 
 if TYPE_CHECKING:
     from iree_matrix.answers.results_folder import Results
@@ -99,12 +98,13 @@ def _results_dir(given: Path | None) -> Path:
     """The results set a question is asked of: the one given; else ./results where it holds a log
     (a checkout, or a user's own published set); else the published results installed with the
     tool (core/shipped.py), so `query` answers outside a checkout too."""
+    from iree_matrix.answers import results_folder
     from iree_matrix.core import shipped
 
     if given is not None:
         return given
     here = Path("results")
-    if log_path(here).is_file():
+    if results_folder.load(here, None).source.is_file():
         return here
     try:
         return shipped.results_dir()
@@ -118,9 +118,12 @@ KERNELS_SET = "kernels"
 
 
 def main(args: argparse.Namespace) -> int:
+    from iree_matrix.answers import results_folder
+
     asked, given = Question.of(args), RESULTS_DIR.of(args)
     folder = _results_dir(given)
-    if given is None and asked.question == "kernel" and log_path(folder / KERNELS_SET).is_file():
+    kernels = results_folder.load(folder / KERNELS_SET, None)
+    if given is None and asked.question == "kernel" and kernels.source.is_file():
         folder = folder / KERNELS_SET
     return run(asked, folder, as_json=JSON.of(args))
 

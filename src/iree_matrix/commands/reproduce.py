@@ -1,5 +1,5 @@
 """`iree-matrix reproduce JOB…`: re-create published cells in a fresh cache from their records alone,
-and say per cell whether the module and the outputs are the same bytes (execution/reproduce.py)."""
+and say per cell whether the module and the outputs are the same bytes (tasks/reproduce.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from iree_matrix.commands.options import (
     UNSANDBOXED,
     backend_names,
 )
-from iree_matrix.execution import reproduce
+from iree_matrix.tasks import reproduce
 
 NAME = "reproduce"
 HELP = "re-create published cells in a fresh cache from their records; same module and output sha256?"

@@ -10,7 +10,6 @@ from typing import Optional
 
 from iree_matrix.commands.options import GLOBS, RESULTS_ACTION, RESULTS_DIR, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import log_path
 from iree_matrix.report.documents import write_documents, write_report
 
 NAME = "results"
@@ -34,12 +33,12 @@ def main(args: argparse.Namespace) -> int:
 
 
 def forget(results_dir: Path, globs: list[str], *, wait: bool = False) -> int:
-    from iree_matrix.answers import publish
+    from iree_matrix.answers import publish, results_folder
 
     if not globs:
         raise UserError("results forget: name the job ids or cells to remove (GLOB...)")
     done = publish.forget(results_dir, globs, wait=wait, say=print)
-    log = log_path(results_dir)
+    log = results_folder.load(results_dir, None).source
     print(
         f"{log}: removed {done.removed} records, kept {done.kept} (the previous file is results.jsonl.bak)"
         + (f"; matched nothing: {', '.join(map(repr, done.unmatched))}" if done.unmatched else "")
@@ -56,6 +55,7 @@ def forget(results_dir: Path, globs: list[str], *, wait: bool = False) -> int:
 
 
 def archive(results_dir: Path, globs: list[str], to: Optional[Path], *, wait: bool = False) -> int:
+    from iree_matrix.answers import results_folder
     from iree_matrix.answers.archive import archive_timings
 
     if globs or to is None:
@@ -63,8 +63,9 @@ def archive(results_dir: Path, globs: list[str], to: Optional[Path], *, wait: bo
             "results archive-timings: takes no GLOB, needs --to DIR (e.g. --to results/archive/microbench)"
         )
     moved = archive_timings(results_dir, to, wait=wait, say=print)
+    log = results_folder.load(results_dir, None).source
     print(
-        f"{results_dir}/results.jsonl: {moved.stripped} of {moved.records} records kept without their "
+        f"{log}: {moved.stripped} of {moved.records} records kept without their "
         f"timings (identity not recorded), {moved.removed} timing-only records removed; the records as they "
         f"were appended to {moved.archive}"
     )

@@ -13,7 +13,7 @@ from typing import Optional
 from iree_matrix.commands.options import CACHE, COMMANDS, JOB, LOG, RESULTS_DIR
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
-from iree_matrix.core.model.results import Record, ResultsLog, log_path
+from iree_matrix.core.model.results import Record, latest_by_job
 from iree_matrix.envs.cache_usage import default_cache
 from iree_matrix.execution.workflow import recorded_cache
 
@@ -39,10 +39,13 @@ def run(
 ) -> int:
     """Print the record of `job` in `results_dir`'s log, with its logs (`log`: the newest in full), or
     (`commands`) the command lines its cell ran."""
-    path = log_path(results_dir)
+    from iree_matrix.answers import results_folder
+
+    results = results_folder.load(results_dir, None)
+    path = results.source
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. runs/default)")
-    record = _one(ResultsLog(path).latest(), job, path)
+    record = _one(latest_by_job(results.logged), job, path)
     recorded, store = recorded_cache(results_dir)  # the cache the run itself used
     cache = given_cache or recorded or default_cache()
     if given_cache is not None or store is None:
@@ -50,7 +53,7 @@ def run(
     if commands:
         from iree_matrix.stages import shell_commands
 
-        print(shell_commands.cell_commands(record, tuple(ResultsLog(path)), store, cache))
+        print(shell_commands.cell_commands(record, results.logged, store, cache))
         return 0
     _print(record, cache, store, log)
     return 0

@@ -76,12 +76,12 @@ def check_debootstrap() -> Check:
 ARMV6_TOOLCHAIN = ("arm-linux-gnueabi-gcc", "arm-linux-gnueabi-g++", "cmake", "ninja", "g++", "readelf")
 
 
-def check_arm_toolchain() -> Check:
+def check_arm32_toolchain() -> Check:
     missing = [tool for tool in ARMV6_TOOLCHAIN if not _which(tool)]
     if missing:
-        return Check("arm toolchain", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "armv6")
+        return Check("arm32 toolchain", False, f"missing {', '.join(missing)}", f"bash {SETUP}", "armv6")
     return Check(
-        "arm toolchain", True, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", needed_for="armv6"
+        "arm32 toolchain", True, "armel gcc/g++, cmake, ninja (armv6-smoke's builds)", needed_for="armv6"
     )
 
 
@@ -201,7 +201,7 @@ def run_checks(cache: Path, pythons: Sequence[str]) -> list[Check]:
         check_sandbox,
         check_binfmt,
         check_native_toolchain,
-        check_arm_toolchain,
+        check_arm32_toolchain,
         check_cortex_m_toolchain,
     ]
     return [c() for c in checks] + check_pythons(pythons)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, Status, latest_by_job, logs_under, read_log
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.matrix.plan import Job
 from iree_matrix.stages.benchmark_tool import min_time_seconds
 
@@ -109,14 +109,14 @@ def kind(stage: str, label: Labels) -> str:
     return f"{label.model} [{label.peers}]" if stage == "peer" and label.peers else str(label.model)
 
 
-def of_published(results: Path) -> StageTimes:
-    """The stage times of the published logs under `results`: per (stage, model) and per stage the
-    median of each job's newest record (releases differ truly there: the median is the typical one);
-    per job its `quiet_time` over every sitting that published it."""
+def of_published(logs: Iterable[Sequence[Record]]) -> StageTimes:
+    """The stage times of the published logs (each one's records, as the caller read them: the
+    published sets under results/): per (stage, model) and per stage the median of each job's newest
+    record (releases differ truly there: the median is the typical one); per job its `quiet_time`
+    over every sitting that published it."""
     newest: list[Record] = []
     every: list[Record] = []
-    for log in logs_under(results):
-        records = read_log(log)
+    for records in logs:
         every += records
         newest += latest_by_job(records).values()
     typical = StageTimes.of(newest)

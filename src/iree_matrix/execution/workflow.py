@@ -20,7 +20,7 @@ from iree_matrix.core import console
 from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import refusals
-from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.core.model.results import Record, ResultsLog, Status, latest_by_job
 from iree_matrix.envs.cache_usage import absolute, default_cache, require_usable
 from iree_matrix.iree import hints, targets
 from iree_matrix.matrix import export_recipes, models, plan, releases, spec, spec_file
@@ -378,17 +378,17 @@ def _state(record: Record) -> str:
     return refusals.REFUSED if refusals.is_answer(record) else _STATES.get(record.status, "?")
 
 
-def with_states(described: str, log_path: Path) -> str:
-    """`--list` with each job's state from the run's own log (done / refused / failed / not run /
-    pending)."""
-    if not log_path.is_file():
+def with_states(described: str, logged: Iterable[Record], source: Path) -> str:
+    """`--list` with each job's state from the run's own log (`logged`, as read from `source`: done /
+    refused / failed / not run / pending)."""
+    if not source.is_file():
         return described
-    latest = ResultsLog(log_path).latest()
+    latest = latest_by_job(logged)
     lines = described.splitlines()
     states = [_state(latest[j]) if j in latest else "pending" for j in (ln.strip() for ln in lines[1:])]
     counts = ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
     body = [f"{line}  [{state}]" for line, state in zip(lines[1:], states)]
-    return "\n".join([f"{lines[0]} ({counts}, from {log_path})", *body])
+    return "\n".join([f"{lines[0]} ({counts}, from {source})", *body])
 
 
 def execute(

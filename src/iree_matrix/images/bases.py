@@ -197,10 +197,10 @@ class Bases:
         suite, arch = SUITES[meta["suite"]], PLATFORMS[meta["arch"]]
         config = image_config(meta, arch)
         image_id = "sha256:" + hashlib.sha256(config).hexdigest()
-        variant = "" if meta.get("with_python", True) else "-nopython"
+        flavour = "" if meta.get("with_python", True) else "-nopython"
         if meta.get("toolchain"):
-            variant = "-toolchain"
-        tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{variant}-{meta['rootfs_sha256'][:12]}"
+            flavour = "-toolchain"
+        tag = f"{BASE_REPO}:{suite.name}-{arch.debian}{flavour}-{meta['rootfs_sha256'][:12]}"
         python = suite.python if meta.get("with_python", True) else ""
         base = BaseImage(meta["ref"], tag, image_id, python, arch.debian, suite.glibc, dict(meta))
         existing = containers.image(tag)

@@ -56,8 +56,8 @@ def image_config(meta: Mapping[str, Any], arch: Platform) -> bytes:
         ],
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{meta['rootfs_sha256']}"]},
     }
-    if arch.variant:
-        config["variant"] = arch.variant
+    if arch.oci_variant:
+        config["variant"] = arch.oci_variant
     return json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
 
 

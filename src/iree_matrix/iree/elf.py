@@ -133,7 +133,7 @@ def elf_size(blob: bytes, start: int = 0) -> int:
     return end if start + end <= len(blob) else 0
 
 
-def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
+def parse_arm32_attributes(readelf_output: str) -> dict[str, Any]:
     """`readelf -h -A` output -> every `Tag_*` with its value, the header's float ABI, and for each
     target with a dispatch code check (targets.DispatchCodeCheck) its verdict, `<arch>_ok`: whether
     its CPU runs the code (`armv6_ok`: CPU arch at most v6KZ, FP at most VFPv2, no NEON)."""
@@ -157,15 +157,15 @@ def parse_arm_attributes(readelf_output: str) -> dict[str, Any]:
     }
 
 
-def arm_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
-    """`parse_arm_attributes` of `readelf -h -A elf`."""
+def arm32_attributes(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
+    """`parse_arm32_attributes` of `readelf -h -A elf`."""
     done = processes.run(
         ProcessRequest(["readelf", "-h", "-A", str(elf)], timeout=60, log=log, error_class="readelf")
     )
-    return parse_arm_attributes(done.stdout)
+    return parse_arm32_attributes(done.stdout)
 
 
-def arm_calls_past_text(blob: bytes) -> list[int]:
+def arm32_calls_past_text(blob: bytes) -> list[int]:
     """Addresses of the ARM-mode `bl` instructions in a 32-bit little-endian ELF's `.text` that
     call the address just past its end: a function the linker gave no code. The `fmaf` IREE links
     into 32-bit ARM kernels (from musl's wasm32 bitcode; the libcall `llvm.fma.f32` becomes where
@@ -225,7 +225,7 @@ def binary_facts(elf: Path, *, log: Optional[Path] = None) -> dict[str, Any]:
         ProcessRequest(["readelf", "-l", "-d", "-V", str(elf)], timeout=60, log=log, error_class="readelf")
     )
     return {"bytes": elf.stat().st_size, **parse_binary_facts(headers.stdout),
-            "attributes": arm_attributes(elf, log=log)}  # fmt: skip
+            "attributes": arm32_attributes(elf, log=log)}  # fmt: skip
 
 
 def parse_binary_facts(readelf_output: str) -> dict[str, Any]:

@@ -32,14 +32,14 @@ class Platform:
 
     debian: str  # debootstrap --arch
     oci: str  # OCI architecture
-    variant: Optional[str]  # OCI variant
+    oci_variant: Optional[str]  # OCI's `variant` (v5, v7, v8)
     machine: str  # uname -m, and the wheel platform suffix
     qemu: Optional[str]  # the qemu-user binary that runs it on another host
 
     @property
     def oci_platform(self) -> str:
         """`docker run --platform`'s value: linux/arm/v5."""
-        return f"linux/{self.oci}" + (f"/{self.variant}" if self.variant else "")
+        return f"linux/{self.oci}" + (f"/{self.oci_variant}" if self.oci_variant else "")
 
 
 PLATFORMS: dict[str, Platform] = {

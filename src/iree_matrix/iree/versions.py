@@ -118,13 +118,13 @@ def exporter_requirements(torch: str, turbine: str) -> tuple[str, ...]:
 ONNX_REQUIREMENT = "onnx==1.23.2"
 
 
-# --- a runtime built from IREE's source: `src:<release>[+variant...]` ------------------------------
+# --- a runtime built from IREE's source: `src:<release>[+option...]` ------------------------------
 
 SOURCE_PREFIX = "src:"
 DEFAULT_IREE_GIT = "git+https://github.com/iree-org/iree"
-# Build variants a source runtime may name, and what each changes in the cmake build (the runtime
+# Build options a source runtime may name, and what each changes in the cmake build (the runtime
 # build's own module turns them into flags): static linking, and size over speed (-Os).
-SOURCE_VARIANTS = ("static", "Os")
+BUILD_OPTIONS = ("static", "Os")
 
 
 def is_source_runtime(value: str) -> bool:
@@ -135,22 +135,22 @@ def parse_source_runtime(value: str) -> tuple[str, tuple[str, ...]]:
     """`src:3.9.0+static` -> ("3.9.0", ("static",)); raises ValueError naming what is wrong."""
     if not is_source_runtime(value):
         raise ValueError(f'not a source runtime: expected "{SOURCE_PREFIX}<release>", e.g. "src:3.9.0"')
-    release, *variants = value[len(SOURCE_PREFIX) :].split("+")
+    release, *build_options = value[len(SOURCE_PREFIX) :].split("+")
     if not is_valid(release):
-        expected = 'expected "src:<release>[+variant]", e.g. "src:3.9.0"'
+        expected = 'expected "src:<release>[+option]", e.g. "src:3.9.0"'
         raise ValueError(f'"{release}" is not a release: {expected}')
-    unknown = [v for v in variants if v not in SOURCE_VARIANTS]
+    unknown = [v for v in build_options if v not in BUILD_OPTIONS]
     if unknown:
         raise ValueError(
-            f"unknown build variant {'+'.join(unknown)!r} (known: {', '.join(SOURCE_VARIANTS)}; "
+            f"unknown build option {'+'.join(unknown)!r} (known: {', '.join(BUILD_OPTIONS)}; "
             'e.g. "src:3.9.0+static")'
         )
-    return release, tuple(v for v in SOURCE_VARIANTS if v in variants)
+    return release, tuple(v for v in BUILD_OPTIONS if v in build_options)
 
 
-def source_runtime(release: str, variants: tuple[str, ...] = ()) -> str:
-    """The one spelling of a source runtime: variants in a fixed order."""
-    return SOURCE_PREFIX + release + "".join(f"+{v}" for v in SOURCE_VARIANTS if v in variants)
+def source_runtime(release: str, build_options: tuple[str, ...] = ()) -> str:
+    """The one spelling of a source runtime: its build options in a fixed order."""
+    return SOURCE_PREFIX + release + "".join(f"+{v}" for v in BUILD_OPTIONS if v in build_options)
 
 
 def default_iree_source(release: str) -> str:

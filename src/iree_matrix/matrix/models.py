@@ -111,9 +111,9 @@ def readable_beside(file: Path) -> Path:
     return parent
 
 
-# An upstream variant of a model (the real library's code, e.g. Hugging Face transformers) is
-# named `whisper_tiny@transformers`; `@` cannot be in a module name, so its file is
-# `whisper_tiny__transformers.py`.
+# A model's variant is a module of its own, named `MODEL@VARIANT`: an export variant
+# (`whisper_tiny@decomposed`) or an upstream one, the real library's code (`whisper_tiny@transformers`,
+# Hugging Face transformers); `@` cannot be in a module name, so its file is `whisper_tiny__transformers.py`.
 _VARIANT_FILE_SEP = "__"
 
 

@@ -359,8 +359,8 @@ def _release_identity(value: str) -> Any:
     if value == SAME or value in torch_ranges.MODES:
         return value
     if versions.is_source_runtime(value):
-        release, variants = versions.parse_source_runtime(value)
-        return ("src", versions.Version(release), variants)
+        release, build_options = versions.parse_source_runtime(value)
+        return ("src", versions.Version(release), build_options)
     return versions.Version(value)
 
 

@@ -142,9 +142,10 @@ def table(records: Iterable[Record]) -> str:
 
 
 def published(root: Path) -> list[Record]:
-    from iree_matrix.core.model.results import folder_log
+    """The records of the published sets under `root` the table is made from, as logged."""
+    from iree_matrix.answers import results_folder
 
-    return [r for d in BUDGET_RESULTS for r in folder_log(root / d)]
+    return [r for d in BUDGET_RESULTS for r in results_folder.load(root / d).logged]
 
 
 _BLOCK = re.compile(r"(<!-- board-budget -->\n)(?P<body>.*?)(<!-- /board-budget -->)", re.DOTALL)

@@ -10,12 +10,12 @@ import hashlib
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Optional
 
 from iree_matrix import __version__
 from iree_matrix.answers import results_folder
 from iree_matrix.answers.results_folder import Results
 from iree_matrix.core.atomic_files import write_atomically
-from iree_matrix.core.model.results import log_path
 
 # Beside a run's report: what it was rendered from (the records, the published logs it relates to,
 # the renderer's code), so a run that changed none of it does not render it again (a no-op re-run
@@ -59,12 +59,19 @@ def _rendered(results_dir: Path) -> str:
     return " ".join(f"{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in made)
 
 
-def write_report(results_dir: Path, say: Callable[[str], None], *, if_changed: bool = False) -> Path:
+def write_report(
+    results_dir: Path,
+    say: Callable[[str], None],
+    *,
+    if_changed: bool = False,
+    results: Optional[Results] = None,
+) -> Path:
     """COMPATIBILITY.md, compat.json and the site from a results directory's log, each said (`say`:
     the command's answer stream, or a list). `if_changed` (a
     run's own report): not again when nothing it is rendered from changed since it was last
-    rendered here (`report_inputs`); `iree-matrix report` always renders."""
-    results = results_folder.load(results_dir)
+    rendered here (`report_inputs`); `iree-matrix report` always renders. `results`: the folder as
+    the command loaded it, when it renders more than this from it."""
+    results = results or results_folder.load(results_dir)
     stamp = Path(results_dir) / REPORT_INPUTS
     inputs = report_inputs(results) if if_changed else ""
     rendered = _rendered(results_dir) if if_changed else ""
@@ -83,20 +90,17 @@ def write_documents(results_dir: Path, say: Callable[[str], None]) -> None:
     """Every document of a results directory (the report, and PERFORMANCE.md when it holds timed
     peers or dispatches), as `publish` and `merge` leave it: the same as `iree-matrix report`
     renders, so a published set never reads stale."""
-    write_report(results_dir, say=say)
-    if has_performance(results_dir):
+    results = results_folder.load(results_dir)  # once: the report and PERFORMANCE.md render it
+    write_report(results_dir, say=say, results=results)
+    if has_performance(results):
         from iree_matrix.report.performance import write_performance
 
-        write_performance(log_path(results_dir), results_dir / "PERFORMANCE.md")
+        write_performance(results, results_dir / "PERFORMANCE.md")
 
 
-def has_performance(results_dir: Path) -> bool:
+def has_performance(results: Results) -> bool:
     """Whether PERFORMANCE.md has something to say: timed peers, dispatches, or a flag search's walks."""
-    from iree_matrix.answers.search_descent import DESCENTS
-
-    if (results_dir / DESCENTS).is_file():
-        return True
-    return any(r.stage in ("peer", "dispatches") for r in results_folder.load(results_dir).logged)
+    return bool(results.descents) or any(r.stage in ("peer", "dispatches") for r in results.logged)
 
 
 def _write_report(results: Results, say: Callable[[str], None]) -> Path:
@@ -132,12 +136,13 @@ def render(results_dir: Path, performance: bool, say: Callable[[str], None]) -> 
     """`iree-matrix report`'s documents (and `publish`'s): the answers, the report, and with
     `performance` PERFORMANCE.md, its table said."""
     render_answers(results_dir, say)
-    write_report(results_dir, say)
+    results = results_folder.load(results_dir)  # once: the report and PERFORMANCE.md render it
+    write_report(results_dir, say, results=results)
     if performance:
         from iree_matrix.report.performance import write_performance
 
         out = results_dir / "PERFORMANCE.md"
-        lines = write_performance(log_path(results_dir), out)
+        lines = write_performance(results, out)
         say("\n".join(lines) + f"\nreport: {out}" if lines else "no performance results yet: `nox -s bench`")
     return 0
 

@@ -32,7 +32,7 @@ from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.metrics_view import number
-from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
 from iree_matrix.iree import hints, opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import exporters as exporters_page
@@ -163,7 +163,7 @@ def _chain(site: Site, function: str, exporter: str, compiler: str) -> Optional[
 def _index_page(site: Site) -> str:
     document = site.answers
     body = [
-        f"<p class=lead>From <code>{_e(document['source'].get('file', 'results.jsonl'))}</code>: "
+        f"<p class=lead>From <code>{_e(document['source'].get('file', LOG))}</code>: "
         f"{document['source']['records']} records; answers for <b>{_e(site.arch)}</b>. "
         "A figure marked ~ or drawn hollow was taken while other programs kept ≥ "
         f"{runs_view.NOISY_LOAD} cores "

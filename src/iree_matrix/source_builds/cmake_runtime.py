@@ -117,9 +117,9 @@ def release_cmake(release: str, target: str = "x86_64") -> tuple[str, ...]:
     return tuple(flags)
 
 
-# What a source runtime's build variants change (versions.SOURCE_VARIANTS): "static" is the
+# What a source runtime's build options change (versions.BUILD_OPTIONS): "static" is the
 # linkage; "Os" optimises for size (cmake's MinSizeRel, -Os) instead of speed (Release, -O3).
-VARIANT_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
+BUILD_OPTION_CMAKE = {"Os": ("-DCMAKE_BUILD_TYPE=MinSizeRel",)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -356,10 +356,10 @@ def build_key(
     tc: Toolchain,
     linkage: str,
     ident: Mapping[str, str],
-    variants: Sequence[str] = (),
+    build_options: Sequence[str] = (),
     release_flags: Sequence[str] = (),
 ) -> str:
-    extra = [v for v in variants if v != "static"]
+    extra = [v for v in build_options if v != "static"]
     return digest(
         {
             "source": src if isinstance(src, str) else src.digest,
@@ -379,7 +379,7 @@ def job_key(
     tc: Toolchain,
     linkage: str,
     ident: Mapping[str, str],
-    variants: Sequence[str],
+    build_options: Sequence[str],
     release: str,
     host_tools_key: Optional[str],
 ) -> str:
@@ -390,7 +390,7 @@ def job_key(
     return digest(
         {
             "stage": "runtime-build",
-            "build": build_key(source, tc, linkage, ident, variants, release_flags),
+            "build": build_key(source, tc, linkage, ident, build_options, release_flags),
             "release": release,
             "host_tools": host_tools_key if tc.cross else None,
         }
@@ -425,7 +425,7 @@ def build_commands(
     linkage: str,
     work: Path | str,
     *,
-    variants: Sequence[str] = (),
+    build_options: Sequence[str] = (),
     host_tools: Optional[Path | str] = None,
     cmake: str = "cmake",
     release_flags: Sequence[str] = (),
@@ -434,8 +434,8 @@ def build_commands(
     `iree-matrix show --commands` and the docs' command blocks print (stages/shell_commands.py), so
     the three are one list. `tree`, `work`, `host_tools` may be shell variables ("$IREE_SRC")."""
     argv = [cmake, "-G", "Ninja", "-S", str(tree), "-B", str(work), *_CMAKE_COMMON, *release_flags]
-    for variant in variants:
-        argv += VARIANT_CMAKE.get(variant, ())
+    for option in build_options:
+        argv += BUILD_OPTION_CMAKE.get(option, ())
     argv += [f"-DCMAKE_C_COMPILER={tc.cc}", f"-DCMAKE_CXX_COMPILER={tc.cxx}"]
     flags = build_cflags(tc, linkage)
     if tc.cross:
@@ -456,7 +456,7 @@ def build_into(
     *,
     tools: Path,
     ident: Mapping[str, str],
-    variants: Sequence[str] = (),
+    build_options: Sequence[str] = (),
     host_tools: Optional[Path] = None,
     log: Optional[Path] = None,
     timeout: float = 3600,
@@ -477,7 +477,7 @@ def build_into(
     start = time.monotonic()
     targets_ = built_tools(tc)
     steps = build_commands(
-        src.tree, tc, linkage, work, variants=variants, host_tools=host_tools, cmake=cmake,
+        src.tree, tc, linkage, work, build_options=build_options, host_tools=host_tools, cmake=cmake,
         release_flags=release_flags,
     )  # fmt: skip
     for step in steps:
@@ -498,7 +498,7 @@ def build_into(
         "target": target,
         "linkage": linkage,
         "cflags": flags,
-        "build_type": "MinSizeRel" if "Os" in variants else "Release",
+        "build_type": "MinSizeRel" if "Os" in build_options else "Release",
         "toolchain": dict(ident),
         "build_seconds": round(seconds, 1),
         **{f"{name}_bytes": (tools / name).stat().st_size for name in TOOLS},

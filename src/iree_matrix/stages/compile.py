@@ -622,9 +622,9 @@ def dispatch_code_facts(module: Path, out: Path, log: Optional[Path], arch: targ
     kernels = elf.dispatch_code(module, out / "kernels")
     if not kernels:
         return {verdict: False, "error": "no embedded kernel ELF found in the module"}
-    facts = [elf.arm_attributes(k, log=log) for k in kernels]
+    facts = [elf.arm32_attributes(k, log=log) for k in kernels]
     keep = ("Tag_CPU_arch", "Tag_FP_arch", "Tag_Advanced_SIMD_arch", "float_abi")
-    empty_calls = sum(len(elf.arm_calls_past_text(k.read_bytes())) for k in kernels)
+    empty_calls = sum(len(elf.arm32_calls_past_text(k.read_bytes())) for k in kernels)
     return {
         verdict: all(f[verdict] for f in facts),
         "elves": len(kernels),

@@ -34,7 +34,7 @@ from iree_matrix.iree import custom_dispatch, devices, targets, versions
 from iree_matrix.matrix.plan import EnvSpec, Job, Planned, PlannedFunction, runs_anywhere
 from iree_matrix.matrix.spec import BYTECODE, DEFAULT_DEVICE, Cell
 from iree_matrix.source_builds import firmware
-from iree_matrix.stages import arrays, hal_profile
+from iree_matrix.stages import arrays, op_timings
 from iree_matrix.stages.artifacts import EXPORT_INFO, INPUTS, KERNEL_OBJECTS, MODULE, REFERENCE, export_digest
 from iree_matrix.stages.base import Context, StageBase
 from iree_matrix.stages.benchmark_tool import benchmark_command, benchmark_times, device_flags
@@ -136,7 +136,7 @@ class RunStage(StageBase):
         return ctx.timed_key(
             self.name,
             # Only when asked, so every other run keeps its key (and its stored result).
-            **({"op_profile": hal_profile.SCHEME} if _profiles_ops(job, ctx) else {}),
+            **({"op_profile": op_timings.SCHEME} if _profiles_ops(job, ctx) else {}),
             # The module by content: two profiles whose modules are byte-identical (a null knob such
             # as --iree-opt-data-tiling=false where it is the default) share one timed run, so a
             # search pays for a null knob's compile only. A compile that recorded no
@@ -178,7 +178,7 @@ class RunStage(StageBase):
         metrics = {**check, **timed, **_facts(call, done, bool(peak))}
         if _profiles_ops(job, ctx) and not job.target.emulated and call.gpu is None:
             median = metrics["latency_ms"]["median"]
-            metrics["op_profile"] = hal_profile.capture(call.env, ctx, bench_argv, median, out, call.mounts)
+            metrics["op_profile"] = op_timings.capture(call.env, ctx, bench_argv, median, out, call.mounts)
         if check["matches"]:
             return Outcome(
                 Status.OK,
@@ -407,7 +407,7 @@ def _crashed(done: processes.Completed) -> bool:
 
 def empty_function_problem(compile_metrics: Mapping[str, Any]) -> str:
     """Why the module's kernels crash: they call a function the linker gave no code
-    (elf.arm_calls_past_text), found in the kernel ELF by the compile stage."""
+    (elf.arm32_calls_past_text), found in the kernel ELF by the compile stage."""
     kernel = compile_metrics.get("kernel") if isinstance(compile_metrics, Mapping) else None
     calls = kernel.get("calls_to_empty_function") if isinstance(kernel, Mapping) else None
     if not calls:

@@ -4,7 +4,7 @@ The install of a runtime environment asks for one such job per source runtime an
 (`provide`) and takes its tools from that job's store entry (`<store>/runtime-build/<key>/tools/`), so
 "the pip runtime vs one built here" is just another runtime axis value, and a build is made once
 per key: the source's identity (tarball sha256, git URL + tag, directory), the toolchain's version
-lines, the target, the linkage, the variant's flags, and for a cross build the host tools' build.
+lines, the target, the linkage, the build options' flags, and for a cross build the host tools' build.
 A build that fails is a stored result carrying the compiler's own error lines.
 """
 
@@ -38,7 +38,7 @@ class RuntimeBuildStage(StageBase):
         """The job that builds `env.build` ("src:3.9.0+static") for `env.arch` from IREE's source;
         a cross build first needs the plain native build of the same source, for its host tools."""
         assert env.build is not None
-        release, variants = versions.parse_source_runtime(env.build)
+        release, build_options = versions.parse_source_runtime(env.build)
         deps: tuple[str, ...] = ()
         host = targets.host_arch()
         if env.arch != host:
@@ -48,15 +48,15 @@ class RuntimeBuildStage(StageBase):
             runtime=env.build,
             arch=env.arch,
             runtime_source=builder.spec.iree_source(release),
-            linkage="static" if "static" in variants else "dynamic",
+            linkage="static" if "static" in build_options else "dynamic",
         ).as_dict()
         toolchain = EnvSpec("toolchain", env.python, (), f"toolchain-{env.arch}", targets.host_arch())
         return builder.add(Job(self.name, f"{env.build}/{env.arch}", deps, labels, toolchain))
 
     def key(self, job: Job, ctx: Context) -> str:
-        release, variants = versions.parse_source_runtime(job.label.runtime)
+        release, build_options = versions.parse_source_runtime(job.label.runtime)
         tc = cmake_runtime.toolchain(job.label.arch)
-        linkage = "static" if "static" in variants else "dynamic"
+        linkage = "static" if "static" in build_options else "dynamic"
         try:
             source = cmake_runtime.source_digest(job.label.runtime_source)
             ident = self._identity(tc, ctx)
@@ -64,10 +64,10 @@ class RuntimeBuildStage(StageBase):
             error_class = "runtime-source" if "source" in str(exc) else "toolchain-missing"
             raise StageFailure(error_class, str(exc), cacheable=False) from None
         host_tools = ctx.dep(self.name).record.key if tc.cross else None
-        return cmake_runtime.job_key(source, tc, linkage, ident, variants, release, host_tools)
+        return cmake_runtime.job_key(source, tc, linkage, ident, build_options, release, host_tools)
 
     def execute(self, job: Job, ctx: Context, out: Path) -> Outcome:
-        release, variants = versions.parse_source_runtime(job.label.runtime)
+        release, build_options = versions.parse_source_runtime(job.label.runtime)
         cache = ctx.cache or out.parent
         try:
             src = cmake_runtime.source(job.label.runtime_source, cache, log=ctx.log)
@@ -83,11 +83,11 @@ class RuntimeBuildStage(StageBase):
         facts = cmake_runtime.build_into(
             src,
             tc.target,
-            "static" if "static" in variants else "dynamic",
+            "static" if "static" in build_options else "dynamic",
             out,
             tools=out / TOOLS.path,
             ident=self._identity(tc, ctx),
-            variants=variants,
+            build_options=build_options,
             host_tools=host_tools,
             log=ctx.log,
             timeout=ctx.timeout,
@@ -96,7 +96,7 @@ class RuntimeBuildStage(StageBase):
             release_flags=cmake_runtime.release_cmake(release, tc.target),
         )
         where = "the toolchain image" if self._image(ctx) is not None else "the host's toolchain"
-        metrics = {**facts, "release": release, "variants": list(variants), "built_in": where}
+        metrics = {**facts, "release": release, "variants": list(build_options), "built_in": where}
         return Outcome(Status.OK, metrics=RuntimeBuildMetrics.checked(metrics))
 
     # On the docker backend the build runs in the toolchain image (cmake, ninja, GCC, the armel

@@ -19,7 +19,7 @@ import dataclasses
 import re
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -123,24 +123,24 @@ def _copy_found(names: Sequence[str], under: str, into: str) -> Step:
 def runtime_build_steps(
     release: str,
     target: str,
-    variants: Sequence[str] = (),
+    build_options: Sequence[str] = (),
     *,
     src: str = "$IREE_SRC",
     build: str = "$BUILD",
     host_tools: str = "$HOST_BUILD/tools",
     cmake: str = "$CMAKE",
 ) -> list[Step]:
-    """A `src:<release>[+variants]` runtime's build for `target`, as `build_into` runs it: configure
+    """A `src:<release>[+option...]` runtime's build for `target`, as `build_into` runs it: configure
     and build in `build/build`, the tools copied to `build/tools` (a cross build takes a native
     build's tools from `host_tools`)."""
     tc = cmake_runtime.toolchain(target)
-    linkage = "static" if "static" in variants else "dynamic"
+    linkage = "static" if "static" in build_options else "dynamic"
     configure, make = cmake_runtime.build_commands(
-        src, tc, linkage, f"{build}/build", variants=variants,
+        src, tc, linkage, f"{build}/build", build_options=build_options,
         host_tools=host_tools if tc.cross else None, cmake=cmake,
         release_flags=cmake_runtime.release_cmake(release, tc.target),
     )  # fmt: skip
-    name = f"src:{release}{''.join('+' + v for v in variants)}"
+    name = f"src:{release}{''.join('+' + v for v in build_options)}"
     where = f"cross-compiled for {target}" if tc.cross else f"a native build for {target}"
     return [
         Step(f"runtime-build:{name}/{target}: configure ({where})", tuple(configure)),
@@ -149,12 +149,14 @@ def runtime_build_steps(
     ]
 
 
-def pi_zero_runtime(release: str, variants: Sequence[str] = ("static",), host: str = "x86_64") -> list[Step]:
+def pi_zero_runtime(
+    release: str, build_options: Sequence[str] = ("static",), host: str = "x86_64"
+) -> list[Step]:
     """What a Pi Zero cell's runtime takes: the native build on `host` (its host tools), then the
     cross build."""
     return [
         *runtime_build_steps(release, host, build="$HOST_BUILD"),
-        *runtime_build_steps(release, "armv6", variants),
+        *runtime_build_steps(release, "armv6", build_options),
     ]
 
 
@@ -308,8 +310,12 @@ def pi_zero_commands(release: str = PI_ZERO_RELEASE) -> Commands:
     return Commands(variables, tuple(_scripts(steps)))
 
 
-def cortex_m_commands(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -> Commands:
-    defines = published_defines(release)
+def cortex_m_commands(
+    published: Sequence[Record], release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4"
+) -> Commands:
+    """A Cortex-M cell's commands, its runtime's API switches from `published` (the records of the
+    published set `CORTEX_M_SET`, as the caller read them: `published_defines`)."""
+    defines = published_defines(release, published)
     steps = [
         compile_step(release, f"cortex-m:{cpu}", mlir="$OUT/model.mlir", out="$OUT"),
         *firmware_steps(cpu, defines),
@@ -325,27 +331,29 @@ def cortex_m_commands(release: str = CORTEX_M_RELEASE, cpu: str = "cortex-m4") -
     return Commands(variables, tuple(_scripts(steps)))
 
 
-def published_defines(release: str, results: Optional[Path] = None) -> list[str]:
-    """The API switches the published Cortex-M cells of `release` were built with (they are read off
-    the release's headers while building; the docs' commands take them from results/cortex-m)."""
-    from iree_matrix.core.model.results import ResultsLog, log_path
+# The published set whose Cortex-M runs the docs' commands take their runtime's switches from.
+CORTEX_M_SET = "cortex-m"
 
-    path = results or log_path(Path(__file__).resolve().parents[3] / "results" / "cortex-m")
-    for record in ResultsLog(path):
+
+def published_defines(release: str, records: Iterable[Record]) -> list[str]:
+    """The API switches the published Cortex-M cells of `release` were built with (they are read off
+    the release's headers while building; the docs' commands take them from results/cortex-m, whose
+    records the caller read: answers/results_folder.py is the one reader of a results folder)."""
+    for record in records:
         if (
             record.stage == "run"
             and record.label.compiler == release
             and record.metric.of(RunMetrics).runtime_defines
         ):
             return record.metric.of(RunMetrics).runtime_defines
-    raise UserError(f"{path}: no Cortex-M run of {release} with its runtime's defines")
+    raise UserError(f"results/{CORTEX_M_SET}: no Cortex-M run of {release} with its runtime's defines")
 
 
-def docs_blocks() -> dict[str, str]:
-    """Each docs command block by its marker name."""
+def docs_blocks(cortex_m: Sequence[Record]) -> dict[str, str]:
+    """Each docs command block by its marker name (`cortex_m`: the records of `CORTEX_M_SET`)."""
     return {
         f"pi-zero-{PI_ZERO_RELEASE}": pi_zero_commands().text(),
-        f"cortex-m4-{CORTEX_M_RELEASE}": cortex_m_commands().text(),
+        f"cortex-m4-{CORTEX_M_RELEASE}": cortex_m_commands(cortex_m).text(),
     }
 
 
@@ -419,7 +427,7 @@ def built_runtime(
 ) -> tuple[list[tuple[str, str, str]], list[Step], str]:
     """A stored runtime build's commands (and its native build's, for a cross build): variables,
     steps, and whether its key recomputes from this iree-matrix's commands."""
-    release, variants = versions.parse_source_runtime(build.label.runtime)
+    release, build_options = versions.parse_source_runtime(build.label.runtime)
     target = build.label.arch
     tc = cmake_runtime.toolchain(target)
     built = build.metric.of(RuntimeBuildMetrics)
@@ -445,7 +453,7 @@ def built_runtime(
             and r.metric.of(RuntimeBuildMetrics).source == source
         ]  # fmt: skip
         for native in natives:
-            if _key(build, release, variants, native.key) == build.key:
+            if _key(build, release, build_options, native.key) == build.key:
                 native_key = native.key
         chosen = next((r for r in natives if r.key == native_key), natives[-1] if natives else None)
         if chosen is not None:
@@ -456,8 +464,8 @@ def built_runtime(
             variables.append(
                 ("HOST_BUILD", "$HOST_BUILD", "the native build of the same source (none recorded)")
             )
-    steps += runtime_build_steps(release, target, variants)
-    recomputes = _key(build, release, variants, native_key) == build.key
+    steps += runtime_build_steps(release, target, build_options)
+    recomputes = _key(build, release, build_options, native_key) == build.key
     verdict = (
         "its key recomputes from these commands' inputs: these are the commands that build ran"
         if recomputes
@@ -470,14 +478,14 @@ def built_runtime(
     return variables, steps, verdict
 
 
-def _key(build: Record, release: str, variants: Sequence[str], native: Optional[str]) -> str:
+def _key(build: Record, release: str, build_options: Sequence[str], native: Optional[str]) -> str:
     tc = cmake_runtime.toolchain(build.label.arch)
     return cmake_runtime.job_key(
         build.metric.of(RuntimeBuildMetrics).source,
         tc,
         build.label.linkage,
         build.metric.of(RuntimeBuildMetrics).toolchain,
-        variants,
+        build_options,
         release,
         native,
     )

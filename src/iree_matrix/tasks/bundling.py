@@ -16,7 +16,7 @@ from iree_matrix.answers import load_windows
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
-from iree_matrix.core.model.results import Record, ResultsLog, folder_log, log_path
+from iree_matrix.core.model.results import Record, ResultsLog, folder_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import BundledRun, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
@@ -485,10 +485,10 @@ def shipped_records() -> list[Record]:
     from iree_matrix.core import shipped
 
     try:
-        log = log_path(shipped.results_dir())
+        published = results_folder.load(shipped.results_dir())
     except FileNotFoundError:
         return []
-    return results_folder.read(log) if log.is_file() else []
+    return published.records
 
 
 def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> list[str]:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import log_path
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 if TYPE_CHECKING:
+    from iree_matrix.answers.results_folder import Results
     from iree_matrix.core.model.results import Record
     from iree_matrix.execution.progress import Steps
 
@@ -43,16 +43,17 @@ class Settings:
 
 def run(args: Settings, out: TextIO) -> int:
     """Time the pairs, keep the calibration, print its rate on `out`; 1 when the rate does not hold."""
-    from iree_matrix.answers import calibration
+    from iree_matrix.answers import calibration, results_folder
 
     if args.pairs < 1 or args.controls < 0:
         raise UserError(f"--pairs {args.pairs} --controls {args.controls}: expected pairs ≥ 1, controls ≥ 0")
     _writable(args.out or args.results_dir, "--out" if args.out else "--results-dir")
     caches = [c for c in (recorded_cache(args.results_dir)[0],) if c is not None]  # the run's own
-    found, latest = _modules(args, caches)
+    results = results_folder.load(args.results_dir)  # read once: the modules, and the source named
+    found, latest = _modules(results, args.max_call_ms, caches)
     out_dir = args.out or args.results_dir
     nulls, controls = calibration.null_plan(found, args.pairs), calibration.control_plan(found, args.controls)
-    data, steps = _started(args, found, latest, nulls, controls)
+    data, steps = _started(args, results.source, found, latest, nulls, controls)
     # Not under the machine's quiet lock: the test is calibrated as it is used, beside whatever else
     # the machine does (its signal is one thread's CPU time); the load is recorded with it.
     try:
@@ -73,21 +74,21 @@ def run(args: Settings, out: TextIO) -> int:
     return 0 if calibration.summarize(data).holds or len(nulls) < 50 else 1
 
 
-def _modules(args: Settings, caches: list[Path]) -> tuple[list[Record], list[Record]]:
+def _modules(results: Results, max_call_ms: float, caches: list[Path]) -> tuple[list[Record], list[Record]]:
     """The modules that can be timed here (passed native runs of this host whose module and runtime
     are still here), and the log's latest records."""
-    from iree_matrix.answers import calibration, results_folder
+    from iree_matrix.answers import calibration
     from iree_matrix.core.model.results import latest_by_job
     from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
 
-    source = log_path(args.results_dir)
+    source = results.source
     if not source.is_file():
         raise UserError(f"{source}: no such results file (run a matrix first, e.g. `nox -s matrix`)")
     here = host.identity()
     found = []
-    latest = list(latest_by_job(results_folder.read(source)).values())
-    for record in calibration.candidates(latest, args.max_call_ms):
+    latest = list(latest_by_job(results.records).values())
+    for record in calibration.candidates(latest, max_call_ms):
         if record.host.identity != here:
             continue  # another machine's module may be built for a CPU this one lacks
         try:
@@ -105,6 +106,7 @@ def _modules(args: Settings, caches: list[Path]) -> tuple[list[Record], list[Rec
 
 def _started(
     args: Settings,
+    source: Path,
     found: list[Record],
     latest: list[Record],
     nulls: list[Record],
@@ -146,7 +148,7 @@ def _started(
             "repetitions": args.repetitions,
             "alpha": stats.ALPHA,
             "min_effect": stats.MIN_EFFECT,
-            "source": str(log_path(args.results_dir)),
+            "source": str(source),
         },  # fmt: skip
         "started": _now(),
         "load_average": {"start": round(os.getloadavg()[0], 2)},

@@ -17,7 +17,7 @@ from typing import Any, Optional, TextIO
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record, log_path
+from iree_matrix.core.model.results import Record
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 logger = console.logger(__name__)
@@ -75,10 +75,11 @@ def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     from iree_matrix.answers import calibration, results_folder
     from iree_matrix.core.model.results import latest_by_job
 
-    source = log_path(what.results_dir)
+    results = results_folder.load(what.results_dir)
+    source = results.source
     if not source.is_file():
         raise UserError(f"{source}: no such results file (pass --results-dir, e.g. runs/default)")
-    records = list(latest_by_job(results_folder.read(source)).values())
+    records = list(latest_by_job(results.records).values())
     pairs = calibration.matched(records, what.a, what.b)
     if not pairs:
         raise UserError(
@@ -157,9 +158,12 @@ def _keep(
         document["interrupted"] = f"after {len(rows)} of {chosen} functions"
     write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
     if not interrupted:
+        from iree_matrix.answers import results_folder
         from iree_matrix.report import site
 
-        site.write(log_path(what.results_dir), what.results_dir / "site")  # its compare.html
+        # Loaded again, not the one `_chosen` read: the verdicts just written are what the page shows.
+        results = results_folder.load(what.results_dir)
+        site.write(results.source, what.results_dir / "site", results=results)  # its compare.html
     return document, path
 
 

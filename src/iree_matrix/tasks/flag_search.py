@@ -223,7 +223,7 @@ class _Search:
     def sit(
         self, matrix: spec.MatrixSpec, sitting: dict[tuple[str, str], list[search.Config]]
     ) -> tuple[int, Summary]:
-        """Measure `sitting` ({(unit, compiler): configurations}) in one run: its cells are added to the
+        """Measure `sitting` ({(function, compiler): configurations}) in one run: its cells are added to the
         search's matrix (`extra` grows) and their timed runs re-measured even when stored."""
         plan = self.plan.with_retime(sorted(set(_grow(matrix, self.extra, sitting))))
         cells = list(self.extra)
@@ -268,15 +268,15 @@ class _Search:
         """Each descent printed, and kept in RESULTS_DIR (search_descent.DESCENTS); the progress cleared."""
         s, results_dir = self.settings, self.plan.results_dir
         print("\n== descent per function (incumbent → winner of each round):", file=self.out)
-        for (unit, compiler), d in sorted(self.descents.items()):
-            print(f"  {unit} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
+        for (function, compiler), d in sorted(self.descents.items()):
+            print(f"  {function} on IREE {compiler}: {search.path(d.steps) or d.incumbent.name}"
                   f" [{d.spent} candidates after round 1; {d.done or 'rounds spent'}]",
                   file=self.out)  # fmt: skip
         search_descent.clear_progress(results_dir)  # finished: the next search starts afresh
         search_descent.write_descents(results_dir, [
-            search_descent.Descent(unit, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name,
+            search_descent.Descent(name, compiler, search.path(d.steps) or d.incumbent.name, d.incumbent.name,
                            d.spent, d.done or "rounds spent", tuple(d.pruned))
-            for (unit, compiler), d in sorted(self.descents.items())
+            for (name, compiler), d in sorted(self.descents.items())
         ], {"budget": s.budget, "width": s.width, "rounds": s.rounds, "max_minutes": s.max_minutes,
             "knobs": self.knobs, "minutes": round((time.monotonic() - self.started) / 60, 1)})  # fmt: skip
 
@@ -290,7 +290,7 @@ def _winners(
     found = search.candidates(summary.records.values())
     winners: dict[search_descent.Key, Optional[str]] = {}
     for key, configs in sitting.items():
-        measured = {c.name: c for c in found if (c.unit, c.compiler) == key}
+        measured = {c.name: c for c in found if (c.function, c.compiler) == key}
         incumbent = measured.get(configs[0].name)
         tried = [measured[c.name] for c in configs[1:] if c.name in measured]
         winner = search.choose(incumbent, tried, paired) if incumbent else None
@@ -315,9 +315,9 @@ def _say_round(
         )
         return
     logger.info(f"== flag search, round {number}: " + "; ".join(
-        f"{unit} on {compiler}: {configs[0].name} and {len(configs) - 1} candidates "
-        f"({descents[(unit, compiler)].pruned[-1].partition(': ')[2]})"
-        for (unit, compiler), configs in sorted(sitting.items())
+        f"{function} on {compiler}: {configs[0].name} and {len(configs) - 1} candidates "
+        f"({descents[(function, compiler)].pruned[-1].partition(': ')[2]})"
+        for (function, compiler), configs in sorted(sitting.items())
     ))  # fmt: skip
 
 
@@ -354,7 +354,7 @@ def _paired_confirm(cache: Path, incumbent: search.Candidate, challenger: search
         return True
     result = abtest.compare(a, b)
     logger.info(
-        f"  paired: {challenger.name} against {incumbent.name} on {challenger.unit}: "
+        f"  paired: {challenger.name} against {incumbent.name} on {challenger.function}: "
         f"{result.result.describe()}"
     )
     return result.result.verdict == stats.FASTER
@@ -367,8 +367,8 @@ def _grow(
 ) -> list[str]:
     """Add `sitting`'s cells to `extra` (once each); the globs of their timed runs."""
     globs = []
-    for (unit, compiler), configs in sitting.items():
-        base, _, function = unit.partition(".")
+    for (name, compiler), configs in sitting.items():
+        base, _, function = name.partition(".")
         template = next(c for c in matrix.cells if c.model == base and c.compiler == compiler)
         for config in configs:
             model = config.model(base)
@@ -396,7 +396,8 @@ def _per_run_seconds(seconds: float, summary: Summary, default: float = 0.0) -> 
 def _states(descents: Mapping[tuple[str, str], search_descent.Walk]) -> tuple[dict[str, object], ...]:
     """Each descent's state, as `search_descent.Progress` keeps it (its prior is round 1's, made again)."""
     return tuple(
-        {"unit": d.unit, "compiler": d.compiler, "incumbent": d.incumbent.name, "tried": sorted(d.tried),
+        {"function": d.function, "compiler": d.compiler, "incumbent": d.incumbent.name,
+         "tried": sorted(d.tried),
          "steps": [[s.round, s.incumbent, list(s.tried), s.winner] for s in d.steps], "spent": d.spent,
          "done": d.done, "pruned": list(d.pruned)}
         for _, d in sorted(descents.items())
@@ -408,7 +409,8 @@ def _restore(
 ) -> None:
     """The interrupted search's descents over the ones round 1 started afresh."""
     for state in progress.descents:
-        d = descents.get((str(state["unit"]), str(state["compiler"])))
+        # "unit": the function's name in a progress file an older iree-matrix left (still read).
+        d = descents.get((str(state.get("function", state.get("unit"))), str(state["compiler"])))
         if d is None:
             continue
         d.incumbent = search.parse(str(state["incumbent"]))
@@ -448,8 +450,8 @@ def _start(
     `confirm` (the paired test) calls faster is the first incumbent, round 1's single changes are
     the prior."""
     descents = {}
-    for (unit, compiler), rows in table.items():
-        if not any(fnmatch.fnmatchcase(unit, g) for g in wanted):
+    for (function, compiler), rows in table.items():
+        if not any(fnmatch.fnmatchcase(function, g) for g in wanted):
             continue
         base = next((r.candidate for r in rows if r.candidate.name == search.BASELINE), None)
         if base is None:
@@ -461,8 +463,8 @@ def _start(
         variants = tuple(sorted({search.parse(n).variant for n in names} - {""}))
         winner = top.candidate.name if top.candidate.name != search.BASELINE else None
         first = search.Step(1, search.BASELINE, tuple(sorted(names - {search.BASELINE})), winner)
-        descents[(unit, compiler)] = search_descent.Walk(
-            unit,
+        descents[(function, compiler)] = search_descent.Walk(
+            function,
             compiler,
             variants,
             search.Prior.of(rows, known),

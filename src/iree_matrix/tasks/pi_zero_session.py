@@ -103,9 +103,9 @@ def with_dynamic_twins(the_plan: plan.Plan, matrix: spec.MatrixSpec) -> plan.Pla
     """Each static armv6 source runtime's dynamic twin, built beside it (nothing runs on it): the
     report's answer to "what would the dynamic runtime need on the board"."""
     for job in [j for j in the_plan.jobs if j.stage == "runtime-build" and j.label.arch == "armv6"]:
-        release, variants = versions.parse_source_runtime(job.label.runtime)
-        if "static" in variants:
-            twin = versions.source_runtime(release, tuple(v for v in variants if v != "static"))
+        release, build_options = versions.parse_source_runtime(job.label.runtime)
+        if "static" in build_options:
+            twin = versions.source_runtime(release, tuple(v for v in build_options if v != "static"))
             env = plan.EnvSpec("runtime", job.env.python, (), f"iree-{twin}", "armv6", build=twin)
             the_plan = stages.add_job(the_plan, matrix, "runtime-build", env)
     return the_plan

@@ -32,9 +32,9 @@ def _any_judged(table: Mapping[tuple[str, str], Sequence[search.Effect]]) -> boo
     return any(len(rows) > 1 for rows in table.values())
 
 
-def _unit_and_release(item: tuple[tuple[str, str], Any]) -> tuple[str, tuple[int, Any]]:
-    (unit, compiler), _ = item
-    return (unit, runs_view.version_key(compiler))
+def _function_and_release(item: tuple[tuple[str, str], Any]) -> tuple[str, tuple[int, Any]]:
+    (function, compiler), _ = item
+    return (function, runs_view.version_key(compiler))
 
 
 def render_search(latest: Iterable[Record], descents: Sequence[search_descent.Descent] = ()) -> list[str]:
@@ -46,14 +46,14 @@ def render_search(latest: Iterable[Record], descents: Sequence[search_descent.De
     if not _any_judged(table):
         return []
     peers = _best_peers(latest)
-    results = {(d.unit, d.compiler): d.result for d in descents}
+    results = {(d.function, d.compiler): d.result for d in descents}
     best_rows, rows = [], []
-    for (unit, compiler), effects in sorted(table.items(), key=_unit_and_release):
+    for (function, compiler), effects in sorted(table.items(), key=_function_and_release):
         if len(effects) < 2:  # only default ran (a bench's run, say): not searched, nothing to say
             continue
-        best = _best_row(unit, compiler, effects, results.get((unit, compiler)), peers.get(unit))
+        best = _best_row(function, compiler, effects, results.get((function, compiler)), peers.get(function))
         best_rows += [best] if best else []
-        rows += [_candidate_row(unit, compiler, e) for e in effects]
+        rows += [_candidate_row(function, compiler, e) for e in effects]
     return [
         "## " + TITLE,
         "",
@@ -104,7 +104,7 @@ _BEST = ["function", "IREE", "default", "best", "best median", "speed-up", "wall
 
 
 def _best_row(
-    unit: str,
+    function: str,
     compiler: str,
     effects: Sequence[search.Effect],
     result: Optional[str],
@@ -120,7 +120,7 @@ def _best_row(
     faster = [e.candidate.name for e in effects if e.verdict == "faster"]
     failed = [e.candidate.name for e in effects if e.verdict in ("fails", "mismatch")]
     naive = next((e.candidate for e in effects if e.candidate.name == search.NAIVE), None)
-    return [unit, compiler, _interval(base.candidate.interval), top.candidate.name,
+    return [function, compiler, _interval(base.candidate.interval), top.candidate.name,
             _interval(top.candidate.interval) if top is not base else "",
             formats.ratio(top.ratio) if top is not base and top.ratio else "none beyond noise",
             _wall_check(base.candidate, top.candidate) if top is not base else "",
@@ -128,10 +128,10 @@ def _best_row(
             ", ".join(faster) or "—", ", ".join(failed) or "—"]  # fmt: skip
 
 
-def _candidate_row(unit: str, compiler: str, e: search.Effect) -> list[str]:
+def _candidate_row(function: str, compiler: str, e: search.Effect) -> list[str]:
     c = e.candidate
     verdict = f"{e.verdict}: {c.message}" if e.verdict in ("fails", "mismatch", "skipped") else e.verdict
-    return [unit, compiler, c.name, _interval(c.interval),
+    return [function, compiler, c.name, _interval(c.interval),
             formats.ratio(e.ratio) if e.ratio and e.verdict != "baseline" else "", verdict]  # fmt: skip
 
 
@@ -253,8 +253,8 @@ def _render_descents(descents: Sequence[search_descent.Descent]) -> list[str]:
     if not descents:
         return []
     rows = [
-        [d.unit, d.compiler, d.path, str(d.spent), d.stopped, "<br>".join(d.pruned) or "—"]
-        for d in sorted(descents, key=lambda d: (d.unit, runs_view.version_key(d.compiler)))
+        [d.function, d.compiler, d.path, str(d.spent), d.stopped, "<br>".join(d.pruned) or "—"]
+        for d in sorted(descents, key=lambda d: (d.function, runs_view.version_key(d.compiler)))
     ]
     return [
         "### The descents",

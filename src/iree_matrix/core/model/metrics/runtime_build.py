@@ -15,7 +15,8 @@ class RuntimeBuildMetrics(StageMetrics):
     stage = "runtime-build"
 
     release: str = metric("the IREE release of the source", "")
-    variants: tuple[str, ...] = metric("the runtime value's +variants", ())
+    # The build options (`+static`, `+Os`: versions.BUILD_OPTIONS), stored under their first name.
+    variants: tuple[str, ...] = metric("the runtime value's build options (+static, +Os)", ())
     built_in: str = metric("the toolchain image, or the host's toolchain", "")
     source: str = metric("the source's identity (tarball sha256, git URL and tag, directory)", "")
     target: str = metric("the target triple", "")

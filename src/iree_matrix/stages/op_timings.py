@@ -1,4 +1,4 @@
-"""Per-dispatch time in context: IREE's HAL-native profiler, as part of the run stage.
+"""Op timings: each dispatch's time in context, from IREE's HAL-native profiler, as part of the run stage.
 
 From 3.12.0 the runtime tools take `--device_profiling_mode=host-execution
 --device_profiling_output=FILE.ireeprof` and ship `iree-profile`, whose `dispatch --format=jsonl`

@@ -36,7 +36,7 @@ from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.records import name_problem, shown
-from iree_matrix.core.model.results import Record, ResultsLog, Status, folder_log, latest_by_job, log_path
+from iree_matrix.core.model.results import Record, Status, latest_by_job
 from iree_matrix.core.model.store import Store
 from iree_matrix.core.system import bubblewrap
 from iree_matrix.execution.progress import Steps, cost
@@ -64,10 +64,13 @@ def run(
     `cache` (a fresh one; default: a temporary directory, removed at the end), on `backend` (default:
     each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
     each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
-    path = log_path(results_dir)
+    from iree_matrix.answers import results_folder
+
+    published = results_folder.load(results_dir, None)
+    path = published.source
     if not path.is_file():
         raise UserError(f"{path}: no such results file (pass --results-dir, e.g. results)")
-    latest = latest_by_job(ResultsLog(path).checked())  # nothing runs from a log with a bad line
+    latest = latest_by_job(published.checked)  # nothing runs from a log with a bad line
     chosen = select(latest, jobs, path)
     _require_sandbox(chosen, backend, unsandboxed)
     cache, temporary = _fresh_cache(cache)
@@ -296,7 +299,10 @@ def _recreate(
     log = work / "matrix.log"
     with open(log, "w") as out:
         done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
-    return Made(folder_log(work / "results").latest(), log, done.returncode)
+    from iree_matrix.answers import results_folder
+
+    made = results_folder.load(work / "results", None)
+    return Made(latest_by_job(made.logged), log, done.returncode)
 
 
 def _fresh_cache(given: Optional[Path]) -> tuple[Path, bool]:
