@@ -17,7 +17,6 @@ from iree_matrix.answers import search
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import log_path
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix import spec
 from iree_matrix.matrix.kernels import Kernel
@@ -117,8 +116,8 @@ def search_picks(root: Path) -> list[SearchPick]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        log = log_path(path.parent)
-        records = results_folder.read(log) if log.is_file() else []
+        folder = results_folder.load(path.parent)
+        records = folder.records if folder.source.is_file() else []
         identity = identities.main_identity(records) or ""
         if not identity or identity.startswith("legacy:"):
             continue
