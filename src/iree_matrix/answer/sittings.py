@@ -421,6 +421,11 @@ def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
         for key in ("kernel_dir", "kernel_build", "kernel_object"):
             if not isinstance(arm.get(key, ""), str) or not _LINE.fullmatch(arm.get(key, "")):
                 return f"its {key} is not one line of text"
+        run = arm.get("kernel_run") or []
+        if not isinstance(run, list) or not all(
+            isinstance(f, str) and _LINE.fullmatch(f) and f.startswith("--executable_plugin=") for f in run
+        ):
+            return "its kernel_run is not a list of --executable_plugin= flags"
     return None
 
 
