@@ -147,7 +147,9 @@ def test_bad_kernels_are_one_line_naming_the_option(tmp_path: Path) -> None:
     same, names = bundle_kernels.chosen(plan(given), "mobilenet_v2", RELEASE)
     assert names == (DW,) and same.kernels == (given,)
     plugin = str(REPO / "kernels" / f"{DW}_plugin")  # its module loads only with the plugin file
-    with pytest.raises(UserError, match=r"^bundle --kernel .*_plugin: kernel 'depthwise3x3_plugin' is a plugin"):
+    with pytest.raises(
+        UserError, match=r"^bundle --kernel .*_plugin: kernel 'depthwise3x3_plugin' is a plugin"
+    ):
         bundle_kernels.chosen(plan(plugin), "mobilenet_v2", RELEASE)
 
 

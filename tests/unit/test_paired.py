@@ -380,7 +380,7 @@ def test_calibrate_into_a_directory_it_cannot_write_is_one_line(tmp_path, capsys
     assert err.startswith("iree-matrix: error: --out /proc/x: cannot write there") and "Traceback" not in err
 
 
-def test_arm_of_keeps_a_plugin_kernels_plugin_and_vouches_for_its_file(tmp_path: Path, monkeypatch) -> None:
+def test_arm_of_keeps_a_plugin_kernels_plugin_and_vouches_for_its_file(tmp_path: Path, monkeypatch):
     """A plugin kernel's module is refused at load without its plugin: the benchmark keeps the run's
     `--executable_plugin=embedded:PATH`, and PATH (not `embedded:PATH`) is checked like every read."""
     tools = tmp_path / "bin"
@@ -390,8 +390,14 @@ def test_arm_of_keeps_a_plugin_kernels_plugin_and_vouches_for_its_file(tmp_path:
     module.write_text("m")
     plugin.write_text("p")
     flag = f"--executable_plugin=embedded:{plugin}"
-    record = _run("run:a/1", "a", "s1", 5.0, command=(str(tools / "iree-run-module"), f"--module={module}",
-                                                      flag, "--function=main", "--output=@/x.npy"))  # fmt: skip
+    command = (
+        str(tools / "iree-run-module"),
+        f"--module={module}",
+        flag,
+        "--function=main",
+        "--output=@/x.npy",
+    )
+    record = _run("run:a/1", "a", "s1", 5.0, command=command)
     checked: list[Path] = []
     monkeypatch.setattr(abtest, "vouched_against", lambda path, caches: checked.append(path))
     arm = abtest.arm_of(record, "k", [tmp_path])

@@ -57,7 +57,9 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
     if found is None:
         return plan, ()
     directory, kernel, where = found
-    refuse_plugin(kernel, f"bundle --advise {model}: the published answer's kernel {kernel.shown_directory()}")
+    refuse_plugin(
+        kernel, f"bundle --advise {model}: the published answer's kernel {kernel.shown_directory()}"
+    )
     logger.info(
         f"bundle --advise {model}: the published answer on {where} takes the kernel `{kernel.name}` "
         f"({kernel.shown_directory()}): its arms travel too (--kernel DIR names another)"
@@ -71,8 +73,8 @@ def refuse_plugin(kernel: kernel_files.Kernel, said: str) -> None:
     anything is built, rather than every kernel arm failing to load on the machine there."""
     if kernel.plugin:
         raise UserError(
-            f"{said}: kernel {kernel.name!r} is a plugin (mechanism = \"plugin\"), which a sitting bundle "
-            "does not carry yet: bundle the same kernel embedded (mechanism = \"embedded\", e.g. "
+            f'{said}: kernel {kernel.name!r} is a plugin (mechanism = "plugin"), which a sitting bundle '
+            'does not carry yet: bundle the same kernel embedded (mechanism = "embedded", e.g. '
             "kernels/depthwise3x3), or time the plugin here with advise --kernel"
         )
 
