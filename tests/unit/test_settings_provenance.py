@@ -155,9 +155,7 @@ def test_a_bad_kernel_option_is_said_as_the_option_typed(tmp_path: Path) -> None
     )
     with pytest.raises(UserError) as said:
         workflow.merged(Layered.read(SMOKE), plain)
-    assert (
-        str(said.value)
-        == f"--kernel {tmp_path}: {tmp_path}/kernel.toml: no such file (a kernel directory holds a kernel.toml)"
-    )
+    missing = f"{tmp_path}/kernel.toml: no such file (a kernel directory holds a kernel.toml)"
+    assert str(said.value) == f"--kernel {tmp_path}: {missing}"
     good = dataclasses.replace(plain, kernels=(str(ROOT / "kernels" / "depthwise3x3"),))
     assert workflow.merged(Layered.read(SMOKE), good).origin("kernels") == "--kernel"
