@@ -123,9 +123,10 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
         return "no machine identity (host.identity, family)"
     if not about.consistent:
         return "its identity string does not agree with the CPU fields it is made of"
-    llvm = str(document.get("llvm_cpu") or "")
-    if llvm and not _NAME.fullmatch(llvm):
-        return f"LLVM CPU name {llvm[:40]!r} is not a name"
+    for key in ("llvm_cpu", "bundle_cpu"):  # each is shown in a command to run
+        llvm = str(document.get(key) or "")
+        if llvm and not _NAME.fullmatch(llvm):
+            return f"LLVM CPU name {llvm[:40]!r} is not a name"
     model = str(document.get("model") or "")
     if not _NAME.fullmatch(model):
         return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
