@@ -57,9 +57,13 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
     if found is None:
         return plan, ()
     directory, kernel, where = found
-    refuse_plugin(
-        kernel, f"bundle --advise {model}: the published answer's kernel {kernel.shown_directory()}"
-    )
+    if kernel.plugin:  # not asked for: the bundle goes without it, said (refuse_plugin says why)
+        logger.warning(
+            f"bundle --advise {model}: the published answer on {where} takes the plugin kernel "
+            f"`{kernel.name}`, which a sitting bundle does not carry: no kernel arm travels "
+            "(--kernel DIR names an embedded one)"
+        )
+        return plan, ()
     logger.info(
         f"bundle --advise {model}: the published answer on {where} takes the kernel `{kernel.name}` "
         f"({kernel.shown_directory()}): its arms travel too (--kernel DIR names another)"
