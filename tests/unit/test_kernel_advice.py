@@ -267,3 +267,35 @@ def test_a_sitting_from_elsewhere_with_a_kernel_arm_is_checked_before_it_is_publ
     assert (
         sittings.problem(document, set()) == f"main: arm '{KERNEL}': a kernel arm whose kernel is not a name"
     )
+
+
+PLUGIN_DIR = NEGABS.parent / "negabs_plugin"
+
+
+def test_a_plugin_kernels_arm_compiles_without_a_search_path_and_runs_with_its_plugin():
+    """A plugin kernel's module holds only imports: its arm's flags are the spec alone, and the
+    runtime's flag that loads the plugin travels with the arm into the answer and compat.json."""
+    kernel = kernel_files.load(PLUGIN_DIR)
+    assert kernel.plugin
+    flags = advise_sitting.kernel_flags(kernel, "3.13.0")
+    assert not any(f.startswith("--iree-hal-executable-object-search-path") for f in flags)
+    run = advise_sitting.kernel_run_flags(kernel)
+    assert run == [f"--executable_plugin=embedded:{SHOWN}_plugin/{kernel.object}"]
+    assert advise_sitting.kernel_run_flags(kernel_files.load(NEGABS)) == []  # embedded: in the module
+    (a,) = advice.derive(_with_kernel(FASTER, kernel_run=run))
+    assert a.kernel is not None and a.kernel.taken and a.kernel.run_flags == tuple(run)
+    text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))
+    assert f"run with its plugin: iree-run-module {run[0]} ..." in text
+    assert advice.as_json(a)["kernel"]["run_flags"] == run
+
+
+def test_a_sitting_from_elsewhere_runs_no_plugin_flag_but_the_plugins():
+    from iree_matrix.answer import sittings
+
+    document = _with_kernel(FASTER, kernel_run=["--executable_plugin=embedded:/k/dw/dw.so"])
+    document["host"] = {**ZEN5, "identity": HostIdentity.of(ZEN5).identity}
+    assert sittings.problem(document, set()) is None
+    document["functions"][0]["arms"][-1]["kernel_run"] = ["--flagfile=/etc/x"]
+    assert sittings.problem(document, set()) == (
+        f"main: arm '{KERNEL}': its kernel_run is not a list of --executable_plugin= flags"
+    )

@@ -211,3 +211,16 @@ def test_a_plugin_compile_is_keyed_by_its_own_flags(tmp_path: Path) -> None:
     embedded_job, embedded_ctx = _compile_ctx(tmp_path, kernel=kernels.load(DATA / "negabs"))
     assert len(compile_kernel.needed_flags(embedded_job, embedded_ctx)) == 2
     assert CompileStage().key(job, ctx) != CompileStage().key(embedded_job, embedded_ctx)
+
+
+def test_the_plugin_headers_include_flag_is_rewritten_for_a_container() -> None:
+    """On Docker the plugin header's directory (under root's home) is mounted under /mnt/host and the
+    argv rewritten to match; the old `-IDIR` spelling was left the host's, so the armv6 plugin did not
+    compile there ('executable_plugin.h' file not found)."""
+    from iree_matrix.core.system import containers
+
+    src = Path("/root/.cache/iree-matrix/iree-src/k/iree/runtime/src")
+    mapping = {str(src): containers.HOST_MOUNTS + str(src)}
+    flag = kernel_stage.include_flag(src)
+    assert containers._translate(flag, mapping) == f"--include-directory=/mnt/host{src}"
+    assert containers._translate(f"-I{src}", mapping) == f"-I{src}"  # why the spelling changed

@@ -624,3 +624,27 @@ def test_a_kernels_directory_is_shown_relative_to_the_checkout(
     outside = kernels.load(_kernel_dir(tmp_path / "own"))
     assert outside.shown_directory() == "own/negabs"  # inside the working directory
     assert outside.shown_directory(cwd=repo) == str(tmp_path / "own" / "negabs")  # as given
+
+
+def test_a_plugin_kernel_cells_commands_load_the_plugin_in_the_run(tmp_path: Path) -> None:
+    """`show --commands` of a plugin kernel's run cell: the run as recorded carries the plugin's flag
+    (the module alone is refused at load), and the note says the plugin is the run's input, not an
+    object beside the compile."""
+    from iree_matrix.stages import shell_commands
+
+    labels = {"kernel": "negabs_plugin", "arch": "x86_64", "compiler": "3.9.0",
+              "profile": "default+k:negabs_plugin"}  # fmt: skip
+    built = Record("kernel:negabs_plugin/x86_64/host", "kernel", "negabs_plugin/x86_64/host", "kp", Status.OK,
+                   {"kernel": "negabs_plugin", "arch": "x86_64"}, {"mechanism": "plugin"},
+                   command=("python", "-m", "ziglang", "ld.lld", "-shared", "x.o", "-o", "p.so"))  # fmt: skip
+    cell = f"m/{EXPORTER}/iree3.9.0/x86_64/default+k:negabs_plugin"
+    compiled = Record(f"compile:{cell}", "compile", cell, "kc", Status.OK, labels, {"custom_kernel": {}},
+                      command=("iree-compile", "model.mlir"))  # fmt: skip
+    plugin = f"--executable_plugin=embedded:{tmp_path}/store/kernel/kp/objects/negabs_plugin.so"
+    run = Record(f"run:{cell}", "run", cell, "kr", Status.OK, {**labels, "runtime": "3.9.0"},
+                 command=("iree-run-module", "--module=m.vmfb", plugin, "--function=main"))  # fmt: skip
+    text = shell_commands.cell_commands(run, [built, compiled, run], tmp_path / "store", tmp_path / "cache")
+    run_line = next(line for line in text.splitlines() if line.startswith("iree-run-module"))
+    assert plugin in run_line
+    assert f"the run loads the plugin from {tmp_path}/store/kernel/kp/objects" in text
+    assert "and the object of" not in text

@@ -298,3 +298,49 @@ def test_a_sitting_run_with_no_proof_says_so_not_that_it_predates_the_proof():
     (older,) = advice.derive(_document(advice.SCHEMA))
     assert not older.proof_skipped
     assert "predates the pick's proof" in neighbourhood.untimed(older.model, "", older.proof_skipped)
+
+
+def test_a_bundle_sitting_made_with_no_proof_says_so_and_names_the_bundles_cpu(monkeypatch, tmp_path):
+    """`bundle --advise M --cpu znver4 --no-proof`, sat on a Zen 5 and merged home: the answer says
+    the proof was skipped (not that the sitting predates proofs) and its command bundles for the
+    bundle's CPU (znver4), not the one the machine there is (znver5)."""
+    from iree_matrix.bundle_runner import sitting as runner
+
+    kept: list[dict] = []
+    monkeypatch.setattr(runner, "_checked", lambda out, digest: {})
+    monkeypatch.setattr(runner, "_gpu_sittings", lambda *a: None)
+    monkeypatch.setattr(runner, "sit", lambda *a: {"function": "main", "arms": []})
+    monkeypatch.setattr(runner, "_keep", lambda out, model, started, document: kept.append(document))
+    manifest = {"sittings": [{"model": "quartznet5x5", "function": "main", "release": "3.9.0", "arms": [],
+                              "cpu": "znver4", "proof_skipped": True}]}  # fmt: skip
+    runner.sittings(tmp_path, manifest, "d", {"llvm_cpu": "znver5"}, tmp_path, 6)
+    (made,) = kept
+    assert made["proof_skipped"] is True and made["bundle_cpu"] == "znver4" and made["llvm_cpu"] == "znver5"
+    document = {
+        **_document(advice.SCHEMA),
+        **{k: made[k] for k in ("proof_skipped", "bundle_cpu", "llvm_cpu")},
+    }
+    (found,) = advice.derive(document)
+    said = "\n".join(advice.lines(advice.Chosen((found,), True, ""), found.model))
+    assert "proof: not timed in this sitting (skipped by --no-proof)" in said and "predates" not in said
+    assert "--cpu znver4 --to DIR" in said and "--cpu znver5" not in said
+    # A sitting bundled with its proof names no skip; an advise sitting here names its own CPU.
+    manifest["sittings"][0].pop("proof_skipped")
+    runner.sittings(tmp_path, manifest, "d", {"llvm_cpu": "znver5"}, tmp_path, 6)
+    assert "proof_skipped" not in kept[-1]
+    (here,) = advice.derive({**_document(advice.SCHEMA), "llvm_cpu": "znver5"})
+    assert here.proof_cpu == "znver5"
+
+
+def test_a_bundle_cpu_from_elsewhere_must_be_a_name():
+    from iree_matrix.answer import sittings
+
+    zen = {"vendor": "AuthenticAMD", "family": "25", "model": "17", "stepping": "1",
+           "cpu_flags_sha256": "ab" * 32, "cores": 2, "machine": "x86_64", "cpu": "AMD EPYC"}  # fmt: skip
+    from iree_matrix.core.model.host_identity import HostIdentity
+
+    document = {**_document(advice.SCHEMA), "host": {**zen, "identity": HostIdentity.of(zen).identity}}
+    assert sittings.problem({**document, "bundle_cpu": "znver4"}, set()) is None
+    assert sittings.problem({**document, "bundle_cpu": "x; rm -rf ~"}, set()) == (
+        "LLVM CPU name 'x; rm -rf ~' is not a name"
+    )

@@ -378,3 +378,29 @@ def test_calibrate_into_a_directory_it_cannot_write_is_one_line(tmp_path, capsys
     assert cli.main(["calibrate", "--results-dir", str(tmp_path), "--out", "/proc/x"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("iree-matrix: error: --out /proc/x: cannot write there") and "Traceback" not in err
+
+
+def test_arm_of_keeps_a_plugin_kernels_plugin_and_vouches_for_its_file(tmp_path: Path, monkeypatch):
+    """A plugin kernel's module is refused at load without its plugin: the benchmark keeps the run's
+    `--executable_plugin=embedded:PATH`, and PATH (not `embedded:PATH`) is checked like every read."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "iree-benchmark-module").write_text("")
+    module, plugin = tmp_path / "m.vmfb", tmp_path / "k.so"
+    module.write_text("m")
+    plugin.write_text("p")
+    flag = f"--executable_plugin=embedded:{plugin}"
+    command = (
+        str(tools / "iree-run-module"),
+        f"--module={module}",
+        flag,
+        "--function=main",
+        "--output=@/x.npy",
+    )
+    record = _run("run:a/1", "a", "s1", 5.0, command=command)
+    checked: list[Path] = []
+    monkeypatch.setattr(abtest, "vouched_against", lambda path, caches: checked.append(path))
+    arm = abtest.arm_of(record, "k", [tmp_path])
+    assert arm.argv == (str(tools / "iree-benchmark-module"), "--device=local-sync", f"--module={module}",
+                        flag, "--function=main")  # fmt: skip
+    assert plugin in checked and module in checked

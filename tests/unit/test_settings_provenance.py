@@ -142,3 +142,20 @@ def test_a_release_source_joins_the_files_and_the_environment_is_named(tmp_path:
     given = workflow.merged(Layered.read(matrix), dataclasses.replace(plain, iree_sources=(str(tree),)))
     assert given.data["iree_source"] == {"*": str(tree.resolve())}  # one source for every release
     assert given.origin("iree_source.*") == "--iree-source"
+
+
+def test_a_bad_kernel_option_is_said_as_the_option_typed(tmp_path: Path) -> None:
+    """`advise`/`matrix --kernel DIR` join the matrix file's `kernels`; a bad DIR is named as the
+    option the user typed, not as the file's key (matrix/advise.toml: kernels: ...) it was not in."""
+    from iree_matrix.core.errors import UserError
+    from iree_matrix.matrix.settings import Layered
+
+    plain = workflow.PlanSettings(
+        matrix=SMOKE, results_dir=tmp_path, cache=tmp_path, kernels=(str(tmp_path),)
+    )
+    with pytest.raises(UserError) as said:
+        workflow.merged(Layered.read(SMOKE), plain)
+    missing = f"{tmp_path}/kernel.toml: no such file (a kernel directory holds a kernel.toml)"
+    assert str(said.value) == f"--kernel {tmp_path}: {missing}"
+    good = dataclasses.replace(plain, kernels=(str(ROOT / "kernels" / "depthwise3x3"),))
+    assert workflow.merged(Layered.read(SMOKE), good).origin("kernels") == "--kernel"

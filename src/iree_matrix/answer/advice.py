@@ -150,6 +150,12 @@ class Advice:
     # only: no ONNX Runtime), each as "<peer>: how to add it": why a ratio to it is missing.
     peers_missing: tuple[str, ...] = ()
     proof_skipped: bool = False  # the sitting ran with `--no-proof`: unproved by the user's choice
+    bundle_cpu: str = ""  # a sitting bundle's `--cpu` (its modules' CPU): the one to bundle its proof for
+
+    @property
+    def proof_cpu(self) -> str:
+        """The LLVM CPU a command that times the missing proof names: the bundle's, else this identity's."""
+        return self.bundle_cpu or self.identity.llvm_cpu
 
     @property
     def configuration(self) -> search.Config:
@@ -247,6 +253,7 @@ def derive(document: Mapping[str, Any], source: str = "") -> list[Advice]:
                     gap_error=why,
                     peers_missing=bundles.missing_peers(entry),
                     proof_skipped=bool(document.get("proof_skipped")),
+                    bundle_cpu=str(document.get("bundle_cpu") or ""),
                 )  # fmt: skip
             )
     return found
@@ -564,6 +571,8 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
             )
             if a.kernel.build:
                 out.append(f"    build its object: {a.kernel.build}")
+            if a.kernel.run_flags:  # a plugin: the module loads only with it
+                out.append(f"    run with its plugin: iree-run-module {' '.join(a.kernel.run_flags)} ...")
         else:
             out.append(f"  {name}: take IREE {a.release} with {config}{ms}")
         out.append(f"    iree-compile {flags_text(a.flags)}")
@@ -578,7 +587,7 @@ def lines(chosen: Chosen, model: str, fleet: bool = True, argument: str = "") ->
         for trial in a.kernel_trials:
             out.append(f"    {kernel_text(trial)}")
         proof = neighbourhood.summary(a.proof, a.config) if a.proof is not None else None
-        unproved = neighbourhood.untimed(argument or a.model, a.identity.llvm_cpu, a.proof_skipped)
+        unproved = neighbourhood.untimed(argument or a.model, a.proof_cpu, a.proof_skipped)
         out.append(f"    proof: {proof or unproved}")
         if a.gap is not None:
             out.append(f"    where the gap is: {gaps.summary(a.gap)}")

@@ -38,6 +38,7 @@ class Arm:
     kernel_build: str = ""
     kernel_object: str = ""
     applied: Optional[bool] = None
+    kernel_run: tuple[str, ...] = ()  # a plugin kernel: the runtime's flag that loads it
 
     @property
     def median(self) -> Optional[float]:
@@ -68,6 +69,7 @@ class Arm:
             kernel_build=str(data.get("kernel_build") or ""),
             kernel_object=str(data.get("kernel_object") or ""),
             applied=data.get("applied") if isinstance(data.get("applied"), bool) else None,
+            kernel_run=tuple(str(f) for f in data.get("kernel_run") or ()),
         )
 
     def as_dict(self) -> dict[str, Any]:

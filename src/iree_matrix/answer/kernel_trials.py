@@ -29,12 +29,13 @@ class KernelTrial:
     matches: Optional[bool] = None  # False: its outputs differ from torch's
     error: str = ""  # why it has no times
     taken: bool = False
+    run_flags: tuple[str, ...] = ()  # a plugin kernel: the runtime tools' flag that loads its plugin
 
     @classmethod
     def of(cls, arm: Arm, base: Arm) -> KernelTrial:
         return cls(
             arm.kernel, base.config, paired(base, arm), arm.flags, arm.kernel_dir, arm.kernel_build,
-            arm.kernel_object, arm.applied, arm.matches, arm.error,
+            arm.kernel_object, arm.applied, arm.matches, arm.error, run_flags=arm.kernel_run,
         )  # fmt: skip
 
     @property
@@ -98,4 +99,5 @@ def kernel_json(trial: KernelTrial) -> dict[str, Any]:
         "directory": trial.directory,
         "build": trial.build,
         "object": trial.object,
+        **({"run_flags": list(trial.run_flags)} if trial.run_flags else {}),
     }

@@ -123,9 +123,10 @@ def problem(document: Mapping[str, Any], compiled: set[str]) -> Optional[str]:
         return "no machine identity (host.identity, family)"
     if not about.consistent:
         return "its identity string does not agree with the CPU fields it is made of"
-    llvm = str(document.get("llvm_cpu") or "")
-    if llvm and not _NAME.fullmatch(llvm):
-        return f"LLVM CPU name {llvm[:40]!r} is not a name"
+    for key in ("llvm_cpu", "bundle_cpu"):  # each is shown in a command to run
+        llvm = str(document.get(key) or "")
+        if llvm and not _NAME.fullmatch(llvm):
+            return f"LLVM CPU name {llvm[:40]!r} is not a name"
     model = str(document.get("model") or "")
     if not _NAME.fullmatch(model):
         return f"model name {model[:40]!r} is not a name (letters, digits, ._+@~-; at most 120)"
@@ -421,6 +422,11 @@ def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
         for key in ("kernel_dir", "kernel_build", "kernel_object"):
             if not isinstance(arm.get(key, ""), str) or not _LINE.fullmatch(arm.get(key, "")):
                 return f"its {key} is not one line of text"
+        run = arm.get("kernel_run") or []
+        if not isinstance(run, list) or not all(
+            isinstance(f, str) and _LINE.fullmatch(f) and f.startswith("--executable_plugin=") for f in run
+        ):
+            return "its kernel_run is not a list of --executable_plugin= flags"
     return None
 
 

@@ -254,6 +254,12 @@ def sittings(
             "repetitions": calls, "started": started, "finished": now(),
             "load_average": load, "functions": functions, "bundle_sha256": digest,
         }  # fmt: skip
+        # Made with --no-proof: the answer says so (not "predates"), and names the bundle's CPU, not
+        # the one this machine is, in the command that would time the proof.
+        if any(s.get("proof_skipped") for s in found):
+            document["proof_skipped"] = True
+        if found[0].get("cpu"):
+            document["bundle_cpu"] = found[0]["cpu"]
         _keep(out, model, started, document)
 
 

@@ -33,7 +33,9 @@ from iree_matrix.stages.benchmark_tool import benchmark_times
 BENCHMARK_TOOL = "iree-benchmark-module"
 ROUNDS = 8  # paired rounds per comparison: 8 equal signs give p = 0.008, 7 of 8 can still pass
 REPETITIONS = 3  # iree-benchmark-module repetitions per arm and round; their median is the round's
-_KEEP = ("--module=", "--function=", "--input=", "--parameters=")
+# What a run's command keeps for its benchmark: a plugin kernel's module loads only with its plugin
+# (`--executable_plugin=embedded:PATH`, stages/run.py), so an arm without it would be refused at load.
+_KEEP = ("--module=", "--function=", "--input=", "--parameters=", "--executable_plugin=")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +70,7 @@ def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
     module = next((Path(a.split("=", 1)[1]) for a in kept if a.startswith("--module=")), None)
     if module is None or not module.is_file():
         raise NotComparable(f"{record.job}: its module {module} is no longer in the store")
-    reads = [(a.split("=", 1)[1].removeprefix("@"), f"its {a.split('=', 1)[0]}") for a in kept]
+    reads = [(_read_path(a), f"its {a.split('=', 1)[0]}") for a in kept]
     for path, what in [(str(bench), "its benchmark tool"), *(r for r in reads if r[1] != "its --function")]:
         why = vouched_against(Path(path), [*caches, default_cache()])
         if why is not None:
@@ -77,6 +79,12 @@ def arm_of(record: Record, name: str = "", caches: Sequence[Path] = ()) -> Arm:
                 "are run (run the matrix here, then compare)"
             )
     return Arm(name or record.job, (str(bench), "--device=local-sync", *kept), module)
+
+
+def _read_path(flag: str) -> str:
+    """The file a kept flag makes the tool read: `--input=@F` F, `--executable_plugin=embedded:F` F."""
+    value = flag.split("=", 1)[1].removeprefix("@")
+    return value.removeprefix("embedded:") if flag.startswith("--executable_plugin=") else value
 
 
 def vouched_against(path: Path, caches: Sequence[Path]) -> Optional[str]:

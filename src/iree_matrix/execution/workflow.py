@@ -216,6 +216,7 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
         layered = layered.over("timeouts", parse_timeouts(settings.timeout), "--timeout")
     if settings.kernels:  # relative to the working directory, as `--model`'s paths are
         given = [str(Path(k).expanduser().resolve()) for k in settings.kernels]
+        _check_kernels(settings.kernels)
         layered = layered.extended("kernels", given, "--kernel")
     origin = "--iree-source" if settings.iree_sources else f"environment {cmake_runtime.SOURCE_ENV}"
     for item in _iree_sources_given(settings.iree_sources):
@@ -230,6 +231,18 @@ def merged(layered: Layered, settings: PlanSettings) -> Layered:
         else:
             layered = layered.over("iree_source", {release: source}, origin)
     return layered
+
+
+def _check_kernels(given: Sequence[str]) -> None:
+    """Each `--kernel DIR` loaded before it joins the matrix file's list, so a bad one is said as the
+    option the user typed (`--kernel /tmp: …`), not as the matrix file's `kernels` key it was not in."""
+    from iree_matrix.matrix import kernels as kernel_files
+
+    for directory in given:
+        try:
+            kernel_files.load(Path(directory).expanduser())
+        except kernel_files.KernelError as exc:
+            raise UserError(f"--kernel {directory}: {exc}") from None
 
 
 def provenance(

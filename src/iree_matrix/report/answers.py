@@ -215,7 +215,7 @@ def _proof(a: advice.Advice) -> list[str]:
     """The pick's neighbourhood under its answer: every one-knob change timed against it in paired
     rounds of one sitting (the last step of its local search), and the steps that moved it."""
     if a.proof is None:
-        return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.identity.llvm_cpu, a.proof_skipped)}.", ""]
+        return [f"Neighbourhood: {neighbourhood.untimed(a.model, a.proof_cpu, a.proof_skipped)}.", ""]
     out = [f"Neighbourhood: {neighbourhood.summary(a.proof, a.config)}.", ""]
     moves = neighbourhood.path_lines(a.proof)
     if moves:

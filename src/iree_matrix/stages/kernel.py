@@ -123,7 +123,7 @@ class KernelStage(StageBase):
         tree = _plugin_tree(ctx) if kernel.plugin else None
         header = tree / custom_dispatch.PLUGIN_HEADER if tree is not None else None
         reads = [tree / custom_dispatch.PLUGIN_INCLUDE] if tree is not None else []
-        flags += [f"-I{r}" for r in reads]
+        flags += [include_flag(r) for r in reads]
         cache = out / "zig-cache"  # Zig's caches, inside the entry's staging (thrown away below)
         run_env = {"ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
         cc = [env.python(), "-m", custom_dispatch.CC_MODULE]
@@ -194,6 +194,13 @@ def _kernel(job: Job, ctx: Context) -> Kernel:
     if found is None:
         raise StageFailure("unknown-kernel", f"no kernel {job.label.kernel!r} in the matrix", cacheable=False)
     return found
+
+
+def include_flag(directory: Path) -> str:
+    """The C compiler's include flag for `directory`, spelled `--include-directory=DIR`: on Docker a
+    path root's home hides is mounted under /mnt/host and the argv rewritten to match, which finds a
+    path only after `=`, a space or a quote; in `-IDIR` it stayed the host's, not found there."""
+    return f"--include-directory={directory}"
 
 
 def _request(

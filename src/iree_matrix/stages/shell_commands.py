@@ -28,7 +28,7 @@ from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import Record
-from iree_matrix.iree import flags, targets, versions
+from iree_matrix.iree import custom_dispatch, flags, targets, versions
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import arrays
 from iree_matrix.stages import compile as compile_stage
@@ -409,6 +409,25 @@ def _kernel_dep(record: Record, latest: Mapping[str, Record]) -> Optional[Record
     return chosen[0] if chosen else None
 
 
+def _kernel_note(kernel: Record, store: Path) -> str:
+    """Where the kernel job's files were: a plugin is no input of the compile (its spec names no
+    object) but of every run, which loads it (`--executable_plugin=embedded:`, in the run's command)."""
+    from iree_matrix.core.model.metrics.kernel import KernelMetrics
+    from iree_matrix.matrix.kernels import PLUGIN
+
+    entry = store / "kernel" / kernel.key
+    built = f"the kernel's C compiler ran in {entry}/src (its sources as built)"
+    if kernel.metric.of(KernelMetrics).mechanism == PLUGIN:
+        return (
+            f"{built}; the compile's directory also held {entry}/spec.mlir by its bare name; the run loads "
+            f"the plugin from {entry}/objects ({custom_dispatch.RUNTIME_PLUGIN_FLAG}=embedded:PATH)"
+        )
+    return (
+        f"{built}; the compile's directory also held {entry}/spec.mlir and the object of {entry}/objects "
+        "by their bare names"
+    )
+
+
 def _recorded(record: Record, what: str) -> Step:
     if not record.command:
         said = f"{record.status.value}" + (f" ({record.error_class})" if record.error_class else "")
@@ -509,11 +528,7 @@ def cell_commands(record: Record, records: Sequence[Record], store: Path, cache:
             continue
         steps.append(_recorded(dep, dep.stage))
         if dep.stage == "kernel":
-            entry = store / "kernel" / dep.key
-            notes.append(
-                f"the kernel's C compiler ran in {entry}/src (its sources as built); the compile's directory "
-                f"also held {entry}/spec.mlir and the object of {entry}/objects by their bare names"
-            )
+            notes.append(_kernel_note(dep, store))
         if dep.stage == "compile" and dep.command[1:2] and "/" not in dep.command[1]:
             export = _dep(record, latest, "export")
             where = (

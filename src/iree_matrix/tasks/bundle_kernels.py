@@ -49,6 +49,7 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
                 f"bundle --kernel {given}: kernel {kernel.name!r} is meant for {', '.join(kernel.models)} "
                 f"(its {kernel_files.KERNEL_FILE}'s models), not {model}: add {model} there to time it"
             )
+        refuse_plugin(kernel, f"bundle --kernel {given}")
         names.append(kernel.name)
     if plan.kernels:
         return plan, tuple(dict.fromkeys(names))
@@ -56,11 +57,30 @@ def chosen(plan: PlanSettings, model: str, release: str) -> tuple[PlanSettings, 
     if found is None:
         return plan, ()
     directory, kernel, where = found
+    if kernel.plugin:  # not asked for: the bundle goes without it, said (refuse_plugin says why)
+        logger.warning(
+            f"bundle --advise {model}: the published answer on {where} takes the plugin kernel "
+            f"`{kernel.name}`, which a sitting bundle does not carry: no kernel arm travels "
+            "(--kernel DIR names an embedded one)"
+        )
+        return plan, ()
     logger.info(
         f"bundle --advise {model}: the published answer on {where} takes the kernel `{kernel.name}` "
         f"({kernel.shown_directory()}): its arms travel too (--kernel DIR names another)"
     )
     return dataclasses.replace(plan, kernels=(str(directory),)), (kernel.name,)
+
+
+def refuse_plugin(kernel: kernel_files.Kernel, said: str) -> None:
+    """A plugin kernel's module loads only with its plugin (`--executable_plugin`), and a bundle's
+    runner carries modules, not plugins, nor passes that flag: refused here in one line, before
+    anything is built, rather than every kernel arm failing to load on the machine there."""
+    if kernel.plugin:
+        raise UserError(
+            f'{said}: kernel {kernel.name!r} is a plugin (mechanism = "plugin"), which a sitting bundle '
+            'does not carry yet: bundle the same kernel embedded (mechanism = "embedded", e.g. '
+            "kernels/depthwise3x3), or time the plugin here with advise --kernel"
+        )
 
 
 def published_kernel(model: str, release: str) -> Optional[tuple[Path, kernel_files.Kernel, str]]:

@@ -146,6 +146,10 @@ def _pack(
             loaded.plan, results.latest(), Store(cache / "store"), found, cpu, advised.picks, advised.proofs
         )
         files.update(peer_files)
+        for sitting in sittings:  # what its answer says of a missing proof: why, and the CPU to bundle
+            sitting["cpu"] = cpu
+            if not args.proof:
+                sitting["proof_skipped"] = True
         # A kernel arm as advise keeps it: the flags with its spec, its directory and build command,
         # whether its spec applied, and an arm whose compile failed with why (it did not travel).
         bundle_kernels.describe_arms(sittings, loaded, results.latest(), found, cpu)
