@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix.answers.runs_view import version_key
+from iree_matrix.findings.runs_view import version_key
 from iree_matrix.core.model.results import ResultsLog, Status
 
 

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from iree_matrix.answers import runs_view
+from iree_matrix.findings import runs_view
 
 
 def _busy(deadline: float) -> None:

@@ -32,7 +32,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from iree_matrix.answers import search
+from iree_matrix.findings import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.system.locks import machine_lock
 from iree_matrix.iree import flags

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from checkout_rewrite import REPO, arguments, rewrite
 
-from iree_matrix.answers import results_folder
+from iree_matrix.findings import results_folder
 from iree_matrix.stages import shell_commands
 
 

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iree_matrix.answers import results_folder
 from iree_matrix.execution import stage_times
+from iree_matrix.findings import results_folder
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import release_choice
 from iree_matrix.core.model.results import Status
+from iree_matrix.findings import release_choice
 from iree_matrix.matrix.models import builtin_names, resolve
 
 from .conftest import iree_matrix, records

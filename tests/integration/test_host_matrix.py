@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import compat
 from iree_matrix.core import shipped
 from iree_matrix.core.model.results import Status
+from iree_matrix.findings import compat
 from iree_matrix.matrix import spec_file
 
 from .conftest import REPO, SMOKE, iree_matrix, raw_lines, records

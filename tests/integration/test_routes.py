@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import release_choice
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import release_choice
 
 from .conftest import REPO, iree_matrix, records, shared_cache
 

@@ -13,7 +13,7 @@ from iree_matrix.report import documents
 @pytest.mark.heavy
 def test_a_runs_report_is_not_rendered_again_when_nothing_it_reads_changed(tmp_path, no_published):
     """Issue #39 item 5: a no-op re-run spent most of its time re-rendering identical pages."""
-    from iree_matrix.answers import compat
+    from iree_matrix.findings import compat
     from iree_matrix.report import site
     from tests.unit.test_answers import _compile, _run
 

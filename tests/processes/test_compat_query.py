@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from iree_matrix.answers import compat
+from iree_matrix.findings import compat
 from tests.unit.test_compat_query import ROOT
 
 

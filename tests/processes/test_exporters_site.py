@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from iree_matrix.answers import compat
+from iree_matrix.findings import compat
 from iree_matrix.report import site
 from tests.unit.test_exporters_report import _env, _records
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from iree_matrix.answers import release_choice
+from iree_matrix.findings import release_choice
 from tests.unit.test_hints import HF, HF_SET, ROOT
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers.merge import merge
 from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.findings.merge import merge
 from tests.unit.test_merge import _rec, _write
 
 
@@ -32,7 +32,7 @@ def test_a_merge_waits_for_another_into_the_same_directory(tmp_path):
     lost, both exited 0. A merge holds OUT's lock while it reads and writes; a second one waits."""
     import threading
 
-    from iree_matrix.answers.publish import locked
+    from iree_matrix.findings.publish import locked
 
     one = _write(tmp_path / "one", _rec("install:a"))
     two = _write(tmp_path / "two", _rec("install:b"))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import results_folder, runs_view
 from iree_matrix.core.model.results import Status, latest_by_job
+from iree_matrix.findings import results_folder, runs_view
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 

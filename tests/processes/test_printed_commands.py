@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import query
 from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.findings import query
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.tasks import recipe_search
 from tests.unit.test_answers import _compile, _run

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import publish as published
 from iree_matrix.commands import publish as publish_command
 from iree_matrix.core.errors import UserError
+from iree_matrix.findings import publish as published
 
 pytestmark = pytest.mark.processes  # a publish is killed in a child process and finished by the next
 
@@ -142,8 +142,8 @@ def test_a_publish_refused_before_it_starts_leaves_no_mark(run_and_published, ca
 def test_publish_keeps_what_it_replaces(tmp_path, capsys):
     """#51: a publish replaced 3,003 records with 6 and kept nothing: now the previous log is kept
     as results.jsonl.bak and the jobs it loses are counted on stderr."""
-    from iree_matrix.answers.publish import publish
     from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.findings.publish import publish
 
     def log(directory, *jobs):
         directory.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import query, results_folder
+from iree_matrix.findings import query, results_folder
 
 pytestmark = pytest.mark.heavy
 

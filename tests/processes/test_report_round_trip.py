@@ -22,8 +22,8 @@ def test_write_compatibility_round_trips_through_the_log(tmp_path) -> None:
     text = out.read_text(encoding="utf-8")
     # A run's report relates its figures to the published ones (results/bench-rocketlake): the same
     # records and those render the same text.
-    from iree_matrix.answers import results_folder
     from iree_matrix.core import shipped
+    from iree_matrix.findings import results_folder
     from iree_matrix.report.published import BENCH_SETS, PUBLISHED_SET
 
     tool = shipped.command()  # a run's report names the tool as its reader can run it

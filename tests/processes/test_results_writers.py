@@ -167,8 +167,8 @@ def test_an_append_waits_for_a_rewrite_and_is_kept(tmp_path: Path) -> None:
     lands in the file the rename left."""
     import threading
 
-    from iree_matrix.answers.publish import locked
     from iree_matrix.core.atomic_files import write_atomically
+    from iree_matrix.findings.publish import locked
 
     results = _write(tmp_path / "r", "run:a/0")
     log = ResultsLog(results / "results.jsonl")

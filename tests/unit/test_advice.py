@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answer import advice, advise_plan, advise_sitting, sitting
-from iree_matrix.answers import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import search
 
 ROCKETLAKE = {
     "machine": "x86_64",
@@ -367,9 +367,9 @@ def test_the_other_releases_pick_is_timed_in_the_sitting_and_said_when_it_wins()
 def test_an_environment_fault_is_not_the_models_failure():
     import dataclasses as dc
 
-    from iree_matrix.answers import release_choice
     from iree_matrix.core.errors import EnvironmentFault
     from iree_matrix.core.model.results import Status
+    from iree_matrix.findings import release_choice
     from tests.unit.test_answers import _compile
 
     record = _compile("tiny", "3.9.0")

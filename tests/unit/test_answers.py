@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from iree_matrix.answers import exporters, load_windows, release_choice, release_regressions, runs_view
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import exporters, load_windows, release_choice, release_regressions, runs_view
 from iree_matrix.report import render_compatibility
 
 EXP = "py3.11-torch2.13.0-turbine3.9.0"
@@ -381,7 +381,7 @@ def _compare(a: str, b: str, verdict: str, ratio: float, function: str = "m") ->
 
 
 def test_paired_rounds_name_the_fastest_where_the_medians_cannot():
-    from iree_matrix.answers import paired
+    from iree_matrix.findings import paired
 
     loaded = _twice_as_fast(load=1.5, host=LEGACY)
     (rec,) = release_choice.recommendations(
@@ -396,7 +396,7 @@ def test_paired_rounds_name_the_fastest_where_the_medians_cannot():
 
 
 def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
-    from iree_matrix.answers import paired
+    from iree_matrix.findings import paired
 
     def records(host: dict[str, Any]) -> list[Record]:
         return [
@@ -424,7 +424,7 @@ def test_a_regression_from_timings_needs_one_identified_cpu_or_paired_rounds():
 def test_a_paired_fastest_follows_the_chain_of_verdicts():
     """3.7.0 beat the newest (3.8.0) and 3.6.0 beat 3.7.0 in paired rounds: 3.6.0 is the fastest,
     by the product of the two speed-ups (what runs/ of issue #48's regressions read)."""
-    from iree_matrix.answers import paired
+    from iree_matrix.findings import paired
 
     records = [r for c in ("3.6.0", "3.7.0", "3.8.0") for r in (_compile("m", c), _run("m", c, load=1.5))]
     documents = [_compare("3.8.0", "3.7.0", "faster", 0.74), _compare("3.6.0", "3.7.0", "slower", 4.0)]

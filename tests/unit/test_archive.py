@@ -1,4 +1,4 @@
-"""Moving timings that name no CPU family/model to an archive (answers/archive.py): what a record
+"""Moving timings that name no CPU family/model to an archive (findings/archive.py): what a record
 answers stays published, its milliseconds move, and nothing is lost or moved twice."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import archive
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.findings import archive
 
 LEGACY = {"cpu": "AMD EPYC", "cpu_features": ["avx2", "avx512f"], "machine": "x86_64", "cores": 2}
 IDENTIFIED = {

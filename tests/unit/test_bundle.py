@@ -1,6 +1,6 @@
 """Run bundles: the runner's pure parts (identity; its output check is the run stage's own code), a
 damaged bundle is refused, and records and sittings from elsewhere are taken only when they check
-out (answers/bundles.py, answer/sittings.py). The end-to-end run is tests/integration/test_bundle.py."""
+out (findings/bundles.py, answer/sittings.py). The end-to-end run is tests/integration/test_bundle.py."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from iree_matrix.answer import sittings
-from iree_matrix.answers import bundles
 from iree_matrix.bundle_runner import base as runner_base
 from iree_matrix.bundle_runner import host as runner_host
 from iree_matrix.bundle_runner import manifest as runner_manifest
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record
 from iree_matrix.core.system import host
+from iree_matrix.findings import bundles
 
 
 def test_the_runner_names_this_cpu_as_the_tool_does() -> None:
@@ -175,7 +175,7 @@ def test_a_record_that_claims_a_bundle_is_checked_even_without_bundle_json(tmp_p
     """Issue 68 item 4: a results folder without bundle.json skipped every bundle check (a record with
     no digests and 0.001 ms was merged and shown as run elsewhere by a bundle). Any record whose
     env says a bundle ran it is checked against that bundle's manifest, or nothing is merged."""
-    from iree_matrix.answers.merge import merge
+    from iree_matrix.findings.merge import merge
 
     forged = json.loads(_record().to_json())
     forged["metrics"] = {"latency_ms": {"median": 0.001, "n": 1}, "matches": True}
@@ -270,7 +270,7 @@ def test_a_sitting_folder_without_bundle_json_or_with_a_linked_sitting_is_refuse
 def test_a_target_run_only_by_a_bundle_is_not_called_a_pass_on_0_of_0() -> None:
     """Here the armv6 run was not run (no Docker), a bundle ran it on a real board: the answer is
     the bundle's, never "passes on 0 of 0 releases" nor "no release passes"."""
-    from iree_matrix.answers import query
+    from iree_matrix.findings import query
 
     arm = {**LABELS, "arch": "armv6", "profile": "default", "runtime": "src:3.9.0", "compiler": "3.9.0"}
     cell = "tiny_cnn/e/iree3.9.0/armv6/default"

@@ -177,7 +177,7 @@ def test_publish_carries_a_flag_searchs_walks_and_renders_them(tmp_path, capsys,
     (run / "search.json").write_text(json.dumps({"budget": {"budget": 3}, "descents": [walk]}))
     assert cli.main(["publish", str(run), "--to", str(published)]) == 0
     assert (published / "search.json").read_text() == (run / "search.json").read_text()
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
     from iree_matrix.report.documents import has_performance
 
     # So publish renders PERFORMANCE.md's search section from them.

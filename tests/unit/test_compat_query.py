@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import compat, query, release_choice
 from iree_matrix.core.model.records import runtime_name
 from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.findings import compat, query, release_choice
 from tests.unit.test_answers import EXP, _compile, _refused, _run
 
 ROOT = Path(__file__).resolve().parents[2]

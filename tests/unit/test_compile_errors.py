@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from iree_matrix.answers import runs_view
 from iree_matrix.core.model.outcome import Outcome, record
 from iree_matrix.core.model.results import Status
+from iree_matrix.findings import runs_view
 from iree_matrix.iree import compile_errors
 
 # IREE 3.13.0 on a 2-layer GRU classifier exported by iree-turbine 3.9.0 / torch 2.13.0 (issue #30;
@@ -70,7 +70,7 @@ def test_why_a_compile_failed_comes_from_the_record_or_its_older_message():
 def test_query_model_names_the_failing_stage_and_the_op_not_the_runs_never_run():
     import dataclasses
 
-    from iree_matrix.answers import query
+    from iree_matrix.findings import query
     from tests.unit.test_answers import _compile, _run
 
     named = compile_errors.first_error(GRU)

@@ -144,7 +144,7 @@ def test_outcomes_take_each_releases_first_failing_stage():
 
 
 def test_query_model_names_the_recipe_that_passes():
-    from iree_matrix.answers import query
+    from iree_matrix.findings import query
     from tests.unit.test_answers import _compile, _run
 
     recipe = "llama@transformers~eager+select-cache"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from iree_matrix.answers import compat, exporters, query
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import compat, exporters, query
 from iree_matrix.report import render_compatibility
 
 SHA = {"a": "a" * 64, "b": "b" * 64, "c": "c" * 64}

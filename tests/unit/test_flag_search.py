@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers import search_descent
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.execution import abtest, execute
+from iree_matrix.findings import search_descent
 from iree_matrix.tasks import flag_search
 
 SPEED = {"O2": 0.9, "im2col": 0.8, "O3-stack": 1.05, "data-tiling": 0.95}  # each knob's factor

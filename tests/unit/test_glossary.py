@@ -1,6 +1,6 @@
 """docs/glossary.md: one entry per word, in alphabetical order, each saying where it lives (`*In:*`),
 and every module path it names exists, with the class, function or constant named after a colon
-(`answers/search.py:Config`) defined at that module's top level. A module moved or a name renamed
+(`findings/search.py:Config`) defined at that module's top level. A module moved or a name renamed
 fails here until the glossary says where it went."""
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ import jsonschema
 import pytest
 
 from iree_matrix.answer import advice, gpu_advice, sittings
-from iree_matrix.answers import compat
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.system import host
+from iree_matrix.findings import compat
 from iree_matrix.stages import run as run_stage
 
 ROUNDS = 8
@@ -175,7 +175,7 @@ def test_a_gpu_sitting_that_checks_out_is_taken_and_goes_under_its_gpu(tmp_path:
 
 
 def _manifests(tmp_path: Path) -> Any:
-    from iree_matrix.answers import bundles
+    from iree_matrix.findings import bundles
 
     return bundles.Manifests(tmp_path, {})
 
@@ -277,7 +277,7 @@ def test_compat_json_carries_the_gpu_answers_within_its_schema(tmp_path: Path) -
 def test_query_gives_a_bundle_made_answer_for_hopper_in_place_of_the_hand_measured_one(
     tmp_path: Path,
 ) -> None:
-    from iree_matrix.answers import gpu
+    from iree_matrix.findings import gpu
 
     found = gpu_advice.published(_published(tmp_path))
     hopper = gpu.model([], "mobilenet_v2", "cuda:sm_90", found)
@@ -295,9 +295,9 @@ def test_query_gives_a_bundle_made_answer_for_hopper_in_place_of_the_hand_measur
 
 
 def test_query_model_shows_the_gpu_answers_under_the_cpu_ones(tmp_path: Path) -> None:
-    from iree_matrix.answers import results_folder
-    from iree_matrix.answers.query import Answer
     from iree_matrix.commands import query as query_command
+    from iree_matrix.findings import results_folder
+    from iree_matrix.findings.query import Answer
 
     _published(tmp_path)
     cpu = Answer("model", "passes", ("mobilenet_v2: passes with 3.13.0",))

@@ -2,7 +2,7 @@
 release compiles (sm_90, sm_90a) answers with the chip to compile for instead and the H200 runs that
 show it, and the Vulkan answer names 3.13.0's MobileNetV2 miscompute on real NVIDIA hardware beside
 the published software-device cells. Read against the published results/gpu records; the table of
-hand measurements is answers/gpu_measured.py, and docs/gpu.md shows its rows."""
+hand measurements is findings/gpu_measured.py, and docs/gpu.md shows its rows."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import gpu, results_folder
-from iree_matrix.answers import gpu_measured as measured
 from iree_matrix.commands import query as query_command
+from iree_matrix.findings import gpu, results_folder
+from iree_matrix.findings import gpu_measured as measured
 
 ROOT = Path(__file__).resolve().parents[2]
 GPU = ROOT / "results" / "gpu"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import gpu, results_folder
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
+from iree_matrix.findings import gpu, results_folder
 
 GPU = Path(__file__).resolve().parents[2] / "results" / "gpu"
 

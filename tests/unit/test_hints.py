@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answers import query, release_choice, runs_view
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import query, release_choice, runs_view
 from iree_matrix.iree import hints
 from iree_matrix.report import compatibility, failures, site
 from tests.unit.test_answers import EXP, _compile, _run

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import release_regressions, runs_view
 from iree_matrix.matrix import spec_file
 from iree_matrix.report.sections.ops_across_releases import render_ops
 from iree_matrix.stages import instructions

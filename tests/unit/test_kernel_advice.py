@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from iree_matrix.answer import advice, advise_plan, advise_sitting, kernel_trials, sitting
-from iree_matrix.answers import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import search
 from iree_matrix.matrix import kernels as kernel_files
 from iree_matrix.report import answers as answers_md
 
@@ -232,7 +232,7 @@ def test_the_sitting_times_a_kernel_arm_and_names_one_whose_spec_matched_nothing
 def test_compat_json_carries_the_kernel_an_answer_takes_within_its_schema():
     import jsonschema
 
-    from iree_matrix.answers import compat
+    from iree_matrix.findings import compat
 
     taken = advice.derive(_with_kernel(FASTER))
     missed = advice.derive(_with_kernel((), applied=False, error="kernel-not-applied: …", module_sha256=""))

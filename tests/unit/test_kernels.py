@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.answers import kernel_windows
-from iree_matrix.answers import kernels as kernel_answers
 from iree_matrix.core.errors import SpecError
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Record, ResultsLog, Status, log_path
 from iree_matrix.core.model.store import Entry
 from iree_matrix.execution.workflow import PlanSettings, merged
+from iree_matrix.findings import kernel_windows
+from iree_matrix.findings import kernels as kernel_answers
 from iree_matrix.iree import custom_dispatch, targets
 from iree_matrix.iree.flags import BUILTIN_PROFILES
 from iree_matrix.matrix import kernels, plan, spec_file
@@ -459,7 +459,7 @@ def test_compatibility_md_has_a_kernels_window() -> None:
 
 
 def test_compat_json_holds_the_kernels_window_and_validates() -> None:
-    from iree_matrix.answers import compat
+    from iree_matrix.findings import compat
 
     document = compat.derive(_records())
     compat.validate(document)

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("environments", ("envs/", "images/", "source_builds/")),
     ("stages", ("stages/",)),
     ("running", ("execution/",)),
-    ("answers", ("answers/", "answer/", "report/")),
+    ("answers", ("findings/", "answer/", "report/")),
     ("tasks", ("tasks/",)),
     ("commands", ("commands/",)),
     ("interface", ("cli", "__main__")),

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import cli
-from iree_matrix.answers.merge import merge, merge_records
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.findings.merge import merge, merge_records
 
 SMOKE = Path(__file__).resolve().parents[2] / "matrix" / "smoke.toml"
 
@@ -322,7 +322,7 @@ def test_a_results_log_that_is_a_link_is_refused_in_one_line(tmp_path, capsys):
 
 
 def test_forget_writes_its_backup_by_rename_never_through_a_link(tmp_path):
-    from iree_matrix.answers.publish import forget
+    from iree_matrix.findings.publish import forget
 
     victim = tmp_path / "victim.txt"
     victim.write_text("untouched")

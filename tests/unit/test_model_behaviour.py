@@ -246,7 +246,7 @@ NOTE = (
 
 
 def test_what_the_model_does_is_one_line_worded_once() -> None:
-    from iree_matrix.answers import behaviour
+    from iree_matrix.findings import behaviour
 
     records = _behaving()
     assert behaviour.line(records, {"tiny"}) == NOTE
@@ -260,8 +260,8 @@ def test_what_the_model_does_is_one_line_worded_once() -> None:
 def test_query_model_and_compatibility_md_say_it_under_the_models_answer(tmp_path: Path, capsys) -> None:
     """In the record and `show` only before: the answer a user reads did not say it."""
     from iree_matrix import cli
-    from iree_matrix.answers import query
     from iree_matrix.core.model.results import ResultsLog
+    from iree_matrix.findings import query
     from iree_matrix.report.compatibility import render_compatibility
 
     records = _behaving()

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from iree_matrix.answer import advice, neighbourhood
-from iree_matrix.answers import search
 from iree_matrix.core.model import stats
+from iree_matrix.findings import search
 
 QUARTZ_PICK = "data-tiling+loop-unrolling+slp-vectorization"
 # Round-to-round drift of the machine, the same for every arm of a round (what pairing cancels), and

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.answers import query
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import query
 from iree_matrix.images import debian
 from iree_matrix.iree import elf, targets
 from iree_matrix.matrix import spec_file

@@ -5,9 +5,9 @@ log checked so: tests/processes/test_one_figure.py (heavy)."""
 
 from __future__ import annotations
 
-from iree_matrix.answers import runs_view
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view
 
 
 def _run(median: float, spread: float, started: str, *, cpu: str = "AMD EPYC") -> Record:

@@ -1,4 +1,4 @@
-"""Issue #70: exactly one module reads a results folder's files, answers/results_folder.py (its
+"""Issue #70: exactly one module reads a results folder's files, findings/results_folder.py (its
 `Results`, loaded once per command, and `under` for the folders below a root); the log's name and
 its line-by-line parse live in core/model/results.py. No other module of src/ finds a folder's log
 (`log_path`, `logs_under`), parses one (`read_log`, `ResultsLog(...)`), imports the log's name
@@ -21,19 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "iree_matrix"
 RESULTS = "iree_matrix.core.model.results"
 
-READER = "iree_matrix.answers.results_folder"
+READER = "iree_matrix.findings.results_folder"
 ALLOWED: dict[str, str] = {
     READER: "the one reader",
     RESULTS: "the log's name, its parse and the appending handle (`folder_log`)",
     # The shipped runner is a stdlib + numpy package of its own (it imports nothing of the tool): it
-    # writes a bundle's OUT/results.jsonl, which `merge` reads back through answers/bundles.py.
+    # writes a bundle's OUT/results.jsonl, which `merge` reads back through findings/bundles.py.
     "iree_matrix.bundle_runner.cli": "the runner writes its OUT's log",
     "iree_matrix.bundle_runner.sitting": "the runner reads the log it wrote in OUT",
 }
 REWRITERS: dict[str, str] = {
-    "iree_matrix.answers.publish": "publish and `results forget` rewrite a folder's log under its lock",
-    "iree_matrix.answers.merge": "`merge` checks each input line by line and rewrites OUT's log",
-    "iree_matrix.answers.archive": "`results archive-timings` rewrites the log it strips",
+    "iree_matrix.findings.publish": "publish and `results forget` rewrite a folder's log under its lock",
+    "iree_matrix.findings.merge": "`merge` checks each input line by line and rewrites OUT's log",
+    "iree_matrix.findings.archive": "`results archive-timings` rewrites the log it strips",
     "iree_matrix.answer.sittings": "`merge` of sittings: other machines' records checked, then appended",
 }
 # The log's name in what a user reads (COMPATIBILITY.md's, BOARDS.md's and the site's "from results.jsonl").
@@ -107,7 +107,7 @@ def test_a_planted_reader_is_found(tmp_path: Path) -> None:
     package = tmp_path / "iree_matrix"
     (package / "report").mkdir(parents=True)
     (package / "report" / "fine.py").write_text(
-        '"""Reads results.jsonl? no: a docstring."""\nfrom iree_matrix.answers import results_folder\n'
+        '"""Reads results.jsonl? no: a docstring."""\nfrom iree_matrix.findings import results_folder\n'
         "def f(d):\n    return results_folder.load(d).records\n"
     )
     (package / "report" / "opener.py").write_text(

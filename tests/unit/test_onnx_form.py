@@ -128,7 +128,7 @@ def _onnx_records():
 
 
 def test_query_export_onnx_opset_lists_the_importing_compilers():
-    from iree_matrix.answers import onnx
+    from iree_matrix.findings import onnx
 
     answer = onnx.export(_onnx_records(), 17)
     assert answer.answer == "imports"
@@ -141,7 +141,7 @@ def test_query_export_onnx_opset_lists_the_importing_compilers():
 
 
 def test_the_install_answer_of_a_turbine_release_says_what_pip_gives_and_the_pin():
-    from iree_matrix.answers import onnx
+    from iree_matrix.findings import onnx
 
     lines = onnx.install_lines("2.5.1", "3.6.0")
     assert "gives iree-base-compiler 3.13.0 today" in lines[0] and "float8_e8m0fnu" in lines[0]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import calibration, search
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import Record, Status
 from iree_matrix.core.system import host
 from iree_matrix.execution import abtest
+from iree_matrix.findings import calibration, search
 
 
 def test_a_consistent_five_percent_slowdown_over_eight_rounds_is_slower() -> None:
@@ -238,7 +238,7 @@ def _timed(stage: str, model: str, who: dict, **metrics: object) -> Record:
 
 
 def test_a_view_holds_one_identity_and_relates_another_only_by_ratios() -> None:
-    from iree_matrix.answers import identities
+    from iree_matrix.findings import identities
     from iree_matrix.report.published import render_against_published
 
     mine = [
@@ -277,7 +277,7 @@ def test_a_view_holds_one_identity_and_relates_another_only_by_ratios() -> None:
 
 
 def test_the_roofline_divides_only_figures_of_the_peaks_own_identity() -> None:
-    from iree_matrix.answers import roofline
+    from iree_matrix.findings import roofline
 
     peak = _timed("peak", "", ZEN4, gflops_1=116.0, gflops_all=232.0, threads=2)
     flops = Record(job="flops:m", stage="flops", cell="m", status=Status.OK, key="k", labels={"model": "m"},

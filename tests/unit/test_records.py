@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from iree_matrix import stages
-from iree_matrix.answers import runs_view
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.records import NAMES, REQUIRED, LabelError, Labels
 from iree_matrix.core.model.results import Index, Record, ResultsLog, Status
+from iree_matrix.findings import runs_view
 from iree_matrix.matrix import releases, spec_file
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -79,7 +79,7 @@ def test_every_load_refusal_is_incompatible_module(output):
 
 
 def test_a_date_runtimes_refusal_reads_as_one_line():
-    from iree_matrix.answers import runs_view
+    from iree_matrix.findings import runs_view
 
     assert (
         runs_view.refusal_reason(DATE_REFUSALS[0])
@@ -95,8 +95,8 @@ def test_a_crash_after_loading_is_a_run_error():
 
 def test_a_stored_run_error_with_a_refusals_words_counts_as_a_refusal():
     """Records from before the executable-version phrase was known say `run-error`."""
-    from iree_matrix.answers import load_windows, runs_view
     from iree_matrix.core.model.results import Record, Status
+    from iree_matrix.findings import load_windows, runs_view
 
     record = Record("run:x", "run", "x", "k", Status.FAIL, {}, error_class="run-error", message=REFUSALS[-1])
     assert load_windows.load_of(record) is load_windows.Load.REFUSES

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from iree_matrix.answers import compat, roofline
 from iree_matrix.core.errors import StageFailure
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import compat, roofline
 from iree_matrix.report.performance import render_all
 from iree_matrix.stages import flops, peak
 

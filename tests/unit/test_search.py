@@ -10,10 +10,10 @@ from typing import Optional
 
 import pytest
 
-from iree_matrix.answers import search, search_descent
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, SEARCH_KNOBS, Profile, combine, with_needs
 from iree_matrix.matrix import spec, spec_file
 from iree_matrix.report.sections.search import render_search
@@ -136,7 +136,7 @@ def test_combined_profiles():
 
 
 def test_named_target_cpus_are_one_dimension_like_opt_levels():
-    from iree_matrix.answers.search import space
+    from iree_matrix.findings.search import space
 
     dims = {d.name: d.options for d in space(("O2", "O3-stack", "avx2", "im2col"))}
     assert dims == {"opt level": ("O2", "O3-stack"), "target CPU": ("avx2",), "im2col": ("im2col",)}

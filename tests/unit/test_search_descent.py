@@ -1,4 +1,4 @@
-"""The flag search's descent loop (answers/search_descent.py `descend`) over a fake sitting: no compiler, no
+"""The flag search's descent loop (findings/search_descent.py `descend`) over a fake sitting: no compiler, no
 timing, a made-up landscape. A round is widened while the budget would otherwise go unspent and
 narrowed to the time left rather than skipped; knobs neutral alone are tried beside the result."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from iree_matrix.answers import search, search_descent
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.results import Status
+from iree_matrix.findings import search, search_descent
 
 KEY = ("quartznet5x5", "3.9.0")
 DEFAULT_MS = 84.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iree_matrix.answers import search, search_descent
+from iree_matrix.findings import search, search_descent
 from iree_matrix.tasks import flag_search
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from iree_matrix.answers import results_folder
 from iree_matrix.commands import show
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.system import processes
+from iree_matrix.findings import results_folder
 from iree_matrix.source_builds import cmake_runtime, cortex_m
 from iree_matrix.stages import shell_commands
 

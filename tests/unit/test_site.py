@@ -132,7 +132,7 @@ def test_failed_refused_and_not_run_are_three_colours():
 
 def test_a_reference_far_above_the_releases_is_a_mark_not_a_flattening_line():
     """Issue #39 item 4: a noisy eager line of 80 ms against releases of 1-2 ms."""
-    from iree_matrix.answers import runs_view
+    from iree_matrix.findings import runs_view
 
     points = (
         ("3.8.0", runs_view.Timing(1.0, 0.9, 1.1, 0.0)),

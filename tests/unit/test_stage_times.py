@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from iree_matrix.answers import results_folder
 from iree_matrix.core.model.results import ResultsLog
 from iree_matrix.execution import eta, stage_times
+from iree_matrix.findings import results_folder
 
 REPO = Path(__file__).resolve().parents[2]
 

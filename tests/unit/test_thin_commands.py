@@ -124,7 +124,7 @@ def test_the_source_checks_find_what_is_planted(tmp_path: Path) -> None:
                 "def add_arguments(parser):\n    parser.add_argument('--rounds', type=int)\n\n\n"
                 f"def main(args):\n    args.retime = ['run:*']\n    setattr(args, 'model', [])\n{long_body}"
             ),
-            "answers/search.py": f"def descend(args):\n    args.x = 1\n{long_body}",  # not a command's
+            "findings/search.py": f"def descend(args):\n    args.x = 1\n{long_body}",  # not a command's
         },
     )
     assert raw_add_arguments(package) == ["commands/search.py:2"]

@@ -15,11 +15,11 @@ import pytest
 
 from iree_matrix import cli
 from iree_matrix.answer import advice, advise_plan, advise_sitting
-from iree_matrix.answers import query
 from iree_matrix.commands import advise, base
 from iree_matrix.commands import query as query_command
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import query
 from iree_matrix.iree import hints
 from iree_matrix.matrix import models
 from iree_matrix.report import machine
@@ -175,7 +175,7 @@ def test_query_reads_this_machines_sitting_without_naming_its_folder(tmp_path, m
     sat = advise_sitting.write(Path("runs") / "advise", "two-a", _sitting("2026-11-26T08:00:00+00:00", 0.5))
     about = {**_sitting("", 1)["host"], "cpu_flags_sha256": "ab" * 32}
     monkeypatch.setattr(host, "describe", lambda: about)
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
 
     chosen = query_command._advice(results_folder.load(query_command._results_dir(None)), "two-a")
     assert chosen is not None and chosen.here

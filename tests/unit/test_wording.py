@@ -1,15 +1,15 @@
 """One answer, worded once: "Which IREE release should I use?" reads the same in COMPATIBILITY.md, on
-the site and in `query model`, because all three print answers/wording.py's sentences of one
+the site and in `query model`, because all three print findings/wording.py's sentences of one
 compat.json document; and the `compare-A-B.json` files beside a log are read in one place
-(answers/paired.py), by the answers and by the site's page of comparisons alike."""
+(findings/paired.py), by the answers and by the site's page of comparisons alike."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from iree_matrix.answers import compat, paired, query, results_folder, wording
 from iree_matrix.core.model.results import ResultsLog
+from iree_matrix.findings import compat, paired, query, results_folder, wording
 from iree_matrix.report import markup, site
 from iree_matrix.report.compatibility import write_compatibility
 from tests.unit.test_answers import _compare, _compile, _run
@@ -78,4 +78,4 @@ def test_the_site_reads_the_compare_files_the_answers_read(tmp_path: Path, monke
     assert reads and all(d == tmp_path for d in reads)  # every read of them went through paired.read
     package = Path(paired.__file__).parents[1]
     readers = [p.relative_to(package) for p in package.rglob("*.py") if '"compare-*.json"' in p.read_text()]
-    assert readers == [Path("answers/paired.py")]
+    assert readers == [Path("findings/paired.py")]

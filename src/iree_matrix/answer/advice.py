@@ -27,10 +27,10 @@ from iree_matrix.answer.arms import Arm as Arm  # re-exported: gpu_advice, repor
 from iree_matrix.answer.arms import Ratio as Ratio
 from iree_matrix.answer.arms import paired as paired
 from iree_matrix.answer.kernel_trials import KernelTrial, kernel_json, kernel_text, ratio_json
-from iree_matrix.answers import bundles, search
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.host_identity import HostIdentity
+from iree_matrix.findings import bundles, search
 from iree_matrix.matrix import peers as peer_registry
 
 # 2: a function may carry its pick's proof (`proof`: answer/neighbourhood.py); a schema-1 document

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer.sitting import Request
-from iree_matrix.answers import search
 from iree_matrix.core.errors import SpecError, UserError
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.findings import search
 from iree_matrix.iree.flags import Profile
 from iree_matrix.matrix import spec
 from iree_matrix.matrix.kernels import Kernel
@@ -108,7 +108,7 @@ class SearchPick:
 def search_picks(root: Path) -> list[SearchPick]:
     """The flag searches' results in the published sets whose timings name their CPU identity (a
     set whose records do not is left out: its picks were made on a CPU no one can name)."""
-    from iree_matrix.answers import identities, results_folder
+    from iree_matrix.findings import identities, results_folder
 
     found = []
     for path in sorted(root.glob("*/search.json")):

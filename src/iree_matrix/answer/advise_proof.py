@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import neighbourhood, sitting
-from iree_matrix.answers import search
 from iree_matrix.core import console
 from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.findings import search
 
 logger = console.logger(__name__)
 

@@ -304,7 +304,7 @@ def for_target(found: Iterable[GpuAnswer], label: str) -> list[GpuAnswer]:
     """The answers that speak for a GPU target's label ("cuda-sm_90", "vulkan-spirv"): those of a GPU
     of that chip's compute capability (whichever chip its answer compiles for), or of a module
     compiled for that very target; for a backend without a chip, those timed with its driver."""
-    from iree_matrix.answers import gpu_measured
+    from iree_matrix.findings import gpu_measured
 
     capability = gpu_measured.compute_capability(label)
 

@@ -21,9 +21,9 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import search
 from iree_matrix.core.errors import StageSkipped
 from iree_matrix.core.model import stats
+from iree_matrix.findings import search
 from iree_matrix.iree import compiler_options
 from iree_matrix.iree.flags import BUILTIN_PROFILES, COMBINE, SEARCH_KNOBS, Profile, compile_flags
 

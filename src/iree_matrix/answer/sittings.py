@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, gpu_advice
-from iree_matrix.answers import bundles
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model import metrics
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
+from iree_matrix.findings import bundles
 
 RESULTS = LOG
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
@@ -74,7 +74,7 @@ def is_sitting_dir(directory: Path) -> bool:
 def read(directory: Path, manifests: bundles.Manifests) -> list[Sitting]:
     """Every sitting of `directory`, each checked (module docstring); a UserError naming the first
     that fails. A sitting a bundle's runner made comes with that bundle's records, which are checked
-    against the bundle (answers/bundles.py) like any bundle's: the arms' digests are only as good as
+    against the bundle (findings/bundles.py) like any bundle's: the arms' digests are only as good as
     the records they are checked against."""
     directory = Path(directory)
     log = directory / RESULTS
@@ -432,7 +432,7 @@ def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
 
 def publish(sittings: Sequence[Sitting], to: Path) -> list[Path]:
     """Each sitting under TO/answers/<identity>/, its records merged into the evidence log there."""
-    from iree_matrix.answers.merge import merge_records
+    from iree_matrix.findings.merge import merge_records
 
     written = []
     by_folder: dict[Path, list[Sitting]] = {}

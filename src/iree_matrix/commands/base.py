@@ -17,8 +17,8 @@ def model_reference(text: str, runs: Optional[Path] = None) -> str:
     a user's model by the name the tool printed (`hf_models-vit`, the matrix summary's and the
     report's) as the reference its runs' records ran it by (models.references). A name no run
     knows is one line that says how to name a model of one's own."""
-    from iree_matrix.answers import results_folder
-    from iree_matrix.answers.publish import RUNS_DIR
+    from iree_matrix.findings import results_folder
+    from iree_matrix.findings.publish import RUNS_DIR
     from iree_matrix.matrix import export_recipes as recipes
     from iree_matrix.matrix import models
 

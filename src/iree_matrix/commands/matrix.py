@@ -7,10 +7,10 @@ import sys
 from typing import TYPE_CHECKING, Optional
 
 from iree_matrix import stages
-from iree_matrix.answers import results_folder
 from iree_matrix.commands.options import add_matrix_options, add_scale_options, plan_settings
 from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import PlanSettings, listed_settings, load_plan, with_states
+from iree_matrix.findings import results_folder
 from iree_matrix.tasks.runs import run_plan
 
 if TYPE_CHECKING:

@@ -29,10 +29,10 @@ def main(args: argparse.Namespace) -> int:
 
 def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *, wait: bool = False) -> int:
     from iree_matrix.answer import sittings
-    from iree_matrix.answers import results_folder, search_descent
-    from iree_matrix.answers.bundles import Manifests
-    from iree_matrix.answers.merge import merge
-    from iree_matrix.answers.publish import rendered
+    from iree_matrix.findings import results_folder, search_descent
+    from iree_matrix.findings.bundles import Manifests
+    from iree_matrix.findings.merge import merge
+    from iree_matrix.findings.publish import rendered
 
     # An `advise` sitting's folder publishes its answers under their identity (answer/sittings.py).
     # Every sitting is checked here and every bundle's log in `merge`, which writes only after its
@@ -52,9 +52,9 @@ def run(dirs: Sequence[Path], to: Path, cache: Path, bundles: Sequence[Path], *,
         if merged.records and not found:
             write_documents(to, print)
         if not found:
-            rendered(to)  # marked by `merge` before it wrote the log (answers/publish.py `rendering`)
+            rendered(to)  # marked by `merge` before it wrote the log (findings/publish.py `rendering`)
     if found:
-        from iree_matrix.answers.publish import locked
+        from iree_matrix.findings.publish import locked
 
         with locked(to, say=print, wait=wait):
             for path in sittings.publish(found, to):

@@ -475,7 +475,7 @@ def default_results_dir(given: Path | None, matrix_path: Path, models: Sequence[
     """`--results-dir` (`given`) or runs/<matrix file name>, with `--model`'s names after a `-`
     (runs/default-my_net): a run of some models is not the file's run, and its records kept apart
     from it. The published results/ only via `publish`."""
-    from iree_matrix.answers.publish import run_dir
+    from iree_matrix.findings.publish import run_dir
 
     results_dir = given if given is not None else run_dir(matrix_path)
     if given is None and models:

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
-from iree_matrix.answers import results_folder
 from iree_matrix.commands.options import RUN, TO, WAIT, WAIT_WRITER_HELP
 from iree_matrix.core import console
+from iree_matrix.findings import results_folder
 from iree_matrix.report.documents import has_performance, render, write_documents
 
 logger = console.logger(__name__)
@@ -31,7 +31,7 @@ def main(args: argparse.Namespace) -> int:
 
 def run(source: Path, to: Path, *, wait: bool = False) -> int:
     """Copy the run in `source` into the published directory `to`, and render it there."""
-    from iree_matrix.answers.publish import publish, publishing
+    from iree_matrix.findings.publish import publish, publishing
 
     with publishing(source, to, wait=wait, say=print):
         written = publish(source, to)
@@ -46,7 +46,7 @@ def finish_interrupted(dirs: Iterable[Path] = (), say: Callable[[str], None] = l
     directories under `results/`: the run's records copied again (if the run is still there) and
     every document rendered from the records the directory then holds. A warning per publish (on
     stderr), which is also returned; a publish that cannot be finished is said, never raised."""
-    from iree_matrix.answers import publish as published
+    from iree_matrix.findings import publish as published
 
     warnings = []
     for to in published.marked(dirs):

@@ -27,7 +27,7 @@ from iree_matrix.commands.options import (
 from iree_matrix.core.errors import UserError
 
 if TYPE_CHECKING:
-    from iree_matrix.answers.results_folder import Results
+    from iree_matrix.findings.results_folder import Results
 
 NAME = "query"
 HELP = (
@@ -98,8 +98,8 @@ def _results_dir(given: Path | None) -> Path:
     """The results set a question is asked of: the one given; else ./results where it holds a log
     (a checkout, or a user's own published set); else the published results installed with the
     tool (core/shipped.py), so `query` answers outside a checkout too."""
-    from iree_matrix.answers import results_folder
     from iree_matrix.core import shipped
+    from iree_matrix.findings import results_folder
 
     if given is not None:
         return given
@@ -118,7 +118,7 @@ KERNELS_SET = "kernels"
 
 
 def main(args: argparse.Namespace) -> int:
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
 
     asked, given = Question.of(args), RESULTS_DIR.of(args)
     folder = _results_dir(given)
@@ -130,7 +130,7 @@ def main(args: argparse.Namespace) -> int:
 
 def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
     """Answer `asked` from `results_dir`'s records; 0 when it is answered, 1 when not measured."""
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
     from iree_matrix.matrix import models
 
     results = results_folder.load(results_dir)
@@ -157,23 +157,23 @@ def run(asked: Question, results_dir: Path, as_json: bool = False) -> int:
 
 
 def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
-    from iree_matrix.answers import query
+    from iree_matrix.findings import query
     from iree_matrix.matrix import models
 
     if asked.question == "load":
         return query.load(records, asked.compiler or "", asked.runtime or "")
     if asked.question == "kernel":
-        from iree_matrix.answers import kernels
+        from iree_matrix.findings import kernels
 
         return kernels.answer(records, asked.name or "")
     if asked.question == "export" and asked.onnx_opset is not None:
-        from iree_matrix.answers import onnx
+        from iree_matrix.findings import onnx
 
         return onnx.export(records, asked.onnx_opset, asked.torch)
     if asked.question == "export":
         if not (asked.torch and asked.turbine):
             raise UserError("query export: give --torch and --turbine (or --onnx-opset N)")
-        from iree_matrix.answers import onnx
+        from iree_matrix.findings import onnx
 
         answer = query.export(records, asked.torch, asked.turbine, asked.python)
         said = onnx.install_lines(asked.torch, asked.turbine)
@@ -182,7 +182,7 @@ def _answer(asked: Question, records: Sequence[Any], results: Results) -> Any:
         return answer
     name = asked.name or ""
     if asked.target is not None or _gpu(asked.arch):
-        from iree_matrix.answers import gpu
+        from iree_matrix.findings import gpu
 
         if asked.target is not None and asked.arch is not None:
             raise UserError("query model: give --arch (a CPU or board) or --target (a GPU), not both")

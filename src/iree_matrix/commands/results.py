@@ -1,6 +1,6 @@
 """`iree-matrix results forget GLOB...`: remove records from a run's log (keeping a backup).
 `iree-matrix results archive-timings --results-dir SET --to ARCHIVE`: move the timings of records
-that name no CPU family/model out of a published set, keeping what they answer (answers/archive.py)."""
+that name no CPU family/model out of a published set, keeping what they answer (findings/archive.py)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def forget(results_dir: Path, globs: list[str], *, wait: bool = False) -> int:
-    from iree_matrix.answers import publish, results_folder
+    from iree_matrix.findings import publish, results_folder
 
     if not globs:
         raise UserError("results forget: name the job ids or cells to remove (GLOB...)")
@@ -55,8 +55,8 @@ def forget(results_dir: Path, globs: list[str], *, wait: bool = False) -> int:
 
 
 def archive(results_dir: Path, globs: list[str], to: Optional[Path], *, wait: bool = False) -> int:
-    from iree_matrix.answers import results_folder
-    from iree_matrix.answers.archive import archive_timings
+    from iree_matrix.findings import results_folder
+    from iree_matrix.findings.archive import archive_timings
 
     if globs or to is None:
         raise UserError(

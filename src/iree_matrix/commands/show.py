@@ -39,7 +39,7 @@ def run(
 ) -> int:
     """Print the record of `job` in `results_dir`'s log, with its logs (`log`: the newest in full), or
     (`commands`) the command lines its cell ran."""
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
 
     results = results_folder.load(results_dir, None)
     path = results.source

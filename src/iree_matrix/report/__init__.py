@@ -1,4 +1,4 @@
-"""What a results log becomes for a reader, all from the same records and answers/ (`runs_view`):
+"""What a results log becomes for a reader, all from the same records and findings/ (`runs_view`):
 COMPATIBILITY.md (`compatibility`), PERFORMANCE.md (`performance`) and the static site (`site`);
 numbers are written by `formats`, so every document prints them alike."""
 

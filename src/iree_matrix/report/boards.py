@@ -18,11 +18,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers.runs_view import sorted_versions, version_key
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.results import LOG, Index, Record, Status
+from iree_matrix.findings.runs_view import sorted_versions, version_key
 from iree_matrix.iree import compile_errors, targets
 
 # The boards this page answers for, by the run records' arch labels, with what people call them and

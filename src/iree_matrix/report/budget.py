@@ -143,7 +143,7 @@ def table(records: Iterable[Record]) -> str:
 
 def published(root: Path) -> list[Record]:
     """The records of the published sets under `root` the table is made from, as logged."""
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
 
     return [r for d in BUDGET_RESULTS for r in results_folder.load(root / d).logged]
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-from iree_matrix.answers import behaviour, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms, size
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import CompileKey, ExportKey, Record, RunKey, Status
+from iree_matrix.findings import behaviour, runs_view
 from iree_matrix.report import markdown
 from iree_matrix.report.machine import Figure as CpuFigure
 from iree_matrix.report.numbering import NOISY_MARK, Numbering
@@ -162,7 +162,7 @@ def _stand_in_lines(ix: Numbering, model: str) -> list[str]:
 
 
 def _behaviour_lines(ix: Numbering, model: str) -> list[str]:
-    """What the model itself does (answers/behaviour.py), as `query model` says it."""
+    """What the model itself does (findings/behaviour.py), as `query model` says it."""
     records = [*(r for (m, _), r in ix.index.exports.items() if m == model),
                *(r for k, r in ix.index.runs.items() if k.model == model)]  # fmt: skip
     said = behaviour.line(records, {model})

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix import __version__
-from iree_matrix.answers import results_folder
-from iree_matrix.answers.results_folder import Results
 from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.findings import results_folder
+from iree_matrix.findings.results_folder import Results
 
 # Beside a run's report: what it was rendered from (the records, the published logs it relates to,
 # the renderer's code), so a run that changed none of it does not render it again (a no-op re-run
@@ -105,7 +105,7 @@ def has_performance(results: Results) -> bool:
 
 def _write_report(results: Results, say: Callable[[str], None]) -> Path:
     from iree_matrix import stages
-    from iree_matrix.answers import calibration, compat
+    from iree_matrix.findings import calibration, compat
     from iree_matrix.report import boards, site, write_compatibility
     from iree_matrix.report.compatibility import generated_by
 

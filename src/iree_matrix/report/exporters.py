@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from iree_matrix.answers import exporters, runs_view
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import exporters, runs_view
 from iree_matrix.report import markup
 
 TITLE = "Exporter environments: which compilers take their MLIR"

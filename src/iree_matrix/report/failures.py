@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from iree_matrix.answers import release_choice, runs_view
 from iree_matrix.core import excerpts
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import release_choice, runs_view
 from iree_matrix.iree import compile_errors, hints
 from iree_matrix.report.numbering import REFUSED_MARK, FailureGroup, Numbering, stage_rank, status_text
 from iree_matrix.report.sections import View

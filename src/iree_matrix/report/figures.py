@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
+from iree_matrix.findings import runs_view
 
 SVG_NS = "http://www.w3.org/2000/svg"
 

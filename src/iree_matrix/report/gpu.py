@@ -13,13 +13,13 @@ from typing import Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import gpu as answers_gpu
-from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.findings import gpu as answers_gpu
+from iree_matrix.findings import runs_view
 from iree_matrix.iree import targets
 from iree_matrix.report import markup
 from iree_matrix.report.figures import Square, heatmap, legend

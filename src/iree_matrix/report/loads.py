@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from iree_matrix.answers import load_windows, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import size
 from iree_matrix.core.model import refusals
@@ -16,6 +15,7 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.records import runtime_name
 from iree_matrix.core.model.results import CompileKey, Record, RunKey, Status
+from iree_matrix.findings import load_windows, runs_view
 from iree_matrix.report import by_model, markdown
 from iree_matrix.report.failures import MAX_NOTE_CHARS
 from iree_matrix.report.numbering import FAILURE_STATUSES, REFUSED_MARK, Numbering, status_text

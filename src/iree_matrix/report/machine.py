@@ -25,13 +25,13 @@ from typing import Any, Optional
 from tabulate import tabulate
 
 from iree_matrix.answer import advice
-from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view
 from iree_matrix.matrix import peers as peer_registry
 
 EAGER = "eager"  # the peer whose figure is the export stage's, not the peer stage's

@@ -1,5 +1,5 @@
 """The site's HTML pieces every page uses: text escaped once, a table, and a sentence of the answers'
-words (answers/wording.py) with its `code spans` as `<code>` and its **bold** as `<b>`."""
+words (findings/wording.py) with its `code spans` as `<code>` and its **bold** as `<b>`."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from iree_matrix.answers import runs_view
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.results import Index, Record, Status
+from iree_matrix.findings import runs_view
 
 ICONS = {
     Status.OK: "✅",

@@ -12,7 +12,6 @@ from typing import Any, Callable, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import identities, results_folder, runs_view, search_descent
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
@@ -20,6 +19,7 @@ from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status, latest_by_job
+from iree_matrix.findings import identities, results_folder, runs_view, search_descent
 from iree_matrix.iree import flags
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import boards

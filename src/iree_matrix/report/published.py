@@ -13,13 +13,13 @@ from typing import Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import identities, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.metrics_view import Timed
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import identities, runs_view
 
 # The published speed figures a run relates its own to when none were made on its CPU identity:
 # a bench whose every timed record names its CPU (Intel family 6 model 167, LLVM rocketlake), the log

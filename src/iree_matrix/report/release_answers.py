@@ -1,10 +1,10 @@
 """COMPATIBILITY.md's "Answers": the windows, "Which IREE release should I use?", the regressions and
 the identical exports, as Markdown — rendered from compat.json's document (a `View`'s `answers`) in
-the words of answers/wording.py, which the site and `query` print too."""
+the words of findings/wording.py, which the site and `query` print too."""
 
 from __future__ import annotations
 
-from iree_matrix.answers import wording
+from iree_matrix.findings import wording
 from iree_matrix.report import markdown
 from iree_matrix.report.sections import View
 

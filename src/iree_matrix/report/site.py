@@ -4,7 +4,7 @@ Self-contained and offline: every figure is a matplotlib SVG inlined in its page
 no script, no CDN, works from `file://`), with one stylesheet beside the pages. Heatmap cells carry
 the cell's status and the tool's own words as an SVG `<title>` (shown on hover) and the evidence job
 id. Nothing is derived or worded here: the windows, "Which release should I use?", the regressions and
-the identical exports are compat.json's document (answers/compat.py) in answers/wording.py's words,
+the identical exports are compat.json's document (findings/compat.py) in findings/wording.py's words,
 exactly as COMPATIBILITY.md and `query` print them; a section's, a GPU's, an exporter's and an
 answer's page is rendered by the module that renders its Markdown.
 
@@ -21,8 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers import compat, release_choice, results_folder, roofline, runs_view, wording
-from iree_matrix.answers.results_folder import Results
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.model import refusals
@@ -33,6 +31,8 @@ from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.runtime_build import RuntimeBuildMetrics
 from iree_matrix.core.model.metrics_view import number
 from iree_matrix.core.model.results import LOG, Record, Status, latest_by_job
+from iree_matrix.findings import compat, release_choice, results_folder, roofline, runs_view, wording
+from iree_matrix.findings.results_folder import Results
 from iree_matrix.iree import hints, opkinds
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report import exporters as exporters_page

@@ -140,7 +140,7 @@ def export_text(a: advice.Advice) -> str:
     """How to make the MLIR `a`'s flags compile: the export worker's command for its model, and for an
     export variant (`@decomposed+…`, search.py) the variant's model, which is not the model's own
     export (Whisper's encoder with attention decomposed before it reaches IREE)."""
-    from iree_matrix.answers import search
+    from iree_matrix.findings import search
     from iree_matrix.matrix import export_recipes, models
 
     variant = search.parse(a.config).variant if a.config.startswith(search.VARIANT) else ""

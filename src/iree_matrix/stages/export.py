@@ -115,7 +115,7 @@ class ExportStage(StageBase):
         finally:
             for note in (PHASE_FILE, PHASE_FILE + ".part"):  # the worker's progress note, never stored
                 (out / note).unlink(missing_ok=True)
-        # A line each: the exit hang's first (answers/exporters.py reads it from the first line).
+        # A line each: the exit hang's first (findings/exporters.py reads it from the first line).
         said = [words for words in (exit_hang_words(info), model_words(info)) if words]
         return Outcome(
             Status.OK,

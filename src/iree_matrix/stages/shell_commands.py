@@ -338,7 +338,7 @@ CORTEX_M_SET = "cortex-m"
 def published_defines(release: str, records: Iterable[Record]) -> list[str]:
     """The API switches the published Cortex-M cells of `release` were built with (they are read off
     the release's headers while building; the docs' commands take them from results/cortex-m, whose
-    records the caller read: answers/results_folder.py is the one reader of a results folder)."""
+    records the caller read: findings/results_folder.py is the one reader of a results folder)."""
     for record in records:
         if (
             record.stage == "run"

@@ -32,11 +32,11 @@ from iree_matrix.answer.advise_plan import (
     search_picks,
     sitting_cost,
 )
-from iree_matrix.answers.search import Config
 from iree_matrix.core import console
 from iree_matrix.core.model import host_identity
 from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, PlanSettings, listed_settings, load_plan
+from iree_matrix.findings.search import Config
 from iree_matrix.matrix.kernels import Kernel
 from iree_matrix.tasks.runs import run_plan
 

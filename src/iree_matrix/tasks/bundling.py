@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from iree_matrix.answer import gap as gaps
-from iree_matrix.answers import load_windows
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.records import Labels
@@ -20,6 +19,7 @@ from iree_matrix.core.model.results import Record, ResultsLog, folder_log
 from iree_matrix.core.model.store import Store
 from iree_matrix.execution.bundle import BundledRun, Where
 from iree_matrix.execution.workflow import Loaded, PlanSettings, listed_settings, load_plan
+from iree_matrix.findings import load_windows
 from iree_matrix.iree import versions
 from iree_matrix.matrix import spec
 from iree_matrix.tasks import bundle_kernels
@@ -130,7 +130,7 @@ def _pack(
     sittings: list[dict[str, Any]] = []
     if advised is not None and advised.gpu:
         from iree_matrix.answer import gpu_sitting
-        from iree_matrix.answers import search
+        from iree_matrix.findings import search
 
         sittings, peer_files = gpu_sitting.sittings(
             loaded.plan, found, advised.proofs, lambda name: search.parse(name).profile
@@ -286,7 +286,7 @@ def _gpu_neighbours(release: str, label: str) -> list[str]:
     for it (answer/neighbourhood.py `for_gpu`, the compile stage's rule)."""
     from iree_matrix.answer import neighbourhood
     from iree_matrix.answer.gpu_sitting import CONFIG
-    from iree_matrix.answers import search
+    from iree_matrix.findings import search
 
     knobs = neighbourhood.for_gpu(neighbourhood.accepted_knobs(release), release, label)
     return [c.name for c in neighbourhood.neighbours(search.parse(CONFIG), knobs)]
@@ -324,7 +324,7 @@ def _gpu_sitting_matrix(
     module run by its own release's runtime, and each proof's neighbours for its centre's release and
     target; no peers (the sitting's are torch's, there)."""
     from iree_matrix.answer.gpu_sitting import spelled
-    from iree_matrix.answers import search
+    from iree_matrix.findings import search
 
     matrix = spec.with_profiles(matrix, ["default"])
     template = matrix.cells[0]
@@ -378,7 +378,7 @@ def _published(
 
 
 def _checked_pick(name: str) -> str:
-    from iree_matrix.answers import search
+    from iree_matrix.findings import search
     from iree_matrix.iree.flags import BUILTIN_PROFILES
 
     name = name.strip()
@@ -394,7 +394,7 @@ def _checked_pick(name: str) -> str:
 def _keeps_cpu(config: str) -> bool:
     """Whether `config` compiles for the bundle's named CPU: none of its knobs names a CPU of its own."""
     from iree_matrix.answer import neighbourhood
-    from iree_matrix.answers import search
+    from iree_matrix.findings import search
 
     knobs = sorted(search.parse(config).knobs)
     return list(neighbourhood.for_named_cpu(knobs)) == knobs
@@ -404,7 +404,7 @@ def _neighbours(centre: str, release: str) -> list[str]:
     """The proof's neighbourhood of `centre` as advise's proof makes it (answer/neighbourhood.py),
     less the knobs that name a CPU of their own: the bundle compiles for the target's."""
     from iree_matrix.answer import neighbourhood
-    from iree_matrix.answers import search
+    from iree_matrix.findings import search
 
     knobs = neighbourhood.for_named_cpu(neighbourhood.accepted_knobs(release))
     return [c.name for c in neighbourhood.neighbours(search.parse(centre), knobs)]
@@ -452,8 +452,8 @@ def _sitting_matrix(
     Runtime's model travels). `kernel_arms`: (the picks, the kernels) — each kernel swapped into
     default and each of those picks, for that CPU, as advise swaps it in (not into the naive build
     or a proof's neighbour)."""
-    from iree_matrix.answers import search
     from iree_matrix.execution.bundle import FLEET_PREFIX
+    from iree_matrix.findings import search
     from iree_matrix.iree.flags import COMBINE, Profile
 
     fleet = f"{FLEET_PREFIX}{cpu}"
@@ -485,8 +485,8 @@ def _sitting_matrix(
 def shipped_records() -> list[Record]:
     """The published results installed with the tool (core/shipped.py; [] where there are none):
     what the load windows are read from."""
-    from iree_matrix.answers import results_folder
     from iree_matrix.core import shipped
+    from iree_matrix.findings import results_folder
 
     try:
         published = results_folder.load(shipped.results_dir())
@@ -501,7 +501,7 @@ def refused_pairs(found: Sequence[BundledRun], published: Sequence[Record]) -> l
     refusal they could have known (a source-built runtime is its release's: the same VM bytecode
     and module features as that release's wheel). The cells still travel: a refusal on the
     target is an answer, recorded as one."""
-    from iree_matrix.answers import query
+    from iree_matrix.findings import query
 
     pairs: dict[tuple[str, str], list[str]] = {}
     for cell in found:

@@ -1,7 +1,7 @@
 """The paired test's false-positive rate, measured on this host (`iree-matrix calibrate`): modules
 of a results directory timed against byte-identical copies of themselves (null pairs), and two
 builds of one function against each other (controls); calibration.json and CALIBRATION.md are
-written where asked (answers/calibration.py reads and renders them)."""
+written where asked (findings/calibration.py reads and renders them)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, recorded_cache
 
 if TYPE_CHECKING:
-    from iree_matrix.answers.results_folder import Results
     from iree_matrix.core.model.results import Record
     from iree_matrix.execution.progress import Steps
+    from iree_matrix.findings.results_folder import Results
 
 logger = console.logger(__name__)
 
@@ -43,7 +43,7 @@ class Settings:
 
 def run(args: Settings, out: TextIO) -> int:
     """Time the pairs, keep the calibration, print its rate on `out`; 1 when the rate does not hold."""
-    from iree_matrix.answers import calibration, results_folder
+    from iree_matrix.findings import calibration, results_folder
 
     if args.pairs < 1 or args.controls < 0:
         raise UserError(f"--pairs {args.pairs} --controls {args.controls}: expected pairs ≥ 1, controls ≥ 0")
@@ -77,10 +77,10 @@ def run(args: Settings, out: TextIO) -> int:
 def _modules(results: Results, max_call_ms: float, caches: list[Path]) -> tuple[list[Record], list[Record]]:
     """The modules that can be timed here (passed native runs of this host whose module and runtime
     are still here), and the log's latest records."""
-    from iree_matrix.answers import calibration
     from iree_matrix.core.model.results import latest_by_job
     from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
+    from iree_matrix.findings import calibration
 
     source = results.source
     if not source.is_file():
@@ -113,12 +113,12 @@ def _started(
     controls: list[tuple[Record, Record]],
 ) -> tuple[dict[str, Any], Steps]:
     """The calibration's document as it starts, and its steps (its cost said first)."""
-    from iree_matrix.answers import identities
     from iree_matrix.core.model import stats
     from iree_matrix.core.system import host
     from iree_matrix.execution import abtest
     from iree_matrix.execution.eta import load_factor
     from iree_matrix.execution.progress import Steps, cost
+    from iree_matrix.findings import identities
 
     here = host.identity()
     logger.info(
@@ -216,8 +216,8 @@ def write(out_dir: Path, data: dict[str, object], partial: bool = False) -> None
     by a finished one, and at once (a new calibration's first pair once overwrote a finished one)."""
     import json
 
-    from iree_matrix.answers import calibration
     from iree_matrix.core.atomic_files import write_atomically
+    from iree_matrix.findings import calibration
 
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
     if partial:

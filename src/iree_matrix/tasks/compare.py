@@ -41,8 +41,8 @@ class Comparison:
 def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
     """Compare, keep the comparison, render the site's page of it, and print the table (or JSON) on
     `out`."""
-    from iree_matrix.answers import identities
     from iree_matrix.core.system import host
+    from iree_matrix.findings import identities
 
     records, chosen = _chosen(what)
     here = host.identity()
@@ -72,8 +72,8 @@ def run(what: Comparison, out: TextIO, as_json: bool = False) -> int:
 def _chosen(what: Comparison) -> tuple[list[Record], list[Pair]]:
     """The results directory's latest records, and the pairs of runs to compare (a one-line error
     when there are none, before anything is timed)."""
-    from iree_matrix.answers import calibration, results_folder
     from iree_matrix.core.model.results import latest_by_job
+    from iree_matrix.findings import calibration, results_folder
 
     results = results_folder.load(what.results_dir)
     source = results.source
@@ -145,9 +145,9 @@ def _keep(
 ) -> tuple[dict[str, Any], Path]:
     """The comparison written to RESULTS_DIR/compare-A-B.json (and the site's page of it, unless
     interrupted: done within 2 s, the next compare or report renders it)."""
-    from iree_matrix.answers import calibration
     from iree_matrix.core.atomic_files import write_atomically
     from iree_matrix.core.system import host
+    from iree_matrix.findings import calibration
 
     rate = calibration.rate_text(calibration.read(what.results_dir / calibration.FILENAME) or _published())
     path = what.results_dir / f"compare-{what.a}-{what.b}.json"
@@ -158,7 +158,7 @@ def _keep(
         document["interrupted"] = f"after {len(rows)} of {chosen} functions"
     write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
     if not interrupted:
-        from iree_matrix.answers import results_folder
+        from iree_matrix.findings import results_folder
         from iree_matrix.report import site
 
         # Loaded again, not the one `_chosen` read: the verdicts just written are what the page shows.
@@ -201,10 +201,10 @@ def _compared(
 def _published() -> Optional[dict[str, Any]]:
     """A published calibration of this machine's CPU identity (the test's false-positive rate is a
     property of the machine it was measured on), or None."""
-    from iree_matrix.answers import calibration
     from iree_matrix.core import shipped
     from iree_matrix.core.model.host_identity import HostIdentity
     from iree_matrix.core.system import host
+    from iree_matrix.findings import calibration
 
     for path in sorted(shipped.results_dir().glob(f"*/{calibration.FILENAME}")):
         data = calibration.read(path)

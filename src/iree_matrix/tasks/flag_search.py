@@ -4,7 +4,7 @@ per function and compiler, one change at a time, until no neighbour beats it bey
 budget is spent; a last sitting measures the naive build (`generic`: no target CPU, what turbine's
 own `compile()` passes), default and each function's result again side by side. Every round is one
 sitting: its cells' timed runs are measured again even when stored (the verdicts and the plan of
-each round are answers/search.py's, the descent's bookkeeping answers/search_descent.py's). An
+each round are findings/search.py's, the descent's bookkeeping findings/search_descent.py's). An
 interrupted search resumes after its last finished round."""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TextIO
 
 from iree_matrix import stages
-from iree_matrix.answers import search, search_descent
 from iree_matrix.core import console
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import folder_log
 from iree_matrix.execution.workflow import EXIT_INTERRUPTED, Loaded, PlanSettings, listed_settings, load_plan
+from iree_matrix.findings import search, search_descent
 from iree_matrix.iree.flags import BUILTIN_PROFILES, Profile
 from iree_matrix.matrix import spec
 from iree_matrix.tasks.runs import run_plan

@@ -64,7 +64,7 @@ def run(
     `cache` (a fresh one; default: a temporary directory, removed at the end), on `backend` (default:
     each record's), with `threads` (`unsandboxed`: the models' code may run without bubblewrap, and
     each cell's matrix is told so); print each verdict on `out`; 1 when any differs."""
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
 
     published = results_folder.load(results_dir, None)
     path = published.source
@@ -299,7 +299,7 @@ def _recreate(
     log = work / "matrix.log"
     with open(log, "w") as out:
         done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
-    from iree_matrix.answers import results_folder
+    from iree_matrix.findings import results_folder
 
     made = results_folder.load(work / "results", None)
     return Made(latest_by_job(made.logged), log, done.returncode)

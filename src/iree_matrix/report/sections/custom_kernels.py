@@ -1,6 +1,6 @@
 """COMPATIBILITY.md's "Your kernels across releases": per kernel of the user's (matrix/kernels.py),
 architecture and IREE release, whether the same spec and object compile with the kernel applied,
-load and match torch (answers/kernel_windows.py, the window `query kernel` answers from)."""
+load and match torch (findings/kernel_windows.py, the window `query kernel` answers from)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from iree_matrix.answers import kernel_windows
 from iree_matrix.core.model.results import Record
+from iree_matrix.findings import kernel_windows
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Your kernels across releases"

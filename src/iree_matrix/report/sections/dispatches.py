@@ -9,11 +9,11 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.metrics.dispatches import DispatchesMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import same_runtime
 

@@ -9,10 +9,10 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.source_builds import cortex_m
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
 from iree_matrix.core.model.results import Record
+from iree_matrix.findings import release_regressions, runs_view
 
 MIN_RELEASES = 4  # a function measured on at least this many releases gets a row
 

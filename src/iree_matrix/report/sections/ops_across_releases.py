@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 
 from tabulate import tabulate
 
-from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import release_regressions, runs_view
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.sections.instructions import MIN_RELEASES, render_instructions
 

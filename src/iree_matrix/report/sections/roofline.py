@@ -1,6 +1,6 @@
 """PERFORMANCE.md's roofline section (the flops and peak stages): the machine's measured peak, and
 per function its FLOPs, bytes and the GFLOP/s and fraction of peak IREE and every peer reached
-(answers/roofline.py)."""
+(findings/roofline.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from iree_matrix.answers import roofline
 from iree_matrix.core import formats
 from iree_matrix.core.model.results import Record
+from iree_matrix.findings import roofline
 from iree_matrix.report.sections import Document, Section
 
 TITLE = "Roofline: GFLOP/s and fraction of this machine's peak"

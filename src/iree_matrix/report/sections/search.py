@@ -9,13 +9,13 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import runs_view, search, search_descent
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model import stats
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view, search, search_descent
 from iree_matrix.matrix import peers as peer_registry
 from iree_matrix.report.sections import Document, Section
 from iree_matrix.report.timed import CPU, peers_ran

@@ -10,12 +10,12 @@ from typing import Any, Optional
 
 from tabulate import tabulate
 
-from iree_matrix.answers import runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.formats import duration_ms as _ms
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import runs_view
 from iree_matrix.report.sections import Document, Section, View
 from iree_matrix.report.sections.search import judged
 from iree_matrix.report.timed import same_runtime

@@ -8,8 +8,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from iree_matrix.answers import paired
-from iree_matrix.answers.runs_view import (
+from iree_matrix.core import formats
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import paired
+from iree_matrix.findings.runs_view import (
     LOADED_RATIO,
     NOISE_RATIO,
     SIZE_RATIO,
@@ -21,11 +26,6 @@ from iree_matrix.answers.runs_view import (
     stand_in_of,
     timing,
 )
-from iree_matrix.core import formats
-from iree_matrix.core.model import stats
-from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.instructions import InstructionsMetrics
-from iree_matrix.core.model.results import Record, Status
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Optional
 
-from iree_matrix.answers.search_descent import DESCENTS
 from iree_matrix.core import console
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.core.system import locks
+from iree_matrix.findings.search_descent import DESCENTS
 
 logger = console.logger(__name__)
 

@@ -9,10 +9,10 @@ import dataclasses
 import enum
 from typing import Optional
 
-from iree_matrix.answers.runs_view import Runs, refusal_reason, sorted_versions
 from iree_matrix.core.model import refusals
 from iree_matrix.core.model.metrics.compile import CompileMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings.runs_view import Runs, refusal_reason, sorted_versions
 
 
 class Load(str, enum.Enum):

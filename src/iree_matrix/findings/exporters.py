@@ -13,10 +13,10 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import runs_view
-from iree_matrix.answers.runs_view import Runs, natural_key
 from iree_matrix.core.model.metrics.export import ExportMetrics
 from iree_matrix.core.model.results import Index, Record, Status
+from iree_matrix.findings import runs_view
+from iree_matrix.findings.runs_view import Runs, natural_key
 
 TEXT, BYTECODE = "text", "bytecode"
 

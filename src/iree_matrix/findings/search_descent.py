@@ -1,7 +1,7 @@
 """The flag search's descent: the loop that walks each function from round to round over a callback
 that measures each sitting (`descend`), the time it may spend (`TimeBudget`, `fit`), and the files it
 leaves (search.json's descents, search-progress.json while it runs). The configuration space and
-each round's choice are answers/search.py's; tasks/flag_search.py runs the rounds.
+each round's choice are findings/search.py's; tasks/flag_search.py runs the rounds.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.answers.search import (
+from iree_matrix.core import atomic_files
+from iree_matrix.findings.search import (
     PAST_BUDGET,
     PAST_TIME,
     PAST_WIDTH,
@@ -26,7 +27,6 @@ from iree_matrix.answers.search import (
     polish,
     rank_round,
 )
-from iree_matrix.core import atomic_files
 
 Key = tuple[str, str]  # (function, compiler)
 # One round's sitting: per function, its incumbent (first) and the candidates measured beside it.

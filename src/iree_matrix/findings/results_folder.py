@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, gpu_advice
-from iree_matrix.answers import calibration, identities, paired, search_descent
-from iree_matrix.answers.runs_view import cross_checked
 from iree_matrix.core.model.results import Record, ResultsLog, latest_by_job, log_path, logs_under, read_log
+from iree_matrix.findings import calibration, identities, paired, search_descent
+from iree_matrix.findings.runs_view import cross_checked
 
 _UNSET = Path("\0unset")  # `load`'s default: the package's published results, looked up once there
 
@@ -111,7 +111,7 @@ class Results:
         """Every answer `query` and a run's report choose from, this machine's first: `advise`'s own
         sittings, unpublished (in this folder and where `advise` keeps them, runs/advise), the newest
         of each model and CPU; then the published ones (`answer_roots`)."""
-        from iree_matrix.answers.publish import run_dir
+        from iree_matrix.findings.publish import run_dir
 
         own = dict.fromkeys([self.directory, run_dir(Path(advice.MATRIX))])
         found = advice.sittings(path for d in own for path in sorted(d.glob(f"{advice.FILE_PREFIX}*.json")))

@@ -14,12 +14,12 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
-from iree_matrix.answers import identities, runs_view
 from iree_matrix.core.model.metrics.flops import FlopsMetrics
 from iree_matrix.core.model.metrics.peak import PeakMetrics
 from iree_matrix.core.model.metrics.peer import PeerMetrics
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import identities, runs_view
 from iree_matrix.matrix import peers as peer_registry
 
 

@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import Optional
 
 from iree_matrix import stages
-from iree_matrix.answers import bundles
-from iree_matrix.answers.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
 from iree_matrix.core import console, input_files
 from iree_matrix.core.atomic_files import write_atomically
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.outcome import now
 from iree_matrix.core.model.results import Record, ResultsLog, Status
+from iree_matrix.findings import bundles
+from iree_matrix.findings.publish import MANIFESTS, RELEASES, RESULTS, locked, rendering
 from iree_matrix.iree import devices
 
 logger = console.logger(__name__)
@@ -165,7 +165,7 @@ def merge(
     say: Callable[[str], None] = logger.info,
 ) -> Merged:
     """Merge the results of `dirs` (run directories, or results.jsonl files) into `to`. A folder a
-    run bundle's runner wrote is checked against the bundle it came from (answers/bundles.py) before
+    run bundle's runner wrote is checked against the bundle it came from (findings/bundles.py) before
     anything is written: `manifests` are the bundles this machine made (default: none known).
     Another writer of `to` (a merge, publish, forget; a matrix appending) is refused in one line
     naming it, or with `wait` waited for (`say` says whom for)."""

@@ -11,7 +11,7 @@ alone is not tried again), at most the budget's remaining candidates; the fastes
 beats the incumbent beyond noise, in the same sitting, becomes the incumbent; none: a local optimum,
 the search stops there. Every candidate is an ordinary matrix cell: compiled once per flag set (the
 store's key is the flags), checked against torch by the run stage, and timed like any run. Pure
-logic here: the space and each round's choice; answers/search_descent.py walks the rounds and
+logic here: the space and each round's choice; findings/search_descent.py walks the rounds and
 keeps their files, tasks/flag_search.py runs them.
 """
 

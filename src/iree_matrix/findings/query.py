@@ -1,6 +1,6 @@
 """`iree-matrix query`: one question answered from stored results, with the cells it rests on.
 
-Every answer comes from the answers/ derivations (`runs_view`, `load_windows`, `release_choice`,
+Every answer comes from the findings/ derivations (`runs_view`, `load_windows`, `release_choice`,
 `advice`: the same as the report and `compat.json`), and one that the records do not contain is
 "not measured" — never interpolated from neighbouring releases, even where a window suggests what
 the answer would be.
@@ -16,18 +16,18 @@ from typing import Any, Optional
 from packaging.version import InvalidVersion, Version
 
 from iree_matrix.answer import advice
-from iree_matrix.answers import behaviour, bundles, compat, load_windows, release_choice, runs_view, wording
 from iree_matrix.core import excerpts, formats
 from iree_matrix.core.errors import UserError
 from iree_matrix.core.model.metrics.run import RunMetrics
 from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import behaviour, bundles, compat, load_windows, release_choice, runs_view, wording
 from iree_matrix.iree import hints, targets, versions
 from iree_matrix.matrix import export_recipes as recipes
 from iree_matrix.matrix import models
 
 NOT_MEASURED = "not measured"
 UNKNOWN = load_windows.Load.UNKNOWN.value  # measured, but no cell got as far as the question
-NOTE = "note:"  # a line on the model itself (answers/behaviour.py), kept in every form of the answer
+NOTE = "note:"  # a line on the model itself (findings/behaviour.py), kept in every form of the answer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -319,7 +319,7 @@ def _newest_and_fastest(
     failing: Sequence[release_choice.ReleaseResult],
 ) -> tuple[list[str], list[str]]:
     """The newest passing release and the fastest, in the words COMPATIBILITY.md and the site print
-    (answers/wording.py), of the same data; and the jobs that show them (a failing release's too)."""
+    (findings/wording.py), of the same data; and the jobs that show them (a failing release's too)."""
     lines: list[str] = []
     evidence: list[str] = []
     newest = passing[-1] if passing else None
@@ -458,7 +458,7 @@ def _latency(r: release_choice.ReleaseResult) -> str:
 
 def export(records: Iterable[Record], torch: str, turbine: str, python: Optional[str] = None) -> Answer:
     """For my (Python, torch, turbine): which compilers take my MLIR, as text and as bytecode?"""
-    from iree_matrix.answers import exporters
+    from iree_matrix.findings import exporters
 
     found = exporters.exporter_outcomes(records)
     who = f"torch {torch} + iree-turbine {turbine}" + (f" on Python {python}" if python else "")

@@ -1,4 +1,4 @@
-"""`compat.json`: the answers of answers/ (`load_windows`, `release_choice`, `release_regressions`,
+"""`compat.json`: the answers of findings/ (`load_windows`, `release_choice`, `release_regressions`,
 `advice`, ...) in machine-readable form, for scripts and the site.
 
 Versioned like the records (`COMPAT_SCHEMA`), validated against its JSON Schema before it is
@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from iree_matrix.answer import advice, gpu_advice
-from iree_matrix.answers import (
+from iree_matrix.core.atomic_files import write_atomically
+from iree_matrix.core.model import metrics
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.results import Record, latest_by_job
+from iree_matrix.findings import (
     exporters,
     kernel_windows,
     load_windows,
@@ -28,10 +32,6 @@ from iree_matrix.answers import (
     roofline,
     runs_view,
 )
-from iree_matrix.core.atomic_files import write_atomically
-from iree_matrix.core.model import metrics
-from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record, latest_by_job
 
 COMPAT_SCHEMA = 1
 FILENAME = "compat.json"
@@ -80,7 +80,7 @@ def derive(
 
 
 def _kernels(latest: list[Record]) -> list[dict[str, Any]]:
-    """Each kernel's window (answers/kernel_windows.py), as `query kernel` and COMPATIBILITY.md say it."""
+    """Each kernel's window (findings/kernel_windows.py), as `query kernel` and COMPATIBILITY.md say it."""
     return [
         {"kernel": name, "releases": [v.as_json() for v in kernel_windows.window(latest, name)]}
         for name in kernel_windows.names(latest)

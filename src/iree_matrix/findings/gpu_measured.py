@@ -1,5 +1,5 @@
 """IREE on a real GPU, measured by hand outside the project: the one table of those facts, read by
-`query model --target` (answers/gpu.py says them) and shown in docs/gpu.md "On a real GPU" (whose
+`query model --target` (findings/gpu.py says them) and shown in docs/gpu.md "On a real GPU" (whose
 rows `tests/unit/test_gpu_measured.py` holds to `markdown_rows()`).
 
 The published GPU cells (results/gpu) come from a host without a GPU: they compile for every chip,

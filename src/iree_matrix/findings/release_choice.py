@@ -10,8 +10,13 @@ import math
 from collections.abc import Sequence
 from typing import Optional
 
-from iree_matrix.answers import paired
-from iree_matrix.answers.runs_view import (
+from iree_matrix.core.errors import EnvironmentFault
+from iree_matrix.core.model import stats
+from iree_matrix.core.model.metrics.compile import CompileMetrics
+from iree_matrix.core.model.metrics.run import RunMetrics
+from iree_matrix.core.model.results import Record, Status
+from iree_matrix.findings import paired
+from iree_matrix.findings.runs_view import (
     NOISE_RATIO,
     NOISY_LOAD,
     Runs,
@@ -22,11 +27,6 @@ from iree_matrix.answers.runs_view import (
     version_key,
     why,
 )
-from iree_matrix.core.errors import EnvironmentFault
-from iree_matrix.core.model import stats
-from iree_matrix.core.model.metrics.compile import CompileMetrics
-from iree_matrix.core.model.metrics.run import RunMetrics
-from iree_matrix.core.model.results import Record, Status
 from iree_matrix.iree import hints
 
 

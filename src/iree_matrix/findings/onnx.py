@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import exporters, runs_view
-from iree_matrix.answers.query import NOT_MEASURED, Answer, matching_version, version_listing
 from iree_matrix.core.model.results import Record
+from iree_matrix.findings import exporters, runs_view
+from iree_matrix.findings.query import NOT_MEASURED, Answer, matching_version, version_listing
 from iree_matrix.iree.versions import ONNX_REQUIREMENT
 
 

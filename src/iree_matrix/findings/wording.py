@@ -1,9 +1,9 @@
 """The published answers in words, worded once: which compilers' modules each runtime loads, "Which
 IREE release should I use?", the regressions and the identical exports — each a question, the
 sentence that explains how it was decided, and a table's cells, from compat.json's document (derived
-once from the records: answers/compat.py). COMPATIBILITY.md prints them as Markdown
+once from the records: findings/compat.py). COMPATIBILITY.md prints them as Markdown
 (report/release_answers.py), the site as HTML (report/site.py) and `query model` as lines
-(answers/query.py); none of them words an answer of its own.
+(findings/query.py); none of them words an answer of its own.
 
 Text only: a `code span` in backticks and **bold** are the one markup, which Markdown reads as it is
 and the site turns into `<code>` and `<b>` (report/markup.py)."""
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from iree_matrix.answers import release_regressions, runs_view
 from iree_matrix.core import formats
 from iree_matrix.core.model import stats
+from iree_matrix.findings import release_regressions, runs_view
 from iree_matrix.matrix import export_recipes as recipes
 
 Entry = Mapping[str, Any]  # one item of a compat.json list ("models", "windows", "regressions" …)

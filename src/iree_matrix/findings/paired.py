@@ -93,7 +93,7 @@ def read(directory: Path) -> list[Mapping[str, Any]]:
 def _verdicts(document: Mapping[str, Any], records: Sequence[Record]) -> dict[str, Verdict]:
     """function -> B's verdict against A, from one compare document; its host named as the records
     of the same identity name it (with LLVM's CPU name where one of them knows it)."""
-    from iree_matrix.answers import identities
+    from iree_matrix.findings import identities
 
     found_host = HostIdentity.of(document.get("host"))
     identity = found_host.identity if found_host.known else ""
@@ -115,7 +115,7 @@ def _verdicts(document: Mapping[str, Any], records: Sequence[Record]) -> dict[st
 def attach(records: Sequence[Record], documents: Iterable[Mapping[str, Any]]) -> list[Record]:
     """`records` with each run that a compare document timed carrying its verdict against the other
     arm (both arms: B's as written, A's inverted), keyed by the other arm's name."""
-    from iree_matrix.answers import calibration
+    from iree_matrix.findings import calibration
 
     documents = list(documents)
     if not documents:

@@ -1,14 +1,14 @@
 """`iree-matrix query kernel NAME`: which releases take a kernel, per architecture, each verdict with
-the jobs it rests on (the window answers/kernel_windows.py derives)."""
+the jobs it rests on (the window findings/kernel_windows.py derives)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
 
-from iree_matrix.answers.kernel_windows import ORDER, TAKES, names, window
-from iree_matrix.answers.query import NOT_MEASURED, Answer
 from iree_matrix.core.model.results import Record
+from iree_matrix.findings.kernel_windows import ORDER, TAKES, names, window
+from iree_matrix.findings.query import NOT_MEASURED, Answer
 
 
 @dataclasses.dataclass(frozen=True)
