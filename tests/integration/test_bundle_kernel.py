@@ -101,6 +101,8 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     assert len(timed["default"]["ms"]) == ROUNDS  # the kernel's base, in the same rounds
     assert timed["default+k:negabs_wrong"]["matches"] is False and not timed["default+k:negabs_wrong"]["ms"]
     assert {p["package"] for p in entry.get("peers_missing", ())} == {"onnxruntime"}  # numpy only there
+    # Made with --no-proof for another CPU: the sitting says so, and names the bundle's CPU, not this one's.
+    assert document.get("proof_skipped") is True and document.get("bundle_cpu") == "x86-64-v3"
 
     published = tmp_path / "published"
     merged = _cli("merge", str(out), "--to", str(published), "--cache", str(cache))
@@ -111,6 +113,7 @@ def test_a_sitting_bundle_carries_the_kernel_arm_and_it_runs_there_without_a_com
     assert trials["negabs"].against_base is not None and trials["negabs"].against_base.paired.rounds == ROUNDS
     assert trials["negabs"].matches is True and trials["negabs_wrong"].matches is False
     assert not trials["negabs_wrong"].taken
+    assert answer.proof_skipped and answer.proof_cpu == "x86-64-v3"  # at home: skipped, for the bundle's CPU
     asked = subprocess.run(
         [sys.executable, "-m", "iree_matrix", "query", "model", NAME, "--results-dir", str(published)],
         capture_output=True, text=True, timeout=120,
