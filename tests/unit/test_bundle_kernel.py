@@ -174,7 +174,6 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
     """The pick's kernel cell compiled (its spec applied): its arm gets the kernel's flags, directory
     and the command that built its object for the bundle's CPU; default's kernel cell was not
     applied: it did not travel, so its arm is the compile's why, never timed there."""
-    from iree_matrix.answer.advise_sitting import kernel_flags
     from iree_matrix.core.model.records import Labels
     from iree_matrix.core.model.results import Record, Status
     from iree_matrix.matrix import kernels as kernel_files
@@ -222,7 +221,7 @@ def test_each_kernel_arm_gains_advises_facts_and_one_that_did_not_compile_travel
     assert timed["flags"][0] == "--iree-llvmcpu-target-cpu=znver4"
     assert f"--iree-hal-executable-object-search-path={shown}" in timed["flags"]
     assert timed["kernel_build"] == f"cd {shown} && python -m ziglang cc -mcpu=znver4 -c negabs.c"
-    assert lost["flags"] == kernel_flags(negabs, RELEASE)  # the cell's own: none here (no profile)
+    assert lost["flags"] == negabs.compile_flags(RELEASE)  # the cell's own: none here (no profile)
     assert (lost["name"], lost["base"], lost["applied"], "job" in lost) == (
         "default+k:negabs",
         "default",

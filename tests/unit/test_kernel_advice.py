@@ -277,11 +277,11 @@ def test_a_plugin_kernels_arm_compiles_without_a_search_path_and_runs_with_its_p
     runtime's flag that loads the plugin travels with the arm into the answer and compat.json."""
     kernel = kernel_files.load(PLUGIN_DIR)
     assert kernel.plugin
-    flags = advise_sitting.kernel_flags(kernel, "3.13.0")
+    flags = kernel.compile_flags("3.13.0")
     assert not any(f.startswith("--iree-hal-executable-object-search-path") for f in flags)
-    run = advise_sitting.kernel_run_flags(kernel)
+    run = kernel.run_flags()
     assert run == [f"--executable_plugin=embedded:{SHOWN}_plugin/{kernel.object}"]
-    assert advise_sitting.kernel_run_flags(kernel_files.load(NEGABS)) == []  # embedded: in the module
+    assert kernel_files.load(NEGABS).run_flags() == []  # embedded: in the module
     (a,) = advice.derive(_with_kernel(FASTER, kernel_run=run))
     assert a.kernel is not None and a.kernel.taken and a.kernel.run_flags == tuple(run)
     text = "\n".join(advice.lines(advice.Chosen((a,), True, ""), "mobilenet_v2"))

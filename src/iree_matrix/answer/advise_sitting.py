@@ -180,10 +180,10 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         _kernel_facts(meta, run, kernel, where, built)
         # A flag the kernel requires that the configuration has already (channels-last's pipeline)
         # is said once: the compile passes it twice, to one effect.
-        added = kernel_flags(kernel, release)
+        added = kernel.compile_flags(release)
         meta["flags"] = [*meta["flags"], *(f for f in added if f not in meta["flags"])]
         if kernel.plugin:  # its module loads only with the plugin: the runtime's flag, as a user gives it
-            meta["kernel_run"] = kernel_run_flags(kernel)
+            meta["kernel_run"] = kernel.run_flags()
     if run is None:
         meta["error"] = "no run of it in this run's results"
     elif meta.get("error"):
@@ -203,30 +203,6 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
         except abtest.NotComparable as exc:
             meta["error"] = str(exc)
     return meta
-
-
-def kernel_flags(kernel: Kernel, release: str = "") -> list[str]:
-    """What a compile adds to swap `kernel` in, as a user gives it: the flags its pattern needs, its
-    spec for `release` in its directory, and that directory as where its object is (built there by
-    the command the kernel arm keeps, `kernel_build`); the directory as `shown_directory` says it."""
-    from iree_matrix.iree import custom_dispatch
-
-    directory = kernel.shown_directory()
-    spec = kernel.spec_for(release) if release else kernel.spec
-    return [
-        *kernel.requires_flags,
-        *custom_dispatch.compile_flags(f"{directory}/{spec}", directory, plugin=kernel.plugin),
-    ]
-
-
-def kernel_run_flags(kernel: Kernel) -> list[str]:
-    """What the runtime tools add to load a plugin kernel's module (none for an embedded kernel, whose
-    code is in the module): the plugin, built in its directory by the command the arm keeps."""
-    from iree_matrix.iree import custom_dispatch
-
-    if not kernel.plugin:
-        return []
-    return [custom_dispatch.run_flag(f"{kernel.shown_directory()}/{kernel.object}")]
 
 
 def _kernel_facts(

@@ -47,7 +47,7 @@ from typing import Any, Optional
 
 from iree_matrix.core import input_files
 from iree_matrix.core.hashing import digest, file_sha256
-from iree_matrix.iree import versions
+from iree_matrix.iree import custom_dispatch, versions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -150,6 +150,24 @@ class Kernel:
             if root is not None and resolved.is_relative_to(root):
                 return resolved.relative_to(root).as_posix() or "."
         return str(self.directory)
+
+    def compile_flags(self, release: str = "") -> list[str]:
+        """What a compile adds to swap the kernel in, as a user gives it: the flags its pattern needs,
+        its spec for `release` in its directory, and (embedded) that directory as where its object is,
+        built there by the kernel arm's `kernel_build` command; the directory as `shown_directory` says it."""
+        directory = self.shown_directory()
+        spec = self.spec_for(release) if release else self.spec
+        return [
+            *self.requires_flags,
+            *custom_dispatch.compile_flags(f"{directory}/{spec}", directory, plugin=self.plugin),
+        ]
+
+    def run_flags(self) -> list[str]:
+        """What the runtime tools add to load the kernel's module: none for an embedded kernel, whose
+        code is in the module; a plugin kernel's plugin, built in its directory."""
+        if not self.plugin:
+            return []
+        return [custom_dispatch.run_flag(f"{self.shown_directory()}/{self.object}")]
 
     def for_model(self, model: str) -> bool:
         return not self.models or model in self.models

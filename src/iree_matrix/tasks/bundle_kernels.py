@@ -128,7 +128,7 @@ def describe_arms(
     object for `cpu`, whether its spec applied; and an arm for each kernel cell that did not
     compile here (its spec matched nothing, iree-compile refused it, the C compiler did), with why,
     so the answer there says the kernel was tried and not what became of it."""
-    from iree_matrix.answer.advise_sitting import build_command, kernel_flags
+    from iree_matrix.answer.advise_sitting import build_command
     from iree_matrix.core.model.metrics.compile import CompileMetrics
     from iree_matrix.iree.flags import compile_flags
 
@@ -161,7 +161,7 @@ def describe_arms(
                 arms.append(arm)
             if arm is None:
                 continue
-            added = kernel_flags(kernel, arm["release"])
+            added = kernel.compile_flags(arm["release"])
             arm["flags"] = [*arm["flags"], *(f for f in added if f not in arm["flags"])]
             arm.update(kernel_dir=kernel.shown_directory(), source=f"--kernel {kernel.shown_directory()}")
             built = next((latest.get(d) for d in jobs[job.id].deps if d.startswith("kernel:")), None)
