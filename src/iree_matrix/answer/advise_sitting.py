@@ -178,10 +178,7 @@ def _module_arm(where: _Function, arm: PlannedArm, timed: list[Any]) -> dict[str
             kernel.name, "x86_64", iree_flags.target_cpu(targets.parse("x86_64"), profile)
         )
         _kernel_facts(meta, run, kernel, where, built)
-        # A flag the kernel requires that the configuration has already (channels-last's pipeline)
-        # is said once: the compile passes it twice, to one effect.
-        added = kernel.compile_flags(release)
-        meta["flags"] = [*meta["flags"], *(f for f in added if f not in meta["flags"])]
+        meta["flags"] = kernel.with_flags(meta["flags"], release)
         if kernel.plugin:  # its module loads only with the plugin: the runtime's flag, as a user gives it
             meta["kernel_run"] = kernel.run_flags()
     if run is None:
@@ -225,8 +222,7 @@ def _kernel_facts(
         return
     compiled = where.by_job.get("compile:" + run.cell)
     if compiled is not None and compiled.status is Status.OK:
-        facts = compiled.metric.of(CompileMetrics).custom_kernel
-        meta["applied"] = bool(facts.get("applied")) if isinstance(facts, Mapping) else None
+        meta["applied"] = compiled.metric.of(CompileMetrics).kernel_applied
     if run.status is Status.NOT_RUN:
         failed = where.by_job.get(run.blocked_by or "") or compiled
         if failed is not None and failed.status is not Status.OK:

@@ -43,6 +43,7 @@ from iree_matrix.core.model import metrics
 from iree_matrix.core.model.host_identity import HostIdentity
 from iree_matrix.core.model.results import LOG, Record, ResultsLog
 from iree_matrix.findings import bundles
+from iree_matrix.iree import custom_dispatch
 
 RESULTS = LOG
 _NAME = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+@~-]{0,119}")  # "@decomposed+…": a variant first
@@ -424,7 +425,10 @@ def _arm_problem(arm: Any, compiled: set[str]) -> Optional[str]:
                 return f"its {key} is not one line of text"
         run = arm.get("kernel_run") or []
         if not isinstance(run, list) or not all(
-            isinstance(f, str) and _LINE.fullmatch(f) and f.startswith("--executable_plugin=") for f in run
+            isinstance(f, str)
+            and _LINE.fullmatch(f)
+            and f.startswith(f"{custom_dispatch.RUNTIME_PLUGIN_FLAG}=")
+            for f in run
         ):
             return "its kernel_run is not a list of --executable_plugin= flags"
     return None

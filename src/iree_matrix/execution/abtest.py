@@ -28,6 +28,7 @@ from iree_matrix.core.system import processes
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.envs import venv
 from iree_matrix.envs.cache_usage import default_cache
+from iree_matrix.iree import custom_dispatch
 from iree_matrix.stages.benchmark_tool import benchmark_times
 
 BENCHMARK_TOOL = "iree-benchmark-module"
@@ -35,7 +36,7 @@ ROUNDS = 8  # paired rounds per comparison: 8 equal signs give p = 0.008, 7 of 8
 REPETITIONS = 3  # iree-benchmark-module repetitions per arm and round; their median is the round's
 # What a run's command keeps for its benchmark: a plugin kernel's module loads only with its plugin
 # (`--executable_plugin=embedded:PATH`, stages/run.py), so an arm without it would be refused at load.
-_KEEP = ("--module=", "--function=", "--input=", "--parameters=", "--executable_plugin=")
+_KEEP = ("--module=", "--function=", "--input=", "--parameters=", f"{custom_dispatch.RUNTIME_PLUGIN_FLAG}=")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -162,6 +162,12 @@ class Kernel:
             *custom_dispatch.compile_flags(f"{directory}/{spec}", directory, plugin=self.plugin),
         ]
 
+    def with_flags(self, flags: Sequence[str], release: str = "") -> list[str]:
+        """A configuration's `flags` with the kernel's (`compile_flags`) after them: a flag the kernel
+        requires that the configuration has already (channels-last's pipeline) is said once, since the
+        compile passes it twice to one effect."""
+        return [*flags, *(f for f in self.compile_flags(release) if f not in flags)]
+
     def run_flags(self) -> list[str]:
         """What the runtime tools add to load the kernel's module: none for an embedded kernel, whose
         code is in the module; a plugin kernel's plugin, built in its directory."""

@@ -161,16 +161,14 @@ def describe_arms(
                 arms.append(arm)
             if arm is None:
                 continue
-            added = kernel.compile_flags(arm["release"])
-            arm["flags"] = [*arm["flags"], *(f for f in added if f not in arm["flags"])]
+            arm["flags"] = kernel.with_flags(arm["flags"], arm["release"])
             arm.update(kernel_dir=kernel.shown_directory(), source=f"--kernel {kernel.shown_directory()}")
             built = next((latest.get(d) for d in jobs[job.id].deps if d.startswith("kernel:")), None)
             if built is not None and built.command:
                 arm["kernel_build"] = build_command(built.command, kernel)
             compiled = latest.get(job.id)
             if compiled is not None and compiled.status is Status.OK:
-                facts = compiled.metric.of(CompileMetrics).custom_kernel
-                arm["applied"] = bool(facts.get("applied")) if isinstance(facts, Mapping) else None
+                arm["applied"] = compiled.metric.of(CompileMetrics).kernel_applied
 
 
 def _failed_dep(job_id: str, jobs: Mapping[str, Any], latest: Mapping[str, Record]) -> Optional[Record]:

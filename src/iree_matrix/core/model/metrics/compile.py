@@ -47,3 +47,10 @@ class CompileMetrics(StageMetrics):
     )
     first_error: Optional[str] = metric("a failed compile's first error (compile_errors)")
     failing_op: Optional[str] = metric("the op it names")
+
+    @property
+    def kernel_applied(self) -> Optional[bool]:
+        """Whether the cell's kernel changed its module (`custom_kernel`'s applied; False where the
+        cell names no kernel), None where the record holds no such facts."""
+        facts = self.custom_kernel
+        return bool(facts.get("applied")) if isinstance(facts, Mapping) else None
