@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,30 @@ def test_a_tarball_source_is_unpacked_once_by_digest(tmp_path):
     (first.tree / "marker").write_text("kept")
     again = rb.source(str(tarball), tmp_path / "cache")
     assert again.tree == first.tree and (again.tree / "marker").is_file()  # not unpacked twice
+
+
+def test_sources_wanted_at_once_are_unpacked_once(tmp_path, monkeypatch):
+    """Two builds wanting one tarball at once (a plugin kernel's header beside a runtime build):
+    one unpacks while the other waits and then finds the tree (before, both unpacked and the
+    second one's rename failed, "Directory not empty")."""
+    tree = _tree(tmp_path / "t")
+    tarball = tmp_path / "iree.tar.xz"
+    with tarfile.open(tarball, "w:xz") as archive:
+        archive.add(tree / "iree", arcname="iree")
+    unpack, inside, calls = rb._unpack, [], []
+
+    def slow_unpack(path: Path, into: Path) -> None:
+        inside.append(1)
+        calls.append(len(inside))  # how many were unpacking at once
+        time.sleep(0.3)
+        unpack(path, into)
+        inside.pop()
+
+    monkeypatch.setattr(rb, "_unpack", slow_unpack)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        made = list(pool.map(lambda _: rb.source(str(tarball), tmp_path / "cache"), range(3)))
+    assert calls == [1] and len({m.tree for m in made}) == 1
+    assert (made[0].tree / "runtime").is_dir()
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.system import process_output, processes
+from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import elf, targets, versions
 
@@ -181,19 +182,22 @@ def source_tree(ident: str, cache: Path) -> Path:
 def source(spec: str, cache: Path, *, log: Optional[Path] = None) -> Source:
     """Make `spec` (directory, tarball or git+URL@TAG) an IREE tree on disk, once per digest."""
     ident = source_digest(spec)
-    if spec.startswith("git+"):
-        url, _, tag = spec[4:].rpartition("@")
-        tree = source_tree(ident, cache)
-        if not (tree / "CMakeLists.txt").is_file():
-            _clone(url, tag, tree, log=log)
-        return Source(spec, tree, ident)
     path = Path(spec).expanduser()
     if path.is_dir():
         tree = path / "iree" if (path / "iree" / "CMakeLists.txt").is_file() else path
         return Source(spec, tree.resolve(), ident.split("@", 1)[0] if "@" in ident else ident)
     tree = source_tree(ident, cache)
-    if not (tree / "CMakeLists.txt").is_file():
-        _unpack(path, tree.parent)
+    # Two builds at once (a matrix's runtime builds, a plugin kernel's header, another process)
+    # would clone or unpack the same tree: the second one's rename then fails ("Directory not
+    # empty"). One at a time per tree, across processes; whoever waited finds the tree made.
+    with file_lock(tree.parent.with_suffix(".lock")):
+        if not (tree / "CMakeLists.txt").is_file() and spec.startswith("git+"):
+            url, _, tag = spec[4:].rpartition("@")
+            _clone(url, tag, tree, log=log)
+        elif not (tree / "CMakeLists.txt").is_file():
+            _unpack(path, tree.parent)
+    if spec.startswith("git+"):
+        return Source(spec, tree, ident)
     if not (tree / "runtime").is_dir():
         raise UserError(f"--iree-source {spec}: the tarball does not unpack to iree/ with runtime/")
     return Source(spec, tree, ident)

@@ -22,7 +22,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from iree_matrix.core.cache_layout import CacheLayout
 from iree_matrix.core.errors import SpecError, StageFailure, UserError
 from iree_matrix.core.hashing import digest, file_sha256
 from iree_matrix.core.model.metrics.kernel import KernelMetrics
@@ -30,7 +29,6 @@ from iree_matrix.core.model.outcome import Outcome
 from iree_matrix.core.model.records import Labels
 from iree_matrix.core.model.results import Status
 from iree_matrix.core.system import host, process_output
-from iree_matrix.core.system.locks import file_lock
 from iree_matrix.core.system.process_request import ProcessRequest
 from iree_matrix.iree import custom_dispatch, elf, targets, versions
 from iree_matrix.iree.flags import target_cpu
@@ -224,17 +222,14 @@ def _plugin_tree(ctx: Context) -> Path:
     """IREE's tree of `plugin_source` (unpacked or cloned once, in the cache), with the plugin header."""
     given = plugin_source(ctx)
     cache = ctx.cache or Path(tempfile.gettempdir())
-    # Two plugin kernels built at once would unpack the same tarball into the same tree (the second
-    # one's rename then fails, "Directory not empty"): one at a time, across processes too.
-    with file_lock(CacheLayout(cache).iree_src / "unpack.lock"):
-        try:
-            tree = cmake_runtime.source(given, cache, log=ctx.log).tree
-        except UserError as exc:  # no source here (offline, no --iree-source): why it was wanted
-            raise StageFailure(
-                "plugin-header",
-                f"a plugin kernel includes IREE's {custom_dispatch.PLUGIN_HEADER}: {exc}",
-                cacheable=False,  # the network or the option, not the kernel: never stored
-            ) from None
+    try:  # cmake_runtime.source makes one tree at a time (two plugin kernels built at once)
+        tree = cmake_runtime.source(given, cache, log=ctx.log).tree
+    except UserError as exc:  # no source here (offline, no --iree-source): why it was wanted
+        raise StageFailure(
+            "plugin-header",
+            f"a plugin kernel includes IREE's {custom_dispatch.PLUGIN_HEADER}: {exc}",
+            cacheable=False,  # the network or the option, not the kernel: never stored
+        ) from None
     if not (tree / custom_dispatch.PLUGIN_HEADER).is_file():
         raise StageFailure(
             "plugin-header",
