@@ -278,8 +278,8 @@ def unit(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and mypy over src/ (pyproject.toml's [tool.mypy])."""
     _install(session, "-e", ".[lint]")
-    session.run("ruff", "check", "src", "scripts", "bin", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "scripts", "bin", "tests", "noxfile.py")
+    session.run("ruff", "check", "src", "scripts", "bin", "benchmarks", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "scripts", "bin", "benchmarks", "tests", "noxfile.py")
     session.run("mypy")
 
 

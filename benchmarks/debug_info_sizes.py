@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iree_matrix.findings.runs_view import version_key
 from iree_matrix.core.model.results import ResultsLog, Status
+from iree_matrix.findings.runs_view import version_key
 
 
 def table(results: Path) -> list[str]:

@@ -166,8 +166,17 @@ def measure(cands: list[Candidate], tool: str, device: list[str], rounds: int) -
                         c.error, c.module = str(exc), None
 
 
-def tune_dispatch(args: argparse.Namespace, argv: list[str], executable: str, base_cfg: Path, base_bench: Path,
-                  scratch: Path, model_mlir: Path, tool: str, device: list[str]) -> tuple[str, Candidate, Candidate, list[list[Candidate]]]:  # fmt: skip
+def tune_dispatch(
+    args: argparse.Namespace,
+    argv: list[str],
+    executable: str,
+    base_cfg: Path,
+    base_bench: Path,
+    scratch: Path,
+    model_mlir: Path,
+    tool: str,
+    device: list[str],
+) -> tuple[str, Candidate, Candidate, list[list[Candidate]]]:
     compiler = argv[0]
     source = find(base_cfg, executable, ".mlir").read_text()
     found = tiling.root_config(source)
@@ -242,13 +251,14 @@ def slowest(
 
 def op_kind_gaps(published: Path, unit: str, compiler: str, profile: str = "default") -> str:
     """From a published results log: the op kinds where IREE (`profile`, timed in context; an advise
-    sitting's results profile the answer's pick) spends more than ONNX Runtime, ms per call, largest first. The function's own export (an export
+    sitting's results profile the answer's pick) spends more than ONNX Runtime, ms per call, largest
+    first. The function's own export (an export
     variant's, e.g. `@decomposed`, before its base function's) on `compiler`, else on the newest
     release with the runtime's profiler — and then the line says why not `compiler`'s own."""
     from packaging.version import Version
 
-    from iree_matrix.findings import search
     from iree_matrix.answer.gap import comparable_kinds, kind_gaps, op_kind_times
+    from iree_matrix.findings import search
 
     records = [json.loads(line) for line in (published / "results.jsonl").read_text().splitlines()]
 
@@ -256,18 +266,26 @@ def op_kind_gaps(published: Path, unit: str, compiler: str, profile: str = "defa
         return {
             r["labels"]["compiler"]: r
             for r in records
-            if r["stage"] == "run" and r["labels"].get("model") == model
+            if r["stage"] == "run"
+            and r["labels"].get("model") == model
             and r["labels"].get("compiler") == r["labels"].get("runtime")
-            and r["labels"].get("profile") == profile and isinstance(r["metrics"].get("op_profile"), dict)
-        }  # fmt: skip
+            and r["labels"].get("profile") == profile
+            and isinstance(r["metrics"].get("op_profile"), dict)
+        }
 
     base = search.split_unit(unit)[0]
     peer = next(
-        (r for r in records if r["stage"] == "peer" and r["labels"].get("model") == base and r["status"] == "ok"),
+        (
+            r
+            for r in records
+            if r["stage"] == "peer" and r["labels"].get("model") == base and r["status"] == "ok"
+        ),
         None,
     )
-    ort = op_kind_times(((peer or {}).get("metrics", {}).get("peers", {}).get("onnxruntime") or {}).get("op_profile"),
-                        "onnxruntime")  # fmt: skip
+    ort = op_kind_times(
+        ((peer or {}).get("metrics", {}).get("peers", {}).get("onnxruntime") or {}).get("op_profile"),
+        "onnxruntime",
+    )
     for model in dict.fromkeys((unit, base)):
         runs = default_runs(model)
         profiled = {v: r for v, r in runs.items() if op_kind_times(r["metrics"]["op_profile"], "iree")}
@@ -285,9 +303,14 @@ def op_kind_gaps(published: Path, unit: str, compiler: str, profile: str = "defa
     )
     why = ""
     if release != compiler:
-        unavailable = str((runs.get(compiler) or {}).get("metrics", {}).get("op_profile", {}).get("unavailable", ""))
+        unavailable = str(
+            (runs.get(compiler) or {}).get("metrics", {}).get("op_profile", {}).get("unavailable", "")
+        )
         reason = unavailable.strip().splitlines()[-1] if unavailable.strip() else "not profiled in this set"
-        why = f"; IREE {compiler}'s own runtime has no in-context profile (`{reason}`), so these are another build's"
+        why = (
+            f"; IREE {compiler}'s own runtime has no in-context profile (`{reason}`), "
+            "so these are another build's"
+        )
     return f"(IREE {release} `{profile}`, {model}{why}) {named}"
 
 
@@ -300,8 +323,17 @@ def _kinds_line(kinds: str) -> str:
     return f"{_KINDS_LINE}, timed in context (the profiled results of `--published`): {kinds}"
 
 
-def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: str, bench: Path,
-                     timed: Candidate, kinds: str, note: str, tuned: str) -> None:  # fmt: skip
+def write_reproducer(
+    prefix: Path,
+    record: dict,
+    argv: list[str],
+    executable: str,
+    bench: Path,
+    timed: Candidate,
+    kinds: str,
+    note: str,
+    tuned: str,
+) -> None:
     """PREFIX.mlir: the executable's standalone benchmark (IREE's own dump, constants attached;
     configured for this CPU, so it compiles with no flags) and PREFIX.md: what an upstream issue
     needs: the function, release, flags, the dispatch's time alone, the op kinds and the gap."""
@@ -327,7 +359,8 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         f"- **slowest executable alone**: `{export_name}` ({opkinds.of_dispatch(export_name)}; file "
         f"`{mlir.name}`: IREE's own `--iree-hal-dump-executable-benchmarks-to` output, configured): "
         + (
-            f"{i.median:.1f} µs per invocation [{i.low:.1f}–{i.high:.1f}] over {len(timed.times)} interleaved rounds"
+            f"{i.median:.1f} µs per invocation [{i.low:.1f}–{i.high:.1f}] "
+            f"over {len(timed.times)} interleaved rounds"
             if i
             else "not timed"
         )
@@ -335,8 +368,8 @@ def write_reproducer(prefix: Path, record: dict, argv: list[str], executable: st
         f"- **tile sizes**: {tuned}",
         f"- **compile flags of the model**: `{' '.join(argv[2:])}`",
         "",
-        f"Reproduce (the file is configured for the compiling host's CPU, {_host_cpu(argv, record)}; it compiles "
-        "without flags):",
+        f"Reproduce (the file is configured for the compiling host's CPU, {_host_cpu(argv, record)}; "
+        "it compiles without flags):",
         "",
         "```",
         f"iree-compile {mlir.name} -o dispatch.vmfb     # iree-base-compiler=={lab['compiler']}",
@@ -378,7 +411,8 @@ def _load_words() -> str:
     load average, so only what exceeds them (beyond one more) makes the figure a loaded one."""
     load, cpus = os.getloadavg()[0], os.cpu_count() or 1
     loaded = load > cpus + 1
-    return f" on this {cpus}-core host at load average {load:.1f} ({'a loaded figure' if loaded else 'quiet: its own threads'})"
+    state = "a loaded figure" if loaded else "quiet: its own threads"
+    return f" on this {cpus}-core host at load average {load:.1f} ({state})"
 
 
 def _fmt(c: Candidate) -> str:
@@ -391,9 +425,12 @@ def _fmt(c: Candidate) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
-        "--refresh-kinds", type=Path, nargs="+", metavar="MD",
+        "--refresh-kinds",
+        type=Path,
+        nargs="+",
+        metavar="MD",
         help="only re-derive these written reproducers' op-kind lines from --published, and stop",
-    )  # fmt: skip
+    )
     p.add_argument("--results-dir", type=Path)
     p.add_argument("--compile", help="glob over compile job ids: the one cell to tune")
     p.add_argument(
@@ -407,7 +444,9 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path)
     p.add_argument("--reproducer", type=Path, help="write PREFIX.mlir/.md for the slowest executable")
-    p.add_argument("--published", type=Path, default=Path("results/bench-rocketlake"), help="for the op-kind gaps")
+    p.add_argument(
+        "--published", type=Path, default=Path("results/bench-rocketlake"), help="for the op-kind gaps"
+    )
     p.add_argument("--note", default="", help="a line for the reproducer (e.g. the whole-model gap)")
     args = p.parse_args()
     if args.refresh_kinds:
@@ -423,7 +462,9 @@ def main() -> int:
     model_mlir = Path(given)
     if not model_mlir.is_absolute():  # the compile stage ran in the export's store folder
         cache = Path(record["command"][0].split("/envs/")[0])
-        model_mlir = cache / "store" / "export" / export_key(args.results_dir, record, cache / "store") / given
+        model_mlir = (
+            cache / "store" / "export" / export_key(args.results_dir, record, cache / "store") / given
+        )
         argv = [str(model_mlir) if a == given else a for a in argv]
     runtime = Path(record["command"][0]).parent.parent.parent  # envs/venv/<compiler env>
     labels = record["labels"]
@@ -462,28 +503,43 @@ def main() -> int:
                 base = cands[0].interval()
                 for c in cands:
                     i = c.interval()
-                    verdict = "incumbent" if c is cands[0] else (
-                        "faster" if i and base and i.faster_than(base) else
-                        "slower" if i and base and i.slower_than(base) else "fails" if c.error else "within noise")  # fmt: skip
+                    verdict = (
+                        "incumbent"
+                        if c is cands[0]
+                        else (
+                            "faster"
+                            if i and base and i.faster_than(base)
+                            else "slower"
+                            if i and base and i.slower_than(base)
+                            else "fails"
+                            if c.error
+                            else "within noise"
+                        )
+                    )
                     print(f"  round {number}: {c.label:32s} {_fmt(c):34s} {verdict}")
             tried = sum(len(cands) - 1 for cands in rounds)
             b, w = baseline.interval(), best.interval()
             summary = f"IREE's choice `{baseline.config.describe()}`; {tried} variants tried, " + (
                 f"best `{best.config.describe()}` {b.median / w.median:.2f}x faster alone"
-                if best is not baseline and b and w else "none faster beyond noise")  # fmt: skip
+                if best is not baseline and b and w
+                else "none faster beyond noise"
+            )
             if args.reproducer and executable == chosen[0]:
                 lab = record["labels"]
                 kinds = op_kind_gaps(args.published, lab["model"], lab["compiler"], lab["profile"])
-                write_reproducer(args.reproducer, record, argv, executable, base_bench, baseline, kinds,
-                                 args.note, summary)  # fmt: skip
+                write_reproducer(
+                    args.reproducer, record, argv, executable, base_bench, baseline, kinds, args.note, summary
+                )
                 print(f"reproducer: {args.reproducer}.md / .mlir")
             if best is baseline:
                 print("kept: IREE's choice (no variant faster beyond noise)")
                 continue
             print(f"winner: {best.config.describe()}")
-            print(f"  side by side: IREE's choice {_fmt(baseline)}, tuned {_fmt(best)}"
-                  + (f", {b.median / w.median:.2f}x" if b and w else "")
-                  + (" (beyond noise)" if b and w and w.faster_than(b) else " (within noise: not kept)"))  # fmt: skip
+            print(
+                f"  side by side: IREE's choice {_fmt(baseline)}, tuned {_fmt(best)}"
+                + (f", {b.median / w.median:.2f}x" if b and w else "")
+                + (" (beyond noise)" if b and w and w.faster_than(b) else " (within noise: not kept)")
+            )
             if b and w and w.faster_than(b):
                 path = args.out / f"{_safe(executable)}.mlir"
                 path.write_text(tuned)
@@ -493,7 +549,8 @@ def main() -> int:
                 flags.append(f"--iree-hal-substitute-executable-configuration={executable}={path.resolve()}")
         (args.out / "flags.txt").write_text("\n".join(flags) + ("\n" if flags else ""))
         print(
-            f"\n# load average {os.getloadavg()[0]:.2f} at end; winners: {len(flags)} -> {args.out / 'flags.txt'}"
+            f"\n# load average {os.getloadavg()[0]:.2f} at end; "
+            f"winners: {len(flags)} -> {args.out / 'flags.txt'}"
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

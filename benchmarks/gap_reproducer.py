@@ -78,9 +78,17 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="gap-reproducer-"))
     try:
         sources, benchmarks = scratch / "sources", scratch / "benchmarks"
-        ok, why = _compiles(compiler, [str(model), *flags, f"--iree-hal-dump-executable-sources-to={sources}",
-                                       f"--iree-hal-dump-executable-benchmarks-to={benchmarks}",
-                                       "-o", str(scratch / "model.vmfb")])  # fmt: skip
+        ok, why = _compiles(
+            compiler,
+            [
+                str(model),
+                *flags,
+                f"--iree-hal-dump-executable-sources-to={sources}",
+                f"--iree-hal-dump-executable-benchmarks-to={benchmarks}",
+                "-o",
+                str(scratch / "model.vmfb"),
+            ],
+        )
         if not ok:
             raise SystemExit(f"the pick's compile failed: {why}")
         source = sources / f"module_{executable}.mlir"
@@ -109,7 +117,8 @@ def main() -> int:
     lines = [
         f"# {name}: where IREE still trails {answer.best_peer}",
         "",
-        f"Written by `benchmarks/gap_reproducer.py --sitting-dir {args.sitting_dir} --model {args.model}` from "
+        f"Written by `benchmarks/gap_reproducer.py --sitting-dir {args.sitting_dir} "
+        f"--model {args.model}` from "
         f"the paired advise sitting `{Path(answer.source).name}` on {answer.identity.label} "
         f"({answer.sitting}).",
         "",
@@ -121,8 +130,9 @@ def main() -> int:
         f"(`--device_profiling_mode=host-execution`, {gap.threads} thread(s)).",
         *(
             [
-                "- **what it also does**: it writes its result in a data-tiled layout (`#iree_encoding.layout`, "
-                "the packing of the next matmul's operand) fused into the same dispatch."
+                "- **what it also does**: it writes its result in a data-tiled layout "
+                "(`#iree_encoding.layout`, the packing of the next matmul's operand) fused into the same "
+                "dispatch."
             ]
             if encoded
             else []
@@ -143,8 +153,9 @@ def main() -> int:
         "```",
         f"iree-compile --compile-mode=hal-executable {name}.mlir {' '.join(codegen)} -o dispatch.so"
         f"     # iree-base-compiler=={release}",
-        "iree-benchmark-module --module=model.vmfb --device=local-task --device_profiling_mode=host-execution "
-        "--device_profiling_output=model.ireeprof --function=main --input=@input0.npy && iree-profile dispatch --format=jsonl model.ireeprof",
+        "iree-benchmark-module --module=model.vmfb --device=local-task "
+        "--device_profiling_mode=host-execution --device_profiling_output=model.ireeprof "
+        "--function=main --input=@input0.npy && iree-profile dispatch --format=jsonl model.ireeprof",
         "```",
         "",
     ]

@@ -32,9 +32,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from iree_matrix.findings import search
 from iree_matrix.core.model import stats
 from iree_matrix.core.system.locks import machine_lock
+from iree_matrix.findings import search
 from iree_matrix.iree import flags
 from iree_matrix.stages.run import benchmark_times
 
@@ -78,8 +78,13 @@ def benchmark_argv(r: dict, iterations: int) -> list[str]:
     run = list(r["command"])
     tool = str(Path(run[0]).with_name("iree-benchmark-module"))
     keep = [a for a in run[1:] if not a.startswith("--output")]
-    return [tool, *keep, "--benchmark_repetitions=1", f"--benchmark_min_time={iterations}x",
-            "--benchmark_format=json"]  # fmt: skip
+    return [
+        tool,
+        *keep,
+        "--benchmark_repetitions=1",
+        f"--benchmark_min_time={iterations}x",
+        "--benchmark_format=json",
+    ]
 
 
 def time_iree(r: dict, iterations: int) -> float:
@@ -93,10 +98,28 @@ def time_iree(r: dict, iterations: int) -> float:
 class Peer:
     def __init__(self, python: str, unit: str, name: str, threads: int, out: Path):
         model, _, function = unit.partition(".")
-        argv = [python, str(ROOT / "benchmarks" / "peer_server.py"), "--scripts", str(ROOT / "scripts"),
-                "--peer", name, "--module", f"models.{model}", "--import-root", str(ROOT / "scripts"),
-                "--factory", "build", "--seed", "0", "--threads", str(threads), "--repetitions", "1",
-                "--out", str(out)] + (["--function", function] if function else [])  # fmt: skip
+        argv = [
+            python,
+            str(ROOT / "benchmarks" / "peer_server.py"),
+            "--scripts",
+            str(ROOT / "scripts"),
+            "--peer",
+            name,
+            "--module",
+            f"models.{model}",
+            "--import-root",
+            str(ROOT / "scripts"),
+            "--factory",
+            "build",
+            "--seed",
+            "0",
+            "--threads",
+            str(threads),
+            "--repetitions",
+            "1",
+            "--out",
+            str(out),
+        ] + (["--function", function] if function else [])
         out.mkdir(parents=True, exist_ok=True)
         self.log = open(out / "peer_server.log", "w")  # noqa: SIM115 (open while the peer lives)
         self.proc = subprocess.Popen(
@@ -168,8 +191,13 @@ def main() -> int:
     for item in args.peer:
         unit, peer_name = item.split("=", 1)
         mine = [r for r in recs if unit_of(r) == unit]
-        naive = [r for r in mine if r["labels"]["compiler"] == args.naive_compiler
-                 and r["labels"]["profile"] == "generic" and "@" not in r["labels"]["model"]]  # fmt: skip
+        naive = [
+            r
+            for r in mine
+            if r["labels"]["compiler"] == args.naive_compiler
+            and r["labels"]["profile"] == "generic"
+            and "@" not in r["labels"]["model"]
+        ]
         if not naive:
             print(f"{unit}: no `generic` cell on {args.naive_compiler} in the results: naive not timed")
         if unit in chosen:
@@ -232,8 +260,11 @@ def main() -> int:
         faster = f"  -> {speedup:.2f}x faster than naive" if speedup else ""
         print(f"  recommended {candidate(best[0]):40s} {_interval(rcm)}{faster}")
         if samples[peer_name]:
-            print(f"  {peer_name:11s} {'(' + str(entry.get('status')) + ', matches torch: ' + str(entry.get('matches')) + ')':40s} "
-                  f"{_interval(samples[peer_name])}  -> recommended IREE is {row['vs_peer']:.2f}x the peer")  # fmt: skip
+            state = f"({entry.get('status')}, matches torch: {entry.get('matches')})"
+            print(
+                f"  {peer_name:11s} {state:40s} "
+                f"{_interval(samples[peer_name])}  -> recommended IREE is {row['vs_peer']:.2f}x the peer"
+            )
         print(f"  paste: {row['recommended']['paste']}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))

@@ -77,7 +77,7 @@ def test_ruff_hooks_cover_what_the_lint_session_checks():
         for path in _lint_ruff_paths():
             example = f"{path}/x.py" if not path.endswith(".py") else path
             assert pattern.search(example), f"{name} skips {example}, which `nox -s lint` checks"
-        for outside in ("benchmarks/x.py", "docs/x.py"):
+        for outside in ("docs/x.py", "examples/x.py"):
             assert not pattern.search(outside), f"{name} checks {outside}, which `nox -s lint` does not"
 
 
